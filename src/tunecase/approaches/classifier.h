@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+
+namespace tunecase {
+
+// What one approach answered for one text.
+struct Prediction {
+  std::string label;           // a label of the label set, or "" when there is none
+  double latency_ms = 0;       // wall time of this prediction, measured
+  int64_t tokens_in = 0;       // from the provider's usage block (0 for local approaches)
+  int64_t tokens_out = 0;
+  int64_t tokens_cached = 0;
+  std::optional<double> cost_usd;    // priced cost of this call; nullopt when no price is known
+  std::optional<std::string> error;  // the call failed after all retries (counts as wrong)
+  bool invalid = false;              // an answer came back but maps to no label (counts as wrong)
+  std::string raw;                   // the raw answer text, for reports
+};
+
+// The interface every approach implements. Local approaches train on the train split (dev only
+// for tuning), classify one text at a time, and save/load themselves to a folder so that
+// `tunecase predict --model DIR` can use them later.
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+
+  // `labels` is the full sorted label set of the dataset (some may be absent from train).
+  virtual void train(const Examples& train, const Examples& dev,
+                     const std::vector<std::string>& labels) = 0;
+  virtual Prediction classify(std::string_view text) = 0;
+
+  // Writes model files into `dir` (created by the caller). approach.json is written by the
+  // caller; implementations write their own files only.
+  virtual void save(const std::filesystem::path& dir) const = 0;
+  virtual void load(const std::filesystem::path& dir) = 0;
+
+  // The hyper-parameters actually used (after any search on dev), for reports.
+  virtual nlohmann::json describe() const { return nlohmann::json::object(); }
+};
+
+}  // namespace tunecase
