@@ -38,8 +38,8 @@ class Bm25Index {
   Examples examples_;
   std::vector<uint32_t> doc_length_;
   double avg_length_ = 0;
-  std::vector<std::string> terms_;                 // sorted vocabulary
-  std::vector<std::vector<Posting>> postings_;     // parallel to terms_
+  std::vector<std::string> terms_;              // sorted vocabulary
+  std::vector<std::vector<Posting>> postings_;  // parallel to terms_
 };
 
 }  // namespace tunecase

@@ -17,9 +17,9 @@ namespace tunecase {
 
 // What one approach answered for one text.
 struct Prediction {
-  std::string label;           // a label of the label set, or "" when there is none
-  double latency_ms = 0;       // wall time of this prediction, measured
-  int64_t tokens_in = 0;       // from the provider's usage block (0 for local approaches)
+  std::string label;      // a label of the label set, or "" when there is none
+  double latency_ms = 0;  // wall time of this prediction, measured
+  int64_t tokens_in = 0;  // from the provider's usage block (0 for local approaches)
   int64_t tokens_out = 0;
   int64_t tokens_cached = 0;
   std::optional<double> cost_usd;    // priced cost of this call; nullopt when no price is known

@@ -52,9 +52,10 @@ T get_or(const toml::table& table, std::string_view key, T fallback,
   } else {
     if (auto v = node->value<T>()) return *v;
   }
-  throw UserError(fmt::format("{}: [{}] {} has the wrong type; see the configuration reference "
-                              "in README.md",
-                              where(node, origin), section, key));
+  throw UserError(
+      fmt::format("{}: [{}] {} has the wrong type; see the configuration reference "
+                  "in README.md",
+                  where(node, origin), section, key));
 }
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
@@ -67,9 +68,10 @@ DataConfig read_data(const toml::table& root, const std::filesystem::path& origi
   DataConfig d;
   const toml::table* t = root["data"].as_table();
   if (t == nullptr) {
-    throw UserError(fmt::format("{}: no [data] table; add one with path (or train/test), text "
-                                "and label (see README.md)",
-                                origin.string()));
+    throw UserError(
+        fmt::format("{}: no [data] table; add one with path (or train/test), text "
+                    "and label (see README.md)",
+                    origin.string()));
   }
   std::filesystem::path base = origin.parent_path();
   d.path = resolve(base, get_or<std::string>(*t, "path", "", origin, "data"));
@@ -90,25 +92,28 @@ DataConfig read_data(const toml::table& root, const std::filesystem::path& origi
                                 where(t, origin)));
   }
   if (!d.path.empty() && d.pre_split()) {
-    throw UserError(fmt::format("{}: [data] has both path and train/test; keep one of them",
-                                where(t, origin)));
+    throw UserError(
+        fmt::format("{}: [data] has both path and train/test; keep one of them", where(t, origin)));
   }
   if (d.pre_split() && (d.train.empty() || d.test.empty())) {
-    throw UserError(fmt::format("{}: pre-split [data] needs both train and test", where(t, origin)));
+    throw UserError(
+        fmt::format("{}: pre-split [data] needs both train and test", where(t, origin)));
   }
   if (d.split != "stratified" && d.split != "time") {
-    throw UserError(fmt::format("{}: [data] split = \"{}\" is not known; use \"stratified\" or "
-                                "\"time\"",
-                                where(t->get("split"), origin), d.split));
+    throw UserError(
+        fmt::format("{}: [data] split = \"{}\" is not known; use \"stratified\" or "
+                    "\"time\"",
+                    where(t->get("split"), origin), d.split));
   }
   if (d.split == "time" && d.time.empty()) {
-    throw UserError(fmt::format("{}: split = \"time\" needs time = \"<column>\" in [data]",
-                                where(t, origin)));
+    throw UserError(
+        fmt::format("{}: split = \"time\" needs time = \"<column>\" in [data]", where(t, origin)));
   }
   if (d.test_fraction <= 0 || d.dev_fraction < 0 || d.test_fraction + d.dev_fraction >= 1) {
-    throw UserError(fmt::format("{}: test_fraction must be > 0, dev_fraction >= 0, and together "
-                                "below 1 (got {} and {})",
-                                where(t, origin), d.test_fraction, d.dev_fraction));
+    throw UserError(
+        fmt::format("{}: test_fraction must be > 0, dev_fraction >= 0, and together "
+                    "below 1 (got {} and {})",
+                    where(t, origin), d.test_fraction, d.dev_fraction));
   }
   return d;
 }
@@ -120,12 +125,13 @@ std::vector<ApproachConfig> read_approaches(const toml::table& root,
   if (node == nullptr) return out;
   const toml::array* list = node->as_array();
   if (list == nullptr) {
-    throw UserError(fmt::format("{}: approach must be written as [[approach]] tables",
-                                where(node, origin)));
+    throw UserError(
+        fmt::format("{}: approach must be written as [[approach]] tables", where(node, origin)));
   }
   for (const auto& item : *list) {
     const toml::table* t = item.as_table();
-    if (t == nullptr) throw UserError(fmt::format("{}: [[approach]] must be a table", where(&item, origin)));
+    if (t == nullptr)
+      throw UserError(fmt::format("{}: [[approach]] must be a table", where(&item, origin)));
     ApproachConfig a;
     a.name = get_or<std::string>(*t, "name", "", origin, "approach");
     a.kind = get_or<std::string>(*t, "kind", "", origin, "approach");

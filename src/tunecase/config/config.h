@@ -24,8 +24,8 @@ struct ProjectConfig {
   DataConfig data;
   std::vector<ApproachConfig> approaches;
   std::map<std::string, std::string> label_descriptions;  // [labels] label = "one line"
-  std::string task;          // [task] description = "..." (used by prompts)
-  double queries_per_day = 0;  // [business] queries_per_day, 0 when unknown
+  std::string task;                               // [task] description = "..." (used by prompts)
+  double queries_per_day = 0;                     // [business] queries_per_day, 0 when unknown
   nlohmann::json raw = nlohmann::json::object();  // the whole document, for later modules
 };
 
@@ -42,7 +42,8 @@ std::vector<ApproachConfig> default_local_approaches();
 // Typed accessors for approach params with a clear error when the type is wrong.
 double param_number(const ApproachConfig& a, const std::string& key, double fallback);
 int param_int(const ApproachConfig& a, const std::string& key, int fallback);
-std::string param_string(const ApproachConfig& a, const std::string& key, const std::string& fallback);
+std::string param_string(const ApproachConfig& a, const std::string& key,
+                         const std::string& fallback);
 bool param_bool(const ApproachConfig& a, const std::string& key, bool fallback);
 
 }  // namespace tunecase

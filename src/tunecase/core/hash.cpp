@@ -13,6 +13,8 @@ uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-std::string text_hash(std::string_view text) { return fmt::format("{:016x}", fnv1a64(text)); }
+std::string text_hash(std::string_view text) {
+  return fmt::format("{:016x}", fnv1a64(text));
+}
 
 }  // namespace tunecase

@@ -10,19 +10,19 @@ namespace tunecase {
 // The [data] table of the project config (or the equivalent CLI flags). Paths are already
 // resolved against the config file's folder.
 struct DataConfig {
-  std::filesystem::path path;   // one file to split; or the three below for pre-split data
+  std::filesystem::path path;  // one file to split; or the three below for pre-split data
   std::filesystem::path train;
-  std::filesystem::path dev;    // optional with pre-split data
+  std::filesystem::path dev;  // optional with pre-split data
   std::filesystem::path test;
-  std::string text = "text";    // column / field names
+  std::string text = "text";  // column / field names
   std::string label = "label";
-  std::string time;             // optional
-  std::string id;               // optional
+  std::string time;                  // optional
+  std::string id;                    // optional
   std::string split = "stratified";  // stratified | time
   double test_fraction = 0.2;
   double dev_fraction = 0.1;
   uint64_t seed = 7;
-  bool skip_invalid = false;    // skip and count bad rows instead of failing
+  bool skip_invalid = false;                // skip and count bad rows instead of failing
   std::vector<std::string> allowed_labels;  // from [labels]; empty: any label is accepted
 
   bool pre_split() const { return !train.empty() || !test.empty(); }
