@@ -1,0 +1,94 @@
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/evaluation/eval_run.h"
+#include "tunecase/report/eval_report.h"
+
+namespace {
+
+struct EvalArgs {
+  std::string config, data, train, dev, test, text = "text", label = "label", time, split;
+  std::string out = "tunecase-out", cache;
+  double queries_per_day = 0;
+  double max_cost = -1;
+  int concurrency = 8;
+  bool yes = false, skip_invalid = false, quiet = false;
+  uint64_t seed = 7;
+  std::vector<std::string> only;
+};
+
+tunecase::ProjectConfig config_from_flags(const EvalArgs& a) {
+  using tunecase::UserError;
+  tunecase::ProjectConfig c;
+  if (a.data.empty() && a.train.empty()) {
+    throw UserError(
+        "give --config FILE, or --data FILE (or --train/--test) with --text and --label");
+  }
+  if (!a.data.empty() && !a.train.empty())
+    throw UserError("give --data or --train/--test, not both");
+  if (!a.train.empty() && a.test.empty()) throw UserError("--train needs --test");
+  c.data.path = a.data;
+  c.data.train = a.train;
+  c.data.dev = a.dev;
+  c.data.test = a.test;
+  c.data.text = a.text;
+  c.data.label = a.label;
+  c.data.time = a.time;
+  if (!a.split.empty()) c.data.split = a.split;
+  if (c.data.split == "time" && c.data.time.empty())
+    throw UserError("--split time needs --time COLUMN");
+  c.data.seed = a.seed;
+  c.queries_per_day = a.queries_per_day;
+  return c;
+}
+
+void run(const EvalArgs& a) {
+  tunecase::ProjectConfig config =
+      a.config.empty() ? config_from_flags(a) : tunecase::load_config(a.config);
+  if (a.skip_invalid) config.data.skip_invalid = true;
+  if (a.queries_per_day > 0) config.queries_per_day = a.queries_per_day;
+  tunecase::EvalOptions options;
+  options.out_dir = a.out;
+  options.concurrency = a.concurrency;
+  if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
+  options.assume_yes = a.yes;
+  options.cache_file = a.cache;
+  options.progress = !a.quiet;
+  options.only = a.only;
+  nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
+  fmt::print("{}", tunecase::eval_table_text(eval));
+  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, models/\n", a.out);
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("eval", "Score every approach on the same held-out test split");
+  cmd->add_option("--config", args->config, "Project config (TOML)");
+  cmd->add_option("--data", args->data, "One labelled CSV/JSONL file to split");
+  cmd->add_option("--train", args->train, "Pre-split train file");
+  cmd->add_option("--dev", args->dev, "Pre-split dev file (optional)");
+  cmd->add_option("--test", args->test, "Pre-split test file");
+  cmd->add_option("--text", args->text, "Text column or field")->capture_default_str();
+  cmd->add_option("--label", args->label, "Label column or field")->capture_default_str();
+  cmd->add_option("--time", args->time, "Time column (enables --split time)");
+  cmd->add_option("--split", args->split, "stratified | time");
+  cmd->add_option("--seed", args->seed, "Split seed")->capture_default_str();
+  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)");
+  cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
+      ->capture_default_str();
+  cmd->add_option("--max-cost", args->max_cost, "Stop LLM approaches before spending more USD");
+  cmd->add_option("--cache", args->cache, "LLM response cache (default OUT/cache.sqlite)");
+  cmd->add_option("--only", args->only, "Run only these approaches (by name)");
+  cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  cmd->add_flag("--skip-invalid", args->skip_invalid, "Skip and count malformed rows");
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->callback([args] { run(*args); });
+}

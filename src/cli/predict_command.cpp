@@ -1,0 +1,56 @@
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "tunecase/core/error.h"
+#include "tunecase/data/normalize.h"
+#include "tunecase/evaluation/local_eval.h"
+
+namespace {
+
+struct PredictArgs {
+  std::string model;
+  std::string input;  // a file of one text per line; "" = stdin
+};
+
+void classify_stream(tunecase::LoadedModel& model, std::istream& in, const std::string& origin) {
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!tunecase::is_valid_utf8(line)) {
+      throw tunecase::UserError(
+          fmt::format("{}:{}: invalid UTF-8; convert the input to UTF-8", origin, number));
+    }
+    tunecase::Prediction p = model.classifier->classify(line);
+    nlohmann::json out = {{"line", number}, {"text", line}, {"label", p.label}};
+    std::cout << out.dump() << "\n";
+  }
+}
+
+void run(const PredictArgs& a) {
+  tunecase::LoadedModel model = tunecase::load_model(a.model);
+  if (a.input.empty() || a.input == "-") {
+    classify_stream(model, std::cin, "<stdin>");
+    return;
+  }
+  std::ifstream in(a.input);
+  if (!in) throw tunecase::UserError(fmt::format("{}: cannot open the input file", a.input));
+  classify_stream(model, in, a.input);
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto args = std::make_shared<PredictArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "predict", "Classify texts (one per line, stdin or a file) with a saved local model");
+  cmd->add_option("--model", args->model, "A model folder written by eval (OUT/models/NAME)")
+      ->required();
+  cmd->add_option("input", args->input, "Input file (default: stdin)");
+  cmd->callback([args] { run(*args); });
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/approaches/classifier.h"
+
+namespace tunecase {
+
+// What one approach costs to run, with where the figure comes from. Self-hosted approaches:
+// hosting $/hour divided by the measured throughput (estimated); API approaches: measured tokens
+// times catalogue prices (estimated). A price that is not known stays unknown (nullopt).
+struct CostFigures {
+  std::optional<double> usd_per_1k;
+  std::optional<double> usd_per_month;  // at the configured volume; nullopt when volume unknown
+  std::string basis;                    // how it was computed, for the report
+  std::vector<std::string> notes;       // assumptions a reader must know
+};
+
+inline constexpr double kDaysPerMonth = 30;
+
+// `throughput_per_s`: measured sequential predictions per second of one instance.
+CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_per_s,
+                             double queries_per_day);
+
+// `predictions`: every answered item of the run; cost_usd nullopt means the price is unknown.
+CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_per_day);
+
+nlohmann::json cost_json(const CostFigures& cost);
+
+}  // namespace tunecase

@@ -1,0 +1,168 @@
+#include "tunecase/evaluation/eval_run.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/approaches/registry.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/evaluation/cost.h"
+#include "tunecase/evaluation/llm_eval.h"
+#include "tunecase/evaluation/local_eval.h"
+#include "tunecase/evaluation/metrics.h"
+#include "tunecase/report/eval_report.h"
+
+namespace tunecase {
+namespace {
+
+struct ApproachOutcome {
+  nlohmann::json json;
+  std::vector<Prediction> predictions;
+};
+
+ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig& config,
+                             const PreparedData& data, const EvalOptions& options,
+                             std::ostream& log) {
+  const Splits& s = data.splits;
+  std::vector<std::string> gold;
+  gold.reserve(s.test.size());
+  for (const auto& e : s.test) gold.push_back(e.label);
+
+  ApproachOutcome out;
+  nlohmann::json extra;
+  CostFigures cost;
+  bool simulated = false;
+  if (is_local_kind(approach.kind)) {
+    log << fmt::format("[{}] training {} on {} examples\n", approach.name, approach.kind,
+                       s.train.size());
+    LocalRun run = run_local_approach(approach, s.train, s.dev, s.test, data.labels,
+                                      options.out_dir / "models" / safe_name(approach.name));
+    cost = self_hosted_cost(approach, run.throughput_per_s, config.queries_per_day);
+    extra = {{"train_seconds", run.train_seconds},
+             {"throughput_per_s", run.throughput_per_s},
+             {"params", run.params},
+             {"model_dir", (std::filesystem::path("models") / safe_name(approach.name)).string()}};
+    out.predictions = std::move(run.predictions);
+  } else if (approach.kind == "openai" || approach.kind == "anthropic") {
+    LlmEvalRun run = run_llm_eval(approach, config, s.train, s.test, data.labels, options, log);
+    cost = api_cost(run.predictions, config.queries_per_day);
+    simulated = run.simulated;
+    extra = {{"runner", run.summary}};
+    out.predictions = std::move(run.predictions);
+  } else {
+    throw UserError(
+        fmt::format("approach '{}': unknown kind '{}'; use linear, fasttext, "
+                    "retrieval, openai or anthropic",
+                    approach.name, approach.kind));
+  }
+  out.json = {{"name", approach.name}, {"kind", approach.kind}, {"simulated", simulated}};
+  out.json.update(quality_json(gold, out.predictions, data.labels));
+  out.json.update(cost_json(cost));
+  out.json.update(extra);
+  return out;
+}
+
+void write_predictions(const std::filesystem::path& file, const Examples& test,
+                       const std::vector<std::string>& names,
+                       const std::vector<std::vector<Prediction>>& predictions) {
+  std::ofstream out(file);
+  for (std::size_t a = 0; a < names.size(); ++a) {
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const Prediction& p = predictions[a][i];
+      nlohmann::json line = {{"id", test[i].id},
+                             {"text_hash", text_hash(test[i].text)},
+                             {"approach", names[a]},
+                             {"gold", test[i].label},
+                             {"predicted", p.label},
+                             {"correct", !p.error && !p.invalid && p.label == test[i].label},
+                             {"latency_ms", p.latency_ms}};
+      if (p.invalid) line["invalid"] = true;
+      if (p.error) line["error"] = *p.error;
+      if (p.tokens_in || p.tokens_out) {
+        line["tokens_in"] = p.tokens_in;
+        line["tokens_out"] = p.tokens_out;
+      }
+      if (p.cost_usd) line["cost_usd"] = *p.cost_usd;
+      out << line.dump() << "\n";
+    }
+  }
+  if (!out) throw UserError(fmt::format("{}: cannot write predictions", file.string()));
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file);
+  out << text;
+  if (!out)
+    throw UserError(fmt::format("{}: cannot write; check the output folder", file.string()));
+}
+
+std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
+                                                const EvalOptions& options) {
+  std::vector<ApproachConfig> all =
+      config.approaches.empty() ? default_local_approaches() : config.approaches;
+  if (options.only.empty()) return all;
+  std::vector<ApproachConfig> out;
+  for (const auto& name : options.only) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const auto& a) { return a.name == name; });
+    if (it == all.end()) {
+      throw UserError(fmt::format("--only {}: no approach has that name in the config", name));
+    }
+    out.push_back(*it);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string safe_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "approach";
+  return out;
+}
+
+nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
+                              std::ostream& log) {
+  std::vector<ApproachConfig> approaches = selected_approaches(config, options);
+  PreparedData data = prepare_data(config.data);
+  if (data.splits.test.empty()) {
+    throw UserError("the test split is empty; add more labelled rows or raise test_fraction");
+  }
+  if (data.splits.train.empty()) {
+    throw UserError("the train split is empty; add more labelled rows");
+  }
+  std::filesystem::create_directories(options.out_dir);
+
+  nlohmann::json eval = {{"tool", "tunecase"},
+                         {"dataset", data.summary.to_json()},
+                         {"queries_per_day", config.queries_per_day},
+                         {"approaches", nlohmann::json::array()}};
+  std::vector<std::string> names;
+  std::vector<std::vector<Prediction>> predictions;
+  std::vector<ScoredApproach> scored;
+  for (const auto& approach : approaches) {
+    ApproachOutcome outcome = evaluate_one(approach, config, data, options, log);
+    ScoredApproach s{approach.name, {}};
+    for (std::size_t i = 0; i < data.splits.test.size(); ++i) {
+      const Prediction& p = outcome.predictions[i];
+      s.correct.push_back(!p.error && !p.invalid && p.label == data.splits.test[i].label);
+    }
+    scored.push_back(std::move(s));
+    names.push_back(approach.name);
+    predictions.push_back(std::move(outcome.predictions));
+    eval["approaches"].push_back(std::move(outcome.json));
+  }
+  eval["pairwise"] = pairwise_json(scored);
+
+  write_text(options.out_dir / "eval.json", eval.dump(2) + "\n");
+  write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);
+  write_text(options.out_dir / "report.md", eval_markdown(eval));
+  return eval;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+
+namespace tunecase {
+
+struct EvalOptions {
+  std::filesystem::path out_dir = "tunecase-out";
+  int concurrency = 8;                 // LLM requests in flight
+  std::optional<double> max_cost_usd;  // stop LLM approaches before spending more
+  bool assume_yes = false;             // skip the cost confirmation
+  std::filesystem::path cache_file;    // LLM response cache; "" = <out_dir>/cache.sqlite
+  bool progress = true;
+  std::vector<std::string> only;  // approach names to run; empty = all
+};
+
+// `tunecase eval`: prepares the data, runs every approach on the same test split, and writes
+// eval.json, report.md, predictions.jsonl and models/<approach>/ into options.out_dir.
+// Returns the eval.json document.
+nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
+                              std::ostream& log);
+
+// A folder name for an approach name (letters, digits, '-', '_', '.'; others become '_').
+std::string safe_name(const std::string& name);
+
+}  // namespace tunecase

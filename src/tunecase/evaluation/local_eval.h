@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/approaches/classifier.h"
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+
+namespace tunecase {
+
+struct LocalRun {
+  std::vector<Prediction> predictions;  // aligned with the test split
+  double train_seconds = 0;             // measured wall time of train()
+  double throughput_per_s = 0;          // measured sequential predictions per second
+  nlohmann::json params;                // describe() of the trained model
+};
+
+// Trains a local approach on train (dev for tuning only), classifies every test text one at a
+// time, timing each, and saves the model with its approach.json into `model_dir`.
+LocalRun run_local_approach(const ApproachConfig& approach, const Examples& train,
+                            const Examples& dev, const Examples& test,
+                            const std::vector<std::string>& labels,
+                            const std::filesystem::path& model_dir);
+
+// Loads a model folder written by run_local_approach (for `tunecase predict`).
+struct LoadedModel {
+  ApproachConfig approach;
+  std::vector<std::string> labels;
+  std::unique_ptr<Classifier> classifier;
+};
+LoadedModel load_model(const std::filesystem::path& model_dir);
+
+}  // namespace tunecase

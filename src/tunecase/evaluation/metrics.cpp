@@ -1,0 +1,92 @@
+#include "tunecase/evaluation/metrics.h"
+
+#include <cmath>
+
+#include "tunecase/stats/classification.h"
+#include "tunecase/stats/mcnemar.h"
+#include "tunecase/stats/percentile.h"
+#include "tunecase/stats/proportion.h"
+
+namespace tunecase {
+namespace {
+
+nlohmann::json latency_json(const std::vector<Prediction>& predictions) {
+  std::vector<double> latencies;
+  latencies.reserve(predictions.size());
+  for (const auto& p : predictions) {
+    if (!p.error) latencies.push_back(p.latency_ms);
+  }
+  auto rounded = [&](double pct) -> nlohmann::json {
+    if (latencies.empty()) return nullptr;
+    double v = percentile_nearest_rank(latencies, pct);
+    return std::round(v * 1000) / 1000;
+  };
+  return {{"p50", rounded(50)}, {"p95", rounded(95)}, {"p99", rounded(99)}};
+}
+
+nlohmann::json per_class_json(const ConfusionMatrix& confusion) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [label, m] : per_class_metrics(confusion)) {
+    out[label] = {
+        {"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"support", m.support}};
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json quality_json(const std::vector<std::string>& gold,
+                            const std::vector<Prediction>& predictions,
+                            const std::vector<std::string>& labels) {
+  std::vector<std::string> predicted;
+  predicted.reserve(predictions.size());
+  std::size_t correct = 0, invalid = 0, errors = 0;
+  double tokens_in = 0, tokens_out = 0;
+  for (std::size_t i = 0; i < predictions.size(); ++i) {
+    const Prediction& p = predictions[i];
+    bool usable = !p.error && !p.invalid;
+    predicted.push_back(usable ? p.label : std::string());
+    if (usable && p.label == gold[i]) ++correct;
+    if (p.invalid) ++invalid;
+    if (p.error) ++errors;
+    tokens_in += static_cast<double>(p.tokens_in);
+    tokens_out += static_cast<double>(p.tokens_out);
+  }
+  std::size_t n = predictions.size();
+  ConfusionMatrix confusion = confusion_matrix(gold, predicted, labels);
+  Interval ci = wilson_interval(correct, n);
+  double denom = n == 0 ? 1.0 : static_cast<double>(n);
+  return {{"n", n},
+          {"correct", correct},
+          {"accuracy", n == 0 ? 0.0 : static_cast<double>(correct) / denom},
+          {"accuracy_ci95", {ci.lo, ci.hi}},
+          {"macro_f1", macro_f1(confusion)},
+          {"invalid_rate", static_cast<double>(invalid) / denom},
+          {"error_rate", static_cast<double>(errors) / denom},
+          {"errors", errors},
+          {"latency_ms", latency_json(predictions)},
+          {"tokens_in_mean", tokens_in / denom},
+          {"tokens_out_mean", tokens_out / denom},
+          {"per_class", per_class_json(confusion)},
+          {"confusion",
+           {{"labels", confusion.labels},
+            {"matrix", confusion.matrix},
+            {"no_prediction", confusion.no_prediction}}}};
+}
+
+nlohmann::json pairwise_json(const std::vector<ScoredApproach>& approaches) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < approaches.size(); ++i) {
+    for (std::size_t j = i + 1; j < approaches.size(); ++j) {
+      McNemarResult r = mcnemar_exact(approaches[i].correct, approaches[j].correct);
+      out.push_back({{"a", approaches[i].name},
+                     {"b", approaches[j].name},
+                     {"mcnemar_p", r.p_value},
+                     {"a_only_correct", r.a_only_correct},
+                     {"b_only_correct", r.b_only_correct}});
+    }
+  }
+  return out;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/approaches/classifier.h"
+
+namespace tunecase {
+
+// The quality figures of one approach on the test split, in the eval.json shape: n, accuracy,
+// accuracy_ci95 (Wilson), macro_f1, invalid_rate, error_rate, latency_ms {p50,p95,p99} (nearest
+// rank), tokens_in_mean, tokens_out_mean, per_class, confusion. All measured.
+nlohmann::json quality_json(const std::vector<std::string>& gold,
+                            const std::vector<Prediction>& predictions,
+                            const std::vector<std::string>& labels);
+
+// One entry of eval.json "pairwise" for every pair of approaches (McNemar exact test on the
+// items both answered).
+struct ScoredApproach {
+  std::string name;
+  std::vector<bool> correct;  // aligned with the test split
+};
+nlohmann::json pairwise_json(const std::vector<ScoredApproach>& approaches);
+
+}  // namespace tunecase

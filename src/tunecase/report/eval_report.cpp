@@ -1,0 +1,208 @@
+#include "tunecase/report/eval_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace tunecase {
+namespace {
+
+using nlohmann::json;
+
+std::string pct(double v) {
+  return fmt::format("{:.1f}%", 100.0 * v);
+}
+
+std::string accuracy_cell(const json& a) {
+  return fmt::format("{} [{:.1f}–{:.1f}]", pct(a.value("accuracy", 0.0)),
+                     100.0 * a["accuracy_ci95"][0].get<double>(),
+                     100.0 * a["accuracy_ci95"][1].get<double>());
+}
+
+std::string ms(const json& v) {
+  if (v.is_null()) return "–";
+  double x = v.get<double>();
+  return x < 10 ? fmt::format("{:.2f}", x) : fmt::format("{:.0f}", x);
+}
+
+std::string display_name(const json& a) {
+  std::string name = a.value("name", "");
+  return a.value("simulated", false) ? name + " (simulated)" : name;
+}
+
+std::vector<std::vector<std::string>> summary_rows(const json& eval) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : eval["approaches"]) {
+    rows.push_back({display_name(a), accuracy_cell(a),
+                    fmt::format("{:.3f}", a.value("macro_f1", 0.0)),
+                    pct(a.value("invalid_rate", 0.0)),
+                    ms(a["latency_ms"]["p50"]) + " / " + ms(a["latency_ms"]["p95"]),
+                    format_usd(a["usd_per_1k"]), format_usd(a["usd_per_month"])});
+  }
+  return rows;
+}
+
+const std::vector<std::string> kHeader = {"approach",   "accuracy [95% CI]",  "macro-F1",
+                                          "invalid",    "latency p50/p95 ms", "$ per 1k",
+                                          "$ per month"};
+
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;  // count UTF-8 code points, close enough for alignment
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string markdown_table(const std::vector<std::string>& header,
+                           const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "|";
+  for (const auto& h : header) out += " " + h + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < header.size(); ++i) out += i == 0 ? "---|" : "---:|";
+  out += "\n";
+  for (const auto& row : rows) {
+    out += "|";
+    for (const auto& cell : row) out += " " + cell + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+std::string dataset_section(const json& d) {
+  std::string out = "## Data\n\n";
+  out += fmt::format(
+      "{} rows, {} labels: train {}, dev {}, test {} (measured). Duplicates removed: {}; test "
+      "rows that leaked into train and were removed: {}; rows skipped: {}.\n",
+      d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
+      d.value("test", 0), d.value("duplicates_removed", 0), d.value("leaked_into_train", 0),
+      d.value("skipped_rows", 0));
+  if (d.value("label_conflicts", 0) > 0) {
+    out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
+                       d.value("label_conflicts", 0));
+  }
+  if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
+    out += fmt::format("Labels too rare to split (train only): {}.\n",
+                       fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "));
+  }
+  return out + "\n";
+}
+
+std::string per_class_section(const json& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [label, m] : a["per_class"].items()) {
+    rows.push_back({label, fmt::format("{:.3f}", m.value("precision", 0.0)),
+                    fmt::format("{:.3f}", m.value("recall", 0.0)),
+                    fmt::format("{:.3f}", m.value("f1", 0.0)),
+                    std::to_string(m.value("support", 0))});
+  }
+  return fmt::format("### {}\n\n", display_name(a)) +
+         markdown_table({"label", "precision", "recall", "F1", "support"}, rows) + "\n";
+}
+
+std::string confusion_section(const json& a) {
+  const json& c = a["confusion"];
+  auto labels = c["labels"].get<std::vector<std::string>>();
+  std::vector<std::tuple<std::size_t, std::string, std::string>> pairs;
+  for (std::size_t g = 0; g < labels.size(); ++g) {
+    for (std::size_t p = 0; p < labels.size(); ++p) {
+      std::size_t n = c["matrix"][g][p].get<std::size_t>();
+      if (g != p && n > 0) pairs.emplace_back(n, labels[g], labels[p]);
+    }
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& x, const auto& y) { return std::get<0>(x) > std::get<0>(y); });
+  std::string out =
+      fmt::format("**{}** most frequent confusions (gold → predicted): ", display_name(a));
+  if (pairs.empty()) return out + "none.\n\n";
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, pairs.size()); ++i) {
+    out += fmt::format("{}{} → {} ({})", i ? "; " : "", std::get<1>(pairs[i]),
+                       std::get<2>(pairs[i]), std::get<0>(pairs[i]));
+  }
+  return out + ".\n\n";
+}
+
+std::string pairwise_section(const json& eval) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : eval["pairwise"]) {
+    double pv = p.value("mcnemar_p", 1.0);
+    rows.push_back({p.value("a", ""), p.value("b", ""),
+                    std::to_string(p.value("a_only_correct", 0)),
+                    std::to_string(p.value("b_only_correct", 0)), fmt::format("{:.3g}", pv),
+                    pv < 0.05 ? "yes" : "no"});
+  }
+  return "## Pairwise tests\n\nMcNemar's exact test on the test items where exactly one of the two "
+         "is right (measured). \"Differ\" means p < 0.05.\n\n" +
+         markdown_table({"a", "b", "only a right", "only b right", "p", "differ"}, rows) + "\n";
+}
+
+}  // namespace
+
+std::string format_usd(const json& value) {
+  if (value.is_null()) return "unknown";
+  double v = value.get<double>();
+  if (v == 0) return "$0";
+  if (std::fabs(v) >= 100) return fmt::format("${:.0f}", v);
+  if (std::fabs(v) >= 1) return fmt::format("${:.2f}", v);
+  return fmt::format("${:.2g}", v);
+}
+
+std::string eval_table_text(const json& eval) {
+  auto rows = summary_rows(eval);
+  std::vector<std::size_t> width(kHeader.size());
+  for (std::size_t i = 0; i < kHeader.size(); ++i) width[i] = display_width(kHeader[i]);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], display_width(row[i]));
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      std::string pad(width[i] - display_width(cells[i]), ' ');
+      out += i == 0 ? cells[i] + pad : pad + cells[i];
+      out += i + 1 < cells.size() ? "  " : "\n";
+    }
+    return out;
+  };
+  std::string out = line(kHeader);
+  for (const auto& row : rows) out += line(row);
+  bool any_simulated = false;
+  for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
+  out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
+  if (any_simulated) {
+    out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";
+  }
+  return out;
+}
+
+std::string eval_markdown(const json& eval) {
+  std::string out = "# Evaluation report\n\n";
+  out +=
+      "Every approach was scored on the same held-out test split. Accuracy, macro-F1, "
+      "invalid-output rate and latency are **measured**; $ per 1k and $ per month are "
+      "**estimated** (measured tokens × catalogue prices, or assumed hosting $/hour ÷ measured "
+      "throughput); the daily volume is **assumed** (config).\n\n";
+  bool any_simulated = false;
+  for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
+  if (any_simulated) {
+    out +=
+        "> Rows marked *(simulated)* were answered by `tunecase sim-llm`, the offline stand-in "
+        "for an LLM API. Their numbers describe that stand-in, not a real model.\n\n";
+  }
+  out += markdown_table(kHeader, summary_rows(eval)) + "\n";
+  for (const auto& a : eval["approaches"]) {
+    for (const auto& note : a.value("cost_notes", std::vector<std::string>{})) {
+      out += fmt::format("- {}: {} ({})\n", a.value("name", ""), note, "assumed");
+    }
+    out += fmt::format("- {}: cost basis: {}\n", a.value("name", ""), a.value("cost_basis", ""));
+  }
+  out += "\n" + dataset_section(eval["dataset"]);
+  out += pairwise_section(eval);
+  out += "## Confusions\n\n";
+  for (const auto& a : eval["approaches"]) out += confusion_section(a);
+  out += "## Per-class results\n\n";
+  for (const auto& a : eval["approaches"]) out += per_class_section(a);
+  return out;
+}
+
+}  // namespace tunecase

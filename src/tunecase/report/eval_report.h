@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tunecase {
+
+// Renderings of an eval.json document (DESIGN.md contract). They read only the document, so a
+// report can be rebuilt from a saved eval.json.
+
+// The terminal table: approach, accuracy [95% CI], macro-F1, invalid, latency p50/p95,
+// $ per 1k, $ per month; simulated rows are marked.
+std::string eval_table_text(const nlohmann::json& eval);
+
+// report.md: the same table, the data summary, per-class tables, the most frequent confusions,
+// pairwise McNemar tests, and what each figure's provenance is.
+std::string eval_markdown(const nlohmann::json& eval);
+
+// "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
+std::string format_usd(const nlohmann::json& value);
+
+}  // namespace tunecase
