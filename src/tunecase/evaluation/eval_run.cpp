@@ -45,17 +45,12 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
              {"params", run.params},
              {"model_dir", (std::filesystem::path("models") / safe_name(approach.name)).string()}};
     out.predictions = std::move(run.predictions);
-  } else if (approach.kind == "openai" || approach.kind == "anthropic") {
+  } else {
     LlmEvalRun run = run_llm_eval(approach, config, s.train, s.test, data.labels, options, log);
     cost = api_cost(run.predictions, config.queries_per_day);
     simulated = run.simulated;
     extra = {{"runner", run.summary}};
     out.predictions = std::move(run.predictions);
-  } else {
-    throw UserError(
-        fmt::format("approach '{}': unknown kind '{}'; use linear, fasttext, "
-                    "retrieval, openai or anthropic",
-                    approach.name, approach.kind));
   }
   out.json = {{"name", approach.name}, {"kind", approach.kind}, {"simulated", simulated}};
   out.json.update(quality_json(gold, out.predictions, data.labels));
@@ -102,6 +97,14 @@ std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
                                                 const EvalOptions& options) {
   std::vector<ApproachConfig> all =
       config.approaches.empty() ? default_local_approaches() : config.approaches;
+  for (const auto& a : all) {
+    if (!is_local_kind(a.kind) && a.kind != "openai" && a.kind != "anthropic") {
+      throw UserError(
+          fmt::format("approach '{}': unknown kind '{}'; use linear, fasttext, "
+                      "retrieval, openai or anthropic",
+                      a.name, a.kind));
+    }
+  }
   if (options.only.empty()) return all;
   std::vector<ApproachConfig> out;
   for (const auto& name : options.only) {
@@ -127,7 +130,9 @@ std::string safe_name(const std::string& name) {
 }
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
-                              std::ostream& log) {
+                              std::ostream& progress_log) {
+  std::ostream silent(nullptr);
+  std::ostream& log = options.progress ? progress_log : silent;
   std::vector<ApproachConfig> approaches = selected_approaches(config, options);
   PreparedData data = prepare_data(config.data);
   if (data.splits.test.empty()) {

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "run_cli.h"
+
+namespace {
+
+// Each bad input must exit non-zero with a message that names the file and line and says
+// what to do, and must not leave a half-written eval.json behind.
+struct BadInputCase {
+  std::string file;
+  std::string flags;
+  std::vector<std::string> expected;  // substrings of the message
+};
+
+class BadInputCli : public ::testing::TestWithParam<BadInputCase> {};
+
+TEST_P(BadInputCli, ExitsNonZeroNamingFileAndLine) {
+  const BadInputCase& c = GetParam();
+  TempDir out;
+  CliResult r = run_cli("eval --quiet --data " + fixture("cli/" + c.file) + " " + c.flags +
+                        " --out " + out.str());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("error:"), std::string::npos) << r.output;
+  for (const auto& s : c.expected) EXPECT_NE(r.output.find(s), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out.path() / "eval.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, BadInputCli,
+    ::testing::Values(
+        BadInputCase{"ragged.csv", "--label category", {"ragged.csv:3", "skip-invalid"}},
+        BadInputCase{"bad_utf8.csv", "--label category", {"bad_utf8.csv:3", "UTF-8"}},
+        BadInputCase{"missing_column.csv", "--label category", {"missing_column.csv", "text"}},
+        BadInputCase{"malformed.jsonl", "", {"malformed.jsonl:2"}},
+        BadInputCase{"does_not_exist.csv", "", {"does_not_exist.csv"}}));
+
+TEST(ConfigCli, MissingConfigFileIsAClearError) {
+  CliResult r = run_cli("eval --config /nonexistent/tunecase.toml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("/nonexistent/tunecase.toml"), std::string::npos) << r.output;
+}
+
+TEST(ConfigCli, InvalidTomlNamesTheLine) {
+  TempDir dir;
+  std::ofstream(dir.path() / "bad.toml") << "[data]\npath = \"x.csv\"\ntext = \n";
+  CliResult r = run_cli("eval --config " + (dir.path() / "bad.toml").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bad.toml:3"), std::string::npos) << r.output;
+}
+
+TEST(ConfigCli, UnknownApproachKindIsNamed) {
+  TempDir dir;
+  std::ofstream(dir.path() / "p.toml") << "[data]\npath = \"" << fixture("cli/tickets.csv")
+                                       << "\"\nlabel = \"category\"\n[[approach]]\nname = "
+                                          "\"x\"\nkind = \"bert\"\n";
+  CliResult r = run_cli("eval --quiet --config " + (dir.path() / "p.toml").string() + " --out " +
+                        (dir.path() / "out").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bert"), std::string::npos) << r.output;
+}
+
+}  // namespace

@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include "run_cli.h"
+
+namespace {
+
+TEST(EvalCli, WritesEvalJsonWithTheContractFields) {
+  TempDir out;
+  CliResult r =
+      run_cli("eval --data " + fixture("cli/tickets.csv") +
+              " --text text --label category --quiet --queries-per-day 1000 --out " + out.str());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json eval = read_json(out.path() / "eval.json");
+  const auto& d = eval["dataset"];
+  EXPECT_EQ(d["rows"], 120);
+  EXPECT_EQ(d["labels"], 4);
+  EXPECT_EQ(d["train"].get<int>() + d["dev"].get<int>() + d["test"].get<int>() +
+                d["leaked_into_train"].get<int>() + d["duplicates_removed"].get<int>(),
+            120);
+  for (const char* key : {"duplicates_removed", "leaked_into_train", "skipped_rows"}) {
+    EXPECT_TRUE(d.contains(key)) << key;
+  }
+  ASSERT_EQ(eval["approaches"].size(), 3u);
+  for (const auto& a : eval["approaches"]) {
+    for (const char* key : {"name", "kind", "n", "accuracy", "accuracy_ci95", "macro_f1",
+                            "invalid_rate", "latency_ms", "tokens_in_mean", "tokens_out_mean",
+                            "usd_per_1k", "usd_per_month", "per_class", "confusion"}) {
+      EXPECT_TRUE(a.contains(key)) << a["name"] << " lacks " << key;
+    }
+    EXPECT_EQ(a["n"], d["test"]);
+    EXPECT_GT(a["accuracy"].get<double>(), 0.6) << a["name"];
+    EXPECT_LE(a["accuracy_ci95"][0].get<double>(), a["accuracy"].get<double>());
+    EXPECT_GE(a["accuracy_ci95"][1].get<double>(), a["accuracy"].get<double>());
+    EXPECT_GT(a["usd_per_month"].get<double>(), 0);  // assumed hosting, always on
+    EXPECT_EQ(a["confusion"]["labels"].size(), 4u);
+  }
+  ASSERT_EQ(eval["pairwise"].size(), 3u);
+  EXPECT_TRUE(eval["pairwise"][0].contains("mcnemar_p"));
+
+  std::string predictions = read_file(out.path() / "predictions.jsonl");
+  std::size_t lines = std::count(predictions.begin(), predictions.end(), '\n');
+  EXPECT_EQ(lines, 3 * d["test"].get<std::size_t>());
+  std::string report = read_file(out.path() / "report.md");
+  EXPECT_NE(report.find("Pairwise tests"), std::string::npos);
+  EXPECT_NE(r.output.find("accuracy [95% CI]"), std::string::npos) << r.output;
+}
+
+TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {
+  TempDir dir;
+  std::ofstream(dir.path() / "project.toml")
+      << "[data]\npath = \"" << fixture("cli/tickets.jsonl")
+      << "\"\ntext = \"message\"\nlabel = \"topic\"\nseed = 3\n\n"
+         "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n"
+         "hosting = { usd_per_hour = 1.0, instances = 2 }\n\n"
+         "[business]\nqueries_per_day = 500\n";
+  CliResult r = run_cli("eval --quiet --config " + (dir.path() / "project.toml").string() +
+                        " --out " + (dir.path() / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json eval = read_json(dir.path() / "out" / "eval.json");
+  ASSERT_EQ(eval["approaches"].size(), 1u);
+  EXPECT_EQ(eval["approaches"][0]["name"], "svm");
+  // Two always-on instances at $1/hour for a 30-day month.
+  EXPECT_DOUBLE_EQ(eval["approaches"][0]["usd_per_month"].get<double>(), 2 * 24 * 30.0);
+  EXPECT_TRUE(eval["pairwise"].empty());
+}
+
+TEST(PredictCli, ClassifiesLinesWithASavedModel) {
+  TempDir out;
+  ASSERT_EQ(run_cli("eval --quiet --data " + fixture("cli/tickets.csv") +
+                    " --label category --out " + out.str())
+                .exit_code,
+            0);
+  std::ofstream(out.path() / "input.txt") << "where is my parcel\nmy invoice is wrong\n";
+  CliResult r = run_cli("predict --model " + (out.path() / "models" / "linear").string(),
+                        (out.path() / "input.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::string line;
+  std::vector<std::string> labels;
+  while (std::getline(lines, line)) labels.push_back(nlohmann::json::parse(line)["label"]);
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0], "shipping");
+  EXPECT_EQ(labels[1], "billing");
+}
+
+TEST(PredictCli, RejectsAFolderThatIsNotAModel) {
+  TempDir out;
+  CliResult r = run_cli("predict --model " + out.str(), "/dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("approach.json"), std::string::npos) << r.output;
+}
+
+}  // namespace
