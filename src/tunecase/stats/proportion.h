@@ -1,0 +1,21 @@
+#pragma once
+
+#include <cstddef>
+
+namespace tunecase {
+
+// A closed interval [lo, hi], e.g. a 95% confidence interval.
+struct Interval {
+  double lo = 0, hi = 0;
+};
+
+// Two-sided 95% normal quantile, the default z of every interval in tunecase.
+inline constexpr double kZ95 = 1.959963984540054;
+
+// Confidence interval for a proportion successes / n (e.g. accuracy on a test set).
+// Wilson rather than the textbook Wald interval because it stays inside [0, 1] and keeps its
+// coverage at 0% / 100% and on the small samples of a pilot. n = 0 gives the uninformative {0, 1}.
+// Throws std::invalid_argument when successes > n.
+Interval wilson_interval(std::size_t successes, std::size_t n, double z = kZ95);
+
+}  // namespace tunecase
