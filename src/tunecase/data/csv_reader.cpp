@@ -1,0 +1,117 @@
+#include "tunecase/data/csv_reader.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/data/utf8_check.h"
+
+namespace tunecase {
+namespace {
+
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+std::string trimmed(const std::string& s) {
+  std::size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return {};
+  std::size_t end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
+    : file_(file), delimiter_(delimiter) {
+  in_.open(file, std::ios::binary);
+  if (!in_) {
+    throw UserError(fmt::format("{}: cannot open the file; check that it exists and is readable",
+                                file.string()));
+  }
+  CsvRecord header;
+  if (!next(header)) {
+    throw UserError(
+        fmt::format("{}: the file is empty; the first line must be a header naming the columns",
+                    file.string()));
+  }
+  if (!header.problem.empty()) {
+    throw UserError(fmt::format("{}:{}: header row: {}; fix the header line", file.string(),
+                                header.line, header.problem));
+  }
+  header_.reserve(header.fields.size());
+  for (const auto& name : header.fields) header_.push_back(trimmed(name));
+}
+
+bool CsvReader::read_line(CsvRecord& record) {
+  if (!std::getline(in_, line_)) return false;
+  ++line_number_;
+  if (line_number_ == 1 && line_.starts_with(kByteOrderMark)) line_.erase(0, kByteOrderMark.size());
+  if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+  if (record.problem.empty()) {
+    if (auto offset = invalid_utf8_offset(line_)) {
+      record.problem = fmt::format("invalid UTF-8 at byte {} of line {}; save the file as UTF-8",
+                                   *offset + 1, line_number_);
+    }
+  }
+  return true;
+}
+
+bool CsvReader::next(CsvRecord& record) {
+  record.problem.clear();
+  do {
+    if (!read_line(record)) return false;
+  } while (line_.empty());
+  record.line = line_number_;
+  parse_record(record);
+  if (record.problem.empty() && !header_.empty() && record.fields.size() != header_.size()) {
+    record.problem = fmt::format("row has {} fields, header has {}; quote fields that contain {}",
+                                 record.fields.size(), header_.size(),
+                                 delimiter_ == '\t'  ? "tabs"
+                                 : delimiter_ == ',' ? "commas"
+                                                     : "the delimiter");
+  }
+  return true;
+}
+
+void CsvReader::parse_record(CsvRecord& record) {
+  // Reuse the record's strings: their capacity survives from the previous call.
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  for (;;) {
+    if (count == record.fields.size()) record.fields.emplace_back();
+    std::string& field = record.fields[count++];
+    field.clear();
+    if (pos < line_.size() && line_[pos] == '"') pos = read_quoted(record, pos + 1, field);
+    std::size_t end = line_.find(delimiter_, pos);
+    field.append(line_, pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  record.fields.resize(count);
+}
+
+std::size_t CsvReader::read_quoted(CsvRecord& record, std::size_t pos, std::string& field) {
+  const std::size_t opened_at = line_number_;
+  for (;;) {
+    std::size_t quote = line_.find('"', pos);
+    if (quote == std::string::npos) {
+      field.append(line_, pos);
+      field.push_back('\n');
+      if (!read_line(record)) {
+        throw UserError(fmt::format(
+            "{}:{}: a quoted field opened on this line is never closed; close the quote, and "
+            "write a quote inside a quoted field as \"\"",
+            file_.string(), opened_at));
+      }
+      pos = 0;
+      continue;
+    }
+    field.append(line_, pos, quote - pos);
+    if (quote + 1 < line_.size() && line_[quote + 1] == '"') {
+      field.push_back('"');
+      pos = quote + 2;
+      continue;
+    }
+    return quote + 1;
+  }
+}
+
+}  // namespace tunecase

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace tunecase {
+
+// One data record of a delimited file.
+struct CsvRecord {
+  std::vector<std::string> fields;
+  std::size_t line = 0;  // 1-based line where the record starts
+  // Empty when the record is well-formed; otherwise what is wrong with it (ragged row, invalid
+  // UTF-8), without file and line. The reader stays in step, so a caller may skip the record.
+  std::string problem;
+};
+
+// Streaming RFC 4180 reader: quoted fields, "" escapes, delimiters and newlines inside quotes,
+// CRLF or LF line ends, a UTF-8 byte-order mark is stripped. The first record is the header.
+// Blank lines between records are ignored. Newlines inside quoted fields come back as "\n".
+// Lenient where Python's csv module is: a quote inside an unquoted field, or text after a
+// closing quote, is kept literally.
+class CsvReader {
+ public:
+  // Opens `file` and reads the header. Throws UserError when the file cannot be opened, is
+  // empty, or the header itself is malformed.
+  explicit CsvReader(const std::filesystem::path& file, char delimiter = ',');
+
+  // Column names as written in the header, surrounding whitespace trimmed.
+  const std::vector<std::string>& header() const { return header_; }
+
+  // Reads the next record into `record` (its strings are reused); false at end of file.
+  // Throws UserError for a quoted field that is never closed: it swallows the rest of the
+  // file, so no later record could be trusted.
+  bool next(CsvRecord& record);
+
+ private:
+  bool read_line(CsvRecord& record);
+  void parse_record(CsvRecord& record);
+  // Appends the rest of a quoted field starting after its opening quote at `pos`; returns the
+  // position just after the closing quote (possibly on a later line).
+  std::size_t read_quoted(CsvRecord& record, std::size_t pos, std::string& field);
+
+  std::filesystem::path file_;
+  std::ifstream in_;
+  char delimiter_;
+  std::string line_;
+  std::size_t line_number_ = 0;
+  std::vector<std::string> header_;
+};
+
+}  // namespace tunecase

@@ -1,0 +1,64 @@
+#include "tunecase/data/dedup.h"
+
+#include <unordered_map>
+
+#include "tunecase/data/normalize.h"
+
+namespace tunecase {
+namespace {
+
+constexpr std::size_t kMaxConflictSamples = 10;
+
+// Majority label; std::map iterates labels in order, so the first maximum is the smallest label.
+std::string majority_label(const std::map<std::string, std::size_t>& counts) {
+  const std::string* best = nullptr;
+  std::size_t best_count = 0;
+  for (const auto& [label, count] : counts) {
+    if (count > best_count) {
+      best = &label;
+      best_count = count;
+    }
+  }
+  return best ? *best : std::string();
+}
+
+}  // namespace
+
+DedupResult deduplicate(Examples& examples) {
+  DedupResult result;
+  std::unordered_map<std::string, std::size_t> first_of;  // normalised text -> first index
+  first_of.reserve(examples.size());
+  // Label counts only for texts seen more than once, keyed by the first index (file order).
+  std::map<std::size_t, std::map<std::string, std::size_t>> group_labels;
+  std::vector<bool> removed(examples.size(), false);
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    auto [it, inserted] = first_of.try_emplace(normalize_text(examples[i].text), i);
+    if (inserted) continue;
+    removed[i] = true;
+    ++result.duplicates_removed;
+    auto& counts = group_labels[it->second];
+    if (counts.empty()) counts[examples[it->second].label] = 1;
+    ++counts[examples[i].label];
+  }
+
+  for (auto& [first, counts] : group_labels) {
+    if (counts.size() < 2) continue;
+    ++result.label_conflicts;
+    std::string chosen = majority_label(counts);
+    examples[first].label = chosen;
+    if (result.conflict_samples.size() < kMaxConflictSamples) {
+      result.conflict_samples.push_back({examples[first].text, std::move(counts), chosen});
+    }
+  }
+
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    if (removed[i]) continue;
+    if (kept != i) examples[kept] = std::move(examples[i]);
+    ++kept;
+  }
+  examples.resize(kept);
+  return result;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,147 @@
+#include "tunecase/data/prepare.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/data/reader.h"
+
+namespace tunecase {
+namespace {
+
+ReadOptions read_options(const DataConfig& config) {
+  ReadOptions options;
+  options.text_column = config.text;
+  options.label_column = config.label;
+  options.time_column = config.time;
+  options.id_column = config.id;
+  options.skip_invalid = config.skip_invalid;
+  options.allowed_labels = config.allowed_labels;
+  return options;
+}
+
+// Reads one file, adds its counts to the summary and its unlabelled rows to `unlabelled`, and
+// returns its labelled rows, de-duplicated.
+Examples read_file(const std::filesystem::path& file, const DataConfig& config,
+                   DatasetSummary& summary, Examples& unlabelled) {
+  ReadResult read = read_examples(file, read_options(config));
+  summary.rows += read.rows;
+  summary.empty_text += read.empty_text_skipped;
+  summary.invalid_rows += read.invalid_skipped;
+  summary.unlabelled += read.unlabelled.size();
+  for (auto& message : read.invalid_samples) {
+    if (summary.invalid_samples.size() < 5) summary.invalid_samples.push_back(std::move(message));
+  }
+  for (auto& e : read.unlabelled) unlabelled.push_back(std::move(e));
+  if (read.labelled.empty()) {
+    throw UserError(fmt::format(
+        "{}: no row has a label in column \"{}\" ({} rows read); check [data] label (or "
+        "--label) and the file",
+        file.string(), config.label, read.rows));
+  }
+  DedupResult dedup = deduplicate(read.labelled);
+  summary.duplicates_removed += dedup.duplicates_removed;
+  summary.label_conflicts += dedup.label_conflicts;
+  for (auto& conflict : dedup.conflict_samples) {
+    if (summary.conflict_samples.size() < 10)
+      summary.conflict_samples.push_back(std::move(conflict));
+  }
+  return std::move(read.labelled);
+}
+
+std::set<std::string> labels_of(const Examples& examples) {
+  std::set<std::string> labels;
+  for (const auto& e : examples) labels.insert(e.label);
+  return labels;
+}
+
+void summarise_splits(PreparedData& data) {
+  const Splits& s = data.splits;
+  DatasetSummary& summary = data.summary;
+  std::set<std::string> train = labels_of(s.train);
+  std::set<std::string> all = train;
+  all.merge(labels_of(s.dev));
+  std::set<std::string> test = labels_of(s.test);
+  for (const auto& label : test) {
+    if (!train.contains(label)) summary.test_labels_unseen_in_train.push_back(label);
+  }
+  all.merge(test);
+  data.labels.assign(all.begin(), all.end());
+  summary.labels = data.labels.size();
+  summary.train = s.train.size();
+  summary.dev = s.dev.size();
+  summary.test = s.test.size();
+  summary.leaked_into_train = s.leaked_into_train;
+  summary.dev_leaked_into_train = s.dev_leaked_into_train;
+  summary.rare_labels = s.rare_labels;
+  summary.skipped_rows = summary.empty_text + summary.invalid_rows;
+}
+
+Splits split_one_file(const DataConfig& config, DatasetSummary& summary, Examples& unlabelled) {
+  Examples labelled = read_file(config.path, config, summary, unlabelled);
+  SplitOptions options{config.split, config.test_fraction, config.dev_fraction, config.seed};
+  return split_examples(std::move(labelled), options);
+}
+
+Splits read_pre_split(const DataConfig& config, DatasetSummary& summary, Examples& unlabelled) {
+  if (config.train.empty() || config.test.empty()) {
+    throw UserError(
+        "pre-split data needs both a train and a test file; set [data] train and test (or "
+        "--train and --test)");
+  }
+  Splits splits;
+  splits.train = read_file(config.train, config, summary, unlabelled);
+  if (!config.dev.empty()) splits.dev = read_file(config.dev, config, summary, unlabelled);
+  splits.test = read_file(config.test, config, summary, unlabelled);
+  return splits;
+}
+
+}  // namespace
+
+nlohmann::json DatasetSummary::to_json() const {
+  nlohmann::json conflicts = nlohmann::json::array();
+  for (const auto& c : conflict_samples) {
+    conflicts.push_back({{"text", c.text}, {"label_counts", c.label_counts}, {"chosen", c.chosen}});
+  }
+  return {{"rows", rows},
+          {"labels", labels},
+          {"train", train},
+          {"dev", dev},
+          {"test", test},
+          {"duplicates_removed", duplicates_removed},
+          {"leaked_into_train", leaked_into_train},
+          {"skipped_rows", skipped_rows},
+          {"dev_leaked_into_train", dev_leaked_into_train},
+          {"empty_text", empty_text},
+          {"invalid_rows", invalid_rows},
+          {"unlabelled", unlabelled},
+          {"label_conflicts", label_conflicts},
+          {"rare_labels", rare_labels},
+          {"test_labels_unseen_in_train", test_labels_unseen_in_train},
+          {"invalid_samples", invalid_samples},
+          {"conflict_samples", conflicts}};
+}
+
+PreparedData prepare_data(const DataConfig& config) {
+  if (config.path.empty() && !config.pre_split()) {
+    throw UserError(
+        "no data given; set [data] path = \"<file>\" (or train and test for pre-split files), "
+        "or pass --data FILE");
+  }
+  PreparedData data;
+  data.splits = config.pre_split() ? read_pre_split(config, data.summary, data.unlabelled)
+                                   : split_one_file(config, data.summary, data.unlabelled);
+  remove_leakage(data.splits);
+  summarise_splits(data);
+  if (data.splits.test.empty()) {
+    throw UserError(fmt::format(
+        "the test split is empty ({} labelled rows after de-duplication and leakage removal); "
+        "a held-out evaluation needs more labelled rows, or a test file whose texts are not all "
+        "in train",
+        data.summary.train + data.summary.dev));
+  }
+  return data;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/data/data_config.h"
+#include "tunecase/data/dedup.h"
+#include "tunecase/data/split.h"
+
+namespace tunecase {
+
+// What happened to the user's rows on the way to the splits; the "dataset" object of eval.json.
+struct DatasetSummary {
+  std::size_t rows = 0;  // data rows read, all files
+  std::size_t labels = 0, train = 0, dev = 0, test = 0;
+  std::size_t duplicates_removed = 0;
+  std::size_t leaked_into_train = 0;      // test rows removed: text also in train or dev
+  std::size_t dev_leaked_into_train = 0;  // dev rows removed: text also in train
+  std::size_t skipped_rows = 0;           // empty_text + invalid_rows
+  std::size_t empty_text = 0, invalid_rows = 0, unlabelled = 0, label_conflicts = 0;
+  std::vector<std::string> rare_labels;                  // too rare to split, kept in train
+  std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
+  std::vector<std::string> invalid_samples;              // "file:line: what", a few
+  std::vector<LabelConflict> conflict_samples;
+
+  // The contract's keys (rows, labels, train, dev, test, duplicates_removed, leaked_into_train,
+  // skipped_rows) plus every other field above.
+  nlohmann::json to_json() const;
+};
+
+struct PreparedData {
+  Splits splits;
+  std::vector<std::string> labels;  // sorted, every label of every split
+  DatasetSummary summary;
+  Examples unlabelled;  // rows without a label, from every file (for prediction, not scoring)
+};
+
+// From the [data] config to splits. One file: read, de-duplicate, split (config.split), remove
+// leakage. Pre-split files (train, test, optional dev): read each, de-duplicate within each, then
+// remove test rows whose text is in train or dev (and dev rows whose text is in train).
+// Throws UserError for reader errors, when no row has a label, or when the test split ends empty.
+PreparedData prepare_data(const DataConfig& config);
+
+}  // namespace tunecase

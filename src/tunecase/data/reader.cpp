@@ -1,0 +1,287 @@
+#include "tunecase/data/reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/data/csv_reader.h"
+#include "tunecase/data/jsonl_reader.h"
+
+namespace tunecase {
+namespace {
+
+enum class Format { kCsv, kTsv, kJsonl };
+
+constexpr std::size_t kMaxInvalidSamples = 5;
+constexpr std::string_view kSkipHint =
+    ", or pass --skip-invalid (skip_invalid = true in [data]) "
+    "to skip such rows";
+
+Format format_of(const std::filesystem::path& file) {
+  std::string ext = file.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".csv") return Format::kCsv;
+  if (ext == ".tsv") return Format::kTsv;
+  if (ext == ".jsonl" || ext == ".ndjson") return Format::kJsonl;
+  throw UserError(
+      fmt::format("{}: unknown data format \"{}\"; use a .csv, .tsv, .jsonl or .ndjson file",
+                  file.string(), ext));
+}
+
+std::string trimmed(std::string_view s) {
+  std::size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  std::size_t end = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+bool is_blank(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n\f\v") == s.npos;
+}
+
+// "a number", "an array": for messages about a JSON value of the wrong type.
+std::string with_article(const nlohmann::json& value) {
+  std::string_view name = value.type_name();
+  bool vowel = !name.empty() && std::string_view("aeiou").find(name[0]) != name.npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", name);
+}
+
+// Routes each row to labelled / unlabelled / skipped and keeps the counts, whatever the format.
+class Collector {
+ public:
+  Collector(const std::filesystem::path& file, const ReadOptions& options, ReadResult& result)
+      : file_(file),
+        options_(options),
+        result_(result),
+        allowed_(options.allowed_labels.begin(), options.allowed_labels.end()) {}
+
+  // `problem` says what is wrong and what to do, without file and line.
+  void invalid(std::size_t line, std::string_view problem) {
+    std::string message = fmt::format("{}:{}: {}", file_.string(), line, problem);
+    if (!options_.skip_invalid) throw UserError(message + std::string(kSkipHint));
+    ++result_.invalid_skipped;
+    if (result_.invalid_samples.size() < kMaxInvalidSamples) {
+      result_.invalid_samples.push_back(std::move(message));
+    }
+  }
+
+  void add(Example&& example) {
+    if (is_blank(example.text)) {
+      ++result_.empty_text_skipped;
+      return;
+    }
+    example.label = trimmed(example.label);
+    if (example.id.empty())
+      example.id = fmt::format("{}:{}", file_.filename().string(), example.line);
+    if (example.label.empty()) {
+      result_.unlabelled.push_back(std::move(example));
+      return;
+    }
+    if (!allowed_.empty() && !allowed_.contains(example.label)) {
+      invalid(example.line,
+              fmt::format("unknown label \"{}\"; the allowed labels are {} (from [labels]): fix "
+                          "the row or add the label to [labels]",
+                          example.label, fmt::join(options_.allowed_labels, ", ")));
+      return;
+    }
+    result_.labelled.push_back(std::move(example));
+  }
+
+ private:
+  const std::filesystem::path& file_;
+  const ReadOptions& options_;
+  ReadResult& result_;
+  std::set<std::string, std::less<>> allowed_;
+};
+
+std::string missing_column(const std::filesystem::path& file, std::size_t line,
+                           const std::string& name, std::string_view role, std::string_view key,
+                           const std::vector<std::string>& existing, std::string_view noun) {
+  return fmt::format(
+      "{}:{}: no {} \"{}\" (the {} {}); the {}s are: {}. Set [data] {} = \"<{}>\" (or --{}) to "
+      "one of them",
+      file.string(), line, noun, name, role, noun, noun, fmt::join(existing, ", "), key, noun, key);
+}
+
+// Index of each configured column in the CSV header; -1 when not configured.
+struct Columns {
+  int text = -1, label = -1, time = -1, id = -1;
+};
+
+Columns find_columns(const std::filesystem::path& file, const std::vector<std::string>& header,
+                     const ReadOptions& options) {
+  auto find = [&](const std::string& name, std::string_view role, std::string_view key) {
+    if (name.empty()) return -1;
+    auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      throw UserError(missing_column(file, 1, name, role, key, header, "column"));
+    }
+    return static_cast<int>(it - header.begin());
+  };
+  if (options.text_column.empty()) {
+    throw UserError(
+        fmt::format("{}: no text column configured; set [data] text (or --text)", file.string()));
+  }
+  return {find(options.text_column, "text", "text"), find(options.label_column, "label", "label"),
+          find(options.time_column, "time", "time"), find(options.id_column, "id", "id")};
+}
+
+void read_csv(const std::filesystem::path& file, char delimiter, Collector& collector,
+              const ReadOptions& options, ReadResult& result) {
+  CsvReader reader(file, delimiter);
+  Columns columns = find_columns(file, reader.header(), options);
+  auto take = [](CsvRecord& record, int index) {
+    return index < 0 ? std::string() : std::move(record.fields[static_cast<std::size_t>(index)]);
+  };
+  CsvRecord record;
+  while (reader.next(record)) {
+    ++result.rows;
+    if (!record.problem.empty()) {
+      collector.invalid(record.line, record.problem);
+      continue;
+    }
+    Example example;
+    example.line = record.line;
+    example.text = take(record, columns.text);
+    example.label = take(record, columns.label);
+    example.time = take(record, columns.time);
+    example.id = take(record, columns.id);
+    collector.add(std::move(example));
+  }
+}
+
+// A JSONL field as text: strings as they are, numbers and booleans written out, null as "".
+// Returns false for arrays and objects, which have no sensible text form.
+bool scalar_text(const nlohmann::json& value, std::string& out) {
+  if (value.is_string()) {
+    out = value.get<std::string>();
+  } else if (value.is_null()) {
+    out.clear();
+  } else if (value.is_number() || value.is_boolean()) {
+    out = value.dump();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> keys_of(const nlohmann::json& object) {
+  std::vector<std::string> keys;
+  for (const auto& item : object.items()) keys.push_back(item.key());
+  return keys;
+}
+
+// The first object decides whether the configured fields exist at all: a name that is wrong for
+// the whole file must fail loudly rather than skip every row.
+void check_fields(const std::filesystem::path& file, const JsonlRecord& first,
+                  const ReadOptions& options) {
+  auto check = [&](const std::string& name, std::string_view role, std::string_view key) {
+    if (name.empty() || first.object.contains(name)) return;
+    throw UserError(
+        missing_column(file, first.line, name, role, key, keys_of(first.object), "field"));
+  };
+  check(options.text_column, "text", "text");
+  check(options.label_column, "label", "label");
+  check(options.time_column, "time", "time");
+  check(options.id_column, "id", "id");
+}
+
+// Fills `example` from one object; returns the problem, empty when the row is usable.
+std::string example_from_object(const nlohmann::json& object, const ReadOptions& options,
+                                Example& example) {
+  auto text = object.find(options.text_column);
+  if (text == object.end()) {
+    return fmt::format("no field \"{}\" (the text field); add it or remove the line",
+                       options.text_column);
+  }
+  if (!text->is_string() && !text->is_null()) {
+    return fmt::format("field \"{}\" is {}, not a string; write the text as a JSON string",
+                       options.text_column, with_article(*text));
+  }
+  if (text->is_string()) example.text = text->get<std::string>();
+  struct Optional {
+    const std::string& name;
+    std::string& out;
+  };
+  for (Optional field :
+       {Optional{options.label_column, example.label}, Optional{options.time_column, example.time},
+        Optional{options.id_column, example.id}}) {
+    if (field.name.empty()) continue;
+    auto value = object.find(field.name);
+    if (value == object.end()) continue;
+    if (!scalar_text(*value, field.out)) {
+      return fmt::format("field \"{}\" is {}; write it as a string", field.name,
+                         with_article(*value));
+    }
+  }
+  return {};
+}
+
+void read_jsonl(const std::filesystem::path& file, Collector& collector, const ReadOptions& options,
+                ReadResult& result) {
+  JsonlReader reader(file);
+  JsonlRecord record;
+  bool fields_checked = false;
+  while (reader.next(record)) {
+    ++result.rows;
+    if (!record.problem.empty()) {
+      collector.invalid(record.line, record.problem);
+      continue;
+    }
+    if (!fields_checked) {
+      check_fields(file, record, options);
+      fields_checked = true;
+    }
+    Example example;
+    example.line = record.line;
+    std::string problem = example_from_object(record.object, options, example);
+    if (!problem.empty()) {
+      collector.invalid(record.line, problem);
+      continue;
+    }
+    collector.add(std::move(example));
+  }
+}
+
+void check_readable(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    throw UserError(fmt::format(
+        "{}: file not found; check the path (paths in a config are relative to the config "
+        "file's folder)",
+        file.string()));
+  }
+  if (std::filesystem::is_directory(file, ec)) {
+    throw UserError(fmt::format(
+        "{}: is a folder, not a data file; give the path of a .csv or .jsonl file", file.string()));
+  }
+}
+
+}  // namespace
+
+ReadResult read_examples(const std::filesystem::path& file, const ReadOptions& options) {
+  Format format = format_of(file);
+  check_readable(file);
+  ReadResult result;
+  Collector collector(file, options, result);
+  switch (format) {
+    case Format::kCsv:
+      read_csv(file, ',', collector, options, result);
+      break;
+    case Format::kTsv:
+      read_csv(file, '\t', collector, options, result);
+      break;
+    case Format::kJsonl:
+      read_jsonl(file, collector, options, result);
+      break;
+  }
+  return result;
+}
+
+}  // namespace tunecase

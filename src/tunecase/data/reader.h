@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tunecase/data/example.h"
+
+namespace tunecase {
+
+struct ReadOptions {
+  std::string text_column = "text";
+  std::string label_column = "label";       // empty: every row is unlabelled
+  std::string time_column;                  // optional
+  std::string id_column;                    // optional
+  bool skip_invalid = false;                // skip and count bad rows instead of failing
+  std::vector<std::string> allowed_labels;  // empty: any label is accepted
+};
+
+struct ReadResult {
+  Examples labelled, unlabelled;
+  std::size_t rows = 0;                      // data rows seen (header and blank lines excluded)
+  std::size_t empty_text_skipped = 0;        // rows whose text is empty or only whitespace
+  std::size_t invalid_skipped = 0;           // bad rows skipped under skip_invalid
+  std::vector<std::string> invalid_samples;  // up to 5 messages "file:line: what"
+};
+
+// Reads one dataset file. The format follows the extension: .csv, .tsv (tab-delimited, same
+// quoting rules), .jsonl or .ndjson (one JSON object per line). Labels are trimmed of
+// surrounding whitespace; texts are kept as written. Example.id is the id column when one is
+// configured, else "<file name>:<line>".
+//
+// Throws UserError naming the file, the line, the problem and what to do for: an unknown
+// extension, a missing or unreadable file, a missing column (the message lists the columns that
+// exist), and bad rows — a ragged CSV row, an unterminated quote, invalid UTF-8, a malformed
+// JSON line, a text that is not a string, a label outside `allowed_labels`. With
+// `skip_invalid`, bad rows are skipped and counted instead; a missing column and an
+// unterminated quote (which swallows the rest of the file) stay errors.
+ReadResult read_examples(const std::filesystem::path& file, const ReadOptions& options);
+
+}  // namespace tunecase

@@ -1,0 +1,138 @@
+#include "tunecase/data/split.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/data/normalize.h"
+#include "tunecase/data/shuffle.h"
+
+namespace tunecase {
+namespace {
+
+enum class Part : unsigned char { kTrain, kDev, kTest };
+
+void check_options(const SplitOptions& options) {
+  if (options.method != "stratified" && options.method != "time") {
+    throw UserError(fmt::format(
+        "[data] split = \"{}\" is not known; use \"stratified\" or \"time\"", options.method));
+  }
+  bool ok = options.test_fraction > 0 && options.dev_fraction >= 0 &&
+            options.test_fraction + options.dev_fraction < 1;
+  if (!ok) {
+    throw UserError(fmt::format(
+        "[data] test_fraction = {} and dev_fraction = {} do not leave room for training; use "
+        "0 < test_fraction, 0 <= dev_fraction and test_fraction + dev_fraction < 1",
+        options.test_fraction, options.dev_fraction));
+  }
+}
+
+struct Cut {
+  std::size_t test = 0, dev = 0;
+};
+
+// How many of n examples go to test and dev: the fractions rounded, with at least one in test
+// and one left for train whenever n >= 2.
+Cut cut_for(std::size_t n, const SplitOptions& options) {
+  if (n < 2) return {};
+  auto rounded = [n](double fraction) {
+    return static_cast<std::size_t>(std::llround(static_cast<double>(n) * fraction));
+  };
+  Cut cut;
+  cut.test = std::clamp<std::size_t>(rounded(options.test_fraction), 1, n - 1);
+  cut.dev = std::min(rounded(options.dev_fraction), n - cut.test - 1);
+  return cut;
+}
+
+// Marks the first cut.test indices as test and the next cut.dev as dev.
+void assign(const std::vector<std::size_t>& order, Cut cut, std::vector<Part>& part) {
+  for (std::size_t k = 0; k < cut.test + cut.dev; ++k) {
+    part[order[k]] = k < cut.test ? Part::kTest : Part::kDev;
+  }
+}
+
+Splits distribute(Examples& examples, const std::vector<Part>& part) {
+  Splits splits;
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    Examples& target = part[i] == Part::kTrain ? splits.train
+                       : part[i] == Part::kDev ? splits.dev
+                                               : splits.test;
+    target.push_back(std::move(examples[i]));
+  }
+  return splits;
+}
+
+Splits split_stratified(Examples& examples, const SplitOptions& options) {
+  std::map<std::string, std::vector<std::size_t>> by_label;
+  for (std::size_t i = 0; i < examples.size(); ++i) by_label[examples[i].label].push_back(i);
+  std::vector<Part> part(examples.size(), Part::kTrain);
+  std::vector<std::string> rare;
+  for (auto& [label, indices] : by_label) {
+    if (indices.size() < 2) {
+      rare.push_back(label);
+      continue;
+    }
+    std::mt19937_64 engine(options.seed ^ fnv1a64(label));
+    seeded_shuffle(indices, engine);
+    assign(indices, cut_for(indices.size(), options), part);
+  }
+  Splits splits = distribute(examples, part);
+  splits.rare_labels = std::move(rare);
+  return splits;
+}
+
+Splits split_by_time(Examples& examples, const SplitOptions& options) {
+  std::vector<std::size_t> order(examples.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return examples[a].time < examples[b].time;
+  });
+  // Newest first, so that assign() hands the newest rows to test and the next ones to dev.
+  std::reverse(order.begin(), order.end());
+  std::vector<Part> part(examples.size(), Part::kTrain);
+  assign(order, cut_for(examples.size(), options), part);
+  // Emit in time order (oldest first) rather than file order.
+  Examples sorted;
+  sorted.reserve(examples.size());
+  std::vector<Part> sorted_part;
+  sorted_part.reserve(examples.size());
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    sorted.push_back(std::move(examples[*it]));
+    sorted_part.push_back(part[*it]);
+  }
+  return distribute(sorted, sorted_part);
+}
+
+// Erases the examples whose normalised text is in `seen`; returns how many.
+std::size_t erase_seen(Examples& examples, const std::unordered_set<std::string>& seen) {
+  std::size_t before = examples.size();
+  std::erase_if(examples, [&](const Example& e) { return seen.contains(normalize_text(e.text)); });
+  return before - examples.size();
+}
+
+}  // namespace
+
+Splits split_examples(Examples examples, const SplitOptions& options) {
+  check_options(options);
+  if (options.method == "time") return split_by_time(examples, options);
+  return split_stratified(examples, options);
+}
+
+std::size_t remove_leakage(Splits& splits) {
+  std::unordered_set<std::string> seen;
+  seen.reserve(splits.train.size() + splits.dev.size());
+  for (const auto& e : splits.train) seen.insert(normalize_text(e.text));
+  splits.dev_leaked_into_train += erase_seen(splits.dev, seen);
+  for (const auto& e : splits.dev) seen.insert(normalize_text(e.text));
+  std::size_t leaked = erase_seen(splits.test, seen);
+  splits.leaked_into_train += leaked;
+  return leaked;
+}
+
+}  // namespace tunecase

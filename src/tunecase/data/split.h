@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tunecase/data/example.h"
+
+namespace tunecase {
+
+struct SplitOptions {
+  std::string method = "stratified";  // stratified | time
+  double test_fraction = 0.2;
+  double dev_fraction = 0.1;
+  uint64_t seed = 7;
+};
+
+// Dev is what tuning may look at; test is looked at once per run.
+struct Splits {
+  Examples train, dev, test;
+  std::vector<std::string> rare_labels;   // labels with a single example, all kept in train
+  std::size_t leaked_into_train = 0;      // test rows removed because train or dev holds the text
+  std::size_t dev_leaked_into_train = 0;  // dev rows removed because train holds the text
+};
+
+// stratified: each label's examples are shuffled with std::mt19937_64 seeded from the seed and
+// the label (so adding a label does not reshuffle the others), and cut into test, dev and train
+// by the fractions, rounded per label. Every label with >= 2 examples has >= 1 in train and >= 1
+// in test; labels with one example go to train and are listed in rare_labels. Within each split
+// the input order is kept. The result is the same on every platform for the same seed.
+// time: stable sort by Example::time (ISO-8601 sorts as text), the oldest (1 - test - dev) to
+// train, then dev, the newest to test.
+// Throws UserError for an unknown method or fractions outside 0 < test, 0 <= dev, test + dev < 1.
+Splits split_examples(Examples examples, const SplitOptions& options);
+
+// Removes from dev every text whose normalised form is in train, and from test every text whose
+// normalised form is in train or dev. Returns how many test rows were removed and adds that to
+// `leaked_into_train` (dev removals go to `dev_leaked_into_train`).
+std::size_t remove_leakage(Splits& splits);
+
+}  // namespace tunecase
