@@ -136,6 +136,26 @@ std::string pairwise_section(const json& eval) {
          markdown_table({"a", "b", "only a right", "only b right", "p", "differ"}, rows) + "\n";
 }
 
+std::string invalid_section(const json& eval) {
+  std::string out;
+  for (const auto& a : eval["approaches"]) {
+    double rate = a.value("invalid_rate", 0.0) + a.value("error_rate", 0.0);
+    if (rate <= 0) continue;
+    out += fmt::format(
+        "**{}**: {} of answers mapped to no label, {} of requests failed after "
+        "all retries (both count as wrong).\n\n",
+        display_name(a), pct(a.value("invalid_rate", 0.0)), pct(a.value("error_rate", 0.0)));
+    for (std::string sample : a.value("invalid_samples", std::vector<std::string>{})) {
+      std::replace(sample.begin(), sample.end(), '`', '\'');
+      std::replace(sample.begin(), sample.end(), '\n', ' ');
+      out += "- `" + sample + "`\n";
+    }
+    out += "\n";
+  }
+  if (out.empty()) return out;
+  return std::string("## Invalid answers and errors\n\n").append(out);
+}
+
 }  // namespace
 
 std::string format_usd(const json& value) {
@@ -196,8 +216,10 @@ std::string eval_markdown(const json& eval) {
     }
     out += fmt::format("- {}: cost basis: {}\n", a.value("name", ""), a.value("cost_basis", ""));
   }
-  out += "\n" + dataset_section(eval["dataset"]);
+  out += "\n";
+  out += dataset_section(eval["dataset"]);
   out += pairwise_section(eval);
+  out += invalid_section(eval);
   out += "## Confusions\n\n";
   for (const auto& a : eval["approaches"]) out += confusion_section(a);
   out += "## Per-class results\n\n";
