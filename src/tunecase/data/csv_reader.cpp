@@ -47,8 +47,10 @@ bool CsvReader::read_line(CsvRecord& record) {
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {
-      record.problem = fmt::format("invalid UTF-8 at byte {} of line {}; save the file as UTF-8",
-                                   *offset + 1, line_number_);
+      record.problem = fmt::format(
+          "invalid UTF-8 at byte {} of line {}; save the file as UTF-8 (e.g. iconv -f WINDOWS-1252 "
+          "-t UTF-8)",
+          *offset + 1, line_number_);
     }
   }
   return true;

@@ -1,0 +1,199 @@
+#include "tunecase/data/reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "data_test_support.h"
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+using ::testing::AllOf;
+using testing::dataset;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+// The UserError message read_examples throws, or "" when it does not throw.
+std::string error_of(const std::filesystem::path& file, const ReadOptions& options = {}) {
+  try {
+    read_examples(file, options);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ReadExamples, CsvWithIdColumnKeepsTextsAsWritten) {
+  ReadOptions options;
+  options.id_column = "id";
+  ReadResult r = read_examples(dataset("quoted.csv"), options);
+  EXPECT_EQ(r.rows, 4u);
+  ASSERT_EQ(r.labelled.size(), 4u);
+  EXPECT_EQ(r.labelled[0].id, "t1");
+  EXPECT_EQ(r.labelled[0].text, "Refund, please: order 12");
+  EXPECT_EQ(r.labelled[0].label, "refund");
+  EXPECT_EQ(r.labelled[2].text, "first line\nsecond line");
+  EXPECT_EQ(r.labelled[3].line, 6u);
+}
+
+TEST(ReadExamples, IdDefaultsToFileNameAndLine) {
+  ReadResult r = read_examples(dataset("crlf_bom.csv"), {});
+  ASSERT_EQ(r.labelled.size(), 2u);
+  EXPECT_EQ(r.labelled[0].id, "crlf_bom.csv:2");
+  EXPECT_EQ(r.labelled[1].id, "crlf_bom.csv:4");
+}
+
+TEST(ReadExamples, TsvReadsTimeColumn) {
+  ReadOptions options;
+  options.time_column = "created_at";
+  ReadResult r = read_examples(dataset("tickets.tsv"), options);
+  ASSERT_EQ(r.labelled.size(), 2u);
+  EXPECT_EQ(r.labelled[0].text, "tab\tinside quotes");
+  EXPECT_EQ(r.labelled[1].time, "2024-01-01");
+}
+
+TEST(ReadExamples, JsonlSkipsBlankLinesAndKeepsNullLabelsApart) {
+  ReadOptions options;
+  options.id_column = "id";
+  ReadResult r = read_examples(dataset("tickets.jsonl"), options);
+  EXPECT_EQ(r.rows, 4u);
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[0].id, "17");  // numbers are written out
+  EXPECT_EQ(r.labelled[0].line, 1u);
+  EXPECT_EQ(r.labelled[1].text, "Card declined");
+  EXPECT_EQ(r.labelled[1].line, 4u);
+  EXPECT_EQ(r.labelled[2].label, "3");
+  ASSERT_EQ(r.unlabelled.size(), 1u);
+  EXPECT_EQ(r.unlabelled[0].id, "a3");
+}
+
+TEST(ReadExamples, CountsEmptyTextAndKeepsUnlabelledApart) {
+  ReadResult r = read_examples(dataset("empty_and_unlabelled.csv"), {});
+  EXPECT_EQ(r.rows, 5u);
+  EXPECT_EQ(r.empty_text_skipped, 2u);
+  ASSERT_EQ(r.labelled.size(), 2u);
+  EXPECT_EQ(r.labelled[1].label, "login");  // surrounding spaces trimmed
+  ASSERT_EQ(r.unlabelled.size(), 1u);
+  EXPECT_EQ(r.unlabelled[0].text, "no label yet");
+  EXPECT_EQ(r.invalid_skipped, 0u);
+}
+
+TEST(ReadExamples, RaggedRowNamesFileLineAndRemedy) {
+  EXPECT_THAT(error_of(dataset("ragged.csv")),
+              AllOf(HasSubstr("ragged.csv:3: row has 3 fields, header has 2"),
+                    HasSubstr("quote fields that contain commas"), HasSubstr("--skip-invalid")));
+}
+
+TEST(ReadExamples, UnterminatedQuoteIsAnErrorEvenWhenSkipping) {
+  ReadOptions options;
+  options.skip_invalid = true;
+  EXPECT_THAT(error_of(dataset("unterminated.csv"), options),
+              HasSubstr("unterminated.csv:3: a quoted field opened on this line is never closed"));
+}
+
+TEST(ReadExamples, InvalidUtf8NamesLineAndByte) {
+  EXPECT_THAT(error_of(dataset("bad_utf8.csv")),
+              HasSubstr("bad_utf8.csv:3: invalid UTF-8 at byte 4 of line 3"));
+}
+
+TEST(ReadExamples, MalformedJsonLineNamesFileAndLine) {
+  EXPECT_THAT(error_of(dataset("malformed.jsonl")),
+              AllOf(HasSubstr("malformed.jsonl:2: malformed JSON"), HasSubstr("column")));
+}
+
+TEST(ReadExamples, NonStringTextIsAnError) {
+  EXPECT_THAT(error_of(dataset("non_string_text.jsonl")),
+              HasSubstr("non_string_text.jsonl:2: field \"text\" is a number, not a string"));
+}
+
+TEST(ReadExamples, JsonLineThatIsNotAnObjectIsAnError) {
+  TempDir dir;
+  auto file = dir.write("array.jsonl", "{\"text\": \"a\", \"label\": \"b\"}\n[1, 2]\n");
+  EXPECT_THAT(error_of(file), HasSubstr("array.jsonl:2: the line holds a JSON array"));
+}
+
+TEST(ReadExamples, MissingCsvColumnListsTheColumnsThatExist) {
+  ReadOptions options;
+  options.label_column = "category";
+  EXPECT_THAT(error_of(dataset("ragged.csv"), options),
+              AllOf(HasSubstr("ragged.csv:1: no column \"category\""),
+                    HasSubstr("the columns are: text, label")));
+}
+
+TEST(ReadExamples, MissingColumnIsAnErrorEvenWhenSkipping) {
+  ReadOptions options;
+  options.text_column = "body";
+  options.skip_invalid = true;
+  EXPECT_THAT(error_of(dataset("quoted.csv"), options), HasSubstr("no column \"body\""));
+}
+
+TEST(ReadExamples, MissingJsonlFieldListsTheFieldsOfTheFirstObject) {
+  ReadOptions options;
+  options.text_column = "body";
+  EXPECT_THAT(error_of(dataset("tickets.jsonl"), options),
+              AllOf(HasSubstr("tickets.jsonl:1: no field \"body\""),
+                    HasSubstr("the fields are: id, label, text")));
+}
+
+TEST(ReadExamples, UnknownLabelIsAnError) {
+  ReadOptions options;
+  options.allowed_labels = {"billing", "refund"};
+  EXPECT_THAT(
+      error_of(dataset("quoted.csv"), options),
+      AllOf(HasSubstr("quoted.csv:3: unknown label \"login\""), HasSubstr("billing, refund")));
+}
+
+TEST(ReadExamples, SkipInvalidCountsEachBadRowAndKeepsTheRest) {
+  ReadOptions options;
+  options.skip_invalid = true;
+  options.allowed_labels = {"billing", "login", "refund"};
+  ReadResult r = read_examples(dataset("mixed_invalid.csv"), options);
+  EXPECT_EQ(r.rows, 6u);
+  EXPECT_EQ(r.invalid_skipped, 3u);  // ragged, unknown label, invalid UTF-8
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[2].text, "row six");
+  ASSERT_EQ(r.invalid_samples.size(), 3u);
+  EXPECT_THAT(r.invalid_samples[0], HasSubstr("mixed_invalid.csv:3: row has 3 fields"));
+  EXPECT_THAT(r.invalid_samples[1], HasSubstr("mixed_invalid.csv:5: unknown label"));
+  EXPECT_THAT(r.invalid_samples[2], HasSubstr("mixed_invalid.csv:6: invalid UTF-8"));
+}
+
+TEST(ReadExamples, KeepsAtMostFiveInvalidSamples) {
+  TempDir dir;
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 8; ++i) csv += "a,b,c\n";
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(dir.write("many.csv", csv), options);
+  EXPECT_EQ(r.invalid_skipped, 8u);
+  EXPECT_EQ(r.invalid_samples.size(), 5u);
+}
+
+TEST(ReadExamples, MissingFileSaysNotFound) {
+  EXPECT_THAT(error_of(dataset("no_such_file.csv")),
+              AllOf(HasSubstr("no_such_file.csv"), HasSubstr("not found")));
+}
+
+TEST(ReadExamples, UnknownExtensionNamesTheFormatsThatWork) {
+  TempDir dir;
+  EXPECT_THAT(error_of(dir.write("tickets.xlsx", "x")),
+              AllOf(HasSubstr("unknown data format \".xlsx\""), HasSubstr(".csv, .tsv, .jsonl")));
+}
+
+TEST(ReadExamples, ExtensionIsCaseInsensitive) {
+  TempDir dir;
+  ReadResult r = read_examples(dir.write("UPPER.CSV", "text,label\nhello,greet\n"), {});
+  EXPECT_THAT(r.labelled.size(), 1u);
+}
+
+TEST(ReadExamples, NdjsonIsJsonLines) {
+  TempDir dir;
+  ReadResult r = read_examples(dir.write("t.ndjson", "{\"text\":\"hi\",\"label\":\"x\"}\n"), {});
+  ASSERT_EQ(r.labelled.size(), 1u);
+  EXPECT_EQ(r.labelled[0].label, "x");
+}
+
+}  // namespace
+}  // namespace tunecase
