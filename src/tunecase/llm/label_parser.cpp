@@ -1,0 +1,266 @@
+#include "tunecase/llm/label_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/data/normalize.h"
+
+namespace tunecase {
+namespace {
+
+constexpr std::size_t kMaxEdits = 2;
+constexpr std::size_t kMinPrefix = 3;  // "te" would name too many labels to mean one
+
+std::string_view trim(std::string_view s) {
+  const char* space = " \t\r\n";
+  auto begin = s.find_first_not_of(space);
+  if (begin == std::string_view::npos) return {};
+  auto end = s.find_last_not_of(space);
+  return s.substr(begin, end - begin + 1);
+}
+
+// Drops decoration models put around a bare answer: quotes, backticks, bold markers, a final dot.
+std::string_view undecorate(std::string_view s) {
+  s = trim(s);
+  const std::string_view marks = "\"'`*_";
+  while (!s.empty() && marks.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && (marks.find(s.back()) != std::string_view::npos || s.back() == '.'))
+    s.remove_suffix(1);
+  return trim(s);
+}
+
+bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+// Case-folded words of a text; spaces and punctuation only separate words.
+std::vector<std::string> words_of(std::string_view text) {
+  std::string folded;
+  if (is_valid_utf8(text)) {
+    folded = normalize_text(text);
+  } else {
+    folded.assign(text);
+    for (char& c : folded) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  std::vector<std::string> words(1);
+  for (char c : folded) {
+    if (is_word_byte(static_cast<unsigned char>(c))) {
+      words.back().push_back(c);
+    } else if (!words.back().empty()) {
+      words.emplace_back();
+    }
+  }
+  if (words.back().empty()) words.pop_back();
+  return words;
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += w;
+  return out;
+}
+
+// Levenshtein distance, one row at a time.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+bool contains_words(const std::vector<std::string>& text, const std::vector<std::string>& part) {
+  if (part.empty() || part.size() > text.size()) return false;
+  return std::search(text.begin(), text.end(), part.begin(), part.end()) != text.end();
+}
+
+// The labels pre-digested once per call: words and the joined key of each.
+struct LabelKeys {
+  const std::vector<std::string>& labels;
+  std::vector<std::vector<std::string>> words;
+  std::vector<std::string> keys;
+
+  explicit LabelKeys(const std::vector<std::string>& all) : labels(all) {
+    for (const auto& label : all) {
+      words.push_back(words_of(label));
+      keys.push_back(join(words.back()));
+    }
+  }
+};
+
+std::optional<std::size_t> unique(const std::vector<std::size_t>& matches) {
+  if (matches.size() == 1) return matches.front();
+  return std::nullopt;
+}
+
+std::optional<std::size_t> exact_match(std::string_view text, const LabelKeys& k) {
+  for (std::size_t i = 0; i < k.labels.size(); ++i) {
+    if (k.labels[i] == text) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> normalized_match(std::string_view text, const LabelKeys& k) {
+  std::string key = join(words_of(text));
+  if (key.empty()) return std::nullopt;
+  std::vector<std::size_t> matches;
+  for (std::size_t i = 0; i < k.keys.size(); ++i) {
+    if (k.keys[i] == key) matches.push_back(i);
+  }
+  return unique(matches);
+}
+
+// "Label: billing" -> "billing". Returns nullopt when no known prefix is present.
+std::optional<std::string_view> strip_prefix(std::string_view text) {
+  static constexpr std::array<std::string_view, 7> kPrefixes = {
+      "label", "category", "class", "classification", "intent", "answer", "final answer"};
+  std::string_view body = undecorate(text);
+  for (std::string_view prefix : kPrefixes) {
+    if (body.size() <= prefix.size()) continue;
+    bool same = std::equal(prefix.begin(), prefix.end(), body.begin(), [](char a, char b) {
+      return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+    });
+    if (!same) continue;
+    std::string_view rest = trim(body.substr(prefix.size()));
+    while (!rest.empty() && (rest.front() == '*' || rest.front() == '"')) rest.remove_prefix(1);
+    if (!rest.empty() && (rest.front() == ':' || rest.front() == '-' || rest.front() == '=')) {
+      return undecorate(rest.substr(1));
+    }
+  }
+  return std::nullopt;
+}
+
+// Labels whose words appear in the text; a label inside a longer matching label (e.g. "account"
+// in "account access") yields to it. Else a text that starts exactly one label's key.
+std::optional<std::size_t> substring_match(std::string_view text, const LabelKeys& k) {
+  std::vector<std::string> words = words_of(text);
+  std::vector<std::size_t> named;
+  for (std::size_t i = 0; i < k.labels.size(); ++i) {
+    if (contains_words(words, k.words[i])) named.push_back(i);
+  }
+  std::vector<std::size_t> maximal;
+  for (std::size_t i : named) {
+    bool inside_other = std::any_of(named.begin(), named.end(), [&](std::size_t j) {
+      return j != i && k.words[j].size() > k.words[i].size() &&
+             contains_words(k.words[j], k.words[i]);
+    });
+    if (!inside_other) maximal.push_back(i);
+  }
+  if (!maximal.empty()) return unique(maximal);
+  std::string key = join(words);
+  if (key.size() < kMinPrefix) return std::nullopt;
+  std::vector<std::size_t> prefixed;
+  for (std::size_t i = 0; i < k.keys.size(); ++i) {
+    if (k.keys[i].size() > key.size() && k.keys[i].compare(0, key.size(), key) == 0)
+      prefixed.push_back(i);
+  }
+  return unique(prefixed);
+}
+
+std::optional<std::size_t> edit_match(std::string_view text, const LabelKeys& k) {
+  std::string key = join(words_of(text));
+  if (key.empty()) return std::nullopt;
+  std::vector<std::size_t> close;
+  for (std::size_t i = 0; i < k.keys.size(); ++i) {
+    std::size_t gap = key.size() > k.keys[i].size() ? key.size() - k.keys[i].size()
+                                                    : k.keys[i].size() - key.size();
+    if (gap <= kMaxEdits && edit_distance(key, k.keys[i]) <= kMaxEdits) close.push_back(i);
+  }
+  return unique(close);
+}
+
+std::string_view first_line(std::string_view text) {
+  text = trim(text);
+  return trim(text.substr(0, text.find('\n')));
+}
+
+// The steps after JSON, strictest first; each step tries the whole text, then its first line.
+ParsedLabel resolve(std::string_view text, const LabelKeys& k) {
+  std::vector<std::string_view> candidates = {undecorate(text)};
+  std::string_view line = undecorate(first_line(text));
+  if (line != candidates.front()) candidates.push_back(line);
+  auto found = [&](std::size_t i, const char* method) { return ParsedLabel{k.labels[i], method}; };
+  for (auto c : candidates) {
+    if (auto i = exact_match(c, k)) return found(*i, "exact");
+  }
+  for (auto c : candidates) {
+    if (auto i = normalized_match(c, k)) return found(*i, "normalized");
+  }
+  for (auto c : candidates) {
+    auto stripped = strip_prefix(c);
+    if (!stripped) continue;
+    if (auto i = exact_match(*stripped, k)) return found(*i, "stripped");
+    if (auto i = normalized_match(*stripped, k)) return found(*i, "stripped");
+  }
+  for (auto c : candidates) {
+    if (auto i = substring_match(c, k)) return found(*i, "substring");
+  }
+  for (auto c : candidates) {
+    if (auto i = edit_match(c, k)) return found(*i, "edit_distance");
+  }
+  return {"", "invalid"};
+}
+
+// End of the balanced {...} starting at `open`, skipping braces inside JSON strings.
+std::optional<std::size_t> matching_brace(std::string_view s, std::size_t open) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = open; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && --depth == 0) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+// The "label" string of the first JSON object in the answer that has one.
+std::optional<std::string> json_label(std::string_view answer) {
+  for (std::size_t open = answer.find('{'); open != std::string_view::npos;
+       open = answer.find('{', open + 1)) {
+    auto close = matching_brace(answer, open);
+    if (!close) continue;
+    auto doc = nlohmann::json::parse(answer.substr(open, *close - open + 1), nullptr, false);
+    if (doc.is_object() && doc.contains("label") && doc["label"].is_string()) {
+      return doc["label"].get<std::string>();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels) {
+  if (labels.empty()) return {"", "invalid"};
+  LabelKeys keys(labels);
+  if (auto value = json_label(answer)) {
+    ParsedLabel parsed = resolve(*value, keys);
+    if (!parsed.valid()) return parsed;
+    parsed.method = parsed.method == "exact" ? "json" : "json_" + parsed.method;
+    return parsed;
+  }
+  return resolve(answer, keys);
+}
+
+}  // namespace tunecase

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tunecase {
+
+// The label an LLM answer maps to, and how it was found (for reports and debugging).
+struct ParsedLabel {
+  std::string label;   // one of the label set, or "" when the answer is invalid
+  std::string method;  // json | exact | normalized | stripped | substring | edit_distance |
+                       // invalid; "json_<method>" when a JSON "label" needed a looser step
+  bool valid() const { return !label.empty(); }
+};
+
+// Maps a free-text answer to exactly one label, trying the strictest reading first:
+//   1. a JSON object with a string field "label" (bare, inside ```json fences or in prose);
+//   2. the whole answer (then its first non-empty line) equal to a label;
+//   3. equal ignoring case, spaces and punctuation ("Technical issue" == "technical_issue");
+//   4. the same after dropping a "Label:", "Category:", "Class:", "Intent:" or "Answer:" prefix;
+//   5. the answer names exactly one label (or is a prefix of exactly one label, 3+ characters);
+//   6. within edit distance 2 of exactly one label.
+// Anything else is invalid (label ""): it counts as a wrong answer, never as a guess.
+ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels);
+
+}  // namespace tunecase

@@ -1,0 +1,145 @@
+#include "tunecase/llm/label_parser.h"
+
+#include <gtest/gtest.h>
+
+namespace tunecase {
+namespace {
+
+const std::vector<std::string> kLabels = {"billing", "technical_issue", "account", "account access",
+                                          "shipping"};
+
+struct Case {
+  const char* answer;
+  const char* label;
+  const char* method;
+};
+
+void expect_all(const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    ParsedLabel p = parse_label(c.answer, kLabels);
+    EXPECT_EQ(p.label, c.label) << "answer: " << c.answer;
+    EXPECT_EQ(p.method, c.method) << "answer: " << c.answer;
+  }
+}
+
+TEST(LabelParser, ReadsTheJsonLabelField) {
+  expect_all({
+      {R"({"label": "billing"})", "billing", "json"},
+      {R"({"reasoning": "mentions a refund", "label": "billing"})", "billing", "json"},
+      {"```json\n{\"label\": \"shipping\"}\n```", "shipping", "json"},
+      {"Sure! Here is the answer: {\"label\": \"account\"} Hope it helps.", "account", "json"},
+      {R"({"reasoning": "braces {inside} strings", "label": "account access"})", "account access",
+       "json"},
+  });
+}
+
+TEST(LabelParser, JsonLabelGoesThroughTheLooserSteps) {
+  expect_all({
+      {R"({"label": "Technical Issue"})", "technical_issue", "json_normalized"},
+      {R"({"label": "billng"})", "billing", "json_edit_distance"},
+  });
+}
+
+TEST(LabelParser, JsonLabelThatNamesNoLabelIsInvalidEvenIfTheProseDoes) {
+  ParsedLabel p = parse_label(R"(billing? no: {"label": "weather"})", kLabels);
+  EXPECT_EQ(p.label, "");
+  EXPECT_EQ(p.method, "invalid");
+}
+
+TEST(LabelParser, PrefersExactMatch) {
+  expect_all({
+      {"billing", "billing", "exact"},
+      {"  shipping\n", "shipping", "exact"},
+      {"\"account access\"", "account access", "exact"},
+      {"**billing**", "billing", "exact"},
+      {"billing.", "billing", "exact"},
+      {"account", "account", "exact"},
+  });
+}
+
+TEST(LabelParser, IgnoresCaseSpacesAndPunctuation) {
+  expect_all({
+      {"Billing", "billing", "normalized"},
+      {"TECHNICAL ISSUE", "technical_issue", "normalized"},
+      {"technical-issue", "technical_issue", "normalized"},
+      {"Account_Access", "account access", "normalized"},
+  });
+}
+
+TEST(LabelParser, StripsLabelAndCategoryPrefixes) {
+  expect_all({
+      {"Label: billing", "billing", "stripped"},
+      {"Category: Technical issue", "technical_issue", "stripped"},
+      {"label - shipping", "shipping", "stripped"},
+      {"**Answer:** account", "account", "stripped"},
+  });
+}
+
+TEST(LabelParser, UsesTheFirstLineWhenTheModelExplains) {
+  expect_all({
+      {"shipping\n\nThe customer asks where the parcel is.", "shipping", "exact"},
+  });
+}
+
+TEST(LabelParser, FindsTheOnlyLabelNamedInProse) {
+  expect_all({
+      {"The category is billing because a refund is requested.", "billing", "substring"},
+      {"I would say it is an account access problem", "account access", "substring"},
+      {"tech", "technical_issue", "substring"},
+      {"ship", "shipping", "substring"},
+  });
+}
+
+TEST(LabelParser, SubstringDoesNotMatchInsideWords) {
+  std::vector<std::string> labels = {"art", "music"};
+  EXPECT_EQ(parse_label("let us start over", labels).label, "");
+}
+
+TEST(LabelParser, AmbiguousAnswersAreInvalid) {
+  expect_all({
+      {"billing or shipping", "", "invalid"},
+      {"acc", "", "invalid"},  // prefix of both "account" and "account access"
+      {"", "", "invalid"},
+      {"I don't know", "", "invalid"},
+      {"te", "", "invalid"},
+  });
+}
+
+TEST(LabelParser, ToleratesTwoEditsToExactlyOneLabel) {
+  expect_all({
+      {"biling", "billing", "edit_distance"},
+      {"shiping", "shipping", "edit_distance"},
+      {"accuont", "account", "edit_distance"},
+  });
+}
+
+TEST(LabelParser, ThreeEditsAreTooMany) {
+  EXPECT_EQ(parse_label("bxlxnx", kLabels).label, "");
+}
+
+TEST(LabelParser, EditDistanceMustPointToOneLabel) {
+  std::vector<std::string> labels = {"cat", "car"};
+  EXPECT_EQ(parse_label("caz", labels).label, "");
+  EXPECT_EQ(parse_label("cat", labels).label, "cat");
+}
+
+TEST(LabelParser, EmptyLabelSetMakesEverythingInvalid) {
+  EXPECT_EQ(parse_label("billing", {}).method, "invalid");
+}
+
+TEST(LabelParser, HandlesNonAsciiLabelsAndInvalidUtf8) {
+  std::vector<std::string> labels = {"Facturación", "Envío"};
+  EXPECT_EQ(parse_label("facturación", labels).label, "Facturación");
+  EXPECT_EQ(parse_label("ENVÍO", labels).label, "Envío");
+  EXPECT_EQ(parse_label(std::string("\xff\xfe"), labels).label, "");
+}
+
+TEST(LabelParser, MalformedJsonFallsBackToText) {
+  expect_all({
+      {R"({"label": "billing")", "billing", "substring"},
+      {R"({"category": "shipping"})", "shipping", "substring"},
+  });
+}
+
+}  // namespace
+}  // namespace tunecase
