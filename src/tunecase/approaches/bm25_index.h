@@ -1,17 +1,38 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tunecase/data/example.h"
 
 namespace tunecase {
 
+// Tuning knobs of the index. Character n-grams (taken inside each word, padded with '<' and '>'
+// as fastText does) make typos and inflections match; they are extra terms beside the words,
+// their contribution scaled by `char_ngram_weight`. 0/0 turns them off.
+struct Bm25Params {
+  double k1 = 1.2;
+  double b = 0.75;
+  int char_ngram_min = 0;
+  int char_ngram_max = 0;
+  double char_ngram_weight = 1.0;
+
+  bool char_ngrams() const { return char_ngram_min > 0 && char_ngram_max >= char_ngram_min; }
+};
+
 // An in-memory BM25 index over labelled examples (Robertson/Sparck Jones BM25 with k1, b).
 // The `retrieval` approach votes with its hits, and the LLM prompt strategies pick few-shot
 // examples with it, so both see the same neighbours.
+//
+// score(q, d) = sum over distinct terms t of q present in d of
+//   idf(t) * tf(t,d) * (k1 + 1) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl)),
+//   idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+// Words and character n-grams are scored as separate fields, each with its own lengths.
+// search() is const and allocation-local, so several threads may search one built index.
 class Bm25Index {
  public:
   struct Hit {
@@ -20,6 +41,7 @@ class Bm25Index {
   };
 
   explicit Bm25Index(double k1 = 1.2, double b = 0.75);
+  explicit Bm25Index(const Bm25Params& params);
 
   void build(const Examples& examples);
   // The k best hits for `query`, best first; ties broken by lower index. Empty when the query
@@ -28,18 +50,35 @@ class Bm25Index {
 
   const Examples& examples() const { return examples_; }
   std::size_t size() const { return examples_.size(); }
+  const Bm25Params& params() const { return params_; }
+  // Inverse document frequency of a word (0 when the word is not in the index), for tests and
+  // for explaining a match.
+  double word_idf(std::string_view word) const;
 
  private:
   struct Posting {
     uint32_t doc;
     uint32_t tf;
   };
-  double k1_, b_;
+  // One bag of terms (words, or character n-grams) with its own lengths and postings.
+  struct Field {
+    std::unordered_map<std::string, uint32_t> term_ids;
+    std::vector<double> idf;                     // per term id
+    std::vector<std::vector<Posting>> postings;  // per term id, ascending doc
+    std::vector<float> length_norm;              // per doc: k1 * (1 - b + b * |d| / avgdl)
+  };
+
+  // Term lists of one text: its words, and (when enabled) its character n-grams.
+  void terms_of(std::string_view text, std::vector<std::string>& words,
+                std::vector<std::string>& grams) const;
+  void build_field(Field& field, const std::vector<std::vector<std::string>>& doc_terms);
+  void accumulate(const Field& field, std::vector<std::string> query_terms, double weight,
+                  std::vector<double>& scores, std::vector<uint32_t>& touched) const;
+
+  Bm25Params params_;
   Examples examples_;
-  std::vector<uint32_t> doc_length_;
-  double avg_length_ = 0;
-  std::vector<std::string> terms_;              // sorted vocabulary
-  std::vector<std::vector<Posting>> postings_;  // parallel to terms_
+  Field words_;
+  Field chars_;
 };
 
 }  // namespace tunecase

@@ -1,0 +1,136 @@
+#include "tunecase/approaches/bm25_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tunecase/approaches/tokenize.h"
+
+namespace tunecase {
+namespace {
+
+// Character n-grams of every word, padded as "<word>" so that prefixes and suffixes are
+// distinct terms. Works on bytes: a gram may cut a multi-byte character, which is harmless
+// because grams are only compared with each other, never shown.
+void append_char_ngrams(const std::string& word, int min_n, int max_n,
+                        std::vector<std::string>& out) {
+  std::string padded = "<" + word + ">";
+  for (int n = min_n; n <= max_n; ++n) {
+    auto len = static_cast<std::size_t>(n);
+    if (len > padded.size()) break;
+    for (std::size_t i = 0; i + len <= padded.size(); ++i) out.push_back(padded.substr(i, len));
+  }
+}
+
+bool better(const Bm25Index::Hit& a, const Bm25Index::Hit& b) {
+  if (a.score != b.score) return a.score > b.score;
+  return a.index < b.index;
+}
+
+}  // namespace
+
+Bm25Index::Bm25Index(double k1, double b) : Bm25Index(Bm25Params{.k1 = k1, .b = b}) {}
+
+Bm25Index::Bm25Index(const Bm25Params& params) : params_(params) {}
+
+void Bm25Index::terms_of(std::string_view text, std::vector<std::string>& words,
+                         std::vector<std::string>& grams) const {
+  words = word_tokens(text);
+  grams.clear();
+  if (!params_.char_ngrams()) return;
+  for (const auto& w : words)
+    append_char_ngrams(w, params_.char_ngram_min, params_.char_ngram_max, grams);
+}
+
+void Bm25Index::build(const Examples& examples) {
+  examples_ = examples;
+  std::vector<std::vector<std::string>> doc_words(examples_.size());
+  std::vector<std::vector<std::string>> doc_grams(examples_.size());
+  for (std::size_t i = 0; i < examples_.size(); ++i)
+    terms_of(examples_[i].text, doc_words[i], doc_grams[i]);
+  words_ = Field{};
+  chars_ = Field{};
+  build_field(words_, doc_words);
+  if (params_.char_ngrams()) build_field(chars_, doc_grams);
+}
+
+void Bm25Index::build_field(Field& field, const std::vector<std::vector<std::string>>& doc_terms) {
+  const std::size_t n = doc_terms.size();
+  double total_length = 0;
+  for (std::size_t doc = 0; doc < n; ++doc) {
+    const auto& terms = doc_terms[doc];
+    total_length += static_cast<double>(terms.size());
+    std::vector<uint32_t> ids;
+    ids.reserve(terms.size());
+    for (const auto& t : terms) {
+      auto [it, inserted] = field.term_ids.try_emplace(t, field.postings.size());
+      if (inserted) field.postings.emplace_back();
+      ids.push_back(it->second);
+    }
+    std::sort(ids.begin(), ids.end());
+    for (std::size_t i = 0; i < ids.size();) {
+      std::size_t j = i;
+      while (j < ids.size() && ids[j] == ids[i]) ++j;
+      field.postings[ids[i]].push_back({static_cast<uint32_t>(doc), static_cast<uint32_t>(j - i)});
+      i = j;
+    }
+  }
+  const double avg_length = n == 0 ? 0 : total_length / static_cast<double>(n);
+  field.length_norm.resize(n);
+  for (std::size_t doc = 0; doc < n; ++doc) {
+    double rel = avg_length > 0 ? static_cast<double>(doc_terms[doc].size()) / avg_length : 0;
+    field.length_norm[doc] = static_cast<float>(params_.k1 * (1 - params_.b + params_.b * rel));
+  }
+  field.idf.resize(field.postings.size());
+  for (std::size_t t = 0; t < field.postings.size(); ++t) {
+    double df = static_cast<double>(field.postings[t].size());
+    field.idf[t] = std::log(1 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
+  }
+}
+
+void Bm25Index::accumulate(const Field& field, std::vector<std::string> query_terms, double weight,
+                           std::vector<double>& scores, std::vector<uint32_t>& touched) const {
+  // Each distinct query term counts once: repeating a word in a query should not outvote
+  // the rest of the query.
+  std::sort(query_terms.begin(), query_terms.end());
+  query_terms.erase(std::unique(query_terms.begin(), query_terms.end()), query_terms.end());
+  if (weight <= 0) return;  // a zero score must mean "not touched yet" below
+  const double k1_plus_1 = params_.k1 + 1;
+  for (const auto& term : query_terms) {
+    auto it = field.term_ids.find(term);
+    if (it == field.term_ids.end()) continue;
+    const double idf = weight * field.idf[it->second];
+    for (const Posting& p : field.postings[it->second]) {
+      double tf = p.tf;
+      if (scores[p.doc] == 0) touched.push_back(p.doc);
+      scores[p.doc] += idf * tf * k1_plus_1 / (tf + field.length_norm[p.doc]);
+    }
+  }
+}
+
+std::vector<Bm25Index::Hit> Bm25Index::search(std::string_view query, std::size_t k) const {
+  std::vector<Hit> hits;
+  if (k == 0 || examples_.empty()) return hits;
+  std::vector<std::string> words, grams;
+  terms_of(query, words, grams);
+  std::vector<double> scores(examples_.size(), 0.0);
+  std::vector<uint32_t> touched;
+  accumulate(words_, std::move(words), 1.0, scores, touched);
+  if (params_.char_ngrams())
+    accumulate(chars_, std::move(grams), params_.char_ngram_weight, scores, touched);
+
+  hits.reserve(touched.size());
+  for (uint32_t doc : touched)
+    if (scores[doc] > 0) hits.push_back({doc, scores[doc]});
+  std::size_t keep = std::min(k, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep), hits.end(),
+                    better);
+  hits.resize(keep);
+  return hits;
+}
+
+double Bm25Index::word_idf(std::string_view word) const {
+  auto it = words_.term_ids.find(std::string(word));
+  return it == words_.term_ids.end() ? 0.0 : words_.idf[it->second];
+}
+
+}  // namespace tunecase
