@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "tunecase/evaluation/metrics.h"
+
+namespace tunecase {
+namespace {
+
+std::vector<Prediction> predicted(const std::vector<std::string>& labels) {
+  std::vector<Prediction> out;
+  for (const auto& l : labels) {
+    Prediction p;
+    p.label = l;
+    p.latency_ms = static_cast<double>(out.size() + 1);
+    out.push_back(p);
+  }
+  return out;
+}
+
+TEST(QualityJson, CountsInvalidAndErrorsAsWrong) {
+  std::vector<std::string> gold = {"a", "a", "b", "b"};
+  auto p = predicted({"a", "a", "b", "b"});
+  p[2].invalid = true;
+  p[3].error = "HTTP 500 after 5 attempts";
+  nlohmann::json q = quality_json(gold, p, {"a", "b"});
+  EXPECT_EQ(q["n"], 4);
+  EXPECT_DOUBLE_EQ(q["accuracy"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(q["invalid_rate"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(q["error_rate"].get<double>(), 0.25);
+  // Failed requests have no latency; the other three are 1, 2, 3 ms.
+  EXPECT_DOUBLE_EQ(q["latency_ms"]["p50"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(q["latency_ms"]["p99"].get<double>(), 3.0);
+  EXPECT_EQ(q["confusion"]["matrix"][0][0], 2);
+  EXPECT_EQ(q["per_class"]["b"]["support"], 2);
+}
+
+TEST(QualityJson, IntervalContainsTheAccuracy) {
+  std::vector<std::string> gold(50, "a");
+  auto p = predicted(std::vector<std::string>(50, "a"));
+  for (int i = 0; i < 10; ++i) p[i].label = "b";
+  nlohmann::json q = quality_json(gold, p, {"a", "b"});
+  double acc = q["accuracy"].get<double>();
+  EXPECT_DOUBLE_EQ(acc, 0.8);
+  EXPECT_LT(q["accuracy_ci95"][0].get<double>(), acc);
+  EXPECT_GT(q["accuracy_ci95"][1].get<double>(), acc);
+}
+
+TEST(PairwiseJson, ComparesEveryPairOnce) {
+  std::vector<ScoredApproach> s = {{"x", {true, true, false, true}},
+                                   {"y", {true, false, false, false}},
+                                   {"z", {false, true, true, true}}};
+  nlohmann::json p = pairwise_json(s);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0]["a"], "x");
+  EXPECT_EQ(p[0]["b"], "y");
+  EXPECT_EQ(p[0]["a_only_correct"], 2);
+  EXPECT_EQ(p[0]["b_only_correct"], 0);
+  EXPECT_EQ(p[2]["a"], "y");
+  EXPECT_EQ(p[2]["b"], "z");
+}
+
+}  // namespace
+}  // namespace tunecase

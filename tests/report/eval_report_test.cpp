@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include "tunecase/report/eval_report.h"
+
+namespace tunecase {
+namespace {
+
+nlohmann::json approach(const std::string& name, bool simulated, nlohmann::json usd_per_1k) {
+  return {
+      {"name", name},
+      {"kind", simulated ? "openai" : "linear"},
+      {"simulated", simulated},
+      {"n", 10},
+      {"accuracy", 0.8},
+      {"accuracy_ci95", {0.49, 0.94}},
+      {"macro_f1", 0.75},
+      {"invalid_rate", simulated ? 0.1 : 0.0},
+      {"error_rate", 0.0},
+      {"invalid_samples", {"I think it is `billing`"}},
+      {"latency_ms", {{"p50", 1.5}, {"p95", 3.0}, {"p99", 4.0}}},
+      {"usd_per_1k", usd_per_1k},
+      {"usd_per_month", nullptr},
+      {"cost_basis", "test"},
+      {"per_class", {{"a", {{"precision", 1.0}, {"recall", 0.5}, {"f1", 0.667}, {"support", 2}}}}},
+      {"confusion", {{"labels", {"a", "b"}}, {"matrix", {{1, 1}, {0, 8}}}}}};
+}
+
+nlohmann::json sample_eval() {
+  return {{"dataset", {{"rows", 50}, {"labels", 2}, {"train", 35}, {"dev", 5}, {"test", 10}}},
+          {"approaches", {approach("svm", false, 0.002), approach("gpt", true, nullptr)}},
+          {"pairwise",
+           {{{"a", "svm"},
+             {"b", "gpt"},
+             {"mcnemar_p", 1.0},
+             {"a_only_correct", 1},
+             {"b_only_correct", 1}}}}};
+}
+
+TEST(EvalTable, MarksSimulatedRowsAndUnknownPrices) {
+  std::string table = eval_table_text(sample_eval());
+  EXPECT_NE(table.find("gpt (simulated)"), std::string::npos) << table;
+  EXPECT_NE(table.find("unknown"), std::string::npos) << table;
+  EXPECT_NE(table.find("80.0% [49.0–94.0]"), std::string::npos) << table;
+  EXPECT_NE(table.find("sim-llm"), std::string::npos) << table;
+}
+
+TEST(EvalMarkdown, HasEverySection) {
+  std::string md = eval_markdown(sample_eval());
+  for (const char* section : {"## Data", "## Pairwise tests", "## Invalid answers and errors",
+                              "## Confusions", "## Per-class results", "a → b (1)"}) {
+    EXPECT_NE(md.find(section), std::string::npos) << section;
+  }
+  EXPECT_EQ(md.find("`billing`"), std::string::npos);  // backticks inside samples are replaced
+}
+
+TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
+  EXPECT_EQ(format_usd(nullptr), "unknown");
+  EXPECT_EQ(format_usd(0.0), "$0");
+  EXPECT_EQ(format_usd(1234.4), "$1234");
+  EXPECT_EQ(format_usd(2.5), "$2.50");
+  EXPECT_EQ(format_usd(0.00123), "$0.0012");
+}
+
+}  // namespace
+}  // namespace tunecase
