@@ -1,0 +1,156 @@
+#include "tunecase/data/prepare.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "data_test_support.h"
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+using testing::dataset;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+// A CSV with `per_label` rows for each of three labels, one duplicate pair with conflicting
+// labels, one empty text and one unlabelled row.
+std::string tickets_csv(int per_label) {
+  std::string csv = "text,label\n";
+  for (const char* label : {"billing", "login", "refund"}) {
+    for (int i = 0; i < per_label; ++i)
+      csv += fmt::format("{} ticket number {},{}\n", label, i, label);
+  }
+  csv += "Billing ticket number 0,refund\n";  // duplicate of a billing row, other label
+  csv += ",billing\n";
+  csv += "what is this,\n";
+  return csv;
+}
+
+TEST(PrepareData, OneFileIsReadDeduplicatedAndSplit) {
+  TempDir dir;
+  DataConfig config;
+  config.path = dir.write("tickets.csv", tickets_csv(10));
+  PreparedData data = prepare_data(config);
+  const DatasetSummary& s = data.summary;
+  EXPECT_EQ(s.rows, 33u);
+  EXPECT_EQ(s.duplicates_removed, 1u);
+  EXPECT_EQ(s.label_conflicts, 1u);
+  EXPECT_EQ(s.empty_text, 1u);
+  EXPECT_EQ(s.skipped_rows, 1u);
+  EXPECT_EQ(s.unlabelled, 1u);
+  EXPECT_EQ(data.unlabelled.size(), 1u);
+  EXPECT_EQ(s.train + s.dev + s.test, 30u);
+  EXPECT_EQ(s.test, 6u);
+  EXPECT_EQ(s.dev, 3u);
+  EXPECT_THAT(data.labels, ElementsAre("billing", "login", "refund"));
+  EXPECT_EQ(s.labels, 3u);
+}
+
+TEST(PrepareData, SummaryJsonHasTheContractKeys) {
+  TempDir dir;
+  DataConfig config;
+  config.path = dir.write("tickets.csv", tickets_csv(10));
+  nlohmann::json j = prepare_data(config).summary.to_json();
+  for (const char* key : {"rows", "labels", "train", "dev", "test", "duplicates_removed",
+                          "leaked_into_train", "skipped_rows"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_TRUE(j[key].is_number_unsigned()) << key;
+  }
+  EXPECT_EQ(j["rows"], 33);
+  EXPECT_EQ(j["conflict_samples"][0]["chosen"], "billing");
+  EXPECT_EQ(j["conflict_samples"][0]["label_counts"]["refund"], 1);
+}
+
+TEST(PrepareData, TimeSplitUsesTheTimeColumn) {
+  TempDir dir;
+  std::string csv = "text,label,at\n";
+  for (int day = 1; day <= 20; ++day) {
+    csv += fmt::format("ticket {},{},2024-01-{:02d}\n", day, day % 2 ? "a" : "b", day);
+  }
+  DataConfig config;
+  config.path = dir.write("t.csv", csv);
+  config.time = "at";
+  config.split = "time";
+  PreparedData data = prepare_data(config);
+  ASSERT_EQ(data.splits.test.size(), 4u);
+  EXPECT_EQ(data.splits.test.front().time, "2024-01-17");
+  EXPECT_EQ(data.splits.train.back().time, "2024-01-14");
+}
+
+TEST(PrepareData, PreSplitRemovesLeakedTestRowsAndListsUnseenLabels) {
+  DataConfig config;
+  config.train = dataset("presplit_train.csv");
+  config.dev = dataset("presplit_dev.csv");
+  config.test = dataset("presplit_test.csv");
+  PreparedData data = prepare_data(config);
+  const DatasetSummary& s = data.summary;
+  EXPECT_EQ(s.rows, 5u + 3u + 4u);
+  EXPECT_EQ(s.train, 5u);
+  EXPECT_EQ(s.dev, 3u);
+  EXPECT_EQ(s.duplicates_removed, 1u);  // within test
+  EXPECT_EQ(s.leaked_into_train, 1u);   // "Cannot  LOG in" is in train
+  EXPECT_EQ(s.test, 2u);
+  EXPECT_THAT(s.test_labels_unseen_in_train, ElementsAre("bug"));
+  EXPECT_THAT(data.labels, ElementsAre("billing", "bug", "login", "refund"));
+}
+
+TEST(PrepareData, PreSplitWithoutDevLeavesDevEmpty) {
+  DataConfig config;
+  config.train = dataset("presplit_train.csv");
+  config.test = dataset("presplit_test.csv");
+  PreparedData data = prepare_data(config);
+  EXPECT_TRUE(data.splits.dev.empty());
+  EXPECT_EQ(data.summary.test, 2u);
+}
+
+TEST(PrepareData, SkippedInvalidRowsAreCountedInSkippedRows) {
+  TempDir dir;
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 10; ++i) csv += fmt::format("ticket {},{}\n", i, i % 2 ? "a" : "b");
+  csv += "too,many,fields\n ,a\nunknown label row,zzz\n";
+  DataConfig config;
+  config.path = dir.write("some_bad.csv", csv);
+  config.skip_invalid = true;
+  config.allowed_labels = {"a", "b"};
+  PreparedData data = prepare_data(config);
+  EXPECT_EQ(data.summary.rows, 13u);
+  EXPECT_EQ(data.summary.invalid_rows, 2u);
+  EXPECT_EQ(data.summary.empty_text, 1u);
+  EXPECT_EQ(data.summary.skipped_rows, 3u);
+  EXPECT_THAT(data.summary.invalid_samples,
+              ElementsAre(HasSubstr("some_bad.csv:12:"), HasSubstr("some_bad.csv:14:")));
+}
+
+TEST(PrepareData, NoLabelledRowIsAnError) {
+  TempDir dir;
+  DataConfig config;
+  config.path = dir.write("nolabels.csv", "text,label\na,\nb,\n");
+  try {
+    prepare_data(config);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("nolabels.csv: no row has a label"));
+  }
+}
+
+TEST(PrepareData, NoDataIsAnError) {
+  EXPECT_THROW(prepare_data(DataConfig{}), UserError);
+}
+
+TEST(PrepareData, EmptyTestSplitIsAnError) {
+  TempDir dir;
+  DataConfig config;
+  config.path = dir.write("tiny.csv", "text,label\nonly one,a\nanother,b\n");
+  try {
+    prepare_data(config);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("test split is empty"));
+  }
+}
+
+}  // namespace
+}  // namespace tunecase
