@@ -130,9 +130,14 @@ PreparedData prepare_data(const DataConfig& config) {
         "or pass --data FILE");
   }
   PreparedData data;
-  data.splits = config.pre_split() ? read_pre_split(config, data.summary, data.unlabelled)
-                                   : split_one_file(config, data.summary, data.unlabelled);
-  remove_leakage(data.splits);
+  if (config.pre_split()) {
+    data.splits = read_pre_split(config, data.summary, data.unlabelled);
+    remove_leakage(data.splits);
+  } else {
+    // One file is de-duplicated before it is split, so no text can be in two splits: the
+    // leakage pass would only normalise every text a second time to find nothing.
+    data.splits = split_one_file(config, data.summary, data.unlabelled);
+  }
   summarise_splits(data);
   if (data.splits.test.empty()) {
     throw UserError(fmt::format(

@@ -38,9 +38,10 @@ struct PreparedData {
   Examples unlabelled;  // rows without a label, from every file (for prediction, not scoring)
 };
 
-// From the [data] config to splits. One file: read, de-duplicate, split (config.split), remove
-// leakage. Pre-split files (train, test, optional dev): read each, de-duplicate within each, then
-// remove test rows whose text is in train or dev (and dev rows whose text is in train).
+// From the [data] config to splits. One file: read, de-duplicate, split (config.split); after
+// de-duplication no text can reach two splits, so leaked_into_train stays 0. Pre-split files
+// (train, test, optional dev): read each, de-duplicate within each, then remove test rows whose
+// text is in train or dev (and dev rows whose text is in train) and count them.
 // Throws UserError for reader errors, when no row has a label, or when the test split ends empty.
 PreparedData prepare_data(const DataConfig& config);
 
