@@ -1,0 +1,179 @@
+#include "tunecase/llm/prompt.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+constexpr std::size_t kDefaultShots = 5;
+
+PromptStrategy parse_strategy(const std::string& value, const std::string& approach) {
+  if (value == "zero_shot") return PromptStrategy::kZeroShot;
+  if (value == "few_shot") return PromptStrategy::kFewShot;
+  if (value == "retrieval_few_shot") return PromptStrategy::kRetrievalFewShot;
+  if (value == "chain_of_thought") return PromptStrategy::kChainOfThought;
+  throw UserError(fmt::format(
+      "approach '{}': prompt = \"{}\" is not known; use zero_shot, few_shot, retrieval_few_shot "
+      "or chain_of_thought",
+      approach, value));
+}
+
+bool shows_examples(PromptStrategy s) {
+  return s == PromptStrategy::kFewShot || s == PromptStrategy::kRetrievalFewShot;
+}
+
+// Texts are written on one line so that the Text:/Label: layout cannot be forged by a ticket
+// that itself contains "\nLabel: ...".
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return out;
+}
+
+std::string example_blocks(const Examples& examples) {
+  std::string out;
+  for (const auto& e : examples) {
+    if (!out.empty()) out += "\n\n";
+    out += fmt::format("Text: {}\nLabel: {}", one_line(e.text), e.label);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_string(PromptStrategy strategy) {
+  switch (strategy) {
+    case PromptStrategy::kZeroShot:
+      return "zero_shot";
+    case PromptStrategy::kFewShot:
+      return "few_shot";
+    case PromptStrategy::kRetrievalFewShot:
+      return "retrieval_few_shot";
+    case PromptStrategy::kChainOfThought:
+      return "chain_of_thought";
+  }
+  return "zero_shot";
+}
+
+PromptSettings prompt_settings(const ApproachConfig& approach, const ProjectConfig& project) {
+  PromptSettings s;
+  s.strategy = parse_strategy(param_string(approach, "prompt", "zero_shot"), approach.name);
+  int default_shots = shows_examples(s.strategy) ? static_cast<int>(kDefaultShots) : 0;
+  int shots = param_int(approach, "shots", default_shots);
+  if (shots < 0 || (shows_examples(s.strategy) && shots == 0)) {
+    throw UserError(fmt::format(
+        "approach '{}': shots = {} does not work with prompt = \"{}\"; use shots >= 1 (or "
+        "prompt = \"zero_shot\")",
+        approach.name, shots, to_string(s.strategy)));
+  }
+  s.shots = static_cast<std::size_t>(shots);
+  s.selection =
+      parse_example_selection(param_string(approach, "selection", "stratified"), approach.name);
+  s.example_seed = static_cast<uint64_t>(
+      param_int(approach, "example_seed", static_cast<int>(project.data.seed)));
+  s.label_descriptions = param_bool(approach, "label_descriptions", true);
+  s.structured_output = param_bool(approach, "structured_output", false);
+  std::string file = param_string(approach, "template_file", "");
+  if (!file.empty()) s.custom = load_prompt_template(file);
+  return s;
+}
+
+PromptBuilder::PromptBuilder(PromptSettings settings, const ProjectConfig& project,
+                             const Examples& train, std::vector<std::string> labels)
+    : settings_(std::move(settings)),
+      labels_(std::move(labels)),
+      descriptions_(project.label_descriptions),
+      task_(project.task) {
+  if (settings_.shots > 0) {
+    fixed_examples_ =
+        select_examples(train, settings_.shots, settings_.selection, settings_.example_seed);
+  }
+  if (settings_.strategy == PromptStrategy::kRetrievalFewShot) {
+    index_ = std::make_unique<Bm25Index>();
+    index_->build(train);
+  }
+}
+
+Examples PromptBuilder::examples_for(std::string_view text) const {
+  if (!index_) return fixed_examples_;
+  Examples out;
+  for (const auto& hit : index_->search(text, settings_.shots)) {
+    out.push_back(index_->examples()[hit.index]);
+  }
+  // A text sharing no word with train still gets k examples: the fixed stratified ones.
+  for (const auto& e : fixed_examples_) {
+    if (out.size() >= settings_.shots) break;
+    bool already =
+        std::any_of(out.begin(), out.end(), [&](const Example& o) { return o.text == e.text; });
+    if (!already) out.push_back(e);
+  }
+  return out;
+}
+
+std::string PromptBuilder::task_line() const {
+  if (!task_.empty()) return one_line(task_);
+  return "Classify the text into exactly one of the labels below.";
+}
+
+std::string PromptBuilder::label_lines() const {
+  std::string out;
+  for (const auto& label : labels_) {
+    if (!out.empty()) out += '\n';
+    auto d = descriptions_.find(label);
+    if (settings_.label_descriptions && d != descriptions_.end() && !d->second.empty()) {
+      out += fmt::format("- {}: {}", label, one_line(d->second));
+    } else {
+      out += fmt::format("- {}", label);
+    }
+  }
+  return out;
+}
+
+std::string PromptBuilder::answer_instruction() const {
+  if (settings_.strategy == PromptStrategy::kChainOfThought) {
+    return "Think step by step briefly, then answer as JSON with fields reasoning and label, "
+           "for example {\"reasoning\": \"...\", \"label\": \"<one label from the list>\"}.";
+  }
+  if (settings_.structured_output) {
+    return "Answer as JSON: {\"label\": \"<one label from the list>\"}.";
+  }
+  return "Answer with the label only, exactly as written in the list.";
+}
+
+PromptText PromptBuilder::render(std::string_view text) const {
+  Examples examples = examples_for(text);
+  if (settings_.custom) {
+    PromptFields fields{task_line(), label_lines(), example_blocks(examples), std::string(text)};
+    return {fill_template(settings_.custom->system, fields),
+            fill_template(settings_.custom->user, fields)};
+  }
+  PromptText out;
+  out.system =
+      fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines(), answer_instruction());
+  if (!examples.empty()) out.user = "Examples:\n" + example_blocks(examples) + "\n\n";
+  out.user += fmt::format("Text: {}\nLabel:", one_line(text));
+  return out;
+}
+
+nlohmann::json label_schema(const std::vector<std::string>& labels, bool with_reasoning) {
+  nlohmann::json label = {{"type", "string"}, {"enum", labels}};
+  nlohmann::json schema = {{"type", "object"}, {"additionalProperties", false}};
+  schema["properties"] = nlohmann::json::object();
+  if (with_reasoning) {
+    // Listed first in "required" so that models which follow it reason before answering.
+    schema["properties"]["reasoning"] = {{"type", "string"}};
+    schema["required"] = {"reasoning", "label"};
+  } else {
+    schema["required"] = {"label"};
+  }
+  schema["properties"]["label"] = label;
+  return schema;
+}
+
+}  // namespace tunecase
