@@ -1,0 +1,325 @@
+#include "tunecase/approaches/linear_classifier.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <linear.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+// liblinear prints iteration logs to stdout unless told otherwise; the CLI's output is ours.
+void silence_liblinear() {
+  static std::once_flag once;
+  std::call_once(once, [] { set_print_string_function([](const char*) {}); });
+}
+
+NgramRange ngram_param(const ApproachConfig& config, const std::string& key, NgramRange fallback) {
+  auto it = config.params.find(key);
+  if (it == config.params.end()) return fallback;
+  auto bad = [&] {
+    return UserError(fmt::format(
+        "approach '{}': {} must be [min, max] with 1 <= min <= max <= 10, e.g. {} = [{}, {}]",
+        config.name, key, key, fallback.min, fallback.max));
+  };
+  if (!it->is_array() || it->size() != 2 || !(*it)[0].is_number_integer() ||
+      !(*it)[1].is_number_integer()) {
+    throw bad();
+  }
+  NgramRange range{(*it)[0].get<int>(), (*it)[1].get<int>()};
+  if (range.min < 1 || range.min > range.max || range.max > 10) throw bad();
+  return range;
+}
+
+struct ModelDeleter {
+  void operator()(model* m) const { free_and_destroy_model(&m); }
+};
+using ModelPtr = std::unique_ptr<model, ModelDeleter>;
+
+// Rows of liblinear's sparse format in one contiguous buffer: 1-based feature indices, a bias
+// feature (the intercept, as LinearSVC's fit_intercept) and an index -1 terminator per row.
+struct SparseRows {
+  std::vector<feature_node> nodes;
+  std::vector<std::size_t> starts;
+  std::vector<feature_node*> rows;  // valid once finish() ran
+  std::vector<double> y;
+
+  void add(const std::vector<TfidfFeature>& features, int bias_index) {
+    starts.push_back(nodes.size());
+    for (const auto& f : features) nodes.push_back({static_cast<int>(f.index) + 1, f.value});
+    nodes.push_back({bias_index, 1.0});
+    nodes.push_back({-1, 0.0});
+  }
+  void finish() {
+    rows.clear();
+    for (std::size_t s : starts) rows.push_back(nodes.data() + s);
+  }
+};
+
+const char* solver_name(int solver) {
+  return solver == L2R_LR ? "L2R_LR" : "L2R_L2LOSS_SVC_DUAL";
+}
+
+// One binary liblinear model per class (one-vs-rest, as liblinear does internally), trained on
+// `threads` threads and assembled into the multi-class model liblinear itself would build:
+// w[feature * nr_class + class]. liblinear has no threads of its own, and the classes are
+// independent. The dual solvers shuffle with the process-wide rand(), so the draw order differs
+// between runs; with a tight eps every run still lands on the same (unique) optimum up to
+// rounding.
+model* train_one_vs_rest(const problem& prob, const parameter& param, int threads) {
+  std::vector<int> classes;
+  for (int i = 0; i < prob.l; ++i) classes.push_back(static_cast<int>(prob.y[i]));
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  const int K = static_cast<int>(classes.size());
+  if (K <= 2 || threads <= 1) return ::train(&prob, &param);
+  const int w_size = prob.n;  // features + the bias feature
+  auto* m = static_cast<model*>(std::malloc(sizeof(model)));
+  m->param = param;
+  m->nr_class = K;
+  m->nr_feature = prob.n - 1;
+  m->bias = prob.bias;
+  m->label = static_cast<int*>(std::malloc(sizeof(int) * K));
+  m->w = static_cast<double*>(std::malloc(sizeof(double) * w_size * K));
+  std::copy(classes.begin(), classes.end(), m->label);
+  std::atomic<int> next{0};
+  auto work = [&] {
+    std::vector<double> y(prob.l);
+    for (int k = next++; k < K; k = next++) {
+      for (int i = 0; i < prob.l; ++i) y[i] = prob.y[i] == classes[k] ? 1 : -1;
+      problem binary = prob;
+      binary.y = y.data();
+      model* b = ::train(&binary, &param);
+      double sign = b->label[0] == 1 ? 1 : -1;  // w scores label[0], the first label seen
+      for (int j = 0; j < w_size; ++j) m->w[j * K + k] = sign * b->w[j];
+      free_and_destroy_model(&b);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return m;
+}
+
+class LinearClassifier : public Classifier {
+ public:
+  explicit LinearClassifier(const ApproachConfig& config)
+      : name_(config.name), options_(linear_options(config)), vectorizer_(options_.tfidf) {
+    silence_liblinear();
+  }
+
+  void train(const Examples& train, const Examples& dev,
+             const std::vector<std::string>& labels) override;
+  Prediction classify(std::string_view text) override;
+  void save(const std::filesystem::path& dir) const override;
+  void load(const std::filesystem::path& dir) override;
+  nlohmann::json describe() const override;
+
+ private:
+  int bias_index() const { return static_cast<int>(vectorizer_.size()) + 1; }
+  SparseRows vectorise(const Examples& examples);
+  ModelPtr fit(SparseRows& rows, double C) const;
+  double accuracy(const model& m, SparseRows& rows) const;
+  int solver() const { return options_.model == "logreg" ? L2R_LR : L2R_L2LOSS_SVC_DUAL; }
+
+  std::string name_;
+  LinearOptions options_;
+  TfidfVectorizer vectorizer_;
+  ModelPtr model_;
+  double chosen_c_ = 0;
+  nlohmann::json dev_accuracy_by_c_ = nlohmann::json::object();
+  std::vector<std::string> labels_;
+  std::unordered_map<std::string, int> label_ids_;
+  std::vector<TfidfFeature> features_;  // scratch for classify()
+  std::vector<feature_node> nodes_;     // scratch for classify()
+};
+
+SparseRows LinearClassifier::vectorise(const Examples& examples) {
+  SparseRows rows;
+  rows.y.reserve(examples.size());
+  for (const auto& e : examples) {
+    vectorizer_.transform(e.text, features_);
+    rows.add(features_, bias_index());
+    auto [it, added] = label_ids_.try_emplace(e.label, static_cast<int>(labels_.size()));
+    if (added) labels_.push_back(e.label);
+    rows.y.push_back(it->second);
+  }
+  rows.finish();
+  return rows;
+}
+
+ModelPtr LinearClassifier::fit(SparseRows& rows, double C) const {
+  problem prob{};
+  prob.l = static_cast<int>(rows.rows.size());
+  prob.n = bias_index();
+  prob.y = rows.y.data();
+  prob.x = rows.rows.data();
+  prob.bias = 1;
+  parameter param{};
+  param.solver_type = solver();
+  param.C = C;
+  // LinearSVC's tol for the dual solver; liblinear's own default (0.1) stops a point short.
+  param.eps = solver() == L2R_LR ? 0.01 : 1e-4;
+  if (const char* error = check_parameter(&prob, &param)) {
+    throw UserError(
+        fmt::format("approach '{}': liblinear rejected the parameters: {}", name_, error));
+  }
+  return ModelPtr(train_one_vs_rest(prob, param, options_.threads));
+}
+
+double LinearClassifier::accuracy(const model& m, SparseRows& rows) const {
+  if (rows.rows.empty()) return 0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < rows.rows.size(); ++i) {
+    if (::predict(&m, rows.rows[i]) == rows.y[i]) ++correct;
+  }
+  return static_cast<double>(correct) / static_cast<double>(rows.rows.size());
+}
+
+void LinearClassifier::train(const Examples& train, const Examples& dev,
+                             const std::vector<std::string>& labels) {
+  if (train.empty()) {
+    throw UserError(fmt::format(
+        "approach '{}': the train split is empty; give the dataset labelled rows", name_));
+  }
+  labels_ = labels;
+  label_ids_.clear();
+  for (std::size_t i = 0; i < labels_.size(); ++i) label_ids_[labels_[i]] = static_cast<int>(i);
+  std::vector<std::string_view> texts;
+  texts.reserve(train.size());
+  for (const auto& e : train) texts.emplace_back(e.text);
+  vectorizer_.fit(texts);
+  SparseRows train_rows = vectorise(train);
+  dev_accuracy_by_c_ = nlohmann::json::object();
+  if (!options_.search_c || dev.empty()) {
+    chosen_c_ = options_.C;
+    model_ = fit(train_rows, chosen_c_);
+    return;
+  }
+  SparseRows dev_rows = vectorise(dev);
+  double best = -1;
+  for (double c : kLinearCGrid) {
+    ModelPtr candidate = fit(train_rows, c);
+    double acc = accuracy(*candidate, dev_rows);
+    dev_accuracy_by_c_[fmt::format("{:g}", c)] = acc;
+    if (acc > best) {  // strict: on a tie the smaller C (seen first) stays
+      best = acc;
+      chosen_c_ = c;
+      model_ = std::move(candidate);
+    }
+  }
+}
+
+Prediction LinearClassifier::classify(std::string_view text) {
+  auto start = std::chrono::steady_clock::now();
+  Prediction p;
+  if (!model_) throw std::logic_error("linear classifier used before train() or load()");
+  vectorizer_.transform(text, features_);
+  nodes_.clear();
+  for (const auto& f : features_) nodes_.push_back({static_cast<int>(f.index) + 1, f.value});
+  nodes_.push_back({bias_index(), 1.0});
+  nodes_.push_back({-1, 0.0});
+  auto id = static_cast<std::size_t>(::predict(model_.get(), nodes_.data()));
+  p.label = id < labels_.size() ? labels_[id] : "";
+  p.raw = p.label;
+  p.latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return p;
+}
+
+void LinearClassifier::save(const std::filesystem::path& dir) const {
+  if (!model_) throw std::logic_error("linear classifier saved before train()");
+  vectorizer_.save(dir / "tfidf.txt");
+  if (save_model((dir / "linear.model").c_str(), model_.get()) != 0) {
+    throw UserError(fmt::format("cannot write {}; check the folder is writable",
+                                (dir / "linear.model").string()));
+  }
+  std::ofstream out(dir / "linear.json");
+  out << nlohmann::json{{"labels", labels_}, {"describe", describe()}}.dump(2) << '\n';
+}
+
+void LinearClassifier::load(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "linear.json");
+  nlohmann::json meta = nlohmann::json::parse(in, nullptr, false);
+  if (!in || meta.is_discarded() || !meta.contains("labels")) {
+    throw UserError(fmt::format("{}: missing or not a linear model description; re-train it",
+                                (dir / "linear.json").string()));
+  }
+  vectorizer_.load(dir / "tfidf.txt");
+  options_.tfidf = vectorizer_.options();
+  model* m = load_model((dir / "linear.model").c_str());
+  if (!m) {
+    throw UserError(fmt::format("{}: missing or not a liblinear model; re-train it",
+                                (dir / "linear.model").string()));
+  }
+  model_.reset(m);
+  labels_ = meta["labels"].get<std::vector<std::string>>();
+  const auto& d = meta.value("describe", nlohmann::json::object());
+  options_.model = d.value("model", options_.model);
+  chosen_c_ = d.value("C", options_.C);
+  options_.search_c = d.value("search_c", false);
+  dev_accuracy_by_c_ = d.value("dev_accuracy_by_C", nlohmann::json::object());
+}
+
+nlohmann::json LinearClassifier::describe() const {
+  const TfidfOptions& t = options_.tfidf;
+  nlohmann::json d = {{"model", options_.model},
+                      {"solver", solver_name(solver())},
+                      {"C", chosen_c_ > 0 ? chosen_c_ : options_.C},
+                      {"search_c", options_.search_c},
+                      {"word_ngrams", {t.word.min, t.word.max}},
+                      {"char_ngrams", {t.chars.min, t.chars.max}},
+                      {"min_df", t.min_df},
+                      {"threads", options_.threads},
+                      {"sublinear_tf", true},
+                      {"features", vectorizer_.size()}};
+  if (!dev_accuracy_by_c_.empty()) d["dev_accuracy_by_C"] = dev_accuracy_by_c_;
+  return d;
+}
+
+}  // namespace
+
+LinearOptions linear_options(const ApproachConfig& config) {
+  LinearOptions o;
+  o.model = param_string(config, "model", o.model);
+  if (o.model != "svm" && o.model != "logreg") {
+    throw UserError(
+        fmt::format("approach '{}': model = \"{}\" is unknown; use \"svm\" or \"logreg\"",
+                    config.name, o.model));
+  }
+  o.C = param_number(config, "C", o.C);
+  if (!(o.C > 0)) {
+    throw UserError(
+        fmt::format("approach '{}': C must be > 0 (e.g. C = 1), got {}", config.name, o.C));
+  }
+  o.search_c = param_bool(config, "search_c", o.search_c);
+  o.threads = param_int(config, "threads", o.threads);
+  if (o.threads < 1) {
+    throw UserError(fmt::format("approach '{}': threads must be >= 1 (default 2), got {}",
+                                config.name, o.threads));
+  }
+  o.tfidf.word = ngram_param(config, "word_ngrams", o.tfidf.word);
+  o.tfidf.chars = ngram_param(config, "char_ngrams", o.tfidf.chars);
+  o.tfidf.min_df = param_int(config, "min_df", o.tfidf.min_df);
+  if (o.tfidf.min_df < 1) {
+    throw UserError(fmt::format("approach '{}': min_df must be >= 1 (e.g. min_df = 1), got {}",
+                                config.name, o.tfidf.min_df));
+  }
+  return o;
+}
+
+std::unique_ptr<Classifier> make_linear_classifier(const ApproachConfig& config) {
+  return std::make_unique<LinearClassifier>(config);
+}
+
+}  // namespace tunecase
