@@ -185,6 +185,27 @@ TEST(SvgLineChart, NaNEmptyAndNonPositiveOnLogAxisDoNotCrash) {
   }
 }
 
+TEST(SvgLineChart, LabelsOutsideAFixedRangeAreNotDrawn) {
+  ChartOptions o;
+  o.y.max = 10;
+  o.markers = {{1, 50, "off the chart"}, {1, 5, "on the chart"}};
+  const std::string svg =
+      line_chart(o, {named("s", {pt(0, 1, NAN, NAN, "inside"), pt(2, 40, NAN, NAN, "outside")})});
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find(">inside<"), std::string::npos);
+  EXPECT_NE(svg.find(">on the chart<"), std::string::npos);
+  EXPECT_EQ(svg.find("outside"), std::string::npos);
+  EXPECT_EQ(svg.find("off the chart"), std::string::npos);
+}
+
+TEST(SvgLineChart, LabelAtTheRightEdgeGrowsLeftward) {
+  const std::string svg = line_chart({}, {named("s", {pt(0, 0), pt(10, 10, NAN, NAN, "last")})});
+  const auto at = svg.find(">last<");
+  ASSERT_NE(at, std::string::npos);
+  const auto tag = svg.rfind("<text", at);
+  EXPECT_NE(svg.substr(tag, at - tag).find("text-anchor=\"end\""), std::string::npos);
+}
+
 TEST(SvgLineChart, LogAxisLabelsAreRoundAndShort) {
   ChartOptions o;
   o.x.log = true;

@@ -77,6 +77,10 @@ struct Scale {
                          : (v - lo) / (hi - lo);
     return px_lo + t * (px_hi - px_lo);
   }
+  bool shows(double v) const {
+    const double slack = (hi - lo) * 1e-9;
+    return drawable(v, log) && v >= lo - slack && v <= hi + slack;
+  }
 };
 
 Scale make_scale(const Axis& axis, const std::vector<double>& values) {
@@ -318,8 +322,30 @@ std::string points(const Series& s, const std::string& color, const Scale& sx, c
           "<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\" stroke=\"#fff\" "
           "stroke-width=\"1\"/>\n",
           num(x), num(y), c);
-    if (!p.label.empty()) out += text(x + 6, y - 6, p.label, "font-size=\"11\" fill=\"#333\"");
   }
+  return out;
+}
+
+// A text beside (x, y), to the right unless it would run off the chart, with a white halo so
+// that it reads over lines and gridlines.
+std::string annotation(double x, double y, std::string_view label, const Frame& f,
+                       std::string_view attrs) {
+  const bool right_side = x + 8 + text_width(label) <= f.width - 4;
+  return text(right_side ? x + 8 : x - 8, y - 8, label,
+              fmt::format("text-anchor=\"{}\" stroke=\"#fff\" stroke-width=\"3\" "
+                          "paint-order=\"stroke\" {}",
+                          right_side ? "start" : "end", attrs));
+}
+
+// Point labels are drawn outside the clip so that a label near the edge is not cut off, hence
+// only for points inside the shown range.
+std::string point_labels(const std::vector<Series>& series, const Scale& sx, const Scale& sy,
+                         const Frame& f) {
+  std::string out;
+  for (const auto& s : series)
+    for (const auto& p : s.points)
+      if (!p.label.empty() && sx.shows(p.x) && sy.shows(p.y))
+        out += annotation(sx(p.x), sy(p.y), p.label, f, "font-size=\"11\" fill=\"#333\"");
   return out;
 }
 
@@ -327,7 +353,7 @@ std::string chart_markers(const std::vector<Marker>& markers, const Scale& sx, c
                           const Frame& f) {
   std::string out;
   for (const auto& m : markers) {
-    if (!drawable(m.x, sx.log) || !drawable(m.y, sy.log)) continue;
+    if (!sx.shows(m.x) || !sy.shows(m.y)) continue;
     const double x = sx(m.x), y = sy(m.y);
     const std::string guide = "stroke=\"#555\" stroke-dasharray=\"2 3\"";
     out += line(x, y, x, f.bottom, guide) + line(f.left, y, x, y, guide);
@@ -335,12 +361,7 @@ std::string chart_markers(const std::vector<Marker>& markers, const Scale& sx, c
         "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#222\" stroke=\"#fff\" "
         "stroke-width=\"1.5\"/>\n",
         num(x), num(y));
-    // Label on the side with more room, with a white halo so it reads over lines and grid.
-    const bool right_side = x < (f.left + f.right) / 2;
-    out += text(right_side ? x + 9 : x - 9, y - 9, m.label,
-                fmt::format("text-anchor=\"{}\" font-weight=\"600\" stroke=\"#fff\" "
-                            "stroke-width=\"3\" paint-order=\"stroke\"",
-                            right_side ? "start" : "end"));
+    out += annotation(x, y, m.label, f, "font-weight=\"600\"");
   }
   return out;
 }
@@ -470,7 +491,7 @@ std::string line_chart(const ChartOptions& o, const std::vector<Series>& series)
     if (series[i].line) out += polylines(series[i], color_of(series[i].color, i), sx, sy);
   for (std::size_t i = 0; i < series.size(); ++i)
     out += points(series[i], color_of(series[i].color, i), sx, sy);
-  out += chart_markers(o.markers, sx, sy, f) + "</g>\n";
+  out += "</g>\n" + chart_markers(o.markers, sx, sy, f) + point_labels(series, sx, sy, f);
   const double legend_top = f.bottom + 26 + (o.x.title.empty() ? 0 : 20) + 8 + 12;
   out += legend(items, f.left, legend_top, f.right - f.left) + note(o, f);
   return close_svg(std::move(out));
