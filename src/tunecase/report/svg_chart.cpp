@@ -227,40 +227,42 @@ struct LegendItem {
 };
 
 // Legend items flow left to right in rows under the x axis; returns the number of rows.
-int legend_rows(const std::vector<LegendItem>& items, double width) {
-  if (items.empty()) return 0;
-  int rows = 1;
+// Where each legend item goes when items flow left to right in rows of `width` pixels:
+// {x offset, row index}.
+std::vector<std::pair<double, int>> legend_slots(const std::vector<LegendItem>& items,
+                                                 double width) {
+  std::vector<std::pair<double, int>> slots;
   double x = 0;
+  int row = 0;
   for (const auto& item : items) {
     const double w = 34 + text_width(item.name) + 16;
-    if (x > 0 && x + w > width) {
-      ++rows;
-      x = 0;
-    }
+    if (x > 0 && x + w > width) x = 0, ++row;
+    slots.emplace_back(x, row);
     x += w;
   }
-  return rows;
+  return slots;
+}
+
+int legend_rows(const std::vector<LegendItem>& items, double width) {
+  const auto slots = legend_slots(items, width);
+  return slots.empty() ? 0 : slots.back().second + 1;
 }
 
 std::string legend(const std::vector<LegendItem>& items, double left, double top, double width) {
   std::string out;
-  double x = 0, y = top;
-  for (const auto& item : items) {
-    const double w = 34 + text_width(item.name) + 16;
-    if (x > 0 && x + w > width) {
-      x = 0;
-      y += kRowH;
-    }
-    const double x0 = left + x;
+  const auto slots = legend_slots(items, width);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const LegendItem& item = items[i];
+    const double x = left + slots[i].first, y = top + slots[i].second * kRowH;
+    const std::string color = html::escape(item.color);
     if (item.line)
-      out += line(x0, y - 4, x0 + 26, y - 4,
-                  fmt::format("stroke=\"{}\" stroke-width=\"2\"{}", html::escape(item.color),
+      out += line(x, y - 4, x + 26, y - 4,
+                  fmt::format("stroke=\"{}\" stroke-width=\"2\"{}", color,
                               item.dashed ? " stroke-dasharray=\"6 4\"" : ""));
     if (item.markers)
-      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"/>\n", num(x0 + 13),
-                         num(y - 4), html::escape(item.color));
-    out += text(x0 + 32, y, item.name);
-    x += w;
+      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"/>\n", num(x + 13),
+                         num(y - 4), color);
+    out += text(x + 32, y, item.name);
   }
   return out;
 }
