@@ -1,0 +1,117 @@
+#include "tunecase/economics/analysis.h"
+
+#include <algorithm>
+
+#include "tunecase/economics/value_model.h"
+
+namespace tunecase::econ {
+namespace {
+
+// Months from the start until one-time costs are recovered by the monthly advantage over the
+// baseline (value - extra running cost); empty when the advantage is not positive.
+std::optional<double> payback(const ApproachResult& r, const ApproachResult& baseline) {
+  if (r.is_baseline) return 0.0;
+  Figure extra = r.cost.recurring_per_month - baseline.cost.recurring_per_month;
+  Figure advantage = r.value_per_month - extra;
+  if (!advantage.known() || !r.cost.one_time.known() || advantage.get() <= 0) return std::nullopt;
+  return r.cost.ship_months.get() + r.cost.one_time.get() / advantage.get();
+}
+
+std::optional<double> mcnemar_p(const Scenario& s, const std::string& a, const std::string& b) {
+  for (const auto& p : s.pairwise) {
+    std::string pa = p.value("a", std::string()), pb = p.value("b", std::string());
+    if (((pa == a && pb == b) || (pa == b && pb == a)) && p.contains("mcnemar_p") &&
+        p["mcnemar_p"].is_number())
+      return p["mcnemar_p"].get<double>();
+  }
+  return std::nullopt;
+}
+
+bool overlaps(const ApproachResult& x, const ApproachResult& y) {
+  if (!x.net_low.known() || !y.net_low.known()) return false;
+  if (x.net.get() == y.net.get()) return true;
+  const ApproachResult& hi = x.net.get() > y.net.get() ? x : y;
+  const ApproachResult& lo = x.net.get() > y.net.get() ? y : x;
+  return lo.net_high.get() >= hi.net_low.get();
+}
+
+}  // namespace
+
+Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
+  const BusinessInputs& b = s.business;
+  const Figure& base_rate = s.approaches[s.baseline_index()].error_rate;
+  Figure per_month = monthly_value(b.queries_per_month, base_rate, own_rate, b.cost_per_error);
+  Figure live = live_months(r.cost, b.horizon_months);
+  Figure value = combine(per_month, live, per_month.get() * live.get());
+  return value - r.horizon_cost;
+}
+
+std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult& r,
+                                         double target_net) {
+  const BusinessInputs& b = s.business;
+  double live = live_months(r.cost, b.horizon_months).get();
+  double scale = live * b.queries_per_month.get() * b.cost_per_error.get();
+  if (scale <= 0 || !r.horizon_cost.known()) return std::nullopt;
+  double base_rate = s.approaches[s.baseline_index()].error_rate.get();
+  double rate = base_rate - (target_net + r.horizon_cost.get()) / scale;
+  if (rate < 0) return std::nullopt;
+  return std::min(rate, 1.0);
+}
+
+Analysis analyse(const Scenario& s) {
+  Analysis out;
+  out.baseline = s.baseline_index();
+  const BusinessInputs& b = s.business;
+  ApproachCost base_cost = cost_of(s.approaches[out.baseline], b);
+  const Figure& base_rate = s.approaches[out.baseline].error_rate;
+  Figure at_risk = monthly_at_risk(b.queries_per_month, base_rate, b.cost_per_error);
+  out.at_risk = combine(at_risk, b.horizon_months, at_risk.get() * b.horizon_months.get());
+  for (size_t i = 0; i < s.approaches.size(); ++i) {
+    const ApproachInputs& a = s.approaches[i];
+    ApproachResult r;
+    r.name = a.name;
+    r.trained = a.trained;
+    r.is_baseline = i == out.baseline;
+    r.cost = cost_of(a, b);
+    r.horizon_cost = horizon_cost(r.cost, base_cost, b.horizon_months);
+    r.errors_per_month = monthly_errors(b.queries_per_month, a.error_rate);
+    r.value_per_month =
+        monthly_value(b.queries_per_month, base_rate, a.error_rate, b.cost_per_error);
+    Figure live = live_months(r.cost, b.horizon_months);
+    r.value = combine(r.value_per_month, live, r.value_per_month.get() * live.get());
+    double building = std::min(r.cost.ship_months.get(), b.horizon_months.get());
+    r.cost_of_delay = r.value_per_month * building;
+    r.net = r.value - r.horizon_cost;
+    out.results.push_back(r);
+  }
+  for (size_t i = 0; i < out.results.size(); ++i) {
+    ApproachResult& r = out.results[i];
+    r.net_low = net_with_rate(s, r, s.approaches[i].error_rate_high);
+    r.net_high = net_with_rate(s, r, s.approaches[i].error_rate_low);
+    r.payback_months = payback(r, out.results[out.baseline]);
+  }
+  for (size_t i = 0; i < out.results.size(); ++i) {
+    const ApproachResult& r = out.results[i];
+    if (!r.net.known()) continue;
+    if (!out.best) {
+      out.best = i;
+      continue;
+    }
+    const ApproachResult& best = out.results[*out.best];
+    // Ties go to the cheaper approach.
+    if (r.net.get() > best.net.get() ||
+        (r.net.get() == best.net.get() && r.horizon_cost.get() < best.horizon_cost.get()))
+      out.best = i;
+  }
+  for (size_t i = 0; i < out.results.size(); ++i) {
+    for (size_t j = i + 1; j < out.results.size(); ++j) {
+      if (!overlaps(out.results[i], out.results[j])) continue;
+      out.unsettled.push_back(
+          UnsettledPair{out.results[i].name, out.results[j].name,
+                        mcnemar_p(s, out.results[i].name, out.results[j].name)});
+    }
+  }
+  return out;
+}
+
+}  // namespace tunecase::econ

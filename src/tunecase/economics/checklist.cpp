@@ -1,0 +1,97 @@
+#include "tunecase/economics/checklist.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/economics/money.h"
+#include "tunecase/economics/value_model.h"
+
+namespace tunecase::econ {
+namespace {
+
+ChecklistItem labelled_examples(const Scenario& s) {
+  ChecklistItem item{"More than 500 labelled examples?", std::nullopt, "", "unknown"};
+  const Figure& n = s.business.labelled_examples;
+  if (!n.known()) {
+    item.evidence = "no eval.json and no [business] labelled_examples";
+    return item;
+  }
+  item.answer = n.get() > 500;
+  item.source = to_string(n.source);
+  item.evidence = fmt::format("{} labelled examples", count(n.get()));
+  return item;
+}
+
+// Yes when some approach's gain over the baseline is worth money even at the pessimistic end
+// of its accuracy interval.
+ChecklistItem gain_helps(const Scenario& s) {
+  ChecklistItem item{"Will the accuracy gain help the business (measured, not assumed)?", false, "",
+                     s.from_eval ? "measured" : "assumed"};
+  const ApproachInputs& base = s.approaches[s.baseline_index()];
+  double best = 0;
+  std::string who;
+  for (const auto& a : s.approaches) {
+    if (a.name == base.name) continue;
+    Figure v = monthly_value(s.business.queries_per_month, base.error_rate, a.error_rate_high,
+                             s.business.cost_per_error);
+    if (v.known() && v.get() > best) {
+      best = v.get();
+      who = a.name;
+    }
+  }
+  item.answer = best > 0;
+  item.evidence =
+      best > 0 ? fmt::format(
+                     "{} is worth {} a month over {} even at the low end of "
+                     "its interval",
+                     who, money(best), base.name)
+               : fmt::format("no approach beats {} at the low end of its interval", base.name);
+  return item;
+}
+
+ChecklistItem volume(const Scenario& s) {
+  double v = s.business.queries_per_month.get();
+  return ChecklistItem{"More than 10,000 inferences per month?", v > 10000,
+                       fmt::format("{} queries a month", count(v)), "assumed"};
+}
+
+ChecklistItem from_config(const std::string& question, const std::optional<bool>& answer,
+                          const std::string& key) {
+  ChecklistItem item{question, answer, "", answer ? "config" : "unknown"};
+  item.evidence = answer ? fmt::format("[business] {} = {}", key, *answer ? "true" : "false")
+                         : fmt::format("[business] {} not set: counted as no", key);
+  return item;
+}
+
+ChecklistItem task_stable(const Scenario& s) {
+  const Figure& m = s.business.task_stable_months;
+  if (!m.known())
+    return from_config("Task definition stable for more than 6 months?", std::nullopt,
+                       "task_stable_months");
+  return ChecklistItem{"Task definition stable for more than 6 months?", m.get() > 6,
+                       fmt::format("[business] task_stable_months = {}", m.get()), "config"};
+}
+
+}  // namespace
+
+std::string checklist_verdict(int score) {
+  if (score >= 5) return "fine-tune";
+  if (score >= 3) return "pilot";
+  return "prompting";
+}
+
+Checklist fill_checklist(const Scenario& s) {
+  Checklist c;
+  c.items.push_back(labelled_examples(s));
+  c.items.push_back(gain_helps(s));
+  c.items.push_back(volume(s));
+  c.items.push_back(from_config("Infrastructure expertise in the team?", s.business.infra_expertise,
+                                "infra_expertise"));
+  c.items.push_back(task_stable(s));
+  c.items.push_back(from_config("Sensitive to data leaving your systems?",
+                                s.business.data_sensitive, "data_sensitive"));
+  for (const auto& item : c.items) c.score += item.answer.value_or(false) ? 1 : 0;
+  c.verdict = checklist_verdict(c.score);
+  return c;
+}
+
+}  // namespace tunecase::econ

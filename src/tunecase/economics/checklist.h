@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunecase/economics/inputs.h"
+
+namespace tunecase::econ {
+
+// One question of the decision framework's six-question checklist.
+struct ChecklistItem {
+  std::string question;
+  std::optional<bool> answer;  // empty: the config is silent (counts as no, shown as unknown)
+  std::string evidence;        // the number or setting the answer rests on
+  std::string source;          // measured | assumed | config | unknown
+};
+
+struct Checklist {
+  std::vector<ChecklistItem> items;
+  int score = 0;        // number of yes answers
+  std::string verdict;  // fine-tune | pilot | prompting
+};
+
+// The framework's score rule: 5 or more yes -> fine-tune, 3-4 -> pilot, fewer -> prompting.
+std::string checklist_verdict(int score);
+
+Checklist fill_checklist(const Scenario& s);
+
+}  // namespace tunecase::econ

@@ -1,0 +1,128 @@
+#include "tunecase/economics/inputs.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/economics/approach_inputs.h"
+#include "tunecase/economics/business_inputs.h"
+
+namespace tunecase::econ {
+namespace {
+
+const nlohmann::json* find_measured(const nlohmann::json& eval, const std::string& name) {
+  if (!eval.contains("approaches") || !eval["approaches"].is_array()) return nullptr;
+  for (const auto& a : eval["approaches"]) {
+    if (a.value("name", std::string()) == name) return &a;
+  }
+  return nullptr;
+}
+
+bool any_harmful_rate(const ProjectConfig& config) {
+  for (const auto& a : config.approaches) {
+    if (a.params.contains("harmful_error_rate")) return true;
+  }
+  return false;
+}
+
+// Approaches in eval.json that the config does not list are still compared (they were measured).
+std::vector<ApproachConfig> approaches_to_compare(const ProjectConfig& config,
+                                                  const nlohmann::json* eval,
+                                                  const std::string& origin) {
+  std::vector<ApproachConfig> out = config.approaches;
+  if (!eval) return out;
+  for (const auto& a : out) {
+    if (!find_measured(*eval, a.name)) {
+      throw UserError(fmt::format(
+          "{}: approach '{}' is in the config but not in eval.json; re-run tunecase eval with "
+          "this config, or remove the approach",
+          origin, a.name));
+    }
+  }
+  for (const auto& m : (*eval)["approaches"]) {
+    std::string name = m.value("name", std::string());
+    bool listed = false;
+    for (const auto& a : out) listed = listed || a.name == name;
+    if (listed) continue;
+    ApproachConfig extra;
+    extra.name = name;
+    extra.kind = m.value("kind", std::string());
+    extra.params = {{"name", name}, {"kind", extra.kind}};
+    out.push_back(extra);
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t Scenario::baseline_index() const {
+  for (size_t i = 0; i < approaches.size(); ++i) {
+    if (approaches[i].name == business.baseline) return i;
+  }
+  return 0;
+}
+
+std::vector<std::pair<std::string, Figure*>> Scenario::assumed_inputs() {
+  std::vector<std::pair<std::string, Figure*>> out;
+  auto add = [&out](const std::string& label, Figure& f) {
+    if (f.source == Source::assumed && f.known() && f.get() != 0) out.emplace_back(label, &f);
+  };
+  add("queries per month", business.queries_per_month);
+  add(business.harmful_mode ? "cost per incident" : "cost per error", business.cost_per_error);
+  add("engineer $ per week", business.engineer_usd_per_week);
+  add("horizon months", business.horizon_months);
+  for (auto& a : approaches) {
+    std::string p = a.name + ": ";
+    add(p + (business.harmful_mode ? "harmful-error rate" : "error rate"), a.error_rate);
+    add(p + "$ per query", a.usd_per_query);
+    add(p + "hosting $ per month", a.hosting_usd_per_month);
+    add(p + "training $", a.training_usd);
+    add(p + "engineering weeks", a.engineering_weeks);
+    add(p + "retrain $", a.retrain_usd);
+    add(p + "maintenance weeks per month", a.maintenance_weeks_per_month);
+    add(p + "monitoring $ per month", a.monitoring_usd_per_month);
+    add(p + "time to ship weeks", a.time_to_ship_weeks);
+  }
+  return out;
+}
+
+Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval) {
+  std::string origin = config.file.empty() ? "config" : config.file.string();
+  Scenario s;
+  s.from_eval = eval != nullptr;
+  bool harmful = !s.from_eval && any_harmful_rate(config);
+  nlohmann::json business = config.raw.value("business", nlohmann::json());
+  s.business = read_business(business, origin, harmful);
+  std::vector<ApproachConfig> list = approaches_to_compare(config, eval, origin);
+  if (list.empty()) {
+    throw UserError(
+        fmt::format("{}: no approaches to compare; add [[approach]] tables or pass "
+                    "--eval DIR from tunecase eval",
+                    origin));
+  }
+  for (const auto& a : list) {
+    const nlohmann::json* m = eval ? find_measured(*eval, a.name) : nullptr;
+    s.approaches.push_back(read_approach(a, m, s.business, origin));
+    s.simulated = s.simulated || s.approaches.back().accuracy.simulated;
+  }
+  if (s.business.baseline.empty()) s.business.baseline = s.approaches.front().name;
+  bool found = false;
+  for (const auto& a : s.approaches) found = found || a.name == s.business.baseline;
+  if (!found) {
+    throw UserError(
+        fmt::format("{}: [business] baseline = \"{}\" is not an approach; use one of "
+                    "the [[approach]] names",
+                    origin, s.business.baseline));
+  }
+  if (eval) {
+    s.pairwise = eval->value("pairwise", nlohmann::json::array());
+    if (eval->contains("dataset")) {
+      const auto& d = (*eval)["dataset"];
+      double n = d.value("train", 0.0) + d.value("dev", 0.0) + d.value("test", 0.0);
+      s.business.labelled_examples = Figure{n, Source::measured, false};
+    }
+  }
+  return s;
+}
+
+}  // namespace tunecase::econ

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/economics/figure.h"
+
+namespace tunecase {
+struct ProjectConfig;
+}
+
+namespace tunecase::econ {
+
+// The [business] table, validated. Money is USD, volume is queries per month.
+struct BusinessInputs {
+  Figure queries_per_month;
+  double days_per_month = 30;
+  // Cost of one counted error: a wrong answer (accuracy mode) or a harmful incident (when
+  // approaches give harmful_error_rate). Both modes reduce to error_rate x cost_per_error.
+  Figure cost_per_error;
+  bool harmful_mode = false;
+  Figure engineer_usd_per_week;
+  Figure horizon_months;
+  Figure monitoring_usd_per_month;
+  Figure utilisation;  // share of self-hosted capacity actually used (per-query hosting)
+  Figure pilot_share;  // share of traffic the pilot gets
+  std::string baseline;
+  // Checklist answers the data cannot give; empty when the config is silent.
+  std::optional<bool> infra_expertise;
+  std::optional<bool> data_sensitive;
+  Figure task_stable_months = unknown(Source::assumed);
+  Figure labelled_examples = unknown(Source::assumed);
+};
+
+// One approach: its error rate (with interval when measured) and its cost lines.
+struct ApproachInputs {
+  std::string name;
+  std::string kind;
+  bool trained = false;  // fine-tuned / self-hosted (true) or prompting an API (false)
+  Figure accuracy = unknown(Source::assumed);
+  // Counted errors per query: 1 - accuracy, or the harmful-error rate. low/high are the rates
+  // at the ends of the accuracy interval (low = best case).
+  Figure error_rate;
+  Figure error_rate_low;
+  Figure error_rate_high;
+  Figure usd_per_query;          // inference paid per query (API price, per-query hosting)
+  Figure hosting_usd_per_month;  // fixed hosting (instances kept running)
+  Figure training_usd;
+  Figure engineering_weeks;
+  Figure retrain_every_months;  // 0 = no retraining planned
+  Figure retrain_usd;
+  Figure maintenance_weeks_per_month;
+  Figure monitoring_usd_per_month;
+  Figure time_to_ship_weeks;
+  Figure throughput_per_s = unknown(Source::measured);
+  Figure latency_p50_ms = unknown(Source::measured);
+  std::string cost_basis;
+  std::vector<std::string> defaults_used;  // cost keys the config left out, taken as 0
+};
+
+struct Scenario {
+  bool from_eval = false;  // false: scenario mode, every figure assumed
+  bool simulated = false;  // some measurement came from the offline LLM stand-in
+  BusinessInputs business;
+  std::vector<ApproachInputs> approaches;
+  nlohmann::json pairwise = nlohmann::json::array();  // eval.json's significance tests
+
+  size_t baseline_index() const;
+  // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity
+  // analysis. Pointers are into *this.
+  std::vector<std::pair<std::string, Figure*>> assumed_inputs();
+};
+
+// Builds the scenario from the config (and eval.json when given). Throws UserError for missing
+// or negative inputs and for approaches the config names but eval.json lacks.
+Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval);
+
+}  // namespace tunecase::econ

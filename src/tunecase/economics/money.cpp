@@ -1,0 +1,43 @@
+#include "tunecase/economics/money.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace tunecase::econ {
+namespace {
+
+std::string group_thousands(long long whole) {
+  std::string digits = std::to_string(whole);
+  std::string out;
+  int n = static_cast<int>(digits.size());
+  for (int i = 0; i < n; ++i) {
+    if (i > 0 && (n - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string money(double usd) {
+  std::string sign = usd < 0 ? "-" : "";
+  double a = std::fabs(usd);
+  if (a > 0 && a < 10) return fmt::format("{}${:.4g}", sign, a);
+  return sign + "$" + group_thousands(std::llround(a));
+}
+
+std::string money(const Figure& f) {
+  return f.known() ? money(f.get()) : "UNKNOWN";
+}
+
+std::string count(double n) {
+  std::string sign = n < 0 ? "-" : "";
+  return sign + group_thousands(std::llround(std::fabs(n)));
+}
+
+std::string percent(double fraction) {
+  return fmt::format("{:.1f}%", fraction * 100);
+}
+
+}  // namespace tunecase::econ

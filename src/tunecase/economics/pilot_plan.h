@@ -1,0 +1,34 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tunecase/economics/analysis.h"
+#include "tunecase/economics/inputs.h"
+
+namespace tunecase::econ {
+
+// The next step when the recommendation departs from the baseline: run it on a slice of live
+// traffic first, with the three outcomes decided in advance.
+struct PilotPlan {
+  bool needed = false;
+  std::string approach;  // the challenger
+  std::string against;   // the baseline it must beat
+  double traffic_share = 0.05;
+  int days = 14;
+  double queries_per_arm = 0;  // to detect the expected difference
+  bool difference_detectable = true;
+  // Error-rate thresholds (1 - accuracy, or harmful rate) the pilot is judged by.
+  double expected_rate = 0;   // what the challenger showed offline
+  double clear_win_rate = 0;  // at or below: the gain pays for itself -> scale to 100%
+  double baseline_rate = 0;   // at or above: worse -> abandon
+  bool accuracy_mode = true;  // thresholds shown as accuracy
+};
+
+// Queries per arm to detect p1 vs p2 with a two-sided two-proportion z-test, alpha 0.05, power
+// 0.8: n = (1.96 + 0.8416)^2 (p1(1-p1) + p2(1-p2)) / (p1 - p2)^2. Empty when p1 == p2.
+std::optional<double> queries_per_arm(double p1, double p2);
+
+PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick);
+
+}  // namespace tunecase::econ

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tunecase/economics/analysis.h"
+#include "tunecase/economics/checklist.h"
+#include "tunecase/economics/pilot_plan.h"
+#include "tunecase/economics/sensitivity.h"
+#include "tunecase/economics/what_it_takes.h"
+
+namespace tunecase::econ {
+
+// Everything the memo and decision.json report.
+struct Decision {
+  Scenario scenario;
+  Analysis analysis;
+  Checklist checklist;
+  Sensitivity sensitivity;
+  std::vector<WhatItTakes> what_it_takes;
+  std::string pick;  // the recommended approach; empty when no net benefit is known
+  std::string headline;
+  std::vector<std::string> reasons;
+  std::vector<std::string> risks;
+  PilotPlan pilot;
+  std::string next_step;
+};
+
+// The whole analysis. The pick is the approach with the highest net benefit over the horizon
+// (value earned after launch minus every cost); the checklist, interval ends and sensitivity
+// become reasons and risks around it rather than overriding it.
+Decision decide(const Scenario& s);
+
+}  // namespace tunecase::econ
