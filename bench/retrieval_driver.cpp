@@ -59,9 +59,9 @@ void tune(const Examples& all_train) {
              carved.test.size());
   std::vector<nlohmann::json> grams = {false, {2, 4}, {3, 4}, {3, 5}, {2, 5}};
   for (const auto& g : grams) {
-    for (double w : {0.1, 0.2, 0.3, 0.5, 1.0}) {
+    for (double w : {0.05, 0.1, 0.15, 0.2, 0.3, 1.0}) {
       if (g.is_boolean() && w != 1.0) continue;
-      for (int k : {1, 3, 5, 7, 10, 15}) {
+      for (int k : {3, 5, 7, 10}) {
         nlohmann::json params = {{"k", k}, {"char_ngrams", g}, {"char_ngram_weight", w}};
         Result r = evaluate(params, carved.train, carved.test);
         fmt::print("dev  k={:<3} char_ngrams={:<7} weight={:<4} accuracy={:.4f}\n", k, g.dump(), w,

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tunecase/approaches/tokenize.h"
+#include "tunecase/core/hash.h"
 
 namespace tunecase {
 namespace {
@@ -11,13 +12,14 @@ namespace {
 // Character n-grams of every word, padded as "<word>" so that prefixes and suffixes are
 // distinct terms. Works on bytes: a gram may cut a multi-byte character, which is harmless
 // because grams are only compared with each other, never shown.
-void append_char_ngrams(const std::string& word, int min_n, int max_n,
-                        std::vector<std::string>& out) {
-  std::string padded = "<" + word + ">";
+void append_char_ngrams(const std::string& word, int min_n, int max_n, std::vector<uint64_t>& out) {
+  const std::string padded = "<" + word + ">";
+  const std::string_view view = padded;
   for (int n = min_n; n <= max_n; ++n) {
     auto len = static_cast<std::size_t>(n);
-    if (len > padded.size()) break;
-    for (std::size_t i = 0; i + len <= padded.size(); ++i) out.push_back(padded.substr(i, len));
+    if (len > view.size()) break;
+    for (std::size_t i = 0; i + len <= view.size(); ++i)
+      out.push_back(fnv1a64(view.substr(i, len)));
   }
 }
 
@@ -32,19 +34,21 @@ Bm25Index::Bm25Index(double k1, double b) : Bm25Index(Bm25Params{.k1 = k1, .b = 
 
 Bm25Index::Bm25Index(const Bm25Params& params) : params_(params) {}
 
-void Bm25Index::terms_of(std::string_view text, std::vector<std::string>& words,
-                         std::vector<std::string>& grams) const {
-  words = word_tokens(text);
+void Bm25Index::terms_of(std::string_view text, std::vector<TermHash>& words,
+                         std::vector<TermHash>& grams) const {
+  words.clear();
   grams.clear();
-  if (!params_.char_ngrams()) return;
-  for (const auto& w : words)
-    append_char_ngrams(w, params_.char_ngram_min, params_.char_ngram_max, grams);
+  for (const auto& w : word_tokens(text)) {
+    words.push_back(fnv1a64(w));
+    if (params_.char_ngrams())
+      append_char_ngrams(w, params_.char_ngram_min, params_.char_ngram_max, grams);
+  }
 }
 
 void Bm25Index::build(const Examples& examples) {
   examples_ = examples;
-  std::vector<std::vector<std::string>> doc_words(examples_.size());
-  std::vector<std::vector<std::string>> doc_grams(examples_.size());
+  std::vector<std::vector<TermHash>> doc_words(examples_.size());
+  std::vector<std::vector<TermHash>> doc_grams(examples_.size());
   for (std::size_t i = 0; i < examples_.size(); ++i)
     terms_of(examples_[i].text, doc_words[i], doc_grams[i]);
   words_ = Field{};
@@ -53,7 +57,7 @@ void Bm25Index::build(const Examples& examples) {
   if (params_.char_ngrams()) build_field(chars_, doc_grams);
 }
 
-void Bm25Index::build_field(Field& field, const std::vector<std::vector<std::string>>& doc_terms) {
+void Bm25Index::build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms) {
   const std::size_t n = doc_terms.size();
   double total_length = 0;
   for (std::size_t doc = 0; doc < n; ++doc) {
@@ -87,7 +91,7 @@ void Bm25Index::build_field(Field& field, const std::vector<std::vector<std::str
   }
 }
 
-void Bm25Index::accumulate(const Field& field, std::vector<std::string> query_terms, double weight,
+void Bm25Index::accumulate(const Field& field, std::vector<TermHash> query_terms, double weight,
                            std::vector<double>& scores, std::vector<uint32_t>& touched) const {
   // Each distinct query term counts once: repeating a word in a query should not outvote
   // the rest of the query.
@@ -110,7 +114,7 @@ void Bm25Index::accumulate(const Field& field, std::vector<std::string> query_te
 std::vector<Bm25Index::Hit> Bm25Index::search(std::string_view query, std::size_t k) const {
   std::vector<Hit> hits;
   if (k == 0 || examples_.empty()) return hits;
-  std::vector<std::string> words, grams;
+  std::vector<TermHash> words, grams;
   terms_of(query, words, grams);
   std::vector<double> scores(examples_.size(), 0.0);
   std::vector<uint32_t> touched;
@@ -129,7 +133,7 @@ std::vector<Bm25Index::Hit> Bm25Index::search(std::string_view query, std::size_
 }
 
 double Bm25Index::word_idf(std::string_view word) const {
-  auto it = words_.term_ids.find(std::string(word));
+  auto it = words_.term_ids.find(fnv1a64(word));
   return it == words_.term_ids.end() ? 0.0 : words_.idf[it->second];
 }
 

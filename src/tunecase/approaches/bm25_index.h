@@ -60,19 +60,22 @@ class Bm25Index {
     uint32_t doc;
     uint32_t tf;
   };
-  // One bag of terms (words, or character n-grams) with its own lengths and postings.
+  // One bag of terms (words, or character n-grams) with its own lengths and postings. Terms are
+  // keyed by their 64-bit FNV-1a hash: no string per character n-gram, and a collision among a
+  // few million terms is improbable (~1e-7) and would only merge two terms' postings.
+  using TermHash = uint64_t;
   struct Field {
-    std::unordered_map<std::string, uint32_t> term_ids;
+    std::unordered_map<TermHash, uint32_t> term_ids;
     std::vector<double> idf;                     // per term id
     std::vector<std::vector<Posting>> postings;  // per term id, ascending doc
     std::vector<float> length_norm;              // per doc: k1 * (1 - b + b * |d| / avgdl)
   };
 
   // Term lists of one text: its words, and (when enabled) its character n-grams.
-  void terms_of(std::string_view text, std::vector<std::string>& words,
-                std::vector<std::string>& grams) const;
-  void build_field(Field& field, const std::vector<std::vector<std::string>>& doc_terms);
-  void accumulate(const Field& field, std::vector<std::string> query_terms, double weight,
+  void terms_of(std::string_view text, std::vector<TermHash>& words,
+                std::vector<TermHash>& grams) const;
+  void build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms);
+  void accumulate(const Field& field, std::vector<TermHash> query_terms, double weight,
                   std::vector<double>& scores, std::vector<uint32_t>& touched) const;
 
   Bm25Params params_;
