@@ -1,0 +1,273 @@
+#include "tunecase/llm/http_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace tunecase {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One request in flight: owns its easy handle and everything libcurl points into.
+struct Transfer {
+  HttpRequest request;
+  std::function<void(HttpResponse)> done;
+  HttpResponse response;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  Clock::time_point started = Clock::now();
+
+  ~Transfer() {
+    if (header_list) curl_slist_free_all(header_list);
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  return size * count;
+}
+
+std::string trim(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  auto last = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto& headers = static_cast<Transfer*>(user)->response.headers;
+  std::string_view line(data, size * count);
+  // A new status line starts a new header block (interim 100 responses, redirects).
+  if (line.starts_with("HTTP/")) headers.clear();
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name = trim(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    headers[name] = trim(line.substr(colon + 1));
+  }
+  return size * count;
+}
+
+// "host:port" of a URL for error messages (never the path or query, which may hold secrets).
+std::string host_port(const std::string& url) {
+  CURLU* parsed = curl_url();
+  std::string result = "the server";
+  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+      result = fmt::format("{}:{}", host, port);
+    }
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(parsed);
+  return result;
+}
+
+std::string describe_failure(const Transfer& t, CURLcode code) {
+  auto target = host_port(t.request.url);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return fmt::format("timed out after {} ms", t.request.timeout.count());
+    case CURLE_COULDNT_CONNECT:
+      return fmt::format("connection refused to {}", target);
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return fmt::format("could not resolve host of {}", target);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+      return fmt::format("TLS failure with {}: {}", target, t.error_buffer);
+    default: {
+      std::string detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+      return fmt::format("request to {} failed: {}", target, detail);
+    }
+  }
+}
+
+class CurlMultiClient final : public HttpClient {
+ public:
+  explicit CurlMultiClient(int max_connections) {
+    static std::once_flag global_init;
+    std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    multi_ = curl_multi_init();
+    if (!multi_) throw std::runtime_error("libcurl: curl_multi_init failed");
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(max_connections));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(max_connections));
+    io_thread_ = std::thread([this] { run(); });
+  }
+
+  ~CurlMultiClient() override {
+    stopping_ = true;
+    curl_multi_wakeup(multi_);
+    io_thread_.join();
+    curl_multi_cleanup(multi_);
+  }
+
+  void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    auto t = std::make_unique<Transfer>();
+    t->request = std::move(request);
+    t->done = std::move(done);
+    {
+      std::lock_guard lock(mutex_);
+      incoming_.push_back(std::move(t));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+ private:
+  void run() {
+    while (!stopping_) {
+      add_incoming();
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      collect_finished();
+      int ready = 0;
+      curl_multi_poll(multi_, nullptr, 0, 1000, &ready);
+    }
+    shut_down();
+  }
+
+  void add_incoming() {
+    std::deque<std::unique_ptr<Transfer>> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(incoming_);
+    }
+    for (auto& t : batch) {
+      if (!configure(*t)) {
+        finish(std::move(t));
+        continue;
+      }
+      curl_multi_add_handle(multi_, t->easy);
+      Transfer* raw = t.get();
+      active_.emplace(raw->easy, std::move(t));
+    }
+  }
+
+  // False when the request cannot even start (its response then carries the reason).
+  static bool configure(Transfer& t) {
+    t.easy = curl_easy_init();
+    if (!t.easy) {
+      t.response.transport_error = "libcurl could not create a handle";
+      return false;
+    }
+    CURL* e = t.easy;
+    curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t.request.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    if (t.request.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(t.request.body.size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.data());
+      if (t.request.method != "POST")
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
+    }
+    for (const auto& [name, value] : t.request.headers) {
+      auto line = fmt::format("{}: {}", name, value);
+      t.header_list = curl_slist_append(t.header_list, line.c_str());
+    }
+    // Without this, libcurl waits up to a second for "100 Continue" before sending a body.
+    t.header_list = curl_slist_append(t.header_list, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
+    return true;
+  }
+
+  void collect_finished() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto it = active_.find(msg->easy_handle);
+      if (it == active_.end()) continue;
+      auto t = std::move(it->second);
+      active_.erase(it);
+      curl_multi_remove_handle(multi_, t->easy);
+      CURLcode code = msg->data.result;
+      if (code == CURLE_OK) {
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+      } else {
+        t->response.status = 0;
+        t->response.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+        t->response.transport_error = describe_failure(*t, code);
+      }
+      finish(std::move(t));
+    }
+  }
+
+  static void finish(std::unique_ptr<Transfer> t) {
+    t->response.elapsed_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - t->started).count();
+    try {
+      t->done(std::move(t->response));
+    } catch (const std::exception& e) {
+      // A throwing callback must not kill the I/O thread that serves every other request.
+      spdlog::error("http client: a response handler threw: {}", e.what());
+    }
+  }
+
+  void shut_down() {
+    for (auto& [easy, t] : active_) {
+      curl_multi_remove_handle(multi_, easy);
+      t->response = HttpResponse{};
+      t->response.transport_error = "client shut down";
+      finish(std::move(t));
+    }
+    active_.clear();
+    std::deque<std::unique_ptr<Transfer>> rest;
+    {
+      std::lock_guard lock(mutex_);
+      rest.swap(incoming_);
+    }
+    for (auto& t : rest) {
+      t->response.transport_error = "client shut down";
+      finish(std::move(t));
+    }
+  }
+
+  CURLM* multi_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::deque<std::unique_ptr<Transfer>> incoming_;     // submitted, not yet on the I/O thread
+  std::map<CURL*, std::unique_ptr<Transfer>> active_;  // owned by the I/O thread only
+  std::thread io_thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> make_http_client(int max_connections) {
+  return std::make_unique<CurlMultiClient>(std::max(1, max_connections));
+}
+
+HttpResponse http_send_sync(HttpClient& client, HttpRequest request) {
+  std::promise<HttpResponse> promise;
+  auto future = promise.get_future();
+  client.submit(std::move(request),
+                [&promise](HttpResponse r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace tunecase

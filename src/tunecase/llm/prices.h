@@ -1,0 +1,54 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "tunecase/config/config.h"
+#include "tunecase/llm/provider.h"
+
+namespace tunecase {
+
+// List prices in USD per one million tokens, with when and where they were read.
+struct Price {
+  double input_per_mtok = 0, cached_input_per_mtok = 0, output_per_mtok = 0;
+  std::string date, source;
+};
+
+// The price catalogue (data/prices.toml, editable by the user):
+//   [models."gpt-4o-mini"]
+//   input = 0.15, cached_input = 0.075, output = 0.60, date = "2025-08", source = "https://..."
+// cached_input defaults to input when absent; date and source are required.
+class PriceCatalogue {
+ public:
+  // UserError naming file:line for bad TOML, a missing field or a negative price.
+  static PriceCatalogue load(const std::filesystem::path& file);
+  // $TUNECASE_PRICES when set, else the catalogue shipped in the source tree's data/ folder.
+  static PriceCatalogue load_default();
+  // Parses catalogue text; `origin` names it in error messages.
+  static PriceCatalogue parse(std::string_view text, const std::string& origin);
+
+  // The exact model id, else the longest catalogue key that is a prefix of it and ends where the
+  // id continues with '-' or '@' (dated snapshots: gpt-4o-2024-08-06, claude-3-5-sonnet@2024..).
+  // The boundary keeps "gpt-5" from pricing an unrelated "gpt-5.1". nullopt when none matches.
+  std::optional<Price> find(const std::string& model) const;
+
+  std::size_t size() const { return prices_.size(); }
+  const std::map<std::string, Price>& prices() const { return prices_; }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+  std::map<std::string, Price> prices_;
+};
+
+// The approach's own `price = { input = .., cached_input = .., output = .. }` when given (source
+// "config: approach '<name>'"), else the catalogue's price for its `model`; nullopt when neither
+// knows the model (the caller reports cost as null with a warning, never $0).
+std::optional<Price> price_for(const ApproachConfig& approach, const PriceCatalogue& catalogue);
+
+// Integer tokens x price / 1e6; the cached part of the input is priced at the cached rate.
+double cost_usd(const Price& price, const Usage& usage);
+
+}  // namespace tunecase

@@ -1,0 +1,83 @@
+#include "tunecase/llm/provider.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+std::string strip_trailing_slashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// Keys come from the environment only and are read once, so a run cannot switch keys midway.
+std::string read_api_key(const ApproachConfig& approach) {
+  std::string variable = param_string(approach, "api_key_env", "");
+  if (variable.empty()) return "";
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw UserError(fmt::format(
+        "approach '{}': environment variable {} is not set; export it before running (keys are "
+        "read from the environment only)",
+        approach.name, variable));
+  }
+  return value;
+}
+
+// The API's own error text when the body carries one ({"error": {"message": ...}}).
+std::string api_error_message(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_object() && json.contains("error")) {
+    const auto& error = json["error"];
+    if (error.is_object() && error.contains("message") && error["message"].is_string())
+      return error["message"].get<std::string>();
+    if (error.is_string()) return error.get<std::string>();
+  }
+  return body.substr(0, 200);
+}
+
+}  // namespace
+
+std::unique_ptr<Provider> make_provider(const ApproachConfig& approach) {
+  if (approach.kind == "openai") {
+    auto base = param_string(approach, "base_url", "https://api.openai.com/v1");
+    return provider_detail::make_openai_provider(strip_trailing_slashes(base),
+                                                 read_api_key(approach));
+  }
+  if (approach.kind == "anthropic") {
+    auto base = param_string(approach, "base_url", "https://api.anthropic.com/v1");
+    return provider_detail::make_anthropic_provider(strip_trailing_slashes(base),
+                                                    read_api_key(approach));
+  }
+  throw UserError(
+      fmt::format("approach '{}': kind '{}' is not an LLM provider; use kind = \"openai\" (any "
+                  "OpenAI-compatible server) or kind = \"anthropic\"",
+                  approach.name, approach.kind));
+}
+
+bool is_simulated(const HttpResponse& response) {
+  auto it = response.headers.find("x-tunecase-simulated");
+  return it != response.headers.end() && it->second == "1";
+}
+
+namespace provider_detail {
+
+nlohmann::json parse_body(const HttpResponse& response, const std::string& api_name) {
+  if (response.status < 200 || response.status >= 300) {
+    throw ProviderError(fmt::format("{} answered HTTP {}: {}", api_name, response.status,
+                                    api_error_message(response.body)));
+  }
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    throw ProviderError(fmt::format("{} answered HTTP {} with a body that is not a JSON object",
+                                    api_name, response.status));
+  }
+  return json;
+}
+
+}  // namespace provider_detail
+}  // namespace tunecase

@@ -1,0 +1,161 @@
+#include "tunecase/llm/http_client.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <utility>  // before Asio: Boost 1.74 misses it
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <mutex>
+
+#include "tunecase/llm/sim_llm_server.h"
+
+namespace tunecase {
+namespace {
+
+std::string chat_body(const std::string& text) {
+  return nlohmann::json{
+      {"model", "sim"},
+      {"messages", {{{"role", "user"}, {"content", "Text: " + text + "\nLabel:"}}}}}
+      .dump();
+}
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override { port_ = server_.start(); }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  SimLlmServer server_{SimLlmOptions{}};
+  int port_ = 0;
+  std::unique_ptr<HttpClient> client_ = make_http_client();
+};
+
+TEST_F(HttpClientTest, GetReturnsStatusBodyAndLowerCasedHeaders) {
+  HttpRequest request;
+  request.method = "GET";
+  request.url = url("/v1/models");
+  auto response = http_send_sync(*client_, request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.transport_error, "");
+  EXPECT_EQ(response.headers.at("x-tunecase-simulated"), "1");
+  EXPECT_EQ(response.headers.at("content-type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(response.body)["data"][0]["id"], "sim-llm");
+  EXPECT_GT(response.elapsed_ms, 0);
+}
+
+TEST_F(HttpClientTest, PostSendsBodyAndHeaders) {
+  HttpRequest request;
+  request.url = url("/v1/chat/completions");
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = chat_body("hello");
+  auto response = http_send_sync(*client_, request);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body)["object"], "chat.completion");
+}
+
+TEST_F(HttpClientTest, ReportsErrorStatusesAsResponsesNotTransportErrors) {
+  HttpRequest request;
+  request.url = url("/v1/chat/completions");
+  request.body = "{not json";
+  auto response = http_send_sync(*client_, request);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.transport_error, "");
+  EXPECT_FALSE(response.timed_out);
+}
+
+TEST(HttpClient, TimesOutWithAClearMessage) {
+  SimLlmOptions options;
+  options.rate_timeout = 1.0;  // the server never answers
+  SimLlmServer server(options);
+  int port = server.start();
+  auto client = make_http_client();
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
+  request.body = chat_body("slow");
+  request.timeout = std::chrono::milliseconds(300);
+  auto response = http_send_sync(*client, request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_TRUE(response.timed_out);
+  EXPECT_EQ(response.transport_error, "timed out after 300 ms");
+  EXPECT_GE(response.elapsed_ms, 290);
+  EXPECT_LT(response.elapsed_ms, 3000);
+}
+
+TEST(HttpClient, ConnectionRefusedNamesHostAndPort) {
+  // A port that was free a moment ago: bind, read the port, close.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  int port = acceptor.local_endpoint().port();
+  acceptor.close();
+
+  auto client = make_http_client();
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/models";
+  auto response = http_send_sync(*client, request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_FALSE(response.timed_out);
+  EXPECT_EQ(response.transport_error, "connection refused to 127.0.0.1:" + std::to_string(port));
+}
+
+TEST(HttpClient, CompletesTwoHundredRequestsInFlightAtOnce) {
+  SimLlmOptions options;
+  options.latency_base_ms = 300;  // every request is still open when the last one is sent
+  options.threads = 2;
+  SimLlmServer server(options);
+  int port = server.start();
+  auto client = make_http_client(256);
+
+  constexpr int kRequests = 200;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int done = 0, ok = 0;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
+    request.body = chat_body("item " + std::to_string(i));
+    client->submit(std::move(request), [&](HttpResponse response) {
+      std::lock_guard lock(mutex);
+      ok += response.status == 200;
+      if (++done == kRequests) all_done.notify_one();
+    });
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(20), [&] { return done == kRequests; }));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(ok, kRequests);
+  // Sequential would take 200 x 0.3 s = 60 s; concurrent takes about one latency.
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_EQ(server.stats().completions, static_cast<uint64_t>(kRequests));
+}
+
+TEST(HttpClient, DestroyingTheClientCompletesOpenRequests) {
+  SimLlmOptions options;
+  options.rate_timeout = 1.0;
+  SimLlmServer server(options);
+  int port = server.start();
+  std::atomic<int> calls{0};
+  std::string error;
+  {
+    auto client = make_http_client();
+    HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
+    request.body = chat_body("never answered");
+    client->submit(std::move(request), [&](HttpResponse response) {
+      error = response.transport_error;
+      ++calls;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(error, "client shut down");
+}
+
+}  // namespace
+}  // namespace tunecase

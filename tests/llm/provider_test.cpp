@@ -1,0 +1,209 @@
+#include "tunecase/llm/provider.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tunecase/core/error.h"
+#include "tunecase/llm/sim_llm_server.h"
+
+namespace tunecase {
+namespace {
+
+using nlohmann::json;
+
+ApproachConfig approach(const std::string& kind, json params = json::object()) {
+  ApproachConfig a;
+  a.name = "test-" + kind;
+  a.kind = kind;
+  a.params = std::move(params);
+  return a;
+}
+
+std::string header(const HttpRequest& r, const std::string& name) {
+  for (const auto& [key, value] : r.headers)
+    if (key == name) return value;
+  return "<absent>";
+}
+
+const std::vector<ChatMessage> kMessages = {{"system", "Classify tickets."},
+                                            {"user", "Text: my card was charged twice\nLabel:"}};
+
+json label_schema() {
+  return {{"type", "object"},
+          {"properties", {{"label", {{"type", "string"}, {"enum", {"billing", "shipping"}}}}}},
+          {"required", {"label"}},
+          {"additionalProperties", false}};
+}
+
+TEST(OpenAiProvider, BuildsChatCompletionsRequestWithSchemaAndSeed) {
+  ::setenv("TUNECASE_TEST_OPENAI_KEY", "sk-test-123", 1);
+  auto provider = make_provider(approach("openai", {{"base_url", "http://localhost:1234/v1/"},
+                                                    {"api_key_env", "TUNECASE_TEST_OPENAI_KEY"}}));
+  ChatOptions options;
+  options.model = "gpt-4o-mini";
+  options.max_tokens = 20;
+  options.seed = 42;
+  options.response_schema = label_schema();
+  options.extra = {{"top_p", 0.5}};
+  auto request = provider->build_request(kMessages, options);
+
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.url, "http://localhost:1234/v1/chat/completions");
+  EXPECT_EQ(provider->endpoint(), request.url);
+  EXPECT_EQ(header(request, "Authorization"), "Bearer sk-test-123");
+  auto body = json::parse(request.body);
+  EXPECT_EQ(body["model"], "gpt-4o-mini");
+  EXPECT_EQ(body["max_tokens"], 20);
+  EXPECT_EQ(body["seed"], 42);
+  EXPECT_EQ(body["temperature"], 0);
+  EXPECT_EQ(body["top_p"], 0.5);
+  EXPECT_EQ(body["messages"][0], (json{{"role", "system"}, {"content", "Classify tickets."}}));
+  EXPECT_EQ(body["response_format"]["type"], "json_schema");
+  EXPECT_EQ(body["response_format"]["json_schema"]["strict"], true);
+  EXPECT_EQ(body["response_format"]["json_schema"]["schema"], label_schema());
+}
+
+TEST(OpenAiProvider, ReasoningModelsGetMaxCompletionTokens) {
+  auto provider = make_provider(approach("openai"));
+  ChatOptions options;
+  options.model = "o4-mini";
+  auto body = json::parse(provider->build_request(kMessages, options).body);
+  EXPECT_FALSE(body.contains("max_tokens"));
+  EXPECT_EQ(body["max_completion_tokens"], 64);
+}
+
+TEST(OpenAiProvider, WithoutKeyVariableSendsNoAuthHeaderAndDefaultsToOpenAi) {
+  auto provider = make_provider(approach("openai"));
+  auto request = provider->build_request(kMessages, ChatOptions{});
+  EXPECT_EQ(request.url, "https://api.openai.com/v1/chat/completions");
+  EXPECT_EQ(header(request, "Authorization"), "<absent>");
+  EXPECT_FALSE(json::parse(request.body).contains("response_format"));
+  EXPECT_FALSE(json::parse(request.body).contains("seed"));
+}
+
+TEST(Provider, MissingKeyVariableIsAUserErrorBeforeAnyRequest) {
+  ::unsetenv("TUNECASE_TEST_UNSET_KEY");
+  try {
+    make_provider(approach("openai", {{"api_key_env", "TUNECASE_TEST_UNSET_KEY"}}));
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_STREQ(e.what(),
+                 "approach 'test-openai': environment variable TUNECASE_TEST_UNSET_KEY is not "
+                 "set; export it before running (keys are read from the environment only)");
+  }
+  EXPECT_THROW(make_provider(approach("anthropic", {{"api_key_env", "TUNECASE_TEST_UNSET_KEY"}})),
+               UserError);
+}
+
+TEST(Provider, UnknownKindIsAUserError) {
+  EXPECT_THROW(make_provider(approach("linear")), UserError);
+}
+
+TEST(OpenAiProvider, ParsesTextUsageAndSimulatedFlag) {
+  HttpResponse response;
+  response.status = 200;
+  response.headers["x-tunecase-simulated"] = "1";
+  response.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":"billing"},
+    "finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":3,
+    "prompt_tokens_details":{"cached_tokens":64}}})";
+  auto answer = make_provider(approach("openai"))->parse_response(response);
+  EXPECT_EQ(answer.text, "billing");
+  EXPECT_EQ(answer.finish_reason, "stop");
+  EXPECT_EQ(answer.usage.input, 120);
+  EXPECT_EQ(answer.usage.output, 3);
+  EXPECT_EQ(answer.usage.cached_input, 64);
+  EXPECT_TRUE(answer.simulated);
+}
+
+TEST(OpenAiProvider, MalformedBodyOrErrorStatusThrowsProviderError) {
+  auto provider = make_provider(approach("openai"));
+  HttpResponse response;
+  response.status = 200;
+  response.body = R"({"choices":[]})";
+  EXPECT_THROW(provider->parse_response(response), ProviderError);
+  response.body = "<html>gateway</html>";
+  EXPECT_THROW(provider->parse_response(response), ProviderError);
+  response.status = 429;
+  response.body = R"({"error":{"message":"Rate limit reached","type":"rate_limit_error"}})";
+  try {
+    provider->parse_response(response);
+    FAIL();
+  } catch (const ProviderError& e) {
+    EXPECT_NE(std::string(e.what()).find("HTTP 429: Rate limit reached"), std::string::npos);
+  }
+}
+
+TEST(AnthropicProvider, BuildsMessagesRequestWithSystemAndForcedTool) {
+  ::setenv("TUNECASE_TEST_ANTHROPIC_KEY", "sk-ant-xyz", 1);
+  auto provider =
+      make_provider(approach("anthropic", {{"api_key_env", "TUNECASE_TEST_ANTHROPIC_KEY"}}));
+  ChatOptions options;
+  options.model = "claude-3-5-haiku-latest";
+  options.seed = 7;  // not supported by the API: must not be sent
+  options.response_schema = label_schema();
+  auto request = provider->build_request(kMessages, options);
+  EXPECT_EQ(request.url, "https://api.anthropic.com/v1/messages");
+  EXPECT_EQ(header(request, "x-api-key"), "sk-ant-xyz");
+  EXPECT_EQ(header(request, "anthropic-version"), "2023-06-01");
+  EXPECT_EQ(header(request, "Authorization"), "<absent>");
+  auto body = json::parse(request.body);
+  EXPECT_EQ(body["system"], "Classify tickets.");
+  ASSERT_EQ(body["messages"].size(), 1u);
+  EXPECT_EQ(body["messages"][0]["role"], "user");
+  EXPECT_EQ(body["max_tokens"], 64);
+  EXPECT_FALSE(body.contains("seed"));
+  EXPECT_EQ(body["tools"][0]["input_schema"], label_schema());
+  EXPECT_EQ(body["tool_choice"], (json{{"type", "tool"}, {"name", body["tools"][0]["name"]}}));
+}
+
+TEST(AnthropicProvider, ParsesToolInputAsAnswerTextAndCountsCacheReadsAsInput) {
+  HttpResponse response;
+  response.status = 200;
+  response.body = R"({"type":"message","content":[{"type":"tool_use","id":"t1","name":"answer",
+    "input":{"label":"shipping"}}],"stop_reason":"tool_use",
+    "usage":{"input_tokens":100,"cache_read_input_tokens":50,"output_tokens":9}})";
+  auto answer = make_provider(approach("anthropic"))->parse_response(response);
+  EXPECT_EQ(json::parse(answer.text), (json{{"label", "shipping"}}));
+  EXPECT_EQ(answer.finish_reason, "tool_use");
+  EXPECT_EQ(answer.usage.input, 150);
+  EXPECT_EQ(answer.usage.cached_input, 50);
+  EXPECT_EQ(answer.usage.output, 9);
+  EXPECT_FALSE(answer.simulated);
+}
+
+TEST(AnthropicProvider, JoinsTextBlocks) {
+  HttpResponse response;
+  response.status = 200;
+  response.body = R"({"content":[{"type":"text","text":"Label: "},{"type":"text","text":"billing"}],
+    "stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":2}})";
+  EXPECT_EQ(make_provider(approach("anthropic"))->parse_response(response).text, "Label: billing");
+}
+
+// Both providers against sim-llm: the request each builds is one the server accepts, and the
+// answer round-trips through parse_response.
+TEST(Provider, RoundTripsThroughSimLlmForBothApis) {
+  SimLlmServer server(SimLlmOptions{});
+  int port = server.start();
+  auto client = make_http_client();
+  std::string base = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  for (const char* kind : {"openai", "anthropic"}) {
+    auto provider = make_provider(approach(kind, {{"base_url", base}}));
+    ChatOptions options;
+    options.model = "sim";
+    options.response_schema = label_schema();
+    auto messages = kMessages;
+    messages[0].content +=
+        "\nLabels:\n- billing: charges, refunds, invoices\n- shipping: parcels\n";
+    auto answer = provider->parse_response(
+        http_send_sync(*client, provider->build_request(messages, options)));
+    EXPECT_EQ(json::parse(answer.text)["label"], "billing") << kind;
+    EXPECT_TRUE(answer.simulated) << kind;
+    EXPECT_GT(answer.usage.input, 10) << kind;
+    EXPECT_GT(answer.usage.output, 0) << kind;
+  }
+  EXPECT_EQ(server.stats().completions, 2u);
+}
+
+}  // namespace
+}  // namespace tunecase
