@@ -17,8 +17,8 @@ constexpr const char* kParamsFile = "retrieval.json";
 // Defaults chosen on a dev split carved from HWU64 train (see docs/benchmarks.md, "Retrieval").
 constexpr int kDefaultK = 5;
 constexpr int kDefaultNgramMin = 3;
-constexpr int kDefaultNgramMax = 5;
-constexpr double kDefaultNgramWeight = 0.3;
+constexpr int kDefaultNgramMax = 4;
+constexpr double kDefaultNgramWeight = 0.1;
 
 Bm25Params read_index_params(const ApproachConfig& config) {
   Bm25Params p;
