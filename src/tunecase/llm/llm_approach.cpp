@@ -1,0 +1,74 @@
+#include "tunecase/llm/llm_approach.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+
+ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::string>& labels,
+                         const PromptSettings& prompt) {
+  ChatOptions o;
+  o.model = param_string(approach, "model", "");
+  if (o.model.empty()) {
+    throw UserError(
+        fmt::format("approach '{}': no model; add model = \"<model id>\" to its [[approach]] table",
+                    approach.name));
+  }
+  bool reasons = prompt.strategy == PromptStrategy::kChainOfThought;
+  o.temperature = param_number(approach, "temperature", 0.0);
+  o.max_tokens = param_int(approach, "max_tokens", reasons ? 256 : 64);
+  if (o.max_tokens < 1) {
+    throw UserError(fmt::format("approach '{}': max_tokens must be at least 1", approach.name));
+  }
+  if (approach.params.contains("seed")) o.seed = param_int(approach, "seed", 0);
+  if (approach.params.contains("extra")) {
+    if (!approach.params["extra"].is_object()) {
+      throw UserError(fmt::format(
+          "approach '{}': extra must be a table of request fields, e.g. extra = {{ top_p = 1 }}",
+          approach.name));
+    }
+    o.extra = approach.params["extra"];
+  }
+  if (prompt.structured_output) o.response_schema = label_schema(labels, reasons);
+  return o;
+}
+
+LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
+                         const Examples& train, std::vector<std::string> labels)
+    : LlmApproach(approach, project, train, std::move(labels), make_provider(approach)) {}
+
+LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
+                         const Examples& train, std::vector<std::string> labels,
+                         std::unique_ptr<Provider> provider)
+    : config_(approach),
+      labels_(std::move(labels)),
+      prompts_(prompt_settings(approach, project), project, train, labels_),
+      options_(chat_options(approach, labels_, prompts_.settings())),
+      provider_(std::move(provider)) {}
+
+std::vector<ChatMessage> LlmApproach::messages(std::string_view text) const {
+  PromptText prompt = prompts_.render(text);
+  std::vector<ChatMessage> out;
+  if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
+  out.push_back({"user", std::move(prompt.user)});
+  return out;
+}
+
+HttpRequest LlmApproach::request(std::string_view text) const {
+  return provider_->build_request(messages(text), options_);
+}
+
+std::string LlmApproach::inspect(std::string_view text) const {
+  std::string out;
+  for (const auto& m : messages(text)) {
+    if (!out.empty()) out += "\n\n";
+    out += fmt::format("[{}]\n{}", m.role, m.content);
+  }
+  if (!options_.response_schema.is_null()) {
+    out += fmt::format("\n\n[response schema]\n{}", options_.response_schema.dump(2));
+  }
+  return out + "\n";
+}
+
+}  // namespace tunecase

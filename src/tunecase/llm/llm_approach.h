@@ -1,0 +1,57 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+#include "tunecase/llm/label_parser.h"
+#include "tunecase/llm/prompt.h"
+#include "tunecase/llm/provider.h"
+
+namespace tunecase {
+
+// The chat options of an approach: model (required), temperature (0), max_tokens (64; 256 for
+// chain_of_thought, which writes its reasoning first), seed, extra (a table merged into the
+// request body), and the label schema when structured_output = true.
+ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::string>& labels,
+                         const PromptSettings& prompt);
+
+// One [[approach]] of kind openai/anthropic, ready to turn texts into requests and answers into
+// labels. Only the train split is given to it, so only train examples can reach a prompt.
+// Thread-safe after construction.
+class LlmApproach {
+ public:
+  // The provider comes from make_provider (UserError when the key variable is unset).
+  LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
+              std::vector<std::string> labels);
+  // With a given provider (tests, other transports).
+  LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
+              std::vector<std::string> labels, std::unique_ptr<Provider> provider);
+
+  std::vector<ChatMessage> messages(std::string_view text) const;
+  HttpRequest request(std::string_view text) const;
+  ParsedLabel read(const ChatAnswer& answer) const { return parse_label(answer.text, labels_); }
+
+  // The prompt of `text` as a person reads it ("[system]\n...\n\n[user]\n..."), for the copy
+  // saved next to the results.
+  std::string inspect(std::string_view text) const;
+
+  const ApproachConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  const ChatOptions& options() const { return options_; }
+  const Provider& provider() const { return *provider_; }
+  const PromptBuilder& prompts() const { return prompts_; }
+  const std::vector<std::string>& labels() const { return labels_; }
+
+ private:
+  ApproachConfig config_;
+  std::vector<std::string> labels_;
+  PromptBuilder prompts_;
+  ChatOptions options_;
+  std::unique_ptr<Provider> provider_;
+};
+
+}  // namespace tunecase

@@ -1,0 +1,60 @@
+#include "tunecase/runner/budget.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+
+int64_t estimate_tokens(std::string_view text) {
+  return static_cast<int64_t>((text.size() + 3) / 4);
+}
+
+std::string describe_estimate(const RunEstimate& e, std::string_view approach) {
+  std::string dollars = e.usd ? fmt::format("${:.4f}", *e.usd) : "unknown (no price for the model)";
+  return fmt::format(
+      "{}: {} items, {} answered from the cache, {} to send; estimated {} input + at most {} "
+      "output tokens, estimated cost {}",
+      approach, e.items, e.cached, e.to_send, e.tokens_in, e.tokens_out, dollars);
+}
+
+void confirm_spend(const RunEstimate& estimate, std::string_view approach, double threshold_usd,
+                   bool assume_yes, const std::function<bool(const std::string&)>& confirm,
+                   std::ostream& log) {
+  if (assume_yes || !estimate.usd || *estimate.usd <= threshold_usd) return;
+  std::string question = fmt::format(
+      "{}: this run may cost about ${:.2f} (estimated), above the ${:.2f} asked about. Continue?",
+      approach, *estimate.usd, threshold_usd);
+  bool yes = false;
+  if (confirm) {
+    yes = confirm(question);
+  } else if (isatty(STDIN_FILENO) != 0) {
+    log << question << " [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    yes = answer == "y" || answer == "Y" || answer == "yes";
+  }
+  if (!yes) {
+    throw UserError(fmt::format(
+        "{}: the run was not confirmed (estimated ${:.2f}); pass --yes to run it, --max-cost to "
+        "cap the spend, or evaluate a smaller test set",
+        approach, *estimate.usd));
+  }
+}
+
+bool SpendBudget::allows(double worst_case_usd) const {
+  return !max_ || spent_ + reserved_ + worst_case_usd <= *max_;
+}
+
+void SpendBudget::settle(double worst_case_usd, double actual_usd) {
+  reserved_ -= worst_case_usd;
+  if (reserved_ < 1e-12) reserved_ = std::max(0.0, reserved_);
+  spent_ += actual_usd;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace tunecase {
+
+// Tokens of a text before any tokenizer sees it: about 4 characters per token for English.
+int64_t estimate_tokens(std::string_view text);
+
+// The cost of a run as printed before anything is sent. Every figure is estimated: input from the
+// length of each request, output as max_tokens per request (an upper bound).
+struct RunEstimate {
+  std::size_t items = 0, cached = 0, to_send = 0;
+  int64_t tokens_in = 0, tokens_out = 0;
+  std::optional<double> usd;  // nullopt when the model has no price
+};
+
+std::string describe_estimate(const RunEstimate& estimate, std::string_view approach);
+
+// Asks before a run whose estimate is above `threshold_usd`. `confirm` asks the user; when it is
+// null, stdin is asked (y/N) if stdin is a terminal, else the run is refused. Throws UserError
+// (with what to do) when the run is not confirmed.
+void confirm_spend(const RunEstimate& estimate, std::string_view approach, double threshold_usd,
+                   bool assume_yes, const std::function<bool(const std::string&)>& confirm,
+                   std::ostream& log);
+
+// Keeps the spend of a run under `max_usd`: a request may start only when what is already spent,
+// plus the worst case of the requests in flight, plus its own worst case stays within the cap.
+// The worst case of a request is its estimated input and max_tokens of output, so the cap is
+// never passed even if every answer is as long as allowed.
+class SpendBudget {
+ public:
+  explicit SpendBudget(std::optional<double> max_usd) : max_(max_usd) {}
+
+  bool allows(double worst_case_usd) const;
+  void reserve(double worst_case_usd) { reserved_ += worst_case_usd; }
+  // The request finished: its reservation is released and `actual_usd` (0 if it failed) spent.
+  void settle(double worst_case_usd, double actual_usd);
+
+  double spent() const { return spent_; }
+  const std::optional<double>& max() const { return max_; }
+
+ private:
+  std::optional<double> max_;
+  double spent_ = 0, reserved_ = 0;
+};
+
+}  // namespace tunecase

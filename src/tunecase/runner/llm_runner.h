@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/approaches/classifier.h"
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+#include "tunecase/llm/http_client.h"
+#include "tunecase/llm/llm_approach.h"
+#include "tunecase/llm/prices.h"
+
+namespace tunecase {
+
+struct LlmRunOptions {
+  int concurrency = 8;                 // requests in flight
+  std::optional<double> max_cost_usd;  // stop before the new spend of this run would pass it
+  bool assume_yes = false;             // --yes: never ask
+  double confirm_above_usd = 1.0;      // ask before a run estimated above this
+  std::filesystem::path cache_file;    // SQLite response cache; "" = no cache
+  std::filesystem::path out_dir;       // the first item's prompt -> out_dir/prompts/<name>.txt
+  int max_attempts = 5;                // per item, then the item is recorded as an error
+  std::chrono::milliseconds timeout{60000};  // per request
+  bool progress = true;
+  // Asks the user a yes/no question; null = stdin y/N when it is a terminal, else refuse.
+  std::function<bool(const std::string& question)> confirm;
+  // Back-off before retry n: uniform in [0, min(retry_max_delay, retry_base_delay * 2^(n-1))],
+  // never shorter than the server's Retry-After.
+  std::chrono::milliseconds retry_base_delay{500};
+  std::chrono::milliseconds retry_max_delay{30000};
+  uint64_t jitter_seed = 1;  // back-off jitter, fixed for reproducible runs
+};
+
+struct LlmRunResult {
+  // Aligned with the items. Items never sent have error "not run: budget reached"; items whose
+  // attempts all failed have the last failure as error. No item is ever missing.
+  std::vector<Prediction> predictions;
+  std::size_t evaluated = 0;  // items with an answer (from the cache or the network)
+  std::size_t cache_hits = 0, requests_sent = 0, retries = 0, errors = 0, invalid = 0;
+  bool stopped_by_budget = false;
+  double spent_usd = 0;                // measured new spend of this run (cache hits cost nothing)
+  std::optional<double> estimate_usd;  // printed before the run; nullopt without a price
+  bool simulated = false;              // answers came from `tunecase sim-llm`
+  bool price_known = true;
+  std::vector<std::string> invalid_samples;  // a few raw answers that mapped to no label
+  nlohmann::json summary;                    // all of the above, for eval.json and reports
+};
+
+// Evaluates one LLM approach (kind openai / anthropic) on `items`: builds the provider
+// (make_provider) and the prompt builder (from `train` only), prices it from the approach's
+// `price` or the catalogue (`prices` param, else the default catalogue), then runs as below.
+// Throws UserError for configuration problems, an unconfirmed run, an API that rejects the key,
+// or an endpoint never reached.
+LlmRunResult run_llm_approach(const ApproachConfig& approach, const ProjectConfig& project,
+                              const Examples& train, const Examples& items,
+                              const std::vector<std::string>& labels, const LlmRunOptions& options,
+                              HttpClient& client, std::ostream& log);
+
+// The run itself, for a ready approach and price: cache look-ups and the estimate first (printed,
+// confirmed when above the threshold), then up to `concurrency` requests in flight under the
+// approach's rpm / tpm limits, retries with back-off and Retry-After, every answer committed to
+// the cache as it arrives, the budget checked before each request.
+LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
+                              const std::optional<Price>& price, const LlmRunOptions& options,
+                              HttpClient& client, std::ostream& log);
+
+}  // namespace tunecase

@@ -1,0 +1,117 @@
+#include "tunecase/runner/response_cache.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+
+namespace tunecase {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS responses (
+  id INTEGER PRIMARY KEY,
+  hash INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  simulated INTEGER NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS responses_hash ON responses(hash);
+)sql";
+
+int64_t key_hash(const std::string& key) {
+  return static_cast<int64_t>(fnv1a64(key));
+}
+
+}  // namespace
+
+std::string cache_key(std::string_view endpoint, std::string_view model, std::string_view body) {
+  return fmt::format("{}\n{}\n{}", endpoint, model, body);
+}
+
+ResponseCache::ResponseCache(const std::filesystem::path& file) : file_(file) {
+  std::error_code ignored;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ignored);
+  if (sqlite3_open(file.string().c_str(), &db_) != SQLITE_OK) fail("open");
+  sqlite3_busy_timeout(db_, 5000);
+  // WAL + NORMAL: each commit reaches the OS before put() returns, which survives a killed
+  // process; only a power cut can lose the last answers, and those are simply asked again.
+  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  exec(kSchema);
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT key, status, body, latency_ms, simulated FROM responses "
+                         "WHERE hash = ?",
+                         -1, &select_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_,
+                         "INSERT INTO responses(hash, key, status, body, latency_ms, simulated) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         -1, &insert_, nullptr) != SQLITE_OK) {
+    fail("prepare");
+  }
+}
+
+ResponseCache::~ResponseCache() {
+  sqlite3_finalize(select_);
+  sqlite3_finalize(insert_);
+  sqlite3_close(db_);
+}
+
+void ResponseCache::fail(const char* what) const {
+  throw UserError(fmt::format(
+      "{}: the response cache cannot {} ({}); check that the folder is writable, or pass another "
+      "cache file",
+      file_.string(), what, db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
+}
+
+void ResponseCache::exec(const char* sql) {
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail("be set up");
+}
+
+std::optional<CachedResponse> ResponseCache::get(const std::string& key) {
+  sqlite3_reset(select_);
+  sqlite3_bind_int64(select_, 1, key_hash(key));
+  std::optional<CachedResponse> found;
+  int rc;
+  while ((rc = sqlite3_step(select_)) == SQLITE_ROW) {
+    auto text = [&](int column) {
+      auto p = reinterpret_cast<const char*>(sqlite3_column_text(select_, column));
+      return std::string(p ? p : "",
+                         static_cast<std::size_t>(sqlite3_column_bytes(select_, column)));
+    };
+    if (text(0) != key) continue;  // same hash, another request
+    found = CachedResponse{sqlite3_column_int(select_, 1), text(2),
+                           sqlite3_column_double(select_, 3), sqlite3_column_int(select_, 4) != 0};
+    break;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("be read");
+  sqlite3_reset(select_);
+  return found;
+}
+
+void ResponseCache::put(const std::string& key, const CachedResponse& response) {
+  if (get(key)) return;  // two runs racing on one file: the first answer stays
+  sqlite3_reset(insert_);
+  sqlite3_bind_int64(insert_, 1, key_hash(key));
+  sqlite3_bind_text(insert_, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  sqlite3_bind_int(insert_, 3, static_cast<int>(response.status));
+  sqlite3_bind_text(insert_, 4, response.body.data(), static_cast<int>(response.body.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_double(insert_, 5, response.latency_ms);
+  sqlite3_bind_int(insert_, 6, response.simulated ? 1 : 0);
+  if (sqlite3_step(insert_) != SQLITE_DONE) fail("be written");
+  sqlite3_reset(insert_);
+}
+
+std::size_t ResponseCache::size() {
+  sqlite3_stmt* count = nullptr;
+  sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM responses", -1, &count, nullptr);
+  std::size_t n = sqlite3_step(count) == SQLITE_ROW ? sqlite3_column_int64(count, 0) : 0;
+  sqlite3_finalize(count);
+  return n;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,396 @@
+#include "tunecase/runner/run_loop.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+constexpr std::size_t kInvalidSamples = 5;
+constexpr std::size_t kSampleChars = 200;
+constexpr auto kIdleWake = std::chrono::milliseconds(500);  // progress lines while waiting
+
+std::optional<double> param_limit(const ApproachConfig& a, const char* key) {
+  double v = param_number(a, key, 0);
+  if (v < 0) throw UserError(fmt::format("approach '{}': {} must not be negative", a.name, key));
+  return v > 0 ? std::optional<double>(v) : std::nullopt;
+}
+
+std::string file_name(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+HttpResponse from_cache(const CachedResponse& cached) {
+  HttpResponse r;
+  r.status = cached.status;
+  r.body = cached.body;
+  r.elapsed_ms = cached.latency_ms;
+  if (cached.simulated) r.headers["x-tunecase-simulated"] = "1";
+  return r;
+}
+
+}  // namespace
+
+RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
+                 const std::optional<Price>& price, const LlmRunOptions& options,
+                 HttpClient& client, std::ostream& log, bool live)
+    : approach_(approach),
+      items_(items),
+      price_(price),
+      options_(options),
+      client_(client),
+      log_(log),
+      limiter_(param_limit(approach.config(), "rpm"), param_limit(approach.config(), "tpm")),
+      retry_(options.max_attempts, options.retry_base_delay, options.retry_max_delay, options.jitter_seed),
+      budget_(options.max_cost_usd),
+      progress_(log, approach.name(), options.progress, live) {
+  if (options.concurrency < 1) {
+    throw UserError(fmt::format("--concurrency must be at least 1 (got {})", options.concurrency));
+  }
+  if (options.max_cost_usd && !price_) {
+    throw UserError(fmt::format(
+        "approach '{}': --max-cost needs a price for model '{}', which the price catalogue does "
+        "not have; add it to data/prices.toml or set price = {{ input = .., output = .. }} in the "
+        "approach",
+        approach.name(), approach.options().model));
+  }
+  if (!options.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options.cache_file);
+  result_.predictions.resize(items.size());
+  result_.price_known = price_.has_value();
+}
+
+RunLoop::Attempt RunLoop::prepare(std::size_t item) const {
+  Attempt a;
+  a.request = approach_.request(items_[item].text);
+  a.request.timeout = options_.timeout;
+  a.key = cache_key(approach_.provider().endpoint(), approach_.options().model, a.request.body);
+  double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
+  double tokens_out = approach_.options().max_tokens;
+  a.tokens = tokens_in + tokens_out;
+  if (price_) {
+    a.worst_usd = cost_usd(
+        *price_, Usage{static_cast<int64_t>(tokens_in), static_cast<int64_t>(tokens_out), 0});
+  }
+  return a;
+}
+
+// Answers what the cache knows and estimates the rest, before any request is sent.
+void RunLoop::plan() {
+  to_send_.assign(items_.size(), false);
+  RunEstimate estimate;
+  estimate.items = items_.size();
+  for (std::size_t i = 0; i < items_.size(); ++i) {
+    Attempt a = prepare(i);
+    if (cache_) {
+      if (auto hit = cache_->get(a.key)) {
+        try {
+          HttpResponse response = from_cache(*hit);
+          record_answer(i, approach_.provider().parse_response(response), hit->latency_ms, true);
+          ++estimate.cached;
+          continue;
+        } catch (const ProviderError&) {
+          // An unreadable cached body is asked again (and the fresh answer kept next to it).
+        }
+      }
+    }
+    to_send_[i] = true;
+    ++estimate.to_send;
+    estimate.tokens_in += estimate_tokens(a.request.body);
+    estimate.tokens_out += approach_.options().max_tokens;
+  }
+  if (price_) {
+    estimate.usd = cost_usd(*price_, Usage{estimate.tokens_in, estimate.tokens_out, 0});
+    result_.estimate_usd = estimate.usd;
+  }
+  result_.summary["estimate"] = {{"tokens_in", estimate.tokens_in},
+                                 {"tokens_out_max", estimate.tokens_out},
+                                 {"usd", estimate.usd ? nlohmann::json(*estimate.usd) : nullptr},
+                                 {"to_send", estimate.to_send},
+                                 {"basis", "estimated"}};
+  log_ << describe_estimate(estimate, approach_.name()) << '\n' << std::flush;
+  confirm_spend(estimate, approach_.name(), options_.confirm_above_usd, options_.assume_yes,
+                options_.confirm, log_);
+}
+
+void RunLoop::save_first_prompt() const {
+  if (options_.out_dir.empty() || items_.empty()) return;
+  auto dir = options_.out_dir / "prompts";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / (file_name(approach_.name()) + ".txt"), std::ios::binary)
+      << approach_.inspect(items_.front().text);
+}
+
+void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
+                            bool cached) {
+  Prediction& p = result_.predictions[item];
+  ParsedLabel parsed = approach_.read(answer);
+  p.label = parsed.label;
+  p.invalid = !parsed.valid();
+  p.raw = answer.text;
+  p.latency_ms = latency_ms;
+  p.tokens_in = answer.usage.input;
+  p.tokens_out = answer.usage.output;
+  p.tokens_cached = answer.usage.cached_input;
+  if (price_) p.cost_usd = cost_usd(*price_, answer.usage);
+  if (p.invalid) {
+    ++result_.invalid;
+    if (result_.invalid_samples.size() < kInvalidSamples)
+      result_.invalid_samples.push_back(answer.text.substr(0, kSampleChars));
+  }
+  result_.simulated = result_.simulated || answer.simulated;
+  ++result_.evaluated;
+  ++done_;
+  ++answered_;
+  if (!p.label.empty() && p.label == items_[item].label) ++correct_;
+  if (cached) ++result_.cache_hits;
+}
+
+void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
+  Attempt& a = active_.at(item);
+  ++a.attempts;
+  a.sent_at = now;
+  limiter_.take(a.tokens, now);
+  ++in_flight_;
+  ++result_.requests_sent;
+  std::shared_ptr<Inbox> inbox = inbox_;
+  client_.submit(a.request, [inbox, item](HttpResponse response) {
+    {
+      std::lock_guard lock(inbox->mutex);
+      inbox->done.push_back({item, std::move(response)});
+    }
+    inbox->ready.notify_one();
+  });
+}
+
+// Starts the next planned item when the limits allow it; false when nothing more can start now.
+bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& wake) {
+  while (!staged_ && next_new_ < items_.size()) {
+    std::size_t i = next_new_++;
+    if (to_send_[i]) staged_.emplace(i, prepare(i));
+  }
+  if (!staged_) return false;
+  auto& [item, attempt] = *staged_;
+  SteadyClock::time_point ready = limiter_.ready_at(attempt.tokens, now);
+  if (ready > now) {
+    wake = std::min(wake, ready);
+    return false;
+  }
+  if (!budget_.allows(attempt.worst_usd)) {
+    // Answers in flight usually cost less than their reservation: wait for them before stopping.
+    if (active_.empty()) stop_new_ = true;
+    return false;
+  }
+  budget_.reserve(attempt.worst_usd);
+  std::size_t started = item;
+  active_.emplace(started, std::move(attempt));
+  staged_.reset();
+  send(started, now);
+  return true;
+}
+
+SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
+  SteadyClock::time_point wake = now + kIdleWake;
+  while (!abort_ && !retry_queue_.empty() && retry_queue_.top().at <= now) {
+    std::size_t item = retry_queue_.top().item;
+    SteadyClock::time_point ready = limiter_.ready_at(active_.at(item).tokens, now);
+    if (ready > now) {
+      wake = std::min(wake, ready);
+      break;
+    }
+    retry_queue_.pop();
+    send(item, now);
+  }
+  if (!retry_queue_.empty()) wake = std::min(wake, retry_queue_.top().at);
+  auto limit = static_cast<std::size_t>(options_.concurrency);
+  while (!abort_ && !stop_new_ && active_.size() < limit && start_next(now, wake)) {
+  }
+  return wake;
+}
+
+std::string RunLoop::failure_text(const HttpResponse& response) const {
+  if (!response.transport_error.empty()) return response.transport_error;
+  if (response.timed_out) return "timed out";
+  try {
+    approach_.provider().parse_response(response);
+    return fmt::format("HTTP {}", response.status);
+  } catch (const ProviderError& e) {
+    return e.what();
+  }
+}
+
+void RunLoop::release(std::size_t item, double used_tokens, double spent_usd) {
+  Attempt& a = active_.at(item);
+  limiter_.settle(a.tokens, used_tokens);
+  budget_.settle(a.worst_usd, spent_usd);
+  active_.erase(item);
+}
+
+void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
+  Attempt& a = active_.at(item);
+  limiter_.settle(a.tokens, 0);  // a failed attempt used no tokens; the next one takes again
+  AttemptOutcome outcome = classify_attempt(response);
+  if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(a.attempts) && !abort_) {
+    ++result_.retries;
+    retry_queue_.push({SteadyClock::now() + retry_.delay(a.attempts, response), item});
+    return;
+  }
+  std::string why = failure_text(response);
+  if (response.status == 401 || response.status == 403) {
+    abort(fmt::format(
+        "approach '{}': {} rejected the request ({}); check the API key in the variable named by "
+        "api_key_env and the model's access",
+        approach_.name(), approach_.provider().endpoint(), why));
+  } else if (outcome == AttemptOutcome::kRetryable && !any_answer_ && response.status == 0) {
+    abort(fmt::format(
+        "approach '{}': cannot reach {} ({}) after {} attempts; check base_url and that the "
+        "server is running",
+        approach_.name(), approach_.provider().endpoint(), why, a.attempts));
+  }
+  result_.predictions[item].error =
+      fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
+  ++result_.errors;
+  ++done_;
+  budget_.settle(a.worst_usd, 0);
+  active_.erase(item);
+}
+
+void RunLoop::on_completion(Completion c) {
+  --in_flight_;
+  Attempt& a = active_.at(c.item);
+  const HttpResponse& response = c.response;
+  if (classify_attempt(response) != AttemptOutcome::kAnswered) {
+    retry_or_fail(c.item, response);
+    return;
+  }
+  double latency =
+      response.elapsed_ms > 0
+          ? response.elapsed_ms
+          : std::chrono::duration<double, std::milli>(SteadyClock::now() - a.sent_at).count();
+  ChatAnswer answer;
+  try {
+    answer = approach_.provider().parse_response(response);
+  } catch (const ProviderError& e) {
+    result_.predictions[c.item].error = fmt::format("unreadable answer: {}", e.what());
+    ++result_.errors;
+    ++done_;
+    release(c.item, 0, 0);
+    return;
+  }
+  any_answer_ = true;
+  if (cache_) cache_->put(a.key, {response.status, response.body, latency, answer.simulated});
+  record_answer(c.item, answer, latency, false);
+  double cost = price_ ? *result_.predictions[c.item].cost_usd : 0;
+  release(c.item, static_cast<double>(answer.usage.input + answer.usage.output), cost);
+}
+
+void RunLoop::abort(std::string message) {
+  if (!abort_) abort_ = std::move(message);
+}
+
+ProgressCounts RunLoop::counts() const {
+  ProgressCounts c;
+  c.done = done_;
+  c.total = items_.size();
+  c.answered = answered_;
+  c.correct = correct_;
+  c.sent = result_.requests_sent;
+  c.errors = result_.errors;
+  if (price_) c.spent_usd = budget_.spent();
+  return c;
+}
+
+void RunLoop::loop() {
+  std::vector<Completion> batch;
+  while (true) {
+    {
+      std::lock_guard lock(inbox_->mutex);
+      batch.swap(inbox_->done);
+    }
+    for (auto& c : batch) on_completion(std::move(c));
+    batch.clear();
+    if (abort_) {
+      // Items waiting to retry are not sent again; only the requests in flight are awaited.
+      while (!retry_queue_.empty()) {
+        active_.erase(retry_queue_.top().item);
+        retry_queue_.pop();
+      }
+      if (in_flight_ == 0) return;
+    }
+    SteadyClock::time_point now = SteadyClock::now();
+    SteadyClock::time_point wake = dispatch(now);
+    progress_.update(counts());
+    bool more_to_start = !stop_new_ && !abort_ && (staged_ || next_new_ < items_.size());
+    if (active_.empty() && !more_to_start) return;
+    std::unique_lock lock(inbox_->mutex);
+    inbox_->ready.wait_until(lock, wake, [&] { return !inbox_->done.empty(); });
+  }
+}
+
+void RunLoop::finish() {
+  // Items start in order, so the ones never started are the staged one and all after it.
+  std::size_t first_unstarted = staged_ ? staged_->first : next_new_;
+  for (std::size_t i = first_unstarted; i < items_.size(); ++i) {
+    if (!to_send_[i]) continue;
+    result_.predictions[i].error = "not run: budget reached";
+    result_.stopped_by_budget = true;
+  }
+  result_.spent_usd = budget_.spent();
+  progress_.finish(counts());
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+  const LlmRunResult& r = result_;
+  result_.summary.update({
+      {"approach", approach_.name()},
+      {"model", approach_.options().model},
+      {"endpoint", approach_.provider().endpoint()},
+      {"prompt", to_string(approach_.prompts().settings().strategy)},
+      {"items", items_.size()},
+      {"evaluated", r.evaluated},
+      {"cache_hits", r.cache_hits},
+      {"requests_sent", r.requests_sent},
+      {"retries", r.retries},
+      {"errors", r.errors},
+      {"invalid", r.invalid},
+      {"invalid_samples", r.invalid_samples},
+      {"stopped_by_budget", r.stopped_by_budget},
+      {"max_cost_usd", options_.max_cost_usd ? nlohmann::json(*options_.max_cost_usd) : nullptr},
+      {"spent_usd", price_ ? nlohmann::json(r.spent_usd) : nullptr},
+      {"spent_basis", "measured"},
+      {"price", price_ ? nlohmann::json{{"input_per_mtok", price_->input_per_mtok},
+                                        {"cached_input_per_mtok", price_->cached_input_per_mtok},
+                                        {"output_per_mtok", price_->output_per_mtok},
+                                        {"date", price_->date},
+                                        {"source", price_->source}}
+                       : nlohmann::json(nullptr)},
+      {"simulated", r.simulated},
+      {"concurrency", options_.concurrency},
+      {"elapsed_s", seconds},
+      {"requests_per_s", seconds > 0 ? static_cast<double>(r.requests_sent) / seconds : 0.0},
+  });
+}
+
+LlmRunResult RunLoop::run() {
+  started_ = SteadyClock::now();
+  if (!price_) {
+    log_ << fmt::format(
+        "WARNING: approach '{}': no price for model '{}'; its cost is reported as null (unknown), "
+        "not $0. Add the model to data/prices.toml or set price = {{ input = .., output = .. }} "
+        "in the approach.\n",
+        approach_.name(), approach_.options().model);
+  }
+  save_first_prompt();
+  plan();
+  loop();
+  if (abort_) throw UserError(*abort_);
+  finish();
+  return std::move(result_);
+}
+
+}  // namespace tunecase

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "tunecase/llm/llm_approach.h"
+#include "tunecase/llm/prices.h"
+#include "tunecase/runner/budget.h"
+#include "tunecase/runner/llm_runner.h"
+#include "tunecase/runner/progress.h"
+#include "tunecase/runner/rate_limiter.h"
+#include "tunecase/runner/response_cache.h"
+#include "tunecase/runner/retry_policy.h"
+
+namespace tunecase {
+
+// One evaluation run of an LLM approach (see run_llm_approach). The runner thread owns all of
+// this; the HTTP client's I/O thread only appends to the shared inbox.
+class RunLoop {
+ public:
+  RunLoop(const LlmApproach& approach, const Examples& items, const std::optional<Price>& price,
+          const LlmRunOptions& options, HttpClient& client, std::ostream& log, bool live);
+
+  LlmRunResult run();
+
+ private:
+  struct Completion {
+    std::size_t item;
+    HttpResponse response;
+  };
+  // Where finished attempts wait for the runner thread. Shared with the callbacks, so a callback
+  // that fires late never touches a finished run.
+  struct Inbox {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::vector<Completion> done;
+  };
+  // An item in flight or waiting to retry. It holds its slot (and budget reservation) until it
+  // has an answer or has given up.
+  struct Attempt {
+    HttpRequest request;
+    std::string key;
+    int attempts = 0;
+    double tokens = 0;     // estimated input + max output, taken from the tpm bucket
+    double worst_usd = 0;  // reserved in the budget
+    SteadyClock::time_point sent_at;
+  };
+  struct Due {
+    SteadyClock::time_point at;
+    std::size_t item;
+    bool operator>(const Due& other) const { return at > other.at; }
+  };
+
+  void plan();
+  void save_first_prompt() const;
+  void loop();
+  SteadyClock::time_point dispatch(SteadyClock::time_point now);
+  bool start_next(SteadyClock::time_point now, SteadyClock::time_point& wake);
+  void send(std::size_t item, SteadyClock::time_point now);
+  void on_completion(Completion completion);
+  void retry_or_fail(std::size_t item, const HttpResponse& response);
+  void record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
+                     bool from_cache);
+  void release(std::size_t item, double used_tokens, double spent_usd);
+  void abort(std::string message);
+  std::string failure_text(const HttpResponse& response) const;
+  Attempt prepare(std::size_t item) const;
+  ProgressCounts counts() const;
+  void finish();
+
+  const LlmApproach& approach_;
+  const Examples& items_;
+  std::optional<Price> price_;
+  const LlmRunOptions& options_;
+  HttpClient& client_;
+  std::ostream& log_;
+
+  std::unique_ptr<ResponseCache> cache_;
+  RateLimiter limiter_;
+  RetryPolicy retry_;
+  SpendBudget budget_;
+  ProgressMeter progress_;
+  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
+
+  LlmRunResult result_;
+  std::vector<bool> to_send_;                              // planned: not answered by the cache
+  std::size_t next_new_ = 0;                               // first item of to_send_ not started yet
+  std::optional<std::pair<std::size_t, Attempt>> staged_;  // built, waiting for limits
+  std::unordered_map<std::size_t, Attempt> active_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
+  std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
+  bool stop_new_ = false;    // the budget is reached
+  bool any_answer_ = false;  // the endpoint answered at least once
+  std::optional<std::string> abort_;
+  SteadyClock::time_point started_;
+};
+
+}  // namespace tunecase

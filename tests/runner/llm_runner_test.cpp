@@ -1,0 +1,353 @@
+#include "tunecase/runner/llm_runner.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fake_llm.h"
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+using testing::FakeClient;
+using testing::FakeProvider;
+using ::testing::HasSubstr;
+
+const std::vector<std::string> kLabels = {"billing", "shipping", "technical"};
+
+// Item i is labelled kLabels[i % 3] and its text names that label, so a fake "model" that
+// echoes the label from the text is always right.
+Examples make_items(std::size_t n) {
+  Examples items;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string label = kLabels[i % kLabels.size()];
+    items.push_back(Example{"", "ticket " + std::to_string(i) + " about " + label, label, "", 0});
+  }
+  return items;
+}
+
+std::string label_in(const std::string& text) {
+  return text.substr(text.rfind(' ') + 1);
+}
+
+HttpResponse echo(const HttpRequest& r, int) {
+  return testing::answer(label_in(testing::item_text(r)));
+}
+
+Price test_price() {
+  return Price{1.0, 0.5, 2.0, "2025-01", "test"};
+}  // USD per 1M tokens
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tunecase_runner_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    options_.progress = false;
+    options_.assume_yes = true;
+    options_.retry_base_delay = std::chrono::milliseconds(1);
+    options_.retry_max_delay = std::chrono::milliseconds(5);
+    options_.concurrency = 4;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  LlmApproach approach(nlohmann::json params = nlohmann::json::object()) {
+    params["model"] = "fake-model";
+    params["name"] = "fake";
+    params["kind"] = "openai";
+    return LlmApproach(ApproachConfig{"fake", "openai", params}, project_, {}, kLabels,
+                       std::make_unique<FakeProvider>());
+  }
+
+  LlmRunResult run(FakeClient& client, const Examples& items,
+                   std::optional<Price> price = test_price()) {
+    LlmApproach a = approach();
+    return run_llm_approach(a, items, price, options_, client, log_);
+  }
+
+  std::filesystem::path dir_;
+  ProjectConfig project_;
+  LlmRunOptions options_;
+  std::ostringstream log_;
+};
+
+double cost_of_one() {
+  return cost_usd(test_price(), Usage{100, 5, 0});
+}
+
+TEST_F(RunnerTest, AnswersEveryItemInOrder) {
+  FakeClient client(echo);
+  Examples items = make_items(30);
+  LlmRunResult r = run(client, items);
+  ASSERT_EQ(r.predictions.size(), 30u);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(r.predictions[i].label, items[i].label) << i;
+    EXPECT_FALSE(r.predictions[i].error);
+    EXPECT_EQ(r.predictions[i].tokens_in, 100);
+    ASSERT_TRUE(r.predictions[i].cost_usd);
+    EXPECT_DOUBLE_EQ(*r.predictions[i].cost_usd, cost_of_one());
+  }
+  EXPECT_EQ(r.evaluated, 30u);
+  EXPECT_EQ(r.requests_sent, 30u);
+  EXPECT_NEAR(r.spent_usd, 30 * cost_of_one(), 1e-12);
+  EXPECT_EQ(r.summary["requests_sent"], 30);
+}
+
+TEST_F(RunnerTest, KeepsAtMostConcurrencyRequestsInFlight) {
+  FakeClient client(echo, std::chrono::milliseconds(5));
+  options_.concurrency = 3;
+  LlmRunResult r = run(client, make_items(24));
+  EXPECT_EQ(r.evaluated, 24u);
+  EXPECT_EQ(client.max_outstanding(), 3);
+}
+
+TEST_F(RunnerTest, RetriesInjectedFaultsLosingNothingAndBillingEachItemOnce) {
+  // Every item fails three ways before it is answered: 429, 500, a time-out.
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    if (attempt == 0) return testing::status(429, {{"retry-after-ms", "1"}});
+    if (attempt == 1) return testing::status(500);
+    if (attempt == 2) return testing::timed_out();
+    return echo(r, attempt);
+  });
+  Examples items = make_items(20);
+  LlmRunResult r = run(client, items);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(r.evaluated, 20u);
+  EXPECT_EQ(r.requests_sent, 80u);
+  EXPECT_EQ(r.retries, 60u);
+  EXPECT_NEAR(r.spent_usd, 20 * cost_of_one(), 1e-12);
+  for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(r.predictions[i].label, items[i].label);
+}
+
+TEST_F(RunnerTest, HonoursRetryAfterInSecondsAndMilliseconds) {
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    std::string text = testing::item_text(r);
+    if (attempt == 0 && text.find("ticket 0 ") == 0)
+      return testing::status(429, {{"retry-after", "0.3"}});
+    if (attempt == 0 && text.find("ticket 1 ") == 0)
+      return testing::status(503, {{"retry-after-ms", "200"}});
+    return echo(r, attempt);
+  });
+  Examples items = make_items(2);
+  LlmRunResult r = run(client, items);
+  EXPECT_EQ(r.evaluated, 2u);
+  auto gap = [&](const std::string& text) {
+    auto at = client.sent_at(text);
+    EXPECT_EQ(at.size(), 2u);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(at[1] - at[0]).count();
+  };
+  EXPECT_GE(gap(items[0].text), 300);
+  EXPECT_GE(gap(items[1].text), 200);
+}
+
+TEST_F(RunnerTest, RecordsAnErrorAfterMaxAttemptsAndKeepsTheRest) {
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    if (testing::item_text(r).find("ticket 2 ") == 0) return testing::status(500);
+    return echo(r, attempt);
+  });
+  options_.max_attempts = 3;
+  Examples items = make_items(5);
+  LlmRunResult r = run(client, items);
+  ASSERT_TRUE(r.predictions[2].error);
+  EXPECT_THAT(*r.predictions[2].error, HasSubstr("3 attempts"));
+  EXPECT_THAT(*r.predictions[2].error, HasSubstr("500"));
+  EXPECT_EQ(r.predictions[2].label, "");
+  EXPECT_EQ(client.attempts(items[2].text), 3);
+  EXPECT_EQ(r.errors, 1u);
+  EXPECT_EQ(r.evaluated, 4u);
+  EXPECT_EQ(r.predictions[3].label, items[3].label);
+}
+
+TEST_F(RunnerTest, BadRequestIsNotRetried) {
+  FakeClient client([](const HttpRequest&, int) { return testing::status(400); });
+  LlmRunResult r = run(client, make_items(3));
+  EXPECT_EQ(r.requests_sent, 3u);
+  EXPECT_EQ(r.errors, 3u);
+  EXPECT_THAT(*r.predictions[0].error, HasSubstr("1 attempt: HTTP 400"));
+}
+
+TEST_F(RunnerTest, RejectedKeyStopsTheRunWithAUserError) {
+  FakeClient client([](const HttpRequest&, int) { return testing::status(401); });
+  EXPECT_THROW(run(client, make_items(50)), UserError);
+  EXPECT_LE(client.requests(), 8u);  // stopped after the first answers, not after 50 items
+}
+
+TEST_F(RunnerTest, UnreachableEndpointIsAUserError) {
+  FakeClient client([](const HttpRequest&, int) {
+    HttpResponse r;
+    r.transport_error = "connection refused to fake.invalid";
+    return r;
+  });
+  options_.max_attempts = 2;
+  try {
+    run(client, make_items(10));
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot reach http://fake.invalid/v1/chat"));
+    EXPECT_THAT(e.what(), HasSubstr("connection refused"));
+  }
+}
+
+TEST_F(RunnerTest, StopsBeforeTheSpendWouldPassTheCap) {
+  FakeClient client(echo);
+  options_.concurrency = 2;
+  // Worst case of one request: its estimated input and max_tokens (64) of output.
+  options_.max_cost_usd = 0.0025;
+  Examples items = make_items(40);
+  LlmRunResult r = run(client, items);
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_LE(r.spent_usd, *options_.max_cost_usd);
+  EXPECT_GT(r.evaluated, 0u);
+  EXPECT_LT(r.evaluated, 40u);
+  EXPECT_EQ(r.requests_sent, r.evaluated);
+  std::size_t not_run = 0;
+  for (const auto& p : r.predictions) {
+    if (p.error && *p.error == "not run: budget reached") ++not_run;
+  }
+  EXPECT_EQ(not_run + r.evaluated, 40u);
+  EXPECT_EQ(r.summary["stopped_by_budget"], true);
+}
+
+TEST_F(RunnerTest, MaxCostWithoutAPriceIsAUserError) {
+  FakeClient client(echo);
+  options_.max_cost_usd = 1.0;
+  EXPECT_THROW(run(client, make_items(2), std::nullopt), UserError);
+  EXPECT_EQ(client.requests(), 0u);
+}
+
+TEST_F(RunnerTest, UnknownPriceGivesNullCostAndALoudWarningOnce) {
+  FakeClient client(echo);
+  LlmRunResult r = run(client, make_items(3), std::nullopt);
+  EXPECT_FALSE(r.price_known);
+  EXPECT_FALSE(r.predictions[0].cost_usd);
+  EXPECT_TRUE(r.summary["spent_usd"].is_null());
+  std::string log = log_.str();
+  EXPECT_THAT(log, HasSubstr("WARNING"));
+  EXPECT_EQ(log.find("WARNING"), log.rfind("WARNING"));
+}
+
+TEST_F(RunnerTest, SecondRunIsAnsweredFromTheCacheWithoutARequest) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  Examples items = make_items(12);
+  FakeClient first(echo);
+  LlmRunResult a = run(first, items);
+  EXPECT_EQ(a.requests_sent, 12u);
+  FakeClient second([](const HttpRequest&, int) { return testing::status(500); });
+  LlmRunResult b = run(second, items);
+  EXPECT_EQ(second.requests(), 0u);
+  EXPECT_EQ(b.requests_sent, 0u);
+  EXPECT_EQ(b.cache_hits, 12u);
+  EXPECT_EQ(b.spent_usd, 0);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(b.predictions[i].label, a.predictions[i].label);
+    EXPECT_EQ(b.predictions[i].cost_usd, a.predictions[i].cost_usd);  // what the call cost
+  }
+}
+
+TEST_F(RunnerTest, ResumedRunSendsOnlyWhatWasNotAnswered) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  Examples items = make_items(10);
+  FakeClient first(echo);
+  run(first, Examples(items.begin(), items.begin() + 6));
+  FakeClient second(echo);
+  LlmRunResult r = run(second, items);
+  EXPECT_EQ(r.cache_hits, 6u);
+  EXPECT_EQ(second.requests(), 4u);
+}
+
+TEST_F(RunnerTest, CacheAndLogNeverContainTheApiKey) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  options_.out_dir = dir_ / "out";
+  options_.progress = true;
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    return attempt == 0 ? testing::status(429) : echo(r, attempt);
+  });
+  run(client, make_items(10));
+  EXPECT_EQ(log_.str().find(testing::kFakeKey), std::string::npos);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(testing::kFakeKey), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(RunnerTest, SavesThePromptOfTheFirstItem) {
+  options_.out_dir = dir_ / "out";
+  FakeClient client(echo);
+  Examples items = make_items(3);
+  run(client, items);
+  std::ifstream in(dir_ / "out" / "prompts" / "fake.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("[system]\n"));
+  EXPECT_THAT(text, HasSubstr("Text: " + items[0].text + "\nLabel:"));
+}
+
+TEST_F(RunnerTest, PrintsTheEstimateBeforeSending) {
+  FakeClient client(echo);
+  run(client, make_items(4));
+  EXPECT_THAT(log_.str(), HasSubstr("4 to send"));
+  EXPECT_THAT(log_.str(), HasSubstr("estimated cost $"));
+}
+
+TEST_F(RunnerTest, AsksBeforeAnExpensiveRunAndStopsWhenRefused) {
+  FakeClient client(echo);
+  options_.assume_yes = false;
+  options_.confirm_above_usd = 0.0001;
+  std::string asked;
+  options_.confirm = [&](const std::string& q) {
+    asked = q;
+    return false;
+  };
+  EXPECT_THROW(run(client, make_items(10)), UserError);
+  EXPECT_THAT(asked, HasSubstr("estimated"));
+  EXPECT_EQ(client.requests(), 0u);
+  options_.confirm = [](const std::string&) { return true; };
+  EXPECT_EQ(run(client, make_items(10)).evaluated, 10u);
+}
+
+TEST_F(RunnerTest, CheapRunIsNotAsked) {
+  FakeClient client(echo);
+  options_.assume_yes = false;
+  options_.confirm = [](const std::string&) -> bool { throw std::logic_error("asked"); };
+  EXPECT_EQ(run(client, make_items(3)).evaluated, 3u);
+}
+
+TEST_F(RunnerTest, InvalidAnswersCountAsInvalidWithSamples) {
+  FakeClient client([](const HttpRequest&, int) { return testing::answer("I cannot tell"); });
+  LlmRunResult r = run(client, make_items(8));
+  EXPECT_EQ(r.invalid, 8u);
+  EXPECT_TRUE(r.predictions[0].invalid);
+  EXPECT_EQ(r.predictions[0].raw, "I cannot tell");
+  EXPECT_EQ(r.invalid_samples.size(), 5u);
+}
+
+TEST_F(RunnerTest, RequestsPerMinuteLimitSpacesRequests) {
+  FakeClient client(echo);
+  options_.concurrency = 8;
+  LlmApproach a = approach({{"rpm", 600}});  // 10 per second, a bucket of 10
+  auto start = std::chrono::steady_clock::now();
+  LlmRunResult r = run_llm_approach(a, make_items(15), test_price(), options_, client, log_);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.evaluated, 15u);
+  EXPECT_GE(seconds, 0.45);  // 10 at once, then 5 more at 10/s
+}
+
+TEST_F(RunnerTest, PlainProgressLinesShowCountsAccuracyAndSpend) {
+  FakeClient client(echo);
+  options_.progress = true;
+  run(client, make_items(6));
+  EXPECT_THAT(log_.str(), HasSubstr("fake: 6/6"));
+  EXPECT_THAT(log_.str(), HasSubstr("accuracy 100.0%"));
+  EXPECT_THAT(log_.str(), HasSubstr("spent $"));
+}
+
+}  // namespace
+}  // namespace tunecase
