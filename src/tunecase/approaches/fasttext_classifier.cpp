@@ -187,9 +187,12 @@ Prediction FasttextClassifier::classify(std::string_view text) {
   if (!model_) throw std::logic_error("fasttext classifier used before train() or load()");
   auto start = std::chrono::steady_clock::now();
   Prediction p;
-  std::istringstream line(fasttext_line(text) + "\n");
+  std::string tokens = fasttext_line(text);
   std::vector<std::pair<fasttext::real, std::string>> predictions;
-  model_->predictLine(line, predictions, 1, 0.0);
+  if (!tokens.empty()) {  // else fastText would answer from its end-of-line token alone
+    std::istringstream line(tokens + "\n");
+    model_->predictLine(line, predictions, 1, 0.0);
+  }
   p.label = fallback_label_;
   if (!predictions.empty()) {
     std::string_view id = predictions[0].second;
@@ -205,7 +208,12 @@ Prediction FasttextClassifier::classify(std::string_view text) {
 
 void FasttextClassifier::save(const std::filesystem::path& dir) const {
   if (!model_) throw std::logic_error("fasttext classifier saved before train()");
-  model_->saveModel((dir / "model.bin").string());
+  try {
+    model_->saveModel((dir / "model.bin").string());
+  } catch (const std::exception& e) {
+    throw UserError(fmt::format("cannot write {}: {}; check the folder is writable",
+                                (dir / "model.bin").string(), e.what()));
+  }
   std::ofstream out(dir / "fasttext.json");
   out << nlohmann::json{{"labels", labels_},
                         {"fallback_label", fallback_label_},

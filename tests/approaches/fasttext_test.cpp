@@ -1,0 +1,153 @@
+#include "tunecase/approaches/fasttext_classifier.h"
+
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+namespace {
+
+// Six intents (one label with a space in it), each with its own keywords, in sentences built
+// from shared filler words.
+Examples toy_intents(int per_label, unsigned seed) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> intents = {
+      {"billing", {"invoice", "charged", "payment"}},
+      {"login", {"password", "signin", "locked"}},
+      {"shipping", {"parcel", "delivery", "courier"}},
+      {"refund", {"refund", "reimburse", "money back"}},
+      {"bug report", {"crash", "error", "broken"}},
+      {"cancellation", {"cancel", "unsubscribe", "terminate"}}};
+  const std::vector<std::string> fillers = {"my",   "the",   "account",   "today", "again",
+                                            "with", "since", "yesterday", "order", "thanks"};
+  std::mt19937 rng(seed);
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  Examples out;
+  for (int i = 0; i < per_label; ++i) {
+    for (const auto& [label, keywords] : intents) {
+      Example e;
+      e.text =
+          fmt::format("{} {} {} {}", pick(fillers), pick(keywords), pick(fillers), pick(fillers));
+      e.label = label;
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> toy_labels() {
+  return {"billing", "bug report", "cancellation", "login", "refund", "shipping"};
+}
+
+// One thread and a seed: fastText is then deterministic.
+ApproachConfig fasttext_config(nlohmann::json params = nlohmann::json::object()) {
+  ApproachConfig c;
+  c.name = "local-fasttext";
+  c.kind = "fasttext";
+  c.params = {{"threads", 1}, {"seed", 3}, {"epoch", 30}, {"dim", 20}, {"bucket", 20000}};
+  c.params.update(params);
+  return c;
+}
+
+double accuracy(Classifier& classifier, const Examples& test) {
+  int correct = 0;
+  for (const auto& e : test) correct += classifier.classify(e.text).label == e.label;
+  return static_cast<double>(correct) / static_cast<double>(test.size());
+}
+
+TEST(Fasttext, LearnsAToyProblemQuietly) {
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  classifier->train(toy_intents(40, 1), {}, toy_labels());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  EXPECT_GE(accuracy(*classifier, toy_intents(20, 2)), 0.95);
+}
+
+TEST(Fasttext, LabelWithASpaceComesBackWhole) {
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  classifier->train(toy_intents(40, 1), {}, toy_labels());
+  EXPECT_EQ(classifier->classify("the app shows an error and then a crash").label, "bug report");
+}
+
+TEST(Fasttext, TextWithNoTokenGetsTheMostFrequentLabel) {
+  Examples train = toy_intents(20, 1);
+  for (int i = 0; i < 10; ++i) train.push_back({"", "please refund me", "refund", "", 0});
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  classifier->train(train, {}, toy_labels());
+  EXPECT_EQ(classifier->classify("?!").label, "refund");
+}
+
+TEST(Fasttext, SaveThenLoadGivesIdenticalPredictions) {
+  auto trained = make_fasttext_classifier(fasttext_config());
+  trained->train(toy_intents(30, 1), {}, toy_labels());
+  auto dir = std::filesystem::temp_directory_path() / "tunecase_fasttext_save_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  trained->save(dir);
+  EXPECT_TRUE(std::filesystem::exists(dir / "model.bin"));
+  auto loaded = make_fasttext_classifier(fasttext_config());
+  loaded->load(dir);
+  std::filesystem::remove_all(dir);
+  for (const auto& e : toy_intents(10, 5)) {
+    EXPECT_EQ(trained->classify(e.text).label, loaded->classify(e.text).label);
+  }
+  EXPECT_EQ(loaded->describe()["dim"], 20);
+}
+
+TEST(Fasttext, LoadFromAnEmptyFolderIsAUserError) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase_fasttext_empty_test";
+  std::filesystem::create_directories(dir);
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  EXPECT_THROW(classifier->load(dir), UserError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Fasttext, AutotuneOnDevWithinItsBudget) {
+  auto classifier = make_fasttext_classifier(fasttext_config({{"autotune_seconds", 2}}));
+  ::testing::internal::CaptureStderr();
+  auto start = std::chrono::steady_clock::now();
+  classifier->train(toy_intents(20, 1), toy_intents(5, 7), toy_labels());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(classifier->describe()["autotuned"].get<bool>());
+  EXPECT_LT(seconds, 20);
+  EXPECT_GE(accuracy(*classifier, toy_intents(10, 2)), 0.75);
+}
+
+TEST(Fasttext, DefaultsAreDescribed) {
+  ApproachConfig c{"ft", "fasttext", {{"name", "ft"}, {"kind", "fasttext"}}};
+  nlohmann::json d = make_fasttext_classifier(c)->describe();
+  FasttextOptions defaults;
+  EXPECT_EQ(d["epoch"], defaults.epoch);
+  EXPECT_EQ(d["loss"], "softmax");
+  EXPECT_EQ(d["threads"], 2);
+  EXPECT_FALSE(d["autotuned"].get<bool>());
+}
+
+TEST(Fasttext, BadParametersAreUserErrors) {
+  for (const nlohmann::json& params : std::vector<nlohmann::json>{{{"epoch", 0}},
+                                                                  {{"lr", -1}},
+                                                                  {{"lr", "fast"}},
+                                                                  {{"loss", "hinge"}},
+                                                                  {{"dim", 0}},
+                                                                  {{"minn", 5}, {"maxn", 3}},
+                                                                  {{"threads", 0}},
+                                                                  {{"autotune_seconds", -1}},
+                                                                  {{"word_ngrams", 1.5}}}) {
+    EXPECT_THROW(make_fasttext_classifier(fasttext_config(params)), UserError) << params.dump();
+  }
+}
+
+TEST(Fasttext, TrainSplitWithoutWordsIsAUserError) {
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  Examples train = {{"", "!!!", "billing", "", 0}, {"", "...", "login", "", 0}};
+  EXPECT_THROW(classifier->train(train, {}, toy_labels()), UserError);
+}
+
+}  // namespace
+}  // namespace tunecase
