@@ -136,6 +136,18 @@ TEST(PrepareData, NoLabelledRowIsAnError) {
   }
 }
 
+TEST(PrepareData, TimeSplitWithoutTimeColumnIsAnError) {
+  DataConfig config;
+  config.path = dataset("quoted.csv");
+  config.split = "time";
+  try {
+    prepare_data(config);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("needs a time column"));
+  }
+}
+
 TEST(PrepareData, NoDataIsAnError) {
   EXPECT_THROW(prepare_data(DataConfig{}), UserError);
 }

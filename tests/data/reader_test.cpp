@@ -114,6 +114,25 @@ TEST(ReadExamples, JsonLineThatIsNotAnObjectIsAnError) {
   EXPECT_THAT(error_of(file), HasSubstr("array.jsonl:2: the line holds a JSON array"));
 }
 
+TEST(ReadExamples, JsonlWithByteOrderMarkAndInvalidUtf8) {
+  TempDir dir;
+  auto file = dir.write("bom.jsonl",
+                        "\xEF\xBB\xBF{\"text\": \"ok\", \"label\": \"a\"}\n"
+                        "{\"text\": \"caf\xe9\", \"label\": \"a\"}\n");
+  EXPECT_THAT(error_of(file), HasSubstr("bom.jsonl:2: invalid UTF-8 at byte 14 of the line"));
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.labelled.size(), 1u);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+}
+
+TEST(ReadExamples, HeaderWithInvalidUtf8IsAnError) {
+  TempDir dir;
+  auto file = dir.write("head.csv", "t\xffxt,label\na,b\n");
+  EXPECT_THAT(error_of(file), HasSubstr("head.csv:1: header row: invalid UTF-8"));
+}
+
 TEST(ReadExamples, MissingCsvColumnListsTheColumnsThatExist) {
   ReadOptions options;
   options.label_column = "category";

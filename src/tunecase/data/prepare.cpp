@@ -79,6 +79,10 @@ void summarise_splits(PreparedData& data) {
 }
 
 Splits split_one_file(const DataConfig& config, DatasetSummary& summary, Examples& unlabelled) {
+  if (config.split == "time" && config.time.empty()) {
+    throw UserError(
+        "split = \"time\" needs a time column; set [data] time = \"<column>\" (or --time)");
+  }
   Examples labelled = read_file(config.path, config, summary, unlabelled);
   SplitOptions options{config.split, config.test_fraction, config.dev_fraction, config.seed};
   return split_examples(std::move(labelled), options);
