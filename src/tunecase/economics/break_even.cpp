@@ -18,6 +18,7 @@ BreakEven break_even(const std::string& name_a, const CostLine& a, const std::st
   bool a_cheaper_low = a.fixed_per_month.get() < b.fixed_per_month.get() ||
                        (gap == 0 && a.per_query.get() <= b.per_query.get());
   out.cheaper_below = a_cheaper_low ? name_a : name_b;
+  if (gap == 0 && slope == 0) out.cheaper_below.clear();  // identical lines: same cost
   out.cheaper_above = out.cheaper_below;
   if (slope == 0 || gap / slope <= 0) {
     out.crossing = Crossing::never;

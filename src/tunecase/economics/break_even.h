@@ -16,7 +16,7 @@ struct BreakEven {
   std::string a, b;
   Crossing crossing = Crossing::never;
   double queries_per_month = 0;  // when crossing == at_volume
-  std::string cheaper_below;     // the approach that costs less below that volume
+  std::string cheaper_below;     // costs less below that volume; "" when the lines are identical
   std::string cheaper_above;
 };
 

@@ -23,7 +23,8 @@ std::string group_thousands(long long whole) {
 std::string money(double usd) {
   std::string sign = usd < 0 ? "-" : "";
   double a = std::fabs(usd);
-  if (a > 0 && a < 10) return fmt::format("{}${:.4g}", sign, a);
+  if (a >= 0.1 && a < 10) return fmt::format("{}${:.2f}", sign, a);
+  if (a > 0 && a < 0.1) return fmt::format("{}${:.2g}", sign, a);
   return sign + "$" + group_thousands(std::llround(a));
 }
 

@@ -15,7 +15,7 @@ std::string money(const Figure& f);
 // "68,966": a count rounded to a whole number with thousands separators.
 std::string count(double n);
 
-// "84.0%".
+// "84.0%"; small shares keep two significant digits ("0.04%") so they never read as 0.
 std::string percent(double fraction);
 
 }  // namespace tunecase::econ

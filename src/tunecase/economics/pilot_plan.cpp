@@ -8,6 +8,21 @@ namespace {
 
 constexpr int kMinDays = 14;  // two weeks, so weekly patterns show up in both arms
 constexpr int kMaxDays = 90;
+constexpr double kShareOfGain = 0.8;
+
+// The live error rate that counts as a clear win: the pessimistic end of the offline interval
+// (or, with no interval, 80% of the offline gain realised), and never looser than the rate at
+// which the challenger stops paying for itself.
+double clear_win_rate(const Scenario& s, const Analysis& a, size_t pick) {
+  const ApproachInputs& c = s.approaches[pick];
+  double base = s.approaches[a.baseline].error_rate.get();
+  double expected = c.error_rate.get();
+  double rate = c.error_rate_high.get() != expected ? c.error_rate_high.get()
+                                                    : base - kShareOfGain * (base - expected);
+  std::optional<double> pays =
+      error_rate_for_net(s, a.results[pick], a.results[a.baseline].net.get());
+  return std::min(rate, pays.value_or(0.0));
+}
 
 }  // namespace
 
@@ -29,10 +44,7 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
   plan.accuracy_mode = !s.business.harmful_mode;
   plan.expected_rate = challenger.error_rate.get();
   plan.baseline_rate = base.error_rate.get();
-  // Clear win: errors low enough that the challenger's net benefit beats keeping the baseline.
-  std::optional<double> pays =
-      error_rate_for_net(s, a.results[pick], a.results[a.baseline].net.get());
-  plan.clear_win_rate = pays.value_or(0.0);
+  plan.clear_win_rate = clear_win_rate(s, a, pick);
   std::optional<double> n = queries_per_arm(plan.baseline_rate, plan.expected_rate);
   double per_day =
       plan.traffic_share * s.business.queries_per_month.get() / s.business.days_per_month;

@@ -19,8 +19,10 @@ struct PilotPlan {
   double queries_per_arm = 0;  // to detect the expected difference
   bool difference_detectable = true;
   // Error-rate thresholds (1 - accuracy, or harmful rate) the pilot is judged by.
-  double expected_rate = 0;   // what the challenger showed offline
-  double clear_win_rate = 0;  // at or below: the gain pays for itself -> scale to 100%
+  double expected_rate = 0;  // what the challenger showed offline
+  // At or below: most of the offline gain shows up live and pays for itself -> scale to 100%.
+  // Between it and the baseline: marginal. At or above the baseline: worse.
+  double clear_win_rate = 0;
   double baseline_rate = 0;   // at or above: worse -> abandon
   bool accuracy_mode = true;  // thresholds shown as accuracy
 };

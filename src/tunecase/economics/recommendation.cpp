@@ -54,6 +54,10 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
 void add_risks(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
   const ApproachInputs& in = s.approaches[*d.analysis.best];
+  if (!s.from_eval)
+    d.risks.push_back(
+        "Every accuracy here is ASSUMED (scenario mode): measure the approaches on "
+        "your labelled data with tunecase eval before committing money.");
   if (s.simulated)
     d.risks.push_back(
         "Accuracy, latency and token figures are SIMULATED (offline stand-in): "
@@ -82,6 +86,13 @@ void add_risks(Decision& d, const ApproachResult& pick) {
         fmt::format("{} takes {:.1f} months to ship; the value forgone meanwhile "
                     "is {}.",
                     pick.name, pick.cost.ship_months.get(), money(pick.cost_of_delay)));
+  std::string flipping;
+  for (const auto& row : d.sensitivity.rows) {
+    if (row.flips) flipping += (flipping.empty() ? "" : ", ") + row.input;
+  }
+  if (!flipping.empty())
+    d.risks.push_back("The choice flips when one of these assumptions is 50% off: " + flipping +
+                      ". Check them first.");
   if (pick.net.get() <= 0)
     d.risks.push_back(
         "Even the best option loses money against doing nothing; the cost of an "
@@ -114,6 +125,7 @@ Decision decide(const Scenario& s) {
   Decision d;
   d.scenario = s;
   d.analysis = analyse(s);
+  d.break_evens = all_break_evens(d.analysis);
   d.checklist = fill_checklist(s);
   d.sensitivity = sensitivity(s);
   d.what_it_takes = what_it_takes(s);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tunecase/economics/analysis.h"
+#include "tunecase/economics/break_even.h"
 #include "tunecase/economics/checklist.h"
 #include "tunecase/economics/pilot_plan.h"
 #include "tunecase/economics/sensitivity.h"
@@ -15,6 +16,7 @@ namespace tunecase::econ {
 struct Decision {
   Scenario scenario;
   Analysis analysis;
+  std::vector<BreakEven> break_evens;
   Checklist checklist;
   Sensitivity sensitivity;
   std::vector<WhatItTakes> what_it_takes;

@@ -1,0 +1,71 @@
+#include "tunecase/economics/decide.h"
+
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/economics/decision_json.h"
+#include "tunecase/economics/memo.h"
+#include "tunecase/economics/memo_html.h"
+
+namespace tunecase {
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) {
+    throw UserError(
+        fmt::format("{}: cannot write; check that the folder is writable", path.string()));
+  }
+}
+
+}  // namespace
+
+DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
+                          const std::filesystem::path& out_dir) {
+  econ::Decision d = econ::decide(econ::read_scenario(config, eval));
+  DecisionResult result;
+  result.decision = econ::decision_json(d);
+  result.memo_md = econ::memo_markdown(d);
+  result.memo_html = econ::memo_html(d);
+  result.recommendation = d.pick;
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) {
+    throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another --out",
+                                out_dir.string(), ec.message()));
+  }
+  write_file(out_dir / "decision.json", result.decision.dump(2) + "\n");
+  write_file(out_dir / "memo.md", result.memo_md);
+  write_file(out_dir / "memo.html", result.memo_html);
+  return result;
+}
+
+nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
+  std::filesystem::path file = dir_or_file;
+  if (std::filesystem::is_directory(file)) file /= "eval.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw UserError(
+        fmt::format("{}: no eval.json here; run tunecase eval --out DIR first and "
+                    "pass that DIR to --eval",
+                    file.string()));
+  }
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (!j.contains("approaches") || !j["approaches"].is_array())
+      throw UserError(
+          fmt::format("{}: has no \"approaches\" list; is it an eval.json written by "
+                      "tunecase eval?",
+                      file.string()));
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UserError(
+        fmt::format("{}: invalid JSON ({}); re-run tunecase eval", file.string(), e.what()));
+  }
+}
+
+}  // namespace tunecase

@@ -1,0 +1,159 @@
+#include "tunecase/economics/decision_json.h"
+
+namespace tunecase::econ {
+namespace {
+
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json business_json(const BusinessInputs& b) {
+  json j;
+  j["queries_per_month"] = to_json(b.queries_per_month);
+  j[b.harmful_mode ? "cost_per_incident_usd" : "cost_per_error_usd"] = to_json(b.cost_per_error);
+  j["engineer_usd_per_week"] = to_json(b.engineer_usd_per_week);
+  j["horizon_months"] = to_json(b.horizon_months);
+  j["monitoring_usd_per_month"] = to_json(b.monitoring_usd_per_month);
+  j["utilisation"] = to_json(b.utilisation);
+  j["days_per_month"] = b.days_per_month;
+  j["baseline"] = b.baseline;
+  j["labelled_examples"] = to_json(b.labelled_examples);
+  return j;
+}
+
+json approach_json(const ApproachInputs& a, const ApproachResult& r) {
+  json in;
+  in["accuracy"] = to_json(a.accuracy);
+  in["error_rate"] = to_json(a.error_rate);
+  in["error_rate_interval"] = {to_json(a.error_rate_low), to_json(a.error_rate_high)};
+  in["usd_per_query"] = to_json(a.usd_per_query);
+  in["hosting_usd_per_month"] = to_json(a.hosting_usd_per_month);
+  in["training_usd"] = to_json(a.training_usd);
+  in["engineering_weeks"] = to_json(a.engineering_weeks);
+  in["retrain_every_months"] = to_json(a.retrain_every_months);
+  in["retrain_usd"] = to_json(a.retrain_usd);
+  in["maintenance_weeks_per_month"] = to_json(a.maintenance_weeks_per_month);
+  in["monitoring_usd_per_month"] = to_json(a.monitoring_usd_per_month);
+  in["time_to_ship_weeks"] = to_json(a.time_to_ship_weeks);
+  in["throughput_per_s"] = to_json(a.throughput_per_s);
+  in["latency_p50_ms"] = to_json(a.latency_p50_ms);
+  json cost;
+  cost["one_time"] = to_json(r.cost.one_time);
+  cost["training"] = to_json(r.cost.training);
+  cost["engineering"] = to_json(r.cost.engineering);
+  cost["inference_per_month"] = to_json(r.cost.inference_per_month);
+  cost["hosting_per_month"] = to_json(r.cost.hosting_per_month);
+  cost["retraining_per_month"] = to_json(r.cost.retraining_per_month);
+  cost["monitoring_per_month"] = to_json(r.cost.monitoring_per_month);
+  cost["maintenance_per_month"] = to_json(r.cost.maintenance_per_month);
+  cost["recurring_per_month"] = to_json(r.cost.recurring_per_month);
+  cost["ship_months"] = to_json(r.cost.ship_months);
+  cost["over_horizon"] = to_json(r.horizon_cost);
+  json j{{"name", a.name},
+         {"kind", a.kind},
+         {"trained", a.trained},
+         {"baseline", r.is_baseline},
+         {"cost_basis", a.cost_basis},
+         {"defaults_used", a.defaults_used},
+         {"inputs", in},
+         {"cost", cost}};
+  j["errors_per_month"] = to_json(r.errors_per_month);
+  j["value_per_month"] = to_json(r.value_per_month);
+  j["value"] = to_json(r.value);
+  j["cost_of_delay"] = to_json(r.cost_of_delay);
+  j["net_benefit"] = to_json(r.net);
+  j["net_benefit_interval"] = {to_json(r.net_low), to_json(r.net_high)};
+  j["payback_months"] = optional_number(r.payback_months);
+  return j;
+}
+
+json break_even_json(const BreakEven& be) {
+  static const char* names[] = {"at_volume", "never", "unknown"};
+  json j{{"a", be.a}, {"b", be.b}, {"crossing", names[static_cast<int>(be.crossing)]}};
+  j["queries_per_month"] =
+      be.crossing == Crossing::at_volume ? json(be.queries_per_month) : json(nullptr);
+  j["cheaper_below"] = be.cheaper_below;
+  j["cheaper_above"] = be.cheaper_above;
+  return j;
+}
+
+json sensitivity_json(const Sensitivity& s) {
+  json rows = json::array();
+  for (const auto& r : s.rows) {
+    rows.push_back({{"input", r.input},
+                    {"base_value", r.base_value},
+                    {"pick_at_minus_50", r.pick_low},
+                    {"pick_at_plus_50", r.pick_high},
+                    {"net_at_minus_50", r.net_low},
+                    {"net_at_plus_50", r.net_high},
+                    {"flips", r.flips}});
+  }
+  return {{"base_pick", s.base_pick}, {"base_net", s.base_net}, {"rows", rows}};
+}
+
+json checklist_json(const Checklist& c) {
+  json items = json::array();
+  for (const auto& i : c.items) {
+    items.push_back({{"question", i.question},
+                     {"answer", i.answer ? json(*i.answer) : json(nullptr)},
+                     {"evidence", i.evidence},
+                     {"source", i.source}});
+  }
+  return {{"items", items}, {"score", c.score}, {"verdict", c.verdict}};
+}
+
+json pilot_json(const PilotPlan& p) {
+  if (!p.needed) return nullptr;
+  return {{"approach", p.approach},
+          {"against", p.against},
+          {"traffic_share", p.traffic_share},
+          {"days", p.days},
+          {"queries_per_arm", p.queries_per_arm},
+          {"difference_detectable", p.difference_detectable},
+          {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
+          {"expected_error_rate", p.expected_rate},
+          {"clear_win_at_or_below", p.clear_win_rate},
+          {"worse_at_or_above", p.baseline_rate}};
+}
+
+}  // namespace
+
+nlohmann::json decision_json(const Decision& d) {
+  const Scenario& s = d.scenario;
+  json j;
+  j["mode"] = s.from_eval ? "eval" : "scenario";
+  j["simulated"] = s.simulated;
+  j["business"] = business_json(s.business);
+  j["at_risk_over_horizon"] = to_json(d.analysis.at_risk);
+  j["approaches"] = json::array();
+  for (size_t i = 0; i < s.approaches.size(); ++i)
+    j["approaches"].push_back(approach_json(s.approaches[i], d.analysis.results[i]));
+  j["unsettled_rankings"] = json::array();
+  for (const auto& u : d.analysis.unsettled)
+    j["unsettled_rankings"].push_back(
+        {{"a", u.a}, {"b", u.b}, {"mcnemar_p", optional_number(u.mcnemar_p)}});
+  j["break_even"] = json::array();
+  for (const auto& be : d.break_evens) j["break_even"].push_back(break_even_json(be));
+  j["sensitivity"] = sensitivity_json(d.sensitivity);
+  j["what_it_takes"] = json::array();
+  for (const auto& w : d.what_it_takes) {
+    j["what_it_takes"].push_back(
+        {{"trained", w.trained},
+         {"prompting", w.prompting},
+         {"already_ahead", w.already_ahead},
+         {"required_error_rate", optional_number(w.required_error_rate)},
+         {"required_queries_per_month", optional_number(w.required_queries_per_month)}});
+  }
+  j["checklist"] = checklist_json(d.checklist);
+  j["recommendation"] = {{"approach", d.pick.empty() ? json(nullptr) : json(d.pick)},
+                         {"headline", d.headline},
+                         {"reasons", d.reasons},
+                         {"risks", d.risks},
+                         {"next_step", d.next_step},
+                         {"pilot", pilot_json(d.pilot)}};
+  return j;
+}
+
+}  // namespace tunecase::econ

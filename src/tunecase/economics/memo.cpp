@@ -1,0 +1,129 @@
+#include "tunecase/economics/memo.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/money.h"
+
+namespace tunecase::econ {
+namespace {
+
+std::string cell(std::string text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string markdown(const Table& t) {
+  if (t.rows.empty()) return "_Nothing to show._\n\n";
+  std::string out = "|";
+  for (const auto& h : t.header) out += fmt::format(" {} |", cell(h));
+  out += "\n|";
+  for (size_t i = 0; i < t.header.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& row : t.rows) {
+    out += "|";
+    for (const auto& c : row) out += fmt::format(" {} |", cell(c));
+    out += "\n";
+  }
+  return out + "\n";
+}
+
+std::string bullets(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += "- " + i + "\n";
+  return out + "\n";
+}
+
+std::string data_used(const Decision& d) {
+  const Scenario& s = d.scenario;
+  std::string out = "## Data used\n\n";
+  if (s.simulated) out += "> **" + simulated_warning() + "**\n\n";
+  out += s.from_eval ? "Accuracy, latency and prices come from `tunecase eval` (eval.json): "
+                       "**measured** on held-out test data, prices **estimated** from measured "
+                       "tokens or throughput.\n\n"
+                     : "Scenario mode: no eval.json. Every accuracy and error rate below is "
+                       "**assumed** from the config; measure them with `tunecase eval` before "
+                       "committing money.\n\n";
+  const Figure& n = s.business.labelled_examples;
+  if (n.known())
+    out += fmt::format("Labelled examples: {} ({}).\n\n", count(n.get()), provenance_label(n));
+  out += markdown(business_inputs_table(d));
+  return out;
+}
+
+std::string cost_value(const Decision& d) {
+  std::string out = "## Cost and value\n\n";
+  out += fmt::format(
+      "Over {:g} months the baseline's errors put {} at risk. Value is errors "
+      "avoided against the baseline times the cost of an error, earned only once "
+      "an approach ships; cost adds one-time training and engineering, running "
+      "costs, and the baseline's running costs while the approach is built. "
+      "UNKNOWN means a price is missing: it is never counted as $0.\n\n",
+      d.scenario.business.horizon_months.get(), money(d.analysis.at_risk));
+  out += markdown(cost_value_table(d));
+  return out;
+}
+
+std::string sensitivity_section(const Decision& d) {
+  std::string out = "## Sensitivity\n\n";
+  out +=
+      "Each assumed input moved by -50% and +50% with everything else held; \"flips\" means "
+      "the recommendation changes.\n\n";
+  return out + markdown(sensitivity_table(d));
+}
+
+std::string recommendation_section(const Decision& d) {
+  std::string out = "## Recommendation\n\n**" + d.headline + "**\n\n";
+  return out + bullets(d.reasons);
+}
+
+std::string next_step_section(const Decision& d) {
+  std::string out = "## Next step\n\n" + d.next_step + "\n\n";
+  if (!d.pilot.needed) return out;
+  const PilotPlan& p = d.pilot;
+  out += fmt::format("- traffic share: {} to {}, the rest to {}\n", percent(p.traffic_share),
+                     p.approach, p.against);
+  out += fmt::format("- duration: {} days{}\n", p.days,
+                     p.difference_detectable
+                         ? fmt::format(" ({} labelled queries per arm to detect the difference)",
+                                       count(p.queries_per_arm))
+                         : " (the expected difference is too small to confirm at this volume: "
+                           "judge on cost and error patterns)");
+  out +=
+      "- measure daily: accuracy against delayed ground truth, latency, cost per query, and "
+      "which mistakes change\n\n";
+  return out + markdown(pilot_outcomes_table(d));
+}
+
+}  // namespace
+
+std::string memo_markdown(const Decision& d) {
+  std::string out = "# Decision memo\n\n";
+  if (d.scenario.simulated) out += "> **" + simulated_warning() + "**\n\n";
+  out +=
+      "## The question\n\nWhich model investment is proportional to the business problem: "
+      "keep the baseline, improve the prompt, or train and host a model on our labels?\n\n";
+  out += "**Answer: " + d.headline + "**\n\n";
+  out += data_used(d);
+  out += "## Measured results\n\n" + markdown(quality_table(d));
+  out += cost_value(d);
+  out +=
+      "## Break-even\n\nMonthly volume at which two approaches' running costs are equal "
+      "(one-time costs excluded; see payback).\n\n" +
+      markdown(break_even_table(d));
+  out += sensitivity_section(d);
+  out += "## What would it take\n\n" + markdown(what_it_takes_table(d));
+  out += fmt::format(
+      "## Checklist\n\nScore {} of 6: **{}** (5 or more: fine-tuning is probably "
+      "worth it; 3-4: run a pilot; fewer: stick with prompting). Unknown answers "
+      "count as no.\n\n",
+      d.checklist.score, d.checklist.verdict);
+  out += markdown(checklist_table(d));
+  out += recommendation_section(d);
+  out += "## Risks\n\n" + (d.risks.empty() ? std::string("_None found._\n\n") : bullets(d.risks));
+  out += next_step_section(d);
+  return out;
+}
+
+}  // namespace tunecase::econ

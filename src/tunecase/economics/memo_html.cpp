@@ -1,0 +1,77 @@
+#include "tunecase/economics/memo_html.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/economics/memo_charts.h"
+#include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/money.h"
+#include "tunecase/report/html.h"
+
+namespace tunecase::econ {
+namespace {
+
+std::string h2(const std::string& title) {
+  return "<h2>" + html::escape(title) + "</h2>\n";
+}
+std::string p(const std::string& text) {
+  return "<p>" + html::escape(text) + "</p>\n";
+}
+std::string table(const Table& t) {
+  return t.rows.empty() ? p("Nothing to show.") : html::table(t.header, t.rows) + "\n";
+}
+
+std::string list(const std::vector<std::string>& items) {
+  std::string out = "<ul>\n";
+  for (const auto& i : items) out += "<li>" + html::escape(i) + "</li>\n";
+  return out + "</ul>\n";
+}
+
+std::string warning(const Decision& d) {
+  if (!d.scenario.simulated) return "";
+  return "<p style=\"border:2px solid #b00;padding:8px;font-weight:bold\">" +
+         html::escape(simulated_warning()) + "</p>\n";
+}
+
+std::string next_step(const Decision& d) {
+  std::string out = h2("Next step") + p(d.next_step);
+  if (!d.pilot.needed) return out;
+  out +=
+      p(fmt::format("{} of traffic for {} days; measure accuracy against delayed ground truth, "
+                    "latency, cost per query and error patterns daily.",
+                    percent(d.pilot.traffic_share), d.pilot.days));
+  return out + table(pilot_outcomes_table(d));
+}
+
+}  // namespace
+
+std::string memo_html(const Decision& d) {
+  std::string b = warning(d);
+  b += h2("The question") +
+       p("Which model investment is proportional to the business problem: keep the baseline, "
+         "improve the prompt, or train and host a model on our labels?");
+  b += "<p><strong>" + html::escape(d.headline) + "</strong></p>\n";
+  b += h2("Data used") +
+       p(d.scenario.from_eval ? "Measured by tunecase eval on held-out test data."
+                              : "Scenario mode: every accuracy is assumed, not measured.") +
+       table(business_inputs_table(d));
+  b += h2("Measured results") + table(quality_table(d)) + accuracy_cost_chart(d);
+  b += h2("Cost and value") +
+       p(fmt::format("Baseline errors put {} at risk over the horizon. UNKNOWN prices are never "
+                     "counted as $0.",
+                     money(d.analysis.at_risk))) +
+       table(cost_value_table(d));
+  b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
+  b += h2("Sensitivity") + table(sensitivity_table(d));
+  if (!d.sensitivity.rows.empty()) b += tornado(d);
+  b += h2("What would it take") + table(what_it_takes_table(d));
+  b += h2("Checklist") +
+       p(fmt::format("Score {} of 6: {}.", d.checklist.score, d.checklist.verdict)) +
+       table(checklist_table(d));
+  b += h2("Recommendation") + "<p><strong>" + html::escape(d.headline) + "</strong></p>\n" +
+       list(d.reasons);
+  b += h2("Risks") + (d.risks.empty() ? p("None found.") : list(d.risks));
+  b += next_step(d);
+  return html::page("Decision memo", b);
+}
+
+}  // namespace tunecase::econ

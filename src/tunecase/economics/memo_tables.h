@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+
+// A table of already formatted cells, rendered as Markdown by memo.cpp and as HTML by
+// memo_html.cpp, so both memos always show the same figures.
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table business_inputs_table(const Decision& d);  // [business] inputs with provenance
+Table quality_table(const Decision& d);          // accuracy / error rates, interval, latency
+Table cost_value_table(const Decision& d);       // costs, value, net, payback per approach
+Table break_even_table(const Decision& d);
+Table sensitivity_table(const Decision& d);
+Table what_it_takes_table(const Decision& d);
+Table checklist_table(const Decision& d);
+Table pilot_outcomes_table(const Decision& d);  // clear win / marginal / worse
+
+// "84.0% [81.2%, 86.5%]" or "2.0% harmful" depending on the scenario's mode.
+std::string quality_text(const Scenario& s, const ApproachInputs& a);
+
+// Reads "Simulated" first so it cannot be missed.
+std::string simulated_warning();
+
+}  // namespace tunecase::econ
