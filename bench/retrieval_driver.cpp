@@ -3,7 +3,7 @@
 // from train and prints dev accuracy over a grid of k and character n-gram settings: that is how
 // the defaults were chosen, without looking at test.
 //
-//   retrieval_driver TRAIN.csv TEST.csv [--tune] [--label COLUMN] [--k N] [--words-only]
+//   retrieval_driver TRAIN.csv TEST.csv [--tune | --dev] [--label COLUMN] [--k N] [--words-only]
 //                    [--char-ngrams MIN MAX] [--char-weight W] [--k1 X] [--b X]
 #include <chrono>
 #include <cstdio>
@@ -79,12 +79,14 @@ int run(int argc, char** argv) {
   ReadOptions read;
   read.label_column = "category";
   nlohmann::json params = nlohmann::json::object();
-  bool tuning = false;
+  bool tuning = false, on_dev = false;
   for (int i = 3; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string("0"); };
     if (arg == "--tune")
       tuning = true;
+    else if (arg == "--dev")
+      on_dev = true;
     else if (arg == "--label")
       read.label_column = next();
     else if (arg == "--k")
@@ -95,6 +97,8 @@ int run(int argc, char** argv) {
       params["char_ngrams"] = {std::stoi(next()), std::stoi(next())};
     else if (arg == "--char-weight")
       params["char_ngram_weight"] = std::stod(next());
+    else if (arg == "--char-max-df")
+      params["char_ngram_max_df"] = std::stod(next());
     else if (arg == "--k1")
       params["k1"] = std::stod(next());
     else if (arg == "--b")
@@ -108,10 +112,16 @@ int run(int argc, char** argv) {
     tune(train);
     return 0;
   }
+  if (on_dev) {  // measure on the dev split carved from train, as --tune does
+    Splits carved = split_examples(train, SplitOptions{"stratified", 0.1, 0.0, 7});
+    train = std::move(carved.train);
+    test = std::move(carved.test);
+  }
   Result r = evaluate(params, train, test);
   fmt::print("params        {}\n", params.dump());
   fmt::print("train         {} examples, index built in {:.1f} ms\n", train.size(), r.build_ms);
-  fmt::print("test accuracy {:.4f} ({} examples)\n", r.accuracy, test.size());
+  fmt::print("{} accuracy {:.4f} ({} examples)\n", on_dev ? "dev " : "test", r.accuracy,
+             test.size());
   fmt::print("throughput    {:.0f} queries/s (one thread, {:.3f} ms/query)\n", r.queries_per_second,
              1000.0 / r.queries_per_second);
   return 0;

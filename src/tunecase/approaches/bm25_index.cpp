@@ -53,11 +53,12 @@ void Bm25Index::build(const Examples& examples) {
     terms_of(examples_[i].text, doc_words[i], doc_grams[i]);
   words_ = Field{};
   chars_ = Field{};
-  build_field(words_, doc_words);
-  if (params_.char_ngrams()) build_field(chars_, doc_grams);
+  build_field(words_, doc_words, 1.0);
+  if (params_.char_ngrams()) build_field(chars_, doc_grams, params_.char_ngram_max_df);
 }
 
-void Bm25Index::build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms) {
+void Bm25Index::build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms,
+                            double max_df_share) {
   const std::size_t n = doc_terms.size();
   double total_length = 0;
   for (std::size_t doc = 0; doc < n; ++doc) {
@@ -74,20 +75,30 @@ void Bm25Index::build_field(Field& field, const std::vector<std::vector<TermHash
     for (std::size_t i = 0; i < ids.size();) {
       std::size_t j = i;
       while (j < ids.size() && ids[j] == ids[i]) ++j;
-      field.postings[ids[i]].push_back({static_cast<uint32_t>(doc), static_cast<uint32_t>(j - i)});
+      // The term frequency waits in `impact` until the lengths and idf are known.
+      field.postings[ids[i]].push_back({static_cast<uint32_t>(doc), static_cast<float>(j - i)});
       i = j;
     }
   }
   const double avg_length = n == 0 ? 0 : total_length / static_cast<double>(n);
-  field.length_norm.resize(n);
+  std::vector<double> length_norm(n);  // k1 * (1 - b + b * |d| / avgdl)
   for (std::size_t doc = 0; doc < n; ++doc) {
     double rel = avg_length > 0 ? static_cast<double>(doc_terms[doc].size()) / avg_length : 0;
-    field.length_norm[doc] = static_cast<float>(params_.k1 * (1 - params_.b + params_.b * rel));
+    length_norm[doc] = params_.k1 * (1 - params_.b + params_.b * rel);
   }
   field.idf.resize(field.postings.size());
   for (std::size_t t = 0; t < field.postings.size(); ++t) {
     double df = static_cast<double>(field.postings[t].size());
     field.idf[t] = std::log(1 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
+    if (df > max_df_share * static_cast<double>(n)) {
+      std::vector<Posting>().swap(field.postings[t]);  // too common to be worth scoring
+      continue;
+    }
+    for (Posting& p : field.postings[t]) {
+      double tf = p.impact;
+      p.impact =
+          static_cast<float>(field.idf[t] * tf * (params_.k1 + 1) / (tf + length_norm[p.doc]));
+    }
   }
 }
 
@@ -98,15 +109,12 @@ void Bm25Index::accumulate(const Field& field, std::vector<TermHash> query_terms
   std::sort(query_terms.begin(), query_terms.end());
   query_terms.erase(std::unique(query_terms.begin(), query_terms.end()), query_terms.end());
   if (weight <= 0) return;  // a zero score must mean "not touched yet" below
-  const double k1_plus_1 = params_.k1 + 1;
   for (const auto& term : query_terms) {
     auto it = field.term_ids.find(term);
     if (it == field.term_ids.end()) continue;
-    const double idf = weight * field.idf[it->second];
     for (const Posting& p : field.postings[it->second]) {
-      double tf = p.tf;
       if (scores[p.doc] == 0) touched.push_back(p.doc);
-      scores[p.doc] += idf * tf * k1_plus_1 / (tf + field.length_norm[p.doc]);
+      scores[p.doc] += weight * p.impact;
     }
   }
 }

@@ -20,6 +20,10 @@ struct Bm25Params {
   int char_ngram_min = 0;
   int char_ngram_max = 0;
   double char_ngram_weight = 1.0;
+  // Character n-grams found in more than this share of the documents ("<th", "ing") are left
+  // out of the index: they match nearly everything, cost most of a query's time and barely
+  // change the ranking. 1.0 keeps them all.
+  double char_ngram_max_df = 1.0;
 
   bool char_ngrams() const { return char_ngram_min > 0 && char_ngram_max >= char_ngram_min; }
 };
@@ -56,9 +60,11 @@ class Bm25Index {
   double word_idf(std::string_view word) const;
 
  private:
+  // The index is static once built, so each posting stores its whole BM25 term score
+  // ("impact"); a query then only adds numbers.
   struct Posting {
     uint32_t doc;
-    uint32_t tf;
+    float impact;  // idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))
   };
   // One bag of terms (words, or character n-grams) with its own lengths and postings. Terms are
   // keyed by their 64-bit FNV-1a hash: no string per character n-gram, and a collision among a
@@ -68,13 +74,13 @@ class Bm25Index {
     std::unordered_map<TermHash, uint32_t> term_ids;
     std::vector<double> idf;                     // per term id
     std::vector<std::vector<Posting>> postings;  // per term id, ascending doc
-    std::vector<float> length_norm;              // per doc: k1 * (1 - b + b * |d| / avgdl)
   };
 
   // Term lists of one text: its words, and (when enabled) its character n-grams.
   void terms_of(std::string_view text, std::vector<TermHash>& words,
                 std::vector<TermHash>& grams) const;
-  void build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms);
+  void build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms,
+                   double max_df_share);
   void accumulate(const Field& field, std::vector<TermHash> query_terms, double weight,
                   std::vector<double>& scores, std::vector<uint32_t>& touched) const;
 

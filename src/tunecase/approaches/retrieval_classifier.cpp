@@ -19,12 +19,14 @@ constexpr int kDefaultK = 5;
 constexpr int kDefaultNgramMin = 3;
 constexpr int kDefaultNgramMax = 4;
 constexpr double kDefaultNgramWeight = 0.1;
+constexpr double kDefaultNgramMaxDf = 1.0;
 
 Bm25Params read_index_params(const ApproachConfig& config) {
   Bm25Params p;
   p.k1 = param_number(config, "k1", 1.2);
   p.b = param_number(config, "b", 0.75);
   p.char_ngram_weight = param_number(config, "char_ngram_weight", kDefaultNgramWeight);
+  p.char_ngram_max_df = param_number(config, "char_ngram_max_df", kDefaultNgramMaxDf);
   p.char_ngram_min = kDefaultNgramMin;
   p.char_ngram_max = kDefaultNgramMax;
   auto it = config.params.find("char_ngrams");
