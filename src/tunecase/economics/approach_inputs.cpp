@@ -35,7 +35,12 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
       m["latency_ms"].value("p50", nlohmann::json()).is_number())
     a.latency_p50_ms = Figure{m["latency_ms"]["p50"].get<double>(), Source::measured, simulated};
   a.cost_basis = m.value("cost_basis", std::string("measured tokens x catalogue price"));
-  if (m.contains("usd_per_1k") && m["usd_per_1k"].is_number()) {
+  bool hosted = a.cost_basis.rfind("hosting", 0) == 0;
+  if (hosted && m.contains("usd_per_month") && m["usd_per_month"].is_number()) {
+    // eval prices self-hosting as instances running all month, whatever the traffic.
+    a.hosting_usd_per_month = Figure{m["usd_per_month"].get<double>(), Source::estimated, false};
+    a.usd_per_query = Figure{0.0, Source::estimated, false};
+  } else if (m.contains("usd_per_1k") && m["usd_per_1k"].is_number()) {
     a.usd_per_query = Figure{m["usd_per_1k"].get<double>() / 1000, Source::estimated, simulated};
   } else {
     a.usd_per_query = unknown(Source::estimated);

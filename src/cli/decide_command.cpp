@@ -1,0 +1,49 @@
+// `tunecase decide`: the business case and decision memo from the config's [business] table
+// and, when given, the measurements of `tunecase eval`.
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/economics/decide.h"
+
+namespace {
+
+struct DecideOptions {
+  std::string config;
+  std::string eval;
+  std::string out = "decision";
+};
+
+void run(const DecideOptions& o) {
+  tunecase::ProjectConfig config = tunecase::load_config(o.config);
+  nlohmann::json eval;
+  if (!o.eval.empty()) eval = tunecase::load_eval_json(o.eval);
+  tunecase::DecisionResult r =
+      tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out);
+  fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
+  if (o.eval.empty())
+    fmt::print("scenario mode: every accuracy is assumed; pass --eval DIR to use measurements\n");
+  if (r.decision.value("simulated", false))
+    fmt::print("SIMULATED: accuracies come from the offline LLM stand-in, not a real model\n");
+  fmt::print("wrote {0}/decision.json, {0}/memo.md, {0}/memo.html\n", o.out);
+}
+
+}  // namespace
+
+void add_decide_command(CLI::App& app) {
+  auto options = std::make_shared<DecideOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "decide", "Business case and decision memo: cost, value, break-even, checklist, pilot plan");
+  cmd->add_option("--config", options->config, "project config (TOML) with a [business] table")
+      ->required();
+  cmd->add_option("--eval", options->eval,
+                  "folder written by tunecase eval --out (omit for scenario mode)");
+  cmd->add_option("--out", options->out, "folder for decision.json, memo.md, memo.html")
+      ->capture_default_str();
+  cmd->callback([options]() { run(*options); });
+}

@@ -1,0 +1,134 @@
+// The business case from measurements (eval.json): provenance, unknown prices, simulated
+// figures, and rankings the data does not settle.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/economics/decision_json.h"
+#include "tunecase/economics/memo.h"
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+namespace {
+
+const char* kConfig = R"(
+[data]
+path = "tickets.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 1.5
+engineer_usd_per_week = 4000
+baseline = "api-zero-shot"
+infra_expertise = true
+task_stable_months = 12
+data_sensitive = false
+[[approach]]
+name = "api-zero-shot"
+kind = "openai"
+[[approach]]
+name = "api-retrieval"
+kind = "openai"
+engineering_weeks = 2
+[[approach]]
+name = "local-linear"
+kind = "linear"
+engineering_weeks = 3
+retrain_every_months = 1
+retrain_usd = 100
+[[approach]]
+name = "api-unpriced"
+kind = "openai"
+)";
+
+nlohmann::json eval_fixture() {
+  return load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+}
+
+Decision decide_fixture() {
+  nlohmann::json eval = eval_fixture();
+  return decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+}
+
+const ApproachInputs& inputs(const Decision& d, const std::string& name) {
+  for (const auto& a : d.scenario.approaches) {
+    if (a.name == name) return a;
+  }
+  throw std::runtime_error(name);
+}
+
+TEST(EvalMode, MeasuredAccuracyCarriesProvenanceAndSimulatedFlag) {
+  Decision d = decide_fixture();
+  const ApproachInputs& api = inputs(d, "api-zero-shot");
+  EXPECT_EQ(api.accuracy.source, Source::measured);
+  EXPECT_TRUE(api.accuracy.simulated);
+  EXPECT_NEAR(api.error_rate_high.get(), 1 - 0.633, 1e-12);
+  EXPECT_EQ(api.usd_per_query.source, Source::estimated);
+  EXPECT_NEAR(api.usd_per_query.get(), 0.004, 1e-12);
+  EXPECT_FALSE(inputs(d, "local-linear").accuracy.simulated);
+  EXPECT_TRUE(d.scenario.simulated);
+}
+
+TEST(EvalMode, LabelledExamplesAreCountedFromTheSplits) {
+  Decision d = decide_fixture();
+  EXPECT_EQ(d.scenario.business.labelled_examples.get(), 1000);
+  EXPECT_EQ(d.checklist.items[0].source, "measured");
+  EXPECT_EQ(d.checklist.items[0].answer, true);
+}
+
+TEST(EvalMode, SelfHostedCostIsEvalsMonthlyHostingNotPerQuery) {
+  Decision d = decide_fixture();
+  const ApproachInputs& linear = inputs(d, "local-linear");
+  EXPECT_NEAR(linear.hosting_usd_per_month.get(), 72, 1e-9);
+  EXPECT_EQ(linear.usd_per_query.get(), 0);
+}
+
+TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {
+  Decision d = decide_fixture();
+  EXPECT_NE(d.pick, "api-unpriced");  // the most accurate, but its cost is unknown
+  for (const auto& r : d.analysis.results) {
+    if (r.name == "api-unpriced") {
+      EXPECT_FALSE(r.net.known());
+    }
+  }
+  nlohmann::json j = decision_json(d);
+  EXPECT_TRUE(j["approaches"][3]["net_benefit"]["value"].is_null());
+  std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("UNKNOWN"), std::string::npos);
+  EXPECT_NE(memo.find("api-unpriced is not ranked"), std::string::npos);
+}
+
+TEST(EvalMode, SimulatedFiguresAreLabelledInTheMemo) {
+  std::string memo = memo_markdown(decide_fixture());
+  EXPECT_NE(memo.find("SIMULATED"), std::string::npos);
+  EXPECT_NE(memo.find("measured, simulated"), std::string::npos);
+}
+
+TEST(EvalMode, OverlappingIntervalsLeaveTheRankingUnsettled) {
+  Decision d = decide_fixture();
+  bool found = false;
+  for (const auto& u : d.analysis.unsettled) {
+    if ((u.a == "api-retrieval" && u.b == "local-linear") ||
+        (u.b == "api-retrieval" && u.a == "local-linear")) {
+      found = true;
+      ASSERT_TRUE(u.mcnemar_p.has_value());
+      EXPECT_DOUBLE_EQ(*u.mcnemar_p, 0.41);
+    }
+  }
+  EXPECT_TRUE(found);
+  nlohmann::json j = decision_json(d);
+  EXPECT_FALSE(j["unsettled_rankings"].empty());
+}
+
+TEST(EvalMode, NetBenefitIntervalBracketsThePointEstimate) {
+  Decision d = decide_fixture();
+  for (const auto& r : d.analysis.results) {
+    if (!r.net.known()) continue;
+    EXPECT_LE(r.net_low.get(), r.net.get() + 1e-9) << r.name;
+    EXPECT_GE(r.net_high.get(), r.net.get() - 1e-9) << r.name;
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::econ
