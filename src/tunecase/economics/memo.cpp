@@ -38,7 +38,6 @@ std::string bullets(const std::vector<std::string>& items) {
 std::string data_used(const Decision& d) {
   const Scenario& s = d.scenario;
   std::string out = "## Data used\n\n";
-  if (s.simulated) out += "> **" + simulated_warning() + "**\n\n";
   out += s.from_eval ? "Accuracy, latency and prices come from `tunecase eval` (eval.json): "
                        "**measured** on held-out test data, prices **estimated** from measured "
                        "tokens or throughput.\n\n"

@@ -26,7 +26,8 @@ std::string months_text(const std::optional<double>& m) {
 }
 
 std::string payback_text(const ApproachResult& r) {
-  return r.is_baseline ? "-" : months_text(r.payback_months);
+  if (r.is_baseline) return "-";
+  return r.net.known() ? months_text(r.payback_months) : "UNKNOWN";
 }
 
 Figure weakest_of(std::initializer_list<Figure> figures) {
@@ -74,7 +75,7 @@ Table quality_table(const Decision& d) {
     const ApproachInputs& a = s.approaches[i];
     std::string latency =
         a.latency_p50_ms.known()
-            ? with_tag(fmt::format("{:.0f} ms", a.latency_p50_ms.get()), a.latency_p50_ms)
+            ? with_tag(fmt::format("{:.3g} ms", a.latency_p50_ms.get()), a.latency_p50_ms)
             : "-";
     t.rows.push_back({a.name, a.trained ? "trained / self-hosted" : "prompting",
                       with_tag(quality_text(s, a), a.error_rate),
@@ -108,6 +109,10 @@ Table break_even_table(const Decision& d) {
                      : be.crossing == Crossing::never   ? "never"
                                                         : "UNKNOWN (price unknown)";
     bool crosses = be.crossing == Crossing::at_volume;
+    if (be.crossing == Crossing::unknown) {
+      t.rows.push_back({be.a + " vs " + be.b, at, "-", "-"});
+      continue;
+    }
     if (be.cheaper_below.empty()) {
       t.rows.push_back({be.a + " vs " + be.b, at, "same cost", "same cost"});
       continue;
