@@ -89,6 +89,11 @@ std::string accuracy_cost_chart(const Decision& d) {
     if (!dominated) frontier.push_back(a);
   }
   std::sort(frontier.begin(), frontier.end(), [](auto& x, auto& y) { return x.cost < y.cost; });
+  for (auto& s : series) {
+    for (const auto& f : frontier) {
+      if (s.name == f.name) s.points[0].label += " (frontier)";
+    }
+  }
   svg::Series line = make_series("Pareto frontier", true, false);
   line.dashed = true;
   line.color = "#555555";
@@ -118,9 +123,10 @@ std::string cost_volume_chart(const Decision& d) {
   }
   svg::ChartOptions o;
   o.title = "Monthly running cost vs volume";
+  // Log-log: fixed and per-query costs both stay readable across four decades of volume.
   o.x = axis("queries per month", "", "", true);
-  o.y = axis("USD per month", "$", "");
-  o.markers.push_back({volume, 0, "your volume"});
+  o.y = axis("USD per month", "$", "", true);
+  o.note = fmt::format("break-even points marked; your volume: {} queries a month", count(volume));
   for (const auto& be : d.break_evens) {
     if (be.crossing != Crossing::at_volume || be.queries_per_month < lo ||
         be.queries_per_month > hi)
@@ -129,7 +135,7 @@ std::string cost_volume_chart(const Decision& d) {
       if (r.name != be.a) continue;
       o.markers.push_back({be.queries_per_month,
                            r.cost.line.at(assumed(be.queries_per_month)).get(),
-                           fmt::format("{} = {}", be.a, be.b)});
+                           count(std::ceil(be.queries_per_month))});
     }
   }
   return svg::line_chart(o, series);
