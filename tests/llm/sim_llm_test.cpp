@@ -177,6 +177,9 @@ TEST_F(SimServerTest, SchemaAnswersParseAsJsonWithReasoningWhenAsked) {
       json::parse(response.body)["choices"][0]["message"]["content"].get<std::string>());
   EXPECT_EQ(answer["label"], "shipping");
   EXPECT_FALSE(answer["reasoning"].get<std::string>().empty());
+  // Reasoning comes before the label, as chain-of-thought answers are written.
+  auto raw = json::parse(response.body)["choices"][0]["message"]["content"].get<std::string>();
+  EXPECT_LT(raw.find("reasoning"), raw.find("label")) << raw;
 }
 
 TEST_F(SimServerTest, MessagesApiAnswersForcedToolWithToolUse) {

@@ -28,7 +28,8 @@ class AnthropicProvider final : public Provider {
     body["messages"] = nlohmann::json::array();
     for (const auto& m : messages) {
       if (m.role == "system") {
-        system += (system.empty() ? "" : "\n\n") + m.content;
+        if (!system.empty()) system += "\n\n";
+        system += m.content;
       } else {
         body["messages"].push_back({{"role", m.role}, {"content", m.content}});
       }

@@ -18,8 +18,10 @@ std::string content_text(const nlohmann::json& content) {
   std::string text;
   for (const auto& part : content) {
     if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
-        part["text"].is_string())
-      text += (text.empty() ? "" : "\n") + part["text"].get<std::string>();
+        part["text"].is_string()) {
+      if (!text.empty()) text += '\n';
+      text += part["text"].get_ref<const std::string&>();
+    }
   }
   return text;
 }
@@ -166,7 +168,7 @@ SimRequest read_messages_request(const nlohmann::json& body) {
 
 std::string render_answer(const SimDecision& decision, const SimPrompt& prompt, uint64_t draw) {
   if (prompt.has_schema) {
-    nlohmann::json answer = nlohmann::json::object();
+    nlohmann::ordered_json answer = nlohmann::ordered_json::object();  // reasoning first
     if (prompt.wants_reasoning) answer["reasoning"] = decision.reasoning;
     answer[prompt.answer_field] = decision.label;
     return answer.dump();
