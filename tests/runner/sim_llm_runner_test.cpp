@@ -1,5 +1,6 @@
 // The runner against `tunecase sim-llm` over real HTTP on loopback.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +148,7 @@ TEST_F(SimRunnerTest, SecondRunSendsNothingAndTheKeyIsWrittenNowhere) {
   for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(a.predictions[i].label, b.predictions[i].label);
   EXPECT_EQ(log_.str().find(kKey), std::string::npos);
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(bytes.find(kKey), std::string::npos) << entry.path();
@@ -197,6 +199,8 @@ TEST_F(SimRunnerTest, ResumeAfterSigkillRepaysAtMostTheRequestsInFlight) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
+    int quiet = open("/dev/null", O_WRONLY);
+    dup2(quiet, STDOUT_FILENO);
     execle("/proc/self/exe", "child", "--gtest_filter=SimRunnerTest.KilledChildRun", nullptr,
            envp.data());
     _exit(127);
