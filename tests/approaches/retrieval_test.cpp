@@ -103,6 +103,23 @@ TEST(Retrieval, DescribeReportsParams) {
   EXPECT_DOUBLE_EQ(d["k1"].get<double>(), 1.2);
 }
 
+TEST(Retrieval, IndexParamsMatchTheApproachDefaults) {
+  Bm25Params p = retrieval_index_params(retrieval_config());
+  EXPECT_DOUBLE_EQ(p.k1, 1.2);
+  EXPECT_DOUBLE_EQ(p.b, 0.75);
+  EXPECT_EQ(p.char_ngram_min, 3);
+  EXPECT_EQ(p.char_ngram_max, 4);
+  EXPECT_DOUBLE_EQ(p.char_ngram_weight, 0.1);
+  EXPECT_FALSE(retrieval_index_params(retrieval_config({{"char_ngrams", false}})).char_ngrams());
+}
+
+TEST(Retrieval, FindsNeighbourDespiteTypoWithDefaultCharNgrams) {
+  auto c = make_retrieval_classifier(retrieval_config({{"k", 1}}));
+  c->train(toy_train(), {}, kLabels);
+  EXPECT_EQ(c->classify("pasword reset emial").label, "login");
+  EXPECT_NE(c->classify("pasword").raw, "no-match");
+}
+
 class RetrievalFiles : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,7 +135,8 @@ class RetrievalFiles : public ::testing::Test {
 };
 
 TEST_F(RetrievalFiles, SaveLoadRoundTripGivesSamePredictions) {
-  auto original = make_retrieval_classifier(retrieval_config({{"k", 2}, {"char_ngrams", false}}));
+  auto original = make_retrieval_classifier(
+      retrieval_config({{"k", 2}, {"char_ngrams", {2, 3}}, {"char_ngram_max_df", 0.5}}));
   Examples train = toy_train();
   train.push_back(labelled("text with \"quotes\", commas\nand a newline", "shipping"));
   original->train(train, {}, kLabels);

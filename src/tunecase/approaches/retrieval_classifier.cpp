@@ -21,7 +21,9 @@ constexpr int kDefaultNgramMax = 4;
 constexpr double kDefaultNgramWeight = 0.1;
 constexpr double kDefaultNgramMaxDf = 1.0;
 
-Bm25Params read_index_params(const ApproachConfig& config) {
+}  // namespace
+
+Bm25Params retrieval_index_params(const ApproachConfig& config) {
   Bm25Params p;
   p.k1 = param_number(config, "k1", 1.2);
   p.b = param_number(config, "b", 0.75);
@@ -49,21 +51,24 @@ Bm25Params read_index_params(const ApproachConfig& config) {
   return p;
 }
 
+namespace {
+
 class RetrievalClassifier : public Classifier {
  public:
   explicit RetrievalClassifier(const ApproachConfig& config)
       : name_(config.name),
         k_(param_int(config, "k", kDefaultK)),
-        index_(read_index_params(config)) {
+        index_(retrieval_index_params(config)) {
     const auto& p = index_.params();
     if (k_ < 1)
       throw UserError(
           fmt::format("approach '{}': k must be at least 1 (got {}); e.g. k = 5", name_, k_));
-    if (p.k1 < 0 || p.b < 0 || p.b > 1 || p.char_ngram_weight < 0)
-      throw UserError(fmt::format(
-          "approach '{}': need k1 >= 0, 0 <= b <= 1 and char_ngram_weight >= 0 (got k1 = {}, "
-          "b = {}, char_ngram_weight = {}); the usual values are k1 = 1.2, b = 0.75",
-          name_, p.k1, p.b, p.char_ngram_weight));
+    if (p.k1 < 0 || p.b < 0 || p.b > 1 || p.char_ngram_weight < 0 || p.char_ngram_max_df <= 0)
+      throw UserError(
+          fmt::format("approach '{}': need k1 >= 0, 0 <= b <= 1, char_ngram_weight >= 0 and "
+                      "char_ngram_max_df > 0 (got k1 = {}, b = {}, char_ngram_weight = {}, "
+                      "char_ngram_max_df = {}); the usual values are k1 = 1.2, b = 0.75",
+                      name_, p.k1, p.b, p.char_ngram_weight, p.char_ngram_max_df));
   }
 
   void train(const Examples& train, const Examples& /*dev*/,
@@ -132,6 +137,7 @@ class RetrievalClassifier : public Classifier {
     j["char_ngrams"] = p.char_ngrams() ? nlohmann::json::array({p.char_ngram_min, p.char_ngram_max})
                                        : nlohmann::json(false);
     j["char_ngram_weight"] = p.char_ngram_weight;
+    j["char_ngram_max_df"] = p.char_ngram_max_df;
     j["labels"] = labels_;
     return j;
   }

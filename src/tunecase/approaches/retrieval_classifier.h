@@ -16,9 +16,15 @@ namespace tunecase {
 //   k1 = 1.2, b = 0.75     BM25 constants
 //   char_ngrams = [3, 4]   character n-gram lengths added beside words; false or [] for none
 //   char_ngram_weight = 0.1  (chosen on a dev split of HWU64 train: +1 point over words only)
+//   char_ngram_max_df = 1.0  leave out character n-grams found in more than this share of texts
 // No training beyond indexing the train split; save() writes the train examples and the params,
 // load() rebuilds the index from them.
 std::unique_ptr<Classifier> make_retrieval_classifier(const ApproachConfig& config);
+
+// The index settings the `retrieval` approach uses for `config` (its defaults when the keys are
+// absent). Prompt strategies that pick few-shot examples build their Bm25Index with these so
+// that they retrieve the same neighbours. Throws UserError for a malformed char_ngrams value.
+Bm25Params retrieval_index_params(const ApproachConfig& config);
 
 // The label a score-weighted vote of `hits` (best first) elects: the largest sum of scores; on
 // a tie, the label whose best hit ranks higher. `labels[i]` is the label of hit i.
