@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# LLM runner floors against `tunecase sim-llm` on loopback (issue 3):
+#   1. fixed 200 ms latency, concurrency 64: >= 95% of the ideal 320 requests/s, < 2 ms CPU/request
+#   2. 100,000 items (no latency): peak memory < 200 MB
+# Usage: bench/runner.sh [BUILD_DIR]   (needs BUILD_DIR/bench/runner_driver; DRIVER=path overrides)
+# The server side is the sim-llm server code (as in `tunecase sim-llm`), run by the driver in a
+# separate process, so the CPU and memory measured belong to the runner alone.
+set -euo pipefail
+BUILD=${1:-build}
+ITEMS=${ITEMS:-6000}
+BIG=${BIG:-100000}
+DRIVER=${DRIVER:-$BUILD/bench/runner_driver}
+work=$(mktemp -d)
+server=""
+cleanup() {
+  if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_sim() {  # $1 = latency ms
+  rm -f "$work/port"
+  "$DRIVER" --serve --port-file "$work/port" --latency-ms "$1" >"$work/sim.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.1; done
+  port=$(cat "$work/port")
+}
+stop_sim() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+
+start_sim 200
+echo "throughput (200 ms latency, concurrency 64, $ITEMS items):"
+"$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 | tee "$work/t.json"
+python3 - "$work/t.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ideal = 64 / 0.2
+print(f"  {r['requests_per_s']:.1f} req/s = {100 * r['requests_per_s'] / ideal:.1f}% of ideal {ideal:.0f} (floor 95%)"
+      f"; {r['cpu_ms_per_request']:.3f} ms CPU/request (floor < 2)")
+PY
+stop_sim
+
+start_sim 0
+echo "memory ($BIG items, no latency, concurrency 64):"
+"$DRIVER" --port "$port" --items "$BIG" --concurrency 64 | tee "$work/m.json"
+python3 - "$work/m.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  peak RSS {r['peak_rss_mb']:.1f} MB (floor < 200)")
+PY
+stop_sim
