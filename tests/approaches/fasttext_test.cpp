@@ -124,7 +124,7 @@ TEST(Fasttext, DefaultsAreDescribed) {
   nlohmann::json d = make_fasttext_classifier(c)->describe();
   FasttextOptions defaults;
   EXPECT_EQ(d["epoch"], defaults.epoch);
-  EXPECT_EQ(d["loss"], "softmax");
+  EXPECT_EQ(d["loss"], defaults.loss);
   EXPECT_EQ(d["threads"], 2);
   EXPECT_FALSE(d["autotuned"].get<bool>());
 }

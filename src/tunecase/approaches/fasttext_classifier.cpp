@@ -73,6 +73,14 @@ fasttext::loss_name loss_of(const std::string& loss) {
   return fasttext::loss_name::softmax;
 }
 
+// The config's spelling of a loss (fastText's own is "one-vs-all" for ova).
+std::string loss_string(fasttext::loss_name loss) {
+  if (loss == fasttext::loss_name::ova) return "ova";
+  if (loss == fasttext::loss_name::hs) return "hs";
+  if (loss == fasttext::loss_name::ns) return "ns";
+  return "softmax";
+}
+
 int positive_param(const ApproachConfig& config, const std::string& key, int fallback, int min) {
   int value = param_int(config, key, fallback);
   if (value < min) {
@@ -253,7 +261,7 @@ nlohmann::json FasttextClassifier::describe() const {
           {"maxn", a.maxn},
           {"dim", a.dim},
           {"bucket", a.bucket},
-          {"loss", a.lossToString(a.loss)},
+          {"loss", loss_string(a.loss)},
           {"threads", a.thread},
           {"seed", a.seed},
           {"autotuned", autotuned_},
