@@ -132,3 +132,25 @@ TEST(EvalMode, NetBenefitIntervalBracketsThePointEstimate) {
 
 }  // namespace
 }  // namespace tunecase::econ
+
+namespace tunecase::econ {
+namespace {
+
+TEST(EvalMode, ConfigPricePerQueryReplacesTheEstimateAndSaysSo) {
+  nlohmann::json eval = eval_fixture();
+  std::string text = std::string(kConfig);
+  text.replace(text.find("name = \"api-unpriced\"\nkind = \"openai\"\n"),
+               std::string("name = \"api-unpriced\"\nkind = \"openai\"\n").size(),
+               "name = \"api-unpriced\"\nkind = \"openai\"\nusd_per_query = 0.02\n");
+  Decision d = decide(read_scenario(parse_config(text, "t.toml"), &eval));
+  const ApproachInputs& a = inputs(d, "api-unpriced");
+  EXPECT_EQ(a.usd_per_query.source, Source::assumed);
+  EXPECT_NEAR(a.usd_per_query.get(), 0.02, 1e-12);
+  EXPECT_EQ(a.cost_basis, "assumed price per query");
+  for (const auto& r : d.analysis.results) {
+    EXPECT_TRUE(r.net.known()) << r.name;
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::econ

@@ -147,13 +147,21 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
     read_assumed_quality(a, p, where, business.harmful_mode);
     a.usd_per_query = unknown(Source::assumed);
   }
-  if (p.contains("hosting")) read_hosting(a, p, business, where);
+  // eval.json's hosting bill already counts the instances the volume needs; keep it unless
+  // the config asks for per-query billing.
+  bool eval_hosting = a.hosting_usd_per_month.known() &&
+                      !(p.contains("hosting") && p["hosting"].is_object() &&
+                        p["hosting"].value("billing", std::string()) == "per_query");
+  if (p.contains("hosting") && !eval_hosting) read_hosting(a, p, business, where);
   if (auto q = read_non_negative(p, "usd_per_query", where)) {
-    // An explicit price wins over the eval estimate and adds to per-query hosting.
-    double hosting_part = p.contains("hosting") ? a.usd_per_query.get() : 0;
-    a.usd_per_query = combine(a.usd_per_query, assumed(*q), hosting_part + *q);
-    if (!p.contains("hosting")) a.usd_per_query = assumed(*q);
-    if (a.cost_basis.empty()) a.cost_basis = "assumed price per query";
+    // An explicit price replaces eval's estimate; with hosting it is paid on top of it.
+    if (p.contains("hosting")) {
+      a.usd_per_query = combine(a.usd_per_query, assumed(*q), a.usd_per_query.get() + *q);
+      a.cost_basis += " + assumed price per query";
+    } else {
+      a.usd_per_query = assumed(*q);
+      a.cost_basis = "assumed price per query";
+    }
   }
   if (!a.hosting_usd_per_month.known()) a.hosting_usd_per_month = assumed(0);
   a.training_usd = cost_key(a, p, "training_usd", where, 0);
