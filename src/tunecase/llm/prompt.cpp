@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/approaches/retrieval_classifier.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
@@ -81,6 +82,8 @@ PromptSettings prompt_settings(const ApproachConfig& approach, const ProjectConf
   s.structured_output = param_bool(approach, "structured_output", false);
   std::string file = param_string(approach, "template_file", "");
   if (!file.empty()) s.custom = load_prompt_template(file);
+  if (s.strategy == PromptStrategy::kRetrievalFewShot)
+    s.index_params = retrieval_index_params(approach);
   return s;
 }
 
@@ -95,7 +98,7 @@ PromptBuilder::PromptBuilder(PromptSettings settings, const ProjectConfig& proje
         select_examples(train, settings_.shots, settings_.selection, settings_.example_seed);
   }
   if (settings_.strategy == PromptStrategy::kRetrievalFewShot) {
-    index_ = std::make_unique<Bm25Index>();
+    index_ = std::make_unique<Bm25Index>(settings_.index_params);
     index_->build(train);
   }
 }

@@ -36,10 +36,14 @@ struct PromptSettings {
   bool label_descriptions = true;        // add the [labels] descriptions to the label list
   bool structured_output = false;        // the answer is a JSON object with "label"
   std::optional<PromptTemplate> custom;  // from template_file, replacing the default layout
+  // retrieval_few_shot: the same index settings (and keys) as the `retrieval` approach, so both
+  // find the same neighbours.
+  Bm25Params index_params;
 };
 
 // Reads prompt, shots, selection, example_seed (default: the [data] seed), label_descriptions,
-// structured_output and template_file. Throws UserError naming the approach for bad values.
+// structured_output, template_file and, for retrieval_few_shot, the retrieval index keys (k1, b,
+// char_ngrams, char_ngram_weight). Throws UserError naming the approach for bad values.
 PromptSettings prompt_settings(const ApproachConfig& approach, const ProjectConfig& project);
 
 struct PromptText {
