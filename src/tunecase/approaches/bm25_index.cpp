@@ -103,17 +103,16 @@ void Bm25Index::build_field(Field& field, const std::vector<std::vector<TermHash
 }
 
 void Bm25Index::accumulate(const Field& field, std::vector<TermHash> query_terms, double weight,
-                           std::vector<double>& scores, std::vector<uint32_t>& touched) const {
+                           std::vector<double>& scores) const {
   // Each distinct query term counts once: repeating a word in a query should not outvote
   // the rest of the query.
   std::sort(query_terms.begin(), query_terms.end());
   query_terms.erase(std::unique(query_terms.begin(), query_terms.end()), query_terms.end());
-  if (weight <= 0) return;  // a zero score must mean "not touched yet" below
+  if (weight <= 0) return;
   for (const auto& term : query_terms) {
     auto it = field.term_ids.find(term);
     if (it == field.term_ids.end()) continue;
     for (const Posting& p : field.postings[it->second]) {
-      if (scores[p.doc] == 0) touched.push_back(p.doc);
       scores[p.doc] += weight * p.impact;
     }
   }
@@ -124,19 +123,28 @@ std::vector<Bm25Index::Hit> Bm25Index::search(std::string_view query, std::size_
   if (k == 0 || examples_.empty()) return hits;
   std::vector<TermHash> words, grams;
   terms_of(query, words, grams);
+  // A dense score array and one scan beat tracking touched documents: the postings of common
+  // character n-grams reach most documents anyway, and the loop above stays branch-free.
   std::vector<double> scores(examples_.size(), 0.0);
-  std::vector<uint32_t> touched;
-  accumulate(words_, std::move(words), 1.0, scores, touched);
+  accumulate(words_, std::move(words), 1.0, scores);
   if (params_.char_ngrams())
-    accumulate(chars_, std::move(grams), params_.char_ngram_weight, scores, touched);
+    accumulate(chars_, std::move(grams), params_.char_ngram_weight, scores);
 
-  hits.reserve(touched.size());
-  for (uint32_t doc : touched)
-    if (scores[doc] > 0) hits.push_back({doc, scores[doc]});
-  std::size_t keep = std::min(k, hits.size());
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep), hits.end(),
-                    better);
-  hits.resize(keep);
+  // Keep the k best in a heap whose front is the worst kept hit.
+  hits.reserve(k + 1);
+  for (std::size_t doc = 0; doc < scores.size(); ++doc) {
+    if (scores[doc] <= 0) continue;
+    Hit hit{doc, scores[doc]};
+    if (hits.size() < k) {
+      hits.push_back(hit);
+      std::push_heap(hits.begin(), hits.end(), better);
+    } else if (better(hit, hits.front())) {
+      std::pop_heap(hits.begin(), hits.end(), better);
+      hits.back() = hit;
+      std::push_heap(hits.begin(), hits.end(), better);
+    }
+  }
+  std::sort_heap(hits.begin(), hits.end(), better);  // best first
   return hits;
 }
 

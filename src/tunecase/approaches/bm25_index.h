@@ -82,7 +82,7 @@ class Bm25Index {
   void build_field(Field& field, const std::vector<std::vector<TermHash>>& doc_terms,
                    double max_df_share);
   void accumulate(const Field& field, std::vector<TermHash> query_terms, double weight,
-                  std::vector<double>& scores, std::vector<uint32_t>& touched) const;
+                  std::vector<double>& scores) const;
 
   Bm25Params params_;
   Examples examples_;
