@@ -1,7 +1,19 @@
 #pragma once
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
+
+#include "tunecase/data/synthetic.h"
 
 // Each subcommand lives in its own file and registers itself on the app.
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_decide_command(CLI::App& app);
+void add_sim_llm_command(CLI::App& app);
+
+// The synthetic tickets as CSV with columns id, text, category, created_at.
+void write_synthetic_tickets(const std::filesystem::path& file,
+                             const tunecase::SyntheticOptions& options);

@@ -8,8 +8,12 @@ int main(int argc, char** argv) {
   CLI::App app{"tunecase: which model investment fits your LLM classification feature"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tunecase 0.1.0");
+  add_demo_command(app);
   add_eval_command(app);
   add_predict_command(app);
+  add_decide_command(app);
+  add_generate_command(app);
+  add_sim_llm_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -67,12 +67,7 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 DataConfig read_data(const toml::table& root, const std::filesystem::path& origin) {
   DataConfig d;
   const toml::table* t = root["data"].as_table();
-  if (t == nullptr) {
-    throw UserError(
-        fmt::format("{}: no [data] table; add one with path (or train/test), text "
-                    "and label (see README.md)",
-                    origin.string()));
-  }
+  if (t == nullptr) return d;  // `tunecase decide` in scenario mode needs no data
   std::filesystem::path base = origin.parent_path();
   d.path = resolve(base, get_or<std::string>(*t, "path", "", origin, "data"));
   d.train = resolve(base, get_or<std::string>(*t, "train", "", origin, "data"));

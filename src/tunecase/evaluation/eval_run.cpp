@@ -24,7 +24,7 @@ struct ApproachOutcome {
 
 ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig& config,
                              const PreparedData& data, const EvalOptions& options,
-                             std::ostream& log) {
+                             double& spent_usd, std::ostream& log) {
   const Splits& s = data.splits;
   std::vector<std::string> gold;
   gold.reserve(s.test.size());
@@ -46,10 +46,16 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
              {"model_dir", (std::filesystem::path("models") / safe_name(approach.name)).string()}};
     out.predictions = std::move(run.predictions);
   } else {
-    LlmEvalRun run = run_llm_eval(approach, config, s.train, s.test, data.labels, options, log);
+    std::optional<double> budget_left;
+    if (options.max_cost_usd) budget_left = std::max(0.0, *options.max_cost_usd - spent_usd);
+    LlmEvalRun run =
+        run_llm_eval(approach, config, s.train, s.test, data.labels, options, budget_left, log);
+    spent_usd += run.spent_usd;
     cost = api_cost(run.predictions, config.queries_per_day);
     simulated = run.simulated;
-    extra = {{"runner", run.summary}};
+    extra = {{"runner", run.summary},
+             {"invalid_samples", run.invalid_samples},
+             {"stopped_by_budget", run.stopped_by_budget}};
     out.predictions = std::move(run.predictions);
   }
   out.json = {{"name", approach.name}, {"kind", approach.kind}, {"simulated", simulated}};
@@ -133,6 +139,11 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
                               std::ostream& progress_log) {
   std::ostream silent(nullptr);
   std::ostream& log = options.progress ? progress_log : silent;
+  if (config.data.path.empty() && !config.data.pre_split()) {
+    throw UserError(fmt::format("{}: no [data] table; add one with path (or train and test), text "
+                                "and label (see README.md)",
+                                config.file.empty() ? "config" : config.file.string()));
+  }
   std::vector<ApproachConfig> approaches = selected_approaches(config, options);
   PreparedData data = prepare_data(config.data);
   if (data.splits.test.empty()) {
@@ -150,12 +161,14 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   std::vector<std::string> names;
   std::vector<std::vector<Prediction>> predictions;
   std::vector<ScoredApproach> scored;
+  double spent_usd = 0;
   for (const auto& approach : approaches) {
-    ApproachOutcome outcome = evaluate_one(approach, config, data, options, log);
-    ScoredApproach s{approach.name, {}};
+    ApproachOutcome outcome = evaluate_one(approach, config, data, options, spent_usd, log);
+    ScoredApproach s{approach.name, {}, {}};
     for (std::size_t i = 0; i < data.splits.test.size(); ++i) {
       const Prediction& p = outcome.predictions[i];
       s.correct.push_back(!p.error && !p.invalid && p.label == data.splits.test[i].label);
+      s.ran.push_back(!was_not_run(p));
     }
     scored.push_back(std::move(s));
     names.push_back(approach.name);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -13,16 +14,20 @@
 namespace tunecase {
 
 struct LlmEvalRun {
-  std::vector<Prediction> predictions;  // aligned with the test split
-  bool simulated = false;               // answers came from the offline stand-in
-  nlohmann::json summary;               // runner figures: requests, cache hits, retries, spend
+  std::vector<Prediction> predictions;       // aligned with the test split
+  bool simulated = false;                    // answers came from the offline stand-in
+  nlohmann::json summary;                    // runner figures: requests, cache hits, retries, spend
+  double spent_usd = 0;                      // new spend of this run (cache hits cost nothing)
+  bool stopped_by_budget = false;            // --max-cost was reached; unrun items count as errors
+  std::vector<std::string> invalid_samples;  // raw answers that mapped to no label
 };
 
 // Runs an API approach (openai / anthropic kind) over the test split through the runner: cache,
 // rate limits, retries and the budget apply. Only `train` examples ever reach a prompt.
+// `budget_left_usd` is what --max-cost leaves after the approaches already run.
 LlmEvalRun run_llm_eval(const ApproachConfig& approach, const ProjectConfig& config,
                         const Examples& train, const Examples& test,
                         const std::vector<std::string>& labels, const EvalOptions& options,
-                        std::ostream& log);
+                        std::optional<double> budget_left_usd, std::ostream& log);
 
 }  // namespace tunecase

@@ -35,9 +35,20 @@ nlohmann::json per_class_json(const ConfusionMatrix& confusion) {
 
 }  // namespace
 
-nlohmann::json quality_json(const std::vector<std::string>& gold,
-                            const std::vector<Prediction>& predictions,
+bool was_not_run(const Prediction& p) {
+  return p.error && p.error->rfind("not run", 0) == 0;
+}
+
+nlohmann::json quality_json(const std::vector<std::string>& all_gold,
+                            const std::vector<Prediction>& all_predictions,
                             const std::vector<std::string>& labels) {
+  std::vector<std::string> gold;
+  std::vector<Prediction> predictions;
+  for (std::size_t i = 0; i < all_predictions.size(); ++i) {
+    if (was_not_run(all_predictions[i])) continue;
+    gold.push_back(all_gold[i]);
+    predictions.push_back(all_predictions[i]);
+  }
   std::vector<std::string> predicted;
   predicted.reserve(predictions.size());
   std::size_t correct = 0, invalid = 0, errors = 0;
@@ -57,6 +68,7 @@ nlohmann::json quality_json(const std::vector<std::string>& gold,
   Interval ci = wilson_interval(correct, n);
   double denom = n == 0 ? 1.0 : static_cast<double>(n);
   return {{"n", n},
+          {"not_run", all_predictions.size() - n},
           {"correct", correct},
           {"accuracy", n == 0 ? 0.0 : static_cast<double>(correct) / denom},
           {"accuracy_ci95", {ci.lo, ci.hi}},
@@ -78,9 +90,16 @@ nlohmann::json pairwise_json(const std::vector<ScoredApproach>& approaches) {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < approaches.size(); ++i) {
     for (std::size_t j = i + 1; j < approaches.size(); ++j) {
-      McNemarResult r = mcnemar_exact(approaches[i].correct, approaches[j].correct);
+      std::vector<bool> a, b;
+      for (std::size_t k = 0; k < approaches[i].correct.size(); ++k) {
+        if (!approaches[i].ran[k] || !approaches[j].ran[k]) continue;
+        a.push_back(approaches[i].correct[k]);
+        b.push_back(approaches[j].correct[k]);
+      }
+      McNemarResult r = mcnemar_exact(a, b);
       out.push_back({{"a", approaches[i].name},
                      {"b", approaches[j].name},
+                     {"n", a.size()},
                      {"mcnemar_p", r.p_value},
                      {"a_only_correct", r.a_only_correct},
                      {"b_only_correct", r.b_only_correct}});

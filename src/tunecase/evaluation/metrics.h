@@ -16,11 +16,16 @@ nlohmann::json quality_json(const std::vector<std::string>& gold,
                             const std::vector<Prediction>& predictions,
                             const std::vector<std::string>& labels);
 
+// True for an item the runner never sent (the --max-cost budget was reached first). Such items
+// are left out of every figure instead of counting as wrong.
+bool was_not_run(const Prediction& p);
+
 // One entry of eval.json "pairwise" for every pair of approaches (McNemar exact test on the
-// items both answered).
+// items both ran).
 struct ScoredApproach {
   std::string name;
   std::vector<bool> correct;  // aligned with the test split
+  std::vector<bool> ran;      // aligned; false for items never sent
 };
 nlohmann::json pairwise_json(const std::vector<ScoredApproach>& approaches);
 

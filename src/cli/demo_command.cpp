@@ -1,0 +1,84 @@
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "demo_config.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/evaluation/eval_run.h"
+#include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/report/eval_report.h"
+
+namespace {
+
+struct DemoArgs {
+  std::string out = "tunecase-demo";
+  std::size_t tickets = 6000;
+  uint64_t seed = 42;
+  bool quiet = false;
+};
+
+void run(const DemoArgs& a) {
+  auto started = std::chrono::steady_clock::now();
+  std::filesystem::path out = a.out;
+  std::filesystem::create_directories(out);
+
+  tunecase::SyntheticOptions synthetic;
+  synthetic.tickets = a.tickets;
+  synthetic.seed = a.seed;
+  write_synthetic_tickets(out / "tickets.csv", synthetic);
+  fmt::print("1. generated {} synthetic support tickets over 12 months -> {}\n", a.tickets,
+             (out / "tickets.csv").string());
+
+  // The offline stand-in for an LLM API, on a free loopback port for the length of the demo.
+  tunecase::SimLlmOptions sim;
+  sim.seed = a.seed;
+  tunecase::SimLlmServer server(sim);
+  int port = server.start();
+  fmt::print("2. started sim-llm (offline, simulated answers) on http://127.0.0.1:{}/v1\n", port);
+
+  std::filesystem::path config_file = out / "tunecase.toml";
+  {
+    std::ofstream cfg(config_file);
+    cfg << demo_config_toml(port, tunecase::synthetic_label_descriptions());
+  }
+  tunecase::ProjectConfig config = tunecase::load_config(config_file);
+
+  tunecase::EvalOptions options;
+  options.out_dir = out / "eval";
+  options.assume_yes = true;  // simulated calls cost nothing real
+  options.progress = !a.quiet;
+  fmt::print("3. evaluating {} approaches on the same held-out test split\n",
+             config.approaches.size());
+  nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
+  fmt::print("\n{}\n", tunecase::eval_table_text(eval));
+  server.stop();
+
+  tunecase::DecisionResult decision = tunecase::run_decide(config, &eval, out / "decision");
+  fmt::print("4. business case: {}\n", decision.recommendation);
+
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fmt::print("\nwrote {}/ (tickets.csv, tunecase.toml, eval/, decision/memo.html) in {:.0f} s\n",
+             out.string(), seconds);
+  fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",
+             out.string(), config_file.string(), config_file.string());
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  auto args = std::make_shared<DemoArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "The whole journey offline on generated support tickets, in about a minute");
+  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  cmd->add_option("--tickets", args->tickets, "How many tickets to generate")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Generator and simulation seed")->capture_default_str();
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->callback([args] { run(*args); });
+}

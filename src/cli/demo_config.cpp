@@ -1,0 +1,116 @@
+#include "demo_config.h"
+
+#include <fmt/format.h>
+
+namespace {
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+// The stand-in model is priced like a small commercial model so that its $ figures are of a
+// realistic size; the price is an assumption written into the config for anyone to change.
+constexpr const char* kLlmApproaches = R"(
+[[approach]]
+name = "sim-zero-shot"
+kind = "openai"
+base_url = "http://127.0.0.1:{port}/v1"
+model = "sim-llm"
+prompt = "zero_shot"
+structured_output = true
+price = {{ input = 0.15, cached_input = 0.075, output = 0.60 }}   # assumed: small-model list price
+engineering_weeks = 0.5
+time_to_ship_weeks = 1
+
+[[approach]]
+name = "sim-few-shot"
+kind = "openai"
+base_url = "http://127.0.0.1:{port}/v1"
+model = "sim-llm"
+prompt = "few_shot"
+shots = 16
+structured_output = true
+price = {{ input = 0.15, cached_input = 0.075, output = 0.60 }}
+engineering_weeks = 1
+time_to_ship_weeks = 2
+
+[[approach]]
+name = "sim-retrieval-few-shot"
+kind = "openai"
+base_url = "http://127.0.0.1:{port}/v1"
+model = "sim-llm"
+prompt = "retrieval_few_shot"
+shots = 8
+structured_output = true
+price = {{ input = 0.15, cached_input = 0.075, output = 0.60 }}
+engineering_weeks = 2
+time_to_ship_weeks = 2
+)";
+
+constexpr const char* kLocalApproaches = R"(
+[[approach]]
+name = "local-linear"
+kind = "linear"
+hosting = { usd_per_hour = 0.10, instances = 1 }   # assumed: one small CPU instance
+engineering_weeks = 3
+retrain_every_months = 1
+retrain_usd = 50
+maintenance_weeks_per_month = 0.25
+time_to_ship_weeks = 4
+
+[[approach]]
+name = "local-fasttext"
+kind = "fasttext"
+hosting = { usd_per_hour = 0.10, instances = 1 }
+engineering_weeks = 3
+retrain_every_months = 1
+retrain_usd = 50
+maintenance_weeks_per_month = 0.25
+time_to_ship_weeks = 4
+
+[[approach]]
+name = "local-retrieval"
+kind = "retrieval"
+hosting = { usd_per_hour = 0.10, instances = 1 }
+engineering_weeks = 2
+maintenance_weeks_per_month = 0.1
+time_to_ship_weeks = 3
+)";
+
+constexpr const char* kBusiness = R"(
+[business]
+queries_per_day = 10000          # assumed: ticket volume
+cost_per_error_usd = 1.50        # assumed: a misrouted ticket costs an agent's re-triage
+engineer_usd_per_week = 4000     # assumed
+horizon_months = 12
+monitoring_usd_per_month = 200
+baseline = "sim-zero-shot"
+infra_expertise = true
+task_stable_months = 6
+data_sensitive = false
+)";
+
+}  // namespace
+
+std::string demo_config_toml(int sim_port, const std::map<std::string, std::string>& labels) {
+  std::string out =
+      "# Written by `tunecase demo`. The sim-* approaches point at the offline stand-in the demo\n"
+      "# started; to re-run them, start `tunecase sim-llm --port PORT` and fix base_url.\n\n"
+      "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+      "time = \"created_at\"\nid = \"id\"\nsplit = \"stratified\"\ntest_fraction = 0.2\n"
+      "dev_fraction = 0.1\nseed = 7\n\n"
+      "[task]\ndescription = \"customer support tickets of a B2B SaaS product, by topic\"\n\n"
+      "[labels]\n";
+  for (const auto& [label, description] : labels) {
+    out += fmt::format("{} = {}\n", toml_string(label), toml_string(description));
+  }
+  out += fmt::format(fmt::runtime(kLlmApproaches), fmt::arg("port", sim_port));
+  out += kLocalApproaches;
+  out += kBusiness;
+  return out;
+}
