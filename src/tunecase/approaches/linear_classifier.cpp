@@ -45,23 +45,32 @@ struct ModelDeleter {
 };
 using ModelPtr = std::unique_ptr<model, ModelDeleter>;
 
-// Rows of liblinear's sparse format in one contiguous buffer: 1-based feature indices, a bias
-// feature (the intercept, as LinearSVC's fit_intercept) and an index -1 terminator per row.
+// Rows of liblinear's sparse format: 1-based feature indices, a bias feature (the intercept, as
+// LinearSVC's fit_intercept) and an index -1 terminator per row. Rows are packed into fixed
+// chunks rather than one growing vector: at 16 bytes a node the matrix is most of the memory,
+// and a vector's doubling would hold up to three times it while it moves.
 struct SparseRows {
-  std::vector<feature_node> nodes;
-  std::vector<std::size_t> starts;
-  std::vector<feature_node*> rows;  // valid once finish() ran
+  static constexpr std::size_t kChunkNodes = std::size_t{1} << 20;  // 16 MB
+  std::vector<std::unique_ptr<feature_node[]>> chunks;
+  std::size_t chunk_capacity = 0;
+  std::size_t chunk_used = 0;
+  std::vector<feature_node*> rows;
   std::vector<double> y;
 
   void add(const std::vector<TfidfFeature>& features, int bias_index) {
-    starts.push_back(nodes.size());
-    for (const auto& f : features) nodes.push_back({static_cast<int>(f.index) + 1, f.value});
-    nodes.push_back({bias_index, 1.0});
-    nodes.push_back({-1, 0.0});
-  }
-  void finish() {
-    rows.clear();
-    for (std::size_t s : starts) rows.push_back(nodes.data() + s);
+    std::size_t need = features.size() + 2;
+    if (chunk_used + need > chunk_capacity) {
+      chunk_capacity = std::max(kChunkNodes, need);
+      chunks.push_back(std::make_unique<feature_node[]>(chunk_capacity));
+      chunk_used = 0;
+    }
+    feature_node* row = chunks.back().get() + chunk_used;
+    feature_node* out = row;
+    for (const auto& f : features) *out++ = {static_cast<int>(f.index) + 1, f.value};
+    *out++ = {bias_index, 1.0};
+    *out = {-1, 0.0};
+    rows.push_back(row);
+    chunk_used += need;
   }
 };
 
@@ -154,7 +163,6 @@ SparseRows LinearClassifier::vectorise(const Examples& examples) {
     if (added) labels_.push_back(e.label);
     rows.y.push_back(it->second);
   }
-  rows.finish();
   return rows;
 }
 
