@@ -2,11 +2,12 @@
 // bench/local_peers.sh. Prints one JSON line per approach:
 //   {"approach", "params", "accuracy", "train_seconds", "predict_per_second", "describe"}
 //
-// usage: local_peers_driver TRAIN.csv TEST.csv [--holdout FRACTION] [--text COL] [--label COL]
-//                           [KIND[:PARAMS_JSON]]...
+// usage: local_peers_driver TRAIN.csv TEST.csv [--holdout FRACTION] [--dev FRACTION]
+//                           [--text COL] [--label COL] [KIND[:PARAMS_JSON]]...
 // KIND is linear or fasttext (default: both, with their defaults). --holdout ignores TEST and
 // measures on a random FRACTION of TRAIN instead (seed 7): for choosing defaults without
-// looking at the test set.
+// looking at the test set. --dev gives the approaches a dev split, a random FRACTION of what
+// remains of TRAIN (seed 11), as `tunecase eval` does with [data] dev_fraction.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,7 +40,8 @@ std::vector<std::string> label_set(const Examples& a, const Examples& b) {
   return labels;
 }
 
-nlohmann::json run(const std::string& spec, const Examples& train, const Examples& test) {
+nlohmann::json run(const std::string& spec, const Examples& train, const Examples& dev,
+                   const Examples& test) {
   ApproachConfig config;
   auto colon = spec.find(':');
   config.kind = spec.substr(0, colon);
@@ -47,7 +49,7 @@ nlohmann::json run(const std::string& spec, const Examples& train, const Example
   if (colon != std::string::npos) config.params = nlohmann::json::parse(spec.substr(colon + 1));
   auto classifier = make_classifier(config);
   auto start = std::chrono::steady_clock::now();
-  classifier->train(train, {}, label_set(train, test));
+  classifier->train(train, dev, label_set(train, test));
   double train_seconds = seconds_since(start);
   start = std::chrono::steady_clock::now();
   std::size_t correct = 0;
@@ -56,6 +58,8 @@ nlohmann::json run(const std::string& spec, const Examples& train, const Example
   return {{"approach", config.kind},
           {"params", config.params},
           {"accuracy", static_cast<double>(correct) / static_cast<double>(test.size())},
+          {"train_rows", train.size()},
+          {"dev_rows", dev.size()},
           {"train_seconds", train_seconds},
           {"predict_per_second", static_cast<double>(test.size()) / predict_seconds},
           {"describe", classifier->describe()}};
@@ -66,18 +70,22 @@ nlohmann::json run(const std::string& spec, const Examples& train, const Example
 int main(int argc, char** argv) try {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() < 2) {
-    std::cerr << "usage: local_peers_driver TRAIN.csv TEST.csv [--holdout F] [--text COL] "
-                 "[--label COL] [KIND[:PARAMS_JSON]]...\n";
+    std::cerr
+        << "usage: local_peers_driver TRAIN.csv TEST.csv [--holdout F] [--dev F] [--text COL] "
+           "[--label COL] [KIND[:PARAMS_JSON]]...\n";
     return 2;
   }
   ReadOptions read;
   read.text_column = "text";
   read.label_column = "category";
   double holdout = 0;
+  double dev_fraction = 0;
   std::vector<std::string> specs;
   for (std::size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--holdout" && i + 1 < args.size()) {
       holdout = std::stod(args[++i]);
+    } else if (args[i] == "--dev" && i + 1 < args.size()) {
+      dev_fraction = std::stod(args[++i]);
     } else if (args[i] == "--text" && i + 1 < args.size()) {
       read.text_column = args[++i];
     } else if (args[i] == "--label" && i + 1 < args.size()) {
@@ -98,7 +106,15 @@ int main(int argc, char** argv) try {
   } else {
     test = read_examples(args[1], read).labelled;
   }
-  for (const auto& spec : specs) std::cout << run(spec, train, test).dump() << std::endl;
+  Examples dev;
+  if (dev_fraction > 0) {
+    std::shuffle(train.begin(), train.end(), std::mt19937(11));
+    auto cut =
+        train.end() - static_cast<std::ptrdiff_t>(dev_fraction * static_cast<double>(train.size()));
+    dev.assign(cut, train.end());
+    train.erase(cut, train.end());
+  }
+  for (const auto& spec : specs) std::cout << run(spec, train, dev, test).dump() << std::endl;
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "local_peers_driver: " << e.what() << '\n';

@@ -7,10 +7,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 
-#include <fasttext/autotune.h>
 #include <fasttext/fasttext.h>
+#include <fasttext/meter.h>
 #include <fmt/format.h>
 
 #include "tunecase/approaches/tokenize.h"
@@ -54,31 +57,10 @@ class TempFolder {
   std::filesystem::path path_;
 };
 
-// fastText's autotune writes its trial log to std::cerr whatever the verbosity; the CLI's
-// stderr is for the user. Not thread-safe: nothing else should log while autotune runs.
-class SilencedCerr {
- public:
-  SilencedCerr() : saved_(std::cerr.rdbuf(nullptr)) {}
-  ~SilencedCerr() { std::cerr.rdbuf(saved_); }
-  SilencedCerr(const SilencedCerr&) = delete;
-  SilencedCerr& operator=(const SilencedCerr&) = delete;
-
- private:
-  std::streambuf* saved_;
-};
-
 fasttext::loss_name loss_of(const std::string& loss) {
   if (loss == "ova") return fasttext::loss_name::ova;
   if (loss == "hs") return fasttext::loss_name::hs;
   return fasttext::loss_name::softmax;
-}
-
-// The config's spelling of a loss (fastText's own is "one-vs-all" for ova).
-std::string loss_string(fasttext::loss_name loss) {
-  if (loss == fasttext::loss_name::ova) return "ova";
-  if (loss == fasttext::loss_name::hs) return "hs";
-  if (loss == fasttext::loss_name::ns) return "ns";
-  return "softmax";
 }
 
 int positive_param(const ApproachConfig& config, const std::string& key, int fallback, int min) {
@@ -90,10 +72,67 @@ int positive_param(const ApproachConfig& config, const std::string& key, int fal
   return value;
 }
 
+using Clock = std::chrono::steady_clock;
+
+fasttext::Args args_of(const FasttextOptions& o, const std::filesystem::path& input) {
+  fasttext::Args a;
+  a.input = input.string();
+  a.model = fasttext::model_name::sup;
+  a.loss = loss_of(o.loss);
+  a.epoch = o.epoch;
+  a.lr = o.lr;
+  a.wordNgrams = o.word_ngrams;
+  a.minn = o.minn;
+  a.maxn = o.maxn;
+  a.dim = o.dim;
+  a.bucket = o.bucket;
+  a.thread = o.threads;
+  a.seed = o.seed;
+  a.minCount = 1;  // the `fasttext supervised` defaults for what we do not expose
+  a.minCountLabel = 0;
+  a.verbose = 0;
+  return a;
+}
+
+// Trains one model; returns nullptr when `deadline` passed first. fastText checks for an abort
+// between examples, so a trial stops within milliseconds of its deadline.
+std::shared_ptr<fasttext::FastText> fit(const fasttext::Args& args,
+                                        std::optional<Clock::time_point> deadline) {
+  auto model = std::make_shared<fasttext::FastText>();
+  fasttext::FastText::TrainCallback stop;
+  if (deadline) {
+    fasttext::FastText* raw = model.get();
+    stop = [raw, deadline, aborted = false](float, float, double, double, int64_t) mutable {
+      if (!aborted && Clock::now() >= *deadline) {
+        aborted = true;
+        raw->abort();
+      }
+    };
+  }
+  try {
+    model->train(args, stop);
+  } catch (const fasttext::FastText::AbortError&) {
+    return nullptr;
+  }
+  return model;
+}
+
+// Top-1 accuracy on a file of fastText lines (each has exactly one label).
+double file_accuracy(fasttext::FastText& model, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  fasttext::Meter meter(false);
+  model.test(in, 1, 0.0, meter);
+  return meter.precision();
+}
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 class FasttextClassifier : public Classifier {
  public:
   explicit FasttextClassifier(const ApproachConfig& config)
-      : name_(config.name), options_(fasttext_options(config)) {}
+      : name_(config.name), options_(fasttext_options(config)), chosen_(options_) {}
 
   void train(const Examples& train, const Examples& dev,
              const std::vector<std::string>& labels) override;
@@ -103,50 +142,43 @@ class FasttextClassifier : public Classifier {
   nlohmann::json describe() const override;
 
  private:
-  fasttext::Args args() const;
-  std::size_t write_file(const Examples& examples, const std::filesystem::path& file);
+  struct Files {
+    std::filesystem::path train, dev;
+    std::size_t train_lines = 0, dev_lines = 0;
+  };
+  void search(const Examples& train, const Examples& dev, const Files& files,
+              const TempFolder& temp);
+  std::size_t write_file(const std::vector<const Examples*>& sets,
+                         const std::filesystem::path& file);
 
   std::string name_;
-  FasttextOptions options_;
+  FasttextOptions options_;  // as configured
+  FasttextOptions chosen_;   // as trained: the search's pick when it ran
   std::shared_ptr<fasttext::FastText> model_;
   std::vector<std::string> labels_;
   std::string fallback_label_;  // the most frequent train label, for texts with no known token
   bool autotuned_ = false;
+  bool refitted_ = false;  // the final model saw train + dev
+  int trials_ = 0;
+  double dev_accuracy_ = -1;  // of the chosen candidate trained on train only
 };
 
-fasttext::Args FasttextClassifier::args() const {
-  fasttext::Args a;
-  a.model = fasttext::model_name::sup;
-  a.loss = loss_of(options_.loss);
-  a.epoch = options_.epoch;
-  a.lr = options_.lr;
-  a.wordNgrams = options_.word_ngrams;
-  a.minn = options_.minn;
-  a.maxn = options_.maxn;
-  a.dim = options_.dim;
-  a.bucket = options_.bucket;
-  a.thread = options_.threads;
-  a.seed = options_.seed;
-  a.minCount = 1;  // the `fasttext supervised` defaults for what we do not expose
-  a.minCountLabel = 0;
-  a.verbose = 0;
-  return a;
-}
-
-// Writes `examples` as fastText training lines; returns how many lines were written.
-std::size_t FasttextClassifier::write_file(const Examples& examples,
+// Writes the examples of `sets` as fastText training lines; returns how many were written.
+std::size_t FasttextClassifier::write_file(const std::vector<const Examples*>& sets,
                                            const std::filesystem::path& file) {
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < labels_.size(); ++i) index[labels_[i]] = i;
   std::ofstream out(file, std::ios::binary);
   std::size_t lines = 0;
-  for (const auto& e : examples) {
-    std::string text = fasttext_line(e.text);
-    if (text.empty()) continue;  // nothing fastText could learn from
-    auto [it, added] = index.try_emplace(e.label, labels_.size());
-    if (added) labels_.push_back(e.label);
-    out << kLabelPrefix << it->second << ' ' << text << '\n';
-    ++lines;
+  for (const Examples* examples : sets) {
+    for (const auto& e : *examples) {
+      std::string text = fasttext_line(e.text);
+      if (text.empty()) continue;  // nothing fastText could learn from
+      auto [it, added] = index.try_emplace(e.label, labels_.size());
+      if (added) labels_.push_back(e.label);
+      out << kLabelPrefix << it->second << ' ' << text << '\n';
+      ++lines;
+    }
   }
   if (!out) throw UserError(fmt::format("cannot write {}; check free space", file.string()));
   return lines;
@@ -163,32 +195,70 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
     if (count > most) most = count, fallback_label_ = label;
   }
   TempFolder temp;
-  fasttext::Args a = args();
-  a.input = (temp.path() / "train.txt").string();
-  if (write_file(train, a.input) == 0) {
+  Files files{temp.path() / "train.txt", temp.path() / "dev.txt"};
+  files.train_lines = write_file({&train}, files.train);
+  if (files.train_lines == 0) {
     throw UserError(fmt::format(
         "approach '{}': the train split has no text with a word in it; check the text column",
         name_));
   }
-  autotuned_ = options_.autotune_seconds > 0 && !dev.empty();
-  auto model = std::make_shared<fasttext::FastText>();
+  if (options_.autotune_seconds > 0) files.dev_lines = write_file({&dev}, files.dev);
+  autotuned_ = refitted_ = false;
+  trials_ = 0;
+  dev_accuracy_ = -1;
+  chosen_ = options_;
   try {
-    if (autotuned_) {
-      a.autotuneValidationFile = (temp.path() / "dev.txt").string();
-      a.autotuneDuration = options_.autotune_seconds;
-      write_file(dev, a.autotuneValidationFile);
-      SilencedCerr quiet;
-      fasttext::Autotune(model).train(a);
+    if (files.dev_lines > 0) {
+      search(train, dev, files, temp);
     } else {
-      model->train(a);
+      model_ = fit(args_of(options_, files.train), std::nullopt);
     }
+  } catch (const UserError&) {
+    throw;
   } catch (const std::exception& e) {
     throw UserError(
         fmt::format("approach '{}': fastText could not train: {}; check the "
                     "approach's parameters (epoch, lr, dim, autotune_seconds)",
                     name_, e.what()));
   }
-  model_ = std::move(model);
+}
+
+// Trains candidates on train and scores them on dev until the budget is spent (the first, the
+// configured options, always runs to the end), keeping time to refit the best on train + dev:
+// fastText's own autotune samples up to 10M buckets x 1000 dims and overruns its budget.
+void FasttextClassifier::search(const Examples& train, const Examples& dev, const Files& files,
+                                const TempFolder& temp) {
+  auto deadline = Clock::now() + std::chrono::seconds(options_.autotune_seconds);
+  double refit_scale = static_cast<double>(files.train_lines + files.dev_lines) /
+                       static_cast<double>(files.train_lines);
+  double best_seconds = 0;
+  for (const auto& candidate :
+       fasttext_search_candidates(options_, static_cast<std::size_t>(options_.autotune_trials))) {
+    auto search_deadline =
+        deadline - std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(best_seconds * refit_scale));
+    auto start = Clock::now();
+    if (trials_ > 0 && start >= search_deadline) break;
+    auto model = fit(args_of(candidate, files.train),
+                     trials_ == 0 ? std::nullopt : std::optional(search_deadline));
+    if (!model) break;
+    ++trials_;
+    double accuracy = file_accuracy(*model, files.dev);
+    if (accuracy > dev_accuracy_) {  // ties keep the earlier, i.e. the configured options first
+      dev_accuracy_ = accuracy;
+      chosen_ = candidate;
+      model_ = std::move(model);
+      best_seconds = seconds_between(start, Clock::now());
+    }
+  }
+  autotuned_ = true;
+  if (Clock::now() + std::chrono::duration<double>(best_seconds * refit_scale) > deadline) return;
+  auto all = temp.path() / "train_dev.txt";
+  write_file({&train, &dev}, all);
+  if (auto refit = fit(args_of(chosen_, all), deadline)) {
+    model_ = std::move(refit);
+    refitted_ = true;
+  }
 }
 
 Prediction FasttextClassifier::classify(std::string_view text) {
@@ -248,24 +318,41 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
   model_ = std::move(model);
   labels_ = meta["labels"].get<std::vector<std::string>>();
   fallback_label_ = meta.value("fallback_label", "");
-  autotuned_ = meta.value("describe", nlohmann::json::object()).value("autotuned", false);
+  nlohmann::json d = meta.value("describe", nlohmann::json::object());
+  autotuned_ = d.value("autotuned", false);
+  refitted_ = d.value("refit_on_train_and_dev", false);
+  trials_ = d.value("autotune_trials", 0);
+  dev_accuracy_ = d["dev_accuracy"].is_number() ? d["dev_accuracy"].get<double>() : -1;
+  // What was trained, as described when saved (fastText's model file does not keep lr).
+  chosen_.epoch = d.value("epoch", chosen_.epoch);
+  chosen_.lr = d.value("lr", chosen_.lr);
+  chosen_.word_ngrams = d.value("word_ngrams", chosen_.word_ngrams);
+  chosen_.minn = d.value("minn", chosen_.minn);
+  chosen_.maxn = d.value("maxn", chosen_.maxn);
+  chosen_.dim = d.value("dim", chosen_.dim);
+  chosen_.bucket = d.value("bucket", chosen_.bucket);
+  chosen_.loss = d.value("loss", chosen_.loss);
+  chosen_.threads = d.value("threads", chosen_.threads);
+  chosen_.seed = d.value("seed", chosen_.seed);
 }
 
 nlohmann::json FasttextClassifier::describe() const {
-  // After autotune the model's own arguments are the ones that count.
-  fasttext::Args a = model_ ? model_->getArgs() : args();
-  return {{"epoch", a.epoch},
-          {"lr", a.lr},
-          {"word_ngrams", a.wordNgrams},
-          {"minn", a.minn},
-          {"maxn", a.maxn},
-          {"dim", a.dim},
-          {"bucket", a.bucket},
-          {"loss", loss_string(a.loss)},
-          {"threads", a.thread},
-          {"seed", a.seed},
+  const FasttextOptions& o = chosen_;
+  return {{"epoch", o.epoch},
+          {"lr", o.lr},
+          {"word_ngrams", o.word_ngrams},
+          {"minn", o.minn},
+          {"maxn", o.maxn},
+          {"dim", o.dim},
+          {"bucket", o.bucket},
+          {"loss", o.loss},
+          {"threads", o.threads},
+          {"seed", o.seed},
           {"autotuned", autotuned_},
-          {"autotune_seconds", options_.autotune_seconds}};
+          {"autotune_seconds", options_.autotune_seconds},
+          {"autotune_trials", trials_},
+          {"dev_accuracy", autotuned_ ? nlohmann::json(dev_accuracy_) : nlohmann::json()},
+          {"refit_on_train_and_dev", refitted_}};
 }
 
 }  // namespace
@@ -295,8 +382,58 @@ FasttextOptions fasttext_options(const ApproachConfig& config) {
   }
   o.threads = positive_param(config, "threads", o.threads, 1);
   o.autotune_seconds = positive_param(config, "autotune_seconds", o.autotune_seconds, 0);
+  o.autotune_trials = positive_param(config, "autotune_trials", o.autotune_trials, 1);
   o.seed = param_int(config, "seed", o.seed);
   return o;
+}
+
+std::vector<FasttextOptions> fasttext_search_candidates(const FasttextOptions& base,
+                                                        std::size_t count) {
+  // The grid: values that did well on intent data (docs/benchmarks.md) and their neighbours.
+  static const int kEpochs[] = {10, 15, 25, 40, 60};
+  static const double kLrs[] = {0.2, 0.35, 0.5, 0.8, 1.0};
+  static const std::pair<int, int> kChars[] = {{0, 0}, {2, 5}, {3, 6}, {2, 6}, {4, 7}};
+  static const int kWordNgrams[] = {1, 2, 3};
+  static const char* const kLosses[] = {"ova", "softmax"};
+  static const int kDims[] = {30, 50, 100};
+  auto key = [](const FasttextOptions& o) {
+    return fmt::format("{} {} {} {} {} {} {}", o.epoch, o.lr, o.minn, o.maxn, o.word_ngrams, o.loss,
+                       o.dim);
+  };
+  std::vector<FasttextOptions> out{base};
+  std::set<std::string> seen{key(base)};
+  std::mt19937 rng(static_cast<unsigned>(base.seed));
+  auto pick = [&rng](const auto& values) { return values[rng() % std::size(values)]; };
+  // Neighbours of base (one or two changes) rather than the whole grid: few trials fit a
+  // budget, and the configured defaults are already good.
+  for (int attempt = 0; out.size() < count && attempt < 1000; ++attempt) {
+    FasttextOptions o = base;
+    int changes = 1 + static_cast<int>(rng() % 2);
+    for (int c = 0; c < changes; ++c) {
+      switch (rng() % 6) {
+        case 0:
+          o.epoch = pick(kEpochs);
+          break;
+        case 1:
+          o.lr = pick(kLrs);
+          break;
+        case 2:
+          std::tie(o.minn, o.maxn) = pick(kChars);
+          break;
+        case 3:
+          o.word_ngrams = pick(kWordNgrams);
+          break;
+        case 4:
+          o.loss = pick(kLosses);
+          break;
+        default:
+          o.dim = pick(kDims);
+          break;
+      }
+    }
+    if (seen.insert(key(o)).second) out.push_back(o);
+  }
+  return out;
 }
 
 std::unique_ptr<Classifier> make_fasttext_classifier(const ApproachConfig& config) {

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tunecase/approaches/classifier.h"
 
@@ -21,9 +22,19 @@ struct FasttextOptions {
   int bucket = 200000;       // hash buckets for n-grams; memory is (words + bucket) * dim floats
   std::string loss = "ova";  // softmax | ova (one-vs-all) | hs
   int threads = 2;
-  int autotune_seconds = 0;  // > 0 with a non-empty dev split: fastText's autotune on dev
+  // > 0 with a non-empty dev split: our bounded search (fasttext_search_candidates) trains
+  // candidates on train, scores them on dev until the budget is spent, then refits the best on
+  // train + dev if that still fits in the budget.
+  int autotune_seconds = 60;
+  int autotune_trials = 16;  // at most this many candidates, the first being the options above
   int seed = 0;
 };
+
+// The candidates the search tries, in order: `base` itself first, then distinct neighbours drawn
+// (seeded by base.seed) from a small grid of epoch, lr, minn/maxn, word_ngrams, loss and dim;
+// bucket and threads stay those of `base`, which bounds memory to (words + bucket) x 100 floats.
+std::vector<FasttextOptions> fasttext_search_candidates(const FasttextOptions& base,
+                                                        std::size_t count);
 
 // Reads and validates the options; throws UserError naming the approach and the key.
 FasttextOptions fasttext_options(const ApproachConfig& config);
