@@ -1,0 +1,52 @@
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/curve/curve_run.h"
+
+namespace {
+
+struct CurveArgs {
+  std::string config, out = "tunecase-curve";
+  double max_cost = -1;
+  int concurrency = 8;
+  bool yes = false;
+};
+
+void run(const CurveArgs& a) {
+  tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  tunecase::CurveOptions options;
+  options.out_dir = a.out;
+  options.concurrency = a.concurrency;
+  if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
+  options.assume_yes = a.yes;
+  nlohmann::json doc = tunecase::run_curve(config, options, std::cerr);
+  for (const auto& approach : doc["approaches"]) {
+    const auto& last = approach["points"].back();
+    fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
+               last["mean_accuracy"].get<double>(), last["labels"].get<std::size_t>());
+    const auto& fit = approach["fit"];
+    if (fit.value("fitted", false))
+      fmt::print("; projection {:.3f} at 2x, saturating at {:.3f}",
+                 fit["projection_2x"]["accuracy"].get<double>(), fit["a"].get<double>());
+    fmt::print("\n");
+  }
+  fmt::print("wrote {}/curve.json, curve.md, curve.html\n", a.out);
+}
+
+}  // namespace
+
+void add_curve_command(CLI::App& app) {
+  auto args = std::make_shared<CurveArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "curve", "Learning curve: test accuracy vs number of training labels, with projections");
+  cmd->add_option("--config", args->config, "Project config (optional [curve] table)")->required();
+  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)");
+  cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
+      ->capture_default_str();
+  cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  cmd->callback([args] { run(*args); });
+}

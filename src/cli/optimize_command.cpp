@@ -1,0 +1,62 @@
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/optimize/optimize_run.h"
+
+namespace {
+
+struct OptimizeArgs {
+  std::string config, out = "tunecase-optimize";
+  double max_cost = -1;
+  long long max_calls = -1;
+  int concurrency = 8;
+  bool yes = false;
+};
+
+void run(const OptimizeArgs& a) {
+  tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  tunecase::OptimizeOptions options;
+  options.out_dir = a.out;
+  options.concurrency = a.concurrency;
+  if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
+  if (a.max_calls >= 0) options.max_calls = static_cast<std::size_t>(a.max_calls);
+  options.assume_yes = a.yes;
+  nlohmann::json doc = tunecase::run_optimize(config, options, std::cerr);
+  const auto& w = doc["winner"];
+  if (w.is_null()) {
+    fmt::print("no winner: no candidate met the limits of [optimize]\n");
+  } else {
+    fmt::print(
+        "winner: {}\n  dev accuracy {:.3f} on {} items; test accuracy {:.3f} [{:.3f}, {:.3f}] "
+        "on {} items (scored once){}\n",
+        w["name"].get<std::string>(), w["dev"]["accuracy"].get<double>(),
+        w["dev"]["n"].get<std::size_t>(), w["test"]["accuracy"].get<double>(),
+        w["test"]["accuracy_ci95"][0].get<double>(), w["test"]["accuracy_ci95"][1].get<double>(),
+        w["test"]["n"].get<std::size_t>(), doc["simulated"].get<bool>() ? " [simulated]" : "");
+  }
+  fmt::print("search spent ${:.4f} in {} requests\n", doc["search"]["spent_usd"].get<double>(),
+             doc["search"]["requests"].get<std::size_t>());
+  fmt::print("wrote {}/optimize.json, optimize.md, optimize.html{}\n", a.out,
+             w.is_null() ? "" : ", winner.toml");
+}
+
+}  // namespace
+
+void add_optimize_command(CLI::App& app) {
+  auto args = std::make_shared<OptimizeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "optimize", "Budgeted prompt search on the dev split; the winner is scored once on test");
+  cmd->add_option("--config", args->config, "Project config with an [optimize] table")->required();
+  cmd->add_option("--out", args->out,
+                  "Output folder (holds the response cache: a rerun "
+                  "resumes without paying twice)")
+      ->capture_default_str();
+  cmd->add_option("--max-cost", args->max_cost, "Stop before the new spend passes this (USD)");
+  cmd->add_option("--max-calls", args->max_calls, "At most this many requests for the search");
+  cmd->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();
+  cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  cmd->callback([args] { run(*args); });
+}

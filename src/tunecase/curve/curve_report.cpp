@@ -1,0 +1,143 @@
+#include "tunecase/curve/curve_report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "tunecase/report/html.h"
+#include "tunecase/report/svg_chart.h"
+
+namespace tunecase {
+namespace {
+
+bool any_simulated(const nlohmann::json& doc) {
+  for (const auto& a : doc["approaches"])
+    if (a.value("simulated", false)) return true;
+  return false;
+}
+
+const std::vector<std::string> kHeader = {"approach", "labels", "mean accuracy", "min",
+                                          "max",      "std",    "pooled 95% CI", "runs"};
+
+std::vector<std::vector<std::string>> point_rows(const nlohmann::json& doc) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : doc["approaches"])
+    for (const auto& p : a["points"])
+      rows.push_back({a["name"].get<std::string>(), p["labels"].dump(),
+                      fmt::format("{:.3f}", p["mean_accuracy"].get<double>()),
+                      fmt::format("{:.3f}", p["min"].get<double>()),
+                      fmt::format("{:.3f}", p["max"].get<double>()),
+                      fmt::format("{:.3f}", p["std"].get<double>()),
+                      fmt::format("[{:.3f}, {:.3f}]", p["pooled_accuracy_ci95"][0].get<double>(),
+                                  p["pooled_accuracy_ci95"][1].get<double>()),
+                      p["runs"].dump()});
+  return rows;
+}
+
+// One sentence per approach: the fit and its projections, each marked as such.
+std::vector<std::string> projection_lines(const nlohmann::json& doc) {
+  std::vector<std::string> out;
+  for (const auto& a : doc["approaches"]) {
+    const auto& f = a["fit"];
+    std::string name = a["name"].get<std::string>();
+    if (!f.value("fitted", false)) {
+      out.push_back(fmt::format("{}: no fit ({}).", name, f.value("why", std::string())));
+      continue;
+    }
+    std::string line = fmt::format(
+        "{}: fit acc(n) = {:.3f} - {:.3f} n^-{:.3f} (RMSE {:.3f}). Projection: {:.3f} with {} "
+        "labels (2x), {:.3f} with {} (4x); the fit saturates at {:.3f}.",
+        name, f["a"].get<double>(), f["b"].get<double>(), f["c"].get<double>(),
+        f["rmse"].get<double>(), f["projection_2x"]["accuracy"].get<double>(),
+        f["projection_2x"]["labels"].dump(), f["projection_4x"]["accuracy"].get<double>(),
+        f["projection_4x"]["labels"].dump(), f["a"].get<double>());
+    if (f.contains("target")) {
+      const auto& t = f["target"];
+      line += t["reachable"].get<bool>()
+                  ? fmt::format(" Projection: about {:.0f} labels reach {:.3f}.",
+                                t["labels_needed"].get<double>(), t["accuracy"].get<double>())
+                  : fmt::format(" Target {:.3f}: {}.", t["accuracy"].get<double>(),
+                                t["why"].get<std::string>());
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::string chart(const nlohmann::json& doc) {
+  std::vector<svg::Series> series;
+  std::size_t i = 0;
+  static const char* kPalette[] = {"#0072B2", "#E69F00", "#009E73",
+                                   "#CC79A7", "#56B4E9", "#D55E00"};
+  for (const auto& a : doc["approaches"]) {
+    std::string color = kPalette[i++ % 6];
+    svg::Series measured{a["name"].get<std::string>(), {}, true, true, true, false, color};
+    for (const auto& p : a["points"])
+      measured.points.push_back({p["labels"].get<double>(), p["mean_accuracy"].get<double>(),
+                                 p["pooled_accuracy_ci95"][0].get<double>(),
+                                 p["pooled_accuracy_ci95"][1].get<double>(), ""});
+    series.push_back(measured);
+    const auto& f = a["fit"];
+    if (!f.value("fitted", false)) continue;
+    svg::Series fitted{"", {}, true, false, false, true, color};
+    double lo = a["points"].front()["labels"].get<double>();
+    double hi = 4 * doc["train_labels"].get<double>();
+    for (int k = 0; k <= 40; ++k) {
+      double n = lo * std::pow(hi / lo, k / 40.0);
+      fitted.points.push_back(
+          {n, f["a"].get<double>() - f["b"].get<double>() * std::pow(n, -f["c"].get<double>()), NAN,
+           NAN, ""});
+    }
+    series.push_back(fitted);
+  }
+  svg::ChartOptions o;
+  o.title = "Learning curve: test accuracy vs training labels";
+  o.x = {"training labels (log scale)", true, std::nullopt, std::nullopt, "{:g}", "", ""};
+  o.y = {"test accuracy (pooled 95% CI band)", false, std::nullopt, std::nullopt, "{:.2f}", "", ""};
+  o.note = "Dashed: the fitted curve; beyond the train size it is a projection, not a measurement.";
+  if (any_simulated(doc)) o.note += " LLM answers simulated (sim-llm).";
+  return svg::line_chart(o, series);
+}
+
+std::string intro(const nlohmann::json& doc) {
+  return fmt::format(
+      "Stratified, nested subsamples of the {} training labels, {} seeds each, every run scored "
+      "on the same {} test items. Mean, min/max and standard deviation over the seeds; the "
+      "interval is Wilson's on the pooled count.",
+      doc["train_labels"].get<std::size_t>(), doc["seeds"].get<int>(),
+      doc["test_items"].get<std::size_t>());
+}
+
+}  // namespace
+
+std::string curve_markdown(const nlohmann::json& doc) {
+  std::string md = "# Learning curve\n\n" + intro(doc) + "\n\n";
+  if (any_simulated(doc)) md += "> LLM answers are simulated (sim-llm), not a real model.\n\n";
+  md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
+  for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& row : point_rows(doc))
+    md += "| " + fmt::format("{}", fmt::join(row, " | ")) + " |\n";
+  md += "\n## Fits and projections\n\n";
+  for (const auto& line : projection_lines(doc)) md += "- " + line + "\n";
+  return md;
+}
+
+std::string curve_html(const nlohmann::json& doc) {
+  std::string body = "<p>" + html::escape(intro(doc)) + "</p>" + chart(doc);
+  body += html::table(kHeader, point_rows(doc));
+  body += "<h2>Fits and projections</h2><ul>";
+  for (const auto& line : projection_lines(doc)) body += "<li>" + html::escape(line) + "</li>";
+  body += "</ul>";
+  return html::page("Learning curve", body);
+}
+
+void write_curve_outputs(const nlohmann::json& doc, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "curve.json") << doc.dump(2) << '\n';
+  std::ofstream(dir / "curve.md") << curve_markdown(doc);
+  std::ofstream(dir / "curve.html") << curve_html(doc);
+}
+
+}  // namespace tunecase

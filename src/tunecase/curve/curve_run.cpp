@@ -1,0 +1,242 @@
+#include "tunecase/curve/curve_run.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "tunecase/approaches/registry.h"
+#include "tunecase/core/error.h"
+#include "tunecase/curve/curve_fit.h"
+#include "tunecase/curve/curve_report.h"
+#include "tunecase/curve/subsample.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/runner/llm_runner.h"
+#include "tunecase/stats/proportion.h"
+
+namespace tunecase {
+namespace {
+
+[[noreturn]] void fail(const ProjectConfig& config, const std::string& what) {
+  throw UserError(fmt::format("{}: [curve] {}", config.file.string(), what));
+}
+
+bool is_retrieval_prompt(const ApproachConfig& a) {
+  return (a.kind == "openai" || a.kind == "anthropic") &&
+         a.params.value("prompt", std::string()) == "retrieval_few_shot";
+}
+
+std::vector<ApproachConfig> default_approaches(const ProjectConfig& config) {
+  std::vector<ApproachConfig> out;
+  for (const auto& a : config.approaches)
+    if (is_local_kind(a.kind) || is_retrieval_prompt(a)) out.push_back(a);
+  bool any_local = std::any_of(out.begin(), out.end(),
+                               [](const ApproachConfig& a) { return is_local_kind(a.kind); });
+  if (!any_local) {
+    auto local = default_local_approaches();
+    out.insert(out.begin(), local.begin(), local.end());
+  }
+  return out;
+}
+
+struct Tally {
+  std::size_t correct = 0, n = 0;
+  bool simulated = false;  // answered by sim-llm, the offline stand-in
+};
+
+// Scores one approach trained (or prompted) with `pool` as its labelled data.
+Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples& pool,
+            const Examples& dev, const Examples& test, const std::vector<std::string>& labels,
+            const CurveOptions& options, HttpClient* client, std::optional<double>& budget_left) {
+  Tally t;
+  if (is_local_kind(a.kind)) {
+    auto classifier = make_classifier(a);
+    classifier->train(pool, dev, labels);
+    for (const auto& e : test) t.correct += classifier->classify(e.text).label == e.label;
+    t.n = test.size();
+    return t;
+  }
+  LlmRunOptions run;
+  run.concurrency = options.concurrency;
+  run.assume_yes = options.assume_yes;
+  run.cache_file = options.out_dir / "cache.sqlite";
+  run.progress = false;
+  run.max_cost_usd = budget_left;
+  std::ostringstream quiet;
+  LlmRunResult r = run_llm_approach(a, config, pool, test, labels, run, *client, quiet);
+  t.simulated = r.simulated;
+  if (budget_left) *budget_left = std::max(0.0, *budget_left - r.spent_usd);
+  for (std::size_t i = 0; i < test.size(); ++i) {
+    if (r.predictions[i].error && r.stopped_by_budget) continue;
+    ++t.n;
+    t.correct += r.predictions[i].label == test[i].label;
+  }
+  return t;
+}
+
+nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
+  std::vector<double> acc;
+  std::size_t correct = 0, n = 0;
+  for (const auto& t : runs) {
+    if (t.n == 0) continue;
+    acc.push_back(static_cast<double>(t.correct) / static_cast<double>(t.n));
+    correct += t.correct, n += t.n;
+  }
+  double mean = 0, var = 0;
+  for (double x : acc) mean += x / static_cast<double>(acc.size());
+  for (double x : acc) var += (x - mean) * (x - mean);
+  // Sample standard deviation over seeds: sqrt(sum (x - mean)^2 / (k - 1)).
+  double sd = acc.size() > 1 ? std::sqrt(var / static_cast<double>(acc.size() - 1)) : 0.0;
+  Interval ci = wilson_interval(correct, n);
+  return {{"labels", labels},
+          {"runs", acc.size()},
+          {"accuracies", acc},
+          {"mean_accuracy", mean},
+          {"min", acc.empty() ? 0 : *std::min_element(acc.begin(), acc.end())},
+          {"max", acc.empty() ? 0 : *std::max_element(acc.begin(), acc.end())},
+          {"std", sd},
+          {"pooled_accuracy_ci95", {ci.lo, ci.hi}},
+          {"pooled_correct", correct},
+          {"pooled_n", n}};
+}
+
+nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
+                        std::optional<double> target) {
+  auto fit = fit_learning_curve(points);
+  if (!fit) return {{"fitted", false}, {"why", "fewer than 3 points at 2 sizes"}};
+  double n = static_cast<double>(train_size);
+  nlohmann::json j = {
+      {"fitted", true},
+      {"formula", "acc(n) = a - b * n^(-c)"},
+      {"a", fit->a},
+      {"b", fit->b},
+      {"c", fit->c},
+      {"rmse", fit->rmse},
+      {"saturates_at", fit->a},
+      {"projection_2x",
+       {{"labels", 2 * train_size}, {"accuracy", fit->at(2 * n)}, {"provenance", "projection"}}},
+      {"projection_4x",
+       {{"labels", 4 * train_size}, {"accuracy", fit->at(4 * n)}, {"provenance", "projection"}}}};
+  if (target) {
+    auto needed = fit->labels_for(*target);
+    j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
+    if (needed) {
+      j["target"]["labels_needed"] = std::ceil(*needed);
+      j["target"]["reachable"] = true;
+    } else {
+      j["target"]["reachable"] = false;
+      j["target"]["why"] = fmt::format("not reachable: the fit saturates at {:.3f}", fit->a);
+    }
+  }
+  return j;
+}
+
+}  // namespace
+
+CurveSettings read_curve_settings(const ProjectConfig& config) {
+  CurveSettings s;
+  s.sizes = {50, 100, 250, 500, 1000, 2500};
+  s.approaches = default_approaches(config);
+  if (!config.raw.contains("curve")) return s;
+  const auto& t = config.raw["curve"];
+  try {
+    if (t.contains("sizes")) s.sizes = t["sizes"].get<std::vector<std::size_t>>();
+    if (t.contains("seeds")) s.seeds = t["seeds"].get<int>();
+    if (t.contains("target_accuracy")) s.target_accuracy = t["target_accuracy"].get<double>();
+    if (t.contains("approaches")) {
+      s.approaches.clear();
+      for (const auto& name : t["approaches"].get<std::vector<std::string>>()) {
+        auto it = std::find_if(config.approaches.begin(), config.approaches.end(),
+                               [&](const ApproachConfig& a) { return a.name == name; });
+        if (it == config.approaches.end())
+          fail(config, fmt::format("approaches: no [[approach]] named \"{}\"", name));
+        if (!is_local_kind(it->kind) && !is_retrieval_prompt(*it))
+          fail(config, fmt::format("approaches: \"{}\" learns nothing from labels; a curve needs "
+                                   "linear, fasttext, retrieval or a retrieval_few_shot prompt",
+                                   name));
+        s.approaches.push_back(*it);
+      }
+    }
+  } catch (const nlohmann::json::exception&) {
+    fail(config,
+         "sizes must be a list of positive integers, seeds an integer, approaches a list "
+         "of names and target_accuracy a number");
+  }
+  if (s.seeds < 1) fail(config, "seeds must be >= 1");
+  if (s.target_accuracy && (*s.target_accuracy <= 0 || *s.target_accuracy >= 1))
+    fail(config, "target_accuracy must be between 0 and 1, e.g. 0.9");
+  std::sort(s.sizes.begin(), s.sizes.end());
+  s.sizes.erase(std::unique(s.sizes.begin(), s.sizes.end()), s.sizes.end());
+  return s;
+}
+
+nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
+                         std::ostream& log) {
+  CurveSettings settings = read_curve_settings(config);
+  if (options.sizes) settings.sizes = *options.sizes;
+  if (options.seeds) settings.seeds = *options.seeds;
+  if (options.approaches) {
+    ProjectConfig narrowed = config;
+    narrowed.raw["curve"]["approaches"] = *options.approaches;
+    settings.approaches = read_curve_settings(narrowed).approaches;
+  }
+  PreparedData data = prepare_data(config.data);
+  const Examples& train = data.splits.train;
+  Examples test = data.splits.test;
+  if (options.test_limit && test.size() > *options.test_limit) test.resize(*options.test_limit);
+  std::vector<std::size_t> sizes;
+  for (std::size_t n : settings.sizes)
+    if (n > 0 && n < train.size()) sizes.push_back(n);
+  sizes.push_back(train.size());
+  std::filesystem::create_directories(options.out_dir);
+
+  std::vector<std::vector<std::size_t>> orders;
+  for (int s = 0; s < settings.seeds; ++s)
+    orders.push_back(stratified_order(train, config.data.seed + 1 + static_cast<uint64_t>(s)));
+  std::unique_ptr<HttpClient> own;
+  HttpClient* client = options.client;
+  std::optional<double> budget = options.max_cost_usd;
+  nlohmann::json approaches = nlohmann::json::array();
+  for (const auto& a : settings.approaches) {
+    if (!is_local_kind(a.kind) && !client) client = (own = make_http_client()).get();
+    nlohmann::json points = nlohmann::json::array();
+    std::vector<CurvePoint> fit_points;
+    bool simulated = false;
+    for (std::size_t n : sizes) {
+      std::vector<Tally> runs;
+      bool all = n == train.size();  // the whole train split is the same for every seed
+      for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
+        Tally t = score(a, config, subsample(train, orders[s], n), data.splits.dev, test,
+                        data.labels, options, client, budget);
+        runs.push_back(t);
+        simulated = simulated || t.simulated;
+        if (t.n)
+          fit_points.push_back(
+              {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
+      }
+      points.push_back(size_json(n, runs));
+      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}\n", a.name, n,
+                 points.back()["mean_accuracy"].get<double>());
+    }
+    approaches.push_back({{"name", a.name},
+                          {"kind", a.kind},
+                          {"simulated", simulated},
+                          {"points", points},
+                          {"fit", fit_json(fit_points, train.size(), settings.target_accuracy)}});
+  }
+  nlohmann::json doc = {
+      {"tool", "tunecase"},
+      {"train_labels", train.size()},
+      {"test_items", test.size()},
+      {"seeds", settings.seeds},
+      {"sizes", sizes},
+      {"target_accuracy",
+       settings.target_accuracy ? nlohmann::json(*settings.target_accuracy) : nlohmann::json()},
+      {"approaches", approaches}};
+  write_curve_outputs(doc, options.out_dir);
+  return doc;
+}
+
+}  // namespace tunecase

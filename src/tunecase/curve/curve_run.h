@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/llm/http_client.h"
+
+namespace tunecase {
+
+struct CurveOptions {
+  std::filesystem::path out_dir = "tunecase-curve";
+  int concurrency = 8;                 // LLM requests in flight (retrieval_few_shot pools)
+  std::optional<double> max_cost_usd;  // caps the new LLM spend of the whole run
+  bool assume_yes = false;
+  // Overrides of the [curve] table (demo-sized runs, tests).
+  std::optional<std::vector<std::size_t>> sizes;
+  std::optional<int> seeds;
+  std::optional<std::vector<std::string>> approaches;
+  std::optional<std::size_t> test_limit;  // score on at most this many test items
+  HttpClient* client = nullptr;           // null: the project's libcurl client
+};
+
+// The [curve] table: sizes (default 50, 100, 250, 500, 1000, 2500 and all of train), seeds (3),
+// approaches (default: the config's local approaches, or linear/fasttext/retrieval when it has
+// none, plus its retrieval_few_shot approaches), target_accuracy (optional).
+struct CurveSettings {
+  std::vector<std::size_t> sizes;  // ascending, each below the train size; "all" added by the run
+  int seeds = 3;
+  std::vector<ApproachConfig> approaches;
+  std::optional<double> target_accuracy;
+};
+CurveSettings read_curve_settings(const ProjectConfig& config);
+
+// `tunecase curve`: for each approach, seed and size, trains on the nested stratified subsample
+// of train (an LLM retrieval_few_shot approach draws its examples from it) and scores on the
+// test split; per size the mean accuracy, min/max, standard deviation and the Wilson interval of
+// the pooled count; the fit acc(n) = a - b n^-c with projections at 2x and 4x the train size and
+// the labels needed for target_accuracy. Writes curve.json, curve.md and curve.html into
+// options.out_dir and returns the curve.json document.
+nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
+                         std::ostream& log);
+
+}  // namespace tunecase

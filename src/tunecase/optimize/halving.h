@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tunecase {
+
+// What one candidate scored on the first `n` items of the dev order.
+struct SampleScore {
+  std::size_t n = 0;  // items answered (fewer than asked when the budget stopped the run)
+  std::size_t correct = 0;
+  std::optional<double> usd_per_1k;  // mean priced cost of a call x 1000; nullopt: unknown price
+  double p95_ms = 0;
+  double spent_usd = 0;         // new spend of this evaluation (cached answers cost nothing)
+  std::size_t requests = 0;     // requests sent (cache hits excluded)
+  bool budget_stopped = false;  // the runner refused to spend more
+};
+
+// The search asks an evaluator for scores and never sees the data itself. Implementations must
+// evaluate the first `n` items of ONE fixed dev order, so that each round's sample contains the
+// previous one (answers already paid for come from the cache).
+class CandidateEvaluator {
+ public:
+  virtual ~CandidateEvaluator() = default;
+  virtual std::size_t dev_size() const = 0;
+  // `budget_left_usd`: what the search may still spend (nullopt: no cap).
+  virtual SampleScore evaluate(std::size_t candidate, std::size_t n,
+                               std::optional<double> budget_left_usd) = 0;
+};
+
+struct HalvingRules {
+  std::size_t start_sample = 50;
+  std::optional<double> budget_usd;
+  std::optional<std::size_t> max_calls;
+  std::optional<double> max_usd_per_1k, max_p95_ms;  // eligibility for the winner
+};
+
+struct RoundResult {
+  std::size_t round = 0;
+  SampleScore score;
+};
+
+struct CandidateOutcome {
+  std::vector<RoundResult> rounds;  // one per round it took part in
+  std::string status = "kept";      // winner | finalist | dropped | ineligible | kept
+  std::optional<std::size_t> dropped_in_round;
+  std::string reason;  // why it was dropped (or won)
+  const SampleScore* last() const { return rounds.empty() ? nullptr : &rounds.back().score; }
+};
+
+struct HalvingResult {
+  std::vector<CandidateOutcome> candidates;  // aligned with the evaluator's candidates
+  std::optional<std::size_t> winner;         // nullopt when no candidate met the limits
+  std::string winner_rule;                   // the stated rule, for the report
+  std::vector<std::size_t> sample_sizes;     // n of each round
+  double spent_usd = 0;
+  std::size_t requests = 0;
+  bool budget_forced = false;  // the budget or call cap ended the search before the dev split
+  std::vector<std::string> notes;
+};
+
+// Successive halving: every candidate on the first `start_sample` dev items; rank by accuracy
+// (ties: the cheaper $/1k, then the earlier candidate); keep the better half; double the sample;
+// repeat until one candidate is left, the dev split is used up, or the budget / call cap would be
+// passed by the next round (estimated from each survivor's measured $/1k). Candidates over
+// max_usd_per_1k or max_p95_ms are dropped as ineligible. A dropped candidate's reason says
+// whether the data showed it worse (its 95% Wilson upper bound below the leader's lower bound)
+// or the halving rule chose on overlapping intervals ("budget forced a choice").
+HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
+                                 const HalvingRules& rules);
+
+// The candidates not dominated in (higher dev accuracy, lower $/1k), each at its last round.
+std::vector<std::size_t> pareto_set(const HalvingResult& result);
+
+}  // namespace tunecase

@@ -1,0 +1,72 @@
+#include "tunecase/optimize/llm_evaluator.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <cmath>
+
+#include "tunecase/evaluation/metrics.h"
+#include "tunecase/stats/percentile.h"
+
+namespace tunecase {
+
+LlmCandidateEvaluator::LlmCandidateEvaluator(const std::vector<Candidate>& candidates,
+                                             const ProjectConfig& config, const SearchData& data,
+                                             LlmRunOptions options, HttpClient& client,
+                                             std::ostream& log, std::ostream& runner_log)
+    : candidates_(candidates),
+      config_(config),
+      data_(data),
+      options_(std::move(options)),
+      client_(client),
+      log_(log),
+      runner_log_(runner_log) {}
+
+SampleScore score_run(const LlmRunResult& run, const Examples& items) {
+  SampleScore s;
+  std::vector<double> latencies;
+  double cost = 0;
+  std::size_t priced = 0;
+  bool unknown = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Prediction& p = run.predictions[i];
+    if (was_not_run(p)) continue;
+    ++s.n;
+    s.correct += p.label == items[i].label;
+    latencies.push_back(p.latency_ms);
+    if (p.error) continue;
+    if (p.cost_usd) {
+      cost += *p.cost_usd;
+      ++priced;
+    } else {
+      unknown = true;
+    }
+  }
+  if (!unknown && priced > 0) s.usd_per_1k = cost / static_cast<double>(priced) * 1000;
+  double p95 = percentile_nearest_rank(latencies, 95);
+  s.p95_ms = std::isnan(p95) ? 0 : p95;
+  s.spent_usd = run.spent_usd;
+  s.requests = run.requests_sent;
+  s.budget_stopped = run.stopped_by_budget;
+  return s;
+}
+
+SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n,
+                                            std::optional<double> budget_left_usd) {
+  const Candidate& c = candidates_.at(candidate);
+  Examples items(data_.dev_order.begin(), data_.dev_order.begin() + static_cast<std::ptrdiff_t>(n));
+  LlmRunOptions run = options_;
+  run.max_cost_usd = budget_left_usd;
+  run.progress = false;
+  LlmRunResult result = run_llm_approach(c.approach, config_, data_.train, items, data_.labels, run,
+                                         client_, runner_log_);
+  simulated_ = simulated_ || result.simulated;
+  SampleScore s = score_run(result, items);
+  fmt::print(log_, "  {:<60} n={:<5} acc={:.3f} {} sent={} ${:.4f}\n", c.name, s.n,
+             s.n ? static_cast<double>(s.correct) / static_cast<double>(s.n) : 0.0,
+             s.usd_per_1k ? fmt::format("${:.4f}/1k", *s.usd_per_1k) : "price unknown", s.requests,
+             s.spent_usd);
+  return s;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <ostream>
+#include <vector>
+
+#include "tunecase/config/config.h"
+#include "tunecase/llm/http_client.h"
+#include "tunecase/optimize/halving.h"
+#include "tunecase/optimize/search_data.h"
+#include "tunecase/optimize/search_space.h"
+#include "tunecase/runner/llm_runner.h"
+
+namespace tunecase {
+
+// Scores candidates on dev samples through the runner, so the response cache, rate limits,
+// retries and budget apply; with one cache file for the search, a larger round pays only for
+// its new items and a rerun after a kill pays for nothing already answered.
+class LlmCandidateEvaluator : public CandidateEvaluator {
+ public:
+  // `log` gets one line per evaluation; the runner's own messages go to `runner_log`.
+  LlmCandidateEvaluator(const std::vector<Candidate>& candidates, const ProjectConfig& config,
+                        const SearchData& data, LlmRunOptions options, HttpClient& client,
+                        std::ostream& log, std::ostream& runner_log);
+
+  std::size_t dev_size() const override { return data_.dev_order.size(); }
+  SampleScore evaluate(std::size_t candidate, std::size_t n,
+                       std::optional<double> budget_left_usd) override;
+  bool simulated() const { return simulated_; }
+
+ private:
+  const std::vector<Candidate>& candidates_;
+  const ProjectConfig& config_;
+  const SearchData& data_;
+  LlmRunOptions options_;
+  HttpClient& client_;
+  std::ostream& log_;
+  std::ostream& runner_log_;
+  bool simulated_ = false;
+};
+
+// Figures of a finished run over `items`: correct, $/1k (mean priced cost of a call, cache hits
+// included), p95 latency (nearest rank), spend and requests of this run.
+SampleScore score_run(const LlmRunResult& run, const Examples& items);
+
+}  // namespace tunecase

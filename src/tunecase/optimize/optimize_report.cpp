@@ -1,0 +1,137 @@
+#include "tunecase/optimize/optimize_report.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "tunecase/report/html.h"
+#include "tunecase/report/svg_chart.h"
+
+namespace tunecase {
+namespace {
+
+std::string money(const nlohmann::json& v) {
+  return v.is_number() ? fmt::format("${:.4f}", v.get<double>()) : std::string("unknown");
+}
+
+std::string accuracy_text(const nlohmann::json& s) {
+  if (!s.is_object()) return "-";
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", s["accuracy"].get<double>(),
+                     s["accuracy_ci95"][0].get<double>(), s["accuracy_ci95"][1].get<double>());
+}
+
+std::vector<std::vector<std::string>> candidate_rows(const nlohmann::json& doc) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : doc["candidates"]) {
+    const auto& dev = c["dev"];
+    rows.push_back({c["name"].get<std::string>(), c["status"].get<std::string>(),
+                    dev.is_object() ? std::to_string(dev["n"].get<std::size_t>()) : "0",
+                    accuracy_text(dev), dev.is_object() ? money(dev["usd_per_1k"]) : "-",
+                    dev.is_object() ? fmt::format("{:.0f}", dev["p95_ms"].get<double>()) : "-",
+                    c["pareto"].get<bool>() ? "yes" : "", c["reason"].get<std::string>()});
+  }
+  return rows;
+}
+
+const std::vector<std::string> kHeader = {"candidate",  "status", "dev n",  "dev accuracy [95% CI]",
+                                          "$/1k calls", "p95 ms", "Pareto", "why"};
+
+std::string simulated_note(const nlohmann::json& doc) {
+  return doc.value("simulated", false)
+             ? "Simulated: the answers came from tunecase sim-llm, the offline stand-in, not a "
+               "real model."
+             : "";
+}
+
+std::string winner_summary(const nlohmann::json& doc) {
+  const auto& w = doc["winner"];
+  if (w.is_null()) return "No winner: no candidate met the limits of [optimize].";
+  const auto& t = w["test"];
+  return fmt::format(
+      "Winner: {} (chosen on dev: {}). Scored once on the test split: accuracy {:.3f} "
+      "[{:.3f}, {:.3f}] on {} items, {} per 1k calls (estimated).",
+      w["name"].get<std::string>(), accuracy_text(w["dev"]), t["accuracy"].get<double>(),
+      t["accuracy_ci95"][0].get<double>(), t["accuracy_ci95"][1].get<double>(),
+      t["n"].get<std::size_t>(), money(t["usd_per_1k"]));
+}
+
+std::string search_summary(const nlohmann::json& doc) {
+  const auto& s = doc["search"];
+  std::string sizes;
+  for (const auto& n : s["sample_sizes"]) sizes += (sizes.empty() ? "" : ", ") + n.dump();
+  return fmt::format(
+      "{} candidates, successive halving on nested dev samples of {} items (dev split: {}). "
+      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests.{}",
+      s["candidates"].get<std::size_t>(), sizes, s["dev_size"].get<std::size_t>(),
+      s["winner_rule"].get<std::string>(), s["spent_usd"].get<double>(),
+      s["requests"].get<std::size_t>(),
+      s["budget_forced"].get<bool>() ? " The budget ended the search before the dev split did."
+                                     : "");
+}
+
+std::string pareto_chart(const nlohmann::json& doc) {
+  svg::Series all{"candidates (last dev sample)", {}, false, true, false, false, ""};
+  svg::Series front{"Pareto set", {}, true, true, false, true, ""};
+  for (const auto& c : doc["candidates"]) {
+    const auto& dev = c["dev"];
+    if (!dev.is_object() || !dev["usd_per_1k"].is_number()) continue;
+    svg::Point p{dev["usd_per_1k"].get<double>(), dev["accuracy"].get<double>(),
+                 dev["accuracy_ci95"][0].get<double>(), dev["accuracy_ci95"][1].get<double>(), ""};
+    if (c["status"] == "winner") p.label = "winner";
+    all.points.push_back(p);
+    if (c["pareto"].get<bool>()) front.points.push_back(p);
+  }
+  std::sort(front.points.begin(), front.points.end(),
+            [](const svg::Point& a, const svg::Point& b) { return a.x < b.x; });
+  svg::ChartOptions o;
+  o.title = "Prompt search: dev accuracy vs cost";
+  o.x = {"$ per 1k calls (estimated)", true, std::nullopt, std::nullopt, "{:g}", "$", ""};
+  o.y = {"dev accuracy (95% CI)", false, std::nullopt, std::nullopt, "{:.2f}", "", ""};
+  o.note = simulated_note(doc);
+  return svg::line_chart(o, {all, front});
+}
+
+}  // namespace
+
+std::string optimize_markdown(const nlohmann::json& doc) {
+  std::string md = "# Prompt search\n\n";
+  if (doc.value("simulated", false)) md += "> " + simulated_note(doc) + "\n\n";
+  md += winner_summary(doc) + "\n\n" + search_summary(doc) + "\n\n";
+  md +=
+      "Dev figures are from each candidate's last (largest) sample; candidates dropped early "
+      "were measured on fewer items, so their intervals are wider.\n\n";
+  md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
+  for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& row : candidate_rows(doc))
+    md += "| " + fmt::format("{}", fmt::join(row, " | ")) + " |\n";
+  if (!doc["winner"].is_null())
+    md += "\n## The winner, ready to paste\n\n```toml\n" +
+          doc["winner"]["approach_toml"].get<std::string>() + "```\n";
+  return md;
+}
+
+std::string optimize_html(const nlohmann::json& doc) {
+  std::string body = "<p>" + html::escape(winner_summary(doc)) + "</p>";
+  body += "<p>" + html::escape(search_summary(doc)) + "</p>";
+  body += pareto_chart(doc);
+  body += html::table(kHeader, candidate_rows(doc));
+  if (!doc["winner"].is_null())
+    body += "<h2>The winner, ready to paste</h2><pre>" +
+            html::escape(doc["winner"]["approach_toml"].get<std::string>()) + "</pre>";
+  return html::page("Prompt search", body);
+}
+
+void write_optimize_outputs(const nlohmann::json& doc, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "optimize.json") << doc.dump(2) << '\n';
+  std::ofstream(dir / "optimize.md") << optimize_markdown(doc);
+  std::ofstream(dir / "optimize.html") << optimize_html(doc);
+  if (!doc["winner"].is_null()) {
+    std::ofstream(dir / "winner.toml")
+        << "# The prompt search's winner (tunecase optimize); paste into your config.\n"
+        << doc["winner"]["approach_toml"].get<std::string>();
+  }
+}
+
+}  // namespace tunecase

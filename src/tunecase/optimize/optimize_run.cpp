@@ -1,0 +1,174 @@
+#include "tunecase/optimize/optimize_run.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <fstream>
+
+#include "tunecase/core/error.h"
+#include "tunecase/evaluation/cost.h"
+#include "tunecase/evaluation/metrics.h"
+#include "tunecase/optimize/llm_evaluator.h"
+#include "tunecase/optimize/optimize_report.h"
+#include "tunecase/optimize/search_data.h"
+#include "tunecase/optimize/search_space.h"
+#include "tunecase/stats/proportion.h"
+
+namespace tunecase {
+namespace {
+
+// Discards the runner's per-run estimate lines: the search prints its own line per evaluation.
+struct NullBuffer : std::streambuf {
+  int overflow(int c) override { return c; }
+};
+
+nlohmann::json score_json(const SampleScore& s) {
+  Interval ci = wilson_interval(s.correct, s.n);
+  return {{"n", s.n},
+          {"correct", s.correct},
+          {"accuracy", s.n ? static_cast<double>(s.correct) / static_cast<double>(s.n) : 0.0},
+          {"accuracy_ci95", {ci.lo, ci.hi}},
+          {"usd_per_1k", s.usd_per_1k ? nlohmann::json(*s.usd_per_1k) : nlohmann::json()},
+          {"p95_ms", s.p95_ms},
+          {"spent_usd", s.spent_usd},
+          {"requests", s.requests}};
+}
+
+nlohmann::json candidates_json(const std::vector<Candidate>& candidates,
+                               const HalvingResult& result) {
+  auto pareto = pareto_set(result);
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const auto& o = result.candidates[i];
+    nlohmann::json rounds = nlohmann::json::array();
+    for (const auto& r : o.rounds) {
+      auto j = score_json(r.score);
+      j["round"] = r.round;
+      rounds.push_back(j);
+    }
+    out.push_back({{"name", candidates[i].name},
+                   {"template", candidates[i].template_name},
+                   {"settings", candidates[i].settings},
+                   {"status", o.status},
+                   {"dropped_in_round",
+                    o.dropped_in_round ? nlohmann::json(*o.dropped_in_round) : nlohmann::json()},
+                   {"reason", o.reason},
+                   {"dev", o.last() ? score_json(*o.last()) : nlohmann::json()},
+                   {"rounds", rounds},
+                   {"pareto", std::find(pareto.begin(), pareto.end(), i) != pareto.end()}});
+  }
+  return out;
+}
+
+LlmRunOptions runner_options(const OptimizeOptions& options) {
+  LlmRunOptions run;
+  run.concurrency = options.concurrency;
+  run.assume_yes = options.assume_yes;
+  run.cache_file = options.out_dir / "cache.sqlite";
+  run.out_dir = options.out_dir;
+  run.progress = false;
+  return run;
+}
+
+// The final step: the winner, and nothing else, on the test split.
+nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& config,
+                             const SearchData& data, SealedTest& sealed,
+                             const OptimizeOptions& options, std::optional<double> budget_left,
+                             HttpClient& client, std::ostream& log) {
+  const Examples& test = sealed.open();
+  fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
+  LlmRunOptions run = runner_options(options);
+  run.max_cost_usd = budget_left;
+  LlmRunResult result =
+      run_llm_approach(winner.approach, config, data.train, test, data.labels, run, client, log);
+  std::vector<std::string> gold;
+  for (const auto& e : test) gold.push_back(e.label);
+  nlohmann::json q = quality_json(gold, result.predictions, data.labels);
+  CostFigures cost = api_cost(result.predictions, config.queries_per_day);
+  q["usd_per_1k"] = cost.usd_per_1k ? nlohmann::json(*cost.usd_per_1k) : nlohmann::json();
+  q["usd_per_month"] = cost.usd_per_month ? nlohmann::json(*cost.usd_per_month) : nlohmann::json();
+  q["spent_usd"] = result.spent_usd;
+  q["requests"] = result.requests_sent;
+  q["stopped_by_budget"] = result.stopped_by_budget;
+  return q;
+}
+
+std::optional<double> min_of(std::optional<double> a, std::optional<double> b) {
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+}  // namespace
+
+nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& options,
+                            std::ostream& log) {
+  OptimizeSettings settings = read_optimize_settings(config);
+  if (options.max_candidates && settings.candidates.size() > *options.max_candidates)
+    settings.candidates.resize(*options.max_candidates);
+  PreparedData prepared = prepare_data(config.data);
+  nlohmann::json dataset = prepared.summary.to_json();
+  SplitForSearch split = split_for_search(std::move(prepared), settings.seed);
+  if (options.dev_limit && split.search.dev_order.size() > *options.dev_limit)
+    split.search.dev_order.resize(*options.dev_limit);
+  if (split.search.dev_order.empty())
+    throw UserError(
+        fmt::format("{}: the dev split is empty, and the prompt search chooses on dev; "
+                    "set [data] dev_fraction = 0.1 (or give a dev file)",
+                    config.file.string()));
+  std::filesystem::create_directories(options.out_dir);
+
+  HalvingRules rules;
+  rules.start_sample = options.start_sample.value_or(settings.start_sample);
+  rules.budget_usd = min_of(settings.budget_usd, options.max_cost_usd);
+  rules.max_calls = options.max_calls ? options.max_calls : settings.max_calls;
+  rules.max_usd_per_1k = settings.max_usd_per_1k;
+  rules.max_p95_ms = settings.max_p95_ms;
+
+  std::unique_ptr<HttpClient> own_client;
+  HttpClient* client = options.client;
+  if (!client) client = (own_client = make_http_client()).get();
+  NullBuffer null_buffer;
+  std::ostream quiet(&null_buffer);
+  fmt::print(log, "prompt search: {} candidates, {} dev items, first sample {}\n",
+             settings.candidates.size(), split.search.dev_order.size(), rules.start_sample);
+  // With --yes the runner's per-run estimate lines are noise; without it they must stay visible,
+  // since a run above the confirmation threshold asks the user there.
+  LlmCandidateEvaluator evaluator(settings.candidates, config, split.search,
+                                  runner_options(options), *client, log,
+                                  options.assume_yes ? quiet : log);
+  HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
+
+  nlohmann::json doc = {
+      {"tool", "tunecase"},
+      {"simulated", evaluator.simulated()},
+      {"dataset", dataset},
+      {"search",
+       {{"candidates", settings.candidates.size()},
+        {"dev_size", split.search.dev_order.size()},
+        {"sample_sizes", result.sample_sizes},
+        {"spent_usd", result.spent_usd},
+        {"requests", result.requests},
+        {"budget_usd", rules.budget_usd ? nlohmann::json(*rules.budget_usd) : nlohmann::json()},
+        {"max_calls", rules.max_calls ? nlohmann::json(*rules.max_calls) : nlohmann::json()},
+        {"budget_forced", result.budget_forced},
+        {"winner_rule", result.winner_rule},
+        {"notes", result.notes}}},
+      {"candidates", candidates_json(settings.candidates, result)},
+      {"winner", nullptr}};
+  if (result.winner) {
+    const Candidate& w = settings.candidates[*result.winner];
+    std::optional<double> left;
+    if (options.max_cost_usd) left = std::max(0.0, *options.max_cost_usd - result.spent_usd);
+    nlohmann::json test =
+        score_on_test(w, config, split.search, split.test, options, left, *client, log);
+    doc["winner"] = {{"name", w.name},
+                     {"settings", w.settings},
+                     {"dev", doc["candidates"][*result.winner]["dev"]},
+                     {"test", test},
+                     {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+  }
+  write_optimize_outputs(doc, options.out_dir);
+  return doc;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,80 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/curve/curve_run.h"
+#include "tunecase/data/csv_writer.h"
+#include "tunecase/data/synthetic.h"
+
+namespace tunecase {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CurveRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tunecase-curve-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    SyntheticOptions o;
+    o.tickets = 1500;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : generate_tickets(o)) rows.push_back({t.text, t.category});
+    write_csv(dir_ / "tickets.csv", {"text", "category"}, rows);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ProjectConfig config(const std::string& curve) const {
+    return parse_config(
+        "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+        "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n" +
+            curve,
+        dir_ / "tunecase.toml");
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CurveRunTest, MoreLabelsHelpAndEveryFigureIsWritten) {
+  CurveOptions o;
+  o.out_dir = dir_ / "out";
+  std::ostringstream log;
+  auto doc = run_curve(
+      config("[curve]\nsizes = [30, 100, 300]\nseeds = 2\ntarget_accuracy = 0.99\n"), o, log);
+  ASSERT_EQ(doc["approaches"].size(), 1u);
+  const auto& points = doc["approaches"][0]["points"];
+  ASSERT_EQ(points.size(), 4u);  // 30, 100, 300 and all of train
+  EXPECT_EQ(points[0]["runs"], 2);
+  EXPECT_EQ(points[3]["runs"], 1);  // all of train is the same for every seed
+  EXPECT_GT(points[3]["mean_accuracy"].get<double>(), points[0]["mean_accuracy"].get<double>());
+  const auto& fit = doc["approaches"][0]["fit"];
+  ASSERT_TRUE(fit["fitted"].get<bool>());
+  EXPECT_EQ(fit["projection_2x"]["provenance"], "projection");
+  EXPECT_TRUE(fit["target"].contains("reachable"));
+  for (const char* f : {"curve.json", "curve.md", "curve.html"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
+}
+
+TEST_F(CurveRunTest, BadCurveTableNamesTheKey) {
+  try {
+    read_curve_settings(config("[curve]\napproaches = [\"missing\"]\n"));
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing"));
+  }
+  EXPECT_THROW(read_curve_settings(config("[curve]\ntarget_accuracy = 90\n")), UserError);
+}
+
+TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {
+  auto s = read_curve_settings(config(""));
+  ASSERT_EQ(s.approaches.size(), 1u);
+  EXPECT_EQ(s.approaches[0].name, "lin");
+  EXPECT_EQ(s.seeds, 3);
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -1,0 +1,156 @@
+// Successive halving on synthetic candidates whose accuracies are known.
+
+#include <cmath>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tunecase/optimize/halving.h"
+
+namespace tunecase {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Candidate i answers correctly on item j when hash(i, j) < accuracy[i]: deterministic, nested
+// (the first n items of a larger sample are the same items), and noisy like a real sample.
+class KnownEvaluator : public CandidateEvaluator {
+ public:
+  KnownEvaluator(std::vector<double> accuracy, std::vector<double> usd_per_1k, std::size_t dev)
+      : accuracy_(std::move(accuracy)),
+        price_(std::move(usd_per_1k)),
+        dev_(dev),
+        answered_(accuracy_.size(), 0) {}
+  std::size_t dev_size() const override { return dev_; }
+  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double>) override {
+    EXPECT_LE(n, dev_);
+    SampleScore s;
+    s.n = n;
+    for (std::size_t j = 0; j < n; ++j) s.correct += draw(c, j) < accuracy_[c];
+    s.usd_per_1k = price_[c];
+    std::size_t fresh = n > answered_[c] ? n - answered_[c] : 0;  // the cache holds the rest
+    answered_[c] = std::max(answered_[c], n);
+    s.requests = fresh;
+    s.spent_usd = static_cast<double>(fresh) * price_[c] / 1000;
+    calls_ += fresh;
+    spent_ += s.spent_usd;
+    sizes_.insert(n);
+    return s;
+  }
+  std::size_t calls_ = 0;
+  double spent_ = 0;
+  std::set<std::size_t> sizes_;
+
+ private:
+  static double draw(std::size_t c, std::size_t j) {
+    uint64_t x = (c + 1) * 0x9E3779B97F4A7C15ull ^ (j + 1) * 0xC2B2AE3D27D4EB4Full;
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 29;
+    return static_cast<double>(x >> 11) * 0x1.0p-53;
+  }
+  std::vector<double> accuracy_, price_;
+  std::size_t dev_;
+  std::vector<std::size_t> answered_;
+};
+
+std::vector<double> spread(std::size_t k, double lo, double hi) {
+  std::vector<double> v;
+  for (std::size_t i = 0; i < k; ++i)
+    v.push_back(lo + (hi - lo) * static_cast<double>((i * 7) % k) / (k - 1));
+  return v;
+}
+
+TEST(Halving, KeepsTheBestOfTwentyFourAndCostsAFractionOfTheGrid) {
+  auto accuracy = spread(24, 0.40, 0.90);
+  std::size_t best = std::max_element(accuracy.begin(), accuracy.end()) - accuracy.begin();
+  KnownEvaluator e(accuracy, std::vector<double>(24, 1.0), 800);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  HalvingResult r = successive_halving(e, 24, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, best);
+  EXPECT_EQ(r.candidates[best].status, "winner");
+  EXPECT_LT(e.calls_, 24u * 800u * 35 / 100);
+  EXPECT_EQ(r.sample_sizes.front(), 50u);
+  for (std::size_t i = 1; i < r.sample_sizes.size(); ++i)
+    EXPECT_GT(r.sample_sizes[i], r.sample_sizes[i - 1]);  // nested, growing
+}
+
+TEST(Halving, EveryDroppedCandidateHasARoundAndAReason) {
+  KnownEvaluator e(spread(10, 0.2, 0.9), std::vector<double>(10, 1.0), 400);
+  HalvingResult r = successive_halving(e, 10, {});
+  for (const auto& c : r.candidates) {
+    if (c.status == "winner") continue;
+    EXPECT_FALSE(c.reason.empty());
+    if (c.status == "dropped") {
+      ASSERT_TRUE(c.dropped_in_round);
+      EXPECT_TRUE(c.reason.starts_with("worse:") || c.reason.starts_with("budget forced"))
+          << c.reason;
+    }
+  }
+}
+
+TEST(Halving, FarWorseCandidatesAreDroppedAsWorseCloseOnesAsAForcedChoice) {
+  // 1.0 vs 0.10 separates at 50 items; 1.0 vs 0.96 cannot.
+  KnownEvaluator e({1.0, 0.10, 0.96, 0.12}, {1, 1, 1, 1}, 50);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  HalvingResult r = successive_halving(e, 4, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 0u);
+  EXPECT_THAT(r.candidates[1].reason, HasSubstr("worse"));
+  EXPECT_THAT(r.candidates[2].reason, HasSubstr("budget forced a choice"));
+}
+
+TEST(Halving, TiesGoToTheCheaperCandidate) {
+  KnownEvaluator e({0.8, 0.8}, {2.0, 0.5}, 100);
+  HalvingResult r = successive_halving(e, 2, {});
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 1u);
+}
+
+TEST(Halving, NeverSpendsPastTheBudget) {
+  KnownEvaluator e(spread(16, 0.3, 0.9), std::vector<double>(16, 10.0), 1000);  // $0.01 a call
+  HalvingRules rules;
+  rules.start_sample = 20;
+  rules.budget_usd = 5.0;
+  HalvingResult r = successive_halving(e, 16, rules);
+  EXPECT_LE(e.spent_, 5.0 + 1e-9);
+  EXPECT_TRUE(r.budget_forced);
+  EXPECT_TRUE(r.winner);
+}
+
+TEST(Halving, RespectsTheCallCap) {
+  KnownEvaluator e(spread(8, 0.3, 0.9), std::vector<double>(8, 1.0), 1000);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  rules.max_calls = 700;
+  HalvingResult r = successive_halving(e, 8, rules);
+  EXPECT_LE(e.calls_, 700u);
+  EXPECT_TRUE(r.budget_forced);
+}
+
+TEST(Halving, CandidatesOverThePriceLimitCannotWin) {
+  KnownEvaluator e({0.95, 0.70}, {5.0, 0.5}, 200);
+  HalvingRules rules;
+  rules.max_usd_per_1k = 1.0;
+  HalvingResult r = successive_halving(e, 2, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 1u);
+  EXPECT_EQ(r.candidates[0].status, "ineligible");
+  EXPECT_THAT(r.candidates[0].reason, HasSubstr("max_usd_per_1k"));
+}
+
+TEST(Halving, ParetoSetHoldsOnlyUndominatedCandidates) {
+  KnownEvaluator e({1.0, 0.6, 0.0}, {3.0, 1.0, 2.0}, 40);
+  HalvingRules rules;
+  rules.start_sample = 40;
+  HalvingResult r = successive_halving(e, 3, rules);
+  auto front = pareto_set(r);
+  EXPECT_EQ(front, (std::vector<std::size_t>{0, 1}));  // 2 is dearer and worse than 1
+}
+
+}  // namespace
+}  // namespace tunecase

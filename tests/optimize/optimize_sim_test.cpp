@@ -1,0 +1,234 @@
+// The whole prompt search against sim-llm on loopback: the test split stays sealed until the
+// final step, the outputs are written, and a killed search resumes without repaying.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tunecase/data/csv_writer.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/data/synthetic.h"
+#include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/optimize/optimize_run.h"
+
+namespace tunecase {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Forwards to the real client and keeps every request body, in order.
+class RecordingClient : public HttpClient {
+ public:
+  void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      bodies_.push_back(request.body);
+    }
+    inner_->submit(std::move(request), std::move(done));
+  }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+  }
+
+ private:
+  std::unique_ptr<HttpClient> inner_ = make_http_client();
+  std::mutex mutex_;
+  std::vector<std::string> bodies_;
+};
+
+class OptimizeSimTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tunecase-optimize-test-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    SyntheticOptions o;
+    o.tickets = 900;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : generate_tickets(o)) rows.push_back({t.id, t.text, t.category});
+    write_csv(dir_ / "tickets.csv", {"id", "text", "category"}, rows);
+    server_ = std::make_unique<SimLlmServer>(SimLlmOptions{});
+    port_ = server_->start();
+  }
+  void TearDown() override {
+    server_->stop();
+    std::filesystem::remove_all(dir_);
+  }
+  ProjectConfig config() const {
+    std::string text = fmt::format(R"(
+[data]
+path = "tickets.csv"
+text = "text"
+label = "category"
+id = "id"
+test_fraction = 0.2
+dev_fraction = 0.2
+[[approach]]
+name = "sim"
+kind = "openai"
+base_url = "http://127.0.0.1:{}/v1"
+model = "sim-llm"
+price = {{ input = 0.15, output = 0.6 }}
+[optimize]
+models = ["sim"]
+strategies = ["zero_shot", "few_shot", "retrieval_few_shot"]
+shots = [4, 8]
+label_descriptions = [true, false]
+start_sample = 20
+)",
+                                   port_);
+    return parse_config(text, dir_ / "tunecase.toml");
+  }
+  OptimizeOptions options(const std::string& out) const {
+    OptimizeOptions o;
+    o.out_dir = dir_ / out;
+    o.assume_yes = true;
+    o.concurrency = 4;
+    return o;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<SimLlmServer> server_;
+  int port_ = 0;
+};
+
+std::string json_text(const std::string& s) {
+  std::string quoted = nlohmann::json(s).dump();
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+TEST_F(OptimizeSimTest, NoTestItemIsRequestedBeforeTheFinalStep) {
+  RecordingClient client;
+  auto o = options("out");
+  o.client = &client;
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(config(), o, log);
+  ASSERT_FALSE(doc["winner"].is_null());
+
+  Examples test = prepare_data(config().data).splits.test;
+  auto bodies = client.bodies();
+  auto holds_test_item = [&](const std::string& body) {
+    // The item being classified closes the user message: "Text: <item>\nLabel:" (a short test
+    // text may also occur inside a longer train example, which is allowed).
+    for (const auto& e : test)
+      if (body.find(json_text("Text: " + e.text + "\nLabel:") + "\"") != std::string::npos)
+        return true;
+    return false;
+  };
+  std::size_t first = bodies.size();
+  for (std::size_t i = 0; i < bodies.size() && first == bodies.size(); ++i)
+    if (holds_test_item(bodies[i])) first = i;
+  ASSERT_LT(first, bodies.size()) << "the winner was never scored on test";
+  // Everything from the first test request on is the final step: one request per test item.
+  for (std::size_t i = first; i < bodies.size(); ++i) EXPECT_TRUE(holds_test_item(bodies[i]));
+  EXPECT_EQ(bodies.size() - first, test.size());
+  EXPECT_EQ(doc["winner"]["test"]["n"], test.size());
+}
+
+TEST_F(OptimizeSimTest, WritesReportsAndAWinnerThatLoadsAsAnApproach) {
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(config(), options("out"), log);
+  for (const char* f : {"optimize.json", "optimize.md", "optimize.html", "winner.toml"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
+  EXPECT_EQ(doc["search"]["candidates"], 10);  // 2 zero-shot + 4 few-shot + 4 retrieval
+  EXPECT_TRUE(doc["simulated"].get<bool>());
+  std::size_t winners = 0;
+  for (const auto& c : doc["candidates"]) {
+    winners += c["status"] == "winner";
+    if (c["status"] != "winner") {
+      EXPECT_FALSE(c["reason"].get<std::string>().empty());
+    }
+  }
+  EXPECT_EQ(winners, 1u);
+  std::ifstream in(dir_ / "out" / "winner.toml");
+  std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto back = parse_config("[data]\npath = \"x.csv\"\n" + toml, dir_ / "w.toml");
+  ASSERT_EQ(back.approaches.size(), 1u);
+  EXPECT_EQ(back.approaches[0].params["prompt"], doc["winner"]["settings"]["prompt"]);
+  std::ifstream html(dir_ / "out" / "optimize.html");
+  std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(page, HasSubstr("<svg"));
+  EXPECT_THAT(page, HasSubstr("sim-llm"));
+}
+
+TEST_F(OptimizeSimTest, ASecondRunPaysForNothing) {
+  std::ostringstream log;
+  run_optimize(config(), options("out"), log);
+  uint64_t after_first = server_->stats().requests;
+  nlohmann::json again = run_optimize(config(), options("out"), log);
+  EXPECT_EQ(server_->stats().requests, after_first);
+  EXPECT_EQ(again["search"]["requests"], 0);
+}
+
+// The child half of the kill test: runs only when started by the parent with these variables.
+TEST_F(OptimizeSimTest, KilledChildSearch) {
+  const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");
+  const char* out = std::getenv("TUNECASE_OPT_KILL_OUT");
+  if (port == nullptr || out == nullptr) GTEST_SKIP() << "only as the child of the kill test";
+  port_ = std::atoi(port);
+  OptimizeOptions o = options("unused");
+  o.out_dir = out;
+  std::ostringstream log;
+  run_optimize(config(), o, log);
+}
+
+TEST_F(OptimizeSimTest, ResumesAfterAKillWithoutRepaying) {
+  server_->stop();  // a little latency, so that the kill lands mid-search
+  SimLlmOptions slow;
+  slow.latency_base_ms = 3;
+  server_ = std::make_unique<SimLlmServer>(slow);
+  port_ = server_->start();
+  std::ostringstream log;
+  run_optimize(config(), options("reference"), log);
+  const uint64_t full_run = server_->stats().completions;
+
+  std::filesystem::path out = dir_ / "killed";
+  std::vector<std::string> env = {"TUNECASE_OPT_KILL_PORT=" + std::to_string(port_),
+                                  "TUNECASE_OPT_KILL_OUT=" + out.string()};
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int quiet = open("/dev/null", O_WRONLY);
+    dup2(quiet, STDOUT_FILENO);
+    dup2(quiet, STDERR_FILENO);
+    execle("/proc/self/exe", "child", "--gtest_filter=OptimizeSimTest.KilledChildSearch", nullptr,
+           envp.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (server_->stats().completions < full_run + full_run / 3 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child finished before the kill";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const uint64_t before_rerun = server_->stats().completions;
+
+  run_optimize(config(), options("killed"), log);
+  uint64_t paid_by_killed_dir = server_->stats().completions - full_run;
+  // The killed run and its resume together pay for the full run plus at most the requests in
+  // flight at the kill (concurrency 4).
+  EXPECT_LE(paid_by_killed_dir, full_run + 4);
+  EXPECT_GT(before_rerun, full_run);
+}
+
+}  // namespace
+}  // namespace tunecase
