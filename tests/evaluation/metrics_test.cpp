@@ -45,9 +45,10 @@ TEST(QualityJson, IntervalContainsTheAccuracy) {
 }
 
 TEST(PairwiseJson, ComparesEveryPairOnce) {
-  std::vector<ScoredApproach> s = {{"x", {true, true, false, true}},
-                                   {"y", {true, false, false, false}},
-                                   {"z", {false, true, true, true}}};
+  std::vector<bool> all(4, true);
+  std::vector<ScoredApproach> s = {{"x", {true, true, false, true}, all},
+                                   {"y", {true, false, false, false}, all},
+                                   {"z", {false, true, true, true}, all}};
   nlohmann::json p = pairwise_json(s);
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0]["a"], "x");
@@ -56,6 +57,26 @@ TEST(PairwiseJson, ComparesEveryPairOnce) {
   EXPECT_EQ(p[0]["b_only_correct"], 0);
   EXPECT_EQ(p[2]["a"], "y");
   EXPECT_EQ(p[2]["b"], "z");
+}
+
+TEST(QualityJson, LeavesItemsTheBudgetStoppedOutOfEveryFigure) {
+  std::vector<std::string> gold = {"a", "b", "a", "b"};
+  auto p = predicted({"a", "b", "", ""});
+  p[2].error = "not run: budget reached";
+  p[3].error = "not run: budget reached";
+  nlohmann::json q = quality_json(gold, p, {"a", "b"});
+  EXPECT_EQ(q["n"], 2);
+  EXPECT_EQ(q["not_run"], 2);
+  EXPECT_DOUBLE_EQ(q["accuracy"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(q["error_rate"].get<double>(), 0.0);
+}
+
+TEST(PairwiseJson, ComparesOnlyItemsBothRan) {
+  std::vector<ScoredApproach> s = {{"x", {true, true, false}, {true, true, true}},
+                                   {"y", {false, false, false}, {true, false, false}}};
+  nlohmann::json p = pairwise_json(s);
+  EXPECT_EQ(p[0]["n"], 1);
+  EXPECT_EQ(p[0]["a_only_correct"], 1);
 }
 
 }  // namespace

@@ -140,9 +140,10 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   std::ostream silent(nullptr);
   std::ostream& log = options.progress ? progress_log : silent;
   if (config.data.path.empty() && !config.data.pre_split()) {
-    throw UserError(fmt::format("{}: no [data] table; add one with path (or train and test), text "
-                                "and label (see README.md)",
-                                config.file.empty() ? "config" : config.file.string()));
+    throw UserError(
+        fmt::format("{}: no [data] table; add one with path (or train and test), text "
+                    "and label (see README.md)",
+                    config.file.empty() ? "config" : config.file.string()));
   }
   std::vector<ApproachConfig> approaches = selected_approaches(config, options);
   PreparedData data = prepare_data(config.data);

@@ -49,7 +49,8 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
       client_(client),
       log_(log),
       limiter_(param_limit(approach.config(), "rpm"), param_limit(approach.config(), "tpm")),
-      retry_(options.max_attempts, options.retry_base_delay, options.retry_max_delay, options.jitter_seed),
+      retry_(options.max_attempts, options.retry_base_delay, options.retry_max_delay,
+             options.jitter_seed),
       budget_(options.max_cost_usd),
       progress_(log, approach.name(), options.progress, live) {
   if (options.concurrency < 1) {
