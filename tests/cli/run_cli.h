@@ -18,8 +18,10 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CliResult run_cli(const std::string& args, const std::string& stdin_file = "") {
-  std::string command = std::string(TUNECASE_BIN) + " " + args + " 2>&1";
+// `env_prefix` goes before the binary, e.g. "NAME=value " or "env -u NAME ".
+inline CliResult run_cli_with_env(const std::string& env_prefix, const std::string& args,
+                                  const std::string& stdin_file = "") {
+  std::string command = env_prefix + std::string(TUNECASE_BIN) + " " + args + " 2>&1";
   if (!stdin_file.empty()) command += " < " + stdin_file;
   CliResult r;
   FILE* pipe = popen(command.c_str(), "r");
@@ -30,6 +32,10 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_file 
   int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CliResult run_cli(const std::string& args, const std::string& stdin_file = "") {
+  return run_cli_with_env("", args, stdin_file);
 }
 
 inline std::string fixture(const std::string& name) {
