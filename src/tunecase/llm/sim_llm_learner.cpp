@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -79,14 +80,21 @@ std::string quoted_list(const std::vector<std::string>& words, std::size_t limit
   return out;
 }
 
-SimDecision zero_shot(const SimPrompt& prompt, const std::vector<std::string>& query_terms) {
+struct ZeroShotEvidence {
+  std::vector<double> scores;                               // per prompt label
+  std::map<std::string, std::vector<std::string>> matched;  // label -> query words it matched
+};
+
+ZeroShotEvidence zero_shot(const SimPrompt& prompt, const std::vector<std::string>& query_terms,
+                           bool read_descriptions) {
   std::vector<std::set<std::string>> name_terms, description_terms;
   std::map<std::string, int> label_frequency;
   for (const auto& label : prompt.labels) {
     auto name = learner_terms(label);
     auto it = prompt.descriptions.find(label);
-    auto description =
-        it == prompt.descriptions.end() ? std::vector<std::string>{} : learner_terms(it->second);
+    auto description = it == prompt.descriptions.end() || !read_descriptions
+                           ? std::vector<std::string>{}
+                           : learner_terms(it->second);
     name_terms.emplace_back(name.begin(), name.end());
     description_terms.emplace_back(description.begin(), description.end());
     std::set<std::string> all(name.begin(), name.end());
@@ -94,8 +102,7 @@ SimDecision zero_shot(const SimPrompt& prompt, const std::vector<std::string>& q
     for (const auto& t : all) ++label_frequency[t];
   }
   std::set<std::string> distinct(query_terms.begin(), query_terms.end());
-  std::vector<Scored> scores;
-  std::map<std::string, std::vector<std::string>> matched;
+  ZeroShotEvidence evidence;
   double labels = static_cast<double>(prompt.labels.size());
   for (std::size_t i = 0; i < prompt.labels.size(); ++i) {
     double score = 0;
@@ -103,19 +110,11 @@ SimDecision zero_shot(const SimPrompt& prompt, const std::vector<std::string>& q
       double weight = name_terms[i].count(term) ? 2.0 : description_terms[i].count(term) ? 1.0 : 0;
       if (weight == 0) continue;
       score += weight * std::log(1.0 + labels / label_frequency[term]);
-      matched[prompt.labels[i]].push_back(term);
+      evidence.matched[prompt.labels[i]].push_back(term);
     }
-    scores.push_back({prompt.labels[i], score});
+    evidence.scores.push_back(score);
   }
-  SimDecision decision;
-  decision.label = pick(scores, prompt.query);
-  const auto& words = matched[decision.label];
-  decision.reasoning =
-      words.empty()
-          ? fmt::format("No word of the text matches any label; {} is a guess.", decision.label)
-          : fmt::format("The text mentions {}, which match the label {}.", quoted_list(words, 4),
-                        decision.label);
-  return decision;
+  return evidence;
 }
 
 struct Neighbour {
@@ -169,22 +168,61 @@ std::vector<std::string> learner_terms(const std::string& text) {
   return terms;
 }
 
+bool is_small_model(const std::string& name) {
+  std::string lower;
+  for (char c : name)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (const char* word : {"mini", "small", "nano", "tiny"})
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
 SimDecision decide(const SimPrompt& prompt) {
+  return decide(prompt, SimModel{});
+}
+
+SimDecision decide(const SimPrompt& prompt, const SimModel& model) {
+  const bool small = is_small_model(model.name);
   auto query_terms = learner_terms(prompt.query);
   std::vector<const SimExample*> usable;
   for (const auto& e : prompt.examples)
     if (std::find(prompt.labels.begin(), prompt.labels.end(), e.label) != prompt.labels.end())
       usable.push_back(&e);
-  auto hits = nearest(usable, query_terms, 3);
-  if (hits.empty()) return zero_shot(prompt, query_terms);
+  auto hits = nearest(usable, query_terms, small ? 1 : 3);
+  ZeroShotEvidence zero = zero_shot(prompt, query_terms, !small);
 
   std::map<std::string, double> votes;
-  for (const auto& hit : hits) votes[usable[hit.index]->label] += hit.score;
+  double vote_total = 0, zero_total = 0;
+  for (const auto& hit : hits)
+    votes[usable[hit.index]->label] += hit.score, vote_total += hit.score;
+  for (double z : zero.scores) zero_total += z;
   std::vector<Scored> scores;
-  for (const auto& label : prompt.labels) scores.push_back({label, votes[label]});
+  double best = 0;
+  for (std::size_t i = 0; i < prompt.labels.size(); ++i) {
+    const auto& label = prompt.labels[i];
+    double score = (zero_total > 0 ? zero.scores[i] / zero_total : 0) +
+                   (vote_total > 0 ? votes[label] / vote_total : 0);
+    scores.push_back({label, score});
+    best = std::max(best, score);
+  }
+  if (model.temperature > 0 && best > 0) {
+    for (auto& s : scores) {
+      uint64_t h = fnv1a64(fmt::format("{}\x1f{}\x1f{}", model.seed, prompt.query, s.label));
+      s.score += model.temperature * best * static_cast<double>(h >> 11) * 0x1.0p-53;
+    }
+  }
   SimDecision decision;
-  decision.from_examples = true;
+  decision.from_examples = !hits.empty();
   decision.label = pick(scores, prompt.query);
+  if (hits.empty()) {
+    const auto& words = zero.matched[decision.label];
+    decision.reasoning =
+        words.empty()
+            ? fmt::format("No word of the text matches any label; {} is a guess.", decision.label)
+            : fmt::format("The text mentions {}, which match the label {}.", quoted_list(words, 4),
+                          decision.label);
+    return decision;
+  }
   std::size_t agreeing = 0;
   for (const auto& hit : hits) agreeing += usable[hit.index]->label == decision.label;
   decision.reasoning = fmt::format(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,30 @@ struct SimDecision {
   bool from_examples = false;
 };
 
-// With examples: BM25 over the in-prompt examples (Robertson/Sparck Jones, k1 = 1.2, b = 0.75),
-// score-weighted vote of the 3 nearest. Without examples, or when none shares a word with the
-// query: zero-shot overlap of the query with each label's name (weight 2) and description
-// (weight 1), each word weighted by ln(1 + labels / labels containing it). Ties are broken by a
-// hash of the query, so an uninformative prompt yields a spread of labels, not the first one.
-SimDecision decide(const SimPrompt& prompt);
+// What the request says about the "model" answering it. The name selects a capacity by a
+// mechanism, not a score: a name containing "mini", "small", "nano" or "tiny" reads label names
+// only (no descriptions) and votes with the single nearest example; any other name reads the
+// descriptions and votes with the 3 nearest. Temperature > 0 adds seeded noise to the label
+// scores (uniform in [0, temperature x best score)), drawn from a hash of the query, the label
+// and `seed`, so an identical request still gets an identical answer.
+struct SimModel {
+  std::string name = "sim-llm";
+  double temperature = 0;
+  uint64_t seed = 0;
+};
+
+// Each label's evidence is the sum of two normalised parts: the zero-shot overlap of the query
+// with the label's name (weight 2) and description (weight 1), each word weighted by
+// ln(1 + labels / labels containing it); and, with examples in the prompt, the BM25 score
+// (Robertson/Sparck Jones, k1 = 1.2, b = 0.75) of the nearest examples voting for their label.
+// Each part is divided by its own total, so neither drowns the other: a real model reads the
+// label list and the examples together. Ties are broken by a hash of the query, so an
+// uninformative prompt yields a spread of labels, not the first one.
+SimDecision decide(const SimPrompt& prompt, const SimModel& model);
+SimDecision decide(const SimPrompt& prompt);  // the default model "sim-llm" at temperature 0
+
+// True for model names that select the small capacity ("mini", "small", "nano", "tiny").
+bool is_small_model(const std::string& name);
 
 // The words the learner compares: word_tokens, minus common English stop words, crudely stemmed
 // ("charges", "charged", "charging" -> "charg").
