@@ -13,6 +13,8 @@ void add_demo_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_decide_command(CLI::App& app);
 void add_sim_llm_command(CLI::App& app);
+void add_optimize_command(CLI::App& app);
+void add_curve_command(CLI::App& app);
 
 // The synthetic tickets as CSV with columns id, text, category, created_at.
 void write_synthetic_tickets(const std::filesystem::path& file,

@@ -8,9 +8,11 @@
 #include "demo_config.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/curve/curve_run.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/evaluation/eval_run.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/optimize/optimize_run.h"
 #include "tunecase/report/eval_report.h"
 
 namespace {
@@ -54,17 +56,37 @@ void run(const DemoArgs& a) {
   options.progress = !a.quiet;
   fmt::print("3. evaluating {} approaches on the same held-out test split\n",
              config.approaches.size());
+  std::ostream silent(nullptr);
+  std::ostream& log = a.quiet ? silent : std::cerr;
   nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
   fmt::print("\n{}\n", tunecase::eval_table_text(eval));
+
+  fmt::print("4. max out prompting first: a budgeted prompt search on the dev split\n");
+  tunecase::OptimizeOptions search;
+  search.out_dir = out / "optimize";
+  search.assume_yes = true;
+  search.dev_limit = 320;
+  nlohmann::json optimized = tunecase::run_optimize(config, search, log);
+  fmt::print(
+      "   winner: {} (details in optimize/optimize.md)\n",
+      optimized["winner"].is_object() ? optimized["winner"].value("name", std::string()) : "none");
   server.stop();
 
+  fmt::print("5. how much would more labels buy: learning curves of the local models\n");
+  tunecase::CurveOptions curve;
+  curve.out_dir = out / "curve";
+  curve.assume_yes = true;
+  tunecase::run_curve(config, curve, log);
+
   tunecase::DecisionResult decision = tunecase::run_decide(config, &eval, out / "decision");
-  fmt::print("4. business case: {}\n", decision.recommendation);
+  fmt::print("6. business case: {}\n", decision.recommendation);
 
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("\nwrote {}/ (tickets.csv, tunecase.toml, eval/, decision/memo.html) in {:.0f} s\n",
-             out.string(), seconds);
+  fmt::print(
+      "\nwrote {}/ (tickets.csv, tunecase.toml, eval/, optimize/, curve/, "
+      "decision/memo.html) in {:.0f} s\n",
+      out.string(), seconds);
   fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",
              out.string(), config_file.string(), config_file.string());
 }

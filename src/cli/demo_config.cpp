@@ -66,6 +66,7 @@ time_to_ship_weeks = 4
 [[approach]]
 name = "local-fasttext"
 kind = "fasttext"
+autotune_seconds = 10    # search hyper-parameters on dev for 10 s (default 60 s)
 hosting = { usd_per_hour = 0.10, instances = 1 }
 engineering_weeks = 3
 retrain_every_months = 1
@@ -80,6 +81,25 @@ hosting = { usd_per_hour = 0.10, instances = 1 }
 engineering_weeks = 2
 maintenance_weeks_per_month = 0.1
 time_to_ship_weeks = 3
+)";
+
+// A small search for the demo: the stand-in model, four strategies, two shot counts, two
+// temperatures; and a learning curve of the local approaches.
+constexpr const char* kOptimizeAndCurve = R"(
+[optimize]
+models = ["sim-zero-shot"]
+strategies = ["zero_shot", "few_shot", "retrieval_few_shot", "chain_of_thought"]
+shots = [4, 16]
+temperatures = [0, 0.7]
+structured_output = [true]
+start_sample = 40
+seed = 7
+
+[curve]
+sizes = [50, 100, 250, 500, 1000, 2500]
+seeds = 3
+approaches = ["local-linear", "local-retrieval"]
+target_accuracy = 0.9
 )";
 
 constexpr const char* kBusiness = R"(
@@ -111,6 +131,7 @@ std::string demo_config_toml(int sim_port, const std::map<std::string, std::stri
   }
   out += fmt::format(fmt::runtime(kLlmApproaches), fmt::arg("port", sim_port));
   out += kLocalApproaches;
+  out += kOptimizeAndCurve;
   out += kBusiness;
   return out;
 }

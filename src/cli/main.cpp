@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   add_demo_command(app);
   add_eval_command(app);
   add_predict_command(app);
+  add_optimize_command(app);
+  add_curve_command(app);
   add_decide_command(app);
   add_generate_command(app);
   add_sim_llm_command(app);

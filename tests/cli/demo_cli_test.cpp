@@ -15,6 +15,8 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   EXPECT_EQ(simulated, 3u);  // the three prompting strategies ran against sim-llm
   EXPECT_GE(eval["dataset"]["labels"].get<int>(), 11);
   EXPECT_TRUE(std::filesystem::exists(out.path() / "decision" / "memo.html"));
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "optimize" / "winner.toml"));
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "curve" / "curve.html"));
   std::string memo = read_file(out.path() / "decision" / "memo.md");
   EXPECT_NE(memo.find("SIMULATED"), std::string::npos);
   EXPECT_NE(r.output.find("(simulated)"), std::string::npos) << r.output;
