@@ -91,6 +91,36 @@ TEST(SimLearner, FewShotPicksTheNearestExamplesLabel) {
   EXPECT_EQ(decision.label, "alpha");
 }
 
+TEST(SimLearner, SmallModelsReadLabelNamesOnly) {
+  auto prompt = read_prompt(zero_shot("my parcel never arrived"), nullptr);  // description words
+  EXPECT_EQ(decide(prompt, SimModel{"sim-large", 0, 0}).label, "shipping");
+  EXPECT_EQ(decide(prompt, SimModel{"gpt-4o-mini", 0, 0}).reasoning.rfind("No word", 0), 0u);
+  EXPECT_TRUE(is_small_model("Claude-Nano"));
+  EXPECT_FALSE(is_small_model("gpt-4o"));
+}
+
+TEST(SimLearner, ExamplesAddToTheLabelListInsteadOfReplacingIt) {
+  // One example shares a word with the query but the label list clearly says billing.
+  std::string system = std::string(kLabels) + "\nText: card reader broken\nLabel: account\n";
+  auto decision = decide(read_prompt(
+      {{"system", system}, {"user", "Text: refund the double charges on my card\nLabel:"}},
+      nullptr));
+  EXPECT_EQ(decision.label, "billing");
+}
+
+TEST(SimLearner, TemperatureFlipsSomeAnswersButEqualRequestsAgree) {
+  int flipped = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto prompt = read_prompt(zero_shot("refund my parcel login " + std::to_string(i)), nullptr);
+    auto cold = decide(prompt, SimModel{"sim-llm", 0, 1}).label;
+    auto hot = decide(prompt, SimModel{"sim-llm", 1.5, 1}).label;
+    EXPECT_EQ(hot, decide(prompt, SimModel{"sim-llm", 1.5, 1}).label);
+    flipped += hot != cold;
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_LT(flipped, 40);
+}
+
 TEST(SimLearner, UninformativeQueriesSpreadOverLabels) {
   std::set<std::string> chosen;
   for (int i = 0; i < 30; ++i)

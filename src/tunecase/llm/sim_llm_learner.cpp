@@ -188,7 +188,8 @@ SimDecision decide(const SimPrompt& prompt, const SimModel& model) {
   for (const auto& e : prompt.examples)
     if (std::find(prompt.labels.begin(), prompt.labels.end(), e.label) != prompt.labels.end())
       usable.push_back(&e);
-  auto hits = nearest(usable, query_terms, small ? 1 : 3);
+  const std::size_t k = small ? 1 : 3;
+  auto hits = nearest(usable, query_terms, k);
   ZeroShotEvidence zero = zero_shot(prompt, query_terms, !small);
 
   std::map<std::string, double> votes;
@@ -196,12 +197,15 @@ SimDecision decide(const SimPrompt& prompt, const SimModel& model) {
   for (const auto& hit : hits)
     votes[usable[hit.index]->label] += hit.score, vote_total += hit.score;
   for (double z : zero.scores) zero_total += z;
+  // A voting slot no example shares a word for abstains: one weak neighbour is weaker evidence
+  // than three.
+  const double slots = static_cast<double>(hits.size()) / static_cast<double>(k);
   std::vector<Scored> scores;
   double best = 0;
   for (std::size_t i = 0; i < prompt.labels.size(); ++i) {
     const auto& label = prompt.labels[i];
     double score = (zero_total > 0 ? zero.scores[i] / zero_total : 0) +
-                   (vote_total > 0 ? votes[label] / vote_total : 0);
+                   (vote_total > 0 ? votes[label] / vote_total * slots : 0);
     scores.push_back({label, score});
     best = std::max(best, score);
   }

@@ -33,9 +33,10 @@ struct SimModel {
 // with the label's name (weight 2) and description (weight 1), each word weighted by
 // ln(1 + labels / labels containing it); and, with examples in the prompt, the BM25 score
 // (Robertson/Sparck Jones, k1 = 1.2, b = 0.75) of the nearest examples voting for their label.
-// Each part is divided by its own total, so neither drowns the other: a real model reads the
-// label list and the examples together. Ties are broken by a hash of the query, so an
-// uninformative prompt yields a spread of labels, not the first one.
+// Each part is divided by its own total, so neither drowns the other (a real model reads the
+// label list and the examples together); the example part is further scaled by the share of the
+// voting slots filled, so one weak neighbour counts less than three. Ties are broken by a hash of
+// the query, so an uninformative prompt yields a spread of labels, not the first one.
 SimDecision decide(const SimPrompt& prompt, const SimModel& model);
 SimDecision decide(const SimPrompt& prompt);  // the default model "sim-llm" at temperature 0
 
