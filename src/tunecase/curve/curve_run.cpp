@@ -48,12 +48,14 @@ struct Tally {
 
 // Scores one approach trained (or prompted) with `pool` as its labelled data.
 Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples& pool,
-            const Examples& dev, const Examples& test, const std::vector<std::string>& labels,
+            const Examples& test, const std::vector<std::string>& labels,
             const CurveOptions& options, HttpClient* client, std::optional<double>& budget_left) {
   Tally t;
   if (is_local_kind(a.kind)) {
     auto classifier = make_classifier(a);
-    classifier->train(pool, dev, labels);
+    // No dev: every size trains with the approach's configured settings, so the curve shows the
+    // effect of labels alone (and a per-size search on dev, e.g. fastText's, would take minutes).
+    classifier->train(pool, Examples{}, labels);
     for (const auto& e : test) t.correct += classifier->classify(e.text).label == e.label;
     t.n = test.size();
     return t;
@@ -208,8 +210,8 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       std::vector<Tally> runs;
       bool all = n == train.size();  // the whole train split is the same for every seed
       for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
-        Tally t = score(a, config, subsample(train, orders[s], n), data.splits.dev, test,
-                        data.labels, options, client, budget);
+        Tally t = score(a, config, subsample(train, orders[s], n), test, data.labels, options,
+                        client, budget);
         runs.push_back(t);
         simulated = simulated || t.simulated;
         if (t.n)
