@@ -88,11 +88,13 @@ TEST(Halving, EveryDroppedCandidateHasARoundAndAReason) {
       ASSERT_TRUE(c.dropped_in_round);
       EXPECT_TRUE(c.reason.starts_with("worse:") || c.reason.starts_with("budget forced"))
           << c.reason;
+    } else {
+      EXPECT_EQ(c.status, "finalist");
     }
   }
 }
 
-TEST(Halving, FarWorseCandidatesAreDroppedAsWorseCloseOnesAsAForcedChoice) {
+TEST(Halving, FarWorseCandidatesAreCalledWorseCloseOnesNotSeparated) {
   // 1.0 vs 0.10 separates at 50 items; 1.0 vs 0.96 cannot.
   KnownEvaluator e({1.0, 0.10, 0.96, 0.12}, {1, 1, 1, 1}, 50);
   HalvingRules rules;
@@ -101,7 +103,11 @@ TEST(Halving, FarWorseCandidatesAreDroppedAsWorseCloseOnesAsAForcedChoice) {
   ASSERT_TRUE(r.winner);
   EXPECT_EQ(*r.winner, 0u);
   EXPECT_THAT(r.candidates[1].reason, HasSubstr("worse"));
-  EXPECT_THAT(r.candidates[2].reason, HasSubstr("budget forced a choice"));
+  // All four met the whole (small) dev split: the close one was not separated, not dropped for
+  // the budget.
+  EXPECT_EQ(r.candidates[2].status, "finalist");
+  EXPECT_THAT(r.candidates[2].reason, HasSubstr("dev split used up, not separated"));
+  EXPECT_FALSE(r.budget_forced);
 }
 
 TEST(Halving, TiesGoToTheCheaperCandidate) {

@@ -37,16 +37,15 @@ void rank(std::vector<std::size_t>& alive, const std::vector<CandidateOutcome>& 
 
 // Why `loser` is below `leader`: the data (disjoint Wilson intervals) or the rule on overlap.
 std::string drop_reason(const SampleScore& loser, const SampleScore& leader,
-                        const std::string& rule) {
+                        const std::string& rule,
+                        const std::string& overlap = "budget forced a choice") {
   Interval l = wilson_interval(loser.correct, loser.n);
   Interval w = wilson_interval(leader.correct, leader.n);
   if (l.hi < w.lo)
     return fmt::format("worse: dev accuracy {} lies below the leader's {}", described(loser),
                        described(leader));
-  return fmt::format(
-      "budget forced a choice: {} (dev accuracy {}; intervals overlap the "
-      "leader's {})",
-      rule, described(loser), described(leader));
+  return fmt::format("{}: {} (dev accuracy {}; intervals overlap the leader's {})", overlap, rule,
+                     described(loser), described(leader));
 }
 
 std::optional<std::string> ineligible(const SampleScore& s, const HalvingRules& rules) {
@@ -162,11 +161,14 @@ HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t cand
   const SampleScore& best = *result.candidates[alive[0]].last();
   result.candidates[alive[0]].status = "winner";
   result.candidates[alive[0]].reason = fmt::format("{}: {}", result.winner_rule, described(best));
-  std::string rule = result.budget_forced ? "the budget ended the search" : "the dev split ran out";
   for (std::size_t i = 1; i < alive.size(); ++i) {
     auto& o = result.candidates[alive[i]];
     o.status = "finalist";
-    o.reason = drop_reason(*o.last(), best, rule + ", so the best-ranked finalist won");
+    o.reason = result.budget_forced
+                   ? drop_reason(*o.last(), best,
+                                 "the budget ended the search; the best-ranked finalist won")
+                   : drop_reason(*o.last(), best, "the best-ranked finalist won",
+                                 "dev split used up, not separated");
   }
   if (result.budget_forced)
     result.notes.push_back("the budget or call cap ended the search before the dev split did");
