@@ -128,6 +128,17 @@ TEST(Halving, NeverSpendsPastTheBudget) {
   EXPECT_TRUE(r.winner);
 }
 
+TEST(Halving, LeavesRoomForTheFinalStepUnderTheTotalCap) {
+  KnownEvaluator e(spread(16, 0.3, 0.9), std::vector<double>(16, 10.0), 1000);  // $0.01 a call
+  HalvingRules rules;
+  rules.start_sample = 20;
+  rules.total_cap_usd = 8.0;
+  rules.final_items = 300;  // the winner's test run will cost up to $3
+  HalvingResult r = successive_halving(e, 16, rules);
+  EXPECT_LE(e.spent_ + 3.0, 8.0 + 1e-9);
+  EXPECT_TRUE(r.winner);
+}
+
 TEST(Halving, RespectsTheCallCap) {
   KnownEvaluator e(spread(8, 0.3, 0.9), std::vector<double>(8, 1.0), 1000);
   HalvingRules rules;

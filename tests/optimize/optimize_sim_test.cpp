@@ -172,6 +172,17 @@ TEST_F(OptimizeSimTest, ASecondRunPaysForNothing) {
   EXPECT_EQ(again["search"]["requests"], 0);
 }
 
+TEST_F(OptimizeSimTest, MaxCostCapsTheSearchAndTheFinalStep) {
+  std::ostringstream log;
+  auto o = options("capped");
+  o.max_cost_usd = 0.004;  // the uncapped search with its final step spends about $0.01
+  nlohmann::json doc = run_optimize(config(), o, log);
+  double total = doc["search"]["spent_usd"].get<double>();
+  if (!doc["winner"].is_null()) total += doc["winner"]["test"]["spent_usd"].get<double>();
+  EXPECT_LE(total, 0.004 + 1e-12);
+  EXPECT_TRUE(doc["search"]["budget_forced"].get<bool>());
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

@@ -71,16 +71,22 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
                        const std::vector<std::size_t>& alive,
                        const std::vector<CandidateOutcome>& out, const HalvingRules& rules,
                        const Spend& spent) {
-  double per_item_usd = 0;
+  double per_item_usd = 0, dearest = 0;
   for (std::size_t c : alive) {
     const SampleScore* s = out[c].last();
     if (s && s->usd_per_1k) per_item_usd += *s->usd_per_1k / 1000;
+    if (s && s->usd_per_1k) dearest = std::max(dearest, *s->usd_per_1k / 1000);
   }
   std::size_t fit = wanted - prev_n;
-  if (rules.budget_usd && per_item_usd > 0) {
-    double left = std::max(0.0, *rules.budget_usd - spent.usd);
-    fit = std::min(fit, static_cast<std::size_t>(left / per_item_usd));
+  std::optional<double> left;
+  if (rules.budget_usd) left = *rules.budget_usd - spent.usd;
+  if (rules.total_cap_usd) {
+    double reserve = dearest * static_cast<double>(rules.final_items);
+    left =
+        std::min(left.value_or(*rules.total_cap_usd), *rules.total_cap_usd - spent.usd - reserve);
   }
+  if (left && per_item_usd > 0)
+    fit = std::min(fit, static_cast<std::size_t>(std::max(0.0, *left) / per_item_usd));
   if (rules.max_calls) {
     std::size_t left = *rules.max_calls > spent.calls ? *rules.max_calls - spent.calls : 0;
     fit = std::min(fit, left / std::max<std::size_t>(1, alive.size()));
@@ -116,6 +122,9 @@ HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t cand
     for (std::size_t c : alive) {
       std::optional<double> left;
       if (rules.budget_usd) left = std::max(0.0, *rules.budget_usd - spent.usd);
+      if (rules.total_cap_usd)
+        left = std::min(left.value_or(*rules.total_cap_usd),
+                        std::max(0.0, *rules.total_cap_usd - spent.usd));
       SampleScore s = evaluator.evaluate(c, n, left);
       spent.usd += s.spent_usd;
       spent.calls += s.requests;

@@ -34,7 +34,12 @@ class CandidateEvaluator {
 
 struct HalvingRules {
   std::size_t start_sample = 50;
-  std::optional<double> budget_usd;
+  std::optional<double> budget_usd;  // new spend of the search
+  // A cap on the whole run, the final scoring of the winner on `final_items` test items
+  // included: a round starts only if what it and the dearest survivor's final step would cost
+  // still fits (--max-cost).
+  std::optional<double> total_cap_usd;
+  std::size_t final_items = 0;
   std::optional<std::size_t> max_calls;
   std::optional<double> max_usd_per_1k, max_p95_ms;  // eligibility for the winner
 };

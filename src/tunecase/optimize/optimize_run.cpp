@@ -93,11 +93,6 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   return q;
 }
 
-std::optional<double> min_of(std::optional<double> a, std::optional<double> b) {
-  if (a && b) return std::min(*a, *b);
-  return a ? a : b;
-}
-
 }  // namespace
 
 nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& options,
@@ -119,7 +114,9 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
 
   HalvingRules rules;
   rules.start_sample = options.start_sample.value_or(settings.start_sample);
-  rules.budget_usd = min_of(settings.budget_usd, options.max_cost_usd);
+  rules.budget_usd = settings.budget_usd;
+  rules.total_cap_usd = options.max_cost_usd;
+  rules.final_items = split.test.size();  // its size only: the search never sees its items
   rules.max_calls = options.max_calls ? options.max_calls : settings.max_calls;
   rules.max_usd_per_1k = settings.max_usd_per_1k;
   rules.max_p95_ms = settings.max_p95_ms;
@@ -149,6 +146,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
         {"spent_usd", result.spent_usd},
         {"requests", result.requests},
         {"budget_usd", rules.budget_usd ? nlohmann::json(*rules.budget_usd) : nlohmann::json()},
+        {"max_cost_usd",
+         rules.total_cap_usd ? nlohmann::json(*rules.total_cap_usd) : nlohmann::json()},
         {"max_calls", rules.max_calls ? nlohmann::json(*rules.max_calls) : nlohmann::json()},
         {"budget_forced", result.budget_forced},
         {"winner_rule", result.winner_rule},
