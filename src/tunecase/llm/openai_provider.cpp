@@ -17,6 +17,30 @@ int64_t integer_or_zero(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
+// Strict structured output generates fields in the order of `properties`: list them as
+// `required` does, so that a chain-of-thought schema gets its reasoning before its label.
+// (nlohmann::json sorts keys; ordered_json keeps insertion order.)
+nlohmann::ordered_json schema_in_required_order(const nlohmann::json& schema) {
+  nlohmann::ordered_json out = schema;
+  auto props = schema.find("properties");
+  auto required = schema.find("required");
+  if (props == schema.end() || !props->is_object() || required == schema.end() ||
+      !required->is_array()) {
+    return out;
+  }
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::object();
+  for (const auto& name : *required) {
+    if (name.is_string() && props->contains(name.get<std::string>())) {
+      ordered[name.get<std::string>()] = (*props)[name.get<std::string>()];
+    }
+  }
+  for (const auto& [name, value] : props->items()) {
+    if (!ordered.contains(name)) ordered[name] = value;
+  }
+  out["properties"] = std::move(ordered);
+  return out;
+}
+
 class OpenAiProvider final : public Provider {
  public:
   OpenAiProvider(std::string base_url, std::string api_key)
@@ -24,20 +48,21 @@ class OpenAiProvider final : public Provider {
 
   HttpRequest build_request(const std::vector<ChatMessage>& messages,
                             const ChatOptions& options) const override {
-    nlohmann::json body = {{"model", options.model}, {"temperature", options.temperature}};
-    body["messages"] = nlohmann::json::array();
+    nlohmann::ordered_json body = {{"model", options.model}, {"temperature", options.temperature}};
+    body["messages"] = nlohmann::ordered_json::array();
     for (const auto& m : messages)
       body["messages"].push_back({{"role", m.role}, {"content", m.content}});
     body[wants_max_completion_tokens(options.model) ? "max_completion_tokens" : "max_tokens"] =
         options.max_tokens;
     if (options.seed) body["seed"] = *options.seed;
     if (!options.response_schema.is_null()) {
-      body["response_format"] = {
-          {"type", "json_schema"},
-          {"json_schema",
-           {{"name", "answer"}, {"strict", true}, {"schema", options.response_schema}}}};
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema",
+                                  {{"name", "answer"},
+                                   {"strict", true},
+                                   {"schema", schema_in_required_order(options.response_schema)}}}};
     }
-    if (options.extra.is_object()) body.update(options.extra);
+    if (options.extra.is_object()) body.update(nlohmann::ordered_json(options.extra));
 
     HttpRequest request;
     request.url = url_;
