@@ -8,6 +8,8 @@
 // and the search's spend as a share of the full-grid-on-dev spend.
 //
 //   build/bench/optimize_driver [--tickets 6000] [--seed 42] [--start-sample 50] [--out DIR]
+//   build/bench/optimize_driver --hwu64 /work/shared/datasets/hwu64 [--out DIR]
+// With --hwu64: the official test split; 10% of train (stratified, seed 7) becomes dev.
 
 #include <chrono>
 #include <cstdlib>
@@ -37,6 +39,7 @@ struct Args {
   uint64_t seed = 42;
   std::size_t start_sample = 50;
   std::filesystem::path out = "optimize-bench";
+  std::filesystem::path hwu64;  // the HWU64 folder (train.csv, test.csv); empty: synthetic
 };
 
 Args parse(int argc, char** argv) {
@@ -51,6 +54,8 @@ Args parse(int argc, char** argv) {
       a.start_sample = std::stoul(v);
     else if (k == "--out")
       a.out = v;
+    else if (k == "--hwu64")
+      a.hwu64 = v;
     else
       throw std::runtime_error("unknown flag " + k);
   }
@@ -99,6 +104,59 @@ start_sample = {start}
                      fmt::arg("start", a.start_sample));
 }
 
+// HWU64: 64 intents, label names only. Few-shot needs many shots to cover the labels.
+std::string hwu64_config_text(int port, const Args& a) {
+  constexpr const char* kTemplate = R"(
+[data]
+train = "train.csv"
+dev = "dev.csv"
+test = "{test}"
+text = "text"
+label = "category"
+[task]
+description = "intents of utterances to a home assistant"
+[[approach]]
+name = "sim-mini"
+kind = "openai"
+base_url = "http://127.0.0.1:{port}/v1"
+model = "sim-mini"
+price = {{ input = 0.15, output = 0.60 }}
+[[approach]]
+name = "sim-large"
+kind = "openai"
+base_url = "http://127.0.0.1:{port}/v1"
+model = "sim-large"
+price = {{ input = 2.50, output = 10.00 }}
+[optimize]
+models = ["sim-mini", "sim-large"]
+strategies = ["zero_shot", "few_shot", "retrieval_few_shot"]
+shots = [8, 16, 32, 64]
+selection = ["stratified", "random"]
+structured_output = [true]
+start_sample = {start}
+)";
+  return fmt::format(fmt::runtime(kTemplate), fmt::arg("port", port),
+                     fmt::arg("test", (a.hwu64 / "test.csv").string()),
+                     fmt::arg("start", a.start_sample));
+}
+
+// Cuts 10% of HWU64's train (stratified) into dev.csv; the rest is train.csv.
+void write_hwu64_splits(const Args& a) {
+  DataConfig d;
+  d.path = a.hwu64 / "train.csv";
+  d.label = "category";
+  d.test_fraction = 0.1;
+  d.dev_fraction = 0;
+  PreparedData p = prepare_data(d);
+  auto rows = [](const Examples& e) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& x : e) out.push_back({x.text, x.label});
+    return out;
+  };
+  write_csv(a.out / "train.csv", {"text", "category"}, rows(p.splits.train));
+  write_csv(a.out / "dev.csv", {"text", "category"}, rows(p.splits.test));
+}
+
 struct GridPoint {
   std::string name;
   double dev_accuracy = 0, test_accuracy = 0, dev_usd = 0;
@@ -118,15 +176,22 @@ double accuracy(const LlmRunResult& r, const Examples& items, double* usd) {
 int main(int argc, char** argv) try {
   Args a = parse(argc, argv);
   std::filesystem::create_directories(a.out);
-  SyntheticOptions so;
-  so.tickets = a.tickets;
-  so.seed = a.seed;
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& t : generate_tickets(so)) rows.push_back({t.text, t.category});
-  write_csv(a.out / "tickets.csv", {"text", "category"}, rows);
+  if (a.hwu64.empty()) {
+    SyntheticOptions so;
+    so.tickets = a.tickets;
+    so.seed = a.seed;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : generate_tickets(so)) rows.push_back({t.text, t.category});
+    write_csv(a.out / "tickets.csv", {"text", "category"}, rows);
+  } else {
+    write_hwu64_splits(a);
+  }
   SimLlmServer server(SimLlmOptions{});
   int port = server.start();
-  { std::ofstream(a.out / "tunecase.toml") << config_text(port, a); }
+  {
+    std::ofstream(a.out / "tunecase.toml")
+        << (a.hwu64.empty() ? config_text(port, a) : hwu64_config_text(port, a));
+  }
   ProjectConfig config = load_config(a.out / "tunecase.toml");
   OptimizeSettings settings = read_optimize_settings(config);
   PreparedData data = prepare_data(config.data);
