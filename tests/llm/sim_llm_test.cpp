@@ -158,7 +158,8 @@ class SimServerTest : public ::testing::Test {
     return http_send_sync(*client_, request);
   }
   static std::string chat(const std::vector<ChatMessage>& messages, json extra = json::object()) {
-    json body = {{"model", "sim-small"}, {"messages", json::array()}};
+    // Full capacity: names with "small"/"mini" select the small model, which ignores descriptions.
+    json body = {{"model", "sim-llm"}, {"messages", json::array()}};
     for (const auto& m : messages)
       body["messages"].push_back({{"role", m.role}, {"content", m.content}});
     body.update(extra);
@@ -176,7 +177,7 @@ TEST_F(SimServerTest, ChatCompletionsHasOpenAiShapeAndUsage) {
   EXPECT_EQ(response.headers.at("x-tunecase-simulated"), "1");
   auto body = json::parse(response.body);
   EXPECT_EQ(body["object"], "chat.completion");
-  EXPECT_EQ(body["model"], "sim-small");
+  EXPECT_EQ(body["model"], "sim-llm");
   EXPECT_EQ(body["system_fingerprint"], "tunecase-sim-llm");
   EXPECT_TRUE(body["id"].get<std::string>().starts_with("chatcmpl-"));
   EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");

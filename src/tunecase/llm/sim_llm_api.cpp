@@ -123,6 +123,11 @@ nlohmann::json message_reply(const SimRequest& request, const std::string& text,
           {"usage", {{"input_tokens", in}, {"output_tokens", out}}}};
 }
 
+double temperature_of(const nlohmann::json& body) {
+  auto it = body.find("temperature");
+  return it != body.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
 }  // namespace
 
 SimRequest read_chat_completions_request(const nlohmann::json& body) {
@@ -130,6 +135,7 @@ SimRequest read_chat_completions_request(const nlohmann::json& body) {
   SimRequest request;
   request.api = SimApi::kChatCompletions;
   request.model = model_of(body);
+  request.temperature = temperature_of(body);
   request.messages = read_messages(body);
   request.max_tokens = max_tokens_of(body, "max_completion_tokens");
   if (request.max_tokens == 0) request.max_tokens = max_tokens_of(body, "max_tokens");
@@ -148,6 +154,7 @@ SimRequest read_messages_request(const nlohmann::json& body) {
   SimRequest request;
   request.api = SimApi::kMessages;
   request.model = model_of(body);
+  request.temperature = temperature_of(body);
   request.max_tokens = max_tokens_of(body, "max_tokens");
   if (request.max_tokens == 0) throw SimBadRequest("'max_tokens' is required");
   request.messages = read_messages(body);
@@ -201,7 +208,9 @@ std::string render_answer(const SimDecision& decision, const SimPrompt& prompt, 
 
 SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence) {
   SimPrompt prompt = read_prompt(request.messages, request.schema);
-  std::string text = render_answer(decide(prompt), prompt, draw);
+  // The model name and temperature act through the learner's mechanism (capacity, score noise).
+  std::string text = render_answer(
+      decide(prompt, SimModel{request.model, request.temperature, draw}), prompt, draw);
   int64_t out = std::max<int64_t>(1, estimate_tokens(text.size()));
   bool truncated = false;
   // A forced tool's input is always complete: cutting it would not be valid JSON.

@@ -18,6 +18,7 @@ enum class SimApi { kChatCompletions, kMessages };
 struct SimRequest {
   SimApi api = SimApi::kChatCompletions;
   std::string model;
+  double temperature = 0;  // the request's sampling temperature (0 when absent)
   std::vector<ChatMessage> messages;
   nlohmann::json schema;  // the answer schema (response_format or forced tool), null when none
   std::string tool_name;  // Messages API: the forced tool, answered with a tool_use block
