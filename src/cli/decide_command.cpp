@@ -16,6 +16,7 @@ namespace {
 struct DecideOptions {
   std::string config;
   std::string eval;
+  std::string curve;
   std::string out = "decision";
 };
 
@@ -23,8 +24,10 @@ void run(const DecideOptions& o) {
   tunecase::ProjectConfig config = tunecase::load_config(o.config);
   nlohmann::json eval;
   if (!o.eval.empty()) eval = tunecase::load_eval_json(o.eval);
-  tunecase::DecisionResult r =
-      tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out);
+  nlohmann::json curve;
+  if (!o.curve.empty()) curve = tunecase::load_curve_json(o.curve);
+  tunecase::DecisionResult r = tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
+                                                    o.curve.empty() ? nullptr : &curve);
   fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
   if (o.eval.empty())
     fmt::print("scenario mode: every accuracy is assumed; pass --eval DIR to use measurements\n");
@@ -43,6 +46,8 @@ void add_decide_command(CLI::App& app) {
       ->required();
   cmd->add_option("--eval", options->eval,
                   "folder written by tunecase eval --out (omit for scenario mode)");
+  cmd->add_option("--curve", options->curve,
+                  "folder written by tunecase curve --out (learning curve for the checklist)");
   cmd->add_option("--out", options->out, "folder for decision.json, memo.md, memo.html")
       ->capture_default_str();
   cmd->callback([options]() { run(*options); });

@@ -76,9 +76,10 @@ void run(const DemoArgs& a) {
   tunecase::CurveOptions curve;
   curve.out_dir = out / "curve";
   curve.assume_yes = true;
-  tunecase::run_curve(config, curve, log);
+  nlohmann::json curve_doc = tunecase::run_curve(config, curve, log);
 
-  tunecase::DecisionResult decision = tunecase::run_decide(config, &eval, out / "decision");
+  tunecase::DecisionResult decision =
+      tunecase::run_decide(config, &eval, out / "decision", &curve_doc);
   fmt::print("6. business case: {}\n", decision.recommendation);
 
   double seconds =

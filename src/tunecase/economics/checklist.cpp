@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/curve_evidence.h"
 #include "tunecase/economics/money.h"
 #include "tunecase/economics/value_model.h"
 
@@ -18,6 +19,8 @@ ChecklistItem labelled_examples(const Scenario& s) {
   item.answer = n.get() > 500;
   item.source = to_string(n.source);
   item.evidence = fmt::format("{} labelled examples", count(n.get()));
+  std::string curve = curve_evidence(s.curve);
+  if (!curve.empty()) item.evidence += "; learning curve: " + curve;
   return item;
 }
 

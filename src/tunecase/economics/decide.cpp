@@ -25,8 +25,10 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
-                          const std::filesystem::path& out_dir) {
-  econ::Decision d = econ::decide(econ::read_scenario(config, eval));
+                          const std::filesystem::path& out_dir, const nlohmann::json* curve) {
+  econ::Scenario scenario = econ::read_scenario(config, eval);
+  if (curve != nullptr) scenario.curve = *curve;
+  econ::Decision d = econ::decide(std::move(scenario));
   DecisionResult result;
   result.decision = econ::decision_json(d);
   result.memo_md = econ::memo_markdown(d);
@@ -65,6 +67,31 @@ nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
   } catch (const nlohmann::json::parse_error& e) {
     throw UserError(
         fmt::format("{}: invalid JSON ({}); re-run tunecase eval", file.string(), e.what()));
+  }
+}
+
+nlohmann::json load_curve_json(const std::filesystem::path& dir_or_file) {
+  std::filesystem::path file = dir_or_file;
+  if (std::filesystem::is_directory(file)) file /= "curve.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw UserError(
+        fmt::format("{}: no curve.json here; run tunecase curve --out DIR first and "
+                    "pass that DIR to --curve",
+                    file.string()));
+  }
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (!j.contains("approaches") || !j["approaches"].is_array()) {
+      throw UserError(
+          fmt::format("{}: has no \"approaches\" list; is it a curve.json written by "
+                      "tunecase curve?",
+                      file.string()));
+    }
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UserError(
+        fmt::format("{}: invalid JSON ({}); re-run tunecase curve", file.string(), e.what()));
   }
 }
 

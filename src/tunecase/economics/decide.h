@@ -19,10 +19,16 @@ struct DecisionResult {
 // or harmful-error rates assumed per approach in the config). Writes decision.json, memo.md
 // and memo.html into out_dir (created if needed). Throws UserError for missing or negative
 // business inputs and for config approaches absent from eval.json.
+// `curve`: the curve.json of `tunecase curve` (or nullptr); checklist question 1 and the memo
+// then say what the learning curve shows about the labels in hand.
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
-                          const std::filesystem::path& out_dir);
+                          const std::filesystem::path& out_dir,
+                          const nlohmann::json* curve = nullptr);
 
 // Reads eval.json from a folder written by `tunecase eval --out DIR` (or the file itself).
 nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file);
+
+// Reads curve.json from a folder written by `tunecase curve --out DIR` (or the file itself).
+nlohmann::json load_curve_json(const std::filesystem::path& dir_or_file);
 
 }  // namespace tunecase

@@ -68,6 +68,7 @@ struct Scenario {
   BusinessInputs business;
   std::vector<ApproachInputs> approaches;
   nlohmann::json pairwise = nlohmann::json::array();  // eval.json's significance tests
+  nlohmann::json curve;  // curve.json of `tunecase curve`, null when not given
 
   size_t baseline_index() const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity

@@ -1,0 +1,49 @@
+#include "tunecase/economics/curve_evidence.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "tunecase/economics/money.h"
+
+namespace tunecase::econ {
+namespace {
+
+// The measured point whose label count is nearest 500, the checklist's threshold.
+const nlohmann::json* point_near_500(const nlohmann::json& points) {
+  const nlohmann::json* best = nullptr;
+  for (const auto& p : points) {
+    if (!p.contains("labels") || !p.contains("mean_accuracy")) continue;
+    double distance = std::fabs(p["labels"].get<double>() - 500);
+    if (best == nullptr || distance < std::fabs((*best)["labels"].get<double>() - 500)) best = &p;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string curve_evidence(const nlohmann::json& curve) {
+  if (!curve.is_object() || !curve.contains("approaches")) return "";
+  double have = curve.value("train_labels", 0.0);
+  std::string out;
+  for (const auto& a : curve["approaches"]) {
+    const nlohmann::json points = a.value("points", nlohmann::json::array());
+    const nlohmann::json* p = point_near_500(points);
+    if (p == nullptr) continue;
+    std::string sentence = fmt::format(
+        "with {} labels {} reaches {} (measured, mean of {} seeds; the train split has {})",
+        count((*p)["labels"].get<double>()), a.value("name", std::string("?")),
+        percent((*p)["mean_accuracy"].get<double>()), p->value("runs", 0), count(have));
+    const nlohmann::json fit = a.value("fit", nlohmann::json::object());
+    if (fit.value("fitted", false) && fit.contains("projection_2x")) {
+      sentence += fmt::format("; {} at {} labels (projection)",
+                              percent(fit["projection_2x"].value("accuracy", 0.0)),
+                              count(fit["projection_2x"].value("labels", 0.0)));
+    }
+    if (a.value("simulated", false)) sentence += " (simulated)";
+    out += (out.empty() ? "" : "; ") + sentence;
+  }
+  return out;
+}
+
+}  // namespace tunecase::econ
