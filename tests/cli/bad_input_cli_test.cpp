@@ -60,3 +60,14 @@ TEST(ConfigCli, UnknownApproachKindIsNamed) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(OutputCli, UncreatableOutputFolderIsAClearError) {
+  CliResult r = run_cli("eval --quiet --data " + fixture("cli/tickets.csv") +
+                        " --label category --out /proc/tunecase-cannot-write-here");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot create the output folder"), std::string::npos) << r.output;
+}
+
+}  // namespace

@@ -153,7 +153,12 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   if (data.splits.train.empty()) {
     throw UserError("the train split is empty; add more labelled rows");
   }
-  std::filesystem::create_directories(options.out_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(options.out_dir, ec);
+  if (ec) {
+    throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another --out",
+                                options.out_dir.string(), ec.message()));
+  }
 
   nlohmann::json eval = {{"tool", "tunecase"},
                          {"dataset", data.summary.to_json()},
