@@ -36,7 +36,18 @@ std::string cache_key(std::string_view endpoint, std::string_view model, std::st
 ResponseCache::ResponseCache(const std::filesystem::path& file) : file_(file) {
   std::error_code ignored;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ignored);
-  if (sqlite3_open(file.string().c_str(), &db_) != SQLITE_OK) fail("open");
+  try {
+    open();
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: release what was opened
+    // (sqlite3_open allocates a handle even when it fails).
+    close();
+    throw;
+  }
+}
+
+void ResponseCache::open() {
+  if (sqlite3_open(file_.string().c_str(), &db_) != SQLITE_OK) fail("open");
   sqlite3_busy_timeout(db_, 5000);
   // WAL + NORMAL: each commit reaches the OS before put() returns, which survives a killed
   // process; only a power cut can lose the last answers, and those are simply asked again.
@@ -54,10 +65,17 @@ ResponseCache::ResponseCache(const std::filesystem::path& file) : file_(file) {
   }
 }
 
-ResponseCache::~ResponseCache() {
+void ResponseCache::close() noexcept {
   sqlite3_finalize(select_);
   sqlite3_finalize(insert_);
   sqlite3_close(db_);
+  select_ = nullptr;
+  insert_ = nullptr;
+  db_ = nullptr;
+}
+
+ResponseCache::~ResponseCache() {
+  close();
 }
 
 void ResponseCache::fail(const char* what) const {

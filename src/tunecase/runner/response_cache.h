@@ -40,6 +40,8 @@ class ResponseCache {
   std::size_t size();
 
  private:
+  void open();            // the body of the constructor
+  void close() noexcept;  // releases statements and the handle; safe to call twice
   void exec(const char* sql);
   [[noreturn]] void fail(const char* what) const;
 
