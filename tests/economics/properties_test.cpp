@@ -53,7 +53,10 @@ bool is_cost(const std::string& input) {
   return true;
 }
 
-TEST(Property, NetBenefitFallsAsAnyCostRises) {
+// What an approach leaves after its own whole cost (value - cost over the horizon) never rises
+// when a cost rises. (The net benefit, a gain over keeping the baseline, rises for the others
+// when the baseline gets dearer.)
+TEST(Property, ValueLessOwnCostFallsAsAnyCostRises) {
   Scenario base = read_scenario(parse_config(kTickets, "t.toml"), nullptr);
   Analysis before = analyse(base);
   size_t n_inputs = base.assumed_inputs().size();
@@ -65,9 +68,10 @@ TEST(Property, NetBenefitFallsAsAnyCostRises) {
     figure->value = figure->get() * 1.2;
     Analysis after = analyse(s);
     bool some_fell = false;
+    auto left = [](const ApproachResult& r) { return r.value.get() - r.horizon_cost.get(); };
     for (size_t a = 0; a < after.results.size(); ++a) {
-      EXPECT_LE(after.results[a].net.get(), before.results[a].net.get() + 1e-9) << name;
-      some_fell = some_fell || after.results[a].net.get() < before.results[a].net.get() - 1e-9;
+      EXPECT_LE(left(after.results[a]), left(before.results[a]) + 1e-9) << name;
+      some_fell = some_fell || left(after.results[a]) < left(before.results[a]) - 1e-9;
     }
     EXPECT_TRUE(some_fell) << name;
     ++checked;
@@ -141,8 +145,8 @@ engineering_weeks = 3
   }
 }
 
-// Checklist answers: labelled examples, volume and three config answers; the value question
-// is yes because the tuned approach beats the baseline even at its interval's low end.
+// Checklist answers: labelled examples, volume and three config answers. Scenario mode, so the
+// value question ("measured, not assumed") is unknown and counts as no: at most 5 of 6.
 Checklist checklist_with(int labelled, int per_day, bool infra, int stable_months, bool sensitive) {
   std::string toml = fmt::format(R"(
 [data]
@@ -172,19 +176,16 @@ usd_per_query = 0.001
 }
 
 TEST(Checklist, FilledAnswersGiveTheFrameworksScoresAndVerdicts) {
-  Checklist six = checklist_with(2000, 1000, true, 12, true);
-  EXPECT_EQ(six.score, 6);
-  EXPECT_EQ(six.verdict, "fine-tune");
-  Checklist five = checklist_with(2000, 1000, true, 12, false);
+  Checklist five = checklist_with(2000, 1000, true, 12, true);
   EXPECT_EQ(five.score, 5);
   EXPECT_EQ(five.verdict, "fine-tune");
-  Checklist four = checklist_with(2000, 1000, false, 12, false);
+  Checklist four = checklist_with(2000, 1000, true, 12, false);
   EXPECT_EQ(four.score, 4);
   EXPECT_EQ(four.verdict, "pilot");
-  Checklist three = checklist_with(2000, 1000, false, 3, false);
+  Checklist three = checklist_with(2000, 1000, false, 12, false);
   EXPECT_EQ(three.score, 3);
   EXPECT_EQ(three.verdict, "pilot");
-  Checklist two = checklist_with(100, 1000, false, 3, false);
+  Checklist two = checklist_with(2000, 1000, false, 3, false);
   EXPECT_EQ(two.score, 2);
   EXPECT_EQ(two.verdict, "prompting");
 }

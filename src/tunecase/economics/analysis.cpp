@@ -1,6 +1,7 @@
 #include "tunecase/economics/analysis.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "tunecase/economics/value_model.h"
 
@@ -29,13 +30,49 @@ std::optional<double> mcnemar_p(const Scenario& s, const std::string& a, const s
 
 bool overlaps(const ApproachResult& x, const ApproachResult& y) {
   if (!x.net_low.known() || !y.net_low.known()) return false;
-  if (x.net.get() == y.net.get()) return true;
+  if (same_money(x.net.get(), y.net.get())) return true;
   const ApproachResult& hi = x.net.get() > y.net.get() ? x : y;
   const ApproachResult& lo = x.net.get() > y.net.get() ? y : x;
   return lo.net_high.get() >= hi.net_low.get();
 }
 
+// What an approach is ranked by: value minus its own whole cost. It orders approaches exactly as
+// the gain over the baseline does (the two differ by the cost of keeping the baseline), and stays
+// known when only the baseline's price is unknown.
+Figure standing(const ApproachResult& r) {
+  return r.value - r.horizon_cost;
+}
+
+// Highest standing; a tie (to the cent) goes to the cheaper approach, then to the earlier one.
+std::optional<size_t> best_of(const std::vector<ApproachResult>& results) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < results.size(); ++i) {
+    Figure mine = standing(results[i]);
+    if (!mine.known()) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    double theirs = standing(results[*best]).get();
+    double my_cost = results[i].horizon_cost.get(), their_cost = results[*best].horizon_cost.get();
+    bool tie = same_money(mine.get(), theirs);
+    if ((!tie && mine.get() > theirs) ||
+        (tie && !same_money(my_cost, their_cost) && my_cost < their_cost))
+      best = i;
+  }
+  return best;
+}
+
+Figure keep_baseline_cost(const Scenario& s) {
+  ApproachCost base = cost_of(s.approaches[s.baseline_index()], s.business);
+  return horizon_cost(base, base, s.business.horizon_months);
+}
+
 }  // namespace
+
+bool same_money(double a, double b) {
+  return std::fabs(a - b) < 0.005 + 1e-12 * std::max(std::fabs(a), std::fabs(b));
+}
 
 Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
   const BusinessInputs& b = s.business;
@@ -43,7 +80,7 @@ Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& o
   Figure per_month = monthly_value(b.queries_per_month, base_rate, own_rate, b.cost_per_error);
   Figure live = live_months(r.cost, b.horizon_months);
   Figure value = combine(per_month, live, per_month.get() * live.get());
-  return value - r.horizon_cost;
+  return value - r.extra_cost;
 }
 
 std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult& r,
@@ -51,9 +88,9 @@ std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult
   const BusinessInputs& b = s.business;
   double live = live_months(r.cost, b.horizon_months).get();
   double scale = live * b.queries_per_month.get() * b.cost_per_error.get();
-  if (scale <= 0 || !r.horizon_cost.known()) return std::nullopt;
+  if (scale <= 0 || !r.extra_cost.known()) return std::nullopt;
   double base_rate = s.approaches[s.baseline_index()].error_rate.get();
-  double rate = base_rate - (target_net + r.horizon_cost.get()) / scale;
+  double rate = base_rate - (target_net + r.extra_cost.get()) / scale;
   if (rate < 0) return std::nullopt;
   return std::min(rate, 1.0);
 }
@@ -66,6 +103,7 @@ Analysis analyse(const Scenario& s) {
   const Figure& base_rate = s.approaches[out.baseline].error_rate;
   Figure at_risk = monthly_at_risk(b.queries_per_month, base_rate, b.cost_per_error);
   out.at_risk = combine(at_risk, b.horizon_months, at_risk.get() * b.horizon_months.get());
+  out.keep_baseline_cost = keep_baseline_cost(s);
   for (size_t i = 0; i < s.approaches.size(); ++i) {
     const ApproachInputs& a = s.approaches[i];
     ApproachResult r;
@@ -74,6 +112,7 @@ Analysis analyse(const Scenario& s) {
     r.is_baseline = i == out.baseline;
     r.cost = cost_of(a, b);
     r.horizon_cost = horizon_cost(r.cost, base_cost, b.horizon_months);
+    r.extra_cost = r.horizon_cost - out.keep_baseline_cost;
     r.errors_per_month = monthly_errors(b.queries_per_month, a.error_rate);
     r.value_per_month =
         monthly_value(b.queries_per_month, base_rate, a.error_rate, b.cost_per_error);
@@ -81,7 +120,7 @@ Analysis analyse(const Scenario& s) {
     r.value = combine(r.value_per_month, live, r.value_per_month.get() * live.get());
     double building = std::min(r.cost.ship_months.get(), b.horizon_months.get());
     r.cost_of_delay = r.value_per_month * building;
-    r.net = r.value - r.horizon_cost;
+    r.net = r.value - r.extra_cost;
     out.results.push_back(r);
   }
   for (size_t i = 0; i < out.results.size(); ++i) {
@@ -90,19 +129,7 @@ Analysis analyse(const Scenario& s) {
     r.net_high = net_with_rate(s, r, s.approaches[i].error_rate_low);
     r.payback_months = payback(r, out.results[out.baseline]);
   }
-  for (size_t i = 0; i < out.results.size(); ++i) {
-    const ApproachResult& r = out.results[i];
-    if (!r.net.known()) continue;
-    if (!out.best) {
-      out.best = i;
-      continue;
-    }
-    const ApproachResult& best = out.results[*out.best];
-    // Ties go to the cheaper approach.
-    if (r.net.get() > best.net.get() ||
-        (r.net.get() == best.net.get() && r.horizon_cost.get() < best.horizon_cost.get()))
-      out.best = i;
-  }
+  out.best = best_of(out.results);
   for (size_t i = 0; i < out.results.size(); ++i) {
     for (size_t j = i + 1; j < out.results.size(); ++j) {
       if (!overlaps(out.results[i], out.results[j])) continue;

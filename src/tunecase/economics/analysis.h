@@ -15,12 +15,15 @@ struct ApproachResult {
   bool trained = false;
   bool is_baseline = false;
   ApproachCost cost;
-  Figure horizon_cost;
+  Figure horizon_cost;  // everything this approach costs over the horizon (absolute)
+  Figure extra_cost;    // horizon_cost - the cost of keeping the baseline over the horizon
   Figure errors_per_month;
-  Figure value_per_month;                // against the baseline, once live
-  Figure value;                          // over the horizon, earned only after launch
-  Figure cost_of_delay;                  // value forgone while the approach is being built
-  Figure net;                            // value - horizon cost
+  Figure value_per_month;  // against the baseline, once live
+  Figure value;            // over the horizon, earned only after launch
+  Figure cost_of_delay;    // value forgone while the approach is being built
+  // Gain over keeping the baseline (the seed's "value - cost" with the baseline's own running
+  // cost, which keeping it also pays, taken off): value - extra_cost. The baseline's is 0.
+  Figure net;
   Figure net_low;                        // at the pessimistic end of the accuracy interval
   Figure net_high;                       // at the optimistic end
   std::optional<double> payback_months;  // from the start; empty = never pays back
@@ -37,17 +40,22 @@ struct Analysis {
   size_t baseline = 0;
   std::optional<size_t> best;  // highest known net benefit; empty when every net is unknown
   Figure at_risk;              // the baseline's errors x cost over the horizon
+  Figure keep_baseline_cost;   // the baseline's own running (and one-time) cost over the horizon
   std::vector<UnsettledPair> unsettled;
 };
 
 Analysis analyse(const Scenario& s);
+
+// Money compared to the cent: nets that differ by less are a tie (floating-point noise must not
+// pick the dearer of two equal options).
+bool same_money(double a, double b);
 
 // Net benefit of one approach with its error rate replaced (for intervals and "what it takes").
 Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate);
 
 // The error rate at which `r` would earn `target_net` over the horizon; empty when even zero
 // errors would not (or when nothing is earned per error avoided).
-// From net(rate) = live x volume x (baseline rate - rate) x cost per error - horizon cost.
+// From net(rate) = live x volume x (baseline rate - rate) x cost per error - extra cost.
 std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult& r,
                                          double target_net);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/cost_model.h"
 #include "tunecase/economics/curve_evidence.h"
 #include "tunecase/economics/money.h"
 #include "tunecase/economics/value_model.h"
@@ -24,30 +25,60 @@ ChecklistItem labelled_examples(const Scenario& s) {
   return item;
 }
 
-// Yes when some approach's gain over the baseline is worth money even at the pessimistic end
-// of its accuracy interval.
-ChecklistItem gain_helps(const Scenario& s) {
-  ChecklistItem item{"Will the accuracy gain help the business (measured, not assumed)?", false, "",
-                     s.from_eval ? "measured" : "assumed"};
-  const ApproachInputs& base = s.approaches[s.baseline_index()];
-  double best = 0;
+// The best monthly gain over the baseline at the pessimistic end of an approach's accuracy
+// interval, net of the extra running cost it brings: volume x (base rate - own high rate) x
+// cost per error - (own running cost - baseline running cost).
+struct BestGain {
+  double per_month = 0;
   std::string who;
+};
+
+BestGain best_net_gain(const Scenario& s) {
+  const ApproachInputs& base = s.approaches[s.baseline_index()];
+  Figure base_running = cost_of(base, s.business).recurring_per_month;
+  BestGain best;
   for (const auto& a : s.approaches) {
     if (a.name == base.name) continue;
     Figure v = monthly_value(s.business.queries_per_month, base.error_rate, a.error_rate_high,
                              s.business.cost_per_error);
-    if (v.known() && v.get() > best) {
-      best = v.get();
-      who = a.name;
-    }
+    Figure net = v - (cost_of(a, s.business).recurring_per_month - base_running);
+    if (net.known() && net.get() > best.per_month) best = {net.get(), a.name};
   }
-  item.answer = best > 0;
-  item.evidence =
-      best > 0 ? fmt::format(
-                     "{} is worth {} a month over {} even at the low end of "
-                     "its interval",
-                     who, money(best), base.name)
-               : fmt::format("no approach beats {} at the low end of its interval", base.name);
+  return best;
+}
+
+// Yes when some approach is still worth more than its extra running cost at the pessimistic end
+// of its measured interval. In scenario mode nothing is measured, so the answer is unknown.
+ChecklistItem gain_helps(const Scenario& s) {
+  ChecklistItem item{"Will the accuracy gain help the business (measured, not assumed)?", false, "",
+                     s.from_eval ? "measured" : "assumed"};
+  const std::string& base = s.approaches[s.baseline_index()].name;
+  BestGain best = best_net_gain(s);
+  if (!s.from_eval) {
+    item.answer = std::nullopt;
+    item.evidence =
+        best.per_month > 0
+            ? fmt::format(
+                  "not measured (scenario mode): on assumed accuracies {} would be worth {} "
+                  "a month over {} net of its extra running cost; run tunecase eval to "
+                  "answer",
+                  best.who, money(best.per_month), base)
+            : fmt::format(
+                  "not measured (scenario mode): on assumed accuracies no approach is "
+                  "worth more than its extra running cost over {}",
+                  base);
+    return item;
+  }
+  item.answer = best.per_month > 0;
+  item.evidence = best.per_month > 0
+                      ? fmt::format(
+                            "{} is worth {} a month over {} net of its extra running cost, "
+                            "even at the low end of its interval",
+                            best.who, money(best.per_month), base)
+                      : fmt::format(
+                            "at the low end of its interval no approach is worth more "
+                            "than its extra running cost over {}",
+                            base);
   return item;
 }
 
@@ -80,6 +111,13 @@ std::string checklist_verdict(int score) {
   if (score >= 5) return "fine-tune";
   if (score >= 3) return "pilot";
   return "prompting";
+}
+
+std::string checklist_verdict_text(const std::string& verdict) {
+  if (verdict == "fine-tune")
+    return "a trained model (fine-tuned or self-hosted) is probably worth it";
+  if (verdict == "pilot") return "borderline: run a pilot";
+  return "stick with prompting";
 }
 
 Checklist fill_checklist(const Scenario& s) {

@@ -19,11 +19,15 @@ struct ChecklistItem {
 struct Checklist {
   std::vector<ChecklistItem> items;
   int score = 0;        // number of yes answers
-  std::string verdict;  // fine-tune | pilot | prompting
+  std::string verdict;  // fine-tune | pilot | prompting (a key; see checklist_verdict_text)
 };
 
 // The framework's score rule: 5 or more yes -> fine-tune, 3-4 -> pilot, fewer -> prompting.
 std::string checklist_verdict(int score);
+
+// The verdict in words for the memo. "fine-tune" covers any model trained on the labels, so it
+// reads "a trained model (fine-tuned or self-hosted) is probably worth it".
+std::string checklist_verdict_text(const std::string& verdict);
 
 Checklist fill_checklist(const Scenario& s);
 

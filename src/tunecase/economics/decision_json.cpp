@@ -51,6 +51,7 @@ json approach_json(const ApproachInputs& a, const ApproachResult& r) {
   cost["recurring_per_month"] = to_json(r.cost.recurring_per_month);
   cost["ship_months"] = to_json(r.cost.ship_months);
   cost["over_horizon"] = to_json(r.horizon_cost);
+  cost["extra_over_baseline"] = to_json(r.extra_cost);
   json j{{"name", a.name},
          {"kind", a.kind},
          {"trained", a.trained},
@@ -84,13 +85,20 @@ json sensitivity_json(const Sensitivity& s) {
   for (const auto& r : s.rows) {
     rows.push_back({{"input", r.input},
                     {"base_value", r.base_value},
+                    {"value_at_minus_50", r.low_value},
+                    {"value_at_plus_50", r.high_value},
+                    {"matters", r.matters},
                     {"pick_at_minus_50", r.pick_low},
                     {"pick_at_plus_50", r.pick_high},
                     {"net_at_minus_50", r.net_low},
                     {"net_at_plus_50", r.net_high},
                     {"flips", r.flips}});
   }
-  return {{"base_pick", s.base_pick}, {"base_net", s.base_net}, {"rows", rows}};
+  return {{"base_pick", s.base_pick},
+          {"watched", s.watched},
+          {"base_net", s.base_net},
+          {"threshold", s.threshold},
+          {"rows", rows}};
 }
 
 json checklist_json(const Checklist& c) {
@@ -101,7 +109,10 @@ json checklist_json(const Checklist& c) {
                      {"evidence", i.evidence},
                      {"source", i.source}});
   }
-  return {{"items", items}, {"score", c.score}, {"verdict", c.verdict}};
+  return {{"items", items},
+          {"score", c.score},
+          {"verdict", c.verdict},
+          {"verdict_text", checklist_verdict_text(c.verdict)}};
 }
 
 json pilot_json(const PilotPlan& p) {
@@ -115,7 +126,8 @@ json pilot_json(const PilotPlan& p) {
           {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
           {"expected_error_rate", p.expected_rate},
           {"clear_win_at_or_below", p.clear_win_rate},
-          {"worse_at_or_above", p.baseline_rate}};
+          {"worse_at_or_above", p.baseline_rate},
+          {"rule", to_json(p.rule)}};
 }
 
 }  // namespace
@@ -127,6 +139,9 @@ nlohmann::json decision_json(const Decision& d) {
   j["simulated"] = s.simulated;
   j["business"] = business_json(s.business);
   j["at_risk_over_horizon"] = to_json(d.analysis.at_risk);
+  j["keep_baseline_cost_over_horizon"] = to_json(d.analysis.keep_baseline_cost);
+  j["net_benefit_is"] =
+      "gain over keeping the baseline: value - (cost over horizon - keeping cost)";
   j["approaches"] = json::array();
   for (size_t i = 0; i < s.approaches.size(); ++i)
     j["approaches"].push_back(approach_json(s.approaches[i], d.analysis.results[i]));

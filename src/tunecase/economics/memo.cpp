@@ -51,25 +51,40 @@ std::string data_used(const Decision& d) {
   return out;
 }
 
+std::string delay_line(const Decision& d) {
+  std::string parts;
+  for (const auto& r : d.analysis.results) {
+    if (r.cost_of_delay.get() <= 0) continue;
+    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, money(r.cost_of_delay));
+  }
+  return parts.empty() ? "" : "Cost of delay (value forgone while building): " + parts + ".\n\n";
+}
+
 std::string cost_value(const Decision& d) {
   std::string out = "## Cost and value\n\n";
   out += fmt::format(
-      "Over {:g} months the baseline's errors put {} at risk. Value is errors "
-      "avoided against the baseline times the cost of an error, earned only once "
-      "an approach ships; cost adds one-time training and engineering, running "
-      "costs, and the baseline's running costs while the approach is built. "
-      "UNKNOWN means a price is missing: it is never counted as $0.\n\n",
-      d.scenario.business.horizon_months.get(), money(d.analysis.at_risk));
+      "Over {:g} months the baseline's errors put {} at risk, and keeping it costs {}. Value is "
+      "errors avoided against the baseline times the cost of an error, earned only once an "
+      "approach ships; cost over the horizon adds one-time training and engineering, running "
+      "costs, and the baseline's running costs while the approach is built. Net benefit is the "
+      "gain over keeping the baseline: value minus the extra cost. UNKNOWN means a price is "
+      "missing: it is never counted as $0.\n\n",
+      d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
+      money(d.analysis.keep_baseline_cost));
   out += markdown(cost_value_table(d));
-  return out;
+  return out + delay_line(d);
 }
 
 std::string sensitivity_section(const Decision& d) {
   std::string out = "## Sensitivity\n\n";
-  out +=
+  out += fmt::format(
       "Each assumed input moved by -50% and +50% with everything else held; \"flips\" means "
-      "the recommendation changes.\n\n";
-  return out + markdown(sensitivity_table(d));
+      "the recommendation changes. Shown: the inputs that flip it or move the net benefit of {} "
+      "by more than {}.\n\n",
+      d.sensitivity.watched, percent(d.sensitivity.threshold));
+  out += markdown(sensitivity_table(d));
+  std::string folded = sensitivity_folded(d);
+  return folded.empty() ? out : out + folded + "\n\n";
 }
 
 std::string recommendation_section(const Decision& d) {
@@ -114,10 +129,10 @@ std::string memo_markdown(const Decision& d) {
   out += sensitivity_section(d);
   out += "## What would it take\n\n" + markdown(what_it_takes_table(d));
   out += fmt::format(
-      "## Checklist\n\nScore {} of 6: **{}** (5 or more: fine-tuning is probably "
-      "worth it; 3-4: run a pilot; fewer: stick with prompting). Unknown answers "
-      "count as no.\n\n",
-      d.checklist.score, d.checklist.verdict);
+      "## Checklist\n\nScore {} of 6: **{}** (5 or more: a trained model, fine-tuned or "
+      "self-hosted, is probably worth it; 3-4: borderline, run a pilot; fewer: stick with "
+      "prompting). Unknown answers count as no.\n\n",
+      d.checklist.score, checklist_verdict_text(d.checklist.verdict));
   out += markdown(checklist_table(d));
   out += recommendation_section(d);
   out += "## Risks\n\n" + (d.risks.empty() ? std::string("_None found._\n\n") : bullets(d.risks));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
 #include "tunecase/report/svg_chart.h"
 
@@ -135,7 +136,7 @@ std::string cost_volume_chart(const Decision& d) {
       if (r.name != be.a) continue;
       o.markers.push_back({be.queries_per_month,
                            r.cost.line.at(assumed(be.queries_per_month)).get(),
-                           count(std::ceil(be.queries_per_month))});
+                           volume_text(be.queries_per_month)});
     }
   }
   return svg::line_chart(o, series);
@@ -144,11 +145,12 @@ std::string cost_volume_chart(const Decision& d) {
 std::string tornado(const Decision& d) {
   std::vector<svg::TornadoBar> bars;
   for (const auto& row : d.sensitivity.rows) {
+    if (!row.matters) continue;
     std::string label = row.flips ? row.input + " (flips)" : row.input;
     bars.push_back({label, row.net_low, row.net_high, money(row.net_low), money(row.net_high)});
   }
   svg::ChartOptions o;
-  o.title = "Sensitivity: net benefit of " + d.sensitivity.base_pick;
+  o.title = "Sensitivity: net benefit of " + d.sensitivity.watched;
   o.x = axis("net benefit over the horizon (USD), input at -50% / +50%", "$", "");
   o.note = simulated_note(d);
   return svg::tornado_chart(o, d.sensitivity.base_net, bars);

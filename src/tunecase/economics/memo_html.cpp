@@ -56,16 +56,20 @@ std::string memo_html(const Decision& d) {
        table(business_inputs_table(d));
   b += h2("Measured results") + table(quality_table(d)) + accuracy_cost_chart(d);
   b += h2("Cost and value") +
-       p(fmt::format("Baseline errors put {} at risk over the horizon. UNKNOWN prices are never "
-                     "counted as $0.",
-                     money(d.analysis.at_risk))) +
+       p(fmt::format("Baseline errors put {} at risk over the horizon, and keeping the baseline "
+                     "costs {}. Net benefit is the gain over keeping the baseline. UNKNOWN prices "
+                     "are never counted as $0.",
+                     money(d.analysis.at_risk), money(d.analysis.keep_baseline_cost))) +
        table(cost_value_table(d));
   b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
   b += h2("Sensitivity") + table(sensitivity_table(d));
-  if (!d.sensitivity.rows.empty()) b += tornado(d);
+  std::string folded = sensitivity_folded(d);
+  if (!folded.empty()) b += p(folded);
+  if (!sensitivity_table(d).rows.empty()) b += tornado(d);
   b += h2("What would it take") + table(what_it_takes_table(d));
   b += h2("Checklist") +
-       p(fmt::format("Score {} of 6: {}.", d.checklist.score, d.checklist.verdict)) +
+       p(fmt::format("Score {} of 6: {}.", d.checklist.score,
+                     checklist_verdict_text(d.checklist.verdict))) +
        table(checklist_table(d));
   b += h2("Recommendation") + "<p><strong>" + html::escape(d.headline) + "</strong></p>\n" +
        list(d.reasons);

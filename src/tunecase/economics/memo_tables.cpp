@@ -38,6 +38,30 @@ Figure weakest_of(std::initializer_list<Figure> figures) {
 
 }  // namespace
 
+std::string volume_text(double queries_per_month) {
+  if (queries_per_month < 100) return fmt::format("{:.3g}", queries_per_month);
+  return count(queries_per_month);
+}
+
+std::string cost_basis_text(const ApproachInputs& a) {
+  if (a.hosting_usd_per_month.get() <= 0) return a.cost_basis.empty() ? "-" : a.cost_basis;
+  std::string fixed = fmt::format("fixed hosting bill, {} a month whatever the volume",
+                                  money(a.hosting_usd_per_month));
+  if (a.usd_per_query.get() > 0) fixed += ", plus a price per query";
+  return fixed;
+}
+
+std::string price_text(const Decision& d, const ApproachInputs& a) {
+  std::string per_query = with_tag(money(a.usd_per_query), a.usd_per_query);
+  double volume = d.scenario.business.queries_per_month.get();
+  if (a.hosting_usd_per_month.get() <= 0 || volume <= 0 || !a.usd_per_query.known())
+    return per_query;
+  // Effective price = (fixed bill + per-query price x volume) / volume.
+  double effective = a.hosting_usd_per_month.get() / volume + a.usd_per_query.get();
+  return fmt::format("{} effective at {} queries a month (fixed hosting, {})", money(effective),
+                     count(volume), tag(a.hosting_usd_per_month));
+}
+
 std::string simulated_warning() {
   return "SIMULATED: accuracy, latency and token figures marked \"simulated\" come from the "
          "offline LLM stand-in, not from a real model. Do not act on them.";
@@ -80,24 +104,24 @@ Table quality_table(const Decision& d) {
     t.rows.push_back({a.name, a.trained ? "trained / self-hosted" : "prompting",
                       with_tag(quality_text(s, a), a.error_rate),
                       count(d.analysis.results[i].errors_per_month.get()), latency,
-                      with_tag(money(a.usd_per_query), a.usd_per_query),
-                      a.cost_basis.empty() ? "-" : a.cost_basis});
+                      price_text(d, a), cost_basis_text(a)});
   }
   return t;
 }
 
 Table cost_value_table(const Decision& d) {
-  Table t{{"approach", "one-time", "running / month", "cost over horizon", "value over horizon",
-           "cost of delay", "net benefit", "net at interval ends", "payback (months)", "source"},
+  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
+  Table t{{"approach", "one-time", "running / month", "cost over horizon", "extra vs " + base,
+           "value over horizon", "net benefit [interval ends]", "payback (months)", "source"},
           {}};
   for (const auto& r : d.analysis.results) {
-    std::string ends = r.net_low.known() && r.net_low.get() != r.net_high.get()
-                           ? fmt::format("{} .. {}", money(r.net_low), money(r.net_high))
-                           : "-";
+    std::string net = money(r.net);
+    if (r.net_low.known() && !same_money(r.net_low.get(), r.net_high.get()))
+      net += fmt::format(" [{} .. {}]", money(r.net_low), money(r.net_high));
     Figure src = weakest_of({r.horizon_cost, r.value});
     t.rows.push_back({r.name + (r.is_baseline ? " (baseline)" : ""), money(r.cost.one_time),
-                      money(r.cost.recurring_per_month), money(r.horizon_cost), money(r.value),
-                      money(r.cost_of_delay), money(r.net), ends, payback_text(r), tag(src)});
+                      money(r.cost.recurring_per_month), money(r.horizon_cost), money(r.extra_cost),
+                      money(r.value), net, payback_text(r), tag(src)});
   }
   return t;
 }
@@ -105,7 +129,7 @@ Table cost_value_table(const Decision& d) {
 Table break_even_table(const Decision& d) {
   Table t{{"pair", "break-even (queries / month)", "cheaper below", "cheaper above"}, {}};
   for (const auto& be : d.break_evens) {
-    std::string at = be.crossing == Crossing::at_volume ? count(std::ceil(be.queries_per_month))
+    std::string at = be.crossing == Crossing::at_volume ? volume_text(be.queries_per_month)
                      : be.crossing == Crossing::never   ? "never"
                                                         : "UNKNOWN (price unknown)";
     bool crosses = be.crossing == Crossing::at_volume;
@@ -127,15 +151,36 @@ Table break_even_table(const Decision& d) {
 }
 
 Table sensitivity_table(const Decision& d) {
-  Table t{{"assumed input (-50% / +50%)", "base value", "pick at -50%", "pick at +50%",
-           "net of " + d.sensitivity.base_pick, "flips?"},
+  const Sensitivity& sens = d.sensitivity;
+  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
+  Table t{{"assumed input", "base value", "moved to (-50% / +50%)", "pick at -50% / +50%",
+           "net of " + sens.watched + " vs keeping " + base, "flips?"},
           {}};
-  for (const auto& row : d.sensitivity.rows) {
-    t.rows.push_back({row.input, fmt::format("{:g}", row.base_value), row.pick_low, row.pick_high,
+  for (const auto& row : sens.rows) {
+    if (!row.matters) continue;
+    auto value = [&](double v) { return input_value_text(d.scenario, row.kind, v); };
+    t.rows.push_back({row.input, value(row.base_value),
+                      value(row.low_value) + " / " + value(row.high_value),
+                      row.pick_low + " / " + row.pick_high,
                       fmt::format("{} .. {}", money(row.net_low), money(row.net_high)),
                       row.flips ? "YES" : "no"});
   }
   return t;
+}
+
+std::string sensitivity_folded(const Decision& d) {
+  std::vector<std::string> minor;
+  for (const auto& row : d.sensitivity.rows) {
+    if (!row.matters) minor.push_back(row.input);
+  }
+  if (minor.empty()) return "";
+  std::string names;
+  for (const auto& m : minor) names += (names.empty() ? "" : ", ") + m;
+  return fmt::format(
+      "{} other assumed input{} move{} the net of {} by less than {} either way and never "
+      "change the pick: {}.",
+      minor.size(), minor.size() == 1 ? "" : "s", minor.size() == 1 ? "s" : "",
+      d.sensitivity.watched, percent(d.sensitivity.threshold), names);
 }
 
 Table what_it_takes_table(const Decision& d) {
@@ -147,7 +192,7 @@ Table what_it_takes_table(const Decision& d) {
                                                       (s.business.harmful_mode ? "" : " accuracy")
                                                 : "out of reach (even zero errors would not pay)";
     std::string volume =
-        w.required_queries_per_month ? count(*w.required_queries_per_month) : "never";
+        w.required_queries_per_month ? volume_text(*w.required_queries_per_month) : "never";
     t.rows.push_back({w.trained, w.prompting, needs, volume});
   }
   return t;
@@ -165,25 +210,38 @@ Table checklist_table(const Decision& d) {
 
 Table pilot_outcomes_table(const Decision& d) {
   const PilotPlan& p = d.pilot;
-  const Scenario& s = d.scenario;
-  Table t{{"outcome", "live result of " + p.approach, "then"}, {}};
-  auto shown = [&](double rate) {
-    return rate_or_accuracy(s, rate) + (s.business.harmful_mode ? "" : " accuracy");
-  };
-  std::string better = s.business.harmful_mode ? "at or below" : "at or above";
-  std::string worse = s.business.harmful_mode ? "at or above" : "at or below";
-  t.rows.push_back({"clear win",
-                    fmt::format("{} {} (offline: {}), cost per query as modelled, "
-                                "no new kinds of mistakes",
-                                better, shown(p.clear_win_rate), shown(p.expected_rate)),
-                    "scale to 100% of traffic"});
+  const PilotRule& r = p.rule;
+  Table t{{"outcome", "live result of " + p.approach + " against " + p.against, "then"}, {}};
+  std::optional<double> gain = min_paying_gain(r);
+  std::string unit = r.accuracy_mode ? " points of accuracy" : " points of harmful-error rate";
+  std::string needed = !gain        ? std::string("more than any gain")
+                       : *gain <= 0 ? "0" + unit + " (it costs less than keeping " + p.against +
+                                          ", so any gain pays)"
+                                    : fmt::format("{:.2g}{}", *gain * 100, unit);
+  std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
+                                                           *r.max_latency_p50_ms)
+                                             : "";
   t.rows.push_back(
-      {"marginal",
-       fmt::format("between {} and {}", shown(p.baseline_rate), shown(p.clear_win_rate)),
-       "gain smaller than expected: keep " + p.against + ", keep improving prompts, archive " +
-           p.approach});
-  t.rows.push_back({"worse", fmt::format("{} {} ({})", worse, shown(p.baseline_rate), p.against),
-                    "abandon " + p.approach});
+      {"clear win",
+       fmt::format(
+           "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
+           "for the extra {} over {:.1f} live months at {} queries a month and {} per "
+           "error (offline gain: {:.1f}{}){}",
+           p.against, needed, money(r.extra_cost_usd), r.live_months, count(r.queries_per_month),
+           money(r.cost_per_error_usd), (p.baseline_rate - p.expected_rate) * 100, unit, latency),
+       "scale to 100% of traffic"});
+  t.rows.push_back({"marginal",
+                    "better than " + p.against + " live, but the low end of the gain is below " +
+                        needed + (latency.empty() ? "" : " or latency is above the limit"),
+                    "keep " + p.against + ", keep improving prompts, archive " + p.approach});
+  t.rows.push_back({"worse", "no better than " + p.against + " live", "abandon " + p.approach});
+  t.rows.push_back(
+      {"test set unrepresentative (reported beside the outcome)",
+       fmt::format("the live interval of {} lies wholly below the offline low end ({})", p.approach,
+                   rate_or_accuracy(d.scenario, r.offline_error_rate_high) +
+                       (r.accuracy_mode ? " accuracy" : "")),
+       "the test set may not represent live traffic: compare live errors with the test set "
+       "before deciding"});
   return t;
 }
 

@@ -18,13 +18,25 @@ Table business_inputs_table(const Decision& d);  // [business] inputs with prove
 Table quality_table(const Decision& d);          // accuracy / error rates, interval, latency
 Table cost_value_table(const Decision& d);       // costs, value, net, payback per approach
 Table break_even_table(const Decision& d);
-Table sensitivity_table(const Decision& d);
+Table sensitivity_table(const Decision& d);  // only the inputs that matter
+// One line naming the inputs left out of sensitivity_table; "" when none.
+std::string sensitivity_folded(const Decision& d);
 Table what_it_takes_table(const Decision& d);
 Table checklist_table(const Decision& d);
 Table pilot_outcomes_table(const Decision& d);  // clear win / marginal / worse
 
 // "84.0% [81.2%, 86.5%]" or "2.0% harmful" depending on the scenario's mode.
 std::string quality_text(const Scenario& s, const ApproachInputs& a);
+
+// A break-even or required volume, to the nearest query (never rounded up).
+std::string volume_text(double queries_per_month);
+
+// How an approach is priced, for the memo: a fixed hosting bill is called one, however the
+// config gave it (usd_per_month, or usd_per_hour x instances).
+std::string cost_basis_text(const ApproachInputs& a);
+
+// "$0.0046 effective at 300,000 queries a month (fixed hosting, ...)" for a fixed bill.
+std::string price_text(const Decision& d, const ApproachInputs& a);
 
 // Reads "Simulated" first so it cannot be missed.
 std::string simulated_warning();

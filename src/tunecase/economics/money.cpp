@@ -38,7 +38,10 @@ std::string count(double n) {
 }
 
 std::string percent(double fraction) {
-  return fmt::format("{:.1f}%", fraction * 100);
+  double pct = fraction * 100;
+  // Below 0.1% one decimal would print "0.0%": keep two significant digits instead.
+  if (pct != 0 && std::fabs(pct) < 0.1) return fmt::format("{:.2g}%", pct);
+  return fmt::format("{:.1f}%", pct);
 }
 
 }  // namespace tunecase::econ

@@ -3,25 +3,39 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tunecase/economics/cost_model.h"
+
 namespace tunecase::econ {
 namespace {
 
 constexpr int kMinDays = 14;  // two weeks, so weekly patterns show up in both arms
 constexpr int kMaxDays = 90;
-constexpr double kShareOfGain = 0.8;
+// Live p50 may exceed the measured one by 50%, or by 50 ms (gateway and network overhead that an
+// offline run of a sub-millisecond local model never sees), whichever is more.
+constexpr double kLatencySlack = 1.5;
+constexpr double kLatencyOverheadMs = 50;
 
-// The live error rate that counts as a clear win: the pessimistic end of the offline interval
-// (or, with no interval, 80% of the offline gain realised), and never looser than the rate at
-// which the challenger stops paying for itself.
-double clear_win_rate(const Scenario& s, const Analysis& a, size_t pick) {
+// The money the live gain must pay for: the challenger's extra cost over keeping the baseline,
+// earned back over its live months at the memo's volume and cost per error.
+PilotRule money_rule(const Scenario& s, const Analysis& a, size_t pick) {
   const ApproachInputs& c = s.approaches[pick];
-  double base = s.approaches[a.baseline].error_rate.get();
-  double expected = c.error_rate.get();
-  double rate = c.error_rate_high.get() != expected ? c.error_rate_high.get()
-                                                    : base - kShareOfGain * (base - expected);
-  std::optional<double> pays =
-      error_rate_for_net(s, a.results[pick], a.results[a.baseline].net.get());
-  return std::min(rate, pays.value_or(0.0));
+  const ApproachResult& r = a.results[pick];
+  PilotRule rule;
+  rule.challenger = c.name;
+  rule.baseline = s.approaches[a.baseline].name;
+  rule.accuracy_mode = !s.business.harmful_mode;
+  rule.queries_per_month = s.business.queries_per_month.get();
+  rule.cost_per_error_usd = s.business.cost_per_error.get();
+  rule.live_months = live_months(r.cost, s.business.horizon_months).get();
+  rule.extra_cost_usd = r.extra_cost.get();
+  if (c.usd_per_query.known()) rule.usd_per_query = c.usd_per_query.get();
+  if (c.latency_p50_ms.known()) {
+    double p50 = c.latency_p50_ms.get();
+    rule.max_latency_p50_ms = std::max(kLatencySlack * p50, p50 + kLatencyOverheadMs);
+  }
+  rule.offline_error_rate = c.error_rate.get();
+  rule.offline_error_rate_high = c.error_rate_high.get();
+  return rule;
 }
 
 }  // namespace
@@ -44,19 +58,23 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
   plan.accuracy_mode = !s.business.harmful_mode;
   plan.expected_rate = challenger.error_rate.get();
   plan.baseline_rate = base.error_rate.get();
-  plan.clear_win_rate = clear_win_rate(s, a, pick);
+  plan.rule = money_rule(s, a, pick);
+  plan.clear_win_rate = plan.baseline_rate - min_paying_gain(plan.rule).value_or(1.0);
   std::optional<double> n = queries_per_arm(plan.baseline_rate, plan.expected_rate);
   double per_day =
       plan.traffic_share * s.business.queries_per_month.get() / s.business.days_per_month;
   if (!n || per_day <= 0) {
     plan.difference_detectable = false;
     plan.days = kMaxDays;
-    return plan;
+  } else {
+    plan.queries_per_arm = *n;
+    double days = std::ceil(*n / per_day);
+    plan.difference_detectable = days <= kMaxDays;
+    plan.days = static_cast<int>(std::clamp(days, double(kMinDays), double(kMaxDays)));
   }
-  plan.queries_per_arm = *n;
-  double days = std::ceil(*n / per_day);
-  plan.difference_detectable = days <= kMaxDays;
-  plan.days = static_cast<int>(std::clamp(days, double(kMinDays), double(kMaxDays)));
+  // Judged once the planned sample (or, when it cannot be reached, the whole pilot) is in.
+  plan.rule.min_labelled_per_arm =
+      plan.difference_detectable ? plan.queries_per_arm : std::floor(per_day * plan.days);
   return plan;
 }
 

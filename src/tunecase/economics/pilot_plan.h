@@ -5,6 +5,7 @@
 
 #include "tunecase/economics/analysis.h"
 #include "tunecase/economics/inputs.h"
+#include "tunecase/economics/pilot_rule.h"
 
 namespace tunecase::econ {
 
@@ -18,13 +19,14 @@ struct PilotPlan {
   int days = 14;
   double queries_per_arm = 0;  // to detect the expected difference
   bool difference_detectable = true;
-  // Error-rate thresholds (1 - accuracy, or harmful rate) the pilot is judged by.
+  // Error rates (1 - accuracy, or harmful rate) for the memo.
   double expected_rate = 0;  // what the challenger showed offline
-  // At or below: most of the offline gain shows up live and pays for itself -> scale to 100%.
-  // Between it and the baseline: marginal. At or above the baseline: worse.
+  double baseline_rate = 0;  // the baseline's offline rate
+  // The offline-equivalent clear-win line: baseline rate - the gain that just pays at the
+  // modelled price. The live verdict is rule's (judge_pilot), which uses the live baseline arm.
   double clear_win_rate = 0;
-  double baseline_rate = 0;   // at or above: worse -> abandon
   bool accuracy_mode = true;  // thresholds shown as accuracy
+  PilotRule rule;
 };
 
 // Queries per arm to detect p1 vs p2 with a two-sided two-proportion z-test, alpha 0.05, power

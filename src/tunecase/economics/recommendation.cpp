@@ -1,11 +1,16 @@
 #include "tunecase/economics/recommendation.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
 namespace {
+
+// A runner-up within this share of the pick's gain is a close call.
+constexpr double kCloseCall = 0.05;
 
 std::string rate_text(const Scenario& s, double rate) {
   return s.business.harmful_mode ? percent(rate) + " harmful" : percent(1 - rate) + " accuracy";
@@ -29,19 +34,95 @@ void cheaper_alternative_reason(const Decision& d, const ApproachResult& pick,
                   percent(pick.horizon_cost.get() / rival->horizon_cost.get())));
 }
 
+std::string p_text(double p) {
+  return p < 0.001 ? "p < 0.001" : fmt::format("p = {:.3f}", p);
+}
+
+// Says which question the data settles: the accuracy difference (McNemar) and the ranking by
+// net benefit (overlapping ranges across the accuracy intervals) are different questions.
+std::string unsettled_text(const UnsettledPair& u) {
+  if (u.mcnemar_p && *u.mcnemar_p < 0.05)
+    return fmt::format(
+        "The accuracy difference between {} and {} is settled (McNemar {}), but their net "
+        "benefits overlap across the accuracy intervals: the money does not separate them.",
+        u.a, u.b, p_text(*u.mcnemar_p));
+  if (u.mcnemar_p)
+    return fmt::format(
+        "Neither the accuracy difference between {} and {} (McNemar {}) nor their net benefits "
+        "(which overlap across the accuracy intervals) separate them.",
+        u.a, u.b, p_text(*u.mcnemar_p));
+  return fmt::format(
+      "The net benefits of {} and {} overlap across the accuracy intervals: the data does not "
+      "settle which earns more.",
+      u.a, u.b);
+}
+
+bool unsettled_pair(const Analysis& a, const std::string& x, const std::string& y) {
+  for (const auto& u : a.unsettled) {
+    if ((u.a == x && u.b == y) || (u.a == y && u.b == x)) return true;
+  }
+  return false;
+}
+
+// The runner-up close behind the pick: within kCloseCall of the pick's gain over the baseline
+// (or, when the pick is the baseline, of the value the runner-up would bring).
+void close_call_risk(Decision& d, const ApproachResult& pick) {
+  const ApproachResult* runner = nullptr;
+  for (const auto& r : d.analysis.results) {
+    if (r.name == pick.name || !r.value.known() || !r.horizon_cost.known()) continue;
+    if (!runner ||
+        r.value.get() - r.horizon_cost.get() > runner->value.get() - runner->horizon_cost.get())
+      runner = &r;
+  }
+  if (!runner || unsettled_pair(d.analysis, pick.name, runner->name)) return;
+  double gap = (pick.value.get() - pick.horizon_cost.get()) -
+               (runner->value.get() - runner->horizon_cost.get());
+  double scale = pick.is_baseline ? runner->value.get() : std::fabs(pick.net.get());
+  if (scale <= 0 || gap > kCloseCall * scale) return;
+  d.risks.push_back(fmt::format(
+      "Close call: {} is only {} ({}) behind {} on net benefit; a small error in an assumed input "
+      "can reverse the order, so check the sensitivity table before committing.",
+      runner->name, money(gap), percent(gap / scale), pick.name));
+}
+
+void task_change_risk(Decision& d) {
+  const Figure& stable = d.scenario.business.task_stable_months;
+  if (!stable.known()) {
+    d.risks.push_back(
+        "How long the task stays stable is unknown ([business] task_stable_months not set): a "
+        "trained model must be retrained each time the labels or rules change, a prompt only "
+        "edited.");
+    return;
+  }
+  if (stable.get() > 6) return;
+  d.risks.push_back(fmt::format(
+      "The task is expected to change within {:g} months: a trained model must be retrained "
+      "each time, a prompt only edited.",
+      stable.get()));
+}
+
 void add_reasons(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
   int months = static_cast<int>(s.business.horizon_months.get());
-  d.reasons.push_back(
-      fmt::format("{} has the highest net benefit over {} months: {} (value {} minus cost {}).",
-                  pick.name, months, money(pick.net), money(pick.value), money(pick.horizon_cost)));
+  const std::string& base = s.approaches[d.analysis.baseline].name;
+  if (pick.is_baseline)
+    d.reasons.push_back(
+        fmt::format("No alternative earns more than it costs over keeping {} for {} months ({} a "
+                    "month to run).",
+                    base, months, money(pick.cost.recurring_per_month)));
+  else
+    d.reasons.push_back(fmt::format(
+        "{} has the highest net benefit over {} months: {} more than keeping {} (value {} minus "
+        "extra cost {}; its own cost over the horizon is {}, keeping {} costs {}).",
+        pick.name, months, money(pick.net), base, money(pick.value), money(pick.extra_cost),
+        money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost)));
   cheaper_alternative_reason(d, pick, d.reasons);
   for (const auto& r : d.analysis.results) {
-    if (r.name != pick.name && !r.net.known())
+    if (r.name != pick.name && !r.horizon_cost.known())
       d.reasons.push_back(fmt::format("{} is not ranked: its price is UNKNOWN.", r.name));
   }
   d.reasons.push_back(fmt::format("The checklist scores {} of 6, which says: {}.",
-                                  d.checklist.score, d.checklist.verdict));
+                                  d.checklist.score, checklist_verdict_text(d.checklist.verdict)));
   int flips = 0;
   for (const auto& row : d.sensitivity.rows) flips += row.flips ? 1 : 0;
   d.reasons.push_back(flips == 0 ? "No assumed input flips this choice when moved by 50% "
@@ -63,24 +144,16 @@ void add_risks(Decision& d, const ApproachResult& pick) {
         "Accuracy, latency and token figures are SIMULATED (offline stand-in): "
         "measure the real endpoints before acting on this memo.");
   for (const auto& u : d.analysis.unsettled) {
-    if (u.a != pick.name && u.b != pick.name) continue;
-    std::string p = u.mcnemar_p ? fmt::format(" (McNemar p = {:.3f})", *u.mcnemar_p) : "";
-    d.risks.push_back(
-        fmt::format("The data does not settle {} against {}{}: their net benefits "
-                    "overlap across the accuracy intervals.",
-                    u.a, u.b, p));
+    if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u));
   }
+  close_call_risk(d, pick);
   if (in.trained && in.retrain_every_months.get() == 0)
     d.risks.push_back(
         fmt::format("{} has no retraining plan (retrain_every_months): a trained "
                     "model drifts as tickets change; budget retraining and daily "
                     "accuracy monitoring before launch.",
                     pick.name));
-  const Figure& stable = s.business.task_stable_months;
-  if (in.trained && (!stable.known() || stable.get() <= 6))
-    d.risks.push_back(
-        "The task may change within 6 months: a trained model must be retrained "
-        "each time, a prompt only edited.");
+  if (in.trained) task_change_risk(d);
   if (pick.cost.ship_months.get() > 1)
     d.risks.push_back(
         fmt::format("{} takes {:.1f} months to ship; the value forgone meanwhile "
@@ -93,10 +166,6 @@ void add_risks(Decision& d, const ApproachResult& pick) {
   if (!flipping.empty())
     d.risks.push_back("The choice flips when one of these assumptions is 50% off: " + flipping +
                       ". Check them first.");
-  if (pick.net.get() <= 0)
-    d.risks.push_back(
-        "Even the best option loses money against doing nothing; the cost of an "
-        "error or the volume may be too low to justify any investment.");
 }
 
 void set_next_step(Decision& d) {
@@ -104,7 +173,7 @@ void set_next_step(Decision& d) {
   if (d.pilot.needed) {
     d.next_step = fmt::format(
         "Pilot {} on {} of live traffic against {} for {} days, then judge it by the three "
-        "outcomes below.",
+        "outcomes below, which weigh the live gain in money.",
         d.pilot.approach, percent(d.pilot.traffic_share), d.pilot.against, d.pilot.days);
     return;
   }
@@ -139,9 +208,12 @@ Decision decide(const Scenario& s) {
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
   d.pick = pick.name;
   d.headline = pick.is_baseline ? fmt::format("Keep {}: no alternative pays for itself.", pick.name)
-                                : fmt::format("Move to {}: net benefit {} over {} months.",
-                                              pick.name, money(pick.net),
-                                              static_cast<int>(s.business.horizon_months.get()));
+                                : fmt::format(
+                                      "Move to {}: net benefit {} over {} months against "
+                                      "keeping {}.",
+                                      pick.name, money(pick.net),
+                                      static_cast<int>(s.business.horizon_months.get()),
+                                      s.approaches[d.analysis.baseline].name);
   add_reasons(d, pick);
   add_risks(d, pick);
   d.pilot = plan_pilot(s, d.analysis, *d.analysis.best);

@@ -3,10 +3,89 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "tunecase/economics/analysis.h"
+#include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
 namespace {
+
+// One input a user typed in, and every figure of the scenario that holds it.
+struct Knob {
+  std::string label;
+  InputKind kind;
+  std::vector<Figure*> figures;
+};
+
+bool movable(const Figure& f) {
+  return f.source == Source::assumed && f.known() && f.get() != 0;
+}
+
+void add(std::vector<Knob>& out, std::string label, InputKind kind, Figure& f) {
+  if (movable(f)) out.push_back({std::move(label), kind, {&f}});
+}
+
+// An approach's monitoring equal to [business] monitoring_usd_per_month is taken as inherited
+// from it (the scenario keeps no other trace), so it moves with the business-wide key.
+bool inherits_monitoring(const ApproachInputs& a, const BusinessInputs& b) {
+  return a.monitoring_usd_per_month.get() == b.monitoring_usd_per_month.get();
+}
+
+void add_business(std::vector<Knob>& out, Scenario& s) {
+  BusinessInputs& b = s.business;
+  add(out, "queries per month", InputKind::count, b.queries_per_month);
+  add(out, b.harmful_mode ? "cost per incident" : "cost per error", InputKind::money,
+      b.cost_per_error);
+  add(out, "engineer $ per week", InputKind::money, b.engineer_usd_per_week);
+  add(out, "horizon months", InputKind::months, b.horizon_months);
+  if (!movable(b.monitoring_usd_per_month)) return;
+  Knob monitoring{
+      "monitoring $ per month (business-wide)", InputKind::money, {&b.monitoring_usd_per_month}};
+  for (auto& a : s.approaches) {
+    if (inherits_monitoring(a, b)) monitoring.figures.push_back(&a.monitoring_usd_per_month);
+  }
+  out.push_back(monitoring);
+}
+
+void add_approach(std::vector<Knob>& out, ApproachInputs& a, const BusinessInputs& b) {
+  std::string p = a.name + ": ";
+  add(out, p + (b.harmful_mode ? "harmful-error rate" : "error rate (1 - accuracy)"),
+      InputKind::rate, a.error_rate);
+  add(out, p + "$ per query", InputKind::money, a.usd_per_query);
+  add(out, p + "hosting $ per month", InputKind::money, a.hosting_usd_per_month);
+  add(out, p + "training $", InputKind::money, a.training_usd);
+  add(out, p + "engineering weeks", InputKind::weeks, a.engineering_weeks);
+  add(out, p + "retrain every (months)", InputKind::months, a.retrain_every_months);
+  add(out, p + "retrain $", InputKind::money, a.retrain_usd);
+  add(out, p + "maintenance weeks per month", InputKind::weeks, a.maintenance_weeks_per_month);
+  if (!inherits_monitoring(a, b))
+    add(out, p + "monitoring $ per month", InputKind::money, a.monitoring_usd_per_month);
+  add(out, p + "time to ship weeks", InputKind::weeks, a.time_to_ship_weeks);
+}
+
+std::vector<Knob> knobs(Scenario& s) {
+  std::vector<Knob> out;
+  add_business(out, s);
+  for (auto& a : s.approaches) add_approach(out, a, s.business);
+  return out;
+}
+
+double moved(const Knob& k, double factor) {
+  double v = k.figures.front()->get() * factor;
+  return k.kind == InputKind::rate ? std::min(v, 1.0) : v;
+}
+
+Scenario scaled(const Scenario& s, size_t input, double factor) {
+  Scenario copy = s;
+  Knob k = knobs(copy)[input];
+  double v = moved(k, factor);
+  for (Figure* f : k.figures) f->value = v;
+  for (auto& a : copy.approaches) {  // keep interval ends in step with a moved rate
+    if (&a.error_rate == k.figures.front()) a.error_rate_low = a.error_rate_high = a.error_rate;
+  }
+  return copy;
+}
 
 struct Outcome {
   std::string pick;
@@ -24,16 +103,16 @@ Outcome outcome(const Scenario& s, const std::string& watched) {
   return o;
 }
 
-Scenario scaled(const Scenario& s, size_t input, double factor) {
-  Scenario copy = s;
-  Figure* f = copy.assumed_inputs()[input].second;
-  double v = f->get() * factor;
-  bool is_rate = copy.assumed_inputs()[input].first.find("rate") != std::string::npos;
-  f->value = is_rate ? std::min(v, 1.0) : v;
-  for (auto& a : copy.approaches) {  // keep interval ends in step with a moved rate
-    if (&a.error_rate == f) a.error_rate_low = a.error_rate_high = a.error_rate;
+// The pick, or when the pick is the baseline the alternative with the highest known net.
+const ApproachResult& watched_result(const Analysis& a) {
+  const ApproachResult* best = &a.results[*a.best];
+  if (!best->is_baseline) return *best;
+  const ApproachResult* alt = nullptr;
+  for (const auto& r : a.results) {
+    if (r.is_baseline || !r.net.known()) continue;
+    if (!alt || r.net.get() > alt->net.get()) alt = &r;
   }
-  return copy;
+  return alt ? *alt : *best;
 }
 
 }  // namespace
@@ -43,21 +122,52 @@ Sensitivity sensitivity(const Scenario& s, double swing) {
   Analysis base = analyse(s);
   if (!base.best) return out;
   out.base_pick = base.results[*base.best].name;
-  out.base_net = base.results[*base.best].net.get();
+  const ApproachResult& watched = watched_result(base);
+  out.watched = watched.name;
+  out.base_net = watched.net.get();
+  double scale = std::max(std::fabs(out.base_net), 1.0);
   Scenario probe = s;
-  auto inputs = probe.assumed_inputs();
+  std::vector<Knob> inputs = knobs(probe);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    Outcome lo = outcome(scaled(s, i, 1 - swing), out.base_pick);
-    Outcome hi = outcome(scaled(s, i, 1 + swing), out.base_pick);
-    SensitivityRow row{
-        inputs[i].first, inputs[i].second->get(), lo.pick, hi.pick, lo.net_of, hi.net_of, false};
+    Outcome lo = outcome(scaled(s, i, 1 - swing), out.watched);
+    Outcome hi = outcome(scaled(s, i, 1 + swing), out.watched);
+    SensitivityRow row{inputs[i].label,
+                       inputs[i].kind,
+                       inputs[i].figures.front()->get(),
+                       moved(inputs[i], 1 - swing),
+                       moved(inputs[i], 1 + swing),
+                       lo.pick,
+                       hi.pick,
+                       lo.net_of,
+                       hi.net_of};
     row.flips = lo.pick != out.base_pick || hi.pick != out.base_pick;
+    double swing_of_net =
+        std::max(std::fabs(lo.net_of - out.base_net), std::fabs(hi.net_of - out.base_net));
+    row.matters = row.flips || swing_of_net > out.threshold * scale;
     out.rows.push_back(row);
   }
   std::stable_sort(out.rows.begin(), out.rows.end(), [](const auto& x, const auto& y) {
     return std::fabs(x.net_high - x.net_low) > std::fabs(y.net_high - y.net_low);
   });
   return out;
+}
+
+std::string input_value_text(const Scenario& s, InputKind kind, double value) {
+  switch (kind) {
+    case InputKind::money:
+      return money(value);
+    case InputKind::count:
+      return count(value);
+    case InputKind::rate:
+      return s.business.harmful_mode
+                 ? percent(value)
+                 : fmt::format("{} (accuracy {})", percent(value), percent(1 - value));
+    case InputKind::months:
+      return fmt::format("{:.3g} months", value);
+    case InputKind::weeks:
+      return fmt::format("{:.3g} weeks", value);
+  }
+  return fmt::format("{:g}", value);
 }
 
 }  // namespace tunecase::econ

@@ -1,0 +1,91 @@
+// Memo wording a product manager reads literally.
+#include <gtest/gtest.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/economics/memo.h"
+#include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+namespace {
+
+const char* kConfig = R"(
+[data]
+path = "tickets.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 1.5
+engineer_usd_per_week = 4000
+baseline = "api-zero-shot"
+infra_expertise = true
+task_stable_months = 12
+data_sensitive = true
+[[approach]]
+name = "api-zero-shot"
+kind = "openai"
+[[approach]]
+name = "api-retrieval"
+kind = "openai"
+engineering_weeks = 2
+[[approach]]
+name = "local-linear"
+kind = "linear"
+engineering_weeks = 3
+retrain_every_months = 1
+retrain_usd = 100
+)";
+
+Decision decide_with(double mcnemar_p) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["pairwise"][0]["mcnemar_p"] = mcnemar_p;
+  return decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+}
+
+TEST(MemoWording, TrainedVerdictIsNotCalledFineTune) {
+  Decision d = decide_with(0.41);
+  ASSERT_EQ(d.checklist.verdict, "fine-tune");
+  ASSERT_EQ(d.pick, "local-linear");  // a TF-IDF model, not a fine-tuned LLM
+  std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("**a trained model (fine-tuned or self-hosted) is probably worth it**"),
+            std::string::npos);
+  EXPECT_EQ(memo.find("**fine-tune**"), std::string::npos);
+  EXPECT_EQ(memo.find("which says: fine-tune"), std::string::npos);
+}
+
+std::string unsettled_risk(const Decision& d) {
+  for (const auto& r : d.risks) {
+    if (r.find("McNemar") != std::string::npos) return r;
+  }
+  return "";
+}
+
+TEST(MemoWording, SettledAccuracyWithOverlappingMoneySaysWhich) {
+  std::string risk = unsettled_risk(decide_with(0.0001));
+  EXPECT_NE(risk.find("accuracy difference between api-retrieval and local-linear is settled "
+                      "(McNemar p < 0.001)"),
+            std::string::npos)
+      << risk;
+  EXPECT_NE(risk.find("net benefits overlap"), std::string::npos);
+  EXPECT_EQ(risk.find("does not settle"), std::string::npos);
+  std::string neither = unsettled_risk(decide_with(0.41));
+  EXPECT_NE(neither.find("Neither the accuracy difference"), std::string::npos);
+  EXPECT_NE(neither.find("p = 0.410"), std::string::npos);
+}
+
+TEST(MemoWording, FixedHostingShowsTheEffectivePricePerQuery) {
+  Decision d = decide_with(0.41);
+  Table t = quality_table(d);
+  const std::vector<std::string>* linear = nullptr;
+  for (const auto& row : t.rows) {
+    if (row[0] == "local-linear") linear = &row;
+  }
+  ASSERT_NE(linear, nullptr);
+  // $72 a month over 300,000 queries.
+  EXPECT_EQ((*linear)[5].rfind("$0.00024 effective at 300,000 queries a month", 0), 0u)
+      << (*linear)[5];
+  EXPECT_EQ((*linear)[6], "fixed hosting bill, $72 a month whatever the volume");
+}
+
+}  // namespace
+}  // namespace tunecase::econ

@@ -1,0 +1,213 @@
+// Findings of an independent recomputation of `decide`: ties, the value question of the
+// checklist, gain over keeping the baseline, small rates, break-even rounding, hosting wording,
+// an unknown task horizon and close calls.
+#include <gtest/gtest.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/economics/analysis.h"
+#include "tunecase/economics/memo.h"
+#include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/money.h"
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+namespace {
+
+const char* kThree = R"(
+[data]
+path = "x.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 2.5
+engineer_usd_per_week = 5000
+monitoring_usd_per_month = 300
+[[approach]]
+name = "api"
+kind = "openai"
+accuracy = 0.70
+usd_per_query = 0.004
+[[approach]]
+name = "cheap"
+kind = "openai"
+accuracy = 0.80
+usd_per_query = 0.004
+[[approach]]
+name = "dear"
+kind = "openai"
+accuracy = 0.90
+usd_per_query = 0.004
+)";
+
+Scenario three() {
+  return read_scenario(parse_config(kThree, "t.toml"), nullptr);
+}
+
+ApproachInputs& approach(Scenario& s, const std::string& name) {
+  for (auto& a : s.approaches) {
+    if (a.name == name) return a;
+  }
+  throw std::runtime_error(name);
+}
+
+const ApproachResult& result(const Analysis& a, const std::string& name) {
+  for (const auto& r : a.results) {
+    if (r.name == name) return r;
+  }
+  throw std::runtime_error(name);
+}
+
+// Raises `name`'s price until its net benefit is `target` (net is linear in the price).
+void set_net(Scenario& s, const std::string& name, double target) {
+  double net0 = result(analyse(s), name).net.get();
+  double per_dollar = s.business.queries_per_month.get() * s.business.horizon_months.get();
+  approach(s, name).usd_per_query.value =
+      approach(s, name).usd_per_query.get() + (net0 - target) / per_dollar;
+}
+
+TEST(Recomputation, TieWithinACentGoesToTheCheaperApproach) {
+  Scenario s = three();
+  double cheap_net = result(analyse(s), "cheap").net.get();
+  set_net(s, "dear", cheap_net + 1e-7);  // equal to the cent, ahead by floating-point noise
+  Analysis a = analyse(s);
+  ASSERT_GT(result(a, "dear").net.get(), result(a, "cheap").net.get());
+  ASSERT_GT(result(a, "dear").horizon_cost.get(), result(a, "cheap").horizon_cost.get());
+  EXPECT_EQ(a.results[*a.best].name, "cheap");
+  EXPECT_TRUE(same_money(1.0, 1.004));
+  EXPECT_FALSE(same_money(1.0, 1.01));
+}
+
+TEST(Recomputation, NetBenefitIsTheGainOverKeepingTheBaseline) {
+  Analysis a = analyse(three());
+  // Keeping api: $0.004 x 300,000 x 12 + $300 x 12 monitoring.
+  EXPECT_NEAR(a.keep_baseline_cost.get(), 14'400 + 3'600, 1e-6);
+  EXPECT_NEAR(result(a, "api").net.get(), 0, 1e-9);
+  const ApproachResult& cheap = result(a, "cheap");
+  // Same running cost as the baseline: the gain is the whole value, 0.1 x 300,000 x $2.5 x 12.
+  EXPECT_NEAR(cheap.extra_cost.get(), 0, 1e-6);
+  EXPECT_NEAR(cheap.net.get(), 900'000, 1e-6);
+  EXPECT_NEAR(cheap.horizon_cost.get(), 18'000, 1e-6);  // the absolute cost is kept beside it
+  std::string memo = memo_markdown(decide(three()));
+  EXPECT_NE(memo.find("keeping it costs $18,000"), std::string::npos);
+  EXPECT_NE(memo.find("extra vs api"), std::string::npos);
+}
+
+TEST(Recomputation, ValueQuestionIsUnknownInScenarioMode) {
+  Decision d = decide(three());
+  const ChecklistItem& q2 = d.checklist.items[1];
+  EXPECT_FALSE(q2.answer.has_value());
+  EXPECT_EQ(q2.source, "assumed");
+  EXPECT_NE(q2.evidence.find("not measured"), std::string::npos);
+  EXPECT_EQ(q2.evidence.find("low end of its interval"), std::string::npos);
+}
+
+nlohmann::json two_approach_eval(double big_usd_per_1k) {
+  return nlohmann::json::parse(R"({
+    "dataset": {"train": 700, "dev": 100, "test": 200},
+    "approaches": [
+      {"name": "api", "kind": "openai", "accuracy": 0.70, "accuracy_ci95": [0.65, 0.75],
+       "usd_per_1k": 1.0, "latency_ms": {"p50": 300}},
+      {"name": "api-big", "kind": "openai", "accuracy": 0.80, "accuracy_ci95": [0.75, 0.85],
+       "usd_per_1k": )" + std::to_string(big_usd_per_1k) +
+                               R"(, "latency_ms": {"p50": 500}}],
+    "pairwise": []})");
+}
+
+Decision decide_eval(const nlohmann::json& eval, double cost_per_error) {
+  std::string toml =
+      "[data]\npath = \"x.csv\"\n[business]\nqueries_per_day = 10000\n"
+      "cost_per_error_usd = " +
+      std::to_string(cost_per_error) +
+      "\nengineer_usd_per_week = 5000\n[[approach]]\nname = \"api\"\n"
+      "kind = \"openai\"\n[[approach]]\nname = \"api-big\"\nkind = \"openai\"\n";
+  return decide(read_scenario(parse_config(toml, "e.toml"), &eval));
+}
+
+TEST(Recomputation, ValueQuestionIsJudgedNetOfTheExtraRunningCost) {
+  // At the low end api-big avoids 0.05 x 300,000 errors a month: $2,250 at $0.15 an error,
+  // less than the $2,700 a month its dearer price adds.
+  Decision d = decide_eval(two_approach_eval(10.0), 0.15);
+  EXPECT_EQ(d.checklist.items[1].answer, false);
+  EXPECT_EQ(d.checklist.items[1].source, "measured");
+  Decision cheaper = decide_eval(two_approach_eval(2.0), 0.15);  // adds $300 a month
+  EXPECT_EQ(cheaper.checklist.items[1].answer, true);
+  EXPECT_NE(cheaper.checklist.items[1].evidence.find("$1,950"), std::string::npos);
+}
+
+TEST(Recomputation, SmallRatesKeepTwoSignificantDigits) {
+  EXPECT_EQ(percent(0.0004), "0.04%");
+  EXPECT_EQ(percent(0.00045), "0.045%");
+  EXPECT_EQ(percent(0.84), "84.0%");
+  EXPECT_EQ(percent(0), "0.0%");
+}
+
+const char* kHosted = R"(
+[data]
+path = "x.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 2.5
+engineer_usd_per_week = 5000
+[[approach]]
+name = "api"
+kind = "openai"
+accuracy = 0.70
+usd_per_query = 0.004
+[[approach]]
+name = "hosted"
+kind = "linear"
+accuracy = 0.86
+hosting = { usd_per_month = 1000 }
+usd_per_query = 0.001
+engineering_weeks = 1
+)";
+
+TEST(Recomputation, BreakEvenVolumeIsNotRoundedUp) {
+  // $1,000 / ($0.004 - $0.001) = 333,333.3 queries a month.
+  Decision d = decide(read_scenario(parse_config(kHosted, "h.toml"), nullptr));
+  Table t = break_even_table(d);
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0][1], "333,333");
+  EXPECT_EQ(volume_text(68'965.5), "68,966");
+  EXPECT_EQ(volume_text(12.25), "12.2");
+}
+
+TEST(Recomputation, MonthlyHostingBillIsNotCalledFixedInstances) {
+  Decision d = decide(read_scenario(parse_config(kHosted, "h.toml"), nullptr));
+  std::string memo = memo_markdown(d);
+  EXPECT_EQ(memo.find("fixed instances"), std::string::npos);
+  EXPECT_NE(memo.find("fixed hosting bill, $1,000 a month"), std::string::npos);
+}
+
+bool has_risk(const Decision& d, const std::string& text) {
+  for (const auto& r : d.risks) {
+    if (r.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Recomputation, UnsetTaskStabilityIsUnknownNotAStatedChange) {
+  Decision d = decide(read_scenario(parse_config(kHosted, "h.toml"), nullptr));
+  ASSERT_EQ(d.pick, "hosted");
+  EXPECT_TRUE(has_risk(d, "task_stable_months not set"));
+  EXPECT_FALSE(has_risk(d, "may change within 6 months"));
+  std::string text = kHosted;
+  text.replace(text.find("engineer_usd_per_week"), 0, "task_stable_months = 4\n");
+  Decision stated = decide(read_scenario(parse_config(text, "h.toml"), nullptr));
+  EXPECT_TRUE(has_risk(stated, "expected to change within 4 months"));
+}
+
+TEST(Recomputation, RunnerUpWithinFivePercentIsACloseCall) {
+  Scenario s = three();
+  double dear_net = result(analyse(s), "dear").net.get();
+  set_net(s, "cheap", dear_net * 0.992);  // 0.8% behind the pick
+  Decision d = decide(s);
+  ASSERT_EQ(d.pick, "dear");
+  EXPECT_TRUE(has_risk(d, "Close call: cheap is only"));
+  EXPECT_TRUE(has_risk(d, "(0.8%)"));
+  Scenario apart = three();
+  set_net(apart, "cheap", dear_net * 0.9);
+  EXPECT_FALSE(has_risk(decide(apart), "Close call"));
+}
+
+}  // namespace
+}  // namespace tunecase::econ
