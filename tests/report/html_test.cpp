@@ -60,6 +60,13 @@ TEST(HtmlTable, PadsShortRowsAndBalancesTags) {
   EXPECT_EQ(count(t, "</td>"), 6u);
 }
 
+TEST(HtmlTable, WideTableScrollsInItsOwnBoxNotThePage) {
+  const std::string t = table({"a"}, {{"1"}});
+  EXPECT_EQ(t.rfind("<div class=\"table-scroll\">\n<table>", 0), 0u);
+  EXPECT_NE(t.find("</table>\n</div>"), std::string::npos);
+  EXPECT_NE(page("t", t).find(".table-scroll { overflow-x: auto; }"), std::string::npos);
+}
+
 TEST(HtmlTable, EmptyTableStillHasItsHeader) {
   const std::string t = table({"only"}, {});
   EXPECT_NE(t.find("<th>only</th>"), std::string::npos);

@@ -206,6 +206,51 @@ TEST(SvgLineChart, LabelAtTheRightEdgeGrowsLeftward) {
   EXPECT_NE(svg.substr(tag, at - tag).find("text-anchor=\"end\""), std::string::npos);
 }
 
+// The <text ...> element whose content is exactly `label`.
+std::string text_tag(const std::string& svg, const std::string& label) {
+  const auto at = svg.find(">" + label + "<");
+  if (at == std::string::npos) return "";
+  const auto tag = svg.rfind("<text", at);
+  return svg.substr(tag, at - tag);
+}
+
+double attr(const std::string& tag, const std::string& name) {
+  const auto at = tag.find(" " + name + "=\"");
+  return at == std::string::npos ? NAN : std::stod(tag.substr(at + name.size() + 3));
+}
+
+TEST(SvgLineChart, LabelsOfNearbyPointsDoNotOverlap) {
+  // Two local models at the same cost and almost the same accuracy.
+  const std::string svg = line_chart(
+      {}, {named("a", {pt(1372, 86.1, NAN, NAN, "local-linear")}),
+           named("b", {pt(1372, 85.3, NAN, NAN, "local-fasttext")}), named("c", {pt(36, 25.7)})});
+  const std::string a = text_tag(svg, "local-linear"), b = text_tag(svg, "local-fasttext");
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  const bool same_side =
+      (a.find("\"start\"") == std::string::npos) == (b.find("\"start\"") == std::string::npos);
+  // On the same side, their baselines are at least one line (11 px) apart.
+  if (same_side) EXPECT_GE(std::abs(attr(a, "y") - attr(b, "y")), 11) << a << "\n" << b;
+}
+
+TEST(SvgLineChart, RepeatedMarkerIsDrawnOnce) {
+  ChartOptions o;
+  o.markers = {{5, 5, "12,266,667"}, {5, 5, "12,266,667"}};
+  const std::string svg = line_chart(o, {named("s", {pt(0, 0), pt(10, 10)})});
+  size_t n = 0;
+  for (auto at = svg.find(">12,266,667<"); at != std::string::npos;
+       at = svg.find(">12,266,667<", at + 1))
+    ++n;
+  EXPECT_EQ(n, 1u);
+}
+
+TEST(SvgLineChart, FirstXTickLabelStartsAtTheAxisClearOfTheYLabels) {
+  ChartOptions o;
+  o.x.prefix = "$";
+  const std::string svg = line_chart(o, {named("s", {pt(0, 20), pt(1000, 90)})});
+  EXPECT_NE(text_tag(svg, "$0").find("text-anchor=\"start\""), std::string::npos);
+}
+
 TEST(SvgLineChart, LogAxisLabelsAreRoundAndShort) {
   ChartOptions o;
   o.x.log = true;

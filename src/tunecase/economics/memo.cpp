@@ -71,7 +71,7 @@ std::string cost_value(const Decision& d) {
       "missing: it is never counted as $0.\n\n",
       d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
       money(d.analysis.keep_baseline_cost));
-  out += markdown(cost_value_table(d));
+  out += markdown(cost_table(d)) + markdown(net_table(d));
   return out + delay_line(d);
 }
 

@@ -60,7 +60,7 @@ std::string memo_html(const Decision& d) {
                      "costs {}. Net benefit is the gain over keeping the baseline. UNKNOWN prices "
                      "are never counted as $0.",
                      money(d.analysis.at_risk), money(d.analysis.keep_baseline_cost))) +
-       table(cost_value_table(d));
+       table(cost_table(d)) + table(net_table(d));
   b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
   b += h2("Sensitivity") + table(sensitivity_table(d));
   std::string folded = sensitivity_folded(d);

@@ -109,19 +109,31 @@ Table quality_table(const Decision& d) {
   return t;
 }
 
-Table cost_value_table(const Decision& d) {
+Table cost_table(const Decision& d) {
   const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
   Table t{{"approach", "one-time", "running / month", "cost over horizon", "extra vs " + base,
-           "value over horizon", "net benefit [interval ends]", "payback (months)", "source"},
+           "source"},
           {}};
   for (const auto& r : d.analysis.results) {
-    std::string net = money(r.net);
-    if (r.net_low.known() && !same_money(r.net_low.get(), r.net_high.get()))
-      net += fmt::format(" [{} .. {}]", money(r.net_low), money(r.net_high));
-    Figure src = weakest_of({r.horizon_cost, r.value});
     t.rows.push_back({r.name + (r.is_baseline ? " (baseline)" : ""), money(r.cost.one_time),
                       money(r.cost.recurring_per_month), money(r.horizon_cost), money(r.extra_cost),
-                      money(r.value), net, payback_text(r), tag(src)});
+                      tag(r.horizon_cost)});
+  }
+  return t;
+}
+
+Table net_table(const Decision& d) {
+  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
+  Table t{{"approach", "value over horizon", "net benefit vs keeping " + base,
+           "net at interval ends", "payback (months)", "source"},
+          {}};
+  for (const auto& r : d.analysis.results) {
+    std::string ends = r.net_low.known() && !same_money(r.net_low.get(), r.net_high.get())
+                           ? fmt::format("{} .. {}", money(r.net_low), money(r.net_high))
+                           : "-";
+    Figure src = weakest_of({r.horizon_cost, r.value});
+    t.rows.push_back({r.name + (r.is_baseline ? " (baseline)" : ""), money(r.value), money(r.net),
+                      ends, payback_text(r), tag(src)});
   }
   return t;
 }

@@ -16,7 +16,8 @@ struct Table {
 
 Table business_inputs_table(const Decision& d);  // [business] inputs with provenance
 Table quality_table(const Decision& d);          // accuracy / error rates, interval, latency
-Table cost_value_table(const Decision& d);       // costs, value, net, payback per approach
+Table cost_table(const Decision& d);  // one-time, running, over the horizon, extra vs baseline
+Table net_table(const Decision& d);   // value, net benefit (with interval ends), payback
 Table break_even_table(const Decision& d);
 Table sensitivity_table(const Decision& d);  // only the inputs that matter
 // One line naming the inputs left out of sensitivity_table; "" when none.

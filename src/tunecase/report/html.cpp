@@ -19,6 +19,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.5rem; }
 h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
+.table-scroll { overflow-x: auto; }
 th, td { padding: 0.3rem 0.7rem; border-bottom: 1px solid #e3e3e3; text-align: left;
          vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
@@ -96,7 +97,8 @@ std::string page(std::string_view title, std::string_view body_html) {
 
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "<table>\n<thead><tr>";
+  // A table wider than the page scrolls inside its own box instead of widening the page.
+  std::string out = "<div class=\"table-scroll\">\n<table>\n<thead><tr>";
   for (const auto& cell : header) out += fmt::format("<th>{}</th>", escape(cell));
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& row : rows) {
@@ -105,7 +107,7 @@ std::string table(const std::vector<std::string>& header,
     for (std::size_t i = 0; i < width; ++i) append_cell(out, "td", i < row.size() ? row[i] : "");
     out += "</tr>\n";
   }
-  out += "</tbody>\n</table>\n";
+  out += "</tbody>\n</table>\n</div>\n";
   return out;
 }
 

@@ -17,7 +17,8 @@ std::string page(std::string_view title, std::string_view body_html);
 
 // A <table> with one header row. Every cell is escaped; cells that read as numbers (e.g. "0.91",
 // "$1,200", "-3%", "0.84 [0.81, 0.87]") are right-aligned so that columns of figures line up.
-// Rows shorter than the header are padded with empty cells.
+// Rows shorter than the header are padded with empty cells. The table comes inside a
+// <div class="table-scroll">, so a table wider than the page scrolls on its own.
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows);
 

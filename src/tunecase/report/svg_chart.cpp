@@ -181,7 +181,11 @@ std::string x_axis(const Axis& axis, const Scale& sx, const Frame& f) {
   for (double t : axis_ticks(sx.lo, sx.hi, sx.log)) {
     const double x = sx(t);
     out += line(x, f.top, x, f.bottom, "stroke=\"#e6e6e6\"");
-    out += text(x, f.bottom + 16, format_tick(axis, t), "text-anchor=\"middle\" fill=\"#333\"");
+    // A label centred on the axis' first tick would reach under the y axis' lowest label.
+    const std::string label = format_tick(axis, t);
+    const bool at_left = x - text_width(label) / 2 < f.left - 2;
+    out += text(x, f.bottom + 16, label,
+                fmt::format("text-anchor=\"{}\" fill=\"#333\"", at_left ? "start" : "middle"));
   }
   out += line(f.left, f.bottom, f.right, f.bottom, "stroke=\"#333\"");
   if (!axis.title.empty())
@@ -328,42 +332,87 @@ std::string points(const Series& s, const std::string& color, const Scale& sx, c
   return out;
 }
 
-// A text beside (x, y), to the right unless it would run off the chart, with a white halo so
-// that it reads over lines and gridlines.
-std::string annotation(double x, double y, std::string_view label, const Frame& f,
-                       std::string_view attrs) {
-  const bool right_side = x + 8 + text_width(label) <= f.width - 4;
-  return text(right_side ? x + 8 : x - 8, y - 8, label,
+// The box a text of `size` px occupies when drawn at (x, y) with the given anchor: baseline at
+// y, about 0.8 em above it and 0.25 em below.
+struct Box {
+  double left, top, right, bottom;
+  bool overlaps(const Box& o) const {
+    return left < o.right && o.left < right && top < o.bottom && o.top < bottom;
+  }
+};
+
+Box text_box(double x, double y, std::string_view label, double size, bool start) {
+  const double w = text_width(label, size);
+  return start ? Box{x, y - 0.8 * size, x + w, y + 0.25 * size}
+               : Box{x - w, y - 0.8 * size, x, y + 0.25 * size};
+}
+
+// A text beside (x, y), with a white halo so that it reads over lines and gridlines. It takes
+// the first place, right then left of the point, above then below and then further out, that
+// stays on the chart and overlaps no label already placed (`taken`), so that labels of nearby
+// points (two local models at the same cost) do not print over each other.
+std::string annotation(double x, double y, std::string_view label, const Frame& f, double size,
+                       std::string_view attrs, std::vector<Box>& taken) {
+  const double step = size + 3;
+  std::optional<std::pair<Box, bool>> chosen;
+  for (int ring = 0; ring < 6 && !chosen; ++ring) {
+    for (double dy : {-8 - ring * step, 8 + size * 0.8 + ring * step}) {
+      for (bool start : {true, false}) {
+        const Box b = text_box(start ? x + 8 : x - 8, y + dy, label, size, start);
+        if (b.left < 2 || b.right > f.width - 2 || b.top < 2 || b.bottom > f.height) continue;
+        if (std::any_of(taken.begin(), taken.end(), [&](const Box& t) { return t.overlaps(b); }))
+          continue;
+        chosen = std::pair{b, start};
+        break;
+      }
+      if (chosen) break;
+    }
+  }
+  // Nowhere free: the default place, right and above (or left near the right edge).
+  if (!chosen) {
+    const bool start = x + 8 + text_width(label, size) <= f.width - 4;
+    chosen = std::pair{text_box(start ? x + 8 : x - 8, y - 8, label, size, start), start};
+  }
+  const auto& [box, start] = *chosen;
+  taken.push_back(box);
+  return text(start ? box.left : box.right, box.top + 0.8 * size, label,
               fmt::format("text-anchor=\"{}\" stroke=\"#fff\" stroke-width=\"3\" "
-                          "paint-order=\"stroke\" {}",
-                          right_side ? "start" : "end", attrs));
+                          "paint-order=\"stroke\" font-size=\"{}\" {}",
+                          start ? "start" : "end", num(size), attrs));
 }
 
 // Point labels are drawn outside the clip so that a label near the edge is not cut off, hence
 // only for points inside the shown range.
 std::string point_labels(const std::vector<Series>& series, const Scale& sx, const Scale& sy,
-                         const Frame& f) {
+                         const Frame& f, std::vector<Box>& taken) {
   std::string out;
   for (const auto& s : series)
     for (const auto& p : s.points)
       if (!p.label.empty() && sx.shows(p.x) && sy.shows(p.y))
-        out += annotation(sx(p.x), sy(p.y), p.label, f, "font-size=\"11\" fill=\"#333\"");
+        out += annotation(sx(p.x), sy(p.y), p.label, f, 11, "fill=\"#333\"", taken);
   return out;
 }
 
+// Markers with the same label at the same place (two pairs breaking even at one volume) are
+// drawn once.
 std::string chart_markers(const std::vector<Marker>& markers, const Scale& sx, const Scale& sy,
-                          const Frame& f) {
+                          const Frame& f, std::vector<Box>& taken) {
   std::string out;
-  for (const auto& m : markers) {
+  for (std::size_t i = 0; i < markers.size(); ++i) {
+    const Marker& m = markers[i];
     if (!sx.shows(m.x) || !sy.shows(m.y)) continue;
     const double x = sx(m.x), y = sy(m.y);
+    bool repeated = std::any_of(markers.begin(), markers.begin() + i, [&](const Marker& o) {
+      return o.label == m.label && std::abs(sx(o.x) - x) < 1 && std::abs(sy(o.y) - y) < 1;
+    });
+    if (repeated) continue;
     const std::string guide = "stroke=\"#555\" stroke-dasharray=\"2 3\"";
     out += line(x, y, x, f.bottom, guide) + line(f.left, y, x, y, guide);
     out += fmt::format(
         "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#222\" stroke=\"#fff\" "
         "stroke-width=\"1.5\"/>\n",
         num(x), num(y));
-    out += annotation(x, y, m.label, f, "font-weight=\"600\"");
+    out += annotation(x, y, m.label, f, kFont, "font-weight=\"600\"", taken);
   }
   return out;
 }
@@ -493,7 +542,9 @@ std::string line_chart(const ChartOptions& o, const std::vector<Series>& series)
     if (series[i].line) out += polylines(series[i], color_of(series[i].color, i), sx, sy);
   for (std::size_t i = 0; i < series.size(); ++i)
     out += points(series[i], color_of(series[i].color, i), sx, sy);
-  out += "</g>\n" + chart_markers(o.markers, sx, sy, f) + point_labels(series, sx, sy, f);
+  std::vector<Box> taken;
+  out += "</g>\n" + chart_markers(o.markers, sx, sy, f, taken);
+  out += point_labels(series, sx, sy, f, taken);
   const double legend_top = f.bottom + 26 + (o.x.title.empty() ? 0 : 20) + 8 + 12;
   out += legend(items, f.left, legend_top, f.right - f.left) + note(o, f);
   return close_svg(std::move(out));
