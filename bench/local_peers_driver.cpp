@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/approaches/registry.h"
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/reader.h"
 
@@ -42,11 +43,14 @@ std::vector<std::string> label_set(const Examples& a, const Examples& b) {
 
 nlohmann::json run(const std::string& spec, const Examples& train, const Examples& dev,
                    const Examples& test) {
-  ApproachConfig config;
   auto colon = spec.find(':');
-  config.kind = spec.substr(0, colon);
-  config.name = config.kind;
-  if (colon != std::string::npos) config.params = nlohmann::json::parse(spec.substr(colon + 1));
+  std::string kind = spec.substr(0, colon);
+  nlohmann::json params = nlohmann::json::object();
+  if (colon != std::string::npos) params = nlohmann::json::parse(spec.substr(colon + 1));
+  nlohmann::json source = params;
+  source["name"] = kind;
+  source["kind"] = kind;
+  ApproachConfig config = approach_from_json(source, "local_peers_driver");
   auto classifier = make_classifier(config);
   auto start = std::chrono::steady_clock::now();
   classifier->train(train, dev, label_set(train, test));
@@ -56,7 +60,7 @@ nlohmann::json run(const std::string& spec, const Examples& train, const Example
   for (const auto& e : test) correct += classifier->classify(e.text).label == e.label;
   double predict_seconds = seconds_since(start);
   return {{"approach", config.kind},
-          {"params", config.params},
+          {"params", params},
           {"accuracy", static_cast<double>(correct) / static_cast<double>(test.size())},
           {"train_rows", train.size()},
           {"dev_rows", dev.size()},

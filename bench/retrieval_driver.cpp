@@ -19,6 +19,7 @@
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/approaches/retrieval_classifier.h"
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/reader.h"
 #include "tunecase/data/split.h"
@@ -43,7 +44,10 @@ std::vector<std::string> label_set(const Examples& examples) {
 }
 
 Result evaluate(const nlohmann::json& params, const Examples& train, const Examples& test) {
-  ApproachConfig config{"retrieval", "retrieval", params};
+  nlohmann::json source = params;
+  source["name"] = "retrieval";
+  source["kind"] = "retrieval";
+  ApproachConfig config = approach_from_json(source, "retrieval_driver");
   auto classifier = make_retrieval_classifier(config);
   auto start = std::chrono::steady_clock::now();
   classifier->train(train, {}, label_set(train));
@@ -98,8 +102,7 @@ void synthetic(uint64_t seed) {
   for (const char* method : {"stratified", "time"}) {
     Splits s = split_examples(examples, SplitOptions{method, 0.2, 0.1, 7});
     for (const char* kind : {"linear", "retrieval"}) {
-      auto classifier =
-          make_classifier(ApproachConfig{kind, kind, {{"name", kind}, {"kind", kind}}});
+      auto classifier = make_classifier(default_approach(kind, kind));
       classifier->train(s.train, s.dev, labels);
       std::size_t correct = 0;
       for (const auto& e : s.test) correct += classifier->classify(e.text).label == e.label ? 1 : 0;

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/runner/llm_runner.h"
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
       {"model", "sim-model"}, {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
       {"prompt", prompt},     {"price", {{"input", 0.15}, {"output", 0.6}}}};
   if (prompt != "zero_shot" && prompt != "chain_of_thought") params["shots"] = 5;
-  tunecase::ApproachConfig approach{"bench", "openai", params};
+  tunecase::ApproachConfig approach = tunecase::approach_from_json(params, "runner_driver");
   tunecase::ProjectConfig project;
   Examples train = tickets(400, 1000000);
   Examples test = tickets(items, 0);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tunecase/data/synthetic.h"
+#include "tunecase/runner/cache_location.h"
 
 // Each subcommand lives in its own file and registers itself on the app.
 void add_eval_command(CLI::App& app);
@@ -15,6 +16,10 @@ void add_decide_command(CLI::App& app);
 void add_sim_llm_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);
 void add_curve_command(CLI::App& app);
+void add_check_command(CLI::App& app);
+
+// --cache FILE and --no-cache, shared by every command that calls an LLM.
+void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
 
 // The synthetic tickets as CSV with columns id, text, category, created_at.
 void write_synthetic_tickets(const std::filesystem::path& file,

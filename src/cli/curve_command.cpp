@@ -13,6 +13,7 @@ struct CurveArgs {
   double max_cost = -1;
   int concurrency = 8;
   bool yes = false;
+  tunecase::CacheChoice cache;
 };
 
 void run(const CurveArgs& a) {
@@ -22,6 +23,7 @@ void run(const CurveArgs& a) {
   options.concurrency = a.concurrency;
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.assume_yes = a.yes;
+  options.cache = a.cache;
   nlohmann::json doc = tunecase::run_curve(config, options, std::cerr);
   for (const auto& approach : doc["approaches"]) {
     const auto& last = approach["points"].back();
@@ -44,6 +46,7 @@ void add_curve_command(CLI::App& app) {
       "curve", "Learning curve: test accuracy vs number of training labels, with projections");
   cmd->add_option("--config", args->config, "Project config (optional [curve] table)")->required();
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  add_cache_options(cmd, args->cache);
   cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)");
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str();

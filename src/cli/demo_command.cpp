@@ -1,5 +1,4 @@
 #include <chrono>
-#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -8,6 +7,7 @@
 #include "demo_config.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/evaluation/eval_run.h"
@@ -27,7 +27,7 @@ struct DemoArgs {
 void run(const DemoArgs& a) {
   auto started = std::chrono::steady_clock::now();
   std::filesystem::path out = a.out;
-  std::filesystem::create_directories(out);
+  tunecase::create_output_dir(out);
 
   tunecase::SyntheticOptions synthetic;
   synthetic.tickets = a.tickets;
@@ -44,10 +44,8 @@ void run(const DemoArgs& a) {
   fmt::print("2. started sim-llm (offline, simulated answers) on http://127.0.0.1:{}/v1\n", port);
 
   std::filesystem::path config_file = out / "tunecase.toml";
-  {
-    std::ofstream cfg(config_file);
-    cfg << demo_config_toml(port, tunecase::synthetic_label_descriptions());
-  }
+  tunecase::write_file(config_file,
+                       demo_config_toml(port, tunecase::synthetic_label_descriptions()));
   tunecase::ProjectConfig config = tunecase::load_config(config_file);
 
   tunecase::EvalOptions options;
@@ -67,9 +65,17 @@ void run(const DemoArgs& a) {
   search.assume_yes = true;
   search.dev_limit = 320;
   nlohmann::json optimized = tunecase::run_optimize(config, search, log);
-  fmt::print(
-      "   winner: {} (details in optimize/optimize.md)\n",
-      optimized["winner"].is_object() ? optimized["winner"].value("name", std::string()) : "none");
+  if (const auto& w = optimized["winner"]; w.is_object()) {
+    const auto& test = w["test"];
+    fmt::print(
+        "   winner: {}, test accuracy {:.1f}% [{:.1f}–{:.1f}] on {} items, scored once "
+        "(simulated; details in optimize/optimize.md)\n",
+        w.value("name", std::string()), 100 * test.value("accuracy", 0.0),
+        100 * test["accuracy_ci95"][0].get<double>(), 100 * test["accuracy_ci95"][1].get<double>(),
+        test.value("n", 0));
+  } else {
+    fmt::print("   no winner: no candidate met the limits of [optimize]\n");
+  }
   server.stop();
 
   fmt::print("5. how much would more labels buy: learning curves of the local models\n");

@@ -12,7 +12,8 @@ namespace {
 
 struct EvalArgs {
   std::string config, data, train, dev, test, text = "text", label = "label", time, split;
-  std::string out = "tunecase-out", cache;
+  std::string out = "tunecase-out";
+  tunecase::CacheChoice cache;
   double queries_per_day = 0;
   double max_cost = -1;
   int concurrency = 8;
@@ -42,7 +43,7 @@ tunecase::ProjectConfig config_from_flags(const EvalArgs& a) {
   if (c.data.split == "time" && c.data.time.empty())
     throw UserError("--split time needs --time COLUMN");
   c.data.seed = a.seed;
-  c.queries_per_day = a.queries_per_day;
+  if (a.queries_per_day > 0) c.business.queries_per_day = a.queries_per_day;
   return c;
 }
 
@@ -50,13 +51,17 @@ void run(const EvalArgs& a) {
   tunecase::ProjectConfig config =
       a.config.empty() ? config_from_flags(a) : tunecase::load_config(a.config);
   if (a.skip_invalid) config.data.skip_invalid = true;
-  if (a.queries_per_day > 0) config.queries_per_day = a.queries_per_day;
+  if (a.queries_per_day > 0) {
+    config.business.queries_per_day = a.queries_per_day;
+    config.business.queries_per_month.reset();
+    config.business.queries_per_year.reset();
+  }
   tunecase::EvalOptions options;
   options.out_dir = a.out;
   options.concurrency = a.concurrency;
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.assume_yes = a.yes;
-  options.cache_file = a.cache;
+  options.cache = a.cache;
   options.progress = !a.quiet;
   options.only = a.only;
   nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
@@ -85,7 +90,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str();
   cmd->add_option("--max-cost", args->max_cost, "Stop LLM approaches before spending more USD");
-  cmd->add_option("--cache", args->cache, "LLM response cache (default OUT/cache.sqlite)");
+  add_cache_options(cmd, args->cache);
   cmd->add_option("--only", args->only, "Run only these approaches (by name)");
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   cmd->add_flag("--skip-invalid", args->skip_invalid, "Skip and count malformed rows");

@@ -3,6 +3,25 @@
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
+
+namespace {
+
+// CLI11 answers a misspelt command with "A subcommand is required"; say which exist instead.
+bool unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  std::string word = argv[1];
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  if (std::find(names.begin(), names.end(), word) != names.end()) return false;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  fmt::print(stderr, "error: `{}` is not a tunecase command{}\nthe commands are: {}\n", word,
+             tunecase::did_you_mean(word, names), list);
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tunecase: which model investment fits your LLM classification feature"};
@@ -16,6 +35,8 @@ int main(int argc, char** argv) {
   add_decide_command(app);
   add_generate_command(app);
   add_sim_llm_command(app);
+  add_check_command(app);
+  if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

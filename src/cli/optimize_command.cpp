@@ -14,6 +14,7 @@ struct OptimizeArgs {
   long long max_calls = -1;
   int concurrency = 8;
   bool yes = false;
+  tunecase::CacheChoice cache;
 };
 
 void run(const OptimizeArgs& a) {
@@ -24,6 +25,7 @@ void run(const OptimizeArgs& a) {
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   if (a.max_calls >= 0) options.max_calls = static_cast<std::size_t>(a.max_calls);
   options.assume_yes = a.yes;
+  options.cache = a.cache;
   nlohmann::json doc = tunecase::run_optimize(config, options, std::cerr);
   const auto& w = doc["winner"];
   if (w.is_null()) {
@@ -50,10 +52,8 @@ void add_optimize_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "optimize", "Budgeted prompt search on the dev split; the winner is scored once on test");
   cmd->add_option("--config", args->config, "Project config with an [optimize] table")->required();
-  cmd->add_option("--out", args->out,
-                  "Output folder (holds the response cache: a rerun "
-                  "resumes without paying twice)")
-      ->capture_default_str();
+  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  add_cache_options(cmd, args->cache);
   cmd->add_option("--max-cost", args->max_cost, "Stop before the new spend passes this (USD)");
   cmd->add_option("--max-calls", args->max_calls, "At most this many requests for the search");
   cmd->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/normalize.h"
-#include "tunecase/evaluation/local_eval.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
 #include "tunecase/approaches/fasttext_classifier.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <chrono>
 #include <filesystem>
@@ -46,12 +47,15 @@ std::vector<std::string> toy_labels() {
 
 // One thread and a seed: fastText is then deterministic.
 ApproachConfig fasttext_config(nlohmann::json params = nlohmann::json::object()) {
-  ApproachConfig c;
-  c.name = "local-fasttext";
-  c.kind = "fasttext";
-  c.params = {{"threads", 1}, {"seed", 3}, {"epoch", 30}, {"dim", 20}, {"bucket", 20000}};
-  c.params.update(params);
-  return c;
+  nlohmann::json p = {{"name", "local-fasttext"},
+                      {"kind", "fasttext"},
+                      {"threads", 1},
+                      {"seed", 3},
+                      {"epoch", 30},
+                      {"dim", 20},
+                      {"bucket", 20000}};
+  p.update(params);
+  return approach_from_json(p, "test.toml");
 }
 
 double accuracy(Classifier& classifier, const Examples& test) {
@@ -171,7 +175,7 @@ TEST(Fasttext, SearchCandidatesStartWithTheBaseAndKeepMemoryBounded) {
 }
 
 TEST(Fasttext, DefaultsAreDescribed) {
-  ApproachConfig c{"ft", "fasttext", {{"name", "ft"}, {"kind", "fasttext"}}};
+  ApproachConfig c = default_approach("ft", "fasttext");
   nlohmann::json d = make_fasttext_classifier(c)->describe();
   FasttextOptions defaults;
   EXPECT_EQ(d["epoch"], defaults.epoch);

@@ -1,4 +1,5 @@
 #include "tunecase/approaches/linear_classifier.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <filesystem>
 #include <random>
@@ -44,11 +45,9 @@ std::vector<std::string> toy_labels() {
 }
 
 ApproachConfig linear_config(nlohmann::json params = nlohmann::json::object()) {
-  ApproachConfig c;
-  c.name = "local-linear";
-  c.kind = "linear";
-  c.params = std::move(params);
-  return c;
+  params["name"] = "local-linear";
+  params["kind"] = "linear";
+  return approach_from_json(params, "test.toml");
 }
 
 double accuracy(Classifier& classifier, const Examples& test) {

@@ -1,4 +1,5 @@
 #include "tunecase/approaches/retrieval_classifier.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <filesystem>
 #include <fstream>
@@ -20,7 +21,7 @@ Example labelled(std::string text, std::string label) {
 ApproachConfig retrieval_config(nlohmann::json params = nlohmann::json::object()) {
   params["name"] = "knn";
   params["kind"] = "retrieval";
-  return ApproachConfig{"knn", "retrieval", params};
+  return approach_from_json(params, "test.toml");
 }
 
 const std::vector<std::string> kLabels = {"billing", "login", "shipping"};
@@ -104,13 +105,13 @@ TEST(Retrieval, DescribeReportsParams) {
 }
 
 TEST(Retrieval, IndexParamsMatchTheApproachDefaults) {
-  Bm25Params p = retrieval_index_params(retrieval_config());
+  Bm25Params p = retrieval_config().retrieval.index;
   EXPECT_DOUBLE_EQ(p.k1, 1.2);
   EXPECT_DOUBLE_EQ(p.b, 0.75);
   EXPECT_EQ(p.char_ngram_min, 3);
   EXPECT_EQ(p.char_ngram_max, 4);
   EXPECT_DOUBLE_EQ(p.char_ngram_weight, 0.1);
-  EXPECT_FALSE(retrieval_index_params(retrieval_config({{"char_ngrams", false}})).char_ngrams());
+  EXPECT_FALSE(retrieval_config({{"char_ngrams", false}}).retrieval.index.char_ngrams());
 }
 
 TEST(Retrieval, FindsNeighbourDespiteTypoWithDefaultCharNgrams) {

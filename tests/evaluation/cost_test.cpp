@@ -1,50 +1,67 @@
 #include <gtest/gtest.h>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/evaluation/cost.h"
 
 namespace tunecase {
 namespace {
 
-ApproachConfig hosted(double usd_per_hour, int instances) {
-  ApproachConfig a;
-  a.name = "svm";
-  a.kind = "linear";
-  a.params = {{"hosting", {{"usd_per_hour", usd_per_hour}, {"instances", instances}}}};
-  return a;
+ApproachConfig hosted(nlohmann::json hosting) {
+  return approach_from_json({{"name", "svm"}, {"kind", "linear"}, {"hosting", hosting}}, "t.toml");
 }
 
-TEST(SelfHostedCost, DividesHourlyPriceByMeasuredThroughput) {
+BusinessSettings per_day(double queries) {
+  BusinessSettings b;
+  if (queries > 0) b.queries_per_day = queries;
+  return b;
+}
+
+TEST(SelfHostedCost, FixedBillPerQueryIsTheBillOverTheVolume) {
+  // $0.36/hour, one instance always on, 30-day month: $259.20 for 300,000 queries.
+  CostFigures c = self_hosted_cost(hosted({{"usd_per_hour", 0.36}}), 100.0, per_day(10000));
+  ASSERT_TRUE(c.usd_per_month);
+  EXPECT_NEAR(*c.usd_per_month, 0.36 * 24 * 30, 1e-9);
+  ASSERT_TRUE(c.usd_per_1k);
+  EXPECT_NEAR(*c.usd_per_1k, 1000 * 0.36 * 24 * 30 / 300000, 1e-12);
+  EXPECT_EQ(c.kind, "hosting_fixed");
+  EXPECT_TRUE(c.notes.empty());
+}
+
+TEST(SelfHostedCost, WithoutVolumeOneInstanceAtFullLoad) {
   // $0.36/hour at 100 predictions/s: 360,000 predictions an hour, $0.001 per 1k.
-  CostFigures c = self_hosted_cost(hosted(0.36, 1), 100.0, 10000);
+  CostFigures c = self_hosted_cost(hosted({{"usd_per_hour", 0.36}}), 100.0, per_day(0));
   ASSERT_TRUE(c.usd_per_1k);
   EXPECT_NEAR(*c.usd_per_1k, 0.001, 1e-12);
-  ASSERT_TRUE(c.usd_per_month);
-  EXPECT_NEAR(*c.usd_per_month, 0.36 * 24 * 30, 1e-9);  // always on, 30-day month
-  EXPECT_TRUE(c.notes.empty());
+  EXPECT_FALSE(c.usd_per_month);
 }
 
 TEST(SelfHostedCost, AddsInstancesWhenOneCannotKeepUp) {
   // 1,000,000 queries a day is 11.6/s; at 5/s three instances are needed.
-  CostFigures c = self_hosted_cost(hosted(1.0, 1), 5.0, 1'000'000);
+  CostFigures c = self_hosted_cost(hosted({{"usd_per_hour", 1.0}}), 5.0, per_day(1'000'000));
   ASSERT_TRUE(c.usd_per_month);
   EXPECT_NEAR(*c.usd_per_month, 3 * 24 * 30.0, 1e-9);
   EXPECT_FALSE(c.notes.empty());
 }
 
+TEST(SelfHostedCost, MonthlyBillIsTheConfiguredOne) {
+  CostFigures c = self_hosted_cost(hosted({{"usd_per_month", 500}}), 5.0, per_day(10000));
+  ASSERT_TRUE(c.usd_per_month);
+  EXPECT_DOUBLE_EQ(*c.usd_per_month, 500);
+  EXPECT_EQ(c.basis.find("instances"), std::string::npos) << c.basis;
+  EXPECT_TRUE(c.notes.empty());
+}
+
 TEST(SelfHostedCost, SaysWhenHostingIsAssumed) {
-  ApproachConfig a;
-  a.name = "svm";
-  a.kind = "linear";
-  CostFigures c = self_hosted_cost(a, 100.0, 0);
+  CostFigures c = self_hosted_cost(default_approach("svm", "linear"), 100.0, per_day(0));
   EXPECT_FALSE(c.usd_per_month);  // no volume, no monthly figure
-  ASSERT_EQ(c.notes.size(), 1u);
+  ASSERT_FALSE(c.notes.empty());
   EXPECT_NE(c.notes[0].find("assumed"), std::string::npos);
 }
 
-TEST(SelfHostedCost, RejectsNegativePrices) {
-  EXPECT_THROW(self_hosted_cost(hosted(-1, 1), 10, 0), UserError);
-  EXPECT_THROW(self_hosted_cost(hosted(1, 0), 10, 0), UserError);
+TEST(SelfHostedCost, RejectsNegativePricesWhenTheConfigIsRead) {
+  EXPECT_THROW(hosted({{"usd_per_hour", -1}}), UserError);
+  EXPECT_THROW(hosted({{"usd_per_hour", 1}, {"instances", 0}}), UserError);
 }
 
 TEST(ApiCost, AveragesMeasuredCallCosts) {

@@ -1,4 +1,5 @@
 #include "tunecase/llm/prices.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -98,10 +99,16 @@ TEST(PriceCatalogue, ShippedCatalogueLoadsAndPricesCommonModels) {
   }
 }
 
+ApproachConfig llm_approach(const std::string& name, nlohmann::json settings) {
+  settings["name"] = name;
+  settings["kind"] = "openai";
+  return approach_from_json(settings, "test.toml");
+}
+
 TEST(PriceFor, ApproachOverrideWinsOverCatalogue) {
   auto catalogue = PriceCatalogue::parse(kCatalogue, "prices.toml");
-  ApproachConfig a{
-      "cheap", "openai", {{"model", "gpt-4o"}, {"price", {{"input", 1.0}, {"output", 2.0}}}}};
+  ApproachConfig a =
+      llm_approach("cheap", {{"model", "gpt-4o"}, {"price", {{"input", 1.0}, {"output", 2.0}}}});
   auto price = price_for(a, catalogue);
   ASSERT_TRUE(price);
   EXPECT_DOUBLE_EQ(price->input_per_mtok, 1.0);
@@ -112,12 +119,13 @@ TEST(PriceFor, ApproachOverrideWinsOverCatalogue) {
 
 TEST(PriceFor, FallsBackToCatalogueAndToNothing) {
   auto catalogue = PriceCatalogue::parse(kCatalogue, "prices.toml");
-  ApproachConfig known{"a", "openai", {{"model", "gpt-4o-mini"}}};
+  ApproachConfig known = llm_approach("a", {{"model", "gpt-4o-mini"}});
   EXPECT_DOUBLE_EQ(price_for(known, catalogue)->input_per_mtok, 0.15);
-  ApproachConfig local{"b", "openai", {{"model", "my-local-llama"}}};
+  ApproachConfig local = llm_approach("b", {{"model", "my-local-llama"}});
   EXPECT_FALSE(price_for(local, catalogue));
-  ApproachConfig bad{"c", "openai", {{"model", "gpt-4o"}, {"price", {{"input", "cheap"}}}}};
-  EXPECT_THROW(price_for(bad, catalogue), UserError);
+  // A price that is not a number is refused when the config is read.
+  EXPECT_THROW(llm_approach("c", {{"model", "gpt-4o"}, {"price", {{"input", "cheap"}}}}),
+               UserError);
 }
 
 TEST(CostUsd, PricesCachedInputAtTheCachedRate) {

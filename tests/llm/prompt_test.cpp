@@ -1,4 +1,5 @@
 #include "tunecase/llm/prompt.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <filesystem>
 #include <fstream>
@@ -43,7 +44,7 @@ ProjectConfig project() {
 ApproachConfig approach(nlohmann::json params) {
   params["name"] = "a";
   params["kind"] = "openai";
-  return ApproachConfig{"a", "openai", params};
+  return approach_from_json(params, "test.toml");
 }
 
 PromptBuilder builder(nlohmann::json params, const Examples& train = make_train()) {

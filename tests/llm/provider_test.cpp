@@ -1,4 +1,5 @@
 #include "tunecase/llm/provider.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -13,11 +14,9 @@ namespace {
 using nlohmann::json;
 
 ApproachConfig approach(const std::string& kind, json params = json::object()) {
-  ApproachConfig a;
-  a.name = "test-" + kind;
-  a.kind = kind;
-  a.params = std::move(params);
-  return a;
+  params["name"] = "test-" + kind;
+  params["kind"] = kind;
+  return approach_from_json(params, "test.toml");
 }
 
 std::string header(const HttpRequest& r, const std::string& name) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/llm/prompt.h"
 #include "tunecase/llm/provider.h"
 
@@ -8,10 +9,8 @@ namespace {
 
 TEST(OpenAiSchema, ReasoningComesBeforeTheLabelInTheRequest) {
   // Strict structured output writes fields in `properties` order: the model must reason first.
-  ApproachConfig a;
-  a.name = "cot";
-  a.kind = "openai";
-  a.params = {{"name", "cot"}, {"kind", "openai"}, {"base_url", "http://127.0.0.1:9/v1"}};
+  ApproachConfig a = approach_from_json(
+      {{"name", "cot"}, {"kind", "openai"}, {"base_url", "http://127.0.0.1:9/v1"}}, "test.toml");
   auto provider = make_provider(a);
   ChatOptions options;
   options.model = "gpt-4o-mini";

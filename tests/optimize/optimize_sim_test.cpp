@@ -156,7 +156,7 @@ TEST_F(OptimizeSimTest, WritesReportsAndAWinnerThatLoadsAsAnApproach) {
   std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto back = parse_config("[data]\npath = \"x.csv\"\n" + toml, dir_ / "w.toml");
   ASSERT_EQ(back.approaches.size(), 1u);
-  EXPECT_EQ(back.approaches[0].params["prompt"], doc["winner"]["settings"]["prompt"]);
+  EXPECT_EQ(back.approaches[0].llm.prompt, doc["winner"]["settings"]["prompt"]);
   std::ifstream html(dir_ / "out" / "optimize.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
   EXPECT_THAT(page, HasSubstr("<svg"));

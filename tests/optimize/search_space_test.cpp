@@ -48,7 +48,7 @@ label_descriptions = [true, false]
       EXPECT_EQ(c.settings["shots"], 0);
     }
     if (c.settings["prompt"] == "retrieval_few_shot") {
-      EXPECT_FALSE(c.approach.params.contains("selection"));
+      EXPECT_FALSE(c.approach.source.contains("selection"));
     }
   }
   EXPECT_EQ(names.size(), s.candidates.size());
@@ -57,9 +57,10 @@ label_descriptions = [true, false]
 TEST(SearchSpace, CandidatesKeepTheTemplatesOtherKeys) {
   auto s = read_optimize_settings(config("[optimize]\nmodels = [\"small\"]\n"));
   ASSERT_EQ(s.candidates.size(), 1u);
-  const auto& p = s.candidates[0].approach.params;
-  EXPECT_EQ(p["model"], "gpt-4o-mini");
-  EXPECT_EQ(p["price"]["input"], 0.15);
+  const auto& p = s.candidates[0].approach.llm;
+  EXPECT_EQ(p.model, "gpt-4o-mini");
+  ASSERT_TRUE(p.price);
+  EXPECT_EQ(p.price->input, 0.15);
   EXPECT_EQ(s.candidates[0].template_name, "small");
 }
 
@@ -103,8 +104,9 @@ TEST(SearchSpace, WinnerBlockIsValidTomlThatLoadsBack) {
   auto back = parse_config("[data]\npath = \"x.csv\"\n" + toml, "/tmp/winner.toml");
   ASSERT_EQ(back.approaches.size(), 1u);
   EXPECT_EQ(back.approaches[0].name, "small-optimized");
-  EXPECT_EQ(back.approaches[0].params["price"]["output"], 0.6);
-  EXPECT_EQ(back.approaches[0].params["model"], "gpt-4o-mini");
+  ASSERT_TRUE(back.approaches[0].llm.price);
+  EXPECT_EQ(back.approaches[0].llm.price->output, 0.6);
+  EXPECT_EQ(back.approaches[0].llm.model, "gpt-4o-mini");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "tunecase/runner/llm_runner.h"
+#include "tunecase/config/approach_settings.h"
 
 #include <filesystem>
 #include <fstream>
@@ -62,7 +63,7 @@ class RunnerTest : public ::testing::Test {
     params["model"] = "fake-model";
     params["name"] = "fake";
     params["kind"] = "openai";
-    return LlmApproach(ApproachConfig{"fake", "openai", params}, project_, {}, kLabels,
+    return LlmApproach(approach_from_json(params, "test.toml"), project_, {}, kLabels,
                        std::make_unique<FakeProvider>());
   }
 

@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/runner/llm_runner.h"
@@ -54,7 +55,7 @@ ApproachConfig sim_approach(int port, const std::string& prompt) {
                       {"prompt", prompt},
                       {"price", {{"input", 1.0}, {"output", 2.0}}}};
   if (prompt != "zero_shot") p["shots"] = 3;
-  return ApproachConfig{p["name"], "openai", p};
+  return approach_from_json(p, "test.toml");
 }
 
 class SimRunnerTest : public ::testing::Test {
@@ -109,7 +110,7 @@ TEST_F(SimRunnerTest, EveryStrategyGetsAnswersMarkedSimulated) {
 TEST_F(SimRunnerTest, StructuredOutputIsAlwaysALabel) {
   int port = start({});
   ApproachConfig a = sim_approach(port, "few_shot");
-  a.params["structured_output"] = true;
+  a.llm.structured_output = true;
   LlmRunResult r = run(a, tickets(15, 0));
   EXPECT_EQ(r.invalid, 0u);
   EXPECT_EQ(r.evaluated, 15u);

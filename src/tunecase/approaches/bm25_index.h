@@ -7,26 +7,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tunecase/config/settings.h"
 #include "tunecase/data/example.h"
 
 namespace tunecase {
-
-// Tuning knobs of the index. Character n-grams (taken inside each word, padded with '<' and '>'
-// as fastText does) make typos and inflections match; they are extra terms beside the words,
-// their contribution scaled by `char_ngram_weight`. 0/0 turns them off.
-struct Bm25Params {
-  double k1 = 1.2;
-  double b = 0.75;
-  int char_ngram_min = 0;
-  int char_ngram_max = 0;
-  double char_ngram_weight = 1.0;
-  // Character n-grams found in more than this share of the documents ("<th", "ing") are left
-  // out of the index: they match nearly everything, cost most of a query's time and barely
-  // change the ranking. 1.0 keeps them all.
-  double char_ngram_max_df = 1.0;
-
-  bool char_ngrams() const { return char_ngram_min > 0 && char_ngram_max >= char_ngram_min; }
-};
 
 // An in-memory BM25 index over labelled examples (Robertson/Sparck Jones BM25 with k1, b).
 // The `retrieval` approach votes with its hits, and the LLM prompt strategies pick few-shot

@@ -64,15 +64,6 @@ fasttext::loss_name loss_of(const std::string& loss) {
   return fasttext::loss_name::softmax;
 }
 
-int positive_param(const ApproachConfig& config, const std::string& key, int fallback, int min) {
-  int value = param_int(config, key, fallback);
-  if (value < min) {
-    throw UserError(fmt::format("approach '{}': {} must be an integer >= {} (default {}), got {}",
-                                config.name, key, min, fallback, value));
-  }
-  return value;
-}
-
 using Clock = std::chrono::steady_clock;
 
 fasttext::Args args_of(const FasttextOptions& o, const std::filesystem::path& input) {
@@ -376,32 +367,20 @@ nlohmann::json FasttextClassifier::describe() const {
 }  // namespace
 
 FasttextOptions fasttext_options(const ApproachConfig& config) {
+  const FasttextSettings& s = config.fasttext;
   FasttextOptions o;
-  o.epoch = positive_param(config, "epoch", o.epoch, 1);
-  o.lr = param_number(config, "lr", o.lr);
-  if (!(o.lr > 0)) {
-    throw UserError(fmt::format("approach '{}': lr must be > 0 (default {}), got {}", config.name,
-                                FasttextOptions{}.lr, o.lr));
-  }
-  o.word_ngrams = positive_param(config, "word_ngrams", o.word_ngrams, 1);
-  o.minn = positive_param(config, "minn", o.minn, 0);
-  o.maxn = positive_param(config, "maxn", o.maxn, 0);
-  if (o.maxn > 0 && o.minn > o.maxn) {
-    throw UserError(fmt::format("approach '{}': minn ({}) must not exceed maxn ({})", config.name,
-                                o.minn, o.maxn));
-  }
-  o.dim = positive_param(config, "dim", o.dim, 1);
-  o.bucket = positive_param(config, "bucket", o.bucket, 1);
-  o.loss = param_string(config, "loss", o.loss);
-  if (o.loss != "softmax" && o.loss != "ova" && o.loss != "hs") {
-    throw UserError(
-        fmt::format("approach '{}': loss = \"{}\" is unknown; use \"softmax\", \"ova\" or \"hs\"",
-                    config.name, o.loss));
-  }
-  o.threads = positive_param(config, "threads", o.threads, 1);
-  o.autotune_seconds = positive_param(config, "autotune_seconds", o.autotune_seconds, 0);
-  o.autotune_trials = positive_param(config, "autotune_trials", o.autotune_trials, 1);
-  o.seed = param_int(config, "seed", o.seed);
+  o.epoch = s.epoch;
+  o.lr = s.lr;
+  o.word_ngrams = s.word_ngrams;
+  o.minn = s.minn;
+  o.maxn = s.maxn;
+  o.dim = s.dim;
+  o.bucket = s.bucket;
+  o.loss = s.loss;
+  o.threads = s.threads;
+  o.autotune_seconds = s.autotune_seconds;
+  o.autotune_trials = s.autotune_trials;
+  o.seed = s.seed;
   return o;
 }
 

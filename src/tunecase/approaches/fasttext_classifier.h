@@ -36,7 +36,7 @@ struct FasttextOptions {
 std::vector<FasttextOptions> fasttext_search_candidates(const FasttextOptions& base,
                                                         std::size_t count);
 
-// Reads and validates the options; throws UserError naming the approach and the key.
+// The options of the approach's typed settings (validated when the config was read).
 FasttextOptions fasttext_options(const ApproachConfig& config);
 
 // A supervised fastText model (libfasttext), optionally autotuned on dev.

@@ -23,23 +23,6 @@ void silence_liblinear() {
   std::call_once(once, [] { set_print_string_function([](const char*) {}); });
 }
 
-NgramRange ngram_param(const ApproachConfig& config, const std::string& key, NgramRange fallback) {
-  auto it = config.params.find(key);
-  if (it == config.params.end()) return fallback;
-  auto bad = [&] {
-    return UserError(fmt::format(
-        "approach '{}': {} must be [min, max] with 1 <= min <= max <= 10, e.g. {} = [{}, {}]",
-        config.name, key, key, fallback.min, fallback.max));
-  };
-  if (!it->is_array() || it->size() != 2 || !(*it)[0].is_number_integer() ||
-      !(*it)[1].is_number_integer()) {
-    throw bad();
-  }
-  NgramRange range{(*it)[0].get<int>(), (*it)[1].get<int>()};
-  if (range.min < 1 || range.min > range.max || range.max > 10) throw bad();
-  return range;
-}
-
 struct ModelDeleter {
   void operator()(model* m) const { free_and_destroy_model(&m); }
 };
@@ -298,31 +281,15 @@ nlohmann::json LinearClassifier::describe() const {
 }  // namespace
 
 LinearOptions linear_options(const ApproachConfig& config) {
+  const LinearSettings& s = config.linear;
   LinearOptions o;
-  o.model = param_string(config, "model", o.model);
-  if (o.model != "svm" && o.model != "logreg") {
-    throw UserError(
-        fmt::format("approach '{}': model = \"{}\" is unknown; use \"svm\" or \"logreg\"",
-                    config.name, o.model));
-  }
-  o.C = param_number(config, "C", o.C);
-  if (!(o.C > 0)) {
-    throw UserError(
-        fmt::format("approach '{}': C must be > 0 (e.g. C = 1), got {}", config.name, o.C));
-  }
-  o.search_c = param_bool(config, "search_c", o.search_c);
-  o.threads = param_int(config, "threads", o.threads);
-  if (o.threads < 1) {
-    throw UserError(fmt::format("approach '{}': threads must be >= 1 (default 2), got {}",
-                                config.name, o.threads));
-  }
-  o.tfidf.word = ngram_param(config, "word_ngrams", o.tfidf.word);
-  o.tfidf.chars = ngram_param(config, "char_ngrams", o.tfidf.chars);
-  o.tfidf.min_df = param_int(config, "min_df", o.tfidf.min_df);
-  if (o.tfidf.min_df < 1) {
-    throw UserError(fmt::format("approach '{}': min_df must be >= 1 (e.g. min_df = 1), got {}",
-                                config.name, o.tfidf.min_df));
-  }
+  o.model = s.model;
+  o.C = s.C;
+  o.search_c = s.search_c;
+  o.threads = s.threads;
+  o.tfidf.word = {s.word_ngrams.min, s.word_ngrams.max};
+  o.tfidf.chars = {s.char_ngrams.min, s.char_ngrams.max};
+  o.tfidf.min_df = s.min_df;
   return o;
 }
 

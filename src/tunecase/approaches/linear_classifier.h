@@ -21,8 +21,7 @@ struct LinearOptions {
 // The values of C tried when search_c is on.
 inline constexpr double kLinearCGrid[] = {0.1, 0.3, 1, 3, 10};
 
-// Reads and validates `model`, `C`, `search_c`, `word_ngrams = [min, max]`,
-// `char_ngrams = [min, max]` and `min_df`; throws UserError naming the approach and the key.
+// The options of the approach's typed settings (validated when the config was read).
 LinearOptions linear_options(const ApproachConfig& config);
 
 // TF-IDF over word and character n-grams into a liblinear SVM or logistic regression.

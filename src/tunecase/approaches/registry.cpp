@@ -9,17 +9,12 @@
 
 namespace tunecase {
 
-bool is_local_kind(const std::string& kind) {
-  return kind == "linear" || kind == "fasttext" || kind == "retrieval";
-}
-
 std::unique_ptr<Classifier> make_classifier(const ApproachConfig& config) {
   if (config.kind == "linear") return make_linear_classifier(config);
   if (config.kind == "fasttext") return make_fasttext_classifier(config);
   if (config.kind == "retrieval") return make_retrieval_classifier(config);
-  throw UserError(fmt::format(
-      "approach '{}': unknown kind '{}'; use one of linear, fasttext, retrieval, openai, anthropic",
-      config.name, config.kind));
+  throw UserError(fmt::format("approach '{}': kind '{}' is not a local approach; use one of {}",
+                              config.name, config.kind, kind_names()));
 }
 
 }  // namespace tunecase

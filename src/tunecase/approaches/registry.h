@@ -4,14 +4,13 @@
 #include <string>
 
 #include "tunecase/approaches/classifier.h"
+#include "tunecase/config/approach_kinds.h"
 
 namespace tunecase {
 
-// True for approaches trained and run locally (linear, fasttext, retrieval).
-bool is_local_kind(const std::string& kind);
-
-// Creates an untrained local classifier for `config.kind`; throws UserError for an unknown kind.
-// Adding an approach: one new file plus one line here.
+// Creates an untrained local classifier for `config.kind` (a local kind of approach_kinds());
+// throws UserError for an LLM kind, which the runner serves instead.
+// Adding a local approach: one new file plus one line here and one in approach_kinds.cpp.
 std::unique_ptr<Classifier> make_classifier(const ApproachConfig& config);
 
 }  // namespace tunecase

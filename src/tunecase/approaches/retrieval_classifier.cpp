@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
@@ -14,62 +15,10 @@ namespace {
 constexpr const char* kExamplesFile = "retrieval_train.jsonl";
 constexpr const char* kParamsFile = "retrieval.json";
 
-// Defaults chosen on a dev split carved from HWU64 train (see docs/benchmarks.md, "Retrieval").
-constexpr int kDefaultK = 5;
-constexpr int kDefaultNgramMin = 3;
-constexpr int kDefaultNgramMax = 4;
-constexpr double kDefaultNgramWeight = 0.1;
-constexpr double kDefaultNgramMaxDf = 1.0;
-
-}  // namespace
-
-Bm25Params retrieval_index_params(const ApproachConfig& config) {
-  Bm25Params p;
-  p.k1 = param_number(config, "k1", 1.2);
-  p.b = param_number(config, "b", 0.75);
-  p.char_ngram_weight = param_number(config, "char_ngram_weight", kDefaultNgramWeight);
-  p.char_ngram_max_df = param_number(config, "char_ngram_max_df", kDefaultNgramMaxDf);
-  p.char_ngram_min = kDefaultNgramMin;
-  p.char_ngram_max = kDefaultNgramMax;
-  auto it = config.params.find("char_ngrams");
-  if (it == config.params.end()) return p;
-  if (it->is_boolean() && !it->get<bool>()) {
-    p.char_ngram_min = p.char_ngram_max = 0;
-  } else if (it->is_array() && it->empty()) {
-    p.char_ngram_min = p.char_ngram_max = 0;
-  } else if (it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() &&
-             (*it)[1].is_number_integer() && (*it)[0].get<int>() >= 1 &&
-             (*it)[1].get<int>() >= (*it)[0].get<int>()) {
-    p.char_ngram_min = (*it)[0].get<int>();
-    p.char_ngram_max = (*it)[1].get<int>();
-  } else {
-    throw UserError(fmt::format(
-        "approach '{}': char_ngrams must be [min, max] with 1 <= min <= max (e.g. [3, 5]), "
-        "or false to use words only; got {}",
-        config.name, it->dump()));
-  }
-  return p;
-}
-
-namespace {
-
 class RetrievalClassifier : public Classifier {
  public:
   explicit RetrievalClassifier(const ApproachConfig& config)
-      : name_(config.name),
-        k_(param_int(config, "k", kDefaultK)),
-        index_(retrieval_index_params(config)) {
-    const auto& p = index_.params();
-    if (k_ < 1)
-      throw UserError(
-          fmt::format("approach '{}': k must be at least 1 (got {}); e.g. k = 5", name_, k_));
-    if (p.k1 < 0 || p.b < 0 || p.b > 1 || p.char_ngram_weight < 0 || p.char_ngram_max_df <= 0)
-      throw UserError(
-          fmt::format("approach '{}': need k1 >= 0, 0 <= b <= 1, char_ngram_weight >= 0 and "
-                      "char_ngram_max_df > 0 (got k1 = {}, b = {}, char_ngram_weight = {}, "
-                      "char_ngram_max_df = {}); the usual values are k1 = 1.2, b = 0.75",
-                      name_, p.k1, p.b, p.char_ngram_weight, p.char_ngram_max_df));
-  }
+      : name_(config.name), k_(config.retrieval.k), index_(config.retrieval.index) {}
 
   void train(const Examples& train, const Examples& /*dev*/,
              const std::vector<std::string>& labels) override {
@@ -124,8 +73,12 @@ class RetrievalClassifier : public Classifier {
     if (j.is_discarded() || !j.is_object())
       throw UserError(
           fmt::format("{}: not valid JSON; save the model again", params_path.string()));
-    ApproachConfig config{name_, "retrieval", j};
-    *this = RetrievalClassifier(config);
+    // The saved knobs go through the config's reader, so a hand-edited file is validated too.
+    nlohmann::json settings = j;
+    settings.erase("labels");
+    settings["name"] = name_;
+    settings["kind"] = "retrieval";
+    *this = RetrievalClassifier(approach_from_json(settings, params_path));
     labels_ = j.value("labels", std::vector<std::string>{});
     Examples train = read_examples(dir / kExamplesFile);
     train_loaded(train);

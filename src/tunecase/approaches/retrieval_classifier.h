@@ -21,11 +21,6 @@ namespace tunecase {
 // load() rebuilds the index from them.
 std::unique_ptr<Classifier> make_retrieval_classifier(const ApproachConfig& config);
 
-// The index settings the `retrieval` approach uses for `config` (its defaults when the keys are
-// absent). Prompt strategies that pick few-shot examples build their Bm25Index with these so
-// that they retrieve the same neighbours. Throws UserError for a malformed char_ngrams value.
-Bm25Params retrieval_index_params(const ApproachConfig& config);
-
 // The label a score-weighted vote of `hits` (best first) elects: the largest sum of scores; on
 // a tie, the label whose best hit ranks higher. `labels[i]` is the label of hit i.
 // Exposed for tests and for the prompt strategies that explain a retrieval.

@@ -317,7 +317,7 @@ void TfidfVectorizer::save(const std::filesystem::path& file) const {
 void TfidfVectorizer::load(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   auto bad = [&](std::string_view what) {
-    return UserError(fmt::format("{}: {}; re-train the model (tunecase train) to rewrite it",
+    return UserError(fmt::format("{}: {}; train the model again (tunecase eval) to rewrite it",
                                  file.string(), what));
   };
   std::string line;

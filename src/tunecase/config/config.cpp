@@ -6,152 +6,246 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "tunecase/config/approach_kinds.h"
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 
 namespace tunecase {
 namespace {
 
-nlohmann::json to_json(const toml::node& node);
+const std::vector<std::string> kTables = {"data",     "task",     "labels", "approach",
+                                          "business", "optimize", "curve"};
 
-nlohmann::json table_to_json(const toml::table& table) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : table) out[std::string(key.str())] = to_json(value);
-  return out;
-}
-
-nlohmann::json to_json(const toml::node& node) {
-  if (auto t = node.as_table()) return table_to_json(*t);
-  if (auto a = node.as_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : *a) out.push_back(to_json(item));
-    return out;
-  }
-  if (auto s = node.as_string()) return s->get();
-  if (auto i = node.as_integer()) return i->get();
-  if (auto f = node.as_floating_point()) return f->get();
-  if (auto b = node.as_boolean()) return b->get();
-  std::ostringstream text;  // dates and times stay as their TOML text
-  if (auto d = node.as_date()) text << d->get();
-  if (auto t = node.as_time()) text << t->get();
-  if (auto dt = node.as_date_time()) text << dt->get();
-  return text.str();
-}
-
-std::string where(const toml::node* node, const std::filesystem::path& origin) {
-  if (node == nullptr) return origin.string();
+std::string line_of(const toml::node* node, const std::filesystem::path& origin) {
+  if (node == nullptr || node->source().begin.line == 0) return origin.string();
   return fmt::format("{}:{}", origin.string(), node->source().begin.line);
 }
 
-template <typename T>
-T get_or(const toml::table& table, std::string_view key, T fallback,
-         const std::filesystem::path& origin, std::string_view section) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) return fallback;
-  if constexpr (std::is_same_v<T, double>) {
-    if (auto v = node->value<double>()) return *v;
-  } else {
-    if (auto v = node->value<T>()) return *v;
-  }
-  throw UserError(
-      fmt::format("{}: [{}] {} has the wrong type; see the configuration reference "
-                  "in README.md",
-                  where(node, origin), section, key));
+const toml::table* section(const toml::table& root, const char* name,
+                           const std::filesystem::path& origin) {
+  const toml::node* n = root.get(name);
+  if (n == nullptr) return nullptr;
+  if (!n->is_table())
+    throw UserError(
+        fmt::format("{}: {} must be a table, written [{}]", line_of(n, origin), name, name));
+  return n->as_table();
 }
 
-std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
-  if (p.empty()) return {};
-  std::filesystem::path path(p);
-  return path.is_absolute() ? path : base / path;
+void read_data(TableReader& r, DataConfig& d) {
+  std::filesystem::path base = r.origin().parent_path();
+  d.path = resolve_path(base, r.text("path", "", "one CSV or JSONL file, split by tunecase"));
+  d.train = resolve_path(base, r.text("train", "", "pre-split data: the train file"));
+  d.dev = resolve_path(base, r.text("dev", "", "pre-split data: the dev file (optional)"));
+  d.test = resolve_path(base, r.text("test", "", "pre-split data: the test file"));
+  d.text = r.text("text", d.text, "the text column / field");
+  d.label = r.text("label", d.label, "the label column / field");
+  d.time = r.text("time", "", "a time column: enables split = \"time\"");
+  d.id = r.text("id", "", "a row id column (default file:line)");
+  d.split = r.text("split", d.split, "how a single file is split", {"stratified", "time"});
+  d.test_fraction = r.number("test_fraction", d.test_fraction, Range{0, 1, true, true},
+                             "share held out for test");
+  d.dev_fraction =
+      r.number("dev_fraction", d.dev_fraction, Range{0, 1, false, true}, "share held out for dev");
+  d.seed = static_cast<uint64_t>(
+      r.integer("seed", 7, Range::between(0, 9.007e15), "seed of the split and of sampling"));
+  d.skip_invalid =
+      r.boolean("skip_invalid", false, "skip and count malformed rows instead of stopping");
+  r.finish();
+  if (!r.present() || r.describing()) return;
+  if (d.path.empty() && !d.pre_split())
+    r.fail("", "needs path = \"file\" or train = ... and test = ...");
+  if (!d.path.empty() && d.pre_split())
+    r.fail("", "has both path and train/test; keep one of them");
+  if (d.pre_split() && (d.train.empty() || d.test.empty()))
+    r.fail("", "with pre-split files needs both train and test");
+  if (d.split == "time" && d.time.empty())
+    r.fail("split", "\"time\" needs time = \"<column>\" in [data]");
+  if (d.test_fraction + d.dev_fraction >= 1)
+    r.fail("dev_fraction", fmt::format("test_fraction + dev_fraction must be below 1 (got {} + {})",
+                                       d.test_fraction, d.dev_fraction));
 }
 
-DataConfig read_data(const toml::table& root, const std::filesystem::path& origin) {
-  DataConfig d;
-  const toml::table* t = root["data"].as_table();
-  if (t == nullptr) return d;  // `tunecase decide` in scenario mode needs no data
-  std::filesystem::path base = origin.parent_path();
-  d.path = resolve(base, get_or<std::string>(*t, "path", "", origin, "data"));
-  d.train = resolve(base, get_or<std::string>(*t, "train", "", origin, "data"));
-  d.dev = resolve(base, get_or<std::string>(*t, "dev", "", origin, "data"));
-  d.test = resolve(base, get_or<std::string>(*t, "test", "", origin, "data"));
-  d.text = get_or<std::string>(*t, "text", d.text, origin, "data");
-  d.label = get_or<std::string>(*t, "label", d.label, origin, "data");
-  d.time = get_or<std::string>(*t, "time", "", origin, "data");
-  d.id = get_or<std::string>(*t, "id", "", origin, "data");
-  d.split = get_or<std::string>(*t, "split", d.split, origin, "data");
-  d.test_fraction = get_or<double>(*t, "test_fraction", d.test_fraction, origin, "data");
-  d.dev_fraction = get_or<double>(*t, "dev_fraction", d.dev_fraction, origin, "data");
-  d.seed = static_cast<uint64_t>(get_or<int64_t>(*t, "seed", 7, origin, "data"));
-  d.skip_invalid = get_or<bool>(*t, "skip_invalid", false, origin, "data");
-  if (d.path.empty() && !d.pre_split()) {
-    throw UserError(fmt::format("{}: [data] needs path = \"file\" or train = ... and test = ...",
-                                where(t, origin)));
-  }
-  if (!d.path.empty() && d.pre_split()) {
-    throw UserError(
-        fmt::format("{}: [data] has both path and train/test; keep one of them", where(t, origin)));
-  }
-  if (d.pre_split() && (d.train.empty() || d.test.empty())) {
-    throw UserError(
-        fmt::format("{}: pre-split [data] needs both train and test", where(t, origin)));
-  }
-  if (d.split != "stratified" && d.split != "time") {
-    throw UserError(
-        fmt::format("{}: [data] split = \"{}\" is not known; use \"stratified\" or "
-                    "\"time\"",
-                    where(t->get("split"), origin), d.split));
-  }
-  if (d.split == "time" && d.time.empty()) {
-    throw UserError(
-        fmt::format("{}: split = \"time\" needs time = \"<column>\" in [data]", where(t, origin)));
-  }
-  if (d.test_fraction <= 0 || d.dev_fraction < 0 || d.test_fraction + d.dev_fraction >= 1) {
-    throw UserError(
-        fmt::format("{}: test_fraction must be > 0, dev_fraction >= 0, and together "
-                    "below 1 (got {} and {})",
-                    where(t, origin), d.test_fraction, d.dev_fraction));
-  }
-  return d;
+void read_business(TableReader& r, BusinessSettings& b) {
+  const Range money = Range::at_least(0);
+  b.present = r.present();
+  b.where = r.where();
+  b.queries_per_day = r.optional_number("queries_per_day", money, "your volume per day");
+  b.queries_per_month = r.optional_number("queries_per_month", money, "or per month");
+  b.queries_per_year = r.optional_number("queries_per_year", money, "or per year");
+  b.days_per_month =
+      r.number("days_per_month", 30, Range{0, 31, true, false}, "days in a billing month");
+  b.cost_per_error_usd =
+      r.optional_number("cost_per_error_usd", money, "what one wrong answer costs");
+  b.cost_per_incident_usd =
+      r.optional_number("cost_per_incident_usd", money, "what one harmful incident costs");
+  b.harmful_error_rate = r.optional_number("harmful_error_rate", Range::rate(),
+                                           "share of wrong answers that cause an incident");
+  b.engineer_usd_per_week =
+      r.optional_number("engineer_usd_per_week", money, "loaded cost of one engineer-week");
+  b.horizon_months = r.number("horizon_months", 12, Range{0, 1200, true, false},
+                              "months costs and value are summed over");
+  b.monitoring_usd_per_month =
+      r.number("monitoring_usd_per_month", 0, money, "monitoring cost per approach per month");
+  b.utilisation = r.number("utilisation", 0.5, Range{0, 1, true, false},
+                           "share of self-hosted capacity used (per_query hosting)");
+  b.pilot_traffic_share = r.number("pilot_traffic_share", 0.05, Range{0, 1, true, false},
+                                   "live traffic the pilot gets");
+  b.baseline = r.text("baseline", "", "the approach you run today (default: the first)");
+  b.infra_expertise = r.optional_boolean("infra_expertise", "can the team run model serving?");
+  b.data_sensitive = r.optional_boolean("data_sensitive", "must the data stay in your systems?");
+  b.task_stable_months = r.optional_number("task_stable_months", money,
+                                           "how long the labels and rules stay unchanged");
+  b.labelled_examples =
+      r.optional_number("labelled_examples", money, "labelled examples (scenario mode)");
+  r.finish();
 }
 
-std::vector<ApproachConfig> read_approaches(const toml::table& root,
-                                            const std::filesystem::path& origin) {
-  std::vector<ApproachConfig> out;
+void read_optimize(TableReader& r, OptimizeTableSettings& o, std::vector<SettingRecord>* records) {
+  o.present = r.present();
+  o.where = r.where();
+  const toml::node* models = r.node("models", "list of approach names or inline tables",
+                                    "the [[approach]] templates of the search (openai/anthropic)");
+  if (models != nullptr) {
+    const toml::array* list = models->as_array();
+    if (list == nullptr || list->empty())
+      r.fail("models", "must list at least one [[approach]] name or inline table");
+    for (const auto& item : *list) {
+      OptimizeModel m;
+      if (auto s = item.value<std::string>()) {
+        m.name = *s;
+      } else if (const toml::table* t = item.as_table()) {
+        m.inline_ = read_approach_table(*t, r.origin(), records, "openai");
+      } else {
+        r.fail("models",
+               fmt::format("entries are approach names or inline tables, not {}", toml_text(item)));
+      }
+      o.models.push_back(std::move(m));
+    }
+  }
+  std::vector<std::string> strategies = {"zero_shot", "few_shot", "retrieval_few_shot",
+                                         "chain_of_thought"};
+  o.strategies = r.text_list("strategies", "prompt strategies to try", strategies);
+  o.shots = r.integer_list("shots", Range::between(0, 1000), "shot counts to try");
+  o.selection =
+      r.text_list("selection", "example selections to try", {"stratified", "random", "retrieved"});
+  o.temperatures = r.number_list("temperatures", Range::between(0, 2), "temperatures to try");
+  o.structured_output = r.boolean_list("structured_output", "structured output on/off");
+  o.label_descriptions = r.boolean_list("label_descriptions", "label descriptions on/off");
+  o.max_usd_per_1k =
+      r.optional_number("max_usd_per_1k", Range::at_least(0), "cost limit of the winner");
+  o.max_p95_ms =
+      r.optional_number("max_p95_ms", Range::at_least(0), "p95 latency limit of the winner");
+  o.budget_usd =
+      r.optional_number("budget_usd", Range::at_least(0), "cap on the search's new spend");
+  o.max_calls = r.optional_integer("max_calls", Range::at_least(1), "cap on the search's requests");
+  o.seed = r.integer("seed", 7, Range::between(0, 9.007e15), "shuffles the dev split once");
+  o.start_sample =
+      r.integer("start_sample", 50, Range::between(1, 1e9), "dev items of the first round");
+  r.finish();
+  if (o.present && !r.describing() && o.models.empty())
+    r.fail("", "needs models = [\"<an [[approach]] name>\"]");
+}
+
+void read_curve(TableReader& r, CurveTableSettings& c) {
+  c.present = r.present();
+  c.where = r.where();
+  if (auto sizes = r.integer_list("sizes", Range::between(1, 1e9), "training-label counts"))
+    c.sizes = *sizes;
+  c.seeds = static_cast<int>(r.integer("seeds", 3, Range::between(1, 100), "subsamples per size"));
+  c.target_accuracy = r.optional_number("target_accuracy", Range{0, 1, true, true},
+                                        "report the labels needed to reach it");
+  c.approaches = r.text_list("approaches", "what to measure (names of [[approach]] tables)");
+  r.finish();
+}
+
+void read_labels(const toml::table* t, const std::filesystem::path& origin, ProjectConfig& c) {
+  if (t == nullptr) return;
+  for (const auto& [key, value] : *t) {
+    std::string name(key.str());
+    if (!value.is_string())
+      throw UserError(
+          fmt::format("{}: [labels] {}: must be a one-line description in quotes, "
+                      "e.g. {} = \"what it covers\"",
+                      line_of(&value, origin), name, name));
+    c.data.allowed_labels.push_back(name);
+    c.label_descriptions[name] = value.as_string()->get();
+  }
+}
+
+void read_approaches(const toml::table& root, const std::filesystem::path& origin,
+                     ProjectConfig& c) {
   const toml::node* node = root.get("approach");
-  if (node == nullptr) return out;
+  if (node == nullptr) return;
   const toml::array* list = node->as_array();
-  if (list == nullptr) {
+  if (list == nullptr)
     throw UserError(
-        fmt::format("{}: approach must be written as [[approach]] tables", where(node, origin)));
-  }
+        fmt::format("{}: approach must be written as [[approach]] tables", line_of(node, origin)));
   for (const auto& item : *list) {
     const toml::table* t = item.as_table();
     if (t == nullptr)
-      throw UserError(fmt::format("{}: [[approach]] must be a table", where(&item, origin)));
-    ApproachConfig a;
-    a.name = get_or<std::string>(*t, "name", "", origin, "approach");
-    a.kind = get_or<std::string>(*t, "kind", "", origin, "approach");
-    if (a.name.empty() || a.kind.empty()) {
-      throw UserError(fmt::format("{}: every [[approach]] needs name and kind", where(t, origin)));
-    }
-    for (const auto& other : out) {
-      if (other.name == a.name) {
-        throw UserError(fmt::format("{}: two approaches are named '{}'; names must be unique",
-                                    where(t, origin), a.name));
-      }
-    }
-    a.params = table_to_json(*t);
-    // File paths inside an approach (templates, model folders) are relative to the config too.
-    for (const char* key : {"template_file", "model_dir", "prices"}) {
-      if (a.params.contains(key) && a.params[key].is_string()) {
-        a.params[key] = resolve(origin.parent_path(), a.params[key].get<std::string>()).string();
-      }
-    }
-    out.push_back(std::move(a));
+      throw UserError(fmt::format("{}: [[approach]] must be a table", line_of(&item, origin)));
+    ApproachConfig a = read_approach_table(*t, origin, &c.settings);
+    if (c.find_approach(a.name) != nullptr)
+      throw UserError(
+          fmt::format("{}: two approaches are named '{}'; names must be unique", a.where, a.name));
+    c.approaches.push_back(std::move(a));
   }
-  return out;
+}
+
+void check_top_level(const toml::table& root, const std::filesystem::path& origin) {
+  for (const auto& [key, node] : root) {
+    std::string name(key.str());
+    if (std::find(kTables.begin(), kTables.end(), name) != kTables.end()) continue;
+    std::string hint = did_you_mean(name, kTables);
+    if (hint.empty()) {
+      hint = "; the tables are";
+      for (const auto& t : kTables) hint += (t == kTables.front() ? " [" : ", [") + t + "]";
+    }
+    throw UserError(fmt::format("{}: `{}`: unknown table or key at the top level{}",
+                                line_of(&node, origin), name, hint));
+  }
+}
+
+// Runs every table reader; `root` null means describe mode (the configuration reference).
+void read_tables(const toml::table* root, const std::filesystem::path& origin, ProjectConfig& c) {
+  auto reader = [&](const char* name) {
+    const toml::table* t = root ? section(*root, name, origin) : nullptr;
+    TableReader r(t, fmt::format("[{}]", name), origin, &c.settings);
+    if (root == nullptr) r.describe_only();
+    return r;
+  };
+  TableReader data = reader("data");
+  read_data(data, c.data);
+  TableReader task = reader("task");
+  c.task = task.text("description", "", "one line on the task, used in prompts");
+  task.finish();
+  TableReader business = reader("business");
+  read_business(business, c.business);
+  TableReader optimize = reader("optimize");
+  read_optimize(optimize, c.optimize, &c.settings);
+  TableReader curve = reader("curve");
+  read_curve(curve, c.curve);
 }
 
 }  // namespace
+
+double BusinessSettings::monthly_queries() const {
+  if (queries_per_day) return *queries_per_day * days_per_month;
+  if (queries_per_month) return *queries_per_month;
+  if (queries_per_year) return *queries_per_year / 12.0;
+  return 0;
+}
+
+double ProjectConfig::queries_per_day() const {
+  return business.monthly_queries() / business.days_per_month;
+}
+
+const ApproachConfig* ProjectConfig::find_approach(const std::string& name) const {
+  for (const auto& a : approaches)
+    if (a.name == name) return &a;
+  return nullptr;
+}
 
 ProjectConfig parse_config(std::string_view text, const std::filesystem::path& origin) {
   toml::table root;
@@ -161,28 +255,12 @@ ProjectConfig parse_config(std::string_view text, const std::filesystem::path& o
     throw UserError(fmt::format("{}:{}:{}: invalid TOML: {}", origin.string(),
                                 e.source().begin.line, e.source().begin.column, e.description()));
   }
+  check_top_level(root, origin);
   ProjectConfig c;
   c.file = origin;
-  c.raw = table_to_json(root);
-  c.data = read_data(root, origin);
-  c.approaches = read_approaches(root, origin);
-  if (const toml::table* labels = root["labels"].as_table()) {
-    for (const auto& [key, value] : *labels) {
-      std::string name(key.str());
-      c.data.allowed_labels.push_back(name);
-      if (auto s = value.value<std::string>()) c.label_descriptions[name] = *s;
-    }
-  }
-  if (const toml::table* task = root["task"].as_table()) {
-    c.task = get_or<std::string>(*task, "description", "", origin, "task");
-  }
-  if (const toml::table* business = root["business"].as_table()) {
-    c.queries_per_day = get_or<double>(*business, "queries_per_day", 0, origin, "business");
-    if (c.queries_per_day < 0) {
-      throw UserError(fmt::format("{}: [business] queries_per_day must not be negative",
-                                  where(business->get("queries_per_day"), origin)));
-    }
-  }
+  read_tables(&root, origin, c);
+  read_labels(section(root, "labels", origin), origin, c);
+  read_approaches(root, origin, c);
   return c;
 }
 
@@ -196,51 +274,76 @@ ProjectConfig load_config(const std::filesystem::path& file) {
   return parse_config(buffer.str(), file);
 }
 
+ApproachConfig default_approach(const std::string& name, const std::string& kind) {
+  toml::table t;
+  t.insert("name", name);
+  t.insert("kind", kind);
+  return read_approach_table(t, "defaults");
+}
+
 std::vector<ApproachConfig> default_local_approaches() {
   std::vector<ApproachConfig> out;
-  for (const char* kind : {"linear", "fasttext", "retrieval"}) {
-    ApproachConfig a;
-    a.name = kind;
-    a.kind = kind;
-    a.params = {{"name", kind}, {"kind", kind}};
-    out.push_back(a);
-  }
+  for (const auto& k : approach_kinds())
+    if (k.local) out.push_back(default_approach(k.name, k.name));
   return out;
 }
 
 namespace {
-[[noreturn]] void wrong_type(const ApproachConfig& a, const std::string& key, const char* want) {
-  throw UserError(fmt::format("approach '{}': {} must be {}", a.name, key, want));
+
+std::string reference_rows(const std::vector<SettingRecord>& records) {
+  std::string out = "| key | type | default | meaning |\n|---|---|---|---|\n";
+  for (const auto& r : records)
+    out += fmt::format("| `{}` | {} | {} | {} |\n", r.key, r.type,
+                       r.fallback.empty() ? "none" : fmt::format("`{}`", r.fallback), r.doc);
+  return out;
 }
+
 }  // namespace
 
-double param_number(const ApproachConfig& a, const std::string& key, double fallback) {
-  auto it = a.params.find(key);
-  if (it == a.params.end()) return fallback;
-  if (!it->is_number()) wrong_type(a, key, "a number");
-  return it->get<double>();
+std::string configuration_reference() {
+  std::string out =
+      "# Configuration reference\n\n"
+      "<!-- Generated by `tunecase check --reference`; a test keeps this file equal to it. -->\n\n"
+      "One TOML file per project. Relative paths are relative to the file. An unknown key is an "
+      "error that names the nearest known key; every number must be finite and within its "
+      "range. `tunecase check --config FILE` prints the settings a file gives, defaults "
+      "marked.\n";
+  ProjectConfig scratch;
+  read_tables(nullptr, "reference", scratch);
+  std::string table;
+  std::vector<SettingRecord> rows;
+  auto flush = [&] {
+    if (!rows.empty()) out += fmt::format("\n## `{}`\n\n{}", table, reference_rows(rows));
+    rows.clear();
+  };
+  for (const auto& r : scratch.settings) {
+    if (r.table != table) flush();
+    table = r.table;
+    rows.push_back(r);
+  }
+  flush();
+  out +=
+      "\n## `[labels]`\n\nOptional: `label = \"one-line description\"` per allowed label. "
+      "With it, a label outside the list is an error; the descriptions go into prompts.\n";
+  out += fmt::format("\n## `[[approach]]`, every kind\n\n{}",
+                     reference_rows(approach_reference_records("")));
+  for (const auto& kind : approach_kinds()) {
+    out += fmt::format("\n## `[[approach]]` kind = \"{}\"\n\n{}.\n\n{}", kind.name, kind.summary,
+                       reference_rows(approach_reference_records(kind.name)));
+  }
+  return out;
 }
 
-int param_int(const ApproachConfig& a, const std::string& key, int fallback) {
-  auto it = a.params.find(key);
-  if (it == a.params.end()) return fallback;
-  if (!it->is_number_integer()) wrong_type(a, key, "an integer");
-  return it->get<int>();
-}
-
-std::string param_string(const ApproachConfig& a, const std::string& key,
-                         const std::string& fallback) {
-  auto it = a.params.find(key);
-  if (it == a.params.end()) return fallback;
-  if (!it->is_string()) wrong_type(a, key, "a string");
-  return it->get<std::string>();
-}
-
-bool param_bool(const ApproachConfig& a, const std::string& key, bool fallback) {
-  auto it = a.params.find(key);
-  if (it == a.params.end()) return fallback;
-  if (!it->is_boolean()) wrong_type(a, key, "true or false");
-  return it->get<bool>();
+std::string describe_settings(const ProjectConfig& config) {
+  std::string out = fmt::format("{}: valid\n", config.file.string());
+  std::string table;
+  for (const auto& r : config.settings) {
+    if (r.table != table) out += fmt::format("\n{}\n", r.table);
+    table = r.table;
+    if (r.value.empty() || (r.is_default && r.value == "\"\"")) continue;
+    out += fmt::format("  {} = {}{}\n", r.key, r.value, r.is_default ? "   # default" : "");
+  }
+  return out;
 }
 
 }  // namespace tunecase

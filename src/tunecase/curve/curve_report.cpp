@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 
+#include "tunecase/core/output_dir.h"
 #include "tunecase/report/html.h"
 #include "tunecase/report/svg_chart.h"
 
@@ -134,10 +134,10 @@ std::string curve_html(const nlohmann::json& doc) {
 }
 
 void write_curve_outputs(const nlohmann::json& doc, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "curve.json") << doc.dump(2) << '\n';
-  std::ofstream(dir / "curve.md") << curve_markdown(doc);
-  std::ofstream(dir / "curve.html") << curve_html(doc);
+  create_output_dir(dir);
+  write_file(dir / "curve.json", doc.dump(2) + "\n");
+  write_file(dir / "curve.md", curve_markdown(doc));
+  write_file(dir / "curve.html", curve_html(doc));
 }
 
 }  // namespace tunecase

@@ -9,6 +9,7 @@
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_fit.h"
 #include "tunecase/curve/curve_report.h"
 #include "tunecase/curve/subsample.h"
@@ -20,20 +21,19 @@ namespace tunecase {
 namespace {
 
 [[noreturn]] void fail(const ProjectConfig& config, const std::string& what) {
-  throw UserError(fmt::format("{}: [curve] {}", config.file.string(), what));
+  throw UserError(fmt::format("{}: [curve] {}", config.curve.where, what));
 }
 
 bool is_retrieval_prompt(const ApproachConfig& a) {
-  return (a.kind == "openai" || a.kind == "anthropic") &&
-         a.params.value("prompt", std::string()) == "retrieval_few_shot";
+  return a.is_llm() && a.llm.prompt == "retrieval_few_shot";
 }
 
 std::vector<ApproachConfig> default_approaches(const ProjectConfig& config) {
   std::vector<ApproachConfig> out;
   for (const auto& a : config.approaches)
-    if (is_local_kind(a.kind) || is_retrieval_prompt(a)) out.push_back(a);
-  bool any_local = std::any_of(out.begin(), out.end(),
-                               [](const ApproachConfig& a) { return is_local_kind(a.kind); });
+    if (a.is_local() || is_retrieval_prompt(a)) out.push_back(a);
+  bool any_local =
+      std::any_of(out.begin(), out.end(), [](const ApproachConfig& a) { return a.is_local(); });
   if (!any_local) {
     auto local = default_local_approaches();
     out.insert(out.begin(), local.begin(), local.end());
@@ -51,7 +51,7 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
             const Examples& test, const std::vector<std::string>& labels,
             const CurveOptions& options, HttpClient* client, std::optional<double>& budget_left) {
   Tally t;
-  if (is_local_kind(a.kind)) {
+  if (a.is_local()) {
     auto classifier = make_classifier(a);
     // No dev: every size trains with the approach's configured settings, so the curve shows the
     // effect of labels alone (and a per-size search on dev, e.g. fastText's, would take minutes).
@@ -63,7 +63,7 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
   LlmRunOptions run;
   run.concurrency = options.concurrency;
   run.assume_yes = options.assume_yes;
-  run.cache_file = options.out_dir / "cache.sqlite";
+  run.cache_file = resolve_cache_file(options.cache, config.file);
   run.progress = false;
   run.max_cost_usd = budget_left;
   std::ostringstream quiet;
@@ -137,38 +137,26 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
 
 }  // namespace
 
-CurveSettings read_curve_settings(const ProjectConfig& config) {
+CurveSettings read_curve_settings(const ProjectConfig& config,
+                                  const std::optional<std::vector<std::string>>& only) {
+  const CurveTableSettings& c = config.curve;
   CurveSettings s;
-  s.sizes = {50, 100, 250, 500, 1000, 2500};
+  s.sizes.assign(c.sizes.begin(), c.sizes.end());
+  s.seeds = c.seeds;
+  s.target_accuracy = c.target_accuracy;
   s.approaches = default_approaches(config);
-  if (!config.raw.contains("curve")) return s;
-  const auto& t = config.raw["curve"];
-  try {
-    if (t.contains("sizes")) s.sizes = t["sizes"].get<std::vector<std::size_t>>();
-    if (t.contains("seeds")) s.seeds = t["seeds"].get<int>();
-    if (t.contains("target_accuracy")) s.target_accuracy = t["target_accuracy"].get<double>();
-    if (t.contains("approaches")) {
-      s.approaches.clear();
-      for (const auto& name : t["approaches"].get<std::vector<std::string>>()) {
-        auto it = std::find_if(config.approaches.begin(), config.approaches.end(),
-                               [&](const ApproachConfig& a) { return a.name == name; });
-        if (it == config.approaches.end())
-          fail(config, fmt::format("approaches: no [[approach]] named \"{}\"", name));
-        if (!is_local_kind(it->kind) && !is_retrieval_prompt(*it))
-          fail(config, fmt::format("approaches: \"{}\" learns nothing from labels; a curve needs "
-                                   "linear, fasttext, retrieval or a retrieval_few_shot prompt",
-                                   name));
-        s.approaches.push_back(*it);
-      }
+  if (auto names = only ? only : c.approaches) {
+    s.approaches.clear();
+    for (const auto& name : *names) {
+      const ApproachConfig* a = config.find_approach(name);
+      if (a == nullptr) fail(config, fmt::format("approaches: no [[approach]] named \"{}\"", name));
+      if (!a->is_local() && !is_retrieval_prompt(*a))
+        fail(config, fmt::format("approaches: \"{}\" learns nothing from labels; a curve needs "
+                                 "linear, fasttext, retrieval or a retrieval_few_shot prompt",
+                                 name));
+      s.approaches.push_back(*a);
     }
-  } catch (const nlohmann::json::exception&) {
-    fail(config,
-         "sizes must be a list of positive integers, seeds an integer, approaches a list "
-         "of names and target_accuracy a number");
   }
-  if (s.seeds < 1) fail(config, "seeds must be >= 1");
-  if (s.target_accuracy && (*s.target_accuracy <= 0 || *s.target_accuracy >= 1))
-    fail(config, "target_accuracy must be between 0 and 1, e.g. 0.9");
   std::sort(s.sizes.begin(), s.sizes.end());
   s.sizes.erase(std::unique(s.sizes.begin(), s.sizes.end()), s.sizes.end());
   return s;
@@ -176,14 +164,9 @@ CurveSettings read_curve_settings(const ProjectConfig& config) {
 
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log) {
-  CurveSettings settings = read_curve_settings(config);
+  CurveSettings settings = read_curve_settings(config, options.approaches);
   if (options.sizes) settings.sizes = *options.sizes;
   if (options.seeds) settings.seeds = *options.seeds;
-  if (options.approaches) {
-    ProjectConfig narrowed = config;
-    narrowed.raw["curve"]["approaches"] = *options.approaches;
-    settings.approaches = read_curve_settings(narrowed).approaches;
-  }
   PreparedData data = prepare_data(config.data);
   const Examples& train = data.splits.train;
   Examples test = data.splits.test;
@@ -192,7 +175,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   for (std::size_t n : settings.sizes)
     if (n > 0 && n < train.size()) sizes.push_back(n);
   sizes.push_back(train.size());
-  std::filesystem::create_directories(options.out_dir);
+  create_output_dir(options.out_dir);
 
   std::vector<std::vector<std::size_t>> orders;
   for (int s = 0; s < settings.seeds; ++s)
@@ -202,7 +185,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   std::optional<double> budget = options.max_cost_usd;
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
-    if (!is_local_kind(a.kind) && !client) client = (own = make_http_client()).get();
+    if (!a.is_local() && !client) client = (own = make_http_client()).get();
     nlohmann::json points = nlohmann::json::array();
     std::vector<CurvePoint> fit_points;
     bool simulated = false;

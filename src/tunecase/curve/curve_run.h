@@ -12,6 +12,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/llm/http_client.h"
+#include "tunecase/runner/cache_location.h"
 
 namespace tunecase {
 
@@ -20,6 +21,7 @@ struct CurveOptions {
   int concurrency = 8;                 // LLM requests in flight (retrieval_few_shot pools)
   std::optional<double> max_cost_usd;  // caps the new LLM spend of the whole run
   bool assume_yes = false;
+  CacheChoice cache;  // LLM response cache (default: the project's)
   // Overrides of the [curve] table (demo-sized runs, tests).
   std::optional<std::vector<std::size_t>> sizes;
   std::optional<int> seeds;
@@ -37,7 +39,9 @@ struct CurveSettings {
   std::vector<ApproachConfig> approaches;
   std::optional<double> target_accuracy;
 };
-CurveSettings read_curve_settings(const ProjectConfig& config);
+// `only` (the --approaches flag) replaces [curve] approaches.
+CurveSettings read_curve_settings(const ProjectConfig& config,
+                                  const std::optional<std::vector<std::string>>& only = {});
 
 // `tunecase curve`: for each approach, seed and size, trains on the nested stratified subsample
 // of train (an LLM retrieval_few_shot approach draws its examples from it) and scores on the

@@ -6,24 +6,12 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
 #include "tunecase/economics/memo_html.h"
 
 namespace tunecase {
-namespace {
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) {
-    throw UserError(
-        fmt::format("{}: cannot write; check that the folder is writable", path.string()));
-  }
-}
-
-}  // namespace
-
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir, const nlohmann::json* curve) {
   econ::Scenario scenario = econ::read_scenario(config, eval);
@@ -34,12 +22,7 @@ DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eva
   result.memo_md = econ::memo_markdown(d);
   result.memo_html = econ::memo_html(d);
   result.recommendation = d.pick;
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) {
-    throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another --out",
-                                out_dir.string(), ec.message()));
-  }
+  create_output_dir(out_dir);
   write_file(out_dir / "decision.json", result.decision.dump(2) + "\n");
   write_file(out_dir / "memo.md", result.memo_md);
   write_file(out_dir / "memo.html", result.memo_html);

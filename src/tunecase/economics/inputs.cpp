@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/approach_kinds.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/economics/approach_inputs.h"
@@ -20,7 +21,7 @@ const nlohmann::json* find_measured(const nlohmann::json& eval, const std::strin
 
 bool any_harmful_rate(const ProjectConfig& config) {
   for (const auto& a : config.approaches) {
-    if (a.params.contains("harmful_error_rate")) return true;
+    if (a.costs.harmful_error_rate) return true;
   }
   return false;
 }
@@ -44,11 +45,8 @@ std::vector<ApproachConfig> approaches_to_compare(const ProjectConfig& config,
     bool listed = false;
     for (const auto& a : out) listed = listed || a.name == name;
     if (listed) continue;
-    ApproachConfig extra;
-    extra.name = name;
-    extra.kind = m.value("kind", std::string());
-    extra.params = {{"name", name}, {"kind", extra.kind}};
-    out.push_back(extra);
+    std::string kind = m.value("kind", std::string());
+    out.push_back(default_approach(name, find_kind(kind) ? kind : "openai"));
   }
   return out;
 }
@@ -91,8 +89,7 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval) 
   Scenario s;
   s.from_eval = eval != nullptr;
   bool harmful = !s.from_eval && any_harmful_rate(config);
-  nlohmann::json business = config.raw.value("business", nlohmann::json());
-  s.business = read_business(business, origin, harmful);
+  s.business = read_business(config.business, origin, harmful);
   std::vector<ApproachConfig> list = approaches_to_compare(config, eval, origin);
   if (list.empty()) {
     throw UserError(

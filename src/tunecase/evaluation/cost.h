@@ -16,18 +16,19 @@ namespace tunecase {
 struct CostFigures {
   std::optional<double> usd_per_1k;
   std::optional<double> usd_per_month;  // at the configured volume; nullopt when volume unknown
+  std::string kind = "unknown";         // api_tokens | hosting_fixed | hosting_per_query | unknown
   std::string basis;                    // how it was computed, for the report
   std::vector<std::string> notes;       // assumptions a reader must know
 };
 
-inline constexpr double kDaysPerMonth = 30;
-
-// `throughput_per_s`: measured sequential predictions per second of one instance.
+// `throughput_per_s`: measured sequential predictions per second of one instance. The bill comes
+// from the approach's hosting table by the formula decide uses too (economics/hosting_cost.h).
 CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_per_s,
-                             double queries_per_day);
+                             const BusinessSettings& business);
 
 // `predictions`: every answered item of the run; cost_usd nullopt means the price is unknown.
-CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_per_day);
+CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_per_day,
+                     double days_per_month = 30);
 
 nlohmann::json cost_json(const CostFigures& cost);
 

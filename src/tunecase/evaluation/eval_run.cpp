@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/llm_eval.h"
@@ -34,12 +34,12 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   nlohmann::json extra;
   CostFigures cost;
   bool simulated = false;
-  if (is_local_kind(approach.kind)) {
+  if (approach.is_local()) {
     log << fmt::format("[{}] training {} on {} examples\n", approach.name, approach.kind,
                        s.train.size());
     LocalRun run = run_local_approach(approach, s.train, s.dev, s.test, data.labels,
                                       options.out_dir / "models" / safe_name(approach.name));
-    cost = self_hosted_cost(approach, run.throughput_per_s, config.queries_per_day);
+    cost = self_hosted_cost(approach, run.throughput_per_s, config.business);
     extra = {{"train_seconds", run.train_seconds},
              {"throughput_per_s", run.throughput_per_s},
              {"params", run.params},
@@ -51,7 +51,7 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     LlmEvalRun run =
         run_llm_eval(approach, config, s.train, s.test, data.labels, options, budget_left, log);
     spent_usd += run.spent_usd;
-    cost = api_cost(run.predictions, config.queries_per_day);
+    cost = api_cost(run.predictions, config.queries_per_day(), config.business.days_per_month);
     simulated = run.simulated;
     extra = {{"runner", run.summary},
              {"invalid_samples", run.invalid_samples},
@@ -92,25 +92,10 @@ void write_predictions(const std::filesystem::path& file, const Examples& test,
   if (!out) throw UserError(fmt::format("{}: cannot write predictions", file.string()));
 }
 
-void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file);
-  out << text;
-  if (!out)
-    throw UserError(fmt::format("{}: cannot write; check the output folder", file.string()));
-}
-
 std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
                                                 const EvalOptions& options) {
   std::vector<ApproachConfig> all =
       config.approaches.empty() ? default_local_approaches() : config.approaches;
-  for (const auto& a : all) {
-    if (!is_local_kind(a.kind) && a.kind != "openai" && a.kind != "anthropic") {
-      throw UserError(
-          fmt::format("approach '{}': unknown kind '{}'; use linear, fasttext, "
-                      "retrieval, openai or anthropic",
-                      a.name, a.kind));
-    }
-  }
   if (options.only.empty()) return all;
   std::vector<ApproachConfig> out;
   for (const auto& name : options.only) {
@@ -153,16 +138,11 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   if (data.splits.train.empty()) {
     throw UserError("the train split is empty; add more labelled rows");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.out_dir, ec);
-  if (ec) {
-    throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another --out",
-                                options.out_dir.string(), ec.message()));
-  }
+  create_output_dir(options.out_dir);
 
   nlohmann::json eval = {{"tool", "tunecase"},
                          {"dataset", data.summary.to_json()},
-                         {"queries_per_day", config.queries_per_day},
+                         {"queries_per_day", config.queries_per_day()},
                          {"approaches", nlohmann::json::array()}};
   std::vector<std::string> names;
   std::vector<std::vector<Prediction>> predictions;
@@ -183,9 +163,9 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   }
   eval["pairwise"] = pairwise_json(scored);
 
-  write_text(options.out_dir / "eval.json", eval.dump(2) + "\n");
+  write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");
   write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);
-  write_text(options.out_dir / "report.md", eval_markdown(eval));
+  write_file(options.out_dir / "report.md", eval_markdown(eval));
   return eval;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/config/config.h"
+#include "tunecase/runner/cache_location.h"
 
 namespace tunecase {
 
@@ -17,7 +18,7 @@ struct EvalOptions {
   int concurrency = 8;                 // LLM requests in flight
   std::optional<double> max_cost_usd;  // stop LLM approaches before spending more
   bool assume_yes = false;             // skip the cost confirmation
-  std::filesystem::path cache_file;    // LLM response cache; "" = <out_dir>/cache.sqlite
+  CacheChoice cache;                   // LLM response cache (default: the project's)
   bool progress = true;
   std::vector<std::string> only;  // approach names to run; empty = all
 };

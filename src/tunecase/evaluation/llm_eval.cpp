@@ -13,8 +13,7 @@ LlmEvalRun run_llm_eval(const ApproachConfig& approach, const ProjectConfig& con
   run.concurrency = options.concurrency;
   run.max_cost_usd = budget_left_usd;
   run.assume_yes = options.assume_yes;
-  run.cache_file =
-      options.cache_file.empty() ? options.out_dir / "cache.sqlite" : options.cache_file;
+  run.cache_file = resolve_cache_file(options.cache, config.file);
   run.out_dir = options.out_dir;
   run.progress = options.progress;
   std::unique_ptr<HttpClient> client = make_http_client();

@@ -25,12 +25,4 @@ LocalRun run_local_approach(const ApproachConfig& approach, const Examples& trai
                             const std::vector<std::string>& labels,
                             const std::filesystem::path& model_dir);
 
-// Loads a model folder written by run_local_approach (for `tunecase predict`).
-struct LoadedModel {
-  ApproachConfig approach;
-  std::vector<std::string> labels;
-  std::unique_ptr<Classifier> classifier;
-};
-LoadedModel load_model(const std::filesystem::path& model_dir);
-
 }  // namespace tunecase

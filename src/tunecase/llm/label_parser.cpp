@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/normalize.h"
 
 namespace tunecase {
@@ -63,22 +64,6 @@ std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += w;
   return out;
-}
-
-// Levenshtein distance, one row at a time.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 bool contains_words(const std::vector<std::string>& text, const std::vector<std::string>& part) {

@@ -9,27 +9,18 @@ namespace tunecase {
 ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::string>& labels,
                          const PromptSettings& prompt) {
   ChatOptions o;
-  o.model = param_string(approach, "model", "");
+  const LlmSettings& s = approach.llm;
+  o.model = s.model;
   if (o.model.empty()) {
-    throw UserError(
-        fmt::format("approach '{}': no model; add model = \"<model id>\" to its [[approach]] table",
-                    approach.name));
+    throw UserError(fmt::format(
+        "{}: approach '{}' has no model; add model = \"<model id>\" to its [[approach]] table",
+        approach.where, approach.name));
   }
   bool reasons = prompt.strategy == PromptStrategy::kChainOfThought;
-  o.temperature = param_number(approach, "temperature", 0.0);
-  o.max_tokens = param_int(approach, "max_tokens", reasons ? 256 : 64);
-  if (o.max_tokens < 1) {
-    throw UserError(fmt::format("approach '{}': max_tokens must be at least 1", approach.name));
-  }
-  if (approach.params.contains("seed")) o.seed = param_int(approach, "seed", 0);
-  if (approach.params.contains("extra")) {
-    if (!approach.params["extra"].is_object()) {
-      throw UserError(fmt::format(
-          "approach '{}': extra must be a table of request fields, e.g. extra = {{ top_p = 1 }}",
-          approach.name));
-    }
-    o.extra = approach.params["extra"];
-  }
+  o.temperature = s.temperature;
+  o.max_tokens = s.max_tokens.value_or(reasons ? 256 : 64);
+  o.seed = s.seed;
+  if (!s.extra.empty()) o.extra = s.extra;
   if (prompt.structured_output) o.response_schema = label_schema(labels, reasons);
   return o;
 }

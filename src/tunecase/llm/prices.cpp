@@ -65,20 +65,6 @@ bool is_snapshot_boundary(char c) {
   return c == '-' || c == '@';
 }
 
-double override_rate(const ApproachConfig& approach, const nlohmann::json& table, const char* key,
-                     std::optional<double> fallback) {
-  auto it = table.find(key);
-  if (it == table.end()) {
-    if (fallback) return *fallback;
-  } else if (it->is_number() && it->get<double>() >= 0) {
-    return it->get<double>();
-  }
-  throw UserError(fmt::format(
-      "approach '{}': price.{} must be a non-negative number of USD per 1M tokens; write price = "
-      "{{ input = 0.15, cached_input = 0.075, output = 0.60 }}",
-      approach.name, key));
-}
-
 }  // namespace
 
 PriceCatalogue PriceCatalogue::parse(std::string_view text, const std::string& origin) {
@@ -144,24 +130,16 @@ std::optional<Price> PriceCatalogue::find(const std::string& model) const {
 }
 
 std::optional<Price> price_for(const ApproachConfig& approach, const PriceCatalogue& catalogue) {
-  auto it = approach.params.find("price");
-  if (it != approach.params.end()) {
-    if (!it->is_object()) {
-      throw UserError(
-          fmt::format("approach '{}': price must be a table like price = {{ input = "
-                      "0.15, cached_input = 0.075, output = 0.60 }}",
-                      approach.name));
-    }
+  if (const auto& o = approach.llm.price) {
     Price price;
-    price.input_per_mtok = override_rate(approach, *it, "input", std::nullopt);
-    price.cached_input_per_mtok =
-        override_rate(approach, *it, "cached_input", price.input_per_mtok);
-    price.output_per_mtok = override_rate(approach, *it, "output", std::nullopt);
-    price.date = it->value("date", "");
+    price.input_per_mtok = o->input;
+    price.cached_input_per_mtok = o->cached_input.value_or(o->input);
+    price.output_per_mtok = o->output;
+    price.date = o->date;
     price.source = fmt::format("config: approach '{}'", approach.name);
     return price;
   }
-  return catalogue.find(param_string(approach, "model", ""));
+  return catalogue.find(approach.llm.model);
 }
 
 double cost_usd(const Price& price, const Usage& usage) {

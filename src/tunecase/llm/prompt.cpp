@@ -64,26 +64,16 @@ std::string to_string(PromptStrategy strategy) {
 
 PromptSettings prompt_settings(const ApproachConfig& approach, const ProjectConfig& project) {
   PromptSettings s;
-  s.strategy = parse_strategy(param_string(approach, "prompt", "zero_shot"), approach.name);
+  const LlmSettings& llm = approach.llm;
+  s.strategy = parse_strategy(llm.prompt, approach.name);
   int default_shots = shows_examples(s.strategy) ? static_cast<int>(kDefaultShots) : 0;
-  int shots = param_int(approach, "shots", default_shots);
-  if (shots < 0 || (shows_examples(s.strategy) && shots == 0)) {
-    throw UserError(fmt::format(
-        "approach '{}': shots = {} does not work with prompt = \"{}\"; use shots >= 1 (or "
-        "prompt = \"zero_shot\")",
-        approach.name, shots, to_string(s.strategy)));
-  }
-  s.shots = static_cast<std::size_t>(shots);
-  s.selection =
-      parse_example_selection(param_string(approach, "selection", "stratified"), approach.name);
-  s.example_seed = static_cast<uint64_t>(
-      param_int(approach, "example_seed", static_cast<int>(project.data.seed)));
-  s.label_descriptions = param_bool(approach, "label_descriptions", true);
-  s.structured_output = param_bool(approach, "structured_output", false);
-  std::string file = param_string(approach, "template_file", "");
-  if (!file.empty()) s.custom = load_prompt_template(file);
-  if (s.strategy == PromptStrategy::kRetrievalFewShot)
-    s.index_params = retrieval_index_params(approach);
+  s.shots = static_cast<std::size_t>(llm.shots.value_or(default_shots));
+  s.selection = parse_example_selection(llm.selection, approach.name);
+  s.example_seed = static_cast<uint64_t>(llm.example_seed.value_or(project.data.seed));
+  s.label_descriptions = llm.label_descriptions;
+  s.structured_output = llm.structured_output;
+  if (!llm.template_file.empty()) s.custom = load_prompt_template(llm.template_file);
+  if (s.strategy == PromptStrategy::kRetrievalFewShot) s.index_params = llm.index;
   return s;
 }
 

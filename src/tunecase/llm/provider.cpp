@@ -9,14 +9,9 @@
 namespace tunecase {
 namespace {
 
-std::string strip_trailing_slashes(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
 // Keys come from the environment only and are read once, so a run cannot switch keys midway.
 std::string read_api_key(const ApproachConfig& approach) {
-  std::string variable = param_string(approach, "api_key_env", "");
+  const std::string& variable = approach.llm.api_key_env;
   if (variable.empty()) return "";
   const char* value = std::getenv(variable.c_str());
   if (value == nullptr || *value == '\0') {
@@ -44,14 +39,10 @@ std::string api_error_message(const std::string& body) {
 
 std::unique_ptr<Provider> make_provider(const ApproachConfig& approach) {
   if (approach.kind == "openai") {
-    auto base = param_string(approach, "base_url", "https://api.openai.com/v1");
-    return provider_detail::make_openai_provider(strip_trailing_slashes(base),
-                                                 read_api_key(approach));
+    return provider_detail::make_openai_provider(approach.llm.base_url, read_api_key(approach));
   }
   if (approach.kind == "anthropic") {
-    auto base = param_string(approach, "base_url", "https://api.anthropic.com/v1");
-    return provider_detail::make_anthropic_provider(strip_trailing_slashes(base),
-                                                    read_api_key(approach));
+    return provider_detail::make_anthropic_provider(approach.llm.base_url, read_api_key(approach));
   }
   throw UserError(
       fmt::format("approach '{}': kind '{}' is not an LLM provider; use kind = \"openai\" (any "

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-
+#include "tunecase/core/output_dir.h"
 #include "tunecase/report/html.h"
 #include "tunecase/report/svg_chart.h"
 
@@ -123,14 +122,14 @@ std::string optimize_html(const nlohmann::json& doc) {
 }
 
 void write_optimize_outputs(const nlohmann::json& doc, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "optimize.json") << doc.dump(2) << '\n';
-  std::ofstream(dir / "optimize.md") << optimize_markdown(doc);
-  std::ofstream(dir / "optimize.html") << optimize_html(doc);
+  create_output_dir(dir);
+  write_file(dir / "optimize.json", doc.dump(2) + "\n");
+  write_file(dir / "optimize.md", optimize_markdown(doc));
+  write_file(dir / "optimize.html", optimize_html(doc));
   if (!doc["winner"].is_null()) {
-    std::ofstream(dir / "winner.toml")
-        << "# The prompt search's winner (tunecase optimize); paste into your config.\n"
-        << doc["winner"]["approach_toml"].get<std::string>();
+    write_file(dir / "winner.toml",
+               "# The prompt search's winner (tunecase optimize); paste into your config.\n" +
+                   doc["winner"]["approach_toml"].get<std::string>());
   }
 }
 

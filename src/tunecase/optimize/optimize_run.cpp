@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/metrics.h"
 #include "tunecase/optimize/llm_evaluator.h"
@@ -60,11 +61,11 @@ nlohmann::json candidates_json(const std::vector<Candidate>& candidates,
   return out;
 }
 
-LlmRunOptions runner_options(const OptimizeOptions& options) {
+LlmRunOptions runner_options(const OptimizeOptions& options, const ProjectConfig& config) {
   LlmRunOptions run;
   run.concurrency = options.concurrency;
   run.assume_yes = options.assume_yes;
-  run.cache_file = options.out_dir / "cache.sqlite";
+  run.cache_file = resolve_cache_file(options.cache, config.file);
   run.out_dir = options.out_dir;
   run.progress = false;
   return run;
@@ -77,14 +78,15 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
                              HttpClient& client, std::ostream& log) {
   const Examples& test = sealed.open();
   fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
-  LlmRunOptions run = runner_options(options);
+  LlmRunOptions run = runner_options(options, config);
   run.max_cost_usd = budget_left;
   LlmRunResult result =
       run_llm_approach(winner.approach, config, data.train, test, data.labels, run, client, log);
   std::vector<std::string> gold;
   for (const auto& e : test) gold.push_back(e.label);
   nlohmann::json q = quality_json(gold, result.predictions, data.labels);
-  CostFigures cost = api_cost(result.predictions, config.queries_per_day);
+  CostFigures cost =
+      api_cost(result.predictions, config.queries_per_day(), config.business.days_per_month);
   q["usd_per_1k"] = cost.usd_per_1k ? nlohmann::json(*cost.usd_per_1k) : nlohmann::json();
   q["usd_per_month"] = cost.usd_per_month ? nlohmann::json(*cost.usd_per_month) : nlohmann::json();
   q["spent_usd"] = result.spent_usd;
@@ -110,7 +112,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
         fmt::format("{}: the dev split is empty, and the prompt search chooses on dev; "
                     "set [data] dev_fraction = 0.1 (or give a dev file)",
                     config.file.string()));
-  std::filesystem::create_directories(options.out_dir);
+  create_output_dir(options.out_dir);
 
   HalvingRules rules;
   rules.start_sample = options.start_sample.value_or(settings.start_sample);
@@ -131,7 +133,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   // With --yes the runner's per-run estimate lines are noise; without it they must stay visible,
   // since a run above the confirmation threshold asks the user there.
   LlmCandidateEvaluator evaluator(settings.candidates, config, split.search,
-                                  runner_options(options), *client, log,
+                                  runner_options(options, config), *client, log,
                                   options.assume_yes ? quiet : log);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
 

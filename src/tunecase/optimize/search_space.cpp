@@ -4,52 +4,32 @@
 
 #include <set>
 
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
 namespace {
 
-const std::set<std::string> kStrategies = {"zero_shot", "few_shot", "retrieval_few_shot",
-                                           "chain_of_thought"};
-
 [[noreturn]] void fail(const ProjectConfig& config, const std::string& what) {
-  throw UserError(fmt::format("{}: [optimize] {}", config.file.string(), what));
+  throw UserError(fmt::format("{}: [optimize] {}", config.optimize.where, what));
 }
 
-// A list key of [optimize], or the single value the template itself has when the key is absent.
-nlohmann::json values_of(const ProjectConfig& config, const nlohmann::json& table,
-                         const std::string& key, const nlohmann::json& template_value) {
-  if (!table.contains(key)) return nlohmann::json::array({template_value});
-  const auto& v = table[key];
-  if (!v.is_array() || v.empty())
-    fail(config, fmt::format("{} must be a non-empty list, e.g. {} = [{}]", key, key,
-                             template_value.dump()));
-  return v;
-}
-
-ApproachConfig model_template(const ProjectConfig& config, const nlohmann::json& entry) {
+ApproachConfig model_template(const ProjectConfig& config, const OptimizeModel& entry) {
   ApproachConfig a;
-  if (entry.is_string()) {
-    for (const auto& approach : config.approaches)
-      if (approach.name == entry.get<std::string>()) a = approach;
-    if (a.name.empty())
-      fail(config, fmt::format("models: no [[approach]] named \"{}\"; name one of the file's "
-                               "approaches or give an inline table",
-                               entry.get<std::string>()));
-  } else if (entry.is_object()) {
-    a.params = entry;
-    a.name = entry.value("name", entry.value("model", std::string("model")));
-    a.kind = entry.value("kind", std::string("openai"));
-    a.params["name"] = a.name;
-    a.params["kind"] = a.kind;
+  if (entry.inline_) {
+    a = *entry.inline_;
+  } else if (const ApproachConfig* named = config.find_approach(entry.name)) {
+    a = *named;
   } else {
-    fail(config, "models: each entry is an approach name or an inline table");
+    fail(config, fmt::format("models: no [[approach]] named \"{}\"; name one of the file's "
+                             "approaches or give an inline table",
+                             entry.name));
   }
-  if (a.kind != "openai" && a.kind != "anthropic")
+  if (!a.is_llm())
     fail(config, fmt::format("models: \"{}\" is kind \"{}\"; the prompt search needs an "
                              "openai or anthropic approach",
                              a.name, a.kind));
-  if (!a.params.contains("model"))
+  if (a.llm.model.empty())
     fail(config, fmt::format("models: \"{}\" has no model = \"...\"", a.name));
   return a;
 }
@@ -79,85 +59,59 @@ std::string temperature_text(double t) {
   return fmt::format("t{:g}", t);
 }
 
-Candidate make_candidate(const ApproachConfig& base, const Point& p) {
+Candidate make_candidate(const ProjectConfig& config, const ApproachConfig& base, const Point& p) {
   Candidate c;
   c.template_name = base.name;
   c.name = fmt::format("{}/{}", base.name, p.strategy);
   if (p.shots > 0) c.name += fmt::format("/k{}/{}", p.shots, p.selection);
   c.name += fmt::format("/{}/{}/{}", temperature_text(p.temperature),
                         p.structured ? "json" : "text", p.descriptions ? "desc" : "nodesc");
-  c.settings = {{"model", base.params["model"]},
+  c.settings = {{"model", base.llm.model},
                 {"prompt", p.strategy},
                 {"shots", p.shots},
                 {"temperature", p.temperature},
                 {"structured_output", p.structured},
                 {"label_descriptions", p.descriptions}};
   if (!p.selection.empty()) c.settings["selection"] = p.selection;
-  c.approach = base;
-  c.approach.name = c.name;
-  c.approach.params["name"] = c.name;
+  // The candidate is the template's table with the varied keys, read by the same reader.
+  nlohmann::json source = base.source;
+  source["name"] = c.name;
   for (const auto& [key, value] : c.settings.items())
-    if (key != "selection" || p.selection != "retrieved") c.approach.params[key] = value;
-  if (p.selection.empty() || p.selection == "retrieved") c.approach.params.erase("selection");
+    if (key != "selection" || p.selection != "retrieved") source[key] = value;
+  if (p.selection.empty() || p.selection == "retrieved") source.erase("selection");
+  c.approach = approach_from_json(source, config.file);
+  c.approach.where = base.where;
   return c;
 }
 
-std::optional<double> optional_number(const ProjectConfig& config, const nlohmann::json& table,
-                                      const std::string& key) {
-  if (!table.contains(key)) return std::nullopt;
-  if (!table[key].is_number() || table[key].get<double>() < 0)
-    fail(config, fmt::format("{} must be a number >= 0", key));
-  return table[key].get<double>();
+template <class T, class U>
+std::vector<T> values_or(const std::optional<std::vector<U>>& list, T template_value) {
+  if (!list) return {template_value};
+  return std::vector<T>(list->begin(), list->end());
 }
 
-template <class T>
-T typed(const ProjectConfig& config, const nlohmann::json& v, const std::string& key) {
-  try {
-    return v.get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail(config, fmt::format("{}: {} has the wrong type", key, v.dump()));
-  }
-}
-
-std::vector<Candidate> expand(const ProjectConfig& config, const nlohmann::json& table,
-                              const ApproachConfig& base) {
-  const auto& p = base.params;
-  auto strategies = values_of(config, table, "strategies", p.value("prompt", "zero_shot"));
-  auto shots = values_of(config, table, "shots", p.value("shots", 8));
-  auto selections = values_of(config, table, "selection", p.value("selection", "stratified"));
-  auto temperatures = values_of(config, table, "temperatures", p.value("temperature", 0.0));
-  auto structured =
-      values_of(config, table, "structured_output", p.value("structured_output", false));
-  auto descriptions =
-      values_of(config, table, "label_descriptions", p.value("label_descriptions", true));
+std::vector<Candidate> expand(const ProjectConfig& config, const ApproachConfig& base) {
+  const OptimizeTableSettings& o = config.optimize;
+  const LlmSettings& t = base.llm;
+  auto strategies = values_or<std::string>(o.strategies, t.prompt);
+  auto shots = values_or<int64_t>(o.shots, int64_t{t.shots.value_or(8)});
+  auto selections = values_or<std::string>(o.selection, t.selection);
+  auto temperatures = values_or<double>(o.temperatures, t.temperature);
+  auto structured = values_or<bool>(o.structured_output, t.structured_output);
+  auto descriptions = values_or<bool>(o.label_descriptions, t.label_descriptions);
   std::vector<Candidate> out;
   std::set<std::string> seen;
   for (const auto& s : strategies)
-    for (const auto& k : shots)
+    for (int64_t k : shots)
       for (const auto& sel : selections)
-        for (const auto& t : temperatures)
-          for (const auto& so : structured)
-            for (const auto& ld : descriptions) {
-              Point point{typed<std::string>(config, s, "strategies"),
-                          typed<std::string>(config, sel, "selection"),
-                          typed<int>(config, k, "shots"),
-                          typed<double>(config, t, "temperatures"),
-                          typed<bool>(config, so, "structured_output"),
-                          typed<bool>(config, ld, "label_descriptions")};
-              if (!kStrategies.count(point.strategy))
-                fail(config, fmt::format("strategies: \"{}\" is not known; use zero_shot, "
-                                         "few_shot, retrieval_few_shot or chain_of_thought",
-                                         point.strategy));
-              if (point.selection != "stratified" && point.selection != "random" &&
-                  point.selection != "retrieved")
-                fail(config, fmt::format("selection: \"{}\" is not known; use stratified, "
-                                         "random or retrieved",
-                                         point.selection));
-              if (point.shots < 0) fail(config, "shots: values must be >= 0");
+        for (double temperature : temperatures)
+          for (bool so : structured)
+            for (bool ld : descriptions) {
+              Point point{s, sel, static_cast<int>(k), temperature, so, ld};
               bool needs_examples =
                   point.strategy == "few_shot" || point.strategy == "retrieval_few_shot";
               if (needs_examples && point.shots == 0) continue;  // not a few-shot prompt
-              Candidate c = make_candidate(base, canonical(point));
+              Candidate c = make_candidate(config, base, canonical(point));
               if (seen.insert(c.name).second) out.push_back(std::move(c));
             }
   return out;
@@ -166,36 +120,30 @@ std::vector<Candidate> expand(const ProjectConfig& config, const nlohmann::json&
 }  // namespace
 
 OptimizeSettings read_optimize_settings(const ProjectConfig& config) {
-  if (!config.raw.contains("optimize") || !config.raw["optimize"].is_object())
+  const OptimizeTableSettings& o = config.optimize;
+  if (!o.present)
     throw UserError(fmt::format(
         "{}: no [optimize] table; add one with at least models = [\"<an [[approach]] name>\"] "
         "(see docs/optimize.md)",
         config.file.string()));
-  const auto& table = config.raw["optimize"];
-  if (!table.contains("models") || !table["models"].is_array() || table["models"].empty())
-    fail(config, "models must list at least one [[approach]] name or inline table");
   OptimizeSettings s;
-  for (const auto& entry : table["models"]) {
-    auto more = expand(config, table, model_template(config, entry));
+  for (const auto& entry : o.models) {
+    auto more = expand(config, model_template(config, entry));
     s.candidates.insert(s.candidates.end(), more.begin(), more.end());
   }
-  s.max_usd_per_1k = optional_number(config, table, "max_usd_per_1k");
-  s.max_p95_ms = optional_number(config, table, "max_p95_ms");
-  s.budget_usd = optional_number(config, table, "budget_usd");
-  if (auto calls = optional_number(config, table, "max_calls"))
-    s.max_calls = static_cast<std::size_t>(*calls);
-  if (auto seed = optional_number(config, table, "seed")) s.seed = static_cast<uint64_t>(*seed);
-  if (auto start = optional_number(config, table, "start_sample")) {
-    if (*start < 1) fail(config, "start_sample must be >= 1");
-    s.start_sample = static_cast<std::size_t>(*start);
-  }
+  s.max_usd_per_1k = o.max_usd_per_1k;
+  s.max_p95_ms = o.max_p95_ms;
+  s.budget_usd = o.budget_usd;
+  if (o.max_calls) s.max_calls = static_cast<std::size_t>(*o.max_calls);
+  s.seed = static_cast<uint64_t>(o.seed);
+  s.start_sample = static_cast<std::size_t>(o.start_sample);
   return s;
 }
 
 std::string approach_toml(const ApproachConfig& approach, const std::string& name) {
   std::string out = "[[approach]]\n";
   out += fmt::format("name = {}\n", nlohmann::json(name).dump());
-  for (const auto& [key, value] : approach.params.items()) {
+  for (const auto& [key, value] : approach.source.items()) {
     if (key == "name") continue;
     // JSON scalars, arrays and objects of scalars read the same in TOML except objects, which
     // become inline tables.

@@ -32,7 +32,7 @@ struct OptimizeSettings {
   std::size_t start_sample = 50;         // dev items of the first round
 };
 
-// Reads config.raw["optimize"]. `models` lists names of [[approach]] tables (kind openai or
+// Expands the typed [optimize] table. `models` lists names of [[approach]] tables (kind openai or
 // anthropic) or inline tables with the same keys; every other list defaults to the template's
 // own value. Settings that a strategy ignores collapse (zero_shot has no shots or selection;
 // retrieval_few_shot always selects by similarity), so the grid holds distinct candidates only.

@@ -15,7 +15,7 @@ bool log_is_terminal(const std::ostream& log) {
 }
 
 PriceCatalogue catalogue_for(const ApproachConfig& approach) {
-  std::string file = param_string(approach, "prices", "");
+  const std::string& file = approach.llm.prices;
   return file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
 }
 

@@ -13,10 +13,8 @@ constexpr std::size_t kInvalidSamples = 5;
 constexpr std::size_t kSampleChars = 200;
 constexpr auto kIdleWake = std::chrono::milliseconds(500);  // progress lines while waiting
 
-std::optional<double> param_limit(const ApproachConfig& a, const char* key) {
-  double v = param_number(a, key, 0);
-  if (v < 0) throw UserError(fmt::format("approach '{}': {} must not be negative", a.name, key));
-  return v > 0 ? std::optional<double>(v) : std::nullopt;
+std::optional<double> limit(double per_minute) {
+  return per_minute > 0 ? std::optional<double>(per_minute) : std::nullopt;
 }
 
 std::string file_name(const std::string& name) {
@@ -48,7 +46,7 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
       options_(options),
       client_(client),
       log_(log),
-      limiter_(param_limit(approach.config(), "rpm"), param_limit(approach.config(), "tpm")),
+      limiter_(limit(approach.config().llm.rpm), limit(approach.config().llm.tpm)),
       retry_(options.max_attempts, options.retry_base_delay, options.retry_max_delay,
              options.jitter_seed),
       budget_(options.max_cost_usd),

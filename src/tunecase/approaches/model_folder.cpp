@@ -1,0 +1,64 @@
+#include "tunecase/approaches/model_folder.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/approaches/registry.h"
+#include "tunecase/config/approach_settings.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
+
+namespace tunecase {
+
+void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
+                const Classifier& classifier, const std::vector<std::string>& labels,
+                std::size_t train_rows) {
+  create_output_dir(dir);
+  classifier.save(dir);
+  nlohmann::json doc = {{"format", "tunecase-model/1"},
+                        {"name", approach.name},
+                        {"kind", approach.kind},
+                        {"config", approach.source},
+                        {"trained", classifier.describe()},
+                        {"labels", labels},
+                        {"train_rows", train_rows}};
+  write_file(dir / "approach.json", doc.dump(2) + "\n");
+}
+
+LoadedModel load_model(const std::filesystem::path& dir) {
+  std::filesystem::path file = dir / "approach.json";
+  std::ifstream in(file);
+  if (!in) {
+    throw UserError(
+        fmt::format("{}: not a model folder (no approach.json); pass a folder under "
+                    "<eval out>/models/, written by tunecase eval",
+                    dir.string()));
+  }
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(fmt::format("{}: malformed JSON ({}); run tunecase eval again to rewrite it",
+                                file.string(), e.what()));
+  }
+  if (!doc.is_object() || doc.value("format", "") != "tunecase-model/1")
+    throw UserError(
+        fmt::format("{}: not a tunecase model (format tunecase-model/1 expected)", file.string()));
+  nlohmann::json source = doc.value("config", nlohmann::json::object());
+  if (!source.is_object()) source = nlohmann::json::object();
+  if (!source.contains("name")) source["name"] = doc.value("name", "");
+  if (!source.contains("kind")) source["kind"] = doc.value("kind", "");
+  LoadedModel m;
+  m.approach = approach_from_json(source, file);
+  m.labels = doc.value("labels", std::vector<std::string>{});
+  if (!m.approach.is_local()) {
+    throw UserError(fmt::format("{}: kind '{}' cannot be loaded as a local model", file.string(),
+                                m.approach.kind));
+  }
+  m.classifier = make_classifier(m.approach);
+  m.classifier->load(dir);
+  return m;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,349 @@
+#include "tunecase/config/approach_settings.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/config/approach_kinds.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
+
+namespace tunecase {
+namespace {
+
+const Range kNonNegative = Range::at_least(0);
+
+void read_hosting(TableReader& parent, ApproachCostSettings& costs) {
+  const toml::table* t = parent.table("hosting", "self-hosted bill (assumed)",
+                                      "{ usd_per_hour = 0.10, instances = 1 }");
+  if (t == nullptr && !parent.describing()) return;
+  TableReader r = parent.nested(t, "hosting");
+  HostingSettings h;
+  h.usd_per_hour = r.optional_number("usd_per_hour", kNonNegative, "price of one instance-hour");
+  h.usd_per_month =
+      r.optional_number("usd_per_month", kNonNegative, "the whole hosting bill per month");
+  h.instances = static_cast<int>(
+      r.integer("instances", 1, Range::between(1, 100000), "instances running all month"));
+  h.billing = r.text("billing", "fixed",
+                     "fixed: instances run all month; per_query: "
+                     "usd_per_hour / (3600 x throughput x utilisation)",
+                     {"fixed", "per_query"});
+  h.throughput_per_s = r.optional_number("throughput_per_s", Range::above(0),
+                                         "queries per second per instance (default: measured)");
+  r.finish();
+  if (r.describing()) return;
+  if (h.billing == "fixed" && !h.usd_per_hour && !h.usd_per_month)
+    r.fail("", "needs usd_per_hour (with instances) or usd_per_month");
+  if (h.usd_per_hour && h.usd_per_month)
+    r.fail("usd_per_month", "give either usd_per_hour (with instances) or usd_per_month, not both");
+  if (h.billing == "per_query" && !h.usd_per_hour)
+    r.fail("billing", "\"per_query\" needs usd_per_hour");
+  costs.hosting = h;
+}
+
+void read_costs(TableReader& r, ApproachCostSettings& c) {
+  c.accuracy = r.optional_number("accuracy", Range::rate(),
+                                 "scenario mode: assumed accuracy (0..1); --eval measures it");
+  c.harmful_error_rate = r.optional_number("harmful_error_rate", Range::rate(),
+                                           "scenario mode: share of queries causing an incident");
+  c.usd_per_query = r.optional_number("usd_per_query", kNonNegative, "assumed price per query");
+  c.training_usd = r.optional_number("training_usd", kNonNegative, "one-time training runs");
+  c.engineering_weeks =
+      r.optional_number("engineering_weeks", kNonNegative, "one-time engineering weeks");
+  c.retrain_every_months =
+      r.optional_number("retrain_every_months", kNonNegative, "retraining cadence (0: no plan)");
+  c.retrain_usd = r.optional_number("retrain_usd", kNonNegative, "cost of one retraining");
+  c.maintenance_weeks_per_month = r.optional_number("maintenance_weeks_per_month", kNonNegative,
+                                                    "ongoing engineering weeks per month");
+  c.time_to_ship_weeks =
+      r.optional_number("time_to_ship_weeks", kNonNegative, "weeks before it serves traffic");
+  c.monitoring_usd_per_month = r.optional_number("monitoring_usd_per_month", kNonNegative,
+                                                 "overrides [business] monitoring_usd_per_month");
+  c.trained = r.optional_boolean("trained", "a trained (fine-tuned or self-hosted) model");
+  read_hosting(r, c);
+}
+
+Bm25Params read_index(TableReader& r, IntPair default_chars, double default_weight) {
+  Bm25Params p;
+  p.k1 = r.number("k1", 1.2, kNonNegative, "BM25 term-frequency saturation");
+  p.b = r.number("b", 0.75, Range::rate(), "BM25 length normalisation");
+  IntPair chars = r.int_pair("char_ngrams", default_chars, Range::between(1, 20),
+                             "character n-grams inside words, beside the words", true);
+  p.char_ngram_min = chars.min;
+  p.char_ngram_max = chars.max;
+  p.char_ngram_weight =
+      r.number("char_ngram_weight", default_weight, kNonNegative, "weight of character n-grams");
+  p.char_ngram_max_df = r.number("char_ngram_max_df", 1.0, Range{0, 1, true, false},
+                                 "leave out character n-grams in more than this share of texts");
+  return p;
+}
+
+std::map<std::string, std::string> keys_of_other_kinds(std::string_view kind) {
+  std::map<std::string, std::string> out;
+  for (const auto& k : approach_kinds()) {
+    if (kind == k.name) continue;
+    TableReader r(nullptr, "", "");
+    r.describe_only();
+    ApproachConfig scratch;
+    k.read(r, scratch);
+    for (const auto& key : r.known_keys()) {
+      auto& where = out[key];
+      where += (where.empty() ? "kind = " : " and ") + fmt::format("\"{}\"", k.name);
+    }
+  }
+  for (auto& [key, where] : out) where += " approaches";
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& p) {
+  if (p.empty()) return {};
+  std::filesystem::path path(p);
+  if (path.is_absolute()) return path;
+  return std::filesystem::absolute(base / path).lexically_normal();
+}
+
+void read_linear_settings(TableReader& r, ApproachConfig& a) {
+  LinearSettings& s = a.linear;
+  s.model = r.text("model", s.model, "svm (linear SVM) or logreg (logistic regression)",
+                   {"svm", "logreg"});
+  s.C = r.number("C", s.C, Range::above(0), "inverse regularisation strength");
+  s.search_c = r.boolean("search_c", s.search_c, "pick C on the dev split");
+  s.threads =
+      static_cast<int>(r.integer("threads", s.threads, Range::between(1, 256), "training threads"));
+  s.word_ngrams =
+      r.int_pair("word_ngrams", s.word_ngrams, Range::between(1, 10), "word n-gram lengths");
+  s.char_ngrams = r.int_pair("char_ngrams", s.char_ngrams, Range::between(1, 10),
+                             "character n-gram lengths (inside word boundaries)");
+  s.min_df = static_cast<int>(
+      r.integer("min_df", s.min_df, Range::between(1, 1e9), "drop n-grams seen in fewer texts"));
+}
+
+void read_fasttext_settings(TableReader& r, ApproachConfig& a) {
+  FasttextSettings& s = a.fasttext;
+  auto whole = [&r](const char* key, int fallback, double min, double max, const char* doc) {
+    return static_cast<int>(r.integer(key, fallback, Range::between(min, max), doc));
+  };
+  s.epoch = whole("epoch", s.epoch, 1, 10000, "training epochs");
+  s.lr = r.number("lr", s.lr, Range::between(0, 10), "learning rate");
+  if (s.lr == 0 && !r.describing()) r.fail("lr", "must be above 0 (default 0.5)");
+  s.word_ngrams = whole("word_ngrams", s.word_ngrams, 1, 10, "longest word n-gram");
+  s.minn = whole("minn", s.minn, 0, 20, "shortest character n-gram (0: none)");
+  s.maxn = whole("maxn", s.maxn, 0, 20, "longest character n-gram (0: none)");
+  if (s.maxn > 0 && s.minn > s.maxn)
+    r.fail("minn", fmt::format("({}) must not exceed maxn ({})", s.minn, s.maxn));
+  s.dim = whole("dim", s.dim, 1, 1000, "vector size");
+  s.bucket = whole("bucket", s.bucket, 1, 100000000, "hash buckets for n-grams");
+  s.loss = r.text("loss", s.loss, "softmax, ova (one-vs-all) or hs", {"softmax", "ova", "hs"});
+  s.threads = whole("threads", s.threads, 1, 256, "training threads");
+  s.autotune_seconds = whole("autotune_seconds", s.autotune_seconds, 0, 86400,
+                             "search on dev within this budget (0: off)");
+  s.autotune_trials =
+      whole("autotune_trials", s.autotune_trials, 1, 1000, "at most this many search candidates");
+  s.seed = whole("seed", s.seed, 0, 2147483647, "seed of the search and training file order");
+}
+
+// Defaults chosen on a dev split carved from HWU64 train (docs/benchmarks.md, "Retrieval").
+void read_retrieval_settings(TableReader& r, ApproachConfig& a) {
+  a.retrieval.k = static_cast<int>(
+      r.integer("k", a.retrieval.k, Range::between(1, 1000), "neighbours that vote"));
+  a.retrieval.index = read_index(r, {3, 4}, 0.1);
+}
+
+void read_llm_settings(TableReader& r, ApproachConfig& a) {
+  LlmSettings& s = a.llm;
+  bool openai = a.kind != "anthropic";
+  s.base_url =
+      r.text("base_url", openai ? "https://api.openai.com/v1" : "https://api.anthropic.com/v1",
+             "the API's base URL (any OpenAI-compatible server for kind openai)");
+  while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+  s.api_key_env =
+      r.text("api_key_env", "", "environment variable holding the key (none for a local server)");
+  s.model = r.text("model", "", "the model id sent to the API and priced from the catalogue");
+  s.prompt = r.text("prompt", s.prompt, "the prompt strategy",
+                    {"zero_shot", "few_shot", "retrieval_few_shot", "chain_of_thought"});
+  bool examples = s.prompt == "few_shot" || s.prompt == "retrieval_few_shot";
+  if (auto shots = r.optional_integer("shots", Range::between(0, 1000),
+                                      "examples per prompt (default 5 for few-shot prompts)")) {
+    if (examples && *shots == 0)
+      r.fail("shots", fmt::format("0 does not work with prompt = \"{}\"; use shots >= 1 (or "
+                                  "prompt = \"zero_shot\")",
+                                  s.prompt));
+    s.shots = static_cast<int>(*shots);
+  }
+  s.selection =
+      r.text("selection", s.selection, "how few_shot draws its examples", {"stratified", "random"});
+  s.example_seed = r.optional_integer("example_seed", kNonNegative,
+                                      "fixes which examples few_shot shows (default: [data] seed)");
+  s.label_descriptions =
+      r.boolean("label_descriptions", true, "add the [labels] descriptions to the label list");
+  s.structured_output =
+      r.boolean("structured_output", false, "JSON schema with the label set as an enum");
+  s.template_file =
+      resolve_path(r.origin().parent_path(),
+                   r.text("template_file", "", "your own prompt layout (docs/llm-approaches.md)"))
+          .string();
+  s.temperature = r.number("temperature", 0, Range::between(0, 2), "sampling temperature");
+  if (auto m = r.optional_integer("max_tokens", Range::between(1, 1000000),
+                                  "answer length cap (default 64; 256 for chain_of_thought)"))
+    s.max_tokens = static_cast<int>(*m);
+  s.seed = r.optional_integer("seed", Range::any(), "sampling seed, where the API supports it");
+  if (const toml::node* extra = r.node("extra", "table", "merged into the request body as is")) {
+    if (!extra->is_table())
+      r.fail("extra", "must be a table of request fields, e.g. { top_p = 1 }");
+    s.extra = toml_to_json(*extra->as_table());
+  }
+  if (const toml::table* p = r.table("price", "USD per 1M tokens, replacing the catalogue",
+                                     "{ input = 0.15, cached_input = 0.075, output = 0.60 }")) {
+    TableReader pr = r.nested(p, "price");
+    PriceOverride price;
+    price.input = pr.number("input", 0, kNonNegative, "USD per 1M input tokens");
+    price.cached_input = pr.optional_number("cached_input", kNonNegative, "USD per 1M cached");
+    price.output = pr.number("output", 0, kNonNegative, "USD per 1M output tokens");
+    price.date = pr.text("date", "", "when the price was read");
+    if (!pr.has("input") || !pr.has("output")) pr.fail("", "needs input and output");
+    pr.finish();
+    s.price = price;
+  }
+  s.prices =
+      resolve_path(r.origin().parent_path(),
+                   r.text("prices", "", "another price catalogue file (default data/prices.toml)"))
+          .string();
+  s.rpm = r.number("rpm", 0, kNonNegative, "requests per minute (0: no limit)");
+  s.tpm = r.number("tpm", 0, kNonNegative, "tokens per minute (0: no limit)");
+  s.index = read_index(r, {3, 4}, 0.1);
+}
+
+std::vector<SettingRecord> approach_reference_records(std::string_view kind) {
+  std::vector<SettingRecord> records;
+  TableReader r(nullptr, "[[approach]]", "reference", &records);
+  r.describe_only();
+  ApproachConfig scratch;
+  if (const ApproachKind* k = find_kind(kind)) {
+    scratch.kind = k->name;
+    k->read(r, scratch);
+    return records;
+  }
+  r.text("name", "", "a unique name, used in every report");
+  r.text("kind", "", fmt::format("one of {}", kind_names()));
+  r.text("model_dir", "", "a trained model folder (from tunecase eval)");
+  read_costs(r, scratch.costs);
+  return records;
+}
+
+ApproachConfig read_approach_table(const toml::table& table, const std::filesystem::path& origin,
+                                   std::vector<SettingRecord>* records,
+                                   std::string_view default_kind) {
+  ApproachConfig a;
+  a.where = fmt::format("{}:{}", origin.string(), table.source().begin.line);
+  if (table.source().begin.line == 0) a.where = origin.string();
+  TableReader head(&table, "[[approach]]", origin);
+  a.name = head.optional_text("name", "unique name").value_or("");
+  a.kind = head.optional_text("kind", "kind").value_or(std::string(default_kind));
+  if (a.name.empty()) head.fail("", "needs name = \"...\" (a unique name for reports)");
+  if (a.kind.empty())
+    head.fail("", fmt::format("'{}' needs kind = \"...\"; use one of {}", a.name, kind_names()));
+  const ApproachKind* kind = find_kind(a.kind);
+  if (kind == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& k : approach_kinds()) names.emplace_back(k.name);
+    head.fail("kind", fmt::format("\"{}\" is not known; use one of {}{}", a.kind, kind_names(),
+                                  did_you_mean(a.kind, names)));
+  }
+  TableReader r(&table, fmt::format("[[approach]] '{}' (kind {})", a.name, a.kind), origin,
+                records);
+  r.text("name", a.name, "a unique name, used in every report");
+  r.text("kind", a.kind, fmt::format("one of {}", kind_names()));
+  a.model_dir = resolve_path(
+      origin.parent_path(), r.text("model_dir", "", "a trained model folder (from tunecase eval)"));
+  read_costs(r, a.costs);
+  kind->read(r, a);
+  r.set_elsewhere(keys_of_other_kinds(a.kind));
+  r.finish();
+  a.source = toml_to_json(table);
+  a.source["kind"] = a.kind;
+  if (!a.model_dir.empty()) a.source["model_dir"] = a.model_dir.string();
+  if (!a.llm.template_file.empty()) a.source["template_file"] = a.llm.template_file;
+  if (!a.llm.prices.empty()) a.source["prices"] = a.llm.prices;
+  return a;
+}
+
+ApproachConfig approach_from_json(const nlohmann::json& source,
+                                  const std::filesystem::path& origin) {
+  if (!source.is_object())
+    throw UserError(
+        fmt::format("{}: the approach settings must be a JSON object", origin.string()));
+  toml::table table = json_to_toml(source);
+  return read_approach_table(table, origin);
+}
+
+nlohmann::json toml_to_json(const toml::table& table) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, node] : table) {
+    nlohmann::json v;
+    if (auto t = node.as_table()) {
+      v = toml_to_json(*t);
+    } else if (auto a = node.as_array()) {
+      v = nlohmann::json::array();
+      for (const auto& item : *a) {
+        toml::table wrap;
+        wrap.insert("x", item);
+        v.push_back(toml_to_json(wrap)["x"]);
+      }
+    } else if (auto s = node.as_string()) {
+      v = s->get();
+    } else if (auto i = node.as_integer()) {
+      v = i->get();
+    } else if (auto f = node.as_floating_point()) {
+      v = f->get();
+    } else if (auto b = node.as_boolean()) {
+      v = b->get();
+    } else {
+      v = toml_text(node);  // dates and times stay as their TOML text
+    }
+    out[std::string(key.str())] = std::move(v);
+  }
+  return out;
+}
+
+namespace {
+
+void insert_json(toml::table& out, const std::string& key, const nlohmann::json& v);
+
+toml::array json_array(const nlohmann::json& list) {
+  toml::array out;
+  for (const auto& item : list) {
+    toml::table wrap;
+    insert_json(wrap, "x", item);
+    out.push_back(*wrap.get("x"));
+  }
+  return out;
+}
+
+void insert_json(toml::table& out, const std::string& key, const nlohmann::json& v) {
+  if (v.is_object()) {
+    out.insert(key, json_to_toml(v));
+  } else if (v.is_array()) {
+    out.insert(key, json_array(v));
+  } else if (v.is_string()) {
+    out.insert(key, v.get<std::string>());
+  } else if (v.is_boolean()) {
+    out.insert(key, v.get<bool>());
+  } else if (v.is_number_integer()) {
+    out.insert(key, v.get<int64_t>());
+  } else if (v.is_number()) {
+    out.insert(key, v.get<double>());
+  }
+  // null has no TOML form: the key is left out, as if not written
+}
+
+}  // namespace
+
+toml::table json_to_toml(const nlohmann::json& object) {
+  toml::table out;
+  for (const auto& [key, value] : object.items()) insert_json(out, key, value);
+  return out;
+}
+
+}  // namespace tunecase

@@ -1,0 +1,46 @@
+#include "tunecase/core/output_dir.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase {
+
+void create_output_dir(const std::filesystem::path& dir, std::string_view flag) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another {}",
+                                dir.string(), ec ? ec.message() : "a file has that name", flag));
+  }
+}
+
+void write_file(const std::filesystem::path& file, std::string_view text) {
+  std::filesystem::path temporary = file;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw UserError(
+          fmt::format("{}: cannot write (folder missing, read-only or disk full); "
+                      "check the output folder",
+                      file.string()));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) {
+    std::filesystem::remove(temporary, ec);
+    throw UserError(
+        fmt::format("{}: cannot write ({}); check the output folder", file.string(), ec.message()));
+  }
+}
+
+}  // namespace tunecase

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace tunecase {
+
+// Every command writes its results through these two, so an unwritable folder or a failed write
+// is a UserError naming the path (and what to do), never an internal error or a silent loss.
+
+// Creates `dir` and its parents when missing. `flag` names the option the user set (--out).
+void create_output_dir(const std::filesystem::path& dir, std::string_view flag = "--out");
+
+// Writes `text` to `file` (replacing it) and checks that every byte reached the disk: the text
+// goes to a temporary file beside it that is renamed into place, so a crash leaves either the
+// old file or the new one, never half of one.
+void write_file(const std::filesystem::path& file, std::string_view text);
+
+}  // namespace tunecase

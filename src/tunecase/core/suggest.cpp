@@ -1,0 +1,50 @@
+#include "tunecase/core/suggest.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace tunecase {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::optional<std::string> nearest(std::string_view word,
+                                   const std::vector<std::string>& candidates) {
+  std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  std::optional<std::string> best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best) return best;
+  std::vector<std::string> containing;
+  for (const auto& c : candidates) {
+    if (word.size() >= 3 && c.find(word) != std::string::npos) containing.push_back(c);
+  }
+  if (containing.size() == 1) return containing.front();
+  return std::nullopt;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  auto n = nearest(word, candidates);
+  return n ? fmt::format("; did you mean `{}`?", *n) : std::string();
+}
+
+}  // namespace tunecase

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tunecase {
+
+// Levenshtein distance (insertions, deletions and substitutions cost 1), one row at a time.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate nearest to `word` for a "did you mean" hint: within a third of the word's length
+// (at least 2 edits), or the only candidate that starts with or contains `word`. Empty when no
+// candidate is close enough to be a useful suggestion.
+std::optional<std::string> nearest(std::string_view word,
+                                   const std::vector<std::string>& candidates);
+
+// "; did you mean `x`?" or "" — the tail of an "unknown name" message.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace tunecase

@@ -1,0 +1,72 @@
+#include "tunecase/economics/hosting_cost.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace tunecase {
+namespace {
+
+HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double queries_per_month,
+                       double days_per_month) {
+  HostingBill bill;
+  bill.cost_kind = "hosting_fixed";
+  if (h.usd_per_month) {
+    bill.usd_per_month = *h.usd_per_month;
+    bill.basis = fmt::format("hosting, fixed monthly bill ${:.2f}", *h.usd_per_month);
+  } else {
+    double per_hour = h.usd_per_hour.value_or(kAssumedUsdPerHour);
+    int instances = h.instances;
+    if (throughput_per_s > 0 && queries_per_month > 0) {
+      double per_second = queries_per_month / (days_per_month * 86400.0);
+      int needed = static_cast<int>(std::ceil(per_second / throughput_per_s));
+      if (needed > instances) {
+        bill.notes.push_back(
+            fmt::format("volume needs {} instances at the measured throughput", needed));
+        instances = needed;
+      }
+    }
+    bill.usd_per_month = per_hour * instances * 24.0 * days_per_month;
+    bill.basis = fmt::format("hosting, {} instance{} x ${:.2f}/hour, running all month", instances,
+                             instances == 1 ? "" : "s", per_hour);
+  }
+  if (queries_per_month > 0) bill.usd_per_query = *bill.usd_per_month / queries_per_month;
+  return bill;
+}
+
+HostingBill per_query_bill(const HostingSettings& h, double throughput_per_s,
+                           double queries_per_month, double utilisation) {
+  HostingBill bill;
+  bill.cost_kind = "hosting_per_query";
+  double per_hour = h.usd_per_hour.value_or(kAssumedUsdPerHour);
+  if (throughput_per_s <= 0 || utilisation <= 0) {
+    bill.basis = "unknown: per-query hosting needs a throughput";
+    return bill;
+  }
+  bill.usd_per_query = per_hour / (3600.0 * throughput_per_s * utilisation);
+  bill.basis = fmt::format("hosting ${:.2f}/hour / ({:.0f} queries/s x {:.0f}% utilisation)",
+                           per_hour, throughput_per_s, 100 * utilisation);
+  if (queries_per_month > 0) bill.usd_per_month = *bill.usd_per_query * queries_per_month;
+  return bill;
+}
+
+}  // namespace
+
+HostingBill hosting_bill(const std::optional<HostingSettings>& hosting, double throughput_per_s,
+                         double queries_per_month, double days_per_month, double utilisation) {
+  HostingSettings h = hosting.value_or(HostingSettings{});
+  HostingBill bill = h.billing == "per_query"
+                         ? per_query_bill(h, throughput_per_s, queries_per_month, utilisation)
+                         : fixed_bill(h, throughput_per_s, queries_per_month, days_per_month);
+  if (!hosting) {
+    bill.assumed_rate = true;
+    bill.notes.push_back(fmt::format(
+        "no hosting given: assumed one instance at ${:.2f}/hour; add hosting = {{ usd_per_hour "
+        "= ..., instances = ... }} or {{ usd_per_month = ... }} to the approach",
+        kAssumedUsdPerHour));
+  }
+  return bill;
+}
+
+}  // namespace tunecase
