@@ -1,0 +1,286 @@
+#include "tunecase/store/postgres_store.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+#include "tunecase/core/error.h"
+#include "tunecase/store/sql_database.h"
+#include "tunecase/store/sql_store.h"
+
+namespace tunecase {
+namespace {
+
+using store_detail::Dialect;
+using store_detail::Durability;
+using store_detail::SqlRow;
+using store_detail::SqlRows;
+using store_detail::SqlSession;
+using store_detail::SqlValue;
+
+// The passwords a URL carries (user:password@ and ?password=), to scrub them from messages that
+// libpq builds from the connection string.
+std::vector<std::string> passwords_in(const std::string& url) {
+  std::vector<std::string> out;
+  std::string redacted = redact_url(url);
+  std::size_t i = 0, j = 0;
+  while (i < url.size() && j < redacted.size()) {
+    if (url[i] == redacted[j]) {
+      ++i, ++j;
+      continue;
+    }
+    // redacted[j..j+3) is "***" standing for url[i..k) where url[k] == redacted[j + 3]
+    j += 3;
+    char next = j < redacted.size() ? redacted[j] : '\0';
+    std::size_t k = next ? url.find(next, i) : url.size();
+    if (k == std::string::npos) k = url.size();
+    if (k > i) out.push_back(url.substr(i, k - i));
+    i = k;
+  }
+  return out;
+}
+
+constexpr int kMaxAttempts = 8;           // whole-transaction retries after a deadlock
+constexpr int64_t kMigrationLock = 7301;  // pg_advisory_xact_lock key for schema changes
+
+// PostgreSQL type oids of the columns the store reads as numbers.
+SqlValue field_value(const pqxx::field& f) {
+  if (f.is_null()) return std::monostate{};
+  switch (f.type()) {
+    case 20:  // int8
+    case 21:  // int2
+    case 23:  // int4
+      return f.as<int64_t>();
+    case 700:   // float4
+    case 701:   // float8
+    case 1700:  // numeric (SUM of bigint)
+      return f.as<double>();
+    case 16:  // bool
+      return static_cast<int64_t>(f.c_str()[0] == 't');
+    default:
+      return std::string(f.c_str(), f.size());
+  }
+}
+
+class PgSession final : public SqlSession {
+ public:
+  explicit PgSession(pqxx::transaction_base& tx) : tx_(tx) {}
+
+  SqlRows query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    pqxx::result r = run(sql, params);
+    SqlRows rows;
+    rows.reserve(r.size());
+    for (const auto& row : r) {
+      SqlRow out;
+      out.reserve(row.size());
+      for (const auto& f : row) out.push_back(field_value(f));
+      rows.push_back(std::move(out));
+    }
+    return rows;
+  }
+
+  int64_t exec(const std::string& sql, const std::vector<SqlValue>& params) override {
+    return static_cast<int64_t>(run(sql, params).affected_rows());
+  }
+
+  // Multi-row VALUES in chunks: one round trip per chunk instead of one per row.
+  void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                   const std::vector<SqlValue>& rows) override {
+    const std::size_t width = columns.size();
+    const std::size_t per_chunk =
+        std::max<std::size_t>(1, std::min<std::size_t>(500, 60000 / width));
+    const std::size_t total = rows.size() / width;
+    for (std::size_t first = 0; first < total; first += per_chunk) {
+      std::size_t n = std::min(per_chunk, total - first);
+      std::string sql = fmt::format("INSERT INTO {}({}) VALUES ", table, fmt::join(columns, ", "));
+      for (std::size_t r = 0; r < n; ++r) {
+        sql += r ? ",(" : "(";
+        for (std::size_t c = 0; c < width; ++c)
+          sql += fmt::format("{}${}", c ? "," : "", r * width + c + 1);
+        sql += ")";
+      }
+      std::vector<SqlValue> chunk(rows.begin() + static_cast<std::ptrdiff_t>(first * width),
+                                  rows.begin() + static_cast<std::ptrdiff_t>((first + n) * width));
+      run(sql, chunk);
+    }
+  }
+
+ private:
+  pqxx::result run(const std::string& sql, const std::vector<SqlValue>& params) {
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> ptrs(params.size(), nullptr);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const SqlValue& v = params[i];
+      if (std::holds_alternative<std::monostate>(v)) continue;
+      if (auto* n = std::get_if<int64_t>(&v)) text[i] = std::to_string(*n);
+      if (auto* d = std::get_if<double>(&v)) text[i] = fmt::format("{}", *d);
+      if (auto* s = std::get_if<std::string>(&v)) text[i] = *s;
+      ptrs[i] = text[i].c_str();
+    }
+    return tx_.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+  }
+
+  pqxx::transaction_base& tx_;
+};
+
+class PgDatabase final : public store_detail::SqlDatabase {
+ public:
+  explicit PgDatabase(std::string url) : url_(std::move(url)), passwords_(passwords_in(url_)) {
+    release(connect());  // fail now, with a clear message, rather than on the first request
+  }
+
+  Dialect dialect() const override { return Dialect::postgres; }
+  std::string describe() const override { return redact_url(url_); }
+
+  void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
+    with_retries([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      if (durability == Durability::relaxed) tx.exec("SET LOCAL synchronous_commit TO off");
+      PgSession session(tx);
+      body(session);
+      tx.commit();
+    });
+  }
+
+  void read(const std::function<void(SqlSession&)>& body) override {
+    with_retries([&](pqxx::connection& c) {
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+      PgSession session(tx);
+      body(session);
+      tx.commit();
+    });
+  }
+
+  void migrate(const std::function<void(SqlSession&)>& body) override {
+    write(Durability::durable, [&](SqlSession& s) {
+      s.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLock), {});
+      body(s);
+    });
+  }
+
+ private:
+  template <typename Fn>
+  void with_retries(Fn&& fn) {
+    for (int attempt = 1;; ++attempt) {
+      std::unique_ptr<pqxx::connection> c = acquire();
+      try {
+        fn(*c);
+        release(std::move(c));
+        return;
+      } catch (const pqxx::transaction_rollback&) {
+        release(std::move(c));
+        if (attempt == kMaxAttempts) throw;
+      } catch (const pqxx::broken_connection& e) {
+        throw UserError(
+            fmt::format("lost the connection to PostgreSQL at {}: {}Check that the "
+                        "server is running and reachable, then retry.",
+                        describe(), scrub(e.what())));
+      } catch (const pqxx::sql_error& e) {
+        release(std::move(c));
+        throw std::runtime_error(
+            fmt::format("PostgreSQL store {}: {} in: {}", describe(), scrub(e.what()), e.query()));
+      }
+    }
+  }
+
+  std::unique_ptr<pqxx::connection> connect() {
+    try {
+      auto c = std::make_unique<pqxx::connection>(with_timeout(url_));
+      pqxx::nontransaction setup(*c);
+      setup.exec("SET client_min_messages TO warning");
+      return c;
+    } catch (const pqxx::broken_connection& e) {
+      throw UserError(
+          fmt::format("cannot connect to PostgreSQL at {}: {}Check that the server is "
+                      "running, that host, port, user and database are right, and "
+                      "that the password is in the URL or in ~/.pgpass.",
+                      describe(), scrub(e.what())));
+    } catch (const pqxx::failure& e) {
+      throw UserError(fmt::format("cannot use PostgreSQL at {}: {}Check the URL's parameters.",
+                                  describe(), scrub(e.what())));
+    }
+  }
+
+  static std::string with_timeout(const std::string& url) {
+    if (url.find("connect_timeout=") != std::string::npos) return url;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
+  }
+
+  std::unique_ptr<pqxx::connection> acquire() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return connect();
+  }
+
+  void release(std::unique_ptr<pqxx::connection> c) {
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < 8) idle_.push_back(std::move(c));
+  }
+
+  // libpq's own message, without any password from the URL.
+  std::string scrub(std::string message) const {
+    for (const std::string& p : passwords_) {
+      for (std::size_t pos = message.find(p); pos != std::string::npos;
+           pos = message.find(p, pos)) {
+        message.replace(pos, p.size(), "***");
+      }
+    }
+    return message;
+  }
+
+  std::string url_;
+  std::vector<std::string> passwords_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+};
+
+}  // namespace
+
+bool is_postgres_url(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+std::string redact_url(const std::string& url) {
+  std::string out = url;
+  std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    std::size_t start = scheme + 3;
+    std::size_t end = out.find_first_of("/?", start);
+    if (end == std::string::npos) end = out.size();
+    std::size_t at = out.rfind('@', end);
+    std::size_t colon = out.find(':', start);
+    if (at != std::string::npos && at >= start && colon != std::string::npos && colon < at) {
+      out = out.substr(0, colon + 1) + "***" + out.substr(at);
+    }
+  }
+  // A password may also come as a query parameter.
+  for (std::size_t pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    std::size_t value = pos + 9;
+    std::size_t end = out.find('&', value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
+
+std::unique_ptr<Store> open_postgres_store(const std::string& url) {
+  if (!is_postgres_url(url)) {
+    throw UserError(
+        fmt::format("'{}' is not a PostgreSQL URL: write "
+                    "postgresql://user@host:port/dbname",
+                    redact_url(url)));
+  }
+  return store_detail::make_sql_store(std::make_unique<PgDatabase>(url));
+}
+
+}  // namespace tunecase

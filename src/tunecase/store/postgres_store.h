@@ -1,0 +1,23 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tunecase/store/store.h"
+
+namespace tunecase {
+
+// The shared store for several gateway replicas: a PostgreSQL database named by a libpq URL
+// (postgresql://user:password@host:port/dbname?sslmode=...). Each Store keeps a small pool of
+// connections, one per concurrent call. Transactions that lose a deadlock or serialization race
+// are retried whole. Predictions commit with synchronous_commit off (a server crash may lose the
+// last commits), feedback with the server's synchronous commit.
+std::unique_ptr<Store> open_postgres_store(const std::string& url);
+
+// The URL with its password replaced by "***", for messages and logs.
+std::string redact_url(const std::string& url);
+
+// True for postgresql:// and postgres:// locations.
+bool is_postgres_url(const std::string& location);
+
+}  // namespace tunecase

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tunecase/store/records.h"
+
+namespace tunecase {
+
+// What the pilot report and the monitor ask the store. The window is [from_ms, to_ms) on the
+// predictions' created_at, exact to the millisecond: whole hours come from roll-ups kept on every
+// write, the partial hours at either end from the logged rows.
+struct PilotQuery {
+  int64_t from_ms = 0;
+  int64_t to_ms = std::numeric_limits<int64_t>::max();
+  std::vector<std::string> approaches;  // empty: every approach
+  // Shadow pairs: items answered and labelled for both approaches (first, second).
+  std::optional<std::pair<std::string, std::string>> paired;
+};
+
+// Latency percentiles by nearest rank over logarithmic buckets 1% wide: each figure is within
+// 0.5% of the exact order statistic. All zero when n == 0.
+struct LatencySummary {
+  int64_t n = 0;
+  double mean = 0;
+  double p50 = 0;
+  double p95 = 0;
+  double p99 = 0;
+};
+
+// One arm of one approach (an approach promoted mid-window appears under both arms).
+// `correct` counts labelled predictions whose label equals the gold label, abstentions included;
+// `abstained_labelled` / `abstained_correct` let a caller compute accuracy on answered items.
+struct ArmFigures {
+  std::string approach;
+  Arm arm = Arm::champion;
+  int64_t requests = 0;
+  int64_t labelled = 0;
+  int64_t correct = 0;
+  int64_t errors = 0;
+  int64_t fallbacks = 0;
+  int64_t abstained = 0;
+  int64_t abstained_labelled = 0;
+  int64_t abstained_correct = 0;
+  int64_t simulated = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  int64_t costed = 0;  // predictions that carried a cost
+  LatencySummary latency;
+  LatencySummary upstream;
+  int64_t first_at_ms = 0;  // first and last prediction in the window
+  int64_t last_at_ms = 0;
+};
+
+// Labelled predictions of one arm whose gold label is `label`.
+struct LabelFigures {
+  std::string approach;
+  Arm arm = Arm::champion;
+  std::string label;
+  int64_t labelled = 0;
+  int64_t correct = 0;
+};
+
+struct SegmentFigures {
+  std::string approach;
+  Arm arm = Arm::champion;
+  std::string segment;
+  int64_t labelled = 0;
+  int64_t correct = 0;
+};
+
+struct ConfusionPair {
+  std::string approach;
+  Arm arm = Arm::champion;
+  std::string gold;
+  std::string predicted;
+  int64_t count = 0;
+};
+
+// Items labelled for both approaches of PilotQuery::paired (McNemar's table).
+struct PairedOutcomes {
+  std::string first;
+  std::string second;
+  int64_t both_right = 0;
+  int64_t only_first = 0;
+  int64_t only_second = 0;
+  int64_t both_wrong = 0;
+};
+
+// One UTC day of one arm (day = days since 1970-01-01).
+struct DayFigures {
+  int64_t day = 0;
+  std::string approach;
+  Arm arm = Arm::champion;
+  int64_t requests = 0;
+  int64_t labelled = 0;
+  int64_t correct = 0;
+  int64_t errors = 0;
+  int64_t fallbacks = 0;
+  int64_t abstained = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  LatencySummary latency;
+};
+
+// Everything the pilot page shows, from one call. Vectors are sorted by approach, arm, then key.
+struct PilotCounts {
+  std::vector<ArmFigures> arms;
+  std::vector<LabelFigures> labels;
+  std::vector<SegmentFigures> segments;
+  std::vector<ConfusionPair> confusion;  // off-diagonal and diagonal pairs
+  std::optional<PairedOutcomes> paired;
+  std::vector<DayFigures> days;
+};
+
+}  // namespace tunecase

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tunecase {
+
+// Which side of a pilot answered. `shadow` ran on the same item as the champion off the response
+// path; its answer was stored, never returned.
+enum class Arm { champion, challenger, shadow };
+std::string_view arm_name(Arm arm);
+std::optional<Arm> parse_arm(std::string_view name);
+
+// One answered (or failed) classification, as the gateway logs it. Times are UTC epoch
+// milliseconds; money is USD.
+struct PredictionRecord {
+  std::string prediction_id;  // unique across the store (make_prediction_id())
+  std::string request_id;     // the client's `id`; may repeat across requests
+  std::string approach;
+  Arm arm = Arm::champion;
+  std::string segment;  // "" when the client sent none
+  std::string label;    // the approach's answer; kept even when it abstained
+  std::optional<double> confidence;
+  bool abstained = false;  // answered "needs a human" instead of `label`
+  double latency_ms = 0;   // end to end, as the client saw it
+  double upstream_ms = 0;  // the approach's own call (0 for in-process approaches)
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  std::optional<double> cost_usd;  // none when the approach has no price
+  std::optional<std::string> error;
+  bool fallback = false;  // the champion answered because this arm failed
+  bool simulated = false;
+  std::string text_hash;
+  int64_t created_at_ms = 0;
+  std::string model_version;
+};
+
+// 32 lowercase hex digits from a random 128-bit number.
+std::string make_prediction_id();
+
+// Delayed ground truth. By `request_id` it labels every prediction logged under that id (every
+// arm, every repeat). By `prediction_id` it labels that prediction and the other arms' answers to
+// the same item (same request id and text hash), so a shadow pair is labelled together.
+struct Feedback {
+  enum class By { request_id, prediction_id };
+  By by = By::request_id;
+  std::string id;
+  std::string label;
+  int64_t received_at_ms = 0;
+};
+
+enum class FeedbackOutcome {
+  recorded,   // at least one prediction got its first label
+  unchanged,  // every prediction already had this label: counted once, nothing changed
+  replaced,   // a different label was replaced; `previous_label` says which
+  unknown_id  // no prediction carries this id (the HTTP layer answers 404)
+};
+std::string_view feedback_outcome_name(FeedbackOutcome outcome);
+
+struct FeedbackResult {
+  FeedbackOutcome outcome = FeedbackOutcome::unknown_id;
+  int64_t predictions = 0;  // predictions the feedback applies to
+  std::optional<std::string> previous_label;
+};
+
+// The model registry: every version of every approach's model with its data fingerprint.
+enum class ModelStatus { champion, challenger, retired };
+std::string_view model_status_name(ModelStatus status);
+std::optional<ModelStatus> parse_model_status(std::string_view name);
+
+struct ModelVersion {
+  std::string name;
+  std::string approach;
+  std::string version;  // unique per approach
+  std::string data_fingerprint;
+  int64_t created_at_ms = 0;
+  std::string metrics_json = "{}";
+  ModelStatus status = ModelStatus::challenger;
+  std::optional<int64_t> promoted_at_ms;
+};
+
+// An alert fired by the monitor. At most one open alert per (kind, approach).
+struct Alert {
+  int64_t id = 0;  // assigned by the store
+  std::string kind;
+  std::string approach;
+  int64_t fired_at_ms = 0;
+  std::optional<int64_t> resolved_at_ms;
+  std::string message;
+  std::string details_json = "{}";
+};
+
+}  // namespace tunecase

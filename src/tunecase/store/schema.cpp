@@ -1,0 +1,117 @@
+#include "tunecase/store/schema.h"
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase::store_detail {
+namespace {
+
+// Version 1. Types are the subset both engines read alike (BIGINT, DOUBLE PRECISION, TEXT;
+// flags as INTEGER 0/1). Roll-ups are per (approach, arm, UTC hour) and updated in the same
+// transaction as the predictions and feedback they count.
+std::vector<std::string> version_1(Dialect dialect) {
+  const char* serial =
+      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  return {
+      "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      R"(CREATE TABLE predictions (
+        prediction_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, approach TEXT NOT NULL,
+        arm TEXT NOT NULL, segment TEXT NOT NULL, label TEXT NOT NULL,
+        confidence DOUBLE PRECISION, abstained INTEGER NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL, upstream_ms DOUBLE PRECISION NOT NULL,
+        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, cost_usd DOUBLE PRECISION,
+        error TEXT, fallback INTEGER NOT NULL, simulated INTEGER NOT NULL,
+        text_hash TEXT NOT NULL, created_at BIGINT NOT NULL, model_version TEXT NOT NULL))",
+      "CREATE INDEX predictions_request ON predictions(request_id)",
+      "CREATE INDEX predictions_created ON predictions(created_at)",
+      R"(CREATE TABLE feedback (
+        prediction_id TEXT PRIMARY KEY REFERENCES predictions(prediction_id),
+        request_id TEXT NOT NULL, text_hash TEXT NOT NULL, approach TEXT NOT NULL,
+        created_at BIGINT NOT NULL, label TEXT NOT NULL, correct INTEGER NOT NULL,
+        received_at BIGINT NOT NULL, updated_at BIGINT NOT NULL))",
+      "CREATE INDEX feedback_approach ON feedback(approach, created_at)",
+      "CREATE INDEX feedback_updated ON feedback(updated_at)",
+      R"(CREATE TABLE rollup_hours (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        requests BIGINT NOT NULL, errors BIGINT NOT NULL, fallbacks BIGINT NOT NULL,
+        abstained BIGINT NOT NULL, simulated BIGINT NOT NULL,
+        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL, costed BIGINT NOT NULL,
+        latency_sum DOUBLE PRECISION NOT NULL, upstream_sum DOUBLE PRECISION NOT NULL,
+        first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL,
+        latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour)))",
+      "CREATE INDEX rollup_hours_hour ON rollup_hours(hour)",
+      R"(CREATE TABLE rollup_confusion (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        gold TEXT NOT NULL, predicted TEXT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, gold, predicted)))",
+      "CREATE INDEX rollup_confusion_hour ON rollup_confusion(hour)",
+      R"(CREATE TABLE rollup_segments (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL, segment TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, segment)))",
+      "CREATE INDEX rollup_segments_hour ON rollup_segments(hour)",
+      R"(CREATE TABLE models (
+        approach TEXT NOT NULL, version TEXT NOT NULL, name TEXT NOT NULL,
+        data_fingerprint TEXT NOT NULL, created_at BIGINT NOT NULL, metrics_json TEXT NOT NULL,
+        status TEXT NOT NULL, promoted_at BIGINT, PRIMARY KEY (approach, version)))",
+      "CREATE UNIQUE INDEX models_one_champion ON models(approach) WHERE status = 'champion'",
+      fmt::format(R"(CREATE TABLE alerts (
+        id {}, kind TEXT NOT NULL, approach TEXT NOT NULL, fired_at BIGINT NOT NULL,
+        resolved_at BIGINT, message TEXT NOT NULL, details_json TEXT NOT NULL))",
+                  serial),
+      "CREATE UNIQUE INDEX alerts_one_open ON alerts(kind, approach) WHERE resolved_at IS NULL",
+  };
+}
+
+// migrations()[v - 1] moves a store from version v - 1 to v.
+std::vector<std::vector<std::string>> migrations(Dialect dialect) {
+  return {version_1(dialect)};
+}
+
+int read_version(SqlSession& s) {
+  SqlRows rows = s.query("SELECT version FROM schema_version", {});
+  return rows.empty() ? 0 : static_cast<int>(as_int(rows[0][0]));
+}
+
+}  // namespace
+
+int migrate_schema(SqlDatabase& db) {
+  static_assert(kSchemaVersion == 1, "add the new version's statements to migrations()");
+  int version = 0;
+  db.migrate([&](SqlSession& s) {
+    // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
+    bool exists = !s.query(db.dialect() == Dialect::postgres
+                               ? "SELECT 1 FROM pg_tables WHERE tablename = 'schema_version' "
+                                 "AND schemaname = current_schema()"
+                               : "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'",
+                           {})
+                       .empty();
+    if (!exists) {
+      s.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)", {});
+      s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
+    }
+    version = read_version(s);
+    if (version > kSchemaVersion) {
+      throw UserError(fmt::format(
+          "the store {} has schema version {}, written by a newer tunecase; this binary knows "
+          "versions up to {}. Upgrade tunecase, or point --store at another store.",
+          db.describe(), version, kSchemaVersion));
+    }
+    auto steps = migrations(db.dialect());
+    for (; version < kSchemaVersion; ++version) {
+      for (const std::string& sql : steps[static_cast<std::size_t>(version)]) s.exec(sql, {});
+      s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
+    }
+  });
+  return version;
+}
+
+}  // namespace tunecase::store_detail

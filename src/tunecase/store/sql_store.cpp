@@ -1,0 +1,411 @@
+#include "tunecase/store/sql_store.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <stdexcept>
+#include <tuple>
+
+#include "tunecase/core/error.h"
+#include "tunecase/store/rollup.h"
+#include "tunecase/store/schema.h"
+
+namespace tunecase::store_detail {
+
+namespace {
+
+// Adds a batch's counts to its rollup_hours row. The upsert takes the row lock (PostgreSQL), so
+// the histogram read back and merged below cannot be overwritten by another replica meanwhile.
+void add_to_hour(SqlSession& s, const HourKey& k, const HourRow& r) {
+  static const std::string upsert = R"(
+    INSERT INTO rollup_hours(approach, arm, hour, requests, errors, fallbacks, abstained,
+      simulated, tokens_in, tokens_out, cost_usd, costed, latency_sum, upstream_sum, first_ms,
+      last_ms, latency_hist, upstream_hist, labelled, correct, abstained_labelled,
+      abstained_correct)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '', '',
+      0, 0, 0, 0)
+    ON CONFLICT (approach, arm, hour) DO UPDATE SET
+      requests = rollup_hours.requests + excluded.requests,
+      errors = rollup_hours.errors + excluded.errors,
+      fallbacks = rollup_hours.fallbacks + excluded.fallbacks,
+      abstained = rollup_hours.abstained + excluded.abstained,
+      simulated = rollup_hours.simulated + excluded.simulated,
+      tokens_in = rollup_hours.tokens_in + excluded.tokens_in,
+      tokens_out = rollup_hours.tokens_out + excluded.tokens_out,
+      cost_usd = rollup_hours.cost_usd + excluded.cost_usd,
+      costed = rollup_hours.costed + excluded.costed,
+      latency_sum = rollup_hours.latency_sum + excluded.latency_sum,
+      upstream_sum = rollup_hours.upstream_sum + excluded.upstream_sum,
+      first_ms = CASE WHEN excluded.first_ms < rollup_hours.first_ms
+                      THEN excluded.first_ms ELSE rollup_hours.first_ms END,
+      last_ms = CASE WHEN excluded.last_ms > rollup_hours.last_ms
+                     THEN excluded.last_ms ELSE rollup_hours.last_ms END
+    RETURNING latency_hist, upstream_hist)";
+  SqlRows old = s.query(upsert, {k.approach, k.arm, k.hour, r.requests, r.errors, r.fallbacks,
+                                 r.abstained, r.simulated, r.tokens_in, r.tokens_out, r.cost_usd,
+                                 r.costed, r.latency_sum, r.upstream_sum, r.first_ms, r.last_ms});
+  LatencyHistogram latency = LatencyHistogram::decode(as_string(old.at(0)[0]));
+  LatencyHistogram upstream = LatencyHistogram::decode(as_string(old.at(0)[1]));
+  latency.merge(r.latency);
+  upstream.merge(r.upstream);
+  s.exec(
+      "UPDATE rollup_hours SET latency_hist = $1, upstream_hist = $2 "
+      "WHERE approach = $3 AND arm = $4 AND hour = $5",
+      {latency.encode(), upstream.encode(), k.approach, k.arm, k.hour});
+}
+
+// A prediction that feedback applies to, locked for the transaction.
+struct Target {
+  std::string prediction_id, request_id, text_hash, approach, arm, segment, label;
+  bool abstained = false;
+  int64_t created_at = 0;
+};
+
+// Label changes summed per roll-up row, applied in key order so that concurrent transactions
+// lock rows in the same order (no deadlock between replicas).
+struct LabelDeltas {
+  std::map<HourKey, HourRow> hours;
+  std::map<std::tuple<std::string, std::string, int64_t, std::string, std::string>, int64_t>
+      confusion;
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, std::pair<int64_t, int64_t>>
+      segments;
+
+  void add(const Target& t, const std::string& gold, int sign) {
+    int64_t hour = hour_of(t.created_at);
+    bool correct = gold == t.label;
+    add_label(hours[{t.approach, t.arm, hour}], t.abstained, correct, sign);
+    confusion[{t.approach, t.arm, hour, gold, t.label}] += sign;
+    auto& seg = segments[{t.approach, t.arm, hour, t.segment}];
+    seg.first += sign;
+    seg.second += correct ? sign : 0;
+  }
+
+  void apply(SqlSession& s) const {
+    for (const auto& [k, r] : hours) {
+      s.exec(
+          "UPDATE rollup_hours SET labelled = labelled + $1, correct = correct + $2, "
+          "abstained_labelled = abstained_labelled + $3, "
+          "abstained_correct = abstained_correct + $4 "
+          "WHERE approach = $5 AND arm = $6 AND hour = $7",
+          {r.labelled, r.correct, r.abstained_labelled, r.abstained_correct, k.approach, k.arm,
+           k.hour});
+    }
+    for (const auto& [k, n] : confusion) {
+      const auto& [approach, arm, hour, gold, predicted] = k;
+      s.exec(
+          "INSERT INTO rollup_confusion(approach, arm, hour, gold, predicted, n) "
+          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (approach, arm, hour, gold, predicted) "
+          "DO UPDATE SET n = rollup_confusion.n + excluded.n",
+          {approach, arm, hour, gold, predicted, n});
+    }
+    for (const auto& [k, v] : segments) {
+      const auto& [approach, arm, hour, segment] = k;
+      s.exec(
+          "INSERT INTO rollup_segments(approach, arm, hour, segment, labelled, correct) "
+          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (approach, arm, hour, segment) "
+          "DO UPDATE SET labelled = rollup_segments.labelled + excluded.labelled, "
+          "correct = rollup_segments.correct + excluded.correct",
+          {approach, arm, hour, segment, v.first, v.second});
+    }
+  }
+};
+
+std::vector<Target> lock_targets(SqlSession& s, const Feedback& f, const std::string& lock) {
+  std::string columns =
+      "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
+      "created_at FROM predictions ";
+  SqlRows rows;
+  if (f.by == Feedback::By::request_id) {
+    rows = s.query(columns + "WHERE request_id = $1 ORDER BY prediction_id" + lock, {f.id});
+  } else {
+    SqlRows item =
+        s.query("SELECT request_id, text_hash FROM predictions WHERE prediction_id = $1", {f.id});
+    if (item.empty()) return {};
+    rows =
+        s.query(columns + "WHERE request_id = $1 AND text_hash = $2 ORDER BY prediction_id" + lock,
+                {item[0][0], item[0][1]});
+  }
+  std::vector<Target> out;
+  for (const SqlRow& r : rows) {
+    out.push_back({as_string(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
+                   as_string(r[4]), as_string(r[5]), as_string(r[6]), as_int(r[7]) != 0,
+                   as_int(r[8])});
+  }
+  return out;
+}
+
+void upsert_feedback(SqlSession& s, const Target& t, const Feedback& f) {
+  s.exec(
+      "INSERT INTO feedback(prediction_id, request_id, text_hash, approach, created_at, label, "
+      "correct, received_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
+      "ON CONFLICT (prediction_id) DO UPDATE SET label = excluded.label, "
+      "correct = excluded.correct, updated_at = excluded.updated_at",
+      {t.prediction_id, t.request_id, t.text_hash, t.approach, t.created_at, f.label,
+       sql_flag(f.label == t.label), f.received_at_ms});
+}
+
+FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const std::string& lock) {
+  FeedbackResult result;
+  std::vector<Target> targets = lock_targets(s, f, lock);
+  if (targets.empty()) return result;
+  result.predictions = static_cast<int64_t>(targets.size());
+  bool recorded = false;
+  LabelDeltas deltas;
+  for (const Target& t : targets) {
+    SqlRows old = s.query("SELECT label FROM feedback WHERE prediction_id = $1", {t.prediction_id});
+    if (!old.empty() && as_string(old[0][0]) == f.label) continue;
+    if (old.empty()) {
+      recorded = true;
+    } else {
+      result.previous_label = as_string(old[0][0]);
+      deltas.add(t, *result.previous_label, -1);
+    }
+    deltas.add(t, f.label, +1);
+    upsert_feedback(s, t, f);
+  }
+  deltas.apply(s);
+  result.outcome = result.previous_label ? FeedbackOutcome::replaced
+                   : recorded            ? FeedbackOutcome::recorded
+                                         : FeedbackOutcome::unchanged;
+  return result;
+}
+
+ModelVersion model_from_row(const SqlRow& r) {
+  ModelVersion m;
+  m.approach = as_string(r[0]);
+  m.version = as_string(r[1]);
+  m.name = as_string(r[2]);
+  m.data_fingerprint = as_string(r[3]);
+  m.created_at_ms = as_int(r[4]);
+  m.metrics_json = as_string(r[5]);
+  m.status = parse_model_status(as_string(r[6])).value_or(ModelStatus::retired);
+  if (!is_null(r[7])) m.promoted_at_ms = as_int(r[7]);
+  return m;
+}
+
+Alert alert_from_row(const SqlRow& r) {
+  Alert a;
+  a.id = as_int(r[0]);
+  a.kind = as_string(r[1]);
+  a.approach = as_string(r[2]);
+  a.fired_at_ms = as_int(r[3]);
+  if (!is_null(r[4])) a.resolved_at_ms = as_int(r[4]);
+  a.message = as_string(r[5]);
+  a.details_json = as_string(r[6]);
+  return a;
+}
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {
+    version_ = migrate_schema(*db_);
+  }
+
+  void log_predictions(const std::vector<PredictionRecord>& batch) override {
+    if (batch.empty()) return;
+    std::vector<SqlValue> values;
+    values.reserve(batch.size() * prediction_columns().size());
+    std::map<HourKey, HourRow> hours;
+    for (const PredictionRecord& p : batch) {
+      if (p.prediction_id.empty() || p.approach.empty()) {
+        throw std::invalid_argument("a logged prediction needs a prediction_id and an approach");
+      }
+      append_prediction_values(p, values);
+      add_prediction(hours[{p.approach, std::string(arm_name(p.arm)), hour_of(p.created_at_ms)}],
+                     p);
+    }
+    db_->write(Durability::relaxed, [&](SqlSession& s) {
+      s.insert_rows("predictions", prediction_columns(), values);
+      for (const auto& [key, row] : hours) add_to_hour(s, key, row);
+    });
+  }
+
+  FeedbackResult record_feedback(const Feedback& feedback) override {
+    FeedbackResult result;
+    db_->write(Durability::durable,
+               [&](SqlSession& s) { result = apply_feedback(s, feedback, db_->lock_suffix()); });
+    return result;
+  }
+
+  std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) override {
+    std::string sql = fmt::format("SELECT {} FROM predictions WHERE prediction_id = $1",
+                                  fmt::join(prediction_columns(), ", "));
+    SqlRows rows = read(sql, {prediction_id});
+    if (rows.empty()) return std::nullopt;
+    return prediction_from_row(rows[0]);
+  }
+
+  std::optional<std::string> gold_label(const std::string& prediction_id) override {
+    SqlRows rows = read("SELECT label FROM feedback WHERE prediction_id = $1", {prediction_id});
+    if (rows.empty()) return std::nullopt;
+    return as_string(rows[0][0]);
+  }
+
+  int64_t feedback_received(int64_t from_ms, int64_t to_ms) override {
+    return as_int(read("SELECT COUNT(*) FROM feedback WHERE updated_at >= $1 AND updated_at < $2",
+                       {from_ms, to_ms})
+                      .at(0)
+                      .at(0));
+  }
+
+  std::optional<int64_t> last_feedback_at_ms() override {
+    SqlRows rows = read("SELECT MAX(updated_at) FROM feedback", {});
+    if (rows.empty() || is_null(rows[0][0])) return std::nullopt;
+    return as_int(rows[0][0]);
+  }
+
+  PilotCounts pilot_counts(const PilotQuery& query) override {
+    PilotCounts counts;
+    db_->read([&](SqlSession& s) { counts = query_pilot_counts(s, query); });
+    return counts;
+  }
+
+  void register_model(const ModelVersion& m) override {
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      if (m.status == ModelStatus::champion) retire_champion(s, m.approach);
+      int64_t added = s.exec(
+          "INSERT INTO models(approach, version, name, data_fingerprint, created_at, "
+          "metrics_json, status, promoted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+          "ON CONFLICT (approach, version) DO NOTHING",
+          {m.approach, m.version, m.name, m.data_fingerprint, m.created_at_ms, m.metrics_json,
+           std::string(model_status_name(m.status)), sql_opt(m.promoted_at_ms)});
+      if (added == 0) {
+        throw UserError(
+            fmt::format("model version '{}' of approach '{}' is already in the "
+                        "registry of {}; give the new model another version.",
+                        m.version, m.approach, db_->describe()));
+      }
+    });
+  }
+
+  bool set_model_status(const std::string& approach, const std::string& version, ModelStatus status,
+                        int64_t at_ms) override {
+    bool found = false;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      found =
+          !s.query("SELECT 1 FROM models WHERE approach = $1 AND version = $2" + db_->lock_suffix(),
+                   {approach, version})
+               .empty();
+      if (!found) return;
+      if (status == ModelStatus::champion) {
+        retire_champion(s, approach);
+        s.exec(
+            "UPDATE models SET status = 'champion', promoted_at = $3 "
+            "WHERE approach = $1 AND version = $2",
+            {approach, version, at_ms});
+      } else {
+        s.exec("UPDATE models SET status = $3 WHERE approach = $1 AND version = $2",
+               {approach, version, std::string(model_status_name(status))});
+      }
+    });
+    return found;
+  }
+
+  std::vector<ModelVersion> models(const std::string& approach) override {
+    SqlRows rows = read(
+        "SELECT approach, version, name, data_fingerprint, created_at, metrics_json, status, "
+        "promoted_at FROM models WHERE $1 = '' OR approach = $1 "
+        "ORDER BY approach, created_at, version",
+        {approach});
+    std::vector<ModelVersion> out;
+    for (const SqlRow& r : rows) out.push_back(model_from_row(r));
+    return out;
+  }
+
+  FiredAlert fire_alert(const Alert& a) override {
+    FiredAlert fired;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      SqlRows added = s.query(
+          "INSERT INTO alerts(kind, approach, fired_at, message, details_json) "
+          "VALUES ($1, $2, $3, $4, $5) "
+          "ON CONFLICT (kind, approach) WHERE resolved_at IS NULL DO NOTHING RETURNING id",
+          {a.kind, a.approach, a.fired_at_ms, a.message, a.details_json});
+      fired.fired = !added.empty();
+      fired.id = fired.fired ? as_int(added[0][0]) : open_alert_id(s, a.kind, a.approach);
+    });
+    return fired;
+  }
+
+  bool resolve_alert(const std::string& kind, const std::string& approach, int64_t at_ms) override {
+    int64_t changed = 0;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      changed = s.exec(
+          "UPDATE alerts SET resolved_at = $3 "
+          "WHERE kind = $1 AND approach = $2 AND resolved_at IS NULL",
+          {kind, approach, at_ms});
+    });
+    return changed > 0;
+  }
+
+  std::vector<Alert> alerts(bool open_only) override {
+    SqlRows rows = read(
+        "SELECT id, kind, approach, fired_at, resolved_at, message, details_json FROM alerts "
+        "WHERE $1 = 0 OR resolved_at IS NULL ORDER BY fired_at, id",
+        {sql_flag(open_only)});
+    std::vector<Alert> out;
+    for (const SqlRow& r : rows) out.push_back(alert_from_row(r));
+    return out;
+  }
+
+  std::optional<std::string> meta(const std::string& key) override {
+    SqlRows rows = read("SELECT value FROM meta WHERE key = $1", {key});
+    if (rows.empty()) return std::nullopt;
+    return as_string(rows[0][0]);
+  }
+
+  void set_meta(const std::string& key, const std::string& value) override {
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      s.exec(
+          "INSERT INTO meta(key, value) VALUES ($1, $2) "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          {key, value});
+    });
+  }
+
+  std::string put_meta_if_absent(const std::string& key, const std::string& value) override {
+    std::string stored;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      s.exec("INSERT INTO meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+             {key, value});
+      stored = as_string(s.query("SELECT value FROM meta WHERE key = $1", {key}).at(0).at(0));
+    });
+    return stored;
+  }
+
+  int schema_version() override {
+    return static_cast<int>(as_int(read("SELECT version FROM schema_version", {}).at(0).at(0)));
+  }
+
+ private:
+  SqlRows read(const std::string& sql, const std::vector<SqlValue>& params) {
+    SqlRows rows;
+    db_->read([&](SqlSession& s) { rows = s.query(sql, params); });
+    return rows;
+  }
+
+  static void retire_champion(SqlSession& s, const std::string& approach) {
+    s.exec("UPDATE models SET status = 'retired' WHERE approach = $1 AND status = 'champion'",
+           {approach});
+  }
+
+  static int64_t open_alert_id(SqlSession& s, const std::string& kind,
+                               const std::string& approach) {
+    return as_int(s.query("SELECT id FROM alerts "
+                          "WHERE kind = $1 AND approach = $2 AND resolved_at IS NULL",
+                          {kind, approach})
+                      .at(0)
+                      .at(0));
+  }
+
+  std::unique_ptr<SqlDatabase> db_;
+  int version_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_sql_store(std::unique_ptr<SqlDatabase> db) {
+  return std::make_unique<SqlStore>(std::move(db));
+}
+
+}  // namespace tunecase::store_detail

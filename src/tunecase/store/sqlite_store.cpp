@@ -1,0 +1,246 @@
+#include "tunecase/store/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sqlite3.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "tunecase/core/error.h"
+#include "tunecase/store/sql_database.h"
+#include "tunecase/store/sql_store.h"
+
+namespace tunecase {
+namespace {
+
+using store_detail::Dialect;
+using store_detail::Durability;
+using store_detail::SqlRow;
+using store_detail::SqlRows;
+using store_detail::SqlSession;
+using store_detail::SqlValue;
+
+// $N (the store's placeholders) -> ?N (SQLite's numbered parameters).
+std::string to_sqlite_placeholders(std::string sql) {
+  for (char& c : sql) {
+    if (c == '$') c = '?';
+  }
+  return sql;
+}
+
+class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSession {
+ public:
+  explicit SqliteDatabase(std::filesystem::path file) : file_(std::move(file)) {
+    try {
+      open();
+    } catch (...) {
+      close();
+      throw;
+    }
+  }
+  ~SqliteDatabase() override { close(); }
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  std::string describe() const override { return file_.string(); }
+
+  void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
+    std::lock_guard lock(mutex_);
+    if (durability == Durability::durable) run("PRAGMA synchronous=FULL");
+    transaction("BEGIN IMMEDIATE", body);
+    if (durability == Durability::durable) run("PRAGMA synchronous=NORMAL");
+  }
+  void read(const std::function<void(SqlSession&)>& body) override {
+    std::lock_guard lock(mutex_);
+    transaction("BEGIN", body);
+  }
+  void migrate(const std::function<void(SqlSession&)>& body) override {
+    write(Durability::durable, body);
+  }
+
+ private:
+  void open() {
+    std::error_code ec;
+    if (file_.has_parent_path()) std::filesystem::create_directories(file_.parent_path(), ec);
+    if (ec) {
+      throw UserError(
+          fmt::format("cannot create the folder of the store {}: {}. Create it or pass "
+                      "another --store path.",
+                      file_.string(), ec.message()));
+    }
+    int rc =
+        sqlite3_open_v2(file_.string().c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "open");
+    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_extended_result_codes(db_, 0);
+    run("PRAGMA journal_mode=WAL");
+    run("PRAGMA synchronous=NORMAL");
+    run("PRAGMA foreign_keys=ON");
+  }
+
+  void close() noexcept {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+  void transaction(const char* begin, const std::function<void(SqlSession&)>& body) {
+    run(begin);
+    try {
+      body(*this);
+      run("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  void run(const char* sql) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sql);
+  }
+
+  // Errors the user can fix (a read-only file, a full disk, a file that is not a store) are
+  // UserError; anything else is a bug and stays a runtime_error.
+  [[noreturn]] void fail(int rc, std::string_view what) const {
+    const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    switch (rc) {
+      case SQLITE_CANTOPEN:
+      case SQLITE_READONLY:
+      case SQLITE_PERM:
+      case SQLITE_IOERR:
+        throw UserError(
+            fmt::format("cannot write the store {}: {}. Check that the file and its "
+                        "folder are writable, or pass another --store path.",
+                        file_.string(), msg));
+      case SQLITE_FULL:
+        throw UserError(
+            fmt::format("the disk holding the store {} is full: {}. Free space or "
+                        "pass another --store path.",
+                        file_.string(), msg));
+      case SQLITE_NOTADB:
+      case SQLITE_CORRUPT:
+        throw UserError(
+            fmt::format("{} is not a tunecase store ({}). Pass the path of a store "
+                        "or of a new file.",
+                        file_.string(), msg));
+      case SQLITE_BUSY:
+        throw UserError(
+            fmt::format("the store {} stayed locked by another process for 5 s: {}. "
+                        "Stop the other writer or use PostgreSQL for several "
+                        "processes.",
+                        file_.string(), msg));
+      default:
+        throw std::runtime_error(fmt::format("store {}: {} ({})", file_.string(), msg, what));
+    }
+  }
+
+  sqlite3_stmt* prepare(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    std::string text = to_sqlite_placeholders(sql);
+    int rc = sqlite3_prepare_v2(db_, text.c_str(), -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sql);
+    statements_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  void bind(sqlite3_stmt* stmt, const std::vector<SqlValue>& params, std::size_t first,
+            std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const SqlValue& v = params[first + i];
+      int k = static_cast<int>(i + 1);
+      if (auto* n = std::get_if<int64_t>(&v)) {
+        sqlite3_bind_int64(stmt, k, *n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        sqlite3_bind_double(stmt, k, *d);
+      } else if (auto* s = std::get_if<std::string>(&v)) {
+        sqlite3_bind_text(stmt, k, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+      } else {
+        sqlite3_bind_null(stmt, k);
+      }
+    }
+  }
+
+  static SqlValue column(sqlite3_stmt* stmt, int k) {
+    switch (sqlite3_column_type(stmt, k)) {
+      case SQLITE_INTEGER:
+        return static_cast<int64_t>(sqlite3_column_int64(stmt, k));
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, k);
+      case SQLITE_NULL:
+        return std::monostate{};
+      default: {
+        auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, k));
+        return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, k)));
+      }
+    }
+  }
+
+  SqlRows query(const std::string& sql, const std::vector<SqlValue>& params) override {
+    sqlite3_stmt* stmt = prepare(sql);
+    bind(stmt, params, 0, params.size());
+    SqlRows rows;
+    int columns = sqlite3_column_count(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      SqlRow row;
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int k = 0; k < columns; ++k) row.push_back(column(stmt, k));
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) fail(rc, sql);
+    sqlite3_reset(stmt);
+    return rows;
+  }
+
+  int64_t exec(const std::string& sql, const std::vector<SqlValue>& params) override {
+    sqlite3_stmt* stmt = prepare(sql);
+    bind(stmt, params, 0, params.size());
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) fail(rc, sql);
+    sqlite3_reset(stmt);
+    return sqlite3_changes(db_);
+  }
+
+  void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                   const std::vector<SqlValue>& rows) override {
+    std::string sql = fmt::format("INSERT INTO {}({}) VALUES (", table, fmt::join(columns, ", "));
+    for (std::size_t k = 1; k <= columns.size(); ++k)
+      sql += fmt::format("{}${}", k > 1 ? ", " : "", k);
+    sql += ")";
+    sqlite3_stmt* stmt = prepare(sql);
+    for (std::size_t first = 0; first < rows.size(); first += columns.size()) {
+      bind(stmt, rows, first, columns.size());
+      int rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) {
+        sqlite3_reset(stmt);
+        fail(rc, sql);
+      }
+      sqlite3_reset(stmt);
+    }
+  }
+
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file) {
+  return store_detail::make_sql_store(std::make_unique<SqliteDatabase>(file));
+}
+
+}  // namespace tunecase

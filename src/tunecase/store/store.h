@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunecase/store/queries.h"
+#include "tunecase/store/records.h"
+
+namespace tunecase {
+
+// The gateway's and the monitor's only state: logged predictions, feedback, the model registry,
+// alerts, hourly roll-ups and a key-value `meta` table. Two backends behave identically (one
+// conformance suite runs against both):
+//  - SQLite (a file path): one process, any number of threads (calls are serialised).
+//  - PostgreSQL (postgresql://...): any number of processes and threads; replicas pointed at one
+//    database agree on every figure (counters are updated in the same transaction as the rows
+//    they count, under row locks, so no update is lost).
+// Every method is one transaction: it happens completely or not at all. Errors a user can fix
+// (unreachable server, unwritable file, a store from a newer tunecase) are UserError.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Logs a batch in one transaction (the gateway's group commit). Durable against a killed
+  // process once it returns; a power cut may lose the last batches, never half a batch.
+  // A prediction_id already in the store is an error (std::runtime_error), and nothing is written.
+  virtual void log_predictions(const std::vector<PredictionRecord>& batch) = 0;
+
+  // Applies ground truth (see Feedback for what an id labels). Flushed to disk (synchronous
+  // commit) before it returns, so an acknowledged feedback survives a power cut. Idempotent:
+  // the same label twice counts once; concurrent calls for one item from several replicas
+  // serialise on the predictions' rows.
+  virtual FeedbackResult record_feedback(const Feedback& feedback) = 0;
+
+  virtual std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) = 0;
+  // The gold label of a prediction, when it has one.
+  virtual std::optional<std::string> gold_label(const std::string& prediction_id) = 0;
+  // Feedback calls that set or changed a label with received_at in [from_ms, to_ms), and the
+  // latest received_at ever (the monitor's "labels stopped flowing").
+  virtual int64_t feedback_received(int64_t from_ms, int64_t to_ms) = 0;
+  virtual std::optional<int64_t> last_feedback_at_ms() = 0;
+
+  // Everything the pilot page needs in one call (see queries.h).
+  virtual PilotCounts pilot_counts(const PilotQuery& query) = 0;
+
+  // Model registry. register_model fails (UserError) when (approach, version) exists.
+  // Making a version champion retires the approach's previous champion in the same transaction
+  // and sets promoted_at_ms; false when the version is unknown.
+  virtual void register_model(const ModelVersion& model) = 0;
+  virtual bool set_model_status(const std::string& approach, const std::string& version,
+                                ModelStatus status, int64_t at_ms) = 0;
+  virtual std::vector<ModelVersion> models(const std::string& approach) = 0;  // "" = all
+
+  // Alerts. fire_alert returns the id of the open alert of that (kind, approach): a new one when
+  // none was open (fired = true), else the existing one, unchanged (fired = false).
+  struct FiredAlert {
+    int64_t id = 0;
+    bool fired = false;
+  };
+  virtual FiredAlert fire_alert(const Alert& alert) = 0;
+  // Resolves the open alert of (kind, approach); false when none was open.
+  virtual bool resolve_alert(const std::string& kind, const std::string& approach,
+                             int64_t at_ms) = 0;
+  virtual std::vector<Alert> alerts(bool open_only) = 0;  // oldest first
+
+  // Key-value settings (pilot salt, started_at). put_meta_if_absent returns the stored value:
+  // the first writer wins, so replicas starting together agree on one salt.
+  virtual std::optional<std::string> meta(const std::string& key) = 0;
+  virtual void set_meta(const std::string& key, const std::string& value) = 0;
+  virtual std::string put_meta_if_absent(const std::string& key, const std::string& value) = 0;
+
+  // The schema version of the open store (after migrations).
+  virtual int schema_version() = 0;
+};
+
+// Opens (creating and migrating when needed) the store at `location`: a `postgresql://` or
+// `postgres://` URL, else a SQLite file path (its folder is created). UserError, naming the
+// location without any password, when it cannot be opened, with what to do.
+std::unique_ptr<Store> open_store(const std::string& location);
+
+}  // namespace tunecase

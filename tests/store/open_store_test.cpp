@@ -1,0 +1,89 @@
+// Opening a store: the location picks the backend, and every way it can fail is a UserError
+// that says what to do and never shows a password.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "postgres_server.h"
+#include "tunecase/core/error.h"
+#include "tunecase/store/postgres_store.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase {
+namespace {
+
+std::string open_error(const std::string& location) {
+  try {
+    open_store(location);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(OpenStore, UnreachablePostgresNamesTheServerButNotThePassword) {
+  std::string message = open_error("postgresql://alice:s3cr3t-pw@127.0.0.1:1/pilot");
+  EXPECT_NE(message.find("127.0.0.1:1"), std::string::npos) << message;
+  EXPECT_NE(message.find("server is running"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+}
+
+TEST(OpenStore, MalformedPostgresUrlIsAUserErrorWithoutThePassword) {
+  std::string message = open_error("postgres://alice:s3cr3t-pw@localhost:notaport/pilot");
+  EXPECT_NE(message, "(no error)");
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+  message = open_error("postgresql://alice@127.0.0.1:1/pilot?password=s3cr3t-pw");
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+}
+
+TEST(OpenStore, UnknownSchemeSaysWhichLocationsWork) {
+  std::string message = open_error("mysql://root:s3cr3t-pw@db/pilot");
+  EXPECT_NE(message.find("postgresql://"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+  EXPECT_NE(open_error("").find("--store"), std::string::npos);
+}
+
+TEST(OpenStore, SqlitePathThatCannotBeCreatedIsAUserError) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a-file") << "x";
+  // A folder where the file should be, and a path through a regular file (root can write
+  // anywhere, so permissions alone would not fail in CI).
+  EXPECT_NE(open_error(dir.string()).find("writable"), std::string::npos)
+      << open_error(dir.string());
+  std::string through_file = (dir / "a-file" / "store.db").string();
+  EXPECT_NE(open_error(through_file).find("another --store path"), std::string::npos)
+      << open_error(through_file);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenStore, AFileThatIsNotAStoreIsAUserError) {
+  auto file = std::filesystem::temp_directory_path() / "tunecase-not-a-store.db";
+  std::ofstream(file) << std::string(4096, 'x');
+  EXPECT_NE(open_error(file.string()).find("not a tunecase store"), std::string::npos)
+      << open_error(file.string());
+  std::filesystem::remove(file);
+}
+
+TEST(OpenStore, SqliteFileAndItsFolderAreCreated) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-new";
+  std::filesystem::remove_all(dir);
+  auto store = open_store((dir / "sub" / "pilot.db").string());
+  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "sub" / "pilot.db"));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RedactUrl, HidesPasswordsInUserInfoAndParameters) {
+  EXPECT_EQ(redact_url("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(redact_url("postgresql://u@h/db?password=pw&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require");
+  EXPECT_EQ(redact_url("postgresql://h/db"), "postgresql://h/db");
+  EXPECT_EQ(redact_url("postgresql://u:p@ss@h/db"), "postgresql://u:***@h/db");
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -1,0 +1,62 @@
+#pragma once
+
+// The two backends the conformance suite runs against, each giving a fresh, empty store
+// location per test and a way to run raw SQL behind the Store's back (to fake a newer schema).
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <string>
+
+#include "postgres_server.h"
+
+namespace tunecase::testing {
+
+struct SqliteBackend {
+  static std::string new_location() {
+    static int next = 0;
+    auto dir = std::filesystem::temp_directory_path() /
+               ("tunecase-store-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    return (dir / ("store" + std::to_string(next++) + ".db")).string();
+  }
+  static void exec_raw(const std::string& location, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(location.c_str(), &db);
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) throw std::runtime_error("raw SQL failed: " + sql);
+  }
+  static void cleanup() {
+    std::error_code ignored;
+    std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                                    ("tunecase-store-test-" + std::to_string(getpid())),
+                                ignored);
+  }
+};
+
+struct PostgresBackend {
+  // "" when no server can run here (the test skips).
+  static std::string new_location() {
+    PostgresServer* server = PostgresServer::get();
+    return server ? server->new_database() : "";
+  }
+  static void exec_raw(const std::string& location, const std::string& sql) {
+    pqxx::connection c(location);
+    pqxx::nontransaction tx(c);
+    tx.exec(sql);
+  }
+  static void cleanup() {}
+};
+
+struct BackendNames {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Postgres";
+  }
+};
+
+}  // namespace tunecase::testing

@@ -1,0 +1,179 @@
+// Conformance, read side: the pilot report's figures, on SQLite and on PostgreSQL.
+
+#include <algorithm>
+#include <random>
+
+#include "store_fixture.h"
+
+namespace tunecase::testing {
+namespace {
+
+TYPED_TEST(StoreConformance, CountsEveryFigureOfEachArm) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 10; ++i) {
+    PredictionRecord p =
+        prediction("C" + std::to_string(i), "linear", Arm::champion, "a", kT0 + i * 60'000);
+    p.latency_ms = 1 + i;  // 1..10 ms
+    batch.push_back(p);
+  }
+  PredictionRecord failed = prediction("X", "llm", Arm::challenger, "", kT0 + 100);
+  failed.error = "HTTP 500";
+  failed.fallback = true;
+  failed.cost_usd.reset();
+  PredictionRecord unsure = prediction("Y", "llm", Arm::challenger, "b", kT0 + 200);
+  unsure.abstained = true;
+  unsure.simulated = true;
+  batch.push_back(failed);
+  batch.push_back(unsure);
+  this->store_->log_predictions(batch);
+  this->store_->record_feedback(feedback("Y", "b"));
+  this->store_->record_feedback(feedback("C0", "b"));
+
+  auto counts = this->store_->pilot_counts({});
+  const ArmFigures* champion = this->arm(counts, "linear", Arm::champion);
+  const ArmFigures* challenger = this->arm(counts, "llm", Arm::challenger);
+  ASSERT_TRUE(champion && challenger);
+  EXPECT_EQ(champion->requests, 10);
+  EXPECT_EQ(champion->labelled, 1);
+  EXPECT_EQ(champion->correct, 0);
+  EXPECT_EQ(champion->tokens_in, 1000);
+  EXPECT_EQ(champion->tokens_out, 50);
+  EXPECT_NEAR(champion->cost_usd, 0.01, 1e-12);
+  EXPECT_EQ(champion->costed, 10);
+  EXPECT_DOUBLE_EQ(champion->latency.mean, 5.5);
+  EXPECT_NEAR(champion->latency.p50, 5, 5 * 0.005);
+  EXPECT_NEAR(champion->latency.p99, 10, 10 * 0.005);
+  EXPECT_NEAR(champion->upstream.p95, 8, 8 * 0.005);
+  EXPECT_EQ(champion->first_at_ms, kT0);
+  EXPECT_EQ(champion->last_at_ms, kT0 + 9 * 60'000);
+  EXPECT_EQ(challenger->requests, 2);
+  EXPECT_EQ(challenger->errors, 1);
+  EXPECT_EQ(challenger->fallbacks, 1);
+  EXPECT_EQ(challenger->abstained, 1);
+  EXPECT_EQ(challenger->abstained_labelled, 1);
+  EXPECT_EQ(challenger->abstained_correct, 1);
+  EXPECT_EQ(challenger->simulated, 1);
+  EXPECT_EQ(challenger->costed, 1);
+
+  PilotQuery only;
+  only.approaches = {"llm"};
+  EXPECT_EQ(this->store_->pilot_counts(only).arms.size(), 1u);
+}
+
+TYPED_TEST(StoreConformance, ErrorPatternsPerLabelSegmentAndConfusion) {
+  auto p1 = prediction("1", "llm", Arm::challenger, "billing", kT0);
+  auto p2 = prediction("2", "llm", Arm::challenger, "billing", kT0);
+  auto p3 = prediction("3", "llm", Arm::challenger, "refund", kT0);
+  p3.segment = "enterprise";
+  this->store_->log_predictions({p1, p2, p3});
+  this->store_->record_feedback(feedback("1", "billing"));
+  this->store_->record_feedback(feedback("2", "refund"));
+  this->store_->record_feedback(feedback("3", "refund"));
+  auto c = this->store_->pilot_counts({});
+
+  ASSERT_EQ(c.labels.size(), 2u);  // by gold label
+  EXPECT_EQ(c.labels[0].label, "billing");
+  EXPECT_EQ(c.labels[0].labelled, 1);
+  EXPECT_EQ(c.labels[0].correct, 1);
+  EXPECT_EQ(c.labels[1].label, "refund");
+  EXPECT_EQ(c.labels[1].labelled, 2);
+  EXPECT_EQ(c.labels[1].correct, 1);
+  ASSERT_EQ(c.segments.size(), 2u);
+  EXPECT_EQ(c.segments[0].segment, "enterprise");
+  EXPECT_EQ(c.segments[0].correct, 1);
+  EXPECT_EQ(c.segments[1].segment, "smb");
+  EXPECT_EQ(c.segments[1].labelled, 2);
+  EXPECT_EQ(c.segments[1].correct, 1);
+  ASSERT_EQ(c.confusion.size(), 3u);
+  EXPECT_EQ(c.confusion[1].gold, "refund");
+  EXPECT_EQ(c.confusion[1].predicted, "billing");
+  EXPECT_EQ(c.confusion[1].count, 1);
+}
+
+TYPED_TEST(StoreConformance, ShadowPairsGiveMcNemarsTable) {
+  // (champion right?, shadow right?) for items 0..5; item 6 is labelled for the champion only.
+  const bool right[6][2] = {{true, true},  {true, true},  {true, false},
+                            {false, true}, {false, true}, {false, false}};
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 6; ++i) {
+    std::string id = "S" + std::to_string(i);
+    batch.push_back(prediction(id, "linear", Arm::champion, right[i][0] ? "a" : "b", kT0));
+    batch.push_back(prediction(id, "llm", Arm::shadow, right[i][1] ? "a" : "b", kT0 + 5));
+  }
+  batch.push_back(prediction("S6", "linear", Arm::champion, "a", kT0));
+  this->store_->log_predictions(batch);
+  for (int i = 0; i <= 6; ++i)
+    this->store_->record_feedback(feedback("S" + std::to_string(i), "a"));
+
+  PilotQuery q;
+  q.paired = {{"linear", "llm"}};
+  auto c = this->store_->pilot_counts(q);
+  ASSERT_TRUE(c.paired);
+  EXPECT_EQ(c.paired->both_right, 2);
+  EXPECT_EQ(c.paired->only_first, 1);
+  EXPECT_EQ(c.paired->only_second, 2);
+  EXPECT_EQ(c.paired->both_wrong, 1);
+  EXPECT_EQ(this->arm(c, "llm", Arm::shadow)->labelled, 6);
+}
+
+TYPED_TEST(StoreConformance, DailyFiguresFollowUtcDays) {
+  this->store_->log_predictions({prediction("1", "linear", Arm::champion, "a", kT0 + kHour),
+                                 prediction("2", "linear", Arm::champion, "a", kT0 + kDay - 1),
+                                 prediction("3", "linear", Arm::champion, "a", kT0 + kDay)});
+  this->store_->record_feedback(feedback("3", "a"));
+  auto days = this->store_->pilot_counts({}).days;
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_EQ(days[0].day, kT0 / kDay);
+  EXPECT_EQ(days[0].requests, 2);
+  EXPECT_EQ(days[1].requests, 1);
+  EXPECT_EQ(days[1].correct, 1);
+  EXPECT_NEAR(days[1].latency.p50, 10, 0.05);
+}
+
+// The roll-ups (whole hours) and the logged rows (partial hours) must add up to exactly what a
+// brute-force count of the same window gives, whatever the window's ends.
+TYPED_TEST(StoreConformance, AnyWindowCountsExactlyTheRowsInsideIt) {
+  std::mt19937 rng(7);
+  std::vector<PredictionRecord> all;
+  std::vector<bool> labelled, correct;
+  for (int i = 0; i < 400; ++i) {
+    int64_t at = kT0 + static_cast<int64_t>(rng() % (5 * kHour));
+    Arm arm = rng() % 4 == 0 ? Arm::challenger : Arm::champion;
+    auto p = prediction("W" + std::to_string(i), arm == Arm::champion ? "base" : "new", arm,
+                        rng() % 2 ? "a" : "b", at);
+    if (rng() % 10 == 0) p.error = "boom";
+    all.push_back(p);
+  }
+  this->store_->log_predictions(all);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    bool has = rng() % 3 == 0;
+    labelled.push_back(has);
+    correct.push_back(has && all[i].label == "a");
+    if (has) this->store_->record_feedback(feedback(all[i].request_id, "a"));
+  }
+  for (int trial = 0; trial < 12; ++trial) {
+    int64_t a = kT0 - kHour + static_cast<int64_t>(rng() % (7 * kHour));
+    int64_t b = a + static_cast<int64_t>(rng() % (4 * kHour));
+    if (trial == 0) a = kT0, b = kT0 + 3 * kHour;  // whole hours only
+    PilotQuery q;
+    q.from_ms = a;
+    q.to_ms = b;
+    auto c = this->store_->pilot_counts(q);
+    for (Arm arm : {Arm::champion, Arm::challenger}) {
+      int64_t n = 0, l = 0, k = 0, e = 0;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i].arm != arm || all[i].created_at_ms < a || all[i].created_at_ms >= b) continue;
+        n += 1, l += labelled[i], k += correct[i], e += all[i].error.has_value();
+      }
+      const ArmFigures* f = this->arm(c, arm == Arm::champion ? "base" : "new", arm);
+      SCOPED_TRACE(::testing::Message() << "window [" << a - kT0 << ", " << b - kT0 << ")");
+      EXPECT_EQ(f ? f->requests : 0, n);
+      EXPECT_EQ(f ? f->labelled : 0, l);
+      EXPECT_EQ(f ? f->correct : 0, k);
+      EXPECT_EQ(f ? f->errors : 0, e);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::testing

@@ -1,0 +1,215 @@
+// Conformance, write side: predictions, feedback, registry, alerts, meta, schema. Every test
+// runs on SQLite and on PostgreSQL.
+
+#include <thread>
+
+#include "store_fixture.h"
+#include "tunecase/core/error.h"
+
+namespace tunecase::testing {
+namespace {
+
+TYPED_TEST(StoreConformance, LogsPredictionsAndReadsThemBackFieldByField) {
+  PredictionRecord full = prediction("T-1", "llm", Arm::challenger, "billing", kT0 + 5);
+  full.segment = "enterprise";
+  full.confidence = 0.75;
+  full.abstained = true;
+  full.error = "time-out after 2000 ms";
+  full.fallback = true;
+  full.simulated = true;
+  PredictionRecord bare = prediction("T-2", "linear", Arm::champion, "refund", kT0 + 6);
+  bare.cost_usd.reset();
+  this->store_->log_predictions({full, bare});
+
+  auto got = this->store_->find_prediction(full.prediction_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->request_id, "T-1");
+  EXPECT_EQ(got->arm, Arm::challenger);
+  EXPECT_EQ(got->segment, "enterprise");
+  EXPECT_EQ(got->confidence, 0.75);
+  EXPECT_TRUE(got->abstained && got->fallback && got->simulated);
+  EXPECT_EQ(got->error, "time-out after 2000 ms");
+  EXPECT_EQ(got->cost_usd, 0.001);
+  EXPECT_EQ(got->created_at_ms, kT0 + 5);
+  EXPECT_EQ(got->model_version, "v1");
+  auto other = this->store_->find_prediction(bare.prediction_id);
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->confidence || other->cost_usd || other->error);
+  EXPECT_FALSE(this->store_->find_prediction("no-such-id"));
+}
+
+TYPED_TEST(StoreConformance, BatchWithADuplicatePredictionIdWritesNothing) {
+  PredictionRecord first = prediction("T-1", "linear", Arm::champion, "billing", kT0);
+  this->store_->log_predictions({first});
+  PredictionRecord fresh = prediction("T-2", "linear", Arm::champion, "billing", kT0);
+  EXPECT_ANY_THROW(this->store_->log_predictions({fresh, first}));
+  EXPECT_FALSE(this->store_->find_prediction(fresh.prediction_id));
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).requests, 1);
+}
+
+TYPED_TEST(StoreConformance, SameFeedbackTwiceCountsOnceAndAChangeSaysWhatItReplaced) {
+  this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
+  FeedbackResult first = this->store_->record_feedback(feedback("T-1", "billing"));
+  EXPECT_EQ(first.outcome, FeedbackOutcome::recorded);
+  EXPECT_EQ(first.predictions, 1);
+  EXPECT_EQ(this->store_->record_feedback(feedback("T-1", "billing")).outcome,
+            FeedbackOutcome::unchanged);
+  auto counts = this->store_->pilot_counts({});
+  EXPECT_EQ(counts.arms.at(0).labelled, 1);
+  EXPECT_EQ(counts.arms.at(0).correct, 1);
+
+  FeedbackResult changed = this->store_->record_feedback(feedback("T-1", "refund"));
+  EXPECT_EQ(changed.outcome, FeedbackOutcome::replaced);
+  EXPECT_EQ(changed.previous_label, "billing");
+  counts = this->store_->pilot_counts({});
+  EXPECT_EQ(counts.arms.at(0).labelled, 1);
+  EXPECT_EQ(counts.arms.at(0).correct, 0);
+  ASSERT_EQ(counts.confusion.size(), 1u);
+  EXPECT_EQ(counts.confusion[0].gold, "refund");
+  EXPECT_EQ(counts.confusion[0].predicted, "billing");
+}
+
+TYPED_TEST(StoreConformance, FeedbackForAnUnknownIdIsReportedAndChangesNothing) {
+  this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
+  EXPECT_EQ(this->store_->record_feedback(feedback("T-404", "billing")).outcome,
+            FeedbackOutcome::unknown_id);
+  EXPECT_EQ(
+      this->store_->record_feedback(feedback("feedbeef", "billing", Feedback::By::prediction_id))
+          .outcome,
+      FeedbackOutcome::unknown_id);
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).labelled, 0);
+  EXPECT_FALSE(this->store_->last_feedback_at_ms());
+}
+
+TYPED_TEST(StoreConformance, FeedbackByPredictionIdAlsoLabelsTheShadowAnswerToTheSameItem) {
+  PredictionRecord champion = prediction("T-1", "linear", Arm::champion, "billing", kT0);
+  PredictionRecord shadow = prediction("T-1", "llm", Arm::shadow, "refund", kT0 + 1);
+  // The same client id, another ticket: not the same item.
+  PredictionRecord later = prediction("T-1", "linear", Arm::champion, "billing", kT0 + 2);
+  later.text_hash = "another-text";
+  this->store_->log_predictions({champion, shadow, later});
+  FeedbackResult r = this->store_->record_feedback(
+      feedback(champion.prediction_id, "refund", Feedback::By::prediction_id));
+  EXPECT_EQ(r.predictions, 2);
+  EXPECT_EQ(this->store_->gold_label(shadow.prediction_id), "refund");
+  EXPECT_FALSE(this->store_->gold_label(later.prediction_id));
+  // By request id, every prediction under that id is labelled.
+  EXPECT_EQ(this->store_->record_feedback(feedback("T-1", "refund")).predictions, 3);
+  EXPECT_EQ(this->store_->gold_label(later.prediction_id), "refund");
+}
+
+TYPED_TEST(StoreConformance, FeedbackFlowIsCountedByWhenItArrived) {
+  this->store_->log_predictions({prediction("A", "linear", Arm::champion, "x", kT0),
+                                 prediction("B", "linear", Arm::champion, "x", kT0)});
+  this->store_->record_feedback(Feedback{Feedback::By::request_id, "A", "x", kT0 + kDay});
+  this->store_->record_feedback(Feedback{Feedback::By::request_id, "B", "y", kT0 + 2 * kDay});
+  EXPECT_EQ(this->store_->feedback_received(kT0 + kDay, kT0 + 2 * kDay), 1);
+  EXPECT_EQ(this->store_->feedback_received(kT0, kT0 + 3 * kDay), 2);
+  EXPECT_EQ(this->store_->last_feedback_at_ms(), kT0 + 2 * kDay);
+}
+
+TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
+  ModelVersion v1{"linear v1",           "linear", "v1", "sha256:aa", kT0, R"({"accuracy":0.87})",
+                  ModelStatus::champion, kT0};
+  ModelVersion v2{
+      "linear v2", "linear", "v2", "sha256:bb", kT0 + kDay, "{}", ModelStatus::challenger,
+      std::nullopt};
+  this->store_->register_model(v1);
+  this->store_->register_model(v2);
+  EXPECT_THROW(this->store_->register_model(v2), UserError);
+  EXPECT_TRUE(this->store_->set_model_status("linear", "v2", ModelStatus::champion, kT0 + kDay));
+  EXPECT_FALSE(this->store_->set_model_status("linear", "v9", ModelStatus::champion, kT0));
+  auto models = this->store_->models("linear");
+  ASSERT_EQ(models.size(), 2u);
+  EXPECT_EQ(models[0].status, ModelStatus::retired);
+  EXPECT_EQ(models[0].metrics_json, R"({"accuracy":0.87})");
+  EXPECT_EQ(models[1].status, ModelStatus::champion);
+  EXPECT_EQ(models[1].promoted_at_ms, kT0 + kDay);
+  EXPECT_EQ(models[1].data_fingerprint, "sha256:bb");
+  EXPECT_TRUE(this->store_->models("other").empty());
+  EXPECT_EQ(this->store_->models("").size(), 2u);
+}
+
+TYPED_TEST(StoreConformance, AnOpenAlertIsNotFiredTwiceButFiresAgainOnceResolved) {
+  Alert a{0, "accuracy_floor", "linear", kT0, std::nullopt, "accuracy 0.71 < 0.80", R"({"n":90})"};
+  Store::FiredAlert first = this->store_->fire_alert(a);
+  EXPECT_TRUE(first.fired);
+  Store::FiredAlert again = this->store_->fire_alert(a);
+  EXPECT_FALSE(again.fired);
+  EXPECT_EQ(again.id, first.id);
+  Alert other = a;
+  other.approach = "llm";
+  EXPECT_TRUE(this->store_->fire_alert(other).fired);
+  EXPECT_EQ(this->store_->alerts(true).size(), 2u);
+
+  EXPECT_TRUE(this->store_->resolve_alert("accuracy_floor", "linear", kT0 + kDay));
+  EXPECT_FALSE(this->store_->resolve_alert("accuracy_floor", "linear", kT0 + kDay));
+  EXPECT_TRUE(this->store_->fire_alert(a).fired);
+  auto all = this->store_->alerts(false);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].resolved_at_ms, kT0 + kDay);
+  EXPECT_EQ(all[0].details_json, R"({"n":90})");
+  EXPECT_EQ(this->store_->alerts(true).size(), 2u);
+}
+
+TYPED_TEST(StoreConformance, MetaKeepsTheFirstSaltAndOverwritesOnRequest) {
+  EXPECT_FALSE(this->store_->meta("pilot_salt"));
+  EXPECT_EQ(this->store_->put_meta_if_absent("pilot_salt", "aaa"), "aaa");
+  EXPECT_EQ(this->store_->put_meta_if_absent("pilot_salt", "bbb"), "aaa");
+  this->store_->set_meta("started_at", "1");
+  this->store_->set_meta("started_at", "2");
+  EXPECT_EQ(this->store_->meta("started_at"), "2");
+}
+
+TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
+  this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
+  this->store_->record_feedback(feedback("T-1", "billing"));
+  this->store_.reset();
+  auto store = open_store(this->location_);
+  EXPECT_EQ(store->schema_version(), 1);
+  auto counts = store->pilot_counts({});
+  EXPECT_EQ(counts.arms.at(0).requests, 1);
+  EXPECT_EQ(counts.arms.at(0).correct, 1);
+}
+
+TYPED_TEST(StoreConformance, AStoreFromANewerTunecaseIsAClearError) {
+  this->store_.reset();
+  TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 99");
+  try {
+    open_store(this->location_);
+    FAIL() << "opened a store with schema version 99";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Upgrade tunecase"), std::string::npos) << e.what();
+  }
+}
+
+// Threads of one process (and, on PostgreSQL, its connection pool) lose no write, and racing
+// feedback for one item counts once.
+TYPED_TEST(StoreConformance, ConcurrentThreadsLoseNothingAndRacingFeedbackCountsOnce) {
+  constexpr int kThreads = 4, kBatches = 10, kPerBatch = 20;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<PredictionRecord> batch;
+        for (int i = 0; i < kPerBatch; ++i) {
+          std::string id = "R" + std::to_string((t * kBatches + b) * kPerBatch + i);
+          batch.push_back(prediction(id, "linear", Arm::champion, "a", kT0 + i * 1000));
+        }
+        this->store_->log_predictions(batch);
+        this->store_->record_feedback(feedback("R0", "a"));  // every thread, again and again
+        this->store_->record_feedback(feedback(batch[0].request_id, "a"));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto counts = this->store_->pilot_counts({});
+  ASSERT_EQ(counts.arms.size(), 1u);
+  EXPECT_EQ(counts.arms[0].requests, kThreads * kBatches * kPerBatch);
+  EXPECT_EQ(counts.arms[0].labelled, kThreads * kBatches);  // R0 is one of the batch heads
+  EXPECT_EQ(counts.arms[0].correct, kThreads * kBatches);
+}
+
+}  // namespace
+}  // namespace tunecase::testing
