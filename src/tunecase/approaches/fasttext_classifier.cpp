@@ -17,8 +17,8 @@
 #include <fasttext/meter.h>
 #include <fmt/format.h>
 
-#include "tunecase/approaches/tokenize.h"
 #include "tunecase/core/error.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "tunecase/approaches/bm25_index.h"
 #include "tunecase/approaches/classifier.h"
+#include "tunecase/search/bm25_index.h"
 
 namespace tunecase {
 

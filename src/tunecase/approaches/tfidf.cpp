@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "tunecase/approaches/tokenize.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {

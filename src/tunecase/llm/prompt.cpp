@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "tunecase/approaches/retrieval_classifier.h"
 #include "tunecase/core/error.h"
+#include "tunecase/search/bm25_index.h"
 
 namespace tunecase {
 namespace {

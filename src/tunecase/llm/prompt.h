@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tunecase/approaches/bm25_index.h"
 #include "tunecase/config/config.h"
 #include "tunecase/data/example.h"
 #include "tunecase/llm/prompt_examples.h"
 #include "tunecase/llm/prompt_template.h"
+#include "tunecase/search/bm25_index.h"
 
 namespace tunecase {
 

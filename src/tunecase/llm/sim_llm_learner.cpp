@@ -9,8 +9,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "tunecase/approaches/tokenize.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {

@@ -1,10 +1,10 @@
-#include "tunecase/approaches/bm25_index.h"
+#include "tunecase/search/bm25_index.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "tunecase/approaches/tokenize.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {

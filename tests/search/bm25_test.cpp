@@ -1,4 +1,4 @@
-#include "tunecase/approaches/bm25_index.h"
+#include "tunecase/search/bm25_index.h"
 
 #include <chrono>
 #include <cmath>

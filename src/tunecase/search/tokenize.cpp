@@ -1,4 +1,4 @@
-#include "tunecase/approaches/tokenize.h"
+#include "tunecase/search/tokenize.h"
 
 #include "tunecase/data/normalize.h"
 
