@@ -1,11 +1,14 @@
 #include "tunecase/economics/pilot_rule.h"
 
 #include <algorithm>
+#include <array>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/economics/money.h"
+#include "tunecase/stats/confidence_sequence.h"
 #include "tunecase/stats/proportion.h"
 #include "tunecase/stats/two_proportion.h"
 
@@ -43,6 +46,104 @@ bool below_offline(const PilotRule& r, const PilotArm& c) {
   return live.hi < 1 - r.offline_error_rate_high;
 }
 
+// The sample the sequence is tuned for when a rule plans none.
+constexpr double kDefaultPlannedPerArm = 1000;
+
+double planned_per_arm(const PilotRule& r) {
+  return r.min_labelled_per_arm > 0 ? r.min_labelled_per_arm : kDefaultPlannedPerArm;
+}
+
+// The live comparison before any rule is applied: gain, its intervals, the sample so far.
+PilotVerdict measure_split(const PilotRule& r, const PilotArm& c, const PilotArm& b) {
+  PilotVerdict v;
+  TwoProportionResult t = two_proportion_test(c.correct, c.labelled, b.correct, b.labelled);
+  Interval cs = difference_sequence(c.correct, c.labelled, b.correct, b.labelled,
+                                    {r.alpha, planned_per_arm(r)});
+  v.gain = t.diff;
+  v.gain_low = cs.lo;
+  v.gain_high = cs.hi;
+  v.fixed_low = t.diff_ci95.lo;
+  v.fixed_high = t.diff_ci95.hi;
+  v.challenger_labelled = c.labelled;
+  v.baseline_labelled = b.labelled;
+  if (r.challenger_share && c.assigned + b.assigned > 0) {
+    std::array<std::size_t, 2> observed{c.assigned, b.assigned};
+    std::array<double, 2> planned{*r.challenger_share, 1 - *r.challenger_share};
+    v.sample_ratio = sample_ratio_check(observed, planned);
+  }
+  return v;
+}
+
+PilotVerdict measure_shadow(const PilotRule& r, const PilotPairs& p, const PilotArm& c,
+                            const PilotArm& b) {
+  PilotVerdict v;
+  Interval cs = paired_difference_sequence(p.labelled, p.challenger_only_correct,
+                                           p.baseline_only_correct, {r.alpha, planned_per_arm(r)});
+  Interval fixed = two_proportion_test(c.correct, c.labelled, b.correct, b.labelled).diff_ci95;
+  if (p.labelled > 0)
+    v.gain =
+        (double(p.challenger_only_correct) - double(p.baseline_only_correct)) / double(p.labelled);
+  v.gain_low = cs.lo;
+  v.gain_high = cs.hi;
+  v.fixed_low = fixed.lo;
+  v.fixed_high = fixed.hi;
+  v.challenger_labelled = v.baseline_labelled = p.labelled;
+  return v;
+}
+
+std::string interval_text(const PilotRule& r, const PilotVerdict& v) {
+  return fmt::format("live gain {:+.1f} points, always-valid {:.0f}% interval {:+.1f} to {:+.1f}",
+                     v.gain * 100, (1 - r.alpha) * 100, v.gain_low * 100, v.gain_high * 100);
+}
+
+std::string collected_text(const PilotRule& r, const PilotVerdict& v) {
+  return fmt::format("{} {} and {} {} of {} planned labelled queries per arm", r.challenger,
+                     count(double(v.challenger_labelled)), r.baseline,
+                     count(double(v.baseline_labelled)), count(v.planned_per_arm));
+}
+
+std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm& b,
+                          const SampleRatioCheck& s) {
+  double share = double(c.assigned) / double(c.assigned + b.assigned);
+  return fmt::format(
+      "sample-ratio mismatch: {} received {} of {} requests ({}), planned {} (chi-square p = "
+      "{:.2g}); the arms no longer see the same traffic, so there is no verdict until the "
+      "routing is fixed (a failing arm, a bot, a cache or a changed salt are the usual causes)",
+      r.challenger, count(double(c.assigned)), count(double(c.assigned + b.assigned)),
+      percent(share), percent(*r.challenger_share), s.p_value);
+}
+
+// Applies the rule to a measured comparison (see judge_pilot in the header).
+void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
+  double net = pilot_net(r, v.gain_low, c.usd_per_query);
+  bool slow = r.max_latency_p50_ms && c.latency_p50_ms && *c.latency_p50_ms > *r.max_latency_p50_ms;
+  bool some_data = v.challenger_labelled > 0 && v.baseline_labelled > 0;
+  bool sample_in =
+      double(std::min(v.challenger_labelled, v.baseline_labelled)) >= r.min_labelled_per_arm;
+  if (some_data && v.gain_high < 0) {
+    v.outcome = PilotOutcome::worse;
+    v.reason =
+        fmt::format("{} is worse than {} live: {}", r.challenger, r.baseline, interval_text(r, v));
+    return;
+  }
+  std::string worth = fmt::format("{}; the low end, {}, is worth {} net over the horizon",
+                                  interval_text(r, v), points(r, v.gain_low), money(net));
+  if (slow)
+    worth += fmt::format("; latency p50 {:.3g} ms is above the {:.3g} ms limit", *c.latency_p50_ms,
+                         *r.max_latency_p50_ms);
+  if (some_data && net >= 0 && !slow) {
+    v.outcome = PilotOutcome::clear_win;
+    v.reason = worth;
+  } else if (sample_in) {
+    v.outcome = PilotOutcome::marginal;
+    v.reason = fmt::format("neither a clear win nor worse with the planned sample in: {}", worth);
+  } else {
+    v.outcome = PilotOutcome::pending;
+    v.reason = fmt::format("collecting: {}", collected_text(r, v));
+    if (some_data) v.reason += "; so far " + worth;
+  }
+}
+
 }  // namespace
 
 double pilot_net(const PilotRule& r, double gain, std::optional<double> live_usd_per_query) {
@@ -69,36 +170,27 @@ std::string to_string(PilotOutcome outcome) {
       return "marginal";
     case PilotOutcome::worse:
       return "worse";
+    case PilotOutcome::blocked:
+      return "blocked";
   }
   return "pending";
 }
 
-PilotVerdict judge_pilot(const PilotRule& r, const PilotArm& c, const PilotArm& b) {
-  PilotVerdict v;
-  size_t fewest = std::min(c.labelled, b.labelled);
-  if (fewest < r.min_labelled_per_arm) {
-    v.reason = fmt::format("{} of {} labelled queries per arm so far", count(double(fewest)),
-                           count(r.min_labelled_per_arm));
+PilotVerdict judge_pilot(const PilotRule& r, const PilotArm& c, const PilotArm& b,
+                         const std::optional<PilotPairs>& pairs) {
+  bool shadow = r.mode == PilotMode::shadow;
+  if (shadow != pairs.has_value())
+    throw std::invalid_argument(shadow ? "judge_pilot: a shadow pilot is judged on its pairs"
+                                       : "judge_pilot: a split pilot has no pairs");
+  PilotVerdict v = shadow ? measure_shadow(r, *pairs, c, b) : measure_split(r, c, b);
+  v.planned_per_arm = r.min_labelled_per_arm;
+  v.unrepresentative = c.labelled > 0 && below_offline(r, c);
+  if (v.sample_ratio && v.sample_ratio->mismatch) {
+    v.outcome = PilotOutcome::blocked;
+    v.reason = mismatch_text(r, c, b, *v.sample_ratio);
     return v;
   }
-  TwoProportionResult t = two_proportion_test(c.correct, c.labelled, b.correct, b.labelled);
-  v.gain = t.diff;
-  v.gain_low = t.diff_ci95.lo;
-  v.gain_high = t.diff_ci95.hi;
-  v.unrepresentative = below_offline(r, c);
-  if (v.gain <= 0) {
-    v.outcome = PilotOutcome::worse;
-    v.reason = fmt::format("{} is no better than {} live", r.challenger, r.baseline);
-    return v;
-  }
-  double net = pilot_net(r, v.gain_low, c.usd_per_query);
-  bool slow = r.max_latency_p50_ms && c.latency_p50_ms && *c.latency_p50_ms > *r.max_latency_p50_ms;
-  v.outcome = net >= 0 && !slow ? PilotOutcome::clear_win : PilotOutcome::marginal;
-  v.reason = fmt::format("live gain {} (low end {}) is worth {} net over the horizon",
-                         points(r, v.gain), points(r, v.gain_low), money(net));
-  if (slow)
-    v.reason += fmt::format("; latency p50 {:.3g} ms is above the {:.3g} ms limit",
-                            *c.latency_p50_ms, *r.max_latency_p50_ms);
+  apply_rule(r, c, v);
   return v;
 }
 
@@ -116,13 +208,28 @@ json to_json(const PilotRule& r) {
           {"offline_error_rate", r.offline_error_rate},
           {"offline_error_rate_high", r.offline_error_rate_high},
           {"min_paying_gain", optional_number(min_paying_gain(r))},
-          {"gain_interval", "Newcombe 95% interval of (challenger - baseline) live accuracy"},
+          {"mode", r.mode == PilotMode::shadow ? "shadow" : "split"},
+          {"alpha", r.alpha},
+          {"challenger_share", optional_number(r.challenger_share)},
+          {"gain_interval",
+           "always-valid (1 - alpha) confidence sequence of (challenger - baseline) live accuracy: "
+           "asymptotic confidence sequence (Robbins normal mixture, Waudby-Smith et al. 2024) "
+           "tuned to min_labelled_per_arm; it holds at every look, so the verdict may be read "
+           "daily; paired on the same items in shadow mode"},
+          {"fixed_sample_interval",
+           "Newcombe 95% interval, shown for a single look only; the verdict never uses it"},
           {"clear_win",
            "live months x queries_per_month x (gain_low x cost_per_error_usd - max(0, live "
            "usd_per_query - usd_per_query)) - extra_cost_usd >= 0, and live latency p50 <= "
            "max_latency_p50_ms"},
-          {"marginal", "gain > 0 but not a clear win"},
-          {"worse", "gain <= 0"},
+          {"marginal",
+           "neither clear win nor worse once both arms have min_labelled_per_arm labelled "
+           "queries"},
+          {"worse", "gain_high < 0: the challenger is worse live even at the optimistic end"},
+          {"pending", "neither clear win nor worse before min_labelled_per_arm is in"},
+          {"blocked",
+           "split mode: the requests per arm differ from challenger_share (chi-square "
+           "goodness of fit p < 0.001): no verdict until the routing is fixed"},
           {"unrepresentative",
            "reported beside the outcome: the challenger's live 95% interval is wholly above "
            "offline_error_rate_high (the test set may not represent live traffic)"}};
@@ -146,6 +253,18 @@ PilotRule pilot_rule_from_json(const json& j) {
   r.max_latency_p50_ms = optional_from(j, "max_latency_p50_ms");
   r.offline_error_rate = number(j, "offline_error_rate");
   r.offline_error_rate_high = number(j, "offline_error_rate_high");
+  std::string mode = j.value("mode", std::string("split"));
+  if (mode != "split" && mode != "shadow")
+    throw UserError(fmt::format(
+        "decision.json: pilot.rule.mode is \"{}\"; expected \"split\" or \"shadow\"", mode));
+  r.mode = mode == "shadow" ? PilotMode::shadow : PilotMode::split;
+  if (std::optional<double> alpha = optional_from(j, "alpha")) r.alpha = *alpha;
+  if (!(r.alpha > 0 && r.alpha < 1))
+    throw UserError("decision.json: pilot.rule.alpha must be between 0 and 1, e.g. 0.05");
+  r.challenger_share = optional_from(j, "challenger_share");
+  if (r.challenger_share && !(*r.challenger_share > 0 && *r.challenger_share < 1))
+    throw UserError(
+        "decision.json: pilot.rule.challenger_share must be between 0 and 1, e.g. 0.05");
   return r;
 }
 

@@ -6,7 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/stats/sample_ratio.h"
+
 namespace tunecase::econ {
+
+// split: each request goes to one arm (independent arms). shadow: the baseline answers every
+// request and the challenger also runs on it, so the arms are paired item by item.
+enum class PilotMode { split, shadow };
 
 // The verdict rule of a pilot, judged by money. `decide` fixes it before the pilot starts and
 // writes it into decision.json (recommendation.pilot.rule); the gateway reads it back with
@@ -26,6 +32,14 @@ struct PilotRule {
   // Offline figures of the challenger, to tell an unrepresentative test set from a weak model.
   double offline_error_rate = 0;
   double offline_error_rate_high = 0;  // pessimistic end of the offline interval
+  // How the arms are compared, fixed with the rest of the rule (added after the first release of
+  // decision.json; a rule without them reads as split, 0.05, no ratio check).
+  PilotMode mode = PilotMode::split;
+  double alpha = 0.05;  // chance that looking every day ever calls a false clear win or worse
+  // Planned share of requests routed to the challenger in split mode, for the sample-ratio
+  // check. decision.json keeps it beside the rule (recommendation.pilot.traffic_share); the
+  // gateway sets it from there or from its [pilot] table.
+  std::optional<double> challenger_share;
 };
 
 // Net gain over keeping the baseline for a live error-rate gain at a live price:
@@ -42,29 +56,55 @@ struct PilotArm {
   std::size_t labelled = 0;  // queries with ground truth
   std::size_t correct = 0;   // of those, without a counted error
   std::optional<double> latency_p50_ms, usd_per_query;
+  std::size_t assigned = 0;  // requests routed to this arm (split mode's sample-ratio check)
 };
 
-enum class PilotOutcome { pending, clear_win, marginal, worse };
-std::string to_string(PilotOutcome outcome);  // "pending", "clear win", "marginal", "worse"
+// Shadow mode: both approaches answered the same labelled items.
+struct PilotPairs {
+  std::size_t labelled = 0;                 // items with ground truth and both answers
+  std::size_t challenger_only_correct = 0;  // the challenger right, the baseline wrong
+  std::size_t baseline_only_correct = 0;    // the baseline right, the challenger wrong
+};
+
+// blocked: a sample-ratio mismatch, so the arms cannot be compared until the routing is fixed.
+enum class PilotOutcome { pending, clear_win, marginal, worse, blocked };
+// "pending", "clear win", "marginal", "worse", "blocked"
+std::string to_string(PilotOutcome outcome);
 
 struct PilotVerdict {
   PilotOutcome outcome = PilotOutcome::pending;
-  double gain = 0;                      // live: baseline error rate - challenger error rate
-  double gain_low = -1, gain_high = 1;  // its 95% interval (Newcombe)
+  double gain = 0;  // live: baseline error rate - challenger error rate
+  // Its always-valid 1 - alpha interval (stats/confidence_sequence.h), on which the clear-win
+  // and worse calls are made: it holds at every look, however often the team looks.
+  double gain_low = -1, gain_high = 1;
+  // The fixed-sample 95% interval (Newcombe), for display only: valid at one pre-planned look,
+  // too narrow for deciding on a daily look. In shadow mode it ignores the pairing (wider).
+  double fixed_low = -1, fixed_high = 1;
+  // Labelled queries planned and collected per arm (shadow: both are the labelled pairs).
+  double planned_per_arm = 0;
+  std::size_t challenger_labelled = 0, baseline_labelled = 0;
+  std::optional<SampleRatioCheck> sample_ratio;  // split mode with a planned share
   // Reported beside the outcome, never instead of it: the challenger's live interval lies wholly
   // below its offline one, so the test set may not represent live traffic.
   bool unrepresentative = false;
   std::string reason;
 };
 
-// Clear win: the pessimistic end of the live gain still pays (pilot_net >= 0 at the live price)
-// and latency is within its limit. Marginal: better live, but not clearly paying. Worse: no
-// better than the baseline live.
+// The pre-registered verdict, safe to ask for after every day of the pilot:
+// - blocked: the split's request counts do not match the planned share (p < 0.001);
+// - worse: the challenger is worse live, even at the optimistic end of the gain (gain_high < 0);
+// - clear win: the pessimistic end of the gain still pays (pilot_net(gain_low) >= 0 at the live
+//   price) and latency is within its limit;
+// - pending while fewer than the planned labelled queries are in and neither call holds;
+// - marginal: the planned sample is in and neither call holds.
+// Split mode judges the two arms; shadow mode (rule.mode) needs the pairs and throws
+// std::invalid_argument without them (split mode throws when given pairs).
 PilotVerdict judge_pilot(const PilotRule& rule, const PilotArm& challenger,
-                         const PilotArm& baseline);
+                         const PilotArm& baseline,
+                         const std::optional<PilotPairs>& pairs = std::nullopt);
 
 nlohmann::json to_json(const PilotRule& rule);
-// Throws UserError naming the key when the rule is incomplete.
+// Throws UserError naming the key when the rule is incomplete or a value is out of range.
 PilotRule pilot_rule_from_json(const nlohmann::json& rule);
 
 }  // namespace tunecase::econ
