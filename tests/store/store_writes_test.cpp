@@ -98,6 +98,18 @@ TYPED_TEST(StoreConformance, FeedbackByPredictionIdAlsoLabelsTheShadowAnswerToTh
   EXPECT_EQ(this->store_->gold_label(later.prediction_id), "refund");
 }
 
+TYPED_TEST(StoreConformance, BatchFeedbackReportsEachLineInOrder) {
+  this->store_->log_predictions({prediction("A", "linear", Arm::champion, "x", kT0)});
+  auto results = this->store_->record_feedback_batch(
+      {feedback("A", "x"), feedback("missing", "x"), feedback("A", "x"), feedback("A", "y")});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, FeedbackOutcome::recorded);
+  EXPECT_EQ(results[1].outcome, FeedbackOutcome::unknown_id);
+  EXPECT_EQ(results[2].outcome, FeedbackOutcome::unchanged);
+  EXPECT_EQ(results[3].outcome, FeedbackOutcome::replaced);
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).correct, 0);
+}
+
 TYPED_TEST(StoreConformance, FeedbackFlowIsCountedByWhenItArrived) {
   this->store_->log_predictions({prediction("A", "linear", Arm::champion, "x", kT0),
                                  prediction("B", "linear", Arm::champion, "x", kT0)});

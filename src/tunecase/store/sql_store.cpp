@@ -228,6 +228,15 @@ class SqlStore final : public Store {
     return result;
   }
 
+  std::vector<FeedbackResult> record_feedback_batch(const std::vector<Feedback>& batch) override {
+    std::vector<FeedbackResult> results;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      results.clear();
+      for (const Feedback& f : batch) results.push_back(apply_feedback(s, f, db_->lock_suffix()));
+    });
+    return results;
+  }
+
   std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) override {
     std::string sql = fmt::format("SELECT {} FROM predictions WHERE prediction_id = $1",
                                   fmt::join(prediction_columns(), ", "));

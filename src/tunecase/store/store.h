@@ -34,6 +34,9 @@ class Store {
   // the same label twice counts once; concurrent calls for one item from several replicas
   // serialise on the predictions' rows.
   virtual FeedbackResult record_feedback(const Feedback& feedback) = 0;
+  // The same for a file of feedback (`tunecase feedback FILE`): one transaction, one flush;
+  // results in input order.
+  virtual std::vector<FeedbackResult> record_feedback_batch(const std::vector<Feedback>& batch) = 0;
 
   virtual std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) = 0;
   // The gold label of a prediction, when it has one.
