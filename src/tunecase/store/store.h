@@ -41,8 +41,8 @@ class Store {
   virtual std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) = 0;
   // The gold label of a prediction, when it has one.
   virtual std::optional<std::string> gold_label(const std::string& prediction_id) = 0;
-  // Feedback calls that set or changed a label with received_at in [from_ms, to_ms), and the
-  // latest received_at ever (the monitor's "labels stopped flowing").
+  // Predictions whose gold label was set or last changed in [from_ms, to_ms) (by the feedback's
+  // received_at_ms), and the latest such time (the monitor's "labels stopped flowing").
   virtual int64_t feedback_received(int64_t from_ms, int64_t to_ms) = 0;
   virtual std::optional<int64_t> last_feedback_at_ms() = 0;
 
