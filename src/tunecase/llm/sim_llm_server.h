@@ -6,7 +6,8 @@
 
 namespace tunecase {
 
-struct SimLlmServerState;  // defined in sim_llm_server.cpp (keeps Boost out of this header)
+// Defined in sim_llm_server.cpp, which keeps the HTTP server out of this header.
+struct SimLlmServerState;
 
 struct SimLlmOptions {
   std::string host = "127.0.0.1";
@@ -30,8 +31,9 @@ struct SimLlmStats {
 };
 
 // The offline stand-in for an LLM API (`tunecase sim-llm`): the Chat Completions and Messages
-// APIs on loopback, answered by a lexical in-context learner (sim_llm_learner.h). Asynchronous
-// (Boost.Beast): latency and held requests cost timers, not threads.
+// APIs on loopback, answered by a lexical in-context learner (sim_llm_learner.h). Its routes
+// (sim_llm_routes.h) run on the shared asynchronous server (http/server.h): latency and held
+// requests cost timers, not threads.
 // Endpoints: POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /sim/stats.
 // Every response carries the header `x-tunecase-simulated: 1`.
 class SimLlmServer {

@@ -1,0 +1,258 @@
+#include "tunecase/http/connection.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+namespace tunecase::http::detail {
+namespace {
+
+// After answering a request whose body was not read (413, 431, 400) the connection reads and
+// discards what the client still sends, for at most this long, before closing: closing with
+// unread bytes makes the kernel reset the connection, and the client may lose the answer.
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr std::size_t kDrainChunk = 4096;
+
+bool is_parse_error(const beast::error_code& ec) {
+  static const auto& category = bhttp::make_error_code(bhttp::error::bad_method).category();
+  return ec.category() == category && ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message;
+}
+
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  std::size_t question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  for (const auto& field : message)
+    request.headers.add(std::string(field.name_string()), std::string(field.value()));
+  request.body = std::move(message.body());
+  request.version = static_cast<int>(message.version());
+  request.remote_address = remote;
+  return request;
+}
+
+bhttp::response<bhttp::string_body> to_message(Response&& response, unsigned version,
+                                               bool keep_alive, const std::string& server) {
+  int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(status), version};
+  message.set(bhttp::field::server, server);
+  if (!response.content_type.empty() && !has_line_break(response.content_type))
+    message.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers.fields()) {
+    // A line break would let a value forge further fields: such a field is not sent.
+    if (!name.empty() && !has_line_break(name) && !has_line_break(value))
+      message.insert(name, value);
+  }
+  message.keep_alive(keep_alive);
+  message.body() = std::move(response.body);
+  message.prepare_payload();
+  return message;
+}
+
+}  // namespace
+
+Connection::Connection(tcp::socket socket, std::shared_ptr<ServerCore> core)
+    : stream_(std::move(socket)), timer_(stream_.get_executor()), core_(std::move(core)) {
+  beast::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_address_ = endpoint.address().to_string();
+}
+
+void Connection::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+}
+
+void Connection::read() {
+  parser_.emplace();
+  parser_->body_limit(core_->options.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(core_->options.max_header_bytes));
+  stream_.expires_after(core_->options.read_timeout);
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void Connection::on_read(beast::error_code ec) {
+  if (closed_) return;
+  const auto& o = core_->options;
+  if (ec == bhttp::error::body_limit) {
+    ++core_->requests;
+    ++core_->too_large;
+    version_ = parser_->get().version();
+    return reject(413, fmt::format("Request body over {} bytes.", o.max_body_bytes),
+                  AfterWrite::kLinger);
+  }
+  if (ec == bhttp::error::header_limit) {
+    ++core_->requests;
+    ++core_->too_large;
+    return reject(431, fmt::format("Request header fields over {} bytes.", o.max_header_bytes),
+                  AfterWrite::kLinger);
+  }
+  if (is_parse_error(ec)) {
+    ++core_->requests;
+    ++core_->malformed;
+    return reject(400, "Malformed HTTP request: " + ec.message() + ".", AfterWrite::kLinger);
+  }
+  if (ec) return close();  // the client hung up, or sent nothing for read_timeout
+  dispatch(parser_->release());
+}
+
+void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
+  ++core_->requests;
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  const auto& o = core_->options;
+  if (core_->stopping) {
+    ++core_->overloaded;
+    return reject(503, "The server is shutting down; retry shortly.", AfterWrite::kClose);
+  }
+  if (core_->in_flight.fetch_add(1) >= o.max_in_flight) {
+    --core_->in_flight;
+    ++core_->overloaded;
+    return reject(503,
+                  fmt::format("Over {} requests in flight; retry after {} s.", o.max_in_flight,
+                              o.retry_after_s),
+                  AfterWrite::kKeepAlive);
+  }
+  ++core_->handled;
+  exchange_ = std::make_shared<Exchange>();
+  exchange_->core = core_;
+  exchange_->connection = weak_from_this();
+  auto exchange = exchange_;
+  try {
+    core_->handler(to_request(std::move(message), remote_address_), Responder(exchange));
+  } catch (const std::exception&) {
+    // The message may hold internal detail; the client gets a plain 500.
+    Responder(exchange).respond(core_->error_page(500, "Internal server error."));
+  }
+  // A handler that answered at once has queued its answer already, ahead of this: only a
+  // request still waiting pays for a deadline and a hang-up watch.
+  net::post(stream_.get_executor(), [self = shared_from_this(), exchange] {
+    if (exchange == self->exchange_ && !self->closed_ && !exchange->answered) self->await_answer();
+  });
+}
+
+void Connection::await_answer() {
+  stream_.expires_never();  // the read timeout does not run while the handler works
+  auto generation = ++timer_generation_;
+  timer_.expires_after(core_->options.response_timeout);
+  timer_.async_wait([self = shared_from_this(), exchange = exchange_,
+                     generation](beast::error_code ec) {
+    if (ec || generation != self->timer_generation_ || exchange != self->exchange_ || self->closed_)
+      return;
+    ++self->core_->timed_out;
+    exchange->abandoned = true;
+    self->reject(
+        504, fmt::format("No answer within {} ms.", self->core_->options.response_timeout.count()),
+        AfterWrite::kClose);
+  });
+  watch_for_hangup();
+}
+
+// A client that gives up closes its connection; noticing that frees the request's slot at once
+// instead of at response_timeout.
+void Connection::watch_for_hangup() {
+  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                       exchange = exchange_](beast::error_code ec) {
+    if (exchange != self->exchange_ || self->closed_) return;
+    if (!ec) {
+      beast::error_code available_error;
+      // Readable with bytes waiting: the next (pipelined) request, read after this answer.
+      if (self->stream_.socket().available(available_error) > 0 && !available_error) return;
+    }
+    ++self->core_->abandoned;
+    self->close();
+  });
+}
+
+void Connection::deliver(std::shared_ptr<Exchange> exchange, Response response,
+                         std::chrono::microseconds delay) {
+  net::post(stream_.get_executor(), [self = shared_from_this(), exchange = std::move(exchange),
+                                     response = std::move(response), delay]() mutable {
+    if (exchange != self->exchange_ || self->closed_) return;
+    if (delay.count() <= 0) return self->on_answer(std::move(response));
+    // The answer is known: its delay replaces the response deadline.
+    auto generation = ++self->timer_generation_;
+    self->timer_.expires_after(delay);
+    self->timer_.async_wait(
+        [self, exchange, generation, response = std::move(response)](beast::error_code ec) mutable {
+          if (ec || generation != self->timer_generation_ || exchange != self->exchange_ ||
+              self->closed_)
+            return;
+          self->on_answer(std::move(response));
+        });
+  });
+}
+
+void Connection::on_answer(Response response) {
+  ++timer_generation_;
+  timer_.cancel();
+  end_exchange();
+  bool keep = keep_alive_ && !response.close && !core_->stopping;
+  write(std::move(response), keep ? AfterWrite::kKeepAlive : AfterWrite::kClose);
+}
+
+void Connection::reject(int status, const std::string& message, AfterWrite after) {
+  end_exchange();
+  Response response = core_->error_page(status, message);
+  if (status == 503)
+    response.headers.set("Retry-After", std::to_string(core_->options.retry_after_s));
+  if (!keep_alive_) after = std::max(after, AfterWrite::kClose);
+  write(std::move(response), after);
+}
+
+void Connection::end_exchange() {
+  if (!exchange_) return;
+  exchange_->abandoned = exchange_->abandoned || !exchange_->answered;
+  exchange_.reset();
+  --core_->in_flight;
+}
+
+void Connection::write(Response response, AfterWrite after) {
+  after_write_ = after;
+  response_ = to_message(std::move(response), version_, after == AfterWrite::kKeepAlive,
+                         core_->options.server_name);
+  stream_.expires_after(core_->options.read_timeout);
+  bhttp::async_write(stream_, response_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->close();
+                       if (self->after_write_ == AfterWrite::kKeepAlive) return self->read();
+                       if (self->after_write_ == AfterWrite::kLinger) return self->linger();
+                       self->close();
+                     });
+}
+
+void Connection::linger() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLinger);
+  drain();
+}
+
+void Connection::drain() {
+  stream_.async_read_some(buffer_.prepare(kDrainChunk),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) return self->close();
+                            self->drain();  // discarded: nothing is committed to the buffer
+                          });
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  end_exchange();
+  ++timer_generation_;
+  timer_.cancel();
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace tunecase::http::detail

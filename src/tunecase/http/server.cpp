@@ -1,0 +1,139 @@
+#include "tunecase/http/server.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "tunecase/core/error.h"
+#include "tunecase/http/connection.h"
+
+namespace tunecase::http {
+
+namespace beast = detail::beast;
+namespace net = detail::net;
+using detail::tcp;
+
+namespace detail {
+
+Response ServerCore::error_page(int status, const std::string& message) const {
+  return options.error_page ? options.error_page(status, message)
+                            : default_error_page(status, message);
+}
+
+void ServerCore::accept() {
+  acceptor->async_accept(net::make_strand(*io),
+                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                           if (ec == net::error::operation_aborted || !self->acceptor->is_open())
+                             return;
+                           if (ec) {
+                             // Out of descriptors, most likely: try again shortly instead of
+                             // spinning.
+                             self->accept_retry->expires_after(std::chrono::milliseconds(50));
+                             self->accept_retry->async_wait([self](beast::error_code wait_error) {
+                               if (!wait_error && self->acceptor->is_open()) self->accept();
+                             });
+                             return;
+                           }
+                           ++self->connections;
+                           socket.set_option(tcp::no_delay(true), ec);
+                           std::make_shared<Connection>(std::move(socket), self)->start();
+                           self->accept();
+                         });
+}
+
+}  // namespace detail
+
+void Responder::respond(Response response) const {
+  respond_after(std::chrono::microseconds(0), std::move(response));
+}
+
+void Responder::respond_after(std::chrono::microseconds delay, Response response) const {
+  if (!exchange_ || exchange_->answered.exchange(true) || exchange_->abandoned) return;
+  auto& core = *exchange_->core;
+  // Under the lock, stop() cannot destroy the io_context between the check and the post.
+  std::lock_guard lock(core.post_mutex);
+  if (core.stopped) return;
+  if (auto connection = exchange_->connection.lock())
+    connection->deliver(exchange_, std::move(response), delay);
+}
+
+bool Responder::abandoned() const {
+  return !exchange_ || exchange_->abandoned || exchange_->core->stopped;
+}
+
+bool Responder::answered() const {
+  return exchange_ && exchange_->answered;
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : core_(std::make_shared<detail::ServerCore>()) {
+  core_->options = std::move(options);
+  core_->handler = std::move(handler);
+}
+
+Server::~Server() {
+  stop();
+}
+
+int Server::start() {
+  auto& c = *core_;
+  if (c.started) throw std::logic_error("http::Server::start called twice");
+  c.started = true;
+  int threads = std::max(1, c.options.threads);
+  c.io = std::make_unique<net::io_context>(threads);
+  c.acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*c.io));
+  c.accept_retry = std::make_unique<net::steady_timer>(c.acceptor->get_executor());
+  try {
+    tcp::endpoint endpoint(net::ip::make_address(c.options.host),
+                           static_cast<unsigned short>(c.options.port));
+    c.acceptor->open(endpoint.protocol());
+    c.acceptor->set_option(net::socket_base::reuse_address(true));
+    c.acceptor->bind(endpoint);
+    c.acceptor->listen(net::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    c.accept_retry.reset();
+    c.acceptor.reset();
+    c.io.reset();
+    throw UserError(fmt::format("cannot listen on {}:{}: {}", c.options.host, c.options.port,
+                                e.code().message()));
+  }
+  int port = c.acceptor->local_endpoint().port();
+  c.accept();
+  for (int i = 0; i < threads; ++i) c.threads.emplace_back([io = c.io.get()] { io->run(); });
+  return port;
+}
+
+void Server::stop(std::chrono::milliseconds grace) {
+  auto& c = *core_;
+  if (!c.io) return;
+  c.stopping = true;
+  net::post(c.acceptor->get_executor(), [core = core_] {
+    beast::error_code ignored;
+    core->acceptor->close(ignored);
+    core->accept_retry->cancel();
+  });
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (c.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  {
+    std::lock_guard lock(c.post_mutex);
+    c.stopped = true;
+  }
+  c.io->stop();
+  for (auto& t : c.threads) t.join();
+  c.threads.clear();
+  // Destroying the context destroys every pending handler, hence every connection and its
+  // socket: requests still unanswered see their connection close.
+  c.accept_retry.reset();
+  c.acceptor.reset();
+  c.io.reset();
+}
+
+ServerStats Server::stats() const {
+  const auto& c = *core_;
+  return {c.connections.load(), c.requests.load(),  c.handled.load(),
+          c.too_large.load(),   c.malformed.load(), c.overloaded.load(),
+          c.timed_out.load(),   c.abandoned.load(), c.in_flight.load()};
+}
+
+}  // namespace tunecase::http

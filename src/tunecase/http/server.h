@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tunecase/http/message.h"
+
+// An asynchronous HTTP/1.1 server (Boost.Beast underneath, kept out of this header) that knows
+// no routes: it is handed one request handler. sim-llm and the gateway are such handlers.
+namespace tunecase::http {
+
+namespace detail {
+struct Exchange;  // one request awaiting its answer (server.cpp)
+struct ServerCore;
+}  // namespace detail
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;     // 0 = a free port, chosen at start()
+  int threads = 2;  // the whole pool: every connection and every handler call runs on it
+  // Larger request bodies are answered 413 and the connection is closed; the body is never
+  // buffered beyond this size.
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;  // larger header blocks are answered 431
+  // Requests handed to the handler and not yet answered, over all connections. One more is
+  // answered 503 with Retry-After (the handler is not called), so overload costs a short answer,
+  // never unbounded memory.
+  std::size_t max_in_flight = 1024;
+  int retry_after_s = 1;  // the Retry-After of that 503
+  // A connection that sends nothing for this long (idle keep-alive, or a request trickling in)
+  // is closed.
+  std::chrono::milliseconds read_timeout{30000};
+  // A handler that has not answered after this long gets 504 sent for it.
+  std::chrono::milliseconds response_timeout{60000};
+  std::string server_name = "tunecase";  // the Server header
+  // How the server words the answers it gives by itself (400 malformed request, 413, 431, 503
+  // overload or stopping, 504); default_error_page when empty. Called on a pool thread.
+  std::function<Response(int status, const std::string& message)> error_page;
+};
+
+// Counters since start(); every field only grows, except in_flight.
+struct ServerStats {
+  uint64_t connections = 0;  // accepted
+  uint64_t requests = 0;     // read, whether handled or rejected
+  uint64_t handled = 0;      // given to the handler
+  uint64_t too_large = 0;    // 413 and 431
+  uint64_t malformed = 0;    // 400: bytes that are not HTTP/1.x
+  uint64_t overloaded = 0;   // 503: over max_in_flight, or arriving while stopping
+  uint64_t timed_out = 0;    // 504: the handler did not answer within response_timeout
+  uint64_t abandoned = 0;    // the client hung up before its answer
+  uint64_t in_flight = 0;    // handed to the handler and not yet answered, now
+};
+
+// The way to answer one request. Cheap to copy; every copy answers the same request. The first
+// respond() or respond_after() call wins and later ones are ignored. Both may be called from
+// any thread, at any time, also after the server has stopped or the client has gone (the answer
+// is then dropped). Never calling either is allowed: the client gets 504 after
+// response_timeout, or nothing if it hangs up first.
+class Responder {
+ public:
+  Responder() = default;  // answers nothing; for tests of code that stores a Responder
+  // Sends `response`; returns at once, the server writes it on the connection's own strand.
+  void respond(Response response) const;
+  // Sends `response` after `delay`, with a timer: no thread waits meanwhile.
+  void respond_after(std::chrono::microseconds delay, Response response) const;
+  // True once an answer can no longer reach the client: the client hung up, the request timed
+  // out, or the server stopped. Work done only for this answer may be abandoned.
+  bool abandoned() const;
+  // True once respond() or respond_after() has been called.
+  bool answered() const;
+
+  explicit Responder(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {}
+
+ private:
+  std::shared_ptr<detail::Exchange> exchange_;
+};
+
+// Called once per request on a pool thread, possibly on several threads at once. It must not
+// block: answer at once through the responder, or hand the responder to whatever finishes the
+// work (an asynchronous upstream call, a timer) and return. An exception thrown by the handler
+// is answered 500 with its message withheld.
+using Handler = std::function<void(Request request, Responder responder)>;
+
+// Keep-alive HTTP/1.1 (and 1.0) with in-order answers per connection. A connection never runs
+// two handler calls at once; different connections do.
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, starts the pool and returns the bound port. Throws UserError naming the address when
+  // it cannot be bound; throws std::logic_error when called twice.
+  int start();
+  // Stops accepting, answers 503 to requests that arrive meanwhile, waits up to `grace` for the
+  // requests in flight to be answered, then closes every connection (unanswered requests are
+  // dropped) and joins the pool. Idempotent; a handler is never called after it returns.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+  ServerStats stats() const;
+
+ private:
+  std::shared_ptr<detail::ServerCore> core_;
+};
+
+}  // namespace tunecase::http

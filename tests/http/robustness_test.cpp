@@ -1,0 +1,113 @@
+// Bad input at the socket: nothing a client sends stops the server from answering the next one.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "server_test_support.h"
+#include "tunecase/http/server.h"
+
+namespace tunecase::http::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+void ok(Request, Responder responder) {
+  responder.respond(Response::text(200, "ok"));
+}
+
+// Sends `bytes` on a fresh connection, half-closes it and returns what the server answered.
+std::string exchange_raw(int port, const std::string& bytes) {
+  TestClient client(port, 2s);
+  client.write_raw(bytes);
+  client.shutdown_send();
+  return client.read_until_closed();
+}
+
+TEST_F(ServerTest, MalformedRequestLineIs400AndTheServerGoesOn) {
+  start(ok);
+  std::string answer = exchange_raw(port_, "GARBAGE\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+  EXPECT_NE(answer.find("Malformed HTTP request"), std::string::npos) << answer;
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+  EXPECT_EQ(server_->stats().malformed, 1u);
+}
+
+TEST_F(ServerTest, BadContentLengthIs400) {
+  start(ok);
+  std::string answer =
+      exchange_raw(port_, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+}
+
+TEST_F(ServerTest, OversizedHeaderBlockIs431) {
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  start(ok, options);
+  auto reply = TestClient(port_).send("GET", "/", "", {{"X-Padding", std::string(4000, 'p')}});
+  EXPECT_EQ(reply.status, 431) << reply.error;
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+}
+
+TEST_F(ServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = 150ms;
+  start(ok, options);
+  TestClient client(port_, 3s);
+  auto before = std::chrono::steady_clock::now();
+  bool closed = false;
+  EXPECT_EQ(client.read_until_closed(&closed), "");
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+}
+
+TEST_F(ServerTest, TricklingRequestIsClosedAfterTheReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = 150ms;
+  start(ok, options);
+  TestClient client(port_, 3s);
+  client.write_raw("GET / HTTP/1.1\r\nHost:");
+  bool closed = false;
+  client.read_until_closed(&closed);
+  EXPECT_TRUE(closed);
+}
+
+// Random bytes, and random bytes after a plausible request head, each on its own connection:
+// every one ends in an answer or a closed connection, and a valid request is still served.
+TEST_F(ServerTest, FuzzedBytesNeverStopTheServer) {
+  std::atomic<int> handled{0};
+  ServerOptions options;
+  options.read_timeout = 200ms;
+  options.max_body_bytes = 4096;
+  options.max_header_bytes = 2048;
+  start(
+      [&handled](Request, Responder responder) {
+        ++handled;
+        responder.respond(Response::text(200, "ok"));
+      },
+      options);
+  const std::vector<std::string> heads = {
+      "", "GET / HTTP/1.1\r\n", "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "GET / HTTP/1.0\r\n\r\n"};
+  std::mt19937_64 rng(20240611);
+  for (int round = 0; round < 300; ++round) {
+    std::string bytes = heads[rng() % heads.size()];
+    std::size_t length = rng() % (round % 10 == 0 ? 6000 : 300);
+    for (std::size_t i = 0; i < length; ++i) {
+      // Half the rounds draw from HTTP's own alphabet, which reaches deeper into the parser.
+      const char alphabet[] = "GETPOST /:\r\n0123456789abcdefHTtp.-;=";
+      bytes.push_back(round % 2 ? alphabet[rng() % (sizeof(alphabet) - 1)]
+                                : static_cast<char>(rng() & 0xff));
+    }
+    exchange_raw(port_, bytes);
+    if (round % 50 == 0) {
+      ASSERT_EQ(TestClient(port_).send("GET", "/").status, 200) << round;
+    }
+  }
+  EXPECT_EQ(TestClient(port_).send("POST", "/", "{}").status, 200);
+  EXPECT_TRUE(eventually([&] { return server_->stats().in_flight == 0; }));
+  EXPECT_GT(server_->stats().malformed, 0u);
+}
+
+}  // namespace
+}  // namespace tunecase::http::testing
