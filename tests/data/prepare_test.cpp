@@ -1,5 +1,7 @@
 #include "tunecase/data/prepare.h"
 
+#include <map>
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -97,13 +99,45 @@ TEST(PrepareData, PreSplitRemovesLeakedTestRowsAndListsUnseenLabels) {
   EXPECT_THAT(data.labels, ElementsAre("billing", "bug", "login", "refund"));
 }
 
-TEST(PrepareData, PreSplitWithoutDevLeavesDevEmpty) {
+TEST(PrepareData, PreSplitWithoutDevAndDevFractionZeroLeavesDevEmpty) {
   DataConfig config;
   config.train = dataset("presplit_train.csv");
   config.test = dataset("presplit_test.csv");
+  config.dev_fraction = 0;
   PreparedData data = prepare_data(config);
   EXPECT_TRUE(data.splits.dev.empty());
+  EXPECT_EQ(data.summary.train, 5u);
   EXPECT_EQ(data.summary.test, 2u);
+  EXPECT_EQ(data.summary.to_json()["dev_source"], "none");
+}
+
+TEST(PrepareData, PreSplitWithoutDevCarvesDevFromTrainStratifiedAndSeeded) {
+  TempDir dir;
+  DataConfig config;
+  config.train = dir.write("train.csv", tickets_csv(20));
+  config.test = dir.write("test.csv", "text,label\nrefund please,refund\nlog me in,login\n");
+  config.dev_fraction = 0.1;
+  PreparedData data = prepare_data(config);
+  const Splits& s = data.splits;
+  EXPECT_EQ(s.train.size() + s.dev.size(), 60u);  // every train row, in one of the two
+  EXPECT_EQ(s.dev.size(), 6u);                    // 2 of each label's 20
+  std::map<std::string, int> per_label;
+  for (const auto& e : s.dev) ++per_label[e.label];
+  EXPECT_THAT(per_label, ElementsAre(std::pair<const std::string, int>{"billing", 2},
+                                     std::pair<const std::string, int>{"login", 2},
+                                     std::pair<const std::string, int>{"refund", 2}));
+  EXPECT_EQ(data.summary.dev, 6u);
+  EXPECT_EQ(data.summary.to_json()["dev_source"], "carved_from_train");
+  EXPECT_EQ(s.test.size(), 2u);  // test is never touched
+
+  auto texts = [](const Examples& examples) {
+    std::vector<std::string> out;
+    for (const auto& e : examples) out.push_back(e.text);
+    return out;
+  };
+  EXPECT_EQ(texts(prepare_data(config).splits.dev), texts(s.dev));  // same seed, same dev
+  config.seed = 8;
+  EXPECT_NE(texts(prepare_data(config).splits.dev), texts(s.dev));
 }
 
 TEST(PrepareData, SkippedInvalidRowsAreCountedInSkippedRows) {

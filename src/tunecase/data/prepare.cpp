@@ -96,7 +96,19 @@ Splits read_pre_split(const DataConfig& config, DatasetSummary& summary, Example
   }
   Splits splits;
   splits.train = read_file(config.train, config, summary, unlabelled);
-  if (!config.dev.empty()) splits.dev = read_file(config.dev, config, summary, unlabelled);
+  if (!config.dev.empty()) {
+    splits.dev = read_file(config.dev, config, summary, unlabelled);
+    summary.dev_source = "file";
+  } else if (config.dev_fraction > 0) {
+    // No dev file: dev comes out of train as a one-file split would make it, so eval, optimize
+    // and curve see the same dev split.
+    Splits carved = carve_dev_from_train(std::move(splits.train), config.dev_fraction, config.seed);
+    splits.train = std::move(carved.train);
+    splits.dev = std::move(carved.dev);
+    summary.dev_source = "carved_from_train";
+  } else {
+    summary.dev_source = "none";
+  }
   splits.test = read_file(config.test, config, summary, unlabelled);
   return splits;
 }
@@ -116,6 +128,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"duplicates_removed", duplicates_removed},
           {"leaked_into_train", leaked_into_train},
           {"skipped_rows", skipped_rows},
+          {"dev_source", dev_source},
           {"dev_leaked_into_train", dev_leaked_into_train},
           {"empty_text", empty_text},
           {"invalid_rows", invalid_rows},
@@ -141,6 +154,7 @@ PreparedData prepare_data(const DataConfig& config) {
     // One file is de-duplicated before it is split, so no text can be in two splits: the
     // leakage pass would only normalise every text a second time to find nothing.
     data.splits = split_one_file(config, data.summary, data.unlabelled);
+    data.summary.dev_source = data.splits.dev.empty() ? "none" : "split";
   }
   summarise_splits(data);
   if (data.splits.test.empty()) {

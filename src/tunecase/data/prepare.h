@@ -19,7 +19,10 @@ struct DatasetSummary {
   std::size_t duplicates_removed = 0;
   std::size_t leaked_into_train = 0;      // test rows removed: text also in train or dev
   std::size_t dev_leaked_into_train = 0;  // dev rows removed: text also in train
-  std::size_t skipped_rows = 0;           // empty_text + invalid_rows
+  // Where dev came from: "split" (of one file), "file" (a dev file), "carved_from_train"
+  // (pre-split files without a dev file: dev_fraction of train), or "none" (dev_fraction = 0).
+  std::string dev_source = "none";
+  std::size_t skipped_rows = 0;  // empty_text + invalid_rows
   std::size_t empty_text = 0, invalid_rows = 0, unlabelled = 0, label_conflicts = 0;
   std::vector<std::string> rare_labels;                  // too rare to split, kept in train
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
@@ -40,8 +43,10 @@ struct PreparedData {
 
 // From the [data] config to splits. One file: read, de-duplicate, split (config.split); after
 // de-duplication no text can reach two splits, so leaked_into_train stays 0. Pre-split files
-// (train, test, optional dev): read each, de-duplicate within each, then remove test rows whose
-// text is in train or dev (and dev rows whose text is in train) and count them.
+// (train, test, optional dev): read each, de-duplicate within each; without a dev file and with
+// dev_fraction > 0, carve dev from train (carve_dev_from_train, seeded by [data] seed); then
+// remove test rows whose text is in train or dev (and dev rows whose text is in train) and count
+// them.
 // Throws UserError for reader errors, when no row has a label, or when the test split ends empty.
 PreparedData prepare_data(const DataConfig& config);
 

@@ -124,6 +124,21 @@ Splits split_examples(Examples examples, const SplitOptions& options) {
   return split_stratified(examples, options);
 }
 
+Splits carve_dev_from_train(Examples train, double dev_fraction, uint64_t seed) {
+  if (!(dev_fraction > 0 && dev_fraction < 1)) {
+    throw UserError(fmt::format(
+        "[data] dev_fraction = {} cannot carve a dev split from the train file; use a value "
+        "between 0 and 1 (e.g. 0.1), or give a dev file",
+        dev_fraction));
+  }
+  // The dev share plays the part of the test share of a one-file split.
+  Splits cut = split_examples(std::move(train), SplitOptions{"stratified", dev_fraction, 0, seed});
+  Splits out;
+  out.train = std::move(cut.train);
+  out.dev = std::move(cut.test);
+  return out;
+}
+
 std::size_t remove_leakage(Splits& splits) {
   std::unordered_set<std::string> seen;
   seen.reserve(splits.train.size() + splits.dev.size());

@@ -34,6 +34,13 @@ struct Splits {
 // Throws UserError for an unknown method or fractions outside 0 < test, 0 <= dev, test + dev < 1.
 Splits split_examples(Examples examples, const SplitOptions& options);
 
+// Pre-split data without a dev file: carves dev out of the train file, stratified and seeded as
+// split_examples does (each label's rows shuffled by seed and label, round(dev_fraction x n) of
+// them to dev, at least one for every label with >= 2 rows, at least one left in train). Labels
+// with one row stay in train. Input order is kept within each part.
+// Throws UserError unless 0 < dev_fraction < 1.
+Splits carve_dev_from_train(Examples train, double dev_fraction, uint64_t seed);
+
 // Removes from dev every text whose normalised form is in train, and from test every text whose
 // normalised form is in train or dev. Returns how many test rows were removed and adds that to
 // `leaked_into_train` (dev removals go to `dev_leaked_into_train`).
