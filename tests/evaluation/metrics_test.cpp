@@ -79,5 +79,45 @@ TEST(PairwiseJson, ComparesOnlyItemsBothRan) {
   EXPECT_EQ(p[0]["a_only_correct"], 1);
 }
 
+TEST(QualityJson, MarksAPartialRunWithScoredAndNotRunCounts) {
+  std::vector<std::string> gold = {"a", "b", "a", "b"};
+  auto p = predicted({"a", "b", "", ""});
+  p[2].error = "not run: budget reached";
+  p[3].error = "not run: budget reached";
+  nlohmann::json q = quality_json(gold, p, {"a", "b"});
+  EXPECT_EQ(q["partial"], true);
+  EXPECT_EQ(q["scored"], 2);
+  EXPECT_EQ(q["n"], q["scored"]);
+  EXPECT_EQ(q["not_run_reason"], "budget reached");
+
+  nlohmann::json whole = quality_json(gold, predicted(gold), {"a", "b"});
+  EXPECT_EQ(whole["partial"], false);
+  EXPECT_EQ(whole["scored"], 4);
+  EXPECT_EQ(whole["not_run"], 0);
+  EXPECT_FALSE(whole.contains("not_run_reason"));
+}
+
+TEST(PairwiseJson, SaysWhenItComparesOnlyTheCommonScoredItems) {
+  std::vector<bool> all(3, true);
+  std::vector<ScoredApproach> s = {{"x", {true, true, false}, all},
+                                   {"y", {false, false, false}, {true, true, false}},
+                                   {"z", {true, true, true}, all}};
+  nlohmann::json p = pairwise_json(s);
+  EXPECT_EQ(p[0]["compared_on"], "common_scored_items");
+  EXPECT_EQ(p[0]["n"], 2);
+  EXPECT_NE(p[0]["note"].get<std::string>().find("y scored 2"), std::string::npos) << p[0];
+  EXPECT_EQ(p[1]["compared_on"], "all_items");  // x and z: both complete
+  EXPECT_FALSE(p[1].contains("note"));
+}
+
+TEST(PairwiseJson, OmitsTheTestWhenNoItemWasScoredByBoth) {
+  std::vector<ScoredApproach> s = {{"x", {true, false}, {true, false}},
+                                   {"y", {false, true}, {false, true}}};
+  nlohmann::json p = pairwise_json(s);
+  EXPECT_TRUE(p[0]["mcnemar_p"].is_null());
+  EXPECT_EQ(p[0]["n"], 0);
+  EXPECT_TRUE(p[0]["omitted"].is_string());
+}
+
 }  // namespace
 }  // namespace tunecase

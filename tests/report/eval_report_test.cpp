@@ -53,6 +53,46 @@ TEST(EvalMarkdown, HasEverySection) {
   EXPECT_EQ(md.find("`billing`"), std::string::npos);  // backticks inside samples are replaced
 }
 
+// gpt stopped by the budget after 334 of 1,076 items; svm scored all of them.
+nlohmann::json partial_eval() {
+  nlohmann::json eval = sample_eval();
+  nlohmann::json& gpt = eval["approaches"][1];
+  gpt["n"] = gpt["scored"] = 334;
+  gpt["not_run"] = 742;
+  gpt["partial"] = true;
+  gpt["not_run_reason"] = "budget reached";
+  eval["pairwise"][0]["n"] = 334;
+  eval["pairwise"][0]["compared_on"] = "common_scored_items";
+  eval["pairwise"][0]["note"] = "compared only on the 334 items both scored";
+  return eval;
+}
+
+TEST(EvalTable, MarksAPartialRunWithItsScoredCount) {
+  std::string table = eval_table_text(partial_eval());
+  EXPECT_NE(table.find("gpt (simulated) (partial)"), std::string::npos) << table;
+  EXPECT_NE(table.find("334/1,076 scored, stopped by budget"), std::string::npos) << table;
+  EXPECT_EQ(table.find("svm (partial)"), std::string::npos) << table;
+}
+
+TEST(EvalMarkdown, NeverCallsAPartialRunCompleteAndNamesTheCommonItems) {
+  std::string md = eval_markdown(partial_eval());
+  EXPECT_EQ(md.find("Every approach was scored on the same"), std::string::npos) << md;
+  EXPECT_NE(md.find("gpt (334/1,076 scored, stopped by budget)"), std::string::npos) << md;
+  EXPECT_NE(md.find("gpt (simulated) (partial)"), std::string::npos) << md;
+  EXPECT_NE(md.find("compared only on the 334 items both scored"), std::string::npos) << md;
+  EXPECT_NE(eval_markdown(sample_eval()).find("Every approach was scored on the same"),
+            std::string::npos);  // said only when it is true
+}
+
+TEST(EvalMarkdown, APairWithNoCommonItemIsNotTested) {
+  nlohmann::json eval = partial_eval();
+  eval["pairwise"][0]["mcnemar_p"] = nullptr;
+  eval["pairwise"][0]["omitted"] = "no test item was scored by both approaches";
+  std::string md = eval_markdown(eval);
+  EXPECT_NE(md.find("svm / gpt: not tested: no test item was scored by both"), std::string::npos)
+      << md;
+}
+
 TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
   EXPECT_EQ(format_usd(nullptr), "unknown");
   EXPECT_EQ(format_usd(0.0), "$0");

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "tunecase/stats/classification.h"
 #include "tunecase/stats/mcnemar.h"
 #include "tunecase/stats/percentile.h"
@@ -31,6 +33,16 @@ nlohmann::json per_class_json(const ConfusionMatrix& confusion) {
         {"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"support", m.support}};
   }
   return out;
+}
+
+// Why items were not run ("budget reached"), from the first such item's error.
+std::string not_run_reason(const std::vector<Prediction>& predictions) {
+  for (const auto& p : predictions) {
+    if (!was_not_run(p)) continue;
+    std::string reason = p.error->substr(std::string("not run").size());
+    return reason.rfind(": ", 0) == 0 ? reason.substr(2) : reason;
+  }
+  return "";
 }
 
 }  // namespace
@@ -67,43 +79,72 @@ nlohmann::json quality_json(const std::vector<std::string>& all_gold,
   ConfusionMatrix confusion = confusion_matrix(gold, predicted, labels);
   Interval ci = wilson_interval(correct, n);
   double denom = n == 0 ? 1.0 : static_cast<double>(n);
-  return {{"n", n},
-          {"not_run", all_predictions.size() - n},
-          {"correct", correct},
-          {"accuracy", n == 0 ? 0.0 : static_cast<double>(correct) / denom},
-          {"accuracy_ci95", {ci.lo, ci.hi}},
-          {"macro_f1", macro_f1(confusion)},
-          {"invalid_rate", static_cast<double>(invalid) / denom},
-          {"error_rate", static_cast<double>(errors) / denom},
-          {"errors", errors},
-          {"latency_ms", latency_json(predictions)},
-          {"tokens_in_mean", tokens_in / denom},
-          {"tokens_out_mean", tokens_out / denom},
-          {"per_class", per_class_json(confusion)},
-          {"confusion",
-           {{"labels", confusion.labels},
-            {"matrix", confusion.matrix},
-            {"no_prediction", confusion.no_prediction}}}};
+  std::size_t not_run = all_predictions.size() - n;
+  nlohmann::json out = {{"n", n},
+                        {"scored", n},
+                        {"not_run", not_run},
+                        {"partial", not_run > 0},
+                        {"correct", correct},
+                        {"accuracy", n == 0 ? 0.0 : static_cast<double>(correct) / denom},
+                        {"accuracy_ci95", {ci.lo, ci.hi}},
+                        {"macro_f1", macro_f1(confusion)},
+                        {"invalid_rate", static_cast<double>(invalid) / denom},
+                        {"error_rate", static_cast<double>(errors) / denom},
+                        {"errors", errors},
+                        {"latency_ms", latency_json(predictions)},
+                        {"tokens_in_mean", tokens_in / denom},
+                        {"tokens_out_mean", tokens_out / denom},
+                        {"per_class", per_class_json(confusion)},
+                        {"confusion",
+                         {{"labels", confusion.labels},
+                          {"matrix", confusion.matrix},
+                          {"no_prediction", confusion.no_prediction}}}};
+  if (not_run > 0) out["not_run_reason"] = not_run_reason(all_predictions);
+  return out;
 }
+
+namespace {
+
+// One pair: McNemar on the items both approaches scored. When either left items unscored (a
+// partial run), the entry says so; when they share no scored item, the test is omitted.
+nlohmann::json pair_json(const ScoredApproach& x, const ScoredApproach& y) {
+  std::vector<bool> a, b;
+  std::size_t x_scored = 0, y_scored = 0;
+  for (std::size_t k = 0; k < x.correct.size(); ++k) {
+    x_scored += x.ran[k];
+    y_scored += y.ran[k];
+    if (!x.ran[k] || !y.ran[k]) continue;
+    a.push_back(x.correct[k]);
+    b.push_back(y.correct[k]);
+  }
+  nlohmann::json out = {{"a", x.name}, {"b", y.name}, {"n", a.size()}};
+  bool partial = x_scored < x.correct.size() || y_scored < y.correct.size();
+  out["compared_on"] = partial ? "common_scored_items" : "all_items";
+  if (a.empty()) {
+    out["mcnemar_p"] = nullptr;
+    out["a_only_correct"] = out["b_only_correct"] = 0;
+    out["omitted"] = "no test item was scored by both approaches";
+    return out;
+  }
+  McNemarResult r = mcnemar_exact(a, b);
+  out["mcnemar_p"] = r.p_value;
+  out["a_only_correct"] = r.a_only_correct;
+  out["b_only_correct"] = r.b_only_correct;
+  if (partial) {
+    out["note"] =
+        fmt::format("compared only on the {} items both scored ({} scored {}, {} scored {} of {})",
+                    a.size(), x.name, x_scored, y.name, y_scored, x.correct.size());
+  }
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json pairwise_json(const std::vector<ScoredApproach>& approaches) {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < approaches.size(); ++i) {
-    for (std::size_t j = i + 1; j < approaches.size(); ++j) {
-      std::vector<bool> a, b;
-      for (std::size_t k = 0; k < approaches[i].correct.size(); ++k) {
-        if (!approaches[i].ran[k] || !approaches[j].ran[k]) continue;
-        a.push_back(approaches[i].correct[k]);
-        b.push_back(approaches[j].correct[k]);
-      }
-      McNemarResult r = mcnemar_exact(a, b);
-      out.push_back({{"a", approaches[i].name},
-                     {"b", approaches[j].name},
-                     {"n", a.size()},
-                     {"mcnemar_p", r.p_value},
-                     {"a_only_correct", r.a_only_correct},
-                     {"b_only_correct", r.b_only_correct}});
-    }
+    for (std::size_t j = i + 1; j < approaches.size(); ++j)
+      out.push_back(pair_json(approaches[i], approaches[j]));
   }
   return out;
 }

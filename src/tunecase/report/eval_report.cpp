@@ -27,9 +27,46 @@ std::string ms(const json& v) {
   return x < 10 ? fmt::format("{:.2f}", x) : fmt::format("{:.0f}", x);
 }
 
+bool is_partial(const json& a) {
+  return a.value("partial", false) || a.value("not_run", 0) > 0;
+}
+
 std::string display_name(const json& a) {
   std::string name = a.value("name", "");
-  return a.value("simulated", false) ? name + " (simulated)" : name;
+  if (a.value("simulated", false)) name += " (simulated)";
+  return is_partial(a) ? name + " (partial)" : name;
+}
+
+// 1076 -> "1,076".
+std::string with_commas(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// "334/1,076 scored, stopped by budget" for a partial run.
+std::string partial_text(const json& a) {
+  std::size_t scored = a.value("scored", a.value("n", std::size_t{0}));
+  std::size_t total = scored + a.value("not_run", std::size_t{0});
+  std::string reason = a.value("not_run_reason", std::string("budget reached"));
+  std::string why = reason == "budget reached" ? "stopped by budget" : "not run: " + reason;
+  return fmt::format("{}/{} scored, {}", with_commas(scored), with_commas(total), why);
+}
+
+// One line per partial run, under a table that marks it "(partial)".
+std::string partial_notes(const json& eval) {
+  std::string out;
+  for (const auto& a : eval["approaches"]) {
+    if (!is_partial(a)) continue;
+    out += fmt::format(
+        "(partial) {}: {}; its figures are on the scored items only, a seeded random sample of "
+        "the test split\n",
+        a.value("name", ""), partial_text(a));
+  }
+  return out;
 }
 
 std::vector<std::vector<std::string>> summary_rows(const json& eval) {
@@ -124,16 +161,24 @@ std::string confusion_section(const json& a) {
 
 std::string pairwise_section(const json& eval) {
   std::vector<std::vector<std::string>> rows;
+  std::string notes;
   for (const auto& p : eval["pairwise"]) {
-    double pv = p.value("mcnemar_p", 1.0);
-    rows.push_back({p.value("a", ""), p.value("b", ""),
+    std::string pair = p.value("a", "") + " / " + p.value("b", "");
+    if (!p.contains("mcnemar_p") || !p["mcnemar_p"].is_number()) {
+      notes += fmt::format("- {}: not tested: {}.\n", pair, p.value("omitted", std::string("?")));
+      continue;
+    }
+    double pv = p["mcnemar_p"].get<double>();
+    rows.push_back({p.value("a", ""), p.value("b", ""), std::to_string(p.value("n", 0)),
                     std::to_string(p.value("a_only_correct", 0)),
                     std::to_string(p.value("b_only_correct", 0)), fmt::format("{:.3g}", pv),
                     pv < 0.05 ? "yes" : "no"});
+    if (p.contains("note")) notes += fmt::format("- {}: {}.\n", pair, p["note"].get<std::string>());
   }
   return "## Pairwise tests\n\nMcNemar's exact test on the test items where exactly one of the two "
-         "is right (measured). \"Differ\" means p < 0.05.\n\n" +
-         markdown_table({"a", "b", "only a right", "only b right", "p", "differ"}, rows) + "\n";
+         "is right, counted over the items both scored (measured). \"Differ\" means p < 0.05.\n\n" +
+         markdown_table({"a", "b", "items", "only a right", "only b right", "p", "differ"}, rows) +
+         (notes.empty() ? "" : "\n" + notes) + "\n";
 }
 
 std::string invalid_section(const json& eval) {
@@ -154,6 +199,20 @@ std::string invalid_section(const json& eval) {
   }
   if (out.empty()) return out;
   return std::string("## Invalid answers and errors\n\n").append(out);
+}
+
+// Whether every approach was scored on the whole test split, or which ones stopped early.
+std::string coverage_sentence(const json& eval) {
+  std::vector<std::string> partial;
+  for (const auto& a : eval["approaches"]) {
+    if (is_partial(a))
+      partial.push_back(fmt::format("{} ({})", a.value("name", ""), partial_text(a)));
+  }
+  if (partial.empty()) return "Every approach was scored on the same held-out test split. ";
+  return fmt::format(
+      "Every approach was run on the same held-out test split, but **not every item was scored**: "
+      "{}. ",
+      fmt::join(partial, "; "));
 }
 
 }  // namespace
@@ -188,6 +247,7 @@ std::string eval_table_text(const json& eval) {
   for (const auto& row : rows) out += line(row);
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
+  out += partial_notes(eval);
   out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
   if (any_simulated) {
     out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";
@@ -196,9 +256,9 @@ std::string eval_table_text(const json& eval) {
 }
 
 std::string eval_markdown(const json& eval) {
-  std::string out = "# Evaluation report\n\n";
+  std::string out = "# Evaluation report\n\n" + coverage_sentence(eval);
   out +=
-      "Every approach was scored on the same held-out test split. Accuracy, macro-F1, "
+      "Accuracy, macro-F1, "
       "invalid-output rate and latency are **measured**; $ per 1k and $ per month are "
       "**estimated** (measured tokens × catalogue prices, or assumed hosting $/hour ÷ measured "
       "throughput); the daily volume is **assumed** (config).\n\n";
@@ -210,6 +270,14 @@ std::string eval_markdown(const json& eval) {
         "for an LLM API. Their numbers describe that stand-in, not a real model.\n\n";
   }
   out += markdown_table(kHeader, summary_rows(eval)) + "\n";
+  for (const auto& a : eval["approaches"]) {
+    if (is_partial(a))
+      out += fmt::format(
+          "- **{} is a partial run: {}.** Its figures are on the scored items only (sent in a "
+          "seeded random order, so they are a random sample of the test split); it is compared "
+          "with the others only on the items both scored.\n",
+          a.value("name", ""), partial_text(a));
+  }
   for (const auto& a : eval["approaches"]) {
     for (const auto& note : a.value("cost_notes", std::vector<std::string>{})) {
       out += fmt::format("- {}: {} ({})\n", a.value("name", ""), note, "assumed");

@@ -10,11 +10,13 @@ namespace tunecase {
 // report can be rebuilt from a saved eval.json.
 
 // The terminal table: approach, accuracy [95% CI], macro-F1, invalid, latency p50/p95,
-// $ per 1k, $ per month; simulated rows are marked.
+// $ per 1k, $ per month; simulated rows are marked, and partial runs (items the budget left
+// unscored) are marked "(partial)" with a line such as "334/1,076 scored, stopped by budget".
 std::string eval_table_text(const nlohmann::json& eval);
 
 // report.md: the same table, the data summary, per-class tables, the most frequent confusions,
-// pairwise McNemar tests, and what each figure's provenance is.
+// pairwise McNemar tests (on the items both approaches scored), and what each figure's
+// provenance is. It says every approach was scored on the same split only when that is true.
 std::string eval_markdown(const nlohmann::json& eval);
 
 // "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
