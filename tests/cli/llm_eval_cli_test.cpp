@@ -10,43 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "run_cli.h"
+#include "sim_llm_process.h"
 
 namespace {
-
-constexpr const char* kKey = "sk-test-7f3a9c1e5b2d4f60a8c9e1b3d5f7a9c1";
-
-// `tunecase sim-llm` as a child process on a free loopback port that insists on kKey.
-class SimLlmProcess {
- public:
-  explicit SimLlmProcess(const std::filesystem::path& dir) {
-    std::filesystem::path port_file = dir / "sim.port";
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("SIM_REQUIRED_KEY", kKey, 1);
-      std::string port_arg = port_file.string();
-      execl(TUNECASE_BIN, TUNECASE_BIN, "sim-llm", "--port", "0", "--port-file", port_arg.c_str(),
-            "--require-key-env", "SIM_REQUIRED_KEY", "--rate-429", "0.05", "--retry-after", "0.01",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      std::string text = read_file(port_file);
-      if (!text.empty() && text.back() == '\n') port_ = std::atoi(text.c_str());
-    }
-  }
-  ~SimLlmProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 void write_config(const std::filesystem::path& file, int port) {
   std::ofstream(file) << "[data]\npath = \"" << fixture("cli/tickets.csv")
@@ -96,10 +62,60 @@ TEST(LlmEvalCli, ScoresAnApiApproachAndNeverWritesTheKey) {
   EXPECT_EQ(again["approaches"][0]["runner"]["requests_sent"], 0);
   EXPECT_EQ(again["approaches"][0]["accuracy"], a["accuracy"]);
 
-  // The key is in no file the runs wrote and in nothing they printed.
-  EXPECT_EQ(everything_written(dir.path() / "out").find(kKey), std::string::npos);
+  // The cache is the project's, beside the config: a run into a fresh folder pays nothing again.
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / ".tunecase" / "cache.sqlite"));
+  CliResult fresh =
+      run_cli_with_env(env, "eval --yes --config " + (dir.path() / "p.toml").string() + " --out " +
+                                (dir.path() / "out2").string());
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  nlohmann::json third = read_json(dir.path() / "out2" / "eval.json");
+  EXPECT_EQ(third["approaches"][0]["runner"]["requests_sent"], 0);
+  EXPECT_EQ(third["approaches"][0]["accuracy"], a["accuracy"]);
+
+  // The key is in no file the runs wrote (the shared cache included) and in nothing they printed.
+  EXPECT_EQ(everything_written(dir.path()).find(kKey), std::string::npos);
   EXPECT_EQ(first.output.find(kKey), std::string::npos);
   EXPECT_EQ(second.output.find(kKey), std::string::npos);
+}
+
+TEST(LlmEvalCli, NoCacheSendsEveryRequestAgain) {
+  TempDir dir;
+  SimLlmProcess sim(dir.path());
+  ASSERT_GT(sim.port(), 0);
+  write_config(dir.path() / "p.toml", sim.port());
+  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
+  std::string args = "eval --yes --quiet --no-cache --config " + (dir.path() / "p.toml").string() +
+                     " --out " + (dir.path() / "out").string();
+  ASSERT_EQ(run_cli_with_env(env, args).exit_code, 0);
+  ASSERT_EQ(run_cli_with_env(env, args).exit_code, 0);
+  nlohmann::json eval = read_json(dir.path() / "out" / "eval.json");
+  EXPECT_EQ(eval["approaches"][0]["runner"]["requests_sent"], eval["approaches"][0]["n"]);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / ".tunecase"));
+}
+
+TEST(LlmEvalCli, EvalOfTheSearchWinnerSendsNoTestRequestTwice) {
+  TempDir dir;
+  SimLlmProcess sim(dir.path());
+  ASSERT_GT(sim.port(), 0);
+  write_config(dir.path() / "p.toml", sim.port());
+  std::ofstream(dir.path() / "p.toml", std::ios::app)
+      << "\n[optimize]\nmodels = [\"api-few-shot\"]\nstrategies = [\"zero_shot\", \"few_shot\"]\n"
+         "shots = [4]\nstart_sample = 6\n";
+  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
+  std::string config = (dir.path() / "p.toml").string();
+  CliResult search = run_cli_with_env(
+      env, "optimize --yes --config " + config + " --out " + dir.str() + "/search");
+  ASSERT_EQ(search.exit_code, 0) << search.output;
+  std::string winner = read_file(dir.path() / "search" / "winner.toml");
+  ASSERT_NE(winner.find("api-few-shot-optimized"), std::string::npos) << winner;
+  std::ofstream(dir.path() / "p.toml", std::ios::app) << "\n" << winner;
+  CliResult eval =
+      run_cli_with_env(env, "eval --yes --quiet --config " + config +
+                                " --only api-few-shot-optimized --out " + dir.str() + "/out");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  nlohmann::json e = read_json(dir.path() / "out" / "eval.json");
+  EXPECT_EQ(e["approaches"][0]["runner"]["requests_sent"], 0);
+  EXPECT_EQ(e["approaches"][0]["runner"]["cache_hits"], e["approaches"][0]["n"]);
 }
 
 TEST(LlmEvalCli, MissingKeyVariableStopsBeforeAnyRequest) {

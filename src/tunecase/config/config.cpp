@@ -15,7 +15,7 @@ namespace tunecase {
 namespace {
 
 const std::vector<std::string> kTables = {"data",     "task",     "labels", "approach",
-                                          "business", "optimize", "curve"};
+                                          "business", "optimize", "curve",  "pilot"};
 
 std::string line_of(const toml::node* node, const std::filesystem::path& origin) {
   if (node == nullptr || node->source().begin.line == 0) return origin.string();
@@ -159,6 +159,29 @@ void read_curve(TableReader& r, CurveTableSettings& c) {
   r.finish();
 }
 
+void read_pilot(TableReader& r, PilotSettings& p) {
+  p.present = r.present();
+  p.where = r.where();
+  p.champion = r.text("champion", "", "the baseline approach (default: the first)");
+  p.challenger = r.text("challenger", "", "the approach piloted against it (none: production)");
+  p.mode = r.text("mode", p.mode, "split traffic, shadow the champion, or fall back to it",
+                  {"split", "shadow", "fallback"});
+  p.share = r.number("share", p.share, Range{0, 1, true, true}, "the challenger's traffic share");
+  p.salt = r.text("salt", "", "changes the sticky assignment (default: drawn once, stored)");
+  p.abstain_below = r.optional_number("abstain_below", Range::rate(),
+                                      "answer \"needs a human\" below this confidence");
+  p.challenger_timeout_ms =
+      static_cast<int>(r.integer("challenger_timeout_ms", 2000, Range::between(1, 600000),
+                                 "fallback: champion answers after"));
+  p.days = static_cast<int>(r.integer("days", 14, Range::between(1, 365), "planned days"));
+  p.queries_per_arm = r.optional_integer("queries_per_arm", Range::at_least(1),
+                                         "planned labelled queries per arm (default: from --plan)");
+  p.min_gain = r.number("min_gain", 0, Range::between(-1, 1),
+                        "without --plan: the accuracy gain a clear win needs");
+  p.alpha = r.number("alpha", 0.05, Range{0, 0.5, true, false}, "error rate of the verdict");
+  r.finish();
+}
+
 void read_labels(const toml::table* t, const std::filesystem::path& origin, ProjectConfig& c) {
   if (t == nullptr) return;
   for (const auto& [key, value] : *t) {
@@ -191,6 +214,21 @@ void read_approaches(const toml::table& root, const std::filesystem::path& origi
           fmt::format("{}: two approaches are named '{}'; names must be unique", a.where, a.name));
     c.approaches.push_back(std::move(a));
   }
+}
+
+void check_pilot_names(const ProjectConfig& c) {
+  const PilotSettings& p = c.pilot;
+  for (const std::string* name : {&p.champion, &p.challenger}) {
+    if (name->empty() || c.find_approach(*name) != nullptr) continue;
+    std::vector<std::string> names;
+    for (const auto& a : c.approaches) names.push_back(a.name);
+    throw UserError(fmt::format("{}: [pilot] {}: no [[approach]] named \"{}\"{}", p.where,
+                                name == &p.champion ? "champion" : "challenger", *name,
+                                did_you_mean(*name, names)));
+  }
+  if (!p.challenger.empty() && p.challenger == p.champion)
+    throw UserError(
+        fmt::format("{}: [pilot] the challenger must differ from the champion", p.where));
 }
 
 void check_top_level(const toml::table& root, const std::filesystem::path& origin) {
@@ -226,6 +264,8 @@ void read_tables(const toml::table* root, const std::filesystem::path& origin, P
   read_optimize(optimize, c.optimize, &c.settings);
   TableReader curve = reader("curve");
   read_curve(curve, c.curve);
+  TableReader pilot = reader("pilot");
+  read_pilot(pilot, c.pilot);
 }
 
 }  // namespace
@@ -261,6 +301,7 @@ ProjectConfig parse_config(std::string_view text, const std::filesystem::path& o
   read_tables(&root, origin, c);
   read_labels(section(root, "labels", origin), origin, c);
   read_approaches(root, origin, c);
+  check_pilot_names(c);
   return c;
 }
 

@@ -86,6 +86,24 @@ struct CurveTableSettings {
   std::optional<std::vector<std::string>> approaches;
 };
 
+// [pilot] (docs/serve.md): what `tunecase serve` runs. Without a challenger it serves the champion
+// alone (production mode); `serve --plan decision.json` takes the verdict rule from the memo.
+struct PilotSettings {
+  bool present = false;
+  std::string where;
+  std::string champion;                    // the baseline arm ("" = the first approach)
+  std::string challenger;                  // "" = production mode, no pilot
+  std::string mode = "split";              // split | shadow | fallback
+  double share = 0.05;                     // the challenger's share of traffic (split, fallback)
+  std::string salt;                        // "" = drawn once and kept in the store
+  std::optional<double> abstain_below;     // answer "needs a human" below this confidence
+  int challenger_timeout_ms = 2000;        // fallback: the champion answers after this
+  int days = 14;                           // planned length without --plan
+  std::optional<int64_t> queries_per_arm;  // planned labelled queries per arm without --plan
+  double min_gain = 0.0;  // without --plan: a clear win needs the gain's low end above this
+  double alpha = 0.05;    // error rate of the always-valid verdict
+};
+
 struct ProjectConfig {
   std::filesystem::path file;  // the config file ("" when built from CLI flags)
   DataConfig data;
@@ -95,6 +113,7 @@ struct ProjectConfig {
   BusinessSettings business;
   OptimizeTableSettings optimize;
   CurveTableSettings curve;
+  PilotSettings pilot;
   // Every key read, with its value and whether it was a default (`tunecase check`).
   std::vector<SettingRecord> settings;
 

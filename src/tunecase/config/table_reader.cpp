@@ -186,6 +186,7 @@ std::string TableReader::required_text(std::string_view key, std::string_view do
 std::optional<double> TableReader::optional_number(std::string_view key, Range range,
                                                    std::string_view doc) {
   record(key, fmt::format("number, {}", range.text()), "", doc);
+  if (records_ && !records_->empty()) records_->back().range = range;
   const toml::node* n = get(key);
   if (n == nullptr) return std::nullopt;
   return checked_number(key, *n, range);
@@ -204,6 +205,7 @@ double TableReader::number(std::string_view key, double fallback, Range range,
 std::optional<int64_t> TableReader::optional_integer(std::string_view key, Range range,
                                                      std::string_view doc) {
   record(key, fmt::format("whole number, {}", range.text()), "", doc);
+  if (records_ && !records_->empty()) records_->back().range = range;
   const toml::node* n = get(key);
   if (n == nullptr) return std::nullopt;
   if (!n->is_integer()) {
@@ -356,8 +358,9 @@ void TableReader::finish() const {
                                   fmt::format("{}:{}", origin_.string(), v.source().begin.line),
                                   name_, key, other->second));
     }
-    std::string hint = did_you_mean(key, known_);
-    if (hint.empty()) hint = fmt::format("; the known keys are {}", join(known_, ", "));
+    auto near = nearest(key, known_);
+    std::string hint = near ? fmt::format("; did you mean `{}{}`?", key_prefix_, *near)
+                            : fmt::format("; the known keys are {}", join(known_, ", "));
     throw UserError(fmt::format("{}:{}: `{}{}`: unknown key in {}{}", origin_.string(),
                                 v.source().begin.line, key_prefix_, key, name_, hint));
   }

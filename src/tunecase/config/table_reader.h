@@ -40,7 +40,8 @@ struct SettingRecord {
   std::string fallback;  // the default, as TOML text; "" when there is none
   std::string doc;       // one line: what the key does
   bool is_default = true;
-  int line = 0;  // where the value was written (0: not written)
+  int line = 0;                // where the value was written (0: not written)
+  std::optional<Range> range;  // numbers: the allowed values (checked before it was accepted)
 };
 
 // A pair of whole numbers written as [min, max] (n-gram ranges).

@@ -34,6 +34,15 @@ std::optional<std::string> nearest(std::string_view word,
     }
   }
   if (best) return best;
+  // A different ending of the same stem ("strategy" for "strategies").
+  std::size_t best_prefix = 0;
+  for (const auto& c : candidates) {
+    std::size_t n = 0;
+    while (n < word.size() && n < c.size() && word[n] == c[n]) ++n;
+    if (n > best_prefix) best_prefix = n, best = c;
+  }
+  if (best_prefix >= 5 && 4 * best_prefix >= 3 * word.size()) return best;
+  best.reset();
   std::vector<std::string> containing;
   for (const auto& c : candidates) {
     if (word.size() >= 3 && c.find(word) != std::string::npos) containing.push_back(c);

@@ -12,7 +12,8 @@ namespace tunecase {
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `word` for a "did you mean" hint: within a third of the word's length
-// (at least 2 edits), or the only candidate that starts with or contains `word`. Empty when no
+// (at least 2 edits), else one sharing a stem of 5+ characters and three quarters of the word
+// ("strategy" for "strategies"), else the only candidate that contains `word`. Empty when no
 // candidate is close enough to be a useful suggestion.
 std::optional<std::string> nearest(std::string_view word,
                                    const std::vector<std::string>& candidates);

@@ -1,0 +1,214 @@
+#include "tunecase/runner/llm_caller.h"
+
+#include <fmt/format.h>
+
+namespace tunecase {
+
+struct LlmCaller::Call {
+  std::string text;
+  std::function<void(Prediction)> done;
+  HttpRequest request;
+  std::string key;
+  double tokens = 0;     // estimated input + max_tokens, taken from the token bucket
+  double worst_usd = 0;  // reserved from the spend cap
+  int attempts = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+Prediction failed(std::string why, double latency_ms) {
+  Prediction p;
+  p.error = std::move(why);
+  p.latency_ms = latency_ms;
+  return p;
+}
+
+}  // namespace
+
+LlmCaller::LlmCaller(const LlmApproach& approach, std::optional<Price> price,
+                     LlmCallOptions options, HttpClient& client)
+    : approach_(approach),
+      price_(std::move(price)),
+      options_(std::move(options)),
+      client_(client),
+      limiter_(
+          approach.config().llm.rpm > 0 ? std::optional(approach.config().llm.rpm) : std::nullopt,
+          approach.config().llm.tpm > 0 ? std::optional(approach.config().llm.tpm) : std::nullopt),
+      retry_(options_.max_attempts, options_.retry_base_delay, options_.retry_max_delay,
+             options_.jitter_seed),
+      budget_(options_.max_cost_usd) {
+  if (!options_.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options_.cache_file);
+}
+
+LlmCaller::~LlmCaller() = default;
+
+LlmCallStats LlmCaller::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void LlmCaller::classify(std::string text, std::function<void(Prediction)> done) {
+  auto call = std::make_shared<Call>();
+  call->text = std::move(text);
+  call->done = std::move(done);
+  call->request = approach_.request(call->text);
+  call->request.timeout = options_.timeout;
+  call->key =
+      cache_key(approach_.provider().endpoint(), approach_.options().model, call->request.body);
+  double tokens_in = static_cast<double>(estimate_tokens(call->request.body));
+  double tokens_out = approach_.options().max_tokens;
+  call->tokens = tokens_in + tokens_out;
+  if (price_)
+    call->worst_usd = cost_usd(
+        *price_, Usage{static_cast<int64_t>(tokens_in), static_cast<int64_t>(tokens_out), 0});
+  std::optional<CachedResponse> hit;
+  {
+    std::lock_guard lock(mutex_);
+    if (cache_) hit = cache_->get(call->key);
+  }
+  if (hit) {
+    HttpResponse response;
+    response.status = hit->status;
+    response.body = hit->body;
+    try {
+      ChatAnswer answer = approach_.provider().parse_response(response);
+      answer.simulated = answer.simulated || hit->simulated;
+      Prediction p = answered(*call, answer, ms_since(call->started), true);
+      call->done(std::move(p));
+      return;
+    } catch (const ProviderError&) {
+      // an unreadable cached body is asked again
+    }
+  }
+  start(std::move(call));
+}
+
+// Takes a rate-limit slot and a share of the spend cap, then sends; waits on the scheduler when
+// the limits say "not yet".
+void LlmCaller::start(std::shared_ptr<Call> call) {
+  auto now = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  if (!budget_.allows(call->worst_usd)) {
+    ++stats_.errors;
+    lock.unlock();
+    call->done(failed("not run: spend cap reached", ms_since(call->started)));
+    return;
+  }
+  auto ready = limiter_.ready_at(call->tokens, now);
+  if (ready > now) {
+    lock.unlock();
+    scheduler_.at(ready, [this, call](bool cancelled) {
+      if (cancelled) return call->done(failed("shut down", ms_since(call->started)));
+      start(call);
+    });
+    return;
+  }
+  limiter_.take(call->tokens, now);
+  budget_.reserve(call->worst_usd);
+  lock.unlock();
+  send(std::move(call));
+}
+
+void LlmCaller::shutdown() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+}
+
+void LlmCaller::send(std::shared_ptr<Call> call) {
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_) {  // the client may be gone: never touch it again
+      lock.unlock();
+      finish(call, failed("shut down", ms_since(call->started)), 0);
+      return;
+    }
+    ++stats_.requests_sent;
+  }
+  ++call->attempts;
+  client_.submit(call->request,
+                 [this, call](HttpResponse response) { on_response(call, std::move(response)); });
+}
+
+void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
+  AttemptOutcome outcome = classify_attempt(response);
+  if (outcome == AttemptOutcome::kAnswered) {
+    try {
+      ChatAnswer answer = approach_.provider().parse_response(response);
+      Prediction p = answered(*call, answer, ms_since(call->started), false);
+      {
+        std::lock_guard lock(mutex_);
+        if (cache_)
+          cache_->put(call->key, {response.status, response.body, p.latency_ms, answer.simulated});
+        limiter_.settle(call->tokens, static_cast<double>(p.tokens_in + p.tokens_out));
+      }
+      double cost = p.cost_usd.value_or(0);
+      finish(call, std::move(p), cost);
+    } catch (const ProviderError& e) {
+      finish(call, failed(fmt::format("unreadable answer: {}", e.what()), ms_since(call->started)),
+             0);
+    }
+    return;
+  }
+  std::unique_lock lock(mutex_);
+  limiter_.settle(call->tokens, 0);
+  if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts)) {
+    ++stats_.retries;
+    auto delay = retry_.delay(call->attempts, response);
+    lock.unlock();
+    scheduler_.after(delay, [this, call](bool cancelled) {
+      if (cancelled) {
+        finish(call, failed("shut down", ms_since(call->started)), 0);
+        return;
+      }
+      send(call);
+    });
+    return;
+  }
+  lock.unlock();
+  std::string why = !response.transport_error.empty() ? response.transport_error
+                    : response.timed_out              ? std::string("timed out")
+                                                      : fmt::format("HTTP {}", response.status);
+  finish(call,
+         failed(fmt::format("failed after {} attempt{}: {}", call->attempts,
+                            call->attempts == 1 ? "" : "s", why),
+                ms_since(call->started)),
+         0);
+}
+
+void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_usd) {
+  {
+    std::lock_guard lock(mutex_);
+    budget_.settle(call->worst_usd, actual_usd);
+    stats_.spent_usd = budget_.spent();
+    if (p.error) ++stats_.errors;
+    if (p.invalid) ++stats_.invalid;
+  }
+  call->done(std::move(p));
+}
+
+Prediction LlmCaller::answered(const Call& call, const ChatAnswer& answer, double latency_ms,
+                               bool cached) {
+  (void)call;
+  Prediction p;
+  ParsedLabel parsed = approach_.read(answer);
+  p.label = parsed.label;
+  p.invalid = !parsed.valid();
+  p.raw = answer.text;
+  p.latency_ms = latency_ms;
+  p.tokens_in = answer.usage.input;
+  p.tokens_out = answer.usage.output;
+  p.tokens_cached = answer.usage.cached_input;
+  // A cached answer is paid for already: it costs nothing now.
+  if (price_) p.cost_usd = cached ? 0.0 : cost_usd(*price_, answer.usage);
+  std::lock_guard lock(mutex_);
+  stats_.simulated = stats_.simulated || answer.simulated;
+  if (cached) ++stats_.cache_hits;
+  return p;
+}
+
+}  // namespace tunecase

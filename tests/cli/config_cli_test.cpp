@@ -1,0 +1,114 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "run_cli.h"
+
+namespace {
+
+void write(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream(file) << text;
+}
+
+std::string data_table() {
+  return "[data]\npath = \"" + fixture("cli/tickets.csv") + "\"\nlabel = \"category\"\n";
+}
+
+TEST(ConfigCli, TypoInDataStopsWithLineAndSuggestion) {
+  TempDir dir;
+  write(dir.path() / "p.toml", data_table() + "test_fration = 0.5\n");
+  CliResult r = run_cli("eval --quiet --config " + (dir.path() / "p.toml").string() + " --out " +
+                        (dir.path() / "out").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("p.toml:4: `test_fration`: unknown key in [data]; did you mean "
+                          "`test_fraction`?"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out"));  // nothing ran
+}
+
+TEST(ConfigCli, TypoInAnApproachStopsDecideToo) {
+  TempDir dir;
+  write(dir.path() / "p.toml",
+        "[business]\nqueries_per_day = 100\ncost_per_error_usd = 1\nengineer_usd_per_week = 1\n"
+        "[[approach]]\nname = \"svm\"\nkind = \"linear\"\naccuracy = 0.8\n"
+        "hostng = { usd_per_hour = 5 }\n");
+  CliResult r = run_cli("decide --config " + (dir.path() / "p.toml").string() + " --out " +
+                        (dir.path() / "memo").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("p.toml:9: `hostng`"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean `hosting`?"), std::string::npos) << r.output;
+}
+
+TEST(ConfigCli, WrongTypeIsAUserErrorNotAnInternalOne) {
+  TempDir dir;
+  for (const char* value : {"\"0.1\"", "true", "nan", "inf"}) {
+    write(dir.path() / "p.toml", data_table() +
+                                     "[[approach]]\nname = \"svm\"\nkind = "
+                                     "\"linear\"\nhosting = { usd_per_hour = " +
+                                     std::string(value) + " }\n");
+    CliResult r = run_cli("check --config " + (dir.path() / "p.toml").string());
+    EXPECT_EQ(r.exit_code, 2) << value << r.output;
+    EXPECT_NE(r.output.find("hosting.usd_per_hour"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  }
+}
+
+TEST(ConfigCli, CheckPrintsTheSettingsWithDefaultsMarked) {
+  TempDir dir;
+  write(dir.path() / "p.toml", data_table() + "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n");
+  CliResult r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("label = \"category\"\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("C = 1   # default"), std::string::npos) << r.output;
+}
+
+TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
+  TempDir dir;
+  write(dir.path() / "p.toml",
+        data_table() +
+            "[business]\nqueries_per_day = 1000\ncost_per_error_usd = 1\n"
+            "engineer_usd_per_week = 1000\n"
+            "[[approach]]\nname = \"svm\"\nkind = \"linear\"\nhosting = { usd_per_month = 500 }\n"
+            "[[approach]]\nname = \"knn\"\nkind = \"retrieval\"\n");
+  std::string config = (dir.path() / "p.toml").string();
+  CliResult eval = run_cli("eval --quiet --config " + config + " --out " + dir.str() + "/out");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  nlohmann::json e = read_json(dir.path() / "out" / "eval.json");
+  EXPECT_EQ(e["approaches"][0]["usd_per_month"], 500.0);
+  EXPECT_EQ(e["approaches"][0]["cost_kind"], "hosting_fixed");
+  EXPECT_NEAR(e["approaches"][0]["usd_per_1k"].get<double>(), 1000 * 500.0 / 30000, 1e-9);
+  EXPECT_EQ(e["approaches"][1]["cost_kind"], "hosting_fixed");  // assumed $0.10/hour, said so
+  CliResult decide = run_cli("decide --config " + config + " --eval " + dir.str() + "/out --out " +
+                             dir.str() + "/memo");
+  ASSERT_EQ(decide.exit_code, 0) << decide.output;
+  nlohmann::json d = read_json(dir.path() / "memo" / "decision.json");
+  EXPECT_EQ(d["approaches"][0]["inputs"]["hosting_usd_per_month"]["value"], 500.0);
+}
+
+TEST(ConfigCli, UnwritableOutputIsAUserErrorForEveryCommand) {
+  TempDir dir;
+  write(dir.path() / "file", "x");
+  std::string blocked = (dir.path() / "file" / "out").string();  // a file stands in the way
+  write(dir.path() / "p.toml", data_table() +
+                                   "[curve]\nsizes = [20]\nseeds = 1\n"
+                                   "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n");
+  std::string config = (dir.path() / "p.toml").string();
+  for (const std::string& cmd : std::vector<std::string>{
+           "curve --config " + config, "demo --tickets 300", "eval --quiet --config " + config}) {
+    CliResult r = run_cli(cmd + " --out " + blocked);
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.output;
+    EXPECT_NE(r.output.find(blocked), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  }
+}
+
+TEST(Cli, MisspeltCommandSuggestsTheNearest) {
+  CliResult r = run_cli("evl");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("did you mean `eval`?"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the commands are: demo, eval"), std::string::npos) << r.output;
+}
+
+}  // namespace

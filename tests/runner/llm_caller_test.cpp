@@ -1,0 +1,141 @@
+// The runner's single-request path against `tunecase sim-llm` over real HTTP on loopback.
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tunecase/config/approach_settings.h"
+#include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/runner/llm_caller.h"
+
+namespace tunecase {
+namespace {
+
+const std::vector<std::string> kLabels = {"billing", "shipping", "technical"};
+
+ApproachConfig sim_approach(int port) {
+  return approach_from_json({{"name", "sim"},
+                             {"kind", "openai"},
+                             {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
+                             {"model", "sim-model"},
+                             {"price", {{"input", 1.0}, {"output", 2.0}}}},
+                            "test.toml");
+}
+
+class LlmCallerTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    client_.reset();  // completes what is in flight while the callers still live
+    if (server_) server_->stop();
+  }
+  int start(SimLlmOptions o) {
+    server_ = std::make_unique<SimLlmServer>(o);
+    return server_->start();
+  }
+  // Classifies `texts` concurrently and waits for every answer.
+  std::vector<Prediction> classify_all(LlmCaller& caller, const std::vector<std::string>& texts) {
+    std::vector<std::promise<Prediction>> promises(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i)
+      caller.classify(texts[i], [&promises, i](Prediction p) { promises[i].set_value(p); });
+    std::vector<Prediction> out;
+    for (auto& p : promises) out.push_back(p.get_future().get());
+    return out;
+  }
+
+  ProjectConfig project_;
+  std::unique_ptr<HttpClient> client_ = make_http_client(64);
+  std::unique_ptr<SimLlmServer> server_;
+};
+
+TEST_F(LlmCallerTest, AnswersConcurrentRequestsWithMeasuredCost) {
+  int port = start({});
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCaller caller(approach, Price{1.0, 1.0, 2.0, "", "test"}, {}, *client_);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) texts.push_back("my invoice " + std::to_string(i) + " is wrong");
+  auto predictions = classify_all(caller, texts);
+  for (const auto& p : predictions) {
+    EXPECT_FALSE(p.error) << *p.error;
+    EXPECT_FALSE(p.label.empty());
+    EXPECT_GT(p.tokens_in, 0);
+    ASSERT_TRUE(p.cost_usd);
+    EXPECT_GT(*p.cost_usd, 0);
+  }
+  LlmCallStats s = caller.stats();
+  EXPECT_EQ(s.requests_sent, 40u);
+  EXPECT_TRUE(s.simulated);
+  EXPECT_GT(s.spent_usd, 0);
+}
+
+TEST_F(LlmCallerTest, RetriesRateLimitedAndFailedAttempts) {
+  SimLlmOptions o;
+  o.rate_429 = 0.3;
+  o.rate_500 = 0.1;
+  o.retry_after_s = 0.01;
+  int port = start(o);
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.max_attempts = 8;
+  options.retry_base_delay = std::chrono::milliseconds(2);
+  options.retry_max_delay = std::chrono::milliseconds(20);
+  LlmCaller caller(approach, std::nullopt, options, *client_);
+  std::vector<std::string> texts(30, "parcel lost in delivery");
+  for (std::size_t i = 0; i < texts.size(); ++i) texts[i] += " " + std::to_string(i);
+  auto predictions = classify_all(caller, texts);
+  std::size_t answered = 0;
+  for (const auto& p : predictions) answered += !p.error;
+  EXPECT_GE(answered, 29u);
+  EXPECT_GT(caller.stats().retries, 0u);
+  EXPECT_GT(server_->stats().rate_limited, 0u);
+}
+
+TEST_F(LlmCallerTest, CacheAnswersASecondAskWithoutARequest) {
+  int port = start({});
+  std::filesystem::path cache = std::filesystem::temp_directory_path() /
+                                ("tunecase_caller_cache_" + std::to_string(::getpid()));
+  std::filesystem::remove(cache);
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.cache_file = cache;
+  LlmCaller caller(approach, Price{1.0, 1.0, 2.0, "", "test"}, options, *client_);
+  auto first = classify_all(caller, {"app crashes on login"});
+  auto second = classify_all(caller, {"app crashes on login"});
+  EXPECT_EQ(first[0].label, second[0].label);
+  EXPECT_EQ(caller.stats().requests_sent, 1u);
+  EXPECT_EQ(caller.stats().cache_hits, 1u);
+  EXPECT_EQ(*second[0].cost_usd, 0.0);  // paid once
+  std::filesystem::remove(cache);
+}
+
+TEST_F(LlmCallerTest, SpendCapRefusesInsteadOfPaying) {
+  int port = start({});
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.max_cost_usd = 0.0;
+  LlmCaller caller(approach, Price{1.0, 1.0, 2.0, "", "test"}, options, *client_);
+  auto p = classify_all(caller, {"refund please"});
+  ASSERT_TRUE(p[0].error);
+  EXPECT_NE(p[0].error->find("spend cap"), std::string::npos);
+  EXPECT_EQ(server_->stats().completions, 0u);
+}
+
+TEST_F(LlmCallerTest, UnreachableEndpointFailsEveryCallWithoutHanging) {
+  LlmApproach approach(sim_approach(9), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.max_attempts = 2;
+  options.retry_base_delay = std::chrono::milliseconds(1);
+  LlmCaller caller(approach, std::nullopt, options, *client_);
+  auto p = classify_all(caller, {"a", "b"});
+  for (const auto& x : p) {
+    ASSERT_TRUE(x.error);
+    EXPECT_NE(x.error->find("failed after 2 attempts"), std::string::npos) << *x.error;
+  }
+}
+
+}  // namespace
+}  // namespace tunecase
