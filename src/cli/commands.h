@@ -17,6 +17,9 @@ void add_sim_llm_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);
 void add_curve_command(CLI::App& app);
 void add_check_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
+void add_feedback_command(CLI::App& app);
+void add_pilot_command(CLI::App& app);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);

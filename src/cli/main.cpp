@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   add_generate_command(app);
   add_sim_llm_command(app);
   add_check_command(app);
+  add_serve_command(app);
+  add_feedback_command(app);
+  add_pilot_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

@@ -26,6 +26,11 @@ struct Prediction {
   std::optional<std::string> error;  // the call failed after all retries (counts as wrong)
   bool invalid = false;              // an answer came back but maps to no label (counts as wrong)
   std::string raw;                   // the raw answer text, for reports
+  // How sure the approach is of `label`, in [0, 1], where it has such a figure (the gateway's
+  // abstain_below compares against it): linear = the logistic-regression probability of the label
+  // (a softmax of the SVM's decision values), fasttext = its probability of the top label,
+  // retrieval = the winning label's share of the neighbours' vote. None for LLM approaches.
+  std::optional<double> confidence;
 };
 
 // The interface every approach implements. Local approaches train on the train split (dev only

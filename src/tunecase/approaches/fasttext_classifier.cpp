@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -286,6 +287,8 @@ Prediction FasttextClassifier::classify(std::string_view text) {
     id.remove_prefix(std::min(id.size(), kLabelPrefix.size()));
     std::size_t index = std::stoul(std::string(id));
     if (index < labels_.size()) p.label = labels_[index];
+    // predictLine answers log-probabilities (softmax, or one-vs-all sigmoids).
+    p.confidence = std::clamp(static_cast<double>(std::exp(predictions[0].first)), 0.0, 1.0);
   }
   p.raw = p.label;
   p.latency_ms =

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -211,6 +212,32 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
   }
 }
 
+namespace {
+
+// The probability of the predicted label: logistic regression's own (liblinear's
+// predict_probability); for the SVM a softmax of the decision values (a sigmoid for two labels,
+// where liblinear keeps one value), which ranks like the SVM but is not calibrated.
+double top_probability(const model& m, const feature_node* x) {
+  int classes = get_nr_class(&m);
+  if (classes < 2) return 1.0;
+  std::vector<double> values(static_cast<std::size_t>(classes));
+  if (check_probability_model(&m) != 0) {
+    predict_probability(&m, x, values.data());
+    return *std::max_element(values.begin(), values.end());
+  }
+  predict_values(&m, x, values.data());
+  if (classes == 2) {
+    double p = 1.0 / (1.0 + std::exp(-values[0]));
+    return std::max(p, 1.0 - p);
+  }
+  double top = *std::max_element(values.begin(), values.end());
+  double sum = 0;
+  for (double v : values) sum += std::exp(v - top);
+  return 1.0 / sum;
+}
+
+}  // namespace
+
 Prediction LinearClassifier::classify(std::string_view text) {
   auto start = std::chrono::steady_clock::now();
   Prediction p;
@@ -222,6 +249,7 @@ Prediction LinearClassifier::classify(std::string_view text) {
   nodes_.push_back({-1, 0.0});
   auto id = static_cast<std::size_t>(::predict(model_.get(), nodes_.data()));
   p.label = id < labels_.size() ? labels_[id] : "";
+  p.confidence = top_probability(*model_, nodes_.data());
   p.raw = p.label;
   p.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -12,6 +12,17 @@
 namespace tunecase {
 namespace {
 
+// The share of the neighbours' summed scores that voted for `winner` (1 when every score is 0).
+double vote_share(const std::vector<Bm25Index::Hit>& hits, const std::vector<std::string>& labels,
+                  const std::string& winner) {
+  double total = 0, won = 0;
+  for (std::size_t i = 0; i < hits.size() && i < labels.size(); ++i) {
+    total += hits[i].score;
+    if (labels[i] == winner) won += hits[i].score;
+  }
+  return total > 0 ? won / total : 1.0;
+}
+
 constexpr const char* kExamplesFile = "retrieval_train.jsonl";
 constexpr const char* kParamsFile = "retrieval.json";
 
@@ -46,6 +57,7 @@ class RetrievalClassifier : public Classifier {
       std::vector<std::string> hit_labels;
       for (const auto& h : hits) hit_labels.push_back(index_.examples()[h.index].label);
       out.label = vote_label(hits, hit_labels);
+      out.confidence = vote_share(hits, hit_labels, out.label);
       out.raw = fmt::format("{} (best hit {:.3f})", out.label, hits.front().score);
     }
     out.cost_usd = 0.0;

@@ -1,0 +1,49 @@
+// `tunecase feedback`: delayed ground truth from a file (docs/serve.md "Batch feedback").
+#include <chrono>
+#include <map>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/serve/feedback_file.h"
+#include "tunecase/store/store.h"
+
+namespace {
+
+struct FeedbackArgs {
+  std::string store = "tunecase.db", file, config;
+};
+
+void run(const FeedbackArgs& a) {
+  std::vector<std::string> labels;
+  if (!a.config.empty()) labels = tunecase::load_config(a.config).data.allowed_labels;
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now);
+  auto store = tunecase::open_store(a.store);
+  auto results = store->record_feedback_batch(feedback);
+  std::map<tunecase::FeedbackOutcome, int> counts;
+  for (const auto& r : results) ++counts[r.outcome];
+  using O = tunecase::FeedbackOutcome;
+  fmt::print("{} feedback rows: {} recorded, {} unchanged, {} replaced, {} unknown ids\n",
+             results.size(), counts[O::recorded], counts[O::unchanged], counts[O::replaced],
+             counts[O::unknown_id]);
+}
+
+}  // namespace
+
+void add_feedback_command(CLI::App& app) {
+  auto args = std::make_shared<FeedbackArgs>();
+  auto* cmd = app.add_subcommand(
+      "feedback",
+      "Record delayed ground truth from a CSV or JSONL file (id or prediction_id, "
+      "label) in the gateway's store; idempotent");
+  cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
+      ->capture_default_str();
+  cmd->add_option("--config", args->config, "project config: check labels against [labels]");
+  cmd->add_option("file", args->file, "CSV (id|prediction_id,label) or JSONL file")->required();
+  cmd->callback([args] { run(*args); });
+}

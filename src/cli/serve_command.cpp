@@ -1,0 +1,107 @@
+// `tunecase serve`: the pilot gateway (docs/serve.md).
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/runner/cache_location.h"
+#include "tunecase/serve/gateway.h"
+
+namespace {
+
+struct ServeArgs {
+  std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
+  std::string instance;
+  int port = 8080, threads = 2;
+  tunecase::CacheChoice cache;
+};
+
+std::string read_token(const std::string& variable) {
+  if (variable.empty()) return "";
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw tunecase::UserError(fmt::format(
+        "--token-env {}: that environment variable is not set; export the token clients must "
+        "send (Authorization: Bearer TOKEN) or drop the flag",
+        variable));
+  }
+  return value;
+}
+
+std::string default_instance(int port) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, port);
+}
+
+void run(const ServeArgs& a) {
+  tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  tunecase::serve::GatewayOptions options;
+  options.eval_dir = a.eval;
+  options.plan_file = a.plan;
+  options.store = a.store;
+  options.cache_file = tunecase::resolve_cache_file(a.cache, config.file);
+  options.server.host = a.host;
+  options.server.port = a.port;
+  options.server.threads = a.threads;
+  options.token = read_token(a.token_env);
+  options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
+  // Block the stop signals before any thread starts (they inherit the mask), then wait for one
+  // here: the stop runs on this thread, with the log flushed before exit.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  tunecase::serve::Gateway gateway(config, options);
+  for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
+  int port = gateway.start();
+  const auto& plan = gateway.plan();
+  fmt::print("tunecase serve listening on http://{}:{}/ ({}: {}{})\n", a.host, port,
+             tunecase::serve::serve_mode_name(plan.mode), plan.champion,
+             plan.challenger.empty() ? "" : " vs " + plan.challenger);
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  gateway.stop();
+  auto s = gateway.log_stats();
+  fmt::print(stderr, "tunecase serve stopped: {} predictions logged, {} committed, {} dropped\n",
+             s.appended, s.committed, s.dropped);
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Run the pilot gateway: classify through the [pilot] arms, take feedback, report "
+      "live accuracy, latency, cost and the verdict (docs/serve.md)");
+  cmd->add_option("--config", args->config, "project config (TOML) with [[approach]] and [pilot]")
+      ->required();
+  cmd->add_option("--eval", args->eval, "eval output folder holding models/<approach>");
+  cmd->add_option("--plan", args->plan, "decision.json from `tunecase decide`: the verdict rule");
+  cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
+      ->capture_default_str();
+  cmd->add_option("--port", args->port, "port (0 = any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--host", args->host, "address to bind")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "HTTP threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--token-env", args->token_env,
+                  "environment variable holding the bearer token that feedback must carry");
+  cmd->add_option("--instance", args->instance,
+                  "name of this replica's log progress record (default HOST:PORT)");
+  add_cache_options(cmd, args->cache);
+  cmd->callback([args] { run(*args); });
+}

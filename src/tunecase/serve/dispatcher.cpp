@@ -1,0 +1,238 @@
+#include "tunecase/serve/dispatcher.h"
+
+#include <atomic>
+
+#include "tunecase/core/hash.h"
+#include "tunecase/serve/routing.h"
+
+namespace tunecase::serve {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+}  // namespace
+
+std::optional<ServeMode> parse_serve_mode(const std::string& name) {
+  if (name == "split") return ServeMode::split;
+  if (name == "shadow") return ServeMode::shadow;
+  if (name == "fallback") return ServeMode::fallback;
+  if (name == "production") return ServeMode::production;
+  return std::nullopt;
+}
+
+std::string serve_mode_name(ServeMode mode) {
+  switch (mode) {
+    case ServeMode::production:
+      return "production";
+    case ServeMode::split:
+      return "split";
+    case ServeMode::shadow:
+      return "shadow";
+    case ServeMode::fallback:
+      return "fallback";
+  }
+  return "production";
+}
+
+nlohmann::json to_json(const ClassifyAnswer& a) {
+  nlohmann::json j = {{"label", a.label ? nlohmann::json(*a.label) : nlohmann::json(nullptr)},
+                      {"approach", a.approach},
+                      {"arm", arm_name(a.arm)},
+                      {"prediction_id", a.prediction_id},
+                      {"latency_ms", a.latency_ms},
+                      {"simulated", a.simulated}};
+  if (a.confidence) j["confidence"] = *a.confidence;
+  if (a.needs_human) j["needs_human"] = true;
+  if (a.fallback) j["fallback"] = true;
+  return j;
+}
+
+struct Dispatcher::Job {
+  ClassifyBody body;
+  std::string request_id;
+  std::string text_hash;
+  int64_t created_at_ms = 0;
+  std::chrono::steady_clock::time_point start;
+  std::function<void(ClassifyAnswer)> done;
+};
+
+Dispatcher::Dispatcher(ServedApproach& champion, ServedApproach* challenger,
+                       DispatchSettings settings, PredictionLog& log, Metrics& metrics,
+                       BlockingPool& background)
+    : champion_(champion),
+      challenger_(challenger),
+      settings_(std::move(settings)),
+      log_(log),
+      metrics_(metrics),
+      background_(background) {
+  if (!challenger_) settings_.mode = ServeMode::production;
+}
+
+bool Dispatcher::classify(ClassifyBody body, std::function<void(ClassifyAnswer)> done) {
+  std::size_t records = settings_.mode == ServeMode::shadow ? 2 : 1;
+  if (!log_.reserve(records)) return false;
+  auto job = std::make_shared<Job>();
+  job->start = std::chrono::steady_clock::now();
+  job->created_at_ms = now_ms();
+  job->text_hash = text_hash(body.text);
+  // Without a client id the prediction id is the item's id, so a shadow pair stays one item.
+  job->request_id = body.id.empty() ? make_prediction_id() : body.id;
+  job->body = std::move(body);
+  job->done = std::move(done);
+  if (settings_.mode == ServeMode::production || settings_.mode == ServeMode::shadow) {
+    answer_from(champion_, Arm::champion, job);
+    if (settings_.mode == ServeMode::shadow) shadow(job);
+    return true;
+  }
+  const double weights[] = {1.0 - settings_.share, settings_.share};
+  bool to_challenger = arm_for(job->body.id, settings_.salt, weights) == 1;
+  if (!to_challenger)
+    answer_from(champion_, Arm::champion, job);
+  else if (settings_.mode == ServeMode::fallback)
+    challenger_with_fallback(job);
+  else
+    answer_from(*challenger_, Arm::challenger, job);
+  return true;
+}
+
+void Dispatcher::shutdown() {
+  stopping_ = true;
+  timers_.reset();
+}
+
+void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job) {
+  approach.classify(job->body.text, [this, &approach, arm, job](ServedAnswer served) {
+    PredictionRecord record = record_of(*job, approach, arm, served);
+    ClassifyAnswer answer = answer_of(*job, record, served);
+    log(record);
+    job->done(std::move(answer));
+  });
+}
+
+// The challenger races its time-out; whichever settles first decides, the other is ignored (a
+// late challenger answer is dropped: the client already has the champion's).
+void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
+  auto settled = std::make_shared<std::atomic<bool>>(false);
+  timers_->after(settings_.challenger_timeout, [this, job, settled](bool) {
+    if (settled->exchange(true)) return;
+    fall_back(job,
+              "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms");
+  });
+  challenger_->classify(job->body.text, [this, job, settled](ServedAnswer served) {
+    if (settled->exchange(true)) return;
+    if (served.prediction.error) {
+      fall_back(job, *served.prediction.error);
+      return;
+    }
+    PredictionRecord record = record_of(*job, *challenger_, Arm::challenger, served);
+    ClassifyAnswer answer = answer_of(*job, record, served);
+    log(record);
+    job->done(std::move(answer));
+  });
+}
+
+// The challenger's failure is logged on its arm (it counts against it); the champion answers.
+void Dispatcher::fall_back(std::shared_ptr<Job> job, std::string why) {
+  ServedAnswer failed;
+  failed.prediction.error = std::move(why);
+  PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
+  failure.fallback = true;
+  log(failure);
+  if (stopping_) {
+    ClassifyAnswer answer = answer_of(*job, failure, failed);
+    answer.status = 503;
+    answer.error = "the gateway is stopping";
+    job->done(std::move(answer));
+    return;
+  }
+  champion_.classify(job->body.text, [this, job, failure](ServedAnswer served) {
+    PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
+    ClassifyAnswer answer = answer_of(*job, as_champion, served);
+    answer.arm = Arm::challenger;
+    answer.prediction_id = failure.prediction_id;
+    answer.fallback = true;
+    job->done(std::move(answer));
+  });
+}
+
+void Dispatcher::shadow(std::shared_ptr<Job> job) {
+  auto run = [this, job] {
+    auto start = std::chrono::steady_clock::now();
+    challenger_->classify(job->body.text, [this, job, start](ServedAnswer served) {
+      PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);
+      record.latency_ms = ms_since(start);
+      log(record);
+    });
+  };
+  if (!challenger_->in_process()) {
+    run();  // an LLM call returns at once
+    return;
+  }
+  if (!background_.submit(run)) log_.release();  // busy: this item has no shadow answer
+}
+
+PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& approach, Arm arm,
+                                       const ServedAnswer& served) const {
+  const Prediction& p = served.prediction;
+  PredictionRecord r;
+  r.prediction_id = make_prediction_id();
+  r.request_id = job.request_id;
+  r.approach = approach.name();
+  r.arm = arm;
+  r.segment = job.body.segment;
+  r.label = p.label;
+  r.confidence = p.confidence;
+  r.abstained = !p.error && settings_.abstain_below && p.confidence &&
+                *p.confidence < *settings_.abstain_below;
+  r.latency_ms = ms_since(job.start);
+  r.upstream_ms = approach.in_process() ? 0.0 : p.latency_ms;
+  r.tokens_in = p.tokens_in;
+  r.tokens_out = p.tokens_out;
+  r.cost_usd = p.cost_usd;
+  r.error = p.error;
+  if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
+  r.simulated = served.simulated;
+  r.text_hash = job.text_hash;
+  r.created_at_ms = job.created_at_ms;
+  r.model_version = approach.model_version();
+  return r;
+}
+
+ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& record,
+                                     const ServedAnswer& served) const {
+  ClassifyAnswer a;
+  a.approach = record.approach;
+  a.arm = record.arm;
+  a.prediction_id = record.prediction_id;
+  a.latency_ms = record.latency_ms;
+  a.simulated = served.simulated;
+  a.confidence = record.confidence;
+  if (served.prediction.error) {
+    a.status = 502;
+    a.error = "approach '" + record.approach + "' failed: " + *served.prediction.error;
+    return a;
+  }
+  // An LLM answer that maps to no label is logged as an error and handed to a human.
+  if (record.abstained || record.error)
+    a.needs_human = true;
+  else
+    a.label = record.label;
+  (void)job;
+  return a;
+}
+
+void Dispatcher::log(const PredictionRecord& record) {
+  metrics_.observe(record);
+  log_.append(record);
+}
+
+}  // namespace tunecase::serve

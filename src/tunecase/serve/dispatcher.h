@@ -1,0 +1,95 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/runner/scheduler.h"
+#include "tunecase/serve/blocking_pool.h"
+#include "tunecase/serve/metrics.h"
+#include "tunecase/serve/prediction_log.h"
+#include "tunecase/serve/request_body.h"
+#include "tunecase/serve/served_approach.h"
+
+namespace tunecase::serve {
+
+// How requests meet the arms (docs/serve.md "Modes").
+enum class ServeMode {
+  production,  // the champion alone
+  split,       // sticky by id: the challenger answers `share` of the ids
+  shadow,      // the champion answers; the challenger runs on the same item, logged, never returned
+  fallback     // split, but a failed or slow challenger is answered by the champion
+};
+std::optional<ServeMode> parse_serve_mode(const std::string& name);
+std::string serve_mode_name(ServeMode mode);
+
+struct DispatchSettings {
+  ServeMode mode = ServeMode::production;
+  double share = 0.05;
+  std::string salt;
+  std::optional<double> abstain_below;
+  std::chrono::milliseconds challenger_timeout{2000};
+};
+
+// What the client gets back from POST /v1/classify.
+struct ClassifyAnswer {
+  int status = 200;                  // 502 when the answering approach failed
+  std::string error;                 // its message, when status != 200
+  std::optional<std::string> label;  // none when it abstained
+  bool needs_human = false;
+  std::optional<double> confidence;
+  std::string approach;  // the approach whose answer this is
+  Arm arm = Arm::champion;
+  std::string prediction_id;
+  double latency_ms = 0;
+  bool simulated = false;
+  bool fallback = false;
+};
+nlohmann::json to_json(const ClassifyAnswer& answer);
+
+// Routes each classify request to its arm, applies abstain_below, logs every prediction (the
+// answered one, a shadow's, a failed challenger's) and calls `done` once with the answer.
+// Never blocks: local models answer inline, LLM calls and shadow work finish on other threads.
+class Dispatcher {
+ public:
+  // `challenger` may be null (production mode). Everything must outlive the dispatcher.
+  Dispatcher(ServedApproach& champion, ServedApproach* challenger, DispatchSettings settings,
+             PredictionLog& log, Metrics& metrics, BlockingPool& background);
+
+  // False, without calling `done`, when the prediction log is full: answer 503.
+  bool classify(ClassifyBody body, std::function<void(ClassifyAnswer)> done);
+
+  const DispatchSettings& settings() const { return settings_; }
+
+  // For a gateway that is stopping: fires the pending challenger time-outs now, and from then on
+  // a failed challenger is answered 503 instead of calling the champion (which may be gone).
+  void shutdown();
+
+ private:
+  struct Job;
+  void answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job);
+  void challenger_with_fallback(std::shared_ptr<Job> job);
+  void fall_back(std::shared_ptr<Job> job, std::string why);
+  void shadow(std::shared_ptr<Job> job);
+  PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
+                             const ServedAnswer& answer) const;
+  ClassifyAnswer answer_of(const Job& job, const PredictionRecord& record,
+                           const ServedAnswer& served) const;
+  void log(const PredictionRecord& record);
+
+  ServedApproach& champion_;
+  ServedApproach* challenger_;
+  DispatchSettings settings_;
+  PredictionLog& log_;
+  Metrics& metrics_;
+  BlockingPool& background_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
+};
+
+}  // namespace tunecase::serve

@@ -1,0 +1,85 @@
+#include "tunecase/serve/feedback_file.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/data/csv_reader.h"
+#include "tunecase/serve/request_body.h"
+
+namespace tunecase::serve {
+namespace {
+
+std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
+                                 const std::vector<std::string>& labels, int64_t at_ms) {
+  std::ifstream in(file);
+  if (!in) throw UserError(fmt::format("{}: cannot open the feedback file", file.string()));
+  std::vector<Feedback> out;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    auto parsed = parse_feedback(line, labels);
+    if (auto* e = std::get_if<BodyError>(&parsed))
+      throw UserError(fmt::format("{}:{}: {}", file.string(), number, e->message));
+    const auto& f = std::get<FeedbackBody>(parsed);
+    out.push_back({f.by, f.id, f.label, at_ms});
+  }
+  return out;
+}
+
+std::optional<std::size_t> column(const std::vector<std::string>& header, const char* name) {
+  auto it = std::find(header.begin(), header.end(), name);
+  if (it == header.end()) return std::nullopt;
+  return static_cast<std::size_t>(it - header.begin());
+}
+
+std::vector<Feedback> read_csv(const std::filesystem::path& file,
+                               const std::vector<std::string>& labels, int64_t at_ms) {
+  CsvReader reader(file);
+  auto id = column(reader.header(), "id");
+  auto prediction_id = column(reader.header(), "prediction_id");
+  auto label = column(reader.header(), "label");
+  if (!label || (!id && !prediction_id))
+    throw UserError(
+        fmt::format("{}: the header needs a `label` column and an `id` or "
+                    "`prediction_id` column",
+                    file.string()));
+  std::vector<Feedback> out;
+  CsvRecord record;
+  while (reader.next(record)) {
+    auto where = [&] { return fmt::format("{}:{}", file.string(), record.line); };
+    if (!record.problem.empty()) throw UserError(where() + ": " + record.problem);
+    auto field = [&](std::optional<std::size_t> c) {
+      return c && *c < record.fields.size() ? record.fields[*c] : std::string();
+    };
+    Feedback f;
+    f.received_at_ms = at_ms;
+    f.label = field(label);
+    f.id = field(id);
+    if (f.id.empty()) {
+      f.id = field(prediction_id);
+      f.by = Feedback::By::prediction_id;
+    }
+    if (f.id.empty() || f.label.empty())
+      throw UserError(where() + ": the row has no id (or prediction_id) or no label; fill both");
+    if (std::string problem = label_problem(f.label, labels); !problem.empty())
+      throw UserError(where() + ": " + problem);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Feedback> read_feedback_file(const std::filesystem::path& file,
+                                         const std::vector<std::string>& labels,
+                                         int64_t received_at_ms) {
+  std::string ext = file.extension().string();
+  if (ext == ".jsonl" || ext == ".json") return read_jsonl(file, labels, received_at_ms);
+  return read_csv(file, labels, received_at_ms);
+}
+
+}  // namespace tunecase::serve

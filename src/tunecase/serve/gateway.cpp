@@ -1,0 +1,135 @@
+#include "tunecase/serve/gateway.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "tunecase/llm/http_client.h"
+#include "tunecase/serve/blocking_pool.h"
+#include "tunecase/serve/dispatcher.h"
+#include "tunecase/serve/metrics.h"
+#include "tunecase/serve/served_approach.h"
+
+namespace tunecase::serve {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The answers the server gives by itself (413, 503, ...) in the gateway's error shape.
+http::Response error_page(int status, const std::string& message) {
+  http::Response r = http::default_error_page(status, message);
+  if (status == 503) r.headers.set("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
+    : options_(std::move(options)) {
+  plan_ = make_pilot_plan(config, options_.plan_file);
+  store_ = open_store(options_.store);
+  // The first replica's values win and are kept: a restart, or another replica, agrees.
+  salt_ = store_->put_meta_if_absent(
+      "pilot.salt", config.pilot.salt.empty() ? make_prediction_id() : config.pilot.salt);
+  if (!config.pilot.salt.empty() && salt_ != config.pilot.salt)
+    salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
+  started_at_ms_ =
+      std::stoll(store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(now_ms())));
+  load_approaches(config);
+  labels_ = label_set(config);
+  metrics_ = std::make_unique<Metrics>();
+  options_.log.instance = options_.log.instance.empty() ? "default" : options_.log.instance;
+  log_ = std::make_unique<PredictionLog>(*store_, options_.log);
+  background_ = std::make_unique<BlockingPool>(options_.store_threads, 4096);
+  DispatchSettings settings;
+  settings.mode = plan_.mode;
+  settings.share = plan_.share;
+  settings.salt = salt_;
+  settings.abstain_below = config.pilot.abstain_below;
+  settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
+  dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
+                                             *metrics_, *background_);
+  options_.server.error_page = error_page;
+  server_ = std::make_unique<http::Server>(
+      options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
+}
+
+Gateway::~Gateway() {
+  stop(std::chrono::milliseconds(0));
+}
+
+void Gateway::load_approaches(const ProjectConfig& config) {
+  bool any_llm = false;
+  for (const auto* name : {&plan_.champion, &plan_.challenger})
+    if (!name->empty()) any_llm = any_llm || config.find_approach(*name)->is_llm();
+  if (any_llm) http_ = make_http_client(1024);
+  LoadOptions load;
+  load.eval_dir = options_.eval_dir;
+  load.cache_file = options_.cache_file;
+  load.copies = std::max(1, options_.server.threads + 1);
+  load.http = http_.get();
+  champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
+  if (!plan_.challenger.empty())
+    challenger_ = load_served_approach(*config.find_approach(plan_.challenger), config, load);
+}
+
+// Feedback labels must come from [labels] when given, else from what the approaches know.
+std::vector<std::string> Gateway::label_set(const ProjectConfig& config) const {
+  if (!config.data.allowed_labels.empty()) return config.data.allowed_labels;
+  std::set<std::string> labels(champion_->labels().begin(), champion_->labels().end());
+  if (challenger_) labels.insert(challenger_->labels().begin(), challenger_->labels().end());
+  for (const auto& [label, description] : config.label_descriptions) labels.insert(label);
+  return {labels.begin(), labels.end()};
+}
+
+int Gateway::start() {
+  return server_->start();
+}
+
+void Gateway::stop(std::chrono::milliseconds grace) {
+  if (stopped_) return;
+  stopped_ = true;
+  // Order matters: every callback still in flight must find what it calls alive.
+  if (server_) server_->stop(grace);
+  if (dispatcher_) dispatcher_->shutdown();  // fires pending challenger time-outs
+  background_.reset();                       // runs queued feedback and in-process shadow work
+  for (auto* approach : {champion_.get(), challenger_.get()})
+    if (approach) approach->shutdown();  // no retry may reach the client destroyed next
+  http_.reset();        // completes the LLM calls in flight (their predictions are logged)
+  challenger_.reset();  // completes LLM retries waiting for their back-off
+  champion_.reset();
+  dispatcher_.reset();
+  if (log_) log_->stop();  // commits every logged prediction
+}
+
+const PreviousRun& Gateway::previous_run() const {
+  return log_->previous_run();
+}
+
+std::vector<std::string> Gateway::startup_notes() const {
+  std::vector<std::string> notes;
+  const PreviousRun& p = previous_run();
+  if (!p.clean) {
+    notes.push_back(fmt::format(
+        "the previous run of instance '{}' stopped without flushing its log: {} acknowledged "
+        "predictions were not committed at its last progress record, and those of its last "
+        "commit window ({} ms) may be lost as well",
+        options_.log.instance, std::max<int64_t>(0, p.lost_at_least()),
+        options_.log.window.count()));
+  }
+  return notes;
+}
+
+PredictionLog::Stats Gateway::log_stats() const {
+  return log_->stats();
+}
+http::ServerStats Gateway::server_stats() const {
+  return server_->stats();
+}
+
+}  // namespace tunecase::serve

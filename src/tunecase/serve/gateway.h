@@ -1,0 +1,93 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tunecase/config/config.h"
+#include "tunecase/http/server.h"
+#include "tunecase/serve/pilot_plan.h"
+#include "tunecase/serve/prediction_log.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase {
+class HttpClient;
+}
+
+namespace tunecase::serve {
+
+class BlockingPool;
+class Dispatcher;
+class Metrics;
+class ServedApproach;
+
+struct GatewayOptions {
+  std::filesystem::path eval_dir;     // `--eval DIR`: local models under DIR/models/<name>
+  std::filesystem::path plan_file;    // `--plan decision.json` ("" = the rule from [pilot])
+  std::filesystem::path cache_file;   // LLM response cache ("" = none)
+  std::string store = "tunecase.db";  // a SQLite path or a postgresql:// URL
+  http::ServerOptions server;         // host 127.0.0.1 unless told otherwise
+  // Bearer token that POST /v1/feedback must carry ("" = open). Read from the environment by
+  // the CLI; never logged, never stored.
+  std::string token;
+  PredictionLogOptions log;       // log.instance names this replica's progress record
+  std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
+};
+
+// `tunecase serve`: the pilot gateway (docs/serve.md). Routes:
+//   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /metrics  GET /  GET /healthz
+// Everything it knows lives in the store (predictions, feedback, the pilot's salt and start), so
+// a restarted gateway, or another replica on the same store, routes the same ids to the same
+// arms and reports the same figures. Construction loads every approach of the plan and opens
+// the store; UserError for anything the user must fix (a missing trained model, a bad plan, an
+// unreachable store).
+class Gateway {
+ public:
+  Gateway(const ProjectConfig& config, GatewayOptions options);
+  ~Gateway();  // stop()
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  int start();  // binds and serves; returns the port
+  // Stops taking requests, answers those in flight (up to `grace`), waits for LLM calls in
+  // flight, then commits every logged prediction. Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+
+  const PilotPlan& plan() const { return plan_; }
+  const std::string& salt() const { return salt_; }
+  // What the previous run of this instance left uncommitted (read at construction).
+  const PreviousRun& previous_run() const;
+  // One line per thing the operator should know at start (a previous unclean stop, ...).
+  std::vector<std::string> startup_notes() const;
+  PredictionLog::Stats log_stats() const;
+  http::ServerStats server_stats() const;
+  Store& store() { return *store_; }
+
+ private:
+  void handle(http::Request request, http::Responder responder);
+  void classify(const http::Request& request, http::Responder responder);
+  void feedback(const http::Request& request, http::Responder responder);
+  void pilot(http::Responder responder);
+  void metrics(http::Responder responder);
+  bool authorised(const http::Request& request) const;
+  void load_approaches(const ProjectConfig& config);
+  std::vector<std::string> label_set(const ProjectConfig& config) const;
+
+  GatewayOptions options_;
+  PilotPlan plan_;
+  std::unique_ptr<Store> store_;
+  std::string salt_;
+  int64_t started_at_ms_ = 0;
+  std::vector<std::string> labels_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<ServedApproach> champion_, challenger_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<PredictionLog> log_;
+  std::unique_ptr<BlockingPool> background_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<http::Server> server_;
+  bool stopped_ = false;
+};
+
+}  // namespace tunecase::serve

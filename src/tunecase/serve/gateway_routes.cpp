@@ -1,0 +1,175 @@
+// The gateway's routes (Gateway's request handling; construction and lifecycle are in
+// gateway.cpp).
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/serve/blocking_pool.h"
+#include "tunecase/serve/dispatcher.h"
+#include "tunecase/serve/gateway.h"
+#include "tunecase/serve/metrics.h"
+#include "tunecase/serve/pilot_report.h"
+#include "tunecase/serve/served_approach.h"
+
+namespace tunecase::serve {
+namespace {
+
+using http::Response;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response error(int status, const std::string& message) {
+  return http::default_error_page(status, message);
+}
+
+Response busy(const std::string& what) {
+  Response r = error(503, what + "; retry shortly");
+  r.headers.set("Retry-After", "1");
+  return r;
+}
+
+const char* kIndexPage = R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>tunecase serve</title></head>
+<body><h1>tunecase serve</h1>
+<p>The pilot gateway. Routes (see docs/serve.md):</p>
+<ul>
+<li><a href="/v1/pilot">GET /v1/pilot</a>: per-arm figures and the verdict (JSON)</li>
+<li><a href="/metrics">GET /metrics</a>: Prometheus metrics</li>
+<li>POST /v1/classify: {"text": "...", "id": "..."}</li>
+<li>POST /v1/feedback: {"id": "...", "label": "..."}</li>
+</ul></body></html>
+)";
+
+nlohmann::json feedback_json(const FeedbackResult& result) {
+  nlohmann::json j = {{"status", feedback_outcome_name(result.outcome)},
+                      {"predictions", result.predictions}};
+  if (result.previous_label) j["previous"] = *result.previous_label;
+  return j;
+}
+
+}  // namespace
+
+void Gateway::handle(http::Request request, http::Responder responder) {
+  const std::string& path = request.path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  const bool post = request.method == "POST";
+  auto wrong_method = [&](const char* allowed) {
+    Response r = error(405, fmt::format("{} takes {} only", path, allowed));
+    r.headers.set("Allow", allowed);
+    metrics_->client_error();
+    responder.respond(std::move(r));
+  };
+  if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
+  if (path == "/v1/feedback") return post ? feedback(request, responder) : wrong_method("POST");
+  if (path == "/v1/pilot") return get ? pilot(responder) : wrong_method("GET");
+  if (path == "/metrics") return get ? metrics(responder) : wrong_method("GET");
+  if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
+  if (path == "/") {
+    if (!get) return wrong_method("GET");
+    Response r = Response::text(200, kIndexPage);
+    r.content_type = "text/html; charset=utf-8";
+    return responder.respond(std::move(r));
+  }
+  metrics_->client_error();
+  responder.respond(error(404, fmt::format("no route {}; see GET / for the routes", path)));
+}
+
+void Gateway::classify(const http::Request& request, http::Responder responder) {
+  auto body = parse_classify(request.body);
+  if (auto* e = std::get_if<BodyError>(&body)) {
+    metrics_->client_error();
+    return responder.respond(error(e->status, e->message));
+  }
+  bool taken = dispatcher_->classify(
+      std::move(std::get<ClassifyBody>(body)), [responder](ClassifyAnswer answer) {
+        if (answer.status != 200) return responder.respond(error(answer.status, answer.error));
+        responder.respond(Response::json(200, to_json(answer).dump()));
+      });
+  if (!taken) {
+    metrics_->refused();
+    responder.respond(busy("the prediction log is full"));
+  }
+}
+
+bool Gateway::authorised(const http::Request& request) const {
+  if (options_.token.empty()) return true;
+  return request.headers.get("Authorization") == "Bearer " + options_.token;
+}
+
+// Feedback is durable before its 200, so the store call (a disk flush, a PostgreSQL round trip)
+// runs on the blocking pool. A prediction still in the log queue is committed first, so feedback
+// right after its classify finds it.
+void Gateway::feedback(const http::Request& request, http::Responder responder) {
+  if (!authorised(request)) {
+    Response r = error(401, "feedback needs the gateway's token: send Authorization: Bearer TOKEN");
+    r.headers.set("WWW-Authenticate", "Bearer");
+    metrics_->client_error();
+    return responder.respond(std::move(r));
+  }
+  auto body = parse_feedback(request.body, labels_);
+  if (auto* e = std::get_if<BodyError>(&body)) {
+    metrics_->client_error();
+    return responder.respond(error(e->status, e->message));
+  }
+  FeedbackBody f = std::get<FeedbackBody>(body);
+  bool taken = background_->submit([this, f, responder] {
+    try {
+      Feedback fb{f.by, f.id, f.label, now_ms()};
+      FeedbackResult result = store_->record_feedback(fb);
+      if (result.outcome == FeedbackOutcome::unknown_id) {
+        log_->flush();  // returns at once when nothing is waiting
+        result = store_->record_feedback(fb);
+      }
+      if (result.outcome == FeedbackOutcome::unknown_id) {
+        metrics_->client_error();
+        return responder.respond(error(
+            404, fmt::format("no prediction has {} '{}'; send the id given to /v1/classify",
+                             f.by == Feedback::By::request_id ? "id" : "prediction_id", f.id)));
+      }
+      responder.respond(Response::json(200, feedback_json(result).dump()));
+    } catch (const std::exception& e) {
+      responder.respond(busy(fmt::format("the store did not record the feedback ({})", e.what())));
+    }
+  });
+  if (!taken) responder.respond(busy("too many feedback requests in flight"));
+}
+
+void Gateway::pilot(http::Responder responder) {
+  bool taken = background_->submit([this, responder] {
+    try {
+      log_->flush();  // the report includes what this replica has answered
+      ReportContext context;
+      context.now_ms = now_ms();
+      context.started_at_ms = started_at_ms_;
+      context.cold_start_ms = [this](const std::string& a) { return metrics_->cold_start_ms(a); };
+      nlohmann::json report = pilot_report(*store_, plan_, context);
+      report["log"] = {{"queued", log_->stats().queued}, {"committed", log_->stats().committed}};
+      responder.respond(Response::json(200, report.dump()));
+    } catch (const std::exception& e) {
+      responder.respond(busy(fmt::format("the store did not answer ({})", e.what())));
+    }
+  });
+  if (!taken) responder.respond(busy("too many report requests in flight"));
+}
+
+void Gateway::metrics(http::Responder responder) {
+  bool taken = background_->submit([this, responder] {
+    std::vector<ArmFigures> arms;
+    try {
+      PilotQuery query;
+      query.from_ms = started_at_ms_;
+      arms = store_->pilot_counts(query).arms;
+    } catch (const std::exception&) {
+      // The gateway's own counters are still worth serving without the store's.
+    }
+    Response r = Response::text(200, metrics_->render(arms));
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    responder.respond(std::move(r));
+  });
+  if (!taken) responder.respond(busy("too many metrics requests in flight"));
+}
+
+}  // namespace tunecase::serve

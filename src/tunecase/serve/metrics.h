@@ -1,0 +1,52 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunecase/store/queries.h"
+#include "tunecase/store/records.h"
+
+namespace tunecase::serve {
+
+// The gateway's own counters since it started (this replica only), for GET /metrics, plus the
+// cold start of each approach (serve start to its first answer). Labelled items and accuracy come
+// from the store at scrape time, so they cover every replica. Nothing secret is ever recorded
+// here: no texts, no keys. Thread-safe.
+class Metrics {
+ public:
+  // Upper bounds of the latency histogram's buckets, in seconds (Prometheus convention).
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+  Metrics();
+  void observe(const PredictionRecord& record);  // one logged prediction
+  void refused();                                // a request answered 503 (overload)
+  void client_error();                           // a request answered 4xx
+
+  // Milliseconds from construction to the approach's first answer; none before it answered.
+  std::optional<double> cold_start_ms(const std::string& approach) const;
+
+  // Prometheus text exposition format (version 0.0.4). `arms` adds the store's labelled counts
+  // and accuracy per approach and arm.
+  std::string render(const std::vector<ArmFigures>& arms) const;
+
+ private:
+  struct Series {
+    int64_t requests = 0, errors = 0, fallbacks = 0, abstained = 0;
+    std::array<int64_t, kBuckets.size() + 1> buckets{};  // the last is +Inf
+    double latency_sum_s = 0;
+  };
+  mutable std::mutex mutex_;
+  std::chrono::steady_clock::time_point start_;
+  std::map<std::pair<std::string, std::string>, Series> series_;  // (approach, arm)
+  std::map<std::string, double> cold_start_ms_;
+  int64_t refused_ = 0, client_errors_ = 0;
+};
+
+}  // namespace tunecase::serve

@@ -1,0 +1,115 @@
+#include "tunecase/serve/pilot_plan.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase::serve {
+namespace {
+
+// Planned labelled queries per arm when neither [pilot] nor a memo plans any: the sample the
+// economics' confidence sequence is tuned for by default.
+constexpr double kDefaultQueriesPerArm = 1000;
+
+nlohmann::json read_memo_pilot(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in)
+    throw UserError(
+        fmt::format("--plan {}: cannot read the file; give the decision.json that "
+                    "`tunecase decide` wrote",
+                    file.string()));
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw UserError(
+        fmt::format("--plan {}: not a JSON object; give decide's decision.json", file.string()));
+  const nlohmann::json* pilot = nullptr;
+  if (auto r = j.find("recommendation"); r != j.end() && r->is_object())
+    if (auto p = r->find("pilot"); p != r->end() && p->is_object()) pilot = &*p;
+  if (!pilot || !pilot->contains("rule"))
+    throw UserError(fmt::format(
+        "--plan {}: the memo recommends no pilot (recommendation.pilot is empty); serve "
+        "without --plan and set the verdict rule in [pilot]",
+        file.string()));
+  return *pilot;
+}
+
+void check_approach(const ProjectConfig& config, const std::string& name, const char* role) {
+  if (config.find_approach(name)) return;
+  throw UserError(
+      fmt::format("{}: the pilot's {} '{}' is not an [[approach]] of the config; "
+                  "name one of its approaches",
+                  config.file.string(), role, name));
+}
+
+// The memo's arms must be the served arms: a verdict on other approaches would mislead.
+void agree(const std::string& from_config, const std::string& from_memo, const char* role,
+           const std::filesystem::path& plan_file) {
+  if (from_config.empty() || from_memo.empty() || from_config == from_memo) return;
+  throw UserError(fmt::format(
+      "[pilot] names {} '{}' but --plan {} planned '{}'; make them agree (or drop --plan)", role,
+      from_config, plan_file.string(), from_memo));
+}
+
+void apply_memo(PilotPlan& plan, const ProjectConfig& config,
+                const std::filesystem::path& plan_file) {
+  nlohmann::json memo = read_memo_pilot(plan_file);
+  plan.rule = econ::pilot_rule_from_json(memo["rule"]);
+  agree(config.pilot.champion, plan.rule.baseline, "champion", plan_file);
+  agree(config.pilot.challenger, plan.rule.challenger, "challenger", plan_file);
+  if (plan.champion.empty()) plan.champion = plan.rule.baseline;
+  if (plan.challenger.empty()) plan.challenger = plan.rule.challenger;
+  if (memo.contains("traffic_share") && memo["traffic_share"].is_number())
+    plan.share = memo["traffic_share"].get<double>();
+  if (memo.contains("days") && memo["days"].is_number())
+    plan.days = static_cast<int>(memo["days"].get<double>());
+  plan.rule_source = fmt::format("decision.json ({})", plan_file.string());
+}
+
+}  // namespace
+
+econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string& champion,
+                                   const std::string& challenger) {
+  econ::PilotRule rule;
+  rule.challenger = challenger;
+  rule.baseline = champion;
+  // pilot_net = live months x volume x gain x cost per error - extra cost = gain - min_gain.
+  rule.queries_per_month = 1;
+  rule.live_months = 1;
+  rule.cost_per_error_usd = 1;
+  rule.extra_cost_usd = pilot.min_gain;
+  rule.min_labelled_per_arm =
+      pilot.queries_per_arm ? double(*pilot.queries_per_arm) : kDefaultQueriesPerArm;
+  rule.alpha = pilot.alpha;
+  return rule;
+}
+
+PilotPlan make_pilot_plan(const ProjectConfig& config, const std::filesystem::path& plan_file) {
+  if (config.approaches.empty())
+    throw UserError(fmt::format("{}: no [[approach]] to serve; add one", config.file.string()));
+  PilotPlan plan;
+  plan.champion = config.pilot.champion;
+  plan.challenger = config.pilot.challenger;
+  plan.share = config.pilot.share;
+  plan.days = config.pilot.days;
+  if (!plan_file.empty()) apply_memo(plan, config, plan_file);
+  if (plan.champion.empty()) plan.champion = config.approaches.front().name;
+  check_approach(config, plan.champion, "champion");
+  if (!plan.challenger.empty()) check_approach(config, plan.challenger, "challenger");
+  if (plan.challenger == plan.champion) plan.challenger.clear();
+  if (plan_file.empty()) {
+    plan.rule = rule_from_settings(config.pilot, plan.champion, plan.challenger);
+    plan.rule_source = fmt::format(
+        "[pilot] ({})", config.pilot.present ? config.pilot.where : config.file.string());
+  }
+  plan.mode = plan.challenger.empty()
+                  ? ServeMode::production
+                  : parse_serve_mode(config.pilot.mode).value_or(ServeMode::split);
+  plan.rule.mode =
+      plan.mode == ServeMode::shadow ? econ::PilotMode::shadow : econ::PilotMode::split;
+  if (plan.mode != ServeMode::shadow) plan.rule.challenger_share = plan.share;
+  return plan;
+}
+
+}  // namespace tunecase::serve

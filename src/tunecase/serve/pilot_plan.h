@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "tunecase/config/config.h"
+#include "tunecase/economics/pilot_rule.h"
+#include "tunecase/serve/dispatcher.h"
+
+namespace tunecase::serve {
+
+// What a pilot runs and how it is judged, fixed before it starts (docs/serve.md "The plan").
+struct PilotPlan {
+  std::string champion;
+  std::string challenger;  // "" = production mode: the champion alone, no verdict
+  ServeMode mode = ServeMode::production;
+  double share = 0.05;      // the challenger's planned share of requests (split, fallback)
+  int days = 14;            // planned length
+  econ::PilotRule rule;     // the verdict rule judge_pilot() applies
+  std::string rule_source;  // "decision.json (FILE)" or "[pilot] (FILE:LINE)"
+};
+
+// The plan from the config's [pilot] table and, with `plan_file` (decide's decision.json), the
+// memo's recommendation.pilot: its rule (pilot_rule_from_json), share, days and queries per arm.
+// The arms are [pilot]'s champion and challenger, else the memo's baseline and challenger; the
+// champion defaults to the first approach. UserError when an arm names no [[approach]], when
+// [pilot] and the memo name different arms, or when the memo has no pilot.
+PilotPlan make_pilot_plan(const ProjectConfig& config, const std::filesystem::path& plan_file);
+
+// The rule [pilot] implies without a memo: a clear win needs the always-valid interval's low end
+// of the accuracy gain at or above min_gain; planned labelled queries per arm = queries_per_arm
+// (else 1000).
+econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string& champion,
+                                   const std::string& challenger);
+
+}  // namespace tunecase::serve

@@ -1,0 +1,274 @@
+#include "tunecase/serve/pilot_report.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "tunecase/stats/mcnemar.h"
+#include "tunecase/stats/proportion.h"
+#include "tunecase/stats/two_proportion.h"
+
+namespace tunecase::serve {
+namespace {
+
+using nlohmann::json;
+constexpr double kMsPerDay = 86400000.0;
+
+struct ArmKey {
+  std::string approach;
+  Arm arm;
+  bool matches(const std::string& a, Arm r) const { return a == approach && r == arm; }
+};
+
+// The arms a plan compares: the champion, and the challenger on its own arm (shadow in shadow
+// mode).
+std::vector<std::pair<std::string, ArmKey>> planned_arms(const PilotPlan& plan) {
+  std::vector<std::pair<std::string, ArmKey>> arms = {{"champion", {plan.champion, Arm::champion}}};
+  if (!plan.challenger.empty())
+    arms.push_back(
+        {"challenger",
+         {plan.challenger, plan.mode == ServeMode::shadow ? Arm::shadow : Arm::challenger}});
+  return arms;
+}
+
+json interval(Interval i) {
+  return json::array({i.lo, i.hi});
+}
+
+json latency(const LatencySummary& l) {
+  return {{"n", l.n}, {"mean", l.mean}, {"p50", l.p50}, {"p95", l.p95}, {"p99", l.p99}};
+}
+
+// Macro-F1 over the labels seen as gold or answer, from the arm's confusion pairs.
+std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, const ArmKey& key) {
+  std::map<std::string, std::array<int64_t, 3>> by_label;  // tp, fp, fn
+  for (const auto& c : confusion) {
+    if (!key.matches(c.approach, c.arm)) continue;
+    if (c.gold == c.predicted) {
+      by_label[c.gold][0] += c.count;
+    } else {
+      by_label[c.predicted][1] += c.count;
+      by_label[c.gold][2] += c.count;
+    }
+  }
+  if (by_label.empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& [label, t] : by_label) {
+    double denominator = 2.0 * t[0] + t[1] + t[2];
+    sum += denominator > 0 ? 2.0 * t[0] / denominator : 0.0;
+  }
+  return sum / double(by_label.size());
+}
+
+json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
+              const PilotCounts& counts, const ReportContext& context) {
+  double days = std::max(1.0 / 24, double(context.now_ms - context.started_at_ms) / kMsPerDay);
+  int64_t answered_labelled = a.labelled - a.abstained_labelled;
+  int64_t answered_correct = a.correct - a.abstained_correct;
+  json j = {
+      {"role", role},
+      {"approach", key.approach},
+      {"arm", arm_name(key.arm)},
+      {"basis", a.simulated > 0 ? "simulated" : "measured"},
+      {"requests", a.requests},
+      {"labelled", a.labelled},
+      {"correct", a.correct},
+      {"accuracy", a.labelled ? json(double(a.correct) / a.labelled) : json(nullptr)},
+      {"accuracy_ci95", interval(wilson_interval(a.correct, a.labelled))},
+      {"accuracy_answered",
+       answered_labelled > 0 ? json(double(answered_correct) / answered_labelled) : json(nullptr)},
+      {"latency_ms", latency(a.latency)},
+      {"upstream_ms", latency(a.upstream)},
+      {"errors", a.errors},
+      {"fallbacks", a.fallbacks},
+      {"abstentions", a.abstained},
+      {"abstentions_labelled", a.abstained_labelled},
+      {"abstentions_correct", a.abstained_correct},
+      {"tokens_in", a.tokens_in},
+      {"tokens_out", a.tokens_out},
+      {"cost_usd", a.costed ? json(a.cost_usd) : json(nullptr)},
+      {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)},
+      {"usd_per_day", a.costed ? json(a.cost_usd / days) : json(nullptr)}};
+  auto f1 = macro_f1(counts.confusion, key);
+  j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
+  std::optional<double> cold =
+      context.cold_start_ms ? context.cold_start_ms(key.approach) : std::nullopt;
+  j["cold_start_ms"] = cold ? json(*cold) : json(nullptr);
+  return j;
+}
+
+ArmFigures find_arm(const PilotCounts& counts, const ArmKey& key) {
+  for (const auto& a : counts.arms)
+    if (key.matches(a.approach, a.arm)) return a;
+  ArmFigures empty;
+  empty.approach = key.approach;
+  empty.arm = key.arm;
+  return empty;
+}
+
+econ::PilotArm pilot_arm(const ArmFigures& a) {
+  econ::PilotArm p;
+  p.labelled = static_cast<std::size_t>(a.labelled);
+  p.correct = static_cast<std::size_t>(a.correct);
+  p.assigned = static_cast<std::size_t>(a.requests);
+  if (a.latency.n > 0) p.latency_p50_ms = a.latency.p50;
+  if (a.costed > 0) p.usd_per_query = a.cost_usd / double(a.costed);
+  return p;
+}
+
+json accuracy_cell(int64_t labelled, int64_t correct) {
+  return {{"labelled", labelled},
+          {"accuracy", labelled ? json(double(correct) / labelled) : json(nullptr)}};
+}
+
+// Per-label and per-segment accuracy of both arms, and the confusions only the challenger makes.
+json error_patterns(const PilotCounts& counts, const ArmKey& champion, const ArmKey& challenger) {
+  std::map<std::string, std::array<int64_t, 4>> labels, segments;  // labelled/correct per arm
+  for (const auto& l : counts.labels) {
+    if (champion.matches(l.approach, l.arm))
+      labels[l.label][0] = l.labelled, labels[l.label][1] = l.correct;
+    if (challenger.matches(l.approach, l.arm))
+      labels[l.label][2] = l.labelled, labels[l.label][3] = l.correct;
+  }
+  for (const auto& s : counts.segments) {
+    if (champion.matches(s.approach, s.arm))
+      segments[s.segment][0] = s.labelled, segments[s.segment][1] = s.correct;
+    if (challenger.matches(s.approach, s.arm))
+      segments[s.segment][2] = s.labelled, segments[s.segment][3] = s.correct;
+  }
+  json per_label = json::array(), per_segment = json::array(), only = json::array();
+  for (const auto& [label, c] : labels)
+    per_label.push_back({{"label", label},
+                         {"champion", accuracy_cell(c[0], c[1])},
+                         {"challenger", accuracy_cell(c[2], c[3])}});
+  for (const auto& [segment, c] : segments) {
+    TwoProportionResult t = two_proportion_test(c[3], c[2], c[1], c[0]);
+    per_segment.push_back({{"segment", segment},
+                           {"champion", accuracy_cell(c[0], c[1])},
+                           {"challenger", accuracy_cell(c[2], c[3])},
+                           {"difference", t.diff},
+                           {"difference_ci95", interval(t.diff_ci95)},
+                           {"challenger_significantly_worse", t.diff_ci95.hi < 0}});
+  }
+  std::set<std::pair<std::string, std::string>> champion_confusions;
+  for (const auto& c : counts.confusion)
+    if (champion.matches(c.approach, c.arm) && c.gold != c.predicted && c.count > 0)
+      champion_confusions.insert({c.gold, c.predicted});
+  for (const auto& c : counts.confusion)
+    if (challenger.matches(c.approach, c.arm) && c.gold != c.predicted && c.count > 0 &&
+        !champion_confusions.count({c.gold, c.predicted}))
+      only.push_back({{"gold", c.gold}, {"predicted", c.predicted}, {"count", c.count}});
+  return {
+      {"per_label", per_label}, {"challenger_only_confusions", only}, {"per_segment", per_segment}};
+}
+
+std::string outcome_name(econ::PilotOutcome outcome) {
+  return outcome == econ::PilotOutcome::pending ? "collecting" : econ::to_string(outcome);
+}
+
+std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& plan,
+                                 const json& patterns) {
+  std::vector<std::string> out = {v.reason};
+  for (const auto& s : patterns["per_segment"])
+    if (s["challenger_significantly_worse"].get<bool>())
+      out.push_back(
+          fmt::format("segment '{}': the challenger is significantly worse (95% "
+                      "interval of the difference {:.3f} to {:.3f})",
+                      s["segment"].get<std::string>(), s["difference_ci95"][0].get<double>(),
+                      s["difference_ci95"][1].get<double>()));
+  if (v.unrepresentative)
+    out.push_back(
+        "the challenger's live accuracy is below its offline interval: the test set "
+        "may not represent live traffic");
+  out.push_back("rule from " + plan.rule_source);
+  return out;
+}
+
+json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigures& champion,
+                const ArmFigures& challenger, const ArmKey& champion_key,
+                const ArmKey& challenger_key, const ReportContext& context) {
+  std::optional<econ::PilotPairs> pairs;
+  json test;
+  if (plan.mode == ServeMode::shadow) {
+    econ::PilotPairs p;
+    if (counts.paired) {
+      const PairedOutcomes& o = *counts.paired;
+      p.labelled = std::size_t(o.both_right + o.only_first + o.only_second + o.both_wrong);
+      p.baseline_only_correct = std::size_t(o.only_first);
+      p.challenger_only_correct = std::size_t(o.only_second);
+    }
+    pairs = p;
+    test = {{"name", "McNemar exact (shadow pairs)"},
+            {"pairs", p.labelled},
+            {"p_value", mcnemar_exact_p(p.challenger_only_correct, p.baseline_only_correct)}};
+  } else {
+    TwoProportionResult t = two_proportion_test(challenger.correct, challenger.labelled,
+                                                champion.correct, champion.labelled);
+    test = {{"name", "two-proportion z-test"}, {"p_value", t.p_value}};
+  }
+  econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
+  json patterns = error_patterns(counts, champion_key, challenger_key);
+  double days = double(context.now_ms - context.started_at_ms) / kMsPerDay;
+  json srm = nullptr;
+  if (v.sample_ratio)
+    srm = {{"chi_square", v.sample_ratio->chi_square},
+           {"p_value", v.sample_ratio->p_value},
+           {"mismatch", v.sample_ratio->mismatch},
+           {"planned_share", plan.share}};
+  return {{"difference",
+           {{"accuracy_gain", v.gain},
+            {"always_valid_interval", json::array({v.gain_low, v.gain_high})},
+            {"fixed_sample_ci95", json::array({v.fixed_low, v.fixed_high})},
+            {"alpha", plan.rule.alpha},
+            {"test", test}}},
+          {"sample_ratio", srm},
+          {"error_patterns", patterns},
+          {"verdict",
+           {{"outcome", outcome_name(v.outcome)},
+            {"reasons", reasons(v, plan, patterns)},
+            {"unrepresentative", v.unrepresentative}}},
+          {"plan",
+           {{"days_planned", plan.days},
+            {"days_elapsed", days},
+            {"labelled_planned_per_arm", v.planned_per_arm},
+            {"labelled_champion", v.baseline_labelled},
+            {"labelled_challenger", v.challenger_labelled}}}};
+}
+
+}  // namespace
+
+json pilot_report(Store& store, const PilotPlan& plan, const ReportContext& context) {
+  auto arms = planned_arms(plan);
+  PilotQuery query;
+  query.from_ms = context.started_at_ms;
+  query.to_ms = context.now_ms + 1;
+  for (const auto& [role, key] : arms) query.approaches.push_back(key.approach);
+  if (plan.mode == ServeMode::shadow) query.paired = {{plan.champion, plan.challenger}};
+  PilotCounts counts = store.pilot_counts(query);
+  json report = {{"mode", serve_mode_name(plan.mode)},
+                 {"champion", plan.champion},
+                 {"challenger", plan.challenger.empty() ? json(nullptr) : json(plan.challenger)},
+                 {"started_at_ms", context.started_at_ms},
+                 {"now_ms", context.now_ms},
+                 {"arms", json::array()}};
+  bool simulated = false;
+  std::vector<ArmFigures> figures;
+  for (const auto& [role, key] : arms) {
+    figures.push_back(find_arm(counts, key));
+    simulated = simulated || figures.back().simulated > 0;
+    report["arms"].push_back(arm_json(role, key, figures.back(), counts, context));
+  }
+  report["basis"] = simulated ? "simulated" : "measured";
+  if (arms.size() < 2) {
+    report["verdict"] = {{"outcome", "no pilot"},
+                         {"reasons", {"production mode: the champion serves alone"}}};
+    return report;
+  }
+  report.update(
+      comparison(plan, counts, figures[0], figures[1], arms[0].second, arms[1].second, context));
+  return report;
+}
+
+}  // namespace tunecase::serve

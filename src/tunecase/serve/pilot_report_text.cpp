@@ -1,0 +1,58 @@
+// pilot_report_text(): the terminal view of the pilot report (declared in pilot_report.h).
+#include <fmt/format.h>
+
+#include "tunecase/serve/pilot_report.h"
+
+namespace tunecase::serve {
+namespace {
+
+std::string percent(const nlohmann::json& value) {
+  return value.is_number() ? fmt::format("{:.1f}%", 100 * value.get<double>()) : "-";
+}
+
+std::string number(const nlohmann::json& value, const char* format = "{:.1f}") {
+  return value.is_number() ? fmt::format(fmt::runtime(format), value.get<double>()) : "-";
+}
+
+}  // namespace
+
+std::string pilot_report_text(const nlohmann::json& r) {
+  std::string out = fmt::format(
+      "pilot ({}, {}): {} vs {}\n", r["mode"].get<std::string>(), r["basis"].get<std::string>(),
+      r["champion"].get<std::string>(),
+      r["challenger"].is_string() ? r["challenger"].get<std::string>() : std::string("-"));
+  out += fmt::format("{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9}\n", "arm",
+                     "approach", "requests", "labelled", "accuracy", "95% CI", "p50 ms", "p99 ms",
+                     "errors", "$/1k");
+  for (const auto& a : r["arms"]) {
+    out += fmt::format(
+        "{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9}\n",
+        a["role"].get<std::string>(), a["approach"].get<std::string>(),
+        a["requests"].get<int64_t>(), a["labelled"].get<int64_t>(), percent(a["accuracy"]),
+        percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1]),
+        number(a["latency_ms"]["p50"], "{:.2f}"), number(a["latency_ms"]["p99"], "{:.2f}"),
+        a["errors"].get<int64_t>(), number(a["usd_per_1k"], "{:.3f}"));
+  }
+  if (r.contains("difference")) {
+    const auto& d = r["difference"];
+    out += fmt::format("gain {:+.1f} points, always-valid interval {:+.1f} to {:+.1f}\n",
+                       100 * d["accuracy_gain"].get<double>(),
+                       100 * d["always_valid_interval"][0].get<double>(),
+                       100 * d["always_valid_interval"][1].get<double>());
+  }
+  const auto& v = r["verdict"];
+  out += fmt::format("verdict: {}\n", v["outcome"].get<std::string>());
+  for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";
+  if (r.contains("plan")) {
+    const auto& p = r["plan"];
+    out += fmt::format(
+        "plan: day {:.1f} of {}, labelled {} / {} (champion) and {} / {} "
+        "(challenger)\n",
+        p["days_elapsed"].get<double>(), p["days_planned"].get<int>(),
+        p["labelled_champion"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>(),
+        p["labelled_challenger"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>());
+  }
+  return out;
+}
+
+}  // namespace tunecase::serve

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/store/records.h"
+
+// The gateway's request bodies, parsed and checked without a server (the fuzz test drives these
+// directly): anything a client can get wrong becomes a BodyError with a 4xx status and a message
+// that says what to send instead. Nothing here throws on client input.
+namespace tunecase::serve {
+
+struct BodyError {
+  int status = 400;  // 400 malformed, 422 well-formed but not acceptable
+  std::string message;
+};
+
+// POST /v1/classify: {"text": "...", "id": "T-1" | 42, "segment": "...", "metadata": {...}}.
+struct ClassifyBody {
+  std::string text;
+  std::string id;       // "" when absent; a number is kept as its decimal text
+  std::string segment;  // "" when absent
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// POST /v1/feedback: {"id": "T-1", "label": "..."} or {"prediction_id": "...", "label": "..."}.
+struct FeedbackBody {
+  Feedback::By by = Feedback::By::request_id;
+  std::string id;
+  std::string label;
+};
+
+std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body);
+
+// `labels` is the label set feedback must come from; empty accepts any label.
+std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
+                                                     const std::vector<std::string>& labels);
+
+// Why `label` is not acceptable feedback (422), or "" when it is.
+std::string label_problem(const std::string& label, const std::vector<std::string>& labels);
+
+}  // namespace tunecase::serve

@@ -1,0 +1,175 @@
+#include "tunecase/serve/served_approach.h"
+
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "tunecase/approaches/model_folder.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/llm/http_client.h"
+#include "tunecase/llm/llm_approach.h"
+#include "tunecase/llm/prices.h"
+#include "tunecase/runner/llm_caller.h"
+
+namespace tunecase::serve {
+namespace {
+
+// Eval's folder name for an approach (evaluation/eval_run.cpp writes models/<this>).
+std::string safe_folder_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "approach";
+  return out;
+}
+
+// A trained local model, loaded once per server thread: the classifiers keep scratch buffers,
+// so one copy serves one thread at a time. A caller takes the first free copy.
+class LocalApproach : public ServedApproach {
+ public:
+  LocalApproach(std::string name, std::string version, std::vector<LoadedModel> copies)
+      : name_(std::move(name)),
+        labels_(copies.front().labels),
+        version_(std::move(version)),
+        slots_(copies.size()) {
+    for (std::size_t i = 0; i < copies.size(); ++i) slots_[i].model = std::move(copies[i]);
+  }
+  const std::string& name() const override { return name_; }
+  bool in_process() const override { return true; }
+  const std::vector<std::string>& labels() const override { return labels_; }
+  const std::string& model_version() const override { return version_; }
+
+  void classify(std::string text, std::function<void(ServedAnswer)> done) override {
+    ServedAnswer answer;
+    try {
+      answer.prediction = run(text);
+    } catch (const std::exception& e) {
+      answer.prediction.error = e.what();
+    }
+    done(std::move(answer));
+  }
+
+ private:
+  struct Slot {
+    std::mutex mutex;
+    LoadedModel model;
+  };
+
+  Prediction run(std::string_view text) {
+    std::size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % slots_.size();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[(start + i) % slots_.size()];
+      std::unique_lock lock(slot.mutex, std::try_to_lock);
+      if (lock.owns_lock()) return slot.model.classifier->classify(text);
+    }
+    std::lock_guard lock(slots_[start].mutex);
+    return slots_[start].model.classifier->classify(text);
+  }
+
+  std::string name_;
+  std::vector<std::string> labels_;
+  std::string version_;
+  std::vector<Slot> slots_;
+};
+
+class LlmServed : public ServedApproach {
+ public:
+  LlmServed(const ApproachConfig& config, const ProjectConfig& project, const Examples& train,
+            std::vector<std::string> labels, const LoadOptions& options)
+      : approach_(config, project, train, std::move(labels)),
+        caller_(approach_, price(config), call_options(options), *options.http) {}
+
+  const std::string& name() const override { return approach_.name(); }
+  bool in_process() const override { return false; }
+  const std::vector<std::string>& labels() const override { return approach_.labels(); }
+  const std::string& model_version() const override { return approach_.options().model; }
+  void shutdown() override { caller_.shutdown(); }
+
+  void classify(std::string text, std::function<void(ServedAnswer)> done) override {
+    caller_.classify(std::move(text), [this, done = std::move(done)](Prediction p) {
+      ServedAnswer answer;
+      answer.prediction = std::move(p);
+      answer.simulated = caller_.stats().simulated;
+      done(std::move(answer));
+    });
+  }
+
+ private:
+  static std::optional<Price> price(const ApproachConfig& config) {
+    const std::string& file = config.llm.prices;
+    PriceCatalogue catalogue =
+        file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
+    return price_for(config, catalogue);
+  }
+  static LlmCallOptions call_options(const LoadOptions& options) {
+    LlmCallOptions o;
+    o.cache_file = options.cache_file;
+    return o;
+  }
+
+  LlmApproach approach_;
+  LlmCaller caller_;
+};
+
+std::unique_ptr<ServedApproach> load_local(const ApproachConfig& approach,
+                                           const LoadOptions& options) {
+  std::filesystem::path dir = model_folder(approach, options.eval_dir);
+  if (!std::filesystem::exists(dir / "approach.json")) {
+    throw UserError(fmt::format(
+        "approach '{}' ({}): no trained model in {}; train it with `tunecase eval --config "
+        "CONFIG --out DIR` and pass `--eval DIR` to serve, or set model_dir in its table",
+        approach.name, approach.where, dir.string()));
+  }
+  std::vector<LoadedModel> copies;
+  for (int i = 0; i < std::max(1, options.copies); ++i) copies.push_back(load_model(dir));
+  // The version is the fingerprint of the model's approach.json (its settings, labels and size).
+  std::ifstream in(dir / "approach.json");
+  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::make_unique<LocalApproach>(approach.name, text_hash(manifest), std::move(copies));
+}
+
+// The LLM's label set and prompt examples, from the same data `eval` used, so its prompts (and
+// the response cache) match; without a data file, the [labels] table.
+std::pair<Examples, std::vector<std::string>> llm_data(const ProjectConfig& project) {
+  if (!project.data.path.empty() || project.data.pre_split()) {
+    PreparedData data = prepare_data(project.data);
+    return {data.splits.train, data.labels};
+  }
+  std::vector<std::string> labels = project.data.allowed_labels;
+  if (labels.empty())
+    for (const auto& [label, description] : project.label_descriptions) labels.push_back(label);
+  return {{}, labels};
+}
+
+}  // namespace
+
+std::filesystem::path model_folder(const ApproachConfig& approach,
+                                   const std::filesystem::path& eval_dir) {
+  if (!approach.model_dir.empty()) return approach.model_dir;
+  return eval_dir / "models" / safe_folder_name(approach.name);
+}
+
+std::unique_ptr<ServedApproach> load_served_approach(const ApproachConfig& approach,
+                                                     const ProjectConfig& project,
+                                                     const LoadOptions& options) {
+  if (approach.is_local()) return load_local(approach, options);
+  auto [train, labels] = llm_data(project);
+  if (labels.empty()) {
+    throw UserError(fmt::format(
+        "approach '{}' ({}): the gateway does not know the label set; give [data] a file or "
+        "list the labels in a [labels] table",
+        approach.name, approach.where));
+  }
+  if (options.http == nullptr) throw std::logic_error("an LLM approach needs an HTTP client");
+  return std::make_unique<LlmServed>(approach, project, train, std::move(labels), options);
+}
+
+}  // namespace tunecase::serve

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunecase/approaches/classifier.h"
+#include "tunecase/config/config.h"
+
+namespace tunecase {
+class HttpClient;
+}
+
+namespace tunecase::serve {
+
+// What one approach answered for one request.
+struct ServedAnswer {
+  Prediction prediction;
+  bool simulated = false;  // the answer came from `tunecase sim-llm`, not a real model
+};
+
+// One approach as the gateway runs it. classify() never blocks on the network: a local model
+// answers on the calling thread (microseconds) and calls `done` before returning; an LLM
+// approach returns at once and calls `done` later from the HTTP client's or the runner's thread.
+// `done` is called exactly once; a failed call is an answer with prediction.error set.
+// Thread-safe.
+class ServedApproach {
+ public:
+  virtual ~ServedApproach() = default;
+  virtual const std::string& name() const = 0;
+  virtual bool in_process() const = 0;
+  // The labels this approach can answer (the trained model's, or the LLM's label set).
+  virtual const std::vector<std::string>& labels() const = 0;
+  // The model version logged with every prediction ("" when unknown).
+  virtual const std::string& model_version() const = 0;
+  virtual void classify(std::string text, std::function<void(ServedAnswer)> done) = 0;
+  // A stopping gateway calls this before it destroys the HTTP client: nothing new goes out on
+  // the network, and calls waiting for a retry complete with an error.
+  virtual void shutdown() {}
+};
+
+struct LoadOptions {
+  std::filesystem::path eval_dir;    // `--eval DIR`: local models under DIR/models/<name>
+  std::filesystem::path cache_file;  // LLM response cache ("" = none)
+  int copies = 2;                    // local model copies, one per server thread
+  HttpClient* http = nullptr;        // required when an LLM approach is loaded
+};
+
+// The folder a local approach's trained model is read from: its `model_dir`, else
+// EVAL_DIR/models/<name with unsafe characters replaced by '_'> (the layout `tunecase eval`
+// writes).
+std::filesystem::path model_folder(const ApproachConfig& approach,
+                                   const std::filesystem::path& eval_dir);
+
+// Loads one approach of the config. A local approach without a trained model is a UserError
+// naming the approach, the folder looked in and the `tunecase eval` command that trains it. An
+// LLM approach reads its provider key from the environment (UserError when unset).
+std::unique_ptr<ServedApproach> load_served_approach(const ApproachConfig& approach,
+                                                     const ProjectConfig& project,
+                                                     const LoadOptions& options);
+
+}  // namespace tunecase::serve

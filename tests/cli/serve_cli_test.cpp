@@ -1,0 +1,154 @@
+// `tunecase serve`, `feedback` and `pilot` as a user runs them: a real child process, killed
+// with SIGKILL, restarted, every acknowledged feedback still there.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "../http/test_client.h"
+#include "run_cli.h"
+
+namespace {
+
+using tunecase::http::testing::Reply;
+using tunecase::http::testing::TestClient;
+
+// `tunecase serve` as a child process; its stdout and stderr go to files in `dir`.
+class ServeProcess {
+ public:
+  ServeProcess(const std::filesystem::path& dir, const std::string& name,
+               std::vector<std::string> args)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(out, 1);
+      dup2(err, 2);
+      std::vector<char*> argv = {const_cast<char*>(TUNECASE_BIN), const_cast<char*>("serve")};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(TUNECASE_BIN, argv.data());
+      _exit(127);
+    }
+    std::regex url("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
+    for (int i = 0; i < 400 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      std::smatch m;
+      std::string text = read_file(out_);
+      if (std::regex_search(text, m, url)) port_ = std::stoi(m[1]);
+    }
+  }
+  ~ServeProcess() { signal_and_wait(SIGKILL); }
+
+  int port() const { return port_; }
+  std::string stderr_text() const { return read_file(err_); }
+  // Sends `sig` and returns the exit status (-1 when killed by a signal).
+  int signal_and_wait(int sig) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  std::filesystem::path out_, err_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class ServeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = (dir_.path() / "tunecase.toml").string();
+    std::ofstream(config_) << "[data]\npath = \"" << fixture("cli/tickets.csv")
+                           << "\"\nlabel = \"category\"\n\n[[approach]]\nname = \"local-linear\"\n"
+                              "kind = \"linear\"\n";
+    CliResult eval = run_cli("eval --config " + config_ + " --out " + dir_.str() + "/out");
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  }
+  std::vector<std::string> serve_args() {
+    return {"--config", config_,  "--eval", dir_.str() + "/out", "--store",
+            store(),    "--port", "0",      "--instance",        "cli-test"};
+  }
+  std::string store() const { return dir_.str() + "/pilot.db"; }
+
+  TempDir dir_;
+  std::string config_;
+};
+
+Reply post(int port, const std::string& path, const nlohmann::json& body) {
+  TestClient client(port);
+  return client.send("POST", path, body.dump());
+}
+
+TEST_F(ServeCli, EveryAcknowledgedFeedbackSurvivesAKillAndTheRestartReportsIt) {
+  {
+    ServeProcess serve(dir_.path(), "first", serve_args());
+    ASSERT_GT(serve.port(), 0) << serve.stderr_text();
+    for (int i = 0; i < 20; ++i) {
+      std::string id = "K-" + std::to_string(i);
+      ASSERT_EQ(
+          post(serve.port(), "/v1/classify", {{"text", "the courier is late"}, {"id", id}}).status,
+          200);
+      Reply ack = post(serve.port(), "/v1/feedback", {{"id", id}, {"label", "shipping"}});
+      ASSERT_EQ(ack.status, 200) << ack.body;
+    }
+    serve.signal_and_wait(SIGKILL);
+  }
+  ServeProcess again(dir_.path(), "second", serve_args());
+  ASSERT_GT(again.port(), 0) << again.stderr_text();
+  EXPECT_NE(again.stderr_text().find("stopped without flushing"), std::string::npos)
+      << again.stderr_text();
+  EXPECT_EQ(again.signal_and_wait(SIGTERM), 0);
+  EXPECT_NE(again.stderr_text().find("tunecase serve stopped"), std::string::npos);
+
+  CliResult pilot = run_cli("pilot --store " + store() + " --config " + config_ + " --json " +
+                            dir_.str() + "/pilot.json");
+  ASSERT_EQ(pilot.exit_code, 0) << pilot.output;
+  nlohmann::json report = read_json(dir_.path() / "pilot.json");
+  EXPECT_EQ(report["arms"][0]["labelled"], 20) << report.dump(2);
+  EXPECT_NE(pilot.output.find("verdict"), std::string::npos) << pilot.output;
+}
+
+TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
+  {
+    ServeProcess serve(dir_.path(), "serve", serve_args());
+    ASSERT_GT(serve.port(), 0) << serve.stderr_text();
+    for (int i = 0; i < 4; ++i)
+      post(serve.port(), "/v1/classify",
+           {{"text", "reset link"}, {"id", "B-" + std::to_string(i)}});
+    post(serve.port(), "/v1/feedback", {{"id", "B-0"}, {"label", "login"}});
+    post(serve.port(), "/v1/feedback", {{"id", "B-1"}, {"label", "login"}});
+    EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0);
+  }
+  std::ofstream(dir_.path() / "labels.csv") << "id,label\nB-0,login\nB-1,shipping\nB-2,login\n"
+                                               "B-3,login\nnobody,login\n";
+  CliResult r = run_cli("feedback --store " + store() + " " + dir_.str() + "/labels.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("5 feedback rows: 2 recorded, 1 unchanged, 1 replaced, 1 unknown"),
+            std::string::npos)
+      << r.output;
+  CliResult again = run_cli("feedback --store " + store() + " " + dir_.str() + "/labels.csv");
+  EXPECT_NE(again.output.find("0 recorded, 4 unchanged, 0 replaced, 1 unknown"), std::string::npos)
+      << again.output;
+}
+
+TEST_F(ServeCli, AMissingModelNamesTheApproachAndTheCommand) {
+  CliResult r = run_cli("serve --config " + config_ + " --eval " + dir_.str() +
+                        "/nowhere --port 0 --store " + store());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("local-linear"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tunecase eval --config"), std::string::npos) << r.output;
+}
+
+}  // namespace

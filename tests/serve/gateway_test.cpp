@@ -1,0 +1,213 @@
+// The gateway end to end: a real server on loopback, a SQLite store, a linear model trained here.
+
+#include <set>
+
+#include "gateway_fixture.h"
+
+namespace tunecase::serve::testing {
+namespace {
+
+const char* kSplit =
+    "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\n"
+    "mode = \"split\"\nshare = 0.5\n";
+
+TEST_F(GatewayTest, ClassifyAnswersALabelWithConfidenceAndAPredictionId) {
+  start();
+  nlohmann::json a = classify({{"text", "the courier is late"}, {"id", "T-1"}});
+  ASSERT_TRUE(a["label"].is_string());
+  EXPECT_NE(std::find(labels_.begin(), labels_.end(), a["label"].get<std::string>()),
+            labels_.end());
+  EXPECT_EQ(a["approach"], "local-linear");
+  EXPECT_EQ(a["arm"], "champion");
+  EXPECT_EQ(a["prediction_id"].get<std::string>().size(), 32u);
+  EXPECT_FALSE(a["simulated"].get<bool>());
+  ASSERT_TRUE(a.contains("confidence"));
+  EXPECT_GT(a["confidence"].get<double>(), 0.0);
+  EXPECT_LE(a["confidence"].get<double>(), 1.0);
+  EXPECT_GE(a["latency_ms"].get<double>(), 0.0);
+}
+
+TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {
+  start();
+  nlohmann::json a = classify({{"text", "wrong address on the shipment"}, {"id", "T-7"}});
+  Reply first = post("/v1/feedback", R"({"id":"T-7","label":"shipping"})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(body_of(first)["status"], "recorded");
+  EXPECT_EQ(body_of(post("/v1/feedback", R"({"id":"T-7","label":"shipping"})"))["status"],
+            "unchanged");
+  nlohmann::json replaced = body_of(
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", a["prediction_id"]}, {"label", "login"}}.dump()));
+  EXPECT_EQ(replaced["status"], "replaced");
+  EXPECT_EQ(replaced["previous"], "shipping");
+  Reply unknown = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("never-seen"), std::string::npos);
+  Reply bad_label = post("/v1/feedback", R"({"id":"T-7","label":"astrology"})");
+  EXPECT_EQ(bad_label.status, 422);
+  EXPECT_NE(bad_label.body.find("astrology"), std::string::npos);
+}
+
+TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {
+  GatewayOptions o = options();
+  o.server.max_body_bytes = 2048;
+  start("", o);
+  struct Case {
+    std::string body;
+    int status;
+  };
+  std::vector<Case> cases = {{"", 400},
+                             {"{not json", 400},
+                             {"[1,2]", 400},
+                             {"{}", 400},
+                             {R"({"text": 42})", 400},
+                             {R"({"text": "   "})", 422},
+                             {R"({"text": "ok", "id": [1]})", 400},
+                             {R"({"text": "ok", "metadata": 3})", 400},
+                             {"{\"text\": \"caf\xc3\x28\"}", 400},
+                             {R"({"text": ")" + std::string(4096, 'a') + R"("})", 413}};
+  for (const auto& c : cases) {
+    Reply r = post("/v1/classify", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 40) << " -> " << r.body;
+    EXPECT_TRUE(body_of(r).contains("error")) << r.body;
+  }
+  EXPECT_EQ(get("/v1/classify").status, 405);
+  EXPECT_EQ(get("/nowhere").status, 404);
+  EXPECT_EQ(post("/v1/feedback", R"({"label":"login"})").status, 400);
+}
+
+TEST_F(GatewayTest, SplitAssignmentIsStickyAndSurvivesARestart) {
+  start(kSplit);
+  std::map<std::string, std::string> first;
+  for (int i = 0; i < 40; ++i) {
+    std::string id = "customer-" + std::to_string(i);
+    first[id] = classify({{"text", "help with reset link"}, {"id", id}})["arm"];
+    EXPECT_EQ(classify({{"text", "another ticket"}, {"id", id}})["arm"], first[id]);
+  }
+  std::set<std::string> arms;
+  for (const auto& [id, arm] : first) arms.insert(arm);
+  EXPECT_EQ(arms.size(), 2u) << "a 50% split of 40 ids should use both arms";
+  std::string salt = gateway_->salt();
+  gateway_->stop();
+  start(kSplit);
+  EXPECT_EQ(gateway_->salt(), salt);
+  for (const auto& [id, arm] : first)
+    EXPECT_EQ(classify({{"text", "after the restart"}, {"id", id}})["arm"], arm) << id;
+}
+
+TEST_F(GatewayTest, PilotReportAndMetricsCountRequestsAndLabels) {
+  start(kSplit);
+  for (int i = 0; i < 30; ++i) {
+    std::string id = "t" + std::to_string(i);
+    classify({{"text", "the courier is late again"}, {"id", id}, {"segment", "enterprise"}});
+    post("/v1/feedback", nlohmann::json{{"id", id}, {"label", "shipping"}}.dump());
+  }
+  nlohmann::json report = pilot();
+  ASSERT_EQ(report["arms"].size(), 2u) << report.dump(2);
+  int64_t requests = 0, labelled = 0;
+  for (const auto& arm : report["arms"]) {
+    requests += arm["requests"].get<int64_t>();
+    labelled += arm["labelled"].get<int64_t>();
+    EXPECT_EQ(arm["basis"], "measured");
+  }
+  EXPECT_EQ(requests, 30);
+  EXPECT_EQ(labelled, 30);
+  EXPECT_EQ(report["verdict"]["outcome"], "collecting") << report["verdict"].dump();
+  EXPECT_TRUE(report["difference"].contains("always_valid_interval"));
+  EXPECT_TRUE(report["sample_ratio"].is_object());
+  EXPECT_EQ(report["error_patterns"]["per_segment"][0]["segment"], "enterprise");
+  Reply metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("tunecase_requests_total{approach=\"local-linear\""),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("tunecase_latency_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics.body.find("tunecase_labelled_total"), std::string::npos);
+  Reply index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("/v1/pilot"), std::string::npos);
+}
+
+TEST_F(GatewayTest, AbstainBelowAnswersNeedsAHuman) {
+  start("[pilot]\nabstain_below = 1.0\n");
+  nlohmann::json a = classify({{"text", "the courier is late"}, {"id", "A-1"}});
+  EXPECT_TRUE(a["label"].is_null());
+  EXPECT_TRUE(a["needs_human"].get<bool>());
+  gateway_->stop();
+  start("[pilot]\nabstain_below = 1.0\n");
+  EXPECT_EQ(pilot()["arms"][0]["abstentions"], 1);
+}
+
+TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
+  start("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n");
+  for (int i = 0; i < 20; ++i) {
+    std::string id = "s" + std::to_string(i);
+    nlohmann::json a = classify({{"text", "two-factor code does not arrive"}, {"id", id}});
+    EXPECT_EQ(a["approach"], "local-linear");
+    EXPECT_EQ(a["arm"], "champion");
+  }
+  gateway_->stop();  // commits the shadow answers too
+  start("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n");
+  for (int i = 0; i < 20; ++i)
+    post("/v1/feedback",
+         nlohmann::json{{"id", "s" + std::to_string(i)}, {"label", "login"}}.dump());
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["requests"], 20);
+  EXPECT_EQ(report["arms"][1]["arm"], "shadow");
+  EXPECT_EQ(report["arms"][1]["requests"], 20);
+  EXPECT_EQ(report["arms"][1]["labelled"], 20);
+  EXPECT_EQ(report["difference"]["test"]["pairs"], 20);
+}
+
+TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
+  start(
+      "[[approach]]\nname = \"dead-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:1/v1\"\n\n"
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"dead-llm\"\nmode = \"fallback\"\n"
+      "share = 0.9\nchallenger_timeout_ms = 300\n");
+  int to_challenger = 0;
+  for (int i = 0; i < 10; ++i) {
+    nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "f" + std::to_string(i)}});
+    EXPECT_TRUE(a["label"].is_string()) << a.dump();
+    EXPECT_EQ(a["approach"], "local-linear");
+    if (a["arm"] != "challenger") continue;
+    ++to_challenger;
+    EXPECT_TRUE(a["fallback"].get<bool>()) << a.dump();
+  }
+  ASSERT_GT(to_challenger, 0) << "a 90% share should route some of 10 ids to the challenger";
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][1]["requests"], to_challenger);
+  EXPECT_EQ(report["arms"][1]["errors"], to_challenger);
+  EXPECT_EQ(report["arms"][1]["fallbacks"], to_challenger);
+}
+
+TEST_F(GatewayTest, ATokenProtectsFeedback) {
+  GatewayOptions o = options();
+  o.token = "s3cret";
+  start("", o);
+  classify({{"text", "the courier is late"}, {"id", "K-1"}});
+  EXPECT_EQ(post("/v1/feedback", R"({"id":"K-1","label":"shipping"})").status, 401);
+  EXPECT_EQ(post("/v1/feedback", R"({"id":"K-1","label":"shipping"})",
+                 {{"Authorization", "Bearer wrong"}})
+                .status,
+            401);
+  EXPECT_EQ(post("/v1/feedback", R"({"id":"K-1","label":"shipping"})",
+                 {{"Authorization", "Bearer s3cret"}})
+                .status,
+            200);
+}
+
+TEST_F(GatewayTest, ALocalApproachWithoutATrainedModelIsAnErrorNamingTheCommand) {
+  project("");
+  GatewayOptions o = options();
+  o.eval_dir = dir_ / "no-eval-here";
+  try {
+    Gateway gateway(config_, o);
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("local-linear"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("tunecase eval --config"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::serve::testing

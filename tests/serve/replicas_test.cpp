@@ -1,0 +1,56 @@
+// Two gateways on one PostgreSQL: the pilot report of either counts every request and feedback
+// of both, and both route an id to the same arm.
+
+#include "../store/postgres_server.h"
+#include "gateway_fixture.h"
+
+namespace tunecase::serve::testing {
+namespace {
+
+nlohmann::json send(int port, const std::string& method, const std::string& path,
+                    const nlohmann::json& body = nullptr) {
+  TestClient client(port);
+  Reply r = client.send(method, path, body.is_null() ? "" : body.dump());
+  EXPECT_EQ(r.status, 200) << path << " " << r.body << r.error;
+  return body_of(r);
+}
+
+TEST_F(GatewayTest, TwoReplicasOnOnePostgresAgreeOnEveryFigure) {
+  auto* server = tunecase::testing::PostgresServer::get();
+  if (!server) GTEST_SKIP() << tunecase::testing::PostgresServer::why_not();
+  std::string url = server->new_database();
+  project("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nshare = 0.5\n");
+  GatewayOptions a = options(url), b = options(url);
+  a.log.instance = "replica-a";
+  b.log.instance = "replica-b";
+  Gateway first(config_, a), second(config_, b);
+  int ports[2] = {first.start(), second.start()};
+  EXPECT_EQ(first.salt(), second.salt());
+  const int n = 40;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "pg-" + std::to_string(i);
+    nlohmann::json one = send(ports[i % 2], "POST", "/v1/classify",
+                              {{"text", "refund for a double charge"}, {"id", id}});
+    nlohmann::json other =
+        send(ports[(i + 1) % 2], "POST", "/v1/classify", {{"text", "still no refund"}, {"id", id}});
+    EXPECT_EQ(other["arm"], one["arm"]) << id;
+  }
+  send(ports[0], "GET", "/v1/pilot");  // each report commits its replica's log first
+  send(ports[1], "GET", "/v1/pilot");
+  for (int i = 0; i < n; ++i)
+    send(ports[i % 2], "POST", "/v1/feedback",
+         {{"id", "pg-" + std::to_string(i)}, {"label", "billing"}});
+  for (int port : ports) {
+    nlohmann::json report = send(port, "GET", "/v1/pilot");
+    int64_t requests = 0, labelled = 0;
+    for (const auto& arm : report["arms"]) {
+      requests += arm["requests"].get<int64_t>();
+      labelled += arm["labelled"].get<int64_t>();
+    }
+    EXPECT_EQ(requests, 2 * n) << report["arms"].dump();
+    EXPECT_EQ(labelled, 2 * n) << "every prediction of an id is labelled by its feedback";
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::serve::testing
