@@ -183,6 +183,12 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
         "the challenger's live accuracy is below its offline interval: the test set "
         "may not represent live traffic");
   out.push_back("rule from " + plan.rule_source);
+  if (plan.rule_source.rfind("[pilot]", 0) == 0)  // no business case: see rule_from_settings
+    out.push_back(
+        fmt::format("without --plan there is no business case: a clear win needs the "
+                    "low end of the gain at or above min_gain ({:+.1f} points); the "
+                    "dollar figure above is that margin, not money",
+                    100 * plan.rule.extra_cost_usd));
   return out;
 }
 
