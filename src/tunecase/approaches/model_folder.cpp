@@ -1,5 +1,6 @@
 #include "tunecase/approaches/model_folder.h"
 
+#include <cctype>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -10,6 +11,16 @@
 #include "tunecase/core/output_dir.h"
 
 namespace tunecase {
+
+std::string model_folder_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = "approach";
+  return out;
+}
 
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,

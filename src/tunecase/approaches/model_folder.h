@@ -20,6 +20,10 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows);
 
+// The folder of an approach's model under OUT/models/: its name with every character other than
+// letters, digits, '-', '_' and '.' replaced by '_' ("approach" when nothing is left).
+std::string model_folder_name(const std::string& approach_name);
+
 struct LoadedModel {
   ApproachConfig approach;  // read again through the config's approach reader
   std::vector<std::string> labels;

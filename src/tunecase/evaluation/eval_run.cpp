@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
@@ -37,13 +38,15 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   if (approach.is_local()) {
     log << fmt::format("[{}] training {} on {} examples\n", approach.name, approach.kind,
                        s.train.size());
-    LocalRun run = run_local_approach(approach, s.train, s.dev, s.test, data.labels,
-                                      options.out_dir / "models" / safe_name(approach.name));
+    LocalRun run =
+        run_local_approach(approach, s.train, s.dev, s.test, data.labels,
+                           options.out_dir / "models" / model_folder_name(approach.name));
     cost = self_hosted_cost(approach, run.throughput_per_s, config.business);
     extra = {{"train_seconds", run.train_seconds},
              {"throughput_per_s", run.throughput_per_s},
              {"params", run.params},
-             {"model_dir", (std::filesystem::path("models") / safe_name(approach.name)).string()}};
+             {"model_dir",
+              (std::filesystem::path("models") / model_folder_name(approach.name)).string()}};
     out.predictions = std::move(run.predictions);
   } else {
     std::optional<double> budget_left;
@@ -109,16 +112,6 @@ std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
 }
 
 }  // namespace
-
-std::string safe_name(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    out.push_back(ok ? c : '_');
-  }
-  if (out.empty() || out == "." || out == "..") out = "approach";
-  return out;
-}
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& progress_log) {

@@ -29,7 +29,4 @@ struct EvalOptions {
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& log);
 
-// A folder name for an approach name (letters, digits, '-', '_', '.'; others become '_').
-std::string safe_name(const std::string& name);
-
 }  // namespace tunecase

@@ -20,17 +20,6 @@
 namespace tunecase::serve {
 namespace {
 
-// Eval's folder name for an approach (evaluation/eval_run.cpp writes models/<this>).
-std::string safe_folder_name(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    out.push_back(ok ? c : '_');
-  }
-  if (out.empty() || out == "." || out == "..") out = "approach";
-  return out;
-}
-
 // A trained local model, loaded once per server thread: the classifiers keep scratch buffers,
 // so one copy serves one thread at a time. A caller takes the first free copy.
 class LocalApproach : public ServedApproach {
@@ -154,7 +143,7 @@ std::pair<Examples, std::vector<std::string>> llm_data(const ProjectConfig& proj
 std::filesystem::path model_folder(const ApproachConfig& approach,
                                    const std::filesystem::path& eval_dir) {
   if (!approach.model_dir.empty()) return approach.model_dir;
-  return eval_dir / "models" / safe_folder_name(approach.name);
+  return eval_dir / "models" / model_folder_name(approach.name);
 }
 
 std::unique_ptr<ServedApproach> load_served_approach(const ApproachConfig& approach,
