@@ -216,6 +216,62 @@ TEST_F(RunnerTest, StopsBeforeTheSpendWouldPassTheCap) {
   EXPECT_EQ(r.summary["stopped_by_budget"], true);
 }
 
+// Which items a run scored (not "not run").
+std::vector<std::size_t> scored_items(const LlmRunResult& r) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < r.predictions.size(); ++i) {
+    const auto& e = r.predictions[i].error;
+    if (!e || e->rfind("not run", 0) != 0) out.push_back(i);
+  }
+  return out;
+}
+
+TEST_F(RunnerTest, BudgetStopLeavesASeededRandomSampleNotTheFirstItems) {
+  options_.concurrency = 1;
+  options_.max_cost_usd = 0.0025;
+  Examples items = make_items(60);
+  FakeClient client(echo);
+  LlmRunResult r = run(client, items);
+  ASSERT_TRUE(r.stopped_by_budget);
+  std::vector<std::size_t> scored = scored_items(r);
+  ASSERT_GT(scored.size(), 1u);
+  ASSERT_LT(scored.size(), 30u);
+  // Not a prefix of the file: on a file sorted by label that would be a biased sample.
+  EXPECT_GT(scored.back(), scored.size() + 5) << "scored the first items of the file";
+  for (std::size_t i : scored) EXPECT_EQ(r.predictions[i].label, items[i].label) << i;  // aligned
+
+  // The same seed stops on the same items; another seed on other items.
+  FakeClient again(echo);
+  EXPECT_EQ(scored_items(run(again, items)), scored);
+  options_.order_seed = 8;
+  FakeClient other(echo);
+  EXPECT_NE(scored_items(run(other, items)), scored);
+}
+
+TEST_F(RunnerTest, UnknownPriceIsAskedLikeAnExpensiveRun) {
+  FakeClient client(echo);
+  options_.assume_yes = false;
+  std::string asked;
+  options_.confirm = [&](const std::string& q) {
+    asked = q;
+    return false;
+  };
+  try {
+    run(client, make_items(5), std::nullopt);
+    ADD_FAILURE() << "an unpriced run went ahead without being confirmed";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("--yes"));
+    EXPECT_THAT(e.what(), HasSubstr("price"));
+  }
+  EXPECT_THAT(asked, HasSubstr("UNKNOWN cost"));
+  EXPECT_EQ(client.requests(), 0u);
+  options_.confirm = [](const std::string&) { return true; };
+  EXPECT_EQ(run(client, make_items(5), std::nullopt).evaluated, 5u);
+  options_.confirm = [](const std::string&) -> bool { throw std::logic_error("asked"); };
+  options_.assume_yes = true;  // --yes never asks
+  EXPECT_EQ(run(client, make_items(5), std::nullopt).evaluated, 5u);
+}
+
 TEST_F(RunnerTest, MaxCostWithoutAPriceIsAUserError) {
   FakeClient client(echo);
   options_.max_cost_usd = 1.0;

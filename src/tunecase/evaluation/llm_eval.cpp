@@ -16,6 +16,7 @@ LlmEvalRun run_llm_eval(const ApproachConfig& approach, const ProjectConfig& con
   run.cache_file = resolve_cache_file(options.cache, config.file);
   run.out_dir = options.out_dir;
   run.progress = options.progress;
+  run.order_seed = config.data.seed;  // a run the budget stops has scored a random sample
   std::unique_ptr<HttpClient> client = make_http_client();
   LlmRunResult result = run_llm_approach(approach, config, train, test, labels, run, *client, log);
 

@@ -23,28 +23,46 @@ std::string describe_estimate(const RunEstimate& e, std::string_view approach) {
       approach, e.items, e.cached, e.to_send, e.tokens_in, e.tokens_out, dollars);
 }
 
+namespace {
+
+// Asks `question`: through `confirm`, else y/N on stdin when it is a terminal; no terminal = no.
+bool ask(const std::string& question, const std::function<bool(const std::string&)>& confirm,
+         std::ostream& log) {
+  if (confirm) return confirm(question);
+  if (isatty(STDIN_FILENO) == 0) return false;
+  log << question << " [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+}  // namespace
+
 void confirm_spend(const RunEstimate& estimate, std::string_view approach, double threshold_usd,
                    bool assume_yes, const std::function<bool(const std::string&)>& confirm,
                    std::ostream& log) {
-  if (assume_yes || !estimate.usd || *estimate.usd <= threshold_usd) return;
+  if (assume_yes || estimate.to_send == 0) return;
+  if (!estimate.usd) {
+    std::string question = fmt::format(
+        "{}: {} requests to send at an UNKNOWN cost (the model has no price in the catalogue). "
+        "Continue?",
+        approach, estimate.to_send);
+    if (ask(question, confirm, log)) return;
+    throw UserError(fmt::format(
+        "{}: the run was not confirmed ({} requests, cost unknown: no price for the model); add "
+        "the model to data/prices.toml or set price = {{ input = .., output = .. }} in the "
+        "approach, or pass --yes to run it anyway",
+        approach, estimate.to_send));
+  }
+  if (*estimate.usd <= threshold_usd) return;
   std::string question = fmt::format(
       "{}: this run may cost about ${:.2f} (estimated), above the ${:.2f} asked about. Continue?",
       approach, *estimate.usd, threshold_usd);
-  bool yes = false;
-  if (confirm) {
-    yes = confirm(question);
-  } else if (isatty(STDIN_FILENO) != 0) {
-    log << question << " [y/N] " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    yes = answer == "y" || answer == "Y" || answer == "yes";
-  }
-  if (!yes) {
-    throw UserError(fmt::format(
-        "{}: the run was not confirmed (estimated ${:.2f}); pass --yes to run it, --max-cost to "
-        "cap the spend, or evaluate a smaller test set",
-        approach, *estimate.usd));
-  }
+  if (ask(question, confirm, log)) return;
+  throw UserError(fmt::format(
+      "{}: the run was not confirmed (estimated ${:.2f}); pass --yes to run it, --max-cost to "
+      "cap the spend, or evaluate a smaller test set",
+      approach, *estimate.usd));
 }
 
 bool SpendBudget::allows(double worst_case_usd) const {

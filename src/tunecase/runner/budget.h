@@ -23,9 +23,11 @@ struct RunEstimate {
 
 std::string describe_estimate(const RunEstimate& estimate, std::string_view approach);
 
-// Asks before a run whose estimate is above `threshold_usd`. `confirm` asks the user; when it is
-// null, stdin is asked (y/N) if stdin is a terminal, else the run is refused. Throws UserError
-// (with what to do) when the run is not confirmed.
+// Asks before a run whose estimate is above `threshold_usd`, or whose cost is unknown (no price for
+// the model) while it has requests to send: an unknown spend counts as above any threshold.
+// `confirm` asks the user; when it is null, stdin is asked (y/N) if stdin is a terminal, else the
+// run is refused. `assume_yes` (--yes) never asks. Throws UserError (with what to do) when the run
+// is not confirmed.
 void confirm_spend(const RunEstimate& estimate, std::string_view approach, double threshold_usd,
                    bool assume_yes, const std::function<bool(const std::string&)>& confirm,
                    std::ostream& log);

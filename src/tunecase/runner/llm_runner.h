@@ -37,11 +37,17 @@ struct LlmRunOptions {
   std::chrono::milliseconds retry_base_delay{500};
   std::chrono::milliseconds retry_max_delay{30000};
   uint64_t jitter_seed = 1;  // back-off jitter, fixed for reproducible runs
+  // Items are sent in an order shuffled by this seed ([data] seed), never in file order: a run
+  // the budget stops has then scored a uniform random sample of the items (its interval is
+  // honest), and two runs with the same seed stop on nested samples. Results stay aligned with
+  // the items whatever the order.
+  uint64_t order_seed = 7;
 };
 
 struct LlmRunResult {
-  // Aligned with the items. Items never sent have error "not run: budget reached"; items whose
-  // attempts all failed have the last failure as error. No item is ever missing.
+  // Aligned with the items. Items never sent have error "not run: budget reached" (a seeded random
+  // subset, see order_seed); items whose attempts all failed have the last failure as error. No
+  // item is ever missing.
   std::vector<Prediction> predictions;
   std::size_t evaluated = 0;  // items with an answer (from the cache or the network)
   std::size_t cache_hits = 0, requests_sent = 0, retries = 0, errors = 0, invalid = 0;
@@ -65,9 +71,9 @@ LlmRunResult run_llm_approach(const ApproachConfig& approach, const ProjectConfi
                               HttpClient& client, std::ostream& log);
 
 // The run itself, for a ready approach and price: cache look-ups and the estimate first (printed,
-// confirmed when above the threshold), then up to `concurrency` requests in flight under the
-// approach's rpm / tpm limits, retries with back-off and Retry-After, every answer committed to
-// the cache as it arrives, the budget checked before each request.
+// confirmed when above the threshold or when the price is unknown), then up to `concurrency`
+// requests in flight under the approach's rpm / tpm limits, retries with back-off and Retry-After,
+// every answer committed to the cache as it arrives, the budget checked before each request.
 LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
                               const std::optional<Price>& price, const LlmRunOptions& options,
                               HttpClient& client, std::ostream& log);

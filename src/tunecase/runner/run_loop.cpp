@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/data/shuffle.h"
 
 namespace tunecase {
 namespace {
@@ -24,6 +25,15 @@ std::string file_name(const std::string& name) {
     if (!ok) c = '_';
   }
   return out;
+}
+
+// 0..n-1 shuffled by `seed`, the same on every platform.
+std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::mt19937_64 engine(seed);
+  seeded_shuffle(order, engine);
+  return order;
 }
 
 HttpResponse from_cache(const CachedResponse& cached) {
@@ -63,6 +73,7 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
   }
   if (!options.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options.cache_file);
   result_.predictions.resize(items.size());
+  order_ = send_order(items.size(), options.order_seed);
   result_.price_known = price_.has_value();
 }
 
@@ -171,8 +182,8 @@ void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
 
 // Starts the next planned item when the limits allow it; false when nothing more can start now.
 bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& wake) {
-  while (!staged_ && next_new_ < items_.size()) {
-    std::size_t i = next_new_++;
+  while (!staged_ && next_new_ < order_.size()) {
+    std::size_t i = order_[next_new_++];
     if (to_send_[i]) staged_.emplace(i, prepare(i));
   }
   if (!staged_) return false;
@@ -334,9 +345,10 @@ void RunLoop::loop() {
 }
 
 void RunLoop::finish() {
-  // Items start in order, so the ones never started are the staged one and all after it.
-  std::size_t first_unstarted = staged_ ? staged_->first : next_new_;
-  for (std::size_t i = first_unstarted; i < items_.size(); ++i) {
+  // Items start in order_, so the ones never started are the staged one and all after it.
+  std::size_t first_unstarted = staged_ ? next_new_ - 1 : next_new_;
+  for (std::size_t k = first_unstarted; k < order_.size(); ++k) {
+    std::size_t i = order_[k];
     if (!to_send_[i]) continue;
     result_.predictions[i].error = "not run: budget reached";
     result_.stopped_by_budget = true;
@@ -370,6 +382,7 @@ void RunLoop::finish() {
                        : nlohmann::json(nullptr)},
       {"simulated", r.simulated},
       {"concurrency", options_.concurrency},
+      {"order_seed", options_.order_seed},
       {"elapsed_s", seconds},
       {"requests_per_s", seconds > 0 ? static_cast<double>(r.requests_sent) / seconds : 0.0},
   });

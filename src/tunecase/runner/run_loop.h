@@ -90,7 +90,8 @@ class RunLoop {
 
   LlmRunResult result_;
   std::vector<bool> to_send_;                              // planned: not answered by the cache
-  std::size_t next_new_ = 0;                               // first item of to_send_ not started yet
+  std::vector<std::size_t> order_;                         // the seeded order items are sent in
+  std::size_t next_new_ = 0;                               // first position of order_ not started
   std::optional<std::pair<std::size_t, Attempt>> staged_;  // built, waiting for limits
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
