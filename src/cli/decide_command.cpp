@@ -18,6 +18,7 @@ struct DecideOptions {
   std::string eval;
   std::string curve;
   std::string out = "decision";
+  bool accept_partial = false;
 };
 
 void run(const DecideOptions& o) {
@@ -26,8 +27,9 @@ void run(const DecideOptions& o) {
   if (!o.eval.empty()) eval = tunecase::load_eval_json(o.eval);
   nlohmann::json curve;
   if (!o.curve.empty()) curve = tunecase::load_curve_json(o.curve);
-  tunecase::DecisionResult r = tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
-                                                    o.curve.empty() ? nullptr : &curve);
+  tunecase::DecisionResult r =
+      tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
+                           o.curve.empty() ? nullptr : &curve, o.accept_partial);
   fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
   if (o.eval.empty())
     fmt::print("scenario mode: every accuracy is assumed; pass --eval DIR to use measurements\n");
@@ -50,5 +52,8 @@ void add_decide_command(CLI::App& app) {
                   "folder written by tunecase curve --out (learning curve for the checklist)");
   cmd->add_option("--out", options->out, "folder for decision.json, memo.md, memo.html")
       ->capture_default_str();
+  cmd->add_flag("--accept-partial", options->accept_partial,
+                "decide on approaches eval stopped before scoring every test item (named as a "
+                "risk in the memo)");
   cmd->callback([options]() { run(*options); });
 }

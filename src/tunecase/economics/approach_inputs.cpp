@@ -4,9 +4,30 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/economics/hosting_cost.h"
+#include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
 namespace {
+
+// How much of the test split the measurement covers: "" when all of it, else
+// "334/1,076 scored, stopped by budget". A measurement of no item at all is an error.
+std::string coverage(const nlohmann::json& m, const std::string& where) {
+  auto number = [&m](const char* key, double fallback) {
+    return m.contains(key) && m[key].is_number() ? m[key].get<double>() : fallback;
+  };
+  double scored = number("scored", number("n", -1));
+  double not_run = number("not_run", 0);
+  if (scored == 0) {
+    throw UserError(fmt::format(
+        "{}: eval.json scored no test item for this approach ({:.0f} not run), so there is no "
+        "accuracy to decide on; re-run tunecase eval with a larger --max-cost",
+        where, not_run));
+  }
+  if (not_run <= 0 && !m.value("partial", false)) return "";
+  std::string reason = m.value("not_run_reason", std::string("budget reached"));
+  return fmt::format("{}/{} scored, {}", count(scored), count(scored + not_run),
+                     reason == "budget reached" ? "stopped by budget" : "not run: " + reason);
+}
 
 void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string& where) {
   bool simulated = m.value("simulated", false);
@@ -16,6 +37,7 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
                     "tunecase eval",
                     where));
   }
+  a.partial = coverage(m, where);
   double acc = m["accuracy"].get<double>();
   a.accuracy = Figure{acc, Source::measured, simulated};
   a.error_rate = Figure{1 - acc, Source::measured, simulated};

@@ -13,8 +13,9 @@
 
 namespace tunecase {
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
-                          const std::filesystem::path& out_dir, const nlohmann::json* curve) {
-  econ::Scenario scenario = econ::read_scenario(config, eval);
+                          const std::filesystem::path& out_dir, const nlohmann::json* curve,
+                          bool accept_partial) {
+  econ::Scenario scenario = econ::read_scenario(config, eval, accept_partial);
   if (curve != nullptr) scenario.curve = *curve;
   econ::Decision d = econ::decide(std::move(scenario));
   DecisionResult result;

@@ -21,9 +21,11 @@ struct DecisionResult {
 // business inputs and for config approaches absent from eval.json.
 // `curve`: the curve.json of `tunecase curve` (or nullptr); checklist question 1 and the memo
 // then say what the learning curve shows about the labels in hand.
+// `accept_partial` (--accept-partial): decide on approaches eval did not score on every test
+// item (otherwise a UserError), naming each as a risk.
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir,
-                          const nlohmann::json* curve = nullptr);
+                          const nlohmann::json* curve = nullptr, bool accept_partial = false);
 
 // Reads eval.json from a folder written by `tunecase eval --out DIR` (or the file itself).
 nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file);

@@ -51,6 +51,22 @@ std::vector<ApproachConfig> approaches_to_compare(const ProjectConfig& config,
   return out;
 }
 
+// An approach scored on part of the test split is not a measurement of the whole: refused unless
+// the user accepts it (and the memo then names it as a risk).
+void check_partial(const std::vector<ApproachInputs>& approaches, const std::string& origin) {
+  std::vector<std::string> partial;
+  for (const auto& a : approaches) {
+    if (!a.partial.empty()) partial.push_back(fmt::format("{} ({})", a.name, a.partial));
+  }
+  if (partial.empty()) return;
+  throw UserError(fmt::format(
+      "{}: eval.json has approaches that did not score every test item: {}. Their accuracy is "
+      "measured on part of the test split only; re-run tunecase eval with a larger --max-cost "
+      "(answers already paid for come from the cache), or pass --accept-partial to decide on "
+      "them anyway (the memo then lists it as a risk)",
+      origin, fmt::join(partial, "; ")));
+}
+
 }  // namespace
 
 size_t Scenario::baseline_index() const {
@@ -84,7 +100,8 @@ std::vector<std::pair<std::string, Figure*>> Scenario::assumed_inputs() {
   return out;
 }
 
-Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval) {
+Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
+                       bool accept_partial) {
   std::string origin = config.file.empty() ? "config" : config.file.string();
   Scenario s;
   s.from_eval = eval != nullptr;
@@ -102,6 +119,7 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval) 
     s.approaches.push_back(read_approach(a, m, s.business, origin));
     s.simulated = s.simulated || s.approaches.back().accuracy.simulated;
   }
+  if (!accept_partial) check_partial(s.approaches, origin);
   if (s.business.baseline.empty()) s.business.baseline = s.approaches.front().name;
   bool found = false;
   for (const auto& a : s.approaches) found = found || a.name == s.business.baseline;

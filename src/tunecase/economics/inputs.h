@@ -60,6 +60,9 @@ struct ApproachInputs {
   Figure latency_p50_ms = unknown(Source::measured);
   std::string cost_basis;
   std::vector<std::string> defaults_used;  // cost keys the config left out, taken as 0
+  // A measurement that did not score every test item ("334/1,076 scored, stopped by budget");
+  // empty when complete. decide refuses it unless told to accept it, then names it as a risk.
+  std::string partial;
 };
 
 struct Scenario {
@@ -77,7 +80,10 @@ struct Scenario {
 };
 
 // Builds the scenario from the config (and eval.json when given). Throws UserError for missing
-// or negative inputs and for approaches the config names but eval.json lacks.
-Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval);
+// or negative inputs, for approaches the config names but eval.json lacks, for a measurement
+// that scored no item, and for partial measurements (unscored test items) unless
+// `accept_partial` (--accept-partial).
+Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
+                       bool accept_partial = false);
 
 }  // namespace tunecase::econ

@@ -143,6 +143,14 @@ void add_risks(Decision& d, const ApproachResult& pick) {
     d.risks.push_back(
         "Accuracy, latency and token figures are SIMULATED (offline stand-in): "
         "measure the real endpoints before acting on this memo.");
+  for (const auto& a : s.approaches) {
+    if (!a.partial.empty())
+      d.risks.push_back(fmt::format(
+          "PARTIAL measurement of {}: {} (accepted with --accept-partial). Its accuracy comes "
+          "from part of the test split only, so its interval is wider and its figures less "
+          "certain; finish the run before committing money.",
+          a.name, a.partial));
+  }
   for (const auto& u : d.analysis.unsettled) {
     if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u));
   }
