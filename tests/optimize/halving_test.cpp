@@ -12,6 +12,7 @@ namespace tunecase {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Candidate i answers correctly on item j when hash(i, j) < accuracy[i]: deterministic, nested
 // (the first n items of a larger sample are the same items), and noisy like a real sample.
@@ -86,7 +87,7 @@ TEST(Halving, EveryDroppedCandidateHasARoundAndAReason) {
     EXPECT_FALSE(c.reason.empty());
     if (c.status == "dropped") {
       ASSERT_TRUE(c.dropped_in_round);
-      EXPECT_TRUE(c.reason.starts_with("worse:") || c.reason.starts_with("budget forced"))
+      EXPECT_TRUE(c.reason.starts_with("worse:") || c.reason.starts_with("halving rule:"))
           << c.reason;
     } else {
       EXPECT_EQ(c.status, "finalist");
@@ -108,6 +109,61 @@ TEST(Halving, FarWorseCandidatesAreCalledWorseCloseOnesNotSeparated) {
   EXPECT_EQ(r.candidates[2].status, "finalist");
   EXPECT_THAT(r.candidates[2].reason, HasSubstr("dev split used up, not separated"));
   EXPECT_FALSE(r.budget_forced);
+}
+
+TEST(Halving, TheLastTwoMeetOnTheWholeDevSplitBeforeOneIsChosen) {
+  // Close enough that no sample separates them: the winner must not be picked on the first 50.
+  KnownEvaluator e({0.80, 0.78}, {1.0, 1.0}, 996);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  rules.budget_usd = 5.0;  // plenty: the whole split costs about $2 for both
+  HalvingResult r = successive_halving(e, 2, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(r.sample_sizes.back(), 996u);
+  EXPECT_FALSE(r.budget_forced);
+  std::size_t other = 1 - *r.winner;
+  EXPECT_EQ(r.candidates[other].status, "finalist");
+  EXPECT_THAT(r.candidates[other].reason, HasSubstr("dev split used up, not separated"));
+  EXPECT_THAT(r.candidates[other].reason, Not(HasSubstr("budget")));
+  EXPECT_THAT(r.decided_by, ::testing::StartsWith("dev split used up"));
+}
+
+TEST(Halving, TheLastTwoStopMeetingOnceTheDataSeparatesThem) {
+  KnownEvaluator e({0.95, 0.30}, {1.0, 1.0}, 1000);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  HalvingResult r = successive_halving(e, 2, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 0u);
+  EXPECT_LT(r.sample_sizes.back(), 1000u);  // no need to pay for the rest of dev
+  EXPECT_THAT(r.candidates[1].reason, ::testing::StartsWith("worse:"));
+  EXPECT_THAT(r.decided_by, ::testing::StartsWith("data:"));
+}
+
+TEST(Halving, ACandidateTheHalvingRuleDropsIsNotSaidToBeDroppedByTheBudget) {
+  KnownEvaluator e(spread(8, 0.70, 0.74), std::vector<double>(8, 1.0), 800);
+  HalvingRules rules;
+  rules.start_sample = 50;
+  HalvingResult r = successive_halving(e, 8, rules);
+  EXPECT_FALSE(r.budget_forced);
+  std::size_t by_rule = 0;
+  for (const auto& c : r.candidates) {
+    EXPECT_THAT(c.reason, Not(HasSubstr("budget"))) << c.reason;
+    by_rule += c.reason.starts_with("halving rule:");
+  }
+  EXPECT_GT(by_rule, 0u);
+}
+
+TEST(Halving, ASearchTheBudgetEndsSaysSo) {
+  KnownEvaluator e({0.80, 0.78}, {10.0, 10.0}, 1000);  // $0.01 a call
+  HalvingRules rules;
+  rules.start_sample = 50;
+  rules.budget_usd = 3.0;  // both on 150 items at most
+  HalvingResult r = successive_halving(e, 2, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_TRUE(r.budget_forced);
+  EXPECT_THAT(r.candidates[1 - *r.winner].reason, ::testing::StartsWith("budget forced a choice"));
+  EXPECT_THAT(r.decided_by, ::testing::StartsWith("budget:"));
 }
 
 TEST(Halving, TiesGoToTheCheaperCandidate) {

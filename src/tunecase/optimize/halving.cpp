@@ -35,16 +35,18 @@ void rank(std::vector<std::size_t>& alive, const std::vector<CandidateOutcome>& 
   });
 }
 
-// Why `loser` is below `leader`: the data (disjoint Wilson intervals) or the rule on overlap.
+bool separated(const SampleScore& loser, const SampleScore& leader) {
+  return wilson_interval(loser.correct, loser.n).hi < wilson_interval(leader.correct, leader.n).lo;
+}
+
+// Why `loser` is below `leader`: the data (disjoint Wilson intervals), else `decided_by` (the
+// halving rule, the end of the dev split or the budget) on overlapping intervals.
 std::string drop_reason(const SampleScore& loser, const SampleScore& leader,
-                        const std::string& rule,
-                        const std::string& overlap = "budget forced a choice") {
-  Interval l = wilson_interval(loser.correct, loser.n);
-  Interval w = wilson_interval(leader.correct, leader.n);
-  if (l.hi < w.lo)
+                        const std::string& decided_by) {
+  if (separated(loser, leader))
     return fmt::format("worse: dev accuracy {} lies below the leader's {}", described(loser),
                        described(leader));
-  return fmt::format("{}: {} (dev accuracy {}; intervals overlap the leader's {})", overlap, rule,
+  return fmt::format("{} (dev accuracy {}; intervals overlap the leader's {})", decided_by,
                      described(loser), described(leader));
 }
 
@@ -58,6 +60,13 @@ std::optional<std::string> ineligible(const SampleScore& s, const HalvingRules& 
     return fmt::format("ineligible: p95 latency {:.0f} ms is above max_p95_ms = {:g}", s.p95_ms,
                        *rules.max_p95_ms);
   return std::nullopt;
+}
+
+void drop(CandidateOutcome& o, const SampleScore& leader, std::size_t round,
+          const std::string& rule) {
+  o.status = "dropped";
+  o.dropped_in_round = round;
+  o.reason = drop_reason(*o.last(), leader, rule);
 }
 
 struct Spend {
@@ -91,97 +100,162 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
     std::size_t left = *rules.max_calls > spent.calls ? *rules.max_calls - spent.calls : 0;
     fit = std::min(fit, left / std::max<std::size_t>(1, alive.size()));
   }
-  std::size_t minimum = prev_n == 0 ? 1 : std::max<std::size_t>(1, prev_n / 4);
+  // At least a quarter more items, or the rest of the dev split when less is left.
+  std::size_t minimum =
+      prev_n == 0 ? 1 : std::max<std::size_t>(1, std::min(prev_n / 4, wanted - prev_n));
   return fit < minimum ? prev_n : prev_n + fit;
 }
 
 }  // namespace
 
-HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
-                                 const HalvingRules& rules) {
-  HalvingResult result;
-  result.candidates.resize(candidates);
-  result.winner_rule =
-      rules.max_usd_per_1k || rules.max_p95_ms
-          ? "best dev accuracy among candidates within max_usd_per_1k / max_p95_ms (ties: cheaper)"
-          : "best dev accuracy on the largest sample (ties: cheaper $/1k)";
-  std::vector<std::size_t> alive(candidates);
-  for (std::size_t i = 0; i < candidates; ++i) alive[i] = i;
-  const std::size_t dev = evaluator.dev_size();
-  Spend spent;
-  std::size_t prev_n = 0, wanted = std::min(std::max<std::size_t>(1, rules.start_sample), dev);
-  for (std::size_t round = 0; !alive.empty() && dev > 0; ++round) {
-    std::size_t n = affordable(prev_n, wanted, alive, result.candidates, rules, spent);
-    if (n == prev_n) {
-      result.budget_forced = true;
-      break;
+namespace {
+
+// One search in progress: who is alive, what was spent, the result being filled.
+class Search {
+ public:
+  Search(CandidateEvaluator& evaluator, std::size_t candidates, const HalvingRules& rules)
+      : evaluator_(evaluator), rules_(rules), dev_(evaluator.dev_size()) {
+    result_.candidates.resize(candidates);
+    result_.winner_rule =
+        rules.max_usd_per_1k || rules.max_p95_ms
+            ? "best dev accuracy among candidates within max_usd_per_1k / max_p95_ms (ties: "
+              "cheaper)"
+            : "best dev accuracy on the largest sample (ties: cheaper $/1k)";
+    for (std::size_t i = 0; i < candidates; ++i) alive_.push_back(i);
+  }
+
+  HalvingResult run() {
+    std::size_t prev_n = 0, wanted = std::min(std::max<std::size_t>(1, rules_.start_sample), dev_);
+    for (std::size_t round = 0; !alive_.empty() && dev_ > 0; ++round) {
+      std::size_t n = affordable(prev_n, wanted, alive_, result_.candidates, rules_, spent_);
+      if (n == prev_n) {
+        result_.budget_forced = true;
+        break;
+      }
+      if (n < wanted) result_.budget_forced = true;
+      result_.sample_sizes.push_back(n);
+      evaluate_alive(round, n);
+      if (!narrow(round, n)) break;
+      prev_n = n;
+      wanted = std::min(dev_, 2 * n);
     }
-    if (n < wanted) result.budget_forced = true;
-    result.sample_sizes.push_back(n);
+    return choose();
+  }
+
+ private:
+  void evaluate_alive(std::size_t round, std::size_t n) {
     bool stopped = false;
-    for (std::size_t c : alive) {
+    for (std::size_t c : alive_) {
       std::optional<double> left;
-      if (rules.budget_usd) left = std::max(0.0, *rules.budget_usd - spent.usd);
-      if (rules.total_cap_usd)
-        left = std::min(left.value_or(*rules.total_cap_usd),
-                        std::max(0.0, *rules.total_cap_usd - spent.usd));
-      SampleScore s = evaluator.evaluate(c, n, left);
-      spent.usd += s.spent_usd;
-      spent.calls += s.requests;
+      if (rules_.budget_usd) left = std::max(0.0, *rules_.budget_usd - spent_.usd);
+      if (rules_.total_cap_usd)
+        left = std::min(left.value_or(*rules_.total_cap_usd),
+                        std::max(0.0, *rules_.total_cap_usd - spent_.usd));
+      SampleScore s = evaluator_.evaluate(c, n, left);
+      spent_.usd += s.spent_usd;
+      spent_.calls += s.requests;
       stopped = stopped || s.budget_stopped;
-      result.candidates[c].rounds.push_back({round, s});
+      result_.candidates[c].rounds.push_back({round, s});
     }
+    if (stopped) result_.budget_forced = true;
     std::vector<std::size_t> eligible;
-    for (std::size_t c : alive) {
-      auto why = ineligible(*result.candidates[c].last(), rules);
+    for (std::size_t c : alive_) {
+      auto why = ineligible(*result_.candidates[c].last(), rules_);
       if (!why) {
         eligible.push_back(c);
         continue;
       }
-      result.candidates[c].status = "ineligible";
-      result.candidates[c].dropped_in_round = round;
-      result.candidates[c].reason = *why;
+      result_.candidates[c].status = "ineligible";
+      result_.candidates[c].dropped_in_round = round;
+      result_.candidates[c].reason = *why;
     }
-    alive = std::move(eligible);
-    rank(alive, result.candidates);
-    if (stopped) result.budget_forced = true;
-    if (alive.size() <= 1 || n >= dev || result.budget_forced) break;
-    std::size_t keep = (alive.size() + 1) / 2;
-    const SampleScore& leader = *result.candidates[alive[0]].last();
-    for (std::size_t i = keep; i < alive.size(); ++i) {
-      auto& o = result.candidates[alive[i]];
-      o.status = "dropped";
-      o.dropped_in_round = round;
-      o.reason = drop_reason(*o.last(), leader,
-                             fmt::format("halving kept the better {} of {}", keep, alive.size()));
+    alive_ = std::move(eligible);
+    rank(alive_, result_.candidates);
+  }
+
+  // Drops candidates after a round; false when the search is over. The last two are not halved:
+  // they meet on doubling samples until the data separates them, the dev split is used up or
+  // the budget ends the search.
+  bool narrow(std::size_t round, std::size_t n) {
+    if (alive_.size() <= 1 || n >= dev_ || result_.budget_forced) return false;
+    const SampleScore& leader = *result_.candidates[alive_[0]].last();
+    if (alive_.size() == 2) {
+      if (!separated(*result_.candidates[alive_[1]].last(), leader)) return true;
+      drop(result_.candidates[alive_[1]], leader, round, "");
+      alive_.resize(1);
+      separated_by_data_ = true;
+      return false;
     }
-    alive.resize(keep);
-    if (alive.size() == 1) break;  // decided: more dev items would only re-measure the winner
-    prev_n = n;
-    wanted = std::min(dev, 2 * n);
+    std::size_t keep = (alive_.size() + 1) / 2;
+    std::string rule = fmt::format("halving rule: kept the better {} of {}", keep, alive_.size());
+    for (std::size_t i = keep; i < alive_.size(); ++i)
+      drop(result_.candidates[alive_[i]], leader, round, rule);
+    alive_.resize(keep);
+    return true;
   }
-  result.spent_usd = spent.usd;
-  result.requests = spent.calls;
-  if (alive.empty()) {
-    result.notes.push_back("no candidate met the limits: no winner");
-    return result;
+
+  HalvingResult choose() {
+    result_.spent_usd = spent_.usd;
+    result_.requests = spent_.calls;
+    if (alive_.empty()) {
+      result_.notes.push_back("no candidate met the limits: no winner");
+      return result_;
+    }
+    result_.winner = alive_[0];
+    const SampleScore& best = *result_.candidates[alive_[0]].last();
+    result_.candidates[alive_[0]].status = "winner";
+    result_.candidates[alive_[0]].reason =
+        fmt::format("{}: {}", result_.winner_rule, described(best));
+    std::string finalist_reason =
+        result_.budget_forced
+            ? fmt::format(
+                  "budget forced a choice: the budget ended the search after {} of {} "
+                  "dev items; the best-ranked finalist won",
+                  best.n, dev_)
+            : "dev split used up, not separated: the best-ranked finalist won";
+    for (std::size_t i = 1; i < alive_.size(); ++i) {
+      auto& o = result_.candidates[alive_[i]];
+      o.status = "finalist";
+      o.reason = drop_reason(*o.last(), best, finalist_reason);
+    }
+    result_.decided_by = decided_by(best.n);
+    if (result_.budget_forced)
+      result_.notes.push_back("the budget or call cap ended the search before the dev split did");
+    return result_;
   }
-  result.winner = alive[0];
-  const SampleScore& best = *result.candidates[alive[0]].last();
-  result.candidates[alive[0]].status = "winner";
-  result.candidates[alive[0]].reason = fmt::format("{}: {}", result.winner_rule, described(best));
-  for (std::size_t i = 1; i < alive.size(); ++i) {
-    auto& o = result.candidates[alive[i]];
-    o.status = "finalist";
-    o.reason = result.budget_forced
-                   ? drop_reason(*o.last(), best,
-                                 "the budget ended the search; the best-ranked finalist won")
-                   : drop_reason(*o.last(), best, "the best-ranked finalist won",
-                                 "dev split used up, not separated");
+
+  // What chose the winner among the candidates alive at the end, in one line.
+  std::string decided_by(std::size_t n) const {
+    if (result_.budget_forced)
+      return fmt::format(
+          "budget: the budget or call cap ended the search after {} of {} dev items, with {} "
+          "candidate(s) left",
+          n, dev_, alive_.size());
+    if (separated_by_data_)
+      return fmt::format(
+          "data: the winner's interval lies above the last rival's on {} of {} dev items", n, dev_);
+    if (alive_.size() > 1)
+      return fmt::format(
+          "dev split used up: {} finalists met all {} dev items without being separated; the "
+          "best-ranked won",
+          alive_.size(), dev_);
+    return "the only candidate left (the others were dropped or ineligible)";
   }
-  if (result.budget_forced)
-    result.notes.push_back("the budget or call cap ended the search before the dev split did");
-  return result;
+
+  CandidateEvaluator& evaluator_;
+  const HalvingRules& rules_;
+  const std::size_t dev_;
+  HalvingResult result_;
+  std::vector<std::size_t> alive_;
+  Spend spent_;
+  bool separated_by_data_ = false;
+};
+
+}  // namespace
+
+HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
+                                 const HalvingRules& rules) {
+  return Search(evaluator, candidates, rules).run();
 }
 
 std::vector<std::size_t> pareto_set(const HalvingResult& result) {

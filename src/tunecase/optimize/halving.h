@@ -65,16 +65,20 @@ struct HalvingResult {
   double spent_usd = 0;
   std::size_t requests = 0;
   bool budget_forced = false;  // the budget or call cap ended the search before the dev split
+  std::string decided_by;      // what chose the winner: "data: ...", "dev split used up: ..."
+                               // or "budget: ..."
   std::vector<std::string> notes;
 };
 
 // Successive halving: every candidate on the first `start_sample` dev items; rank by accuracy
 // (ties: the cheaper $/1k, then the earlier candidate); keep the better half; double the sample;
-// repeat until one candidate is left, the dev split is used up, or the budget / call cap would be
-// passed by the next round (estimated from each survivor's measured $/1k). Candidates over
-// max_usd_per_1k or max_p95_ms are dropped as ineligible. A dropped candidate's reason says
-// whether the data showed it worse (its 95% Wilson upper bound below the leader's lower bound)
-// or the halving rule chose on overlapping intervals ("budget forced a choice").
+// repeat. The last two are never halved: they meet on doubling samples until their intervals
+// separate, the dev split is used up, or the budget / call cap would be passed by the next round
+// (estimated from each survivor's measured $/1k). Candidates over max_usd_per_1k or max_p95_ms
+// are dropped as ineligible. Every reason says what decided: the data ("worse:", its 95% Wilson
+// upper bound below the leader's lower bound), the halving rule on overlapping intervals
+// ("halving rule:"), the end of the dev split ("dev split used up, not separated") or the
+// budget ("budget forced a choice").
 HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
                                  const HalvingRules& rules);
 

@@ -58,14 +58,16 @@ std::string search_summary(const nlohmann::json& doc) {
   const auto& s = doc["search"];
   std::string sizes;
   for (const auto& n : s["sample_sizes"]) sizes += (sizes.empty() ? "" : ", ") + n.dump();
+  std::string decided = s.value("decided_by", std::string());
   return fmt::format(
       "{} candidates, successive halving on nested dev samples of {} items (dev split: {}). "
-      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests.{}",
+      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests.{}{}",
       s["candidates"].get<std::size_t>(), sizes, s["dev_size"].get<std::size_t>(),
       s["winner_rule"].get<std::string>(), s["spent_usd"].get<double>(),
       s["requests"].get<std::size_t>(),
       s["budget_forced"].get<bool>() ? " The budget ended the search before the dev split did."
-                                     : "");
+                                     : "",
+      decided.empty() ? "" : " Decided by " + decided + ".");
 }
 
 std::string pareto_chart(const nlohmann::json& doc) {

@@ -68,6 +68,7 @@ LlmRunOptions runner_options(const OptimizeOptions& options, const ProjectConfig
   run.cache_file = resolve_cache_file(options.cache, config.file);
   run.out_dir = options.out_dir;
   run.progress = false;
+  run.order_seed = config.data.seed;
   return run;
 }
 
@@ -109,9 +110,10 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     split.search.dev_order.resize(*options.dev_limit);
   if (split.search.dev_order.empty())
     throw UserError(
-        fmt::format("{}: the dev split is empty, and the prompt search chooses on dev; "
-                    "set [data] dev_fraction = 0.1 (or give a dev file)",
-                    config.file.string()));
+        fmt::format("{}: the dev split is empty (dev_fraction = {}), and the prompt search "
+                    "chooses on dev; set [data] dev_fraction to a share above 0 (e.g. 0.1; with "
+                    "pre-split files dev is then carved from the train file), or give a dev file",
+                    config.file.string(), config.data.dev_fraction));
   create_output_dir(options.out_dir);
 
   HalvingRules rules;
@@ -153,6 +155,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
         {"max_calls", rules.max_calls ? nlohmann::json(*rules.max_calls) : nlohmann::json()},
         {"budget_forced", result.budget_forced},
         {"winner_rule", result.winner_rule},
+        {"decided_by", result.decided_by},
         {"notes", result.notes}}},
       {"candidates", candidates_json(settings.candidates, result)},
       {"winner", nullptr}};
