@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/runner/answer.h"
+
 namespace tunecase {
 
 struct LlmCaller::Call {
@@ -78,7 +80,7 @@ void LlmCaller::classify(std::string text, std::function<void(Prediction)> done)
     try {
       ChatAnswer answer = approach_.provider().parse_response(response);
       answer.simulated = answer.simulated || hit->simulated;
-      Prediction p = answered(*call, answer, ms_since(call->started), true);
+      Prediction p = answered(answer, ms_since(call->started), true);
       call->done(std::move(p));
       return;
     } catch (const ProviderError&) {
@@ -139,7 +141,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   if (outcome == AttemptOutcome::kAnswered) {
     try {
       ChatAnswer answer = approach_.provider().parse_response(response);
-      Prediction p = answered(*call, answer, ms_since(call->started), false);
+      Prediction p = answered(answer, ms_since(call->started), false);
       {
         std::lock_guard lock(mutex_);
         if (cache_)
@@ -191,20 +193,10 @@ void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_u
   call->done(std::move(p));
 }
 
-Prediction LlmCaller::answered(const Call& call, const ChatAnswer& answer, double latency_ms,
-                               bool cached) {
-  (void)call;
-  Prediction p;
-  ParsedLabel parsed = approach_.read(answer);
-  p.label = parsed.label;
-  p.invalid = !parsed.valid();
-  p.raw = answer.text;
-  p.latency_ms = latency_ms;
-  p.tokens_in = answer.usage.input;
-  p.tokens_out = answer.usage.output;
-  p.tokens_cached = answer.usage.cached_input;
+Prediction LlmCaller::answered(const ChatAnswer& answer, double latency_ms, bool cached) {
+  Prediction p = prediction_of(approach_, answer, price_, latency_ms);
   // A cached answer is paid for already: it costs nothing now.
-  if (price_) p.cost_usd = cached ? 0.0 : cost_usd(*price_, answer.usage);
+  if (price_ && cached) p.cost_usd = 0.0;
   std::lock_guard lock(mutex_);
   stats_.simulated = stats_.simulated || answer.simulated;
   if (cached) ++stats_.cache_hits;

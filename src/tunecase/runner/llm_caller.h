@@ -65,7 +65,7 @@ class LlmCaller {
   void send(std::shared_ptr<Call> call);
   void on_response(std::shared_ptr<Call> call, HttpResponse response);
   void finish(std::shared_ptr<Call> call, Prediction p, double actual_usd);
-  Prediction answered(const Call& call, const ChatAnswer& answer, double latency_ms, bool cached);
+  Prediction answered(const ChatAnswer& answer, double latency_ms, bool cached);
 
   const LlmApproach& approach_;
   std::optional<Price> price_;

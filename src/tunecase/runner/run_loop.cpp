@@ -6,6 +6,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/data/shuffle.h"
+#include "tunecase/runner/answer.h"
 
 namespace tunecase {
 namespace {
@@ -141,15 +142,7 @@ void RunLoop::save_first_prompt() const {
 void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
                             bool cached) {
   Prediction& p = result_.predictions[item];
-  ParsedLabel parsed = approach_.read(answer);
-  p.label = parsed.label;
-  p.invalid = !parsed.valid();
-  p.raw = answer.text;
-  p.latency_ms = latency_ms;
-  p.tokens_in = answer.usage.input;
-  p.tokens_out = answer.usage.output;
-  p.tokens_cached = answer.usage.cached_input;
-  if (price_) p.cost_usd = cost_usd(*price_, answer.usage);
+  p = prediction_of(approach_, answer, price_, latency_ms);
   if (p.invalid) {
     ++result_.invalid;
     if (result_.invalid_samples.size() < kInvalidSamples)

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <optional>
+
+#include "tunecase/approaches/classifier.h"
+#include "tunecase/llm/llm_approach.h"
+#include "tunecase/llm/prices.h"
+
+namespace tunecase {
+
+// One API answer as a prediction: the label read from its text (or invalid), the raw text, the
+// measured tokens and latency, and the cost of those tokens at `price` (none without a price).
+// The batch loop and the single-request path both read answers through it.
+Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
+                         const std::optional<Price>& price, double latency_ms);
+
+}  // namespace tunecase
