@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #include "server_test_support.h"
@@ -117,6 +120,64 @@ TEST_F(ServerTest, DeferredAnswersDoNotHoldThePool) {
     EXPECT_EQ(reply.status, 200) << reply.error;
     EXPECT_TRUE(reply.body.starts_with("late ")) << reply.body;
   }
+  EXPECT_EQ(server_->stats().in_flight, 0u);
+}
+
+// The handler returns and another thread answers at once: the answer races the strand's check
+// of whether to wait for it. Each request on a fresh connection, so nothing else keeps the
+// connection alive; a lost answer shows as a closed connection without a response.
+TEST_F(ServerTest, AnswersFromAnotherThreadAreNeverLost) {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Responder> queue;
+  bool done = false;
+  std::thread worker([&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      wake.wait(lock, [&] { return done || !queue.empty(); });
+      if (queue.empty()) return;
+      Responder responder = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      responder.respond(Response::text(200, "ok"));
+      lock.lock();
+    }
+  });
+  ServerOptions options;
+  options.threads = 2;
+  start(
+      [&](Request, Responder responder) {
+        {
+          std::lock_guard lock(mutex);
+          queue.push_back(std::move(responder));
+        }
+        wake.notify_one();
+      },
+      options);
+  constexpr int kClients = 4, kEach = 150;
+  std::atomic<int> lost{0};
+  std::string first_error;
+  std::mutex error_mutex;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        Reply reply = TestClient(port_).send("GET", "/x");
+        if (reply.status == 200) continue;
+        ++lost;
+        std::lock_guard lock(error_mutex);
+        if (first_error.empty()) first_error = reply.error;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  wake.notify_one();
+  worker.join();
+  EXPECT_EQ(lost.load(), 0) << "first: " << first_error;
   EXPECT_EQ(server_->stats().in_flight, 0u);
 }
 

@@ -113,11 +113,15 @@ class GatewayTest : public ::testing::Test {
   Reply post(const std::string& path, const std::string& body,
              const std::map<std::string, std::string>& headers = {}) {
     TestClient client(port_);
-    return client.send("POST", path, body, headers);
+    Reply r = client.send("POST", path, body, headers);
+    if (r.status == 0) ADD_FAILURE() << "POST " << path << ": no answer: " << r.error;
+    return r;
   }
   Reply get(const std::string& path) {
     TestClient client(port_);
-    return client.send("GET", path);
+    Reply r = client.send("GET", path);
+    if (r.status == 0) ADD_FAILURE() << "GET " << path << ": no answer: " << r.error;
+    return r;
   }
   nlohmann::json classify(const nlohmann::json& request) {
     Reply r = post("/v1/classify", request.dump());

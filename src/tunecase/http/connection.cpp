@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
 #include <exception>
 
 namespace tunecase::http::detail {
@@ -163,13 +167,28 @@ void Connection::watch_for_hangup() {
                                                        exchange = exchange_](beast::error_code ec) {
     if (exchange != self->exchange_ || self->closed_) return;
     if (!ec) {
-      beast::error_code available_error;
-      // Readable with bytes waiting: the next (pipelined) request, read after this answer.
-      if (self->stream_.socket().available(available_error) > 0 && !available_error) return;
+      switch (self->peer_state()) {
+        case Peer::kSending:  // the next (pipelined) request, read after this answer
+          return;
+        case Peer::kQuiet:  // the readiness was stale (an edge the request read consumed)
+          return self->watch_for_hangup();
+        case Peer::kGone:
+          break;
+      }
     }
     ++self->core_->abandoned;
     self->close();
   });
+}
+
+// Readiness alone does not tell a hang-up: the reactor may report an edge whose bytes the
+// request read already consumed. A one-byte peek that does not wait tells the three apart.
+Connection::Peer Connection::peer_state() {
+  char byte = 0;
+  ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return Peer::kSending;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peer::kQuiet;
+  return Peer::kGone;  // end of stream, or the connection was reset
 }
 
 void Connection::deliver(std::shared_ptr<Exchange> exchange, Response response,

@@ -75,6 +75,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();
   void watch_for_hangup();
+  enum class Peer { kSending, kQuiet, kGone };
+  Peer peer_state();
   // What follows a written response: the next request, closing, or closing after discarding
   // what the client still sends (its unread body). Ordered from mildest.
   enum class AfterWrite { kKeepAlive, kClose, kLinger };

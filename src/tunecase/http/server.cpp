@@ -48,13 +48,17 @@ void Responder::respond(Response response) const {
 }
 
 void Responder::respond_after(std::chrono::microseconds delay, Response response) const {
-  if (!exchange_ || exchange_->answered.exchange(true) || exchange_->abandoned) return;
+  if (!exchange_) return;
   auto& core = *exchange_->core;
-  // Under the lock, stop() cannot destroy the io_context between the check and the post.
+  // Under the lock, stop() cannot destroy the io_context between the check and the post, nor
+  // while this thread holds the connection.
   std::lock_guard lock(core.post_mutex);
   if (core.stopped) return;
-  if (auto connection = exchange_->connection.lock())
-    connection->deliver(exchange_, std::move(response), delay);
+  // Held before `answered` is set: from then on the strand no longer keeps the connection
+  // alive for this exchange, and this delivery must.
+  auto connection = exchange_->connection.lock();
+  if (!connection || exchange_->answered.exchange(true) || exchange_->abandoned) return;
+  connection->deliver(exchange_, std::move(response), delay);
 }
 
 bool Responder::abandoned() const {
