@@ -1,6 +1,7 @@
 // Conformance, read side: the pilot report's figures, on SQLite and on PostgreSQL.
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "store_fixture.h"
@@ -136,36 +137,72 @@ TYPED_TEST(StoreConformance, AnyWindowCountsExactlyTheRowsInsideIt) {
   std::mt19937 rng(7);
   std::vector<PredictionRecord> all;
   std::vector<bool> labelled, correct;
+  constexpr int64_t kSpan = 3 * kDay + 5 * kHour;
   for (int i = 0; i < 400; ++i) {
-    int64_t at = kT0 + static_cast<int64_t>(rng() % (5 * kHour));
+    int64_t at = kT0 + static_cast<int64_t>(rng() % kSpan);
     Arm arm = rng() % 4 == 0 ? Arm::challenger : Arm::champion;
     auto p = prediction("W" + std::to_string(i), arm == Arm::champion ? "base" : "new", arm,
                         rng() % 2 ? "a" : "b", at);
     if (rng() % 10 == 0) p.error = "boom";
     all.push_back(p);
   }
+  // Shadow answers for a third of the champion's items, some in the next hour or day.
+  std::size_t logged = all.size();
+  for (std::size_t i = 0; i < logged; i += 3) {
+    if (all[i].arm != Arm::champion) continue;
+    int64_t late = rng() % 2 ? 5 : kHour * static_cast<int64_t>(1 + rng() % 30);
+    all.push_back(prediction(all[i].request_id, "shadow", Arm::shadow, rng() % 3 ? "a" : "b",
+                             all[i].created_at_ms + late));
+  }
   this->store_->log_predictions(all);
-  for (std::size_t i = 0; i < all.size(); ++i) {
+  std::map<std::string, bool> item_labelled;
+  for (std::size_t i = 0; i < logged; ++i) {
     bool has = rng() % 3 == 0;
-    labelled.push_back(has);
-    correct.push_back(has && all[i].label == "a");
+    item_labelled[all[i].request_id] = has;
     if (has) this->store_->record_feedback(feedback(all[i].request_id, "a"));
   }
-  for (int trial = 0; trial < 12; ++trial) {
-    int64_t a = kT0 - kHour + static_cast<int64_t>(rng() % (7 * kHour));
-    int64_t b = a + static_cast<int64_t>(rng() % (4 * kHour));
-    if (trial == 0) a = kT0, b = kT0 + 3 * kHour;  // whole hours only
+  for (const auto& p : all) {
+    labelled.push_back(item_labelled[p.request_id]);
+    correct.push_back(item_labelled[p.request_id] && p.label == "a");
+  }
+  for (int trial = 0; trial < 16; ++trial) {
+    int64_t a = kT0 - kHour + static_cast<int64_t>(rng() % (kSpan + 2 * kHour));
+    int64_t b = a + static_cast<int64_t>(rng() % (trial % 2 ? 2 * kDay : 4 * kHour));
+    if (trial == 0) a = kT0, b = kT0 + 3 * kHour;            // whole hours only
+    if (trial == 1) a = kT0 - kT0 % kDay, b = a + 2 * kDay;  // whole days only
     PilotQuery q;
     q.from_ms = a;
     q.to_ms = b;
+    q.paired = {{"shadow", "base"}};
     auto c = this->store_->pilot_counts(q);
-    for (Arm arm : {Arm::champion, Arm::challenger}) {
+    // McNemar's cells by brute force: an item counts where its earlier answer falls.
+    PairedOutcomes pairs;
+    for (std::size_t i = 0; i < logged; ++i) {
+      if (all[i].arm != Arm::champion || !labelled[i]) continue;
+      for (std::size_t j = logged; j < all.size(); ++j) {
+        if (all[j].request_id != all[i].request_id) continue;
+        if (all[i].created_at_ms < a || all[i].created_at_ms >= b) continue;
+        bool s = correct[j], base = correct[i];
+        pairs.both_right += s && base;
+        pairs.only_first += s && !base;
+        pairs.only_second += !s && base;
+        pairs.both_wrong += !s && !base;
+      }
+    }
+    ASSERT_TRUE(c.paired);
+    SCOPED_TRACE(::testing::Message() << "pairs in window [" << a - kT0 << ", " << b - kT0 << ")");
+    EXPECT_EQ(c.paired->both_right, pairs.both_right);
+    EXPECT_EQ(c.paired->only_first, pairs.only_first);
+    EXPECT_EQ(c.paired->only_second, pairs.only_second);
+    EXPECT_EQ(c.paired->both_wrong, pairs.both_wrong);
+    for (Arm arm : {Arm::champion, Arm::challenger, Arm::shadow}) {
       int64_t n = 0, l = 0, k = 0, e = 0;
       for (std::size_t i = 0; i < all.size(); ++i) {
         if (all[i].arm != arm || all[i].created_at_ms < a || all[i].created_at_ms >= b) continue;
         n += 1, l += labelled[i], k += correct[i], e += all[i].error.has_value();
       }
-      const ArmFigures* f = this->arm(c, arm == Arm::champion ? "base" : "new", arm);
+      const char* name = arm == Arm::champion ? "base" : arm == Arm::shadow ? "shadow" : "new";
+      const ArmFigures* f = this->arm(c, name, arm);
       SCOPED_TRACE(::testing::Message() << "window [" << a - kT0 << ", " << b - kT0 << ")");
       EXPECT_EQ(f ? f->requests : 0, n);
       EXPECT_EQ(f ? f->labelled : 0, l);

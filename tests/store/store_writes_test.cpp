@@ -178,10 +178,59 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
+}
+
+// A version-1 store (hour roll-ups only) gains the day grain and the shadow pairs, filled from
+// its data, when a newer tunecase opens it: every figure reads the same after the migration.
+TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsFilled) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 60; ++i) {
+    std::string id = "M" + std::to_string(i);
+    int64_t at = kT0 + i * (kDay / 20);  // three days
+    batch.push_back(prediction(id, "linear", Arm::champion, i % 3 ? "a" : "b", at));
+    batch.push_back(prediction(id, "llm", Arm::shadow, i % 4 ? "a" : "b", at + 7));
+  }
+  this->store_->log_predictions(batch);
+  for (int i = 0; i < 60; i += 2)
+    this->store_->record_feedback(feedback("M" + std::to_string(i), "a"));
+  PilotQuery q;
+  q.paired = {{"llm", "linear"}};
+  q.from_ms = kT0 + kHour / 2;  // partial hours, whole hours and a whole day
+  q.to_ms = kT0 + 2 * kDay + 5 * kHour + 17;
+  auto before = this->store_->pilot_counts(q);
+  auto all_before = this->store_->pilot_counts({});
+  this->store_.reset();
+  for (const char* sql : {"DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
+                          "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs",
+                          "DROP INDEX feedback_request", "UPDATE schema_version SET version = 1"})
+    TypeParam::exec_raw(this->location_, sql);
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), 2);
+  for (const auto& [query, expected] :
+       {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
+    auto after = this->store_->pilot_counts(query);
+    ASSERT_EQ(after.arms.size(), expected.arms.size());
+    for (std::size_t i = 0; i < after.arms.size(); ++i) {
+      EXPECT_EQ(after.arms[i].requests, expected.arms[i].requests);
+      EXPECT_EQ(after.arms[i].labelled, expected.arms[i].labelled);
+      EXPECT_EQ(after.arms[i].correct, expected.arms[i].correct);
+      EXPECT_NEAR(after.arms[i].latency.p95, expected.arms[i].latency.p95, 1e-9);
+    }
+    EXPECT_EQ(after.days.size(), expected.days.size());
+    EXPECT_EQ(after.confusion.size(), expected.confusion.size());
+    EXPECT_EQ(after.segments.size(), expected.segments.size());
+  }
+  auto after = this->store_->pilot_counts(q);
+  ASSERT_TRUE(after.paired && before.paired);
+  EXPECT_EQ(after.paired->both_right, before.paired->both_right);
+  EXPECT_EQ(after.paired->only_first, before.paired->only_first);
+  EXPECT_EQ(after.paired->only_second, before.paired->only_second);
+  EXPECT_EQ(after.paired->both_wrong, before.paired->both_wrong);
+  EXPECT_GT(before.paired->only_first + before.paired->only_second, 0);
 }
 
 TYPED_TEST(StoreConformance, AStoreFromANewerTunecaseIsAClearError) {

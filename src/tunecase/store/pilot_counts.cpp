@@ -8,7 +8,7 @@
 #include <set>
 #include <tuple>
 
-#include "tunecase/store/rollup.h"
+#include "tunecase/store/rollup_sql.h"
 #include "tunecase/store/sql_store.h"
 
 namespace tunecase::store_detail {
@@ -16,11 +16,13 @@ namespace {
 
 using ArmKey = std::pair<std::string, std::string>;  // approach, arm
 
-// [from_ms, to_ms) as whole hours [first_hour, end_hour) plus up to two partial ranges.
+// [from_ms, to_ms) as whole days, the whole hours around them, and up to two partial ranges
+// at the ends. Hour ranges are [first, end) in hours since 1970.
 struct Window {
-  int64_t first_hour = 0;
-  int64_t end_hour = 0;
-  std::vector<std::pair<int64_t, int64_t>> edges;
+  std::vector<std::pair<int64_t, int64_t>> days;   // at most one range, from rollup_days
+  std::vector<std::pair<int64_t, int64_t>> hours;  // up to two ranges, from rollup_hours
+  int64_t first_hour = 0, end_hour = 0;            // every whole hour (the pairs' range)
+  std::vector<std::pair<int64_t, int64_t>> edges;  // milliseconds, from the logged rows
 };
 
 Window split_window(int64_t from_ms, int64_t to_ms) {
@@ -34,6 +36,15 @@ Window split_window(int64_t from_ms, int64_t to_ms) {
   }
   w.first_hour = first;
   w.end_hour = end;
+  int64_t first_day = bucket_of(kDayGrain, first + kDayHours - 1);
+  int64_t end_day = bucket_of(kDayGrain, end);
+  if (first_day < end_day) {
+    w.days.push_back({first_day, end_day});
+    if (first < first_day) w.hours.push_back({first, first_day});
+    if (end_day < end) w.hours.push_back({end_day, end});
+  } else {
+    w.hours.push_back({first, end});
+  }
   if (from_ms < first * kHourMs) w.edges.push_back({from_ms, first * kHourMs});
   if (end * kHourMs < to_ms) w.edges.push_back({end * kHourMs, to_ms});
   return w;
@@ -149,52 +160,28 @@ void Accumulator::finish(PilotCounts& out) const {
   }
 }
 
-HourRow hour_row_from(const SqlRow& r) {
-  HourRow h;
-  h.requests = as_int(r[3]);
-  h.errors = as_int(r[4]);
-  h.fallbacks = as_int(r[5]);
-  h.abstained = as_int(r[6]);
-  h.simulated = as_int(r[7]);
-  h.tokens_in = as_int(r[8]);
-  h.tokens_out = as_int(r[9]);
-  h.cost_usd = as_double(r[10]);
-  h.costed = as_int(r[11]);
-  h.latency_sum = as_double(r[12]);
-  h.upstream_sum = as_double(r[13]);
-  h.first_ms = as_int(r[14]);
-  h.last_ms = as_int(r[15]);
-  h.latency = LatencyHistogram::decode(as_string(r[16]));
-  h.upstream = LatencyHistogram::decode(as_string(r[17]));
-  h.labelled = as_int(r[18]);
-  h.correct = as_int(r[19]);
-  h.abstained_labelled = as_int(r[20]);
-  h.abstained_correct = as_int(r[21]);
-  return h;
-}
-
-void add_whole_hours(SqlSession& s, const Window& w, Accumulator& acc) {
-  if (w.first_hour >= w.end_hour) return;
-  std::vector<SqlValue> range = {w.first_hour, w.end_hour};
+// Roll-up rows of one grain whose bucket starts in [first_hour, end_hour). Rows are summed here
+// rather than by GROUP BY: the accumulator's maps do it faster than the engine's sort.
+void add_buckets(SqlSession& s, const Grain& g, int64_t first_hour, int64_t end_hour,
+                 Accumulator& acc) {
+  std::vector<SqlValue> range = {first_hour, end_hour};
   for (const SqlRow& r :
-       s.query("SELECT approach, arm, hour, requests, errors, fallbacks, abstained, simulated, "
-               "tokens_in, tokens_out, cost_usd, costed, latency_sum, upstream_sum, first_ms, "
-               "last_ms, latency_hist, upstream_hist, labelled, correct, abstained_labelled, "
-               "abstained_correct FROM rollup_hours WHERE hour >= $1 AND hour < $2",
+       s.query(fmt::format("SELECT approach, arm, hour, {} FROM {} WHERE hour >= $1 AND hour < $2",
+                           kRollupColumns, g.hours),
                range)) {
     acc.add_hour(as_string(r[0]), as_string(r[1]), as_int(r[2]), hour_row_from(r));
   }
-  for (const SqlRow& r :
-       s.query("SELECT approach, arm, gold, predicted, SUM(n) FROM rollup_confusion "
-               "WHERE hour >= $1 AND hour < $2 GROUP BY approach, arm, gold, predicted",
-               range)) {
+  for (const SqlRow& r : s.query(fmt::format("SELECT approach, arm, gold, predicted, n FROM {} "
+                                             "WHERE hour >= $1 AND hour < $2",
+                                             g.confusion),
+                                 range)) {
     acc.add_confusion(as_string(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
                       as_int(r[4]));
   }
-  for (const SqlRow& r :
-       s.query("SELECT approach, arm, segment, SUM(labelled), SUM(correct) FROM rollup_segments "
-               "WHERE hour >= $1 AND hour < $2 GROUP BY approach, arm, segment",
-               range)) {
+  for (const SqlRow& r : s.query(fmt::format("SELECT approach, arm, segment, labelled, correct "
+                                             "FROM {} WHERE hour >= $1 AND hour < $2",
+                                             g.segments),
+                                 range)) {
     acc.add_segment(as_string(r[0]), as_string(r[1]), as_string(r[2]), as_int(r[3]), as_int(r[4]));
   }
 }
@@ -223,27 +210,43 @@ void add_rows(SqlSession& s, int64_t from_ms, int64_t to_ms, Accumulator& acc) {
   }
 }
 
-PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q) {
+// McNemar's table of the query's pair: whole hours from rollup_pairs, the partial hours from the
+// feedback rows of items whose earliest prediction of the two falls in them.
+PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q, const Window& w) {
   PairedOutcomes out;
   out.first = q.paired->first;
   out.second = q.paired->second;
-  SqlRows rows = s.query(R"(
-    SELECT SUM(CASE WHEN ca = 1 AND cb = 1 THEN 1 ELSE 0 END),
-           SUM(CASE WHEN ca = 1 AND cb = 0 THEN 1 ELSE 0 END),
-           SUM(CASE WHEN ca = 0 AND cb = 1 THEN 1 ELSE 0 END),
-           SUM(CASE WHEN ca = 0 AND cb = 0 THEN 1 ELSE 0 END)
-    FROM (SELECT MAX(CASE WHEN approach = $1 THEN correct END) AS ca,
-                 MAX(CASE WHEN approach = $2 THEN correct END) AS cb
-          FROM feedback
-          WHERE approach IN ($1, $2) AND created_at >= $3 AND created_at < $4
-          GROUP BY request_id, text_hash) items
-    WHERE ca IS NOT NULL AND cb IS NOT NULL)",
-                         {out.first, out.second, q.from_ms, q.to_ms});
-  if (rows.empty()) return out;
-  out.both_right = as_int(rows[0][0]);
-  out.only_first = as_int(rows[0][1]);
-  out.only_second = as_int(rows[0][2]);
-  out.both_wrong = as_int(rows[0][3]);
+  bool swapped = out.second < out.first;
+  const std::string& a = swapped ? out.second : out.first;
+  const std::string& b = swapped ? out.first : out.second;
+  PairCells cells;
+  auto add = [&](const PairCells& c) {
+    cells.both_right += c.both_right;
+    cells.only_first += c.only_first;
+    cells.only_second += c.only_second;
+    cells.both_wrong += c.both_wrong;
+  };
+  if (w.first_hour < w.end_hour) {
+    for (const SqlRow& r :
+         s.query("SELECT SUM(both_right), SUM(only_first), SUM(only_second), SUM(both_wrong) "
+                 "FROM rollup_pairs WHERE approach_a = $1 AND approach_b = $2 "
+                 "AND hour >= $3 AND hour < $4",
+                 {a, b, w.first_hour, w.end_hour})) {
+      add({as_int(r[0]), as_int(r[1]), as_int(r[2]), as_int(r[3])});
+    }
+  }
+  for (const auto& [from, to] : w.edges) {
+    SqlRows rows = s.query(
+        "SELECT request_id, text_hash, approach, created_at, correct FROM feedback "
+        "WHERE approach IN ($1, $2) AND request_id IN (SELECT request_id FROM feedback "
+        "WHERE approach IN ($1, $2) AND created_at >= $3 AND created_at < $4)",
+        {a, b, from, to});
+    add(pair_cells_between(rows, a, b, from, to));
+  }
+  out.both_right = cells.both_right;
+  out.only_first = swapped ? cells.only_second : cells.only_first;
+  out.only_second = swapped ? cells.only_first : cells.only_second;
+  out.both_wrong = cells.both_wrong;
   return out;
 }
 
@@ -253,10 +256,11 @@ PilotCounts query_pilot_counts(SqlSession& s, const PilotQuery& query) {
   PilotCounts out;
   Accumulator acc(query);
   Window w = split_window(query.from_ms, query.to_ms);
-  add_whole_hours(s, w, acc);
+  for (const auto& [first, end] : w.days) add_buckets(s, kDayGrain, first, end, acc);
+  for (const auto& [first, end] : w.hours) add_buckets(s, kHourGrain, first, end, acc);
   for (const auto& [from, to] : w.edges) add_rows(s, from, to, acc);
   acc.finish(out);
-  if (query.paired) out.paired = paired_outcomes(s, query);
+  if (query.paired) out.paired = paired_outcomes(s, query, w);
   return out;
 }
 

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "tunecase/core/error.h"
+#include "tunecase/store/rollup_sql.h"
 
 namespace tunecase::store_detail {
 namespace {
@@ -71,9 +73,56 @@ std::vector<std::string> version_1(Dialect dialect) {
   };
 }
 
+// Version 2: a day grain of every roll-up (a long window reads 24 times fewer rows) and the
+// shadow pairs' McNemar cells per hour, both filled from the version-1 data; an index for
+// finding an item's feedback rows.
+std::vector<std::string> version_2() {
+  std::vector<std::string> out = {
+      R"(CREATE TABLE rollup_days (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        requests BIGINT NOT NULL, errors BIGINT NOT NULL, fallbacks BIGINT NOT NULL,
+        abstained BIGINT NOT NULL, simulated BIGINT NOT NULL,
+        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL, costed BIGINT NOT NULL,
+        latency_sum DOUBLE PRECISION NOT NULL, upstream_sum DOUBLE PRECISION NOT NULL,
+        first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL,
+        latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour)))",
+      "CREATE INDEX rollup_days_hour ON rollup_days(hour)",
+      R"(CREATE TABLE rollup_day_confusion (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        gold TEXT NOT NULL, predicted TEXT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, gold, predicted)))",
+      "CREATE INDEX rollup_day_confusion_hour ON rollup_day_confusion(hour)",
+      R"(CREATE TABLE rollup_day_segments (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL, segment TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, segment)))",
+      "CREATE INDEX rollup_day_segments_hour ON rollup_day_segments(hour)",
+      R"(CREATE TABLE rollup_pairs (
+        approach_a TEXT NOT NULL, approach_b TEXT NOT NULL, hour BIGINT NOT NULL,
+        both_right BIGINT NOT NULL, only_first BIGINT NOT NULL, only_second BIGINT NOT NULL,
+        both_wrong BIGINT NOT NULL, PRIMARY KEY (approach_a, approach_b, hour)))",
+      "CREATE INDEX feedback_request ON feedback(request_id)",
+  };
+  return out;
+}
+
+using Migration = std::function<void(SqlSession&)>;
+
 // migrations()[v - 1] moves a store from version v - 1 to v.
-std::vector<std::vector<std::string>> migrations(Dialect dialect) {
-  return {version_1(dialect)};
+std::vector<Migration> migrations(Dialect dialect) {
+  auto run = [](std::vector<std::string> statements) {
+    return [statements = std::move(statements)](SqlSession& s) {
+      for (const std::string& sql : statements) s.exec(sql, {});
+    };
+  };
+  return {run(version_1(dialect)), [run](SqlSession& s) {
+            run(version_2())(s);
+            backfill_day_and_pair_rollups(s);
+          }};
 }
 
 int read_version(SqlSession& s) {
@@ -84,7 +133,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 1, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 2, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
@@ -107,7 +156,7 @@ int migrate_schema(SqlDatabase& db) {
     }
     auto steps = migrations(db.dialect());
     for (; version < kSchemaVersion; ++version) {
-      for (const std::string& sql : steps[static_cast<std::size_t>(version)]) s.exec(sql, {});
+      steps[static_cast<std::size_t>(version)](s);
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
   });

@@ -8,110 +8,14 @@
 #include <tuple>
 
 #include "tunecase/core/error.h"
-#include "tunecase/store/rollup.h"
+#include "tunecase/store/rollup_sql.h"
 #include "tunecase/store/schema.h"
 
 namespace tunecase::store_detail {
 
 namespace {
 
-// Adds a batch's counts to its rollup_hours row. The upsert takes the row lock (PostgreSQL), so
-// the histogram read back and merged below cannot be overwritten by another replica meanwhile.
-void add_to_hour(SqlSession& s, const HourKey& k, const HourRow& r) {
-  static const std::string upsert = R"(
-    INSERT INTO rollup_hours(approach, arm, hour, requests, errors, fallbacks, abstained,
-      simulated, tokens_in, tokens_out, cost_usd, costed, latency_sum, upstream_sum, first_ms,
-      last_ms, latency_hist, upstream_hist, labelled, correct, abstained_labelled,
-      abstained_correct)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '', '',
-      0, 0, 0, 0)
-    ON CONFLICT (approach, arm, hour) DO UPDATE SET
-      requests = rollup_hours.requests + excluded.requests,
-      errors = rollup_hours.errors + excluded.errors,
-      fallbacks = rollup_hours.fallbacks + excluded.fallbacks,
-      abstained = rollup_hours.abstained + excluded.abstained,
-      simulated = rollup_hours.simulated + excluded.simulated,
-      tokens_in = rollup_hours.tokens_in + excluded.tokens_in,
-      tokens_out = rollup_hours.tokens_out + excluded.tokens_out,
-      cost_usd = rollup_hours.cost_usd + excluded.cost_usd,
-      costed = rollup_hours.costed + excluded.costed,
-      latency_sum = rollup_hours.latency_sum + excluded.latency_sum,
-      upstream_sum = rollup_hours.upstream_sum + excluded.upstream_sum,
-      first_ms = CASE WHEN excluded.first_ms < rollup_hours.first_ms
-                      THEN excluded.first_ms ELSE rollup_hours.first_ms END,
-      last_ms = CASE WHEN excluded.last_ms > rollup_hours.last_ms
-                     THEN excluded.last_ms ELSE rollup_hours.last_ms END
-    RETURNING latency_hist, upstream_hist)";
-  SqlRows old = s.query(upsert, {k.approach, k.arm, k.hour, r.requests, r.errors, r.fallbacks,
-                                 r.abstained, r.simulated, r.tokens_in, r.tokens_out, r.cost_usd,
-                                 r.costed, r.latency_sum, r.upstream_sum, r.first_ms, r.last_ms});
-  LatencyHistogram latency = LatencyHistogram::decode(as_string(old.at(0)[0]));
-  LatencyHistogram upstream = LatencyHistogram::decode(as_string(old.at(0)[1]));
-  latency.merge(r.latency);
-  upstream.merge(r.upstream);
-  s.exec(
-      "UPDATE rollup_hours SET latency_hist = $1, upstream_hist = $2 "
-      "WHERE approach = $3 AND arm = $4 AND hour = $5",
-      {latency.encode(), upstream.encode(), k.approach, k.arm, k.hour});
-}
-
-// A prediction that feedback applies to, locked for the transaction.
-struct Target {
-  std::string prediction_id, request_id, text_hash, approach, arm, segment, label;
-  bool abstained = false;
-  int64_t created_at = 0;
-};
-
-// Label changes summed per roll-up row, applied in key order so that concurrent transactions
-// lock rows in the same order (no deadlock between replicas).
-struct LabelDeltas {
-  std::map<HourKey, HourRow> hours;
-  std::map<std::tuple<std::string, std::string, int64_t, std::string, std::string>, int64_t>
-      confusion;
-  std::map<std::tuple<std::string, std::string, int64_t, std::string>, std::pair<int64_t, int64_t>>
-      segments;
-
-  void add(const Target& t, const std::string& gold, int sign) {
-    int64_t hour = hour_of(t.created_at);
-    bool correct = gold == t.label;
-    add_label(hours[{t.approach, t.arm, hour}], t.abstained, correct, sign);
-    confusion[{t.approach, t.arm, hour, gold, t.label}] += sign;
-    auto& seg = segments[{t.approach, t.arm, hour, t.segment}];
-    seg.first += sign;
-    seg.second += correct ? sign : 0;
-  }
-
-  void apply(SqlSession& s) const {
-    for (const auto& [k, r] : hours) {
-      s.exec(
-          "UPDATE rollup_hours SET labelled = labelled + $1, correct = correct + $2, "
-          "abstained_labelled = abstained_labelled + $3, "
-          "abstained_correct = abstained_correct + $4 "
-          "WHERE approach = $5 AND arm = $6 AND hour = $7",
-          {r.labelled, r.correct, r.abstained_labelled, r.abstained_correct, k.approach, k.arm,
-           k.hour});
-    }
-    for (const auto& [k, n] : confusion) {
-      const auto& [approach, arm, hour, gold, predicted] = k;
-      s.exec(
-          "INSERT INTO rollup_confusion(approach, arm, hour, gold, predicted, n) "
-          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (approach, arm, hour, gold, predicted) "
-          "DO UPDATE SET n = rollup_confusion.n + excluded.n",
-          {approach, arm, hour, gold, predicted, n});
-    }
-    for (const auto& [k, v] : segments) {
-      const auto& [approach, arm, hour, segment] = k;
-      s.exec(
-          "INSERT INTO rollup_segments(approach, arm, hour, segment, labelled, correct) "
-          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (approach, arm, hour, segment) "
-          "DO UPDATE SET labelled = rollup_segments.labelled + excluded.labelled, "
-          "correct = rollup_segments.correct + excluded.correct",
-          {approach, arm, hour, segment, v.first, v.second});
-    }
-  }
-};
-
-std::vector<Target> lock_targets(SqlSession& s, const Feedback& f, const std::string& lock) {
+std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const std::string& lock) {
   std::string columns =
       "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
       "created_at FROM predictions ";
@@ -126,16 +30,19 @@ std::vector<Target> lock_targets(SqlSession& s, const Feedback& f, const std::st
         s.query(columns + "WHERE request_id = $1 AND text_hash = $2 ORDER BY prediction_id" + lock,
                 {item[0][0], item[0][1]});
   }
-  std::vector<Target> out;
+  std::vector<LabelTarget> out;
   for (const SqlRow& r : rows) {
-    out.push_back({as_string(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
-                   as_string(r[4]), as_string(r[5]), as_string(r[6]), as_int(r[7]) != 0,
-                   as_int(r[8])});
+    LabelTarget t{as_string(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
+                  as_string(r[4]), as_string(r[5]), as_string(r[6]), as_int(r[7]) != 0,
+                  as_int(r[8]),    std::nullopt};
+    SqlRows old = s.query("SELECT label FROM feedback WHERE prediction_id = $1", {t.prediction_id});
+    if (!old.empty()) t.old_gold = as_string(old[0][0]);
+    out.push_back(std::move(t));
   }
   return out;
 }
 
-void upsert_feedback(SqlSession& s, const Target& t, const Feedback& f) {
+void upsert_feedback(SqlSession& s, const LabelTarget& t, const Feedback& f) {
   s.exec(
       "INSERT INTO feedback(prediction_id, request_id, text_hash, approach, created_at, label, "
       "correct, received_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
@@ -145,26 +52,24 @@ void upsert_feedback(SqlSession& s, const Target& t, const Feedback& f) {
        sql_flag(f.label == t.label), f.received_at_ms});
 }
 
-FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const std::string& lock) {
+// Applies one feedback to every prediction of its item; the roll-up changes go into `deltas`.
+FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const std::string& lock,
+                              RollupDeltas& deltas) {
   FeedbackResult result;
-  std::vector<Target> targets = lock_targets(s, f, lock);
+  std::vector<LabelTarget> targets = lock_targets(s, f, lock);
   if (targets.empty()) return result;
   result.predictions = static_cast<int64_t>(targets.size());
   bool recorded = false;
-  LabelDeltas deltas;
-  for (const Target& t : targets) {
-    SqlRows old = s.query("SELECT label FROM feedback WHERE prediction_id = $1", {t.prediction_id});
-    if (!old.empty() && as_string(old[0][0]) == f.label) continue;
-    if (old.empty()) {
-      recorded = true;
+  for (const LabelTarget& t : targets) {
+    if (t.old_gold == f.label) continue;
+    if (t.old_gold) {
+      result.previous_label = t.old_gold;
     } else {
-      result.previous_label = as_string(old[0][0]);
-      deltas.add(t, *result.previous_label, -1);
+      recorded = true;
     }
-    deltas.add(t, f.label, +1);
     upsert_feedback(s, t, f);
   }
-  deltas.apply(s);
+  deltas.add_item(targets, f.label);
   result.outcome = result.previous_label ? FeedbackOutcome::replaced
                    : recorded            ? FeedbackOutcome::recorded
                                          : FeedbackOutcome::unchanged;
@@ -206,25 +111,32 @@ class SqlStore final : public Store {
     if (batch.empty()) return;
     std::vector<SqlValue> values;
     values.reserve(batch.size() * prediction_columns().size());
-    std::map<HourKey, HourRow> hours;
+    std::map<HourKey, HourRow> buckets[2];  // per grain of kGrains
     for (const PredictionRecord& p : batch) {
       if (p.prediction_id.empty() || p.approach.empty()) {
         throw std::invalid_argument("a logged prediction needs a prediction_id and an approach");
       }
       append_prediction_values(p, values);
-      add_prediction(hours[{p.approach, std::string(arm_name(p.arm)), hour_of(p.created_at_ms)}],
-                     p);
+      for (int g = 0; g < 2; ++g) {
+        int64_t bucket = bucket_of(kGrains[g], hour_of(p.created_at_ms));
+        add_prediction(buckets[g][{p.approach, std::string(arm_name(p.arm)), bucket}], p);
+      }
     }
     db_->write(Durability::relaxed, [&](SqlSession& s) {
       s.insert_rows("predictions", prediction_columns(), values);
-      for (const auto& [key, row] : hours) add_to_hour(s, key, row);
+      for (int g = 0; g < 2; ++g) {
+        for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
+      }
     });
   }
 
   FeedbackResult record_feedback(const Feedback& feedback) override {
     FeedbackResult result;
-    db_->write(Durability::durable,
-               [&](SqlSession& s) { result = apply_feedback(s, feedback, db_->lock_suffix()); });
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      RollupDeltas deltas;
+      result = apply_feedback(s, feedback, db_->lock_suffix(), deltas);
+      deltas.apply(s);
+    });
     return result;
   }
 
@@ -232,7 +144,10 @@ class SqlStore final : public Store {
     std::vector<FeedbackResult> results;
     db_->write(Durability::durable, [&](SqlSession& s) {
       results.clear();
-      for (const Feedback& f : batch) results.push_back(apply_feedback(s, f, db_->lock_suffix()));
+      RollupDeltas deltas;
+      for (const Feedback& f : batch)
+        results.push_back(apply_feedback(s, f, db_->lock_suffix(), deltas));
+      deltas.apply(s);
     });
     return results;
   }
