@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "demo_config.h"
+#include "demo_pilot.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
@@ -76,8 +77,6 @@ void run(const DemoArgs& a) {
   } else {
     fmt::print("   no winner: no candidate met the limits of [optimize]\n");
   }
-  server.stop();
-
   fmt::print("5. how much would more labels buy: learning curves of the local models\n");
   tunecase::CurveOptions curve;
   curve.out_dir = out / "curve";
@@ -88,11 +87,20 @@ void run(const DemoArgs& a) {
       tunecase::run_decide(config, &eval, out / "decision", &curve_doc);
   fmt::print("6. business case: {}\n", decision.recommendation);
 
+  fmt::print("7. the pilot the memo plans, through the gateway\n");
+  DemoPilotOptions pilot;
+  pilot.out = out;
+  pilot.tickets_per_month = std::max<std::size_t>(1, a.tickets / 12);
+  pilot.seed = a.seed;
+  DemoPilotResult piloted = run_demo_pilot(config, pilot);
+  server.stop();
+  fmt::print("   {}\n", piloted.summary);
+
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
       "\nwrote {}/ (tickets.csv, tunecase.toml, eval/, optimize/, curve/, "
-      "decision/memo.html) in {:.0f} s\n",
+      "decision/memo.html, decision/pilot.md, pilot/) in {:.0f} s\n",
       out.string(), seconds);
   fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",
              out.string(), config_file.string(), config_file.string());

@@ -8,12 +8,6 @@
 namespace tunecase::serve {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -82,7 +76,7 @@ bool Dispatcher::classify(ClassifyBody body, std::function<void(ClassifyAnswer)>
   if (!log_.reserve(records)) return false;
   auto job = std::make_shared<Job>();
   job->start = std::chrono::steady_clock::now();
-  job->created_at_ms = now_ms();
+  job->created_at_ms = settings_.clock();
   job->text_hash = text_hash(body.text);
   // Without a client id the prediction id is the item's id, so a shadow pair stays one item.
   job->request_id = body.id.empty() ? make_prediction_id() : body.id;

@@ -11,6 +11,7 @@
 
 #include "tunecase/runner/scheduler.h"
 #include "tunecase/serve/blocking_pool.h"
+#include "tunecase/serve/clock.h"
 #include "tunecase/serve/metrics.h"
 #include "tunecase/serve/prediction_log.h"
 #include "tunecase/serve/request_body.h"
@@ -34,6 +35,7 @@ struct DispatchSettings {
   std::string salt;
   std::optional<double> abstain_below;
   std::chrono::milliseconds challenger_timeout{2000};
+  Clock clock = system_now_ms;  // stamps each logged prediction
 };
 
 // What the client gets back from POST /v1/classify.

@@ -14,12 +14,6 @@
 namespace tunecase::serve {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The answers the server gives by itself (413, 503, ...) in the gateway's error shape.
 http::Response error_page(int status, const std::string& message) {
   http::Response r = http::default_error_page(status, message);
@@ -38,8 +32,8 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
       "pilot.salt", config.pilot.salt.empty() ? make_prediction_id() : config.pilot.salt);
   if (!config.pilot.salt.empty() && salt_ != config.pilot.salt)
     salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
-  started_at_ms_ =
-      std::stoll(store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(now_ms())));
+  started_at_ms_ = std::stoll(
+      store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   load_approaches(config);
   labels_ = label_set(config);
   metrics_ = std::make_unique<Metrics>();
@@ -52,6 +46,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   settings.salt = salt_;
   settings.abstain_below = config.pilot.abstain_below;
   settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
+  settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
                                              *metrics_, *background_);
   options_.server.error_page = error_page;

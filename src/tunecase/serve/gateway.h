@@ -7,6 +7,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/http/server.h"
+#include "tunecase/serve/clock.h"
 #include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/prediction_log.h"
 #include "tunecase/store/store.h"
@@ -33,6 +34,8 @@ struct GatewayOptions {
   std::string token;
   PredictionLogOptions log;       // log.instance names this replica's progress record
   std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
+  // The time of predictions, feedback and the report; the system clock but for a replay.
+  Clock clock = system_now_ms;
 };
 
 // `tunecase serve`: the pilot gateway (docs/serve.md). Routes:

@@ -15,12 +15,6 @@ namespace {
 
 using http::Response;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Response error(int status, const std::string& message) {
   return http::default_error_page(status, message);
 }
@@ -117,7 +111,7 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
   FeedbackBody f = std::get<FeedbackBody>(body);
   bool taken = background_->submit([this, f, responder] {
     try {
-      Feedback fb{f.by, f.id, f.label, now_ms()};
+      Feedback fb{f.by, f.id, f.label, options_.clock()};
       FeedbackResult result = store_->record_feedback(fb);
       if (result.outcome == FeedbackOutcome::unknown_id) {
         log_->flush();  // returns at once when nothing is waiting
@@ -142,7 +136,7 @@ void Gateway::pilot(http::Responder responder) {
     try {
       log_->flush();  // the report includes what this replica has answered
       ReportContext context;
-      context.now_ms = now_ms();
+      context.now_ms = options_.clock();
       context.started_at_ms = started_at_ms_;
       context.cold_start_ms = [this](const std::string& a) { return metrics_->cold_start_ms(a); };
       nlohmann::json report = pilot_report(*store_, plan_, context);

@@ -1,0 +1,160 @@
+#include "demo_pilot.h"
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <queue>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
+#include "tunecase/data/synthetic.h"
+#include "tunecase/llm/http_client.h"
+#include "tunecase/serve/gateway.h"
+#include "tunecase/serve/pilot_report.h"
+
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+
+// "YYYY-MM-DDTHH:MM:SSZ" (the generator's format) as milliseconds since 1970.
+int64_t parse_utc_ms(const std::string& at) {
+  std::tm t{};
+  if (std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour,
+                  &t.tm_min, &t.tm_sec) != 6)
+    throw std::runtime_error("generated ticket with an unreadable time: " + at);
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&t)) * 1000;
+}
+
+struct DueFeedback {
+  int64_t at_ms;
+  std::string id, label;
+  bool operator>(const DueFeedback& o) const { return at_ms > o.at_ms; }
+};
+
+class GatewayClient {
+ public:
+  explicit GatewayClient(int port)
+      : base_(fmt::format("http://127.0.0.1:{}", port)), http_(tunecase::make_http_client(4)) {}
+
+  nlohmann::json post(const std::string& path, const nlohmann::json& body) {
+    tunecase::HttpRequest request;
+    request.url = base_ + path;
+    request.headers = {{"Content-Type", "application/json"}};
+    request.body = body.dump();
+    return answer(path, tunecase::http_send_sync(*http_, std::move(request)));
+  }
+  nlohmann::json get(const std::string& path) {
+    tunecase::HttpRequest request;
+    request.method = "GET";
+    request.url = base_ + path;
+    return answer(path, tunecase::http_send_sync(*http_, std::move(request)));
+  }
+
+ private:
+  static nlohmann::json answer(const std::string& path, const tunecase::HttpResponse& r) {
+    if (r.status != 200) {
+      throw std::runtime_error(fmt::format("demo pilot: {} answered {} {}{}", path, r.status,
+                                           r.body, r.transport_error));
+    }
+    return nlohmann::json::parse(r.body);
+  }
+  std::string base_;
+  std::unique_ptr<tunecase::HttpClient> http_;
+};
+
+std::string progress_line(const nlohmann::json& report, int day) {
+  const auto& plan = report["plan"];
+  return fmt::format(
+      "   day {:>2}: {} (labelled: {} {}, {} {}; planned {} per arm)", day,
+      report["verdict"].value("outcome", std::string("?")), report.value("champion", std::string()),
+      plan.value("labelled_champion", 0), report.value("challenger", std::string()),
+      plan.value("labelled_challenger", 0), plan.value("labelled_planned_per_arm", 0.0));
+}
+
+}  // namespace
+
+DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const DemoPilotOptions& o) {
+  // New traffic: the generator's months after the export the models were trained on.
+  tunecase::SyntheticOptions synthetic;
+  synthetic.months = 12 + o.months;
+  synthetic.tickets = o.tickets_per_month * static_cast<std::size_t>(synthetic.months);
+  synthetic.seed = o.seed + 1;
+  std::vector<tunecase::SyntheticTicket> all = tunecase::generate_tickets(synthetic);
+  std::vector<tunecase::SyntheticTicket> traffic(
+      all.begin() + static_cast<std::ptrdiff_t>(all.size() * 12 / synthetic.months), all.end());
+  if (traffic.empty()) throw std::runtime_error("demo pilot: no traffic generated");
+
+  std::filesystem::path store = o.out / "pilot" / "pilot.db";
+  tunecase::create_output_dir(store.parent_path());
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(store.string() + suffix);  // a rerun starts a new pilot
+
+  std::atomic<int64_t> now{parse_utc_ms(traffic.front().created_at)};
+  tunecase::serve::GatewayOptions options;
+  options.eval_dir = o.out / "eval";
+  options.plan_file = o.out / "decision" / "decision.json";
+  options.store = store.string();
+  options.server.port = 0;
+  options.log.instance = "demo";
+  options.clock = [&now] { return now.load(); };
+  tunecase::serve::Gateway gateway(config, options);
+  int port = gateway.start();
+  const auto& plan = gateway.plan();
+  fmt::print("   `tunecase serve` on http://127.0.0.1:{} ({} mode: {} vs {}, {:.0f}% of traffic)\n",
+             port, tunecase::serve::serve_mode_name(plan.mode), plan.challenger, plan.champion,
+             100 * plan.share);
+  fmt::print(
+      "   replaying {} tickets of the next {} months on a simulated clock; each ticket's "
+      "label arrives 1-5 days later\n",
+      traffic.size(), o.months);
+
+  GatewayClient client(port);
+  std::mt19937_64 rng(o.seed);
+  std::priority_queue<DueFeedback, std::vector<DueFeedback>, std::greater<>> due;
+  int64_t start = now.load();
+  int next_report_day = 7;
+  auto deliver_until = [&](int64_t until) {
+    while (!due.empty() && due.top().at_ms <= until) {
+      now = due.top().at_ms;
+      client.post("/v1/feedback", {{"id", due.top().id}, {"label", due.top().label}});
+      due.pop();
+    }
+  };
+  auto report_days_until = [&](int64_t until) {
+    while (start + next_report_day * kDayMs <= until) {
+      now = start + next_report_day * kDayMs;
+      fmt::print("{}\n", progress_line(client.get("/v1/pilot"), next_report_day));
+      next_report_day += 7;
+    }
+  };
+  for (const auto& ticket : traffic) {
+    int64_t at = std::max(parse_utc_ms(ticket.created_at), now.load());
+    deliver_until(at);
+    report_days_until(at);
+    now = at;
+    client.post("/v1/classify", {{"text", ticket.text}, {"id", ticket.id}});
+    int64_t delay = kDayMs + static_cast<int64_t>(rng() % static_cast<uint64_t>(4 * kDayMs));
+    due.push({at + delay, ticket.id, ticket.category});
+  }
+  deliver_until(now.load() + 5 * kDayMs);  // the last labels come in
+  now = now.load() + 1;
+  nlohmann::json report = client.get("/v1/pilot");
+  gateway.stop();
+
+  std::filesystem::path folder = o.out / "decision";
+  tunecase::write_file(folder / "pilot.json", report.dump(2) + "\n");
+  tunecase::write_file(folder / "pilot.md", tunecase::serve::pilot_report_text(report));
+  DemoPilotResult result;
+  result.outcome = report["verdict"].value("outcome", std::string("?"));
+  result.summary =
+      fmt::format("pilot verdict after {:.0f} simulated days: {} ({}; report in {})",
+                  report["plan"].value("days_elapsed", 0.0), result.outcome,
+                  report.value("basis", std::string("simulated")), (folder / "pilot.md").string());
+  return result;
+}
