@@ -3,6 +3,7 @@
 #include <set>
 
 #include "gateway_fixture.h"
+#include "tunecase/llm/sim_llm_server.h"
 
 namespace tunecase::serve::testing {
 namespace {
@@ -178,6 +179,65 @@ TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
   EXPECT_EQ(report["arms"][1]["requests"], to_challenger);
   EXPECT_EQ(report["arms"][1]["errors"], to_challenger);
   EXPECT_EQ(report["arms"][1]["fallbacks"], to_challenger);
+  // Refused at once, but retried with back-off: the 300 ms time-out may answer first.
+  EXPECT_LE(report["arms"][1]["timeouts"].get<int>(), to_challenger);
+}
+
+// An upstream that never answers: the challenger's time-out answers from the champion and is
+// counted as a time-out, apart from other errors.
+TEST_F(GatewayTest, AChallengerTimeOutIsCountedApartFromOtherErrors) {
+  SimLlmOptions held;
+  held.rate_timeout = 1.0;  // every request held until the client gives up
+  SimLlmServer sim(held);
+  int sim_port = sim.start();
+  start(
+      "[[approach]]\nname = \"held-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(sim_port) +
+      "/v1\"\n\n"
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"held-llm\"\nmode = \"fallback\"\n"
+      "share = 0.9\nchallenger_timeout_ms = 150\n");
+  int to_challenger = 0;
+  for (int i = 0; i < 6; ++i) {
+    nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "h" + std::to_string(i)}});
+    EXPECT_EQ(a["approach"], "local-linear");
+    to_challenger += a["arm"] == "challenger";
+  }
+  ASSERT_GT(to_challenger, 0);
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][1]["errors"], to_challenger);
+  EXPECT_EQ(report["arms"][1]["timeouts"], to_challenger);
+  EXPECT_EQ(report["arms"][1]["fallbacks"], to_challenger);
+  gateway_->stop();
+  sim.stop();
+}
+
+// An OpenAI-style approach asked for log-probabilities answers with the probability of its
+// answer as its confidence (sim-llm's learner here); without them it has none.
+TEST_F(GatewayTest, AnLlmAskedForLogprobsAnswersWithAConfidence) {
+  SimLlmServer sim(SimLlmOptions{});
+  int sim_port = sim.start();
+  std::string approaches;
+  for (const char* name : {"sim-lp", "sim-plain"}) {
+    approaches += std::string("[[approach]]\nname = \"") + name +
+                  "\"\nkind = \"openai\"\nmodel = \"sim-llm\"\nbase_url = \"http://127.0.0.1:" +
+                  std::to_string(sim_port) + "/v1\"\n" +
+                  (std::string(name) == "sim-lp" ? "extra = { logprobs = true }\n" : "") + "\n";
+  }
+  start(approaches +
+        "[pilot]\nchampion = \"sim-lp\"\nchallenger = \"sim-plain\"\n"
+        "mode = \"shadow\"\n");
+  nlohmann::json a = classify({{"text", "I was charged twice on my invoice"}, {"id", "LP-1"}});
+  EXPECT_EQ(a["approach"], "sim-lp");
+  ASSERT_TRUE(a["confidence"].is_number()) << a.dump();
+  EXPECT_GT(a["confidence"].get<double>(), 0.0);
+  EXPECT_LE(a["confidence"].get<double>(), 1.0);
+  EXPECT_TRUE(a["simulated"].get<bool>());
+  gateway_->stop();
+  auto logged = gateway_->store().find_prediction(a["prediction_id"].get<std::string>());
+  ASSERT_TRUE(logged.has_value());
+  EXPECT_NEAR(logged->confidence.value_or(-1), a["confidence"].get<double>(), 1e-9);
+  sim.stop();
 }
 
 TEST_F(GatewayTest, ATokenProtectsFeedback) {

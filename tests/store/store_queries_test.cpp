@@ -117,6 +117,30 @@ TYPED_TEST(StoreConformance, ShadowPairsGiveMcNemarsTable) {
   EXPECT_EQ(this->arm(c, "llm", Arm::shadow)->labelled, 6);
 }
 
+TYPED_TEST(StoreConformance, TimeOutsAreCountedApartFromOtherErrors) {
+  auto refused = prediction("1", "llm", Arm::challenger, "a", kT0);
+  refused.error = "connection refused";
+  auto held = prediction("2", "llm", Arm::challenger, "a", kT0 + 1);
+  held.error = "time-out after 300 ms";
+  held.timed_out = true;
+  auto late = prediction("3", "llm", Arm::challenger, "a", kT0 + 2 * kHour + 5);
+  late.error = "timed out";
+  late.timed_out = true;
+  this->store_->log_predictions({refused, held, late});
+  auto all = this->store_->pilot_counts({});
+  ASSERT_NE(this->arm(all, "llm", Arm::challenger), nullptr);
+  EXPECT_EQ(this->arm(all, "llm", Arm::challenger)->errors, 3);
+  EXPECT_EQ(this->arm(all, "llm", Arm::challenger)->timeouts, 2);
+  PilotQuery q;  // the last one only, from the logged rows of a partial hour
+  q.from_ms = kT0 + 2 * kHour + 1;
+  q.to_ms = kT0 + 2 * kHour + 10;
+  auto part = this->store_->pilot_counts(q);
+  ASSERT_NE(this->arm(part, "llm", Arm::challenger), nullptr);
+  EXPECT_EQ(this->arm(part, "llm", Arm::challenger)->timeouts, 1);
+  EXPECT_TRUE(this->store_->find_prediction(held.prediction_id)->timed_out);
+  EXPECT_FALSE(this->store_->find_prediction(refused.prediction_id)->timed_out);
+}
+
 TYPED_TEST(StoreConformance, DailyFiguresFollowUtcDays) {
   this->store_->log_predictions({prediction("1", "linear", Arm::champion, "a", kT0 + kHour),
                                  prediction("2", "linear", Arm::champion, "a", kT0 + kDay - 1),

@@ -204,9 +204,11 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   auto before = this->store_->pilot_counts(q);
   auto all_before = this->store_->pilot_counts({});
   this->store_.reset();
-  for (const char* sql : {"DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
-                          "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs",
-                          "DROP INDEX feedback_request", "UPDATE schema_version SET version = 1"})
+  for (const char* sql :
+       {"DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
+        "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
+        "ALTER TABLE predictions DROP COLUMN timed_out",
+        "ALTER TABLE rollup_hours DROP COLUMN timeouts", "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), 2);

@@ -24,12 +24,15 @@ struct Prediction {
   int64_t tokens_cached = 0;
   std::optional<double> cost_usd;    // priced cost of this call; nullopt when no price is known
   std::optional<std::string> error;  // the call failed after all retries (counts as wrong)
+  bool timed_out = false;            // ... and the last attempt ran out of time
   bool invalid = false;              // an answer came back but maps to no label (counts as wrong)
   std::string raw;                   // the raw answer text, for reports
   // How sure the approach is of `label`, in [0, 1], where it has such a figure (the gateway's
   // abstain_below compares against it): linear = the logistic-regression probability of the label
   // (a softmax of the SVM's decision values), fasttext = its probability of the top label,
-  // retrieval = the winning label's share of the neighbours' vote. None for LLM approaches.
+  // retrieval = the winning label's share of the neighbours' vote; an OpenAI-style LLM approach =
+  // the answer's probability from its token log-probabilities, when the request asks for them
+  // (`extra = { logprobs = true }`); none otherwise (Anthropic's API returns none).
   std::optional<double> confidence;
 };
 

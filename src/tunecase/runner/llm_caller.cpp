@@ -175,11 +175,11 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   std::string why = !response.transport_error.empty() ? response.transport_error
                     : response.timed_out              ? std::string("timed out")
                                                       : fmt::format("HTTP {}", response.status);
-  finish(call,
-         failed(fmt::format("failed after {} attempt{}: {}", call->attempts,
-                            call->attempts == 1 ? "" : "s", why),
-                ms_since(call->started)),
-         0);
+  Prediction p = failed(fmt::format("failed after {} attempt{}: {}", call->attempts,
+                                    call->attempts == 1 ? "" : "s", why),
+                        ms_since(call->started));
+  p.timed_out = response.timed_out;
+  finish(call, std::move(p), 0);
 }
 
 void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_usd) {

@@ -118,13 +118,13 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
   auto settled = std::make_shared<std::atomic<bool>>(false);
   timers_->after(settings_.challenger_timeout, [this, job, settled](bool) {
     if (settled->exchange(true)) return;
-    fall_back(job,
-              "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms");
+    fall_back(job, "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms",
+              true);
   });
   challenger_->classify(job->body.text, [this, job, settled](ServedAnswer served) {
     if (settled->exchange(true)) return;
     if (served.prediction.error) {
-      fall_back(job, *served.prediction.error);
+      fall_back(job, *served.prediction.error, served.prediction.timed_out);
       return;
     }
     PredictionRecord record = record_of(*job, *challenger_, Arm::challenger, served);
@@ -135,9 +135,10 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
 }
 
 // The challenger's failure is logged on its arm (it counts against it); the champion answers.
-void Dispatcher::fall_back(std::shared_ptr<Job> job, std::string why) {
+void Dispatcher::fall_back(std::shared_ptr<Job> job, std::string why, bool timed_out) {
   ServedAnswer failed;
   failed.prediction.error = std::move(why);
+  failed.prediction.timed_out = timed_out;
   PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
   failure.fallback = true;
   log(failure);
@@ -193,6 +194,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.tokens_out = p.tokens_out;
   r.cost_usd = p.cost_usd;
   r.error = p.error;
+  r.timed_out = p.error && p.timed_out;
   if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;

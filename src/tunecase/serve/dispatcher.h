@@ -76,7 +76,7 @@ class Dispatcher {
   struct Job;
   void answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job);
   void challenger_with_fallback(std::shared_ptr<Job> job);
-  void fall_back(std::shared_ptr<Job> job, std::string why);
+  void fall_back(std::shared_ptr<Job> job, std::string why, bool timed_out);
   void shadow(std::shared_ptr<Job> job);
   PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
                              const ServedAnswer& answer) const;

@@ -21,17 +21,18 @@ std::string pilot_report_text(const nlohmann::json& r) {
       "pilot ({}, {}): {} vs {}\n", r["mode"].get<std::string>(), r["basis"].get<std::string>(),
       r["champion"].get<std::string>(),
       r["challenger"].is_string() ? r["challenger"].get<std::string>() : std::string("-"));
-  out += fmt::format("{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9}\n", "arm",
-                     "approach", "requests", "labelled", "accuracy", "95% CI", "p50 ms", "p99 ms",
-                     "errors", "$/1k");
+  out += fmt::format("{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9} {:>9}\n",
+                     "arm", "approach", "requests", "labelled", "accuracy", "95% CI", "p50 ms",
+                     "p99 ms", "errors", "time-outs", "$/1k");
   for (const auto& a : r["arms"]) {
-    out += fmt::format(
-        "{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9}\n",
-        a["role"].get<std::string>(), a["approach"].get<std::string>(),
-        a["requests"].get<int64_t>(), a["labelled"].get<int64_t>(), percent(a["accuracy"]),
-        percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1]),
-        number(a["latency_ms"]["p50"], "{:.2f}"), number(a["latency_ms"]["p99"], "{:.2f}"),
-        a["errors"].get<int64_t>(), number(a["usd_per_1k"], "{:.3f}"));
+    out += fmt::format("{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9} {:>9}\n",
+                       a["role"].get<std::string>(), a["approach"].get<std::string>(),
+                       a["requests"].get<int64_t>(), a["labelled"].get<int64_t>(),
+                       percent(a["accuracy"]),
+                       percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1]),
+                       number(a["latency_ms"]["p50"], "{:.2f}"),
+                       number(a["latency_ms"]["p99"], "{:.2f}"), a["errors"].get<int64_t>(),
+                       a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));
   }
   if (r.contains("difference")) {
     const auto& d = r["difference"];

@@ -99,6 +99,7 @@ ArmFigures arm_figures(const ArmKey& key, const HourRow& r) {
   a.labelled = r.labelled;
   a.correct = r.correct;
   a.errors = r.errors;
+  a.timeouts = r.timeouts;
   a.fallbacks = r.fallbacks;
   a.abstained = r.abstained;
   a.abstained_labelled = r.abstained_labelled;
@@ -124,6 +125,7 @@ DayFigures day_figures(int64_t day, const ArmKey& key, const HourRow& r) {
   d.labelled = r.labelled;
   d.correct = r.correct;
   d.errors = r.errors;
+  d.timeouts = r.timeouts;
   d.fallbacks = r.fallbacks;
   d.abstained = r.abstained;
   d.tokens_in = r.tokens_in;

@@ -42,6 +42,7 @@ struct ArmFigures {
   int64_t labelled = 0;
   int64_t correct = 0;
   int64_t errors = 0;
+  int64_t timeouts = 0;  // of the errors, time-outs
   int64_t fallbacks = 0;
   int64_t abstained = 0;
   int64_t abstained_labelled = 0;
@@ -101,6 +102,7 @@ struct DayFigures {
   int64_t labelled = 0;
   int64_t correct = 0;
   int64_t errors = 0;
+  int64_t timeouts = 0;
   int64_t fallbacks = 0;
   int64_t abstained = 0;
   int64_t tokens_in = 0;

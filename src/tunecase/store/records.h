@@ -30,7 +30,8 @@ struct PredictionRecord {
   int64_t tokens_out = 0;
   std::optional<double> cost_usd;  // none when the approach has no price
   std::optional<std::string> error;
-  bool fallback = false;  // the champion answered because this arm failed
+  bool timed_out = false;  // the error was a time-out (of the arm or of its upstream call)
+  bool fallback = false;   // the champion answered because this arm failed
   bool simulated = false;
   std::string text_hash;
   int64_t created_at_ms = 0;

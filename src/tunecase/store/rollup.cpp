@@ -9,6 +9,7 @@ void add_prediction(HourRow& row, const PredictionRecord& p) {
   if (row.requests == 0 || p.created_at_ms > row.last_ms) row.last_ms = p.created_at_ms;
   row.requests += 1;
   row.errors += p.error.has_value();
+  row.timeouts += p.timed_out;
   row.fallbacks += p.fallback;
   row.abstained += p.abstained;
   row.simulated += p.simulated;
@@ -38,6 +39,7 @@ void merge(HourRow& row, const HourRow& o) {
   }
   row.requests += o.requests;
   row.errors += o.errors;
+  row.timeouts += o.timeouts;
   row.fallbacks += o.fallbacks;
   row.abstained += o.abstained;
   row.simulated += o.simulated;

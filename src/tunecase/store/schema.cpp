@@ -75,7 +75,7 @@ std::vector<std::string> version_1(Dialect dialect) {
 
 // Version 2: a day grain of every roll-up (a long window reads 24 times fewer rows) and the
 // shadow pairs' McNemar cells per hour, both filled from the version-1 data; an index for
-// finding an item's feedback rows.
+// finding an item's feedback rows; time-outs counted apart from other errors.
 std::vector<std::string> version_2() {
   std::vector<std::string> out = {
       R"(CREATE TABLE rollup_days (
@@ -89,7 +89,7 @@ std::vector<std::string> version_2() {
         latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
         labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
         abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour)))",
+        timeouts BIGINT NOT NULL, PRIMARY KEY (approach, arm, hour)))",
       "CREATE INDEX rollup_days_hour ON rollup_days(hour)",
       R"(CREATE TABLE rollup_day_confusion (
         approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
@@ -106,6 +106,8 @@ std::vector<std::string> version_2() {
         both_right BIGINT NOT NULL, only_first BIGINT NOT NULL, only_second BIGINT NOT NULL,
         both_wrong BIGINT NOT NULL, PRIMARY KEY (approach_a, approach_b, hour)))",
       "CREATE INDEX feedback_request ON feedback(request_id)",
+      "ALTER TABLE predictions ADD COLUMN timed_out INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE rollup_hours ADD COLUMN timeouts BIGINT NOT NULL DEFAULT 0",
   };
   return out;
 }

@@ -28,19 +28,34 @@ std::string as_string(const SqlValue& v) {
 
 const std::vector<std::string>& prediction_columns() {
   static const std::vector<std::string> columns = {
-      "prediction_id", "request_id", "approach",   "arm",          "segment",
-      "label",         "confidence", "abstained",  "latency_ms",   "upstream_ms",
-      "tokens_in",     "tokens_out", "cost_usd",   "error",        "fallback",
-      "simulated",     "text_hash",  "created_at", "model_version"};
+      "prediction_id", "request_id", "approach",   "arm",           "segment",
+      "label",         "confidence", "abstained",  "latency_ms",    "upstream_ms",
+      "tokens_in",     "tokens_out", "cost_usd",   "error",         "fallback",
+      "simulated",     "text_hash",  "created_at", "model_version", "timed_out"};
   return columns;
 }
 
 void append_prediction_values(const PredictionRecord& p, std::vector<SqlValue>& out) {
-  out.insert(out.end(), {p.prediction_id, p.request_id, p.approach, std::string(arm_name(p.arm)),
-                         p.segment, p.label, sql_opt(p.confidence), sql_flag(p.abstained),
-                         p.latency_ms, p.upstream_ms, p.tokens_in, p.tokens_out,
-                         sql_opt(p.cost_usd), sql_opt(p.error), sql_flag(p.fallback),
-                         sql_flag(p.simulated), p.text_hash, p.created_at_ms, p.model_version});
+  out.insert(out.end(), {p.prediction_id,
+                         p.request_id,
+                         p.approach,
+                         std::string(arm_name(p.arm)),
+                         p.segment,
+                         p.label,
+                         sql_opt(p.confidence),
+                         sql_flag(p.abstained),
+                         p.latency_ms,
+                         p.upstream_ms,
+                         p.tokens_in,
+                         p.tokens_out,
+                         sql_opt(p.cost_usd),
+                         sql_opt(p.error),
+                         sql_flag(p.fallback),
+                         sql_flag(p.simulated),
+                         p.text_hash,
+                         p.created_at_ms,
+                         p.model_version,
+                         sql_flag(p.timed_out)});
 }
 
 PredictionRecord prediction_from_row(const SqlRow& r) {
@@ -64,6 +79,7 @@ PredictionRecord prediction_from_row(const SqlRow& r) {
   p.text_hash = as_string(r[16]);
   p.created_at_ms = as_int(r[17]);
   p.model_version = as_string(r[18]);
+  p.timed_out = as_int(r[19]) != 0;
   return p;
 }
 
