@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdlib>
 
 #include "tunecase/core/error.h"
@@ -113,6 +115,21 @@ TEST(OpenAiProvider, ParsesTextUsageAndSimulatedFlag) {
   EXPECT_EQ(answer.usage.output, 3);
   EXPECT_EQ(answer.usage.cached_input, 64);
   EXPECT_TRUE(answer.simulated);
+}
+
+TEST(OpenAiProvider, LogprobsGiveTheAnswersProbability) {
+  HttpResponse response;
+  response.status = 200;
+  response.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":"billing"},
+    "logprobs":{"content":[{"token":"bill","logprob":-0.1},{"token":"ing","logprob":-0.2}]},
+    "finish_reason":"stop"}]})";
+  auto provider = make_provider(approach("openai"));
+  EXPECT_NEAR(provider->parse_response(response).probability.value_or(-1), std::exp(-0.3), 1e-12);
+  response.body = R"({"choices":[{"index":0,"message":{"content":"billing"},"logprobs":null}]})";
+  EXPECT_FALSE(provider->parse_response(response).probability.has_value());
+  response.body =
+      R"({"choices":[{"index":0,"message":{"content":"billing"},"logprobs":{"content":[]}}]})";
+  EXPECT_FALSE(provider->parse_response(response).probability.has_value());
 }
 
 TEST(OpenAiProvider, MalformedBodyOrErrorStatusThrowsProviderError) {

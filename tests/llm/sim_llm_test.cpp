@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/llm/http_client.h"
+#include "tunecase/llm/provider.h"
 #include "tunecase/llm/sim_llm_api.h"
 #include "tunecase/llm/sim_llm_learner.h"
 #include "tunecase/llm/sim_llm_prompt.h"
@@ -18,6 +22,10 @@ const char* kLabels =
     "- billing: charges, refunds, invoices and payment cards\n"
     "- shipping: parcels, delivery, tracking and couriers\n"
     "- account: login, password and profile settings\n";
+
+std::unique_ptr<Provider> make_provider_for_test() {
+  return make_provider(approach_from_json({{"name", "sim"}, {"kind", "openai"}}, "test.toml"));
+}
 
 std::vector<ChatMessage> zero_shot(const std::string& ticket) {
   return {{"system", kLabels}, {"user", "Text: " + ticket + "\nLabel:"}};
@@ -190,6 +198,30 @@ TEST_F(SimServerTest, ChatCompletionsHasOpenAiShapeAndUsage) {
   EXPECT_EQ(body["usage"]["prompt_tokens"], expected_in);
   EXPECT_EQ(body["usage"]["completion_tokens"], (content.size() + 3) / 4);
   EXPECT_EQ(body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+}
+
+// Asked for log-probabilities, sim-llm reports its learner's probability of the label: higher
+// for a ticket whose words all point at one label than for one that shares none with any.
+TEST_F(SimServerTest, LogprobsCarryTheLearnersProbabilityWhenAsked) {
+  start();
+  auto probability = [&](const std::string& ticket) {
+    auto response = post("/v1/chat/completions", chat(zero_shot(ticket), json{{"logprobs", true}}));
+    EXPECT_EQ(response.status, 200) << response.body;
+    auto body = json::parse(response.body);
+    const auto& content = body["choices"][0]["logprobs"]["content"];
+    EXPECT_EQ(content.size(), 1u);
+    double p = std::exp(content[0]["logprob"].get<double>());
+    auto answer = make_provider_for_test()->parse_response(response);
+    EXPECT_NEAR(answer.probability.value_or(-1), p, 1e-9);
+    return p;
+  };
+  double clear = probability("refund the charges on my invoice and payment card");
+  double vague = probability("hello there");
+  EXPECT_GT(clear, 0.5);
+  EXPECT_LE(clear, 1.0);
+  EXPECT_LT(vague, clear);
+  auto plain = json::parse(post("/v1/chat/completions", chat(zero_shot("refund"))).body);
+  EXPECT_TRUE(plain["choices"][0]["logprobs"].is_null());
 }
 
 TEST_F(SimServerTest, SchemaAnswersParseAsJsonWithReasoningWhenAsked) {

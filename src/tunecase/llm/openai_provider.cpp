@@ -1,6 +1,9 @@
 // The OpenAI Chat Completions API, also spoken by vLLM, llama.cpp, Ollama, TGI and gateways.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "tunecase/llm/provider.h"
 
 namespace tunecase::provider_detail {
@@ -90,6 +93,7 @@ class OpenAiProvider final : public Provider {
               integer_or_zero(usage["prompt_tokens_details"], "cached_tokens");
       }
       answer.simulated = is_simulated(response);
+      answer.probability = answer_probability(choice);
       return answer;
     } catch (const nlohmann::json::exception& e) {
       throw ProviderError(fmt::format(
@@ -100,6 +104,21 @@ class OpenAiProvider final : public Provider {
   std::string endpoint() const override { return url_; }
 
  private:
+  // choices[0].logprobs.content[].logprob summed and exponentiated; none when absent or empty.
+  static std::optional<double> answer_probability(const nlohmann::json& choice) {
+    auto it = choice.find("logprobs");
+    if (it == choice.end() || !it->is_object()) return std::nullopt;
+    auto content = it->find("content");
+    if (content == it->end() || !content->is_array() || content->empty()) return std::nullopt;
+    double sum = 0;
+    for (const auto& token : *content) {
+      auto lp = token.find("logprob");
+      if (lp == token.end() || !lp->is_number()) return std::nullopt;
+      sum += lp->get<double>();
+    }
+    return std::clamp(std::exp(sum), 0.0, 1.0);
+  }
+
   // content, else a refusal, else the arguments of a forced function call.
   static std::string message_text(const nlohmann::json& message) {
     if (message.contains("content") && message["content"].is_string())

@@ -39,6 +39,9 @@ struct ChatAnswer {
   Usage usage;
   std::string finish_reason;  // as the API reports it (stop, length, end_turn, tool_use, ...)
   bool simulated = false;     // the response came from `tunecase sim-llm`
+  // exp(sum of the answer tokens' log-probabilities): the probability the model gave its whole
+  // answer, when the API returned log-probabilities (OpenAI with `logprobs`), else none.
+  std::optional<double> probability;
 };
 
 // A response the provider cannot read: an error status or a body of the wrong shape.

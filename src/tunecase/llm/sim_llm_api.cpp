@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <ctime>
 
 namespace tunecase {
@@ -80,8 +81,19 @@ int64_t input_tokens(const SimRequest& request) {
   return tokens;
 }
 
+// With `logprobs`, the whole answer is reported as one token carrying the learner's probability
+// of its label (a real API splits it into several tokens whose log-probabilities sum the same).
 nlohmann::json chat_completion(const SimRequest& request, const std::string& text,
-                               const std::string& finish, int64_t in, int64_t out, uint64_t seq) {
+                               const std::string& finish, int64_t in, int64_t out, uint64_t seq,
+                               double probability) {
+  nlohmann::json logprobs = nullptr;
+  if (request.logprobs)
+    logprobs = {{"content",
+                 {{{"token", text},
+                   {"logprob", std::log(probability)},
+                   {"bytes", nullptr},
+                   {"top_logprobs", nlohmann::json::array()}}}},
+                {"refusal", nullptr}};
   return {{"id", fmt::format("chatcmpl-sim-{}", seq)},
           {"object", "chat.completion"},
           {"created", static_cast<int64_t>(std::time(nullptr))},
@@ -90,7 +102,7 @@ nlohmann::json chat_completion(const SimRequest& request, const std::string& tex
           {"choices",
            {{{"index", 0},
              {"message", {{"role", "assistant"}, {"content", text}}},
-             {"logprobs", nullptr},
+             {"logprobs", logprobs},
              {"finish_reason", finish}}}},
           {"usage",
            {{"prompt_tokens", in},
@@ -136,6 +148,8 @@ SimRequest read_chat_completions_request(const nlohmann::json& body) {
   request.api = SimApi::kChatCompletions;
   request.model = model_of(body);
   request.temperature = temperature_of(body);
+  request.logprobs =
+      body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
   request.messages = read_messages(body);
   request.max_tokens = max_tokens_of(body, "max_completion_tokens");
   if (request.max_tokens == 0) request.max_tokens = max_tokens_of(body, "max_tokens");
@@ -209,8 +223,8 @@ std::string render_answer(const SimDecision& decision, const SimPrompt& prompt, 
 SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence) {
   SimPrompt prompt = read_prompt(request.messages, request.schema);
   // The model name and temperature act through the learner's mechanism (capacity, score noise).
-  std::string text = render_answer(
-      decide(prompt, SimModel{request.model, request.temperature, draw}), prompt, draw);
+  SimDecision decision = decide(prompt, SimModel{request.model, request.temperature, draw});
+  std::string text = render_answer(decision, prompt, draw);
   int64_t out = std::max<int64_t>(1, estimate_tokens(text.size()));
   bool truncated = false;
   // A forced tool's input is always complete: cutting it would not be valid JSON.
@@ -222,10 +236,10 @@ SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t seque
   int64_t in = input_tokens(request);
   SimReply reply;
   reply.output_tokens = out;
-  reply.body =
-      request.api == SimApi::kChatCompletions
-          ? chat_completion(request, text, truncated ? "length" : "stop", in, out, sequence)
-          : message_reply(request, text, truncated, in, out, sequence);
+  reply.body = request.api == SimApi::kChatCompletions
+                   ? chat_completion(request, text, truncated ? "length" : "stop", in, out,
+                                     sequence, decision.probability)
+                   : message_reply(request, text, truncated, in, out, sequence);
   return reply;
 }
 

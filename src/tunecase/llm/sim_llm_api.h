@@ -23,6 +23,7 @@ struct SimRequest {
   nlohmann::json schema;  // the answer schema (response_format or forced tool), null when none
   std::string tool_name;  // Messages API: the forced tool, answered with a tool_use block
   int max_tokens = 0;     // 0 = no limit given
+  bool logprobs = false;  // Chat Completions: the request asked for log-probabilities
 };
 
 // A request body sim-llm cannot serve (HTTP 400 with the message).

@@ -218,6 +218,14 @@ SimDecision decide(const SimPrompt& prompt, const SimModel& model) {
   SimDecision decision;
   decision.from_examples = !hits.empty();
   decision.label = pick(scores, prompt.query);
+  double total = 0, chosen = 0;
+  for (const auto& s : scores) {
+    total += std::max(0.0, s.score);
+    if (s.label == decision.label) chosen = std::max(0.0, s.score);
+  }
+  decision.probability = total > 0
+                             ? chosen / total
+                             : 1.0 / static_cast<double>(std::max<std::size_t>(1, scores.size()));
   if (hits.empty()) {
     const auto& words = zero.matched[decision.label];
     decision.reasoning =

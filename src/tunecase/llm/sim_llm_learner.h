@@ -15,6 +15,9 @@ struct SimDecision {
   std::string label;      // one of prompt.labels ("" when the prompt names no label at all)
   std::string reasoning;  // one or two sentences on why, for prompts that ask for reasoning
   bool from_examples = false;
+  // The label's share of every label's evidence, in (0, 1]: what sim-llm reports as the answer's
+  // probability when a request asks for log-probabilities.
+  double probability = 1;
 };
 
 // What the request says about the "model" answering it. The name selects a capacity by a

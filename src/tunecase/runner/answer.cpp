@@ -14,6 +14,7 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   p.tokens_out = answer.usage.output;
   p.tokens_cached = answer.usage.cached_input;
   if (price) p.cost_usd = cost_usd(*price, answer.usage);
+  if (answer.probability && parsed.valid()) p.confidence = answer.probability;
   return p;
 }
 
