@@ -113,11 +113,18 @@ std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm&
       percent(share), percent(*r.challenger_share), s.p_value);
 }
 
+// Labelled queries per arm below which the asymptotic interval is not trusted for a call.
+constexpr double kMinForACall = 30;
+
 // Applies the rule to a measured comparison (see judge_pilot in the header).
 void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   double net = pilot_net(r, v.gain_low, c.usd_per_query);
   bool slow = r.max_latency_p50_ms && c.latency_p50_ms && *c.latency_p50_ms > *r.max_latency_p50_ms;
-  bool some_data = v.challenger_labelled > 0 && v.baseline_labelled > 0;
+  // The confidence sequence is asymptotic (a normal approximation): no call is made on fewer than
+  // 30 labelled queries per arm (or the planned minimum, when smaller), whatever it says.
+  bool any_data = v.challenger_labelled > 0 && v.baseline_labelled > 0;
+  bool some_data = double(std::min(v.challenger_labelled, v.baseline_labelled)) >=
+                   std::max(1.0, std::min(kMinForACall, r.min_labelled_per_arm));
   bool sample_in =
       double(std::min(v.challenger_labelled, v.baseline_labelled)) >= r.min_labelled_per_arm;
   if (some_data && v.gain_high < 0) {
@@ -140,7 +147,7 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   } else {
     v.outcome = PilotOutcome::pending;
     v.reason = fmt::format("collecting: {}", collected_text(r, v));
-    if (some_data) v.reason += "; so far " + worth;
+    if (any_data) v.reason += "; so far " + worth;
   }
 }
 
@@ -221,11 +228,14 @@ json to_json(const PilotRule& r) {
           {"clear_win",
            "live months x queries_per_month x (gain_low x cost_per_error_usd - max(0, live "
            "usd_per_query - usd_per_query)) - extra_cost_usd >= 0, and live latency p50 <= "
-           "max_latency_p50_ms"},
+           "max_latency_p50_ms, once both arms have min(30, min_labelled_per_arm) labelled "
+           "queries (the interval is asymptotic)"},
           {"marginal",
            "neither clear win nor worse once both arms have min_labelled_per_arm labelled "
            "queries"},
-          {"worse", "gain_high < 0: the challenger is worse live even at the optimistic end"},
+          {"worse",
+           "gain_high < 0: the challenger is worse live even at the optimistic end, once both "
+           "arms have min(30, min_labelled_per_arm) labelled queries"},
           {"pending", "neither clear win nor worse before min_labelled_per_arm is in"},
           {"blocked",
            "split mode: the requests per arm differ from challenger_share (chi-square "
