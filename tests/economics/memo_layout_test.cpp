@@ -151,8 +151,9 @@ TEST_F(MemoLayout, NarrowWindowScrollsWideTablesInsteadOfThePage) {
   ASSERT_TRUE(m.is_object()) << "no measurement in the dumped page";
   EXPECT_LE(m["page_overflow"].get<double>(), 0);
   for (const auto& t : m["tables"]) {
-    if (t["overflow"].get<double>() > 1)
+    if (t["overflow"].get<double>() > 1) {
       EXPECT_TRUE(t["scrolls"].get<bool>()) << "table " << t["index"] << " is cut off";
+    }
   }
   EXPECT_TRUE(m["collisions"].empty()) << m["collisions"].dump(1);
 }

@@ -92,7 +92,9 @@ TEST(Sensitivity, TableShowsOnlyInputsThatMatterAndFoldsTheRest) {
   EXPECT_NE(folded.find("linear: training $"), std::string::npos);
   EXPECT_NE(folded.find("never change the pick"), std::string::npos);
   for (const auto& r : d.sensitivity.rows) {
-    if (r.flips) EXPECT_TRUE(r.matters) << r.input;
+    if (r.flips) {
+      EXPECT_TRUE(r.matters) << r.input;
+    }
   }
 }
 

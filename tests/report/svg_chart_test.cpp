@@ -230,7 +230,9 @@ TEST(SvgLineChart, LabelsOfNearbyPointsDoNotOverlap) {
   const bool same_side =
       (a.find("\"start\"") == std::string::npos) == (b.find("\"start\"") == std::string::npos);
   // On the same side, their baselines are at least one line (11 px) apart.
-  if (same_side) EXPECT_GE(std::abs(attr(a, "y") - attr(b, "y")), 11) << a << "\n" << b;
+  if (same_side) {
+    EXPECT_GE(std::abs(attr(a, "y") - attr(b, "y")), 11) << a << "\n" << b;
+  }
 }
 
 TEST(SvgLineChart, RepeatedMarkerIsDrawnOnce) {
