@@ -83,7 +83,7 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   }
 }
 
-nlohmann::json interval_json(const Interval& i) {
+nlohmann::json interval_json(const ShareEstimate& i) {
   return {{"estimate", i.estimate}, {"ci95", {i.low, i.high}}};
 }
 

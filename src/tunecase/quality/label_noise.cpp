@@ -89,9 +89,9 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
     for (std::size_t c = 0; c < K; ++c) label_draws[c].push_back(s[c]);
   }
   auto interval = [](double estimate, std::vector<double>& draws) {
-    if (draws.empty()) return Interval{estimate, estimate, estimate};
-    return Interval{estimate, percentile_nearest_rank(draws, 2.5),
-                    percentile_nearest_rank(draws, 97.5)};
+    if (draws.empty()) return ShareEstimate{estimate, estimate, estimate};
+    return ShareEstimate{estimate, percentile_nearest_rank(draws, 2.5),
+                         percentile_nearest_rank(draws, 97.5)};
   };
   out.wrong_share = interval(overall, overall_draws);
   out.estimated_wrong_rows = overall * static_cast<double>(n);

@@ -20,16 +20,17 @@ namespace tunecase {
 // each resample, the models held fixed): it covers the estimate's sampling variation, not the
 // model's own errors, which confident learning counts as label errors where the model is
 // confidently wrong.
-struct Interval {
+// A share with its 95% interval.
+struct ShareEstimate {
   double estimate = 0, low = 0, high = 0;
 };
 
 struct LabelNoiseByLabel {
   std::string label;
-  std::size_t rows = 0;      // rows given this label
-  std::size_t suspects = 0;  // of them, in the suspect list
-  Interval wrong_share;      // estimated share of these rows whose label is wrong
-  double threshold = 0;      // t_j: the mean probability the model gives this label's rows
+  std::size_t rows = 0;       // rows given this label
+  std::size_t suspects = 0;   // of them, in the suspect list
+  ShareEstimate wrong_share;  // estimated share of these rows whose label is wrong
+  double threshold = 0;       // t_j: the mean probability the model gives this label's rows
 };
 
 // A row whose given label confident learning doubts: the model is confidently sure of another.
@@ -43,7 +44,7 @@ struct SuspectLabel {
 struct LabelNoise {
   std::size_t rows = 0;
   int folds = 0;
-  Interval wrong_share;             // overall, estimated
+  ShareEstimate wrong_share;        // overall, estimated
   double estimated_wrong_rows = 0;  // wrong_share.estimate x rows
   std::vector<LabelNoiseByLabel> by_label;
   std::vector<SuspectLabel> suspects;  // most doubtful first: by confidence - given_probability

@@ -14,7 +14,7 @@ std::string pct(double share) {
   return fmt::format("{:.1f}%", 100.0 * share);
 }
 
-std::string interval_text(const Interval& i) {
+std::string interval_text(const ShareEstimate& i) {
   return fmt::format("{} (95% CI {} to {})", pct(i.estimate), pct(i.low), pct(i.high));
 }
 
