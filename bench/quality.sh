@@ -6,28 +6,35 @@
 #      estimate against the truth, and precision / recall of the suspect list
 #   3. curve projections: fitted on a quarter of HWU64's train file, checked against training on
 #      2x and 4x that for real (3 seeds each)
-# Usage: bench/quality.sh [BUILD_DIR] [HWU64_DIR]
+# Usage: bench/quality.sh [BUILD_DIR] [HWU64_DIR]   (PARTS="speed noise curve" picks parts)
 set -euo pipefail
 BUILD=${1:-build}
 HWU=${2:-/work/shared/datasets/hwu64}
 ROWS=${ROWS:-100000}
 DRIVER=$BUILD/bench/quality_driver
+PARTS=${PARTS:-speed noise curve}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 
-echo "== speed ($ROWS rows)"
-"$DRIVER" --speed "$ROWS"
+if want speed; then
+  echo "== speed ($ROWS rows)"
+  "$DRIVER" --speed "$ROWS"
+fi
 
-echo "== label noise on HWU64 train ($HWU/train.csv)"
-for rate in 0 0.05 0.10; do
-  echo "flip rate $rate"
-  "$DRIVER" --flips "$HWU/train.csv" --label category --rate "$rate" --seeds 3
-done
+if want noise; then
+  echo "== label noise on HWU64 train ($HWU/train.csv)"
+  for rate in 0 0.05 0.10; do
+    echo "flip rate $rate"
+    "$DRIVER" --flips "$HWU/train.csv" --label category --rate "$rate" --seeds 3
+  done
+fi
+want curve || exit 0
 
 echo "== curve projections: fit on a quarter of HWU64 train, then train for real"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A seeded quarter of the train file (2,490 rows), the header kept.
 { head -1 "$HWU/train.csv"; tail -n +2 "$HWU/train.csv" | awk 'BEGIN{srand(7)} {print rand() "\t" $0}' \
-    | sort -k1,1 | cut -f2- | head -2490; } > "$work/quarter.csv"
+    | sort -k1,1 | cut -f2- | awk 'NR <= 2490'; } > "$work/quarter.csv"
 cat > "$work/quarter.toml" <<TOML
 [data]
 train = "quarter.csv"
