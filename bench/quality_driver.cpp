@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -38,7 +39,9 @@ int speed(std::size_t tickets) {
   SyntheticOptions options;
   options.tickets = tickets;
   Examples all;
+  std::set<std::string> noisy;  // ids of tickets whose label the generator replaced
   for (const auto& t : generate_tickets(options)) {
+    if (t.noisy_label) noisy.insert(t.id);
     Example e;
     e.text = t.text;
     e.label = t.category;
@@ -74,17 +77,26 @@ int speed(std::size_t tickets) {
   inspect.label_noise = false;
   inspect_data(data, inspect);
   double without_noise_s = seconds_since(start);
+  std::size_t train_noisy = 0, hits = 0;
+  for (const auto& e : data.splits.train) train_noisy += noisy.count(e.id);
+  for (const auto& suspect : q.suspects) hits += noisy.count(suspect.id);
   fmt::print(
       "rows {} (train {}, dev {}, test {}), labels {}\n"
       "de-duplicate + split: {:.2f} s\n"
       "baseline, one linear train on train: {:.2f} s\n"
       "inspect (all checks, {}-fold label noise): {:.2f} s = {:.1f}x the baseline\n"
       "inspect without label noise: {:.2f} s = {:.2f}x the baseline\n"
-      "estimated wrong labels {:.1f}% [{:.1f}%, {:.1f}%] (generator's label_noise: {:.0f}%)\n",
+      "estimated wrong labels {:.1f}% [{:.1f}%, {:.1f}%]; the generator replaced {:.1f}% of the "
+      "train labels\n"
+      "suspects {}: precision {:.2f}, recall {:.2f} against the replaced labels\n",
       tickets, data.splits.train.size(), data.splits.dev.size(), data.splits.test.size(),
       labels.size(), prepare_s, baseline_s, inspect.folds, inspect_s, inspect_s / baseline_s,
       without_noise_s, without_noise_s / baseline_s, 100 * q.noise->wrong_share.estimate,
-      100 * q.noise->wrong_share.low, 100 * q.noise->wrong_share.high, 100 * options.label_noise);
+      100 * q.noise->wrong_share.low, 100 * q.noise->wrong_share.high,
+      100.0 * static_cast<double>(train_noisy) / static_cast<double>(data.splits.train.size()),
+      q.suspects.size(),
+      q.suspects.empty() ? 0.0 : static_cast<double>(hits) / static_cast<double>(q.suspects.size()),
+      train_noisy == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(train_noisy));
   return 0;
 }
 

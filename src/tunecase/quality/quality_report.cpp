@@ -192,6 +192,7 @@ std::string data_quality_summary(const DataQuality& q) {
                        interval_text(q.noise->wrong_share), q.noise->suspects.size());
   }
   out += fmt::format("high-quality examples (estimated): {:.0f}\n", q.high_quality_examples);
+  out += "counts are measured on the data; label noise and high-quality examples are estimated\n";
   return out;
 }
 
