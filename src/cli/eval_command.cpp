@@ -68,7 +68,7 @@ void run(const EvalArgs& a) {
   nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
   fmt::print("{}", tunecase::eval_table_text(eval));
   fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, models/{}\n", a.out,
-             a.no_inspect ? "" : ", data.md, data.json, suspect_labels.csv");
+             a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ void run(const InspectArgs& a) {
   tunecase::DataQuality quality = tunecase::inspect_data(prepared, options);
   tunecase::write_data_quality(a.out, quality);
   fmt::print("{}", tunecase::data_quality_summary(quality));
-  fmt::print("wrote {}/data.json, data.md, suspect_labels.csv\n", a.out);
+  fmt::print("wrote {}/data.json, data.md, data.html, suspect_labels.csv\n", a.out);
 }
 
 }  // namespace

@@ -79,6 +79,10 @@ TEST(Inspect, WritesTheSuspectListForAHuman) {
   EXPECT_GT(lines, 10u);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "data.json"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "data.md"));
+  std::ifstream html(dir.path() / "out" / "data.html");
+  std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(page, HasSubstr("<h2>Label noise (estimated)</h2>"));
+  EXPECT_THAT(page, HasSubstr("suspect_labels.csv"));
 }
 
 }  // namespace

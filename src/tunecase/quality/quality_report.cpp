@@ -6,6 +6,7 @@
 #include "tunecase/core/output_dir.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/csv_writer.h"
+#include "tunecase/quality/quality_html.h"
 
 namespace tunecase {
 namespace {
@@ -226,6 +227,7 @@ void write_data_quality(const std::filesystem::path& dir, const DataQuality& q) 
   create_output_dir(dir);
   write_file(dir / "data.json", q.to_json().dump(2) + "\n");
   write_file(dir / "data.md", data_quality_markdown(q));
+  write_file(dir / "data.html", data_quality_html(q));
   write_suspect_labels(dir / "suspect_labels.csv", q);
 }
 

@@ -21,7 +21,7 @@ std::string data_quality_footer(const DataQuality& q);
 // most doubtful first, for a human to review (nothing is relabelled).
 void write_suspect_labels(const std::filesystem::path& file, const DataQuality& q);
 
-// data.json, data.md and suspect_labels.csv in `dir` (created when missing).
+// data.json, data.md, data.html and suspect_labels.csv in `dir` (created when missing).
 void write_data_quality(const std::filesystem::path& dir, const DataQuality& q);
 
 }  // namespace tunecase
