@@ -1,7 +1,7 @@
 // Measurements of the data-quality report (docs/data-quality.md):
 //   quality_driver --speed N       inspect on N generated tickets (80/10/10 split), timed against
 //                                  one train of the linear approach on the same train split
-//   quality_driver --flips FILE --label COL --rate R [--seeds S]
+//   quality_driver --flips FILE --label COL --rate R [--seeds S] [--folds K]
 //                                  flips a share R of FILE's labels to another label at random
 //                                  (seeded), runs the k-fold models and confident learning, and
 //                                  prints the noise estimate against the truth and the precision
@@ -100,7 +100,8 @@ int speed(std::size_t tickets) {
   return 0;
 }
 
-int flips(const std::string& file, const std::string& label_column, double rate, int seeds) {
+int flips(const std::string& file, const std::string& label_column, double rate, int seeds,
+          int folds) {
   ReadOptions read;
   read.label_column = label_column;
   Examples clean = read_examples(file, read).labelled;
@@ -130,6 +131,7 @@ int flips(const std::string& file, const std::string& label_column, double rate,
     auto start = Clock::now();
     OutOfFoldOptions options;
     options.seed = static_cast<uint64_t>(seed);
+    options.folds = folds;
     LabelNoise noise = confident_learning(out_of_fold_probabilities(rows, options));
     double s = seconds_since(start);
     std::size_t hits = 0;
@@ -156,13 +158,15 @@ int main(int argc, char** argv) {
       std::string label = "label";
       double rate = 0.05;
       int seeds = 3;
+      int folds = 5;
       for (int i = 3; i + 1 < argc; i += 2) {
         std::string flag = argv[i];
         if (flag == "--label") label = argv[i + 1];
         if (flag == "--rate") rate = std::stod(argv[i + 1]);
         if (flag == "--seeds") seeds = std::stoi(argv[i + 1]);
+        if (flag == "--folds") folds = std::stoi(argv[i + 1]);
       }
-      return flips(file, label, rate, seeds);
+      return flips(file, label, rate, seeds, folds);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
@@ -170,6 +174,6 @@ int main(int argc, char** argv) {
   }
   fmt::print(stderr,
              "usage: quality_driver --speed N\n"
-             "       quality_driver --flips FILE --label COL --rate R [--seeds S]\n");
+             "       quality_driver --flips FILE --label COL --rate R [--seeds S] [--folds K]\n");
   return 2;
 }
