@@ -80,6 +80,14 @@ TEST(OutOfFold, EveryRowIsScoredByAModelThatDidNotSeeIt) {
   for (int n : per_fold) EXPECT_EQ(n, 100);  // stratified: 100 of each label, dealt evenly
 }
 
+TEST(OutOfFold, SameSeedSameProbabilities) {
+  auto data = noisy_data(600, 5, 0.1, 4);
+  OutOfFold a = out_of_fold_probabilities(data.rows, {});
+  OutOfFold b = out_of_fold_probabilities(data.rows, {});
+  EXPECT_EQ(a.probabilities, b.probabilities);
+  EXPECT_EQ(confident_learning(a).suspects.size(), confident_learning(b).suspects.size());
+}
+
 TEST(OutOfFold, OneLabelIsAnError) {
   auto data = noisy_data(10, 1, 0.0, 2);
   EXPECT_THROW(out_of_fold_probabilities(data.rows, {}), std::runtime_error);

@@ -21,8 +21,7 @@ struct OutOfFoldOptions {
   // the linear approach's 1: sharper probabilities found more flipped labels at the same cost
   // on HWU64 with 5% and 10% flips (precision and recall both up 5 points; docs/data-quality.md).
   double C = 3;
-  uint64_t seed = 7;
-  int threads = 2;
+  uint64_t seed = 7;   // folds, and liblinear's rand() per fold: the same seed, the same report
   TfidfOptions tfidf;  // the linear approach's defaults: word 1-2, char_wb 2-5
 };
 
