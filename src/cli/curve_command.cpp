@@ -30,9 +30,18 @@ void run(const CurveArgs& a) {
     fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
                last["mean_accuracy"].get<double>(), last["labels"].get<std::size_t>());
     const auto& fit = approach["fit"];
-    if (fit.value("fitted", false))
-      fmt::print("; projection {:.3f} at 2x, saturating at {:.3f}",
-                 fit["projection_2x"]["accuracy"].get<double>(), fit["a"].get<double>());
+    if (fit.value("fitted", false)) {
+      const auto& p = fit["projection_2x"];
+      fmt::print("; projection {:.3f} at 2x", p["accuracy"].get<double>());
+      if (p.contains("ci95"))
+        fmt::print(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
+                   p["ci95"][1].get<double>());
+      if (fit.value("saturation_visible", true)) {
+        fmt::print(", saturating at {:.3f}", fit["a"].get<double>());
+      } else {
+        fmt::print(", no saturation visible in the data");
+      }
+    }
     fmt::print("\n");
   }
   fmt::print("wrote {}/curve.json, curve.md, curve.html\n", a.out);

@@ -17,7 +17,7 @@ struct EvalArgs {
   double queries_per_day = 0;
   double max_cost = -1;
   int concurrency = 8;
-  bool yes = false, skip_invalid = false, quiet = false;
+  bool yes = false, skip_invalid = false, quiet = false, no_inspect = false;
   uint64_t seed = 7;
   std::vector<std::string> only;
 };
@@ -64,9 +64,11 @@ void run(const EvalArgs& a) {
   options.cache = a.cache;
   options.progress = !a.quiet;
   options.only = a.only;
+  options.inspect = !a.no_inspect;
   nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
   fmt::print("{}", tunecase::eval_table_text(eval));
-  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, models/\n", a.out);
+  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, models/{}\n", a.out,
+             a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
 }
 
 }  // namespace
@@ -95,5 +97,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   cmd->add_flag("--skip-invalid", args->skip_invalid, "Skip and count malformed rows");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->add_flag("--no-inspect", args->no_inspect,
+                "Skip the data-quality report (label noise, near-duplicates: tunecase inspect)");
   cmd->callback([args] { run(*args); });
 }

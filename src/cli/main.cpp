@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tunecase 0.1.0");
   add_demo_command(app);
   add_eval_command(app);
+  add_inspect_command(app);
   add_predict_command(app);
   add_optimize_command(app);
   add_curve_command(app);

@@ -1,107 +1,24 @@
 #include "tunecase/approaches/linear_classifier.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <linear.h>
 
+#include "tunecase/approaches/liblinear_ovr.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
 namespace {
 
-// liblinear prints iteration logs to stdout unless told otherwise; the CLI's output is ours.
-void silence_liblinear() {
-  static std::once_flag once;
-  std::call_once(once, [] { set_print_string_function([](const char*) {}); });
-}
-
-struct ModelDeleter {
-  void operator()(model* m) const { free_and_destroy_model(&m); }
-};
-using ModelPtr = std::unique_ptr<model, ModelDeleter>;
-
-// Rows of liblinear's sparse format: 1-based feature indices, a bias feature (the intercept, as
-// LinearSVC's fit_intercept) and an index -1 terminator per row. Rows are packed into fixed
-// chunks rather than one growing vector: at 16 bytes a node the matrix is most of the memory,
-// and a vector's doubling would hold up to three times it while it moves.
-struct SparseRows {
-  static constexpr std::size_t kChunkNodes = std::size_t{1} << 20;  // 16 MB
-  std::vector<std::unique_ptr<feature_node[]>> chunks;
-  std::size_t chunk_capacity = 0;
-  std::size_t chunk_used = 0;
-  std::vector<feature_node*> rows;
-  std::vector<double> y;
-
-  void add(const std::vector<TfidfFeature>& features, int bias_index) {
-    std::size_t need = features.size() + 2;
-    if (chunk_used + need > chunk_capacity) {
-      chunk_capacity = std::max(kChunkNodes, need);
-      chunks.push_back(std::make_unique<feature_node[]>(chunk_capacity));
-      chunk_used = 0;
-    }
-    feature_node* row = chunks.back().get() + chunk_used;
-    feature_node* out = row;
-    for (const auto& f : features) *out++ = {static_cast<int>(f.index) + 1, f.value};
-    *out++ = {bias_index, 1.0};
-    *out = {-1, 0.0};
-    rows.push_back(row);
-    chunk_used += need;
-  }
-};
+using ModelPtr = LiblinearModel;
 
 const char* solver_name(int solver) {
   return solver == L2R_LR ? "L2R_LR" : "L2R_L2LOSS_SVC_DUAL";
-}
-
-// One binary liblinear model per class (one-vs-rest, as liblinear does internally), trained on
-// `threads` threads and assembled into the multi-class model liblinear itself would build:
-// w[feature * nr_class + class]. liblinear has no threads of its own, and the classes are
-// independent. The dual solvers shuffle with the process-wide rand(), so the draw order differs
-// between runs; with a tight eps every run still lands on the same (unique) optimum up to
-// rounding.
-model* train_one_vs_rest(const problem& prob, const parameter& param, int threads) {
-  std::vector<int> classes;
-  for (int i = 0; i < prob.l; ++i) classes.push_back(static_cast<int>(prob.y[i]));
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  const int K = static_cast<int>(classes.size());
-  if (K <= 2 || threads <= 1) return ::train(&prob, &param);
-  const int w_size = prob.n;  // features + the bias feature
-  auto* m = static_cast<model*>(std::malloc(sizeof(model)));
-  m->param = param;
-  m->nr_class = K;
-  m->nr_feature = prob.n - 1;
-  m->bias = prob.bias;
-  m->label = static_cast<int*>(std::malloc(sizeof(int) * K));
-  m->w = static_cast<double*>(std::malloc(sizeof(double) * w_size * K));
-  std::copy(classes.begin(), classes.end(), m->label);
-  std::atomic<int> next{0};
-  auto work = [&] {
-    std::vector<double> y(prob.l);
-    for (int k = next++; k < K; k = next++) {
-      for (int i = 0; i < prob.l; ++i) y[i] = prob.y[i] == classes[k] ? 1 : -1;
-      problem binary = prob;
-      binary.y = y.data();
-      model* b = ::train(&binary, &param);
-      double sign = b->label[0] == 1 ? 1 : -1;  // w scores label[0], the first label seen
-      for (int j = 0; j < w_size; ++j) m->w[j * K + k] = sign * b->w[j];
-      free_and_destroy_model(&b);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return m;
 }
 
 class LinearClassifier : public Classifier {

@@ -51,6 +51,19 @@ void read_data(TableReader& r, DataConfig& d) {
       r.integer("seed", 7, Range::between(0, 9.007e15), "seed of the split and of sampling"));
   d.skip_invalid =
       r.boolean("skip_invalid", false, "skip and count malformed rows instead of stopping");
+  std::string delimiter =
+      r.text("delimiter", "auto", "CSV field delimiter; auto = sniffed from the header",
+             {"auto", ",", ";", "tab", "\t", "|"});
+  d.delimiter = delimiter == "auto" ? 0 : delimiter == "tab" ? '\t' : delimiter[0];
+  d.normalize_labels =
+      r.boolean("normalize_labels", false,
+                "map labels equal after trim, case-fold and NFKC to their most frequent spelling");
+  d.near_duplicate_similarity = r.number(
+      "near_duplicate_similarity", d.near_duplicate_similarity, Range{0, 1, true, false},
+      "inspect: Jaccard similarity (character 5-grams) from which texts are near-duplicates");
+  d.min_label_count =
+      static_cast<int>(r.integer("min_label_count", d.min_label_count, Range::at_least(1),
+                                 "inspect: labels with fewer train rows are flagged as too rare"));
   r.finish();
   if (!r.present() || r.describing()) return;
   if (d.path.empty() && !d.pre_split())

@@ -1,5 +1,7 @@
 #include "tunecase/curve/curve_fit.h"
 
+#include <random>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -92,6 +94,36 @@ std::optional<CurveFit> fit_learning_curve(const std::vector<CurvePoint>& points
   Linear ab = fit_at(points, c);
   if (ab.sse > best) c = best_c, ab = fit_at(points, c);
   return CurveFit{ab.a, ab.b, c, std::sqrt(ab.sse / static_cast<double>(points.size()))};
+}
+
+}  // namespace tunecase
+
+namespace tunecase {
+
+std::optional<ProjectionInterval> bootstrap_projection(const std::vector<CurvePoint>& points,
+                                                       double labels, int draws, uint64_t seed) {
+  if (points.size() < 3) return std::nullopt;
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, points.size() - 1);
+  std::vector<double> projected;
+  std::vector<CurvePoint> sample(points.size());
+  for (int d = 0, attempts = 0; d < draws && attempts < 10 * draws; ++attempts) {
+    for (auto& p : sample) p = points[pick(rng)];
+    bool two_sizes = false;
+    for (const auto& p : sample) two_sizes = two_sizes || p.labels != sample.front().labels;
+    if (!two_sizes) continue;
+    auto fit = fit_learning_curve(sample);
+    if (!fit) continue;
+    projected.push_back(fit->at(labels));
+    ++d;
+  }
+  if (projected.size() < 20) return std::nullopt;
+  std::sort(projected.begin(), projected.end());
+  auto at = [&](double q) {
+    auto i = static_cast<std::size_t>(q * static_cast<double>(projected.size() - 1) + 0.5);
+    return projected[i];
+  };
+  return ProjectionInterval{at(0.025), at(0.975), static_cast<int>(projected.size())};
 }
 
 }  // namespace tunecase

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct CurveFit {
   double at(double labels) const;
   // Labels needed to reach `target`: (b / (a - target))^(1/c); nullopt when target >= a.
   std::optional<double> labels_for(double target) const;
+  // The asymptote sits at its bound (a = 1): the points show no saturation, so `a` is the
+  // constraint talking, not the data, and must not be reported as where the curve levels off.
+  bool saturation_visible() const { return a < 1.0 - 1e-6; }
 };
 
 // Least squares over all points: for each c on a log grid over [0.01, 3], the best (a, b) is a
@@ -25,5 +29,23 @@ struct CurveFit {
 // boundary solutions); the best c is then refined by golden-section search. Needs >= 3 points at
 // >= 2 distinct sizes; nullopt otherwise.
 std::optional<CurveFit> fit_learning_curve(const std::vector<CurvePoint>& points);
+
+}  // namespace tunecase
+
+namespace tunecase {
+
+// A projection's 95% interval: a bootstrap over the measured points (each a seed at a size,
+// drawn with replacement; a draw with fewer than 2 distinct sizes is drawn again), refitted each
+// time; the percentile interval of the refitted curves' accuracy at `labels`. It shows how much
+// the projection moves with the noise between seeds and sizes, not the error of the curve's
+// shape beyond the largest measured size.
+struct ProjectionInterval {
+  double low = 0, high = 0;
+  int draws = 0;  // refits that succeeded
+};
+
+std::optional<ProjectionInterval> bootstrap_projection(const std::vector<CurvePoint>& points,
+                                                       double labels, int draws = 200,
+                                                       uint64_t seed = 7);
 
 }  // namespace tunecase

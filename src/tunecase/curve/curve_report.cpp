@@ -35,6 +35,21 @@ std::vector<std::vector<std::string>> point_rows(const nlohmann::json& doc) {
   return rows;
 }
 
+// "0.912 (95% CI 0.890 to 0.925)": a projection with its bootstrap interval when there is one.
+std::string projection_text(const nlohmann::json& p) {
+  std::string out = fmt::format("{:.3f}", p["accuracy"].get<double>());
+  if (p.contains("ci95"))
+    out += fmt::format(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
+                       p["ci95"][1].get<double>());
+  return out;
+}
+
+std::string saturation_text(const nlohmann::json& fit) {
+  if (!fit.value("saturation_visible", true))
+    return "no saturation visible in the data (the fitted asymptote sits at its bound, 1.0)";
+  return fmt::format("the fit saturates at {:.3f}", fit["a"].get<double>());
+}
+
 // One sentence per approach: the fit and its projections, each marked as such.
 std::vector<std::string> projection_lines(const nlohmann::json& doc) {
   std::vector<std::string> out;
@@ -46,12 +61,12 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
       continue;
     }
     std::string line = fmt::format(
-        "{}: fit acc(n) = {:.3f} - {:.3f} n^-{:.3f} (RMSE {:.3f}). Projection: {:.3f} with {} "
-        "labels (2x), {:.3f} with {} (4x); the fit saturates at {:.3f}.",
+        "{}: fit acc(n) = {:.3f} - {:.3f} n^-{:.3f} (RMSE {:.3f}). Projection: {} with {} "
+        "labels (2x), {} with {} (4x); {}.",
         name, f["a"].get<double>(), f["b"].get<double>(), f["c"].get<double>(),
-        f["rmse"].get<double>(), f["projection_2x"]["accuracy"].get<double>(),
-        f["projection_2x"]["labels"].dump(), f["projection_4x"]["accuracy"].get<double>(),
-        f["projection_4x"]["labels"].dump(), f["a"].get<double>());
+        f["rmse"].get<double>(), projection_text(f["projection_2x"]),
+        f["projection_2x"]["labels"].dump(), projection_text(f["projection_4x"]),
+        f["projection_4x"]["labels"].dump(), saturation_text(f));
     if (f.contains("target")) {
       const auto& t = f["target"];
       line += t["reachable"].get<bool>()

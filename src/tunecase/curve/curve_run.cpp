@@ -108,19 +108,26 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                         std::optional<double> target) {
   auto fit = fit_learning_curve(points);
   if (!fit) return {{"fitted", false}, {"why", "fewer than 3 points at 2 sizes"}};
-  double n = static_cast<double>(train_size);
-  nlohmann::json j = {
-      {"fitted", true},
-      {"formula", "acc(n) = a - b * n^(-c)"},
-      {"a", fit->a},
-      {"b", fit->b},
-      {"c", fit->c},
-      {"rmse", fit->rmse},
-      {"saturates_at", fit->a},
-      {"projection_2x",
-       {{"labels", 2 * train_size}, {"accuracy", fit->at(2 * n)}, {"provenance", "projection"}}},
-      {"projection_4x",
-       {{"labels", 4 * train_size}, {"accuracy", fit->at(4 * n)}, {"provenance", "projection"}}}};
+  auto projection = [&](std::size_t labels, uint64_t seed) {
+    double at = static_cast<double>(labels);
+    nlohmann::json p = {
+        {"labels", labels}, {"accuracy", fit->at(at)}, {"provenance", "projection"}};
+    if (auto ci = bootstrap_projection(points, at, 200, seed)) {
+      p["ci95"] = {ci->low, ci->high};
+      p["ci95_method"] = "bootstrap over the measured (seed, size) points, refitted";
+    }
+    return p;
+  };
+  nlohmann::json j = {{"fitted", true},
+                      {"formula", "acc(n) = a - b * n^(-c)"},
+                      {"a", fit->a},
+                      {"b", fit->b},
+                      {"c", fit->c},
+                      {"rmse", fit->rmse},
+                      {"saturates_at", fit->a},
+                      {"saturation_visible", fit->saturation_visible()},
+                      {"projection_2x", projection(2 * train_size, 2)},
+                      {"projection_4x", projection(4 * train_size, 4)}};
   if (target) {
     auto needed = fit->labels_for(*target);
     j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
@@ -129,7 +136,9 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
       j["target"]["reachable"] = true;
     } else {
       j["target"]["reachable"] = false;
-      j["target"]["why"] = fmt::format("not reachable: the fit saturates at {:.3f}", fit->a);
+      j["target"]["why"] = fit->saturation_visible()
+                               ? fmt::format("not reachable: the fit saturates at {:.3f}", fit->a)
+                               : std::string("not reachable by the fit");
     }
   }
   return j;

@@ -1,5 +1,7 @@
 #include "tunecase/data/csv_reader.h"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
@@ -18,6 +20,40 @@ std::string trimmed(const std::string& s) {
 }
 
 }  // namespace
+
+std::string delimiter_name(char delimiter) {
+  if (delimiter == '\t') return "tab";
+  return fmt::format("'{}'", delimiter);
+}
+
+DelimiterGuess sniff_delimiter(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw UserError(fmt::format("{}: cannot open the file; check that it exists and is readable",
+                                file.string()));
+  }
+  std::string header;
+  std::getline(in, header);
+  std::size_t counts[std::size(kSniffedDelimiters)] = {};
+  bool quoted = false;
+  for (char c : header) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    for (std::size_t i = 0; i < std::size(kSniffedDelimiters); ++i)
+      if (c == kSniffedDelimiters[i]) ++counts[i];
+  }
+  DelimiterGuess guess;
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < std::size(kSniffedDelimiters); ++i) {
+    if (counts[i] > best) {
+      best = counts[i];
+      guess.delimiter = kSniffedDelimiters[i];
+    }
+    guess.seen += fmt::format("{}{} {}", i == 0 ? "the header has " : ", ", counts[i],
+                              delimiter_name(kSniffedDelimiters[i]));
+  }
+  return guess;
+}
 
 CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
     : file_(file), delimiter_(delimiter) {
@@ -47,10 +83,8 @@ bool CsvReader::read_line(CsvRecord& record) {
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {
-      record.problem = fmt::format(
-          "invalid UTF-8 at byte {} of line {}; save the file as UTF-8 (e.g. iconv -f WINDOWS-1252 "
-          "-t UTF-8)",
-          *offset + 1, line_number_);
+      record.problem =
+          invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_));
     }
   }
   return true;
@@ -64,11 +98,12 @@ bool CsvReader::next(CsvRecord& record) {
   record.line = line_number_;
   parse_record(record);
   if (record.problem.empty() && !header_.empty() && record.fields.size() != header_.size()) {
-    record.problem = fmt::format("row has {} fields, header has {}; quote fields that contain {}",
-                                 record.fields.size(), header_.size(),
-                                 delimiter_ == '\t'  ? "tabs"
-                                 : delimiter_ == ',' ? "commas"
-                                                     : "the delimiter");
+    record.problem =
+        fmt::format("row has {} fields, header has {}; quote fields that contain {}",
+                    record.fields.size(), header_.size(),
+                    delimiter_ == '\t'  ? "tabs"
+                    : delimiter_ == ',' ? "commas"
+                                        : delimiter_name(delimiter_) + " (the delimiter)");
   }
   return true;
 }

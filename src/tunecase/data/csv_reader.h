@@ -8,6 +8,24 @@
 
 namespace tunecase {
 
+// The field delimiters a CSV header is sniffed for, in order of preference on a tie.
+inline constexpr char kSniffedDelimiters[] = {',', ';', '\t', '|'};
+
+// What sniff_delimiter() decided and why.
+struct DelimiterGuess {
+  char delimiter = ',';
+  // What the header showed, for messages: "the header has 1 ';', 0 ',', 0 tab, 0 '|'".
+  std::string seen;
+};
+
+// Picks the delimiter of a CSV file from its header line: the candidate of kSniffedDelimiters
+// that occurs most often outside double quotes (ties and a one-column header: the earlier
+// candidate, so ',' by default). Throws UserError when the file cannot be opened.
+DelimiterGuess sniff_delimiter(const std::filesystem::path& file);
+
+// "','", "';'", "tab", "'|'": a delimiter as messages name it.
+std::string delimiter_name(char delimiter);
+
 // One data record of a delimited file.
 struct CsvRecord {
   std::vector<std::string> fields;

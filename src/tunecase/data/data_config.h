@@ -22,7 +22,14 @@ struct DataConfig {
   double test_fraction = 0.2;
   double dev_fraction = 0.1;
   uint64_t seed = 7;
-  bool skip_invalid = false;                // skip and count bad rows instead of failing
+  bool skip_invalid = false;      // skip and count bad rows instead of failing
+  char delimiter = 0;             // .csv field delimiter; 0 = sniffed from the header
+  bool normalize_labels = false;  // map label variants (case, Unicode form) to one spelling
+  // Data-quality report (tunecase inspect): texts at least this similar (Jaccard of character
+  // 5-gram sets) count as near-duplicates; labels with fewer train rows than min_label_count are
+  // flagged as too rare.
+  double near_duplicate_similarity = 0.8;
+  int min_label_count = 10;
   std::vector<std::string> allowed_labels;  // from [labels]; empty: any label is accepted
 
   bool pre_split() const { return !train.empty() || !test.empty(); }

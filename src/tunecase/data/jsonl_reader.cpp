@@ -43,10 +43,7 @@ bool JsonlReader::next(JsonlRecord& record) {
   record.problem.clear();
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (auto offset = invalid_utf8_offset(line_)) {
-    record.problem = fmt::format(
-        "invalid UTF-8 at byte {} of the line; save the file as UTF-8 (e.g. iconv -f WINDOWS-1252 "
-        "-t UTF-8)",
-        *offset + 1);
+    record.problem = invalid_utf8_problem(line_, *offset, "of the line");
     return true;
   }
   try {

@@ -18,15 +18,18 @@ ReadOptions read_options(const DataConfig& config) {
   options.id_column = config.id;
   options.skip_invalid = config.skip_invalid;
   options.allowed_labels = config.allowed_labels;
+  options.delimiter = config.delimiter;
   return options;
 }
 
 // Reads one file, adds its counts to the summary and its unlabelled rows to `unlabelled`, and
-// returns its labelled rows, de-duplicated.
+// returns its labelled rows as read.
 Examples read_file(const std::filesystem::path& file, const DataConfig& config,
                    DatasetSummary& summary, Examples& unlabelled) {
   ReadResult read = read_examples(file, read_options(config));
   summary.rows += read.rows;
+  summary.labels_trimmed += read.labels_trimmed;
+  if (read.delimiter != 0) summary.delimiter = read.delimiter;
   summary.empty_text += read.empty_text_skipped;
   summary.invalid_rows += read.invalid_skipped;
   summary.unlabelled += read.unlabelled.size();
@@ -40,14 +43,30 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
         "--label) and the file",
         file.string(), config.label, read.rows));
   }
-  DedupResult dedup = deduplicate(read.labelled);
+  return std::move(read.labelled);
+}
+
+// Collapses duplicate texts of one file (or split) and adds the counts to the summary.
+void deduplicate_into(Examples& examples, DatasetSummary& summary) {
+  DedupResult dedup = deduplicate(examples);
   summary.duplicates_removed += dedup.duplicates_removed;
   summary.label_conflicts += dedup.label_conflicts;
   for (auto& conflict : dedup.conflict_samples) {
     if (summary.conflict_samples.size() < 10)
       summary.conflict_samples.push_back(std::move(conflict));
   }
-  return std::move(read.labelled);
+}
+
+// Finds label variants across every file read, and under normalize_labels maps them to one
+// spelling.
+void handle_label_variants(const std::vector<Examples*>& sets, const DataConfig& config,
+                           DatasetSummary& summary) {
+  std::vector<const Examples*> read_only(sets.begin(), sets.end());
+  summary.label_variants = find_label_variants(read_only);
+  summary.labels_normalized = config.normalize_labels;
+  if (!config.normalize_labels) return;
+  for (Examples* set : sets)
+    summary.label_rows_normalized += apply_label_variants(summary.label_variants, *set);
 }
 
 std::set<std::string> labels_of(const Examples& examples) {
@@ -84,6 +103,8 @@ Splits split_one_file(const DataConfig& config, DatasetSummary& summary, Example
         "split = \"time\" needs a time column; set [data] time = \"<column>\" (or --time)");
   }
   Examples labelled = read_file(config.path, config, summary, unlabelled);
+  handle_label_variants({&labelled}, config, summary);
+  deduplicate_into(labelled, summary);
   SplitOptions options{config.split, config.test_fraction, config.dev_fraction, config.seed};
   return split_examples(std::move(labelled), options);
 }
@@ -96,8 +117,13 @@ Splits read_pre_split(const DataConfig& config, DatasetSummary& summary, Example
   }
   Splits splits;
   splits.train = read_file(config.train, config, summary, unlabelled);
+  if (!config.dev.empty()) splits.dev = read_file(config.dev, config, summary, unlabelled);
+  splits.test = read_file(config.test, config, summary, unlabelled);
+  handle_label_variants({&splits.train, &splits.dev, &splits.test}, config, summary);
+  deduplicate_into(splits.train, summary);
+  deduplicate_into(splits.dev, summary);
+  deduplicate_into(splits.test, summary);
   if (!config.dev.empty()) {
-    splits.dev = read_file(config.dev, config, summary, unlabelled);
     summary.dev_source = "file";
   } else if (config.dev_fraction > 0) {
     // No dev file: dev comes out of train as a one-file split would make it, so eval, optimize
@@ -109,7 +135,6 @@ Splits read_pre_split(const DataConfig& config, DatasetSummary& summary, Example
   } else {
     summary.dev_source = "none";
   }
-  splits.test = read_file(config.test, config, summary, unlabelled);
   return splits;
 }
 
@@ -137,7 +162,12 @@ nlohmann::json DatasetSummary::to_json() const {
           {"rare_labels", rare_labels},
           {"test_labels_unseen_in_train", test_labels_unseen_in_train},
           {"invalid_samples", invalid_samples},
-          {"conflict_samples", conflicts}};
+          {"conflict_samples", conflicts},
+          {"labels_trimmed", labels_trimmed},
+          {"label_variants", label_variants_json(label_variants)},
+          {"labels_normalized", labels_normalized},
+          {"label_rows_normalized", label_rows_normalized},
+          {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)}};
 }
 
 PreparedData prepare_data(const DataConfig& config) {

@@ -8,6 +8,7 @@
 
 #include "tunecase/data/data_config.h"
 #include "tunecase/data/dedup.h"
+#include "tunecase/data/label_variants.h"
 #include "tunecase/data/split.h"
 
 namespace tunecase {
@@ -28,6 +29,14 @@ struct DatasetSummary {
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
   std::vector<std::string> invalid_samples;              // "file:line: what", a few
   std::vector<LabelConflict> conflict_samples;
+  // Label spelling: rows whose label had surrounding whitespace (always trimmed), groups of
+  // labels equal after case-folding and NFKC, and, under [data] normalize_labels, how many rows
+  // were mapped to their group's most frequent spelling (else 0: the variants stay apart).
+  std::size_t labels_trimmed = 0;
+  std::vector<LabelVariantGroup> label_variants;
+  bool labels_normalized = false;
+  std::size_t label_rows_normalized = 0;
+  char delimiter = 0;  // the CSV delimiter used (0: not a .csv file)
 
   // The contract's keys (rows, labels, train, dev, test, duplicates_removed, leaked_into_train,
   // skipped_rows) plus every other field above.
@@ -41,7 +50,10 @@ struct PreparedData {
   Examples unlabelled;  // rows without a label, from every file (for prediction, not scoring)
 };
 
-// From the [data] config to splits. One file: read, de-duplicate, split (config.split); after
+// From the [data] config to splits. Every file is read first; label variants are found across
+// all of them (and mapped to one spelling under normalize_labels) before de-duplication, so that
+// "BILLING" and "billing" rows of one text are one text with one label. One file: de-duplicate,
+// split (config.split); after
 // de-duplication no text can reach two splits, so leaked_into_train stays 0. Pre-split files
 // (train, test, optional dev): read each, de-duplicate within each; without a dev file and with
 // dev_fraction > 0, carve dev from train (carve_dev_from_train, seeded by [data] seed); then

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -76,7 +77,9 @@ class Collector {
       ++result_.empty_text_skipped;
       return;
     }
-    example.label = trimmed(example.label);
+    std::string label = trimmed(example.label);
+    if (label.size() != example.label.size()) ++result_.labels_trimmed;
+    example.label = std::move(label);
     if (example.id.empty())
       example.id = fmt::format("{}:{}", file_.filename().string(), example.line);
     if (example.label.empty()) {
@@ -102,11 +105,13 @@ class Collector {
 
 std::string missing_column(const std::filesystem::path& file, std::size_t line,
                            const std::string& name, std::string_view role, std::string_view key,
-                           const std::vector<std::string>& existing, std::string_view noun) {
+                           const std::vector<std::string>& existing, std::string_view noun,
+                           std::string_view delimiter_note = {}) {
   return fmt::format(
-      "{}:{}: no {} \"{}\" (the {} {}); the {}s are: {}. Set [data] {} = \"<{}>\" (or --{}) to "
+      "{}:{}: no {} \"{}\" (the {} {}); the {}s are: {}{}. Set [data] {} = \"<{}>\" (or --{}) to "
       "one of them",
-      file.string(), line, noun, name, role, noun, noun, fmt::join(existing, ", "), key, noun, key);
+      file.string(), line, noun, name, role, noun, noun, fmt::join(existing, ", "), delimiter_note,
+      key, noun, key);
 }
 
 // Index of each configured column in the CSV header; -1 when not configured.
@@ -115,12 +120,12 @@ struct Columns {
 };
 
 Columns find_columns(const std::filesystem::path& file, const std::vector<std::string>& header,
-                     const ReadOptions& options) {
+                     const ReadOptions& options, std::string_view delimiter_note) {
   auto find = [&](const std::string& name, std::string_view role, std::string_view key) {
     if (name.empty()) return -1;
     auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) {
-      throw UserError(missing_column(file, 1, name, role, key, header, "column"));
+      throw UserError(missing_column(file, 1, name, role, key, header, "column", delimiter_note));
     }
     return static_cast<int>(it - header.begin());
   };
@@ -132,10 +137,28 @@ Columns find_columns(const std::filesystem::path& file, const std::vector<std::s
           find(options.time_column, "time", "time"), find(options.id_column, "id", "id")};
 }
 
+// What a missing-column message adds about the delimiter: which one split the header and why.
+std::string delimiter_note(char delimiter, const std::optional<DelimiterGuess>& guess) {
+  if (!guess) {
+    return fmt::format(" (split at {}, the configured delimiter; [data] delimiter changes it)",
+                       delimiter_name(delimiter));
+  }
+  return fmt::format(
+      " (split at {}, sniffed from the header: {}; if that is wrong, set [data] delimiter = \";\" "
+      "or \",\", \"tab\", \"|\")",
+      delimiter_name(delimiter), guess->seen);
+}
+
 void read_csv(const std::filesystem::path& file, char delimiter, Collector& collector,
               const ReadOptions& options, ReadResult& result) {
+  std::optional<DelimiterGuess> guess;
+  if (delimiter == 0) {
+    guess = sniff_delimiter(file);
+    delimiter = guess->delimiter;
+  }
+  result.delimiter = delimiter;
   CsvReader reader(file, delimiter);
-  Columns columns = find_columns(file, reader.header(), options);
+  Columns columns = find_columns(file, reader.header(), options, delimiter_note(delimiter, guess));
   auto take = [](CsvRecord& record, int index) {
     return index < 0 ? std::string() : std::move(record.fields[static_cast<std::size_t>(index)]);
   };
@@ -272,7 +295,7 @@ ReadResult read_examples(const std::filesystem::path& file, const ReadOptions& o
   Collector collector(file, options, result);
   switch (format) {
     case Format::kCsv:
-      read_csv(file, ',', collector, options, result);
+      read_csv(file, options.delimiter, collector, options, result);
       break;
     case Format::kTsv:
       read_csv(file, '\t', collector, options, result);

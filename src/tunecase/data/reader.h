@@ -16,6 +16,7 @@ struct ReadOptions {
   std::string id_column;                    // optional
   bool skip_invalid = false;                // skip and count bad rows instead of failing
   std::vector<std::string> allowed_labels;  // empty: any label is accepted
+  char delimiter = 0;  // .csv files: the field delimiter; 0 = sniffed from the header
 };
 
 struct ReadResult {
@@ -23,13 +24,17 @@ struct ReadResult {
   std::size_t rows = 0;                      // data rows seen (header and blank lines excluded)
   std::size_t empty_text_skipped = 0;        // rows whose text is empty or only whitespace
   std::size_t invalid_skipped = 0;           // bad rows skipped under skip_invalid
+  std::size_t labels_trimmed = 0;            // labels that had surrounding whitespace removed
+  char delimiter = 0;                        // the CSV delimiter used (0 for JSONL)
   std::vector<std::string> invalid_samples;  // up to 5 messages "file:line: what"
 };
 
 // Reads one dataset file. The format follows the extension: .csv, .tsv (tab-delimited, same
-// quoting rules), .jsonl or .ndjson (one JSON object per line). Labels are trimmed of
-// surrounding whitespace; texts are kept as written. Example.id is the id column when one is
-// configured, else "<file name>:<line>".
+// quoting rules), .jsonl or .ndjson (one JSON object per line). A .csv file's delimiter is
+// `options.delimiter`, or sniffed from the header (sniff_delimiter) when that is 0; a missing
+// column's message then says which delimiter was used and what the header showed. Labels are
+// trimmed of surrounding whitespace (and counted in labels_trimmed); texts are kept as written.
+// Example.id is the id column when one is configured, else "<file name>:<line>".
 //
 // Throws UserError naming the file, the line, the problem and what to do for: an unknown
 // extension, a missing or unreadable file, a missing column (the message lists the columns that

@@ -1,8 +1,28 @@
 #include "tunecase/data/utf8_check.h"
 
+#include <fmt/format.h>
 #include <utf8proc.h>
 
 namespace tunecase {
+namespace {
+
+// Windows-1252's 0x80-0x9F block (Latin-1 has control codes there); 0 marks the five undefined
+// bytes. 0xA0-0xFF are the Latin-1 code points themselves.
+constexpr char16_t kWindows1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+// The character a Windows-1252 byte stands for, as UTF-8 ("" for the undefined ones).
+std::string windows_1252_char(unsigned char byte) {
+  char32_t cp = byte < 0x80 ? byte : byte < 0xA0 ? kWindows1252High[byte - 0x80] : byte;
+  if (cp == 0) return {};
+  utf8proc_uint8_t out[4];
+  auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), out);
+  return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+}
+
+}  // namespace
 
 std::optional<std::size_t> invalid_utf8_offset(std::string_view bytes) {
   // Most lines are plain ASCII: skip to the first non-ASCII byte before decoding.
@@ -17,6 +37,37 @@ std::optional<std::size_t> invalid_utf8_offset(std::string_view bytes) {
     pos += static_cast<std::size_t>(n);
   }
   return std::nullopt;
+}
+
+bool looks_like_windows_1252(std::string_view line) {
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
+  bool high = false;
+  for (std::size_t pos = 0; pos < line.size(); ++pos) {
+    auto byte = static_cast<unsigned char>(line[pos]);
+    if (byte < 0x80) continue;
+    high = true;
+    utf8proc_int32_t codepoint;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(base + pos, static_cast<utf8proc_ssize_t>(line.size() - pos), &codepoint);
+    if (n > 1) return false;  // a well-formed UTF-8 sequence: this line is (partly) UTF-8
+    if (windows_1252_char(byte).empty()) return false;
+  }
+  return high;
+}
+
+std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
+                                 std::string_view where) {
+  if (offset < line.size() && looks_like_windows_1252(line)) {
+    auto byte = static_cast<unsigned char>(line[offset]);
+    return fmt::format(
+        "invalid UTF-8 at byte {} {}: byte 0x{:02X} is \"{}\" in Windows-1252 (Latin-1), and no "
+        "byte of the line is UTF-8, so the file looks Windows-1252 / Latin-1 encoded; convert it "
+        "with `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE-utf8` and read the converted file",
+        offset + 1, where, byte, windows_1252_char(byte));
+  }
+  return fmt::format(
+      "invalid UTF-8 at byte {} {}; save the file as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)",
+      offset + 1, where);
 }
 
 }  // namespace tunecase

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tunecase {
@@ -9,5 +10,16 @@ namespace tunecase {
 // 0-based offset of the first byte that is not part of well-formed UTF-8, or nullopt when
 // `bytes` is valid. The readers use it to tell the user where in a line the bad byte sits.
 std::optional<std::size_t> invalid_utf8_offset(std::string_view bytes);
+
+// True when `line` holds bytes >= 0x80 and none of them forms a well-formed multi-byte UTF-8
+// sequence: what a Windows-1252 (or Latin-1) file looks like, where "é" is the single byte 0xE9.
+// A line mixing valid UTF-8 sequences with stray bytes is not called Windows-1252.
+bool looks_like_windows_1252(std::string_view line);
+
+// The message for a line that is not UTF-8, without file and line: where the bad byte sits
+// (`offset` is 0-based, `where` is e.g. "of line 3" or "of the line") and what to do. When the
+// line looks like Windows-1252 the message says so, shows the character the byte stands for
+// there, and gives the iconv command that converts the file.
+std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where);
 
 }  // namespace tunecase

@@ -1,5 +1,7 @@
 #include "tunecase/economics/checklist.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "tunecase/economics/cost_model.h"
@@ -20,6 +22,23 @@ ChecklistItem labelled_examples(const Scenario& s) {
   item.answer = n.get() > 500;
   item.source = to_string(n.source);
   item.evidence = fmt::format("{} labelled examples", count(n.get()));
+  const nlohmann::json& q = s.data_quality;
+  if (q.is_object() && q.contains("high_quality_examples")) {
+    // The seed asks for high-quality examples: what is left once estimated wrong labels and
+    // near-duplicate rows are taken out (tunecase inspect).
+    double good = q.value("high_quality_examples", 0.0);
+    item.answer = good > 500;
+    item.source = "estimated";
+    const nlohmann::json& dup = q["duplicates"];
+    std::size_t near = dup.value("train_near_redundant_rows", std::size_t{0}) +
+                       dup.value("test_near_leaked", std::size_t{0}) +
+                       dup.value("dev_near_leaked", std::size_t{0});
+    double wrong = n.get() - good - static_cast<double>(near);
+    item.evidence = fmt::format(
+        "{} high-quality examples: {} labelled rows minus about {} estimated wrong labels minus "
+        "{} near-duplicate rows (data.md)",
+        count(good), count(n.get()), count(std::max(0.0, wrong)), count(static_cast<double>(near)));
+  }
   std::string curve = curve_evidence(s.curve);
   if (!curve.empty()) item.evidence += "; learning curve: " + curve;
   return item;

@@ -135,6 +135,7 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
       const auto& d = (*eval)["dataset"];
       double n = d.value("train", 0.0) + d.value("dev", 0.0) + d.value("test", 0.0);
       s.business.labelled_examples = Figure{n, Source::measured, false};
+      if (d.contains("quality")) s.data_quality = d["quality"];
     }
   }
   return s;

@@ -72,6 +72,8 @@ struct Scenario {
   std::vector<ApproachInputs> approaches;
   nlohmann::json pairwise = nlohmann::json::array();  // eval.json's significance tests
   nlohmann::json curve;  // curve.json of `tunecase curve`, null when not given
+  // eval.json's dataset.quality (the data-quality report), null when eval ran without it.
+  nlohmann::json data_quality;
 
   size_t baseline_index() const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity

@@ -132,8 +132,29 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
                                                flips));
 }
 
+// Above this estimated share of wrong labels, training or fine-tuning learns the errors and the
+// test split scores against them: the memo names it as a risk. Label-noise studies (Northcutt et
+// al., 2021) put common benchmarks at 3-6%; a team's own labels above 5% deserve a review first.
+constexpr double kLabelNoiseRiskLevel = 0.05;
+
+void label_noise_risk(Decision& d) {
+  const nlohmann::json& q = d.scenario.data_quality;
+  if (!q.is_object() || !q.contains("label_noise") || !q["label_noise"].is_object()) return;
+  const nlohmann::json& noise = q["label_noise"];
+  double share = noise.value("estimate", 0.0);
+  if (share <= kLabelNoiseRiskLevel) return;
+  d.risks.push_back(fmt::format(
+      "About {:.1f}% of the training labels are estimated wrong (95% CI {:.1f}% to {:.1f}%, "
+      "confident learning), above the {:.0f}% level this memo flags: a trained or fine-tuned "
+      "model learns those errors and the test split scores against them. Review "
+      "suspect_labels.csv before training.",
+      100 * share, 100 * noise["ci95"][0].get<double>(), 100 * noise["ci95"][1].get<double>(),
+      100 * kLabelNoiseRiskLevel));
+}
+
 void add_risks(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
+  label_noise_risk(d);
   const ApproachInputs& in = s.approaches[*d.analysis.best];
   if (!s.from_eval)
     d.risks.push_back(

@@ -1,6 +1,7 @@
 #include "tunecase/evaluation/eval_run.h"
 
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -13,7 +14,10 @@
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
 #include "tunecase/evaluation/metrics.h"
+#include "tunecase/quality/inspect.h"
+#include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
+#include "tunecase/stats/proportion.h"
 
 namespace tunecase {
 namespace {
@@ -111,6 +115,36 @@ std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
   return out;
 }
 
+// Accuracy on the test rows that are not near-copies of a train or dev text (measured): how much
+// of the headline figure rests on leakage the exact check cannot see.
+nlohmann::json without_near_leaked(const ScoredApproach& s, const std::vector<bool>& leaked) {
+  std::size_t n = 0, correct = 0, excluded = 0;
+  for (std::size_t i = 0; i < s.correct.size(); ++i) {
+    if (i < leaked.size() && leaked[i]) {
+      ++excluded;
+      continue;
+    }
+    if (!s.ran[i]) continue;
+    ++n;
+    correct += s.correct[i];
+  }
+  Interval ci = wilson_interval(correct, n);
+  return {{"accuracy", n > 0 ? static_cast<double>(correct) / static_cast<double>(n) : 0.0},
+          {"accuracy_ci95", {ci.lo, ci.hi}},
+          {"n", n},
+          {"near_leaked_excluded", excluded}};
+}
+
+// The data-quality report of the splits, written beside eval.json; eval.json's dataset.quality.
+std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const PreparedData& data,
+                                          const EvalOptions& options, std::ostream& log) {
+  if (!options.inspect) return std::nullopt;
+  log << "inspecting the data (label variants, near-duplicates, label noise)...\n";
+  DataQuality quality = inspect_data(data, inspect_options(config.data));
+  write_data_quality(options.out_dir, quality);
+  return quality;
+}
+
 }  // namespace
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
@@ -132,6 +166,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     throw UserError("the train split is empty; add more labelled rows");
   }
   create_output_dir(options.out_dir);
+  std::optional<DataQuality> quality = inspect_splits(config, data, options, log);
 
   nlohmann::json eval = {{"tool", "tunecase"},
                          {"dataset", data.summary.to_json()},
@@ -149,12 +184,19 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
       s.correct.push_back(!p.error && !p.invalid && p.label == data.splits.test[i].label);
       s.ran.push_back(!was_not_run(p));
     }
+    if (quality) {
+      outcome.json["without_near_leaked_test"] = without_near_leaked(s, quality->test_near_leaked);
+    }
     scored.push_back(std::move(s));
     names.push_back(approach.name);
     predictions.push_back(std::move(outcome.predictions));
     eval["approaches"].push_back(std::move(outcome.json));
   }
   eval["pairwise"] = pairwise_json(scored);
+  if (quality) {
+    eval["dataset"]["quality"] = quality->to_json();
+    eval["dataset"]["quality"]["footer"] = data_quality_footer(*quality);
+  }
 
   write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");
   write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);

@@ -21,10 +21,15 @@ struct EvalOptions {
   CacheChoice cache;                   // LLM response cache (default: the project's)
   bool progress = true;
   std::vector<std::string> only;  // approach names to run; empty = all
+  // Run the data-quality report (tunecase inspect) on the splits: eval.json's dataset.quality,
+  // data.md, data.json and suspect_labels.csv, and each approach's accuracy without the test
+  // rows that are near-copies of train or dev texts.
+  bool inspect = true;
 };
 
 // `tunecase eval`: prepares the data, runs every approach on the same test split, and writes
-// eval.json, report.md, predictions.jsonl and models/<approach>/ into options.out_dir.
+// eval.json, report.md, predictions.jsonl and models/<approach>/ into options.out_dir (and, with
+// options.inspect, data.md, data.json and suspect_labels.csv).
 // Returns the eval.json document.
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& log);

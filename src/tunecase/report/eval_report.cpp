@@ -125,6 +125,36 @@ std::string dataset_section(const json& d) {
   return out + "\n";
 }
 
+// Accuracy with and without the test rows that are near-copies of train or dev texts (from the
+// data-quality report): how much of each figure rests on leakage.
+std::string leakage_section(const json& eval) {
+  const json& d = eval["dataset"];
+  if (!d.contains("quality")) return "";
+  const json& q = d["quality"];
+  std::string out = "## Data quality\n\n" + q.value("footer", "") + ".\n\n";
+  out += fmt::format(
+      "High-quality examples: {:.0f} ({}).\n\n", q.value("high_quality_examples", 0.0),
+      "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows");
+  std::size_t leaked = q["duplicates"].value("test_near_leaked", std::size_t{0});
+  if (leaked == 0) return out;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& a : eval["approaches"]) {
+    if (!a.contains("without_near_leaked_test")) continue;
+    const json& w = a["without_near_leaked_test"];
+    rows.push_back(
+        {display_name(a), fmt::format("{:.3f}", a.value("accuracy", 0.0)),
+         fmt::format("{:.3f} [{:.3f}, {:.3f}]", w.value("accuracy", 0.0),
+                     w["accuracy_ci95"][0].get<double>(), w["accuracy_ci95"][1].get<double>()),
+         std::to_string(w.value("n", 0))});
+  }
+  out += fmt::format(
+      "{} test rows are near-copies of a train or dev text. Accuracy without them "
+      "(measured):\n\n",
+      leaked);
+  return out + markdown_table({"approach", "accuracy", "without near-leaked (95% CI)", "n"}, rows) +
+         "\n";
+}
+
 std::string per_class_section(const json& a) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [label, m] : a["per_class"].items()) {
@@ -249,6 +279,8 @@ std::string eval_table_text(const json& eval) {
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   out += partial_notes(eval);
   out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
+  if (eval.contains("dataset") && eval["dataset"].contains("quality"))
+    out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (any_simulated) {
     out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";
   }
@@ -286,6 +318,7 @@ std::string eval_markdown(const json& eval) {
   }
   out += "\n";
   out += dataset_section(eval["dataset"]);
+  out += leakage_section(eval);
   out += pairwise_section(eval);
   out += invalid_section(eval);
   out += "## Confusions\n\n";

@@ -1,0 +1,122 @@
+#include "tunecase/quality/label_noise.h"
+
+#include <algorithm>
+#include <random>
+
+#include "tunecase/stats/percentile.h"
+
+namespace tunecase {
+namespace {
+
+// Thresholds, the confident joint and the calibrated wrong-label shares of the rows, each row
+// weighted by `weight` (1 each for the data, draw counts for a bootstrap resample).
+struct Joint {
+  std::vector<double> threshold;     // per class
+  std::vector<double> given;         // weighted rows per given label
+  std::vector<double> joint;         // K x K, row = given, column = confident class
+  std::vector<int> confident_class;  // per row: j*, or -1 (filled when asked)
+};
+
+Joint confident_joint(const OutOfFold& oof, const std::vector<double>& weight, bool keep_rows) {
+  const std::size_t K = oof.classes.size(), n = oof.rows();
+  Joint j;
+  j.threshold.assign(K, 0);
+  j.given.assign(K, 0);
+  j.joint.assign(K * K, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (weight[i] == 0) continue;
+    auto g = static_cast<std::size_t>(oof.given[i]);
+    j.given[g] += weight[i];
+    j.threshold[g] += weight[i] * oof.row(i)[g];
+  }
+  for (std::size_t c = 0; c < K; ++c)
+    if (j.given[c] > 0) j.threshold[c] /= j.given[c];
+  if (keep_rows) j.confident_class.assign(n, -1);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (weight[i] == 0) continue;
+    const float* p = oof.row(i);
+    int best = -1;
+    for (std::size_t c = 0; c < K; ++c) {
+      // A label nobody was given has no threshold: it cannot be confidently suggested.
+      if (j.given[c] == 0 || p[c] < j.threshold[c]) continue;
+      if (best < 0 || p[c] > p[best]) best = static_cast<int>(c);
+    }
+    if (keep_rows) j.confident_class[i] = best;
+    if (best >= 0) j.joint[static_cast<std::size_t>(oof.given[i]) * K + best] += weight[i];
+  }
+  return j;
+}
+
+// Per label: the calibrated off-diagonal share; overall: weighted by rows per label.
+std::vector<double> wrong_shares(const Joint& j, std::size_t K, double& overall) {
+  std::vector<double> share(K, 0);
+  double wrong = 0, total = 0;
+  for (std::size_t c = 0; c < K; ++c) {
+    double row = 0;
+    for (std::size_t d = 0; d < K; ++d) row += j.joint[c * K + d];
+    share[c] = row > 0 ? 1.0 - j.joint[c * K + c] / row : 0.0;
+    wrong += share[c] * j.given[c];
+    total += j.given[c];
+  }
+  overall = total > 0 ? wrong / total : 0;
+  return share;
+}
+
+}  // namespace
+
+LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap) {
+  const std::size_t K = oof.classes.size(), n = oof.rows();
+  LabelNoise out;
+  out.rows = n;
+  for (int f : oof.fold) out.folds = std::max(out.folds, f + 1);
+  std::vector<double> ones(n, 1.0);
+  Joint j = confident_joint(oof, ones, true);
+  double overall = 0;
+  std::vector<double> share = wrong_shares(j, K, overall);
+
+  // Bootstrap: n draws with replacement, as counts per row.
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, n == 0 ? 0 : n - 1);
+  std::vector<double> overall_draws;
+  std::vector<std::vector<double>> label_draws(K);
+  std::vector<double> weight(n);
+  for (int b = 0; b < bootstrap && n > 0; ++b) {
+    std::fill(weight.begin(), weight.end(), 0.0);
+    for (std::size_t d = 0; d < n; ++d) weight[pick(rng)] += 1;
+    double o = 0;
+    std::vector<double> s = wrong_shares(confident_joint(oof, weight, false), K, o);
+    overall_draws.push_back(o);
+    for (std::size_t c = 0; c < K; ++c) label_draws[c].push_back(s[c]);
+  }
+  auto interval = [](double estimate, std::vector<double>& draws) {
+    if (draws.empty()) return ShareEstimate{estimate, estimate, estimate};
+    return ShareEstimate{estimate, percentile_nearest_rank(draws, 2.5),
+                         percentile_nearest_rank(draws, 97.5)};
+  };
+  out.wrong_share = interval(overall, overall_draws);
+  out.estimated_wrong_rows = overall * static_cast<double>(n);
+
+  for (std::size_t i = 0; i < n; ++i) {
+    int c = j.confident_class[i];
+    if (c < 0 || c == oof.given[i]) continue;
+    const float* p = oof.row(i);
+    out.suspects.push_back({i, oof.given[i], c, p[c], p[oof.given[i]]});
+  }
+  std::sort(out.suspects.begin(), out.suspects.end(), [](const auto& a, const auto& b) {
+    double ma = a.confidence - a.given_probability, mb = b.confidence - b.given_probability;
+    if (ma != mb) return ma > mb;
+    return a.row < b.row;
+  });
+  for (std::size_t c = 0; c < K; ++c) {
+    LabelNoiseByLabel l;
+    l.label = oof.classes[c];
+    l.rows = static_cast<std::size_t>(j.given[c]);
+    l.threshold = j.threshold[c];
+    l.wrong_share = interval(share[c], label_draws[c]);
+    out.by_label.push_back(std::move(l));
+  }
+  for (const auto& s : out.suspects) ++out.by_label[static_cast<std::size_t>(s.given)].suspects;
+  return out;
+}
+
+}  // namespace tunecase

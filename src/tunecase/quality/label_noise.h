@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tunecase/quality/out_of_fold.h"
+
+namespace tunecase {
+
+// Confident learning (Northcutt, Jiang & Chuang, "Confident Learning: Estimating Uncertainty in
+// Dataset Labels", JAIR 2021) on out-of-fold probabilities:
+//   threshold t_j = mean out-of-fold probability of class j over the rows labelled j;
+//   a row labelled i counts in the confident joint C[i][j*], where j* is the class of highest
+//   probability among those with p_j >= t_j (rows with no such class are left out);
+//   C's row i is rescaled to the n_i rows labelled i (calibration), and the wrong-label share of
+//   label i is its off-diagonal mass, 1 - C[i][i] / sum_j C[i][j].
+// The interval is a bootstrap percentile interval over rows (thresholds and joint recomputed on
+// each resample, the models held fixed): it covers the estimate's sampling variation, not the
+// model's own errors, which confident learning counts as label errors where the model is
+// confidently wrong.
+// A share with its 95% interval.
+struct ShareEstimate {
+  double estimate = 0, low = 0, high = 0;
+};
+
+struct LabelNoiseByLabel {
+  std::string label;
+  std::size_t rows = 0;       // rows given this label
+  std::size_t suspects = 0;   // of them, in the suspect list
+  ShareEstimate wrong_share;  // estimated share of these rows whose label is wrong
+  double threshold = 0;       // t_j: the mean probability the model gives this label's rows
+};
+
+// A row whose given label confident learning doubts: the model is confidently sure of another.
+struct SuspectLabel {
+  std::size_t row = 0;  // index into the rows the probabilities were computed on
+  int given = 0, suggested = 0;
+  double confidence = 0;         // out-of-fold probability of the suggested label
+  double given_probability = 0;  // out-of-fold probability of the given label
+};
+
+struct LabelNoise {
+  std::size_t rows = 0;
+  int folds = 0;
+  ShareEstimate wrong_share;        // overall, estimated
+  double estimated_wrong_rows = 0;  // wrong_share.estimate x rows
+  std::vector<LabelNoiseByLabel> by_label;
+  std::vector<SuspectLabel> suspects;  // most doubtful first: by confidence - given_probability
+};
+
+LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int bootstrap = 100);
+
+}  // namespace tunecase

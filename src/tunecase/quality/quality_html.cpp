@@ -1,0 +1,125 @@
+#include "tunecase/quality/quality_html.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tunecase/report/html.h"
+
+namespace tunecase {
+namespace {
+
+std::string h2(const std::string& title) {
+  return "<h2>" + html::escape(title) + "</h2>\n";
+}
+std::string p(const std::string& text) {
+  return "<p>" + html::escape(text) + "</p>\n";
+}
+std::string pct(double share) {
+  return fmt::format("{:.1f}%", 100.0 * share);
+}
+
+std::string pairs(const std::vector<PairExample>& examples) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : examples) {
+    rows.push_back({fmt::format("{:.2f}", e.similarity), e.a_text + " (" + e.a_split + ")",
+                    e.a_label, e.b_text + " (" + e.b_split + ")", e.b_label});
+  }
+  if (rows.empty()) return "";
+  return html::table({"similarity", "text", "label", "near-copy", "label"}, rows);
+}
+
+std::string variants(const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  std::string out = h2("Label variants (measured)");
+  out += p(fmt::format(
+      "{} labels had surrounding whitespace; it was trimmed. {} labels are "
+      "written in more than one way{}.",
+      s.labels_trimmed, s.label_variants.size(),
+      s.label_variants.empty() ? ""
+      : s.labels_normalized    ? fmt::format(" and were mapped to their most frequent spelling ({} "
+                                                "rows changed)",
+                                             s.label_rows_normalized)
+                            : "; they stay separate labels unless [data] normalize_labels = true"));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& g : s.label_variants) {
+    std::vector<std::string> parts;
+    for (const auto& [spelling, n] : g.spellings)
+      parts.push_back(fmt::format("\"{}\" ({})", spelling, n));
+    rows.push_back({g.canonical, fmt::format("{}", fmt::join(parts, ", "))});
+  }
+  if (!rows.empty()) out += html::table({"label", "spellings (rows)"}, rows);
+  return out;
+}
+
+std::string balance(const DataQuality& q) {
+  const LabelBalance& b = q.balance;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [label, n] : b.train_counts) {
+    auto test = b.test_counts.find(label);
+    rows.push_back(
+        {label, std::to_string(n), std::to_string(test == b.test_counts.end() ? 0 : test->second)});
+  }
+  for (const auto& label : b.test_absent_from_train)
+    rows.push_back({label, "0", std::to_string(b.test_counts.at(label))});
+  return h2("Balance (measured)") +
+         p(fmt::format("Imbalance ratio {:.1f} (largest train label / smallest). Labels under {} "
+                       "train rows: {}. Test labels absent from train: {}.",
+                       b.imbalance_ratio, q.options.min_label_count, b.below_min.size(),
+                       b.test_absent_from_train.size())) +
+         html::table({"label", "train rows", "test rows"}, rows);
+}
+
+std::string duplicates(const DataQuality& q) {
+  std::string out = h2("Duplicates and leakage (measured)");
+  out += p(fmt::format(
+      "Exact duplicates removed: {}. Near-duplicates within train (Jaccard of character 5-grams "
+      ">= {:.2f}): {} rows repeat another.",
+      q.summary.duplicates_removed, q.options.near_duplicate_similarity,
+      q.train_near.redundant_rows));
+  out += pairs(q.train_near_examples);
+  out += p(fmt::format("Test rows that are near-copies of a train or dev text: {} of {}.",
+                       q.test_near_leaked_count, q.summary.test));
+  return out + pairs(q.leak_examples);
+}
+
+std::string noise(const DataQuality& q) {
+  std::string out = h2("Label noise (estimated)");
+  if (!q.noise) return out + p("Not estimated.");
+  const LabelNoise& n = *q.noise;
+  out += p(fmt::format(
+      "Estimated share of wrong labels in train: {} (95% CI {} to {}; confident learning on "
+      "{}-fold out-of-fold probabilities; the interval covers sampling variation only). {} rows "
+      "are in suspect_labels.csv for review; nothing was relabelled.",
+      pct(n.wrong_share.estimate), pct(n.wrong_share.low), pct(n.wrong_share.high), n.folds,
+      n.suspects.size()));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& l : n.by_label) {
+    rows.push_back({l.label, std::to_string(l.rows),
+                    fmt::format("{} [{}, {}]", pct(l.wrong_share.estimate), pct(l.wrong_share.low),
+                                pct(l.wrong_share.high)),
+                    std::to_string(l.suspects)});
+  }
+  out += html::table({"label", "rows", "estimated wrong (95% CI)", "suspects"}, rows);
+  std::vector<std::vector<std::string>> top;
+  for (std::size_t i = 0; i < q.suspects.size() && i < 20; ++i) {
+    const SuspectRow& s = q.suspects[i];
+    top.push_back({s.text, s.given, s.suggested, fmt::format("{:.2f}", s.confidence)});
+  }
+  if (!top.empty()) out += html::table({"text", "given", "suggested", "confidence"}, top);
+  return out;
+}
+
+}  // namespace
+
+std::string data_quality_html(const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  std::string body = p(fmt::format(
+      "{} rows read; {} train, {} dev, {} test after de-duplication (measured). High-quality "
+      "examples: {:.0f} (estimated: labelled rows minus estimated wrong labels minus "
+      "near-duplicate rows).",
+      s.rows, s.train, s.dev, s.test, q.high_quality_examples));
+  body += variants(q) + balance(q) + duplicates(q) + noise(q);
+  return html::page("Data quality", body);
+}
+
+}  // namespace tunecase

@@ -1,0 +1,234 @@
+#include "tunecase/quality/quality_report.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tunecase/core/output_dir.h"
+#include "tunecase/data/csv_reader.h"
+#include "tunecase/data/csv_writer.h"
+#include "tunecase/quality/quality_html.h"
+
+namespace tunecase {
+namespace {
+
+std::string pct(double share) {
+  return fmt::format("{:.1f}%", 100.0 * share);
+}
+
+std::string interval_text(const ShareEstimate& i) {
+  return fmt::format("{} (95% CI {} to {})", pct(i.estimate), pct(i.low), pct(i.high));
+}
+
+// One line of a Markdown table cell: no pipes or newlines, at most `width` characters.
+std::string cell(std::string_view text, std::size_t width = 80) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  if (out.size() > width) {
+    std::size_t cut = width;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out = out.substr(0, cut) + "…";
+  }
+  return out;
+}
+
+void pairs_table(std::string& md, const std::vector<PairExample>& pairs) {
+  if (pairs.empty()) return;
+  md += "\n| similarity | text | label | near-copy | label |\n|---|---|---|---|---|\n";
+  for (const auto& p : pairs) {
+    md +=
+        fmt::format("| {:.2f} | {} ({}) | {} | {} ({}) | {} |\n", p.similarity, cell(p.a_text),
+                    p.a_split, cell(p.a_label, 30), cell(p.b_text), p.b_split, cell(p.b_label, 30));
+  }
+}
+
+void variants_section(std::string& md, const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  md += "\n## Label variants (measured)\n\n";
+  md += fmt::format("- {} labels had surrounding whitespace; it was trimmed.\n", s.labels_trimmed);
+  if (s.label_variants.empty()) {
+    md += "- No label is written in two ways (compared after case-folding and Unicode NFKC).\n";
+    return;
+  }
+  md += fmt::format("- {} labels are written in more than one way: {}.\n", s.label_variants.size(),
+                    s.labels_normalized
+                        ? fmt::format("mapped to the most frequent spelling ({} rows changed; "
+                                      "[data] normalize_labels = true)",
+                                      s.label_rows_normalized)
+                        : "kept apart, so a model learns them as different labels; set [data] "
+                          "normalize_labels = true to map each group to its most frequent "
+                          "spelling");
+  md += "\n| label | spellings (rows) |\n|---|---|\n";
+  for (const auto& g : s.label_variants) {
+    std::vector<std::string> parts;
+    for (const auto& [spelling, n] : g.spellings)
+      parts.push_back(fmt::format("`{}` ({})", spelling, n));
+    md += fmt::format("| {} | {} |\n", cell(g.canonical, 40), fmt::join(parts, ", "));
+  }
+}
+
+void balance_section(std::string& md, const DataQuality& q) {
+  const LabelBalance& b = q.balance;
+  md += "\n## Balance (measured, train split)\n\n";
+  md += fmt::format(
+      "- {} labels in train; largest `{}` ({} rows), smallest `{}` ({} rows): "
+      "imbalance ratio {:.1f}.\n",
+      b.train_counts.size(), b.largest, b.largest.empty() ? 0 : b.train_counts.at(b.largest),
+      b.smallest, b.smallest.empty() ? 0 : b.train_counts.at(b.smallest), b.imbalance_ratio);
+  md += fmt::format("- Labels under {} train rows ([data] min_label_count): {}.\n",
+                    q.options.min_label_count,
+                    b.below_min.empty() ? "none" : fmt::format("{}", fmt::join(b.below_min, ", ")));
+  md += fmt::format(
+      "- Labels in test but absent from train: {}; in test but under {} rows in "
+      "train: {}.\n",
+      b.test_absent_from_train.empty()
+          ? "none"
+          : fmt::format("{}", fmt::join(b.test_absent_from_train, ", ")),
+      q.options.min_label_count,
+      b.test_tiny_in_train.empty() ? "none"
+                                   : fmt::format("{}", fmt::join(b.test_tiny_in_train, ", ")));
+}
+
+void duplicates_section(std::string& md, const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  md += "\n## Duplicates and leakage (measured)\n\n";
+  md += fmt::format(
+      "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {}; of them "
+      "with conflicting labels: {}. Test rows removed as exact copies of train/dev: {}.\n",
+      s.duplicates_removed, s.label_conflicts, s.leaked_into_train);
+  md += fmt::format(
+      "- Near-duplicates (Jaccard of character 5-gram sets >= {:.2f}) within train: {} pairs in "
+      "{} clusters; {} rows repeat another and over-weight what they say.\n",
+      q.options.near_duplicate_similarity, q.train_near.pairs, q.train_near.clusters,
+      q.train_near.redundant_rows);
+  pairs_table(md, q.train_near_examples);
+  md += fmt::format(
+      "\n- Test rows that are near-copies of a train or dev text (leakage the exact check "
+      "misses): {} of {}; dev rows near-copies of train: {}.\n",
+      q.test_near_leaked_count, s.test, q.dev_near_leaked_count);
+  pairs_table(md, q.leak_examples);
+}
+
+void noise_section(std::string& md, const DataQuality& q) {
+  md += "\n## Label noise (estimated)\n\n";
+  if (!q.noise) {
+    md += "Not estimated (needs two or more labels in train, and is off under --no-noise).\n";
+    return;
+  }
+  const LabelNoise& n = *q.noise;
+  md += fmt::format(
+      "- Estimated share of wrong labels in train: {}, about {:.0f} of {} rows. Confident "
+      "learning on out-of-fold probabilities of a logistic-regression model over TF-IDF "
+      "({}-fold on train); the interval is a bootstrap over rows and does not include the "
+      "model's own errors.\n",
+      interval_text(n.wrong_share), n.estimated_wrong_rows, n.rows, n.folds);
+  md += fmt::format(
+      "- {} rows are listed in suspect_labels.csv, most doubtful first, for a person to "
+      "review. Nothing was relabelled.\n",
+      n.suspects.size());
+  md += "\n| label | rows | estimated wrong | suspects |\n|---|---|---|---|\n";
+  for (const auto& l : n.by_label) {
+    md += fmt::format("| {} | {} | {} | {} |\n", cell(l.label, 40), l.rows,
+                      interval_text(l.wrong_share), l.suspects);
+  }
+  if (q.suspects.empty()) return;
+  md +=
+      "\nThe most doubtful labels:\n\n| text | given | suggested | confidence |\n"
+      "|---|---|---|---|\n";
+  for (std::size_t i = 0; i < q.suspects.size() && i < 10; ++i) {
+    const SuspectRow& r = q.suspects[i];
+    md += fmt::format("| {} | {} | {} | {:.2f} |\n", cell(r.text), cell(r.given, 30),
+                      cell(r.suggested, 30), r.confidence);
+  }
+}
+
+}  // namespace
+
+std::string data_quality_markdown(const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  std::string md = "# Data quality\n\n";
+  md += fmt::format(
+      "{} rows read; {} labelled rows in train, {} in dev, {} in test after de-duplication "
+      "(measured). High-quality examples: **{:.0f}** (estimated: labelled rows minus estimated "
+      "wrong labels minus near-duplicate rows).\n",
+      s.rows, s.train, s.dev, s.test, q.high_quality_examples);
+  if (s.delimiter != 0) md += fmt::format("\nCSV delimiter: {}.\n", delimiter_name(s.delimiter));
+  if (s.skipped_rows > 0)
+    md += fmt::format("\n{} rows skipped (empty text or malformed).\n", s.skipped_rows);
+  variants_section(md, q);
+  balance_section(md, q);
+  duplicates_section(md, q);
+  noise_section(md, q);
+  return md;
+}
+
+std::string data_quality_summary(const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
+  std::string out =
+      fmt::format("{} labelled rows (train {}, dev {}, test {}), {} labels\n",
+                  s.train + s.dev + s.test, s.train, s.dev, s.test, q.balance.train_counts.size());
+  out += fmt::format("label variants: {} groups{}; {} labels trimmed\n", s.label_variants.size(),
+                     s.label_variants.empty() ? ""
+                     : s.labels_normalized    ? " (normalized)"
+                                              : " (kept apart; [data] normalize_labels = true)",
+                     s.labels_trimmed);
+  out += fmt::format(
+      "balance: imbalance ratio {:.1f}; {} labels under {} train rows; {} test "
+      "labels absent from train\n",
+      q.balance.imbalance_ratio, q.balance.below_min.size(), q.options.min_label_count,
+      q.balance.test_absent_from_train.size());
+  out += fmt::format(
+      "duplicates: {} exact removed; {} near-duplicate rows in train; {} test rows "
+      "near-copies of train/dev\n",
+      s.duplicates_removed, q.train_near.redundant_rows, q.test_near_leaked_count);
+  if (q.noise) {
+    out += fmt::format("label noise (estimated): {} of train labels wrong; {} suspects\n",
+                       interval_text(q.noise->wrong_share), q.noise->suspects.size());
+  }
+  out += fmt::format("high-quality examples (estimated): {:.0f}\n", q.high_quality_examples);
+  out += "counts are measured on the data; label noise and high-quality examples are estimated\n";
+  return out;
+}
+
+std::string data_quality_footer(const DataQuality& q) {
+  std::string noise =
+      q.noise
+          ? fmt::format("{} labels estimated wrong [{}, {}]", pct(q.noise->wrong_share.estimate),
+                        pct(q.noise->wrong_share.low), pct(q.noise->wrong_share.high))
+          : "label noise not estimated";
+  return fmt::format(
+      "data: {}, {} near-duplicate train rows, {} test rows near-copies of train, "
+      "{} label variants (details: data.md)",
+      noise, q.train_near.redundant_rows, q.test_near_leaked_count,
+      q.summary.label_variants.size());
+}
+
+void write_suspect_labels(const std::filesystem::path& file, const DataQuality& q) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(q.suspects.size());
+  for (const auto& s : q.suspects) {
+    rows.push_back({s.id, s.text, s.given, s.suggested, fmt::format("{:.4f}", s.confidence),
+                    fmt::format("{:.4f}", s.given_probability)});
+  }
+  write_csv(
+      file,
+      {"id", "text", "given_label", "suggested_label", "confidence", "given_label_probability"},
+      rows);
+}
+
+void write_data_quality(const std::filesystem::path& dir, const DataQuality& q) {
+  create_output_dir(dir);
+  write_file(dir / "data.json", q.to_json().dump(2) + "\n");
+  write_file(dir / "data.md", data_quality_markdown(q));
+  write_file(dir / "data.html", data_quality_html(q));
+  write_suspect_labels(dir / "suspect_labels.csv", q);
+}
+
+}  // namespace tunecase

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "tunecase/quality/inspect.h"
+
+namespace tunecase {
+
+// data.md: the report for a reader, each figure marked measured or estimated.
+std::string data_quality_markdown(const DataQuality& q);
+
+// A few lines for the terminal: the headline of each finding.
+std::string data_quality_summary(const DataQuality& q);
+
+// One line for a table footer: "data: 2% labels estimated wrong [1%, 3%], 12 near-leaked test
+// rows, 3 label variants (details: data.md)".
+std::string data_quality_footer(const DataQuality& q);
+
+// suspect_labels.csv: id, text, given_label, suggested_label, confidence, given_label_probability,
+// most doubtful first, for a human to review (nothing is relabelled).
+void write_suspect_labels(const std::filesystem::path& file, const DataQuality& q);
+
+// data.json, data.md, data.html and suspect_labels.csv in `dir` (created when missing).
+void write_data_quality(const std::filesystem::path& dir, const DataQuality& q);
+
+}  // namespace tunecase

@@ -1,0 +1,56 @@
+#include "tunecase/data/label_variants.h"
+
+#include <gtest/gtest.h>
+
+#include "data_test_support.h"
+#include "tunecase/data/prepare.h"
+
+namespace tunecase {
+namespace {
+
+using testing::make_example;
+using testing::TempDir;
+
+TEST(LabelVariants, GroupsCaseAndUnicodeFormsUnderTheMostFrequentSpelling) {
+  Examples rows;
+  for (int i = 0; i < 5; ++i) rows.push_back(make_example("a" + std::to_string(i), "billing"));
+  for (int i = 0; i < 2; ++i) rows.push_back(make_example("b" + std::to_string(i), "BILLING"));
+  rows.push_back(make_example("c", "Billing"));
+  rows.push_back(make_example("d", "ｂｉｌｌｉｎｇ"));  // full-width: equal under NFKC
+  rows.push_back(make_example("e", "shipping"));
+  auto groups = find_label_variants({&rows});
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].canonical, "billing");
+  ASSERT_EQ(groups[0].spellings.size(), 4u);
+  EXPECT_EQ(groups[0].spellings[0].second, 5u);
+  EXPECT_EQ(groups[0].spellings[1].first, "BILLING");
+  EXPECT_EQ(apply_label_variants(groups, rows), 4u);
+  for (std::size_t i = 0; i + 1 < rows.size(); ++i) EXPECT_EQ(rows[i].label, "billing");
+  EXPECT_EQ(rows.back().label, "shipping");
+}
+
+TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
+  TempDir dir;
+  std::string csv = "text,category\n";
+  for (int i = 0; i < 30; ++i) csv += "refund request " + std::to_string(i) + ",billing\n";
+  for (int i = 0; i < 10; ++i) csv += "charge question " + std::to_string(i) + ",BILLING\n";
+  for (int i = 0; i < 5; ++i) csv += "invoice copy " + std::to_string(i) + ",billing \n";
+  for (int i = 0; i < 30; ++i) csv += "parcel late " + std::to_string(i) + ",shipping\n";
+  DataConfig config;
+  config.path = dir.write("tickets.csv", csv);
+  config.label = "category";
+  PreparedData apart = prepare_data(config);
+  EXPECT_EQ(apart.labels.size(), 3u);
+  EXPECT_EQ(apart.summary.labels_trimmed, 5u);
+  ASSERT_EQ(apart.summary.label_variants.size(), 1u);
+  EXPECT_EQ(apart.summary.label_rows_normalized, 0u);
+
+  config.normalize_labels = true;
+  PreparedData merged = prepare_data(config);
+  EXPECT_EQ(merged.labels, (std::vector<std::string>{"billing", "shipping"}));
+  EXPECT_EQ(merged.summary.label_rows_normalized, 10u);
+  EXPECT_TRUE(merged.summary.to_json()["labels_normalized"].get<bool>());
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -1,0 +1,77 @@
+// The checklist and the memo fed from the data-quality report (eval.json's dataset.quality).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+namespace {
+
+using ::testing::HasSubstr;
+
+const char* kConfig = R"(
+[data]
+path = "tickets.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 1.5
+engineer_usd_per_week = 4000
+baseline = "api-zero-shot"
+[[approach]]
+name = "api-zero-shot"
+kind = "openai"
+[[approach]]
+name = "api-retrieval"
+kind = "openai"
+[[approach]]
+name = "local-linear"
+kind = "linear"
+[[approach]]
+name = "api-unpriced"
+kind = "openai"
+)";
+
+// The eval fixture (1,000 labelled rows) with a quality report of `noise` estimated wrong labels
+// and 30 near-duplicate rows.
+Decision decide_with_noise(double noise) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  double good = 1000 - noise * 1000 - 30;
+  eval["dataset"]["quality"] = {
+      {"high_quality_examples", good},
+      {"duplicates",
+       {{"train_near_redundant_rows", 20}, {"test_near_leaked", 8}, {"dev_near_leaked", 2}}},
+      {"label_noise", {{"estimate", noise}, {"ci95", {noise - 0.01, noise + 0.01}}}}};
+  return decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+}
+
+bool any_risk_mentions(const Decision& d, const std::string& text) {
+  for (const auto& r : d.risks)
+    if (r.find(text) != std::string::npos) return true;
+  return false;
+}
+
+TEST(DataQuality, QuestionOneCountsHighQualityExamplesAndSaysSo) {
+  Decision d = decide_with_noise(0.1);
+  const ChecklistItem& q1 = d.checklist.items[0];
+  EXPECT_EQ(q1.source, "estimated");
+  EXPECT_THAT(q1.evidence, HasSubstr("870 high-quality examples"));
+  EXPECT_THAT(q1.evidence, HasSubstr("1,000 labelled rows minus about 100 estimated wrong labels"));
+  EXPECT_THAT(q1.evidence, HasSubstr("30 near-duplicate rows"));
+  EXPECT_EQ(q1.answer, true);
+}
+
+TEST(DataQuality, TooFewHighQualityExamplesAnswerNo) {
+  Decision d = decide_with_noise(0.5);  // 1,000 - 500 - 30 = 470, under 500
+  EXPECT_EQ(d.checklist.items[0].answer, false);
+}
+
+TEST(DataQuality, MemoNamesANoiseRateAboveTheStatedLevel) {
+  EXPECT_TRUE(any_risk_mentions(decide_with_noise(0.12), "About 12.0% of the training labels"));
+  EXPECT_TRUE(any_risk_mentions(decide_with_noise(0.12), "above the 5% level"));
+  EXPECT_FALSE(any_risk_mentions(decide_with_noise(0.03), "training labels are estimated wrong"));
+}
+
+}  // namespace
+}  // namespace tunecase::econ

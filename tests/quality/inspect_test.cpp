@@ -1,0 +1,89 @@
+#include "tunecase/quality/inspect.h"
+
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../data/data_test_support.h"
+#include "quality_test_support.h"
+#include "tunecase/quality/quality_report.h"
+
+namespace tunecase {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+std::string csv_of(const Examples& rows) {
+  std::string csv = "text,category\n";
+  for (const auto& e : rows) csv += e.text + "," + e.label + "\n";
+  return csv;
+}
+
+TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
+  TempDir dir;
+  auto train = testing::noisy_data(600, 4, 0.10, 21);
+  auto test = testing::noisy_data(120, 4, 0.0, 22);
+  for (auto& e : test.rows) e.text = "t " + e.text;
+  // Near-copies of train texts in test (leakage), near-copies within train, case variants.
+  for (std::size_t i = 0; i < 6; ++i) test.rows[i * 10].text = train.rows[i * 50].text + " thanks";
+  train.rows[1].text = train.rows[0].text + " ok";
+  train.rows[5].label = "LABEL_1";
+  train.rows[9].label = "Label_1";
+  DataConfig config;
+  config.train = dir.write("train.csv", csv_of(train.rows));
+  config.test = dir.write("test.csv", csv_of(test.rows));
+  config.label = "category";
+  config.dev_fraction = 0;
+  InspectOptions options;
+  options.min_label_count = 200;
+  DataQuality q = inspect_data(prepare_data(config), options);
+
+  EXPECT_EQ(q.summary.label_variants.size(), 1u);
+  EXPECT_EQ(q.test_near_leaked_count, 6u);
+  EXPECT_EQ(q.train_near.redundant_rows, 1u);
+  ASSERT_TRUE(q.noise.has_value());
+  EXPECT_GT(q.noise->wrong_share.estimate, 0.05);
+  EXPECT_LT(q.noise->wrong_share.estimate, 0.16);
+  // LABEL_1 and Label_1 have one row each: under min_label_count, as are the others (150 each).
+  EXPECT_EQ(q.balance.below_min.size(), 6u);
+  EXPECT_GT(q.balance.imbalance_ratio, 100);
+  EXPECT_LT(q.high_quality_examples, 720 - 6 - 1 - 30);
+
+  nlohmann::json j = q.to_json();
+  EXPECT_EQ(j["duplicates"]["test_near_leaked"], 6);
+  EXPECT_EQ(j["label_noise"]["source"], "estimated");
+  std::string md = data_quality_markdown(q);
+  EXPECT_THAT(md, HasSubstr("normalize_labels = true"));
+  EXPECT_THAT(md, HasSubstr("near-copies of a train or dev text"));
+  EXPECT_THAT(md, HasSubstr("(estimated)"));
+  EXPECT_THAT(data_quality_footer(q), HasSubstr("6 test rows near-copies of train"));
+}
+
+TEST(Inspect, WritesTheSuspectListForAHuman) {
+  TempDir dir;
+  auto data = testing::noisy_data(400, 4, 0.10, 8);
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(data.rows));
+  config.label = "category";
+  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  write_data_quality(dir.path() / "out", q);
+  std::ifstream in(dir.path() / "out" / "suspect_labels.csv");
+  std::string header;
+  std::getline(in, header);
+  EXPECT_THAT(header, HasSubstr("id,text,given_label,suggested_label,confidence"));
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, q.suspects.size());
+  EXPECT_GT(lines, 10u);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "data.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "data.md"));
+  std::ifstream html(dir.path() / "out" / "data.html");
+  std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(page, HasSubstr("<h2>Label noise (estimated)</h2>"));
+  EXPECT_THAT(page, HasSubstr("suspect_labels.csv"));
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+
+#include "quality_test_support.h"
+#include "tunecase/quality/label_noise.h"
+#include "tunecase/quality/out_of_fold.h"
+
+namespace tunecase {
+namespace {
+
+using testing::noisy_data;
+
+TEST(LabelNoise, IntervalCoversAKnownFlipRate) {
+  for (double rate : {0.05, 0.10, 0.20}) {
+    auto data = noisy_data(1500, 6, rate, 11);
+    std::size_t flipped = 0;
+    for (bool f : data.flipped) flipped += f;
+    double truth = static_cast<double>(flipped) / static_cast<double>(data.rows.size());
+    LabelNoise noise = confident_learning(out_of_fold_probabilities(data.rows, {}));
+    EXPECT_LE(noise.wrong_share.low, truth) << "rate " << rate;
+    EXPECT_GE(noise.wrong_share.high, truth) << "rate " << rate;
+    EXPECT_NEAR(noise.wrong_share.estimate, truth, 0.03) << "rate " << rate;
+    EXPECT_LT(noise.wrong_share.low, noise.wrong_share.high);
+  }
+}
+
+TEST(LabelNoise, TopSuspectsAreMostlyFlippedRows) {
+  auto data = noisy_data(1500, 6, 0.10, 3);
+  LabelNoise noise = confident_learning(out_of_fold_probabilities(data.rows, {}));
+  ASSERT_GE(noise.suspects.size(), 100u);
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < 100; ++i) hits += data.flipped[noise.suspects[i].row];
+  EXPECT_GE(hits, 90u) << "precision of the top 100 suspects";
+  // A flipped row's suggestion is its true label, which the text's words name.
+  const auto& top = noise.suspects.front();
+  EXPECT_NE(top.given, top.suggested);
+  EXPECT_GT(top.confidence, top.given_probability);
+}
+
+TEST(LabelNoise, CleanLabelsGiveANearZeroEstimate) {
+  auto data = noisy_data(1200, 4, 0.0, 5);
+  LabelNoise noise = confident_learning(out_of_fold_probabilities(data.rows, {}));
+  EXPECT_LT(noise.wrong_share.estimate, 0.01);
+  EXPECT_LT(noise.suspects.size(), 12u);
+}
+
+TEST(LabelNoise, PerLabelEstimateFindsTheNoisyLabel) {
+  // Only label_0 rows are flipped (a third of them): its share is high, the others' low.
+  auto data = noisy_data(1200, 4, 0.0, 9);
+  std::mt19937_64 rng(1);
+  std::size_t flipped = 0;
+  for (std::size_t i = 0; i < data.rows.size(); i += 4) {
+    if (rng() % 3 == 0) {
+      data.rows[i].label = "label_1";  // row i is truly label_0
+      ++flipped;
+    }
+  }
+  LabelNoise noise = confident_learning(out_of_fold_probabilities(data.rows, {}));
+  ASSERT_EQ(noise.by_label.size(), 4u);
+  // label_1 now holds ~100 wrong rows of ~400: a fifth of its rows.
+  EXPECT_GT(noise.by_label[1].wrong_share.estimate, 0.15);
+  EXPECT_LT(noise.by_label[2].wrong_share.estimate, 0.03);
+  EXPECT_EQ(noise.by_label[1].label, "label_1");
+  EXPECT_GT(flipped, 50u);
+}
+
+TEST(OutOfFold, EveryRowIsScoredByAModelThatDidNotSeeIt) {
+  auto data = noisy_data(300, 3, 0.0, 2);
+  OutOfFoldOptions options;
+  options.folds = 3;
+  OutOfFold oof = out_of_fold_probabilities(data.rows, options);
+  ASSERT_EQ(oof.rows(), 300u);
+  ASSERT_EQ(oof.classes.size(), 3u);
+  std::vector<int> per_fold(3, 0);
+  for (std::size_t i = 0; i < oof.rows(); ++i) {
+    ++per_fold[static_cast<std::size_t>(oof.fold[i])];
+    double sum = 0;
+    for (std::size_t c = 0; c < 3; ++c) sum += oof.row(i)[c];
+    EXPECT_NEAR(sum, 1.0, 1e-4);
+  }
+  for (int n : per_fold) EXPECT_EQ(n, 100);  // stratified: 100 of each label, dealt evenly
+}
+
+TEST(OutOfFold, SameSeedSameProbabilities) {
+  auto data = noisy_data(600, 5, 0.1, 4);
+  OutOfFold a = out_of_fold_probabilities(data.rows, {});
+  OutOfFold b = out_of_fold_probabilities(data.rows, {});
+  EXPECT_EQ(a.probabilities, b.probabilities);
+  EXPECT_EQ(confident_learning(a).suspects.size(), confident_learning(b).suspects.size());
+}
+
+TEST(OutOfFold, OneLabelIsAnError) {
+  auto data = noisy_data(10, 1, 0.0, 2);
+  EXPECT_THROW(out_of_fold_probabilities(data.rows, {}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace tunecase
