@@ -299,8 +299,9 @@ TEST_F(FinetuneRunTest, TheTunedModelLearntFromItsTrainingFile) {
     std::string label = messages.back()["content"];
     messages.erase(messages.size() - 1);
     auto answer = [&](const std::string& model) {
-      return json::parse(ask(model, messages).body)["choices"][0]["message"]["content"]
-          .get<std::string>();
+      std::string text = json::parse(ask(model, messages).body)["choices"][0]["message"]["content"];
+      for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return text;  // sim-llm varies the answer's form, case included
     };
     ++n;
     tuned_right += answer(tuned).find(label) != std::string::npos;
@@ -308,7 +309,7 @@ TEST_F(FinetuneRunTest, TheTunedModelLearntFromItsTrainingFile) {
   }
   ASSERT_GT(n, 50u);
   EXPECT_GE(tuned_right, n * 9 / 10);
-  EXPECT_GT(tuned_right, base_right);
+  EXPECT_GT(tuned_right, base_right) << "base model: " << base_right << " of " << n;
   EXPECT_EQ(
       ask("ft:gpt-4.1-mini:nobody::x", json::array({{{"role", "user"}, {"content", "x"}}})).status,
       404);

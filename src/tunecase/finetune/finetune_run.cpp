@@ -316,6 +316,8 @@ class Session {
     std::string id = record_["job"]["id"].get<std::string>();
     std::set<std::string> seen;
     int failures = 0;
+    std::string last_status;
+    int64_t last_line_s = 0;
     auto started = std::chrono::steady_clock::now();
     for (;;) {
       FinetuneJob job;
@@ -334,8 +336,13 @@ class Session {
       auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::steady_clock::now() - started)
                          .count();
-      log_ << fmt::format("{}: job {} {} ({} s){}\n", a_.name, id, job.status, seconds,
-                          job.simulated ? " [simulated]" : "");
+      // One line per change of status, and one a minute while nothing changes.
+      if (job.status != last_status || seconds >= last_line_s + 60) {
+        log_ << fmt::format("{}: job {} {} ({} s){}\n", a_.name, id, job.status, seconds,
+                            job.simulated ? " [simulated]" : "");
+        last_status = job.status;
+        last_line_s = seconds;
+      }
       if (job.finished()) return;
       std::this_thread::sleep_for(o_.poll_interval);
     }
