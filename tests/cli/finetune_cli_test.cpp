@@ -79,9 +79,11 @@ TEST(FinetuneCli, AKilledRunReRunFollowsTheSameJobAndPaysForNoSecond) {
   auto record = read_json(dir / "out" / "finetune.json");
   EXPECT_EQ(record["job"]["id"], job_id);
   EXPECT_EQ(record["job"]["status"], "succeeded");
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
-    if (entry.is_regular_file())
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
       EXPECT_EQ(read_file(entry.path()).find(kFtKey), std::string::npos) << entry.path();
+    }
+  }
   EXPECT_EQ(again.output.find(kFtKey), std::string::npos);
 }
 
