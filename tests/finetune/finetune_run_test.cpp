@@ -152,6 +152,19 @@ TEST_F(FinetuneRunTest, AnInterruptedRunResumesTheJobInProgress) {
   EXPECT_EQ(server_->stats().finetune_jobs, 1u);
 }
 
+TEST_F(FinetuneRunTest, ARunThatDiedBeforeRecordingItsJobFindsItByTheUploadedFile) {
+  start({.queue_s = 0.2, .run_s = 0.3, .fault = ""});
+  FinetuneResult first = run_finetune(config(), "gpt-ft", options(), log_);
+  // As if the answer to "create job" had been lost: the record holds the files, not the job.
+  json record = json::parse(slurp(dir_ / "out" / "finetune.json"));
+  record["job"] = json::object();
+  std::ofstream(dir_ / "out" / "finetune.json") << record.dump(2);
+  FinetuneResult second = run_finetune(config(), "gpt-ft", options(), log_);
+  EXPECT_EQ(server_->stats().finetune_jobs, 1u);
+  EXPECT_EQ(second.record["job"]["id"], first.record["job"]["id"]);
+  EXPECT_NE(log_.str().find("on the uploaded file"), std::string::npos) << log_.str();
+}
+
 TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid) {
   start({.queue_s = 30, .run_s = 30, .fault = ""});
   FinetuneOptions o = options();

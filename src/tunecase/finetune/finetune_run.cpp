@@ -234,6 +234,11 @@ class Session {
       log_ << fmt::format("{}: following job {} recorded in {} (no new job, nothing paid again)\n",
                           a_.name, old_id, file_.string());
     } else {
+      if (same && old_id.empty()) {  // files uploaded by a run that died before its job id
+        record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
+        if (record_["files"].contains("validation"))
+          record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+      }
       print_estimate();
       confirm_training(record_["estimate"], o_, a_.name, log_);
     }
@@ -297,8 +302,18 @@ class Session {
 
   void start(OpenAiFinetuneClient& client, const Files& f) {
     nlohmann::json& files = record_["files"];
-    if (text_at(record_, "/files/train/id").empty())
-      files["train"]["id"] = client.upload("train.jsonl", f.train_jsonl);
+    std::string uploaded = text_at(record_, "/files/train/id");
+    // A run that died after creating its job but before recording the answer left its uploaded
+    // file behind: the provider's job on that file is this run's job, not a reason for another.
+    if (!uploaded.empty()) {
+      if (auto job = client.find_job_for_file(uploaded)) {
+        record(*job);
+        log_ << fmt::format("{}: found job {} on the uploaded file {} (no new job)\n", a_.name,
+                            job->id, uploaded);
+        return;
+      }
+    }
+    if (uploaded.empty()) files["train"]["id"] = client.upload("train.jsonl", f.train_jsonl);
     if (!f.validation.empty() && text_at(record_, "/files/validation/id").empty())
       files["validation"]["id"] = client.upload("validation.jsonl", f.validation_jsonl);
     save();

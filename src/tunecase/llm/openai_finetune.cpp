@@ -79,7 +79,8 @@ HttpRequest job_request(const std::string& base_url, const std::string& api_key,
                         const std::string& id, const std::string& action) {
   HttpRequest r;
   r.method = action == "cancel" ? "POST" : "GET";
-  r.url = base_url + "/fine_tuning/jobs/" + id + (action.empty() ? "" : "/" + action);
+  r.url = base_url + "/fine_tuning/jobs" + (id.empty() ? "?limit=100" : "/" + id) +
+          (action.empty() ? "" : "/" + action);
   r.headers = auth(api_key);
   return r;
 }
@@ -88,24 +89,43 @@ std::string read_file_id(const HttpResponse& response) {
   return text_field(provider_detail::parse_body(response, kApi), "id", "the upload");
 }
 
-FinetuneJob read_job(const HttpResponse& response) {
-  nlohmann::json body = provider_detail::parse_body(response, kApi);
+namespace {
+
+FinetuneJob job_from_json(const nlohmann::json& body, bool simulated) {
   FinetuneJob job;
   job.id = text_field(body, "id", "a job");
   job.status = text_field(body, "status", "a job");
   job.base_model = optional_text(body, "model");
   job.fine_tuned_model = optional_text(body, "fine_tuned_model");
+  job.training_file = optional_text(body, "training_file");
   if (auto t = body.find("trained_tokens"); t != body.end() && t->is_number_integer())
     job.trained_tokens = t->get<int64_t>();
   if (auto e = body.find("error"); e != body.end() && e->is_object()) {
     job.error_code = optional_text(*e, "code");
     job.error_message = optional_text(*e, "message");
   }
-  job.simulated = is_simulated(response);
+  job.simulated = simulated;
   if (job.status == "succeeded" && job.fine_tuned_model.empty())
     throw ProviderError(fmt::format(
         "{} reports job {} succeeded without a `fine_tuned_model`; retry later", kApi, job.id));
   return job;
+}
+
+}  // namespace
+
+FinetuneJob read_job(const HttpResponse& response) {
+  return job_from_json(provider_detail::parse_body(response, kApi), is_simulated(response));
+}
+
+std::vector<FinetuneJob> read_job_list(const HttpResponse& response) {
+  nlohmann::json body = provider_detail::parse_body(response, kApi);
+  auto data = body.find("data");
+  if (data == body.end() || !data->is_array())
+    throw ProviderError(fmt::format("{} answered the job list without a `data` array", kApi));
+  std::vector<FinetuneJob> jobs;
+  for (const auto& j : *data)
+    if (j.is_object()) jobs.push_back(job_from_json(j, is_simulated(response)));
+  return jobs;
 }
 
 std::vector<FinetuneEvent> read_events(const HttpResponse& response) {
@@ -157,6 +177,15 @@ FinetuneJob OpenAiFinetuneClient::retrieve(const std::string& id) {
 std::vector<FinetuneEvent> OpenAiFinetuneClient::events(const std::string& id) {
   return finetune_api::read_events(
       send(finetune_api::job_request(base_url_, api_key_, id, "events")));
+}
+
+std::optional<FinetuneJob> OpenAiFinetuneClient::find_job_for_file(
+    const std::string& training_file) {
+  auto jobs = finetune_api::read_job_list(send(finetune_api::job_request(base_url_, api_key_, "")));
+  for (const auto& job : jobs)
+    if (job.training_file == training_file && job.status != "failed" && job.status != "cancelled")
+      return job;
+  return std::nullopt;
 }
 
 FinetuneJob OpenAiFinetuneClient::cancel(const std::string& id) {

@@ -30,9 +30,10 @@ struct FinetuneJobRequest {
 // A fine_tuning.job as the provider reports it.
 struct FinetuneJob {
   std::string id, status, base_model, fine_tuned_model;  // fine_tuned_model "" until succeeded
-  std::optional<int64_t> trained_tokens;                 // billed tokens, once the job has finished
-  std::string error_code, error_message;                 // failed jobs
-  bool simulated = false;                                // answered by tunecase sim-llm
+  std::string training_file;
+  std::optional<int64_t> trained_tokens;  // billed tokens, once the job has finished
+  std::string error_code, error_message;  // failed jobs
+  bool simulated = false;                 // answered by tunecase sim-llm
 
   // succeeded, failed or cancelled: the job will not change again.
   bool finished() const;
@@ -50,6 +51,7 @@ HttpRequest upload_request(const std::string& base_url, const std::string& api_k
                            const std::string& filename, const std::string& content);
 HttpRequest create_request(const std::string& base_url, const std::string& api_key,
                            const FinetuneJobRequest& job);
+// GET (POST for "cancel") of one job, or with id "" the list of recent jobs (limit 100).
 HttpRequest job_request(const std::string& base_url, const std::string& api_key,
                         const std::string& id, const std::string& action = "");
 // Each throws ProviderError naming the API's own message for a non-2xx status, and what was
@@ -57,6 +59,7 @@ HttpRequest job_request(const std::string& base_url, const std::string& api_key,
 std::string read_file_id(const HttpResponse& response);
 FinetuneJob read_job(const HttpResponse& response);
 std::vector<FinetuneEvent> read_events(const HttpResponse& response);  // oldest first
+std::vector<FinetuneJob> read_job_list(const HttpResponse& response);
 }  // namespace finetune_api
 
 // Blocking client over an HttpClient. The key is held in memory only (sent as a bearer token,
@@ -70,6 +73,9 @@ class OpenAiFinetuneClient {
   FinetuneJob retrieve(const std::string& id);
   std::vector<FinetuneEvent> events(const std::string& id);
   FinetuneJob cancel(const std::string& id);
+  // A live (not failed or cancelled) job among the recent ones that trains on `training_file`:
+  // the job a run created when it died before recording the provider's answer.
+  std::optional<FinetuneJob> find_job_for_file(const std::string& training_file);
   bool simulated() const { return simulated_; }  // some answer came from sim-llm
 
  private:

@@ -143,6 +143,7 @@ std::optional<SimFinetuneReply> SimFinetune::route(const std::string& method,
   const std::string jobs = "/fine_tuning/jobs";
   if (!path.starts_with(jobs)) return std::nullopt;
   if (path == jobs && method == "POST") return create(body);
+  if (path == jobs && method == "GET") return list();
   std::string rest = path.substr(jobs.size());
   if (!rest.starts_with("/") || rest.size() < 2) return std::nullopt;
   rest = rest.substr(1);
@@ -281,6 +282,13 @@ SimFinetuneReply SimFinetune::job_reply(const std::string& id, bool cancel) {
     it->second.cancelled = true;
   }
   return {200, job_json(it->second)};
+}
+
+SimFinetuneReply SimFinetune::list() {
+  std::lock_guard lock(mutex_);
+  nlohmann::json data = nlohmann::json::array();
+  for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) data.push_back(job_json(it->second));
+  return {200, {{"object", "list"}, {"data", data}, {"has_more", false}}};
 }
 
 SimFinetuneReply SimFinetune::events(const std::string& id) {

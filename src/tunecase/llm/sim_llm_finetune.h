@@ -33,11 +33,12 @@ struct SimFinetuneReply {
 
 // The OpenAI Files and Fine-tuning APIs as sim-llm serves them: POST /v1/files (multipart, purpose
 // fine-tune), POST /v1/fine_tuning/jobs, GET /v1/fine_tuning/jobs/{id}, GET .../events, POST
-// .../cancel. A succeeded job's model ("ft:<base>:tunecase-sim:<suffix>:<n>") answers chat
-// requests with the lexical learner holding every example of the uploaded training file in its
-// memory (the pairs of the last user message and the assistant's label), so what it gets right
-// depends on how much and which data it was trained on; nothing sets its accuracy. Trained tokens
-// are the training file's tokens (estimated as the chat routes count them) x epochs. Thread-safe.
+// .../cancel, GET /v1/fine_tuning/jobs (the list). A succeeded job's model
+// ("ft:<base>:tunecase-sim:<suffix>:<n>") answers chat requests with the lexical learner holding
+// every example of the uploaded training file in its memory (the pairs of the last user message and
+// the assistant's label), so what it gets right depends on how much and which data it was trained
+// on; nothing sets its accuracy. Trained tokens are the training file's tokens (estimated as the
+// chat routes count them) x epochs. Thread-safe.
 class SimFinetune {
  public:
   explicit SimFinetune(SimFinetuneOptions options);
@@ -69,6 +70,7 @@ class SimFinetune {
   SimFinetuneReply create(const std::string& body);
   SimFinetuneReply job_reply(const std::string& id, bool cancel);
   SimFinetuneReply events(const std::string& id);
+  SimFinetuneReply list();
   std::string status_of(Job& job) const;  // settles a finished job's model (lock held)
   nlohmann::json job_json(Job& job) const;
 
