@@ -21,6 +21,7 @@ void add_serve_command(CLI::App& app);
 void add_feedback_command(CLI::App& app);
 void add_pilot_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_finetune_command(CLI::App& app);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_predict_command(app);
   add_optimize_command(app);
   add_curve_command(app);
+  add_finetune_command(app);
   add_decide_command(app);
   add_generate_command(app);
   add_sim_llm_command(app);

@@ -115,5 +115,15 @@ void add_sim_llm_command(CLI::App& app) {
   cmd->add_option("--threads", o.threads, "I/O threads")->check(CLI::Range(1, 64));
   cmd->add_option("--require-key-env", args->require_key_env,
                   "answer 401 unless clients send the key held in this environment variable");
+  cmd->add_option("--finetune-queue-s", o.finetune.queue_s,
+                  "seconds a fine-tuning job stays queued")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--finetune-run-s", o.finetune.run_s, "seconds a fine-tuning job runs")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--finetune-fault", o.finetune.fault,
+                  "failed_job: jobs fail while running; rejected_file: uploads are refused")
+      ->check(CLI::IsMember({"", "failed_job", "rejected_file"}));
   cmd->callback([args] { run(*args); });
 }

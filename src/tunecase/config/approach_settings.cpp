@@ -1,5 +1,6 @@
 #include "tunecase/config/approach_settings.h"
 
+#include <cctype>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -78,6 +79,38 @@ Bm25Params read_index(TableReader& r, IntPair default_chars, double default_weig
   return p;
 }
 
+// OpenAI accepts a suffix of up to 64 characters; letters, digits, '-' and '_' survive every
+// provider's model-id rules.
+bool valid_suffix(const std::string& suffix) {
+  if (suffix.size() > 64) return false;
+  for (unsigned char c : suffix)
+    if (!std::isalnum(c) && c != '-' && c != '_') return false;
+  return true;
+}
+
+void read_finetune(TableReader& parent, LlmSettings& s) {
+  const toml::table* t = parent.table(
+      "finetune", "what `tunecase finetune` trains (docs/finetune.md)",
+      "{ base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 3, suffix = \"tickets\" }");
+  if (t == nullptr && !parent.describing()) return;
+  TableReader r = parent.nested(t, "finetune");
+  FinetuneSettings f;
+  f.base_model = r.text("base_model", "", "the provider's fine-tunable model snapshot (required)");
+  f.epochs = static_cast<int>(r.integer("epochs", f.epochs, Range::between(1, 50),
+                                        "passes over the training file (trained tokens scale)"));
+  f.suffix = r.text("suffix", "", "up to 64 letters, digits, - or _ in the model id");
+  r.finish();
+  if (r.describing()) return;
+  if (f.base_model.empty())
+    r.fail("base_model",
+           "is required: name the model to fine-tune, e.g. base_model = "
+           "\"gpt-4.1-mini-2025-04-14\"");
+  if (!valid_suffix(f.suffix))
+    r.fail("suffix",
+           fmt::format("\"{}\" must be at most 64 letters, digits, '-' or '_'", f.suffix));
+  s.finetune = f;
+}
+
 std::map<std::string, std::string> keys_of_other_kinds(std::string_view kind) {
   std::map<std::string, std::string> out;
   for (const auto& k : approach_kinds()) {
@@ -85,6 +118,7 @@ std::map<std::string, std::string> keys_of_other_kinds(std::string_view kind) {
     TableReader r(nullptr, "", "");
     r.describe_only();
     ApproachConfig scratch;
+    scratch.kind = k.name;
     k.read(r, scratch);
     for (const auto& key : r.known_keys()) {
       auto& where = out[key];
@@ -213,6 +247,7 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   s.rpm = r.number("rpm", 0, kNonNegative, "requests per minute (0: no limit)");
   s.tpm = r.number("tpm", 0, kNonNegative, "tokens per minute (0: no limit)");
   s.index = read_index(r, {3, 4}, 0.1);
+  if (a.kind == "openai") read_finetune(r, s);
 }
 
 std::vector<SettingRecord> approach_reference_records(std::string_view kind) {

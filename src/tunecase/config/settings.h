@@ -96,6 +96,14 @@ struct PriceOverride {
   std::string date;
 };
 
+// `finetune = { base_model, epochs, suffix }` of an openai approach: what `tunecase finetune`
+// trains (docs/finetune.md).
+struct FinetuneSettings {
+  std::string base_model;  // the provider's fine-tunable snapshot, e.g. gpt-4.1-mini-2025-04-14
+  int epochs = 3;          // passes over the training file; trained tokens scale with it
+  std::string suffix;      // part of the resulting model id (ft:<base>:<org>:<suffix>:<id>)
+};
+
 // openai and anthropic approaches.
 struct LlmSettings {
   std::string base_url;     // default per provider
@@ -116,7 +124,8 @@ struct LlmSettings {
   std::string prices;  // another price catalogue file, resolved against the config's folder
   double rpm = 0;      // 0: no limit
   double tpm = 0;
-  Bm25Params index;  // retrieval_few_shot
+  Bm25Params index;                          // retrieval_few_shot
+  std::optional<FinetuneSettings> finetune;  // kind openai only
 };
 
 }  // namespace tunecase

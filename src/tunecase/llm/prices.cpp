@@ -65,6 +65,42 @@ bool is_snapshot_boundary(char c) {
   return c == '-' || c == '@';
 }
 
+// The exact key, else the longest key that is a prefix of `model` at a snapshot boundary.
+template <typename T>
+const T* match(const std::map<std::string, T>& table, const std::string& model) {
+  if (auto exact = table.find(model); exact != table.end()) return &exact->second;
+  const T* best = nullptr;
+  std::size_t best_length = 0;
+  for (const auto& [key, value] : table) {
+    if (key.size() < model.size() && key.size() > best_length && model.starts_with(key) &&
+        is_snapshot_boundary(model[key.size()])) {
+      best = &value;
+      best_length = key.size();
+    }
+  }
+  return best;
+}
+
+void read_finetune_prices(const toml::table& document, const std::string& origin,
+                          std::map<std::string, FinetunePrice>& out) {
+  const toml::node* section = document.get("finetune");
+  if (section == nullptr) return;
+  if (!section->is_table())
+    throw UserError(fmt::format("{}: `finetune` must be a table of [finetune.\"<base model>\"]",
+                                where(origin, *section)));
+  for (const auto& [key, node] : *section->as_table()) {
+    std::string model(key.str());
+    const toml::table* table = node.as_table();
+    if (table == nullptr)
+      throw UserError(
+          fmt::format("{}: finetune.\"{}\" must be a table of prices", where(origin, node), model));
+    FinetunePrice price;
+    price.training_per_mtok = read_rate(*table, model, "training", origin, std::nullopt);
+    price.inference = read_price(*table, model, origin);
+    out[model] = price;
+  }
+}
+
 }  // namespace
 
 PriceCatalogue PriceCatalogue::parse(std::string_view text, const std::string& origin) {
@@ -93,6 +129,7 @@ PriceCatalogue PriceCatalogue::parse(std::string_view text, const std::string& o
     }
     catalogue.prices_[model] = read_price(*table, model, origin);
   }
+  read_finetune_prices(document, origin, catalogue.finetune_);
   return catalogue;
 }
 
@@ -115,18 +152,18 @@ PriceCatalogue PriceCatalogue::load_default() {
 }
 
 std::optional<Price> PriceCatalogue::find(const std::string& model) const {
-  if (auto exact = prices_.find(model); exact != prices_.end()) return exact->second;
-  const Price* best = nullptr;
-  std::size_t best_length = 0;
-  for (const auto& [key, price] : prices_) {
-    if (key.size() < model.size() && key.size() > best_length && model.starts_with(key) &&
-        is_snapshot_boundary(model[key.size()])) {
-      best = &price;
-      best_length = key.size();
-    }
+  if (model.starts_with("ft:")) {
+    std::string base = model.substr(3, model.find(':', 3) - 3);
+    if (auto tuned = find_finetune(base)) return tuned->inference;
+    return std::nullopt;
   }
-  if (best == nullptr) return std::nullopt;
-  return *best;
+  if (const Price* price = match(prices_, model)) return *price;
+  return std::nullopt;
+}
+
+std::optional<FinetunePrice> PriceCatalogue::find_finetune(const std::string& base_model) const {
+  if (const FinetunePrice* price = match(finetune_, base_model)) return *price;
+  return std::nullopt;
 }
 
 std::optional<Price> price_for(const ApproachConfig& approach, const PriceCatalogue& catalogue) {

@@ -16,10 +16,18 @@ struct Price {
   std::string date, source;
 };
 
+// A fine-tunable base model's rates: training per 1M trained tokens, and the fine-tuned model's
+// inference rates (date and source in `inference`).
+struct FinetunePrice {
+  double training_per_mtok = 0;
+  Price inference;
+};
+
 // The price catalogue (data/prices.toml, editable by the user):
 //   [models."gpt-4o-mini"]
 //   input = 0.15, cached_input = 0.075, output = 0.60, date = "2025-08", source = "https://..."
-// cached_input defaults to input when absent; date and source are required.
+// cached_input defaults to input when absent; date and source are required. An optional
+// [finetune."<base model>"] section adds `training` (USD per 1M trained tokens) to the same keys.
 class PriceCatalogue {
  public:
   // UserError naming file:line for bad TOML, a missing field or a negative price.
@@ -32,7 +40,11 @@ class PriceCatalogue {
   // The exact model id, else the longest catalogue key that is a prefix of it and ends where the
   // id continues with '-' or '@' (dated snapshots: gpt-4o-2024-08-06, claude-3-5-sonnet@2024..).
   // The boundary keeps "gpt-5" from pricing an unrelated "gpt-5.1". nullopt when none matches.
+  // A fine-tuned id "ft:<base>:<org>:<suffix>:<id>" is priced at its base model's [finetune]
+  // inference rates (nullopt when the catalogue has none: never the base model's rates).
   std::optional<Price> find(const std::string& model) const;
+  // The [finetune] rates of a base model, matched as find() matches; nullopt when unknown.
+  std::optional<FinetunePrice> find_finetune(const std::string& base_model) const;
 
   std::size_t size() const { return prices_.size(); }
   const std::map<std::string, Price>& prices() const { return prices_; }
@@ -41,6 +53,7 @@ class PriceCatalogue {
  private:
   std::string origin_;
   std::map<std::string, Price> prices_;
+  std::map<std::string, FinetunePrice> finetune_;
 };
 
 // The approach's own `price = { input = .., cached_input = .., output = .. }` when given (source

@@ -220,8 +220,11 @@ std::string render_answer(const SimDecision& decision, const SimPrompt& prompt, 
   }
 }
 
-SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence) {
+SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence,
+                        const std::vector<SimExample>* memory) {
   SimPrompt prompt = read_prompt(request.messages, request.schema);
+  if (memory != nullptr)
+    prompt.examples.insert(prompt.examples.end(), memory->begin(), memory->end());
   // The model name and temperature act through the learner's mechanism (capacity, score noise).
   SimDecision decision = decide(prompt, SimModel{request.model, request.temperature, draw});
   std::string text = render_answer(decision, prompt, draw);

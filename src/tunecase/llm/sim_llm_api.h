@@ -46,7 +46,9 @@ struct SimReply {
 
 // Answers a request in its API's response shape. `draw` picks the answer form (derive it from
 // the seed and the request, so equal requests get equal answers); `sequence` numbers the id.
-SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence);
+// `memory` (a fine-tuned model's training examples) joins the examples the prompt shows.
+SimReply answer_request(const SimRequest& request, uint64_t draw, uint64_t sequence,
+                        const std::vector<SimExample>* memory = nullptr);
 
 // Token estimate used for `usage`: ceil(characters / 4).
 int64_t estimate_tokens(std::size_t characters);

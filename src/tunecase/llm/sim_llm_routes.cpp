@@ -9,6 +9,9 @@
 namespace tunecase {
 namespace {
 
+// Chat requests larger than this are refused (413); only training files may be larger.
+constexpr std::size_t kMaxChatBody = 1 << 20;
+
 // SplitMix64: a well-mixed 64-bit value from a counter, so every draw is reproducible from the
 // seed and the request's sequence number.
 uint64_t splitmix64(uint64_t x) {
@@ -48,19 +51,18 @@ nlohmann::json models_json() {
 }
 
 nlohmann::json stats_json(const SimLlmStats& s) {
-  return {{"requests", s.requests},
-          {"completions", s.completions},
-          {"rate_limited", s.rate_limited},
-          {"server_errors", s.server_errors},
-          {"timeouts", s.timeouts},
-          {"bad_requests", s.bad_requests},
-          {"simulated", true}};
+  return {{"requests", s.requests},           {"completions", s.completions},
+          {"rate_limited", s.rate_limited},   {"server_errors", s.server_errors},
+          {"timeouts", s.timeouts},           {"bad_requests", s.bad_requests},
+          {"finetune_jobs", s.finetune_jobs}, {"simulated", true}};
 }
 
 }  // namespace
 
 SimLlmRoutes::SimLlmRoutes(SimLlmOptions options, std::function<http::ServerStats()> server_stats)
-    : options_(std::move(options)), server_stats_(std::move(server_stats)) {}
+    : options_(std::move(options)),
+      server_stats_(std::move(server_stats)),
+      finetune_(options_.finetune) {}
 
 void SimLlmRoutes::handle(const http::Request& request, const http::Responder& responder) {
   Outcome outcome = route(request);
@@ -88,7 +90,8 @@ SimLlmStats SimLlmRoutes::stats() const {
           rate_limited_.load(),
           server_errors_.load(),
           timeouts_.load(),
-          bad_requests_.load() + server.too_large};
+          bad_requests_.load() + server.too_large,
+          finetune_.jobs_created()};
 }
 
 // Injected faults, drawn per request from the seed and the request's sequence number.
@@ -140,7 +143,17 @@ SimLlmRoutes::Outcome SimLlmRoutes::complete(const http::Request& request, SimAp
     // The answer form depends on the request's content, so a repeated request (a retry, a
     // cached run) gets the same answer.
     uint64_t draw = splitmix64(o.seed ^ fnv1a64(request.body));
-    SimReply reply = answer_request(sim, draw, sequence);
+    std::shared_ptr<const std::vector<SimExample>> memory;
+    if (sim.model.starts_with("ft:") && !(memory = finetune_.memory(sim.model))) {
+      ++bad_requests_;
+      return {error_response(
+          404,
+          fmt::format("The model `{}` does not exist (no succeeded sim-llm fine-tuning job made "
+                      "it; sim-llm keeps its models only while it runs).",
+                      sim.model),
+          "invalid_request_error", "model_not_found")};
+    }
+    SimReply reply = answer_request(sim, draw, sequence, memory.get());
     ++completions_;
     Outcome outcome{json_response(200, reply.body)};
     double jitter = o.latency_jitter_ms * unit(splitmix64(draw ^ sequence));
@@ -158,6 +171,21 @@ SimLlmRoutes::Outcome SimLlmRoutes::route(const http::Request& request) {
   ++requests_;
   if (path.starts_with("/v1/")) path.remove_prefix(3);
   bool post = request.method == "POST";
+  if (path != "/files" && request.body.size() > kMaxChatBody) {
+    ++bad_requests_;
+    return {error_page(413, fmt::format("request body over {} bytes", kMaxChatBody))};
+  }
+  if (auto reply = finetune_.route(request.method, std::string(path),
+                                   request.headers.get("content-type"), request.body)) {
+    if (!options_.require_key.empty() && !key_matches(request, options_.require_key)) {
+      ++bad_requests_;
+      return {error_response(
+          401, "Incorrect API key provided (sim-llm was started with a required key).",
+          "invalid_request_error", "invalid_api_key")};
+    }
+    if (reply->status >= 400) ++bad_requests_;
+    return {json_response(reply->status, reply->body)};
+  }
   if (path == "/chat/completions" && post) return complete(request, SimApi::kChatCompletions);
   if (path == "/messages" && post) return complete(request, SimApi::kMessages);
   if (path == "/models" && request.method == "GET") return {json_response(200, models_json())};

@@ -13,9 +13,10 @@
 namespace tunecase {
 
 // The routes of sim-llm, handed to an http::Server by SimLlmServer: POST /v1/chat/completions,
-// POST /v1/messages, GET /v1/models, GET /sim/stats. Answers through the responder: at once,
-// after the simulated latency (a timer, no thread held), or never (a simulated time-out: the
-// request is held until the client gives up). Safe to call from several threads at once.
+// POST /v1/messages, GET /v1/models, GET /sim/stats, and the fine-tuning routes (SimFinetune).
+// Answers through the responder: at once, after the simulated latency (a timer, no thread held), or
+// never (a simulated time-out: the request is held until the client gives up). Safe to call from
+// several threads at once.
 class SimLlmRoutes {
  public:
   // `server_stats` reports what the HTTP server answered by itself (413, 503), which counts in
@@ -41,6 +42,7 @@ class SimLlmRoutes {
 
   SimLlmOptions options_;
   std::function<http::ServerStats()> server_stats_;
+  SimFinetune finetune_;
   std::atomic<uint64_t> requests_{0}, completions_{0}, rate_limited_{0}, server_errors_{0},
       timeouts_{0}, bad_requests_{0}, sequence_{0};
 };

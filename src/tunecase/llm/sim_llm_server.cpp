@@ -24,7 +24,8 @@ http::ServerOptions server_options(const SimLlmOptions& o) {
   s.host = o.host;
   s.port = o.port;
   s.threads = o.threads;
-  s.max_body_bytes = 1 << 20;  // larger bodies get 413
+  // Training files may be large; the routes hold every other request to 1 MiB (413 above).
+  s.max_body_bytes = 64 << 20;
   s.max_in_flight = kMaxInFlight;
   s.read_timeout = kHold;
   s.response_timeout = kHold;

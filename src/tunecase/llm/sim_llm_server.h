@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "tunecase/llm/sim_llm_finetune.h"
+
 namespace tunecase {
 
 // Defined in sim_llm_server.cpp, which keeps the HTTP server out of this header.
@@ -20,7 +22,8 @@ struct SimLlmOptions {
   double retry_after_s = 1;
   uint64_t seed = 1;
   int threads = 2;
-  std::string require_key;  // when set: 401 unless the request carries this key
+  std::string require_key;      // when set: 401 unless the request carries this key
+  SimFinetuneOptions finetune;  // the Files and Fine-tuning routes (sim_llm_finetune.h)
 };
 
 // Counts at the server, so tests can tell how many requests were really made.
@@ -28,13 +31,15 @@ struct SimLlmOptions {
 struct SimLlmStats {
   uint64_t requests = 0, completions = 0, rate_limited = 0, server_errors = 0, timeouts = 0,
            bad_requests = 0;
+  uint64_t finetune_jobs = 0;  // fine-tuning jobs created
 };
 
 // The offline stand-in for an LLM API (`tunecase sim-llm`): the Chat Completions and Messages
 // APIs on loopback, answered by a lexical in-context learner (sim_llm_learner.h). Its routes
 // (sim_llm_routes.h) run on the shared asynchronous server (http/server.h): latency and held
 // requests cost timers, not threads.
-// Endpoints: POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /sim/stats.
+// Endpoints: POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /sim/stats, and
+// the Files and Fine-tuning routes of sim_llm_finetune.h.
 // Every response carries the header `x-tunecase-simulated: 1`.
 class SimLlmServer {
  public:

@@ -1,0 +1,423 @@
+#include "tunecase/finetune/finetune_run.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tunecase/config/approach_settings.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/core/output_dir.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/finetune/training_file.h"
+#include "tunecase/llm/openai_finetune.h"
+#include "tunecase/llm/prices.h"
+#include "tunecase/llm/provider.h"
+
+namespace tunecase {
+namespace {
+
+constexpr int kPollFailuresAllowed = 5;  // consecutive failed polls before giving up
+
+const ApproachConfig& finetune_approach(const ProjectConfig& config, const std::string& name) {
+  const ApproachConfig* a = config.find_approach(name);
+  if (a == nullptr) {
+    std::string names;
+    for (const auto& x : config.approaches) names += (names.empty() ? "" : ", ") + x.name;
+    throw UserError(fmt::format("{}: no approach named '{}'; the approaches are: {}",
+                                config.file.string(), name, names));
+  }
+  if (a->kind != "openai" || !a->llm.finetune)
+    throw UserError(fmt::format(
+        "{}: approach '{}' cannot be fine-tuned: it needs kind = \"openai\" and finetune = {{ "
+        "base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 3, suffix = \"tickets\" }}",
+        a->where, name));
+  return *a;
+}
+
+std::string api_key(const ApproachConfig& a) {
+  if (a.llm.api_key_env.empty()) return "";
+  const char* key = std::getenv(a.llm.api_key_env.c_str());
+  if (key == nullptr || *key == '\0')
+    throw UserError(
+        fmt::format("{}: approach '{}' reads its key from ${}, which is not set; "
+                    "export it (keys only ever come from the environment)",
+                    a.where, a.name, a.llm.api_key_env));
+  return key;
+}
+
+PriceCatalogue catalogue_for(const ApproachConfig& a) {
+  return a.llm.prices.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(a.llm.prices);
+}
+
+// The string at `pointer` ("" when absent or not a string): records may be partial or old.
+std::string text_at(const nlohmann::json& j, const char* pointer) {
+  nlohmann::json::json_pointer p(pointer);
+  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : "";
+}
+
+nlohmann::json read_record(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return nlohmann::json::object();
+  auto json = nlohmann::json::parse(in, nullptr, false);
+  if (!json.is_object())
+    throw UserError(
+        fmt::format("{} is not a JSON object; delete it (or choose another --out) to "
+                    "start afresh",
+                    file.string()));
+  return json;
+}
+
+bool ask(const std::string& question, const FinetuneOptions& o, std::ostream& log) {
+  if (o.confirm) return o.confirm(question);
+  if (isatty(STDIN_FILENO) == 0) return false;
+  log << question << " [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// Nothing is spent without --yes, a known estimate within --max-cost, or a yes at the terminal.
+void confirm_training(const nlohmann::json& estimate, const FinetuneOptions& o,
+                      const std::string& name, std::ostream& log) {
+  if (o.assume_yes) return;
+  bool known = estimate["usd"].is_number();
+  double usd = known ? estimate["usd"].get<double>() : 0;
+  if (o.max_cost_usd) {
+    if (!known)
+      throw UserError(fmt::format(
+          "{}: the training cost is unknown (no [finetune] price for {} in the catalogue), so "
+          "--max-cost cannot bound it; add the price to data/prices.toml or pass --yes",
+          name, estimate["base_model"].get<std::string>()));
+    if (usd > *o.max_cost_usd)
+      throw UserError(
+          fmt::format("{}: the training is estimated at ${:.2f}, over --max-cost "
+                      "${:.2f}; raise it, or use --fraction to train on less",
+                      name, usd, *o.max_cost_usd));
+    return;
+  }
+  std::string cost = known ? fmt::format("about ${:.2f} (estimated)", usd)
+                           : "an UNKNOWN amount (no price in the catalogue)";
+  if (ask(fmt::format("{}: fine-tuning will cost {}. Start the job?", name, cost), o, log)) return;
+  throw UserError(
+      fmt::format("{}: the fine-tuning job was not started (cost {}); pass --yes to "
+                  "start it, or --max-cost USD to start it only within that spend",
+                  name, cost));
+}
+
+struct Files {
+  Examples train, validation;
+  std::string train_jsonl, validation_jsonl;
+  TrainingFileReport train_report, validation_report;
+  std::size_t train_total = 0, test = 0;
+};
+
+Files build_files(const ProjectConfig& config, const ApproachConfig& a, double fraction,
+                  std::ostream& log) {
+  PreparedData data = prepare_data(config.data);
+  Files f;
+  f.train_total = data.splits.train.size();
+  f.test = data.splits.test.size();
+  f.train = stratified_fraction(data.splits.train, fraction, config.data.seed);
+  f.validation = data.splits.dev;
+  // The builder is given the whole train split, as at inference (few-shot examples come from it).
+  PromptBuilder prompts(prompt_settings(a, config), config, data.splits.train, data.labels);
+  f.train_jsonl = training_jsonl(prompts, f.train);
+  f.validation_jsonl = training_jsonl(prompts, f.validation);
+  // The splits are disjoint by construction; a test text in a training file would make every
+  // later measurement of this model worthless, so it is checked, not assumed.
+  std::set<std::string> test_texts;
+  for (const auto& e : data.splits.test) test_texts.insert(e.text);
+  for (const Examples* part : {&f.train, &f.validation})
+    for (const auto& e : *part)
+      if (test_texts.contains(e.text))
+        throw std::logic_error("a test text reached a fine-tuning file: " + e.id);
+  f.train_report = validate_training_file("train.jsonl", f.train_jsonl, data.labels);
+  log << f.train_report.text();
+  if (!f.validation.empty()) {
+    TrainingLimits limits;
+    limits.min_examples = 1;  // a validation file may be small
+    f.validation_report =
+        validate_training_file("validation.jsonl", f.validation_jsonl, data.labels, limits);
+    log << f.validation_report.text();
+  }
+  return f;
+}
+
+nlohmann::json estimate_json(const ApproachConfig& a, const Files& f) {
+  const FinetuneSettings& ft = *a.llm.finetune;
+  int64_t trained = f.train_report.tokens * ft.epochs;
+  nlohmann::json e = {{"base_model", ft.base_model},
+                      {"tokens_per_epoch", f.train_report.tokens},
+                      {"epochs", ft.epochs},
+                      {"trained_tokens", trained},
+                      {"usd", nullptr},
+                      {"price", nullptr},
+                      {"figures_are", "estimated"}};
+  if (auto price = catalogue_for(a).find_finetune(ft.base_model)) {
+    e["usd"] = static_cast<double>(trained) * price->training_per_mtok / 1e6;
+    e["price"] = {{"training_per_mtok", price->training_per_mtok},
+                  {"date", price->inference.date},
+                  {"source", price->inference.source}};
+  }
+  return e;
+}
+
+std::string fingerprint(const ApproachConfig& a, const Files& f) {
+  const FinetuneSettings& ft = *a.llm.finetune;
+  return text_hash(fmt::format("{}\n{}\n{}\n{}\n{}\n{}", a.llm.base_url, ft.base_model, ft.epochs,
+                               ft.suffix, f.train_jsonl, f.validation_jsonl));
+}
+
+// The [[approach]] to paste: the tuned model under the same prompt settings, with its measured
+// training cost for `tunecase decide`.
+std::string approach_toml(const ApproachConfig& a, const nlohmann::json& record) {
+  nlohmann::json source = a.source;
+  for (const char* key : {"finetune", "price", "training_usd", "trained"}) source.erase(key);
+  source["name"] = a.name + "-ft";
+  source["model"] = record["job"]["fine_tuned_model"];
+  source["trained"] = true;
+  if (record["training_usd"].is_number()) source["training_usd"] = record["training_usd"];
+  toml::table root;
+  toml::array approaches;
+  approaches.push_back(json_to_toml(source));
+  root.insert("approach", std::move(approaches));
+  std::ostringstream out;
+  out << fmt::format(
+      "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
+      "# training_usd: {} from {} trained tokens.\n",
+      a.name, record["job"]["id"].get<std::string>(), record["training_usd_is"].get<std::string>(),
+      record["job"]["trained_tokens"].dump());
+  out << root << "\n";
+  return out.str();
+}
+
+class Session {
+ public:
+  Session(const ApproachConfig& a, const FinetuneOptions& o, std::ostream& log)
+      : a_(a), o_(o), log_(log), file_(o.out_dir / "finetune.json") {}
+
+  FinetuneResult run(const ProjectConfig& config) {
+    create_output_dir(o_.out_dir);
+    Files f = build_files(config, a_, o_.fraction, log_);
+    write_file(o_.out_dir / "train.jsonl", f.train_jsonl);
+    if (!f.validation.empty()) write_file(o_.out_dir / "validation.jsonl", f.validation_jsonl);
+    nlohmann::json previous = read_record(file_);
+    std::string print = fingerprint(a_, f);
+    record_ = fresh_record(f, print);
+    save();
+    if (!f.train_report.problems.empty() || !f.validation_report.problems.empty())
+      throw UserError(
+          fmt::format("{}: the fine-tuning files have problems (listed above, and in "
+                      "{}); nothing was uploaded",
+                      a_.name, file_.string()));
+    bool same = text_at(previous, "/fingerprint") == print;
+    std::string old_status = text_at(previous, "/job/status");
+    std::string old_id = text_at(previous, "/job/id");
+    if (!old_id.empty() && !same && old_status != "failed" && old_status != "cancelled")
+      throw UserError(fmt::format(
+          "{} follows job {} ({}) for other training files or settings; run the command that "
+          "started it to follow it, or choose another --out",
+          file_.string(), old_id, old_status));
+    if (same && !old_id.empty() && old_status != "failed" && old_status != "cancelled") {
+      record_["job"] = previous["job"];
+      record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
+      if (record_["files"].contains("validation"))
+        record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+      log_ << fmt::format("{}: following job {} recorded in {} (no new job, nothing paid again)\n",
+                          a_.name, old_id, file_.string());
+    } else {
+      if (same && old_id.empty()) {  // files uploaded by a run that died before its job id
+        record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
+        if (record_["files"].contains("validation"))
+          record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+      }
+      print_estimate();
+      confirm_training(record_["estimate"], o_, a_.name, log_);
+    }
+    auto http = make_http_client(4);
+    OpenAiFinetuneClient client(a_.llm.base_url, api_key(a_), *http);
+    try {
+      if (text_at(record_, "/job/id").empty()) start(client, f);
+      follow(client);
+    } catch (const ProviderError& e) {
+      record_["simulated"] = client.simulated();
+      save();
+      throw UserError(
+          fmt::format("{}: {}; {} records how far it got: run the same command again "
+                      "to go on",
+                      a_.name, e.what(), file_.string()));
+    }
+    return finish();
+  }
+
+ private:
+  nlohmann::json fresh_record(const Files& f, const std::string& print) {
+    const FinetuneSettings& ft = *a_.llm.finetune;
+    nlohmann::json files = {{"train", f.train_report.to_json()}};
+    if (!f.validation.empty()) files["validation"] = f.validation_report.to_json();
+    return {{"approach", a_.name},
+            {"endpoint", a_.llm.base_url},
+            {"base_model", ft.base_model},
+            {"epochs", ft.epochs},
+            {"suffix", ft.suffix},
+            {"fraction", o_.fraction},
+            {"fingerprint", print},
+            {"data",
+             {{"train_examples", f.train.size()},
+              {"train_split", f.train_total},
+              {"validation_examples", f.validation.size()},
+              {"test_examples_in_files", 0},
+              {"test_split", f.test}}},
+            {"files", files},
+            {"estimate", estimate_json(a_, f)},
+            {"job", nlohmann::json::object()},
+            {"training_usd", nullptr},
+            {"training_usd_is", "unknown"},
+            {"simulated", false}};
+  }
+
+  void print_estimate() {
+    const nlohmann::json& e = record_["estimate"];
+    std::string cost =
+        e["usd"].is_number()
+            ? fmt::format("${:.4f} (estimated, {} per 1M trained tokens, {} {})",
+                          e["usd"].get<double>(), e["price"]["training_per_mtok"].get<double>(),
+                          e["price"]["source"].get<std::string>(),
+                          e["price"]["date"].get<std::string>())
+            : "UNKNOWN (no [finetune] price for the base model in the catalogue)";
+    log_ << fmt::format(
+        "{}: {} tokens per epoch x {} epochs = {} trained tokens (estimated); "
+        "cost {}\n",
+        a_.name, e["tokens_per_epoch"].get<int64_t>(), e["epochs"].get<int>(),
+        e["trained_tokens"].get<int64_t>(), cost);
+  }
+
+  void start(OpenAiFinetuneClient& client, const Files& f) {
+    nlohmann::json& files = record_["files"];
+    std::string uploaded = text_at(record_, "/files/train/id");
+    // A run that died after creating its job but before recording the answer left its uploaded
+    // file behind: the provider's job on that file is this run's job, not a reason for another.
+    if (!uploaded.empty()) {
+      if (auto job = client.find_job_for_file(uploaded)) {
+        record(*job);
+        log_ << fmt::format("{}: found job {} on the uploaded file {} (no new job)\n", a_.name,
+                            job->id, uploaded);
+        return;
+      }
+    }
+    if (uploaded.empty()) files["train"]["id"] = client.upload("train.jsonl", f.train_jsonl);
+    if (!f.validation.empty() && text_at(record_, "/files/validation/id").empty())
+      files["validation"]["id"] = client.upload("validation.jsonl", f.validation_jsonl);
+    save();
+    const FinetuneSettings& ft = *a_.llm.finetune;
+    FinetuneJobRequest request{
+        ft.base_model, files["train"]["id"].get<std::string>(),
+        f.validation.empty() ? "" : files["validation"]["id"].get<std::string>(), ft.epochs,
+        ft.suffix};
+    FinetuneJob job = client.create(request);
+    record(job);  // from here on a re-run follows this job instead of paying for another
+    log_ << fmt::format("{}: created job {} ({})\n", a_.name, job.id, job.status);
+  }
+
+  void follow(OpenAiFinetuneClient& client) {
+    std::string id = record_["job"]["id"].get<std::string>();
+    std::set<std::string> seen;
+    int failures = 0;
+    std::string last_status;
+    int64_t last_line_s = 0;
+    auto started = std::chrono::steady_clock::now();
+    for (;;) {
+      FinetuneJob job;
+      try {
+        job = client.retrieve(id);
+        for (const auto& e : client.events(id))
+          if (seen.insert(e.id).second) log_ << fmt::format("  [{}] {}\n", e.level, e.message);
+        failures = 0;
+      } catch (const ProviderError& e) {
+        if (++failures >= kPollFailuresAllowed) throw;
+        log_ << fmt::format("  (could not read the job: {}; trying again)\n", e.what());
+        std::this_thread::sleep_for(o_.poll_interval);
+        continue;
+      }
+      record(job);
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+      // One line per change of status, and one a minute while nothing changes.
+      if (job.status != last_status || seconds >= last_line_s + 60) {
+        log_ << fmt::format("{}: job {} {} ({} s){}\n", a_.name, id, job.status, seconds,
+                            job.simulated ? " [simulated]" : "");
+        last_status = job.status;
+        last_line_s = seconds;
+      }
+      if (job.finished()) return;
+      std::this_thread::sleep_for(o_.poll_interval);
+    }
+  }
+
+  void record(const FinetuneJob& job) {
+    nlohmann::json j = {{"id", job.id},
+                        {"status", job.status},
+                        {"fine_tuned_model", job.fine_tuned_model},
+                        {"trained_tokens", nullptr}};
+    if (job.trained_tokens) j["trained_tokens"] = *job.trained_tokens;
+    if (!job.error_message.empty() || !job.error_code.empty())
+      j["error"] = {{"code", job.error_code}, {"message", job.error_message}};
+    record_["job"] = j;
+    if (job.simulated) record_["simulated"] = true;
+    save();
+  }
+
+  FinetuneResult finish() {
+    nlohmann::json& job = record_["job"];
+    std::string status = job["status"];
+    if (status != "succeeded") {
+      std::string message = text_at(job, "/error/message");
+      throw UserError(fmt::format(
+          "{}: fine-tuning job {} {}{}; see {} (running the command again starts a new job)",
+          a_.name, job["id"].get<std::string>(), status, message.empty() ? "" : ": " + message,
+          file_.string()));
+    }
+    const nlohmann::json& price = record_["estimate"]["price"];
+    bool simulated = record_["simulated"].get<bool>();
+    if (job["trained_tokens"].is_number() && price.is_object()) {
+      record_["training_usd"] =
+          job["trained_tokens"].get<double>() * price["training_per_mtok"].get<double>() / 1e6;
+      record_["training_usd_is"] = simulated ? "simulated" : "measured";
+    }
+    save();
+    FinetuneResult result{record_, approach_toml(a_, record_)};
+    write_file(o_.out_dir / "approach.toml", result.approach_toml);
+    return result;
+  }
+
+  void save() { write_file(file_, record_.dump(2) + "\n"); }
+
+  const ApproachConfig& a_;
+  const FinetuneOptions& o_;
+  std::ostream& log_;
+  std::filesystem::path file_;
+  nlohmann::json record_;
+};
+
+}  // namespace
+
+FinetuneResult run_finetune(const ProjectConfig& config, const std::string& approach_name,
+                            const FinetuneOptions& options, std::ostream& log) {
+  if (!(options.fraction > 0 && options.fraction <= 1))
+    throw UserError(
+        fmt::format("--fraction {} must be above 0 and at most 1 (e.g. 0.3)", options.fraction));
+  const ApproachConfig& a = finetune_approach(config, approach_name);
+  Session session(a, options, log);
+  return session.run(config);
+}
+
+}  // namespace tunecase

@@ -1,0 +1,52 @@
+#pragma once
+
+// `tunecase finetune` (docs/finetune.md): from an openai approach with a `finetune` table to a
+// fine-tuned model, measured. The steps, each recorded in DIR/finetune.json as it happens:
+//   1. training file from the train split (or a stratified --fraction of it), validation file
+//      from dev, both rendered with the approach's inference prompt; the test split never enters;
+//   2. validation as the provider would (training_file.h); problems stop here, nothing is sent;
+//   3. the cost estimate: tokens per epoch (estimated) x epochs x the catalogue's training price;
+//      an unknown price stays unknown. Nothing is spent without --yes, a --max-cost it fits
+//      under, or a "y" at the terminal;
+//   4. upload, create the job, and follow it until it finishes. The job id is written to
+//      finetune.json as soon as the provider gives it, so running the same command again (after
+//      a crash, a kill or Ctrl-C) follows that job instead of paying for a second one;
+//   5. the result: the model id, trained tokens and the training cost they measure (simulated
+//      when sim-llm answered), and DIR/approach.toml, an [[approach]] to paste into the config.
+// The API key is read from the approach's api_key_env and never written anywhere.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+
+namespace tunecase {
+
+struct FinetuneOptions {
+  std::filesystem::path out_dir = "tunecase-finetune";
+  double fraction = 1.0;  // share of train to fine-tune on (stratified), in (0, 1]
+  bool assume_yes = false;
+  std::optional<double> max_cost_usd;  // start only when the estimate is known and within it
+  std::chrono::milliseconds poll_interval{10000};
+  // Asks the user (tests); null: ask at the terminal when stdin is one, else refuse.
+  std::function<bool(const std::string&)> confirm;
+};
+
+struct FinetuneResult {
+  nlohmann::json record;      // what DIR/finetune.json holds
+  std::string approach_toml;  // what DIR/approach.toml holds ("" unless the job succeeded)
+};
+
+// Throws UserError for a bad approach (not openai, no finetune table), invalid training files,
+// an unconfirmed spend, a missing key, and a failed or cancelled job (with the provider's
+// message); the record on disk says how far it got.
+FinetuneResult run_finetune(const ProjectConfig& config, const std::string& approach_name,
+                            const FinetuneOptions& options, std::ostream& log);
+
+}  // namespace tunecase
