@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tunecase/core/error.h"
@@ -12,13 +13,47 @@
 namespace tunecase::store_detail {
 namespace {
 
+// The three roll-up tables of one grain, with their `hour` index. The day grain (version 2)
+// has the hour grain's columns; `extra` is what a later version adds to a table it creates.
+std::vector<std::string> rollup_tables(std::string_view rows, std::string_view confusion,
+                                       std::string_view segments, std::string_view extra) {
+  return {
+      fmt::format(R"(CREATE TABLE {} (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        requests BIGINT NOT NULL, errors BIGINT NOT NULL, fallbacks BIGINT NOT NULL,
+        abstained BIGINT NOT NULL, simulated BIGINT NOT NULL,
+        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL, costed BIGINT NOT NULL,
+        latency_sum DOUBLE PRECISION NOT NULL, upstream_sum DOUBLE PRECISION NOT NULL,
+        first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL,
+        latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,{}
+        PRIMARY KEY (approach, arm, hour)))",
+                  rows, extra),
+      fmt::format("CREATE INDEX {0}_hour ON {0}(hour)", rows),
+      fmt::format(R"(CREATE TABLE {} (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
+        gold TEXT NOT NULL, predicted TEXT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, gold, predicted)))",
+                  confusion),
+      fmt::format("CREATE INDEX {0}_hour ON {0}(hour)", confusion),
+      fmt::format(R"(CREATE TABLE {} (
+        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL, segment TEXT NOT NULL,
+        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
+        PRIMARY KEY (approach, arm, hour, segment)))",
+                  segments),
+      fmt::format("CREATE INDEX {0}_hour ON {0}(hour)", segments),
+  };
+}
+
 // Version 1. Types are the subset both engines read alike (BIGINT, DOUBLE PRECISION, TEXT;
 // flags as INTEGER 0/1). Roll-ups are per (approach, arm, UTC hour) and updated in the same
 // transaction as the predictions and feedback they count.
 std::vector<std::string> version_1(Dialect dialect) {
   const char* serial =
       dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
-  return {
+  std::vector<std::string> out = {
       "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       R"(CREATE TABLE predictions (
         prediction_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, approach TEXT NOT NULL,
@@ -37,29 +72,6 @@ std::vector<std::string> version_1(Dialect dialect) {
         received_at BIGINT NOT NULL, updated_at BIGINT NOT NULL))",
       "CREATE INDEX feedback_approach ON feedback(approach, created_at)",
       "CREATE INDEX feedback_updated ON feedback(updated_at)",
-      R"(CREATE TABLE rollup_hours (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
-        requests BIGINT NOT NULL, errors BIGINT NOT NULL, fallbacks BIGINT NOT NULL,
-        abstained BIGINT NOT NULL, simulated BIGINT NOT NULL,
-        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
-        cost_usd DOUBLE PRECISION NOT NULL, costed BIGINT NOT NULL,
-        latency_sum DOUBLE PRECISION NOT NULL, upstream_sum DOUBLE PRECISION NOT NULL,
-        first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL,
-        latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
-        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
-        abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour)))",
-      "CREATE INDEX rollup_hours_hour ON rollup_hours(hour)",
-      R"(CREATE TABLE rollup_confusion (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
-        gold TEXT NOT NULL, predicted TEXT NOT NULL, n BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour, gold, predicted)))",
-      "CREATE INDEX rollup_confusion_hour ON rollup_confusion(hour)",
-      R"(CREATE TABLE rollup_segments (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL, segment TEXT NOT NULL,
-        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour, segment)))",
-      "CREATE INDEX rollup_segments_hour ON rollup_segments(hour)",
       R"(CREATE TABLE models (
         approach TEXT NOT NULL, version TEXT NOT NULL, name TEXT NOT NULL,
         data_fingerprint TEXT NOT NULL, created_at BIGINT NOT NULL, metrics_json TEXT NOT NULL,
@@ -71,6 +83,9 @@ std::vector<std::string> version_1(Dialect dialect) {
                   serial),
       "CREATE UNIQUE INDEX alerts_one_open ON alerts(kind, approach) WHERE resolved_at IS NULL",
   };
+  auto rollups = rollup_tables("rollup_hours", "rollup_confusion", "rollup_segments", /*extra=*/"");
+  out.insert(out.end(), rollups.begin(), rollups.end());
+  return out;
 }
 
 // Version 2: a day grain of every roll-up (a long window reads 24 times fewer rows) and the
@@ -78,29 +93,6 @@ std::vector<std::string> version_1(Dialect dialect) {
 // finding an item's feedback rows; time-outs counted apart from other errors.
 std::vector<std::string> version_2() {
   std::vector<std::string> out = {
-      R"(CREATE TABLE rollup_days (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
-        requests BIGINT NOT NULL, errors BIGINT NOT NULL, fallbacks BIGINT NOT NULL,
-        abstained BIGINT NOT NULL, simulated BIGINT NOT NULL,
-        tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL,
-        cost_usd DOUBLE PRECISION NOT NULL, costed BIGINT NOT NULL,
-        latency_sum DOUBLE PRECISION NOT NULL, upstream_sum DOUBLE PRECISION NOT NULL,
-        first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL,
-        latency_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
-        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
-        abstained_labelled BIGINT NOT NULL, abstained_correct BIGINT NOT NULL,
-        timeouts BIGINT NOT NULL, PRIMARY KEY (approach, arm, hour)))",
-      "CREATE INDEX rollup_days_hour ON rollup_days(hour)",
-      R"(CREATE TABLE rollup_day_confusion (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL,
-        gold TEXT NOT NULL, predicted TEXT NOT NULL, n BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour, gold, predicted)))",
-      "CREATE INDEX rollup_day_confusion_hour ON rollup_day_confusion(hour)",
-      R"(CREATE TABLE rollup_day_segments (
-        approach TEXT NOT NULL, arm TEXT NOT NULL, hour BIGINT NOT NULL, segment TEXT NOT NULL,
-        labelled BIGINT NOT NULL, correct BIGINT NOT NULL,
-        PRIMARY KEY (approach, arm, hour, segment)))",
-      "CREATE INDEX rollup_day_segments_hour ON rollup_day_segments(hour)",
       R"(CREATE TABLE rollup_pairs (
         approach_a TEXT NOT NULL, approach_b TEXT NOT NULL, hour BIGINT NOT NULL,
         both_right BIGINT NOT NULL, only_first BIGINT NOT NULL, only_second BIGINT NOT NULL,
@@ -109,6 +101,9 @@ std::vector<std::string> version_2() {
       "ALTER TABLE predictions ADD COLUMN timed_out INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE rollup_hours ADD COLUMN timeouts BIGINT NOT NULL DEFAULT 0",
   };
+  auto days = rollup_tables("rollup_days", "rollup_day_confusion", "rollup_day_segments",
+                            "\n        timeouts BIGINT NOT NULL,");
+  out.insert(out.end(), days.begin(), days.end());
   return out;
 }
 
