@@ -381,4 +381,14 @@ toml::table json_to_toml(const nlohmann::json& object) {
   return out;
 }
 
+std::string approach_table_text(const nlohmann::json& source) {
+  toml::table root;
+  toml::array approaches;
+  approaches.push_back(json_to_toml(source));
+  root.insert("approach", std::move(approaches));
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
 }  // namespace tunecase

@@ -36,6 +36,9 @@ std::vector<SettingRecord> approach_reference_records(std::string_view kind);
 // Converts between a TOML table and JSON (dates and times become their TOML text).
 nlohmann::json toml_to_json(const toml::table& table);
 toml::table json_to_toml(const nlohmann::json& object);
+// `source` (an approach's keys, as ApproachConfig::source holds them) as one [[approach]] table
+// in TOML text, for a user to paste into a config.
+std::string approach_table_text(const nlohmann::json& source);
 
 // An absolute path: `p` as is when absolute, else resolved against `base`. "" stays "".
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& p);

@@ -1,14 +1,12 @@
 #include "tunecase/finetune/finetune_run.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "tunecase/config/approach_settings.h"
@@ -185,18 +183,12 @@ std::string approach_toml(const ApproachConfig& a, const nlohmann::json& record)
   source["model"] = record["job"]["fine_tuned_model"];
   source["trained"] = true;
   if (record["training_usd"].is_number()) source["training_usd"] = record["training_usd"];
-  toml::table root;
-  toml::array approaches;
-  approaches.push_back(json_to_toml(source));
-  root.insert("approach", std::move(approaches));
-  std::ostringstream out;
-  out << fmt::format(
-      "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
-      "# training_usd: {} from {} trained tokens.\n",
-      a.name, record["job"]["id"].get<std::string>(), record["training_usd_is"].get<std::string>(),
-      record["job"]["trained_tokens"].dump());
-  out << root << "\n";
-  return out.str();
+  return fmt::format(
+             "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
+             "# training_usd: {} from {} trained tokens.\n",
+             a.name, record["job"]["id"].get<std::string>(),
+             record["training_usd_is"].get<std::string>(), record["job"]["trained_tokens"].dump()) +
+         approach_table_text(source);
 }
 
 class Session {
