@@ -99,7 +99,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", args->host, "address to bind")->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP threads")->check(CLI::Range(1, 256));
   cmd->add_option("--token-env", args->token_env,
-                  "environment variable holding the bearer token that feedback must carry");
+                  "environment variable holding the bearer token that feedback and the dashboard's "
+                  "data must carry");
   cmd->add_option("--instance", args->instance,
                   "name of this replica's log progress record (default HOST:PORT)");
   add_cache_options(cmd, args->cache);

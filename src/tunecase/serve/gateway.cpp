@@ -1,7 +1,9 @@
 #include "tunecase/serve/gateway.h"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -26,6 +28,7 @@ http::Response error_page(int status, const std::string& message) {
 Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     : options_(std::move(options)) {
   plan_ = make_pilot_plan(config, options_.plan_file);
+  load_decision();
   store_ = open_store(options_.store);
   // The first replica's values win and are kept: a restart, or another replica, agrees.
   salt_ = store_->put_meta_if_absent(
@@ -71,6 +74,21 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
   if (!plan_.challenger.empty())
     challenger_ = load_served_approach(*config.find_approach(plan_.challenger), config, load);
+}
+
+// The memo's figures for the dashboard's "decision context", and the memo itself (decide writes
+// memo.html beside decision.json). make_pilot_plan has already checked the file.
+void Gateway::load_decision() {
+  if (options_.plan_file.empty()) return;
+  std::ifstream in(options_.plan_file);
+  dashboard_.decision = nlohmann::json::parse(in, nullptr, false);
+  if (dashboard_.decision.is_discarded()) dashboard_.decision = nullptr;
+  std::ifstream memo(options_.plan_file.parent_path() / "memo.html", std::ios::binary);
+  if (!memo) return;
+  std::ostringstream text;
+  text << memo.rdbuf();
+  memo_html_ = text.str();
+  dashboard_.memo_available = !memo_html_.empty();
 }
 
 // Feedback labels must come from [labels] when given, else from what the approaches know.

@@ -8,6 +8,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/http/server.h"
 #include "tunecase/serve/clock.h"
+#include "tunecase/serve/dashboard.h"
 #include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/prediction_log.h"
 #include "tunecase/store/store.h"
@@ -39,7 +40,8 @@ struct GatewayOptions {
 };
 
 // `tunecase serve`: the pilot gateway (docs/serve.md). Routes:
-//   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /metrics  GET /  GET /healthz
+//   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /metrics  GET /healthz
+//   GET / (the live dashboard, docs/dashboard.md)  GET /assets/*  GET /v1/dashboard  GET /memo
 // Everything it knows lives in the store (predictions, feedback, the pilot's salt and start), so
 // a restarted gateway, or another replica on the same store, routes the same ids to the same
 // arms and reports the same figures. Construction loads every approach of the plan and opens
@@ -73,6 +75,10 @@ class Gateway {
   void feedback(const http::Request& request, http::Responder responder);
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
+  void dashboard(const http::Request& request, http::Responder responder);
+  void memo(http::Responder responder);
+  ReportContext report_context() const;
+  void load_decision();
   bool authorised(const http::Request& request) const;
   void load_approaches(const ProjectConfig& config);
   std::vector<std::string> label_set(const ProjectConfig& config) const;
@@ -90,6 +96,8 @@ class Gateway {
   std::unique_ptr<BlockingPool> background_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<http::Server> server_;
+  DashboardContext dashboard_;
+  std::string memo_html_;  // the memo beside decision.json, served at /memo ("" = none)
   bool stopped_ = false;
 };
 

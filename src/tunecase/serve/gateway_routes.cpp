@@ -4,6 +4,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/serve/blocking_pool.h"
+#include "tunecase/serve/dashboard_assets.h"
 #include "tunecase/serve/dispatcher.h"
 #include "tunecase/serve/gateway.h"
 #include "tunecase/serve/metrics.h"
@@ -24,18 +25,6 @@ Response busy(const std::string& what) {
   r.headers.set("Retry-After", "1");
   return r;
 }
-
-const char* kIndexPage = R"(<!doctype html>
-<html><head><meta charset="utf-8"><title>tunecase serve</title></head>
-<body><h1>tunecase serve</h1>
-<p>The pilot gateway. Routes (see docs/serve.md):</p>
-<ul>
-<li><a href="/v1/pilot">GET /v1/pilot</a>: per-arm figures and the verdict (JSON)</li>
-<li><a href="/metrics">GET /metrics</a>: Prometheus metrics</li>
-<li>POST /v1/classify: {"text": "...", "id": "..."}</li>
-<li>POST /v1/feedback: {"id": "...", "label": "..."}</li>
-</ul></body></html>
-)";
 
 nlohmann::json feedback_json(const FeedbackResult& result) {
   nlohmann::json j = {{"status", feedback_outcome_name(result.outcome)},
@@ -61,10 +50,17 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   if (path == "/v1/pilot") return get ? pilot(responder) : wrong_method("GET");
   if (path == "/metrics") return get ? metrics(responder) : wrong_method("GET");
   if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
-  if (path == "/") {
+  if (path == "/v1/dashboard") return get ? dashboard(request, responder) : wrong_method("GET");
+  if (path == "/memo") return get ? memo(responder) : wrong_method("GET");
+  if (auto asset = dashboard_asset(path)) {
     if (!get) return wrong_method("GET");
-    Response r = Response::text(200, kIndexPage);
-    r.content_type = "text/html; charset=utf-8";
+    Response r = Response::text(200, std::string(asset->body));
+    r.content_type = std::string(asset->content_type);
+    // The page asks for its data; the files only change with the binary.
+    r.headers.set("Cache-Control", path == "/" ? "no-cache" : "max-age=3600");
+    r.headers.set("Content-Security-Policy",
+                  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+    r.headers.set("X-Content-Type-Options", "nosniff");
     return responder.respond(std::move(r));
   }
   metrics_->client_error();
@@ -131,15 +127,19 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
   if (!taken) responder.respond(busy("too many feedback requests in flight"));
 }
 
+ReportContext Gateway::report_context() const {
+  ReportContext context;
+  context.now_ms = options_.clock();
+  context.started_at_ms = started_at_ms_;
+  context.cold_start_ms = [this](const std::string& a) { return metrics_->cold_start_ms(a); };
+  return context;
+}
+
 void Gateway::pilot(http::Responder responder) {
   bool taken = background_->submit([this, responder] {
     try {
       log_->flush();  // the report includes what this replica has answered
-      ReportContext context;
-      context.now_ms = options_.clock();
-      context.started_at_ms = started_at_ms_;
-      context.cold_start_ms = [this](const std::string& a) { return metrics_->cold_start_ms(a); };
-      nlohmann::json report = pilot_report(*store_, plan_, context);
+      nlohmann::json report = pilot_report(*store_, plan_, report_context());
       report["log"] = {{"queued", log_->stats().queued}, {"committed", log_->stats().committed}};
       responder.respond(Response::json(200, report.dump()));
     } catch (const std::exception& e) {
@@ -147,6 +147,44 @@ void Gateway::pilot(http::Responder responder) {
     }
   });
   if (!taken) responder.respond(busy("too many report requests in flight"));
+}
+
+// The dashboard's data carries the business figures, so a gateway with a token asks for it here
+// too (the page asks the person for it); the page's files carry no data and are open.
+void Gateway::dashboard(const http::Request& request, http::Responder responder) {
+  if (!authorised(request)) {
+    Response r = error(401,
+                       "the dashboard's data needs the gateway's token: send Authorization: "
+                       "Bearer TOKEN");
+    r.headers.set("WWW-Authenticate", "Bearer");
+    metrics_->client_error();
+    return responder.respond(std::move(r));
+  }
+  bool taken = background_->submit([this, responder] {
+    try {
+      log_->flush();
+      nlohmann::json data = dashboard_data(*store_, plan_, report_context(), dashboard_);
+      data["pilot"]["log"] = {{"queued", log_->stats().queued},
+                              {"committed", log_->stats().committed}};
+      Response r = Response::json(200, data.dump());
+      r.headers.set("Cache-Control", "no-store");
+      responder.respond(std::move(r));
+    } catch (const std::exception& e) {
+      responder.respond(busy(fmt::format("the store did not answer ({})", e.what())));
+    }
+  });
+  if (!taken) responder.respond(busy("too many dashboard requests in flight"));
+}
+
+void Gateway::memo(http::Responder responder) {
+  if (memo_html_.empty()) {
+    metrics_->client_error();
+    return responder.respond(
+        error(404, "no memo: start serve with --plan decision/decision.json, memo.html beside it"));
+  }
+  Response r = Response::text(200, memo_html_);
+  r.content_type = "text/html; charset=utf-8";
+  responder.respond(std::move(r));
 }
 
 void Gateway::metrics(http::Responder responder) {

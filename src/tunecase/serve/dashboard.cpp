@@ -1,0 +1,201 @@
+#include "tunecase/serve/dashboard.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "tunecase/stats/proportion.h"
+
+namespace tunecase::serve {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kDayMs = 86'400'000;
+
+// One day of one approach, both arms summed (an approach promoted mid-day served both).
+struct DayRow {
+  int64_t requests = 0, labelled = 0, correct = 0, errors = 0, timeouts = 0, fallbacks = 0;
+  double cost_usd = 0;
+  bool costed = false;
+  // The p95 of the arm that served most of the day's requests: percentiles of two arms do not
+  // add, and the minority arm's share is small in every pilot mode.
+  double p95_ms = 0;
+  int64_t p95_of = 0;
+};
+
+json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& simulated) {
+  std::map<std::tuple<int64_t, std::string>, DayRow> rows;
+  for (const auto& d : days) {
+    DayRow& r = rows[{d.day, d.approach}];
+    r.requests += d.requests;
+    r.labelled += d.labelled;
+    r.correct += d.correct;
+    r.errors += d.errors;
+    r.timeouts += d.timeouts;
+    r.fallbacks += d.fallbacks;
+    r.cost_usd += d.cost_usd;
+    r.costed = r.costed || d.tokens_in + d.tokens_out > 0 || d.cost_usd > 0;
+    if (d.latency.n > r.p95_of) {
+      r.p95_of = d.latency.n;
+      r.p95_ms = d.latency.p95;
+    }
+  }
+  json out = json::array();
+  for (const auto& [key, r] : rows) {
+    const auto& [day, approach] = key;
+    json row = {{"day", day},
+                {"date_ms", day * kDayMs},
+                {"approach", approach},
+                {"basis", simulated.count(approach) ? "simulated" : "measured"},
+                {"requests", r.requests},
+                {"labelled", r.labelled},
+                {"correct", r.correct},
+                {"accuracy", nullptr},
+                {"accuracy_ci95", nullptr},
+                {"latency_p95_ms", r.p95_of ? json(r.p95_ms) : json(nullptr)},
+                {"errors", r.errors},
+                {"timeouts", r.timeouts},
+                {"fallbacks", r.fallbacks},
+                {"cost_usd", r.costed ? json(r.cost_usd) : json(nullptr)}};
+    if (r.labelled > 0) {
+      Interval ci = wilson_interval(r.correct, r.labelled);  // Wilson score interval
+      row["accuracy"] = double(r.correct) / r.labelled;
+      row["accuracy_ci95"] = {ci.lo, ci.hi};
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+json model_rows(const std::vector<ModelVersion>& models, json& events) {
+  json out = json::array();
+  for (const auto& m : models) {
+    out.push_back({{"approach", m.approach},
+                   {"version", m.version},
+                   {"status", model_status_name(m.status)},
+                   {"created_at_ms", m.created_at_ms},
+                   {"promoted_at_ms", m.promoted_at_ms ? json(*m.promoted_at_ms) : json(nullptr)},
+                   {"data_fingerprint", m.data_fingerprint}});
+    if (m.promoted_at_ms)
+      events.push_back({{"at_ms", *m.promoted_at_ms},
+                        {"kind", "promoted"},
+                        {"approach", m.approach},
+                        {"version", m.version}});
+  }
+  std::sort(events.begin(), events.end(),
+            [](const json& a, const json& b) { return a["at_ms"] < b["at_ms"]; });
+  return out;
+}
+
+json alert_rows(const std::vector<Alert>& alerts) {
+  json out = json::array();
+  for (const auto& a : alerts)
+    out.push_back({{"id", a.id},
+                   {"kind", a.kind},
+                   {"approach", a.approach},
+                   {"fired_at_ms", a.fired_at_ms},
+                   {"message", a.message},
+                   {"details", json::parse(a.details_json, nullptr, false)}});
+  return out;
+}
+
+const json* find_value(const json& j, std::initializer_list<const char*> path) {
+  const json* at = &j;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return nullptr;
+    at = &(*at)[key];
+  }
+  return at->is_number() ? at : nullptr;
+}
+
+// A figure of decision.json ({"value": …, "source": …}) as the dashboard shows it.
+json assumed(const json& figure) {
+  const json* v = find_value(figure, {"value"});
+  if (!v) return nullptr;
+  return {{"value", *v},
+          {"source", figure.value("source", "assumed")},
+          {"simulated", figure.value("simulated", false)}};
+}
+
+}  // namespace
+
+json assumed_vs_measured(const json& decision, const json& pilot) {
+  json rows = json::array();
+  if (!decision.is_object() || !decision.contains("approaches")) return rows;
+  for (const auto& arm : pilot.value("arms", json::array())) {
+    const std::string name = arm.value("approach", "");
+    for (const auto& a : decision["approaches"]) {
+      if (a.value("name", "") != name || !a.contains("inputs")) continue;
+      const json& in = a["inputs"];
+      json measured_usd = nullptr;
+      if (arm.contains("usd_per_1k") && arm["usd_per_1k"].is_number())
+        measured_usd = arm["usd_per_1k"].get<double>() / 1000.0;
+      rows.push_back(
+          {{"approach", name},
+           {"role", arm.value("role", "")},
+           {"basis", arm.value("basis", "measured")},
+           {"accuracy",
+            {{"memo", in.contains("accuracy") ? assumed(in["accuracy"]) : json(nullptr)},
+             {"pilot", arm.value("accuracy", json(nullptr))},
+             {"pilot_ci95", arm.value("accuracy_ci95", json(nullptr))},
+             {"pilot_labelled", arm.value("labelled", 0)}}},
+           {"usd_per_query",
+            {{"memo", in.contains("usd_per_query") ? assumed(in["usd_per_query"]) : json(nullptr)},
+             {"pilot", measured_usd}}}});
+    }
+  }
+  return rows;
+}
+
+json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& report,
+                    const DashboardContext& context) {
+  json pilot = pilot_report(store, plan, report);
+  std::set<std::string> simulated;
+  for (const auto& arm : pilot["arms"])
+    if (arm.value("basis", "") == "simulated") simulated.insert(arm.value("approach", ""));
+
+  PilotQuery history;
+  history.to_ms = report.now_ms + 1;  // what was logged at this very millisecond too
+  history.from_ms =
+      std::max<int64_t>(0, (report.now_ms / kDayMs - context.history_days + 1) * kDayMs);
+  PilotCounts counts = store.pilot_counts(history);
+  for (const auto& a : counts.arms)
+    if (a.simulated > 0) simulated.insert(a.approach);
+
+  json events = json::array();
+  json out = {
+      {"now_ms", report.now_ms},
+      {"pilot", pilot},
+      {"days", day_rows(counts.days, simulated)},
+      {"models", model_rows(store.models(""), events)},
+      {"events", events},
+      {"alerts", alert_rows(store.alerts(true))},
+      {"accuracy_floor", context.accuracy_floor ? json(*context.accuracy_floor) : json(nullptr)},
+      {"memo", context.memo_available ? json("/memo") : json(nullptr)}};
+
+  json volume = nullptr;
+  if (const json* per_month =
+          find_value(context.decision, {"business", "queries_per_month", "value"})) {
+    double days_per_month = context.decision["business"].value("days_per_month", 30.0);
+    int64_t requests = 0;
+    for (const auto& arm : pilot["arms"]) requests += arm.value("requests", int64_t{0});
+    double elapsed_days = double(report.now_ms - report.started_at_ms) / double(kDayMs);
+    volume = {{"memo_per_day", per_month->get<double>() / days_per_month},
+              {"memo_source",
+               context.decision["business"]["queries_per_month"].value("source", "assumed")},
+              {"pilot_requests", requests},
+              {"pilot_days", elapsed_days},
+              {"pilot_per_day", elapsed_days > 0 ? json(requests / elapsed_days) : json(nullptr)}};
+  }
+  out["context"] = {
+      {"approaches", assumed_vs_measured(context.decision, pilot)},
+      {"volume", volume},
+      {"recommendation", context.decision.is_object() && context.decision.contains("recommendation")
+                             ? context.decision["recommendation"].value("headline", "")
+                             : ""}};
+  return out;
+}
+
+}  // namespace tunecase::serve

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/serve/pilot_plan.h"
+#include "tunecase/serve/pilot_report.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase::serve {
+
+// What the dashboard knows beyond the store: the memo the pilot came from, and the line its
+// accuracy chart draws.
+struct DashboardContext {
+  // decide's decision.json when serve was started with --plan (null otherwise): the figures
+  // the memo assumed, shown beside what the pilot measures.
+  nlohmann::json decision;
+  bool memo_available = false;           // GET /memo serves the memo beside decision.json
+  std::optional<double> accuracy_floor;  // [monitor] accuracy_floor, drawn on the chart
+  int history_days = 365;                // how far back "over time" reaches
+};
+
+// GET /v1/dashboard (docs/dashboard.md lists every key): the pilot report of GET /v1/pilot
+// under "pilot", plus
+//  - "days": one row per UTC day and approach over the last history_days (both arms of an
+//    approach summed): requests, labelled, accuracy with its Wilson interval, latency p95,
+//    errors, $; every row says "measured" or "simulated";
+//  - "models" and "events": the model registry, and its promotions and rollbacks as time marks;
+//  - "alerts": the open alerts;
+//  - "context": assumed (memo) against measured (pilot) accuracy, $ per query and volume.
+// Two Store::pilot_counts calls (the pilot window, the history window); nothing else is read.
+nlohmann::json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& report,
+                              const DashboardContext& context);
+
+// The "context" part alone: for each approach of the memo that the pilot measured, the memo's
+// accuracy and $ per query against the pilot's, and the memo's daily volume against the
+// gateway's. Empty array when there is no memo.
+nlohmann::json assumed_vs_measured(const nlohmann::json& decision, const nlohmann::json& pilot);
+
+}  // namespace tunecase::serve

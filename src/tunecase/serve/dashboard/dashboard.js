@@ -1,0 +1,323 @@
+// tunecase serve's live page: polls GET /v1/dashboard and draws what it says. No framework;
+// Chart.js (embedded from Debian's libjs-chart.js) draws the charts. Every figure the page shows
+// comes from the JSON as it is (docs/dashboard.md); the page computes only shares and formats.
+(function () {
+  'use strict';
+  // ?poll_ms=N polls faster or slower (the browser test uses 200); never below 100 ms.
+  const POLL_MS = Math.max(100, Number(new URLSearchParams(location.search).get('poll_ms')) || 2000);
+  const DAY_MS = 86400000;
+  const COLOURS = ['#2457c5', '#c2410c', '#15803d', '#7c3aed', '#0e7490', '#be185d', '#4b5563'];
+  // What a test (or a curious person in the console) can read: updates drawn, errors seen, charts.
+  const state = window.tunecase = { updates: 0, errors: [], charts: {}, data: null };
+  window.addEventListener('error', e => state.errors.push(String(e.message || e)));
+  window.addEventListener('unhandledrejection', e => state.errors.push(String(e.reason)));
+
+  const $ = id => document.getElementById(id);
+  const esc = s => String(s).replace(/[&<>"']/g,
+    c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const isNum = x => typeof x === 'number' && isFinite(x);
+  const pct = (x, d = 1) => isNum(x) ? (100 * x).toFixed(d) + '%' : '–';
+  const points = x => isNum(x) ? (x >= 0 ? '+' : '') + (100 * x).toFixed(1) + ' pts' : '–';
+  const ms = x => isNum(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(0)) + ' ms' : '–';
+  const usd = x => {
+    if (!isNum(x)) return '–';
+    if (x !== 0 && Math.abs(x) < 0.01) return '$' + x.toPrecision(2);
+    return '$' + x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  };
+  const int = x => isNum(x) ? x.toLocaleString('en-US') : '–';
+  const date = t => new Date(t).toISOString().slice(0, 10);
+  const sim = basis => basis === 'simulated' ? '<span class="badge sim">simulated</span>' : '';
+
+  let token = sessionStorage.getItem('tunecase.token') || '';
+
+  async function poll() {
+    try {
+      const headers = token ? { Authorization: 'Bearer ' + token } : {};
+      const r = await fetch('/v1/dashboard', { headers, cache: 'no-store' });
+      if (r.status === 401) return askToken(token ? 'That token was refused.' : '');
+      if (!r.ok) throw new Error('GET /v1/dashboard answered ' + r.status);
+      const data = await r.json();
+      $('auth').hidden = true;
+      $('main').hidden = false;
+      render(data);
+      state.data = data;
+      state.updates++;
+      setStatus('updated ' + new Date().toLocaleTimeString() + ' · every ' + POLL_MS / 1000 + ' s', false);
+    } catch (e) {
+      setStatus('cannot reach the gateway (' + e.message + '); retrying', true);
+    }
+    setTimeout(poll, POLL_MS);
+  }
+
+  function setStatus(text, bad) {
+    $('status').textContent = text;
+    $('status').className = bad ? 'bad' : '';
+  }
+
+  function askToken(message) {
+    $('main').hidden = true;
+    $('auth').hidden = false;
+    $('auth-error').textContent = message;
+    setStatus('waiting for the token', false);
+  }
+  $('auth-form').addEventListener('submit', e => {
+    e.preventDefault();
+    token = $('auth-token').value.trim();
+    sessionStorage.setItem('tunecase.token', token);
+    $('auth-token').value = '';
+    poll();
+  });
+
+  function render(d) {
+    renderTiles(d);
+    renderPilot(d.pilot);
+    renderCharts(d);
+    renderWatch(d);
+    renderContext(d);
+  }
+
+  // ---- Now ----------------------------------------------------------------------------------
+  function renderTiles(d) {
+    const arms = d.pilot.arms || [];
+    const total = arms.reduce((s, a) => s + (a.requests || 0), 0);
+    const today = Math.floor(d.now_ms / DAY_MS);
+    $('now-note').textContent = 'since the pilot started, ' + date(d.pilot.started_at_ms) +
+      ' · mode ' + d.pilot.mode;
+    $('tiles').innerHTML = arms.map(a => {
+      const row = d.days.find(r => r.day === today && r.approach === a.approach);
+      const ci = a.accuracy_ci95 ? pct(a.accuracy_ci95[0]) + '–' + pct(a.accuracy_ci95[1]) : 'no labels yet';
+      return `<div class="tile ${esc(a.role)}" data-approach="${esc(a.approach)}" data-role="${esc(a.role)}">
+        <div class="name">${esc(a.approach)}<span class="badge role">${esc(a.role)}</span>${sim(a.basis)}</div>
+        <p class="big" data-field="accuracy" data-value="${isNum(a.accuracy) ? a.accuracy : ''}">${pct(a.accuracy)}</p>
+        <div class="muted">accuracy, 95% interval ${ci}</div>
+        <dl>
+          <dt>labelled</dt><dd data-field="labelled">${int(a.labelled)}</dd>
+          <dt>requests</dt><dd data-field="requests">${int(a.requests)}</dd>
+          <dt>traffic share</dt><dd data-field="share">${total ? pct(a.requests / total) : '–'}</dd>
+          <dt>latency p95</dt><dd data-field="p95">${ms(a.latency_ms && a.latency_ms.p95)}</dd>
+          <dt>$ per 1k</dt><dd data-field="usd_per_1k">${usd(a.usd_per_1k)}</dd>
+          <dt>$ today</dt><dd data-field="usd_today">${usd(row ? row.cost_usd : null)}</dd>
+          <dt>errors · time-outs</dt><dd data-field="errors">${int(a.errors)} · ${int(a.timeouts)}</dd>
+          <dt>fallbacks</dt><dd data-field="fallbacks">${int(a.fallbacks)}</dd>
+        </dl></div>`;
+    }).join('');
+  }
+
+  // ---- The pilot ----------------------------------------------------------------------------
+  const VERDICT_CLASS = { 'clear win': 'win', worse: 'worse', marginal: 'marginal', collecting: 'collecting' };
+  function renderPilot(p) {
+    const v = p.verdict || {};
+    $('verdict').innerHTML = `<div class="verdict ${VERDICT_CLASS[v.outcome] || ''}" data-field="verdict">${esc(v.outcome || '–')}</div>
+      <ul class="reasons">${(v.reasons || []).map(r => '<li>' + esc(r) + '</li>').join('')}</ul>
+      ${v.unrepresentative ? '<p class="warn">The labelled items so far do not represent the traffic; see the reasons.</p>' : ''}`;
+    const plan = p.plan;
+    if (!plan) {
+      $('progress').innerHTML = '';
+      $('difference').innerHTML = '';
+      $('patterns').innerHTML = '';
+      return;
+    }
+    const bar = (label, have, want) => {
+      const share = want > 0 ? Math.min(1, have / want) : 0;
+      return `<div>${esc(label)}: ${int(Math.round(have))} of ${int(Math.round(want))}</div>
+        <div class="bar" role="progressbar" aria-valuenow="${(100 * share).toFixed(0)}"><span style="width:${(100 * share).toFixed(1)}%"></span></div>`;
+    };
+    $('progress').innerHTML = '<h3>Progress against the plan</h3>' +
+      bar('labelled, champion', plan.labelled_champion, plan.labelled_planned_per_arm) +
+      bar('labelled, challenger', plan.labelled_challenger, plan.labelled_planned_per_arm) +
+      bar('days', plan.days_elapsed, plan.days_planned);
+    const diff = p.difference || {};
+    const srm = p.sample_ratio;
+    const av = diff.always_valid_interval;
+    $('difference').innerHTML = `<h3>Challenger minus champion</h3>
+      <p>accuracy gain <b data-field="gain">${points(diff.accuracy_gain)}</b>
+      ${av ? '(always-valid 95% interval ' + points(av[0]) + ' to ' + points(av[1]) + ')' : ''}
+      ${diff.test ? '<br>' + esc(diff.test.name) + ', p = ' + (isNum(diff.test.p_value) ? diff.test.p_value.toPrecision(2) : '–') : ''}</p>
+      <p>sample ratio: ${srm ? (srm.mismatch ? '<span class="bad">mismatch</span>' : '<span class="good">as planned</span>') +
+        ' (planned share ' + pct(srm.planned_share) + ', p = ' + srm.p_value.toPrecision(2) + ')' : 'not checked in this mode'}</p>`;
+    renderPatterns(p.error_patterns);
+  }
+
+  function renderPatterns(ep) {
+    if (!ep) { $('patterns').innerHTML = ''; return; }
+    const gap = r => (isNum(r.challenger.accuracy) && isNum(r.champion.accuracy))
+      ? r.challenger.accuracy - r.champion.accuracy : null;
+    const rows = list => list.filter(r => gap(r) !== null)
+      .sort((a, b) => Math.abs(gap(b)) - Math.abs(gap(a))).slice(0, 6);
+    const table = (title, key, list) => !list.length ? '' : `<div><h3>${title}</h3><div class="table-wrap"><table>
+      <thead><tr><th>${key}</th><th class="num">champion</th><th class="num">challenger</th><th class="num">difference</th></tr></thead>
+      <tbody>${list.map(r => `<tr><td>${esc(r[key] || '(none)')}</td>
+        <td class="num">${pct(r.champion.accuracy)} <span class="muted">n=${int(r.champion.labelled)}</span></td>
+        <td class="num">${pct(r.challenger.accuracy)} <span class="muted">n=${int(r.challenger.labelled)}</span></td>
+        <td class="num ${gap(r) < 0 ? 'bad' : 'good'}">${points(gap(r))}</td></tr>`).join('')}</tbody></table></div></div>`;
+    $('patterns').innerHTML = '<div class="grid2">' +
+      table('Labels where the arms differ most', 'label', rows(ep.per_label || [])) +
+      table('Segments where the arms differ most', 'segment', rows(ep.per_segment || [])) + '</div>';
+  }
+
+  // ---- Over time ----------------------------------------------------------------------------
+  // Marks the model registry's promotions on a chart: a dashed vertical line at their day.
+  const eventMarks = {
+    id: 'tunecaseEvents',
+    afterDatasetsDraw(chart) {
+      const events = (chart.options.plugins.tunecaseEvents || {}).events || [];
+      const { ctx, chartArea, scales } = chart;
+      ctx.save();
+      ctx.strokeStyle = '#6b7280';
+      ctx.fillStyle = '#374151';
+      ctx.setLineDash([4, 3]);
+      ctx.font = '11px system-ui, sans-serif';
+      for (const e of events) {
+        const x = scales.x.getPixelForValue(e.index);
+        if (!isFinite(x)) continue;
+        ctx.beginPath();
+        ctx.moveTo(x, chartArea.top);
+        ctx.lineTo(x, chartArea.bottom);
+        ctx.stroke();
+        ctx.fillText(e.text, Math.min(x + 3, chartArea.right - 60), chartArea.top + 11);
+      }
+      ctx.restore();
+    }
+  };
+
+  function dayAxis(d) {
+    if (!d.days.length) return { first: 0, labels: [] };
+    const first = Math.min(...d.days.map(r => r.day));
+    // The axis reaches today unless the data ends long before it (a replayed store).
+    const lastData = Math.max(...d.days.map(r => r.day));
+    const today = Math.floor(d.now_ms / DAY_MS);
+    const last = today - lastData <= 14 ? Math.max(today, lastData) : lastData;
+    const labels = [];
+    for (let day = first; day <= last; day++) labels.push(date(day * DAY_MS));
+    return { first, labels };
+  }
+
+  function series(d, axis, field) {
+    const approaches = [...new Set(d.days.map(r => r.approach))].sort();
+    return approaches.map(name => {
+      const values = axis.labels.map(() => null);
+      for (const r of d.days) if (r.approach === name) values[r.day - axis.first] = field(r);
+      const simulated = d.days.some(r => r.approach === name && r.basis === 'simulated');
+      return { name: name + (simulated ? ' (simulated)' : ''), values };
+    });
+  }
+
+  function lineChart(id, axis, lines, extra, yOptions, events) {
+    const datasets = [];
+    lines.forEach((l, i) => {
+      const colour = COLOURS[i % COLOURS.length];
+      datasets.push({ label: l.name, data: l.values, borderColor: colour, backgroundColor: colour,
+                      pointRadius: axis.labels.length > 60 ? 0 : 2, borderWidth: 2, spanGaps: false,
+                      tension: 0 });
+      for (const band of (l.bands || []))
+        datasets.push(Object.assign({ borderWidth: 0, pointRadius: 0, backgroundColor: colour + '26',
+                                      tunecaseBand: true }, band));
+    });
+    datasets.push(...extra);
+    let chart = state.charts[id];
+    const canvas = $(id);
+    canvas.dataset.series = String(lines.length);
+    if (chart) {
+      chart.data.labels = axis.labels;
+      chart.data.datasets = datasets;
+      chart.options.plugins.tunecaseEvents.events = events;
+      chart.update('none');
+      return;
+    }
+    state.charts[id] = new Chart(canvas, {
+      type: 'line',
+      data: { labels: axis.labels, datasets },
+      plugins: [eventMarks],
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, normalized: true,
+        interaction: { mode: 'index', intersect: false },
+        scales: { x: { ticks: { maxTicksLimit: 8, autoSkip: true } }, y: yOptions },
+        plugins: {
+          legend: { labels: { boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].tunecaseBand } },
+          tunecaseEvents: { events }
+        }
+      }
+    });
+  }
+
+  function renderCharts(d) {
+    const axis = dayAxis(d);
+    const events = (d.events || []).map(e => ({
+      index: Math.floor(e.at_ms / DAY_MS) - axis.first,
+      text: e.kind + ' ' + e.approach + ' ' + e.version
+    })).filter(e => e.index >= 0 && e.index < axis.labels.length);
+    const acc = series(d, axis, r => r.accuracy);
+    acc.forEach((l, i) => {
+      const name = [...new Set(d.days.map(r => r.approach))].sort()[i];
+      const lo = axis.labels.map(() => null), hi = axis.labels.map(() => null);
+      for (const r of d.days) if (r.approach === name && r.accuracy_ci95) {
+        lo[r.day - axis.first] = r.accuracy_ci95[0];
+        hi[r.day - axis.first] = r.accuracy_ci95[1];
+      }
+      l.bands = [{ label: l.name + ' band low', data: lo, fill: false },
+                 { label: l.name + ' band high', data: hi, fill: '-1' }];
+    });
+    const floor = [];
+    if (isNum(d.accuracy_floor)) {
+      floor.push({ label: 'alert floor ' + pct(d.accuracy_floor, 0), data: axis.labels.map(() => d.accuracy_floor),
+                   borderColor: '#b42318', borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false });
+      $('floor-note').textContent = ' · the dashed line is the alert floor';
+    }
+    lineChart('chart-accuracy', axis, acc, floor, { min: 0, max: 1, ticks: { callback: v => pct(v, 0) } }, events);
+    lineChart('chart-latency', axis, series(d, axis, r => r.latency_p95_ms), [], { beginAtZero: true }, events);
+    lineChart('chart-cost', axis, series(d, axis, r => r.cost_usd), [], { beginAtZero: true }, events);
+  }
+
+  // ---- Watch --------------------------------------------------------------------------------
+  function renderWatch(d) {
+    $('alerts').innerHTML = d.alerts.length
+      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b> ${esc(a.approach)}: ${esc(a.message)}
+          <span class="muted">since ${new Date(a.fired_at_ms).toISOString().slice(0, 16).replace('T', ' ')} UTC</span></li>`).join('') + '</ul>'
+      : '<p class="good">none open</p>';
+    $('models').innerHTML = d.models.length
+      ? `<div class="table-wrap"><table><thead><tr><th>approach</th><th>version</th><th>status</th><th>promoted</th></tr></thead><tbody>
+          ${d.models.map(m => `<tr><td>${esc(m.approach)}</td><td>${esc(m.version)}</td><td>${esc(m.status)}</td>
+            <td>${m.promoted_at_ms ? date(m.promoted_at_ms) : '–'}</td></tr>`).join('')}</tbody></table></div>`
+      : '<p class="muted">No versions registered: the approaches serve the models <code>tunecase eval</code> trained.</p>';
+    const m = d.monitoring;
+    $('monitoring').innerHTML = m ? renderMonitoring(m)
+      : '<p class="muted">Drift and the retraining policy show here once <code>tunecase monitor</code> has run on this store (docs/operate.md).</p>';
+  }
+
+  function renderMonitoring(m) {
+    const drift = (m.drift || []).map(x => `<li>${esc(x.detector)}: <b>${esc(x.status || '')}</b> ${esc(x.summary || '')}</li>`).join('');
+    const terms = (m.emerging_terms || []).slice(0, 8).map(t =>
+      `<li><b>${esc(t.term)}</b> ${esc(t.summary || '')}${t.example ? ' <span class="muted">“' + esc(t.example) + '”</span>' : ''}</li>`).join('');
+    return `<div class="grid2"><div><h3>Drift</h3><ul>${drift || '<li class="muted">no detector ran</li>'}</ul></div>
+      <div><h3>Emerging terms</h3><ul>${terms || '<li class="muted">none</li>'}</ul></div></div>
+      ${m.policy ? '<p>Retraining: ' + esc(m.policy) + '</p>' : ''}`;
+  }
+
+  // ---- Decision context ---------------------------------------------------------------------
+  function renderContext(d) {
+    const c = d.context || {};
+    const rows = c.approaches || [];
+    let html = d.memo ? `<p><a href="${esc(d.memo)}">The decision memo</a> this pilot runs.
+      ${c.recommendation ? esc(c.recommendation) : ''}</p>` : '<p class="muted">serve was started without <code>--plan decision.json</code>: no memo to compare with.</p>';
+    if (rows.length) {
+      const src = f => f ? ' <span class="muted">' + esc(f.source) + '</span>' + (f.simulated ? sim('simulated') : '') : '';
+      html += `<div class="table-wrap"><table><thead><tr><th>approach</th><th class="num">accuracy, memo</th><th class="num">accuracy, pilot</th>
+        <th class="num">$ per query, memo</th><th class="num">$ per query, pilot</th></tr></thead><tbody>
+        ${rows.map(r => `<tr><td>${esc(r.approach)} <span class="badge role">${esc(r.role)}</span>${sim(r.basis)}</td>
+          <td class="num">${pct(r.accuracy.memo && r.accuracy.memo.value)}${src(r.accuracy.memo)}</td>
+          <td class="num">${pct(r.accuracy.pilot)} <span class="muted">n=${int(r.accuracy.pilot_labelled)} measured</span></td>
+          <td class="num">${usd(r.usd_per_query.memo && r.usd_per_query.memo.value)}${src(r.usd_per_query.memo)}</td>
+          <td class="num">${usd(r.usd_per_query.pilot)} <span class="muted">measured</span></td></tr>`).join('')}
+        </tbody></table></div>`;
+    }
+    if (c.volume) {
+      const v = c.volume;
+      html += `<p>Volume: the memo assumed <b>${int(Math.round(v.memo_per_day))}</b> queries a day (${esc(v.memo_source)});
+        the gateway has seen ${int(v.pilot_requests)} in ${v.pilot_days.toFixed(1)} days
+        (<b>${isNum(v.pilot_per_day) ? int(Math.round(v.pilot_per_day)) : '–'}</b> a day, measured; with a split pilot that is all traffic the gateway saw).</p>`;
+    }
+    $('context-body').innerHTML = html;
+  }
+
+  poll();
+})();

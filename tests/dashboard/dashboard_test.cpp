@@ -1,0 +1,233 @@
+// The live dashboard (GET / of tunecase serve): its data route against the pilot report and the
+// store, its token, its embedded files, and the page itself in headless Chromium.
+#include <atomic>
+#include <cmath>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "../serve/gateway_fixture.h"
+#include "headless_chromium.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/serve/dashboard.h"
+
+namespace tunecase::serve::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDay = 86'400'000;
+constexpr int64_t kFirstDay = 20'000;  // 2024-10-04
+
+const char* kSplitPilot =
+    "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\n"
+    "mode = \"split\"\nshare = 0.5\n";
+
+struct Answered {
+  std::string id, approach, label, gold;
+};
+
+class DashboardTest : public GatewayTest {
+ protected:
+  // A gateway on a clock the test moves.
+  int start_at(const std::string& extra, const std::string& token = "") {
+    GatewayOptions o = options();
+    o.clock = [now = now_] { return now->load(); };
+    o.token = token;
+    return start(extra, std::move(o));
+  }
+
+  // `days` days of traffic: `per_day` tickets of the fixture a day, each labelled the same day.
+  void replay(int days, int per_day) {
+    PreparedData data = prepare_data(config_.data);
+    Examples all = data.splits.train;
+    all.insert(all.end(), data.splits.test.begin(), data.splits.test.end());
+    for (int d = 0; d < days; ++d)
+      for (int i = 0; i < per_day; ++i) {
+        const Example& e = all[(d * per_day + i) % all.size()];
+        now_->store((kFirstDay + d) * kDay + 3'600'000 + i * 60'000);
+        std::string id = fmt::format("d{}-{}", d, i);
+        json answer = classify({{"text", e.text}, {"id", id}});
+        answered_.push_back({id, answer.value("approach", ""), answer.value("label", ""), e.label});
+        Reply r = post("/v1/feedback", json{{"id", id}, {"label", e.label}}.dump(), auth_);
+        ASSERT_EQ(r.status, 200) << r.body;
+      }
+  }
+
+  json dashboard() {
+    TestClient client(port_);
+    Reply r = client.send("GET", "/v1/dashboard", "", auth_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body_of(r);
+  }
+
+  std::shared_ptr<std::atomic<int64_t>> now_ =
+      std::make_shared<std::atomic<int64_t>>(kFirstDay * kDay);
+  std::vector<Answered> answered_;
+  std::map<std::string, std::string> auth_;
+};
+
+const json* arm_of(const json& pilot, const std::string& role) {
+  for (const auto& a : pilot["arms"])
+    if (a["role"] == role) return &a;
+  return nullptr;
+}
+
+TEST_F(DashboardTest, DaysAddUpToWhatWasServedAndLabelled) {
+  start_at(kSplitPilot);
+  replay(4, 12);
+  json d = dashboard();
+  std::map<std::pair<int64_t, std::string>, std::pair<int, int>> expected;  // labelled, correct
+  for (std::size_t i = 0; i < answered_.size(); ++i) {
+    auto& cell = expected[{kFirstDay + int64_t(i) / 12, answered_[i].approach}];
+    cell.first++;
+    cell.second += answered_[i].label == answered_[i].gold;
+  }
+  ASSERT_EQ(d["days"].size(), expected.size());
+  for (const auto& row : d["days"]) {
+    auto cell = expected.at({row["day"].get<int64_t>(), row["approach"].get<std::string>()});
+    EXPECT_EQ(row["requests"], cell.first);
+    EXPECT_EQ(row["labelled"], cell.first);
+    EXPECT_EQ(row["correct"], cell.second);
+    EXPECT_EQ(row["basis"], "measured");
+    const auto& ci = row["accuracy_ci95"];
+    EXPECT_LE(ci[0].get<double>(), row["accuracy"].get<double>());
+    EXPECT_GE(ci[1].get<double>(), row["accuracy"].get<double>());
+  }
+  // The "now" part is the pilot report itself.
+  json pilot = this->pilot();
+  for (const char* role : {"champion", "challenger"})
+    EXPECT_EQ((*arm_of(d["pilot"], role))["accuracy"], (*arm_of(pilot, role))["accuracy"]) << role;
+  EXPECT_TRUE(d["alerts"].empty());
+  EXPECT_TRUE(d["memo"].is_null());  // started without --plan
+}
+
+TEST_F(DashboardTest, DataAsksForTheTokenThePageDoesNot) {
+  start_at(kSplitPilot, "s3cret-token");
+  EXPECT_EQ(get("/v1/dashboard").status, 401);
+  auth_ = {{"Authorization", "Bearer s3cret-token"}};
+  EXPECT_EQ(dashboard()["pilot"]["champion"], "local-linear");
+  Reply page = get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("s3cret-token"), std::string::npos);
+  EXPECT_NE(page.body.find("/assets/dashboard.js"), std::string::npos);
+}
+
+TEST_F(DashboardTest, ServesItsFilesFromTheBinary) {
+  start_at(kSplitPilot);
+  Reply chart = get("/assets/chart.js");
+  EXPECT_EQ(chart.status, 200);
+  EXPECT_EQ(chart.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_GT(chart.body.size(), 100'000u);  // Chart.js, not a placeholder
+  EXPECT_NE(chart.body.find("Chart"), std::string::npos);
+  EXPECT_EQ(get("/assets/dashboard.css").status, 200);
+  EXPECT_EQ(get("/assets/nothing.js").status, 404);
+  EXPECT_EQ(get("/memo").status, 404);  // no --plan
+  EXPECT_EQ(post("/", "{}").status, 405);
+}
+
+TEST(DashboardContext, PutsTheMemosFiguresBesideThePilots) {
+  json decision = json::parse(R"({"approaches": [
+      {"name": "a", "inputs": {"accuracy": {"value": 0.9, "source": "measured", "simulated": true},
+                               "usd_per_query": {"value": 0.002, "source": "estimated"}}},
+      {"name": "unused", "inputs": {}}]})");
+  json pilot = json::parse(R"({"arms": [
+      {"role": "champion", "approach": "a", "basis": "simulated", "accuracy": 0.8,
+       "labelled": 40, "usd_per_1k": 2.5},
+      {"role": "challenger", "approach": "b", "accuracy": 0.7, "labelled": 3}]})");
+  json rows = assumed_vs_measured(decision, pilot);
+  ASSERT_EQ(rows.size(), 1u);  // b is not in the memo, the memo's "unused" not in the pilot
+  EXPECT_EQ(rows[0]["accuracy"]["memo"]["value"], 0.9);
+  EXPECT_EQ(rows[0]["accuracy"]["memo"]["simulated"], true);
+  EXPECT_EQ(rows[0]["accuracy"]["pilot"], 0.8);
+  EXPECT_DOUBLE_EQ(rows[0]["usd_per_query"]["pilot"].get<double>(), 0.0025);
+  EXPECT_EQ(rows[0]["basis"], "simulated");
+  EXPECT_TRUE(assumed_vs_measured(nullptr, pilot).empty());
+}
+
+// What a person sees: the page in Chromium shows /v1/pilot's numbers, draws its charts, follows a
+// feedback without a reload, logs no error, and fits a phone's width.
+TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
+  if (access(tunecase::testing::kChromium, X_OK) != 0)
+    GTEST_SKIP() << "no " << tunecase::testing::kChromium << " (scripts/install-deps installs it)";
+  start_at(kSplitPilot);
+  replay(6, 10);
+  tunecase::testing::HeadlessChromium browser(dir_ / "chromium");
+  browser.call("Runtime.enable");
+  browser.call("Log.enable");
+  browser.call("Page.enable");
+  browser.resize(1400, 1000, false);
+  browser.call("Page.navigate", {{"url", fmt::format("http://127.0.0.1:{}/?poll_ms=150", port_)}});
+  ASSERT_TRUE(browser.wait_for("window.tunecase && window.tunecase.updates >= 1"));
+
+  json pilot = this->pilot();
+  auto shown = [&](const std::string& role) {
+    return browser.evaluate(
+        fmt::format("(() => {{ const t = document.querySelector('.tile[data-role={}]');"
+                    " const a = t.querySelector('[data-field=accuracy]');"
+                    " return {{ approach: t.dataset.approach, value: Number(a.dataset.value), "
+                    "text: a.textContent,"
+                    " labelled: t.querySelector('[data-field=labelled]').textContent }}; }})()",
+                    role));
+  };
+  for (const char* role : {"champion", "challenger"}) {
+    const json& arm = *arm_of(pilot, role);
+    json tile = shown(role);
+    EXPECT_EQ(tile["approach"], arm["approach"]);
+    EXPECT_NEAR(tile["value"].get<double>(), arm["accuracy"].get<double>(), 1e-12);
+    EXPECT_EQ(tile["text"], fmt::format("{:.1f}%", 100 * arm["accuracy"].get<double>()));
+    EXPECT_EQ(tile["labelled"], std::to_string(arm["labelled"].get<int>()));
+  }
+
+  json charts = browser.evaluate(R"((() => {
+      const out = {};
+      for (const id of ['chart-accuracy', 'chart-latency', 'chart-cost']) {
+        const c = document.getElementById(id), chart = window.tunecase.charts[id];
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let painted = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+        out[id] = { series: Number(c.dataset.series), painted, points: chart.data.labels.length,
+                    lines: chart.data.datasets.filter(d => !d.tunecaseBand).length };
+      }
+      return out; })())");
+  for (const char* id : {"chart-accuracy", "chart-latency", "chart-cost"}) {
+    EXPECT_EQ(charts[id]["series"], 2) << id;  // local-linear and local-logreg
+    EXPECT_EQ(charts[id]["lines"], 2) << id;
+    EXPECT_EQ(charts[id]["points"], 6) << id;  // six days
+    EXPECT_GT(charts[id]["painted"].get<int>(), 2000) << id;
+  }
+
+  // A label corrected on a champion item the champion got right: the accuracy shown follows.
+  auto right = std::find_if(answered_.begin(), answered_.end(), [](const Answered& a) {
+    return a.approach == "local-linear" && a.label == a.gold;
+  });
+  ASSERT_NE(right, answered_.end());
+  const std::string other = right->gold == labels_.front() ? labels_.back() : labels_.front();
+  int updates = browser.evaluate("window.tunecase.updates").get<int>();
+  ASSERT_EQ(post("/v1/feedback", json{{"id", right->id}, {"label", other}}.dump()).status, 200);
+  double after = (*arm_of(this->pilot(), "champion"))["accuracy"].get<double>();
+  EXPECT_LT(after, (*arm_of(pilot, "champion"))["accuracy"].get<double>());
+  EXPECT_TRUE(browser.wait_for(fmt::format(
+      "window.tunecase.updates > {} && Math.abs(Number(document.querySelector("
+      "'.tile[data-role=champion] [data-field=accuracy]').dataset.value) - {:.17g}) < 1e-12",
+      updates, after)))
+      << "the champion's tile still shows " << shown("champion").dump();
+
+  std::filesystem::path artefacts = TUNECASE_ARTIFACTS;
+  browser.screenshot(artefacts / "dashboard-wide.png");
+  browser.resize(390, 844, true);
+  ASSERT_TRUE(
+      browser.wait_for("window.tunecase.updates > " +
+                       std::to_string(browser.evaluate("window.tunecase.updates").get<int>())));
+  EXPECT_LE(browser.evaluate("document.documentElement.scrollWidth - window.innerWidth").get<int>(),
+            1)
+      << "the page scrolls sideways on a phone";
+  browser.screenshot(artefacts / "dashboard-narrow.png");
+
+  EXPECT_EQ(browser.evaluate("window.tunecase.errors.length"), 0)
+      << browser.evaluate("window.tunecase.errors").dump();
+  for (const auto& e : browser.errors()) ADD_FAILURE() << "browser console: " << e;
+}
+
+}  // namespace
+}  // namespace tunecase::serve::testing
