@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -25,6 +26,9 @@ void add_finetune_command(CLI::App& app);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
+
+// --port-file: the port a server listens on, for scripts and tests that asked for port 0.
+void write_port_file(const std::string& path, int port);
 
 // The synthetic tickets as CSV with columns id, text, category, created_at.
 void write_synthetic_tickets(const std::filesystem::path& file,

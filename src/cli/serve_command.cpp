@@ -19,7 +19,7 @@ namespace {
 
 struct ServeArgs {
   std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
-  std::string instance;
+  std::string instance, port_file;
   int port = 8080, threads = 2;
   tunecase::CacheChoice cache;
 };
@@ -70,6 +70,7 @@ void run(const ServeArgs& a) {
              tunecase::serve::serve_mode_name(plan.mode), plan.champion,
              plan.challenger.empty() ? "" : " vs " + plan.challenger);
   std::fflush(stdout);
+  if (!a.port_file.empty()) write_port_file(a.port_file, port);
 
   int received = 0;
   sigwait(&stop_signals, &received);
@@ -96,6 +97,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--port", args->port, "port (0 = any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  cmd->add_option("--port-file", args->port_file,
+                  "write the port to this file once listening (for scripts using --port 0)");
   cmd->add_option("--host", args->host, "address to bind")->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP threads")->check(CLI::Range(1, 256));
   cmd->add_option("--token-env", args->token_env,

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/llm/sim_llm_server.h"
 
@@ -18,20 +19,6 @@ struct SimLlmArgs {
   std::string port_file;
   std::string require_key_env;
 };
-
-// Written to a temporary name and renamed, so a script polling the file never reads half a number.
-void write_port_file(const std::string& path, int port) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << port << "\n";
-    if (!out) {
-      throw tunecase::UserError(
-          fmt::format("cannot write --port-file {}; check that its folder exists", path));
-    }
-  }
-  std::filesystem::rename(temporary, path);
-}
 
 void validate(const tunecase::SimLlmOptions& o) {
   if (o.rate_429 + o.rate_500 + o.rate_timeout > 1.0) {
@@ -126,4 +113,18 @@ void add_sim_llm_command(CLI::App& app) {
                   "failed_job: jobs fail while running; rejected_file: uploads are refused")
       ->check(CLI::IsMember({"", "failed_job", "rejected_file"}));
   cmd->callback([args] { run(*args); });
+}
+
+// Written to a temporary name and renamed, so a script polling the file never reads half a number.
+void write_port_file(const std::string& path, int port) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << "\n";
+    if (!out) {
+      throw tunecase::UserError(
+          fmt::format("cannot write --port-file {}; check that its folder exists", path));
+    }
+  }
+  std::filesystem::rename(temporary, path);
 }

@@ -1,8 +1,88 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fmt/format.h>
+
+#include "../dashboard/headless_chromium.h"
 #include "run_cli.h"
 
 namespace {
+
+// `tunecase serve` on the demo's pilot store and memo, as a child process on a free port.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::filesystem::path& out) {
+    const std::filesystem::path port_file = out / "serve.port";
+    const std::string config = (out / "tunecase.toml").string(), eval = (out / "eval").string(),
+                      plan = (out / "decision" / "decision.json").string(),
+                      store = (out / "pilot" / "pilot.db").string(), port = port_file.string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl(TUNECASE_BIN, TUNECASE_BIN, "serve", "--config", config.c_str(), "--eval", eval.c_str(),
+            "--plan", plan.c_str(), "--store", store.c_str(), "--port", "0", "--port-file",
+            port.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 400 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      std::string text = read_file(port_file);
+      if (!text.empty() && text.back() == '\n') port_ = std::atoi(text.c_str());
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// The dashboard on the store the demo's pilot filled: the tiles show /v1/pilot's figures with
+// the simulated arm marked, the charts span the replayed days, the memo is one click away.
+void check_dashboard(const std::filesystem::path& out) {
+  using tunecase::testing::HeadlessChromium;
+  if (access(tunecase::testing::kChromium, X_OK) != 0) return;  // install-deps installs it
+  ServeProcess serve(out);
+  ASSERT_GT(serve.port(), 0) << "tunecase serve did not start on the demo's output";
+  HeadlessChromium browser(out / "chromium");
+  browser.call("Runtime.enable");
+  browser.call("Log.enable");
+  browser.resize(1280, 900, false);
+  browser.call("Page.navigate", {{"url", fmt::format("http://127.0.0.1:{}/", serve.port())}});
+  ASSERT_TRUE(browser.wait_for("window.tunecase && window.tunecase.updates >= 1"));
+  nlohmann::json seen = browser.evaluate(R"((() => ({
+      tiles: [...document.querySelectorAll('.tile')].map(t => ({
+        approach: t.dataset.approach, role: t.dataset.role,
+        accuracy: Number(t.querySelector('[data-field=accuracy]').dataset.value),
+        simulated: t.querySelector('.badge.sim') !== null })),
+      days: window.tunecase.charts['chart-accuracy'].data.labels.length,
+      series: Number(document.getElementById('chart-accuracy').dataset.series),
+      memo: document.querySelector('#context-body a') ? document.querySelector('#context-body a').getAttribute('href') : null,
+      context_rows: document.querySelectorAll('#context-body tbody tr').length,
+      verdict: document.querySelector('[data-field=verdict]').textContent }))())");
+  nlohmann::json pilot = read_json(out / "decision" / "pilot.json");
+  ASSERT_EQ(seen["tiles"].size(), 2u) << seen.dump();
+  for (const auto& tile : seen["tiles"])
+    for (const auto& arm : pilot["arms"])
+      if (arm["role"] == tile["role"]) {
+        EXPECT_EQ(tile["approach"], arm["approach"]);
+        EXPECT_NEAR(tile["accuracy"].get<double>(), arm["accuracy"].get<double>(), 1e-12);
+        EXPECT_EQ(tile["simulated"], arm["basis"] == "simulated") << tile.dump();
+      }
+  EXPECT_EQ(seen["verdict"], pilot["verdict"]["outcome"]);
+  EXPECT_EQ(seen["series"], 2);
+  EXPECT_GE(seen["days"].get<int>(), 30);  // two months replayed, a few days without tickets
+  EXPECT_EQ(seen["memo"], "/memo");
+  EXPECT_EQ(seen["context_rows"], 2);
+  for (const auto& e : browser.errors()) ADD_FAILURE() << "browser console: " << e;
+}
 
 TEST(DemoCli, RunsTheWholeJourneyOffline) {
   TempDir out;
@@ -39,6 +119,8 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
       << outcome;
   EXPECT_NE(r.output.find("pilot verdict after"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out.path() / "decision" / "pilot.md"));
+
+  check_dashboard(out.path());
 }
 
 }  // namespace

@@ -156,11 +156,18 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
   for (const auto& arm : pilot["arms"])
     if (arm.value("basis", "") == "simulated") simulated.insert(arm.value("approach", ""));
 
+  // Whole days come from the day roll-ups, so asking from the beginning costs one row per day and
+  // approach. The last history_days days that have data are kept: a store replayed from last
+  // year still shows its days.
   PilotQuery history;
   history.to_ms = report.now_ms + 1;  // what was logged at this very millisecond too
-  history.from_ms =
-      std::max<int64_t>(0, (report.now_ms / kDayMs - context.history_days + 1) * kDayMs);
   PilotCounts counts = store.pilot_counts(history);
+  if (!counts.days.empty()) {
+    int64_t last = 0;
+    for (const auto& d : counts.days) last = std::max(last, d.day);
+    std::erase_if(counts.days,
+                  [&](const DayFigures& d) { return d.day <= last - context.history_days; });
+  }
   for (const auto& a : counts.arms)
     if (a.simulated > 0) simulated.insert(a.approach);
 

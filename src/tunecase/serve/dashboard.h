@@ -25,9 +25,9 @@ struct DashboardContext {
 
 // GET /v1/dashboard (docs/dashboard.md lists every key): the pilot report of GET /v1/pilot
 // under "pilot", plus
-//  - "days": one row per UTC day and approach over the last history_days (both arms of an
-//    approach summed): requests, labelled, accuracy with its Wilson interval, latency p95,
-//    errors, $; every row says "measured" or "simulated";
+//  - "days": one row per UTC day and approach over the last history_days that have data (both
+//    arms of an approach summed): requests, labelled, accuracy with its Wilson interval, latency
+//    p95, errors, $; every row says "measured" or "simulated";
 //  - "models" and "events": the model registry, and its promotions and rollbacks as time marks;
 //  - "alerts": the open alerts;
 //  - "context": assumed (memo) against measured (pilot) accuracy, $ per query and volume.
