@@ -1,9 +1,10 @@
 // The store's pilot-report floor: with one million logged predictions the pilot page must answer
 // in under 100 ms. Fills a SQLite store with N predictions (14 days, a 95/5 split between two
 // approaches, 5 segments, 10 labels, latencies from a log-normal), gives ground truth to a share
-// of them, then times Store::pilot_counts. Prints one figure per line.
+// of them, then times Store::pilot_counts and the live dashboard's data (serve::dashboard_data:
+// the pilot report plus every day's figures). Prints one figure per line.
 //
-//   build-store/bench/store_query [rows=1000000] [labelled_share=0.3] [store=/tmp/...db]
+//   build/bench/store_query [rows=1000000] [labelled_share=0.3] [store=/tmp/...db] [days=14]
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tunecase/serve/dashboard.h"
 #include "tunecase/store/store.h"
 
 using namespace tunecase;
@@ -24,7 +26,7 @@ namespace {
 
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kT0 = 1772409600000;  // 2026-03-02 00:00 UTC
-constexpr int64_t kDays = 14;
+int64_t kDays = 14;                     // the span the rows cover (argument 4)
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
   int64_t rows = argc > 1 ? std::stoll(argv[1]) : 1'000'000;
   double share = argc > 2 ? std::stod(argv[2]) : 0.3;
   std::string path = argc > 3 ? argv[3] : "/tmp/tunecase-store-bench.db";
+  if (argc > 4) kDays = std::stoll(argv[4]);
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   auto store = open_store(path);
   std::mt19937_64 rng(11);
@@ -112,12 +115,23 @@ int main(int argc, char** argv) {
   PilotQuery window;  // a pilot that started mid-hour on day 2 and is read mid-hour on day 14
   window.from_ms = kT0 + 26 * kHour + 1234567;
   window.to_ms = kT0 + (kDays * 24 - 5) * kHour + 2345678;
+  serve::PilotPlan plan;
+  plan.champion = "local-linear";
+  plan.challenger = "llm-few-shot";
+  plan.mode = serve::ServeMode::split;
+  serve::ReportContext report;
+  report.started_at_ms = window.from_ms;
+  report.now_ms = window.to_ms;
+  serve::DashboardContext dashboard;
+  nlohmann::json page = serve::dashboard_data(*store, plan, report, dashboard);
   PilotQuery paired = window;
   paired.paired = {{"local-linear", "llm-few-shot"}};
   PilotCounts counts = store->pilot_counts(all);
   Timing t_all = time_runs(20, [&] { store->pilot_counts(all); });
   Timing t_window = time_runs(20, [&] { store->pilot_counts(window); });
   Timing t_paired = time_runs(5, [&] { store->pilot_counts(paired); });
+  Timing t_dashboard =
+      time_runs(10, [&] { serve::dashboard_data(*store, plan, report, dashboard); });
 
   int64_t requests = 0;
   for (const auto& a : counts.arms) requests += a.requests;
@@ -135,6 +149,8 @@ int main(int argc, char** argv) {
              t_window.worst);
   fmt::print("pilot_counts + pairs     {:.1f} ms median, {:.1f} ms worst\n", t_paired.median,
              t_paired.worst);
+  fmt::print("dashboard_data           {:.1f} ms median, {:.1f} ms worst ({} day rows)\n",
+             t_dashboard.median, t_dashboard.worst, page["days"].size());
   fmt::print("store file               {:.0f} MB\n",
              static_cast<double>(std::filesystem::file_size(path)) / 1e6);
   return 0;
