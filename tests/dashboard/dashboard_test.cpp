@@ -224,9 +224,43 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
       << "the page scrolls sideways on a phone";
   browser.screenshot(artefacts / "dashboard-narrow.png");
 
+  // Print (a PM's PDF or slide): the status line goes, the charts stay.
+  browser.resize(1000, 1400, false);
+  browser.call("Emulation.setEmulatedMedia", {{"media", "print"}});
+  EXPECT_EQ(browser.evaluate("getComputedStyle(document.getElementById('status')).display"),
+            "none");
+  EXPECT_GT(browser
+                .evaluate("document.getElementById('chart-accuracy').getBoundingClientRect()"
+                          ".height")
+                .get<double>(),
+            100);
+  browser.call("Emulation.setEmulatedMedia", {{"media", ""}});
+
   EXPECT_EQ(browser.evaluate("window.tunecase.errors.length"), 0)
       << browser.evaluate("window.tunecase.errors").dump();
   for (const auto& e : browser.errors()) ADD_FAILURE() << "browser console: " << e;
+}
+
+// With a token the page asks for it, and shows nothing until it has it.
+TEST_F(DashboardTest, InARealBrowserAsksForTheToken) {
+  if (access(tunecase::testing::kChromium, X_OK) != 0)
+    GTEST_SKIP() << "no " << tunecase::testing::kChromium << " (scripts/install-deps installs it)";
+  start_at(kSplitPilot, "page-token-42");
+  tunecase::testing::HeadlessChromium browser(dir_ / "chromium");
+  browser.call("Page.navigate", {{"url", fmt::format("http://127.0.0.1:{}/?poll_ms=150", port_)}});
+  ASSERT_TRUE(browser.wait_for("!document.getElementById('auth').hidden"));
+  EXPECT_EQ(browser.evaluate("document.getElementById('main').hidden"), true);
+  EXPECT_EQ(browser.evaluate("window.tunecase.updates"), 0);
+  browser.evaluate(
+      "document.getElementById('auth-token').value = 'wrong';"
+      "document.getElementById('auth-form').requestSubmit(); true");
+  ASSERT_TRUE(browser.wait_for("document.getElementById('auth-error').textContent.length > 0"));
+  browser.evaluate(
+      "document.getElementById('auth-token').value = 'page-token-42';"
+      "document.getElementById('auth-form').requestSubmit(); true");
+  ASSERT_TRUE(browser.wait_for("window.tunecase.updates >= 1"));
+  EXPECT_EQ(browser.evaluate("document.getElementById('main').hidden"), false);
+  EXPECT_EQ(browser.evaluate("document.body.innerHTML.includes('page-token-42')"), false);
 }
 
 }  // namespace

@@ -100,12 +100,16 @@ class HeadlessChromium {
     return r["result"].value("value", json(nullptr));
   }
 
-  // Polls `expression` until it is true; false after `limit`.
+  // Polls `expression` until it is true (a throw counts as not yet); false after `limit`.
   bool wait_for(const std::string& expression,
                 std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
-      if (evaluate("Boolean(" + expression + ")") == true) return true;
+      try {
+        if (evaluate("Boolean(" + expression + ")") == true) return true;
+      } catch (const std::runtime_error&) {
+        // The page is still loading (its elements or scripts are not there yet).
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
