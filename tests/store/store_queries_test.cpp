@@ -233,6 +233,19 @@ TYPED_TEST(StoreConformance, AnyWindowCountsExactlyTheRowsInsideIt) {
       EXPECT_EQ(f ? f->correct : 0, k);
       EXPECT_EQ(f ? f->errors : 0, e);
     }
+    // Without the breakdowns: the same sums per arm and per day, and nothing else.
+    q.breakdowns = false;
+    q.paired.reset();
+    auto lean = this->store_->pilot_counts(q);
+    EXPECT_TRUE(lean.labels.empty() && lean.segments.empty() && lean.confusion.empty());
+    ASSERT_EQ(lean.arms.size(), c.arms.size());
+    for (std::size_t i = 0; i < c.arms.size(); ++i) {
+      EXPECT_EQ(lean.arms[i].requests, c.arms[i].requests);
+      EXPECT_EQ(lean.arms[i].correct, c.arms[i].correct);
+    }
+    ASSERT_EQ(lean.days.size(), c.days.size());
+    for (std::size_t i = 0; i < c.days.size(); ++i)
+      EXPECT_EQ(lean.days[i].labelled, c.days[i].labelled);
   }
 }
 

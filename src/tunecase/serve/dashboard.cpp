@@ -161,6 +161,7 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
   // year still shows its days.
   PilotQuery history;
   history.to_ms = report.now_ms + 1;  // what was logged at this very millisecond too
+  history.breakdowns = false;
   PilotCounts counts = store.pilot_counts(history);
   if (!counts.days.empty()) {
     int64_t last = 0;

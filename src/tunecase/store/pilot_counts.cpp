@@ -165,7 +165,7 @@ void Accumulator::finish(PilotCounts& out) const {
 // Roll-up rows of one grain whose bucket starts in [first_hour, end_hour). Rows are summed here
 // rather than by GROUP BY: the accumulator's maps do it faster than the engine's sort.
 void add_buckets(SqlSession& s, const Grain& g, int64_t first_hour, int64_t end_hour,
-                 Accumulator& acc) {
+                 bool breakdowns, Accumulator& acc) {
   std::vector<SqlValue> range = {first_hour, end_hour};
   for (const SqlRow& r :
        s.query(fmt::format("SELECT approach, arm, hour, {} FROM {} WHERE hour >= $1 AND hour < $2",
@@ -173,6 +173,7 @@ void add_buckets(SqlSession& s, const Grain& g, int64_t first_hour, int64_t end_
                range)) {
     acc.add_hour(as_string(r[0]), as_string(r[1]), as_int(r[2]), hour_row_from(r));
   }
+  if (!breakdowns) return;
   for (const SqlRow& r : s.query(fmt::format("SELECT approach, arm, gold, predicted, n FROM {} "
                                              "WHERE hour >= $1 AND hour < $2",
                                              g.confusion),
@@ -189,7 +190,7 @@ void add_buckets(SqlSession& s, const Grain& g, int64_t first_hour, int64_t end_
 }
 
 // Logged rows of a partial hour, counted exactly as the roll-ups count them.
-void add_rows(SqlSession& s, int64_t from_ms, int64_t to_ms, Accumulator& acc) {
+void add_rows(SqlSession& s, int64_t from_ms, int64_t to_ms, bool breakdowns, Accumulator& acc) {
   std::string columns;
   for (const std::string& c : prediction_columns()) columns += "p." + c + ", ";
   std::string sql = fmt::format(
@@ -205,8 +206,10 @@ void add_rows(SqlSession& s, int64_t from_ms, int64_t to_ms, Accumulator& acc) {
     if (!is_null(gold)) {
       std::string g = as_string(gold);
       add_label(row, p.abstained, g == p.label, +1);
-      acc.add_confusion(p.approach, arm, g, p.label, 1);
-      acc.add_segment(p.approach, arm, p.segment, 1, g == p.label ? 1 : 0);
+      if (breakdowns) {
+        acc.add_confusion(p.approach, arm, g, p.label, 1);
+        acc.add_segment(p.approach, arm, p.segment, 1, g == p.label ? 1 : 0);
+      }
     }
     acc.add_hour(p.approach, arm, hour_of(p.created_at_ms), row);
   }
@@ -261,9 +264,10 @@ PilotCounts query_pilot_counts(SqlSession& s, const PilotQuery& query) {
   PilotCounts out;
   Accumulator acc(query);
   Window w = split_window(query.from_ms, query.to_ms);
-  for (const auto& [first, end] : w.days) add_buckets(s, kDayGrain, first, end, acc);
-  for (const auto& [first, end] : w.hours) add_buckets(s, kHourGrain, first, end, acc);
-  for (const auto& [from, to] : w.edges) add_rows(s, from, to, acc);
+  const bool b = query.breakdowns;
+  for (const auto& [first, end] : w.days) add_buckets(s, kDayGrain, first, end, b, acc);
+  for (const auto& [first, end] : w.hours) add_buckets(s, kHourGrain, first, end, b, acc);
+  for (const auto& [from, to] : w.edges) add_rows(s, from, to, b, acc);
   acc.finish(out);
   if (query.paired) out.paired = paired_outcomes(s, query, w);
   return out;

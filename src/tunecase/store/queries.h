@@ -20,6 +20,9 @@ struct PilotQuery {
   std::vector<std::string> approaches;  // empty: every approach
   // Shadow pairs: items answered and labelled for both approaches (first, second).
   std::optional<std::pair<std::string, std::string>> paired;
+  // Per-label, per-segment and confusion figures; false reads only the per-arm and per-day sums
+  // (the dashboard's year of history, where the breakdowns would be most of the work).
+  bool breakdowns = true;
 };
 
 // Latency percentiles by nearest rank over logarithmic buckets 1% wide: each figure is within
