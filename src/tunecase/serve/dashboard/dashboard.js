@@ -6,7 +6,8 @@
   // ?poll_ms=N polls faster or slower (the browser test uses 200); never below 100 ms.
   const POLL_MS = Math.max(100, Number(new URLSearchParams(location.search).get('poll_ms')) || 2000);
   const DAY_MS = 86400000;
-  const COLOURS = ['#2457c5', '#c2410c', '#15803d', '#7c3aed', '#0e7490', '#be185d', '#4b5563'];
+  // The static reports' palette (report/svg_chart.cpp, Okabe-Ito: safe for colour-blind readers).
+  const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
   // What a test (or a curious person in the console) can read: updates drawn, errors seen, charts.
   const state = window.tunecase = { updates: 0, errors: [], charts: {}, data: null };
   window.addEventListener('error', e => state.errors.push(String(e.message || e)));
