@@ -5,6 +5,7 @@
 // the pilot report plus every day's figures). Prints one figure per line.
 //
 //   build/bench/store_query [rows=1000000] [labelled_share=0.3] [store=/tmp/...db] [days=14]
+//                           [reuse]
 
 #include <fmt/format.h>
 
@@ -77,8 +78,12 @@ int main(int argc, char** argv) {
   double share = argc > 2 ? std::stod(argv[2]) : 0.3;
   std::string path = argc > 3 ? argv[3] : "/tmp/tunecase-store-bench.db";
   if (argc > 4) kDays = std::stoll(argv[4]);
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  // "reuse" as argument 5 times the queries on a store an earlier run filled.
+  const bool reuse = argc > 5 && std::string(argv[5]) == "reuse";
+  if (!reuse)
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   auto store = open_store(path);
+  if (reuse) rows = 0;
   std::mt19937_64 rng(11);
 
   auto start = Clock::now();
@@ -107,9 +112,11 @@ int main(int argc, char** argv) {
     for (const auto& r : store->record_feedback_batch(chunk)) labelled += r.predictions;
   }
   double feedback_ms = ms_since(start);
-  Timing single = time_runs(200, [&] {
-    store->record_feedback(labels[rng() % labels.size()]);  // one durable commit each
-  });
+  Timing single;
+  if (!labels.empty())
+    single = time_runs(200, [&] {
+      store->record_feedback(labels[rng() % labels.size()]);  // one durable commit each
+    });
 
   PilotQuery all;
   PilotQuery window;  // a pilot that started mid-hour on day 2 and is read mid-hour on day 14

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <iostream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/evaluation/eval_run.h"
+#include "tunecase/finetune/finetune_run.h"
 #include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/optimize/optimize_run.h"
 #include "tunecase/report/eval_report.h"
@@ -45,22 +47,46 @@ void run(const DemoArgs& a) {
   fmt::print("2. started sim-llm (offline, simulated answers) on http://127.0.0.1:{}/v1\n", port);
 
   std::filesystem::path config_file = out / "tunecase.toml";
-  tunecase::write_file(config_file,
-                       demo_config_toml(port, tunecase::synthetic_label_descriptions()));
+  const std::string toml = demo_config_toml(port, tunecase::synthetic_label_descriptions());
+  tunecase::write_file(config_file, toml);
   tunecase::ProjectConfig config = tunecase::load_config(config_file);
+
+  // Subset first, as a pilot of the spend: 30% of train, then all of it. Each tuned model joins
+  // the config as an ordinary approach whose finetune_record gives decide its training cost.
+  std::ostream silent(nullptr);
+  std::ostream& log = a.quiet ? silent : std::cerr;
+  fmt::print("3. fine-tuning against sim-llm (simulated jobs): on 30% of train, then on all\n");
+  std::string tuned_tables;
+  for (auto [fraction, name, dir] : {std::tuple{0.3, "sim-fine-tuned-30pct", "finetune-30pct"},
+                                     std::tuple{1.0, "sim-fine-tuned", "finetune"}}) {
+    tunecase::FinetuneOptions ft;
+    ft.out_dir = out / dir;
+    ft.fraction = fraction;
+    ft.assume_yes = true;
+    ft.poll_interval = std::chrono::milliseconds(100);
+    ft.result_name = name;
+    tunecase::FinetuneResult tuned = tunecase::run_finetune(config, "sim-zero-shot", ft, log);
+    const auto& cost = tuned.record["training_usd"];
+    fmt::print("   {}: {} on {} examples, training cost {} ({})\n", name,
+               tuned.record["job"].value("fine_tuned_model", std::string()),
+               tuned.record["data"].value("train_examples", 0),
+               cost.is_number() ? fmt::format("${:.4f}", cost.get<double>()) : "unknown",
+               tuned.record.value("training_usd_is", std::string("unknown")));
+    tuned_tables += "\n" + tuned.approach_toml;
+  }
+  tunecase::write_file(config_file, toml + tuned_tables);
+  config = tunecase::load_config(config_file);
 
   tunecase::EvalOptions options;
   options.out_dir = out / "eval";
   options.assume_yes = true;  // simulated calls cost nothing real
   options.progress = !a.quiet;
-  fmt::print("3. evaluating {} approaches on the same held-out test split\n",
+  fmt::print("4. evaluating {} approaches on the same held-out test split\n",
              config.approaches.size());
-  std::ostream silent(nullptr);
-  std::ostream& log = a.quiet ? silent : std::cerr;
   nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
   fmt::print("\n{}\n", tunecase::eval_table_text(eval));
 
-  fmt::print("4. max out prompting first: a budgeted prompt search on the dev split\n");
+  fmt::print("5. max out prompting first: a budgeted prompt search on the dev split\n");
   tunecase::OptimizeOptions search;
   search.out_dir = out / "optimize";
   search.assume_yes = true;
@@ -77,7 +103,7 @@ void run(const DemoArgs& a) {
   } else {
     fmt::print("   no winner: no candidate met the limits of [optimize]\n");
   }
-  fmt::print("5. how much would more labels buy: learning curves of the local models\n");
+  fmt::print("6. how much would more labels buy: learning curves of the local models\n");
   tunecase::CurveOptions curve;
   curve.out_dir = out / "curve";
   curve.assume_yes = true;
@@ -85,9 +111,9 @@ void run(const DemoArgs& a) {
 
   tunecase::DecisionResult decision =
       tunecase::run_decide(config, &eval, out / "decision", &curve_doc);
-  fmt::print("6. business case: {}\n", decision.recommendation);
+  fmt::print("7. business case: {}\n", decision.recommendation);
 
-  fmt::print("7. the pilot the memo plans, through the gateway\n");
+  fmt::print("8. the pilot the memo plans, through the gateway\n");
   DemoPilotOptions pilot;
   pilot.out = out;
   pilot.tickets_per_month = std::max<std::size_t>(1, a.tickets / 12);
@@ -99,7 +125,8 @@ void run(const DemoArgs& a) {
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
-      "\nwrote {}/ (tickets.csv, tunecase.toml, eval/, optimize/, curve/, "
+      "\nwrote {}/ (tickets.csv, tunecase.toml, finetune-30pct/, finetune/, eval/, optimize/, "
+      "curve/, "
       "decision/memo.html, decision/pilot.md, pilot/) in {:.0f} s\n",
       out.string(), seconds);
   fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",

@@ -26,6 +26,9 @@ structured_output = true
 price = {{ input = 0.15, cached_input = 0.075, output = 0.60 }}   # assumed: small-model list price
 engineering_weeks = 0.5
 time_to_ship_weeks = 1
+# `tunecase finetune` trains from this approach's prompt; sim-llm runs the job (simulated) and
+# the catalogue's gpt-4.1-mini fine-tuning rates price it.
+finetune = {{ base_model = "gpt-4.1-mini-2025-04-14", epochs = 3, suffix = "tickets" }}
 
 [[approach]]
 name = "sim-few-shot"

@@ -10,7 +10,7 @@
 namespace {
 
 struct FinetuneArgs {
-  std::string config, approach, out = "tunecase-finetune";
+  std::string config, approach, out = "tunecase-finetune", name;
   double fraction = 1.0;
   double max_cost = -1;
   double poll_s = 10;
@@ -22,6 +22,7 @@ void run(const FinetuneArgs& a) {
   tunecase::FinetuneOptions options;
   options.out_dir = a.out;
   options.fraction = a.fraction;
+  options.result_name = a.name;
   options.assume_yes = a.yes;
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(a.poll_s * 1000));
@@ -58,6 +59,8 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--poll", args->poll_s, "Seconds between status checks")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--name", args->name,
+                  "Name of the tuned model's [[approach]] in approach.toml (default APPROACH-ft)");
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   cmd->callback([args] { run(*args); });
 }

@@ -92,7 +92,22 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   ASSERT_GE(eval["approaches"].size(), 6u);
   std::size_t simulated = 0;
   for (const auto& a : eval["approaches"]) simulated += a["simulated"].get<bool>();
-  EXPECT_EQ(simulated, 3u);  // the three prompting strategies ran against sim-llm
+  EXPECT_EQ(simulated, 5u);  // three prompting strategies and two fine-tuned models, on sim-llm
+  // Fine-tuned on 30% and on all of train: ordinary approaches in the bake-off, their training
+  // cost measured (simulated) in the decision.
+  nlohmann::json decision = read_json(out.path() / "decision" / "decision.json");
+  int tuned = 0;
+  for (const auto& a : decision["approaches"]) {
+    if (a["name"] != "sim-fine-tuned" && a["name"] != "sim-fine-tuned-30pct") continue;
+    ++tuned;
+    EXPECT_EQ(a["inputs"]["training_usd"]["source"], "measured") << a["name"];
+    EXPECT_TRUE(a["inputs"]["training_usd"]["simulated"].get<bool>());
+    EXPECT_GT(a["inputs"]["training_usd"]["value"].get<double>(), 0);
+  }
+  EXPECT_EQ(tuned, 2);
+  nlohmann::json small = read_json(out.path() / "finetune-30pct" / "finetune.json");
+  nlohmann::json full = read_json(out.path() / "finetune" / "finetune.json");
+  EXPECT_LT(small["data"]["train_examples"].get<int>(), full["data"]["train_examples"].get<int>());
   EXPECT_GE(eval["dataset"]["labels"].get<int>(), 11);
   EXPECT_TRUE(std::filesystem::exists(out.path() / "decision" / "memo.html"));
   EXPECT_TRUE(std::filesystem::exists(out.path() / "optimize" / "winner.toml"));

@@ -90,7 +90,9 @@ TEST_F(FinetuneRunTest, AJobGoesQueuedRunningSucceededAndTheResultIsRecorded) {
   ASSERT_NE(tuned, nullptr);
   EXPECT_EQ(tuned->llm.model, job["fine_tuned_model"]);
   EXPECT_FALSE(tuned->llm.finetune.has_value());
-  EXPECT_TRUE(tuned->costs.training_usd.has_value());
+  EXPECT_EQ(tuned->costs.finetune_record,
+            std::filesystem::absolute(dir_ / "out" / "finetune.json").lexically_normal());
+  EXPECT_TRUE(tuned->costs.trained.value_or(false));
   EXPECT_EQ(json::parse(slurp(dir_ / "out" / "finetune.json")), r.record);
 }
 

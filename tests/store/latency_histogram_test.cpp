@@ -42,6 +42,15 @@ TEST(LatencyHistogram, SurvivesEncodingAndMerging) {
   EXPECT_ANY_THROW(LatencyHistogram::decode("12;4"));
 }
 
+TEST(LatencyHistogram, DecodingSumsRepeatedAndUnorderedBuckets) {
+  LatencyHistogram h = LatencyHistogram::decode("7:2 3:1 7:5");
+  EXPECT_EQ(h.encode(), "3:1 7:7");
+  EXPECT_EQ(h.total(), 8);
+  LatencyHistogram other = LatencyHistogram::decode("1:4 7:1 9:2");
+  h.merge(other);
+  EXPECT_EQ(h.encode(), "1:4 3:1 7:8 9:2");
+}
+
 TEST(LatencyHistogram, EmptyHistogramSummarisesToZeros) {
   LatencySummary s = LatencyHistogram().summary(0);
   EXPECT_EQ(s.n, 0);

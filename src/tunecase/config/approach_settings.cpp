@@ -58,6 +58,10 @@ void read_costs(TableReader& r, ApproachCostSettings& c) {
                                                     "ongoing engineering weeks per month");
   c.time_to_ship_weeks =
       r.optional_number("time_to_ship_weeks", kNonNegative, "weeks before it serves traffic");
+  c.finetune_record = resolve_path(
+      r.origin().parent_path(),
+      r.text("finetune_record", "",
+             "finetune.json of `tunecase finetune`: training $ measured, retrain $ per job"));
   c.monitoring_usd_per_month = r.optional_number("monitoring_usd_per_month", kNonNegative,
                                                  "overrides [business] monitoring_usd_per_month");
   c.trained = r.optional_boolean("trained", "a trained (fine-tuned or self-hosted) model");

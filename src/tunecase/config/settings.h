@@ -5,6 +5,7 @@
 // library reads these fields and never the TOML. Defaults live here, next to the field.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct ApproachCostSettings {
   std::optional<double> monitoring_usd_per_month;
   std::optional<bool> trained;
   std::optional<HostingSettings> hosting;
+  // `tunecase finetune`'s finetune.json for a fine-tuned model: its training cost is measured
+  // there (simulated against sim-llm), and a retraining is priced as one more such job.
+  std::filesystem::path finetune_record;
 };
 
 // Knobs of the BM25 index (the `retrieval` approach and retrieval_few_shot prompts share them).

@@ -1,5 +1,8 @@
 #include "tunecase/economics/approach_inputs.h"
 
+#include <algorithm>
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
@@ -128,12 +131,48 @@ Figure cost_key(ApproachInputs& a, const std::optional<double>& value, const cha
   return assumed(fallback);
 }
 
+// A fine-tuned model's training cost, measured by `tunecase finetune` (finetune.json): what the
+// job cost (simulated when sim-llm ran it; unknown when the catalogue had no price), and a
+// retraining priced as one more job of the same size unless the config says otherwise.
+void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
+                          const std::string& where) {
+  const std::string file = p.finetune_record.string();
+  std::ifstream in(p.finetune_record);
+  nlohmann::json record = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!record.is_object()) {
+    throw UserError(fmt::format(
+        "{}: finetune_record {}: {}; run `tunecase finetune` for this approach or remove the key",
+        where, file, in ? "not a finetune.json (invalid JSON)" : "cannot read it"));
+  }
+  const nlohmann::json& job = record.value("job", nlohmann::json::object());
+  const nlohmann::json model =
+      job.is_object() ? job.value("fine_tuned_model", nlohmann::json()) : nlohmann::json();
+  if (!model.is_string() || model.get<std::string>().empty()) {
+    throw UserError(fmt::format(
+        "{}: finetune_record {}: the job has not produced a model yet; run `tunecase finetune` "
+        "again to follow it",
+        where, file));
+  }
+  const bool simulated = record.value("training_usd_is", "") == "simulated";
+  Figure cost = record["training_usd"].is_number()
+                    ? Figure{record["training_usd"].get<double>(), Source::measured, simulated}
+                    : unknown(Source::measured);
+  auto drop_default = [&](const char* key) { std::erase(a.defaults_used, std::string(key)); };
+  a.training_usd = cost;
+  drop_default("training_usd");
+  if (!p.retrain_usd) {
+    a.retrain_usd = Figure{cost.value, Source::estimated, simulated};
+    drop_default("retrain_usd");
+  }
+}
+
 }  // namespace
 
 bool is_trained(const ApproachConfig& config) {
   if (config.costs.trained) return *config.costs.trained;
   if (config.kind == "linear" || config.kind == "fasttext") return true;
-  return config.costs.hosting.has_value() || config.costs.training_usd.has_value();
+  return config.costs.hosting.has_value() || config.costs.training_usd.has_value() ||
+         !config.costs.finetune_record.empty();
 }
 
 ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json* measured,
@@ -173,6 +212,7 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   a.time_to_ship_weeks = cost_key(a, p.time_to_ship_weeks, "time_to_ship_weeks", 0);
   a.monitoring_usd_per_month = p.monitoring_usd_per_month ? assumed(*p.monitoring_usd_per_month)
                                                           : business.monitoring_usd_per_month;
+  if (!p.finetune_record.empty()) read_finetune_record(a, p, where);
   return a;
 }
 

@@ -174,15 +174,18 @@ std::string fingerprint(const ApproachConfig& a, const Files& f) {
                                ft.suffix, f.train_jsonl, f.validation_jsonl));
 }
 
-// The [[approach]] to paste: the tuned model under the same prompt settings, with its measured
-// training cost for `tunecase decide`.
-std::string approach_toml(const ApproachConfig& a, const nlohmann::json& record) {
+// The [[approach]] to paste: the tuned model under the same prompt settings, pointing at the
+// record, from which `tunecase decide` takes the measured training cost.
+std::string approach_toml(const ApproachConfig& a, const FinetuneOptions& o,
+                          const nlohmann::json& record) {
   nlohmann::json source = a.source;
-  for (const char* key : {"finetune", "price", "training_usd", "trained"}) source.erase(key);
-  source["name"] = a.name + "-ft";
+  for (const char* key : {"finetune", "price", "training_usd", "retrain_usd", "trained"})
+    source.erase(key);
+  source["name"] = o.result_name.empty() ? a.name + "-ft" : o.result_name;
   source["model"] = record["job"]["fine_tuned_model"];
   source["trained"] = true;
-  if (record["training_usd"].is_number()) source["training_usd"] = record["training_usd"];
+  source["finetune_record"] =
+      std::filesystem::absolute(o.out_dir / "finetune.json").lexically_normal().string();
   return fmt::format(
              "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
              "# training_usd: {} from {} trained tokens.\n",
@@ -386,7 +389,7 @@ class Session {
       record_["training_usd_is"] = simulated ? "simulated" : "measured";
     }
     save();
-    FinetuneResult result{record_, approach_toml(a_, record_)};
+    FinetuneResult result{record_, approach_toml(a_, o_, record_)};
     write_file(o_.out_dir / "approach.toml", result.approach_toml);
     return result;
   }

@@ -12,7 +12,8 @@
 //      finetune.json as soon as the provider gives it, so running the same command again (after
 //      a crash, a kill or Ctrl-C) follows that job instead of paying for a second one;
 //   5. the result: the model id, trained tokens and the training cost they measure (simulated
-//      when sim-llm answered), and DIR/approach.toml, an [[approach]] to paste into the config.
+//      when sim-llm answered), and DIR/approach.toml, an [[approach]] to paste into the config
+//      whose finetune_record points at DIR/finetune.json (decide's measured training cost).
 // The API key is read from the approach's api_key_env and never written anywhere.
 
 #include <chrono>
@@ -34,6 +35,7 @@ struct FinetuneOptions {
   bool assume_yes = false;
   std::optional<double> max_cost_usd;  // start only when the estimate is known and within it
   std::chrono::milliseconds poll_interval{10000};
+  std::string result_name;  // the name of the pasted [[approach]] ("" = "<approach>-ft")
   // Asks the user (tests); null: ask at the terminal when stdin is one, else refuse.
   std::function<bool(const std::string&)> confirm;
 };

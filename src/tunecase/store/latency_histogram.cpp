@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -26,11 +27,36 @@ double value_of(int32_t bucket) {
 }  // namespace
 
 void LatencyHistogram::add(double ms, int64_t count) {
-  counts_[bucket_of(ms)] += count;
+  const int32_t b = bucket_of(ms);
+  auto at = std::lower_bound(counts_.begin(), counts_.end(), b,
+                             [](const auto& entry, int32_t key) { return entry.first < key; });
+  if (at != counts_.end() && at->first == b)
+    at->second += count;
+  else
+    counts_.insert(at, {b, count});
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {
-  for (const auto& [bucket, n] : other.counts_) counts_[bucket] += n;
+  if (other.counts_.empty()) return;
+  if (counts_.empty()) {
+    counts_ = other.counts_;
+    return;
+  }
+  std::vector<std::pair<int32_t, int64_t>> merged;
+  merged.reserve(counts_.size() + other.counts_.size());
+  auto a = counts_.cbegin();
+  auto b = other.counts_.cbegin();
+  while (a != counts_.cend() || b != other.counts_.cend()) {
+    if (b == other.counts_.cend() || (a != counts_.cend() && a->first < b->first)) {
+      merged.push_back(*a++);
+    } else if (a == counts_.cend() || b->first < a->first) {
+      merged.push_back(*b++);
+    } else {
+      merged.push_back({a->first, a->second + b->second});
+      ++a, ++b;
+    }
+  }
+  counts_ = std::move(merged);
 }
 
 int64_t LatencyHistogram::total() const {
@@ -74,6 +100,7 @@ std::string LatencyHistogram::encode() const {
 
 LatencyHistogram LatencyHistogram::decode(std::string_view text) {
   LatencyHistogram h;
+  bool sorted = true;
   const char* p = text.data();
   const char* end = text.data() + text.size();
   while (p < end) {
@@ -85,9 +112,21 @@ LatencyHistogram LatencyHistogram::decode(std::string_view text) {
     }
     auto r2 = std::from_chars(r1.ptr + 1, end, n);
     if (r2.ec != std::errc()) throw std::runtime_error("corrupt latency histogram in the store");
-    h.counts_[bucket] += n;
+    if (!h.counts_.empty() && bucket <= h.counts_.back().first) sorted = false;
+    h.counts_.push_back({bucket, n});
     p = r2.ptr;
     if (p < end && *p == ' ') ++p;
+  }
+  if (!sorted) {  // encode() writes in order; anything else is summed per bucket
+    std::sort(h.counts_.begin(), h.counts_.end());
+    std::vector<std::pair<int32_t, int64_t>> unique;
+    for (const auto& e : h.counts_) {
+      if (!unique.empty() && unique.back().first == e.first)
+        unique.back().second += e.second;
+      else
+        unique.push_back(e);
+    }
+    h.counts_ = std::move(unique);
   }
   return h;
 }

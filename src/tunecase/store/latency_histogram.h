@@ -1,9 +1,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tunecase/store/queries.h"
 
@@ -32,7 +33,9 @@ class LatencyHistogram {
   static LatencyHistogram decode(std::string_view text);
 
  private:
-  std::map<int32_t, int64_t> counts_;
+  // (bucket, count) sorted by bucket, one entry per bucket: a year of daily roll-ups merges as
+  // sorted runs, without a tree node per bucket (docs/benchmarks.md "Store").
+  std::vector<std::pair<int32_t, int64_t>> counts_;
 };
 
 }  // namespace tunecase
