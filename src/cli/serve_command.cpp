@@ -19,7 +19,7 @@ namespace {
 
 struct ServeArgs {
   std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
-  std::string instance, port_file;
+  std::string instance, port_file, operation_plan;
   int port = 8080, threads = 2;
   tunecase::CacheChoice cache;
 };
@@ -47,6 +47,7 @@ void run(const ServeArgs& a) {
   tunecase::serve::GatewayOptions options;
   options.eval_dir = a.eval;
   options.plan_file = a.plan;
+  options.operation_plan = a.operation_plan;
   options.store = a.store;
   options.cache_file = tunecase::resolve_cache_file(a.cache, config.file);
   options.server.host = a.host;
@@ -92,6 +93,8 @@ void add_serve_command(CLI::App& app) {
       ->required();
   cmd->add_option("--eval", args->eval, "eval output folder holding models/<approach>");
   cmd->add_option("--plan", args->plan, "decision.json from `tunecase decide`: the verdict rule");
+  cmd->add_option("--operation-plan", args->operation_plan,
+                  "plan.html from `tunecase plan`, linked from the dashboard (GET /plan)");
   cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
       ->capture_default_str();
   cmd->add_option("--port", args->port, "port (0 = any free port)")

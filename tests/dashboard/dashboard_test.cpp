@@ -67,6 +67,15 @@ class DashboardTest : public GatewayTest {
   std::map<std::string, std::string> auth_;
 };
 
+// What `tunecase monitor` leaves in the store for the dashboard (store meta "monitor.latest").
+const char* kMonitorRun = R"({"ran_at_ms": 1728000000000,
+  "drift": {"windows": "last 7 days against the 28 before",
+            "detectors": [{"detector": "prediction_mix_psi", "approach": "local-linear",
+                           "verdict": "drift", "summary": "PSI 0.31 on 420 predictions"}],
+            "emerging_terms": [{"term": "autopilot", "current": 40, "reference": 1, "rise": 20.5,
+                                "z": 6.1, "examples": ["autopilot booked two meetings"]}]},
+  "policy": "triggered: retrain within 7 days of an accuracy alert"})";
+
 const json* arm_of(const json& pilot, const std::string& role) {
   for (const auto& a : pilot["arms"])
     if (a["role"] == role) return &a;
@@ -113,6 +122,35 @@ TEST_F(DashboardTest, DataAsksForTheTokenThePageDoesNot) {
   EXPECT_NE(page.body.find("/assets/dashboard.js"), std::string::npos);
 }
 
+TEST_F(DashboardTest, LinksTheOperationPlanAndShowsTheLatestMonitorRun) {
+  project(kSplitPilot);
+  std::ofstream(dir_ / "plan.html") << "<html><body>operation plan page</body></html>";
+  GatewayOptions o = options();
+  o.clock = [now = now_] { return now->load(); };
+  o.operation_plan = dir_ / "plan.html";
+  start(kSplitPilot, std::move(o));
+  json before = dashboard();
+  EXPECT_TRUE(before["monitoring"].is_null());
+  EXPECT_EQ(before["operation_plan"], "/plan");
+  EXPECT_NE(get("/plan").body.find("operation plan page"), std::string::npos);
+  gateway_->store().set_meta("monitor.latest", kMonitorRun);
+  json after = dashboard();
+  EXPECT_EQ(after["monitoring"]["drift"]["detectors"][0]["verdict"], "drift");
+  EXPECT_EQ(after["monitoring"]["policy"], json::parse(kMonitorRun)["policy"]);
+}
+
+TEST_F(DashboardTest, AnUnreadableOperationPlanIsAClearErrorAtStart) {
+  project(kSplitPilot);
+  GatewayOptions o = options();
+  o.operation_plan = dir_ / "missing.html";
+  try {
+    Gateway g(config_, std::move(o));
+    FAIL() << "started without its operation plan";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("tunecase plan"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(DashboardTest, ServesItsFilesFromTheBinary) {
   start_at(kSplitPilot);
   Reply chart = get("/assets/chart.js");
@@ -152,6 +190,7 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
     GTEST_SKIP() << "no " << tunecase::testing::kChromium << " (scripts/install-deps installs it)";
   start_at(kSplitPilot);
   replay(6, 10);
+  gateway_->store().set_meta("monitor.latest", kMonitorRun);
   tunecase::testing::HeadlessChromium browser(dir_ / "chromium");
   browser.call("Runtime.enable");
   browser.call("Log.enable");
@@ -178,6 +217,11 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
     EXPECT_EQ(tile["text"], fmt::format("{:.1f}%", 100 * arm["accuracy"].get<double>()));
     EXPECT_EQ(tile["labelled"], std::to_string(arm["labelled"].get<int>()));
   }
+
+  // The watch panel shows the monitor's findings as it wrote them.
+  std::string watch = browser.evaluate("document.getElementById('monitoring').textContent");
+  EXPECT_NE(watch.find("prediction_mix_psi"), std::string::npos) << watch;
+  EXPECT_NE(watch.find("autopilot"), std::string::npos) << watch;
 
   json charts = browser.evaluate(R"((() => {
       const out = {};

@@ -181,7 +181,13 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
       {"events", events},
       {"alerts", alert_rows(store.alerts(true))},
       {"accuracy_floor", context.accuracy_floor ? json(*context.accuracy_floor) : json(nullptr)},
-      {"memo", context.memo_available ? json("/memo") : json(nullptr)}};
+      {"memo", context.memo_available ? json("/memo") : json(nullptr)},
+      {"operation_plan", context.plan_available ? json("/plan") : json(nullptr)},
+      {"monitoring", nullptr}};
+  if (auto latest = store.meta("monitor.latest")) {
+    json m = json::parse(*latest, nullptr, false);
+    if (m.is_object()) out["monitoring"] = std::move(m);
+  }
 
   json volume = nullptr;
   if (const json* per_month =

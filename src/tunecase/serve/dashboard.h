@@ -19,8 +19,9 @@ struct DashboardContext {
   // the memo assumed, shown beside what the pilot measures.
   nlohmann::json decision;
   bool memo_available = false;           // GET /memo serves the memo beside decision.json
+  bool plan_available = false;           // GET /plan serves --operation-plan's page
   std::optional<double> accuracy_floor;  // [monitor] accuracy_floor, drawn on the chart
-  int history_days = 365;                // how far back "over time" reaches
+  int history_days = 365;                // days "over time" shows, up to the last with data
 };
 
 // GET /v1/dashboard (docs/dashboard.md lists every key): the pilot report of GET /v1/pilot
@@ -29,7 +30,8 @@ struct DashboardContext {
 //    arms of an approach summed): requests, labelled, accuracy with its Wilson interval, latency
 //    p95, errors, $; every row says "measured" or "simulated";
 //  - "models" and "events": the model registry, and its promotions and rollbacks as time marks;
-//  - "alerts": the open alerts;
+//  - "alerts": the open alerts; "monitoring": the latest `tunecase monitor` run's drift and
+//    retraining policy (store meta "monitor.latest"), null before one ran;
 //  - "context": assumed (memo) against measured (pilot) accuracy, $ per query and volume.
 // Two Store::pilot_counts calls (the pilot window, the history window); nothing else is read.
 nlohmann::json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& report,

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/error.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dispatcher.h"
@@ -79,6 +80,18 @@ void Gateway::load_approaches(const ProjectConfig& config) {
 // The memo's figures for the dashboard's "decision context", and the memo itself (decide writes
 // memo.html beside decision.json). make_pilot_plan has already checked the file.
 void Gateway::load_decision() {
+  if (!options_.operation_plan.empty()) {
+    std::ifstream plan(options_.operation_plan, std::ios::binary);
+    if (!plan)
+      throw UserError(
+          fmt::format("--operation-plan {}: cannot read it; write it with `tunecase "
+                      "plan` or drop the flag",
+                      options_.operation_plan.string()));
+    std::ostringstream text;
+    text << plan.rdbuf();
+    plan_html_ = text.str();
+    dashboard_.plan_available = true;
+  }
   if (options_.plan_file.empty()) return;
   std::ifstream in(options_.plan_file);
   dashboard_.decision = nlohmann::json::parse(in, nullptr, false);

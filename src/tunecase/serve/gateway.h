@@ -25,11 +25,12 @@ class Metrics;
 class ServedApproach;
 
 struct GatewayOptions {
-  std::filesystem::path eval_dir;     // `--eval DIR`: local models under DIR/models/<name>
-  std::filesystem::path plan_file;    // `--plan decision.json` ("" = the rule from [pilot])
-  std::filesystem::path cache_file;   // LLM response cache ("" = none)
-  std::string store = "tunecase.db";  // a SQLite path or a postgresql:// URL
-  http::ServerOptions server;         // host 127.0.0.1 unless told otherwise
+  std::filesystem::path eval_dir;        // `--eval DIR`: local models under DIR/models/<name>
+  std::filesystem::path plan_file;       // `--plan decision.json` ("" = the rule from [pilot])
+  std::filesystem::path operation_plan;  // `--operation-plan plan.html`, served at GET /plan
+  std::filesystem::path cache_file;      // LLM response cache ("" = none)
+  std::string store = "tunecase.db";     // a SQLite path or a postgresql:// URL
+  http::ServerOptions server;            // host 127.0.0.1 unless told otherwise
   // Bearer token that POST /v1/feedback must carry ("" = open). Read from the environment by
   // the CLI; never logged, never stored.
   std::string token;
@@ -41,7 +42,8 @@ struct GatewayOptions {
 
 // `tunecase serve`: the pilot gateway (docs/serve.md). Routes:
 //   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /metrics  GET /healthz
-//   GET / (the live dashboard, docs/dashboard.md)  GET /assets/*  GET /v1/dashboard  GET /memo
+//   GET / (the live dashboard, docs/dashboard.md)  GET /assets/*  GET /v1/dashboard  GET /memo  GET
+//   /plan
 // Everything it knows lives in the store (predictions, feedback, the pilot's salt and start), so
 // a restarted gateway, or another replica on the same store, routes the same ids to the same
 // arms and reports the same figures. Construction loads every approach of the plan and opens
@@ -76,7 +78,7 @@ class Gateway {
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
   void dashboard(const http::Request& request, http::Responder responder);
-  void memo(http::Responder responder);
+  void page(const std::string& html, const char* missing, http::Responder responder);
   ReportContext report_context() const;
   void load_decision();
   bool authorised(const http::Request& request) const;
@@ -98,6 +100,7 @@ class Gateway {
   std::unique_ptr<http::Server> server_;
   DashboardContext dashboard_;
   std::string memo_html_;  // the memo beside decision.json, served at /memo ("" = none)
+  std::string plan_html_;  // --operation-plan, served at /plan ("" = none)
   bool stopped_ = false;
 };
 

@@ -51,7 +51,16 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   if (path == "/metrics") return get ? metrics(responder) : wrong_method("GET");
   if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
   if (path == "/v1/dashboard") return get ? dashboard(request, responder) : wrong_method("GET");
-  if (path == "/memo") return get ? memo(responder) : wrong_method("GET");
+  if (path == "/memo")
+    return get ? page(
+                     memo_html_,
+                     "no memo: start serve with --plan decision/decision.json, memo.html beside it",
+                     responder)
+               : wrong_method("GET");
+  if (path == "/plan")
+    return get ? page(plan_html_, "no operation plan: start serve with --operation-plan FILE",
+                      responder)
+               : wrong_method("GET");
   if (auto asset = dashboard_asset(path)) {
     if (!get) return wrong_method("GET");
     Response r = Response::text(200, std::string(asset->body));
@@ -176,13 +185,13 @@ void Gateway::dashboard(const http::Request& request, http::Responder responder)
   if (!taken) responder.respond(busy("too many dashboard requests in flight"));
 }
 
-void Gateway::memo(http::Responder responder) {
-  if (memo_html_.empty()) {
+// The memo and the operation plan, read once at start.
+void Gateway::page(const std::string& html, const char* missing, http::Responder responder) {
+  if (html.empty()) {
     metrics_->client_error();
-    return responder.respond(
-        error(404, "no memo: start serve with --plan decision/decision.json, memo.html beside it"));
+    return responder.respond(error(404, missing));
   }
-  Response r = Response::text(200, memo_html_);
+  Response r = Response::text(200, html);
   r.content_type = "text/html; charset=utf-8";
   responder.respond(std::move(r));
 }

@@ -285,13 +285,20 @@
       : '<p class="muted">Drift and the retraining policy show here once <code>tunecase monitor</code> has run on this store (docs/operate.md).</p>';
   }
 
+  // The latest `tunecase monitor` run on this store (its drift part and the retraining policy).
   function renderMonitoring(m) {
-    const drift = (m.drift || []).map(x => `<li>${esc(x.detector)}: <b>${esc(x.status || '')}</b> ${esc(x.summary || '')}</li>`).join('');
-    const terms = (m.emerging_terms || []).slice(0, 8).map(t =>
-      `<li><b>${esc(t.term)}</b> ${esc(t.summary || '')}${t.example ? ' <span class="muted">“' + esc(t.example) + '”</span>' : ''}</li>`).join('');
-    return `<div class="grid2"><div><h3>Drift</h3><ul>${drift || '<li class="muted">no detector ran</li>'}</ul></div>
-      <div><h3>Emerging terms</h3><ul>${terms || '<li class="muted">none</li>'}</ul></div></div>
-      ${m.policy ? '<p>Retraining: ' + esc(m.policy) + '</p>' : ''}`;
+    const drift = (m.drift && m.drift.detectors) || [];
+    const terms = (m.drift && m.drift.emerging_terms) || [];
+    const cls = v => v === 'drift' || v === 'shift' || v === 'firing' ? 'bad' : v === 'watch' ? 'warn' : '';
+    const rows = drift.map(x => `<li>${esc(x.detector)}${x.approach ? ' · ' + esc(x.approach) : ''}:
+      <b class="${cls(x.verdict)}">${esc(x.verdict || '')}</b> <span class="muted">${esc(x.summary || '')}</span></li>`).join('');
+    const termRows = terms.slice(0, 8).map(t => `<li><b>${esc(t.term)}</b> ${int(t.current)} now vs ${int(t.reference)} before
+      (${isNum(t.rise) ? t.rise.toFixed(1) + 'x' : '–'})${t.examples && t.examples.length ? ' <span class="muted">“' + esc(t.examples[0]) + '”</span>' : ''}</li>`).join('');
+    return `<p class="muted">From <code>tunecase monitor</code> at ${m.ran_at_ms ? new Date(m.ran_at_ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '–'}${m.drift && m.drift.windows ? ': ' + esc(m.drift.windows) : ''}</p>
+      <div class="grid2"><div><h3>Drift</h3><ul>${rows || '<li class="muted">no detector ran</li>'}</ul></div>
+      <div><h3>Emerging terms</h3><ul>${termRows || '<li class="muted">none rose</li>'}</ul></div></div>
+      ${m.policy ? '<p>Retraining: ' + esc(m.policy) + '</p>' : ''}
+`;
   }
 
   // ---- Decision context ---------------------------------------------------------------------
@@ -300,6 +307,8 @@
     const rows = c.approaches || [];
     let html = d.memo ? `<p><a href="${esc(d.memo)}">The decision memo</a> this pilot runs.
       ${c.recommendation ? esc(c.recommendation) : ''}</p>` : '<p class="muted">serve was started without <code>--plan decision.json</code>: no memo to compare with.</p>';
+    html += d.operation_plan ? `<p><a href="${esc(d.operation_plan)}">The operation plan</a>: who watches, what triggers a retrain, the rollback.</p>`
+      : '<p class="muted">No operation plan: write one with <code>tunecase plan</code> and start serve with <code>--operation-plan</code>.</p>';
     if (rows.length) {
       const src = f => f ? ' <span class="muted">' + esc(f.source) + '</span>' + (f.simulated ? sim('simulated') : '') : '';
       html += `<div class="table-wrap"><table><thead><tr><th>approach</th><th class="num">accuracy, memo</th><th class="num">accuracy, pilot</th>
