@@ -1,5 +1,7 @@
 #include "tunecase/llm/openai_finetune.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -162,8 +164,24 @@ HttpResponse OpenAiFinetuneClient::send(HttpRequest request) {
 }
 
 std::string OpenAiFinetuneClient::upload(const std::string& filename, const std::string& content) {
-  return finetune_api::read_file_id(
-      send(finetune_api::upload_request(base_url_, api_key_, filename, content)));
+  constexpr int kAttempts = 4;
+  std::chrono::milliseconds delay = retry_delay_;
+  for (int attempt = 1;; ++attempt) {
+    HttpRequest request = finetune_api::upload_request(base_url_, api_key_, filename, content);
+    HttpResponse response = http_send_sync(http_, std::move(request));
+    const bool transient = response.status == 0 || response.status == 429 || response.status >= 500;
+    if (!transient || attempt == kAttempts) {
+      if (response.status == 0)
+        throw ProviderError(
+            fmt::format("POST {}/files ({}): {} after {} attempts; check "
+                        "base_url and the network",
+                        base_url_, filename, response.transport_error, attempt));
+      if (is_simulated(response)) simulated_ = true;
+      return finetune_api::read_file_id(response);
+    }
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
 }
 
 FinetuneJob OpenAiFinetuneClient::create(const FinetuneJobRequest& job) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 // The OpenAI Files and Fine-tuning APIs, as `tunecase finetune` uses them:
 //   POST /v1/files (multipart/form-data: purpose=fine-tune, file)      -> file object
 //   POST /v1/fine_tuning/jobs {model, training_file, validation_file,
@@ -68,7 +70,11 @@ class OpenAiFinetuneClient {
  public:
   OpenAiFinetuneClient(std::string base_url, std::string api_key, HttpClient& http);
 
+  // Retried on a transport error, 429 or 5xx (up to 4 attempts, the delay doubling from
+  // retry_delay): a retried upload costs nothing but an unused file. Creating a job is never
+  // retried here (a lost answer could mean a second paid job); the run finds it by its file.
   std::string upload(const std::string& filename, const std::string& content);
+  void set_retry_delay(std::chrono::milliseconds delay) { retry_delay_ = delay; }
   FinetuneJob create(const FinetuneJobRequest& job);
   FinetuneJob retrieve(const std::string& id);
   std::vector<FinetuneEvent> events(const std::string& id);
@@ -84,6 +90,7 @@ class OpenAiFinetuneClient {
   std::string base_url_, api_key_;
   HttpClient& http_;
   bool simulated_ = false;
+  std::chrono::milliseconds retry_delay_{1000};
 };
 
 }  // namespace tunecase
