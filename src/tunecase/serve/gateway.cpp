@@ -45,6 +45,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   settings.share = plan_.share;
   settings.salt = salt_;
   settings.abstain_below = config.pilot.abstain_below;
+  settings.keep_texts = config.monitor.keep_texts;
   settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
   settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
