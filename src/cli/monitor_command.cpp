@@ -42,8 +42,9 @@ std::vector<std::string> training_texts(const tunecase::ProjectConfig& config) {
   try {
     for (auto& e : tunecase::prepare_data(config.data).splits.train) out.push_back(e.text);
   } catch (const tunecase::UserError& e) {
-    fmt::print(stderr, "note: [data] not readable ({}); the reference window stands in for the "
-                       "training vocabulary\n",
+    fmt::print(stderr,
+               "note: [data] not readable ({}); the reference window stands in for the "
+               "training vocabulary\n",
                e.what());
   }
   return out;
@@ -56,12 +57,12 @@ void simulate(const tunecase::MonitorSettings& s) {
   double after = std::max(0.0, s.accuracy_floor - 0.09);
   auto r = tunecase::monitor::simulate_accuracy_rule(s, before, after, n, 365 + 60, 365, 400, 7);
   std::cout << tunecase::monitor::to_json(r).dump(2) << "\n";
-  fmt::print("rule {} (floor {:.0f}%, {} consecutive days, {} labels a day): {:.2f} false alarms a "
-             "year at a true accuracy of {:.0f}%; a drop to {:.0f}% is caught after {} days "
-             "(median; 95% within {}).\n",
-             s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n,
-             r.false_alarms_per_year, 100 * before, 100 * after, r.median_detection_days,
-             r.p95_detection_days);
+  fmt::print(
+      "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day): {:.2f} false alarms a "
+      "year at a true accuracy of {:.0f}%; a drop to {:.0f}% is caught after {} days "
+      "(median; 95% within {}).\n",
+      s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n, r.false_alarms_per_year,
+      100 * before, 100 * after, r.median_detection_days, r.p95_detection_days);
 }
 
 int run(const MonitorArgs& a) {
@@ -112,11 +113,13 @@ void add_monitor_command(CLI::App& app) {
       "monitor",
       "Daily accuracy, latency, errors and cost from the store; alerts and drift (exit 1 when an "
       "alert fired)");
-  cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")->capture_default_str();
+  cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
+      ->capture_default_str();
   cmd->add_option("--config", args->config, "project config with [monitor]")->required();
   cmd->add_option("--out", args->out, "folder for monitor.json, monitor.md, monitor.html")
       ->capture_default_str();
-  cmd->add_option("--alerts", args->alerts, "JSONL file alerts are appended to (default OUT/alerts.jsonl)");
+  cmd->add_option("--alerts", args->alerts,
+                  "JSONL file alerts are appended to (default OUT/alerts.jsonl)");
   cmd->add_option("--now-ms", args->now_ms,
                   "the clock, epoch milliseconds (default: now); for replays and tests");
   cmd->add_flag("--no-drift", args->no_drift, "skip the drift detectors");

@@ -29,14 +29,14 @@ void run(const PlanArgs& a) {
   if (!a.monitor_json.empty()) {
     std::ifstream in(a.monitor_json);
     if (!in)
-      throw tunecase::UserError(fmt::format("--monitor {}: cannot open; run `tunecase monitor` "
-                                            "first or leave --monitor out",
-                                            a.monitor_json));
+      throw tunecase::UserError(
+          fmt::format("--monitor {}: cannot open; run `tunecase monitor` "
+                      "first or leave --monitor out",
+                      a.monitor_json));
     measured = nlohmann::json::parse(in, nullptr, false);
     if (measured.is_discarded() || !measured.contains("approaches"))
-      throw tunecase::UserError(
-          fmt::format("--monitor {}: not a monitor.json written by `tunecase monitor`",
-                      a.monitor_json));
+      throw tunecase::UserError(fmt::format(
+          "--monitor {}: not a monitor.json written by `tunecase monitor`", a.monitor_json));
   }
   nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
   std::filesystem::path out(a.out);
@@ -47,8 +47,9 @@ void run(const PlanArgs& a) {
   write_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));
   std::cout << md;
   if (plan["unassigned"].get<bool>())
-    fmt::print(stderr, "warning: the plan has an UNASSIGNED owner ([monitor] owner / [retrain] "
-                       "owner)\n");
+    fmt::print(stderr,
+               "warning: the plan has an UNASSIGNED owner ([monitor] owner / [retrain] "
+               "owner)\n");
   fmt::print("wrote {}/plan.md, plan.html, plan.json\n", out.string());
 }
 

@@ -46,9 +46,10 @@ class MonitorCli : public ::testing::Test {
     write_config("");
   }
   void write_config(const std::string& monitor_extra) {
-    std::ofstream(config_) << "[data]\npath = \"tickets.csv\"\n\n[[approach]]\nname = "
-                              "\"local-linear\"\nkind = \"linear\"\n\n[monitor]\nmin_labelled = 50\n"
-                           << monitor_extra;
+    std::ofstream(config_)
+        << "[data]\npath = \"tickets.csv\"\n\n[[approach]]\nname = "
+           "\"local-linear\"\nkind = \"linear\"\n\n[monitor]\nmin_labelled = 50\n"
+        << monitor_extra;
   }
   std::string monitor(const std::string& store, int day) {
     return fmt::format("monitor --config {} --store {} --out {}/monitor --now-ms {} --no-drift",
@@ -115,7 +116,8 @@ TEST_F(MonitorCli, PlanShowsAnUnassignedOwnerLoudly) {
 }
 
 TEST_F(MonitorCli, PlanRefusesANegativeRetrainPeriod) {
-  std::ofstream(config_, std::ios::app) << "\n[retrain]\npolicy = \"scheduled\"\nevery_weeks = -4\n";
+  std::ofstream(config_, std::ios::app)
+      << "\n[retrain]\npolicy = \"scheduled\"\nevery_weeks = -4\n";
   CliResult r = run_cli("plan --config " + config_ + " --out " + dir_.str() + "/plan");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("every_weeks"), std::string::npos) << r.output;

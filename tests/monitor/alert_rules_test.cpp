@@ -12,8 +12,8 @@ DayPoint day(int64_t labelled, int64_t correct, int64_t min_labelled = 50) {
   d.requests = labelled;
   if (labelled > 0) {
     d.accuracy = static_cast<double>(correct) / static_cast<double>(labelled);
-    d.accuracy_ci95 = wilson_interval(static_cast<std::size_t>(correct),
-                                      static_cast<std::size_t>(labelled));
+    d.accuracy_ci95 =
+        wilson_interval(static_cast<std::size_t>(correct), static_cast<std::size_t>(labelled));
   }
   d.counted = labelled >= min_labelled;
   return d;
@@ -68,7 +68,8 @@ TEST(EvaluateSeries, ErrorRateLatencyAndCostCeilings) {
   ASSERT_EQ(findings.size(), 4u);
   EXPECT_EQ(findings[0].kind, kAccuracyBelowFloor);
   EXPECT_EQ(findings[0].state, RuleState::clear);
-  for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(findings[i].state, RuleState::firing) << findings[i].kind;
+  for (std::size_t i = 1; i < 4; ++i)
+    EXPECT_EQ(findings[i].state, RuleState::firing) << findings[i].kind;
   series.days[0].requests = 5;  // too little traffic to judge errors and latency; cost still counts
   findings = evaluate_series(series, s);
   EXPECT_EQ(findings[1].state, RuleState::unknown);

@@ -72,8 +72,8 @@ TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves)
 TEST_F(AlertSinks, AlertsOfDifferentApproachesAndKindsAreSeparate) {
   AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
   auto r = apply_findings(*store_,
-                          {firing(kAccuracyBelowFloor, "linear"), firing(kAccuracyBelowFloor, "llm"),
-                           firing(kErrorRate, "llm")},
+                          {firing(kAccuracyBelowFloor, "linear"),
+                           firing(kAccuracyBelowFloor, "llm"), firing(kErrorRate, "llm")},
                           1000, out);
   EXPECT_EQ(r.fired.size(), 3u);
   EXPECT_EQ(lines(dir_ / "alerts.jsonl").size(), 3u);
@@ -83,8 +83,8 @@ TEST_F(AlertSinks, AWebhookThatIsDownLosesNothingAndIsServedOnTheNextRun) {
   FakeWebhook hook;
   hook.down = true;
   AlertOutputs out{dir_ / "alerts.jsonl", &hook};
-  auto r = apply_findings(*store_, {firing(kErrorRate, "llm"), firing(kLatencyP95, "llm")}, 1000,
-                          out);
+  auto r =
+      apply_findings(*store_, {firing(kErrorRate, "llm"), firing(kLatencyP95, "llm")}, 1000, out);
   EXPECT_EQ(r.fired.size(), 2u);
   EXPECT_EQ(r.webhook_pending, 2);
   ASSERT_EQ(r.problems.size(), 1u);

@@ -27,7 +27,7 @@ TEST(OperationPlan, AMissingOwnerIsShownLoudly) {
 }
 
 TEST(OperationPlan, StatesCadenceOwnersThresholdsAndBudget) {
-  auto plan = operation_plan(config(R"(
+  const char* toml = R"toml(
 [business]
 monitoring_usd_per_month = 500
 
@@ -41,18 +41,17 @@ every_weeks = 4
 within_days = 7
 usd_per_retrain = 1200
 owner = "Sam (ML)"
-)"),
-                             nlohmann::json());
+)toml";
+  auto plan = operation_plan(config(toml), nlohmann::json());
   EXPECT_FALSE(plan["unassigned"].get<bool>());
   std::string md = operation_plan_markdown(plan);
   EXPECT_NE(md.find("Dana (support ops)"), std::string::npos);
   EXPECT_NE(md.find("every 4 weeks"), std::string::npos);
   EXPECT_NE(md.find("within 7 days"), std::string::npos);
   EXPECT_NE(md.find("80%"), std::string::npos);
-  EXPECT_NEAR(plan["budget_per_month"]["retraining_usd"].get<double>(), 1200 * 52.0 / 12 / 4,
+  EXPECT_NEAR(plan["budget_per_month"]["retraining_usd"].get<double>(), 1200 * 52.0 / 12 / 4, 1e-6);
+  EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(), 500 + 1200 * 52.0 / 12 / 4,
               1e-6);
-  EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(),
-              500 + 1200 * 52.0 / 12 / 4, 1e-6);
   EXPECT_NE(md.find("Rollback"), std::string::npos);
 }
 

@@ -15,8 +15,8 @@ TEST(PopulationStabilityIndex, MatchesAHandComputedValue) {
 TEST(PopulationStabilityIndex, IsZeroForTheSameMixAndFiniteForANewLabel) {
   EXPECT_NEAR(population_stability_index({{"a", 30}, {"b", 70}}, {{"a", 300}, {"b", 700}}), 0,
               1e-3);
-  double psi = population_stability_index({{"a", 500}, {"b", 500}},
-                                          {{"a", 400}, {"b", 400}, {"new", 200}});
+  double psi =
+      population_stability_index({{"a", 500}, {"b", 500}}, {{"a", 400}, {"b", 400}, {"new", 200}});
   EXPECT_TRUE(std::isfinite(psi));
   EXPECT_GT(psi, 0.25);
   EXPECT_EQ(population_stability_index({}, {{"a", 1}}), 0);

@@ -39,8 +39,9 @@ Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s)
     f.details["accuracy_ci95"] = {last.accuracy_ci95.lo, last.accuracy_ci95.hi};
   }
   if (f.state == RuleState::unknown) {
-    f.message = fmt::format("{}: {} labelled on {}, fewer than min_labelled = {}; accuracy not judged",
-                            series.name, last.labelled, last.date, s.min_labelled);
+    f.message =
+        fmt::format("{}: {} labelled on {}, fewer than min_labelled = {}; accuracy not judged",
+                    series.name, last.labelled, last.date, s.min_labelled);
   } else {
     f.message = fmt::format("{}: accuracy {} [{}, {}] on {} ({} labelled); floor {} ({} rule)",
                             series.name, last.accuracy ? pct(*last.accuracy) : "n/a",
@@ -71,19 +72,24 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   auto state = [&](bool condition) {
     return !enough ? RuleState::unknown : condition ? RuleState::firing : RuleState::clear;
   };
-  Finding errors{kErrorRate, series.name, state(last.error_rate > s.max_error_rate), last.day,
-                 fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})", series.name,
-                             last.errors, last.requests, last.date, pct(last.error_rate),
-                             pct(s.max_error_rate)),
-                 {{"date", last.date},
-                  {"errors", last.errors},
-                  {"timeouts", last.timeouts},
-                  {"requests", last.requests},
-                  {"error_rate", last.error_rate},
-                  {"ceiling", s.max_error_rate}}};
+  Finding errors{
+      kErrorRate,
+      series.name,
+      state(last.error_rate > s.max_error_rate),
+      last.day,
+      fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})", series.name, last.errors,
+                  last.requests, last.date, pct(last.error_rate), pct(s.max_error_rate)),
+      {{"date", last.date},
+       {"errors", last.errors},
+       {"timeouts", last.timeouts},
+       {"requests", last.requests},
+       {"error_rate", last.error_rate},
+       {"ceiling", s.max_error_rate}}};
   out.push_back(std::move(errors));
   if (s.max_latency_p95_ms) {
-    out.push_back({kLatencyP95, series.name, state(last.latency_p95_ms > *s.max_latency_p95_ms),
+    out.push_back({kLatencyP95,
+                   series.name,
+                   state(last.latency_p95_ms > *s.max_latency_p95_ms),
                    last.day,
                    fmt::format("{}: latency p95 {:.0f} ms on {} (ceiling {:.0f} ms)", series.name,
                                last.latency_p95_ms, last.date, *s.max_latency_p95_ms),
@@ -94,12 +100,14 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   if (s.max_usd_per_day) {
     // Cost needs no minimum: one expensive request is already money spent.
     RuleState cost = last.cost_usd > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
-    out.push_back({kCostPerDay, series.name, cost, last.day,
-                   fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name,
-                               last.cost_usd, last.date, *s.max_usd_per_day),
-                   {{"date", last.date},
-                    {"cost_usd", last.cost_usd},
-                    {"ceiling_usd", *s.max_usd_per_day}}});
+    out.push_back(
+        {kCostPerDay,
+         series.name,
+         cost,
+         last.day,
+         fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name, last.cost_usd,
+                     last.date, *s.max_usd_per_day),
+         {{"date", last.date}, {"cost_usd", last.cost_usd}, {"ceiling_usd", *s.max_usd_per_day}}});
   }
   return out;
 }
@@ -114,13 +122,14 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
   bool silent = !last_feedback_ms || *last_feedback_ms < now_ms - window_ms;
   if (silent && requests_in_silence_window > 0) {
     f.state = RuleState::firing;
-    f.message =
-        last_feedback_ms
-            ? fmt::format("no label received for {:.0f} hours while {} requests were served: "
+    f.message = last_feedback_ms
+                    ? fmt::format(
+                          "no label received for {:.0f} hours while {} requests were served: "
                           "accuracy is unknown; check the feedback pipeline",
                           static_cast<double>(now_ms - *last_feedback_ms) / 3'600'000.0,
                           requests_in_silence_window)
-            : fmt::format("no label was ever received while {} requests were served: accuracy is "
+                    : fmt::format(
+                          "no label was ever received while {} requests were served: accuracy is "
                           "unknown; send feedback (POST /v1/feedback or `tunecase feedback`)",
                           requests_in_silence_window);
   } else {
@@ -148,8 +157,7 @@ RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double ac
       point.day = d;
       point.labelled = labelled_per_day;
       point.correct = draw(rng);
-      point.accuracy =
-          static_cast<double>(point.correct) / static_cast<double>(labelled_per_day);
+      point.accuracy = static_cast<double>(point.correct) / static_cast<double>(labelled_per_day);
       point.accuracy_ci95 = wilson_interval(static_cast<std::size_t>(point.correct),
                                             static_cast<std::size_t>(labelled_per_day));
       point.counted = labelled_per_day >= settings.min_labelled;

@@ -31,12 +31,11 @@ class HttpWebhook final : public WebhookPoster {
       request.timeout = std::chrono::milliseconds(10000);
       HttpResponse response = http_send_sync(*client_, request);
       if (response.status >= 200 && response.status < 300) return true;
-      error = response.status == 0
-                  ? fmt::format("{} ({} tries)", response.transport_error, attempt)
-                  : fmt::format("HTTP {} ({} tries)", response.status, attempt);
+      error = response.status == 0 ? fmt::format("{} ({} tries)", response.transport_error, attempt)
+                                   : fmt::format("HTTP {} ({} tries)", response.status, attempt);
       // A 4xx other than 408/429 is the receiver refusing this payload: retrying cannot help.
-      bool retryable = response.status == 0 || response.status == 408 ||
-                       response.status == 429 || response.status >= 500;
+      bool retryable = response.status == 0 || response.status == 408 || response.status == 429 ||
+                       response.status >= 500;
       if (!retryable) return false;
       if (attempt < attempts_) {
         sleep_(wait);
@@ -89,9 +88,10 @@ void deliver(Store& store, std::vector<nlohmann::json> events, WebhookPoster* we
       continue;
     }
     if (kept.empty())
-      outcome.problems.push_back(fmt::format("webhook: {}; the alert is kept and sent again on "
-                                             "the next run",
-                                             error));
+      outcome.problems.push_back(
+          fmt::format("webhook: {}; the alert is kept and sent again on "
+                      "the next run",
+                      error));
     kept.push_back(payload);
   }
   outcome.webhook_pending = static_cast<int>(kept.size());

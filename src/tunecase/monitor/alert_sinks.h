@@ -32,12 +32,11 @@ class WebhookPoster {
 // A poster over the project's HTTP client: up to `attempts` tries, waiting 1 s, 2 s, 4 s ...
 // between them (through `sleep`, replaceable in tests); 10 s time-out per try.
 std::unique_ptr<WebhookPoster> make_http_webhook(
-    std::string url, int attempts,
-    std::function<void(std::chrono::milliseconds)> sleep = nullptr);
+    std::string url, int attempts, std::function<void(std::chrono::milliseconds)> sleep = nullptr);
 
 struct AlertOutputs {
-  std::filesystem::path jsonl;             // "" = no file
-  WebhookPoster* webhook = nullptr;        // nullptr = no webhook
+  std::filesystem::path jsonl;       // "" = no file
+  WebhookPoster* webhook = nullptr;  // nullptr = no webhook
 };
 
 // What one run did with its findings.
@@ -46,8 +45,8 @@ struct AlertOutcome {
   std::vector<Alert> resolved;  // closed by this run (announced)
   std::vector<Alert> open;      // open after this run, announced now or earlier
   int webhook_sent = 0;
-  int webhook_pending = 0;             // kept for the next run
-  std::vector<std::string> problems;   // delivery problems, for stderr
+  int webhook_pending = 0;            // kept for the next run
+  std::vector<std::string> problems;  // delivery problems, for stderr
 };
 
 // The announcement of one alert event ("fired" or "resolved"), as the JSONL line and the

@@ -43,8 +43,8 @@ void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled) {
   p.timeouts = f.timeouts;
   if (f.labelled > 0) {
     p.accuracy = static_cast<double>(f.correct) / static_cast<double>(f.labelled);
-    p.accuracy_ci95 = wilson_interval(static_cast<std::size_t>(f.correct),
-                                      static_cast<std::size_t>(f.labelled));
+    p.accuracy_ci95 =
+        wilson_interval(static_cast<std::size_t>(f.correct), static_cast<std::size_t>(f.labelled));
   }
   p.counted = f.labelled >= min_labelled;
   p.error_rate =

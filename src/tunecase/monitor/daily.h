@@ -42,8 +42,8 @@ struct DayPoint {
 struct ApproachSeries {
   std::string approach;
   Arm arm = Arm::champion;
-  std::string name;             // "approach", or "approach (shadow)" for arms other than champion
-  std::vector<DayPoint> days;   // first_day .. end_day - 1, oldest first
+  std::string name;            // "approach", or "approach (shadow)" for arms other than champion
+  std::vector<DayPoint> days;  // first_day .. end_day - 1, oldest first
   int64_t requests = 0, labelled = 0, correct = 0;  // over the window
 };
 

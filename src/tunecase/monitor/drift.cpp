@@ -73,9 +73,9 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
     double psi = population_stability_index(ref, cur);
     ChiSquareResult chi = chi_square_homogeneity(ref, cur);
     std::string verdict = nr < s.min_drift_items || nc < s.min_drift_items ? "too_few"
-                          : psi < s.psi_warn                                ? "stable"
-                          : psi < s.psi_alert                               ? "moderate"
-                                                                            : "shift";
+                          : psi < s.psi_warn                               ? "stable"
+                          : psi < s.psi_alert                              ? "moderate"
+                                                                           : "shift";
     std::string summary = fmt::format(
         "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} (bands {} / {}), "
         "chi-square {:.1f} on {} df, p = {:.2g}",
@@ -90,7 +90,8 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
               {"movers", movers(ref, cur)}});
     report.document["detectors"].push_back(d);
     // PSI says how large the shift is; the test says it is not noise of a small sample.
-    report.findings.push_back(finding(kDriftPredictionMix, approach, verdict, approach + ": " + summary,
+    report.findings.push_back(finding(kDriftPredictionMix, approach, verdict,
+                                      approach + ": " + summary,
                                       verdict == "shift" && chi.p_value < 0.001));
   }
 }
@@ -114,20 +115,25 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
   auto too_few = fmt::format("{} reference and {} current texts; min_drift_items = {}", nr, nc,
                              s.min_drift_items);
 
-  DomainResult dom = enough ? domain_classifier(in.reference_texts, in.current_texts) : DomainResult{};
-  std::string dom_verdict =
-      !enough ? "too_few"
-              : band(dom.auc >= s.domain_auc_alert && dom.z >= 4,
-                     dom.auc >= (0.5 + s.domain_auc_alert) / 2 && dom.z >= 3);
+  DomainResult dom =
+      enough ? domain_classifier(in.reference_texts, in.current_texts) : DomainResult{};
+  std::string dom_verdict = !enough ? "too_few"
+                                    : band(dom.auc >= s.domain_auc_alert && dom.z >= 4,
+                                           dom.auc >= (0.5 + s.domain_auc_alert) / 2 && dom.z >= 3);
   std::string dom_summary =
-      enough ? fmt::format("a classifier telling {} current from {} reference texts apart: AUC "
-                           "{:.3f} by {}-fold cross-validation ({:.1f} standard errors above 0.5)",
-                           dom.current_n, dom.reference_n, dom.auc, dom.folds, dom.z)
+      enough ? fmt::format(
+                   "a classifier telling {} current from {} reference texts apart: AUC "
+                   "{:.3f} by {}-fold cross-validation ({:.1f} standard errors above 0.5)",
+                   dom.current_n, dom.reference_n, dom.auc, dom.folds, dom.z)
              : too_few;
   nlohmann::json d = detector("domain_classifier", "", dom_verdict, dom_summary);
-  d.update({{"auc", dom.auc}, {"z", dom.z}, {"reference_n", dom.reference_n}, {"current_n", dom.current_n}});
+  d.update({{"auc", dom.auc},
+            {"z", dom.z},
+            {"reference_n", dom.reference_n},
+            {"current_n", dom.current_n}});
   report.document["detectors"].push_back(d);
-  report.findings.push_back(finding(kDriftDomain, "", dom_verdict, dom_summary, dom_verdict == "shift"));
+  report.findings.push_back(
+      finding(kDriftDomain, "", dom_verdict, dom_summary, dom_verdict == "shift"));
 
   OovResult oov = oov_shift(in.training_texts, in.reference_texts, in.current_texts);
   std::string oov_verdict = !enough ? "too_few"
@@ -139,9 +145,13 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
       oov.vocabulary_source, oov.vocabulary_texts, 100 * oov.current_share, oov.current_tokens,
       100 * oov.baseline_share, oov.baseline_tokens, oov.z);
   d = detector("oov_share", "", oov_verdict, enough ? oov_summary : too_few);
-  d.update({{"current_share", oov.current_share}, {"baseline_share", oov.baseline_share}, {"rise", oov.rise}, {"z", oov.z}});
+  d.update({{"current_share", oov.current_share},
+            {"baseline_share", oov.baseline_share},
+            {"rise", oov.rise},
+            {"z", oov.z}});
   report.document["detectors"].push_back(d);
-  report.findings.push_back(finding(kDriftOov, "", oov_verdict, oov_summary, oov_verdict == "shift"));
+  report.findings.push_back(
+      finding(kDriftOov, "", oov_verdict, oov_summary, oov_verdict == "shift"));
 
   LengthResult len = length_shift(in.reference_texts, in.current_texts);
   std::string len_verdict =
@@ -174,10 +184,11 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
       !enough ? too_few
       : terms.empty()
           ? fmt::format("no term rose significantly in {} current vs {} reference texts", nc, nr)
-          : fmt::format("{} terms rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
-                        "{} texts vs {} ({:.1f}x)",
-                        terms.size(), nc, nr, terms.front().term, terms.front().current,
-                        terms.front().reference, terms.front().rise);
+          : fmt::format(
+                "{} terms rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
+                "{} texts vs {} ({:.1f}x)",
+                terms.size(), nc, nr, terms.front().term, terms.front().current,
+                terms.front().reference, terms.front().rise);
   report.document["detectors"].push_back(detector("emerging_terms", "", em_verdict, em_summary));
   report.findings.push_back(finding(kDriftEmerging, "", em_verdict, em_summary, emerging));
 }

@@ -90,8 +90,8 @@ DailyQuery monitor_window(const MonitorSettings& settings, int64_t now_ms) {
   return q;
 }
 
-MonitorRun run_monitor(Store& store, const MonitorSettings& settings,
-                       const MonitorRequest& request, const AlertOutputs& outputs) {
+MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const MonitorRequest& request,
+                       const AlertOutputs& outputs) {
   DailyQuery window = monitor_window(settings, request.now_ms);
   window.approaches = request.approaches;
   std::vector<ApproachSeries> series = daily_figures(store, window);

@@ -18,9 +18,9 @@
 namespace tunecase::monitor {
 
 struct MonitorRequest {
-  int64_t now_ms = 0;                   // the clock (a simulated one in replay and tests)
-  std::vector<std::string> approaches;  // always shown, even without traffic; others as found
-  bool drift = true;                    // run the drift detectors
+  int64_t now_ms = 0;                       // the clock (a simulated one in replay and tests)
+  std::vector<std::string> approaches;      // always shown, even without traffic; others as found
+  bool drift = true;                        // run the drift detectors
   std::vector<std::string> training_texts;  // the out-of-vocabulary detector's vocabulary
 };
 
@@ -33,8 +33,8 @@ struct MonitorRun {
 // before `now_ms`.
 DailyQuery monitor_window(const MonitorSettings& settings, int64_t now_ms);
 
-MonitorRun run_monitor(Store& store, const MonitorSettings& settings,
-                       const MonitorRequest& request, const AlertOutputs& outputs);
+MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const MonitorRequest& request,
+                       const AlertOutputs& outputs);
 
 // monitor.json's "approaches" entry of one series.
 nlohmann::json to_json(const ApproachSeries& series);

@@ -32,9 +32,8 @@ std::vector<std::string> day_row(const nlohmann::json& d) {
           fmt::format("${:.2f}", d["cost_usd"].get<double>())};
 }
 
-const std::vector<std::string> kDayHeader = {"day",         "requests",    "labelled",
-                                             "accuracy [95% CI]", "p50 ms", "p95 ms",
-                                             "errors",      "$"};
+const std::vector<std::string> kDayHeader = {"day",    "requests", "labelled", "accuracy [95% CI]",
+                                             "p50 ms", "p95 ms",   "errors",   "$"};
 
 std::string markdown_table(const std::vector<std::string>& header,
                            const std::vector<std::vector<std::string>>& rows) {
@@ -78,15 +77,22 @@ std::string emerging_markdown(const nlohmann::json& doc) {
   if (terms.empty()) return "";
   std::string out = "\n### Emerging terms\n\n";
   for (const auto& t : terms) {
-    out += fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
-                       t["term"].get<std::string>(), t["current"].get<int64_t>(),
-                       t["reference"].get<int64_t>(),
-                       fmt::format("{:.1f}", t["rise"].get<double>()));
+    out +=
+        fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
+                    t["term"].get<std::string>(), t["current"].get<int64_t>(),
+                    t["reference"].get<int64_t>(), fmt::format("{:.1f}", t["rise"].get<double>()));
     if (!t["examples"].empty())
       out += fmt::format("; e.g. \"{}\"", t["examples"][0].get<std::string>());
     out += "\n";
   }
   return out;
+}
+
+svg::Point point(double x, double y) {
+  svg::Point p;
+  p.x = x;
+  p.y = y;
+  return p;
 }
 
 svg::Series accuracy_series(const nlohmann::json& a) {
@@ -108,7 +114,7 @@ svg::Series accuracy_series(const nlohmann::json& a) {
 
 svg::Series constant_series(const std::string& name, const nlohmann::json& days, double value) {
   svg::Series s{name, {}, true, false, false, true, "#c0392b"};
-  for (const auto& d : days) s.points.push_back({d["day_index"].get<double>(), value});
+  for (const auto& d : days) s.points.push_back(point(d["day_index"].get<double>(), value));
   return s;
 }
 
@@ -116,7 +122,7 @@ svg::Series figure_series(const std::string& name, const nlohmann::json& days, c
   svg::Series s{name, {}, true, true, false, false, ""};
   for (const auto& d : days) {
     double v = d["requests"].get<int64_t>() > 0 ? d[key].get<double>() : NAN;
-    s.points.push_back({d["day_index"].get<double>(), v});
+    s.points.push_back(point(d["day_index"].get<double>(), v));
   }
   return s;
 }
@@ -133,8 +139,8 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
                          doc["settings"]["min_labelled"].get<int64_t>());
   double floor = doc["settings"]["accuracy_floor"].get<double>();
   std::string out = svg::line_chart(
-      acc, {accuracy_series(a), constant_series(fmt::format("floor {:.0f}%", 100 * floor),
-                                                a["days"], floor)});
+      acc, {accuracy_series(a),
+            constant_series(fmt::format("floor {:.0f}%", 100 * floor), a["days"], floor)});
   svg::ChartOptions lat;
   lat.title = fmt::format("{}: latency p95 per day", a["name"].get<std::string>());
   lat.x.title = x_title;
@@ -142,8 +148,8 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
   std::vector<svg::Series> lat_series = {figure_series("p95", a["days"], "latency_p95_ms"),
                                          figure_series("p50", a["days"], "latency_p50_ms")};
   if (doc["settings"]["max_latency_p95_ms"].is_number())
-    lat_series.push_back(constant_series("ceiling", a["days"],
-                                         doc["settings"]["max_latency_p95_ms"].get<double>()));
+    lat_series.push_back(
+        constant_series("ceiling", a["days"], doc["settings"]["max_latency_p95_ms"].get<double>()));
   out += svg::line_chart(lat, lat_series);
   svg::ChartOptions cost;
   cost.title = fmt::format("{}: $ per day", a["name"].get<std::string>());
@@ -159,11 +165,11 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
 }
 
 std::string window_line(const nlohmann::json& doc) {
-  return fmt::format("{} to {} ({} days, UTC); figures measured from the store's logged "
-                     "predictions and feedback.",
-                     doc["window"]["first_date"].get<std::string>(),
-                     doc["window"]["last_date"].get<std::string>(),
-                     doc["window"]["days"].get<int>());
+  return fmt::format(
+      "{} to {} ({} days, UTC); figures measured from the store's logged "
+      "predictions and feedback.",
+      doc["window"]["first_date"].get<std::string>(), doc["window"]["last_date"].get<std::string>(),
+      doc["window"]["days"].get<int>());
 }
 
 std::string feedback_line(const nlohmann::json& doc) {
@@ -238,7 +244,8 @@ std::string monitor_html(const nlohmann::json& doc) {
     if (doc["drift"].contains("emerging_terms") && !doc["drift"]["emerging_terms"].empty()) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& t : doc["drift"]["emerging_terms"])
-        rows.push_back({t["term"].get<std::string>(), fmt::format("{}", t["current"].get<int64_t>()),
+        rows.push_back({t["term"].get<std::string>(),
+                        fmt::format("{}", t["current"].get<int64_t>()),
                         fmt::format("{}", t["reference"].get<int64_t>()),
                         t["examples"].empty() ? "" : t["examples"][0].get<std::string>()});
       body += "<h3>Emerging terms</h3>" +

@@ -20,9 +20,10 @@ std::string cadence(const RetrainSettings& r) {
            "the traffic and nobody is committed to act.";
   std::string out;
   if (r.policy == "scheduled" || r.policy == "both")
-    out += fmt::format("A scheduled retrain every {} weeks on the original labels plus the "
-                       "feedback labels, the most recent {} days held out to judge it. ",
-                       r.every_weeks, r.holdout_days);
+    out += fmt::format(
+        "A scheduled retrain every {} weeks on the original labels plus the "
+        "feedback labels, the most recent {} days held out to judge it. ",
+        r.every_weeks, r.holdout_days);
   if (r.policy == "triggered" || r.policy == "both")
     out += fmt::format("A retrain within {} days of an accuracy alert. ", r.within_days);
   return out;
@@ -51,23 +52,23 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
   plan["owners"] = {{"watches_alerts", owner_or_unassigned(m.owner)},
                     {"decides_retraining", owner_or_unassigned(r.owner)}};
   plan["unassigned"] = m.owner.empty() || r.owner.empty();
-  plan["retraining"] = {{"policy", r.policy},
-                        {"every_weeks", r.every_weeks},
-                        {"within_days", r.within_days},
-                        {"holdout_days", r.holdout_days},
-                        {"min_gain", r.min_gain},
-                        {"cadence", cadence(r)}};
-  plan["alerts"] = {{"accuracy_floor", m.accuracy_floor},
-                    {"min_labelled", m.min_labelled},
-                    {"accuracy_rule", m.accuracy_rule},
-                    {"consecutive_days", m.consecutive_days},
-                    {"max_error_rate", m.max_error_rate},
-                    {"max_latency_p95_ms", m.max_latency_p95_ms ? nlohmann::json(*m.max_latency_p95_ms) : nlohmann::json()},
-                    {"max_usd_per_day", m.max_usd_per_day ? nlohmann::json(*m.max_usd_per_day) : nlohmann::json()},
-                    {"feedback_silence_hours", m.feedback_silence_hours},
-                    {"psi_alert", m.psi_alert},
-                    {"domain_auc_alert", m.domain_auc_alert},
-                    {"webhook", !m.webhook.empty()}};
+  plan["retraining"] = {{"policy", r.policy},           {"every_weeks", r.every_weeks},
+                        {"within_days", r.within_days}, {"holdout_days", r.holdout_days},
+                        {"min_gain", r.min_gain},       {"cadence", cadence(r)}};
+  plan["alerts"] = {
+      {"accuracy_floor", m.accuracy_floor},
+      {"min_labelled", m.min_labelled},
+      {"accuracy_rule", m.accuracy_rule},
+      {"consecutive_days", m.consecutive_days},
+      {"max_error_rate", m.max_error_rate},
+      {"max_latency_p95_ms",
+       m.max_latency_p95_ms ? nlohmann::json(*m.max_latency_p95_ms) : nlohmann::json()},
+      {"max_usd_per_day",
+       m.max_usd_per_day ? nlohmann::json(*m.max_usd_per_day) : nlohmann::json()},
+      {"feedback_silence_hours", m.feedback_silence_hours},
+      {"psi_alert", m.psi_alert},
+      {"domain_auc_alert", m.domain_auc_alert},
+      {"webhook", !m.webhook.empty()}};
 
   // Labels per day: measured (the last report's mean over labelled days) when a monitor.json is
   // given, else the rule's minimum.
@@ -113,9 +114,9 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
       {"`tunecase monitor` from cron once a day: daily figures, alerts (JSONL, stdout, webhook, "
        "exit status 1) and drift detectors",
        "`tunecase serve` logs every prediction and feedback to the store"});
-  plan["manual"] = nlohmann::json::array(
-      {"deciding on and running a retrain (by the retraining owner)",
-       "promoting or rolling back a model (below)"});
+  plan["manual"] =
+      nlohmann::json::array({"deciding on and running a retrain (by the retraining owner)",
+                             "promoting or rolling back a model (below)"});
   std::string champion = config.pilot.champion.empty() && !config.approaches.empty()
                              ? config.approaches.front().name
                              : config.pilot.champion;
@@ -134,27 +135,30 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
 std::string operation_plan_markdown(const nlohmann::json& p) {
   std::string out = "# Operation plan\n\n";
   if (p["unassigned"].get<bool>())
-    out += "> **UNASSIGNED OWNER**: a role below has no name. Name one in `[monitor] owner` / "
-           "`[retrain] owner` before deploying.\n\n";
-  out += fmt::format(
-      "## Who\n\n- Watches the alerts: **{}**\n- Decides on retraining: **{}**\n\n",
-      p["owners"]["watches_alerts"].get<std::string>(),
-      p["owners"]["decides_retraining"].get<std::string>());
+    out +=
+        "> **UNASSIGNED OWNER**: a role below has no name. Name one in `[monitor] owner` / "
+        "`[retrain] owner` before deploying.\n\n";
+  out += fmt::format("## Who\n\n- Watches the alerts: **{}**\n- Decides on retraining: **{}**\n\n",
+                     p["owners"]["watches_alerts"].get<std::string>(),
+                     p["owners"]["decides_retraining"].get<std::string>());
   out += "## How often we retrain, and what triggers it\n\n" +
          p["retraining"]["cadence"].get<std::string>() + "\n\n";
   const auto& a = p["alerts"];
   out += "## Alert thresholds\n\n| alert | threshold |\n|---|---|\n";
-  out += fmt::format("| accuracy below floor | {:.0f}% ({} rule, {} consecutive days, days with >= {} "
-                     "labels) |\n",
-                     100 * a["accuracy_floor"].get<double>(), a["accuracy_rule"].get<std::string>(),
-                     a["consecutive_days"].get<int>(), a["min_labelled"].get<int64_t>());
+  out += fmt::format(
+      "| accuracy below floor | {:.0f}% ({} rule, {} consecutive days, days with >= {} "
+      "labels) |\n",
+      100 * a["accuracy_floor"].get<double>(), a["accuracy_rule"].get<std::string>(),
+      a["consecutive_days"].get<int>(), a["min_labelled"].get<int64_t>());
   out += fmt::format("| error rate | {:.1f}% |\n", 100 * a["max_error_rate"].get<double>());
-  out += fmt::format("| latency p95 | {} |\n", a["max_latency_p95_ms"].is_number()
-                                                   ? fmt::format("{:.0f} ms", a["max_latency_p95_ms"].get<double>())
-                                                   : "not set");
-  out += fmt::format("| $ per day | {} |\n", a["max_usd_per_day"].is_number()
-                                                 ? fmt::format("${:.2f}", a["max_usd_per_day"].get<double>())
-                                                 : "not set");
+  out += fmt::format("| latency p95 | {} |\n",
+                     a["max_latency_p95_ms"].is_number()
+                         ? fmt::format("{:.0f} ms", a["max_latency_p95_ms"].get<double>())
+                         : "not set");
+  out += fmt::format("| $ per day | {} |\n",
+                     a["max_usd_per_day"].is_number()
+                         ? fmt::format("${:.2f}", a["max_usd_per_day"].get<double>())
+                         : "not set");
   out += fmt::format("| no feedback | {:.0f} hours without a label |\n",
                      a["feedback_silence_hours"].get<double>());
   out += fmt::format("| drift | PSI >= {}, domain AUC >= {} |\n\n", a["psi_alert"].get<double>(),
@@ -169,7 +173,8 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
       100 * s["accuracy_after"].get<double>(), s["median_detection_days"].get<int>(),
       s["p95_detection_days"].get<int>());
   if (p.contains("measured")) {
-    out += "## Measured so far\n\n| approach | requests | labelled | accuracy |\n|---|---|---|---|\n";
+    out +=
+        "## Measured so far\n\n| approach | requests | labelled | accuracy |\n|---|---|---|---|\n";
     for (const auto& m : p["measured"])
       out += fmt::format("| {} | {} | {} | {} |\n", m["approach"].get<std::string>(),
                          m["requests"].get<int64_t>(), m["labelled"].get<int64_t>(),
@@ -204,8 +209,8 @@ std::string operation_plan_html(const nlohmann::json& p) {
   std::string body;
   if (p["unassigned"].get<bool>())
     body += "<h2 style=\"color:#c0392b\">UNASSIGNED OWNER: name one before deploying</h2>";
-  body += "<pre style=\"white-space:pre-wrap\">" + html::escape(operation_plan_markdown(p)) +
-          "</pre>";
+  body +=
+      "<pre style=\"white-space:pre-wrap\">" + html::escape(operation_plan_markdown(p)) + "</pre>";
   return html::page("Operation plan", body);
 }
 

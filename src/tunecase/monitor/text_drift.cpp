@@ -176,7 +176,8 @@ DomainResult domain_classifier(const std::vector<std::string>& reference,
   std::vector<const std::string*> cur = subsample(current, max_per_window);
   r.reference_n = static_cast<int64_t>(ref.size());
   r.current_n = static_cast<int64_t>(cur.size());
-  if (ref.size() < static_cast<std::size_t>(r.folds) || cur.size() < static_cast<std::size_t>(r.folds))
+  if (ref.size() < static_cast<std::size_t>(r.folds) ||
+      cur.size() < static_cast<std::size_t>(r.folds))
     return r;
   std::vector<Sparse> xs;
   std::vector<int> ys;
@@ -240,7 +241,8 @@ std::vector<EmergingTerm> emerging_terms(const std::vector<std::string>& referen
   std::sort(out.begin(), out.end(), [](const EmergingTerm& a, const EmergingTerm& b) {
     return a.rise != b.rise ? a.rise > b.rise : a.term < b.term;
   });
-  if (static_cast<int>(out.size()) > limit) out.resize(static_cast<std::size_t>(std::max(0, limit)));
+  if (static_cast<int>(out.size()) > limit)
+    out.resize(static_cast<std::size_t>(std::max(0, limit)));
   return out;
 }
 

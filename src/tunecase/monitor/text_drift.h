@@ -16,11 +16,12 @@ namespace tunecase::monitor {
 struct OovResult {
   int64_t vocabulary_texts = 0, baseline_tokens = 0, current_tokens = 0;
   double baseline_share = 0, current_share = 0;
-  double rise = 0;  // current_share - baseline_share
-  double z = 0;     // two-proportion z of the rise (tokens treated as independent)
+  double rise = 0;                // current_share - baseline_share
+  double z = 0;                   // two-proportion z of the rise (tokens treated as independent)
   std::string vocabulary_source;  // "training data" | "first half of the reference window"
 };
-OovResult oov_shift(const std::vector<std::string>& training, const std::vector<std::string>& reference,
+OovResult oov_shift(const std::vector<std::string>& training,
+                    const std::vector<std::string>& reference,
                     const std::vector<std::string>& current);
 
 // Mean length in word tokens, and Welch's z of the difference.
@@ -59,7 +60,7 @@ struct EmergingTerm {
   int64_t current = 0, reference = 0;  // texts containing it
   double rise = 0;                     // ratio of shares
   double z = 0;
-  std::vector<std::string> examples;   // up to two current texts (first 160 bytes)
+  std::vector<std::string> examples;  // up to two current texts (first 160 bytes)
 };
 std::vector<EmergingTerm> emerging_terms(const std::vector<std::string>& reference,
                                          const std::vector<std::string>& current, int limit);

@@ -75,8 +75,7 @@ double roc_auc(const std::vector<double>& positive_scores,
   all.reserve(positive_scores.size() + negative_scores.size());
   for (double s : positive_scores) all.push_back({s, true});
   for (double s : negative_scores) all.push_back({s, false});
-  std::sort(all.begin(), all.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   double rank_sum = 0;
   for (std::size_t i = 0; i < all.size();) {
     std::size_t j = i;

@@ -128,7 +128,8 @@ std::vector<Migration> migrations(Dialect dialect) {
       for (const std::string& sql : statements) s.exec(sql, {});
     };
   };
-  return {run(version_1(dialect)), [run](SqlSession& s) {
+  return {run(version_1(dialect)),
+          [run](SqlSession& s) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
           },

@@ -214,8 +214,8 @@ class SqlStore final : public Store {
     for (const SqlRow& r : rows) {
       if (static_cast<int64_t>(out.size()) >= limit) break;
       if (!items.insert({as_string(r[5]), as_string(r[6])}).second) continue;
-      out.push_back({as_string(r[0]), as_string(r[1]), as_string(r[2]), as_int(r[3]),
-                     as_string(r[4])});
+      out.push_back(
+          {as_string(r[0]), as_string(r[1]), as_string(r[2]), as_int(r[3]), as_string(r[4])});
     }
     return out;
   }
