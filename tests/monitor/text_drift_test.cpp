@@ -111,9 +111,9 @@ TEST(TextDrift, NoKeptTextsIsUnavailableWithWhatToDo) {
 }
 
 TEST(EmergingTerms, ExamplesAreCutAtACharacterBoundary) {
-  std::vector<std::string> ref(50, "hello there");
-  std::vector<std::string> cur(50, "hello there");
-  for (int i = 0; i < 30; ++i) cur.push_back("zébulon " + std::string(150, 'x') + "é€€€€€€");
+  std::vector<std::string> ref(100, "hello there");
+  std::vector<std::string> cur(100, "hello there");
+  for (int i = 0; i < 40; ++i) cur.push_back("zébulon " + std::string(150, 'x') + "é€€€€€€");
   auto terms = emerging_terms(ref, cur, 5);
   ASSERT_FALSE(terms.empty());
   EXPECT_NO_THROW(nlohmann::json(terms[0].examples).dump());

@@ -127,7 +127,7 @@ struct MonitorSettings {
   int64_t min_drift_items = 200;  // items in each window before a drift figure counts
   double psi_warn = 0.1;
   double psi_alert = 0.25;
-  double domain_auc_alert = 0.70;  // reference-vs-current classifier AUC that raises an alert
+  double domain_auc_alert = 0.60;  // reference-vs-current classifier AUC that raises an alert
   double oov_rise_alert = 0.05;    // rise of the out-of-vocabulary token share that alerts
   int emerging_terms = 10;         // terms listed by the emerging-topics detector
   std::string owner;               // who watches the alerts ("" = unassigned)
