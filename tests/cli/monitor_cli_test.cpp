@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "run_cli.h"
 #include "tunecase/store/store.h"
@@ -92,6 +93,20 @@ TEST_F(MonitorCli, AMissingStoreIsAClearError) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("no such store"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nowhere.db"));
+}
+
+TEST_F(MonitorCli, AStoreFromANewerTunecaseIsRefusedAndLeftAlone) {
+  std::string store = dir_.str() + "/pilot.db";
+  fill_store(store);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  CliResult r = run_cli(monitor(store, 13));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("newer tunecase"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "monitor" / "alerts.jsonl"));
 }
 
 TEST_F(MonitorCli, ABadMonitorKeyIsAClearError) {
