@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   add_pilot_command(app);
   add_monitor_command(app);
   add_plan_command(app);
+  add_replay_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
