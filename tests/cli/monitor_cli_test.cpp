@@ -138,4 +138,32 @@ TEST_F(MonitorCli, PlanRefusesANegativeRetrainPeriod) {
   EXPECT_NE(r.output.find("every_weeks"), std::string::npos) << r.output;
 }
 
+TEST(ReplayCli, ReplaysATimeStampedFileUnderEveryPolicy) {
+  TempDir dir;
+  CliResult gen = run_cli("generate --tickets 3000 --out " + dir.str() + "/t.csv");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\nlabel = \"category\"\ntime = \"created_at\"\n\n"
+         "[[approach]]\nname = \"local-linear\"\nkind = \"linear\"\n\n"
+         "[monitor]\nmin_labelled = 5\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml --initial-days 90 --out " +
+                        dir.str() + "/replay");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = read_json(dir.path() / "replay" / "replay.json");
+  ASSERT_EQ(doc["policies"].size(), 3u);
+  EXPECT_EQ(doc["policies"][0]["policy"], "none");
+  EXPECT_EQ(doc["policies"][0]["retrains"], 0);
+  EXPECT_GT(doc["policies"][1]["retrains"].get<int>(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "replay" / "replay.html"));
+}
+
+TEST(ReplayCli, AFileWithoutTimesIsAClearError) {
+  TempDir dir;
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\n\n[[approach]]\nname = \"l\"\nkind = \"linear\"\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("[data] time"), std::string::npos) << r.output;
+}
+
 }  // namespace
