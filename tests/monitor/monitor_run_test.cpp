@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "monitor_fixture.h"
+#include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/monitor.h"
 #include "tunecase/monitor/monitor_report.h"
 
@@ -48,6 +49,21 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("floor 80%"), std::string::npos);
   EXPECT_NE(monitor_text(run.document).find("fired"), std::string::npos);
+}
+
+// Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that
+// has enough labels.
+TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDay) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+  log_day("linear", 10, 150, 100, 65);
+  log_day("linear", 11, 150, 10, 6);  // most of its labels are still to come
+  log_day("linear", 12, 150, 0, 0);
+  auto run = run_monitor(*store_, MonitorSettings{}, at_day(13), AlertOutputs{});
+  const Alert* accuracy = nullptr;
+  for (const Alert& a : run.alerts.fired)
+    if (a.kind == kAccuracyBelowFloor) accuracy = &a;
+  ASSERT_NE(accuracy, nullptr) << run.document["findings"].dump(2);
+  EXPECT_NE(accuracy->message.find(iso_date(kDay0 + 10)), std::string::npos) << accuracy->message;
 }
 
 TEST_F(RunMonitor, AHealthyStoreFiresNothing) {

@@ -26,8 +26,16 @@ std::string pct(double v) {
   return fmt::format("{:.1f}%", 100 * v);
 }
 
+// The last counted day: labels arrive late, so the most recent days often have too few to judge.
+const DayPoint* last_counted(const std::vector<DayPoint>& days) {
+  for (auto it = days.rbegin(); it != days.rend(); ++it)
+    if (it->counted) return &*it;
+  return nullptr;
+}
+
 Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s) {
-  const DayPoint& last = series.days.back();
+  const DayPoint* judged = last_counted(series.days);
+  const DayPoint& last = judged ? *judged : series.days.back();
   Finding f{kAccuracyBelowFloor, series.name, accuracy_rule(series.days, s), last.day, "", {}};
   f.details = {{"date", last.date},
                {"labelled", last.labelled},
@@ -39,9 +47,10 @@ Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s)
     f.details["accuracy_ci95"] = {last.accuracy_ci95.lo, last.accuracy_ci95.hi};
   }
   if (f.state == RuleState::unknown) {
-    f.message =
-        fmt::format("{}: {} labelled on {}, fewer than min_labelled = {}; accuracy not judged",
-                    series.name, last.labelled, last.date, s.min_labelled);
+    f.message = fmt::format(
+        "{}: no day of the window has min_labelled = {} labels; accuracy not "
+        "judged",
+        series.name, s.min_labelled);
   } else {
     f.message = fmt::format("{}: accuracy {} [{}, {}] on {} ({} labelled); floor {} ({} rule)",
                             series.name, last.accuracy ? pct(*last.accuracy) : "n/a",
@@ -54,8 +63,9 @@ Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s)
 }  // namespace
 
 RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings& s) {
-  if (days.empty() || !days.back().counted) return RuleState::unknown;
-  bool interval = days.back().accuracy_ci95.hi < s.accuracy_floor;
+  const DayPoint* judged = last_counted(days);
+  if (judged == nullptr) return RuleState::unknown;
+  bool interval = judged->accuracy_ci95.hi < s.accuracy_floor;
   bool use_interval = s.accuracy_rule != "consecutive";
   bool use_consecutive = s.accuracy_rule != "interval";
   if (use_interval && interval) return RuleState::firing;

@@ -37,13 +37,14 @@ struct Finding {
   nlohmann::json details = nlohmann::json::object();
 };
 
-// The accuracy rule on the counted days up to and including the last one of `days`:
-//  - interval: the last day is counted and its Wilson 95% upper bound is below the floor (the
-//    day alone shows, with 95% confidence, accuracy under the floor);
+// The accuracy rule, judged on the last counted day of `days` (labels arrive late, so the most
+// recent days often have too few labels; the rule looks back to the newest day that has enough):
+//  - interval: that day's Wilson 95% upper bound is below the floor (the day alone shows, with
+//    95% confidence, accuracy under the floor);
 //  - consecutive: the last `consecutive_days` counted days all have point accuracy below the
-//    floor, the last day among them;
+//    floor;
 //  - both: either of the two (interval catches a collapse in a day, consecutive a slide).
-// unknown when the last day is not counted.
+// unknown when no day of `days` is counted.
 RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings& settings);
 
 // Every per-approach rule on the last day of `series` (the last complete day).
