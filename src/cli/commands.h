@@ -23,6 +23,9 @@ void add_feedback_command(CLI::App& app);
 void add_pilot_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_finetune_command(CLI::App& app);
+void add_monitor_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
+void add_replay_command(CLI::App& app);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);

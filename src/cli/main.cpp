@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   add_serve_command(app);
   add_feedback_command(app);
   add_pilot_command(app);
+  add_monitor_command(app);
+  add_plan_command(app);
+  add_replay_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

@@ -178,7 +178,7 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -205,13 +205,13 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   auto all_before = this->store_->pilot_counts({});
   this->store_.reset();
   for (const char* sql :
-       {"DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
+       {"DROP TABLE request_texts", "DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
         "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
         "ALTER TABLE predictions DROP COLUMN timed_out",
         "ALTER TABLE rollup_hours DROP COLUMN timeouts", "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 2);
+  EXPECT_EQ(this->store_->schema_version(), 3);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

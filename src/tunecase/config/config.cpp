@@ -14,8 +14,8 @@
 namespace tunecase {
 namespace {
 
-const std::vector<std::string> kTables = {"data",     "task",     "labels", "approach",
-                                          "business", "optimize", "curve",  "pilot"};
+const std::vector<std::string> kTables = {"data",     "task",  "labels", "approach", "business",
+                                          "optimize", "curve", "pilot",  "monitor",  "retrain"};
 
 std::string line_of(const toml::node* node, const std::filesystem::path& origin) {
   if (node == nullptr || node->source().begin.line == 0) return origin.string();
@@ -195,6 +195,85 @@ void read_pilot(TableReader& r, PilotSettings& p) {
   r.finish();
 }
 
+void read_monitor(TableReader& r, MonitorSettings& m) {
+  m.present = r.present();
+  m.where = r.where();
+  m.accuracy_floor = r.number("accuracy_floor", m.accuracy_floor, Range{0, 1, true, false},
+                              "alert when daily accuracy falls below this");
+  m.min_labelled = r.integer("min_labelled", m.min_labelled, Range::at_least(1),
+                             "labelled items before a day's accuracy counts");
+  m.accuracy_rule = r.text("accuracy_rule", m.accuracy_rule,
+                           "interval: the day's 95% upper bound below the floor; consecutive: "
+                           "point accuracy below it on consecutive_days counted days in a row",
+                           {"interval", "consecutive", "both"});
+  m.consecutive_days =
+      static_cast<int>(r.integer("consecutive_days", m.consecutive_days, Range::between(1, 365),
+                                 "counted days in a row below the floor"));
+  m.min_requests = r.integer("min_requests", m.min_requests, Range::at_least(1),
+                             "requests before a day's error rate and latency count");
+  m.max_error_rate = r.number("max_error_rate", m.max_error_rate, Range::rate(),
+                              "alert when errors per request exceed this");
+  m.max_latency_p95_ms = r.optional_number("max_latency_p95_ms", Range::above(0),
+                                           "alert when a day's latency p95 exceeds this");
+  m.max_usd_per_day =
+      r.optional_number("max_usd_per_day", Range::above(0), "alert when a day costs more");
+  m.feedback_silence_hours =
+      r.number("feedback_silence_hours", m.feedback_silence_hours, Range::above(0),
+               "alert when no label arrived for this long while traffic flows");
+  m.days =
+      static_cast<int>(r.integer("days", m.days, Range::between(1, 3660), "days in the report"));
+  m.webhook = r.text("webhook", "", "URL alerts are POSTed to as JSON (none: no webhook)");
+  m.webhook_attempts =
+      static_cast<int>(r.integer("webhook_attempts", m.webhook_attempts, Range::between(1, 10),
+                                 "tries per alert, with exponential back-off"));
+  m.reference_days =
+      static_cast<int>(r.integer("reference_days", m.reference_days, Range::between(1, 3660),
+                                 "drift: days of the reference window"));
+  m.current_days =
+      static_cast<int>(r.integer("current_days", m.current_days, Range::between(1, 3660),
+                                 "drift: days of the current window"));
+  m.min_drift_items = r.integer("min_drift_items", m.min_drift_items, Range::at_least(1),
+                                "drift: items in each window before a figure counts");
+  m.psi_warn = r.number("psi_warn", m.psi_warn, Range::above(0), "drift: PSI of a moderate shift");
+  m.psi_alert =
+      r.number("psi_alert", m.psi_alert, Range::above(0), "drift: PSI that raises an alert");
+  if (m.psi_alert < m.psi_warn) r.fail("psi_alert", "must be at least psi_warn");
+  m.domain_auc_alert =
+      r.number("domain_auc_alert", m.domain_auc_alert, Range{0.5, 1, true, false},
+               "drift: AUC of the reference-vs-current text classifier that alerts");
+  m.oov_rise_alert = r.number("oov_rise_alert", m.oov_rise_alert, Range{0, 1, true, false},
+                              "drift: rise of the out-of-vocabulary token share that alerts");
+  m.emerging_terms = static_cast<int>(r.integer(
+      "emerging_terms", m.emerging_terms, Range::between(0, 1000), "drift: emerging terms listed"));
+  m.owner = r.text("owner", "", "who watches the alerts (shown as UNASSIGNED when missing)");
+  m.keep_texts = r.boolean("keep_texts", false,
+                           "serve stores request texts in the store (input drift needs them)");
+  r.finish();
+}
+
+void read_retrain(TableReader& r, RetrainSettings& t) {
+  t.present = r.present();
+  t.where = r.where();
+  t.policy = r.text("policy", t.policy, "when a model is retrained",
+                    {"none", "scheduled", "triggered", "both"});
+  t.every_weeks = static_cast<int>(r.integer("every_weeks", t.every_weeks, Range::between(1, 520),
+                                             "scheduled: weeks between retrains"));
+  t.within_days =
+      static_cast<int>(r.integer("within_days", t.within_days, Range::between(1, 365),
+                                 "triggered: days from an accuracy alert to a retrain"));
+  t.min_gain = r.number("min_gain", t.min_gain, Range::between(-1, 1),
+                        "promotion: accuracy gain a challenger needs over the champion");
+  t.usd_per_retrain = r.optional_number("usd_per_retrain", Range::at_least(0),
+                                        "assumed cost of one routine retrain");
+  t.emergency_usd = r.number("emergency_usd", t.emergency_usd, Range::at_least(0),
+                             "assumed cost of an unplanned emergency retrain");
+  t.holdout_days =
+      static_cast<int>(r.integer("holdout_days", t.holdout_days, Range::between(1, 365),
+                                 "most recent labelled days held out, never trained on"));
+  t.owner = r.text("owner", "", "who decides on a retrain (shown as UNASSIGNED when missing)");
+  r.finish();
+}
+
 void read_labels(const toml::table* t, const std::filesystem::path& origin, ProjectConfig& c) {
   if (t == nullptr) return;
   for (const auto& [key, value] : *t) {
@@ -279,6 +358,10 @@ void read_tables(const toml::table* root, const std::filesystem::path& origin, P
   read_curve(curve, c.curve);
   TableReader pilot = reader("pilot");
   read_pilot(pilot, c.pilot);
+  TableReader monitor = reader("monitor");
+  read_monitor(monitor, c.monitor);
+  TableReader retrain = reader("retrain");
+  read_retrain(retrain, c.retrain);
 }
 
 }  // namespace

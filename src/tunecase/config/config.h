@@ -104,6 +104,50 @@ struct PilotSettings {
   double alpha = 0.05;    // error rate of the always-valid verdict
 };
 
+// [monitor] (docs/operate.md): what `tunecase monitor` watches, when it alerts and where the
+// alerts go. Every threshold here is an assumption of the team, written down once.
+struct MonitorSettings {
+  bool present = false;
+  std::string where;
+  double accuracy_floor = 0.80;        // the seed's floor
+  int64_t min_labelled = 50;           // labelled items before a day's accuracy counts
+  std::string accuracy_rule = "both";  // interval | consecutive | both
+  int consecutive_days = 3;            // counted days in a row below the floor
+  int64_t min_requests = 20;           // requests before a day's error rate and latency count
+  double max_error_rate = 0.05;        // errors (time-outs included) per request
+  std::optional<double> max_latency_p95_ms;
+  std::optional<double> max_usd_per_day;
+  double feedback_silence_hours = 48;  // no label received for this long while traffic flows
+  int days = 28;                       // days in the report, ending with the last complete day
+  std::string webhook;                 // "" = none; alerts are POSTed here as JSON
+  int webhook_attempts = 4;            // tries per alert, with exponential back-off
+  // Drift, before labels: a reference window followed by the current one.
+  int reference_days = 28;
+  int current_days = 7;
+  int64_t min_drift_items = 200;  // items in each window before a drift figure counts
+  double psi_warn = 0.1;
+  double psi_alert = 0.25;
+  double domain_auc_alert = 0.60;  // reference-vs-current classifier AUC that raises an alert
+  double oov_rise_alert = 0.05;    // rise of the out-of-vocabulary token share that alerts
+  int emerging_terms = 10;         // terms listed by the emerging-topics detector
+  std::string owner;               // who watches the alerts ("" = unassigned)
+  bool keep_texts = false;         // the gateway stores request texts (input drift needs them)
+};
+
+// [retrain] (docs/operate.md): the retraining policy the operation plan states.
+struct RetrainSettings {
+  bool present = false;
+  std::string where;
+  std::string policy = "none";            // none | scheduled | triggered | both
+  int every_weeks = 4;                    // scheduled: a retrain this often
+  int within_days = 7;                    // triggered: a retrain this soon after an accuracy alert
+  double min_gain = 0.0;                  // promotion: the challenger's accuracy gain needed
+  std::optional<double> usd_per_retrain;  // assumed cost of one routine retrain
+  double emergency_usd = 80000;  // assumed cost of an unplanned retrain (the seed's figure)
+  int holdout_days = 7;          // the most recent labelled days, never trained on
+  std::string owner;             // who decides on a retrain ("" = unassigned)
+};
+
 struct ProjectConfig {
   std::filesystem::path file;  // the config file ("" when built from CLI flags)
   DataConfig data;
@@ -114,6 +158,8 @@ struct ProjectConfig {
   OptimizeTableSettings optimize;
   CurveTableSettings curve;
   PilotSettings pilot;
+  MonitorSettings monitor;
+  RetrainSettings retrain;
   // Every key read, with its value and whether it was a default (`tunecase check`).
   std::vector<SettingRecord> settings;
 

@@ -198,6 +198,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;
+  if (settings_.keep_texts) r.text = job.body.text;
   r.created_at_ms = job.created_at_ms;
   r.model_version = approach.model_version();
   return r;

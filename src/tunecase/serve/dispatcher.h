@@ -36,6 +36,7 @@ struct DispatchSettings {
   std::optional<double> abstain_below;
   std::chrono::milliseconds challenger_timeout{2000};
   Clock clock = system_now_ms;  // stamps each logged prediction
+  bool keep_texts = false;      // log the request text too ([monitor] keep_texts)
 };
 
 // What the client gets back from POST /v1/classify.

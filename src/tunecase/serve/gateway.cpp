@@ -30,6 +30,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     : options_(std::move(options)) {
   plan_ = make_pilot_plan(config, options_.plan_file);
   load_decision();
+  if (config.monitor.present) dashboard_.accuracy_floor = config.monitor.accuracy_floor;
   store_ = open_store(options_.store);
   // The first replica's values win and are kept: a restart, or another replica, agrees.
   salt_ = store_->put_meta_if_absent(
@@ -49,6 +50,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   settings.share = plan_.share;
   settings.salt = salt_;
   settings.abstain_below = config.pilot.abstain_below;
+  settings.keep_texts = config.monitor.keep_texts;
   settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
   settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,

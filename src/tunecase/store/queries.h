@@ -114,6 +114,23 @@ struct DayFigures {
   LatencySummary latency;
 };
 
+// How often an approach answered `label` (answered predictions only, every arm): the monitor's
+// prediction-mix drift, which needs no ground truth.
+struct PredictedLabelCount {
+  std::string approach;
+  std::string label;
+  int64_t count = 0;
+};
+
+// A kept request text (PredictionRecord::text) with what its approach answered.
+struct TextSample {
+  std::string prediction_id;
+  std::string approach;
+  std::string label;
+  int64_t created_at_ms = 0;
+  std::string text;
+};
+
 // Everything the pilot page shows, from one call. Vectors are sorted by approach, arm, then key.
 struct PilotCounts {
   std::vector<ArmFigures> arms;

@@ -34,6 +34,9 @@ struct PredictionRecord {
   bool fallback = false;   // the champion answered because this arm failed
   bool simulated = false;
   std::string text_hash;
+  // The request text, kept (schema 3, table request_texts) only when the gateway was told to
+  // ([monitor] keep_texts): the monitor's input-drift detectors read it.
+  std::optional<std::string> text;
   int64_t created_at_ms = 0;
   std::string model_version;
 };

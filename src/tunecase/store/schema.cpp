@@ -107,6 +107,18 @@ std::vector<std::string> version_2() {
   return out;
 }
 
+// Version 3: request texts, kept only when the gateway is told to ([monitor] keep_texts), for
+// the monitor's input-drift detectors. A table of its own, so a store that keeps none pays
+// nothing and texts can be purged without touching the predictions.
+std::vector<std::string> version_3() {
+  return {
+      R"(CREATE TABLE request_texts (
+        prediction_id TEXT PRIMARY KEY REFERENCES predictions(prediction_id),
+        created_at BIGINT NOT NULL, text TEXT NOT NULL))",
+      "CREATE INDEX request_texts_created ON request_texts(created_at)",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -116,10 +128,12 @@ std::vector<Migration> migrations(Dialect dialect) {
       for (const std::string& sql : statements) s.exec(sql, {});
     };
   };
-  return {run(version_1(dialect)), [run](SqlSession& s) {
+  return {run(version_1(dialect)),
+          [run](SqlSession& s) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
-          }};
+          },
+          run(version_3())};
 }
 
 int read_version(SqlSession& s) {
@@ -130,7 +144,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 2, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 3, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

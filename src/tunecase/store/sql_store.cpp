@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
@@ -122,8 +123,14 @@ class SqlStore final : public Store {
         add_prediction(buckets[g][{p.approach, std::string(arm_name(p.arm)), bucket}], p);
       }
     }
+    std::vector<SqlValue> texts;
+    for (const PredictionRecord& p : batch) {
+      if (p.text) texts.insert(texts.end(), {p.prediction_id, p.created_at_ms, *p.text});
+    }
     db_->write(Durability::relaxed, [&](SqlSession& s) {
       s.insert_rows("predictions", prediction_columns(), values);
+      if (!texts.empty())
+        s.insert_rows("request_texts", {"prediction_id", "created_at", "text"}, texts);
       for (int g = 0; g < 2; ++g) {
         for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
       }
@@ -183,6 +190,34 @@ class SqlStore final : public Store {
     PilotCounts counts;
     db_->read([&](SqlSession& s) { counts = query_pilot_counts(s, query); });
     return counts;
+  }
+
+  std::vector<PredictedLabelCount> predicted_labels(int64_t from_ms, int64_t to_ms) override {
+    SqlRows rows = read(
+        "SELECT approach, label, COUNT(*) FROM predictions WHERE created_at >= $1 AND "
+        "created_at < $2 AND error IS NULL GROUP BY approach, label ORDER BY approach, label",
+        {from_ms, to_ms});
+    std::vector<PredictedLabelCount> out;
+    for (const SqlRow& r : rows) out.push_back({as_string(r[0]), as_string(r[1]), as_int(r[2])});
+    return out;
+  }
+
+  std::vector<TextSample> texts(int64_t from_ms, int64_t to_ms, int64_t limit) override {
+    SqlRows rows = read(
+        "SELECT t.prediction_id, p.approach, p.label, t.created_at, t.text, p.request_id, "
+        "p.text_hash FROM request_texts t JOIN predictions p ON p.prediction_id = "
+        "t.prediction_id WHERE t.created_at >= $1 AND t.created_at < $2 "
+        "ORDER BY t.created_at, t.prediction_id LIMIT $3",
+        {from_ms, to_ms, limit * 3});  // an item has at most three arms' answers
+    std::vector<TextSample> out;
+    std::set<std::pair<std::string, std::string>> items;  // (request id, text hash)
+    for (const SqlRow& r : rows) {
+      if (static_cast<int64_t>(out.size()) >= limit) break;
+      if (!items.insert({as_string(r[5]), as_string(r[6])}).second) continue;
+      out.push_back(
+          {as_string(r[0]), as_string(r[1]), as_string(r[2]), as_int(r[3]), as_string(r[4])});
+    }
+    return out;
   }
 
   void register_model(const ModelVersion& m) override {

@@ -49,6 +49,12 @@ class Store {
   // Everything the pilot page needs in one call (see queries.h).
   virtual PilotCounts pilot_counts(const PilotQuery& query) = 0;
 
+  // Answered predictions created in [from_ms, to_ms) per approach and label, sorted by both.
+  virtual std::vector<PredictedLabelCount> predicted_labels(int64_t from_ms, int64_t to_ms) = 0;
+  // Kept texts of predictions created in [from_ms, to_ms), oldest first, at most `limit`; one
+  // row per item (request id and text), whichever approach answered it first.
+  virtual std::vector<TextSample> texts(int64_t from_ms, int64_t to_ms, int64_t limit) = 0;
+
   // Model registry. register_model fails (UserError) when (approach, version) exists.
   // Making a version champion retires the approach's previous champion in the same transaction
   // and sets promoted_at_ms; false when the version is unknown.

@@ -1,0 +1,150 @@
+// `tunecase monitor`: daily figures, alerts and drift from the store (docs/operate.md).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/data/prepare.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/monitor.h"
+#include "tunecase/monitor/monitor_report.h"
+#include "tunecase/store/store.h"
+
+namespace {
+
+struct MonitorArgs {
+  std::string store = "tunecase.db", config, out = "monitor", alerts;
+  int64_t now_ms = 0;
+  bool no_drift = false, no_webhook = false, simulate = false;
+};
+
+bool is_url(const std::string& s) {
+  return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
+}
+
+void write_file(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
+}
+
+// The training texts for the out-of-vocabulary detector, when the config's data can be read.
+std::vector<std::string> training_texts(const tunecase::ProjectConfig& config) {
+  std::vector<std::string> out;
+  if (config.data.path.empty() && config.data.train.empty()) return out;
+  try {
+    for (auto& e : tunecase::prepare_data(config.data).splits.train) out.push_back(e.text);
+  } catch (const tunecase::UserError& e) {
+    fmt::print(stderr,
+               "note: [data] not readable ({}); the reference window stands in for the "
+               "training vocabulary\n",
+               e.what());
+  }
+  return out;
+}
+
+// Prints the accuracy rule's false-alarm rate and detection delay for the config's settings.
+void simulate(const tunecase::MonitorSettings& s) {
+  int64_t n = std::max<int64_t>(s.min_labelled, 100);
+  double before = std::min(0.99, s.accuracy_floor + 0.05);
+  double after = std::max(0.0, s.accuracy_floor - 0.09);
+  auto r = tunecase::monitor::simulate_accuracy_rule(s, before, after, n, 365 + 60, 365, 400, 7);
+  std::cout << tunecase::monitor::to_json(r).dump(2) << "\n";
+  fmt::print(
+      "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day): {:.2f} false alarms a "
+      "year at a true accuracy of {:.0f}%; a drop to {:.0f}% is caught after {} days "
+      "(median; 95% within {}).\n",
+      s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n, r.false_alarms_per_year,
+      100 * before, 100 * after, r.median_detection_days, r.p95_detection_days);
+}
+
+std::string policy_in_words(const tunecase::RetrainSettings& r) {
+  const std::string owner = r.owner.empty() ? "UNASSIGNED" : r.owner;
+  if (r.policy == "scheduled")
+    return fmt::format("scheduled, every {} weeks (decides: {})", r.every_weeks, owner);
+  if (r.policy == "triggered")
+    return fmt::format("triggered, within {} days of an accuracy alert (decides: {})",
+                       r.within_days, owner);
+  if (r.policy == "both")
+    return fmt::format("every {} weeks, and within {} days of an accuracy alert (decides: {})",
+                       r.every_weeks, r.within_days, owner);
+  return "none: no retraining planned, the memo's highest risk ([retrain] in docs/operate.md)";
+}
+
+int run(const MonitorArgs& a) {
+  tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  const tunecase::MonitorSettings& settings = config.monitor;
+  if (a.simulate) {
+    simulate(settings);
+    return 0;
+  }
+  if (!is_url(a.store) && !std::filesystem::exists(a.store))
+    throw tunecase::UserError(fmt::format(
+        "--store {}: no such store; point --store at the store `tunecase serve` writes", a.store));
+  auto store = tunecase::open_store(a.store);
+  tunecase::monitor::MonitorRequest request;
+  request.now_ms = a.now_ms > 0 ? a.now_ms
+                                : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+  for (const auto& approach : config.approaches) request.approaches.push_back(approach.name);
+  request.drift = !a.no_drift;
+  request.policy = policy_in_words(config.retrain);
+  if (request.drift) request.training_texts = training_texts(config);
+
+  std::filesystem::path out(a.out);
+  std::filesystem::create_directories(out);
+  std::unique_ptr<tunecase::monitor::WebhookPoster> webhook;
+  if (!settings.webhook.empty() && !a.no_webhook)
+    webhook = tunecase::monitor::make_http_webhook(settings.webhook, settings.webhook_attempts);
+  tunecase::monitor::AlertOutputs outputs;
+  outputs.jsonl = a.alerts.empty() ? out / "alerts.jsonl" : std::filesystem::path(a.alerts);
+  outputs.webhook = webhook.get();
+
+  auto run = tunecase::monitor::run_monitor(*store, settings, request, outputs);
+  write_file(out / "monitor.json", run.document.dump(2) + "\n");
+  write_file(out / "monitor.md", tunecase::monitor::monitor_markdown(run.document));
+  write_file(out / "monitor.html", tunecase::monitor::monitor_html(run.document));
+  std::cout << tunecase::monitor::monitor_text(run.document);
+  for (const auto& p : run.alerts.problems) fmt::print(stderr, "warning: {}\n", p);
+  fmt::print("wrote {}/monitor.json, monitor.md, monitor.html; alerts in {}\n", out.string(),
+             outputs.jsonl.string());
+  return run.alerts.fired.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void add_monitor_command(CLI::App& app) {
+  auto args = std::make_shared<MonitorArgs>();
+  auto* cmd = app.add_subcommand(
+      "monitor",
+      "Daily accuracy, latency, errors and cost from the store; alerts and drift (exit 1 when an "
+      "alert fired)");
+  cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
+      ->capture_default_str();
+  cmd->add_option("--config", args->config, "project config with [monitor]")->required();
+  cmd->add_option("--out", args->out, "folder for monitor.json, monitor.md, monitor.html")
+      ->capture_default_str();
+  cmd->add_option("--alerts", args->alerts,
+                  "JSONL file alerts are appended to (default OUT/alerts.jsonl)");
+  cmd->add_option("--now-ms", args->now_ms,
+                  "the clock, epoch milliseconds (default: now); for replays and tests");
+  cmd->add_flag("--no-drift", args->no_drift, "skip the drift detectors");
+  cmd->add_flag("--no-webhook", args->no_webhook, "do not POST to [monitor] webhook this time");
+  cmd->add_flag("--simulate-rule", args->simulate,
+                "print the accuracy rule's simulated false-alarm rate and detection delay");
+  cmd->callback([args] {
+    int code = run(*args);
+    if (code != 0) {
+      std::fflush(stdout);
+      std::exit(code);
+    }
+  });
+}

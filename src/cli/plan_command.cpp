@@ -1,0 +1,68 @@
+// `tunecase plan`: the one-page operation plan (docs/operate.md).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/monitor/operation_plan.h"
+
+namespace {
+
+struct PlanArgs {
+  std::string config, monitor_json, out = "plan";
+};
+
+void write_file(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
+}
+
+void run(const PlanArgs& a) {
+  tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  nlohmann::json measured;
+  if (!a.monitor_json.empty()) {
+    std::ifstream in(a.monitor_json);
+    if (!in)
+      throw tunecase::UserError(
+          fmt::format("--monitor {}: cannot open; run `tunecase monitor` "
+                      "first or leave --monitor out",
+                      a.monitor_json));
+    measured = nlohmann::json::parse(in, nullptr, false);
+    if (measured.is_discarded() || !measured.contains("approaches"))
+      throw tunecase::UserError(fmt::format(
+          "--monitor {}: not a monitor.json written by `tunecase monitor`", a.monitor_json));
+  }
+  nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
+  std::filesystem::path out(a.out);
+  std::filesystem::create_directories(out);
+  write_file(out / "plan.json", plan.dump(2) + "\n");
+  std::string md = tunecase::monitor::operation_plan_markdown(plan);
+  write_file(out / "plan.md", md);
+  write_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));
+  std::cout << md;
+  if (plan["unassigned"].get<bool>())
+    fmt::print(stderr,
+               "warning: the plan has an UNASSIGNED owner ([monitor] owner / [retrain] "
+               "owner)\n");
+  fmt::print("wrote {}/plan.md, plan.html, plan.json\n", out.string());
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app) {
+  auto args = std::make_shared<PlanArgs>();
+  auto* cmd = app.add_subcommand(
+      "plan", "Write the one-page operation plan (retraining, owners, alerts, budget, rollback)");
+  cmd->add_option("--config", args->config, "project config with [monitor] and [retrain]")
+      ->required();
+  cmd->add_option("--monitor", args->monitor_json, "a monitor.json for the measured figures");
+  cmd->add_option("--out", args->out, "folder for plan.md, plan.html, plan.json")
+      ->capture_default_str();
+  cmd->callback([args] { run(*args); });
+}

@@ -1,0 +1,225 @@
+#include "tunecase/monitor/alert_rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+namespace tunecase::monitor {
+namespace {
+
+bool below_floor(const DayPoint& d, double floor) {
+  return d.accuracy && *d.accuracy < floor;
+}
+
+RuleState consecutive_rule(const std::vector<DayPoint>& days, const MonitorSettings& s) {
+  int seen = 0;
+  for (auto it = days.rbegin(); it != days.rend() && seen < s.consecutive_days; ++it) {
+    if (!it->counted) continue;
+    if (!below_floor(*it, s.accuracy_floor)) return RuleState::clear;
+    ++seen;
+  }
+  return seen == s.consecutive_days ? RuleState::firing : RuleState::clear;
+}
+
+std::string pct(double v) {
+  return fmt::format("{:.1f}%", 100 * v);
+}
+
+// The last counted day: labels arrive late, so the most recent days often have too few to judge.
+const DayPoint* last_counted(const std::vector<DayPoint>& days) {
+  for (auto it = days.rbegin(); it != days.rend(); ++it)
+    if (it->counted) return &*it;
+  return nullptr;
+}
+
+Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s) {
+  const DayPoint* judged = last_counted(series.days);
+  const DayPoint& last = judged ? *judged : series.days.back();
+  Finding f{kAccuracyBelowFloor, series.name, accuracy_rule(series.days, s), last.day, "", {}};
+  f.details = {{"date", last.date},
+               {"labelled", last.labelled},
+               {"floor", s.accuracy_floor},
+               {"rule", s.accuracy_rule},
+               {"min_labelled", s.min_labelled}};
+  if (last.accuracy) {
+    f.details["accuracy"] = *last.accuracy;
+    f.details["accuracy_ci95"] = {last.accuracy_ci95.lo, last.accuracy_ci95.hi};
+  }
+  if (f.state == RuleState::unknown) {
+    f.message = fmt::format(
+        "{}: no day of the window has min_labelled = {} labels; accuracy not "
+        "judged",
+        series.name, s.min_labelled);
+  } else {
+    f.message = fmt::format("{}: accuracy {} [{}, {}] on {} ({} labelled); floor {} ({} rule)",
+                            series.name, last.accuracy ? pct(*last.accuracy) : "n/a",
+                            pct(last.accuracy_ci95.lo), pct(last.accuracy_ci95.hi), last.date,
+                            last.labelled, pct(s.accuracy_floor), s.accuracy_rule);
+  }
+  return f;
+}
+
+}  // namespace
+
+RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings& s) {
+  const DayPoint* judged = last_counted(days);
+  if (judged == nullptr) return RuleState::unknown;
+  bool interval = judged->accuracy_ci95.hi < s.accuracy_floor;
+  bool use_interval = s.accuracy_rule != "consecutive";
+  bool use_consecutive = s.accuracy_rule != "interval";
+  if (use_interval && interval) return RuleState::firing;
+  if (use_consecutive && consecutive_rule(days, s) == RuleState::firing) return RuleState::firing;
+  return RuleState::clear;
+}
+
+std::vector<Finding> evaluate_series(const ApproachSeries& series, const MonitorSettings& s) {
+  std::vector<Finding> out;
+  if (series.days.empty()) return out;
+  const DayPoint& last = series.days.back();
+  out.push_back(accuracy_finding(series, s));
+  bool enough = last.requests >= s.min_requests;
+  auto state = [&](bool condition) {
+    return !enough ? RuleState::unknown : condition ? RuleState::firing : RuleState::clear;
+  };
+  Finding errors{
+      kErrorRate,
+      series.name,
+      state(last.error_rate > s.max_error_rate),
+      last.day,
+      fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})", series.name, last.errors,
+                  last.requests, last.date, pct(last.error_rate), pct(s.max_error_rate)),
+      {{"date", last.date},
+       {"errors", last.errors},
+       {"timeouts", last.timeouts},
+       {"requests", last.requests},
+       {"error_rate", last.error_rate},
+       {"ceiling", s.max_error_rate}}};
+  out.push_back(std::move(errors));
+  if (s.max_latency_p95_ms) {
+    out.push_back({kLatencyP95,
+                   series.name,
+                   state(last.latency_p95_ms > *s.max_latency_p95_ms),
+                   last.day,
+                   fmt::format("{}: latency p95 {:.0f} ms on {} (ceiling {:.0f} ms)", series.name,
+                               last.latency_p95_ms, last.date, *s.max_latency_p95_ms),
+                   {{"date", last.date},
+                    {"latency_p95_ms", last.latency_p95_ms},
+                    {"ceiling_ms", *s.max_latency_p95_ms}}});
+  }
+  if (s.max_usd_per_day) {
+    // Cost needs no minimum: one expensive request is already money spent.
+    RuleState cost = last.cost_usd > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
+    out.push_back(
+        {kCostPerDay,
+         series.name,
+         cost,
+         last.day,
+         fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name, last.cost_usd,
+                     last.date, *s.max_usd_per_day),
+         {{"date", last.date}, {"cost_usd", last.cost_usd}, {"ceiling_usd", *s.max_usd_per_day}}});
+  }
+  return out;
+}
+
+Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
+                          int64_t requests_in_silence_window, const MonitorSettings& s) {
+  auto window_ms = static_cast<int64_t>(s.feedback_silence_hours * 3'600'000.0);
+  Finding f{kNoFeedback, "", RuleState::clear, day_of_ms(now_ms), "", {}};
+  f.details = {{"silence_hours", s.feedback_silence_hours},
+               {"requests_in_window", requests_in_silence_window}};
+  if (last_feedback_ms) f.details["last_feedback_at_ms"] = *last_feedback_ms;
+  bool silent = !last_feedback_ms || *last_feedback_ms < now_ms - window_ms;
+  if (silent && requests_in_silence_window > 0) {
+    f.state = RuleState::firing;
+    f.message = last_feedback_ms
+                    ? fmt::format(
+                          "no label received for {:.0f} hours while {} requests were served: "
+                          "accuracy is unknown; check the feedback pipeline",
+                          static_cast<double>(now_ms - *last_feedback_ms) / 3'600'000.0,
+                          requests_in_silence_window)
+                    : fmt::format(
+                          "no label was ever received while {} requests were served: accuracy is "
+                          "unknown; send feedback (POST /v1/feedback or `tunecase feedback`)",
+                          requests_in_silence_window);
+  } else {
+    f.message = "labels are arriving";
+  }
+  return f;
+}
+
+RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double accuracy_before,
+                                      double accuracy_after, int64_t labelled_per_day, int days,
+                                      int change_day, int runs, uint64_t seed) {
+  RuleSimulation r{accuracy_before, accuracy_after, labelled_per_day, days, change_day, runs};
+  std::mt19937_64 rng(seed);
+  int64_t alarms = 0, clean_days = 0;
+  std::vector<int> delays;
+  int missed = 0;
+  for (int run = 0; run < runs; ++run) {
+    std::vector<DayPoint> series;
+    bool open = false;
+    std::optional<int> detected;
+    for (int d = 0; d < days; ++d) {
+      double p = d < change_day ? accuracy_before : accuracy_after;
+      std::binomial_distribution<int64_t> draw(labelled_per_day, p);
+      DayPoint point;
+      point.day = d;
+      point.labelled = labelled_per_day;
+      point.correct = draw(rng);
+      point.accuracy = static_cast<double>(point.correct) / static_cast<double>(labelled_per_day);
+      point.accuracy_ci95 = wilson_interval(static_cast<std::size_t>(point.correct),
+                                            static_cast<std::size_t>(labelled_per_day));
+      point.counted = labelled_per_day >= settings.min_labelled;
+      series.push_back(point);
+      RuleState state = accuracy_rule(series, settings);
+      bool fires = state == RuleState::firing;
+      if (d < change_day) {
+        ++clean_days;
+        if (fires && !open) ++alarms;  // a new alert, as the store would open it
+      } else if (fires && !detected) {
+        detected = d - change_day + 1;
+      }
+      if (state != RuleState::unknown) open = fires;
+    }
+    if (change_day < days) {
+      if (detected) {
+        delays.push_back(*detected);
+      } else {
+        ++missed;
+      }
+    }
+  }
+  if (clean_days > 0) {
+    r.false_alarms_per_day = static_cast<double>(alarms) / static_cast<double>(clean_days);
+    r.false_alarms_per_year = r.false_alarms_per_day * 365;
+  }
+  if (!delays.empty()) {
+    std::sort(delays.begin(), delays.end());
+    double sum = 0;
+    for (int v : delays) sum += v;
+    r.mean_detection_days = sum / static_cast<double>(delays.size());
+    r.median_detection_days = delays[delays.size() / 2];
+    r.p95_detection_days = delays[std::min(delays.size() - 1, delays.size() * 95 / 100)];
+  }
+  if (change_day < days && runs > 0)
+    r.missed_share = static_cast<double>(missed) / static_cast<double>(runs);
+  return r;
+}
+
+nlohmann::json to_json(const RuleSimulation& s) {
+  return {{"accuracy_before", s.accuracy_before},
+          {"accuracy_after", s.accuracy_after},
+          {"labelled_per_day", s.labelled_per_day},
+          {"days", s.days},
+          {"change_day", s.change_day},
+          {"runs", s.runs},
+          {"false_alarms_per_day", s.false_alarms_per_day},
+          {"false_alarms_per_year", s.false_alarms_per_year},
+          {"mean_detection_days", s.mean_detection_days},
+          {"median_detection_days", s.median_detection_days},
+          {"p95_detection_days", s.p95_detection_days},
+          {"missed_share", s.missed_share}};
+}
+
+}  // namespace tunecase::monitor

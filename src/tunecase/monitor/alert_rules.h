@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/monitor/daily.h"
+
+// The alert rules of `tunecase monitor`: pure functions of the daily figures and [monitor], so
+// they are tested (and their false-alarm rate simulated) without a store or a clock.
+namespace tunecase::monitor {
+
+// The alert kinds, as stored (Alert::kind) and written to alerts.jsonl.
+inline constexpr const char* kAccuracyBelowFloor = "accuracy_below_floor";
+inline constexpr const char* kErrorRate = "error_rate";
+inline constexpr const char* kLatencyP95 = "latency_p95";
+inline constexpr const char* kCostPerDay = "cost_per_day";
+inline constexpr const char* kNoFeedback = "no_feedback";
+
+// What one rule concluded about one approach on the evaluated day.
+enum class RuleState {
+  firing,   // the condition holds: an alert opens (or stays open)
+  clear,    // it does not: an open alert of this kind resolves
+  unknown,  // too little data to say (too few labels or requests): nothing changes
+};
+
+struct Finding {
+  std::string kind;
+  std::string approach;  // ApproachSeries::name; "" for store-wide rules (no_feedback)
+  RuleState state = RuleState::unknown;
+  int64_t day = 0;
+  std::string message;  // one line a person can act on
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// The accuracy rule, judged on the last counted day of `days` (labels arrive late, so the most
+// recent days often have too few labels; the rule looks back to the newest day that has enough):
+//  - interval: that day's Wilson 95% upper bound is below the floor (the day alone shows, with
+//    95% confidence, accuracy under the floor);
+//  - consecutive: the last `consecutive_days` counted days all have point accuracy below the
+//    floor;
+//  - both: either of the two (interval catches a collapse in a day, consecutive a slide).
+// unknown when no day of `days` is counted.
+RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings& settings);
+
+// Every per-approach rule on the last day of `series` (the last complete day).
+std::vector<Finding> evaluate_series(const ApproachSeries& series, const MonitorSettings& settings);
+
+// "No feedback arriving": traffic flowed in the last `feedback_silence_hours` but no label was
+// received in that time, so accuracy is unknown. clear when a label arrived in that time or
+// there was no traffic to label.
+Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
+                          int64_t requests_in_silence_window, const MonitorSettings& settings);
+
+// The accuracy rule's behaviour by simulation: `runs` independent series of `days` days with
+// `labelled_per_day` labels, each label correct with probability `accuracy_before` until day
+// `change_day`, then `accuracy_after`. Deterministic for a seed.
+struct RuleSimulation {
+  double accuracy_before = 0, accuracy_after = 0;
+  int64_t labelled_per_day = 0;
+  int days = 0, change_day = 0, runs = 0;
+  // Before the change (accuracy_before >= floor): share of days on which the rule newly fires,
+  // and that rate times 365 (false alarms per year of daily monitoring).
+  double false_alarms_per_day = 0;
+  double false_alarms_per_year = 0;
+  // After the change: days from the change to the first firing (1 = the first day after it),
+  // over the runs that fired; and the share of runs that never fired before the end.
+  double mean_detection_days = 0;
+  int median_detection_days = 0;
+  int p95_detection_days = 0;
+  double missed_share = 0;
+};
+RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double accuracy_before,
+                                      double accuracy_after, int64_t labelled_per_day, int days,
+                                      int change_day, int runs, uint64_t seed);
+nlohmann::json to_json(const RuleSimulation& s);
+
+}  // namespace tunecase::monitor

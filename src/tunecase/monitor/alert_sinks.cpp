@@ -1,0 +1,162 @@
+#include "tunecase/monitor/alert_sinks.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <thread>
+
+#include "tunecase/core/error.h"
+
+namespace tunecase::monitor {
+namespace {
+
+constexpr const char* kPendingKey = "monitor.webhook_pending";
+
+class HttpWebhook final : public WebhookPoster {
+ public:
+  HttpWebhook(std::string url, int attempts, std::function<void(std::chrono::milliseconds)> sleep)
+      : url_(std::move(url)),
+        attempts_(std::max(1, attempts)),
+        sleep_(sleep ? std::move(sleep)
+                     : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }),
+        client_(make_http_client(4)) {}
+
+  bool post(const std::string& body, std::string& error) override {
+    std::chrono::milliseconds wait{1000};
+    for (int attempt = 1; attempt <= attempts_; ++attempt) {
+      HttpRequest request;
+      request.url = url_;
+      request.headers = {{"Content-Type", "application/json"}};
+      request.body = body;
+      request.timeout = std::chrono::milliseconds(10000);
+      HttpResponse response = http_send_sync(*client_, request);
+      if (response.status >= 200 && response.status < 300) return true;
+      error = response.status == 0 ? fmt::format("{} ({} tries)", response.transport_error, attempt)
+                                   : fmt::format("HTTP {} ({} tries)", response.status, attempt);
+      // A 4xx other than 408/429 is the receiver refusing this payload: retrying cannot help.
+      bool retryable = response.status == 0 || response.status == 408 || response.status == 429 ||
+                       response.status >= 500;
+      if (!retryable) return false;
+      if (attempt < attempts_) {
+        sleep_(wait);
+        wait *= 2;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::string url_;
+  int attempts_;
+  std::function<void(std::chrono::milliseconds)> sleep_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+nlohmann::json read_pending(Store& store) {
+  std::optional<std::string> text = store.meta(kPendingKey);
+  if (!text) return nlohmann::json::array();
+  nlohmann::json pending = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  return pending.is_array() ? pending : nlohmann::json::array();
+}
+
+void append_jsonl(const std::filesystem::path& file, const std::vector<nlohmann::json>& events) {
+  if (file.empty() || events.empty()) return;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::app | std::ios::binary);
+  for (const auto& e : events) out << e.dump() << "\n";
+  out.flush();
+  if (!out) {
+    std::string lines;
+    for (const auto& e : events) lines += "\n" + e.dump();
+    throw UserError(fmt::format("{}: cannot append the alerts (the store has them); they were:{}",
+                                file.string(), lines));
+  }
+}
+
+void deliver(Store& store, std::vector<nlohmann::json> events, WebhookPoster* webhook,
+             AlertOutcome& outcome) {
+  if (webhook == nullptr) return;
+  nlohmann::json queue = read_pending(store);
+  for (auto& e : events) queue.push_back(std::move(e));
+  if (queue.empty()) return;
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& payload : queue) {
+    // After one payload failed every try, the receiver is down: keep the rest without trying.
+    std::string error;
+    if (kept.empty() && webhook->post(payload.dump(), error)) {
+      ++outcome.webhook_sent;
+      continue;
+    }
+    if (kept.empty())
+      outcome.problems.push_back(
+          fmt::format("webhook: {}; the alert is kept and sent again on "
+                      "the next run",
+                      error));
+    kept.push_back(payload);
+  }
+  outcome.webhook_pending = static_cast<int>(kept.size());
+  store.set_meta(kPendingKey, kept.dump());
+}
+
+}  // namespace
+
+std::unique_ptr<WebhookPoster> make_http_webhook(
+    std::string url, int attempts, std::function<void(std::chrono::milliseconds)> sleep) {
+  return std::make_unique<HttpWebhook>(std::move(url), attempts, std::move(sleep));
+}
+
+nlohmann::json alert_event(const Alert& a, const std::string& event) {
+  nlohmann::json j = {{"event", event},
+                      {"id", a.id},
+                      {"kind", a.kind},
+                      {"approach", a.approach},
+                      {"fired_at_ms", a.fired_at_ms},
+                      {"message", a.message},
+                      {"source", "tunecase monitor"}};
+  if (a.resolved_at_ms) j["resolved_at_ms"] = *a.resolved_at_ms;
+  j["details"] = nlohmann::json::parse(a.details_json, nullptr, false);
+  if (j["details"].is_discarded()) j["details"] = nlohmann::json::object();
+  return j;
+}
+
+AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, int64_t now_ms,
+                            const AlertOutputs& outputs) {
+  AlertOutcome outcome;
+  std::vector<Alert> open_before = store.alerts(/*open_only=*/true);
+  auto find_open = [&](const std::string& kind, const std::string& approach) -> const Alert* {
+    for (const Alert& a : open_before)
+      if (a.kind == kind && a.approach == approach) return &a;
+    return nullptr;
+  };
+  std::vector<nlohmann::json> events;
+  for (const Finding& f : findings) {
+    if (f.state == RuleState::firing) {
+      Alert a;
+      a.kind = f.kind;
+      a.approach = f.approach;
+      a.fired_at_ms = now_ms;
+      a.message = f.message;
+      a.details_json = f.details.dump();
+      Store::FiredAlert fired = store.fire_alert(a);
+      a.id = fired.id;
+      if (fired.fired) {
+        outcome.fired.push_back(a);
+        events.push_back(alert_event(a, "fired"));
+      }
+    } else if (f.state == RuleState::clear) {
+      const Alert* open = find_open(f.kind, f.approach);
+      if (open != nullptr && store.resolve_alert(f.kind, f.approach, now_ms)) {
+        Alert a = *open;
+        a.resolved_at_ms = now_ms;
+        outcome.resolved.push_back(a);
+        events.push_back(alert_event(a, "resolved"));
+      }
+    }
+  }
+  outcome.open = store.alerts(/*open_only=*/true);
+  append_jsonl(outputs.jsonl, events);
+  deliver(store, std::move(events), outputs.webhook, outcome);
+  return outcome;
+}
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunecase/stats/proportion.h"
+#include "tunecase/store/queries.h"
+#include "tunecase/store/store.h"
+
+// The daily figures of `tunecase monitor`, and of the live dashboard that will show the same
+// numbers: one call to the store (its day roll-ups), shaped into one series per approach and arm
+// with every day of the window present, so a day without traffic shows as a gap, not as nothing.
+namespace tunecase::monitor {
+
+inline constexpr int64_t kDayMs = 86'400'000;
+
+// Days since 1970-01-01 (UTC) of a time in epoch milliseconds, by floor division.
+int64_t day_of_ms(int64_t ms);
+// "2026-11-30" for a day number.
+std::string iso_date(int64_t day);
+
+// One UTC day of one approach and arm.
+struct DayPoint {
+  int64_t day = 0;
+  std::string date;
+  int64_t requests = 0;
+  int64_t labelled = 0;  // predictions of that day that have a gold label by now
+  int64_t correct = 0;
+  int64_t errors = 0;  // time-outs included
+  int64_t timeouts = 0;
+  std::optional<double> accuracy;  // correct / labelled; none without labels
+  Interval accuracy_ci95{0, 1};    // Wilson score interval; {0, 1} without labels
+  bool counted = false;            // labelled >= min_labelled: the day counts for alerts
+  double error_rate = 0;           // errors / requests; 0 without requests
+  double latency_p50_ms = 0;       // over the day's answered requests, within 0.5%
+  double latency_p95_ms = 0;
+  double cost_usd = 0;
+};
+
+struct ApproachSeries {
+  std::string approach;
+  Arm arm = Arm::champion;
+  std::string name;            // "approach", or "approach (shadow)" for arms other than champion
+  std::vector<DayPoint> days;  // first_day .. end_day - 1, oldest first
+  int64_t requests = 0, labelled = 0, correct = 0;  // over the window
+};
+
+// Days [first_day, end_day), UTC.
+struct DailyQuery {
+  int64_t first_day = 0;
+  int64_t end_day = 0;
+  int64_t min_labelled = 50;
+  std::vector<std::string> approaches;  // empty: every approach with traffic
+};
+
+// The figures of the window from the store. Throws std::invalid_argument for an empty window.
+std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query);
+
+// The same shaping from roll-up days already read (the pure half, tested without a store).
+std::vector<ApproachSeries> series_from_days(const std::vector<DayFigures>& days,
+                                             const DailyQuery& query);
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,229 @@
+#include "tunecase/monitor/drift.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "tunecase/monitor/daily.h"
+#include "tunecase/monitor/text_drift.h"
+#include "tunecase/stats/drift.h"
+
+namespace tunecase::monitor {
+namespace {
+
+constexpr int64_t kMaxTextsPerWindow = 20000;
+
+using Counts = std::map<std::string, int64_t>;
+
+int64_t sum(const Counts& c) {
+  int64_t n = 0;
+  for (const auto& [k, v] : c) n += v;
+  return n;
+}
+
+nlohmann::json detector(const std::string& name, const std::string& approach,
+                        const std::string& verdict, const std::string& summary) {
+  nlohmann::json j = {{"detector", name}, {"verdict", verdict}, {"summary", summary}};
+  if (!approach.empty()) j["approach"] = approach;
+  return j;
+}
+
+Finding finding(const char* kind, const std::string& approach, const std::string& verdict,
+                const std::string& summary, bool alerts) {
+  RuleState state = verdict == "too_few" || verdict == "unavailable" ? RuleState::unknown
+                    : alerts                                         ? RuleState::firing
+                                                                     : RuleState::clear;
+  return {kind, approach, state, 0, summary, {{"verdict", verdict}}};
+}
+
+// The labels whose share moved most, largest move first.
+nlohmann::json movers(const Counts& ref, const Counts& cur) {
+  double nr = static_cast<double>(std::max<int64_t>(1, sum(ref)));
+  double nc = static_cast<double>(std::max<int64_t>(1, sum(cur)));
+  std::vector<std::tuple<double, std::string, double, double>> moves;
+  std::map<std::string, int> all;
+  for (const auto& [k, v] : ref) all[k];
+  for (const auto& [k, v] : cur) all[k];
+  for (const auto& [k, unused] : all) {
+    double p = ref.count(k) ? static_cast<double>(ref.at(k)) / nr : 0;
+    double q = cur.count(k) ? static_cast<double>(cur.at(k)) / nc : 0;
+    moves.push_back({std::abs(q - p), k, p, q});
+  }
+  std::sort(moves.begin(), moves.end(), [](const auto& a, const auto& b) {
+    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b)
+                                            : std::get<1>(a) < std::get<1>(b);
+  });
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < moves.size() && i < 3; ++i)
+    out.push_back({{"label", std::get<1>(moves[i])},
+                   {"reference_share", std::get<2>(moves[i])},
+                   {"current_share", std::get<3>(moves[i])}});
+  return out;
+}
+
+void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport& report) {
+  std::map<std::string, std::pair<Counts, Counts>> by_approach;
+  for (const auto& c : in.reference_labels) by_approach[c.approach].first[c.label] += c.count;
+  for (const auto& c : in.current_labels) by_approach[c.approach].second[c.label] += c.count;
+  for (const auto& [approach, counts] : by_approach) {
+    const auto& [ref, cur] = counts;
+    int64_t nr = sum(ref), nc = sum(cur);
+    double psi = population_stability_index(ref, cur);
+    ChiSquareResult chi = chi_square_homogeneity(ref, cur);
+    std::string verdict = nr < s.min_drift_items || nc < s.min_drift_items ? "too_few"
+                          : psi < s.psi_warn                               ? "stable"
+                          : psi < s.psi_alert                              ? "moderate"
+                                                                           : "shift";
+    std::string summary = fmt::format(
+        "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} (bands {} / {}), "
+        "chi-square {:.1f} on {} df, p = {:.2g}",
+        nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
+    nlohmann::json d = detector("prediction_mix", approach, verdict, summary);
+    d.update({{"reference_n", nr},
+              {"current_n", nc},
+              {"psi", psi},
+              {"chi_square", chi.statistic},
+              {"df", chi.df},
+              {"p_value", chi.p_value},
+              {"movers", movers(ref, cur)}});
+    report.document["detectors"].push_back(d);
+    // PSI says how large the shift is; the test says it is not noise of a small sample.
+    report.findings.push_back(finding(kDriftPredictionMix, approach, verdict,
+                                      approach + ": " + summary,
+                                      verdict == "shift" && chi.p_value < 0.001));
+  }
+}
+
+std::string band(bool shift, bool moderate) {
+  return shift ? "shift" : moderate ? "moderate" : "stable";
+}
+
+void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport& report) {
+  auto nr = static_cast<int64_t>(in.reference_texts.size());
+  auto nc = static_cast<int64_t>(in.current_texts.size());
+  if (nr == 0 && nc == 0) {
+    std::string why =
+        "no request texts in the store: set [monitor] keep_texts = true for `tunecase serve` to "
+        "keep them";
+    for (const char* name : {"domain_classifier", "oov_share", "text_length", "emerging_terms"})
+      report.document["detectors"].push_back(detector(name, "", "unavailable", why));
+    return;
+  }
+  bool enough = nr >= s.min_drift_items && nc >= s.min_drift_items;
+  auto too_few = fmt::format("{} reference and {} current texts; min_drift_items = {}", nr, nc,
+                             s.min_drift_items);
+
+  DomainResult dom =
+      enough ? domain_classifier(in.reference_texts, in.current_texts) : DomainResult{};
+  std::string dom_verdict = !enough ? "too_few"
+                                    : band(dom.auc >= s.domain_auc_alert && dom.z >= 4,
+                                           dom.auc >= (0.5 + s.domain_auc_alert) / 2 && dom.z >= 3);
+  std::string dom_summary =
+      enough ? fmt::format(
+                   "a classifier telling {} current from {} reference texts apart: AUC "
+                   "{:.3f} by {}-fold cross-validation ({:.1f} standard errors above 0.5)",
+                   dom.current_n, dom.reference_n, dom.auc, dom.folds, dom.z)
+             : too_few;
+  nlohmann::json d = detector("domain_classifier", "", dom_verdict, dom_summary);
+  d.update({{"auc", dom.auc},
+            {"z", dom.z},
+            {"reference_n", dom.reference_n},
+            {"current_n", dom.current_n}});
+  report.document["detectors"].push_back(d);
+  report.findings.push_back(
+      finding(kDriftDomain, "", dom_verdict, dom_summary, dom_verdict == "shift"));
+
+  OovResult oov = oov_shift(in.training_texts, in.reference_texts, in.current_texts);
+  std::string oov_verdict = !enough ? "too_few"
+                                    : band(oov.rise >= s.oov_rise_alert && oov.z >= 4,
+                                           oov.rise >= s.oov_rise_alert / 2 && oov.z >= 3);
+  std::string oov_summary = fmt::format(
+      "out-of-vocabulary tokens (vocabulary: {}, {} texts): {:.1f}% of {} current tokens vs "
+      "{:.1f}% of {} baseline tokens (z = {:.1f})",
+      oov.vocabulary_source, oov.vocabulary_texts, 100 * oov.current_share, oov.current_tokens,
+      100 * oov.baseline_share, oov.baseline_tokens, oov.z);
+  d = detector("oov_share", "", oov_verdict, enough ? oov_summary : too_few);
+  d.update({{"current_share", oov.current_share},
+            {"baseline_share", oov.baseline_share},
+            {"rise", oov.rise},
+            {"z", oov.z}});
+  report.document["detectors"].push_back(d);
+  report.findings.push_back(
+      finding(kDriftOov, "", oov_verdict, oov_summary, oov_verdict == "shift"));
+
+  LengthResult len = length_shift(in.reference_texts, in.current_texts);
+  std::string len_verdict =
+      !enough ? "too_few"
+              : band(std::abs(len.relative_change) >= 0.25 && std::abs(len.z) >= 4,
+                     std::abs(len.relative_change) >= 0.1 && std::abs(len.z) >= 3);
+  d = detector("text_length", "", len_verdict,
+               fmt::format("mean length {:.1f} words in {} current texts vs {:.1f} in {} reference "
+                           "texts ({:+.0f}%, z = {:.1f})",
+                           len.current_mean, len.current_n, len.reference_mean, len.reference_n,
+                           100 * len.relative_change, len.z));
+  d.update({{"relative_change", len.relative_change}, {"z", len.z}});
+  report.document["detectors"].push_back(d);
+
+  std::vector<EmergingTerm> terms =
+      enough ? emerging_terms(in.reference_texts, in.current_texts, s.emerging_terms)
+             : std::vector<EmergingTerm>{};
+  nlohmann::json terms_json = nlohmann::json::array();
+  for (const auto& t : terms)
+    terms_json.push_back({{"term", t.term},
+                          {"current", t.current},
+                          {"reference", t.reference},
+                          {"rise", t.rise},
+                          {"z", t.z},
+                          {"examples", t.examples}});
+  report.document["emerging_terms"] = terms_json;
+  bool emerging = !terms.empty() && terms.front().rise >= 3;
+  std::string em_verdict = !enough ? "too_few" : band(emerging, !terms.empty());
+  std::string em_summary =
+      !enough ? too_few
+      : terms.empty()
+          ? fmt::format("no term rose significantly in {} current vs {} reference texts", nc, nr)
+          : fmt::format(
+                "{} terms rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
+                "{} texts vs {} ({:.1f}x)",
+                terms.size(), nc, nr, terms.front().term, terms.front().current,
+                terms.front().reference, terms.front().rise);
+  report.document["detectors"].push_back(detector("emerging_terms", "", em_verdict, em_summary));
+  report.findings.push_back(finding(kDriftEmerging, "", em_verdict, em_summary, emerging));
+}
+
+std::vector<std::string> texts_of(Store& store, int64_t from_ms, int64_t to_ms) {
+  std::vector<std::string> out;
+  for (auto& t : store.texts(from_ms, to_ms, kMaxTextsPerWindow)) out.push_back(std::move(t.text));
+  return out;
+}
+
+}  // namespace
+
+DriftReport detect_drift(const DriftInputs& in, const MonitorSettings& s) {
+  DriftReport report;
+  report.document = {{"windows", in.windows}, {"detectors", nlohmann::json::array()}};
+  prediction_mix(in, s, report);
+  text_detectors(in, s, report);
+  return report;
+}
+
+DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
+                         const std::vector<std::string>& training_texts) {
+  int64_t end_day = day_of_ms(now_ms);
+  int64_t cur_first = end_day - s.current_days;
+  int64_t ref_first = cur_first - s.reference_days;
+  DriftInputs in;
+  in.windows = fmt::format("reference {} to {} ({} days), current {} to {} ({} days), UTC",
+                           iso_date(ref_first), iso_date(cur_first - 1), s.reference_days,
+                           iso_date(cur_first), iso_date(end_day - 1), s.current_days);
+  in.training_texts = training_texts;
+  in.reference_labels = store.predicted_labels(ref_first * kDayMs, cur_first * kDayMs);
+  in.current_labels = store.predicted_labels(cur_first * kDayMs, end_day * kDayMs);
+  in.reference_texts = texts_of(store, ref_first * kDayMs, cur_first * kDayMs);
+  in.current_texts = texts_of(store, cur_first * kDayMs, end_day * kDayMs);
+  return detect_drift(in, s);
+}
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/store/store.h"
+
+// The drift detectors of `tunecase monitor`, run before labels arrive: the current window (the
+// last `current_days` complete days) against the reference window (the `reference_days` before
+// it). Prediction mix per approach from the logged answers; input detectors from the request
+// texts the gateway kept ([monitor] keep_texts). Every detector reports what it compared, on how
+// many items, how sure it is, and a verdict: stable | moderate | shift | too_few | unavailable.
+namespace tunecase::monitor {
+
+inline constexpr const char* kDriftPredictionMix = "drift_prediction_mix";
+inline constexpr const char* kDriftDomain = "drift_domain_classifier";
+inline constexpr const char* kDriftOov = "drift_oov";
+inline constexpr const char* kDriftEmerging = "drift_emerging_terms";
+
+struct DriftReport {
+  nlohmann::json document;        // monitor.json "drift"
+  std::vector<Finding> findings;  // one per detector that can alert
+};
+
+// `training_texts`: the texts the models were trained on, for the out-of-vocabulary detector
+// (empty: the first half of the reference window stands in).
+DriftReport detect_drift(Store& store, const MonitorSettings& settings, int64_t now_ms,
+                         const std::vector<std::string>& training_texts = {});
+
+// The same detectors on texts and predicted-label counts already read (tests, replay).
+struct DriftInputs {
+  std::string windows;  // "reference 2026-01-01..2026-01-28, current ..." for the report
+  std::vector<std::string> training_texts, reference_texts, current_texts;
+  std::vector<PredictedLabelCount> reference_labels, current_labels;
+};
+DriftReport detect_drift(const DriftInputs& inputs, const MonitorSettings& settings);
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,151 @@
+#include "tunecase/monitor/monitor.h"
+
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/drift.h"
+
+namespace tunecase::monitor {
+namespace {
+
+nlohmann::json day_json(const DayPoint& d, int64_t index) {
+  nlohmann::json j = {{"date", d.date},
+                      {"day_index", index},
+                      {"requests", d.requests},
+                      {"labelled", d.labelled},
+                      {"correct", d.correct},
+                      {"accuracy", nullptr},
+                      {"accuracy_ci95", {d.accuracy_ci95.lo, d.accuracy_ci95.hi}},
+                      {"counted", d.counted},
+                      {"latency_p50_ms", d.latency_p50_ms},
+                      {"latency_p95_ms", d.latency_p95_ms},
+                      {"errors", d.errors},
+                      {"timeouts", d.timeouts},
+                      {"error_rate", d.error_rate},
+                      {"cost_usd", d.cost_usd}};
+  if (d.accuracy) j["accuracy"] = *d.accuracy;
+  return j;
+}
+
+nlohmann::json settings_json(const MonitorSettings& s) {
+  nlohmann::json j = {{"accuracy_floor", s.accuracy_floor},
+                      {"min_labelled", s.min_labelled},
+                      {"accuracy_rule", s.accuracy_rule},
+                      {"consecutive_days", s.consecutive_days},
+                      {"min_requests", s.min_requests},
+                      {"max_error_rate", s.max_error_rate},
+                      {"max_latency_p95_ms", nullptr},
+                      {"max_usd_per_day", nullptr},
+                      {"feedback_silence_hours", s.feedback_silence_hours},
+                      {"days", s.days}};
+  if (s.max_latency_p95_ms) j["max_latency_p95_ms"] = *s.max_latency_p95_ms;
+  if (s.max_usd_per_day) j["max_usd_per_day"] = *s.max_usd_per_day;
+  return j;
+}
+
+std::string state_name(RuleState s) {
+  return s == RuleState::firing ? "firing" : s == RuleState::clear ? "clear" : "unknown";
+}
+
+nlohmann::json alerts_json(const std::vector<Alert>& alerts, const std::string& event) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Alert& a : alerts) out.push_back(alert_event(a, event));
+  return out;
+}
+
+int64_t requests_between(Store& store, int64_t from_ms, int64_t to_ms) {
+  PilotQuery q;
+  q.from_ms = from_ms;
+  q.to_ms = to_ms;
+  int64_t n = 0;
+  for (const ArmFigures& a : store.pilot_counts(q).arms) n += a.requests;
+  return n;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ApproachSeries& series) {
+  nlohmann::json days = nlohmann::json::array();
+  for (std::size_t i = 0; i < series.days.size(); ++i)
+    days.push_back(day_json(series.days[i], static_cast<int64_t>(i)));
+  nlohmann::json j = {{"name", series.name},
+                      {"approach", series.approach},
+                      {"arm", std::string(arm_name(series.arm))},
+                      {"requests", series.requests},
+                      {"labelled", series.labelled},
+                      {"accuracy", nullptr},
+                      {"days", days}};
+  if (series.labelled > 0) {
+    j["accuracy"] = static_cast<double>(series.correct) / static_cast<double>(series.labelled);
+    Interval ci = wilson_interval(static_cast<std::size_t>(series.correct),
+                                  static_cast<std::size_t>(series.labelled));
+    j["accuracy_ci95"] = {ci.lo, ci.hi};
+  }
+  return j;
+}
+
+DailyQuery monitor_window(const MonitorSettings& settings, int64_t now_ms) {
+  DailyQuery q;
+  q.end_day = day_of_ms(now_ms);  // today is not complete: it ends the window, excluded
+  q.first_day = q.end_day - settings.days;
+  q.min_labelled = settings.min_labelled;
+  return q;
+}
+
+MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const MonitorRequest& request,
+                       const AlertOutputs& outputs) {
+  DailyQuery window = monitor_window(settings, request.now_ms);
+  window.approaches = request.approaches;
+  std::vector<ApproachSeries> series = daily_figures(store, window);
+
+  std::vector<Finding> findings;
+  for (const ApproachSeries& s : series) {
+    std::vector<Finding> f = evaluate_series(s, settings);
+    findings.insert(findings.end(), f.begin(), f.end());
+  }
+  auto silence_ms = static_cast<int64_t>(settings.feedback_silence_hours * 3'600'000.0);
+  std::optional<int64_t> last_feedback = store.last_feedback_at_ms();
+  findings.push_back(evaluate_feedback(
+      request.now_ms, last_feedback,
+      requests_between(store, request.now_ms - silence_ms, request.now_ms), settings));
+
+  nlohmann::json doc = {{"generated_at_ms", request.now_ms},
+                        {"window",
+                         {{"first_date", iso_date(window.first_day)},
+                          {"last_date", iso_date(window.end_day - 1)},
+                          {"days", window.end_day - window.first_day}}},
+                        {"settings", settings_json(settings)},
+                        {"provenance", "measured: the store's logged predictions and feedback"}};
+  nlohmann::json approaches = nlohmann::json::array();
+  for (const ApproachSeries& s : series) approaches.push_back(to_json(s));
+  doc["approaches"] = approaches;
+  doc["feedback"] = {{"last_at_ms", nullptr}, {"hours_since", nullptr}};
+  if (last_feedback) {
+    doc["feedback"]["last_at_ms"] = *last_feedback;
+    doc["feedback"]["hours_since"] =
+        static_cast<double>(request.now_ms - *last_feedback) / 3'600'000.0;
+  }
+  if (request.drift) {
+    DriftReport drift = detect_drift(store, settings, request.now_ms, request.training_texts);
+    findings.insert(findings.end(), drift.findings.begin(), drift.findings.end());
+    doc["drift"] = drift.document;
+  }
+  nlohmann::json findings_json = nlohmann::json::array();
+  for (const Finding& f : findings)
+    findings_json.push_back({{"kind", f.kind},
+                             {"approach", f.approach},
+                             {"state", state_name(f.state)},
+                             {"message", f.message}});
+  doc["findings"] = findings_json;
+
+  MonitorRun run;
+  run.alerts = apply_findings(store, findings, request.now_ms, outputs);
+  doc["alerts"] = {{"fired", alerts_json(run.alerts.fired, "fired")},
+                   {"resolved", alerts_json(run.alerts.resolved, "resolved")},
+                   {"open", alerts_json(run.alerts.open, "open")}};
+  nlohmann::json latest = {{"ran_at_ms", request.now_ms}, {"policy", request.policy}};
+  if (doc.contains("drift")) latest["drift"] = doc["drift"];
+  store.set_meta("monitor.latest", latest.dump());
+  run.document = std::move(doc);
+  return run;
+}
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,258 @@
+#include "tunecase/monitor/monitor_report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "tunecase/report/html.h"
+#include "tunecase/report/svg_chart.h"
+
+namespace tunecase::monitor {
+namespace {
+
+std::string pct(const nlohmann::json& v) {
+  return v.is_number() ? fmt::format("{:.1f}%", 100 * v.get<double>()) : "n/a";
+}
+
+std::string accuracy_cell(const nlohmann::json& day) {
+  if (!day["accuracy"].is_number()) return "n/a";
+  std::string s = fmt::format("{} [{}, {}]", pct(day["accuracy"]), pct(day["accuracy_ci95"][0]),
+                              pct(day["accuracy_ci95"][1]));
+  return day["counted"].get<bool>() ? s : s + " (too few)";
+}
+
+std::vector<std::string> day_row(const nlohmann::json& d) {
+  return {d["date"].get<std::string>(),
+          fmt::format("{}", d["requests"].get<int64_t>()),
+          fmt::format("{}", d["labelled"].get<int64_t>()),
+          accuracy_cell(d),
+          fmt::format("{:.0f}", d["latency_p50_ms"].get<double>()),
+          fmt::format("{:.0f}", d["latency_p95_ms"].get<double>()),
+          fmt::format("{} ({})", d["errors"].get<int64_t>(), pct(d["error_rate"])),
+          fmt::format("${:.2f}", d["cost_usd"].get<double>())};
+}
+
+const std::vector<std::string> kDayHeader = {"day",    "requests", "labelled", "accuracy [95% CI]",
+                                             "p50 ms", "p95 ms",   "errors",   "$"};
+
+std::string markdown_table(const std::vector<std::string>& header,
+                           const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "|";
+  for (const auto& h : header) out += " " + h + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < header.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& r : rows) {
+    out += "|";
+    for (const auto& c : r) out += " " + c + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> alert_rows(const nlohmann::json& doc) {
+  std::vector<std::vector<std::string>> rows;
+  for (const char* group : {"fired", "resolved", "open"}) {
+    for (const auto& a : doc["alerts"][group]) {
+      rows.push_back({group, a["kind"].get<std::string>(), a["approach"].get<std::string>(),
+                      a["message"].get<std::string>()});
+    }
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> drift_rows(const nlohmann::json& doc) {
+  std::vector<std::vector<std::string>> rows;
+  if (!doc.contains("drift")) return rows;
+  for (const auto& d : doc["drift"]["detectors"]) {
+    rows.push_back({d["detector"].get<std::string>(), d.value("approach", ""),
+                    d["verdict"].get<std::string>(), d["summary"].get<std::string>()});
+  }
+  return rows;
+}
+
+std::string emerging_markdown(const nlohmann::json& doc) {
+  if (!doc.contains("drift") || !doc["drift"].contains("emerging_terms")) return "";
+  const auto& terms = doc["drift"]["emerging_terms"];
+  if (terms.empty()) return "";
+  std::string out = "\n### Emerging terms\n\n";
+  for (const auto& t : terms) {
+    out +=
+        fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
+                    t["term"].get<std::string>(), t["current"].get<int64_t>(),
+                    t["reference"].get<int64_t>(), fmt::format("{:.1f}", t["rise"].get<double>()));
+    if (!t["examples"].empty())
+      out += fmt::format("; e.g. \"{}\"", t["examples"][0].get<std::string>());
+    out += "\n";
+  }
+  return out;
+}
+
+svg::Point point(double x, double y) {
+  svg::Point p;
+  p.x = x;
+  p.y = y;
+  return p;
+}
+
+svg::Series accuracy_series(const nlohmann::json& a) {
+  svg::Series s{"accuracy (95% CI band)", {}, true, true, true, false, ""};
+  for (const auto& d : a["days"]) {
+    svg::Point p;
+    p.x = d["day_index"].get<double>();
+    if (d["accuracy"].is_number() && d["counted"].get<bool>()) {
+      p.y = d["accuracy"].get<double>();
+      p.y_lo = d["accuracy_ci95"][0].get<double>();
+      p.y_hi = d["accuracy_ci95"][1].get<double>();
+    } else {
+      p.y = NAN;
+    }
+    s.points.push_back(p);
+  }
+  return s;
+}
+
+svg::Series constant_series(const std::string& name, const nlohmann::json& days, double value) {
+  svg::Series s{name, {}, true, false, false, true, "#c0392b"};
+  for (const auto& d : days) s.points.push_back(point(d["day_index"].get<double>(), value));
+  return s;
+}
+
+svg::Series figure_series(const std::string& name, const nlohmann::json& days, const char* key) {
+  svg::Series s{name, {}, true, true, false, false, ""};
+  for (const auto& d : days) {
+    double v = d["requests"].get<int64_t>() > 0 ? d[key].get<double>() : NAN;
+    s.points.push_back(point(d["day_index"].get<double>(), v));
+  }
+  return s;
+}
+
+std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
+  std::string x_title = fmt::format("day (0 = {})", doc["window"]["first_date"].get<std::string>());
+  svg::ChartOptions acc;
+  acc.title = fmt::format("{}: daily accuracy", a["name"].get<std::string>());
+  acc.x.title = x_title;
+  acc.y.title = "accuracy";
+  acc.y.min = 0;
+  acc.y.max = 1;
+  acc.note = fmt::format("days with fewer than {} labels are not drawn; measured from feedback",
+                         doc["settings"]["min_labelled"].get<int64_t>());
+  double floor = doc["settings"]["accuracy_floor"].get<double>();
+  std::string out = svg::line_chart(
+      acc, {accuracy_series(a),
+            constant_series(fmt::format("floor {:.0f}%", 100 * floor), a["days"], floor)});
+  svg::ChartOptions lat;
+  lat.title = fmt::format("{}: latency p95 per day", a["name"].get<std::string>());
+  lat.x.title = x_title;
+  lat.y.title = "ms";
+  std::vector<svg::Series> lat_series = {figure_series("p95", a["days"], "latency_p95_ms"),
+                                         figure_series("p50", a["days"], "latency_p50_ms")};
+  if (doc["settings"]["max_latency_p95_ms"].is_number())
+    lat_series.push_back(
+        constant_series("ceiling", a["days"], doc["settings"]["max_latency_p95_ms"].get<double>()));
+  out += svg::line_chart(lat, lat_series);
+  svg::ChartOptions cost;
+  cost.title = fmt::format("{}: $ per day", a["name"].get<std::string>());
+  cost.x.title = x_title;
+  cost.y.title = "USD";
+  cost.y.prefix = "$";
+  std::vector<svg::Series> cost_series = {figure_series("$ per day", a["days"], "cost_usd")};
+  if (doc["settings"]["max_usd_per_day"].is_number())
+    cost_series.push_back(
+        constant_series("ceiling", a["days"], doc["settings"]["max_usd_per_day"].get<double>()));
+  out += svg::line_chart(cost, cost_series);
+  return out;
+}
+
+std::string window_line(const nlohmann::json& doc) {
+  return fmt::format(
+      "{} to {} ({} days, UTC); figures measured from the store's logged "
+      "predictions and feedback.",
+      doc["window"]["first_date"].get<std::string>(), doc["window"]["last_date"].get<std::string>(),
+      doc["window"]["days"].get<int>());
+}
+
+std::string feedback_line(const nlohmann::json& doc) {
+  const auto& f = doc["feedback"];
+  if (!f["last_at_ms"].is_number()) return "No feedback (gold label) has been received yet.";
+  return fmt::format("Last feedback received {:.1f} hours before this report.",
+                     f["hours_since"].get<double>());
+}
+
+}  // namespace
+
+std::string monitor_text(const nlohmann::json& doc) {
+  std::string out = fmt::format("monitor: {}\n", window_line(doc));
+  for (const auto& a : doc["approaches"]) {
+    const auto& last = a["days"].back();
+    out += fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {:.0f} ms, {} errors, ${:.2f}\n",
+                       a["name"].get<std::string>(), last["date"].get<std::string>(),
+                       last["requests"].get<int64_t>(), accuracy_cell(last),
+                       last["latency_p95_ms"].get<double>(), last["errors"].get<int64_t>(),
+                       last["cost_usd"].get<double>());
+  }
+  out += "  " + feedback_line(doc) + "\n";
+  for (const auto& r : alert_rows(doc)) out += fmt::format("  alert {}: {}\n", r[0], r[3]);
+  for (const auto& r : drift_rows(doc))
+    if (r[2] != "stable") out += fmt::format("  drift {} {}: {}\n", r[0], r[2], r[3]);
+  return out;
+}
+
+std::string monitor_markdown(const nlohmann::json& doc) {
+  std::string out = "# Daily monitoring\n\n" + window_line(doc) + " " + feedback_line(doc) + "\n";
+  out += fmt::format(
+      "\nAccuracy floor {} ({} rule; a day counts with at least {} labels). Accuracy is of "
+      "predictions made that day that have a gold label by now, so recent days fill in as "
+      "feedback arrives.\n",
+      pct(doc["settings"]["accuracy_floor"]), doc["settings"]["accuracy_rule"].get<std::string>(),
+      doc["settings"]["min_labelled"].get<int64_t>());
+  out += "\n## Alerts\n\n";
+  auto alerts = alert_rows(doc);
+  out += alerts.empty() ? "No alert is open.\n"
+                        : markdown_table({"event", "kind", "approach", "message"}, alerts);
+  for (const auto& a : doc["approaches"]) {
+    out += fmt::format("\n## {}\n\n", a["name"].get<std::string>());
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : a["days"]) rows.push_back(day_row(d));
+    out += markdown_table(kDayHeader, rows);
+  }
+  if (doc.contains("drift")) {
+    out += "\n## Drift (before labels)\n\n" + doc["drift"]["windows"].get<std::string>() + "\n\n";
+    out += markdown_table({"detector", "approach", "verdict", "what it compared"}, drift_rows(doc));
+    out += emerging_markdown(doc);
+  }
+  return out;
+}
+
+std::string monitor_html(const nlohmann::json& doc) {
+  std::string body = "<p>" + html::escape(window_line(doc) + " " + feedback_line(doc)) + "</p>";
+  body += "<h2>Alerts</h2>";
+  auto alerts = alert_rows(doc);
+  body += alerts.empty() ? "<p>No alert is open.</p>"
+                         : html::table({"event", "kind", "approach", "message"}, alerts);
+  for (const auto& a : doc["approaches"]) {
+    body += "<h2>" + html::escape(a["name"].get<std::string>()) + "</h2>";
+    body += charts(doc, a);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& d : a["days"]) rows.push_back(day_row(d));
+    body += html::table(kDayHeader, rows);
+  }
+  if (doc.contains("drift")) {
+    body += "<h2>Drift (before labels)</h2><p>" +
+            html::escape(doc["drift"]["windows"].get<std::string>()) + "</p>";
+    body += html::table({"detector", "approach", "verdict", "what it compared"}, drift_rows(doc));
+    if (doc["drift"].contains("emerging_terms") && !doc["drift"]["emerging_terms"].empty()) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& t : doc["drift"]["emerging_terms"])
+        rows.push_back({t["term"].get<std::string>(),
+                        fmt::format("{}", t["current"].get<int64_t>()),
+                        fmt::format("{}", t["reference"].get<int64_t>()),
+                        t["examples"].empty() ? "" : t["examples"][0].get<std::string>()});
+      body += "<h3>Emerging terms</h3>" +
+              html::table({"term", "current", "reference", "example"}, rows);
+    }
+  }
+  return html::page("Daily monitoring", body);
+}
+
+}  // namespace tunecase::monitor

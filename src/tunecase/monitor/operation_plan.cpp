@@ -1,0 +1,217 @@
+#include "tunecase/monitor/operation_plan.h"
+
+#include <fmt/format.h>
+
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/report/html.h"
+
+namespace tunecase::monitor {
+namespace {
+
+constexpr double kWeeksPerMonth = 52.0 / 12.0;
+
+std::string owner_or_unassigned(const std::string& owner) {
+  return owner.empty() ? "UNASSIGNED" : owner;
+}
+
+std::string cadence(const RetrainSettings& r) {
+  if (r.policy == "none")
+    return "No retraining is planned. This is the highest-risk choice: accuracy will drift with "
+           "the traffic and nobody is committed to act.";
+  std::string out;
+  if (r.policy == "scheduled" || r.policy == "both")
+    out += fmt::format(
+        "A scheduled retrain every {} weeks on the original labels plus the "
+        "feedback labels, the most recent {} days held out to judge it. ",
+        r.every_weeks, r.holdout_days);
+  if (r.policy == "triggered" || r.policy == "both")
+    out += fmt::format("A retrain within {} days of an accuracy alert. ", r.within_days);
+  return out;
+}
+
+double retrains_per_month(const RetrainSettings& r) {
+  return r.policy == "scheduled" || r.policy == "both" ? kWeeksPerMonth / r.every_weeks : 0;
+}
+
+// The accuracy rule's simulated behaviour at the floor + 5 points (false alarms) and a drop to
+// floor - 9 points (the seed's 80% floor and 71% accuracy), with the day's label volume.
+nlohmann::json rule_figures(const MonitorSettings& m, int64_t labelled_per_day) {
+  auto r = simulate_accuracy_rule(m, std::min(0.99, m.accuracy_floor + 0.05),
+                                  std::max(0.0, m.accuracy_floor - 0.09), labelled_per_day,
+                                  365 + 60, 365, 200, 7);
+  return to_json(r);
+}
+
+}  // namespace
+
+nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json& monitor_doc) {
+  const MonitorSettings& m = config.monitor;
+  const RetrainSettings& r = config.retrain;
+  nlohmann::json plan;
+  plan["config"] = config.file.string();
+  plan["owners"] = {{"watches_alerts", owner_or_unassigned(m.owner)},
+                    {"decides_retraining", owner_or_unassigned(r.owner)}};
+  plan["unassigned"] = m.owner.empty() || r.owner.empty();
+  plan["retraining"] = {{"policy", r.policy},           {"every_weeks", r.every_weeks},
+                        {"within_days", r.within_days}, {"holdout_days", r.holdout_days},
+                        {"min_gain", r.min_gain},       {"cadence", cadence(r)}};
+  plan["alerts"] = {
+      {"accuracy_floor", m.accuracy_floor},
+      {"min_labelled", m.min_labelled},
+      {"accuracy_rule", m.accuracy_rule},
+      {"consecutive_days", m.consecutive_days},
+      {"max_error_rate", m.max_error_rate},
+      {"max_latency_p95_ms",
+       m.max_latency_p95_ms ? nlohmann::json(*m.max_latency_p95_ms) : nlohmann::json()},
+      {"max_usd_per_day",
+       m.max_usd_per_day ? nlohmann::json(*m.max_usd_per_day) : nlohmann::json()},
+      {"feedback_silence_hours", m.feedback_silence_hours},
+      {"psi_alert", m.psi_alert},
+      {"domain_auc_alert", m.domain_auc_alert},
+      {"webhook", !m.webhook.empty()}};
+
+  // Labels per day: measured (the last report's mean over labelled days) when a monitor.json is
+  // given, else the rule's minimum.
+  int64_t labelled_per_day = m.min_labelled;
+  std::string labelled_source = "assumed: min_labelled";
+  if (monitor_doc.is_object() && monitor_doc.contains("approaches")) {
+    int64_t sum = 0, days = 0;
+    for (const auto& a : monitor_doc["approaches"])
+      for (const auto& d : a["days"])
+        if (d["labelled"].get<int64_t>() > 0) {
+          sum += d["labelled"].get<int64_t>();
+          ++days;
+        }
+    if (days > 0) {
+      labelled_per_day = std::max<int64_t>(1, sum / days);
+      labelled_source = "measured: monitor.json";
+    }
+    plan["measured"] = nlohmann::json::array();
+    for (const auto& a : monitor_doc["approaches"])
+      plan["measured"].push_back({{"approach", a["name"]},
+                                  {"requests", a["requests"]},
+                                  {"labelled", a["labelled"]},
+                                  {"accuracy", a["accuracy"]}});
+    plan["measured_window"] = monitor_doc["window"];
+  }
+  plan["rule_simulation"] = rule_figures(m, labelled_per_day);
+  plan["rule_simulation"]["labelled_per_day_source"] = labelled_source;
+
+  double monitoring = config.business.monitoring_usd_per_month;
+  double per_retrain = r.usd_per_retrain.value_or(0);
+  double retraining = retrains_per_month(r) * per_retrain;
+  plan["budget_per_month"] = {
+      {"monitoring_usd", monitoring},
+      {"monitoring_source", "assumed: [business] monitoring_usd_per_month"},
+      {"scheduled_retrains", retrains_per_month(r)},
+      {"usd_per_retrain", r.usd_per_retrain ? nlohmann::json(per_retrain) : nlohmann::json()},
+      {"retraining_usd", retraining},
+      {"total_usd", monitoring + retraining},
+      {"emergency_retrain_usd", r.emergency_usd},
+      {"retraining_source", r.usd_per_retrain ? "assumed: [retrain] usd_per_retrain"
+                                              : "unknown: set [retrain] usd_per_retrain"}};
+  plan["automated"] = nlohmann::json::array(
+      {"`tunecase monitor` from cron once a day: daily figures, alerts (JSONL, stdout, webhook, "
+       "exit status 1) and drift detectors",
+       "`tunecase serve` logs every prediction and feedback to the store"});
+  plan["manual"] =
+      nlohmann::json::array({"deciding on and running a retrain (by the retraining owner)",
+                             "promoting or rolling back a model (below)"});
+  std::string champion = config.pilot.champion.empty() && !config.approaches.empty()
+                             ? config.approaches.front().name
+                             : config.pilot.champion;
+  plan["rollback"] = nlohmann::json::array(
+      {fmt::format("Keep the previous model folder of the champion ({}) beside the new one; "
+                   "never overwrite it.",
+                   champion.empty() ? "none configured" : champion),
+       "To roll back: point the approach's model_dir (or [pilot] champion) back to the "
+       "previous model and restart `tunecase serve`; replicas can be restarted one at a time, "
+       "the store keeps every prediction and feedback.",
+       "Run `tunecase monitor` the next day and check that accuracy is back above the floor; "
+       "resolved alerts are announced."});
+  return plan;
+}
+
+std::string operation_plan_markdown(const nlohmann::json& p) {
+  std::string out = "# Operation plan\n\n";
+  if (p["unassigned"].get<bool>())
+    out +=
+        "> **UNASSIGNED OWNER**: a role below has no name. Name one in `[monitor] owner` / "
+        "`[retrain] owner` before deploying.\n\n";
+  out += fmt::format("## Who\n\n- Watches the alerts: **{}**\n- Decides on retraining: **{}**\n\n",
+                     p["owners"]["watches_alerts"].get<std::string>(),
+                     p["owners"]["decides_retraining"].get<std::string>());
+  out += "## How often we retrain, and what triggers it\n\n" +
+         p["retraining"]["cadence"].get<std::string>() + "\n\n";
+  const auto& a = p["alerts"];
+  out += "## Alert thresholds\n\n| alert | threshold |\n|---|---|\n";
+  out += fmt::format(
+      "| accuracy below floor | {:.0f}% ({} rule, {} consecutive days, days with >= {} "
+      "labels) |\n",
+      100 * a["accuracy_floor"].get<double>(), a["accuracy_rule"].get<std::string>(),
+      a["consecutive_days"].get<int>(), a["min_labelled"].get<int64_t>());
+  out += fmt::format("| error rate | {:.1f}% |\n", 100 * a["max_error_rate"].get<double>());
+  out += fmt::format("| latency p95 | {} |\n",
+                     a["max_latency_p95_ms"].is_number()
+                         ? fmt::format("{:.0f} ms", a["max_latency_p95_ms"].get<double>())
+                         : "not set");
+  out += fmt::format("| $ per day | {} |\n",
+                     a["max_usd_per_day"].is_number()
+                         ? fmt::format("${:.2f}", a["max_usd_per_day"].get<double>())
+                         : "not set");
+  out += fmt::format("| no feedback | {:.0f} hours without a label |\n",
+                     a["feedback_silence_hours"].get<double>());
+  out += fmt::format("| drift | PSI >= {}, domain AUC >= {} |\n\n", a["psi_alert"].get<double>(),
+                     a["domain_auc_alert"].get<double>());
+  const auto& s = p["rule_simulation"];
+  out += fmt::format(
+      "Simulated (labels per day {}, {}): at a true accuracy of {:.0f}% the accuracy alert fires "
+      "falsely {:.2f} times a year; a drop to {:.0f}% is caught after {} days (median; 95% within "
+      "{}).\n\n",
+      s["labelled_per_day"].get<int64_t>(), s["labelled_per_day_source"].get<std::string>(),
+      100 * s["accuracy_before"].get<double>(), s["false_alarms_per_year"].get<double>(),
+      100 * s["accuracy_after"].get<double>(), s["median_detection_days"].get<int>(),
+      s["p95_detection_days"].get<int>());
+  if (p.contains("measured")) {
+    out +=
+        "## Measured so far\n\n| approach | requests | labelled | accuracy |\n|---|---|---|---|\n";
+    for (const auto& m : p["measured"])
+      out += fmt::format("| {} | {} | {} | {} |\n", m["approach"].get<std::string>(),
+                         m["requests"].get<int64_t>(), m["labelled"].get<int64_t>(),
+                         m["accuracy"].is_number()
+                             ? fmt::format("{:.1f}%", 100 * m["accuracy"].get<double>())
+                             : "n/a");
+    out += "\n";
+  }
+  out += "## What is automated\n\n";
+  for (const auto& x : p["automated"]) out += "- " + x.get<std::string>() + "\n";
+  out += "\nManual:\n\n";
+  for (const auto& x : p["manual"]) out += "- " + x.get<std::string>() + "\n";
+  const auto& b = p["budget_per_month"];
+  out += fmt::format(
+      "\n## Budget per month\n\n- Monitoring: ${:.0f} ({})\n- Retraining: {} ({:.2f} scheduled "
+      "retrains a month; {})\n- Total planned: ${:.0f}\n- For comparison, an unplanned emergency "
+      "retrain: ${:.0f} (assumed)\n",
+      b["monitoring_usd"].get<double>(), b["monitoring_source"].get<std::string>(),
+      b["usd_per_retrain"].is_number() ? fmt::format("${:.0f}", b["retraining_usd"].get<double>())
+                                       : "unknown",
+      b["scheduled_retrains"].get<double>(), b["retraining_source"].get<std::string>(),
+      b["total_usd"].get<double>(), b["emergency_retrain_usd"].get<double>());
+  out += "\n## Rollback\n\n";
+  int i = 1;
+  for (const auto& x : p["rollback"]) out += fmt::format("{}. {}\n", i++, x.get<std::string>());
+  return out;
+}
+
+std::string operation_plan_html(const nlohmann::json& p) {
+  // The Markdown is short and plain: show it as preformatted text inside the offline page, with
+  // the loud warning as a heading of its own.
+  std::string body;
+  if (p["unassigned"].get<bool>())
+    body += "<h2 style=\"color:#c0392b\">UNASSIGNED OWNER: name one before deploying</h2>";
+  body +=
+      "<pre style=\"white-space:pre-wrap\">" + html::escape(operation_plan_markdown(p)) + "</pre>";
+  return html::page("Operation plan", body);
+}
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,282 @@
+#include "tunecase/monitor/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <set>
+
+#include "tunecase/approaches/registry.h"
+#include "tunecase/core/error.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/daily.h"
+#include "tunecase/report/html.h"
+#include "tunecase/report/svg_chart.h"
+
+namespace tunecase::monitor {
+namespace {
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+class Model {
+ public:
+  Model(const ApproachConfig& approach, const std::vector<std::string>& labels)
+      : approach_(approach), labels_(labels) {}
+  void train(const Examples& examples) {
+    classifier_ = make_classifier(approach_);
+    classifier_->train(examples, {}, labels_);
+  }
+  std::string classify(const std::string& text) { return classifier_->classify(text).label; }
+
+ private:
+  ApproachConfig approach_;
+  std::vector<std::string> labels_;
+  std::unique_ptr<Classifier> classifier_;
+};
+
+Examples known_by(const std::vector<ReplayItem>& items, int64_t last_day) {
+  Examples out;
+  for (const auto& it : items) {
+    if (it.day > last_day) break;
+    Example e;
+    e.text = it.text;
+    e.label = it.label;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& items,
+                     const std::vector<std::string>& labels, const ReplaySettings& s) {
+  PolicyRun run;
+  run.policy = policy;
+  const int64_t first = items.front().day, last = items.back().day;
+  const int64_t start = first + s.initial_days;
+  const int64_t delay = s.feedback_delay_days;
+  Model model(s.approach, labels);
+  model.train(known_by(items, start - 1));
+  int64_t last_train = start;
+  // The day a triggered retrain is due (kNever: none due). A plain sentinel, not std::optional:
+  // GCC 12 reports a false maybe-uninitialized for an optional here.
+  constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  int64_t retrain_on = kNever;
+  bool open = false;
+  std::vector<DayPoint> observed;  // days whose labels have arrived, as the monitor sees them
+  std::size_t next = 0;
+  while (next < items.size() && items[next].day < start) ++next;
+  for (int64_t d = start; d <= last; ++d) {
+    ReplayDay day;
+    day.day = d;
+    bool scheduled =
+        (policy == "scheduled" || policy == "both") && d - last_train >= 7 * s.retrain.every_weeks;
+    bool triggered = d >= retrain_on;
+    if (scheduled || triggered) {
+      model.train(known_by(items, d - 1 - delay));
+      last_train = d;
+      retrain_on = kNever;
+      day.retrained = true;
+      ++run.retrains;
+    }
+    for (; next < items.size() && items[next].day == d; ++next) {
+      ++day.n;
+      if (model.classify(items[next].text) == items[next].label) ++day.correct;
+    }
+    run.days.push_back(day);
+    // End of day d: the labels of day d - delay arrive and the monitor judges that day.
+    int64_t judged = d - delay;
+    if (judged >= start) {
+      const ReplayDay& j = run.days[static_cast<std::size_t>(judged - start)];
+      DayPoint p;
+      p.day = judged;
+      p.labelled = j.n;
+      p.correct = j.correct;
+      if (j.n > 0) {
+        p.accuracy = static_cast<double>(j.correct) / static_cast<double>(j.n);
+        p.accuracy_ci95 =
+            wilson_interval(static_cast<std::size_t>(j.correct), static_cast<std::size_t>(j.n));
+      }
+      p.counted = j.n >= s.monitor.min_labelled;
+      observed.push_back(p);
+      RuleState state = accuracy_rule(observed, s.monitor);
+      bool fires = state == RuleState::firing;
+      if (fires && !open) {
+        run.days.back().alert = true;
+        ++run.alerts;
+        if (!run.first_alert_day) run.first_alert_day = d;
+        bool acts = policy == "triggered" || policy == "both";
+        if (acts && retrain_on == kNever) retrain_on = d + s.retrain.within_days;
+      }
+      if (state != RuleState::unknown) open = fires;
+    }
+  }
+  for (const auto& day : run.days) {
+    run.items += day.n;
+    run.errors += day.n - day.correct;
+  }
+  run.error_usd = static_cast<double>(run.errors) * s.cost_per_error_usd;
+  run.retrain_usd = run.retrains * s.retrain.usd_per_retrain.value_or(0);
+  return run;
+}
+
+}  // namespace
+
+std::vector<ReplayItem> replay_items(const Examples& examples) {
+  std::vector<ReplayItem> out;
+  for (const auto& e : examples) {
+    int y = 0, m = 0, d = 0;
+    if (e.time.empty() || std::sscanf(e.time.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || m < 1 ||
+        m > 12 || d < 1 || d > 31)
+      throw UserError(
+          fmt::format("{}: time '{}' is not an ISO-8601 date (YYYY-MM-DD...); replay "
+                      "needs [data] time on every row",
+                      e.id, e.time));
+    out.push_back({days_from_civil(y, m, d), e.text, e.label});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ReplayItem& a, const ReplayItem& b) { return a.day < b.day; });
+  return out;
+}
+
+std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& s) {
+  if (items.empty()) throw UserError("replay: the file has no labelled rows");
+  if (items.back().day - items.front().day < s.initial_days)
+    throw UserError(
+        fmt::format("replay: the file spans {} days, fewer than the {} initial "
+                    "training days; lower --initial-days",
+                    items.back().day - items.front().day, s.initial_days));
+  std::set<std::string> label_set;
+  for (const auto& it : items) label_set.insert(it.label);
+  std::vector<std::string> labels(label_set.begin(), label_set.end());
+  std::vector<PolicyRun> runs;
+  for (const auto& policy : s.policies) runs.push_back(run_policy(policy, items, labels, s));
+  return runs;
+}
+
+nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySettings& s) {
+  nlohmann::json doc = {
+      {"approach", s.approach.name},
+      {"initial_days", s.initial_days},
+      {"feedback_delay_days", s.feedback_delay_days},
+      {"accuracy_floor", s.monitor.accuracy_floor},
+      {"accuracy_rule", s.monitor.accuracy_rule},
+      {"every_weeks", s.retrain.every_weeks},
+      {"within_days", s.retrain.within_days},
+      {"cost_per_error_usd", s.cost_per_error_usd},
+      {"usd_per_retrain", s.retrain.usd_per_retrain.value_or(0)},
+      {"emergency_usd", s.retrain.emergency_usd},
+      {"provenance",
+       "measured: accuracy of the replayed approach on the file; assumed: cost per error, cost "
+       "per retrain, emergency retrain"},
+      {"simplifications",
+       "a day's labels arrive together after the delay; a retrain trains on every arrived label "
+       "and is promoted without a champion/challenger gate"}};
+  nlohmann::json policies = nlohmann::json::array();
+  for (const auto& r : runs) {
+    nlohmann::json days = nlohmann::json::array();
+    for (const auto& d : r.days)
+      days.push_back({{"date", iso_date(d.day)},
+                      {"n", d.n},
+                      {"correct", d.correct},
+                      {"accuracy", d.n > 0 ? nlohmann::json(static_cast<double>(d.correct) /
+                                                            static_cast<double>(d.n))
+                                           : nlohmann::json()},
+                      {"retrained", d.retrained},
+                      {"alert", d.alert}});
+    policies.push_back(
+        {{"policy", r.policy},
+         {"items", r.items},
+         {"errors", r.errors},
+         {"accuracy",
+          r.items > 0 ? 1 - static_cast<double>(r.errors) / static_cast<double>(r.items) : 0.0},
+         {"retrains", r.retrains},
+         {"alerts", r.alerts},
+         {"first_alert",
+          r.first_alert_day ? nlohmann::json(iso_date(*r.first_alert_day)) : nlohmann::json()},
+         {"error_usd", r.error_usd},
+         {"retrain_usd", r.retrain_usd},
+         {"total_usd", r.error_usd + r.retrain_usd},
+         {"days", days}});
+  }
+  doc["policies"] = policies;
+  return doc;
+}
+
+std::string replay_markdown(const nlohmann::json& doc) {
+  std::string out = fmt::format(
+      "# Replay: {} under each retraining policy\n\nFirst model trained on the first {} days; "
+      "labels arrive {} days late; accuracy alert below {:.0f}% ({} rule). {}.\n\n"
+      "| policy | items | accuracy | errors | retrains | alerts | first alert | $ errors | $ "
+      "retrains | $ total |\n|---|---|---|---|---|---|---|---|---|---|\n",
+      doc["approach"].get<std::string>(), doc["initial_days"].get<int>(),
+      doc["feedback_delay_days"].get<int>(), 100 * doc["accuracy_floor"].get<double>(),
+      doc["accuracy_rule"].get<std::string>(), doc["simplifications"].get<std::string>());
+  for (const auto& p : doc["policies"])
+    out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | ${:.0f} | ${:.0f} | ${:.0f} |\n",
+                       p["policy"].get<std::string>(), p["items"].get<int64_t>(),
+                       100 * p["accuracy"].get<double>(), p["errors"].get<int64_t>(),
+                       p["retrains"].get<int>(), p["alerts"].get<int>(),
+                       p["first_alert"].is_string() ? p["first_alert"].get<std::string>() : "none",
+                       p["error_usd"].get<double>(), p["retrain_usd"].get<double>(),
+                       p["total_usd"].get<double>());
+  out += fmt::format(
+      "\nAn unplanned emergency retrain is assumed to cost ${:.0f} (the seed's figure). {}.\n",
+      doc["emergency_usd"].get<double>(), doc["provenance"].get<std::string>());
+  return out;
+}
+
+std::string replay_html(const nlohmann::json& doc) {
+  svg::ChartOptions o;
+  o.title = "Accuracy per week under each policy";
+  o.x.title = "week of the replay";
+  o.y.title = "accuracy";
+  o.y.min = 0;
+  o.y.max = 1;
+  std::vector<svg::Series> series;
+  std::size_t weeks = 0;
+  for (const auto& p : doc["policies"]) {
+    svg::Series s;
+    s.name = p["policy"].get<std::string>();
+    s.markers = false;
+    const auto& days = p["days"];
+    for (std::size_t w = 0; w * 7 < days.size(); ++w) {
+      int64_t n = 0, c = 0;
+      for (std::size_t i = w * 7; i < std::min(days.size(), w * 7 + 7); ++i) {
+        n += days[i]["n"].get<int64_t>();
+        c += days[i]["correct"].get<int64_t>();
+      }
+      svg::Point pt;
+      pt.x = static_cast<double>(w);
+      pt.y = n > 0 ? static_cast<double>(c) / static_cast<double>(n) : NAN;
+      s.points.push_back(pt);
+    }
+    weeks = std::max(weeks, s.points.size());
+    series.push_back(std::move(s));
+  }
+  svg::Series floor;
+  floor.name = "floor";
+  floor.dashed = true;
+  floor.markers = false;
+  floor.color = "#c0392b";
+  for (std::size_t w = 0; w < weeks; ++w) {
+    svg::Point pt;
+    pt.x = static_cast<double>(w);
+    pt.y = doc["accuracy_floor"].get<double>();
+    floor.points.push_back(pt);
+  }
+  series.push_back(floor);
+  std::string body = svg::line_chart(o, series);
+  body += "<pre style=\"white-space:pre-wrap\">" + html::escape(replay_markdown(doc)) + "</pre>";
+  return html::page("Replay", body);
+}
+
+}  // namespace tunecase::monitor

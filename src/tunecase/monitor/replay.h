@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+
+// `tunecase replay`: a time-stamped labelled file run day by day through a local approach under
+// several retraining policies at once, with each day's labels arriving `feedback_delay_days`
+// later, the monitor's accuracy rule watching the labelled days, and the money of each policy:
+// its routine retrains against the errors it let through. In-process (no gateway, no store), so
+// a year of tickets takes seconds plus the retrains' training time.
+//
+// Simplifications, stated in the report: every label of a day arrives together; a retrain trains
+// on every label that has arrived (the original labels included) and is promoted without the
+// champion/challenger gate, which is not built yet.
+namespace tunecase::monitor {
+
+struct ReplayItem {
+  int64_t day = 0;  // days since 1970-01-01, UTC
+  std::string text, label;
+};
+
+// Items from labelled examples with an ISO-8601 time ("2025-08-14..."). UserError naming the
+// row when a time is missing or unreadable.
+std::vector<ReplayItem> replay_items(const Examples& examples);
+
+struct ReplaySettings {
+  ApproachConfig approach;  // a local approach
+  int initial_days = 60;    // the first model trains on the file's first days
+  int feedback_delay_days = 3;
+  MonitorSettings monitor;  // the accuracy rule
+  RetrainSettings retrain;  // every_weeks, within_days, usd_per_retrain
+  double cost_per_error_usd = 0;
+  std::vector<std::string> policies = {"none", "scheduled", "triggered"};
+};
+
+struct ReplayDay {
+  int64_t day = 0;
+  int64_t n = 0, correct = 0;
+  bool retrained = false;  // a new model served from this day on
+  bool alert = false;      // the accuracy alert opened at the end of this day
+};
+
+struct PolicyRun {
+  std::string policy;
+  std::vector<ReplayDay> days;
+  int retrains = 0;
+  int alerts = 0;
+  std::optional<int64_t> first_alert_day;
+  int64_t items = 0, errors = 0;
+  double error_usd = 0, retrain_usd = 0;
+};
+
+std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& settings);
+
+nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySettings& settings);
+std::string replay_markdown(const nlohmann::json& doc);
+std::string replay_html(const nlohmann::json& doc);
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,169 @@
+// `tunecase monitor` and `tunecase plan` as cron and a user run them: exit status, files, dedupe,
+// a webhook that is down, bad input.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "run_cli.h"
+#include "tunecase/store/store.h"
+
+namespace {
+
+// 2026-03-02 00:00 UTC.
+constexpr int64_t kT0 = 1772409600000;
+constexpr int64_t kDay = 86'400'000;
+
+// Ten good days (87%), then three bad ones (71%), 100 labels a day.
+void fill_store(const std::string& location) {
+  auto store = tunecase::open_store(location);
+  for (int day = 0; day < 13; ++day) {
+    std::vector<tunecase::PredictionRecord> batch;
+    std::vector<tunecase::Feedback> feedback;
+    int correct = day < 10 ? 87 : 71;
+    for (int i = 0; i < 120; ++i) {
+      tunecase::PredictionRecord p;
+      p.prediction_id = tunecase::make_prediction_id();
+      p.request_id = fmt::format("R{}-{}", day, i);
+      p.approach = "local-linear";
+      p.label = "billing";
+      p.latency_ms = 5;
+      p.text_hash = p.request_id;
+      p.created_at_ms = kT0 + day * kDay + i * 1000;
+      batch.push_back(p);
+      if (i < 100)
+        feedback.push_back({tunecase::Feedback::By::request_id, p.request_id,
+                            i < correct ? "billing" : "bug", p.created_at_ms + 1000});
+    }
+    store->log_predictions(batch);
+    store->record_feedback_batch(feedback);
+  }
+}
+
+class MonitorCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = dir_.str() + "/tunecase.toml";
+    write_config("");
+  }
+  void write_config(const std::string& monitor_extra) {
+    std::ofstream(config_)
+        << "[data]\npath = \"tickets.csv\"\n\n[[approach]]\nname = "
+           "\"local-linear\"\nkind = \"linear\"\n\n[monitor]\nmin_labelled = 50\n"
+        << monitor_extra;
+  }
+  std::string monitor(const std::string& store, int day) {
+    return fmt::format("monitor --config {} --store {} --out {}/monitor --now-ms {} --no-drift",
+                       config_, store, dir_.str(), kT0 + day * kDay + 3'600'000);
+  }
+  TempDir dir_;
+  std::string config_;
+};
+
+TEST_F(MonitorCli, AnAlertExitsOneOnceThenZeroWhileItStaysOpen) {
+  std::string store = dir_.str() + "/pilot.db";
+  fill_store(store);
+  CliResult first = run_cli(monitor(store, 13));
+  EXPECT_EQ(first.exit_code, 1) << first.output;
+  EXPECT_NE(first.output.find("accuracy 71.0%"), std::string::npos) << first.output;
+  for (const char* f : {"monitor.json", "monitor.md", "monitor.html", "alerts.jsonl"})
+    EXPECT_TRUE(std::filesystem::exists(dir_.path() / "monitor" / f)) << f;
+  CliResult second = run_cli(monitor(store, 13));
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  std::string jsonl = read_file(dir_.path() / "monitor" / "alerts.jsonl");
+  EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 1) << jsonl;
+}
+
+TEST_F(MonitorCli, AWebhookThatIsDownWarnsAndLosesNothing) {
+  std::string store = dir_.str() + "/pilot.db";
+  fill_store(store);
+  write_config("webhook = \"http://127.0.0.1:1/hook\"\nwebhook_attempts = 1\n");
+  CliResult r = run_cli(monitor(store, 13));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("warning: webhook"), std::string::npos) << r.output;
+  EXPECT_NE(read_file(dir_.path() / "monitor" / "alerts.jsonl").find("accuracy_below_floor"),
+            std::string::npos);
+  auto s = tunecase::open_store(store);
+  EXPECT_NE(s->meta("monitor.webhook_pending").value_or("").find("accuracy_below_floor"),
+            std::string::npos);
+}
+
+TEST_F(MonitorCli, AMissingStoreIsAClearError) {
+  CliResult r = run_cli(monitor(dir_.str() + "/nowhere.db", 13));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no such store"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nowhere.db"));
+}
+
+TEST_F(MonitorCli, AStoreFromANewerTunecaseIsRefusedAndLeftAlone) {
+  std::string store = dir_.str() + "/pilot.db";
+  fill_store(store);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  CliResult r = run_cli(monitor(store, 13));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("newer tunecase"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "monitor" / "alerts.jsonl"));
+}
+
+TEST_F(MonitorCli, ABadMonitorKeyIsAClearError) {
+  write_config("accuracy_floor = 1.5\n");
+  CliResult r = run_cli(monitor(dir_.str() + "/pilot.db", 13));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("accuracy_floor"), std::string::npos) << r.output;
+}
+
+TEST_F(MonitorCli, SimulateRulePrintsTheFalseAlarmRate) {
+  CliResult r = run_cli("monitor --config " + config_ + " --simulate-rule");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("false alarms a year"), std::string::npos) << r.output;
+}
+
+TEST_F(MonitorCli, PlanShowsAnUnassignedOwnerLoudly) {
+  CliResult r = run_cli("plan --config " + config_ + " --out " + dir_.str() + "/plan");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("UNASSIGNED"), std::string::npos) << r.output;
+  for (const char* f : {"plan.md", "plan.html", "plan.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir_.path() / "plan" / f)) << f;
+}
+
+TEST_F(MonitorCli, PlanRefusesANegativeRetrainPeriod) {
+  std::ofstream(config_, std::ios::app)
+      << "\n[retrain]\npolicy = \"scheduled\"\nevery_weeks = -4\n";
+  CliResult r = run_cli("plan --config " + config_ + " --out " + dir_.str() + "/plan");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("every_weeks"), std::string::npos) << r.output;
+}
+
+TEST(ReplayCli, ReplaysATimeStampedFileUnderEveryPolicy) {
+  TempDir dir;
+  CliResult gen = run_cli("generate --tickets 3000 --out " + dir.str() + "/t.csv");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\nlabel = \"category\"\ntime = \"created_at\"\n\n"
+         "[[approach]]\nname = \"local-linear\"\nkind = \"linear\"\n\n"
+         "[monitor]\nmin_labelled = 5\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml --initial-days 90 --out " +
+                        dir.str() + "/replay");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = read_json(dir.path() / "replay" / "replay.json");
+  ASSERT_EQ(doc["policies"].size(), 3u);
+  EXPECT_EQ(doc["policies"][0]["policy"], "none");
+  EXPECT_EQ(doc["policies"][0]["retrains"], 0);
+  EXPECT_GT(doc["policies"][1]["retrains"].get<int>(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "replay" / "replay.html"));
+}
+
+TEST(ReplayCli, AFileWithoutTimesIsAClearError) {
+  TempDir dir;
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\n\n[[approach]]\nname = \"l\"\nkind = \"linear\"\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("[data] time"), std::string::npos) << r.output;
+}
+
+}  // namespace

@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "monitor_fixture.h"
+#include "tunecase/http/server.h"
+#include "tunecase/monitor/alert_sinks.h"
+
+namespace tunecase::monitor::testing {
+namespace {
+
+class FakeWebhook : public WebhookPoster {
+ public:
+  bool post(const std::string& body, std::string& error) override {
+    bodies.push_back(body);
+    if (down) error = "connection refused";
+    return !down;
+  }
+  bool down = false;
+  std::vector<std::string> bodies;
+};
+
+Finding firing(const std::string& kind, const std::string& approach) {
+  return {kind, approach, RuleState::firing, 0, kind + " on " + approach, {{"x", 1}}};
+}
+Finding clear(const std::string& kind, const std::string& approach) {
+  return {kind, approach, RuleState::clear, 0, "", {}};
+}
+Finding unknown(const std::string& kind, const std::string& approach) {
+  return {kind, approach, RuleState::unknown, 0, "", {}};
+}
+
+std::vector<nlohmann::json> lines(const std::filesystem::path& file) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+using AlertSinks = StoreTest;
+
+TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves) {
+  FakeWebhook hook;
+  AlertOutputs out{dir_ / "alerts.jsonl", &hook};
+  auto first = apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, 1000, out);
+  EXPECT_EQ(first.fired.size(), 1u);
+  auto again = apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, 2000, out);
+  EXPECT_TRUE(again.fired.empty());
+  EXPECT_EQ(again.open.size(), 1u);
+  auto quiet = apply_findings(*store_, {unknown(kAccuracyBelowFloor, "linear")}, 2500, out);
+  EXPECT_TRUE(quiet.resolved.empty());  // too few labels: nothing is concluded
+  auto resolved = apply_findings(*store_, {clear(kAccuracyBelowFloor, "linear")}, 3000, out);
+  EXPECT_EQ(resolved.resolved.size(), 1u);
+  EXPECT_TRUE(resolved.open.empty());
+  auto events = lines(dir_ / "alerts.jsonl");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["event"], "fired");
+  EXPECT_EQ(events[0]["kind"], kAccuracyBelowFloor);
+  EXPECT_EQ(events[0]["details"]["x"], 1);
+  EXPECT_EQ(events[1]["event"], "resolved");
+  EXPECT_EQ(events[1]["resolved_at_ms"], 3000);
+  EXPECT_EQ(hook.bodies.size(), 2u);
+  // It fires again as a new alert after it resolved.
+  auto refired = apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, 4000, out);
+  EXPECT_EQ(refired.fired.size(), 1u);
+}
+
+TEST_F(AlertSinks, AlertsOfDifferentApproachesAndKindsAreSeparate) {
+  AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
+  auto r = apply_findings(*store_,
+                          {firing(kAccuracyBelowFloor, "linear"),
+                           firing(kAccuracyBelowFloor, "llm"), firing(kErrorRate, "llm")},
+                          1000, out);
+  EXPECT_EQ(r.fired.size(), 3u);
+  EXPECT_EQ(lines(dir_ / "alerts.jsonl").size(), 3u);
+}
+
+TEST_F(AlertSinks, AWebhookThatIsDownLosesNothingAndIsServedOnTheNextRun) {
+  FakeWebhook hook;
+  hook.down = true;
+  AlertOutputs out{dir_ / "alerts.jsonl", &hook};
+  auto r =
+      apply_findings(*store_, {firing(kErrorRate, "llm"), firing(kLatencyP95, "llm")}, 1000, out);
+  EXPECT_EQ(r.fired.size(), 2u);
+  EXPECT_EQ(r.webhook_pending, 2);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("sent again on the next run"), std::string::npos);
+  EXPECT_EQ(hook.bodies.size(), 1u);  // the second is not tried against a receiver that is down
+  EXPECT_EQ(lines(dir_ / "alerts.jsonl").size(), 2u);
+
+  hook.down = false;
+  hook.bodies.clear();
+  auto next = apply_findings(*store_, {firing(kErrorRate, "llm")}, 2000, out);
+  EXPECT_TRUE(next.fired.empty());
+  EXPECT_EQ(next.webhook_sent, 2);
+  EXPECT_EQ(next.webhook_pending, 0);
+  ASSERT_EQ(hook.bodies.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(hook.bodies[0])["kind"], kErrorRate);
+}
+
+TEST(HttpWebhook, RetriesWithBackoffThenReportsTheFailure) {
+  std::vector<std::chrono::milliseconds> waits;
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  auto hook = make_http_webhook("http://127.0.0.1:1/alerts", 3,
+                                [&](std::chrono::milliseconds d) { waits.push_back(d); });
+  std::string error;
+  EXPECT_FALSE(hook->post("{}", error));
+  EXPECT_NE(error.find("3 tries"), std::string::npos) << error;
+  ASSERT_EQ(waits.size(), 2u);
+  EXPECT_EQ(waits[0].count(), 1000);
+  EXPECT_EQ(waits[1].count(), 2000);
+}
+
+TEST(HttpWebhook, PostsTheJsonBody) {
+  std::mutex m;
+  std::string received;
+  std::atomic<int> calls{0};
+  http::Server server({}, [&](http::Request request, http::Responder responder) {
+    {
+      std::lock_guard lock(m);
+      received = request.body;
+    }
+    // The first call fails with 503: the poster retries.
+    responder.respond(http::Response::json(calls++ == 0 ? 503 : 200, "{}"));
+  });
+  int port = server.start();
+  auto hook = make_http_webhook(fmt::format("http://127.0.0.1:{}/hook", port), 3,
+                                [](std::chrono::milliseconds) {});
+  std::string error;
+  EXPECT_TRUE(hook->post(R"({"kind":"error_rate"})", error)) << error;
+  EXPECT_EQ(calls.load(), 2);
+  std::lock_guard lock(m);
+  EXPECT_EQ(received, R"({"kind":"error_rate"})");
+}
+
+}  // namespace
+}  // namespace tunecase::monitor::testing

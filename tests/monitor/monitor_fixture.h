@@ -1,0 +1,67 @@
+#pragma once
+
+// Helpers shared by the monitor tests: a fresh SQLite store per test and a simple way to log a
+// day of traffic with its feedback.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tunecase/monitor/daily.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase::monitor::testing {
+
+// 2026-03-02 00:00 UTC.
+constexpr int64_t kT0 = 1772409600000;
+constexpr int64_t kDay0 = kT0 / kDayMs;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tunecase-monitor-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = open_store((dir_ / "store.db").string());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // `requests` predictions of `approach` on day kDay0 + day, the first `labelled` of them
+  // labelled, `correct` of those correctly; latency `latency_ms`, $0.01 each.
+  void log_day(const std::string& approach, int day, int requests, int labelled, int correct,
+               double latency_ms = 100, int errors = 0, const std::string& text = "") {
+    std::vector<PredictionRecord> batch;
+    std::vector<Feedback> feedback;
+    for (int i = 0; i < requests; ++i) {
+      PredictionRecord p;
+      p.prediction_id = make_prediction_id();
+      p.request_id = approach + "-" + std::to_string(day) + "-" + std::to_string(i);
+      p.approach = approach;
+      p.label = "a";
+      p.latency_ms = latency_ms;
+      p.cost_usd = 0.01;
+      p.text_hash = p.request_id;
+      p.created_at_ms = kT0 + day * kDayMs + i * 1000;
+      if (i < errors) p.error = "upstream 500";
+      if (!text.empty()) p.text = text;
+      batch.push_back(p);
+      if (i < labelled)
+        feedback.push_back({Feedback::By::request_id, p.request_id, i < correct ? "a" : "b",
+                            p.created_at_ms + 3'600'000});
+    }
+    store_->log_predictions(batch);
+    if (!feedback.empty()) store_->record_feedback_batch(feedback);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace tunecase::monitor::testing

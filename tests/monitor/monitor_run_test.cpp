@@ -1,0 +1,121 @@
+// run_monitor end to end on a SQLite store with a simulated clock.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "monitor_fixture.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/monitor.h"
+#include "tunecase/monitor/monitor_report.h"
+
+namespace tunecase::monitor::testing {
+namespace {
+
+using RunMonitor = StoreTest;
+
+MonitorRequest at_day(int day) {
+  MonitorRequest r;
+  r.now_ms = kT0 + day * kDayMs + 6 * 3'600'000;  // 06:00 on that day: the day before is complete
+  r.approaches = {"linear"};
+  return r;
+}
+
+TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  MonitorSettings s;
+  s.days = 14;
+  AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
+  auto run = run_monitor(*store_, s, at_day(13), out);
+  ASSERT_EQ(run.alerts.fired.size(), 1u);
+  EXPECT_EQ(run.alerts.fired[0].kind, kAccuracyBelowFloor);
+  EXPECT_EQ(run.alerts.fired[0].approach, "linear");
+  const auto& doc = run.document;
+  EXPECT_EQ(doc["window"]["days"], 14);
+  EXPECT_EQ(doc["window"]["last_date"], iso_date(kDay0 + 12));
+  ASSERT_EQ(doc["approaches"].size(), 1u);
+  EXPECT_DOUBLE_EQ(doc["approaches"][0]["days"][12]["accuracy"].get<double>(), 0.71);
+  EXPECT_DOUBLE_EQ(doc["approaches"][0]["days"][13]["accuracy"].get<double>(), 0.71);
+  EXPECT_EQ(doc["approaches"][0]["days"][0]["requests"], 0);
+
+  auto again = run_monitor(*store_, s, at_day(13), out);
+  EXPECT_TRUE(again.alerts.fired.empty());
+  EXPECT_EQ(again.alerts.open.size(), 1u);
+
+  std::string md = monitor_markdown(run.document);
+  EXPECT_NE(md.find("accuracy_below_floor"), std::string::npos);
+  EXPECT_NE(md.find("71.0%"), std::string::npos);
+  std::string html = monitor_html(run.document);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("floor 80%"), std::string::npos);
+  EXPECT_NE(monitor_text(run.document).find("fired"), std::string::npos);
+}
+
+// Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that
+// has enough labels.
+TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDay) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+  log_day("linear", 10, 150, 100, 65);
+  log_day("linear", 11, 150, 10, 6);  // most of its labels are still to come
+  log_day("linear", 12, 150, 0, 0);
+  auto run = run_monitor(*store_, MonitorSettings{}, at_day(13), AlertOutputs{});
+  const Alert* accuracy = nullptr;
+  for (const Alert& a : run.alerts.fired)
+    if (a.kind == kAccuracyBelowFloor) accuracy = &a;
+  ASSERT_NE(accuracy, nullptr) << run.document["findings"].dump(2);
+  EXPECT_NE(accuracy->message.find(iso_date(kDay0 + 10)), std::string::npos) << accuracy->message;
+}
+
+TEST_F(RunMonitor, AHealthyStoreFiresNothing) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88);
+  MonitorSettings s;
+  auto run = run_monitor(*store_, s, at_day(10), AlertOutputs{dir_ / "alerts.jsonl", nullptr});
+  EXPECT_TRUE(run.alerts.fired.empty()) << run.document["findings"].dump(2);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "alerts.jsonl"));
+}
+
+TEST_F(RunMonitor, LabelsThatStopArrivingRaiseNoFeedback) {
+  for (int d = 0; d < 5; ++d) log_day("linear", d, 150, 100, 88);
+  for (int d = 5; d < 9; ++d) log_day("linear", d, 150, 0, 0);
+  MonitorSettings s;
+  auto run = run_monitor(*store_, s, at_day(9), AlertOutputs{});
+  ASSERT_EQ(run.alerts.fired.size(), 1u);
+  EXPECT_EQ(run.alerts.fired[0].kind, kNoFeedback);
+  EXPECT_EQ(run.document["feedback"]["hours_since"].get<double>() > 48, true);
+}
+
+TEST_F(RunMonitor, AnEmptyStoreReportsEmptyDaysWithoutAlerts) {
+  MonitorSettings s;
+  auto run = run_monitor(*store_, s, at_day(3), AlertOutputs{});
+  EXPECT_TRUE(run.alerts.fired.empty());
+  ASSERT_EQ(run.document["approaches"].size(), 1u);  // the approach asked for, with no traffic
+  EXPECT_EQ(run.document["approaches"][0]["requests"], 0);
+  EXPECT_NO_THROW(monitor_html(run.document));
+  EXPECT_NO_THROW(monitor_markdown(run.document));
+}
+
+TEST_F(RunMonitor, KeptTextsFeedTheDriftDetectors) {
+  MonitorSettings s;
+  s.reference_days = 5;
+  s.current_days = 2;
+  s.min_drift_items = 100;
+  for (int d = 0; d < 5; ++d) log_day("linear", d, 150, 100, 88, 100, 0, "my invoice is wrong");
+  for (int d = 5; d < 7; ++d)
+    log_day("linear", d, 150, 100, 88, 100, 0, "autopilot booked the wrong room");
+  auto run = run_monitor(*store_, s, at_day(7), AlertOutputs{});
+  std::map<std::string, std::string> v;
+  for (const auto& d : run.document["drift"]["detectors"]) v[d["detector"]] = d["verdict"];
+  EXPECT_EQ(v["domain_classifier"], "shift") << run.document["drift"].dump(2);
+  EXPECT_EQ(v["prediction_mix"], "stable");
+  bool emerging = false;
+  for (const auto& a : run.alerts.fired) emerging |= a.kind == "drift_emerging_terms";
+  EXPECT_TRUE(emerging);
+  // The dashboard's copy: the same detectors, the run's time, the policy in words.
+  auto latest = nlohmann::json::parse(store_->meta("monitor.latest").value_or("null"));
+  ASSERT_TRUE(latest.is_object());
+  EXPECT_EQ(latest["drift"]["detectors"], run.document["drift"]["detectors"]);
+  EXPECT_EQ(latest["ran_at_ms"], at_day(7).now_ms);
+}
+
+}  // namespace
+}  // namespace tunecase::monitor::testing

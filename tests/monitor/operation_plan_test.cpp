@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/monitor/operation_plan.h"
+
+namespace tunecase::monitor {
+namespace {
+
+ProjectConfig config(const std::string& extra) {
+  return parse_config(R"([data]
+path = "tickets.csv"
+
+[[approach]]
+name = "local-linear"
+kind = "linear"
+)" + extra,
+                      "plan-test.toml");
+}
+
+TEST(OperationPlan, AMissingOwnerIsShownLoudly) {
+  auto plan = operation_plan(config(""), nlohmann::json());
+  EXPECT_TRUE(plan["unassigned"].get<bool>());
+  std::string md = operation_plan_markdown(plan);
+  EXPECT_NE(md.find("UNASSIGNED OWNER"), std::string::npos);
+  EXPECT_NE(md.find("No retraining is planned"), std::string::npos);
+  EXPECT_NE(operation_plan_html(plan).find("UNASSIGNED"), std::string::npos);
+}
+
+TEST(OperationPlan, StatesCadenceOwnersThresholdsAndBudget) {
+  const char* toml = R"toml(
+[business]
+monitoring_usd_per_month = 500
+
+[monitor]
+owner = "Dana (support ops)"
+accuracy_floor = 0.8
+
+[retrain]
+policy = "both"
+every_weeks = 4
+within_days = 7
+usd_per_retrain = 1200
+owner = "Sam (ML)"
+)toml";
+  auto plan = operation_plan(config(toml), nlohmann::json());
+  EXPECT_FALSE(plan["unassigned"].get<bool>());
+  std::string md = operation_plan_markdown(plan);
+  EXPECT_NE(md.find("Dana (support ops)"), std::string::npos);
+  EXPECT_NE(md.find("every 4 weeks"), std::string::npos);
+  EXPECT_NE(md.find("within 7 days"), std::string::npos);
+  EXPECT_NE(md.find("80%"), std::string::npos);
+  EXPECT_NEAR(plan["budget_per_month"]["retraining_usd"].get<double>(), 1200 * 52.0 / 12 / 4, 1e-6);
+  EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(), 500 + 1200 * 52.0 / 12 / 4,
+              1e-6);
+  EXPECT_NE(md.find("Rollback"), std::string::npos);
+}
+
+TEST(OperationPlan, RejectsANegativePeriod) {
+  EXPECT_THROW(config("[retrain]\npolicy = \"scheduled\"\nevery_weeks = -2\n"), UserError);
+  EXPECT_THROW(config("[retrain]\npolicy = \"weekly\"\n"), UserError);
+  EXPECT_THROW(config("[monitor]\naccuracy_flor = 0.8\n"), UserError);
+}
+
+TEST(OperationPlan, UsesMeasuredLabelVolumeFromMonitorJson) {
+  nlohmann::json doc = {
+      {"window", {{"first_date", "2026-03-01"}, {"last_date", "2026-03-02"}, {"days", 2}}},
+      {"approaches",
+       {{{"name", "local-linear"},
+         {"requests", 400},
+         {"labelled", 300},
+         {"accuracy", 0.86},
+         {"days", {{{"labelled", 100}}, {{"labelled", 200}}}}}}}};
+  auto plan = operation_plan(config(""), doc);
+  EXPECT_EQ(plan["rule_simulation"]["labelled_per_day"], 150);
+  EXPECT_NE(operation_plan_markdown(plan).find("86.0%"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tunecase::monitor

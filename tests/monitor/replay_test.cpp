@@ -1,0 +1,89 @@
+// The seed's story on the synthetic tickets: a launch in month 8 brings a new category and its
+// vocabulary; without retraining accuracy drops and stays down, the accuracy alert fires, and a
+// retraining policy brings it back.
+#include <gtest/gtest.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/data/synthetic.h"
+#include "tunecase/monitor/daily.h"
+#include "tunecase/monitor/replay.h"
+
+namespace tunecase::monitor {
+namespace {
+
+Examples examples(std::size_t tickets) {
+  SyntheticOptions o;
+  o.tickets = tickets;
+  Examples out;
+  for (const auto& t : generate_tickets(o)) {
+    Example e;
+    e.id = t.id;
+    e.text = t.text;
+    e.label = t.category;
+    e.time = t.created_at;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+ReplaySettings settings() {
+  ReplaySettings s;
+  s.approach = default_approach("linear", "linear");
+  s.approach.linear.char_ngrams = {0, 0};  // words only: the same story, faster
+  s.initial_days = 90;
+  s.feedback_delay_days = 3;
+  s.monitor.min_labelled = 20;
+  s.retrain.every_weeks = 4;
+  s.retrain.within_days = 7;
+  s.retrain.usd_per_retrain = 500;
+  s.cost_per_error_usd = 2.5;
+  return s;
+}
+
+double accuracy_from(const PolicyRun& r, const std::string& from_date) {
+  int64_t n = 0, c = 0;
+  for (const auto& d : r.days) {
+    if (iso_date(d.day) < from_date) continue;
+    n += d.n;
+    c += d.correct;
+  }
+  return n > 0 ? static_cast<double>(c) / static_cast<double>(n) : 0;
+}
+
+TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
+  auto items = replay_items(examples(12000));
+  auto runs = replay(items, settings());
+  ASSERT_EQ(runs.size(), 3u);
+  const PolicyRun &none = runs[0], &scheduled = runs[1], &triggered = runs[2];
+  auto doc = replay_json(runs, settings());
+  std::cout << replay_markdown(doc);
+  for (const auto& r : runs)
+    std::cout << r.policy << ": accuracy over the last two months "
+              << accuracy_from(r, "2025-11-01") << "\n";
+
+  EXPECT_EQ(none.retrains, 0);
+  ASSERT_TRUE(none.first_alert_day);
+  EXPECT_GE(iso_date(*none.first_alert_day), "2025-08-01");  // after the launch, not before
+  EXPECT_GE(scheduled.retrains, 8);
+  EXPECT_GE(triggered.retrains, 1);
+  // The last two months: the policies are back above the floor, "none" is not.
+  EXPECT_LT(accuracy_from(none, "2025-11-01"), 0.80);
+  EXPECT_GT(accuracy_from(scheduled, "2025-11-01"), accuracy_from(none, "2025-11-01") + 0.05);
+  EXPECT_GT(accuracy_from(triggered, "2025-11-01"), accuracy_from(none, "2025-11-01") + 0.05);
+  EXPECT_LT(scheduled.error_usd, none.error_usd);
+  EXPECT_NO_THROW(replay_html(doc));
+}
+
+TEST(Replay, BadInputIsAClearError) {
+  Examples e = examples(100);
+  e[3].time = "yesterday";
+  EXPECT_THROW(replay_items(e), UserError);
+  EXPECT_THROW(replay({}, settings()), UserError);
+  auto short_file = replay_items(examples(100));
+  ReplaySettings s = settings();
+  s.initial_days = 400;
+  EXPECT_THROW(replay(short_file, s), UserError);
+}
+
+}  // namespace
+}  // namespace tunecase::monitor

@@ -1,0 +1,128 @@
+// The input-drift detectors on the synthetic tickets: the "Autopilot" launch in month 8 is a
+// known shift; months before it are a stream without one (the false-alarm check).
+#include <gtest/gtest.h>
+
+#include "tunecase/data/synthetic.h"
+#include "tunecase/monitor/drift.h"
+#include "tunecase/monitor/text_drift.h"
+
+namespace tunecase::monitor {
+namespace {
+
+struct Months {
+  std::vector<std::string> texts;
+  std::vector<PredictedLabelCount> labels;
+};
+
+// Texts (and, standing in for a model's answers, the labels) of tickets created in the given
+// months ("2025-05", ...).
+Months months(const std::vector<SyntheticTicket>& tickets, std::vector<std::string> which) {
+  Months m;
+  std::map<std::string, int64_t> counts;
+  for (const auto& t : tickets) {
+    for (const auto& prefix : which) {
+      if (t.created_at.rfind(prefix, 0) != 0) continue;
+      m.texts.push_back(t.text);
+      ++counts[t.category];
+    }
+  }
+  for (const auto& [label, n] : counts) m.labels.push_back({"linear", label, n});
+  return m;
+}
+
+std::vector<SyntheticTicket> tickets(uint64_t seed) {
+  SyntheticOptions o;
+  o.seed = seed;
+  return generate_tickets(o);
+}
+
+std::map<std::string, std::string> verdicts(const DriftReport& r) {
+  std::map<std::string, std::string> out;
+  for (const auto& d : r.document["detectors"]) out[d["detector"]] = d["verdict"];
+  return out;
+}
+
+int firing(const DriftReport& r) {
+  int n = 0;
+  for (const auto& f : r.findings) n += f.state == RuleState::firing;
+  return n;
+}
+
+DriftReport run(const Months& ref, const Months& cur, const std::vector<std::string>& training) {
+  DriftInputs in;
+  in.windows = "test";
+  in.training_texts = training;
+  in.reference_texts = ref.texts;
+  in.current_texts = cur.texts;
+  in.reference_labels = ref.labels;
+  in.current_labels = cur.labels;
+  return detect_drift(in, MonitorSettings{});
+}
+
+TEST(TextDrift, TheProductLaunchIsSeenByEveryDetector) {
+  auto all = tickets(42);
+  Months training = months(all, {"2025-01", "2025-02", "2025-03"});
+  auto r = run(months(all, {"2025-05", "2025-06"}), months(all, {"2025-09"}), training.texts);
+  std::cout << r.document.dump(2) << "\n";
+  auto v = verdicts(r);
+  EXPECT_EQ(v["domain_classifier"], "shift");
+  EXPECT_NE(v["prediction_mix"], "stable");
+  EXPECT_NE(v["oov_share"], "stable");
+  EXPECT_EQ(v["emerging_terms"], "shift");
+  ASSERT_FALSE(r.document["emerging_terms"].empty());
+  bool autopilot = false;
+  for (const auto& t : r.document["emerging_terms"])
+    autopilot |= t["term"].get<std::string>().find("autopilot") != std::string::npos;
+  EXPECT_TRUE(autopilot) << r.document["emerging_terms"].dump();
+  EXPECT_GE(firing(r), 2);
+}
+
+// Five independent streams without a shift: no detector may fire on any of them.
+TEST(TextDrift, AStreamWithoutAShiftRaisesNoAlarm) {
+  int alarms = 0;
+  double max_auc = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    auto all = tickets(seed);
+    Months training = months(all, {"2025-01", "2025-02"});
+    auto r = run(months(all, {"2025-03", "2025-04"}), months(all, {"2025-05"}), training.texts);
+    alarms += firing(r);
+    for (const auto& d : r.document["detectors"])
+      if (d["detector"] == "domain_classifier") max_auc = std::max(max_auc, d["auc"].get<double>());
+    if (firing(r) > 0) std::cout << r.document.dump(2) << "\n";
+  }
+  std::cout << "false alarms over 5 unchanged streams: " << alarms << ", max AUC " << max_auc
+            << "\n";
+  EXPECT_EQ(alarms, 0);
+  EXPECT_LT(max_auc, 0.62);
+}
+
+TEST(TextDrift, TooFewTextsAreSaidSoNotJudged) {
+  Months few{{"a b c", "d e f"}, {{"linear", "x", 2}}};
+  auto r = run(few, few, {});
+  for (const auto& [name, verdict] : verdicts(r)) EXPECT_EQ(verdict, "too_few") << name;
+  EXPECT_EQ(firing(r), 0);
+}
+
+TEST(TextDrift, NoKeptTextsIsUnavailableWithWhatToDo) {
+  auto r = run(Months{}, Months{}, {});
+  auto v = verdicts(r);
+  EXPECT_EQ(v["domain_classifier"], "unavailable");
+  EXPECT_NE(r.document.dump().find("keep_texts"), std::string::npos);
+}
+
+TEST(EmergingTerms, ExamplesAreCutAtACharacterBoundary) {
+  std::vector<std::string> ref(100, "hello there");
+  std::vector<std::string> cur(100, "hello there");
+  for (int i = 0; i < 40; ++i) cur.push_back("zébulon " + std::string(150, 'x') + "é€€€€€€");
+  auto terms = emerging_terms(ref, cur, 5);
+  ASSERT_FALSE(terms.empty());
+  EXPECT_NO_THROW(nlohmann::json(terms[0].examples).dump());
+}
+
+TEST(LengthShift, MeasuresTheRelativeChange) {
+  auto r = length_shift({"a b", "a b", "a b c d"}, {"a b c d", "a b c d", "a b c d e f g h"});
+  EXPECT_NEAR(r.relative_change, 1.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace tunecase::monitor

@@ -1,0 +1,66 @@
+// The store's reads for `tunecase monitor`: the predicted-label mix and the kept request texts
+// (schema 3), on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "store_fixture.h"
+
+namespace tunecase::testing {
+namespace {
+
+TYPED_TEST(StoreConformance, PredictedLabelsCountAnsweredPredictionsInTheWindow) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(prediction("P" + std::to_string(i), "linear", Arm::champion,
+                               i < 7 ? "billing" : "bug", kT0 + i * kHour));
+  PredictionRecord failed = prediction("F", "linear", Arm::champion, "", kT0 + kHour);
+  failed.error = "upstream 500";
+  batch.push_back(failed);
+  batch.push_back(prediction("late", "linear", Arm::champion, "billing", kT0 + 2 * kDay));
+  this->store_->log_predictions(batch);
+  auto counts = this->store_->predicted_labels(kT0, kT0 + kDay);
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].label, "billing");
+  EXPECT_EQ(counts[0].count, 7);
+  EXPECT_EQ(counts[1].label, "bug");
+  EXPECT_EQ(counts[1].count, 3);
+  EXPECT_TRUE(this->store_->predicted_labels(kT0 + 3 * kDay, kT0 + 4 * kDay).empty());
+}
+
+TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
+  PredictionRecord a = prediction("T1", "linear", Arm::champion, "billing", kT0 + 2 * kHour);
+  a.text = "refund my invoice";
+  PredictionRecord shadow = prediction("T1", "llm", Arm::shadow, "billing", kT0 + 2 * kHour);
+  shadow.text_hash = a.text_hash;
+  shadow.text = a.text;
+  PredictionRecord b = prediction("T2", "linear", Arm::champion, "bug", kT0 + kHour);
+  b.text = "l'écran reste noir — 画面";
+  PredictionRecord no_text = prediction("T3", "linear", Arm::champion, "bug", kT0 + 3 * kHour);
+  this->store_->log_predictions({a, shadow, b, no_text});
+  auto texts = this->store_->texts(kT0, kT0 + kDay, 100);
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0].text, b.text);
+  EXPECT_EQ(texts[0].label, "bug");
+  EXPECT_EQ(texts[1].text, a.text);
+  EXPECT_EQ(this->store_->texts(kT0, kT0 + kDay, 1).size(), 1u);
+  EXPECT_TRUE(this->store_->texts(kT0 + kDay, kT0 + 2 * kDay, 100).empty());
+}
+
+// A version-2 store (no request_texts) is migrated to version 3 and keeps texts afterwards.
+TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
+  this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
+  this->store_.reset();
+  for (const char* sql : {"DROP TABLE request_texts", "UPDATE schema_version SET version = 2"})
+    TypeParam::exec_raw(this->location_, sql);
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), 3);
+  PredictionRecord p = prediction("new", "linear", Arm::champion, "billing", kT0 + kHour);
+  p.text = "a new ticket";
+  this->store_->log_predictions({p});
+  auto texts = this->store_->texts(kT0, kT0 + kDay, 10);
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[0].text, "a new ticket");
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).requests, 2);
+}
+
+}  // namespace
+}  // namespace tunecase::testing
