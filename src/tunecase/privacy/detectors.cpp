@@ -64,6 +64,40 @@ void add(std::vector<PiiSpan>& out, std::size_t b, std::size_t e, const char* ki
   out.push_back({b, e, kind});
 }
 
+// True when the number at i continues an IBAN-shaped code ("NL02 NWBK 6781 5706 30"): walking
+// back over 4-character groups of capitals and digits reaches a country code and check digits.
+// Such a code that failed the IBAN check is an account or reference number, not a phone or card.
+bool continues_iban_shape(std::string_view t, std::size_t i) {
+  for (int groups = 0; groups < 8 && i >= 5 && t[i - 1] == ' '; ++groups) {
+    std::size_t b = i - 5;
+    std::string_view g = t.substr(b, 4);
+    bool upper_alnum = true;
+    for (char c : g) upper_alnum = upper_alnum && (is_upper(c) || is_digit(c));
+    if (!upper_alnum || (b > 0 && is_word(t[b - 1]))) return false;
+    if (is_upper(g[0]) && is_upper(g[1]) && is_digit(g[2]) && is_digit(g[3])) return true;
+    i = b;
+  }
+  return false;
+}
+
+// IBAN lengths of the ISO 13616 registry; 0 for a country not listed (any 15..34 is read).
+std::size_t iban_length(std::string_view country) {
+  static const std::pair<const char*, std::size_t> lengths[] = {
+      {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+      {"BG", 22}, {"BH", 22}, {"BR", 29}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
+      {"DE", 22}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
+      {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27},
+      {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IS", 26}, {"IT", 27},
+      {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+      {"LV", 21}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31},
+      {"MU", 30}, {"NL", 18}, {"NO", 15}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25},
+      {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24}, {"SE", 24}, {"SI", 19}, {"SK", 24},
+      {"SM", 27}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VG", 24}, {"XK", 20}};
+  for (const auto& [code, length] : lengths)
+    if (country == code) return length;
+  return 0;
+}
+
 }  // namespace
 
 const std::vector<std::string>& builtin_pii_kinds() {
@@ -106,7 +140,8 @@ void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
       prefix = 7;
     else if (rest.starts_with("www.") || rest.starts_with("WWW."))
       prefix = 4;
-    if (prefix == 0 || !starts_word(t, i)) {
+    // A scheme starts a URL wherever it is ("see:https://..."); "www." only at a word start.
+    if (prefix == 0 || (prefix == 4 && !starts_word(t, i))) {
       ++i;
       continue;
     }
@@ -170,7 +205,7 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
   }
   if (p < t.size() && (is_word(t[p]) || t[p] == ':')) return 0;
   bool full = !compressed && groups == 8 && colons == 7;
-  bool short_form = compressed && groups >= 1 && groups <= 7;
+  bool short_form = compressed && groups >= 2 && groups <= 7;
   return full || short_form ? p : 0;
 }
 
@@ -196,7 +231,10 @@ void find_ips(std::string_view t, std::vector<PiiSpan>& out) {
       }
     }
     // Skip the rest of this word: a match starts at a boundary only.
-    ++i;
+    if (!is_word(t[i])) {
+      ++i;
+      continue;
+    }
     while (i < t.size() && is_word(t[i])) ++i;
   }
 }
@@ -205,7 +243,8 @@ void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
   std::size_t i = 0;
   while (i < t.size()) {
     if (!is_digit(t[i]) || !starts_word(t, i) ||
-        (i >= 2 && (t[i - 1] == ' ' || t[i - 1] == '-') && is_digit(t[i - 2]))) {
+        (i >= 2 && (t[i - 1] == ' ' || t[i - 1] == '-') && is_digit(t[i - 2])) ||
+        continues_iban_shape(t, i)) {
       ++i;
       continue;
     }
@@ -219,7 +258,9 @@ void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
       std::size_t best = g.size();
       for (std::size_t e = s; e < g.size(); ++e) {
         digits += g[e].digits;
-        if (digits > 19) break;
+        // Cards are printed in groups of 3 to 6 digits (the last may be shorter): a run of
+        // single digits is not one.
+        if (digits > 19 || (e > s && g[e - 1].digits < 3)) break;
         if (digits >= 13 && ends_word(t, g[e].end) &&
             luhn_valid(t.substr(g[s].begin, g[e].end - g[s].begin)))
           best = e;
@@ -245,12 +286,16 @@ void find_ibans(std::string_view t, std::vector<PiiSpan>& out) {
       continue;
     }
     std::vector<Group> g = groups_from(t, i, upper_alnum, " ", 64);
-    // The longest group-aligned prefix of 15..34 characters with a valid checksum.
+    // The group-aligned prefix of the country's length (of the whole run for a country not in
+    // the registry) with a valid checksum. Trying every prefix length would let one of them pass
+    // mod 97 by chance.
+    std::size_t want = iban_length(t.substr(i, 2));
     std::size_t chars = 0, best = g.size();
     for (std::size_t e = 0; e < g.size(); ++e) {
       chars += g[e].end - g[e].begin;
       if (chars > 34) break;
-      if (chars >= 15 && ends_word(t, g[e].end) &&
+      bool length_ok = want != 0 ? chars == want : e + 1 == g.size();
+      if (length_ok && chars >= 15 && ends_word(t, g[e].end) &&
           iban_valid(t.substr(g[0].begin, g[e].end - g[0].begin)))
         best = e;
     }
@@ -282,9 +327,11 @@ void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
     char c = t[i];
     bool plus = c == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     bool paren = c == '(' && i + 1 < t.size() && is_digit(t[i + 1]);
-    bool boundary = i == 0 || !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
-                                t[i - 1] == '-' || t[i - 1] == '/');
-    if (!boundary || !(plus || paren || is_digit(c))) {
+    // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.
+    bool boundary = i == 0 || (plus ? !(is_digit(t[i - 1]) || t[i - 1] == '+')
+                                    : !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
+                                        t[i - 1] == '-' || t[i - 1] == '/'));
+    if (!boundary || !(plus || paren || is_digit(c)) || continues_iban_shape(t, i)) {
       ++i;
       continue;
     }

@@ -8,6 +8,9 @@ namespace {
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_word(char c) {
+  return is_upper(c) || is_digit(c) || (c >= 'a' && c <= 'z') || c == '_';
+}
 
 // A placeholder at i ("<KIND_12>"): its end, or 0.
 std::size_t placeholder_at(std::string_view t, std::size_t i) {
@@ -52,6 +55,12 @@ const std::string& PlaceholderMap::placeholder(const std::string& kind, std::str
 }
 
 RedactionCounts PlaceholderMap::counts() const { return next_; }
+
+std::vector<std::pair<std::string, std::string>> PlaceholderMap::values() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, placeholder] : placeholders_) out.push_back(key);
+  return out;
+}
 
 Redactor::Redactor(RedactionRules rules) : rules_(std::move(rules)) {
   // Built-in kinds run in the fixed precedence order whatever order the config lists them in.
@@ -117,9 +126,40 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
   return accepted;
 }
 
-std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
-  std::vector<PiiSpan> spans = detect(text);
-  if (spans.empty()) return std::string(text);
+namespace {
+
+// Every occurrence of a value the map already holds, outside `spans` and existing placeholders:
+// a value found once is removed wherever else it appears as a whole word in the request, even
+// where its context hid it from the detector ("priya+1-365-214-1401").
+std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& map,
+                                  const std::vector<PiiSpan>& spans) {
+  std::vector<std::pair<std::size_t, std::size_t>> taken = find_placeholders(text);
+  for (const auto& s : spans) taken.emplace_back(s.begin, s.end);
+  auto free = [&](std::size_t b, std::size_t e) {
+    for (const auto& [tb, te] : taken)
+      if (tb < e && b < te) return false;
+    return true;
+  };
+  std::vector<PiiSpan> out;
+  for (const auto& [kind, value] : map.values()) {
+    for (std::size_t at = text.find(value); at != std::string_view::npos;
+         at = text.find(value, at + 1)) {
+      std::size_t end = at + value.size();
+      // Whole words only: EMP-123456 is not taken out of EMP-1234567.
+      bool starts = !is_word(value.front()) || at == 0 || !is_word(text[at - 1]);
+      bool ends = !is_word(value.back()) || end == text.size() || !is_word(text[end]);
+      if (!starts || !ends || !free(at, end)) continue;
+      out.push_back({at, at + value.size(), kind});
+      taken.emplace_back(at, at + value.size());
+    }
+  }
+  return out;
+}
+
+std::string replace_spans(std::string_view text, std::vector<PiiSpan> spans,
+                          PlaceholderMap& map) {
+  std::sort(spans.begin(), spans.end(),
+            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
   std::string out;
   out.reserve(text.size());
   std::size_t at = 0;
@@ -130,6 +170,26 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   }
   out.append(text.substr(at));
   return out;
+}
+
+}  // namespace
+
+std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
+  if (!enabled()) return std::string(text);
+  // Replacing a match changes its neighbours' context (an address followed by a URL reads as
+  // one longer domain until the URL is gone), so detection runs again on the result until it
+  // finds nothing: the result holds no detectable span, and redacting it again changes nothing.
+  // Each round turns raw characters into placeholders, so a few rounds always suffice.
+  std::string current(text);
+  for (int round = 0; round < 8; ++round) {
+    std::vector<PiiSpan> spans = detect(current);
+    for (const auto& s : spans) map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
+    std::vector<PiiSpan> more = known_values(current, map, spans);
+    if (spans.empty() && more.empty()) break;
+    spans.insert(spans.end(), more.begin(), more.end());
+    current = replace_spans(current, std::move(spans), map);
+  }
+  return current;
 }
 
 std::string Redactor::redact(std::string_view text) const {

@@ -42,6 +42,8 @@ class PlaceholderMap {
   const std::string& placeholder(const std::string& kind, std::string_view value);
   // Distinct values per kind seen so far.
   RedactionCounts counts() const;
+  // (kind, value) of every placeholder made so far. Raw values: never log or store them.
+  std::vector<std::pair<std::string, std::string>> values() const;
 
  private:
   std::map<std::pair<std::string, std::string>, std::string> placeholders_;
@@ -60,7 +62,8 @@ class Redactor {
   // builtin_pii_kinds() win an overlap, custom patterns come last). Text inside an existing
   // placeholder is never matched.
   std::vector<PiiSpan> detect(std::string_view text) const;
-  // `text` with every match replaced by its placeholder from `map`.
+  // `text` with every match replaced by its placeholder from `map`, and every other occurrence
+  // of a value the map holds (from this text or an earlier text of the same request).
   std::string redact(std::string_view text, PlaceholderMap& map) const;
   // With a map of its own (one text is one request).
   std::string redact(std::string_view text) const;
