@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   add_serve_command(app);
   add_feedback_command(app);
   add_pilot_command(app);
+  add_audit_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

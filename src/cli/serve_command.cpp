@@ -22,6 +22,7 @@ struct ServeArgs {
   std::string instance;
   int port = 8080, threads = 2;
   tunecase::CacheChoice cache;
+  bool local_only = false;
 };
 
 std::string read_token(const std::string& variable) {
@@ -44,6 +45,7 @@ std::string default_instance(int port) {
 
 void run(const ServeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
   tunecase::serve::GatewayOptions options;
   options.eval_dir = a.eval;
   options.plan_file = a.plan;
@@ -103,5 +105,6 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--instance", args->instance,
                   "name of this replica's log progress record (default HOST:PORT)");
   add_cache_options(cmd, args->cache);
+  add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });
 }

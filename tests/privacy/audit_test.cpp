@@ -8,8 +8,8 @@ namespace tunecase {
 namespace {
 
 TEST(EndpointLocality, CountsLoopbackAsLocal) {
-  for (const char* url : {"http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1",
-                          "http://127.5.5.5"})
+  for (const char* url :
+       {"http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "http://127.5.5.5"})
     EXPECT_TRUE(endpoint_locality(url, {}).local) << url;
 }
 

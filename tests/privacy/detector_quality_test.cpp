@@ -20,8 +20,10 @@ TEST(DetectorQuality, PrecisionAndRecallOnSyntheticTicketsAreHigh) {
     found.push_back(r.detect(t.text));
     spans += t.spans.size();
   }
-  std::string table = fmt::format("{} tickets, {} true spans\n| kind | precision | recall | TP | FP | FN |\n|---|---|---|---|---|---|\n",
-                                  tickets.size(), spans);
+  std::string table = fmt::format(
+      "{} tickets, {} true spans\n| kind | precision | recall | TP | FP | FN "
+      "|\n|---|---|---|---|---|---|\n",
+      tickets.size(), spans);
   for (const auto& s : score_detectors(tickets, found, builtin_pii_kinds())) {
     table += fmt::format("| {} | {:.4f} | {:.4f} | {} | {} | {} |\n", s.kind, s.precision(),
                          s.recall(), s.true_positives, s.false_positives, s.false_negatives);

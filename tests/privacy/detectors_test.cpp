@@ -33,7 +33,9 @@ TEST(UrlDetector, FindsSchemesAndWwwWithoutClosingPunctuation) {
             (Strings{"https://example.com/a?b=1", "www.example.org/x", "HTTP://A.B"}));
 }
 
-TEST(UrlDetector, IgnoresABareScheme) { EXPECT_EQ(found("url", "https:// and www."), Strings{}); }
+TEST(UrlDetector, IgnoresABareScheme) {
+  EXPECT_EQ(found("url", "https:// and www."), Strings{});
+}
 
 TEST(IpDetector, FindsIpv4AndIpv6) {
   EXPECT_EQ(found("ip", "from 192.168.0.1, 10.0.0.255 and 2001:db8::1 or fe80:0:0:0:0:0:0:1"),
@@ -107,8 +109,9 @@ TEST(Detectors, SurviveAdversarialInputInLinearTime) {
 }
 
 TEST(Detectors, ReadUtf8TextOfOtherScriptsWithoutSplittingCharacters) {
-  std::string text = "Клиент Мария: почта maria@example.com, телефон +7 495 123-45-67. 電話 "
-                     "+81 3 1234 5678 メール 山田@example.jp";
+  std::string text =
+      "Клиент Мария: почта maria@example.com, телефон +7 495 123-45-67. 電話 "
+      "+81 3 1234 5678 メール 山田@example.jp";
   EXPECT_EQ(found("email", text), (Strings{"maria@example.com"}));
   EXPECT_EQ(found("phone", text), (Strings{"+7 495 123-45-67", "+81 3 1234 5678"}));
 }

@@ -50,8 +50,8 @@ TEST(Redactor, DisabledRedactorChangesNothing) {
 }
 
 TEST(CustomPatterns, MatchWholeWordsWithClassesAndRepeats) {
-  Redactor r = all_kinds({CustomPattern("employee_id", "EMP-######"),
-                          CustomPattern("case_ref", "CASE\\##+")});
+  Redactor r = all_kinds(
+      {CustomPattern("employee_id", "EMP-######"), CustomPattern("case_ref", "CASE\\##+")});
   EXPECT_EQ(r.redact("EMP-123456 and XEMP-123456, EMP-1234567, CASE#42 and CASE#9"),
             "<EMPLOYEE_ID_1> and XEMP-123456, EMP-1234567, <CASE_REF_1> and <CASE_REF_2>");
 }
@@ -83,9 +83,9 @@ TEST(Placeholders, AreCountedOncePerDistinctValue) {
 std::vector<std::string> random_texts(std::size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   auto tickets = generate_pii_tickets(200, seed);
-  const std::vector<std::string> noise = {" ", "-", ".", "@", ":", "+", "(", ")", "0", "12",
-                                          "4111", "DE89", "ü", "Ж", "名", "\n", "www.", "<", ">",
-                                          "_", "<EMAIL_1>", "x", "https://"};
+  const std::vector<std::string> noise = {
+      " ", "-", ".",  "@",  ":",    "+", "(", ")", "0",         "12", "4111",    "DE89",
+      "ü", "Ж", "名", "\n", "www.", "<", ">", "_", "<EMAIL_1>", "x",  "https://"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) {
     std::string t;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
@@ -27,7 +28,8 @@ ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::
 
 LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
                          const Examples& train, std::vector<std::string> labels)
-    : LlmApproach(approach, project, train, std::move(labels), make_provider(approach)) {}
+    : LlmApproach(approach, project, train, std::move(labels),
+                  (enforce_local_only(project.privacy, {approach}), make_provider(approach))) {}
 
 LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
                          const Examples& train, std::vector<std::string> labels,
@@ -36,18 +38,28 @@ LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& pr
       labels_(std::move(labels)),
       prompts_(prompt_settings(approach, project), project, train, labels_),
       options_(chat_options(approach, labels_, prompts_.settings())),
-      provider_(std::move(provider)) {}
+      provider_(std::move(provider)),
+      redactor_(project.privacy.rules) {
+  enforce_local_only(project.privacy, {approach});
+}
 
-std::vector<ChatMessage> LlmApproach::messages(std::string_view text) const {
+std::vector<ChatMessage> LlmApproach::messages(std::string_view text,
+                                               RedactionCounts* counts) const {
   PromptText prompt = prompts_.render(text);
+  if (redactor_.enabled()) {
+    PlaceholderMap map;  // one request: the same value gets the same placeholder in both
+    prompt.system = redactor_.redact(prompt.system, map);
+    prompt.user = redactor_.redact(prompt.user, map);
+    if (counts != nullptr) add_counts(*counts, map.counts());
+  }
   std::vector<ChatMessage> out;
   if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
   out.push_back({"user", std::move(prompt.user)});
   return out;
 }
 
-HttpRequest LlmApproach::request(std::string_view text) const {
-  return provider_->build_request(messages(text), options_);
+HttpRequest LlmApproach::request(std::string_view text, RedactionCounts* counts) const {
+  return provider_->build_request(messages(text, counts), options_);
 }
 
 std::string LlmApproach::inspect(std::string_view text) const {

@@ -10,6 +10,7 @@
 #include "tunecase/llm/label_parser.h"
 #include "tunecase/llm/prompt.h"
 #include "tunecase/llm/provider.h"
+#include "tunecase/privacy/redactor.h"
 
 namespace tunecase {
 
@@ -24,15 +25,19 @@ ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::
 // Thread-safe after construction.
 class LlmApproach {
  public:
-  // The provider comes from make_provider (UserError when the key variable is unset).
+  // The provider comes from make_provider (UserError when the key variable is unset). With
+  // [privacy] local_only, an endpoint that is not local is a UserError before anything is sent.
   LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
               std::vector<std::string> labels);
   // With a given provider (tests, other transports).
   LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
               std::vector<std::string> labels, std::unique_ptr<Provider> provider);
 
-  std::vector<ChatMessage> messages(std::string_view text) const;
-  HttpRequest request(std::string_view text) const;
+  // The messages of `text`, redacted by [privacy] when it asks for it: the one place where texts
+  // (the ticket, few-shot and retrieved examples, label descriptions) become what is sent, with
+  // one placeholder map per request. `counts` (optional) receives what was redacted, by kind.
+  std::vector<ChatMessage> messages(std::string_view text, RedactionCounts* counts = nullptr) const;
+  HttpRequest request(std::string_view text, RedactionCounts* counts = nullptr) const;
   ParsedLabel read(const ChatAnswer& answer) const { return parse_label(answer.text, labels_); }
 
   // The prompt of `text` as a person reads it ("[system]\n...\n\n[user]\n..."), for the copy
@@ -45,6 +50,7 @@ class LlmApproach {
   const Provider& provider() const { return *provider_; }
   const PromptBuilder& prompts() const { return prompts_; }
   const std::vector<std::string>& labels() const { return labels_; }
+  const Redactor& redactor() const { return redactor_; }
 
  private:
   ApproachConfig config_;
@@ -52,6 +58,7 @@ class LlmApproach {
   PromptBuilder prompts_;
   ChatOptions options_;
   std::unique_ptr<Provider> provider_;
+  Redactor redactor_;
 };
 
 }  // namespace tunecase

@@ -31,7 +31,9 @@ nlohmann::json counts_json(const RedactionCounts& counts) {
 }  // namespace
 
 AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts)
-    : command_(std::move(command)), allowed_hosts_(std::move(allowed_hosts)), started_ms_(now_ms()) {}
+    : command_(std::move(command)),
+      allowed_hosts_(std::move(allowed_hosts)),
+      started_ms_(now_ms()) {}
 
 void AuditLog::record(std::string_view url, std::string_view body) {
   std::string endpoint = url_endpoint(url);
@@ -74,16 +76,21 @@ nlohmann::json AuditLog::to_json() const {
     bytes += e.bytes;
     add_counts(redacted, e.redacted);
   }
-  return {{"audit_version", 1},
-          {"command", command_},
-          {"started_at_ms", started_ms_},
-          {"finished_at_ms", now_ms()},
-          {"endpoints", std::move(list)},
-          {"totals", {{"requests", requests}, {"bytes", bytes}, {"redacted", counts_json(redacted)}}}};
+  return {
+      {"audit_version", 1},
+      {"command", command_},
+      {"started_at_ms", started_ms_},
+      {"finished_at_ms", now_ms()},
+      {"endpoints", std::move(list)},
+      {"totals", {{"requests", requests}, {"bytes", bytes}, {"redacted", counts_json(redacted)}}}};
 }
 
-void set_process_audit(AuditLog* log) { g_process_audit.store(log); }
-AuditLog* process_audit() { return g_process_audit.load(); }
+void set_process_audit(AuditLog* log) {
+  g_process_audit.store(log);
+}
+AuditLog* process_audit() {
+  return g_process_audit.load();
+}
 
 void audit_outbound(std::string_view url, std::string_view body) {
   if (AuditLog* log = g_process_audit.load()) log->record(url, body);
@@ -112,9 +119,10 @@ std::string audit_text(const nlohmann::json& audit, bool list_bodies) {
 nlohmann::json read_audit_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
-    throw UserError(fmt::format("{}: no audit here; audit.json is written by eval, optimize and "
-                                "finetune into their --out folder",
-                                file.string()));
+    throw UserError(
+        fmt::format("{}: no audit here; audit.json is written by eval, optimize and "
+                    "finetune into their --out folder",
+                    file.string()));
   std::stringstream buffer;
   buffer << in.rdbuf();
   auto json = nlohmann::json::parse(buffer.str(), nullptr, false);

@@ -6,9 +6,15 @@
 namespace tunecase {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_word(char c) { return is_digit(c) || is_alpha(c) || c == '_'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_word(char c) {
+  return is_digit(c) || is_alpha(c) || c == '_';
+}
 
 }  // namespace
 
@@ -74,8 +80,8 @@ void CustomPattern::find(std::string_view t, std::vector<PiiSpan>& out) const {
     bool boundary = i == 0 || !is_word(t[i]) || !is_word(t[i - 1]);
     if (boundary) {
       std::size_t e = match_at(t, i);
-      bool end_ok = e != std::string_view::npos &&
-                    (e == t.size() || !is_word(t[e - 1]) || !is_word(t[e]));
+      bool end_ok =
+          e != std::string_view::npos && (e == t.size() || !is_word(t[e - 1]) || !is_word(t[e]));
       if (end_ok) {
         out.push_back({i, e, name_});
         i = e;

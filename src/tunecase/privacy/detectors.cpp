@@ -8,21 +8,39 @@
 namespace tunecase {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || is_upper(c); }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_word(char c) { return is_alnum(c) || c == '_'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || is_upper(c);
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_word(char c) {
+  return is_alnum(c) || c == '_';
+}
 
 bool email_local_char(char c) {
   return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
-bool domain_char(char c) { return is_alnum(c) || c == '.' || c == '-'; }
+bool domain_char(char c) {
+  return is_alnum(c) || c == '.' || c == '-';
+}
 
 // True when a match may start at `i`: the byte before is not part of a word or a number.
-bool starts_word(std::string_view t, std::size_t i) { return i == 0 || !is_word(t[i - 1]); }
-bool ends_word(std::string_view t, std::size_t i) { return i >= t.size() || !is_word(t[i]); }
+bool starts_word(std::string_view t, std::size_t i) {
+  return i == 0 || !is_word(t[i - 1]);
+}
+bool ends_word(std::string_view t, std::size_t i) {
+  return i >= t.size() || !is_word(t[i]);
+}
 
 // local@domain.tld; the domain's labels non-empty, its last label 2+ letters.
 bool valid_domain(std::string_view d) {
@@ -362,7 +380,8 @@ void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
       continue;
     }
     std::size_t b = i;
-    if (!ends_word(t, e) || (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
+    if (!ends_word(t, e) ||
+        (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
       i = e + 1;
       continue;
     }

@@ -36,7 +36,8 @@ std::optional<uint32_t> ipv4(std::string_view s) {
     }
     std::size_t b = i;
     uint32_t part = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - b < 3) part = part * 10 + (s[i++] - '0');
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - b < 3)
+      part = part * 10 + (s[i++] - '0');
     if (i == b || part > 255) return std::nullopt;
     value = (value << 8) | part;
     ++parts;
@@ -72,7 +73,8 @@ std::optional<std::pair<uint32_t, int>> cidr(std::string_view entry) {
 bool allows(const std::string& entry_raw, const std::string& host) {
   std::string entry = lower(entry_raw);
   if (entry == host) return true;
-  if (entry.starts_with("*.")) return host.size() > entry.size() - 1 && host.ends_with(entry.substr(1));
+  if (entry.starts_with("*."))
+    return host.size() > entry.size() - 1 && host.ends_with(entry.substr(1));
   if (auto block = cidr(entry)) {
     auto v4 = ipv4(host);
     if (!v4) return false;
@@ -120,9 +122,9 @@ EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::
       return out;
     }
   }
-  out.reason = out.host.empty() ? "the URL names no host"
-                                : "host " + out.host +
-                                      " is neither loopback nor in [privacy] allowed_hosts";
+  out.reason = out.host.empty()
+                   ? "the URL names no host"
+                   : "host " + out.host + " is neither loopback nor in [privacy] allowed_hosts";
   return out;
 }
 

@@ -14,7 +14,9 @@ namespace {
 using Rng = std::mt19937_64;
 
 // Portable draws (std::uniform_int_distribution differs between standard libraries).
-uint64_t below(Rng& rng, uint64_t n) { return rng() % n; }
+uint64_t below(Rng& rng, uint64_t n) {
+  return rng() % n;
+}
 template <class T>
 const T& pick(Rng& rng, const std::vector<T>& v) {
   return v[below(rng, v.size())];
@@ -25,10 +27,10 @@ std::string digits(Rng& rng, int n) {
   return out;
 }
 
-const std::vector<std::string> kFirst = {"anna", "john", "maria", "li", "omar", "sofia", "jan",
-                                         "priya", "lukas", "chloe"};
-const std::vector<std::string> kLast = {"smith", "garcia", "mueller", "chen", "khan", "rossi",
-                                        "novak", "dubois"};
+const std::vector<std::string> kFirst = {"anna",  "john", "maria", "li",    "omar",
+                                         "sofia", "jan",  "priya", "lukas", "chloe"};
+const std::vector<std::string> kLast = {"smith", "garcia", "mueller", "chen",
+                                        "khan",  "rossi",  "novak",   "dubois"};
 const std::vector<std::string> kDomains = {"example.com", "mail.example.org", "corp.example.net",
                                            "example.co.uk", "post.example.de"};
 
@@ -68,8 +70,8 @@ std::string iban(Rng& rng, bool valid) {
     const char* code;
     int length;
   };
-  static const std::vector<Country> countries = {{"DE", 22}, {"FR", 27}, {"GB", 22}, {"NL", 18},
-                                                 {"ES", 24}, {"IT", 27}};
+  static const std::vector<Country> countries = {{"DE", 22}, {"FR", 27}, {"GB", 22},
+                                                 {"NL", 18}, {"ES", 24}, {"IT", 27}};
   Country c = pick(rng, countries);
   std::string bban = c.code == std::string("GB") || c.code == std::string("NL")
                          ? std::string("NWBK").substr(0, 4) + digits(rng, c.length - 8)
@@ -115,8 +117,8 @@ std::string ip(Rng& rng) {
 }
 
 std::string url(Rng& rng) {
-  std::string host = pick(rng, std::vector<std::string>{"https://", "http://", "www."}) +
-                     pick(rng, kDomains);
+  std::string host =
+      pick(rng, std::vector<std::string>{"https://", "http://", "www."}) + pick(rng, kDomains);
   return host + pick(rng, std::vector<std::string>{"", "/account", "/orders/" + digits(rng, 6),
                                                    "/reset?token=" + digits(rng, 8)});
 }

@@ -6,8 +6,12 @@
 namespace tunecase {
 namespace {
 
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool is_word(char c) {
   return is_upper(c) || is_digit(c) || (c >= 'a' && c <= 'z') || c == '_';
 }
@@ -54,7 +58,9 @@ const std::string& PlaceholderMap::placeholder(const std::string& kind, std::str
       .first->second;
 }
 
-RedactionCounts PlaceholderMap::counts() const { return next_; }
+RedactionCounts PlaceholderMap::counts() const {
+  return next_;
+}
 
 std::vector<std::pair<std::string, std::string>> PlaceholderMap::values() const {
   std::vector<std::pair<std::string, std::string>> out;
@@ -156,8 +162,7 @@ std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& m
   return out;
 }
 
-std::string replace_spans(std::string_view text, std::vector<PiiSpan> spans,
-                          PlaceholderMap& map) {
+std::string replace_spans(std::string_view text, std::vector<PiiSpan> spans, PlaceholderMap& map) {
   std::sort(spans.begin(), spans.end(),
             [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
   std::string out;
@@ -183,7 +188,8 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   std::string current(text);
   for (int round = 0; round < 8; ++round) {
     std::vector<PiiSpan> spans = detect(current);
-    for (const auto& s : spans) map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
+    for (const auto& s : spans)
+      map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
     std::vector<PiiSpan> more = known_values(current, map, spans);
     if (spans.empty() && more.empty()) break;
     spans.insert(spans.end(), more.begin(), more.end());
