@@ -2,9 +2,13 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -12,6 +16,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/serve/gateway.h"
 
@@ -64,6 +69,10 @@ void run(const ServeArgs& a) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client, moved to
+  // the store's audit_requests table every second and at shutdown (`tunecase audit --store`).
+  tunecase::AuditLog audit("serve", config.privacy.allowed_hosts);
+  tunecase::set_process_audit(&audit);
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();
@@ -73,9 +82,38 @@ void run(const ServeArgs& a) {
              plan.challenger.empty() ? "" : " vs " + plan.challenger);
   std::fflush(stdout);
 
+  auto flush_audit = [&] {
+    std::vector<tunecase::AuditRecord> rows;
+    for (auto& ev : audit.take_new())
+      rows.push_back({options.log.instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256,
+                      ev.body.bytes, nlohmann::json(ev.body.redacted).dump()});
+    gateway.store().append_audit(rows);
+  };
+  std::mutex audit_mutex;
+  std::condition_variable audit_wake;
+  bool stopping = false;
+  std::thread audit_flusher([&] {
+    std::unique_lock lock(audit_mutex);
+    while (!audit_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+      try {
+        flush_audit();
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "warning: audit not stored yet: {}\n", e.what());
+      }
+    }
+  });
+
   int received = 0;
   sigwait(&stop_signals, &received);
   gateway.stop();
+  {
+    std::lock_guard lock(audit_mutex);
+    stopping = true;
+  }
+  audit_wake.notify_all();
+  audit_flusher.join();
+  flush_audit();
+  tunecase::set_process_audit(nullptr);
   auto s = gateway.log_stats();
   fmt::print(stderr, "tunecase serve stopped: {} predictions logged, {} committed, {} dropped\n",
              s.appended, s.committed, s.dropped);

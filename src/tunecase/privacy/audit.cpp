@@ -37,8 +37,8 @@ AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts)
 
 void AuditLog::record(std::string_view url, std::string_view body) {
   std::string endpoint = url_endpoint(url);
-  AuditBody entry{now_ms(), sha256_hex(body), static_cast<int64_t>(body.size())};
-  RedactionCounts redacted = count_placeholders(body);
+  AuditBody entry{now_ms(), sha256_hex(body), static_cast<int64_t>(body.size()),
+                  count_placeholders(body)};
   std::lock_guard lock(mutex_);
   AuditEndpoint& e = endpoints_[endpoint];
   if (e.endpoint.empty()) {
@@ -47,7 +47,8 @@ void AuditLog::record(std::string_view url, std::string_view body) {
   }
   ++e.requests;
   e.bytes += entry.bytes;
-  add_counts(e.redacted, redacted);
+  add_counts(e.redacted, entry.redacted);
+  new_.push_back({endpoint, e.local, entry});
   e.bodies.push_back(std::move(entry));
 }
 
@@ -58,14 +59,44 @@ std::vector<AuditEndpoint> AuditLog::endpoints() const {
   return out;
 }
 
+std::vector<AuditEvent> AuditLog::take_new() {
+  std::lock_guard lock(mutex_);
+  std::vector<AuditEvent> out;
+  out.swap(new_);
+  return out;
+}
+
+nlohmann::json audit_json(const std::string& command, const std::vector<AuditEvent>& events) {
+  AuditLog log(command);
+  std::map<std::string, AuditEndpoint> endpoints;
+  for (const auto& ev : events) {
+    AuditEndpoint& e = endpoints[ev.endpoint];
+    e.endpoint = ev.endpoint;
+    e.local = ev.local;
+    ++e.requests;
+    e.bytes += ev.body.bytes;
+    add_counts(e.redacted, ev.body.redacted);
+    e.bodies.push_back(ev.body);
+  }
+  {
+    std::lock_guard lock(log.mutex_);
+    log.endpoints_ = std::move(endpoints);
+    if (!events.empty()) log.started_ms_ = events.front().body.at_ms;
+  }
+  return log.to_json();
+}
+
 nlohmann::json AuditLog::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   int64_t requests = 0, bytes = 0;
   RedactionCounts redacted;
   for (const auto& e : endpoints()) {
     nlohmann::json bodies = nlohmann::json::array();
-    for (const auto& b : e.bodies)
-      bodies.push_back({{"at_ms", b.at_ms}, {"sha256", b.sha256}, {"bytes", b.bytes}});
+    for (const auto& b : e.bodies) {
+      nlohmann::json body = {{"at_ms", b.at_ms}, {"sha256", b.sha256}, {"bytes", b.bytes}};
+      if (!b.redacted.empty()) body["redacted"] = counts_json(b.redacted);
+      bodies.push_back(std::move(body));
+    }
     list.push_back({{"endpoint", e.endpoint},
                     {"local", e.local},
                     {"requests", e.requests},

@@ -27,6 +27,14 @@ struct AuditBody {
   int64_t at_ms = 0;  // UTC milliseconds since the epoch
   std::string sha256;
   int64_t bytes = 0;
+  RedactionCounts redacted;  // placeholders in this body, per kind
+};
+
+// One outbound request as the gateway stores it (AuditLog::take_new).
+struct AuditEvent {
+  std::string endpoint;
+  bool local = false;
+  AuditBody body;
 };
 
 struct AuditEndpoint {
@@ -47,15 +55,21 @@ class AuditLog {
   void record(std::string_view url, std::string_view body);
 
   std::vector<AuditEndpoint> endpoints() const;
+  // The requests recorded since the last call, oldest first (the gateway moves them to the
+  // store); the totals and endpoints() keep them too.
+  std::vector<AuditEvent> take_new();
   // {"command", "started_at", "finished_at", "endpoints": [...], "totals": {...}}
   nlohmann::json to_json() const;
 
  private:
+  friend nlohmann::json audit_json(const std::string&, const std::vector<AuditEvent>&);
+
   std::string command_;
   std::vector<std::string> allowed_hosts_;
   int64_t started_ms_;
   mutable std::mutex mutex_;
   std::map<std::string, AuditEndpoint> endpoints_;
+  std::vector<AuditEvent> new_;
 };
 
 // The log requests are recorded into (nullptr: none). Set by ScopedAudit-like owners only.
@@ -67,6 +81,9 @@ void audit_outbound(std::string_view url, std::string_view body);
 
 // The audit as a person reads it (`tunecase audit`): one block per endpoint, hashes listed.
 std::string audit_text(const nlohmann::json& audit, bool list_bodies);
+
+// The audit document of AuditLog::to_json built from stored events (`tunecase audit --store`).
+nlohmann::json audit_json(const std::string& command, const std::vector<AuditEvent>& events);
 
 // Reads an audit.json file; UserError naming the file when it is missing or not an audit.
 nlohmann::json read_audit_file(const std::filesystem::path& file);
