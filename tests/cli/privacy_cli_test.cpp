@@ -149,7 +149,7 @@ TEST(PrivacyCli, SimLlmReceivesNoRawPersonalDataAndOutputsHoldNoneNorTheKey) {
 
 TEST(PrivacyCli, CompareRedactionReportsBothAccuracies) {
   TempDir dir;
-  write_tickets(dir.path() / "tickets.csv");
+  std::set<std::string> values = write_tickets(dir.path() / "tickets.csv");
   RecordingSim sim(dir.path());
   ASSERT_GT(sim.port(), 0);
   write_config(dir.path(), sim.port(), kRedactAll);
@@ -166,6 +166,10 @@ TEST(PrivacyCli, CompareRedactionReportsBothAccuracies) {
   EXPECT_TRUE(c["unredacted"]["accuracy"].is_number());
   EXPECT_GT(c["redacted"]["redacted"].value("email", 0), 0);
   EXPECT_NE(r.output.find("redacted vs"), std::string::npos) << r.output;
+  // The raw run leaves nothing behind: no prompt copy, no raw value in any output.
+  std::string outputs = written_outputs(out);
+  for (const auto& v : values) EXPECT_EQ(outputs.find(v), std::string::npos) << v;
+  EXPECT_NE(read_file(out / "report.md").find("## Privacy"), std::string::npos);
 }
 
 TEST(PrivacyCli, LocalOnlyRefusesExternalEndpointsBeforeAnyRequest) {

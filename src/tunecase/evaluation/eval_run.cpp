@@ -148,7 +148,11 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
   ApproachConfig copy = approach;
   copy.name = approach.name + "-unredacted";
   log << fmt::format("[{}] again without redaction (--compare-redaction)\n", approach.name);
-  ApproachOutcome plain = evaluate_one(copy, raw, data, options, spent_usd, log);
+  // Nothing of the raw run is written out: no prompt copy (it would hold a raw ticket), and only
+  // its accuracy figures below.
+  EvalOptions raw_options = options;
+  raw_options.out_dir.clear();
+  ApproachOutcome plain = evaluate_one(copy, raw, data, raw_options, spent_usd, log);
   auto figures = [](const nlohmann::json& j) {
     return nlohmann::json{{"accuracy", j.at("accuracy")},
                           {"accuracy_ci95", j.at("accuracy_ci95")},
