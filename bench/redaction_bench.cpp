@@ -11,7 +11,7 @@
 //   cmake -S . -B build -DTUNECASE_BENCH=ON && cmake --build build --target redaction_bench
 //   build/bench/redaction_bench --benchmark_repetitions=5
 //
-// The last line prints redacted / baseline CPU time of the same run.
+// The last line prints redacted / baseline CPU time of the same run (figures: docs/benchmarks.md).
 
 #include <benchmark/benchmark.h>
 

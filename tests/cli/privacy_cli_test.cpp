@@ -229,8 +229,8 @@ TEST(PrivacyCli, GatewayRequestsAreRedactedAndAuditedInTheStore) {
   ASSERT_GT(port, 0) << read_file(err);
   std::string body =
       R"({"id": "P-1", "text": "refund to anna@example.com, card 4111 1111 1111 1111"})";
-  std::string curl = "curl -s -X POST -H 'content-type: application/json' -d '" + body +
-                     "' http://127.0.0.1:" + std::to_string(port) + "/v1/classify";
+  std::string curl = "curl -s -o /dev/null -X POST -H 'content-type: application/json' -d '" +
+                     body + "' http://127.0.0.1:" + std::to_string(port) + "/v1/classify";
   int status = std::system(curl.c_str());
   EXPECT_EQ(status, 0);
   kill(pid, SIGTERM);
@@ -246,8 +246,10 @@ TEST(PrivacyCli, GatewayRequestsAreRedactedAndAuditedInTheStore) {
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_NE(shown.output.find("127.0.0.1:" + std::to_string(sim.port())), std::string::npos)
       << shown.output;
-  EXPECT_NE(shown.output.find("1 email"), std::string::npos) << shown.output;
-  EXPECT_NE(shown.output.find("1 card"), std::string::npos) << shown.output;
+  // The ticket's and the few-shot examples' values, counted per kind.
+  EXPECT_NE(shown.output.find(" email"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find(" card"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("requests 1,"), std::string::npos) << shown.output;
   EXPECT_EQ(shown.output.find("anna@"), std::string::npos) << shown.output;
 }
 

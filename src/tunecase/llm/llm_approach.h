@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +61,18 @@ class LlmApproach {
   ChatOptions options_;
   std::unique_ptr<Provider> provider_;
   Redactor redactor_;
+  // The part of a request that repeats, redacted once (docs/privacy.md, Speed): the system
+  // message and the user message up to its last blank line (the examples of zero_shot and
+  // few_shot prompts), with the placeholder map after them. Each request continues from a copy
+  // of that map, so placeholders stay consistent within the request.
+  struct RedactedPrefix {
+    std::string raw_system, raw_head, system, head;
+    PlaceholderMap map;
+    std::set<std::pair<std::string, std::string>> values;  // what `map` holds
+  };
+  mutable std::mutex prefix_mutex_;
+  mutable std::shared_ptr<const RedactedPrefix> last_prefix_;
+  std::vector<ChatMessage> redacted(PromptText prompt, RedactionCounts* counts) const;
 };
 
 }  // namespace tunecase
