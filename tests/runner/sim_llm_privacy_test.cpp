@@ -123,6 +123,28 @@ TEST_F(SimPrivacyTest, OneRequestGivesOneValueOnePlaceholderAcrossExamplesAndTic
   EXPECT_EQ(a.request("anna@example.com").body.find("anna@"), std::string::npos);
 }
 
+// The reuse of the redacted repeated part (system message and examples) gives exactly what
+// redacting the whole request with one map gives.
+TEST_F(SimPrivacyTest, ReusedPrefixRedactsLikeTheWholeRequest) {
+  std::set<std::string> values;
+  Examples train = tickets(40, 3, values), test = tickets(200, 4, values);
+  for (const char* prompt : {"zero_shot", "few_shot", "retrieval_few_shot"}) {
+    LlmApproach redacting(approach(prompt), project_, train, kLabels);
+    ProjectConfig plain_project;
+    LlmApproach plain(approach(prompt), plain_project, train, kLabels);
+    Redactor reference(project_.privacy.rules);
+    for (const auto& e : test) {
+      PlaceholderMap map;
+      std::vector<ChatMessage> expected = plain.messages(e.text);
+      for (auto& m : expected) m.content = reference.redact(m.content, map);
+      std::vector<ChatMessage> got = redacting.messages(e.text);
+      ASSERT_EQ(got.size(), expected.size());
+      for (std::size_t i = 0; i < got.size(); ++i)
+        EXPECT_EQ(got[i].content, expected[i].content) << prompt << ": " << e.text;
+    }
+  }
+}
+
 TEST_F(SimPrivacyTest, WithoutRulesTextsAreSentAsTheyAre) {
   project_.privacy.rules = RedactionRules{};
   LlmApproach a(approach("zero_shot"), project_, {}, kLabels);
