@@ -1,10 +1,12 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "tunecase/config/config.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/runner/cache_location.h"
 
@@ -26,6 +28,7 @@ void add_finetune_command(CLI::App& app);
 void add_monitor_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
+void add_audit_command(CLI::App& app);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
@@ -36,3 +39,28 @@ void write_port_file(const std::string& path, int port);
 // The synthetic tickets as CSV with columns id, text, category, created_at.
 void write_synthetic_tickets(const std::filesystem::path& file,
                              const tunecase::SyntheticOptions& options);
+
+// --local-only, shared by every command that may call an LLM; apply_local_only sets [privacy]
+// local_only when the flag was given.
+void add_local_only_option(CLI::App* cmd, bool& local_only);
+void apply_local_only(tunecase::ProjectConfig& config, bool local_only);
+
+namespace tunecase {
+class AuditLog;
+}
+
+// The audit of one command (docs/privacy.md): installed for the command's lifetime, so every
+// request the project's HTTP client sends is recorded, and written to `file` when the command
+// ends, failed or not.
+class CommandAudit {
+ public:
+  CommandAudit(std::string command, const tunecase::ProjectConfig& config,
+               std::filesystem::path file);
+  ~CommandAudit();
+  CommandAudit(const CommandAudit&) = delete;
+  CommandAudit& operator=(const CommandAudit&) = delete;
+
+ private:
+  std::unique_ptr<tunecase::AuditLog> log_;
+  std::filesystem::path file_;
+};

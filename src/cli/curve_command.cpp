@@ -12,19 +12,24 @@ struct CurveArgs {
   std::string config, out = "tunecase-curve";
   double max_cost = -1;
   int concurrency = 8;
-  bool yes = false;
+  bool yes = false, local_only = false;
   tunecase::CacheChoice cache;
 };
 
 void run(const CurveArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
   tunecase::CurveOptions options;
   options.out_dir = a.out;
   options.concurrency = a.concurrency;
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.assume_yes = a.yes;
   options.cache = a.cache;
-  nlohmann::json doc = tunecase::run_curve(config, options, std::cerr);
+  nlohmann::json doc;
+  {
+    CommandAudit audit("curve", config, std::filesystem::path(a.out) / "audit.json");
+    doc = tunecase::run_curve(config, options, std::cerr);
+  }
   for (const auto& approach : doc["approaches"]) {
     const auto& last = approach["points"].back();
     fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
@@ -60,5 +65,6 @@ void add_curve_command(CLI::App& app) {
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });
 }

@@ -18,6 +18,7 @@ struct EvalArgs {
   double max_cost = -1;
   int concurrency = 8;
   bool yes = false, skip_invalid = false, quiet = false, no_inspect = false;
+  bool local_only = false, compare_redaction = false;
   uint64_t seed = 7;
   std::vector<std::string> only;
 };
@@ -51,6 +52,7 @@ void run(const EvalArgs& a) {
   tunecase::ProjectConfig config =
       a.config.empty() ? config_from_flags(a) : tunecase::load_config(a.config);
   if (a.skip_invalid) config.data.skip_invalid = true;
+  apply_local_only(config, a.local_only);
   if (a.queries_per_day > 0) {
     config.business.queries_per_day = a.queries_per_day;
     config.business.queries_per_month.reset();
@@ -65,9 +67,18 @@ void run(const EvalArgs& a) {
   options.progress = !a.quiet;
   options.only = a.only;
   options.inspect = !a.no_inspect;
-  nlohmann::json eval = tunecase::run_evaluation(config, options, std::cerr);
+  options.compare_redaction = a.compare_redaction;
+  nlohmann::json eval;
+  {
+    CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json");
+    eval = tunecase::run_evaluation(config, options, std::cerr);
+  }
   fmt::print("{}", tunecase::eval_table_text(eval));
-  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, models/{}\n", a.out,
+  for (const auto& c : eval.value("redaction", nlohmann::json::array()))
+    fmt::print("{}: accuracy {:.3f} redacted vs {:.3f} unredacted ({:+.3f}, measured)\n",
+               c["approach"].get<std::string>(), c["redacted"]["accuracy"].get<double>(),
+               c["unredacted"]["accuracy"].get<double>(), c["accuracy_change"].get<double>());
+  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json, models/{}\n", a.out,
              a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
 }
 
@@ -99,5 +110,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
   cmd->add_flag("--no-inspect", args->no_inspect,
                 "Skip the data-quality report (label noise, near-duplicates: tunecase inspect)");
+  add_local_only_option(cmd, args->local_only);
+  cmd->add_flag("--compare-redaction", args->compare_redaction,
+                "Also run each LLM approach without [privacy] redaction and report both "
+                "accuracies (the second run sends unredacted text)");
   cmd->callback([args] { run(*args); });
 }

@@ -14,11 +14,12 @@ struct FinetuneArgs {
   double fraction = 1.0;
   double max_cost = -1;
   double poll_s = 10;
-  bool yes = false;
+  bool yes = false, local_only = false;
 };
 
 void run(const FinetuneArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
   tunecase::FinetuneOptions options;
   options.out_dir = a.out;
   options.fraction = a.fraction;
@@ -26,7 +27,11 @@ void run(const FinetuneArgs& a) {
   options.assume_yes = a.yes;
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(a.poll_s * 1000));
-  tunecase::FinetuneResult result = tunecase::run_finetune(config, a.approach, options, std::cerr);
+  tunecase::FinetuneResult result;
+  {
+    CommandAudit audit("finetune", config, std::filesystem::path(a.out) / "audit.json");
+    result = tunecase::run_finetune(config, a.approach, options, std::cerr);
+  }
   const auto& r = result.record;
   std::string usd = r["training_usd"].is_number()
                         ? fmt::format("${:.4f} ({})", r["training_usd"].get<double>(),
@@ -62,5 +67,6 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--name", args->name,
                   "Name of the tuned model's [[approach]] in approach.toml (default APPROACH-ft)");
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });
 }

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_monitor_command(app);
   add_plan_command(app);
   add_replay_command(app);
+  add_audit_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

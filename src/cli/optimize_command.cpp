@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/optimize/optimize_run.h"
 
 namespace {
@@ -13,12 +14,19 @@ struct OptimizeArgs {
   double max_cost = -1;
   long long max_calls = -1;
   int concurrency = 8;
-  bool yes = false;
+  bool yes = false, local_only = false;
   tunecase::CacheChoice cache;
 };
 
 void run(const OptimizeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
+  std::vector<tunecase::ApproachConfig> models;
+  for (const auto& m : config.optimize.models) {
+    if (m.inline_) models.push_back(*m.inline_);
+    if (const auto* named = config.find_approach(m.name)) models.push_back(*named);
+  }
+  tunecase::enforce_local_only(config.privacy, models);
   tunecase::OptimizeOptions options;
   options.out_dir = a.out;
   options.concurrency = a.concurrency;
@@ -26,7 +34,11 @@ void run(const OptimizeArgs& a) {
   if (a.max_calls >= 0) options.max_calls = static_cast<std::size_t>(a.max_calls);
   options.assume_yes = a.yes;
   options.cache = a.cache;
-  nlohmann::json doc = tunecase::run_optimize(config, options, std::cerr);
+  nlohmann::json doc;
+  {
+    CommandAudit audit("optimize", config, std::filesystem::path(a.out) / "audit.json");
+    doc = tunecase::run_optimize(config, options, std::cerr);
+  }
   const auto& w = doc["winner"];
   if (w.is_null()) {
     fmt::print("no winner: no candidate met the limits of [optimize]\n");
@@ -58,5 +70,6 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("--max-calls", args->max_calls, "At most this many requests for the search");
   cmd->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
+  add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });
 }

@@ -2,9 +2,13 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -12,6 +16,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/serve/gateway.h"
 
@@ -22,6 +27,7 @@ struct ServeArgs {
   std::string instance, port_file, operation_plan;
   int port = 8080, threads = 2;
   tunecase::CacheChoice cache;
+  bool local_only = false;
 };
 
 std::string read_token(const std::string& variable) {
@@ -44,6 +50,7 @@ std::string default_instance(int port) {
 
 void run(const ServeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
   tunecase::serve::GatewayOptions options;
   options.eval_dir = a.eval;
   options.plan_file = a.plan;
@@ -63,6 +70,10 @@ void run(const ServeArgs& a) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client, moved to
+  // the store's audit_requests table every second and at shutdown (`tunecase audit --store`).
+  tunecase::AuditLog audit("serve", config.privacy.allowed_hosts);
+  tunecase::set_process_audit(&audit);
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();
@@ -73,9 +84,38 @@ void run(const ServeArgs& a) {
   std::fflush(stdout);
   if (!a.port_file.empty()) write_port_file(a.port_file, port);
 
+  auto flush_audit = [&] {
+    std::vector<tunecase::AuditRecord> rows;
+    for (auto& ev : audit.take_new())
+      rows.push_back({options.log.instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256,
+                      ev.body.bytes, nlohmann::json(ev.body.redacted).dump()});
+    gateway.store().append_audit(rows);
+  };
+  std::mutex audit_mutex;
+  std::condition_variable audit_wake;
+  bool stopping = false;
+  std::thread audit_flusher([&] {
+    std::unique_lock lock(audit_mutex);
+    while (!audit_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+      try {
+        flush_audit();
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "warning: audit not stored yet: {}\n", e.what());
+      }
+    }
+  });
+
   int received = 0;
   sigwait(&stop_signals, &received);
   gateway.stop();
+  {
+    std::lock_guard lock(audit_mutex);
+    stopping = true;
+  }
+  audit_wake.notify_all();
+  audit_flusher.join();
+  flush_audit();
+  tunecase::set_process_audit(nullptr);
   auto s = gateway.log_stats();
   fmt::print(stderr, "tunecase serve stopped: {} predictions logged, {} committed, {} dropped\n",
              s.appended, s.committed, s.dropped);
@@ -110,5 +150,6 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--instance", args->instance,
                   "name of this replica's log progress record (default HOST:PORT)");
   add_cache_options(cmd, args->cache);
+  add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });
 }

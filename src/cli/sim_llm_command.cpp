@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "tunecase/core/error.h"
@@ -18,6 +21,7 @@ struct SimLlmArgs {
   tunecase::SimLlmOptions options;
   std::string port_file;
   std::string require_key_env;
+  std::string record_bodies;
 };
 
 void validate(const tunecase::SimLlmOptions& o) {
@@ -50,6 +54,17 @@ void run(SimLlmArgs& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  std::ofstream recorded;
+  std::mutex recorded_mutex;
+  if (!args.record_bodies.empty()) {
+    recorded.open(args.record_bodies, std::ios::app | std::ios::binary);
+    if (!recorded)
+      throw tunecase::UserError(fmt::format("cannot write --record-bodies {}", args.record_bodies));
+    options.on_request = [&](const std::string& path, const std::string& body) {
+      std::lock_guard lock(recorded_mutex);
+      recorded << nlohmann::json{{"path", path}, {"body", body}}.dump() << "\n" << std::flush;
+    };
+  }
   tunecase::SimLlmServer server(options);
   int port = server.start();
   if (!args.port_file.empty()) write_port_file(args.port_file, port);
@@ -112,6 +127,9 @@ void add_sim_llm_command(CLI::App& app) {
   cmd->add_option("--finetune-fault", o.finetune.fault,
                   "failed_job: jobs fail while running; rejected_file: uploads are refused")
       ->check(CLI::IsMember({"", "failed_job", "rejected_file"}));
+  cmd->add_option("--record-bodies", args->record_bodies,
+                  "append every request's path and body to this JSONL file (for tests: what "
+                  "reached the endpoint)");
   cmd->callback([args] { run(*args); });
 }
 

@@ -45,14 +45,15 @@ TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
   EXPECT_TRUE(this->store_->texts(kT0 + kDay, kT0 + 2 * kDay, 100).empty());
 }
 
-// A version-2 store (no request_texts) is migrated to version 3 and keeps texts afterwards.
+// A version-2 store (no request_texts, no audit) is migrated to version 4 and keeps texts.
 TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
   this->store_.reset();
-  for (const char* sql : {"DROP TABLE request_texts", "UPDATE schema_version SET version = 2"})
+  for (const char* sql : {"DROP TABLE request_texts", "DROP TABLE audit_requests",
+                          "UPDATE schema_version SET version = 2"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 3);
+  EXPECT_EQ(this->store_->schema_version(), 4);
   PredictionRecord p = prediction("new", "linear", Arm::champion, "billing", kT0 + kHour);
   p.text = "a new ticket";
   this->store_->log_predictions({p});

@@ -173,12 +173,35 @@ TYPED_TEST(StoreConformance, MetaKeepsTheFirstSaltAndOverwritesOnRequest) {
   EXPECT_EQ(this->store_->meta("started_at"), "2");
 }
 
+TYPED_TEST(StoreConformance, AuditRecordsAreKeptInOrderAndReadByWindow) {
+  AuditRecord a{"r1",
+                "https://api.example.com/v1/chat/completions",
+                false,
+                kT0 + 5,
+                std::string(64, 'a'),
+                2048,
+                R"({"email":2})"};
+  AuditRecord b{
+      "r2", "http://127.0.0.1:9/v1/chat/completions", true, kT0 + 1, std::string(64, 'b'), 10,
+      "{}"};
+  this->store_->append_audit({a, b});
+  auto all = this->store_->audit_records(0, kT0 + kDay);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].instance, "r2");
+  EXPECT_TRUE(all[0].local);
+  EXPECT_EQ(all[1].endpoint, a.endpoint);
+  EXPECT_FALSE(all[1].local);
+  EXPECT_EQ(all[1].bytes, 2048);
+  EXPECT_EQ(all[1].redacted_json, R"({"email":2})");
+  EXPECT_EQ(this->store_->audit_records(kT0 + 2, kT0 + 6).size(), 1u);
+}
+
 TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -208,10 +231,11 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
        {"DROP TABLE request_texts", "DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
         "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
         "ALTER TABLE predictions DROP COLUMN timed_out",
-        "ALTER TABLE rollup_hours DROP COLUMN timeouts", "UPDATE schema_version SET version = 1"})
+        "ALTER TABLE rollup_hours DROP COLUMN timeouts", "DROP TABLE audit_requests",
+        "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 3);
+  EXPECT_EQ(this->store_->schema_version(), 4);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

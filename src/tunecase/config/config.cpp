@@ -10,12 +10,14 @@
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/privacy/endpoint_locality.h"
 
 namespace tunecase {
 namespace {
 
-const std::vector<std::string> kTables = {"data",     "task",  "labels", "approach", "business",
-                                          "optimize", "curve", "pilot",  "monitor",  "retrain"};
+const std::vector<std::string> kTables = {"data",     "task",     "labels", "approach",
+                                          "business", "optimize", "curve",  "pilot",
+                                          "monitor",  "retrain",  "privacy"};
 
 std::string line_of(const toml::node* node, const std::filesystem::path& origin) {
   if (node == nullptr || node->source().begin.line == 0) return origin.string();
@@ -274,6 +276,60 @@ void read_retrain(TableReader& r, RetrainSettings& t) {
   r.finish();
 }
 
+void read_custom_patterns(TableReader& r, PrivacySettings& p) {
+  const toml::node* node =
+      r.node("custom", "table of name = \"pattern\"",
+             "named patterns for \"custom\": # digit, % letter, ? either, + one or more, "
+             "\\ literal");
+  if (node == nullptr) return;
+  const toml::table* table = node->as_table();
+  if (table == nullptr)
+    r.fail("custom", "must be a table like custom = { employee_id = \"EMP-######\" }");
+  for (const auto& [key, value] : *table) {
+    std::string name(key.str());
+    if (!value.is_string())
+      r.fail("custom",
+             fmt::format("{}: the pattern must be text in quotes, like \"EMP-######\"", name));
+    try {
+      p.rules.custom.emplace_back(name, value.as_string()->get());
+    } catch (const std::invalid_argument& e) {
+      r.fail("custom", fmt::format("{} = \"{}\": {}", name, value.as_string()->get(), e.what()));
+    }
+  }
+}
+
+void read_privacy(TableReader& r, PrivacySettings& p) {
+  p.present = r.present();
+  p.where = r.where();
+  std::vector<std::string> kinds = builtin_pii_kinds();
+  kinds.push_back("custom");
+  p.redact = r.text_list("redact", "kinds of personal data replaced before any LLM request", kinds)
+                 .value_or(std::vector<std::string>{});
+  read_custom_patterns(r, p);
+  p.local_only = r.boolean("local_only", false,
+                           "refuse approaches whose endpoint is not loopback or an allowed host");
+  p.allowed_hosts =
+      r.text_list("allowed_hosts",
+                  "hosts that count as local: name, address, \"*.suffix\" or \"10.0.0.0/8\"")
+          .value_or(std::vector<std::string>{});
+  r.finish();
+  if (!p.present || r.describing()) return;
+  for (const auto& entry : p.allowed_hosts)
+    if (std::string problem = allowed_host_problem(entry); !problem.empty())
+      r.fail("allowed_hosts", fmt::format("\"{}\": {}", entry, problem));
+  bool custom_listed = std::find(p.redact.begin(), p.redact.end(), "custom") != p.redact.end();
+  if (custom_listed && p.rules.custom.empty())
+    r.fail("redact",
+           "lists \"custom\" but no patterns are given; add custom = { name = "
+           "\"pattern\" }");
+  if (!custom_listed && !p.rules.custom.empty())
+    r.fail("custom", "patterns are given but redact does not list \"custom\"; add it");
+  if (!custom_listed) p.rules.custom.clear();
+  for (const auto& kind : p.redact)
+    if (kind != "custom") p.rules.kinds.push_back(kind);
+  p.rules = Redactor(std::move(p.rules)).rules();  // built-in kinds in precedence order
+}
+
 void read_labels(const toml::table* t, const std::filesystem::path& origin, ProjectConfig& c) {
   if (t == nullptr) return;
   for (const auto& [key, value] : *t) {
@@ -362,6 +418,8 @@ void read_tables(const toml::table* root, const std::filesystem::path& origin, P
   read_monitor(monitor, c.monitor);
   TableReader retrain = reader("retrain");
   read_retrain(retrain, c.retrain);
+  TableReader privacy = reader("privacy");
+  read_privacy(privacy, c.privacy);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "tunecase/config/settings.h"
 #include "tunecase/config/table_reader.h"
 #include "tunecase/data/data_config.h"
+#include "tunecase/privacy/redactor.h"
 
 namespace tunecase {
 
@@ -148,6 +149,17 @@ struct RetrainSettings {
   std::string owner;             // who decides on a retrain ("" = unassigned)
 };
 
+// [privacy] (docs/privacy.md): what is redacted before a text leaves for an LLM endpoint, and
+// whether approaches whose endpoint is not on this machine (or an allowed host) are refused.
+struct PrivacySettings {
+  bool present = false;
+  std::string where;
+  std::vector<std::string> redact;  // as written: built-in kinds and "custom"
+  RedactionRules rules;             // compiled: the built-in kinds and the custom patterns
+  bool local_only = false;
+  std::vector<std::string> allowed_hosts;  // hosts counted as local beside loopback
+};
+
 struct ProjectConfig {
   std::filesystem::path file;  // the config file ("" when built from CLI flags)
   DataConfig data;
@@ -160,6 +172,7 @@ struct ProjectConfig {
   PilotSettings pilot;
   MonitorSettings monitor;
   RetrainSettings retrain;
+  PrivacySettings privacy;
   // Every key read, with its value and whether it was a default (`tunecase check`).
   std::vector<SettingRecord> settings;
 

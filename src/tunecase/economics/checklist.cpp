@@ -115,6 +115,19 @@ ChecklistItem from_config(const std::string& question, const std::optional<bool>
   return item;
 }
 
+// Question 6: [business] data_sensitive when set, else what [privacy] says; with [privacy] the
+// evidence names the approaches that keep data in and those that send it out.
+ChecklistItem data_leaving(const Scenario& s) {
+  const std::string question = "Sensitive to data leaving your systems?";
+  const BusinessInputs& b = s.business;
+  ChecklistItem item = from_config(question, b.data_sensitive, "data_sensitive");
+  if (b.data_evidence.empty()) return item;
+  item.evidence = b.data_sensitive_from_privacy
+                      ? b.data_evidence
+                      : fmt::format("{}; {}", item.evidence, b.data_evidence);
+  return item;
+}
+
 ChecklistItem task_stable(const Scenario& s) {
   const Figure& m = s.business.task_stable_months;
   if (!m.known())
@@ -147,8 +160,7 @@ Checklist fill_checklist(const Scenario& s) {
   c.items.push_back(from_config("Infrastructure expertise in the team?", s.business.infra_expertise,
                                 "infra_expertise"));
   c.items.push_back(task_stable(s));
-  c.items.push_back(from_config("Sensitive to data leaving your systems?",
-                                s.business.data_sensitive, "data_sensitive"));
+  c.items.push_back(data_leaving(s));
   for (const auto& item : c.items) c.score += item.answer.value_or(false) ? 1 : 0;
   c.verdict = checklist_verdict(c.score);
   return c;

@@ -4,6 +4,7 @@
 
 #include "tunecase/config/approach_kinds.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/economics/approach_inputs.h"
 #include "tunecase/economics/business_inputs.h"
@@ -100,6 +101,35 @@ std::vector<std::pair<std::string, Figure*>> Scenario::assumed_inputs() {
   return out;
 }
 
+namespace {
+
+// Checklist question 6 from [privacy]: the team that redacts or keeps data local is sensitive to
+// data leaving; which approaches keep data in follows from each endpoint (privacy_policy.h).
+void answer_data_question(const ProjectConfig& config, const std::vector<ApproachConfig>& list,
+                          BusinessInputs& b) {
+  const PrivacySettings& p = config.privacy;
+  if (!p.present) return;
+  std::string in, out;
+  for (const auto& a : list) {
+    std::string& side = approach_locality(a, p).local ? in : out;
+    side += (side.empty() ? "" : ", ") + a.name;
+  }
+  std::string policy = p.local_only ? "local_only = true" : "local_only = false";
+  if (!p.redact.empty()) {
+    std::string kinds;
+    for (const auto& k : p.redact) kinds += (kinds.empty() ? "" : ", ") + k;
+    policy += fmt::format(", redact = [{}]", kinds);
+  }
+  b.data_evidence = fmt::format("[privacy] {}; data stays in: {}; data leaves: {}", policy,
+                                in.empty() ? "none" : in, out.empty() ? "none" : out);
+  if (!b.data_sensitive) {
+    b.data_sensitive = p.local_only || !p.rules.empty();
+    b.data_sensitive_from_privacy = true;
+  }
+}
+
+}  // namespace
+
 Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
                        bool accept_partial) {
   std::string origin = config.file.empty() ? "config" : config.file.string();
@@ -120,6 +150,7 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
     s.simulated = s.simulated || s.approaches.back().accuracy.simulated;
   }
   if (!accept_partial) check_partial(s.approaches, origin);
+  answer_data_question(config, list, s.business);
   if (s.business.baseline.empty()) s.business.baseline = s.approaches.front().name;
   bool found = false;
   for (const auto& a : s.approaches) found = found || a.name == s.business.baseline;

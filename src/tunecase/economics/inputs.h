@@ -32,6 +32,10 @@ struct BusinessInputs {
   // Checklist answers the data cannot give; empty when the config is silent.
   std::optional<bool> infra_expertise;
   std::optional<bool> data_sensitive;
+  // [privacy]'s account of question 6 (which approaches keep data in, which send it out, and
+  // the policy), "" when the config has no [privacy] table.
+  std::string data_evidence;
+  bool data_sensitive_from_privacy = false;  // answered by [privacy], not [business]
   Figure task_stable_months = unknown(Source::assumed);
   Figure labelled_examples = unknown(Source::assumed);
 };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/approaches/model_folder.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
@@ -61,6 +62,7 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     cost = api_cost(run.predictions, config.queries_per_day(), config.business.days_per_month);
     simulated = run.simulated;
     extra = {{"runner", run.summary},
+             {"redaction", run.summary.value("redaction", nlohmann::json::object())},
              {"invalid_samples", run.invalid_samples},
              {"stopped_by_budget", run.stopped_by_budget}};
     out.predictions = std::move(run.predictions);
@@ -135,6 +137,37 @@ nlohmann::json without_near_leaked(const ScoredApproach& s, const std::vector<bo
           {"near_leaked_excluded", excluded}};
 }
 
+// The same LLM approach without redaction, for --compare-redaction: its accuracy beside the
+// redacted run's, and what the redacted run replaced.
+nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohmann::json& redacted,
+                                    const ProjectConfig& config, const PreparedData& data,
+                                    const EvalOptions& options, double& spent_usd,
+                                    std::ostream& log) {
+  ProjectConfig raw = config;
+  raw.privacy.rules = RedactionRules{};
+  ApproachConfig copy = approach;
+  copy.name = approach.name + "-unredacted";
+  log << fmt::format("[{}] again without redaction (--compare-redaction)\n", approach.name);
+  // Nothing of the raw run is written out: no prompt copy (it would hold a raw ticket), and only
+  // its accuracy figures below.
+  EvalOptions raw_options = options;
+  raw_options.out_dir.clear();
+  ApproachOutcome plain = evaluate_one(copy, raw, data, raw_options, spent_usd, log);
+  auto figures = [](const nlohmann::json& j) {
+    return nlohmann::json{{"accuracy", j.at("accuracy")},
+                          {"accuracy_ci95", j.at("accuracy_ci95")},
+                          {"macro_f1", j.at("macro_f1")}};
+  };
+  nlohmann::json with = figures(redacted);
+  with["redacted"] = redacted.at("redaction").at("redacted");
+  return {{"approach", approach.name},
+          {"redacted", with},
+          {"unredacted", figures(plain.json)},
+          {"accuracy_change",
+           redacted.at("accuracy").get<double>() - plain.json.at("accuracy").get<double>()},
+          {"basis", "measured"}};
+}
+
 // The data-quality report of the splits, written beside eval.json; eval.json's dataset.quality.
 std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const PreparedData& data,
                                           const EvalOptions& options, std::ostream& log) {
@@ -158,6 +191,11 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
                     config.file.empty() ? "config" : config.file.string()));
   }
   std::vector<ApproachConfig> approaches = selected_approaches(config, options);
+  enforce_local_only(config.privacy, approaches);  // before any data is read or sent
+  if (options.compare_redaction && config.privacy.rules.empty())
+    throw UserError(
+        "--compare-redaction needs redaction to compare: add [privacy] redact = [\"email\", "
+        "\"phone\", \"card\", \"iban\", \"ip\", \"url\"] to the config");
   PreparedData data = prepare_data(config.data);
   if (data.splits.test.empty()) {
     throw UserError("the test split is empty; add more labelled rows or raise test_fraction");
@@ -176,8 +214,12 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   std::vector<std::vector<Prediction>> predictions;
   std::vector<ScoredApproach> scored;
   double spent_usd = 0;
+  nlohmann::json comparisons = nlohmann::json::array();
   for (const auto& approach : approaches) {
     ApproachOutcome outcome = evaluate_one(approach, config, data, options, spent_usd, log);
+    if (options.compare_redaction && approach.is_llm())
+      comparisons.push_back(
+          redaction_comparison(approach, outcome.json, config, data, options, spent_usd, log));
     ScoredApproach s{approach.name, {}, {}};
     for (std::size_t i = 0; i < data.splits.test.size(); ++i) {
       const Prediction& p = outcome.predictions[i];
@@ -193,6 +235,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     eval["approaches"].push_back(std::move(outcome.json));
   }
   eval["pairwise"] = pairwise_json(scored);
+  if (options.compare_redaction) eval["redaction"] = comparisons;
   if (quality) {
     eval["dataset"]["quality"] = quality->to_json();
     eval["dataset"]["quality"]["footer"] = data_quality_footer(*quality);

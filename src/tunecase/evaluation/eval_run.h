@@ -25,6 +25,10 @@ struct EvalOptions {
   // data.md, data.json and suspect_labels.csv, and each approach's accuracy without the test
   // rows that are near-copies of train or dev texts.
   bool inspect = true;
+  // Run every LLM approach a second time without [privacy] redaction and report both accuracies
+  // (eval.json "redaction"): what privacy costs in accuracy, measured. The second run sends the
+  // texts unredacted, so it is only done when asked.
+  bool compare_redaction = false;
 };
 
 // `tunecase eval`: prepares the data, runs every approach on the same test split, and writes

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tunecase/config/approach_settings.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
@@ -37,6 +38,7 @@ const ApproachConfig& finetune_approach(const ProjectConfig& config, const std::
         "{}: approach '{}' cannot be fine-tuned: it needs kind = \"openai\" and finetune = {{ "
         "base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 3, suffix = \"tickets\" }}",
         a->where, name));
+  enforce_local_only(config.privacy, {*a});  // before any file is built or sent
   return *a;
 }
 
@@ -127,8 +129,9 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
   f.validation = data.splits.dev;
   // The builder is given the whole train split, as at inference (few-shot examples come from it).
   PromptBuilder prompts(prompt_settings(a, config), config, data.splits.train, data.labels);
-  f.train_jsonl = training_jsonl(prompts, f.train);
-  f.validation_jsonl = training_jsonl(prompts, f.validation);
+  Redactor redactor(config.privacy.rules);
+  f.train_jsonl = training_jsonl(prompts, f.train, redactor);
+  f.validation_jsonl = training_jsonl(prompts, f.validation, redactor);
   // The splits are disjoint by construction; a test text in a training file would make every
   // later measurement of this model worthless, so it is checked, not assumed.
   std::set<std::string> test_texts;

@@ -32,7 +32,8 @@ std::string answer_label(const std::string& content) {
 
 }  // namespace
 
-std::string training_jsonl(const PromptBuilder& prompts, const Examples& examples) {
+std::string training_jsonl(const PromptBuilder& prompts, const Examples& examples,
+                           const Redactor& redactor) {
   const PromptSettings& settings = prompts.settings();
   if (settings.strategy == PromptStrategy::kChainOfThought)
     throw UserError(
@@ -45,6 +46,11 @@ std::string training_jsonl(const PromptBuilder& prompts, const Examples& example
       throw UserError(
           fmt::format("example {} has label \"{}\", which is not in the label set", e.id, e.label));
     PromptText prompt = prompts.render(e.text);
+    if (redactor.enabled()) {
+      PlaceholderMap map;
+      prompt.system = redactor.redact(prompt.system, map);
+      prompt.user = redactor.redact(prompt.user, map);
+    }
     nlohmann::json messages = nlohmann::json::array();
     if (!prompt.system.empty())
       messages.push_back({{"role", "system"}, {"content", prompt.system}});

@@ -16,12 +16,16 @@
 
 #include "tunecase/data/example.h"
 #include "tunecase/llm/prompt.h"
+#include "tunecase/privacy/redactor.h"
 
 namespace tunecase {
 
 // One file's lines from `examples`. Throws UserError for chain_of_thought prompts (no reasoning
-// to train on) and for an example whose label is not in the builder's label set.
-std::string training_jsonl(const PromptBuilder& prompts, const Examples& examples);
+// to train on) and for an example whose label is not in the builder's label set. The system and
+// user texts of each line are redacted by `redactor` ([privacy] redact) with one placeholder map
+// per line, exactly as a request at inference is; the label is never redacted.
+std::string training_jsonl(const PromptBuilder& prompts, const Examples& examples,
+                           const Redactor& redactor = Redactor());
 
 // The provider's limits, as documented by OpenAI for chat fine-tuning.
 struct TrainingLimits {

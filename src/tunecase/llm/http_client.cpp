@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tunecase/privacy/audit.h"
+
 namespace tunecase {
 namespace {
 
@@ -118,6 +120,8 @@ class CurlMultiClient final : public HttpClient {
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    // Every request of every command passes here: the audit sees each body (hashed, never kept).
+    audit_outbound(request.url, request.body);
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->done = std::move(done);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 
 namespace tunecase {
@@ -27,7 +28,8 @@ ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::
 
 LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
                          const Examples& train, std::vector<std::string> labels)
-    : LlmApproach(approach, project, train, std::move(labels), make_provider(approach)) {}
+    : LlmApproach(approach, project, train, std::move(labels),
+                  (enforce_local_only(project.privacy, {approach}), make_provider(approach))) {}
 
 LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& project,
                          const Examples& train, std::vector<std::string> labels,
@@ -36,18 +38,70 @@ LlmApproach::LlmApproach(const ApproachConfig& approach, const ProjectConfig& pr
       labels_(std::move(labels)),
       prompts_(prompt_settings(approach, project), project, train, labels_),
       options_(chat_options(approach, labels_, prompts_.settings())),
-      provider_(std::move(provider)) {}
+      provider_(std::move(provider)),
+      redactor_(project.privacy.rules) {
+  enforce_local_only(project.privacy, {approach});
+}
 
-std::vector<ChatMessage> LlmApproach::messages(std::string_view text) const {
+std::vector<ChatMessage> LlmApproach::messages(std::string_view text,
+                                               RedactionCounts* counts) const {
   PromptText prompt = prompts_.render(text);
+  if (redactor_.enabled()) return redacted(std::move(prompt), counts);
   std::vector<ChatMessage> out;
   if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
   out.push_back({"user", std::move(prompt.user)});
   return out;
 }
 
-HttpRequest LlmApproach::request(std::string_view text) const {
-  return provider_->build_request(messages(text), options_);
+std::vector<ChatMessage> LlmApproach::redacted(PromptText prompt, RedactionCounts* counts) const {
+  // The user message's head (everything up to its last blank line: the examples) repeats from
+  // request to request; its tail is the ticket. No detector matches across a blank line.
+  std::size_t cut = prompt.user.rfind("\n\n");
+  std::size_t head_size = cut == std::string::npos ? 0 : cut + 2;
+  std::string_view raw_head = std::string_view(prompt.user).substr(0, head_size);
+  std::shared_ptr<const RedactedPrefix> prefix;
+  {
+    std::lock_guard lock(prefix_mutex_);
+    prefix = last_prefix_;
+  }
+  if (!prefix || prefix->raw_system != prompt.system || prefix->raw_head != raw_head) {
+    auto fresh = std::make_shared<RedactedPrefix>();
+    fresh->raw_system = prompt.system;
+    fresh->raw_head = std::string(raw_head);
+    fresh->system = redactor_.redact(prompt.system, fresh->map);
+    fresh->head = redactor_.redact(raw_head, fresh->map);
+    for (auto& v : fresh->map.values()) fresh->values.insert(std::move(v));
+    std::lock_guard lock(prefix_mutex_);
+    last_prefix_ = fresh;
+    prefix = std::move(fresh);
+  }
+  // One request, one map: the same value gets the same placeholder in every message.
+  PlaceholderMap map = prefix->map;
+  std::string tail = redactor_.redact(std::string_view(prompt.user).substr(head_size), map);
+  // A value first found in the ticket must not survive in the examples or the system message
+  // (where its context hid it from the detectors): then the request is redacted whole.
+  bool whole = false;
+  for (const auto& v : map.values())
+    if (!prefix->values.contains(v) && (prefix->head.find(v.second) != std::string::npos ||
+                                        prefix->system.find(v.second) != std::string::npos))
+      whole = true;
+  std::vector<ChatMessage> out;
+  if (whole) {
+    map = PlaceholderMap();
+    prompt.system = redactor_.redact(prompt.system, map);
+    prompt.user = redactor_.redact(prompt.user, map);
+  } else {
+    prompt.system = prefix->system;
+    prompt.user = prefix->head + tail;
+  }
+  if (counts != nullptr) add_counts(*counts, map.counts());
+  if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
+  out.push_back({"user", std::move(prompt.user)});
+  return out;
+}
+
+HttpRequest LlmApproach::request(std::string_view text, RedactionCounts* counts) const {
+  return provider_->build_request(messages(text, counts), options_);
 }
 
 std::string LlmApproach::inspect(std::string_view text) const {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "tunecase/llm/label_parser.h"
 #include "tunecase/llm/prompt.h"
 #include "tunecase/llm/provider.h"
+#include "tunecase/privacy/redactor.h"
 
 namespace tunecase {
 
@@ -24,15 +27,19 @@ ChatOptions chat_options(const ApproachConfig& approach, const std::vector<std::
 // Thread-safe after construction.
 class LlmApproach {
  public:
-  // The provider comes from make_provider (UserError when the key variable is unset).
+  // The provider comes from make_provider (UserError when the key variable is unset). With
+  // [privacy] local_only, an endpoint that is not local is a UserError before anything is sent.
   LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
               std::vector<std::string> labels);
   // With a given provider (tests, other transports).
   LlmApproach(const ApproachConfig& approach, const ProjectConfig& project, const Examples& train,
               std::vector<std::string> labels, std::unique_ptr<Provider> provider);
 
-  std::vector<ChatMessage> messages(std::string_view text) const;
-  HttpRequest request(std::string_view text) const;
+  // The messages of `text`, redacted by [privacy] when it asks for it: the one place where texts
+  // (the ticket, few-shot and retrieved examples, label descriptions) become what is sent, with
+  // one placeholder map per request. `counts` (optional) receives what was redacted, by kind.
+  std::vector<ChatMessage> messages(std::string_view text, RedactionCounts* counts = nullptr) const;
+  HttpRequest request(std::string_view text, RedactionCounts* counts = nullptr) const;
   ParsedLabel read(const ChatAnswer& answer) const { return parse_label(answer.text, labels_); }
 
   // The prompt of `text` as a person reads it ("[system]\n...\n\n[user]\n..."), for the copy
@@ -45,6 +52,7 @@ class LlmApproach {
   const Provider& provider() const { return *provider_; }
   const PromptBuilder& prompts() const { return prompts_; }
   const std::vector<std::string>& labels() const { return labels_; }
+  const Redactor& redactor() const { return redactor_; }
 
  private:
   ApproachConfig config_;
@@ -52,6 +60,19 @@ class LlmApproach {
   PromptBuilder prompts_;
   ChatOptions options_;
   std::unique_ptr<Provider> provider_;
+  Redactor redactor_;
+  // The part of a request that repeats, redacted once (docs/privacy.md, Speed): the system
+  // message and the user message up to its last blank line (the examples of zero_shot and
+  // few_shot prompts), with the placeholder map after them. Each request continues from a copy
+  // of that map, so placeholders stay consistent within the request.
+  struct RedactedPrefix {
+    std::string raw_system, raw_head, system, head;
+    PlaceholderMap map;
+    std::set<std::pair<std::string, std::string>> values;  // what `map` holds
+  };
+  mutable std::mutex prefix_mutex_;
+  mutable std::shared_ptr<const RedactedPrefix> last_prefix_;
+  std::vector<ChatMessage> redacted(PromptText prompt, RedactionCounts* counts) const;
 };
 
 }  // namespace tunecase

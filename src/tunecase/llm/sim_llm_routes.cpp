@@ -65,6 +65,7 @@ SimLlmRoutes::SimLlmRoutes(SimLlmOptions options, std::function<http::ServerStat
       finetune_(options_.finetune) {}
 
 void SimLlmRoutes::handle(const http::Request& request, const http::Responder& responder) {
+  if (options_.on_request) options_.on_request(request.path, request.body);
   Outcome outcome = route(request);
   if (outcome.hold) return;  // never answered: the client's time-out ends it
   if (outcome.delay_ms <= 0) return responder.respond(std::move(outcome.response));

@@ -24,6 +24,11 @@ struct SimLlmOptions {
   int threads = 2;
   std::string require_key;      // when set: 401 unless the request carries this key
   SimFinetuneOptions finetune;  // the Files and Fine-tuning routes (sim_llm_finetune.h)
+  // Called with the path and body of every request, before it is answered (from the server's
+  // threads; keep it short and thread-safe). Tests use it to see exactly what reached the
+  // endpoint (`sim-llm --record-bodies`): a stand-in may keep bodies, a real provider's audit
+  // never does.
+  std::function<void(const std::string& path, const std::string& body)> on_request;
 };
 
 // Counts at the server, so tests can tell how many requests were really made.

@@ -231,6 +231,33 @@ std::string invalid_section(const json& eval) {
   return std::string("## Invalid answers and errors\n\n").append(out);
 }
 
+// What [privacy] replaced before the texts were sent (docs/privacy.md), and, with
+// --compare-redaction, each LLM approach's accuracy with and without it.
+std::string privacy_section(const json& eval) {
+  std::string out;
+  for (const auto& a : eval["approaches"]) {
+    const json redaction = a.value("redaction", json::object());
+    if (!redaction.value("on", false)) continue;
+    std::string counts;
+    const json redacted = redaction.value("redacted", json::object());
+    for (const auto& [kind, n] : redacted.items())
+      counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int64_t>(), kind);
+    out += fmt::format(
+        "- **{}**: redacted before sending: {} (distinct values per request, "
+        "over every test item; measured).\n",
+        display_name(a), counts.empty() ? "nothing found" : counts);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : eval.value("redaction", json::array()))
+    rows.push_back({c.value("approach", ""), accuracy_cell(c["redacted"]),
+                    accuracy_cell(c["unredacted"]),
+                    fmt::format("{:+.1f} pts", 100 * c.value("accuracy_change", 0.0))});
+  if (!rows.empty())
+    out += "\nAccuracy with and without redaction (`--compare-redaction`, measured):\n\n" +
+           markdown_table({"approach", "redacted", "unredacted", "change"}, rows);
+  return out.empty() ? out : "## Privacy\n\n" + out + "\n";
+}
+
 // Whether every approach was scored on the whole test split, or which ones stopped early.
 std::string coverage_sentence(const json& eval) {
   std::vector<std::string> partial;
@@ -321,6 +348,7 @@ std::string eval_markdown(const json& eval) {
   out += leakage_section(eval);
   out += pairwise_section(eval);
   out += invalid_section(eval);
+  out += privacy_section(eval);
   out += "## Confusions\n\n";
   for (const auto& a : eval["approaches"]) out += confusion_section(a);
   out += "## Per-class results\n\n";

@@ -80,7 +80,7 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
 
 RunLoop::Attempt RunLoop::prepare(std::size_t item) const {
   Attempt a;
-  a.request = approach_.request(items_[item].text);
+  a.request = approach_.request(items_[item].text, &a.redacted);
   a.request.timeout = options_.timeout;
   a.key = cache_key(approach_.provider().endpoint(), approach_.options().model, a.request.body);
   double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
@@ -100,6 +100,7 @@ void RunLoop::plan() {
   estimate.items = items_.size();
   for (std::size_t i = 0; i < items_.size(); ++i) {
     Attempt a = prepare(i);
+    add_counts(redacted_, a.redacted);
     if (cache_) {
       if (auto hit = cache_->get(a.key)) {
         try {
@@ -374,6 +375,7 @@ void RunLoop::finish() {
                                         {"source", price_->source}}
                        : nlohmann::json(nullptr)},
       {"simulated", r.simulated},
+      {"redaction", {{"on", approach_.redactor().enabled()}, {"redacted", redacted_}}},
       {"concurrency", options_.concurrency},
       {"order_seed", options_.order_seed},
       {"elapsed_s", seconds},

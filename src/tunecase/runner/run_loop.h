@@ -45,6 +45,7 @@ class RunLoop {
   // has an answer or has given up.
   struct Attempt {
     HttpRequest request;
+    RedactionCounts redacted;  // what [privacy] replaced in this request
     std::string key;
     int attempts = 0;
     double tokens = 0;     // estimated input + max output, taken from the tpm bucket
@@ -96,8 +97,9 @@ class RunLoop {
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
-  bool stop_new_ = false;    // the budget is reached
-  bool any_answer_ = false;  // the endpoint answered at least once
+  RedactionCounts redacted_;  // summed over every item's request (answered from cache or not)
+  bool stop_new_ = false;     // the budget is reached
+  bool any_answer_ = false;   // the endpoint answered at least once
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };

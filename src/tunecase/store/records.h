@@ -96,4 +96,16 @@ struct Alert {
   std::string details_json = "{}";
 };
 
+// One outbound request of a gateway replica (docs/privacy.md, the audit): where it went, when,
+// its size, the SHA-256 of its body and the placeholders it carried per kind. Never the body.
+struct AuditRecord {
+  std::string instance;  // the replica that sent it (serve --instance)
+  std::string endpoint;  // scheme://host[:port]/path, no query string
+  bool local = false;    // loopback or in [privacy] allowed_hosts
+  int64_t at_ms = 0;
+  std::string sha256;
+  int64_t bytes = 0;
+  std::string redacted_json = "{}";  // {"email": 2, ...}
+};
+
 }  // namespace tunecase

@@ -119,6 +119,21 @@ std::vector<std::string> version_3() {
   };
 }
 
+// Version 4: the audit of what left the machine (docs/privacy.md): one row per outbound request of
+// a gateway replica, with the hash of its body and never the body.
+std::vector<std::string> version_4(Dialect dialect) {
+  const char* serial =
+      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  return {
+      fmt::format(R"(CREATE TABLE audit_requests (
+        id {}, instance TEXT NOT NULL, endpoint TEXT NOT NULL, local INTEGER NOT NULL,
+        at_ms BIGINT NOT NULL, sha256 TEXT NOT NULL, bytes BIGINT NOT NULL,
+        redacted_json TEXT NOT NULL))",
+                  serial),
+      "CREATE INDEX audit_requests_at ON audit_requests(at_ms)",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -133,7 +148,8 @@ std::vector<Migration> migrations(Dialect dialect) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
           },
-          run(version_3())};
+          run(version_3()),
+          run(version_4(dialect))};
 }
 
 int read_version(SqlSession& s) {
@@ -144,7 +160,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 3, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 4, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

@@ -102,6 +102,18 @@ Alert alert_from_row(const SqlRow& r) {
   return a;
 }
 
+AuditRecord audit_from_row(const SqlRow& r) {
+  AuditRecord a;
+  a.instance = as_string(r[0]);
+  a.endpoint = as_string(r[1]);
+  a.local = as_int(r[2]) != 0;
+  a.at_ms = as_int(r[3]);
+  a.sha256 = as_string(r[4]);
+  a.bytes = as_int(r[5]);
+  a.redacted_json = as_string(r[6]);
+  return a;
+}
+
 class SqlStore final : public Store {
  public:
   explicit SqlStore(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {
@@ -304,6 +316,28 @@ class SqlStore final : public Store {
         {sql_flag(open_only)});
     std::vector<Alert> out;
     for (const SqlRow& r : rows) out.push_back(alert_from_row(r));
+    return out;
+  }
+
+  void append_audit(const std::vector<AuditRecord>& batch) override {
+    if (batch.empty()) return;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      for (const AuditRecord& a : batch)
+        s.exec(
+            "INSERT INTO audit_requests(instance, endpoint, local, at_ms, sha256, bytes, "
+            "redacted_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            {a.instance, a.endpoint, sql_flag(a.local), a.at_ms, a.sha256, a.bytes,
+             a.redacted_json});
+    });
+  }
+
+  std::vector<AuditRecord> audit_records(int64_t from_ms, int64_t to_ms) override {
+    SqlRows rows = read(
+        "SELECT instance, endpoint, local, at_ms, sha256, bytes, redacted_json "
+        "FROM audit_requests WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, id",
+        {from_ms, to_ms});
+    std::vector<AuditRecord> out;
+    for (const SqlRow& r : rows) out.push_back(audit_from_row(r));
     return out;
   }
 

@@ -75,6 +75,11 @@ class Store {
                              int64_t at_ms) = 0;
   virtual std::vector<Alert> alerts(bool open_only) = 0;  // oldest first
 
+  // The audit of what left the machine (schema version 3): appended by each replica, read by
+  // `tunecase audit --store`. Records with at_ms in [from_ms, to_ms), oldest first.
+  virtual void append_audit(const std::vector<AuditRecord>& batch) = 0;
+  virtual std::vector<AuditRecord> audit_records(int64_t from_ms, int64_t to_ms) = 0;
+
   // Key-value settings (pilot salt, started_at). put_meta_if_absent returns the stored value:
   // the first writer wins, so replicas starting together agree on one salt.
   virtual std::optional<std::string> meta(const std::string& key) = 0;

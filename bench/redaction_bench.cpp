@@ -1,0 +1,113 @@
+// What redaction adds to an evaluation's CPU time (docs/privacy.md, docs/benchmarks.md).
+//
+// Each iteration does the client-side work of one LLM evaluation item, as the runner does it:
+// render the prompt (few-shot, 8 examples in the system message), build the provider's request
+// body, read a canned Chat Completions answer and parse its label. BM_EvalItem/0 runs it with
+// [privacy] off, BM_EvalItem/1 with every built-in detector and a custom pattern on; the tickets
+// carry generated personal data (pii_generator.h), so the redactor has real work in every
+// request. The HTTP transfer itself (libcurl, the socket, the server) is left out, which makes the
+// baseline smaller than a real evaluation's CPU and the printed ratio an upper bound.
+//
+//   cmake -S . -B build -DTUNECASE_BENCH=ON && cmake --build build --target redaction_bench
+//   build/bench/redaction_bench --benchmark_repetitions=5
+//
+// The last line prints redacted / baseline CPU time of the same run (figures: docs/benchmarks.md).
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+
+#include "tunecase/config/approach_settings.h"
+#include "tunecase/llm/llm_approach.h"
+#include "tunecase/privacy/pii_generator.h"
+
+namespace {
+
+using namespace tunecase;
+
+const std::vector<std::string> kLabels = {"billing", "shipping", "technical", "account"};
+
+Examples tickets(std::size_t n, uint64_t seed) {
+  const std::vector<std::string> topics = {"refund for my invoice please",
+                                           "parcel delivery is late again",
+                                           "the app crashes on start", "cannot change my password"};
+  auto pii = generate_pii_tickets(n, seed);
+  Examples out;
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(Example{"", topics[i % 4] + ". " + pii[i].text, kLabels[i % 4], "", 0});
+  return out;
+}
+
+std::string canned_answer() {
+  return nlohmann::json{
+      {"id", "x"},
+      {"object", "chat.completion"},
+      {"choices",
+       {{{"index", 0},
+         {"message", {{"role", "assistant"}, {"content", "billing"}}},
+         {"finish_reason", "stop"}}}},
+      {"usage", {{"prompt_tokens", 900}, {"completion_tokens", 2}, {"total_tokens", 902}}}}
+      .dump();
+}
+
+void BM_EvalItem(benchmark::State& state) {
+  ProjectConfig project;
+  if (state.range(0) == 1)
+    project.privacy.rules =
+        RedactionRules{builtin_pii_kinds(), {CustomPattern("employee_id", "EMP-######")}};
+  ApproachConfig a = approach_from_json({{"name", "bench"},
+                                         {"kind", "openai"},
+                                         {"base_url", "http://127.0.0.1:9/v1"},
+                                         {"api_key_env", ""},
+                                         {"model", "gpt-4o-mini"},
+                                         {"prompt", "few_shot"},
+                                         {"shots", 8}},
+                                        "bench.toml");
+  Examples train = tickets(400, 1), test = tickets(1000, 2);
+  LlmApproach approach(a, project, train, kLabels);
+  HttpResponse response;
+  response.status = 200;
+  response.body = canned_answer();
+  std::size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    HttpRequest request = approach.request(test[i++ % test.size()].text);
+    bytes += request.body.size();
+    ParsedLabel label = approach.read(approach.provider().parse_response(response));
+    benchmark::DoNotOptimize(label);
+  }
+  state.counters["body_bytes"] =
+      benchmark::Counter(static_cast<double>(bytes) / static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_EvalItem)->Arg(0)->Arg(1);
+
+// Remembers the CPU time per iteration of each run to print the ratio at the end.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs)
+      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "median")
+        cpu_[r.run_name.str()] = r.GetAdjustedCPUTime();
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    auto base = cpu_.find("BM_EvalItem/0"), redacted = cpu_.find("BM_EvalItem/1");
+    if (base != cpu_.end() && redacted != cpu_.end() && base->second > 0)
+      std::printf("redaction CPU ratio (redacted / baseline, same run): %.3f (+%.1f%%)\n",
+                  redacted->second / base->second, 100.0 * (redacted->second / base->second - 1.0));
+  }
+
+ private:
+  std::map<std::string, double> cpu_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,166 @@
+#include "tunecase/privacy/audit.h"
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tunecase/core/error.h"
+#include "tunecase/privacy/endpoint_locality.h"
+#include "tunecase/privacy/sha256.h"
+
+namespace tunecase {
+namespace {
+
+std::atomic<AuditLog*> g_process_audit{nullptr};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+nlohmann::json counts_json(const RedactionCounts& counts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [kind, n] : counts) out[kind] = n;
+  return out;
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts)
+    : command_(std::move(command)),
+      allowed_hosts_(std::move(allowed_hosts)),
+      started_ms_(now_ms()) {}
+
+void AuditLog::record(std::string_view url, std::string_view body) {
+  std::string endpoint = url_endpoint(url);
+  AuditBody entry{now_ms(), sha256_hex(body), static_cast<int64_t>(body.size()),
+                  count_placeholders(body)};
+  std::lock_guard lock(mutex_);
+  AuditEndpoint& e = endpoints_[endpoint];
+  if (e.endpoint.empty()) {
+    e.endpoint = endpoint;
+    e.local = endpoint_locality(url, allowed_hosts_).local;
+  }
+  ++e.requests;
+  e.bytes += entry.bytes;
+  add_counts(e.redacted, entry.redacted);
+  new_.push_back({endpoint, e.local, entry});
+  e.bodies.push_back(std::move(entry));
+}
+
+std::vector<AuditEndpoint> AuditLog::endpoints() const {
+  std::lock_guard lock(mutex_);
+  std::vector<AuditEndpoint> out;
+  for (const auto& [name, e] : endpoints_) out.push_back(e);
+  return out;
+}
+
+std::vector<AuditEvent> AuditLog::take_new() {
+  std::lock_guard lock(mutex_);
+  std::vector<AuditEvent> out;
+  out.swap(new_);
+  return out;
+}
+
+nlohmann::json audit_json(const std::string& command, const std::vector<AuditEvent>& events) {
+  AuditLog log(command);
+  std::map<std::string, AuditEndpoint> endpoints;
+  for (const auto& ev : events) {
+    AuditEndpoint& e = endpoints[ev.endpoint];
+    e.endpoint = ev.endpoint;
+    e.local = ev.local;
+    ++e.requests;
+    e.bytes += ev.body.bytes;
+    add_counts(e.redacted, ev.body.redacted);
+    e.bodies.push_back(ev.body);
+  }
+  {
+    std::lock_guard lock(log.mutex_);
+    log.endpoints_ = std::move(endpoints);
+    if (!events.empty()) log.started_ms_ = events.front().body.at_ms;
+  }
+  return log.to_json();
+}
+
+nlohmann::json AuditLog::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  int64_t requests = 0, bytes = 0;
+  RedactionCounts redacted;
+  for (const auto& e : endpoints()) {
+    nlohmann::json bodies = nlohmann::json::array();
+    for (const auto& b : e.bodies) {
+      nlohmann::json body = {{"at_ms", b.at_ms}, {"sha256", b.sha256}, {"bytes", b.bytes}};
+      if (!b.redacted.empty()) body["redacted"] = counts_json(b.redacted);
+      bodies.push_back(std::move(body));
+    }
+    list.push_back({{"endpoint", e.endpoint},
+                    {"local", e.local},
+                    {"requests", e.requests},
+                    {"bytes", e.bytes},
+                    {"redacted", counts_json(e.redacted)},
+                    {"bodies", std::move(bodies)}});
+    requests += e.requests;
+    bytes += e.bytes;
+    add_counts(redacted, e.redacted);
+  }
+  return {
+      {"audit_version", 1},
+      {"command", command_},
+      {"started_at_ms", started_ms_},
+      {"finished_at_ms", now_ms()},
+      {"endpoints", std::move(list)},
+      {"totals", {{"requests", requests}, {"bytes", bytes}, {"redacted", counts_json(redacted)}}}};
+}
+
+void set_process_audit(AuditLog* log) {
+  g_process_audit.store(log);
+}
+AuditLog* process_audit() {
+  return g_process_audit.load();
+}
+
+void audit_outbound(std::string_view url, std::string_view body) {
+  if (AuditLog* log = g_process_audit.load()) log->record(url, body);
+}
+
+std::string audit_text(const nlohmann::json& audit, bool list_bodies) {
+  std::string out = fmt::format("audit of `tunecase {}`\n", audit.value("command", "?"));
+  const auto& endpoints = audit.at("endpoints");
+  if (endpoints.empty()) out += "  nothing was sent to any endpoint\n";
+  for (const auto& e : endpoints) {
+    out += fmt::format("\n{} ({})\n  requests {}, bytes {}\n", e.at("endpoint").get<std::string>(),
+                       e.at("local").get<bool>() ? "local" : "EXTERNAL",
+                       e.at("requests").get<int64_t>(), e.at("bytes").get<int64_t>());
+    std::string redacted;
+    for (const auto& [kind, n] : e.at("redacted").items())
+      redacted += fmt::format("{}{} {}", redacted.empty() ? "" : ", ", n.get<int64_t>(), kind);
+    out += fmt::format("  redacted: {}\n", redacted.empty() ? "nothing" : redacted);
+    if (list_bodies)
+      for (const auto& b : e.at("bodies"))
+        out += fmt::format("    {} {} {} bytes\n", b.at("at_ms").get<int64_t>(),
+                           b.at("sha256").get<std::string>(), b.at("bytes").get<int64_t>());
+  }
+  return out;
+}
+
+nlohmann::json read_audit_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw UserError(
+        fmt::format("{}: no audit here; audit.json is written by eval, optimize and "
+                    "finetune into their --out folder",
+                    file.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto json = nlohmann::json::parse(buffer.str(), nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("endpoints") ||
+      !json["endpoints"].is_array())
+    throw UserError(fmt::format("{}: not an audit file written by tunecase", file.string()));
+  return json;
+}
+
+}  // namespace tunecase

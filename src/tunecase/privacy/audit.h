@@ -1,0 +1,91 @@
+#pragma once
+
+// The record of what left the machine (docs/privacy.md): per endpoint, the requests and bytes
+// sent, the items redacted by kind, and the SHA-256 of each outbound body with its time. Bodies,
+// headers (API keys) and redacted values are never kept: a body is hashed and its placeholders
+// counted as it passes, then dropped.
+//
+// One AuditLog is installed for a whole command (ScopedAudit in the CLI); the project's one HTTP
+// client (llm/http_client.h) records every request it sends into the installed log, so no
+// command can send without being audited.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/privacy/redactor.h"
+
+namespace tunecase {
+
+struct AuditBody {
+  int64_t at_ms = 0;  // UTC milliseconds since the epoch
+  std::string sha256;
+  int64_t bytes = 0;
+  RedactionCounts redacted;  // placeholders in this body, per kind
+};
+
+// One outbound request as the gateway stores it (AuditLog::take_new).
+struct AuditEvent {
+  std::string endpoint;
+  bool local = false;
+  AuditBody body;
+};
+
+struct AuditEndpoint {
+  std::string endpoint;  // scheme://host[:port]/path, no query string
+  bool local = false;    // loopback or in [privacy] allowed_hosts
+  int64_t requests = 0;
+  int64_t bytes = 0;
+  RedactionCounts redacted;  // placeholders found in the bodies, per kind
+  std::vector<AuditBody> bodies;
+};
+
+class AuditLog {
+ public:
+  // `command` names the run ("eval", "serve"); `allowed_hosts` decides each endpoint's `local`.
+  AuditLog(std::string command, std::vector<std::string> allowed_hosts = {});
+
+  // One outbound request (thread-safe): hashes and counts `body`, keeps neither.
+  void record(std::string_view url, std::string_view body);
+
+  std::vector<AuditEndpoint> endpoints() const;
+  // The requests recorded since the last call, oldest first (the gateway moves them to the
+  // store); the totals and endpoints() keep them too.
+  std::vector<AuditEvent> take_new();
+  // {"command", "started_at", "finished_at", "endpoints": [...], "totals": {...}}
+  nlohmann::json to_json() const;
+
+ private:
+  friend nlohmann::json audit_json(const std::string&, const std::vector<AuditEvent>&);
+
+  std::string command_;
+  std::vector<std::string> allowed_hosts_;
+  int64_t started_ms_;
+  mutable std::mutex mutex_;
+  std::map<std::string, AuditEndpoint> endpoints_;
+  std::vector<AuditEvent> new_;
+};
+
+// The log requests are recorded into (nullptr: none). Set by ScopedAudit-like owners only.
+void set_process_audit(AuditLog* log);
+AuditLog* process_audit();
+
+// Records into the process audit when one is installed (what the HTTP client calls).
+void audit_outbound(std::string_view url, std::string_view body);
+
+// The audit as a person reads it (`tunecase audit`): one block per endpoint, hashes listed.
+std::string audit_text(const nlohmann::json& audit, bool list_bodies);
+
+// The audit document of AuditLog::to_json built from stored events (`tunecase audit --store`).
+nlohmann::json audit_json(const std::string& command, const std::vector<AuditEvent>& events);
+
+// Reads an audit.json file; UserError naming the file when it is missing or not an audit.
+nlohmann::json read_audit_file(const std::filesystem::path& file);
+
+}  // namespace tunecase

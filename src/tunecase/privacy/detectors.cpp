@@ -1,0 +1,402 @@
+#include "tunecase/privacy/detectors.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "tunecase/privacy/checksums.h"
+
+namespace tunecase {
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || is_upper(c);
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_word(char c) {
+  return is_alnum(c) || c == '_';
+}
+
+bool email_local_char(char c) {
+  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+bool domain_char(char c) {
+  return is_alnum(c) || c == '.' || c == '-';
+}
+
+// True when a match may start at `i`: the byte before is not part of a word or a number.
+bool starts_word(std::string_view t, std::size_t i) {
+  return i == 0 || !is_word(t[i - 1]);
+}
+bool ends_word(std::string_view t, std::size_t i) {
+  return i >= t.size() || !is_word(t[i]);
+}
+
+// local@domain.tld; the domain's labels non-empty, its last label 2+ letters.
+bool valid_domain(std::string_view d) {
+  if (d.empty() || d.front() == '.' || d.find("..") != std::string_view::npos) return false;
+  std::size_t dot = d.rfind('.');
+  if (dot == std::string_view::npos || d.size() - dot - 1 < 2) return false;
+  for (char c : d.substr(dot + 1))
+    if (!is_alpha(c)) return false;
+  return true;
+}
+
+// The groups of a run of digits (or letters and digits) separated by single separator bytes:
+// [begin, end) of each group, in order.
+struct Group {
+  std::size_t begin, end, digits;
+};
+
+// Groups of `accept` bytes from `i`, separated by one byte of `separators`; stops before a
+// separator not followed by an accepted byte.
+template <class Accept>
+std::vector<Group> groups_from(std::string_view t, std::size_t i, Accept accept,
+                               const char* separators, std::size_t max_chars) {
+  std::vector<Group> out;
+  std::size_t n = t.size(), start = i;
+  while (i < n && i - start < max_chars) {
+    std::size_t b = i, digits = 0;
+    while (i < n && accept(t[i])) digits += is_digit(t[i++]) ? 1 : 0;
+    if (i == b) break;
+    out.push_back({b, i, digits});
+    if (i + 1 < n && std::strchr(separators, t[i]) != nullptr && t[i] != '\0' && accept(t[i + 1]))
+      ++i;
+    else
+      break;
+  }
+  return out;
+}
+
+void add(std::vector<PiiSpan>& out, std::size_t b, std::size_t e, const char* kind) {
+  out.push_back({b, e, kind});
+}
+
+// True when the number at i continues an IBAN-shaped code ("NL02 NWBK 6781 5706 30"): walking
+// back over 4-character groups of capitals and digits reaches a country code and check digits.
+// Such a code that failed the IBAN check is an account or reference number, not a phone or card.
+bool continues_iban_shape(std::string_view t, std::size_t i) {
+  for (int groups = 0; groups < 8 && i >= 5 && t[i - 1] == ' '; ++groups) {
+    std::size_t b = i - 5;
+    std::string_view g = t.substr(b, 4);
+    bool upper_alnum = true;
+    for (char c : g) upper_alnum = upper_alnum && (is_upper(c) || is_digit(c));
+    if (!upper_alnum || (b > 0 && is_word(t[b - 1]))) return false;
+    if (is_upper(g[0]) && is_upper(g[1]) && is_digit(g[2]) && is_digit(g[3])) return true;
+    i = b;
+  }
+  return false;
+}
+
+// IBAN lengths of the ISO 13616 registry; 0 for a country not listed (any 15..34 is read).
+std::size_t iban_length(std::string_view country) {
+  static const std::pair<const char*, std::size_t> lengths[] = {
+      {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+      {"BG", 22}, {"BH", 22}, {"BR", 29}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
+      {"DE", 22}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
+      {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27},
+      {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IS", 26}, {"IT", 27},
+      {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+      {"LV", 21}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31},
+      {"MU", 30}, {"NL", 18}, {"NO", 15}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25},
+      {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24}, {"SE", 24}, {"SI", 19}, {"SK", 24},
+      {"SM", 27}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VG", 24}, {"XK", 20}};
+  for (const auto& [code, length] : lengths)
+    if (country == code) return length;
+  return 0;
+}
+
+}  // namespace
+
+const std::vector<std::string>& builtin_pii_kinds() {
+  static const std::vector<std::string> kinds = {"url", "email", "iban", "card", "ip", "phone"};
+  return kinds;
+}
+
+void find_pii(std::string_view kind, std::string_view text, std::vector<PiiSpan>& out) {
+  if (kind == "email") return find_emails(text, out);
+  if (kind == "url") return find_urls(text, out);
+  if (kind == "ip") return find_ips(text, out);
+  if (kind == "card") return find_cards(text, out);
+  if (kind == "iban") return find_ibans(text, out);
+  if (kind == "phone") return find_phones(text, out);
+  throw std::invalid_argument("not a built-in kind of personal data: " + std::string(kind));
+}
+
+void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
+  std::size_t at = t.find('@');
+  while (at != std::string_view::npos) {
+    std::size_t b = at;
+    while (b > 0 && email_local_char(t[b - 1])) --b;
+    while (b < at && t[b] == '.') ++b;
+    std::size_t e = at + 1;
+    while (e < t.size() && domain_char(t[e])) ++e;
+    while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
+    if (b < at && valid_domain(t.substr(at + 1, e - at - 1))) add(out, b, e, "email");
+    at = t.find('@', std::max(e, at + 1));
+  }
+}
+
+void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t prefix = 0;
+    std::string_view rest = t.substr(i);
+    if (rest.starts_with("https://") || rest.starts_with("HTTPS://"))
+      prefix = 8;
+    else if (rest.starts_with("http://") || rest.starts_with("HTTP://"))
+      prefix = 7;
+    else if (rest.starts_with("www.") || rest.starts_with("WWW."))
+      prefix = 4;
+    // A scheme starts a URL wherever it is ("see:https://..."); "www." only at a word start.
+    if (prefix == 0 || (prefix == 4 && !starts_word(t, i))) {
+      ++i;
+      continue;
+    }
+    std::size_t e = i + prefix;
+    while (e < t.size()) {
+      unsigned char c = static_cast<unsigned char>(t[e]);
+      if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == '`' || c >= 0x80) break;
+      ++e;
+    }
+    while (e > i + prefix && std::strchr(".,;:!?)]}'", t[e - 1]) != nullptr) --e;
+    if (e > i + prefix && domain_char(t[i + prefix])) add(out, i, e, "url");
+    i = std::max(e, i + 1);
+  }
+}
+
+namespace {
+
+// A dotted quad at i (each part 1..3 digits, 0..255); its end, or 0.
+std::size_t ipv4_at(std::string_view t, std::size_t i) {
+  std::size_t p = i;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p >= t.size() || t[p] != '.') return 0;
+      ++p;
+    }
+    std::size_t b = p;
+    int value = 0;
+    while (p < t.size() && is_digit(t[p]) && p - b < 4) value = value * 10 + (t[p++] - '0');
+    if (p == b || p - b > 3 || value > 255) return 0;
+  }
+  if (p < t.size() && (is_word(t[p]) || (t[p] == '.' && p + 1 < t.size() && is_digit(t[p + 1]))))
+    return 0;
+  return p;
+}
+
+// IPv6 at i: 8 hex groups with 7 colons, or fewer groups with one "::". Its end, or 0.
+std::size_t ipv6_at(std::string_view t, std::size_t i) {
+  std::size_t p = i, groups = 0, colons = 0;
+  bool compressed = false;
+  while (p < t.size()) {
+    std::size_t b = p;
+    while (p < t.size() && is_hex(t[p]) && p - b < 5) ++p;
+    if (p - b > 4) return 0;
+    if (p > b) ++groups;
+    if (p < t.size() && t[p] == ':') {
+      if (p + 1 < t.size() && t[p + 1] == ':') {
+        if (compressed) return 0;
+        compressed = true;
+        colons += 2;
+        p += 2;
+        continue;
+      }
+      if (p == b) return 0;  // ":::" or a leading single colon
+      if (p + 1 < t.size() && is_hex(t[p + 1])) {
+        ++colons;
+        ++p;
+        continue;
+      }
+    }
+    break;
+  }
+  if (p < t.size() && (is_word(t[p]) || t[p] == ':')) return 0;
+  bool full = !compressed && groups == 8 && colons == 7;
+  bool short_form = compressed && groups >= 2 && groups <= 7;
+  return full || short_form ? p : 0;
+}
+
+}  // namespace
+
+void find_ips(std::string_view t, std::vector<PiiSpan>& out) {
+  std::size_t i = 0;
+  while (i < t.size()) {
+    char c = t[i];
+    bool boundary = i == 0 || !(is_word(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == ':');
+    if (boundary && is_digit(c)) {
+      if (std::size_t e = ipv4_at(t, i)) {
+        add(out, i, e, "ip");
+        i = e;
+        continue;
+      }
+    }
+    if (boundary && (is_hex(c) || c == ':')) {
+      if (std::size_t e = ipv6_at(t, i)) {
+        add(out, i, e, "ip");
+        i = e;
+        continue;
+      }
+    }
+    // Skip the rest of this word: a match starts at a boundary only.
+    if (!is_word(t[i])) {
+      ++i;
+      continue;
+    }
+    while (i < t.size() && is_word(t[i])) ++i;
+  }
+}
+
+void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
+  std::size_t i = 0;
+  while (i < t.size()) {
+    if (!is_digit(t[i]) || !starts_word(t, i) ||
+        (i >= 2 && (t[i - 1] == ' ' || t[i - 1] == '-') && is_digit(t[i - 2])) ||
+        continues_iban_shape(t, i)) {
+      ++i;
+      continue;
+    }
+    std::vector<Group> g = groups_from(t, i, is_digit, " -", 64);
+    std::size_t run_end = g.back().end;
+    // The longest group-aligned window of 13..19 digits that passes Luhn, leftmost first.
+    bool found = false;
+    for (std::size_t s = 0; s < g.size() && !found; ++s) {
+      if (s > 0 && g[s].begin > i + 40) break;
+      std::size_t digits = 0;
+      std::size_t best = g.size();
+      for (std::size_t e = s; e < g.size(); ++e) {
+        digits += g[e].digits;
+        // Cards are printed in groups of 3 to 6 digits (the last may be shorter): a run of
+        // single digits is not one.
+        if (digits > 19 || (e > s && g[e - 1].digits < 3)) break;
+        if (digits >= 13 && ends_word(t, g[e].end) &&
+            luhn_valid(t.substr(g[s].begin, g[e].end - g[s].begin)))
+          best = e;
+      }
+      if (best < g.size()) {
+        add(out, g[s].begin, g[best].end, "card");
+        run_end = g[best].end;
+        found = true;
+      }
+    }
+    i = std::max(run_end, i + 1);
+    while (i < t.size() && is_digit(t[i])) ++i;
+  }
+}
+
+void find_ibans(std::string_view t, std::vector<PiiSpan>& out) {
+  auto upper_alnum = [](char c) { return is_upper(c) || is_digit(c); };
+  std::size_t i = 0;
+  while (i + 15 <= t.size()) {
+    bool shape = is_upper(t[i]) && is_upper(t[i + 1]) && is_digit(t[i + 2]) && is_digit(t[i + 3]);
+    if (!shape || !starts_word(t, i)) {
+      ++i;
+      continue;
+    }
+    std::vector<Group> g = groups_from(t, i, upper_alnum, " ", 64);
+    // The group-aligned prefix of the country's length (of the whole run for a country not in
+    // the registry) with a valid checksum. Trying every prefix length would let one of them pass
+    // mod 97 by chance.
+    std::size_t want = iban_length(t.substr(i, 2));
+    std::size_t chars = 0, best = g.size();
+    for (std::size_t e = 0; e < g.size(); ++e) {
+      chars += g[e].end - g[e].begin;
+      if (chars > 34) break;
+      bool length_ok = want != 0 ? chars == want : e + 1 == g.size();
+      if (length_ok && chars >= 15 && ends_word(t, g[e].end) &&
+          iban_valid(t.substr(g[0].begin, g[e].end - g[0].begin)))
+        best = e;
+    }
+    if (best < g.size()) {
+      add(out, i, g[best].end, "iban");
+      i = g[best].end;
+    } else {
+      i = g.front().end;
+    }
+  }
+}
+
+namespace {
+
+// 2024-01-15, 2024/01/15, 15.01.2024, 15-01-2024: dates, not phone numbers.
+bool looks_like_date(std::string_view t, const std::vector<Group>& g) {
+  if (g.size() < 3) return false;
+  auto len = [&](std::size_t k) { return g[k].end - g[k].begin; };
+  char s1 = t[g[0].end], s2 = t[g[1].end];
+  if (s1 != s2 || s1 == ' ') return false;
+  return (len(0) == 4 && len(1) <= 2 && len(2) <= 2) || (len(0) <= 2 && len(1) <= 2 && len(2) == 4);
+}
+
+}  // namespace
+
+void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
+  std::size_t i = 0;
+  while (i < t.size()) {
+    char c = t[i];
+    bool plus = c == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
+    bool paren = c == '(' && i + 1 < t.size() && is_digit(t[i + 1]);
+    // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.
+    bool boundary = i == 0 || (plus ? !(is_digit(t[i - 1]) || t[i - 1] == '+')
+                                    : !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
+                                        t[i - 1] == '-' || t[i - 1] == '/'));
+    if (!boundary || !(plus || paren || is_digit(c)) || continues_iban_shape(t, i)) {
+      ++i;
+      continue;
+    }
+    // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
+    std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
+    bool in_group = false;
+    while (p < t.size() && p - i < 40) {
+      char d = t[p];
+      if (is_digit(d)) {
+        if (!in_group) ++groups;
+        in_group = true;
+        ++digits;
+        last_digit_end = ++p;
+        continue;
+      }
+      bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')';
+      if (!sep) break;
+      in_group = false;
+      // At most two separators in a row (") " or " ("), and a digit must follow them.
+      std::size_t q = p + 1;
+      if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) ++q;
+      if (q >= t.size() || !is_digit(t[q])) break;
+      p = q;
+    }
+    std::size_t e = last_digit_end;
+    if (paren && (e <= i + 1)) {
+      ++i;
+      continue;
+    }
+    std::size_t b = i;
+    if (!ends_word(t, e) ||
+        (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
+      i = e + 1;
+      continue;
+    }
+    bool ok = false;
+    if (plus) {
+      ok = digits >= 8 && digits <= 15;
+    } else if (groups >= 2) {
+      std::vector<Group> g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
+      ok = digits >= 9 && digits <= 15 && !looks_like_date(t, g);
+    } else {
+      ok = (digits == 10 || digits == 11) && t[paren ? i + 1 : i] == '0';
+    }
+    if (ok) add(out, b, e, "phone");
+    i = std::max(e, i + 1);
+  }
+}
+
+}  // namespace tunecase

@@ -1,0 +1,206 @@
+#include "tunecase/privacy/redactor.h"
+
+#include <algorithm>
+#include <set>
+
+namespace tunecase {
+namespace {
+
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_word(char c) {
+  return is_upper(c) || is_digit(c) || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+// A placeholder at i ("<KIND_12>"): its end, or 0.
+std::size_t placeholder_at(std::string_view t, std::size_t i) {
+  if (t[i] != '<' || i + 4 >= t.size() || !is_upper(t[i + 1])) return 0;
+  std::size_t p = i + 1;
+  while (p < t.size() && (is_upper(t[p]) || is_digit(t[p]) || t[p] == '_')) ++p;
+  if (p >= t.size() || t[p] != '>') return 0;
+  // KIND_N: an underscore followed by digits only, right before '>'.
+  std::size_t u = p;
+  while (u > i + 1 && is_digit(t[u - 1])) --u;
+  if (u == p || u < i + 3 || t[u - 1] != '_') return 0;
+  return p + 1;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (is_upper(c)) c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+}  // namespace
+
+void add_counts(RedactionCounts& into, const RedactionCounts& more) {
+  for (const auto& [kind, n] : more) into[kind] += n;
+}
+
+const std::string& PlaceholderMap::placeholder(const std::string& kind, std::string_view value) {
+  auto key = std::make_pair(kind, std::string(value));
+  auto it = placeholders_.find(key);
+  if (it != placeholders_.end()) return it->second;
+  int64_t n = ++next_[kind];
+  return placeholders_.emplace(std::move(key), "<" + upper(kind) + "_" + std::to_string(n) + ">")
+      .first->second;
+}
+
+RedactionCounts PlaceholderMap::counts() const {
+  return next_;
+}
+
+std::vector<std::pair<std::string, std::string>> PlaceholderMap::values() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, placeholder] : placeholders_) out.push_back(key);
+  return out;
+}
+
+Redactor::Redactor(RedactionRules rules) : rules_(std::move(rules)) {
+  // Built-in kinds run in the fixed precedence order whatever order the config lists them in.
+  std::vector<std::string> ordered;
+  for (const auto& k : builtin_pii_kinds())
+    if (std::find(rules_.kinds.begin(), rules_.kinds.end(), k) != rules_.kinds.end())
+      ordered.push_back(k);
+  rules_.kinds = std::move(ordered);
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> find_placeholders(std::string_view t) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t i = t.find('<'); i != std::string_view::npos; i = t.find('<', i + 1)) {
+    if (std::size_t e = placeholder_at(t, i)) {
+      out.emplace_back(i, e);
+      i = e - 1;
+    }
+  }
+  return out;
+}
+
+RedactionCounts count_placeholders(std::string_view t) {
+  std::set<std::string_view> seen;
+  RedactionCounts out;
+  for (auto [b, e] : find_placeholders(t)) {
+    std::string_view token = t.substr(b, e - b);
+    if (!seen.insert(token).second) continue;
+    std::string_view inner = token.substr(1, token.size() - 2);
+    out[lower(inner.substr(0, inner.rfind('_')))] += 1;
+  }
+  return out;
+}
+
+std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
+  std::vector<PiiSpan> accepted;
+  if (!enabled()) return accepted;
+  // Taken ranges, kept sorted by begin: existing placeholders first, then each kind's matches.
+  std::vector<std::pair<std::size_t, std::size_t>> taken = find_placeholders(text);
+  auto overlaps = [&](const PiiSpan& s) {
+    auto it = std::lower_bound(taken.begin(), taken.end(), std::make_pair(s.end, std::size_t{0}));
+    return it != taken.begin() && std::prev(it)->second > s.begin;
+  };
+  std::vector<PiiSpan> found;
+  auto take = [&] {
+    for (auto& s : found) {
+      if (s.end <= s.begin || overlaps(s)) continue;
+      taken.insert(std::upper_bound(taken.begin(), taken.end(), std::make_pair(s.begin, s.end)),
+                   {s.begin, s.end});
+      accepted.push_back(std::move(s));
+    }
+    found.clear();
+  };
+  for (const auto& kind : rules_.kinds) {
+    find_pii(kind, text, found);
+    take();
+  }
+  for (const auto& pattern : rules_.custom) {
+    pattern.find(text, found);
+    take();
+  }
+  std::sort(accepted.begin(), accepted.end(),
+            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
+  return accepted;
+}
+
+namespace {
+
+// Every occurrence of a value the map already holds, outside `spans` and existing placeholders:
+// a value found once is removed wherever else it appears as a whole word in the request, even
+// where its context hid it from the detector ("priya+1-365-214-1401").
+std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& map,
+                                  const std::vector<PiiSpan>& spans) {
+  std::vector<std::pair<std::size_t, std::size_t>> taken = find_placeholders(text);
+  for (const auto& s : spans) taken.emplace_back(s.begin, s.end);
+  auto free = [&](std::size_t b, std::size_t e) {
+    for (const auto& [tb, te] : taken)
+      if (tb < e && b < te) return false;
+    return true;
+  };
+  std::vector<PiiSpan> out;
+  for (const auto& [kind, value] : map.values()) {
+    for (std::size_t at = text.find(value); at != std::string_view::npos;
+         at = text.find(value, at + 1)) {
+      std::size_t end = at + value.size();
+      // Whole words only: EMP-123456 is not taken out of EMP-1234567.
+      bool starts = !is_word(value.front()) || at == 0 || !is_word(text[at - 1]);
+      bool ends = !is_word(value.back()) || end == text.size() || !is_word(text[end]);
+      if (!starts || !ends || !free(at, end)) continue;
+      out.push_back({at, at + value.size(), kind});
+      taken.emplace_back(at, at + value.size());
+    }
+  }
+  return out;
+}
+
+std::string replace_spans(std::string_view text, std::vector<PiiSpan> spans, PlaceholderMap& map) {
+  std::sort(spans.begin(), spans.end(),
+            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
+  std::string out;
+  out.reserve(text.size());
+  std::size_t at = 0;
+  for (const auto& s : spans) {
+    out.append(text.substr(at, s.begin - at));
+    out += map.placeholder(s.kind, text.substr(s.begin, s.end - s.begin));
+    at = s.end;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+}  // namespace
+
+std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
+  if (!enabled()) return std::string(text);
+  // Replacing a match changes its neighbours' context (an address followed by a URL reads as
+  // one longer domain until the URL is gone), so detection runs again on the result until it
+  // finds nothing: the result holds no detectable span, and redacting it again changes nothing.
+  // Each round turns raw characters into placeholders, so a few rounds always suffice.
+  std::string current(text);
+  for (int round = 0; round < 8; ++round) {
+    std::vector<PiiSpan> spans = detect(current);
+    for (const auto& s : spans)
+      map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
+    std::vector<PiiSpan> more = known_values(current, map, spans);
+    if (spans.empty() && more.empty()) break;
+    spans.insert(spans.end(), more.begin(), more.end());
+    current = replace_spans(current, std::move(spans), map);
+  }
+  return current;
+}
+
+std::string Redactor::redact(std::string_view text) const {
+  PlaceholderMap map;
+  return redact(text, map);
+}
+
+}  // namespace tunecase

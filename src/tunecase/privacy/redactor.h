@@ -1,0 +1,82 @@
+#pragma once
+
+// Redaction of personal data before a text leaves the machine (docs/privacy.md). Each match is
+// replaced by a typed placeholder, <EMAIL_1>, <CARD_2>, <EMPLOYEE_ID_1>, numbered per kind in
+// order of first appearance. One PlaceholderMap spans one request, so the same value gets the same
+// placeholder in the system prompt's examples and in the ticket, and a model still sees that two
+// mentions are the same person; across requests numbers restart, so nothing links requests.
+//
+// What a caller may rely on: the redacted text holds no span any detector finds (placeholders
+// are never matched), redacting twice changes nothing, and the placeholder map is the only place
+// the raw values live; it is never written anywhere.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tunecase/privacy/custom_pattern.h"
+#include "tunecase/privacy/detectors.h"
+
+namespace tunecase {
+
+// Items redacted per kind ("email" -> 3): distinct values, counted once per request.
+using RedactionCounts = std::map<std::string, int64_t>;
+
+void add_counts(RedactionCounts& into, const RedactionCounts& more);
+
+// What to redact: built-in kinds (names of builtin_pii_kinds()) and custom patterns.
+struct RedactionRules {
+  std::vector<std::string> kinds;
+  std::vector<CustomPattern> custom;
+
+  bool empty() const { return kinds.empty() && custom.empty(); }
+};
+
+// Value -> placeholder within one request.
+class PlaceholderMap {
+ public:
+  // The placeholder of `value` of `kind`, made on first sight: "<EMAIL_1>".
+  const std::string& placeholder(const std::string& kind, std::string_view value);
+  // Distinct values per kind seen so far.
+  RedactionCounts counts() const;
+  // (kind, value) of every placeholder made so far. Raw values: never log or store them.
+  std::vector<std::pair<std::string, std::string>> values() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> placeholders_;
+  std::map<std::string, int64_t> next_;
+};
+
+class Redactor {
+ public:
+  Redactor() = default;  // redacts nothing
+  explicit Redactor(RedactionRules rules);
+
+  bool enabled() const { return !rules_.empty(); }
+  const RedactionRules& rules() const { return rules_; }
+
+  // Every match of the enabled kinds, sorted, non-overlapping (earlier kinds of
+  // builtin_pii_kinds() win an overlap, custom patterns come last). Text inside an existing
+  // placeholder is never matched.
+  std::vector<PiiSpan> detect(std::string_view text) const;
+  // `text` with every match replaced by its placeholder from `map`, and every other occurrence
+  // of a value the map holds (from this text or an earlier text of the same request).
+  std::string redact(std::string_view text, PlaceholderMap& map) const;
+  // With a map of its own (one text is one request).
+  std::string redact(std::string_view text) const;
+
+ private:
+  RedactionRules rules_;
+};
+
+// The placeholders in `text` (<EMAIL_1>, <EMPLOYEE_ID_2>) as [begin, end) ranges: what detect()
+// leaves alone, and what the audit counts in an outbound body.
+std::vector<std::pair<std::size_t, std::size_t>> find_placeholders(std::string_view text);
+
+// Distinct placeholders per kind in `text` (kind lower-cased: "email", "employee_id").
+RedactionCounts count_placeholders(std::string_view text);
+
+}  // namespace tunecase

@@ -1,0 +1,77 @@
+#include "tunecase/privacy/audit.h"
+
+#include <gtest/gtest.h>
+
+#include "tunecase/privacy/endpoint_locality.h"
+
+namespace tunecase {
+namespace {
+
+TEST(EndpointLocality, CountsLoopbackAsLocal) {
+  for (const char* url :
+       {"http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "http://127.5.5.5"})
+    EXPECT_TRUE(endpoint_locality(url, {}).local) << url;
+}
+
+TEST(EndpointLocality, CountsOtherHostsAsExternalUnlessAllowed) {
+  auto openai = endpoint_locality("https://api.openai.com/v1", {});
+  EXPECT_FALSE(openai.local);
+  EXPECT_EQ(openai.host, "api.openai.com");
+  EXPECT_NE(openai.reason.find("allowed_hosts"), std::string::npos);
+  std::vector<std::string> allowed = {"vllm.corp.internal", "*.gpu.internal", "10.0.0.0/8"};
+  EXPECT_TRUE(endpoint_locality("http://VLLM.corp.internal:8000/v1", allowed).local);
+  EXPECT_TRUE(endpoint_locality("http://a.gpu.internal/v1", allowed).local);
+  EXPECT_FALSE(endpoint_locality("http://gpu.internal/v1", allowed).local);
+  EXPECT_TRUE(endpoint_locality("http://10.20.30.40:11434/v1", allowed).local);
+  EXPECT_FALSE(endpoint_locality("http://11.0.0.1/v1", allowed).local);
+  EXPECT_FALSE(endpoint_locality("http://user@evil.example/v1", allowed).local);
+}
+
+TEST(EndpointLocality, ChecksTheFormOfAllowedEntries) {
+  EXPECT_EQ(allowed_host_problem("10.0.0.0/8"), "");
+  EXPECT_EQ(allowed_host_problem("*.corp"), "");
+  EXPECT_NE(allowed_host_problem("https://x.corp"), "");
+  EXPECT_NE(allowed_host_problem("a*.corp"), "");
+  EXPECT_NE(allowed_host_problem(""), "");
+}
+
+TEST(Audit, RecordsCountsBytesAndHashesButNeverTheBody) {
+  AuditLog log("eval", {});
+  std::string body = R"({"messages":[{"content":"mail <EMAIL_1> or <EMAIL_2>, card <CARD_1>"}]})";
+  log.record("https://api.example.com/v1/chat/completions?key=SECRET", body);
+  log.record("https://api.example.com/v1/chat/completions", body);
+  log.record("http://127.0.0.1:9000/v1/chat/completions", "{}");
+  nlohmann::json j = log.to_json();
+  std::string text = j.dump();
+  EXPECT_EQ(text.find("messages"), std::string::npos);
+  EXPECT_EQ(text.find("SECRET"), std::string::npos);
+  ASSERT_EQ(j["endpoints"].size(), 2u);
+  // Endpoints are listed by name: http://127... before https://api...
+  const auto& external = j["endpoints"][1];
+  EXPECT_EQ(external["endpoint"], "https://api.example.com/v1/chat/completions");
+  EXPECT_FALSE(external["local"].get<bool>());
+  EXPECT_EQ(external["requests"], 2);
+  EXPECT_EQ(external["bytes"], 2 * body.size());
+  EXPECT_EQ(external["redacted"]["email"], 4);
+  EXPECT_EQ(external["redacted"]["card"], 2);
+  EXPECT_EQ(external["bodies"][0]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_TRUE(j["endpoints"][0]["local"].get<bool>());
+  EXPECT_EQ(j["totals"]["requests"], 3);
+  std::string shown = audit_text(j, true);
+  EXPECT_NE(shown.find("EXTERNAL"), std::string::npos);
+  EXPECT_NE(shown.find("4 email"), std::string::npos);
+}
+
+TEST(Audit, RecordsIntoTheProcessLogOnlyWhileOneIsInstalled) {
+  audit_outbound("http://x/v1", "ignored");
+  AuditLog log("serve");
+  set_process_audit(&log);
+  audit_outbound("http://x/v1", "a");
+  set_process_audit(nullptr);
+  audit_outbound("http://x/v1", "b");
+  ASSERT_EQ(log.endpoints().size(), 1u);
+  EXPECT_EQ(log.endpoints()[0].requests, 1);
+}
+
+}  // namespace
+}  // namespace tunecase

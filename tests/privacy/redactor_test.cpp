@@ -1,0 +1,157 @@
+#include "tunecase/privacy/redactor.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tunecase/privacy/pii_generator.h"
+
+namespace tunecase {
+namespace {
+
+Redactor all_kinds(std::vector<CustomPattern> custom = {}) {
+  return Redactor(RedactionRules{builtin_pii_kinds(), std::move(custom)});
+}
+
+TEST(Redactor, ReplacesEachMatchByATypedNumberedPlaceholder) {
+  std::string out = all_kinds().redact(
+      "Mail anna@example.com or bob@example.com, card 4111 1111 1111 1111, from 10.1.2.3");
+  EXPECT_EQ(out, "Mail <EMAIL_1> or <EMAIL_2>, card <CARD_1>, from <IP_1>");
+}
+
+TEST(Redactor, GivesTheSameValueTheSamePlaceholderWithinOneRequest) {
+  Redactor r = all_kinds();
+  PlaceholderMap map;
+  std::string system = r.redact("Example: write to anna@example.com -> billing", map);
+  std::string user = r.redact("anna@example.com again, and bob@example.com", map);
+  EXPECT_EQ(system, "Example: write to <EMAIL_1> -> billing");
+  EXPECT_EQ(user, "<EMAIL_1> again, and <EMAIL_2>");
+  EXPECT_EQ(map.counts(), (RedactionCounts{{"email", 2}}));
+}
+
+TEST(Redactor, RedactsOnlyTheKindsItIsGiven) {
+  Redactor r(RedactionRules{{"email"}, {}});
+  EXPECT_EQ(r.redact("anna@example.com on +44 20 7946 0958"), "<EMAIL_1> on +44 20 7946 0958");
+}
+
+TEST(Redactor, LetsAUrlClaimTheAddressInside) {
+  EXPECT_EQ(all_kinds().redact("https://example.com/u/anna@example.com ok"), "<URL_1> ok");
+}
+
+TEST(Redactor, KeepsOrderNumbersDatesAndPrices) {
+  std::string text = "order 4111111111111112 on 2024-01-15, $12.50, ticket #123456, v2.3.1";
+  EXPECT_EQ(all_kinds().redact(text), text);
+}
+
+TEST(Redactor, DisabledRedactorChangesNothing) {
+  Redactor none;
+  EXPECT_FALSE(none.enabled());
+  EXPECT_EQ(none.redact("anna@example.com"), "anna@example.com");
+}
+
+TEST(CustomPatterns, MatchWholeWordsWithClassesAndRepeats) {
+  Redactor r = all_kinds(
+      {CustomPattern("employee_id", "EMP-######"), CustomPattern("case_ref", "CASE\\##+")});
+  EXPECT_EQ(r.redact("EMP-123456 and XEMP-123456, EMP-1234567, CASE#42 and CASE#9"),
+            "<EMPLOYEE_ID_1> and XEMP-123456, EMP-1234567, <CASE_REF_1> and <CASE_REF_2>");
+}
+
+TEST(CustomPatterns, RejectBadPatternsAndNamesWithAReason) {
+  EXPECT_THROW(CustomPattern("x", ""), std::invalid_argument);
+  EXPECT_THROW(CustomPattern("x", "+#"), std::invalid_argument);
+  EXPECT_THROW(CustomPattern("x", "A\\"), std::invalid_argument);
+  EXPECT_THROW(CustomPattern("x", "#++"), std::invalid_argument);
+  EXPECT_THROW(CustomPattern("Bad-Name", "#"), std::invalid_argument);
+  EXPECT_THROW(CustomPattern("email", "#"), std::invalid_argument);
+}
+
+TEST(CustomPatterns, NeverMatchInsideAPlaceholder) {
+  // "%+_#" would match EMAIL_1 inside <EMAIL_1>; placeholders are left alone.
+  Redactor r = all_kinds({CustomPattern("token", "%+_#")});
+  std::string once = r.redact("anna@example.com and AB_1");
+  EXPECT_EQ(once, "<EMAIL_1> and <TOKEN_1>");
+  EXPECT_EQ(r.redact(once), once);
+}
+
+TEST(Placeholders, AreCountedOncePerDistinctValue) {
+  EXPECT_EQ(count_placeholders("<EMAIL_1> <EMAIL_1> <CARD_2> <EMPLOYEE_ID_1> <notone> <X_>"),
+            (RedactionCounts{{"card", 1}, {"email", 1}, {"employee_id", 1}}));
+}
+
+// Random texts: generated tickets cut and spliced with noise, digits, separators and other
+// scripts, so that spans meet each other and odd neighbours.
+std::vector<std::string> random_texts(std::size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto tickets = generate_pii_tickets(200, seed);
+  const std::vector<std::string> noise = {
+      " ", "-", ".",  "@",  ":",    "+", "(", ")", "0",         "12", "4111",    "DE89",
+      "ü", "Ж", "名", "\n", "www.", "<", ">", "_", "<EMAIL_1>", "x",  "https://"};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string t;
+    int parts = 1 + static_cast<int>(rng() % 8);
+    for (int p = 0; p < parts; ++p) {
+      if (rng() % 2 == 0) {
+        const std::string& src = tickets[rng() % tickets.size()].text;
+        std::size_t b = rng() % src.size();
+        t += src.substr(b, rng() % 80);
+      } else {
+        t += noise[rng() % noise.size()];
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+TEST(RedactionProperties, RedactedTextHoldsNoDetectedSpanAndNoDetectedValue) {
+  Redactor r = all_kinds({CustomPattern("employee_id", "EMP-#+")});
+  for (const auto& text : random_texts(3000, 11)) {
+    std::string out = r.redact(text);
+    for (const auto& span : r.detect(out))
+      ADD_FAILURE() << "after redaction, " << span.kind << " still found in: " << out;
+    for (const auto& span : r.detect(text)) {
+      std::string value = text.substr(span.begin, span.end - span.begin);
+      if (value.size() >= 6)  // short values (an IP "1.1.1.1") may reappear by chance in noise
+        EXPECT_EQ(out.find(value), std::string::npos) << value << " survived in: " << out;
+    }
+  }
+}
+
+TEST(RedactionProperties, RedactingTwiceChangesNothing) {
+  Redactor r = all_kinds({CustomPattern("employee_id", "EMP-#+")});
+  for (const auto& text : random_texts(3000, 23)) {
+    std::string once = r.redact(text);
+    EXPECT_EQ(r.redact(once), once) << "input: " << text;
+  }
+}
+
+TEST(RedactionProperties, DetectedSpansAreSortedDisjointAndInsideTheText) {
+  Redactor r = all_kinds();
+  for (const auto& text : random_texts(2000, 5)) {
+    std::size_t last_end = 0;
+    for (const auto& s : r.detect(text)) {
+      EXPECT_LT(s.begin, s.end);
+      EXPECT_LE(s.end, text.size());
+      EXPECT_GE(s.begin, last_end);
+      last_end = s.end;
+    }
+  }
+}
+
+TEST(RedactionFuzz, RandomBytesNeverCrashOrGrowWithoutBound) {
+  Redactor r = all_kinds({CustomPattern("code", "?+-#+")});
+  std::mt19937_64 rng(99);
+  const std::string alphabet = "0123456789 -.:@+()/<>_abcXYZ\xc3\xa9";
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    std::size_t n = rng() % 300;
+    for (std::size_t k = 0; k < n; ++k) text += alphabet[rng() % alphabet.size()];
+    std::string out = r.redact(text);
+    EXPECT_EQ(r.redact(out), out) << "input: " << text;
+    for (const auto& span : r.detect(out)) ADD_FAILURE() << span.kind << " in " << out;
+  }
+}
+
+}  // namespace
+}  // namespace tunecase
