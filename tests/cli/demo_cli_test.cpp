@@ -1,55 +1,24 @@
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "../dashboard/headless_chromium.h"
 #include "run_cli.h"
+#include "sim_llm_process.h"
 
 namespace {
-
-// `tunecase serve` on the demo's pilot store and memo, as a child process on a free port.
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::filesystem::path& out) {
-    const std::filesystem::path port_file = out / "serve.port";
-    const std::string config = (out / "tunecase.toml").string(), eval = (out / "eval").string(),
-                      plan = (out / "decision" / "decision.json").string(),
-                      store = (out / "pilot" / "pilot.db").string(), port = port_file.string();
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(TUNECASE_BIN, TUNECASE_BIN, "serve", "--config", config.c_str(), "--eval", eval.c_str(),
-            "--plan", plan.c_str(), "--store", store.c_str(), "--port", "0", "--port-file",
-            port.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 400 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      std::string text = read_file(port_file);
-      if (!text.empty() && text.back() == '\n') port_ = std::atoi(text.c_str());
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // The dashboard on the store the demo's pilot filled: the tiles show /v1/pilot's figures with
 // the simulated arm marked, the charts span the replayed days, the memo is one click away.
 void check_dashboard(const std::filesystem::path& out) {
   using tunecase::testing::HeadlessChromium;
   if (access(tunecase::testing::kChromium, X_OK) != 0) return;  // install-deps installs it
-  ServeProcess serve(out);
+  ServerProcess serve(
+      out, "serve",
+      {"serve", "--config", (out / "tunecase.toml").string(), "--eval", (out / "eval").string(),
+       "--plan", (out / "decision" / "decision.json").string(), "--store",
+       (out / "pilot" / "pilot.db").string()});
   ASSERT_GT(serve.port(), 0) << "tunecase serve did not start on the demo's output";
   HeadlessChromium browser(out / "chromium");
   browser.call("Runtime.enable");

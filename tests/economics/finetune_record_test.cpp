@@ -31,7 +31,8 @@ class FinetuneRecord : public ::testing::Test {
   ApproachInputs read(const fs::path& record, const std::string& extra = "") {
     std::string toml =
         "[data]\npath = \"t.csv\"\n[business]\nqueries_per_day = 1000\n"
-        "cost_per_error_usd = 1\nengineer_usd_per_week = 4000\n[[approach]]\nname = \"tuned\"\nkind = \"openai\"\n"
+        "cost_per_error_usd = 1\nengineer_usd_per_week = 4000\n[[approach]]\nname = "
+        "\"tuned\"\nkind = \"openai\"\n"
         "accuracy = 0.9\nfinetune_record = \"" +
         record.string() + "\"\n" + extra;
     Scenario s = read_scenario(parse_config(toml, (dir_ / "p.toml").string()), nullptr);

@@ -148,8 +148,7 @@ std::vector<Migration> migrations(Dialect dialect) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
           },
-          run(version_3()),
-          run(version_4(dialect))};
+          run(version_3()), run(version_4(dialect))};
 }
 
 int read_version(SqlSession& s) {
