@@ -45,15 +45,43 @@ TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
   EXPECT_TRUE(this->store_->texts(kT0 + kDay, kT0 + 2 * kDay, 100).empty());
 }
 
-// A version-2 store (no request_texts, no audit) is migrated to version 4 and keeps texts.
+// Retraining data: items with a kept text and a gold label, once per item, oldest first.
+TYPED_TEST(StoreConformance, LabelledTextsJoinKeptTextsWithTheirGoldLabel) {
+  PredictionRecord a = prediction("T1", "linear", Arm::champion, "billing", kT0 + 2 * kHour);
+  a.text = "refund my invoice";
+  PredictionRecord shadow = prediction("T1", "llm", Arm::shadow, "billing", kT0 + 2 * kHour);
+  shadow.text_hash = a.text_hash;
+  shadow.text = a.text;
+  PredictionRecord b = prediction("T2", "linear", Arm::champion, "bug", kT0 + kHour);
+  b.text = "the screen stays black";
+  PredictionRecord unlabelled = prediction("T3", "linear", Arm::champion, "bug", kT0 + 3 * kHour);
+  unlabelled.text = "no label yet";
+  PredictionRecord no_text = prediction("T4", "linear", Arm::champion, "bug", kT0 + 4 * kHour);
+  this->store_->log_predictions({a, shadow, b, unlabelled, no_text});
+  for (const char* id : {"T1", "T2", "T4"})
+    this->store_->record_feedback(Feedback{Feedback::By::request_id, id, "refund", kT0 + kDay});
+  auto rows = this->store_->labelled_texts(kT0, kT0 + kDay);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].request_id, "T2");
+  EXPECT_EQ(rows[0].text, "the screen stays black");
+  EXPECT_EQ(rows[0].label, "refund");
+  EXPECT_EQ(rows[0].created_at_ms, kT0 + kHour);
+  EXPECT_EQ(rows[1].request_id, "T1");
+  EXPECT_TRUE(this->store_->labelled_texts(kT0, kT0 + kHour).empty());
+}
+
+// A version-2 store (no request_texts, no audit, no model paths) is migrated to the current
+// version and keeps texts.
 TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
   this->store_.reset();
   for (const char* sql : {"DROP TABLE request_texts", "DROP TABLE audit_requests",
+                          "ALTER TABLE models DROP COLUMN path",
+                          "ALTER TABLE models DROP COLUMN promoted_by",
                           "UPDATE schema_version SET version = 2"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 4);
+  EXPECT_EQ(this->store_->schema_version(), 5);
   PredictionRecord p = prediction("new", "linear", Arm::champion, "billing", kT0 + kHour);
   p.text = "a new ticket";
   this->store_->log_predictions({p});

@@ -122,24 +122,35 @@ TYPED_TEST(StoreConformance, FeedbackFlowIsCountedByWhenItArrived) {
 
 TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
   ModelVersion v1{"linear v1",           "linear", "v1", "sha256:aa", kT0, R"({"accuracy":0.87})",
-                  ModelStatus::champion, kT0};
+                  ModelStatus::champion, kT0,     "serve",  "/models/v1"};
   ModelVersion v2{
       "linear v2", "linear", "v2", "sha256:bb", kT0 + kDay, "{}", ModelStatus::challenger,
-      std::nullopt};
+      std::nullopt, "", "/models/v2"};
   this->store_->register_model(v1);
   this->store_->register_model(v2);
   EXPECT_THROW(this->store_->register_model(v2), UserError);
-  EXPECT_TRUE(this->store_->set_model_status("linear", "v2", ModelStatus::champion, kT0 + kDay));
+  EXPECT_TRUE(this->store_->set_model_status("linear", "v2", ModelStatus::champion, kT0 + kDay,
+                                             "tunecase retrain"));
   EXPECT_FALSE(this->store_->set_model_status("linear", "v9", ModelStatus::champion, kT0));
   auto models = this->store_->models("linear");
   ASSERT_EQ(models.size(), 2u);
   EXPECT_EQ(models[0].status, ModelStatus::retired);
   EXPECT_EQ(models[0].metrics_json, R"({"accuracy":0.87})");
   EXPECT_EQ(models[1].status, ModelStatus::champion);
+  EXPECT_EQ(models[0].path, "/models/v1");
+  EXPECT_EQ(models[0].promoted_by, "serve");
   EXPECT_EQ(models[1].promoted_at_ms, kT0 + kDay);
+  EXPECT_EQ(models[1].promoted_by, "tunecase retrain");
   EXPECT_EQ(models[1].data_fingerprint, "sha256:bb");
   EXPECT_TRUE(this->store_->models("other").empty());
   EXPECT_EQ(this->store_->models("").size(), 2u);
+  // A rollback brings v1 back and marks v2 as rolled back, not merely retired.
+  EXPECT_TRUE(this->store_->set_model_status("linear", "v1", ModelStatus::champion, kT0 + 2 * kDay,
+                                             "rollback by ops"));
+  models = this->store_->models("linear");
+  EXPECT_EQ(models[0].status, ModelStatus::champion);
+  EXPECT_EQ(models[0].promoted_at_ms, kT0 + 2 * kDay);
+  EXPECT_EQ(models[1].status, ModelStatus::rolled_back);
 }
 
 TYPED_TEST(StoreConformance, AnOpenAlertIsNotFiredTwiceButFiresAgainOnceResolved) {
@@ -201,7 +212,7 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -232,10 +243,11 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
         "ALTER TABLE predictions DROP COLUMN timed_out",
         "ALTER TABLE rollup_hours DROP COLUMN timeouts", "DROP TABLE audit_requests",
+        "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
         "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 4);
+  EXPECT_EQ(this->store_->schema_version(), 5);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

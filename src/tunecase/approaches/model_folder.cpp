@@ -2,12 +2,14 @@
 
 #include <cctype>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
 
 namespace tunecase {
@@ -22,9 +24,25 @@ std::string model_folder_name(const std::string& name) {
   return out;
 }
 
+std::filesystem::path model_folder(const ApproachConfig& approach,
+                                   const std::filesystem::path& eval_dir) {
+  if (!approach.model_dir.empty()) return approach.model_dir;
+  return eval_dir / "models" / model_folder_name(approach.name);
+}
+
+std::string model_fingerprint(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "approach.json", std::ios::binary);
+  if (!in) {
+    throw UserError(fmt::format("cannot read {}: not a trained model folder",
+                                (dir / "approach.json").string()));
+  }
+  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text_hash(manifest);
+}
+
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
-                std::size_t train_rows) {
+                std::size_t train_rows, const nlohmann::json& provenance) {
   create_output_dir(dir);
   classifier.save(dir);
   nlohmann::json doc = {{"format", "tunecase-model/1"},
@@ -34,6 +52,7 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
                         {"trained", classifier.describe()},
                         {"labels", labels},
                         {"train_rows", train_rows}};
+  if (!provenance.is_null()) doc["provenance"] = provenance;
   write_file(dir / "approach.json", doc.dump(2) + "\n");
 }
 

@@ -14,15 +14,25 @@ namespace tunecase {
 
 // A trained local model on disk: the classifier's own files plus approach.json
 // ({"format": "tunecase-model/1", name, kind, config (the approach table as written), trained
-// (describe()), labels, train_rows}). `tunecase eval` writes one per local approach under
-// OUT/models/<name>/; `predict` and `serve` load them.
+// (describe()), labels, train_rows, and `provenance` when given}). `tunecase eval` writes one per
+// local approach under OUT/models/<name>/; `tunecase retrain` one per challenger, with its
+// training data's fingerprint as provenance; `predict` and `serve` load them.
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
-                std::size_t train_rows);
+                std::size_t train_rows, const nlohmann::json& provenance = nullptr);
 
 // The folder of an approach's model under OUT/models/: its name with every character other than
 // letters, digits, '-', '_' and '.' replaced by '_' ("approach" when nothing is left).
 std::string model_folder_name(const std::string& approach_name);
+
+// The folder a local approach's trained model is read from: its `model_dir`, else
+// EVAL_DIR/models/<model_folder_name> (the layout `tunecase eval` writes).
+std::filesystem::path model_folder(const ApproachConfig& approach,
+                                   const std::filesystem::path& eval_dir);
+
+// A model's version as the gateway logs it and the registry keys it: the fingerprint of its
+// approach.json (settings, labels, training size). UserError when the file cannot be read.
+std::string model_fingerprint(const std::filesystem::path& dir);
 
 struct LoadedModel {
   ApproachConfig approach;  // read again through the config's approach reader

@@ -12,6 +12,7 @@
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dispatcher.h"
 #include "tunecase/serve/metrics.h"
+#include "tunecase/serve/model_watch.h"
 #include "tunecase/serve/served_approach.h"
 
 namespace tunecase::serve {
@@ -40,6 +41,10 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   load_approaches(config);
+  watch_ = std::make_unique<ModelWatch>(
+      *store_, std::vector<ServedApproach*>{champion_.get(), challenger_.get()}, options_.clock,
+      options_.notify);
+  model_notes_ = watch_->sync_at_start();
   labels_ = label_set(config);
   metrics_ = std::make_unique<Metrics>();
   options_.log.instance = options_.log.instance.empty() ? "default" : options_.log.instance;
@@ -109,20 +114,27 @@ void Gateway::load_decision() {
 // Feedback labels must come from [labels] when given, else from what the approaches know.
 std::vector<std::string> Gateway::label_set(const ProjectConfig& config) const {
   if (!config.data.allowed_labels.empty()) return config.data.allowed_labels;
-  std::set<std::string> labels(champion_->labels().begin(), champion_->labels().end());
-  if (challenger_) labels.insert(challenger_->labels().begin(), challenger_->labels().end());
+  std::set<std::string> labels;
+  for (const ServedApproach* approach : {champion_.get(), challenger_.get()}) {
+    if (approach == nullptr) continue;
+    std::vector<std::string> known = approach->labels();
+    labels.insert(known.begin(), known.end());
+  }
   for (const auto& [label, description] : config.label_descriptions) labels.insert(label);
   return {labels.begin(), labels.end()};
 }
 
 int Gateway::start() {
-  return server_->start();
+  int port = server_->start();
+  watch_->start(options_.model_poll);
+  return port;
 }
 
 void Gateway::stop(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
   // Order matters: every callback still in flight must find what it calls alive.
+  if (watch_) watch_->stop();  // no model swap while the gateway winds down
   if (server_) server_->stop(grace);
   if (dispatcher_) dispatcher_->shutdown();  // fires pending challenger time-outs
   background_.reset();                       // runs queued feedback and in-process shadow work
@@ -140,7 +152,7 @@ const PreviousRun& Gateway::previous_run() const {
 }
 
 std::vector<std::string> Gateway::startup_notes() const {
-  std::vector<std::string> notes;
+  std::vector<std::string> notes = model_notes_;
   const PreviousRun& p = previous_run();
   if (!p.clean) {
     notes.push_back(fmt::format(

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ namespace tunecase::serve {
 class BlockingPool;
 class Dispatcher;
 class Metrics;
+class ModelWatch;
 class ServedApproach;
 
 struct GatewayOptions {
@@ -38,6 +41,11 @@ struct GatewayOptions {
   std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
   // The time of predictions, feedback and the report; the system clock but for a replay.
   Clock clock = system_now_ms;
+  // How often the model registry is read for a new champion of a local approach (0 = never:
+  // the models loaded at start serve until a restart). See ModelWatch.
+  std::chrono::milliseconds model_poll{5000};
+  // Lines about model changes while serving (a promotion picked up, a folder that fails to load).
+  std::function<void(const std::string&)> notify = [](const std::string&) {};
 };
 
 // `tunecase serve`: the pilot gateway (docs/serve.md). Routes:
@@ -93,6 +101,8 @@ class Gateway {
   std::vector<std::string> labels_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ServedApproach> champion_, challenger_;
+  std::unique_ptr<ModelWatch> watch_;
+  std::vector<std::string> model_notes_;  // what the registry sync did at start
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<BlockingPool> background_;

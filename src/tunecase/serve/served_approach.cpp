@@ -1,5 +1,6 @@
 #include "tunecase/serve/served_approach.h"
 
+#include <atomic>
 #include <cctype>
 #include <fstream>
 #include <iterator>
@@ -21,20 +22,33 @@ namespace tunecase::serve {
 namespace {
 
 // A trained local model, loaded once per server thread: the classifiers keep scratch buffers,
-// so one copy serves one thread at a time. A caller takes the first free copy.
+// so one copy serves one thread at a time. A caller takes the first free copy. reload() swaps the
+// whole set at once: a request holds the set it started with until it is answered.
 class LocalApproach : public ServedApproach {
  public:
-  LocalApproach(std::string name, std::string version, std::vector<LoadedModel> copies)
-      : name_(std::move(name)),
-        labels_(copies.front().labels),
-        version_(std::move(version)),
-        slots_(copies.size()) {
-    for (std::size_t i = 0; i < copies.size(); ++i) slots_[i].model = std::move(copies[i]);
+  LocalApproach(std::string name, int copies, const std::filesystem::path& dir)
+      : name_(std::move(name)), copies_(std::max(1, copies)) {
+    reload(dir);
   }
   const std::string& name() const override { return name_; }
   bool in_process() const override { return true; }
-  const std::vector<std::string>& labels() const override { return labels_; }
-  const std::string& model_version() const override { return version_; }
+  std::vector<std::string> labels() const override { return current()->labels; }
+  std::string model_version() const override { return current()->version; }
+  std::filesystem::path model_path() const override { return current()->path; }
+
+  void reload(const std::filesystem::path& dir) override {
+    auto next = std::make_shared<ModelSet>(copies_);
+    for (Slot& slot : next->slots) slot.model = load_model(dir);
+    if (next->slots.front().model.approach.kind != kind_ && !kind_.empty()) {
+      throw UserError(fmt::format("approach '{}': {} holds a '{}' model, not '{}'", name_,
+                                  dir.string(), next->slots.front().model.approach.kind, kind_));
+    }
+    next->labels = next->slots.front().model.labels;
+    next->version = model_fingerprint(dir);
+    next->path = dir;
+    kind_ = next->slots.front().model.approach.kind;
+    models_.store(std::shared_ptr<const ModelSet>(std::move(next)));
+  }
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
     ServedAnswer answer;
@@ -48,25 +62,36 @@ class LocalApproach : public ServedApproach {
 
  private:
   struct Slot {
-    std::mutex mutex;
+    mutable std::mutex mutex;
     LoadedModel model;
   };
+  struct ModelSet {
+    explicit ModelSet(int copies) : slots(static_cast<std::size_t>(copies)) {}
+    std::vector<Slot> slots;
+    std::vector<std::string> labels;
+    std::string version;
+    std::filesystem::path path;
+  };
+
+  std::shared_ptr<const ModelSet> current() const { return models_.load(); }
 
   Prediction run(std::string_view text) {
-    std::size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % slots_.size();
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      Slot& slot = slots_[(start + i) % slots_.size()];
+    std::shared_ptr<const ModelSet> set = current();
+    const auto& slots = set->slots;
+    std::size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % slots.size();
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const Slot& slot = slots[(start + i) % slots.size()];
       std::unique_lock lock(slot.mutex, std::try_to_lock);
       if (lock.owns_lock()) return slot.model.classifier->classify(text);
     }
-    std::lock_guard lock(slots_[start].mutex);
-    return slots_[start].model.classifier->classify(text);
+    std::lock_guard lock(slots[start].mutex);
+    return slots[start].model.classifier->classify(text);
   }
 
   std::string name_;
-  std::vector<std::string> labels_;
-  std::string version_;
-  std::vector<Slot> slots_;
+  int copies_;
+  std::string kind_;  // the kind of the first model; a reload must keep it
+  std::atomic<std::shared_ptr<const ModelSet>> models_;
 };
 
 class LlmServed : public ServedApproach {
@@ -78,8 +103,8 @@ class LlmServed : public ServedApproach {
 
   const std::string& name() const override { return approach_.name(); }
   bool in_process() const override { return false; }
-  const std::vector<std::string>& labels() const override { return approach_.labels(); }
-  const std::string& model_version() const override { return approach_.options().model; }
+  std::vector<std::string> labels() const override { return approach_.labels(); }
+  std::string model_version() const override { return approach_.options().model; }
   void shutdown() override { caller_.shutdown(); }
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
@@ -117,12 +142,7 @@ std::unique_ptr<ServedApproach> load_local(const ApproachConfig& approach,
         "CONFIG --out DIR` and pass `--eval DIR` to serve, or set model_dir in its table",
         approach.name, approach.where, dir.string()));
   }
-  std::vector<LoadedModel> copies;
-  for (int i = 0; i < std::max(1, options.copies); ++i) copies.push_back(load_model(dir));
-  // The version is the fingerprint of the model's approach.json (its settings, labels and size).
-  std::ifstream in(dir / "approach.json");
-  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return std::make_unique<LocalApproach>(approach.name, text_hash(manifest), std::move(copies));
+  return std::make_unique<LocalApproach>(approach.name, options.copies, dir);
 }
 
 // The LLM's label set and prompt examples, from the same data `eval` used, so its prompts (and
@@ -139,12 +159,6 @@ std::pair<Examples, std::vector<std::string>> llm_data(const ProjectConfig& proj
 }
 
 }  // namespace
-
-std::filesystem::path model_folder(const ApproachConfig& approach,
-                                   const std::filesystem::path& eval_dir) {
-  if (!approach.model_dir.empty()) return approach.model_dir;
-  return eval_dir / "models" / model_folder_name(approach.name);
-}
 
 std::unique_ptr<ServedApproach> load_served_approach(const ApproachConfig& approach,
                                                      const ProjectConfig& project,

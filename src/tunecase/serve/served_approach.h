@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,18 @@ class ServedApproach {
   virtual const std::string& name() const = 0;
   virtual bool in_process() const = 0;
   // The labels this approach can answer (the trained model's, or the LLM's label set).
-  virtual const std::vector<std::string>& labels() const = 0;
+  virtual std::vector<std::string> labels() const = 0;
   // The model version logged with every prediction ("" when unknown).
-  virtual const std::string& model_version() const = 0;
+  virtual std::string model_version() const = 0;
+  // A local approach's model folder ("" for an LLM approach).
+  virtual std::filesystem::path model_path() const { return {}; }
+  // Loads the trained model in `dir` and answers with it from the next request on; requests in
+  // flight finish on the model they started with. UserError (and the old model keeps serving)
+  // when the folder holds no model of this approach's kind. An LLM approach has no model folder:
+  // std::logic_error.
+  virtual void reload(const std::filesystem::path& dir) {
+    throw std::logic_error("only a local approach loads a model folder: " + dir.string());
+  }
   virtual void classify(std::string text, std::function<void(ServedAnswer)> done) = 0;
   // A stopping gateway calls this before it destroys the HTTP client: nothing new goes out on
   // the network, and calls waiting for a retry complete with an error.
@@ -48,12 +58,6 @@ struct LoadOptions {
   int copies = 2;                    // local model copies, one per server thread
   HttpClient* http = nullptr;        // required when an LLM approach is loaded
 };
-
-// The folder a local approach's trained model is read from: its `model_dir`, else
-// EVAL_DIR/models/<name with unsafe characters replaced by '_'> (the layout `tunecase eval`
-// writes).
-std::filesystem::path model_folder(const ApproachConfig& approach,
-                                   const std::filesystem::path& eval_dir);
 
 // Loads one approach of the config. A local approach without a trained model is a UserError
 // naming the approach, the folder looked in and the `tunecase eval` command that trains it. An

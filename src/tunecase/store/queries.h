@@ -122,6 +122,14 @@ struct PredictedLabelCount {
   int64_t count = 0;
 };
 
+// A kept request text with its gold label (feedback): training data for `tunecase retrain`.
+struct LabelledText {
+  std::string request_id;
+  int64_t created_at_ms = 0;  // when the item was classified
+  std::string text;
+  std::string label;  // the gold label
+};
+
 // A kept request text (PredictionRecord::text) with what its approach answered.
 struct TextSample {
   std::string prediction_id;

@@ -47,12 +47,15 @@ std::string_view model_status_name(ModelStatus status) {
       return "challenger";
     case ModelStatus::retired:
       return "retired";
+    case ModelStatus::rolled_back:
+      return "rolled_back";
   }
   return "retired";
 }
 
 std::optional<ModelStatus> parse_model_status(std::string_view name) {
-  for (ModelStatus s : {ModelStatus::champion, ModelStatus::challenger, ModelStatus::retired}) {
+  for (ModelStatus s : {ModelStatus::champion, ModelStatus::challenger, ModelStatus::retired,
+                        ModelStatus::rolled_back}) {
     if (model_status_name(s) == name) return s;
   }
   return std::nullopt;

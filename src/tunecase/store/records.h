@@ -70,7 +70,10 @@ struct FeedbackResult {
 };
 
 // The model registry: every version of every approach's model with its data fingerprint.
-enum class ModelStatus { champion, challenger, retired };
+// A champion is what `serve` answers with; a challenger is trained but not promoted (or refused);
+// retired was champion once and was replaced by a promotion; rolled_back was champion and was
+// replaced by a rollback (`tunecase models rollback`).
+enum class ModelStatus { champion, challenger, retired, rolled_back };
 std::string_view model_status_name(ModelStatus status);
 std::optional<ModelStatus> parse_model_status(std::string_view name);
 
@@ -82,7 +85,9 @@ struct ModelVersion {
   int64_t created_at_ms = 0;
   std::string metrics_json = "{}";
   ModelStatus status = ModelStatus::challenger;
-  std::optional<int64_t> promoted_at_ms;
+  std::optional<int64_t> promoted_at_ms;  // when it last became champion
+  std::string promoted_by;                // who or what made it champion last (schema 5)
+  std::string path;  // the model folder `serve` loads it from ("" = not loadable; schema 5)
 };
 
 // An alert fired by the monitor. At most one open alert per (kind, approach).

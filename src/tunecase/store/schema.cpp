@@ -134,6 +134,15 @@ std::vector<std::string> version_4(Dialect dialect) {
   };
 }
 
+// Version 5: the registry knows where a model's files are (so `serve` can load a promoted version
+// without a restart) and who or what promoted it.
+std::vector<std::string> version_5() {
+  return {
+      "ALTER TABLE models ADD COLUMN path TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE models ADD COLUMN promoted_by TEXT NOT NULL DEFAULT ''",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -148,7 +157,7 @@ std::vector<Migration> migrations(Dialect dialect) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
           },
-          run(version_3()), run(version_4(dialect))};
+          run(version_3()), run(version_4(dialect)), run(version_5())};
 }
 
 int read_version(SqlSession& s) {
@@ -159,7 +168,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 4, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 5, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

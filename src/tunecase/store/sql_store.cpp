@@ -87,6 +87,8 @@ ModelVersion model_from_row(const SqlRow& r) {
   m.metrics_json = as_string(r[5]);
   m.status = parse_model_status(as_string(r[6])).value_or(ModelStatus::retired);
   if (!is_null(r[7])) m.promoted_at_ms = as_int(r[7]);
+  m.promoted_by = as_string(r[8]);
+  m.path = as_string(r[9]);
   return m;
 }
 
@@ -232,15 +234,33 @@ class SqlStore final : public Store {
     return out;
   }
 
+  std::vector<LabelledText> labelled_texts(int64_t from_ms, int64_t to_ms) override {
+    SqlRows rows = read(
+        "SELECT p.request_id, t.created_at, t.text, f.label, p.text_hash FROM request_texts t "
+        "JOIN predictions p ON p.prediction_id = t.prediction_id "
+        "JOIN feedback f ON f.prediction_id = t.prediction_id "
+        "WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY t.created_at, t.prediction_id",
+        {from_ms, to_ms});
+    std::vector<LabelledText> out;
+    std::set<std::pair<std::string, std::string>> items;  // (request id, text hash)
+    for (const SqlRow& r : rows) {
+      if (!items.insert({as_string(r[0]), as_string(r[4])}).second) continue;
+      out.push_back({as_string(r[0]), as_int(r[1]), as_string(r[2]), as_string(r[3])});
+    }
+    return out;
+  }
+
   void register_model(const ModelVersion& m) override {
     db_->write(Durability::durable, [&](SqlSession& s) {
-      if (m.status == ModelStatus::champion) retire_champion(s, m.approach);
+      if (m.status == ModelStatus::champion) retire_champion(s, m.approach, m.promoted_by);
       int64_t added = s.exec(
           "INSERT INTO models(approach, version, name, data_fingerprint, created_at, "
-          "metrics_json, status, promoted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+          "metrics_json, status, promoted_at, promoted_by, path) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
           "ON CONFLICT (approach, version) DO NOTHING",
           {m.approach, m.version, m.name, m.data_fingerprint, m.created_at_ms, m.metrics_json,
-           std::string(model_status_name(m.status)), sql_opt(m.promoted_at_ms)});
+           std::string(model_status_name(m.status)), sql_opt(m.promoted_at_ms), m.promoted_by,
+           m.path});
       if (added == 0) {
         throw UserError(
             fmt::format("model version '{}' of approach '{}' is already in the "
@@ -251,7 +271,7 @@ class SqlStore final : public Store {
   }
 
   bool set_model_status(const std::string& approach, const std::string& version, ModelStatus status,
-                        int64_t at_ms) override {
+                        int64_t at_ms, const std::string& by) override {
     bool found = false;
     db_->write(Durability::durable, [&](SqlSession& s) {
       found =
@@ -260,11 +280,11 @@ class SqlStore final : public Store {
                .empty();
       if (!found) return;
       if (status == ModelStatus::champion) {
-        retire_champion(s, approach);
+        retire_champion(s, approach, by);
         s.exec(
-            "UPDATE models SET status = 'champion', promoted_at = $3 "
+            "UPDATE models SET status = 'champion', promoted_at = $3, promoted_by = $4 "
             "WHERE approach = $1 AND version = $2",
-            {approach, version, at_ms});
+            {approach, version, at_ms, by});
       } else {
         s.exec("UPDATE models SET status = $3 WHERE approach = $1 AND version = $2",
                {approach, version, std::string(model_status_name(status))});
@@ -276,7 +296,7 @@ class SqlStore final : public Store {
   std::vector<ModelVersion> models(const std::string& approach) override {
     SqlRows rows = read(
         "SELECT approach, version, name, data_fingerprint, created_at, metrics_json, status, "
-        "promoted_at FROM models WHERE $1 = '' OR approach = $1 "
+        "promoted_at, promoted_by, path FROM models WHERE $1 = '' OR approach = $1 "
         "ORDER BY approach, created_at, version",
         {approach});
     std::vector<ModelVersion> out;
@@ -377,9 +397,12 @@ class SqlStore final : public Store {
     return rows;
   }
 
-  static void retire_champion(SqlSession& s, const std::string& approach) {
-    s.exec("UPDATE models SET status = 'retired' WHERE approach = $1 AND status = 'champion'",
-           {approach});
+  // The approach's champion steps down: `rolled_back` when a rollback replaces it, else retired.
+  static void retire_champion(SqlSession& s, const std::string& approach, const std::string& by) {
+    std::string status(model_status_name(by.rfind("rollback", 0) == 0 ? ModelStatus::rolled_back
+                                                                        : ModelStatus::retired));
+    s.exec("UPDATE models SET status = $2 WHERE approach = $1 AND status = 'champion'",
+           {approach, status});
   }
 
   static int64_t open_alert_id(SqlSession& s, const std::string& kind,

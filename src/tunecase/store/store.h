@@ -54,13 +54,17 @@ class Store {
   // Kept texts of predictions created in [from_ms, to_ms), oldest first, at most `limit`; one
   // row per item (request id and text), whichever approach answered it first.
   virtual std::vector<TextSample> texts(int64_t from_ms, int64_t to_ms, int64_t limit) = 0;
+  // Items classified in [from_ms, to_ms) with a kept text and a gold label, oldest first, one row
+  // per item (request id and text).
+  virtual std::vector<LabelledText> labelled_texts(int64_t from_ms, int64_t to_ms) = 0;
 
   // Model registry. register_model fails (UserError) when (approach, version) exists.
   // Making a version champion retires the approach's previous champion in the same transaction
-  // and sets promoted_at_ms; false when the version is unknown.
+  // (status `retired`, or `rolled_back` when `by` starts with "rollback") and sets promoted_at_ms
+  // and promoted_by; false when the version is unknown.
   virtual void register_model(const ModelVersion& model) = 0;
   virtual bool set_model_status(const std::string& approach, const std::string& version,
-                                ModelStatus status, int64_t at_ms) = 0;
+                                ModelStatus status, int64_t at_ms, const std::string& by = "") = 0;
   virtual std::vector<ModelVersion> models(const std::string& approach) = 0;  // "" = all
 
   // Alerts. fire_alert returns the id of the open alert of that (kind, approach): a new one when

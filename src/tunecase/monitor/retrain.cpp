@@ -1,0 +1,441 @@
+#include "tunecase/monitor/retrain.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "tunecase/approaches/model_folder.h"
+#include "tunecase/approaches/registry.h"
+#include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/core/output_dir.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/daily.h"
+
+namespace tunecase::monitor {
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+
+std::string pct(double x) {
+  return fmt::format("{:.1f}%", 100 * x);
+}
+std::string points(double x) {
+  return fmt::format("{:+.1f} points", 100 * x);
+}
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+std::string short_version(const std::string& v) {
+  return v.substr(0, 12);
+}
+
+const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
+  for (const ModelVersion& m : versions)
+    if (m.status == ModelStatus::champion) return &m;
+  return nullptr;
+}
+
+// The training data's fingerprint: every (text, label) pair in order.
+std::string data_fingerprint(const Examples& train) {
+  std::string all;
+  for (const Example& e : train) {
+    all += e.text;
+    all += '\x1f';
+    all += e.label;
+    all += '\x1e';
+  }
+  return text_hash(all);
+}
+
+std::vector<std::string> classify_all(Classifier& model, const std::vector<LabelledText>& items) {
+  std::vector<std::string> out;
+  out.reserve(items.size());
+  for (const LabelledText& item : items) out.push_back(model.classify(item.text).label);
+  return out;
+}
+
+}  // namespace
+
+Comparison compare_on_holdout(const std::vector<std::string>& gold,
+                              const std::vector<std::string>& champion,
+                              const std::vector<std::string>& challenger,
+                              const std::vector<std::string>& champion_labels,
+                              const std::set<std::string>& trained_labels,
+                              const PromotionRule& rule) {
+  if (champion.size() != gold.size() || challenger.size() != gold.size())
+    throw std::invalid_argument("compare_on_holdout: answers and gold labels differ in length");
+  Comparison c;
+  c.holdout = static_cast<int64_t>(gold.size());
+  std::vector<bool> a(gold.size()), b(gold.size());
+  std::map<std::string, std::vector<std::size_t>> by_label;
+  for (std::size_t i = 0; i < gold.size(); ++i) {
+    a[i] = challenger[i] == gold[i];
+    b[i] = champion[i] == gold[i];
+    c.challenger_right += a[i];
+    c.champion_right += b[i];
+    by_label[gold[i]].push_back(i);
+  }
+  c.mcnemar = mcnemar_exact(a, b);
+  std::set<std::string> known(champion_labels.begin(), champion_labels.end());
+  for (const auto& [label, rows] : by_label) {
+    LabelCheck check;
+    check.label = label;
+    check.n = static_cast<int64_t>(rows.size());
+    std::size_t only_challenger = 0, only_champion = 0;
+    for (std::size_t i : rows) {
+      check.challenger_right += a[i];
+      check.champion_right += b[i];
+      only_challenger += a[i] && !b[i];
+      only_champion += b[i] && !a[i];
+    }
+    check.p_value = mcnemar_exact_p(only_challenger, only_champion);
+    check.large = check.n >= rule.large_label;
+    check.worse = check.large && check.challenger_right < check.champion_right &&
+                  check.p_value < rule.alpha;
+    c.labels.push_back(check);
+    if (!known.count(label)) c.new_labels.push_back(label);
+    if (!trained_labels.count(label)) c.uncovered.push_back(label);
+  }
+
+  const double n = std::max<int64_t>(1, c.holdout);
+  const double gain = (c.challenger_right - c.champion_right) / n;
+  bool ok = true;
+  if (c.holdout < rule.min_holdout) {
+    ok = false;
+    c.reasons.push_back(fmt::format(
+        "only {} labelled items in the holdout; at least {} are needed to judge a challenger. "
+        "Wait for more feedback, or lengthen [retrain] holdout_days",
+        c.holdout, rule.min_holdout));
+  }
+  if (!c.uncovered.empty()) {
+    ok = false;
+    c.reasons.push_back(fmt::format(
+        "label(s) {} appear in the holdout but never in the training data; wait until some of "
+        "their labels predate the holdout window",
+        join(c.uncovered)));
+  }
+  std::string versus = fmt::format(
+      "accuracy {} against the champion's {} on {} held-out items ({}, McNemar p = {:.3g})",
+      pct(c.challenger_right / n), pct(c.champion_right / n), c.holdout, points(gain),
+      c.mcnemar.p_value);
+  if (gain < rule.min_gain) {
+    ok = false;
+    c.reasons.push_back(fmt::format("{}: below the required gain of {}", versus,
+                                    points(rule.min_gain)));
+  }
+  std::vector<std::string> worse;
+  for (const LabelCheck& l : c.labels) {
+    if (l.worse)
+      worse.push_back(fmt::format("{} (recall {} vs {} on {} items, p = {:.3g})", l.label,
+                                  pct(static_cast<double>(l.challenger_right) / l.n),
+                                  pct(static_cast<double>(l.champion_right) / l.n), l.n,
+                                  l.p_value));
+  }
+  if (!worse.empty()) {
+    ok = false;
+    c.reasons.push_back("significantly worse on large label(s): " + join(worse));
+  }
+  c.promote = ok;
+  if (ok) {
+    c.reasons.push_back(fmt::format("{}: at least the required gain of {}", versus,
+                                    points(rule.min_gain)));
+    c.reasons.push_back(fmt::format(
+        "not significantly worse on any label with at least {} held-out items", rule.large_label));
+    if (!c.new_labels.empty())
+      c.reasons.push_back(fmt::format("answers the new label(s) {}, which the champion cannot",
+                                      join(c.new_labels)));
+  }
+  return c;
+}
+
+RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainRequest& request) {
+  RetrainRun run;
+  run.now_ms = request.now_ms;
+  run.dry_run = request.dry_run;
+  std::vector<const ApproachConfig*> targets;
+  for (const std::string& name : request.approaches) {
+    const ApproachConfig* a = config.find_approach(name);
+    if (a == nullptr) throw UserError(fmt::format("--approach {}: not an approach of the config", name));
+    if (!a->is_local()) {
+      throw UserError(fmt::format(
+          "--approach {}: an LLM approach has no model to retrain; retrain trains local "
+          "approaches",
+          name));
+    }
+    targets.push_back(a);
+  }
+  if (request.approaches.empty()) {
+    for (const ApproachConfig& a : config.approaches) {
+      if (a.is_local())
+        targets.push_back(&a);
+      else
+        run.notes.push_back(fmt::format(
+            "approach '{}' is an LLM approach: nothing to train; its prompt examples come from "
+            "the [data] train split",
+            a.name));
+    }
+  }
+  if (targets.empty()) throw UserError("the config has no local approach to retrain");
+
+  std::vector<LabelledText> labelled = store.labelled_texts(0, request.now_ms + 1);
+  run.feedback_items = static_cast<int64_t>(labelled.size());
+  if (labelled.empty()) {
+    throw UserError(
+        "the store holds no labelled item with its text: the gateway keeps request texts only "
+        "with [monitor] keep_texts = true. Turn it on for `tunecase serve`, send feedback, and "
+        "retrain once labels have arrived.");
+  }
+  const int64_t last_day = labelled.back().created_at_ms / kDayMs;
+  run.holdout_from_ms = (last_day - (request.holdout_days - 1)) * kDayMs;
+  run.holdout_to_ms = (last_day + 1) * kDayMs;
+  auto split = std::partition_point(labelled.begin(), labelled.end(), [&](const LabelledText& t) {
+    return t.created_at_ms < run.holdout_from_ms;
+  });
+  std::vector<LabelledText> holdout(split, labelled.end());
+  Examples train = request.original;
+  for (auto it = labelled.begin(); it != split; ++it) {
+    Example e;
+    e.id = it->request_id;
+    e.text = it->text;
+    e.label = it->label;
+    train.push_back(std::move(e));
+  }
+  std::set<std::string> trained_labels;
+  for (const Example& e : train) trained_labels.insert(e.label);
+  std::vector<std::string> gold;
+  for (const LabelledText& t : holdout) gold.push_back(t.label);
+  const std::string fingerprint = data_fingerprint(train);
+
+  for (const ApproachConfig* approach : targets) {
+    ApproachRetrain out;
+    out.approach = approach->name;
+    out.train_original = static_cast<int64_t>(request.original.size());
+    out.train_feedback = static_cast<int64_t>(train.size() - request.original.size());
+    out.data_fingerprint = fingerprint;
+
+    // The champion: the registry's, else the model `eval` trained (registered now, so that a
+    // promotion has something to roll back to).
+    std::vector<ModelVersion> versions = store.models(approach->name);
+    const ModelVersion* registered = champion_of(versions);
+    out.champion_path = registered != nullptr && !registered->path.empty()
+                            ? std::filesystem::path(registered->path)
+                            : model_folder(*approach, request.eval_dir);
+    if (!std::filesystem::exists(out.champion_path / "approach.json")) {
+      throw UserError(fmt::format(
+          "approach '{}': no champion model in {}; pass --eval DIR (the folder `tunecase eval` "
+          "wrote) or set model_dir in its table",
+          approach->name, out.champion_path.string()));
+    }
+    LoadedModel champion = load_model(out.champion_path);
+    out.champion_version = model_fingerprint(out.champion_path);
+    if (registered == nullptr && !request.dry_run) {
+      bool known = false;
+      for (const ModelVersion& m : versions) known = known || m.version == out.champion_version;
+      if (known) {
+        store.set_model_status(approach->name, out.champion_version, ModelStatus::champion,
+                               request.now_ms, "tunecase retrain (the model in use)");
+      } else {
+        ModelVersion m;
+        m.name = fmt::format("{} (as trained by eval)", approach->name);
+        m.approach = approach->name;
+        m.version = out.champion_version;
+        m.data_fingerprint = out.champion_version;
+        m.created_at_ms = request.now_ms;
+        m.status = ModelStatus::champion;
+        m.promoted_at_ms = request.now_ms;
+        m.promoted_by = "tunecase retrain (the model in use)";
+        m.path = std::filesystem::absolute(out.champion_path).lexically_normal().string();
+        store.register_model(m);
+      }
+    }
+
+    // The challenger, on every label the champion knows plus the new ones.
+    std::set<std::string> label_set(champion.labels.begin(), champion.labels.end());
+    label_set.insert(trained_labels.begin(), trained_labels.end());
+    std::vector<std::string> labels(label_set.begin(), label_set.end());
+    std::unique_ptr<Classifier> challenger = make_classifier(champion.approach);
+    challenger->train(train, {}, labels);
+    std::filesystem::path folder = request.out_dir / "models" / model_folder_name(approach->name);
+    std::filesystem::path staging = folder / "staging";
+    std::filesystem::remove_all(staging);
+    save_model(staging, champion.approach, *challenger, labels, train.size(),
+               {{"data_fingerprint", fingerprint},
+                {"trained_by", request.by},
+                {"trained_at_ms", request.now_ms},
+                {"original_rows", out.train_original},
+                {"feedback_rows", out.train_feedback}});
+    out.challenger_version = model_fingerprint(staging);
+    out.challenger_path =
+        std::filesystem::absolute(folder / short_version(out.challenger_version)).lexically_normal();
+    std::filesystem::remove_all(out.challenger_path);
+    std::filesystem::rename(staging, out.challenger_path);
+
+    out.comparison =
+        compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
+                           classify_all(*challenger, holdout), champion.labels, trained_labels,
+                           request.rule);
+    if (request.dry_run) {
+      run.approaches.push_back(std::move(out));
+      continue;
+    }
+    nlohmann::json metrics = {
+        {"holdout_items", out.comparison.holdout},
+        {"holdout_from_ms", run.holdout_from_ms},
+        {"accuracy", static_cast<double>(out.comparison.challenger_right) /
+                         std::max<int64_t>(1, out.comparison.holdout)},
+        {"champion_accuracy", static_cast<double>(out.comparison.champion_right) /
+                                  std::max<int64_t>(1, out.comparison.holdout)},
+        {"champion_version", out.champion_version},
+        {"mcnemar_p", out.comparison.mcnemar.p_value},
+        {"train_rows", static_cast<int64_t>(train.size())},
+        {"promoted", out.comparison.promote},
+        {"reasons", out.comparison.reasons}};
+    bool exists = false;
+    for (const ModelVersion& m : versions) exists = exists || m.version == out.challenger_version;
+    if (!exists) {
+      ModelVersion m;
+      m.name = fmt::format("{} retrained {}", approach->name,
+                           iso_date(request.now_ms / kDayMs));
+      m.approach = approach->name;
+      m.version = out.challenger_version;
+      m.data_fingerprint = fingerprint;
+      m.created_at_ms = request.now_ms;
+      m.metrics_json = metrics.dump();
+      m.status = ModelStatus::challenger;
+      m.path = out.challenger_path.string();
+      store.register_model(m);
+    }
+    if (out.comparison.promote && out.challenger_version != out.champion_version) {
+      store.set_model_status(approach->name, out.challenger_version, ModelStatus::champion,
+                             request.now_ms, request.by);
+      out.promoted = true;
+    }
+    run.approaches.push_back(std::move(out));
+  }
+  return run;
+}
+
+nlohmann::json retrain_json(const RetrainRun& run) {
+  nlohmann::json approaches = nlohmann::json::array();
+  for (const ApproachRetrain& a : run.approaches) {
+    const Comparison& c = a.comparison;
+    nlohmann::json labels = nlohmann::json::array();
+    for (const LabelCheck& l : c.labels)
+      labels.push_back({{"label", l.label},
+                        {"n", l.n},
+                        {"champion_recall", static_cast<double>(l.champion_right) / l.n},
+                        {"challenger_recall", static_cast<double>(l.challenger_right) / l.n},
+                        {"mcnemar_p", l.p_value},
+                        {"large", l.large},
+                        {"significantly_worse", l.worse}});
+    const double n = std::max<int64_t>(1, c.holdout);
+    approaches.push_back({{"approach", a.approach},
+                          {"champion_version", a.champion_version},
+                          {"champion_path", a.champion_path.string()},
+                          {"challenger_version", a.challenger_version},
+                          {"challenger_path", a.challenger_path.string()},
+                          {"train_original_rows", a.train_original},
+                          {"train_feedback_rows", a.train_feedback},
+                          {"data_fingerprint", a.data_fingerprint},
+                          {"holdout_items", c.holdout},
+                          {"champion_accuracy", c.champion_right / n},
+                          {"challenger_accuracy", c.challenger_right / n},
+                          {"mcnemar", {{"challenger_only_right", c.mcnemar.a_only_correct},
+                                       {"champion_only_right", c.mcnemar.b_only_correct},
+                                       {"p_value", c.mcnemar.p_value}}},
+                          {"labels", labels},
+                          {"new_labels", c.new_labels},
+                          {"uncovered_labels", c.uncovered},
+                          {"rule_says_promote", c.promote},
+                          {"promoted", a.promoted},
+                          {"reasons", c.reasons},
+                          {"figures", "measured on the held-out feedback labels"}});
+  }
+  return {{"format", "tunecase-retrain/1"},
+          {"now_ms", run.now_ms},
+          {"holdout", {{"from", iso_date(run.holdout_from_ms / kDayMs)},
+                       {"to", iso_date(run.holdout_to_ms / kDayMs - 1)},
+                       {"from_ms", run.holdout_from_ms},
+                       {"to_ms", run.holdout_to_ms}}},
+          {"labelled_items_in_store", run.feedback_items},
+          {"dry_run", run.dry_run},
+          {"approaches", approaches},
+          {"notes", run.notes}};
+}
+
+std::string retrain_markdown(const RetrainRun& run) {
+  std::string md = "# Retrain: champion and challenger\n\n";
+  md += fmt::format(
+      "Holdout: the labelled items of {} to {} (UTC), never trained on. Training data: the "
+      "original labels plus the {} feedback labels before the holdout. All figures are measured "
+      "on the holdout.{}\n\n",
+      iso_date(run.holdout_from_ms / kDayMs), iso_date(run.holdout_to_ms / kDayMs - 1),
+      run.approaches.empty() ? 0 : run.approaches.front().train_feedback,
+      run.dry_run ? " Dry run: nothing was registered or promoted." : "");
+  for (const ApproachRetrain& a : run.approaches) {
+    const Comparison& c = a.comparison;
+    const double n = std::max<int64_t>(1, c.holdout);
+    std::string verdict = a.promoted            ? "PROMOTED"
+                          : run.dry_run && c.promote ? "would be promoted (dry run)"
+                          : c.promote                ? "already the champion"
+                                                     : "NOT promoted";
+    md += fmt::format("## {}: {}\n\n", a.approach, verdict);
+    md += fmt::format(
+        "| | version | accuracy on {} held-out items |\n|---|---|---|\n| champion | {} | {} |\n"
+        "| challenger | {} | {} |\n\n",
+        c.holdout, short_version(a.champion_version), pct(c.champion_right / n),
+        short_version(a.challenger_version), pct(c.challenger_right / n));
+    md += fmt::format(
+        "McNemar: the challenger alone right on {}, the champion alone on {} (p = {:.3g}). "
+        "Trained on {} original + {} feedback rows.\n\n",
+        c.mcnemar.a_only_correct, c.mcnemar.b_only_correct, c.mcnemar.p_value, a.train_original,
+        a.train_feedback);
+    for (const std::string& r : c.reasons) md += "- " + r + "\n";
+    md += "\n| label | held out | champion recall | challenger recall | p | |\n"
+          "|---|---|---|---|---|---|\n";
+    for (const LabelCheck& l : c.labels)
+      md += fmt::format("| {} | {} | {} | {} | {:.3g} | {} |\n", l.label, l.n,
+                        pct(static_cast<double>(l.champion_right) / l.n),
+                        pct(static_cast<double>(l.challenger_right) / l.n), l.p_value,
+                        l.worse   ? "significantly worse"
+                        : l.large ? ""
+                                  : "small");
+    md += fmt::format("\nChallenger folder: `{}`\n\n", a.challenger_path.string());
+  }
+  for (const std::string& note : run.notes) md += "Note: " + note + "\n\n";
+  return md;
+}
+
+Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& approach,
+                int64_t now_ms) {
+  const bool scheduled = policy.policy == "scheduled" || policy.policy == "both";
+  const bool triggered = policy.policy == "triggered" || policy.policy == "both";
+  if (!scheduled && !triggered)
+    return {false, "[retrain] policy = \"none\": no retrain is ever due"};
+  if (triggered) {
+    for (const Alert& a : store.alerts(/*open_only=*/true)) {
+      if (a.kind == kAccuracyBelowFloor && a.approach == approach)
+        return {true, fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
+                                  iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
+    }
+  }
+  if (scheduled) {
+    std::vector<ModelVersion> versions = store.models(approach);
+    int64_t last = 0;
+    for (const ModelVersion& m : versions) last = std::max(last, m.created_at_ms);
+    if (versions.empty()) return {true, "no model of this approach is registered yet"};
+    int64_t age_days = (now_ms - last) / kDayMs;
+    if (age_days >= 7LL * policy.every_weeks)
+      return {true, fmt::format("the newest model is {} days old (every {} weeks)", age_days,
+                                policy.every_weeks)};
+    return {false, fmt::format("the newest model is {} days old; next scheduled retrain in {} days",
+                               age_days, 7LL * policy.every_weeks - age_days)};
+  }
+  return {false, "no accuracy alert is open"};
+}
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,135 @@
+#include "tunecase/serve/model_watch.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "tunecase/serve/served_approach.h"
+
+namespace tunecase::serve {
+namespace {
+
+const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
+  for (const ModelVersion& m : versions)
+    if (m.status == ModelStatus::champion) return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+ModelWatch::ModelWatch(Store& store, std::vector<ServedApproach*> approaches, Clock clock,
+                       std::function<void(const std::string&)> notify)
+    : store_(store), clock_(std::move(clock)), notify_(std::move(notify)) {
+  for (ServedApproach* a : approaches)
+    if (a != nullptr && a->in_process()) approaches_.push_back(a);
+}
+
+ModelWatch::~ModelWatch() {
+  stop();
+}
+
+std::vector<std::string> ModelWatch::sync_at_start() {
+  std::vector<std::string> notes;
+  for (ServedApproach* approach : approaches_) {
+    std::vector<ModelVersion> versions = store_.models(approach->name());
+    const ModelVersion* champion = champion_of(versions);
+    std::string version = approach->model_version();
+    if (champion != nullptr && !champion->path.empty()) {
+      if (champion->version != version) follow(*approach, versions);
+      continue;
+    }
+    bool known = false;
+    for (const ModelVersion& m : versions) known = known || m.version == version;
+    std::string path = std::filesystem::absolute(approach->model_path()).lexically_normal();
+    if (known) {
+      // Registered before (by an older gateway, or demoted by hand) but no loadable champion:
+      // what this gateway serves becomes the champion again.
+      store_.set_model_status(approach->name(), version, ModelStatus::champion, clock_(), "serve");
+    } else {
+      ModelVersion m;
+      m.name = fmt::format("{} (as served)", approach->name());
+      m.approach = approach->name();
+      m.version = version;
+      m.data_fingerprint = version;
+      m.created_at_ms = clock_();
+      m.status = ModelStatus::champion;
+      m.promoted_at_ms = clock_();
+      m.promoted_by = "serve";
+      m.path = path;
+      store_.register_model(m);
+    }
+    notes.push_back(fmt::format("approach '{}': model {} from {} registered as champion",
+                                approach->name(), version.substr(0, 12), path));
+  }
+  return notes;
+}
+
+void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion>& versions) {
+  const ModelVersion* champion = champion_of(versions);
+  if (champion == nullptr || champion->path.empty()) return;
+  if (champion->version == approach.model_version()) {
+    failed_.erase(approach.name());
+    return;
+  }
+  auto failed = failed_.find(approach.name());
+  if (failed != failed_.end() && failed->second == champion->version) return;
+  std::string before = approach.model_version();
+  try {
+    approach.reload(champion->path);
+  } catch (const std::exception& e) {
+    failed_[approach.name()] = champion->version;
+    notify_(fmt::format(
+        "approach '{}': the registry's champion {} could not be loaded from {} ({}); still "
+        "serving {}. Fix the folder or roll back with `tunecase models rollback`.",
+        approach.name(), champion->version.substr(0, 12), champion->path, e.what(),
+        before.substr(0, 12)));
+    return;
+  }
+  failed_.erase(approach.name());
+  std::string now = approach.model_version();
+  if (now != champion->version) {
+    notify_(fmt::format(
+        "approach '{}': {} holds model {}, not the registry's {}; serving it anyway. The folder "
+        "was changed after it was registered.",
+        approach.name(), champion->path, now.substr(0, 12), champion->version.substr(0, 12)));
+    failed_[approach.name()] = champion->version;
+    return;
+  }
+  notify_(fmt::format("approach '{}': now serving model {} (was {}), promoted by {}",
+                      approach.name(), now.substr(0, 12), before.substr(0, 12),
+                      champion->promoted_by.empty() ? "unknown" : champion->promoted_by));
+}
+
+void ModelWatch::check() {
+  for (ServedApproach* approach : approaches_) {
+    try {
+      follow(*approach, store_.models(approach->name()));
+    } catch (const std::exception& e) {
+      notify_(fmt::format("approach '{}': reading the model registry failed ({}); will retry",
+                          approach->name(), e.what()));
+    }
+  }
+}
+
+void ModelWatch::start(std::chrono::milliseconds every) {
+  if (approaches_.empty() || every.count() <= 0 || thread_.joinable()) return;
+  thread_ = std::thread([this, every] {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, every, [this] { return stopping_; })) {
+      lock.unlock();
+      check();
+      lock.lock();
+    }
+  });
+}
+
+void ModelWatch::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace tunecase::serve

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tunecase/serve/clock.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase::serve {
+
+class ServedApproach;
+
+// Keeps the gateway's local approaches on the model registry's champion (docs/operate.md, "The
+// model registry"): `tunecase retrain` or `tunecase models promote|rollback` change the champion
+// in the store, and every gateway on that store loads the new model folder within one poll, with
+// no restart and no request dropped. LLM approaches have no model folder and are left alone.
+class ModelWatch {
+ public:
+  // `notify` receives one line per change or problem (the CLI prints it).
+  ModelWatch(Store& store, std::vector<ServedApproach*> approaches, Clock clock,
+             std::function<void(const std::string&)> notify);
+  ~ModelWatch();  // stop()
+  ModelWatch(const ModelWatch&) = delete;
+  ModelWatch& operator=(const ModelWatch&) = delete;
+
+  // At start: a local approach whose registry has no champion registers the model it loaded as
+  // champion (promoted by "serve"); one whose registry names another champion loads that one, so
+  // a restart keeps what was promoted. Returns a line per thing done.
+  std::vector<std::string> sync_at_start();
+  // One look at the registry: loads each champion that differs from what is served. A champion
+  // whose folder fails to load is reported once and the served model stays.
+  void check();
+  void start(std::chrono::milliseconds every);  // polls on a thread of its own
+  void stop();
+
+ private:
+  void follow(ServedApproach& approach, const std::vector<ModelVersion>& versions);
+
+  Store& store_;
+  std::vector<ServedApproach*> approaches_;
+  Clock clock_;
+  std::function<void(const std::string&)> notify_;
+  std::map<std::string, std::string> failed_;  // approach -> champion version that failed to load
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tunecase::serve
