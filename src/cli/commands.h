@@ -9,6 +9,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/runner/cache_location.h"
+#include "tunecase/store/store.h"
 
 // Each subcommand lives in its own file and registers itself on the app.
 void add_eval_command(CLI::App& app);
@@ -29,6 +30,16 @@ void add_monitor_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
+void add_retrain_command(CLI::App& app);
+void add_models_command(CLI::App& app);
+
+// The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
+// create an empty store); a postgresql:// URL is opened as given.
+std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location);
+// --now-ms: the given clock, or the system clock when it is 0.
+int64_t now_ms_or(int64_t now_ms);
+// Writes a report file; UserError naming it when it cannot be written.
+void write_text_file(const std::filesystem::path& file, const std::string& text);
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);

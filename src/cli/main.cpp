@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   add_plan_command(app);
   add_replay_command(app);
   add_audit_command(app);
+  add_retrain_command(app);
+  add_models_command(app);
   if (unknown_command(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);

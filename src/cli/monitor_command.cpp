@@ -25,16 +25,6 @@ struct MonitorArgs {
   bool no_drift = false, no_webhook = false, simulate = false;
 };
 
-bool is_url(const std::string& s) {
-  return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
-}
-
-void write_file(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
-}
-
 // The training texts for the out-of-vocabulary detector, when the config's data can be read.
 std::vector<std::string> training_texts(const tunecase::ProjectConfig& config) {
   std::vector<std::string> out;
@@ -85,15 +75,9 @@ int run(const MonitorArgs& a) {
     simulate(settings);
     return 0;
   }
-  if (!is_url(a.store) && !std::filesystem::exists(a.store))
-    throw tunecase::UserError(fmt::format(
-        "--store {}: no such store; point --store at the store `tunecase serve` writes", a.store));
-  auto store = tunecase::open_store(a.store);
+  auto store = open_existing_store(a.store);
   tunecase::monitor::MonitorRequest request;
-  request.now_ms = a.now_ms > 0 ? a.now_ms
-                                : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  request.now_ms = now_ms_or(a.now_ms);
   for (const auto& approach : config.approaches) request.approaches.push_back(approach.name);
   request.drift = !a.no_drift;
   request.policy = policy_in_words(config.retrain);
@@ -109,9 +93,9 @@ int run(const MonitorArgs& a) {
   outputs.webhook = webhook.get();
 
   auto run = tunecase::monitor::run_monitor(*store, settings, request, outputs);
-  write_file(out / "monitor.json", run.document.dump(2) + "\n");
-  write_file(out / "monitor.md", tunecase::monitor::monitor_markdown(run.document));
-  write_file(out / "monitor.html", tunecase::monitor::monitor_html(run.document));
+  write_text_file(out / "monitor.json", run.document.dump(2) + "\n");
+  write_text_file(out / "monitor.md", tunecase::monitor::monitor_markdown(run.document));
+  write_text_file(out / "monitor.html", tunecase::monitor::monitor_html(run.document));
   std::cout << tunecase::monitor::monitor_text(run.document);
   for (const auto& p : run.alerts.problems) fmt::print(stderr, "warning: {}\n", p);
   fmt::print("wrote {}/monitor.json, monitor.md, monitor.html; alerts in {}\n", out.string(),

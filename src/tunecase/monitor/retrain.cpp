@@ -16,7 +16,6 @@
 namespace tunecase::monitor {
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
 
 std::string pct(double x) {
   return fmt::format("{:.1f}%", 100 * x);

@@ -1,0 +1,186 @@
+// `tunecase models`: the model registry in the store; promote a version or roll back to the
+// previous champion. Every gateway on the store follows within its poll (docs/operate.md).
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "tunecase/core/error.h"
+
+namespace {
+
+struct ModelsArgs {
+  std::string store = "tunecase.db", approach, version, by;
+  bool json = false;
+  int64_t now_ms = 0;
+};
+
+std::string who(const std::string& by) {
+  if (!by.empty()) return by;
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? user : "unknown";
+}
+
+std::string iso_time(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+void list(const ModelsArgs& a) {
+  auto store = open_existing_store(a.store);
+  auto models = store->models(a.approach);
+  if (a.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : models)
+      out.push_back({{"approach", m.approach},
+                     {"version", m.version},
+                     {"name", m.name},
+                     {"status", tunecase::model_status_name(m.status)},
+                     {"data_fingerprint", m.data_fingerprint},
+                     {"created_at_ms", m.created_at_ms},
+                     {"promoted_at_ms", m.promoted_at_ms ? nlohmann::json(*m.promoted_at_ms)
+                                                         : nlohmann::json(nullptr)},
+                     {"promoted_by", m.promoted_by},
+                     {"path", m.path},
+                     {"metrics", nlohmann::json::parse(m.metrics_json, nullptr, false)}});
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  if (models.empty()) {
+    fmt::print("no model is registered{}: `tunecase serve` registers the models it starts with, "
+               "`tunecase retrain` its challengers\n",
+               a.approach.empty() ? "" : " for approach " + a.approach);
+    return;
+  }
+  fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", "approach", "version", "status",
+             "created (UTC)", "promoted (UTC)", "accuracy", "promoted by / path");
+  for (const auto& m : models) {
+    auto metrics = nlohmann::json::parse(m.metrics_json, nullptr, false);
+    std::string accuracy = metrics.is_object() && metrics.contains("accuracy")
+                               ? fmt::format("{:.1f}%", 100 * metrics["accuracy"].get<double>())
+                               : "-";
+    fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", m.approach,
+               m.version.substr(0, 12), tunecase::model_status_name(m.status),
+               iso_time(m.created_at_ms), m.promoted_at_ms ? iso_time(*m.promoted_at_ms) : "-",
+               accuracy,
+               m.promoted_by.empty() ? m.path : m.promoted_by + " / " + m.path);
+  }
+  fmt::print("(accuracy: measured on the holdout of the retrain that trained it)\n");
+}
+
+// The version a user named: a whole version or a unique prefix of one (as listed).
+const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVersion>& models,
+                                           const std::string& approach,
+                                           const std::string& version) {
+  const tunecase::ModelVersion* found = nullptr;
+  for (const auto& m : models) {
+    if (m.version.rfind(version, 0) != 0) continue;
+    if (found != nullptr)
+      throw tunecase::UserError(fmt::format(
+          "--version {} matches more than one version of '{}'; give more characters", version,
+          approach));
+    found = &m;
+  }
+  if (found == nullptr)
+    throw tunecase::UserError(fmt::format(
+        "approach '{}' has no version {}; `tunecase models --approach {}` lists them", approach,
+        version, approach));
+  return *found;
+}
+
+void require_loadable(const tunecase::ModelVersion& m) {
+  if (m.path.empty())
+    throw tunecase::UserError(fmt::format(
+        "version {} of '{}' has no model folder in the registry; a gateway could not load it",
+        m.version.substr(0, 12), m.approach));
+}
+
+void promote(const ModelsArgs& a) {
+  auto store = open_existing_store(a.store);
+  auto models = store->models(a.approach);
+  const auto& m = find_version(models, a.approach, a.version);
+  require_loadable(m);
+  if (m.status == tunecase::ModelStatus::champion) {
+    fmt::print("{} {} is already the champion\n", a.approach, m.version.substr(0, 12));
+    return;
+  }
+  store->set_model_status(a.approach, m.version, tunecase::ModelStatus::champion,
+                          now_ms_or(a.now_ms), fmt::format("{} (tunecase models promote)", who(a.by)));
+  fmt::print("{} {} is the champion; gateways on this store load it within their poll\n",
+             a.approach, m.version.substr(0, 12));
+}
+
+void rollback(const ModelsArgs& a) {
+  auto store = open_existing_store(a.store);
+  auto models = store->models(a.approach);
+  const tunecase::ModelVersion* current = nullptr;
+  for (const auto& m : models)
+    if (m.status == tunecase::ModelStatus::champion) current = &m;
+  if (current == nullptr)
+    throw tunecase::UserError(fmt::format(
+        "approach '{}' has no champion in the registry of {}: nothing to roll back", a.approach,
+        a.store));
+  const tunecase::ModelVersion* target = nullptr;
+  if (!a.version.empty()) {
+    target = &find_version(models, a.approach, a.version);
+  } else {
+    // The previous champion: the one that was promoted last before the current one.
+    for (const auto& m : models) {
+      if (&m == current || !m.promoted_at_ms) continue;
+      if (target == nullptr || *m.promoted_at_ms > *target->promoted_at_ms) target = &m;
+    }
+  }
+  if (target == nullptr || target == current)
+    throw tunecase::UserError(fmt::format(
+        "approach '{}': no earlier champion to roll back to; `tunecase models --approach {}` "
+        "lists the versions (--version picks one)",
+        a.approach, a.approach));
+  require_loadable(*target);
+  store->set_model_status(a.approach, target->version, tunecase::ModelStatus::champion,
+                          now_ms_or(a.now_ms), fmt::format("rollback by {}", who(a.by)));
+  fmt::print("{}: rolled back from {} to {}; gateways on this store load it within their poll\n",
+             a.approach, current->version.substr(0, 12), target->version.substr(0, 12));
+}
+
+void store_and_clock(CLI::App* cmd, ModelsArgs& args) {
+  cmd->add_option("--store", args.store, "SQLite file or postgresql:// URL")->capture_default_str();
+  cmd->add_option("--now-ms", args.now_ms, "the clock, epoch milliseconds (default: now)");
+}
+
+}  // namespace
+
+void add_models_command(CLI::App& app) {
+  auto args = std::make_shared<ModelsArgs>();
+  auto* cmd = app.add_subcommand(
+      "models", "The model registry: list the versions (default), promote one, or roll back");
+  store_and_clock(cmd, *args);
+  cmd->add_option("--approach", args->approach, "only this approach");
+  cmd->add_flag("--json", args->json, "print JSON");
+  cmd->require_subcommand(0, 1);
+
+  auto* up = cmd->add_subcommand("promote", "Make a version the champion of its approach");
+  store_and_clock(up, *args);
+  up->add_option("--approach", args->approach, "the approach")->required();
+  up->add_option("--version", args->version, "the version (or a unique prefix)")->required();
+  up->add_option("--by", args->by, "who promotes (default: $USER)");
+  up->callback([args] { promote(*args); });
+
+  auto* back = cmd->add_subcommand(
+      "rollback", "Make the previous champion (or --version) the champion again");
+  store_and_clock(back, *args);
+  back->add_option("--approach", args->approach, "the approach")->required();
+  back->add_option("--version", args->version, "roll back to this version (default: previous)");
+  back->add_option("--by", args->by, "who rolls back (default: $USER)");
+  back->callback([args] { rollback(*args); });
+
+  cmd->callback([args, cmd] {
+    if (cmd->get_subcommands().empty()) list(*args);
+  });
+}

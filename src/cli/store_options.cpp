@@ -1,0 +1,30 @@
+// Helpers shared by the commands that read an existing store (monitor, retrain, models).
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "tunecase/core/error.h"
+
+std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
+  bool url = location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+  if (!url && !std::filesystem::exists(location))
+    throw tunecase::UserError(fmt::format(
+        "--store {}: no such store; point --store at the store `tunecase serve` writes", location));
+  return tunecase::open_store(location);
+}
+
+int64_t now_ms_or(int64_t now_ms) {
+  if (now_ms > 0) return now_ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void write_text_file(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
+}

@@ -1,0 +1,257 @@
+// `tunecase retrain` on the synthetic tickets: a champion trained before the Autopilot launch,
+// feedback with kept texts in a real SQLite store, and the champion/challenger gate; plus the
+// promotion rule on hand-made answers (refusals for each reason) and the policy's "due" check.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tunecase/approaches/model_folder.h"
+#include "tunecase/approaches/registry.h"
+#include "tunecase/core/error.h"
+#include "tunecase/data/synthetic.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/replay.h"
+#include "tunecase/monitor/retrain.h"
+#include "monitor_fixture.h"
+
+namespace tunecase::monitor {
+namespace {
+
+using testing::kT0;
+using testing::StoreTest;
+
+std::vector<ReplayItem> tickets() {
+  SyntheticOptions o;
+  o.tickets = 6000;
+  Examples examples;
+  for (const auto& t : generate_tickets(o)) {
+    Example e;
+    e.text = t.text;
+    e.label = t.category;
+    e.time = t.created_at;
+    examples.push_back(std::move(e));
+  }
+  return replay_items(examples);
+}
+
+class Retrain : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    approach_ = default_approach("linear", "linear");
+    approach_.linear.char_ngrams = {0, 0};  // words only: faster, the same story
+    config_.approaches = {approach_};
+    items_ = tickets();
+    first_day_ = items_.front().day;
+  }
+
+  // The champion: trained on the first `days` days, saved where `eval` would put it.
+  void train_champion(int days, Examples* original) {
+    std::set<std::string> label_set;
+    for (const auto& it : items_) {
+      if (it.day >= first_day_ + days) break;
+      Example e;
+      e.text = it.text;
+      e.label = it.label;
+      original->push_back(e);
+      label_set.insert(it.label);
+    }
+    std::vector<std::string> labels(label_set.begin(), label_set.end());
+    auto model = make_classifier(approach_);
+    model->train(*original, {}, labels);
+    save_model(model_folder(approach_, dir_ / "eval"), approach_, *model, labels,
+               original->size());
+  }
+
+  // Traffic from day `from` to day `to` (relative to the first ticket) logged with its text and
+  // its gold label as feedback.
+  int64_t log_traffic(int from, int to) {
+    std::vector<PredictionRecord> batch;
+    std::vector<Feedback> feedback;
+    int64_t last = 0;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      const auto& it = items_[i];
+      if (it.day < first_day_ + from || it.day >= first_day_ + to) continue;
+      PredictionRecord p;
+      p.prediction_id = make_prediction_id();
+      p.request_id = "T" + std::to_string(i);
+      p.approach = "linear";
+      p.label = "unknown";
+      p.text = it.text;
+      p.text_hash = std::to_string(i);
+      p.created_at_ms = it.day * kDayMs + static_cast<int64_t>(i % 1000) * 1000;
+      last = std::max(last, p.created_at_ms);
+      batch.push_back(p);
+      feedback.push_back({Feedback::By::request_id, p.request_id, it.label, p.created_at_ms + 1});
+    }
+    store_->log_predictions(batch);
+    store_->record_feedback_batch(feedback);
+    return last;
+  }
+
+  RetrainRequest request(int64_t now_ms, const Examples& original) {
+    RetrainRequest r;
+    r.now_ms = now_ms;
+    r.eval_dir = dir_ / "eval";
+    r.out_dir = dir_ / "retrain";
+    r.original = original;
+    r.holdout_days = 14;
+    return r;
+  }
+
+  ApproachConfig approach_;
+  ProjectConfig config_;
+  std::vector<ReplayItem> items_;
+  int64_t first_day_ = 0;
+};
+
+TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
+  Examples original;
+  train_champion(120, &original);
+  // Traffic up to six weeks after the launch (month 8, about day 212).
+  int64_t last = log_traffic(120, 255);
+  RetrainRun run = run_retrain(config_, *store_, request(last + kDayMs, original));
+  ASSERT_EQ(run.approaches.size(), 1u);
+  const ApproachRetrain& r = run.approaches[0];
+  std::cout << retrain_markdown(run);
+  EXPECT_GT(r.train_feedback, 1000);
+  EXPECT_GE(r.comparison.holdout, 100);
+  EXPECT_GT(r.comparison.challenger_right, r.comparison.champion_right + r.comparison.holdout / 20)
+      << "the challenger trained on the launch's labels should be clearly better";
+  EXPECT_LT(r.comparison.mcnemar.p_value, 0.01);
+  ASSERT_EQ(r.comparison.new_labels.size(), 1u) << "the launch brings one new category";
+  EXPECT_TRUE(r.comparison.uncovered.empty());
+  EXPECT_TRUE(r.comparison.promote);
+  EXPECT_TRUE(r.promoted);
+  EXPECT_NE(r.challenger_version, r.champion_version);
+
+  // The registry: the eval model as the previous champion (registered by the retrain), the
+  // challenger as champion, with a loadable folder and its holdout metrics.
+  auto models = store_->models("linear");
+  ASSERT_EQ(models.size(), 2u);
+  const ModelVersion* champion = nullptr;
+  for (const auto& m : models)
+    if (m.status == ModelStatus::champion) champion = &m;
+  ASSERT_NE(champion, nullptr);
+  EXPECT_EQ(champion->version, r.challenger_version);
+  EXPECT_EQ(champion->promoted_by, "tunecase retrain");
+  EXPECT_EQ(model_fingerprint(champion->path), champion->version);
+  LoadedModel loaded = load_model(champion->path);
+  EXPECT_EQ(loaded.labels.size(),
+            load_model(model_folder(approach_, dir_ / "eval")).labels.size() + 1);
+  EXPECT_NE(champion->metrics_json.find("\"accuracy\""), std::string::npos);
+  auto doc = retrain_json(run);
+  EXPECT_EQ(doc["approaches"][0]["promoted"], true);
+
+  // The next retrain starts from the new champion; with no newer labels it is no better, so it
+  // does not count as a gain over itself (same data: the same model, nothing changes).
+  RetrainRun again = run_retrain(config_, *store_, request(last + kDayMs, original));
+  EXPECT_EQ(again.approaches[0].champion_version, r.challenger_version);
+  EXPECT_FALSE(again.approaches[0].promoted);
+  EXPECT_EQ(store_->models("linear").size(), 2u);
+}
+
+TEST_F(Retrain, ADryRunRegistersNothingAndTooSmallAHoldoutPromotesNothing) {
+  Examples original;
+  train_champion(120, &original);
+  int64_t last = log_traffic(120, 255);
+  RetrainRequest dry = request(last + kDayMs, original);
+  dry.dry_run = true;
+  RetrainRun run = run_retrain(config_, *store_, dry);
+  EXPECT_TRUE(run.approaches[0].comparison.promote);
+  EXPECT_FALSE(run.approaches[0].promoted);
+  EXPECT_TRUE(store_->models("").empty());
+
+  RetrainRequest strict = request(last + kDayMs, original);
+  strict.rule.min_holdout = 1'000'000;
+  run = run_retrain(config_, *store_, strict);
+  EXPECT_FALSE(run.approaches[0].promoted);
+  ASSERT_FALSE(run.approaches[0].comparison.reasons.empty());
+  EXPECT_NE(run.approaches[0].comparison.reasons[0].find("holdout"), std::string::npos);
+  // The challenger is registered (refused), the eval model is the champion.
+  auto models = store_->models("linear");
+  ASSERT_EQ(models.size(), 2u);
+  for (const auto& m : models)
+    EXPECT_EQ(m.status, m.version == run.approaches[0].champion_version ? ModelStatus::champion
+                                                                        : ModelStatus::challenger);
+}
+
+TEST_F(Retrain, WithoutKeptTextsTheStoreHasNothingToTrainOnAndSaysSo) {
+  Examples original;
+  train_champion(60, &original);
+  log_day("linear", 0, 10, 10, 10);  // no text kept
+  try {
+    run_retrain(config_, *store_, request(kT0 + 2 * kDayMs, original));
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("keep_texts"), std::string::npos) << e.what();
+  }
+}
+
+std::vector<std::string> repeat(const std::string& label, int n) {
+  return std::vector<std::string>(static_cast<std::size_t>(n), label);
+}
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(PromotionRule, RefusesAChallengerThatIsWorseOnALargeLabelEvenWhenBetterOverall) {
+  // 200 "a" items: the challenger fixes 120 the champion missed; 60 "b" items: it breaks 30.
+  auto gold = concat(repeat("a", 200), repeat("b", 60));
+  auto champion = concat(concat(repeat("a", 80), repeat("x", 120)), repeat("b", 60));
+  auto challenger = concat(repeat("a", 200), concat(repeat("b", 30), repeat("x", 30)));
+  PromotionRule rule;
+  Comparison c = compare_on_holdout(gold, champion, challenger, {"a", "b"}, {"a", "b"}, rule);
+  EXPECT_GT(c.challenger_right, c.champion_right);
+  EXPECT_FALSE(c.promote);
+  ASSERT_EQ(c.labels.size(), 2u);
+  EXPECT_FALSE(c.labels[0].worse);
+  EXPECT_TRUE(c.labels[1].worse);
+  // A small label is not held against it.
+  rule.large_label = 61;
+  c = compare_on_holdout(gold, champion, challenger, {"a", "b"}, {"a", "b"}, rule);
+  EXPECT_TRUE(c.promote);
+}
+
+TEST(PromotionRule, RefusesBelowTheRequiredGainAndOnLabelsNeverTrainedOn) {
+  auto gold = concat(repeat("a", 150), repeat("new", 10));
+  auto champion = concat(repeat("a", 140), repeat("x", 20));
+  auto challenger = concat(repeat("a", 145), repeat("x", 15));
+  PromotionRule rule;
+  rule.min_gain = 0.05;
+  Comparison c = compare_on_holdout(gold, champion, challenger, {"a"}, {"a", "new"}, rule);
+  EXPECT_FALSE(c.promote);
+  EXPECT_EQ(c.new_labels, std::vector<std::string>{"new"});
+  rule.min_gain = 0;
+  c = compare_on_holdout(gold, champion, challenger, {"a"}, {"a", "new"}, rule);
+  EXPECT_TRUE(c.promote);
+  c = compare_on_holdout(gold, champion, challenger, {"a"}, {"a"}, rule);
+  EXPECT_FALSE(c.promote);
+  EXPECT_EQ(c.uncovered, std::vector<std::string>{"new"});
+  EXPECT_THROW(compare_on_holdout(gold, champion, {"a"}, {"a"}, {"a"}, rule),
+               std::invalid_argument);
+}
+
+TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {
+  RetrainSettings policy;
+  EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0).due);
+  policy.policy = "scheduled";
+  EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0).due);  // nothing registered
+  ModelVersion m;
+  m.approach = "linear";
+  m.version = "v1";
+  m.created_at_ms = kT0;
+  m.status = ModelStatus::champion;
+  store_->register_model(m);
+  EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 27 * kDayMs).due);
+  EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0 + 28 * kDayMs).due);
+  policy.policy = "triggered";
+  EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 100 * kDayMs).due);
+  store_->fire_alert({0, kAccuracyBelowFloor, "linear", kT0, std::nullopt, "low", "{}"});
+  EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0 + kDayMs).due);
+  EXPECT_FALSE(retrain_due(policy, *store_, "other", kT0 + kDayMs).due);
+}
+
+}  // namespace
+}  // namespace tunecase::monitor
