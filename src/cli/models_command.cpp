@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "tunecase/core/error.h"
@@ -54,9 +54,10 @@ void list(const ModelsArgs& a) {
     return;
   }
   if (models.empty()) {
-    fmt::print("no model is registered{}: `tunecase serve` registers the models it starts with, "
-               "`tunecase retrain` its challengers\n",
-               a.approach.empty() ? "" : " for approach " + a.approach);
+    fmt::print(
+        "no model is registered{}: `tunecase serve` registers the models it starts with, "
+        "`tunecase retrain` its challengers\n",
+        a.approach.empty() ? "" : " for approach " + a.approach);
     return;
   }
   fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", "approach", "version", "status",
@@ -66,10 +67,9 @@ void list(const ModelsArgs& a) {
     std::string accuracy = metrics.is_object() && metrics.contains("accuracy")
                                ? fmt::format("{:.1f}%", 100 * metrics["accuracy"].get<double>())
                                : "-";
-    fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", m.approach,
-               m.version.substr(0, 12), tunecase::model_status_name(m.status),
-               iso_time(m.created_at_ms), m.promoted_at_ms ? iso_time(*m.promoted_at_ms) : "-",
-               accuracy,
+    fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", m.approach, m.version.substr(0, 12),
+               tunecase::model_status_name(m.status), iso_time(m.created_at_ms),
+               m.promoted_at_ms ? iso_time(*m.promoted_at_ms) : "-", accuracy,
                m.promoted_by.empty() ? m.path : m.promoted_by + " / " + m.path);
   }
   fmt::print("(accuracy: measured on the holdout of the retrain that trained it)\n");
@@ -83,15 +83,15 @@ const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVers
   for (const auto& m : models) {
     if (m.version.rfind(version, 0) != 0) continue;
     if (found != nullptr)
-      throw tunecase::UserError(fmt::format(
-          "--version {} matches more than one version of '{}'; give more characters", version,
-          approach));
+      throw tunecase::UserError(
+          fmt::format("--version {} matches more than one version of '{}'; give more characters",
+                      version, approach));
     found = &m;
   }
   if (found == nullptr)
-    throw tunecase::UserError(fmt::format(
-        "approach '{}' has no version {}; `tunecase models --approach {}` lists them", approach,
-        version, approach));
+    throw tunecase::UserError(
+        fmt::format("approach '{}' has no version {}; `tunecase models --approach {}` lists them",
+                    approach, version, approach));
   return *found;
 }
 
@@ -112,7 +112,8 @@ void promote(const ModelsArgs& a) {
     return;
   }
   store->set_model_status(a.approach, m.version, tunecase::ModelStatus::champion,
-                          now_ms_or(a.now_ms), fmt::format("{} (tunecase models promote)", who(a.by)));
+                          now_ms_or(a.now_ms),
+                          fmt::format("{} (tunecase models promote)", who(a.by)));
   fmt::print("{} {} is the champion; gateways on this store load it within their poll\n",
              a.approach, m.version.substr(0, 12));
 }
@@ -124,9 +125,9 @@ void rollback(const ModelsArgs& a) {
   for (const auto& m : models)
     if (m.status == tunecase::ModelStatus::champion) current = &m;
   if (current == nullptr)
-    throw tunecase::UserError(fmt::format(
-        "approach '{}' has no champion in the registry of {}: nothing to roll back", a.approach,
-        a.store));
+    throw tunecase::UserError(
+        fmt::format("approach '{}' has no champion in the registry of {}: nothing to roll back",
+                    a.approach, a.store));
   const tunecase::ModelVersion* target = nullptr;
   if (!a.version.empty()) {
     target = &find_version(models, a.approach, a.version);
@@ -172,8 +173,8 @@ void add_models_command(CLI::App& app) {
   up->add_option("--by", args->by, "who promotes (default: $USER)");
   up->callback([args] { promote(*args); });
 
-  auto* back = cmd->add_subcommand(
-      "rollback", "Make the previous champion (or --version) the champion again");
+  auto* back = cmd->add_subcommand("rollback",
+                                   "Make the previous champion (or --version) the champion again");
   store_and_clock(back, *args);
   back->add_option("--approach", args->approach, "the approach")->required();
   back->add_option("--version", args->version, "roll back to this version (default: previous)");

@@ -26,6 +26,7 @@ struct ServeArgs {
   std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
   std::string instance, port_file, operation_plan;
   int port = 8080, threads = 2;
+  int64_t model_poll_ms = 5000;
   tunecase::CacheChoice cache;
   bool local_only = false;
 };
@@ -62,6 +63,8 @@ void run(const ServeArgs& a) {
   options.server.threads = a.threads;
   options.token = read_token(a.token_env);
   options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
+  options.model_poll = std::chrono::milliseconds(a.model_poll_ms);
+  options.notify = [](const std::string& line) { fmt::print(stderr, "models: {}\n", line); };
   // Block the stop signals before any thread starts (they inherit the mask), then wait for one
   // here: the stop runs on this thread, with the log flushed before exit.
   sigset_t stop_signals;
@@ -149,6 +152,11 @@ void add_serve_command(CLI::App& app) {
                   "data must carry");
   cmd->add_option("--instance", args->instance,
                   "name of this replica's log progress record (default HOST:PORT)");
+  cmd->add_option("--model-poll-ms", args->model_poll_ms,
+                  "how often the model registry is read for a newly promoted or rolled-back "
+                  "local model (0 = never: serve what was loaded at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
   add_cache_options(cmd, args->cache);
   add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });

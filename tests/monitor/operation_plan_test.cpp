@@ -53,6 +53,8 @@ owner = "Sam (ML)"
   EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(), 500 + 1200 * 52.0 / 12 / 4,
               1e-6);
   EXPECT_NE(md.find("Rollback"), std::string::npos);
+  EXPECT_NE(md.find("tunecase models rollback"), std::string::npos);
+  EXPECT_NE(md.find("tunecase retrain --if-due"), std::string::npos);
 }
 
 TEST(OperationPlan, RejectsANegativePeriod) {

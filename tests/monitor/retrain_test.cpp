@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "monitor_fixture.h"
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
@@ -12,7 +13,6 @@
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/replay.h"
 #include "tunecase/monitor/retrain.h"
-#include "monitor_fixture.h"
 
 namespace tunecase::monitor {
 namespace {
@@ -59,8 +59,7 @@ class Retrain : public StoreTest {
     std::vector<std::string> labels(label_set.begin(), label_set.end());
     auto model = make_classifier(approach_);
     model->train(*original, {}, labels);
-    save_model(model_folder(approach_, dir_ / "eval"), approach_, *model, labels,
-               original->size());
+    save_model(model_folder(approach_, dir_ / "eval"), approach_, *model, labels, original->size());
   }
 
   // Traffic from day `from` to day `to` (relative to the first ticket) logged with its text and

@@ -75,10 +75,10 @@ TYPED_TEST(StoreConformance, LabelledTextsJoinKeptTextsWithTheirGoldLabel) {
 TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
   this->store_.reset();
-  for (const char* sql : {"DROP TABLE request_texts", "DROP TABLE audit_requests",
-                          "ALTER TABLE models DROP COLUMN path",
-                          "ALTER TABLE models DROP COLUMN promoted_by",
-                          "UPDATE schema_version SET version = 2"})
+  for (const char* sql :
+       {"DROP TABLE request_texts", "DROP TABLE audit_requests",
+        "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
+        "UPDATE schema_version SET version = 2"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), 5);

@@ -121,11 +121,12 @@ TYPED_TEST(StoreConformance, FeedbackFlowIsCountedByWhenItArrived) {
 }
 
 TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
-  ModelVersion v1{"linear v1",           "linear", "v1", "sha256:aa", kT0, R"({"accuracy":0.87})",
-                  ModelStatus::champion, kT0,     "serve",  "/models/v1"};
+  ModelVersion v1{
+      "linear v1",           "linear", "v1",    "sha256:aa", kT0, R"({"accuracy":0.87})",
+      ModelStatus::champion, kT0,      "serve", "/models/v1"};
   ModelVersion v2{
-      "linear v2", "linear", "v2", "sha256:bb", kT0 + kDay, "{}", ModelStatus::challenger,
-      std::nullopt, "", "/models/v2"};
+      "linear v2",  "linear", "v2",        "sha256:bb", kT0 + kDay, "{}", ModelStatus::challenger,
+      std::nullopt, "",       "/models/v2"};
   this->store_->register_model(v1);
   this->store_->register_model(v2);
   EXPECT_THROW(this->store_->register_model(v2), UserError);

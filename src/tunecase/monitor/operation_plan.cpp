@@ -113,20 +113,30 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
   plan["automated"] = nlohmann::json::array(
       {"`tunecase monitor` from cron once a day: daily figures, alerts (JSONL, stdout, webhook, "
        "exit status 1) and drift detectors",
-       "`tunecase serve` logs every prediction and feedback to the store"});
-  plan["manual"] =
-      nlohmann::json::array({"deciding on and running a retrain (by the retraining owner)",
-                             "promoting or rolling back a model (below)"});
+       "`tunecase serve` logs every prediction and feedback to the store, and loads the model "
+       "registry's champion within --model-poll-ms of a promotion or rollback",
+       r.policy == "none"
+           ? std::string("nothing retrains: [retrain] policy = \"none\"")
+           : std::string("`tunecase retrain --if-due` from cron once a day: a challenger when "
+                         "the policy calls for one, promoted only when it beats the champion "
+                         "on the held-out recent days (docs/operate.md)")});
+  plan["manual"] = nlohmann::json::array(
+      {"reading each retrain's report (retrain.md) and each refusal's reasons (by the "
+       "retraining owner)",
+       "rolling back a model (below), and promoting one the rule refused, if ever"});
   std::string champion = config.pilot.champion.empty() && !config.approaches.empty()
                              ? config.approaches.front().name
                              : config.pilot.champion;
   plan["rollback"] = nlohmann::json::array(
-      {fmt::format("Keep the previous model folder of the champion ({}) beside the new one; "
-                   "never overwrite it.",
+      {fmt::format("Every model version of the champion ({}) stays in the registry with its "
+                   "folder; never delete a folder the registry names (`tunecase models` lists "
+                   "them).",
                    champion.empty() ? "none configured" : champion),
-       "To roll back: point the approach's model_dir (or [pilot] champion) back to the "
-       "previous model and restart `tunecase serve`; replicas can be restarted one at a time, "
-       "the store keeps every prediction and feedback.",
+       fmt::format("To roll back: `tunecase models rollback --store STORE --approach {}` makes "
+                   "the previous champion the champion again; every gateway on the store loads "
+                   "it within its --model-poll-ms, without a restart. An LLM approach rolls back "
+                   "by changing its table and restarting `tunecase serve`.",
+                   champion.empty() ? "NAME" : champion),
        "Run `tunecase monitor` the next day and check that accuracy is back above the floor; "
        "resolved alerts are announced."});
   return plan;

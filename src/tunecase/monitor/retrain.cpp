@@ -16,7 +16,6 @@
 namespace tunecase::monitor {
 namespace {
 
-
 std::string pct(double x) {
   return fmt::format("{:.1f}%", 100 * x);
 }
@@ -93,8 +92,8 @@ Comparison compare_on_holdout(const std::vector<std::string>& gold,
     }
     check.p_value = mcnemar_exact_p(only_challenger, only_champion);
     check.large = check.n >= rule.large_label;
-    check.worse = check.large && check.challenger_right < check.champion_right &&
-                  check.p_value < rule.alpha;
+    check.worse =
+        check.large && check.challenger_right < check.champion_right && check.p_value < rule.alpha;
     c.labels.push_back(check);
     if (!known.count(label)) c.new_labels.push_back(label);
     if (!trained_labels.count(label)) c.uncovered.push_back(label);
@@ -123,8 +122,8 @@ Comparison compare_on_holdout(const std::vector<std::string>& gold,
       c.mcnemar.p_value);
   if (gain < rule.min_gain) {
     ok = false;
-    c.reasons.push_back(fmt::format("{}: below the required gain of {}", versus,
-                                    points(rule.min_gain)));
+    c.reasons.push_back(
+        fmt::format("{}: below the required gain of {}", versus, points(rule.min_gain)));
   }
   std::vector<std::string> worse;
   for (const LabelCheck& l : c.labels) {
@@ -140,8 +139,8 @@ Comparison compare_on_holdout(const std::vector<std::string>& gold,
   }
   c.promote = ok;
   if (ok) {
-    c.reasons.push_back(fmt::format("{}: at least the required gain of {}", versus,
-                                    points(rule.min_gain)));
+    c.reasons.push_back(
+        fmt::format("{}: at least the required gain of {}", versus, points(rule.min_gain)));
     c.reasons.push_back(fmt::format(
         "not significantly worse on any label with at least {} held-out items", rule.large_label));
     if (!c.new_labels.empty())
@@ -158,7 +157,8 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
   std::vector<const ApproachConfig*> targets;
   for (const std::string& name : request.approaches) {
     const ApproachConfig* a = config.find_approach(name);
-    if (a == nullptr) throw UserError(fmt::format("--approach {}: not an approach of the config", name));
+    if (a == nullptr)
+      throw UserError(fmt::format("--approach {}: not an approach of the config", name));
     if (!a->is_local()) {
       throw UserError(fmt::format(
           "--approach {}: an LLM approach has no model to retrain; retrain trains local "
@@ -268,15 +268,14 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
                 {"original_rows", out.train_original},
                 {"feedback_rows", out.train_feedback}});
     out.challenger_version = model_fingerprint(staging);
-    out.challenger_path =
-        std::filesystem::absolute(folder / short_version(out.challenger_version)).lexically_normal();
+    out.challenger_path = std::filesystem::absolute(folder / short_version(out.challenger_version))
+                              .lexically_normal();
     std::filesystem::remove_all(out.challenger_path);
     std::filesystem::rename(staging, out.challenger_path);
 
-    out.comparison =
-        compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
-                           classify_all(*challenger, holdout), champion.labels, trained_labels,
-                           request.rule);
+    out.comparison = compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
+                                        classify_all(*challenger, holdout), champion.labels,
+                                        trained_labels, request.rule);
     if (request.dry_run) {
       run.approaches.push_back(std::move(out));
       continue;
@@ -297,8 +296,7 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     for (const ModelVersion& m : versions) exists = exists || m.version == out.challenger_version;
     if (!exists) {
       ModelVersion m;
-      m.name = fmt::format("{} retrained {}", approach->name,
-                           iso_date(request.now_ms / kDayMs));
+      m.name = fmt::format("{} retrained {}", approach->name, iso_date(request.now_ms / kDayMs));
       m.approach = approach->name;
       m.version = out.challenger_version;
       m.data_fingerprint = fingerprint;
@@ -343,9 +341,10 @@ nlohmann::json retrain_json(const RetrainRun& run) {
                           {"holdout_items", c.holdout},
                           {"champion_accuracy", c.champion_right / n},
                           {"challenger_accuracy", c.challenger_right / n},
-                          {"mcnemar", {{"challenger_only_right", c.mcnemar.a_only_correct},
-                                       {"champion_only_right", c.mcnemar.b_only_correct},
-                                       {"p_value", c.mcnemar.p_value}}},
+                          {"mcnemar",
+                           {{"challenger_only_right", c.mcnemar.a_only_correct},
+                            {"champion_only_right", c.mcnemar.b_only_correct},
+                            {"p_value", c.mcnemar.p_value}}},
                           {"labels", labels},
                           {"new_labels", c.new_labels},
                           {"uncovered_labels", c.uncovered},
@@ -356,10 +355,11 @@ nlohmann::json retrain_json(const RetrainRun& run) {
   }
   return {{"format", "tunecase-retrain/1"},
           {"now_ms", run.now_ms},
-          {"holdout", {{"from", iso_date(run.holdout_from_ms / kDayMs)},
-                       {"to", iso_date(run.holdout_to_ms / kDayMs - 1)},
-                       {"from_ms", run.holdout_from_ms},
-                       {"to_ms", run.holdout_to_ms}}},
+          {"holdout",
+           {{"from", iso_date(run.holdout_from_ms / kDayMs)},
+            {"to", iso_date(run.holdout_to_ms / kDayMs - 1)},
+            {"from_ms", run.holdout_from_ms},
+            {"to_ms", run.holdout_to_ms}}},
           {"labelled_items_in_store", run.feedback_items},
           {"dry_run", run.dry_run},
           {"approaches", approaches},
@@ -378,7 +378,7 @@ std::string retrain_markdown(const RetrainRun& run) {
   for (const ApproachRetrain& a : run.approaches) {
     const Comparison& c = a.comparison;
     const double n = std::max<int64_t>(1, c.holdout);
-    std::string verdict = a.promoted            ? "PROMOTED"
+    std::string verdict = a.promoted                 ? "PROMOTED"
                           : run.dry_run && c.promote ? "would be promoted (dry run)"
                           : c.promote                ? "already the champion"
                                                      : "NOT promoted";
@@ -394,8 +394,9 @@ std::string retrain_markdown(const RetrainRun& run) {
         c.mcnemar.a_only_correct, c.mcnemar.b_only_correct, c.mcnemar.p_value, a.train_original,
         a.train_feedback);
     for (const std::string& r : c.reasons) md += "- " + r + "\n";
-    md += "\n| label | held out | champion recall | challenger recall | p | |\n"
-          "|---|---|---|---|---|---|\n";
+    md +=
+        "\n| label | held out | champion recall | challenger recall | p | |\n"
+        "|---|---|---|---|---|---|\n";
     for (const LabelCheck& l : c.labels)
       md += fmt::format("| {} | {} | {} | {} | {:.3g} | {} |\n", l.label, l.n,
                         pct(static_cast<double>(l.champion_right) / l.n),
@@ -418,8 +419,9 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
   if (triggered) {
     for (const Alert& a : store.alerts(/*open_only=*/true)) {
       if (a.kind == kAccuracyBelowFloor && a.approach == approach)
-        return {true, fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
-                                  iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
+        return {true,
+                fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
+                            iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
     }
   }
   if (scheduled) {

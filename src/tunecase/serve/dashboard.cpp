@@ -77,10 +77,12 @@ json model_rows(const std::vector<ModelVersion>& models, json& events) {
                    {"status", model_status_name(m.status)},
                    {"created_at_ms", m.created_at_ms},
                    {"promoted_at_ms", m.promoted_at_ms ? json(*m.promoted_at_ms) : json(nullptr)},
+                   {"promoted_by", m.promoted_by},
                    {"data_fingerprint", m.data_fingerprint}});
+    // A version's last promotion; one made by `tunecase models rollback` is marked as a rollback.
     if (m.promoted_at_ms)
       events.push_back({{"at_ms", *m.promoted_at_ms},
-                        {"kind", "promoted"},
+                        {"kind", m.promoted_by.rfind("rollback", 0) == 0 ? "rollback" : "promoted"},
                         {"approach", m.approach},
                         {"version", m.version}});
   }

@@ -43,6 +43,7 @@ nlohmann::json to_json(const ClassifyAnswer& a) {
                       {"arm", arm_name(a.arm)},
                       {"prediction_id", a.prediction_id},
                       {"latency_ms", a.latency_ms},
+                      {"model_version", a.model_version},
                       {"simulated", a.simulated}};
   if (a.confidence) j["confidence"] = *a.confidence;
   if (a.needs_human) j["needs_human"] = true;
@@ -200,7 +201,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.text_hash = job.text_hash;
   if (settings_.keep_texts) r.text = job.body.text;
   r.created_at_ms = job.created_at_ms;
-  r.model_version = approach.model_version();
+  r.model_version = served.model_version.empty() ? approach.model_version() : served.model_version;
   return r;
 }
 
@@ -210,6 +211,7 @@ ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& rec
   a.approach = record.approach;
   a.arm = record.arm;
   a.prediction_id = record.prediction_id;
+  a.model_version = record.model_version;
   a.latency_ms = record.latency_ms;
   a.simulated = served.simulated;
   a.confidence = record.confidence;

@@ -49,6 +49,7 @@ struct ClassifyAnswer {
   std::string approach;  // the approach whose answer this is
   Arm arm = Arm::champion;
   std::string prediction_id;
+  std::string model_version;  // the model that answered (a local model's fingerprint, the LLM)
   double latency_ms = 0;
   bool simulated = false;
   bool fallback = false;

@@ -52,11 +52,13 @@ class LocalApproach : public ServedApproach {
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
     ServedAnswer answer;
+    std::shared_ptr<const ModelSet> set = current();
     try {
-      answer.prediction = run(text);
+      answer.prediction = run(*set, text);
     } catch (const std::exception& e) {
       answer.prediction.error = e.what();
     }
+    answer.model_version = set->version;
     done(std::move(answer));
   }
 
@@ -75,9 +77,8 @@ class LocalApproach : public ServedApproach {
 
   std::shared_ptr<const ModelSet> current() const { return models_.load(); }
 
-  Prediction run(std::string_view text) {
-    std::shared_ptr<const ModelSet> set = current();
-    const auto& slots = set->slots;
+  static Prediction run(const ModelSet& set, std::string_view text) {
+    const auto& slots = set.slots;
     std::size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % slots.size();
     for (std::size_t i = 0; i < slots.size(); ++i) {
       const Slot& slot = slots[(start + i) % slots.size()];

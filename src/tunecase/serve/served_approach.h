@@ -20,7 +20,8 @@ namespace tunecase::serve {
 // What one approach answered for one request.
 struct ServedAnswer {
   Prediction prediction;
-  bool simulated = false;  // the answer came from `tunecase sim-llm`, not a real model
+  bool simulated = false;     // the answer came from `tunecase sim-llm`, not a real model
+  std::string model_version;  // the model that answered, when it can change while serving
 };
 
 // One approach as the gateway runs it. classify() never blocks on the network: a local model

@@ -400,7 +400,7 @@ class SqlStore final : public Store {
   // The approach's champion steps down: `rolled_back` when a rollback replaces it, else retired.
   static void retire_champion(SqlSession& s, const std::string& approach, const std::string& by) {
     std::string status(model_status_name(by.rfind("rollback", 0) == 0 ? ModelStatus::rolled_back
-                                                                        : ModelStatus::retired));
+                                                                      : ModelStatus::retired));
     s.exec("UPDATE models SET status = $2 WHERE approach = $1 AND status = 'champion'",
            {approach, status});
   }

@@ -157,7 +157,8 @@
   }
 
   // ---- Over time ----------------------------------------------------------------------------
-  // Marks the model registry's promotions on a chart: a dashed vertical line at their day.
+  // Marks the model registry's promotions on a chart: a dashed vertical line at their day
+  // (vermilion for a rollback).
   const eventMarks = {
     id: 'tunecaseEvents',
     afterDatasetsDraw(chart) {
@@ -171,6 +172,7 @@
       for (const e of events) {
         const x = scales.x.getPixelForValue(e.index);
         if (!isFinite(x)) continue;
+        ctx.strokeStyle = e.rollback ? '#d55e00' : '#6b7280';
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
@@ -245,7 +247,8 @@
     const axis = dayAxis(d);
     const events = (d.events || []).map(e => ({
       index: Math.floor(e.at_ms / DAY_MS) - axis.first,
-      text: e.kind + ' ' + e.approach + ' ' + e.version
+      text: (e.kind === 'rollback' ? 'rolled back to ' : 'promoted ') + e.approach + ' ' + e.version.slice(0, 8),
+      rollback: e.kind === 'rollback'
     })).filter(e => e.index >= 0 && e.index < axis.labels.length);
     const acc = series(d, axis, r => r.accuracy);
     acc.forEach((l, i) => {
@@ -276,10 +279,10 @@
           <span class="muted">since ${new Date(a.fired_at_ms).toISOString().slice(0, 16).replace('T', ' ')} UTC</span></li>`).join('') + '</ul>'
       : '<p class="good">none open</p>';
     $('models').innerHTML = d.models.length
-      ? `<div class="table-wrap"><table><thead><tr><th>approach</th><th>version</th><th>status</th><th>promoted</th></tr></thead><tbody>
-          ${d.models.map(m => `<tr><td>${esc(m.approach)}</td><td>${esc(m.version)}</td><td>${esc(m.status)}</td>
-            <td>${m.promoted_at_ms ? date(m.promoted_at_ms) : '–'}</td></tr>`).join('')}</tbody></table></div>`
-      : '<p class="muted">No versions registered: the approaches serve the models <code>tunecase eval</code> trained.</p>';
+      ? `<div class="table-wrap"><table><thead><tr><th>approach</th><th>version</th><th>status</th><th>promoted</th><th>by</th></tr></thead><tbody>
+          ${d.models.map(m => `<tr><td>${esc(m.approach)}</td><td>${esc(m.version.slice(0, 12))}</td><td>${esc(m.status)}</td>
+            <td>${m.promoted_at_ms ? date(m.promoted_at_ms) : '–'}</td><td>${esc(m.promoted_by || '')}</td></tr>`).join('')}</tbody></table></div>`
+      : '<p class="muted">No model version registered: LLM approaches have none, and a local one is registered when <code>tunecase serve</code> starts.</p>';
     const m = d.monitoring;
     $('monitoring').innerHTML = m ? renderMonitoring(m)
       : '<p class="muted">Drift and the retraining policy show here once <code>tunecase monitor</code> has run on this store (docs/operate.md).</p>';
