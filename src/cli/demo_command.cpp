@@ -122,12 +122,15 @@ void run(const DemoArgs& a) {
   server.stop();
   fmt::print("   {}\n", piloted.summary);
 
+  fmt::print("9. after the pilot: retrain on its feedback labels, champion against challenger\n");
+  print_demo_retrain(run_demo_retrain(config, out));
+
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
       "\nwrote {}/ (tickets.csv, tunecase.toml, finetune-30pct/, finetune/, eval/, optimize/, "
       "curve/, "
-      "decision/memo.html, decision/pilot.md, pilot/) in {:.0f} s\n",
+      "decision/memo.html, decision/pilot.md, pilot/, retrain/) in {:.0f} s\n",
       out.string(), seconds);
   fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",
              out.string(), config_file.string(), config_file.string());

@@ -105,6 +105,20 @@ approaches = ["local-linear", "local-retrieval"]
 target_accuracy = 0.9
 )";
 
+constexpr const char* kOperate = R"toml(
+[monitor]
+accuracy_floor = 0.80            # assumed: the decision framework's floor
+keep_texts = true                # the gateway keeps request texts: drift and retraining need them
+owner = "support ops (demo)"
+
+[retrain]
+policy = "triggered"             # a retrain within a week of an accuracy alert
+within_days = 7
+holdout_days = 7                 # the most recent labelled week judges a challenger
+usd_per_retrain = 50             # assumed
+owner = "ML engineering (demo)"
+)toml";
+
 constexpr const char* kBusiness = R"(
 [business]
 queries_per_day = 10000          # assumed: ticket volume
@@ -135,6 +149,7 @@ std::string demo_config_toml(int sim_port, const std::map<std::string, std::stri
   out += fmt::format(fmt::runtime(kLlmApproaches), fmt::arg("port", sim_port));
   out += kLocalApproaches;
   out += kOptimizeAndCurve;
+  out += kOperate;
   out += kBusiness;
   return out;
 }

@@ -11,10 +11,12 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/data/prepare.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/serve/gateway.h"
 #include "tunecase/serve/pilot_report.h"
+#include "tunecase/store/store.h"
 
 namespace {
 
@@ -157,4 +159,39 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
                   report["plan"].value("days_elapsed", 0.0), result.outcome,
                   report.value("basis", std::string("simulated")), (folder / "pilot.md").string());
   return result;
+}
+
+tunecase::monitor::RetrainRun run_demo_retrain(const tunecase::ProjectConfig& config,
+                                               const std::filesystem::path& out) {
+  auto store = tunecase::open_store((out / "pilot" / "pilot.db").string());
+  tunecase::monitor::RetrainRequest request;
+  // The day after the last label arrived, as the pilot's simulated clock left it.
+  std::vector<tunecase::LabelledText> labelled = store->labelled_texts(0, INT64_MAX);
+  request.now_ms = labelled.empty() ? 0 : labelled.back().created_at_ms + 6 * kDayMs;
+  request.eval_dir = out / "eval";
+  request.out_dir = out / "retrain";
+  request.approaches = {"local-linear"};
+  request.rule.min_gain = config.retrain.min_gain;
+  request.holdout_days = config.retrain.holdout_days;
+  request.original = tunecase::prepare_data(config.data).splits.train;
+  tunecase::create_output_dir(request.out_dir);
+  tunecase::monitor::RetrainRun run = tunecase::monitor::run_retrain(config, *store, request);
+  tunecase::write_file(request.out_dir / "retrain.json",
+                       tunecase::monitor::retrain_json(run).dump(2) + "\n");
+  tunecase::write_file(request.out_dir / "retrain.md", tunecase::monitor::retrain_markdown(run));
+  return run;
+}
+
+void print_demo_retrain(const tunecase::monitor::RetrainRun& run) {
+  for (const auto& r : run.approaches) {
+    const auto& c = r.comparison;
+    double n = static_cast<double>(std::max<int64_t>(1, c.holdout));
+    fmt::print(
+        "   {}: challenger (trained on {} original + {} pilot labels) {:.1f}% vs champion {:.1f}% "
+        "on the {} held-out items of the last week (measured; McNemar p = {:.2g}) -> {}\n",
+        r.approach, r.train_original, r.train_feedback, 100 * c.challenger_right / n,
+        100 * c.champion_right / n, c.holdout, c.mcnemar.p_value,
+        r.promoted ? "promoted in the registry" : "kept the champion");
+    if (!c.reasons.empty()) fmt::print("   first reason: {}\n", c.reasons.front());
+  }
 }

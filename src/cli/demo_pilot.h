@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tunecase/config/config.h"
+#include "tunecase/monitor/retrain.h"
 
 // The demo's last step: the pilot the memo plans, run through `tunecase serve` on a free loopback
 // port. Later months of generated tickets are replayed through the gateway on a simulated clock
@@ -24,3 +25,9 @@ struct DemoPilotResult {
 // Writes decision/pilot.json and decision/pilot.md (the report /v1/pilot serves at the end).
 DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config,
                                const DemoPilotOptions& options);
+
+// The demo's retrain: `tunecase retrain` for local-linear on the pilot's store (the gateway kept
+// the texts and received every label), the eval model as the champion. Writes OUT/retrain/.
+tunecase::monitor::RetrainRun run_demo_retrain(const tunecase::ProjectConfig& config,
+                                               const std::filesystem::path& out);
+void print_demo_retrain(const tunecase::monitor::RetrainRun& run);

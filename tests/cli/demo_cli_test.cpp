@@ -104,6 +104,53 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   EXPECT_NE(r.output.find("pilot verdict after"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out.path() / "decision" / "pilot.md"));
 
+  // The retrain on the pilot's feedback: every piloted item is training data or held out, the
+  // challenger and the eval model are in the registry, and a rollback undoes a promotion.
+  nlohmann::json retrain = read_json(out.path() / "retrain" / "retrain.json");
+  ASSERT_EQ(retrain["approaches"].size(), 1u);
+  const nlohmann::json& lr = retrain["approaches"][0];
+  EXPECT_EQ(lr["train_feedback_rows"].get<int64_t>() + lr["holdout_items"].get<int64_t>(),
+            requests);
+  EXPECT_NE(r.output.find("9. after the pilot: retrain"), std::string::npos) << r.output;
+  std::string store = (out.path() / "pilot" / "pilot.db").string();
+  CliResult listed = run_cli("models --json --approach local-linear --store " + store);
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  nlohmann::json models = nlohmann::json::parse(listed.output);
+  ASSERT_EQ(models.size(), 2u) << listed.output;  // the eval model and the challenger
+  int champions = 0;
+  for (const auto& m : models) champions += m["status"] == "champion";
+  EXPECT_EQ(champions, 1);
+  // The command itself: a dry run over every local approach changes nothing in the registry;
+  // with no accuracy alert open the triggered policy says no retrain is due.
+  std::string retrain_args = fmt::format(
+      "retrain --config {} --eval {} --store {} --out {}", (out.path() / "tunecase.toml").string(),
+      (out.path() / "eval").string(), store, (out.path() / "retrain-cli").string());
+  auto registered = [&] {
+    return nlohmann::json::parse(run_cli("models --json --store " + store).output).size();
+  };
+  std::size_t before = registered();
+  CliResult dry = run_cli(retrain_args + " --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  for (const char* approach : {"local-linear:", "local-fasttext:", "local-retrieval:"})
+    EXPECT_NE(dry.output.find(approach), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("note: approach 'sim-zero-shot' is an LLM approach"), std::string::npos)
+      << dry.output;
+  CliResult due = run_cli(retrain_args + " --if-due --approach local-linear");
+  ASSERT_EQ(due.exit_code, 0) << due.output;
+  EXPECT_NE(due.output.find("local-linear: not due"), std::string::npos) << due.output;
+  EXPECT_EQ(registered(), before);
+  CliResult back = run_cli("models rollback --by ci --approach local-linear --store " + store);
+  if (lr["promoted"].get<bool>()) {
+    EXPECT_EQ(back.exit_code, 0) << back.output;
+    models = nlohmann::json::parse(
+        run_cli("models --json --approach local-linear --store " + store).output);
+    for (const auto& m : models)
+      EXPECT_EQ(m["status"], m["version"] == lr["champion_version"] ? "champion" : "rolled_back");
+  } else {
+    EXPECT_EQ(back.exit_code, 2) << back.output;
+    EXPECT_NE(back.output.find("no earlier champion"), std::string::npos) << back.output;
+  }
+
   check_dashboard(out.path());
 }
 
