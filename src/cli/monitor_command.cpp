@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -12,7 +13,10 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/data/reader.h"
+#include "tunecase/llm/http_client.h"
 #include "tunecase/monitor/alert_rules.h"
+#include "tunecase/monitor/canary.h"
 #include "tunecase/monitor/monitor.h"
 #include "tunecase/monitor/monitor_report.h"
 #include "tunecase/store/store.h"
@@ -20,9 +24,10 @@
 namespace {
 
 struct MonitorArgs {
-  std::string store = "tunecase.db", config, out = "monitor", alerts;
+  std::string store = "tunecase.db", config, out = "monitor", alerts, canary;
   int64_t now_ms = 0;
-  bool no_drift = false, no_webhook = false, simulate = false;
+  bool no_drift = false, no_webhook = false, simulate = false, canary_force = false;
+  double canary_flip_alert = 0.10;
 };
 
 // The training texts for the out-of-vocabulary detector, when the config's data can be read.
@@ -68,6 +73,49 @@ std::string policy_in_words(const tunecase::RetrainSettings& r) {
   return "none: no retraining planned, the memo's highest risk ([retrain] in docs/operate.md)";
 }
 
+// `--canary FILE`: the fixed labelled set sent to every LLM approach, compared with its first run.
+int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tunecase::Store& store,
+               const tunecase::monitor::AlertOutputs& outputs, const std::filesystem::path& out) {
+  namespace mon = tunecase::monitor;
+  tunecase::ReadOptions read;
+  read.text_column = config.data.text;
+  read.label_column = config.data.label;
+  read.delimiter = config.data.delimiter;
+  read.allowed_labels = config.data.allowed_labels;
+  tunecase::Examples canary = tunecase::read_examples(a.canary, read).labelled;
+  // The prompts are built as the gateway builds them: the [data] train split as the example
+  // pool, the label set of the data (or of [labels]).
+  tunecase::Examples train;
+  std::vector<std::string> labels = config.data.allowed_labels;
+  if (!config.data.path.empty() || config.data.pre_split()) {
+    tunecase::PreparedData data = tunecase::prepare_data(config.data);
+    train = data.splits.train;
+    labels = data.labels;
+  }
+  if (labels.empty())
+    for (const auto& [label, description] : config.label_descriptions) labels.push_back(label);
+  auto http = tunecase::make_http_client(8);
+  mon::CanaryOptions options;
+  options.now_ms = now_ms_or(a.now_ms);
+  options.force = a.canary_force;
+  options.flip_alert = a.canary_flip_alert;
+  options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  auto results = mon::run_canary(config, store, canary, train, labels, *http, options);
+  std::vector<mon::Finding> findings;
+  for (const auto& r : results)
+    if (r.finding.state != mon::RuleState::unknown) findings.push_back(r.finding);
+  auto alerts = mon::apply_findings(store, findings, options.now_ms, outputs);
+  write_text_file(out / "canary.json", mon::canary_json(results).dump(2) + "\n");
+  std::string md = mon::canary_markdown(results);
+  write_text_file(out / "canary.md", md);
+  std::cout << md;
+  for (const auto& p : alerts.problems) fmt::print(stderr, "warning: {}\n", p);
+  if (results.empty()) fmt::print("note: the config has no LLM approach: nothing to send\n");
+  fmt::print("wrote {}/canary.json and canary.md; alerts in {}\n", out.string(),
+             outputs.jsonl.string());
+  return alerts.fired.empty() ? 0 : 1;
+}
+
 int run(const MonitorArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   const tunecase::MonitorSettings& settings = config.monitor;
@@ -92,6 +140,7 @@ int run(const MonitorArgs& a) {
   outputs.jsonl = a.alerts.empty() ? out / "alerts.jsonl" : std::filesystem::path(a.alerts);
   outputs.webhook = webhook.get();
 
+  if (!a.canary.empty()) return run_canary(a, config, *store, outputs, out);
   auto run = tunecase::monitor::run_monitor(*store, settings, request, outputs);
   write_text_file(out / "monitor.json", run.document.dump(2) + "\n");
   write_text_file(out / "monitor.md", tunecase::monitor::monitor_markdown(run.document));
@@ -122,6 +171,14 @@ void add_monitor_command(CLI::App& app) {
                   "the clock, epoch milliseconds (default: now); for replays and tests");
   cmd->add_flag("--no-drift", args->no_drift, "skip the drift detectors");
   cmd->add_flag("--no-webhook", args->no_webhook, "do not POST to [monitor] webhook this time");
+  cmd->add_option("--canary", args->canary,
+                  "a small labelled file: send it to every LLM approach (at most once a day) and "
+                  "compare with its first run (provider drift); runs instead of the daily report");
+  cmd->add_flag("--canary-force", args->canary_force, "run the canary even if it ran today");
+  cmd->add_option("--canary-flip-alert", args->canary_flip_alert,
+                  "share of canary answers that flipped which alerts on its own")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--simulate-rule", args->simulate,
                 "print the accuracy rule's simulated false-alarm rate and detection delay");
   cmd->callback([args] {

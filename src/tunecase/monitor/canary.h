@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tunecase/config/config.h"
+#include "tunecase/data/example.h"
+#include "tunecase/monitor/alert_rules.h"
+#include "tunecase/stats/mcnemar.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase {
+class HttpClient;
+}
+
+// `tunecase monitor --canary FILE` (docs/operate.md, "Provider drift"): hosted models change under
+// the same name. A small fixed labelled set is sent to each LLM approach at most once a day; its
+// answers are compared with the first run's (the baseline, kept in the store): answers that
+// flipped, the accuracy change and McNemar's exact test on the two runs' correctness. A
+// significant drop, or too many flipped answers, opens a `provider_drift` alert.
+namespace tunecase::monitor {
+
+inline constexpr const char* kProviderDrift = "provider_drift";
+
+struct CanaryOptions {
+  int64_t now_ms = 0;
+  double min_hours = 20;     // a run this soon after the previous one is skipped
+  double flip_alert = 0.10;  // share of flipped answers that alerts on its own
+  double alpha = 0.05;       // McNemar significance for an accuracy drop
+  bool force = false;        // run even when the previous run is recent
+  int attempts = 4;          // tries per item on 429, 5xx and transport errors
+  std::function<void(std::chrono::milliseconds)> sleep;  // between tries (tests: none)
+};
+
+struct CanaryResult {
+  std::string approach;
+  std::string model;
+  bool ran = false;
+  bool baseline_run = false;  // this run became the baseline (first run, or the set changed)
+  std::string note;           // why it did not run, or what happened to the baseline
+  int64_t items = 0, errors = 0;
+  int64_t right = 0, baseline_right = 0;
+  int64_t flips = 0;      // items answered differently from the baseline
+  McNemarResult mcnemar;  // a = this run, b = the baseline
+  int64_t baseline_at_ms = 0;
+  bool simulated = false;
+  Finding finding;  // kind provider_drift: firing, clear, or unknown (not compared)
+};
+
+// Runs the canary for every LLM approach of `config` (their prompts built from `train` and
+// `labels`, as the gateway builds them). The baseline and the last run of each approach live in
+// the store's meta ("canary.<approach>.baseline", "canary.<approach>.last"); only answers and
+// the set's fingerprint are kept, never texts.
+std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
+                                     const Examples& canary, const Examples& train,
+                                     const std::vector<std::string>& labels, HttpClient& http,
+                                     const CanaryOptions& options);
+
+nlohmann::json canary_json(const std::vector<CanaryResult>& results);
+std::string canary_markdown(const std::vector<CanaryResult>& results);
+
+}  // namespace tunecase::monitor

@@ -1,0 +1,127 @@
+// Provider drift: the canary set through a real HTTP endpoint (the in-process sim-llm), its first
+// run kept as the baseline, at most one run a day, and an alert when the answers change under
+// the same model name (simulated here by a baseline the endpoint no longer matches).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor_fixture.h"
+#include "tunecase/config/config.h"
+#include "tunecase/data/synthetic.h"
+#include "tunecase/llm/http_client.h"
+#include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/monitor/canary.h"
+
+namespace tunecase::monitor {
+namespace {
+
+using testing::kT0;
+
+class Canary : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    SyntheticOptions o;
+    o.tickets = 60;
+    o.seed = 11;
+    for (const auto& t : generate_tickets(o)) {
+      Example e;
+      e.text = t.text;
+      e.label = t.category;
+      canary_.push_back(e);
+    }
+    for (const auto& [label, description] : synthetic_label_descriptions())
+      labels_.push_back(label);
+    http_ = make_http_client(4);
+  }
+
+  ProjectConfig config(int port) {
+    std::string toml =
+        "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"sim-llm\"\n"
+        "base_url = \"http://127.0.0.1:" +
+        std::to_string(port) +
+        "/v1\"\n\n[[approach]]\nname = \"local\"\nkind = \"linear\"\n\n[labels]\n";
+    for (const auto& [label, description] : synthetic_label_descriptions())
+      toml += label + " = \"" + description + "\"\n";
+    std::ofstream(dir_ / "tunecase.toml") << toml;
+    return load_config(dir_ / "tunecase.toml");
+  }
+
+  std::vector<CanaryResult> run(const ProjectConfig& c, int64_t now_ms) {
+    CanaryOptions o;
+    o.now_ms = now_ms;
+    o.attempts = 2;
+    return run_canary(c, *store_, canary_, {}, labels_, *http_, o);
+  }
+
+  Examples canary_;
+  std::vector<std::string> labels_;
+  std::unique_ptr<HttpClient> http_;
+};
+
+TEST_F(Canary, TheFirstRunIsTheBaselineAndAnUnchangedProviderRaisesNothing) {
+  SimLlmServer sim(SimLlmOptions{});
+  ProjectConfig c = config(sim.start());
+  auto first = run(c, kT0);
+  ASSERT_EQ(first.size(), 1u) << "only the LLM approach is sent the canary";
+  EXPECT_TRUE(first[0].ran);
+  EXPECT_TRUE(first[0].baseline_run);
+  EXPECT_TRUE(first[0].simulated);
+  EXPECT_EQ(first[0].finding.state, RuleState::unknown);
+  EXPECT_EQ(first[0].items, 60);
+  EXPECT_GT(first[0].right, 15) << "well above chance (1 in 12): sim-llm reads the descriptions";
+
+  auto soon = run(c, kT0 + 3 * 3'600'000);
+  EXPECT_FALSE(soon[0].ran);
+  EXPECT_NE(soon[0].note.find("at most once"), std::string::npos) << soon[0].note;
+
+  auto next_day = run(c, kT0 + kDayMs);
+  ASSERT_TRUE(next_day[0].ran);
+  EXPECT_FALSE(next_day[0].baseline_run);
+  EXPECT_EQ(next_day[0].flips, 0) << "temperature 0: the same answers";
+  EXPECT_EQ(next_day[0].right, first[0].right);
+  EXPECT_EQ(next_day[0].finding.state, RuleState::clear);
+  // Only answers and the set's fingerprint are kept, never the texts.
+  std::string baseline = store_->meta("canary.api.baseline").value_or("");
+  EXPECT_EQ(baseline.find(canary_[0].text.substr(0, 20)), std::string::npos);
+  auto doc = canary_json(next_day);
+  EXPECT_EQ(doc[0]["state"], "clear");
+  EXPECT_EQ(doc[0]["basis"], "simulated (tunecase sim-llm)");
+}
+
+TEST_F(Canary, AnswersThatChangedUnderTheSameNameFireTheAlert) {
+  SimLlmServer sim(SimLlmOptions{});
+  ProjectConfig c = config(sim.start());
+  auto first = run(c, kT0);
+  ASSERT_LT(first[0].right, 55) << "the test needs some wrong answers to flip";
+  // The baseline of a month ago: the provider's model then answered every item right.
+  nlohmann::json baseline = nlohmann::json::parse(*store_->meta("canary.api.baseline"));
+  for (std::size_t i = 0; i < canary_.size(); ++i) baseline["answers"][i] = canary_[i].label;
+  store_->set_meta("canary.api.baseline", baseline.dump());
+  auto later = run(c, kT0 + 30 * kDayMs);
+  ASSERT_TRUE(later[0].ran);
+  EXPECT_EQ(later[0].baseline_right, 60);
+  EXPECT_EQ(later[0].flips, 60 - later[0].right);
+  EXPECT_LT(later[0].mcnemar.p_value, 0.05);
+  EXPECT_EQ(later[0].finding.state, RuleState::firing);
+  EXPECT_EQ(later[0].finding.kind, kProviderDrift);
+  EXPECT_NE(later[0].finding.message.find("significant drop"), std::string::npos)
+      << later[0].finding.message;
+  EXPECT_NE(canary_markdown(later).find("**ALERT**"), std::string::npos);
+}
+
+TEST_F(Canary, AnUnreachableEndpointIsReportedAndStoresNothing) {
+  ProjectConfig c = config(1);  // nothing listens on port 1
+  auto results = run(c, kT0);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].errors, 60);
+  EXPECT_EQ(results[0].finding.state, RuleState::unknown);
+  EXPECT_NE(results[0].note.find("failed"), std::string::npos) << results[0].note;
+  EXPECT_FALSE(store_->meta("canary.api.baseline").has_value());
+  EXPECT_FALSE(store_->meta("canary.api.last").has_value());
+}
+
+}  // namespace
+}  // namespace tunecase::monitor
