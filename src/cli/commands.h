@@ -5,6 +5,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tunecase/config/config.h"
 #include "tunecase/data/synthetic.h"
@@ -32,6 +33,16 @@ void add_replay_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
 void add_retrain_command(CLI::App& app);
 void add_models_command(CLI::App& app);
+
+// `tunecase replay` on the config's time-stamped [data] file (docs/operate.md); writes
+// OUT/replay.{json,md,html}. Also the demo's last step.
+struct ReplayRun {
+  nlohmann::json document;  // replay.json
+  int64_t items = 0;
+  double seconds = 0;
+};
+ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& approach,
+                     int initial_days, int delay_days, const std::filesystem::path& out);
 
 // The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
 // create an empty store); a postgresql:// URL is opened as given.

@@ -125,12 +125,27 @@ void run(const DemoArgs& a) {
   fmt::print("9. after the pilot: retrain on its feedback labels, champion against challenger\n");
   print_demo_retrain(run_demo_retrain(config, out));
 
+  fmt::print(
+      "10. the year again, day by day: what each retraining policy would have done (replay)\n");
+  ReplayRun replayed = run_replay(config, "local-linear", 60, 3, out / "replay");
+  for (const auto& p : replayed.document["policies"]) {
+    fmt::print(
+        "   {:<10} accuracy {:.1f}% (measured), {} retrains, {} alerts, first alert {}, "
+        "${:.0f} of errors + retrains (assumed prices)\n",
+        p["policy"].get<std::string>(), 100 * p["accuracy"].get<double>(), p["retrains"].get<int>(),
+        p["alerts"].get<int>(),
+        p["first_alert"].is_null() ? std::string("none") : p["first_alert"].get<std::string>(),
+        p["total_usd"].get<double>());
+  }
+  fmt::print("   {} tickets replayed in {:.1f} s (report in {}/replay/replay.md)\n", replayed.items,
+             replayed.seconds, out.string());
+
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
       "\nwrote {}/ (tickets.csv, tunecase.toml, finetune-30pct/, finetune/, eval/, optimize/, "
       "curve/, "
-      "decision/memo.html, decision/pilot.md, pilot/, retrain/) in {:.0f} s\n",
+      "decision/memo.html, decision/pilot.md, pilot/, retrain/, replay/) in {:.0f} s\n",
       out.string(), seconds);
   fmt::print("next: open {}/decision/memo.html, or edit {} and run `tunecase eval --config {}`\n",
              out.string(), config_file.string(), config_file.string());

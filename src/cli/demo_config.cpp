@@ -109,6 +109,11 @@ constexpr const char* kOperate = R"toml(
 [monitor]
 accuracy_floor = 0.80            # assumed: the decision framework's floor
 keep_texts = true                # the gateway keeps request texts: drift and retraining need them
+# The demo's file has about 16 labelled tickets a day: too few for the interval rule, so the
+# alert needs 5 days in a row below the floor, each with at least 10 labels.
+min_labelled = 10
+accuracy_rule = "consecutive"
+consecutive_days = 5
 owner = "support ops (demo)"
 
 [retrain]

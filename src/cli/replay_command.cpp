@@ -21,12 +21,6 @@ struct ReplayArgs {
   int initial_days = 60, delay_days = 3;
 };
 
-void write_file(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
-}
-
 const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
                                               const std::string& name) {
   for (const auto& a : c.approaches)
@@ -45,10 +39,21 @@ const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
 
 void run(const ReplayArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  ReplayRun r = run_replay(config, a.approach, a.initial_days, a.delay_days, a.out);
+  std::cout << tunecase::monitor::replay_markdown(r.document);
+  fmt::print("replayed {} items in {:.1f} s; wrote {}/replay.md, replay.html, replay.json\n",
+             r.items, r.seconds, a.out);
+}
+
+}  // namespace
+
+ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& approach,
+                     int initial_days, int delay_days, const std::filesystem::path& out) {
   if (config.data.path.empty() || config.data.time.empty())
-    throw tunecase::UserError(fmt::format(
-        "{}: replay needs one time-stamped file: [data] path and [data] time", a.config));
-  if (a.initial_days < 1 || a.delay_days < 0)
+    throw tunecase::UserError(
+        fmt::format("{}: replay needs one time-stamped file: [data] path and [data] time",
+                    config.file.string()));
+  if (initial_days < 1 || delay_days < 0)
     throw tunecase::UserError("--initial-days must be >= 1 and --delay-days >= 0");
   tunecase::ReadOptions read;
   read.text_column = config.data.text;
@@ -59,32 +64,27 @@ void run(const ReplayArgs& a) {
   read.delimiter = config.data.delimiter;
   auto items =
       tunecase::monitor::replay_items(tunecase::read_examples(config.data.path, read).labelled);
-
   tunecase::monitor::ReplaySettings s;
-  s.approach = pick_approach(config, a.approach);
-  s.initial_days = a.initial_days;
-  s.feedback_delay_days = a.delay_days;
+  s.approach = pick_approach(config, approach);
+  s.initial_days = initial_days;
+  s.feedback_delay_days = delay_days;
   s.monitor = config.monitor;
   s.retrain = config.retrain;
   s.cost_per_error_usd = config.business.cost_per_error_usd.value_or(0);
   auto started = std::chrono::steady_clock::now();
   auto runs = tunecase::monitor::replay(items, s);
-  double seconds =
+  ReplayRun result;
+  result.items = static_cast<int64_t>(items.size());
+  result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  nlohmann::json doc = tunecase::monitor::replay_json(runs, s);
-  doc["seconds"] = seconds;
-  std::filesystem::path out(a.out);
+  result.document = tunecase::monitor::replay_json(runs, s);
+  result.document["seconds"] = result.seconds;
   std::filesystem::create_directories(out);
-  write_file(out / "replay.json", doc.dump(2) + "\n");
-  std::string md = tunecase::monitor::replay_markdown(doc);
-  write_file(out / "replay.md", md);
-  write_file(out / "replay.html", tunecase::monitor::replay_html(doc));
-  std::cout << md;
-  fmt::print("replayed {} items in {:.1f} s; wrote {}/replay.md, replay.html, replay.json\n",
-             items.size(), seconds, out.string());
+  write_text_file(out / "replay.json", result.document.dump(2) + "\n");
+  write_text_file(out / "replay.md", tunecase::monitor::replay_markdown(result.document));
+  write_text_file(out / "replay.html", tunecase::monitor::replay_html(result.document));
+  return result;
 }
-
-}  // namespace
 
 void add_replay_command(CLI::App& app) {
   auto args = std::make_shared<ReplayArgs>();

@@ -151,6 +151,11 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
     EXPECT_NE(back.output.find("no earlier champion"), std::string::npos) << back.output;
   }
 
+  // The replay of the year under each retraining policy.
+  nlohmann::json replay = read_json(out.path() / "replay" / "replay.json");
+  ASSERT_EQ(replay["policies"].size(), 3u);
+  EXPECT_NE(r.output.find("10. the year again"), std::string::npos) << r.output;
+
   check_dashboard(out.path());
 }
 
