@@ -137,6 +137,12 @@ void run(const DemoArgs& a) {
         p["first_alert"].is_null() ? std::string("none") : p["first_alert"].get<std::string>(),
         p["total_usd"].get<double>());
   }
+  if (replayed.document.contains("drift"))
+    for (const auto& f : replayed.document["drift"]["first_firing"])
+      fmt::print("   drift before labels (no retraining): {} first fired on {}{}\n",
+                 f["detector"].get<std::string>(), f["first_fired"].get<std::string>(),
+                 f["terms"].empty() ? std::string()
+                                    : " (top term: " + f["terms"][0].get<std::string>() + ")");
   fmt::print("   {} tickets replayed in {:.1f} s (report in {}/replay/replay.md)\n", replayed.items,
              replayed.seconds, out.string());
 

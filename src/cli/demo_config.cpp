@@ -114,6 +114,7 @@ keep_texts = true                # the gateway keeps request texts: drift and re
 min_labelled = 10
 accuracy_rule = "consecutive"
 consecutive_days = 5
+min_drift_items = 100            # a week of the demo's tickets is about 110 texts
 owner = "support ops (demo)"
 
 [retrain]

@@ -6,6 +6,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/monitor/daily.h"
+#include "tunecase/monitor/drift.h"
 #include "tunecase/monitor/replay.h"
 
 namespace tunecase::monitor {
@@ -72,6 +73,21 @@ TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
   EXPECT_GT(accuracy_from(triggered, "2025-11-01"), accuracy_from(none, "2025-11-01") + 0.05);
   EXPECT_LT(scheduled.error_usd, none.error_usd);
   EXPECT_NO_THROW(replay_html(doc));
+
+  // Before labels: the emerging-terms detector names the launch no later than the accuracy
+  // alert, and no drift detector fired in the seven months before it (no false alarm).
+  ASSERT_TRUE(none.drift_checked);
+  EXPECT_FALSE(scheduled.drift_checked);
+  const DriftFirst* emerging = nullptr;
+  for (const auto& f : none.drift) {
+    EXPECT_GE(iso_date(f.day), "2025-08-01") << f.kind << ": " << f.summary;
+    if (f.kind == kDriftEmerging) emerging = &f;
+  }
+  ASSERT_NE(emerging, nullptr);
+  EXPECT_LE(emerging->day, *none.first_alert_day);
+  ASSERT_FALSE(emerging->terms.empty());
+  EXPECT_EQ(emerging->terms.front(), "autopilot");
+  EXPECT_NE(replay_markdown(doc).find("Drift before labels"), std::string::npos);
 }
 
 TEST(Replay, BadInputIsAClearError) {

@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
+#include "tunecase/monitor/drift.h"
 #include "tunecase/report/html.h"
 #include "tunecase/report/svg_chart.h"
 
@@ -56,15 +58,72 @@ Examples known_by(const std::vector<ReplayItem>& items, int64_t last_day) {
   return out;
 }
 
+// The texts of days [from, to] (inclusive), from items sorted by day.
+std::vector<std::string> texts_between(const std::vector<ReplayItem>& items, int64_t from,
+                                       int64_t to) {
+  std::vector<std::string> out;
+  auto first = std::lower_bound(items.begin(), items.end(), from,
+                                [](const ReplayItem& it, int64_t day) { return it.day < day; });
+  for (auto it = first; it != items.end() && it->day <= to; ++it) out.push_back(it->text);
+  return out;
+}
+
+std::vector<PredictedLabelCount> label_counts(const std::map<std::string, int64_t>& counts) {
+  std::vector<PredictedLabelCount> out;
+  for (const auto& [label, n] : counts) out.push_back({"replayed", label, n});
+  return out;
+}
+
+// The weekly drift check of day `d`: the monitor's detectors on the replayed texts and on the
+// predicted labels of the model this policy served.
+void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
+                 const std::vector<std::string>& training_texts,
+                 const std::vector<std::map<std::string, int64_t>>& predicted, int64_t start,
+                 int64_t d, const MonitorSettings& m) {
+  const int64_t current_from = d - m.current_days + 1,
+                reference_from = current_from - m.reference_days;
+  if (reference_from < start) return;  // not enough replayed history yet
+  DriftInputs in;
+  in.windows = fmt::format("reference {}..{}, current {}..{}", iso_date(reference_from),
+                           iso_date(current_from - 1), iso_date(current_from), iso_date(d));
+  in.training_texts = training_texts;
+  in.reference_texts = texts_between(items, reference_from, current_from - 1);
+  in.current_texts = texts_between(items, current_from, d);
+  std::map<std::string, int64_t> reference, current;
+  for (int64_t day = reference_from; day <= d; ++day)
+    for (const auto& [label, n] : predicted[static_cast<std::size_t>(day - start)])
+      (day < current_from ? reference : current)[label] += n;
+  in.reference_labels = label_counts(reference);
+  in.current_labels = label_counts(current);
+  DriftReport report = detect_drift(in, m);
+  for (const Finding& f : report.findings) {
+    if (f.state != RuleState::firing) continue;
+    bool seen = false;
+    for (const DriftFirst& x : run.drift) seen = seen || x.kind == f.kind;
+    if (seen) continue;
+    DriftFirst first{f.kind, d, f.message, {}};
+    if (f.kind == kDriftEmerging)
+      for (const auto& t : report.document["emerging_terms"])
+        if (first.terms.size() < 5) first.terms.push_back(t["term"].get<std::string>());
+    run.drift.push_back(std::move(first));
+  }
+}
+
 PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& items,
-                     const std::vector<std::string>& labels, const ReplaySettings& s) {
+                     const std::vector<std::string>& labels, const ReplaySettings& s, bool drift) {
   PolicyRun run;
   run.policy = policy;
   const int64_t first = items.front().day, last = items.back().day;
   const int64_t start = first + s.initial_days;
   const int64_t delay = s.feedback_delay_days;
   Model model(s.approach, labels);
-  model.train(known_by(items, start - 1));
+  Examples initial = known_by(items, start - 1);
+  model.train(initial);
+  run.drift_checked = drift;
+  std::vector<std::string> training_texts;
+  if (drift)
+    for (const Example& e : initial) training_texts.push_back(e.text);
+  std::vector<std::map<std::string, int64_t>> predicted;  // per replayed day: label -> answers
   int64_t last_train = start;
   // The day a triggered retrain is due (kNever: none due). A plain sentinel, not std::optional:
   // GCC 12 reports a false maybe-uninitialized for an optional here.
@@ -87,11 +146,16 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
       day.retrained = true;
       ++run.retrains;
     }
+    predicted.emplace_back();
     for (; next < items.size() && items[next].day == d; ++next) {
       ++day.n;
-      if (model.classify(items[next].text) == items[next].label) ++day.correct;
+      std::string answer = model.classify(items[next].text);
+      if (answer == items[next].label) ++day.correct;
+      ++predicted.back()[answer];
     }
     run.days.push_back(day);
+    if (drift && (d - start) % 7 == 6)
+      check_drift(run, items, training_texts, predicted, start, d, s.monitor);
     // End of day d: the labels of day d - delay arrive and the monitor judges that day.
     int64_t judged = d - delay;
     if (judged >= start) {
@@ -158,7 +222,8 @@ std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const Replay
   for (const auto& it : items) label_set.insert(it.label);
   std::vector<std::string> labels(label_set.begin(), label_set.end());
   std::vector<PolicyRun> runs;
-  for (const auto& policy : s.policies) runs.push_back(run_policy(policy, items, labels, s));
+  for (const auto& policy : s.policies)
+    runs.push_back(run_policy(policy, items, labels, s, s.drift && runs.empty()));
   return runs;
 }
 
@@ -206,6 +271,19 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
          {"retrain_usd", r.retrain_usd},
          {"total_usd", r.error_usd + r.retrain_usd},
          {"days", days}});
+    if (r.drift_checked) {
+      nlohmann::json drift = nlohmann::json::array();
+      for (const DriftFirst& f : r.drift)
+        drift.push_back({{"detector", f.kind},
+                         {"first_fired", iso_date(f.day)},
+                         {"summary", f.summary},
+                         {"terms", f.terms}});
+      doc["drift"] = {{"policy", r.policy},
+                      {"every_days", 7},
+                      {"current_days", s.monitor.current_days},
+                      {"reference_days", s.monitor.reference_days},
+                      {"first_firing", drift}};
+    }
   }
   doc["policies"] = policies;
   return doc;
@@ -231,6 +309,27 @@ std::string replay_markdown(const nlohmann::json& doc) {
   out += fmt::format(
       "\nAn unplanned emergency retrain is assumed to cost ${:.0f} (the seed's figure). {}.\n",
       doc["emergency_usd"].get<double>(), doc["provenance"].get<std::string>());
+  if (doc.contains("drift")) {
+    const auto& drift = doc["drift"];
+    std::string first_alert = "never";
+    for (const auto& p : doc["policies"])
+      if (p["policy"] == drift["policy"] && p["first_alert"].is_string())
+        first_alert = p["first_alert"].get<std::string>();
+    out += fmt::format(
+        "\n## Drift before labels (policy {})\n\nThe monitor's detectors, once a week on the last "
+        "{} days against the {} before them, on the replayed texts and the answers of the model "
+        "this policy served. The accuracy alert first fired on {}.\n\n",
+        drift["policy"].get<std::string>(), drift["current_days"].get<int>(),
+        drift["reference_days"].get<int>(), first_alert);
+    if (drift["first_firing"].empty()) out += "No drift detector fired.\n";
+    for (const auto& f : drift["first_firing"]) {
+      std::string terms;
+      for (const auto& t : f["terms"]) terms += (terms.empty() ? "" : ", ") + t.get<std::string>();
+      out += fmt::format("- {}: first on {}: {}{}\n", f["detector"].get<std::string>(),
+                         f["first_fired"].get<std::string>(), f["summary"].get<std::string>(),
+                         terms.empty() ? "" : " (terms: " + terms + ")");
+    }
+  }
   return out;
 }
 

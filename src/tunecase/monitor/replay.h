@@ -38,6 +38,7 @@ struct ReplaySettings {
   RetrainSettings retrain;  // every_weeks, within_days, usd_per_retrain
   double cost_per_error_usd = 0;
   std::vector<std::string> policies = {"none", "scheduled", "triggered"};
+  bool drift = true;  // run the drift detectors weekly in the first policy's replay
 };
 
 struct ReplayDay {
@@ -47,9 +48,22 @@ struct ReplayDay {
   bool alert = false;      // the accuracy alert opened at the end of this day
 };
 
+// A drift detector's first firing in a replay: the monitor's detectors run once a week (on the
+// last `current_days` against the `reference_days` before them), before any label is used.
+struct DriftFirst {
+  std::string kind;  // kDriftPredictionMix, kDriftDomain, kDriftOov, kDriftEmerging
+  int64_t day = 0;
+  std::string summary;             // what the detector said that day
+  std::vector<std::string> terms;  // emerging terms: the top ones that day
+};
+
 struct PolicyRun {
   std::string policy;
   std::vector<ReplayDay> days;
+  // Drift detectors, run in the first policy's replay only (the input detectors do not depend on
+  // the policy; its prediction mix is that of the model it served): first firing per detector.
+  bool drift_checked = false;
+  std::vector<DriftFirst> drift;
   int retrains = 0;
   int alerts = 0;
   std::optional<int64_t> first_alert_day;
