@@ -44,6 +44,12 @@ struct ReplayRun {
 ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& approach,
                      int initial_days, int delay_days, const std::filesystem::path& out);
 
+// The one-page operation plan (`tunecase plan`): OUT/plan.{json,md,html}; `measured` is a
+// monitor.json or null. `decide` writes it beside the memo, which links it.
+nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
+                                    const nlohmann::json& measured,
+                                    const std::filesystem::path& out);
+
 // The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
 // create an empty store); a postgresql:// URL is opened as given.
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location);

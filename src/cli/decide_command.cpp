@@ -36,6 +36,10 @@ void run(const DecideOptions& o) {
   if (r.decision.value("simulated", false))
     fmt::print("SIMULATED: accuracies come from the offline LLM stand-in, not a real model\n");
   fmt::print("wrote {0}/decision.json, {0}/memo.md, {0}/memo.html\n", o.out);
+  if (config.monitor.present || config.retrain.present) {
+    write_operation_plan(config, nullptr, o.out);
+    fmt::print("wrote {0}/plan.md, {0}/plan.html (the operation plan the memo links)\n", o.out);
+  }
 }
 
 }  // namespace

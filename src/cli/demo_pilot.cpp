@@ -101,6 +101,7 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
   tunecase::serve::GatewayOptions options;
   options.eval_dir = o.out / "eval";
   options.plan_file = o.out / "decision" / "decision.json";
+  options.operation_plan = o.out / "decision" / "plan.html";
   options.store = store.string();
   options.server.port = 0;
   options.log.instance = "demo";

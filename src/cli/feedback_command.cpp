@@ -19,11 +19,8 @@ struct FeedbackArgs {
 void run(const FeedbackArgs& a) {
   std::vector<std::string> labels;
   if (!a.config.empty()) labels = tunecase::load_config(a.config).data.allowed_labels;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now);
-  auto store = tunecase::open_store(a.store);
+  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now_ms_or(0));
+  auto store = open_existing_store(a.store);
   auto results = store->record_feedback_batch(feedback);
   std::map<tunecase::FeedbackOutcome, int> counts;
   for (const auto& r : results) ++counts[r.outcome];

@@ -129,6 +129,9 @@ int run(const MonitorArgs& a) {
   for (const auto& approach : config.approaches) request.approaches.push_back(approach.name);
   request.drift = !a.no_drift;
   request.policy = policy_in_words(config.retrain);
+  request.retrain = config.retrain;
+  for (const auto& approach : config.approaches)
+    if (approach.is_local()) request.local_approaches.push_back(approach.name);
   if (request.drift) request.training_texts = training_texts(config);
 
   std::filesystem::path out(a.out);

@@ -21,16 +21,14 @@ struct PilotArgs {
 void run(const PilotArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   tunecase::serve::PilotPlan plan = tunecase::serve::make_pilot_plan(config, a.plan);
-  auto store = tunecase::open_store(a.store);
+  auto store = open_existing_store(a.store);
   std::optional<std::string> started = store->meta("pilot.started_at_ms");
   if (!started)
     throw tunecase::UserError(fmt::format(
         "--store {}: no pilot has run on this store yet; start `tunecase serve` on it first",
         a.store));
   tunecase::serve::ReportContext context;
-  context.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  context.now_ms = now_ms_or(0);
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);
   if (!a.json_out.empty()) {

@@ -17,12 +17,6 @@ struct PlanArgs {
   std::string config, monitor_json, out = "plan";
 };
 
-void write_file(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
-}
-
 void run(const PlanArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   nlohmann::json measured;
@@ -38,22 +32,27 @@ void run(const PlanArgs& a) {
       throw tunecase::UserError(fmt::format(
           "--monitor {}: not a monitor.json written by `tunecase monitor`", a.monitor_json));
   }
-  nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
-  std::filesystem::path out(a.out);
-  std::filesystem::create_directories(out);
-  write_file(out / "plan.json", plan.dump(2) + "\n");
-  std::string md = tunecase::monitor::operation_plan_markdown(plan);
-  write_file(out / "plan.md", md);
-  write_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));
-  std::cout << md;
+  nlohmann::json plan = write_operation_plan(config, measured, a.out);
+  std::cout << tunecase::monitor::operation_plan_markdown(plan);
   if (plan["unassigned"].get<bool>())
     fmt::print(stderr,
                "warning: the plan has an UNASSIGNED owner ([monitor] owner / [retrain] "
                "owner)\n");
-  fmt::print("wrote {}/plan.md, plan.html, plan.json\n", out.string());
+  fmt::print("wrote {}/plan.md, plan.html, plan.json\n", a.out);
 }
 
 }  // namespace
+
+nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
+                                    const nlohmann::json& measured,
+                                    const std::filesystem::path& out) {
+  nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
+  std::filesystem::create_directories(out);
+  write_text_file(out / "plan.json", plan.dump(2) + "\n");
+  write_text_file(out / "plan.md", tunecase::monitor::operation_plan_markdown(plan));
+  write_text_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));
+  return plan;
+}
 
 void add_plan_command(CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();

@@ -51,6 +51,24 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   EXPECT_NE(monitor_text(run.document).find("fired"), std::string::npos);
 }
 
+// With a triggered policy, the alert this run opened makes a retrain due, and the dashboard's
+// meta says so.
+TEST_F(RunMonitor, AnOpenAccuracyAlertMakesATriggeredRetrainDue) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  MonitorSettings s;
+  s.days = 14;
+  MonitorRequest request = at_day(13);
+  request.local_approaches = {"linear"};
+  request.retrain.policy = "triggered";
+  auto run = run_monitor(*store_, s, request, {dir_ / "alerts.jsonl", nullptr});
+  ASSERT_EQ(run.document["retrain"].size(), 1u);
+  EXPECT_TRUE(run.document["retrain"][0]["due"].get<bool>());
+  auto latest = nlohmann::json::parse(store_->meta("monitor.latest").value_or("null"));
+  EXPECT_TRUE(latest["retrain"][0]["due"].get<bool>());
+  EXPECT_NE(monitor_text(run.document).find("retrain linear: due"), std::string::npos);
+}
+
 // Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that
 // has enough labels.
 TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDay) {

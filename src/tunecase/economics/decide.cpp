@@ -18,6 +18,7 @@ DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eva
   econ::Scenario scenario = econ::read_scenario(config, eval, accept_partial);
   if (curve != nullptr) scenario.curve = *curve;
   econ::Decision d = econ::decide(std::move(scenario));
+  d.operation_plan = config.monitor.present || config.retrain.present;
   DecisionResult result;
   result.decision = econ::decision_json(d);
   result.memo_md = econ::memo_markdown(d);

@@ -137,6 +137,11 @@ std::string memo_markdown(const Decision& d) {
   out += recommendation_section(d);
   out += "## Risks\n\n" + (d.risks.empty() ? std::string("_None found._\n\n") : bullets(d.risks));
   out += next_step_section(d);
+  if (d.operation_plan)
+    out +=
+        "\n## After launch\n\nWho watches the alerts, when we retrain and what triggers it, the "
+        "alert thresholds, the monitoring and retraining budget and the rollback procedure: the "
+        "one-page operation plan, [plan.md](plan.md).\n";
   return out;
 }
 

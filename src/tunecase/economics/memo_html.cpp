@@ -42,6 +42,14 @@ std::string next_step(const Decision& d) {
   return out + table(pilot_outcomes_table(d));
 }
 
+std::string after_launch(const Decision& d) {
+  if (!d.operation_plan) return "";
+  return h2("After launch") +
+         "<p>Who watches the alerts, when we retrain and what triggers it, the alert thresholds, "
+         "the monitoring and retraining budget and the rollback procedure: the one-page "
+         "<a href=\"plan.html\">operation plan</a>.</p>\n";
+}
+
 }  // namespace
 
 std::string memo_html(const Decision& d) {
@@ -75,6 +83,7 @@ std::string memo_html(const Decision& d) {
        list(d.reasons);
   b += h2("Risks") + (d.risks.empty() ? p("None found.") : list(d.risks));
   b += next_step(d);
+  b += after_launch(d);
   return html::page("Decision memo", b);
 }
 

@@ -26,6 +26,9 @@ struct Decision {
   std::vector<std::string> risks;
   PilotPlan pilot;
   std::string next_step;
+  // The config states how the model is run after launch ([monitor] or [retrain]): the memo links
+  // the one-page operation plan, which `tunecase decide` writes beside it (plan.md, plan.html).
+  bool operation_plan = false;
 };
 
 // The whole analysis. The pick is the approach with the highest net benefit over the horizon

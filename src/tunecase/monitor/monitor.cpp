@@ -1,5 +1,7 @@
 #include "tunecase/monitor/monitor.h"
 
+#include "tunecase/monitor/retrain.h"
+
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/drift.h"
 
@@ -141,7 +143,14 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   doc["alerts"] = {{"fired", alerts_json(run.alerts.fired, "fired")},
                    {"resolved", alerts_json(run.alerts.resolved, "resolved")},
                    {"open", alerts_json(run.alerts.open, "open")}};
-  nlohmann::json latest = {{"ran_at_ms", request.now_ms}, {"policy", request.policy}};
+  nlohmann::json retrain = nlohmann::json::array();
+  for (const std::string& approach : request.local_approaches) {
+    Due due = retrain_due(request.retrain, store, approach, request.now_ms);
+    retrain.push_back({{"approach", approach}, {"due", due.due}, {"why", due.why}});
+  }
+  doc["retrain"] = retrain;
+  nlohmann::json latest = {
+      {"ran_at_ms", request.now_ms}, {"policy", request.policy}, {"retrain", retrain}};
   if (doc.contains("drift")) latest["drift"] = doc["drift"];
   store.set_meta("monitor.latest", latest.dump());
   run.document = std::move(doc);

@@ -23,6 +23,10 @@ struct MonitorRequest {
   bool drift = true;                        // run the drift detectors
   std::vector<std::string> training_texts;  // the out-of-vocabulary detector's vocabulary
   std::string policy;                       // the [retrain] policy in words, for the dashboard
+  // The local approaches and the [retrain] policy: after the alerts of this run, whether a
+  // retrain is due for each (monitor.json "retrain", and the dashboard).
+  std::vector<std::string> local_approaches;
+  RetrainSettings retrain;
 };
 
 struct MonitorRun {
@@ -34,8 +38,9 @@ struct MonitorRun {
 // before `now_ms`.
 DailyQuery monitor_window(const MonitorSettings& settings, int64_t now_ms);
 
-// Besides its outputs, a run leaves its drift findings and the retraining policy in the store's
-// meta key "monitor.latest" ({ran_at_ms, drift, policy}) for the dashboard of `tunecase serve`.
+// Besides its outputs, a run leaves its drift findings, the retraining policy and whether a
+// retrain is due in the store's meta key "monitor.latest" ({ran_at_ms, drift, policy, retrain})
+// for the dashboard of `tunecase serve`.
 MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const MonitorRequest& request,
                        const AlertOutputs& outputs);
 

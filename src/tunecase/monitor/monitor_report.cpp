@@ -195,6 +195,11 @@ std::string monitor_text(const nlohmann::json& doc) {
   for (const auto& r : alert_rows(doc)) out += fmt::format("  alert {}: {}\n", r[0], r[3]);
   for (const auto& r : drift_rows(doc))
     if (r[2] != "stable") out += fmt::format("  drift {} {}: {}\n", r[0], r[2], r[3]);
+  if (doc.contains("retrain"))
+    for (const auto& r : doc["retrain"])
+      out += fmt::format("  retrain {}: {} ({})\n", r["approach"].get<std::string>(),
+                         r["due"].get<bool>() ? "due: `tunecase retrain --if-due`" : "not due",
+                         r["why"].get<std::string>());
   return out;
 }
 

@@ -301,6 +301,8 @@
       <div class="grid2"><div><h3>Drift</h3><ul>${rows || '<li class="muted">no detector ran</li>'}</ul></div>
       <div><h3>Emerging terms</h3><ul>${termRows || '<li class="muted">none rose</li>'}</ul></div></div>
       ${m.policy ? '<p>Retraining: ' + esc(m.policy) + '</p>' : ''}
+      ${(m.retrain || []).length ? '<ul class="retrain">' + m.retrain.map(r =>
+        `<li data-approach="${esc(r.approach)}"><strong>${esc(r.approach)}</strong>: ${r.due ? '<span class="bad">retrain due</span>' : 'not due'} (${esc(r.why)})</li>`).join('') + '</ul>' : ''}
 `;
   }
 
