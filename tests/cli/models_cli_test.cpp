@@ -1,0 +1,100 @@
+// `tunecase models` and `tunecase retrain` from the command line: the registry listed, a version
+// promoted by a prefix, a rollback, and the errors a user can make (a store that does not exist,
+// an unknown version, nothing to roll back to, a config without a local approach).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "run_cli.h"
+#include "tunecase/store/store.h"
+
+namespace {
+
+class ModelsCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = (dir_.path() / "store.db").string();
+    auto store = tunecase::open_store(store_);
+    for (const char* version : {"aaaa1111bbbb2222", "cccc3333dddd4444"}) {
+      tunecase::ModelVersion m;
+      m.name = version;
+      m.approach = "local-linear";
+      m.version = version;
+      m.created_at_ms = version[0] == 'a' ? 1000 : 2000;
+      m.path = (dir_.path() / version).string();
+      m.status =
+          version[0] == 'a' ? tunecase::ModelStatus::champion : tunecase::ModelStatus::challenger;
+      if (version[0] == 'a') m.promoted_at_ms = 1000;
+      m.metrics_json = version[0] == 'a' ? "{}" : R"({"accuracy": 0.91})";
+      store->register_model(m);
+    }
+  }
+  std::string status_of(const std::string& version) {
+    CliResult r = run_cli("models --json --store " + store_);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    for (const auto& m : nlohmann::json::parse(r.output))
+      if (m["version"] == version) return m["status"];
+    return "missing";
+  }
+
+  TempDir dir_;
+  std::string store_;
+};
+
+TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
+  CliResult listed = run_cli("models --store " + store_);
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("aaaa1111bbbb"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("91.0%"), std::string::npos) << listed.output;
+
+  CliResult up =
+      run_cli("models promote --by ci --approach local-linear --version cccc --store " + store_);
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
+  EXPECT_EQ(status_of("aaaa1111bbbb2222"), "retired");
+
+  CliResult back = run_cli("models rollback --by ci --approach local-linear --store " + store_);
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_EQ(status_of("aaaa1111bbbb2222"), "champion");
+  EXPECT_EQ(status_of("cccc3333dddd4444"), "rolled_back");
+  nlohmann::json all = nlohmann::json::parse(run_cli("models --json --store " + store_).output);
+  for (const auto& m : all) {
+    if (m["status"] == "champion") EXPECT_EQ(m["promoted_by"], "rollback by ci");
+  }
+}
+
+TEST_F(ModelsCli, MistakesAreClearErrors) {
+  CliResult missing = run_cli("models --store " + (dir_.path() / "typo.db").string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("no such store"), std::string::npos) << missing.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "typo.db")) << "a typo creates nothing";
+
+  CliResult unknown =
+      run_cli("models promote --approach local-linear --version zzzz --store " + store_);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("has no version zzzz"), std::string::npos) << unknown.output;
+
+  CliResult nothing = run_cli("models rollback --approach other --store " + store_);
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.output.find("no champion"), std::string::npos) << nothing.output;
+
+  std::ofstream(dir_.path() / "llm.toml")
+      << "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n\n"
+         "[labels]\nbilling = \"money\"\n";
+  CliResult no_local = run_cli("retrain --config " + (dir_.path() / "llm.toml").string() +
+                               " --store " + store_ + " --out " + (dir_.path() / "r").string());
+  EXPECT_EQ(no_local.exit_code, 2);
+  EXPECT_NE(no_local.output.find("no local approach"), std::string::npos) << no_local.output;
+
+  std::ofstream(dir_.path() / "linear.toml")
+      << "[data]\npath = \"" << fixture("cli/tickets.csv")
+      << "\"\nlabel = \"category\"\n\n[[approach]]\nname = \"local-linear\"\nkind = \"linear\"\n";
+  CliResult no_texts = run_cli("retrain --config " + (dir_.path() / "linear.toml").string() +
+                               " --store " + store_ + " --out " + (dir_.path() / "r").string());
+  EXPECT_EQ(no_texts.exit_code, 2) << no_texts.output;
+  EXPECT_NE(no_texts.output.find("keep_texts"), std::string::npos) << no_texts.output;
+}
+
+}  // namespace
