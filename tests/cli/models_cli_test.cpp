@@ -61,7 +61,9 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
   EXPECT_EQ(status_of("cccc3333dddd4444"), "rolled_back");
   nlohmann::json all = nlohmann::json::parse(run_cli("models --json --store " + store_).output);
   for (const auto& m : all) {
-    if (m["status"] == "champion") EXPECT_EQ(m["promoted_by"], "rollback by ci");
+    if (m["status"] == "champion") {
+      EXPECT_EQ(m["promoted_by"], "rollback by ci");
+    }
   }
 }
 
