@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "tunecase/data/example.h"
+#include "tunecase/data/synthetic.h"
 #include "tunecase/monitor/daily.h"
 #include "tunecase/store/store.h"
 
@@ -17,6 +19,23 @@ namespace tunecase::monitor::testing {
 // 2026-03-02 00:00 UTC.
 constexpr int64_t kT0 = 1772409600000;
 constexpr int64_t kDay0 = kT0 / kDayMs;
+
+// `tickets` synthetic support tickets (a year, the Autopilot launch in month 8) as labelled,
+// time-stamped examples.
+inline Examples synthetic_examples(std::size_t tickets) {
+  SyntheticOptions o;
+  o.tickets = tickets;
+  Examples out;
+  for (const auto& t : generate_tickets(o)) {
+    Example e;
+    e.id = t.id;
+    e.text = t.text;
+    e.label = t.category;
+    e.time = t.created_at;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -3,6 +3,7 @@
 // retraining policy brings it back.
 #include <gtest/gtest.h>
 
+#include "monitor_fixture.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/monitor/daily.h"
@@ -13,18 +14,7 @@ namespace tunecase::monitor {
 namespace {
 
 Examples examples(std::size_t tickets) {
-  SyntheticOptions o;
-  o.tickets = tickets;
-  Examples out;
-  for (const auto& t : generate_tickets(o)) {
-    Example e;
-    e.id = t.id;
-    e.text = t.text;
-    e.label = t.category;
-    e.time = t.created_at;
-    out.push_back(std::move(e));
-  }
-  return out;
+  return testing::synthetic_examples(tickets);
 }
 
 ReplaySettings settings() {

@@ -21,17 +21,7 @@ using testing::kT0;
 using testing::StoreTest;
 
 std::vector<ReplayItem> tickets() {
-  SyntheticOptions o;
-  o.tickets = 6000;
-  Examples examples;
-  for (const auto& t : generate_tickets(o)) {
-    Example e;
-    e.text = t.text;
-    e.label = t.category;
-    e.time = t.created_at;
-    examples.push_back(std::move(e));
-  }
-  return replay_items(examples);
+  return replay_items(testing::synthetic_examples(6000));
 }
 
 class Retrain : public StoreTest {

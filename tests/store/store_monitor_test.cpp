@@ -26,16 +26,24 @@ TYPED_TEST(StoreConformance, PredictedLabelsCountAnsweredPredictionsInTheWindow)
   EXPECT_TRUE(this->store_->predicted_labels(kT0 + 3 * kDay, kT0 + 4 * kDay).empty());
 }
 
-TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
+// One item answered twice (T1: the champion and a shadow), one answered once (T2, `t2_text`),
+// each with its text kept.
+std::vector<PredictionRecord> two_kept_items(const std::string& t2_text) {
   PredictionRecord a = prediction("T1", "linear", Arm::champion, "billing", kT0 + 2 * kHour);
   a.text = "refund my invoice";
   PredictionRecord shadow = prediction("T1", "llm", Arm::shadow, "billing", kT0 + 2 * kHour);
   shadow.text_hash = a.text_hash;
   shadow.text = a.text;
   PredictionRecord b = prediction("T2", "linear", Arm::champion, "bug", kT0 + kHour);
-  b.text = "l'écran reste noir — 画面";
-  PredictionRecord no_text = prediction("T3", "linear", Arm::champion, "bug", kT0 + 3 * kHour);
-  this->store_->log_predictions({a, shadow, b, no_text});
+  b.text = t2_text;
+  return {a, shadow, b};
+}
+
+TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
+  auto batch = two_kept_items("l'écran reste noir — 画面");
+  const PredictionRecord a = batch[0], b = batch[2];  // copies: the batch grows below
+  batch.push_back(prediction("T3", "linear", Arm::champion, "bug", kT0 + 3 * kHour));  // no text
+  this->store_->log_predictions(batch);
   auto texts = this->store_->texts(kT0, kT0 + kDay, 100);
   ASSERT_EQ(texts.size(), 2u);
   EXPECT_EQ(texts[0].text, b.text);
@@ -47,17 +55,12 @@ TYPED_TEST(StoreConformance, KeptTextsComeBackOncePerItemOldestFirst) {
 
 // Retraining data: items with a kept text and a gold label, once per item, oldest first.
 TYPED_TEST(StoreConformance, LabelledTextsJoinKeptTextsWithTheirGoldLabel) {
-  PredictionRecord a = prediction("T1", "linear", Arm::champion, "billing", kT0 + 2 * kHour);
-  a.text = "refund my invoice";
-  PredictionRecord shadow = prediction("T1", "llm", Arm::shadow, "billing", kT0 + 2 * kHour);
-  shadow.text_hash = a.text_hash;
-  shadow.text = a.text;
-  PredictionRecord b = prediction("T2", "linear", Arm::champion, "bug", kT0 + kHour);
-  b.text = "the screen stays black";
+  auto batch = two_kept_items("the screen stays black");
   PredictionRecord unlabelled = prediction("T3", "linear", Arm::champion, "bug", kT0 + 3 * kHour);
   unlabelled.text = "no label yet";
-  PredictionRecord no_text = prediction("T4", "linear", Arm::champion, "bug", kT0 + 4 * kHour);
-  this->store_->log_predictions({a, shadow, b, unlabelled, no_text});
+  batch.push_back(unlabelled);
+  batch.push_back(prediction("T4", "linear", Arm::champion, "bug", kT0 + 4 * kHour));  // no text
+  this->store_->log_predictions(batch);
   for (const char* id : {"T1", "T2", "T4"})
     this->store_->record_feedback(Feedback{Feedback::By::request_id, id, "refund", kT0 + kDay});
   auto rows = this->store_->labelled_texts(kT0, kT0 + kDay);
