@@ -139,6 +139,38 @@ TEST_F(DashboardTest, LinksTheOperationPlanAndShowsTheLatestMonitorRun) {
   EXPECT_EQ(after["monitoring"]["policy"], json::parse(kMonitorRun)["policy"]);
 }
 
+// The registry's promotions are events on the charts; one made by a rollback says so.
+TEST_F(DashboardTest, PromotionsAndRollbacksAreMarkedAsEvents) {
+  start_at(kSplitPilot);
+  Store& store = gateway_->store();
+  ModelVersion other;
+  other.name = "retrained";
+  other.approach = "local-linear";
+  other.version = "retrained-version";
+  other.path = (dir_ / "eval" / "models" / "local-logreg").string();
+  store.register_model(other);
+  std::string original;
+  for (const auto& m : store.models("local-linear"))
+    if (m.status == ModelStatus::champion) original = m.version;
+  ASSERT_FALSE(original.empty()) << "serve registers the model it starts with";
+  now_->store(kFirstDay * kDay + 3 * kDay);
+  store.set_model_status("local-linear", other.version, ModelStatus::champion, now_->load(),
+                         "tunecase retrain");
+  store.set_model_status("local-linear", original, ModelStatus::champion, now_->load() + kDay,
+                         "rollback by ops");
+  json d = dashboard();
+  std::map<std::string, std::string> kinds;  // version -> kind of its last promotion
+  for (const auto& e : d["events"])
+    if (e["approach"] == "local-linear") kinds[e["version"]] = e["kind"];
+  EXPECT_EQ(kinds[other.version], "promoted");
+  EXPECT_EQ(kinds[original], "rollback");
+  for (const auto& m : d["models"]) {
+    if (m["version"] == other.version) {
+      EXPECT_EQ(m["status"], "rolled_back");
+    }
+  }
+}
+
 TEST_F(DashboardTest, AnUnreadableOperationPlanIsAClearErrorAtStart) {
   project(kSplitPilot);
   GatewayOptions o = options();
