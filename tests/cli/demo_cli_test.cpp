@@ -83,6 +83,9 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   EXPECT_TRUE(std::filesystem::exists(out.path() / "curve" / "curve.html"));
   std::string memo = read_file(out.path() / "decision" / "memo.md");
   EXPECT_NE(memo.find("SIMULATED"), std::string::npos);
+  EXPECT_NE(memo.find("Subset first: the 30.0% run (sim-fine-tuned-30pct"), std::string::npos)
+      << "the memo says what the subset fine-tune predicted about the full one";
+  EXPECT_NE(memo.find("## After launch"), std::string::npos);
   EXPECT_NE(r.output.find("(simulated)"), std::string::npos) << r.output;
 
   // The pilot: two later months of tickets replayed through the gateway, every one answered and

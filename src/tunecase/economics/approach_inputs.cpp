@@ -154,6 +154,12 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
         where, file));
   }
   const bool simulated = record.value("training_usd_is", "") == "simulated";
+  ApproachInputs::FinetuneRun run;
+  run.base_model = record.value("base_model", std::string());
+  run.fraction = record.value("fraction", 1.0);
+  if (record.contains("data") && record["data"].is_object())
+    run.train_examples = record["data"].value("train_examples", int64_t{0});
+  a.finetune = run;
   Figure cost = record["training_usd"].is_number()
                     ? Figure{record["training_usd"].get<double>(), Source::measured, simulated}
                     : unknown(Source::measured);

@@ -67,6 +67,14 @@ struct ApproachInputs {
   // A measurement that did not score every test item ("334/1,076 scored, stopped by budget");
   // empty when complete. decide refuses it unless told to accept it, then names it as a risk.
   std::string partial;
+  // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
+  // trained on, for the memo's subset-first paragraph.
+  struct FinetuneRun {
+    std::string base_model;
+    double fraction = 1;         // share of the train split it was fine-tuned on
+    int64_t train_examples = 0;  // examples in its training file
+  };
+  std::optional<FinetuneRun> finetune;
 };
 
 struct Scenario {

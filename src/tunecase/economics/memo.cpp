@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/finetune_note.h"
 #include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
 
@@ -122,6 +123,8 @@ std::string memo_markdown(const Decision& d) {
   out += data_used(d);
   out += "## Measured results\n\n" + markdown(quality_table(d));
   out += cost_value(d);
+  if (auto lines = finetune_lines(d.scenario); !lines.empty())
+    out += "## Fine-tuning\n\n" + bullets(lines);
   out +=
       "## Break-even\n\nMonthly volume at which two approaches' running costs are equal "
       "(one-time costs excluded; see payback).\n\n" +

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/finetune_note.h"
 #include "tunecase/economics/memo_charts.h"
 #include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
@@ -69,6 +70,7 @@ std::string memo_html(const Decision& d) {
                      "are never counted as $0.",
                      money(d.analysis.at_risk), money(d.analysis.keep_baseline_cost))) +
        table(cost_table(d)) + table(net_table(d));
+  if (auto lines = finetune_lines(d.scenario); !lines.empty()) b += h2("Fine-tuning") + list(lines);
   b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
   b += h2("Sensitivity") + table(sensitivity_table(d));
   std::string folded = sensitivity_folded(d);

@@ -1,0 +1,51 @@
+// The memo's fine-tuning paragraph: each fine-tuned model's training data, cost and accuracy, and
+// what the subset run predicted about the run on more data.
+#include <gtest/gtest.h>
+
+#include "tunecase/economics/finetune_note.h"
+
+namespace tunecase::econ {
+namespace {
+
+ApproachInputs tuned(const std::string& name, double fraction, int64_t examples, double accuracy,
+                     double usd) {
+  ApproachInputs a;
+  a.name = name;
+  a.accuracy = Figure{accuracy, Source::measured, true};
+  a.error_rate_low = Figure{1 - accuracy - 0.02, Source::measured, true};
+  a.error_rate_high = Figure{1 - accuracy + 0.02, Source::measured, true};
+  a.training_usd = Figure{usd, Source::measured, true};
+  a.finetune = ApproachInputs::FinetuneRun{"gpt-4.1-mini", fraction, examples};
+  return a;
+}
+
+TEST(FinetuneNote, SaysWhatTheSubsetRunPredictedAboutTheFullRun) {
+  Scenario s;
+  ApproachInputs prompt;
+  prompt.name = "zero-shot";
+  s.approaches = {prompt, tuned("ft-30", 0.3, 1131, 0.779, 5.89),
+                  tuned("ft-all", 1.0, 3769, 0.799, 19.6)};
+  auto lines = finetune_lines(s);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("ft-30: gpt-4.1-mini fine-tuned on 1131 examples (30.0% of train)"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("simulated"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[2].find("Subset first: the 30.0% run (ft-30"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("low (+2.0 points"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("inside the subset run's interval"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("30.1% of its training cost"), std::string::npos) << lines[2];
+}
+
+TEST(FinetuneNote, IsEmptyWithoutFineTunedModelsAndComparesOnlyOneBaseModel) {
+  Scenario s;
+  s.approaches = {ApproachInputs{}};
+  EXPECT_TRUE(finetune_lines(s).empty());
+  ApproachInputs other = tuned("ft-other", 1.0, 3769, 0.9, 20);
+  other.finetune->base_model = "another-model";
+  s.approaches = {tuned("ft-30", 0.3, 1131, 0.7, 6), other};
+  EXPECT_EQ(finetune_lines(s).size(), 2u) << "different base models: no subset comparison";
+}
+
+}  // namespace
+}  // namespace tunecase::econ
