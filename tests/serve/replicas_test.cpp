@@ -1,6 +1,8 @@
 // Two gateways on one PostgreSQL: the pilot report of either counts every request and feedback
 // of both, and both route an id to the same arm.
 
+#include <future>
+
 #include "../store/postgres_server.h"
 #include "gateway_fixture.h"
 
@@ -49,6 +51,28 @@ TEST_F(GatewayTest, TwoReplicasOnOnePostgresAgreeOnEveryFigure) {
     }
     EXPECT_EQ(requests, 2 * n) << report["arms"].dump();
     EXPECT_EQ(labelled, 2 * n) << "every prediction of an id is labelled by its feedback";
+  }
+}
+
+// Replicas starting together on an empty registry: one registers each local model as champion,
+// the other finds it registered; both start, and the registry has one champion per approach.
+TEST_F(GatewayTest, ReplicasStartingTogetherRegisterEachModelOnce) {
+  auto* server = tunecase::testing::PostgresServer::get();
+  if (!server) GTEST_SKIP() << tunecase::testing::PostgresServer::why_not();
+  std::string url = server->new_database();
+  project("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nshare = 0.5\n");
+  auto start_one = [&](const std::string& instance) {
+    GatewayOptions o = options(url);
+    o.log.instance = instance;
+    return std::make_unique<Gateway>(config_, o);
+  };
+  auto a = std::async(std::launch::async, start_one, "replica-a");
+  auto b = std::async(std::launch::async, start_one, "replica-b");
+  std::unique_ptr<Gateway> first = a.get(), second = b.get();
+  for (const char* approach : {"local-linear", "local-logreg"}) {
+    auto models = first->store().models(approach);
+    ASSERT_EQ(models.size(), 1u) << approach;
+    EXPECT_EQ(models[0].status, ModelStatus::champion);
   }
 }
 

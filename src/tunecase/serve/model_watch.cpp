@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/error.h"
 #include "tunecase/serve/served_approach.h"
 
 namespace tunecase::serve {
@@ -56,7 +57,13 @@ std::vector<std::string> ModelWatch::sync_at_start() {
       m.promoted_at_ms = clock_();
       m.promoted_by = "serve";
       m.path = path;
-      store_.register_model(m);
+      try {
+        store_.register_model(m);
+      } catch (const UserError&) {
+        // Another replica starting on the same store registered this version first.
+        follow(*approach, store_.models(approach->name()));
+        continue;
+      }
     }
     notes.push_back(fmt::format("approach '{}': model {} from {} registered as champion",
                                 approach->name(), version.substr(0, 12), path));
