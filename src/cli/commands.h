@@ -9,6 +9,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/data/synthetic.h"
+#include "tunecase/monitor/retrain.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/store/store.h"
 
@@ -49,6 +50,12 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
 nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
                                     const nlohmann::json& measured,
                                     const std::filesystem::path& out);
+
+// `tunecase retrain` (docs/operate.md): runs it and writes retrain.json and retrain.md into
+// request.out_dir. Also the demo's step 9.
+tunecase::monitor::RetrainRun retrain_and_report(const tunecase::ProjectConfig& config,
+                                                 tunecase::Store& store,
+                                                 const tunecase::monitor::RetrainRequest& request);
 
 // The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
 // create an empty store); a postgresql:// URL is opened as given.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
@@ -175,12 +176,7 @@ tunecase::monitor::RetrainRun run_demo_retrain(const tunecase::ProjectConfig& co
   request.rule.min_gain = config.retrain.min_gain;
   request.holdout_days = config.retrain.holdout_days;
   request.original = tunecase::prepare_data(config.data).splits.train;
-  tunecase::create_output_dir(request.out_dir);
-  tunecase::monitor::RetrainRun run = tunecase::monitor::run_retrain(config, *store, request);
-  tunecase::write_file(request.out_dir / "retrain.json",
-                       tunecase::monitor::retrain_json(run).dump(2) + "\n");
-  tunecase::write_file(request.out_dir / "retrain.md", tunecase::monitor::retrain_markdown(run));
-  return run;
+  return retrain_and_report(config, *store, request);
 }
 
 void print_demo_retrain(const tunecase::monitor::RetrainRun& run) {

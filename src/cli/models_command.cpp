@@ -121,9 +121,7 @@ void promote(const ModelsArgs& a) {
 void rollback(const ModelsArgs& a) {
   auto store = open_existing_store(a.store);
   auto models = store->models(a.approach);
-  const tunecase::ModelVersion* current = nullptr;
-  for (const auto& m : models)
-    if (m.status == tunecase::ModelStatus::champion) current = &m;
+  const tunecase::ModelVersion* current = tunecase::champion_of(models);
   if (current == nullptr)
     throw tunecase::UserError(
         fmt::format("approach '{}' has no champion in the registry of {}: nothing to roll back",

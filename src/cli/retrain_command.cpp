@@ -56,11 +56,8 @@ void run(const RetrainArgs& a) {
   else
     fmt::print(stderr, "note: [data] names no file; training on the feedback labels alone\n");
 
-  tunecase::create_output_dir(a.out);
-  mon::RetrainRun result = mon::run_retrain(config, *store, request);
+  mon::RetrainRun result = retrain_and_report(config, *store, request);
   std::filesystem::path out(a.out);
-  write_text_file(out / "retrain.json", mon::retrain_json(result).dump(2) + "\n");
-  write_text_file(out / "retrain.md", mon::retrain_markdown(result));
   for (const auto& r : result.approaches) {
     const auto& c = r.comparison;
     double n = std::max<int64_t>(1, c.holdout);
@@ -79,6 +76,17 @@ void run(const RetrainArgs& a) {
 }
 
 }  // namespace
+
+tunecase::monitor::RetrainRun retrain_and_report(const tunecase::ProjectConfig& config,
+                                                 tunecase::Store& store,
+                                                 const tunecase::monitor::RetrainRequest& request) {
+  namespace mon = tunecase::monitor;
+  tunecase::create_output_dir(request.out_dir);
+  mon::RetrainRun result = mon::run_retrain(config, store, request);
+  write_text_file(request.out_dir / "retrain.json", mon::retrain_json(result).dump(2) + "\n");
+  write_text_file(request.out_dir / "retrain.md", mon::retrain_markdown(result));
+  return result;
+}
 
 void add_retrain_command(CLI::App& app) {
   auto args = std::make_shared<RetrainArgs>();

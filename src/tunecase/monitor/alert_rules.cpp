@@ -22,10 +22,6 @@ RuleState consecutive_rule(const std::vector<DayPoint>& days, const MonitorSetti
   return seen == s.consecutive_days ? RuleState::firing : RuleState::clear;
 }
 
-std::string pct(double v) {
-  return fmt::format("{:.1f}%", 100 * v);
-}
-
 // The last counted day: labels arrive late, so the most recent days often have too few to judge.
 const DayPoint* last_counted(const std::vector<DayPoint>& days) {
   for (auto it = days.rbegin(); it != days.rend(); ++it)

@@ -56,10 +56,6 @@ std::optional<json> read_meta(Store& store, const std::string& key) {
   return doc;
 }
 
-std::string pct(double x) {
-  return fmt::format("{:.1f}%", 100 * x);
-}
-
 }  // namespace
 
 std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,

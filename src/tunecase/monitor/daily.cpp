@@ -13,6 +13,10 @@ int64_t day_of_ms(int64_t ms) {
 }
 
 // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil inverse).
+std::string pct(double fraction) {
+  return fmt::format("{:.1f}%", 100 * fraction);
+}
+
 std::string iso_date(int64_t day) {
   int64_t z = day + 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;

@@ -20,6 +20,8 @@ inline constexpr int64_t kDayMs = 86'400'000;
 int64_t day_of_ms(int64_t ms);
 // "2026-11-30" for a day number.
 std::string iso_date(int64_t day);
+// "87.5%" for a fraction: the monitor's reports, alerts, canary and retrain messages.
+std::string pct(double fraction);
 
 // One UTC day of one approach and arm.
 struct DayPoint {

@@ -16,9 +16,6 @@
 namespace tunecase::monitor {
 namespace {
 
-std::string pct(double x) {
-  return fmt::format("{:.1f}%", 100 * x);
-}
 std::string points(double x) {
   return fmt::format("{:+.1f} points", 100 * x);
 }
@@ -29,12 +26,6 @@ std::string join(const std::vector<std::string>& items) {
 }
 std::string short_version(const std::string& v) {
   return v.substr(0, 12);
-}
-
-const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
-  for (const ModelVersion& m : versions)
-    if (m.status == ModelStatus::champion) return &m;
-  return nullptr;
 }
 
 // The training data's fingerprint: every (text, label) pair in order.
@@ -232,24 +223,14 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     LoadedModel champion = load_model(out.champion_path);
     out.champion_version = model_fingerprint(out.champion_path);
     if (registered == nullptr && !request.dry_run) {
-      bool known = false;
-      for (const ModelVersion& m : versions) known = known || m.version == out.champion_version;
-      if (known) {
-        store.set_model_status(approach->name, out.champion_version, ModelStatus::champion,
-                               request.now_ms, "tunecase retrain (the model in use)");
-      } else {
-        ModelVersion m;
-        m.name = fmt::format("{} (as trained by eval)", approach->name);
-        m.approach = approach->name;
-        m.version = out.champion_version;
-        m.data_fingerprint = out.champion_version;
-        m.created_at_ms = request.now_ms;
-        m.status = ModelStatus::champion;
-        m.promoted_at_ms = request.now_ms;
-        m.promoted_by = "tunecase retrain (the model in use)";
-        m.path = std::filesystem::absolute(out.champion_path).lexically_normal().string();
-        store.register_model(m);
-      }
+      ModelVersion m;
+      m.name = fmt::format("{} (as trained by eval)", approach->name);
+      m.approach = approach->name;
+      m.version = out.champion_version;
+      m.data_fingerprint = out.champion_version;
+      m.created_at_ms = request.now_ms;
+      m.path = std::filesystem::absolute(out.champion_path).lexically_normal().string();
+      make_champion(store, m, request.now_ms, "tunecase retrain (the model in use)");
     }
 
     // The challenger, on every label the champion knows plus the new ones.

@@ -4,19 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "tunecase/core/error.h"
 #include "tunecase/serve/served_approach.h"
 
 namespace tunecase::serve {
-namespace {
-
-const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
-  for (const ModelVersion& m : versions)
-    if (m.status == ModelStatus::champion) return &m;
-  return nullptr;
-}
-
-}  // namespace
 
 ModelWatch::ModelWatch(Store& store, std::vector<ServedApproach*> approaches, Clock clock,
                        std::function<void(const std::string&)> notify)
@@ -39,31 +29,20 @@ std::vector<std::string> ModelWatch::sync_at_start() {
       if (champion->version != version) follow(*approach, versions);
       continue;
     }
-    bool known = false;
-    for (const ModelVersion& m : versions) known = known || m.version == version;
+    // No loadable champion: what this gateway serves becomes the champion (registered, or
+    // promoted again when an older gateway registered it or it was demoted by hand).
     std::string path = std::filesystem::absolute(approach->model_path()).lexically_normal();
-    if (known) {
-      // Registered before (by an older gateway, or demoted by hand) but no loadable champion:
-      // what this gateway serves becomes the champion again.
-      store_.set_model_status(approach->name(), version, ModelStatus::champion, clock_(), "serve");
-    } else {
-      ModelVersion m;
-      m.name = fmt::format("{} (as served)", approach->name());
-      m.approach = approach->name();
-      m.version = version;
-      m.data_fingerprint = version;
-      m.created_at_ms = clock_();
-      m.status = ModelStatus::champion;
-      m.promoted_at_ms = clock_();
-      m.promoted_by = "serve";
-      m.path = path;
-      try {
-        store_.register_model(m);
-      } catch (const UserError&) {
-        // Another replica starting on the same store registered this version first.
-        follow(*approach, store_.models(approach->name()));
-        continue;
-      }
+    ModelVersion m;
+    m.name = fmt::format("{} (as served)", approach->name());
+    m.approach = approach->name();
+    m.version = version;
+    m.data_fingerprint = version;
+    m.created_at_ms = clock_();
+    m.path = path;
+    if (!make_champion(store_, m, clock_(), "serve")) {
+      // Another replica starting on the same store registered this version first.
+      follow(*approach, store_.models(approach->name()));
+      continue;
     }
     notes.push_back(fmt::format("approach '{}': model {} from {} registered as champion",
                                 approach->name(), version.substr(0, 12), path));

@@ -94,6 +94,14 @@ class Store {
   virtual int schema_version() = 0;
 };
 
+// The champion among an approach's versions (Store::models), or nullptr.
+const ModelVersion* champion_of(const std::vector<ModelVersion>& versions);
+
+// Makes `model` (status and promoted_* are set here) the champion of its approach: promotes it
+// when its version is registered already, else registers it. false when another writer (a
+// replica starting at the same moment) registered that version between the two steps.
+bool make_champion(Store& store, ModelVersion model, int64_t at_ms, const std::string& by);
+
 // Opens (creating and migrating when needed) the store at `location`: a `postgresql://` or
 // `postgres://` URL, else a SQLite file path (its folder is created). UserError, naming the
 // location without any password, when it cannot be opened, with what to do.

@@ -1,0 +1,29 @@
+// The model registry's shared steps (store.h): finding the champion and making one.
+#include "tunecase/core/error.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase {
+
+const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
+  for (const ModelVersion& m : versions)
+    if (m.status == ModelStatus::champion) return &m;
+  return nullptr;
+}
+
+bool make_champion(Store& store, ModelVersion model, int64_t at_ms, const std::string& by) {
+  for (const ModelVersion& m : store.models(model.approach))
+    if (m.version == model.version)
+      return store.set_model_status(model.approach, model.version, ModelStatus::champion, at_ms,
+                                    by);
+  model.status = ModelStatus::champion;
+  model.promoted_at_ms = at_ms;
+  model.promoted_by = by;
+  try {
+    store.register_model(model);
+  } catch (const UserError&) {
+    return false;  // registered by another writer since models() was read
+  }
+  return true;
+}
+
+}  // namespace tunecase
