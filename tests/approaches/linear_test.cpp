@@ -85,7 +85,10 @@ TEST(Linear, ParallelClassesGiveTheSameModelAsOneThread) {
   one->train(train, {}, toy_labels());
   two->train(train, {}, toy_labels());
   for (const auto& e : toy_intents(20, 4)) {
-    EXPECT_EQ(one->classify(e.text).label, two->classify(e.text).label) << e.text;
+    Prediction a = one->classify(e.text);
+    Prediction b = two->classify(e.text);
+    EXPECT_EQ(a.label, b.label) << e.text;
+    EXPECT_EQ(a.confidence, b.confidence) << e.text;  // the same weights, bit for bit
   }
 }
 

@@ -88,6 +88,22 @@ TEST(OutOfFold, SameSeedSameProbabilities) {
   EXPECT_EQ(confident_learning(a).suspects.size(), confident_learning(b).suspects.size());
 }
 
+// liblinear's solvers draw from rand(); each class's draws are seeded on the thread that trains
+// it, so one thread and three give the same models, bit for bit.
+TEST(OutOfFold, ThreadCountDoesNotChangeTheProbabilities) {
+  auto data = noisy_data(600, 5, 0.1, 4);
+  OutOfFoldOptions one;
+  one.threads = 1;
+  OutOfFoldOptions three;
+  three.threads = 3;
+  OutOfFold a = out_of_fold_probabilities(data.rows, one);
+  OutOfFold b = out_of_fold_probabilities(data.rows, three);
+  EXPECT_EQ(a.probabilities, b.probabilities);
+  OutOfFoldOptions other_seed = three;
+  other_seed.seed = 8;
+  EXPECT_NE(out_of_fold_probabilities(data.rows, other_seed).probabilities, b.probabilities);
+}
+
 TEST(OutOfFold, OneLabelIsAnError) {
   auto data = noisy_data(10, 1, 0.0, 2);
   EXPECT_THROW(out_of_fold_probabilities(data.rows, {}), std::runtime_error);

@@ -36,12 +36,19 @@ struct SparseRows {
   void add(const std::vector<TfidfFeature>& features, int bias_index);
 };
 
+// liblinear's dual solvers shuffle their coordinates with rand(). This project defines rand()
+// and srand() itself (liblinear_ovr.cpp), with one generator per thread, so a model trained on a
+// thread that seeded it is the same on every run however many threads train beside it. The
+// C library's rand() is one process-wide sequence that racing threads would interleave.
+// Sets the calling thread's rand() seed.
+void seed_liblinear(unsigned seed);
+
 // One binary liblinear model per class (one-vs-rest, as liblinear does internally), trained on
 // `threads` threads and assembled into the multi-class model liblinear itself would build:
 // w[feature * nr_class + class]. liblinear has no threads of its own, and the classes are
-// independent. The dual solvers shuffle with the process-wide rand(), so the draw order differs
-// between runs; with a tight eps every run still lands on the same (unique) optimum up to
-// rounding.
-model* train_one_vs_rest(const problem& prob, const parameter& param, int threads);
+// independent. Class k's solver draws from rand() seeded with `seed + k` on whichever thread
+// trains it, so the model is the same on every run and for any number of threads.
+model* train_one_vs_rest(const problem& prob, const parameter& param, int threads,
+                         unsigned seed = 1);
 
 }  // namespace tunecase

@@ -72,6 +72,7 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   OutOfFoldOptions options;
   options.folds = q.options.folds;
   options.seed = q.options.seed;
+  options.threads = q.options.threads;
   OutOfFold oof = out_of_fold_probabilities(train, options);
   q.noise = confident_learning(oof, q.options.seed);
   for (const auto& s : q.noise->suspects) {

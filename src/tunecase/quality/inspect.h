@@ -24,7 +24,7 @@ struct InspectOptions {
   bool label_noise = true;                 // run the k-fold models (the slow part)
   int folds = 5;
   uint64_t seed = 7;
-  int threads = 2;           // for the near-duplicate signatures
+  int threads = 2;           // near-duplicate signatures and the k-fold models
   std::size_t examples = 5;  // example pairs kept per finding
 };
 

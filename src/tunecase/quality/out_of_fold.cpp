@@ -1,7 +1,6 @@
 #include "tunecase/quality/out_of_fold.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <random>
@@ -90,11 +89,10 @@ OutOfFold out_of_fold_probabilities(const Examples& rows, const OutOfFoldOptions
     param.solver_type = L2R_LR_DUAL;
     param.C = options.C;
     param.eps = 0.1;
-    // liblinear's dual solvers shuffle with the process-wide rand(): seeded per fold and trained
-    // on one thread (liblinear's own one-vs-rest), the models, and so the report, are the same
-    // on every run. On HWU64 this was no slower than two threads racing for rand().
-    std::srand(static_cast<unsigned>(options.seed) + static_cast<unsigned>(f));
-    LiblinearModel m(::train(&prob, &param));
+    // Each class's solver draws from its own seeded rand() (liblinear_ovr.h), so the folds'
+    // models, and the report, are the same on every run and for any number of threads.
+    const unsigned seed = static_cast<unsigned>(options.seed) + static_cast<unsigned>(f) * 1000u;
+    LiblinearModel m(train_one_vs_rest(prob, param, options.threads, seed));
     const int nr_class = get_nr_class(m.get());
     std::vector<int> model_labels(static_cast<std::size_t>(nr_class));
     get_labels(m.get(), model_labels.data());

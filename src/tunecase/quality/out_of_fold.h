@@ -22,6 +22,7 @@ struct OutOfFoldOptions {
   // on HWU64 with 5% and 10% flips (precision and recall both up 5 points; docs/data-quality.md).
   double C = 3;
   uint64_t seed = 7;   // folds, and liblinear's rand() per fold: the same seed, the same report
+  int threads = 2;     // the classes of each fold's one-vs-rest model train in parallel
   TfidfOptions tfidf;  // the linear approach's defaults: word 1-2, char_wb 2-5
 };
 
