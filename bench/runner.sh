@@ -2,6 +2,9 @@
 # LLM runner floors against `tunecase sim-llm` on loopback (issue 3):
 #   1. fixed 200 ms latency, concurrency 64: >= 95% of the ideal 320 requests/s, < 2 ms CPU/request
 #   2. 100,000 items (no latency): peak memory < 200 MB
+#   3. what [privacy] redaction adds to an evaluation's CPU time (floor < 5%): the same tickets,
+#      every one carrying personal data, few-shot prompts with 8 examples that carry it too, run
+#      with redaction off and on in alternation (PAIRS pairs), CPU per request of the runner
 # Usage: bench/runner.sh [BUILD_DIR]   (needs BUILD_DIR/bench/runner_driver; DRIVER=path overrides)
 # The server side is the sim-llm server code (as in `tunecase sim-llm`), run by the driver in a
 # separate process, so the CPU and memory measured belong to the runner alone.
@@ -9,6 +12,9 @@ set -euo pipefail
 BUILD=${1:-build}
 ITEMS=${ITEMS:-6000}
 BIG=${BIG:-100000}
+PAIRS=${PAIRS:-3}
+PARTS=${PARTS:-throughput memory redaction}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 DRIVER=${DRIVER:-$BUILD/bench/runner_driver}
 work=$(mktemp -d)
 server=""
@@ -27,6 +33,7 @@ start_sim() {  # $1 = latency ms
 }
 stop_sim() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 
+if want throughput; then
 start_sim 200
 echo "throughput (200 ms latency, concurrency 64, $ITEMS items):"
 "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 | tee "$work/t.json"
@@ -38,7 +45,9 @@ print(f"  {r['requests_per_s']:.1f} req/s = {100 * r['requests_per_s'] / ideal:.
       f"; {r['cpu_ms_per_request']:.3f} ms CPU/request (floor < 2)")
 PY
 stop_sim
+fi
 
+if want memory; then
 start_sim 0
 echo "memory ($BIG items, no latency, concurrency 64):"
 "$DRIVER" --port "$port" --items "$BIG" --concurrency 64 | tee "$work/m.json"
@@ -48,3 +57,31 @@ r = json.load(open(sys.argv[1]))
 print(f"  peak RSS {r['peak_rss_mb']:.1f} MB (floor < 200)")
 PY
 stop_sim
+fi
+
+if want redaction; then
+start_sim 0
+echo "redaction ($ITEMS items with personal data, few_shot with 8 examples, $PAIRS pairs off/on):"
+for pair in $(seq "$PAIRS"); do
+  "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
+    >"$work/off$pair.json"
+  "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
+    --redact >"$work/on$pair.json"
+done
+python3 - "$work" "$PAIRS" <<'PY'
+import json, statistics, sys
+work, pairs = sys.argv[1], int(sys.argv[2])
+ratios = []
+for p in range(1, pairs + 1):
+    off = json.load(open(f"{work}/off{p}.json"))
+    on = json.load(open(f"{work}/on{p}.json"))
+    r = on["cpu_ms_per_request"] / off["cpu_ms_per_request"]
+    ratios.append(r)
+    print(f"  pair {p}: off {off['cpu_ms_per_request']:.4f} ms CPU/request, on {on['cpu_ms_per_request']:.4f}"
+          f" ({100 * (r - 1):+.1f}%); redacted {on['redacted'].get('redacted', {})}")
+m = statistics.median(ratios)
+print(f"  median: redaction adds {100 * (m - 1):+.1f}% to the runner's CPU time (floor < 5%): "
+      f"{'met' if m < 1.05 else 'NOT met'}")
+PY
+stop_sim
+fi

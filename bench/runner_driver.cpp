@@ -2,7 +2,13 @@
 //
 //   runner_driver --serve [--latency-ms L] --port-file F   the sim-llm server (same code as
 //                                                          `tunecase sim-llm`), until SIGTERM
-//   runner_driver --port P [--items N] [--concurrency C] [--prompt zero_shot]
+//   runner_driver --port P [--items N] [--concurrency C] [--prompt zero_shot] [--shots K]
+//                 [--pii] [--redact]
+//
+// --pii appends generated personal data (e-mails, phones, cards, IBANs, ...) to every ticket and
+// example; --redact turns every built-in detector and a custom pattern on ([privacy] redact), so
+// that two runs on the same tickets measure what redaction adds to an evaluation's CPU time
+// (bench/runner.sh, part 3).
 //
 // The client side talks to a sim-llm in another process (so that the CPU and memory measured are
 // the runner's alone) and prints one JSON line: wall time, requests per second, CPU per request
@@ -23,6 +29,7 @@
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/privacy/pii_generator.h"
 #include "tunecase/runner/llm_runner.h"
 
 namespace {
@@ -37,13 +44,16 @@ const std::vector<std::vector<std::string>> kWords = {
     {"crash", "error", "bug", "freeze", "slow"},
     {"password", "login", "email", "profile", "locked"}};
 
-Examples tickets(std::size_t n, std::size_t offset) {
+Examples tickets(std::size_t n, std::size_t offset, bool pii) {
+  std::vector<tunecase::LabelledPiiText> personal;
+  if (pii) personal = tunecase::generate_pii_tickets(n, offset + 1);
   Examples out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t k = (i + offset) % kLabels.size();
     std::string text = "ticket " + std::to_string(i + offset) + ": my " + kWords[k][i % 5] +
                        " and " + kWords[k][(i / 5 + 1) % 5] + " need help today";
+    if (pii) text += ". " + personal[i].text;
     out.push_back(Example{"", std::move(text), kLabels[k], "", 0});
   }
   return out;
@@ -106,16 +116,22 @@ int main(int argc, char** argv) {
   std::size_t items = std::stoul(arg(argc, argv, "--items", "2000"));
   int concurrency = std::stoi(arg(argc, argv, "--concurrency", "64"));
   std::string prompt = arg(argc, argv, "--prompt", "zero_shot");
+  int shots = std::stoi(arg(argc, argv, "--shots", "5"));
+  bool pii = has(argc, argv, "--pii");
+  bool redact = has(argc, argv, "--redact");
 
   nlohmann::json params = {
       {"name", "bench"},      {"kind", "openai"},
       {"model", "sim-model"}, {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
       {"prompt", prompt},     {"price", {{"input", 0.15}, {"output", 0.6}}}};
-  if (prompt != "zero_shot" && prompt != "chain_of_thought") params["shots"] = 5;
+  if (prompt != "zero_shot" && prompt != "chain_of_thought") params["shots"] = shots;
   tunecase::ApproachConfig approach = tunecase::approach_from_json(params, "runner_driver");
   tunecase::ProjectConfig project;
-  Examples train = tickets(400, 1000000);
-  Examples test = tickets(items, 0);
+  if (redact)
+    project.privacy.rules = tunecase::RedactionRules{
+        tunecase::builtin_pii_kinds(), {tunecase::CustomPattern("employee_id", "EMP-######")}};
+  Examples train = tickets(400, 1000000, pii);
+  Examples test = tickets(items, 0, pii);
 
   tunecase::LlmRunOptions options;
   options.concurrency = concurrency;
@@ -140,6 +156,9 @@ int main(int argc, char** argv) {
       {"items", items},
       {"concurrency", concurrency},
       {"prompt", prompt},
+      {"pii", pii},
+      {"redact", redact},
+      {"redacted", result.summary.value("redaction", nlohmann::json::object())},
       {"requests", result.requests_sent},
       {"errors", result.errors},
       {"wall_s", wall},

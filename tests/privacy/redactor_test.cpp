@@ -153,5 +153,25 @@ TEST(RedactionFuzz, RandomBytesNeverCrashOrGrowWithoutBound) {
   }
 }
 
+// A request's map on the examples' map: the examples' values keep their placeholders, new ones
+// are numbered after them, and only the new ones are the request's own.
+TEST(PlaceholderMap, ALayeredMapContinuesItsBase) {
+  PlaceholderMap base;
+  EXPECT_EQ(base.placeholder("email", "a@example.com"), "<EMAIL_1>");
+  PlaceholderMap request(&base);
+  EXPECT_EQ(request.placeholder("email", "a@example.com"), "<EMAIL_1>");
+  EXPECT_EQ(request.placeholder("email", "b@example.com"), "<EMAIL_2>");
+  EXPECT_EQ(request.placeholder("phone", "+44 20 7946 0958"), "<PHONE_1>");
+  std::vector<std::string> own;
+  request.for_each_own_value([&](const std::string&, const std::string& v) { own.push_back(v); });
+  EXPECT_EQ(own, (std::vector<std::string>{"b@example.com", "+44 20 7946 0958"}));
+  EXPECT_EQ(request.counts(), (RedactionCounts{{"email", 2}, {"phone", 1}}));
+  EXPECT_EQ(request.values().size(), 3u);
+  EXPECT_EQ(base.counts(), (RedactionCounts{{"email", 1}}));  // the base is left alone
+  Redactor r(RedactionRules{{"email"}, {}});
+  EXPECT_EQ(r.redact("from a@example.com and c@example.com", request),
+            "from <EMAIL_1> and <EMAIL_3>");
+}
+
 }  // namespace
 }  // namespace tunecase

@@ -70,31 +70,34 @@ std::vector<ChatMessage> LlmApproach::redacted(PromptText prompt, RedactionCount
     fresh->raw_head = std::string(raw_head);
     fresh->system = redactor_.redact(prompt.system, fresh->map);
     fresh->head = redactor_.redact(raw_head, fresh->map);
-    for (auto& v : fresh->map.values()) fresh->values.insert(std::move(v));
     std::lock_guard lock(prefix_mutex_);
     last_prefix_ = fresh;
     prefix = std::move(fresh);
   }
-  // One request, one map: the same value gets the same placeholder in every message.
-  PlaceholderMap map = prefix->map;
-  std::string tail = redactor_.redact(std::string_view(prompt.user).substr(head_size), map);
+  // One request, one map: the same value gets the same placeholder in every message. The
+  // request's map sits on the prefix's (no copy): only the ticket's new values are its own.
+  PlaceholderMap layered(&prefix->map);
+  std::string tail = redactor_.redact(std::string_view(prompt.user).substr(head_size), layered);
   // A value first found in the ticket must not survive in the examples or the system message
   // (where its context hid it from the detectors): then the request is redacted whole.
   bool whole = false;
-  for (const auto& v : map.values())
-    if (!prefix->values.contains(v) && (prefix->head.find(v.second) != std::string::npos ||
-                                        prefix->system.find(v.second) != std::string::npos))
-      whole = true;
+  layered.for_each_own_value([&](const std::string&, const std::string& value) {
+    whole = whole || prefix->head.find(value) != std::string::npos ||
+            prefix->system.find(value) != std::string::npos;
+  });
   std::vector<ChatMessage> out;
+  RedactionCounts request_counts;
   if (whole) {
-    map = PlaceholderMap();
+    PlaceholderMap map;
     prompt.system = redactor_.redact(prompt.system, map);
     prompt.user = redactor_.redact(prompt.user, map);
+    request_counts = map.counts();
   } else {
     prompt.system = prefix->system;
-    prompt.user = prefix->head + tail;
+    prompt.user.assign(prefix->head).append(tail);
+    request_counts = layered.counts();
   }
-  if (counts != nullptr) add_counts(*counts, map.counts());
+  if (counts != nullptr) add_counts(*counts, request_counts);
   if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
   out.push_back({"user", std::move(prompt.user)});
   return out;

@@ -67,8 +67,7 @@ class LlmApproach {
   // of that map, so placeholders stay consistent within the request.
   struct RedactedPrefix {
     std::string raw_system, raw_head, system, head;
-    PlaceholderMap map;
-    std::set<std::pair<std::string, std::string>> values;  // what `map` holds
+    PlaceholderMap map;  // the base of each request's map
   };
   mutable std::mutex prefix_mutex_;
   mutable std::shared_ptr<const RedactedPrefix> last_prefix_;

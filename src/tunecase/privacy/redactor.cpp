@@ -49,22 +49,38 @@ void add_counts(RedactionCounts& into, const RedactionCounts& more) {
   for (const auto& [kind, n] : more) into[kind] += n;
 }
 
+const std::string* PlaceholderMap::find(const std::string& kind, std::string_view value) const {
+  if (base_ != nullptr)
+    if (const std::string* p = base_->find(kind, value)) return p;
+  auto it = placeholders_.find(std::make_pair(std::string_view(kind), value));
+  return it == placeholders_.end() ? nullptr : &it->second;
+}
+
+int64_t PlaceholderMap::base_count(const std::string& kind) const {
+  if (base_ == nullptr) return 0;
+  auto it = base_->next_.find(kind);
+  return base_->base_count(kind) + (it == base_->next_.end() ? 0 : it->second);
+}
+
 const std::string& PlaceholderMap::placeholder(const std::string& kind, std::string_view value) {
-  auto key = std::make_pair(kind, std::string(value));
-  auto it = placeholders_.find(key);
-  if (it != placeholders_.end()) return it->second;
-  int64_t n = ++next_[kind];
-  return placeholders_.emplace(std::move(key), "<" + upper(kind) + "_" + std::to_string(n) + ">")
+  if (const std::string* known = find(kind, value)) return *known;
+  int64_t n = base_count(kind) + ++next_[kind];
+  return placeholders_
+      .emplace(std::make_pair(kind, std::string(value)),
+               "<" + upper(kind) + "_" + std::to_string(n) + ">")
       .first->second;
 }
 
 RedactionCounts PlaceholderMap::counts() const {
-  return next_;
+  RedactionCounts out = base_ == nullptr ? RedactionCounts{} : base_->counts();
+  for (const auto& [kind, n] : next_) out[kind] += n;
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> PlaceholderMap::values() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, placeholder] : placeholders_) out.push_back(key);
+  for_each_value(
+      [&](const std::string& kind, const std::string& value) { out.emplace_back(kind, value); });
   return out;
 }
 
@@ -147,7 +163,7 @@ std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& m
     return true;
   };
   std::vector<PiiSpan> out;
-  for (const auto& [kind, value] : map.values()) {
+  map.for_each_value([&](const std::string& kind, const std::string& value) {
     for (std::size_t at = text.find(value); at != std::string_view::npos;
          at = text.find(value, at + 1)) {
       std::size_t end = at + value.size();
@@ -158,7 +174,7 @@ std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& m
       out.push_back({at, at + value.size(), kind});
       taken.emplace_back(at, at + value.size());
     }
-  }
+  });
   return out;
 }
 

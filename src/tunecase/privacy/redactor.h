@@ -35,19 +35,52 @@ struct RedactionRules {
   bool empty() const { return kinds.empty() && custom.empty(); }
 };
 
-// Value -> placeholder within one request.
+// Value -> placeholder within one request. A map may sit on a base map that outlives it (the
+// placeholders of the part of a prompt that repeats from request to request): it answers the
+// base's values with the base's placeholders and numbers its own after the base's, without a copy
+// of the base. Only values first seen in this map are its own.
 class PlaceholderMap {
  public:
+  PlaceholderMap() = default;
+  explicit PlaceholderMap(const PlaceholderMap* base) : base_(base) {}
+
   // The placeholder of `value` of `kind`, made on first sight: "<EMAIL_1>".
   const std::string& placeholder(const std::string& kind, std::string_view value);
-  // Distinct values per kind seen so far.
+  // Distinct values per kind seen so far, the base's included.
   RedactionCounts counts() const;
-  // (kind, value) of every placeholder made so far. Raw values: never log or store them.
+  // (kind, value) of every placeholder made so far, the base's included. Raw values: never log
+  // or store them.
   std::vector<std::pair<std::string, std::string>> values() const;
+  // Calls f(kind, value) for every value, the base's first, without copying them.
+  template <typename F>
+  void for_each_value(F&& f) const {
+    if (base_ != nullptr) base_->for_each_value(f);
+    for_each_own_value(f);
+  }
+  // Calls f(kind, value) for the values first seen in this map (not in its base).
+  template <typename F>
+  void for_each_own_value(F&& f) const {
+    for (const auto& [key, placeholder] : placeholders_) f(key.first, key.second);
+  }
 
  private:
-  std::map<std::pair<std::string, std::string>, std::string> placeholders_;
-  std::map<std::string, int64_t> next_;
+  const std::string* find(const std::string& kind, std::string_view value) const;
+  int64_t base_count(const std::string& kind) const;
+
+  // Orders (kind, value) keys, and looks them up by string_views without making strings.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      std::string_view ak(a.first), bk(b.first);
+      if (ak != bk) return ak < bk;
+      return std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+
+  const PlaceholderMap* base_ = nullptr;
+  std::map<std::pair<std::string, std::string>, std::string, KeyLess> placeholders_;
+  std::map<std::string, int64_t, std::less<>> next_;  // own values per kind
 };
 
 class Redactor {

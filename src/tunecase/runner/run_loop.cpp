@@ -98,6 +98,7 @@ void RunLoop::plan() {
   to_send_.assign(items_.size(), false);
   RunEstimate estimate;
   estimate.items = items_.size();
+  std::size_t planned_bytes = 0;
   for (std::size_t i = 0; i < items_.size(); ++i) {
     Attempt a = prepare(i);
     add_counts(redacted_, a.redacted);
@@ -117,6 +118,12 @@ void RunLoop::plan() {
     ++estimate.to_send;
     estimate.tokens_in += estimate_tokens(a.request.body);
     estimate.tokens_out += approach_.options().max_tokens;
+    std::size_t bytes = 512 + a.request.body.size() + a.request.url.size() + a.key.size();
+    for (const auto& [name, value] : a.request.headers) bytes += 64 + name.size() + value.size();
+    if (planned_bytes + bytes <= kPlannedBytes) {
+      planned_bytes += bytes;
+      planned_.emplace(i, std::move(a));
+    }
   }
   if (price_) {
     estimate.usd = cost_usd(*price_, Usage{estimate.tokens_in, estimate.tokens_out, 0});
@@ -178,7 +185,13 @@ void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
 bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& wake) {
   while (!staged_ && next_new_ < order_.size()) {
     std::size_t i = order_[next_new_++];
-    if (to_send_[i]) staged_.emplace(i, prepare(i));
+    if (!to_send_[i]) continue;
+    if (auto built = planned_.find(i); built != planned_.end()) {
+      staged_.emplace(i, std::move(built->second));
+      planned_.erase(built);
+    } else {
+      staged_.emplace(i, prepare(i));
+    }
   }
   if (!staged_) return false;
   auto& [item, attempt] = *staged_;

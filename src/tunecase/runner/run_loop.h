@@ -94,6 +94,11 @@ class RunLoop {
   std::vector<std::size_t> order_;                         // the seeded order items are sent in
   std::size_t next_new_ = 0;                               // first position of order_ not started
   std::optional<std::pair<std::size_t, Attempt>> staged_;  // built, waiting for limits
+  // Requests plan() built for items it could not answer from the cache, kept for send() up to
+  // kPlannedBytes (bodies, headers and bookkeeping) so each is built (rendered, redacted) once;
+  // the rest are built again when their turn comes, so memory stays bounded on any run.
+  static constexpr std::size_t kPlannedBytes = std::size_t{32} << 20;
+  std::unordered_map<std::size_t, Attempt> planned_;
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
