@@ -10,7 +10,8 @@ namespace {
 
 struct CurveArgs {
   std::string config, out = "tunecase-curve";
-  double max_cost = -1;
+  std::vector<std::string> finetune;
+  double max_cost = -1, finetune_poll_s = 10;
   int concurrency = 8;
   bool yes = false, local_only = false;
   tunecase::CacheChoice cache;
@@ -25,6 +26,8 @@ void run(const CurveArgs& a) {
   if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
   options.assume_yes = a.yes;
   options.cache = a.cache;
+  if (!a.finetune.empty()) options.finetune = a.finetune;
+  options.finetune_poll = std::chrono::milliseconds(static_cast<int64_t>(a.finetune_poll_s * 1000));
   nlohmann::json doc;
   {
     CommandAudit audit("curve", config, std::filesystem::path(a.out) / "audit.json");
@@ -47,6 +50,12 @@ void run(const CurveArgs& a) {
         fmt::print(", no saturation visible in the data");
       }
     }
+    if (approach.value("fine_tuned", false)) {
+      const auto& usd = approach["training_usd"];
+      fmt::print("; fine-tuning cost {} ({})",
+                 usd.is_number() ? fmt::format("${:.4f}", usd.get<double>()) : "unknown",
+                 approach["training_usd_is"].get<std::string>());
+    }
     fmt::print("\n");
   }
   fmt::print("wrote {}/curve.json, curve.md, curve.html\n", a.out);
@@ -63,6 +72,13 @@ void add_curve_command(CLI::App& app) {
   add_cache_options(cmd, args->cache);
   cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)");
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
+      ->capture_default_str();
+  cmd->add_option("--finetune", args->finetune,
+                  "Also fine-tune this openai approach at [curve] finetune_fractions and on all "
+                  "of train (one paid job each; replaces [curve] finetune)");
+  cmd->add_option("--finetune-poll", args->finetune_poll_s,
+                  "Seconds between a fine-tuning job's status checks")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   add_local_only_option(cmd, args->local_only);

@@ -171,6 +171,13 @@ void read_curve(TableReader& r, CurveTableSettings& c) {
   c.target_accuracy = r.optional_number("target_accuracy", Range{0, 1, true, true},
                                         "report the labels needed to reach it");
   c.approaches = r.text_list("approaches", "what to measure (names of [[approach]] tables)");
+  if (auto names =
+          r.text_list("finetune", "fine-tune these approaches at each fraction (paid jobs)"))
+    c.finetune = *names;
+  if (auto f =
+          r.number_list("finetune_fractions", Range{0, 1, true, true},
+                        "shares of train to fine-tune on (default 0.1, 0.3; all of train added)"))
+    c.finetune_fractions = *f;
   r.finish();
 }
 

@@ -85,6 +85,10 @@ struct CurveTableSettings {
   int seeds = 3;
   std::optional<double> target_accuracy;
   std::optional<std::vector<std::string>> approaches;
+  // Fine-tuned points (docs/finetune.md): these openai approaches with a finetune table are
+  // fine-tuned once per share of train (one provider job each, paid), then all of train.
+  std::vector<std::string> finetune;
+  std::vector<double> finetune_fractions{0.1, 0.3};
 };
 
 // [pilot] (docs/serve.md): what `tunecase serve` runs. Without a challenger it serves the champion

@@ -75,7 +75,35 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
                   : fmt::format(" Target {:.3f}: {}.", t["accuracy"].get<double>(),
                                 t["why"].get<std::string>());
     }
+    if (f.contains("note")) line += " " + f["note"].get<std::string>();
     out.push_back(line);
+  }
+  return out;
+}
+
+// One sentence per fine-tuned approach: its jobs and what they cost, simulated or measured.
+std::vector<std::string> finetune_lines(const nlohmann::json& doc) {
+  std::vector<std::string> out;
+  for (const auto& a : doc["approaches"]) {
+    if (!a.value("fine_tuned", false)) continue;
+    std::vector<std::string> jobs;
+    for (const auto& p : a["points"]) {
+      const auto& usd = p["training_usd"];
+      jobs.push_back(fmt::format(
+          "{} labels: {} ({})", p["labels"].dump(), p.value("fine_tuned_model", std::string()),
+          usd.is_number() ? fmt::format("${:.4f} {}", usd.get<double>(),
+                                        p.value("training_usd_is", std::string()))
+                          : std::string("training cost unknown")));
+    }
+    const auto& total = a["training_usd"];
+    out.push_back(fmt::format(
+        "{}: fine-tuned from {} once per size, one provider job each, and scored on the test "
+        "split with the same prompt; training {} in all. {}.",
+        a["name"].get<std::string>(), a.value("base_model", std::string()),
+        total.is_number() ? fmt::format("${:.4f} ({})", total.get<double>(),
+                                        a.value("training_usd_is", std::string()))
+                          : std::string("cost unknown (no price in the catalogue)"),
+        fmt::join(jobs, "; ")));
   }
   return out;
 }
@@ -136,6 +164,9 @@ std::string curve_markdown(const nlohmann::json& doc) {
     md += "| " + fmt::format("{}", fmt::join(row, " | ")) + " |\n";
   md += "\n## Fits and projections\n\n";
   for (const auto& line : projection_lines(doc)) md += "- " + line + "\n";
+  auto tuned = finetune_lines(doc);
+  if (!tuned.empty()) md += "\n## Fine-tuned\n\n";
+  for (const auto& line : tuned) md += "- " + line + "\n";
   return md;
 }
 
@@ -145,6 +176,10 @@ std::string curve_html(const nlohmann::json& doc) {
   body += "<h2>Fits and projections</h2><ul>";
   for (const auto& line : projection_lines(doc)) body += "<li>" + html::escape(line) + "</li>";
   body += "</ul>";
+  auto tuned = finetune_lines(doc);
+  if (!tuned.empty()) body += "<h2>Fine-tuned</h2><ul>";
+  for (const auto& line : tuned) body += "<li>" + html::escape(line) + "</li>";
+  if (!tuned.empty()) body += "</ul>";
   return html::page("Learning curve", body);
 }
 

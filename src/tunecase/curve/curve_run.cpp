@@ -12,8 +12,11 @@
 #include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_fit.h"
 #include "tunecase/curve/curve_report.h"
-#include "tunecase/curve/subsample.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/data/subsample.h"
+#include "tunecase/finetune/finetune_run.h"
+#include "tunecase/finetune/training_file.h"
+#include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_runner.h"
 #include "tunecase/stats/proportion.h"
 
@@ -128,6 +131,11 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                       {"saturation_visible", fit->saturation_visible()},
                       {"projection_2x", projection(2 * train_size, 2)},
                       {"projection_4x", projection(4 * train_size, 4)}};
+  if (points.size() <= 3)
+    j["note"] = fmt::format(
+        "Only {} measured points for 3 parameters: the curve passes through them, so the data do "
+        "not test its shape; read the projections as a rough guide.",
+        points.size());
   if (target) {
     auto needed = fit->labels_for(*target);
     j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
@@ -144,10 +152,150 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
   return j;
 }
 
+// One fine-tuning job of a fine-tuned curve: a share of train, its folder and what it would spend.
+struct TuningJob {
+  const ApproachConfig* approach;
+  std::size_t labels = 0;
+  FinetuneOptions options;
+  FinetunePlan plan;
+};
+
+// Every job of every fine-tuned approach, built, validated and priced before any is started.
+std::vector<TuningJob> plan_tuning(const ProjectConfig& config, const CurveSettings& settings,
+                                   std::size_t train_size, const CurveOptions& options) {
+  std::vector<TuningJob> jobs;
+  for (const auto& a : settings.finetune) {
+    std::vector<double> fractions = settings.finetune_fractions;
+    fractions.push_back(1.0);
+    std::size_t last = 0;
+    for (double f : fractions) {
+      auto n = f >= 1 ? train_size
+                      : static_cast<std::size_t>(std::llround(f * static_cast<double>(train_size)));
+      if (n == 0 || n <= last) continue;  // a fraction too small for this train split
+      last = n;
+      TuningJob job{&a, n, {}, {}};
+      job.options.out_dir = options.out_dir / "finetune" / fmt::format("{}-{}", a.name, n);
+      job.options.fraction = f;
+      job.options.poll_interval = options.finetune_poll;
+      job.options.result_name = a.name + "-ft";
+      job.plan = plan_finetune(config, a.name, job.options);
+      jobs.push_back(std::move(job));
+    }
+  }
+  return jobs;
+}
+
+// The whole fine-tuning spend is asked about once, before the first job: --yes, a known
+// estimate within --max-cost, or a yes at the terminal. Jobs already recorded cost nothing new.
+void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& options,
+                    std::ostream& log) {
+  std::size_t fresh = 0;
+  double usd = 0;
+  bool known = true;
+  for (const auto& j : jobs) {
+    if (j.plan.follows_job) continue;
+    ++fresh;
+    const auto& cost = j.plan.estimate["usd"];
+    if (cost.is_number())
+      usd += cost.get<double>();
+    else
+      known = false;
+  }
+  if (fresh == 0 || options.assume_yes) return;
+  std::string what = fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s");
+  if (options.max_cost_usd) {
+    if (!known)
+      throw UserError(fmt::format(
+          "curve: the training cost of {} is unknown (no fine-tuning price for the base model "
+          "in the catalogue), so --max-cost cannot bound it; add the price to data/prices.toml "
+          "or pass --yes",
+          what));
+    if (usd > *options.max_cost_usd)
+      throw UserError(
+          fmt::format("curve: {} are estimated at ${:.2f}, over --max-cost ${:.2f}; raise it, or "
+                      "fine-tune on fewer or smaller finetune_fractions",
+                      what, usd, *options.max_cost_usd));
+    return;
+  }
+  std::string cost = known ? fmt::format("about ${:.2f} (estimated)", usd)
+                           : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
+  if (ask_yes_no(fmt::format("curve: {} will cost {}. Start them?", what, cost), options.confirm,
+                 log))
+    return;
+  throw UserError(fmt::format(
+      "curve: {} not started (cost {}); pass --yes to start them, or --max-cost USD to start "
+      "them only within that spend",
+      what, cost));
+}
+
+// The fine-tuned curve of one approach: each job run (or followed), its tuned model scored on
+// the test split with the same prompt, a few-shot pool drawn from the same subset.
+nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>& jobs,
+                           const ProjectConfig& config, const PreparedData& data,
+                           const Examples& test, const CurveOptions& options, HttpClient& client,
+                           std::optional<double>& budget, std::optional<double> target,
+                           std::ostream& log) {
+  nlohmann::json points = nlohmann::json::array();
+  std::vector<CurvePoint> fit_points;
+  bool simulated = false;
+  double training_usd = 0;
+  bool training_known = true;
+  for (const auto& job : jobs) {
+    if (job.approach != &a) continue;
+    FinetuneOptions o = job.options;
+    o.assume_yes = !budget;  // confirmed for the whole run; a cap is checked again per job
+    o.max_cost_usd = budget;
+    FinetuneResult r = run_finetune(config, a.name, o, log);
+    const nlohmann::json& record = r.record;
+    ApproachConfig tuned = a;
+    tuned.name = a.name + "-ft";
+    tuned.llm.model = record["job"]["fine_tuned_model"].get<std::string>();
+    tuned.llm.finetune.reset();
+    tuned.source["model"] = tuned.llm.model;
+    Examples pool = stratified_fraction(data.splits.train, o.fraction, config.data.seed);
+    const auto& usd = record["training_usd"];
+    if (usd.is_number()) {
+      training_usd += usd.get<double>();
+      if (budget) *budget = std::max(0.0, *budget - usd.get<double>());
+    } else {
+      training_known = false;
+    }
+    Tally t = score(tuned, config, pool, test, data.labels, options, &client, budget);
+    simulated = simulated || t.simulated || record.value("simulated", false);
+    if (t.n)
+      fit_points.push_back({static_cast<double>(job.labels),
+                            static_cast<double>(t.correct) / static_cast<double>(t.n)});
+    nlohmann::json p = size_json(job.labels, {t});
+    p["fine_tuned_model"] = tuned.llm.model;
+    p["job"] = record["job"]["id"];
+    p["training_usd"] = usd;
+    p["training_usd_is"] = record["training_usd_is"];
+    p["finetune_record"] = (o.out_dir / "finetune.json").string();
+    points.push_back(p);
+    fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f} (fine-tuned, training {})\n",
+               tuned.name, job.labels, p["mean_accuracy"].get<double>(),
+               usd.is_number() ? fmt::format("${:.4f} {}", usd.get<double>(),
+                                             record["training_usd_is"].get<std::string>())
+                               : std::string("cost unknown"));
+  }
+  return {{"name", a.name + "-ft"},
+          {"kind", a.kind},
+          {"fine_tuned", true},
+          {"base_model", a.llm.finetune->base_model},
+          {"simulated", simulated},
+          {"training_usd", training_known ? nlohmann::json(training_usd) : nlohmann::json()},
+          {"training_usd_is", !training_known ? "unknown"
+                              : simulated     ? "simulated"
+                                              : "measured"},
+          {"points", points},
+          {"fit", fit_json(fit_points, data.splits.train.size(), target)}};
+}
+
 }  // namespace
 
 CurveSettings read_curve_settings(const ProjectConfig& config,
-                                  const std::optional<std::vector<std::string>>& only) {
+                                  const std::optional<std::vector<std::string>>& only,
+                                  const std::optional<std::vector<std::string>>& finetune) {
   const CurveTableSettings& c = config.curve;
   CurveSettings s;
   s.sizes.assign(c.sizes.begin(), c.sizes.end());
@@ -166,6 +314,18 @@ CurveSettings read_curve_settings(const ProjectConfig& config,
       s.approaches.push_back(*a);
     }
   }
+  for (const auto& name : finetune ? *finetune : c.finetune) {
+    const ApproachConfig* a = config.find_approach(name);
+    if (a == nullptr) fail(config, fmt::format("finetune: no [[approach]] named \"{}\"", name));
+    if (a->kind != "openai" || !a->llm.finetune)
+      fail(config, fmt::format("finetune: \"{}\" cannot be fine-tuned: it needs kind = "
+                               "\"openai\" and finetune = {{ base_model = \"...\" }}",
+                               name));
+    s.finetune.push_back(*a);
+  }
+  for (double f : c.finetune_fractions)
+    if (f > 0 && f < 1) s.finetune_fractions.push_back(f);
+  std::sort(s.finetune_fractions.begin(), s.finetune_fractions.end());
   std::sort(s.sizes.begin(), s.sizes.end());
   s.sizes.erase(std::unique(s.sizes.begin(), s.sizes.end()), s.sizes.end());
   return s;
@@ -173,7 +333,7 @@ CurveSettings read_curve_settings(const ProjectConfig& config,
 
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log) {
-  CurveSettings settings = read_curve_settings(config, options.approaches);
+  CurveSettings settings = read_curve_settings(config, options.approaches, options.finetune);
   if (options.sizes) settings.sizes = *options.sizes;
   if (options.seeds) settings.seeds = *options.seeds;
   PreparedData data = prepare_data(config.data);
@@ -185,6 +345,9 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     if (n > 0 && n < train.size()) sizes.push_back(n);
   sizes.push_back(train.size());
   create_output_dir(options.out_dir);
+  // Fine-tuning is the expensive part: its files are checked and its spend confirmed first.
+  std::vector<TuningJob> jobs = plan_tuning(config, settings, train.size(), options);
+  confirm_tuning(jobs, options, log);
 
   std::vector<std::vector<std::size_t>> orders;
   for (int s = 0; s < settings.seeds; ++s)
@@ -219,6 +382,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
                           {"simulated", simulated},
                           {"points", points},
                           {"fit", fit_json(fit_points, train.size(), settings.target_accuracy)}});
+  }
+  for (const auto& a : settings.finetune) {
+    if (!client) client = (own = make_http_client()).get();
+    approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
+                                     settings.target_accuracy, log));
   }
   nlohmann::json doc = {
       {"tool", "tunecase"},

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -28,6 +30,11 @@ struct CurveOptions {
   std::optional<std::vector<std::string>> approaches;
   std::optional<std::size_t> test_limit;  // score on at most this many test items
   HttpClient* client = nullptr;           // null: the project's libcurl client
+  // Fine-tuned points: --finetune replaces [curve] finetune; one provider job per size.
+  std::optional<std::vector<std::string>> finetune;
+  std::chrono::milliseconds finetune_poll{10000};  // between a job's status checks
+  // Asks before the fine-tuning spend (tests); null: y/N at the terminal, none = refused.
+  std::function<bool(const std::string&)> confirm;
 };
 
 // The [curve] table: sizes (default 50, 100, 250, 500, 1000, 2500 and all of train), seeds (3),
@@ -38,16 +45,24 @@ struct CurveSettings {
   int seeds = 3;
   std::vector<ApproachConfig> approaches;
   std::optional<double> target_accuracy;
+  std::vector<ApproachConfig> finetune;    // openai approaches with a finetune table
+  std::vector<double> finetune_fractions;  // ascending, below 1; all of train added by the run
 };
-// `only` (the --approaches flag) replaces [curve] approaches.
+// `only` (the --approaches flag) replaces [curve] approaches; `finetune` (--finetune) replaces
+// [curve] finetune.
 CurveSettings read_curve_settings(const ProjectConfig& config,
-                                  const std::optional<std::vector<std::string>>& only = {});
+                                  const std::optional<std::vector<std::string>>& only = {},
+                                  const std::optional<std::vector<std::string>>& finetune = {});
 
 // `tunecase curve`: for each approach, seed and size, trains on the nested stratified subsample
 // of train (an LLM retrieval_few_shot approach draws its examples from it) and scores on the
 // test split; per size the mean accuracy, min/max, standard deviation and the Wilson interval of
 // the pooled count; the fit acc(n) = a - b n^-c with projections at 2x and 4x the train size and
-// the labels needed for target_accuracy. Writes curve.json, curve.md and curve.html into
+// the labels needed for target_accuracy. A fine-tuned approach is fine-tuned once per fraction of
+// train and on all of it (nested stratified subsets, finetune_run.h; each job in
+// out_dir/finetune/<name>-<n>/, followed rather than paid again when the run is repeated), its
+// whole spend estimated and confirmed before the first job; each tuned model is scored on the test
+// split. Writes curve.json, curve.md and curve.html into
 // options.out_dir and returns the curve.json document.
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log);

@@ -1,12 +1,11 @@
 #include "tunecase/finetune/finetune_run.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tunecase/config/approach_settings.h"
@@ -19,6 +18,7 @@
 #include "tunecase/llm/openai_finetune.h"
 #include "tunecase/llm/prices.h"
 #include "tunecase/llm/provider.h"
+#include "tunecase/runner/budget.h"
 
 namespace tunecase {
 namespace {
@@ -75,13 +75,11 @@ nlohmann::json read_record(const std::filesystem::path& file) {
   return json;
 }
 
-bool ask(const std::string& question, const FinetuneOptions& o, std::ostream& log) {
-  if (o.confirm) return o.confirm(question);
-  if (isatty(STDIN_FILENO) == 0) return false;
-  log << question << " [y/N] " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
+// A job on the same files and settings that is not over badly: a run follows it.
+bool recorded_job_to_follow(const nlohmann::json& previous, const std::string& print) {
+  std::string status = text_at(previous, "/job/status");
+  return text_at(previous, "/fingerprint") == print && !text_at(previous, "/job/id").empty() &&
+         status != "failed" && status != "cancelled";
 }
 
 // Nothing is spent without --yes, a known estimate within --max-cost, or a yes at the terminal.
@@ -105,7 +103,9 @@ void confirm_training(const nlohmann::json& estimate, const FinetuneOptions& o,
   }
   std::string cost = known ? fmt::format("about ${:.2f} (estimated)", usd)
                            : "an UNKNOWN amount (no price in the catalogue)";
-  if (ask(fmt::format("{}: fine-tuning will cost {}. Start the job?", name, cost), o, log)) return;
+  if (ask_yes_no(fmt::format("{}: fine-tuning will cost {}. Start the job?", name, cost), o.confirm,
+                 log))
+    return;
   throw UserError(
       fmt::format("{}: the fine-tuning job was not started (cost {}); pass --yes to "
                   "start it, or --max-cost USD to start it only within that spend",
@@ -224,7 +224,7 @@ class Session {
           "{} follows job {} ({}) for other training files or settings; run the command that "
           "started it to follow it, or choose another --out",
           file_.string(), old_id, old_status));
-    if (same && !old_id.empty() && old_status != "failed" && old_status != "cancelled") {
+    if (recorded_job_to_follow(previous, print)) {
       record_["job"] = previous["job"];
       record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
       if (record_["files"].contains("validation"))
@@ -406,13 +406,36 @@ class Session {
   nlohmann::json record_;
 };
 
+void check_fraction(double fraction) {
+  if (!(fraction > 0 && fraction <= 1))
+    throw UserError(
+        fmt::format("--fraction {} must be above 0 and at most 1 (e.g. 0.3)", fraction));
+}
+
 }  // namespace
+
+FinetunePlan plan_finetune(const ProjectConfig& config, const std::string& approach_name,
+                           const FinetuneOptions& options) {
+  check_fraction(options.fraction);
+  const ApproachConfig& a = finetune_approach(config, approach_name);
+  std::ostringstream reports;
+  Files f = build_files(config, a, options.fraction, reports);
+  if (!f.train_report.problems.empty() || !f.validation_report.problems.empty())
+    throw UserError(
+        fmt::format("{}: the fine-tuning files for {} examples have problems; nothing "
+                    "was uploaded:\n{}",
+                    a.name, f.train.size(), reports.str()));
+  FinetunePlan plan;
+  plan.estimate = estimate_json(a, f);
+  plan.train_examples = f.train.size();
+  plan.follows_job =
+      recorded_job_to_follow(read_record(options.out_dir / "finetune.json"), fingerprint(a, f));
+  return plan;
+}
 
 FinetuneResult run_finetune(const ProjectConfig& config, const std::string& approach_name,
                             const FinetuneOptions& options, std::ostream& log) {
-  if (!(options.fraction > 0 && options.fraction <= 1))
-    throw UserError(
-        fmt::format("--fraction {} must be above 0 and at most 1 (e.g. 0.3)", options.fraction));
+  check_fraction(options.fraction);
   const ApproachConfig& a = finetune_approach(config, approach_name);
   Session session(a, options, log);
   return session.run(config);

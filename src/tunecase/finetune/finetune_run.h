@@ -45,6 +45,18 @@ struct FinetuneResult {
   std::string approach_toml;  // what DIR/approach.toml holds ("" unless the job succeeded)
 };
 
+// What run_finetune would spend, found before anything is sent: the files are built, validated
+// and priced as run_finetune does (problems throw UserError with the report). `follows_job` is true
+// when options.out_dir records a job for the same files and settings: a run follows it instead of
+// paying again.
+struct FinetunePlan {
+  nlohmann::json estimate;  // finetune.json's "estimate": tokens, epochs, usd (null: no price)
+  std::size_t train_examples = 0;
+  bool follows_job = false;
+};
+FinetunePlan plan_finetune(const ProjectConfig& config, const std::string& approach_name,
+                           const FinetuneOptions& options);
+
 // Throws UserError for a bad approach (not openai, no finetune table), invalid training files,
 // an unconfirmed spend, a missing key, and a failed or cancelled job (with the provider's
 // message); the record on disk says how far it got.

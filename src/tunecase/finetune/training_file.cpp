@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "tunecase/core/error.h"
-#include "tunecase/curve/subsample.h"
+#include "tunecase/data/subsample.h"
 #include "tunecase/runner/budget.h"
 
 namespace tunecase {

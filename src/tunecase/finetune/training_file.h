@@ -56,7 +56,7 @@ TrainingFileReport validate_training_file(std::string_view name, std::string_vie
                                           const TrainingLimits& limits = {});
 
 // A stratified subset of `train` holding round(fraction x size) examples (every label first,
-// then in proportion; curve/subsample.h's order), seeded. fraction 1 returns train as is.
+// then in proportion; data/subsample.h's order), seeded. fraction 1 returns train as is.
 Examples stratified_fraction(const Examples& train, double fraction, uint64_t seed);
 
 }  // namespace tunecase

@@ -23,11 +23,8 @@ std::string describe_estimate(const RunEstimate& e, std::string_view approach) {
       approach, e.items, e.cached, e.to_send, e.tokens_in, e.tokens_out, dollars);
 }
 
-namespace {
-
-// Asks `question`: through `confirm`, else y/N on stdin when it is a terminal; no terminal = no.
-bool ask(const std::string& question, const std::function<bool(const std::string&)>& confirm,
-         std::ostream& log) {
+bool ask_yes_no(const std::string& question, const std::function<bool(const std::string&)>& confirm,
+                std::ostream& log) {
   if (confirm) return confirm(question);
   if (isatty(STDIN_FILENO) == 0) return false;
   log << question << " [y/N] " << std::flush;
@@ -35,8 +32,6 @@ bool ask(const std::string& question, const std::function<bool(const std::string
   std::getline(std::cin, answer);
   return answer == "y" || answer == "Y" || answer == "yes";
 }
-
-}  // namespace
 
 void confirm_spend(const RunEstimate& estimate, std::string_view approach, double threshold_usd,
                    bool assume_yes, const std::function<bool(const std::string&)>& confirm,
@@ -47,7 +42,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
         "{}: {} requests to send at an UNKNOWN cost (the model has no price in the catalogue). "
         "Continue?",
         approach, estimate.to_send);
-    if (ask(question, confirm, log)) return;
+    if (ask_yes_no(question, confirm, log)) return;
     throw UserError(fmt::format(
         "{}: the run was not confirmed ({} requests, cost unknown: no price for the model); add "
         "the model to data/prices.toml or set price = {{ input = .., output = .. }} in the "
@@ -58,7 +53,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
   std::string question = fmt::format(
       "{}: this run may cost about ${:.2f} (estimated), above the ${:.2f} asked about. Continue?",
       approach, *estimate.usd, threshold_usd);
-  if (ask(question, confirm, log)) return;
+  if (ask_yes_no(question, confirm, log)) return;
   throw UserError(fmt::format(
       "{}: the run was not confirmed (estimated ${:.2f}); pass --yes to run it, --max-cost to "
       "cap the spend, or evaluate a smaller test set",

@@ -23,6 +23,10 @@ struct RunEstimate {
 
 std::string describe_estimate(const RunEstimate& estimate, std::string_view approach);
 
+// Asks `question`: through `confirm`, else y/N on stdin when it is a terminal; no terminal = no.
+bool ask_yes_no(const std::string& question, const std::function<bool(const std::string&)>& confirm,
+                std::ostream& log);
+
 // Asks before a run whose estimate is above `threshold_usd`, or whose cost is unknown (no price for
 // the model) while it has requests to send: an unknown spend counts as above any threshold.
 // `confirm` asks the user; when it is null, stdin is asked (y/N) if stdin is a terminal, else the

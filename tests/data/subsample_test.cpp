@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tunecase/curve/subsample.h"
+#include "tunecase/data/subsample.h"
 
 namespace tunecase {
 namespace {

@@ -1,4 +1,4 @@
-#include "tunecase/curve/subsample.h"
+#include "tunecase/data/subsample.h"
 
 #include <map>
 #include <random>

@@ -1,0 +1,177 @@
+// `tunecase curve` with a fine-tuned approach: one sim-llm job per size, each tuned model scored.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "../finetune/finetune_support.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/curve/curve_run.h"
+#include "tunecase/llm/sim_llm_server.h"
+
+namespace tunecase {
+namespace {
+
+using namespace finetune_test;
+using nlohmann::json;
+
+constexpr const char* kKey = "sk-ft-curve-3c9e1b7a5d2f";
+
+class FinetuneCurveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TUNECASE_FT_TEST_KEY", kKey, 1);
+    SimLlmOptions o;
+    o.require_key = kKey;
+    o.finetune.queue_s = 0.05;  // each job still passes through queued and running
+    o.finetune.run_s = 0.1;
+    server_ = std::make_unique<SimLlmServer>(o);
+    port_ = server_->start();
+  }
+  void TearDown() override { server_->stop(); }
+
+  ProjectConfig config(const std::string& curve = "") {
+    return parse_config(project_toml(port_, "\n[curve]\nfinetune_fractions = [0.3, 0.6]\n" + curve),
+                        dir_ / "tunecase.toml");
+  }
+
+  CurveOptions options() {
+    CurveOptions o;
+    o.out_dir = dir_ / "curve";
+    o.approaches = std::vector<std::string>{};  // the fine-tuned points alone
+    o.finetune = std::vector<std::string>{"gpt-ft"};
+    o.finetune_poll = std::chrono::milliseconds(50);
+    o.assume_yes = true;
+    return o;
+  }
+
+  // Every finetune.json the run wrote: its job id, or "" when none was created.
+  std::vector<std::string> recorded_jobs() {
+    std::vector<std::string> ids;
+    auto root = dir_ / "curve" / "finetune";
+    if (!std::filesystem::exists(root)) return ids;
+    for (const auto& d : std::filesystem::directory_iterator(root)) {
+      auto file = d.path() / "finetune.json";
+      if (!std::filesystem::exists(file)) continue;
+      json record = json::parse(slurp(file));
+      ids.push_back(record["job"].value("id", std::string()));
+    }
+    return ids;
+  }
+
+  std::filesystem::path dir_ =
+      scratch(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::unique_ptr<SimLlmServer> server_;
+  int port_ = 0;
+  std::ostringstream log_;
+};
+
+TEST_F(FinetuneCurveTest, OneJobPerSizeEachTunedModelScoredAndPricedAsSimulated) {
+  json doc = run_curve(config(), options(), log_);
+  ASSERT_EQ(doc["approaches"].size(), 1u);
+  const json& a = doc["approaches"][0];
+  EXPECT_EQ(a["name"], "gpt-ft-ft");
+  EXPECT_TRUE(a["fine_tuned"].get<bool>());
+  EXPECT_TRUE(a["simulated"].get<bool>());
+  EXPECT_EQ(a["training_usd_is"], "simulated");
+  const json& points = a["points"];
+  ASSERT_EQ(points.size(), 3u);  // 30%, 60% and all of train
+  std::set<std::string> models, jobs;
+  double total = 0;
+  std::size_t train = doc["train_labels"];
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const json& p = points[i];
+    if (i > 0)
+      EXPECT_GT(p["labels"].get<std::size_t>(), points[i - 1]["labels"].get<std::size_t>());
+    EXPECT_EQ(p["pooled_n"].get<std::size_t>(), doc["test_items"].get<std::size_t>());
+    EXPECT_EQ(p["runs"], 1);
+    EXPECT_TRUE(p["fine_tuned_model"].get<std::string>().starts_with("ft:gpt-4.1-mini"));
+    models.insert(p["fine_tuned_model"].get<std::string>());
+    jobs.insert(p["job"].get<std::string>());
+    ASSERT_TRUE(p["training_usd"].is_number());
+    EXPECT_GT(p["training_usd"].get<double>(), 0);
+    total += p["training_usd"].get<double>();
+    // The job's own record: trained on this many examples of train, never the test split.
+    json record = json::parse(slurp(p["finetune_record"].get<std::string>()));
+    EXPECT_EQ(record["data"]["train_examples"], p["labels"]);
+    EXPECT_EQ(record["data"]["test_examples_in_files"], 0);
+  }
+  EXPECT_EQ(points[2]["labels"].get<std::size_t>(), train);
+  EXPECT_EQ(models.size(), 3u);
+  EXPECT_EQ(jobs.size(), 3u);
+  EXPECT_NEAR(a["training_usd"].get<double>(), total, 1e-9);
+  // More data costs more to train on.
+  EXPECT_LT(points[0]["training_usd"].get<double>(), points[2]["training_usd"].get<double>());
+  std::string md = slurp(dir_ / "curve" / "curve.md");
+  EXPECT_NE(md.find("## Fine-tuned"), std::string::npos);
+  EXPECT_NE(md.find("simulated"), std::string::npos);
+  EXPECT_EQ(md.find(kKey), std::string::npos);
+  EXPECT_EQ(slurp(dir_ / "curve" / "curve.json").find(kKey), std::string::npos);
+}
+
+TEST_F(FinetuneCurveTest, RunningTheCurveAgainFollowsTheRecordedJobsAndPaysForNone) {
+  json first = run_curve(config(), options(), log_);
+  auto before = recorded_jobs();
+  ASSERT_EQ(before.size(), 3u);
+  CurveOptions again = options();
+  again.assume_yes = false;
+  int asked = 0;
+  again.confirm = [&](const std::string&) { return ++asked, false; };
+  json second = run_curve(config(), again, log_);
+  EXPECT_EQ(asked, 0);  // nothing new to spend, nothing to ask
+  EXPECT_EQ(recorded_jobs(), before);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(second["approaches"][0]["points"][i]["job"],
+              first["approaches"][0]["points"][i]["job"]);
+}
+
+TEST_F(FinetuneCurveTest, TheWholeSpendIsAskedOnceAndARefusalStartsNoJob) {
+  CurveOptions o = options();
+  o.assume_yes = false;
+  std::vector<std::string> questions;
+  o.confirm = [&](const std::string& q) { return questions.push_back(q), false; };
+  try {
+    run_curve(config(), o, log_);
+    FAIL() << "a refused spend must stop the curve";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("--yes"), std::string::npos) << e.what();
+  }
+  ASSERT_EQ(questions.size(), 1u);
+  EXPECT_NE(questions[0].find("3 fine-tuning jobs"), std::string::npos) << questions[0];
+  EXPECT_NE(questions[0].find("estimated"), std::string::npos) << questions[0];
+  for (const auto& id : recorded_jobs()) EXPECT_EQ(id, "");
+}
+
+TEST_F(FinetuneCurveTest, MaxCostBelowTheEstimateStartsNoJob) {
+  CurveOptions o = options();
+  o.assume_yes = false;
+  o.max_cost_usd = 1e-6;
+  try {
+    run_curve(config(), o, log_);
+    FAIL() << "--max-cost below the estimate must stop the curve";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("--max-cost"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(recorded_jobs().empty());
+}
+
+TEST_F(FinetuneCurveTest, AnApproachThatCannotBeFineTunedIsNamed) {
+  ProjectConfig c =
+      parse_config(project_toml(port_, "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n"),
+                   dir_ / "tunecase.toml");
+  for (const char* name : {"lin", "missing"}) {
+    try {
+      read_curve_settings(c, {}, std::vector<std::string>{name});
+      FAIL() << name;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  CurveSettings s = read_curve_settings(c, {}, std::vector<std::string>{"gpt-ft"});
+  ASSERT_EQ(s.finetune.size(), 1u);
+  EXPECT_EQ(s.finetune_fractions, (std::vector<double>{0.1, 0.3}));  // the default
+}
+
+}  // namespace
+}  // namespace tunecase
