@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
+
 namespace tunecase {
 namespace {
 
@@ -105,6 +108,60 @@ TEST(Detectors, SurviveAdversarialInputInLinearTime) {
       find_pii(kind, *text, spans);
       if (kind == "card" || kind == "phone" || kind == "email") EXPECT_TRUE(spans.empty()) << kind;
     }
+  }
+}
+
+// The URL rule read byte by byte, as the detector did before it jumped between "://" and "www."
+// with string searches: the two must agree on every text.
+std::vector<std::pair<std::size_t, std::size_t>> urls_byte_by_byte(std::string_view t) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto domain = [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  };
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t prefix = 0;
+    std::string_view rest = t.substr(i);
+    if (rest.starts_with("https://") || rest.starts_with("HTTPS://"))
+      prefix = 8;
+    else if (rest.starts_with("http://") || rest.starts_with("HTTP://"))
+      prefix = 7;
+    else if (rest.starts_with("www.") || rest.starts_with("WWW."))
+      prefix = 4;
+    if (prefix == 0 || (prefix == 4 && i > 0 && word(t[i - 1]))) {
+      ++i;
+      continue;
+    }
+    std::size_t e = i + prefix;
+    while (e < t.size()) {
+      unsigned char c = static_cast<unsigned char>(t[e]);
+      if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == '`' || c >= 0x80) break;
+      ++e;
+    }
+    while (e > i + prefix &&
+           std::string_view(".,;:!?)]}'").find(t[e - 1]) != std::string_view::npos)
+      --e;
+    if (e > i + prefix && domain(t[i + prefix])) out.emplace_back(i, e);
+    i = std::max(e, i + 1);
+  }
+  return out;
+}
+
+TEST(UrlDetector, AgreesWithTheByteByByteRuleOnRandomText) {
+  const std::vector<std::string> pieces = {"http", "https", "HTTP", "HTTPS", "://", ":/", "www.",
+                                           "WWW.", "ww",    "x",    "s",     ".",   " ",  "a-b",
+                                           "<",    ":",     ")",    "_",     "7",   "é"};
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 30); k < n; ++k)
+      text += pieces[rng() % pieces.size()];
+    std::vector<PiiSpan> spans;
+    find_urls(text, spans);
+    std::vector<std::pair<std::size_t, std::size_t>> got;
+    for (const auto& s : spans) got.emplace_back(s.begin, s.end);
+    ASSERT_EQ(got, urls_byte_by_byte(text)) << text;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "tunecase/llm/llm_approach.h"
 
 #include <fmt/format.h>
+#include <string.h>
 
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
@@ -70,6 +71,9 @@ std::vector<ChatMessage> LlmApproach::redacted(PromptText prompt, RedactionCount
     fresh->raw_head = std::string(raw_head);
     fresh->system = redactor_.redact(prompt.system, fresh->map);
     fresh->head = redactor_.redact(raw_head, fresh->map);
+    fresh->counts = fresh->map.counts();
+    fresh->system_pairs = BytePairFilter(fresh->system);
+    fresh->head_pairs = BytePairFilter(fresh->head);
     std::lock_guard lock(prefix_mutex_);
     last_prefix_ = fresh;
     prefix = std::move(fresh);
@@ -81,23 +85,28 @@ std::vector<ChatMessage> LlmApproach::redacted(PromptText prompt, RedactionCount
   // A value first found in the ticket must not survive in the examples or the system message
   // (where its context hid it from the detectors): then the request is redacted whole.
   bool whole = false;
+  auto holds = [](const std::string& text, const BytePairFilter& pairs, const std::string& value) {
+    return pairs.may_contain(value) &&
+           memmem(text.data(), text.size(), value.data(), value.size()) != nullptr;
+  };
   layered.for_each_own_value([&](const std::string&, const std::string& value) {
-    whole = whole || prefix->head.find(value) != std::string::npos ||
-            prefix->system.find(value) != std::string::npos;
+    whole = whole || holds(prefix->head, prefix->head_pairs, value) ||
+            holds(prefix->system, prefix->system_pairs, value);
   });
   std::vector<ChatMessage> out;
-  RedactionCounts request_counts;
   if (whole) {
     PlaceholderMap map;
     prompt.system = redactor_.redact(prompt.system, map);
     prompt.user = redactor_.redact(prompt.user, map);
-    request_counts = map.counts();
+    if (counts != nullptr) add_counts(*counts, map.counts());
   } else {
     prompt.system = prefix->system;
     prompt.user.assign(prefix->head).append(tail);
-    request_counts = layered.counts();
+    if (counts != nullptr) {  // the prefix's counts, then the ticket's own values
+      add_counts(*counts, prefix->counts);
+      layered.for_each_own_count([&](const std::string& kind, int64_t n) { (*counts)[kind] += n; });
+    }
   }
-  if (counts != nullptr) add_counts(*counts, request_counts);
   if (!prompt.system.empty()) out.push_back({"system", std::move(prompt.system)});
   out.push_back({"user", std::move(prompt.user)});
   return out;

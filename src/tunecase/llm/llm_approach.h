@@ -67,7 +67,9 @@ class LlmApproach {
   // of that map, so placeholders stay consistent within the request.
   struct RedactedPrefix {
     std::string raw_system, raw_head, system, head;
-    PlaceholderMap map;  // the base of each request's map
+    PlaceholderMap map;                       // the base of each request's map
+    RedactionCounts counts;                   // map.counts(), added to each request's
+    BytePairFilter system_pairs, head_pairs;  // rule out most searches of system and head
   };
   mutable std::mutex prefix_mutex_;
   mutable std::shared_ptr<const RedactedPrefix> last_prefix_;

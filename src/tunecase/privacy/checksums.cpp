@@ -1,6 +1,6 @@
 #include "tunecase/privacy/checksums.h"
 
-#include <string>
+#include <cstddef>
 
 namespace tunecase {
 
@@ -20,13 +20,12 @@ bool luhn_valid(std::string_view digits) {
 }
 
 bool iban_valid(std::string_view iban) {
-  std::string compact;
-  for (char c : iban)
-    if (c != ' ') compact += c;
-  if (compact.size() < 15 || compact.size() > 34) return false;
-  std::string rotated = compact.substr(4) + compact.substr(0, 4);
-  int remainder = 0;  // the number is processed digit by digit, so it never overflows
-  for (char c : rotated) {
+  // The code without its spaces, its first four characters moved to the end, read as one number
+  // (letters as 10..35) modulo 97; digit by digit, so it never overflows and nothing is copied.
+  char head[4];
+  std::size_t size = 0;
+  int remainder = 0;
+  auto add = [&](char c) {
     if (c >= '0' && c <= '9') {
       remainder = (remainder * 10 + (c - '0')) % 97;
     } else if (c >= 'A' && c <= 'Z') {
@@ -34,7 +33,20 @@ bool iban_valid(std::string_view iban) {
     } else {
       return false;
     }
+    return true;
+  };
+  for (char c : iban) {
+    if (c == ' ') continue;
+    if (size < 4) {
+      head[size++] = c;
+      continue;
+    }
+    if (!add(c)) return false;
+    ++size;
   }
+  if (size < 15 || size > 34) return false;
+  for (char c : head)
+    if (!add(c)) return false;
   return remainder == 1;
 }
 

@@ -51,32 +51,43 @@ CustomPattern::CustomPattern(std::string name, std::string_view pattern)
 }
 
 std::size_t CustomPattern::match_at(std::string_view t, std::size_t i) const {
-  auto accepts = [](const Element& e, char c) {
-    switch (e.kind) {
-      case Kind::kDigit:
-        return is_digit(c);
-      case Kind::kLetter:
-        return is_alpha(c);
-      case Kind::kAlnum:
-        return is_digit(c) || is_alpha(c);
-      case Kind::kLiteral:
-        return c == e.literal;
-    }
-    return false;
-  };
   std::size_t p = i;
   for (const Element& e : elements_) {
-    if (p >= t.size() || !accepts(e, t[p])) return std::string_view::npos;
+    if (p >= t.size() || !e.accepts(t[p])) return std::string_view::npos;
     ++p;
     if (e.repeat)
-      while (p < t.size() && accepts(e, t[p])) ++p;
+      while (p < t.size() && e.accepts(t[p])) ++p;
   }
   return p;
 }
 
+bool CustomPattern::Element::accepts(char c) const {
+  switch (kind) {
+    case Kind::kDigit:
+      return is_digit(c);
+    case Kind::kLetter:
+      return is_alpha(c);
+    case Kind::kAlnum:
+      return is_digit(c) || is_alpha(c);
+    case Kind::kLiteral:
+      return c == literal;
+  }
+  return false;
+}
+
 void CustomPattern::find(std::string_view t, std::vector<PiiSpan>& out) const {
+  const Element& first = elements_.front();
   std::size_t i = 0;
   while (i < t.size()) {
+    // No match starts where the first element does not: skip there without the boundary test
+    // (a literal first element is found with memchr).
+    if (first.kind == Kind::kLiteral) {
+      i = t.find(first.literal, i);
+      if (i == std::string_view::npos) return;
+    } else if (!first.accepts(t[i])) {
+      ++i;
+      continue;
+    }
     bool boundary = i == 0 || !is_word(t[i]) || !is_word(t[i - 1]);
     if (boundary) {
       std::size_t e = match_at(t, i);

@@ -38,6 +38,7 @@ class CustomPattern {
     Kind kind;
     char literal = 0;
     bool repeat = false;
+    bool accepts(char c) const;
   };
   // End of a match starting at `i`, or npos.
   std::size_t match_at(std::string_view text, std::size_t i) const;

@@ -1,5 +1,7 @@
 #include "tunecase/privacy/detectors.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -58,12 +60,28 @@ struct Group {
   std::size_t begin, end, digits;
 };
 
+// At most 64 bytes of groups and single separators: 33 groups at most, kept on the stack (a
+// detector reads groups at every number in a text).
+class Groups {
+ public:
+  void push_back(const Group& g) { items_[size_++] = g; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Group& operator[](std::size_t k) const { return items_[k]; }
+  const Group& front() const { return items_[0]; }
+  const Group& back() const { return items_[size_ - 1]; }
+
+ private:
+  std::array<Group, 33> items_;
+  std::size_t size_ = 0;
+};
+
 // Groups of `accept` bytes from `i`, separated by one byte of `separators`; stops before a
 // separator not followed by an accepted byte.
 template <class Accept>
-std::vector<Group> groups_from(std::string_view t, std::size_t i, Accept accept,
-                               const char* separators, std::size_t max_chars) {
-  std::vector<Group> out;
+Groups groups_from(std::string_view t, std::size_t i, Accept accept, const char* separators,
+                   std::size_t max_chars) {
+  Groups out;
   std::size_t n = t.size(), start = i;
   while (i < n && i - start < max_chars) {
     std::size_t b = i, digits = 0;
@@ -148,8 +166,22 @@ void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
 }
 
 void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
+  // A URL can start only 5 or 4 bytes before a "://", or where "www." or "WWW." begins. The next
+  // of each is found with a string search, and searched for again once the scan has passed it,
+  // so the text is read a few times at memchr speed instead of byte by byte.
+  constexpr std::size_t npos = std::string_view::npos;
+  std::size_t colon = t.find("://"), lower = t.find("www."), upper = t.find("WWW.");
+  auto refresh = [&](std::size_t& at, std::string_view what, std::size_t from) {
+    if (at != npos && at < from) at = t.find(what, from);
+  };
   std::size_t i = 0;
   while (i < t.size()) {
+    refresh(colon, "://", i + 4);  // a scheme starting at i or later has its "://" at i + 4 on
+    refresh(lower, "www.", i);
+    refresh(upper, "WWW.", i);
+    std::size_t scheme = colon == npos ? npos : colon >= i + 5 ? colon - 5 : colon - 4;
+    i = std::min({scheme, lower, upper});
+    if (i == npos) return;
     std::size_t prefix = 0;
     std::string_view rest = t.substr(i);
     if (rest.starts_with("https://") || rest.starts_with("HTTPS://"))
@@ -230,18 +262,33 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
 }  // namespace
 
 void find_ips(std::string_view t, std::vector<PiiSpan>& out) {
+  // An IPv4 address holds a digit, a dot and a digit; an IPv6 address "::" or seven colons. A
+  // text without them is done after a few string searches.
+  bool v4 = false;
+  for (std::size_t d = t.find('.'); d != std::string_view::npos && !v4; d = t.find('.', d + 1))
+    v4 = d > 0 && d + 1 < t.size() && is_digit(t[d - 1]) && is_digit(t[d + 1]);
+  bool v6 = t.find("::") != std::string_view::npos || std::count(t.begin(), t.end(), ':') >= 7;
+  if (!v4 && !v6) return;
   std::size_t i = 0;
   while (i < t.size()) {
     char c = t[i];
+    if (v6 ? !is_hex(c) && c != ':' : !is_digit(c)) {  // no address starts here: next word
+      if (!is_word(c)) {
+        ++i;
+        continue;
+      }
+      while (i < t.size() && is_word(t[i])) ++i;
+      continue;
+    }
     bool boundary = i == 0 || !(is_word(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == ':');
-    if (boundary && is_digit(c)) {
+    if (boundary && v4 && is_digit(c)) {
       if (std::size_t e = ipv4_at(t, i)) {
         add(out, i, e, "ip");
         i = e;
         continue;
       }
     }
-    if (boundary && (is_hex(c) || c == ':')) {
+    if (boundary && v6 && (is_hex(c) || c == ':')) {
       if (std::size_t e = ipv6_at(t, i)) {
         add(out, i, e, "ip");
         i = e;
@@ -266,7 +313,7 @@ void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
       ++i;
       continue;
     }
-    std::vector<Group> g = groups_from(t, i, is_digit, " -", 64);
+    Groups g = groups_from(t, i, is_digit, " -", 64);
     std::size_t run_end = g.back().end;
     // The longest group-aligned window of 13..19 digits that passes Luhn, leftmost first.
     bool found = false;
@@ -303,7 +350,7 @@ void find_ibans(std::string_view t, std::vector<PiiSpan>& out) {
       ++i;
       continue;
     }
-    std::vector<Group> g = groups_from(t, i, upper_alnum, " ", 64);
+    Groups g = groups_from(t, i, upper_alnum, " ", 64);
     // The group-aligned prefix of the country's length (of the whole run for a country not in
     // the registry) with a valid checksum. Trying every prefix length would let one of them pass
     // mod 97 by chance.
@@ -329,7 +376,7 @@ void find_ibans(std::string_view t, std::vector<PiiSpan>& out) {
 namespace {
 
 // 2024-01-15, 2024/01/15, 15.01.2024, 15-01-2024: dates, not phone numbers.
-bool looks_like_date(std::string_view t, const std::vector<Group>& g) {
+bool looks_like_date(std::string_view t, const Groups& g) {
   if (g.size() < 3) return false;
   auto len = [&](std::size_t k) { return g[k].end - g[k].begin; };
   char s1 = t[g[0].end], s2 = t[g[1].end];
@@ -343,6 +390,10 @@ void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
   std::size_t i = 0;
   while (i < t.size()) {
     char c = t[i];
+    if (c != '+' && c != '(' && !is_digit(c)) {  // most bytes
+      ++i;
+      continue;
+    }
     bool plus = c == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     bool paren = c == '(' && i + 1 < t.size() && is_digit(t[i + 1]);
     // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.
@@ -389,7 +440,7 @@ void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
     if (plus) {
       ok = digits >= 8 && digits <= 15;
     } else if (groups >= 2) {
-      std::vector<Group> g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
+      Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
       ok = digits >= 9 && digits <= 15 && !looks_like_date(t, g);
     } else {
       ok = (digits == 10 || digits == 11) && t[paren ? i + 1 : i] == '0';

@@ -163,7 +163,9 @@ std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& m
     return true;
   };
   std::vector<PiiSpan> out;
+  BytePairFilter pairs(text);  // one pass over the text instead of a search per value
   map.for_each_value([&](const std::string& kind, const std::string& value) {
+    if (!pairs.may_contain(value)) return;
     for (std::size_t at = text.find(value); at != std::string_view::npos;
          at = text.find(value, at + 1)) {
       std::size_t end = at + value.size();

@@ -10,6 +10,7 @@
 // are never matched), redacting twice changes nothing, and the placeholder map is the only place
 // the raw values live; it is never written anywhere.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -35,6 +36,33 @@ struct RedactionRules {
   bool empty() const { return kinds.empty() && custom.empty(); }
 };
 
+// Which byte pairs occur in a text, hashed into 4,096 bits: a value with a pair the text lacks
+// cannot occur in it, so most of a map's values are ruled out without searching the text. A "may"
+// is answered by a real search; a value of one byte always may.
+class BytePairFilter {
+ public:
+  BytePairFilter() = default;
+  explicit BytePairFilter(std::string_view text) {
+    for (std::size_t i = 1; i < text.size(); ++i) {
+      unsigned s = slot(text[i - 1], text[i]);
+      bits_[s >> 6] |= uint64_t{1} << (s & 63);
+    }
+  }
+  bool may_contain(std::string_view value) const {
+    for (std::size_t i = 1; i < value.size(); ++i) {
+      unsigned s = slot(value[i - 1], value[i]);
+      if ((bits_[s >> 6] & (uint64_t{1} << (s & 63))) == 0) return false;
+    }
+    return true;
+  }
+
+ private:
+  static unsigned slot(char a, char b) {
+    return (static_cast<unsigned char>(a) * 67u + static_cast<unsigned char>(b)) & 4095u;
+  }
+  std::array<uint64_t, 64> bits_{};
+};
+
 // Value -> placeholder within one request. A map may sit on a base map that outlives it (the
 // placeholders of the part of a prompt that repeats from request to request): it answers the
 // base's values with the base's placeholders and numbers its own after the base's, without a copy
@@ -56,6 +84,11 @@ class PlaceholderMap {
   void for_each_value(F&& f) const {
     if (base_ != nullptr) base_->for_each_value(f);
     for_each_own_value(f);
+  }
+  // Calls f(kind, n) for the kinds of the values first seen in this map, n of each.
+  template <typename F>
+  void for_each_own_count(F&& f) const {
+    for (const auto& [kind, n] : next_) f(kind, n);
   }
   // Calls f(kind, value) for the values first seen in this map (not in its base).
   template <typename F>
