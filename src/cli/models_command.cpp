@@ -75,6 +75,33 @@ void list(const ModelsArgs& a) {
   fmt::print("(accuracy: measured on the holdout of the retrain that trained it)\n");
 }
 
+// Every registration, promotion, retirement and rollback, oldest first.
+void history(const ModelsArgs& a) {
+  auto store = open_existing_store(a.store);
+  auto events = store->model_events(a.approach);
+  if (a.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : events)
+      out.push_back({{"approach", e.approach},
+                     {"version", e.version},
+                     {"event", e.event},
+                     {"at_ms", e.at_ms},
+                     {"by", e.by}});
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  if (events.empty()) {
+    fmt::print("the registry has no history{}\n",
+               a.approach.empty() ? "" : " for approach " + a.approach);
+    return;
+  }
+  fmt::print("{:<16} {:<20} {:<12} {:<11} {}\n", "when (UTC)", "approach", "version", "event",
+             "by");
+  for (const auto& e : events)
+    fmt::print("{:<16} {:<20} {:<12} {:<11} {}\n", iso_time(e.at_ms), e.approach,
+               e.version.substr(0, 12), e.event, e.by.empty() ? "-" : e.by);
+}
+
 // The version a user named: a whole version or a unique prefix of one (as listed).
 const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVersion>& models,
                                            const std::string& approach,
@@ -130,11 +157,24 @@ void rollback(const ModelsArgs& a) {
   if (!a.version.empty()) {
     target = &find_version(models, a.approach, a.version);
   } else {
-    // The previous champion: the one that was promoted last before the current one.
-    for (const auto& m : models) {
-      if (&m == current || !m.promoted_at_ms) continue;
-      if (target == nullptr || *m.promoted_at_ms > *target->promoted_at_ms) target = &m;
+    // The previous champion: by the history, the last other version to become champion before
+    // the current one did (a store's history may be short: then the last promoted other one).
+    auto events = store->model_events(a.approach);
+    std::size_t k = events.size();
+    while (k > 0 &&
+           !(events[k - 1].version == current->version && events[k - 1].event == "champion"))
+      --k;
+    for (; k > 0 && target == nullptr; --k) {
+      const auto& e = events[k - 1];
+      if (e.event != "champion" || e.version == current->version) continue;
+      for (const auto& m : models)
+        if (m.version == e.version) target = &m;
     }
+    if (target == nullptr)  // a short history: the other version promoted last
+      for (const auto& m : models)
+        if (&m != current && m.promoted_at_ms &&
+            (target == nullptr || *m.promoted_at_ms > *target->promoted_at_ms))
+          target = &m;
   }
   if (target == nullptr || target == current)
     throw tunecase::UserError(fmt::format(
@@ -158,7 +198,8 @@ void store_and_clock(CLI::App* cmd, ModelsArgs& args) {
 void add_models_command(CLI::App& app) {
   auto args = std::make_shared<ModelsArgs>();
   auto* cmd = app.add_subcommand(
-      "models", "The model registry: list the versions (default), promote one, or roll back");
+      "models",
+      "The model registry: list the versions (default), their history, promote one, or roll back");
   store_and_clock(cmd, *args);
   cmd->add_option("--approach", args->approach, "only this approach");
   cmd->add_flag("--json", args->json, "print JSON");
@@ -178,6 +219,13 @@ void add_models_command(CLI::App& app) {
   back->add_option("--version", args->version, "roll back to this version (default: previous)");
   back->add_option("--by", args->by, "who rolls back (default: $USER)");
   back->callback([args] { rollback(*args); });
+
+  auto* past = cmd->add_subcommand(
+      "history", "Every registration, promotion, retirement and rollback, oldest first");
+  store_and_clock(past, *args);
+  past->add_option("--approach", args->approach, "only this approach");
+  past->add_flag("--json", args->json, "print JSON");
+  past->callback([args] { history(*args); });
 
   cmd->callback([args, cmd] {
     if (cmd->get_subcommands().empty()) list(*args);

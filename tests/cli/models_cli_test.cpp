@@ -67,6 +67,29 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
   }
 }
 
+TEST_F(ModelsCli, TheHistoryKeepsEveryPromotionAndRollback) {
+  ASSERT_EQ(
+      run_cli("models promote --by ci --approach local-linear --version cccc --store " + store_)
+          .exit_code,
+      0);
+  ASSERT_EQ(run_cli("models rollback --by ci --approach local-linear --store " + store_).exit_code,
+            0);
+  CliResult r = run_cli("models history --json --store " + store_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> steps;
+  for (const auto& e : nlohmann::json::parse(r.output))
+    steps.push_back(e["version"].get<std::string>().substr(0, 4) + " " +
+                    e["event"].get<std::string>() + " " + e["by"].get<std::string>());
+  EXPECT_EQ(steps, (std::vector<std::string>{
+                       "aaaa registered ", "aaaa champion ", "cccc registered ",
+                       "aaaa retired ci (tunecase models promote)",
+                       "cccc champion ci (tunecase models promote)",
+                       "cccc rolled_back rollback by ci", "aaaa champion rollback by ci"}));
+  CliResult text = run_cli("models history --approach local-linear --store " + store_);
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("rolled_back"), std::string::npos) << text.output;
+}
+
 TEST_F(ModelsCli, MistakesAreClearErrors) {
   CliResult missing = run_cli("models --store " + (dir_.path() / "typo.db").string());
   EXPECT_EQ(missing.exit_code, 2);

@@ -1,6 +1,8 @@
 // Conformance, write side: predictions, feedback, registry, alerts, meta, schema. Every test
 // runs on SQLite and on PostgreSQL.
 
+#include <fmt/format.h>
+
 #include <thread>
 
 #include "store_fixture.h"
@@ -152,6 +154,45 @@ TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
   EXPECT_EQ(models[0].status, ModelStatus::champion);
   EXPECT_EQ(models[0].promoted_at_ms, kT0 + 2 * kDay);
   EXPECT_EQ(models[1].status, ModelStatus::rolled_back);
+  // The history keeps every step, not only each version's last promotion.
+  std::vector<std::string> steps;
+  for (const ModelEvent& e : this->store_->model_events("linear"))
+    steps.push_back(fmt::format("{} {} {} {}", e.at_ms - kT0, e.version, e.event, e.by));
+  EXPECT_EQ(steps,
+            (std::vector<std::string>{"0 v1 registered ", "0 v1 champion serve",
+                                      fmt::format("{} v2 registered ", kDay),
+                                      fmt::format("{} v1 retired tunecase retrain", kDay),
+                                      fmt::format("{} v2 champion tunecase retrain", kDay),
+                                      fmt::format("{} v2 rolled_back rollback by ops", 2 * kDay),
+                                      fmt::format("{} v1 champion rollback by ops", 2 * kDay)}));
+  EXPECT_TRUE(this->store_->model_events("other").empty());
+  EXPECT_EQ(this->store_->model_events("").size(), steps.size());
+}
+
+// A version-5 store (no history) starts its history with each version's registration and last
+// promotion, and records every step from then on.
+TYPED_TEST(StoreConformance, AVersionFiveStoreStartsItsHistoryFromTheRegistry) {
+  ModelVersion v1{"linear v1",           "linear",    "v1",    "sha256:aa", kT0, "{}",
+                  ModelStatus::champion, kT0 + kHour, "serve", "/models/v1"};
+  this->store_->register_model(v1);
+  this->store_.reset();
+  for (const char* sql : {"DROP TABLE model_events", "UPDATE schema_version SET version = 5"})
+    TypeParam::exec_raw(this->location_, sql);
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), 6);
+  auto events = this->store_->model_events("linear");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event, "registered");
+  EXPECT_EQ(events[0].at_ms, kT0);
+  EXPECT_EQ(events[1].event, "champion");
+  EXPECT_EQ(events[1].at_ms, kT0 + kHour);
+  EXPECT_EQ(events[1].by, "serve");
+  EXPECT_TRUE(
+      this->store_->set_model_status("linear", "v1", ModelStatus::retired, kT0 + kDay, "ops"));
+  events = this->store_->model_events("linear");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].event, "retired");
+  EXPECT_EQ(events[2].by, "ops");
 }
 
 TYPED_TEST(StoreConformance, AnOpenAlertIsNotFiredTwiceButFiresAgainOnceResolved) {
@@ -213,7 +254,7 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -245,10 +286,10 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "ALTER TABLE predictions DROP COLUMN timed_out",
         "ALTER TABLE rollup_hours DROP COLUMN timeouts", "DROP TABLE audit_requests",
         "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
-        "UPDATE schema_version SET version = 1"})
+        "DROP TABLE model_events", "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 5);
+  EXPECT_EQ(this->store_->schema_version(), 6);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

@@ -77,6 +77,17 @@ enum class ModelStatus { champion, challenger, retired, rolled_back };
 std::string_view model_status_name(ModelStatus status);
 std::optional<ModelStatus> parse_model_status(std::string_view name);
 
+// One step in a version's life, kept for good (schema 6): registered with a status, promoted to
+// champion, retired or rolled back when another took its place, or set to another status. The
+// registry's rows hold each version's current status and last promotion; these hold the history.
+struct ModelEvent {
+  std::string approach;
+  std::string version;
+  std::string event;  // "registered", or the status it moved to: champion, retired, ...
+  int64_t at_ms = 0;
+  std::string by;  // who or what did it ("" when the store does not know)
+};
+
 struct ModelVersion {
   std::string name;
   std::string approach;

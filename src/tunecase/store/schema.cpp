@@ -143,6 +143,27 @@ std::vector<std::string> version_5() {
   };
 }
 
+// Version 6: the registry's history: every registration and status change, oldest first, so a
+// review can see every promotion and rollback, not only each version's last. Filled from what
+// version 5 knew: each version's registration and its last promotion.
+std::vector<std::string> version_6(Dialect dialect) {
+  const char* serial =
+      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  return {
+      fmt::format(R"(CREATE TABLE model_events (
+        id {}, approach TEXT NOT NULL, version TEXT NOT NULL, event TEXT NOT NULL,
+        at_ms BIGINT NOT NULL, by_whom TEXT NOT NULL))",
+                  serial),
+      "CREATE INDEX model_events_approach ON model_events(approach, at_ms)",
+      "INSERT INTO model_events(approach, version, event, at_ms, by_whom) "
+      "SELECT approach, version, 'registered', created_at, '' FROM models "
+      "ORDER BY created_at, approach, version",
+      "INSERT INTO model_events(approach, version, event, at_ms, by_whom) "
+      "SELECT approach, version, 'champion', promoted_at, promoted_by FROM models "
+      "WHERE promoted_at IS NOT NULL ORDER BY promoted_at, approach, version",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -157,7 +178,10 @@ std::vector<Migration> migrations(Dialect dialect) {
             run(version_2())(s);
             backfill_day_and_pair_rollups(s);
           },
-          run(version_3()), run(version_4(dialect)), run(version_5())};
+          run(version_3()),
+          run(version_4(dialect)),
+          run(version_5()),
+          run(version_6(dialect))};
 }
 
 int read_version(SqlSession& s) {
@@ -168,7 +192,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 5, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 6, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

@@ -252,7 +252,9 @@ class SqlStore final : public Store {
 
   void register_model(const ModelVersion& m) override {
     db_->write(Durability::durable, [&](SqlSession& s) {
-      if (m.status == ModelStatus::champion) retire_champion(s, m.approach, m.promoted_by);
+      int64_t at = m.promoted_at_ms.value_or(m.created_at_ms);
+      if (m.status == ModelStatus::champion)
+        retire_champion(s, m.approach, m.version, m.promoted_by, at);
       int64_t added = s.exec(
           "INSERT INTO models(approach, version, name, data_fingerprint, created_at, "
           "metrics_json, status, promoted_at, promoted_by, path) "
@@ -267,6 +269,10 @@ class SqlStore final : public Store {
                         "registry of {}; give the new model another version.",
                         m.version, m.approach, db_->describe()));
       }
+      add_event(s, m.approach, m.version, "registered", m.created_at_ms, "");
+      if (m.status != ModelStatus::challenger)
+        add_event(s, m.approach, m.version, std::string(model_status_name(m.status)), at,
+                  m.promoted_by);
     });
   }
 
@@ -280,7 +286,7 @@ class SqlStore final : public Store {
                .empty();
       if (!found) return;
       if (status == ModelStatus::champion) {
-        retire_champion(s, approach, by);
+        retire_champion(s, approach, version, by, at_ms);
         s.exec(
             "UPDATE models SET status = 'champion', promoted_at = $3, promoted_by = $4 "
             "WHERE approach = $1 AND version = $2",
@@ -289,6 +295,7 @@ class SqlStore final : public Store {
         s.exec("UPDATE models SET status = $3 WHERE approach = $1 AND version = $2",
                {approach, version, std::string(model_status_name(status))});
       }
+      add_event(s, approach, version, std::string(model_status_name(status)), at_ms, by);
     });
     return found;
   }
@@ -301,6 +308,18 @@ class SqlStore final : public Store {
         {approach});
     std::vector<ModelVersion> out;
     for (const SqlRow& r : rows) out.push_back(model_from_row(r));
+    return out;
+  }
+
+  std::vector<ModelEvent> model_events(const std::string& approach) override {
+    SqlRows rows = read(
+        "SELECT approach, version, event, at_ms, by_whom FROM model_events "
+        "WHERE $1 = '' OR approach = $1 ORDER BY at_ms, id",
+        {approach});
+    std::vector<ModelEvent> out;
+    for (const SqlRow& r : rows)
+      out.push_back(
+          {as_string(r[0]), as_string(r[1]), as_string(r[2]), as_int(r[3]), as_string(r[4])});
     return out;
   }
 
@@ -397,12 +416,27 @@ class SqlStore final : public Store {
     return rows;
   }
 
-  // The approach's champion steps down: `rolled_back` when a rollback replaces it, else retired.
-  static void retire_champion(SqlSession& s, const std::string& approach, const std::string& by) {
+  // The approach's champion steps down: `rolled_back` when a rollback replaces it, else retired;
+  // the history records it.
+  // `successor` is the version about to become champion (nothing to record when it already is).
+  static void retire_champion(SqlSession& s, const std::string& approach,
+                              const std::string& successor, const std::string& by, int64_t at_ms) {
     std::string status(model_status_name(by.rfind("rollback", 0) == 0 ? ModelStatus::rolled_back
                                                                       : ModelStatus::retired));
+    SqlRows champion = s.query(
+        "SELECT version FROM models WHERE approach = $1 AND status = 'champion'", {approach});
+    if (champion.empty() || as_string(champion[0][0]) == successor) return;
     s.exec("UPDATE models SET status = $2 WHERE approach = $1 AND status = 'champion'",
            {approach, status});
+    add_event(s, approach, as_string(champion[0][0]), status, at_ms, by);
+  }
+
+  static void add_event(SqlSession& s, const std::string& approach, const std::string& version,
+                        const std::string& event, int64_t at_ms, const std::string& by) {
+    s.exec(
+        "INSERT INTO model_events(approach, version, event, at_ms, by_whom) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        {approach, version, event, at_ms, by});
   }
 
   static int64_t open_alert_id(SqlSession& s, const std::string& kind,

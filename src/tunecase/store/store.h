@@ -66,6 +66,10 @@ class Store {
   virtual bool set_model_status(const std::string& approach, const std::string& version,
                                 ModelStatus status, int64_t at_ms, const std::string& by = "") = 0;
   virtual std::vector<ModelVersion> models(const std::string& approach) = 0;  // "" = all
+  // Every registration and status change of the approach's versions ("" = all), oldest first.
+  // Each is written in the same transaction as the change it records; a store migrated from
+  // schema 5 starts with each version's registration and last promotion.
+  virtual std::vector<ModelEvent> model_events(const std::string& approach) = 0;
 
   // Alerts. fire_alert returns the id of the open alert of that (kind, approach): a new one when
   // none was open (fired = true), else the existing one, unchanged (fired = false).
