@@ -16,7 +16,6 @@
 #include "tunecase/data/subsample.h"
 #include "tunecase/finetune/finetune_run.h"
 #include "tunecase/finetune/training_file.h"
-#include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_runner.h"
 #include "tunecase/stats/proportion.h"
 
@@ -201,31 +200,10 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
     else
       known = false;
   }
-  if (fresh == 0 || options.assume_yes) return;
-  std::string what = fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s");
-  if (options.max_cost_usd) {
-    if (!known)
-      throw UserError(fmt::format(
-          "curve: the training cost of {} is unknown (no fine-tuning price for the base model "
-          "in the catalogue), so --max-cost cannot bound it; add the price to data/prices.toml "
-          "or pass --yes",
-          what));
-    if (usd > *options.max_cost_usd)
-      throw UserError(
-          fmt::format("curve: {} are estimated at ${:.2f}, over --max-cost ${:.2f}; raise it, or "
-                      "fine-tune on fewer or smaller finetune_fractions",
-                      what, usd, *options.max_cost_usd));
-    return;
-  }
-  std::string cost = known ? fmt::format("about ${:.2f} (estimated)", usd)
-                           : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
-  if (ask_yes_no(fmt::format("curve: {} will cost {}. Start them?", what, cost), options.confirm,
-                 log))
-    return;
-  throw UserError(fmt::format(
-      "curve: {} not started (cost {}); pass --yes to start them, or --max-cost USD to start "
-      "them only within that spend",
-      what, cost));
+  if (fresh == 0) return;
+  confirm_finetune_spend(known ? std::optional(usd) : std::nullopt, "curve",
+                         fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s"),
+                         options.assume_yes, options.max_cost_usd, options.confirm, log);
 }
 
 // The fine-tuned curve of one approach: each job run (or followed), its tuned model scored on

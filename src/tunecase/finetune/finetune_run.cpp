@@ -82,36 +82,6 @@ bool recorded_job_to_follow(const nlohmann::json& previous, const std::string& p
          status != "failed" && status != "cancelled";
 }
 
-// Nothing is spent without --yes, a known estimate within --max-cost, or a yes at the terminal.
-void confirm_training(const nlohmann::json& estimate, const FinetuneOptions& o,
-                      const std::string& name, std::ostream& log) {
-  if (o.assume_yes) return;
-  bool known = estimate["usd"].is_number();
-  double usd = known ? estimate["usd"].get<double>() : 0;
-  if (o.max_cost_usd) {
-    if (!known)
-      throw UserError(fmt::format(
-          "{}: the training cost is unknown (no [finetune] price for {} in the catalogue), so "
-          "--max-cost cannot bound it; add the price to data/prices.toml or pass --yes",
-          name, estimate["base_model"].get<std::string>()));
-    if (usd > *o.max_cost_usd)
-      throw UserError(
-          fmt::format("{}: the training is estimated at ${:.2f}, over --max-cost "
-                      "${:.2f}; raise it, or use --fraction to train on less",
-                      name, usd, *o.max_cost_usd));
-    return;
-  }
-  std::string cost = known ? fmt::format("about ${:.2f} (estimated)", usd)
-                           : "an UNKNOWN amount (no price in the catalogue)";
-  if (ask_yes_no(fmt::format("{}: fine-tuning will cost {}. Start the job?", name, cost), o.confirm,
-                 log))
-    return;
-  throw UserError(
-      fmt::format("{}: the fine-tuning job was not started (cost {}); pass --yes to "
-                  "start it, or --max-cost USD to start it only within that spend",
-                  name, cost));
-}
-
 struct Files {
   Examples train, validation;
   std::string train_jsonl, validation_jsonl;
@@ -238,7 +208,10 @@ class Session {
           record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
       }
       print_estimate();
-      confirm_training(record_["estimate"], o_, a_.name, log_);
+      const nlohmann::json& usd = record_["estimate"]["usd"];
+      confirm_finetune_spend(usd.is_number() ? std::optional(usd.get<double>()) : std::nullopt,
+                             a_.name, "the fine-tuning job", o_.assume_yes, o_.max_cost_usd,
+                             o_.confirm, log_);
     }
     auto http = make_http_client(4);
     OpenAiFinetuneClient client(a_.llm.base_url, api_key(a_), *http);
@@ -405,6 +378,39 @@ class Session {
   std::filesystem::path file_;
   nlohmann::json record_;
 };
+
+}  // namespace
+
+void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
+                            const std::string& what, bool assume_yes,
+                            std::optional<double> max_cost_usd,
+                            const std::function<bool(const std::string&)>& confirm,
+                            std::ostream& log) {
+  if (assume_yes) return;
+  if (max_cost_usd) {
+    if (!usd)
+      throw UserError(fmt::format(
+          "{}: the cost of {} is unknown (no fine-tuning price for the base model in the "
+          "catalogue), so --max-cost cannot bound it; add the price to data/prices.toml or pass "
+          "--yes",
+          who, what));
+    if (*usd > *max_cost_usd)
+      throw UserError(fmt::format(
+          "{}: {} is estimated at ${:.2f}, over --max-cost ${:.2f}; raise it, or fine-tune on "
+          "less of train (--fraction, [curve] finetune_fractions)",
+          who, what, *usd, *max_cost_usd));
+    return;
+  }
+  std::string cost = usd ? fmt::format("about ${:.2f} (estimated)", *usd)
+                         : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
+  if (ask_yes_no(fmt::format("{}: {} will cost {}. Start?", who, what, cost), confirm, log)) return;
+  throw UserError(fmt::format(
+      "{}: {} was not started (cost {}); pass --yes to start, or --max-cost USD to start only "
+      "within that spend",
+      who, what, cost));
+}
+
+namespace {
 
 void check_fraction(double fraction) {
   if (!(fraction > 0 && fraction <= 1))

@@ -57,6 +57,16 @@ struct FinetunePlan {
 FinetunePlan plan_finetune(const ProjectConfig& config, const std::string& approach_name,
                            const FinetuneOptions& options);
 
+// Nothing is spent on fine-tuning without --yes (assume_yes), a known estimate within
+// max_cost_usd, or a yes from `confirm` (null: y/N at the terminal; no terminal = no). `who`
+// starts every message, `what` names the spend ("the fine-tuning job", "3 fine-tuning jobs");
+// an unknown `usd` cannot be bounded by a cap. Throws UserError with what to do.
+void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
+                            const std::string& what, bool assume_yes,
+                            std::optional<double> max_cost_usd,
+                            const std::function<bool(const std::string&)>& confirm,
+                            std::ostream& log);
+
 // Throws UserError for a bad approach (not openai, no finetune table), invalid training files,
 // an unconfirmed spend, a missing key, and a failed or cancelled job (with the provider's
 // message); the record on disk says how far it got.
