@@ -150,6 +150,26 @@ TEST(RedactionProperties, RedactedTextHoldsNoDetectedSpanAndNoDetectedValue) {
   }
 }
 
+TEST(RedactionProperties, WhatMayDetectRulesOutDetectFindsNothingIn) {
+  // The shortcut that skips the detectors must never skip a match: on random texts, their
+  // redactions (placeholders beside raw text) and texts without any trigger byte.
+  Redactor r = all_kinds({CustomPattern("employee_id", "EMP-#+")});
+  std::size_t ruled_out = 0;
+  auto texts = random_texts(3000, 31);
+  for (const auto& t : random_texts(1000, 37)) texts.push_back(r.redact(t));
+  texts.push_back("Text: refund for my invoice please\nLabel:");
+  for (const auto& text : texts) {
+    if (r.may_detect(text)) continue;
+    ++ruled_out;
+    EXPECT_TRUE(r.detect(text).empty()) << text;
+  }
+  EXPECT_GT(ruled_out, 100u);  // the shortcut is taken, not merely safe
+  EXPECT_FALSE(all_kinds().may_detect("Text: no personal data here\nLabel:"));
+  EXPECT_TRUE(all_kinds().may_detect("Text: call 0207 946 0958\nLabel:"));
+  EXPECT_TRUE(all_kinds({CustomPattern("ref", "%%-%%")}).may_detect("AB-CD"));
+  EXPECT_FALSE(all_kinds({CustomPattern("ref", "EMP-#")}).may_detect("<EMAIL_1> emp"));
+}
+
 TEST(RedactionProperties, RedactingTwiceChangesNothing) {
   Redactor r = all_kinds({CustomPattern("employee_id", "EMP-#+")});
   for (const auto& text : random_texts(3000, 23)) {

@@ -75,6 +75,11 @@ bool CustomPattern::Element::accepts(char c) const {
   return false;
 }
 
+bool CustomPattern::may_match(std::string_view t) const {
+  const Element& first = elements_.front();
+  return std::any_of(t.begin(), t.end(), [&](char c) { return first.accepts(c); });
+}
+
 void CustomPattern::find(std::string_view t, std::vector<PiiSpan>& out) const {
   const Element& first = elements_.front();
   std::size_t i = 0;

@@ -31,6 +31,8 @@ class CustomPattern {
   const std::string& pattern() const { return pattern_; }
   // Appends every non-overlapping match, leftmost first, with kind = name().
   void find(std::string_view text, std::vector<PiiSpan>& out) const;
+  // False when no match can be in `text`: no byte of it can start one.
+  bool may_match(std::string_view text) const;
 
  private:
   enum class Kind { kLiteral, kDigit, kLetter, kAlnum };
