@@ -82,8 +82,9 @@ TEST_F(FinetuneCurveTest, OneJobPerSizeEachTunedModelScoredAndPricedAsSimulated)
   std::size_t train = doc["train_labels"];
   for (std::size_t i = 0; i < points.size(); ++i) {
     const json& p = points[i];
-    if (i > 0)
+    if (i > 0) {
       EXPECT_GT(p["labels"].get<std::size_t>(), points[i - 1]["labels"].get<std::size_t>());
+    }
     EXPECT_EQ(p["pooled_n"].get<std::size_t>(), doc["test_items"].get<std::size_t>());
     EXPECT_EQ(p["runs"], 1);
     EXPECT_TRUE(p["fine_tuned_model"].get<std::string>().starts_with("ft:gpt-4.1-mini"));

@@ -144,8 +144,9 @@ TEST(RedactionProperties, RedactedTextHoldsNoDetectedSpanAndNoDetectedValue) {
       ADD_FAILURE() << "after redaction, " << span.kind << " still found in: " << out;
     for (const auto& span : r.detect(text)) {
       std::string value = text.substr(span.begin, span.end - span.begin);
-      if (value.size() >= 6)  // short values (an IP "1.1.1.1") may reappear by chance in noise
+      if (value.size() >= 6) {  // short values (an IP "1.1.1.1") may reappear by chance in noise
         EXPECT_EQ(out.find(value), std::string::npos) << value << " survived in: " << out;
+      }
     }
   }
 }
