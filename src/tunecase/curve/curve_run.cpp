@@ -234,7 +234,8 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
     const auto& usd = record["training_usd"];
     if (usd.is_number()) {
       training_usd += usd.get<double>();
-      if (budget) *budget = std::max(0.0, *budget - usd.get<double>());
+      // Only a job started by this run spends from --max-cost; a followed one was paid before.
+      if (budget && !job.plan.follows_job) *budget = std::max(0.0, *budget - usd.get<double>());
     } else {
       training_known = false;
     }

@@ -117,10 +117,14 @@ RedactionCounts count_placeholders(std::string_view t) {
 }
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
+  return detect(text, find_placeholders(text));
+}
+
+std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& placeholders) const {
   std::vector<PiiSpan> accepted;
   if (!enabled()) return accepted;
   // Taken ranges, kept sorted by begin: existing placeholders first, then each kind's matches.
-  std::vector<std::pair<std::size_t, std::size_t>> taken = find_placeholders(text);
+  Ranges taken = placeholders;
   auto overlaps = [&](const PiiSpan& s) {
     auto it = std::lower_bound(taken.begin(), taken.end(), std::make_pair(s.end, std::size_t{0}));
     return it != taken.begin() && std::prev(it)->second > s.begin;
@@ -149,11 +153,14 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
 }
 
 bool Redactor::may_detect(std::string_view text) const {
+  return may_detect(text, find_placeholders(text));
+}
+
+bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) const {
   if (!enabled()) return false;
   // A match never overlaps a placeholder, so its bytes are all in `outside`, where they are.
   std::string outside(text);
-  for (auto [b, e] : find_placeholders(text))
-    std::fill(outside.begin() + b, outside.begin() + e, ' ');
+  for (auto [b, e] : placeholders) std::fill(outside.begin() + b, outside.begin() + e, ' ');
   bool digit = std::any_of(outside.begin(), outside.end(), is_digit);
   auto has = [&](std::string_view s) { return outside.find(s) != std::string::npos; };
   for (const auto& kind : rules_.kinds) {
@@ -175,8 +182,8 @@ namespace {
 // a value found once is removed wherever else it appears as a whole word in the request, even
 // where its context hid it from the detector ("priya+1-365-214-1401").
 std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& map,
-                                  const std::vector<PiiSpan>& spans) {
-  std::vector<std::pair<std::size_t, std::size_t>> taken = find_placeholders(text);
+                                  const std::vector<PiiSpan>& spans,
+                                  std::vector<std::pair<std::size_t, std::size_t>> taken) {
   for (const auto& s : spans) taken.emplace_back(s.begin, s.end);
   auto free = [&](std::size_t b, std::size_t e) {
     for (const auto& [tb, te] : taken)
@@ -228,10 +235,12 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   for (int round = 0; round < 8; ++round) {
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
-    std::vector<PiiSpan> spans = may_detect(current) ? detect(current) : std::vector<PiiSpan>{};
+    Ranges placeholders = find_placeholders(current);
+    std::vector<PiiSpan> spans =
+        may_detect(current, placeholders) ? detect(current, placeholders) : std::vector<PiiSpan>{};
     for (const auto& s : spans)
       map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
-    std::vector<PiiSpan> more = known_values(current, map, spans);
+    std::vector<PiiSpan> more = known_values(current, map, spans, std::move(placeholders));
     if (spans.empty() && more.empty()) break;
     spans.insert(spans.end(), more.begin(), more.end());
     current = replace_spans(current, std::move(spans), map);

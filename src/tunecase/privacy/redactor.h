@@ -139,6 +139,11 @@ class Redactor {
   bool may_detect(std::string_view text) const;
 
  private:
+  using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+  // The same, given the text's placeholders (find_placeholders), found once per round.
+  std::vector<PiiSpan> detect(std::string_view text, const Ranges& placeholders) const;
+  bool may_detect(std::string_view text, const Ranges& placeholders) const;
+
   RedactionRules rules_;
 };
 

@@ -13,6 +13,11 @@
 namespace tunecase::store_detail {
 namespace {
 
+// An integer key the engine numbers itself.
+const char* serial_key(Dialect dialect) {
+  return dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+}
+
 // The three roll-up tables of one grain, with their `hour` index. The day grain (version 2)
 // has the hour grain's columns; `extra` is what a later version adds to a table it creates.
 std::vector<std::string> rollup_tables(std::string_view rows, std::string_view confusion,
@@ -51,8 +56,7 @@ std::vector<std::string> rollup_tables(std::string_view rows, std::string_view c
 // flags as INTEGER 0/1). Roll-ups are per (approach, arm, UTC hour) and updated in the same
 // transaction as the predictions and feedback they count.
 std::vector<std::string> version_1(Dialect dialect) {
-  const char* serial =
-      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  const char* serial = serial_key(dialect);
   std::vector<std::string> out = {
       "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       R"(CREATE TABLE predictions (
@@ -122,8 +126,7 @@ std::vector<std::string> version_3() {
 // Version 4: the audit of what left the machine (docs/privacy.md): one row per outbound request of
 // a gateway replica, with the hash of its body and never the body.
 std::vector<std::string> version_4(Dialect dialect) {
-  const char* serial =
-      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  const char* serial = serial_key(dialect);
   return {
       fmt::format(R"(CREATE TABLE audit_requests (
         id {}, instance TEXT NOT NULL, endpoint TEXT NOT NULL, local INTEGER NOT NULL,
@@ -147,8 +150,7 @@ std::vector<std::string> version_5() {
 // review can see every promotion and rollback, not only each version's last. Filled from what
 // version 5 knew: each version's registration and its last promotion.
 std::vector<std::string> version_6(Dialect dialect) {
-  const char* serial =
-      dialect == Dialect::postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  const char* serial = serial_key(dialect);
   return {
       fmt::format(R"(CREATE TABLE model_events (
         id {}, approach TEXT NOT NULL, version TEXT NOT NULL, event TEXT NOT NULL,

@@ -416,9 +416,8 @@ class SqlStore final : public Store {
     return rows;
   }
 
-  // The approach's champion steps down: `rolled_back` when a rollback replaces it, else retired;
-  // the history records it.
-  // `successor` is the version about to become champion (nothing to record when it already is).
+  // The approach's champion steps down for `successor`: `rolled_back` when a rollback replaces
+  // it, else retired; the history records it. Nothing happens when `successor` is the champion.
   static void retire_champion(SqlSession& s, const std::string& approach,
                               const std::string& successor, const std::string& by, int64_t at_ms) {
     std::string status(model_status_name(by.rfind("rollback", 0) == 0 ? ModelStatus::rolled_back
