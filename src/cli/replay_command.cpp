@@ -1,9 +1,12 @@
 // `tunecase replay`: a time-stamped labelled file day by day under each retraining policy
-// (docs/operate.md).
+// in-process, or through a running gateway over HTTP with the day's monitor and retrain on its
+// store (docs/operate.md).
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -12,13 +15,21 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/reader.h"
+#include "tunecase/llm/http_client.h"
 #include "tunecase/monitor/replay.h"
+#include "tunecase/monitor/replay_gateway.h"
+#include "tunecase/runner/cache_location.h"
 
 namespace {
 
 struct ReplayArgs {
   std::string config, approach, out = "replay";
   int initial_days = 60, delay_days = 3;
+  // Through a running gateway (docs/operate.md, "Replay through the gateway").
+  std::string gateway, store, token_env, eval;
+  int64_t min_holdout = 100;
+  int concurrency = 8;
+  bool yes = false;
 };
 
 const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
@@ -37,9 +48,119 @@ const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
                                 : fmt::format("--approach {}: no such [[approach]]", name));
 }
 
+std::vector<tunecase::monitor::ReplayItem> read_items(const tunecase::ProjectConfig& config) {
+  if (config.data.path.empty() || config.data.time.empty())
+    throw tunecase::UserError(
+        fmt::format("{}: replay needs one time-stamped file: [data] path and [data] time",
+                    config.file.string()));
+  tunecase::ReadOptions read;
+  read.text_column = config.data.text;
+  read.label_column = config.data.label;
+  read.time_column = config.data.time;
+  read.id_column = config.data.id;
+  read.skip_invalid = config.data.skip_invalid;
+  read.delimiter = config.data.delimiter;
+  return tunecase::monitor::replay_items(tunecase::read_examples(config.data.path, read).labelled);
+}
+
+void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) {
+  std::filesystem::create_directories(out);
+  write_text_file(out / "replay.json", doc.dump(2) + "\n");
+  write_text_file(out / "replay.md", tunecase::monitor::replay_markdown(doc));
+  write_text_file(out / "replay.html", tunecase::monitor::replay_html(doc));
+}
+
+// The file through a running gateway, day by day, with the day's operation (monitor, then
+// retrain --if-due) on its store after each day.
+ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const ReplayArgs& a) {
+  namespace mon = tunecase::monitor;
+  if (a.store.empty())
+    throw tunecase::UserError(
+        "--gateway needs --store: the gateway's own store, where the day's monitor and retrain "
+        "run");
+  if (a.initial_days < 1 || a.delay_days < 0)
+    throw tunecase::UserError("--initial-days must be >= 1 and --delay-days >= 0");
+  auto items = read_items(config);
+  std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
+  mon::GatewayReplaySettings g;
+  g.url = a.gateway;
+  if (!a.token_env.empty()) {
+    const char* token = std::getenv(a.token_env.c_str());
+    if (token == nullptr || *token == '\0')
+      throw tunecase::UserError(
+          fmt::format("--token-env {}: the variable is not set", a.token_env));
+    g.token = token;
+  }
+  g.initial_days = a.initial_days;
+  g.feedback_delay_days = a.delay_days;
+  g.concurrency = a.concurrency;
+  g.policy = config.retrain.policy + " (through the gateway)";
+  g.cost_per_error_usd = config.business.cost_per_error_usd.value_or(0);
+  g.usd_per_retrain = config.retrain.usd_per_retrain.value_or(0);
+  const std::string champion = mon::gateway_champion(g, *http);
+
+  auto store = open_existing_store(a.store);
+  mon::DailyOperation op;
+  op.config = &config;
+  op.store = store.get();
+  op.approach = champion;
+  mon::RetrainRequest& r = op.retrain;
+  r.eval_dir = a.eval;
+  r.out_dir = std::filesystem::path(a.out) / "retrain";
+  const int64_t start = items.empty() ? 0 : items.front().day + a.initial_days;
+  std::set<std::string> labels;
+  for (const auto& it : items) {
+    labels.insert(it.label);
+    if (it.day >= start) continue;
+    tunecase::Example e;
+    e.text = it.text;
+    e.label = it.label;
+    r.original.push_back(std::move(e));
+  }
+  r.labels.assign(labels.begin(), labels.end());
+  r.rule.min_gain = config.retrain.min_gain;
+  r.rule.min_holdout = a.min_holdout;
+  r.holdout_days = config.retrain.holdout_days;
+  r.by = "tunecase replay (retrain --if-due)";
+  r.http = http.get();
+  r.llm.assume_yes = a.yes;
+  r.llm.progress = false;
+  r.llm.cache_file = tunecase::resolve_cache_file({}, a.config);
+  r.log = &std::cerr;
+  g.end_of_day = [&op](int64_t now_ms, bool drift) { return op.run(now_ms, drift); };
+
+  fmt::print(stderr, "replaying {} items through {} (champion '{}', policy {})\n", items.size(),
+             a.gateway, champion, config.retrain.policy);
+  auto started = std::chrono::steady_clock::now();
+  mon::PolicyRun run = mon::replay_through_gateway(items, g, *http, std::cerr);
+  ReplayRun result;
+  result.items = static_cast<int64_t>(items.size());
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  mon::ReplaySettings s;
+  if (const auto* approach = config.find_approach(champion)) s.approach = *approach;
+  s.approach.name = champion;
+  s.initial_days = a.initial_days;
+  s.feedback_delay_days = a.delay_days;
+  s.monitor = config.monitor;
+  s.retrain = config.retrain;
+  s.cost_per_error_usd = g.cost_per_error_usd;
+  result.document = mon::replay_json({run}, s);
+  result.document["gateway"] = a.gateway;
+  result.document["simplifications"] =
+      "Through the gateway over HTTP on its replay clock: a day's labels arrive together after "
+      "the delay; after each day `tunecase monitor` and `tunecase retrain --if-due` run on its "
+      "store, with the champion/challenger gate, and the gateway loads what they promote";
+  result.document["seconds"] = result.seconds;
+  write_outputs(result.document, a.out);
+  return result;
+}
+
 void run(const ReplayArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
-  ReplayRun r = run_replay(config, a.approach, a.initial_days, a.delay_days, a.out);
+  ReplayRun r = a.gateway.empty()
+                    ? run_replay(config, a.approach, a.initial_days, a.delay_days, a.out)
+                    : run_through_gateway(config, a);
   std::cout << tunecase::monitor::replay_markdown(r.document);
   fmt::print("replayed {} items in {:.1f} s; wrote {}/replay.md, replay.html, replay.json\n",
              r.items, r.seconds, a.out);
@@ -49,21 +170,9 @@ void run(const ReplayArgs& a) {
 
 ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& approach,
                      int initial_days, int delay_days, const std::filesystem::path& out) {
-  if (config.data.path.empty() || config.data.time.empty())
-    throw tunecase::UserError(
-        fmt::format("{}: replay needs one time-stamped file: [data] path and [data] time",
-                    config.file.string()));
   if (initial_days < 1 || delay_days < 0)
     throw tunecase::UserError("--initial-days must be >= 1 and --delay-days >= 0");
-  tunecase::ReadOptions read;
-  read.text_column = config.data.text;
-  read.label_column = config.data.label;
-  read.time_column = config.data.time;
-  read.id_column = config.data.id;
-  read.skip_invalid = config.data.skip_invalid;
-  read.delimiter = config.data.delimiter;
-  auto items =
-      tunecase::monitor::replay_items(tunecase::read_examples(config.data.path, read).labelled);
+  auto items = read_items(config);
   tunecase::monitor::ReplaySettings s;
   s.approach = pick_approach(config, approach);
   s.initial_days = initial_days;
@@ -79,10 +188,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.document = tunecase::monitor::replay_json(runs, s);
   result.document["seconds"] = result.seconds;
-  std::filesystem::create_directories(out);
-  write_text_file(out / "replay.json", result.document.dump(2) + "\n");
-  write_text_file(out / "replay.md", tunecase::monitor::replay_markdown(result.document));
-  write_text_file(out / "replay.html", tunecase::monitor::replay_html(result.document));
+  write_outputs(result.document, out);
   return result;
 }
 
@@ -90,8 +196,9 @@ void add_replay_command(CLI::App& app) {
   auto args = std::make_shared<ReplayArgs>();
   auto* cmd = app.add_subcommand(
       "replay",
-      "Replay a time-stamped labelled file day by day under each retraining policy, with late "
-      "labels, and compare their accuracy and money");
+      "Replay a time-stamped labelled file day by day under each retraining policy (or through "
+      "a running gateway with --gateway), with late labels, and compare their accuracy and "
+      "money");
   cmd->add_option("--config", args->config,
                   "project config: [data] path and time, a local "
                   "[[approach]], [monitor], [retrain], [business]")
@@ -103,5 +210,24 @@ void add_replay_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", args->out, "folder for replay.md, replay.html, replay.json")
       ->capture_default_str();
+  cmd->add_option("--gateway", args->gateway,
+                  "replay through this running gateway over HTTP (http://HOST:PORT; started "
+                  "with --replay-clock) instead of in-process");
+  cmd->add_option("--store", args->store,
+                  "with --gateway: the gateway's store, where the day's monitor and retrain run");
+  cmd->add_option("--token-env", args->token_env,
+                  "with --gateway: environment variable holding the gateway's bearer token");
+  cmd->add_option("--eval", args->eval,
+                  "with --gateway: the eval output folder (the champion's model when the "
+                  "registry has none)");
+  cmd->add_option("--min-holdout", args->min_holdout,
+                  "with --gateway: labelled held-out items a retrain needs to promote")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
+  cmd->add_option("--concurrency", args->concurrency, "with --gateway: a day's requests in flight")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--yes,-y", args->yes,
+                "with --gateway: do not ask before an LLM approach's retrain spends");
   cmd->callback([args] { run(*args); });
 }

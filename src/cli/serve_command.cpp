@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/serve/gateway.h"
@@ -24,7 +25,7 @@ namespace {
 
 struct ServeArgs {
   std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
-  std::string instance, port_file, operation_plan;
+  std::string instance, port_file, operation_plan, replay_clock;
   int port = 8080, threads = 2;
   int64_t model_poll_ms = 5000;
   tunecase::CacheChoice cache;
@@ -64,6 +65,18 @@ void run(const ServeArgs& a) {
   options.token = read_token(a.token_env);
   options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
   options.model_poll = std::chrono::milliseconds(a.model_poll_ms);
+  if (!a.replay_clock.empty()) {
+    options.replay_clock_start = tunecase::parse_utc_time(a.replay_clock);
+    if (!options.replay_clock_start) {
+      throw tunecase::UserError(fmt::format(
+          "--replay-clock {}: not a date; give the replayed file's first day as YYYY-MM-DD",
+          a.replay_clock));
+    }
+    fmt::print(stderr,
+               "serve: on a replay clock from {}: requests' \"at\" times move it (a replay, never "
+               "live traffic)\n",
+               a.replay_clock);
+  }
   options.notify = [](const std::string& line) { fmt::print(stderr, "models: {}\n", line); };
   // Block the stop signals before any thread starts (they inherit the mask), then wait for one
   // here: the stop runs on this thread, with the log flushed before exit.
@@ -154,9 +167,12 @@ void add_serve_command(CLI::App& app) {
                   "name of this replica's log progress record (default HOST:PORT)");
   cmd->add_option("--model-poll-ms", args->model_poll_ms,
                   "how often the model registry is read for a newly promoted or rolled-back "
-                  "local model (0 = never: serve what was loaded at start)")
+                  "local model or LLM example pool (0 = never: serve what was loaded at start)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  cmd->add_option("--replay-clock", args->replay_clock,
+                  "for `tunecase replay --gateway`: start the clock at this date (YYYY-MM-DD) and "
+                  "move it with each request's \"at\"; never for live traffic");
   add_cache_options(cmd, args->cache);
   add_local_only_option(cmd, args->local_only);
   cmd->callback([args] { run(*args); });

@@ -136,7 +136,12 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   for (const char* approach : {"local-linear:", "local-fasttext:", "local-retrieval:"})
     EXPECT_NE(dry.output.find(approach), std::string::npos) << dry.output;
-  EXPECT_NE(dry.output.find("note: approach 'sim-zero-shot' is an LLM approach"), std::string::npos)
+  EXPECT_NE(dry.output.find("note: approach 'sim-zero-shot' is a zero-shot LLM approach"),
+            std::string::npos)
+      << dry.output;
+  EXPECT_NE(dry.output.find("note: approach 'sim-few-shot' is an LLM approach: its example pool "
+                            "is refreshed with --refresh-examples"),
+            std::string::npos)
       << dry.output;
   CliResult due = run_cli(retrain_args + " --if-due --approach local-linear");
   ASSERT_EQ(due.exit_code, 0) << due.output;

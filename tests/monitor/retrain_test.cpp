@@ -237,9 +237,16 @@ TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {
   EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0 + 28 * kDayMs).due);
   policy.policy = "triggered";
   EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 100 * kDayMs).due);
-  store_->fire_alert({0, kAccuracyBelowFloor, "linear", kT0, std::nullopt, "low", "{}"});
+  store_->fire_alert(
+      {0, kAccuracyBelowFloor, "linear", kT0 + 3'600'000, std::nullopt, "low", "{}"});
   EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0 + kDayMs).due);
   EXPECT_FALSE(retrain_due(policy, *store_, "other", kT0 + kDayMs).due);
+  // A retrain after the alert opened answered it: not due again while the same alert is open.
+  m.version = "v2";
+  m.created_at_ms = kT0 + 2 * kDayMs;
+  m.status = ModelStatus::challenger;
+  store_->register_model(m);
+  EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 3 * kDayMs).due);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "gateway_fixture.h"
+#include "tunecase/llm/example_pool.h"
+#include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/store/store.h"
 
 namespace tunecase::serve::testing {
@@ -36,10 +38,11 @@ class ModelWatchTest : public GatewayTest {
     return false;
   }
 
-  void register_folder(const std::filesystem::path& folder, const std::string& version) {
+  void register_folder(const std::filesystem::path& folder, const std::string& version,
+                       const std::string& approach = "local-linear") {
     ModelVersion m;
     m.name = "test";
-    m.approach = "local-linear";
+    m.approach = approach;
     m.version = version;
     m.data_fingerprint = version;
     m.path = folder.string();
@@ -113,6 +116,52 @@ TEST_F(ModelWatchTest, ARestartedGatewayStartsOnTheRegistrysChampion) {
   o.model_poll = std::chrono::milliseconds(0);  // no polling: the start alone must do it
   start("", o);
   EXPECT_EQ(served_version(), v2);
+}
+
+// An LLM approach answers from the config's examples until `tunecase retrain` promotes an example
+// pool; then from the pool, without a restart. A pool edited after it was written is refused
+// and the served one stays.
+TEST_F(ModelWatchTest, AnLlmApproachFollowsItsChampionExamplePool) {
+  SimLlmServer sim(SimLlmOptions{});
+  int sim_port = sim.start();
+  start(
+      "[[approach]]\nname = \"sim-few\"\nkind = \"openai\"\nmodel = \"sim-llm\"\n"
+      "prompt = \"few_shot\"\nshots = 3\nbase_url = \"http://127.0.0.1:" +
+          std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim-few\"\n",
+      watched());
+  EXPECT_EQ(served_version(), "sim-llm");
+  EXPECT_TRUE(gateway_->store().models("sim-few").empty())
+      << "the config's own examples are not registered by serve";
+
+  ExamplePool pool{"sim-few", labels_, {}};
+  pool.labels.push_back("warranty");
+  pool.examples.push_back({"p1", "the hinge broke after a month", "warranty", "", 0});
+  pool.examples.push_back({"p2", "I was charged twice", labels_.front(), "", 0});
+  save_example_pool(dir_ / "pool1", pool);
+  const std::string v1 = model_fingerprint(dir_ / "pool1");
+  register_folder(dir_ / "pool1", v1, "sim-few");
+  gateway_->store().set_model_status("sim-few", v1, ModelStatus::champion, 1, "test");
+  ASSERT_TRUE(wait_for("sim-llm (examples " + v1.substr(0, 12) + ")"));
+  nlohmann::json a = classify({{"text", "the hinge broke after a month"}, {"id", "W-1"}});
+  EXPECT_EQ(a["label"], "warranty") << "the pool's new label and example reach the prompt";
+  EXPECT_TRUE(a["simulated"].get<bool>());
+
+  pool.examples.pop_back();
+  save_example_pool(dir_ / "pool2", pool);
+  const std::string v2 = model_fingerprint(dir_ / "pool2");
+  std::ofstream(dir_ / "pool2" / "examples.jsonl", std::ios::app) << "{}\n";
+  register_folder(dir_ / "pool2", v2, "sim-few");
+  gateway_->store().set_model_status("sim-few", v2, ModelStatus::champion, 2, "test");
+  bool reported = false;
+  for (int i = 0; i < 500 && !reported; ++i) {
+    for (const auto& line : notes())
+      reported = reported || line.find("could not be loaded") != std::string::npos;
+    if (!reported) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(reported);
+  EXPECT_EQ(served_version(), "sim-llm (examples " + v1.substr(0, 12) + ")");
+  gateway_->stop();
+  sim.stop();
 }
 
 }  // namespace

@@ -135,7 +135,8 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
        fmt::format("To roll back: `tunecase models rollback --store STORE --approach {}` makes "
                    "the previous champion the champion again; every gateway on the store loads "
                    "it within its --model-poll-ms, without a restart. An LLM approach rolls back "
-                   "by changing its table and restarting `tunecase serve`.",
+                   "its example pool the same way; a change of model or prompt is a change of "
+                   "its table and a restart of `tunecase serve`.",
                    champion.empty() ? "NAME" : champion),
        "Run `tunecase monitor` the next day and check that accuracy is back above the floor; "
        "resolved alerts are announced."});

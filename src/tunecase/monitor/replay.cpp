@@ -11,6 +11,7 @@
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
 #include "tunecase/monitor/drift.h"
@@ -19,16 +20,6 @@
 
 namespace tunecase::monitor {
 namespace {
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 class Model {
  public:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,9 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/llm/example_pool.h"
+#include "tunecase/llm/prices.h"
+#include "tunecase/llm/prompt.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
 
@@ -47,7 +51,182 @@ std::vector<std::string> classify_all(Classifier& model, const std::vector<Label
   return out;
 }
 
+// What the retrain shared by every approach: the split, the training data, its labels.
+struct RetrainData {
+  std::vector<LabelledText> holdout;
+  std::vector<std::string> gold;
+  Examples train;
+  std::set<std::string> trained_labels;
+  std::string fingerprint;
+  int64_t original_rows = 0;
+};
+
+// Registers the challenger (once per version) with its holdout figures, and makes it the
+// champion when the rule says so.
+void register_challenger(Store& store, const RetrainRequest& request, const RetrainRun& run,
+                         const std::vector<ModelVersion>& versions, std::size_t train_rows,
+                         ApproachRetrain& out) {
+  const Comparison& c = out.comparison;
+  const double n = std::max<int64_t>(1, c.holdout);
+  nlohmann::json metrics = {{"holdout_items", c.holdout},
+                            {"holdout_from_ms", run.holdout_from_ms},
+                            {"accuracy", c.challenger_right / n},
+                            {"champion_accuracy", c.champion_right / n},
+                            {"champion_version", out.champion_version},
+                            {"mcnemar_p", c.mcnemar.p_value},
+                            {"train_rows", train_rows},
+                            {"promoted", c.promote},
+                            {"reasons", c.reasons}};
+  if (out.example_pool) {
+    metrics["kind"] = kExamplePoolKind;
+    metrics["comparison_usd"] = out.spent_usd;
+    metrics["simulated"] = out.simulated;
+  }
+  bool exists = false;
+  for (const ModelVersion& m : versions) exists = exists || m.version == out.challenger_version;
+  if (!exists) {
+    ModelVersion m;
+    m.name = fmt::format("{} {} {}", out.approach, out.example_pool ? "examples" : "retrained",
+                         iso_date(request.now_ms / kDayMs));
+    m.approach = out.approach;
+    m.version = out.challenger_version;
+    m.data_fingerprint = out.data_fingerprint;
+    m.created_at_ms = request.now_ms;
+    m.metrics_json = metrics.dump();
+    m.status = ModelStatus::challenger;
+    m.path = out.challenger_path.string();
+    store.register_model(m);
+  }
+  if (c.promote && out.challenger_version != out.champion_version) {
+    store.set_model_status(out.approach, out.challenger_version, ModelStatus::champion,
+                           request.now_ms, request.by);
+    out.promoted = true;
+  }
+}
+
+// Moves a freshly written folder to OUT/models/<approach>/<short version>/ and returns that path.
+std::filesystem::path settle_folder(const std::filesystem::path& staging,
+                                    const std::filesystem::path& folder,
+                                    const std::string& version) {
+  std::filesystem::path path =
+      std::filesystem::absolute(folder / short_version(version)).lexically_normal();
+  std::filesystem::remove_all(path);
+  std::filesystem::rename(staging, path);
+  return path;
+}
+
+// The answers of `pool` on the holdout, through the runner; "" for an item without an answer.
+std::vector<std::string> ask_with_pool(const ApproachConfig& approach, const ProjectConfig& config,
+                                       const ExamplePool& pool, const Examples& items,
+                                       const RetrainRequest& request, const std::string& which,
+                                       ApproachRetrain& out, std::vector<std::string>& notes) {
+  LlmApproach llm(approach, config, pool.examples, pool.labels);
+  const std::string& file = approach.llm.prices;
+  PriceCatalogue catalogue =
+      file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
+  std::ostringstream quiet;
+  std::ostream& log = request.log != nullptr ? *request.log : quiet;
+  log << fmt::format("{}: the {} example pool on {} held-out items\n", approach.name, which,
+                     items.size());
+  LlmRunResult r =
+      run_llm_approach(llm, items, price_for(approach, catalogue), request.llm, *request.http, log);
+  out.spent_usd += r.spent_usd;
+  out.simulated = out.simulated || r.simulated;
+  std::vector<std::string> answers;
+  answers.reserve(r.predictions.size());
+  for (const Prediction& p : r.predictions) answers.push_back(p.error ? "" : p.label);
+  if (r.stopped_by_budget || r.errors > 0) {
+    notes.push_back(fmt::format(
+        "approach '{}': {} of {} held-out items got no answer with the {} pool{} (counted wrong)",
+        approach.name, r.predictions.size() - r.evaluated, r.predictions.size(), which,
+        r.stopped_by_budget ? ": the spend cap stopped the run" : ""));
+  }
+  return answers;
+}
+
+// An LLM approach: its example pool refreshed from the same training data as a local model, and
+// both pools asked about the holdout.
+ApproachRetrain refresh_pool(const ProjectConfig& config, Store& store,
+                             const RetrainRequest& request, const ApproachConfig& approach,
+                             const RetrainData& data, RetrainRun& run) {
+  ApproachRetrain out;
+  out.approach = approach.name;
+  out.example_pool = true;
+  out.train_original = data.original_rows;
+  out.train_feedback = static_cast<int64_t>(data.train.size()) - data.original_rows;
+  out.data_fingerprint = data.fingerprint;
+  std::filesystem::path folder = request.out_dir / "models" / model_folder_name(approach.name);
+  std::filesystem::path staging = folder / "staging";
+
+  // The champion pool: the registry's, else the config's own train split (registered now, so
+  // that a promotion has something to roll back to).
+  std::vector<ModelVersion> versions = store.models(approach.name);
+  const ModelVersion* registered = champion_of(versions);
+  ExamplePool champion;
+  if (registered != nullptr && !registered->path.empty()) {
+    out.champion_path = registered->path;
+    champion = load_example_pool(out.champion_path);
+    out.champion_version = model_fingerprint(out.champion_path);
+  } else {
+    champion = {approach.name, request.labels, request.original};
+    std::filesystem::remove_all(staging);
+    save_example_pool(staging, champion, {{"source", "the config's [data] train split"}});
+    out.champion_version = model_fingerprint(staging);
+    out.champion_path = settle_folder(staging, folder, out.champion_version);
+    if (!request.dry_run) {
+      ModelVersion m;
+      m.name = fmt::format("{} (the config's examples)", approach.name);
+      m.approach = approach.name;
+      m.version = out.champion_version;
+      m.data_fingerprint = out.champion_version;
+      m.created_at_ms = request.now_ms;
+      m.path = out.champion_path.string();
+      make_champion(store, m, request.now_ms, "tunecase retrain (the examples in use)");
+    }
+  }
+
+  ExamplePool challenger;
+  challenger.approach = approach.name;
+  std::set<std::string> labels(champion.labels.begin(), champion.labels.end());
+  labels.insert(data.trained_labels.begin(), data.trained_labels.end());
+  challenger.labels.assign(labels.begin(), labels.end());
+  challenger.examples = data.train;
+  std::filesystem::remove_all(staging);
+  save_example_pool(staging, challenger,
+                    {{"data_fingerprint", data.fingerprint},
+                     {"trained_by", request.by},
+                     {"trained_at_ms", request.now_ms},
+                     {"original_rows", out.train_original},
+                     {"feedback_rows", out.train_feedback}});
+  out.challenger_version = model_fingerprint(staging);
+  out.challenger_path = settle_folder(staging, folder, out.challenger_version);
+
+  Examples items;
+  items.reserve(data.holdout.size());
+  for (const LabelledText& t : data.holdout) {
+    Example e;
+    e.id = t.request_id;
+    e.text = t.text;
+    e.label = t.label;
+    items.push_back(std::move(e));
+  }
+  std::vector<std::string> before =
+      ask_with_pool(approach, config, champion, items, request, "champion", out, run.notes);
+  std::vector<std::string> after =
+      ask_with_pool(approach, config, challenger, items, request, "challenger", out, run.notes);
+  out.comparison = compare_on_holdout(data.gold, before, after, champion.labels,
+                                      data.trained_labels, request.rule);
+  if (!request.dry_run) register_challenger(store, request, run, versions, data.train.size(), out);
+  return out;
+}
+
 }  // namespace
+
+bool retrainable(const ApproachConfig& approach, const ProjectConfig& config) {
+  if (approach.is_local()) return true;
+  PromptSettings prompt = prompt_settings(approach, config);
+  return prompt.strategy != PromptStrategy::kZeroShot && prompt.shots > 0;
+}
 
 Comparison compare_on_holdout(const std::vector<std::string>& gold,
                               const std::vector<std::string>& champion,
@@ -150,26 +329,41 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     const ApproachConfig* a = config.find_approach(name);
     if (a == nullptr)
       throw UserError(fmt::format("--approach {}: not an approach of the config", name));
-    if (!a->is_local()) {
+    if (!retrainable(*a, config)) {
       throw UserError(fmt::format(
-          "--approach {}: an LLM approach has no model to retrain; retrain trains local "
-          "approaches",
+          "--approach {}: its prompt shows no examples (zero-shot), so there is no example pool "
+          "to refresh and nothing to retrain",
           name));
     }
+    if (!a->is_local() && request.http == nullptr)
+      throw std::logic_error("retrain: an LLM approach needs an HTTP client");
     targets.push_back(a);
   }
   if (request.approaches.empty()) {
     for (const ApproachConfig& a : config.approaches) {
-      if (a.is_local())
+      if (a.is_local()) {
         targets.push_back(&a);
-      else
+      } else if (!retrainable(a, config)) {
         run.notes.push_back(fmt::format(
-            "approach '{}' is an LLM approach: nothing to train; its prompt examples come from "
-            "the [data] train split",
+            "approach '{}' is a zero-shot LLM approach: no model to train and no examples to "
+            "refresh",
             a.name));
+      } else if (!request.refresh_examples || request.http == nullptr) {
+        run.notes.push_back(fmt::format(
+            "approach '{}' is an LLM approach: its example pool is refreshed with "
+            "--refresh-examples or --approach {} (that asks its model about the holdout with "
+            "each pool, which costs what `eval` would)",
+            a.name, a.name));
+      } else {
+        targets.push_back(&a);
+      }
     }
   }
-  if (targets.empty()) throw UserError("the config has no local approach to retrain");
+  if (targets.empty()) {
+    throw UserError(
+        "the config has no local approach to retrain; an LLM approach's example pool is "
+        "refreshed with --refresh-examples or --approach NAME");
+  }
 
   std::vector<LabelledText> labelled = store.labelled_texts(0, request.now_ms + 1);
   run.feedback_items = static_cast<int64_t>(labelled.size());
@@ -185,28 +379,36 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
   auto split = std::partition_point(labelled.begin(), labelled.end(), [&](const LabelledText& t) {
     return t.created_at_ms < run.holdout_from_ms;
   });
-  std::vector<LabelledText> holdout(split, labelled.end());
-  Examples train = request.original;
+  RetrainData data;
+  data.holdout.assign(split, labelled.end());
+  data.train = request.original;
+  data.original_rows = static_cast<int64_t>(request.original.size());
   for (auto it = labelled.begin(); it != split; ++it) {
     Example e;
     e.id = it->request_id;
     e.text = it->text;
     e.label = it->label;
-    train.push_back(std::move(e));
+    data.train.push_back(std::move(e));
   }
-  std::set<std::string> trained_labels;
-  for (const Example& e : train) trained_labels.insert(e.label);
-  std::vector<std::string> gold;
-  for (const LabelledText& t : holdout) gold.push_back(t.label);
-  const std::string fingerprint = data_fingerprint(train);
+  for (const Example& e : data.train) data.trained_labels.insert(e.label);
+  for (const LabelledText& t : data.holdout) data.gold.push_back(t.label);
+  data.fingerprint = data_fingerprint(data.train);
+  const Examples& train = data.train;
+  const std::set<std::string>& trained_labels = data.trained_labels;
+  const std::vector<LabelledText>& holdout = data.holdout;
+  const std::vector<std::string>& gold = data.gold;
+  const std::string& fingerprint = data.fingerprint;
 
   for (const ApproachConfig* approach : targets) {
+    if (!approach->is_local()) {
+      run.approaches.push_back(refresh_pool(config, store, request, *approach, data, run));
+      continue;
+    }
     ApproachRetrain out;
     out.approach = approach->name;
-    out.train_original = static_cast<int64_t>(request.original.size());
-    out.train_feedback = static_cast<int64_t>(train.size() - request.original.size());
+    out.train_original = data.original_rows;
+    out.train_feedback = static_cast<int64_t>(train.size()) - data.original_rows;
     out.data_fingerprint = fingerprint;
-
     // The champion: the registry's, else the model `eval` trained (registered now, so that a
     // promotion has something to roll back to).
     std::vector<ModelVersion> versions = store.models(approach->name);
@@ -249,49 +451,12 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
                 {"original_rows", out.train_original},
                 {"feedback_rows", out.train_feedback}});
     out.challenger_version = model_fingerprint(staging);
-    out.challenger_path = std::filesystem::absolute(folder / short_version(out.challenger_version))
-                              .lexically_normal();
-    std::filesystem::remove_all(out.challenger_path);
-    std::filesystem::rename(staging, out.challenger_path);
+    out.challenger_path = settle_folder(staging, folder, out.challenger_version);
 
     out.comparison = compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
                                         classify_all(*challenger, holdout), champion.labels,
                                         trained_labels, request.rule);
-    if (request.dry_run) {
-      run.approaches.push_back(std::move(out));
-      continue;
-    }
-    nlohmann::json metrics = {
-        {"holdout_items", out.comparison.holdout},
-        {"holdout_from_ms", run.holdout_from_ms},
-        {"accuracy", static_cast<double>(out.comparison.challenger_right) /
-                         std::max<int64_t>(1, out.comparison.holdout)},
-        {"champion_accuracy", static_cast<double>(out.comparison.champion_right) /
-                                  std::max<int64_t>(1, out.comparison.holdout)},
-        {"champion_version", out.champion_version},
-        {"mcnemar_p", out.comparison.mcnemar.p_value},
-        {"train_rows", static_cast<int64_t>(train.size())},
-        {"promoted", out.comparison.promote},
-        {"reasons", out.comparison.reasons}};
-    bool exists = false;
-    for (const ModelVersion& m : versions) exists = exists || m.version == out.challenger_version;
-    if (!exists) {
-      ModelVersion m;
-      m.name = fmt::format("{} retrained {}", approach->name, iso_date(request.now_ms / kDayMs));
-      m.approach = approach->name;
-      m.version = out.challenger_version;
-      m.data_fingerprint = fingerprint;
-      m.created_at_ms = request.now_ms;
-      m.metrics_json = metrics.dump();
-      m.status = ModelStatus::challenger;
-      m.path = out.challenger_path.string();
-      store.register_model(m);
-    }
-    if (out.comparison.promote && out.challenger_version != out.champion_version) {
-      store.set_model_status(approach->name, out.challenger_version, ModelStatus::champion,
-                             request.now_ms, request.by);
-      out.promoted = true;
-    }
+    if (!request.dry_run) register_challenger(store, request, run, versions, train.size(), out);
     run.approaches.push_back(std::move(out));
   }
   return run;
@@ -311,28 +476,34 @@ nlohmann::json retrain_json(const RetrainRun& run) {
                         {"large", l.large},
                         {"significantly_worse", l.worse}});
     const double n = std::max<int64_t>(1, c.holdout);
-    approaches.push_back({{"approach", a.approach},
-                          {"champion_version", a.champion_version},
-                          {"champion_path", a.champion_path.string()},
-                          {"challenger_version", a.challenger_version},
-                          {"challenger_path", a.challenger_path.string()},
-                          {"train_original_rows", a.train_original},
-                          {"train_feedback_rows", a.train_feedback},
-                          {"data_fingerprint", a.data_fingerprint},
-                          {"holdout_items", c.holdout},
-                          {"champion_accuracy", c.champion_right / n},
-                          {"challenger_accuracy", c.challenger_right / n},
-                          {"mcnemar",
-                           {{"challenger_only_right", c.mcnemar.a_only_correct},
-                            {"champion_only_right", c.mcnemar.b_only_correct},
-                            {"p_value", c.mcnemar.p_value}}},
-                          {"labels", labels},
-                          {"new_labels", c.new_labels},
-                          {"uncovered_labels", c.uncovered},
-                          {"rule_says_promote", c.promote},
-                          {"promoted", a.promoted},
-                          {"reasons", c.reasons},
-                          {"figures", "measured on the held-out feedback labels"}});
+    approaches.push_back(
+        {{"approach", a.approach},
+         {"kind", a.example_pool ? "example pool" : "model"},
+         {"comparison_usd", a.spent_usd},
+         {"comparison_usd_is", a.simulated ? "simulated" : "measured"},
+         {"champion_version", a.champion_version},
+         {"champion_path", a.champion_path.string()},
+         {"challenger_version", a.challenger_version},
+         {"challenger_path", a.challenger_path.string()},
+         {"train_original_rows", a.train_original},
+         {"train_feedback_rows", a.train_feedback},
+         {"data_fingerprint", a.data_fingerprint},
+         {"holdout_items", c.holdout},
+         {"champion_accuracy", c.champion_right / n},
+         {"challenger_accuracy", c.challenger_right / n},
+         {"mcnemar",
+          {{"challenger_only_right", c.mcnemar.a_only_correct},
+           {"champion_only_right", c.mcnemar.b_only_correct},
+           {"p_value", c.mcnemar.p_value}}},
+         {"labels", labels},
+         {"new_labels", c.new_labels},
+         {"uncovered_labels", c.uncovered},
+         {"rule_says_promote", c.promote},
+         {"promoted", a.promoted},
+         {"reasons", c.reasons},
+         {"figures", a.simulated ? "simulated: the model's answers came from "
+                                   "`tunecase sim-llm`, on the held-out feedback labels"
+                                 : "measured on the held-out feedback labels"}});
   }
   return {{"format", "tunecase-retrain/1"},
           {"now_ms", run.now_ms},
@@ -363,7 +534,18 @@ std::string retrain_markdown(const RetrainRun& run) {
                           : run.dry_run && c.promote ? "would be promoted (dry run)"
                           : c.promote                ? "already the champion"
                                                      : "NOT promoted";
-    md += fmt::format("## {}: {}\n\n", a.approach, verdict);
+    md += fmt::format("## {}{}: {}\n\n", a.approach, a.example_pool ? " (example pool)" : "",
+                      verdict);
+    if (a.example_pool) {
+      md += fmt::format(
+          "An LLM approach: the challenger is its example pool (the few-shot and retrieved "
+          "examples its prompts draw from) refreshed with the feedback labels; both pools were "
+          "asked about every held-out item, for {} ({}).{}\n\n",
+          fmt::format("${:.4f}", a.spent_usd), a.simulated ? "simulated" : "measured",
+          a.simulated ? " **Simulated**: the answers came from `tunecase sim-llm`, not a real "
+                        "model."
+                      : "");
+    }
     md += fmt::format(
         "| | version | accuracy on {} held-out items |\n|---|---|---|\n| champion | {} | {} |\n"
         "| challenger | {} | {} |\n\n",
@@ -385,7 +567,8 @@ std::string retrain_markdown(const RetrainRun& run) {
                         l.worse   ? "significantly worse"
                         : l.large ? ""
                                   : "small");
-    md += fmt::format("\nChallenger folder: `{}`\n\n", a.challenger_path.string());
+    md += fmt::format("\nChallenger {}: `{}`\n\n", a.example_pool ? "pool" : "folder",
+                      a.challenger_path.string());
   }
   for (const std::string& note : run.notes) md += "Note: " + note + "\n\n";
   return md;
@@ -397,18 +580,21 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
   const bool triggered = policy.policy == "triggered" || policy.policy == "both";
   if (!scheduled && !triggered)
     return {false, "[retrain] policy = \"none\": no retrain is ever due"};
+  std::vector<ModelVersion> versions = store.models(approach);
+  int64_t last = 0;
+  for (const ModelVersion& m : versions) last = std::max(last, m.created_at_ms);
   if (triggered) {
+    // Once per alert: a version registered when or after the alert opened (promoted or not)
+    // answered it; the next retrain waits for the alert to resolve and fire again, or for the
+    // schedule.
     for (const Alert& a : store.alerts(/*open_only=*/true)) {
-      if (a.kind == kAccuracyBelowFloor && a.approach == approach)
+      if (a.kind == kAccuracyBelowFloor && a.approach == approach && a.fired_at_ms > last)
         return {true,
                 fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
                             iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
     }
   }
   if (scheduled) {
-    std::vector<ModelVersion> versions = store.models(approach);
-    int64_t last = 0;
-    for (const ModelVersion& m : versions) last = std::max(last, m.created_at_ms);
     if (versions.empty()) return {true, "no model of this approach is registered yet"};
     int64_t age_days = (now_ms - last) / kDayMs;
     if (age_days >= 7LL * policy.every_weeks)
@@ -417,7 +603,7 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
     return {false, fmt::format("the newest model is {} days old; next scheduled retrain in {} days",
                                age_days, 7LL * policy.every_weeks - age_days)};
   }
-  return {false, "no accuracy alert is open"};
+  return {false, "no accuracy alert opened since the last retrain"};
 }
 
 }  // namespace tunecase::monitor

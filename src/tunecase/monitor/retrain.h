@@ -11,14 +11,17 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/data/example.h"
+#include "tunecase/runner/llm_runner.h"
 #include "tunecase/stats/mcnemar.h"
 #include "tunecase/store/store.h"
 
 // `tunecase retrain` (docs/operate.md, "Retraining with champion/challenger"): a challenger for
 // each local approach, trained on the original labels plus the feedback labels in the store with
 // the most recent labelled days held out, compared with the champion on that holdout, and
-// promoted in the model registry only when the promotion rule says so. Every gateway on the store
-// then loads it without a restart (serve's ModelWatch); `tunecase models rollback` undoes it.
+// promoted in the model registry only when the promotion rule says so. An LLM approach whose
+// prompts show examples gets a challenger example pool from the same labels, judged the same way
+// by asking the model with each pool. Every gateway on the store then loads the new champion
+// without a restart (serve's ModelWatch); `tunecase models rollback` undoes it.
 namespace tunecase::monitor {
 
 // When a challenger replaces the champion. All of:
@@ -65,10 +68,20 @@ Comparison compare_on_holdout(const std::vector<std::string>& gold,
 
 struct RetrainRequest {
   int64_t now_ms = 0;
-  std::filesystem::path eval_dir;  // the champion's model when the registry has none
-  std::filesystem::path out_dir;   // models under OUT/models/<approach>/<version>/, the reports
-  Examples original;               // the original labelled training data ([data] train split)
-  std::vector<std::string> approaches;  // local approaches to retrain (empty = every one)
+  std::filesystem::path eval_dir;   // the champion's model when the registry has none
+  std::filesystem::path out_dir;    // models under OUT/models/<approach>/<version>/, the reports
+  Examples original;                // the original labelled training data ([data] train split)
+  std::vector<std::string> labels;  // the data's label set (an LLM approach's, before any pool)
+  // Approaches to retrain; empty = every local one, and with `refresh_examples` every LLM
+  // approach whose prompts show examples (a named LLM approach is always refreshed).
+  std::vector<std::string> approaches;
+  bool refresh_examples = false;
+  // LLM approaches whose prompts show examples get a refreshed example pool, and both pools are
+  // judged on the holdout through the runner (the response cache, the spend confirmation and
+  // --max-cost of `llm`). Without a client they are left out with a note.
+  HttpClient* http = nullptr;
+  LlmRunOptions llm;
+  std::ostream* log = nullptr;  // the runner's estimate and progress ("" = none)
   PromotionRule rule;
   int holdout_days = 7;  // [retrain] holdout_days
   bool dry_run = false;  // train and compare; register and promote nothing
@@ -77,6 +90,9 @@ struct RetrainRequest {
 
 struct ApproachRetrain {
   std::string approach;
+  bool example_pool = false;  // an LLM approach's example pool, not a trained model
+  double spent_usd = 0;       // an example pool's comparison on the holdout (measured)
+  bool simulated = false;     // ... answered by `tunecase sim-llm`
   std::string champion_version, challenger_version;
   std::filesystem::path champion_path, challenger_path;
   int64_t train_original = 0, train_feedback = 0;
@@ -94,15 +110,22 @@ struct RetrainRun {
   std::vector<std::string> notes;  // approaches not retrained and why
 };
 
+// Whether retrain has something to refresh for `approach`: a local model, or an LLM approach
+// whose prompts show few-shot or retrieved examples (a zero-shot prompt has no example pool).
+bool retrainable(const ApproachConfig& approach, const ProjectConfig& config);
+
 // UserError when the store has no labelled item with a kept text (the gateway keeps texts only
-// with [monitor] keep_texts = true), or a named approach is unknown or not local.
+// with [monitor] keep_texts = true), a named approach is unknown, or a named LLM approach shows
+// no examples or has no HTTP client to be judged with.
 RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainRequest& request);
 
 nlohmann::json retrain_json(const RetrainRun& run);
 std::string retrain_markdown(const RetrainRun& run);
 
 // `retrain --if-due`: whether the [retrain] policy calls for a retrain of `approach` now, and
-// why (scheduled: the champion is older than every_weeks; triggered: an accuracy alert is open).
+// why (scheduled: the newest registered version is every_weeks old; triggered: an accuracy alert
+// is open and no version was registered since it opened, so a daily cron retrains once per
+// alert, not every day until accuracy recovers).
 struct Due {
   bool due = false;
   std::string why;

@@ -7,6 +7,7 @@
 namespace tunecase {
 
 struct LlmCaller::Call {
+  std::shared_ptr<const LlmApproach> approach;  // the prompt and parser this call started with
   std::string text;
   std::function<void(Prediction)> done;
   HttpRequest request;
@@ -55,15 +56,24 @@ LlmCallStats LlmCaller::stats() const {
 }
 
 void LlmCaller::classify(std::string text, std::function<void(Prediction)> done) {
+  // Not owned: the constructor's approach outlives the caller.
+  classify(std::shared_ptr<const LlmApproach>(std::shared_ptr<void>(), &approach_), std::move(text),
+           std::move(done));
+}
+
+void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string text,
+                         std::function<void(Prediction)> done) {
   auto call = std::make_shared<Call>();
+  call->approach = std::move(with);
+  const LlmApproach& approach = *call->approach;
   call->text = std::move(text);
   call->done = std::move(done);
-  call->request = approach_.request(call->text);
+  call->request = approach.request(call->text);
   call->request.timeout = options_.timeout;
   call->key =
-      cache_key(approach_.provider().endpoint(), approach_.options().model, call->request.body);
+      cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
   double tokens_in = static_cast<double>(estimate_tokens(call->request.body));
-  double tokens_out = approach_.options().max_tokens;
+  double tokens_out = approach.options().max_tokens;
   call->tokens = tokens_in + tokens_out;
   if (price_)
     call->worst_usd = cost_usd(
@@ -78,9 +88,9 @@ void LlmCaller::classify(std::string text, std::function<void(Prediction)> done)
     response.status = hit->status;
     response.body = hit->body;
     try {
-      ChatAnswer answer = approach_.provider().parse_response(response);
+      ChatAnswer answer = approach.provider().parse_response(response);
       answer.simulated = answer.simulated || hit->simulated;
-      Prediction p = answered(answer, ms_since(call->started), true);
+      Prediction p = answered(approach, answer, ms_since(call->started), true);
       call->done(std::move(p));
       return;
     } catch (const ProviderError&) {
@@ -140,8 +150,8 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kAnswered) {
     try {
-      ChatAnswer answer = approach_.provider().parse_response(response);
-      Prediction p = answered(answer, ms_since(call->started), false);
+      ChatAnswer answer = call->approach->provider().parse_response(response);
+      Prediction p = answered(*call->approach, answer, ms_since(call->started), false);
       {
         std::lock_guard lock(mutex_);
         if (cache_)
@@ -193,8 +203,9 @@ void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_u
   call->done(std::move(p));
 }
 
-Prediction LlmCaller::answered(const ChatAnswer& answer, double latency_ms, bool cached) {
-  Prediction p = prediction_of(approach_, answer, price_, latency_ms);
+Prediction LlmCaller::answered(const LlmApproach& approach, const ChatAnswer& answer,
+                               double latency_ms, bool cached) {
+  Prediction p = prediction_of(approach, answer, price_, latency_ms);
   // A cached answer is paid for already: it costs nothing now.
   if (price_ && cached) p.cost_usd = 0.0;
   std::lock_guard lock(mutex_);

@@ -52,6 +52,12 @@ class LlmCaller {
   ~LlmCaller();
 
   void classify(std::string text, std::function<void(Prediction)> done);
+  // The same through another approach of the same provider and model (the gateway's LLM
+  // approach after a new example pool is promoted): the call keeps `approach` alive until it is
+  // answered, so a swap never pulls a prompt from under a request in flight. The rate limits,
+  // spend cap, cache and stats stay the caller's.
+  void classify(std::shared_ptr<const LlmApproach> approach, std::string text,
+                std::function<void(Prediction)> done);
   LlmCallStats stats() const;
   // From now on no request is sent: retries and rate-limited requests complete with the error
   // "shut down" when their time comes. Call it before destroying the HTTP client, whose
@@ -65,7 +71,8 @@ class LlmCaller {
   void send(std::shared_ptr<Call> call);
   void on_response(std::shared_ptr<Call> call, HttpResponse response);
   void finish(std::shared_ptr<Call> call, Prediction p, double actual_usd);
-  Prediction answered(const ChatAnswer& answer, double latency_ms, bool cached);
+  Prediction answered(const LlmApproach& approach, const ChatAnswer& answer, double latency_ms,
+                      bool cached);
 
   const LlmApproach& approach_;
   std::optional<Price> price_;

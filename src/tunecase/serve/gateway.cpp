@@ -29,6 +29,10 @@ http::Response error_page(int status, const std::string& message) {
 
 Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     : options_(std::move(options)) {
+  if (options_.replay_clock_start) {
+    replay_now_ = std::make_shared<std::atomic<int64_t>>(*options_.replay_clock_start);
+    options_.clock = [now = replay_now_] { return now->load(); };
+  }
   plan_ = make_pilot_plan(config, options_.plan_file);
   load_decision();
   if (config.monitor.present) dashboard_.accuracy_floor = config.monitor.accuracy_floor;

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,10 @@ struct GatewayOptions {
   std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
   // The time of predictions, feedback and the report; the system clock but for a replay.
   Clock clock = system_now_ms;
+  // `--replay-clock START` (docs/operate.md, "Replay through the gateway"): the gateway's clock
+  // starts at START and each request's "at" moves it forward (never back), so replayed traffic
+  // is stored on its own days. Without it a request carrying "at" is refused (400).
+  std::optional<int64_t> replay_clock_start;
   // How often the model registry is read for a new champion of a local approach (0 = never:
   // the models loaded at start serve until a restart). See ModelWatch.
   std::chrono::milliseconds model_poll{5000};
@@ -49,7 +56,8 @@ struct GatewayOptions {
 };
 
 // `tunecase serve`: the pilot gateway (docs/serve.md). Routes:
-//   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /metrics  GET /healthz
+//   POST /v1/classify  GET /v1/pilot  POST /v1/feedback  GET /v1/models  GET /metrics
+//   GET /healthz
 //   GET / (the live dashboard, docs/dashboard.md)  GET /assets/*  GET /v1/dashboard  GET /memo  GET
 //   /plan
 // Everything it knows lives in the store (predictions, feedback, the pilot's salt and start), so
@@ -85,6 +93,10 @@ class Gateway {
   void feedback(const http::Request& request, http::Responder responder);
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
+  void models(http::Responder responder);
+  // A request's "at": moves the replay clock forward; false (the request is refused) when this
+  // gateway keeps its own time.
+  bool take_time(const std::optional<int64_t>& at_ms);
   void dashboard(const http::Request& request, http::Responder responder);
   void page(const std::string& html, const char* missing, http::Responder responder);
   ReportContext report_context() const;
@@ -112,6 +124,7 @@ class Gateway {
   std::string memo_html_;  // the memo beside decision.json, served at /memo ("" = none)
   std::string plan_html_;  // --operation-plan, served at /plan ("" = none)
   bool stopped_ = false;
+  std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
 };
 
 }  // namespace tunecase::serve

@@ -20,6 +20,10 @@ Response error(int status, const std::string& message) {
   return http::default_error_page(status, message);
 }
 
+constexpr const char* kNoReplayClock =
+    "\"at\" replays a past time, and this gateway keeps its own clock: start `tunecase serve "
+    "--replay-clock DATE` for a replay (never for live traffic), or leave \"at\" out";
+
 Response busy(const std::string& what) {
   Response r = error(503, what + "; retry shortly");
   r.headers.set("Retry-After", "1");
@@ -48,6 +52,7 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
   if (path == "/v1/feedback") return post ? feedback(request, responder) : wrong_method("POST");
   if (path == "/v1/pilot") return get ? pilot(responder) : wrong_method("GET");
+  if (path == "/v1/models") return get ? models(responder) : wrong_method("GET");
   if (path == "/metrics") return get ? metrics(responder) : wrong_method("GET");
   if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
   if (path == "/v1/dashboard") return get ? dashboard(request, responder) : wrong_method("GET");
@@ -82,6 +87,10 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
     metrics_->client_error();
     return responder.respond(error(e->status, e->message));
   }
+  if (!take_time(std::get<ClassifyBody>(body).at_ms)) {
+    metrics_->client_error();
+    return responder.respond(error(400, kNoReplayClock));
+  }
   bool taken = dispatcher_->classify(
       std::move(std::get<ClassifyBody>(body)), [responder](ClassifyAnswer answer) {
         if (answer.status != 200) return responder.respond(error(answer.status, answer.error));
@@ -114,9 +123,15 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
     return responder.respond(error(e->status, e->message));
   }
   FeedbackBody f = std::get<FeedbackBody>(body);
-  bool taken = background_->submit([this, f, responder] {
+  if (!take_time(f.at_ms)) {
+    metrics_->client_error();
+    return responder.respond(error(400, kNoReplayClock));
+  }
+  // The time is taken now, in the order the requests arrived, not when the pool runs it.
+  const int64_t at = options_.clock();
+  bool taken = background_->submit([this, f, at, responder] {
     try {
-      Feedback fb{f.by, f.id, f.label, options_.clock()};
+      Feedback fb{f.by, f.id, f.label, at};
       FeedbackResult result = store_->record_feedback(fb);
       if (result.outcome == FeedbackOutcome::unknown_id) {
         log_->flush();  // returns at once when nothing is waiting
@@ -134,6 +149,33 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
     }
   });
   if (!taken) responder.respond(busy("too many feedback requests in flight"));
+}
+
+bool Gateway::take_time(const std::optional<int64_t>& at_ms) {
+  if (!at_ms) return true;
+  if (!replay_now_) return false;
+  int64_t now = replay_now_->load();
+  while (*at_ms > now && !replay_now_->compare_exchange_weak(now, *at_ms)) {
+  }
+  return true;
+}
+
+// Which model each arm serves right now, as the registry knows it: an operator's check after a
+// promotion, and what `tunecase replay --gateway` waits on.
+void Gateway::models(http::Responder responder) {
+  nlohmann::json approaches = nlohmann::json::array();
+  for (const auto& [role, approach] :
+       {std::pair{"champion", champion_.get()}, std::pair{"challenger", challenger_.get()}}) {
+    if (approach == nullptr) continue;
+    approaches.push_back({{"role", role},
+                          {"approach", approach->name()},
+                          {"local", approach->in_process()},
+                          {"model_version", approach->model_version()},
+                          {"registry_version", approach->registry_version()}});
+  }
+  nlohmann::json body = {{"approaches", approaches}, {"now_ms", options_.clock()}};
+  if (replay_now_) body["clock"] = "replay";
+  responder.respond(Response::json(200, body.dump()));
 }
 
 ReportContext Gateway::report_context() const {

@@ -12,7 +12,7 @@ ModelWatch::ModelWatch(Store& store, std::vector<ServedApproach*> approaches, Cl
                        std::function<void(const std::string&)> notify)
     : store_(store), clock_(std::move(clock)), notify_(std::move(notify)) {
   for (ServedApproach* a : approaches)
-    if (a != nullptr && a->in_process()) approaches_.push_back(a);
+    if (a != nullptr) approaches_.push_back(a);
 }
 
 ModelWatch::~ModelWatch() {
@@ -24,11 +24,14 @@ std::vector<std::string> ModelWatch::sync_at_start() {
   for (ServedApproach* approach : approaches_) {
     std::vector<ModelVersion> versions = store_.models(approach->name());
     const ModelVersion* champion = champion_of(versions);
-    std::string version = approach->model_version();
+    std::string version = approach->registry_version();
     if (champion != nullptr && !champion->path.empty()) {
       if (champion->version != version) follow(*approach, versions);
       continue;
     }
+    // An LLM approach on the config's own train split has nothing the registry could load back;
+    // `tunecase retrain` registers it when it first writes a pool.
+    if (!approach->in_process()) continue;
     // No loadable champion: what this gateway serves becomes the champion (registered, or
     // promoted again when an older gateway registered it or it was demoted by hand).
     std::string path = std::filesystem::absolute(approach->model_path()).lexically_normal();
@@ -53,13 +56,13 @@ std::vector<std::string> ModelWatch::sync_at_start() {
 void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion>& versions) {
   const ModelVersion* champion = champion_of(versions);
   if (champion == nullptr || champion->path.empty()) return;
-  if (champion->version == approach.model_version()) {
+  if (champion->version == approach.registry_version()) {
     failed_.erase(approach.name());
     return;
   }
   auto failed = failed_.find(approach.name());
   if (failed != failed_.end() && failed->second == champion->version) return;
-  std::string before = approach.model_version();
+  std::string before = approach.registry_version();
   try {
     approach.reload(champion->path);
   } catch (const std::exception& e) {
@@ -72,7 +75,7 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
     return;
   }
   failed_.erase(approach.name());
-  std::string now = approach.model_version();
+  std::string now = approach.registry_version();
   if (now != champion->version) {
     notify_(fmt::format(
         "approach '{}': {} holds model {}, not the registry's {}; serving it anyway. The folder "
@@ -81,8 +84,9 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
     failed_[approach.name()] = champion->version;
     return;
   }
-  notify_(fmt::format("approach '{}': now serving model {} (was {}), promoted by {}",
-                      approach.name(), now.substr(0, 12), before.substr(0, 12),
+  notify_(fmt::format("approach '{}': now serving {} {} (was {}), promoted by {}", approach.name(),
+                      approach.in_process() ? "model" : "example pool", now.substr(0, 12),
+                      before.empty() ? "the config's" : before.substr(0, 12),
                       champion->promoted_by.empty() ? "unknown" : champion->promoted_by));
 }
 

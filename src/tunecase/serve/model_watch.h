@@ -19,7 +19,8 @@ class ServedApproach;
 // Keeps the gateway's local approaches on the model registry's champion (docs/operate.md, "The
 // model registry"): `tunecase retrain` or `tunecase models promote|rollback` change the champion
 // in the store, and every gateway on that store loads the new model folder within one poll, with
-// no restart and no request dropped. LLM approaches have no model folder and are left alone.
+// no restart and no request dropped. An LLM approach follows its champion example pool the same
+// way once `tunecase retrain` has registered one.
 class ModelWatch {
  public:
   // `notify` receives one line per change or problem (the CLI prints it).

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/utf8_check.h"
 
 namespace tunecase::serve {
@@ -40,6 +41,19 @@ std::variant<std::string, BodyError> string_field(const nlohmann::json& j, const
   return BodyError{400, fmt::format("\"{}\" must be a string, not {}", key, it->type_name())};
 }
 
+// "at": an integer of milliseconds or an ISO-8601 UTC time.
+std::variant<std::optional<int64_t>, BodyError> at_field(const nlohmann::json& j) {
+  auto it = j.find("at");
+  if (it == j.end() || it->is_null()) return std::optional<int64_t>();
+  if (it->is_number_integer() && it->get<int64_t>() >= 0)
+    return std::optional<int64_t>(it->get<int64_t>());
+  if (it->is_string())
+    if (auto ms = parse_utc_time(it->get<std::string>())) return ms;
+  return BodyError{400,
+                   "\"at\" must be milliseconds since 1970 or an ISO-8601 UTC time such as "
+                   "\"2025-08-14T09:30:00Z\""};
+}
+
 }  // namespace
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
@@ -66,6 +80,9 @@ std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
       return BodyError{400, fmt::format("\"metadata\" must be an object, not {}", m->type_name())};
     out.metadata = *m;
   }
+  auto at = at_field(j);
+  if (auto* e = std::get_if<BodyError>(&at)) return *e;
+  out.at_ms = std::get<std::optional<int64_t>>(at);
   return out;
 }
 
@@ -99,6 +116,9 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
     return BodyError{400, "missing \"label\": send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())
     return BodyError{422, problem};
+  auto at = at_field(j);
+  if (auto* e = std::get_if<BodyError>(&at)) return *e;
+  out.at_ms = std::get<std::optional<int64_t>>(at);
   return out;
 }
 

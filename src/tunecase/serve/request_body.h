@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -20,11 +22,15 @@ struct BodyError {
 };
 
 // POST /v1/classify: {"text": "...", "id": "T-1" | 42, "segment": "...", "metadata": {...}}.
+// Both bodies may carry "at", the time of a replayed item: milliseconds since 1970 or an
+// ISO-8601 UTC date or time ("2025-08-14", "2025-08-14T09:30:00Z"); only a gateway on a replay
+// clock (serve --replay-clock) takes it.
 struct ClassifyBody {
   std::string text;
   std::string id;       // "" when absent; a number is kept as its decimal text
   std::string segment;  // "" when absent
   nlohmann::json metadata = nlohmann::json::object();
+  std::optional<int64_t> at_ms;
 };
 
 // POST /v1/feedback: {"id": "T-1", "label": "..."} or {"prediction_id": "...", "label": "..."}.
@@ -32,6 +38,7 @@ struct FeedbackBody {
   Feedback::By by = Feedback::By::request_id;
   std::string id;
   std::string label;
+  std::optional<int64_t> at_ms;
 };
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body);

@@ -13,6 +13,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/llm/example_pool.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/llm_approach.h"
 #include "tunecase/llm/prices.h"
@@ -95,26 +96,58 @@ class LocalApproach : public ServedApproach {
   std::atomic<std::shared_ptr<const ModelSet>> models_;
 };
 
+// An LLM approach. Its prompts draw examples from the config's train split until the registry
+// names an example pool (written by `tunecase retrain`); reload() swaps the pool in, and a request
+// in flight keeps the prompt it started with. The rate limits, spend cap and cache are the
+// caller's and stay across swaps.
 class LlmServed : public ServedApproach {
  public:
   LlmServed(const ApproachConfig& config, const ProjectConfig& project, const Examples& train,
             std::vector<std::string> labels, const LoadOptions& options)
-      : approach_(config, project, train, std::move(labels)),
-        caller_(approach_, price(config), call_options(options), *options.http) {}
+      : project_(project),
+        approach_(config, project, train, std::move(labels)),
+        caller_(approach_, price(config), call_options(options), *options.http) {
+    current_.store(std::make_shared<const Current>(
+        Current{std::shared_ptr<const LlmApproach>(std::shared_ptr<void>(), &approach_), "", ""}));
+  }
 
   const std::string& name() const override { return approach_.name(); }
   bool in_process() const override { return false; }
-  std::vector<std::string> labels() const override { return approach_.labels(); }
-  std::string model_version() const override { return approach_.options().model; }
+  std::vector<std::string> labels() const override { return current_.load()->approach->labels(); }
+  std::string model_version() const override {
+    std::shared_ptr<const Current> now = current_.load();
+    const std::string& model = approach_.options().model;
+    return now->version.empty()
+               ? model
+               : fmt::format("{} (examples {})", model, now->version.substr(0, 12));
+  }
+  std::string registry_version() const override { return current_.load()->version; }
+  std::filesystem::path model_path() const override { return current_.load()->path; }
   void shutdown() override { caller_.shutdown(); }
 
+  void reload(const std::filesystem::path& dir) override {
+    ExamplePool pool = load_example_pool(dir);
+    if (pool.approach != approach_.name()) {
+      throw UserError(fmt::format("approach '{}': {} holds the example pool of '{}'",
+                                  approach_.name(), dir.string(), pool.approach));
+    }
+    auto next = std::make_shared<const LlmApproach>(approach_.config(), project_, pool.examples,
+                                                    std::move(pool.labels));
+    current_.store(std::make_shared<const Current>(
+        Current{std::move(next), model_fingerprint(dir), dir.string()}));
+  }
+
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
-    caller_.classify(std::move(text), [this, done = std::move(done)](Prediction p) {
-      ServedAnswer answer;
-      answer.prediction = std::move(p);
-      answer.simulated = caller_.stats().simulated;
-      done(std::move(answer));
-    });
+    std::shared_ptr<const Current> now = current_.load();
+    std::string version = model_version();
+    caller_.classify(now->approach, std::move(text),
+                     [this, version, done = std::move(done)](Prediction p) {
+                       ServedAnswer answer;
+                       answer.prediction = std::move(p);
+                       answer.simulated = caller_.stats().simulated;
+                       answer.model_version = version;
+                       done(std::move(answer));
+                     });
   }
 
  private:
@@ -130,8 +163,16 @@ class LlmServed : public ServedApproach {
     return o;
   }
 
-  LlmApproach approach_;
+  struct Current {
+    std::shared_ptr<const LlmApproach> approach;
+    std::string version;  // the pool's fingerprint; "" = the config's train split
+    std::string path;
+  };
+
+  ProjectConfig project_;
+  LlmApproach approach_;  // built from the config's data; the caller's default
   LlmCaller caller_;
+  std::atomic<std::shared_ptr<const Current>> current_;
 };
 
 std::unique_ptr<ServedApproach> load_local(const ApproachConfig& approach,

@@ -38,15 +38,17 @@ class ServedApproach {
   virtual std::vector<std::string> labels() const = 0;
   // The model version logged with every prediction ("" when unknown).
   virtual std::string model_version() const = 0;
-  // A local approach's model folder ("" for an LLM approach).
+  // The version the model registry knows this approach by: a local model's fingerprint; an LLM
+  // approach's example pool ("" while it uses the config's own train split, which the registry
+  // does not hold).
+  virtual std::string registry_version() const { return model_version(); }
+  // A local approach's model folder, or an LLM approach's example pool folder ("" for none).
   virtual std::filesystem::path model_path() const { return {}; }
-  // Loads the trained model in `dir` and answers with it from the next request on; requests in
-  // flight finish on the model they started with. UserError (and the old model keeps serving)
-  // when the folder holds no model of this approach's kind. An LLM approach has no model folder:
-  // std::logic_error.
-  virtual void reload(const std::filesystem::path& dir) {
-    throw std::logic_error("only a local approach loads a model folder: " + dir.string());
-  }
+  // Loads the trained model (local) or example pool (LLM, docs/operate.md) in `dir` and answers
+  // with it from the next request on; requests in flight finish on the one they started with.
+  // UserError (and the old one keeps serving) when the folder holds nothing of this approach's
+  // kind.
+  virtual void reload(const std::filesystem::path& dir) = 0;
   virtual void classify(std::string text, std::function<void(ServedAnswer)> done) = 0;
   // A stopping gateway calls this before it destroys the HTTP client: nothing new goes out on
   // the network, and calls waiting for a retry complete with an error.

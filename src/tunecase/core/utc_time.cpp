@@ -1,0 +1,57 @@
+#include "tunecase/core/utc_time.h"
+
+namespace tunecase {
+namespace {
+
+// Reads `digits` decimal digits at `pos`; false when they are not there.
+bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int64_t& out) {
+  if (pos + digits > text.size()) return false;
+  out = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  pos += digits;
+  return true;
+}
+
+}  // namespace
+
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::optional<int64_t> parse_utc_time(std::string_view text) {
+  std::size_t pos = 0;
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  auto expect = [&](char c) { return pos < text.size() && text[pos++] == c; };
+  if (!read_number(text, pos, 4, y) || !expect('-') || !read_number(text, pos, 2, mo) ||
+      !expect('-') || !read_number(text, pos, 2, d))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  if (pos < text.size()) {
+    if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
+    ++pos;
+    if (!read_number(text, pos, 2, h) || !expect(':') || !read_number(text, pos, 2, mi) ||
+        !expect(':') || !read_number(text, pos, 2, sec))
+      return std::nullopt;
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    }
+    if (pos < text.size() && text[pos] == 'Z') ++pos;
+    if (pos != text.size()) return std::nullopt;
+  }
+  int64_t days = days_from_civil(y, mo, d);
+  if (days < 0) return std::nullopt;
+  return ((days * 24 + h) * 60 + mi) * 60'000 + sec * 1000;
+}
+
+}  // namespace tunecase
