@@ -12,6 +12,7 @@
 #include "tunecase/data/example.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/monitor/daily.h"
+#include "tunecase/monitor/replay.h"
 #include "tunecase/store/store.h"
 
 namespace tunecase::monitor::testing {
@@ -35,6 +36,33 @@ inline Examples synthetic_examples(std::size_t tickets) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+// The items of days [from_day, to_day) logged as `approach`'s predictions with their texts, and
+// their gold labels as feedback. Returns the last prediction's time.
+inline int64_t log_labelled_traffic(Store& store, const std::vector<ReplayItem>& items,
+                                    int64_t from_day, int64_t to_day, const std::string& approach) {
+  std::vector<PredictionRecord> batch;
+  std::vector<Feedback> feedback;
+  int64_t last = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    if (it.day < from_day || it.day >= to_day) continue;
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "T" + std::to_string(i);
+    p.approach = approach;
+    p.label = "unknown";
+    p.text = it.text;
+    p.text_hash = std::to_string(i);
+    p.created_at_ms = it.day * kDayMs + static_cast<int64_t>(i % 1000) * 1000;
+    last = std::max(last, p.created_at_ms);
+    batch.push_back(p);
+    feedback.push_back({Feedback::By::request_id, p.request_id, it.label, p.created_at_ms + 1});
+  }
+  store.log_predictions(batch);
+  store.record_feedback_batch(feedback);
+  return last;
 }
 
 class StoreTest : public ::testing::Test {

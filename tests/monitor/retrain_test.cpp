@@ -55,27 +55,8 @@ class Retrain : public StoreTest {
   // Traffic from day `from` to day `to` (relative to the first ticket) logged with its text and
   // its gold label as feedback.
   int64_t log_traffic(int from, int to) {
-    std::vector<PredictionRecord> batch;
-    std::vector<Feedback> feedback;
-    int64_t last = 0;
-    for (std::size_t i = 0; i < items_.size(); ++i) {
-      const auto& it = items_[i];
-      if (it.day < first_day_ + from || it.day >= first_day_ + to) continue;
-      PredictionRecord p;
-      p.prediction_id = make_prediction_id();
-      p.request_id = "T" + std::to_string(i);
-      p.approach = "linear";
-      p.label = "unknown";
-      p.text = it.text;
-      p.text_hash = std::to_string(i);
-      p.created_at_ms = it.day * kDayMs + static_cast<int64_t>(i % 1000) * 1000;
-      last = std::max(last, p.created_at_ms);
-      batch.push_back(p);
-      feedback.push_back({Feedback::By::request_id, p.request_id, it.label, p.created_at_ms + 1});
-    }
-    store_->log_predictions(batch);
-    store_->record_feedback_batch(feedback);
-    return last;
+    return testing::log_labelled_traffic(*store_, items_, first_day_ + from, first_day_ + to,
+                                         "linear");
   }
 
   RetrainRequest request(int64_t now_ms, const Examples& original) {

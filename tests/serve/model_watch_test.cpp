@@ -49,6 +49,16 @@ class ModelWatchTest : public GatewayTest {
     gateway_->store().register_model(m);
   }
 
+  // Waits (up to 10 s) for a line of the model watch holding `text`.
+  bool wait_for_note(const std::string& text) {
+    for (int i = 0; i < 500; ++i) {
+      for (const auto& line : notes())
+        if (line.find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
   std::vector<std::string> notes() {
     std::lock_guard lock(mutex_);
     return notes_;
@@ -93,13 +103,7 @@ TEST_F(ModelWatchTest, AChampionThatFailsToLoadLeavesTheServedModelInPlace) {
   std::filesystem::create_directories(dir_ / "empty");
   register_folder(dir_ / "empty", "broken");
   gateway_->store().set_model_status("local-linear", "broken", ModelStatus::champion, 1, "test");
-  bool reported = false;
-  for (int i = 0; i < 500 && !reported; ++i) {
-    for (const auto& line : notes())
-      reported = reported || line.find("could not be loaded") != std::string::npos;
-    if (!reported) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(reported);
+  ASSERT_TRUE(wait_for_note("could not be loaded"));
   EXPECT_EQ(served_version(), v1);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(notes().size(), 1u) << "a failed champion is reported once, not at every poll";
@@ -152,13 +156,7 @@ TEST_F(ModelWatchTest, AnLlmApproachFollowsItsChampionExamplePool) {
   std::ofstream(dir_ / "pool2" / "examples.jsonl", std::ios::app) << "{}\n";
   register_folder(dir_ / "pool2", v2, "sim-few");
   gateway_->store().set_model_status("sim-few", v2, ModelStatus::champion, 2, "test");
-  bool reported = false;
-  for (int i = 0; i < 500 && !reported; ++i) {
-    for (const auto& line : notes())
-      reported = reported || line.find("could not be loaded") != std::string::npos;
-    if (!reported) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(reported);
+  ASSERT_TRUE(wait_for_note("could not be loaded"));
   EXPECT_EQ(served_version(), "sim-llm (examples " + v1.substr(0, 12) + ")");
   gateway_->stop();
   sim.stop();

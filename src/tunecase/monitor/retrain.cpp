@@ -104,6 +104,15 @@ void register_challenger(Store& store, const RetrainRequest& request, const Retr
   }
 }
 
+// What a challenger's approach.json says of where it came from.
+nlohmann::json provenance(const RetrainRequest& request, const ApproachRetrain& out) {
+  return {{"data_fingerprint", out.data_fingerprint},
+          {"trained_by", request.by},
+          {"trained_at_ms", request.now_ms},
+          {"original_rows", out.train_original},
+          {"feedback_rows", out.train_feedback}};
+}
+
 // Moves a freshly written folder to OUT/models/<approach>/<short version>/ and returns that path.
 std::filesystem::path settle_folder(const std::filesystem::path& staging,
                                     const std::filesystem::path& folder,
@@ -192,12 +201,7 @@ ApproachRetrain refresh_pool(const ProjectConfig& config, Store& store,
   challenger.labels.assign(labels.begin(), labels.end());
   challenger.examples = data.train;
   std::filesystem::remove_all(staging);
-  save_example_pool(staging, challenger,
-                    {{"data_fingerprint", data.fingerprint},
-                     {"trained_by", request.by},
-                     {"trained_at_ms", request.now_ms},
-                     {"original_rows", out.train_original},
-                     {"feedback_rows", out.train_feedback}});
+  save_example_pool(staging, challenger, provenance(request, out));
   out.challenger_version = model_fingerprint(staging);
   out.challenger_path = settle_folder(staging, folder, out.challenger_version);
 
@@ -445,11 +449,7 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     std::filesystem::path staging = folder / "staging";
     std::filesystem::remove_all(staging);
     save_model(staging, champion.approach, *challenger, labels, train.size(),
-               {{"data_fingerprint", fingerprint},
-                {"trained_by", request.by},
-                {"trained_at_ms", request.now_ms},
-                {"original_rows", out.train_original},
-                {"feedback_rows", out.train_feedback}});
+               provenance(request, out));
     out.challenger_version = model_fingerprint(staging);
     out.challenger_path = settle_folder(staging, folder, out.challenger_version);
 
