@@ -114,13 +114,7 @@ class LlmServed : public ServedApproach {
   const std::string& name() const override { return approach_.name(); }
   bool in_process() const override { return false; }
   std::vector<std::string> labels() const override { return current_.load()->approach->labels(); }
-  std::string model_version() const override {
-    std::shared_ptr<const Current> now = current_.load();
-    const std::string& model = approach_.options().model;
-    return now->version.empty()
-               ? model
-               : fmt::format("{} (examples {})", model, now->version.substr(0, 12));
-  }
+  std::string model_version() const override { return version_of(*current_.load()); }
   std::string registry_version() const override { return current_.load()->version; }
   std::filesystem::path model_path() const override { return current_.load()->path; }
   void shutdown() override { caller_.shutdown(); }
@@ -139,7 +133,7 @@ class LlmServed : public ServedApproach {
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
     std::shared_ptr<const Current> now = current_.load();
-    std::string version = model_version();
+    std::string version = version_of(*now);
     caller_.classify(now->approach, std::move(text),
                      [this, version, done = std::move(done)](Prediction p) {
                        ServedAnswer answer;
@@ -168,6 +162,13 @@ class LlmServed : public ServedApproach {
     std::string version;  // the pool's fingerprint; "" = the config's train split
     std::string path;
   };
+
+  // The model, and the pool when one is loaded: "gpt-4.1-mini (examples 1a2b3c4d5e6f)".
+  std::string version_of(const Current& now) const {
+    const std::string& model = approach_.options().model;
+    return now.version.empty() ? model
+                               : fmt::format("{} (examples {})", model, now.version.substr(0, 12));
+  }
 
   ProjectConfig project_;
   LlmApproach approach_;  // built from the config's data; the caller's default
