@@ -1,5 +1,6 @@
 #include "tunecase/runner/run_loop.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -93,6 +94,21 @@ RunLoop::Attempt RunLoop::prepare(std::size_t item) const {
   return a;
 }
 
+// Leaves out of a kept body the start it shares with the first kept one.
+void RunLoop::compact(Attempt& a) {
+  std::string& body = a.request.body;
+  if (reference_body_.empty()) {
+    reference_body_ = body;
+    return;
+  }
+  auto differs =
+      std::mismatch(reference_body_.begin(), reference_body_.end(), body.begin(), body.end()).first;
+  std::size_t shared = static_cast<std::size_t>(differs - reference_body_.begin());
+  if (shared < 256) return;  // not worth a copy
+  a.body_shared = shared;
+  body = body.substr(shared);  // a string of the tail's size: the rest is freed
+}
+
 // Answers what the cache knows and estimates the rest, before any request is sent.
 void RunLoop::plan() {
   to_send_.assign(items_.size(), false);
@@ -118,6 +134,8 @@ void RunLoop::plan() {
     ++estimate.to_send;
     estimate.tokens_in += estimate_tokens(a.request.body);
     estimate.tokens_out += approach_.options().max_tokens;
+    a.redacted.clear();  // counted above
+    compact(a);
     std::size_t bytes = 512 + a.request.body.size() + a.request.url.size() + a.key.size();
     for (const auto& [name, value] : a.request.headers) bytes += 64 + name.size() + value.size();
     if (planned_bytes + bytes <= kPlannedBytes) {
@@ -187,7 +205,15 @@ bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& w
     std::size_t i = order_[next_new_++];
     if (!to_send_[i]) continue;
     if (auto built = planned_.find(i); built != planned_.end()) {
-      staged_.emplace(i, std::move(built->second));
+      Attempt& a = built->second;
+      if (a.body_shared > 0) {
+        std::string body;
+        body.reserve(a.body_shared + a.request.body.size());
+        body.append(reference_body_, 0, a.body_shared).append(a.request.body);
+        a.request.body = std::move(body);
+        a.body_shared = 0;
+      }
+      staged_.emplace(i, std::move(a));
       planned_.erase(built);
     } else {
       staged_.emplace(i, prepare(i));

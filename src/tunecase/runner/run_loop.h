@@ -51,6 +51,9 @@ class RunLoop {
     double tokens = 0;     // estimated input + max output, taken from the tpm bucket
     double worst_usd = 0;  // reserved in the budget
     SteadyClock::time_point sent_at;
+    // Kept by plan(): the body's first `body_shared` bytes are left out (they are
+    // reference_body_'s) and put back when the request is sent.
+    std::size_t body_shared = 0;
   };
   struct Due {
     SteadyClock::time_point at;
@@ -72,6 +75,7 @@ class RunLoop {
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
   Attempt prepare(std::size_t item) const;
+  void compact(Attempt& a);
   ProgressCounts counts() const;
   void finish();
 
@@ -96,9 +100,12 @@ class RunLoop {
   std::optional<std::pair<std::size_t, Attempt>> staged_;  // built, waiting for limits
   // Requests plan() built for items it could not answer from the cache, kept for send() up to
   // kPlannedBytes (bodies, headers and bookkeeping) so each is built (rendered, redacted) once;
-  // the rest are built again when their turn comes, so memory stays bounded on any run.
+  // the rest are built again when their turn comes, so memory stays bounded on any run. A body
+  // is kept without the start it shares with the first planned body (the model, the system
+  // message, a few-shot prompt's examples: most of it), so the budget holds many more of them.
   static constexpr std::size_t kPlannedBytes = std::size_t{32} << 20;
   std::unordered_map<std::size_t, Attempt> planned_;
+  std::string reference_body_;
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
