@@ -62,11 +62,16 @@ fi
 if want redaction; then
 start_sim 0
 echo "redaction ($ITEMS items with personal data, few_shot with 8 examples, $PAIRS pairs off/on):"
-for pair in $(seq "$PAIRS"); do
+run_off() {
   "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
-    >"$work/off$pair.json"
+    >"$work/off$1.json"
+}
+run_on() {
   "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
-    --redact >"$work/on$pair.json"
+    --redact >"$work/on$1.json"
+}
+for pair in $(seq "$PAIRS"); do  # the order alternates, so a drift of the machine cancels out
+  if (( pair % 2 )); then run_off "$pair"; run_on "$pair"; else run_on "$pair"; run_off "$pair"; fi
 done
 python3 - "$work" "$PAIRS" <<'PY'
 import json, statistics, sys

@@ -79,9 +79,9 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
   result_.price_known = price_.has_value();
 }
 
-RunLoop::Attempt RunLoop::prepare(std::size_t item) const {
+RunLoop::Attempt RunLoop::prepare(std::size_t item, RedactionCounts* redacted) const {
   Attempt a;
-  a.request = approach_.request(items_[item].text, &a.redacted);
+  a.request = approach_.request(items_[item].text, redacted);
   a.request.timeout = options_.timeout;
   a.key = cache_key(approach_.provider().endpoint(), approach_.options().model, a.request.body);
   double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
@@ -116,8 +116,7 @@ void RunLoop::plan() {
   estimate.items = items_.size();
   std::size_t planned_bytes = 0;
   for (std::size_t i = 0; i < items_.size(); ++i) {
-    Attempt a = prepare(i);
-    add_counts(redacted_, a.redacted);
+    Attempt a = prepare(i, &redacted_);  // every item counted once, here
     if (cache_) {
       if (auto hit = cache_->get(a.key)) {
         try {
@@ -134,7 +133,6 @@ void RunLoop::plan() {
     ++estimate.to_send;
     estimate.tokens_in += estimate_tokens(a.request.body);
     estimate.tokens_out += approach_.options().max_tokens;
-    a.redacted.clear();  // counted above
     compact(a);
     std::size_t bytes = 512 + a.request.body.size() + a.request.url.size() + a.key.size();
     for (const auto& [name, value] : a.request.headers) bytes += 64 + name.size() + value.size();
@@ -216,7 +214,7 @@ bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& w
       staged_.emplace(i, std::move(a));
       planned_.erase(built);
     } else {
-      staged_.emplace(i, prepare(i));
+      staged_.emplace(i, prepare(i, nullptr));
     }
   }
   if (!staged_) return false;

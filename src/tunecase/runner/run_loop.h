@@ -45,7 +45,6 @@ class RunLoop {
   // has an answer or has given up.
   struct Attempt {
     HttpRequest request;
-    RedactionCounts redacted;  // what [privacy] replaced in this request
     std::string key;
     int attempts = 0;
     double tokens = 0;     // estimated input + max output, taken from the tpm bucket
@@ -74,7 +73,9 @@ class RunLoop {
   void release(std::size_t item, double used_tokens, double spent_usd);
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
-  Attempt prepare(std::size_t item) const;
+  // The request of `item`; what [privacy] replaced in it is added to `redacted` (null: not
+  // counted, for a request built again).
+  Attempt prepare(std::size_t item, RedactionCounts* redacted) const;
   void compact(Attempt& a);
   ProgressCounts counts() const;
   void finish();
