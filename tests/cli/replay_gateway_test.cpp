@@ -190,6 +190,32 @@ TEST_F(ReplayGatewayTest, AGatewayOnItsOwnClockRefusesReplayedTimes) {
             model_fingerprint(dir_ / "eval" / "models" / "local-linear"));
 }
 
+// An abstention answers with label null: it counts as wrong and the replay goes on.
+TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
+  ProjectConfig config = write_config(dir_, base_config() + "[pilot]\nabstain_below = 1.0\n");
+  train_models(config, dir_ / "eval");
+  GatewayOptions g;
+  g.eval_dir = dir_ / "eval";
+  g.store = (dir_ / "store.db").string();
+  g.server.port = 0;
+  g.replay_clock_start = 20000 * kDayMs;
+  gateway_ = std::make_unique<Gateway>(config, g);
+  const int port = gateway_->start();
+  std::vector<monitor::ReplayItem> items;
+  for (int64_t day = 19990; day < 20005; ++day)
+    items.push_back({day, "the courier is late since monday", "shipping"});
+  monitor::GatewayReplaySettings s;
+  s.url = "http://127.0.0.1:" + std::to_string(port);
+  s.initial_days = 10;
+  auto http = make_http_client(4);
+  std::ostringstream log;
+  monitor::PolicyRun run = monitor::replay_through_gateway(items, s, *http, log);
+  EXPECT_EQ(run.items, 5);
+  EXPECT_EQ(run.errors, 5);
+  auto texts = open_store(g.store)->labelled_texts(0, INT64_MAX);
+  EXPECT_TRUE(texts.empty()) << "[monitor] keep_texts is off: no text is kept";
+}
+
 TEST(ReplayTime, TheAtFieldTakesMillisecondsOrAnIsoTimeAndNothingElse) {
   EXPECT_EQ(parse_utc_time("1970-01-02"), 86'400'000);
   EXPECT_EQ(parse_utc_time("2025-08-14T09:30:05Z"),

@@ -104,6 +104,12 @@ class GatewayCalls {
   std::string base_;
 };
 
+// A string field of an answer; "" when it is absent, null or not a string.
+std::string text_of(const nlohmann::json& answer, const char* key) {
+  auto it = answer.find(key);
+  return it != answer.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // Waits until an approach of the gateway serves `version` (its model watch reads the registry
 // every --model-poll-ms).
 void wait_for_model(GatewayCalls& calls, const std::string& version,
@@ -112,7 +118,7 @@ void wait_for_model(GatewayCalls& calls, const std::string& version,
   for (;;) {
     nlohmann::json models = calls.get("/v1/models");
     for (const auto& a : models["approaches"])
-      if (a.value("registry_version", std::string()) == version) return;
+      if (text_of(a, "registry_version") == version) return;
     if (std::chrono::steady_clock::now() > until) {
       throw UserError(fmt::format(
           "the gateway did not load the promoted version {} within {} s: run it on the same "
@@ -211,9 +217,10 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
     std::vector<nlohmann::json> answers = calls.post_all("/v1/classify", bodies);
     for (std::size_t i = 0; i < answers.size(); ++i) {
       ++day.n;
-      if (answers[i].value("label", std::string()) == today[i]->label) ++day.correct;
-      std::string approach = answers[i].value("approach", std::string());
-      std::string version = answers[i].value("model_version", std::string());
+      // An abstention ("needs a human": label null) or a failed item is not a right answer.
+      if (text_of(answers[i], "label") == today[i]->label) ++day.correct;
+      std::string approach = text_of(answers[i], "approach");
+      std::string version = text_of(answers[i], "model_version");
       auto [it, fresh] = served.emplace(approach, version);
       if (!fresh && it->second != version) {
         day.retrained = true;
