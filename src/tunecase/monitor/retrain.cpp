@@ -12,7 +12,6 @@
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/llm/example_pool.h"
-#include "tunecase/llm/prices.h"
 #include "tunecase/llm/prompt.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
@@ -129,16 +128,13 @@ std::vector<std::string> ask_with_pool(const ApproachConfig& approach, const Pro
                                        const ExamplePool& pool, const Examples& items,
                                        const RetrainRequest& request, const std::string& which,
                                        ApproachRetrain& out, std::vector<std::string>& notes) {
-  LlmApproach llm(approach, config, pool.examples, pool.labels);
-  const std::string& file = approach.llm.prices;
-  PriceCatalogue catalogue =
-      file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
   std::ostringstream quiet;
   std::ostream& log = request.log != nullptr ? *request.log : quiet;
   log << fmt::format("{}: the {} example pool on {} held-out items\n", approach.name, which,
                      items.size());
-  LlmRunResult r =
-      run_llm_approach(llm, items, price_for(approach, catalogue), request.llm, *request.http, log);
+  // The runner builds the approach on the pool and prices it from its catalogue, as eval does.
+  LlmRunResult r = run_llm_approach(approach, config, pool.examples, items, pool.labels,
+                                    request.llm, *request.http, log);
   out.spent_usd += r.spent_usd;
   out.simulated = out.simulated || r.simulated;
   std::vector<std::string> answers;
