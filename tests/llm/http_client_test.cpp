@@ -22,7 +22,19 @@ std::string chat_body(const std::string& text) {
       .dump();
 }
 
-class HttpClientTest : public ::testing::Test {
+// Every test runs on both engines: the parameter says whether plain http:// goes through
+// libcurl (as https:// always does) instead of the Asio engine.
+class HttpEngines : public ::testing::TestWithParam<bool> {
+ protected:
+  std::unique_ptr<HttpClient> make_client(int max_connections = 256) const {
+    HttpClientOptions options;
+    options.max_connections = max_connections;
+    options.curl_only = GetParam();
+    return make_http_client(std::move(options));
+  }
+};
+
+class HttpClientTest : public HttpEngines {
  protected:
   void SetUp() override { port_ = server_.start(); }
   std::string url(const std::string& path) const {
@@ -30,10 +42,10 @@ class HttpClientTest : public ::testing::Test {
   }
   SimLlmServer server_{SimLlmOptions{}};
   int port_ = 0;
-  std::unique_ptr<HttpClient> client_ = make_http_client();
+  std::unique_ptr<HttpClient> client_ = make_client();
 };
 
-TEST_F(HttpClientTest, GetReturnsStatusBodyAndLowerCasedHeaders) {
+TEST_P(HttpClientTest, GetReturnsStatusBodyAndLowerCasedHeaders) {
   HttpRequest request;
   request.method = "GET";
   request.url = url("/v1/models");
@@ -46,7 +58,7 @@ TEST_F(HttpClientTest, GetReturnsStatusBodyAndLowerCasedHeaders) {
   EXPECT_GT(response.elapsed_ms, 0);
 }
 
-TEST_F(HttpClientTest, PostSendsBodyAndHeaders) {
+TEST_P(HttpClientTest, PostSendsBodyAndHeaders) {
   HttpRequest request;
   request.url = url("/v1/chat/completions");
   request.headers = {{"Content-Type", "application/json"}};
@@ -56,7 +68,7 @@ TEST_F(HttpClientTest, PostSendsBodyAndHeaders) {
   EXPECT_EQ(nlohmann::json::parse(response.body)["object"], "chat.completion");
 }
 
-TEST_F(HttpClientTest, ReportsErrorStatusesAsResponsesNotTransportErrors) {
+TEST_P(HttpClientTest, ReportsErrorStatusesAsResponsesNotTransportErrors) {
   HttpRequest request;
   request.url = url("/v1/chat/completions");
   request.body = "{not json";
@@ -66,12 +78,12 @@ TEST_F(HttpClientTest, ReportsErrorStatusesAsResponsesNotTransportErrors) {
   EXPECT_FALSE(response.timed_out);
 }
 
-TEST(HttpClient, TimesOutWithAClearMessage) {
+TEST_P(HttpEngines, TimesOutWithAClearMessage) {
   SimLlmOptions options;
   options.rate_timeout = 1.0;  // the server never answers
   SimLlmServer server(options);
   int port = server.start();
-  auto client = make_http_client();
+  auto client = make_client();
   HttpRequest request;
   request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
   request.body = chat_body("slow");
@@ -84,7 +96,7 @@ TEST(HttpClient, TimesOutWithAClearMessage) {
   EXPECT_LT(response.elapsed_ms, 3000);
 }
 
-TEST(HttpClient, ConnectionRefusedNamesHostAndPort) {
+TEST_P(HttpEngines, ConnectionRefusedNamesHostAndPort) {
   // A port that was free a moment ago: bind, read the port, close.
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor acceptor(
@@ -92,7 +104,7 @@ TEST(HttpClient, ConnectionRefusedNamesHostAndPort) {
   int port = acceptor.local_endpoint().port();
   acceptor.close();
 
-  auto client = make_http_client();
+  auto client = make_client();
   HttpRequest request;
   request.method = "GET";
   request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/models";
@@ -102,13 +114,13 @@ TEST(HttpClient, ConnectionRefusedNamesHostAndPort) {
   EXPECT_EQ(response.transport_error, "connection refused to 127.0.0.1:" + std::to_string(port));
 }
 
-TEST(HttpClient, CompletesTwoHundredRequestsInFlightAtOnce) {
+TEST_P(HttpEngines, CompletesTwoHundredRequestsInFlightAtOnce) {
   SimLlmOptions options;
   options.latency_base_ms = 300;  // every request is still open when the last one is sent
   options.threads = 2;
   SimLlmServer server(options);
   int port = server.start();
-  auto client = make_http_client(256);
+  auto client = make_client(256);
 
   constexpr int kRequests = 200;
   std::mutex mutex;
@@ -135,7 +147,7 @@ TEST(HttpClient, CompletesTwoHundredRequestsInFlightAtOnce) {
   EXPECT_EQ(server.stats().completions, static_cast<uint64_t>(kRequests));
 }
 
-TEST(HttpClient, DestroyingTheClientCompletesOpenRequests) {
+TEST_P(HttpEngines, DestroyingTheClientCompletesOpenRequests) {
   SimLlmOptions options;
   options.rate_timeout = 1.0;
   SimLlmServer server(options);
@@ -143,7 +155,7 @@ TEST(HttpClient, DestroyingTheClientCompletesOpenRequests) {
   std::atomic<int> calls{0};
   std::string error;
   {
-    auto client = make_http_client();
+    auto client = make_client();
     HttpRequest request;
     request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
     request.body = chat_body("never answered");
@@ -156,6 +168,12 @@ TEST(HttpClient, DestroyingTheClientCompletesOpenRequests) {
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(error, "client shut down");
 }
+
+std::string engine_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "curl" : "asio";
+}
+INSTANTIATE_TEST_SUITE_P(Engines, HttpEngines, ::testing::Bool(), engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, HttpClientTest, ::testing::Bool(), engine_name);
 
 }  // namespace
 }  // namespace tunecase

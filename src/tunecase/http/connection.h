@@ -31,7 +31,7 @@ using tcp = net::ip::tcp;
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerOptions options;
   Handler handler;
-  std::unique_ptr<net::io_context> io;
+  std::shared_ptr<net::io_context> io;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;

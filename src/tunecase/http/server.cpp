@@ -73,6 +73,7 @@ Server::Server(ServerOptions options, Handler handler)
     : core_(std::make_shared<detail::ServerCore>()) {
   core_->options = std::move(options);
   core_->handler = std::move(handler);
+  core_->io = std::make_shared<net::io_context>(std::max(1, core_->options.threads));
 }
 
 Server::~Server() {
@@ -83,8 +84,8 @@ int Server::start() {
   auto& c = *core_;
   if (c.started) throw std::logic_error("http::Server::start called twice");
   c.started = true;
+  if (!c.io) throw std::logic_error("http::Server::start called after stop");
   int threads = std::max(1, c.options.threads);
-  c.io = std::make_unique<net::io_context>(threads);
   c.acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*c.io));
   c.accept_retry = std::make_unique<net::steady_timer>(c.acceptor->get_executor());
   try {
@@ -97,7 +98,6 @@ int Server::start() {
   } catch (const boost::system::system_error& e) {
     c.accept_retry.reset();
     c.acceptor.reset();
-    c.io.reset();
     throw UserError(fmt::format("cannot listen on {}:{}: {}", c.options.host, c.options.port,
                                 e.code().message()));
   }
@@ -109,7 +109,7 @@ int Server::start() {
 
 void Server::stop(std::chrono::milliseconds grace) {
   auto& c = *core_;
-  if (!c.io) return;
+  if (!c.io || !c.acceptor) return;  // not started, or stopped already
   c.stopping = true;
   net::post(c.acceptor->get_executor(), [core = core_] {
     beast::error_code ignored;
@@ -131,6 +131,10 @@ void Server::stop(std::chrono::milliseconds grace) {
   c.accept_retry.reset();
   c.acceptor.reset();
   c.io.reset();
+}
+
+std::shared_ptr<net::io_context> Server::io_context() const {
+  return core_->io;
 }
 
 ServerStats Server::stats() const {

@@ -9,6 +9,10 @@
 
 #include "tunecase/http/message.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 // An asynchronous HTTP/1.1 server (Boost.Beast underneath, kept out of this header) that knows
 // no routes: it is handed one request handler. sim-llm and the gateway are such handlers.
 namespace tunecase::http {
@@ -102,6 +106,11 @@ class Server {
   // dropped) and joins the pool. Idempotent; a handler is never called after it returns.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   ServerStats stats() const;
+  // The pool's I/O context, for clients that should run on the server's own threads (the
+  // gateway's upstream calls: no hand-off between threads per request). It exists from
+  // construction and runs from start() to stop(). A holder that keeps it past stop() keeps the
+  // server's unanswered connections with it, until the last holder lets it go.
+  std::shared_ptr<boost::asio::io_context> io_context() const;
 
  private:
   std::shared_ptr<detail::ServerCore> core_;

@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "tunecase/llm/asio_http_client.h"
 #include "tunecase/privacy/audit.h"
 
 namespace tunecase {
@@ -120,8 +122,6 @@ class CurlMultiClient final : public HttpClient {
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
-    // Every request of every command passes here: the audit sees each body (hashed, never kept).
-    audit_outbound(request.url, request.body);
     auto t = std::make_unique<Transfer>();
     t->request = std::move(request);
     t->done = std::move(done);
@@ -260,10 +260,53 @@ class CurlMultiClient final : public HttpClient {
   std::thread io_thread_;
 };
 
+// libcurl honours these for plain http:// too; the Asio engine does not speak to proxies.
+bool proxy_configured() {
+  for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return true;
+  }
+  return false;
+}
+
+// Plain http:// on the Asio engine, the rest on libcurl (started at its first request).
+class RoutingClient final : public HttpClient {
+ public:
+  explicit RoutingClient(HttpClientOptions options) : options_(std::move(options)) {
+    options_.max_connections = std::max(1, options_.max_connections);
+    if (!options_.curl_only && !proxy_configured())
+      plain_ = asio_http::make_asio_http_client(options_.max_connections, options_.io);
+  }
+
+  void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    // Every request of every command passes here: the audit sees each body (hashed, never kept).
+    audit_outbound(request.url, request.body);
+    if (plain_ && asio_http::parse_http_url(request.url)) {
+      plain_->submit(std::move(request), std::move(done));
+      return;
+    }
+    std::call_once(curl_started_,
+                   [this] { curl_ = std::make_unique<CurlMultiClient>(options_.max_connections); });
+    curl_->submit(std::move(request), std::move(done));
+  }
+
+ private:
+  HttpClientOptions options_;
+  std::unique_ptr<HttpClient> plain_;
+  std::once_flag curl_started_;
+  std::unique_ptr<HttpClient> curl_;
+};
+
 }  // namespace
 
+std::unique_ptr<HttpClient> make_http_client(HttpClientOptions options) {
+  return std::make_unique<RoutingClient>(std::move(options));
+}
+
 std::unique_ptr<HttpClient> make_http_client(int max_connections) {
-  return std::make_unique<CurlMultiClient>(std::max(1, max_connections));
+  HttpClientOptions options;
+  options.max_connections = max_connections;
+  return make_http_client(std::move(options));
 }
 
 HttpResponse http_send_sync(HttpClient& client, HttpRequest request) {

@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace tunecase {
 
 struct HttpRequest {
@@ -39,10 +43,27 @@ class HttpClient {
   virtual void submit(HttpRequest request, std::function<void(HttpResponse)> done) = 0;
 };
 
-// libcurl's multi interface driven by ONE I/O thread: hundreds of requests in flight without a
-// thread each. At most `max_connections` connections are open at once; further requests wait
-// inside the client (their time-out runs while they wait). TLS verifies peers against the
-// system certificate store. Headers are never logged (they hold API keys).
+struct HttpClientOptions {
+  // At most this many connections are open at once; further requests wait inside the client
+  // (their time-out runs while they wait).
+  int max_connections = 256;
+  // Plain http:// requests run on this I/O context when given: the gateway passes its server's,
+  // so an upstream call never leaves the server's threads. Without it the client runs one I/O
+  // thread of its own.
+  std::shared_ptr<boost::asio::io_context> io;
+  // Send plain http:// through libcurl as well (for comparisons; libcurl is always used for
+  // https:// and whenever http_proxy or all_proxy is set in the environment).
+  bool curl_only = false;
+};
+
+// Hundreds of requests in flight without a thread each, on two engines behind one interface:
+// plain http:// (self-hosted servers, sim-llm, a local upstream) on Boost.Beast with pooled
+// keep-alive connections; https:// (and anything through a proxy) on libcurl's multi
+// interface driven by one I/O thread, started at the first such request, with TLS verifying
+// peers against the system certificate store. Both answer with the same messages ("timed out
+// after 60000 ms", "connection refused to 127.0.0.1:9"). Every outbound body is counted by
+// the audit (privacy/audit.h); headers are never logged (they hold API keys).
+std::unique_ptr<HttpClient> make_http_client(HttpClientOptions options);
 std::unique_ptr<HttpClient> make_http_client(int max_connections = 256);
 
 // Blocks until the response arrives (for tools and tests; never call it from a `done` callback).

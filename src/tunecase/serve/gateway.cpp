@@ -44,6 +44,11 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
+  // Before the approaches: their upstream calls run on the server's threads. Nothing reaches
+  // the handler before start().
+  options_.server.error_page = error_page;
+  server_ = std::make_unique<http::Server>(
+      options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
   load_approaches(config);
   watch_ = std::make_unique<ModelWatch>(
       *store_, std::vector<ServedApproach*>{champion_.get(), challenger_.get()}, options_.clock,
@@ -64,9 +69,6 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
                                              *metrics_, *background_);
-  options_.server.error_page = error_page;
-  server_ = std::make_unique<http::Server>(
-      options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
 }
 
 Gateway::~Gateway() {
@@ -77,7 +79,12 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   bool any_llm = false;
   for (const auto* name : {&plan_.champion, &plan_.challenger})
     if (!name->empty()) any_llm = any_llm || config.find_approach(*name)->is_llm();
-  if (any_llm) http_ = make_http_client(1024);
+  if (any_llm) {
+    HttpClientOptions client;
+    client.max_connections = 1024;
+    client.io = server_->io_context();
+    http_ = make_http_client(std::move(client));
+  }
   LoadOptions load;
   load.eval_dir = options_.eval_dir;
   load.cache_file = options_.cache_file;

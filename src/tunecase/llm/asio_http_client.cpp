@@ -1,0 +1,445 @@
+#include "tunecase/llm/asio_http_client.h"
+
+// Boost 1.74's Asio uses std::exchange without including <utility>.
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace tunecase::asio_http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+std::optional<HttpTarget> parse_http_url(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return std::nullopt;
+  std::string_view rest = url.substr(kScheme.size());
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  std::string_view path = end == std::string_view::npos ? "" : rest.substr(end);
+  path = path.substr(0, path.find('#'));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  HttpTarget t;
+  t.host_header = std::string(authority);
+  std::string_view port;
+  if (authority.front() == '[') {  // [::1]:8000
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    t.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && (after.front() != ':' || after.size() == 1)) return std::nullopt;
+    port = after.empty() ? "" : after.substr(1);
+  } else {
+    size_t colon = authority.find(':');
+    t.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      if (port.empty()) return std::nullopt;
+    }
+  }
+  if (t.host.empty()) return std::nullopt;
+  if (port.empty()) {
+    t.port = "80";
+  } else {
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    int number = std::stoi(std::string(port));
+    if (number < 1 || number > 65535) return std::nullopt;
+    t.port = std::string(port);
+  }
+  if (path.empty() || path.front() == '?') t.path = "/";
+  t.path += std::string(path);
+  return t;
+}
+
+namespace {
+
+// One request, from submit() until `done` has been called (exactly once: `finished` decides).
+struct Exchange {
+  HttpTarget target;
+  std::string key;  // host:port, the pool a connection comes from
+  std::chrono::milliseconds timeout{0};
+  bhttp::request<bhttp::string_body> message;
+  std::function<void(HttpResponse)> done;
+  SteadyClock::time_point started = SteadyClock::now();
+  SteadyClock::time_point deadline;
+  std::atomic<bool> finished{false};
+  bool retried = false;  // sent again once after a kept-alive connection turned out closed
+  std::unique_ptr<net::steady_timer> wait_timer;  // while waiting for a free connection
+
+  std::string where() const {
+    return target.host.find(':') == std::string::npos
+               ? fmt::format("{}:{}", target.host, target.port)
+               : fmt::format("[{}]:{}", target.host, target.port);
+  }
+};
+
+// One connection to one host and port. Its operations run on its own strand; it carries one
+// exchange at a time.
+struct Conn {
+  Conn(net::io_context& io, std::string pool_key)
+      : stream(net::make_strand(io)), key(std::move(pool_key)) {}
+  beast::tcp_stream stream;
+  std::string key;
+  bool reused = false;  // has answered a request before: the peer may have closed it since
+  beast::flat_buffer buffer;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  std::shared_ptr<Exchange> exchange;
+};
+
+constexpr uint64_t kBodyLimit = uint64_t{1} << 30;
+constexpr uint32_t kHeaderLimit = 64 << 10;
+
+class Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(net::io_context& io, int max_connections) : io_(io), max_(max_connections) {}
+
+  void submit(std::shared_ptr<Exchange> ex) {
+    std::shared_ptr<Conn> conn;
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) {
+        lock.unlock();
+        return fail(ex, "client shut down", false);
+      }
+      active_.insert(ex);
+      conn = take(ex->key);
+      if (!conn) {
+        waiting_.push_back(ex);
+        ex->wait_timer = std::make_unique<net::steady_timer>(io_, ex->deadline);
+        ex->wait_timer->async_wait([self = shared_from_this(), ex](beast::error_code ec) {
+          if (!ec) self->give_up_waiting(ex);
+        });
+        return;
+      }
+    }
+    run(std::move(conn), std::move(ex));
+  }
+
+  // Completes every open request with "client shut down" and closes every connection.
+  void shutdown() {
+    std::vector<std::shared_ptr<Exchange>> open;
+    std::vector<std::shared_ptr<Conn>> conns;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      open.assign(active_.begin(), active_.end());
+      waiting_.clear();
+      for (auto& [key, list] : idle_) conns.insert(conns.end(), list.begin(), list.end());
+      idle_.clear();
+      conns.insert(conns.end(), busy_.begin(), busy_.end());
+    }
+    for (auto& ex : open) {
+      HttpResponse r;
+      r.transport_error = "client shut down";
+      finish(ex, std::move(r));
+    }
+    for (auto& conn : conns)
+      net::post(conn->stream.get_executor(), [conn] { conn->stream.close(); });
+  }
+
+ private:
+  // Under mutex_: an idle connection of the pool, a new one, or nullptr when all are taken.
+  std::shared_ptr<Conn> take(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it != idle_.end() && !it->second.empty()) {
+      auto conn = std::move(it->second.back());
+      it->second.pop_back();
+      busy_.insert(conn);
+      return conn;
+    }
+    if (open_ >= max_) {
+      // An idle connection to another host makes room for this one.
+      for (auto& entry : idle_) {
+        auto& list = entry.second;
+        if (list.empty()) continue;
+        auto old = std::move(list.back());
+        list.pop_back();
+        net::post(old->stream.get_executor(), [old] { old->stream.close(); });
+        auto conn = std::make_shared<Conn>(io_, key);
+        busy_.insert(conn);
+        return conn;
+      }
+      return nullptr;
+    }
+    ++open_;
+    auto conn = std::make_shared<Conn>(io_, key);
+    busy_.insert(conn);
+    return conn;
+  }
+
+  void give_up_waiting(const std::shared_ptr<Exchange>& ex) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find(waiting_.begin(), waiting_.end(), ex);
+      if (it == waiting_.end()) return;
+      waiting_.erase(it);
+    }
+    fail(ex, fmt::format("timed out after {} ms", ex->timeout.count()), true);
+  }
+
+  void run(std::shared_ptr<Conn> conn, std::shared_ptr<Exchange> ex) {
+    conn->exchange = std::move(ex);
+    net::dispatch(conn->stream.get_executor(), [self = shared_from_this(), conn] {
+      if (conn->stream.socket().is_open())
+        self->write(conn);
+      else
+        self->connect(conn);
+    });
+  }
+
+  void connect(const std::shared_ptr<Conn>& conn) {
+    const Exchange& ex = *conn->exchange;
+    conn->reused = false;
+    conn->buffer.clear();
+    beast::error_code ec;
+    auto address = net::ip::make_address(ex.target.host, ec);
+    conn->stream.expires_at(ex.deadline);
+    auto on_connect = [self = shared_from_this(), conn](beast::error_code error) {
+      if (error) return self->failed(conn, error);
+      beast::error_code ignored;
+      conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+      self->write(conn);
+    };
+    if (!ec) {
+      conn->stream.async_connect(
+          tcp::endpoint(address, static_cast<unsigned short>(std::stoi(ex.target.port))),
+          std::move(on_connect));
+      return;
+    }
+    auto resolver = std::make_shared<tcp::resolver>(conn->stream.get_executor());
+    resolver->async_resolve(
+        ex.target.host, ex.target.port,
+        [self = shared_from_this(), conn, resolver, on_connect = std::move(on_connect)](
+            beast::error_code error, tcp::resolver::results_type results) mutable {
+          if (error) {
+            auto& exchange = *conn->exchange;
+            return self->fail_on(conn,
+                                 fmt::format("could not resolve host of {}", exchange.where()));
+          }
+          conn->stream.async_connect(
+              results, [on_connect = std::move(on_connect)](
+                           beast::error_code e, const tcp::endpoint&) mutable { on_connect(e); });
+        });
+  }
+
+  void write(const std::shared_ptr<Conn>& conn) {
+    conn->stream.expires_at(conn->exchange->deadline);
+    bhttp::async_write(conn->stream, conn->exchange->message,
+                       [self = shared_from_this(), conn](beast::error_code ec, size_t) {
+                         if (ec) return self->failed(conn, ec);
+                         self->read(conn);
+                       });
+  }
+
+  void read(const std::shared_ptr<Conn>& conn) {
+    conn->parser.emplace();
+    conn->parser->body_limit(kBodyLimit);
+    conn->parser->header_limit(kHeaderLimit);
+    bhttp::async_read(conn->stream, conn->buffer, *conn->parser,
+                      [self = shared_from_this(), conn](beast::error_code ec, size_t) {
+                        if (ec) return self->failed(conn, ec);
+                        self->answered(conn);
+                      });
+  }
+
+  void answered(const std::shared_ptr<Conn>& conn) {
+    auto message = conn->parser->release();
+    conn->parser.reset();
+    HttpResponse r;
+    r.status = static_cast<long>(message.result_int());
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.headers[name] = std::string(field.value());
+    }
+    r.body = std::move(message.body());
+    bool keep = message.keep_alive();
+    auto ex = std::move(conn->exchange);
+    conn->reused = true;
+    release(conn, keep);  // first: a request sent from `done` finds the connection free
+    finish(ex, std::move(r));
+  }
+
+  // A kept-alive connection the peer closed meanwhile fails on its first write or before any
+  // byte of the answer: that request is sent once more on a new connection.
+  void failed(const std::shared_ptr<Conn>& conn, beast::error_code ec) {
+    Exchange& ex = *conn->exchange;
+    bool nothing_read = !conn->parser || !conn->parser->got_some();
+    bool peer_closed = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+                       ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+                       ec == net::error::connection_aborted;
+    if (conn->reused && !ex.retried && nothing_read && peer_closed) {
+      ex.retried = true;
+      conn->parser.reset();
+      conn->stream.close();
+      connect(conn);
+      return;
+    }
+    if (ec == beast::error::timeout)
+      return fail_on(conn, fmt::format("timed out after {} ms", ex.timeout.count()), true);
+    if (ec == net::error::connection_refused)
+      return fail_on(conn, fmt::format("connection refused to {}", ex.where()));
+    fail_on(conn, fmt::format("request to {} failed: {}", ex.where(), ec.message()));
+  }
+
+  void fail_on(const std::shared_ptr<Conn>& conn, std::string error, bool timed_out = false) {
+    auto ex = std::move(conn->exchange);
+    conn->parser.reset();
+    release(conn, false);
+    fail(ex, std::move(error), timed_out);
+  }
+
+  void fail(const std::shared_ptr<Exchange>& ex, std::string error, bool timed_out) {
+    HttpResponse r;
+    r.transport_error = std::move(error);
+    r.timed_out = timed_out;
+    finish(ex, std::move(r));
+  }
+
+  // On the connection's strand, its exchange answered: back to the pool, or on to the next
+  // request waiting for a connection.
+  void release(const std::shared_ptr<Conn>& conn, bool reusable) {
+    conn->stream.expires_never();
+    std::shared_ptr<Exchange> next;
+    std::shared_ptr<Conn> carrier = conn;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        reusable = false;
+      } else if (!waiting_.empty()) {
+        next = std::move(waiting_.front());
+        waiting_.pop_front();
+      }
+      if (next) {
+        if (!reusable || next->key != conn->key) {
+          busy_.erase(conn);
+          carrier = std::make_shared<Conn>(io_, next->key);
+          busy_.insert(carrier);
+        }
+      } else {
+        busy_.erase(conn);
+        if (reusable)
+          idle_[conn->key].push_back(conn);
+        else
+          --open_;
+      }
+    }
+    if (carrier != conn || !reusable) {
+      beast::error_code ignored;
+      conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      conn->stream.close();
+    }
+    if (next) run(std::move(carrier), std::move(next));
+  }
+
+  void finish(const std::shared_ptr<Exchange>& ex, HttpResponse response) {
+    if (ex->finished.exchange(true)) return;
+    {
+      std::lock_guard lock(mutex_);
+      active_.erase(ex);
+    }
+    response.elapsed_ms =
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - ex->started).count();
+    try {
+      ex->done(std::move(response));
+    } catch (const std::exception& e) {
+      // A throwing callback must not break the I/O thread that serves every other request.
+      spdlog::error("http client: a response handler threw: {}", e.what());
+    }
+    ex->done = nullptr;  // what the callback holds goes now, not with the last timer
+  }
+
+  net::io_context& io_;
+  const int max_;
+  std::mutex mutex_;  // guards everything below
+  bool stopping_ = false;
+  int open_ = 0;  // connections open or opening
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Conn>>> idle_;
+  std::unordered_set<std::shared_ptr<Conn>> busy_;
+  std::deque<std::shared_ptr<Exchange>> waiting_;
+  std::unordered_set<std::shared_ptr<Exchange>> active_;
+};
+
+class AsioHttpClient final : public HttpClient {
+ public:
+  AsioHttpClient(int max_connections, std::shared_ptr<net::io_context> io) {
+    if (io) {
+      io_ = std::move(io);
+    } else {
+      io_ = std::make_shared<net::io_context>(1);
+      guard_.emplace(net::make_work_guard(*io_));
+      thread_ = std::thread([io = io_] { io->run(); });
+    }
+    core_ = std::make_shared<Core>(*io_, std::max(1, max_connections));
+  }
+
+  ~AsioHttpClient() override {
+    if (thread_.joinable()) {
+      guard_.reset();
+      io_->stop();
+      thread_.join();
+    }
+    core_->shutdown();
+    core_.reset();
+    // io_ goes last: a context nobody else holds destroys its pending handlers, hence the
+    // connections they hold, while its services still exist.
+  }
+
+  void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    auto target = parse_http_url(request.url);
+    if (!target) throw std::logic_error("asio http client: not a plain http:// URL");
+    auto ex = std::make_shared<Exchange>();
+    ex->key = target->host + "\n" + target->port;
+    ex->timeout = request.timeout;
+    ex->deadline = ex->started + request.timeout;
+    ex->done = std::move(done);
+    auto& m = ex->message;
+    m.version(11);
+    m.method_string(request.method);
+    m.target(target->path);
+    m.set(bhttp::field::host, target->host_header);
+    for (auto& [name, value] : request.headers) m.insert(name, value);
+    m.body() = std::move(request.body);
+    if (request.method != "GET" || !m.body().empty()) m.prepare_payload();
+    m.keep_alive(true);
+    ex->target = std::move(*target);
+    core_->submit(std::move(ex));
+  }
+
+ private:
+  std::shared_ptr<net::io_context> io_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_;
+  std::thread thread_;
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> make_asio_http_client(int max_connections,
+                                                  std::shared_ptr<net::io_context> io) {
+  return std::make_unique<AsioHttpClient>(max_connections, std::move(io));
+}
+
+}  // namespace tunecase::asio_http

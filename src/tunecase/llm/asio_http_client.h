@@ -1,0 +1,32 @@
+#pragma once
+
+// Internal to the llm module: the Boost.Asio engine behind make_http_client() for plain
+// http:// URLs. Nothing outside src/tunecase/llm/ includes this header.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tunecase/llm/http_client.h"
+
+namespace tunecase::asio_http {
+
+// The parts of an http:// URL the engine needs. nullopt for anything else (https://, user
+// information, a malformed authority): those go to libcurl.
+struct HttpTarget {
+  std::string host;         // without the brackets of an IPv6 literal
+  std::string port;         // "80" when the URL names none
+  std::string host_header;  // the authority as written: the Host header
+  std::string path;         // path and query, "/" when empty
+};
+std::optional<HttpTarget> parse_http_url(std::string_view url);
+
+// Keep-alive connections pooled per host and port, at most `max_connections` open at once
+// (further requests wait, their time-out running). Every operation runs on `io`: the caller's
+// when given (the gateway passes its server's, so an upstream call never leaves the server's
+// threads), else on one I/O thread of the client's own.
+std::unique_ptr<HttpClient> make_asio_http_client(int max_connections,
+                                                  std::shared_ptr<boost::asio::io_context> io);
+
+}  // namespace tunecase::asio_http
