@@ -140,8 +140,8 @@ run_wrk classify "$gateway" 64 0 3 >/dev/null
 local_run=$(run_wrk classify "$gateway" 64 0 "$duration")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 awk -v r="$local_run" 'function f(line, key) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
-  BEGIN { rate = f(r, "requests") / f(r, "seconds")
-          printf "linear: %.0f classifications/s, p50 %.3f ms, p99 %.3f ms, errors %d; floor 10,000/s: %s\n", rate, f(r, "p50_us") / 1000, f(r, "p99_us") / 1000, f(r, "errors") + f(r, "non2xx"), (rate >= 10000 ? "met" : "NOT met") }'
+  BEGIN { answered = (f(r, "requests") - f(r, "non2xx") - f(r, "errors")) / f(r, "seconds")
+          printf "linear: %.0f classifications/s answered 200 (p50 %.3f ms, p99 %.3f ms over all answers); %d answered 503 (prediction log queue full: overload refused, not queued), %d socket errors; floor 10,000/s: %s\n", answered, f(r, "p50_us") / 1000, f(r, "p99_us") / 1000, f(r, "non2xx"), f(r, "errors"), (answered >= 10000 ? "met" : "NOT met") }'
 
 echo "== 3. 1,000 upstream requests in flight (each held 2 s by sim-llm), memory of serve"
 sim=$(free_port)

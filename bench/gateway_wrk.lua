@@ -35,7 +35,9 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d seconds=%.3f p50_us=%d p90_us=%d p99_us=%d non2xx=%d errors=%d\n",
+    "RESULT requests=%d seconds=%.3f p50_us=%d p90_us=%d p99_us=%d non2xx=%d errors=%d " ..
+    "err_connect=%d err_read=%d err_write=%d err_timeout=%d\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout, e.connect, e.read,
+    e.write, e.timeout))
 end

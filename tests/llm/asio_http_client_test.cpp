@@ -64,11 +64,11 @@ class AsioClientTest : public ::testing::Test {
     r.body = std::move(body);
     return r;
   }
-  std::unique_ptr<HttpClient> client(int max_connections = 16,
-                                     std::shared_ptr<boost::asio::io_context> io = nullptr) {
+  std::unique_ptr<HttpClient> client(
+      int max_connections = 16, std::vector<std::shared_ptr<boost::asio::io_context>> loops = {}) {
     HttpClientOptions options;
     options.max_connections = max_connections;
-    options.io = std::move(io);
+    options.loops = std::move(loops);
     return make_http_client(std::move(options));
   }
   HttpRequest get(const std::string& path = "/") const {
@@ -209,31 +209,36 @@ TEST_F(AsioClientTest, ReadsLargeAnswers) {
   EXPECT_EQ(response.body.size(), big.size());
 }
 
-// The gateway's arrangement: the client runs on the server's own threads. A handler that calls
-// the upstream (here the same server, another route) and answers with what came back.
+// The gateway's arrangement: the client runs on the server's own event loops. A handler that
+// calls the upstream (here the same server, another route) and answers with what came back;
+// the upstream call runs on the thread of the request that made it.
 TEST_F(AsioClientTest, RunsOnTheServersOwnThreads) {
   std::unique_ptr<HttpClient> upstream_client;
   std::atomic<int> port{0};
+  std::atomic<int> elsewhere{0};  // upstream answers handled on another thread than their request
   start([&](http::Request q, http::Responder r) {
     if (q.target == "/upstream") return r.respond(text("from upstream"));
     HttpRequest call;
     call.method = "GET";
     call.url = "http://127.0.0.1:" + std::to_string(port.load()) + "/upstream";
-    upstream_client->submit(
-        call, [r](HttpResponse answer) { r.respond(text("relayed " + answer.body)); });
+    upstream_client->submit(call, [&, r, caller = std::this_thread::get_id()](HttpResponse a) {
+      if (std::this_thread::get_id() != caller) ++elsewhere;
+      r.respond(text("relayed " + a.body));
+    });
   });
   port = port_;
-  upstream_client = client(8, server_->io_context());
+  upstream_client = client(8, server_->io_contexts());
   auto c = client();
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(http_send_sync(*c, get("/front")).body, "relayed from upstream");
+  EXPECT_EQ(elsewhere.load(), 0);
   server_->stop();
   upstream_client.reset();
 }
 
 TEST_F(AsioClientTest, AClientOnAStoppedServersContextCompletesWhatIsOpen) {
   start([](http::Request, http::Responder) {});  // never answers
-  auto c = client(4, server_->io_context());
+  auto c = client(4, server_->io_contexts());
   std::atomic<int> calls{0};
   std::string error;
   c->submit(get(), [&](HttpResponse response) {

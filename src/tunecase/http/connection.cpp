@@ -136,11 +136,11 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
     // The message may hold internal detail; the client gets a plain 500.
     Responder(exchange).respond(core_->error_page(500, "Internal server error."));
   }
-  // A handler that answered at once has queued its answer already, ahead of this: only a
-  // request still waiting pays for a deadline and a hang-up watch.
-  net::post(stream_.get_executor(), [self = shared_from_this(), exchange] {
-    if (exchange == self->exchange_ && !self->closed_ && !exchange->answered) self->await_answer();
-  });
+  // Still on the strand: a handler that answered at once has been answered (deliver() ran its
+  // answer here, inline) and the exchange is over; only a request still waiting pays for a
+  // deadline and a hang-up watch. An answer from another thread meanwhile queues on the strand
+  // and runs after this.
+  if (exchange == exchange_ && !closed_ && !exchange->answered) await_answer();
 }
 
 void Connection::await_answer() {
@@ -193,8 +193,11 @@ Connection::Peer Connection::peer_state() {
 
 void Connection::deliver(std::shared_ptr<Exchange> exchange, Response response,
                          std::chrono::microseconds delay) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), exchange = std::move(exchange),
-                                     response = std::move(response), delay]() mutable {
+  // dispatch, not post: on a pool thread with the strand free (an upstream answer arriving,
+  // or a handler answering at once) the answer is written right here, without waking another
+  // thread to do it.
+  net::dispatch(stream_.get_executor(), [self = shared_from_this(), exchange = std::move(exchange),
+                                         response = std::move(response), delay]() mutable {
     if (exchange != self->exchange_ || self->closed_) return;
     if (delay.count() <= 0) return self->on_answer(std::move(response));
     // The answer is known: its delay replaces the response deadline.

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -31,13 +32,18 @@ using tcp = net::ip::tcp;
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerOptions options;
   Handler handler;
-  std::shared_ptr<net::io_context> io;
+  // One event loop per pool thread, as nginx has one per worker: a connection lives on one
+  // loop, and so does the work its requests start there (the gateway's upstream calls), so no
+  // request wakes another thread. The acceptor deals new connections round-robin.
+  std::vector<std::shared_ptr<net::io_context>> loops;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::atomic<std::size_t> next_loop{0};
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;
 
-  // Guards posting into `io` from outside the pool against stop() destroying it.
-  std::mutex post_mutex;
+  // Guards handing answers to `io` (shared) against stop() destroying it (exclusive).
+  std::shared_mutex post_mutex;
   std::atomic<bool> stopped{false};  // set under post_mutex
   bool started = false;
   std::atomic<bool> stopping{false};  // new requests get 503

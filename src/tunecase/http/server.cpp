@@ -21,7 +21,8 @@ Response ServerCore::error_page(int status, const std::string& message) const {
 }
 
 void ServerCore::accept() {
-  acceptor->async_accept(net::make_strand(*io),
+  auto& loop = *loops[next_loop.fetch_add(1) % loops.size()];
+  acceptor->async_accept(net::make_strand(loop),
                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
                            if (ec == net::error::operation_aborted || !self->acceptor->is_open())
                              return;
@@ -52,7 +53,7 @@ void Responder::respond_after(std::chrono::microseconds delay, Response response
   auto& core = *exchange_->core;
   // Under the lock, stop() cannot destroy the io_context between the check and the post, nor
   // while this thread holds the connection.
-  std::lock_guard lock(core.post_mutex);
+  std::shared_lock lock(core.post_mutex);
   if (core.stopped) return;
   // Held before `answered` is set: from then on the strand no longer keeps the connection
   // alive for this exchange, and this delivery must.
@@ -73,7 +74,8 @@ Server::Server(ServerOptions options, Handler handler)
     : core_(std::make_shared<detail::ServerCore>()) {
   core_->options = std::move(options);
   core_->handler = std::move(handler);
-  core_->io = std::make_shared<net::io_context>(std::max(1, core_->options.threads));
+  for (int i = 0; i < std::max(1, core_->options.threads); ++i)
+    core_->loops.push_back(std::make_shared<net::io_context>(1));
 }
 
 Server::~Server() {
@@ -84,9 +86,7 @@ int Server::start() {
   auto& c = *core_;
   if (c.started) throw std::logic_error("http::Server::start called twice");
   c.started = true;
-  if (!c.io) throw std::logic_error("http::Server::start called after stop");
-  int threads = std::max(1, c.options.threads);
-  c.acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*c.io));
+  c.acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*c.loops.front()));
   c.accept_retry = std::make_unique<net::steady_timer>(c.acceptor->get_executor());
   try {
     tcp::endpoint endpoint(net::ip::make_address(c.options.host),
@@ -103,13 +103,16 @@ int Server::start() {
   }
   int port = c.acceptor->local_endpoint().port();
   c.accept();
-  for (int i = 0; i < threads; ++i) c.threads.emplace_back([io = c.io.get()] { io->run(); });
+  for (auto& loop : c.loops) {
+    c.keep_running.push_back(net::make_work_guard(*loop));
+    c.threads.emplace_back([io = loop.get()] { io->run(); });
+  }
   return port;
 }
 
 void Server::stop(std::chrono::milliseconds grace) {
   auto& c = *core_;
-  if (!c.io || !c.acceptor) return;  // not started, or stopped already
+  if (c.loops.empty() || !c.acceptor) return;  // not started, or stopped already
   c.stopping = true;
   net::post(c.acceptor->get_executor(), [core = core_] {
     beast::error_code ignored;
@@ -120,21 +123,22 @@ void Server::stop(std::chrono::milliseconds grace) {
   while (c.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   {
-    std::lock_guard lock(c.post_mutex);
+    std::unique_lock lock(c.post_mutex);
     c.stopped = true;
   }
-  c.io->stop();
+  c.keep_running.clear();
+  for (auto& loop : c.loops) loop->stop();
   for (auto& t : c.threads) t.join();
   c.threads.clear();
-  // Destroying the context destroys every pending handler, hence every connection and its
+  // Destroying the contexts destroys every pending handler, hence every connection and its
   // socket: requests still unanswered see their connection close.
   c.accept_retry.reset();
   c.acceptor.reset();
-  c.io.reset();
+  c.loops.clear();
 }
 
-std::shared_ptr<net::io_context> Server::io_context() const {
-  return core_->io;
+std::vector<std::shared_ptr<net::io_context>> Server::io_contexts() const {
+  return core_->loops;
 }
 
 ServerStats Server::stats() const {

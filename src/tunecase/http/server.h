@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tunecase/http/message.h"
 
@@ -24,8 +25,10 @@ struct ServerCore;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;     // 0 = a free port, chosen at start()
-  int threads = 2;  // the whole pool: every connection and every handler call runs on it
+  int port = 0;  // 0 = a free port, chosen at start()
+  // The whole pool, one event loop per thread: every connection and every handler call runs on
+  // it, a connection always on the same thread.
+  int threads = 2;
   // Larger request bodies are answered 413 and the connection is closed; the body is never
   // buffered beyond this size.
   std::size_t max_body_bytes = 1 << 20;
@@ -106,11 +109,12 @@ class Server {
   // dropped) and joins the pool. Idempotent; a handler is never called after it returns.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   ServerStats stats() const;
-  // The pool's I/O context, for clients that should run on the server's own threads (the
-  // gateway's upstream calls: no hand-off between threads per request). It exists from
-  // construction and runs from start() to stop(). A holder that keeps it past stop() keeps the
-  // server's unanswered connections with it, until the last holder lets it go.
-  std::shared_ptr<boost::asio::io_context> io_context() const;
+  // The pool's event loops, one per thread, for clients that should run on the server's own
+  // threads (the gateway's upstream calls: a call started by a request runs on that request's
+  // loop, and no thread hands work to another). They exist from construction and run from
+  // start() to stop(). A holder that keeps one past stop() keeps the server's unanswered
+  // connections on it alive, until the last holder lets it go.
+  std::vector<std::shared_ptr<boost::asio::io_context>> io_contexts() const;
 
  private:
   std::shared_ptr<detail::ServerCore> core_;

@@ -77,7 +77,8 @@ namespace {
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
 struct Exchange {
   HttpTarget target;
-  std::string key;  // host:port, the pool a connection comes from
+  std::size_t loop = 0;  // the event loop it runs on
+  std::string key;       // loop, host and port: the pool a connection comes from
   std::chrono::milliseconds timeout{0};
   bhttp::request<bhttp::string_body> message;
   std::function<void(HttpResponse)> done;
@@ -112,7 +113,15 @@ constexpr uint32_t kHeaderLimit = 64 << 10;
 
 class Core : public std::enable_shared_from_this<Core> {
  public:
-  Core(net::io_context& io, int max_connections) : io_(io), max_(max_connections) {}
+  Core(std::vector<net::io_context*> loops, int max_connections)
+      : loops_(std::move(loops)), max_(max_connections) {}
+
+  // The loop whose thread this is, else the next in turn.
+  std::size_t pick_loop() {
+    for (std::size_t i = 0; i < loops_.size(); ++i)
+      if (loops_[i]->get_executor().running_in_this_thread()) return i;
+    return next_loop_.fetch_add(1) % loops_.size();
+  }
 
   void submit(std::shared_ptr<Exchange> ex) {
     std::shared_ptr<Conn> conn;
@@ -123,10 +132,10 @@ class Core : public std::enable_shared_from_this<Core> {
         return fail(ex, "client shut down", false);
       }
       active_.insert(ex);
-      conn = take(ex->key);
+      conn = take(ex->key, ex->loop);
       if (!conn) {
         waiting_.push_back(ex);
-        ex->wait_timer = std::make_unique<net::steady_timer>(io_, ex->deadline);
+        ex->wait_timer = std::make_unique<net::steady_timer>(*loops_[ex->loop], ex->deadline);
         ex->wait_timer->async_wait([self = shared_from_this(), ex](beast::error_code ec) {
           if (!ec) self->give_up_waiting(ex);
         });
@@ -160,7 +169,7 @@ class Core : public std::enable_shared_from_this<Core> {
 
  private:
   // Under mutex_: an idle connection of the pool, a new one, or nullptr when all are taken.
-  std::shared_ptr<Conn> take(const std::string& key) {
+  std::shared_ptr<Conn> take(const std::string& key, std::size_t loop) {
     auto it = idle_.find(key);
     if (it != idle_.end() && !it->second.empty()) {
       auto conn = std::move(it->second.back());
@@ -176,14 +185,14 @@ class Core : public std::enable_shared_from_this<Core> {
         auto old = std::move(list.back());
         list.pop_back();
         net::post(old->stream.get_executor(), [old] { old->stream.close(); });
-        auto conn = std::make_shared<Conn>(io_, key);
+        auto conn = std::make_shared<Conn>(*loops_[loop], key);
         busy_.insert(conn);
         return conn;
       }
       return nullptr;
     }
     ++open_;
-    auto conn = std::make_shared<Conn>(io_, key);
+    auto conn = std::make_shared<Conn>(*loops_[loop], key);
     busy_.insert(conn);
     return conn;
   }
@@ -335,7 +344,7 @@ class Core : public std::enable_shared_from_this<Core> {
       if (next) {
         if (!reusable || next->key != conn->key) {
           busy_.erase(conn);
-          carrier = std::make_shared<Conn>(io_, next->key);
+          carrier = std::make_shared<Conn>(*loops_[next->loop], next->key);
           busy_.insert(carrier);
         }
       } else {
@@ -371,8 +380,9 @@ class Core : public std::enable_shared_from_this<Core> {
     ex->done = nullptr;  // what the callback holds goes now, not with the last timer
   }
 
-  net::io_context& io_;
+  const std::vector<net::io_context*> loops_;
   const int max_;
+  std::atomic<std::size_t> next_loop_{0};
   std::mutex mutex_;  // guards everything below
   bool stopping_ = false;
   int open_ = 0;  // connections open or opening
@@ -384,26 +394,27 @@ class Core : public std::enable_shared_from_this<Core> {
 
 class AsioHttpClient final : public HttpClient {
  public:
-  AsioHttpClient(int max_connections, std::shared_ptr<net::io_context> io) {
-    if (io) {
-      io_ = std::move(io);
-    } else {
-      io_ = std::make_shared<net::io_context>(1);
-      guard_.emplace(net::make_work_guard(*io_));
-      thread_ = std::thread([io = io_] { io->run(); });
+  AsioHttpClient(int max_connections, std::vector<std::shared_ptr<net::io_context>> loops)
+      : loops_(std::move(loops)) {
+    if (loops_.empty()) {
+      loops_.push_back(std::make_shared<net::io_context>(1));
+      guard_.emplace(net::make_work_guard(*loops_.front()));
+      thread_ = std::thread([io = loops_.front()] { io->run(); });
     }
-    core_ = std::make_shared<Core>(*io_, std::max(1, max_connections));
+    std::vector<net::io_context*> raw;
+    for (auto& loop : loops_) raw.push_back(loop.get());
+    core_ = std::make_shared<Core>(std::move(raw), std::max(1, max_connections));
   }
 
   ~AsioHttpClient() override {
     if (thread_.joinable()) {
       guard_.reset();
-      io_->stop();
+      loops_.front()->stop();
       thread_.join();
     }
     core_->shutdown();
     core_.reset();
-    // io_ goes last: a context nobody else holds destroys its pending handlers, hence the
+    // The loops go last: a context nobody else holds destroys its pending handlers, hence the
     // connections they hold, while its services still exist.
   }
 
@@ -411,7 +422,8 @@ class AsioHttpClient final : public HttpClient {
     auto target = parse_http_url(request.url);
     if (!target) throw std::logic_error("asio http client: not a plain http:// URL");
     auto ex = std::make_shared<Exchange>();
-    ex->key = target->host + "\n" + target->port;
+    ex->loop = core_->pick_loop();
+    ex->key = fmt::format("{}\n{}\n{}", ex->loop, target->host, target->port);
     ex->timeout = request.timeout;
     ex->deadline = ex->started + request.timeout;
     ex->done = std::move(done);
@@ -429,7 +441,7 @@ class AsioHttpClient final : public HttpClient {
   }
 
  private:
-  std::shared_ptr<net::io_context> io_;
+  std::vector<std::shared_ptr<net::io_context>> loops_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_;
   std::thread thread_;
   std::shared_ptr<Core> core_;
@@ -437,9 +449,9 @@ class AsioHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> make_asio_http_client(int max_connections,
-                                                  std::shared_ptr<net::io_context> io) {
-  return std::make_unique<AsioHttpClient>(max_connections, std::move(io));
+std::unique_ptr<HttpClient> make_asio_http_client(
+    int max_connections, std::vector<std::shared_ptr<net::io_context>> loops) {
+  return std::make_unique<AsioHttpClient>(max_connections, std::move(loops));
 }
 
 }  // namespace tunecase::asio_http

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tunecase/llm/http_client.h"
 
@@ -22,11 +23,11 @@ struct HttpTarget {
 };
 std::optional<HttpTarget> parse_http_url(std::string_view url);
 
-// Keep-alive connections pooled per host and port, at most `max_connections` open at once
-// (further requests wait, their time-out running). Every operation runs on `io`: the caller's
-// when given (the gateway passes its server's, so an upstream call never leaves the server's
-// threads), else on one I/O thread of the client's own.
-std::unique_ptr<HttpClient> make_asio_http_client(int max_connections,
-                                                  std::shared_ptr<boost::asio::io_context> io);
+// Keep-alive connections pooled per event loop, host and port, at most `max_connections` open
+// at once (further requests wait, their time-out running). Every operation runs on one of
+// `loops`: the one whose thread submits the request, else the next in turn; without loops, on
+// one I/O thread of the client's own.
+std::unique_ptr<HttpClient> make_asio_http_client(
+    int max_connections, std::vector<std::shared_ptr<boost::asio::io_context>> loops);
 
 }  // namespace tunecase::asio_http

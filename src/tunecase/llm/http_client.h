@@ -47,10 +47,11 @@ struct HttpClientOptions {
   // At most this many connections are open at once; further requests wait inside the client
   // (their time-out runs while they wait).
   int max_connections = 256;
-  // Plain http:// requests run on this I/O context when given: the gateway passes its server's,
-  // so an upstream call never leaves the server's threads. Without it the client runs one I/O
-  // thread of its own.
-  std::shared_ptr<boost::asio::io_context> io;
+  // Plain http:// requests run on these event loops when given: the gateway passes its
+  // server's, and a request submitted on one of their threads runs on that thread's loop, so
+  // an upstream call never leaves the thread of the request that made it. Without them the
+  // client runs one I/O thread of its own.
+  std::vector<std::shared_ptr<boost::asio::io_context>> loops;
   // Send plain http:// through libcurl as well (for comparisons; libcurl is always used for
   // https:// and whenever http_proxy or all_proxy is set in the environment).
   bool curl_only = false;

@@ -82,7 +82,7 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   if (any_llm) {
     HttpClientOptions client;
     client.max_connections = 1024;
-    client.io = server_->io_context();
+    client.loops = server_->io_contexts();
     http_ = make_http_client(std::move(client));
   }
   LoadOptions load;
