@@ -109,13 +109,23 @@ pids+=($!); serve_pid=$!
 wait_port "$gateway"
 run_wrk chat "$upstream" "$connections" "$delay_ms" 3 >/dev/null  # warm-up
 run_wrk classify "$gateway" "$connections" "$delay_ms" 3 >/dev/null
+# CPU time (utime + stime, in clock ticks) of processes, read around each run: the nginx
+# workers serve both the upstream and the proxy, so the proxy's share is their time in the nginx
+# run minus their time in the direct run, per request.
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+nginx_workers=$(ps -o pid=,ppid= -e | awk -v master="$(cat "$work/nginx.pid")" '$2 == master {print $1}')
+n0=$(cpu_ticks $nginx_workers)
 direct=$(run_wrk chat "$upstream" "$connections" "$delay_ms" "$duration")
+n1=$(cpu_ticks $nginx_workers)
 via_nginx=$(run_wrk chat "$proxy" "$connections" "$delay_ms" "$duration")
+n2=$(cpu_ticks $nginx_workers); s0=$(cpu_ticks "$serve_pid")
 via_serve=$(run_wrk classify "$gateway" "$connections" "$delay_ms" "$duration")
+s1=$(cpu_ticks "$serve_pid")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+cpu="direct_ticks=$((n1 - n0)) nginx_ticks=$((n2 - n1)) serve_ticks=$((s1 - s0)) hz=$(getconf CLK_TCK)"
 logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.db" --json "$work/pilot.json" >/dev/null && \
   sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$work/pilot.json" | head -1)
-awk -v d="$direct" -v n="$via_nginx" -v s="$via_serve" -v logged="$logged" '
+awk -v d="$direct" -v n="$via_nginx" -v s="$via_serve" -v logged="$logged" -v cpu="$cpu" '
   function f(line, key,   m) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
   BEGIN {
     dp50 = f(d, "p50_us") / 1000; dp99 = f(d, "p99_us") / 1000
@@ -129,6 +139,10 @@ awk -v d="$direct" -v n="$via_nginx" -v s="$via_serve" -v logged="$logged" '
     a50 = sp50 - dp50; n50 = np50 - dp50; a99 = sp99 - dp99; n99 = np99 - dp99
     printf "floor added p50 <= nginx + 0.1 ms: %.3f <= %.3f: %s\n", a50, n50 + 0.1, (a50 <= n50 + 0.1 ? "met" : "NOT met")
     printf "floor added p99 <= 1.5 x nginx:    %.3f <= %.3f (ratio %.2f): %s\n", a99, 1.5 * n99, (n99 > 0 ? a99 / n99 : 0), (a99 <= 1.5 * n99 ? "met" : "NOT met")
+    us = 1e6 / f(cpu, "hz")
+    proxy_us = (f(cpu, "nginx_ticks") / f(n, "requests") - f(cpu, "direct_ticks") / f(d, "requests")) * us
+    serve_us = f(cpu, "serve_ticks") * us / f(s, "requests")
+    printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
   }'
 
 echo "== 2. local linear model at full load (64 connections, ${duration}s)"

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <set>
 #include <thread>
 
 #include "store_fixture.h"
@@ -10,6 +11,21 @@
 
 namespace tunecase::testing {
 namespace {
+
+TEST(PredictionIds, AreUniqueHexThatSortByTimeOfMaking) {
+  std::set<std::string> seen;
+  std::string first = make_prediction_id();
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = make_prediction_id();
+    ASSERT_EQ(id.size(), 32u);
+    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  EXPECT_LT(first, make_prediction_id());  // a later millisecond sorts later
+  EXPECT_NE(make_random_id().substr(0, 8), make_random_id().substr(0, 8));
+}
 
 TYPED_TEST(StoreConformance, LogsPredictionsAndReadsThemBackFieldByField) {
   PredictionRecord full = prediction("T-1", "llm", Arm::challenger, "billing", kT0 + 5);

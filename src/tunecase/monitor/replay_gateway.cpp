@@ -193,7 +193,7 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
   }
   GatewayCalls calls(s, http);
   const std::string run_id =
-      s.run_id.empty() ? "replay-" + make_prediction_id().substr(0, 8) : s.run_id;
+      s.run_id.empty() ? "replay-" + make_random_id().substr(0, 8) : s.run_id;
   PolicyRun run;
   run.policy = s.policy;
   std::map<std::string, std::string> served;  // approach -> the model version it last answered

@@ -39,7 +39,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   store_ = open_store(options_.store);
   // The first replica's values win and are kept: a restart, or another replica, agrees.
   salt_ = store_->put_meta_if_absent(
-      "pilot.salt", config.pilot.salt.empty() ? make_prediction_id() : config.pilot.salt);
+      "pilot.salt", config.pilot.salt.empty() ? make_random_id() : config.pilot.salt);
   if (!config.pilot.salt.empty() && salt_ != config.pilot.salt)
     salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
   started_at_ms_ = std::stoll(

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <random>
 
 namespace tunecase {
@@ -61,12 +62,31 @@ std::optional<ModelStatus> parse_model_status(std::string_view name) {
   return std::nullopt;
 }
 
-std::string make_prediction_id() {
-  // One engine per thread, seeded from the OS: ids from replicas started at the same instant
-  // still differ.
+namespace {
+
+// One engine per thread, seeded from the OS: ids from replicas started at the same instant
+// still differ.
+uint64_t random_bits() {
   thread_local std::mt19937_64 engine{std::random_device{}() ^
                                       (static_cast<uint64_t>(std::random_device{}()) << 32)};
-  return fmt::format("{:016x}{:016x}", engine(), engine());
+  return engine();
+}
+
+}  // namespace
+
+std::string make_prediction_id() {
+  // The time first (milliseconds since 1970, 12 hex digits), then 80 random bits: the ids a
+  // gateway makes one after another sort together, so the store's index on them grows at its
+  // end instead of rewriting a random page for every logged prediction.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return fmt::format("{:012x}{:04x}{:016x}", static_cast<uint64_t>(ms) & 0xffffffffffffULL,
+                     random_bits() & 0xffffU, random_bits());
+}
+
+std::string make_random_id() {
+  return fmt::format("{:016x}{:016x}", random_bits(), random_bits());
 }
 
 }  // namespace tunecase

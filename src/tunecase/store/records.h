@@ -41,8 +41,11 @@ struct PredictionRecord {
   std::string model_version;
 };
 
-// 32 lowercase hex digits from a random 128-bit number.
+// 32 lowercase hex digits: the creation time in milliseconds, then 80 random bits (ids made
+// later sort later, which keeps the store's inserts at the end of its index).
 std::string make_prediction_id();
+// 32 lowercase hex digits from a random 128-bit number (salts, run ids: nothing to sort).
+std::string make_random_id();
 
 // Delayed ground truth. By `request_id` it labels every prediction logged under that id (every
 // arm, every repeat). By `prediction_id` it labels that prediction and the other arms' answers to
