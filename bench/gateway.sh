@@ -27,7 +27,7 @@ trap cleanup EXIT
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+): no outgoing connection holds it
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo "no free port" >&2; exit 1
