@@ -16,6 +16,10 @@ namespace {
 // unread bytes makes the kernel reset the connection, and the client may lose the answer.
 constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::size_t kDrainChunk = 4096;
+// A request unanswered after this long starts watching for its client hanging up. Not at once:
+// the watch changes the socket's registration with the kernel (a system call per request, and
+// another for the next read), which answers within milliseconds do not need.
+constexpr auto kWatchHangupAfter = std::chrono::milliseconds(50);
 
 bool is_parse_error(const beast::error_code& ec) {
   static const auto& category = bhttp::make_error_code(bhttp::error::bad_method).category();
@@ -145,19 +149,32 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
 
 void Connection::await_answer() {
   stream_.expires_never();  // the read timeout does not run while the handler works
+  auto timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core_->options.response_timeout);
+  auto first = std::min<std::chrono::milliseconds>(kWatchHangupAfter, timeout);
+  arm_response_timer(first, timeout - first);
+}
+
+// The request's one timer: first until the hang-up watch starts, then until the 504. Most
+// answers (a local model, a fast upstream) come before the watch would, and never pay for it.
+void Connection::arm_response_timer(std::chrono::milliseconds wait,
+                                    std::chrono::milliseconds then) {
   auto generation = ++timer_generation_;
-  timer_.expires_after(core_->options.response_timeout);
-  timer_.async_wait([self = shared_from_this(), exchange = exchange_,
-                     generation](beast::error_code ec) {
+  timer_.expires_after(wait);
+  timer_.async_wait([self = shared_from_this(), exchange = exchange_, generation,
+                     then](beast::error_code ec) {
     if (ec || generation != self->timer_generation_ || exchange != self->exchange_ || self->closed_)
       return;
+    if (then.count() > 0) {
+      self->watch_for_hangup();
+      return self->arm_response_timer(then, std::chrono::milliseconds(0));
+    }
     ++self->core_->timed_out;
     exchange->abandoned = true;
     self->reject(
         504, fmt::format("No answer within {} ms.", self->core_->options.response_timeout.count()),
         AfterWrite::kClose);
   });
-  watch_for_hangup();
 }
 
 // A client that gives up closes its connection; noticing that frees the request's slot at once

@@ -80,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(beast::error_code ec);
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();
+  void arm_response_timer(std::chrono::milliseconds wait, std::chrono::milliseconds then);
   void watch_for_hangup();
   enum class Peer { kSending, kQuiet, kGone };
   Peer peer_state();
