@@ -18,7 +18,9 @@ work=$(mktemp -d /tmp/tunecase-gateway-bench.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  for pidfile in "$work/nginx/nginx.pid" "$work/upstream/nginx.pid"; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -47,32 +49,47 @@ field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 
 upstream=$(free_port); proxy=$(free_port); gateway=$(free_port)
 body='{"id":"chatcmpl-bench","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"billing"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":6,"total_tokens":126}}'
-mkdir -p "$work/nginx"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  access_log off;
-  upstream fast { server 127.0.0.1:$upstream; keepalive 256; }
-  server {
+# Two nginx instances: the upstream in processes of its own, as a real upstream is, and the
+# proxy with 2 workers. (One instance serving both would let a proxy worker answer its own
+# upstream request without waking another process, a shortcut serve cannot take.)
+# UPSTREAM=shared puts both in one instance, as runs before 2026-12-01 did.
+mkdir -p "$work/nginx" "$work/upstream"
+upstream_server="server {
     listen 127.0.0.1:$upstream;
     location / { default_type application/json; return 200 '$body'; }
-  }
+  }"
+proxy_server="upstream fast { server 127.0.0.1:$upstream; keepalive 256; }
   server {
     listen 127.0.0.1:$proxy;
     access_log $work/nginx/proxy.log combined buffer=64k;  # every request logged, as serve does
     location / {
       proxy_pass http://fast;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
     }
-  }
+  }"
+nginx_conf() {  # folder, workers, servers
+  cat <<CONF
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 8192; }
+http {
+  client_body_temp_path $1/body;
+  proxy_temp_path $1/proxy;
+  access_log off;
+  $3
 }
 CONF
+}
+if [ "${UPSTREAM:-separate}" = shared ]; then
+  nginx_conf "$work/nginx" 2 "$upstream_server
+  $proxy_server" >"$work/nginx.conf"
+else
+  nginx_conf "$work/upstream" 1 "$upstream_server" >"$work/upstream.conf"
+  nginx -c "$work/upstream.conf" -p "$work/upstream"
+  nginx_conf "$work/nginx" 2 "$proxy_server" >"$work/nginx.conf"
+fi
 nginx -c "$work/nginx.conf" -p "$work/nginx"
 wait_port "$upstream"; wait_port "$proxy"
 
@@ -113,7 +130,9 @@ run_wrk classify "$gateway" "$connections" "$delay_ms" 3 >/dev/null
 # workers serve both the upstream and the proxy, so the proxy's share is their time in the nginx
 # run minus their time in the direct run, per request.
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-nginx_workers=$(ps -o pid=,ppid= -e | awk -v master="$(cat "$work/nginx.pid")" '$2 == master {print $1}')
+# The workers of both instances: with UPSTREAM=shared they are the same.
+nginx_workers=$(ps -o pid=,ppid= -e | awk -v a="$(cat "$work/nginx/nginx.pid")" \
+  -v b="$(cat "$work/upstream/nginx.pid" 2>/dev/null)" '$2 == a || $2 == b {print $1}')
 n0=$(cpu_ticks $nginx_workers)
 direct=$(run_wrk chat "$upstream" "$connections" "$delay_ms" "$duration")
 n1=$(cpu_ticks $nginx_workers)
