@@ -6,7 +6,8 @@
 #   2. a local approach (linear) at full load: classifications per second, every one logged;
 #   3. 1,000 upstream requests in flight (sim-llm holding each answer 2 s): the gateway's memory.
 # Usage: bench/gateway.sh [BUILD_DIR]   (needs nginx and wrk: scripts/install-deps installs them)
-# Env: SECONDS_PER_RUN (default 15), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms = ~5,000/s).
+# Env: SECONDS_PER_RUN (default 15), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms = ~5,000/s),
+#      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -119,6 +120,9 @@ kind = "linear"
 CONF
 "$tunecase" eval --config "$work/linear.toml" --out "$work/eval" >/dev/null
 
+want() { [[ "${PARTS:-123}" == *"$1"* ]]; }
+
+if want 1; then
 echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, ${duration}s each)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
   --threads 2 >"$work/serve.log" 2>&1 &
@@ -164,6 +168,9 @@ awk -v d="$direct" -v n="$via_nginx" -v s="$via_serve" -v logged="$logged" -v cp
     printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
   }'
 
+fi
+
+if want 2; then
 echo "== 2. local linear model at full load (64 connections, ${duration}s)"
 "$tunecase" serve --config "$work/linear.toml" --eval "$work/eval" --store "$work/linear.db" \
   --port "$gateway" --threads 2 >"$work/serve-linear.log" 2>&1 &
@@ -176,6 +183,9 @@ awk -v r="$local_run" 'function f(line, key) { match(line, key "=[0-9.]+"); retu
   BEGIN { answered = (f(r, "requests") - f(r, "non2xx") - f(r, "errors")) / f(r, "seconds")
           printf "linear: %.0f classifications/s answered 200 (p50 %.3f ms, p99 %.3f ms over all answers); %d answered 503 (prediction log queue full: overload refused, not queued), %d socket errors; floor 10,000/s: %s\n", answered, f(r, "p50_us") / 1000, f(r, "p99_us") / 1000, f(r, "non2xx"), f(r, "errors"), (answered >= 10000 ? "met" : "NOT met") }'
 
+fi
+
+want 3 || exit 0
 echo "== 3. 1,000 upstream requests in flight (each held 2 s by sim-llm), memory of serve"
 sim=$(free_port)
 "$tunecase" sim-llm --port "$sim" --latency-ms 2000 --threads 2 >/dev/null 2>&1 &
@@ -188,13 +198,17 @@ pids+=($!); serve_pid=$!
 wait_port "$gateway"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$serve_pid/status"; }
 idle=$(rss)
-( WRK_KIND=classify wrk -t2 -c1000 -d30s --timeout 10s -s "$here/gateway_wrk.lua" \
+held_s=${HELD_SECONDS:-30}  # longer runs show where the store's page cache levels off
+n=$((held_s / 2 - 1))
+( WRK_KIND=classify wrk -t2 -c1000 -d"${held_s}"s --timeout 10s -s "$here/gateway_wrk.lua" \
     "http://127.0.0.1:$gateway" | grep '^RESULT' >"$work/held.result" ) &
 wrk_pid=$!
 samples=()
-for i in $(seq 1 14); do sleep 2; samples+=("$(rss)"); done
+for i in $(seq 1 "$n"); do sleep 2; samples+=("$(rss)"); done
 wait "$wrk_pid"
 held=$(cat "$work/held.result")
 echo "serve RSS idle ${idle} kB; every 2 s under 1,000 held connections: ${samples[*]} kB"
-awk -v r="$held" -v first="${samples[2]}" -v last="${samples[13]}" 'function f(line, key) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
-  BEGIN { printf "answered %d in %.0f s (%.0f/s at 2 s each = %.0f in flight), errors %d; RSS from 6 s to 28 s: %+.1f%%\n", f(r, "requests"), f(r, "seconds"), f(r, "requests") / f(r, "seconds"), 2 * f(r, "requests") / f(r, "seconds"), f(r, "errors") + f(r, "non2xx"), 100 * (last - first) / first }'
+third=$((n * 2 / 3))
+awk -v r="$held" -v first="${samples[2]}" -v last="${samples[n - 1]}" -v late="${samples[third]}" \
+  -v n="$n" -v third="$third" 'function f(line, key) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
+  BEGIN { printf "answered %d in %.0f s (%.0f/s at 2 s each = %.0f in flight), errors %d; RSS from 6 s to %d s: %+.1f%%, from %d s to %d s: %+.1f%%\n", f(r, "requests"), f(r, "seconds"), f(r, "requests") / f(r, "seconds"), 2 * f(r, "requests") / f(r, "seconds"), f(r, "errors") + f(r, "non2xx"), 2 * n, 100 * (last - first) / first, 2 * (third + 1), 2 * n, 100 * (last - late) / late }'

@@ -88,7 +88,8 @@ void run(const ServeArgs& a) {
 
   // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client, moved to
   // the store's audit_requests table every second and at shutdown (`tunecase audit --store`).
-  tunecase::AuditLog audit("serve", config.privacy.allowed_hosts);
+  tunecase::AuditLog audit("serve", config.privacy.allowed_hosts,
+                           tunecase::AuditLog::Bodies::kHandOver);
   tunecase::set_process_audit(&audit);
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);

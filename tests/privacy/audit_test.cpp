@@ -73,5 +73,27 @@ TEST(Audit, RecordsIntoTheProcessLogOnlyWhileOneIsInstalled) {
   EXPECT_EQ(log.endpoints()[0].requests, 1);
 }
 
+// The gateway's audit hands each body's record over (to the store) and keeps only totals: its
+// memory stays flat however many requests it sends.
+TEST(Audit, HandingBodiesOverKeepsOnlyTheTotals) {
+  AuditLog log("serve", {}, AuditLog::Bodies::kHandOver);
+  for (int i = 0; i < 1000; ++i) log.record("http://127.0.0.1:8000/v1/chat/completions", "body");
+  auto first = log.take_new();
+  ASSERT_EQ(first.size(), 1000u);
+  EXPECT_EQ(first[0].body.bytes, 4);
+  EXPECT_EQ(first[0].body.sha256.size(), 64u);
+  EXPECT_TRUE(log.take_new().empty());
+  auto endpoints = log.endpoints();
+  ASSERT_EQ(endpoints.size(), 1u);
+  EXPECT_EQ(endpoints[0].requests, 1000);
+  EXPECT_EQ(endpoints[0].bytes, 4000);
+  EXPECT_TRUE(endpoints[0].bodies.empty());
+
+  AuditLog run("eval");  // a run keeps every body for its audit.json, and hands nothing over
+  run.record("http://127.0.0.1:8000/v1/chat/completions", "body");
+  EXPECT_TRUE(run.take_new().empty());
+  EXPECT_EQ(run.endpoints()[0].bodies.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tunecase

@@ -30,9 +30,10 @@ nlohmann::json counts_json(const RedactionCounts& counts) {
 
 }  // namespace
 
-AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts)
+AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts, Bodies bodies)
     : command_(std::move(command)),
       allowed_hosts_(std::move(allowed_hosts)),
+      bodies_(bodies),
       started_ms_(now_ms()) {}
 
 void AuditLog::record(std::string_view url, std::string_view body) {
@@ -48,8 +49,10 @@ void AuditLog::record(std::string_view url, std::string_view body) {
   ++e.requests;
   e.bytes += entry.bytes;
   add_counts(e.redacted, entry.redacted);
-  new_.push_back({endpoint, e.local, entry});
-  e.bodies.push_back(std::move(entry));
+  if (bodies_ == Bodies::kHandOver)
+    new_.push_back({endpoint, e.local, std::move(entry)});
+  else
+    e.bodies.push_back(std::move(entry));
 }
 
 std::vector<AuditEndpoint> AuditLog::endpoints() const {

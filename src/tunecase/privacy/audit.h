@@ -48,15 +48,21 @@ struct AuditEndpoint {
 
 class AuditLog {
  public:
+  // Where each body's record goes. A run keeps them for its audit.json (kKeep); the gateway,
+  // which runs for weeks, hands them over with take_new() to the store and keeps only the
+  // totals (kHandOver), so its memory does not grow with every request it sends.
+  enum class Bodies { kKeep, kHandOver };
   // `command` names the run ("eval", "serve"); `allowed_hosts` decides each endpoint's `local`.
-  AuditLog(std::string command, std::vector<std::string> allowed_hosts = {});
+  AuditLog(std::string command, std::vector<std::string> allowed_hosts = {},
+           Bodies bodies = Bodies::kKeep);
 
   // One outbound request (thread-safe): hashes and counts `body`, keeps neither.
   void record(std::string_view url, std::string_view body);
 
   std::vector<AuditEndpoint> endpoints() const;
-  // The requests recorded since the last call, oldest first (the gateway moves them to the
-  // store); the totals and endpoints() keep them too.
+  // With Bodies::kHandOver: the requests recorded since the last call, oldest first (the
+  // gateway moves them to the store). Always empty with Bodies::kKeep, where endpoints() holds
+  // every body.
   std::vector<AuditEvent> take_new();
   // {"command", "started_at", "finished_at", "endpoints": [...], "totals": {...}}
   nlohmann::json to_json() const;
@@ -66,6 +72,7 @@ class AuditLog {
 
   std::string command_;
   std::vector<std::string> allowed_hosts_;
+  Bodies bodies_;
   int64_t started_ms_;
   mutable std::mutex mutex_;
   std::map<std::string, AuditEndpoint> endpoints_;

@@ -78,10 +78,6 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
     run("PRAGMA journal_mode=WAL");
     run("PRAGMA synchronous=NORMAL");
     run("PRAGMA foreign_keys=ON");
-    // The prediction log inserts into tables whose indexes grow with every request: 32 MiB of
-    // page cache (SQLite's default is 2 MiB) keeps their hot pages in memory instead of
-    // reading them back from the file on every batch.
-    run("PRAGMA cache_size=-32768");
   }
 
   void close() noexcept {
