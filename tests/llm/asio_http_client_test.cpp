@@ -236,6 +236,49 @@ TEST_F(AsioClientTest, RunsOnTheServersOwnThreads) {
   upstream_client.reset();
 }
 
+// The gateway's shutdown: the server stops its loops, then the client goes, then the loops (the
+// last holder). Connections live on both loops and a request is still open; each connection
+// must go with its own loop, never with another loop's teardown (AddressSanitizer watches).
+TEST_F(AsioClientTest, AClientOnSeveralStoppedLoopsGoesWithThem) {
+  std::unique_ptr<HttpClient> upstream_client;
+  std::atomic<int> port{0};
+  http::ServerOptions options;
+  options.threads = 2;
+  start(
+      [&](http::Request q, http::Responder r) {
+        if (q.target == "/upstream") return r.respond(text("up"));
+        if (q.target == "/hang") return;  // never answered
+        HttpRequest call;
+        call.method = "GET";
+        call.url = "http://127.0.0.1:" + std::to_string(port.load()) +
+                   (q.target == "/front-hang" ? "/hang" : "/upstream");
+        upstream_client->submit(call, [r](HttpResponse a) { r.respond(text(a.body)); });
+      },
+      options);
+  port = port_;
+  upstream_client = client(64, server_->io_contexts());
+  auto front = client(16);  // 16 connections to the front, dealt to both loops
+  std::mutex mutex;
+  std::condition_variable cv;
+  int done = 0;
+  for (int i = 0; i < 16; ++i)
+    front->submit(get("/front"), [&](HttpResponse) {
+      std::lock_guard lock(mutex);
+      ++done;
+      cv.notify_one();
+    });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done == 16; }));
+  }
+  front->submit(get("/front-hang"), [](HttpResponse) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->stop();
+  upstream_client.reset();
+  server_.reset();
+  front.reset();
+}
+
 TEST_F(AsioClientTest, AClientOnAStoppedServersContextCompletesWhatIsOpen) {
   start([](http::Request, http::Responder) {});  // never answers
   auto c = client(4, server_->io_contexts());

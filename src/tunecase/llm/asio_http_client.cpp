@@ -154,9 +154,13 @@ class Core : public std::enable_shared_from_this<Core> {
       stopping_ = true;
       open.assign(active_.begin(), active_.end());
       waiting_.clear();
+      // From here on each connection is held only by what is queued on its own loop, so it
+      // goes with that loop: the core may outlive a loop (a handler on another loop holds it)
+      // and must not be the one to destroy a socket whose loop is gone.
       for (auto& [key, list] : idle_) conns.insert(conns.end(), list.begin(), list.end());
       idle_.clear();
       conns.insert(conns.end(), busy_.begin(), busy_.end());
+      busy_.clear();
     }
     for (auto& ex : open) {
       HttpResponse r;

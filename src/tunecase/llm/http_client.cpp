@@ -275,7 +275,8 @@ class RoutingClient final : public HttpClient {
   explicit RoutingClient(HttpClientOptions options) : options_(std::move(options)) {
     options_.max_connections = std::max(1, options_.max_connections);
     if (!options_.curl_only && !proxy_configured())
-      plain_ = asio_http::make_asio_http_client(options_.max_connections, options_.loops);
+      plain_ =
+          asio_http::make_asio_http_client(options_.max_connections, std::move(options_.loops));
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
