@@ -53,10 +53,6 @@ std::string api_key(const ApproachConfig& a) {
   return key;
 }
 
-PriceCatalogue catalogue_for(const ApproachConfig& a) {
-  return a.llm.prices.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(a.llm.prices);
-}
-
 // The string at `pointer` ("" when absent or not a string): records may be partial or old.
 std::string text_at(const nlohmann::json& j, const char* pointer) {
   nlohmann::json::json_pointer p(pointer);
@@ -132,7 +128,7 @@ nlohmann::json estimate_json(const ApproachConfig& a, const Files& f) {
                       {"usd", nullptr},
                       {"price", nullptr},
                       {"figures_are", "estimated"}};
-  if (auto price = catalogue_for(a).find_finetune(ft.base_model)) {
+  if (auto price = PriceCatalogue::for_approach(a).find_finetune(ft.base_model)) {
     e["usd"] = static_cast<double>(trained) * price->training_per_mtok / 1e6;
     e["price"] = {{"training_per_mtok", price->training_per_mtok},
                   {"date", price->inference.date},

@@ -6,34 +6,21 @@
 #include <string>
 
 #include "tunecase/config/config.h"
+#include "tunecase/config/price_file.h"
 #include "tunecase/llm/provider.h"
 
 namespace tunecase {
 
-// List prices in USD per one million tokens, with when and where they were read.
-struct Price {
-  double input_per_mtok = 0, cached_input_per_mtok = 0, output_per_mtok = 0;
-  std::string date, source;
-};
-
-// A fine-tunable base model's rates: training per 1M trained tokens, and the fine-tuned model's
-// inference rates (date and source in `inference`).
-struct FinetunePrice {
-  double training_per_mtok = 0;
-  Price inference;
-};
-
-// The price catalogue (data/prices.toml, editable by the user):
-//   [models."gpt-4o-mini"]
-//   input = 0.15, cached_input = 0.075, output = 0.60, date = "2025-08", source = "https://..."
-// cached_input defaults to input when absent; date and source are required. An optional
-// [finetune."<base model>"] section adds `training` (USD per 1M trained tokens) to the same keys.
+// The price catalogue (data/prices.toml; its format and the Price types are in
+// config/price_file.h), and the matching of model ids against it.
 class PriceCatalogue {
  public:
   // UserError naming file:line for bad TOML, a missing field or a negative price.
   static PriceCatalogue load(const std::filesystem::path& file);
   // $TUNECASE_PRICES when set, else the catalogue shipped in the source tree's data/ folder.
   static PriceCatalogue load_default();
+  // The approach's `prices` file when it names one, else load_default().
+  static PriceCatalogue for_approach(const ApproachConfig& approach);
   // Parses catalogue text; `origin` names it in error messages.
   static PriceCatalogue parse(std::string_view text, const std::string& origin);
 

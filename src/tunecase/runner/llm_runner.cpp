@@ -14,11 +14,6 @@ bool log_is_terminal(const std::ostream& log) {
   return (&log == &std::cerr || &log == &std::clog) && isatty(STDERR_FILENO) != 0;
 }
 
-PriceCatalogue catalogue_for(const ApproachConfig& approach) {
-  const std::string& file = approach.llm.prices;
-  return file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
-}
-
 }  // namespace
 
 LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
@@ -32,7 +27,7 @@ LlmRunResult run_llm_approach(const ApproachConfig& approach, const ProjectConfi
                               const Examples& train, const Examples& items,
                               const std::vector<std::string>& labels, const LlmRunOptions& options,
                               HttpClient& client, std::ostream& log) {
-  std::optional<Price> price = price_for(approach, catalogue_for(approach));
+  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
   LlmApproach ready(approach, project, train, labels);
   return run_llm_approach(ready, items, price, options, client, log);
 }

@@ -146,10 +146,7 @@ class LlmServed : public ServedApproach {
 
  private:
   static std::optional<Price> price(const ApproachConfig& config) {
-    const std::string& file = config.llm.prices;
-    PriceCatalogue catalogue =
-        file.empty() ? PriceCatalogue::load_default() : PriceCatalogue::load(file);
-    return price_for(config, catalogue);
+    return price_for(config, PriceCatalogue::for_approach(config));
   }
   static LlmCallOptions call_options(const LoadOptions& options) {
     LlmCallOptions o;
