@@ -141,9 +141,14 @@ n0=$(cpu_ticks $nginx_workers)
 direct=$(run_wrk chat "$upstream" "$connections" "$delay_ms" "$duration")
 n1=$(cpu_ticks $nginx_workers)
 via_nginx=$(run_wrk chat "$proxy" "$connections" "$delay_ms" "$duration")
-n2=$(cpu_ticks $nginx_workers); s0=$(cpu_ticks "$serve_pid")
+# Per thread too: serve's event loops and its log writer are told apart by how busy they are.
+thread_ticks() { for t in /proc/"$serve_pid"/task/*; do echo "$(basename "$t") $(awk '{print $14 + $15}' "$t/stat")"; done; }
+n2=$(cpu_ticks $nginx_workers); s0=$(cpu_ticks "$serve_pid"); thread_ticks >"$work/threads.0"
 via_serve=$(run_wrk classify "$gateway" "$connections" "$delay_ms" "$duration")
-s1=$(cpu_ticks "$serve_pid")
+s1=$(cpu_ticks "$serve_pid"); thread_ticks >"$work/threads.1"
+serve_requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$via_serve")
+join "$work/threads.0" "$work/threads.1" | awk -v n="$serve_requests" -v hz="$(getconf CLK_TCK)" \
+  '$3 > $2 { printf "%s%.0f", (k++ ? ", " : "serve threads, us of CPU per request (busiest are the event loops and the log writer): "), ($3 - $2) * 1e6 / hz / n } END { print "" }'
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 cpu="direct_ticks=$((n1 - n0)) nginx_ticks=$((n2 - n1)) serve_ticks=$((s1 - s0)) hz=$(getconf CLK_TCK)"
 logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.db" --json "$work/pilot.json" >/dev/null && \
