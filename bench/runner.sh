@@ -4,7 +4,8 @@
 #   2. 100,000 items (no latency): peak memory < 200 MB
 #   3. what [privacy] redaction adds to an evaluation's CPU time (floor < 5%): the same tickets,
 #      every one carrying personal data, few-shot prompts with 8 examples that carry it too, run
-#      with redaction off and on in alternation (PAIRS pairs), CPU per request of the runner
+#      with redaction off and on in alternation (PAIRS pairs, in one runner process), CPU per
+#      request of the runner
 # Usage: bench/runner.sh [BUILD_DIR]   (needs BUILD_DIR/bench/runner_driver; DRIVER=path overrides)
 # The server side is the sim-llm server code (as in `tunecase sim-llm`), run by the driver in a
 # separate process, so the CPU and memory measured belong to the runner alone.
@@ -12,7 +13,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ITEMS=${ITEMS:-6000}
 BIG=${BIG:-100000}
-PAIRS=${PAIRS:-3}
+PAIRS=${PAIRS:-40}
 PARTS=${PARTS:-throughput memory redaction}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 DRIVER=${DRIVER:-$BUILD/bench/runner_driver}
@@ -61,35 +62,30 @@ fi
 
 if want redaction; then
 start_sim 0
-echo "redaction ($ITEMS items with personal data, few_shot with 8 examples, $PAIRS pairs off/on):"
-run_off() {
-  "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
-    >"$work/off$1.json"
-}
-run_on() {
-  "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
-    --redact >"$work/on$1.json"
-}
-for pair in $(seq "$PAIRS"); do  # the order alternates, so a drift of the machine cancels out
-  if (( pair % 2 )); then run_off "$pair"; run_on "$pair"; else run_on "$pair"; run_off "$pair"; fi
-done
-python3 - "$work" "$PAIRS" <<'PY'
+echo "redaction ($ITEMS items with personal data, few_shot with 8 examples, $PAIRS pairs off/on in one process):"
+# Off and on alternate inside one driver process (the order alternates from pair to pair), so
+# each pair shares the process's memory layout, threads and connections and the machine's state
+# of the moment; separate processes differ by up to a third in CPU per request on identical runs.
+"$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
+  --pairs "$PAIRS" >"$work/pairs.jsonl"
+python3 - "$work/pairs.jsonl" <<'PY'
 import json, statistics, sys
-work, pairs = sys.argv[1], int(sys.argv[2])
+rows = [json.loads(line) for line in open(sys.argv[1])]
 ratios = []
-for p in range(1, pairs + 1):
-    off = json.load(open(f"{work}/off{p}.json"))
-    on = json.load(open(f"{work}/on{p}.json"))
-    r = on["cpu_ms_per_request"] / off["cpu_ms_per_request"]
-    ratios.append(r)
-    print(f"  pair {p}: off {off['cpu_ms_per_request']:.4f} ms CPU/request, on {on['cpu_ms_per_request']:.4f}"
-          f" ({100 * (r - 1):+.1f}%); redacted {on['redacted'].get('redacted', {})}")
+for r in rows:
+    off, on = r["off_cpu_ms_per_request"], r["on_cpu_ms_per_request"]
+    ratios.append(on / off)
+    print(f"  pair {r['pair']}: off {off:.4f} ms CPU/request, on {on:.4f} ({100 * (on / off - 1):+.1f}%)")
+print(f"  redacted per run: {rows[-1]['redacted'].get('redacted', {})}")
+pairs = len(ratios)
 m = statistics.median(ratios)
 mean = statistics.fmean(ratios)
 # A t interval over the pairs (each pair ran back to back, so it shares the machine's state).
 t95 = {2: 12.71, 3: 4.30, 4: 3.18, 5: 2.78, 6: 2.57, 7: 2.45, 8: 2.36, 9: 2.31, 10: 2.26,
-       11: 2.23, 12: 2.20, 13: 2.18, 14: 2.16, 15: 2.14, 16: 2.13}.get(pairs, 2.0)
-half = t95 * statistics.stdev(ratios) / pairs ** 0.5 if pairs > 1 else float("nan")
+       11: 2.23, 12: 2.20, 13: 2.18, 14: 2.16, 15: 2.14, 16: 2.13, 20: 2.09, 25: 2.06,
+       30: 2.05, 40: 2.02, 60: 2.00, 120: 1.98}
+t = t95[min((k for k in t95 if k >= pairs), default=120)] if pairs > 1 else float("nan")
+half = t * statistics.stdev(ratios) / pairs ** 0.5 if pairs > 1 else float("nan")
 print(f"  median {100 * (m - 1):+.1f}%, mean {100 * (mean - 1):+.1f}% "
       f"(95% CI {100 * (mean - half - 1):+.1f}% to {100 * (mean + half - 1):+.1f}%): redaction's "
       f"share of the runner's CPU time (floor < 5%): "

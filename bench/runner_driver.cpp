@@ -22,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -59,11 +60,20 @@ Examples tickets(std::size_t n, std::size_t offset, bool pii) {
   return out;
 }
 
-double cpu_seconds() {
+double seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
+// The process's CPU time so far: user (the runner's own code, where redaction runs) and system
+// (the sockets).
+struct CpuTime {
+  double user = 0, system = 0;
+};
+
+CpuTime cpu_time() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
 }
 
 long peak_rss_kb() {
@@ -104,6 +114,45 @@ int serve(int argc, char** argv) {
   return 0;
 }
 
+// Redaction off and on in alternation inside one process, `pairs` times (the order alternates
+// from pair to pair): each pair's two runs share the process's memory layout, its threads and
+// connections and the machine's state of the moment, which separate processes do not (their CPU
+// per request differs by up to a third between identical runs on this machine). Prints one JSON
+// line per run and a summary line.
+int alternate(int pairs, const tunecase::ApproachConfig& approach, const Examples& train,
+              const Examples& test, const tunecase::LlmRunOptions& options,
+              tunecase::HttpClient& client) {
+  tunecase::ProjectConfig plain, redacting;
+  redacting.privacy.rules = tunecase::RedactionRules{
+      tunecase::builtin_pii_kinds(), {tunecase::CustomPattern("employee_id", "EMP-######")}};
+  auto cpu_per_request = [&](bool redact) {
+    std::ostringstream log;
+    CpuTime before = cpu_time();
+    auto result = tunecase::run_llm_approach(approach, redact ? redacting : plain, train, test,
+                                             kLabels, options, client, log);
+    CpuTime after = cpu_time();
+    if (result.errors != 0) throw std::runtime_error("the sim-llm run had errors");
+    double requests = static_cast<double>(std::max<std::size_t>(1, result.requests_sent));
+    return std::pair{1000.0 * (after.user + after.system - before.user - before.system) / requests,
+                     result.summary.value("redaction", nlohmann::json::object())};
+  };
+  cpu_per_request(false);  // warm-up: connections, allocator, caches
+  for (int p = 1; p <= pairs; ++p) {
+    bool on_first = p % 2 == 0;
+    auto first = cpu_per_request(on_first);
+    auto second = cpu_per_request(!on_first);
+    const auto& off = on_first ? second : first;
+    const auto& on = on_first ? first : second;
+    std::cout << nlohmann::json{{"pair", p},
+                                {"off_cpu_ms_per_request", off.first},
+                                {"on_cpu_ms_per_request", on.first},
+                                {"redacted", on.second}}
+                     .dump()
+              << std::endl;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,12 +189,17 @@ int main(int argc, char** argv) {
   auto client = tunecase::make_http_client(concurrency);
   std::ostringstream log;
 
-  double cpu_before = cpu_seconds();
+  if (int pairs = std::stoi(arg(argc, argv, "--pairs", "0")); pairs > 0)
+    return alternate(pairs, approach, train, test, options, *client);
+
+  CpuTime cpu_before = cpu_time();
   auto start = std::chrono::steady_clock::now();
   auto result =
       tunecase::run_llm_approach(approach, project, train, test, kLabels, options, *client, log);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double cpu = cpu_seconds() - cpu_before;
+  CpuTime cpu_after = cpu_time();
+  double user = cpu_after.user - cpu_before.user, cpu = user + cpu_after.system - cpu_before.system;
+  double requests = static_cast<double>(std::max<std::size_t>(1, result.requests_sent));
   double latency_sum = 0;
   for (const auto& p : result.predictions) latency_sum += p.latency_ms;
   std::size_t correct = 0;
@@ -163,8 +217,8 @@ int main(int argc, char** argv) {
       {"errors", result.errors},
       {"wall_s", wall},
       {"requests_per_s", static_cast<double>(result.requests_sent) / wall},
-      {"cpu_ms_per_request",
-       1000.0 * cpu / static_cast<double>(std::max<std::size_t>(1, result.requests_sent))},
+      {"cpu_ms_per_request", 1000.0 * cpu / requests},
+      {"user_cpu_ms_per_request", 1000.0 * user / requests},
       {"latency_ms_mean", latency_sum / static_cast<double>(std::max<std::size_t>(1, items))},
       {"peak_rss_mb", static_cast<double>(peak_rss_kb()) / 1024.0},
       {"accuracy_simulated", static_cast<double>(correct) / static_cast<double>(items)},

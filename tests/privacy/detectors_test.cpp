@@ -167,6 +167,27 @@ TEST(UrlDetector, AgreesWithTheByteByByteRuleOnRandomText) {
   }
 }
 
+TEST(DigitRuns, AreTheFirstDigitOfEveryRunAcrossBlocksAndHighBytes) {
+  // The starts are read 16 bytes at a time: runs that cross a block's edge, texts of every
+  // length around it, and bytes above 0x7F (never digits) must give what a byte loop gives.
+  const std::string alphabet = "0123456789 a.-\xe9\x80\xff";
+  std::mt19937_64 rng(17);
+  for (int round = 0; round < 4000; ++round) {
+    std::string text;
+    for (int k = 0, n = static_cast<int>(rng() % 70); k < n; ++k)
+      text +=
+          rng() % 3 == 0 ? alphabet[rng() % alphabet.size()] : static_cast<char>('0' + rng() % 10);
+    std::vector<uint32_t> want;
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (std::isdigit(static_cast<unsigned char>(text[i])) &&
+          (i == 0 || !std::isdigit(static_cast<unsigned char>(text[i - 1]))))
+        want.push_back(static_cast<uint32_t>(i));
+    ASSERT_EQ(DigitRuns(text).starts(), want) << text;
+  }
+  EXPECT_EQ(DigitRuns(std::string(16, '7') + "x" + std::string(15, '8') + "9").starts(),
+            (std::vector<uint32_t>{0, 17}));
+}
+
 TEST(Detectors, ReadUtf8TextOfOtherScriptsWithoutSplittingCharacters) {
   std::string text =
       "Клиент Мария: почта maria@example.com, телефон +7 495 123-45-67. 電話 "

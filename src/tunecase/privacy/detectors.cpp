@@ -5,6 +5,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "tunecase/privacy/checksums.h"
 
 namespace tunecase {
@@ -100,6 +104,21 @@ void add(std::vector<PiiSpan>& out, std::size_t b, std::size_t e, const char* ki
   out.push_back({b, e, kind});
 }
 
+// Walks a text's digit-run starts forward: next(i) is the first start at or after i, or npos.
+// Positions only grow, so the walk is linear over the whole scan.
+class RunCursor {
+ public:
+  explicit RunCursor(const DigitRuns& runs) : starts_(runs.starts()) {}
+  std::size_t next(std::size_t i) {
+    while (k_ < starts_.size() && starts_[k_] < i) ++k_;
+    return k_ < starts_.size() ? starts_[k_] : std::string_view::npos;
+  }
+
+ private:
+  const std::vector<uint32_t>& starts_;
+  std::size_t k_ = 0;
+};
+
 // True when the number at i continues an IBAN-shaped code ("NL02 NWBK 6781 5706 30"): walking
 // back over 4-character groups of capitals and digits reaches a country code and check digits.
 // Such a code that failed the IBAN check is an account or reference number, not a phone or card.
@@ -141,13 +160,47 @@ const std::vector<std::string>& builtin_pii_kinds() {
   return kinds;
 }
 
+DigitRuns::DigitRuns(std::string_view text) {
+  const char* t = text.data();
+  std::size_t n = text.size(), i = 0;
+  bool in_run = false;  // the byte before i is a digit
+  starts_.reserve(32);
+#ifdef __SSE2__
+  // 16 bytes at a time: a mask of their digits, of which the starts of runs are the digits whose
+  // previous byte is not one. Most of a ticket is letters, so most blocks have no start at all.
+  const __m128i below = _mm_set1_epi8('0' - 1), above = _mm_set1_epi8('9' + 1);
+  for (; i + 16 <= n; i += 16) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + i));
+    // Signed compares: bytes from 0x80 up read as negative, below '0', so never as digits.
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(bytes, below), _mm_cmplt_epi8(bytes, above));
+    auto mask = static_cast<uint32_t>(_mm_movemask_epi8(digit));
+    uint32_t starts = mask & ~((mask << 1) | (in_run ? 1u : 0u));
+    while (starts != 0) {
+      starts_.push_back(static_cast<uint32_t>(i) + static_cast<uint32_t>(__builtin_ctz(starts)));
+      starts &= starts - 1;
+    }
+    in_run = (mask & 0x8000u) != 0;
+  }
+#endif
+  for (; i < n; ++i) {
+    bool digit = is_digit(t[i]);
+    if (digit && !in_run) starts_.push_back(static_cast<uint32_t>(i));
+    in_run = digit;
+  }
+}
+
 void find_pii(std::string_view kind, std::string_view text, std::vector<PiiSpan>& out) {
+  find_pii(kind, text, DigitRuns(text), out);
+}
+
+void find_pii(std::string_view kind, std::string_view text, const DigitRuns& runs,
+              std::vector<PiiSpan>& out) {
   if (kind == "email") return find_emails(text, out);
   if (kind == "url") return find_urls(text, out);
-  if (kind == "ip") return find_ips(text, out);
-  if (kind == "card") return find_cards(text, out);
-  if (kind == "iban") return find_ibans(text, out);
-  if (kind == "phone") return find_phones(text, out);
+  if (kind == "ip") return find_ips(text, runs, out);
+  if (kind == "card") return find_cards(text, runs, out);
+  if (kind == "iban") return find_ibans(text, runs, out);
+  if (kind == "phone") return find_phones(text, runs, out);
   throw std::invalid_argument("not a built-in kind of personal data: " + std::string(kind));
 }
 
@@ -261,14 +314,29 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
 
 }  // namespace
 
-void find_ips(std::string_view t, std::vector<PiiSpan>& out) {
-  // An IPv4 address holds a digit, a dot and a digit; an IPv6 address "::" or seven colons. A
-  // text without them is done after a few string searches.
+void find_ips(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
+  // An IPv6 address holds "::" or seven colons; a text without them (most) is read for IPv4
+  // addresses only, at the starts of its runs of digits.
+  bool v6 = false;
+  int colons = 0;
+  for (std::size_t c = t.find(':'); c != std::string_view::npos && !v6; c = t.find(':', c + 1))
+    v6 = ++colons >= 7 || (c + 1 < t.size() && t[c + 1] == ':');
+  if (!v6) {
+    // IPv4 only: an address starts a run of digits at a boundary. (The scan below reaches the
+    // same positions by skipping words; a digit inside a word or a run is never a start.)
+    RunCursor runs_from(runs);
+    for (std::size_t i = runs_from.next(0); i != std::string_view::npos; i = runs_from.next(i)) {
+      bool boundary = i == 0 || !(is_word(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == ':');
+      std::size_t e = boundary ? ipv4_at(t, i) : 0;
+      if (e != 0) add(out, i, e, "ip");
+      i = e != 0 ? e : i + 1;
+    }
+    return;
+  }
+  // An IPv4 address holds a digit, a dot and a digit.
   bool v4 = false;
   for (std::size_t d = t.find('.'); d != std::string_view::npos && !v4; d = t.find('.', d + 1))
     v4 = d > 0 && d + 1 < t.size() && is_digit(t[d - 1]) && is_digit(t[d + 1]);
-  bool v6 = t.find("::") != std::string_view::npos || std::count(t.begin(), t.end(), ':') >= 7;
-  if (!v4 && !v6) return;
   std::size_t i = 0;
   while (i < t.size()) {
     char c = t[i];
@@ -304,10 +372,12 @@ void find_ips(std::string_view t, std::vector<PiiSpan>& out) {
   }
 }
 
-void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
+void find_cards(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
+  // A card starts a word, so only a run's first digit can start one.
+  RunCursor runs_from(runs);
   std::size_t i = 0;
-  while (i < t.size()) {
-    if (!is_digit(t[i]) || !starts_word(t, i) ||
+  while ((i = runs_from.next(i)) != std::string_view::npos) {
+    if (!starts_word(t, i) ||
         (i >= 2 && (t[i - 1] == ' ' || t[i - 1] == '-') && is_digit(t[i - 2])) ||
         continues_iban_shape(t, i)) {
       ++i;
@@ -341,11 +411,15 @@ void find_cards(std::string_view t, std::vector<PiiSpan>& out) {
   }
 }
 
-void find_ibans(std::string_view t, std::vector<PiiSpan>& out) {
+void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
   auto upper_alnum = [](char c) { return is_upper(c) || is_digit(c); };
+  // "NL02...": the check digits start a run of digits, two capitals before it.
+  RunCursor runs_from(runs);
   std::size_t i = 0;
-  while (i + 15 <= t.size()) {
-    bool shape = is_upper(t[i]) && is_upper(t[i + 1]) && is_digit(t[i + 2]) && is_digit(t[i + 3]);
+  for (std::size_t r; (r = runs_from.next(i + 2)) != std::string_view::npos;) {
+    i = r - 2;
+    if (i + 15 > t.size()) break;
+    bool shape = is_upper(t[i]) && is_upper(t[i + 1]) && is_digit(t[i + 3]);
     if (!shape || !starts_word(t, i)) {
       ++i;
       continue;
@@ -386,14 +460,14 @@ bool looks_like_date(std::string_view t, const Groups& g) {
 
 }  // namespace
 
-void find_phones(std::string_view t, std::vector<PiiSpan>& out) {
+void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
+  // A number starts at a run's first digit (a digit after a digit is no boundary), or at the
+  // "+" or "(" right before it.
+  RunCursor runs_from(runs);
   std::size_t i = 0;
-  while (i < t.size()) {
+  for (std::size_t r; (r = runs_from.next(i)) != std::string_view::npos;) {
+    i = r > i && (t[r - 1] == '+' || t[r - 1] == '(') ? r - 1 : r;
     char c = t[i];
-    if (c != '+' && c != '(' && !is_digit(c)) {  // most bytes
-      ++i;
-      continue;
-    }
     bool plus = c == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     bool paren = c == '(' && i + 1 < t.size() && is_digit(t[i + 1]);
     // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.

@@ -7,6 +7,7 @@
 // boundary.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,8 +28,24 @@ struct PiiSpan {
 // is one URL; an IBAN is not also read as a phone number).
 const std::vector<std::string>& builtin_pii_kinds();
 
-// Appends the matches of one built-in kind; `kind` must be one of builtin_pii_kinds().
+// Where the runs of ASCII digits in a text begin, in order. A card, an IBAN, a phone number and
+// an IPv4 address each start at one of them (or one or two bytes before it: "+44", "NL02"), so
+// their detectors visit these positions instead of every byte. Built once per text and shared by
+// the detectors that read it.
+class DigitRuns {
+ public:
+  explicit DigitRuns(std::string_view text);
+  const std::vector<uint32_t>& starts() const { return starts_; }
+
+ private:
+  std::vector<uint32_t> starts_;
+};
+
+// Appends the matches of one built-in kind; `kind` must be one of builtin_pii_kinds(). `runs`
+// must have been built from `text`.
 void find_pii(std::string_view kind, std::string_view text, std::vector<PiiSpan>& out);
+void find_pii(std::string_view kind, std::string_view text, const DigitRuns& runs,
+              std::vector<PiiSpan>& out);
 
 // The detectors, one per kind:
 // - email: local@domain.tld, the domain with at least one dot and a top-level part of 2+ letters.
@@ -42,9 +59,9 @@ void find_pii(std::string_view kind, std::string_view text, std::vector<PiiSpan>
 //   are not phones.
 void find_emails(std::string_view text, std::vector<PiiSpan>& out);
 void find_urls(std::string_view text, std::vector<PiiSpan>& out);
-void find_ips(std::string_view text, std::vector<PiiSpan>& out);
-void find_cards(std::string_view text, std::vector<PiiSpan>& out);
-void find_ibans(std::string_view text, std::vector<PiiSpan>& out);
-void find_phones(std::string_view text, std::vector<PiiSpan>& out);
+void find_ips(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);
+void find_cards(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);
+void find_ibans(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);
+void find_phones(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);
 
 }  // namespace tunecase

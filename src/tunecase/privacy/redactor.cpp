@@ -139,8 +139,9 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& place
     }
     found.clear();
   };
+  DigitRuns runs(text);  // read once, shared by the detectors of numbers
   for (const auto& kind : rules_.kinds) {
-    find_pii(kind, text, found);
+    find_pii(kind, text, runs, found);
     take();
   }
   for (const auto& pattern : rules_.custom) {
@@ -158,22 +159,36 @@ bool Redactor::may_detect(std::string_view text) const {
 
 bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) const {
   if (!enabled()) return false;
-  // A match never overlaps a placeholder, so its bytes are all in `outside`, where they are.
-  std::string outside(text);
-  for (auto [b, e] : placeholders) std::fill(outside.begin() + b, outside.begin() + e, ' ');
-  bool digit = std::any_of(outside.begin(), outside.end(), is_digit);
-  auto has = [&](std::string_view s) { return outside.find(s) != std::string::npos; };
+  // A match never overlaps a placeholder, so it lies within one of the stretches between them.
+  std::vector<std::string_view> outside;
+  std::size_t at = 0;
+  for (auto [b, e] : placeholders) {
+    if (b > at) outside.push_back(text.substr(at, b - at));
+    at = e;
+  }
+  if (at < text.size()) outside.push_back(text.substr(at));
+  auto any = [&](auto&& holds) { return std::any_of(outside.begin(), outside.end(), holds); };
+  bool digit = any([](std::string_view p) { return std::any_of(p.begin(), p.end(), is_digit); });
+  if (digit && std::any_of(rules_.kinds.begin(), rules_.kinds.end(), [](const std::string& k) {
+        return k == "iban" || k == "card" || k == "phone" || k == "ip";
+      }))
+    return true;  // the common case, settled without the searches below
+  auto has = [&](std::string_view s) {
+    return any([&](std::string_view p) { return p.find(s) != std::string_view::npos; });
+  };
   for (const auto& kind : rules_.kinds) {
     bool may = true;  // a kind not listed here is always run
     if (kind == "email") may = has("@");
     if (kind == "url") may = has("://") || has("www.") || has("WWW.");
     if (kind == "iban" || kind == "card" || kind == "phone") may = digit;
     if (kind == "ip")
-      may = digit || has("::") || std::count(outside.begin(), outside.end(), ':') >= 7;
+      may = digit || has("::") ||
+            any([](std::string_view p) { return std::count(p.begin(), p.end(), ':') >= 7; });
     if (may) return true;
   }
-  return std::any_of(rules_.custom.begin(), rules_.custom.end(),
-                     [&](const CustomPattern& p) { return p.may_match(outside); });
+  return std::any_of(rules_.custom.begin(), rules_.custom.end(), [&](const CustomPattern& c) {
+    return any([&](std::string_view p) { return c.may_match(p); });
+  });
 }
 
 namespace {
@@ -208,15 +223,21 @@ std::vector<PiiSpan> known_values(std::string_view text, const PlaceholderMap& m
   return out;
 }
 
-std::string replace_spans(std::string_view text, std::vector<PiiSpan> spans, PlaceholderMap& map) {
+// A span and its placeholder (owned by the request's map, whose entries never move).
+struct Replacement {
+  std::size_t begin, end;
+  const std::string* placeholder;
+};
+
+std::string replace_spans(std::string_view text, std::vector<Replacement> spans) {
   std::sort(spans.begin(), spans.end(),
-            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
+            [](const Replacement& a, const Replacement& b) { return a.begin < b.begin; });
   std::string out;
   out.reserve(text.size());
   std::size_t at = 0;
   for (const auto& s : spans) {
     out.append(text.substr(at, s.begin - at));
-    out += map.placeholder(s.kind, text.substr(s.begin, s.end - s.begin));
+    out += *s.placeholder;
     at = s.end;
   }
   out.append(text.substr(at));
@@ -238,12 +259,16 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
     Ranges placeholders = find_placeholders(current);
     std::vector<PiiSpan> spans =
         may_detect(current, placeholders) ? detect(current, placeholders) : std::vector<PiiSpan>{};
-    for (const auto& s : spans)
-      map.placeholder(s.kind, std::string_view(current).substr(s.begin, s.end - s.begin));
+    std::vector<Replacement> replacements;
+    auto replace = [&](const PiiSpan& s) {
+      std::string_view value = std::string_view(current).substr(s.begin, s.end - s.begin);
+      replacements.push_back({s.begin, s.end, &map.placeholder(s.kind, value)});
+    };
+    for (const auto& s : spans) replace(s);
     std::vector<PiiSpan> more = known_values(current, map, spans, std::move(placeholders));
-    if (spans.empty() && more.empty()) break;
-    spans.insert(spans.end(), more.begin(), more.end());
-    current = replace_spans(current, std::move(spans), map);
+    if (replacements.empty() && more.empty()) break;
+    for (const auto& s : more) replace(s);
+    current = replace_spans(current, std::move(replacements));
   }
   return current;
 }
