@@ -7,7 +7,8 @@
 #   3. 1,000 upstream requests in flight (sim-llm holding each answer 2 s): the gateway's memory.
 # Usage: bench/gateway.sh [BUILD_DIR]   (needs nginx and wrk: scripts/install-deps installs them)
 # Env: SECONDS_PER_RUN (default 15), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms = ~5,000/s),
-#      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run).
+#      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run), SERVE_THREADS (2:
+#      serve's --threads in part 1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -125,7 +126,7 @@ want() { [[ "${PARTS:-123}" == *"$1"* ]]; }
 if want 1; then
 echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, ${duration}s each)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
-  --threads 2 >"$work/serve.log" 2>&1 &
+  --threads "${SERVE_THREADS:-2}" >"$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
 run_wrk chat "$upstream" "$connections" "$delay_ms" 3 >/dev/null  # warm-up
