@@ -65,7 +65,7 @@ start_sim 0
 echo "redaction ($ITEMS items with personal data, few_shot with 8 examples, $PAIRS pairs off/on in one process):"
 # Off and on alternate inside one driver process (the order alternates from pair to pair), so
 # each pair shares the process's memory layout, threads and connections and the machine's state
-# of the moment; separate processes differ by up to a third in CPU per request on identical runs.
+# of the moment; separate processes differ by a third or more in CPU per request on identical runs.
 "$DRIVER" --port "$port" --items "$ITEMS" --concurrency 64 --prompt few_shot --shots 8 --pii \
   --pairs "$PAIRS" >"$work/pairs.jsonl"
 python3 - "$work/pairs.jsonl" <<'PY'

@@ -3,12 +3,13 @@
 //   runner_driver --serve [--latency-ms L] --port-file F   the sim-llm server (same code as
 //                                                          `tunecase sim-llm`), until SIGTERM
 //   runner_driver --port P [--items N] [--concurrency C] [--prompt zero_shot] [--shots K]
-//                 [--pii] [--redact]
+//                 [--pii] [--redact] [--pairs N]
 //
 // --pii appends generated personal data (e-mails, phones, cards, IBANs, ...) to every ticket and
 // example; --redact turns every built-in detector and a custom pattern on ([privacy] redact), so
-// that two runs on the same tickets measure what redaction adds to an evaluation's CPU time
-// (bench/runner.sh, part 3).
+// that two runs on the same tickets measure what redaction adds to an evaluation's CPU time.
+// --pairs N runs N pairs of runs, redaction off and on, in this one process (bench/runner.sh,
+// part 3).
 //
 // The client side talks to a sim-llm in another process (so that the CPU and memory measured are
 // the runner's alone) and prints one JSON line: wall time, requests per second, CPU per request
@@ -117,8 +118,8 @@ int serve(int argc, char** argv) {
 // Redaction off and on in alternation inside one process, `pairs` times (the order alternates
 // from pair to pair): each pair's two runs share the process's memory layout, its threads and
 // connections and the machine's state of the moment, which separate processes do not (their CPU
-// per request differs by up to a third between identical runs on this machine). Prints one JSON
-// line per run and a summary line.
+// per request differs by a third or more between identical runs on this machine). Prints one
+// JSON line per pair; bench/runner.sh reads them.
 int alternate(int pairs, const tunecase::ApproachConfig& approach, const Examples& train,
               const Examples& test, const tunecase::LlmRunOptions& options,
               tunecase::HttpClient& client) {
