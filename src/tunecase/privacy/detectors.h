@@ -2,10 +2,9 @@
 
 // Hand-written scanners for the built-in kinds of personal data. Each is one linear pass over the
 // bytes, or over the starts of their digit runs for the kinds that are numbers (no regular
-// expressions: std::regex backtracks and allocates per match, which would cost
-// more than the rest of an evaluation; see docs/privacy.md). They read ASCII structure only, so
-// any UTF-8 text is safe input: a byte above 0x7F is never part of a match and counts as a word
-// boundary.
+// expressions: std::regex backtracks and allocates per match, which would cost more than the rest
+// of an evaluation; see docs/privacy.md). They read ASCII structure only, so any UTF-8 text is
+// safe input: a byte above 0x7F is never part of a match and counts as a word boundary.
 
 #include <cstddef>
 #include <cstdint>
