@@ -1,5 +1,7 @@
 #include "tunecase/http/connection.h"
 
+#include "tunecase/http/wire.h"
+
 #include <fmt/format.h>
 
 #include <sys/socket.h>
@@ -256,16 +258,17 @@ void Connection::end_exchange() {
 
 void Connection::write(Response response, AfterWrite after) {
   after_write_ = after;
-  response_ = to_message(std::move(response), version_, after == AfterWrite::kKeepAlive,
-                         core_->options.server_name);
+  auto message = to_message(std::move(response), version_, after == AfterWrite::kKeepAlive,
+                            core_->options.server_name);
+  response_ = to_wire(message);
   stream_.expires_after(core_->options.read_timeout);
-  bhttp::async_write(stream_, response_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec) return self->close();
-                       if (self->after_write_ == AfterWrite::kKeepAlive) return self->read();
-                       if (self->after_write_ == AfterWrite::kLinger) return self->linger();
-                       self->close();
-                     });
+  net::async_write(stream_, net::buffer(response_),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (ec) return self->close();
+                     if (self->after_write_ == AfterWrite::kKeepAlive) return self->read();
+                     if (self->after_write_ == AfterWrite::kLinger) return self->linger();
+                     self->close();
+                   });
 }
 
 void Connection::linger() {

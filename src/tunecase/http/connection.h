@@ -102,7 +102,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<ServerCore> core_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  std::string response_;                // the answer being written, as its bytes on the wire
   std::shared_ptr<Exchange> exchange_;  // the request awaiting its answer, if any
   unsigned version_ = 11;
   bool keep_alive_ = true;

@@ -19,6 +19,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "tunecase/http/wire.h"
+
 namespace tunecase::asio_http {
 
 namespace net = boost::asio;
@@ -81,6 +83,7 @@ struct Exchange {
   std::string key;       // loop, host and port: the pool a connection comes from
   std::chrono::milliseconds timeout{0};
   bhttp::request<bhttp::string_body> message;
+  std::string wire;  // `message` as sent, while it is being written
   std::function<void(HttpResponse)> done;
   SteadyClock::time_point started = SteadyClock::now();
   SteadyClock::time_point deadline;
@@ -258,11 +261,12 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void write(const std::shared_ptr<Conn>& conn) {
     conn->stream.expires_at(conn->exchange->deadline);
-    bhttp::async_write(conn->stream, conn->exchange->message,
-                       [self = shared_from_this(), conn](beast::error_code ec, size_t) {
-                         if (ec) return self->failed(conn, ec);
-                         self->read(conn);
-                       });
+    conn->exchange->wire = http::to_wire(conn->exchange->message);
+    net::async_write(conn->stream, net::buffer(conn->exchange->wire),
+                     [self = shared_from_this(), conn](beast::error_code ec, size_t) {
+                       if (ec) return self->failed(conn, ec);
+                       self->read(conn);
+                     });
   }
 
   void read(const std::shared_ptr<Conn>& conn) {
