@@ -82,8 +82,7 @@ struct Exchange {
   std::size_t loop = 0;  // the event loop it runs on
   std::string key;       // loop, host and port: the pool a connection comes from
   std::chrono::milliseconds timeout{0};
-  bhttp::request<bhttp::string_body> message;
-  std::string wire;  // `message` as sent, while it is being written
+  std::string wire;  // the request as its bytes on the wire, built once (a retry resends them)
   std::function<void(HttpResponse)> done;
   SteadyClock::time_point started = SteadyClock::now();
   SteadyClock::time_point deadline;
@@ -261,7 +260,6 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void write(const std::shared_ptr<Conn>& conn) {
     conn->stream.expires_at(conn->exchange->deadline);
-    conn->exchange->wire = http::to_wire(conn->exchange->message);
     net::async_write(conn->stream, net::buffer(conn->exchange->wire),
                      [self = shared_from_this(), conn](beast::error_code ec, size_t) {
                        if (ec) return self->failed(conn, ec);
@@ -435,7 +433,7 @@ class AsioHttpClient final : public HttpClient {
     ex->timeout = request.timeout;
     ex->deadline = ex->started + request.timeout;
     ex->done = std::move(done);
-    auto& m = ex->message;
+    bhttp::request<bhttp::string_body> m;
     m.version(11);
     m.method_string(request.method);
     m.target(target->path);
@@ -444,6 +442,7 @@ class AsioHttpClient final : public HttpClient {
     m.body() = std::move(request.body);
     if (request.method != "GET" || !m.body().empty()) m.prepare_payload();
     m.keep_alive(true);
+    ex->wire = http::to_wire(m);
     ex->target = std::move(*target);
     core_->submit(std::move(ex));
   }
