@@ -91,6 +91,9 @@ Redactor::Redactor(RedactionRules rules) : rules_(std::move(rules)) {
     if (std::find(rules_.kinds.begin(), rules_.kinds.end(), k) != rules_.kinds.end())
       ordered.push_back(k);
   rules_.kinds = std::move(ordered);
+  reads_numbers_ = std::any_of(rules_.kinds.begin(), rules_.kinds.end(), [](const std::string& k) {
+    return k == "iban" || k == "card" || k == "phone" || k == "ip";
+  });
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> find_placeholders(std::string_view t) {
@@ -139,7 +142,8 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& place
     }
     found.clear();
   };
-  DigitRuns runs(text);  // read once, shared by the detectors of numbers
+  // Read once, shared by the detectors of numbers (and not read when none is enabled).
+  DigitRuns runs(reads_numbers_ ? text : std::string_view());
   for (const auto& kind : rules_.kinds) {
     find_pii(kind, text, runs, found);
     take();
@@ -168,11 +172,10 @@ bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) con
   }
   if (at < text.size()) outside.push_back(text.substr(at));
   auto any = [&](auto&& holds) { return std::any_of(outside.begin(), outside.end(), holds); };
-  bool digit = any([](std::string_view p) { return std::any_of(p.begin(), p.end(), is_digit); });
-  if (digit && std::any_of(rules_.kinds.begin(), rules_.kinds.end(), [](const std::string& k) {
-        return k == "iban" || k == "card" || k == "phone" || k == "ip";
-      }))
-    return true;  // the common case, settled without the searches below
+  // A digit settles the common case without the searches below.
+  if (reads_numbers_ &&
+      any([](std::string_view p) { return std::any_of(p.begin(), p.end(), is_digit); }))
+    return true;
   auto has = [&](std::string_view s) {
     return any([&](std::string_view p) { return p.find(s) != std::string_view::npos; });
   };
@@ -180,9 +183,10 @@ bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) con
     bool may = true;  // a kind not listed here is always run
     if (kind == "email") may = has("@");
     if (kind == "url") may = has("://") || has("www.") || has("WWW.");
-    if (kind == "iban" || kind == "card" || kind == "phone") may = digit;
+    // No digit outside the placeholders (one would have returned above).
+    if (kind == "iban" || kind == "card" || kind == "phone") may = false;
     if (kind == "ip")
-      may = digit || has("::") ||
+      may = has("::") ||
             any([](std::string_view p) { return std::count(p.begin(), p.end(), ':') >= 7; });
     if (may) return true;
   }

@@ -145,6 +145,9 @@ class Redactor {
   bool may_detect(std::string_view text, const Ranges& placeholders) const;
 
   RedactionRules rules_;
+  // A kind that is a number (card, IBAN, phone, IP) is enabled: those detectors read the text's
+  // digit runs, and a digit outside the placeholders is enough for may_detect().
+  bool reads_numbers_ = false;
 };
 
 // The placeholders in `text` (<EMAIL_1>, <EMPLOYEE_ID_2>) as [begin, end) ranges: what detect()
