@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tunecase/core/json_write.h"
+#include "tunecase/data/utf8_check.h"
 #include "tunecase/llm/provider.h"
 
 namespace tunecase::provider_detail {
@@ -44,6 +46,189 @@ nlohmann::ordered_json schema_in_required_order(const nlohmann::json& schema) {
   return out;
 }
 
+// Reads choices[0].message.content, choices[0].finish_reason and usage's token counts from the
+// parser's events. A later duplicate of a key replaces the earlier, as in a parsed document.
+class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // The answer, when the body had the common shape.
+  std::optional<ChatAnswer> answer() && {
+    if (!object_ || content_ != Content::string || declined_) return std::nullopt;
+    return std::move(answer_);
+  }
+
+  bool null() override { return scalar(); }
+  bool boolean(bool) override { return scalar(); }
+  bool number_integer(number_integer_t value) override { return integer(value); }
+  bool number_unsigned(number_unsigned_t value) override {
+    return integer(static_cast<int64_t>(value));
+  }
+  bool number_float(number_float_t, const string_t&) override { return scalar(); }
+  bool string(string_t& value) override {
+    switch (slot()) {
+      case Slot::content:
+        answer_.text = std::move(value);
+        content_ = Content::string;
+        break;
+      case Slot::finish_reason:
+        answer_.finish_reason = std::move(value);
+        break;
+      default:
+        return scalar();
+    }
+    advance();
+    return true;
+  }
+  bool binary(binary_t&) override { return scalar(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& key) override {
+    Frame& top = stack_.back();
+    top.key = key;
+    // A repeated key replaces what its first value gave.
+    std::size_t depth = stack_.size();
+    if (depth == 1 && key == "choices") {
+      answer_.text.clear();
+      answer_.finish_reason.clear();
+      content_ = Content::absent;
+      declined_ = false;
+    } else if (depth == 1 && key == "usage") {
+      answer_.usage = {};
+    } else if (depth == 2 && stack_[0].key == "usage" && key == "prompt_tokens_details") {
+      answer_.usage.cached_input = 0;
+    } else if (in_choice() && key == "message") {
+      answer_.text.clear();
+      content_ = Content::absent;
+    } else if (in_choice() && key == "finish_reason") {
+      answer_.finish_reason.clear();
+    } else if (in_choice() && key == "logprobs") {
+      declined_ = false;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  enum class Slot { other, content, finish_reason, logprobs, input, output, cached };
+  enum class Content { absent, string, other };
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;  // arrays: the element being read
+    std::string key;        // objects: the key being read
+  };
+
+  bool in_choice() const {
+    return stack_.size() == 3 && stack_[0].key == "choices" && stack_[1].array &&
+           stack_[1].index == 0 && !stack_[2].array;
+  }
+
+  // What the value about to be read is.
+  Slot slot() const {
+    std::size_t depth = stack_.size();
+    if (depth == 0 || stack_[0].array) return Slot::other;
+    const std::string& top = stack_[0].key;
+    if (top == "choices") {
+      if (in_choice()) {
+        if (stack_[2].key == "finish_reason") return Slot::finish_reason;
+        if (stack_[2].key == "logprobs") return Slot::logprobs;
+      } else if (depth == 4 && stack_[1].array && stack_[1].index == 0 && !stack_[2].array &&
+                 stack_[2].key == "message" && !stack_[3].array && stack_[3].key == "content") {
+        return Slot::content;
+      }
+    } else if (top == "usage" && depth >= 2 && !stack_[1].array) {
+      if (depth == 2 && stack_[1].key == "prompt_tokens") return Slot::input;
+      if (depth == 2 && stack_[1].key == "completion_tokens") return Slot::output;
+      if (depth == 3 && stack_[1].key == "prompt_tokens_details" && !stack_[2].array &&
+          stack_[2].key == "cached_tokens")
+        return Slot::cached;
+    }
+    return Slot::other;
+  }
+
+  // A value that is not an integer: a token count reads 0, a finish reason "", content that
+  // is not a string leaves the answer to the whole document.
+  void other_value(Slot where, bool container) {
+    switch (where) {
+      case Slot::content:
+        content_ = Content::other;
+        break;
+      case Slot::finish_reason:
+        answer_.finish_reason.clear();
+        break;
+      case Slot::logprobs:
+        if (container) declined_ = true;  // log-probabilities: the whole document reads them
+        break;
+      case Slot::input:
+        answer_.usage.input = 0;
+        break;
+      case Slot::output:
+        answer_.usage.output = 0;
+        break;
+      case Slot::cached:
+        answer_.usage.cached_input = 0;
+        break;
+      case Slot::other:
+        break;
+    }
+  }
+
+  bool scalar() {
+    if (stack_.empty()) return false;  // the body is not an object
+    other_value(slot(), false);
+    advance();
+    return true;
+  }
+
+  bool integer(int64_t value) {
+    if (stack_.empty()) return false;
+    switch (Slot where = slot()) {
+      case Slot::input:
+        answer_.usage.input = value;
+        break;
+      case Slot::output:
+        answer_.usage.output = value;
+        break;
+      case Slot::cached:
+        answer_.usage.cached_input = value;
+        break;
+      default:
+        other_value(where, false);
+    }
+    advance();
+    return true;
+  }
+
+  bool open(bool array) {
+    if (stack_.empty()) {
+      if (array || object_) return false;  // not an object
+      object_ = true;
+    } else {
+      other_value(slot(), true);
+    }
+    stack_.push_back({array, 0, {}});
+    return true;
+  }
+
+  bool close() {
+    stack_.pop_back();
+    advance();
+    return true;
+  }
+
+  void advance() {
+    if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
+  }
+
+  std::vector<Frame> stack_;
+  ChatAnswer answer_;
+  bool object_ = false;
+  bool declined_ = false;
+  Content content_ = Content::absent;
+};
+
 class OpenAiProvider final : public Provider {
  public:
   OpenAiProvider(std::string base_url, std::string api_key)
@@ -51,31 +236,21 @@ class OpenAiProvider final : public Provider {
 
   HttpRequest build_request(const std::vector<ChatMessage>& messages,
                             const ChatOptions& options) const override {
-    nlohmann::ordered_json body = {{"model", options.model}, {"temperature", options.temperature}};
-    body["messages"] = nlohmann::ordered_json::array();
-    for (const auto& m : messages)
-      body["messages"].push_back({{"role", m.role}, {"content", m.content}});
-    body[wants_max_completion_tokens(options.model) ? "max_completion_tokens" : "max_tokens"] =
-        options.max_tokens;
-    if (options.seed) body["seed"] = *options.seed;
-    if (!options.response_schema.is_null()) {
-      body["response_format"] = {{"type", "json_schema"},
-                                 {"json_schema",
-                                  {{"name", "answer"},
-                                   {"strict", true},
-                                   {"schema", schema_in_required_order(options.response_schema)}}}};
-    }
-    if (options.extra.is_object()) body.update(nlohmann::ordered_json(options.extra));
-
     HttpRequest request;
     request.url = url_;
     request.headers.emplace_back("Content-Type", "application/json");
     if (!api_key_.empty()) request.headers.emplace_back("Authorization", "Bearer " + api_key_);
-    request.body = body.dump();
+    request.body = chat_completions_body(messages, options);
     return request;
   }
 
   ChatAnswer parse_response(const HttpResponse& response) const override {
+    if (response.status >= 200 && response.status < 300) {
+      if (auto answer = read_chat_completion(response.body)) {
+        answer->simulated = is_simulated(response);
+        return std::move(*answer);
+      }
+    }
     auto json = parse_body(response, "the Chat Completions API");
     try {
       const auto& choice = json.at("choices").at(0);
@@ -136,6 +311,63 @@ class OpenAiProvider final : public Provider {
 };
 
 }  // namespace
+
+std::optional<ChatAnswer> read_chat_completion(std::string_view body) {
+  ChatCompletionReader reader;
+  if (!nlohmann::json::sax_parse(body, &reader)) return std::nullopt;
+  return std::move(reader).answer();
+}
+
+std::string chat_completions_body(const std::vector<ChatMessage>& messages,
+                                  const ChatOptions& options) {
+  // In this order: model, temperature, messages, the token limit, seed, response_format, then
+  // `extra` (which replaces a key it repeats, in place).
+  auto document = [&](bool with_messages) {
+    nlohmann::ordered_json body = {{"model", options.model}, {"temperature", options.temperature}};
+    body["messages"] = nlohmann::ordered_json::array();
+    if (with_messages) {
+      for (const auto& m : messages)
+        body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    }
+    body[wants_max_completion_tokens(options.model) ? "max_completion_tokens" : "max_tokens"] =
+        options.max_tokens;
+    if (options.seed) body["seed"] = *options.seed;
+    if (!options.response_schema.is_null()) {
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema",
+                                  {{"name", "answer"},
+                                   {"strict", true},
+                                   {"schema", schema_in_required_order(options.response_schema)}}}};
+    }
+    if (options.extra.is_object()) body.update(nlohmann::ordered_json(options.extra));
+    return body;
+  };
+  bool direct = !(options.extra.is_object() && options.extra.contains("messages"));
+  for (const auto& m : messages)
+    direct = direct && !invalid_utf8_offset(m.role) && !invalid_utf8_offset(m.content);
+  if (!direct) return document(true).dump();  // dump() reports invalid UTF-8, as it always did
+  // Everything but the messages through dump(), and the messages written in their place:
+  // dump() escapes a long prompt one character at a time.
+  nlohmann::ordered_json body = document(false);
+  std::string skeleton = body.dump();
+  std::string out = "{\"model\":" + body["model"].dump() +
+                    ",\"temperature\":" + body["temperature"].dump() + ",\"messages\":[";
+  std::size_t rest = out.size();  // where the skeleton's "]" of the empty messages is
+  if (!skeleton.starts_with(out) || skeleton.compare(rest, 1, "]") != 0)
+    return document(true).dump();
+  std::size_t size = skeleton.size();
+  for (const auto& m : messages) size += m.role.size() + m.content.size() + 32;
+  out.reserve(size);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    out += i == 0 ? "{\"role\":" : ",{\"role\":";
+    append_json_string(out, messages[i].role);
+    out += ",\"content\":";
+    append_json_string(out, messages[i].content);
+    out += '}';
+  }
+  out.append(skeleton, rest, std::string::npos);
+  return out;
+}
 
 std::unique_ptr<Provider> make_openai_provider(std::string base_url, std::string api_key) {
   return std::make_unique<OpenAiProvider>(std::move(base_url), std::move(api_key));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -78,6 +79,15 @@ std::unique_ptr<Provider> make_openai_provider(std::string base_url, std::string
 std::unique_ptr<Provider> make_anthropic_provider(std::string base_url, std::string api_key);
 // Parses a 2xx JSON body; throws ProviderError for other statuses (with the API's message).
 nlohmann::json parse_body(const HttpResponse& response, const std::string& api_name);
+// The answer of a Chat Completions body read as it streams past, without building the
+// document: the common shape (choices[0].message.content a string, no log-probabilities). For
+// anything else (another shape, invalid JSON) none, and the caller reads the whole document.
+// `simulated` is left false: it comes from the headers.
+std::optional<ChatAnswer> read_chat_completion(std::string_view body);
+// The Chat Completions body of the OpenAI provider: the bytes nlohmann::json's dump() writes,
+// with the messages (the prompt, the bulk of it) written directly.
+std::string chat_completions_body(const std::vector<ChatMessage>& messages,
+                                  const ChatOptions& options);
 }  // namespace provider_detail
 
 }  // namespace tunecase

@@ -3,6 +3,8 @@
 #include <atomic>
 
 #include "tunecase/core/hash.h"
+#include "tunecase/core/json_write.h"
+#include "tunecase/data/utf8_check.h"
 #include "tunecase/serve/routing.h"
 
 namespace tunecase::serve {
@@ -49,6 +51,34 @@ nlohmann::json to_json(const ClassifyAnswer& a) {
   if (a.needs_human) j["needs_human"] = true;
   if (a.fallback) j["fallback"] = true;
   return j;
+}
+
+std::string answer_body(const ClassifyAnswer& a) {
+  const std::string* strings[] = {&a.approach, &a.prediction_id, &a.model_version,
+                                  a.label ? &*a.label : &a.approach};
+  for (const std::string* s : strings)
+    if (invalid_utf8_offset(*s)) return to_json(a).dump();  // dump() reports it, as it did
+  // dump()'s order: the keys sorted. Numbers through dump() too, for its digits.
+  std::string out = "{\"approach\":";
+  append_json_string(out, a.approach);
+  out += ",\"arm\":";
+  append_json_string(out, arm_name(a.arm));
+  if (a.confidence) out += ",\"confidence\":" + nlohmann::json(*a.confidence).dump();
+  if (a.fallback) out += ",\"fallback\":true";
+  out += ",\"label\":";
+  if (a.label) {
+    append_json_string(out, *a.label);
+  } else {
+    out += "null";
+  }
+  out += ",\"latency_ms\":" + nlohmann::json(a.latency_ms).dump();
+  out += ",\"model_version\":";
+  append_json_string(out, a.model_version);
+  if (a.needs_human) out += ",\"needs_human\":true";
+  out += ",\"prediction_id\":";
+  append_json_string(out, a.prediction_id);
+  out += a.simulated ? ",\"simulated\":true}" : ",\"simulated\":false}";
+  return out;
 }
 
 struct Dispatcher::Job {

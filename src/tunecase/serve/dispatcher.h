@@ -55,6 +55,8 @@ struct ClassifyAnswer {
   bool fallback = false;
 };
 nlohmann::json to_json(const ClassifyAnswer& answer);
+// to_json(answer).dump(), written directly: the body of every classify answer.
+std::string answer_body(const ClassifyAnswer& answer);
 
 // Routes each classify request to its arm, applies abstain_below, logs every prediction (the
 // answered one, a shadow's, a failed challenger's) and calls `done` once with the answer.

@@ -94,7 +94,7 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
   bool taken = dispatcher_->classify(
       std::move(std::get<ClassifyBody>(body)), [responder](ClassifyAnswer answer) {
         if (answer.status != 200) return responder.respond(error(answer.status, answer.error));
-        responder.respond(Response::json(200, to_json(answer).dump()));
+        responder.respond(Response::json(200, answer_body(answer)));
       });
   if (!taken) {
     metrics_->refused();

@@ -24,66 +24,191 @@ std::variant<nlohmann::json, BodyError> json_object(std::string_view body) {
   return j;
 }
 
-// A string field, a number given for an id, or why neither.
-std::variant<std::string, BodyError> id_field(const nlohmann::json& j, const char* key) {
+// One top-level field of a body, as the checks below need it: read from a parsed document, or
+// from the parser's events without building one (the classify route, on every request).
+struct Field {
+  enum class Kind { absent, null, string, integer, other } kind = Kind::absent;
+  std::string text;       // a string; an integer as its decimal text
+  int64_t integer = 0;    // an integer (one beyond int64 wraps, as json's get<int64_t>)
+  const char* type = "";  // the JSON type name, for messages
+};
+
+Field field_of(const nlohmann::json& j, const char* key) {
+  Field f;
   auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::string();
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return it->dump();
-  return BodyError{
-      400, fmt::format("\"{}\" must be a string (or an integer), not {}", key, it->type_name())};
+  if (it == j.end()) return f;
+  f.type = it->type_name();
+  if (it->is_null()) {
+    f.kind = Field::Kind::null;
+  } else if (it->is_string()) {
+    f.kind = Field::Kind::string;
+    f.text = it->get<std::string>();
+  } else if (it->is_number_integer()) {
+    f.kind = Field::Kind::integer;
+    f.integer = it->get<int64_t>();
+    f.text = it->dump();
+  } else {
+    f.kind = Field::Kind::other;
+  }
+  return f;
 }
 
-std::variant<std::string, BodyError> string_field(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::string();
-  if (it->is_string()) return it->get<std::string>();
-  return BodyError{400, fmt::format("\"{}\" must be a string, not {}", key, it->type_name())};
+bool missing(const Field& f) {
+  return f.kind == Field::Kind::absent || f.kind == Field::Kind::null;
+}
+
+// A string field, a number given for an id, or why neither.
+std::variant<std::string, BodyError> id_field(Field f, const char* key) {
+  if (missing(f)) return std::string();
+  if (f.kind == Field::Kind::string || f.kind == Field::Kind::integer) return std::move(f.text);
+  return BodyError{400,
+                   fmt::format("\"{}\" must be a string (or an integer), not {}", key, f.type)};
+}
+
+std::variant<std::string, BodyError> string_field(Field f, const char* key) {
+  if (missing(f)) return std::string();
+  if (f.kind == Field::Kind::string) return std::move(f.text);
+  return BodyError{400, fmt::format("\"{}\" must be a string, not {}", key, f.type)};
 }
 
 // "at": an integer of milliseconds or an ISO-8601 UTC time.
-std::variant<std::optional<int64_t>, BodyError> at_field(const nlohmann::json& j) {
-  auto it = j.find("at");
-  if (it == j.end() || it->is_null()) return std::optional<int64_t>();
-  if (it->is_number_integer() && it->get<int64_t>() >= 0)
-    return std::optional<int64_t>(it->get<int64_t>());
-  if (it->is_string())
-    if (auto ms = parse_utc_time(it->get<std::string>())) return ms;
+std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
+  if (missing(f)) return std::optional<int64_t>();
+  if (f.kind == Field::Kind::integer && f.integer >= 0) return std::optional<int64_t>(f.integer);
+  if (f.kind == Field::Kind::string)
+    if (auto ms = parse_utc_time(f.text)) return ms;
   return BodyError{400,
                    "\"at\" must be milliseconds since 1970 or an ISO-8601 UTC time such as "
                    "\"2025-08-14T09:30:00Z\""};
 }
 
+// The top-level fields of a classify body, read from the parser's events. A later duplicate of
+// a key replaces the earlier, as in a parsed document. Declines (false from read()) a body with
+// "metadata", which is kept whole, and anything that is not a well-formed object: the document
+// is parsed then, and says what is wrong.
+class ClassifyFields final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  Field text, id, segment, at;
+
+  bool read(std::string_view body) { return nlohmann::json::sax_parse(body, this) && object_; }
+
+  bool null() override { return value(Field::Kind::null, "null"); }
+  bool boolean(bool) override { return value(Field::Kind::other, "boolean"); }
+  bool number_integer(number_integer_t v) override {
+    return integer(v, [&] { return std::to_string(v); });
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return integer(static_cast<int64_t>(v), [&] { return std::to_string(v); });
+  }
+  bool number_float(number_float_t, const string_t&) override {
+    return value(Field::Kind::other, "number");
+  }
+  bool string(string_t& v) override {
+    if (Field* f = current()) {
+      *f = {Field::Kind::string, std::move(v), 0, "string"};
+      return true;
+    }
+    return depth_ > 0;
+  }
+  bool binary(binary_t&) override { return value(Field::Kind::other, "binary"); }
+  bool start_object(std::size_t) override { return open("object"); }
+  bool start_array(std::size_t) override { return open("array"); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    if (depth_ != 1) return true;
+    if (k == "metadata") return false;  // kept as a document: parse the body whole
+    field_ = k == "text"      ? &text
+             : k == "id"      ? &id
+             : k == "segment" ? &segment
+             : k == "at"      ? &at
+                              : nullptr;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // The field the value about to be read is, when it is a top-level one of interest.
+  Field* current() const { return depth_ == 1 ? field_ : nullptr; }
+
+  bool value(Field::Kind kind, const char* type) {
+    if (Field* f = current()) *f = {kind, {}, 0, type};
+    return depth_ > 0;  // a body that is a bare value is not an object: the document says so
+  }
+
+  template <typename Text>
+  bool integer(int64_t v, Text text) {
+    if (Field* f = current()) *f = {Field::Kind::integer, text(), v, "number"};
+    return depth_ > 0;
+  }
+
+  bool open(const char* type) {
+    if (depth_ == 0) {
+      if (std::string_view(type) != "object") return false;
+      object_ = true;
+    } else if (Field* f = current()) {
+      *f = {Field::Kind::other, {}, 0, type};
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  int depth_ = 0;
+  Field* field_ = nullptr;
+  bool object_ = false;
+};
+
+// The checks of a classify body, in the order its fields are reported.
+std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field segment,
+                                                    const Field& at, nlohmann::json metadata) {
+  ClassifyBody out;
+  if (missing(text))
+    return BodyError{400, "missing \"text\": send {\"text\": \"the text to classify\"}"};
+  if (text.kind != Field::Kind::string)
+    return BodyError{400, fmt::format("\"text\" must be a string, not {}", text.type)};
+  out.text = std::move(text.text);
+  if (out.text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return BodyError{422, "\"text\" is empty; send the text to classify"};
+  auto parsed_id = id_field(std::move(id), "id");
+  if (auto* e = std::get_if<BodyError>(&parsed_id)) return *e;
+  out.id = std::get<std::string>(std::move(parsed_id));
+  auto parsed_segment = string_field(std::move(segment), "segment");
+  if (auto* e = std::get_if<BodyError>(&parsed_segment)) return *e;
+  out.segment = std::get<std::string>(std::move(parsed_segment));
+  if (!metadata.is_null()) {
+    if (!metadata.is_object())
+      return BodyError{400,
+                       fmt::format("\"metadata\" must be an object, not {}", metadata.type_name())};
+    out.metadata = std::move(metadata);
+  }
+  auto parsed_at = at_field(at);
+  if (auto* e = std::get_if<BodyError>(&parsed_at)) return *e;
+  out.at_ms = std::get<std::optional<int64_t>>(parsed_at);
+  return out;
+}
+
 }  // namespace
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
+  if (!body.empty() && !invalid_utf8_offset(body)) {
+    ClassifyFields fields;
+    if (fields.read(body))
+      return classify_body(std::move(fields.text), std::move(fields.id), std::move(fields.segment),
+                           fields.at, nullptr);
+  }
   auto parsed = json_object(body);
   if (auto* e = std::get_if<BodyError>(&parsed)) return *e;
   const auto& j = std::get<nlohmann::json>(parsed);
-  ClassifyBody out;
-  auto text = j.find("text");
-  if (text == j.end() || text->is_null())
-    return BodyError{400, "missing \"text\": send {\"text\": \"the text to classify\"}"};
-  if (!text->is_string())
-    return BodyError{400, fmt::format("\"text\" must be a string, not {}", text->type_name())};
-  out.text = text->get<std::string>();
-  if (out.text.find_first_not_of(" \t\r\n") == std::string::npos)
-    return BodyError{422, "\"text\" is empty; send the text to classify"};
-  auto id = id_field(j, "id");
-  if (auto* e = std::get_if<BodyError>(&id)) return *e;
-  out.id = std::get<std::string>(id);
-  auto segment = string_field(j, "segment");
-  if (auto* e = std::get_if<BodyError>(&segment)) return *e;
-  out.segment = std::get<std::string>(segment);
-  if (auto m = j.find("metadata"); m != j.end() && !m->is_null()) {
-    if (!m->is_object())
-      return BodyError{400, fmt::format("\"metadata\" must be an object, not {}", m->type_name())};
-    out.metadata = *m;
-  }
-  auto at = at_field(j);
-  if (auto* e = std::get_if<BodyError>(&at)) return *e;
-  out.at_ms = std::get<std::optional<int64_t>>(at);
-  return out;
+  auto metadata = j.find("metadata");
+  return classify_body(field_of(j, "text"), field_of(j, "id"), field_of(j, "segment"),
+                       field_of(j, "at"), metadata == j.end() ? nullptr : *metadata);
 }
 
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels) {
@@ -98,9 +223,9 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
   auto parsed = json_object(body);
   if (auto* e = std::get_if<BodyError>(&parsed)) return *e;
   const auto& j = std::get<nlohmann::json>(parsed);
-  auto id = id_field(j, "id");
+  auto id = id_field(field_of(j, "id"), "id");
   if (auto* e = std::get_if<BodyError>(&id)) return *e;
-  auto prediction_id = string_field(j, "prediction_id");
+  auto prediction_id = string_field(field_of(j, "prediction_id"), "prediction_id");
   if (auto* e = std::get_if<BodyError>(&prediction_id)) return *e;
   FeedbackBody out;
   const auto& by_id = std::get<std::string>(id);
@@ -109,14 +234,14 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
     return BodyError{400, "send exactly one of \"id\" (your item's id) and \"prediction_id\""};
   out.by = by_id.empty() ? Feedback::By::prediction_id : Feedback::By::request_id;
   out.id = by_id.empty() ? by_prediction : by_id;
-  auto label = string_field(j, "label");
+  auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   out.label = std::get<std::string>(label);
   if (out.label.empty())
     return BodyError{400, "missing \"label\": send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())
     return BodyError{422, problem};
-  auto at = at_field(j);
+  auto at = at_field(field_of(j, "at"));
   if (auto* e = std::get_if<BodyError>(&at)) return *e;
   out.at_ms = std::get<std::optional<int64_t>>(at);
   return out;

@@ -1,0 +1,53 @@
+#include "tunecase/core/json_write.h"
+
+#include <algorithm>
+
+namespace tunecase {
+
+void append_json_string(std::string& out, std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    // The stretch that needs no escape, copied at once.
+    const char* stop = std::find_if(p, end, [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
+    });
+    out.append(p, stop);
+    if (stop == end) break;
+    char c = *stop;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += hex[(c >> 4) & 0xf];
+        out += hex[c & 0xf];
+    }
+    p = stop + 1;
+  }
+  out += '"';
+}
+
+}  // namespace tunecase

@@ -1,0 +1,135 @@
+// The classify route reads its body and writes its answer without a JSON document; both give
+// exactly what the document gives.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tunecase/serve/dispatcher.h"
+#include "tunecase/serve/request_body.h"
+
+namespace tunecase::serve {
+namespace {
+
+using nlohmann::json;
+
+// Top-level objects over the keys the route reads (and others), with values of every type and
+// keys repeated, so every check and its order is exercised.
+class ClassifyBodies {
+ public:
+  explicit ClassifyBodies(uint64_t seed) : rng_(seed) {}
+
+  std::string next() {
+    static const std::vector<std::string> keys = {"text", "id", "segment", "at", "label", "x"};
+    std::string out = "{";
+    std::size_t n = rng_() % 6;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& k = keys[rng_() % keys.size()];
+      out += (i ? "," : "") + json(k).dump() + ":" + value(0);
+    }
+    return out + "}";
+  }
+
+ private:
+  std::string value(int depth) {
+    static const std::vector<std::string> strings = {"the courier is late",
+                                                     " \t\r\n ",
+                                                     "",
+                                                     "T-1",
+                                                     "2025-08-14",
+                                                     "2025-08-14T09:30:00Z",
+                                                     "1700000000000",
+                                                     "caf\xc3\xa9 \\\"quoted\\\""};
+    switch (rng_() % (depth > 1 ? 8 : 10)) {
+      case 0:
+        return "null";
+      case 1:
+        return rng_() % 2 ? "true" : "false";
+      case 2:
+        return std::to_string(static_cast<int64_t>(rng_() % 4000000000000LL) - 1000);
+      case 3:
+        return "18446744073709551615";
+      case 4:
+        return "2.5";
+      case 5:
+      case 6:
+      case 7:
+        return "\"" + strings[rng_() % strings.size()] + "\"";
+      case 8:
+        return "[" + value(depth + 1) + "]";
+      default:
+        return "{\"text\":" + value(depth + 1) + "}";
+    }
+  }
+
+  std::mt19937_64 rng_;
+};
+
+// The same body with "metadata": null, which the route reads through the document.
+std::string through_document(const std::string& body) {
+  return body == "{}" ? R"({"metadata":null})"
+                      : body.substr(0, body.size() - 1) + R"(,"metadata":null})";
+}
+
+TEST(ClassifyBody, ReadWithoutADocumentAsWithOne) {
+  ClassifyBodies gen(3);
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string body = gen.next();
+    auto fast = parse_classify(body);
+    auto doc = parse_classify(through_document(body));
+    ASSERT_EQ(fast.index(), doc.index()) << body;
+    if (auto* e = std::get_if<BodyError>(&fast)) {
+      EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
+      EXPECT_EQ(e->message, std::get<BodyError>(doc).message) << body;
+      continue;
+    }
+    ++accepted;
+    const auto& a = std::get<ClassifyBody>(fast);
+    const auto& b = std::get<ClassifyBody>(doc);
+    EXPECT_EQ(a.text, b.text) << body;
+    EXPECT_EQ(a.id, b.id) << body;
+    EXPECT_EQ(a.segment, b.segment) << body;
+    EXPECT_EQ(a.at_ms, b.at_ms) << body;
+    EXPECT_EQ(a.metadata, json::object()) << body;
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(accepted, 100);
+}
+
+TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
+  auto with = parse_classify(R"({"text":"late parcel","metadata":{"plan":"pro"},"id":12})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(with));
+  EXPECT_EQ(std::get<ClassifyBody>(with).metadata, json({{"plan", "pro"}}));
+  EXPECT_EQ(std::get<ClassifyBody>(with).id, "12");
+  auto bad = parse_classify(R"({"text":"late parcel",})");
+  ASSERT_TRUE(std::holds_alternative<BodyError>(bad));
+  EXPECT_EQ(std::get<BodyError>(bad).message, "the body is not valid JSON; send a JSON object");
+  auto array = parse_classify(R"(["text"])");
+  ASSERT_TRUE(std::holds_alternative<BodyError>(array));
+  EXPECT_EQ(std::get<BodyError>(array).message,
+            "the body is JSON array, not an object; send a JSON object");
+}
+
+TEST(AnswerBody, IsTheDumpOfItsDocument) {
+  std::mt19937_64 rng(9);
+  const std::vector<std::string> texts = {"billing", "caf\xc3\xa9 \"q\"", "", "line\nbreak"};
+  for (int i = 0; i < 2000; ++i) {
+    ClassifyAnswer a;
+    if (rng() % 4) a.label = texts[rng() % texts.size()];
+    a.needs_human = rng() % 2;
+    if (rng() % 2) a.confidence = (rng() % 1000) / 997.0;
+    a.approach = texts[rng() % texts.size()];
+    a.arm = rng() % 2 ? Arm::champion : Arm::challenger;
+    a.prediction_id = "0123456789abcdef";
+    a.model_version = texts[rng() % texts.size()];
+    a.latency_ms = (rng() % 100000) / 7.0;
+    if (rng() % 5 == 0) a.latency_ms = 0;
+    a.simulated = rng() % 2;
+    a.fallback = rng() % 2;
+    ASSERT_EQ(answer_body(a), to_json(a).dump()) << "case #" << i;
+  }
+}
+
+}  // namespace
+}  // namespace tunecase::serve
