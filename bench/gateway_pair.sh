@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Two builds of the gateway compared on one machine at the same time: both serve in front of
+# the same fast upstream (as bench/gateway.sh part 1), and the load alternates between them in
+# short rounds, so a slow spell of the machine falls on both alike. Reports each one's CPU per
+# request (measured, from /proc) and its latency, and the ratio of the CPU figures.
+# Usage: bench/gateway_pair.sh OLD_BUILD_DIR NEW_BUILD_DIR   (each holding a `tunecase`)
+# Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+old=$(cd "$1" && pwd)/tunecase
+new=$(cd "$2" && pwd)/tunecase
+rounds=${ROUNDS:-10}
+seconds=${SECONDS_PER_ROUND:-3}
+connections=${CONNECTIONS:-50}
+delay_ms=${DELAY_MS:-10}
+work=$(mktemp -d /tmp/tunecase-gateway-pair.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/upstream/nginx.pid" ] && kill "$(cat "$work/upstream/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((10000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo "no free port" >&2; exit 1
+}
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+upstream=$(free_port)
+body='{"id":"chatcmpl-bench","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"billing"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":6,"total_tokens":126}}'
+mkdir -p "$work/upstream"
+cat >"$work/upstream.conf" <<CONF
+worker_processes 1;
+pid $work/upstream/nginx.pid;
+error_log $work/upstream/error.log warn;
+events { worker_connections 8192; }
+http {
+  client_body_temp_path $work/upstream/body;
+  access_log off;
+  server {
+    listen 127.0.0.1:$upstream;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+CONF
+nginx -c "$work/upstream.conf" -p "$work/upstream"
+wait_port "$upstream"
+"$old" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null
+cat >"$work/gateway.toml" <<CONF
+[data]
+path = "tickets.csv"
+text = "text"
+label = "category"
+[[approach]]
+name = "upstream"
+kind = "openai"
+base_url = "http://127.0.0.1:$upstream/v1"
+model = "bench"
+prompt = "zero_shot"
+structured_output = false
+price = { input = 0.15, output = 0.60 }   # assumed
+CONF
+ports=()
+serve_pids=()
+for side in old new; do
+  bin=$old; [ "$side" = new ] && bin=$new
+  port=$(free_port)
+  "$bin" serve --config "$work/gateway.toml" --store "$work/$side.db" --port "$port" --no-cache \
+    --threads 2 >"$work/$side.log" 2>&1 &
+  pids+=($!); serve_pids+=($!); ports+=("$port")
+  wait_port "$port"
+done
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() {  # port seconds -> RESULT line
+  WRK_KIND=classify WRK_DELAY_MS=$delay_ms wrk -t2 -c"$connections" -d"$2"s --timeout 10s \
+    -s "$here/gateway_wrk.lua" "http://127.0.0.1:$1" | grep '^RESULT'
+}
+field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+for i in 0 1; do run "${ports[$i]}" 2 >/dev/null; done  # warm-up
+declare -a cpu=(0 0) requests=(0 0) p50s=("" "") p99s=("" "")
+for r in $(seq 1 "$rounds"); do
+  # Alternate which goes first, so neither always follows the other.
+  order="0 1"; [ $((r % 2)) = 0 ] && order="1 0"
+  for i in $order; do
+    t0=$(ticks "${serve_pids[$i]}")
+    line=$(run "${ports[$i]}" "$seconds")
+    t1=$(ticks "${serve_pids[$i]}")
+    cpu[$i]=$((cpu[i] + t1 - t0))
+    requests[$i]=$((requests[i] + $(field "$line" requests)))
+    p50s[$i]+="$(field "$line" p50_us) "
+    p99s[$i]+="$(field "$line" p99_us) "
+  done
+done
+hz=$(getconf CLK_TCK)
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+for i in 0 1; do
+  name=old; [ "$i" = 1 ] && name=new
+  awk -v n="$name" -v c="${cpu[$i]}" -v r="${requests[$i]}" -v hz="$hz" \
+    -v p50="$(median <<<"${p50s[$i]}")" -v p99="$(median <<<"${p99s[$i]}")" \
+    'BEGIN { printf "%s: %d requests, CPU %.1f us per request (measured), median of rounds: p50 %.3f ms, p99 %.3f ms\n", n, r, c * 1e6 / hz / r, p50 / 1000, p99 / 1000 }'
+done
+awk -v a="${cpu[0]}" -v ra="${requests[0]}" -v b="${cpu[1]}" -v rb="${requests[1]}" \
+  'BEGIN { printf "new/old CPU per request: %.3f\n", (b / rb) / (a / ra) }'
