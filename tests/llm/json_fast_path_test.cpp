@@ -109,6 +109,27 @@ TEST(ChatCompletionsBody, IsTheDocumentsDumpForEveryOptionAndMessage) {
   }
 }
 
+TEST(ChatCompletionsBody, OptionsThatDifferInOneFieldGetTheirOwnBody) {
+  // The part of the body the options decide is kept from call to call: a change of any one
+  // option must show.
+  ChatOptions base;
+  base.model = "gpt-4o-mini";
+  std::vector<ChatOptions> variants(7, base);
+  variants[1].model = "gpt-4o";
+  variants[2].temperature = 0.7;
+  variants[3].max_tokens = 5;
+  variants[4].seed = 42;
+  variants[5].response_schema = {{"type", "object"}};
+  variants[6].extra = {{"top_p", 0.9}};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    const ChatOptions& o = variants[rng() % variants.size()];
+    std::vector<ChatMessage> messages = {{"system", "Classify."}, {"user", random_text(rng, 8)}};
+    ASSERT_EQ(provider_detail::chat_completions_body(messages, o), document_body(messages, o))
+        << "call #" << i;
+  }
+}
+
 TEST(ChatCompletionsBody, InvalidUtf8IsReportedAsBefore) {
   ChatOptions o;
   o.model = "m";

@@ -347,14 +347,32 @@ std::string chat_completions_body(const std::vector<ChatMessage>& messages,
     direct = direct && !invalid_utf8_offset(m.role) && !invalid_utf8_offset(m.content);
   if (!direct) return document(true).dump();  // dump() reports invalid UTF-8, as it always did
   // Everything but the messages through dump(), and the messages written in their place:
-  // dump() escapes a long prompt one character at a time.
-  nlohmann::ordered_json body = document(false);
-  std::string skeleton = body.dump();
-  std::string out = "{\"model\":" + body["model"].dump() +
-                    ",\"temperature\":" + body["temperature"].dump() + ",\"messages\":[";
-  std::size_t rest = out.size();  // where the skeleton's "]" of the empty messages is
-  if (!skeleton.starts_with(out) || skeleton.compare(rest, 1, "]") != 0)
-    return document(true).dump();
+  // dump() escapes a long prompt one character at a time. The rest of the body depends on the
+  // options alone, which are those of the last call on this thread nearly always.
+  struct Skeleton {
+    ChatOptions options;
+    std::string text;      // the body with "messages":[]
+    std::size_t rest = 0;  // where that "]" is; 0: this body cannot be split there
+  };
+  thread_local std::optional<Skeleton> last;
+  auto same_options = [&](const ChatOptions& o) {
+    return o.model == options.model && o.temperature == options.temperature &&
+           o.max_tokens == options.max_tokens && o.seed == options.seed &&
+           o.response_schema == options.response_schema && o.extra == options.extra;
+  };
+  if (!last || !same_options(last->options)) {
+    nlohmann::ordered_json body = document(false);
+    Skeleton fresh{options, body.dump(), 0};
+    std::string head = "{\"model\":" + body["model"].dump() +
+                       ",\"temperature\":" + body["temperature"].dump() + ",\"messages\":[";
+    if (fresh.text.starts_with(head) && fresh.text.compare(head.size(), 1, "]") == 0)
+      fresh.rest = head.size();
+    last = std::move(fresh);
+  }
+  if (last->rest == 0) return document(true).dump();
+  const std::string& skeleton = last->text;
+  std::string out = skeleton.substr(0, last->rest);
+  std::size_t rest = last->rest;
   std::size_t size = skeleton.size();
   for (const auto& m : messages) size += m.role.size() + m.content.size() + 32;
   out.reserve(size);
