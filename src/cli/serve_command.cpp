@@ -16,7 +16,6 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
-#include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
@@ -113,8 +112,6 @@ void run(const ServeArgs& a) {
   std::condition_variable audit_wake;
   bool stopping = false;
   std::thread audit_flusher([&] {
-    tunecase::lower_this_thread_priority();  // a second's worth of rows at a time, in the
-                                             // background
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
       try {

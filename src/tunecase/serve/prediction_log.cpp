@@ -7,8 +7,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "tunecase/core/thread_priority.h"
-
 namespace tunecase::serve {
 namespace {
 
@@ -98,9 +96,6 @@ PredictionLog::Stats PredictionLog::stats() const {
 }
 
 void PredictionLog::writer_loop() {
-  // Commits come in bursts (a window's worth at a time): at a lower priority they fill the
-  // gaps between requests instead of delaying the event loops' answers.
-  lower_this_thread_priority();
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_writer_.wait(lock, [&] { return !queue_.empty() || stopping_; });
