@@ -2,13 +2,16 @@
 # The gateway's benchmarks (docs/benchmarks.md "Gateway"), every figure measured in the same run:
 #   1. overhead at ~5,000 requests/s in front of a fixed fast upstream (an nginx location that
 #      answers a fixed Chat Completions body), against nginx proxy_pass in front of the same
-#      upstream: "added" latency = end-to-end minus going to the upstream directly;
+#      upstream: "added" latency = end-to-end minus going to the upstream directly, in the same
+#      round; the three paths take turns in short rounds and the medians over rounds are compared;
 #   2. a local approach (linear) at full load: classifications per second, every one logged;
 #   3. 1,000 upstream requests in flight (sim-llm holding each answer 2 s): the gateway's memory.
 # Usage: bench/gateway.sh [BUILD_DIR]   (needs nginx and wrk: scripts/install-deps installs them)
-# Env: SECONDS_PER_RUN (default 15), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms = ~5,000/s),
-#      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run), SERVE_THREADS (2:
-#      serve's --threads in part 1).
+# Env: ROUNDS (5) and SECONDS_PER_ROUND (4): part 1's rounds, each path once per round;
+#      SECONDS_PER_RUN (default 15: part 2's length), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms
+#      = ~5,000/s), HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
+#      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
+#      hardware threads).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -124,62 +127,86 @@ CONF
 want() { [[ "${PARTS:-123}" == *"$1"* ]]; }
 
 if want 1; then
-echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, ${duration}s each)"
+rounds=${ROUNDS:-5}
+round_s=${SECONDS_PER_ROUND:-4}
+echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections; $rounds rounds of ${round_s}s per path, the paths taking turns)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
-  --threads "${SERVE_THREADS:-2}" >"$work/serve.log" 2>&1 &
+  ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
 run_wrk chat "$upstream" "$connections" "$delay_ms" 3 >/dev/null  # warm-up
+run_wrk chat "$proxy" "$connections" "$delay_ms" 3 >/dev/null
 run_wrk classify "$gateway" "$connections" "$delay_ms" 3 >/dev/null
 # CPU time (utime + stime, in clock ticks) of processes, read around each run: the nginx
 # workers serve both the upstream and the proxy, so the proxy's share is their time in the nginx
-# run minus their time in the direct run, per request.
+# runs minus their time in the direct runs, per request.
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 # The workers of both instances: with UPSTREAM=shared they are the same.
 nginx_workers=$(ps -o pid=,ppid= -e | awk -v a="$(cat "$work/nginx/nginx.pid")" \
   -v b="$(cat "$work/upstream/nginx.pid" 2>/dev/null)" '$2 == a || $2 == b {print $1}')
-n0=$(cpu_ticks $nginx_workers)
-direct=$(run_wrk chat "$upstream" "$connections" "$delay_ms" "$duration")
-n1=$(cpu_ticks $nginx_workers)
-via_nginx=$(run_wrk chat "$proxy" "$connections" "$delay_ms" "$duration")
 # Per thread too: serve's event loops and its log writer are told apart by how busy they are.
 thread_ticks() { for t in /proc/"$serve_pid"/task/*; do echo "$(basename "$t") $(awk '{print $14 + $15}' "$t/stat")"; done; }
-n2=$(cpu_ticks $nginx_workers); s0=$(cpu_ticks "$serve_pid"); thread_ticks >"$work/threads.0"
-via_serve=$(run_wrk classify "$gateway" "$connections" "$delay_ms" "$duration")
-s1=$(cpu_ticks "$serve_pid"); thread_ticks >"$work/threads.1"
-serve_requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$via_serve")
-join "$work/threads.0" "$work/threads.1" | awk -v n="$serve_requests" -v hz="$(getconf CLK_TCK)" \
-  '$3 > $2 { printf "%s%.0f", (k++ ? ", " : "serve threads, us of CPU per request (busiest are the event loops and the log writer): "), ($3 - $2) * 1e6 / hz / n } END { print "" }'
+# The three paths take turns in short rounds, each round in another order, so that a slow
+# spell of the machine (this VM's latencies drift by a third from minute to minute) falls on
+# all three alike; "added" is computed within a round, against that round's direct run.
+declare -A ticks=([direct]=0 [nginx]=0 [serve]=0) served=([direct]=0 [nginx]=0 [serve]=0)
+: >"$work/rounds"
+thread_ticks >"$work/threads.0"
+orders=("direct nginx serve" "serve direct nginx" "nginx serve direct")
+for r in $(seq 1 "$rounds"); do
+  line="round=$r"
+  for path in ${orders[$(((r - 1) % 3))]}; do
+    procs=$nginx_workers; port=$upstream; kind=chat
+    [ "$path" = nginx ] && port=$proxy
+    [ "$path" = serve ] && { procs=$serve_pid; port=$gateway; kind=classify; }
+    t0=$(cpu_ticks $procs)
+    result=$(run_wrk "$kind" "$port" "$connections" "$delay_ms" "$round_s")
+    t1=$(cpu_ticks $procs)
+    n=$(field "$result" requests)
+    ticks[$path]=$((ticks[$path] + t1 - t0)); served[$path]=$((served[$path] + n))
+    line+=" ${path}_p50=$(field "$result" p50_us) ${path}_p99=$(field "$result" p99_us) ${path}_rps=$(awk -v n="$n" -v s="$(field "$result" seconds)" 'BEGIN { printf "%.0f", n / s }') ${path}_errors=$(( $(field "$result" errors) + $(field "$result" non2xx) ))"
+  done
+  echo "$line" >>"$work/rounds"
+done
+thread_ticks >"$work/threads.1"
+join "$work/threads.0" "$work/threads.1" | awk -v n="${served[serve]}" -v hz="$(getconf CLK_TCK)" \
+  '$3 > $2 { printf "%s%.0f", (k++ ? ", " : "serve threads over the whole part, us of CPU per request it served (busiest are the event loops and the log writer): "), ($3 - $2) * 1e6 / hz / n } END { print "" }'
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
-cpu="direct_ticks=$((n1 - n0)) nginx_ticks=$((n2 - n1)) serve_ticks=$((s1 - s0)) hz=$(getconf CLK_TCK)"
 logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.db" --json "$work/pilot.json" >/dev/null && \
   sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$work/pilot.json" | head -1)
-awk -v d="$direct" -v n="$via_nginx" -v s="$via_serve" -v logged="$logged" -v cpu="$cpu" '
-  function f(line, key,   m) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
-  BEGIN {
-    dp50 = f(d, "p50_us") / 1000; dp99 = f(d, "p99_us") / 1000
-    np50 = f(n, "p50_us") / 1000; np99 = f(n, "p99_us") / 1000
-    sp50 = f(s, "p50_us") / 1000; sp99 = f(s, "p99_us") / 1000
-    printf "%-28s %10s %10s %10s %12s %12s\n", "path", "req/s", "p50 ms", "p99 ms", "added p50", "added p99"
-    printf "%-28s %10.0f %10.3f %10.3f %12s %12s\n", "direct to the upstream", f(d, "requests") / f(d, "seconds"), dp50, dp99, "-", "-"
-    printf "%-28s %10.0f %10.3f %10.3f %12.3f %12.3f\n", "nginx proxy_pass", f(n, "requests") / f(n, "seconds"), np50, np99, np50 - dp50, np99 - dp99
-    printf "%-28s %10.0f %10.3f %10.3f %12.3f %12.3f\n", "tunecase serve (logged)", f(s, "requests") / f(s, "seconds"), sp50, sp99, sp50 - dp50, sp99 - dp99
-    printf "errors: direct %d, nginx %d, serve %d (non-2xx %d); predictions in the store: %s (these %d and the warm-up)\n", f(d, "errors"), f(n, "errors"), f(s, "errors"), f(s, "non2xx"), logged, f(s, "requests")
-    a50 = sp50 - dp50; n50 = np50 - dp50; a99 = sp99 - dp99; n99 = np99 - dp99
-    printf "floor added p50 <= nginx + 0.1 ms: %.3f <= %.3f: %s\n", a50, n50 + 0.1, (a50 <= n50 + 0.1 ? "met" : "NOT met")
-    printf "floor added p99 <= 1.5 x nginx:    %.3f <= %.3f (ratio %.2f): %s\n", a99, 1.5 * n99, (n99 > 0 ? a99 / n99 : 0), (a99 <= 1.5 * n99 ? "met" : "NOT met")
-    us = 1e6 / f(cpu, "hz")
-    proxy_us = (f(cpu, "nginx_ticks") / f(n, "requests") - f(cpu, "direct_ticks") / f(d, "requests")) * us
-    serve_us = f(cpu, "serve_ticks") * us / f(s, "requests")
+awk -v logged="$logged" -v served="${served[serve]}" -v hz="$(getconf CLK_TCK)" \
+  -v dt="${ticks[direct]}" -v dn="${served[direct]}" -v nt="${ticks[nginx]}" -v nn="${served[nginx]}" \
+  -v st="${ticks[serve]}" -v sn="${served[serve]}" '
+  function v(key,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] + 0 } return -1 }
+  function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && b[j - 1] > b[j]; j--) { t = b[j]; b[j] = b[j - 1]; b[j - 1] = t }
+    return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2 }
+  BEGIN { printf "%-6s %-17s %-17s %-17s %-15s %-15s %s\n", "round", "direct p50/p99", "nginx p50/p99", "serve p50/p99", "nginx added", "serve added", "req/s d/n/s" }
+  {
+    r = NR; dp50 = v("direct_p50") / 1000; dp99 = v("direct_p99") / 1000
+    n50[r] = v("nginx_p50") / 1000 - dp50; n99[r] = v("nginx_p99") / 1000 - dp99
+    s50[r] = v("serve_p50") / 1000 - dp50; s99[r] = v("serve_p99") / 1000 - dp99
+    errors += v("direct_errors") + v("nginx_errors") + v("serve_errors")
+    met50 += (s50[r] <= n50[r] + 0.1); met99 += (s99[r] <= 1.5 * n99[r])
+    printf "%-6d %7.3f/%-9.3f %7.3f/%-9.3f %7.3f/%-9.3f %6.3f/%-8.3f %6.3f/%-8.3f %d/%d/%d\n", r, dp50, dp99, v("nginx_p50") / 1000, v("nginx_p99") / 1000, v("serve_p50") / 1000, v("serve_p99") / 1000, n50[r], n99[r], s50[r], s99[r], v("direct_rps"), v("nginx_rps"), v("serve_rps")
+  }
+  END {
+    a50 = median(s50, NR); a99 = median(s99, NR); b50 = median(n50, NR); b99 = median(n99, NR)
+    printf "median added over %d rounds (ms): nginx p50 %.3f, p99 %.3f; serve p50 %.3f, p99 %.3f\n", NR, b50, b99, a50, a99
+    printf "errors (socket + non-2xx) over all runs: %d; predictions in the store: %s (the %d served in the rounds and the warm-up)\n", errors, logged, served
+    printf "floor added p50 <= nginx + 0.1 ms: %.3f <= %.3f: %s (met in %d of %d rounds)\n", a50, b50 + 0.1, (a50 <= b50 + 0.1 ? "met" : "NOT met"), met50, NR
+    printf "floor added p99 <= 1.5 x nginx:    %.3f <= %.3f (ratio %.2f): %s (met in %d of %d rounds)\n", a99, 1.5 * b99, (b99 > 0 ? a99 / b99 : 0), (a99 <= 1.5 * b99 ? "met" : "NOT met"), met99, NR
+    us = 1e6 / hz
+    proxy_us = (nt / nn - dt / dn) * us; serve_us = st * us / sn
     printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
-  }'
+  }' "$work/rounds"
 
 fi
 
 if want 2; then
 echo "== 2. local linear model at full load (64 connections, ${duration}s)"
 "$tunecase" serve --config "$work/linear.toml" --eval "$work/eval" --store "$work/linear.db" \
-  --port "$gateway" --threads 2 >"$work/serve-linear.log" 2>&1 &
+  --port "$gateway" ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-linear.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
 run_wrk classify "$gateway" 64 0 3 >/dev/null
@@ -199,7 +226,7 @@ pids+=($!)
 wait_port "$sim"
 sed "s#http://127.0.0.1:$upstream/v1#http://127.0.0.1:$sim/v1#" "$work/gateway.toml" >"$work/held.toml"
 "$tunecase" serve --config "$work/held.toml" --store "$work/held.db" --port "$gateway" \
-  --threads 2 >"$work/serve-held.log" 2>&1 &
+  ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-held.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$serve_pid/status"; }

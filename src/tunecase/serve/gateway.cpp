@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -88,7 +89,11 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   LoadOptions load;
   load.eval_dir = options_.eval_dir;
   load.cache_file = options_.cache_file;
-  load.copies = std::max(1, options_.server.threads + 1);
+  // A local model's copies: one per thread that can run at once (no more than the hardware
+  // threads, however many event loops there are), and a spare.
+  int running = std::min(options_.server.threads,
+                         std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  load.copies = std::max(1, running + 1);
   load.http = http_.get();
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
   if (!plan_.challenger.empty())
