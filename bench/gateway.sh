@@ -31,29 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+): no outgoing connection holds it
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port" >&2; exit 1
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on port $1" >&2; exit 1
-}
-run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line
-  WRK_KIND=$1 WRK_DELAY_MS=$4 wrk -t2 -c"$3" -d"$5"s --timeout 10s \
-    -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
-}
-field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+source "$here/gateway_common.sh"
 
 upstream=$(free_port); proxy=$(free_port); gateway=$(free_port)
-body='{"id":"chatcmpl-bench","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"billing"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":6,"total_tokens":126}}'
+body=$chat_body
 # Two nginx instances: the upstream in processes of its own, as a real upstream is, and the
 # proxy with 2 workers. (One instance serving both would let a proxy worker answer its own
 # upstream request without waking another process, a shortcut serve cannot take.)
@@ -100,24 +81,9 @@ wait_port "$upstream"; wait_port "$proxy"
 
 # A labelled dataset and a trained linear model for part 2 (its labels are the label set).
 "$tunecase" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null
-data='[data]
-path = "tickets.csv"
-text = "text"
-label = "category"
-'
-cat >"$work/gateway.toml" <<CONF
-$data
-[[approach]]
-name = "upstream"
-kind = "openai"
-base_url = "http://127.0.0.1:$upstream/v1"
-model = "bench"
-prompt = "zero_shot"
-structured_output = false
-price = { input = 0.15, output = 0.60 }   # assumed
-CONF
+write_gateway_config "$work/gateway.toml" "$upstream"
 cat >"$work/linear.toml" <<CONF
-$data
+$data_toml
 [[approach]]
 name = "local-linear"
 kind = "linear"

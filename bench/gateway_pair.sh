@@ -22,23 +22,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((10000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port" >&2; exit 1
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on port $1" >&2; exit 1
-}
+source "$here/gateway_common.sh"
 upstream=$(free_port)
-body='{"id":"chatcmpl-bench","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"billing"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":6,"total_tokens":126}}'
+body=$chat_body
 mkdir -p "$work/upstream"
 cat >"$work/upstream.conf" <<CONF
 worker_processes 1;
@@ -57,20 +43,7 @@ CONF
 nginx -c "$work/upstream.conf" -p "$work/upstream"
 wait_port "$upstream"
 "$old" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null
-cat >"$work/gateway.toml" <<CONF
-[data]
-path = "tickets.csv"
-text = "text"
-label = "category"
-[[approach]]
-name = "upstream"
-kind = "openai"
-base_url = "http://127.0.0.1:$upstream/v1"
-model = "bench"
-prompt = "zero_shot"
-structured_output = false
-price = { input = 0.15, output = 0.60 }   # assumed
-CONF
+write_gateway_config "$work/gateway.toml" "$upstream"
 ports=()
 serve_pids=()
 for side in old new; do
@@ -82,11 +55,7 @@ for side in old new; do
   wait_port "$port"
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() {  # port seconds -> RESULT line
-  WRK_KIND=classify WRK_DELAY_MS=$delay_ms wrk -t2 -c"$connections" -d"$2"s --timeout 10s \
-    -s "$here/gateway_wrk.lua" "http://127.0.0.1:$1" | grep '^RESULT'
-}
-field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+run() { run_wrk classify "$1" "$connections" "$delay_ms" "$2"; }  # port seconds
 for i in 0 1; do run "${ports[$i]}" 2 >/dev/null; done  # warm-up
 declare -a cpu=(0 0) requests=(0 0) p50s=("" "") p99s=("" "")
 for r in $(seq 1 "$rounds"); do

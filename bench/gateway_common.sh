@@ -1,0 +1,47 @@
+# Shared by bench/gateway.sh and bench/gateway_pair.sh (sourced, not run): ports, load and the
+# fixed upstream answer. Needs $here (the bench folder).
+
+# The fast upstream's fixed Chat Completions answer.
+chat_body='{"id":"chatcmpl-bench","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"billing"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":6,"total_tokens":126}}'
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+): no outgoing connection holds it
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo "no free port" >&2; exit 1
+}
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line
+  WRK_KIND=$1 WRK_DELAY_MS=$4 wrk -t2 -c"$3" -d"$5"s --timeout 10s \
+    -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
+}
+field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+# The tickets' [data] table (tickets.csv beside the config).
+data_toml='[data]
+path = "tickets.csv"
+text = "text"
+label = "category"
+'
+# A config whose one approach is the fast upstream at $2 (Chat Completions, zero-shot).
+write_gateway_config() {  # file upstream_port
+  cat >"$1" <<CONF
+$data_toml
+[[approach]]
+name = "upstream"
+kind = "openai"
+base_url = "http://127.0.0.1:$2/v1"
+model = "bench"
+prompt = "zero_shot"
+structured_output = false
+price = { input = 0.15, output = 0.60 }   # assumed
+CONF
+}
