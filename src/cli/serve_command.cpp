@@ -97,7 +97,8 @@ void run(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client, moved to
-  // the store's audit_requests table every second and at shutdown (`tunecase audit --store`).
+  // the store's audit_requests table every 200 ms and at shutdown (`tunecase audit --store`):
+  // small batches, so that no one commit takes a core for long.
   tunecase::AuditLog audit("serve", config.privacy.allowed_hosts,
                            tunecase::AuditLog::Bodies::kHandOver);
   tunecase::set_process_audit(&audit);
@@ -123,7 +124,7 @@ void run(const ServeArgs& a) {
   bool stopping = false;
   std::thread audit_flusher([&] {
     std::unique_lock lock(audit_mutex);
-    while (!audit_wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+    while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
       try {
         flush_audit();
       } catch (const std::exception& e) {
