@@ -10,18 +10,29 @@
 namespace tunecase::serve {
 namespace {
 
-// The body as a JSON object, or why it is not one.
-std::variant<nlohmann::json, BodyError> json_object(std::string_view body) {
+// Why a body cannot be JSON at all (none, or not UTF-8), if it cannot.
+std::optional<BodyError> unreadable(std::string_view body) {
   if (body.empty()) return BodyError{400, "the request has no body; send a JSON object"};
   if (auto offset = invalid_utf8_offset(body))
     return BodyError{
         400, fmt::format("the body is not valid UTF-8 (byte {}); send UTF-8 JSON", *offset)};
+  return std::nullopt;
+}
+
+// A readable body (see unreadable()) as a JSON object, or why it is not one.
+std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return BodyError{400, "the body is not valid JSON; send a JSON object"};
   if (!j.is_object())
     return BodyError{
         400, fmt::format("the body is JSON {}, not an object; send a JSON object", j.type_name())};
   return j;
+}
+
+// The body as a JSON object, or why it is not one.
+std::variant<nlohmann::json, BodyError> json_object(std::string_view body) {
+  if (auto problem = unreadable(body)) return *problem;
+  return parsed_object(body);
 }
 
 // One top-level field of a body, as the checks below need it: read from a parsed document, or
@@ -197,13 +208,12 @@ std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field 
 }  // namespace
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
-  if (!body.empty() && !invalid_utf8_offset(body)) {
-    ClassifyFields fields;
-    if (fields.read(body))
-      return classify_body(std::move(fields.text), std::move(fields.id), std::move(fields.segment),
-                           fields.at, nullptr);
-  }
-  auto parsed = json_object(body);
+  if (auto problem = unreadable(body)) return *problem;
+  ClassifyFields fields;
+  if (fields.read(body))
+    return classify_body(std::move(fields.text), std::move(fields.id), std::move(fields.segment),
+                         fields.at, nullptr);
+  auto parsed = parsed_object(body);  // "metadata", or a body the reading declined
   if (auto* e = std::get_if<BodyError>(&parsed)) return *e;
   const auto& j = std::get<nlohmann::json>(parsed);
   auto metadata = j.find("metadata");
