@@ -355,12 +355,7 @@ std::string chat_completions_body(const std::vector<ChatMessage>& messages,
     std::size_t rest = 0;  // where that "]" is; 0: this body cannot be split there
   };
   thread_local std::optional<Skeleton> last;
-  auto same_options = [&](const ChatOptions& o) {
-    return o.model == options.model && o.temperature == options.temperature &&
-           o.max_tokens == options.max_tokens && o.seed == options.seed &&
-           o.response_schema == options.response_schema && o.extra == options.extra;
-  };
-  if (!last || !same_options(last->options)) {
+  if (!last || last->options != options) {
     nlohmann::ordered_json body = document(false);
     Skeleton fresh{options, body.dump(), 0};
     std::string head = "{\"model\":" + body["model"].dump() +
@@ -370,12 +365,11 @@ std::string chat_completions_body(const std::vector<ChatMessage>& messages,
     last = std::move(fresh);
   }
   if (last->rest == 0) return document(true).dump();
-  const std::string& skeleton = last->text;
-  std::string out = skeleton.substr(0, last->rest);
-  std::size_t rest = last->rest;
-  std::size_t size = skeleton.size();
+  std::size_t size = last->text.size();
   for (const auto& m : messages) size += m.role.size() + m.content.size() + 32;
+  std::string out;
   out.reserve(size);
+  out.append(last->text, 0, last->rest);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     out += i == 0 ? "{\"role\":" : ",{\"role\":";
     append_json_string(out, messages[i].role);
@@ -383,7 +377,7 @@ std::string chat_completions_body(const std::vector<ChatMessage>& messages,
     append_json_string(out, messages[i].content);
     out += '}';
   }
-  out.append(skeleton, rest, std::string::npos);
+  out.append(last->text, last->rest, std::string::npos);
   return out;
 }
 

@@ -28,6 +28,8 @@ struct ChatOptions {
   // null = free text; else a JSON schema of the answer object (structured output).
   nlohmann::json response_schema;
   nlohmann::json extra = nlohmann::json::object();  // merged into the top level of the body
+
+  bool operator==(const ChatOptions&) const = default;
 };
 
 // Token counts as the provider billed them. `input` includes `cached_input`.
