@@ -6,7 +6,6 @@ namespace tunecase {
 
 void append_json_string(std::string& out, std::string_view text) {
   static const char* hex = "0123456789abcdef";
-  out.reserve(out.size() + text.size() + 2);
   out += '"';
   const char* p = text.data();
   const char* end = p + text.size();
