@@ -26,11 +26,11 @@ void expect_confidences(const std::string& kind, const nlohmann::json& extra = {
   std::filesystem::remove_all(dir);
 }
 
-TEST(Confidence, LinearSvmGivesASoftmaxOfItsDecisionValues) {
+TEST(Confidence, LinearSvmGivesItsCalibratedProbability) {
   expect_confidences("linear");
 }
 
-TEST(Confidence, LogisticRegressionGivesItsProbability) {
+TEST(Confidence, LogisticRegressionGivesItsCalibratedProbability) {
   expect_confidences("linear", {{"model", "logreg"}});
 }
 

@@ -18,6 +18,7 @@
 #include <fasttext/meter.h>
 #include <fmt/format.h>
 
+#include "tunecase/approaches/calibration.h"
 #include "tunecase/core/error.h"
 #include "tunecase/search/tokenize.h"
 
@@ -154,7 +155,55 @@ class FasttextClassifier : public Classifier {
   bool refitted_ = false;  // the final model saw train + dev
   int trials_ = 0;
   double dev_accuracy_ = -1;  // of the chosen candidate trained on train only
+  // The confidence's temperature (calibration.h), fitted on the dev split with the chosen
+  // candidate trained on train only; 0 without a dev split: the confidence is then fastText's
+  // own probability, not calibrated.
+  double temperature_ = 0;
+  std::size_t calibration_rows_ = 0;
+  std::vector<double> scores_;  // scratch for classify()
+
+  // The log-probability of every label for `text` (highest first); empty for a text with no
+  // token.
+  std::vector<std::pair<fasttext::real, std::string>> all_labels(fasttext::FastText& model,
+                                                                 std::string_view text) const;
+  void calibrate(fasttext::FastText& model, const Examples& dev);
 };
+
+std::vector<std::pair<fasttext::real, std::string>> FasttextClassifier::all_labels(
+    fasttext::FastText& model, std::string_view text) const {
+  std::vector<std::pair<fasttext::real, std::string>> predictions;
+  std::string tokens = fasttext_line(text);
+  if (tokens.empty()) return predictions;  // else fastText would answer from its end-of-line token
+  std::istringstream line(tokens + "\n");
+  model.predictLine(line, predictions, -1, 0.0);  // -1: every label
+  return predictions;
+}
+
+void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& dev) {
+  temperature_ = 0;
+  calibration_rows_ = 0;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < labels_.size(); ++i) index[labels_[i]] = i;
+  CalibrationRows rows;
+  for (const Example& e : dev) {
+    auto label = index.find(e.label);
+    if (label == index.end()) continue;
+    std::string wanted = fmt::format("{}{}", kLabelPrefix, label->second);
+    auto predictions = all_labels(model, e.text);
+    std::vector<double> scores;
+    std::size_t truth = predictions.size();
+    for (std::size_t k = 0; k < predictions.size(); ++k) {
+      scores.push_back(predictions[k].first);
+      if (predictions[k].second == wanted) truth = k;
+    }
+    if (truth == predictions.size()) continue;  // a label the model never saw
+    rows.scores.push_back(std::move(scores));
+    rows.truth.push_back(truth);
+  }
+  if (rows.scores.size() < kMinCalibrationRows) return;
+  temperature_ = fit_temperature(rows);
+  calibration_rows_ = rows.scores.size();
+}
 
 // Writes the examples of `sets` as fastText training lines, in a seeded random order; returns
 // how many were written. fastText learns in file order with a decaying learning rate, so a file
@@ -203,6 +252,8 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
   }
   if (options_.autotune_seconds > 0) files.dev_lines = write_file({&dev}, files.dev);
   autotuned_ = refitted_ = false;
+  temperature_ = 0;
+  calibration_rows_ = 0;
   trials_ = 0;
   dev_accuracy_ = -1;
   chosen_ = options_;
@@ -211,6 +262,7 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
       search(train, dev, files, temp);
     } else {
       model_ = fit(args_of(options_, files.train), std::nullopt);
+      calibrate(*model_, dev);
     }
   } catch (const UserError&) {
     throw;
@@ -249,6 +301,7 @@ void FasttextClassifier::search(const Examples& train, const Examples& dev, cons
       dev_accuracy_ = accuracy;
       chosen_ = candidate;
       best_seconds = seconds_between(start, Clock::now());
+      calibrate(*model, dev);           // trained on train only: dev is held out
       model->saveModel(best.string());  // on disk, not in memory: one model at a time
     }
   }
@@ -275,11 +328,15 @@ Prediction FasttextClassifier::classify(std::string_view text) {
   if (!model_) throw std::logic_error("fasttext classifier used before train() or load()");
   auto start = std::chrono::steady_clock::now();
   Prediction p;
-  std::string tokens = fasttext_line(text);
   std::vector<std::pair<fasttext::real, std::string>> predictions;
-  if (!tokens.empty()) {  // else fastText would answer from its end-of-line token alone
-    std::istringstream line(tokens + "\n");
-    model_->predictLine(line, predictions, 1, 0.0);
+  if (temperature_ > 0) {
+    predictions = all_labels(*model_, text);
+  } else {
+    std::string tokens = fasttext_line(text);
+    if (!tokens.empty()) {  // else fastText would answer from its end-of-line token alone
+      std::istringstream line(tokens + "\n");
+      model_->predictLine(line, predictions, 1, 0.0);
+    }
   }
   p.label = fallback_label_;
   if (!predictions.empty()) {
@@ -288,7 +345,13 @@ Prediction FasttextClassifier::classify(std::string_view text) {
     std::size_t index = std::stoul(std::string(id));
     if (index < labels_.size()) p.label = labels_[index];
     // predictLine answers log-probabilities (softmax, or one-vs-all sigmoids).
-    p.confidence = std::clamp(static_cast<double>(std::exp(predictions[0].first)), 0.0, 1.0);
+    if (temperature_ > 0) {
+      scores_.clear();
+      for (const auto& [log_p, name] : predictions) scores_.push_back(log_p);
+      p.confidence = top_softmax(scores_, temperature_);
+    } else {
+      p.confidence = std::clamp(static_cast<double>(std::exp(predictions[0].first)), 0.0, 1.0);
+    }
   }
   p.raw = p.label;
   p.latency_ms =
@@ -346,10 +409,22 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
   chosen_.loss = d.value("loss", chosen_.loss);
   chosen_.threads = d.value("threads", chosen_.threads);
   chosen_.seed = d.value("seed", chosen_.seed);
+  const auto& c = d.value("confidence", nlohmann::json::object());
+  temperature_ = c.value("temperature", 0.0);
+  calibration_rows_ = c.value("rows", std::size_t{0});
 }
 
 nlohmann::json FasttextClassifier::describe() const {
   const FasttextOptions& o = chosen_;
+  nlohmann::json confidence = {{"method", "fastText's probability, not calibrated"}};
+  if (temperature_ > 0) {
+    confidence = {
+        {"method", "temperature scaling of the log-probabilities"},
+        {"temperature", temperature_},
+        {"fitted_on",
+         refitted_ ? "dev split, by the model before its refit on train + dev" : "dev split"},
+        {"rows", calibration_rows_}};
+  }
   return {{"epoch", o.epoch},
           {"lr", o.lr},
           {"word_ngrams", o.word_ngrams},
@@ -364,7 +439,8 @@ nlohmann::json FasttextClassifier::describe() const {
           {"autotune_seconds", options_.autotune_seconds},
           {"autotune_trials", trials_},
           {"dev_accuracy", autotuned_ ? nlohmann::json(dev_accuracy_) : nlohmann::json()},
-          {"refit_on_train_and_dev", refitted_}};
+          {"refit_on_train_and_dev", refitted_},
+          {"confidence", confidence}};
 }
 
 }  // namespace

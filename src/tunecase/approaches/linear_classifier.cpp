@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <linear.h>
 
+#include "tunecase/approaches/calibration.h"
 #include "tunecase/approaches/liblinear_ovr.h"
 #include "tunecase/core/error.h"
 
@@ -40,6 +41,8 @@ class LinearClassifier : public Classifier {
   SparseRows vectorise(const Examples& examples);
   ModelPtr fit(SparseRows& rows, double C) const;
   double accuracy(const model& m, SparseRows& rows) const;
+  void calibrate(const model& m, const SparseRows& held_out);
+  void calibrate_on_a_fifth(SparseRows& train_rows);
   int solver() const { return options_.model == "logreg" ? L2R_LR : L2R_L2LOSS_SVC_DUAL; }
 
   std::string name_;
@@ -47,11 +50,18 @@ class LinearClassifier : public Classifier {
   TfidfVectorizer vectorizer_;
   ModelPtr model_;
   double chosen_c_ = 0;
+  // The confidence's temperature (calibration.h), fitted on rows the model was not trained on;
+  // 0 for a model trained without enough of them (or before calibration existed): its
+  // confidence is then the uncalibrated figure.
+  double temperature_ = 0;
+  std::size_t calibration_rows_ = 0;
+  std::string calibrated_on_;  // "dev split" or "a fifth of train"
   nlohmann::json dev_accuracy_by_c_ = nlohmann::json::object();
   std::vector<std::string> labels_;
   std::unordered_map<std::string, int> label_ids_;
   std::vector<TfidfFeature> features_;  // scratch for classify()
   std::vector<feature_node> nodes_;     // scratch for classify()
+  std::vector<double> scores_;          // scratch for classify()
 };
 
 SparseRows LinearClassifier::vectorise(const Examples& examples) {
@@ -110,9 +120,18 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
   vectorizer_.fit(texts);
   SparseRows train_rows = vectorise(train);
   dev_accuracy_by_c_ = nlohmann::json::object();
+  temperature_ = 0;
+  calibration_rows_ = 0;
+  calibrated_on_.clear();
   if (!options_.search_c || dev.empty()) {
     chosen_c_ = options_.C;
     model_ = fit(train_rows, chosen_c_);
+    if (!dev.empty()) {
+      calibrate(*model_, vectorise(dev));
+      calibrated_on_ = "dev split";
+    } else {
+      calibrate_on_a_fifth(train_rows);
+    }
     return;
   }
   SparseRows dev_rows = vectorise(dev);
@@ -127,14 +146,66 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
       model_ = std::move(candidate);
     }
   }
+  calibrate(*model_, dev_rows);
+  calibrated_on_ = "dev split";
+}
+
+namespace {
+
+// The model's score of each of its labels for one row, in the model's label order: the
+// decision values, with 0 for the second label of a two-label model (liblinear keeps one value
+// there, positive for the first label).
+void label_scores(const model& m, const feature_node* x, std::vector<double>& out) {
+  int classes = get_nr_class(&m);
+  out.assign(static_cast<std::size_t>(std::max(classes, 1)), 0.0);
+  if (classes < 2) return;
+  predict_values(&m, x, out.data());
+  if (classes == 2) out[1] = 0;
+}
+
+}  // namespace
+
+void LinearClassifier::calibrate(const model& m, const SparseRows& held_out) {
+  CalibrationRows rows;
+  std::vector<double> scores;
+  int classes = get_nr_class(&m);
+  for (std::size_t i = 0; i < held_out.rows.size(); ++i) {
+    const int* begin = m.label;
+    const int* end = m.label + classes;
+    const int* at = std::find(begin, end, static_cast<int>(held_out.y[i]));
+    if (at == end) continue;  // a label the model never saw: no score to calibrate
+    label_scores(m, held_out.rows[i], scores);
+    rows.scores.push_back(scores);
+    rows.truth.push_back(static_cast<std::size_t>(at - begin));
+  }
+  if (classes < 2 || rows.scores.size() < kMinCalibrationRows) return;
+  temperature_ = fit_temperature(rows);
+  calibration_rows_ = rows.scores.size();
+}
+
+// Without a dev split: a model trained on four fifths of train scores the other fifth (every
+// fifth row, so each label keeps its share), and the temperature fitted there serves the model
+// trained on all of train, which is as sharp or a little sharper.
+void LinearClassifier::calibrate_on_a_fifth(SparseRows& train_rows) {
+  if (train_rows.rows.size() < 5 * kMinCalibrationRows) return;
+  SparseRows fit_part, held_out;  // views into train_rows' chunks
+  for (std::size_t i = 0; i < train_rows.rows.size(); ++i) {
+    SparseRows& to = i % 5 == 4 ? held_out : fit_part;
+    to.rows.push_back(train_rows.rows[i]);
+    to.y.push_back(train_rows.y[i]);
+  }
+  ModelPtr partial = fit(fit_part, chosen_c_);
+  calibrate(*partial, held_out);
+  if (temperature_ > 0) calibrated_on_ = "a fifth of train";
 }
 
 namespace {
 
 // The probability of the predicted label: logistic regression's own (liblinear's
 // predict_probability); for the SVM a softmax of the decision values (a sigmoid for two labels,
-// where liblinear keeps one value), which ranks like the SVM but is not calibrated.
-double top_probability(const model& m, const feature_node* x) {
+// where liblinear keeps one value), which ranks like the SVM but is not calibrated. A model
+// trained before temperature scaling, or without the rows to fit it, answers this.
+double uncalibrated_top_probability(const model& m, const feature_node* x) {
   int classes = get_nr_class(&m);
   if (classes < 2) return 1.0;
   std::vector<double> values(static_cast<std::size_t>(classes));
@@ -166,7 +237,12 @@ Prediction LinearClassifier::classify(std::string_view text) {
   nodes_.push_back({-1, 0.0});
   auto id = static_cast<std::size_t>(::predict(model_.get(), nodes_.data()));
   p.label = id < labels_.size() ? labels_[id] : "";
-  p.confidence = top_probability(*model_, nodes_.data());
+  if (temperature_ > 0) {
+    label_scores(*model_, nodes_.data(), scores_);
+    p.confidence = top_softmax(scores_, temperature_);
+  } else {
+    p.confidence = uncalibrated_top_probability(*model_, nodes_.data());
+  }
   p.raw = p.label;
   p.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -205,6 +281,10 @@ void LinearClassifier::load(const std::filesystem::path& dir) {
   chosen_c_ = d.value("C", options_.C);
   options_.search_c = d.value("search_c", false);
   dev_accuracy_by_c_ = d.value("dev_accuracy_by_C", nlohmann::json::object());
+  const auto& c = d.value("confidence", nlohmann::json::object());
+  temperature_ = c.value("temperature", 0.0);
+  calibration_rows_ = c.value("rows", std::size_t{0});
+  calibrated_on_ = c.value("fitted_on", std::string());
 }
 
 nlohmann::json LinearClassifier::describe() const {
@@ -220,6 +300,16 @@ nlohmann::json LinearClassifier::describe() const {
                       {"sublinear_tf", true},
                       {"features", vectorizer_.size()}};
   if (!dev_accuracy_by_c_.empty()) d["dev_accuracy_by_C"] = dev_accuracy_by_c_;
+  if (temperature_ > 0) {
+    d["confidence"] = {{"method", "temperature scaling of the decision values"},
+                       {"temperature", temperature_},
+                       {"fitted_on", calibrated_on_},
+                       {"rows", calibration_rows_}};
+  } else {
+    d["confidence"] = {{"method", model_ && check_probability_model(model_.get()) != 0
+                                      ? "liblinear's probability, not calibrated"
+                                      : "softmax of the decision values, not calibrated"}};
+  }
   return d;
 }
 
