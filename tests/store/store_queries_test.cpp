@@ -117,6 +117,37 @@ TYPED_TEST(StoreConformance, ShadowPairsGiveMcNemarsTable) {
   EXPECT_EQ(this->arm(c, "llm", Arm::shadow)->labelled, 6);
 }
 
+// The champion answered and its label arrived before the shadow's answer was logged: the shadow
+// prediction gets the item's label when it is logged, and the pair counts.
+TYPED_TEST(StoreConformance, AShadowLoggedAfterItsFeedbackGetsTheLabel) {
+  this->store_->log_predictions({prediction("L1", "linear", Arm::champion, "a", kT0),
+                                 prediction("L2", "linear", Arm::champion, "b", kT0)});
+  this->store_->record_feedback(feedback("L1", "a"));
+  this->store_->record_feedback(feedback("L2", "b"));
+  this->store_->record_feedback(feedback("L2", "a"));  // replaced: the latest label counts
+  auto late1 = prediction("L1", "llm", Arm::shadow, "b", kT0 + 5);
+  auto late2 = prediction("L2", "llm", Arm::shadow, "a", kT0 + 5);
+  auto other_text = prediction("L1", "llm", Arm::shadow, "a", kT0 + 6);
+  other_text.text_hash = "another text under the same id";
+  this->store_->log_predictions({late1, late2, other_text});
+
+  PilotQuery q;
+  q.paired = {{"linear", "llm"}};
+  auto c = this->store_->pilot_counts(q);
+  EXPECT_EQ(this->arm(c, "llm", Arm::shadow)->labelled, 2);
+  EXPECT_EQ(this->arm(c, "llm", Arm::shadow)->correct, 1);
+  EXPECT_EQ(this->arm(c, "linear", Arm::champion)->labelled, 2);  // not counted twice
+  EXPECT_EQ(this->arm(c, "linear", Arm::champion)->correct, 1);
+  ASSERT_TRUE(c.paired);
+  EXPECT_EQ(c.paired->only_first, 1);   // L1: champion a (right), shadow b (wrong)
+  EXPECT_EQ(c.paired->only_second, 1);  // L2: champion b (wrong), shadow a (right)
+  EXPECT_EQ(c.paired->both_right + c.paired->both_wrong, 0);
+  EXPECT_EQ(this->store_->gold_label(late2.prediction_id), "a");
+  EXPECT_FALSE(this->store_->gold_label(other_text.prediction_id));
+  // The same feedback once more changes nothing.
+  EXPECT_EQ(this->store_->record_feedback(feedback("L2", "a")).outcome, FeedbackOutcome::unchanged);
+}
+
 TYPED_TEST(StoreConformance, TimeOutsAreCountedApartFromOtherErrors) {
   auto refused = prediction("1", "llm", Arm::challenger, "a", kT0);
   refused.error = "connection refused";

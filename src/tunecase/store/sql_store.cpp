@@ -148,7 +148,28 @@ class SqlStore final : public Store {
       for (int g = 0; g < 2; ++g) {
         for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
       }
+      label_late_shadows(s, batch);
     });
+  }
+
+  // A shadow answer is logged after the champion's answer went back, as late as the
+  // challenger's time-out: the item's ground truth may have arrived in between (an export fed
+  // at once, a replay). It is the item's label, so the shadow prediction gets it too, and the
+  // pair counts for McNemar, as if it had been there when the feedback came.
+  void label_late_shadows(SqlSession& s, const std::vector<PredictionRecord>& batch) {
+    RollupDeltas deltas;
+    for (const PredictionRecord& p : batch) {
+      if (p.arm != Arm::shadow) continue;
+      SqlRows known = s.query(
+          "SELECT label, received_at FROM feedback WHERE request_id = $1 AND text_hash = $2 "
+          "ORDER BY updated_at DESC LIMIT 1",
+          {p.request_id, p.text_hash});
+      if (known.empty()) continue;
+      Feedback f{Feedback::By::prediction_id, p.prediction_id, as_string(known[0][0]),
+                 as_int(known[0][1])};
+      apply_feedback(s, f, db_->lock_suffix(), deltas);
+    }
+    deltas.apply(s);
   }
 
   FeedbackResult record_feedback(const Feedback& feedback) override {
