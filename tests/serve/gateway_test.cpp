@@ -159,6 +159,28 @@ TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
   EXPECT_EQ(report["difference"]["test"]["pairs"], 20);
 }
 
+// Without --plan there is no offline accuracy to hold the live one against: a challenger right
+// half the time is not "below its offline interval".
+TEST_F(GatewayTest, WithoutAPlanNoOfflineIntervalIsClaimed) {
+  const std::string pilot_table =
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n";
+  start(pilot_table);
+  for (int i = 0; i < 20; ++i)
+    classify({{"text", "two-factor code does not arrive"}, {"id", "u" + std::to_string(i)}});
+  gateway_->stop();
+  start(pilot_table);
+  for (int i = 0; i < 20; ++i)
+    post("/v1/feedback",
+         nlohmann::json{{"id", "u" + std::to_string(i)}, {"label", i % 2 ? "login" : "billing"}}
+             .dump());
+  nlohmann::json report = pilot();
+  ASSERT_EQ(report["arms"][1]["labelled"], 20);
+  EXPECT_LT(report["arms"][1]["accuracy"].get<double>(), 0.9);
+  EXPECT_FALSE(report["verdict"]["unrepresentative"].get<bool>());
+  for (const auto& reason : report["verdict"]["reasons"])
+    EXPECT_EQ(reason.get<std::string>().find("offline interval"), std::string::npos) << reason;
+}
+
 TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
   start(
       "[[approach]]\nname = \"dead-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"

@@ -82,6 +82,9 @@ econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string
   rule.min_labelled_per_arm =
       pilot.queries_per_arm ? double(*pilot.queries_per_arm) : kDefaultQueriesPerArm;
   rule.alpha = pilot.alpha;
+  // No offline interval is known without a memo: its pessimistic end is "every answer wrong", so
+  // no live accuracy falls below it and the pilot never calls the test set unrepresentative.
+  rule.offline_error_rate_high = 1;
   return rule;
 }
 
