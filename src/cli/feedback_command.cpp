@@ -18,7 +18,14 @@ struct FeedbackArgs {
 
 void run(const FeedbackArgs& a) {
   std::vector<std::string> labels;
-  if (!a.config.empty()) labels = tunecase::load_config(a.config).data.allowed_labels;
+  if (!a.config.empty()) {
+    labels = tunecase::load_config(a.config).data.allowed_labels;
+    if (labels.empty())
+      fmt::print(stderr,
+                 "note: {} has no [labels] table, so the file's labels are not checked (a new "
+                 "category arriving as feedback is kept); add [labels] to refuse unknown ones\n",
+                 a.config);
+  }
   auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now_ms_or(0));
   auto store = open_existing_store(a.store);
   auto results = store->record_feedback_batch(feedback);
