@@ -138,10 +138,14 @@ TEST(Calibration, LinearConfidenceMatchesItsAccuracyOnManyLabels) {
   }
 }
 
-TEST(Calibration, LinearWithoutADevSplitHoldsOutAFifthOfTrain) {
+TEST(Calibration, LinearWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(80, 4, &labels);
+  auto plain = make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
+  plain->train(train, {}, labels);  // curves and replays: no extra fit
+  EXPECT_FALSE(plain->describe()["confidence"].contains("temperature"));
   auto c = make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
+  c->calibrate_without_dev();
   c->train(train, {}, labels);
   auto d = c->describe()["confidence"];
   EXPECT_EQ(d["fitted_on"], "a fifth of train");
@@ -154,6 +158,7 @@ TEST(Calibration, ATooSmallTrainSplitKeepsTheUncalibratedConfidence) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(10, 4, &labels);  // 120 rows: a fifth is too few
   auto c = make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
+  c->calibrate_without_dev();
   c->train(train, {}, labels);
   auto d = c->describe()["confidence"];
   EXPECT_FALSE(d.contains("temperature"));

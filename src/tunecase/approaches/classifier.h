@@ -44,8 +44,13 @@ class Classifier {
   virtual ~Classifier() = default;
 
   // `labels` is the full sorted label set of the dataset (some may be absent from train).
+  // A non-empty `dev` also calibrates the confidence (approaches/calibration.h).
   virtual void train(const Examples& train, const Examples& dev,
                      const std::vector<std::string>& labels) = 0;
+  // Asks the next train() without a dev split to calibrate the confidence on rows held out of
+  // train, at the cost of an extra fit, for a model that will be served (`tunecase retrain`).
+  // Kinds that cannot do it cheaply ignore it: their confidence then stays uncalibrated.
+  virtual void calibrate_without_dev() {}
   virtual Prediction classify(std::string_view text) = 0;
 
   // Writes model files into `dir` (created by the caller). approach.json is written by the

@@ -35,6 +35,7 @@ class LinearClassifier : public Classifier {
   void save(const std::filesystem::path& dir) const override;
   void load(const std::filesystem::path& dir) override;
   nlohmann::json describe() const override;
+  void calibrate_without_dev() override { hold_out_for_calibration_ = true; }
 
  private:
   int bias_index() const { return static_cast<int>(vectorizer_.size()) + 1; }
@@ -55,7 +56,8 @@ class LinearClassifier : public Classifier {
   // confidence is then the uncalibrated figure.
   double temperature_ = 0;
   std::size_t calibration_rows_ = 0;
-  std::string calibrated_on_;  // "dev split" or "a fifth of train"
+  std::string calibrated_on_;              // "dev split" or "a fifth of train"
+  bool hold_out_for_calibration_ = false;  // without dev: calibrate on a fifth of train
   nlohmann::json dev_accuracy_by_c_ = nlohmann::json::object();
   std::vector<std::string> labels_;
   std::unordered_map<std::string, int> label_ids_;
@@ -129,7 +131,7 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
     if (!dev.empty()) {
       calibrate(*model_, vectorise(dev));
       calibrated_on_ = "dev split";
-    } else {
+    } else if (hold_out_for_calibration_) {
       calibrate_on_a_fifth(train_rows);
     }
     return;

@@ -440,6 +440,7 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     label_set.insert(trained_labels.begin(), trained_labels.end());
     std::vector<std::string> labels(label_set.begin(), label_set.end());
     std::unique_ptr<Classifier> challenger = make_classifier(champion.approach);
+    challenger->calibrate_without_dev();  // it may be promoted and served: abstain_below
     challenger->train(train, {}, labels);
     std::filesystem::path folder = request.out_dir / "models" / model_folder_name(approach->name);
     std::filesystem::path staging = folder / "staging";
