@@ -195,6 +195,24 @@ TEST(Calibration, FasttextConfidenceMatchesItsAccuracy) {
   }
 }
 
+TEST(Calibration, FasttextWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
+  std::vector<std::string> labels;
+  Examples train = overlapping_intents(60, 1, &labels);
+  nlohmann::json params = {{"name", "f"}, {"kind", "fasttext"}, {"threads", 1},   {"seed", 3},
+                           {"epoch", 30}, {"dim", 20},          {"bucket", 20000}};
+  auto plain = make_fasttext_classifier(config_of(params));
+  plain->train(train, {}, labels);
+  EXPECT_FALSE(plain->describe()["confidence"].contains("temperature"));
+  auto c = make_fasttext_classifier(config_of(params));
+  c->calibrate_without_dev();
+  c->train(train, {}, labels);
+  auto d = c->describe()["confidence"];
+  EXPECT_EQ(d["fitted_on"], "a fifth of train");
+  EXPECT_EQ(d["rows"], train.size() / 5);
+  auto [confidence, accuracy] = confidence_and_accuracy(*c, overlapping_intents(40, 3, nullptr));
+  EXPECT_NEAR(confidence, accuracy, 0.1);
+}
+
 TEST(Calibration, SavedModelsKeepTheirTemperature) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(40, 1, &labels);

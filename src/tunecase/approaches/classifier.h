@@ -49,7 +49,7 @@ class Classifier {
                      const std::vector<std::string>& labels) = 0;
   // Asks the next train() without a dev split to calibrate the confidence on rows held out of
   // train, at the cost of an extra fit, for a model that will be served (`tunecase retrain`).
-  // Kinds that cannot do it cheaply ignore it: their confidence then stays uncalibrated.
+  // Kinds without a calibrated confidence (retrieval's vote share) ignore it.
   virtual void calibrate_without_dev() {}
   virtual Prediction classify(std::string_view text) = 0;
 

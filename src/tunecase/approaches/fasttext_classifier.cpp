@@ -134,6 +134,7 @@ class FasttextClassifier : public Classifier {
   void save(const std::filesystem::path& dir) const override;
   void load(const std::filesystem::path& dir) override;
   nlohmann::json describe() const override;
+  void calibrate_without_dev() override { hold_out_for_calibration_ = true; }
 
  private:
   struct Files {
@@ -167,6 +168,9 @@ class FasttextClassifier : public Classifier {
   std::vector<std::pair<fasttext::real, std::string>> all_labels(fasttext::FastText& model,
                                                                  std::string_view text) const;
   void calibrate(fasttext::FastText& model, const Examples& dev);
+  void calibrate_on_a_fifth(const Examples& train, const TempFolder& temp);
+  bool hold_out_for_calibration_ = false;  // without dev: calibrate on a fifth of train
+  bool held_out_ = false;                  // the temperature came from a fifth of train
 };
 
 std::vector<std::pair<fasttext::real, std::string>> FasttextClassifier::all_labels(
@@ -254,6 +258,7 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
   autotuned_ = refitted_ = false;
   temperature_ = 0;
   calibration_rows_ = 0;
+  held_out_ = false;
   trials_ = 0;
   dev_accuracy_ = -1;
   chosen_ = options_;
@@ -262,7 +267,11 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
       search(train, dev, files, temp);
     } else {
       model_ = fit(args_of(options_, files.train), std::nullopt);
-      calibrate(*model_, dev);
+      if (!dev.empty()) {
+        calibrate(*model_, dev);
+      } else if (hold_out_for_calibration_ && train.size() >= 5 * kMinCalibrationRows) {
+        calibrate_on_a_fifth(train, temp);
+      }
     }
   } catch (const UserError&) {
     throw;
@@ -272,6 +281,20 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
                     "approach's parameters (epoch, lr, dim, autotune_seconds)",
                     name_, e.what()));
   }
+}
+
+// Without a dev split: a model trained on four fifths of train (every fifth row held out, so
+// each label keeps its share) fits the temperature on the rest, for the model trained on all.
+void FasttextClassifier::calibrate_on_a_fifth(const Examples& train, const TempFolder& temp) {
+  Examples fit_part, held_out;
+  for (std::size_t i = 0; i < train.size(); ++i)
+    (i % 5 == 4 ? held_out : fit_part).push_back(train[i]);
+  auto file = temp.path() / "four_fifths.txt";
+  if (write_file({&fit_part}, file) == 0) return;
+  auto partial = fit(args_of(options_, file), std::nullopt);
+  if (!partial) return;
+  calibrate(*partial, held_out);
+  held_out_ = temperature_ > 0;
 }
 
 // Trains candidates on train and scores them on dev until the budget is spent (the first, the
@@ -412,6 +435,7 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
   const auto& c = d.value("confidence", nlohmann::json::object());
   temperature_ = c.value("temperature", 0.0);
   calibration_rows_ = c.value("rows", std::size_t{0});
+  held_out_ = c.value("fitted_on", std::string()) == "a fifth of train";
 }
 
 nlohmann::json FasttextClassifier::describe() const {
@@ -421,8 +445,9 @@ nlohmann::json FasttextClassifier::describe() const {
     confidence = {
         {"method", "temperature scaling of the log-probabilities"},
         {"temperature", temperature_},
-        {"fitted_on",
-         refitted_ ? "dev split, by the model before its refit on train + dev" : "dev split"},
+        {"fitted_on", held_out_   ? "a fifth of train"
+                      : refitted_ ? "dev split, by the model before its refit on train + dev"
+                                  : "dev split"},
         {"rows", calibration_rows_}};
   }
   return {{"epoch", o.epoch},

@@ -156,7 +156,13 @@ class SqlStore final : public Store {
   // challenger's time-out: the item's ground truth may have arrived in between (an export fed
   // at once, a replay). It is the item's label, so the shadow prediction gets it too, and the
   // pair counts for McNemar, as if it had been there when the feedback came.
+  // SQLite only, where write transactions run one at a time. On PostgreSQL a feedback
+  // transaction already running cannot see the uncommitted shadow row, so it could relabel the
+  // champion's prediction after this copied the older label: the item's predictions would hold
+  // two golds and the pair counts would drift (the two-replica test caught it). There the
+  // shadow prediction waits for the item's next feedback, as before.
   void label_late_shadows(SqlSession& s, const std::vector<PredictionRecord>& batch) {
+    if (db_->dialect() != Dialect::sqlite) return;
     RollupDeltas deltas;
     for (const PredictionRecord& p : batch) {
       if (p.arm != Arm::shadow) continue;
