@@ -250,7 +250,7 @@ Table pilot_outcomes_table(const Decision& d) {
   t.rows.push_back(
       {"test set unrepresentative (reported beside the outcome)",
        fmt::format("the live interval of {} lies wholly below the offline low end ({})", p.approach,
-                   rate_or_accuracy(d.scenario, r.offline_error_rate_high) +
+                   rate_or_accuracy(d.scenario, r.offline_error_rate_high.value_or(1)) +
                        (r.accuracy_mode ? " accuracy" : "")),
        "the test set may not represent live traffic: compare live errors with the test set "
        "before deciding"});

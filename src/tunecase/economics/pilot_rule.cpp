@@ -42,8 +42,9 @@ std::string points(const PilotRule& r, double gain) {
 
 // The challenger's live accuracy interval lies wholly below (worse than) the offline one.
 bool below_offline(const PilotRule& r, const PilotArm& c) {
+  if (!r.offline_error_rate_high) return false;
   Interval live = wilson_interval(c.correct, c.labelled);
-  return live.hi < 1 - r.offline_error_rate_high;
+  return live.hi < 1 - *r.offline_error_rate_high;
 }
 
 // The sample the sequence is tuned for when a rule plans none.
@@ -213,7 +214,7 @@ json to_json(const PilotRule& r) {
           {"usd_per_query", optional_number(r.usd_per_query)},
           {"max_latency_p50_ms", optional_number(r.max_latency_p50_ms)},
           {"offline_error_rate", r.offline_error_rate},
-          {"offline_error_rate_high", r.offline_error_rate_high},
+          {"offline_error_rate_high", optional_number(r.offline_error_rate_high)},
           {"min_paying_gain", optional_number(min_paying_gain(r))},
           {"mode", r.mode == PilotMode::shadow ? "shadow" : "split"},
           {"alpha", r.alpha},
@@ -262,7 +263,7 @@ PilotRule pilot_rule_from_json(const json& j) {
   r.usd_per_query = optional_from(j, "usd_per_query");
   r.max_latency_p50_ms = optional_from(j, "max_latency_p50_ms");
   r.offline_error_rate = number(j, "offline_error_rate");
-  r.offline_error_rate_high = number(j, "offline_error_rate_high");
+  r.offline_error_rate_high = optional_from(j, "offline_error_rate_high");
   std::string mode = j.value("mode", std::string("split"));
   if (mode != "split" && mode != "shadow")
     throw UserError(fmt::format(

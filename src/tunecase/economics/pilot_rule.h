@@ -31,7 +31,9 @@ struct PilotRule {
   std::optional<double> max_latency_p50_ms;  // from eval's p50 (none in scenario mode)
   // Offline figures of the challenger, to tell an unrepresentative test set from a weak model.
   double offline_error_rate = 0;
-  double offline_error_rate_high = 0;  // pessimistic end of the offline interval
+  // Pessimistic end of the offline interval; none without a memo ([pilot] alone), and then the
+  // test set is never called unrepresentative.
+  std::optional<double> offline_error_rate_high;
   // How the arms are compared, fixed with the rest of the rule (added after the first release of
   // decision.json; a rule without them reads as split, 0.05, no ratio check).
   PilotMode mode = PilotMode::split;

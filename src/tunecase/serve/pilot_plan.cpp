@@ -82,9 +82,8 @@ econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string
   rule.min_labelled_per_arm =
       pilot.queries_per_arm ? double(*pilot.queries_per_arm) : kDefaultQueriesPerArm;
   rule.alpha = pilot.alpha;
-  // No offline interval is known without a memo: its pessimistic end is "every answer wrong", so
-  // no live accuracy falls below it and the pilot never calls the test set unrepresentative.
-  rule.offline_error_rate_high = 1;
+  // No offline interval without a memo: offline_error_rate_high stays empty, and the test set
+  // is never called unrepresentative.
   return rule;
 }
 
