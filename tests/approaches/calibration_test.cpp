@@ -119,6 +119,14 @@ ApproachConfig config_of(nlohmann::json params) {
   return approach_from_json(params, "test.toml");
 }
 
+// A small fastText on one thread with a seed, hence deterministic; `extra` overrides.
+nlohmann::json small_fasttext(const nlohmann::json& extra = nlohmann::json::object()) {
+  nlohmann::json p = {{"name", "f"}, {"kind", "fasttext"}, {"threads", 1},   {"seed", 3},
+                      {"epoch", 30}, {"dim", 20},          {"bucket", 20000}};
+  p.update(extra);
+  return p;
+}
+
 TEST(Calibration, LinearConfidenceMatchesItsAccuracyOnManyLabels) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(60, 1, &labels);
@@ -173,14 +181,7 @@ TEST(Calibration, FasttextConfidenceMatchesItsAccuracy) {
   Examples dev = overlapping_intents(20, 2, nullptr);
   Examples test = overlapping_intents(40, 3, nullptr);
   for (int autotune : {0, 1}) {
-    auto c = make_fasttext_classifier(config_of({{"name", "f"},
-                                                 {"kind", "fasttext"},
-                                                 {"threads", 1},
-                                                 {"seed", 3},
-                                                 {"epoch", 30},
-                                                 {"dim", 20},
-                                                 {"bucket", 20000},
-                                                 {"autotune_seconds", autotune}}));
+    auto c = make_fasttext_classifier(config_of(small_fasttext({{"autotune_seconds", autotune}})));
     c->train(train, dev, labels);
     auto [confidence, accuracy] = confidence_and_accuracy(*c, test);
     EXPECT_GT(accuracy, 0.5) << autotune;
@@ -198,8 +199,7 @@ TEST(Calibration, FasttextConfidenceMatchesItsAccuracy) {
 TEST(Calibration, FasttextWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(60, 1, &labels);
-  nlohmann::json params = {{"name", "f"}, {"kind", "fasttext"}, {"threads", 1},   {"seed", 3},
-                           {"epoch", 30}, {"dim", 20},          {"bucket", 20000}};
+  nlohmann::json params = small_fasttext();
   auto plain = make_fasttext_classifier(config_of(params));
   plain->train(train, {}, labels);
   EXPECT_FALSE(plain->describe()["confidence"].contains("temperature"));
@@ -219,10 +219,8 @@ TEST(Calibration, SavedModelsKeepTheirTemperature) {
   Examples dev = overlapping_intents(10, 2, nullptr);
   auto dir = std::filesystem::temp_directory_path() / "tunecase_calibration_save_test";
   for (std::string kind : {"linear", "fasttext"}) {
-    nlohmann::json params = {{"name", "m"}, {"kind", kind}};
-    if (kind == "fasttext")
-      params.update(
-          {{"threads", 1}, {"seed", 3}, {"dim", 20}, {"bucket", 20000}, {"autotune_seconds", 0}});
+    nlohmann::json params = kind == "fasttext" ? small_fasttext({{"autotune_seconds", 0}})
+                                               : nlohmann::json{{"name", "m"}, {"kind", kind}};
     auto trained = make_classifier(config_of(params));
     trained->train(train, dev, labels);
     std::filesystem::remove_all(dir);

@@ -58,6 +58,30 @@ double fit_temperature(const CalibrationRows& rows) {
   return 1.0 / std::exp((lo + hi) / 2);
 }
 
+Calibration Calibration::fit(const CalibrationRows& held_out, std::string fitted_on) {
+  Calibration c;
+  if (held_out.scores.size() < kMinCalibrationRows) return c;
+  c.temperature = fit_temperature(held_out);
+  c.rows = held_out.scores.size();
+  c.fitted_on = std::move(fitted_on);
+  return c;
+}
+
+nlohmann::json Calibration::to_json(std::string_view method, std::string_view uncalibrated) const {
+  if (!fitted()) return {{"method", uncalibrated}};
+  return {
+      {"method", method}, {"temperature", temperature}, {"fitted_on", fitted_on}, {"rows", rows}};
+}
+
+Calibration Calibration::from_json(const nlohmann::json& confidence) {
+  Calibration c;
+  if (!confidence.is_object()) return c;
+  c.temperature = confidence.value("temperature", 0.0);
+  c.rows = confidence.value("rows", std::size_t{0});
+  c.fitted_on = confidence.value("fitted_on", std::string());
+  return c;
+}
+
 double top_softmax(const std::vector<double>& scores, double temperature) {
   if (scores.size() < 2) return 1.0;
   double beta = 1.0 / temperature;

@@ -1,7 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace tunecase {
 
@@ -27,6 +31,27 @@ double fit_temperature(const CalibrationRows& rows);
 
 // The mean negative log-likelihood of the rows' true labels under softmax(scores / temperature).
 double mean_negative_log_likelihood(const CalibrationRows& rows, double temperature);
+
+// A model's calibration, kept with the model as describe()["confidence"].
+struct Calibration {
+  double temperature = 0;  // 0: none fitted; the model answers its uncalibrated confidence
+  std::size_t rows = 0;    // held-out rows it was fitted on
+  std::string fitted_on;   // which rows: "dev split", "a fifth of train", ...
+
+  bool fitted() const { return temperature > 0; }
+  // Fitted on `held_out` when it has kMinCalibrationRows rows or more; else not fitted.
+  static Calibration fit(const CalibrationRows& held_out, std::string fitted_on);
+  // method, temperature, fitted_on and rows when fitted; else only `uncalibrated` as the method.
+  nlohmann::json to_json(std::string_view method, std::string_view uncalibrated) const;
+  // What to_json wrote; an empty object (a model saved before calibration) is not fitted.
+  static Calibration from_json(const nlohmann::json& confidence);
+};
+
+// Without a dev split, train row i is held out for calibration when this is true: every fifth
+// row, so each label keeps its share of the rows.
+inline bool held_out_for_calibration(std::size_t i) {
+  return i % 5 == 4;
+}
 
 // softmax(scores / temperature) of the highest score: the calibrated confidence of the
 // predicted label. 1 for fewer than two scores.

@@ -156,36 +156,33 @@ class FasttextClassifier : public Classifier {
   bool refitted_ = false;  // the final model saw train + dev
   int trials_ = 0;
   double dev_accuracy_ = -1;  // of the chosen candidate trained on train only
-  // The confidence's temperature (calibration.h), fitted on the dev split with the chosen
-  // candidate trained on train only; 0 without a dev split: the confidence is then fastText's
-  // own probability, not calibrated.
-  double temperature_ = 0;
-  std::size_t calibration_rows_ = 0;
+  // Fitted on the dev split with the chosen candidate trained on train only (or on a fifth of
+  // train, when asked); not fitted otherwise: the confidence is then fastText's own probability.
+  Calibration calibration_;
   std::vector<double> scores_;  // scratch for classify()
 
-  // The log-probability of every label for `text` (highest first); empty for a text with no
-  // token.
-  std::vector<std::pair<fasttext::real, std::string>> all_labels(fasttext::FastText& model,
-                                                                 std::string_view text) const;
-  void calibrate(fasttext::FastText& model, const Examples& dev);
+  // The `k` most likely labels for `text` with their log-probabilities, highest first (k = -1:
+  // every label); none for a text with no token, which fastText would answer from its
+  // end-of-line token alone.
+  std::vector<std::pair<fasttext::real, std::string>> predict(fasttext::FastText& model,
+                                                              std::string_view text, int k) const;
+  void calibrate(fasttext::FastText& model, const Examples& dev, std::string fitted_on);
   void calibrate_on_a_fifth(const Examples& train, const TempFolder& temp);
   bool hold_out_for_calibration_ = false;  // without dev: calibrate on a fifth of train
-  bool held_out_ = false;                  // the temperature came from a fifth of train
 };
 
-std::vector<std::pair<fasttext::real, std::string>> FasttextClassifier::all_labels(
-    fasttext::FastText& model, std::string_view text) const {
+std::vector<std::pair<fasttext::real, std::string>> FasttextClassifier::predict(
+    fasttext::FastText& model, std::string_view text, int k) const {
   std::vector<std::pair<fasttext::real, std::string>> predictions;
   std::string tokens = fasttext_line(text);
-  if (tokens.empty()) return predictions;  // else fastText would answer from its end-of-line token
+  if (tokens.empty()) return predictions;
   std::istringstream line(tokens + "\n");
-  model.predictLine(line, predictions, -1, 0.0);  // -1: every label
+  model.predictLine(line, predictions, k, 0.0);
   return predictions;
 }
 
-void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& dev) {
-  temperature_ = 0;
-  calibration_rows_ = 0;
+void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& dev,
+                                   std::string fitted_on) {
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < labels_.size(); ++i) index[labels_[i]] = i;
   CalibrationRows rows;
@@ -193,7 +190,7 @@ void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& de
     auto label = index.find(e.label);
     if (label == index.end()) continue;
     std::string wanted = fmt::format("{}{}", kLabelPrefix, label->second);
-    auto predictions = all_labels(model, e.text);
+    auto predictions = predict(model, e.text, -1);
     std::vector<double> scores;
     std::size_t truth = predictions.size();
     for (std::size_t k = 0; k < predictions.size(); ++k) {
@@ -204,9 +201,7 @@ void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& de
     rows.scores.push_back(std::move(scores));
     rows.truth.push_back(truth);
   }
-  if (rows.scores.size() < kMinCalibrationRows) return;
-  temperature_ = fit_temperature(rows);
-  calibration_rows_ = rows.scores.size();
+  calibration_ = Calibration::fit(rows, std::move(fitted_on));
 }
 
 // Writes the examples of `sets` as fastText training lines, in a seeded random order; returns
@@ -256,9 +251,7 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
   }
   if (options_.autotune_seconds > 0) files.dev_lines = write_file({&dev}, files.dev);
   autotuned_ = refitted_ = false;
-  temperature_ = 0;
-  calibration_rows_ = 0;
-  held_out_ = false;
+  calibration_ = {};
   trials_ = 0;
   dev_accuracy_ = -1;
   chosen_ = options_;
@@ -268,7 +261,7 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
     } else {
       model_ = fit(args_of(options_, files.train), std::nullopt);
       if (!dev.empty()) {
-        calibrate(*model_, dev);
+        calibrate(*model_, dev, "dev split");
       } else if (hold_out_for_calibration_ && train.size() >= 5 * kMinCalibrationRows) {
         calibrate_on_a_fifth(train, temp);
       }
@@ -288,13 +281,12 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
 void FasttextClassifier::calibrate_on_a_fifth(const Examples& train, const TempFolder& temp) {
   Examples fit_part, held_out;
   for (std::size_t i = 0; i < train.size(); ++i)
-    (i % 5 == 4 ? held_out : fit_part).push_back(train[i]);
+    (held_out_for_calibration(i) ? held_out : fit_part).push_back(train[i]);
   auto file = temp.path() / "four_fifths.txt";
   if (write_file({&fit_part}, file) == 0) return;
   auto partial = fit(args_of(options_, file), std::nullopt);
   if (!partial) return;
-  calibrate(*partial, held_out);
-  held_out_ = temperature_ > 0;
+  calibrate(*partial, held_out, "a fifth of train");
 }
 
 // Trains candidates on train and scores them on dev until the budget is spent (the first, the
@@ -324,8 +316,8 @@ void FasttextClassifier::search(const Examples& train, const Examples& dev, cons
       dev_accuracy_ = accuracy;
       chosen_ = candidate;
       best_seconds = seconds_between(start, Clock::now());
-      calibrate(*model, dev);           // trained on train only: dev is held out
-      model->saveModel(best.string());  // on disk, not in memory: one model at a time
+      calibrate(*model, dev, "dev split");  // trained on train only: dev is held out
+      model->saveModel(best.string());      // on disk, not in memory: one model at a time
     }
   }
   autotuned_ = true;
@@ -340,6 +332,8 @@ void FasttextClassifier::search(const Examples& train, const Examples& dev, cons
     write_file({&train, &dev}, all);
     model_ = fit(args_of(chosen_, all), deadline + slack);
     refitted_ = model_ != nullptr;
+    if (refitted_ && calibration_.fitted())
+      calibration_.fitted_on = "dev split, by the model before its refit on train + dev";
   }
   if (!model_) {
     model_ = std::make_shared<fasttext::FastText>();
@@ -351,16 +345,9 @@ Prediction FasttextClassifier::classify(std::string_view text) {
   if (!model_) throw std::logic_error("fasttext classifier used before train() or load()");
   auto start = std::chrono::steady_clock::now();
   Prediction p;
-  std::vector<std::pair<fasttext::real, std::string>> predictions;
-  if (temperature_ > 0) {
-    predictions = all_labels(*model_, text);
-  } else {
-    std::string tokens = fasttext_line(text);
-    if (!tokens.empty()) {  // else fastText would answer from its end-of-line token alone
-      std::istringstream line(tokens + "\n");
-      model_->predictLine(line, predictions, 1, 0.0);
-    }
-  }
+  // Every label's log-probability when the confidence is calibrated (the softmax needs them
+  // all), else the top one.
+  auto predictions = predict(*model_, text, calibration_.fitted() ? -1 : 1);
   p.label = fallback_label_;
   if (!predictions.empty()) {
     std::string_view id = predictions[0].second;
@@ -368,10 +355,10 @@ Prediction FasttextClassifier::classify(std::string_view text) {
     std::size_t index = std::stoul(std::string(id));
     if (index < labels_.size()) p.label = labels_[index];
     // predictLine answers log-probabilities (softmax, or one-vs-all sigmoids).
-    if (temperature_ > 0) {
+    if (calibration_.fitted()) {
       scores_.clear();
       for (const auto& [log_p, name] : predictions) scores_.push_back(log_p);
-      p.confidence = top_softmax(scores_, temperature_);
+      p.confidence = top_softmax(scores_, calibration_.temperature);
     } else {
       p.confidence = std::clamp(static_cast<double>(std::exp(predictions[0].first)), 0.0, 1.0);
     }
@@ -432,24 +419,11 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
   chosen_.loss = d.value("loss", chosen_.loss);
   chosen_.threads = d.value("threads", chosen_.threads);
   chosen_.seed = d.value("seed", chosen_.seed);
-  const auto& c = d.value("confidence", nlohmann::json::object());
-  temperature_ = c.value("temperature", 0.0);
-  calibration_rows_ = c.value("rows", std::size_t{0});
-  held_out_ = c.value("fitted_on", std::string()) == "a fifth of train";
+  calibration_ = Calibration::from_json(d.value("confidence", nlohmann::json::object()));
 }
 
 nlohmann::json FasttextClassifier::describe() const {
   const FasttextOptions& o = chosen_;
-  nlohmann::json confidence = {{"method", "fastText's probability, not calibrated"}};
-  if (temperature_ > 0) {
-    confidence = {
-        {"method", "temperature scaling of the log-probabilities"},
-        {"temperature", temperature_},
-        {"fitted_on", held_out_   ? "a fifth of train"
-                      : refitted_ ? "dev split, by the model before its refit on train + dev"
-                                  : "dev split"},
-        {"rows", calibration_rows_}};
-  }
   return {{"epoch", o.epoch},
           {"lr", o.lr},
           {"word_ngrams", o.word_ngrams},
@@ -465,7 +439,8 @@ nlohmann::json FasttextClassifier::describe() const {
           {"autotune_trials", trials_},
           {"dev_accuracy", autotuned_ ? nlohmann::json(dev_accuracy_) : nlohmann::json()},
           {"refit_on_train_and_dev", refitted_},
-          {"confidence", confidence}};
+          {"confidence", calibration_.to_json("temperature scaling of the log-probabilities",
+                                              "fastText's probability, not calibrated")}};
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ class LinearClassifier : public Classifier {
   SparseRows vectorise(const Examples& examples);
   ModelPtr fit(SparseRows& rows, double C) const;
   double accuracy(const model& m, SparseRows& rows) const;
-  void calibrate(const model& m, const SparseRows& held_out);
+  void calibrate(const model& m, const SparseRows& held_out, std::string fitted_on);
   void calibrate_on_a_fifth(SparseRows& train_rows);
   int solver() const { return options_.model == "logreg" ? L2R_LR : L2R_L2LOSS_SVC_DUAL; }
 
@@ -51,12 +51,9 @@ class LinearClassifier : public Classifier {
   TfidfVectorizer vectorizer_;
   ModelPtr model_;
   double chosen_c_ = 0;
-  // The confidence's temperature (calibration.h), fitted on rows the model was not trained on;
-  // 0 for a model trained without enough of them (or before calibration existed): its
-  // confidence is then the uncalibrated figure.
-  double temperature_ = 0;
-  std::size_t calibration_rows_ = 0;
-  std::string calibrated_on_;              // "dev split" or "a fifth of train"
+  // Fitted on rows the model was not trained on; not fitted for a model trained without enough
+  // of them (or before calibration existed), whose confidence is the uncalibrated figure.
+  Calibration calibration_;
   bool hold_out_for_calibration_ = false;  // without dev: calibrate on a fifth of train
   nlohmann::json dev_accuracy_by_c_ = nlohmann::json::object();
   std::vector<std::string> labels_;
@@ -122,15 +119,12 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
   vectorizer_.fit(texts);
   SparseRows train_rows = vectorise(train);
   dev_accuracy_by_c_ = nlohmann::json::object();
-  temperature_ = 0;
-  calibration_rows_ = 0;
-  calibrated_on_.clear();
+  calibration_ = {};
   if (!options_.search_c || dev.empty()) {
     chosen_c_ = options_.C;
     model_ = fit(train_rows, chosen_c_);
     if (!dev.empty()) {
-      calibrate(*model_, vectorise(dev));
-      calibrated_on_ = "dev split";
+      calibrate(*model_, vectorise(dev), "dev split");
     } else if (hold_out_for_calibration_) {
       calibrate_on_a_fifth(train_rows);
     }
@@ -148,8 +142,7 @@ void LinearClassifier::train(const Examples& train, const Examples& dev,
       model_ = std::move(candidate);
     }
   }
-  calibrate(*model_, dev_rows);
-  calibrated_on_ = "dev split";
+  calibrate(*model_, dev_rows, "dev split");
 }
 
 namespace {
@@ -167,22 +160,22 @@ void label_scores(const model& m, const feature_node* x, std::vector<double>& ou
 
 }  // namespace
 
-void LinearClassifier::calibrate(const model& m, const SparseRows& held_out) {
+void LinearClassifier::calibrate(const model& m, const SparseRows& held_out,
+                                 std::string fitted_on) {
+  int classes = get_nr_class(&m);
+  if (classes < 2) return;  // one label: the confidence is 1 anyway
+  const int* begin = m.label;
+  const int* end = m.label + classes;
   CalibrationRows rows;
   std::vector<double> scores;
-  int classes = get_nr_class(&m);
   for (std::size_t i = 0; i < held_out.rows.size(); ++i) {
-    const int* begin = m.label;
-    const int* end = m.label + classes;
     const int* at = std::find(begin, end, static_cast<int>(held_out.y[i]));
     if (at == end) continue;  // a label the model never saw: no score to calibrate
     label_scores(m, held_out.rows[i], scores);
     rows.scores.push_back(scores);
     rows.truth.push_back(static_cast<std::size_t>(at - begin));
   }
-  if (classes < 2 || rows.scores.size() < kMinCalibrationRows) return;
-  temperature_ = fit_temperature(rows);
-  calibration_rows_ = rows.scores.size();
+  calibration_ = Calibration::fit(rows, std::move(fitted_on));
 }
 
 // Without a dev split: a model trained on four fifths of train scores the other fifth (every
@@ -192,13 +185,12 @@ void LinearClassifier::calibrate_on_a_fifth(SparseRows& train_rows) {
   if (train_rows.rows.size() < 5 * kMinCalibrationRows) return;
   SparseRows fit_part, held_out;  // views into train_rows' chunks
   for (std::size_t i = 0; i < train_rows.rows.size(); ++i) {
-    SparseRows& to = i % 5 == 4 ? held_out : fit_part;
+    SparseRows& to = held_out_for_calibration(i) ? held_out : fit_part;
     to.rows.push_back(train_rows.rows[i]);
     to.y.push_back(train_rows.y[i]);
   }
   ModelPtr partial = fit(fit_part, chosen_c_);
-  calibrate(*partial, held_out);
-  if (temperature_ > 0) calibrated_on_ = "a fifth of train";
+  calibrate(*partial, held_out, "a fifth of train");
 }
 
 namespace {
@@ -239,9 +231,9 @@ Prediction LinearClassifier::classify(std::string_view text) {
   nodes_.push_back({-1, 0.0});
   auto id = static_cast<std::size_t>(::predict(model_.get(), nodes_.data()));
   p.label = id < labels_.size() ? labels_[id] : "";
-  if (temperature_ > 0) {
+  if (calibration_.fitted()) {
     label_scores(*model_, nodes_.data(), scores_);
-    p.confidence = top_softmax(scores_, temperature_);
+    p.confidence = top_softmax(scores_, calibration_.temperature);
   } else {
     p.confidence = uncalibrated_top_probability(*model_, nodes_.data());
   }
@@ -283,10 +275,7 @@ void LinearClassifier::load(const std::filesystem::path& dir) {
   chosen_c_ = d.value("C", options_.C);
   options_.search_c = d.value("search_c", false);
   dev_accuracy_by_c_ = d.value("dev_accuracy_by_C", nlohmann::json::object());
-  const auto& c = d.value("confidence", nlohmann::json::object());
-  temperature_ = c.value("temperature", 0.0);
-  calibration_rows_ = c.value("rows", std::size_t{0});
-  calibrated_on_ = c.value("fitted_on", std::string());
+  calibration_ = Calibration::from_json(d.value("confidence", nlohmann::json::object()));
 }
 
 nlohmann::json LinearClassifier::describe() const {
@@ -302,16 +291,10 @@ nlohmann::json LinearClassifier::describe() const {
                       {"sublinear_tf", true},
                       {"features", vectorizer_.size()}};
   if (!dev_accuracy_by_c_.empty()) d["dev_accuracy_by_C"] = dev_accuracy_by_c_;
-  if (temperature_ > 0) {
-    d["confidence"] = {{"method", "temperature scaling of the decision values"},
-                       {"temperature", temperature_},
-                       {"fitted_on", calibrated_on_},
-                       {"rows", calibration_rows_}};
-  } else {
-    d["confidence"] = {{"method", model_ && check_probability_model(model_.get()) != 0
-                                      ? "liblinear's probability, not calibrated"
-                                      : "softmax of the decision values, not calibrated"}};
-  }
+  d["confidence"] = calibration_.to_json("temperature scaling of the decision values",
+                                         model_ && check_probability_model(model_.get()) != 0
+                                             ? "liblinear's probability, not calibrated"
+                                             : "softmax of the decision values, not calibrated");
   return d;
 }
 
