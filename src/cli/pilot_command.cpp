@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/pilot_report.h"
 #include "tunecase/store/store.h"
 
@@ -18,15 +19,46 @@ struct PilotArgs {
   std::string store = "tunecase.db", config, plan, json_out;
 };
 
+// The plan to judge by: --plan or [pilot] when given, else the one `serve` recorded in the store
+// at its last start, else the config's champion alone. A plan unlike the recorded one is said.
+tunecase::serve::PilotPlan choose_plan(const PilotArgs& a, tunecase::Store& store) {
+  using namespace tunecase::serve;
+  std::optional<PilotPlan> recorded;
+  if (std::optional<std::string> text = store.meta(kRecordedPlanKey))
+    recorded = pilot_plan_from_json(nlohmann::json::parse(*text, nullptr, false));
+  std::optional<tunecase::ProjectConfig> config;
+  if (!a.config.empty()) config = tunecase::load_config(a.config);
+  if (!a.plan.empty() && !config)
+    throw tunecase::UserError("--plan needs --config: the plan's arms are the config's approaches");
+  bool given = !a.plan.empty() || (config && config->pilot.present);
+  if (!given && recorded) {
+    fmt::print(stderr,
+               "plan: {}, as `tunecase serve` recorded it at its last start (rule from {})\n",
+               plan_summary(*recorded), recorded->rule_source);
+    return *recorded;
+  }
+  if (!config)
+    throw tunecase::UserError(fmt::format(
+        "--store {}: it records no pilot plan (a gateway older than this version wrote it); "
+        "give --config, with [pilot] or --plan decision.json",
+        a.store));
+  PilotPlan plan = make_pilot_plan(*config, a.plan);
+  if (recorded && plan_summary(*recorded) != plan_summary(plan))
+    fmt::print(stderr,
+               "note: `tunecase serve` last ran this store as '{}'; this report judges it as "
+               "'{}' (rule from {})\n",
+               plan_summary(*recorded), plan_summary(plan), plan.rule_source);
+  return plan;
+}
+
 void run(const PilotArgs& a) {
-  tunecase::ProjectConfig config = tunecase::load_config(a.config);
-  tunecase::serve::PilotPlan plan = tunecase::serve::make_pilot_plan(config, a.plan);
   auto store = open_existing_store(a.store);
   std::optional<std::string> started = store->meta("pilot.started_at_ms");
   if (!started)
     throw tunecase::UserError(fmt::format(
         "--store {}: no pilot has run on this store yet; start `tunecase serve` on it first",
         a.store));
+  tunecase::serve::PilotPlan plan = choose_plan(a, *store);
   tunecase::serve::ReportContext context;
   context.now_ms = now_ms_or(0);
   context.started_at_ms = std::stoll(*started);
@@ -50,8 +82,10 @@ void add_pilot_command(CLI::App& app) {
       "pilot", "Print the pilot report (per-arm figures and the verdict) from the store");
   cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
       ->capture_default_str();
-  cmd->add_option("--config", args->config, "project config with [pilot]")->required();
-  cmd->add_option("--plan", args->plan, "decision.json from `tunecase decide`: the verdict rule");
+  cmd->add_option("--config", args->config,
+                  "project config: its [pilot] (or --plan) replaces the plan serve recorded");
+  cmd->add_option("--plan", args->plan,
+                  "decision.json from `tunecase decide`: the verdict rule (needs --config)");
   cmd->add_option("--json", args->json_out, "write the JSON report here instead of stdout");
   cmd->callback([args] { run(*args); });
 }

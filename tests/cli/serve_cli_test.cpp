@@ -143,6 +143,67 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
       << again.output;
 }
 
+// A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot
+// --store` alone, or with a config that has no [pilot]: the verdict is the pilot's, not a
+// production report that leaves the challenger out.
+TEST_F(ServeCli, PilotWithoutAPlanJudgesByThePlanServeRecorded) {
+  std::string piloted = dir_.str() + "/piloted.toml";
+  auto write_piloted = [&](const std::string& file, const std::string& mode) {
+    std::ofstream(file) << read_file(config_)
+                        << "\n[[approach]]\nname = \"linear-b\"\nkind = \"linear\"\n\n[pilot]\n"
+                           "champion = \"local-linear\"\nchallenger = \"linear-b\"\nmode = \""
+                        << mode << "\"\n";
+  };
+  write_piloted(piloted, "shadow");
+  CliResult eval = run_cli("eval --config " + piloted + " --out " + dir_.str() + "/out2");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  {
+    ServeProcess serve(
+        dir_.path(), "serve",
+        {"--config", piloted, "--eval", dir_.str() + "/out2", "--store", store(), "--port", "0"});
+    ASSERT_GT(serve.port(), 0) << serve.stderr_text();
+    for (int i = 0; i < 6; ++i)
+      ASSERT_EQ(post(serve.port(), "/v1/classify",
+                     {{"text", "refund my order"}, {"id", "P-" + std::to_string(i)}})
+                    .status,
+                200);
+    EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0);
+  }
+  for (const std::string& config : {std::string(), " --config " + config_}) {
+    std::string json = dir_.str() + "/recorded.json";
+    CliResult r = run_cli("pilot --store " + store() + config + " --json " + json);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("shadow: local-linear vs linear-b, as `tunecase serve` recorded it"),
+              std::string::npos)
+        << r.output;
+    nlohmann::json report = read_json(json);
+    EXPECT_EQ(report["mode"], "shadow") << config;
+    EXPECT_EQ(report["challenger"], "linear-b") << config;
+    ASSERT_EQ(report["arms"].size(), 2u) << report.dump(2);
+    EXPECT_EQ(report["arms"][1]["requests"], 6) << report.dump(2);
+  }
+  // A [pilot] given now wins, and the report says it differs from what was served.
+  std::string split = dir_.str() + "/split.toml";
+  write_piloted(split, "split");
+  CliResult r = run_cli("pilot --store " + store() + " --config " + split + " --json " +
+                        dir_.str() + "/split.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("last ran this store as 'shadow: local-linear vs linear-b'; this "
+                          "report judges it as 'split: local-linear vs linear-b'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(read_json(dir_.path() / "split.json")["mode"], "split");
+  // Served so, the store's runs mix: the start says so.
+  ServeProcess again(
+      dir_.path(), "again",
+      {"--config", split, "--eval", dir_.str() + "/out2", "--store", store(), "--port", "0"});
+  ASSERT_GT(again.port(), 0) << again.stderr_text();
+  EXPECT_NE(again.stderr_text().find("previous pilot ran as 'shadow: local-linear vs linear-b'; "
+                                     "this start serves 'split: local-linear vs linear-b'"),
+            std::string::npos)
+      << again.stderr_text();
+}
+
 TEST_F(ServeCli, AMissingModelNamesTheApproachAndTheCommand) {
   CliResult r = run_cli("serve --config " + config_ + " --eval " + dir_.str() +
                         "/nowhere --port 0 --store " + store());

@@ -45,6 +45,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
+  record_plan();
   // Before the approaches: their upstream calls run on the server's threads. Nothing reaches
   // the handler before start().
   options_.server.error_page = error_page;
@@ -98,6 +99,27 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
   if (!plan_.challenger.empty())
     challenger_ = load_served_approach(*config.find_approach(plan_.challenger), config, load);
+}
+
+// The plan `tunecase pilot` judges by when it is given none. The latest start's plan is the one
+// running; a change of arms or mode is said at start, since the store's figures then mix runs.
+void Gateway::record_plan() {
+  std::optional<std::string> before = store_->meta(kRecordedPlanKey);
+  store_->set_meta(kRecordedPlanKey, to_json(plan_).dump());
+  if (!before) return;
+  nlohmann::json old = nlohmann::json::parse(*before, nullptr, false);
+  std::string was;
+  try {
+    was = plan_summary(pilot_plan_from_json(old));
+  } catch (const UserError&) {
+    return;  // written by another version: nothing to compare
+  }
+  if (was == plan_summary(plan_)) return;
+  plan_notes_.push_back(fmt::format(
+      "this store's previous pilot ran as '{}'; this start serves '{}'. Its report counts the "
+      "predictions of the arms served now since the store's first start; start a new pilot on "
+      "a new store (--store) to keep the runs apart",
+      was, plan_summary(plan_)));
 }
 
 // The memo's figures for the dashboard's "decision context", and the memo itself (decide writes
@@ -168,7 +190,8 @@ const PreviousRun& Gateway::previous_run() const {
 }
 
 std::vector<std::string> Gateway::startup_notes() const {
-  std::vector<std::string> notes = model_notes_;
+  std::vector<std::string> notes = plan_notes_;
+  notes.insert(notes.end(), model_notes_.begin(), model_notes_.end());
   const PreviousRun& p = previous_run();
   if (!p.clean) {
     notes.push_back(fmt::format(

@@ -101,6 +101,7 @@ class Gateway {
   void page(const std::string& html, const char* missing, http::Responder responder);
   ReportContext report_context() const;
   void load_decision();
+  void record_plan();
   bool authorised(const http::Request& request) const;
   void load_approaches(const ProjectConfig& config);
   std::vector<std::string> label_set(const ProjectConfig& config) const;
@@ -115,6 +116,7 @@ class Gateway {
   std::unique_ptr<ServedApproach> champion_, challenger_;
   std::unique_ptr<ModelWatch> watch_;
   std::vector<std::string> model_notes_;  // what the registry sync did at start
+  std::vector<std::string> plan_notes_;   // a plan unlike the one the store recorded before
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<BlockingPool> background_;

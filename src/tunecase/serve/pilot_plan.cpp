@@ -114,4 +114,50 @@ PilotPlan make_pilot_plan(const ProjectConfig& config, const std::filesystem::pa
   return plan;
 }
 
+nlohmann::json to_json(const PilotPlan& plan) {
+  nlohmann::json j = {{"champion", plan.champion},
+                      {"challenger", plan.challenger},
+                      {"mode", serve_mode_name(plan.mode)},
+                      {"share", plan.share},
+                      {"days", plan.days},
+                      {"rule_source", plan.rule_source}};
+  // Production mode judges nothing: its rule names no challenger and would not read back.
+  if (!plan.challenger.empty()) j["rule"] = econ::to_json(plan.rule);
+  return j;
+}
+
+PilotPlan pilot_plan_from_json(const nlohmann::json& j) {
+  auto unreadable = [](const std::string& why) {
+    return UserError(fmt::format(
+        "the pilot plan recorded in the store (meta '{}') is unreadable: {}; give --plan "
+        "decision.json or a config with [pilot]",
+        kRecordedPlanKey, why));
+  };
+  if (!j.is_object()) throw unreadable("not a JSON object");
+  PilotPlan plan;
+  try {
+    plan.champion = j.at("champion").get<std::string>();
+    plan.challenger = j.at("challenger").get<std::string>();
+    std::optional<ServeMode> mode = parse_serve_mode(j.at("mode").get<std::string>());
+    if (!mode) throw unreadable("unknown mode " + j.at("mode").dump());
+    plan.mode = *mode;
+    plan.share = j.at("share").get<double>();
+    plan.days = j.at("days").get<int>();
+    plan.rule_source = j.at("rule_source").get<std::string>();
+    if (!plan.challenger.empty()) plan.rule = econ::pilot_rule_from_json(j.at("rule"));
+  } catch (const nlohmann::json::exception& e) {
+    throw unreadable(e.what());
+  } catch (const UserError& e) {
+    throw unreadable(e.what());
+  }
+  if (plan.champion.empty()) throw unreadable("no champion");
+  return plan;
+}
+
+std::string plan_summary(const PilotPlan& plan) {
+  if (plan.challenger.empty())
+    return fmt::format("{}: {}", serve_mode_name(plan.mode), plan.champion);
+  return fmt::format("{}: {} vs {}", serve_mode_name(plan.mode), plan.champion, plan.challenger);
+}
+
 }  // namespace tunecase::serve

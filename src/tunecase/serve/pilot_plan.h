@@ -33,4 +33,13 @@ PilotPlan make_pilot_plan(const ProjectConfig& config, const std::filesystem::pa
 econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string& champion,
                                    const std::string& challenger);
 
+// The plan `serve` records in the store when it starts (meta kRecordedPlanKey), so that
+// `tunecase pilot` without --plan or [pilot] judges the pilot by the rule the gateway ran.
+inline constexpr const char* kRecordedPlanKey = "pilot.plan";
+nlohmann::json to_json(const PilotPlan& plan);
+// UserError when the record is not a plan this version wrote.
+PilotPlan pilot_plan_from_json(const nlohmann::json& j);
+// "split: A vs B" or "production: A": what a note names when two plans differ.
+std::string plan_summary(const PilotPlan& plan);
+
 }  // namespace tunecase::serve
