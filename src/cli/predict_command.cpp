@@ -28,6 +28,9 @@ void classify_stream(tunecase::LoadedModel& model, std::istream& in, const std::
     }
     tunecase::Prediction p = model.classifier->classify(line);
     nlohmann::json out = {{"line", number}, {"text", line}, {"label", p.label}};
+    // The model's probability of its answer, as `serve` returns it (calibrated where eval
+    // fitted a temperature: the model's describe.json says).
+    if (p.confidence) out["confidence"] = *p.confidence;
     std::cout << out.dump() << "\n";
   }
 }

@@ -77,7 +77,13 @@ TEST(PredictCli, ClassifiesLinesWithASavedModel) {
   std::istringstream lines(r.output);
   std::string line;
   std::vector<std::string> labels;
-  while (std::getline(lines, line)) labels.push_back(nlohmann::json::parse(line)["label"]);
+  while (std::getline(lines, line)) {
+    nlohmann::json answer = nlohmann::json::parse(line);
+    labels.push_back(answer["label"]);
+    ASSERT_TRUE(answer.contains("confidence")) << line;  // what serve would answer with
+    EXPECT_GT(answer["confidence"].get<double>(), 0.0) << line;
+    EXPECT_LE(answer["confidence"].get<double>(), 1.0) << line;
+  }
   ASSERT_EQ(labels.size(), 2u);
   EXPECT_EQ(labels[0], "shipping");
   EXPECT_EQ(labels[1], "billing");
