@@ -117,7 +117,7 @@ TEST(Fasttext, AutotuneOnDevStaysWithinItsBudget) {
   auto classifier = make_fasttext_classifier(fasttext_config({{"autotune_seconds", 2}}));
   ::testing::internal::CaptureStderr();
   auto start = std::chrono::steady_clock::now();
-  classifier->train(toy_intents(20, 1), toy_intents(5, 7), toy_labels());
+  classifier->train(toy_intents(20, 1), toy_intents(17, 7), toy_labels());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   nlohmann::json d = classifier->describe();
@@ -125,6 +125,23 @@ TEST(Fasttext, AutotuneOnDevStaysWithinItsBudget) {
   EXPECT_GE(d["autotune_trials"].get<int>(), 1);
   EXPECT_GE(d["dev_accuracy"].get<double>(), 0.9);
   EXPECT_LT(seconds, 6);  // 2 s of budget; the slack is for a loaded machine
+  EXPECT_GE(accuracy(*classifier, toy_intents(10, 2)), 0.9);
+}
+
+// 30 dev rows cannot rank candidates: the configured options are trained, scored on dev and
+// refit on train + dev, and describe() says why there was no search.
+TEST(Fasttext, ASmallDevSplitSkipsTheSearch) {
+  auto classifier = make_fasttext_classifier(fasttext_config({{"autotune_seconds", 60}}));
+  Examples dev = toy_intents(5, 7);
+  ASSERT_LT(dev.size(), kMinSearchDevRows);
+  classifier->train(toy_intents(20, 1), dev, toy_labels());
+  nlohmann::json d = classifier->describe();
+  EXPECT_FALSE(d["autotuned"].get<bool>());
+  EXPECT_EQ(d["autotune_trials"], 1);
+  EXPECT_EQ(d["search_skipped_dev_rows"], dev.size());
+  EXPECT_EQ(d["epoch"], 30);  // the configured options
+  EXPECT_GE(d["dev_accuracy"].get<double>(), 0.9);
+  EXPECT_TRUE(d["refit_on_train_and_dev"].get<bool>());
   EXPECT_GE(accuracy(*classifier, toy_intents(10, 2)), 0.9);
 }
 
@@ -140,7 +157,7 @@ TEST(Fasttext, WithoutADevSplitTheConfiguredOptionsAreTrained) {
 TEST(Fasttext, AutotunedChoiceSurvivesSaveAndLoad) {
   auto trained =
       make_fasttext_classifier(fasttext_config({{"autotune_seconds", 2}, {"autotune_trials", 4}}));
-  trained->train(toy_intents(20, 1), toy_intents(5, 7), toy_labels());
+  trained->train(toy_intents(20, 1), toy_intents(17, 7), toy_labels());
   auto dir = std::filesystem::temp_directory_path() / "tunecase_fasttext_autotune_save_test";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

@@ -142,7 +142,7 @@ class FasttextClassifier : public Classifier {
     std::size_t train_lines = 0, dev_lines = 0;
   };
   void search(const Examples& train, const Examples& dev, const Files& files,
-              const TempFolder& temp);
+              const TempFolder& temp, std::size_t candidates);
   std::size_t write_file(const std::vector<const Examples*>& sets,
                          const std::filesystem::path& file);
 
@@ -153,7 +153,8 @@ class FasttextClassifier : public Classifier {
   std::vector<std::string> labels_;
   std::string fallback_label_;  // the most frequent train label, for texts with no known token
   bool autotuned_ = false;
-  bool refitted_ = false;  // the final model saw train + dev
+  std::size_t search_skipped_rows_ = 0;  // the dev rows that were too few for a search; 0: none
+  bool refitted_ = false;                // the final model saw train + dev
   int trials_ = 0;
   double dev_accuracy_ = -1;  // of the chosen candidate trained on train only
   // Fitted on the dev split with the chosen candidate trained on train only (or on a fifth of
@@ -251,13 +252,18 @@ void FasttextClassifier::train(const Examples& train, const Examples& dev,
   }
   if (options_.autotune_seconds > 0) files.dev_lines = write_file({&dev}, files.dev);
   autotuned_ = refitted_ = false;
+  search_skipped_rows_ = 0;
   calibration_ = {};
   trials_ = 0;
   dev_accuracy_ = -1;
   chosen_ = options_;
   try {
     if (files.dev_lines > 0) {
-      search(train, dev, files, temp);
+      // Too few dev rows to tell candidates apart: the configured options alone go through
+      // the same steps (scored and calibrated on dev, refit on train + dev).
+      bool enough = files.dev_lines >= kMinSearchDevRows;
+      search_skipped_rows_ = enough ? 0 : files.dev_lines;
+      search(train, dev, files, temp, enough ? options_.autotune_trials : 1);
     } else {
       model_ = fit(args_of(options_, files.train), std::nullopt);
       if (!dev.empty()) {
@@ -293,15 +299,14 @@ void FasttextClassifier::calibrate_on_a_fifth(const Examples& train, const TempF
 // configured options, always runs to the end), keeping time to refit the best on train + dev:
 // fastText's own autotune samples up to 10M buckets x 1000 dims and overruns its budget.
 void FasttextClassifier::search(const Examples& train, const Examples& dev, const Files& files,
-                                const TempFolder& temp) {
+                                const TempFolder& temp, std::size_t candidates) {
   auto deadline = Clock::now() + std::chrono::seconds(options_.autotune_seconds);
   double refit_scale = static_cast<double>(files.train_lines + files.dev_lines) /
                        static_cast<double>(files.train_lines);
   double best_seconds = 0;
   auto best = temp.path() / "best.bin";
   model_.reset();
-  for (const auto& candidate :
-       fasttext_search_candidates(options_, static_cast<std::size_t>(options_.autotune_trials))) {
+  for (const auto& candidate : fasttext_search_candidates(options_, candidates)) {
     auto search_deadline =
         deadline - std::chrono::duration_cast<Clock::duration>(
                        std::chrono::duration<double>(best_seconds * refit_scale));
@@ -320,7 +325,7 @@ void FasttextClassifier::search(const Examples& train, const Examples& dev, cons
       model->saveModel(best.string());      // on disk, not in memory: one model at a time
     }
   }
-  autotuned_ = true;
+  autotuned_ = candidates > 1;
   // The search stopped where a refit should still fit; estimates are rough on a loaded machine,
   // so the refit may overrun the budget by a quarter of it before it is abandoned.
   auto slack = std::chrono::duration_cast<Clock::duration>(
@@ -408,6 +413,9 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
   refitted_ = d.value("refit_on_train_and_dev", false);
   trials_ = d.value("autotune_trials", 0);
   dev_accuracy_ = d["dev_accuracy"].is_number() ? d["dev_accuracy"].get<double>() : -1;
+  search_skipped_rows_ = d["search_skipped_dev_rows"].is_number()
+                             ? d["search_skipped_dev_rows"].get<std::size_t>()
+                             : 0;
   // What was trained, as described when saved (fastText's model file does not keep lr).
   chosen_.epoch = d.value("epoch", chosen_.epoch);
   chosen_.lr = d.value("lr", chosen_.lr);
@@ -437,7 +445,9 @@ nlohmann::json FasttextClassifier::describe() const {
           {"autotuned", autotuned_},
           {"autotune_seconds", options_.autotune_seconds},
           {"autotune_trials", trials_},
-          {"dev_accuracy", autotuned_ ? nlohmann::json(dev_accuracy_) : nlohmann::json()},
+          {"dev_accuracy", dev_accuracy_ >= 0 ? nlohmann::json(dev_accuracy_) : nlohmann::json()},
+          {"search_skipped_dev_rows",
+           search_skipped_rows_ > 0 ? nlohmann::json(search_skipped_rows_) : nlohmann::json()},
           {"refit_on_train_and_dev", refitted_},
           {"confidence", calibration_.to_json("temperature scaling of the log-probabilities",
                                               "fastText's probability, not calibrated")}};

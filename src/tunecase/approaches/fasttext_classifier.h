@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ std::vector<FasttextOptions> fasttext_search_candidates(const FasttextOptions& b
 
 // The options of the approach's typed settings (validated when the config was read).
 FasttextOptions fasttext_options(const ApproachConfig& config);
+
+// The dev rows a search needs: with fewer, one row moves dev accuracy by a point or more, so
+// the candidates' order is noise (and each fit costs libfasttext half a second whatever the
+// data: it fills a 120 MB vocabulary table). The configured options are then trained alone,
+// scored and calibrated on dev and refit on train + dev; describe() says the search was skipped.
+inline constexpr std::size_t kMinSearchDevRows = 100;
 
 // A supervised fastText model (libfasttext), optionally autotuned on dev.
 std::unique_ptr<Classifier> make_fasttext_classifier(const ApproachConfig& config);

@@ -175,8 +175,9 @@ void read_fasttext_settings(TableReader& r, ApproachConfig& a) {
   s.bucket = whole("bucket", s.bucket, 1, 100000000, "hash buckets for n-grams");
   s.loss = r.text("loss", s.loss, "softmax, ova (one-vs-all) or hs", {"softmax", "ova", "hs"});
   s.threads = whole("threads", s.threads, 1, 256, "training threads");
-  s.autotune_seconds = whole("autotune_seconds", s.autotune_seconds, 0, 86400,
-                             "search on dev within this budget (0: off)");
+  s.autotune_seconds =
+      whole("autotune_seconds", s.autotune_seconds, 0, 86400,
+            "search on dev within this budget (0: off; no search under 100 dev rows)");
   s.autotune_trials =
       whole("autotune_trials", s.autotune_trials, 1, 1000, "at most this many search candidates");
   s.seed = whole("seed", s.seed, 0, 2147483647, "seed of the search and training file order");
