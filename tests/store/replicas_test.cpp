@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "postgres_server.h"
@@ -63,6 +64,56 @@ TEST(Replicas, TwoReplicasOnOnePostgresLoseNoPredictionAndNoFeedback) {
     int64_t confusion = 0;
     for (const auto& pair : c.confusion) confusion += pair.count;
     EXPECT_EQ(confusion, 2 * kItems);
+  }
+}
+
+// A shadow answer is logged after the champion's, and its item's feedback may arrive in between
+// or while it is being written (another replica, a fast export). Every pair must end up
+// labelled, and counted once: on PostgreSQL the items' advisory locks order the two writes.
+TEST(Replicas, FeedbackRacingTheShadowLogLabelsEveryPairOnce) {
+  TUNECASE_SKIP_WITHOUT_POSTGRES();
+  std::string url = PostgresServer::get()->new_database();
+  std::unique_ptr<Store> gateway = open_store(url), labels = open_store(url);
+  constexpr int kBatches = 30, kPerBatch = 20, kItems = kBatches * kPerBatch;
+  std::atomic<int> champion_batches{0};
+  std::thread writer([&] {
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<PredictionRecord> champion, shadow;
+      for (int i = 0; i < kPerBatch; ++i) {
+        std::string id = "S" + std::to_string(b * kPerBatch + i);
+        champion.push_back(prediction(id, "linear", Arm::champion, "a", kT0 + b * 1000 + i));
+        shadow.push_back(
+            prediction(id, "llm", Arm::shadow, i % 2 ? "a" : "b", kT0 + b * 1000 + i + 1));
+      }
+      gateway->log_predictions(champion);
+      champion_batches = b + 1;
+      gateway->log_predictions(shadow);
+    }
+  });
+  std::thread labeller([&] {
+    for (int b = 0; b < kBatches; ++b) {
+      while (champion_batches.load() <= b) std::this_thread::yield();
+      for (int i = 0; i < kPerBatch; ++i)
+        labels->record_feedback(feedback("S" + std::to_string(b * kPerBatch + i), "a"));
+    }
+  });
+  writer.join();
+  labeller.join();
+
+  PilotQuery q;
+  q.paired = {{"linear", "llm"}};
+  for (Store* store : {gateway.get(), labels.get()}) {
+    auto c = store->pilot_counts(q);
+    ASSERT_EQ(c.arms.size(), 2u);
+    for (const ArmFigures& arm : c.arms) {
+      EXPECT_EQ(arm.requests, kItems) << arm.approach;
+      EXPECT_EQ(arm.labelled, kItems) << arm.approach;
+      EXPECT_EQ(arm.correct, arm.arm == Arm::shadow ? kItems / 2 : kItems) << arm.approach;
+    }
+    ASSERT_TRUE(c.paired);
+    EXPECT_EQ(c.paired->both_right, kItems / 2);
+    EXPECT_EQ(c.paired->only_first, kItems / 2);
+    EXPECT_EQ(c.paired->only_second + c.paired->both_wrong, 0);
   }
 }
 

@@ -132,12 +132,6 @@ TYPED_TEST(StoreConformance, AShadowLoggedAfterItsFeedbackGetsTheLabel) {
   auto other_text = prediction("L1", "llm", Arm::shadow, "a", kT0 + 6);
   other_text.text_hash = "another text under the same id";
   this->store_->log_predictions({late1, late2, other_text});
-  if constexpr (std::is_same_v<TypeParam, PostgresBackend>) {
-    EXPECT_FALSE(this->store_->gold_label(late1.prediction_id));
-    this->store_->record_feedback(
-        Feedback{Feedback::By::prediction_id, late1.prediction_id, "a", kT0 + 10 * kDay});
-    this->store_->record_feedback(feedback("L2", "a"));
-  }
 
   PilotQuery q;
   q.paired = {{"linear", "llm"}};

@@ -53,6 +53,56 @@ void upsert_feedback(SqlSession& s, const LabelTarget& t, const Feedback& f) {
        sql_flag(f.label == t.label), f.received_at_ms});
 }
 
+// An item's key for PostgreSQL's advisory locks: FNV-1a of its request id, the same in every
+// replica and every build.
+int64_t item_lock_key(const std::string& request_id) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : request_id) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<int64_t>(h);
+}
+
+// A PostgreSQL array literal of texts ({"a","b\"c"}), for `= ANY($1::text[])`.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// PostgreSQL: a feedback and the log writer's labelling of late shadow predictions take their
+// items' advisory locks before anything else, all at once and in ascending order (no deadlock).
+// Whichever comes second waits for the first to commit and then reads its rows: READ COMMITTED
+// sees what committed before each statement. Without the lock a feedback under way could not
+// see a shadow prediction being written, and would label the champion's answer after the
+// shadow had copied the older label (the two-replica test caught that). SQLite runs one write
+// transaction at a time, so it needs none.
+void lock_items(SqlSession& s, Dialect dialect, const std::vector<std::string>& request_ids) {
+  if (dialect != Dialect::postgres || request_ids.empty()) return;
+  std::set<int64_t> keys;
+  for (const std::string& id : request_ids) keys.insert(item_lock_key(id));
+  std::string list = "{";
+  for (int64_t key : keys) list += (list.size() > 1 ? "," : "") + std::to_string(key);
+  list += "}";
+  s.query(
+      "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY k) AS "
+      "keys",
+      {list});
+}
+
+// The request id a feedback labels ("" when its prediction id is unknown).
+std::string item_of(SqlSession& s, const Feedback& f) {
+  if (f.by == Feedback::By::request_id) return f.id;
+  SqlRows rows = s.query("SELECT request_id FROM predictions WHERE prediction_id = $1", {f.id});
+  return rows.empty() ? std::string() : as_string(rows[0][0]);
+}
+
 // Applies one feedback to every prediction of its item; the roll-up changes go into `deltas`.
 FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const std::string& lock,
                               RollupDeltas& deltas) {
@@ -141,31 +191,41 @@ class SqlStore final : public Store {
     for (const PredictionRecord& p : batch) {
       if (p.text) texts.insert(texts.end(), {p.prediction_id, p.created_at_ms, *p.text});
     }
+    std::vector<std::string> shadow_items;
+    for (const PredictionRecord& p : batch)
+      if (p.arm == Arm::shadow) shadow_items.push_back(p.request_id);
     db_->write(Durability::relaxed, [&](SqlSession& s) {
+      lock_items(s, db_->dialect(), shadow_items);  // first: see lock_items
       s.insert_rows("predictions", prediction_columns(), values);
       if (!texts.empty())
         s.insert_rows("request_texts", {"prediction_id", "created_at", "text"}, texts);
       for (int g = 0; g < 2; ++g) {
         for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
       }
-      label_late_shadows(s, batch);
+      label_late_shadows(s, batch, shadow_items);
     });
   }
 
   // A shadow answer is logged after the champion's answer went back, as late as the
   // challenger's time-out: the item's ground truth may have arrived in between (an export fed
   // at once, a replay). It is the item's label, so the shadow prediction gets it too, and the
-  // pair counts for McNemar, as if it had been there when the feedback came.
-  // SQLite only, where write transactions run one at a time. On PostgreSQL a feedback
-  // transaction already running cannot see the uncommitted shadow row, so it could relabel the
-  // champion's prediction after this copied the older label: the item's predictions would hold
-  // two golds and the pair counts would drift (the two-replica test caught it). There the
-  // shadow prediction waits for the item's next feedback, as before.
-  void label_late_shadows(SqlSession& s, const std::vector<PredictionRecord>& batch) {
-    if (db_->dialect() != Dialect::sqlite) return;
+  // pair counts for McNemar, as if it had been there when the feedback came. On PostgreSQL the
+  // items' locks, taken at the transaction's start, keep a concurrent feedback from slipping
+  // between this read and this write (lock_items).
+  void label_late_shadows(SqlSession& s, const std::vector<PredictionRecord>& batch,
+                          const std::vector<std::string>& shadow_items) {
+    if (shadow_items.empty()) return;
+    std::set<std::string> labelled;  // request ids with any feedback; all of them on SQLite
+    bool filtered = db_->dialect() == Dialect::postgres;
+    if (filtered) {  // one round trip instead of one per shadow prediction
+      for (const SqlRow& r :
+           s.query("SELECT DISTINCT request_id FROM feedback WHERE request_id = ANY($1::text[])",
+                   {text_array(shadow_items)}))
+        labelled.insert(as_string(r[0]));
+    }
     RollupDeltas deltas;
     for (const PredictionRecord& p : batch) {
-      if (p.arm != Arm::shadow) continue;
+      if (p.arm != Arm::shadow || (filtered && !labelled.count(p.request_id))) continue;
       SqlRows known = s.query(
           "SELECT label, received_at FROM feedback WHERE request_id = $1 AND text_hash = $2 "
           "ORDER BY updated_at DESC LIMIT 1",
@@ -182,6 +242,8 @@ class SqlStore final : public Store {
     FeedbackResult result;
     db_->write(Durability::durable, [&](SqlSession& s) {
       RollupDeltas deltas;
+      std::string item = item_of(s, feedback);
+      if (!item.empty()) lock_items(s, db_->dialect(), {item});
       result = apply_feedback(s, feedback, db_->lock_suffix(), deltas);
       deltas.apply(s);
     });
@@ -193,6 +255,10 @@ class SqlStore final : public Store {
     db_->write(Durability::durable, [&](SqlSession& s) {
       results.clear();
       RollupDeltas deltas;
+      std::vector<std::string> items;
+      for (const Feedback& f : batch)
+        if (std::string item = item_of(s, f); !item.empty()) items.push_back(std::move(item));
+      lock_items(s, db_->dialect(), items);  // all at once: see lock_items
       for (const Feedback& f : batch)
         results.push_back(apply_feedback(s, f, db_->lock_suffix(), deltas));
       deltas.apply(s);
