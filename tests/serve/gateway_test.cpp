@@ -262,6 +262,38 @@ TEST_F(GatewayTest, AnLlmAskedForLogprobsAnswersWithAConfidence) {
   sim.stop();
 }
 
+// The same ticket twice through an LLM arm with the response cache on: the second answer costs
+// nothing and calls nobody, and the pilot report counts it and says what it does to the figures.
+TEST_F(GatewayTest, AnswersFromTheResponseCacheAreCountedAndSaid) {
+  SimLlmServer sim(SimLlmOptions{});
+  int sim_port = sim.start();
+  GatewayOptions o = options();
+  o.cache_file = dir_ / "cache.sqlite";
+  start(
+      "[[approach]]\nname = \"sim\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim\"\n",
+      o);
+  for (const char* id : {"C-1", "C-2"}) classify({{"text", "my parcel never arrived"}, {"id", id}});
+  gateway_->stop();
+  auto counts = gateway_->store().pilot_counts({});
+  ASSERT_EQ(counts.arms.size(), 1u);
+  EXPECT_EQ(counts.arms[0].requests, 2);
+  EXPECT_EQ(counts.arms[0].cached, 1);
+  EXPECT_EQ(counts.arms[0].costed, 2);  // priced: the cached answer at $0
+  EXPECT_EQ(sim.stats().completions, 1);
+  ReportContext context;
+  context.now_ms = counts.arms[0].last_at_ms + 1;
+  context.started_at_ms = counts.arms[0].first_at_ms;
+  nlohmann::json report = pilot_report(gateway_->store(), gateway_->plan(), context);
+  EXPECT_EQ(report["arms"][0]["cached"], 1);
+  std::string reasons = report["verdict"]["reasons"].dump();
+  EXPECT_NE(reasons.find("sim: 1 of 2 answers (50%) came from the LLM response cache"),
+            std::string::npos)
+      << reasons;
+  sim.stop();
+}
+
 TEST_F(GatewayTest, ATokenProtectsFeedback) {
   GatewayOptions o = options();
   o.token = "s3cret";

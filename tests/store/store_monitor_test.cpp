@@ -81,10 +81,12 @@ TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE audit_requests",
         "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
-        "DROP TABLE model_events", "UPDATE schema_version SET version = 2"})
+        "DROP TABLE model_events", "ALTER TABLE predictions DROP COLUMN cached",
+        "ALTER TABLE rollup_hours DROP COLUMN cached", "ALTER TABLE rollup_days DROP COLUMN cached",
+        "UPDATE schema_version SET version = 2"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 6);
+  EXPECT_EQ(this->store_->schema_version(), 7);
   PredictionRecord p = prediction("new", "linear", Arm::champion, "billing", kT0 + kHour);
   p.text = "a new ticket";
   this->store_->log_predictions({p});

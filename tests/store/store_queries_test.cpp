@@ -150,6 +150,25 @@ TYPED_TEST(StoreConformance, AShadowLoggedAfterItsFeedbackGetsTheLabel) {
   EXPECT_EQ(this->store_->record_feedback(feedback("L2", "a")).outcome, FeedbackOutcome::unchanged);
 }
 
+TYPED_TEST(StoreConformance, AnswersFromTheResponseCacheAreCounted) {
+  auto paid = prediction("1", "llm", Arm::champion, "a", kT0);
+  auto cached = prediction("2", "llm", Arm::champion, "a", kT0 + 1);
+  cached.cached = true;
+  cached.cost_usd = 0.0;
+  auto later = prediction("3", "llm", Arm::champion, "a", kT0 + 2 * kHour + 5);
+  later.cached = true;
+  this->store_->log_predictions({paid, cached, later});
+  auto all = this->store_->pilot_counts({});
+  ASSERT_NE(this->arm(all, "llm", Arm::champion), nullptr);
+  EXPECT_EQ(this->arm(all, "llm", Arm::champion)->cached, 2);
+  PilotQuery q;  // the last one only, from the logged rows of a partial hour
+  q.from_ms = kT0 + 2 * kHour + 1;
+  q.to_ms = kT0 + 2 * kHour + 10;
+  EXPECT_EQ(this->arm(this->store_->pilot_counts(q), "llm", Arm::champion)->cached, 1);
+  EXPECT_TRUE(this->store_->find_prediction(cached.prediction_id)->cached);
+  EXPECT_FALSE(this->store_->find_prediction(paid.prediction_id)->cached);
+}
+
 TYPED_TEST(StoreConformance, TimeOutsAreCountedApartFromOtherErrors) {
   auto refused = prediction("1", "llm", Arm::challenger, "a", kT0);
   refused.error = "connection refused";

@@ -26,10 +26,11 @@ struct Prediction {
   std::optional<std::string> error;  // the call failed after all retries (counts as wrong)
   bool timed_out = false;            // ... and the last attempt ran out of time
   bool invalid = false;              // an answer came back but maps to no label (counts as wrong)
+  bool cached = false;               // an LLM answer from the response cache: no call, $0
   std::string raw;                   // the raw answer text, for reports
   // How sure the approach is of `label`, in [0, 1], where it has such a figure (the gateway's
-  // abstain_below compares against it): linear = the logistic-regression probability of the label
-  // (a softmax of the SVM's decision values), fasttext = its probability of the top label,
+  // abstain_below compares against it): linear = the softmax of its decision values, fasttext =
+  // its probability of the top label, both temperature-scaled where eval calibrated them,
   // retrieval = the winning label's share of the neighbours' vote; an OpenAI-style LLM approach =
   // the answer's probability from its token log-probabilities, when the request asks for them
   // (`extra = { logprobs = true }`); none otherwise (Anthropic's API returns none).

@@ -208,6 +208,7 @@ Prediction LlmCaller::answered(const LlmApproach& approach, const ChatAnswer& an
   Prediction p = prediction_of(approach, answer, price_, latency_ms);
   // A cached answer is paid for already: it costs nothing now.
   if (price_ && cached) p.cost_usd = 0.0;
+  p.cached = cached;
   std::lock_guard lock(mutex_);
   stats_.simulated = stats_.simulated || answer.simulated;
   if (cached) ++stats_.cache_hits;

@@ -226,6 +226,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.cost_usd = p.cost_usd;
   r.error = p.error;
   r.timed_out = p.error && p.timed_out;
+  r.cached = p.cached;
   if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;

@@ -83,6 +83,7 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
       {"upstream_ms", latency(a.upstream)},
       {"errors", a.errors},
       {"timeouts", a.timeouts},
+      {"cached", a.cached},
       {"fallbacks", a.fallbacks},
       {"abstentions", a.abstained},
       {"abstentions_labelled", a.abstained_labelled},
@@ -167,6 +168,16 @@ json error_patterns(const PilotCounts& counts, const ArmKey& champion, const Arm
 
 std::string outcome_name(econ::PilotOutcome outcome) {
   return outcome == econ::PilotOutcome::pending ? "collecting" : econ::to_string(outcome);
+}
+
+// Answers from the LLM response cache cost $0 and take microseconds: an arm's live latency and
+// cost are then partly the cache's (a replay of texts eval already scored, or repeated texts).
+std::optional<std::string> cache_note(const ArmFigures& a) {
+  if (a.cached == 0) return std::nullopt;
+  return fmt::format(
+      "{}: {} of {} answers ({:.0f}%) came from the LLM response cache (no call, $0), so its "
+      "latency and cost here are partly the cache's; `serve --no-cache` measures every call",
+      a.approach, a.cached, a.requests, 100.0 * double(a.cached) / double(a.requests));
 }
 
 std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& plan,
@@ -271,10 +282,13 @@ json pilot_report(Store& store, const PilotPlan& plan, const ReportContext& cont
   if (arms.size() < 2) {
     report["verdict"] = {{"outcome", "no pilot"},
                          {"reasons", {"production mode: the champion serves alone"}}};
-    return report;
+  } else {
+    report.update(
+        comparison(plan, counts, figures[0], figures[1], arms[0].second, arms[1].second, context));
   }
-  report.update(
-      comparison(plan, counts, figures[0], figures[1], arms[0].second, arms[1].second, context));
+  for (const ArmFigures& a : figures)
+    if (std::optional<std::string> note = cache_note(a))
+      report["verdict"]["reasons"].push_back(*note);
   return report;
 }
 

@@ -100,6 +100,7 @@ ArmFigures arm_figures(const ArmKey& key, const HourRow& r) {
   a.correct = r.correct;
   a.errors = r.errors;
   a.timeouts = r.timeouts;
+  a.cached = r.cached;
   a.fallbacks = r.fallbacks;
   a.abstained = r.abstained;
   a.abstained_labelled = r.abstained_labelled;

@@ -46,6 +46,7 @@ struct ArmFigures {
   int64_t correct = 0;
   int64_t errors = 0;
   int64_t timeouts = 0;  // of the errors, time-outs
+  int64_t cached = 0;    // answered from the LLM response cache (no upstream call, $0)
   int64_t fallbacks = 0;
   int64_t abstained = 0;
   int64_t abstained_labelled = 0;

@@ -31,6 +31,7 @@ struct PredictionRecord {
   std::optional<double> cost_usd;  // none when the approach has no price
   std::optional<std::string> error;
   bool timed_out = false;  // the error was a time-out (of the arm or of its upstream call)
+  bool cached = false;     // answered from the LLM response cache: no upstream call, $0
   bool fallback = false;   // the champion answered because this arm failed
   bool simulated = false;
   std::string text_hash;

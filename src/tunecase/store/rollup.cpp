@@ -10,6 +10,7 @@ void add_prediction(HourRow& row, const PredictionRecord& p) {
   row.requests += 1;
   row.errors += p.error.has_value();
   row.timeouts += p.timed_out;
+  row.cached += p.cached;
   row.fallbacks += p.fallback;
   row.abstained += p.abstained;
   row.simulated += p.simulated;
@@ -40,6 +41,7 @@ void merge(HourRow& row, const HourRow& o) {
   row.requests += o.requests;
   row.errors += o.errors;
   row.timeouts += o.timeouts;
+  row.cached += o.cached;
   row.fallbacks += o.fallbacks;
   row.abstained += o.abstained;
   row.simulated += o.simulated;

@@ -30,7 +30,7 @@ struct HourKey {
 
 struct HourRow {
   int64_t requests = 0, errors = 0, timeouts = 0, fallbacks = 0, abstained = 0, simulated = 0;
-  int64_t tokens_in = 0, tokens_out = 0, costed = 0;
+  int64_t tokens_in = 0, tokens_out = 0, costed = 0, cached = 0;
   double cost_usd = 0, latency_sum = 0, upstream_sum = 0;
   int64_t first_ms = 0, last_ms = 0;
   LatencyHistogram latency, upstream;

@@ -166,6 +166,16 @@ std::vector<std::string> version_6(Dialect dialect) {
   };
 }
 
+// Version 7: which answers came from the LLM response cache (no upstream call, $0), so the
+// pilot report can say how much of an arm's latency and cost the cache made.
+std::vector<std::string> version_7() {
+  return {
+      "ALTER TABLE predictions ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE rollup_hours ADD COLUMN cached BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE rollup_days ADD COLUMN cached BIGINT NOT NULL DEFAULT 0",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -175,15 +185,11 @@ std::vector<Migration> migrations(Dialect dialect) {
       for (const std::string& sql : statements) s.exec(sql, {});
     };
   };
-  return {run(version_1(dialect)),
-          [run](SqlSession& s) {
-            run(version_2())(s);
-            backfill_day_and_pair_rollups(s);
-          },
-          run(version_3()),
-          run(version_4(dialect)),
-          run(version_5()),
-          run(version_6(dialect))};
+  // Version 2's day and pair roll-ups are filled from the hour roll-ups after the last step
+  // (migrate_schema), when every later column they write exists.
+  return {run(version_1(dialect)), run(version_2()), run(version_3()),
+          run(version_4(dialect)), run(version_5()), run(version_6(dialect)),
+          run(version_7())};
 }
 
 int read_version(SqlSession& s) {
@@ -194,7 +200,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 6, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 7, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
@@ -216,10 +222,12 @@ int migrate_schema(SqlDatabase& db) {
           db.describe(), version, kSchemaVersion));
     }
     auto steps = migrations(db.dialect());
+    bool fill_day_and_pair_rollups = version >= 1 && version < 2;  // a store with data to fill
     for (; version < kSchemaVersion; ++version) {
       steps[static_cast<std::size_t>(version)](s);
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
+    if (fill_day_and_pair_rollups) backfill_day_and_pair_rollups(s);
   });
   return version;
 }

@@ -28,10 +28,10 @@ std::string as_string(const SqlValue& v) {
 
 const std::vector<std::string>& prediction_columns() {
   static const std::vector<std::string> columns = {
-      "prediction_id", "request_id", "approach",   "arm",           "segment",
-      "label",         "confidence", "abstained",  "latency_ms",    "upstream_ms",
-      "tokens_in",     "tokens_out", "cost_usd",   "error",         "fallback",
-      "simulated",     "text_hash",  "created_at", "model_version", "timed_out"};
+      "prediction_id", "request_id", "approach",   "arm",         "segment",   "label",
+      "confidence",    "abstained",  "latency_ms", "upstream_ms", "tokens_in", "tokens_out",
+      "cost_usd",      "error",      "fallback",   "simulated",   "text_hash", "created_at",
+      "model_version", "timed_out",  "cached"};
   return columns;
 }
 
@@ -55,7 +55,8 @@ void append_prediction_values(const PredictionRecord& p, std::vector<SqlValue>& 
                          p.text_hash,
                          p.created_at_ms,
                          p.model_version,
-                         sql_flag(p.timed_out)});
+                         sql_flag(p.timed_out),
+                         sql_flag(p.cached)});
 }
 
 PredictionRecord prediction_from_row(const SqlRow& r) {
@@ -80,6 +81,7 @@ PredictionRecord prediction_from_row(const SqlRow& r) {
   p.created_at_ms = as_int(r[17]);
   p.model_version = as_string(r[18]);
   p.timed_out = as_int(r[19]) != 0;
+  p.cached = as_int(r[20]) != 0;
   return p;
 }
 
