@@ -222,7 +222,7 @@ int migrate_schema(SqlDatabase& db) {
           db.describe(), version, kSchemaVersion));
     }
     auto steps = migrations(db.dialect());
-    bool fill_day_and_pair_rollups = version >= 1 && version < 2;  // a store with data to fill
+    bool fill_day_and_pair_rollups = version == 1;  // a version-1 store has hour rows to fill from
     for (; version < kSchemaVersion; ++version) {
       steps[static_cast<std::size_t>(version)](s);
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
