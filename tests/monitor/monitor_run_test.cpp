@@ -84,6 +84,26 @@ TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDa
   EXPECT_NE(accuracy->message.find(iso_date(kDay0 + 10)), std::string::npos) << accuracy->message;
 }
 
+// A store filled today (a first try, or the morning's traffic) shows today so far, marked as not
+// judged: no rule fires on a partial day.
+TEST_F(RunMonitor, TodaySoFarIsShownAndNotJudged) {
+  log_day("linear", 13, 40, 20, 5);  // 25% right: a full day like it would fire
+  auto run = run_monitor(*store_, MonitorSettings{}, at_day(13), AlertOutputs{});
+  EXPECT_TRUE(run.alerts.fired.empty()) << run.document["findings"].dump(2);
+  const auto& today = run.document["today"];
+  EXPECT_EQ(today["date"], iso_date(kDay0 + 13));
+  EXPECT_FALSE(today["judged"].get<bool>());
+  EXPECT_NEAR(today["hours_elapsed"].get<double>(), 6.0, 1e-9);
+  ASSERT_EQ(today["approaches"].size(), 1u);
+  EXPECT_EQ(today["approaches"][0]["requests"], 40);
+  EXPECT_EQ(today["approaches"][0]["labelled"], 20);
+  EXPECT_DOUBLE_EQ(today["approaches"][0]["accuracy"].get<double>(), 0.25);
+  std::string text = monitor_text(run.document);
+  EXPECT_NE(text.find(iso_date(kDay0 + 13) + " so far (6.0 h, not judged): 40 requests"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(RunMonitor, AHealthyStoreFiresNothing) {
   for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88);
   MonitorSettings s;

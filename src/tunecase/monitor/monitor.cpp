@@ -119,6 +119,26 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   nlohmann::json approaches = nlohmann::json::array();
   for (const ApproachSeries& s : series) approaches.push_back(to_json(s));
   doc["approaches"] = approaches;
+  // Today so far: shown, never judged (a partial day would fire the volume and accuracy rules
+  // every morning). A store that only has today's traffic is not an empty report.
+  DailyQuery today = window;
+  today.first_day = window.end_day;
+  today.end_day = window.end_day + 1;
+  nlohmann::json partial = nlohmann::json::array();
+  for (const ApproachSeries& s : daily_figures(store, today)) {
+    if (s.requests == 0) continue;
+    nlohmann::json day = day_json(s.days.front(), 0);
+    day.erase("day_index");
+    day["name"] = s.name;
+    day["approach"] = s.approach;
+    day["arm"] = std::string(arm_name(s.arm));
+    partial.push_back(day);
+  }
+  doc["today"] = {
+      {"date", iso_date(today.first_day)},
+      {"hours_elapsed", double(request.now_ms - today.first_day * kDayMs) / 3'600'000.0},
+      {"judged", false},
+      {"approaches", partial}};
   doc["feedback"] = {{"last_at_ms", nullptr}, {"hours_since", nullptr}};
   if (last_feedback) {
     doc["feedback"]["last_at_ms"] = *last_feedback;

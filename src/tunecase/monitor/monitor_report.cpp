@@ -181,6 +181,20 @@ std::string feedback_line(const nlohmann::json& doc) {
 
 }  // namespace
 
+// Today so far, one line per approach with traffic: shown, never judged by the rules.
+std::vector<std::string> today_lines(const nlohmann::json& doc) {
+  std::vector<std::string> out;
+  if (!doc.contains("today")) return out;
+  for (const auto& t : doc["today"]["approaches"])
+    out.push_back(
+        fmt::format("{} {} so far ({:.1f} h, not judged): {} requests, {} labelled, "
+                    "accuracy {}",
+                    t["name"].get<std::string>(), t["date"].get<std::string>(),
+                    doc["today"]["hours_elapsed"].get<double>(), t["requests"].get<int64_t>(),
+                    t["labelled"].get<int64_t>(), accuracy_cell(t)));
+  return out;
+}
+
 std::string monitor_text(const nlohmann::json& doc) {
   std::string out = fmt::format("monitor: {}\n", window_line(doc));
   for (const auto& a : doc["approaches"]) {
@@ -191,6 +205,7 @@ std::string monitor_text(const nlohmann::json& doc) {
                        last["latency_p95_ms"].get<double>(), last["errors"].get<int64_t>(),
                        last["cost_usd"].get<double>());
   }
+  for (const std::string& line : today_lines(doc)) out += "  " + line + "\n";
   out += "  " + feedback_line(doc) + "\n";
   for (const auto& r : alert_rows(doc)) out += fmt::format("  alert {}: {}\n", r[0], r[3]);
   for (const auto& r : drift_rows(doc))
@@ -211,6 +226,7 @@ std::string monitor_markdown(const nlohmann::json& doc) {
       "feedback arrives.\n",
       pct(doc["settings"]["accuracy_floor"]), doc["settings"]["accuracy_rule"].get<std::string>(),
       doc["settings"]["min_labelled"].get<int64_t>());
+  for (const std::string& line : today_lines(doc)) out += "\n- " + line + "\n";
   out += "\n## Alerts\n\n";
   auto alerts = alert_rows(doc);
   out += alerts.empty() ? "No alert is open.\n"
