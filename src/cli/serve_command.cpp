@@ -104,17 +104,8 @@ void run(const ServeArgs& a) {
   tunecase::set_process_audit(&audit);
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
-  const auto& plan = gateway.plan();
-  bool serves_llm = false;
-  for (const std::string* arm : {&plan.champion, &plan.challenger})
-    if (!arm->empty()) serves_llm = serves_llm || config.find_approach(*arm)->is_llm();
-  if (serves_llm && !options.cache_file.empty())
-    fmt::print(stderr,
-               "note: LLM answers already in the response cache ({}) are served from it, free "
-               "and in well under a millisecond: replaying texts that eval scored measures the "
-               "cache, not the endpoint; --no-cache measures every call\n",
-               options.cache_file.string());
   int port = gateway.start();
+  const auto& plan = gateway.plan();
   fmt::print("tunecase serve listening on http://{}:{}/ ({}: {}{})\n", a.host, port,
              tunecase::serve::serve_mode_name(plan.mode), plan.champion,
              plan.challenger.empty() ? "" : " vs " + plan.challenger);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <stdexcept>
 
@@ -146,20 +147,33 @@ TEST(Calibration, LinearConfidenceMatchesItsAccuracyOnManyLabels) {
   }
 }
 
-TEST(Calibration, LinearWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
-  std::vector<std::string> labels;
-  Examples train = overlapping_intents(80, 4, &labels);
-  auto plain = make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
-  plain->train(train, {}, labels);  // curves and replays: no extra fit
+// Without a dev split a model trains uncalibrated (curves and replays: no extra fit) unless asked
+// by calibrate_without_dev(), which fits the temperature on a fifth of train.
+void expect_a_fifth_of_train_calibrates(const std::function<std::unique_ptr<Classifier>()>& make,
+                                        const Examples& train,
+                                        const std::vector<std::string>& labels,
+                                        const Examples& test, double tolerance) {
+  auto plain = make();
+  plain->train(train, {}, labels);
   EXPECT_FALSE(plain->describe()["confidence"].contains("temperature"));
-  auto c = make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
+  auto c = make();
   c->calibrate_without_dev();
   c->train(train, {}, labels);
   auto d = c->describe()["confidence"];
   EXPECT_EQ(d["fitted_on"], "a fifth of train");
   EXPECT_EQ(d["rows"], train.size() / 5);
-  auto [confidence, accuracy] = confidence_and_accuracy(*c, overlapping_intents(40, 5, nullptr));
-  EXPECT_NEAR(confidence, accuracy, 0.08);
+  auto [confidence, accuracy] = confidence_and_accuracy(*c, test);
+  EXPECT_NEAR(confidence, accuracy, tolerance);
+}
+
+TEST(Calibration, LinearWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
+  std::vector<std::string> labels;
+  Examples train = overlapping_intents(80, 4, &labels);
+  expect_a_fifth_of_train_calibrates(
+      [] {
+        return make_linear_classifier(config_of({{"name", "l"}, {"kind", "linear"}}));
+      },
+      train, labels, overlapping_intents(40, 5, nullptr), 0.08);
 }
 
 TEST(Calibration, ATooSmallTrainSplitKeepsTheUncalibratedConfidence) {
@@ -199,18 +213,9 @@ TEST(Calibration, FasttextConfidenceMatchesItsAccuracy) {
 TEST(Calibration, FasttextWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(60, 1, &labels);
-  nlohmann::json params = small_fasttext();
-  auto plain = make_fasttext_classifier(config_of(params));
-  plain->train(train, {}, labels);
-  EXPECT_FALSE(plain->describe()["confidence"].contains("temperature"));
-  auto c = make_fasttext_classifier(config_of(params));
-  c->calibrate_without_dev();
-  c->train(train, {}, labels);
-  auto d = c->describe()["confidence"];
-  EXPECT_EQ(d["fitted_on"], "a fifth of train");
-  EXPECT_EQ(d["rows"], train.size() / 5);
-  auto [confidence, accuracy] = confidence_and_accuracy(*c, overlapping_intents(40, 3, nullptr));
-  EXPECT_NEAR(confidence, accuracy, 0.1);
+  expect_a_fifth_of_train_calibrates(
+      [] { return make_fasttext_classifier(config_of(small_fasttext())); }, train, labels,
+      overlapping_intents(40, 3, nullptr), 0.1);
 }
 
 TEST(Calibration, SavedModelsKeepTheirTemperature) {

@@ -179,8 +179,6 @@ std::string feedback_line(const nlohmann::json& doc) {
                      f["hours_since"].get<double>());
 }
 
-}  // namespace
-
 // Today so far, one line per approach with traffic: shown, never judged by the rules.
 std::vector<std::string> today_lines(const nlohmann::json& doc) {
   std::vector<std::string> out;
@@ -194,6 +192,8 @@ std::vector<std::string> today_lines(const nlohmann::json& doc) {
                     t["labelled"].get<int64_t>(), accuracy_cell(t)));
   return out;
 }
+
+}  // namespace
 
 std::string monitor_text(const nlohmann::json& doc) {
   std::string out = fmt::format("monitor: {}\n", window_line(doc));

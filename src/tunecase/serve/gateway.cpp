@@ -192,6 +192,15 @@ const PreviousRun& Gateway::previous_run() const {
 std::vector<std::string> Gateway::startup_notes() const {
   std::vector<std::string> notes = plan_notes_;
   notes.insert(notes.end(), model_notes_.begin(), model_notes_.end());
+  bool serves_llm = false;
+  for (const ServedApproach* approach : {champion_.get(), challenger_.get()})
+    serves_llm = serves_llm || (approach && !approach->in_process());
+  if (serves_llm && !options_.cache_file.empty())
+    notes.push_back(fmt::format(
+        "LLM answers already in the response cache ({}) are served from it, free and in well "
+        "under a millisecond: replaying texts that eval scored measures the cache, not the "
+        "endpoint; --no-cache measures every call",
+        options_.cache_file.string()));
   const PreviousRun& p = previous_run();
   if (!p.clean) {
     notes.push_back(fmt::format(

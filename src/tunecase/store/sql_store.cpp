@@ -96,11 +96,21 @@ void lock_items(SqlSession& s, Dialect dialect, const std::vector<std::string>& 
       {list});
 }
 
-// The request id a feedback labels ("" when its prediction id is unknown).
-std::string item_of(SqlSession& s, const Feedback& f) {
-  if (f.by == Feedback::By::request_id) return f.id;
-  SqlRows rows = s.query("SELECT request_id FROM predictions WHERE prediction_id = $1", {f.id});
-  return rows.empty() ? std::string() : as_string(rows[0][0]);
+// lock_items() for the items a transaction's feedback labels: by request id as given, by
+// prediction id the request id it was logged under (unknown ids lock nothing). Nothing, not even
+// that lookup, on SQLite.
+void lock_feedback_items(SqlSession& s, Dialect dialect, const std::vector<Feedback>& batch) {
+  if (dialect != Dialect::postgres) return;
+  std::vector<std::string> items;
+  for (const Feedback& f : batch) {
+    if (f.by == Feedback::By::request_id) {
+      items.push_back(f.id);
+      continue;
+    }
+    SqlRows rows = s.query("SELECT request_id FROM predictions WHERE prediction_id = $1", {f.id});
+    if (!rows.empty()) items.push_back(as_string(rows[0][0]));
+  }
+  lock_items(s, dialect, items);
 }
 
 // Applies one feedback to every prediction of its item; the roll-up changes go into `deltas`.
@@ -242,8 +252,7 @@ class SqlStore final : public Store {
     FeedbackResult result;
     db_->write(Durability::durable, [&](SqlSession& s) {
       RollupDeltas deltas;
-      std::string item = item_of(s, feedback);
-      if (!item.empty()) lock_items(s, db_->dialect(), {item});
+      lock_feedback_items(s, db_->dialect(), {feedback});
       result = apply_feedback(s, feedback, db_->lock_suffix(), deltas);
       deltas.apply(s);
     });
@@ -255,10 +264,7 @@ class SqlStore final : public Store {
     db_->write(Durability::durable, [&](SqlSession& s) {
       results.clear();
       RollupDeltas deltas;
-      std::vector<std::string> items;
-      for (const Feedback& f : batch)
-        if (std::string item = item_of(s, f); !item.empty()) items.push_back(std::move(item));
-      lock_items(s, db_->dialect(), items);  // all at once: see lock_items
+      lock_feedback_items(s, db_->dialect(), batch);  // all at once: see lock_items
       for (const Feedback& f : batch)
         results.push_back(apply_feedback(s, f, db_->lock_suffix(), deltas));
       deltas.apply(s);
