@@ -6,13 +6,16 @@
 #      estimate against the truth, and precision / recall of the suspect list
 #   3. curve projections: fitted on a quarter of HWU64's train file, checked against training on
 #      2x and 4x that for real (3 seeds each)
-# Usage: bench/quality.sh [BUILD_DIR] [HWU64_DIR]   (PARTS="speed noise curve" picks parts)
+#   4. bound: tunecase inspect on seeded samples of HWU64 (1,500, 4,000 and all rows, as
+#      published and with 10% of the labels flipped): where the label-noise figure is an
+#      estimate and where only an upper bound (the judging model still learning)
+# Usage: bench/quality.sh [BUILD_DIR] [HWU64_DIR]   (PARTS="speed noise curve bound" picks parts)
 set -euo pipefail
 BUILD=${1:-build}
 HWU=${2:-/work/shared/datasets/hwu64}
 ROWS=${ROWS:-100000}
 DRIVER=$BUILD/bench/quality_driver
-PARTS=${PARTS:-speed noise curve}
+PARTS=${PARTS:-speed noise curve bound}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 if want speed; then
@@ -27,10 +30,30 @@ if want noise; then
     "$DRIVER" --flips "$HWU/train.csv" --label category --rate "$rate" --seeds 3
   done
 fi
-want curve || exit 0
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+if want bound; then
+  echo "== label-noise figure: estimate or upper bound (HWU64 samples, seed 3)"
+  labels=$(tail -n +2 "$HWU/train.csv" | awk -F, '{ print $NF }' | sort -u | paste -sd' ')
+  for rows in 1500 4000 all; do
+    for flip in 0 0.10; do
+      file="$work/bound-$rows-$flip.csv"
+      # A seeded sample (every row gets a seeded random key), then flips to another label.
+      { head -1 "$HWU/train.csv"
+        tail -n +2 "$HWU/train.csv" | awk 'BEGIN { srand(3) } { printf "%.9f\t%s\n", rand(), $0 }' |
+          sort -k1,1 | cut -f2- | awk -v n="$rows" 'n == "all" || NR <= n' |
+          awk -F, -v OFS=, -v flip="$flip" -v labels="$labels" 'BEGIN { srand(5); n = split(labels, l, " ") }
+            { if (rand() < flip) { do { x = l[int(rand() * n) + 1] } while (x == $NF); $NF = x } print }'
+      } >"$file"
+      echo "-- $rows rows, flipped $flip"
+      "$BUILD/tunecase" inspect --data "$file" --label category --out "$work/out" |
+        grep -E '^(label noise|high-quality)'
+    done
+  done
+fi
+
+want curve || exit 0
 
 # curve_check NAME TRAIN TEST QUARTER: fits the linear approach's curve on QUARTER seeded rows of
 # TRAIN (sizes 250, 500, 1000 and all of them, 3 seeds), then trains on 2x and 4x that for real

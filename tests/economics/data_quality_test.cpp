@@ -35,14 +35,21 @@ kind = "openai"
 
 // The eval fixture (1,000 labelled rows) with a quality report of `noise` estimated wrong labels
 // and 30 near-duplicate rows.
-Decision decide_with_noise(double noise) {
+// With `model_limited` the noise figure is an upper bound (tunecase inspect): the count is a
+// range, from 1,000 - noise - 30 to 1,000 - 30.
+Decision decide_with_noise(double noise, bool model_limited = false) {
   nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
   double good = 1000 - noise * 1000 - 30;
   eval["dataset"]["quality"] = {
       {"high_quality_examples", good},
+      {"high_quality_examples_high", model_limited ? nlohmann::json(970) : nullptr},
       {"duplicates",
        {{"train_near_redundant_rows", 20}, {"test_near_leaked", 8}, {"dev_near_leaked", 2}}},
-      {"label_noise", {{"estimate", noise}, {"ci95", {noise - 0.01, noise + 0.01}}}}};
+      {"label_noise",
+       {{"estimate", noise},
+        {"ci95", {noise - 0.01, noise + 0.01}},
+        {"model_limited", model_limited},
+        {"judge_accuracy", 0.7}}}};
   return decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
 }
 
@@ -65,6 +72,22 @@ TEST(DataQuality, QuestionOneCountsHighQualityExamplesAndSaysSo) {
 TEST(DataQuality, TooFewHighQualityExamplesAnswerNo) {
   Decision d = decide_with_noise(0.5);  // 1,000 - 500 - 30 = 470, under 500
   EXPECT_EQ(d.checklist.items[0].answer, false);
+}
+
+TEST(DataQuality, AnUpperBoundOnNoiseGivesARangeAndAnAnswerOnlyWhenBothEndsAgree) {
+  // 1,000 - 500 - 30 = 470 to 970: one end under 500, the other over: not known.
+  Decision wide = decide_with_noise(0.5, true);
+  const ChecklistItem& straddling = wide.checklist.items[0];
+  EXPECT_FALSE(straddling.answer.has_value());
+  EXPECT_THAT(straddling.evidence, HasSubstr("between 470 and 970 high-quality examples"));
+  EXPECT_THAT(straddling.evidence, HasSubstr("up to 500 wrong labels (an upper bound"));
+  // 870 to 970: yes either way.
+  EXPECT_EQ(decide_with_noise(0.1, true).checklist.items[0].answer, true);
+  // The memo does not call an upper bound a finding.
+  Decision d = decide_with_noise(0.4, true);
+  EXPECT_FALSE(any_risk_mentions(d, "training labels are estimated wrong"));
+  EXPECT_TRUE(any_risk_mentions(d, "at most 40.0%, an upper bound"));
+  EXPECT_TRUE(any_risk_mentions(d, "agrees with only 70.0% of them"));
 }
 
 TEST(DataQuality, MemoNamesANoiseRateAboveTheStatedLevel) {

@@ -1,6 +1,9 @@
 #include "tunecase/quality/inspect.h"
 
 #include <fstream>
+#include <random>
+
+#include <fmt/format.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -50,6 +53,11 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_EQ(q.balance.below_min.size(), 6u);
   EXPECT_GT(q.balance.imbalance_ratio, 100);
   EXPECT_LT(q.high_quality_examples, 720 - 6 - 1 - 30);
+  // 150 rows a label and a model that learns them: the figure is an estimate, not a bound.
+  EXPECT_FALSE(q.noise->model_limited);
+  EXPECT_FALSE(q.high_quality_examples_high.has_value());
+  ASSERT_TRUE(q.noise->half_estimate.has_value());
+  EXPECT_GT(q.noise->judge_accuracy, 0.8);
 
   nlohmann::json j = q.to_json();
   EXPECT_EQ(j["duplicates"]["test_near_leaked"], 6);
@@ -59,6 +67,52 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_THAT(md, HasSubstr("near-copies of a train or dev text"));
   EXPECT_THAT(md, HasSubstr("(estimated)"));
   EXPECT_THAT(data_quality_footer(q), HasSubstr("6 test rows near-copies of train"));
+}
+
+// Clean labels, 40 labels of 8 rows each: the judging model is often confidently wrong, and
+// confident learning would call its mistakes wrong labels. The report says the figure is an
+// upper bound and gives the high-quality count as a range.
+TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
+  TempDir dir;
+  // Each text: 2 of its label's 12 words and 4 of 30 words every label uses, the words random
+  // letters (no character n-gram names the label).
+  std::mt19937_64 rng(4);
+  std::uniform_int_distribution<int> letter('a', 'z'), own(0, 11), shared(0, 29);
+  auto word = [&] {
+    std::string w;
+    for (int c = 0; c < 6; ++c) w += static_cast<char>(letter(rng));
+    return w;
+  };
+  std::vector<std::string> vocabulary(40 * 12 + 30);
+  for (auto& w : vocabulary) w = word();
+  Examples rows;
+  for (int i = 0; i < 320; ++i) {
+    int label = i % 40;
+    Example e;
+    for (int w = 0; w < 2; ++w) e.text += vocabulary[label * 12 + own(rng)] + " ";
+    for (int w = 0; w < 4; ++w) e.text += vocabulary[40 * 12 + shared(rng)] + " ";
+    e.text += word();
+    e.label = fmt::format("label_{}", label);
+    rows.push_back(std::move(e));
+  }
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(rows));
+  config.label = "category";
+  config.dev_fraction = 0;
+  config.test_fraction = 0.1;
+  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  ASSERT_TRUE(q.noise.has_value());
+  EXPECT_TRUE(q.noise->model_limited);
+  EXPECT_GT(q.noise->wrong_share.estimate, 0.05) << "no label is wrong: all of it is the model";
+  ASSERT_TRUE(q.high_quality_examples_high.has_value());
+  EXPECT_GT(*q.high_quality_examples_high, q.high_quality_examples);
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("at most"));
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("high-quality examples (estimated): between"));
+  EXPECT_THAT(data_quality_markdown(q), HasSubstr("Read the figure as an upper bound"));
+  EXPECT_THAT(data_quality_footer(q), HasSubstr("upper bound"));
+  nlohmann::json j = q.to_json();
+  EXPECT_EQ(j["label_noise"]["reading"], "upper bound");
+  EXPECT_TRUE(j["high_quality_examples_high"].is_number());
 }
 
 TEST(Inspect, WritesTheSuspectListForAHuman) {

@@ -38,6 +38,23 @@ ChecklistItem labelled_examples(const Scenario& s) {
         "{} high-quality examples: {} labelled rows minus about {} estimated wrong labels minus "
         "{} near-duplicate rows (data.md)",
         count(good), count(n.get()), count(std::max(0.0, wrong)), count(static_cast<double>(near)));
+    // The wrong-label figure is an upper bound (the judging model is still learning on this
+    // much data): the count lies between the two ends, and only an answer both ends give holds.
+    const nlohmann::json& high = q.contains("high_quality_examples_high")
+                                     ? q["high_quality_examples_high"]
+                                     : nlohmann::json::object();
+    if (high.is_number()) {
+      double most = high.get<double>();
+      item.answer = good > 500    ? std::optional<bool>(true)
+                    : most <= 500 ? std::optional<bool>(false)
+                                  : std::nullopt;
+      item.evidence = fmt::format(
+          "between {} and {} high-quality examples: {} labelled rows minus {} near-duplicate "
+          "rows, minus up to {} wrong labels (an upper bound: the model judging the labels is "
+          "still learning on this much data; data.md)",
+          count(good), count(most), count(n.get()), count(static_cast<double>(near)),
+          count(std::max(0.0, wrong)));
+    }
   }
   std::string curve = curve_evidence(s.curve);
   if (!curve.empty()) item.evidence += "; learning curve: " + curve;

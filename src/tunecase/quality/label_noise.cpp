@@ -1,6 +1,7 @@
 #include "tunecase/quality/label_noise.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "tunecase/stats/percentile.h"
@@ -94,6 +95,12 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
                          percentile_nearest_rank(draws, 97.5)};
   };
   out.wrong_share = interval(overall, overall_draws);
+  std::size_t agree = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* p = oof.row(i);
+    agree += static_cast<int>(std::max_element(p, p + K) - p) == oof.given[i];
+  }
+  out.judge_accuracy = n > 0 ? static_cast<double>(agree) / static_cast<double>(n) : 0;
   out.estimated_wrong_rows = overall * static_cast<double>(n);
 
   for (std::size_t i = 0; i < n; ++i) {
@@ -116,6 +123,26 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
     out.by_label.push_back(std::move(l));
   }
   for (const auto& s : out.suspects) ++out.by_label[static_cast<std::size_t>(s.given)].suspects;
+  return out;
+}
+
+bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy) {
+  double drop = half - full.estimate;
+  bool hinges_on_rows = drop > 0.03 && drop > (full.high - full.low) / 2;
+  return hinges_on_rows || full.low > 1.0 - judge_accuracy;
+}
+
+std::vector<std::size_t> stratified_half(const std::vector<int>& given, uint64_t seed) {
+  std::map<int, std::vector<std::size_t>> by_label;
+  for (std::size_t i = 0; i < given.size(); ++i) by_label[given[i]].push_back(i);
+  std::mt19937_64 rng(seed);
+  std::vector<std::size_t> out;
+  for (auto& [label, rows] : by_label) {
+    std::shuffle(rows.begin(), rows.end(), rng);
+    out.insert(out.end(), rows.begin(),
+               rows.begin() + static_cast<std::ptrdiff_t>((rows.size() + 1) / 2));
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

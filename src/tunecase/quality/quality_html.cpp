@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "tunecase/quality/quality_report.h"
 #include "tunecase/report/html.h"
 
 namespace tunecase {
@@ -87,11 +88,10 @@ std::string noise(const DataQuality& q) {
   if (!q.noise) return out + p("Not estimated.");
   const LabelNoise& n = *q.noise;
   out += p(fmt::format(
-      "Estimated share of wrong labels in train: {} (95% CI {} to {}; confident learning on "
-      "{}-fold out-of-fold probabilities; the interval covers sampling variation only). {} rows "
-      "are in suspect_labels.csv for review; nothing was relabelled.",
-      pct(n.wrong_share.estimate), pct(n.wrong_share.low), pct(n.wrong_share.high), n.folds,
-      n.suspects.size()));
+      "{}share of wrong labels in train: {} (confident learning on {}-fold out-of-fold "
+      "probabilities; the interval covers sampling variation only). {} rows are in "
+      "suspect_labels.csv for review; nothing was relabelled.",
+      n.model_limited ? "The " : "Estimated ", noise_headline(n), n.folds, n.suspects.size()));
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : n.by_label) {
     rows.push_back({l.label, std::to_string(l.rows),
@@ -115,9 +115,9 @@ std::string data_quality_html(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string body = p(fmt::format(
       "{} rows read; {} train, {} dev, {} test after de-duplication (measured). High-quality "
-      "examples: {:.0f} (estimated: labelled rows minus estimated wrong labels minus "
+      "examples: {} (estimated: labelled rows minus estimated wrong labels minus "
       "near-duplicate rows).",
-      s.rows, s.train, s.dev, s.test, q.high_quality_examples));
+      s.rows, s.train, s.dev, s.test, high_quality_text(q)));
   body += variants(q) + balance(q) + duplicates(q) + noise(q);
   return html::page("Data quality", body);
 }

@@ -116,6 +116,29 @@ void duplicates_section(std::string& md, const DataQuality& q) {
   pairs_table(md, q.leak_examples);
 }
 
+// How far the judging model can be trusted: its agreement with the given labels (measured)
+// and the estimate on half of train.
+std::string judge_text(const LabelNoise& n) {
+  std::string out = fmt::format(
+      "The judging model's top class is the given label for {} of the rows it did not train on "
+      "(measured).",
+      pct(n.judge_accuracy));
+  if (!n.half_estimate) return out;
+  if (!n.model_limited) {
+    return out + fmt::format(
+                     " On a stratified half of train the estimate is {}: it does not "
+                     "hinge on the amount of data.",
+                     pct(*n.half_estimate));
+  }
+  return out + fmt::format(
+                   " On a stratified half of train the estimate is {}, against {} on all of "
+                   "it: the judging model is still learning, and confident learning counts its "
+                   "confident mistakes as wrong labels, which do not thin out as rows are added. "
+                   "Read the figure as an upper bound; more labelled rows, or a person going "
+                   "through the suspects, tell the two apart.",
+                   pct(*n.half_estimate), pct(n.wrong_share.estimate));
+}
+
 void noise_section(std::string& md, const DataQuality& q) {
   md += "\n## Label noise (estimated)\n\n";
   if (!q.noise) {
@@ -124,11 +147,16 @@ void noise_section(std::string& md, const DataQuality& q) {
   }
   const LabelNoise& n = *q.noise;
   md += fmt::format(
-      "- Estimated share of wrong labels in train: {}, about {:.0f} of {} rows. Confident "
+      "- {} of wrong labels in train: {}, about {:.0f} of {} rows. Confident "
       "learning on out-of-fold probabilities of a logistic-regression model over TF-IDF "
       "({}-fold on train); the interval is a bootstrap over rows and does not include the "
       "model's own errors.\n",
-      interval_text(n.wrong_share), n.estimated_wrong_rows, n.rows, n.folds);
+      n.model_limited ? "Share" : "Estimated share",
+      n.model_limited
+          ? fmt::format("at most {} (an upper bound: next point)", pct(n.wrong_share.estimate))
+          : interval_text(n.wrong_share),
+      n.estimated_wrong_rows, n.rows, n.folds);
+  md += "- " + judge_text(n) + "\n";
   md += fmt::format(
       "- {} rows are listed in suspect_labels.csv, most doubtful first, for a person to "
       "review. Nothing was relabelled.\n",
@@ -151,14 +179,30 @@ void noise_section(std::string& md, const DataQuality& q) {
 
 }  // namespace
 
+std::string noise_headline(const LabelNoise& n) {
+  if (!n.model_limited) return interval_text(n.wrong_share);
+  return fmt::format(
+      "at most {} (an upper bound: the model judging the labels agrees with {} of "
+      "them; on half of train the figure is {})",
+      pct(n.wrong_share.estimate), pct(n.judge_accuracy),
+      pct(n.half_estimate.value_or(n.wrong_share.estimate)));
+}
+
+std::string high_quality_text(const DataQuality& q) {
+  if (!q.high_quality_examples_high) return fmt::format("{:.0f}", q.high_quality_examples);
+  return fmt::format("between {:.0f} and {:.0f}", q.high_quality_examples,
+                     *q.high_quality_examples_high);
+}
+
 std::string data_quality_markdown(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string md = "# Data quality\n\n";
   md += fmt::format(
       "{} rows read; {} labelled rows in train, {} in dev, {} in test after de-duplication "
-      "(measured). High-quality examples: **{:.0f}** (estimated: labelled rows minus estimated "
-      "wrong labels minus near-duplicate rows).\n",
-      s.rows, s.train, s.dev, s.test, q.high_quality_examples);
+      "(measured). High-quality examples: **{}** (estimated: labelled rows minus estimated "
+      "wrong labels minus near-duplicate rows{}).\n",
+      s.rows, s.train, s.dev, s.test, high_quality_text(q),
+      q.high_quality_examples_high ? "; the wrong labels are an upper bound, see Label noise" : "");
   if (s.delimiter != 0) md += fmt::format("\nCSV delimiter: {}.\n", delimiter_name(s.delimiter));
   if (s.skipped_rows > 0)
     md += fmt::format("\n{} rows skipped (empty text or malformed).\n", s.skipped_rows);
@@ -190,19 +234,24 @@ std::string data_quality_summary(const DataQuality& q) {
       s.duplicates_removed, q.train_near.redundant_rows, q.test_near_leaked_count);
   if (q.noise) {
     out += fmt::format("label noise (estimated): {} of train labels wrong; {} suspects\n",
-                       interval_text(q.noise->wrong_share), q.noise->suspects.size());
+                       noise_headline(*q.noise), q.noise->suspects.size());
   }
-  out += fmt::format("high-quality examples (estimated): {:.0f}\n", q.high_quality_examples);
+  out += fmt::format("high-quality examples (estimated): {}\n", high_quality_text(q));
   out += "counts are measured on the data; label noise and high-quality examples are estimated\n";
   return out;
 }
 
 std::string data_quality_footer(const DataQuality& q) {
   std::string noise =
-      q.noise
-          ? fmt::format("{} labels estimated wrong [{}, {}]", pct(q.noise->wrong_share.estimate),
-                        pct(q.noise->wrong_share.low), pct(q.noise->wrong_share.high))
-          : "label noise not estimated";
+      q.noise ? q.noise->model_limited
+                    ? fmt::format(
+                          "at most {} labels wrong (upper bound: the judging model is "
+                          "still learning)",
+                          pct(q.noise->wrong_share.estimate))
+                    : fmt::format("{} labels estimated wrong [{}, {}]",
+                                  pct(q.noise->wrong_share.estimate), pct(q.noise->wrong_share.low),
+                                  pct(q.noise->wrong_share.high))
+              : "label noise not estimated";
   return fmt::format(
       "data: {}, {} near-duplicate train rows, {} test rows near-copies of train, "
       "{} label variants (details: data.md)",

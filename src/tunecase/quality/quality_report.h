@@ -10,6 +10,13 @@ namespace tunecase {
 // data.md: the report for a reader, each figure marked measured or estimated.
 std::string data_quality_markdown(const DataQuality& q);
 
+// The label-noise headline in words: "12.0% (95% CI ...)" for an estimate, "at most 42.4%
+// (an upper bound: ...)" with the judging model's accuracy when the figure is model-limited.
+std::string noise_headline(const LabelNoise& n);
+
+// "870" or, when the label-noise figure is an upper bound, "between 540 and 1,010".
+std::string high_quality_text(const DataQuality& q);
+
 // A few lines for the terminal: the headline of each finding.
 std::string data_quality_summary(const DataQuality& q);
 

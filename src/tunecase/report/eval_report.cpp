@@ -132,8 +132,13 @@ std::string leakage_section(const json& eval) {
   if (!d.contains("quality")) return "";
   const json& q = d["quality"];
   std::string out = "## Data quality\n\n" + q.value("footer", "") + ".\n\n";
+  double good = q.value("high_quality_examples", 0.0);
+  std::string count = fmt::format("{:.0f}", good);
+  if (q.contains("high_quality_examples_high") && q["high_quality_examples_high"].is_number())
+    count = fmt::format("between {:.0f} and {:.0f}", good,
+                        q["high_quality_examples_high"].get<double>());
   out += fmt::format(
-      "High-quality examples: {:.0f} ({}).\n\n", q.value("high_quality_examples", 0.0),
+      "High-quality examples: {} ({}).\n\n", count,
       "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows");
   std::size_t leaked = q["duplicates"].value("test_near_leaked", std::size_t{0});
   if (leaked == 0) return out;
