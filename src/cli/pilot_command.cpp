@@ -63,13 +63,16 @@ void run(const PilotArgs& a) {
   context.now_ms = now_ms_or(0);
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);
+  // stdout carries one thing, so it can be piped: the table, or with `--json -` the JSON.
+  if (a.json_out == "-") {
+    std::cout << report.dump(2) << "\n";
+    return;
+  }
   if (!a.json_out.empty()) {
     std::ofstream out(a.json_out);
     out << report.dump(2) << "\n";
     if (!out)
       throw tunecase::UserError(fmt::format("--json {}: cannot write the file", a.json_out));
-  } else {
-    std::cout << report.dump(2) << "\n";
   }
   std::cout << tunecase::serve::pilot_report_text(report);
 }
@@ -86,6 +89,8 @@ void add_pilot_command(CLI::App& app) {
                   "project config: its [pilot] (or --plan) replaces the plan serve recorded");
   cmd->add_option("--plan", args->plan,
                   "decision.json from `tunecase decide`: the verdict rule (needs --config)");
-  cmd->add_option("--json", args->json_out, "write the JSON report here instead of stdout");
+  cmd->add_option("--json", args->json_out,
+                  "also write the JSON report (/v1/pilot's) to this file; `-`: the JSON alone "
+                  "to stdout, instead of the table");
   cmd->callback([args] { run(*args); });
 }

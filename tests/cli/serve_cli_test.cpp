@@ -118,6 +118,16 @@ TEST_F(ServeCli, EveryAcknowledgedFeedbackSurvivesAKillAndTheRestartReportsIt) {
   nlohmann::json report = read_json(dir_.path() / "pilot.json");
   EXPECT_EQ(report["arms"][0]["labelled"], 20) << report.dump(2);
   EXPECT_NE(pilot.output.find("verdict"), std::string::npos) << pilot.output;
+  // stdout alone (stderr dropped): the table without --json, the JSON alone with `--json -`.
+  CliResult table =
+      run_cli("pilot --store " + store() + " --config " + config_ + " 2>/dev/null | cat");
+  EXPECT_NE(table.output.find("verdict"), std::string::npos) << table.output;
+  EXPECT_EQ(table.output.find('{'), std::string::npos) << table.output;
+  CliResult json =
+      run_cli("pilot --store " + store() + " --config " + config_ + " --json - 2>/dev/null | cat");
+  nlohmann::json piped = nlohmann::json::parse(json.output, nullptr, false);
+  ASSERT_FALSE(piped.is_discarded()) << json.output;
+  EXPECT_EQ(piped["arms"][0]["labelled"], 20);
 }
 
 TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
