@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
+
 namespace tunecase::econ {
 namespace {
 
@@ -24,7 +26,7 @@ std::string money(double usd) {
   std::string sign = usd < 0 ? "-" : "";
   double a = std::fabs(usd);
   if (a >= 0.1 && a < 10) return fmt::format("{}${:.2f}", sign, a);
-  if (a > 0 && a < 0.1) return fmt::format("{}${:.2g}", sign, a);
+  if (a > 0 && a < 0.1) return sign + "$" + significant_fixed(a, 2);
   return sign + "$" + group_thousands(std::llround(a));
 }
 
@@ -40,7 +42,7 @@ std::string count(double n) {
 std::string percent(double fraction) {
   double pct = fraction * 100;
   // Below 0.1% one decimal would print "0.0%": keep two significant digits instead.
-  if (pct != 0 && std::fabs(pct) < 0.1) return fmt::format("{:.2g}%", pct);
+  if (pct != 0 && std::fabs(pct) < 0.1) return significant_fixed(pct, 2) + "%";
   return fmt::format("{:.1f}%", pct);
 }
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
+
 namespace tunecase {
 namespace {
 
@@ -285,7 +287,7 @@ std::string format_usd(const json& value) {
   if (v == 0) return "$0";
   if (std::fabs(v) >= 100) return fmt::format("${:.0f}", v);
   if (std::fabs(v) >= 1) return fmt::format("${:.2f}", v);
-  return fmt::format("${:.2g}", v);
+  return (v < 0 ? "-$" : "$") + significant_fixed(std::fabs(v), 2);
 }
 
 std::string eval_table_text(const json& eval) {

@@ -1,0 +1,23 @@
+#include "tunecase/core/number_format.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace tunecase {
+
+std::string significant_fixed(double value, int digits) {
+  double a = std::fabs(value);
+  if (a < 1e-12) return "0";
+  int magnitude = static_cast<int>(std::floor(std::log10(a)));
+  int decimals = std::clamp(digits - 1 - magnitude, 0, 14);
+  std::string out = fmt::format("{:.{}f}", value, decimals);
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace tunecase

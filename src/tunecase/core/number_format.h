@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+
+namespace tunecase {
+
+// `value` in plain decimal notation with `digits` significant digits and no trailing zeros:
+// 6.04e-7 -> "0.0000006" (digits 1), 0.0153 -> "0.015" (digits 2). For the small dollar and
+// percent figures a reader sees in reports, where "{:.2g}" would print "6e-07". Values under
+// 1e-12 print as "0".
+std::string significant_fixed(double value, int digits);
+
+}  // namespace tunecase

@@ -1,0 +1,37 @@
+// How dollar amounts and shares read in the memo and the reports.
+#include "tunecase/economics/money.h"
+
+#include <gtest/gtest.h>
+
+#include "tunecase/core/number_format.h"
+
+namespace tunecase::econ {
+namespace {
+
+TEST(Money, SmallAmountsReadInPlainDecimals) {
+  // A local model at full load costs fractions of a cent per 1,000 requests: no "6e-07".
+  EXPECT_EQ(money(6.04e-7), "$0.0000006");
+  EXPECT_EQ(money(1.26e-6), "$0.0000013");
+  EXPECT_EQ(money(0.0153), "$0.015");
+  EXPECT_EQ(money(-0.05), "-$0.05");
+  EXPECT_EQ(money(2.5), "$2.50");
+  EXPECT_EQ(money(394587.2), "$394,587");
+  EXPECT_EQ(money(0.0), "$0");
+}
+
+TEST(Money, SmallSharesReadInPlainDecimals) {
+  EXPECT_EQ(percent(0.00000612), "0.00061%");
+  EXPECT_EQ(percent(0.123), "12.3%");
+}
+
+TEST(SignificantFixed, KeepsTheDigitsAskedForAndNoTrailingZeros) {
+  EXPECT_EQ(significant_fixed(6.04e-7, 1), "0.0000006");
+  EXPECT_EQ(significant_fixed(0.050, 2), "0.05");
+  EXPECT_EQ(significant_fixed(0.0999, 2), "0.1");
+  EXPECT_EQ(significant_fixed(123.456, 2), "123");
+  EXPECT_EQ(significant_fixed(-0.00123, 2), "-0.0012");
+  EXPECT_EQ(significant_fixed(1e-15, 2), "0");
+}
+
+}  // namespace
+}  // namespace tunecase::econ
