@@ -47,6 +47,11 @@ TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLa
   Reply bad_label = post("/v1/feedback", R"({"id":"T-7","label":"astrology"})");
   EXPECT_EQ(bad_label.status, 422);
   EXPECT_NE(bad_label.body.find("astrology"), std::string::npos);
+  // A slip gets the nearest label named; every label is quoted (one may hold a comma).
+  Reply slip = post("/v1/feedback", R"({"id":"T-7","label":"Shiping"})");
+  EXPECT_EQ(slip.status, 422);
+  EXPECT_NE(slip.body.find("did you mean 'shipping'?"), std::string::npos) << slip.body;
+  EXPECT_NE(slip.body.find("'login'"), std::string::npos) << slip.body;
 }
 
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {

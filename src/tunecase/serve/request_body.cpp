@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/utf8_check.h"
 
@@ -223,9 +224,20 @@ std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
 
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels) {
   if (labels.empty() || std::find(labels.begin(), labels.end(), label) != labels.end()) return "";
+  // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
+  // or spelling slip), and at most kListed of a large label set.
+  constexpr std::size_t kListed = 20;
+  std::optional<std::string> near = nearest(label, labels);
   std::string list;
-  for (const auto& l : labels) list += (list.empty() ? "" : ", ") + l;
-  return fmt::format("label '{}' is not in the label set; use one of: {}", label, list);
+  std::size_t listed = 0;
+  for (const auto& l : labels) {
+    if (listed == kListed) break;
+    list += fmt::format("{}'{}'", list.empty() ? "" : ", ", l);
+    ++listed;
+  }
+  if (labels.size() > listed) list += fmt::format(" and {} more", labels.size() - listed);
+  return fmt::format("label '{}' is not in the label set{}; the {} labels: {}", label,
+                     near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(), list);
 }
 
 std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
