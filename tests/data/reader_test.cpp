@@ -141,6 +141,18 @@ TEST(ReadExamples, MissingCsvColumnListsTheColumnsThatExist) {
                     HasSubstr("the columns are: text, label")));
 }
 
+TEST(ReadExamples, TwoColumnsOfTheConfiguredNameAreAnError) {
+  TempDir dir;
+  auto file = dir.write("twice.csv", "text,label,label\nhello,greeting,x\n");
+  EXPECT_THAT(error_of(file),
+              AllOf(HasSubstr("twice.csv:1: the header names two columns \"label\" (columns 2 "
+                              "and 3)"),
+                    HasSubstr("rename one")));
+  // A repeated column nobody asked for is no problem.
+  auto other = dir.write("other.csv", "text,label,note,note\nhello,greeting,a,b\n");
+  EXPECT_EQ(error_of(other), "");
+}
+
 TEST(ReadExamples, MissingColumnIsAnErrorEvenWhenSkipping) {
   ReadOptions options;
   options.text_column = "body";

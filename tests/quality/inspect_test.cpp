@@ -115,6 +115,21 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   EXPECT_TRUE(j["high_quality_examples_high"].is_number());
 }
 
+TEST(Inspect, SaysHowManyRowsHaveNoLabel) {
+  TempDir dir;
+  auto data = testing::noisy_data(200, 4, 0.0, 3);
+  for (std::size_t i = 0; i < 200; i += 20) data.rows[i].label = "";
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(data.rows));
+  config.label = "category";
+  InspectOptions options;
+  options.label_noise = false;
+  DataQuality q = inspect_data(prepare_data(config), options);
+  EXPECT_EQ(q.summary.unlabelled, 10u);
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("; 10 rows without a label left out"));
+  EXPECT_THAT(data_quality_markdown(q), HasSubstr("10 rows have no label (measured)"));
+}
+
 TEST(Inspect, WritesTheSuspectListForAHuman) {
   TempDir dir;
   auto data = testing::noisy_data(400, 4, 0.10, 8);

@@ -99,6 +99,15 @@ TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
   EXPECT_EQ(format_usd(1234.4), "$1234");
   EXPECT_EQ(format_usd(2.5), "$2.50");
   EXPECT_EQ(format_usd(0.00123), "$0.0012");
+  EXPECT_EQ(format_usd(6.04e-7), "$0.0000006");  // not "$6e-07"
+}
+
+TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {
+  nlohmann::json eval = sample_eval();
+  EXPECT_EQ(eval_markdown(eval).find("without a label"), std::string::npos);
+  eval["dataset"]["unlabelled"] = 12;
+  EXPECT_NE(eval_markdown(eval).find("Rows without a label (not trained on or scored): 12."),
+            std::string::npos);
 }
 
 }  // namespace

@@ -127,6 +127,14 @@ Columns find_columns(const std::filesystem::path& file, const std::vector<std::s
     if (it == header.end()) {
       throw UserError(missing_column(file, 1, name, role, key, header, "column", delimiter_note));
     }
+    // Two columns of one name: taking either would be a guess about which holds the data.
+    auto again = std::find(it + 1, header.end(), name);
+    if (again != header.end()) {
+      throw UserError(fmt::format(
+          "{}:1: the header names two columns \"{}\" (columns {} and {}), the {} column; "
+          "rename one of them in the file so that [data] {} names one column",
+          file.string(), name, it - header.begin() + 1, again - header.begin() + 1, role, key));
+    }
     return static_cast<int>(it - header.begin());
   };
   if (options.text_column.empty()) {

@@ -206,6 +206,12 @@ std::string data_quality_markdown(const DataQuality& q) {
   if (s.delimiter != 0) md += fmt::format("\nCSV delimiter: {}.\n", delimiter_name(s.delimiter));
   if (s.skipped_rows > 0)
     md += fmt::format("\n{} rows skipped (empty text or malformed).\n", s.skipped_rows);
+  if (s.unlabelled > 0) {
+    md += fmt::format(
+        "\n{} rows have no label (measured): they are not trained on or scored, and count in "
+        "none of the figures below.\n",
+        s.unlabelled);
+  }
   variants_section(md, q);
   balance_section(md, q);
   duplicates_section(md, q);
@@ -215,9 +221,10 @@ std::string data_quality_markdown(const DataQuality& q) {
 
 std::string data_quality_summary(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
-  std::string out =
-      fmt::format("{} labelled rows (train {}, dev {}, test {}), {} labels\n",
-                  s.train + s.dev + s.test, s.train, s.dev, s.test, q.balance.train_counts.size());
+  std::string out = fmt::format(
+      "{} labelled rows (train {}, dev {}, test {}), {} labels{}\n", s.train + s.dev + s.test,
+      s.train, s.dev, s.test, q.balance.train_counts.size(),
+      s.unlabelled > 0 ? fmt::format("; {} rows without a label left out", s.unlabelled) : "");
   out += fmt::format("label variants: {} groups{}; {} labels trimmed\n", s.label_variants.size(),
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"

@@ -116,6 +116,10 @@ std::string dataset_section(const json& d) {
       d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
       d.value("test", 0), d.value("duplicates_removed", 0), d.value("leaked_into_train", 0),
       d.value("skipped_rows", 0));
+  if (d.value("unlabelled", 0) > 0) {
+    out += fmt::format("Rows without a label (not trained on or scored): {}.\n",
+                       d.value("unlabelled", 0));
+  }
   if (d.value("label_conflicts", 0) > 0) {
     out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
                        d.value("label_conflicts", 0));
