@@ -221,8 +221,11 @@ TEST(ReplayTime, TheAtFieldTakesMillisecondsOrAnIsoTimeAndNothingElse) {
   EXPECT_EQ(parse_utc_time("2025-08-14T09:30:05Z"),
             days_from_civil(2025, 8, 14) * 86'400'000 + (9 * 3600 + 30 * 60 + 5) * 1000);
   EXPECT_EQ(parse_utc_time("2025-08-14 09:30:05.250"), parse_utc_time("2025-08-14T09:30:05"));
+  // Seconds may be left out; an offset from UTC is taken away.
+  EXPECT_EQ(parse_utc_time("2025-08-14T09:30"), parse_utc_time("2025-08-14T09:30:00Z"));
+  EXPECT_EQ(parse_utc_time("2025-08-14T11:30:05+02:00"), parse_utc_time("2025-08-14T09:30:05Z"));
   for (const char* bad : {"", "2025", "2025-13-01", "2025-08-14T25:00:00", "2025-08-14X",
-                          "1969-12-31", "2025-08-14T09:30", "2025-08-14T09:30:05+02:00"})
+                          "1969-12-31", "2025-08-14T09", "2025-08-14T09:30:05+2"})
     EXPECT_FALSE(parse_utc_time(bad)) << bad;
   auto ok = parse_classify(R"({"text":"x","at":1723627805000})");
   ASSERT_TRUE(std::holds_alternative<ClassifyBody>(ok));

@@ -9,6 +9,7 @@
 
 #include "data_test_support.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 
 namespace tunecase {
 namespace {
@@ -103,6 +104,49 @@ TEST(Split, TimeSplitTrainsOnTheOldestAndTestsOnTheNewest) {
   EXPECT_THAT(ids(s.train), ElementsAre("t1", "t2", "t3", "t4", "t5", "t6", "t7"));
   EXPECT_THAT(ids(s.dev), ElementsAre("t8"));
   EXPECT_THAT(ids(s.test), ElementsAre("t9", "t10"));
+}
+
+TEST(Split, TimeSplitOrdersByTheInstantNotTheText) {
+  // As text, "1700000000" < "2023-..." < "2024-01-01T01:00:00+02:00" < "2024-01-01T00:30:00Z";
+  // as instants the order is t1 (2023-11-14, Unix seconds) ... t5.
+  Examples ex = {make_example("t4", "a", "2024-01-01T01:00:00+02:00"),  // 2023-12-31 23:00 UTC
+                 make_example("t5", "b", "2024-01-01T00:30:00Z"),
+                 make_example("t1", "a", "1700000000"), make_example("t3", "b", "2023-12-31 10:00"),
+                 make_example("t2", "a", "2023-12-01")};
+  for (int i = 6; i <= 10; ++i)  // Unix milliseconds, later than all of the above
+    ex.push_back(make_example(fmt::format("t{}", i), i % 2 ? "a" : "b",
+                              std::to_string(1704100000000LL + i * 1000)));
+  Splits s = split_examples(ex, {"time", 0.2, 0.1, 7});
+  EXPECT_THAT(ids(s.train), ElementsAre("t1", "t2", "t3", "t4", "t5", "t6", "t7"));
+  EXPECT_THAT(ids(s.test), ElementsAre("t9", "t10"));
+}
+
+TEST(Split, TimeSplitNamesARowWhoseTimeItCannotRead) {
+  Examples ex = {make_example("t1", "a", "2024-03-01"), make_example("t2", "b", "03/01/2024")};
+  try {
+    split_examples(ex, {"time", 0.2, 0.1, 7});
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("time '03/01/2024' is not a time tunecase reads"));
+    EXPECT_THAT(e.what(), HasSubstr("Unix seconds"));
+  }
+}
+
+TEST(ParseDataTime, ReadsIsoWithOffsetsAndUnixTimes) {
+  EXPECT_EQ(parse_data_time("1970-01-01"), 0);
+  EXPECT_EQ(parse_data_time("1970-01-01T01:00:00Z"), 3'600'000);
+  EXPECT_EQ(parse_data_time("1970-01-01 01:00"), 3'600'000);
+  EXPECT_EQ(parse_data_time("1970-01-01T03:00:00+02:00"), 3'600'000);
+  EXPECT_EQ(parse_data_time("1970-01-01T00:00:00-0130"), 5'400'000);
+  EXPECT_EQ(parse_data_time("1970-01-01T03:00+02"), 3'600'000);
+  EXPECT_EQ(parse_data_time("1970-01-01T01:00:00.250Z"), 3'600'000);
+  EXPECT_EQ(parse_data_time(" 1709251200 "), 1'709'251'200'000);
+  EXPECT_EQ(parse_data_time("1709251200123"), 1'709'251'200'123);
+  EXPECT_FALSE(parse_data_time("03/01/2024"));
+  EXPECT_FALSE(parse_data_time(""));
+  EXPECT_FALSE(parse_data_time("2024-13-01"));
+  EXPECT_FALSE(parse_data_time("1970-01-01T00:30:00+01:00"));  // before 1970 in UTC
+  EXPECT_FALSE(parse_data_time("2024-03-01T10:00:00 UTC"));
 }
 
 TEST(Split, RejectsFractionsThatLeaveNoTrainingData) {

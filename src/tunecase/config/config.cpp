@@ -42,7 +42,7 @@ void read_data(TableReader& r, DataConfig& d) {
   d.test = resolve_path(base, r.text("test", "", "pre-split data: the test file"));
   d.text = r.text("text", d.text, "the text column / field");
   d.label = r.text("label", d.label, "the label column / field");
-  d.time = r.text("time", "", "a time column: enables split = \"time\"");
+  d.time = r.text("time", "", "a time column (ISO 8601 or Unix time): enables split = \"time\"");
   d.id = r.text("id", "", "a row id column (default file:line)");
   d.split = r.text("split", d.split, "how a single file is split", {"stratified", "time"});
   d.test_fraction = r.number("test_fraction", d.test_fraction, Range{0, 1, true, true},

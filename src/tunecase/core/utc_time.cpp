@@ -29,7 +29,7 @@ int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
 
 std::optional<int64_t> parse_utc_time(std::string_view text) {
   std::size_t pos = 0;
-  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, offset_minutes = 0;
   auto expect = [&](char c) { return pos < text.size() && text[pos++] == c; };
   if (!read_number(text, pos, 4, y) || !expect('-') || !read_number(text, pos, 2, mo) ||
       !expect('-') || !read_number(text, pos, 2, d))
@@ -38,20 +38,45 @@ std::optional<int64_t> parse_utc_time(std::string_view text) {
   if (pos < text.size()) {
     if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
     ++pos;
-    if (!read_number(text, pos, 2, h) || !expect(':') || !read_number(text, pos, 2, mi) ||
-        !expect(':') || !read_number(text, pos, 2, sec))
+    if (!read_number(text, pos, 2, h) || !expect(':') || !read_number(text, pos, 2, mi))
       return std::nullopt;
-    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    if (pos < text.size() && text[pos] == '.') {
+    if (pos < text.size() && text[pos] == ':') {
       ++pos;
-      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+      if (!read_number(text, pos, 2, sec)) return std::nullopt;
+      if (pos < text.size() && text[pos] == '.') {
+        ++pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+      }
     }
-    if (pos < text.size() && text[pos] == 'Z') ++pos;
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (pos < text.size() && text[pos] == 'Z') {
+      ++pos;
+    } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+      int64_t sign = text[pos++] == '-' ? -1 : 1, oh = 0, om = 0;
+      if (!read_number(text, pos, 2, oh)) return std::nullopt;
+      if (pos < text.size() && text[pos] == ':') ++pos;
+      if (pos < text.size() && !read_number(text, pos, 2, om)) return std::nullopt;
+      if (oh > 23 || om > 59) return std::nullopt;
+      offset_minutes = sign * (oh * 60 + om);
+    }
     if (pos != text.size()) return std::nullopt;
   }
   int64_t days = days_from_civil(y, mo, d);
-  if (days < 0) return std::nullopt;
-  return ((days * 24 + h) * 60 + mi) * 60'000 + sec * 1000;
+  int64_t ms = ((days * 24 + h) * 60 + mi - offset_minutes) * 60'000 + sec * 1000;
+  if (ms < 0) return std::nullopt;
+  return ms;
+}
+
+std::optional<int64_t> parse_data_time(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  bool digits = text.size() <= 15;
+  for (char c : text) digits = digits && c >= '0' && c <= '9';
+  if (!digits) return parse_utc_time(text);
+  int64_t n = 0;
+  for (char c : text) n = n * 10 + (c - '0');
+  return n < 100'000'000'000 ? n * 1000 : n;
 }
 
 }  // namespace tunecase

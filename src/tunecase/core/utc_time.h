@@ -10,9 +10,20 @@ namespace tunecase {
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t year, int64_t month, int64_t day);
 
-// "2025-08-14", "2025-08-14T09:30:00Z" or "2025-08-14 09:30:00" (UTC; fractions of a second and
-// a trailing Z are accepted) as milliseconds since 1970; nullopt for anything else, and for
-// dates before 1970.
+// "2025-08-14", "2025-08-14T09:30:00Z" or "2025-08-14 09:30:00" as milliseconds since 1970:
+// seconds may be left out ("09:30"), fractions of a second are accepted, and the time may end in
+// Z (UTC, as when nothing follows) or an offset from UTC ("+02:00", "-0530", "+02"), which is
+// taken away. nullopt for anything else, and for times before 1970.
 std::optional<int64_t> parse_utc_time(std::string_view text);
+
+// A time column's value: what parse_utc_time reads, or a Unix time as digits alone, seconds
+// below 100,000,000,000 (until the year 5138) and milliseconds from there ("1709251200",
+// "1709251200000"). Surrounding spaces are ignored.
+std::optional<int64_t> parse_data_time(std::string_view text);
+
+// What parse_data_time accepts, for error messages.
+inline constexpr const char* kDataTimeFormats =
+    "ISO 8601 (2024-03-01, 2024-03-01T10:00:00Z, 2024-03-01 10:00, with an offset such as "
+    "+02:00) or Unix seconds or milliseconds (1709251200)";
 
 }  // namespace tunecase

@@ -10,6 +10,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/normalize.h"
 #include "tunecase/data/shuffle.h"
 
@@ -88,11 +89,23 @@ Splits split_stratified(Examples& examples, const SplitOptions& options) {
 }
 
 Splits split_by_time(Examples& examples, const SplitOptions& options) {
+  // Ordered by the instant each time names, not by its text: "12/31/2023" sorts after
+  // "01/05/2024" as text, and "10:00+02:00" is before "09:00Z".
+  std::vector<int64_t> at(examples.size());
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    std::optional<int64_t> ms = parse_data_time(examples[i].time);
+    if (!ms) {
+      throw UserError(fmt::format(
+          "{}: time '{}' is not a time tunecase reads; a time split needs every row's time "
+          "in {}. Fix the row, or split = \"stratified\"",
+          examples[i].id, examples[i].time, kDataTimeFormats));
+    }
+    at[i] = *ms;
+  }
   std::vector<std::size_t> order(examples.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return examples[a].time < examples[b].time;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return at[a] < at[b]; });
   // Newest first, so that assign() hands the newest rows to test and the next ones to dev.
   std::reverse(order.begin(), order.end());
   std::vector<Part> part(examples.size(), Part::kTrain);

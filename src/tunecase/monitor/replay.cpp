@@ -188,14 +188,13 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
 std::vector<ReplayItem> replay_items(const Examples& examples) {
   std::vector<ReplayItem> out;
   for (const auto& e : examples) {
-    int y = 0, m = 0, d = 0;
-    if (e.time.empty() || std::sscanf(e.time.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || m < 1 ||
-        m > 12 || d < 1 || d > 31)
+    std::optional<int64_t> ms = parse_data_time(e.time);
+    if (!ms)
       throw UserError(
-          fmt::format("{}: time '{}' is not an ISO-8601 date (YYYY-MM-DD...); replay "
-                      "needs [data] time on every row",
-                      e.id, e.time));
-    out.push_back({days_from_civil(y, m, d), e.text, e.label});
+          fmt::format("{}: time '{}' is not a time tunecase reads; replay needs [data] "
+                      "time on every row, in {}",
+                      e.id, e.time, kDataTimeFormats));
+    out.push_back({*ms / 86'400'000, e.text, e.label});  // its UTC day
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const ReplayItem& a, const ReplayItem& b) { return a.day < b.day; });

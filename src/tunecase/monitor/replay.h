@@ -26,8 +26,9 @@ struct ReplayItem {
   std::string text, label;
 };
 
-// Items from labelled examples with an ISO-8601 time ("2025-08-14..."). UserError naming the
-// row when a time is missing or unreadable.
+// Items from labelled examples with a time parse_data_time reads (ISO 8601, with or without an
+// offset, or Unix seconds), each on its UTC day. UserError naming the row when a time is missing
+// or unreadable.
 std::vector<ReplayItem> replay_items(const Examples& examples);
 
 struct ReplaySettings {
