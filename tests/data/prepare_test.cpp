@@ -96,6 +96,7 @@ TEST(PrepareData, PreSplitRemovesLeakedTestRowsAndListsUnseenLabels) {
   EXPECT_EQ(s.leaked_into_train, 1u);   // "Cannot  LOG in" is in train
   EXPECT_EQ(s.test, 2u);
   EXPECT_THAT(s.test_labels_unseen_in_train, ElementsAre("bug"));
+  EXPECT_EQ(s.test_rows_unseen_in_train, 1u);
   EXPECT_THAT(data.labels, ElementsAre("billing", "bug", "login", "refund"));
 }
 

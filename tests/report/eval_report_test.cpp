@@ -102,6 +102,19 @@ TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
   EXPECT_EQ(format_usd(6.04e-7), "$0.0000006");  // not "$6e-07"
 }
 
+TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
+  nlohmann::json eval = sample_eval();
+  EXPECT_EQ(eval_table_text(eval).find("warning"), std::string::npos);
+  eval["dataset"]["test_labels_unseen_in_train"] = {"bug"};
+  eval["dataset"]["test_rows_unseen_in_train"] = 4;
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("warning: 1 test label never appears in train (bug), 4 of 10 test rows"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("capped at 60.0%"), std::string::npos) << text;
+  EXPECT_NE(eval_markdown(eval).find("never appears in train"), std::string::npos);
+}
+
 TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {
   nlohmann::json eval = sample_eval();
   EXPECT_EQ(eval_markdown(eval).find("without a label"), std::string::npos);

@@ -1,5 +1,7 @@
 #include "tunecase/data/prepare.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include <fmt/format.h>
@@ -85,6 +87,8 @@ void summarise_splits(PreparedData& data) {
   for (const auto& label : test) {
     if (!train.contains(label)) summary.test_labels_unseen_in_train.push_back(label);
   }
+  summary.test_rows_unseen_in_train = static_cast<std::size_t>(std::count_if(
+      s.test.begin(), s.test.end(), [&](const Example& e) { return !train.contains(e.label); }));
   all.merge(test);
   data.labels.assign(all.begin(), all.end());
   summary.labels = data.labels.size();
@@ -161,6 +165,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"label_conflicts", label_conflicts},
           {"rare_labels", rare_labels},
           {"test_labels_unseen_in_train", test_labels_unseen_in_train},
+          {"test_rows_unseen_in_train", test_rows_unseen_in_train},
           {"invalid_samples", invalid_samples},
           {"conflict_samples", conflicts},
           {"labels_trimmed", labels_trimmed},

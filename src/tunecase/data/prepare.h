@@ -27,6 +27,7 @@ struct DatasetSummary {
   std::size_t empty_text = 0, invalid_rows = 0, unlabelled = 0, label_conflicts = 0;
   std::vector<std::string> rare_labels;                  // too rare to split, kept in train
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
+  std::size_t test_rows_unseen_in_train = 0;             // test rows with one of those labels
   std::vector<std::string> invalid_samples;              // "file:line: what", a few
   std::vector<LabelConflict> conflict_samples;
   // Label spelling: rows whose label had surrounding whitespace (always trimmed), groups of

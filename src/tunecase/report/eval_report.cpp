@@ -108,6 +108,28 @@ std::string markdown_table(const std::vector<std::string>& header,
   return out;
 }
 
+// Test labels no train row has: a trained model cannot answer those rows, so its accuracy is
+// capped and the comparison with an LLM (which the label set tells about them) is lopsided. A
+// time split shows new categories this way. "" when there are none.
+std::string unseen_labels_warning(const json& d) {
+  if (!d.contains("test_labels_unseen_in_train") || d["test_labels_unseen_in_train"].empty())
+    return "";
+  auto labels = d["test_labels_unseen_in_train"].get<std::vector<std::string>>();
+  std::size_t rows = d.value("test_rows_unseen_in_train", std::size_t{0});
+  std::size_t test = d.value("test", std::size_t{0});
+  return fmt::format(
+      "warning: {} test label{} never appear{} in train ({}){}: a trained model cannot answer "
+      "{}, so its accuracy is capped at {}; an LLM approach can (the label set names them). "
+      "Add train rows of {}, or check the split\n",
+      labels.size(), labels.size() == 1 ? "" : "s", labels.size() == 1 ? "s" : "",
+      fmt::join(labels, ", "),
+      rows > 0 && test > 0 ? fmt::format(", {} of {} test rows", rows, test) : "",
+      labels.size() == 1 ? "it" : "them",
+      rows > 0 && test > 0 ? pct(1.0 - static_cast<double>(rows) / static_cast<double>(test))
+                           : "below 100%",
+      labels.size() == 1 ? "it" : "them");
+}
+
 std::string dataset_section(const json& d) {
   std::string out = "## Data\n\n";
   out += fmt::format(
@@ -116,6 +138,7 @@ std::string dataset_section(const json& d) {
       d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
       d.value("test", 0), d.value("duplicates_removed", 0), d.value("leaked_into_train", 0),
       d.value("skipped_rows", 0));
+  out += unseen_labels_warning(d);
   if (d.value("unlabelled", 0) > 0) {
     out += fmt::format("Rows without a label (not trained on or scored): {}.\n",
                        d.value("unlabelled", 0));
@@ -319,6 +342,7 @@ std::string eval_table_text(const json& eval) {
   out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
+  if (eval.contains("dataset")) out += unseen_labels_warning(eval["dataset"]);
   if (any_simulated) {
     out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";
   }
