@@ -78,6 +78,33 @@ TEST(LlmEvalCli, ScoresAnApiApproachAndNeverWritesTheKey) {
   EXPECT_EQ(second.output.find(kKey), std::string::npos);
 }
 
+TEST(LlmEvalCli, MaxTextCharsCutsPromptsAndSaysHowMany) {
+  TempDir dir;
+  SimLlmProcess sim(dir.path());
+  ASSERT_GT(sim.port(), 0);
+  write_config(dir.path() / "p.toml", sim.port());
+  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
+  std::string config = (dir.path() / "p.toml").string();
+  ASSERT_EQ(run_cli_with_env(env, "eval --yes --quiet --config " + config + " --out " +
+                                      (dir.path() / "whole").string())
+                .exit_code,
+            0);
+  std::ofstream(config, std::ios::app) << "max_text_chars = 20\n";
+  CliResult r = run_cli_with_env(
+      env, "eval --yes --quiet --config " + config + " --out " + dir.str() + "/cut");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json whole = read_json(dir.path() / "whole" / "eval.json")["approaches"][0];
+  const nlohmann::json cut = read_json(dir.path() / "cut" / "eval.json")["approaches"][0];
+  EXPECT_FALSE(whole.contains("texts_cut"));
+  ASSERT_TRUE(cut.contains("texts_cut"));
+  EXPECT_GT(cut["texts_cut"]["count"].get<int>(), 0);
+  EXPECT_EQ(cut["texts_cut"]["of"], cut["n"]);
+  // Cut items and examples make shorter prompts: fewer input tokens, measured by the API.
+  EXPECT_LT(cut["tokens_in_mean"].get<double>(), whole["tokens_in_mean"].get<double>());
+  EXPECT_NE(read_file(dir.path() / "cut" / "report.md").find("cut to that in the prompt"),
+            std::string::npos);
+}
+
 TEST(LlmEvalCli, NoCacheSendsEveryRequestAgain) {
   TempDir dir;
   SimLlmProcess sim(dir.path());

@@ -61,6 +61,27 @@ TEST(Prompt, ZeroShotFollowsTheDefaultLayout) {
   EXPECT_EQ(t.user, "Text: my card was charged twice\nLabel:");
 }
 
+TEST(Prompt, MaxTextCharsCutsTheItemAndTheExamples) {
+  std::string long_text = "my card was charged twice and " + std::string(100, 'x');
+  PromptText t =
+      builder({{"prompt", "few_shot"}, {"shots", 8}, {"max_text_chars", 20}}).render(long_text);
+  // Cut at 20 characters, the space before the cut dropped.
+  EXPECT_THAT(t.user, ::testing::EndsWith("Text: my card was charged […]\nLabel:"));
+  // "I was charged twice on my invoice" (33 characters) is shown cut; short ones whole.
+  EXPECT_THAT(t.user, HasSubstr("Text: I was charged twice […]\nLabel: billing"));
+  EXPECT_THAT(t.user, HasSubstr("Text: where is my parcel\nLabel: shipping"));
+  EXPECT_THAT(builder({}).render(long_text).user, HasSubstr(long_text));  // default: whole
+  EXPECT_THROW(builder({{"max_text_chars", 5}}), UserError);
+}
+
+TEST(Prompt, CutTextCountsCharactersNotBytes) {
+  EXPECT_EQ(cut_text("héllo wörld", 4), "héll […]");
+  EXPECT_EQ(cut_text("héllo", 5), "héllo");
+  EXPECT_EQ(cut_text("héllo", 0), "héllo");
+  EXPECT_EQ(cut_text("日本語のテキスト", 3), "日本語 […]");
+  EXPECT_EQ(text_chars("日本語"), 3u);
+}
+
 TEST(Prompt, LabelDescriptionsCanBeTurnedOff) {
   PromptText t = builder({{"label_descriptions", false}}).render("x");
   EXPECT_THAT(t.system, HasSubstr("- billing\n"));

@@ -223,6 +223,10 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
       resolve_path(r.origin().parent_path(),
                    r.text("template_file", "", "your own prompt layout (docs/llm-approaches.md)"))
           .string();
+  if (auto cut = r.optional_integer(
+          "max_text_chars", Range::between(16, 10000000),
+          "cut each text in the prompt (the item, the examples) to this many characters"))
+    s.max_text_chars = static_cast<int>(*cut);
   s.temperature = r.number("temperature", 0, Range::between(0, 2), "sampling temperature");
   if (auto m = r.optional_integer("max_tokens", Range::between(1, 1000000),
                                   "answer length cap (default 64; 256 for chain_of_thought)"))

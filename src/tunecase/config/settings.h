@@ -120,6 +120,9 @@ struct LlmSettings {
   bool label_descriptions = true;
   bool structured_output = false;
   std::string template_file;  // resolved against the config's folder
+  // Texts (the item and the examples shown) longer than this many characters are cut to it in
+  // the prompt, marked " […]"; none: sent whole.
+  std::optional<int> max_text_chars;
   double temperature = 0;
   std::optional<int> max_tokens;  // default 64 (256 for chain_of_thought)
   std::optional<int64_t> seed;

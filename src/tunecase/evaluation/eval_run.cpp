@@ -15,6 +15,7 @@
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
 #include "tunecase/evaluation/metrics.h"
+#include "tunecase/llm/prompt.h"
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
@@ -65,6 +66,12 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
              {"redaction", run.summary.value("redaction", nlohmann::json::object())},
              {"invalid_samples", run.invalid_samples},
              {"stopped_by_budget", run.stopped_by_budget}};
+    if (approach.llm.max_text_chars) {
+      auto limit = static_cast<std::size_t>(*approach.llm.max_text_chars);
+      std::size_t cut = 0;
+      for (const auto& e : s.test) cut += text_chars(e.text) > limit;
+      extra["texts_cut"] = {{"count", cut}, {"of", s.test.size()}, {"max_text_chars", limit}};
+    }
     out.predictions = std::move(run.predictions);
   }
   out.json = {{"name", approach.name}, {"kind", approach.kind}, {"simulated", simulated}};

@@ -37,11 +37,11 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string example_blocks(const Examples& examples) {
+std::string example_blocks(const Examples& examples, std::size_t max_chars) {
   std::string out;
   for (const auto& e : examples) {
     if (!out.empty()) out += "\n\n";
-    out += fmt::format("Text: {}\nLabel: {}", one_line(e.text), e.label);
+    out += fmt::format("Text: {}\nLabel: {}", one_line(cut_text(e.text, max_chars)), e.label);
   }
   return out;
 }
@@ -73,6 +73,7 @@ PromptSettings prompt_settings(const ApproachConfig& approach, const ProjectConf
   s.label_descriptions = llm.label_descriptions;
   s.structured_output = llm.structured_output;
   if (!llm.template_file.empty()) s.custom = load_prompt_template(llm.template_file);
+  s.max_text_chars = static_cast<std::size_t>(llm.max_text_chars.value_or(0));
   if (s.strategy == PromptStrategy::kRetrievalFewShot) s.index_params = llm.index;
   return s;
 }
@@ -139,17 +140,40 @@ std::string PromptBuilder::answer_instruction() const {
   return "Answer with the label only, exactly as written in the list.";
 }
 
-PromptText PromptBuilder::render(std::string_view text) const {
-  Examples examples = examples_for(text);
+std::size_t text_chars(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string cut_text(std::string_view text, std::size_t max_chars) {
+  if (max_chars == 0 || text.size() <= max_chars) return std::string(text);
+  std::size_t chars = 0, end = 0;
+  for (; end < text.size(); ++end) {
+    if ((static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) continue;  // inside a character
+    if (chars == max_chars) break;
+    ++chars;
+  }
+  if (end == text.size()) return std::string(text);
+  while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\t')) --end;
+  return std::string(text.substr(0, end)) + " […]";
+}
+
+PromptText PromptBuilder::render(std::string_view whole) const {
+  // Retrieval looks at the whole text; the prompt shows it cut.
+  Examples examples = examples_for(whole);
+  std::string text = cut_text(whole, settings_.max_text_chars);
   if (settings_.custom) {
-    PromptFields fields{task_line(), label_lines(), example_blocks(examples), std::string(text)};
+    PromptFields fields{task_line(), label_lines(),
+                        example_blocks(examples, settings_.max_text_chars), text};
     return {fill_template(settings_.custom->system, fields),
             fill_template(settings_.custom->user, fields)};
   }
   PromptText out;
   out.system =
       fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines(), answer_instruction());
-  if (!examples.empty()) out.user = "Examples:\n" + example_blocks(examples) + "\n\n";
+  if (!examples.empty())
+    out.user = "Examples:\n" + example_blocks(examples, settings_.max_text_chars) + "\n\n";
   out.user += fmt::format("Text: {}\nLabel:", one_line(text));
   return out;
 }

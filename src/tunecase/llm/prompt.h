@@ -36,6 +36,7 @@ struct PromptSettings {
   bool label_descriptions = true;        // add the [labels] descriptions to the label list
   bool structured_output = false;        // the answer is a JSON object with "label"
   std::optional<PromptTemplate> custom;  // from template_file, replacing the default layout
+  std::size_t max_text_chars = 0;        // texts cut to this many characters (0: whole)
   // retrieval_few_shot: the same index settings (and keys) as the `retrieval` approach, so both
   // find the same neighbours.
   Bm25Params index_params;
@@ -82,6 +83,13 @@ class PromptBuilder {
   Examples fixed_examples_;           // few_shot, and padding for retrieval
   std::unique_ptr<Bm25Index> index_;  // retrieval_few_shot only
 };
+
+// `text` cut to `max_chars` characters (Unicode code points, never inside one) and marked " […]"
+// when it is longer; as is when max_chars is 0 or the text fits. Invalid UTF-8 counts bytes.
+std::string cut_text(std::string_view text, std::size_t max_chars);
+
+// Characters (code points) in UTF-8 `text`.
+std::size_t text_chars(std::string_view text);
 
 // The JSON schema of a structured answer: {"label": one of `labels`}, with a "reasoning" string
 // before it when `with_reasoning` (chain of thought). No other field is allowed.

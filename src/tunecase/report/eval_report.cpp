@@ -377,6 +377,14 @@ std::string eval_markdown(const json& eval) {
       out += fmt::format("- {}: {} ({})\n", a.value("name", ""), note, "assumed");
     }
     out += fmt::format("- {}: cost basis: {}\n", a.value("name", ""), a.value("cost_basis", ""));
+    if (a.contains("texts_cut") && a["texts_cut"].value("count", 0) > 0) {
+      const json& cut = a["texts_cut"];
+      out += fmt::format(
+          "- {}: {} of {} test texts were longer than {} characters and were cut to that in the "
+          "prompt (max_text_chars); its accuracy and cost are those of the cut texts\n",
+          a.value("name", ""), cut.value("count", 0), cut.value("of", 0),
+          cut.value("max_text_chars", 0));
+    }
   }
   out += "\n";
   out += dataset_section(eval["dataset"]);
