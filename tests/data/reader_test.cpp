@@ -54,6 +54,21 @@ TEST(ReadExamples, TsvReadsTimeColumn) {
   EXPECT_EQ(r.labelled[1].time, "2024-01-01");
 }
 
+TEST(ReadExamples, AnUnreadableTimeNamesItsLineOrIsSkipped) {
+  TempDir dir;
+  auto file =
+      dir.write("times.csv", "text,label,at\na,x,2024-03-01\nb,y,03/02/2024\nc,x,1709251200\n");
+  ReadOptions options;
+  options.time_column = "at";
+  EXPECT_THAT(error_of(file, options),
+              AllOf(HasSubstr("times.csv:3: time '03/02/2024' in column \"at\""),
+                    HasSubstr("ISO 8601"), HasSubstr("--skip-invalid")));
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.labelled.size(), 2u);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+}
+
 TEST(ReadExamples, JsonlSkipsBlankLinesAndKeepsNullLabelsApart) {
   ReadOptions options;
   options.id_column = "id";

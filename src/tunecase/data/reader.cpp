@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/jsonl_reader.h"
 
@@ -84,6 +85,14 @@ class Collector {
       example.id = fmt::format("{}:{}", file_.filename().string(), example.line);
     if (example.label.empty()) {
       result_.unlabelled.push_back(std::move(example));
+      return;
+    }
+    // A time column orders rows (split = "time") and dates them (replay): a time it cannot
+    // read is a bad row, named here with its line, or skipped under skip_invalid.
+    if (!options_.time_column.empty() && !parse_data_time(example.time)) {
+      invalid(example.line, fmt::format("time '{}' in column \"{}\" is not a time tunecase "
+                                        "reads; use {}",
+                                        example.time, options_.time_column, kDataTimeFormats));
       return;
     }
     if (!allowed_.empty() && !allowed_.contains(example.label)) {
