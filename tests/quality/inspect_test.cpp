@@ -112,6 +112,7 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   EXPECT_THAT(data_quality_footer(q), HasSubstr("upper bound"));
   nlohmann::json j = q.to_json();
   EXPECT_EQ(j["label_noise"]["reading"], "upper bound");
+  EXPECT_TRUE(j["label_noise"]["model_limited_by"].is_string());
   EXPECT_TRUE(j["high_quality_examples_high"].is_number());
 }
 

@@ -87,8 +87,9 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
     LabelNoise on_half =
         confident_learning(out_of_fold_probabilities(half, on_half_options), q.options.seed, 0);
     q.noise->half_estimate = on_half.wrong_share.estimate;
-    q.noise->model_limited = model_limited_estimate(
-        q.noise->wrong_share, on_half.wrong_share.estimate, q.noise->judge_accuracy);
+    q.noise->limit =
+        model_limit(q.noise->wrong_share, on_half.wrong_share.estimate, q.noise->judge_accuracy);
+    q.noise->model_limited = q.noise->limit != LabelNoise::Limit::none;
   }
   for (const auto& s : q.noise->suspects) {
     const Example& e = train[s.row];
@@ -134,6 +135,10 @@ nlohmann::json noise_json(const DataQuality& q) {
   out["judge_accuracy_source"] = "measured (out-of-fold top class = given label)";
   out["half_train_estimate"] = n.half_estimate ? nlohmann::json(*n.half_estimate) : nullptr;
   out["model_limited"] = n.model_limited;
+  out["model_limited_by"] = n.limit == LabelNoise::Limit::hinges_on_rows ? "hinges_on_rows"
+                            : n.limit == LabelNoise::Limit::exceeds_disagreement
+                                ? nlohmann::json("exceeds_disagreement")
+                                : nlohmann::json(nullptr);
   out["rows"] = n.rows;
   out["folds"] = n.folds;
   out["estimated_wrong_rows"] = n.estimated_wrong_rows;

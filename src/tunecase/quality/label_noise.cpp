@@ -126,10 +126,15 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   return out;
 }
 
-bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy) {
+LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy) {
   double drop = half - full.estimate;
-  bool hinges_on_rows = drop > 0.03 && drop > (full.high - full.low) / 2;
-  return hinges_on_rows || full.low > 1.0 - judge_accuracy;
+  if (drop > 0.03 && drop > (full.high - full.low) / 2) return LabelNoise::Limit::hinges_on_rows;
+  if (full.low > 1.0 - judge_accuracy) return LabelNoise::Limit::exceeds_disagreement;
+  return LabelNoise::Limit::none;
+}
+
+bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy) {
+  return model_limit(full, half, judge_accuracy) != LabelNoise::Limit::none;
 }
 
 std::vector<std::size_t> stratified_half(const std::vector<int>& given, uint64_t seed) {

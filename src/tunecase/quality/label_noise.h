@@ -49,12 +49,13 @@ struct LabelNoise {
   // Measured: the share of rows whose out-of-fold top class is their given label. The judging
   // model's own mistakes and the wrong labels both lower it.
   double judge_accuracy = 0;
-  // The same estimate on a stratified half of the rows (estimate_on_half), when it was run.
+  // The same estimate on a stratified half of the rows (inspect_data runs it), when it was run.
   std::optional<double> half_estimate;
-  // True when halving the rows moves the estimate materially (model_limited_estimate): the
-  // judging model is still learning, its confident mistakes are counted as wrong labels, and
-  // wrong_share is an upper bound rather than an estimate.
+  // True when the figure is the judging model's as much as the labels' (model_limit): its
+  // confident mistakes are counted as wrong labels, and wrong_share is an upper bound rather
+  // than an estimate. `limit` says which check found it.
   bool model_limited = false;
+  enum class Limit { none, hinges_on_rows, exceeds_disagreement } limit = Limit::none;
   double estimated_wrong_rows = 0;  // wrong_share.estimate x rows
   std::vector<LabelNoiseByLabel> by_label;
   std::vector<SuspectLabel> suspects;  // most doubtful first: by confidence - given_probability
@@ -75,6 +76,7 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 //     is not their given label (it calls more labels wrong than the model even disagrees
 //     with; with a model that learns the texts the two are about equal).
 // docs/data-quality.md has the measurements behind the rule.
+LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy);
 bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy);
 
 // Rows of a stratified half: ceil(n/2) of each label's rows, drawn with `seed` (indices into

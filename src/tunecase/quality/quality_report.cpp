@@ -130,13 +130,22 @@ std::string judge_text(const LabelNoise& n) {
                      "hinge on the amount of data.",
                      pct(*n.half_estimate));
   }
-  return out + fmt::format(
-                   " On a stratified half of train the estimate is {}, against {} on all of "
-                   "it: the judging model is still learning, and confident learning counts its "
-                   "confident mistakes as wrong labels, which do not thin out as rows are added. "
-                   "Read the figure as an upper bound; more labelled rows, or a person going "
-                   "through the suspects, tell the two apart.",
-                   pct(*n.half_estimate), pct(n.wrong_share.estimate));
+  std::string why =
+      n.limit == LabelNoise::Limit::hinges_on_rows
+          ? fmt::format(
+                " On a stratified half of train the estimate is {}, against {} on all "
+                "of it: the judging model is still learning, and confident learning "
+                "counts its confident mistakes as wrong labels, which do not thin out as "
+                "rows are added.",
+                pct(*n.half_estimate), pct(n.wrong_share.estimate))
+          : fmt::format(
+                " The estimate ({}, {} on half of train) calls more labels wrong than "
+                "the model even disputes ({}): much of it is the model's own confident "
+                "mistakes.",
+                pct(n.wrong_share.estimate), pct(*n.half_estimate), pct(1.0 - n.judge_accuracy));
+  return out + why +
+         " Read the figure as an upper bound; more labelled rows, or a person going through the "
+         "suspects, tell the two apart.";
 }
 
 void noise_section(std::string& md, const DataQuality& q) {
