@@ -143,6 +143,7 @@ TEST(ParseDataTime, ReadsIsoWithOffsetsAndUnixTimes) {
   EXPECT_EQ(parse_data_time(" 1709251200 "), 1'709'251'200'000);
   EXPECT_EQ(parse_data_time("1709251200123"), 1'709'251'200'123);
   EXPECT_FALSE(parse_data_time("03/01/2024"));
+  EXPECT_FALSE(parse_data_time("20240301"));  // a compact date, not Unix seconds in 1970
   EXPECT_FALSE(parse_data_time(""));
   EXPECT_FALSE(parse_data_time("2024-13-01"));
   EXPECT_FALSE(parse_data_time("1970-01-01T00:30:00+01:00"));  // before 1970 in UTC

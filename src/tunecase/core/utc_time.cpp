@@ -71,9 +71,12 @@ std::optional<int64_t> parse_data_time(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
-  bool digits = text.size() <= 15;
+  bool digits = true;
   for (char c : text) digits = digits && c >= '0' && c <= '9';
   if (!digits) return parse_utc_time(text);
+  // Fewer than 9 digits would be a time before 1973: more likely a compact date (20240301)
+  // read the wrong way, so it is refused.
+  if (text.size() < 9 || text.size() > 15) return std::nullopt;
   int64_t n = 0;
   for (char c : text) n = n * 10 + (c - '0');
   return n < 100'000'000'000 ? n * 1000 : n;

@@ -16,9 +16,10 @@ int64_t days_from_civil(int64_t year, int64_t month, int64_t day);
 // taken away. nullopt for anything else, and for times before 1970.
 std::optional<int64_t> parse_utc_time(std::string_view text);
 
-// A time column's value: what parse_utc_time reads, or a Unix time as digits alone, seconds
-// below 100,000,000,000 (until the year 5138) and milliseconds from there ("1709251200",
-// "1709251200000"). Surrounding spaces are ignored.
+// A time column's value: what parse_utc_time reads, or a Unix time as 9 to 15 digits alone,
+// seconds below 100,000,000,000 (until the year 5138) and milliseconds from there
+// ("1709251200", "1709251200000"). Fewer digits (a compact date such as 20240301 would read as
+// 1970) are refused. Surrounding spaces are ignored.
 std::optional<int64_t> parse_data_time(std::string_view text);
 
 // What parse_data_time accepts, for error messages.

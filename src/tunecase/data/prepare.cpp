@@ -1,7 +1,6 @@
 #include "tunecase/data/prepare.h"
 
 #include <algorithm>
-
 #include <set>
 
 #include <fmt/format.h>
