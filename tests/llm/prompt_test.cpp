@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 
 namespace tunecase {
 namespace {
@@ -79,7 +80,7 @@ TEST(Prompt, CutTextCountsCharactersNotBytes) {
   EXPECT_EQ(cut_text("héllo", 5), "héllo");
   EXPECT_EQ(cut_text("héllo", 0), "héllo");
   EXPECT_EQ(cut_text("日本語のテキスト", 3), "日本語 […]");
-  EXPECT_EQ(text_chars("日本語"), 3u);
+  EXPECT_EQ(utf8_chars("日本語"), 3u);
 }
 
 TEST(Prompt, LabelDescriptionsCanBeTurnedOff) {

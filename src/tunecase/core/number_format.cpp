@@ -20,4 +20,10 @@ std::string significant_fixed(double value, int digits) {
   return out;
 }
 
+std::size_t utf8_chars(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace tunecase

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace tunecase {
 
@@ -9,5 +11,9 @@ namespace tunecase {
 // percent figures a reader sees in reports, where "{:.2g}" would print "6e-07". Values under
 // 1e-12 print as "0".
 std::string significant_fixed(double value, int digits);
+
+// Characters (Unicode code points) in UTF-8 `text`: what a reader counts, for widths and limits.
+// Invalid UTF-8 counts each stray byte once.
+std::size_t utf8_chars(std::string_view text);
 
 }  // namespace tunecase

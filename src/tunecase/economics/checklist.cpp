@@ -40,11 +40,9 @@ ChecklistItem labelled_examples(const Scenario& s) {
         count(good), count(n.get()), count(std::max(0.0, wrong)), count(static_cast<double>(near)));
     // The wrong-label figure is an upper bound (the judging model is still learning on this
     // much data): the count lies between the two ends, and only an answer both ends give holds.
-    const nlohmann::json& high = q.contains("high_quality_examples_high")
-                                     ? q["high_quality_examples_high"]
-                                     : nlohmann::json::object();
-    if (high.is_number()) {
-      double most = high.get<double>();
+    auto high = q.find("high_quality_examples_high");
+    if (high != q.end() && high->is_number()) {
+      double most = high->get<double>();
       item.answer = good > 500    ? std::optional<bool>(true)
                     : most <= 500 ? std::optional<bool>(false)
                                   : std::nullopt;

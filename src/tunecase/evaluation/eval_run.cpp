@@ -9,13 +9,13 @@
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
 #include "tunecase/evaluation/metrics.h"
-#include "tunecase/llm/prompt.h"
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
@@ -69,7 +69,7 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     if (approach.llm.max_text_chars) {
       auto limit = static_cast<std::size_t>(*approach.llm.max_text_chars);
       std::size_t cut = 0;
-      for (const auto& e : s.test) cut += text_chars(e.text) > limit;
+      for (const auto& e : s.test) cut += utf8_chars(e.text) > limit;
       extra["texts_cut"] = {{"count", cut}, {"of", s.test.size()}, {"max_text_chars", limit}};
     }
     out.predictions = std::move(run.predictions);

@@ -140,12 +140,6 @@ std::string PromptBuilder::answer_instruction() const {
   return "Answer with the label only, exactly as written in the list.";
 }
 
-std::size_t text_chars(std::string_view text) {
-  std::size_t n = 0;
-  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
 std::string cut_text(std::string_view text, std::size_t max_chars) {
   if (max_chars == 0 || text.size() <= max_chars) return std::string(text);
   std::size_t chars = 0, end = 0;

@@ -85,11 +85,8 @@ class PromptBuilder {
 };
 
 // `text` cut to `max_chars` characters (Unicode code points, never inside one) and marked " […]"
-// when it is longer; as is when max_chars is 0 or the text fits. Invalid UTF-8 counts bytes.
+// when it is longer (utf8_chars(text) > max_chars); as is when max_chars is 0 or the text fits.
 std::string cut_text(std::string_view text, std::size_t max_chars);
-
-// Characters (code points) in UTF-8 `text`.
-std::size_t text_chars(std::string_view text);
 
 // The JSON schema of a structured answer: {"label": one of `labels`}, with a "reasoning" string
 // before it when `with_reasoning` (chain of thought). No other field is allowed.

@@ -87,12 +87,6 @@ const std::vector<std::string> kHeader = {"approach",   "accuracy [95% CI]",  "m
                                           "invalid",    "latency p50/p95 ms", "$ per 1k",
                                           "$ per month"};
 
-std::size_t display_width(const std::string& s) {
-  std::size_t n = 0;  // count UTF-8 code points, close enough for alignment
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 std::string markdown_table(const std::vector<std::string>& header,
                            const std::vector<std::vector<std::string>>& rows) {
   std::string out = "|";
@@ -117,17 +111,16 @@ std::string unseen_labels_warning(const json& d) {
   auto labels = d["test_labels_unseen_in_train"].get<std::vector<std::string>>();
   std::size_t rows = d.value("test_rows_unseen_in_train", std::size_t{0});
   std::size_t test = d.value("test", std::size_t{0});
+  bool one = labels.size() == 1, counted = rows > 0 && test > 0;
+  const char* them = one ? "it" : "them";
   return fmt::format(
       "warning: {} test label{} never appear{} in train ({}){}: a trained model cannot answer "
       "{}, so its accuracy is capped at {}; an LLM approach can (the label set names them). "
       "Add train rows of {}, or check the split\n",
-      labels.size(), labels.size() == 1 ? "" : "s", labels.size() == 1 ? "s" : "",
-      fmt::join(labels, ", "),
-      rows > 0 && test > 0 ? fmt::format(", {} of {} test rows", rows, test) : "",
-      labels.size() == 1 ? "it" : "them",
-      rows > 0 && test > 0 ? pct(1.0 - static_cast<double>(rows) / static_cast<double>(test))
-                           : "below 100%",
-      labels.size() == 1 ? "it" : "them");
+      labels.size(), one ? "" : "s", one ? "s" : "", fmt::join(labels, ", "),
+      counted ? fmt::format(", {} of {} test rows", rows, test) : "", them,
+      counted ? pct(1.0 - static_cast<double>(rows) / static_cast<double>(test)) : "below 100%",
+      them);
 }
 
 std::string dataset_section(const json& d) {
@@ -163,9 +156,9 @@ std::string leakage_section(const json& eval) {
   std::string out = "## Data quality\n\n" + q.value("footer", "") + ".\n\n";
   double good = q.value("high_quality_examples", 0.0);
   std::string count = fmt::format("{:.0f}", good);
-  if (q.contains("high_quality_examples_high") && q["high_quality_examples_high"].is_number())
-    count = fmt::format("between {:.0f} and {:.0f}", good,
-                        q["high_quality_examples_high"].get<double>());
+  auto high = q.find("high_quality_examples_high");
+  if (high != q.end() && high->is_number())
+    count = fmt::format("between {:.0f} and {:.0f}", good, high->get<double>());
   out += fmt::format(
       "High-quality examples: {} ({}).\n\n", count,
       "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows");
@@ -320,15 +313,14 @@ std::string format_usd(const json& value) {
 std::string eval_table_text(const json& eval) {
   auto rows = summary_rows(eval);
   std::vector<std::size_t> width(kHeader.size());
-  for (std::size_t i = 0; i < kHeader.size(); ++i) width[i] = display_width(kHeader[i]);
+  for (std::size_t i = 0; i < kHeader.size(); ++i) width[i] = utf8_chars(kHeader[i]);
   for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i)
-      width[i] = std::max(width[i], display_width(row[i]));
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], utf8_chars(row[i]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      std::string pad(width[i] - display_width(cells[i]), ' ');
+      std::string pad(width[i] - utf8_chars(cells[i]), ' ');
       out += i == 0 ? cells[i] + pad : pad + cells[i];
       out += i + 1 < cells.size() ? "  " : "\n";
     }

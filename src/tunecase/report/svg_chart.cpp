@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/hash.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/report/html.h"
 
 namespace tunecase::svg {
@@ -32,9 +33,7 @@ std::string num(double v) {
 // Rough rendered width of a text: no font metrics in a self-contained SVG, so 0.6 em per
 // character (counting UTF-8 code points) is a safe over-estimate for sans-serif digits and letters.
 double text_width(std::string_view text, double font_size = kFont) {
-  std::size_t chars = 0;
-  for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return static_cast<double>(chars) * font_size * 0.6;
+  return static_cast<double>(utf8_chars(text)) * font_size * 0.6;
 }
 
 std::string text(double x, double y, std::string_view content, std::string_view attrs = "") {
