@@ -75,11 +75,12 @@ TEST(LabelNoise, JudgeAccuracyIsTheShareOfRowsWhoseTopClassIsTheirLabel) {
 }
 
 TEST(LabelNoise, AFigureThatHingesOnTheAmountOfDataIsAnUpperBound) {
-  // Measured on HWU64 (docs/data-quality.md): 1,043 train rows as published read 42.4%
-  // [23.3, 52.7], 61.0% on half of them, with a judge agreeing with 76.2% of the labels.
+  // Figures of the kind docs/data-quality.md measures, from HWU64 samples drawn by hand: 1,043
+  // train rows as published read 42.4% [23.3, 52.7], 61.0% on half of them, with a judge
+  // agreeing with 76.2% of the labels.
   EXPECT_TRUE(model_limited_estimate({0.424, 0.233, 0.527}, 0.610, 0.762));
-  // 6,971 rows with 10% of the labels flipped: 14.9% [13.3, 16.0], 17.0% on half: the wrong
-  // labels dominate, the figure stays an estimate.
+  // 6,971 rows (another hand-drawn sample) with 10% of the labels flipped: 14.9%
+  // [13.3, 16.0], 17.0% on half: the wrong labels dominate, the figure stays an estimate.
   EXPECT_FALSE(model_limited_estimate({0.149, 0.133, 0.160}, 0.170, 0.767));
   // 6,948 rows as published: 4.0% [3.4, 4.7], 9.4% on half: much of it is the model.
   EXPECT_TRUE(model_limited_estimate({0.040, 0.034, 0.047}, 0.094, 0.868));

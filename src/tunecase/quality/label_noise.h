@@ -65,9 +65,9 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 
 // Confident learning counts a row as mislabelled when the model is confidently sure of another
 // class, so a model that is often confidently wrong (few rows per label, many labels) inflates
-// the estimate: on 1,050 HWU64 train rows (64 labels, as published) it reads 42%, on 7,000 rows
-// of the same data 4%. Wrong labels do not thin out as rows are added; the model's mistakes do.
-// So the figure is read as an upper bound when either
+// the estimate: on 1,500 rows of HWU64 (64 labels, as published) it reads 20%, on the whole
+// file 4% (docs/data-quality.md, PARTS=bound bench/quality.sh). Wrong labels do not thin out as
+// rows are added; the model's mistakes do. So the figure is read as an upper bound when either
 //   - the estimate on a stratified half of the rows (3 folds there: each judge trains on a
 //     third of the rows, against four fifths in the full 5-fold run) exceeds it by more than 3
 //     points and by more than half the width of its own 95% interval (it hinges on the amount
