@@ -51,6 +51,23 @@ TEST(PrepareData, OneFileIsReadDeduplicatedAndSplit) {
   EXPECT_EQ(s.labels, 3u);
 }
 
+TEST(PrepareData, OneLabelValueIsAnErrorThatNamesTheColumn) {
+  TempDir dir;
+  std::string csv = "text,source\n";
+  for (int i = 0; i < 30; ++i) csv += fmt::format("ticket number {},email\n", i);
+  DataConfig config;
+  config.path = dir.write("tickets.csv", csv);
+  config.label = "source";
+  try {
+    prepare_data(config);
+    FAIL() << "one label value was accepted";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the label column 'source' holds one value, 'email', in all "
+                                    "30 labelled rows"));
+    EXPECT_THAT(e.what(), HasSubstr("--label"));
+  }
+}
+
 TEST(PrepareData, SummaryJsonHasTheContractKeys) {
   TempDir dir;
   DataConfig config;

@@ -90,6 +90,25 @@ TEST(DataQuality, AnUpperBoundOnNoiseGivesARangeAndAnAnswerOnlyWhenBothEndsAgree
   EXPECT_TRUE(any_risk_mentions(d, "agrees with only 70.0% of them"));
 }
 
+TEST(DataQuality, TheMemoAndChecklistQuoteTheReasonTheBoundGives) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  const std::string why = "it calls more labels wrong than the model judging them disputes (3.4%)";
+  eval["dataset"]["quality"] = {{"high_quality_examples", 400},
+                                {"high_quality_examples_high", 970},
+                                {"duplicates", {{"train_near_redundant_rows", 30}}},
+                                {"label_noise",
+                                 {{"estimate", 0.57},
+                                  {"ci95", {0.0, 0.62}},
+                                  {"model_limited", true},
+                                  {"model_limited_by", "exceeds_disagreement"},
+                                  {"bound_reason", why},
+                                  {"judge_accuracy", 0.966}}}};
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  EXPECT_TRUE(any_risk_mentions(d, "an upper bound, because " + why));
+  EXPECT_FALSE(any_risk_mentions(d, "agrees with only"));
+  EXPECT_THAT(d.checklist.items[0].evidence, HasSubstr("(an upper bound: " + why + "; data.md)"));
+}
+
 TEST(DataQuality, MemoNamesANoiseRateAboveTheStatedLevel) {
   EXPECT_TRUE(any_risk_mentions(decide_with_noise(0.12), "About 12.0% of the training labels"));
   EXPECT_TRUE(any_risk_mentions(decide_with_noise(0.12), "above the 5% level"));

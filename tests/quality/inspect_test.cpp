@@ -1,5 +1,6 @@
 #include "tunecase/quality/inspect.h"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -72,6 +73,43 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
 // Clean labels, 40 labels of 8 rows each: the judging model is often confidently wrong, and
 // confident learning would call its mistakes wrong labels. The report says the figure is an
 // upper bound and gives the high-quality count as a range.
+TEST(Inspect, MoreRowsCalledWrongThanTheJudgeDisputesIsAnUpperBound) {
+  // A few dozen rows whose every text is made of its own label's words: no label is wrong, but
+  // on so few rows the judge's probabilities are flat, and confident learning calls a row wrong
+  // whenever its label's probability sits under that label's mean, though it is the top class.
+  TempDir dir;
+  const std::vector<std::vector<std::string>> words = {{"refund", "money", "back", "charge"},
+                                                       {"login", "password", "reset", "account"},
+                                                       {"ship", "delivery", "late", "parcel"}};
+  std::mt19937_64 rng(3);
+  Examples rows;
+  for (int i = 0; i < 41; ++i) {
+    std::size_t label = i == 40 ? 2 : (rng() % 3 == 2 ? 1 : 0);
+    std::vector<std::string> own = words[label];
+    std::shuffle(own.begin(), own.end(), rng);
+    Example e;
+    e.text = fmt::format("{} {} {} n{}", own[0], own[1], own[2], i);
+    e.label = std::string(1, static_cast<char>('a' + label));
+    rows.push_back(std::move(e));
+  }
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(rows));
+  config.label = "category";
+  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  ASSERT_TRUE(q.noise.has_value());
+  EXPECT_GT(q.noise->wrong_share.estimate, 1.0 - q.noise->judge_accuracy + 0.01)
+      << "the case this test is about: more called wrong than the judge disputes";
+  EXPECT_TRUE(q.noise->model_limited);
+  EXPECT_EQ(q.noise->limit, LabelNoise::Limit::exceeds_disagreement);
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("at most"));
+  EXPECT_THAT(data_quality_markdown(q), HasSubstr("than the model even disputes"));
+  EXPECT_THAT(data_quality_footer(q), HasSubstr("more than the judging model disputes"));
+  nlohmann::json j = q.to_json()["label_noise"];
+  EXPECT_EQ(j["model_limited_by"], "exceeds_disagreement");
+  EXPECT_THAT(j["bound_reason"].get<std::string>(),
+              HasSubstr("more labels wrong than the model judging them disputes"));
+}
+
 TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   TempDir dir;
   // Each text: 2 of its label's 12 words and 4 of 30 words every label uses, the words random

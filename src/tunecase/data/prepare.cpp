@@ -191,6 +191,15 @@ PreparedData prepare_data(const DataConfig& config) {
     data.summary.dev_source = data.splits.dev.empty() ? "none" : "split";
   }
   summarise_splits(data);
+  // One value in the label column is most often the wrong column named (a source, a language,
+  // a constant): every approach would score 100% and the comparison would mean nothing.
+  if (data.labels.size() == 1) {
+    throw UserError(fmt::format(
+        "the label column '{}' holds one value, '{}', in all {} labelled rows; a classifier needs "
+        "two or more labels. Check that [data] label (or --label) names the column of categories",
+        config.label, data.labels.front(),
+        data.summary.train + data.summary.dev + data.summary.test));
+  }
   if (data.splits.test.empty()) {
     throw UserError(fmt::format(
         "the test split is empty ({} labelled rows after de-duplication and leakage removal); "

@@ -38,20 +38,20 @@ ChecklistItem labelled_examples(const Scenario& s) {
         "{} high-quality examples: {} labelled rows minus about {} estimated wrong labels minus "
         "{} near-duplicate rows (data.md)",
         count(good), count(n.get()), count(std::max(0.0, wrong)), count(static_cast<double>(near)));
-    // The wrong-label figure is an upper bound (the judging model is still learning on this
-    // much data): the count lies between the two ends, and only an answer both ends give holds.
+    // The wrong-label figure is an upper bound (data.json's bound_reason says why): the count
+    // lies between the two ends, and only an answer both ends give holds.
     auto high = q.find("high_quality_examples_high");
     if (high != q.end() && high->is_number()) {
       double most = high->get<double>();
       item.answer = good > 500    ? std::optional<bool>(true)
                     : most <= 500 ? std::optional<bool>(false)
                                   : std::nullopt;
+      std::string why = q["label_noise"].value("bound_reason", "");
       item.evidence = fmt::format(
           "between {} and {} high-quality examples: {} labelled rows minus {} near-duplicate "
-          "rows, minus up to {} wrong labels (an upper bound: the model judging the labels is "
-          "still learning on this much data; data.md)",
+          "rows, minus up to {} wrong labels (an upper bound{}; data.md)",
           count(good), count(most), count(n.get()), count(static_cast<double>(near)),
-          count(std::max(0.0, wrong)));
+          count(std::max(0.0, wrong)), why.empty() ? "" : ": " + why);
     }
   }
   std::string curve = curve_evidence(s.curve);

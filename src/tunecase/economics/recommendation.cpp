@@ -144,13 +144,20 @@ void label_noise_risk(Decision& d) {
   double share = noise.value("estimate", 0.0);
   if (share <= kLabelNoiseRiskLevel) return;
   if (noise.value("model_limited", false)) {
+    // data.json from before bound_reason: the one reason there was then.
+    std::string why = noise.value("bound_reason", "");
+    if (why.empty()) {
+      why = fmt::format(
+          "on this much data the model judging the labels agrees with only {:.1f}% of them and "
+          "its own mistakes count as wrong labels",
+          100 * noise.value("judge_accuracy", 0.0));
+    }
     d.risks.push_back(fmt::format(
         "The share of wrong training labels is not pinned down: confident learning gives at "
-        "most {:.1f}%, an upper bound, because on this much data the model judging the labels "
-        "agrees with only {:.1f}% of them and its own mistakes count as wrong labels. A person "
-        "going through the top of suspect_labels.csv, or more labelled rows, settles whether "
-        "the labels are above the {:.0f}% level this memo flags.",
-        100 * share, 100 * noise.value("judge_accuracy", 0.0), 100 * kLabelNoiseRiskLevel));
+        "most {:.1f}%, an upper bound, because {}. A person going through the top of "
+        "suspect_labels.csv, or more labelled rows, settles whether the labels are above the "
+        "{:.0f}% level this memo flags.",
+        100 * share, why, 100 * kLabelNoiseRiskLevel));
     return;
   }
   d.risks.push_back(fmt::format(

@@ -139,6 +139,7 @@ nlohmann::json noise_json(const DataQuality& q) {
                             : n.limit == LabelNoise::Limit::exceeds_disagreement
                                 ? nlohmann::json("exceeds_disagreement")
                                 : nlohmann::json(nullptr);
+  out["bound_reason"] = n.model_limited ? nlohmann::json(bound_reason(n)) : nlohmann::json(nullptr);
   out["rows"] = n.rows;
   out["folds"] = n.folds;
   out["estimated_wrong_rows"] = n.estimated_wrong_rows;

@@ -129,8 +129,34 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
 LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy) {
   double drop = half - full.estimate;
   if (drop > 0.03 && drop > (full.high - full.low) / 2) return LabelNoise::Limit::hinges_on_rows;
-  if (full.low > 1.0 - judge_accuracy) return LabelNoise::Limit::exceeds_disagreement;
+  // More rows called wrong than the judge even disputes. Some excess is usual (a judge that
+  // memorised a wrong label still gives it a low probability, and confident learning counts
+  // it), so the interval's low end must clear the disputed share; or, on few rows, where the
+  // interval is too wide for that, the figure must be over twice that share and 2 points: then
+  // the count is mostly rows whose label is the judge's top class at a probability under its
+  // label's threshold, the judge's uncertainty rather than evidence against the labels.
+  double disputed = 1.0 - judge_accuracy;
+  if (full.low > disputed || full.estimate > 2 * disputed + 0.02)
+    return LabelNoise::Limit::exceeds_disagreement;
   return LabelNoise::Limit::none;
+}
+
+std::string bound_reason(const LabelNoise& n) {
+  switch (n.limit) {
+    case LabelNoise::Limit::none:
+      return "";
+    case LabelNoise::Limit::hinges_on_rows:
+      return fmt::format(
+          "on this much data the model judging the labels agrees with only {:.1f}% of them and "
+          "its own mistakes count as wrong labels (on half of train the figure is {:.1f}%)",
+          100 * n.judge_accuracy, 100 * n.half_estimate.value_or(n.wrong_share.estimate));
+    case LabelNoise::Limit::exceeds_disagreement:
+      return fmt::format(
+          "it calls more labels wrong than the model judging them disputes ({:.1f}%): the count "
+          "is mostly that model's uncertainty on this much data, not evidence against the labels",
+          100 * (1.0 - n.judge_accuracy));
+  }
+  return "";
 }
 
 bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy) {

@@ -78,6 +78,9 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 // docs/data-quality.md has the measurements behind the rule.
 LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy);
 bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy);
+// Why a model-limited figure is only an upper bound, in words that finish "an upper bound,
+// because ..." (data.json's bound_reason; the memo and checklist quote it). Empty otherwise.
+std::string bound_reason(const LabelNoise& n);
 
 // Rows of a stratified half: ceil(n/2) of each label's rows, drawn with `seed` (indices into
 // `given`, ascending).

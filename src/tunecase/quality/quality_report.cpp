@@ -260,10 +260,11 @@ std::string data_quality_summary(const DataQuality& q) {
 std::string data_quality_footer(const DataQuality& q) {
   std::string noise =
       q.noise ? q.noise->model_limited
-                    ? fmt::format(
-                          "at most {} labels wrong (upper bound: the judging model is "
-                          "still learning)",
-                          pct(q.noise->wrong_share.estimate))
+                    ? fmt::format("at most {} labels wrong (upper bound: {})",
+                                  pct(q.noise->wrong_share.estimate),
+                                  q.noise->limit == LabelNoise::Limit::hinges_on_rows
+                                      ? "the judging model is still learning"
+                                      : "more than the judging model disputes")
                     : fmt::format("{} labels estimated wrong [{}, {}]",
                                   pct(q.noise->wrong_share.estimate), pct(q.noise->wrong_share.low),
                                   pct(q.noise->wrong_share.high))
