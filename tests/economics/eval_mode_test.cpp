@@ -84,6 +84,24 @@ TEST(EvalMode, SelfHostedCostIsEvalsMonthlyHostingNotPerQuery) {
   EXPECT_EQ(linear.usd_per_query.get(), 0);
 }
 
+TEST(EvalMode, SelfHostedCostFromAnEvalWithoutVolumeIsStillAMonthlyBill) {
+  // eval without [business]: no monthly bill, and a $ per 1k of one instance at full load.
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"]) {
+    if (a["name"] != "local-linear") continue;
+    a["cost_kind"] = "hosting_fixed";
+    a["usd_per_month"] = nullptr;
+    a["usd_per_1k"] = 4.0e-7;
+    a["throughput_per_s"] = 70000;
+  }
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  const ApproachInputs& linear = inputs(d, "local-linear");
+  EXPECT_NEAR(linear.hosting_usd_per_month.get(), 72, 1e-9);  // $0.10/hour x 24 x 30
+  EXPECT_EQ(linear.hosting_usd_per_month.source, Source::assumed);
+  EXPECT_EQ(linear.usd_per_query.get(), 0);
+  EXPECT_EQ(linear.cost_basis, "hosting, 1 instance x $0.10/hour, running all month");
+}
+
 TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {
   Decision d = decide_fixture();
   EXPECT_NE(d.pick, "api-unpriced");  // the most accurate, but its cost is unknown

@@ -71,6 +71,14 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
   }
 }
 
+// A self-hosted approach that eval could not give a monthly bill (no volume in its config).
+bool unpriced_fixed_bill(const nlohmann::json& m) {
+  std::string basis = m.value("cost_basis", std::string());
+  std::string kind = m.value("cost_kind", basis.rfind("hosting", 0) == 0 ? "hosting_fixed" : "");
+  return kind == "hosting_fixed" &&
+         !(m.contains("usd_per_month") && m["usd_per_month"].is_number());
+}
+
 void read_assumed_quality(ApproachInputs& a, const ApproachCostSettings& p,
                           const std::string& where, bool harmful_mode) {
   if (harmful_mode) {
@@ -196,7 +204,14 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
     read_assumed_quality(a, p, where, business.harmful_mode);
     a.usd_per_query = unknown(Source::assumed);
   }
-  if (p.hosting) read_hosting(a, *p.hosting, business, where);
+  if (p.hosting) {
+    read_hosting(a, *p.hosting, business, where);
+  } else if (measured && unpriced_fixed_bill(*measured)) {
+    // eval ran without a volume: its $ per 1k is one instance at full load, a figure for
+    // comparing throughput, not a bill. The bill is an instance running all month, priced as
+    // eval prices one ($0.10/hour assumed, more instances if the volume needs them).
+    read_hosting(a, HostingSettings{}, business, where);
+  }
   if (p.usd_per_query) {
     // An explicit price replaces eval's estimate; with hosting it is paid on top of it.
     if (p.hosting) {
