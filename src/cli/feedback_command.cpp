@@ -14,6 +14,7 @@ namespace {
 
 struct FeedbackArgs {
   std::string store = "tunecase.db", file, config;
+  tunecase::serve::FeedbackColumns columns;
 };
 
 void run(const FeedbackArgs& a) {
@@ -26,15 +27,31 @@ void run(const FeedbackArgs& a) {
                  "category arriving as feedback is kept); add [labels] to refuse unknown ones\n",
                  a.config);
   }
-  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now_ms_or(0));
+  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now_ms_or(0), a.columns);
   auto store = open_existing_store(a.store);
   auto results = store->record_feedback_batch(feedback);
   std::map<tunecase::FeedbackOutcome, int> counts;
-  for (const auto& r : results) ++counts[r.outcome];
+  std::vector<std::string> unknown;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    ++counts[results[i].outcome];
+    if (results[i].outcome == tunecase::FeedbackOutcome::unknown_id && i < feedback.size())
+      unknown.push_back(feedback[i].id);
+  }
   using O = tunecase::FeedbackOutcome;
   fmt::print("{} feedback rows: {} recorded, {} unchanged, {} replaced, {} unknown ids\n",
              results.size(), counts[O::recorded], counts[O::unchanged], counts[O::replaced],
              counts[O::unknown_id]);
+  if (!unknown.empty()) {
+    // Ids no logged prediction has: another store, ids the gateway never saw, or a column
+    // that holds something else. The first few say which.
+    std::string shown;
+    for (std::size_t i = 0; i < unknown.size() && i < 5; ++i)
+      shown += fmt::format("{}'{}'", i ? ", " : "", unknown[i]);
+    fmt::print(stderr, "note: no logged prediction has the id{} {}{}; check --store{}\n",
+               unknown.size() == 1 ? "" : "s", shown,
+               unknown.size() > 5 ? fmt::format(" and {} more", unknown.size() - 5) : "",
+               a.columns.id == "id" ? "" : " and --id-column");
+  }
 }
 
 }  // namespace
@@ -48,6 +65,14 @@ void add_feedback_command(CLI::App& app) {
   cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
       ->capture_default_str();
   cmd->add_option("--config", args->config, "project config: check labels against [labels]");
+  cmd->add_option("--id-column", args->columns.id,
+                  "CSV column of the ids sent to /v1/classify (or give --prediction-id-column)")
+      ->capture_default_str();
+  cmd->add_option("--prediction-id-column", args->columns.prediction_id,
+                  "CSV column of prediction ids")
+      ->capture_default_str();
+  cmd->add_option("--label-column", args->columns.label, "CSV column of the true labels")
+      ->capture_default_str();
   cmd->add_option("file", args->file, "CSV (id|prediction_id,label) or JSONL file")->required();
   cmd->callback([args] { run(*args); });
 }

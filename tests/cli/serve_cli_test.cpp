@@ -151,6 +151,25 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   CliResult again = run_cli("feedback --store " + store() + " " + dir_.str() + "/labels.csv");
   EXPECT_NE(again.output.find("0 recorded, 4 unchanged, 0 replaced, 1 unknown"), std::string::npos)
       << again.output;
+  EXPECT_NE(again.output.find("no logged prediction has the id 'nobody'"), std::string::npos)
+      << again.output;
+
+  // A ticketing system's export: its own column names, semicolons.
+  std::ofstream(dir_.path() / "export.csv") << "ticket_id;final_category;agent\n"
+                                               "B-2;shipping;ann\nB-3;login;bob\n";
+  CliResult unnamed = run_cli("feedback --store " + store() + " " + dir_.str() + "/export.csv");
+  EXPECT_NE(unnamed.exit_code, 0);
+  EXPECT_NE(unnamed.output.find("the header has no label column 'label'; its columns are "
+                                "'ticket_id', 'final_category', 'agent'"),
+            std::string::npos)
+      << unnamed.output;
+  CliResult named =
+      run_cli("feedback --store " + store() +
+              " --id-column ticket_id --label-column final_category " + dir_.str() + "/export.csv");
+  ASSERT_EQ(named.exit_code, 0) << named.output;
+  EXPECT_NE(named.output.find("2 feedback rows: 0 recorded, 1 unchanged, 1 replaced, 0 unknown"),
+            std::string::npos)
+      << named.output;
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

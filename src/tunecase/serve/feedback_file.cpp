@@ -30,23 +30,37 @@ std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
   return out;
 }
 
-std::optional<std::size_t> column(const std::vector<std::string>& header, const char* name) {
+std::optional<std::size_t> column(const std::vector<std::string>& header, const std::string& name) {
   auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) return std::nullopt;
   return static_cast<std::size_t>(it - header.begin());
 }
 
+std::string quoted_list(const std::vector<std::string>& names, std::size_t most) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < most; ++i)
+    out += fmt::format("{}'{}'", i ? ", " : "", names[i]);
+  if (names.size() > most) out += fmt::format(" and {} more", names.size() - most);
+  return out;
+}
+
 std::vector<Feedback> read_csv(const std::filesystem::path& file,
-                               const std::vector<std::string>& labels, int64_t at_ms) {
-  CsvReader reader(file);
-  auto id = column(reader.header(), "id");
-  auto prediction_id = column(reader.header(), "prediction_id");
-  auto label = column(reader.header(), "label");
-  if (!label || (!id && !prediction_id))
-    throw UserError(
-        fmt::format("{}: the header needs a `label` column and an `id` or "
-                    "`prediction_id` column",
-                    file.string()));
+                               const std::vector<std::string>& labels, int64_t at_ms,
+                               const FeedbackColumns& names) {
+  CsvReader reader(file, sniff_delimiter(file).delimiter);
+  const std::vector<std::string>& header = reader.header();
+  auto id = column(header, names.id);
+  auto prediction_id = column(header, names.prediction_id);
+  auto label = column(header, names.label);
+  if (!label || (!id && !prediction_id)) {
+    std::string missing =
+        !label ? fmt::format("no label column '{}'", names.label)
+               : fmt::format("no id column '{}' or '{}'", names.id, names.prediction_id);
+    throw UserError(fmt::format(
+        "{}: the header has {}; its columns are {}. Name the columns your file uses with "
+        "--id-column and --label-column",
+        file.string(), missing, quoted_list(header, 20)));
+  }
   std::vector<Feedback> out;
   CsvRecord record;
   while (reader.next(record)) {
@@ -76,10 +90,10 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
 
 std::vector<Feedback> read_feedback_file(const std::filesystem::path& file,
                                          const std::vector<std::string>& labels,
-                                         int64_t received_at_ms) {
+                                         int64_t received_at_ms, const FeedbackColumns& columns) {
   std::string ext = file.extension().string();
   if (ext == ".jsonl" || ext == ".json") return read_jsonl(file, labels, received_at_ms);
-  return read_csv(file, labels, received_at_ms);
+  return read_csv(file, labels, received_at_ms, columns);
 }
 
 }  // namespace tunecase::serve
