@@ -26,6 +26,16 @@ void classify_stream(tunecase::LoadedModel& model, std::istream& in, const std::
       throw tunecase::UserError(
           fmt::format("{}:{}: invalid UTF-8; convert the input to UTF-8", origin, number));
     }
+    if (line.find_first_not_of(" \t") == std::string::npos) {
+      // A line per input, always: a blank one answers with no label rather than the model's
+      // guess for an empty text (serve refuses one with 422).
+      nlohmann::json out = {{"line", number},
+                            {"text", line},
+                            {"label", nullptr},
+                            {"error", "blank line: no text to classify"}};
+      std::cout << out.dump() << "\n";
+      continue;
+    }
     tunecase::Prediction p = model.classifier->classify(line);
     nlohmann::json out = {{"line", number}, {"text", line}, {"label", p.label}};
     // The model's probability of its answer, as `serve` returns it (calibrated where eval
