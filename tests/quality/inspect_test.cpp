@@ -73,10 +73,11 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
 // Clean labels, 40 labels of 8 rows each: the judging model is often confidently wrong, and
 // confident learning would call its mistakes wrong labels. The report says the figure is an
 // upper bound and gives the high-quality count as a range.
-TEST(Inspect, MoreRowsCalledWrongThanTheJudgeDisputesIsAnUpperBound) {
-  // A few dozen rows whose every text is made of its own label's words: no label is wrong, but
-  // on so few rows the judge's probabilities are flat, and confident learning calls a row wrong
-  // whenever its label's probability sits under that label's mean, though it is the top class.
+TEST(Inspect, ALabelWithOneRowDoesNotMakeTheOthersSuspects) {
+  // 40 rows of two labels whose texts are made of their own label's words, and one row of a
+  // third. The held-out folds never learnt the third label, so its threshold was near zero and
+  // every row whose probability of it cleared that was called wrong: 58.6% of the rows, with
+  // a judge agreeing with 96.6% of the labels.
   TempDir dir;
   const std::vector<std::vector<std::string>> words = {{"refund", "money", "back", "charge"},
                                                        {"login", "password", "reset", "account"},
@@ -97,17 +98,9 @@ TEST(Inspect, MoreRowsCalledWrongThanTheJudgeDisputesIsAnUpperBound) {
   config.label = "category";
   DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
   ASSERT_TRUE(q.noise.has_value());
-  EXPECT_GT(q.noise->wrong_share.estimate, 1.0 - q.noise->judge_accuracy + 0.01)
-      << "the case this test is about: more called wrong than the judge disputes";
-  EXPECT_TRUE(q.noise->model_limited);
-  EXPECT_EQ(q.noise->limit, LabelNoise::Limit::exceeds_disagreement);
-  EXPECT_THAT(data_quality_summary(q), HasSubstr("at most"));
-  EXPECT_THAT(data_quality_markdown(q), HasSubstr("than the model even disputes"));
-  EXPECT_THAT(data_quality_footer(q), HasSubstr("more than the judging model disputes"));
-  nlohmann::json j = q.to_json()["label_noise"];
-  EXPECT_EQ(j["model_limited_by"], "exceeds_disagreement");
-  EXPECT_THAT(j["bound_reason"].get<std::string>(),
-              HasSubstr("more labels wrong than the model judging them disputes"));
+  EXPECT_GT(q.noise->judge_accuracy, 0.9);
+  EXPECT_LT(q.noise->wrong_share.estimate, 0.05);
+  for (const auto& s : q.noise->suspects) EXPECT_NE(q.noise->by_label[s.suggested].label, "c");
 }
 
 TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {

@@ -36,10 +36,16 @@ Joint confident_joint(const OutOfFold& oof, const std::vector<double>& weight, b
   for (std::size_t i = 0; i < n; ++i) {
     if (weight[i] == 0) continue;
     const float* p = oof.row(i);
+    auto g = static_cast<std::size_t>(oof.given[i]);
     int best = -1;
     for (std::size_t c = 0; c < K; ++c) {
       // A label nobody was given has no threshold: it cannot be confidently suggested.
       if (j.given[c] == 0 || p[c] < j.threshold[c]) continue;
+      // Nor can one the model finds less likely than the given label. This matters for a
+      // label with few rows: the folds that held them out barely learnt it, so its threshold
+      // (their mean probability) is near zero, and every row would clear it (cleanlab drops
+      // such rows from its issues the same way: its prediction is the given label).
+      if (c != g && p[c] <= p[g]) continue;
       if (best < 0 || p[c] > p[best]) best = static_cast<int>(c);
     }
     if (keep_rows) j.confident_class[i] = best;
@@ -129,15 +135,7 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
 LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy) {
   double drop = half - full.estimate;
   if (drop > 0.03 && drop > (full.high - full.low) / 2) return LabelNoise::Limit::hinges_on_rows;
-  // More rows called wrong than the judge even disputes. Some excess is usual (a judge that
-  // memorised a wrong label still gives it a low probability, and confident learning counts
-  // it), so the interval's low end must clear the disputed share; or, on few rows, where the
-  // interval is too wide for that, the figure must be over twice that share and 2 points: then
-  // the count is mostly rows whose label is the judge's top class at a probability under its
-  // label's threshold, the judge's uncertainty rather than evidence against the labels.
-  double disputed = 1.0 - judge_accuracy;
-  if (full.low > disputed || full.estimate > 2 * disputed + 0.02)
-    return LabelNoise::Limit::exceeds_disagreement;
+  if (full.low > 1.0 - judge_accuracy) return LabelNoise::Limit::exceeds_disagreement;
   return LabelNoise::Limit::none;
 }
 
