@@ -49,6 +49,11 @@ if want bound; then
       echo "-- $rows rows, flipped $flip"
       "$BUILD/tunecase" inspect --data "$file" --label category --out "$work/out" |
         grep -E '^(label noise|high-quality)'
+      # The table's columns (docs/data-quality.md), an estimate's included.
+      python3 -c "import json,sys; n=json.load(open(sys.argv[1]))['label_noise']
+print('figure {:.1%}, judge agrees {:.1%}, half-train figure {:.1%}, reading: {}'.format(
+    n['estimate'], n['judge_accuracy'], n['half_train_estimate'], n['reading']))" \
+        "$work/out/data.json"
     done
   done
 fi

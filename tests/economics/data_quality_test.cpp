@@ -92,7 +92,9 @@ TEST(DataQuality, AnUpperBoundOnNoiseGivesARangeAndAnAnswerOnlyWhenBothEndsAgree
 
 TEST(DataQuality, TheMemoAndChecklistQuoteTheReasonTheBoundGives) {
   nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
-  const std::string why = "it calls more labels wrong than the model judging them disputes (3.4%)";
+  const std::string why =
+      "it calls more labels wrong than the model judging them even disputes (3.4%): much of it "
+      "is that model's own confident mistakes";
   eval["dataset"]["quality"] = {{"high_quality_examples", 400},
                                 {"high_quality_examples_high", 970},
                                 {"duplicates", {{"train_near_redundant_rows", 30}}},

@@ -144,6 +144,8 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   nlohmann::json j = q.to_json();
   EXPECT_EQ(j["label_noise"]["reading"], "upper bound");
   EXPECT_TRUE(j["label_noise"]["model_limited_by"].is_string());
+  ASSERT_TRUE(j["label_noise"]["bound_reason"].is_string());
+  EXPECT_THAT(j["label_noise"]["bound_reason"].get<std::string>(), HasSubstr("mistakes"));
   EXPECT_TRUE(j["high_quality_examples_high"].is_number());
 }
 

@@ -150,8 +150,8 @@ std::string bound_reason(const LabelNoise& n) {
           100 * n.judge_accuracy, 100 * n.half_estimate.value_or(n.wrong_share.estimate));
     case LabelNoise::Limit::exceeds_disagreement:
       return fmt::format(
-          "it calls more labels wrong than the model judging them disputes ({:.1f}%): the count "
-          "is mostly that model's uncertainty on this much data, not evidence against the labels",
+          "it calls more labels wrong than the model judging them even disputes ({:.1f}%): much "
+          "of it is that model's own confident mistakes",
           100 * (1.0 - n.judge_accuracy));
   }
   return "";
