@@ -71,7 +71,7 @@ TEST(OpenStore, SqliteFileAndItsFolderAreCreated) {
   auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-new";
   std::filesystem::remove_all(dir);
   auto store = open_store((dir / "sub" / "pilot.db").string());
-  EXPECT_EQ(store->schema_version(), 7);
+  EXPECT_EQ(store->schema_version(), 8);
   EXPECT_TRUE(std::filesystem::exists(dir / "sub" / "pilot.db"));
   store.reset();
   std::filesystem::remove_all(dir);

@@ -192,13 +192,14 @@ TYPED_TEST(StoreConformance, AVersionFiveStoreStartsItsHistoryFromTheRegistry) {
                   ModelStatus::champion, kT0 + kHour, "serve", "/models/v1"};
   this->store_->register_model(v1);
   this->store_.reset();
+  TypeParam::undo_version_8(this->location_);
   for (const char* sql :
        {"DROP TABLE model_events", "ALTER TABLE predictions DROP COLUMN cached",
         "ALTER TABLE rollup_hours DROP COLUMN cached", "ALTER TABLE rollup_days DROP COLUMN cached",
         "UPDATE schema_version SET version = 5"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 7);
+  EXPECT_EQ(this->store_->schema_version(), 8);
   auto events = this->store_->model_events("linear");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].event, "registered");
@@ -273,7 +274,7 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 7);
+  EXPECT_EQ(store->schema_version(), 8);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -299,6 +300,7 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   auto before = this->store_->pilot_counts(q);
   auto all_before = this->store_->pilot_counts({});
   this->store_.reset();
+  TypeParam::undo_version_8(this->location_);
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
         "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
@@ -310,7 +312,7 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 7);
+  EXPECT_EQ(this->store_->schema_version(), 8);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

@@ -176,6 +176,25 @@ std::vector<std::string> version_7() {
   };
 }
 
+// Version 8 (SQLite only): predictions are found by request id through sorted runs
+// (request_runs.h) instead of an index whose every insert wrote a random page. The existing
+// predictions are the runs' tail until the store's first steps sort them in.
+std::vector<std::string> version_8(Dialect dialect) {
+  if (dialect == Dialect::postgres) return {};
+  return {
+      R"(CREATE TABLE request_runs (
+        run INTEGER NOT NULL, key INTEGER NOT NULL, prediction_rowid INTEGER NOT NULL,
+        PRIMARY KEY (run, key, prediction_rowid)) WITHOUT ROWID)",
+      R"(CREATE TABLE request_run_meta (
+        run INTEGER PRIMARY KEY, level INTEGER NOT NULL, entries INTEGER NOT NULL,
+        state TEXT NOT NULL))",
+      R"(CREATE TABLE request_run_merge (
+        target INTEGER NOT NULL, source INTEGER NOT NULL, next_key INTEGER NOT NULL,
+        next_rowid INTEGER NOT NULL, done INTEGER NOT NULL, PRIMARY KEY (target, source)))",
+      "DROP INDEX predictions_request",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -187,9 +206,9 @@ std::vector<Migration> migrations(Dialect dialect) {
   };
   // Version 2's day and pair roll-ups are filled from the hour roll-ups after the last step
   // (migrate_schema), when every later column they write exists.
-  return {run(version_1(dialect)), run(version_2()), run(version_3()),
-          run(version_4(dialect)), run(version_5()), run(version_6(dialect)),
-          run(version_7())};
+  return {run(version_1(dialect)), run(version_2()),       run(version_3()),
+          run(version_4(dialect)), run(version_5()),       run(version_6(dialect)),
+          run(version_7()),        run(version_8(dialect))};
 }
 
 int read_version(SqlSession& s) {
@@ -200,7 +219,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 7, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 8, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

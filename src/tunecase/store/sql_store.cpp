@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "tunecase/core/error.h"
+#include "tunecase/store/request_runs.h"
 #include "tunecase/store/rollup_sql.h"
 #include "tunecase/store/schema.h"
 
@@ -16,20 +17,30 @@ namespace tunecase::store_detail {
 
 namespace {
 
-std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const std::string& lock) {
+// An item's predictions: by PostgreSQL's index on request_id, by SQLite's request runs
+// (request_runs.h) and then the request id itself.
+std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, Dialect dialect) {
+  std::string lock = dialect == Dialect::postgres ? " FOR UPDATE" : "";  // lock_suffix()
+  bool runs = dialect == Dialect::sqlite;
   std::string columns =
       "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
-      "created_at FROM predictions ";
+      "created_at FROM predictions WHERE ";
   SqlRows rows;
   if (f.by == Feedback::By::request_id) {
-    rows = s.query(columns + "WHERE request_id = $1 ORDER BY prediction_id" + lock, {f.id});
+    std::string where = runs ? "rowid IN (" + request_rowids_sql(1, 2) + ") AND " : "";
+    std::vector<SqlValue> params = {f.id};
+    if (runs) params.push_back(request_key(f.id));
+    rows = s.query(columns + where + "request_id = $1 ORDER BY prediction_id" + lock, params);
   } else {
     SqlRows item =
         s.query("SELECT request_id, text_hash FROM predictions WHERE prediction_id = $1", {f.id});
     if (item.empty()) return {};
-    rows =
-        s.query(columns + "WHERE request_id = $1 AND text_hash = $2 ORDER BY prediction_id" + lock,
-                {item[0][0], item[0][1]});
+    std::string where = runs ? "rowid IN (" + request_rowids_sql(1, 3) + ") AND " : "";
+    std::vector<SqlValue> params = {item[0][0], item[0][1]};
+    if (runs) params.push_back(request_key(as_string(item[0][0])));
+    rows = s.query(
+        columns + where + "request_id = $1 AND text_hash = $2 ORDER BY prediction_id" + lock,
+        params);
   }
   std::vector<LabelTarget> out;
   for (const SqlRow& r : rows) {
@@ -114,10 +125,10 @@ void lock_feedback_items(SqlSession& s, Dialect dialect, const std::vector<Feedb
 }
 
 // Applies one feedback to every prediction of its item; the roll-up changes go into `deltas`.
-FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const std::string& lock,
+FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, Dialect dialect,
                               RollupDeltas& deltas) {
   FeedbackResult result;
-  std::vector<LabelTarget> targets = lock_targets(s, f, lock);
+  std::vector<LabelTarget> targets = lock_targets(s, f, dialect);
   if (targets.empty()) return result;
   result.predictions = static_cast<int64_t>(targets.size());
   bool recorded = false;
@@ -178,8 +189,18 @@ AuditRecord audit_from_row(const SqlRow& r) {
 
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {
+  SqlStore(std::unique_ptr<SqlDatabase> db, RunShape shape)
+      : db_(std::move(db)), shape_(shape), runs_(db_->dialect() == Dialect::sqlite) {
     version_ = migrate_schema(*db_);
+    // A store migrated from version 7 has all its predictions in the tail, and a killed
+    // process may have left a merge: both are finished before the store is used.
+    if (runs_) {
+      bool pending = false;
+      db_->read([&](SqlSession& s) { pending = request_runs_pending(s, shape_); });
+      while (pending)
+        db_->write(Durability::relaxed,
+                   [&](SqlSession& s) { pending = request_runs_step(s, shape_); });
+    }
   }
 
   void log_predictions(const std::vector<PredictionRecord>& batch) override {
@@ -213,6 +234,11 @@ class SqlStore final : public Store {
         for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
       }
       label_late_shadows(s, batch, shadow_items);
+      // The request runs' upkeep (a level-0 run every `base` predictions, merges and deletions
+      // `base` entries a step), a few bounded steps per commit: enough to keep up with commits
+      // of up to `base` / 8 predictions, off the response path like the commit itself.
+      for (int step = 0; runs_ && step < 4 && request_runs_step(s, shape_); ++step) {
+      }
     });
   }
 
@@ -243,7 +269,7 @@ class SqlStore final : public Store {
       if (known.empty()) continue;
       Feedback f{Feedback::By::prediction_id, p.prediction_id, as_string(known[0][0]),
                  as_int(known[0][1])};
-      apply_feedback(s, f, db_->lock_suffix(), deltas);
+      apply_feedback(s, f, db_->dialect(), deltas);
     }
     deltas.apply(s);
   }
@@ -253,7 +279,7 @@ class SqlStore final : public Store {
     db_->write(Durability::durable, [&](SqlSession& s) {
       RollupDeltas deltas;
       lock_feedback_items(s, db_->dialect(), {feedback});
-      result = apply_feedback(s, feedback, db_->lock_suffix(), deltas);
+      result = apply_feedback(s, feedback, db_->dialect(), deltas);
       deltas.apply(s);
     });
     return result;
@@ -266,7 +292,7 @@ class SqlStore final : public Store {
       RollupDeltas deltas;
       lock_feedback_items(s, db_->dialect(), batch);  // all at once: see lock_items
       for (const Feedback& f : batch)
-        results.push_back(apply_feedback(s, f, db_->lock_suffix(), deltas));
+        results.push_back(apply_feedback(s, f, db_->dialect(), deltas));
       deltas.apply(s);
     });
     return results;
@@ -552,13 +578,15 @@ class SqlStore final : public Store {
   }
 
   std::unique_ptr<SqlDatabase> db_;
+  RunShape shape_;
+  bool runs_ = false;
   int version_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> make_sql_store(std::unique_ptr<SqlDatabase> db) {
-  return std::make_unique<SqlStore>(std::move(db));
+std::unique_ptr<Store> make_sql_store(std::unique_ptr<SqlDatabase> db, RunShape shape) {
+  return std::make_unique<SqlStore>(std::move(db), shape);
 }
 
 }  // namespace tunecase::store_detail

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tunecase/store/request_runs.h"
 #include "tunecase/store/sql_database.h"
 #include "tunecase/store/store.h"
 
@@ -12,8 +13,9 @@
 
 namespace tunecase::store_detail {
 
-// Migrates `db` to the current schema (UserError when it is newer) and wraps it.
-std::unique_ptr<Store> make_sql_store(std::unique_ptr<SqlDatabase> db);
+// Migrates `db` to the current schema (UserError when it is newer) and wraps it. `shape` sizes
+// SQLite's request runs (request_runs.h); tests make them small.
+std::unique_ptr<Store> make_sql_store(std::unique_ptr<SqlDatabase> db, RunShape shape = {});
 
 // The read side of pilot_counts (pilot_counts.cpp), run inside one read transaction.
 PilotCounts query_pilot_counts(SqlSession& s, const PilotQuery& query);

@@ -243,4 +243,9 @@ std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file) {
   return store_detail::make_sql_store(std::make_unique<SqliteDatabase>(file));
 }
 
+std::unique_ptr<Store> store_detail::open_sqlite_store(const std::filesystem::path& file,
+                                                       const RunShape& shape) {
+  return make_sql_store(std::make_unique<SqliteDatabase>(file), shape);
+}
+
 }  // namespace tunecase

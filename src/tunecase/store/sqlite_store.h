@@ -13,4 +13,10 @@ namespace tunecase {
 // loses nothing committed; a power cut may lose the last commits), feedback with synchronous=FULL.
 std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file);
 
+namespace store_detail {
+struct RunShape;
+// The same with request runs of another size (tests: small, to see merges on a few rows).
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& file, const RunShape& shape);
+}  // namespace store_detail
+
 }  // namespace tunecase
