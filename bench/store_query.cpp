@@ -6,12 +6,15 @@
 //
 //   build/bench/store_query [rows=1000000] [labelled_share=0.3] [store=/tmp/...db] [days=14]
 //                           [reuse]
+// STORE_BENCH_IDS=random gives each prediction a random client id (a UUID's 32 hex digits)
+// instead of T-1, T-2, ... in order: ids a ticketing system hands out in no order.
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -28,6 +31,7 @@ namespace {
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kT0 = 1772409600000;  // 2026-03-02 00:00 UTC
 int64_t kDays = 14;                     // the span the rows cover (argument 4)
+bool kRandomIds = false;                // STORE_BENCH_IDS=random
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -37,7 +41,7 @@ PredictionRecord make_row(int64_t i, int64_t rows, std::mt19937_64& rng) {
   std::lognormal_distribution<double> latency(std::log(30.0), 0.6);
   PredictionRecord p;
   p.prediction_id = make_prediction_id();
-  p.request_id = fmt::format("T-{}", i);
+  p.request_id = kRandomIds ? fmt::format("{:016x}{:016x}", rng(), rng()) : fmt::format("T-{}", i);
   bool challenger = rng() % 100 < 5;
   p.approach = challenger ? "llm-few-shot" : "local-linear";
   p.arm = challenger ? Arm::challenger : Arm::champion;
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
   double share = argc > 2 ? std::stod(argv[2]) : 0.3;
   std::string path = argc > 3 ? argv[3] : "/tmp/tunecase-store-bench.db";
   if (argc > 4) kDays = std::stoll(argv[4]);
+  if (const char* ids = std::getenv("STORE_BENCH_IDS")) kRandomIds = std::string(ids) == "random";
   // "reuse" as argument 5 times the queries on a store an earlier run filled.
   const bool reuse = argc > 5 && std::string(argv[5]) == "reuse";
   if (!reuse)
