@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/serve/feedback_file.h"
 #include "tunecase/store/store.h"
 
@@ -44,12 +45,8 @@ void run(const FeedbackArgs& a) {
   if (!unknown.empty()) {
     // Ids no logged prediction has: another store, ids the gateway never saw, or a column
     // that holds something else. The first few say which.
-    std::string shown;
-    for (std::size_t i = 0; i < unknown.size() && i < 5; ++i)
-      shown += fmt::format("{}'{}'", i ? ", " : "", unknown[i]);
-    fmt::print(stderr, "note: no logged prediction has the id{} {}{}; check --store{}\n",
-               unknown.size() == 1 ? "" : "s", shown,
-               unknown.size() > 5 ? fmt::format(" and {} more", unknown.size() - 5) : "",
+    fmt::print(stderr, "note: no logged prediction has the id{} {}; check --store{}\n",
+               unknown.size() == 1 ? "" : "s", tunecase::quoted_list(unknown, 5),
                a.columns.id == "id" ? "" : " and --id-column");
   }
 }

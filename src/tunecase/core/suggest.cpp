@@ -56,4 +56,12 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return n ? fmt::format("; did you mean `{}`?", *n) : std::string();
 }
 
+std::string quoted_list(const std::vector<std::string>& names, std::size_t most) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < most; ++i)
+    out += fmt::format("{}'{}'", i ? ", " : "", names[i]);
+  if (names.size() > most) out += fmt::format(" and {} more", names.size() - most);
+  return out;
+}
+
 }  // namespace tunecase

@@ -21,4 +21,7 @@ std::optional<std::string> nearest(std::string_view word,
 // "; did you mean `x`?" or "" — the tail of an "unknown name" message.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// "'a', 'b', 'c' and 7 more": each name quoted (a name may hold a comma), at most `most`.
+std::string quoted_list(const std::vector<std::string>& names, std::size_t most);
+
 }  // namespace tunecase

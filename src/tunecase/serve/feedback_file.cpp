@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/serve/request_body.h"
 
@@ -34,14 +35,6 @@ std::optional<std::size_t> column(const std::vector<std::string>& header, const 
   auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) return std::nullopt;
   return static_cast<std::size_t>(it - header.begin());
-}
-
-std::string quoted_list(const std::vector<std::string>& names, std::size_t most) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size() && i < most; ++i)
-    out += fmt::format("{}'{}'", i ? ", " : "", names[i]);
-  if (names.size() > most) out += fmt::format(" and {} more", names.size() - most);
-  return out;
 }
 
 std::vector<Feedback> read_csv(const std::filesystem::path& file,

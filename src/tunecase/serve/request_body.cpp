@@ -228,13 +228,9 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
   // or spelling slip), and at most kListed of a large label set.
   constexpr std::size_t kListed = 20;
   std::optional<std::string> near = nearest(label, labels);
-  std::size_t listed = std::min(labels.size(), kListed);
-  std::string list;
-  for (std::size_t i = 0; i < listed; ++i)
-    list += fmt::format("{}'{}'", i == 0 ? "" : ", ", labels[i]);
-  if (labels.size() > listed) list += fmt::format(" and {} more", labels.size() - listed);
   return fmt::format("label '{}' is not in the label set{}; the {} labels: {}", label,
-                     near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(), list);
+                     near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(),
+                     quoted_list(labels, kListed));
 }
 
 std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
