@@ -36,17 +36,24 @@ std::string everything_written(const std::filesystem::path& dir) {
   return all;
 }
 
-TEST(LlmEvalCli, ScoresAnApiApproachAndNeverWritesTheKey) {
+// A project folder with sim-llm running (ask sim.port() > 0) and a config that points at it;
+// `env` carries the key the config names.
+struct SimProject {
   TempDir dir;
-  SimLlmProcess sim(dir.path());
-  ASSERT_GT(sim.port(), 0);
-  write_config(dir.path() / "p.toml", sim.port());
+  SimLlmProcess sim{dir.path()};
+  std::string config = (dir.path() / "p.toml").string();
   std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
-  std::string args = "eval --yes --config " + (dir.path() / "p.toml").string() + " --out " +
-                     (dir.path() / "out").string();
-  CliResult first = run_cli_with_env(env, args);
+  SimProject() { write_config(config, sim.port()); }
+};
+
+TEST(LlmEvalCli, ScoresAnApiApproachAndNeverWritesTheKey) {
+  SimProject p;
+  ASSERT_GT(p.sim.port(), 0);
+  std::string args =
+      "eval --yes --config " + p.config + " --out " + (p.dir.path() / "out").string();
+  CliResult first = run_cli_with_env(p.env, args);
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  nlohmann::json eval = read_json(dir.path() / "out" / "eval.json");
+  nlohmann::json eval = read_json(p.dir.path() / "out" / "eval.json");
   const auto& a = eval["approaches"][0];
   EXPECT_EQ(a["simulated"], true);
   EXPECT_EQ(a["n"], eval["dataset"]["test"]);
@@ -56,91 +63,79 @@ TEST(LlmEvalCli, ScoresAnApiApproachAndNeverWritesTheKey) {
   EXPECT_NE(first.output.find("(simulated)"), std::string::npos);
 
   // A second run answers from the cache: nothing is sent, nothing is paid twice.
-  CliResult second = run_cli_with_env(env, args);
+  CliResult second = run_cli_with_env(p.env, args);
   ASSERT_EQ(second.exit_code, 0) << second.output;
-  nlohmann::json again = read_json(dir.path() / "out" / "eval.json");
+  nlohmann::json again = read_json(p.dir.path() / "out" / "eval.json");
   EXPECT_EQ(again["approaches"][0]["runner"]["requests_sent"], 0);
   EXPECT_EQ(again["approaches"][0]["accuracy"], a["accuracy"]);
 
   // The cache is the project's, beside the config: a run into a fresh folder pays nothing again.
-  EXPECT_TRUE(std::filesystem::exists(dir.path() / ".tunecase" / "cache.sqlite"));
-  CliResult fresh =
-      run_cli_with_env(env, "eval --yes --config " + (dir.path() / "p.toml").string() + " --out " +
-                                (dir.path() / "out2").string());
+  EXPECT_TRUE(std::filesystem::exists(p.dir.path() / ".tunecase" / "cache.sqlite"));
+  CliResult fresh = run_cli_with_env(
+      p.env, "eval --yes --config " + p.config + " --out " + (p.dir.path() / "out2").string());
   ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
-  nlohmann::json third = read_json(dir.path() / "out2" / "eval.json");
+  nlohmann::json third = read_json(p.dir.path() / "out2" / "eval.json");
   EXPECT_EQ(third["approaches"][0]["runner"]["requests_sent"], 0);
   EXPECT_EQ(third["approaches"][0]["accuracy"], a["accuracy"]);
 
   // The key is in no file the runs wrote (the shared cache included) and in nothing they printed.
-  EXPECT_EQ(everything_written(dir.path()).find(kKey), std::string::npos);
+  EXPECT_EQ(everything_written(p.dir.path()).find(kKey), std::string::npos);
   EXPECT_EQ(first.output.find(kKey), std::string::npos);
   EXPECT_EQ(second.output.find(kKey), std::string::npos);
 }
 
 TEST(LlmEvalCli, MaxTextCharsCutsPromptsAndSaysHowMany) {
-  TempDir dir;
-  SimLlmProcess sim(dir.path());
-  ASSERT_GT(sim.port(), 0);
-  write_config(dir.path() / "p.toml", sim.port());
-  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
-  std::string config = (dir.path() / "p.toml").string();
-  ASSERT_EQ(run_cli_with_env(env, "eval --yes --quiet --config " + config + " --out " +
-                                      (dir.path() / "whole").string())
+  SimProject p;
+  ASSERT_GT(p.sim.port(), 0);
+  ASSERT_EQ(run_cli_with_env(p.env, "eval --yes --quiet --config " + p.config + " --out " +
+                                        (p.dir.path() / "whole").string())
                 .exit_code,
             0);
-  std::ofstream(config, std::ios::app) << "max_text_chars = 20\n";
+  std::ofstream(p.config, std::ios::app) << "max_text_chars = 20\n";
   CliResult r = run_cli_with_env(
-      env, "eval --yes --quiet --config " + config + " --out " + dir.str() + "/cut");
+      p.env, "eval --yes --quiet --config " + p.config + " --out " + p.dir.str() + "/cut");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const nlohmann::json whole = read_json(dir.path() / "whole" / "eval.json")["approaches"][0];
-  const nlohmann::json cut = read_json(dir.path() / "cut" / "eval.json")["approaches"][0];
+  const nlohmann::json whole = read_json(p.dir.path() / "whole" / "eval.json")["approaches"][0];
+  const nlohmann::json cut = read_json(p.dir.path() / "cut" / "eval.json")["approaches"][0];
   EXPECT_FALSE(whole.contains("texts_cut"));
   ASSERT_TRUE(cut.contains("texts_cut"));
   EXPECT_GT(cut["texts_cut"]["count"].get<int>(), 0);
   EXPECT_EQ(cut["texts_cut"]["of"], cut["n"]);
   // Cut items and examples make shorter prompts: fewer input tokens, measured by the API.
   EXPECT_LT(cut["tokens_in_mean"].get<double>(), whole["tokens_in_mean"].get<double>());
-  EXPECT_NE(read_file(dir.path() / "cut" / "report.md").find("cut to that in the prompt"),
+  EXPECT_NE(read_file(p.dir.path() / "cut" / "report.md").find("cut to that in the prompt"),
             std::string::npos);
 }
 
 TEST(LlmEvalCli, NoCacheSendsEveryRequestAgain) {
-  TempDir dir;
-  SimLlmProcess sim(dir.path());
-  ASSERT_GT(sim.port(), 0);
-  write_config(dir.path() / "p.toml", sim.port());
-  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
-  std::string args = "eval --yes --quiet --no-cache --config " + (dir.path() / "p.toml").string() +
-                     " --out " + (dir.path() / "out").string();
-  ASSERT_EQ(run_cli_with_env(env, args).exit_code, 0);
-  ASSERT_EQ(run_cli_with_env(env, args).exit_code, 0);
-  nlohmann::json eval = read_json(dir.path() / "out" / "eval.json");
+  SimProject p;
+  ASSERT_GT(p.sim.port(), 0);
+  std::string args = "eval --yes --quiet --no-cache --config " + p.config + " --out " +
+                     (p.dir.path() / "out").string();
+  ASSERT_EQ(run_cli_with_env(p.env, args).exit_code, 0);
+  ASSERT_EQ(run_cli_with_env(p.env, args).exit_code, 0);
+  nlohmann::json eval = read_json(p.dir.path() / "out" / "eval.json");
   EXPECT_EQ(eval["approaches"][0]["runner"]["requests_sent"], eval["approaches"][0]["n"]);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() / ".tunecase"));
+  EXPECT_FALSE(std::filesystem::exists(p.dir.path() / ".tunecase"));
 }
 
 TEST(LlmEvalCli, EvalOfTheSearchWinnerSendsNoTestRequestTwice) {
-  TempDir dir;
-  SimLlmProcess sim(dir.path());
-  ASSERT_GT(sim.port(), 0);
-  write_config(dir.path() / "p.toml", sim.port());
-  std::ofstream(dir.path() / "p.toml", std::ios::app)
+  SimProject p;
+  ASSERT_GT(p.sim.port(), 0);
+  std::ofstream(p.config, std::ios::app)
       << "\n[optimize]\nmodels = [\"api-few-shot\"]\nstrategies = [\"zero_shot\", \"few_shot\"]\n"
          "shots = [4]\nstart_sample = 6\n";
-  std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
-  std::string config = (dir.path() / "p.toml").string();
   CliResult search = run_cli_with_env(
-      env, "optimize --yes --config " + config + " --out " + dir.str() + "/search");
+      p.env, "optimize --yes --config " + p.config + " --out " + p.dir.str() + "/search");
   ASSERT_EQ(search.exit_code, 0) << search.output;
-  std::string winner = read_file(dir.path() / "search" / "winner.toml");
+  std::string winner = read_file(p.dir.path() / "search" / "winner.toml");
   ASSERT_NE(winner.find("api-few-shot-optimized"), std::string::npos) << winner;
-  std::ofstream(dir.path() / "p.toml", std::ios::app) << "\n" << winner;
+  std::ofstream(p.config, std::ios::app) << "\n" << winner;
   CliResult eval =
-      run_cli_with_env(env, "eval --yes --quiet --config " + config +
-                                " --only api-few-shot-optimized --out " + dir.str() + "/out");
+      run_cli_with_env(p.env, "eval --yes --quiet --config " + p.config +
+                                  " --only api-few-shot-optimized --out " + p.dir.str() + "/out");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  nlohmann::json e = read_json(dir.path() / "out" / "eval.json");
+  nlohmann::json e = read_json(p.dir.path() / "out" / "eval.json");
   EXPECT_EQ(e["approaches"][0]["runner"]["requests_sent"], 0);
   EXPECT_EQ(e["approaches"][0]["runner"]["cache_hits"], e["approaches"][0]["n"]);
 }

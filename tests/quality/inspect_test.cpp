@@ -55,7 +55,7 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_GT(q.balance.imbalance_ratio, 100);
   EXPECT_LT(q.high_quality_examples, 720 - 6 - 1 - 30);
   // 150 rows a label and a model that learns them: the figure is an estimate, not a bound.
-  EXPECT_FALSE(q.noise->model_limited);
+  EXPECT_FALSE(q.noise->model_limited());
   EXPECT_FALSE(q.high_quality_examples_high.has_value());
   ASSERT_TRUE(q.noise->half_estimate.has_value());
   EXPECT_GT(q.noise->judge_accuracy, 0.8);
@@ -133,7 +133,7 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   config.test_fraction = 0.1;
   DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
   ASSERT_TRUE(q.noise.has_value());
-  EXPECT_TRUE(q.noise->model_limited);
+  EXPECT_TRUE(q.noise->model_limited());
   EXPECT_GT(q.noise->wrong_share.estimate, 0.05) << "no label is wrong: all of it is the model";
   ASSERT_TRUE(q.high_quality_examples_high.has_value());
   EXPECT_GT(*q.high_quality_examples_high, q.high_quality_examples);

@@ -32,6 +32,13 @@ std::string coverage(const nlohmann::json& m, const std::string& where) {
                      reason == "budget reached" ? "stopped by budget" : "not run: " + reason);
 }
 
+// An approach's cost_kind in eval.json; from before cost_kind existed, the basis text said it
+// (a self-hosted one's started with "hosting").
+std::string cost_kind(const nlohmann::json& m) {
+  std::string basis = m.value("cost_basis", std::string());
+  return m.value("cost_kind", basis.rfind("hosting", 0) == 0 ? "hosting_fixed" : "api_tokens");
+}
+
 void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string& where) {
   bool simulated = m.value("simulated", false);
   if (!m.contains("accuracy") || !m["accuracy"].is_number()) {
@@ -56,10 +63,8 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
       m["latency_ms"].value("p50", nlohmann::json()).is_number())
     a.latency_p50_ms = Figure{m["latency_ms"]["p50"].get<double>(), Source::measured, simulated};
   a.cost_basis = m.value("cost_basis", std::string("measured tokens x catalogue price"));
-  // eval.json before cost_kind existed: its basis text started with "hosting".
-  std::string kind =
-      m.value("cost_kind", a.cost_basis.rfind("hosting", 0) == 0 ? "hosting_fixed" : "api_tokens");
-  if (kind == "hosting_fixed" && m.contains("usd_per_month") && m["usd_per_month"].is_number()) {
+  if (cost_kind(m) == "hosting_fixed" && m.contains("usd_per_month") &&
+      m["usd_per_month"].is_number()) {
     // eval prices self-hosting as instances running all month, whatever the traffic.
     a.hosting_usd_per_month = Figure{m["usd_per_month"].get<double>(), Source::estimated, false};
     a.usd_per_query = Figure{0.0, Source::estimated, false};
@@ -73,9 +78,7 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
 
 // A self-hosted approach that eval could not give a monthly bill (no volume in its config).
 bool unpriced_fixed_bill(const nlohmann::json& m) {
-  std::string basis = m.value("cost_basis", std::string());
-  std::string kind = m.value("cost_kind", basis.rfind("hosting", 0) == 0 ? "hosting_fixed" : "");
-  return kind == "hosting_fixed" &&
+  return cost_kind(m) == "hosting_fixed" &&
          !(m.contains("usd_per_month") && m["usd_per_month"].is_number());
 }
 

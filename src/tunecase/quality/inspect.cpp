@@ -89,7 +89,6 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
     q.noise->half_estimate = on_half.wrong_share.estimate;
     q.noise->limit =
         model_limit(q.noise->wrong_share, on_half.wrong_share.estimate, q.noise->judge_accuracy);
-    q.noise->model_limited = q.noise->limit != LabelNoise::Limit::none;
   }
   for (const auto& s : q.noise->suspects) {
     const Example& e = train[s.row];
@@ -130,16 +129,13 @@ nlohmann::json noise_json(const DataQuality& q) {
   out["method"] =
       "confident learning on out-of-fold probabilities of a logistic-regression model over "
       "TF-IDF (k-fold on train); interval: bootstrap percentile over rows";
-  out["reading"] = n.model_limited ? "upper bound" : "estimate";
+  out["reading"] = n.model_limited() ? "upper bound" : "estimate";
   out["judge_accuracy"] = n.judge_accuracy;
   out["judge_accuracy_source"] = "measured (out-of-fold top class = given label)";
   out["half_train_estimate"] = n.half_estimate ? nlohmann::json(*n.half_estimate) : nullptr;
-  out["model_limited"] = n.model_limited;
-  out["model_limited_by"] = n.limit == LabelNoise::Limit::hinges_on_rows ? "hinges_on_rows"
-                            : n.limit == LabelNoise::Limit::exceeds_disagreement
-                                ? nlohmann::json("exceeds_disagreement")
-                                : nlohmann::json(nullptr);
-  out["bound_reason"] = n.model_limited ? nlohmann::json(bound_reason(n)) : nlohmann::json(nullptr);
+  out["model_limited"] = n.model_limited();
+  out["model_limited_by"] = n.model_limited() ? nlohmann::json(limit_name(n.limit)) : nullptr;
+  out["bound_reason"] = n.model_limited() ? nlohmann::json(bound_reason(n)) : nullptr;
   out["rows"] = n.rows;
   out["folds"] = n.folds;
   out["estimated_wrong_rows"] = n.estimated_wrong_rows;
@@ -171,7 +167,7 @@ DataQuality inspect_data(const PreparedData& data, const InspectOptions& options
   double near = static_cast<double>(q.train_near.redundant_rows + q.test_near_leaked_count +
                                     q.dev_near_leaked_count);
   q.high_quality_examples = std::max(0.0, std::round(rows - wrong - near));
-  if (q.noise && q.noise->model_limited)
+  if (q.noise && q.noise->model_limited())
     q.high_quality_examples_high = std::max(0.0, std::round(rows - near));
   return q;
 }

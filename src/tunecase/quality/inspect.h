@@ -64,7 +64,7 @@ struct DataQuality {
   // row) minus near-duplicate rows (redundant in train, near-leaked in dev and test): the count
   // checklist question 1 uses.
   double high_quality_examples = 0;
-  // When the label-noise figure is only an upper bound (LabelNoise::model_limited), the count
+  // When the label-noise figure is only an upper bound (LabelNoise::model_limited()), the count
   // with no wrong labels taken out: the true count lies between the two.
   std::optional<double> high_quality_examples_high;
 

@@ -157,6 +157,18 @@ std::string bound_reason(const LabelNoise& n) {
   return "";
 }
 
+const char* limit_name(LabelNoise::Limit limit) {
+  switch (limit) {
+    case LabelNoise::Limit::none:
+      return "";
+    case LabelNoise::Limit::hinges_on_rows:
+      return "hinges_on_rows";
+    case LabelNoise::Limit::exceeds_disagreement:
+      return "exceeds_disagreement";
+  }
+  return "";
+}
+
 bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy) {
   return model_limit(full, half, judge_accuracy) != LabelNoise::Limit::none;
 }

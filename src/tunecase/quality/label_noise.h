@@ -51,11 +51,11 @@ struct LabelNoise {
   double judge_accuracy = 0;
   // The same estimate on a stratified half of the rows (inspect_data runs it), when it was run.
   std::optional<double> half_estimate;
-  // True when the figure is the judging model's as much as the labels' (model_limit): its
-  // confident mistakes are counted as wrong labels, and wrong_share is an upper bound rather
-  // than an estimate. `limit` says which check found it.
-  bool model_limited = false;
+  // Which check (model_limit) found the figure to be the judging model's as much as the
+  // labels': its confident mistakes are counted as wrong labels, and wrong_share is an upper
+  // bound rather than an estimate. none: an estimate.
   enum class Limit { none, hinges_on_rows, exceeds_disagreement } limit = Limit::none;
+  bool model_limited() const { return limit != Limit::none; }
   double estimated_wrong_rows = 0;  // wrong_share.estimate x rows
   std::vector<LabelNoiseByLabel> by_label;
   std::vector<SuspectLabel> suspects;  // most doubtful first: by confidence - given_probability
@@ -65,8 +65,8 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 
 // Confident learning counts a row as mislabelled when the model is confidently sure of another
 // class, so a model that is often confidently wrong (few rows per label, many labels) inflates
-// the estimate: on 1,500 rows of HWU64 (64 labels, as published) it reads 20%, on the whole
-// file 4% (docs/data-quality.md, PARTS=bound bench/quality.sh). Wrong labels do not thin out as
+// the estimate: on 1,500 rows of HWU64 (64 labels, as published) it reads 14.7%, on the whole
+// file 3.6% (docs/data-quality.md, PARTS=bound bench/quality.sh). Wrong labels do not thin out as
 // rows are added; the model's mistakes do. So the figure is read as an upper bound when either
 //   - the estimate on a stratified half of the rows (3 folds there: each judge trains on a
 //     third of the rows, against four fifths in the full 5-fold run) exceeds it by more than 3
@@ -81,6 +81,8 @@ bool model_limited_estimate(const ShareEstimate& full, double half, double judge
 // Why a model-limited figure is only an upper bound, in words that finish "an upper bound,
 // because ..." (data.json's bound_reason; the memo and checklist quote it). Empty otherwise.
 std::string bound_reason(const LabelNoise& n);
+// data.json's label_noise.model_limited_by: "hinges_on_rows", "exceeds_disagreement" ("" for none).
+const char* limit_name(LabelNoise::Limit limit);
 
 // Rows of a stratified half: ceil(n/2) of each label's rows, drawn with `seed` (indices into
 // `given`, ascending).

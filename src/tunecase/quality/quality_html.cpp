@@ -91,7 +91,7 @@ std::string noise(const DataQuality& q) {
       "{}share of wrong labels in train: {} (confident learning on {}-fold out-of-fold "
       "probabilities; the interval covers sampling variation only). {} rows are in "
       "suspect_labels.csv for review; nothing was relabelled.",
-      n.model_limited ? "The " : "Estimated ", noise_headline(n), n.folds, n.suspects.size()));
+      n.model_limited() ? "The " : "Estimated ", noise_headline(n), n.folds, n.suspects.size()));
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : n.by_label) {
     rows.push_back({l.label, std::to_string(l.rows),

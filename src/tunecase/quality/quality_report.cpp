@@ -124,7 +124,7 @@ std::string judge_text(const LabelNoise& n) {
       "(measured).",
       pct(n.judge_accuracy));
   if (!n.half_estimate) return out;
-  if (!n.model_limited) {
+  if (!n.model_limited()) {
     return out + fmt::format(
                      " On a stratified half of train the estimate is {}: it does not "
                      "hinge on the amount of data.",
@@ -160,8 +160,8 @@ void noise_section(std::string& md, const DataQuality& q) {
       "learning on out-of-fold probabilities of a logistic-regression model over TF-IDF "
       "({}-fold on train); the interval is a bootstrap over rows and does not include the "
       "model's own errors.\n",
-      n.model_limited ? "Share" : "Estimated share",
-      n.model_limited
+      n.model_limited() ? "Share" : "Estimated share",
+      n.model_limited()
           ? fmt::format("at most {} (an upper bound: next point)", pct(n.wrong_share.estimate))
           : interval_text(n.wrong_share),
       n.estimated_wrong_rows, n.rows, n.folds);
@@ -189,7 +189,7 @@ void noise_section(std::string& md, const DataQuality& q) {
 }  // namespace
 
 std::string noise_headline(const LabelNoise& n) {
-  if (!n.model_limited) return interval_text(n.wrong_share);
+  if (!n.model_limited()) return interval_text(n.wrong_share);
   return fmt::format(
       "at most {} (an upper bound: the model judging the labels agrees with {} of "
       "them; on half of train the figure is {})",
@@ -259,7 +259,7 @@ std::string data_quality_summary(const DataQuality& q) {
 
 std::string data_quality_footer(const DataQuality& q) {
   std::string noise =
-      q.noise ? q.noise->model_limited
+      q.noise ? q.noise->model_limited()
                     ? fmt::format("at most {} labels wrong (upper bound: {})",
                                   pct(q.noise->wrong_share.estimate),
                                   q.noise->limit == LabelNoise::Limit::hinges_on_rows

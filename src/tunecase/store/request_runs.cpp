@@ -183,7 +183,7 @@ bool request_runs_step(SqlSession& s, const RunShape& shape) {
   } else {
     return false;
   }
-  return request_runs_pending(s, shape);
+  return true;
 }
 
 }  // namespace tunecase::store_detail

@@ -38,8 +38,8 @@ int64_t request_key(std::string_view request_id);
 std::string request_rowids_sql(int id_param, int key_param);
 
 // Does one bounded piece of pending work (build a level-0 run from the predictions not in a
-// run, delete a merged run's entries, continue or start a merge) and returns whether more is
-// pending. Call in a write transaction.
+// run, delete a merged run's entries, continue or start a merge) and returns whether there was
+// any: false means nothing is pending. Call in a write transaction.
 bool request_runs_step(SqlSession& s, const RunShape& shape);
 
 // Whether request_runs_step has anything to do (in a read transaction: a cheap check, so a

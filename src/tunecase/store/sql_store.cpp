@@ -17,31 +17,29 @@ namespace tunecase::store_detail {
 
 namespace {
 
-// An item's predictions: by PostgreSQL's index on request_id, by SQLite's request runs
-// (request_runs.h) and then the request id itself.
-std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, Dialect dialect) {
-  std::string lock = dialect == Dialect::postgres ? " FOR UPDATE" : "";  // lock_suffix()
-  bool runs = dialect == Dialect::sqlite;
-  std::string columns =
-      "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
-      "created_at FROM predictions WHERE ";
-  SqlRows rows;
-  if (f.by == Feedback::By::request_id) {
-    std::string where = runs ? "rowid IN (" + request_rowids_sql(1, 2) + ") AND " : "";
-    std::vector<SqlValue> params = {f.id};
-    if (runs) params.push_back(request_key(f.id));
-    rows = s.query(columns + where + "request_id = $1 ORDER BY prediction_id" + lock, params);
-  } else {
-    SqlRows item =
+// An item's predictions: the request id given, or the request id and text a prediction id was
+// logged under. PostgreSQL finds them by its index on request_id, SQLite through its request
+// runs (request_runs.h).
+std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const SqlDatabase& db) {
+  std::vector<SqlValue> params = {f.id};
+  std::string item = "request_id = $1";
+  if (f.by == Feedback::By::prediction_id) {
+    SqlRows found =
         s.query("SELECT request_id, text_hash FROM predictions WHERE prediction_id = $1", {f.id});
-    if (item.empty()) return {};
-    std::string where = runs ? "rowid IN (" + request_rowids_sql(1, 3) + ") AND " : "";
-    std::vector<SqlValue> params = {item[0][0], item[0][1]};
-    if (runs) params.push_back(request_key(as_string(item[0][0])));
-    rows = s.query(
-        columns + where + "request_id = $1 AND text_hash = $2 ORDER BY prediction_id" + lock,
-        params);
+    if (found.empty()) return {};
+    params = {found[0][0], found[0][1]};
+    item += " AND text_hash = $2";
   }
+  std::string where = item;
+  if (db.dialect() == Dialect::sqlite) {
+    params.push_back(request_key(as_string(params[0])));
+    where = "rowid IN (" + request_rowids_sql(1, static_cast<int>(params.size())) + ") AND " + item;
+  }
+  SqlRows rows = s.query(
+      "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
+      "created_at FROM predictions WHERE " +
+          where + " ORDER BY prediction_id" + db.lock_suffix(),
+      params);
   std::vector<LabelTarget> out;
   for (const SqlRow& r : rows) {
     LabelTarget t{as_string(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
@@ -125,10 +123,10 @@ void lock_feedback_items(SqlSession& s, Dialect dialect, const std::vector<Feedb
 }
 
 // Applies one feedback to every prediction of its item; the roll-up changes go into `deltas`.
-FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, Dialect dialect,
+FeedbackResult apply_feedback(SqlSession& s, const Feedback& f, const SqlDatabase& db,
                               RollupDeltas& deltas) {
   FeedbackResult result;
-  std::vector<LabelTarget> targets = lock_targets(s, f, dialect);
+  std::vector<LabelTarget> targets = lock_targets(s, f, db);
   if (targets.empty()) return result;
   result.predictions = static_cast<int64_t>(targets.size());
   bool recorded = false;
@@ -269,7 +267,7 @@ class SqlStore final : public Store {
       if (known.empty()) continue;
       Feedback f{Feedback::By::prediction_id, p.prediction_id, as_string(known[0][0]),
                  as_int(known[0][1])};
-      apply_feedback(s, f, db_->dialect(), deltas);
+      apply_feedback(s, f, *db_, deltas);
     }
     deltas.apply(s);
   }
@@ -279,7 +277,7 @@ class SqlStore final : public Store {
     db_->write(Durability::durable, [&](SqlSession& s) {
       RollupDeltas deltas;
       lock_feedback_items(s, db_->dialect(), {feedback});
-      result = apply_feedback(s, feedback, db_->dialect(), deltas);
+      result = apply_feedback(s, feedback, *db_, deltas);
       deltas.apply(s);
     });
     return result;
@@ -291,8 +289,7 @@ class SqlStore final : public Store {
       results.clear();
       RollupDeltas deltas;
       lock_feedback_items(s, db_->dialect(), batch);  // all at once: see lock_items
-      for (const Feedback& f : batch)
-        results.push_back(apply_feedback(s, f, db_->dialect(), deltas));
+      for (const Feedback& f : batch) results.push_back(apply_feedback(s, f, *db_, deltas));
       deltas.apply(s);
     });
     return results;
