@@ -90,9 +90,10 @@ std::optional<std::size_t> unique(const std::vector<std::size_t>& matches) {
   return std::nullopt;
 }
 
-std::optional<std::size_t> exact_match(std::string_view text, const LabelKeys& k) {
-  for (std::size_t i = 0; i < k.labels.size(); ++i) {
-    if (k.labels[i] == text) return i;
+std::optional<std::size_t> exact_match(std::string_view text,
+                                       const std::vector<std::string>& labels) {
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] == text) return i;
   }
   return std::nullopt;
 }
@@ -172,21 +173,24 @@ std::string_view first_line(std::string_view text) {
 }
 
 // The steps after JSON, strictest first; each step tries the whole text, then its first line.
-ParsedLabel resolve(std::string_view text, const LabelKeys& k) {
+// The labels' folded words are built only when the answer is not one of them exactly, the
+// usual answer of a model told to name one label.
+ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
   std::vector<std::string_view> candidates = {undecorate(text)};
   std::string_view line = undecorate(first_line(text));
   if (line != candidates.front()) candidates.push_back(line);
-  auto found = [&](std::size_t i, const char* method) { return ParsedLabel{k.labels[i], method}; };
+  auto found = [&](std::size_t i, const char* method) { return ParsedLabel{labels[i], method}; };
   for (auto c : candidates) {
-    if (auto i = exact_match(c, k)) return found(*i, "exact");
+    if (auto i = exact_match(c, labels)) return found(*i, "exact");
   }
+  LabelKeys k(labels);
   for (auto c : candidates) {
     if (auto i = normalized_match(c, k)) return found(*i, "normalized");
   }
   for (auto c : candidates) {
     auto stripped = strip_prefix(c);
     if (!stripped) continue;
-    if (auto i = exact_match(*stripped, k)) return found(*i, "stripped");
+    if (auto i = exact_match(*stripped, labels)) return found(*i, "stripped");
     if (auto i = normalized_match(*stripped, k)) return found(*i, "stripped");
   }
   for (auto c : candidates) {
@@ -238,14 +242,13 @@ std::optional<std::string> json_label(std::string_view answer) {
 
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels) {
   if (labels.empty()) return {"", "invalid"};
-  LabelKeys keys(labels);
   if (auto value = json_label(answer)) {
-    ParsedLabel parsed = resolve(*value, keys);
+    ParsedLabel parsed = resolve(*value, labels);
     if (!parsed.valid()) return parsed;
     parsed.method = parsed.method == "exact" ? "json" : "json_" + parsed.method;
     return parsed;
   }
-  return resolve(answer, keys);
+  return resolve(answer, labels);
 }
 
 }  // namespace tunecase

@@ -37,10 +37,16 @@ AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts, 
       started_ms_(now_ms()) {}
 
 void AuditLog::record(std::string_view url, std::string_view body) {
-  std::string endpoint = url_endpoint(url);
   AuditBody entry{now_ms(), sha256_hex(body), static_cast<int64_t>(body.size()),
                   count_placeholders(body)};
   std::lock_guard lock(mutex_);
+  // A gateway sends to a handful of URLs millions of times: each is parsed once.
+  auto named = endpoint_of_url_.find(url);
+  if (named == endpoint_of_url_.end()) {
+    if (endpoint_of_url_.size() >= kRememberedUrls) endpoint_of_url_.clear();
+    named = endpoint_of_url_.emplace(std::string(url), url_endpoint(url)).first;
+  }
+  const std::string& endpoint = named->second;
   AuditEndpoint& e = endpoints_[endpoint];
   if (e.endpoint.empty()) {
     e.endpoint = endpoint;

@@ -77,6 +77,9 @@ class AuditLog {
   mutable std::mutex mutex_;
   std::map<std::string, AuditEndpoint> endpoints_;
   std::vector<AuditEvent> new_;
+  // Each URL sent to, with its endpoint (url_endpoint); forgotten whole past this many URLs.
+  static constexpr std::size_t kRememberedUrls = 256;
+  std::map<std::string, std::string, std::less<>> endpoint_of_url_;
 };
 
 // The log requests are recorded into (nullptr: none). Set by ScopedAudit-like owners only.
