@@ -73,6 +73,38 @@ TEST(MemoWording, SettledAccuracyWithOverlappingMoneySaysWhich) {
   EXPECT_NE(neither.find("p = 0.410"), std::string::npos);
 }
 
+// Three test items per approach, the pick and the baseline at the same accuracy: the memo once
+// said "Move to ...: net benefit $..." as if the data had settled it.
+Decision decide_on_a_tiny_test_split() {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  for (auto& a : eval["approaches"]) {
+    a["n"] = 3;
+    a["accuracy"] = a["name"] == "api-zero-shot" ? 1.0 / 3 : 2.0 / 3;
+    a["accuracy_ci95"] =
+        a["name"] == "api-zero-shot" ? nlohmann::json{0.061, 0.792} : nlohmann::json{0.208, 0.939};
+  }
+  eval["pairwise"] = nlohmann::json::array();
+  for (const char* other : {"api-retrieval", "local-linear", "api-unpriced"})
+    eval["pairwise"].push_back({{"a", "api-zero-shot"}, {"b", other}, {"mcnemar_p", 1.0}});
+  return decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+}
+
+TEST(MemoWording, AHeadlineTheDataDoesNotSettleSaysSo) {
+  Decision d = decide_on_a_tiny_test_split();
+  ASSERT_NE(d.pick, "api-zero-shot");
+  EXPECT_EQ(d.headline.rfind("Lean towards " + d.pick, 0), 0u) << d.headline;
+  EXPECT_NE(d.headline.find("does not settle"), std::string::npos);
+  bool named = false;
+  for (const auto& r : d.risks) named = named || r.find("from 3 test items") != std::string::npos;
+  EXPECT_TRUE(named) << "no risk names the test split's size";
+  // 200 items and a settled difference: the firm wording, and no such risk.
+  Decision settled = decide_with(0.0001);
+  if (settled.pick != "api-zero-shot") {
+    EXPECT_EQ(settled.headline.rfind("Move to ", 0), 0u) << settled.headline;
+  }
+  for (const auto& r : settled.risks) EXPECT_EQ(r.find("test items"), std::string::npos) << r;
+}
+
 TEST(MemoWording, FixedHostingShowsTheEffectivePricePerQuery) {
   Decision d = decide_with(0.41);
   Table t = quality_table(d);

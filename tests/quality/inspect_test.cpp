@@ -17,6 +17,7 @@ namespace tunecase {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 std::string csv_of(const Examples& rows) {
@@ -147,6 +148,37 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   ASSERT_TRUE(j["label_noise"]["bound_reason"].is_string());
   EXPECT_THAT(j["label_noise"]["bound_reason"].get<std::string>(), HasSubstr("mistakes"));
   EXPECT_TRUE(j["high_quality_examples_high"].is_number());
+}
+
+TEST(Inspect, OneRowPerLabelGivesAnUpperBoundNotAnEstimate) {
+  // Two clean rows per label, one of them held out for test: each fold's judge never saw the
+  // label of the row it scores, calls every label wrong, and once read "100% estimated wrong".
+  TempDir dir;
+  Examples rows;
+  for (int label = 0; label < 12; ++label) {
+    for (int copy = 0; copy < 2; ++copy) {
+      Example e;
+      e.text = fmt::format("topic{} word{} item{}", label, label * 7 % 5, copy);
+      e.label = fmt::format("label_{}", label);
+      rows.push_back(std::move(e));
+    }
+  }
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(rows));
+  config.label = "category";
+  config.dev_fraction = 0;
+  config.test_fraction = 0.5;
+  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  ASSERT_TRUE(q.noise.has_value());
+  EXPECT_EQ(q.noise->median_label_rows, 1);
+  EXPECT_EQ(q.noise->limit, LabelNoise::Limit::few_rows);
+  nlohmann::json j = q.to_json();
+  EXPECT_EQ(j["label_noise"]["reading"], "upper bound");
+  EXPECT_EQ(j["label_noise"]["model_limited_by"], "few_rows");
+  EXPECT_THAT(j["label_noise"]["bound_reason"].get<std::string>(),
+              HasSubstr("median of 1 training rows per label"));
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("at most"));
+  EXPECT_THAT(data_quality_summary(q), Not(HasSubstr("on half of train")));
 }
 
 TEST(Inspect, SaysHowManyRowsHaveNoLabel) {

@@ -48,6 +48,10 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
                     where));
   }
   a.partial = coverage(m, where);
+  if (m.contains("scored") && m["scored"].is_number())
+    a.test_items = m["scored"].get<int64_t>();
+  else if (m.contains("n") && m["n"].is_number())
+    a.test_items = m["n"].get<int64_t>();
   double acc = m["accuracy"].get<double>();
   a.accuracy = Figure{acc, Source::measured, simulated};
   a.error_rate = Figure{1 - acc, Source::measured, simulated};

@@ -67,6 +67,8 @@ struct ApproachInputs {
   // A measurement that did not score every test item ("334/1,076 scored, stopped by budget");
   // empty when complete. decide refuses it unless told to accept it, then names it as a risk.
   std::string partial;
+  // Test items its accuracy was measured on (eval.json's scored, else n); 0 = not measured.
+  int64_t test_items = 0;
   // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
   // trained on, for the memo's subset-first paragraph.
   struct FinetuneRun {

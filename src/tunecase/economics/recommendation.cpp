@@ -169,8 +169,29 @@ void label_noise_risk(Decision& d) {
       100 * kLabelNoiseRiskLevel));
 }
 
+// Fewer test items than this make every measured accuracy wide enough to say so in the memo.
+constexpr int64_t kFewTestItems = 100;
+
+void small_test_risk(Decision& d, const ApproachInputs& pick) {
+  int64_t fewest = 0;
+  for (const auto& a : d.scenario.approaches) {
+    if (a.test_items > 0 && (fewest == 0 || a.test_items < fewest)) fewest = a.test_items;
+  }
+  if (fewest == 0 || fewest >= kFewTestItems) return;
+  std::string width;
+  if (pick.error_rate_low.known() && pick.error_rate_high.known())
+    width = fmt::format(" ({}'s 95% interval spans {:.0f} points of accuracy)", pick.name,
+                        100 * (pick.error_rate_high.get() - pick.error_rate_low.get()));
+  d.risks.push_back(fmt::format(
+      "The accuracies here come from {} test item{}{}: too few to rank the approaches or to "
+      "price their errors with confidence. Label more rows (a few hundred test items) and run "
+      "tunecase eval again before committing money.",
+      fewest, fewest == 1 ? "" : "s", width));
+}
+
 void add_risks(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
+  small_test_risk(d, s.approaches[*d.analysis.best]);
   label_noise_risk(d);
   const ApproachInputs& in = s.approaches[*d.analysis.best];
   if (!s.from_eval)
@@ -253,13 +274,22 @@ Decision decide(const Scenario& s) {
   }
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
   d.pick = pick.name;
-  d.headline = pick.is_baseline ? fmt::format("Keep {}: no alternative pays for itself.", pick.name)
-                                : fmt::format(
-                                      "Move to {}: net benefit {} over {} months against "
-                                      "keeping {}.",
-                                      pick.name, money(pick.net),
-                                      static_cast<int>(s.business.horizon_months.get()),
-                                      s.approaches[d.analysis.baseline].name);
+  const std::string& baseline = s.approaches[d.analysis.baseline].name;
+  int months = static_cast<int>(s.business.horizon_months.get());
+  if (pick.is_baseline) {
+    d.headline = fmt::format("Keep {}: no alternative pays for itself.", pick.name);
+  } else if (unsettled_pair(d.analysis, pick.name, baseline)) {
+    // The money follows the measured accuracies, which the test data does not tell apart: the
+    // headline must not read firmer than the Risks section.
+    d.headline = fmt::format(
+        "Lean towards {}: net benefit {} over {} months against keeping {} at the measured "
+        "accuracies, but the test data does not settle which of the two is better (see "
+        "Risks); pilot it before committing.",
+        pick.name, money(pick.net), months, baseline);
+  } else {
+    d.headline = fmt::format("Move to {}: net benefit {} over {} months against keeping {}.",
+                             pick.name, money(pick.net), months, baseline);
+  }
   add_reasons(d, pick);
   add_risks(d, pick);
   d.pilot = plan_pilot(s, d.analysis, *d.analysis.best);

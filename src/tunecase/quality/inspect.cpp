@@ -87,9 +87,8 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
     LabelNoise on_half =
         confident_learning(out_of_fold_probabilities(half, on_half_options), q.options.seed, 0);
     q.noise->half_estimate = on_half.wrong_share.estimate;
-    q.noise->limit =
-        model_limit(q.noise->wrong_share, on_half.wrong_share.estimate, q.noise->judge_accuracy);
   }
+  q.noise->limit = model_limit(*q.noise, q.noise->half_estimate);
   for (const auto& s : q.noise->suspects) {
     const Example& e = train[s.row];
     q.suspects.push_back({e.id, e.text, oof.classes[static_cast<std::size_t>(s.given)],

@@ -108,6 +108,10 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   }
   out.judge_accuracy = n > 0 ? static_cast<double>(agree) / static_cast<double>(n) : 0;
   out.estimated_wrong_rows = overall * static_cast<double>(n);
+  std::vector<double> label_rows(K, 0);
+  for (std::size_t i = 0; i < n; ++i) label_rows[static_cast<std::size_t>(oof.given[i])] += 1;
+  std::erase(label_rows, 0.0);
+  out.median_label_rows = label_rows.empty() ? 0 : percentile_nearest_rank(label_rows, 50);
 
   for (std::size_t i = 0; i < n; ++i) {
     int c = j.confident_class[i];
@@ -139,6 +143,16 @@ LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double jud
   return LabelNoise::Limit::none;
 }
 
+LabelNoise::Limit model_limit(const LabelNoise& noise, std::optional<double> half) {
+  if (noise.median_label_rows < kFewLabelRows) return LabelNoise::Limit::few_rows;
+  if (!half) {
+    return noise.wrong_share.low > 1.0 - noise.judge_accuracy
+               ? LabelNoise::Limit::exceeds_disagreement
+               : LabelNoise::Limit::none;
+  }
+  return model_limit(noise.wrong_share, *half, noise.judge_accuracy);
+}
+
 std::string bound_reason(const LabelNoise& n) {
   switch (n.limit) {
     case LabelNoise::Limit::none:
@@ -153,6 +167,12 @@ std::string bound_reason(const LabelNoise& n) {
           "it calls more labels wrong than the model judging them even disputes ({:.1f}%): much "
           "of it is that model's own confident mistakes",
           100 * (1.0 - n.judge_accuracy));
+    case LabelNoise::Limit::few_rows:
+      return fmt::format(
+          "with a median of {:g} training rows per label the model judging the labels learns "
+          "too little of each (a label's only row is never in its training data) to tell its "
+          "own mistakes from wrong labels",
+          n.median_label_rows);
   }
   return "";
 }
@@ -165,6 +185,8 @@ const char* limit_name(LabelNoise::Limit limit) {
       return "hinges_on_rows";
     case LabelNoise::Limit::exceeds_disagreement:
       return "exceeds_disagreement";
+    case LabelNoise::Limit::few_rows:
+      return "few_rows";
   }
   return "";
 }

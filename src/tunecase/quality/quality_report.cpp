@@ -123,6 +123,13 @@ std::string judge_text(const LabelNoise& n) {
       "The judging model's top class is the given label for {} of the rows it did not train on "
       "(measured).",
       pct(n.judge_accuracy));
+  if (n.limit == LabelNoise::Limit::few_rows) {
+    return out + fmt::format(
+                     " With a median of {:g} training rows per label it learns too little of "
+                     "each label (a label's only row is never in its training data) to tell its "
+                     "own mistakes from wrong labels: the share is an upper bound, however high.",
+                     n.median_label_rows);
+  }
   if (!n.half_estimate) return out;
   if (!n.model_limited()) {
     return out + fmt::format(
@@ -190,11 +197,14 @@ void noise_section(std::string& md, const DataQuality& q) {
 
 std::string noise_headline(const LabelNoise& n) {
   if (!n.model_limited()) return interval_text(n.wrong_share);
+  if (n.limit == LabelNoise::Limit::few_rows || !n.half_estimate) {
+    return fmt::format("at most {} (an upper bound: {})", pct(n.wrong_share.estimate),
+                       bound_reason(n));
+  }
   return fmt::format(
       "at most {} (an upper bound: the model judging the labels agrees with {} of "
       "them; on half of train the figure is {})",
-      pct(n.wrong_share.estimate), pct(n.judge_accuracy),
-      pct(n.half_estimate.value_or(n.wrong_share.estimate)));
+      pct(n.wrong_share.estimate), pct(n.judge_accuracy), pct(*n.half_estimate));
 }
 
 std::string high_quality_text(const DataQuality& q) {
@@ -257,14 +267,29 @@ std::string data_quality_summary(const DataQuality& q) {
   return out;
 }
 
+namespace {
+
+// The reason a label-noise figure is an upper bound, in a few words for the footer.
+const char* bound_short(LabelNoise::Limit limit) {
+  switch (limit) {
+    case LabelNoise::Limit::exceeds_disagreement:
+      return "more than the judging model disputes";
+    case LabelNoise::Limit::few_rows:
+      return "too few rows per label to judge them";
+    case LabelNoise::Limit::none:
+    case LabelNoise::Limit::hinges_on_rows:
+      break;
+  }
+  return "the judging model is still learning";
+}
+
+}  // namespace
+
 std::string data_quality_footer(const DataQuality& q) {
   std::string noise =
       q.noise ? q.noise->model_limited()
                     ? fmt::format("at most {} labels wrong (upper bound: {})",
-                                  pct(q.noise->wrong_share.estimate),
-                                  q.noise->limit == LabelNoise::Limit::hinges_on_rows
-                                      ? "the judging model is still learning"
-                                      : "more than the judging model disputes")
+                                  pct(q.noise->wrong_share.estimate), bound_short(q.noise->limit))
                     : fmt::format("{} labels estimated wrong [{}, {}]",
                                   pct(q.noise->wrong_share.estimate), pct(q.noise->wrong_share.low),
                                   pct(q.noise->wrong_share.high))
