@@ -1,14 +1,17 @@
 // `tunecase feedback`: delayed ground truth from a file (docs/serve.md "Batch feedback").
+#include <algorithm>
 #include <chrono>
 #include <map>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/serve/feedback_file.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/store/store.h"
 
 namespace {
@@ -16,20 +19,53 @@ namespace {
 struct FeedbackArgs {
   std::string store = "tunecase.db", file, config;
   tunecase::serve::FeedbackColumns columns;
+  bool new_labels = false;
 };
 
-void run(const FeedbackArgs& a) {
+// The labels a file's rows are checked against: the config's [labels] when given, else the set
+// the gateway checks POST /v1/feedback against (recorded in the store at its last start), so a
+// label the gateway would refuse is not stored from a file either.
+std::vector<std::string> labels_to_check(const FeedbackArgs& a, tunecase::Store& store) {
   std::vector<std::string> labels;
-  if (!a.config.empty()) {
-    labels = tunecase::load_config(a.config).data.allowed_labels;
-    if (labels.empty())
-      fmt::print(stderr,
-                 "note: {} has no [labels] table, so the file's labels are not checked (a new "
-                 "category arriving as feedback is kept); add [labels] to refuse unknown ones\n",
-                 a.config);
+  if (!a.config.empty()) labels = tunecase::load_config(a.config).data.allowed_labels;
+  if (!labels.empty()) return labels;
+  if (auto served = store.meta(tunecase::serve::kServedLabelsKey)) {
+    auto j = nlohmann::json::parse(*served, nullptr, false);
+    if (j.is_array()) {
+      for (const auto& label : j)
+        if (label.is_string()) labels.push_back(label.get<std::string>());
+    }
   }
-  auto feedback = tunecase::serve::read_feedback_file(a.file, labels, now_ms_or(0), a.columns);
+  if (!labels.empty()) return labels;
+  fmt::print(stderr,
+             "note: the file's labels are not checked: {} (a new category arriving as feedback "
+             "is kept); add [labels] to the config and pass --config to refuse unknown ones\n",
+             a.config.empty() ? "no gateway has recorded its label set in this store"
+                              : a.config +
+                                    " has no [labels] table and no gateway has recorded "
+                                    "its label set in this store");
+  return labels;
+}
+
+void run(const FeedbackArgs& a) {
   auto store = open_existing_store(a.store);
+  std::vector<std::string> labels = labels_to_check(a, *store);
+  auto feedback = tunecase::serve::read_feedback_file(
+      a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns);
+  if (a.new_labels && !labels.empty()) {
+    std::vector<std::string> fresh;
+    for (const auto& f : feedback) {
+      if (std::find(labels.begin(), labels.end(), f.label) == labels.end() &&
+          std::find(fresh.begin(), fresh.end(), f.label) == fresh.end())
+        fresh.push_back(f.label);
+    }
+    if (!fresh.empty())
+      fmt::print(stderr,
+                 "note: {} label{} outside the served label set kept (--new-labels): {}; until "
+                 "`tunecase retrain` learns them, the served models count as wrong on these "
+                 "rows\n",
+                 fresh.size(), fresh.size() == 1 ? "" : "s", tunecase::quoted_list(fresh, 5));
+  }
   auto results = store->record_feedback_batch(feedback);
   std::map<tunecase::FeedbackOutcome, int> counts;
   std::vector<std::string> unknown;
@@ -61,7 +97,12 @@ void add_feedback_command(CLI::App& app) {
       "label) in the gateway's store; idempotent");
   cmd->add_option("--store", args->store, "SQLite file or postgresql:// URL")
       ->capture_default_str();
-  cmd->add_option("--config", args->config, "project config: check labels against [labels]");
+  cmd->add_option("--config", args->config,
+                  "project config: check labels against its [labels] (default: against the "
+                  "label set the gateway serves, recorded in the store)");
+  cmd->add_flag("--new-labels", args->new_labels,
+                "keep labels outside the label set (a new category, for tunecase retrain to "
+                "learn) instead of refusing the file");
   cmd->add_option("--id-column", args->columns.id,
                   "CSV column of the ids sent to /v1/classify (or give --prediction-id-column)")
       ->capture_default_str();

@@ -31,6 +31,13 @@ std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
   return out;
 }
 
+std::string trimmed(const std::string& cell) {
+  const char* space = " \t";
+  auto begin = cell.find_first_not_of(space);
+  if (begin == std::string::npos) return "";
+  return cell.substr(begin, cell.find_last_not_of(space) - begin + 1);
+}
+
 std::optional<std::size_t> column(const std::vector<std::string>& header, const std::string& name) {
   auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) return std::nullopt;
@@ -64,10 +71,11 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     };
     Feedback f;
     f.received_at_ms = at_ms;
-    f.label = field(label);
-    f.id = field(id);
+    // A ticketing system's export may pad its cells; " refund " is the label refund.
+    f.label = trimmed(field(label));
+    f.id = trimmed(field(id));
     if (f.id.empty()) {
-      f.id = field(prediction_id);
+      f.id = trimmed(field(prediction_id));
       f.by = Feedback::By::prediction_id;
     }
     if (f.id.empty() || f.label.empty())

@@ -57,6 +57,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
       options_.notify);
   model_notes_ = watch_->sync_at_start();
   labels_ = label_set(config);
+  store_->set_meta(kServedLabelsKey, nlohmann::json(labels_).dump());
   metrics_ = std::make_unique<Metrics>();
   options_.log.instance = options_.log.instance.empty() ? "default" : options_.log.instance;
   log_ = std::make_unique<PredictionLog>(*store_, options_.log);

@@ -36,6 +36,9 @@ econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string
 // The plan `serve` records in the store when it starts (meta kRecordedPlanKey), so that
 // `tunecase pilot` without --plan or [pilot] judges the pilot by the rule the gateway ran.
 inline constexpr const char* kRecordedPlanKey = "pilot.plan";
+// The label set `serve` checks feedback against (a JSON array), recorded at each start, so that
+// `tunecase feedback FILE` checks a file's labels against the same set.
+inline constexpr const char* kServedLabelsKey = "serve.labels";
 nlohmann::json to_json(const PilotPlan& plan);
 // UserError when the record is not a plan this version wrote.
 PilotPlan pilot_plan_from_json(const nlohmann::json& j);
