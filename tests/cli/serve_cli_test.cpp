@@ -170,6 +170,31 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   EXPECT_NE(named.output.find("2 feedback rows: 0 recorded, 1 unchanged, 1 replaced, 0 unknown"),
             std::string::npos)
       << named.output;
+
+  // Labels the gateway refuses on POST /v1/feedback are refused from a file too (the set serve
+  // recorded in the store), not stored and counted as wrong answers; padded cells are trimmed.
+  std::ofstream(dir_.path() / "slips.csv") << "id,label\nB-2, login \nB-3,LOGIN\n";
+  CliResult slips = run_cli("feedback --store " + store() + " " + dir_.str() + "/slips.csv");
+  EXPECT_NE(slips.exit_code, 0) << slips.output;
+  EXPECT_NE(slips.output.find("slips.csv:3: label 'LOGIN' is not in the label set (did you mean "
+                              "'login'?)"),
+            std::string::npos)
+      << slips.output;
+  std::ofstream(dir_.path() / "padded.csv") << "id,label\nB-2, login \n";
+  CliResult padded = run_cli("feedback --store " + store() + " " + dir_.str() + "/padded.csv");
+  ASSERT_EQ(padded.exit_code, 0) << padded.output;
+  EXPECT_NE(padded.output.find("1 feedback rows: 0 recorded, 0 unchanged, 1 replaced"),
+            std::string::npos)
+      << padded.output;
+  // A new category on purpose: kept with --new-labels, and named.
+  std::ofstream(dir_.path() / "new.csv") << "id,label\nB-3,warranty\n";
+  CliResult fresh =
+      run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/new.csv");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_NE(fresh.output.find("1 label outside the served label set kept (--new-labels): "
+                              "'warranty'"),
+            std::string::npos)
+      << fresh.output;
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

@@ -299,7 +299,7 @@ TEST_F(GatewayTest, AnswersFromTheResponseCacheAreCountedAndSaid) {
   sim.stop();
 }
 
-TEST_F(GatewayTest, ATokenProtectsFeedback) {
+TEST_F(GatewayTest, ATokenProtectsFeedbackAndTheFigures) {
   GatewayOptions o = options();
   o.token = "s3cret";
   start("", o);
@@ -313,6 +313,22 @@ TEST_F(GatewayTest, ATokenProtectsFeedback) {
                  {{"Authorization", "Bearer s3cret"}})
                 .status,
             200);
+  // The scheme in any case (RFC 9110); a longer or shorter token is still wrong.
+  TestClient client(port_);
+  EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Authorization", "bearer s3cret"}}).status, 200);
+  EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Authorization", "BEARER s3cret"}}).status, 200);
+  EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Authorization", "Bearer s3cret2"}}).status, 401);
+  EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Authorization", "Bearer s3cre"}}).status, 401);
+  EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Authorization", "Basic s3cret"}}).status, 401);
+  // Every route with the pilot's figures, the business case or the models asks for it; the
+  // production path and the health check do not.
+  for (const char* guarded : {"/v1/pilot", "/v1/models", "/metrics", "/memo", "/plan"}) {
+    Reply r = get(guarded);
+    EXPECT_EQ(r.status, 401) << guarded;
+    EXPECT_NE(r.body.find("needs the gateway's token"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(post("/v1/classify", R"({"text":"where is my parcel"})").status, 200);
 }
 
 TEST_F(GatewayTest, ALocalApproachWithoutATrainedModelIsAnErrorNamingTheCommand) {

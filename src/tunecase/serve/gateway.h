@@ -97,7 +97,7 @@ class Gateway {
   // A request's "at": moves the replay clock forward; false (the request is refused) when this
   // gateway keeps its own time.
   bool take_time(const std::optional<int64_t>& at_ms);
-  void dashboard(const http::Request& request, http::Responder responder);
+  void dashboard(http::Responder responder);
   void page(const std::string& html, const char* missing, http::Responder responder);
   ReportContext report_context() const;
   void load_decision();

@@ -1,5 +1,7 @@
 // The gateway's routes (Gateway's request handling; construction and lifecycle are in
 // gateway.cpp).
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
@@ -37,6 +39,13 @@ nlohmann::json feedback_json(const FeedbackResult& result) {
   return j;
 }
 
+bool needs_token(const std::string& path) {
+  for (const char* guarded :
+       {"/v1/feedback", "/v1/pilot", "/v1/models", "/v1/dashboard", "/metrics", "/memo", "/plan"})
+    if (path == guarded) return true;
+  return false;
+}
+
 }  // namespace
 
 void Gateway::handle(http::Request request, http::Responder responder) {
@@ -50,12 +59,22 @@ void Gateway::handle(http::Request request, http::Responder responder) {
     responder.respond(std::move(r));
   };
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
+  if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
+  // With a token, every route that carries the pilot's figures, the business case or the
+  // models asks for it; classify, the health check and the dashboard's files (no data) do not.
+  if (!authorised(request) && needs_token(path)) {
+    Response r = error(401, fmt::format("{} needs the gateway's token: send Authorization: "
+                                        "Bearer TOKEN",
+                                        path));
+    r.headers.set("WWW-Authenticate", "Bearer");
+    metrics_->client_error();
+    return responder.respond(std::move(r));
+  }
   if (path == "/v1/feedback") return post ? feedback(request, responder) : wrong_method("POST");
   if (path == "/v1/pilot") return get ? pilot(responder) : wrong_method("GET");
   if (path == "/v1/models") return get ? models(responder) : wrong_method("GET");
   if (path == "/metrics") return get ? metrics(responder) : wrong_method("GET");
-  if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
-  if (path == "/v1/dashboard") return get ? dashboard(request, responder) : wrong_method("GET");
+  if (path == "/v1/dashboard") return get ? dashboard(responder) : wrong_method("GET");
   if (path == "/memo")
     return get ? page(
                      memo_html_,
@@ -102,21 +121,29 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
   }
 }
 
+// "Bearer TOKEN", the scheme in any case (RFC 9110 11.1); the token compared in constant time.
 bool Gateway::authorised(const http::Request& request) const {
   if (options_.token.empty()) return true;
-  return request.headers.get("Authorization") == "Bearer " + options_.token;
+  const std::string value = request.headers.get("Authorization");
+  constexpr std::string_view kScheme = "bearer";
+  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return false;
+  }
+  std::string_view given = std::string_view(value).substr(kScheme.size() + 1);
+  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+  while (!given.empty() && given.back() == ' ') given.remove_suffix(1);
+  const std::string& token = options_.token;
+  unsigned char differ = given.size() == token.size() ? 0 : 1;
+  for (std::size_t i = 0; i < token.size(); ++i)
+    differ |= static_cast<unsigned char>(token[i] ^ (i < given.size() ? given[i] : 0));
+  return differ == 0;
 }
 
 // Feedback is durable before its 200, so the store call (a disk flush, a PostgreSQL round trip)
 // runs on the blocking pool. A prediction still in the log queue is committed first, so feedback
 // right after its classify finds it.
 void Gateway::feedback(const http::Request& request, http::Responder responder) {
-  if (!authorised(request)) {
-    Response r = error(401, "feedback needs the gateway's token: send Authorization: Bearer TOKEN");
-    r.headers.set("WWW-Authenticate", "Bearer");
-    metrics_->client_error();
-    return responder.respond(std::move(r));
-  }
   auto body = parse_feedback(request.body, labels_);
   if (auto* e = std::get_if<BodyError>(&body)) {
     metrics_->client_error();
@@ -200,17 +227,9 @@ void Gateway::pilot(http::Responder responder) {
   if (!taken) responder.respond(busy("too many report requests in flight"));
 }
 
-// The dashboard's data carries the business figures, so a gateway with a token asks for it here
-// too (the page asks the person for it); the page's files carry no data and are open.
-void Gateway::dashboard(const http::Request& request, http::Responder responder) {
-  if (!authorised(request)) {
-    Response r = error(401,
-                       "the dashboard's data needs the gateway's token: send Authorization: "
-                       "Bearer TOKEN");
-    r.headers.set("WWW-Authenticate", "Bearer");
-    metrics_->client_error();
-    return responder.respond(std::move(r));
-  }
+// The dashboard's data carries the business figures, so a gateway with a token asks for it (the
+// page asks the person for it); the page's files carry no data and are open.
+void Gateway::dashboard(http::Responder responder) {
   bool taken = background_->submit([this, responder] {
     try {
       log_->flush();

@@ -61,6 +61,18 @@
     $('auth-error').textContent = message;
     setStatus('waiting for the token', false);
   }
+  // The memo and the operation plan carry the business case: with a token, a plain link would
+  // be refused, so the page fetches them with the token and opens what it got.
+  document.addEventListener('click', async e => {
+    const link = e.target.closest && e.target.closest('a[data-guarded]');
+    if (!link || !token) return;
+    e.preventDefault();
+    const opened = window.open('', '_blank');
+    const r = await fetch(link.getAttribute('href'), { headers: { Authorization: 'Bearer ' + token } });
+    const html = r.ok ? await r.text() : '<p>The gateway answered ' + r.status + '.</p>';
+    const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    if (opened) opened.location = url; else window.location = url;
+  });
   $('auth-form').addEventListener('submit', e => {
     e.preventDefault();
     token = $('auth-token').value.trim();
@@ -310,9 +322,9 @@
   function renderContext(d) {
     const c = d.context || {};
     const rows = c.approaches || [];
-    let html = d.memo ? `<p><a href="${esc(d.memo)}">The decision memo</a> this pilot runs.
+    let html = d.memo ? `<p><a href="${esc(d.memo)}" data-guarded>The decision memo</a> this pilot runs.
       ${c.recommendation ? esc(c.recommendation) : ''}</p>` : '<p class="muted">serve was started without <code>--plan decision.json</code>: no memo to compare with.</p>';
-    html += d.operation_plan ? `<p><a href="${esc(d.operation_plan)}">The operation plan</a>: who watches, what triggers a retrain, the rollback.</p>`
+    html += d.operation_plan ? `<p><a href="${esc(d.operation_plan)}" data-guarded>The operation plan</a>: who watches, what triggers a retrain, the rollback.</p>`
       : '<p class="muted">No operation plan: write one with <code>tunecase plan</code> and start serve with <code>--operation-plan</code>.</p>';
     if (rows.length) {
       const src = f => f ? ' <span class="muted">' + esc(f.source) + '</span>' + (f.simulated ? sim('simulated') : '') : '';
