@@ -1,13 +1,18 @@
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/normalize.h"
+#include "tunecase/data/utf8_check.h"
 
 namespace {
 
@@ -16,15 +21,24 @@ struct PredictArgs {
   std::string input;  // a file of one text per line; "" = stdin
 };
 
-void classify_stream(tunecase::LoadedModel& model, std::istream& in, const std::string& origin) {
+// Classifies each line; returns the numbers of the lines that were not valid UTF-8 (answered
+// with an error line, so the output still has a line per input line).
+std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istream& in) {
   std::string line;
   std::size_t number = 0;
+  std::vector<std::size_t> invalid;
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!tunecase::is_valid_utf8(line)) {
-      throw tunecase::UserError(
-          fmt::format("{}:{}: invalid UTF-8; convert the input to UTF-8", origin, number));
+    if (auto offset = tunecase::invalid_utf8_offset(line)) {
+      invalid.push_back(number);
+      nlohmann::json out = {
+          {"line", number},
+          {"text", nullptr},
+          {"label", nullptr},
+          {"error", fmt::format("invalid UTF-8 at byte {}: no text to classify", *offset)}};
+      std::cout << out.dump() << "\n";
+      continue;
     }
     if (line.find_first_not_of(" \t") == std::string::npos) {
       // A line per input, always: a blank one answers with no label rather than the model's
@@ -40,20 +54,35 @@ void classify_stream(tunecase::LoadedModel& model, std::istream& in, const std::
     nlohmann::json out = {{"line", number}, {"text", line}, {"label", p.label}};
     // The model's probability of its answer, as `serve` returns it (calibrated where eval
     // fitted a temperature: the model's describe.json says).
-    if (p.confidence) out["confidence"] = *p.confidence;
+    // null when the model has none for this text (retrieval with no neighbour sharing a term).
+    out["confidence"] = p.confidence ? nlohmann::json(*p.confidence) : nlohmann::json(nullptr);
     std::cout << out.dump() << "\n";
   }
+  return invalid;
 }
 
 void run(const PredictArgs& a) {
   tunecase::LoadedModel model = tunecase::load_model(a.model);
-  if (a.input.empty() || a.input == "-") {
-    classify_stream(model, std::cin, "<stdin>");
-    return;
+  bool from_stdin = a.input.empty() || a.input == "-";
+  std::ifstream file;
+  if (!from_stdin) {
+    file.open(a.input);
+    if (!file) throw tunecase::UserError(fmt::format("{}: cannot open the input file", a.input));
   }
-  std::ifstream in(a.input);
-  if (!in) throw tunecase::UserError(fmt::format("{}: cannot open the input file", a.input));
-  classify_stream(model, in, a.input);
+  std::vector<std::size_t> invalid = classify_stream(model, from_stdin ? std::cin : file);
+  if (invalid.empty()) return;
+  // Every other line was classified; the exit status says that some were not.
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < invalid.size() && i < 5; ++i)
+    lines.push_back(std::to_string(invalid[i]));
+  fmt::print(stderr,
+             "{}: {} line{} not valid UTF-8 (line{} {}{}), answered with an error; convert "
+             "the input to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)\n",
+             from_stdin ? "<stdin>" : a.input, invalid.size(),
+             invalid.size() == 1 ? " was" : "s were", invalid.size() == 1 ? "" : "s",
+             fmt::join(lines, ", "), invalid.size() > 5 ? ", ..." : "");
+  std::cout.flush();
+  std::exit(1);
 }
 
 }  // namespace

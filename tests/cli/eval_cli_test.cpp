@@ -92,6 +92,20 @@ TEST(PredictCli, ClassifiesLinesWithASavedModel) {
   ASSERT_EQ(labels.size(), 2u);
   EXPECT_EQ(labels[0], "shipping");
   EXPECT_EQ(labels[1], "billing");
+
+  // A line that is not UTF-8 gets an error line of its own; the lines after it are classified,
+  // and the exit status says that one was not.
+  std::ofstream(out.path() / "mixed.txt")
+      << "where is my parcel\n\xff\xfe bad\nmy invoice is wrong\n";
+  CliResult mixed = run_cli("predict --model " + (out.path() / "models" / "linear").string(),
+                            (out.path() / "mixed.txt").string());
+  EXPECT_EQ(mixed.exit_code, 1) << mixed.output;
+  EXPECT_NE(mixed.output.find("\"error\":\"invalid UTF-8 at byte 0: no text to classify\""),
+            std::string::npos)
+      << mixed.output;
+  EXPECT_NE(mixed.output.find("\"line\":3"), std::string::npos) << mixed.output;
+  EXPECT_NE(mixed.output.find("1 line was not valid UTF-8 (line 2)"), std::string::npos)
+      << mixed.output;
 }
 
 TEST(PredictCli, RejectsAFolderThatIsNotAModel) {
