@@ -113,5 +113,30 @@ TEST(CsvReader, EmptyFileIsAnError) {
   }
 }
 
+// What Excel's "Unicode Text" and old Mac software save: each named, with the command that
+// converts it, instead of a Windows-1252 guess or a header holding the whole file.
+TEST(CsvReader, UtfSixteenAndBareCarriageReturnsSayHowToConvert) {
+  TempDir dir;
+  auto says = [](const std::filesystem::path& file, const std::string& what) {
+    try {
+      CsvReader reader(file);
+      ADD_FAILURE() << file << ": expected UserError";
+    } catch (const UserError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(what)) << file;
+      EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+    }
+  };
+  std::string little = "\xFF\xFE";
+  for (char c : std::string("text,label\nhello,a\n")) little += std::string{c, '\0'};
+  says(dir.write("bom.csv", little), "iconv -f UTF-16 -t UTF-8");
+  says(dir.write("bare.csv", little.substr(2)), "NUL bytes");
+  std::string cr = "text,label\r";
+  for (int i = 0; i < 600; ++i) cr += "row " + std::to_string(i) + ",l\r";
+  says(dir.write("cr.csv", cr), "bare carriage return");
+  // Windows line endings stay fine.
+  CsvReader crlf(dir.write("crlf.csv", "text,label\r\nhello,a\r\n"));
+  EXPECT_EQ(crlf.header(), (std::vector<std::string>{"text", "label"}));
+}
+
 }  // namespace
 }  // namespace tunecase

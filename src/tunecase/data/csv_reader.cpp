@@ -62,11 +62,35 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
     throw UserError(fmt::format("{}: cannot open the file; check that it exists and is readable",
                                 file.string()));
   }
+  char first[2] = {0, 0};
+  in_.read(first, 2);
+  bool utf16 = in_.gcount() == 2 && ((first[0] == '\xFF' && first[1] == '\xFE') ||
+                                     (first[0] == '\xFE' && first[1] == '\xFF'));
+  in_.clear();
+  in_.seekg(0);
+  auto utf16_error = [&](const char* sign) {
+    return UserError(fmt::format(
+        "{}: the file looks UTF-16 encoded ({}), as Excel's \"Unicode Text\" saves it; convert "
+        "it with `iconv -f UTF-16 -t UTF-8 FILE > FILE-utf8` (or save as \"CSV UTF-8\") and read "
+        "the converted file",
+        file.string(), sign));
+  };
+  if (utf16) throw utf16_error("it starts with a UTF-16 byte-order mark");
   CsvRecord header;
   if (!next(header)) {
     throw UserError(
         fmt::format("{}: the file is empty; the first line must be a header naming the columns",
                     file.string()));
+  }
+  if (line_.find('\0') != std::string::npos)
+    throw utf16_error("its header has NUL bytes between the characters");
+  if (line_.find('\r') != std::string::npos) {
+    // Lines ended by a bare carriage return read as one line: the whole file as its header.
+    throw UserError(fmt::format(
+        "{}: the lines end in a bare carriage return (CR, as old Mac software saves), so the "
+        "whole file reads as one line; convert it with `tr '\\r' '\\n' < FILE > FILE-unix` (or "
+        "save it with Windows or Unix line endings) and read the converted file",
+        file.string()));
   }
   if (!header.problem.empty()) {
     throw UserError(fmt::format("{}:{}: header row: {}; fix the header line", file.string(),
