@@ -121,7 +121,11 @@ TEST_F(GatewayTest, PilotReportAndMetricsCountRequestsAndLabels) {
   EXPECT_EQ(report["verdict"]["outcome"], "collecting") << report["verdict"].dump();
   EXPECT_TRUE(report["difference"].contains("always_valid_interval"));
   EXPECT_TRUE(report["sample_ratio"].is_object());
-  EXPECT_EQ(report["error_patterns"]["per_segment"][0]["segment"], "enterprise");
+  const auto& segment = report["error_patterns"]["per_segment"][0];
+  EXPECT_EQ(segment["segment"], "enterprise");
+  // 30 labelled items split over two arms: fewer than 30 on each, so no segment call yet.
+  EXPECT_EQ(segment["enough_labelled"], false) << segment.dump();
+  EXPECT_EQ(segment["challenger_significantly_worse"], false);
   Reply metrics = get("/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("tunecase_requests_total{approach=\"local-linear\""),

@@ -125,6 +125,9 @@ json accuracy_cell(int64_t labelled, int64_t correct) {
           {"accuracy", labelled ? json(double(correct) / labelled) : json(nullptr)}};
 }
 
+// Labelled items each arm needs in a segment before the report calls the challenger worse there.
+constexpr int64_t kMinSegmentLabelled = 30;
+
 // Per-label and per-segment accuracy of both arms, and the confusions only the challenger makes.
 json error_patterns(const PilotCounts& counts, const ArmKey& champion, const ArmKey& challenger) {
   std::map<std::string, std::array<int64_t, 4>> labels, segments;  // labelled/correct per arm
@@ -147,12 +150,18 @@ json error_patterns(const PilotCounts& counts, const ArmKey& champion, const Arm
                          {"challenger", accuracy_cell(c[2], c[3])}});
   for (const auto& [segment, c] : segments) {
     TwoProportionResult t = two_proportion_test(c[3], c[2], c[1], c[0]);
+    bool both = c[0] > 0 && c[2] > 0;
+    // A segment is called worse only once both arms have as many labelled items there as the
+    // verdict asks of the whole pilot before its first call: a handful of items gives a wide
+    // interval that a few segments cross by chance at every daily look.
+    bool enough = std::min(c[0], c[2]) >= kMinSegmentLabelled;
     per_segment.push_back({{"segment", segment},
                            {"champion", accuracy_cell(c[0], c[1])},
                            {"challenger", accuracy_cell(c[2], c[3])},
-                           {"difference", t.diff},
-                           {"difference_ci95", interval(t.diff_ci95)},
-                           {"challenger_significantly_worse", t.diff_ci95.hi < 0}});
+                           {"difference", both ? json(t.diff) : json(nullptr)},
+                           {"difference_ci95", both ? interval(t.diff_ci95) : json(nullptr)},
+                           {"enough_labelled", enough},
+                           {"challenger_significantly_worse", enough && t.diff_ci95.hi < 0}});
   }
   std::set<std::pair<std::string, std::string>> champion_confusions;
   for (const auto& c : counts.confusion)
