@@ -188,6 +188,8 @@ void read_pilot(TableReader& r, PilotSettings& p) {
   p.challenger = r.text("challenger", "", "the approach piloted against it (none: production)");
   p.mode = r.text("mode", p.mode, "split traffic, shadow the champion, or fall back to it",
                   {"split", "shadow", "fallback"});
+  p.share_set = r.has("share");
+  p.days_set = r.has("days");
   p.share = r.number("share", p.share, Range{0, 1, true, true}, "the challenger's traffic share");
   p.salt = r.text("salt", "", "changes the sticky assignment (default: drawn once, stored)");
   p.abstain_below = r.optional_number("abstain_below", Range::rate(),

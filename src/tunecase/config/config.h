@@ -96,15 +96,16 @@ struct CurveTableSettings {
 struct PilotSettings {
   bool present = false;
   std::string where;
-  std::string champion;                    // the baseline arm ("" = the first approach)
-  std::string challenger;                  // "" = production mode, no pilot
-  std::string mode = "split";              // split | shadow | fallback
-  double share = 0.05;                     // the challenger's share of traffic (split, fallback)
-  std::string salt;                        // "" = drawn once and kept in the store
-  std::optional<double> abstain_below;     // answer "needs a human" below this confidence
-  int challenger_timeout_ms = 2000;        // fallback: the champion answers after this
-  int days = 14;                           // planned length without --plan
-  std::optional<int64_t> queries_per_arm;  // planned labelled queries per arm without --plan
+  std::string champion;                      // the baseline arm ("" = the first approach)
+  std::string challenger;                    // "" = production mode, no pilot
+  std::string mode = "split";                // split | shadow | fallback
+  double share = 0.05;                       // the challenger's share of traffic (split, fallback)
+  bool share_set = false, days_set = false;  // written in the table (not the defaults)
+  std::string salt;                          // "" = drawn once and kept in the store
+  std::optional<double> abstain_below;       // answer "needs a human" below this confidence
+  int challenger_timeout_ms = 2000;          // fallback: the champion answers after this
+  int days = 14;                             // planned length without --plan
+  std::optional<int64_t> queries_per_arm;    // planned labelled queries per arm without --plan
   double min_gain = 0.0;  // without --plan: a clear win needs the gain's low end above this
   double alpha = 0.05;    // error rate of the always-valid verdict
 };

@@ -1,5 +1,6 @@
 #include "tunecase/serve/pilot_plan.h"
 
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -60,10 +61,26 @@ void apply_memo(PilotPlan& plan, const ProjectConfig& config,
   agree(config.pilot.challenger, plan.rule.challenger, "challenger", plan_file);
   if (plan.champion.empty()) plan.champion = plan.rule.baseline;
   if (plan.challenger.empty()) plan.challenger = plan.rule.challenger;
-  if (memo.contains("traffic_share") && memo["traffic_share"].is_number())
-    plan.share = memo["traffic_share"].get<double>();
-  if (memo.contains("days") && memo["days"].is_number())
-    plan.days = static_cast<int>(memo["days"].get<double>());
+  // The memo's share and days are part of the plan fixed before the pilot: a [pilot] table
+  // that says otherwise is refused as conflicting arms are, not silently overridden.
+  if (memo.contains("traffic_share") && memo["traffic_share"].is_number()) {
+    double share = memo["traffic_share"].get<double>();
+    if (config.pilot.share_set && std::fabs(config.pilot.share - share) > 1e-9)
+      throw UserError(fmt::format(
+          "[pilot] sets share = {:g} but --plan {} planned a traffic share of {:g}; make them "
+          "agree (or drop share from [pilot] to take the memo's)",
+          config.pilot.share, plan_file.string(), share));
+    plan.share = share;
+  }
+  if (memo.contains("days") && memo["days"].is_number()) {
+    int days = static_cast<int>(memo["days"].get<double>());
+    if (config.pilot.days_set && config.pilot.days != days)
+      throw UserError(fmt::format(
+          "[pilot] sets days = {} but --plan {} planned {} days; make them agree (or drop days "
+          "from [pilot] to take the memo's)",
+          config.pilot.days, plan_file.string(), days));
+    plan.days = days;
+  }
   plan.rule_source = fmt::format("decision.json ({})", plan_file.string());
 }
 

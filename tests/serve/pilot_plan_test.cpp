@@ -1,0 +1,79 @@
+// The plan serve runs: [pilot] and the memo's recommendation.pilot must agree where both speak.
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../data/data_test_support.h"
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/serve/pilot_plan.h"
+
+namespace tunecase::serve {
+namespace {
+
+using ::testing::HasSubstr;
+using tunecase::testing::TempDir;
+
+const char* kApproaches = R"(
+[data]
+path = "tickets.csv"
+[[approach]]
+name = "local-linear"
+kind = "linear"
+[[approach]]
+name = "local-logreg"
+kind = "linear"
+)";
+
+// decide's decision.json, as much of it as serve reads.
+std::filesystem::path write_memo(const TempDir& dir) {
+  nlohmann::json rule = {
+      {"challenger", "local-logreg"}, {"baseline", "local-linear"}, {"min_labelled_per_arm", 400},
+      {"queries_per_month", 300000},  {"cost_per_error_usd", 2.0},  {"live_months", 12},
+      {"extra_cost_usd", 1000},       {"offline_error_rate", 0.12}, {"mode", "split"}};
+  nlohmann::json memo = {
+      {"recommendation", {{"pilot", {{"rule", rule}, {"traffic_share", 0.05}, {"days", 14}}}}}};
+  return dir.write("decision.json", memo.dump());
+}
+
+PilotPlan plan_with(const std::string& pilot_table, const std::filesystem::path& memo) {
+  return make_pilot_plan(parse_config(std::string(kApproaches) + pilot_table, "w.toml"), memo);
+}
+
+TEST(PilotPlan, TakesTheMemosShareAndDaysWhenPilotLeavesThemOut) {
+  TempDir dir;
+  PilotPlan plan = plan_with("[pilot]\nmode = \"split\"\n", write_memo(dir));
+  EXPECT_EQ(plan.champion, "local-linear");
+  EXPECT_EQ(plan.challenger, "local-logreg");
+  EXPECT_DOUBLE_EQ(plan.share, 0.05);
+  EXPECT_EQ(plan.days, 14);
+  // The same values written out agree.
+  PilotPlan same = plan_with("[pilot]\nshare = 0.05\ndays = 14\n", write_memo(dir));
+  EXPECT_DOUBLE_EQ(same.share, 0.05);
+}
+
+TEST(PilotPlan, AShareOrLengthThatDisagreesWithTheMemoIsAnError) {
+  TempDir dir;
+  auto memo = write_memo(dir);
+  try {
+    plan_with("[pilot]\nshare = 0.3\n", memo);
+    FAIL() << "a share the memo did not plan was taken silently";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("[pilot] sets share = 0.3 but --plan"));
+    EXPECT_THAT(e.what(), HasSubstr("planned a traffic share of 0.05"));
+  }
+  try {
+    plan_with("[pilot]\ndays = 30\n", memo);
+    FAIL() << "a length the memo did not plan was taken silently";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("[pilot] sets days = 30 but --plan"));
+  }
+  // Without --plan, [pilot] alone decides.
+  EXPECT_DOUBLE_EQ(plan_with("[pilot]\nchallenger = \"local-logreg\"\nshare = 0.3\n", {}).share,
+                   0.3);
+}
+
+}  // namespace
+}  // namespace tunecase::serve
