@@ -62,6 +62,31 @@ TEST(ConfigCli, CheckPrintsTheSettingsWithDefaultsMarked) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("label = \"category\"\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("C = 1   # default"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data (read as eval reads it)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" rows, "), std::string::npos) << r.output;
+}
+
+// check reads the data as eval would: a missing file or a misspelt column is found there, not
+// after the config was called valid.
+TEST(ConfigCli, CheckReadsTheDataFiles) {
+  TempDir dir;
+  write(dir.path() / "missing.toml", "[data]\npath = \"nope.csv\"\n");
+  CliResult missing = run_cli("check --config " + (dir.path() / "missing.toml").string());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("the settings are valid, but [data] cannot be read"),
+            std::string::npos)
+      << missing.output;
+  EXPECT_NE(missing.output.find("nope.csv"), std::string::npos) << missing.output;
+  EXPECT_EQ(missing.output.find(": valid"), std::string::npos) << missing.output;
+  write(dir.path() / "typo.toml",
+        "[data]\npath = \"" + fixture("cli/tickets.csv") + "\"\nlabel = \"categroy\"\n");
+  CliResult typo = run_cli("check --config " + (dir.path() / "typo.toml").string());
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_NE(typo.output.find("no column \"categroy\""), std::string::npos) << typo.output;
+  write(dir.path() / "same.toml", "[data]\npath = \"x.csv\"\ntext = \"label\"\n");
+  CliResult same = run_cli("check --config " + (dir.path() / "same.toml").string());
+  EXPECT_EQ(same.exit_code, 2) << same.output;
+  EXPECT_NE(same.output.find("names the same column as text"), std::string::npos) << same.output;
 }
 
 TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {

@@ -76,6 +76,10 @@ void read_data(TableReader& r, DataConfig& d) {
     r.fail("", "with pre-split files needs both train and test");
   if (d.split == "time" && d.time.empty())
     r.fail("split", "\"time\" needs time = \"<column>\" in [data]");
+  if (d.text == d.label)
+    r.fail("label", fmt::format("names the same column as text (\"{}\"); name the column that "
+                                "holds the labels",
+                                d.label));
   if (d.test_fraction + d.dev_fraction >= 1)
     r.fail("dev_fraction", fmt::format("test_fraction + dev_fraction must be below 1 (got {} + {})",
                                        d.test_fraction, d.dev_fraction));
