@@ -115,6 +115,28 @@ TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
   EXPECT_NE(eval_markdown(eval).find("never appears in train"), std::string::npos);
 }
 
+// A model that answers nearly everything with one label (fastText at its defaults on a few
+// hundred rows) is named, with what to try; one that answers every label is not.
+TEST(EvalTable, WarnsWhenAModelAnswersOnlyAFewOfTheLabels) {
+  nlohmann::json eval = sample_eval();
+  nlohmann::json& svm = eval["approaches"][0];
+  svm["kind"] = "fasttext";
+  svm["confusion"] = {
+      {"labels", {"a", "b", "c", "d", "e"}},
+      {"matrix",
+       {{3, 0, 0, 0, 0}, {2, 0, 0, 0, 0}, {2, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {2, 0, 0, 0, 0}}}};
+  std::string table = eval_table_text(eval);
+  EXPECT_NE(table.find("warning: svm answers only 1 of the 5 labels in the test split ('a' for 10 "
+                       "of 10 items)"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("more epochs"), std::string::npos) << table;
+  EXPECT_NE(eval_markdown(eval).find("svm answers only 1 of the 5 labels"), std::string::npos);
+  svm["confusion"]["matrix"] = {
+      {3, 0, 0, 0, 0}, {0, 2, 0, 0, 0}, {0, 0, 2, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 2}};
+  EXPECT_EQ(eval_table_text(eval).find("answers only"), std::string::npos);
+}
+
 TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {
   nlohmann::json eval = sample_eval();
   EXPECT_EQ(eval_markdown(eval).find("without a label"), std::string::npos);

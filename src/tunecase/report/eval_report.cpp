@@ -123,6 +123,46 @@ std::string unseen_labels_warning(const json& d) {
       them);
 }
 
+// A model that answers nearly everything with one or two labels has not learnt the data (a
+// fastText at its defaults on a few hundred rows, a min_df above the row count): its accuracy
+// then says little about the approach. One line per such approach; "" when there is none.
+std::string collapse_warnings(const json& eval) {
+  std::string out;
+  for (const auto& a : eval.value("approaches", json::array())) {
+    if (!a.contains("confusion") || !a["confusion"].contains("matrix")) continue;
+    const json& c = a["confusion"];
+    auto labels = c["labels"].get<std::vector<std::string>>();
+    std::vector<std::size_t> predicted(labels.size(), 0);
+    std::size_t items = 0, present = 0;
+    for (std::size_t g = 0; g < labels.size(); ++g) {
+      std::size_t support = 0;
+      for (std::size_t p = 0; p < labels.size(); ++p) {
+        std::size_t n = c["matrix"][g][p].get<std::size_t>();
+        predicted[p] += n;
+        support += n;
+      }
+      items += support;
+      present += support > 0;
+    }
+    std::size_t used = 0, top = 0;
+    for (std::size_t p = 0; p < labels.size(); ++p) {
+      used += predicted[p] > 0;
+      if (predicted[p] > predicted[top]) top = p;
+    }
+    // At least 4 labels in the test split, and at most a quarter of them ever answered.
+    if (present < 4 || items == 0 || used * 4 > present) continue;
+    out += fmt::format(
+        "warning: {} answers only {} of the {} labels in the test split ('{}' for {} of {} "
+        "items): it has not learnt this data, so its accuracy says little about the approach; "
+        "give it more rows{}\n",
+        display_name(a), used, present, labels[top], predicted[top], items,
+        a.value("kind", "") == "fasttext"
+            ? " or more epochs (its defaults need a few thousand), or let autotune search"
+            : " or check its settings (min_df, features)");
+  }
+  return out;
+}
+
 std::string dataset_section(const json& d) {
   std::string out = "## Data\n\n";
   out += fmt::format(
@@ -335,6 +375,7 @@ std::string eval_table_text(const json& eval) {
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) out += unseen_labels_warning(eval["dataset"]);
+  out += collapse_warnings(eval);
   if (any_simulated) {
     out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";
   }
@@ -356,6 +397,7 @@ std::string eval_markdown(const json& eval) {
         "for an LLM API. Their numbers describe that stand-in, not a real model.\n\n";
   }
   out += markdown_table(kHeader, summary_rows(eval)) + "\n";
+  if (std::string collapsed = collapse_warnings(eval); !collapsed.empty()) out += collapsed + "\n";
   for (const auto& a : eval["approaches"]) {
     if (is_partial(a))
       out += fmt::format(
