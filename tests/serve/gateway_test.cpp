@@ -239,6 +239,10 @@ TEST_F(GatewayTest, AChallengerTimeOutIsCountedApartFromOtherErrors) {
   EXPECT_EQ(report["arms"][1]["errors"], to_challenger);
   EXPECT_EQ(report["arms"][1]["timeouts"], to_challenger);
   EXPECT_EQ(report["arms"][1]["fallbacks"], to_challenger);
+  // A call cut off at the time-out took at least that long upstream, not 0 ms.
+  EXPECT_DOUBLE_EQ(report["arms"][1]["upstream_ms"]["mean"].get<double>(), 150.0)
+      << report["arms"][1].dump();
+  EXPECT_GT(report["arms"][1]["upstream_ms"]["p50"].get<double>(), 149.0);  // within 0.5%
   gateway_->stop();
   sim.stop();
 }

@@ -149,13 +149,19 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
   auto settled = std::make_shared<std::atomic<bool>>(false);
   timers_->after(settings_.challenger_timeout, [this, job, settled](bool) {
     if (settled->exchange(true)) return;
-    fall_back(job, "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms",
-              true);
+    ServedAnswer cut;
+    cut.prediction.error =
+        "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms";
+    cut.prediction.timed_out = true;
+    // The call ran at least this long: its upstream time is that, not 0.
+    cut.prediction.latency_ms = static_cast<double>(settings_.challenger_timeout.count());
+    fall_back(job, std::move(cut));
   });
   challenger_->classify(job->body.text, [this, job, settled](ServedAnswer served) {
     if (settled->exchange(true)) return;
     if (served.prediction.error) {
-      fall_back(job, *served.prediction.error, served.prediction.timed_out);
+      // The failed call's own figures (its time, any tokens it was billed) stay on its record.
+      fall_back(job, std::move(served));
       return;
     }
     PredictionRecord record = record_of(*job, *challenger_, Arm::challenger, served);
@@ -166,10 +172,7 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
 }
 
 // The challenger's failure is logged on its arm (it counts against it); the champion answers.
-void Dispatcher::fall_back(std::shared_ptr<Job> job, std::string why, bool timed_out) {
-  ServedAnswer failed;
-  failed.prediction.error = std::move(why);
-  failed.prediction.timed_out = timed_out;
+void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
   PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
   failure.fallback = true;
   log(failure);

@@ -80,7 +80,8 @@ class Dispatcher {
   struct Job;
   void answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job);
   void challenger_with_fallback(std::shared_ptr<Job> job);
-  void fall_back(std::shared_ptr<Job> job, std::string why, bool timed_out);
+  // `failed` is the challenger's failed answer (an error, or the time-out cut short).
+  void fall_back(std::shared_ptr<Job> job, ServedAnswer failed);
   void shadow(std::shared_ptr<Job> job);
   PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
                              const ServedAnswer& answer) const;
