@@ -105,6 +105,22 @@ TEST(MemoWording, AHeadlineTheDataDoesNotSettleSaysSo) {
   for (const auto& r : settled.risks) EXPECT_EQ(r.find("test items"), std::string::npos) << r;
 }
 
+// Test labels no train row has cap every trained approach: the memo says so, as eval does.
+TEST(MemoWording, TestLabelsUnseenInTrainAreARisk) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["dataset"]["test"] = 200;
+  eval["dataset"]["test_labels_unseen_in_train"] = {"review"};
+  eval["dataset"]["test_rows_unseen_in_train"] = 8;
+  Decision d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+  bool named = false;
+  for (const auto& r : d.risks)
+    named = named || r.find("label no training row has: 'review' (8 of 200 test items)") !=
+                         std::string::npos;
+  EXPECT_TRUE(named);
+  Decision plain = decide_with(0.41);
+  for (const auto& r : plain.risks) EXPECT_EQ(r.find("no training row has"), std::string::npos);
+}
+
 TEST(MemoWording, FixedHostingShowsTheEffectivePricePerQuery) {
   Decision d = decide_with(0.41);
   Table t = quality_table(d);

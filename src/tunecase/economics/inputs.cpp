@@ -167,6 +167,11 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
       double n = d.value("train", 0.0) + d.value("dev", 0.0) + d.value("test", 0.0);
       s.business.labelled_examples = Figure{n, Source::measured, false};
       if (d.contains("quality")) s.data_quality = d["quality"];
+      if (d.contains("test_labels_unseen_in_train") && d["test_labels_unseen_in_train"].is_array())
+        for (const auto& label : d["test_labels_unseen_in_train"])
+          if (label.is_string()) s.test_labels_unseen.push_back(label.get<std::string>());
+      s.test_rows_unseen = d.value("test_rows_unseen_in_train", int64_t{0});
+      s.test_rows = d.value("test", int64_t{0});
     }
   }
   return s;

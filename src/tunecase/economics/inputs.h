@@ -88,6 +88,9 @@ struct Scenario {
   nlohmann::json curve;  // curve.json of `tunecase curve`, null when not given
   // eval.json's dataset.quality (the data-quality report), null when eval ran without it.
   nlohmann::json data_quality;
+  // eval.json's dataset.test_labels_unseen_in_train and the test rows that carry them.
+  std::vector<std::string> test_labels_unseen;
+  int64_t test_rows_unseen = 0, test_rows = 0;
 
   size_t baseline_index() const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity

@@ -1,8 +1,10 @@
 #include "tunecase/economics/recommendation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/economics/money.h"
 
@@ -189,9 +191,31 @@ void small_test_risk(Decision& d, const ApproachInputs& pick) {
       fewest, fewest == 1 ? "" : "s", width));
 }
 
+// Test labels no train row has: every trained approach's accuracy is capped by them, so the
+// comparison with a prompted LLM (told the whole label set) is lopsided.
+void unseen_labels_risk(Decision& d) {
+  const Scenario& s = d.scenario;
+  if (s.test_labels_unseen.empty()) return;
+  bool any_trained = std::any_of(s.approaches.begin(), s.approaches.end(),
+                                 [](const ApproachInputs& a) { return a.trained; });
+  if (!any_trained) return;
+  std::vector<std::string> quoted;
+  for (const auto& l : s.test_labels_unseen) quoted.push_back("'" + l + "'");
+  std::string rows = s.test_rows_unseen > 0 && s.test_rows > 0
+                         ? fmt::format(" ({} of {} test items)", s.test_rows_unseen, s.test_rows)
+                         : "";
+  d.risks.push_back(fmt::format(
+      "The test split has label{} no training row has: {}{}. A trained model cannot answer "
+      "them, so its accuracy here is capped below 100% while a prompted LLM, told the label "
+      "set, can; add training rows of {} (or check the split) before comparing the two.",
+      quoted.size() == 1 ? "" : "s", fmt::join(quoted, ", "), rows,
+      quoted.size() == 1 ? "it" : "them"));
+}
+
 void add_risks(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
   small_test_risk(d, s.approaches[*d.analysis.best]);
+  unseen_labels_risk(d);
   label_noise_risk(d);
   const ApproachInputs& in = s.approaches[*d.analysis.best];
   if (!s.from_eval)
