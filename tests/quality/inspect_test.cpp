@@ -26,6 +26,16 @@ std::string csv_of(const Examples& rows) {
   return csv;
 }
 
+// Inspects `rows` as one file split with no dev rows and `test_fraction` held out.
+DataQuality inspect_split(const TempDir& dir, const Examples& rows, double test_fraction) {
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(rows));
+  config.label = "category";
+  config.dev_fraction = 0;
+  config.test_fraction = test_fraction;
+  return inspect_data(prepare_data(config), InspectOptions{});
+}
+
 TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   TempDir dir;
   auto train = testing::noisy_data(600, 4, 0.10, 21);
@@ -127,12 +137,7 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
     e.label = fmt::format("label_{}", label);
     rows.push_back(std::move(e));
   }
-  DataConfig config;
-  config.path = dir.write("all.csv", csv_of(rows));
-  config.label = "category";
-  config.dev_fraction = 0;
-  config.test_fraction = 0.1;
-  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  DataQuality q = inspect_split(dir, rows, 0.1);
   ASSERT_TRUE(q.noise.has_value());
   EXPECT_TRUE(q.noise->model_limited());
   EXPECT_GT(q.noise->wrong_share.estimate, 0.05) << "no label is wrong: all of it is the model";
@@ -163,12 +168,7 @@ TEST(Inspect, OneRowPerLabelGivesAnUpperBoundNotAnEstimate) {
       rows.push_back(std::move(e));
     }
   }
-  DataConfig config;
-  config.path = dir.write("all.csv", csv_of(rows));
-  config.label = "category";
-  config.dev_fraction = 0;
-  config.test_fraction = 0.5;
-  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  DataQuality q = inspect_split(dir, rows, 0.5);
   ASSERT_TRUE(q.noise.has_value());
   EXPECT_EQ(q.noise->median_label_rows, 1);
   EXPECT_EQ(q.noise->limit, LabelNoise::Limit::few_rows);
