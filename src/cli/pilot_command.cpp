@@ -51,6 +51,34 @@ tunecase::serve::PilotPlan choose_plan(const PilotArgs& a, tunecase::Store& stor
   return plan;
 }
 
+// A plan whose arms have no request in a store that served other arms (the roles swapped, an
+// approach the gateway never ran) would print an all-zero report and "collecting": refused.
+void refuse_an_empty_judgement(tunecase::Store& store, const tunecase::serve::PilotPlan& plan,
+                               const nlohmann::json& report) {
+  using namespace tunecase::serve;
+  for (const auto& arm : report.value("arms", nlohmann::json::array()))
+    if (arm.value("requests", int64_t{0}) > 0) return;
+  tunecase::PilotQuery everything;
+  everything.breakdowns = false;
+  int64_t served = 0;
+  for (const auto& arm : store.pilot_counts(everything).arms) served += arm.requests;
+  if (served == 0) return;  // nothing served yet: an empty report is the truth
+  std::optional<std::string> text = store.meta(kRecordedPlanKey);
+  if (!text) return;
+  PilotPlan recorded;
+  try {
+    recorded = pilot_plan_from_json(nlohmann::json::parse(*text, nullptr, false));
+  } catch (const tunecase::UserError&) {
+    return;  // recorded by another version: nothing to name
+  }
+  if (plan_summary(recorded) == plan_summary(plan)) return;  // the arms serve runs now
+  throw tunecase::UserError(fmt::format(
+      "this store has no request for the arms judged here ('{}'); `tunecase serve` ran it as "
+      "'{}'. Drop --config (and --plan) to judge it by that plan, or name the arms it served in "
+      "the same roles",
+      plan_summary(plan), plan_summary(recorded)));
+}
+
 void run(const PilotArgs& a) {
   auto store = open_existing_store(a.store);
   std::optional<std::string> started = store->meta("pilot.started_at_ms");
@@ -63,6 +91,7 @@ void run(const PilotArgs& a) {
   context.now_ms = now_ms_or(0);
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);
+  refuse_an_empty_judgement(*store, plan, report);
   // stdout carries one thing, so it can be piped: the table, or with `--json -` the JSON.
   if (a.json_out == "-") {
     std::cout << report.dump(2) << "\n";

@@ -247,6 +247,19 @@ TEST_F(ServeCli, PilotWithoutAPlanJudgesByThePlanServeRecorded) {
             std::string::npos)
       << r.output;
   EXPECT_EQ(read_json(dir_.path() / "split.json")["mode"], "split");
+  // The roles swapped: no request of linear-b as champion; refused, not an all-zero report.
+  std::string swapped = dir_.str() + "/swapped.toml";
+  std::ofstream(swapped) << read_file(config_)
+                         << "\n[[approach]]\nname = \"linear-b\"\nkind = \"linear\"\n\n[pilot]\n"
+                            "champion = \"linear-b\"\nchallenger = \"local-linear\"\n"
+                            "mode = \"shadow\"\n";
+  CliResult refused = run_cli("pilot --store " + store() + " --config " + swapped);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("this store has no request for the arms judged here ('shadow: "
+                                "linear-b vs local-linear'); `tunecase serve` ran it as 'shadow: "
+                                "local-linear vs linear-b'"),
+            std::string::npos)
+      << refused.output;
   // Served so, the store's runs mix: the start says so.
   ServeProcess again(
       dir_.path(), "again",
