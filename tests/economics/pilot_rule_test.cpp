@@ -95,6 +95,27 @@ TEST(PilotRule, GainThatDoesNotPayIsMarginalAndClearlyWorseIsWorse) {
   EXPECT_EQ(judge_pilot(r, arm(2000, 1900), arm(2000, 1600)).outcome, PilotOutcome::clear_win);
 }
 
+// A rule from [pilot] alone has no business case: its margin is min_gain in points, and the
+// verdict says so instead of printing it as dollars. The recorded plan keeps the distinction.
+TEST(PilotRule, WithoutABusinessCaseTheMarginIsInPointsNotDollars) {
+  PilotRule r;
+  r.challenger = "tuned";
+  r.baseline = "api";
+  r.min_labelled_per_arm = 1000;
+  r.queries_per_month = r.cost_per_error_usd = r.live_months = 1;
+  r.extra_cost_usd = 0.02;  // min_gain: 2 points
+  r.business_case = false;
+  PilotVerdict v = judge_pilot(r, arm(2000, 1660), arm(2000, 1600));
+  EXPECT_NE(v.reason.find("points from the +2.0-point gain a clear win needs (min_gain)"),
+            std::string::npos)
+      << v.reason;
+  EXPECT_EQ(v.reason.find('$'), std::string::npos) << v.reason;
+  EXPECT_FALSE(pilot_rule_from_json(to_json(r)).business_case);
+  EXPECT_TRUE(pilot_rule_from_json(to_json(dear_rule())).business_case);
+  EXPECT_NE(judge_pilot(dear_rule(), arm(2000, 1660), arm(2000, 1600)).reason.find("net over"),
+            std::string::npos);
+}
+
 TEST(PilotRule, PendingUntilThePlannedSampleIsInUnlessTheAnswerIsAlreadyClear) {
   PilotVerdict v = judge_pilot(dear_rule(), arm(999, 830), arm(5000, 4000));
   EXPECT_EQ(v.outcome, PilotOutcome::pending);

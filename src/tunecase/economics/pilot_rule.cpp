@@ -134,8 +134,14 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
         fmt::format("{} is worse than {} live: {}", r.challenger, r.baseline, interval_text(r, v));
     return;
   }
-  std::string worth = fmt::format("{}; the low end, {}, is worth {} net over the horizon",
-                                  interval_text(r, v), points(r, v.gain_low), money(net));
+  std::string worth =
+      r.business_case
+          ? fmt::format("{}; the low end, {}, is worth {} net over the horizon",
+                        interval_text(r, v), points(r, v.gain_low), money(net))
+          : fmt::format(
+                "{}; the low end, {}, is {:+.1f} points from the {:+.1f}-point gain a "
+                "clear win needs (min_gain)",
+                interval_text(r, v), points(r, v.gain_low), 100 * net, 100 * r.extra_cost_usd);
   if (slow)
     worth += fmt::format("; latency p50 {:.3g} ms is above the {:.3g} ms limit", *c.latency_p50_ms,
                          *r.max_latency_p50_ms);
@@ -206,6 +212,7 @@ json to_json(const PilotRule& r) {
   return {{"challenger", r.challenger},
           {"baseline", r.baseline},
           {"counted_error", r.accuracy_mode ? "wrong answer" : "harmful incident"},
+          {"business_case", r.business_case},
           {"min_labelled_per_arm", r.min_labelled_per_arm},
           {"queries_per_month", r.queries_per_month},
           {"cost_per_error_usd", r.cost_per_error_usd},
@@ -255,6 +262,8 @@ PilotRule pilot_rule_from_json(const json& j) {
   if (r.challenger.empty() || r.baseline.empty())
     throw UserError("decision.json: pilot.rule needs challenger and baseline names");
   r.accuracy_mode = j.value("counted_error", std::string("wrong answer")) == "wrong answer";
+  r.business_case = !j.contains("business_case") || !j["business_case"].is_boolean() ||
+                    j["business_case"].get<bool>();
   r.min_labelled_per_arm = number(j, "min_labelled_per_arm");
   r.queries_per_month = number(j, "queries_per_month");
   r.cost_per_error_usd = number(j, "cost_per_error_usd");

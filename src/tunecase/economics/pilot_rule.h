@@ -20,7 +20,10 @@ enum class PilotMode { split, shadow };
 // memo and the rule applied live are one piece of code.
 struct PilotRule {
   std::string challenger, baseline;
-  bool accuracy_mode = true;        // a counted error is a wrong answer; else a harmful incident
+  bool accuracy_mode = true;  // a counted error is a wrong answer; else a harmful incident
+  // false: no memo behind the rule ([pilot] alone): the "business case" below is the margin
+  // min_gain in units of accuracy (queries, months and cost per error all 1), not money.
+  bool business_case = true;
   double min_labelled_per_arm = 0;  // fewer labelled queries in either arm: "pending"
   // The business case the live gain must pay for, as in the memo.
   double queries_per_month = 0;

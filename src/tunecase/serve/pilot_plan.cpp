@@ -96,6 +96,7 @@ econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string
   rule.live_months = 1;
   rule.cost_per_error_usd = 1;
   rule.extra_cost_usd = pilot.min_gain;
+  rule.business_case = false;
   rule.min_labelled_per_arm =
       pilot.queries_per_arm ? double(*pilot.queries_per_arm) : kDefaultQueriesPerArm;
   rule.alpha = pilot.alpha;

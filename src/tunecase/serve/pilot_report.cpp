@@ -207,8 +207,7 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
   if (plan.rule_source.rfind("[pilot]", 0) == 0)  // no business case: see rule_from_settings
     out.push_back(
         fmt::format("without --plan there is no business case: a clear win needs the "
-                    "low end of the gain at or above min_gain ({:+.1f} points); the "
-                    "dollar figure above is that margin, not money",
+                    "low end of the gain at or above min_gain ({:+.1f} points)",
                     100 * plan.rule.extra_cost_usd));
   return out;
 }
