@@ -1,4 +1,3 @@
-#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -7,7 +6,6 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/prepare.h"
-#include "tunecase/data/reader.h"
 
 namespace {
 
@@ -16,31 +14,24 @@ struct CheckArgs {
   bool reference = false;
 };
 
-// Reads [data]'s files as eval would: a missing file, a misspelt column or a bad row is found
-// here, not after the config was called valid.
-// Returns what it read, for the settings' printout.
+// Prepares [data] as eval does (prepare_data: read, de-duplicate, split): a missing file, a
+// misspelt column or a bad row is found here, not after the config was called valid. Returns
+// what it read, for the settings' printout.
 std::string check_data(const tunecase::ProjectConfig& config) {
   const tunecase::DataConfig& d = config.data;
   if (d.path.empty() && d.train.empty()) return "";  // no [data] (decide's scenario mode)
-  std::string out = "\ndata (read as eval reads it)\n";
-  for (const auto& file : {d.path, d.train, d.dev, d.test}) {
-    if (file.empty()) continue;
-    tunecase::ReadResult read;
-    try {
-      read = tunecase::read_examples(file, tunecase::read_options(d));
-    } catch (const tunecase::UserError& e) {
-      throw tunecase::UserError(
-          fmt::format("{}: the settings are valid, but [data] cannot be read: {}",
-                      config.file.string(), e.what()));
-    }
-    std::set<std::string> labels;
-    for (const auto& e : read.labelled) labels.insert(e.label);
-    out += fmt::format(
-        "  {}: {} rows, {} labelled, {} label{}{}\n", file.string(), read.rows,
-        read.labelled.size(), labels.size(), labels.size() == 1 ? "" : "s",
-        read.invalid_skipped ? fmt::format(", {} bad rows skipped", read.invalid_skipped) : "");
+  tunecase::DatasetSummary s;
+  try {
+    s = tunecase::prepare_data(d).summary;
+  } catch (const tunecase::UserError& e) {
+    throw tunecase::UserError(
+        fmt::format("{}: the settings are valid, but [data] cannot be read: {}",
+                    config.file.string(), e.what()));
   }
-  return out;
+  return fmt::format(
+      "\ndata (read as eval reads it)\n  {} rows, {} labels: train {}, dev {}, test {}; {} "
+      "duplicates removed, {} rows skipped\n",
+      s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed, s.skipped_rows);
 }
 
 void run(const CheckArgs& a) {

@@ -21,11 +21,9 @@ struct PilotArgs {
 
 // The plan to judge by: --plan or [pilot] when given, else the one `serve` recorded in the store
 // at its last start, else the config's champion alone. A plan unlike the recorded one is said.
-tunecase::serve::PilotPlan choose_plan(const PilotArgs& a, tunecase::Store& store) {
+tunecase::serve::PilotPlan choose_plan(const PilotArgs& a,
+                                       const std::optional<tunecase::serve::PilotPlan>& recorded) {
   using namespace tunecase::serve;
-  std::optional<PilotPlan> recorded;
-  if (std::optional<std::string> text = store.meta(kRecordedPlanKey))
-    recorded = pilot_plan_from_json(nlohmann::json::parse(*text, nullptr, false));
   std::optional<tunecase::ProjectConfig> config;
   if (!a.config.empty()) config = tunecase::load_config(a.config);
   if (!a.plan.empty() && !config)
@@ -54,8 +52,10 @@ tunecase::serve::PilotPlan choose_plan(const PilotArgs& a, tunecase::Store& stor
 // A plan whose arms have no request in a store that served other arms (the roles swapped, an
 // approach the gateway never ran) would print an all-zero report and "collecting": refused.
 void refuse_an_empty_judgement(tunecase::Store& store, const tunecase::serve::PilotPlan& plan,
+                               const std::optional<tunecase::serve::PilotPlan>& recorded,
                                const nlohmann::json& report) {
   using namespace tunecase::serve;
+  if (!recorded || plan_summary(*recorded) == plan_summary(plan)) return;  // the arms served
   for (const auto& arm : report.value("arms", nlohmann::json::array()))
     if (arm.value("requests", int64_t{0}) > 0) return;
   tunecase::PilotQuery everything;
@@ -63,20 +63,11 @@ void refuse_an_empty_judgement(tunecase::Store& store, const tunecase::serve::Pi
   int64_t served = 0;
   for (const auto& arm : store.pilot_counts(everything).arms) served += arm.requests;
   if (served == 0) return;  // nothing served yet: an empty report is the truth
-  std::optional<std::string> text = store.meta(kRecordedPlanKey);
-  if (!text) return;
-  PilotPlan recorded;
-  try {
-    recorded = pilot_plan_from_json(nlohmann::json::parse(*text, nullptr, false));
-  } catch (const tunecase::UserError&) {
-    return;  // recorded by another version: nothing to name
-  }
-  if (plan_summary(recorded) == plan_summary(plan)) return;  // the arms serve runs now
   throw tunecase::UserError(fmt::format(
       "this store has no request for the arms judged here ('{}'); `tunecase serve` ran it as "
       "'{}'. Drop --config (and --plan) to judge it by that plan, or name the arms it served in "
       "the same roles",
-      plan_summary(plan), plan_summary(recorded)));
+      plan_summary(plan), plan_summary(*recorded)));
 }
 
 void run(const PilotArgs& a) {
@@ -86,12 +77,16 @@ void run(const PilotArgs& a) {
     throw tunecase::UserError(fmt::format(
         "--store {}: no pilot has run on this store yet; start `tunecase serve` on it first",
         a.store));
-  tunecase::serve::PilotPlan plan = choose_plan(a, *store);
+  // The plan `serve` recorded at its last start, when there is one.
+  std::optional<tunecase::serve::PilotPlan> recorded;
+  if (std::optional<std::string> text = store->meta(tunecase::serve::kRecordedPlanKey))
+    recorded = tunecase::serve::pilot_plan_from_json(nlohmann::json::parse(*text, nullptr, false));
+  tunecase::serve::PilotPlan plan = choose_plan(a, recorded);
   tunecase::serve::ReportContext context;
   context.now_ms = now_ms_or(0);
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);
-  refuse_an_empty_judgement(*store, plan, report);
+  refuse_an_empty_judgement(*store, plan, recorded, report);
   // stdout carries one thing, so it can be piped: the table, or with `--json -` the JSON.
   if (a.json_out == "-") {
     std::cout << report.dump(2) << "\n";

@@ -1,6 +1,7 @@
 #include "tunecase/core/suggest.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> nearest(std::string_view word,
                                    const std::vector<std::string>& candidates) {
+  // A case slip ("BILLING" for "billing") first: as edits every changed letter counts.
+  auto same_but_case = [word](std::string_view c) {
+    return c.size() == word.size() &&
+           std::equal(c.begin(), c.end(), word.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  for (const auto& c : candidates)
+    if (same_but_case(c)) return c;
   std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;

@@ -11,7 +11,8 @@ namespace tunecase {
 // Levenshtein distance (insertions, deletions and substitutions cost 1), one row at a time.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-// The candidate nearest to `word` for a "did you mean" hint: within a third of the word's length
+// The candidate nearest to `word` for a "did you mean" hint: one equal but for letter case, else
+// within a third of the word's length
 // (at least 2 edits), else one sharing a stem of 5+ characters and three quarters of the word
 // ("strategy" for "strategies"), else the only candidate that contains `word`. Empty when no
 // candidate is close enough to be a useful suggestion.

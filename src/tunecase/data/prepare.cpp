@@ -9,6 +9,7 @@
 #include "tunecase/data/reader.h"
 
 namespace tunecase {
+namespace {
 
 ReadOptions read_options(const DataConfig& config) {
   ReadOptions options;
@@ -21,8 +22,6 @@ ReadOptions read_options(const DataConfig& config) {
   options.delimiter = config.delimiter;
   return options;
 }
-
-namespace {
 
 // Reads one file, adds its counts to the summary and its unlabelled rows to `unlabelled`, and
 // returns its labelled rows as read.

@@ -9,7 +9,6 @@
 #include "tunecase/data/data_config.h"
 #include "tunecase/data/dedup.h"
 #include "tunecase/data/label_variants.h"
-#include "tunecase/data/reader.h"
 #include "tunecase/data/split.h"
 
 namespace tunecase {
@@ -63,8 +62,5 @@ struct PreparedData {
 // them.
 // Throws UserError for reader errors, when no row has a label, or when the test split ends empty.
 PreparedData prepare_data(const DataConfig& config);
-
-// How [data]'s settings read one of its files (columns, delimiter, labels, skip_invalid).
-ReadOptions read_options(const DataConfig& config);
 
 }  // namespace tunecase

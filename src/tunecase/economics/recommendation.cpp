@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
+#include "tunecase/core/suggest.h"
 #include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
@@ -199,8 +199,7 @@ void unseen_labels_risk(Decision& d) {
   bool any_trained = std::any_of(s.approaches.begin(), s.approaches.end(),
                                  [](const ApproachInputs& a) { return a.trained; });
   if (!any_trained) return;
-  std::vector<std::string> quoted;
-  for (const auto& l : s.test_labels_unseen) quoted.push_back("'" + l + "'");
+  std::size_t n = s.test_labels_unseen.size();
   std::string rows = s.test_rows_unseen > 0 && s.test_rows > 0
                          ? fmt::format(" ({} of {} test items)", s.test_rows_unseen, s.test_rows)
                          : "";
@@ -208,8 +207,7 @@ void unseen_labels_risk(Decision& d) {
       "The test split has label{} no training row has: {}{}. A trained model cannot answer "
       "them, so its accuracy here is capped below 100% while a prompted LLM, told the label "
       "set, can; add training rows of {} (or check the split) before comparing the two.",
-      quoted.size() == 1 ? "" : "s", fmt::join(quoted, ", "), rows,
-      quoted.size() == 1 ? "it" : "them"));
+      n == 1 ? "" : "s", quoted_list(s.test_labels_unseen, n), rows, n == 1 ? "it" : "them"));
 }
 
 void add_risks(Decision& d, const ApproachResult& pick) {

@@ -145,12 +145,9 @@ LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double jud
 
 LabelNoise::Limit model_limit(const LabelNoise& noise, std::optional<double> half) {
   if (noise.median_label_rows < kFewLabelRows) return LabelNoise::Limit::few_rows;
-  if (!half) {
-    return noise.wrong_share.low > 1.0 - noise.judge_accuracy
-               ? LabelNoise::Limit::exceeds_disagreement
-               : LabelNoise::Limit::none;
-  }
-  return model_limit(noise.wrong_share, *half, noise.judge_accuracy);
+  // Without a half-train figure only the disagreement check can speak (no drop to see).
+  return model_limit(noise.wrong_share, half.value_or(noise.wrong_share.estimate),
+                     noise.judge_accuracy);
 }
 
 std::string bound_reason(const LabelNoise& n) {

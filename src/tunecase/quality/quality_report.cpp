@@ -123,13 +123,8 @@ std::string judge_text(const LabelNoise& n) {
       "The judging model's top class is the given label for {} of the rows it did not train on "
       "(measured).",
       pct(n.judge_accuracy));
-  if (n.limit == LabelNoise::Limit::few_rows) {
-    return out + fmt::format(
-                     " With a median of {:g} training rows per label it learns too little of "
-                     "each label (a label's only row is never in its training data) to tell its "
-                     "own mistakes from wrong labels: the share is an upper bound, however high.",
-                     n.median_label_rows);
-  }
+  if (n.limit == LabelNoise::Limit::few_rows)
+    return out + fmt::format(" The share is an upper bound, however high: {}.", bound_reason(n));
   if (!n.half_estimate) return out;
   if (!n.model_limited()) {
     return out + fmt::format(

@@ -1,7 +1,6 @@
 #include "tunecase/serve/request_body.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
@@ -228,16 +227,7 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
   // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
   // or spelling slip), and at most kListed of a large label set.
   constexpr std::size_t kListed = 20;
-  // A case slip first ("BILLING"): nearest() counts every changed letter as an edit.
-  auto folded = [](std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-  };
-  std::optional<std::string> near;
-  for (const auto& known : labels)
-    if (!near && folded(known) == folded(label)) near = known;
-  if (!near) near = nearest(label, labels);
+  std::optional<std::string> near = nearest(label, labels);
   return fmt::format("label '{}' is not in the label set{}; the {} labels: {}", label,
                      near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(),
                      quoted_list(labels, kListed));
