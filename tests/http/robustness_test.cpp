@@ -61,6 +61,43 @@ TEST_F(ServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
 }
 
+// The connection's timer is armed lazily: a later deadline leaves an earlier wait alone. An
+// idle connection after answered requests must still be closed at its read timeout.
+TEST_F(ServerTest, AnIdleConnectionIsClosedAfterItsAnsweredRequests) {
+  ServerOptions options;
+  options.read_timeout = 150ms;
+  start(ok, options);
+  TestClient client(port_, 3s);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(client.send("GET", "/").status, 200);
+  auto before = std::chrono::steady_clock::now();
+  bool closed = false;
+  EXPECT_EQ(client.read_until_closed(&closed), "");
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+}
+
+// ... and a request on a kept-alive connection gets its 504 at the response timeout, not at
+// the later read deadline its answered predecessors left armed.
+TEST_F(ServerTest, ALaterRequestOnAKeptAliveConnectionStillGets504OnTime) {
+  HeldResponders held;
+  ServerOptions options;
+  options.read_timeout = 20s;
+  options.response_timeout = 200ms;
+  start(
+      [&held](Request request, Responder responder) {
+        if (request.path == "/now") return responder.respond(Response::text(200, "ok"));
+        held.add(std::move(responder));
+      },
+      options);
+  TestClient client(port_, 10s);
+  ASSERT_EQ(client.send("GET", "/now").status, 200);
+  auto before = std::chrono::steady_clock::now();
+  auto reply = client.send("GET", "/never");
+  EXPECT_EQ(reply.status, 504) << reply.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
+  EXPECT_EQ(held.size(), 1u);
+}
+
 TEST_F(ServerTest, TricklingRequestIsClosedAfterTheReadTimeout) {
   ServerOptions options;
   options.read_timeout = 150ms;

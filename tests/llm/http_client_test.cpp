@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "tunecase/http/server.h"
 #include "tunecase/llm/sim_llm_server.h"
 
 namespace tunecase {
@@ -21,6 +22,19 @@ std::string chat_body(const std::string& text) {
       {"messages", {{{"role", "user"}, {"content", "Text: " + text + "\nLabel:"}}}}}
       .dump();
 }
+
+// Requests a test server leaves unanswered.
+class HeldAnswers {
+ public:
+  void add(http::Responder responder) {
+    std::lock_guard lock(mutex_);
+    held_.push_back(std::move(responder));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<http::Responder> held_;
+};
 
 // Every test runs on both engines: the parameter says whether plain http:// goes through
 // libcurl (as https:// always does) instead of the Asio engine.
@@ -94,6 +108,36 @@ TEST_P(HttpEngines, TimesOutWithAClearMessage) {
   EXPECT_EQ(response.transport_error, "timed out after 300 ms");
   EXPECT_GE(response.elapsed_ms, 290);
   EXPECT_LT(response.elapsed_ms, 3000);
+}
+
+// A kept-alive connection whose earlier request had a long time-out still times out a later
+// request at the later one's own, shorter time-out.
+TEST_P(HttpEngines, ALaterRequestOnAKeptAliveConnectionTimesOutOnTime) {
+  http::ServerOptions options;
+  std::atomic<bool> answer{true};
+  HeldAnswers held;
+  http::Server server(options, [&](http::Request, http::Responder responder) {
+    if (answer) return responder.respond(http::Response::text(200, "ok"));
+    held.add(std::move(responder));
+  });
+  int port = server.start();
+  auto client = make_client();
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  request.timeout = std::chrono::milliseconds(20000);
+  ASSERT_EQ(http_send_sync(*client, request).status, 200);
+  answer = false;
+  request.timeout = std::chrono::milliseconds(300);
+  auto response = http_send_sync(*client, request);
+  EXPECT_TRUE(response.timed_out) << response.status << " " << response.transport_error;
+  EXPECT_EQ(response.transport_error, "timed out after 300 ms");
+  EXPECT_LT(response.elapsed_ms, 5000);
+  answer = true;  // and the client goes on: the timed-out connection is not handed out again
+  request.timeout = std::chrono::milliseconds(20000);
+  auto after = http_send_sync(*client, request);
+  EXPECT_EQ(after.status, 200) << after.transport_error;
+  server.stop();
 }
 
 TEST_P(HttpEngines, ConnectionRefusedNamesHostAndPort) {

@@ -68,24 +68,70 @@ bhttp::response<bhttp::string_body> to_message(Response&& response, unsigned ver
 
 }  // namespace
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<ServerCore> core)
-    : stream_(std::move(socket)), timer_(stream_.get_executor()), core_(std::move(core)) {
+Connection::Connection(Socket socket, std::shared_ptr<ServerCore> core)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(std::move(core)) {
   beast::error_code ec;
-  auto endpoint = stream_.socket().remote_endpoint(ec);
+  auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_address_ = endpoint.address().to_string();
 }
 
 void Connection::start() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read(); });
+}
+
+void Connection::set_deadline(Phase phase, Clock::time_point deadline) {
+  phase_ = phase;
+  deadline_ = deadline;
+  if (deadline < armed_) arm(deadline);
+}
+
+void Connection::arm(Clock::time_point at) {
+  armed_ = at;
+  auto generation = ++timer_generation_;
+  timer_.expires_at(at);  // cancels a wait still pending: its handler sees a later generation
+  timer_.async_wait(
+      [self = shared_from_this(), generation](beast::error_code) { self->on_timer(generation); });
+}
+
+void Connection::on_timer(uint64_t generation) {
+  if (generation != timer_generation_ || closed_) return;
+  armed_ = Clock::time_point::max();
+  if (deadline_ == Clock::time_point::max()) return;
+  if (Clock::now() < deadline_) return arm(deadline_);  // armed for an earlier phase's deadline
+  deadline_ = Clock::time_point::max();
+  on_deadline();
+}
+
+void Connection::on_deadline() {
+  switch (phase_) {
+    case Phase::kReading:  // the client sent nothing, or too slowly
+    case Phase::kWriting:  // the client does not read its answer
+    case Phase::kLingering:
+      return close();
+    case Phase::kAwaiting:
+      watch_for_hangup();
+      return set_deadline(Phase::kAwaitingWatch, answer_due_);
+    case Phase::kAwaitingWatch:
+      ++core_->timed_out;
+      if (exchange_) exchange_->abandoned = true;
+      return reject(504,
+                    fmt::format("No answer within {} ms.", core_->options.response_timeout.count()),
+                    AfterWrite::kClose);
+    case Phase::kDelaying: {
+      Response response = std::move(*delayed_);
+      delayed_.reset();
+      return on_answer(std::move(response));
+    }
+  }
 }
 
 void Connection::read() {
   parser_.emplace();
   parser_->body_limit(core_->options.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(core_->options.max_header_bytes));
-  stream_.expires_after(core_->options.read_timeout);
+  set_deadline(Phase::kReading, Clock::now() + core_->options.read_timeout);
   bhttp::async_read(
-      stream_, buffer_, *parser_,
+      socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
@@ -142,69 +188,50 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
     // The message may hold internal detail; the client gets a plain 500.
     Responder(exchange).respond(core_->error_page(500, "Internal server error."));
   }
-  // Still on the strand: a handler that answered at once has been answered (deliver() ran its
+  // Still on the loop: a handler that answered at once has been answered (deliver() ran its
   // answer here, inline) and the exchange is over; only a request still waiting pays for a
-  // deadline and a hang-up watch. An answer from another thread meanwhile queues on the strand
+  // deadline and a hang-up watch. An answer from another thread meanwhile queues on the loop
   // and runs after this.
   if (exchange == exchange_ && !closed_ && !exchange->answered) await_answer();
 }
 
+// The read timeout does not run while the handler works: first the wait until the hang-up
+// watch starts, then until the 504. Most answers (a local model, a fast upstream) come before
+// the watch would, and never pay for it.
 void Connection::await_answer() {
-  stream_.expires_never();  // the read timeout does not run while the handler works
-  auto timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(core_->options.response_timeout);
-  auto first = std::min<std::chrono::milliseconds>(kWatchHangupAfter, timeout);
-  arm_response_timer(first, timeout - first);
-}
-
-// The request's one timer: first until the hang-up watch starts, then until the 504. Most
-// answers (a local model, a fast upstream) come before the watch would, and never pay for it.
-void Connection::arm_response_timer(std::chrono::milliseconds wait,
-                                    std::chrono::milliseconds then) {
-  auto generation = ++timer_generation_;
-  timer_.expires_after(wait);
-  timer_.async_wait([self = shared_from_this(), exchange = exchange_, generation,
-                     then](beast::error_code ec) {
-    if (ec || generation != self->timer_generation_ || exchange != self->exchange_ || self->closed_)
-      return;
-    if (then.count() > 0) {
-      self->watch_for_hangup();
-      return self->arm_response_timer(then, std::chrono::milliseconds(0));
-    }
-    ++self->core_->timed_out;
-    exchange->abandoned = true;
-    self->reject(
-        504, fmt::format("No answer within {} ms.", self->core_->options.response_timeout.count()),
-        AfterWrite::kClose);
-  });
+  auto now = Clock::now();
+  auto timeout = core_->options.response_timeout;
+  answer_due_ = now + timeout;
+  if (timeout <= kWatchHangupAfter) return set_deadline(Phase::kAwaitingWatch, answer_due_);
+  set_deadline(Phase::kAwaiting, now + kWatchHangupAfter);
 }
 
 // A client that gives up closes its connection; noticing that frees the request's slot at once
 // instead of at response_timeout.
 void Connection::watch_for_hangup() {
-  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
-                                                       exchange = exchange_](beast::error_code ec) {
-    if (exchange != self->exchange_ || self->closed_) return;
-    if (!ec) {
-      switch (self->peer_state()) {
-        case Peer::kSending:  // the next (pipelined) request, read after this answer
-          return;
-        case Peer::kQuiet:  // the readiness was stale (an edge the request read consumed)
-          return self->watch_for_hangup();
-        case Peer::kGone:
-          break;
-      }
-    }
-    ++self->core_->abandoned;
-    self->close();
-  });
+  socket_.async_wait(
+      Socket::wait_read, [self = shared_from_this(), exchange = exchange_](beast::error_code ec) {
+        if (exchange != self->exchange_ || self->closed_) return;
+        if (!ec) {
+          switch (self->peer_state()) {
+            case Peer::kSending:  // the next (pipelined) request, read after this answer
+              return;
+            case Peer::kQuiet:  // the readiness was stale (an edge the request read consumed)
+              return self->watch_for_hangup();
+            case Peer::kGone:
+              break;
+          }
+        }
+        ++self->core_->abandoned;
+        self->close();
+      });
 }
 
 // Readiness alone does not tell a hang-up: the reactor may report an edge whose bytes the
 // request read already consumed. A one-byte peek that does not wait tells the three apart.
 Connection::Peer Connection::peer_state() {
   char byte = 0;
-  ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return Peer::kSending;
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peer::kQuiet;
   return Peer::kGone;  // end of stream, or the connection was reset
@@ -212,29 +239,20 @@ Connection::Peer Connection::peer_state() {
 
 void Connection::deliver(std::shared_ptr<Exchange> exchange, Response response,
                          std::chrono::microseconds delay) {
-  // dispatch, not post: on a pool thread with the strand free (an upstream answer arriving,
-  // or a handler answering at once) the answer is written right here, without waking another
-  // thread to do it.
-  net::dispatch(stream_.get_executor(), [self = shared_from_this(), exchange = std::move(exchange),
+  // dispatch, not post: on the connection's own loop thread (an upstream answer arriving, or
+  // a handler answering at once) the answer is written right here, without waking another
+  // thread to do it; from any other thread it is queued on that loop.
+  net::dispatch(socket_.get_executor(), [self = shared_from_this(), exchange = std::move(exchange),
                                          response = std::move(response), delay]() mutable {
     if (exchange != self->exchange_ || self->closed_) return;
     if (delay.count() <= 0) return self->on_answer(std::move(response));
     // The answer is known: its delay replaces the response deadline.
-    auto generation = ++self->timer_generation_;
-    self->timer_.expires_after(delay);
-    self->timer_.async_wait(
-        [self, exchange, generation, response = std::move(response)](beast::error_code ec) mutable {
-          if (ec || generation != self->timer_generation_ || exchange != self->exchange_ ||
-              self->closed_)
-            return;
-          self->on_answer(std::move(response));
-        });
+    self->delayed_ = std::move(response);
+    self->set_deadline(Phase::kDelaying, Clock::now() + delay);
   });
 }
 
 void Connection::on_answer(Response response) {
-  ++timer_generation_;
-  timer_.cancel();
   end_exchange();
   bool keep = keep_alive_ && !response.close && !core_->stopping;
   write(std::move(response), keep ? AfterWrite::kKeepAlive : AfterWrite::kClose);
@@ -261,8 +279,8 @@ void Connection::write(Response response, AfterWrite after) {
   auto message = to_message(std::move(response), version_, after == AfterWrite::kKeepAlive,
                             core_->options.server_name);
   response_ = to_wire(message);
-  stream_.expires_after(core_->options.read_timeout);
-  net::async_write(stream_, net::buffer(response_),
+  set_deadline(Phase::kWriting, Clock::now() + core_->options.read_timeout);
+  net::async_write(socket_, net::buffer(response_),
                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
                      if (ec) return self->close();
                      if (self->after_write_ == AfterWrite::kKeepAlive) return self->read();
@@ -273,13 +291,13 @@ void Connection::write(Response response, AfterWrite after) {
 
 void Connection::linger() {
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(kLinger);
+  socket_.shutdown(Socket::shutdown_send, ignored);
+  set_deadline(Phase::kLingering, Clock::now() + kLinger);
   drain();
 }
 
 void Connection::drain() {
-  stream_.async_read_some(buffer_.prepare(kDrainChunk),
+  socket_.async_read_some(buffer_.prepare(kDrainChunk),
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec) return self->close();
                             self->drain();  // discarded: nothing is committed to the buffer
@@ -293,8 +311,8 @@ void Connection::close() {
   ++timer_generation_;
   timer_.cancel();
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace tunecase::http::detail

@@ -26,6 +26,12 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+// Each event loop has one thread: a connection's handlers run on its loop's own executor, with
+// no strand and no type-erased executor between them.
+using LoopExecutor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, LoopExecutor>;
+using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, LoopExecutor>;
 
 // What every connection shares. Outlives the io_context it owns (stop() destroys that), so a
 // Responder held anywhere may always look at `stopped`.
@@ -66,12 +72,12 @@ struct Exchange {
 };
 
 // One client connection: read a request, hand it to the handler, write its answer, repeat while
-// kept alive. Every member runs on the connection's strand, except deliver().
+// kept alive. Every member runs on the connection's event loop, except deliver().
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<ServerCore> core);
+  Connection(Socket socket, std::shared_ptr<ServerCore> core);
   void start();
-  // Queues the answer of `exchange` on the strand; callable from any thread.
+  // Queues the answer of `exchange` on the connection's loop; callable from any thread.
   void deliver(std::shared_ptr<Exchange> exchange, Response response,
                std::chrono::microseconds delay);
 
@@ -80,7 +86,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(beast::error_code ec);
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();
-  void arm_response_timer(std::chrono::milliseconds wait, std::chrono::milliseconds then);
   void watch_for_hangup();
   enum class Peer { kSending, kQuiet, kGone };
   Peer peer_state();
@@ -96,9 +101,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain();
   void close();
 
-  beast::tcp_stream stream_;
-  net::steady_timer timer_;
+  // What the connection is doing, hence what its deadline means when it passes.
+  enum class Phase {
+    kReading,        // a request: close at the read timeout
+    kAwaiting,       // the handler's answer, before the hang-up watch starts
+    kAwaitingWatch,  // the handler's answer, watching for a hang-up: 504 at the deadline
+    kDelaying,       // an answer known, held back until its delay ends
+    kWriting,        // an answer: close at the read timeout
+    kLingering,      // discarding what the client still sends: close at the deadline
+  };
+  // The deadline of the current phase. The one timer is armed lazily: a deadline later than
+  // the pending wait's leaves it alone (it re-arms when it fires early), so a request on a busy
+  // connection costs no timer operation at all; only an earlier deadline re-arms it.
+  void set_deadline(Phase phase, Clock::time_point deadline);
+  void arm(Clock::time_point at);
+  void on_timer(uint64_t generation);
+  void on_deadline();
+
+  Socket socket_;
+  Timer timer_;
   uint64_t timer_generation_ = 0;  // a timer handler acts only if no later arm replaced it
+  Phase phase_ = Phase::kReading;
+  Clock::time_point deadline_ = Clock::time_point::max();  // max: nothing to time
+  Clock::time_point armed_ = Clock::time_point::max();     // the pending wait's; max: none
+  Clock::time_point answer_due_;                           // the 504 deadline of kAwaitingWatch
+  std::optional<Response> delayed_;                        // the answer of kDelaying
   std::shared_ptr<ServerCore> core_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

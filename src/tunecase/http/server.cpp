@@ -22,8 +22,8 @@ Response ServerCore::error_page(int status, const std::string& message) const {
 
 void ServerCore::accept() {
   auto& loop = *loops[next_loop.fetch_add(1) % loops.size()];
-  acceptor->async_accept(net::make_strand(loop),
-                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(loop.get_executor(),
+                         [self = shared_from_this()](beast::error_code ec, detail::Socket socket) {
                            if (ec == net::error::operation_aborted || !self->acceptor->is_open())
                              return;
                            if (ec) {
@@ -55,7 +55,7 @@ void Responder::respond_after(std::chrono::microseconds delay, Response response
   // while this thread holds the connection.
   std::shared_lock lock(core.post_mutex);
   if (core.stopped) return;
-  // Held before `answered` is set: from then on the strand no longer keeps the connection
+  // Held before `answered` is set: from then on the loop no longer keeps the connection
   // alive for this exchange, and this delivery must.
   auto connection = exchange_->connection.lock();
   if (!connection || exchange_->answered.exchange(true) || exchange_->abandoned) return;

@@ -70,7 +70,7 @@ struct ServerStats {
 class Responder {
  public:
   Responder() = default;  // answers nothing; for tests of code that stores a Responder
-  // Sends `response`; returns at once, the server writes it on the connection's own strand.
+  // Sends `response`; returns at once, the server writes it on the connection's own event loop.
   void respond(Response response) const;
   // Sends `response` after `delay`, with a timer: no thread waits meanwhile.
   void respond_after(std::chrono::microseconds delay, Response response) const;

@@ -97,12 +97,26 @@ struct Exchange {
   }
 };
 
-// One connection to one host and port. Its operations run on its own strand; it carries one
+// Each event loop has one thread: a connection's handlers run on its loop's own executor, with
+// no strand and no type-erased executor between them.
+using LoopExecutor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, LoopExecutor>;
+using Timer = net::basic_waitable_timer<SteadyClock, net::wait_traits<SteadyClock>, LoopExecutor>;
+
+// One connection to one host and port. Its operations run on its event loop; it carries one
 // exchange at a time.
 struct Conn {
   Conn(net::io_context& io, std::string pool_key)
-      : stream(net::make_strand(io)), key(std::move(pool_key)) {}
-  beast::tcp_stream stream;
+      : socket(io.get_executor()), timer(io.get_executor()), key(std::move(pool_key)) {}
+  Socket socket;
+  // The exchange's deadline, armed lazily: a deadline later than the pending wait's leaves the
+  // wait alone (it re-arms when it fires early), so a request on a kept-alive connection mostly
+  // costs no timer operation. Past the deadline the socket is closed, failing what is pending.
+  Timer timer;
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();  // max: nothing to time
+  SteadyClock::time_point armed = SteadyClock::time_point::max();     // the pending wait's
+  uint64_t generation = 0;  // a timer handler acts only if no later arm replaced it
+  bool timed_out = false;   // the socket was closed at the deadline
   std::string key;
   bool reused = false;  // has answered a request before: the peer may have closed it since
   beast::flat_buffer buffer;
@@ -169,8 +183,7 @@ class Core : public std::enable_shared_from_this<Core> {
       r.transport_error = "client shut down";
       finish(ex, std::move(r));
     }
-    for (auto& conn : conns)
-      net::post(conn->stream.get_executor(), [conn] { conn->stream.close(); });
+    for (auto& conn : conns) net::post(conn->socket.get_executor(), [conn] { close(*conn); });
   }
 
  private:
@@ -190,7 +203,7 @@ class Core : public std::enable_shared_from_this<Core> {
         if (list.empty()) continue;
         auto old = std::move(list.back());
         list.pop_back();
-        net::post(old->stream.get_executor(), [old] { old->stream.close(); });
+        net::post(old->socket.get_executor(), [old] { close(*old); });
         auto conn = std::make_shared<Conn>(*loops_[loop], key);
         busy_.insert(conn);
         return conn;
@@ -215,11 +228,39 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void run(std::shared_ptr<Conn> conn, std::shared_ptr<Exchange> ex) {
     conn->exchange = std::move(ex);
-    net::dispatch(conn->stream.get_executor(), [self = shared_from_this(), conn] {
-      if (conn->stream.socket().is_open())
+    net::dispatch(conn->socket.get_executor(), [self = shared_from_this(), conn] {
+      if (conn->socket.is_open())
         self->write(conn);
       else
         self->connect(conn);
+    });
+  }
+
+  static void close(Conn& conn) {
+    ++conn.generation;
+    conn.armed = SteadyClock::time_point::max();
+    conn.timer.cancel();
+    beast::error_code ignored;
+    conn.socket.close(ignored);
+  }
+
+  static void set_deadline(const std::shared_ptr<Conn>& conn, SteadyClock::time_point at) {
+    conn->deadline = at;
+    if (at < conn->armed) arm(conn, at);
+  }
+
+  static void arm(const std::shared_ptr<Conn>& conn, SteadyClock::time_point at) {
+    conn->armed = at;
+    auto generation = ++conn->generation;
+    conn->timer.expires_at(at);  // cancels a wait still pending: it sees a later generation
+    conn->timer.async_wait([conn, generation](beast::error_code) {
+      if (generation != conn->generation) return;
+      conn->armed = SteadyClock::time_point::max();
+      if (conn->deadline == SteadyClock::time_point::max()) return;
+      if (SteadyClock::now() < conn->deadline) return arm(conn, conn->deadline);
+      conn->deadline = SteadyClock::time_point::max();
+      conn->timed_out = true;
+      close(*conn);  // what is pending fails with operation_aborted; failed() says timed out
     });
   }
 
@@ -229,20 +270,21 @@ class Core : public std::enable_shared_from_this<Core> {
     conn->buffer.clear();
     beast::error_code ec;
     auto address = net::ip::make_address(ex.target.host, ec);
-    conn->stream.expires_at(ex.deadline);
+    conn->timed_out = false;
+    set_deadline(conn, ex.deadline);
     auto on_connect = [self = shared_from_this(), conn](beast::error_code error) {
       if (error) return self->failed(conn, error);
       beast::error_code ignored;
-      conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+      conn->socket.set_option(tcp::no_delay(true), ignored);
       self->write(conn);
     };
     if (!ec) {
-      conn->stream.async_connect(
+      conn->socket.async_connect(
           tcp::endpoint(address, static_cast<unsigned short>(std::stoi(ex.target.port))),
           std::move(on_connect));
       return;
     }
-    auto resolver = std::make_shared<tcp::resolver>(conn->stream.get_executor());
+    auto resolver = std::make_shared<tcp::resolver>(conn->socket.get_executor());
     resolver->async_resolve(
         ex.target.host, ex.target.port,
         [self = shared_from_this(), conn, resolver, on_connect = std::move(on_connect)](
@@ -252,15 +294,16 @@ class Core : public std::enable_shared_from_this<Core> {
             return self->fail_on(conn,
                                  fmt::format("could not resolve host of {}", exchange.where()));
           }
-          conn->stream.async_connect(
-              results, [on_connect = std::move(on_connect)](
-                           beast::error_code e, const tcp::endpoint&) mutable { on_connect(e); });
+          net::async_connect(
+              conn->socket, results,
+              [on_connect = std::move(on_connect)](
+                  beast::error_code e, const tcp::endpoint&) mutable { on_connect(e); });
         });
   }
 
   void write(const std::shared_ptr<Conn>& conn) {
-    conn->stream.expires_at(conn->exchange->deadline);
-    net::async_write(conn->stream, net::buffer(conn->exchange->wire),
+    set_deadline(conn, conn->exchange->deadline);
+    net::async_write(conn->socket, net::buffer(conn->exchange->wire),
                      [self = shared_from_this(), conn](beast::error_code ec, size_t) {
                        if (ec) return self->failed(conn, ec);
                        self->read(conn);
@@ -271,7 +314,7 @@ class Core : public std::enable_shared_from_this<Core> {
     conn->parser.emplace();
     conn->parser->body_limit(kBodyLimit);
     conn->parser->header_limit(kHeaderLimit);
-    bhttp::async_read(conn->stream, conn->buffer, *conn->parser,
+    bhttp::async_read(conn->socket, conn->buffer, *conn->parser,
                       [self = shared_from_this(), conn](beast::error_code ec, size_t) {
                         if (ec) return self->failed(conn, ec);
                         self->answered(conn);
@@ -305,10 +348,12 @@ class Core : public std::enable_shared_from_this<Core> {
     bool peer_closed = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
                        ec == net::error::connection_reset || ec == net::error::broken_pipe ||
                        ec == net::error::connection_aborted;
+    if (conn->timed_out)
+      return fail_on(conn, fmt::format("timed out after {} ms", ex.timeout.count()), true);
     if (conn->reused && !ex.retried && nothing_read && peer_closed) {
       ex.retried = true;
       conn->parser.reset();
-      conn->stream.close();
+      close(*conn);
       connect(conn);
       return;
     }
@@ -333,10 +378,10 @@ class Core : public std::enable_shared_from_this<Core> {
     finish(ex, std::move(r));
   }
 
-  // On the connection's strand, its exchange answered: back to the pool, or on to the next
+  // On the connection's loop, its exchange answered: back to the pool, or on to the next
   // request waiting for a connection.
   void release(const std::shared_ptr<Conn>& conn, bool reusable) {
-    conn->stream.expires_never();
+    conn->deadline = SteadyClock::time_point::max();  // the pending wait, if any, lapses
     std::shared_ptr<Exchange> next;
     std::shared_ptr<Conn> carrier = conn;
     {
@@ -363,8 +408,8 @@ class Core : public std::enable_shared_from_this<Core> {
     }
     if (carrier != conn || !reusable) {
       beast::error_code ignored;
-      conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      conn->stream.close();
+      conn->socket.shutdown(Socket::shutdown_both, ignored);
+      close(*conn);
     }
     if (next) run(std::move(carrier), std::move(next));
   }
