@@ -29,10 +29,6 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != bhttp::error::partial_message;
 }
 
-bool has_line_break(std::string_view text) {
-  return text.find_first_of("\r\n") != std::string_view::npos;
-}
-
 Request to_request(bhttp::request<bhttp::string_body>&& message, const std::string& remote) {
   Request request;
   request.method = std::string(message.method_string());
@@ -46,24 +42,6 @@ Request to_request(bhttp::request<bhttp::string_body>&& message, const std::stri
   request.version = static_cast<int>(message.version());
   request.remote_address = remote;
   return request;
-}
-
-bhttp::response<bhttp::string_body> to_message(Response&& response, unsigned version,
-                                               bool keep_alive, const std::string& server) {
-  int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
-  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(status), version};
-  message.set(bhttp::field::server, server);
-  if (!response.content_type.empty() && !has_line_break(response.content_type))
-    message.set(bhttp::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers.fields()) {
-    // A line break would let a value forge further fields: such a field is not sent.
-    if (!name.empty() && !has_line_break(name) && !has_line_break(value))
-      message.insert(name, value);
-  }
-  message.keep_alive(keep_alive);
-  message.body() = std::move(response.body);
-  message.prepare_payload();
-  return message;
 }
 
 }  // namespace
@@ -276,9 +254,8 @@ void Connection::end_exchange() {
 
 void Connection::write(Response response, AfterWrite after) {
   after_write_ = after;
-  auto message = to_message(std::move(response), version_, after == AfterWrite::kKeepAlive,
+  response_ = response_wire(std::move(response), version_, after == AfterWrite::kKeepAlive,
                             core_->options.server_name);
-  response_ = to_wire(message);
   set_deadline(Phase::kWriting, Clock::now() + core_->options.read_timeout);
   net::async_write(socket_, net::buffer(response_),
                    [self = shared_from_this()](beast::error_code ec, std::size_t) {

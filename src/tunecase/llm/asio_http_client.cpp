@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -78,7 +79,7 @@ namespace {
 
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
 struct Exchange {
-  HttpTarget target;
+  std::shared_ptr<const HttpTarget> target;
   std::size_t loop = 0;  // the event loop it runs on
   std::string key;       // loop, host and port: the pool a connection comes from
   std::chrono::milliseconds timeout{0};
@@ -91,9 +92,9 @@ struct Exchange {
   std::unique_ptr<net::steady_timer> wait_timer;  // while waiting for a free connection
 
   std::string where() const {
-    return target.host.find(':') == std::string::npos
-               ? fmt::format("{}:{}", target.host, target.port)
-               : fmt::format("[{}]:{}", target.host, target.port);
+    return target->host.find(':') == std::string::npos
+               ? fmt::format("{}:{}", target->host, target->port)
+               : fmt::format("[{}]:{}", target->host, target->port);
   }
 };
 
@@ -269,7 +270,7 @@ class Core : public std::enable_shared_from_this<Core> {
     conn->reused = false;
     conn->buffer.clear();
     beast::error_code ec;
-    auto address = net::ip::make_address(ex.target.host, ec);
+    auto address = net::ip::make_address(ex.target->host, ec);
     conn->timed_out = false;
     set_deadline(conn, ex.deadline);
     auto on_connect = [self = shared_from_this(), conn](beast::error_code error) {
@@ -280,13 +281,13 @@ class Core : public std::enable_shared_from_this<Core> {
     };
     if (!ec) {
       conn->socket.async_connect(
-          tcp::endpoint(address, static_cast<unsigned short>(std::stoi(ex.target.port))),
+          tcp::endpoint(address, static_cast<unsigned short>(std::stoi(ex.target->port))),
           std::move(on_connect));
       return;
     }
     auto resolver = std::make_shared<tcp::resolver>(conn->socket.get_executor());
     resolver->async_resolve(
-        ex.target.host, ex.target.port,
+        ex.target->host, ex.target->port,
         [self = shared_from_this(), conn, resolver, on_connect = std::move(on_connect)](
             beast::error_code error, tcp::resolver::results_type results) mutable {
           if (error) {
@@ -470,29 +471,38 @@ class AsioHttpClient final : public HttpClient {
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
-    auto target = parse_http_url(request.url);
+    auto target = parsed(request.url);
     if (!target) throw std::logic_error("asio http client: not a plain http:// URL");
     auto ex = std::make_shared<Exchange>();
     ex->loop = core_->pick_loop();
-    ex->key = fmt::format("{}\n{}\n{}", ex->loop, target->host, target->port);
+    ex->key = std::to_string(ex->loop) + '\n' + target->host + '\n' + target->port;
     ex->timeout = request.timeout;
     ex->deadline = ex->started + request.timeout;
     ex->done = std::move(done);
-    bhttp::request<bhttp::string_body> m;
-    m.version(11);
-    m.method_string(request.method);
-    m.target(target->path);
-    m.set(bhttp::field::host, target->host_header);
-    for (auto& [name, value] : request.headers) m.insert(name, value);
-    m.body() = std::move(request.body);
-    if (request.method != "GET" || !m.body().empty()) m.prepare_payload();
-    m.keep_alive(true);
-    ex->wire = http::to_wire(m);
-    ex->target = std::move(*target);
+    ex->wire = http::request_wire(request.method, target->path, target->host_header,
+                                  request.headers, std::move(request.body));
+    ex->target = std::move(target);
     core_->submit(std::move(ex));
   }
 
  private:
+  // `url` parsed, from the few this thread sent to last: a gateway sends every request to the
+  // same one or two, and parsing each again cost more than the rest of submit().
+  static std::shared_ptr<const HttpTarget> parsed(const std::string& url) {
+    constexpr std::size_t kRemembered = 4;
+    thread_local std::array<std::pair<std::string, std::shared_ptr<const HttpTarget>>, kRemembered>
+        recent;
+    thread_local std::size_t next = 0;
+    for (const auto& [known, target] : recent)
+      if (target && known == url) return target;
+    auto target = parse_http_url(url);
+    if (!target) return nullptr;
+    auto shared = std::make_shared<const HttpTarget>(std::move(*target));
+    recent[next] = {url, shared};
+    next = (next + 1) % kRemembered;
+    return shared;
+  }
+
   std::vector<std::shared_ptr<net::io_context>> loops_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_;
   std::thread thread_;
