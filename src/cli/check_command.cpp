@@ -6,6 +6,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/report/eval_report.h"
 
 namespace {
 
@@ -28,10 +29,12 @@ std::string check_data(const tunecase::ProjectConfig& config) {
         fmt::format("{}: the settings are valid, but [data] cannot be read: {}",
                     config.file.string(), e.what()));
   }
-  return fmt::format(
+  std::string out = fmt::format(
       "\ndata (read as eval reads it)\n  {} rows, {} labels: train {}, dev {}, test {}; {} "
       "duplicates removed, {} rows skipped\n",
       s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed, s.skipped_rows);
+  if (s.duplicate_ids > 0) out += "  " + tunecase::duplicate_ids_warning(s.to_json()) + "\n";
+  return out;
 }
 
 void run(const CheckArgs& a) {

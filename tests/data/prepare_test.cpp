@@ -51,6 +51,33 @@ TEST(PrepareData, OneFileIsReadDeduplicatedAndSplit) {
   EXPECT_EQ(s.labels, 3u);
 }
 
+// Two texts under one id cannot be told apart by id downstream: counted and named. The same
+// text twice under its id is a duplicate row, removed and counted as such, not an id clash.
+TEST(PrepareData, IdsSharedByDifferentTextsAreCountedAndNamed) {
+  TempDir dir;
+  std::string csv = "id,text,label\n";
+  for (const char* label : {"billing", "login", "refund"}) {
+    for (int i = 0; i < 10; ++i)
+      csv += fmt::format("{}-{},{} ticket number {},{}\n", label, i, label, i, label);
+  }
+  csv += "billing-1,a different billing text,billing\n";
+  csv += "login-2,another login question,login\n";
+  csv += "login-2,and a third one,\n";                // unlabelled rows count too
+  csv += "refund-3,refund ticket number 3,refund\n";  // a plain duplicate row
+  DataConfig config;
+  config.path = dir.write("tickets.csv", csv);
+  config.id = "id";
+  PreparedData data = prepare_data(config);
+  EXPECT_EQ(data.summary.duplicates_removed, 1u);
+  EXPECT_EQ(data.summary.duplicate_ids, 3u);
+  EXPECT_THAT(data.summary.duplicate_id_samples,
+              ::testing::UnorderedElementsAre("billing-1", "login-2"));
+  EXPECT_EQ(data.summary.to_json()["duplicate_ids"], 3);
+
+  config.id.clear();  // without an id column, ids are file:line and never clash
+  EXPECT_EQ(prepare_data(config).summary.duplicate_ids, 0u);
+}
+
 TEST(PrepareData, OneLabelValueIsAnErrorThatNamesTheColumn) {
   TempDir dir;
   std::string csv = "text,source\n";

@@ -115,6 +115,20 @@ TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
   EXPECT_NE(eval_markdown(eval).find("never appears in train"), std::string::npos);
 }
 
+TEST(EvalTable, WarnsWhenRowsShareAnId) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["duplicate_ids"] = 0;
+  EXPECT_EQ(eval_table_text(eval).find("warning"), std::string::npos);
+  eval["dataset"]["duplicate_ids"] = 3;
+  eval["dataset"]["duplicate_id_samples"] = {"T-1", "T-9"};
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("warning: 3 rows have an id an earlier row of a different text already has "
+                      "(e.g. 'T-1', 'T-9')"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(eval_markdown(eval).find("make the [data] id column unique"), std::string::npos);
+}
+
 // A model that answers nearly everything with one label (fastText at its defaults on a few
 // hundred rows) is named, with what to try; one that answers every label is not.
 TEST(EvalTable, WarnsWhenAModelAnswersOnlyAFewOfTheLabels) {

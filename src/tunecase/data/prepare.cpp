@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -74,6 +75,23 @@ std::set<std::string> labels_of(const Examples& examples) {
   std::set<std::string> labels;
   for (const auto& e : examples) labels.insert(e.label);
   return labels;
+}
+
+// Ids that more than one kept row carries (rows of one text are one row by now).
+void count_duplicate_ids(PreparedData& data) {
+  constexpr std::size_t kSamples = 5;
+  std::unordered_set<std::string> seen;
+  std::set<std::string> sampled;
+  DatasetSummary& summary = data.summary;
+  for (const Examples* set :
+       {&data.splits.train, &data.splits.dev, &data.splits.test, &data.unlabelled}) {
+    for (const Example& e : *set) {
+      if (seen.insert(e.id).second) continue;
+      ++summary.duplicate_ids;
+      if (sampled.size() < kSamples && sampled.insert(e.id).second)
+        summary.duplicate_id_samples.push_back(e.id);
+    }
+  }
 }
 
 void summarise_splits(PreparedData& data) {
@@ -171,7 +189,9 @@ nlohmann::json DatasetSummary::to_json() const {
           {"label_variants", label_variants_json(label_variants)},
           {"labels_normalized", labels_normalized},
           {"label_rows_normalized", label_rows_normalized},
-          {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)}};
+          {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)},
+          {"duplicate_ids", duplicate_ids},
+          {"duplicate_id_samples", duplicate_id_samples}};
 }
 
 PreparedData prepare_data(const DataConfig& config) {
@@ -191,6 +211,7 @@ PreparedData prepare_data(const DataConfig& config) {
     data.summary.dev_source = data.splits.dev.empty() ? "none" : "split";
   }
   summarise_splits(data);
+  if (!config.id.empty()) count_duplicate_ids(data);
   // One value in the label column is most often the wrong column named (a source, a language,
   // a constant): every approach would score 100% and the comparison would mean nothing.
   if (data.labels.size() == 1) {

@@ -38,6 +38,11 @@ struct DatasetSummary {
   bool labels_normalized = false;
   std::size_t label_rows_normalized = 0;
   char delimiter = 0;  // the CSV delimiter used (0: not a .csv file)
+  // With an id column: rows (of different texts, kept after de-duplication) whose id an earlier
+  // row already has, and a few such ids. Per-item outputs and feedback by id cannot tell them
+  // apart.
+  std::size_t duplicate_ids = 0;
+  std::vector<std::string> duplicate_id_samples;
 
   // The contract's keys (rows, labels, train, dev, test, duplicates_removed, leaked_into_train,
   // skipped_rows) plus every other field above.

@@ -163,6 +163,21 @@ std::string collapse_warnings(const json& eval) {
   return out;
 }
 
+}  // namespace
+
+std::string duplicate_ids_warning(const json& d) {
+  std::vector<std::string> quoted;
+  for (const auto& id : d.value("duplicate_id_samples", std::vector<std::string>{}))
+    quoted.push_back("'" + id + "'");
+  return fmt::format(
+      "warning: {} rows have an id an earlier row of a different text already has (e.g. {}): "
+      "per-item outputs and feedback by id cannot tell them apart; make the [data] id column "
+      "unique",
+      d.value("duplicate_ids", 0), fmt::join(quoted, ", "));
+}
+
+namespace {
+
 std::string dataset_section(const json& d) {
   std::string out = "## Data\n\n";
   out += fmt::format(
@@ -180,6 +195,7 @@ std::string dataset_section(const json& d) {
     out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
                        d.value("label_conflicts", 0));
   }
+  if (d.value("duplicate_ids", 0) > 0) out += duplicate_ids_warning(d) + "\n";
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
     out += fmt::format("Labels too rare to split (train only): {}.\n",
                        fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "));
@@ -374,7 +390,11 @@ std::string eval_table_text(const json& eval) {
   out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
-  if (eval.contains("dataset")) out += unseen_labels_warning(eval["dataset"]);
+  if (eval.contains("dataset")) {
+    out += unseen_labels_warning(eval["dataset"]);
+    if (eval["dataset"].value("duplicate_ids", 0) > 0)
+      out += duplicate_ids_warning(eval["dataset"]) + "\n";
+  }
   out += collapse_warnings(eval);
   if (any_simulated) {
     out += "(simulated): answered by the offline stand-in sim-llm, not a real model\n";

@@ -19,6 +19,10 @@ std::string eval_table_text(const nlohmann::json& eval);
 // provenance is. It says every approach was scored on the same split only when that is true.
 std::string eval_markdown(const nlohmann::json& eval);
 
+// One line, without its newline, naming the rows of eval.json's "dataset" object that share an
+// id with an earlier row, with a few of the ids and what to do.
+std::string duplicate_ids_warning(const nlohmann::json& dataset);
+
 // "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
 std::string format_usd(const nlohmann::json& value);
 
