@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/jsonl_reader.h"
@@ -34,13 +35,6 @@ Format format_of(const std::filesystem::path& file) {
   throw UserError(
       fmt::format("{}: unknown data format \"{}\"; use a .csv, .tsv, .jsonl or .ndjson file",
                   file.string(), ext));
-}
-
-std::string trimmed(std::string_view s) {
-  std::size_t begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  std::size_t end = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(begin, end - begin + 1));
 }
 
 bool is_blank(std::string_view s) {

@@ -4,6 +4,8 @@
 
 #include <iterator>
 
+#include "tunecase/core/trim.h"
+
 namespace tunecase::http {
 namespace {
 
@@ -14,13 +16,6 @@ constexpr std::size_t kLongField = 60000;
 
 boost::beast::string_view beast_view(std::string_view s) {
   return {s.data(), s.size()};
-}
-
-// As Beast stores a field value: without leading and trailing spaces and tabs.
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool has_line_break(std::string_view text) {
@@ -50,7 +45,7 @@ bool names_differ(const Fields& fields) {
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out += ": ";
-  out.append(trim(value));
+  out.append(trim(value, " \t"));  // as Beast stores a value
   out += "\r\n";
 }
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tunecase/core/trim.h"
 #include "tunecase/llm/asio_http_client.h"
 #include "tunecase/privacy/audit.h"
 
@@ -43,13 +44,6 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-std::string trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto& headers = static_cast<Transfer*>(user)->response.headers;
   std::string_view line(data, size * count);
@@ -57,10 +51,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) headers.clear();
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name = trim(line.substr(0, colon));
+    std::string name = trimmed(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    headers[name] = trim(line.substr(colon + 1));
+    headers[name] = trimmed(line.substr(colon + 1));
   }
   return size * count;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/data/normalize.h"
 
 namespace tunecase {
@@ -14,14 +15,6 @@ namespace {
 
 constexpr std::size_t kMaxEdits = 2;
 constexpr std::size_t kMinPrefix = 3;  // "te" would name too many labels to mean one
-
-std::string_view trim(std::string_view s) {
-  const char* space = " \t\r\n";
-  auto begin = s.find_first_not_of(space);
-  if (begin == std::string_view::npos) return {};
-  auto end = s.find_last_not_of(space);
-  return s.substr(begin, end - begin + 1);
-}
 
 // Drops decoration models put around a bare answer: quotes, backticks, bold markers, a final dot.
 std::string_view undecorate(std::string_view s) {

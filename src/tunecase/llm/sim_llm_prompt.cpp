@@ -5,15 +5,10 @@
 #include <optional>
 #include <string_view>
 
+#include "tunecase/core/trim.h"
+
 namespace tunecase {
 namespace {
-
-std::string trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -38,9 +33,9 @@ std::vector<std::string> split_lines(std::string_view text) {
 
 // The rest of `line` after a case-insensitive `key` ("Text:"), or nullopt.
 std::optional<std::string> after_key(const std::string& line, std::string_view key) {
-  std::string head = lower(trim(line).substr(0, key.size()));
+  std::string head = lower(trimmed(line).substr(0, key.size()));
   if (head != lower(key)) return std::nullopt;
-  return trim(trim(line).substr(key.size()));
+  return trimmed(trimmed(line).substr(key.size()));
 }
 
 struct TextBlock {
@@ -63,7 +58,7 @@ std::vector<TextBlock> text_blocks(const std::string& content) {
       blocks.back().text += "\n" + line;
     }
   }
-  for (auto& block : blocks) block.text = trim(block.text);
+  for (auto& block : blocks) block.text = trimmed(block.text);
   return blocks;
 }
 
@@ -71,16 +66,16 @@ std::vector<TextBlock> text_blocks(const std::string& content) {
 void read_label_list(const std::string& content, SimPrompt& prompt, bool fixed_labels) {
   auto lines = split_lines(content);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lower(trim(lines[i])) != "labels:") continue;
+    if (lower(trimmed(lines[i])) != "labels:") continue;
     for (std::size_t j = i + 1; j < lines.size(); ++j) {
-      std::string item = trim(lines[j]);
+      std::string item = trimmed(lines[j]);
       if (item.empty()) break;
       if (!item.starts_with("- ") && !item.starts_with("* ")) break;
-      item = trim(item.substr(2));
+      item = trimmed(item.substr(2));
       std::string description;
       if (auto colon = item.find(": "); colon != std::string::npos) {
-        description = trim(item.substr(colon + 2));
-        item = trim(item.substr(0, colon));
+        description = trimmed(item.substr(colon + 2));
+        item = trimmed(item.substr(0, colon));
       }
       if (item.empty()) continue;
       bool known =
@@ -121,7 +116,7 @@ std::string assistant_label(const std::string& content, const std::string& field
   auto json = nlohmann::json::parse(content, nullptr, false);
   if (json.is_object() && json.contains(field) && json[field].is_string())
     return json[field].get<std::string>();
-  std::string text = trim(content);
+  std::string text = trimmed(content);
   if (auto label = after_key(text, "Label:")) return *label;
   return text;
 }
@@ -129,7 +124,7 @@ std::string assistant_label(const std::string& content, const std::string& field
 std::string pair_text(const std::string& content) {
   for (const auto& block : text_blocks(content))
     if (!block.label || block.label->empty()) return block.text;
-  return trim(content);
+  return trimmed(content);
 }
 
 }  // namespace
@@ -167,7 +162,7 @@ SimPrompt read_prompt(const std::vector<ChatMessage>& messages, const nlohmann::
   if (!queries.empty()) {
     prompt.query = queries.back();
   } else if (last_user >= 0) {
-    prompt.query = trim(messages[static_cast<std::size_t>(last_user)].content);
+    prompt.query = trimmed(messages[static_cast<std::size_t>(last_user)].content);
   }
   if (prompt.labels.empty()) {  // no list given: the labels the examples use
     for (const auto& e : prompt.examples)

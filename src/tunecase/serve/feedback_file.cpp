@@ -7,6 +7,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/serve/request_body.h"
 
@@ -31,11 +32,9 @@ std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
   return out;
 }
 
-std::string trimmed(const std::string& cell) {
-  const char* space = " \t";
-  auto begin = cell.find_first_not_of(space);
-  if (begin == std::string::npos) return "";
-  return cell.substr(begin, cell.find_last_not_of(space) - begin + 1);
+// A cell's surrounding spaces and tabs go; a line break inside a quoted cell stays.
+std::string trimmed_cell(const std::string& cell) {
+  return trimmed(cell, " \t");
 }
 
 std::optional<std::size_t> column(const std::vector<std::string>& header, const std::string& name) {
@@ -72,10 +71,10 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     Feedback f;
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.
-    f.label = trimmed(field(label));
-    f.id = trimmed(field(id));
+    f.label = trimmed_cell(field(label));
+    f.id = trimmed_cell(field(id));
     if (f.id.empty()) {
-      f.id = trimmed(field(prediction_id));
+      f.id = trimmed_cell(field(prediction_id));
       f.by = Feedback::By::prediction_id;
     }
     if (f.id.empty() || f.label.empty())

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tunecase {
+
+// The whitespace trim() takes off by default: spaces, tabs, carriage returns and line feeds.
+inline constexpr std::string_view kTrimmedWhitespace = " \t\r\n";
+
+// `text` without the leading and trailing characters in `whitespace`; "" when nothing else is
+// left. A view into `text`.
+std::string_view trim(std::string_view text, std::string_view whitespace = kTrimmedWhitespace);
+
+// The same, as a string of its own.
+std::string trimmed(std::string_view text, std::string_view whitespace = kTrimmedWhitespace);
+
+}  // namespace tunecase
