@@ -97,6 +97,63 @@ TEST(ClassifyBody, ReadWithoutADocumentAsWithOne) {
   EXPECT_GT(accepted, 100);
 }
 
+// Flat objects of plain strings (what clients send), often broken a little: the scan that
+// reads them, and what it declines, give what the document gives.
+TEST(ClassifyBody, FlatBodiesAndNearMissesReadAsWithADocument) {
+  const std::vector<std::string> keys = {"text", "id", "segment", "at", "x", "", "t\\u0065xt"};
+  const std::vector<std::string> values = {
+      "the courier is late",  "T-1",   "",          " ",         "caf\xc3\xa9",
+      "2025-08-14T09:30:00Z", "a\\nb", "tab\there", "raw\nline", "ctl\x01"};
+  const std::vector<std::string> spaces = {"", " ", "\n", "\t ", "\r\n"};
+  std::mt19937_64 rng(5);
+  auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string body = pick(spaces) + "{" + pick(spaces);
+    std::size_t n = rng() % 4;
+    for (std::size_t k = 0; k < n; ++k) {
+      body += (k ? "," + pick(spaces) : "") + "\"" + pick(keys) + "\"" + pick(spaces) + ":" +
+              pick(spaces) + "\"" + pick(values) + "\"" + pick(spaces);
+    }
+    body += "}" + pick(spaces);
+    switch (rng() % 8) {  // a near miss now and then
+      case 0:
+        body.erase(rng() % body.size(), 1);
+        break;
+      case 1:
+        body.insert(rng() % (body.size() + 1), 1, "\",:{}[]0"[rng() % 8]);
+        break;
+      default:
+        break;
+    }
+    // "metadata": null before the last brace sends the body through the document.
+    std::string document = body;
+    std::size_t close = document.rfind('}');
+    if (close != std::string::npos) {
+      bool empty = document.find_first_not_of(" \t\r\n", document.find('{') + 1) == close;
+      document.insert(close, empty ? R"("metadata":null)" : R"(,"metadata":null)");
+    }
+    auto fast = parse_classify(body);
+    auto doc = parse_classify(document);
+    if (auto* e = std::get_if<BodyError>(&fast)) {
+      // A body that is not an object has no place for "metadata": compare the statuses only.
+      ASSERT_TRUE(std::holds_alternative<BodyError>(doc)) << body;
+      EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
+      continue;
+    }
+    ASSERT_TRUE(std::holds_alternative<ClassifyBody>(doc)) << body;
+    ++accepted;
+    const auto& a = std::get<ClassifyBody>(fast);
+    const auto& b = std::get<ClassifyBody>(doc);
+    EXPECT_EQ(a.text, b.text) << body;
+    EXPECT_EQ(a.id, b.id) << body;
+    EXPECT_EQ(a.segment, b.segment) << body;
+    EXPECT_EQ(a.at_ms, b.at_ms) << body;
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(accepted, 1000);
+}
+
 TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
   auto with = parse_classify(R"({"text":"late parcel","metadata":{"plan":"pro"},"id":12})");
   ASSERT_TRUE(std::holds_alternative<ClassifyBody>(with));

@@ -177,6 +177,79 @@ class ClassifyFields final : public nlohmann::json_sax<nlohmann::json> {
   bool object_ = false;
 };
 
+// The common classify body, a flat object of plain strings ({"text": "...", "id": "..."}), read
+// by one scan: no parser, no events. Declines (false) everything else, for ClassifyFields to
+// read: a value that is not a string, an escape or a control character in a key or value,
+// "metadata", anything after the object. A later duplicate of a key replaces the earlier.
+// The body is valid UTF-8 already (unreadable()).
+class FlatClassifyScan {
+ public:
+  Field text, id, segment, at;
+
+  bool read(std::string_view body) {
+    body_ = body;
+    pos_ = 0;
+    skip_space();
+    if (!take('{')) return false;
+    skip_space();
+    if (take('}')) return rest_is_space();
+    while (true) {
+      std::string_view key, value;
+      if (!string(key)) return false;
+      skip_space();
+      if (!take(':')) return false;
+      skip_space();
+      if (!string(value)) return false;
+      if (key == "metadata") return false;  // kept as a document
+      Field* f = key == "text"      ? &text
+                 : key == "id"      ? &id
+                 : key == "segment" ? &segment
+                 : key == "at"      ? &at
+                                    : nullptr;
+      if (f) *f = {Field::Kind::string, std::string(value), 0, "string"};
+      skip_space();
+      if (take('}')) return rest_is_space();
+      if (!take(',')) return false;
+      skip_space();
+    }
+  }
+
+ private:
+  bool take(char c) {
+    if (pos_ >= body_.size() || body_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  void skip_space() {
+    while (pos_ < body_.size() && (body_[pos_] == ' ' || body_[pos_] == '\t' ||
+                                   body_[pos_] == '\n' || body_[pos_] == '\r'))
+      ++pos_;
+  }
+  bool rest_is_space() {
+    skip_space();
+    return pos_ == body_.size();
+  }
+  // A string without escapes or control characters; its bytes, unquoted.
+  bool string(std::string_view& out) {
+    if (!take('"')) return false;
+    std::size_t start = pos_;
+    while (pos_ < body_.size()) {
+      unsigned char c = static_cast<unsigned char>(body_[pos_]);
+      if (c == '"') {
+        out = body_.substr(start, pos_ - start);
+        ++pos_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) return false;
+      ++pos_;
+    }
+    return false;
+  }
+
+  std::string_view body_;
+  std::size_t pos_ = 0;
+};
+
 // The checks of a classify body, in the order its fields are reported.
 std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field segment,
                                                     const Field& at, nlohmann::json metadata) {
@@ -210,6 +283,9 @@ std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field 
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
   if (auto problem = unreadable(body)) return *problem;
+  if (FlatClassifyScan flat; flat.read(body))
+    return classify_body(std::move(flat.text), std::move(flat.id), std::move(flat.segment), flat.at,
+                         nullptr);
   ClassifyFields fields;
   if (fields.read(body))
     return classify_body(std::move(fields.text), std::move(fields.id), std::move(fields.segment),
