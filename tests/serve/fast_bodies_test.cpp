@@ -71,27 +71,34 @@ std::string through_document(const std::string& body) {
                       : body.substr(0, body.size() - 1) + R"(,"metadata":null})";
 }
 
+// Reads `body` as the route does and `document` (the same fields, read through the document)
+// and expects one outcome; `wording`: the errors' messages too. True when the body was read.
+bool reads_alike(const std::string& body, const std::string& document, bool wording) {
+  auto fast = parse_classify(body);
+  auto doc = parse_classify(document);
+  EXPECT_EQ(fast.index(), doc.index()) << body;
+  if (fast.index() != doc.index()) return false;
+  if (auto* e = std::get_if<BodyError>(&fast)) {
+    EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
+    if (wording) EXPECT_EQ(e->message, std::get<BodyError>(doc).message) << body;
+    return false;
+  }
+  const auto& a = std::get<ClassifyBody>(fast);
+  const auto& b = std::get<ClassifyBody>(doc);
+  EXPECT_EQ(a.text, b.text) << body;
+  EXPECT_EQ(a.id, b.id) << body;
+  EXPECT_EQ(a.segment, b.segment) << body;
+  EXPECT_EQ(a.at_ms, b.at_ms) << body;
+  EXPECT_EQ(a.metadata, json::object()) << body;
+  return true;
+}
+
 TEST(ClassifyBody, ReadWithoutADocumentAsWithOne) {
   ClassifyBodies gen(3);
   int accepted = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string body = gen.next();
-    auto fast = parse_classify(body);
-    auto doc = parse_classify(through_document(body));
-    ASSERT_EQ(fast.index(), doc.index()) << body;
-    if (auto* e = std::get_if<BodyError>(&fast)) {
-      EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
-      EXPECT_EQ(e->message, std::get<BodyError>(doc).message) << body;
-      continue;
-    }
-    ++accepted;
-    const auto& a = std::get<ClassifyBody>(fast);
-    const auto& b = std::get<ClassifyBody>(doc);
-    EXPECT_EQ(a.text, b.text) << body;
-    EXPECT_EQ(a.id, b.id) << body;
-    EXPECT_EQ(a.segment, b.segment) << body;
-    EXPECT_EQ(a.at_ms, b.at_ms) << body;
-    EXPECT_EQ(a.metadata, json::object()) << body;
+    if (reads_alike(body, through_document(body), true)) ++accepted;
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(accepted, 100);
@@ -133,22 +140,8 @@ TEST(ClassifyBody, FlatBodiesAndNearMissesReadAsWithADocument) {
       bool empty = document.find_first_not_of(" \t\r\n", document.find('{') + 1) == close;
       document.insert(close, empty ? R"("metadata":null)" : R"(,"metadata":null)");
     }
-    auto fast = parse_classify(body);
-    auto doc = parse_classify(document);
-    if (auto* e = std::get_if<BodyError>(&fast)) {
-      // A body that is not an object has no place for "metadata": compare the statuses only.
-      ASSERT_TRUE(std::holds_alternative<BodyError>(doc)) << body;
-      EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
-      continue;
-    }
-    ASSERT_TRUE(std::holds_alternative<ClassifyBody>(doc)) << body;
-    ++accepted;
-    const auto& a = std::get<ClassifyBody>(fast);
-    const auto& b = std::get<ClassifyBody>(doc);
-    EXPECT_EQ(a.text, b.text) << body;
-    EXPECT_EQ(a.id, b.id) << body;
-    EXPECT_EQ(a.segment, b.segment) << body;
-    EXPECT_EQ(a.at_ms, b.at_ms) << body;
+    // A body that is not an object has no place for "metadata": its error's wording differs.
+    if (reads_alike(body, document, false)) ++accepted;
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(accepted, 1000);
