@@ -20,8 +20,10 @@ constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::size_t kDrainChunk = 4096;
 // A request unanswered after this long starts watching for its client hanging up. Not at once:
 // the watch changes the socket's registration with the kernel (a system call per request, and
-// another for the next read), which answers within milliseconds do not need.
-constexpr auto kWatchHangupAfter = std::chrono::milliseconds(50);
+// another for the next read), which answers within milliseconds do not need. Nor too soon: on a
+// busy kept-alive connection each request's wait arms the connection's timer this far ahead,
+// and the timer fires (and re-arms) once per this interval.
+constexpr auto kWatchHangupAfter = std::chrono::milliseconds(250);
 
 bool is_parse_error(const beast::error_code& ec) {
   static const auto& category = bhttp::make_error_code(bhttp::error::bad_method).category();
