@@ -78,6 +78,22 @@ TEST(PrepareData, IdsSharedByDifferentTextsAreCountedAndNamed) {
   EXPECT_EQ(prepare_data(config).summary.duplicate_ids, 0u);
 }
 
+// Two rows per label: each label gives one test row, half the data, whatever test_fraction
+// says. The summary records both shares; with many rows per label they agree.
+TEST(PrepareData, RecordsTheTestShareBesideTheTestFractionAskedFor) {
+  TempDir dir;
+  DataConfig config;
+  config.path = dir.write("small.csv", tickets_csv(2));
+  config.test_fraction = 0.2;
+  config.dev_fraction = 0;
+  PreparedData small = prepare_data(config);
+  EXPECT_DOUBLE_EQ(small.summary.test_fraction, 0.2);
+  EXPECT_DOUBLE_EQ(small.summary.test_share, 0.5);
+  EXPECT_DOUBLE_EQ(small.summary.to_json()["test_share"].get<double>(), 0.5);
+  config.path = dir.write("large.csv", tickets_csv(50));
+  EXPECT_NEAR(prepare_data(config).summary.test_share, 0.2, 0.01);
+}
+
 TEST(PrepareData, OneLabelValueIsAnErrorThatNamesTheColumn) {
   TempDir dir;
   std::string csv = "text,source\n";

@@ -129,6 +129,20 @@ TEST(EvalTable, WarnsWhenRowsShareAnId) {
   EXPECT_NE(eval_markdown(eval).find("make the [data] id column unique"), std::string::npos);
 }
 
+TEST(EvalTable, WarnsWhenTheTestSplitDepartsFromTestFraction) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["test_fraction"] = 0.2;
+  eval["dataset"]["test_share"] = 0.23;  // within the slack: rounding on ordinary data
+  EXPECT_EQ(eval_table_text(eval).find("warning"), std::string::npos);
+  eval["dataset"]["test_share"] = 0.5;
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("warning: the test split holds 50% of the rows, not the 20% of [data] "
+                      "test_fraction"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(eval_markdown(eval).find("more rows per label bring it back"), std::string::npos);
+}
+
 // A model that answers nearly everything with one label (fastText at its defaults on a few
 // hundred rows) is named, with what to try; one that answers every label is not.
 TEST(EvalTable, WarnsWhenAModelAnswersOnlyAFewOfTheLabels) {

@@ -191,7 +191,9 @@ nlohmann::json DatasetSummary::to_json() const {
           {"label_rows_normalized", label_rows_normalized},
           {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)},
           {"duplicate_ids", duplicate_ids},
-          {"duplicate_id_samples", duplicate_id_samples}};
+          {"duplicate_id_samples", duplicate_id_samples},
+          {"test_fraction", test_fraction},
+          {"test_share", test_share}};
 }
 
 PreparedData prepare_data(const DataConfig& config) {
@@ -211,6 +213,12 @@ PreparedData prepare_data(const DataConfig& config) {
     data.summary.dev_source = data.splits.dev.empty() ? "none" : "split";
   }
   summarise_splits(data);
+  if (!config.pre_split()) {
+    const DatasetSummary& s = data.summary;
+    std::size_t kept = s.train + s.dev + s.test;
+    data.summary.test_fraction = config.test_fraction;
+    if (kept > 0) data.summary.test_share = static_cast<double>(s.test) / static_cast<double>(kept);
+  }
   if (!config.id.empty()) count_duplicate_ids(data);
   // One value in the label column is most often the wrong column named (a source, a language,
   // a constant): every approach would score 100% and the comparison would mean nothing.

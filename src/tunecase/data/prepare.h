@@ -43,6 +43,10 @@ struct DatasetSummary {
   // apart.
   std::size_t duplicate_ids = 0;
   std::vector<std::string> duplicate_id_samples;
+  // One file split by tunecase: the test_fraction asked for, and the share the test split got.
+  // Every label with two or more rows gives at least one test row and each label's share is
+  // rounded, so with few rows per label the two differ. 0 and 0 for pre-split files.
+  double test_fraction = 0, test_share = 0;
 
   // The contract's keys (rows, labels, train, dev, test, duplicates_removed, leaked_into_train,
   // skipped_rows) plus every other field above.

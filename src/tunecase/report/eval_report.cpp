@@ -176,6 +176,17 @@ std::string duplicate_ids_warning(const json& d) {
       d.value("duplicate_ids", 0), fmt::join(quoted, ", "));
 }
 
+std::string split_share_warning(const json& d) {
+  double asked = d.value("test_fraction", 0.0), got = d.value("test_share", 0.0);
+  if (asked <= 0 || std::fabs(got - asked) <= kSplitShareSlack) return "";
+  return fmt::format(
+      "warning: the test split holds {:.0f}% of the rows, not the {:.0f}% of [data] "
+      "test_fraction: every label with two or more rows gives at least one test row and each "
+      "label's share is rounded, so with few rows per label the split departs from it (train "
+      "has {} rows); more rows per label bring it back",
+      100 * got, 100 * asked, d.value("train", 0));
+}
+
 namespace {
 
 std::string dataset_section(const json& d) {
@@ -196,6 +207,7 @@ std::string dataset_section(const json& d) {
                        d.value("label_conflicts", 0));
   }
   if (d.value("duplicate_ids", 0) > 0) out += duplicate_ids_warning(d) + "\n";
+  if (std::string share = split_share_warning(d); !share.empty()) out += share + "\n";
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
     out += fmt::format("Labels too rare to split (train only): {}.\n",
                        fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "));
@@ -394,6 +406,8 @@ std::string eval_table_text(const json& eval) {
     out += unseen_labels_warning(eval["dataset"]);
     if (eval["dataset"].value("duplicate_ids", 0) > 0)
       out += duplicate_ids_warning(eval["dataset"]) + "\n";
+    if (std::string share = split_share_warning(eval["dataset"]); !share.empty())
+      out += share + "\n";
   }
   out += collapse_warnings(eval);
   if (any_simulated) {

@@ -22,6 +22,10 @@ std::string eval_markdown(const nlohmann::json& eval);
 // One line, without its newline, naming the rows of eval.json's "dataset" object that share an
 // id with an earlier row, with a few of the ids and what to do.
 std::string duplicate_ids_warning(const nlohmann::json& dataset);
+// The same for a test split whose share of the rows is more than kSplitShareSlack away from
+// [data] test_fraction (small data split per label); "" otherwise.
+inline constexpr double kSplitShareSlack = 0.05;
+std::string split_share_warning(const nlohmann::json& dataset);
 
 // "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
 std::string format_usd(const nlohmann::json& value);
