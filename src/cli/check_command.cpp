@@ -33,10 +33,8 @@ std::string check_data(const tunecase::ProjectConfig& config) {
       "\ndata (read as eval reads it)\n  {} rows, {} labels: train {}, dev {}, test {}; {} "
       "duplicates removed, {} rows skipped\n",
       s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed, s.skipped_rows);
-  nlohmann::json summary = s.to_json();
-  if (s.duplicate_ids > 0) out += "  " + tunecase::duplicate_ids_warning(summary) + "\n";
-  if (std::string share = tunecase::split_share_warning(summary); !share.empty())
-    out += "  " + share + "\n";
+  for (const std::string& warning : tunecase::dataset_warnings(s.to_json()))
+    out += "  " + warning + "\n";
   return out;
 }
 

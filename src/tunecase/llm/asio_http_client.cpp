@@ -75,6 +75,21 @@ std::optional<HttpTarget> parse_http_url(std::string_view url) {
   return t;
 }
 
+std::shared_ptr<const HttpTarget> parsed_http_url(const std::string& url) {
+  constexpr std::size_t kRemembered = 4;
+  thread_local std::array<std::pair<std::string, std::shared_ptr<const HttpTarget>>, kRemembered>
+      recent;
+  thread_local std::size_t next = 0;
+  for (const auto& [known, target] : recent)
+    if (target && known == url) return target;
+  auto target = parse_http_url(url);
+  if (!target) return nullptr;
+  auto shared = std::make_shared<const HttpTarget>(std::move(*target));
+  recent[next] = {url, shared};
+  next = (next + 1) % kRemembered;
+  return shared;
+}
+
 namespace {
 
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
@@ -471,7 +486,7 @@ class AsioHttpClient final : public HttpClient {
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
-    auto target = parsed(request.url);
+    auto target = parsed_http_url(request.url);
     if (!target) throw std::logic_error("asio http client: not a plain http:// URL");
     auto ex = std::make_shared<Exchange>();
     ex->loop = core_->pick_loop();
@@ -486,23 +501,6 @@ class AsioHttpClient final : public HttpClient {
   }
 
  private:
-  // `url` parsed, from the few this thread sent to last: a gateway sends every request to the
-  // same one or two, and parsing each again cost more than the rest of submit().
-  static std::shared_ptr<const HttpTarget> parsed(const std::string& url) {
-    constexpr std::size_t kRemembered = 4;
-    thread_local std::array<std::pair<std::string, std::shared_ptr<const HttpTarget>>, kRemembered>
-        recent;
-    thread_local std::size_t next = 0;
-    for (const auto& [known, target] : recent)
-      if (target && known == url) return target;
-    auto target = parse_http_url(url);
-    if (!target) return nullptr;
-    auto shared = std::make_shared<const HttpTarget>(std::move(*target));
-    recent[next] = {url, shared};
-    next = (next + 1) % kRemembered;
-    return shared;
-  }
-
   std::vector<std::shared_ptr<net::io_context>> loops_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_;
   std::thread thread_;

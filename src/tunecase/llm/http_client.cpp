@@ -277,7 +277,7 @@ class RoutingClient final : public HttpClient {
     // Every request of every command passes here: the audit sees each body (hashed, never kept).
     // A plain request is audited once it is on its way: hashing the body is the audit's cost,
     // and it need not delay the send.
-    if (plain_ && is_plain(request.url)) {
+    if (plain_ && asio_http::parsed_http_url(request.url)) {
       std::string url = request.url, body = request.body;
       plain_->submit(std::move(request), std::move(done));
       audit_outbound(url, body);
@@ -290,18 +290,6 @@ class RoutingClient final : public HttpClient {
   }
 
  private:
-  // Whether the Asio engine takes `url`; the last answer is remembered per thread, as a gateway
-  // sends every request to the same one or two URLs.
-  static bool is_plain(const std::string& url) {
-    thread_local std::string last_url;
-    thread_local bool last_plain = false;
-    if (url != last_url) {
-      last_plain = asio_http::parse_http_url(url).has_value();
-      last_url = url;
-    }
-    return last_plain;
-  }
-
   HttpClientOptions options_;
   std::unique_ptr<HttpClient> plain_;
   std::once_flag curl_started_;

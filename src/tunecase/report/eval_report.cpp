@@ -1,4 +1,5 @@
 #include "tunecase/report/eval_report.h"
+#include "tunecase/core/suggest.h"
 
 #include <algorithm>
 #include <cmath>
@@ -165,26 +166,26 @@ std::string collapse_warnings(const json& eval) {
 
 }  // namespace
 
-std::string duplicate_ids_warning(const json& d) {
-  std::vector<std::string> quoted;
-  for (const auto& id : d.value("duplicate_id_samples", std::vector<std::string>{}))
-    quoted.push_back("'" + id + "'");
-  return fmt::format(
-      "warning: {} rows have an id an earlier row of a different text already has (e.g. {}): "
-      "per-item outputs and feedback by id cannot tell them apart; make the [data] id column "
-      "unique",
-      d.value("duplicate_ids", 0), fmt::join(quoted, ", "));
-}
-
-std::string split_share_warning(const json& d) {
+std::vector<std::string> dataset_warnings(const json& d) {
+  std::vector<std::string> out;
+  if (std::size_t shared = d.value("duplicate_ids", std::size_t{0}); shared > 0) {
+    auto samples = d.value("duplicate_id_samples", std::vector<std::string>{});
+    out.push_back(fmt::format(
+        "warning: {} rows have an id an earlier row of a different text already has (e.g. {}): "
+        "per-item outputs and feedback by id cannot tell them apart; make the [data] id column "
+        "unique",
+        shared, quoted_list(samples, samples.size())));
+  }
   double asked = d.value("test_fraction", 0.0), got = d.value("test_share", 0.0);
-  if (asked <= 0 || std::fabs(got - asked) <= kSplitShareSlack) return "";
-  return fmt::format(
-      "warning: the test split holds {:.0f}% of the rows, not the {:.0f}% of [data] "
-      "test_fraction: every label with two or more rows gives at least one test row and each "
-      "label's share is rounded, so with few rows per label the split departs from it (train "
-      "has {} rows); more rows per label bring it back",
-      100 * got, 100 * asked, d.value("train", 0));
+  if (asked > 0 && std::fabs(got - asked) > kSplitShareSlack) {
+    out.push_back(fmt::format(
+        "warning: the test split holds {:.0f}% of the rows, not the {:.0f}% of [data] "
+        "test_fraction: every label with two or more rows gives at least one test row and each "
+        "label's share is rounded, so with few rows per label the split departs from it (train "
+        "has {} rows); more rows per label bring it back",
+        100 * got, 100 * asked, d.value("train", 0)));
+  }
+  return out;
 }
 
 namespace {
@@ -206,8 +207,7 @@ std::string dataset_section(const json& d) {
     out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
                        d.value("label_conflicts", 0));
   }
-  if (d.value("duplicate_ids", 0) > 0) out += duplicate_ids_warning(d) + "\n";
-  if (std::string share = split_share_warning(d); !share.empty()) out += share + "\n";
+  for (const std::string& warning : dataset_warnings(d)) out += warning + "\n";
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
     out += fmt::format("Labels too rare to split (train only): {}.\n",
                        fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "));
@@ -404,10 +404,7 @@ std::string eval_table_text(const json& eval) {
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
     out += unseen_labels_warning(eval["dataset"]);
-    if (eval["dataset"].value("duplicate_ids", 0) > 0)
-      out += duplicate_ids_warning(eval["dataset"]) + "\n";
-    if (std::string share = split_share_warning(eval["dataset"]); !share.empty())
-      out += share + "\n";
+    for (const std::string& warning : dataset_warnings(eval["dataset"])) out += warning + "\n";
   }
   out += collapse_warnings(eval);
   if (any_simulated) {

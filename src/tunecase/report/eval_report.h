@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,13 +20,12 @@ std::string eval_table_text(const nlohmann::json& eval);
 // provenance is. It says every approach was scored on the same split only when that is true.
 std::string eval_markdown(const nlohmann::json& eval);
 
-// One line, without its newline, naming the rows of eval.json's "dataset" object that share an
-// id with an earlier row, with a few of the ids and what to do.
-std::string duplicate_ids_warning(const nlohmann::json& dataset);
-// The same for a test split whose share of the rows is more than kSplitShareSlack away from
-// [data] test_fraction (small data split per label); "" otherwise.
+// The warnings about eval.json's "dataset" object that eval, report.md and `check` all give,
+// one line each without its newline: rows that share an id with an earlier row (with a few of
+// the ids), and a test split whose share of the rows is more than kSplitShareSlack away from
+// [data] test_fraction (small data split per label). Empty when there is nothing to say.
 inline constexpr double kSplitShareSlack = 0.05;
-std::string split_share_warning(const nlohmann::json& dataset);
+std::vector<std::string> dataset_warnings(const nlohmann::json& dataset);
 
 // "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
 std::string format_usd(const nlohmann::json& value);

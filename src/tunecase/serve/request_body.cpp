@@ -94,14 +94,26 @@ std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
                    "\"2025-08-14T09:30:00Z\""};
 }
 
+// The top-level fields of a classify body the route reads, by key.
+struct ClassifyFieldSet {
+  Field text, id, segment, at;
+
+  // The field a top-level `key` fills, or nullptr for one the route does not read.
+  Field* slot(std::string_view key) {
+    return key == "text"      ? &text
+           : key == "id"      ? &id
+           : key == "segment" ? &segment
+           : key == "at"      ? &at
+                              : nullptr;
+  }
+};
+
 // The top-level fields of a classify body, read from the parser's events. A later duplicate of
 // a key replaces the earlier, as in a parsed document. Declines (false from read()) a body with
 // "metadata", which is kept whole, and anything that is not a well-formed object: the document
 // is parsed then, and says what is wrong.
-class ClassifyFields final : public nlohmann::json_sax<nlohmann::json> {
+class ClassifyFields final : public nlohmann::json_sax<nlohmann::json>, public ClassifyFieldSet {
  public:
-  Field text, id, segment, at;
-
   bool read(std::string_view body) { return nlohmann::json::sax_parse(body, this) && object_; }
 
   bool null() override { return value(Field::Kind::null, "null"); }
@@ -130,11 +142,7 @@ class ClassifyFields final : public nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& k) override {
     if (depth_ != 1) return true;
     if (k == "metadata") return false;  // kept as a document: parse the body whole
-    field_ = k == "text"      ? &text
-             : k == "id"      ? &id
-             : k == "segment" ? &segment
-             : k == "at"      ? &at
-                              : nullptr;
+    field_ = slot(k);
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
@@ -182,10 +190,8 @@ class ClassifyFields final : public nlohmann::json_sax<nlohmann::json> {
 // read: a value that is not a string, an escape or a control character in a key or value,
 // "metadata", anything after the object. A later duplicate of a key replaces the earlier.
 // The body is valid UTF-8 already (unreadable()).
-class FlatClassifyScan {
+class FlatClassifyScan : public ClassifyFieldSet {
  public:
-  Field text, id, segment, at;
-
   bool read(std::string_view body) {
     body_ = body;
     pos_ = 0;
@@ -201,12 +207,7 @@ class FlatClassifyScan {
       skip_space();
       if (!string(value)) return false;
       if (key == "metadata") return false;  // kept as a document
-      Field* f = key == "text"      ? &text
-                 : key == "id"      ? &id
-                 : key == "segment" ? &segment
-                 : key == "at"      ? &at
-                                    : nullptr;
-      if (f) *f = {Field::Kind::string, std::string(value), 0, "string"};
+      if (Field* f = slot(key)) *f = {Field::Kind::string, std::string(value), 0, "string"};
       skip_space();
       if (take('}')) return rest_is_space();
       if (!take(',')) return false;
