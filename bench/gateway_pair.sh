@@ -4,7 +4,9 @@
 # short rounds, so a slow spell of the machine falls on both alike. Reports each one's CPU per
 # request (measured, from /proc) and its latency, and the ratio of the CPU figures.
 # Usage: bench/gateway_pair.sh OLD_BUILD_DIR NEW_BUILD_DIR   (each holding a `tunecase`)
-# Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10).
+# Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10), SERVE_THREADS (2;
+# set but empty: serve's own default, twice the hardware threads). Each round also loads the
+# upstream directly once, and the medians of those runs are printed as the baseline.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 old=$(cd "$1" && pwd)/tunecase
@@ -13,6 +15,7 @@ rounds=${ROUNDS:-10}
 seconds=${SECONDS_PER_ROUND:-3}
 connections=${CONNECTIONS:-50}
 delay_ms=${DELAY_MS:-10}
+serve_threads=${SERVE_THREADS-2}
 work=$(mktemp -d /tmp/tunecase-gateway-pair.XXXXXX)
 pids=()
 cleanup() {
@@ -50,17 +53,20 @@ for side in old new; do
   bin=$old; [ "$side" = new ] && bin=$new
   port=$(free_port)
   "$bin" serve --config "$work/gateway.toml" --store "$work/$side.db" --port "$port" --no-cache \
-    --threads 2 >"$work/$side.log" 2>&1 &
+    ${serve_threads:+--threads "$serve_threads"} >"$work/$side.log" 2>&1 &
   pids+=($!); serve_pids+=($!); ports+=("$port")
   wait_port "$port"
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() { run_wrk classify "$1" "$connections" "$delay_ms" "$2"; }  # port seconds
 for i in 0 1; do run "${ports[$i]}" 2 >/dev/null; done  # warm-up
+direct_p50s=""; direct_p99s=""
 declare -a cpu=(0 0) requests=(0 0) p50s=("" "") p99s=("" "")
 for r in $(seq 1 "$rounds"); do
   # Alternate which goes first, so neither always follows the other.
   order="0 1"; [ $((r % 2)) = 0 ] && order="1 0"
+  line=$(run_wrk chat "$upstream" "$connections" "$delay_ms" "$seconds")
+  direct_p50s+="$(field "$line" p50_us) "; direct_p99s+="$(field "$line" p99_us) "
   for i in $order; do
     t0=$(ticks "${serve_pids[$i]}")
     line=$(run "${ports[$i]}" "$seconds")
@@ -73,6 +79,8 @@ for r in $(seq 1 "$rounds"); do
 done
 hz=$(getconf CLK_TCK)
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+awk -v p50="$(median <<<"$direct_p50s")" -v p99="$(median <<<"$direct_p99s")" \
+  'BEGIN { printf "direct to the upstream, median of rounds: p50 %.3f ms, p99 %.3f ms\n", p50 / 1000, p99 / 1000 }'
 for i in 0 1; do
   name=old; [ "$i" = 1 ] && name=new
   awk -v n="$name" -v c="${cpu[$i]}" -v r="${requests[$i]}" -v hz="$hz" \
