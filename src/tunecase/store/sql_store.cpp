@@ -374,6 +374,10 @@ class SqlStore final : public Store {
 
   void register_model(const ModelVersion& m) override {
     db_->write(Durability::durable, [&](SqlSession& s) {
+      // Replicas starting together register the same model at once: on PostgreSQL the second
+      // waits for the first to commit, then finds its row (a conflict, not a second champion;
+      // without the lock the one-champion index could fail the second start instead).
+      lock_items(s, db_->dialect(), {"model registry: " + m.approach});
       int64_t at = m.promoted_at_ms.value_or(m.created_at_ms);
       if (m.status == ModelStatus::champion)
         retire_champion(s, m.approach, m.version, m.promoted_by, at);
