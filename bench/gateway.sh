@@ -181,6 +181,7 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 awk -v r="$local_run" 'function f(line, key) { match(line, key "=[0-9.]+"); return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0 }
   BEGIN { answered = (f(r, "requests") - f(r, "non2xx") - f(r, "errors")) / f(r, "seconds")
           printf "linear: %.0f classifications/s answered 200 (p50 %.3f ms, p99 %.3f ms over all answers); %d answered 503 (prediction log queue full: overload refused, not queued), %d socket errors; floor 10,000/s: %s\n", answered, f(r, "p50_us") / 1000, f(r, "p99_us") / 1000, f(r, "non2xx"), f(r, "errors"), (answered >= 10000 ? "met" : "NOT met") }'
+grep -h 'serve stopped' "$work/serve-linear.log" || true  # the prediction log's own counts
 
 fi
 

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "tunecase/serve/prediction_log.h"
 
@@ -78,6 +82,74 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   PredictionLog after_kill(*store, {});
   EXPECT_FALSE(after_kill.previous_run().clean);
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
+}
+
+// The nice values of this process's threads, from /proc/self/task/*/stat (field 19).
+std::vector<int> thread_nice_values() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');  // the name may hold spaces; the fields follow it
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) values.push_back(std::stoi(field));
+    }
+  }
+  return values;
+}
+
+TEST(PredictionLog, TheBackgroundWriterCommitsAtALowerPriority) {
+  auto store = open_store(store_path());
+  const int process_nice = getpriority(PRIO_PROCESS, 0);
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  o.starved_after = std::chrono::hours(1);  // never hands over here
+  {
+    PredictionLog log(*store, o);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(log.reserve());
+      log.append(record(i));
+      log.flush();
+    }
+    EXPECT_EQ(log.stats().batches, 3);
+    EXPECT_EQ(log.stats().urgent_batches, 0);
+    EXPECT_EQ(log.stats().handovers, 0);
+    std::vector<int> nice = thread_nice_values();
+    int expected = std::min(19, process_nice + o.background_nice);
+    EXPECT_EQ(std::count(nice.begin(), nice.end(), expected), 1) << "the background writer";
+  }
+  std::vector<int> nice = thread_nice_values();
+  EXPECT_EQ(std::count(nice.begin(), nice.end(), process_nice), static_cast<long>(nice.size()))
+      << "no thread is left at the lower priority after stop";
+}
+
+TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  o.starved_after = std::chrono::microseconds(0);  // every background commit counts as starved
+  o.urgent_for = std::chrono::milliseconds(1000);  // far longer than three commits
+  PredictionLog log(*store, o);
+  auto commit_one = [&](int i) {
+    ASSERT_TRUE(log.reserve());
+    log.append(record(i));
+    log.flush();
+  };
+  commit_one(0);  // the background writer's, which hands over
+  EXPECT_EQ(log.stats().handovers, 1);
+  EXPECT_EQ(log.stats().urgent_batches, 0);
+  commit_one(1);
+  commit_one(2);
+  EXPECT_EQ(log.stats().urgent_batches, 2) << "the urgent writer commits while it has them";
+  EXPECT_EQ(log.stats().handovers, 1);
+  std::this_thread::sleep_for(o.urgent_for + std::chrono::milliseconds(100));
+  commit_one(3);  // handed back: the background writer's again (and starved again)
+  EXPECT_EQ(log.stats().urgent_batches, 2);
+  EXPECT_EQ(log.stats().handovers, 2);
+  EXPECT_EQ(log.stats().committed, 4);
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 #include "tunecase/serve/prediction_log.h"
 
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,13 +26,49 @@ PreviousRun read_previous(Store& store, const std::string& key) {
   return run;
 }
 
+// Raises the calling thread's nice value by `by` (at most to 19). Raising it needs no privilege;
+// where it fails anyway the thread keeps its priority, which is only slower for the answers.
+void lower_priority(int by) {
+  if (by <= 0) return;
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, tid);
+  if (nice == -1 && errno != 0) return;
+  setpriority(PRIO_PROCESS, tid, std::min(19, nice + by));
+}
+
+// How long the calling thread has waited for a core while runnable (the second figure of
+// /proc/thread-self/schedstat); where the kernel keeps no such figure, the time it was not on a
+// core at all (which counts its I/O waits too).
+struct ThreadClock {
+  int64_t waited_ns = 0;
+  bool from_schedstat = false;
+};
+ThreadClock thread_clock() {
+  ThreadClock c;
+  if (std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r")) {
+    unsigned long long ran = 0, waited = 0;
+    c.from_schedstat = std::fscanf(f, "%llu %llu", &ran, &waited) == 2;
+    c.waited_ns = static_cast<int64_t>(waited);
+    std::fclose(f);
+  }
+  if (!c.from_schedstat) {
+    timespec wall{}, cpu{};
+    clock_gettime(CLOCK_MONOTONIC, &wall);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    c.waited_ns = (wall.tv_sec - cpu.tv_sec) * 1'000'000'000LL + (wall.tv_nsec - cpu.tv_nsec);
+  }
+  return c;
+}
+
 }  // namespace
 
 PredictionLog::PredictionLog(Store& store, PredictionLogOptions options)
     : store_(store), options_(std::move(options)) {
   previous_ = read_previous(store_, meta_key());
   write_progress(false);
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] { writer_loop(Writer::background); });
+  urgent_writer_ = std::thread([this] { writer_loop(Writer::urgent); });
 }
 
 PredictionLog::~PredictionLog() {
@@ -59,7 +99,19 @@ void PredictionLog::append(PredictionRecord record) {
   }
   queue_.push_back(std::move(record));
   ++stats_.appended;
-  if (queue_.size() == 1 || queue_.size() >= options_.batch_size) wake_writer_.notify_one();
+  if (queue_.size() == 1 || queue_.size() >= options_.batch_size) wake(current_writer());
+}
+
+PredictionLog::Writer PredictionLog::current_writer() {
+  if (in_charge_ == Writer::urgent && std::chrono::steady_clock::now() >= urgent_until_) {
+    in_charge_ = Writer::background;
+    wake(Writer::background);
+  }
+  return in_charge_;
+}
+
+void PredictionLog::wake(Writer writer) {
+  wake_[static_cast<int>(writer)].notify_one();
 }
 
 void PredictionLog::flush() {
@@ -67,7 +119,7 @@ void PredictionLog::flush() {
   int64_t target = stats_.appended;
   if (settled_ >= target || stopped_) return;
   ++flush_waiters_;
-  wake_writer_.notify_one();
+  wake(current_writer());
   committed_cv_.wait(lock, [&] { return settled_ >= target || stopped_; });
   --flush_waiters_;
 }
@@ -78,8 +130,10 @@ void PredictionLog::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_writer_.notify_all();
+  wake(Writer::background);
+  wake(Writer::urgent);
   if (writer_.joinable()) writer_.join();
+  if (urgent_writer_.joinable()) urgent_writer_.join();
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -95,29 +149,49 @@ PredictionLog::Stats PredictionLog::stats() const {
   return s;
 }
 
-void PredictionLog::writer_loop() {
+void PredictionLog::writer_loop(Writer self) {
+  if (self == Writer::background) lower_priority(options_.background_nice);
+  std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::unique_lock lock(mutex_);
+  // Once stopping, both writers drain the queue.
+  auto mine = [&] { return stopping_ || current_writer() == self; };
   for (;;) {
-    wake_writer_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    wake_me.wait(lock, [&] { return stopping_ || (!queue_.empty() && mine()); });
     if (queue_.empty()) return;  // stopping, and everything is committed
     // Group commit: gather for one window unless the batch fills or someone waits.
     auto deadline = std::chrono::steady_clock::now() + options_.window;
-    wake_writer_.wait_until(lock, deadline, [&] {
-      return queue_.size() >= options_.batch_size || stopping_ || flush_waiters_ > 0;
+    wake_me.wait_until(lock, deadline, [&] {
+      return queue_.size() >= options_.batch_size || stopping_ || flush_waiters_ > 0 || !mine();
     });
+    if (queue_.empty() || !mine()) continue;  // the other writer has it
     std::size_t n = std::min(queue_.size(), options_.batch_size);
     std::vector<PredictionRecord> batch(std::make_move_iterator(queue_.begin()),
                                         std::make_move_iterator(queue_.begin() + n));
     queue_.erase(queue_.begin(), queue_.begin() + n);
     lock.unlock();
-    bool ok = commit(batch);
-    lock.lock();
-    settled_ += static_cast<int64_t>(n);
-    (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);
-    ++stats_.batches;
-    committed_cv_.notify_all();
-    lock.unlock();
-    write_progress(false);
+    {
+      std::lock_guard one_at_a_time(commit_mutex_);
+      ThreadClock before = thread_clock();
+      bool ok = commit(batch);
+      ThreadClock after = thread_clock();
+      lock.lock();
+      settled_ += static_cast<int64_t>(n);
+      (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);
+      ++stats_.batches;
+      if (self == Writer::urgent) ++stats_.urgent_batches;
+      bool starved = after.from_schedstat == before.from_schedstat &&
+                     after.waited_ns - before.waited_ns >=
+                         std::chrono::nanoseconds(options_.starved_after).count();
+      if (self == Writer::background && starved && !stopping_) {
+        in_charge_ = Writer::urgent;
+        urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
+        ++stats_.handovers;
+        wake(Writer::urgent);
+      }
+      committed_cv_.notify_all();
+      lock.unlock();
+      write_progress(false);
+    }
     lock.lock();
   }
 }

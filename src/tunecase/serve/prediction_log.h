@@ -19,6 +19,14 @@ struct PredictionLogOptions {
   std::size_t capacity = 50000;          // records queued and not yet committed, at most
   std::size_t batch_size = 2000;         // a commit happens at this many records...
   std::chrono::milliseconds window{50};  // ...or this long after the first of them queued
+  // The background writer runs this much above the process's nice value, so its commits give
+  // way to the threads that answer requests; 0 keeps it at the process's priority.
+  int background_nice = 10;
+  // A background commit that spent longer than this runnable but not running (the machine is
+  // too busy to give it a core) hands the commits to the urgent writer, at the process's
+  // priority, for `urgent_for`; then the background writer takes them back.
+  std::chrono::microseconds starved_after{10000};
+  std::chrono::milliseconds urgent_for{1000};
   // The meta key of this replica's progress ("serve.log.<instance>"), read at the next start.
   std::string instance = "default";
 };
@@ -35,9 +43,15 @@ struct PreviousRun {
 // - reserve() is called before a request is worked on; false means the queue is full and the
 //   request must be refused (503): memory never grows past `capacity` records.
 // - append() queues a record under a reservation made before; it never blocks on the store.
-// - One writer thread commits the queue in batches (Store::log_predictions, one transaction per
+// - A writer thread commits the queue in batches (Store::log_predictions, one transaction per
 //   batch) every `window` or `batch_size` records, and after each commit writes this instance's
 //   progress (acknowledged and committed counts) to the store's meta table.
+// - That writer runs at a lower CPU priority (`background_nice`): a commit is a few milliseconds
+//   of CPU every window, and a request that arrives meanwhile should not wait behind it. When
+//   the machine is so busy that the background writer waits for a core (a commit of it spent
+//   more than `starved_after` in the run queue), a second writer at the process's priority
+//   commits instead for `urgent_for`, so a busy machine cannot starve the log and fill the
+//   queue. Commits never overlap: one runs at a time, whichever writer has it.
 // What a kill -9 loses: the records queued and not committed, i.e. those of the last commit
 // window (plus any backlog if the store was slower than the traffic). The next start of the same
 // instance reads the last progress record: `PreviousRun::lost_at_least()` of them were answered and
@@ -60,12 +74,17 @@ class PredictionLog {
   const PreviousRun& previous_run() const { return previous_; }
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, dropped = 0, refused = 0;
+    int64_t urgent_batches = 0;  // of `batches`, committed by the urgent writer
+    int64_t handovers = 0;       // times the background writer was starved and handed over
     std::size_t queued = 0;
   };
   Stats stats() const;
 
  private:
-  void writer_loop();
+  enum class Writer { background, urgent };
+  void writer_loop(Writer self);
+  Writer current_writer();  // mutex_ held; hands the commits back once urgent_for has passed
+  void wake(Writer writer);
   bool commit(std::vector<PredictionRecord>& batch);
   void write_progress(bool clean);
   std::string meta_key() const { return "serve.log." + options_.instance; }
@@ -74,14 +93,17 @@ class PredictionLog {
   PredictionLogOptions options_;
   PreviousRun previous_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_writer_, committed_cv_;
+  std::mutex commit_mutex_;  // one commit (and its progress record) at a time
+  std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer
   std::deque<PredictionRecord> queue_;
   std::size_t reserved_ = 0;
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
   int flush_waiters_ = 0;
   bool stopping_ = false, stopped_ = false;
-  std::thread writer_;
+  Writer in_charge_ = Writer::background;
+  std::chrono::steady_clock::time_point urgent_until_;
+  std::thread writer_, urgent_writer_;
 };
 
 }  // namespace tunecase::serve
