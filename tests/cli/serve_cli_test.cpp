@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <thread>
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "../http/test_client.h"
+#include "../serve/thread_nice.h"
 #include "run_cli.h"
 
 namespace {
@@ -49,6 +52,7 @@ class ServeProcess {
   ~ServeProcess() { signal_and_wait(SIGKILL); }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string stderr_text() const { return read_file(err_); }
   // Sends `sig` and returns the exit status (-1 when killed by a signal).
   int signal_and_wait(int sig) {
@@ -128,6 +132,26 @@ TEST_F(ServeCli, EveryAcknowledgedFeedbackSurvivesAKillAndTheRestartReportsIt) {
   nlohmann::json piped = nlohmann::json::parse(json.output, nullptr, false);
   ASSERT_FALSE(piped.is_discarded()) << json.output;
   EXPECT_EQ(piped["arms"][0]["labelled"], 20);
+}
+
+// The threads off the response path (the prediction log's background writer and the audit's
+// flusher) run at nice +10, so that the event loops get a contended core first.
+TEST_F(ServeCli, OnlyTheLogWriterAndTheAuditFlusherRunAtALowerPriority) {
+  ServeProcess serve(dir_.path(), "nice", serve_args());
+  ASSERT_GT(serve.port(), 0) << serve.stderr_text();
+  const int base = getpriority(PRIO_PROCESS, 0);  // what the child inherited
+  if (base > 9) GTEST_SKIP() << "the tests run at nice " << base << ": no room below it";
+  const int lowered = base + 10;
+  std::vector<int> nice;
+  for (int i = 0; i < 100; ++i) {  // the flusher starts just after serve says it listens
+    nice = tunecase::testing::thread_nice_values(serve.pid());
+    if (std::count(nice.begin(), nice.end(), lowered) >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(nice.size(), 4u);
+  EXPECT_EQ(std::count(nice.begin(), nice.end(), lowered), 2);
+  EXPECT_EQ(std::count(nice.begin(), nice.end(), base), static_cast<long>(nice.size()) - 2);
+  EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0);
 }
 
 TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {

@@ -5,14 +5,16 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "thread_nice.h"
 #include "tunecase/serve/prediction_log.h"
 
 namespace tunecase::serve {
 namespace {
+
+using tunecase::testing::thread_nice_values;
 
 std::string store_path() {
   static int next = 0;
@@ -82,23 +84,6 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   PredictionLog after_kill(*store, {});
   EXPECT_FALSE(after_kill.previous_run().clean);
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
-}
-
-// The nice values of this process's threads, from /proc/self/task/*/stat (field 19).
-std::vector<int> thread_nice_values() {
-  std::vector<int> values;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');  // the name may hold spaces; the fields follow it
-    if (close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-      if (i == 19) values.push_back(std::stoi(field));
-    }
-  }
-  return values;
 }
 
 TEST(PredictionLog, TheBackgroundWriterCommitsAtALowerPriority) {

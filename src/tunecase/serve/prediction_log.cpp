@@ -1,15 +1,15 @@
 #include "tunecase/serve/prediction_log.h"
 
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "tunecase/core/thread_priority.h"
 
 namespace tunecase::serve {
 namespace {
@@ -24,17 +24,6 @@ PreviousRun read_previous(Store& store, const std::string& key) {
   run.acknowledged = j.value("acknowledged", int64_t{0});
   run.committed = j.value("committed", int64_t{0});
   return run;
-}
-
-// Raises the calling thread's nice value by `by` (at most to 19). Raising it needs no privilege;
-// where it fails anyway the thread keeps its priority, which is only slower for the answers.
-void lower_priority(int by) {
-  if (by <= 0) return;
-  const auto tid = static_cast<id_t>(gettid());
-  errno = 0;
-  int nice = getpriority(PRIO_PROCESS, tid);
-  if (nice == -1 && errno != 0) return;
-  setpriority(PRIO_PROCESS, tid, std::min(19, nice + by));
 }
 
 // How long the calling thread has waited for a core while runnable (the second figure of
@@ -150,7 +139,7 @@ PredictionLog::Stats PredictionLog::stats() const {
 }
 
 void PredictionLog::writer_loop(Writer self) {
-  if (self == Writer::background) lower_priority(options_.background_nice);
+  if (self == Writer::background) lower_thread_priority(options_.background_nice);
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::unique_lock lock(mutex_);
   // Once stopping, both writers drain the queue.

@@ -1,0 +1,35 @@
+#pragma once
+
+// The nice values of a process's threads, from /proc/PID/task/*/stat (field 19).
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace tunecase::testing {
+
+inline std::vector<int> thread_nice_values(pid_t pid = getpid()) {
+  std::vector<int> values;
+  std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');              // the name may hold spaces; the fields follow it
+    if (close == std::string::npos) continue;  // the thread ended meanwhile
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) values.push_back(std::stoi(field));
+    }
+  }
+  return values;
+}
+
+}  // namespace tunecase::testing
