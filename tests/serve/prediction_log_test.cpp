@@ -130,11 +130,18 @@ TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
   commit_one(2);
   EXPECT_EQ(log.stats().urgent_batches, 2) << "the urgent writer commits while it has them";
   EXPECT_EQ(log.stats().handovers, 1);
+  // Each urgent commit here "waited" (the threshold is 0): the machine counts as still busy, so
+  // every one of them keeps the commits for another urgent_for.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  commit_one(10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  commit_one(11);  // 1.2 s after the handover, 0.6 s after the last urgent commit
+  EXPECT_EQ(log.stats().urgent_batches, 4);
   std::this_thread::sleep_for(o.urgent_for + std::chrono::milliseconds(100));
   commit_one(3);  // handed back: the background writer's again (and starved again)
-  EXPECT_EQ(log.stats().urgent_batches, 2);
+  EXPECT_EQ(log.stats().urgent_batches, 4);
   EXPECT_EQ(log.stats().handovers, 2);
-  EXPECT_EQ(log.stats().committed, 4);
+  EXPECT_EQ(log.stats().committed, 6);
 }
 
 }  // namespace

@@ -118,7 +118,9 @@ TEST_F(RequestRuns, AMergeInProgressHidesNothingAndAReopenFinishesIt) {
         count("SELECT count(*) FROM request_run_merge WHERE done = 1") > 0)
       stopped = true;  // a merge half copied: the sources still answer
   };
-  log(*store, 170);
+  // A commit of 10 carries up to 11 steps of 16 entries, so only a level-2 merge (4 runs of 64
+  // entries) spans commits: 700 predictions reach one.
+  log(*store, 700);
   ASSERT_TRUE(stopped);
   // Stop logging mid-merge, as a killed process would (each step is its own commit).
   for (int tries = 0; tries < 40; ++tries) {

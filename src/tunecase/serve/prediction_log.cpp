@@ -168,14 +168,19 @@ void PredictionLog::writer_loop(Writer self) {
       (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);
       ++stats_.batches;
       if (self == Writer::urgent) ++stats_.urgent_batches;
-      bool starved = after.from_schedstat == before.from_schedstat &&
-                     after.waited_ns - before.waited_ns >=
-                         std::chrono::nanoseconds(options_.starved_after).count();
+      const bool comparable = after.from_schedstat == before.from_schedstat;
+      const int64_t waited_ns = comparable ? after.waited_ns - before.waited_ns : 0;
+      const int64_t starved_ns = std::chrono::nanoseconds(options_.starved_after).count();
+      const bool starved = comparable && waited_ns >= starved_ns;
       if (self == Writer::background && starved && !stopping_) {
         in_charge_ = Writer::urgent;
         urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
         ++stats_.handovers;
         wake(Writer::urgent);
+      } else if (self == Writer::urgent && waited_ns >= starved_ns / 4) {
+        // Even the full-priority writer waited for a core: the machine is still busy, and a
+        // background commit now would stall the log behind it. Keep the commits a while longer.
+        urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
       }
       committed_cv_.notify_all();
       lock.unlock();

@@ -24,7 +24,8 @@ struct PredictionLogOptions {
   int background_nice = 10;
   // A background commit that spent longer than this runnable but not running (the machine is
   // too busy to give it a core) hands the commits to the urgent writer, at the process's
-  // priority, for `urgent_for`; then the background writer takes them back.
+  // priority, for `urgent_for` after the last of its commits that waited a quarter of that
+  // itself (the machine still busy); then the background writer takes them back.
   std::chrono::microseconds starved_after{10000};
   std::chrono::milliseconds urgent_for{1000};
   // The meta key of this replica's progress ("serve.log.<instance>"), read at the next start.
@@ -50,8 +51,9 @@ struct PreviousRun {
 //   of CPU every window, and a request that arrives meanwhile should not wait behind it. When
 //   the machine is so busy that the background writer waits for a core (a commit of it spent
 //   more than `starved_after` in the run queue), a second writer at the process's priority
-//   commits instead for `urgent_for`, so a busy machine cannot starve the log and fill the
-//   queue. Commits never overlap: one runs at a time, whichever writer has it.
+//   commits instead until the machine has had `urgent_for` of calm, so that a busy machine
+//   cannot starve the log and fill the queue. Commits never overlap: one runs at a time,
+//   whichever writer has it.
 // What a kill -9 loses: the records queued and not committed, i.e. those of the last commit
 // window (plus any backlog if the store was slower than the traffic). The next start of the same
 // instance reads the last progress record: `PreviousRun::lost_at_least()` of them were answered and

@@ -233,9 +233,13 @@ class SqlStore final : public Store {
       }
       label_late_shadows(s, batch, shadow_items);
       // The request runs' upkeep (a level-0 run every `base` predictions, merges and deletions
-      // `base` entries a step), a few bounded steps per commit: enough to keep up with commits
-      // of up to `base` / 8 predictions, off the response path like the commit itself.
-      for (int step = 0; runs_ && step < 4 && request_runs_step(s, shape_); ++step) {
+      // `base` entries a step), off the response path like the commit itself: one step per
+      // `base` / 16 predictions committed (512 of them with runs of 8,192), and one more. Each
+      // prediction costs its entry in a level-0 run, then a copy and a deletion per level (9
+      // entries at 100 million predictions), so this keeps up at any commit size, and a small
+      // commit never carries more than one step.
+      const int steps = 1 + static_cast<int>(static_cast<int64_t>(batch.size()) * 16 / shape_.base);
+      for (int step = 0; runs_ && step < steps && request_runs_step(s, shape_); ++step) {
       }
     });
   }
