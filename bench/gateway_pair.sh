@@ -5,8 +5,11 @@
 # request (measured, from /proc) and its latency, and the ratio of the CPU figures.
 # Usage: bench/gateway_pair.sh OLD_BUILD_DIR NEW_BUILD_DIR   (each holding a `tunecase`)
 # Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10), SERVE_THREADS (2;
-# set but empty: serve's own default, twice the hardware threads). Each round also loads the
-# upstream directly once, and the medians of those runs are printed as the baseline.
+# set but empty: serve's own default, twice the hardware threads), OLD_ARGS and NEW_ARGS (more
+# `serve` options for one side: the same build twice with `SERVE_THREADS= OLD_ARGS="--threads 4"
+# NEW_ARGS="--threads 6"` compares two settings). Each round also loads
+# the upstream directly once, and the medians of those runs are printed as the baseline; the
+# rounds' p99s follow, in round order, for a paired look.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 old=$(cd "$1" && pwd)/tunecase
@@ -50,10 +53,11 @@ write_gateway_config "$work/gateway.toml" "$upstream"
 ports=()
 serve_pids=()
 for side in old new; do
-  bin=$old; [ "$side" = new ] && bin=$new
+  bin=$old; extra=${OLD_ARGS:-}
+  [ "$side" = new ] && bin=$new && extra=${NEW_ARGS:-}
   port=$(free_port)
   "$bin" serve --config "$work/gateway.toml" --store "$work/$side.db" --port "$port" --no-cache \
-    ${serve_threads:+--threads "$serve_threads"} >"$work/$side.log" 2>&1 &
+    ${serve_threads:+--threads "$serve_threads"} $extra >"$work/$side.log" 2>&1 &
   pids+=($!); serve_pids+=($!); ports+=("$port")
   wait_port "$port"
 done
@@ -77,6 +81,7 @@ for r in $(seq 1 "$rounds"); do
     p99s[$i]+="$(field "$line" p99_us) "
   done
 done
+echo "p99 of each round (us): direct ${direct_p99s}; old ${p99s[0]}; new ${p99s[1]}"
 hz=$(getconf CLK_TCK)
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 awk -v p50="$(median <<<"$direct_p50s")" -v p99="$(median <<<"$direct_p99s")" \
