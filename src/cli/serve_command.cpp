@@ -17,7 +17,6 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
-#include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
@@ -124,9 +123,8 @@ void run(const ServeArgs& a) {
   std::condition_variable audit_wake;
   bool stopping = false;
   std::thread audit_flusher([&] {
-    // Off the response path: a flush (a few milliseconds of CPU every 200 ms under load) gives
-    // way to the event loops. Even at nice +10 it outpaces what the loops can send.
-    tunecase::lower_thread_priority(10);
+    // At the process's priority, unlike the prediction log's background writer: its list has
+    // no bound, so it must keep up even beside saturated loops (docs/serve.md).
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
       try {
