@@ -33,9 +33,9 @@ std::vector<std::string> split_lines(std::string_view text) {
 
 // The rest of `line` after a case-insensitive `key` ("Text:"), or nullopt.
 std::optional<std::string> after_key(const std::string& line, std::string_view key) {
-  std::string head = lower(trimmed(line).substr(0, key.size()));
-  if (head != lower(key)) return std::nullopt;
-  return trimmed(trimmed(line).substr(key.size()));
+  std::string_view text = trim(line);
+  if (lower(text.substr(0, key.size())) != lower(key)) return std::nullopt;
+  return trimmed(text.substr(key.size()));
 }
 
 struct TextBlock {

@@ -1,5 +1,4 @@
 #include "tunecase/report/eval_report.h"
-#include "tunecase/core/suggest.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/number_format.h"
+#include "tunecase/core/suggest.h"
 
 namespace tunecase {
 namespace {
