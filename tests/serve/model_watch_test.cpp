@@ -89,6 +89,8 @@ TEST_F(ModelWatchTest, APromotionAndARollbackReachARunningGateway) {
   gateway_->store().set_model_status("local-linear", v1, ModelStatus::champion, 2,
                                      "rollback by test");
   ASSERT_TRUE(wait_for(v1));
+  // The watch swaps the model in, then says so: the line may trail the first answer of v1.
+  ASSERT_TRUE(wait_for_note("rollback by test"));
   models = gateway_->store().models("local-linear");
   for (const auto& m : models)
     EXPECT_EQ(m.status, m.version == v1 ? ModelStatus::champion : ModelStatus::rolled_back);
