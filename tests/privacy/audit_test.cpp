@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/privacy/endpoint_locality.h"
+#include "tunecase/privacy/sha256.h"
 
 namespace tunecase {
 namespace {
@@ -88,6 +89,17 @@ TEST(Audit, HandingBodiesOverKeepsOnlyTheTotals) {
   EXPECT_EQ(endpoints[0].requests, 1000);
   EXPECT_EQ(endpoints[0].bytes, 4000);
   EXPECT_TRUE(endpoints[0].bodies.empty());
+
+  // The hash and the placeholder counts are taken when the bodies are handed over, off the
+  // thread that sent them; the totals count them from then on.
+  log.record("http://127.0.0.1:8000/v1/chat/completions", "mail <EMAIL_1> or <EMAIL_2>");
+  EXPECT_TRUE(log.endpoints()[0].redacted.empty());
+  auto second = log.take_new();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].body.redacted.at("email"), 2);
+  EXPECT_EQ(second[0].body.sha256, sha256_hex("mail <EMAIL_1> or <EMAIL_2>"));
+  EXPECT_EQ(log.endpoints()[0].redacted.at("email"), 2);
+  EXPECT_EQ(log.endpoints()[0].requests, 1001);
 
   AuditLog run("eval");  // a run keeps every body for its audit.json, and hands nothing over
   run.record("http://127.0.0.1:8000/v1/chat/completions", "body");

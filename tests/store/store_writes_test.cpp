@@ -3,11 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <random>
 #include <set>
 #include <thread>
 
 #include "store_fixture.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
 
 namespace tunecase::testing {
 namespace {
@@ -25,6 +27,21 @@ TEST(PredictionIds, AreUniqueHexThatSortByTimeOfMaking) {
   std::this_thread::sleep_for(std::chrono::milliseconds(3));
   EXPECT_LT(first, make_prediction_id());  // a later millisecond sorts later
   EXPECT_NE(make_random_id().substr(0, 8), make_random_id().substr(0, 8));
+}
+
+// The ids and text hashes are written digit by digit instead of through fmt: the same digits.
+TEST(PredictionIds, HexDigitsAreFmtsZeroPaddedLowercaseHex) {
+  std::mt19937_64 random(7);
+  for (int digits = 1; digits <= 16; ++digits) {
+    for (uint64_t value : {uint64_t{0}, ~uint64_t{0}, uint64_t{0xabc}, random(), random()}) {
+      uint64_t low = digits == 16 ? value : value & ((uint64_t{1} << (4 * digits)) - 1);
+      std::string out = "id:";
+      append_hex(out, value, digits);
+      ASSERT_EQ(out, fmt::format("id:{:0{}x}", low, digits)) << digits << " " << value;
+    }
+  }
+  EXPECT_EQ(text_hash("I was charged twice"),
+            fmt::format("{:016x}", fnv1a64("I was charged twice")));
 }
 
 TYPED_TEST(StoreConformance, LogsPredictionsAndReadsThemBackFieldByField) {

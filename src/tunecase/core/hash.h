@@ -13,4 +13,8 @@ uint64_t fnv1a64(std::string_view bytes);
 // reports can refer to a row without repeating its text.
 std::string text_hash(std::string_view text);
 
+// The low `digits` hex digits of `value`, lowercase and zero-padded, appended to `out` (what
+// fmt's "{:0Nx}" gives, without parsing a format on every call: ids are made per request).
+void append_hex(std::string& out, uint64_t value, int digits);
+
 }  // namespace tunecase

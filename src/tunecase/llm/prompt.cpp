@@ -92,6 +92,9 @@ PromptBuilder::PromptBuilder(PromptSettings settings, const ProjectConfig& proje
     index_ = std::make_unique<Bm25Index>(settings_.index_params);
     index_->build(train);
   }
+  // The parts no text changes, made once: a gateway renders a prompt for every request.
+  label_lines_ = label_lines();
+  system_ = fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines_, answer_instruction());
 }
 
 Examples PromptBuilder::examples_for(std::string_view text) const {
@@ -158,14 +161,13 @@ PromptText PromptBuilder::render(std::string_view whole) const {
   Examples examples = examples_for(whole);
   std::string text = cut_text(whole, settings_.max_text_chars);
   if (settings_.custom) {
-    PromptFields fields{task_line(), label_lines(),
+    PromptFields fields{task_line(), label_lines_,
                         example_blocks(examples, settings_.max_text_chars), text};
     return {fill_template(settings_.custom->system, fields),
             fill_template(settings_.custom->user, fields)};
   }
   PromptText out;
-  out.system =
-      fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines(), answer_instruction());
+  out.system = system_;
   if (!examples.empty())
     out.user = "Examples:\n" + example_blocks(examples, settings_.max_text_chars) + "\n\n";
   out.user += fmt::format("Text: {}\nLabel:", one_line(text));

@@ -82,6 +82,8 @@ class PromptBuilder {
   std::string task_;
   Examples fixed_examples_;           // few_shot, and padding for retrieval
   std::unique_ptr<Bm25Index> index_;  // retrieval_few_shot only
+  std::string label_lines_;           // label_lines(), made once
+  std::string system_;                // the system message of the built-in strategies
 };
 
 // `text` cut to `max_chars` characters (Unicode code points, never inside one) and marked " […]"

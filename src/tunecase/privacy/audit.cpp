@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -37,8 +38,13 @@ AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts, 
       started_ms_(now_ms()) {}
 
 void AuditLog::record(std::string_view url, std::string_view body) {
-  AuditBody entry{now_ms(), sha256_hex(body), static_cast<int64_t>(body.size()),
-                  count_placeholders(body)};
+  const int64_t at_ms = now_ms();
+  // A gateway's bodies are hashed and counted when they are taken (take_new(), on the thread
+  // that stores them), not here on the thread that sends them.
+  std::optional<AuditBody> entry;
+  if (bodies_ == Bodies::kKeep)
+    entry = AuditBody{at_ms, sha256_hex(body), static_cast<int64_t>(body.size()),
+                      count_placeholders(body)};
   std::lock_guard lock(mutex_);
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
@@ -53,12 +59,13 @@ void AuditLog::record(std::string_view url, std::string_view body) {
     e.local = endpoint_locality(url, allowed_hosts_).local;
   }
   ++e.requests;
-  e.bytes += entry.bytes;
-  add_counts(e.redacted, entry.redacted);
-  if (bodies_ == Bodies::kHandOver)
-    new_.push_back({endpoint, e.local, std::move(entry)});
-  else
-    e.bodies.push_back(std::move(entry));
+  e.bytes += static_cast<int64_t>(body.size());
+  if (bodies_ == Bodies::kHandOver) {
+    pending_.push_back({endpoint, e.local, at_ms, std::string(body)});
+    return;
+  }
+  add_counts(e.redacted, entry->redacted);
+  e.bodies.push_back(std::move(*entry));
 }
 
 std::vector<AuditEndpoint> AuditLog::endpoints() const {
@@ -69,9 +76,20 @@ std::vector<AuditEndpoint> AuditLog::endpoints() const {
 }
 
 std::vector<AuditEvent> AuditLog::take_new() {
-  std::lock_guard lock(mutex_);
+  std::vector<PendingBody> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending.swap(pending_);
+  }
   std::vector<AuditEvent> out;
-  out.swap(new_);
+  out.reserve(pending.size());
+  for (PendingBody& p : pending) {
+    out.push_back({std::move(p.endpoint), p.local,
+                   AuditBody{p.at_ms, sha256_hex(p.body), static_cast<int64_t>(p.body.size()),
+                             count_placeholders(p.body)}});
+  }
+  std::lock_guard lock(mutex_);
+  for (const AuditEvent& ev : out) add_counts(endpoints_[ev.endpoint].redacted, ev.body.redacted);
   return out;
 }
 

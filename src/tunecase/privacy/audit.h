@@ -56,7 +56,9 @@ class AuditLog {
   AuditLog(std::string command, std::vector<std::string> allowed_hosts = {},
            Bodies bodies = Bodies::kKeep);
 
-  // One outbound request (thread-safe): hashes and counts `body`, keeps neither.
+  // One outbound request (thread-safe): hashes and counts `body`, keeps neither. With
+  // Bodies::kHandOver the hash and the placeholder count are taken in take_new(), off the
+  // sending thread: until then the body is held, and endpoints()' `redacted` leaves it out.
   void record(std::string_view url, std::string_view body);
 
   std::vector<AuditEndpoint> endpoints() const;
@@ -76,7 +78,14 @@ class AuditLog {
   int64_t started_ms_;
   mutable std::mutex mutex_;
   std::map<std::string, AuditEndpoint> endpoints_;
-  std::vector<AuditEvent> new_;
+  // Bodies::kHandOver: what record() was given since the last take_new(), not yet hashed.
+  struct PendingBody {
+    std::string endpoint;
+    bool local = false;
+    int64_t at_ms = 0;
+    std::string body;
+  };
+  std::vector<PendingBody> pending_;
   // Each URL sent to, with its endpoint (url_endpoint); forgotten whole past this many URLs.
   static constexpr std::size_t kRememberedUrls = 256;
   std::map<std::string, std::string, std::less<>> endpoint_of_url_;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <random>
 
+#include "tunecase/core/hash.h"
+
 namespace tunecase {
 
 std::string_view arm_name(Arm arm) {
@@ -81,8 +83,12 @@ std::string make_prediction_id() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
-  return fmt::format("{:012x}{:04x}{:016x}", static_cast<uint64_t>(ms) & 0xffffffffffffULL,
-                     random_bits() & 0xffffU, random_bits());
+  std::string id;
+  id.reserve(32);
+  append_hex(id, static_cast<uint64_t>(ms), 12);
+  append_hex(id, random_bits(), 4);
+  append_hex(id, random_bits(), 16);
+  return id;
 }
 
 std::string make_random_id() {
