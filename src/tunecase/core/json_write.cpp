@@ -2,10 +2,11 @@
 
 #include <algorithm>
 
+#include "tunecase/core/hash.h"
+
 namespace tunecase {
 
 void append_json_string(std::string& out, std::string_view text) {
-  static const char* hex = "0123456789abcdef";
   out += '"';
   const char* p = text.data();
   const char* end = p + text.size();
@@ -41,8 +42,7 @@ void append_json_string(std::string& out, std::string_view text) {
         break;
       default:
         out += "\\u00";
-        out += hex[(c >> 4) & 0xf];
-        out += hex[c & 0xf];
+        append_hex(out, static_cast<unsigned char>(c), 2);
     }
     p = stop + 1;
   }

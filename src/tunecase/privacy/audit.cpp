@@ -23,6 +23,11 @@ int64_t now_ms() {
       .count();
 }
 
+// What the audit keeps of one body: its hash, size and placeholder counts, never the body.
+AuditBody hashed_body(int64_t at_ms, std::string_view body) {
+  return {at_ms, sha256_hex(body), static_cast<int64_t>(body.size()), count_placeholders(body)};
+}
+
 nlohmann::json counts_json(const RedactionCounts& counts) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [kind, n] : counts) out[kind] = n;
@@ -42,9 +47,7 @@ void AuditLog::record(std::string_view url, std::string_view body) {
   // A gateway's bodies are hashed and counted when they are taken (take_new(), on the thread
   // that stores them), not here on the thread that sends them.
   std::optional<AuditBody> entry;
-  if (bodies_ == Bodies::kKeep)
-    entry = AuditBody{at_ms, sha256_hex(body), static_cast<int64_t>(body.size()),
-                      count_placeholders(body)};
+  if (bodies_ == Bodies::kKeep) entry = hashed_body(at_ms, body);
   std::lock_guard lock(mutex_);
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
@@ -84,9 +87,7 @@ std::vector<AuditEvent> AuditLog::take_new() {
   std::vector<AuditEvent> out;
   out.reserve(pending.size());
   for (PendingBody& p : pending) {
-    out.push_back({std::move(p.endpoint), p.local,
-                   AuditBody{p.at_ms, sha256_hex(p.body), static_cast<int64_t>(p.body.size()),
-                             count_placeholders(p.body)}});
+    out.push_back({std::move(p.endpoint), p.local, hashed_body(p.at_ms, p.body)});
   }
   std::lock_guard lock(mutex_);
   for (const AuditEvent& ev : out) add_counts(endpoints_[ev.endpoint].redacted, ev.body.redacted);

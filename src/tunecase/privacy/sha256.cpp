@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "tunecase/core/hash.h"
+
 namespace tunecase {
 
 // OpenSSL's libcrypto: it uses the CPU's SHA extensions where there are some, several times
@@ -18,12 +20,9 @@ std::string sha256_hex(std::string_view bytes) {
       length != 32) {
     throw std::runtime_error("SHA-256 failed in OpenSSL's libcrypto");
   }
-  static const char* hex = "0123456789abcdef";
-  std::string out(64, '0');
-  for (unsigned int i = 0; i < length; ++i) {
-    out[2 * i] = hex[digest[i] >> 4];
-    out[2 * i + 1] = hex[digest[i] & 0xf];
-  }
+  std::string out;
+  out.reserve(64);
+  for (unsigned int i = 0; i < length; ++i) append_hex(out, digest[i], 2);
   return out;
 }
 

@@ -1,7 +1,5 @@
 #include "tunecase/store/records.h"
 
-#include <fmt/format.h>
-
 #include <chrono>
 #include <random>
 
@@ -92,7 +90,11 @@ std::string make_prediction_id() {
 }
 
 std::string make_random_id() {
-  return fmt::format("{:016x}{:016x}", random_bits(), random_bits());
+  std::string id;
+  id.reserve(32);
+  append_hex(id, random_bits(), 16);
+  append_hex(id, random_bits(), 16);
+  return id;
 }
 
 }  // namespace tunecase
