@@ -165,6 +165,26 @@ TEST_F(AsioClientTest, NeverOpensMoreThanMaxConnectionsAndQueuesTheRest) {
   EXPECT_LE(server_->stats().connections, 2u);
 }
 
+TEST_F(AsioClientTest, AnIdleConnectionToAnotherHostMakesRoomForANewOne) {
+  start([](http::Request, http::Responder r) { r.respond(text("first")); });
+  http::Server other({}, [](http::Request, http::Responder r) { r.respond(text("second")); });
+  const std::string other_url = "http://127.0.0.1:" + std::to_string(other.start()) + "/";
+  auto c = client(1);  // one connection in all: the second host needs the first's
+  for (int round = 0; round < 3; ++round) {
+    auto response = http_send_sync(*c, get());
+    ASSERT_EQ(response.status, 200) << response.transport_error;
+    EXPECT_EQ(response.body, "first");
+    HttpRequest to_other = get();
+    to_other.url = other_url;
+    to_other.timeout = std::chrono::milliseconds(2000);
+    response = http_send_sync(*c, to_other);
+    ASSERT_EQ(response.status, 200) << response.transport_error;
+    EXPECT_EQ(response.body, "second");
+  }
+  EXPECT_EQ(server_->stats().connections, 3u);  // each round closed the idle one to the other
+  EXPECT_EQ(other.stats().connections, 3u);
+}
+
 TEST_F(AsioClientTest, ARequestWaitingForAConnectionTimesOut) {
   start([](http::Request, http::Responder) {});  // never answers
   auto c = client(1);

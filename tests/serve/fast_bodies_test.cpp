@@ -80,7 +80,9 @@ bool reads_alike(const std::string& body, const std::string& document, bool word
   if (fast.index() != doc.index()) return false;
   if (auto* e = std::get_if<BodyError>(&fast)) {
     EXPECT_EQ(e->status, std::get<BodyError>(doc).status) << body;
-    if (wording) EXPECT_EQ(e->message, std::get<BodyError>(doc).message) << body;
+    if (wording) {
+      EXPECT_EQ(e->message, std::get<BodyError>(doc).message) << body;
+    }
     return false;
   }
   const auto& a = std::get<ClassifyBody>(fast);

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <exception>
+#include <iterator>
 
 namespace tunecase::http::detail {
 namespace {
@@ -38,6 +39,7 @@ Request to_request(bhttp::request<bhttp::string_body>&& message, const std::stri
   std::size_t question = request.target.find('?');
   request.path = request.target.substr(0, question);
   if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  request.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message)
     request.headers.add(std::string(field.name_string()), std::string(field.value()));
   request.body = std::move(message.body());

@@ -25,6 +25,7 @@ class Headers {
   void set(std::string_view name, std::string value);
   // Appends a field, keeping earlier ones of the same name.
   void add(std::string name, std::string value);
+  void reserve(std::size_t fields) { fields_.reserve(fields); }
 
   const std::vector<Field>& fields() const { return fields_; }
   std::size_t size() const { return fields_.size(); }

@@ -17,7 +17,6 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "tunecase/http/wire.h"
@@ -72,6 +71,7 @@ std::optional<HttpTarget> parse_http_url(std::string_view url) {
   }
   if (path.empty() || path.front() == '?') t.path = "/";
   t.path += std::string(path);
+  t.pool_key = t.host + '\n' + t.port;
   return t;
 }
 
@@ -92,11 +92,13 @@ std::shared_ptr<const HttpTarget> parsed_http_url(const std::string& url) {
 
 namespace {
 
+constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
 struct Exchange {
-  std::shared_ptr<const HttpTarget> target;
-  std::size_t loop = 0;  // the event loop it runs on
-  std::string key;       // loop, host and port: the pool a connection comes from
+  std::shared_ptr<const HttpTarget> target;  // its pool_key and the loop name the connections
+  std::size_t loop = 0;                      // the event loop it runs on
+  std::size_t slot = kNoSlot;                // its place among the core's open requests
   std::chrono::milliseconds timeout{0};
   std::string wire;  // the request as its bytes on the wire, built once (a retry resends them)
   std::function<void(HttpResponse)> done;
@@ -122,8 +124,11 @@ using Timer = net::basic_waitable_timer<SteadyClock, net::wait_traits<SteadyCloc
 // One connection to one host and port. Its operations run on its event loop; it carries one
 // exchange at a time.
 struct Conn {
-  Conn(net::io_context& io, std::string pool_key)
-      : socket(io.get_executor()), timer(io.get_executor()), key(std::move(pool_key)) {}
+  Conn(net::io_context& io, std::size_t on_loop, std::string pool_key)
+      : socket(io.get_executor()),
+        timer(io.get_executor()),
+        loop(on_loop),
+        key(std::move(pool_key)) {}
   Socket socket;
   // The exchange's deadline, armed lazily: a deadline later than the pending wait's leaves the
   // wait alone (it re-arms when it fires early), so a request on a kept-alive connection mostly
@@ -131,13 +136,48 @@ struct Conn {
   Timer timer;
   SteadyClock::time_point deadline = SteadyClock::time_point::max();  // max: nothing to time
   SteadyClock::time_point armed = SteadyClock::time_point::max();     // the pending wait's
-  uint64_t generation = 0;  // a timer handler acts only if no later arm replaced it
-  bool timed_out = false;   // the socket was closed at the deadline
-  std::string key;
-  bool reused = false;  // has answered a request before: the peer may have closed it since
+  uint64_t generation = 0;     // a timer handler acts only if no later arm replaced it
+  bool timed_out = false;      // the socket was closed at the deadline
+  std::size_t loop;            // the event loop it runs on
+  std::string key;             // the target's pool_key
+  std::size_t slot = kNoSlot;  // its place among the core's busy connections
+  bool reused = false;         // has answered a request before: the peer may have closed it since
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   std::shared_ptr<Exchange> exchange;
+};
+
+// Shared objects that each keep their place in the set: adding and removing allocate nothing
+// (the gateway adds and removes a request and a connection for each request it serves).
+template <typename T>
+class SlotSet {
+ public:
+  void add(std::shared_ptr<T> item) {
+    item->slot = items_.size();
+    items_.push_back(std::move(item));
+  }
+  // Nothing when `item` is not in the set. The caller holds its own reference to it.
+  void remove(T& item) {
+    std::size_t at = item.slot;
+    if (at == kNoSlot) return;
+    item.slot = kNoSlot;
+    if (at + 1 != items_.size()) {
+      items_[at] = std::move(items_.back());
+      items_[at]->slot = at;
+    }
+    items_.pop_back();
+  }
+  // Empties the set into `out`.
+  void drain_into(std::vector<std::shared_ptr<T>>& out) {
+    for (auto& item : items_) item->slot = kNoSlot;
+    out.insert(out.end(), std::make_move_iterator(items_.begin()),
+               std::make_move_iterator(items_.end()));
+    items_.clear();
+  }
+  const std::vector<std::shared_ptr<T>>& items() const { return items_; }
+
+ private:
+  std::vector<std::shared_ptr<T>> items_;
 };
 
 constexpr uint64_t kBodyLimit = uint64_t{1} << 30;
@@ -163,8 +203,8 @@ class Core : public std::enable_shared_from_this<Core> {
         lock.unlock();
         return fail(ex, "client shut down", false);
       }
-      active_.insert(ex);
-      conn = take(ex->key, ex->loop);
+      active_.add(ex);
+      conn = take(*ex);
       if (!conn) {
         waiting_.push_back(ex);
         ex->wait_timer = std::make_unique<net::steady_timer>(*loops_[ex->loop], ex->deadline);
@@ -184,15 +224,15 @@ class Core : public std::enable_shared_from_this<Core> {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
-      open.assign(active_.begin(), active_.end());
+      open = active_.items();
       waiting_.clear();
       // From here on each connection is held only by what is queued on its own loop, so it
       // goes with that loop: the core may outlive a loop (a handler on another loop holds it)
       // and must not be the one to destroy a socket whose loop is gone.
-      for (auto& [key, list] : idle_) conns.insert(conns.end(), list.begin(), list.end());
+      for (auto& [key, lists] : idle_)
+        for (auto& list : lists) conns.insert(conns.end(), list.begin(), list.end());
       idle_.clear();
-      conns.insert(conns.end(), busy_.begin(), busy_.end());
-      busy_.clear();
+      busy_.drain_into(conns);
     }
     for (auto& ex : open) {
       HttpResponse r;
@@ -204,31 +244,37 @@ class Core : public std::enable_shared_from_this<Core> {
 
  private:
   // Under mutex_: an idle connection of the pool, a new one, or nullptr when all are taken.
-  std::shared_ptr<Conn> take(const std::string& key, std::size_t loop) {
+  std::shared_ptr<Conn> take(const Exchange& ex) {
+    const std::string& key = ex.target->pool_key;
     auto it = idle_.find(key);
-    if (it != idle_.end() && !it->second.empty()) {
-      auto conn = std::move(it->second.back());
-      it->second.pop_back();
-      busy_.insert(conn);
+    if (it != idle_.end() && !it->second[ex.loop].empty()) {
+      auto& list = it->second[ex.loop];
+      auto conn = std::move(list.back());
+      list.pop_back();
+      busy_.add(conn);
       return conn;
     }
     if (open_ >= max_) {
-      // An idle connection to another host makes room for this one.
+      // An idle connection to another host or loop makes room for this one.
       for (auto& entry : idle_) {
-        auto& list = entry.second;
-        if (list.empty()) continue;
-        auto old = std::move(list.back());
-        list.pop_back();
-        net::post(old->socket.get_executor(), [old] { close(*old); });
-        auto conn = std::make_shared<Conn>(*loops_[loop], key);
-        busy_.insert(conn);
-        return conn;
+        for (auto& list : entry.second) {
+          if (list.empty()) continue;
+          auto old = std::move(list.back());
+          list.pop_back();
+          net::post(old->socket.get_executor(), [old] { close(*old); });
+          return new_conn(ex.loop, key);
+        }
       }
       return nullptr;
     }
     ++open_;
-    auto conn = std::make_shared<Conn>(*loops_[loop], key);
-    busy_.insert(conn);
+    return new_conn(ex.loop, key);
+  }
+
+  // Under mutex_: a connection not yet open, counted busy.
+  std::shared_ptr<Conn> new_conn(std::size_t loop, const std::string& key) {
+    auto conn = std::make_shared<Conn>(*loops_[loop], loop, key);
+    busy_.add(conn);
     return conn;
   }
 
@@ -344,9 +390,9 @@ class Core : public std::enable_shared_from_this<Core> {
     r.status = static_cast<long>(message.result_int());
     for (const auto& field : message) {
       std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      r.headers[name] = std::string(field.value());
+      for (char& c : name)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      r.headers.insert_or_assign(std::move(name), std::string(field.value()));
     }
     r.body = std::move(message.body());
     bool keep = message.keep_alive();
@@ -409,17 +455,19 @@ class Core : public std::enable_shared_from_this<Core> {
         waiting_.pop_front();
       }
       if (next) {
-        if (!reusable || next->key != conn->key) {
-          busy_.erase(conn);
-          carrier = std::make_shared<Conn>(*loops_[next->loop], next->key);
-          busy_.insert(carrier);
+        if (!reusable || next->loop != conn->loop || next->target->pool_key != conn->key) {
+          busy_.remove(*conn);
+          carrier = new_conn(next->loop, next->target->pool_key);
         }
       } else {
-        busy_.erase(conn);
-        if (reusable)
-          idle_[conn->key].push_back(conn);
-        else
+        busy_.remove(*conn);
+        if (reusable) {
+          auto& lists = idle_[conn->key];
+          lists.resize(loops_.size());
+          lists[conn->loop].push_back(conn);
+        } else {
           --open_;
+        }
       }
     }
     if (carrier != conn || !reusable) {
@@ -434,7 +482,7 @@ class Core : public std::enable_shared_from_this<Core> {
     if (ex->finished.exchange(true)) return;
     {
       std::lock_guard lock(mutex_);
-      active_.erase(ex);
+      active_.remove(*ex);
     }
     response.elapsed_ms =
         std::chrono::duration<double, std::milli>(SteadyClock::now() - ex->started).count();
@@ -453,10 +501,11 @@ class Core : public std::enable_shared_from_this<Core> {
   std::mutex mutex_;  // guards everything below
   bool stopping_ = false;
   int open_ = 0;  // connections open or opening
-  std::unordered_map<std::string, std::vector<std::shared_ptr<Conn>>> idle_;
-  std::unordered_set<std::shared_ptr<Conn>> busy_;
+  // Idle connections by the target's pool_key, then by event loop.
+  std::unordered_map<std::string, std::vector<std::vector<std::shared_ptr<Conn>>>> idle_;
+  SlotSet<Conn> busy_;
   std::deque<std::shared_ptr<Exchange>> waiting_;
-  std::unordered_set<std::shared_ptr<Exchange>> active_;
+  SlotSet<Exchange> active_;
 };
 
 class AsioHttpClient final : public HttpClient {
@@ -490,7 +539,6 @@ class AsioHttpClient final : public HttpClient {
     if (!target) throw std::logic_error("asio http client: not a plain http:// URL");
     auto ex = std::make_shared<Exchange>();
     ex->loop = core_->pick_loop();
-    ex->key = std::to_string(ex->loop) + '\n' + target->host + '\n' + target->port;
     ex->timeout = request.timeout;
     ex->deadline = ex->started + request.timeout;
     ex->done = std::move(done);

@@ -20,6 +20,7 @@ struct HttpTarget {
   std::string port;         // "80" when the URL names none
   std::string host_header;  // the authority as written: the Host header
   std::string path;         // path and query, "/" when empty
+  std::string pool_key;     // host and port: the connections a request to it may reuse
 };
 std::optional<HttpTarget> parse_http_url(std::string_view url);
 // parse_http_url, remembered for the last few URLs this thread parsed: a gateway sends every

@@ -86,11 +86,17 @@ std::vector<AuditEvent> AuditLog::take_new() {
   }
   std::vector<AuditEvent> out;
   out.reserve(pending.size());
+  // Summed per endpoint first: the lock the sending threads need is then held for a handful of
+  // additions, not one per body.
+  std::map<std::string, RedactionCounts> redacted;
   for (PendingBody& p : pending) {
     out.push_back({std::move(p.endpoint), p.local, hashed_body(p.at_ms, p.body)});
+    if (!out.back().body.redacted.empty())
+      add_counts(redacted[out.back().endpoint], out.back().body.redacted);
   }
+  if (redacted.empty()) return out;
   std::lock_guard lock(mutex_);
-  for (const AuditEvent& ev : out) add_counts(endpoints_[ev.endpoint].redacted, ev.body.redacted);
+  for (const auto& [endpoint, counts] : redacted) add_counts(endpoints_[endpoint].redacted, counts);
   return out;
 }
 

@@ -138,7 +138,7 @@ void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<
   approach.classify(job->body.text, [this, &approach, arm, job](ServedAnswer served) {
     PredictionRecord record = record_of(*job, approach, arm, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
-    log(record);
+    log(std::move(record));
     job->done(std::move(answer));
   });
 }
@@ -166,7 +166,7 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
     }
     PredictionRecord record = record_of(*job, *challenger_, Arm::challenger, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
-    log(record);
+    log(std::move(record));
     job->done(std::move(answer));
   });
 }
@@ -199,7 +199,7 @@ void Dispatcher::shadow(std::shared_ptr<Job> job) {
     challenger_->classify(job->body.text, [this, job, start](ServedAnswer served) {
       PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);
       record.latency_ms = ms_since(start);
-      log(record);
+      log(std::move(record));
     });
   };
   if (!challenger_->in_process()) {
@@ -263,9 +263,9 @@ ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& rec
   return a;
 }
 
-void Dispatcher::log(const PredictionRecord& record) {
+void Dispatcher::log(PredictionRecord record) {
   metrics_.observe(record);
-  log_.append(record);
+  log_.append(std::move(record));
 }
 
 }  // namespace tunecase::serve

@@ -87,7 +87,7 @@ class Dispatcher {
                              const ServedAnswer& answer) const;
   ClassifyAnswer answer_of(const Job& job, const PredictionRecord& record,
                            const ServedAnswer& served) const;
-  void log(const PredictionRecord& record);
+  void log(PredictionRecord record);
 
   ServedApproach& champion_;
   ServedApproach* challenger_;

@@ -141,6 +141,7 @@ PredictionLog::Stats PredictionLog::stats() const {
 void PredictionLog::writer_loop(Writer self) {
   if (self == Writer::background) lower_thread_priority(options_.background_nice);
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
+  std::vector<PredictionRecord> batch;
   std::unique_lock lock(mutex_);
   // Once stopping, both writers drain the queue.
   auto mine = [&] { return stopping_ || current_writer() == self; };
@@ -154,15 +155,23 @@ void PredictionLog::writer_loop(Writer self) {
     });
     if (queue_.empty() || !mine()) continue;  // the other writer has it
     std::size_t n = std::min(queue_.size(), options_.batch_size);
-    std::vector<PredictionRecord> batch(std::make_move_iterator(queue_.begin()),
-                                        std::make_move_iterator(queue_.begin() + n));
-    queue_.erase(queue_.begin(), queue_.begin() + n);
+    if (n == queue_.size()) {
+      // The whole queue changes hands in O(1), and the empty one left behind keeps the last
+      // batch's capacity: the event loops that append never wait while this thread, which may
+      // run at a lower priority and lose its core at any moment, moves records one by one.
+      batch.swap(queue_);
+    } else {
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
     lock.unlock();
     {
       std::lock_guard one_at_a_time(commit_mutex_);
       ThreadClock before = thread_clock();
       bool ok = commit(batch);
       ThreadClock after = thread_clock();
+      batch.clear();  // outside the lock; the capacity stays for the next swap
       lock.lock();
       settled_ += static_cast<int64_t>(n);
       (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -97,7 +96,7 @@ class PredictionLog {
   mutable std::mutex mutex_;
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
   std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer
-  std::deque<PredictionRecord> queue_;
+  std::vector<PredictionRecord> queue_;
   std::size_t reserved_ = 0;
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
