@@ -39,6 +39,8 @@ LlmCaller::LlmCaller(const LlmApproach& approach, std::optional<Price> price,
       price_(std::move(price)),
       options_(std::move(options)),
       client_(client),
+      metered_(approach.config().llm.rpm > 0 || approach.config().llm.tpm > 0 ||
+               options_.max_cost_usd.has_value()),
       limiter_(
           approach.config().llm.rpm > 0 ? std::optional(approach.config().llm.rpm) : std::nullopt,
           approach.config().llm.tpm > 0 ? std::optional(approach.config().llm.tpm) : std::nullopt),
@@ -51,8 +53,16 @@ LlmCaller::LlmCaller(const LlmApproach& approach, std::optional<Price> price,
 LlmCaller::~LlmCaller() = default;
 
 LlmCallStats LlmCaller::stats() const {
+  LlmCallStats s;
+  s.requests_sent = requests_sent_;
+  s.cache_hits = cache_hits_;
+  s.retries = retries_;
+  s.errors = errors_;
+  s.invalid = invalid_;
+  s.simulated = simulated_;
   std::lock_guard lock(mutex_);
-  return stats_;
+  s.spent_usd = metered_spent_ + unmetered_spent_.load();
+  return s;
 }
 
 void LlmCaller::classify(std::string text, std::function<void(Prediction)> done) {
@@ -79,9 +89,9 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
     call->worst_usd = cost_usd(
         *price_, Usage{static_cast<int64_t>(tokens_in), static_cast<int64_t>(tokens_out), 0});
   std::optional<CachedResponse> hit;
-  {
+  if (cache_) {
     std::lock_guard lock(mutex_);
-    if (cache_) hit = cache_->get(call->key);
+    hit = cache_->get(call->key);
   }
   if (hit) {
     HttpResponse response;
@@ -103,10 +113,11 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
 // Takes a rate-limit slot and a share of the spend cap, then sends; waits on the scheduler when
 // the limits say "not yet".
 void LlmCaller::start(std::shared_ptr<Call> call) {
+  if (!metered_) return send(std::move(call));
   auto now = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   if (!budget_.allows(call->worst_usd)) {
-    ++stats_.errors;
+    ++errors_;
     lock.unlock();
     call->done(failed("not run: spend cap reached", ms_since(call->started)));
     return;
@@ -127,20 +138,15 @@ void LlmCaller::start(std::shared_ptr<Call> call) {
 }
 
 void LlmCaller::shutdown() {
-  std::lock_guard lock(mutex_);
   stopping_ = true;
 }
 
 void LlmCaller::send(std::shared_ptr<Call> call) {
-  {
-    std::unique_lock lock(mutex_);
-    if (stopping_) {  // the client may be gone: never touch it again
-      lock.unlock();
-      finish(call, failed("shut down", ms_since(call->started)), 0);
-      return;
-    }
-    ++stats_.requests_sent;
+  if (stopping_) {  // the client may be gone: never touch it again
+    finish(call, failed("shut down", ms_since(call->started)), 0);
+    return;
   }
+  ++requests_sent_;
   ++call->attempts;
   client_.submit(call->request,
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
@@ -152,7 +158,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
     try {
       ChatAnswer answer = call->approach->provider().parse_response(response);
       Prediction p = answered(*call->approach, answer, ms_since(call->started), false);
-      {
+      if (cache_ || metered_) {
         std::lock_guard lock(mutex_);
         if (cache_)
           cache_->put(call->key, {response.status, response.body, p.latency_ms, answer.simulated});
@@ -169,7 +175,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   std::unique_lock lock(mutex_);
   limiter_.settle(call->tokens, 0);
   if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts)) {
-    ++stats_.retries;
+    ++retries_;
     auto delay = retry_.delay(call->attempts, response);
     lock.unlock();
     scheduler_.after(delay, [this, call](bool cancelled) {
@@ -193,13 +199,15 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
 }
 
 void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_usd) {
-  {
+  if (metered_) {
     std::lock_guard lock(mutex_);
     budget_.settle(call->worst_usd, actual_usd);
-    stats_.spent_usd = budget_.spent();
-    if (p.error) ++stats_.errors;
-    if (p.invalid) ++stats_.invalid;
+    metered_spent_ = budget_.spent();
+  } else {
+    unmetered_spent_.fetch_add(actual_usd);
   }
+  if (p.error) ++errors_;
+  if (p.invalid) ++invalid_;
   call->done(std::move(p));
 }
 
@@ -209,9 +217,8 @@ Prediction LlmCaller::answered(const LlmApproach& approach, const ChatAnswer& an
   // A cached answer is paid for already: it costs nothing now.
   if (price_ && cached) p.cost_usd = 0.0;
   p.cached = cached;
-  std::lock_guard lock(mutex_);
-  stats_.simulated = stats_.simulated || answer.simulated;
-  if (cached) ++stats_.cache_hits;
+  if (answer.simulated) simulated_ = true;
+  if (cached) ++cache_hits_;
   return p;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -79,12 +80,19 @@ class LlmCaller {
   LlmCallOptions options_;
   HttpClient& client_;
   std::unique_ptr<ResponseCache> cache_;
-  mutable std::mutex mutex_;  // guards everything below and the cache
+  // Rate limits or a spend cap: each call then takes mutex_ to be let through and to settle.
+  // Without them (a gateway's usual LLM approach) a call takes no lock shared with the calls of
+  // other threads, unless it reads or writes the cache or is retried.
+  const bool metered_;
+  mutable std::mutex mutex_;  // guards the four below and the cache
   RateLimiter limiter_;
   RetryPolicy retry_;
   SpendBudget budget_;
-  LlmCallStats stats_;
-  bool stopping_ = false;
+  double metered_spent_ = 0;  // what budget_ has settled, for stats()
+  std::atomic<double> unmetered_spent_{0};
+  std::atomic<std::size_t> requests_sent_{0}, cache_hits_{0}, retries_{0}, errors_{0}, invalid_{0};
+  std::atomic<bool> simulated_{false};
+  std::atomic<bool> stopping_{false};
   Scheduler scheduler_;  // last: destroyed first, while the rest is still alive
 };
 

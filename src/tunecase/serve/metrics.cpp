@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+
 namespace tunecase::serve {
 namespace {
 
@@ -31,23 +34,38 @@ void header(std::string& out, const char* name, const char* type, const char* he
 
 Metrics::Metrics() : start_(std::chrono::steady_clock::now()) {}
 
+std::size_t Metrics::shard_of_this_thread() {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1) % kShards;
+  return mine;
+}
+
 void Metrics::observe(const PredictionRecord& r) {
-  std::lock_guard lock(mutex_);
-  Series& s = series_[{r.approach, std::string(arm_name(r.arm))}];
-  ++s.requests;
-  if (r.error) ++s.errors;
-  if (r.fallback) ++s.fallbacks;
-  if (r.abstained) ++s.abstained;
-  double seconds = r.latency_ms / 1000.0;
-  std::size_t i = 0;
-  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
-  ++s.buckets[i];
-  s.latency_sum_s += seconds;
-  if (!r.error && !cold_start_ms_.count(r.approach)) {
-    cold_start_ms_[r.approach] =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
-            .count();
+  const auto now = std::chrono::steady_clock::now();
+  Shard& shard = shards_[shard_of_this_thread()];
+  bool first_here = false;
+  {
+    std::lock_guard lock(shard.mutex);
+    Series& s = shard.series[{r.approach, std::string(arm_name(r.arm))}];
+    ++s.requests;
+    if (r.error) ++s.errors;
+    if (r.fallback) ++s.fallbacks;
+    if (r.abstained) ++s.abstained;
+    double seconds = r.latency_ms / 1000.0;
+    std::size_t i = 0;
+    while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+    ++s.buckets[i];
+    s.latency_sum_s += seconds;
+    if (!r.error && std::find(shard.answered.begin(), shard.answered.end(), r.approach) ==
+                        shard.answered.end()) {
+      shard.answered.push_back(r.approach);
+      first_here = true;
+    }
   }
+  if (!first_here) return;
+  std::lock_guard lock(mutex_);
+  if (!cold_start_ms_.count(r.approach))
+    cold_start_ms_[r.approach] = std::chrono::duration<double, std::milli>(now - start_).count();
 }
 
 void Metrics::refused() {
@@ -68,27 +86,40 @@ std::optional<double> Metrics::cold_start_ms(const std::string& approach) const 
 }
 
 std::string Metrics::render(const std::vector<ArmFigures>& arms) const {
+  SeriesMap series;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [key, part] : shard.series) {
+      Series& s = series[key];
+      s.requests += part.requests;
+      s.errors += part.errors;
+      s.fallbacks += part.fallbacks;
+      s.abstained += part.abstained;
+      for (std::size_t i = 0; i < s.buckets.size(); ++i) s.buckets[i] += part.buckets[i];
+      s.latency_sum_s += part.latency_sum_s;
+    }
+  }
   std::lock_guard lock(mutex_);
   std::string out;
   header(out, "tunecase_requests_total", "counter", "Predictions logged by this replica.");
-  for (const auto& [key, s] : series_)
+  for (const auto& [key, s] : series)
     out += fmt::format("tunecase_requests_total{{{}}} {}\n", labels_of(key.first, key.second),
                        s.requests);
   header(out, "tunecase_errors_total", "counter", "Predictions that failed (error or time-out).");
-  for (const auto& [key, s] : series_)
+  for (const auto& [key, s] : series)
     out +=
         fmt::format("tunecase_errors_total{{{}}} {}\n", labels_of(key.first, key.second), s.errors);
   header(out, "tunecase_fallbacks_total", "counter",
          "Challenger failures answered by the champion.");
-  for (const auto& [key, s] : series_)
+  for (const auto& [key, s] : series)
     out += fmt::format("tunecase_fallbacks_total{{{}}} {}\n", labels_of(key.first, key.second),
                        s.fallbacks);
   header(out, "tunecase_abstentions_total", "counter", "Answers of \"needs a human\".");
-  for (const auto& [key, s] : series_)
+  for (const auto& [key, s] : series)
     out += fmt::format("tunecase_abstentions_total{{{}}} {}\n", labels_of(key.first, key.second),
                        s.abstained);
   header(out, "tunecase_latency_seconds", "histogram", "End-to-end latency of predictions.");
-  for (const auto& [key, s] : series_) {
+  for (const auto& [key, s] : series) {
     std::string l = labels_of(key.first, key.second);
     int64_t cumulative = 0;
     for (std::size_t i = 0; i <= kBuckets.size(); ++i) {

@@ -42,9 +42,20 @@ class Metrics {
     std::array<int64_t, kBuckets.size() + 1> buckets{};  // the last is +Inf
     double latency_sum_s = 0;
   };
-  mutable std::mutex mutex_;
+  using SeriesMap = std::map<std::pair<std::string, std::string>, Series>;  // (approach, arm)
+  // The series are kept in shards, each thread keeping to one: the gateway's event loops each
+  // count in their own and do not wait for each other's lock. render() adds them up.
+  static constexpr std::size_t kShards = 8;
+  struct Shard {
+    std::mutex mutex;
+    SeriesMap series;
+    std::vector<std::string> answered;  // approaches whose first answer this shard has seen
+  };
+  static std::size_t shard_of_this_thread();
+
+  mutable std::array<Shard, kShards> shards_;
+  mutable std::mutex mutex_;  // guards the three below
   std::chrono::steady_clock::time_point start_;
-  std::map<std::pair<std::string, std::string>, Series> series_;  // (approach, arm)
   std::map<std::string, double> cold_start_ms_;
   int64_t refused_ = 0, client_errors_ = 0;
 };

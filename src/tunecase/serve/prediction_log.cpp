@@ -65,24 +65,23 @@ PredictionLog::~PredictionLog() {
 }
 
 bool PredictionLog::reserve(std::size_t records) {
-  std::lock_guard lock(mutex_);
-  if (stopping_ || queue_.size() + reserved_ + records > options_.capacity) {
-    ++stats_.refused;
+  const std::size_t before = held_.fetch_add(records);
+  if (refusing_ || before + records > options_.capacity) {
+    held_.fetch_sub(records);
+    ++refused_;
     return false;
   }
-  reserved_ += records;
   return true;
 }
 
 void PredictionLog::release(std::size_t records) {
-  std::lock_guard lock(mutex_);
-  reserved_ -= std::min(reserved_, records);
+  held_.fetch_sub(records);
 }
 
 void PredictionLog::append(PredictionRecord record) {
   std::lock_guard lock(mutex_);
-  if (reserved_ > 0) --reserved_;
   if (stopped_) {  // the writer is gone; nothing would ever commit it
+    held_.fetch_sub(1);
     ++stats_.dropped;
     return;
   }
@@ -118,6 +117,7 @@ void PredictionLog::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
+    refusing_ = true;
   }
   wake(Writer::background);
   wake(Writer::urgent);
@@ -134,6 +134,7 @@ void PredictionLog::stop() {
 PredictionLog::Stats PredictionLog::stats() const {
   std::lock_guard lock(mutex_);
   Stats s = stats_;
+  s.refused = refused_;
   s.queued = queue_.size();
   return s;
 }
@@ -165,6 +166,7 @@ void PredictionLog::writer_loop(Writer self) {
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
+    held_.fetch_sub(n);
     lock.unlock();
     {
       std::lock_guard one_at_a_time(commit_mutex_);

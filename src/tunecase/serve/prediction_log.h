@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -97,7 +98,12 @@ class PredictionLog {
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
   std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer
   std::vector<PredictionRecord> queue_;
-  std::size_t reserved_ = 0;
+  // Records reserved or queued and not yet taken by a writer: reserve() counts without the
+  // lock, which the writers take too and may hold while they wait for a core (they run at a
+  // lower priority), so the event loops never wait for them to refuse or let a request in.
+  std::atomic<std::size_t> held_{0};
+  std::atomic<int64_t> refused_{0};
+  std::atomic<bool> refusing_{false};  // stopping: every reservation is refused
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
   int flush_waiters_ = 0;
