@@ -256,6 +256,63 @@ TEST_F(AsioClientTest, RunsOnTheServersOwnThreads) {
   upstream_client.reset();
 }
 
+// The limit holds across loops: each loop keeps its own connections, and a connection freed on
+// one loop must reach a request waiting on another (by being closed and opened again there).
+TEST_F(AsioClientTest, LoopsShareTheConnectionLimitAndNoRequestIsStranded) {
+  std::unique_ptr<HttpClient> upstream_client;
+  std::atomic<int> port{0};
+  http::ServerOptions options;
+  options.threads = 4;
+  std::atomic<int> upstream_now{0}, upstream_most{0};
+  start(
+      [&](http::Request q, http::Responder r) {
+        if (q.target == "/upstream") {  // answered 2 ms later, counted in flight until then
+          int now = ++upstream_now;
+          int most = upstream_most.load();
+          while (now > most && !upstream_most.compare_exchange_weak(most, now)) {
+          }
+          std::thread([r, &upstream_now] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            --upstream_now;
+            r.respond(text("up"));
+          }).detach();
+          return;
+        }
+        HttpRequest call;
+        call.method = "GET";
+        call.url = "http://127.0.0.1:" + std::to_string(port.load()) + "/upstream";
+        call.timeout = std::chrono::milliseconds(20000);
+        upstream_client->submit(call, [r](HttpResponse a) {
+          r.respond(text(a.status == 200 ? a.body : "failed: " + a.transport_error));
+        });
+      },
+      options);
+  port = port_;
+  upstream_client = client(2, server_->io_contexts());  // two connections for four loops
+  auto front = client(32);
+  std::mutex mutex;
+  std::condition_variable cv;
+  int done = 0, relayed = 0;
+  constexpr int kRequests = 400;
+  for (int i = 0; i < kRequests; ++i)
+    front->submit(get("/front"), [&](HttpResponse a) {
+      std::lock_guard lock(mutex);
+      relayed += a.body == "up";
+      ++done;
+      cv.notify_one();
+    });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == kRequests; }));
+  }
+  EXPECT_EQ(relayed, kRequests);
+  // A connection carries one request at a time: never more than two upstream calls at once.
+  EXPECT_LE(upstream_most.load(), 2);
+  EXPECT_GE(upstream_most.load(), 1);
+  server_->stop();
+  upstream_client.reset();
+}
+
 // The gateway's shutdown: the server stops its loops, then the client goes, then the loops (the
 // last holder). Connections live on both loops and requests are still open on both; each
 // connection must go with its own loop, never with another loop's teardown (AddressSanitizer

@@ -186,7 +186,9 @@ constexpr uint32_t kHeaderLimit = 64 << 10;
 class Core : public std::enable_shared_from_this<Core> {
  public:
   Core(std::vector<net::io_context*> loops, int max_connections)
-      : loops_(std::move(loops)), max_(max_connections) {}
+      : loops_(std::move(loops)), max_(max_connections) {
+    for (std::size_t i = 0; i < loops_.size(); ++i) pools_.push_back(std::make_unique<Pool>());
+  }
 
   // The loop whose thread this is, else the next in turn.
   std::size_t pick_loop() {
@@ -196,24 +198,20 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void submit(std::shared_ptr<Exchange> ex) {
+    Pool& pool = *pools_[ex->loop];
     std::shared_ptr<Conn> conn;
+    bool admitted = false;
     {
-      std::unique_lock lock(mutex_);
-      if (stopping_) {
-        lock.unlock();
-        return fail(ex, "client shut down", false);
-      }
-      active_.add(ex);
-      conn = take(*ex);
-      if (!conn) {
-        waiting_.push_back(ex);
-        ex->wait_timer = std::make_unique<net::steady_timer>(*loops_[ex->loop], ex->deadline);
-        ex->wait_timer->async_wait([self = shared_from_this(), ex](beast::error_code ec) {
-          if (!ec) self->give_up_waiting(ex);
-        });
-        return;
+      std::lock_guard lock(pool.mutex);
+      if (!stopping_) {  // read under the pool's lock: see shutdown()
+        pool.active.add(ex);
+        admitted = true;
+        conn = take_idle(pool, ex->target->pool_key);
       }
     }
+    if (!admitted) return fail(ex, "client shut down", false);
+    if (!conn) conn = open_new(*ex);
+    if (!conn) return wait_for_connection(std::move(ex));
     run(std::move(conn), std::move(ex));
   }
 
@@ -223,16 +221,19 @@ class Core : public std::enable_shared_from_this<Core> {
     std::vector<std::shared_ptr<Conn>> conns;
     {
       std::lock_guard lock(mutex_);
-      stopping_ = true;
-      open = active_.items();
-      waiting_.clear();
+      stopping_ = true;  // before each pool is emptied: what comes after sees it
+      waiting_.clear();  // each of them is among its pool's open requests too
+      waiting_count_ = 0;
       // From here on each connection is held only by what is queued on its own loop, so it
       // goes with that loop: the core may outlive a loop (a handler on another loop holds it)
       // and must not be the one to destroy a socket whose loop is gone.
-      for (auto& [key, lists] : idle_)
-        for (auto& list : lists) conns.insert(conns.end(), list.begin(), list.end());
-      idle_.clear();
-      busy_.drain_into(conns);
+      for (auto& pool : pools_) {
+        std::lock_guard pool_lock(pool->mutex);
+        open.insert(open.end(), pool->active.items().begin(), pool->active.items().end());
+        for (auto& [key, list] : pool->idle) conns.insert(conns.end(), list.begin(), list.end());
+        pool->idle.clear();
+        pool->busy.drain_into(conns);
+      }
     }
     for (auto& ex : open) {
       HttpResponse r;
@@ -243,39 +244,107 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
  private:
-  // Under mutex_: an idle connection of the pool, a new one, or nullptr when all are taken.
-  std::shared_ptr<Conn> take(const Exchange& ex) {
-    const std::string& key = ex.target->pool_key;
-    auto it = idle_.find(key);
-    if (it != idle_.end() && !it->second[ex.loop].empty()) {
-      auto& list = it->second[ex.loop];
-      auto conn = std::move(list.back());
-      list.pop_back();
-      busy_.add(conn);
-      return conn;
-    }
-    if (open_ >= max_) {
-      // An idle connection to another host or loop makes room for this one.
-      for (auto& entry : idle_) {
-        for (auto& list : entry.second) {
-          if (list.empty()) continue;
-          auto old = std::move(list.back());
-          list.pop_back();
-          net::post(old->socket.get_executor(), [old] { close(*old); });
-          return new_conn(ex.loop, key);
-        }
-      }
-      return nullptr;
-    }
-    ++open_;
-    return new_conn(ex.loop, key);
+  // One event loop's connections and open requests. Its own thread takes this lock for each
+  // request, and no other thread does except to shut down, to close an idle connection that
+  // must make room, or to submit from outside the loops: the loops never wait for each other.
+  struct Pool {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<std::shared_ptr<Conn>>> idle;  // by pool_key
+    SlotSet<Conn> busy;
+    SlotSet<Exchange> active;
+  };
+
+  // Under pool.mutex: an idle connection to `key`, now busy, or nullptr.
+  static std::shared_ptr<Conn> take_idle(Pool& pool, const std::string& key) {
+    auto it = pool.idle.find(key);
+    if (it == pool.idle.end() || it->second.empty()) return nullptr;
+    auto conn = std::move(it->second.back());
+    it->second.pop_back();
+    pool.busy.add(conn);
+    return conn;
   }
 
-  // Under mutex_: a connection not yet open, counted busy.
+  // A new connection for `ex` while fewer than max_ are open, else nullptr.
+  std::shared_ptr<Conn> open_new(const Exchange& ex) {
+    if (open_.fetch_add(1) >= max_) {
+      --open_;
+      return nullptr;
+    }
+    return new_conn(ex.loop, ex.target->pool_key);
+  }
+
+  // A connection not yet open, counted busy on its loop (open_ counts it already).
   std::shared_ptr<Conn> new_conn(std::size_t loop, const std::string& key) {
     auto conn = std::make_shared<Conn>(*loops_[loop], loop, key);
-    busy_.add(conn);
+    Pool& pool = *pools_[loop];
+    std::lock_guard lock(pool.mutex);
+    pool.busy.add(conn);
     return conn;
+  }
+
+  // max_ connections are open: `ex` waits for one (its time-out running), oldest first.
+  void wait_for_connection(std::shared_ptr<Exchange> ex) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        // shutdown() has finished it or will; nothing to wait for.
+      } else {
+        waiting_.push_back(ex);
+        ++waiting_count_;
+        ex->wait_timer = std::make_unique<net::steady_timer>(*loops_[ex->loop], ex->deadline);
+        ex->wait_timer->async_wait([self = shared_from_this(), ex](beast::error_code ec) {
+          if (!ec) self->give_up_waiting(ex);
+        });
+      }
+    }
+    // A connection freed since this request looked finds it now: a release reads
+    // waiting_count_ after it frees a connection, and this looks again after counting itself.
+    serve_waiters();
+  }
+
+  // Gives free connections to waiting requests, oldest first, until one finds none.
+  void serve_waiters() {
+    for (;;) {
+      std::shared_ptr<Exchange> ex;
+      std::shared_ptr<Conn> conn;
+      {
+        std::lock_guard lock(mutex_);
+        if (waiting_.empty()) return;
+        conn = claim_for(*waiting_.front());
+        if (!conn) return;
+        ex = std::move(waiting_.front());
+        waiting_.pop_front();
+        --waiting_count_;
+      }
+      run(std::move(conn), std::move(ex));
+    }
+  }
+
+  // Under mutex_: an idle connection of ex's loop and target, a new one, or a new one in place
+  // of an idle connection to another target or on another loop; nullptr when all are busy.
+  std::shared_ptr<Conn> claim_for(const Exchange& ex) {
+    {
+      Pool& own = *pools_[ex.loop];
+      std::lock_guard lock(own.mutex);
+      if (auto conn = take_idle(own, ex.target->pool_key)) return conn;
+    }
+    if (auto conn = open_new(ex)) return conn;
+    for (auto& pool : pools_) {
+      std::shared_ptr<Conn> old;
+      {
+        std::lock_guard lock(pool->mutex);
+        for (auto& entry : pool->idle) {
+          if (entry.second.empty()) continue;
+          old = std::move(entry.second.back());
+          entry.second.pop_back();
+          break;
+        }
+      }
+      if (!old) continue;
+      net::post(old->socket.get_executor(), [old] { close(*old); });
+      return new_conn(ex.loop, ex.target->pool_key);  // in the closed one's place in open_
+    }
+    return nullptr;
   }
 
   void give_up_waiting(const std::shared_ptr<Exchange>& ex) {
@@ -284,6 +353,7 @@ class Core : public std::enable_shared_from_this<Core> {
       auto it = std::find(waiting_.begin(), waiting_.end(), ex);
       if (it == waiting_.end()) return;
       waiting_.erase(it);
+      --waiting_count_;
     }
     fail(ex, fmt::format("timed out after {} ms", ex->timeout.count()), true);
   }
@@ -440,49 +510,33 @@ class Core : public std::enable_shared_from_this<Core> {
     finish(ex, std::move(r));
   }
 
-  // On the connection's loop, its exchange answered: back to the pool, or on to the next
-  // request waiting for a connection.
+  // On the connection's loop, its exchange answered: back to its loop's idle connections (or
+  // closed), and then to a request waiting for a connection if there is one.
   void release(const std::shared_ptr<Conn>& conn, bool reusable) {
     conn->deadline = SteadyClock::time_point::max();  // the pending wait, if any, lapses
-    std::shared_ptr<Exchange> next;
-    std::shared_ptr<Conn> carrier = conn;
     {
-      std::lock_guard lock(mutex_);
-      if (stopping_) {
-        reusable = false;
-      } else if (!waiting_.empty()) {
-        next = std::move(waiting_.front());
-        waiting_.pop_front();
-      }
-      if (next) {
-        if (!reusable || next->loop != conn->loop || next->target->pool_key != conn->key) {
-          busy_.remove(*conn);
-          carrier = new_conn(next->loop, next->target->pool_key);
-        }
-      } else {
-        busy_.remove(*conn);
-        if (reusable) {
-          auto& lists = idle_[conn->key];
-          lists.resize(loops_.size());
-          lists[conn->loop].push_back(conn);
-        } else {
-          --open_;
-        }
-      }
+      Pool& pool = *pools_[conn->loop];
+      std::lock_guard lock(pool.mutex);
+      pool.busy.remove(*conn);
+      // Read under the pool's lock: once shutdown() has emptied this pool, it is seen.
+      if (stopping_) reusable = false;
+      if (reusable) pool.idle[conn->key].push_back(conn);
     }
-    if (carrier != conn || !reusable) {
+    if (!reusable) {
+      --open_;
       beast::error_code ignored;
       conn->socket.shutdown(Socket::shutdown_both, ignored);
       close(*conn);
     }
-    if (next) run(std::move(carrier), std::move(next));
+    if (waiting_count_ > 0) serve_waiters();
   }
 
   void finish(const std::shared_ptr<Exchange>& ex, HttpResponse response) {
     if (ex->finished.exchange(true)) return;
     {
-      std::lock_guard lock(mutex_);
-      active_.remove(*ex);
+      Pool& pool = *pools_[ex->loop];
+      std::lock_guard lock(pool.mutex);
+      pool.active.remove(*ex);
     }
     response.elapsed_ms =
         std::chrono::duration<double, std::milli>(SteadyClock::now() - ex->started).count();
@@ -498,14 +552,13 @@ class Core : public std::enable_shared_from_this<Core> {
   const std::vector<net::io_context*> loops_;
   const int max_;
   std::atomic<std::size_t> next_loop_{0};
-  std::mutex mutex_;  // guards everything below
-  bool stopping_ = false;
-  int open_ = 0;  // connections open or opening
-  // Idle connections by the target's pool_key, then by event loop.
-  std::unordered_map<std::string, std::vector<std::vector<std::shared_ptr<Conn>>>> idle_;
-  SlotSet<Conn> busy_;
+  std::vector<std::unique_ptr<Pool>> pools_;  // by loop
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> open_{0};  // connections open or opening, on every loop
+  // waiting_.size(), read without the lock by each release: mostly 0, and then no lock is taken.
+  std::atomic<std::size_t> waiting_count_{0};
+  std::mutex mutex_;  // guards waiting_; taken before a pool's lock, never while holding one
   std::deque<std::shared_ptr<Exchange>> waiting_;
-  SlotSet<Exchange> active_;
 };
 
 class AsioHttpClient final : public HttpClient {

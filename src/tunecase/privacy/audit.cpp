@@ -48,6 +48,8 @@ void AuditLog::record(std::string_view url, std::string_view body) {
   // that stores them), not here on the thread that sends them.
   std::optional<AuditBody> entry;
   if (bodies_ == Bodies::kKeep) entry = hashed_body(at_ms, body);
+  std::string held;  // copied before the lock, which every sending thread takes
+  if (bodies_ == Bodies::kHandOver) held = std::string(body);
   std::lock_guard lock(mutex_);
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
@@ -64,7 +66,7 @@ void AuditLog::record(std::string_view url, std::string_view body) {
   ++e.requests;
   e.bytes += static_cast<int64_t>(body.size());
   if (bodies_ == Bodies::kHandOver) {
-    pending_.push_back({endpoint, e.local, at_ms, std::string(body)});
+    pending_.push_back({endpoint, e.local, at_ms, std::move(held)});
     return;
   }
   add_counts(e.redacted, entry->redacted);
