@@ -96,9 +96,9 @@ constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
 struct Exchange {
-  std::shared_ptr<const HttpTarget> target;  // its pool_key and the loop name the connections
+  std::shared_ptr<const HttpTarget> target;  // its pool_key, with `loop`: the connections to use
   std::size_t loop = 0;                      // the event loop it runs on
-  std::size_t slot = kNoSlot;                // its place among the core's open requests
+  std::size_t slot = kNoSlot;                // its place among its loop's open requests
   std::chrono::milliseconds timeout{0};
   std::string wire;  // the request as its bytes on the wire, built once (a retry resends them)
   std::function<void(HttpResponse)> done;
@@ -140,7 +140,7 @@ struct Conn {
   bool timed_out = false;      // the socket was closed at the deadline
   std::size_t loop;            // the event loop it runs on
   std::string key;             // the target's pool_key
-  std::size_t slot = kNoSlot;  // its place among the core's busy connections
+  std::size_t slot = kNoSlot;  // its place among its loop's busy connections
   bool reused = false;         // has answered a request before: the peer may have closed it since
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser;
@@ -286,9 +286,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void wait_for_connection(std::shared_ptr<Exchange> ex) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) {
-        // shutdown() has finished it or will; nothing to wait for.
-      } else {
+      if (!stopping_) {  // else shutdown() has completed it or is about to
         waiting_.push_back(ex);
         ++waiting_count_;
         ex->wait_timer = std::make_unique<net::steady_timer>(*loops_[ex->loop], ex->deadline);
