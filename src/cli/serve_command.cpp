@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
@@ -123,8 +124,11 @@ void run(const ServeArgs& a) {
   std::condition_variable audit_wake;
   bool stopping = false;
   std::thread audit_flusher([&] {
-    // At the process's priority, unlike the prediction log's background writer: its list has
-    // no bound, so it must keep up even beside saturated loops (docs/serve.md).
+    // Nice +5: a request that arrives during a move (a few milliseconds of hashing and storing
+    // every 200 ms) gets the core first. Not +10 like the prediction log's background writer:
+    // this list has no bound, so the thread must keep up even beside saturated loops, and at
+    // +5 it keeps a larger share of a core (docs/serve.md).
+    tunecase::lower_thread_priority(5);
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
       try {
