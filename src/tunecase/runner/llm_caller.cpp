@@ -61,7 +61,7 @@ LlmCallStats LlmCaller::stats() const {
   s.invalid = invalid_;
   s.simulated = simulated_;
   std::lock_guard lock(mutex_);
-  s.spent_usd = metered_spent_ + unmetered_spent_.load();
+  s.spent_usd = budget_.spent() + unmetered_spent_.load();
   return s;
 }
 
@@ -202,7 +202,6 @@ void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_u
   if (metered_) {
     std::lock_guard lock(mutex_);
     budget_.settle(call->worst_usd, actual_usd);
-    metered_spent_ = budget_.spent();
   } else {
     unmetered_spent_.fetch_add(actual_usd);
   }

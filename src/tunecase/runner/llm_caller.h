@@ -84,11 +84,10 @@ class LlmCaller {
   // Without them (a gateway's usual LLM approach) a call takes no lock shared with the calls of
   // other threads, unless it reads or writes the cache or is retried.
   const bool metered_;
-  mutable std::mutex mutex_;  // guards the four below and the cache
+  mutable std::mutex mutex_;  // guards the three below and the cache
   RateLimiter limiter_;
   RetryPolicy retry_;
   SpendBudget budget_;
-  double metered_spent_ = 0;  // what budget_ has settled, for stats()
   std::atomic<double> unmetered_spent_{0};
   std::atomic<std::size_t> requests_sent_{0}, cache_hits_{0}, retries_{0}, errors_{0}, invalid_{0};
   std::atomic<bool> simulated_{false};

@@ -66,7 +66,7 @@ PredictionLog::~PredictionLog() {
 
 bool PredictionLog::reserve(std::size_t records) {
   const std::size_t before = held_.fetch_add(records);
-  if (refusing_ || before + records > options_.capacity) {
+  if (stopping_ || before + records > options_.capacity) {
     held_.fetch_sub(records);
     ++refused_;
     return false;
@@ -117,7 +117,6 @@ void PredictionLog::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    refusing_ = true;
   }
   wake(Writer::background);
   wake(Writer::urgent);

@@ -103,11 +103,13 @@ class PredictionLog {
   // lower priority), so the event loops never wait for them to refuse or let a request in.
   std::atomic<std::size_t> held_{0};
   std::atomic<int64_t> refused_{0};
-  std::atomic<bool> refusing_{false};  // stopping: every reservation is refused
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
   int flush_waiters_ = 0;
-  bool stopping_ = false, stopped_ = false;
+  // Set under mutex_; atomic because reserve() reads it without the lock (stopping: every
+  // reservation is refused).
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
   Writer in_charge_ = Writer::background;
   std::chrono::steady_clock::time_point urgent_until_;
   std::thread writer_, urgent_writer_;
