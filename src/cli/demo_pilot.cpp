@@ -107,7 +107,11 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
   options.server.port = 0;
   options.log.instance = "demo";
   options.clock = [&now] { return now.load(); };
-  tunecase::serve::Gateway gateway(config, options);
+  // The routing salt from the seed, unless the config names one: the same seed sends every ticket
+  // to the same arm, run after run.
+  tunecase::ProjectConfig routed = config;
+  if (routed.pilot.salt.empty()) routed.pilot.salt = fmt::format("demo-{}", o.seed);
+  tunecase::serve::Gateway gateway(routed, options);
   int port = gateway.start();
   const auto& plan = gateway.plan();
   fmt::print("   `tunecase serve` on http://127.0.0.1:{} ({} mode: {} vs {}, {:.0f}% of traffic)\n",

@@ -6,6 +6,7 @@
 #include "../dashboard/headless_chromium.h"
 #include "run_cli.h"
 #include "sim_llm_process.h"
+#include "tunecase/store/store.h"
 
 namespace {
 
@@ -116,6 +117,9 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
             requests);
   EXPECT_NE(r.output.find("9. after the pilot: retrain"), std::string::npos) << r.output;
   std::string store = (out.path() / "pilot" / "pilot.db").string();
+  // The routing salt comes from the seed (42 unless --seed says otherwise): the same seed sends
+  // every ticket to the same arm, run after run.
+  EXPECT_EQ(tunecase::open_store(store)->meta("pilot.salt").value_or(""), "demo-42");
   CliResult listed = run_cli("models --json --approach local-linear --store " + store);
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   nlohmann::json models = nlohmann::json::parse(listed.output);
