@@ -7,7 +7,7 @@
 #   2. a local approach (linear) at full load: classifications per second, every one logged;
 #   3. 1,000 upstream requests in flight (sim-llm holding each answer 2 s): the gateway's memory.
 # Usage: bench/gateway.sh [BUILD_DIR]   (needs nginx and wrk: scripts/install-deps installs them)
-# Env: ROUNDS (5) and SECONDS_PER_ROUND (4): part 1's rounds, each path once per round;
+# Env: ROUNDS (7) and SECONDS_PER_ROUND (4): part 1's rounds, each path once per round;
 #      SECONDS_PER_RUN (default 15: part 2's length), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms
 #      = ~5,000/s), HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
 #      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
@@ -93,7 +93,7 @@ CONF
 want() { [[ "${PARTS:-123}" == *"$1"* ]]; }
 
 if want 1; then
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-7}
 round_s=${SECONDS_PER_ROUND:-4}
 echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections; $rounds rounds of ${round_s}s per path, the paths taking turns)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
