@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -97,12 +98,30 @@ void run(const ServeArgs& a) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client, moved to
-  // the store's audit_requests table every 200 ms and at shutdown (`tunecase audit --store`):
-  // small batches, so that no one commit takes a core for long.
+  // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client and moved
+  // to the store's audit_requests table (`tunecase audit --store`) by the prediction log's
+  // writer after each of its commits, at the priority and on the schedule of the predictions
+  // whose calls they are; by a backstop thread when nothing has moved it for a second (requests
+  // sent without a prediction to log); and at shutdown.
   tunecase::AuditLog audit("serve", config.privacy.allowed_hosts,
                            tunecase::AuditLog::Bodies::kHandOver);
   tunecase::set_process_audit(&audit);
+  using SteadyClock = std::chrono::steady_clock;
+  std::atomic<SteadyClock::rep> audit_moved{SteadyClock::now().time_since_epoch().count()};
+  auto move_audit = [&audit, &audit_moved,
+                     instance = options.log.instance](tunecase::Store& store) {
+    audit_moved = SteadyClock::now().time_since_epoch().count();
+    std::vector<tunecase::AuditRecord> rows;
+    for (auto& ev : audit.take_new())
+      rows.push_back({instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256, ev.body.bytes,
+                      nlohmann::json(ev.body.redacted).dump()});
+    try {
+      store.append_audit(rows);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "warning: {} audit rows not stored: {}\n", rows.size(), e.what());
+    }
+  };
+  options.log.after_commit = move_audit;
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();
@@ -113,29 +132,18 @@ void run(const ServeArgs& a) {
   std::fflush(stdout);
   if (!a.port_file.empty()) write_port_file(a.port_file, port);
 
-  auto flush_audit = [&] {
-    std::vector<tunecase::AuditRecord> rows;
-    for (auto& ev : audit.take_new())
-      rows.push_back({options.log.instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256,
-                      ev.body.bytes, nlohmann::json(ev.body.redacted).dump()});
-    gateway.store().append_audit(rows);
-  };
   std::mutex audit_mutex;
   std::condition_variable audit_wake;
   bool stopping = false;
-  std::thread audit_flusher([&] {
-    // Nice +5: a request that arrives during a move (a few milliseconds of hashing and storing
-    // every 200 ms) gets the core first. Not +10 like the prediction log's background writer:
-    // this list has no bound, so the thread must keep up even beside saturated loops, and at
-    // +5 it keeps a larger share of a core (docs/serve.md).
+  std::thread audit_backstop([&] {
+    // Nice +5: a request that arrives during a move gets the core first. It has to keep up
+    // beside saturated loops only when the log's writers do not (docs/serve.md).
     tunecase::lower_thread_priority(5);
+    const auto quiet = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::seconds(1));
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
-      try {
-        flush_audit();
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "warning: audit not stored yet: {}\n", e.what());
-      }
+      if (SteadyClock::now().time_since_epoch().count() - audit_moved < quiet.count()) continue;
+      move_audit(gateway.store());
     }
   });
 
@@ -147,14 +155,16 @@ void run(const ServeArgs& a) {
     stopping = true;
   }
   audit_wake.notify_all();
-  audit_flusher.join();
-  flush_audit();
+  audit_backstop.join();
+  move_audit(gateway.store());
   tunecase::set_process_audit(nullptr);
   auto s = gateway.log_stats();
   fmt::print(stderr,
              "tunecase serve stopped: {} predictions logged, {} committed, {} dropped; {} "
-             "commits, {} of them at full priority after {} handovers (a busy machine)\n",
-             s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers);
+             "commits, {} of them at full priority after {} handovers (a busy machine); the "
+             "background writer {}\n",
+             s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
+             s.background_idle ? "in the idle scheduling class" : "at a lower nice value");
 }
 
 }  // namespace

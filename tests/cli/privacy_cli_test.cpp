@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -18,6 +19,7 @@
 
 #include "run_cli.h"
 #include "tunecase/privacy/pii_generator.h"
+#include "tunecase/store/store.h"
 
 namespace {
 
@@ -233,6 +235,13 @@ TEST(PrivacyCli, GatewayRequestsAreRedactedAndAuditedInTheStore) {
                      body + "' http://127.0.0.1:" + std::to_string(port) + "/v1/classify";
   int status = std::system(curl.c_str());
   EXPECT_EQ(status, 0);
+  // Stored while the gateway runs (after the prediction log's next commit), not only at its stop.
+  bool stored = false;
+  for (int i = 0; i < 200 && !stored; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    stored = !tunecase::open_store(store)->audit_records(0, INT64_MAX).empty();
+  }
+  EXPECT_TRUE(stored) << "no audit row within 5 s of the request";
   kill(pid, SIGTERM);
   int exit_status = 0;
   waitpid(pid, &exit_status, 0);

@@ -6,7 +6,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "thread_nice.h"
 #include "tunecase/serve/prediction_log.h"
@@ -15,6 +19,7 @@ namespace tunecase::serve {
 namespace {
 
 using tunecase::testing::thread_nice_values;
+using tunecase::testing::thread_policies;
 
 std::string store_path() {
   static int next = 0;
@@ -86,12 +91,46 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
 }
 
-TEST(PredictionLog, TheBackgroundWriterCommitsAtALowerPriority) {
+// Waits up to 10 s for `done`.
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 1000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+constexpr int kSchedIdle = 5;  // SCHED_IDLE in /proc/PID/task/TID/stat
+
+TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  {
+    PredictionLog log(*store, o);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(log.reserve());
+      log.append(record(i));
+      log.flush();
+    }
+    EXPECT_EQ(log.stats().committed, 3);
+    ASSERT_TRUE(log.stats().background_idle) << "Linux lets any thread move to SCHED_IDLE";
+    std::vector<int> policies = thread_policies();
+    EXPECT_EQ(std::count(policies.begin(), policies.end(), kSchedIdle), 1)
+        << "the background writer";
+  }
+  std::vector<int> policies = thread_policies();
+  EXPECT_EQ(std::count(policies.begin(), policies.end(), kSchedIdle), 0)
+      << "no thread is left in the idle class after stop";
+}
+
+TEST(PredictionLog, WithoutTheIdleClassTheBackgroundWriterCommitsAtALowerPriority) {
   auto store = open_store(store_path());
   const int process_nice = getpriority(PRIO_PROCESS, 0);
   PredictionLogOptions o;
+  o.background_idle = false;
   o.window = std::chrono::milliseconds(5);
   o.starved_after = std::chrono::hours(1);  // never hands over here
+  o.stalled_after = std::chrono::hours(1);
   {
     PredictionLog log(*store, o);
     for (int i = 0; i < 3; ++i) {
@@ -102,6 +141,7 @@ TEST(PredictionLog, TheBackgroundWriterCommitsAtALowerPriority) {
     EXPECT_EQ(log.stats().batches, 3);
     EXPECT_EQ(log.stats().urgent_batches, 0);
     EXPECT_EQ(log.stats().handovers, 0);
+    EXPECT_FALSE(log.stats().background_idle);
     std::vector<int> nice = thread_nice_values();
     int expected = std::min(19, process_nice + o.background_nice);
     EXPECT_EQ(std::count(nice.begin(), nice.end(), expected), 1) << "the background writer";
@@ -111,9 +151,12 @@ TEST(PredictionLog, TheBackgroundWriterCommitsAtALowerPriority) {
       << "no thread is left at the lower priority after stop";
 }
 
+// A background writer at a nice value judges its own commits: one that waited for a core hands
+// over. (An idle-class writer waits whenever anything else runs; the stall watch below covers it.)
 TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
   auto store = open_store(store_path());
   PredictionLogOptions o;
+  o.background_idle = false;
   o.window = std::chrono::milliseconds(5);
   o.starved_after = std::chrono::microseconds(0);  // every background commit counts as starved
   o.urgent_for = std::chrono::milliseconds(1000);  // far longer than three commits
@@ -142,6 +185,126 @@ TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
   EXPECT_EQ(log.stats().urgent_batches, 4);
   EXPECT_EQ(log.stats().handovers, 2);
   EXPECT_EQ(log.stats().committed, 6);
+}
+
+// The urgent writer watches the age of the oldest queued record: a background writer that gets
+// no core, or is stuck in a commit, does not hold the log up for longer than stalled_after.
+TEST(PredictionLog, AStalledBackgroundWriterIsTakenOverByTheUrgentOne) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  // At the process's priority the background writer makes the first commit well within the
+  // stall limit, even on a busy test machine.
+  o.background_idle = false;
+  o.background_nice = 0;
+  o.window = std::chrono::milliseconds(5);
+  o.stalled_after = std::chrono::milliseconds(300);
+  o.urgent_for = std::chrono::hours(1);  // the urgent writer keeps them for the rest of the test
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  int calls = 0;
+  // The first commit's writer is stuck after it (as a starved one would be in the middle).
+  o.after_commit = [&](Store&) {
+    std::unique_lock lock(m);
+    if (++calls == 1) cv.wait(lock, [&] { return release; });
+  };
+  PredictionLog log(*store, o);
+  ASSERT_TRUE(log.reserve());
+  log.append(record(0));
+  ASSERT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  EXPECT_EQ(log.stats().urgent_batches, 0) << "the background writer's";
+  ASSERT_TRUE(log.reserve());
+  PredictionRecord second = record(1);
+  log.append(second);
+  ASSERT_TRUE(eventually([&] { return log.stats().committed == 2; }))
+      << "the urgent writer commits what the stuck one left";
+  EXPECT_TRUE(store->find_prediction(second.prediction_id));
+  EXPECT_EQ(log.stats().urgent_batches, 1);
+  EXPECT_EQ(log.stats().handovers, 1);
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  log.stop();
+  std::lock_guard lock(m);
+  EXPECT_EQ(calls, 2) << "each commit ran the hook once";
+}
+
+// Someone waiting in flush() (a feedback for a queued prediction) waits a fifth of stalled_after
+// for a background writer that does not come, not all of it.
+TEST(PredictionLog, AFlushDoesNotWaitTheWholeStallForABackgroundWriter) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.background_idle = false;
+  o.background_nice = 0;
+  o.window = std::chrono::milliseconds(5);
+  o.stalled_after = std::chrono::milliseconds(2500);  // a flush waits 500 ms of it
+  o.urgent_for = std::chrono::hours(1);
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  int calls = 0;
+  o.after_commit = [&](Store&) {
+    std::unique_lock lock(m);
+    if (++calls == 1) cv.wait(lock, [&] { return release; });
+  };
+  PredictionLog log(*store, o);
+  ASSERT_TRUE(log.reserve());
+  log.append(record(0));
+  ASSERT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  ASSERT_TRUE(log.reserve());
+  log.append(record(1));
+  auto start = std::chrono::steady_clock::now();
+  log.flush();
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(log.stats().committed, 2);
+  EXPECT_EQ(log.stats().urgent_batches, 1);
+  EXPECT_LT(waited, std::chrono::milliseconds(2000)) << "the flush waited for the whole stall";
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+}
+
+TEST(PredictionLog, ItsAfterCommitHookSeesEachCommitInTheStore) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  std::atomic<int> calls{0};
+  std::atomic<int64_t> seen{0};
+  o.after_commit = [&](Store& s) {
+    ++calls;
+    int64_t n = 0;
+    for (const auto& c : s.predicted_labels(0, INT64_MAX)) n += c.count;
+    seen = n;
+  };
+  PredictionLog log(*store, o);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(log.reserve());
+    log.append(record(i));
+    log.flush();
+  }
+  log.stop();
+  EXPECT_EQ(calls.load(), log.stats().batches);
+  EXPECT_EQ(seen.load(), 3) << "the last call saw every record committed";
+}
+
+// A hook that throws is reported and the log goes on.
+TEST(PredictionLog, AThrowingAfterCommitHookDoesNotStopTheLog) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  o.after_commit = [](Store&) { throw std::runtime_error("audit store unreachable"); };
+  PredictionLog log(*store, o);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(log.reserve());
+    log.append(record(i));
+    log.flush();
+  }
+  log.stop();
+  EXPECT_EQ(log.stats().committed, 2);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
-// The nice values of a process's threads, from /proc/PID/task/*/stat (field 19).
+// The nice values (field 19) and scheduling policies (field 41: 0 SCHED_OTHER, 5 SCHED_IDLE) of
+// a process's threads, from /proc/PID/task/*/stat.
 
 #include <sys/types.h>
 #include <unistd.h>
@@ -14,7 +15,8 @@
 
 namespace tunecase::testing {
 
-inline std::vector<int> thread_nice_values(pid_t pid = getpid()) {
+// Field `number` (as proc(5) numbers them, from 3 on) of every thread of `pid`.
+inline std::vector<int> thread_stat_field(int number, pid_t pid = getpid()) {
   std::vector<int> values;
   std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
   std::error_code ec;
@@ -25,11 +27,19 @@ inline std::vector<int> thread_nice_values(pid_t pid = getpid()) {
     if (close == std::string::npos) continue;  // the thread ended meanwhile
     std::istringstream fields(stat.substr(close + 2));
     std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-      if (i == 19) values.push_back(std::stoi(field));
+    for (int i = 3; i <= number && fields >> field; ++i) {
+      if (i == number) values.push_back(std::stoi(field));
     }
   }
   return values;
+}
+
+inline std::vector<int> thread_nice_values(pid_t pid = getpid()) {
+  return thread_stat_field(19, pid);
+}
+
+inline std::vector<int> thread_policies(pid_t pid = getpid()) {
+  return thread_stat_field(41, pid);
 }
 
 }  // namespace tunecase::testing

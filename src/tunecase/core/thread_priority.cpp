@@ -1,5 +1,6 @@
 #include "tunecase/core/thread_priority.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,6 +17,13 @@ void lower_thread_priority(int by) {
   int nice = getpriority(PRIO_PROCESS, tid);
   if (nice == -1 && errno != 0) return;
   setpriority(PRIO_PROCESS, tid, std::min(19, nice + by));
+}
+
+bool move_thread_to_idle_class() {
+  sched_param param{};
+  param.sched_priority = 0;
+  // pid 0: the calling thread.
+  return sched_setscheduler(0, SCHED_IDLE, &param) == 0;
 }
 
 }  // namespace tunecase

@@ -85,9 +85,15 @@ void PredictionLog::append(PredictionRecord record) {
     ++stats_.dropped;
     return;
   }
+  if (queue_.empty()) oldest_at_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(record));
   ++stats_.appended;
-  if (queue_.size() == 1 || queue_.size() >= options_.batch_size) wake(current_writer());
+  if (queue_.size() == 1 || queue_.size() >= options_.batch_size) {
+    Writer writer = current_writer();
+    wake(writer);
+    // The urgent writer times the background writer's batch from its first record.
+    if (queue_.size() == 1 && writer == Writer::background) wake(Writer::urgent);
+  }
 }
 
 PredictionLog::Writer PredictionLog::current_writer() {
@@ -106,8 +112,11 @@ void PredictionLog::flush() {
   std::unique_lock lock(mutex_);
   int64_t target = stats_.appended;
   if (settled_ >= target || stopped_) return;
-  ++flush_waiters_;
-  wake(current_writer());
+  if (flush_waiters_++ == 0) flush_since_ = std::chrono::steady_clock::now();
+  Writer writer = current_writer();
+  wake(writer);
+  // Someone waits (a feedback for a queued prediction): the urgent writer's watch gets shorter.
+  if (writer == Writer::background) wake(Writer::urgent);
   committed_cv_.wait(lock, [&] { return settled_ >= target || stopped_; });
   --flush_waiters_;
 }
@@ -138,23 +147,64 @@ PredictionLog::Stats PredictionLog::stats() const {
   return s;
 }
 
+void PredictionLog::hand_over() {
+  in_charge_ = Writer::urgent;
+  urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
+  ++stats_.handovers;
+  wake(Writer::urgent);
+}
+
+void PredictionLog::watch_background(std::unique_lock<std::mutex>& lock) {
+  std::condition_variable& wake_me = wake_[static_cast<int>(Writer::urgent)];
+  auto watching = [&] { return !stopping_ && current_writer() == Writer::background; };
+  while (watching()) {
+    if (queue_.empty()) {
+      wake_me.wait(lock, [&] { return !queue_.empty() || !watching(); });
+      continue;
+    }
+    const int waiters = flush_waiters_;
+    const auto stalled_at = waiters > 0 ? std::min(oldest_at_ + options_.stalled_after,
+                                                   flush_since_ + options_.stalled_after / 5)
+                                        : oldest_at_ + options_.stalled_after;
+    if (std::chrono::steady_clock::now() >= stalled_at) return hand_over();
+    // Meanwhile the background writer may commit these records; then the age is looked at again
+    // for what came after them.
+    wake_me.wait_until(lock, stalled_at,
+                       [&] { return !watching() || (waiters == 0 && flush_waiters_ > 0); });
+  }
+}
+
 void PredictionLog::writer_loop(Writer self) {
-  if (self == Writer::background) lower_thread_priority(options_.background_nice);
+  bool idle_class = false;
+  if (self == Writer::background) {
+    idle_class = options_.background_idle && move_thread_to_idle_class();
+    if (!idle_class) lower_thread_priority(options_.background_nice);
+    std::lock_guard lock(mutex_);
+    stats_.background_idle = idle_class;
+  }
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::vector<PredictionRecord> batch;
   std::unique_lock lock(mutex_);
   // Once stopping, both writers drain the queue.
   auto mine = [&] { return stopping_ || current_writer() == self; };
   for (;;) {
-    wake_me.wait(lock, [&] { return stopping_ || (!queue_.empty() && mine()); });
+    if (self == Writer::urgent) watch_background(lock);
+    // The urgent writer goes back to watching once the commits are handed back.
+    wake_me.wait(lock, [&] {
+      return stopping_ || (!queue_.empty() && mine()) || (self == Writer::urgent && !mine());
+    });
+    if (!mine()) continue;
     if (queue_.empty()) return;  // stopping, and everything is committed
-    // Group commit: gather for one window unless the batch fills or someone waits.
-    auto deadline = std::chrono::steady_clock::now() + options_.window;
-    wake_me.wait_until(lock, deadline, [&] {
+    // Group commit: gather until the oldest record has waited a window, unless the batch fills
+    // or someone waits. Records left behind by a smaller commit have waited already.
+    wake_me.wait_until(lock, oldest_at_ + options_.window, [&] {
       return queue_.size() >= options_.batch_size || stopping_ || flush_waiters_ > 0 || !mine();
     });
     if (queue_.empty() || !mine()) continue;  // the other writer has it
-    std::size_t n = std::min(queue_.size(), options_.batch_size);
+    const std::size_t most = self == Writer::background && !stopping_
+                                 ? std::min(options_.background_batch, options_.batch_size)
+                                 : options_.batch_size;
+    std::size_t n = std::min(queue_.size(), std::max<std::size_t>(most, 1));
     if (n == queue_.size()) {
       // The whole queue changes hands in O(1), and the empty one left behind keeps the last
       // batch's capacity: the event loops that append never wait while this thread, which may
@@ -182,11 +232,9 @@ void PredictionLog::writer_loop(Writer self) {
       const int64_t waited_ns = comparable ? after.waited_ns - before.waited_ns : 0;
       const int64_t starved_ns = std::chrono::nanoseconds(options_.starved_after).count();
       const bool starved = comparable && waited_ns >= starved_ns;
-      if (self == Writer::background && starved && !stopping_) {
-        in_charge_ = Writer::urgent;
-        urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
-        ++stats_.handovers;
-        wake(Writer::urgent);
+      if (self == Writer::background && !idle_class && starved && !stopping_ &&
+          in_charge_ == Writer::background) {
+        hand_over();
       } else if (self == Writer::urgent && waited_ns >= starved_ns / 4) {
         // Even the full-priority writer waited for a core: the machine is still busy, and a
         // background commit now would stall the log behind it. Keep the commits a while longer.
@@ -196,7 +244,17 @@ void PredictionLog::writer_loop(Writer self) {
       lock.unlock();
       write_progress(false);
     }
+    run_after_commit();
     lock.lock();
+  }
+}
+
+void PredictionLog::run_after_commit() {
+  if (!options_.after_commit) return;
+  try {
+    options_.after_commit(store_);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "prediction log: after a commit: {}\n", e.what());
   }
 }
 

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,18 +17,37 @@
 namespace tunecase::serve {
 
 struct PredictionLogOptions {
-  std::size_t capacity = 50000;          // records queued and not yet committed, at most
-  std::size_t batch_size = 2000;         // a commit happens at this many records...
-  std::chrono::milliseconds window{50};  // ...or this long after the first of them queued
-  // The background writer runs this much above the process's nice value, so its commits give
-  // way to the threads that answer requests; 0 keeps it at the process's priority.
+  std::size_t capacity = 50000;   // records queued and not yet committed, at most
+  std::size_t batch_size = 2000;  // a commit happens at this many records...
+  // ...or once the oldest queued record has waited this long.
+  std::chrono::milliseconds window{50};
+  // The background writer runs in the kernel's idle scheduling class (SCHED_IDLE): it commits on
+  // a core that nothing else wants, and an event loop that wakes takes the core from it at once.
+  // Where the kernel refuses, or with false, it runs `background_nice` above the process's nice
+  // value instead (0: at the process's priority).
+  bool background_idle = true;
   int background_nice = 10;
-  // A background commit that spent longer than this runnable but not running (the machine is
-  // too busy to give it a core) hands the commits to the urgent writer, at the process's
-  // priority, for `urgent_for` after the last of its commits that waited a quarter of that
-  // itself (the machine still busy); then the background writer takes them back.
+  // At most this many records in one background commit: a commit that the machine's load
+  // starves part-way holds the store's write lock until it ends, so it is kept short.
+  std::size_t background_batch = 256;
+  // The commits go to the urgent writer, at the process's priority:
+  // - when the oldest queued record has waited `stalled_after` (the background writer gets no
+  //   core, or is stuck in a starved commit), or someone has waited a fifth of that in flush();
+  //   the urgent writer watches for it;
+  // - with a background writer at a nice value, when one of its commits spent more than
+  //   `starved_after` runnable but not running (an idle-class writer waits for a core whenever
+  //   anything else runs, so for it this says nothing).
+  // The urgent writer keeps them for `urgent_for` after the last of its commits that waited a
+  // quarter of `starved_after` itself (the machine still busy); then the background writer takes
+  // them back.
+  std::chrono::milliseconds stalled_after{250};
   std::chrono::microseconds starved_after{10000};
   std::chrono::milliseconds urgent_for{1000};
+  // Run by the writer that committed, after each commit and its progress record, outside the
+  // log's locks (both writers may run it at once): the gateway stores the audit of its outbound
+  // requests here, at the log's priority and on its schedule. What it throws is reported on
+  // stderr.
+  std::function<void(Store&)> after_commit;
   // The meta key of this replica's progress ("serve.log.<instance>"), read at the next start.
   std::string instance = "default";
 };
@@ -47,13 +67,12 @@ struct PreviousRun {
 // - A writer thread commits the queue in batches (Store::log_predictions, one transaction per
 //   batch) every `window` or `batch_size` records, and after each commit writes this instance's
 //   progress (acknowledged and committed counts) to the store's meta table.
-// - That writer runs at a lower CPU priority (`background_nice`): a commit is a few milliseconds
-//   of CPU every window, and a request that arrives meanwhile should not wait behind it. When
-//   the machine is so busy that the background writer waits for a core (a commit of it spent
-//   more than `starved_after` in the run queue), a second writer at the process's priority
-//   commits instead until the machine has had `urgent_for` of calm, so that a busy machine
-//   cannot starve the log and fill the queue. Commits never overlap: one runs at a time,
-//   whichever writer has it.
+// - That writer runs in the idle scheduling class (or at a lower priority): a commit is a few
+//   milliseconds of CPU every window, and a request that arrives meanwhile should not wait
+//   behind it. When the machine is so busy that the background writer falls behind (see
+//   `stalled_after`, `starved_after`), a second writer at the process's priority commits instead
+//   until the machine has had `urgent_for` of calm, so that a busy machine cannot starve the log
+//   and fill the queue. Commits never overlap: one runs at a time, whichever writer has it.
 // What a kill -9 loses: the records queued and not committed, i.e. those of the last commit
 // window (plus any backlog if the store was slower than the traffic). The next start of the same
 // instance reads the last progress record: `PreviousRun::lost_at_least()` of them were answered and
@@ -76,8 +95,9 @@ class PredictionLog {
   const PreviousRun& previous_run() const { return previous_; }
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, dropped = 0, refused = 0;
-    int64_t urgent_batches = 0;  // of `batches`, committed by the urgent writer
-    int64_t handovers = 0;       // times the background writer was starved and handed over
+    int64_t urgent_batches = 0;    // of `batches`, committed by the urgent writer
+    int64_t handovers = 0;         // times the background writer was starved and handed over
+    bool background_idle = false;  // the background writer runs in the idle scheduling class
     std::size_t queued = 0;
   };
   Stats stats() const;
@@ -89,6 +109,11 @@ class PredictionLog {
   void wake(Writer writer);
   bool commit(std::vector<PredictionRecord>& batch);
   void write_progress(bool clean);
+  void run_after_commit();
+  void hand_over();  // mutex_ held: the urgent writer takes the commits for urgent_for
+  // mutex_ held: what the urgent writer does while the background writer has the commits: it
+  // watches for a stall. Returns once the urgent writer has them or the log is stopping.
+  void watch_background(std::unique_lock<std::mutex>& lock);
   std::string meta_key() const { return "serve.log." + options_.instance; }
 
   Store& store_;
@@ -98,6 +123,7 @@ class PredictionLog {
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
   std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer
   std::vector<PredictionRecord> queue_;
+  std::chrono::steady_clock::time_point oldest_at_;  // when the oldest record in queue_ came
   // Records reserved or queued and not yet taken by a writer: reserve() counts without the
   // lock, which the writers take too and may hold while they wait for a core (they run at a
   // lower priority), so the event loops never wait for them to refuse or let a request in.
@@ -106,6 +132,7 @@ class PredictionLog {
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
   int flush_waiters_ = 0;
+  std::chrono::steady_clock::time_point flush_since_;  // since when someone waits in flush()
   // Set under mutex_; atomic because reserve() reads it without the lock (stopping: every
   // reservation is refused).
   std::atomic<bool> stopping_{false};
