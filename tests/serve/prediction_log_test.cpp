@@ -9,7 +9,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "thread_nice.h"
@@ -187,72 +189,82 @@ TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
   EXPECT_EQ(log.stats().committed, 6);
 }
 
+// A log whose first commit's writer is stuck after it (as a starved one would be in the middle),
+// until release(); the background writer at the process's priority, so that it makes that first
+// commit well within the stall limit even on a busy test machine.
+class StuckAfterTheFirstCommit {
+ public:
+  explicit StuckAfterTheFirstCommit(std::chrono::milliseconds stalled_after)
+      : store_(open_store(store_path())) {
+    PredictionLogOptions o;
+    o.background_idle = false;
+    o.background_nice = 0;
+    o.window = std::chrono::milliseconds(5);
+    o.stalled_after = stalled_after;
+    o.urgent_for = std::chrono::hours(1);  // the urgent writer keeps them for the rest of a test
+    o.after_commit = [this](Store&) {
+      std::unique_lock lock(mutex_);
+      if (++calls_ == 1) released_.wait(lock, [&] { return release_; });
+    };
+    log_.emplace(*store_, o);
+  }
+  ~StuckAfterTheFirstCommit() { release(); }
+
+  // Appends one record and waits for the background writer's commit of it.
+  bool commit_the_first() {
+    if (!log_->reserve()) return false;
+    log_->append(record(0));
+    return eventually([&] { return log_->stats().committed == 1; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      release_ = true;
+    }
+    released_.notify_all();
+  }
+  int calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  Store& store() { return *store_; }
+  PredictionLog& log() { return *log_; }
+
+ private:
+  std::unique_ptr<Store> store_;
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool release_ = false;
+  int calls_ = 0;
+  std::optional<PredictionLog> log_;  // last: stopped before what its hook uses goes
+};
+
 // The urgent writer watches the age of the oldest queued record: a background writer that gets
 // no core, or is stuck in a commit, does not hold the log up for longer than stalled_after.
 TEST(PredictionLog, AStalledBackgroundWriterIsTakenOverByTheUrgentOne) {
-  auto store = open_store(store_path());
-  PredictionLogOptions o;
-  // At the process's priority the background writer makes the first commit well within the
-  // stall limit, even on a busy test machine.
-  o.background_idle = false;
-  o.background_nice = 0;
-  o.window = std::chrono::milliseconds(5);
-  o.stalled_after = std::chrono::milliseconds(300);
-  o.urgent_for = std::chrono::hours(1);  // the urgent writer keeps them for the rest of the test
-  std::mutex m;
-  std::condition_variable cv;
-  bool release = false;
-  int calls = 0;
-  // The first commit's writer is stuck after it (as a starved one would be in the middle).
-  o.after_commit = [&](Store&) {
-    std::unique_lock lock(m);
-    if (++calls == 1) cv.wait(lock, [&] { return release; });
-  };
-  PredictionLog log(*store, o);
-  ASSERT_TRUE(log.reserve());
-  log.append(record(0));
-  ASSERT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  StuckAfterTheFirstCommit stuck(std::chrono::milliseconds(300));
+  PredictionLog& log = stuck.log();
+  ASSERT_TRUE(stuck.commit_the_first());
   EXPECT_EQ(log.stats().urgent_batches, 0) << "the background writer's";
   ASSERT_TRUE(log.reserve());
   PredictionRecord second = record(1);
   log.append(second);
   ASSERT_TRUE(eventually([&] { return log.stats().committed == 2; }))
       << "the urgent writer commits what the stuck one left";
-  EXPECT_TRUE(store->find_prediction(second.prediction_id));
+  EXPECT_TRUE(stuck.store().find_prediction(second.prediction_id));
   EXPECT_EQ(log.stats().urgent_batches, 1);
   EXPECT_EQ(log.stats().handovers, 1);
-  {
-    std::lock_guard lock(m);
-    release = true;
-  }
-  cv.notify_all();
+  stuck.release();
   log.stop();
-  std::lock_guard lock(m);
-  EXPECT_EQ(calls, 2) << "each commit ran the hook once";
+  EXPECT_EQ(stuck.calls(), 2) << "each commit ran the hook once";
 }
 
 // Someone waiting in flush() (a feedback for a queued prediction) waits a fifth of stalled_after
 // for a background writer that does not come, not all of it.
 TEST(PredictionLog, AFlushDoesNotWaitTheWholeStallForABackgroundWriter) {
-  auto store = open_store(store_path());
-  PredictionLogOptions o;
-  o.background_idle = false;
-  o.background_nice = 0;
-  o.window = std::chrono::milliseconds(5);
-  o.stalled_after = std::chrono::milliseconds(2500);  // a flush waits 500 ms of it
-  o.urgent_for = std::chrono::hours(1);
-  std::mutex m;
-  std::condition_variable cv;
-  bool release = false;
-  int calls = 0;
-  o.after_commit = [&](Store&) {
-    std::unique_lock lock(m);
-    if (++calls == 1) cv.wait(lock, [&] { return release; });
-  };
-  PredictionLog log(*store, o);
-  ASSERT_TRUE(log.reserve());
-  log.append(record(0));
-  ASSERT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  StuckAfterTheFirstCommit stuck(std::chrono::milliseconds(2500));  // a flush waits 500 ms of it
+  PredictionLog& log = stuck.log();
+  ASSERT_TRUE(stuck.commit_the_first());
   ASSERT_TRUE(log.reserve());
   log.append(record(1));
   auto start = std::chrono::steady_clock::now();
@@ -261,11 +273,6 @@ TEST(PredictionLog, AFlushDoesNotWaitTheWholeStallForABackgroundWriter) {
   EXPECT_EQ(log.stats().committed, 2);
   EXPECT_EQ(log.stats().urgent_batches, 1);
   EXPECT_LT(waited, std::chrono::milliseconds(2000)) << "the flush waited for the whole stall";
-  {
-    std::lock_guard lock(m);
-    release = true;
-  }
-  cv.notify_all();
 }
 
 TEST(PredictionLog, ItsAfterCommitHookSeesEachCommitInTheStore) {
