@@ -115,7 +115,8 @@ TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {
       log.flush();
     }
     EXPECT_EQ(log.stats().committed, 3);
-    ASSERT_TRUE(log.stats().background_idle) << "Linux lets any thread move to SCHED_IDLE";
+    ASSERT_TRUE(eventually([&] { return log.stats().background_idle; }))
+        << "Linux lets any thread move to SCHED_IDLE";
     std::vector<int> policies = thread_policies();
     EXPECT_EQ(std::count(policies.begin(), policies.end(), kSchedIdle), 1)
         << "the background writer";
