@@ -107,10 +107,10 @@ void run(const ServeArgs& a) {
                            tunecase::AuditLog::Bodies::kHandOver);
   tunecase::set_process_audit(&audit);
   using SteadyClock = std::chrono::steady_clock;
-  std::atomic<SteadyClock::rep> audit_moved{SteadyClock::now().time_since_epoch().count()};
+  std::atomic<SteadyClock::time_point> audit_moved{SteadyClock::now()};
   auto move_audit = [&audit, &audit_moved,
                      instance = options.log.instance](tunecase::Store& store) {
-    audit_moved = SteadyClock::now().time_since_epoch().count();
+    audit_moved = SteadyClock::now();
     std::vector<tunecase::AuditRecord> rows;
     for (auto& ev : audit.take_new())
       rows.push_back({instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256, ev.body.bytes,
@@ -139,10 +139,9 @@ void run(const ServeArgs& a) {
     // Nice +5: a request that arrives during a move gets the core first. It has to keep up
     // beside saturated loops only when the log's writers do not (docs/serve.md).
     tunecase::lower_thread_priority(5);
-    const auto quiet = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::seconds(1));
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
-      if (SteadyClock::now().time_since_epoch().count() - audit_moved < quiet.count()) continue;
+      if (SteadyClock::now() - audit_moved.load() < std::chrono::seconds(1)) continue;
       move_audit(gateway.store());
     }
   });

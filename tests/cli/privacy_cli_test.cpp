@@ -236,11 +236,13 @@ TEST(PrivacyCli, GatewayRequestsAreRedactedAndAuditedInTheStore) {
   int status = std::system(curl.c_str());
   EXPECT_EQ(status, 0);
   // Stored while the gateway runs (after the prediction log's next commit), not only at its stop.
+  auto reader = tunecase::open_store(store);
   bool stored = false;
   for (int i = 0; i < 200 && !stored; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    stored = !tunecase::open_store(store)->audit_records(0, INT64_MAX).empty();
+    stored = !reader->audit_records(0, INT64_MAX).empty();
   }
+  reader.reset();
   EXPECT_TRUE(stored) << "no audit row within 5 s of the request";
   kill(pid, SIGTERM);
   int exit_status = 0;

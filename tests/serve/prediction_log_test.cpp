@@ -43,6 +43,13 @@ PredictionRecord record(int i) {
   return r;
 }
 
+// Appends record(i) and waits for it to be committed.
+void commit_one(PredictionLog& log, int i) {
+  ASSERT_TRUE(log.reserve());
+  log.append(record(i));
+  log.flush();
+}
+
 TEST(PredictionLog, RefusesBeyondItsCapacityInsteadOfGrowing) {
   auto store = open_store(store_path());
   PredictionLogOptions o;
@@ -110,9 +117,7 @@ TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {
   {
     PredictionLog log(*store, o);
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(log.reserve());
-      log.append(record(i));
-      log.flush();
+      commit_one(log, i);
     }
     EXPECT_EQ(log.stats().committed, 3);
     ASSERT_TRUE(eventually([&] { return log.stats().background_idle; }))
@@ -137,9 +142,7 @@ TEST(PredictionLog, WithoutTheIdleClassTheBackgroundWriterCommitsAtALowerPriorit
   {
     PredictionLog log(*store, o);
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(log.reserve());
-      log.append(record(i));
-      log.flush();
+      commit_one(log, i);
     }
     EXPECT_EQ(log.stats().batches, 3);
     EXPECT_EQ(log.stats().urgent_batches, 0);
@@ -164,27 +167,22 @@ TEST(PredictionLog, AStarvedBackgroundWriterHandsTheCommitsOverForAWhile) {
   o.starved_after = std::chrono::microseconds(0);  // every background commit counts as starved
   o.urgent_for = std::chrono::milliseconds(1000);  // far longer than three commits
   PredictionLog log(*store, o);
-  auto commit_one = [&](int i) {
-    ASSERT_TRUE(log.reserve());
-    log.append(record(i));
-    log.flush();
-  };
-  commit_one(0);  // the background writer's, which hands over
+  commit_one(log, 0);  // the background writer's, which hands over
   EXPECT_EQ(log.stats().handovers, 1);
   EXPECT_EQ(log.stats().urgent_batches, 0);
-  commit_one(1);
-  commit_one(2);
+  commit_one(log, 1);
+  commit_one(log, 2);
   EXPECT_EQ(log.stats().urgent_batches, 2) << "the urgent writer commits while it has them";
   EXPECT_EQ(log.stats().handovers, 1);
   // Each urgent commit here "waited" (the threshold is 0): the machine counts as still busy, so
   // every one of them keeps the commits for another urgent_for.
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  commit_one(10);
+  commit_one(log, 10);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  commit_one(11);  // 1.2 s after the handover, 0.6 s after the last urgent commit
+  commit_one(log, 11);  // 1.2 s after the handover, 0.6 s after the last urgent commit
   EXPECT_EQ(log.stats().urgent_batches, 4);
   std::this_thread::sleep_for(o.urgent_for + std::chrono::milliseconds(100));
-  commit_one(3);  // handed back: the background writer's again (and starved again)
+  commit_one(log, 3);  // handed back: the background writer's again (and starved again)
   EXPECT_EQ(log.stats().urgent_batches, 4);
   EXPECT_EQ(log.stats().handovers, 2);
   EXPECT_EQ(log.stats().committed, 6);
@@ -290,9 +288,7 @@ TEST(PredictionLog, ItsAfterCommitHookSeesEachCommitInTheStore) {
   };
   PredictionLog log(*store, o);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(log.reserve());
-    log.append(record(i));
-    log.flush();
+    commit_one(log, i);
   }
   log.stop();
   EXPECT_EQ(calls.load(), log.stats().batches);
@@ -307,9 +303,7 @@ TEST(PredictionLog, AThrowingAfterCommitHookDoesNotStopTheLog) {
   o.after_commit = [](Store&) { throw std::runtime_error("audit store unreachable"); };
   PredictionLog log(*store, o);
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(log.reserve());
-    log.append(record(i));
-    log.flush();
+    commit_one(log, i);
   }
   log.stop();
   EXPECT_EQ(log.stats().committed, 2);
