@@ -9,7 +9,12 @@
 # Usage: bench/gateway.sh [BUILD_DIR]   (needs nginx and wrk: scripts/install-deps installs them)
 # Env: ROUNDS (7) and SECONDS_PER_ROUND (4): part 1's rounds, each path once per round;
 #      SECONDS_PER_RUN (default 15: part 2's length), CONNECTIONS (50), DELAY_MS (10: 50 x 1/10ms
-#      = ~5,000/s), HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
+#      = ~5,000/s), PACING (part 1's load, run once for each named: "poisson fixed" by default;
+#      poisson: each connection waits a random time, exponential with mean DELAY_MS, after each
+#      answer, so requests arrive independently; fixed: exactly DELAY_MS, which keeps the
+#      connections in step so that their requests arrive in bursts of all of them),
+#      HELD_SECONDS (30: part 3's length),
+#      PARTS (123: which parts to run),
 #      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
 #      hardware threads).
 set -euo pipefail
@@ -95,14 +100,18 @@ want() { [[ "${PARTS:-123}" == *"$1"* ]]; }
 if want 1; then
 rounds=${ROUNDS:-7}
 round_s=${SECONDS_PER_ROUND:-4}
-echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections; $rounds rounds of ${round_s}s per path, the paths taking turns)"
+# Part 1 once per pacing (a fresh serve and store each time).
+for wrk_pacing in ${PACING:-poisson fixed}; do
+case "$wrk_pacing" in poisson | fixed) ;; *) echo "PACING: poisson and/or fixed, not $wrk_pacing" >&2; exit 2 ;; esac
+rm -f "$work"/gateway.db*
+echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, $wrk_pacing pacing; $rounds rounds of ${round_s}s per path, the paths taking turns)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
   ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
 run_wrk chat "$upstream" "$connections" "$delay_ms" 3 >/dev/null  # warm-up
 run_wrk chat "$proxy" "$connections" "$delay_ms" 3 >/dev/null
-run_wrk classify "$gateway" "$connections" "$delay_ms" 3 >/dev/null
+warm=$(run_wrk classify "$gateway" "$connections" "$delay_ms" 3)
 # CPU time (utime + stime, in clock ticks) of processes, read around each run: the nginx
 # workers serve both the upstream and the proxy, so the proxy's share is their time in the nginx
 # runs minus their time in the direct runs, per request.
@@ -140,7 +149,7 @@ join "$work/threads.0" "$work/threads.1" | awk -v n="${served[serve]}" -v hz="$(
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.db" --json "$work/pilot.json" >/dev/null && \
   sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$work/pilot.json" | head -1)
-awk -v logged="$logged" -v served="${served[serve]}" -v hz="$(getconf CLK_TCK)" \
+awk -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests)))" -v hz="$(getconf CLK_TCK)" \
   -v dt="${ticks[direct]}" -v dn="${served[direct]}" -v nt="${ticks[nginx]}" -v nn="${served[nginx]}" \
   -v st="${ticks[serve]}" -v sn="${served[serve]}" '
   function v(key,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] + 0 } return -1 }
@@ -166,6 +175,8 @@ awk -v logged="$logged" -v served="${served[serve]}" -v hz="$(getconf CLK_TCK)" 
     proxy_us = (nt / nn - dt / dn) * us; serve_us = st * us / sn
     printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
   }' "$work/rounds"
+done
+unset wrk_pacing
 
 fi
 

@@ -19,8 +19,8 @@ wait_port() {
   done
   echo "nothing listens on port $1" >&2; exit 1
 }
-run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line
-  WRK_KIND=$1 WRK_DELAY_MS=$4 wrk -t2 -c"$3" -d"$5"s --timeout 10s \
+run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line; $wrk_pacing: the pacing
+  WRK_KIND=$1 WRK_DELAY_MS=$4 WRK_PACING=${wrk_pacing:-poisson} wrk -t2 -c"$3" -d"$5"s --timeout 10s \
     -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
 }
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }

@@ -4,7 +4,8 @@
 # short rounds, so a slow spell of the machine falls on both alike. Reports each one's CPU per
 # request (measured, from /proc) and its latency, and the ratio of the CPU figures.
 # Usage: bench/gateway_pair.sh OLD_BUILD_DIR NEW_BUILD_DIR   (each holding a `tunecase`)
-# Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10), SERVE_THREADS (2;
+# Env: ROUNDS (10), SECONDS_PER_ROUND (3), CONNECTIONS (50), DELAY_MS (10), PACING (poisson,
+# the default, or fixed: as in bench/gateway.sh), SERVE_THREADS (2;
 # set but empty: serve's own default, twice the hardware threads), OLD_ARGS and NEW_ARGS (more
 # `serve` options for one side: the same build twice with `SERVE_THREADS= OLD_ARGS="--threads 4"
 # NEW_ARGS="--threads 6"` compares two settings). Each round also loads
@@ -19,6 +20,8 @@ seconds=${SECONDS_PER_ROUND:-3}
 connections=${CONNECTIONS:-50}
 delay_ms=${DELAY_MS:-10}
 serve_threads=${SERVE_THREADS-2}
+wrk_pacing=${PACING:-poisson}
+case "$wrk_pacing" in poisson | fixed) ;; *) echo "PACING: poisson or fixed, not $wrk_pacing" >&2; exit 2 ;; esac
 work=$(mktemp -d /tmp/tunecase-gateway-pair.XXXXXX)
 pids=()
 cleanup() {
