@@ -13,8 +13,7 @@
 #      poisson: each connection waits a random time, exponential with mean DELAY_MS, after each
 #      answer, so requests arrive independently; fixed: exactly DELAY_MS, which keeps the
 #      connections in step so that their requests arrive in bursts of all of them),
-#      HELD_SECONDS (30: part 3's length),
-#      PARTS (123: which parts to run),
+#      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
 #      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
 #      hardware threads).
 set -euo pipefail
@@ -37,6 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 source "$here/gateway_common.sh"
+for wrk_pacing in ${PACING:-poisson fixed}; do check_pacing "$wrk_pacing"; done
 
 upstream=$(free_port); proxy=$(free_port); gateway=$(free_port)
 body=$chat_body
@@ -102,7 +102,6 @@ rounds=${ROUNDS:-7}
 round_s=${SECONDS_PER_ROUND:-4}
 # Part 1 once per pacing (a fresh serve and store each time).
 for wrk_pacing in ${PACING:-poisson fixed}; do
-case "$wrk_pacing" in poisson | fixed) ;; *) echo "PACING: poisson and/or fixed, not $wrk_pacing" >&2; exit 2 ;; esac
 rm -f "$work"/gateway.db*
 echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, $wrk_pacing pacing; $rounds rounds of ${round_s}s per path, the paths taking turns)"
 "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \

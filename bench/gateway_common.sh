@@ -19,6 +19,9 @@ wait_port() {
   done
   echo "nothing listens on port $1" >&2; exit 1
 }
+check_pacing() {  # pacing: poisson or fixed (bench/gateway_wrk.lua), else a clear stop
+  case "$1" in poisson | fixed) ;; *) echo "PACING: poisson or fixed, not '$1'" >&2; exit 2 ;; esac
+}
 run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line; $wrk_pacing: the pacing
   WRK_KIND=$1 WRK_DELAY_MS=$4 WRK_PACING=${wrk_pacing:-poisson} wrk -t2 -c"$3" -d"$5"s --timeout 10s \
     -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'

@@ -21,7 +21,6 @@ connections=${CONNECTIONS:-50}
 delay_ms=${DELAY_MS:-10}
 serve_threads=${SERVE_THREADS-2}
 wrk_pacing=${PACING:-poisson}
-case "$wrk_pacing" in poisson | fixed) ;; *) echo "PACING: poisson or fixed, not $wrk_pacing" >&2; exit 2 ;; esac
 work=$(mktemp -d /tmp/tunecase-gateway-pair.XXXXXX)
 pids=()
 cleanup() {
@@ -32,6 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 source "$here/gateway_common.sh"
+check_pacing "$wrk_pacing"
 upstream=$(free_port)
 body=$chat_body
 mkdir -p "$work/upstream"
