@@ -314,5 +314,60 @@ TEST(ReadChatCompletion, AgreesWithTheDocumentOnRandomBodies) {
   EXPECT_GT(read, 3000) << "the generator should reach the common shape often";
 }
 
+// The reading without nlohmann's lexer (plain ASCII bodies) and the hand-over to it (anything
+// else, and every syntax error) on bodies broken a few bytes at a time: JSON's own characters
+// put in, taken out or swapped, so numbers, literals, escapes and nesting break in every way.
+TEST(ReadChatCompletion, AgreesWithTheDocumentOnBrokenBodies) {
+  AnswerGenerator gen(9);
+  std::mt19937_64 rng(13);
+  const std::string alphabet = "{}[]:,\"\\ \n0123456789-+.eEtrufalsn/bu";
+  int read = 0;
+  for (int i = 0; i < 30000; ++i) {
+    std::string body = gen.next();
+    int edits = static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      std::size_t at = rng() % body.size();
+      char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          body[at] = c;
+          break;
+        case 1:
+          body.insert(at, 1, c);
+          break;
+        default:
+          body.erase(at, 1);
+      }
+    }
+    auto fast = provider_detail::read_chat_completion(body);
+    if (fast) ++read;
+    expect_same(fast, document_answer(body), body);
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(read, 2000);
+}
+
+TEST(ReadChatCompletion, ReadsEscapesNumbersAndLiteralsAsTheDocument) {
+  for (
+      const char* body : {
+          R"({"choices":[{"message":{"content":"a\"b\\c\/d\n\t\r\b\f"}}]})",
+          R"({"choices":[{"message":{"content":"\u00e9t\u00e9"}}]})",
+          "{\"choices\":[{\"message\":{\"content\":\"caf\xc3\xa9\"}}]}",
+          R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":-3}})",
+          R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":1e3}})",
+          R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":12345678901234567890}})",
+          R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":9223372036854775808}})",
+          R"({"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":-0,"completion_tokens":0.0}})",
+          R"( {"choices" : [ {"message":{"content":"x"},"finish_reason":"stop"} ] , "u":[true,false,null,{}]} )",
+          R"({"choices":[{"message":{"content":"x"}}]}{})",
+          R"({"choices":[{"message":{"content":"x"}}],"k":01})",
+          R"({"choices":[{"message":{"content":"x"}}],"k":tru})",
+          R"({"choices":[{"message":{"content":"x	tab"}}]})",
+          "\xef\xbb\xbf{\"choices\":[{\"message\":{\"content\":\"x\"}}]}",
+      }) {
+    expect_same(provider_detail::read_chat_completion(body), document_answer(body), body);
+  }
+}
+
 }  // namespace
 }  // namespace tunecase

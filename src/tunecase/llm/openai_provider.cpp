@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "tunecase/core/json_write.h"
@@ -50,6 +51,7 @@ nlohmann::ordered_json schema_in_required_order(const nlohmann::json& schema) {
 // parser's events. A later duplicate of a key replaces the earlier, as in a parsed document.
 class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
  public:
+  ChatCompletionReader() { stack_.reserve(8); }
   // The answer, when the body had the common shape.
   std::optional<ChatAnswer> answer() && {
     if (!object_ || content_ != Content::string || declined_) return std::nullopt;
@@ -83,9 +85,10 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
   bool start_array(std::size_t) override { return open(true); }
   bool end_object() override { return close(); }
   bool end_array() override { return close(); }
-  bool key(string_t& key) override {
+  bool key(string_t& key) override { return key_view(key); }
+  bool key_view(std::string_view key) {
     Frame& top = stack_.back();
-    top.key = key;
+    top.key.assign(key);
     // A repeated key replaces what its first value gave.
     std::size_t depth = stack_.size();
     if (depth == 1 && key == "choices") {
@@ -114,10 +117,28 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
  private:
   enum class Slot { other, content, finish_reason, logprobs, input, output, cached };
   enum class Content { absent, string, other };
+  // A key, as compared with the few the reader looks for (none longer than 21 bytes): a longer
+  // one is kept as "none of them", so that reading a key never allocates.
+  struct ShortKey {
+    std::array<char, 24> bytes{};
+    uint8_t size = 0;  // kLong: longer than bytes
+    static constexpr uint8_t kLong = 255;
+    void assign(std::string_view key) {
+      if (key.size() > bytes.size()) {
+        size = kLong;
+        return;
+      }
+      std::copy(key.begin(), key.end(), bytes.begin());
+      size = static_cast<uint8_t>(key.size());
+    }
+    bool operator==(std::string_view key) const {
+      return size != kLong && key == std::string_view(bytes.data(), size);
+    }
+  };
   struct Frame {
     bool array = false;
     std::size_t index = 0;  // arrays: the element being read
-    std::string key;        // objects: the key being read
+    ShortKey key;           // objects: the key being read
   };
 
   bool in_choice() const {
@@ -129,7 +150,7 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
   Slot slot() const {
     std::size_t depth = stack_.size();
     if (depth == 0 || stack_[0].array) return Slot::other;
-    const std::string& top = stack_[0].key;
+    const ShortKey& top = stack_[0].key;
     if (top == "choices") {
       if (in_choice()) {
         if (stack_[2].key == "finish_reason") return Slot::finish_reason;
@@ -229,6 +250,209 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
   Content content_ = Content::absent;
 };
 
+// Feeds a ChatCompletionReader from the body directly, without nlohmann's lexer, for the bodies
+// an API sends: ASCII text with the short escapes. It stops at what it does not read itself (a
+// \u escape, a byte outside ASCII, a control character, an integer of 19 digits or more, any
+// syntax error) and says so; the caller then lets nlohmann's parser read the whole body, which
+// decides as before. What it reads, it reads as that parser does (tests/llm/json_fast_path_test).
+class ChatCompletionScan {
+ public:
+  enum class Outcome { read, refused, unsure };  // refused: the reader said no (not an object)
+
+  ChatCompletionScan(std::string_view body, ChatCompletionReader& reader)
+      : at_(body.data()), end_(body.data() + body.size()), reader_(reader) {}
+
+  Outcome run() {
+    skip_space();
+    if (!value()) return outcome_;
+    skip_space();
+    return at_ == end_ ? Outcome::read : Outcome::unsure;
+  }
+
+ private:
+  bool unsure() {
+    outcome_ = Outcome::unsure;
+    return false;
+  }
+  bool handled(bool reader_went_on) {
+    if (!reader_went_on) outcome_ = Outcome::refused;
+    return reader_went_on;
+  }
+
+  void skip_space() {
+    while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
+  }
+
+  bool value() {
+    if (at_ == end_) return unsure();
+    switch (*at_) {
+      case '{':
+        return object();
+      case '[':
+        return array();
+      case '"':
+        if (!string(text_)) return false;
+        return handled(reader_.string(text_));
+      case 't':
+        return literal("true") && handled(reader_.boolean(true));
+      case 'f':
+        return literal("false") && handled(reader_.boolean(false));
+      case 'n':
+        return literal("null") && handled(reader_.null());
+      default:
+        return number();
+    }
+  }
+
+  bool object() {
+    ++at_;
+    if (!handled(reader_.start_object(std::size_t(-1)))) return false;
+    skip_space();
+    if (at_ != end_ && *at_ == '}') {
+      ++at_;
+      return handled(reader_.end_object());
+    }
+    for (;;) {
+      if (at_ == end_ || *at_ != '"' || !string(key_)) return unsure();
+      if (!handled(reader_.key_view(key_))) return false;
+      skip_space();
+      if (at_ == end_ || *at_ != ':') return unsure();
+      ++at_;
+      skip_space();
+      if (!value()) return false;
+      skip_space();
+      if (at_ == end_) return unsure();
+      if (*at_ == '}') {
+        ++at_;
+        return handled(reader_.end_object());
+      }
+      if (*at_ != ',') return unsure();
+      ++at_;
+      skip_space();
+    }
+  }
+
+  bool array() {
+    ++at_;
+    if (!handled(reader_.start_array(std::size_t(-1)))) return false;
+    skip_space();
+    if (at_ != end_ && *at_ == ']') {
+      ++at_;
+      return handled(reader_.end_array());
+    }
+    for (;;) {
+      if (!value()) return false;
+      skip_space();
+      if (at_ == end_) return unsure();
+      if (*at_ == ']') {
+        ++at_;
+        return handled(reader_.end_array());
+      }
+      if (*at_ != ',') return unsure();
+      ++at_;
+      skip_space();
+    }
+  }
+
+  // A string after its opening quote, into `out`.
+  bool string(std::string& out) {
+    ++at_;
+    out.clear();
+    for (;;) {
+      const char* run = at_;
+      while (at_ != end_ && *at_ != '"' && *at_ != '\\' &&
+             static_cast<unsigned char>(*at_) >= 0x20 && static_cast<unsigned char>(*at_) < 0x80)
+        ++at_;
+      out.append(run, at_);
+      if (at_ == end_) return unsure();
+      if (*at_ == '"') {
+        ++at_;
+        return true;
+      }
+      if (*at_ != '\\' || end_ - at_ < 2) return unsure();
+      char escaped = 0;
+      switch (at_[1]) {
+        case '"':
+        case '\\':
+        case '/':
+          escaped = at_[1];
+          break;
+        case 'b':
+          escaped = '\b';
+          break;
+        case 'f':
+          escaped = '\f';
+          break;
+        case 'n':
+          escaped = '\n';
+          break;
+        case 'r':
+          escaped = '\r';
+          break;
+        case 't':
+          escaped = '\t';
+          break;
+        default:
+          return unsure();  // \u, or not an escape
+      }
+      out += escaped;
+      at_ += 2;
+    }
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - at_) < word.size() ||
+        std::string_view(at_, word.size()) != word)
+      return unsure();
+    at_ += word.size();
+    return true;
+  }
+
+  // JSON's number grammar; an integer as nlohmann reads it (signed when negative, unsigned
+  // otherwise), anything with a fraction or an exponent as a float (the reader keeps no float).
+  bool number() {
+    const char* start = at_;
+    bool negative = at_ != end_ && *at_ == '-';
+    if (negative) ++at_;
+    if (at_ == end_ || *at_ < '0' || *at_ > '9') return unsure();
+    if (*at_ == '0') {
+      ++at_;
+    } else {
+      while (at_ != end_ && *at_ >= '0' && *at_ <= '9') ++at_;
+    }
+    const char* digits_end = at_;
+    bool real = false;
+    if (at_ != end_ && *at_ == '.') {
+      real = true;
+      ++at_;
+      if (at_ == end_ || *at_ < '0' || *at_ > '9') return unsure();
+      while (at_ != end_ && *at_ >= '0' && *at_ <= '9') ++at_;
+    }
+    if (at_ != end_ && (*at_ == 'e' || *at_ == 'E')) {
+      real = true;
+      ++at_;
+      if (at_ != end_ && (*at_ == '+' || *at_ == '-')) ++at_;
+      if (at_ == end_ || *at_ < '0' || *at_ > '9') return unsure();
+      while (at_ != end_ && *at_ >= '0' && *at_ <= '9') ++at_;
+    }
+    if (real) return handled(reader_.number_float(0.0, empty_));
+    const char* digits = start + (negative ? 1 : 0);
+    if (digits_end - digits > 18) return unsure();  // may not fit: the parser decides
+    uint64_t magnitude = 0;
+    for (const char* d = digits; d != digits_end; ++d)
+      magnitude = magnitude * 10 + static_cast<uint64_t>(*d - '0');
+    if (negative) return handled(reader_.number_integer(-static_cast<int64_t>(magnitude)));
+    return handled(reader_.number_unsigned(magnitude));
+  }
+
+  const char* at_;
+  const char* end_;
+  ChatCompletionReader& reader_;
+  Outcome outcome_ = Outcome::unsure;
+  std::string text_, key_;
+  std::string empty_;
+};
+
 class OpenAiProvider final : public Provider {
  public:
   OpenAiProvider(std::string base_url, std::string api_key)
@@ -313,6 +537,17 @@ class OpenAiProvider final : public Provider {
 }  // namespace
 
 std::optional<ChatAnswer> read_chat_completion(std::string_view body) {
+  {
+    ChatCompletionReader reader;
+    switch (ChatCompletionScan(body, reader).run()) {
+      case ChatCompletionScan::Outcome::read:
+        return std::move(reader).answer();
+      case ChatCompletionScan::Outcome::refused:
+        return std::nullopt;
+      case ChatCompletionScan::Outcome::unsure:
+        break;
+    }
+  }
   ChatCompletionReader reader;
   if (!nlohmann::json::sax_parse(body, &reader)) return std::nullopt;
   return std::move(reader).answer();

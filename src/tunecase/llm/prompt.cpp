@@ -95,6 +95,9 @@ PromptBuilder::PromptBuilder(PromptSettings settings, const ProjectConfig& proje
   // The parts no text changes, made once: a gateway renders a prompt for every request.
   label_lines_ = label_lines();
   system_ = fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines_, answer_instruction());
+  if (!index_ && !fixed_examples_.empty())
+    fixed_block_ =
+        "Examples:\n" + example_blocks(fixed_examples_, settings_.max_text_chars) + "\n\n";
 }
 
 Examples PromptBuilder::examples_for(std::string_view text) const {
@@ -158,19 +161,32 @@ std::string cut_text(std::string_view text, std::size_t max_chars) {
 
 PromptText PromptBuilder::render(std::string_view whole) const {
   // Retrieval looks at the whole text; the prompt shows it cut.
-  Examples examples = examples_for(whole);
   std::string text = cut_text(whole, settings_.max_text_chars);
   if (settings_.custom) {
     PromptFields fields{task_line(), label_lines_,
-                        example_blocks(examples, settings_.max_text_chars), text};
+                        example_blocks(examples_for(whole), settings_.max_text_chars), text};
     return {fill_template(settings_.custom->system, fields),
             fill_template(settings_.custom->user, fields)};
   }
   PromptText out;
   out.system = system_;
-  if (!examples.empty())
-    out.user = "Examples:\n" + example_blocks(examples, settings_.max_text_chars) + "\n\n";
-  out.user += fmt::format("Text: {}\nLabel:", one_line(text));
+  if (index_) {
+    Examples examples = examples_for(whole);
+    if (!examples.empty())
+      out.user = "Examples:\n" + example_blocks(examples, settings_.max_text_chars) + "\n\n";
+  }
+  constexpr std::string_view kText = "Text: ", kLabel = "\nLabel:";
+  out.user.reserve(fixed_block_.size() + out.user.size() + kText.size() + text.size() +
+                   kLabel.size());
+  out.user += fixed_block_;  // the fixed examples, made once ("" with retrieval or none)
+  out.user += kText;
+  std::size_t at = out.user.size();
+  out.user += text;
+  for (std::size_t i = at; i < out.user.size(); ++i) {  // one_line() in place
+    char& c = out.user[i];
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  out.user += kLabel;
   return out;
 }
 

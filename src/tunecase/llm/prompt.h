@@ -84,6 +84,7 @@ class PromptBuilder {
   std::unique_ptr<Bm25Index> index_;  // retrieval_few_shot only
   std::string label_lines_;           // label_lines(), made once
   std::string system_;                // the system message of the built-in strategies
+  std::string fixed_block_;           // the fixed examples' block of the built-in strategies
 };
 
 // `text` cut to `max_chars` characters (Unicode code points, never inside one) and marked " […]"

@@ -80,8 +80,9 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
   call->done = std::move(done);
   call->request = approach.request(call->text);
   call->request.timeout = options_.timeout;
-  call->key =
-      cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
+  if (cache_)  // a hash of the whole body: only for the cache
+    call->key =
+        cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
   double tokens_in = static_cast<double>(estimate_tokens(call->request.body));
   double tokens_out = approach.options().max_tokens;
   call->tokens = tokens_in + tokens_out;

@@ -60,6 +60,8 @@ class LlmCaller {
   void classify(std::shared_ptr<const LlmApproach> approach, std::string text,
                 std::function<void(Prediction)> done);
   LlmCallStats stats() const;
+  // stats().simulated without the lock: whether any answer so far came from sim-llm.
+  bool simulated() const { return simulated_; }
   // From now on no request is sent: retries and rate-limited requests complete with the error
   // "shut down" when their time comes. Call it before destroying the HTTP client, whose
   // in-flight requests then complete without being retried. Idempotent.

@@ -108,13 +108,14 @@ class LlmServed : public ServedApproach {
         approach_(config, project, train, std::move(labels)),
         caller_(approach_, price(config), call_options(options), *options.http) {
     current_.store(std::make_shared<const Current>(
-        Current{std::shared_ptr<const LlmApproach>(std::shared_ptr<void>(), &approach_), "", ""}));
+        Current{std::shared_ptr<const LlmApproach>(std::shared_ptr<void>(), &approach_), "", "",
+                version_of("")}));
   }
 
   const std::string& name() const override { return approach_.name(); }
   bool in_process() const override { return false; }
   std::vector<std::string> labels() const override { return current_.load()->approach->labels(); }
-  std::string model_version() const override { return version_of(*current_.load()); }
+  std::string model_version() const override { return current_.load()->model_version; }
   std::string registry_version() const override { return current_.load()->version; }
   std::filesystem::path model_path() const override { return current_.load()->path; }
   void shutdown() override { caller_.shutdown(); }
@@ -127,19 +128,21 @@ class LlmServed : public ServedApproach {
     }
     auto next = std::make_shared<const LlmApproach>(approach_.config(), project_, pool.examples,
                                                     std::move(pool.labels));
+    std::string version = model_fingerprint(dir);
+    std::string model_version = version_of(version);
     current_.store(std::make_shared<const Current>(
-        Current{std::move(next), model_fingerprint(dir), dir.string()}));
+        Current{std::move(next), std::move(version), dir.string(), std::move(model_version)}));
   }
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
     std::shared_ptr<const Current> now = current_.load();
-    std::string version = version_of(*now);
-    caller_.classify(now->approach, std::move(text),
-                     [this, version, done = std::move(done)](Prediction p) {
+    std::shared_ptr<const LlmApproach> approach = now->approach;
+    caller_.classify(std::move(approach), std::move(text),
+                     [this, now = std::move(now), done = std::move(done)](Prediction p) {
                        ServedAnswer answer;
                        answer.prediction = std::move(p);
-                       answer.simulated = caller_.stats().simulated;
-                       answer.model_version = version;
+                       answer.simulated = caller_.simulated();
+                       answer.model_version = now->model_version;
                        done(std::move(answer));
                      });
   }
@@ -158,13 +161,13 @@ class LlmServed : public ServedApproach {
     std::shared_ptr<const LlmApproach> approach;
     std::string version;  // the pool's fingerprint; "" = the config's train split
     std::string path;
+    std::string model_version;  // version_of(version), made once
   };
 
   // The model, and the pool when one is loaded: "gpt-4.1-mini (examples 1a2b3c4d5e6f)".
-  std::string version_of(const Current& now) const {
+  std::string version_of(const std::string& pool) const {
     const std::string& model = approach_.options().model;
-    return now.version.empty() ? model
-                               : fmt::format("{} (examples {})", model, now.version.substr(0, 12));
+    return pool.empty() ? model : fmt::format("{} (examples {})", model, pool.substr(0, 12));
   }
 
   ProjectConfig project_;
