@@ -278,9 +278,10 @@ class RoutingClient final : public HttpClient {
     // A plain request is audited once it is on its way: hashing the body is the audit's cost,
     // and it need not delay the send.
     if (plain_ && asio_http::parsed_http_url(request.url)) {
+      if (!auditing()) return plain_->submit(std::move(request), std::move(done));
       std::string url = request.url, body = request.body;
       plain_->submit(std::move(request), std::move(done));
-      audit_outbound(url, body);
+      audit_outbound(url, std::move(body));
       return;
     }
     audit_outbound(request.url, request.body);

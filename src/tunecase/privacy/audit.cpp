@@ -42,14 +42,13 @@ AuditLog::AuditLog(std::string command, std::vector<std::string> allowed_hosts, 
       bodies_(bodies),
       started_ms_(now_ms()) {}
 
-void AuditLog::record(std::string_view url, std::string_view body) {
+void AuditLog::record(std::string_view url, std::string body) {
   const int64_t at_ms = now_ms();
   // A gateway's bodies are hashed and counted when they are taken (take_new(), on the thread
   // that stores them), not here on the thread that sends them.
   std::optional<AuditBody> entry;
   if (bodies_ == Bodies::kKeep) entry = hashed_body(at_ms, body);
-  std::string held;  // copied before the lock, which every sending thread takes
-  if (bodies_ == Bodies::kHandOver) held = std::string(body);
+  const int64_t bytes = static_cast<int64_t>(body.size());
   std::lock_guard lock(mutex_);
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
@@ -64,9 +63,9 @@ void AuditLog::record(std::string_view url, std::string_view body) {
     e.local = endpoint_locality(url, allowed_hosts_).local;
   }
   ++e.requests;
-  e.bytes += static_cast<int64_t>(body.size());
+  e.bytes += bytes;
   if (bodies_ == Bodies::kHandOver) {
-    pending_.push_back({endpoint, e.local, at_ms, std::move(held)});
+    pending_.push_back({endpoint, e.local, at_ms, std::move(body)});
     return;
   }
   add_counts(e.redacted, entry->redacted);
@@ -159,8 +158,12 @@ AuditLog* process_audit() {
   return g_process_audit.load();
 }
 
-void audit_outbound(std::string_view url, std::string_view body) {
-  if (AuditLog* log = g_process_audit.load()) log->record(url, body);
+bool auditing() {
+  return g_process_audit.load() != nullptr;
+}
+
+void audit_outbound(std::string_view url, std::string body) {
+  if (AuditLog* log = g_process_audit.load()) log->record(url, std::move(body));
 }
 
 std::string audit_text(const nlohmann::json& audit, bool list_bodies) {

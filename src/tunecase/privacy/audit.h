@@ -59,7 +59,7 @@ class AuditLog {
   // One outbound request (thread-safe): hashes and counts `body`, keeps neither. With
   // Bodies::kHandOver the hash and the placeholder count are taken in take_new(), off the
   // sending thread: until then the body is held, and endpoints()' `redacted` leaves it out.
-  void record(std::string_view url, std::string_view body);
+  void record(std::string_view url, std::string body);
 
   std::vector<AuditEndpoint> endpoints() const;
   // With Bodies::kHandOver: the requests recorded since the last call, oldest first (the
@@ -96,7 +96,9 @@ void set_process_audit(AuditLog* log);
 AuditLog* process_audit();
 
 // Records into the process audit when one is installed (what the HTTP client calls).
-void audit_outbound(std::string_view url, std::string_view body);
+void audit_outbound(std::string_view url, std::string body);
+// Whether a log is installed: a sender need not keep a copy of its body for it otherwise.
+bool auditing();
 
 // The audit as a person reads it (`tunecase audit`): one block per endpoint, hashes listed.
 std::string audit_text(const nlohmann::json& audit, bool list_bodies);

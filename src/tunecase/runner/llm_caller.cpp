@@ -10,7 +10,7 @@ struct LlmCaller::Call {
   std::shared_ptr<const LlmApproach> approach;  // the prompt and parser this call started with
   std::string text;
   std::function<void(Prediction)> done;
-  HttpRequest request;
+  HttpRequest request;  // handed to the client on each attempt, built again for a retry
   std::string key;
   double tokens = 0;     // estimated input + max_tokens, taken from the token bucket
   double worst_usd = 0;  // reserved from the spend cap
@@ -148,8 +148,15 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
     return;
   }
   ++requests_sent_;
+  // The request is handed over, not copied: a retry builds it again from the text, byte for
+  // byte the same.
+  if (call->attempts > 0) {
+    call->request = call->approach->request(call->text);
+    call->request.timeout = options_.timeout;
+  }
   ++call->attempts;
-  client_.submit(call->request,
+  HttpRequest request = std::move(call->request);
+  client_.submit(std::move(request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
 }
 

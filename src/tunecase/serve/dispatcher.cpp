@@ -59,7 +59,10 @@ std::string answer_body(const ClassifyAnswer& a) {
   for (const std::string* s : strings)
     if (invalid_utf8_offset(*s)) return to_json(a).dump();  // dump() reports it, as it did
   // dump()'s order: the keys sorted. Numbers through dump() too, for its digits.
-  std::string out = "{\"approach\":";
+  std::string out;
+  out.reserve(192 + a.approach.size() + a.prediction_id.size() + a.model_version.size() +
+              (a.label ? a.label->size() : 0));
+  out += "{\"approach\":";
   append_json_string(out, a.approach);
   out += ",\"arm\":";
   append_json_string(out, arm_name(a.arm));
