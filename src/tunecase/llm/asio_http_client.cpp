@@ -458,8 +458,8 @@ class Core : public std::enable_shared_from_this<Core> {
     r.status = static_cast<long>(message.result_int());
     for (const auto& field : message) {
       std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      for (char& c : name)  // ASCII only, as field names are: no locale call per character
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       r.headers.insert_or_assign(std::move(name), std::string(field.value()));
     }
     r.body = std::move(message.body());

@@ -46,10 +46,20 @@ void AuditLog::record(std::string_view url, std::string body) {
   const int64_t at_ms = now_ms();
   // A gateway's bodies are hashed and counted when they are taken (take_new(), on the thread
   // that stores them), not here on the thread that sends them.
-  std::optional<AuditBody> entry;
-  if (bodies_ == Bodies::kKeep) entry = hashed_body(at_ms, body);
-  const int64_t bytes = static_cast<int64_t>(body.size());
+  if (bodies_ == Bodies::kHandOver) {
+    inbox_.push({std::string(url), at_ms, std::move(body)});
+    return;
+  }
+  AuditBody entry = hashed_body(at_ms, body);
   std::lock_guard lock(mutex_);
+  AuditEndpoint& e = endpoint_for(url);
+  ++e.requests;
+  e.bytes += static_cast<int64_t>(body.size());
+  add_counts(e.redacted, entry.redacted);
+  e.bodies.push_back(std::move(entry));
+}
+
+AuditEndpoint& AuditLog::endpoint_for(std::string_view url) const {
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
   if (named == endpoint_of_url_.end()) {
@@ -62,18 +72,25 @@ void AuditLog::record(std::string_view url, std::string body) {
     e.endpoint = endpoint;
     e.local = endpoint_locality(url, allowed_hosts_).local;
   }
-  ++e.requests;
-  e.bytes += bytes;
-  if (bodies_ == Bodies::kHandOver) {
-    pending_.push_back({endpoint, e.local, at_ms, std::move(body)});
-    return;
+  return e;
+}
+
+void AuditLog::absorb_inbox() const {
+  thread_local std::vector<Sent> sent;  // keeps its capacity from call to call
+  sent.clear();
+  inbox_.take_into(sent);
+  for (Sent& s : sent) {
+    AuditEndpoint& e = endpoint_for(s.url);
+    ++e.requests;
+    e.bytes += static_cast<int64_t>(s.body.size());
+    pending_.push_back({e.endpoint, e.local, s.at_ms, std::move(s.body)});
   }
-  add_counts(e.redacted, entry->redacted);
-  e.bodies.push_back(std::move(*entry));
+  sent.clear();
 }
 
 std::vector<AuditEndpoint> AuditLog::endpoints() const {
   std::lock_guard lock(mutex_);
+  absorb_inbox();
   std::vector<AuditEndpoint> out;
   for (const auto& [name, e] : endpoints_) out.push_back(e);
   return out;
@@ -83,6 +100,7 @@ std::vector<AuditEvent> AuditLog::take_new() {
   std::vector<PendingBody> pending;
   {
     std::lock_guard lock(mutex_);
+    absorb_inbox();
     pending.swap(pending_);
   }
   std::vector<AuditEvent> out;

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/core/mpsc_inbox.h"
 #include "tunecase/privacy/redactor.h"
 
 namespace tunecase {
@@ -76,8 +77,20 @@ class AuditLog {
   std::vector<std::string> allowed_hosts_;
   Bodies bodies_;
   int64_t started_ms_;
+  // Bodies::kHandOver: record() pushes into inbox_ without taking mutex_, which the store's
+  // writer takes at a lower priority in take_new() (an event loop must never wait for it); the
+  // readers move the inbox into the counts and pending_ under mutex_ first (absorb_inbox()),
+  // const ones too, so those members are mutable.
+  struct Sent {
+    std::string url;
+    int64_t at_ms = 0;
+    std::string body;
+  };
+  void absorb_inbox() const;  // mutex_ held
+
   mutable std::mutex mutex_;
-  std::map<std::string, AuditEndpoint> endpoints_;
+  mutable MpscInbox<Sent> inbox_;
+  mutable std::map<std::string, AuditEndpoint> endpoints_;
   // Bodies::kHandOver: what record() was given since the last take_new(), not yet hashed.
   struct PendingBody {
     std::string endpoint;
@@ -85,10 +98,12 @@ class AuditLog {
     int64_t at_ms = 0;
     std::string body;
   };
-  std::vector<PendingBody> pending_;
+  mutable std::vector<PendingBody> pending_;
   // Each URL sent to, with its endpoint (url_endpoint); forgotten whole past this many URLs.
   static constexpr std::size_t kRememberedUrls = 256;
-  std::map<std::string, std::string, std::less<>> endpoint_of_url_;
+  mutable std::map<std::string, std::string, std::less<>> endpoint_of_url_;
+  // mutex_ held: the endpoint record of `url`, named and placed at its first use.
+  AuditEndpoint& endpoint_for(std::string_view url) const;
 };
 
 // The log requests are recorded into (nullptr: none). Set by ScopedAudit-like owners only.

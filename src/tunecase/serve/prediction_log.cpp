@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -79,21 +80,59 @@ void PredictionLog::release(std::size_t records) {
 }
 
 void PredictionLog::append(PredictionRecord record) {
-  std::lock_guard lock(mutex_);
   if (stopped_) {  // the writer is gone; nothing would ever commit it
     held_.fetch_sub(1);
-    ++stats_.dropped;
+    ++dropped_late_;
     return;
   }
-  if (queue_.empty()) oldest_at_ = std::chrono::steady_clock::now();
-  queue_.push_back(std::move(record));
-  ++stats_.appended;
-  if (queue_.size() == 1 || queue_.size() >= options_.batch_size) {
-    Writer writer = current_writer();
-    wake(writer);
-    // The urgent writer times the background writer's batch from its first record.
-    if (queue_.size() == 1 && writer == Writer::background) wake(Writer::urgent);
+  ++appended_;
+  const std::size_t before = inbox_count_.fetch_add(1);
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  const bool first = inbox_.push(std::move(record));
+  // The first record since a writer emptied the inbox wakes it (a writer that found the inbox
+  // empty waits under the lock taken here, so the wake cannot fall between its look and its
+  // wait); so does a full batch.
+  if (!first && before + 1 != options_.batch_size) return;
+  if (first) {
+    int64_t unset = 0;  // a writer that took the inbox meanwhile finds 0, "just now"
+    inbox_since_.compare_exchange_strong(unset, now);
   }
+  std::lock_guard lock(mutex_);
+  Writer writer = current_writer();
+  wake(writer);
+  // The urgent writer times the background writer's batch from its first record.
+  if (first && writer == Writer::background) wake(Writer::urgent);
+}
+
+void PredictionLog::take_batch(std::size_t most, std::vector<PredictionRecord>& batch) {
+  const int64_t since = inbox_since_.load();
+  const bool was_empty = backlog_.empty();
+  const std::size_t taken = inbox_.take_into(backlog_);
+  inbox_count_.fetch_sub(taken);
+  if (taken > 0) {
+    int64_t seen = since;  // unless the next record's push has said when it came already
+    inbox_since_.compare_exchange_strong(seen, 0);
+    if (was_empty)
+      backlog_since_.store(
+          since != 0 ? since : std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  const std::size_t n = std::min(backlog_.size(), std::max<std::size_t>(most, 1));
+  if (n == backlog_.size()) {
+    batch.swap(backlog_);  // the empty one left behind keeps the last batch's capacity
+  } else {
+    // Records left behind keep the oldest's time: they have waited already.
+    batch.assign(std::make_move_iterator(backlog_.begin()),
+                 std::make_move_iterator(backlog_.begin() + static_cast<std::ptrdiff_t>(n)));
+    backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  backlog_count_.store(backlog_.size());
+}
+
+std::chrono::steady_clock::time_point PredictionLog::oldest_at() const {
+  const int64_t since = backlog_count_.load() > 0 ? backlog_since_.load() : inbox_since_.load();
+  // 0: the first record's push has not said when yet; it came just now.
+  if (since == 0) return std::chrono::steady_clock::now();
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
 }
 
 PredictionLog::Writer PredictionLog::current_writer() {
@@ -110,7 +149,7 @@ void PredictionLog::wake(Writer writer) {
 
 void PredictionLog::flush() {
   std::unique_lock lock(mutex_);
-  int64_t target = stats_.appended;
+  int64_t target = appended_;
   if (settled_ >= target || stopped_) return;
   if (flush_waiters_++ == 0) flush_since_ = std::chrono::steady_clock::now();
   Writer writer = current_writer();
@@ -132,8 +171,16 @@ void PredictionLog::stop() {
   if (writer_.joinable()) writer_.join();
   if (urgent_writer_.joinable()) urgent_writer_.join();
   {
+    std::lock_guard one_at_a_time(commit_mutex_);  // in the writers' order: then mutex_
     std::lock_guard lock(mutex_);
     stopped_ = true;
+    // What an append() that raced the stop left behind: counted, never committed.
+    std::vector<PredictionRecord> late;
+    take_batch(std::numeric_limits<std::size_t>::max(), late);
+    const std::size_t n = late.size();
+    held_.fetch_sub(n);
+    stats_.dropped += static_cast<int64_t>(n);
+    settled_ += static_cast<int64_t>(n);
   }
   committed_cv_.notify_all();
   write_progress(true);
@@ -142,8 +189,10 @@ void PredictionLog::stop() {
 PredictionLog::Stats PredictionLog::stats() const {
   std::lock_guard lock(mutex_);
   Stats s = stats_;
+  s.appended = appended_;
+  s.dropped += dropped_late_;
   s.refused = refused_;
-  s.queued = queue_.size();
+  s.queued = queued();
   return s;
 }
 
@@ -158,14 +207,14 @@ void PredictionLog::watch_background(std::unique_lock<std::mutex>& lock) {
   std::condition_variable& wake_me = wake_[static_cast<int>(Writer::urgent)];
   auto watching = [&] { return !stopping_ && current_writer() == Writer::background; };
   while (watching()) {
-    if (queue_.empty()) {
-      wake_me.wait(lock, [&] { return !queue_.empty() || !watching(); });
+    if (!has_records()) {
+      wake_me.wait(lock, [&] { return has_records() || !watching(); });
       continue;
     }
     const int waiters = flush_waiters_;
-    const auto stalled_at = waiters > 0 ? std::min(oldest_at_ + options_.stalled_after,
+    const auto stalled_at = waiters > 0 ? std::min(oldest_at() + options_.stalled_after,
                                                    flush_since_ + options_.stalled_after / 5)
-                                        : oldest_at_ + options_.stalled_after;
+                                        : oldest_at() + options_.stalled_after;
     if (std::chrono::steady_clock::now() >= stalled_at) return hand_over();
     // Meanwhile the background writer may commit these records; then the age is looked at again
     // for what came after them.
@@ -191,34 +240,32 @@ void PredictionLog::writer_loop(Writer self) {
     if (self == Writer::urgent) watch_background(lock);
     // The urgent writer goes back to watching once the commits are handed back.
     wake_me.wait(lock, [&] {
-      return stopping_ || (!queue_.empty() && mine()) || (self == Writer::urgent && !mine());
+      return stopping_ || (has_records() && mine()) || (self == Writer::urgent && !mine());
     });
     if (!mine()) continue;
-    if (queue_.empty()) return;  // stopping, and everything is committed
+    if (!has_records()) return;  // stopping, and everything is committed
     // Group commit: gather until the oldest record has waited a window, unless the batch fills
     // or someone waits. Records left behind by a smaller commit have waited already.
-    wake_me.wait_until(lock, oldest_at_ + options_.window, [&] {
-      return queue_.size() >= options_.batch_size || stopping_ || flush_waiters_ > 0 || !mine();
+    wake_me.wait_until(lock, oldest_at() + options_.window, [&] {
+      return queued() >= options_.batch_size || stopping_ || flush_waiters_ > 0 || !mine();
     });
-    if (queue_.empty() || !mine()) continue;  // the other writer has it
+    if (!mine()) continue;  // the other writer has it
     const std::size_t most = self == Writer::background && !stopping_
                                  ? std::min(options_.background_batch, options_.batch_size)
                                  : options_.batch_size;
-    std::size_t n = std::min(queue_.size(), std::max<std::size_t>(most, 1));
-    if (n == queue_.size()) {
-      // The whole queue changes hands in O(1), and the empty one left behind keeps the last
-      // batch's capacity: the event loops that append never wait while this thread, which may
-      // run at a lower priority and lose its core at any moment, moves records one by one.
-      batch.swap(queue_);
-    } else {
-      batch.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-    held_.fetch_sub(n);
     lock.unlock();
     {
+      // The records change hands here, outside mutex_: an event loop that wakes a writer never
+      // waits while this thread, which may run at a lower priority and lose its core at any
+      // moment, moves them.
       std::lock_guard one_at_a_time(commit_mutex_);
+      take_batch(most, batch);
+      const std::size_t n = batch.size();
+      if (n == 0) {  // the other writer took them, or a push is still landing
+        lock.lock();
+        continue;
+      }
+      held_.fetch_sub(n);
       ThreadClock before = thread_clock();
       bool ok = commit(batch);
       ThreadClock after = thread_clock();

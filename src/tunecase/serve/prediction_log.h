@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tunecase/core/mpsc_inbox.h"
 #include "tunecase/store/store.h"
 
 namespace tunecase::serve {
@@ -114,6 +115,14 @@ class PredictionLog {
   // mutex_ held: what the urgent writer does while the background writer has the commits: it
   // watches for a stall. Returns once the urgent writer has them or the log is stopping.
   void watch_background(std::unique_lock<std::mutex>& lock);
+  // commit_mutex_ held: moves the inbox to the end of backlog_, then up to `most` records from
+  // the front of backlog_ to `batch`.
+  void take_batch(std::size_t most, std::vector<PredictionRecord>& batch);
+  // Records wait in the inbox or the backlog.
+  bool has_records() const { return !inbox_.empty() || backlog_count_.load() > 0; }
+  std::size_t queued() const { return inbox_count_.load() + backlog_count_.load(); }
+  // When the oldest waiting record came.
+  std::chrono::steady_clock::time_point oldest_at() const;
   std::string meta_key() const { return "serve.log." + options_.instance; }
 
   Store& store_;
@@ -122,8 +131,20 @@ class PredictionLog {
   mutable std::mutex mutex_;
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
   std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer
-  std::vector<PredictionRecord> queue_;
-  std::chrono::steady_clock::time_point oldest_at_;  // when the oldest record in queue_ came
+  // append() pushes into the inbox without the lock, which the writers take and may hold while
+  // they wait for a core (they run at a lower priority): an event loop never waits for them.
+  // It takes the lock only to wake a writer: for the first record after a writer emptied the
+  // inbox, and when the inbox reaches batch_size. A writer moves the inbox to the backlog, and
+  // its batch from there, under commit_mutex_ alone, which no event loop takes.
+  MpscInbox<PredictionRecord> inbox_;
+  std::atomic<std::size_t> inbox_count_{0};  // counted before each push, so never below its size
+  // steady_clock ticks of the first record the inbox took since a writer last emptied it (and
+  // set it to 0), set by the push that found it empty; 0 until then.
+  std::atomic<int64_t> inbox_since_{0};
+  std::atomic<int64_t> appended_{0}, dropped_late_{0};  // dropped_late_: after stop()
+  std::vector<PredictionRecord> backlog_;  // commit_mutex_: taken from the inbox, not committed
+  std::atomic<std::size_t> backlog_count_{0};
+  std::atomic<int64_t> backlog_since_{0};  // steady_clock ticks of its oldest record
   // Records reserved or queued and not yet taken by a writer: reserve() counts without the
   // lock, which the writers take too and may hold while they wait for a core (they run at a
   // lower priority), so the event loops never wait for them to refuse or let a request in.
@@ -136,7 +157,7 @@ class PredictionLog {
   // Set under mutex_; atomic because reserve() reads it without the lock (stopping: every
   // reservation is refused).
   std::atomic<bool> stopping_{false};
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};  // the writers are gone: append() drops what it gets
   Writer in_charge_ = Writer::background;
   std::chrono::steady_clock::time_point urgent_until_;
   std::thread writer_, urgent_writer_;
