@@ -287,9 +287,9 @@ class ChatCompletionScan {
     if (at_ == end_) return unsure();
     switch (*at_) {
       case '{':
-        return object();
+        return container(true);
       case '[':
-        return array();
+        return container(false);
       case '"':
         if (!string(text_)) return false;
         return handled(reader_.string(text_));
@@ -304,54 +304,34 @@ class ChatCompletionScan {
     }
   }
 
-  bool object() {
+  // An object (`keyed`) or an array, after its opening bracket.
+  bool container(bool keyed) {
     ++at_;
-    if (!handled(reader_.start_object(std::size_t(-1)))) return false;
+    const char close = keyed ? '}' : ']';
+    if (!handled(keyed ? reader_.start_object(std::size_t(-1))
+                       : reader_.start_array(std::size_t(-1))))
+      return false;
     skip_space();
-    if (at_ != end_ && *at_ == '}') {
-      ++at_;
-      return handled(reader_.end_object());
-    }
-    for (;;) {
-      if (at_ == end_ || *at_ != '"' || !string(key_)) return unsure();
-      if (!handled(reader_.key_view(key_))) return false;
-      skip_space();
-      if (at_ == end_ || *at_ != ':') return unsure();
-      ++at_;
-      skip_space();
+    bool empty = at_ != end_ && *at_ == close;
+    while (!empty) {
+      if (keyed) {
+        if (at_ == end_ || *at_ != '"' || !string(key_)) return unsure();
+        if (!handled(reader_.key_view(key_))) return false;
+        skip_space();
+        if (at_ == end_ || *at_ != ':') return unsure();
+        ++at_;
+        skip_space();
+      }
       if (!value()) return false;
       skip_space();
       if (at_ == end_) return unsure();
-      if (*at_ == '}') {
-        ++at_;
-        return handled(reader_.end_object());
-      }
+      if (*at_ == close) break;
       if (*at_ != ',') return unsure();
       ++at_;
       skip_space();
     }
-  }
-
-  bool array() {
     ++at_;
-    if (!handled(reader_.start_array(std::size_t(-1)))) return false;
-    skip_space();
-    if (at_ != end_ && *at_ == ']') {
-      ++at_;
-      return handled(reader_.end_array());
-    }
-    for (;;) {
-      if (!value()) return false;
-      skip_space();
-      if (at_ == end_) return unsure();
-      if (*at_ == ']') {
-        ++at_;
-        return handled(reader_.end_array());
-      }
-      if (*at_ != ',') return unsure();
-      ++at_;
-      skip_space();
-    }
+    return handled(keyed ? reader_.end_object() : reader_.end_array());
   }
 
   // A string after its opening quote, into `out`.
