@@ -51,6 +51,13 @@ void commit_one(PredictionLog& log, int i) {
   log.flush();
 }
 
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 1000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
 TEST(PredictionLog, RefusesBeyondItsCapacityInsteadOfGrowing) {
   auto store = open_store(store_path());
   PredictionLogOptions o;
@@ -129,10 +136,8 @@ TEST(PredictionLog, ALoneRecordIsCommittedWithinAWindow) {
     PredictionRecord r = record(round);
     std::string id = r.prediction_id;
     log.append(std::move(r));
-    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!store->find_prediction(id) && std::chrono::steady_clock::now() < give_up)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_TRUE(store->find_prediction(id)) << "round " << round;
+    EXPECT_TRUE(eventually([&] { return store->find_prediction(id).has_value(); }))
+        << "round " << round;
   }
   log.flush();  // the counts follow each commit a moment after the store has it
   EXPECT_EQ(log.stats().committed, 3);
@@ -157,13 +162,6 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
 }
 
 // Waits up to 10 s for `done`.
-template <typename Done>
-bool eventually(Done done) {
-  for (int i = 0; i < 1000 && !done(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return done();
-}
-
 constexpr int kSchedIdle = 5;  // SCHED_IDLE in /proc/PID/task/TID/stat
 
 TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {

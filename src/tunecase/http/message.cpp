@@ -25,6 +25,12 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
 std::optional<std::string_view> Headers::find(std::string_view name) const {
   for (const auto& [key, value] : fields_) {
     if (equals_ignoring_case(key, name)) return std::string_view(value);

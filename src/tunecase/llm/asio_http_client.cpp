@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tunecase/http/message.h"
 #include "tunecase/http/wire.h"
 
 namespace tunecase::asio_http {
@@ -457,10 +458,9 @@ class Core : public std::enable_shared_from_this<Core> {
     HttpResponse r;
     r.status = static_cast<long>(message.result_int());
     for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (char& c : name)  // ASCII only, as field names are: no locale call per character
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      r.headers.insert_or_assign(std::move(name), std::string(field.value()));
+      auto name = field.name_string();
+      r.headers.insert_or_assign(http::ascii_lower({name.data(), name.size()}),
+                                 std::string(field.value()));
     }
     r.body = std::move(message.body());
     bool keep = message.keep_alive();

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tunecase/core/trim.h"
+#include "tunecase/http/message.h"
 #include "tunecase/llm/asio_http_client.h"
 #include "tunecase/privacy/audit.h"
 
@@ -51,10 +52,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) headers.clear();
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name = trimmed(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    headers[name] = trimmed(line.substr(colon + 1));
+    headers[http::ascii_lower(trimmed(line.substr(0, colon)))] = trimmed(line.substr(colon + 1));
   }
   return size * count;
 }

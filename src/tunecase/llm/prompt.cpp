@@ -29,11 +29,14 @@ bool shows_examples(PromptStrategy s) {
 
 // Texts are written on one line so that the Text:/Label: layout cannot be forged by a ticket
 // that itself contains "\nLabel: ...".
+void append_one_line(std::string& out, std::string_view text) {
+  for (char c : text) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+}
+
 std::string one_line(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
+  std::string out;
+  out.reserve(text.size());
+  append_one_line(out, text);
   return out;
 }
 
@@ -180,12 +183,7 @@ PromptText PromptBuilder::render(std::string_view whole) const {
                    kLabel.size());
   out.user += fixed_block_;  // the fixed examples, made once ("" with retrieval or none)
   out.user += kText;
-  std::size_t at = out.user.size();
-  out.user += text;
-  for (std::size_t i = at; i < out.user.size(); ++i) {  // one_line() in place
-    char& c = out.user[i];
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
+  append_one_line(out.user, text);
   out.user += kLabel;
   return out;
 }

@@ -76,8 +76,7 @@ AuditEndpoint& AuditLog::endpoint_for(std::string_view url) const {
 }
 
 void AuditLog::absorb_inbox() const {
-  thread_local std::vector<Sent> sent;  // keeps its capacity from call to call
-  sent.clear();
+  thread_local std::vector<Sent> sent;  // empty between calls; keeps its capacity
   inbox_.take_into(sent);
   for (Sent& s : sent) {
     AuditEndpoint& e = endpoint_for(s.url);

@@ -16,6 +16,12 @@ struct LlmCaller::Call {
   double worst_usd = 0;  // reserved from the spend cap
   int attempts = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // The request of `text`, the same bytes each time it is built.
+  void build_request(std::chrono::milliseconds timeout) {
+    request = approach->request(text);
+    request.timeout = timeout;
+  }
 };
 
 namespace {
@@ -78,8 +84,7 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
   const LlmApproach& approach = *call->approach;
   call->text = std::move(text);
   call->done = std::move(done);
-  call->request = approach.request(call->text);
-  call->request.timeout = options_.timeout;
+  call->build_request(options_.timeout);
   if (cache_)  // a hash of the whole body: only for the cache
     call->key =
         cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
@@ -148,15 +153,10 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
     return;
   }
   ++requests_sent_;
-  // The request is handed over, not copied: a retry builds it again from the text, byte for
-  // byte the same.
-  if (call->attempts > 0) {
-    call->request = call->approach->request(call->text);
-    call->request.timeout = options_.timeout;
-  }
+  // The request is handed over, not copied: a retry builds it again.
+  if (call->attempts > 0) call->build_request(options_.timeout);
   ++call->attempts;
-  HttpRequest request = std::move(call->request);
-  client_.submit(std::move(request),
+  client_.submit(std::move(call->request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
 }
 

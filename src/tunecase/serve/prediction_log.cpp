@@ -87,7 +87,6 @@ void PredictionLog::append(PredictionRecord record) {
   }
   ++appended_;
   const std::size_t before = inbox_count_.fetch_add(1);
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   const bool first = inbox_.push(std::move(record));
   // The first record since a writer emptied the inbox wakes it (a writer that found the inbox
   // empty waits under the lock taken here, so the wake cannot fall between its look and its
@@ -95,7 +94,8 @@ void PredictionLog::append(PredictionRecord record) {
   if (!first && before + 1 != options_.batch_size) return;
   if (first) {
     int64_t unset = 0;  // a writer that took the inbox meanwhile finds 0, "just now"
-    inbox_since_.compare_exchange_strong(unset, now);
+    inbox_since_.compare_exchange_strong(
+        unset, std::chrono::steady_clock::now().time_since_epoch().count());
   }
   std::lock_guard lock(mutex_);
   Writer writer = current_writer();
