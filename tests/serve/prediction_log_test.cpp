@@ -51,6 +51,7 @@ void commit_one(PredictionLog& log, int i) {
   log.flush();
 }
 
+// Waits up to 10 s for `done`.
 template <typename Done>
 bool eventually(Done done) {
   for (int i = 0; i < 1000 && !done(); ++i)
@@ -161,7 +162,6 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
 }
 
-// Waits up to 10 s for `done`.
 constexpr int kSchedIdle = 5;  // SCHED_IDLE in /proc/PID/task/TID/stat
 
 TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {
