@@ -15,7 +15,10 @@
 #      connections in step so that their requests arrive in bursts of all of them),
 #      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
 #      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
-#      hardware threads).
+#      hardware threads),
+#      ALSO (a folder holding another `tunecase`, e.g. a temporary build or a script that runs
+#      one with a variable set: part 1 then runs it as a fourth path, "also", in every round,
+#      with a store of its own, and prints its added latency and CPU beside serve's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -38,7 +41,8 @@ trap cleanup EXIT
 source "$here/gateway_common.sh"
 for wrk_pacing in ${PACING:-poisson fixed}; do check_pacing "$wrk_pacing"; done
 
-upstream=$(free_port); proxy=$(free_port); gateway=$(free_port)
+upstream=$(free_port); proxy=$(free_port); gateway=$(free_port); also_port=$(free_port)
+also=${ALSO:+$(cd "$ALSO" && pwd)/tunecase}
 body=$chat_body
 # Two nginx instances: the upstream in processes of its own, as a real upstream is, and the
 # proxy with 2 workers. (One instance serving both would let a proxy worker answer its own
@@ -108,6 +112,16 @@ echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connect
   ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 wait_port "$gateway"
+paths="direct nginx serve"
+if [ -n "$also" ]; then
+  rm -f "$work"/also.db*
+  "$also" serve --config "$work/gateway.toml" --store "$work/also.db" --port "$also_port" --no-cache \
+    ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/also.log" 2>&1 &
+  pids+=($!); also_pid=$!
+  wait_port "$also_port"
+  run_wrk classify "$also_port" "$connections" "$delay_ms" 3 >/dev/null
+  paths+=" also"
+fi
 run_wrk chat "$upstream" "$connections" "$delay_ms" 3 >/dev/null  # warm-up
 run_wrk chat "$proxy" "$connections" "$delay_ms" 3 >/dev/null
 warm=$(run_wrk classify "$gateway" "$connections" "$delay_ms" 3)
@@ -123,16 +137,19 @@ thread_ticks() { for t in /proc/"$serve_pid"/task/*; do echo "$(basename "$t") $
 # The three paths take turns in short rounds, each round in another order, so that a slow
 # spell of the machine (this VM's latencies drift by a third from minute to minute) falls on
 # all three alike; "added" is computed within a round, against that round's direct run.
-declare -A ticks=([direct]=0 [nginx]=0 [serve]=0) served=([direct]=0 [nginx]=0 [serve]=0)
+declare -A ticks=([direct]=0 [nginx]=0 [serve]=0 [also]=0) served=([direct]=0 [nginx]=0 [serve]=0 [also]=0)
 : >"$work/rounds"
 thread_ticks >"$work/threads.0"
-orders=("direct nginx serve" "serve direct nginx" "nginx serve direct")
 for r in $(seq 1 "$rounds"); do
   line="round=$r"
-  for path in ${orders[$(((r - 1) % 3))]}; do
+  # Each round starts one path further on: every path takes every place in turn.
+  read -ra order <<<"$paths"
+  shift_by=$(((r - 1) % ${#order[@]}))
+  for path in "${order[@]:shift_by}" "${order[@]:0:shift_by}"; do
     procs=$nginx_workers; port=$upstream; kind=chat
     [ "$path" = nginx ] && port=$proxy
     [ "$path" = serve ] && { procs=$serve_pid; port=$gateway; kind=classify; }
+    [ "$path" = also ] && { procs=$also_pid; port=$also_port; kind=classify; }
     t0=$(cpu_ticks $procs)
     result=$(run_wrk "$kind" "$port" "$connections" "$delay_ms" "$round_s")
     t1=$(cpu_ticks $procs)
@@ -146,11 +163,12 @@ thread_ticks >"$work/threads.1"
 join "$work/threads.0" "$work/threads.1" | awk -v n="${served[serve]}" -v hz="$(getconf CLK_TCK)" \
   '$3 > $2 { printf "%s%.0f", (k++ ? ", " : "serve threads over the whole part, us of CPU per request it served (busiest are the event loops and the log writer): "), ($3 - $2) * 1e6 / hz / n } END { print "" }'
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+[ -n "$also" ] && { kill "$also_pid"; wait "$also_pid" 2>/dev/null || true; }
 logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.db" --json "$work/pilot.json" >/dev/null && \
   sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$work/pilot.json" | head -1)
-awk -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests)))" -v hz="$(getconf CLK_TCK)" \
+awk -v also_dir="${ALSO:-}" -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests)))" -v hz="$(getconf CLK_TCK)" \
   -v dt="${ticks[direct]}" -v dn="${served[direct]}" -v nt="${ticks[nginx]}" -v nn="${served[nginx]}" \
-  -v st="${ticks[serve]}" -v sn="${served[serve]}" '
+  -v st="${ticks[serve]}" -v sn="${served[serve]}" -v at="${ticks[also]}" -v an="${served[also]}" '
   function v(key,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] + 0 } return -1 }
   function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
     for (i = 2; i <= n; i++) for (j = i; j > 1 && b[j - 1] > b[j]; j--) { t = b[j]; b[j] = b[j - 1]; b[j - 1] = t }
@@ -160,9 +178,11 @@ awk -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests))
     r = NR; dp50 = v("direct_p50") / 1000; dp99 = v("direct_p99") / 1000
     n50[r] = v("nginx_p50") / 1000 - dp50; n99[r] = v("nginx_p99") / 1000 - dp99
     s50[r] = v("serve_p50") / 1000 - dp50; s99[r] = v("serve_p99") / 1000 - dp99
-    errors += v("direct_errors") + v("nginx_errors") + v("serve_errors")
+    errors += v("direct_errors") + v("nginx_errors") + v("serve_errors") + (an ? v("also_errors") : 0)
+    if (an) { x50[r] = v("also_p50") / 1000 - dp50; x99[r] = v("also_p99") / 1000 - dp99 }
     met50 += (s50[r] <= n50[r] + 0.1); met99 += (s99[r] <= 1.5 * n99[r])
-    printf "%-6d %7.3f/%-9.3f %7.3f/%-9.3f %7.3f/%-9.3f %6.3f/%-8.3f %6.3f/%-8.3f %d/%d/%d\n", r, dp50, dp99, v("nginx_p50") / 1000, v("nginx_p99") / 1000, v("serve_p50") / 1000, v("serve_p99") / 1000, n50[r], n99[r], s50[r], s99[r], v("direct_rps"), v("nginx_rps"), v("serve_rps")
+    printf "%-6d %7.3f/%-9.3f %7.3f/%-9.3f %7.3f/%-9.3f %6.3f/%-8.3f %6.3f/%-8.3f %d/%d/%d", r, dp50, dp99, v("nginx_p50") / 1000, v("nginx_p99") / 1000, v("serve_p50") / 1000, v("serve_p99") / 1000, n50[r], n99[r], s50[r], s99[r], v("direct_rps"), v("nginx_rps"), v("serve_rps")
+    printf (an ? sprintf("   also added %.3f/%.3f\n", x50[r], x99[r]) : "\n")
   }
   END {
     a50 = median(s50, NR); a99 = median(s99, NR); b50 = median(n50, NR); b99 = median(n99, NR)
@@ -173,6 +193,10 @@ awk -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests))
     us = 1e6 / hz
     proxy_us = (nt / nn - dt / dn) * us; serve_us = st * us / sn
     printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
+    if (an) {
+      c50 = median(x50, NR); c99 = median(x99, NR); also_us = at * us / an
+      printf "also (ALSO=%s): median added p50 %.3f, p99 %.3f (ratio to nginx %.2f); CPU per request %.0f us (%.1fx nginx)\n", also_dir, c50, c99, (b99 > 0 ? c99 / b99 : 0), also_us, (proxy_us > 0 ? also_us / proxy_us : 0)
+    }
   }' "$work/rounds"
 done
 unset wrk_pacing
