@@ -16,9 +16,9 @@
 #      HELD_SECONDS (30: part 3's length), PARTS (123: which parts to run),
 #      SERVE_THREADS (serve's --threads in every part; unset: serve's default, twice the
 #      hardware threads),
-#      ALSO (a folder holding another `tunecase`, e.g. a temporary build or a script that runs
-#      one with a variable set: part 1 then runs it as a fourth path, "also", in every round,
-#      with a store of its own, and prints its added latency and CPU beside serve's).
+#      ALSO (a folder holding another `tunecase`, e.g. a temporary build or a script that
+#      `exec`s one with a variable set: part 1 then runs it as a fourth path, "also", in every
+#      round, with a store of its own, and prints its added latency and CPU beside serve's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -134,9 +134,9 @@ nginx_workers=$(ps -o pid=,ppid= -e | awk -v a="$(cat "$work/nginx/nginx.pid")" 
   -v b="$(cat "$work/upstream/nginx.pid" 2>/dev/null)" '$2 == a || $2 == b {print $1}')
 # Per thread too: serve's event loops and its log writer are told apart by how busy they are.
 thread_ticks() { for t in /proc/"$serve_pid"/task/*; do echo "$(basename "$t") $(awk '{print $14 + $15}' "$t/stat")"; done; }
-# The three paths take turns in short rounds, each round in another order, so that a slow
-# spell of the machine (this VM's latencies drift by a third from minute to minute) falls on
-# all three alike; "added" is computed within a round, against that round's direct run.
+# The paths take turns in short rounds, each round in another order, so that a slow spell of
+# the machine (this VM's latencies drift by a third from minute to minute) falls on all of them
+# alike; "added" is computed within a round, against that round's direct run.
 declare -A ticks=([direct]=0 [nginx]=0 [serve]=0 [also]=0) served=([direct]=0 [nginx]=0 [serve]=0 [also]=0)
 : >"$work/rounds"
 thread_ticks >"$work/threads.0"
