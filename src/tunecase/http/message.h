@@ -36,8 +36,6 @@ class Headers {
 
 // ASCII case-insensitive equality, the comparison HTTP uses for field names and methods.
 bool equals_ignoring_case(std::string_view a, std::string_view b);
-// `text` with its ASCII letters lower-cased (field names), without the locale.
-std::string ascii_lower(std::string_view text);
 
 struct Request {
   std::string method;  // as sent, e.g. "GET", "POST"

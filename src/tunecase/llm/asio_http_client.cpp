@@ -12,14 +12,13 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "tunecase/http/message.h"
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/http/wire.h"
 
 namespace tunecase::asio_http {
@@ -34,7 +33,7 @@ std::optional<HttpTarget> parse_http_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.size() <= kScheme.size()) return std::nullopt;
   for (size_t i = 0; i < kScheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return std::nullopt;
+    if (ascii_lower(url[i]) != kScheme[i]) return std::nullopt;
   std::string_view rest = url.substr(kScheme.size());
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -459,7 +458,7 @@ class Core : public std::enable_shared_from_this<Core> {
     r.status = static_cast<long>(message.result_int());
     for (const auto& field : message) {
       auto name = field.name_string();
-      r.headers.insert_or_assign(http::ascii_lower({name.data(), name.size()}),
+      r.headers.insert_or_assign(ascii_lower({name.data(), name.size()}),
                                  std::string(field.value()));
     }
     r.body = std::move(message.body());

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cstdlib>
 #include <deque>
 #include <future>
@@ -14,8 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/core/trim.h"
-#include "tunecase/http/message.h"
 #include "tunecase/llm/asio_http_client.h"
 #include "tunecase/privacy/audit.h"
 
@@ -52,7 +51,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) headers.clear();
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    headers[http::ascii_lower(trimmed(line.substr(0, colon)))] = trimmed(line.substr(colon + 1));
+    headers[ascii_lower(trimmed(line.substr(0, colon)))] = trimmed(line.substr(colon + 1));
   }
   return size * count;
 }

@@ -1,21 +1,14 @@
 #include "tunecase/llm/sim_llm_prompt.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string_view>
 
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/core/trim.h"
 
 namespace tunecase {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::vector<std::string> split_lines(std::string_view text) {
   std::vector<std::string> lines;
@@ -34,7 +27,7 @@ std::vector<std::string> split_lines(std::string_view text) {
 // The rest of `line` after a case-insensitive `key` ("Text:"), or nullopt.
 std::optional<std::string> after_key(const std::string& line, std::string_view key) {
   std::string_view text = trim(line);
-  if (lower(text.substr(0, key.size())) != lower(key)) return std::nullopt;
+  if (ascii_lower(text.substr(0, key.size())) != ascii_lower(key)) return std::nullopt;
   return trimmed(text.substr(key.size()));
 }
 
@@ -66,7 +59,7 @@ std::vector<TextBlock> text_blocks(const std::string& content) {
 void read_label_list(const std::string& content, SimPrompt& prompt, bool fixed_labels) {
   auto lines = split_lines(content);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lower(trimmed(lines[i])) != "labels:") continue;
+    if (ascii_lower(trimmed(lines[i])) != "labels:") continue;
     for (std::size_t j = i + 1; j < lines.size(); ++j) {
       std::string item = trimmed(lines[j]);
       if (item.empty()) break;
@@ -140,7 +133,7 @@ SimPrompt read_prompt(const std::vector<ChatMessage>& messages, const nlohmann::
   std::vector<std::string> queries;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto& m = messages[i];
-    std::string folded = lower(m.content);
+    std::string folded = ascii_lower(m.content);
     if (folded.find("think step by step") != std::string::npos ||
         folded.find("reasoning") != std::string::npos)
       prompt.wants_reasoning = true;

@@ -52,14 +52,12 @@ void AuditLog::record(std::string_view url, std::string body) {
   }
   AuditBody entry = hashed_body(at_ms, body);
   std::lock_guard lock(mutex_);
-  AuditEndpoint& e = endpoint_for(url);
-  ++e.requests;
-  e.bytes += static_cast<int64_t>(body.size());
+  AuditEndpoint& e = counted(url, body.size());
   add_counts(e.redacted, entry.redacted);
   e.bodies.push_back(std::move(entry));
 }
 
-AuditEndpoint& AuditLog::endpoint_for(std::string_view url) const {
+AuditEndpoint& AuditLog::counted(std::string_view url, std::size_t bytes) const {
   // A gateway sends to a handful of URLs millions of times: each is parsed once.
   auto named = endpoint_of_url_.find(url);
   if (named == endpoint_of_url_.end()) {
@@ -72,19 +70,18 @@ AuditEndpoint& AuditLog::endpoint_for(std::string_view url) const {
     e.endpoint = endpoint;
     e.local = endpoint_locality(url, allowed_hosts_).local;
   }
+  ++e.requests;
+  e.bytes += static_cast<int64_t>(bytes);
   return e;
 }
 
 void AuditLog::absorb_inbox() const {
-  thread_local std::vector<Sent> sent;  // empty between calls; keeps its capacity
+  std::vector<Sent> sent;
   inbox_.take_into(sent);
   for (Sent& s : sent) {
-    AuditEndpoint& e = endpoint_for(s.url);
-    ++e.requests;
-    e.bytes += static_cast<int64_t>(s.body.size());
+    const AuditEndpoint& e = counted(s.url, s.body.size());
     pending_.push_back({e.endpoint, e.local, s.at_ms, std::move(s.body)});
   }
-  sent.clear();
 }
 
 std::vector<AuditEndpoint> AuditLog::endpoints() const {

@@ -102,8 +102,9 @@ class AuditLog {
   // Each URL sent to, with its endpoint (url_endpoint); forgotten whole past this many URLs.
   static constexpr std::size_t kRememberedUrls = 256;
   mutable std::map<std::string, std::string, std::less<>> endpoint_of_url_;
-  // mutex_ held: the endpoint record of `url`, named and placed at its first use.
-  AuditEndpoint& endpoint_for(std::string_view url) const;
+  // mutex_ held: the endpoint record of `url` (named and placed at its first use), with one
+  // more request of `bytes` counted.
+  AuditEndpoint& counted(std::string_view url, std::size_t bytes) const;
 };
 
 // The log requests are recorded into (nullptr: none). Set by ScopedAudit-like owners only.

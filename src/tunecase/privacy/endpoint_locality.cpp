@@ -3,15 +3,10 @@
 #include <cstdint>
 #include <optional>
 
+#include "tunecase/core/ascii_case.h"
+
 namespace tunecase {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // "scheme://" stripped; the authority and the rest.
 std::pair<std::string_view, std::string_view> split_url(std::string_view url) {
@@ -71,7 +66,7 @@ std::optional<std::pair<uint32_t, int>> cidr(std::string_view entry) {
 }
 
 bool allows(const std::string& entry_raw, const std::string& host) {
-  std::string entry = lower(entry_raw);
+  std::string entry = ascii_lower(entry_raw);
   if (entry == host) return true;
   if (entry.starts_with("*."))
     return host.size() > entry.size() - 1 && host.ends_with(entry.substr(1));
@@ -90,21 +85,21 @@ std::string url_host(std::string_view url) {
   std::string_view authority = split_url(url).first;
   if (authority.starts_with('[')) {
     std::size_t close = authority.find(']');
-    return lower(authority.substr(1, close == std::string_view::npos ? close : close - 1));
+    return ascii_lower(authority.substr(1, close == std::string_view::npos ? close : close - 1));
   }
   std::size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(':') == colon)
     authority = authority.substr(0, colon);
-  return lower(authority);
+  return ascii_lower(authority);
 }
 
 std::string url_endpoint(std::string_view url) {
   std::size_t scheme_end = url.find("://");
   std::string scheme =
-      scheme_end == std::string_view::npos ? "" : lower(url.substr(0, scheme_end)) + "://";
+      scheme_end == std::string_view::npos ? "" : ascii_lower(url.substr(0, scheme_end)) + "://";
   auto [authority, tail] = split_url(url);
   std::string_view path = tail.substr(0, tail.find_first_of("?#"));
-  return scheme + lower(authority) + std::string(path);
+  return scheme + ascii_lower(authority) + std::string(path);
 }
 
 EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::string>& allowed) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "tunecase/core/ascii_case.h"
+
 namespace tunecase {
 namespace {
 
@@ -27,13 +29,6 @@ std::size_t placeholder_at(std::string_view t, std::size_t i) {
   while (u > i + 1 && is_digit(t[u - 1])) --u;
   if (u == p || u < i + 3 || t[u - 1] != '_') return 0;
   return p + 1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (is_upper(c)) c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 std::string upper(std::string_view s) {
@@ -114,7 +109,7 @@ RedactionCounts count_placeholders(std::string_view t) {
     std::string_view token = t.substr(b, e - b);
     if (!seen.insert(token).second) continue;
     std::string_view inner = token.substr(1, token.size() - 2);
-    out[lower(inner.substr(0, inner.rfind('_')))] += 1;
+    out[ascii_lower(inner.substr(0, inner.rfind('_')))] += 1;
   }
   return out;
 }
