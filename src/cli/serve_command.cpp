@@ -100,28 +100,31 @@ void run(const ServeArgs& a) {
 
   // The audit of what the gateway sends (docs/privacy.md): recorded by the HTTP client and moved
   // to the store's audit_requests table (`tunecase audit --store`) by the prediction log's
-  // writer after each of its commits, at the priority and on the schedule of the predictions
-  // whose calls they are; by a backstop thread when nothing has moved it for a second (requests
+  // writer in each of its commits, at the priority and on the schedule of the predictions whose
+  // calls they are; by a backstop thread when nothing has moved it for a second (requests
   // sent without a prediction to log); and at shutdown.
   tunecase::AuditLog audit("serve", config.privacy.allowed_hosts,
                            tunecase::AuditLog::Bodies::kHandOver);
   tunecase::set_process_audit(&audit);
   using SteadyClock = std::chrono::steady_clock;
   std::atomic<SteadyClock::time_point> audit_moved{SteadyClock::now()};
-  auto move_audit = [&audit, &audit_moved,
-                     instance = options.log.instance](tunecase::Store& store) {
+  auto take_audit = [&audit, &audit_moved, instance = options.log.instance] {
     audit_moved = SteadyClock::now();
     std::vector<tunecase::AuditRecord> rows;
     for (auto& ev : audit.take_new())
       rows.push_back({instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256, ev.body.bytes,
                       nlohmann::json(ev.body.redacted).dump()});
+    return rows;
+  };
+  auto move_audit = [&take_audit](tunecase::Store& store) {
+    std::vector<tunecase::AuditRecord> rows = take_audit();
     try {
       store.append_audit(rows);
     } catch (const std::exception& e) {
       fmt::print(stderr, "warning: {} audit rows not stored: {}\n", rows.size(), e.what());
     }
   };
-  options.log.after_commit = move_audit;
+  options.log.take_audit = take_audit;
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "thread_nice.h"
 #include "tunecase/serve/prediction_log.h"
 
@@ -160,6 +162,44 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   PredictionLog after_kill(*store, {});
   EXPECT_FALSE(after_kill.previous_run().clean);
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
+}
+
+// Each commit stores the audit rows taken for it and this instance's progress, counting the
+// commit's own records, in its transaction: a kill -9 right after it finds both up to date.
+TEST(PredictionLog, EachCommitCarriesItsAuditRowsAndItsProgress) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  std::atomic<int> taken{0};
+  o.take_audit = [&] {
+    int n = ++taken;
+    return std::vector<AuditRecord>{{"default", "http://127.0.0.1:9/v1/chat/completions", true,
+                                     1700000000000 + n, std::string(64, 'a'), 100, "{}"}};
+  };
+  PredictionLog log(*store, o);
+  commit_one(log, 0);
+  commit_one(log, 1);
+  auto progress = nlohmann::json::parse(store->meta("serve.log.default").value());
+  EXPECT_EQ(progress.at("committed"), 2);
+  EXPECT_EQ(progress.at("acknowledged"), 2);
+  EXPECT_EQ(progress.at("clean"), false);
+  EXPECT_EQ(static_cast<int>(store->audit_records(0, INT64_MAX).size()), taken.load());
+  EXPECT_EQ(taken.load(), log.stats().batches);
+  log.stop();
+  EXPECT_TRUE(nlohmann::json::parse(store->meta("serve.log.default").value()).at("clean"));
+}
+
+// A throwing audit hook costs the commit its audit rows, never its predictions.
+TEST(PredictionLog, AThrowingAuditHookDoesNotStopTheCommits) {
+  auto store = open_store(store_path());
+  PredictionLogOptions o;
+  o.window = std::chrono::milliseconds(5);
+  o.take_audit = []() -> std::vector<AuditRecord> { throw std::runtime_error("no audit"); };
+  PredictionLog log(*store, o);
+  commit_one(log, 0);
+  log.stop();
+  EXPECT_EQ(log.stats().committed, 1);
+  EXPECT_TRUE(store->audit_records(0, INT64_MAX).empty());
 }
 
 constexpr int kSchedIdle = 5;  // SCHED_IDLE in /proc/PID/task/TID/stat

@@ -82,6 +82,30 @@ TYPED_TEST(StoreConformance, BatchWithADuplicatePredictionIdWritesNothing) {
   EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).requests, 1);
 }
 
+// A group commit's audit rows and progress record go in its transaction: all of it or none.
+TYPED_TEST(StoreConformance, ACommitsExtrasAreWrittenWithItsPredictionsOrNotAtAll) {
+  AuditRecord sent{
+      "r1", "http://127.0.0.1:9/v1/chat/completions", true, kT0 + 1, std::string(64, 'c'), 300,
+      "{}"};
+  PredictionRecord first = prediction("T-1", "linear", Arm::champion, "billing", kT0);
+  this->store_->log_predictions({first}, {{sent}, "serve.log.r1", R"({"committed":1})"});
+  EXPECT_TRUE(this->store_->find_prediction(first.prediction_id));
+  EXPECT_EQ(this->store_->audit_records(0, kT0 + kDay).size(), 1u);
+  EXPECT_EQ(this->store_->meta("serve.log.r1"), R"({"committed":1})");
+
+  PredictionRecord fresh = prediction("T-2", "linear", Arm::champion, "billing", kT0);
+  sent.at_ms = kT0 + 2;
+  EXPECT_ANY_THROW(this->store_->log_predictions(
+      {fresh, first}, {{sent}, "serve.log.r1", R"({"committed":2})"}));  // a duplicate id
+  EXPECT_EQ(this->store_->audit_records(0, kT0 + kDay).size(), 1u);
+  EXPECT_EQ(this->store_->meta("serve.log.r1"), R"({"committed":1})");
+
+  this->store_->log_predictions({}, {{sent}, "serve.log.r1", R"({"committed":1,"clean":true})"});
+  EXPECT_EQ(this->store_->audit_records(0, kT0 + kDay).size(), 2u) << "extras without predictions";
+  EXPECT_EQ(this->store_->meta("serve.log.r1"), R"({"committed":1,"clean":true})");
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).requests, 1);
+}
+
 TYPED_TEST(StoreConformance, SameFeedbackTwiceCountsOnceAndAChangeSaysWhatItReplaced) {
   this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
   FeedbackResult first = this->store_->record_feedback(feedback("T-1", "billing"));

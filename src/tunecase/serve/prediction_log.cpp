@@ -289,7 +289,7 @@ void PredictionLog::writer_loop(Writer self) {
       }
       committed_cv_.notify_all();
       lock.unlock();
-      write_progress(false);
+      if (!ok) write_progress(false);  // what was dropped; a commit carries its own progress
     }
     run_after_commit();
     lock.lock();
@@ -308,9 +308,19 @@ void PredictionLog::run_after_commit() {
 // A store that fails (a PostgreSQL restart, a full disk) gets three tries a second apart; then
 // the batch is dropped and counted, so the queue cannot stay full for ever.
 bool PredictionLog::commit(std::vector<PredictionRecord>& batch) {
+  CommitExtras extras;
+  if (options_.take_audit) {
+    try {
+      extras.audit = options_.take_audit();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "prediction log: taking the audit rows failed: {}\n", e.what());
+    }
+  }
+  extras.meta_key = meta_key();
+  extras.meta_value = progress(false, batch.size());
   for (int attempt = 0; attempt < 3; ++attempt) {
     try {
-      store_.log_predictions(batch);
+      store_.log_predictions(batch, extras);
       return true;
     } catch (const std::exception& e) {
       fmt::print(stderr, "prediction log: committing {} predictions failed: {}\n", batch.size(),
@@ -318,18 +328,24 @@ bool PredictionLog::commit(std::vector<PredictionRecord>& batch) {
       if (attempt < 2) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   }
+  if (!extras.audit.empty())
+    fmt::print(stderr, "warning: {} audit rows not stored with them\n", extras.audit.size());
   return false;
 }
 
-void PredictionLog::write_progress(bool clean) {
+std::string PredictionLog::progress(bool clean, std::size_t committing) const {
   Stats s = stats();
   nlohmann::json j = {{"clean", clean},
                       {"acknowledged", s.appended},
-                      {"committed", s.committed},
+                      {"committed", s.committed + static_cast<int64_t>(committing)},
                       {"dropped", s.dropped},
                       {"pid", static_cast<int64_t>(getpid())}};
+  return j.dump();
+}
+
+void PredictionLog::write_progress(bool clean) {
   try {
-    store_.set_meta(meta_key(), j.dump());
+    store_.set_meta(meta_key(), progress(clean, 0));
   } catch (const std::exception& e) {
     fmt::print(stderr, "prediction log: cannot record progress: {}\n", e.what());
   }

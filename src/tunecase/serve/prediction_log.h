@@ -44,10 +44,14 @@ struct PredictionLogOptions {
   std::chrono::milliseconds stalled_after{250};
   std::chrono::microseconds starved_after{10000};
   std::chrono::milliseconds urgent_for{1000};
-  // Run by the writer that committed, after each commit and its progress record, outside the
-  // log's locks (both writers may run it at once): the gateway stores the audit of its outbound
-  // requests here, at the log's priority and on its schedule. What it throws is reported on
-  // stderr.
+  // Called by the writer that commits, right before each commit, outside the log's locks: the
+  // rows it returns are stored in the commit's own transaction (CommitExtras), beside the
+  // predictions and the progress record. The gateway hands over the audit of its outbound
+  // requests this way, at the log's priority and on its schedule. What it throws is reported on
+  // stderr and the commit goes on without audit rows.
+  std::function<std::vector<AuditRecord>()> take_audit;
+  // Run by the writer that committed, after each commit, outside the log's locks (both writers
+  // may run it at once). What it throws is reported on stderr.
   std::function<void(Store&)> after_commit;
   // The meta key of this replica's progress ("serve.log.<instance>"), read at the next start.
   std::string instance = "default";
@@ -66,8 +70,8 @@ struct PreviousRun {
 //   request must be refused (503): memory never grows past `capacity` records.
 // - append() queues a record under a reservation made before; it never blocks on the store.
 // - A writer thread commits the queue in batches (Store::log_predictions, one transaction per
-//   batch) every `window` or `batch_size` records, and after each commit writes this instance's
-//   progress (acknowledged and committed counts) to the store's meta table.
+//   batch) every `window` or `batch_size` records, with this instance's progress (acknowledged
+//   and committed counts, in the store's meta table) in the same transaction.
 // - That writer runs in the idle scheduling class (or at a lower priority): a commit is a few
 //   milliseconds of CPU every window, and a request that arrives meanwhile should not wait
 //   behind it. When the machine is so busy that the background writer falls behind (see
@@ -110,6 +114,8 @@ class PredictionLog {
   void wake(Writer writer);
   bool commit(std::vector<PredictionRecord>& batch);
   void write_progress(bool clean);
+  // This instance's progress record, as it stands once `committing` more records are committed.
+  std::string progress(bool clean, std::size_t committing) const;
   void run_after_commit();
   void hand_over();  // mutex_ held: the urgent writer takes the commits for urgent_for
   // mutex_ held: what the urgent writer does while the background writer has the commits: it

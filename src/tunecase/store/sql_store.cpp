@@ -201,8 +201,10 @@ class SqlStore final : public Store {
     }
   }
 
-  void log_predictions(const std::vector<PredictionRecord>& batch) override {
-    if (batch.empty()) return;
+  using Store::log_predictions;
+  void log_predictions(const std::vector<PredictionRecord>& batch,
+                       const CommitExtras& extras) override {
+    if (batch.empty() && extras.empty()) return;
     std::vector<SqlValue> values;
     values.reserve(batch.size() * prediction_columns().size());
     std::map<HourKey, HourRow> buckets[2];  // per grain of kGrains
@@ -225,7 +227,7 @@ class SqlStore final : public Store {
       if (p.arm == Arm::shadow) shadow_items.push_back(p.request_id);
     db_->write(Durability::relaxed, [&](SqlSession& s) {
       lock_items(s, db_->dialect(), shadow_items);  // first: see lock_items
-      s.insert_rows("predictions", prediction_columns(), values);
+      if (!values.empty()) s.insert_rows("predictions", prediction_columns(), values);
       if (!texts.empty())
         s.insert_rows("request_texts", {"prediction_id", "created_at", "text"}, texts);
       for (int g = 0; g < 2; ++g) {
@@ -238,9 +240,14 @@ class SqlStore final : public Store {
       // prediction costs its entry in a level-0 run, then a copy and a deletion per level (9
       // entries at 100 million predictions), so this keeps up at any commit size, and a small
       // commit never carries more than one step.
-      const int steps = 1 + static_cast<int>(static_cast<int64_t>(batch.size()) * 16 / shape_.base);
+      const int steps =
+          batch.empty()
+              ? 0
+              : 1 + static_cast<int>(static_cast<int64_t>(batch.size()) * 16 / shape_.base);
       for (int step = 0; runs_ && step < steps && request_runs_step(s, shape_); ++step) {
       }
+      insert_audit(s, extras.audit);
+      if (!extras.meta_key.empty()) upsert_meta(s, extras.meta_key, extras.meta_value);
     });
   }
 
@@ -494,6 +501,11 @@ class SqlStore final : public Store {
   // gateway's p99.
   void append_audit(const std::vector<AuditRecord>& batch) override {
     if (batch.empty()) return;
+    db_->write(Durability::relaxed, [&](SqlSession& s) { insert_audit(s, batch); });
+  }
+
+  static void insert_audit(SqlSession& s, const std::vector<AuditRecord>& batch) {
+    if (batch.empty()) return;
     static const std::vector<std::string> columns = {
         "instance", "endpoint", "local", "at_ms", "sha256", "bytes", "redacted_json"};
     std::vector<SqlValue> values;
@@ -501,8 +513,7 @@ class SqlStore final : public Store {
     for (const AuditRecord& a : batch)
       values.insert(values.end(), {a.instance, a.endpoint, sql_flag(a.local), a.at_ms, a.sha256,
                                    a.bytes, a.redacted_json});
-    db_->write(Durability::relaxed,
-               [&](SqlSession& s) { s.insert_rows("audit_requests", columns, values); });
+    s.insert_rows("audit_requests", columns, values);
   }
 
   std::vector<AuditRecord> audit_records(int64_t from_ms, int64_t to_ms) override {
@@ -522,12 +533,14 @@ class SqlStore final : public Store {
   }
 
   void set_meta(const std::string& key, const std::string& value) override {
-    db_->write(Durability::durable, [&](SqlSession& s) {
-      s.exec(
-          "INSERT INTO meta(key, value) VALUES ($1, $2) "
-          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-          {key, value});
-    });
+    db_->write(Durability::durable, [&](SqlSession& s) { upsert_meta(s, key, value); });
+  }
+
+  static void upsert_meta(SqlSession& s, const std::string& key, const std::string& value) {
+    s.exec(
+        "INSERT INTO meta(key, value) VALUES ($1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        {key, value});
   }
 
   std::string put_meta_if_absent(const std::string& key, const std::string& value) override {

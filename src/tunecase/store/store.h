@@ -11,6 +11,17 @@
 
 namespace tunecase {
 
+// What a gateway's group commit stores besides its predictions, in their transaction: the audit
+// rows of the requests it sent meanwhile (as append_audit) and its log's progress record (as
+// set_meta, when meta_key is set). One commit instead of three: each costs the writer WAL
+// frames and a commit's work for a page or two of rows.
+struct CommitExtras {
+  std::vector<AuditRecord> audit;
+  std::string meta_key;
+  std::string meta_value;
+  bool empty() const { return audit.empty() && meta_key.empty(); }
+};
+
 // The gateway's and the monitor's only state: logged predictions, feedback, the model registry,
 // alerts, hourly roll-ups and a key-value `meta` table. Two backends behave identically (one
 // conformance suite runs against both):
@@ -27,7 +38,11 @@ class Store {
   // Logs a batch in one transaction (the gateway's group commit). Durable against a killed
   // process once it returns; a power cut may lose the last batches, never half a batch.
   // A prediction_id already in the store is an error (std::runtime_error), and nothing is written.
-  virtual void log_predictions(const std::vector<PredictionRecord>& batch) = 0;
+  // `extras` are written in the same transaction, with the predictions' durability (a meta
+  // value written this way survives a killed process, not a power cut).
+  virtual void log_predictions(const std::vector<PredictionRecord>& batch,
+                               const CommitExtras& extras) = 0;
+  void log_predictions(const std::vector<PredictionRecord>& batch) { log_predictions(batch, {}); }
 
   // Applies ground truth (see Feedback for what an id labels). Flushed to disk (synchronous
   // commit) before it returns, so an acknowledged feedback survives a power cut. Idempotent:
