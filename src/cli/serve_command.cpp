@@ -164,9 +164,10 @@ void run(const ServeArgs& a) {
   fmt::print(stderr,
              "tunecase serve stopped: {} predictions logged, {} committed, {} dropped; {} "
              "commits, {} of them at full priority after {} handovers (a busy machine); the "
-             "background writer {}\n",
+             "background writer {}, pausing {} times between slices of its work\n",
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
-             s.background_idle ? "in the idle scheduling class" : "at a lower nice value");
+             s.background_idle ? "in the idle scheduling class" : "at a lower nice value",
+             s.pauses);
 }
 
 }  // namespace

@@ -202,6 +202,32 @@ TEST(PredictionLog, AThrowingAuditHookDoesNotStopTheCommits) {
   EXPECT_TRUE(store->audit_records(0, INT64_MAX).empty());
 }
 
+// The background writer's work runs in slices with pauses between them; without a slice it
+// never pauses. Either way everything is committed.
+TEST(PredictionLog, TheBackgroundWriterPausesBetweenSlicesOfItsWork) {
+  for (int slice_us : {0, 1}) {
+    auto store = open_store(store_path());
+    PredictionLogOptions o;
+    o.window = std::chrono::milliseconds(5);
+    o.background_idle = false;  // at the process's priority, so that it commits on a busy machine
+    o.background_nice = 0;
+    o.stalled_after = std::chrono::hours(1);  // the background writer commits everything
+    o.pace_slice = std::chrono::microseconds(slice_us);
+    o.pace_pause = std::chrono::microseconds(1);
+    PredictionLog log(*store, o);
+    ASSERT_TRUE(log.reserve(200));
+    for (int i = 0; i < 200; ++i) log.append(record(i));
+    log.flush();
+    EXPECT_EQ(log.stats().committed, 200);
+    EXPECT_EQ(log.stats().urgent_batches, 0);
+    if (slice_us == 0) {
+      EXPECT_EQ(log.stats().pauses, 0);
+    } else {
+      EXPECT_GT(log.stats().pauses, 10);
+    }
+  }
+}
+
 constexpr int kSchedIdle = 5;  // SCHED_IDLE in /proc/PID/task/TID/stat
 
 TEST(PredictionLog, TheBackgroundWriterCommitsInTheIdleSchedulingClass) {

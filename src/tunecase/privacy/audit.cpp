@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/work_pacing.h"
 #include "tunecase/privacy/endpoint_locality.h"
 #include "tunecase/privacy/sha256.h"
 
@@ -105,6 +106,7 @@ std::vector<AuditEvent> AuditLog::take_new() {
   // additions, not one per body.
   std::map<std::string, RedactionCounts> redacted;
   for (PendingBody& p : pending) {
+    pace_point();  // a paced thread (the gateway's log writer) pauses between bodies
     out.push_back({std::move(p.endpoint), p.local, hashed_body(p.at_ms, p.body)});
     if (!out.back().body.redacted.empty())
       add_counts(redacted[out.back().endpoint], out.back().body.redacted);

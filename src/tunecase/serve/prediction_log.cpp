@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tunecase/core/thread_priority.h"
+#include "tunecase/core/work_pacing.h"
 
 namespace tunecase::serve {
 namespace {
@@ -233,6 +235,9 @@ void PredictionLog::writer_loop(Writer self) {
   }
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::vector<PredictionRecord> batch;
+  std::optional<WorkPacer> pacer;
+  if (self == Writer::background && options_.pace_slice.count() > 0)
+    pacer.emplace(options_.pace_slice, options_.pace_pause);
   std::unique_lock lock(mutex_);
   // Once stopping, both writers drain the queue.
   auto mine = [&] { return stopping_ || current_writer() == self; };
@@ -266,11 +271,18 @@ void PredictionLog::writer_loop(Writer self) {
         continue;
       }
       held_.fetch_sub(n);
+      ThreadPacerScope paced(pacer && !stopping_ ? &*pacer : nullptr);
+      if (pacer) pacer->restart();
       ThreadClock before = thread_clock();
       bool ok = commit(batch);
       ThreadClock after = thread_clock();
-      batch.clear();  // outside the lock; the capacity stays for the next swap
+      // Outside the lock; the capacity stays for the next swap. Freed a few at a time when paced.
+      while (!batch.empty()) {
+        batch.pop_back();
+        if (batch.size() % 16 == 0) pace_point();
+      }
       lock.lock();
+      if (pacer) stats_.pauses = pacer->pauses();
       settled_ += static_cast<int64_t>(n);
       (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);
       ++stats_.batches;

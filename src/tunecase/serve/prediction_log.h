@@ -31,6 +31,13 @@ struct PredictionLogOptions {
   // At most this many records in one background commit: a commit that the machine's load
   // starves part-way holds the store's write lock until it ends, so it is kept short.
   std::size_t background_batch = 256;
+  // The background writer's work (its commits, with the audit rows' hashing, and freeing the
+  // records after) runs in slices of `pace_slice` of CPU with a sleep of `pace_pause` after each
+  // (core/work_pacing.h): on two cores, a commit's milliseconds of CPU in one stretch cost the
+  // requests' latency tail more than the same CPU in slices does. A zero slice: no pauses. The
+  // urgent writer, and a stopping log, never pause.
+  std::chrono::microseconds pace_slice{100};
+  std::chrono::microseconds pace_pause{100};
   // The commits go to the urgent writer, at the process's priority:
   // - when the oldest queued record has waited `stalled_after` (the background writer gets no
   //   core, or is stuck in a starved commit), or someone has waited a fifth of that in flush();
@@ -103,6 +110,7 @@ class PredictionLog {
     int64_t urgent_batches = 0;    // of `batches`, committed by the urgent writer
     int64_t handovers = 0;         // times the background writer was starved and handed over
     bool background_idle = false;  // the background writer runs in the idle scheduling class
+    int64_t pauses = 0;            // the background writer's pauses between slices of its work
     std::size_t queued = 0;
   };
   Stats stats() const;

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/work_pacing.h"
 #include "tunecase/store/request_runs.h"
 #include "tunecase/store/rollup_sql.h"
 #include "tunecase/store/schema.h"
@@ -213,6 +214,7 @@ class SqlStore final : public Store {
         throw std::invalid_argument("a logged prediction needs a prediction_id and an approach");
       }
       append_prediction_values(p, values);
+      pace_point();
       for (int g = 0; g < 2; ++g) {
         int64_t bucket = bucket_of(kGrains[g], hour_of(p.created_at_ms));
         add_prediction(buckets[g][{p.approach, std::string(arm_name(p.arm)), bucket}], p);

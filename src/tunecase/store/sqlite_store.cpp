@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/work_pacing.h"
 #include "tunecase/store/sql_database.h"
 #include "tunecase/store/sql_store.h"
 
@@ -88,6 +89,9 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
   }
 
   void transaction(const char* begin, const std::function<void(SqlSession&)>& body) {
+    // A paced thread's transaction (the gateway's background log writer: core/work_pacing.h)
+    // pauses inside SQLite's work too, every few hundred virtual-machine steps.
+    PacedSteps paced(db_);
     run(begin);
     try {
       body(*this);
@@ -97,6 +101,26 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
       throw;
     }
   }
+
+  class PacedSteps {
+   public:
+    explicit PacedSteps(sqlite3* db) : db_(thread_pacer() ? db : nullptr) {
+      if (db_) sqlite3_progress_handler(db_, kStepsPerPoint, &point, nullptr);
+    }
+    ~PacedSteps() {
+      if (db_) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    }
+    PacedSteps(const PacedSteps&) = delete;
+    PacedSteps& operator=(const PacedSteps&) = delete;
+
+   private:
+    static constexpr int kStepsPerPoint = 200;  // a few microseconds of SQLite's work
+    static int point(void*) {
+      pace_point();
+      return 0;  // never interrupts
+    }
+    sqlite3* db_;
+  };
 
   void run(const char* sql) {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
