@@ -20,6 +20,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
+#include "tunecase/core/work_pacing.h"
 #include "tunecase/privacy/audit.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/serve/gateway.h"
@@ -111,9 +112,11 @@ void run(const ServeArgs& a) {
   auto take_audit = [&audit, &audit_moved, instance = options.log.instance] {
     audit_moved = SteadyClock::now();
     std::vector<tunecase::AuditRecord> rows;
-    for (auto& ev : audit.take_new())
+    for (auto& ev : audit.take_new()) {
+      tunecase::pace_point();  // on the log's background writer: between rows
       rows.push_back({instance, ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256, ev.body.bytes,
                       nlohmann::json(ev.body.redacted).dump()});
+    }
     return rows;
   };
   auto move_audit = [&take_audit](tunecase::Store& store) {

@@ -90,7 +90,8 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
 
   void transaction(const char* begin, const std::function<void(SqlSession&)>& body) {
     // A paced thread's transaction (the gateway's background log writer: core/work_pacing.h)
-    // pauses inside SQLite's work too, every few hundred virtual-machine steps.
+    // pauses inside SQLite's work too, every 50 virtual-machine steps. (A commit's page writes
+    // are not reached: docs/benchmarks.md, "Background work in slices".)
     PacedSteps paced(db_);
     run(begin);
     try {
@@ -114,7 +115,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
     PacedSteps& operator=(const PacedSteps&) = delete;
 
    private:
-    static constexpr int kStepsPerPoint = 200;  // a few microseconds of SQLite's work
+    static constexpr int kStepsPerPoint = 50;  // about a microsecond of SQLite's work
     static int point(void*) {
       pace_point();
       return 0;  // never interrupts
