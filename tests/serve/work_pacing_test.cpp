@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,19 @@ TEST(WorkPacer, OnlyThePacedThreadPausesAndTheScopeEnds) {
     EXPECT_GT(pacer.pauses(), 0);
   }
   EXPECT_EQ(thread_pacer(), nullptr);
+}
+
+// While someone waits for the work (the log's urgent writer for a background commit), it runs
+// without pauses.
+TEST(WorkPacer, NothingPausesWhileHurried) {
+  std::atomic<bool> hurry{true};
+  WorkPacer pacer(microseconds(1), milliseconds(1), &hurry);
+  ThreadPacerScope scope(&pacer);
+  work_for(milliseconds(3));
+  EXPECT_EQ(pacer.pauses(), 0);
+  hurry = false;
+  work_for(milliseconds(3));
+  EXPECT_GT(pacer.pauses(), 0);
 }
 
 // A paced thread's SQLite transaction pauses inside SQLite's own work (its progress handler):

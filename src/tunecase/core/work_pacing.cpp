@@ -17,14 +17,16 @@ thread_local WorkPacer* current_pacer = nullptr;
 
 }  // namespace
 
-WorkPacer::WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause)
+WorkPacer::WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause,
+                     const std::atomic<bool>* hurry)
     : slice_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(slice).count()),
       pause_(pause),
+      hurry_(hurry),
       slice_started_ns_(monotonic_ns()) {}
 
 void WorkPacer::point() {
   if (monotonic_ns() - slice_started_ns_ < slice_ns_) return;
-  if (pause_.count() > 0) {
+  if (pause_.count() > 0 && !(hurry_ && hurry_->load(std::memory_order_relaxed))) {
     std::this_thread::sleep_for(pause_);
     ++pauses_;
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -13,7 +14,9 @@ namespace tunecase {
 // takes longer in wall-clock time.
 class WorkPacer {
  public:
-  WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause);
+  // While `hurry` (optional) is true, nothing pauses: someone waits for the work to finish.
+  WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause,
+            const std::atomic<bool>* hurry = nullptr);
   // Called often (every few microseconds of work) by the paced thread: sleeps `pause` once the
   // current slice has run `slice`, then starts the next. Cheap when it does not sleep (a clock
   // read).
@@ -25,6 +28,7 @@ class WorkPacer {
  private:
   int64_t slice_ns_;
   std::chrono::microseconds pause_;
+  const std::atomic<bool>* hurry_;
   int64_t slice_started_ns_;
   int64_t pauses_ = 0;
 };
