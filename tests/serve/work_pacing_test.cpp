@@ -65,7 +65,7 @@ TEST(WorkPacer, OnlyThePacedThreadPausesAndTheScopeEnds) {
 // without pauses.
 TEST(WorkPacer, NothingPausesWhileHurried) {
   std::atomic<bool> hurry{true};
-  WorkPacer pacer(microseconds(1), milliseconds(1), &hurry);
+  WorkPacer pacer(microseconds(1), milliseconds(1), [&] { return hurry.load(); });
   ThreadPacerScope scope(&pacer);
   work_for(milliseconds(3));
   EXPECT_EQ(pacer.pauses(), 0);

@@ -1,40 +1,32 @@
 #include "tunecase/core/work_pacing.h"
 
-#include <time.h>
-
 #include <thread>
+#include <utility>
 
 namespace tunecase {
 namespace {
 
-int64_t monotonic_ns() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
+using Clock = std::chrono::steady_clock;
 
 thread_local WorkPacer* current_pacer = nullptr;
 
 }  // namespace
 
 WorkPacer::WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause,
-                     const std::atomic<bool>* hurry)
-    : slice_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(slice).count()),
-      pause_(pause),
-      hurry_(hurry),
-      slice_started_ns_(monotonic_ns()) {}
+                     std::function<bool()> hurry)
+    : slice_(slice), pause_(pause), hurry_(std::move(hurry)), slice_started_(Clock::now()) {}
 
 void WorkPacer::point() {
-  if (monotonic_ns() - slice_started_ns_ < slice_ns_) return;
-  if (pause_.count() > 0 && !(hurry_ && hurry_->load(std::memory_order_relaxed))) {
+  if (Clock::now() - slice_started_ < slice_) return;
+  if (pause_.count() > 0 && !(hurry_ && hurry_())) {
     std::this_thread::sleep_for(pause_);
     ++pauses_;
   }
-  slice_started_ns_ = monotonic_ns();
+  slice_started_ = Clock::now();
 }
 
 void WorkPacer::restart() {
-  slice_started_ns_ = monotonic_ns();
+  slice_started_ = Clock::now();
 }
 
 WorkPacer* thread_pacer() {

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace tunecase {
 
@@ -14,9 +14,10 @@ namespace tunecase {
 // takes longer in wall-clock time.
 class WorkPacer {
  public:
-  // While `hurry` (optional) is true, nothing pauses: someone waits for the work to finish.
+  // While `hurry` (optional, asked when a slice has run) says true, nothing pauses: someone
+  // waits for the work to finish.
   WorkPacer(std::chrono::microseconds slice, std::chrono::microseconds pause,
-            const std::atomic<bool>* hurry = nullptr);
+            std::function<bool()> hurry = {});
   // Called often (every few microseconds of work) by the paced thread: sleeps `pause` once the
   // current slice has run `slice`, then starts the next. Cheap when it does not sleep (a clock
   // read).
@@ -26,10 +27,10 @@ class WorkPacer {
   int64_t pauses() const { return pauses_; }
 
  private:
-  int64_t slice_ns_;
+  std::chrono::microseconds slice_;
   std::chrono::microseconds pause_;
-  const std::atomic<bool>* hurry_;
-  int64_t slice_started_ns_;
+  std::function<bool()> hurry_;
+  std::chrono::steady_clock::time_point slice_started_;
   int64_t pauses_ = 0;
 };
 

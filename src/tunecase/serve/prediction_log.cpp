@@ -140,7 +140,6 @@ std::chrono::steady_clock::time_point PredictionLog::oldest_at() const {
 PredictionLog::Writer PredictionLog::current_writer() {
   if (in_charge_ == Writer::urgent && std::chrono::steady_clock::now() >= urgent_until_) {
     in_charge_ = Writer::background;
-    hurry_ = false;
     wake(Writer::background);
   }
   return in_charge_;
@@ -201,7 +200,6 @@ PredictionLog::Stats PredictionLog::stats() const {
 
 void PredictionLog::hand_over() {
   in_charge_ = Writer::urgent;
-  hurry_ = true;
   urgent_until_ = std::chrono::steady_clock::now() + options_.urgent_for;
   ++stats_.handovers;
   wake(Writer::urgent);
@@ -239,7 +237,8 @@ void PredictionLog::writer_loop(Writer self) {
   std::vector<PredictionRecord> batch;
   std::optional<WorkPacer> pacer;
   if (self == Writer::background && options_.pace_slice.count() > 0)
-    pacer.emplace(options_.pace_slice, options_.pace_pause, &hurry_);
+    pacer.emplace(options_.pace_slice, options_.pace_pause,
+                  [this] { return in_charge_.load(std::memory_order_relaxed) == Writer::urgent; });
   std::unique_lock lock(mutex_);
   // Once stopping, both writers drain the queue.
   auto mine = [&] { return stopping_ || current_writer() == self; };

@@ -171,13 +171,13 @@ class PredictionLog {
   // Set under mutex_; atomic because reserve() reads it without the lock (stopping: every
   // reservation is refused).
   std::atomic<bool> stopping_{false};
-  // The urgent writer has the commits (hand_over() until they are handed back): a background
-  // commit still running stops pausing, since the urgent writer waits for it to end. Without
-  // this, on a saturated machine an idle-class writer that sleeps between slices waits for a
-  // core again after each sleep, and holds the log up for seconds.
-  std::atomic<bool> hurry_{false};
   std::atomic<bool> stopped_{false};  // the writers are gone: append() drops what it gets
-  Writer in_charge_ = Writer::background;
+  // Set under mutex_; atomic because the background writer's pacer reads it without the lock:
+  // once the urgent writer has the commits, a background commit still running stops pausing,
+  // since the urgent writer waits for it to end. (On a saturated machine an idle-class writer
+  // that sleeps between slices waits for a core again after each sleep, and would hold the log
+  // up for seconds.)
+  std::atomic<Writer> in_charge_{Writer::background};
   std::chrono::steady_clock::time_point urgent_until_;
   std::thread writer_, urgent_writer_;
 };
