@@ -172,20 +172,8 @@ logged=$("$tunecase" pilot --config "$work/gateway.toml" --store "$work/gateway.
   sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$work/pilot.json" | head -1)
 awk -v also_dir="${ALSO:-}" -v logged="$logged" -v served="$((served[serve] + $(field "$warm" requests)))" -v hz="$(getconf CLK_TCK)" \
   -v dt="${ticks[direct]}" -v dn="${served[direct]}" -v nt="${ticks[nginx]}" -v nn="${served[nginx]}" \
-  -v st="${ticks[serve]}" -v sn="${served[serve]}" -v at="${ticks[also]}" -v an="${served[also]}" '
+  -v st="${ticks[serve]}" -v sn="${served[serve]}" -v at="${ticks[also]}" -v an="${served[also]}" "$(cat "$here/gateway_stats.awk")"'
   function v(key,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] + 0 } return -1 }
-  function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && b[j - 1] > b[j]; j--) { t = b[j]; b[j] = b[j - 1]; b[j - 1] = t }
-    return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2 }
-  # The ratio of median added p99s (serve or also over nginx) for rounds drawn again with
-  # replacement, each round keeping its own pair: a 90% bootstrap interval, lo and hi. A fixed
-  # seed: the same rounds give the same interval.
-  function interval(x, y, n,   b, i, k, rx, ry, m, boot, t, j) { srand(1)
-    for (b = 1; b <= 1000; b++) { for (i = 1; i <= n; i++) { k = int(rand() * n) + 1; rx[i] = x[k]; ry[i] = y[k] }
-      m = median(ry, n); boot[b] = (m > 0 ? median(rx, n) / m : 99) }
-    for (i = 2; i <= 1000; i++) for (j = i; j > 1 && boot[j - 1] > boot[j]; j--) { t = boot[j]; boot[j] = boot[j - 1]; boot[j - 1] = t }
-    lo = boot[50]; hi = boot[951] }
-  function settled(lo, hi) { return (hi <= 1.5 ? "the floor holds across it" : (lo > 1.5 ? "the floor fails across it" : "it straddles 1.5: this sitting does not settle the floor")) }
   BEGIN { printf "%-6s %-17s %-17s %-17s %-15s %-15s %s\n", "round", "direct p50/p99", "nginx p50/p99", "serve p50/p99", "nginx added", "serve added", "req/s d/n/s" }
   {
     r = NR; dp50 = v("direct_p50") / 1000; dp99 = v("direct_p99") / 1000
@@ -203,14 +191,14 @@ awk -v also_dir="${ALSO:-}" -v logged="$logged" -v served="$((served[serve] + $(
     printf "errors (socket + non-2xx) over all runs: %d; predictions in the store: %s (the %d served in the rounds and the warm-up)\n", errors, logged, served
     printf "floor added p50 <= nginx + 0.1 ms: %.3f <= %.3f: %s (met in %d of %d rounds)\n", a50, b50 + 0.1, (a50 <= b50 + 0.1 ? "met" : "NOT met"), met50, NR
     printf "floor added p99 <= 1.5 x nginx:    %.3f <= %.3f (ratio %.2f): %s (met in %d of %d rounds)\n", a99, 1.5 * b99, (b99 > 0 ? a99 / b99 : 0), (a99 <= 1.5 * b99 ? "met" : "NOT met"), met99, NR
-    interval(s99, n99, NR)
-    printf "  the p99 ratio'"'"'s 90%% bootstrap interval over the rounds: %.2f-%.2f; %s\n", lo, hi, settled(lo, hi)
+    first[1] = 1; count[1] = NR; ratio_interval(s99, n99, first, count, 1)
+    printf "  the p99 ratio'"'"'s 90%% bootstrap interval over the rounds: %.2f-%.2f: %s (one sitting rarely settles it: bench/gateway_pool.sh)\n", lo, hi, floor_verdict(lo, hi)
     us = 1e6 / hz
     proxy_us = (nt / nn - dt / dn) * us; serve_us = st * us / sn
     printf "CPU per proxied request (measured, whole process, clock ticks of %.0f us): nginx proxy %.0f us, serve %.0f us (%.1fx nginx)\n", us, proxy_us, serve_us, (proxy_us > 0 ? serve_us / proxy_us : 0)
     if (an) {
       c50 = median(x50, NR); c99 = median(x99, NR); also_us = at * us / an
-      interval(x99, n99, NR)
+      ratio_interval(x99, n99, first, count, 1)
       printf "also (ALSO=%s): median added p50 %.3f, p99 %.3f (ratio to nginx %.2f, interval %.2f-%.2f); CPU per request %.0f us (%.1fx nginx)\n", also_dir, c50, c99, (b99 > 0 ? c99 / b99 : 0), lo, hi, also_us, (proxy_us > 0 ? also_us / proxy_us : 0)
     }
   }' "$work/rounds"

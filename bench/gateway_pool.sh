@@ -14,24 +14,9 @@ set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: bench/gateway_pool.sh ROUNDS_FILE... (written by ROUNDS_FILE=F bench/gateway.sh)" >&2; exit 2; }
 for f in "$@"; do [ -r "$f" ] || { echo "cannot read $f" >&2; exit 2; }; done
 pacing=${PACING:-poisson}
-awk -v pacing="$pacing" '
+here=$(cd "$(dirname "$0")" && pwd)
+awk -v pacing="$pacing" "$(cat "$here/gateway_stats.awk")"'
   function v(key,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] } return "" }
-  function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && b[j - 1] > b[j]; j--) { t = b[j]; b[j] = b[j - 1]; b[j - 1] = t }
-    return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2 }
-  # Two-stage bootstrap of median(x) / median(y) over the rounds: lo and hi of a 90% interval.
-  function interval(x, y,   b, s, k, i, r, n, rx, ry, m, boot, t, j) { srand(1)
-    for (b = 1; b <= 1000; b++) {
-      n = 0
-      for (s = 1; s <= sittings; s++) {
-        k = int(rand() * sittings) + 1
-        for (i = 1; i <= count[k]; i++) { r = first[k] + int(rand() * count[k]); n++; rx[n] = x[r]; ry[n] = y[r] }
-      }
-      m = median(ry, n); boot[b] = (m > 0 ? median(rx, n) / m : 99)
-    }
-    for (i = 2; i <= 1000; i++) for (j = i; j > 1 && boot[j - 1] > boot[j]; j--) { t = boot[j]; boot[j] = boot[j - 1]; boot[j - 1] = t }
-    lo = boot[50]; hi = boot[951] }
-  function verdict(lo, hi) { return (hi <= 1.5 ? "met: the whole interval is under 1.5" : (lo > 1.5 ? "NOT met: the whole interval is over 1.5" : "not settled: the interval straddles 1.5")) }
   v("pacing") == pacing {
     sitting = v("sitting")
     # A sitting is a run of consecutive lines with the same stamp (its rounds are written in order).
@@ -48,10 +33,10 @@ awk -v pacing="$pacing" '
     b50 = median(n50, rounds); b99 = median(n99, rounds); a50 = median(s50, rounds); a99 = median(s99, rounds)
     printf "median added over all rounds (ms): nginx p50 %.3f, p99 %.3f; serve p50 %.3f, p99 %.3f\n", b50, b99, a50, a99
     printf "floor added p50 <= nginx + 0.1 ms: %.3f <= %.3f: %s\n", a50, b50 + 0.1, (a50 <= b50 + 0.1 ? "met" : "NOT met")
-    interval(s99, n99)
-    printf "floor added p99 <= 1.5 x nginx: ratio %.2f, 90%% interval %.2f-%.2f: %s\n", (b99 > 0 ? a99 / b99 : 0), lo, hi, verdict(lo, hi)
+    ratio_interval(s99, n99, first, count, sittings)
+    printf "floor added p99 <= 1.5 x nginx: ratio %.2f, 90%% interval %.2f-%.2f: %s\n", (b99 > 0 ? a99 / b99 : 0), lo, hi, floor_verdict(lo, hi)
     if (also == rounds) {
-      c50 = median(x50, rounds); c99 = median(x99, rounds); interval(x99, n99)
-      printf "also: added p50 %.3f, p99 %.3f; p99 ratio %.2f, 90%% interval %.2f-%.2f: %s\n", c50, c99, (b99 > 0 ? c99 / b99 : 0), lo, hi, verdict(lo, hi)
+      c50 = median(x50, rounds); c99 = median(x99, rounds); ratio_interval(x99, n99, first, count, sittings)
+      printf "also: added p50 %.3f, p99 %.3f; p99 ratio %.2f, 90%% interval %.2f-%.2f: %s\n", c50, c99, (b99 > 0 ? c99 / b99 : 0), lo, hi, floor_verdict(lo, hi)
     }
   }' "$@"
