@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Part 1 of bench/gateway.sh pooled over many sittings: one sitting's seven rounds cannot settle
-# a floor on a machine whose latencies drift from minute to minute (its interval for the p99
-# ratio is about 0.3 wide either side), the rounds of several sittings together can.
+# Part 1 of bench/gateway.sh pooled over many sittings: one sitting's seven rounds rarely settle
+# a floor on a machine whose latencies drift from minute to minute (the interval of the p99
+# ratio is 0.3 or more wide either side); the rounds of several sittings narrow it.
 #   ROUNDS_FILE=rounds.txt PACING=poisson PARTS=1 bench/gateway.sh build   # as often as wanted
 #   bench/gateway_pool.sh rounds.txt
 # Prints, for the rounds of one pacing (PACING, default poisson): the median over all rounds of
