@@ -86,7 +86,7 @@ for r in $(seq 1 "$rounds"); do
 done
 echo "p99 of each round (us): direct ${direct_p99s}; old ${p99s[0]}; new ${p99s[1]}"
 hz=$(getconf CLK_TCK)
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+median() { tr ' ' '\n' | grep -v '^$' | awk "$(cat "$here/gateway_stats.awk")"'{a[NR]=$1} END {print median(a, NR)}'; }
 awk -v p50="$(median <<<"$direct_p50s")" -v p99="$(median <<<"$direct_p99s")" \
   'BEGIN { printf "direct to the upstream, median of rounds: p50 %.3f ms, p99 %.3f ms\n", p50 / 1000, p99 / 1000 }'
 for i in 0 1; do

@@ -1,5 +1,5 @@
-# Functions shared by the awk programs of bench/gateway.sh and bench/gateway_pool.sh (each puts
-# this file's text before its own program).
+# Functions shared by the awk programs of bench/gateway.sh, gateway_pool.sh and gateway_pair.sh
+# (each puts this file's text before its own program).
 
 function sort_numbers(a, n,   i, j, t) {
   for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }

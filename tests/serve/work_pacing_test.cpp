@@ -2,7 +2,6 @@
 // shared code pauses only on a paced thread, and the store's SQLite work pauses inside SQLite too.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway_fixture.h"
 #include "tunecase/core/work_pacing.h"
 #include "tunecase/store/store.h"
 
@@ -77,9 +77,7 @@ TEST(WorkPacer, NothingPausesWhileHurried) {
 // A paced thread's SQLite transaction pauses inside SQLite's own work (its progress handler):
 // append_audit has no pause point of its own.
 TEST(WorkPacer, TheStoresSqliteWorkPausesOnAPacedThread) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("tunecase-pacing-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  auto dir = serve::testing::temp_folder("pacing");
   auto store = open_store((dir / "paced.db").string());
   std::vector<AuditRecord> rows;
   for (int i = 0; i < 2000; ++i)
