@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -30,6 +31,13 @@ inline SqlValue sql_flag(bool b) {
 template <typename T>
 SqlValue sql_opt(const std::optional<T>& v) {
   return v ? SqlValue{*v} : SqlValue{};
+}
+
+// Appends a row's values, each built once in place (a braced list would copy every string into
+// the list and then again into `out`: the log writer's rows are most of its allocations).
+template <typename... Values>
+void append_values(std::vector<SqlValue>& out, Values&&... values) {
+  (out.emplace_back(std::forward<Values>(values)), ...);
 }
 
 // One connection inside one open transaction.

@@ -36,27 +36,11 @@ const std::vector<std::string>& prediction_columns() {
 }
 
 void append_prediction_values(const PredictionRecord& p, std::vector<SqlValue>& out) {
-  out.insert(out.end(), {p.prediction_id,
-                         p.request_id,
-                         p.approach,
-                         std::string(arm_name(p.arm)),
-                         p.segment,
-                         p.label,
-                         sql_opt(p.confidence),
-                         sql_flag(p.abstained),
-                         p.latency_ms,
-                         p.upstream_ms,
-                         p.tokens_in,
-                         p.tokens_out,
-                         sql_opt(p.cost_usd),
-                         sql_opt(p.error),
-                         sql_flag(p.fallback),
-                         sql_flag(p.simulated),
-                         p.text_hash,
-                         p.created_at_ms,
-                         p.model_version,
-                         sql_flag(p.timed_out),
-                         sql_flag(p.cached)});
+  append_values(out, p.prediction_id, p.request_id, p.approach, std::string(arm_name(p.arm)),
+                p.segment, p.label, sql_opt(p.confidence), sql_flag(p.abstained), p.latency_ms,
+                p.upstream_ms, p.tokens_in, p.tokens_out, sql_opt(p.cost_usd), sql_opt(p.error),
+                sql_flag(p.fallback), sql_flag(p.simulated), p.text_hash, p.created_at_ms,
+                p.model_version, sql_flag(p.timed_out), sql_flag(p.cached));
 }
 
 PredictionRecord prediction_from_row(const SqlRow& r) {

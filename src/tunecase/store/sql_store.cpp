@@ -222,7 +222,7 @@ class SqlStore final : public Store {
     }
     std::vector<SqlValue> texts;
     for (const PredictionRecord& p : batch) {
-      if (p.text) texts.insert(texts.end(), {p.prediction_id, p.created_at_ms, *p.text});
+      if (p.text) append_values(texts, p.prediction_id, p.created_at_ms, *p.text);
     }
     std::vector<std::string> shadow_items;
     for (const PredictionRecord& p : batch)
@@ -513,8 +513,8 @@ class SqlStore final : public Store {
     std::vector<SqlValue> values;
     values.reserve(batch.size() * columns.size());
     for (const AuditRecord& a : batch)
-      values.insert(values.end(), {a.instance, a.endpoint, sql_flag(a.local), a.at_ms, a.sha256,
-                                   a.bytes, a.redacted_json});
+      append_values(values, a.instance, a.endpoint, sql_flag(a.local), a.at_ms, a.sha256, a.bytes,
+                    a.redacted_json);
     s.insert_rows("audit_requests", columns, values);
   }
 
