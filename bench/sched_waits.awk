@@ -1,6 +1,6 @@
 # Who held the core while watched threads waited for it (docs/benchmarks.md, "Who holds the
 # core while a loop waits"). Reads `perf sched timehist` output:
-#   perf sched record -p PID... -- sleep 3     (or system-wide: perf sched record -- sleep 3)
+#   perf sched record -- sleep 3     (system-wide: the other tasks on the cores are the answer)
 #   perf sched timehist | awk -v watch='^tunecase\[(TID1|TID2)/' -v label='serve loops' -f bench/sched_waits.awk
 # Each timehist line is a stretch a task ran on a core, with the time it had waited for the
 # core before it (sch delay). For every watched stretch that began after a wait over 0.2 ms,
