@@ -141,7 +141,7 @@ void build_run(SqlSession& s, const RunShape& shape) {
   int64_t run = next_run(s);
   std::vector<SqlValue> values;
   values.reserve(entries.size() * 3);
-  for (const auto& [key, rowid] : entries) values.insert(values.end(), {run, key, rowid});
+  for (const auto& [key, rowid] : entries) append_values(values, run, key, rowid);
   s.insert_rows("request_runs", {"run", "key", "prediction_rowid"}, values);
   s.exec("INSERT INTO request_run_meta(run, level, entries, state) VALUES ($1, 0, $2, 'live')",
          {run, static_cast<int64_t>(entries.size())});
