@@ -4,7 +4,8 @@
 #   perf sched timehist | awk -v watch='^tunecase\[(TID1|TID2)/' -v label='serve loops' -f bench/sched_waits.awk
 # Each timehist line is a stretch a task ran on a core, with the time it had waited for the
 # core before it (sch delay). For every watched stretch that began after a wait over 0.2 ms,
-# the tasks that ran on that core during the wait are charged with their overlap with it.
+# the tasks that ran on that core during the wait are charged with their overlap with it
+# (walking back over the core's earlier stretches until one ended before the wait began).
 # Other watched threads count as "watched"; a gap in which the core ran nothing as "<idle>".
 NR > 3 && $2 ~ /^\[/ && NF >= 6 {
   t = $1; cpu = $2; name = $3; delay = $5; run = $6
@@ -16,8 +17,7 @@ NR > 3 && $2 ~ /^\[/ && NF >= 6 {
   if (delay <= 0.2) next
   long++; waited += delay
   from = t - run / 1000 - delay / 1000; to = t - run / 1000
-  for (j = k - 1; j > 0 && j > k - 80; j--) {
-    if (end[cpu, j] <= from) break
+  for (j = k - 1; j > 0 && end[cpu, j] > from; j--) {
     overlap = (end[cpu, j] < to ? end[cpu, j] : to) - (start[cpu, j] > from ? start[cpu, j] : from)
     if (overlap > 0) held[who[cpu, j]] += overlap * 1000
   }
