@@ -35,6 +35,9 @@ class MpscInbox {
   std::size_t take_into(std::vector<T>& out) {
     Node* newest = head_.exchange(nullptr, std::memory_order_acquire);
     const std::size_t start = out.size();
+    std::size_t count = 0;  // counted first: `out` grows once, not by doubling as it fills
+    for (Node* n = newest; n != nullptr; n = n->next) ++count;
+    out.reserve(start + count);
     for (Node* n = newest; n != nullptr; n = n->next) out.push_back(std::move(n->value));
     free(newest);
     std::reverse(out.begin() + static_cast<std::ptrdiff_t>(start), out.end());

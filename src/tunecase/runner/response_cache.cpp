@@ -5,6 +5,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/sqlite_setup.h"
 
 namespace tunecase {
 namespace {
@@ -47,6 +48,7 @@ ResponseCache::ResponseCache(const std::filesystem::path& file) : file_(file) {
 }
 
 void ResponseCache::open() {
+  configure_sqlite();
   if (sqlite3_open(file_.string().c_str(), &db_) != SQLITE_OK) fail("open");
   sqlite3_busy_timeout(db_, 5000);
   // WAL + NORMAL: each commit reaches the OS before put() returns, which survives a killed

@@ -1,5 +1,6 @@
 #include "tunecase/serve/prediction_log.h"
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,29 +30,45 @@ PreviousRun read_previous(Store& store, const std::string& key) {
   return run;
 }
 
-// How long the calling thread has waited for a core while runnable (the second figure of
+// How long a writer thread has waited for a core while runnable (the second figure of its
 // /proc/thread-self/schedstat); where the kernel keeps no such figure, the time it was not on a
-// core at all (which counts its I/O waits too).
+// core at all (which counts its I/O waits too). Made on the thread it measures; the file stays
+// open, so a reading is one pread(), not an open, a read and a close around every commit.
 struct ThreadClock {
   int64_t waited_ns = 0;
   bool from_schedstat = false;
 };
-ThreadClock thread_clock() {
-  ThreadClock c;
-  if (std::FILE* f = std::fopen("/proc/thread-self/schedstat", "r")) {
-    unsigned long long ran = 0, waited = 0;
-    c.from_schedstat = std::fscanf(f, "%llu %llu", &ran, &waited) == 2;
-    c.waited_ns = static_cast<int64_t>(waited);
-    std::fclose(f);
+class ThreadClockReader {
+ public:
+  ThreadClockReader() : fd_(::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC)) {}
+  ~ThreadClockReader() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  if (!c.from_schedstat) {
-    timespec wall{}, cpu{};
-    clock_gettime(CLOCK_MONOTONIC, &wall);
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-    c.waited_ns = (wall.tv_sec - cpu.tv_sec) * 1'000'000'000LL + (wall.tv_nsec - cpu.tv_nsec);
+  ThreadClockReader(const ThreadClockReader&) = delete;
+  ThreadClockReader& operator=(const ThreadClockReader&) = delete;
+
+  ThreadClock read() const {
+    ThreadClock c;
+    char text[128];
+    ssize_t n = fd_ >= 0 ? ::pread(fd_, text, sizeof text - 1, 0) : -1;
+    if (n > 0) {
+      text[n] = '\0';
+      unsigned long long ran = 0, waited = 0;
+      c.from_schedstat = std::sscanf(text, "%llu %llu", &ran, &waited) == 2;
+      c.waited_ns = static_cast<int64_t>(waited);
+    }
+    if (!c.from_schedstat) {
+      timespec wall{}, cpu{};
+      clock_gettime(CLOCK_MONOTONIC, &wall);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+      c.waited_ns = (wall.tv_sec - cpu.tv_sec) * 1'000'000'000LL + (wall.tv_nsec - cpu.tv_nsec);
+    }
+    return c;
   }
-  return c;
-}
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -233,6 +250,7 @@ void PredictionLog::writer_loop(Writer self) {
     std::lock_guard lock(mutex_);
     stats_.background_idle = idle_class;
   }
+  const ThreadClockReader clock;
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::vector<PredictionRecord> batch;
   std::optional<WorkPacer> pacer;
@@ -274,9 +292,12 @@ void PredictionLog::writer_loop(Writer self) {
       held_.fetch_sub(n);
       ThreadPacerScope paced(pacer && !stopping_ ? &*pacer : nullptr);
       if (pacer) pacer->restart();
-      ThreadClock before = thread_clock();
+      // An idle-class writer waits for a core whenever anything else runs, so its waits say
+      // nothing and are not read.
+      const bool timed = !(self == Writer::background && idle_class);
+      ThreadClock before = timed ? clock.read() : ThreadClock{};
       bool ok = commit(batch);
-      ThreadClock after = thread_clock();
+      ThreadClock after = timed ? clock.read() : ThreadClock{};
       // Outside the lock; the capacity stays for the next swap. Freed a few at a time when paced.
       while (!batch.empty()) {
         batch.pop_back();

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/sqlite_setup.h"
 #include "tunecase/core/work_pacing.h"
 #include "tunecase/store/sql_database.h"
 #include "tunecase/store/sql_store.h"
@@ -70,6 +71,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
                       "another --store path.",
                       file_.string(), ec.message()));
     }
+    configure_sqlite();
     int rc =
         sqlite3_open_v2(file_.string().c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
