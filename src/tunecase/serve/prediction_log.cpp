@@ -251,6 +251,9 @@ void PredictionLog::writer_loop(Writer self) {
     stats_.background_idle = idle_class;
   }
   const ThreadClockReader clock;
+  // An idle-class writer waits for a core whenever anything else runs, so its waits say
+  // nothing and are not read.
+  const bool timed = !idle_class;
   std::condition_variable& wake_me = wake_[static_cast<int>(self)];
   std::vector<PredictionRecord> batch;
   std::optional<WorkPacer> pacer;
@@ -292,9 +295,6 @@ void PredictionLog::writer_loop(Writer self) {
       held_.fetch_sub(n);
       ThreadPacerScope paced(pacer && !stopping_ ? &*pacer : nullptr);
       if (pacer) pacer->restart();
-      // An idle-class writer waits for a core whenever anything else runs, so its waits say
-      // nothing and are not read.
-      const bool timed = !(self == Writer::background && idle_class);
       ThreadClock before = timed ? clock.read() : ThreadClock{};
       bool ok = commit(batch);
       ThreadClock after = timed ? clock.read() : ThreadClock{};
