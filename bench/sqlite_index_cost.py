@@ -1,39 +1,61 @@
 #!/usr/bin/env python3
 """What each index of the predictions table costs SQLite per inserted row.
 
-Inserts rows shaped like the store's predictions (schema 8's columns, time-ordered prediction
-ids, random request ids) in transactions of 256, WAL and synchronous=NORMAL as the store opens
-its file, into three tables: with the prediction_id key and the created_at index (the store's
-table), without the key's index, and with neither. Prints the time per row of the inserts and
-commits (row building not timed; Python's own per-row call cost is in every figure alike), each
-variant run twice in turn so a slow spell of the machine shows as disagreement.
+Takes the predictions table as a store written by `tunecase serve` has it (its CREATE TABLE
+and CREATE INDEX statements, and its rows as templates; `tunecase demo` writes one to
+tunecase-demo/pilot/pilot.db) and inserts copies of those rows, each with a fresh
+time-ordered prediction id, a random request id and a creation time 0.2 ms after the last
+(5,000 a second), in transactions of 256, WAL and synchronous=NORMAL as the store opens its
+file, into three new tables: the store's own, one without the prediction_id key's index, one
+with no index at all. Prints the time per row of the inserts and commits (row building is not
+timed; Python's own per-row call cost is in every figure alike), each variant run three times
+in turn so that a slow spell of the machine shows as disagreement.
 
-    python3 bench/sqlite_index_cost.py [BATCHES]   # default 800 batches of 256 rows
+    python3 bench/sqlite_index_cost.py [STORE [BATCHES]]
+        # STORE: default tunecase-demo/pilot/pilot.db; BATCHES: default 800 of 256 rows
 """
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
 import time
 
-COLUMNS = """request_id TEXT NOT NULL, approach TEXT NOT NULL,
-    arm TEXT NOT NULL, segment TEXT NOT NULL, label TEXT NOT NULL,
-    confidence DOUBLE PRECISION, abstained INTEGER NOT NULL,
-    latency_ms DOUBLE PRECISION NOT NULL, upstream_ms DOUBLE PRECISION NOT NULL,
-    tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, cost_usd DOUBLE PRECISION,
-    error TEXT, fallback INTEGER NOT NULL, simulated INTEGER NOT NULL,
-    text_hash TEXT NOT NULL, created_at BIGINT NOT NULL, model_version TEXT NOT NULL,
-    timed_out INTEGER NOT NULL DEFAULT 0, cached INTEGER NOT NULL DEFAULT 0"""
 
-VARIANTS = {
-    "key and created_at index (the store's)": ("prediction_id TEXT PRIMARY KEY", True),
-    "created_at index only": ("prediction_id TEXT", True),
-    "no index": ("prediction_id TEXT", False),
-}
+def read_store(path):
+    """The predictions table's CREATE TABLE, its CREATE INDEX statements and its rows."""
+    if not os.path.exists(path):
+        sys.exit(f"{path}: no such store; run `tunecase demo` first, or name a store "
+                 "`tunecase serve` wrote")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    table = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                       "name = 'predictions'").fetchone()
+    if table is None:
+        sys.exit(f"{path}: no predictions table: not a tunecase store")
+    indexes = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions' "
+        "AND sql IS NOT NULL")]
+    columns = [r[1] for r in db.execute("PRAGMA table_info(predictions)")]
+    rows = db.execute("SELECT * FROM predictions LIMIT 1000").fetchall()
+    db.close()
+    if not rows:
+        sys.exit(f"{path}: the predictions table is empty; rows are needed as templates")
+    return table[0], indexes, columns, rows
 
 
-def per_row_us(folder, number, key, created_index, batches, seed):
+def variants(table_sql, indexes):
+    without_key = re.sub(r"(prediction_id\s+TEXT)\s+PRIMARY\s+KEY", r"\1", table_sql)
+    if without_key == table_sql:
+        sys.exit("the predictions table has no `prediction_id TEXT PRIMARY KEY`: update this script")
+    return {
+        "the store's table and indexes": (table_sql, indexes),
+        "without the prediction_id key's index": (without_key, indexes),
+        "no index": (without_key, []),
+    }
+
+
+def per_row_us(folder, number, table_sql, indexes, columns, templates, batches, seed):
     path = os.path.join(folder, f"variant{number}.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
@@ -41,21 +63,23 @@ def per_row_us(folder, number, key, created_index, batches, seed):
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute(f"CREATE TABLE predictions ({key}, {COLUMNS})")
-    if created_index:
-        db.execute("CREATE INDEX predictions_created ON predictions(created_at)")
+    db.execute(table_sql)
+    for index in indexes:
+        db.execute(index)
+    fresh = {name: columns.index(name) for name in ("prediction_id", "request_id", "created_at")}
+    insert = f"INSERT INTO predictions({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     rng = random.Random(seed)
-    insert = "INSERT INTO predictions VALUES (" + ", ".join("?" * 21) + ")"
-    ms = 1_764_800_000_000.0  # 5,000 rows a second
+    ms = 1_764_800_000_000.0
     timed = 0.0
     for batch in range(batches):
         rows = []
-        for _ in range(256):
+        for i in range(256):
             ms += 0.2
-            rows.append((f"{int(ms):012x}{rng.getrandbits(80):020x}",
-                         f"T-{rng.getrandbits(40)}", "llm-zero-shot", "champion", "enterprise",
-                         "billing", 0.93, 0, 0.41, 0.38, 312, 3, 0.00012, None, 0, 0,
-                         f"{rng.getrandbits(64):016x}", int(ms), "v1", 0, 0))
+            row = list(templates[(batch * 256 + i) % len(templates)])
+            row[fresh["prediction_id"]] = f"{int(ms):012x}{rng.getrandbits(80):020x}"
+            row[fresh["request_id"]] = f"T-{rng.getrandbits(40)}"
+            row[fresh["created_at"]] = int(ms)
+            rows.append(row)
         start = time.perf_counter()
         db.execute("BEGIN")
         db.executemany(insert, rows)
@@ -67,15 +91,17 @@ def per_row_us(folder, number, key, created_index, batches, seed):
 
 
 def main():
-    batches = int(sys.argv[1]) if len(sys.argv) > 1 else 800
+    store = sys.argv[1] if len(sys.argv) > 1 else "tunecase-demo/pilot/pilot.db"
+    batches = int(sys.argv[2]) if len(sys.argv) > 2 else 800
     if batches < 2:
         sys.exit("BATCHES must be 2 or more")
+    table_sql, indexes, columns, templates = read_store(store)
     with tempfile.TemporaryDirectory(prefix="tunecase-index-cost.") as folder:
-        for run in (1, 2):
-            for number, (name, (key, created_index)) in enumerate(VARIANTS.items()):
-                us = per_row_us(folder, number, key, created_index, batches, seed=run)
+        for run in (1, 2, 3):
+            for number, (name, (sql, idx)) in enumerate(variants(table_sql, indexes).items()):
+                us = per_row_us(folder, number, sql, idx, columns, templates, batches, seed=run)
                 print(f"run {run}: {name}: {us:.2f} us per row (measured, "
-                      f"{(batches - 1) * 256} rows)")
+                      f"{(batches - 1) * 256} rows; template rows from {store})", flush=True)
 
 
 if __name__ == "__main__":
