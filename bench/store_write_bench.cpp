@@ -1,10 +1,12 @@
 // What the gateway's log costs off the response path, per logged item: the prediction log's
 // commits (Store::log_predictions, batches of 250 as a gateway at 5,000 requests/s with its 50 ms
-// window makes them) and the audit of what left the machine (the take-and-store of each outbound
-// body after each commit: its hash, then Store::append_audit). Rows look like the gateway's:
-// time-ordered prediction ids, client ids, one approach, a real hash per text.
+// window makes them; also 2,000 and 8,000, what fewer, larger commits would save) and the audit
+// of what left the machine (the take-and-store of each outbound body after each commit: its
+// hash, then Store::append_audit). Rows look like the gateway's: time-ordered prediction ids,
+// client ids, one approach, a real hash per text.
 //
-//   build/bench/store_write_bench   (a fresh SQLite store under /tmp for each benchmark)
+//   build/bench/store_write_bench   (a fresh SQLite store under /tmp for each benchmark; the
+//                                    argument after the name is the rows per commit)
 //
 // The figures are CPU time per item; BM_InsertBaseline (a plain table of the same columns, no
 // index, no roll-up) is the floor they are compared with in docs/benchmarks.md.
@@ -27,7 +29,7 @@ using namespace tunecase;
 
 namespace {
 
-constexpr int kBatch = 250;
+constexpr int kBatch = 250;  // per commit, as a gateway at 5,000 requests/s makes them
 
 void remove_store(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
@@ -57,10 +59,11 @@ PredictionRecord gateway_row(int64_t i, std::mt19937_64& rng) {
   return p;
 }
 
-// The next kBatch rows, numbered on from `i`.
-void next_batch(std::vector<PredictionRecord>& batch, int64_t& i, std::mt19937_64& rng) {
+// The next `rows` rows, numbered on from `i`.
+void next_batch(std::vector<PredictionRecord>& batch, int64_t rows, int64_t& i,
+                std::mt19937_64& rng) {
   batch.clear();
-  for (int k = 0; k < kBatch; ++k) batch.push_back(gateway_row(i++, rng));
+  for (int64_t k = 0; k < rows; ++k) batch.push_back(gateway_row(i++, rng));
 }
 
 void BM_LogPredictions(benchmark::State& state) {
@@ -68,32 +71,39 @@ void BM_LogPredictions(benchmark::State& state) {
   auto store = open_store(path);
   std::mt19937_64 rng(7);
   int64_t i = 0;
+  const int64_t rows = state.range(0);
   std::vector<PredictionRecord> batch;
   for (auto _ : state) {
     state.PauseTiming();
-    next_batch(batch, i, rng);
+    next_batch(batch, rows, i, rng);
     state.ResumeTiming();
     store->log_predictions(batch);
   }
-  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetItemsProcessed(state.iterations() * rows);
   store.reset();
   remove_store(path);
 }
-BENCHMARK(BM_LogPredictions)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_LogPredictions)
+    ->Arg(kBatch)
+    ->Arg(2000)
+    ->Arg(8000)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 
 // The audit's move of a gateway's outbound bodies: hash and count each (take_new), then store
-// them (after each commit of the prediction log: about 250 bodies at 5,000 requests/s).
+// them (after each commit of the prediction log: about 250 bodies at 5,000 requests/s; the
+// argument is the bodies per commit).
 void BM_AuditFlush(benchmark::State& state) {
   std::string path = fresh_path("audit");
   auto store = open_store(path);
   std::string body(600, 'x');
   const std::string url = "http://127.0.0.1:8000/v1/chat/completions";
   AuditLog log("serve", {}, AuditLog::Bodies::kHandOver);
-  constexpr int kFlush = kBatch;
+  const int64_t flush = state.range(0);
   for (auto _ : state) {
     state.PauseTiming();
-    for (int k = 0; k < kFlush; ++k) {
-      body[k % body.size()] = static_cast<char>('a' + k % 26);
+    for (int64_t k = 0; k < flush; ++k) {
+      body[static_cast<std::size_t>(k) % body.size()] = static_cast<char>('a' + k % 26);
       log.record(url, body);
     }
     state.ResumeTiming();
@@ -103,11 +113,11 @@ void BM_AuditFlush(benchmark::State& state) {
           {"replica-1", ev.endpoint, ev.local, ev.body.at_ms, ev.body.sha256, ev.body.bytes, "{}"});
     store->append_audit(rows);
   }
-  state.SetItemsProcessed(state.iterations() * kFlush);
+  state.SetItemsProcessed(state.iterations() * flush);
   store.reset();
   remove_store(path);
 }
-BENCHMARK(BM_AuditFlush)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_AuditFlush)->Arg(kBatch)->Arg(2000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // The floor: the prediction rows' columns into a plain SQLite table (no key, no index, no
 // roll-up), one prepared statement, a transaction per batch, WAL with synchronous=NORMAL.
@@ -137,7 +147,7 @@ void BM_InsertBaseline(benchmark::State& state) {
   };
   for (auto _ : state) {
     state.PauseTiming();
-    next_batch(batch, i, rng);
+    next_batch(batch, kBatch, i, rng);
     state.ResumeTiming();
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
     for (const PredictionRecord& p : batch) {
