@@ -9,6 +9,7 @@
 #include "postgres_server.h"
 #include "tunecase/core/error.h"
 #include "tunecase/store/postgres_store.h"
+#include "tunecase/store/schema.h"
 #include "tunecase/store/store.h"
 
 namespace tunecase {
@@ -71,7 +72,7 @@ TEST(OpenStore, SqliteFileAndItsFolderAreCreated) {
   auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-new";
   std::filesystem::remove_all(dir);
   auto store = open_store((dir / "sub" / "pilot.db").string());
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), store_detail::kSchemaVersion);
   EXPECT_TRUE(std::filesystem::exists(dir / "sub" / "pilot.db"));
   store.reset();
   std::filesystem::remove_all(dir);

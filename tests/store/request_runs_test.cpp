@@ -12,6 +12,7 @@
 #include "store_backends.h"
 #include "store_fixture.h"
 #include "tunecase/store/request_runs.h"
+#include "tunecase/store/schema.h"
 #include "tunecase/store/sqlite_store.h"
 
 namespace tunecase::testing {
@@ -19,7 +20,12 @@ namespace {
 
 using store_detail::RunShape;
 
-constexpr RunShape kSmall{16, 4};
+// Blocks of 5 entries: a run spans several, and an id logged more than once can span two.
+constexpr RunShape kSmall{16, 4, 5};
+
+// The entries stored in every run's blocks (16 bytes each).
+constexpr const char* kStoredEntries =
+    "SELECT coalesce(sum(length(CAST(entries AS BLOB))), 0) / 16 FROM request_run_blocks";
 
 // One integer from the store file, read with the SQLite API beside the store.
 int64_t scalar(const std::string& file, const std::string& sql) {
@@ -102,7 +108,7 @@ TEST_F(RequestRuns, EveryPredictionIsFoundThroughRunsOfSeveralLevelsAndTheTail) 
   store.reset();
   store = open();
   EXPECT_EQ(count("SELECT count(*) FROM request_run_meta WHERE state <> 'live'"), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM request_runs"),
+  EXPECT_EQ(count(kStoredEntries),
             count("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'request_runs_upto'"));
   EXPECT_EQ(count("SELECT max(n) FROM (SELECT count(*) AS n FROM request_run_meta GROUP BY "
                   "level)"),
@@ -141,13 +147,58 @@ TEST_F(RequestRuns, AVersionSevenStoreSortsItsPredictionsIntoRunsWhenOpened) {
     auto store = open();
     log(*store, 100);
   }
-  SqliteBackend::undo_version_8(file_);
+  SqliteBackend::undo_versions_8_and_9(file_);
   SqliteBackend::exec_raw(file_, "UPDATE schema_version SET version = 7");
   auto store = open();
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), store_detail::kSchemaVersion);
   EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE name = 'predictions_request'"), 0);
-  EXPECT_GE(count("SELECT count(*) FROM request_runs"), 96);  // all but the tail
+  EXPECT_GE(count(kStoredEntries), 96);  // all but the tail
   expect_every_id_found(*store, "refund");
+}
+
+// Version 9 stores runs as blocks; a version-8 store's runs (a row per entry) are dropped and
+// its predictions sorted into blocks when it is opened.
+TEST_F(RequestRuns, AVersionEightStoreRebuildsItsRunsAsBlocks) {
+  {
+    auto store = open();
+    log(*store, 300);
+  }
+  for (const char* sql :
+       {"DROP TABLE request_run_blocks", "DROP TABLE request_run_merge",
+        "CREATE TABLE request_runs (run INTEGER NOT NULL, key INTEGER NOT NULL, "
+        "prediction_rowid INTEGER NOT NULL, PRIMARY KEY (run, key, prediction_rowid)) "
+        "WITHOUT ROWID",
+        "CREATE TABLE request_run_merge (target INTEGER NOT NULL, source INTEGER NOT NULL, "
+        "next_key INTEGER NOT NULL, next_rowid INTEGER NOT NULL, done INTEGER NOT NULL, "
+        "PRIMARY KEY (target, source))",
+        "UPDATE schema_version SET version = 8"})
+    SqliteBackend::exec_raw(file_, sql);
+  auto store = open();
+  EXPECT_EQ(store->schema_version(), store_detail::kSchemaVersion);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE name = 'request_runs'"), 0);
+  EXPECT_GE(count(kStoredEntries), 300 - kSmall.base);
+  expect_every_id_found(*store, "refund");
+}
+
+// One id logged many times (a client that reuses its ids) has entries in many blocks of one
+// run, and in several runs: every one of them is found.
+TEST_F(RequestRuns, AnIdLoggedManyTimesIsFoundInEveryBlockItSpans) {
+  auto store = open();
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = i % 3 == 0 ? "reused" : fmt::format("other-{}", i);
+    batch.push_back(prediction(id, "linear", Arm::champion, "billing", kT0 + i));
+    ++expected_[id];
+    if (batch.size() == 8) store->log_predictions(batch), batch.clear();
+  }
+  if (!batch.empty()) store->log_predictions(batch);
+  EXPECT_GE(count("SELECT max(level) FROM request_run_meta WHERE state = 'live'"), 1);
+  EXPECT_GT(count("SELECT count(*) FROM request_run_blocks b JOIN request_run_meta m "
+                  "ON m.run = b.run AND m.state = 'live'"),
+            count("SELECT count(*) FROM request_run_meta WHERE state = 'live'"))
+      << "runs span several blocks";
+  expect_every_id_found(*store, "refund");
+  EXPECT_EQ(store->record_feedback(feedback("reused", "login")).predictions, expected_["reused"]);
 }
 
 TEST(RequestKey, IsFnv1aOfTheIdAsASignedInteger) {

@@ -30,12 +30,12 @@ struct SqliteBackend {
     sqlite3_close(db);
     if (rc != SQLITE_OK) throw std::runtime_error("raw SQL failed: " + sql);
   }
-  // Takes a store back to version 7's shape for the migration tests: version 8 only changes
-  // SQLite (request runs in place of the request-id index).
-  static void undo_version_8(const std::string& location) {
+  // Takes a store back to version 7's shape for the migration tests: versions 8 and 9 only
+  // change SQLite (request runs in place of the request-id index; the runs in blocks).
+  static void undo_versions_8_and_9(const std::string& location) {
     for (const char* sql :
-         {"DROP TABLE request_runs", "DROP TABLE request_run_meta", "DROP TABLE request_run_merge",
-          "DELETE FROM meta WHERE key = 'request_runs_upto'",
+         {"DROP TABLE request_run_blocks", "DROP TABLE request_run_meta",
+          "DROP TABLE request_run_merge", "DELETE FROM meta WHERE key = 'request_runs_upto'",
           "CREATE INDEX predictions_request ON predictions(request_id)"})
       exec_raw(location, sql);
   }
@@ -58,7 +58,7 @@ struct PostgresBackend {
     pqxx::nontransaction tx(c);
     tx.exec(sql);
   }
-  static void undo_version_8(const std::string&) {}
+  static void undo_versions_8_and_9(const std::string&) {}
   static void cleanup() {}
 };
 

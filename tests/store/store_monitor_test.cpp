@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store_fixture.h"
+#include "tunecase/store/schema.h"
 
 namespace tunecase::testing {
 namespace {
@@ -78,7 +79,7 @@ TYPED_TEST(StoreConformance, LabelledTextsJoinKeptTextsWithTheirGoldLabel) {
 TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
   this->store_.reset();
-  TypeParam::undo_version_8(this->location_);
+  TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE audit_requests",
         "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
@@ -87,7 +88,7 @@ TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
         "UPDATE schema_version SET version = 2"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 8);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
   PredictionRecord p = prediction("new", "linear", Arm::champion, "billing", kT0 + kHour);
   p.text = "a new ticket";
   this->store_->log_predictions({p});

@@ -10,6 +10,7 @@
 #include "store_fixture.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/store/schema.h"
 
 namespace tunecase::testing {
 namespace {
@@ -233,14 +234,14 @@ TYPED_TEST(StoreConformance, AVersionFiveStoreStartsItsHistoryFromTheRegistry) {
                   ModelStatus::champion, kT0 + kHour, "serve", "/models/v1"};
   this->store_->register_model(v1);
   this->store_.reset();
-  TypeParam::undo_version_8(this->location_);
+  TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE model_events", "ALTER TABLE predictions DROP COLUMN cached",
         "ALTER TABLE rollup_hours DROP COLUMN cached", "ALTER TABLE rollup_days DROP COLUMN cached",
         "UPDATE schema_version SET version = 5"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 8);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
   auto events = this->store_->model_events("linear");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].event, "registered");
@@ -315,7 +316,7 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   this->store_->record_feedback(feedback("T-1", "billing"));
   this->store_.reset();
   auto store = open_store(this->location_);
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), store_detail::kSchemaVersion);
   auto counts = store->pilot_counts({});
   EXPECT_EQ(counts.arms.at(0).requests, 1);
   EXPECT_EQ(counts.arms.at(0).correct, 1);
@@ -341,7 +342,7 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   auto before = this->store_->pilot_counts(q);
   auto all_before = this->store_->pilot_counts({});
   this->store_.reset();
-  TypeParam::undo_version_8(this->location_);
+  TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
         "DROP TABLE rollup_day_segments", "DROP TABLE rollup_pairs", "DROP INDEX feedback_request",
@@ -353,7 +354,7 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
-  EXPECT_EQ(this->store_->schema_version(), 8);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
   for (const auto& [query, expected] :
        {std::pair{q, before}, std::pair{PilotQuery{}, all_before}}) {
     auto after = this->store_->pilot_counts(query);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -58,40 +59,113 @@ int64_t next_run(SqlSession& s) {
   return as_int(s.query("SELECT coalesce(max(run), 0) + 1 FROM request_run_meta", {}).at(0).at(0));
 }
 
-// The entry `count` places after (key, rowid) in `run`, if there is one.
-std::optional<std::pair<int64_t, int64_t>> entry_after(SqlSession& s, int64_t run, int64_t key,
-                                                       int64_t rowid, int64_t count) {
-  SqlRows rows = s.query(
-      "SELECT key, prediction_rowid FROM request_runs WHERE run = $1 "
-      "AND (key, prediction_rowid) > ($2, $3) ORDER BY key, prediction_rowid LIMIT 1 OFFSET $4",
-      {run, key, rowid, count - 1});
-  if (rows.empty()) return std::nullopt;
-  return std::pair{as_int(rows[0][0]), as_int(rows[0][1])};
+// A run's entries in order: (key, rowid), each unique (a prediction is in one run).
+using Entry = std::pair<int64_t, int64_t>;
+constexpr std::size_t kEntryBytes = 16;
+
+void put_le(std::string& out, int64_t v) {
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
 }
 
-constexpr int64_t kBeforeAll = std::numeric_limits<int64_t>::min();
+int64_t get_le(const char* p) {
+  uint64_t u = 0;
+  for (int i = 7; i >= 0; --i) u = (u << 8) | static_cast<unsigned char>(p[i]);
+  return static_cast<int64_t>(u);
+}
 
-// A merged run's entries go `base` at a time; then its meta row.
+// A block's entries, as stored (bytes in a column SQL never reads).
+std::vector<Entry> decode(const std::string& bytes) {
+  if (bytes.size() % kEntryBytes != 0)
+    throw std::runtime_error("a request-run block of the store is damaged (its length)");
+  std::vector<Entry> out;
+  out.reserve(bytes.size() / kEntryBytes);
+  for (std::size_t at = 0; at < bytes.size(); at += kEntryBytes)
+    out.emplace_back(get_le(bytes.data() + at), get_le(bytes.data() + at + 8));
+  return out;
+}
+
+// Appends sorted `entries` to `run` as blocks numbered from `first_block`; returns the next
+// free number.
+int64_t write_blocks(SqlSession& s, int64_t run, int64_t first_block,
+                     const std::vector<Entry>& entries, const RunShape& shape) {
+  std::vector<SqlValue> values;
+  const auto per = static_cast<std::size_t>(std::max<int64_t>(1, shape.block));
+  int64_t block = first_block;
+  for (std::size_t from = 0; from < entries.size(); from += per, ++block) {
+    const std::size_t to = std::min(entries.size(), from + per);
+    std::string bytes;
+    bytes.reserve((to - from) * kEntryBytes);
+    for (std::size_t i = from; i < to; ++i) {
+      put_le(bytes, entries[i].first);
+      put_le(bytes, entries[i].second);
+    }
+    append_values(values, run, block, entries[from].first, std::move(bytes));
+  }
+  if (!values.empty())
+    s.insert_rows("request_run_blocks", {"run", "block", "first_key", "entries"}, values);
+  return block;
+}
+
+// How many blocks one step reads, copies or deletes: `base` entries' worth.
+int64_t blocks_per_step(const RunShape& shape) {
+  return std::max<int64_t>(1, shape.base / std::max<int64_t>(1, shape.block));
+}
+
+// A merged run's blocks go a step at a time; then its meta row.
 void delete_some(SqlSession& s, int64_t run, const RunShape& shape) {
-  auto last = entry_after(s, run, kBeforeAll, -1, shape.base);
-  if (!last) {
-    s.exec("DELETE FROM request_runs WHERE run = $1", {run});
+  SqlRows first = s.query("SELECT min(block) FROM request_run_blocks WHERE run = $1", {run});
+  if (first.empty() || is_null(first[0][0])) {
     s.exec("DELETE FROM request_run_meta WHERE run = $1", {run});
     return;
   }
-  s.exec("DELETE FROM request_runs WHERE run = $1 AND (key, prediction_rowid) <= ($2, $3)",
-         {run, last->first, last->second});
+  s.exec("DELETE FROM request_run_blocks WHERE run = $1 AND block < $2",
+         {run, as_int(first[0][0]) + blocks_per_step(shape)});
 }
 
-// Copies the next `base` entries of the merge's first unfinished source into the target; when
-// every source is copied, the target goes live and the sources are marked for deletion, in one
-// transaction, so a lookup sees either the sources or the target, never both or neither.
+// One source of a merge: its entries from the cursor on, as far as this step read them.
+struct Source {
+  int64_t run = 0;
+  std::vector<Entry> entries;       // from the cursor
+  std::vector<Entry> cursor_after;  // (block, offset) of the entry after each one
+  bool read_to_end = false;         // no block past what was read
+  std::size_t taken = 0;            // entries this step copies
+};
+
+Source read_source(SqlSession& s, int64_t run, int64_t next_block, int64_t next_offset,
+                   int64_t blocks) {
+  Source src;
+  src.run = run;
+  SqlRows rows = s.query(
+      "SELECT block, entries FROM request_run_blocks WHERE run = $1 AND block >= $2 "
+      "ORDER BY block LIMIT $3",
+      {run, next_block, blocks});
+  src.read_to_end = static_cast<int64_t>(rows.size()) < blocks;
+  for (const SqlRow& r : rows) {
+    const int64_t block = as_int(r[0]);
+    std::vector<Entry> entries = decode(as_string(r[1]));
+    for (std::size_t i = block == next_block ? static_cast<std::size_t>(next_offset) : 0;
+         i < entries.size(); ++i) {
+      src.entries.push_back(entries[i]);
+      src.cursor_after.push_back(i + 1 < entries.size() ? Entry{block, static_cast<int64_t>(i + 1)}
+                                                        : Entry{block + 1, 0});
+    }
+  }
+  return src;
+}
+
+// One step of a k-way merge: reads `base` entries' worth of blocks across the unfinished
+// sources, writes to the target every entry up to the smallest last entry read of a source that
+// has more, and moves each source's cursor past what it gave. The source that set that bound
+// gives everything read, so every step moves on. When every source is copied, the target goes
+// live and the sources are marked for deletion, in one transaction, so a lookup sees either the
+// sources or the target, never both or neither.
 void merge_some(SqlSession& s, int64_t target, const RunShape& shape) {
-  SqlRows next = s.query(
-      "SELECT source, next_key, next_rowid FROM request_run_merge WHERE target = $1 AND done = 0 "
-      "ORDER BY source LIMIT 1",
+  SqlRows cursors = s.query(
+      "SELECT source, next_block, next_offset FROM request_run_merge "
+      "WHERE target = $1 AND done = 0 ORDER BY source",
       {target});
-  if (next.empty()) {
+  if (cursors.empty()) {
     s.exec(
         "UPDATE request_run_meta SET state = 'live', entries = (SELECT coalesce(sum(m.entries), "
         "0) FROM request_run_meta m JOIN request_run_merge g ON m.run = g.source "
@@ -104,22 +178,40 @@ void merge_some(SqlSession& s, int64_t target, const RunShape& shape) {
     s.exec("DELETE FROM request_run_merge WHERE target = $1", {target});
     return;
   }
-  int64_t source = as_int(next[0][0]), key = as_int(next[0][1]), rowid = as_int(next[0][2]);
-  auto last = entry_after(s, source, key, rowid, shape.base);
-  const std::string copy =
-      "INSERT INTO request_runs(run, key, prediction_rowid) SELECT $1, key, prediction_rowid "
-      "FROM request_runs WHERE run = $2 AND (key, prediction_rowid) > ($3, $4)";
-  if (last) {
-    s.exec(copy + " AND (key, prediction_rowid) <= ($5, $6)",
-           {target, source, key, rowid, last->first, last->second});
-    s.exec(
-        "UPDATE request_run_merge SET next_key = $3, next_rowid = $4 "
-        "WHERE target = $1 AND source = $2",
-        {target, source, last->first, last->second});
-  } else {
-    s.exec(copy, {target, source, key, rowid});
-    s.exec("UPDATE request_run_merge SET done = 1 WHERE target = $1 AND source = $2",
-           {target, source});
+  const int64_t blocks =
+      std::max<int64_t>(1, blocks_per_step(shape) / static_cast<int64_t>(cursors.size()));
+  std::vector<Source> sources;
+  for (const SqlRow& c : cursors)
+    sources.push_back(read_source(s, as_int(c[0]), as_int(c[1]), as_int(c[2]), blocks));
+  std::optional<Entry> bound;
+  for (const Source& src : sources) {
+    if (!src.read_to_end && !src.entries.empty() && (!bound || src.entries.back() < *bound))
+      bound = src.entries.back();
+  }
+  std::vector<Entry> out;
+  for (Source& src : sources) {
+    src.taken = bound ? static_cast<std::size_t>(
+                            std::upper_bound(src.entries.begin(), src.entries.end(), *bound) -
+                            src.entries.begin())
+                      : src.entries.size();
+    out.insert(out.end(), src.entries.begin(),
+               src.entries.begin() + static_cast<std::ptrdiff_t>(src.taken));
+  }
+  std::sort(out.begin(), out.end());
+  SqlRows next = s.query(
+      "SELECT coalesce(max(block), -1) + 1 FROM request_run_blocks WHERE run = $1", {target});
+  write_blocks(s, target, as_int(next.at(0).at(0)), out, shape);
+  for (const Source& src : sources) {
+    if (src.taken == src.entries.size() && src.read_to_end) {
+      s.exec("UPDATE request_run_merge SET done = 1 WHERE target = $1 AND source = $2",
+             {target, src.run});
+    } else if (src.taken > 0) {
+      const Entry& next = src.cursor_after[src.taken - 1];
+      s.exec(
+          "UPDATE request_run_merge SET next_block = $3, next_offset = $4 "
+          "WHERE target = $1 AND source = $2",
+          {target, src.run, next.first, next.second});
+    }
   }
 }
 
@@ -128,10 +220,10 @@ void start_merge(SqlSession& s, int64_t level, const RunShape& shape) {
   s.exec("INSERT INTO request_run_meta(run, level, entries, state) VALUES ($1, $2, 0, 'building')",
          {target, level + 1});
   s.exec(
-      "INSERT INTO request_run_merge(target, source, next_key, next_rowid, done) "
-      "SELECT $1, run, $2, -1, 0 FROM request_run_meta WHERE state = 'live' AND level = $3 "
-      "ORDER BY run LIMIT $4",
-      {target, kBeforeAll, level, shape.fanout});
+      "INSERT INTO request_run_merge(target, source, next_block, next_offset, done) "
+      "SELECT $1, run, 0, 0, 0 FROM request_run_meta WHERE state = 'live' AND level = $2 "
+      "ORDER BY run LIMIT $3",
+      {target, level, shape.fanout});
   merge_some(s, target, shape);
 }
 
@@ -141,15 +233,12 @@ void build_run(SqlSession& s, const RunShape& shape) {
       s.query("SELECT rowid, request_id FROM predictions WHERE rowid > $1 ORDER BY rowid LIMIT $2",
               {upto(s), shape.base});
   if (rows.empty()) return;
-  std::vector<std::pair<int64_t, int64_t>> entries;
+  std::vector<Entry> entries;
   entries.reserve(rows.size());
   for (const SqlRow& r : rows) entries.emplace_back(request_key(as_string(r[1])), as_int(r[0]));
   std::sort(entries.begin(), entries.end());
   int64_t run = next_run(s);
-  std::vector<SqlValue> values;
-  values.reserve(entries.size() * 3);
-  for (const auto& [key, rowid] : entries) append_values(values, run, key, rowid);
-  s.insert_rows("request_runs", {"run", "key", "prediction_rowid"}, values);
+  write_blocks(s, run, 0, entries, shape);
   s.exec("INSERT INTO request_run_meta(run, level, entries, state) VALUES ($1, 0, $2, 'live')",
          {run, static_cast<int64_t>(entries.size())});
   set_upto(s, as_int(rows.back()[0]));
@@ -163,13 +252,33 @@ int64_t request_key(std::string_view request_id) {
   return static_cast<int64_t>(h);
 }
 
-std::string request_rowids_sql(int id_param, int key_param) {
-  return fmt::format(
-      "SELECT prediction_rowid FROM request_runs WHERE run IN (SELECT run FROM request_run_meta "
-      "WHERE state = 'live') AND key = ${1} UNION ALL SELECT rowid FROM predictions WHERE rowid > "
-      "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'request_runs_upto'), 0) "
-      "AND request_id = ${0}",
-      id_param, key_param);
+std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id) {
+  const int64_t key = request_key(request_id);
+  // Per live run: every block that starts with the key, and the last one that starts before
+  // it (its end may hold the key). Blocks are in key order, so no other can.
+  SqlRows blocks = s.query(
+      "SELECT b.entries FROM request_run_meta m JOIN request_run_blocks b ON b.run = m.run "
+      "WHERE m.state = 'live' AND b.first_key = $1 "
+      "UNION ALL SELECT (SELECT b.entries FROM request_run_blocks b WHERE b.run = m.run "
+      "AND b.first_key < $1 ORDER BY b.first_key DESC, b.block DESC LIMIT 1) "
+      "FROM request_run_meta m WHERE m.state = 'live'",
+      {key});
+  std::vector<int64_t> out;
+  for (const SqlRow& r : blocks) {
+    if (is_null(r[0])) continue;
+    std::vector<Entry> entries = decode(as_string(r[0]));
+    auto it = std::lower_bound(entries.begin(), entries.end(),
+                               Entry{key, std::numeric_limits<int64_t>::min()});
+    for (; it != entries.end() && it->first == key; ++it) out.push_back(it->second);
+  }
+  for (const SqlRow& r : s.query(
+           "SELECT rowid FROM predictions WHERE rowid > coalesce((SELECT CAST(value AS INTEGER) "
+           "FROM meta WHERE key = 'request_runs_upto'), 0) AND request_id = $1",
+           {std::string(request_id)}))
+    out.push_back(as_int(r[0]));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 bool request_runs_pending(SqlSession& s, const RunShape& shape) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tunecase/store/sql_database.h"
 
@@ -18,6 +19,13 @@
 // (a few dozen at most) and scans the predictions not in a run yet (fewer than `base`).
 // PostgreSQL keeps its index: its WAL logs the changed tuple, not the page.
 //
+// A run is stored as blocks of up to `block` consecutive entries, each block one row holding
+// its entries packed (16 bytes each) with the block's first key beside them (schema 9). Until
+// schema 8 every entry was a row of its own, written again and deleted at every level: a third
+// of the log writer's time went there (docs/benchmarks.md, "Request runs in blocks"). A lookup
+// reads, per live run, the blocks that can hold its key: those starting with it and the last one
+// starting before it.
+//
 // All state is in the database (request_run_meta, request_run_merge and the meta key
 // request_runs_upto), so every step is one transaction and a killed process, or two processes
 // on one file, leave nothing half done: a merge's target is not read until its last step.
@@ -27,15 +35,16 @@ namespace tunecase::store_detail {
 struct RunShape {
   int64_t base = 8192;  // predictions per level-0 run; also the most a step copies or deletes
   int64_t fanout = 8;   // runs of one level merged into one of the next
+  int64_t block = 256;  // entries per stored block (4 KiB)
 };
 
 // The 64-bit key of a request id (FNV-1a): collisions cost a row read, never a wrong answer,
 // since lookups compare the request id itself.
 int64_t request_key(std::string_view request_id);
 
-// SQL for the rowids of predictions whose request id may be `$<id_param>` (with its key in
-// `$<key_param>`): a superset, to be filtered by request_id.
-std::string request_rowids_sql(int id_param, int key_param);
+// The rowids of the predictions whose request id may be `request_id`: a superset (keys can
+// collide), to be filtered by request_id. Call in a transaction.
+std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id);
 
 // Does one bounded piece of pending work (build a level-0 run from the predictions not in a
 // run, delete a merged run's entries, continue or start a merge) and returns whether there was

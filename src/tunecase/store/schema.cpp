@@ -195,6 +195,26 @@ std::vector<std::string> version_8(Dialect dialect) {
   };
 }
 
+// Version 9 (SQLite only): a request run is stored as blocks of packed entries, not a row per
+// entry (request_runs.h). The runs are rebuilt: every prediction is the tail again until the
+// store's first steps sort it in.
+std::vector<std::string> version_9(Dialect dialect) {
+  if (dialect == Dialect::postgres) return {};
+  return {
+      "DROP TABLE request_runs",
+      "DROP TABLE request_run_merge",
+      "DELETE FROM request_run_meta",
+      "DELETE FROM meta WHERE key = 'request_runs_upto'",
+      R"(CREATE TABLE request_run_blocks (
+        run INTEGER NOT NULL, block INTEGER NOT NULL, first_key INTEGER NOT NULL,
+        entries BLOB NOT NULL, PRIMARY KEY (run, block)))",
+      "CREATE INDEX request_run_blocks_key ON request_run_blocks(run, first_key, block)",
+      R"(CREATE TABLE request_run_merge (
+        target INTEGER NOT NULL, source INTEGER NOT NULL, next_block INTEGER NOT NULL,
+        next_offset INTEGER NOT NULL, done INTEGER NOT NULL, PRIMARY KEY (target, source)))",
+  };
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -206,9 +226,9 @@ std::vector<Migration> migrations(Dialect dialect) {
   };
   // Version 2's day and pair roll-ups are filled from the hour roll-ups after the last step
   // (migrate_schema), when every later column they write exists.
-  return {run(version_1(dialect)), run(version_2()),       run(version_3()),
-          run(version_4(dialect)), run(version_5()),       run(version_6(dialect)),
-          run(version_7()),        run(version_8(dialect))};
+  return {run(version_1(dialect)), run(version_2()),        run(version_3()),
+          run(version_4(dialect)), run(version_5()),        run(version_6(dialect)),
+          run(version_7()),        run(version_8(dialect)), run(version_9(dialect))};
 }
 
 int read_version(SqlSession& s) {
@@ -219,7 +239,7 @@ int read_version(SqlSession& s) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 8, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 9, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.

@@ -33,8 +33,9 @@ std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const Sq
   }
   std::string where = item;
   if (db.dialect() == Dialect::sqlite) {
-    params.push_back(request_key(as_string(params[0])));
-    where = "rowid IN (" + request_rowids_sql(1, static_cast<int>(params.size())) + ") AND " + item;
+    std::vector<int64_t> rowids = request_rowids(s, as_string(params[0]));
+    if (rowids.empty()) return {};
+    where = fmt::format("rowid IN ({}) AND {}", fmt::join(rowids, ","), item);
   }
   SqlRows rows = s.query(
       "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
