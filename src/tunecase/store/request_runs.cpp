@@ -255,10 +255,11 @@ int64_t request_key(std::string_view request_id) {
 std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id) {
   const int64_t key = request_key(request_id);
   // Per live run: every block that starts with the key, and the last one that starts before
-  // it (its end may hold the key). Blocks are in key order, so no other can.
+  // it (its end may hold the key). Blocks are in key order, so no other can. (CROSS JOIN keeps
+  // the runs outside, so the blocks are found by their index, never scanned.)
   SqlRows blocks = s.query(
-      "SELECT b.entries FROM request_run_meta m JOIN request_run_blocks b ON b.run = m.run "
-      "WHERE m.state = 'live' AND b.first_key = $1 "
+      "SELECT b.entries FROM request_run_meta m CROSS JOIN request_run_blocks b "
+      "WHERE m.state = 'live' AND b.run = m.run AND b.first_key = $1 "
       "UNION ALL SELECT (SELECT b.entries FROM request_run_blocks b WHERE b.run = m.run "
       "AND b.first_key < $1 ORDER BY b.first_key DESC, b.block DESC LIMIT 1) "
       "FROM request_run_meta m WHERE m.state = 'live'",
@@ -266,10 +267,22 @@ std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id) 
   std::vector<int64_t> out;
   for (const SqlRow& r : blocks) {
     if (is_null(r[0])) continue;
-    std::vector<Entry> entries = decode(as_string(r[0]));
-    auto it = std::lower_bound(entries.begin(), entries.end(),
-                               Entry{key, std::numeric_limits<int64_t>::min()});
-    for (; it != entries.end() && it->first == key; ++it) out.push_back(it->second);
+    const std::string bytes = as_string(r[0]);
+    if (bytes.size() % kEntryBytes != 0)
+      throw std::runtime_error("a request-run block of the store is damaged (its length)");
+    // A binary search for the key's first entry, on the packed bytes.
+    std::size_t lo = 0, hi = bytes.size() / kEntryBytes;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (get_le(bytes.data() + mid * kEntryBytes) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (std::size_t at = lo * kEntryBytes; at < bytes.size() && get_le(bytes.data() + at) == key;
+         at += kEntryBytes)
+      out.push_back(get_le(bytes.data() + at + 8));
   }
   for (const SqlRow& r : s.query(
            "SELECT rowid FROM predictions WHERE rowid > coalesce((SELECT CAST(value AS INTEGER) "

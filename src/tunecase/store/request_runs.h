@@ -35,7 +35,7 @@ namespace tunecase::store_detail {
 struct RunShape {
   int64_t base = 8192;  // predictions per level-0 run; also the most a step copies or deletes
   int64_t fanout = 8;   // runs of one level merged into one of the next
-  int64_t block = 256;  // entries per stored block (4 KiB)
+  int64_t block = 128;  // entries per stored block (2 KiB: a row that fits its page)
 };
 
 // The 64-bit key of a request id (FNV-1a): collisions cost a row read, never a wrong answer,
