@@ -20,7 +20,10 @@
 #      its sitting, for bench/gateway_pool.sh to pool over many sittings),
 #      ALSO (a folder holding another `tunecase`, e.g. a temporary build or a script that
 #      `exec`s one with a variable set: part 1 then runs it as a fourth path, "also", in every
-#      round, with a store of its own, and prints its added latency and CPU beside serve's).
+#      round, with a store of its own, and prints its added latency and CPU beside serve's),
+#      SERVE_SESSION (own, the default: each serve starts in a session of its own, as nginx
+#      does, so neither shares a scheduling group with wrk; shared: in the script's session,
+#      as before 2026-12-04 16:00 UTC; bench/gateway_common.sh, start_gateway).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -111,16 +114,16 @@ sitting=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for wrk_pacing in ${PACING:-poisson fixed}; do
 rm -f "$work"/gateway.db*
 echo "== 1. overhead at ~$((connections * 1000 / delay_ms)) requests/s ($connections connections, $wrk_pacing pacing; $rounds rounds of ${round_s}s per path, the paths taking turns)"
-"$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" --no-cache \
-  ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve.log" 2>&1 &
-pids+=($!); serve_pid=$!
+start_gateway "$tunecase" serve --config "$work/gateway.toml" --store "$work/gateway.db" --port "$gateway" \
+  --no-cache ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve.log" 2>&1
+pids+=($started); serve_pid=$started
 wait_port "$gateway"
 paths="direct nginx serve"
 if [ -n "$also" ]; then
   rm -f "$work"/also.db*
-  "$also" serve --config "$work/gateway.toml" --store "$work/also.db" --port "$also_port" --no-cache \
-    ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/also.log" 2>&1 &
-  pids+=($!); also_pid=$!
+  start_gateway "$also" serve --config "$work/gateway.toml" --store "$work/also.db" --port "$also_port" \
+    --no-cache ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/also.log" 2>&1
+  pids+=($started); also_pid=$started
   wait_port "$also_port"
   run_wrk classify "$also_port" "$connections" "$delay_ms" 3 >/dev/null
   paths+=" also"
@@ -209,9 +212,9 @@ fi
 
 if want 2; then
 echo "== 2. local linear model at full load (64 connections, ${duration}s)"
-"$tunecase" serve --config "$work/linear.toml" --eval "$work/eval" --store "$work/linear.db" \
-  --port "$gateway" ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-linear.log" 2>&1 &
-pids+=($!); serve_pid=$!
+start_gateway "$tunecase" serve --config "$work/linear.toml" --eval "$work/eval" --store "$work/linear.db" \
+  --port "$gateway" ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-linear.log" 2>&1
+pids+=($started); serve_pid=$started
 wait_port "$gateway"
 run_wrk classify "$gateway" 64 0 3 >/dev/null
 local_run=$(run_wrk classify "$gateway" 64 0 "$duration")
@@ -230,9 +233,9 @@ sim=$(free_port)
 pids+=($!)
 wait_port "$sim"
 sed "s#http://127.0.0.1:$upstream/v1#http://127.0.0.1:$sim/v1#" "$work/gateway.toml" >"$work/held.toml"
-"$tunecase" serve --config "$work/held.toml" --store "$work/held.db" --port "$gateway" \
-  ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-held.log" 2>&1 &
-pids+=($!); serve_pid=$!
+start_gateway "$tunecase" serve --config "$work/held.toml" --store "$work/held.db" --port "$gateway" \
+  ${SERVE_THREADS:+--threads "$SERVE_THREADS"} >"$work/serve-held.log" 2>&1
+pids+=($started); serve_pid=$started
 wait_port "$gateway"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$serve_pid/status"; }
 idle=$(rss)

@@ -27,6 +27,17 @@ run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line; $wrk_p
     -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
 }
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+# Starts a gateway (a command and its arguments) in the background, in a session of its own as
+# nginx runs (it daemonizes), and sets $started to its pid. On Linux with autogroup scheduling
+# (/proc/sys/kernel/sched_autogroup_enabled) every session is a scheduling group of its own, so
+# started in the script's session the gateway would share one group's CPU with `wrk`, the load,
+# while nginx has a group to itself. SERVE_SESSION=shared starts it in the script's session, as
+# every run before 2026-12-04 16:00 UTC did. (A background job of a script is not a process
+# group leader, so setsid runs the command in place and $! is the gateway itself.)
+start_gateway() {
+  if [ "${SERVE_SESSION:-own}" = shared ]; then "$@" & else setsid "$@" & fi
+  started=$!
+}
 
 # The tickets' [data] table (tickets.csv beside the config).
 data_toml='[data]

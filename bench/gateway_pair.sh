@@ -8,7 +8,9 @@
 # the default, or fixed: as in bench/gateway.sh), SERVE_THREADS (2;
 # set but empty: serve's own default, twice the hardware threads), OLD_ARGS and NEW_ARGS (more
 # `serve` options for one side: the same build twice with `SERVE_THREADS= OLD_ARGS="--threads 4"
-# NEW_ARGS="--threads 6"` compares two settings). Each round also loads
+# NEW_ARGS="--threads 6"` compares two settings), SERVE_SESSION (own, the default: each serve in
+# a session, so a scheduling group, of its own; shared: in the script's, with wrk; as in
+# bench/gateway.sh). Each round also loads
 # the upstream directly once, and the medians of those runs are printed as the baseline; the
 # rounds' p99s follow, in round order, for a paired look.
 set -euo pipefail
@@ -59,9 +61,9 @@ for side in old new; do
   bin=$old; extra=${OLD_ARGS:-}
   [ "$side" = new ] && bin=$new && extra=${NEW_ARGS:-}
   port=$(free_port)
-  "$bin" serve --config "$work/gateway.toml" --store "$work/$side.db" --port "$port" --no-cache \
-    ${serve_threads:+--threads "$serve_threads"} $extra >"$work/$side.log" 2>&1 &
-  pids+=($!); serve_pids+=($!); ports+=("$port")
+  start_gateway "$bin" serve --config "$work/gateway.toml" --store "$work/$side.db" --port "$port" \
+    --no-cache ${serve_threads:+--threads "$serve_threads"} $extra >"$work/$side.log" 2>&1
+  pids+=($started); serve_pids+=($started); ports+=("$port")
   wait_port "$port"
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -85,9 +85,8 @@ std::vector<Entry> decode(const std::string& bytes) {
   return out;
 }
 
-// Appends sorted `entries` to `run` as blocks numbered from `first_block`; returns the next
-// free number.
-int64_t write_blocks(SqlSession& s, int64_t run, int64_t first_block,
+// Appends sorted `entries` to `run` as blocks numbered from `first_block`.
+void write_blocks(SqlSession& s, int64_t run, int64_t first_block,
                      const std::vector<Entry>& entries, const RunShape& shape) {
   std::vector<SqlValue> values;
   const auto per = static_cast<std::size_t>(std::max<int64_t>(1, shape.block));
@@ -104,7 +103,6 @@ int64_t write_blocks(SqlSession& s, int64_t run, int64_t first_block,
   }
   if (!values.empty())
     s.insert_rows("request_run_blocks", {"run", "block", "first_key", "entries"}, values);
-  return block;
 }
 
 // How many blocks one step reads, copies or deletes: `base` entries' worth.
