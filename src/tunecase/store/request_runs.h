@@ -21,8 +21,9 @@
 //
 // A run is stored as blocks of up to `block` consecutive entries, each block one row holding
 // its entries packed (16 bytes each) with the block's first key beside them (schema 9). Until
-// schema 8 every entry was a row of its own, written again and deleted at every level: a third
-// of the log writer's time went there (docs/benchmarks.md, "Request runs in blocks"). A lookup
+// schema 8 every entry was a row of its own, written again and deleted at every level: in a
+// store of half a million predictions a third of the log writer's time went there
+// (docs/benchmarks.md, "Request runs in blocks"). A lookup
 // reads, per live run, the blocks that can hold its key: those starting with it and the last one
 // starting before it.
 //

@@ -35,7 +35,10 @@ std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const Sq
   if (db.dialect() == Dialect::sqlite) {
     std::vector<int64_t> rowids = request_rowids(s, as_string(params[0]));
     if (rowids.empty()) return {};
-    where = fmt::format("rowid IN ({}) AND {}", fmt::join(rowids, ","), item);
+    // The rowids as one JSON array parameter, so the statement's text (and its prepared
+    // statement, which the SQLite backend keeps) is the same for every lookup.
+    params.push_back(fmt::format("[{}]", fmt::join(rowids, ",")));
+    where = fmt::format("rowid IN (SELECT value FROM json_each(${})) AND {}", params.size(), item);
   }
   SqlRows rows = s.query(
       "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
