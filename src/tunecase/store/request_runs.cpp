@@ -87,7 +87,7 @@ std::vector<Entry> decode(const std::string& bytes) {
 
 // Appends sorted `entries` to `run` as blocks numbered from `first_block`.
 void write_blocks(SqlSession& s, int64_t run, int64_t first_block,
-                     const std::vector<Entry>& entries, const RunShape& shape) {
+                  const std::vector<Entry>& entries, const RunShape& shape) {
   std::vector<SqlValue> values;
   const auto per = static_cast<std::size_t>(std::max<int64_t>(1, shape.block));
   int64_t block = first_block;
