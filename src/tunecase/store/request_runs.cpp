@@ -74,14 +74,23 @@ int64_t get_le(const char* p) {
   return static_cast<int64_t>(u);
 }
 
-// A block's entries, as stored (bytes in a column SQL never reads).
-std::vector<Entry> decode(const std::string& bytes) {
+// The number of entries a stored block holds (bytes in a column SQL never reads).
+std::size_t entry_count(const std::string& bytes) {
   if (bytes.size() % kEntryBytes != 0)
     throw std::runtime_error("a request-run block of the store is damaged (its length)");
-  std::vector<Entry> out;
-  out.reserve(bytes.size() / kEntryBytes);
-  for (std::size_t at = 0; at < bytes.size(); at += kEntryBytes)
-    out.emplace_back(get_le(bytes.data() + at), get_le(bytes.data() + at + 8));
+  return bytes.size() / kEntryBytes;
+}
+int64_t key_at(const std::string& bytes, std::size_t i) {
+  return get_le(bytes.data() + i * kEntryBytes);
+}
+int64_t rowid_at(const std::string& bytes, std::size_t i) {
+  return get_le(bytes.data() + i * kEntryBytes + 8);
+}
+
+// A block's entries, as stored.
+std::vector<Entry> decode(const std::string& bytes) {
+  std::vector<Entry> out(entry_count(bytes));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = {key_at(bytes, i), rowid_at(bytes, i)};
   return out;
 }
 
@@ -266,26 +275,23 @@ std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id) 
   for (const SqlRow& r : blocks) {
     if (is_null(r[0])) continue;
     const std::string bytes = as_string(r[0]);
-    if (bytes.size() % kEntryBytes != 0)
-      throw std::runtime_error("a request-run block of the store is damaged (its length)");
+    const std::size_t n = entry_count(bytes);
     // A binary search for the key's first entry, on the packed bytes.
-    std::size_t lo = 0, hi = bytes.size() / kEntryBytes;
+    std::size_t lo = 0, hi = n;
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
-      if (get_le(bytes.data() + mid * kEntryBytes) < key) {
+      if (key_at(bytes, mid) < key) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
-    for (std::size_t at = lo * kEntryBytes; at < bytes.size() && get_le(bytes.data() + at) == key;
-         at += kEntryBytes)
-      out.push_back(get_le(bytes.data() + at + 8));
+    for (std::size_t i = lo; i < n && key_at(bytes, i) == key; ++i)
+      out.push_back(rowid_at(bytes, i));
   }
-  for (const SqlRow& r : s.query(
-           "SELECT rowid FROM predictions WHERE rowid > coalesce((SELECT CAST(value AS INTEGER) "
-           "FROM meta WHERE key = 'request_runs_upto'), 0) AND request_id = $1",
-           {std::string(request_id)}))
+  for (const SqlRow& r :
+       s.query("SELECT rowid FROM predictions WHERE rowid > $1 AND request_id = $2",
+               {upto(s), std::string(request_id)}))
     out.push_back(as_int(r[0]));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
