@@ -1,13 +1,12 @@
 #include "tunecase/store/request_runs.h"
 
 #include <algorithm>
-#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
+#include "tunecase/core/hash.h"
 
 namespace tunecase::store_detail {
 namespace {
@@ -254,9 +253,7 @@ void build_run(SqlSession& s, const RunShape& shape) {
 }  // namespace
 
 int64_t request_key(std::string_view request_id) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : request_id) h = (h ^ c) * 1099511628211ULL;
-  return static_cast<int64_t>(h);
+  return static_cast<int64_t>(fnv1a64(request_id));
 }
 
 std::vector<int64_t> request_rowids(SqlSession& s, std::string_view request_id) {

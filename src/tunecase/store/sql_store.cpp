@@ -67,14 +67,6 @@ void upsert_feedback(SqlSession& s, const LabelTarget& t, const Feedback& f) {
        sql_flag(f.label == t.label), f.received_at_ms});
 }
 
-// An item's key for PostgreSQL's advisory locks: FNV-1a of its request id, the same in every
-// replica and every build.
-int64_t item_lock_key(const std::string& request_id) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : request_id) h = (h ^ c) * 1099511628211ULL;
-  return static_cast<int64_t>(h);
-}
-
 // A PostgreSQL array literal of texts ({"a","b\"c"}), for `= ANY($1::text[])`.
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
@@ -91,7 +83,8 @@ std::string text_array(const std::vector<std::string>& items) {
 }
 
 // PostgreSQL: a feedback and the log writer's labelling of late shadow predictions take their
-// items' advisory locks before anything else, all at once and in ascending order (no deadlock).
+// items' advisory locks before anything else, all at once and in ascending order (no deadlock);
+// an item's lock key is request_key() of its request id, the same in every replica and build.
 // Whichever comes second waits for the first to commit and then reads its rows: READ COMMITTED
 // sees what committed before each statement. Without the lock a feedback under way could not
 // see a shadow prediction being written, and would label the champion's answer after the
@@ -100,7 +93,7 @@ std::string text_array(const std::vector<std::string>& items) {
 void lock_items(SqlSession& s, Dialect dialect, const std::vector<std::string>& request_ids) {
   if (dialect != Dialect::postgres || request_ids.empty()) return;
   std::set<int64_t> keys;
-  for (const std::string& id : request_ids) keys.insert(item_lock_key(id));
+  for (const std::string& id : request_ids) keys.insert(request_key(id));
   std::string list = "{";
   for (int64_t key : keys) list += (list.size() > 1 ? "," : "") + std::to_string(key);
   list += "}";
