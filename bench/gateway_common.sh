@@ -27,6 +27,28 @@ run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line; $wrk_p
     -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
 }
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+# Starts the fast upstream (one nginx worker answering $chat_body at every path) in DIR on a free
+# port and sets $upstream to the port; its pid file is DIR/nginx.pid.
+start_upstream() {  # dir
+  upstream=$(free_port)
+  mkdir -p "$1"
+  cat >"$1.conf" <<CONF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 8192; }
+http {
+  client_body_temp_path $1/body;
+  access_log off;
+  server {
+    listen 127.0.0.1:$upstream;
+    location / { default_type application/json; return 200 '$chat_body'; }
+  }
+}
+CONF
+  nginx -c "$1.conf" -p "$1"
+  wait_port "$upstream"
+}
 # Starts a gateway (a command and its arguments) in the background, in a session of its own as
 # nginx runs (it daemonizes), and sets $started to its pid. On Linux with autogroup scheduling
 # (/proc/sys/kernel/sched_autogroup_enabled) every session is a scheduling group of its own, so

@@ -34,25 +34,7 @@ cleanup() {
 trap cleanup EXIT
 source "$here/gateway_common.sh"
 check_pacing "$wrk_pacing"
-upstream=$(free_port)
-body=$chat_body
-mkdir -p "$work/upstream"
-cat >"$work/upstream.conf" <<CONF
-worker_processes 1;
-pid $work/upstream/nginx.pid;
-error_log $work/upstream/error.log warn;
-events { worker_connections 8192; }
-http {
-  client_body_temp_path $work/upstream/body;
-  access_log off;
-  server {
-    listen 127.0.0.1:$upstream;
-    location / { default_type application/json; return 200 '$body'; }
-  }
-}
-CONF
-nginx -c "$work/upstream.conf" -p "$work/upstream"
-wait_port "$upstream"
+start_upstream "$work/upstream"
 "$old" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null
 write_gateway_config "$work/gateway.toml" "$upstream"
 ports=()
