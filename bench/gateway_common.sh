@@ -27,6 +27,14 @@ run_wrk() {  # kind port connections delay_ms seconds -> the RESULT line; $wrk_p
     -s "$here/gateway_wrk.lua" "http://127.0.0.1:$2" | grep '^RESULT'
 }
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+# The EXIT trap of a script that started gateways ($pids) and an upstream in $work/upstream
+# (start_upstream): stops them and removes $work.
+stop_gateways_and_upstream() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/upstream/nginx.pid" ] && kill "$(cat "$work/upstream/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 # Starts the fast upstream (one nginx worker answering $chat_body at every path) in DIR on a free
 # port and sets $upstream to the port; its pid file is DIR/nginx.pid.
 start_upstream() {  # dir

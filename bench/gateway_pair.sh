@@ -25,14 +25,8 @@ serve_threads=${SERVE_THREADS-2}
 wrk_pacing=${PACING:-poisson}
 work=$(mktemp -d /tmp/tunecase-gateway-pair.XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/upstream/nginx.pid" ] && kill "$(cat "$work/upstream/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/gateway_common.sh"
+trap stop_gateways_and_upstream EXIT
 check_pacing "$wrk_pacing"
 start_upstream "$work/upstream"
 "$old" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null

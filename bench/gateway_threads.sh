@@ -15,14 +15,8 @@ seconds=${SECONDS_OF_LOAD:-10}
 wrk_pacing=poisson
 work=$(mktemp -d /tmp/tunecase-gateway-threads.XXXXXX)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/upstream/nginx.pid" ] && kill "$(cat "$work/upstream/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/gateway_common.sh"
+trap stop_gateways_and_upstream EXIT
 start_upstream "$work/upstream"
 "$tunecase" generate --out "$work/tickets.csv" --tickets 3000 >/dev/null
 write_gateway_config "$work/gateway.toml" "$upstream"
