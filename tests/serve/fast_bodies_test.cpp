@@ -163,6 +163,46 @@ TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
             "the body is JSON array, not an object; send a JSON object");
 }
 
+// A "metadata" nested thousands deep would exhaust a loop's stack when it is copied or written
+// out: refused before it is parsed, at any depth past 64, brackets in strings not counted.
+TEST(ClassifyBody, MetadataNestedTooDeeplyIsRefusedBeforeItIsRead) {
+  auto nested = [](int depth, const std::string& key) {
+    std::string open, close;
+    for (int i = 0; i < depth; ++i) {
+      open += R"({"a":)";
+      close += "}";
+    }
+    return R"({"text":"late parcel",")" + key + "\":" + open + "1" + close + "}";
+  };
+  auto deep = parse_classify(nested(60000, "metadata"));
+  ASSERT_TRUE(std::holds_alternative<BodyError>(deep));
+  EXPECT_EQ(std::get<BodyError>(deep).status, 400);
+  EXPECT_NE(std::get<BodyError>(deep).message.find("more than 64 levels"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<BodyError>(parse_classify(nested(64, "metadata"))));
+  // A key the route does not read is skipped as it is read, never kept: any depth is harmless.
+  EXPECT_TRUE(std::holds_alternative<ClassifyBody>(parse_classify(nested(60000, "x"))));
+  auto allowed = parse_classify(nested(63, "metadata"));
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(allowed));
+  auto brackets = parse_classify(R"({"text":"[[[[{{{{","metadata":{"note":"}}]]"}})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(brackets));
+  EXPECT_EQ(std::get<ClassifyBody>(brackets).text, "[[[[{{{{");
+  auto deep_feedback = parse_feedback(nested(100, "metadata"), {"billing"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(deep_feedback));
+}
+
+// A text of nothing but whitespace is empty whichever whitespace it is: ASCII's, or the no-break,
+// em and ideographic spaces, zero-width space and byte-order mark that show nothing either.
+TEST(ClassifyBody, ATextOfOnlyUnicodeWhitespaceIsEmpty) {
+  for (const char* text : {" \t\r\n", "\u00a0\u2003", "\u3000 \u200b\ufeff", "\u2028"}) {
+    auto r = parse_classify(json({{"text", text}}).dump());
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << json(text).dump();
+    EXPECT_EQ(std::get<BodyError>(r).status, 422);
+  }
+  for (const char* text : {"\u00a0late\u00a0", "\u00e9", "\u2003x", "\u4e2d"})
+    EXPECT_TRUE(std::holds_alternative<ClassifyBody>(parse_classify(json({{"text", text}}).dump())))
+        << json(text).dump();
+}
+
 TEST(AnswerBody, IsTheDumpOfItsDocument) {
   std::mt19937_64 rng(9);
   const std::vector<std::string> texts = {"billing", "caf\xc3\xa9 \"q\"", "", "line\nbreak"};

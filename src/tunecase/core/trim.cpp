@@ -12,4 +12,27 @@ std::string trimmed(std::string_view text, std::string_view whitespace) {
   return std::string(trim(text, whitespace));
 }
 
+bool blank(std::string_view text) {
+  // The UTF-8 encodings of the non-ASCII characters counted as blank.
+  static constexpr std::string_view kWide[] = {
+      "\u0085", "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003",
+      "\u2004", "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200a",
+      "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"};
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
+      ++i;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x80) return false;
+    std::size_t matched = 0;
+    for (std::string_view w : kWide)
+      if (text.substr(i, w.size()) == w) matched = w.size();
+    if (matched == 0) return false;
+    i += matched;
+  }
+  return true;
+}
+
 }  // namespace tunecase

@@ -15,4 +15,9 @@ std::string_view trim(std::string_view text, std::string_view whitespace = kTrim
 // The same, as a string of its own.
 std::string trimmed(std::string_view text, std::string_view whitespace = kTrimmedWhitespace);
 
+// True when UTF-8 `text` holds nothing but whitespace: ASCII's and Unicode's other White_Space
+// characters (no-break space, the en/em/thin spaces, the ideographic space, line and paragraph
+// separators, ...) and the zero-width space and byte-order mark, which show nothing either.
+bool blank(std::string_view text);
+
 }  // namespace tunecase

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/utf8_check.h"
 
@@ -20,8 +21,39 @@ std::optional<BodyError> unreadable(std::string_view body) {
   return std::nullopt;
 }
 
+// How deep a body's arrays and objects may nest. The routes' fields are at most two levels
+// deep; "metadata" is the client's own, kept as a document, and a document nested thousands
+// deep would exhaust a loop's stack when it is copied or written out (each level a call).
+constexpr int kMaxNesting = 64;
+
+// Whether the brackets of `body` (outside its strings) nest deeper than kMaxNesting.
+bool nested_too_deeply(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxNesting) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // A readable body (see unreadable()) as a JSON object, or why it is not one.
 std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
+  if (nested_too_deeply(body))
+    return BodyError{400, fmt::format("the body nests arrays or objects more than {} levels "
+                                      "deep; send a flatter JSON object",
+                                      kMaxNesting)};
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return BodyError{400, "the body is not valid JSON; send a JSON object"};
   if (!j.is_object())
@@ -260,8 +292,7 @@ std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field 
   if (text.kind != Field::Kind::string)
     return BodyError{400, fmt::format("\"text\" must be a string, not {}", text.type)};
   out.text = std::move(text.text);
-  if (out.text.find_first_not_of(" \t\r\n") == std::string::npos)
-    return BodyError{422, "\"text\" is empty; send the text to classify"};
+  if (blank(out.text)) return BodyError{422, "\"text\" is empty; send the text to classify"};
   auto parsed_id = id_field(std::move(id), "id");
   if (auto* e = std::get_if<BodyError>(&parsed_id)) return *e;
   out.id = std::get<std::string>(std::move(parsed_id));
