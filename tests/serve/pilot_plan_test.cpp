@@ -28,13 +28,19 @@ kind = "linear"
 )";
 
 // decide's decision.json, as much of it as serve reads.
-std::filesystem::path write_memo(const TempDir& dir) {
-  nlohmann::json rule = {
-      {"challenger", "local-logreg"}, {"baseline", "local-linear"}, {"min_labelled_per_arm", 400},
-      {"queries_per_month", 300000},  {"cost_per_error_usd", 2.0},  {"live_months", 12},
-      {"extra_cost_usd", 1000},       {"offline_error_rate", 0.12}, {"mode", "split"}};
+std::filesystem::path write_memo(const TempDir& dir, const nlohmann::json& share = 0.05,
+                                 const nlohmann::json& days = 14, double min_labelled = 400) {
+  nlohmann::json rule = {{"challenger", "local-logreg"},
+                         {"baseline", "local-linear"},
+                         {"min_labelled_per_arm", min_labelled},
+                         {"queries_per_month", 300000},
+                         {"cost_per_error_usd", 2.0},
+                         {"live_months", 12},
+                         {"extra_cost_usd", 1000},
+                         {"offline_error_rate", 0.12},
+                         {"mode", "split"}};
   nlohmann::json memo = {
-      {"recommendation", {{"pilot", {{"rule", rule}, {"traffic_share", 0.05}, {"days", 14}}}}}};
+      {"recommendation", {{"pilot", {{"rule", rule}, {"traffic_share", share}, {"days", days}}}}}};
   return dir.write("decision.json", memo.dump());
 }
 
@@ -73,6 +79,28 @@ TEST(PilotPlan, AShareOrLengthThatDisagreesWithTheMemoIsAnError) {
   // Without --plan, [pilot] alone decides.
   EXPECT_DOUBLE_EQ(plan_with("[pilot]\nchallenger = \"local-logreg\"\nshare = 0.3\n", {}).share,
                    0.3);
+}
+
+// A memo edited by hand (or damaged) is refused at start, not served: a share outside (0, 1)
+// once answered every classify with a 500.
+TEST(PilotPlan, AMemoShareLengthOrSampleOutOfRangeIsRefusedAtStart) {
+  TempDir dir;
+  auto refused = [&](const std::filesystem::path& memo, const std::string& expected) {
+    try {
+      plan_with("", memo);
+      ADD_FAILURE() << "taken: " << expected;
+    } catch (const UserError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(expected));
+    }
+  };
+  refused(write_memo(dir, 2.0), "recommendation.pilot.traffic_share must be above 0 and below 1");
+  refused(write_memo(dir, -0.1), "traffic_share must be above 0 and below 1, not -0.1");
+  refused(write_memo(dir, 0.0), "traffic_share must be above 0");
+  refused(write_memo(dir, "5%"), "traffic_share must be a number, not \"5%\"");
+  refused(write_memo(dir, 0.05, "fourteen"), "recommendation.pilot.days must be a whole number");
+  refused(write_memo(dir, 0.05, 0), "days must be a whole number of days from 1 to 3650, not 0");
+  refused(write_memo(dir, 0.05, 14, -5), "min_labelled_per_arm must be 0 or more, not -5");
+  EXPECT_EQ(plan_with("", write_memo(dir, 0.2, 30)).days, 30);
 }
 
 }  // namespace

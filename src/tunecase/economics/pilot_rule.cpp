@@ -265,6 +265,11 @@ PilotRule pilot_rule_from_json(const json& j) {
   r.business_case = !j.contains("business_case") || !j["business_case"].is_boolean() ||
                     j["business_case"].get<bool>();
   r.min_labelled_per_arm = number(j, "min_labelled_per_arm");
+  if (!(r.min_labelled_per_arm >= 0))
+    throw UserError(fmt::format(
+        "decision.json: pilot.rule.min_labelled_per_arm must be 0 or more, not {:g}; re-run "
+        "tunecase decide",
+        r.min_labelled_per_arm));
   r.queries_per_month = number(j, "queries_per_month");
   r.cost_per_error_usd = number(j, "cost_per_error_usd");
   r.live_months = number(j, "live_months");

@@ -63,8 +63,18 @@ void apply_memo(PilotPlan& plan, const ProjectConfig& config,
   if (plan.challenger.empty()) plan.challenger = plan.rule.challenger;
   // The memo's share and days are part of the plan fixed before the pilot: a [pilot] table
   // that says otherwise is refused as conflicting arms are, not silently overridden.
-  if (memo.contains("traffic_share") && memo["traffic_share"].is_number()) {
-    double share = memo["traffic_share"].get<double>();
+  auto bad = [&](const char* key, const std::string& why) {
+    return UserError(
+        fmt::format("--plan {}: recommendation.pilot.{} {}; re-run tunecase decide "
+                    "(or drop --plan and plan the pilot in [pilot])",
+                    plan_file.string(), key, why));
+  };
+  if (memo.contains("traffic_share")) {
+    const nlohmann::json& value = memo["traffic_share"];
+    if (!value.is_number()) throw bad("traffic_share", "must be a number, not " + value.dump());
+    double share = value.get<double>();
+    if (!(share > 0 && share < 1))
+      throw bad("traffic_share", fmt::format("must be above 0 and below 1, not {:g}", share));
     if (config.pilot.share_set && std::fabs(config.pilot.share - share) > 1e-9)
       throw UserError(fmt::format(
           "[pilot] sets share = {:g} but --plan {} planned a traffic share of {:g}; make them "
@@ -72,8 +82,11 @@ void apply_memo(PilotPlan& plan, const ProjectConfig& config,
           config.pilot.share, plan_file.string(), share));
     plan.share = share;
   }
-  if (memo.contains("days") && memo["days"].is_number()) {
-    int days = static_cast<int>(memo["days"].get<double>());
+  if (memo.contains("days")) {
+    const nlohmann::json& value = memo["days"];
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 3650)
+      throw bad("days", "must be a whole number of days from 1 to 3650, not " + value.dump());
+    int days = value.get<int>();
     if (config.pilot.days_set && config.pilot.days != days)
       throw UserError(fmt::format(
           "[pilot] sets days = {} but --plan {} planned {} days; make them agree (or drop days "
