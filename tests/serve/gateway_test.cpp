@@ -28,6 +28,43 @@ TEST_F(GatewayTest, ClassifyAnswersALabelWithConfidenceAndAPredictionId) {
   EXPECT_GE(a["latency_ms"].get<double>(), 0.0);
 }
 
+// A start that cannot bind its port writes nothing: no pilot started, no plan recorded, no
+// store file, so a second try's day count starts when it serves.
+TEST_F(GatewayTest, APortInUseStopsTheStartBeforeTheStoreIsWritten) {
+  start();
+  GatewayOptions second = options((dir_ / "second.db").string());
+  second.server.port = port_;
+  try {
+    Gateway g(config_, second);
+    ADD_FAILURE() << "a second gateway started on a port in use";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(fmt::format("cannot listen on 127.0.0.1:{}", port_)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "second.db"));
+  EXPECT_EQ(classify({{"text", "the courier is late"}})["arm"], "champion");  // the first serves on
+}
+
+// On a replay clock a mistyped "at" far ahead is refused: the clock never goes back, so taking
+// it would date every later request of the replay in that future.
+TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
+  constexpr int64_t kDay = 86'400'000;
+  GatewayOptions o = options();
+  o.replay_clock_start = 20000 * kDay;
+  start("", o);
+  Reply leap = post("/v1/classify",
+                    nlohmann::json({{"text", "the courier is late"}, {"at", 20500 * kDay}}).dump());
+  EXPECT_EQ(leap.status, 400) << leap.body;
+  EXPECT_NE(leap.body.find("500 days after the replay clock"), std::string::npos) << leap.body;
+  Reply far = post("/v1/classify", R"({"text":"late","at":99999999999999999})");
+  EXPECT_EQ(far.status, 400) << far.body;
+  // A day on is taken, and the clock did not move for the refused ones.
+  classify({{"text", "the courier is late"}, {"at", 20001 * kDay}});
+  nlohmann::json models = body_of(get("/v1/models"));
+  EXPECT_EQ(models["now_ms"], 20001 * kDay) << models.dump();
+}
+
 TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {
   start();
   nlohmann::json a = classify({{"text", "wrong address on the shipment"}, {"id", "T-7"}});
@@ -77,6 +114,11 @@ TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {
     EXPECT_EQ(r.status, c.status) << c.body.substr(0, 40) << " -> " << r.body;
     EXPECT_TRUE(body_of(r).contains("error")) << r.body;
   }
+  // Every one counted, the 413 the server answers before a route sees the request too.
+  std::string metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(fmt::format("\ntunecase_client_errors_total {}\n", cases.size())),
+            std::string::npos)
+      << metrics;
   EXPECT_EQ(get("/v1/classify").status, 405);
   EXPECT_EQ(get("/nowhere").status, 404);
   EXPECT_EQ(post("/v1/feedback", R"({"label":"login"})").status, 400);

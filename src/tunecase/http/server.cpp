@@ -82,10 +82,9 @@ Server::~Server() {
   stop();
 }
 
-int Server::start() {
+int Server::listen() {
   auto& c = *core_;
-  if (c.started) throw std::logic_error("http::Server::start called twice");
-  c.started = true;
+  if (c.acceptor) throw std::logic_error("http::Server::listen called twice");
   c.acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*c.loops.front()));
   c.accept_retry = std::make_unique<net::steady_timer>(c.acceptor->get_executor());
   try {
@@ -101,7 +100,14 @@ int Server::start() {
     throw UserError(fmt::format("cannot listen on {}:{}: {}", c.options.host, c.options.port,
                                 e.code().message()));
   }
-  int port = c.acceptor->local_endpoint().port();
+  return c.acceptor->local_endpoint().port();
+}
+
+int Server::start() {
+  auto& c = *core_;
+  if (c.started) throw std::logic_error("http::Server::start called twice");
+  int port = c.acceptor ? c.acceptor->local_endpoint().port() : listen();
+  c.started = true;
   c.accept();
   for (auto& loop : c.loops) {
     c.keep_running.push_back(net::make_work_guard(*loop));

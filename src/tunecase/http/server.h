@@ -101,8 +101,13 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, starts the pool and returns the bound port. Throws UserError naming the address when
-  // it cannot be bound; throws std::logic_error when called twice.
+  // Binds and listens, and returns the bound port; nothing is accepted before start(). A caller
+  // that writes state for the run (the gateway's store) binds first, so a port in use stops it
+  // before it writes anything. Throws UserError naming the address when it cannot be bound;
+  // throws std::logic_error when called twice.
+  int listen();
+  // Binds (unless listen() did), starts the pool and returns the bound port; throws
+  // std::logic_error when called twice.
   int start();
   // Stops accepting, answers 503 to requests that arrive meanwhile, waits up to `grace` for the
   // requests in flight to be answered, then closes every connection (unanswered requests are

@@ -37,6 +37,13 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   plan_ = make_pilot_plan(config, options_.plan_file);
   load_decision();
   if (config.monitor.present) dashboard_.accuracy_floor = config.monitor.accuracy_floor;
+  // Before the approaches: their upstream calls run on the server's threads. Nothing reaches
+  // the handler before start(). Bound before the store is written: a port in use must not
+  // leave a pilot started, a plan recorded or models registered by a run that never served.
+  options_.server.error_page = error_page;
+  server_ = std::make_unique<http::Server>(
+      options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
+  server_->listen();
   store_ = open_store(options_.store);
   // The first replica's values win and are kept: a restart, or another replica, agrees.
   salt_ = store_->put_meta_if_absent(
@@ -46,11 +53,6 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
-  // Before the approaches: their upstream calls run on the server's threads. Nothing reaches
-  // the handler before start().
-  options_.server.error_page = error_page;
-  server_ = std::make_unique<http::Server>(
-      options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
   load_approaches(config);
   watch_ = std::make_unique<ModelWatch>(
       *store_, std::vector<ServedApproach*>{champion_.get(), challenger_.get()}, options_.clock,

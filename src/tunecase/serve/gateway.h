@@ -94,9 +94,9 @@ class Gateway {
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
   void models(http::Responder responder);
-  // A request's "at": moves the replay clock forward; false (the request is refused) when this
-  // gateway keeps its own time.
-  bool take_time(const std::optional<int64_t>& at_ms);
+  // A request's "at": moves the replay clock forward. Why the request is refused instead: this
+  // gateway keeps its own time, or the time leaps further than a replay goes at once.
+  std::optional<std::string> take_time(const std::optional<int64_t>& at_ms);
   void dashboard(http::Responder responder);
   void page(const std::string& html, const char* missing, http::Responder responder);
   ReportContext report_context() const;

@@ -22,6 +22,8 @@ Response error(int status, const std::string& message) {
   return http::default_error_page(status, message);
 }
 
+constexpr int64_t kLongestReplayLeapDays = 400;
+
 constexpr const char* kNoReplayClock =
     "\"at\" replays a past time, and this gateway keeps its own clock: start `tunecase serve "
     "--replay-clock DATE` for a replay (never for live traffic), or leave \"at\" out";
@@ -106,9 +108,9 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
     metrics_->client_error();
     return responder.respond(error(e->status, e->message));
   }
-  if (!take_time(std::get<ClassifyBody>(body).at_ms)) {
+  if (auto refused = take_time(std::get<ClassifyBody>(body).at_ms)) {
     metrics_->client_error();
-    return responder.respond(error(400, kNoReplayClock));
+    return responder.respond(error(400, *refused));
   }
   bool taken = dispatcher_->classify(
       std::move(std::get<ClassifyBody>(body)), [responder](ClassifyAnswer answer) {
@@ -150,9 +152,9 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
     return responder.respond(error(e->status, e->message));
   }
   FeedbackBody f = std::get<FeedbackBody>(body);
-  if (!take_time(f.at_ms)) {
+  if (auto refused = take_time(f.at_ms)) {
     metrics_->client_error();
-    return responder.respond(error(400, kNoReplayClock));
+    return responder.respond(error(400, *refused));
   }
   // The time is taken now, in the order the requests arrived, not when the pool runs it.
   const int64_t at = options_.clock();
@@ -178,13 +180,22 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
   if (!taken) responder.respond(busy("too many feedback requests in flight"));
 }
 
-bool Gateway::take_time(const std::optional<int64_t>& at_ms) {
-  if (!at_ms) return true;
-  if (!replay_now_) return false;
+std::optional<std::string> Gateway::take_time(const std::optional<int64_t>& at_ms) {
+  if (!at_ms) return std::nullopt;
+  if (!replay_now_) return kNoReplayClock;
   int64_t now = replay_now_->load();
+  // The clock never goes back, so one mistyped time would date every later request of the
+  // replay: a leap of over a year at once is refused, not taken.
+  constexpr double kMsPerDay = 86'400'000;
+  if (double(*at_ms - now) > kLongestReplayLeapDays * kMsPerDay)
+    return fmt::format(
+        "\"at\" ({} ms since 1970) is {:.0f} days after the replay clock; a replay moves day "
+        "by day and its clock never goes back, so a leap of over {} days is refused: check the "
+        "time (or restart with --replay-clock nearer it)",
+        *at_ms, double(*at_ms - now) / kMsPerDay, kLongestReplayLeapDays);
   while (*at_ms > now && !replay_now_->compare_exchange_weak(now, *at_ms)) {
   }
-  return true;
+  return std::nullopt;
 }
 
 // Which model each arm serves right now, as the registry knows it: an operator's check after a
@@ -267,7 +278,9 @@ void Gateway::metrics(http::Responder responder) {
     } catch (const std::exception&) {
       // The gateway's own counters are still worth serving without the store's.
     }
-    Response r = Response::text(200, metrics_->render(arms));
+    http::ServerStats served = server_->stats();
+    Response r = Response::text(
+        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     responder.respond(std::move(r));
   });

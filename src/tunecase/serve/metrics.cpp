@@ -85,7 +85,8 @@ std::optional<double> Metrics::cold_start_ms(const std::string& approach) const 
   return it->second;
 }
 
-std::string Metrics::render(const std::vector<ArmFigures>& arms) const {
+std::string Metrics::render(const std::vector<ArmFigures>& arms,
+                            const ServerRejections& server) const {
   SeriesMap series;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
@@ -142,9 +143,10 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms) const {
                        double(a.correct) / double(a.labelled));
   }
   header(out, "tunecase_refused_total", "counter", "Requests answered 503 (overload).");
-  out += fmt::format("tunecase_refused_total {}\n", refused_);
+  out += fmt::format("tunecase_refused_total {}\n", uint64_t(refused_) + server.refused);
   header(out, "tunecase_client_errors_total", "counter", "Requests answered 4xx.");
-  out += fmt::format("tunecase_client_errors_total {}\n", client_errors_);
+  out += fmt::format("tunecase_client_errors_total {}\n",
+                     uint64_t(client_errors_) + server.client_errors);
   return out;
 }
 

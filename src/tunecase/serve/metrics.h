@@ -14,6 +14,13 @@
 
 namespace tunecase::serve {
 
+// What the HTTP server answered by itself, before a route saw the request (its ServerStats'
+// counts): Metrics::render adds them to the same totals as the routes' own 4xx and 503s.
+struct ServerRejections {
+  uint64_t client_errors = 0;  // 413, 431 and malformed requests (400)
+  uint64_t refused = 0;        // 503: over the in-flight limit, or while stopping
+};
+
 // The gateway's own counters since it started (this replica only), for GET /metrics, plus the
 // cold start of each approach (serve start to its first answer). Labelled items and accuracy come
 // from the store at scrape time, so they cover every replica. Nothing secret is ever recorded
@@ -34,7 +41,8 @@ class Metrics {
 
   // Prometheus text exposition format (version 0.0.4). `arms` adds the store's labelled counts
   // and accuracy per approach and arm.
-  std::string render(const std::vector<ArmFigures>& arms) const;
+  std::string render(const std::vector<ArmFigures>& arms,
+                     const ServerRejections& server = {}) const;
 
  private:
   struct Series {
