@@ -16,7 +16,7 @@ struct AuditArgs {
 
 // The gateway's audit, from the store's audit_requests table.
 nlohmann::json stored_audit(const std::string& location) {
-  auto store = tunecase::open_store(location);
+  auto store = open_existing_store(location);
   std::vector<tunecase::AuditEvent> events;
   for (const auto& r : store->audit_records(0, std::numeric_limits<int64_t>::max())) {
     tunecase::AuditEvent ev{r.endpoint, r.local, {r.at_ms, r.sha256, r.bytes, {}}};

@@ -1,4 +1,5 @@
-// Helpers shared by the commands that read an existing store (monitor, retrain, models).
+// Helpers shared by the commands that read an existing store (monitor, retrain, models, pilot,
+// feedback, replay, audit).
 #include <chrono>
 #include <filesystem>
 #include <fstream>

@@ -271,4 +271,15 @@ TEST(PrivacyCli, AuditOfAFolderWithoutOneSaysWhatWritesIt) {
   EXPECT_NE(r.output.find("written by eval"), std::string::npos) << r.output;
 }
 
+// A mistyped --store must not read as "nothing left this machine": refused, and no store made.
+TEST(PrivacyCli, AuditOfAStoreThatDoesNotExistIsRefusedAndCreatesNothing) {
+  TempDir dir;
+  std::filesystem::path missing = dir.path() / "typo" / "pilot.db";
+  CliResult r = run_cli("audit --store " + missing.string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no such store"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("nothing was sent"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(missing.parent_path()));
+}
+
 }  // namespace
