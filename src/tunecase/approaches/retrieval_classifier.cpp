@@ -51,7 +51,8 @@ class RetrievalClassifier : public Classifier {
     Prediction out;
     auto hits = index_.search(text, static_cast<std::size_t>(k_));
     if (hits.empty()) {
-      out.label = fallback_label_;
+      out.label = fallback_label_;  // no neighbour voted: the base rate's guess, with no evidence
+      out.confidence = 0.0;
       out.raw = "no-match";
     } else {
       std::vector<std::string> hit_labels;
@@ -60,7 +61,6 @@ class RetrievalClassifier : public Classifier {
       out.confidence = vote_share(hits, hit_labels, out.label);
       out.raw = fmt::format("{} (best hit {:.3f})", out.label, hits.front().score);
     }
-    out.cost_usd = 0.0;
     out.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;
