@@ -121,6 +121,33 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
   EXPECT_EQ(store_->models("linear").size(), 2u);
 }
 
+// Feedback only inside the holdout window: the challenger is trained on the champion's data
+// alone and is not promoted however the holdout comes out; a rerun a day later (the same data)
+// trains the same version and registers nothing new.
+TEST_F(Retrain, WithNoFeedbackOutsideTheHoldoutNothingIsPromoted) {
+  Examples original;
+  train_champion(120, &original);
+  int64_t last = log_traffic(120, 130);  // ten days, inside the 14-day holdout
+  RetrainRequest r = request(last + kDayMs, original);
+  r.rule.min_holdout = 10;
+  r.rule.min_gain = -1;  // any accuracy would pass the gain check
+  RetrainRun run = run_retrain(config_, *store_, r);
+  const ApproachRetrain& a = run.approaches[0];
+  EXPECT_EQ(a.train_feedback, 0);
+  EXPECT_GE(a.comparison.holdout, 10);
+  EXPECT_FALSE(a.comparison.promote);
+  EXPECT_FALSE(a.promoted);
+  ASSERT_FALSE(a.comparison.reasons.empty());
+  EXPECT_NE(a.comparison.reasons.back().find("no feedback label outside the holdout"),
+            std::string::npos)
+      << a.comparison.reasons.back();
+  std::size_t registered = store_->models("linear").size();
+  r.now_ms += kDayMs;
+  RetrainRun again = run_retrain(config_, *store_, r);
+  EXPECT_EQ(again.approaches[0].challenger_version, a.challenger_version);
+  EXPECT_EQ(store_->models("linear").size(), registered);
+}
+
 TEST_F(Retrain, ADryRunRegistersNothingAndTooSmallAHoldoutPromotesNothing) {
   Examples original;
   train_champion(120, &original);

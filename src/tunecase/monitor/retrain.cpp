@@ -103,11 +103,11 @@ void register_challenger(Store& store, const RetrainRequest& request, const Retr
   }
 }
 
-// What a challenger's approach.json says of where it came from.
+// What a challenger's approach.json says of where it came from: nothing of when (the registry
+// keeps that), so that the same data trains the same version and a rerun registers nothing new.
 nlohmann::json provenance(const RetrainRequest& request, const ApproachRetrain& out) {
   return {{"data_fingerprint", out.data_fingerprint},
           {"trained_by", request.by},
-          {"trained_at_ms", request.now_ms},
           {"original_rows", out.train_original},
           {"feedback_rows", out.train_feedback}};
 }
@@ -453,6 +453,13 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     out.comparison = compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
                                         classify_all(*challenger, holdout), champion.labels,
                                         trained_labels, request.rule);
+    if (out.train_feedback == 0 && out.comparison.promote) {
+      out.comparison.promote = false;
+      out.comparison.reasons.push_back(
+          "no feedback label outside the holdout to learn from: the challenger saw only the "
+          "original training data, so it cannot have learned what the champion lacks. Wait for "
+          "labels older than the holdout window (or shorten [retrain] holdout_days)");
+    }
     if (!request.dry_run) register_challenger(store, request, run, versions, train.size(), out);
     run.approaches.push_back(std::move(out));
   }
