@@ -107,7 +107,17 @@ TEST(TextDrift, NoKeptTextsIsUnavailableWithWhatToDo) {
   auto r = run(Months{}, Months{}, {});
   auto v = verdicts(r);
   EXPECT_EQ(v["domain_classifier"], "unavailable");
-  EXPECT_NE(r.document.dump().find("keep_texts"), std::string::npos);
+  EXPECT_NE(r.document.dump().find("set [monitor] keep_texts = true"), std::string::npos);
+  // With keep_texts already on, the windows are empty, not the setting missing.
+  DriftInputs in;
+  in.windows = "reference 2026-01-01..2026-01-28, current 2026-01-29..2026-02-04";
+  MonitorSettings kept;
+  kept.keep_texts = true;
+  std::string on = detect_drift(in, kept).document.dump();
+  EXPECT_EQ(on.find("set [monitor] keep_texts"), std::string::npos) << on;
+  EXPECT_NE(on.find("no request texts in the drift windows (reference 2026-01-01"),
+            std::string::npos)
+      << on;
 }
 
 TEST(EmergingTerms, ExamplesAreCutAtACharacterBoundary) {

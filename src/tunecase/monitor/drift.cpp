@@ -105,8 +105,14 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
   auto nc = static_cast<int64_t>(in.current_texts.size());
   if (nr == 0 && nc == 0) {
     std::string why =
-        "no request texts in the store: set [monitor] keep_texts = true for `tunecase serve` to "
-        "keep them";
+        s.keep_texts
+            ? fmt::format(
+                  "no request texts in the drift windows ({}): the gateway keeps them "
+                  "from the start after keep_texts was set; the detectors run once both "
+                  "windows hold some",
+                  in.windows)
+            : "no request texts in the store: set [monitor] keep_texts = true for `tunecase "
+              "serve` to keep them";
     for (const char* name : {"domain_classifier", "oov_share", "text_length", "emerging_terms"})
       report.document["detectors"].push_back(detector(name, "", "unavailable", why));
     return;
