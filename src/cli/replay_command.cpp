@@ -129,12 +129,14 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   r.log = &std::cerr;
   g.end_of_day = [&op](int64_t now_ms, bool drift) { return op.run(now_ms, drift); };
 
-  fmt::print(stderr, "replaying {} items through {} (champion '{}', policy {})\n", items.size(),
-             a.gateway, champion, config.retrain.policy);
+  fmt::print(stderr,
+             "replaying {} items through {} (champion '{}', policy {}); the first {} days are the "
+             "served model's training and are not sent\n",
+             items.size(), a.gateway, champion, config.retrain.policy, a.initial_days);
   auto started = std::chrono::steady_clock::now();
   mon::PolicyRun run = mon::replay_through_gateway(items, g, *http, std::cerr);
   ReplayRun result;
-  result.items = static_cast<int64_t>(items.size());
+  result.items = run.items;  // sent: the items after the first initial_days days
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   mon::ReplaySettings s;
