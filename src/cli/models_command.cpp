@@ -159,6 +159,11 @@ void rollback(const ModelsArgs& a) {
   } else {
     // The previous champion: by the history, the last other version to become champion before
     // the current one did (a store's history may be short: then the last promoted other one).
+    // A version a rollback took out is not one: a second rollback goes further back instead of
+    // undoing the first (--version names it to bring it back on purpose).
+    auto candidate = [](const tunecase::ModelVersion& m) {
+      return m.status != tunecase::ModelStatus::rolled_back;
+    };
     auto events = store->model_events(a.approach);
     std::size_t k = events.size();
     while (k > 0 &&
@@ -168,18 +173,18 @@ void rollback(const ModelsArgs& a) {
       const auto& e = events[k - 1];
       if (e.event != "champion" || e.version == current->version) continue;
       for (const auto& m : models)
-        if (m.version == e.version) target = &m;
+        if (m.version == e.version && candidate(m)) target = &m;
     }
     if (target == nullptr)  // a short history: the other version promoted last
       for (const auto& m : models)
-        if (&m != current && m.promoted_at_ms &&
+        if (&m != current && candidate(m) && m.promoted_at_ms &&
             (target == nullptr || *m.promoted_at_ms > *target->promoted_at_ms))
           target = &m;
   }
   if (target == nullptr || target == current)
     throw tunecase::UserError(fmt::format(
-        "approach '{}': no earlier champion to roll back to; `tunecase models --approach {}` "
-        "lists the versions (--version picks one)",
+        "approach '{}': no earlier champion to roll back to (versions a rollback took out do "
+        "not count); `tunecase models --approach {}` lists the versions (--version picks one)",
         a.approach, a.approach));
   require_loadable(*target);
   store->set_model_status(a.approach, target->version, tunecase::ModelStatus::champion,

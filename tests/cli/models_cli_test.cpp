@@ -65,6 +65,17 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
       EXPECT_EQ(m["promoted_by"], "rollback by ci");
     }
   }
+  // A second rollback does not undo the first: the version it took out is no earlier champion.
+  CliResult again = run_cli("models rollback --by ci --approach local-linear --store " + store_);
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_NE(again.output.find("no earlier champion"), std::string::npos) << again.output;
+  EXPECT_EQ(status_of("aaaa1111bbbb2222"), "champion");
+  // Named, it comes back.
+  ASSERT_EQ(
+      run_cli("models rollback --by ci --approach local-linear --version cccc --store " + store_)
+          .exit_code,
+      0);
+  EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
 }
 
 TEST_F(ModelsCli, TheHistoryKeepsEveryPromotionAndRollback) {
