@@ -66,6 +66,22 @@ void run(const FeedbackArgs& a) {
                  "rows\n",
                  fresh.size(), fresh.size() == 1 ? "" : "s", tunecase::quoted_list(fresh, 5));
   }
+  // One id given different labels within the file is most likely an export's mistake: the
+  // rows are applied in order (the last label stays, as a later correction would), and said.
+  std::map<std::pair<int, std::string>, std::string> first_label;
+  std::vector<std::string> conflicts;
+  for (const auto& f : feedback) {
+    auto [it, fresh] = first_label.try_emplace({static_cast<int>(f.by), f.id}, f.label);
+    if (!fresh && it->second != f.label &&
+        std::find(conflicts.begin(), conflicts.end(), f.id) == conflicts.end())
+      conflicts.push_back(f.id);
+  }
+  if (!conflicts.empty())
+    fmt::print(stderr,
+               "note: {} id{} given more than one label in this file: {}; each row is applied "
+               "in file order, so the last row's label stays (the others count as replaced)\n",
+               conflicts.size(), conflicts.size() == 1 ? " is" : "s are",
+               tunecase::quoted_list(conflicts, 5));
   auto results = store->record_feedback_batch(feedback);
   std::map<tunecase::FeedbackOutcome, int> counts;
   std::vector<std::string> unknown;

@@ -205,6 +205,17 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
             std::string::npos)
       << named.output;
 
+  // One id with two labels in one file: applied in order, the last stays, and said.
+  std::ofstream(dir_.path() / "twice.csv") << "id,label\nB-3,shipping\nB-3,login\nB-2,shipping\n";
+  CliResult twice = run_cli("feedback --store " + store() + " " + dir_.str() + "/twice.csv");
+  ASSERT_EQ(twice.exit_code, 0) << twice.output;
+  EXPECT_NE(twice.output.find("1 id is given more than one label in this file: 'B-3'"),
+            std::string::npos)
+      << twice.output;
+  EXPECT_NE(twice.output.find("3 feedback rows: 0 recorded, 1 unchanged, 2 replaced"),
+            std::string::npos)
+      << twice.output;
+
   // Labels the gateway refuses on POST /v1/feedback are refused from a file too (the set serve
   // recorded in the store), not stored and counted as wrong answers; padded cells are trimmed.
   std::ofstream(dir_.path() / "slips.csv") << "id,label\nB-2, login \nB-3,LOGIN\n";
