@@ -203,6 +203,22 @@ TEST(ClassifyBody, ATextOfOnlyUnicodeWhitespaceIsEmpty) {
         << json(text).dump();
 }
 
+// A prediction_id that cannot be one the gateway gave is a 400 saying so, not a 404.
+TEST(FeedbackBody, APredictionIdThatIsNotOneIsA400) {
+  for (const char* bad :
+       {"zz", "0123456789abcdef0123456789abcde", "T-1042", "0123456789abcdef0123456789abcdeg"}) {
+    auto r = parse_feedback(json({{"prediction_id", bad}, {"label", "login"}}).dump(), {"login"});
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << bad;
+    EXPECT_EQ(std::get<BodyError>(r).status, 400);
+    EXPECT_NE(std::get<BodyError>(r).message.find("is not a prediction id (32 hex digits"),
+              std::string::npos);
+  }
+  auto upper = parse_feedback(
+      R"({"prediction_id":"0123456789ABCDEF0123456789abcdef","label":"login"})", {"login"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(upper));
+  EXPECT_EQ(std::get<FeedbackBody>(upper).id, "0123456789abcdef0123456789abcdef");
+}
+
 TEST(AnswerBody, IsTheDumpOfItsDocument) {
   std::mt19937_64 rng(9);
   const std::vector<std::string> texts = {"billing", "caf\xc3\xa9 \"q\"", "", "line\nbreak"};

@@ -357,6 +357,18 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
     return BodyError{400, "send exactly one of \"id\" (your item's id) and \"prediction_id\""};
   out.by = by_id.empty() ? Feedback::By::prediction_id : Feedback::By::request_id;
   out.id = by_id.empty() ? by_prediction : by_id;
+  // Every prediction id the gateway gives is 32 lowercase hex digits (an uppercased copy is
+  // taken): anything else is a client's slip (another field's value, a truncated copy), said as
+  // such rather than as an unknown id.
+  if (out.by == Feedback::By::prediction_id)
+    for (char& c : out.id)
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  if (out.by == Feedback::By::prediction_id &&
+      (out.id.size() != 32 || out.id.find_first_not_of("0123456789abcdef") != std::string::npos))
+    return BodyError{400, fmt::format("\"prediction_id\" '{}' is not a prediction id (32 hex "
+                                      "digits, as classify answered); send that one, or your "
+                                      "item's \"id\" instead",
+                                      out.id.size() > 64 ? out.id.substr(0, 64) + "..." : out.id)};
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   out.label = std::get<std::string>(label);
