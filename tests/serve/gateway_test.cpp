@@ -63,6 +63,9 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   classify({{"text", "the courier is late"}, {"at", 20001 * kDay}});
   nlohmann::json models = body_of(get("/v1/models"));
   EXPECT_EQ(models["now_ms"], 20001 * kDay) << models.dump();
+  EXPECT_EQ(models["clock"], "replay");
+  start();  // no replay clock
+  EXPECT_EQ(body_of(get("/v1/models"))["clock"], "wall");
 }
 
 TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {

@@ -212,7 +212,7 @@ void Gateway::models(http::Responder responder) {
                           {"registry_version", approach->registry_version()}});
   }
   nlohmann::json body = {{"approaches", approaches}, {"now_ms", options_.clock()}};
-  if (replay_now_) body["clock"] = "replay";
+  body["clock"] = replay_now_ ? "replay" : "wall";
   responder.respond(Response::json(200, body.dump()));
 }
 
