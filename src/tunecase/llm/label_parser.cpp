@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/core/json_scan.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/data/normalize.h"
@@ -198,23 +199,10 @@ ParsedLabel resolve(std::string_view text, const std::vector<std::string>& label
 // End of the balanced {...} starting at `open`, skipping braces inside JSON strings.
 std::optional<std::size_t> matching_brace(std::string_view s, std::size_t open) {
   int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = open; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      ++depth;
-    } else if (c == '}' && --depth == 0) {
-      return i;
-    }
-  }
-  return std::nullopt;
+  return find_bracket(s, open, [&depth](std::size_t, char c) {
+    if (c == '{') ++depth;
+    return c == '}' && --depth == 0;
+  });
 }
 
 // The "label" string of the first JSON object in the answer that has one.

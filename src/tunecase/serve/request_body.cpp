@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/json_scan.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
@@ -29,23 +30,13 @@ constexpr int kMaxNesting = 64;
 // Whether the brackets of `body` (outside its strings) nest deeper than kMaxNesting.
 bool nested_too_deeply(std::string_view body) {
   int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxNesting) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
+  return find_bracket(body, 0,
+                      [&depth](std::size_t, char c) {
+                        if (c == '{' || c == '[') return ++depth > kMaxNesting;
+                        --depth;
+                        return false;
+                      })
+      .has_value();
 }
 
 // A readable body (see unreadable()) as a JSON object, or why it is not one.
