@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -108,6 +109,56 @@ TEST(Fasttext, SaveThenLoadGivesIdenticalPredictions) {
 TEST(Fasttext, LoadFromAnEmptyFolderIsAUserError) {
   auto dir = std::filesystem::temp_directory_path() / "tunecase_fasttext_empty_test";
   std::filesystem::create_directories(dir);
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  EXPECT_THROW(classifier->load(dir), UserError);
+  std::filesystem::remove_all(dir);
+}
+
+void cut_short(const std::filesystem::path& file, std::uintmax_t drop_bytes) {
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) - drop_bytes);
+}
+
+std::filesystem::path saved_toy_model(const std::string& folder) {
+  auto trained = make_fasttext_classifier(fasttext_config());
+  trained->train(toy_intents(30, 1), {}, toy_labels());
+  auto dir = std::filesystem::temp_directory_path() / folder;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  trained->save(dir);
+  return dir;
+}
+
+TEST(Fasttext, SaveLeavesOnlyTheFinishedModelFile) {
+  auto dir = saved_toy_model("tunecase_fasttext_partial_test");
+  EXPECT_TRUE(std::filesystem::exists(dir / "model.bin"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.bin.partial"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Fasttext, ATruncatedModelFileIsAUserErrorNotACrash) {
+  auto dir = saved_toy_model("tunecase_fasttext_truncated_test");
+  // Into the last label's output row: the shapes still fit, only the saved size tells.
+  cut_short(dir / "model.bin", 40);
+  auto classifier = make_fasttext_classifier(fasttext_config());
+  try {
+    classifier->load(dir);
+    ADD_FAILURE() << "a truncated model.bin loaded";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("re-train"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Fasttext, ATruncatedModelWithoutARecordedSizeIsAUserError) {
+  auto dir = saved_toy_model("tunecase_fasttext_truncated_old_test");
+  nlohmann::json meta;
+  {
+    std::ifstream in(dir / "fasttext.json");
+    meta = nlohmann::json::parse(in);
+  }
+  meta.erase("model_bytes");  // as models saved before the size was recorded
+  std::ofstream(dir / "fasttext.json") << meta.dump();
+  cut_short(dir / "model.bin", std::filesystem::file_size(dir / "model.bin") / 2);
   auto classifier = make_fasttext_classifier(fasttext_config());
   EXPECT_THROW(classifier->load(dir), UserError);
   std::filesystem::remove_all(dir);

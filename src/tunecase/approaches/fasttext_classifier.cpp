@@ -123,6 +123,42 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// fastText's loader does not check what it reads: a model.bin cut short loads as matrices of the
+// wrong shape and aborts the process at the first prediction. So the file's size, recorded by
+// save(), is compared before loading (models saved before it was recorded skip this) ...
+void check_model_size(const std::filesystem::path& file, const nlohmann::json& meta) {
+  if (!meta.contains("model_bytes") || !meta["model_bytes"].is_number_unsigned()) return;
+  auto expected = meta["model_bytes"].get<std::uintmax_t>();
+  std::error_code error;
+  std::uintmax_t actual = std::filesystem::file_size(file, error);
+  if (error) {
+    throw UserError(
+        fmt::format("{}: cannot read it ({}); re-train the model", file.string(), error.message()));
+  }
+  if (actual != expected) {
+    throw UserError(fmt::format(
+        "{}: {} bytes, but {} were saved (the file is damaged or was cut short); re-train the "
+        "model",
+        file.string(), actual, expected));
+  }
+}
+
+// ... and the loaded matrices must fit each other: one output row per label, every row as wide
+// as the model's dimension.
+void check_model_shape(const fasttext::FastText& model, const std::filesystem::path& file) {
+  if (model.isQuant()) return;
+  auto input = model.getInputMatrix();
+  auto output = model.getOutputMatrix();
+  int64_t dim = model.getDimension();
+  int64_t labels = model.getDictionary()->nlabels();
+  if (input->cols() != dim || output->cols() != dim || output->rows() != labels || labels == 0) {
+    throw UserError(fmt::format(
+        "{}: incomplete fastText model ({} labels, an output matrix of {}x{}, dimension {}); the "
+        "file is damaged or was cut short: re-train the model",
+        file.string(), labels, output->rows(), output->cols(), dim));
+  }
+}
+
 class FasttextClassifier : public Classifier {
  public:
   explicit FasttextClassifier(const ApproachConfig& config)
@@ -376,15 +412,25 @@ Prediction FasttextClassifier::classify(std::string_view text) {
 
 void FasttextClassifier::save(const std::filesystem::path& dir) const {
   if (!model_) throw std::logic_error("fasttext classifier saved before train()");
+  // Written beside its final name and renamed into place, so a killed save never leaves half a
+  // model.bin; its size goes into fasttext.json for load() to compare.
+  auto file = dir / "model.bin";
+  auto partial = dir / "model.bin.partial";
+  std::uintmax_t bytes = 0;
   try {
-    model_->saveModel((dir / "model.bin").string());
+    model_->saveModel(partial.string());
+    bytes = std::filesystem::file_size(partial);
+    std::filesystem::rename(partial, file);
   } catch (const std::exception& e) {
-    throw UserError(fmt::format("cannot write {}: {}; check the folder is writable",
-                                (dir / "model.bin").string(), e.what()));
+    throw UserError(
+        fmt::format("cannot write {}: {}; check the folder is writable and has free "
+                    "space",
+                    file.string(), e.what()));
   }
   std::ofstream out(dir / "fasttext.json");
   out << nlohmann::json{{"labels", labels_},
                         {"fallback_label", fallback_label_},
+                        {"model_bytes", bytes},
                         {"describe", describe()}}
              .dump(2)
       << '\n';
@@ -398,13 +444,15 @@ void FasttextClassifier::load(const std::filesystem::path& dir) {
     throw UserError(fmt::format("{}: missing or not a fastText model description; re-train it",
                                 (dir / "fasttext.json").string()));
   }
+  auto file = dir / "model.bin";
+  check_model_size(file, meta);
   auto model = std::make_shared<fasttext::FastText>();
   try {
-    model->loadModel((dir / "model.bin").string());
+    model->loadModel(file.string());
   } catch (const std::exception& e) {
-    throw UserError(
-        fmt::format("{}: {}; re-train the model", (dir / "model.bin").string(), e.what()));
+    throw UserError(fmt::format("{}: {}; re-train the model", file.string(), e.what()));
   }
+  check_model_shape(*model, file);
   model_ = std::move(model);
   labels_ = meta["labels"].get<std::vector<std::string>>();
   fallback_label_ = meta.value("fallback_label", "");
