@@ -1,3 +1,6 @@
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "run_cli.h"
@@ -43,6 +46,23 @@ TEST(EvalCli, WritesEvalJsonWithTheContractFields) {
   std::string report = read_file(out.path() / "report.md");
   EXPECT_NE(report.find("Pairwise tests"), std::string::npos);
   EXPECT_NE(r.output.find("accuracy [95% CI]"), std::string::npos) << r.output;
+}
+
+TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
+  TempDir out;
+  for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
+    std::ofstream(out.path() / name) << "from an earlier run\n";
+  std::filesystem::create_directories(out.path() / "models" / "old-approach");
+  std::ofstream(out.path() / "models" / "retrieval") << "a file where a model folder goes\n";
+  CliResult r = run_cli("eval --data " + fixture("cli/tickets.csv") +
+                        " --text text --label category --quiet --no-inspect --out " + out.str());
+  ASSERT_EQ(r.exit_code, 2) << r.output;  // the third approach cannot save its model
+  for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
+    EXPECT_FALSE(std::filesystem::exists(out.path() / name)) << name;
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "linear" / "approach.json"));
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "old-approach"));
+  EXPECT_NE(r.output.find("also holds old-approach from an earlier run"), std::string::npos)
+      << r.output;
 }
 
 TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {

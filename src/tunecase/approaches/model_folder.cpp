@@ -44,6 +44,10 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows, const nlohmann::json& provenance) {
   create_output_dir(dir);
+  // approach.json is written last and marks a complete model: without it the folder is not
+  // loadable, so a save killed half-way never pairs new classifier files with an old manifest.
+  std::error_code ignored;
+  std::filesystem::remove(dir / "approach.json", ignored);
   classifier.save(dir);
   nlohmann::json doc = {{"format", "tunecase-model/1"},
                         {"name", approach.name},

@@ -1,9 +1,12 @@
 #include "tunecase/evaluation/eval_run.h"
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/config/privacy_policy.h"
@@ -185,6 +188,47 @@ std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const Pre
   return quality;
 }
 
+// eval.json, predictions.jsonl and report.md of an earlier run into the same folder, and its
+// data-quality files: removed before this run trains anything, so a run stopped half-way leaves
+// no finished-looking results beside its own partial ones (eval.json is written last).
+void remove_previous_results(const std::filesystem::path& out_dir) {
+  std::vector<std::string> files = {"eval.json", "predictions.jsonl", "report.md"};
+  for (const auto& f : data_quality_files()) files.push_back(f);
+  for (const auto& f : files) {
+    std::error_code error;
+    std::filesystem::remove(out_dir / f, error);
+    if (error) {
+      throw UserError(
+          fmt::format("cannot remove {} of an earlier run: {}; check the --out folder "
+                      "is writable",
+                      (out_dir / f).string(), error.message()));
+    }
+  }
+}
+
+// Model folders under OUT/models/ that this run does not write (an earlier run's approaches):
+// left in place, since they may be the user's, but named, so nobody takes them for this run's.
+void note_other_models(const std::filesystem::path& out_dir,
+                       const std::vector<ApproachConfig>& approaches, std::ostream& log) {
+  std::error_code error;
+  std::filesystem::directory_iterator it(out_dir / "models", error), end;
+  if (error) return;
+  std::set<std::string> ours;
+  for (const auto& a : approaches) ours.insert(model_folder_name(a.name));
+  std::vector<std::string> others;
+  for (; it != end; it.increment(error)) {
+    if (error) break;
+    std::string name = it->path().filename().string();
+    if (it->is_directory() && !ours.contains(name)) others.push_back(name);
+  }
+  if (others.empty()) return;
+  std::sort(others.begin(), others.end());
+  log << fmt::format(
+      "note: {} also holds {} from an earlier run, not from this one (not in eval.json); left "
+      "as they are: delete them, or use a new --out folder, if you no longer need them\n",
+      (out_dir / "models").string(), fmt::join(others, ", "));
+}
+
 }  // namespace
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
@@ -211,6 +255,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     throw UserError("the train split is empty; add more labelled rows");
   }
   create_output_dir(options.out_dir);
+  remove_previous_results(options.out_dir);
+  note_other_models(options.out_dir, approaches, progress_log);
   std::optional<DataQuality> quality = inspect_splits(config, data, options, log);
 
   nlohmann::json eval = {{"tool", "tunecase"},
@@ -248,9 +294,9 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     eval["dataset"]["quality"]["footer"] = data_quality_footer(*quality);
   }
 
-  write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");
   write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);
   write_file(options.out_dir / "report.md", eval_markdown(eval));
+  write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");  // last: the run is complete
   return eval;
 }
 

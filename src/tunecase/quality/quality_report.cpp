@@ -317,4 +317,10 @@ void write_data_quality(const std::filesystem::path& dir, const DataQuality& q) 
   write_suspect_labels(dir / "suspect_labels.csv", q);
 }
 
+const std::vector<std::string>& data_quality_files() {
+  static const std::vector<std::string> files = {"data.json", "data.md", "data.html",
+                                                 "suspect_labels.csv"};
+  return files;
+}
+
 }  // namespace tunecase

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tunecase/quality/inspect.h"
 
@@ -30,5 +31,9 @@ void write_suspect_labels(const std::filesystem::path& file, const DataQuality& 
 
 // data.json, data.md, data.html and suspect_labels.csv in `dir` (created when missing).
 void write_data_quality(const std::filesystem::path& dir, const DataQuality& q);
+
+// The names of the files write_data_quality writes, for a caller that must remove an earlier
+// run's copies.
+const std::vector<std::string>& data_quality_files();
 
 }  // namespace tunecase
