@@ -190,6 +190,35 @@ TEST(Checklist, FilledAnswersGiveTheFrameworksScoresAndVerdicts) {
   EXPECT_EQ(two.verdict, "prompting");
 }
 
+TEST(Checklist, EveryLocalKindIsTrainedNotPrompting) {
+  Scenario s = read_scenario(parse_config(R"([data]
+path = "x.csv"
+[business]
+queries_per_day = 100
+cost_per_error_usd = 2
+engineer_usd_per_week = 5000
+[[approach]]
+name = "bm25"
+kind = "retrieval"
+accuracy = 0.8
+[[approach]]
+name = "svm"
+kind = "linear"
+accuracy = 0.85
+)",
+                                          "l.toml"),
+                             nullptr);
+  for (const auto& a : s.approaches) EXPECT_TRUE(a.trained) << a.name;
+  Checklist c = fill_checklist(s);
+  ASSERT_EQ(c.verdict, "prompting");  // 100 a day, nothing else set: 0 of 6
+  EXPECT_FALSE(c.prompting_compared);
+  EXPECT_NE(checklist_verdict_text(c).find("no approach compared here prompts an API"),
+            std::string::npos)
+      << checklist_verdict_text(c);
+  EXPECT_EQ(checklist_verdict_text(checklist_with(2000, 1000, false, 3, false)),
+            "stick with prompting");
+}
+
 TEST(Checklist, VolumeQuestionUsesQueriesPerMonth) {
   // 300 a day is 9,000 a month: below the 10,000 threshold.
   EXPECT_EQ(checklist_with(2000, 300, true, 12, true).items[2].answer, false);

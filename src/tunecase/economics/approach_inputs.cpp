@@ -191,7 +191,7 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
 
 bool is_trained(const ApproachConfig& config) {
   if (config.costs.trained) return *config.costs.trained;
-  if (config.kind == "linear" || config.kind == "fasttext") return true;
+  if (config.is_local()) return true;  // every local kind is trained on the labels and hosted
   return config.costs.hosting.has_value() || config.costs.training_usd.has_value() ||
          !config.costs.finetune_record.empty();
 }

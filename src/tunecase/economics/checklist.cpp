@@ -167,6 +167,13 @@ std::string checklist_verdict_text(const std::string& verdict) {
   return "stick with prompting";
 }
 
+std::string checklist_verdict_text(const Checklist& checklist) {
+  std::string text = checklist_verdict_text(checklist.verdict);
+  if (checklist.verdict == "prompting" && !checklist.prompting_compared)
+    text += " (no approach compared here prompts an API: add one to price that choice)";
+  return text;
+}
+
 Checklist fill_checklist(const Scenario& s) {
   Checklist c;
   c.items.push_back(labelled_examples(s));
@@ -178,6 +185,8 @@ Checklist fill_checklist(const Scenario& s) {
   c.items.push_back(data_leaving(s));
   for (const auto& item : c.items) c.score += item.answer.value_or(false) ? 1 : 0;
   c.verdict = checklist_verdict(c.score);
+  c.prompting_compared = std::any_of(s.approaches.begin(), s.approaches.end(),
+                                     [](const ApproachInputs& a) { return !a.trained; });
   return c;
 }
 

@@ -20,6 +20,9 @@ struct Checklist {
   std::vector<ChecklistItem> items;
   int score = 0;        // number of yes answers
   std::string verdict;  // fine-tune | pilot | prompting (a key; see checklist_verdict_text)
+  // Some approach of the scenario prompts an API (is not trained): false when a "prompting"
+  // verdict has nothing in the comparison to point at.
+  bool prompting_compared = true;
 };
 
 // The framework's score rule: 5 or more yes -> fine-tune, 3-4 -> pilot, fewer -> prompting.
@@ -28,6 +31,10 @@ std::string checklist_verdict(int score);
 // The verdict in words for the memo. "fine-tune" covers any model trained on the labels, so it
 // reads "a trained model (fine-tuned or self-hosted) is probably worth it".
 std::string checklist_verdict_text(const std::string& verdict);
+
+// The same, for the memo: a "prompting" verdict on a scenario without a prompting approach says
+// that none was compared.
+std::string checklist_verdict_text(const Checklist& checklist);
 
 Checklist fill_checklist(const Scenario& s);
 

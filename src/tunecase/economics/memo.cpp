@@ -135,7 +135,7 @@ std::string memo_markdown(const Decision& d) {
       "## Checklist\n\nScore {} of 6: **{}** (5 or more: a trained model, fine-tuned or "
       "self-hosted, is probably worth it; 3-4: borderline, run a pilot; fewer: stick with "
       "prompting). Unknown answers count as no.\n\n",
-      d.checklist.score, checklist_verdict_text(d.checklist.verdict));
+      d.checklist.score, checklist_verdict_text(d.checklist));
   out += markdown(checklist_table(d));
   out += recommendation_section(d);
   out += "## Risks\n\n" + (d.risks.empty() ? std::string("_None found._\n\n") : bullets(d.risks));

@@ -77,10 +77,10 @@ std::string memo_html(const Decision& d) {
   if (!folded.empty()) b += p(folded);
   if (!sensitivity_table(d).rows.empty()) b += tornado(d);
   b += h2("What would it take") + table(what_it_takes_table(d));
-  b += h2("Checklist") +
-       p(fmt::format("Score {} of 6: {}.", d.checklist.score,
-                     checklist_verdict_text(d.checklist.verdict))) +
-       table(checklist_table(d));
+  b +=
+      h2("Checklist") +
+      p(fmt::format("Score {} of 6: {}.", d.checklist.score, checklist_verdict_text(d.checklist))) +
+      table(checklist_table(d));
   b += h2("Recommendation") + "<p><strong>" + html::escape(d.headline) + "</strong></p>\n" +
        list(d.reasons);
   b += h2("Risks") + (d.risks.empty() ? p("None found.") : list(d.risks));

@@ -124,7 +124,7 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
       d.reasons.push_back(fmt::format("{} is not ranked: its price is UNKNOWN.", r.name));
   }
   d.reasons.push_back(fmt::format("The checklist scores {} of 6, which says: {}.",
-                                  d.checklist.score, checklist_verdict_text(d.checklist.verdict)));
+                                  d.checklist.score, checklist_verdict_text(d.checklist)));
   int flips = 0;
   for (const auto& row : d.sensitivity.rows) flips += row.flips ? 1 : 0;
   d.reasons.push_back(flips == 0 ? "No assumed input flips this choice when moved by 50% "
