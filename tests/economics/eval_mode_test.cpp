@@ -1,5 +1,6 @@
 // The business case from measurements (eval.json): provenance, unknown prices, simulated
 // figures, and rankings the data does not settle.
+#include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -100,6 +101,43 @@ TEST(EvalMode, SelfHostedCostFromAnEvalWithoutVolumeIsStillAMonthlyBill) {
   EXPECT_EQ(linear.hosting_usd_per_month.source, Source::assumed);
   EXPECT_EQ(linear.usd_per_query.get(), 0);
   EXPECT_EQ(linear.cost_basis, "hosting, 1 instance x $0.10/hour, running all month");
+}
+
+TEST(EvalMode, TheDefaultHostingBillIsAssumedAndListedAsADefault) {
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"]) {
+    if (a["name"] != "local-linear") continue;
+    a["cost_provenance"] = "assumed";  // as eval writes a bill that is the price alone
+    a["hosting_assumed"] = true;       // ... of the default instance
+  }
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  const ApproachInputs& linear = inputs(d, "local-linear");
+  EXPECT_EQ(linear.hosting_usd_per_month.source, Source::assumed);
+  EXPECT_NE(std::find(linear.defaults_used.begin(), linear.defaults_used.end(), "hosting"),
+            linear.defaults_used.end());
+  const ApproachInputs& older = inputs(decide_fixture(), "local-linear");
+  EXPECT_EQ(older.hosting_usd_per_month.source, Source::estimated);  // no cost_provenance
+}
+
+TEST(EvalMode, PerQueryHostingOverATypedThroughputIsAssumedAndPrintedUnrounded) {
+  Scenario s = read_scenario(parse_config(R"([data]
+path = "x.csv"
+[business]
+queries_per_day = 100
+cost_per_error_usd = 1
+engineer_usd_per_week = 1000
+[[approach]]
+name = "slow"
+kind = "linear"
+accuracy = 0.5
+hosting = { usd_per_hour = 0.1, billing = "per_query", throughput_per_s = 0.001 }
+)",
+                                          "p.toml"),
+                             nullptr);
+  const ApproachInputs& slow = s.approaches.at(0);
+  EXPECT_EQ(slow.usd_per_query.source, Source::assumed);
+  EXPECT_NE(slow.cost_basis.find("(0.001 queries/s x 50% utilisation)"), std::string::npos)
+      << slow.cost_basis;
 }
 
 TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {

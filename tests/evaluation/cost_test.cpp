@@ -57,6 +57,17 @@ TEST(SelfHostedCost, SaysWhenHostingIsAssumed) {
   EXPECT_FALSE(c.usd_per_month);  // no volume, no monthly figure
   ASSERT_FALSE(c.notes.empty());
   EXPECT_NE(c.notes[0].find("assumed"), std::string::npos);
+  EXPECT_TRUE(c.hosting_assumed);
+}
+
+TEST(SelfHostedCost, ABillThatIsThePriceAloneIsAssumedOneRaisedByThroughputEstimated) {
+  CostFigures price = self_hosted_cost(default_approach("svm", "linear"), 100.0, per_day(10000));
+  EXPECT_EQ(price.provenance, "assumed");
+  EXPECT_EQ(cost_json(price)["cost_provenance"], "assumed");
+  EXPECT_EQ(cost_json(price)["hosting_assumed"], true);
+  CostFigures raised = self_hosted_cost(hosted({{"usd_per_hour", 1.0}}), 5.0, per_day(1'000'000));
+  EXPECT_EQ(raised.provenance, "estimated");
+  EXPECT_EQ(cost_json(raised)["hosting_assumed"], false);
 }
 
 TEST(SelfHostedCost, RejectsNegativePricesWhenTheConfigIsRead) {

@@ -69,8 +69,12 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
   a.cost_basis = m.value("cost_basis", std::string("measured tokens x catalogue price"));
   if (cost_kind(m) == "hosting_fixed" && m.contains("usd_per_month") &&
       m["usd_per_month"].is_number()) {
-    // eval prices self-hosting as instances running all month, whatever the traffic.
-    a.hosting_usd_per_month = Figure{m["usd_per_month"].get<double>(), Source::estimated, false};
+    // eval prices self-hosting as instances running all month, whatever the traffic: the hosting
+    // price as assumed, or an estimate when the measured throughput raised the instances (files
+    // from before cost_provenance said so are taken as estimates).
+    bool assumed_bill = m.contains("cost_provenance") && m["cost_provenance"] == "assumed";
+    a.hosting_usd_per_month = Figure{m["usd_per_month"].get<double>(),
+                                     assumed_bill ? Source::assumed : Source::estimated, false};
     a.usd_per_query = Figure{0.0, Source::estimated, false};
   } else if (m.contains("usd_per_1k") && m["usd_per_1k"].is_number()) {
     a.usd_per_query = Figure{m["usd_per_1k"].get<double>() / 1000, Source::estimated, simulated};
@@ -125,14 +129,17 @@ void read_hosting(ApproachInputs& a, const HostingSettings& h, const BusinessInp
       hosting_bill(h, throughput, b.queries_per_month.get(), b.days_per_month, b.utilisation.get());
   a.cost_basis = bill.basis;
   if (h.billing == "per_query") {
+    // A price over a measured throughput is an estimate; over a typed one, an assumption.
     Figure basis = combine(a.throughput_per_s, b.utilisation, 0);
-    a.usd_per_query = Figure{bill.usd_per_query.value_or(0), Source::estimated, basis.simulated};
+    Source source =
+        a.throughput_per_s.source == Source::measured ? Source::estimated : Source::assumed;
+    a.usd_per_query = Figure{bill.usd_per_query.value_or(0), source, basis.simulated};
     a.hosting_usd_per_month = assumed(0);
     return;
   }
   // Fixed: the bill is assumed as typed; raised to the instances the volume needs it is an
   // estimate from the measured throughput.
-  bool raised = !bill.notes.empty() && !h.usd_per_month;
+  bool raised = bill.from_throughput;
   a.hosting_usd_per_month =
       Figure{bill.usd_per_month.value_or(0), raised ? Source::estimated : Source::assumed,
              raised && a.throughput_per_s.simulated};
@@ -219,6 +226,10 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
     // eval prices one ($0.10/hour assumed, more instances if the volume needs them).
     read_hosting(a, HostingSettings{}, business, where);
   }
+  // Self-hosted without a hosting table: the bill is the assumed default instance.
+  if (!p.hosting && measured && measured->contains("hosting_assumed") &&
+      (*measured)["hosting_assumed"] == true)
+    a.defaults_used.push_back("hosting");
   if (p.usd_per_query) {
     // An explicit price replaces eval's estimate; with hosting it is paid on top of it.
     if (p.hosting) {

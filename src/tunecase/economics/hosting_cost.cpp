@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
+
 namespace tunecase {
 namespace {
 
@@ -25,6 +27,7 @@ HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double
         bill.notes.push_back(
             fmt::format("volume needs {} instances at the measured throughput", needed));
         instances = needed;
+        bill.from_throughput = true;
       }
     }
     bill.usd_per_month = per_hour * instances * 24.0 * days_per_month;
@@ -45,8 +48,12 @@ HostingBill per_query_bill(const HostingSettings& h, double throughput_per_s,
     return bill;
   }
   bill.usd_per_query = per_hour / (3600.0 * throughput_per_s * utilisation);
-  bill.basis = fmt::format("hosting ${:.2f}/hour / ({:.0f} queries/s x {:.0f}% utilisation)",
-                           per_hour, throughput_per_s, 100 * utilisation);
+  bill.from_throughput = true;
+  // 900 queries/s as "900", an assumed 0.001 as "0.001", never rounded to 0.
+  std::string throughput = throughput_per_s >= 10 ? fmt::format("{:.0f}", throughput_per_s)
+                                                  : significant_fixed(throughput_per_s, 2);
+  bill.basis = fmt::format("hosting ${:.2f}/hour / ({} queries/s x {:.0f}% utilisation)", per_hour,
+                           throughput, 100 * utilisation);
   if (queries_per_month > 0) bill.usd_per_month = *bill.usd_per_query * queries_per_month;
   return bill;
 }

@@ -19,6 +19,9 @@ struct HostingBill {
   std::string basis;                    // how it was computed, in words
   std::vector<std::string> notes;       // assumptions a reader must know
   bool assumed_rate = false;            // no hosting given: kAssumedUsdPerHour was used
+  // The figure rests on a throughput (per-query billing, or instances raised to carry the volume):
+  // estimated from a measured throughput; otherwise the bill is the hosting price as assumed.
+  bool from_throughput = false;
 };
 
 // fixed: `usd_per_month` as given, or usd_per_hour x instances x 24 x days_per_month, with the

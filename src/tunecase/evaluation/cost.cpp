@@ -19,6 +19,8 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
   c.notes = bill.notes;
   c.usd_per_month = bill.usd_per_month;
   if (per_month <= 0 && bill.cost_kind == "hosting_fixed") c.usd_per_month.reset();
+  c.hosting_assumed = bill.assumed_rate;
+  if (c.usd_per_month && !bill.from_throughput) c.provenance = "assumed";
   if (bill.usd_per_query) {
     c.usd_per_1k = 1000 * *bill.usd_per_query;
   } else if (throughput_per_s > 0 &&
@@ -62,9 +64,12 @@ nlohmann::json cost_json(const CostFigures& cost) {
   auto opt = [](const std::optional<double>& v) -> nlohmann::json {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
   };
-  return {{"usd_per_1k", opt(cost.usd_per_1k)}, {"usd_per_month", opt(cost.usd_per_month)},
-          {"cost_basis", cost.basis},           {"cost_kind", cost.kind},
-          {"cost_provenance", "estimated"},     {"cost_notes", cost.notes}};
+  nlohmann::json out = {
+      {"usd_per_1k", opt(cost.usd_per_1k)}, {"usd_per_month", opt(cost.usd_per_month)},
+      {"cost_basis", cost.basis},           {"cost_kind", cost.kind},
+      {"cost_provenance", cost.provenance}, {"cost_notes", cost.notes}};
+  if (cost.kind.rfind("hosting", 0) == 0) out["hosting_assumed"] = cost.hosting_assumed;
+  return out;
 }
 
 }  // namespace tunecase

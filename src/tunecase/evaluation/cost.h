@@ -19,6 +19,10 @@ struct CostFigures {
   std::string kind = "unknown";         // api_tokens | hosting_fixed | hosting_per_query | unknown
   std::string basis;                    // how it was computed, for the report
   std::vector<std::string> notes;       // assumptions a reader must know
+  // estimated (from measured tokens or throughput and a price) | assumed (a hosting bill that is
+  // the hosting price alone: instances x $/hour, or a monthly bill, as configured or defaulted)
+  std::string provenance = "estimated";
+  bool hosting_assumed = false;  // self-hosted without a hosting table: the default was priced
 };
 
 // `throughput_per_s`: measured sequential predictions per second of one instance. The bill comes
