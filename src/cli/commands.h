@@ -65,6 +65,12 @@ int64_t now_ms_or(int64_t now_ms);
 // Writes a report file; UserError naming it when it cannot be written.
 void write_text_file(const std::filesystem::path& file, const std::string& text);
 
+// What every --seed accepts: 0 to 9,007,000,000,000,000, as [data] seed does (a seed above 2^53
+// would not survive a JSON report exactly).
+inline CLI::Validator seed_range() {
+  return CLI::Range(int64_t{0}, int64_t{9'007'000'000'000'000});
+}
+
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
 

@@ -167,7 +167,9 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("--tickets", args->tickets, "How many tickets to generate")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Generator and simulation seed")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Generator and simulation seed")
+      ->check(seed_range())
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
   cmd->callback([args] { run(*args); });
 }

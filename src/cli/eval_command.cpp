@@ -97,7 +97,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--label", args->label, "Label column or field")->capture_default_str();
   cmd->add_option("--time", args->time, "Time column (enables --split time)");
   cmd->add_option("--split", args->split, "stratified | time");
-  cmd->add_option("--seed", args->seed, "Split seed")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Split seed")->check(seed_range())->capture_default_str();
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)");
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")

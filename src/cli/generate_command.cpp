@@ -19,13 +19,20 @@ void add_generate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "generate", "Write synthetic support tickets (the demo's data) to a CSV file");
   cmd->add_option("--out", *out, "CSV file to write")->capture_default_str();
-  cmd->add_option("--tickets", options->tickets, "How many tickets")->capture_default_str();
-  cmd->add_option("--seed", options->seed, "Generator seed")->capture_default_str();
-  cmd->add_option("--months", options->months, "Months of traffic")->capture_default_str();
+  cmd->add_option("--tickets", options->tickets, "How many tickets")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Generator seed")
+      ->check(seed_range())
+      ->capture_default_str();
+  cmd->add_option("--months", options->months, "Months of traffic")
+      ->check(CLI::Range(1, 1200))
+      ->capture_default_str();
   cmd->add_option("--label-noise", options->label_noise, "Share of wrong labels")
       ->capture_default_str();
   cmd->add_option("--drift-month", options->drift_month,
                   "Month a new feature launches (beyond --months: never)")
+      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   cmd->callback([options, out] {
     write_synthetic_tickets(*out, *options);

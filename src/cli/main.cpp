@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help exits 0; a bad flag or value is bad input like any other: exit 2 (README.md).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const tunecase::UserError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

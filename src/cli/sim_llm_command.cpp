@@ -113,6 +113,7 @@ void add_sim_llm_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "seed of the fault and answer-form draws")
+      ->check(seed_range())
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "I/O threads")->check(CLI::Range(1, 64));
   cmd->add_option("--require-key-env", args->require_key_env,

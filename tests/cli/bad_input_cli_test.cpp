@@ -71,3 +71,41 @@ TEST(OutputCli, UncreatableOutputFolderIsAClearError) {
 }
 
 }  // namespace
+
+namespace {
+
+struct BadFlagCase {
+  std::string args;
+  std::string expected;  // a substring of the message
+};
+
+class BadFlagCli : public ::testing::TestWithParam<BadFlagCase> {};
+
+// A value no command can use is refused while the flags are read, as bad input (exit 2), before
+// anything runs or is written.
+TEST_P(BadFlagCli, IsRefusedWithExitTwoNamingTheFlag) {
+  TempDir out;
+  CliResult r = run_cli(GetParam().args + " --out " + (out.path() / "x").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(GetParam().expected), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out.path() / "x"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, BadFlagCli,
+    ::testing::Values(BadFlagCase{"generate --tickets -5", "--tickets: Value -5 not in range"},
+                      BadFlagCase{"generate --tickets 18446744073709551615", "--tickets"},
+                      BadFlagCase{"generate --seed -1", "--seed: Value -1 not in range"},
+                      BadFlagCase{"eval --seed -1 --data " + fixture("cli/tickets.csv") +
+                                      " --label category",
+                                  "--seed: Value -1 not in range"}));
+
+TEST(EvalCli, RecordsTheSplitSeed) {
+  TempDir out;
+  CliResult r = run_cli("eval --quiet --no-inspect --only linear --seed 11 --data " +
+                        fixture("cli/tickets.csv") + " --label category --out " + out.str());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_json(out.path() / "eval.json")["dataset"]["seed"], 11);
+}
+
+}  // namespace

@@ -259,8 +259,10 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   note_other_models(options.out_dir, approaches, progress_log);
   std::optional<DataQuality> quality = inspect_splits(config, data, options, log);
 
+  nlohmann::json dataset = data.summary.to_json();
+  dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
   nlohmann::json eval = {{"tool", "tunecase"},
-                         {"dataset", data.summary.to_json()},
+                         {"dataset", dataset},
                          {"queries_per_day", config.queries_per_day()},
                          {"approaches", nlohmann::json::array()}};
   std::vector<std::string> names;
