@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -69,6 +70,20 @@ void write_text_file(const std::filesystem::path& file, const std::string& text)
 // would not survive a JSON report exactly).
 inline CLI::Validator seed_range() {
   return CLI::Range(int64_t{0}, int64_t{9'007'000'000'000'000});
+}
+
+// A volume or a sum of money: a finite number >= 0, refused as the config refuses the same
+// value ("must be >= 0, not -100"), never taken for "not given".
+inline CLI::Validator non_negative_number() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(input, value) || !std::isfinite(value))
+          return "must be a finite number, not " + input;
+        if (value < 0) return "must be >= 0, not " + input;
+        return "";
+      },
+      "NUMBER>=0");
 }
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.

@@ -70,7 +70,8 @@ void add_curve_command(CLI::App& app) {
   cmd->add_option("--config", args->config, "Project config (optional [curve] table)")->required();
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   add_cache_options(cmd, args->cache);
-  cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)");
+  cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)")
+      ->check(non_negative_number());
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str();
   cmd->add_option("--finetune", args->finetune,

@@ -99,10 +99,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--split", args->split, "stratified | time");
   cmd->add_option("--seed", args->seed, "Split seed")->check(seed_range())->capture_default_str();
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
-  cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)");
+  cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)")
+      ->check(non_negative_number());
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str();
-  cmd->add_option("--max-cost", args->max_cost, "Stop LLM approaches before spending more USD");
+  cmd->add_option("--max-cost", args->max_cost, "Stop LLM approaches before spending more USD")
+      ->check(non_negative_number());
   add_cache_options(cmd, args->cache);
   cmd->add_option("--only", args->only, "Run only these approaches (by name)");
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");

@@ -60,7 +60,8 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--fraction", args->fraction, "Fine-tune on this stratified share of train")
       ->capture_default_str();
   cmd->add_option("--max-cost", args->max_cost,
-                  "Start the job only if its estimated cost is known and within USD");
+                  "Start the job only if its estimated cost is known and within USD")
+      ->check(non_negative_number());
   cmd->add_option("--poll", args->poll_s, "Seconds between status checks")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -154,7 +154,8 @@ void add_retrain_command(CLI::App& app) {
   cmd->add_option("--now-ms", args->now_ms, "the clock, epoch milliseconds (default: now)");
   add_cache_options(cmd, args->cache);
   cmd->add_option("--max-cost", args->max_cost,
-                  "cap on new LLM spend (USD) for judging the example pools");
+                  "cap on new LLM spend (USD) for judging the example pools")
+      ->check(non_negative_number());
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -93,12 +93,20 @@ TEST_P(BadFlagCli, IsRefusedWithExitTwoNamingTheFlag) {
 
 INSTANTIATE_TEST_SUITE_P(
     Flags, BadFlagCli,
-    ::testing::Values(BadFlagCase{"generate --tickets -5", "--tickets: Value -5 not in range"},
-                      BadFlagCase{"generate --tickets 18446744073709551615", "--tickets"},
-                      BadFlagCase{"generate --seed -1", "--seed: Value -1 not in range"},
-                      BadFlagCase{"eval --seed -1 --data " + fixture("cli/tickets.csv") +
-                                      " --label category",
-                                  "--seed: Value -1 not in range"}));
+    ::testing::Values(
+        BadFlagCase{"generate --tickets -5", "--tickets: Value -5 not in range"},
+        BadFlagCase{"generate --tickets 18446744073709551615", "--tickets"},
+        BadFlagCase{"generate --seed -1", "--seed: Value -1 not in range"},
+        BadFlagCase{"eval --seed -1 --data " + fixture("cli/tickets.csv") + " --label category",
+                    "--seed: Value -1 not in range"},
+        BadFlagCase{"eval --queries-per-day -100 --data " + fixture("cli/tickets.csv") +
+                        " --label category",
+                    "--queries-per-day: must be >= 0, not -100"},
+        BadFlagCase{
+            "eval --queries-per-day nan --data " + fixture("cli/tickets.csv") + " --label category",
+            "--queries-per-day: must be a finite number, not nan"},
+        BadFlagCase{"eval --max-cost -1 --data " + fixture("cli/tickets.csv") + " --label category",
+                    "--max-cost: must be >= 0, not -1"}));
 
 TEST(EvalCli, RecordsTheSplitSeed) {
   TempDir out;
