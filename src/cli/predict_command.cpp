@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -29,6 +30,7 @@ std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istr
   std::vector<std::size_t> invalid;
   while (std::getline(in, line)) {
     ++number;
+    if (number == 1) tunecase::strip_byte_order_mark(line);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (auto offset = tunecase::invalid_utf8_offset(line)) {
       invalid.push_back(number);
@@ -62,14 +64,26 @@ std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istr
 }
 
 void run(const PredictArgs& a) {
-  tunecase::LoadedModel model = tunecase::load_model(a.model);
   bool from_stdin = a.input.empty() || a.input == "-";
   std::ifstream file;
   if (!from_stdin) {
+    std::error_code ignored;
+    if (std::filesystem::is_directory(a.input, ignored)) {
+      throw tunecase::UserError(fmt::format(
+          "{}: is a folder; give a file of texts, one per line (or none, to read stdin)", a.input));
+    }
     file.open(a.input);
     if (!file) throw tunecase::UserError(fmt::format("{}: cannot open the input file", a.input));
   }
-  std::vector<std::size_t> invalid = classify_stream(model, from_stdin ? std::cin : file);
+  tunecase::LoadedModel model = tunecase::load_model(a.model);
+  std::istream& in = from_stdin ? std::cin : file;
+  std::vector<std::size_t> invalid = classify_stream(model, in);
+  if (in.bad()) {
+    throw tunecase::UserError(
+        fmt::format("{}: reading failed part-way (the lines answered above are those read); "
+                    "check the file and run again",
+                    from_stdin ? "<stdin>" : a.input));
+  }
   if (invalid.empty()) return;
   // Every other line was classified; the exit status says that some were not.
   std::vector<std::string> lines;

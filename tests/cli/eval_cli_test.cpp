@@ -128,6 +128,23 @@ TEST(PredictCli, ClassifiesLinesWithASavedModel) {
       << mixed.output;
 }
 
+TEST(PredictCli, RefusesAFolderAsInputAndDropsAByteOrderMark) {
+  TempDir out;
+  ASSERT_EQ(run_cli("eval --quiet --no-inspect --only linear --data " + fixture("cli/tickets.csv") +
+                    " --label category --out " + out.str())
+                .exit_code,
+            0);
+  std::string model = (out.path() / "models" / "linear").string();
+  CliResult folder = run_cli("predict --model " + model + " " + out.str());
+  EXPECT_EQ(folder.exit_code, 2) << folder.output;
+  EXPECT_NE(folder.output.find(out.str() + ": is a folder"), std::string::npos) << folder.output;
+
+  std::ofstream(out.path() / "bom.txt") << "\xEF\xBB\xBFwhere is my parcel\n";
+  CliResult bom = run_cli("predict --model " + model + " " + (out.path() / "bom.txt").string());
+  ASSERT_EQ(bom.exit_code, 0) << bom.output;
+  EXPECT_EQ(nlohmann::json::parse(bom.output)["text"], "where is my parcel") << bom.output;
+}
+
 TEST(PredictCli, RejectsAFolderThatIsNotAModel) {
   TempDir out;
   CliResult r = run_cli("predict --model " + out.str(), "/dev/null");

@@ -9,11 +9,6 @@
 #include "tunecase/data/utf8_check.h"
 
 namespace tunecase {
-namespace {
-
-constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-
-}  // namespace
 
 std::string delimiter_name(char delimiter) {
   if (delimiter == '\t') return "tab";
@@ -97,7 +92,7 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
 bool CsvReader::read_line(CsvRecord& record) {
   if (!std::getline(in_, line_)) return false;
   ++line_number_;
-  if (line_number_ == 1 && line_.starts_with(kByteOrderMark)) line_.erase(0, kByteOrderMark.size());
+  if (line_number_ == 1) strip_byte_order_mark(line_);
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {

@@ -8,8 +8,6 @@
 namespace tunecase {
 namespace {
 
-constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-
 bool is_blank(const std::string& s) {
   return s.find_first_not_of(" \t\r") == std::string::npos;
 }
@@ -36,8 +34,7 @@ bool JsonlReader::next(JsonlRecord& record) {
   do {
     if (!std::getline(in_, line_)) return false;
     ++line_number_;
-    if (line_number_ == 1 && line_.starts_with(kByteOrderMark))
-      line_.erase(0, kByteOrderMark.size());
+    if (line_number_ == 1) strip_byte_order_mark(line_);
   } while (is_blank(line_));
   record.line = line_number_;
   record.problem.clear();

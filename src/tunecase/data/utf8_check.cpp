@@ -70,4 +70,11 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
       offset + 1, where);
 }
 
+bool strip_byte_order_mark(std::string& first_line) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (!first_line.starts_with(kByteOrderMark)) return false;
+  first_line.erase(0, kByteOrderMark.size());
+  return true;
+}
+
 }  // namespace tunecase

@@ -22,4 +22,8 @@ bool looks_like_windows_1252(std::string_view line);
 // there, and gives the iconv command that converts the file.
 std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where);
 
+// Removes a UTF-8 byte order mark (EF BB BF) from the start of `first_line`, as an editor on
+// Windows writes it; returns whether there was one. Readers call it on a file's first line.
+bool strip_byte_order_mark(std::string& first_line);
+
 }  // namespace tunecase
