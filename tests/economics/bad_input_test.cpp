@@ -1,10 +1,15 @@
 // Inputs a user can get wrong: each is a UserError naming the key, never a silent zero.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/economics/decide.h"
 #include "tunecase/economics/inputs.h"
 
 namespace tunecase::econ {
@@ -146,3 +151,44 @@ TEST(BadInput, HostingWithoutAPriceIsAnError) {
 
 }  // namespace
 }  // namespace tunecase::econ
+
+namespace tunecase {
+namespace {
+
+// The message load_eval_json throws for an eval.json with this approach entry ("" when none).
+std::string eval_json_error(const nlohmann::json& approach) {
+  auto file = std::filesystem::temp_directory_path() /
+              ("tunecase_bad_eval_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(file) << nlohmann::json{{"approaches", {approach}}}.dump();
+  std::string message;
+  try {
+    load_eval_json(file);
+  } catch (const UserError& e) {
+    message = e.what();
+  }
+  std::filesystem::remove(file);
+  return message;
+}
+
+TEST(BadEvalJson, AccuracyOutsideZeroToOneNamesTheFileAndApproach) {
+  std::string e = eval_json_error({{"name", "svm"}, {"accuracy", 1.7}});
+  EXPECT_NE(e.find("tunecase_bad_eval_"), std::string::npos) << e;
+  EXPECT_NE(e.find("approach 'svm': accuracy 1.7 is not a share between 0 and 1"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("re-run tunecase eval"), std::string::npos) << e;
+  EXPECT_NE(eval_json_error({{"name", "svm"}, {"accuracy", -0.1}}), "");
+}
+
+TEST(BadEvalJson, AccuracyOutsideItsOwnIntervalIsAnError) {
+  std::string e = eval_json_error(
+      {{"name", "svm"}, {"accuracy", 0.9}, {"accuracy_ci95", nlohmann::json::array({0.1, 0.3})}});
+  EXPECT_NE(e.find("lies outside its own 95% interval"), std::string::npos) << e;
+  EXPECT_EQ(eval_json_error({{"name", "svm"},
+                             {"accuracy", 0.9},
+                             {"accuracy_ci95", nlohmann::json::array({0.85, 0.94})}}),
+            "");
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -1,5 +1,6 @@
 #include "tunecase/economics/decide.h"
 
+#include <cmath>
 #include <fstream>
 #include <system_error>
 
@@ -12,6 +13,43 @@
 #include "tunecase/economics/memo_html.h"
 
 namespace tunecase {
+namespace {
+
+// The measured figures decide builds on must be possible ones: an accuracy outside [0, 1] or
+// outside its own interval (an edited or damaged eval.json) would print "170.0%" and negative
+// error counts in the memo and could be recommended.
+void check_measured_figures(const nlohmann::json& eval, const std::filesystem::path& file) {
+  for (const auto& a : eval["approaches"]) {
+    if (!a.is_object() || !a.contains("accuracy")) continue;  // read_scenario names the gap
+    std::string name = a.contains("name") && a["name"].is_string() ? a["name"].get<std::string>()
+                                                                   : std::string("?");
+    std::string where = fmt::format("{}: approach '{}'", file.string(), name);
+    auto fail = [&](const std::string& what) {
+      throw UserError(
+          fmt::format("{}: {}; eval.json was damaged or edited: re-run tunecase eval to rewrite it",
+                      where, what));
+    };
+    const nlohmann::json& acc = a["accuracy"];
+    if (!acc.is_number() || !std::isfinite(acc.get<double>()) || acc.get<double>() < 0 ||
+        acc.get<double>() > 1)
+      fail(fmt::format("accuracy {} is not a share between 0 and 1", acc.dump()));
+    if (!a.contains("accuracy_ci95")) continue;
+    const nlohmann::json& ci = a["accuracy_ci95"];
+    if (!ci.is_array() || ci.size() != 2 || !ci[0].is_number() || !ci[1].is_number())
+      fail(fmt::format("accuracy_ci95 {} is not two numbers [low, high]", ci.dump()));
+    double value = acc.get<double>(), lo = ci[0].get<double>(), hi = ci[1].get<double>();
+    constexpr double kRounding = 1e-9;
+    if (!(lo >= -kRounding && lo <= value + kRounding && value <= hi + kRounding &&
+          hi <= 1 + kRounding))
+      fail(
+          fmt::format("accuracy {} lies outside its own 95% interval {} (or the interval "
+                      "outside [0, 1])",
+                      acc.dump(), ci.dump()));
+  }
+}
+
+}  // namespace
+
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir, const nlohmann::json* curve,
                           bool accept_partial) {
@@ -48,6 +86,7 @@ nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
           fmt::format("{}: has no \"approaches\" list; is it an eval.json written by "
                       "tunecase eval?",
                       file.string()));
+    check_measured_figures(j, file);
     return j;
   } catch (const nlohmann::json::parse_error& e) {
     throw UserError(
