@@ -175,3 +175,26 @@ TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {
 
 }  // namespace
 }  // namespace tunecase
+
+namespace tunecase {
+namespace {
+
+// A label holding '|', a line break and "<script>" stays one cell of one row and reads as
+// written, in the per-class table and the confusions.
+TEST(EvalMarkdown, EscapesLabelsInTablesAndSentences) {
+  nlohmann::json eval = sample_eval();
+  const std::string odd = "a|b\n<script>x</script>";
+  for (auto& a : eval["approaches"]) {
+    a["per_class"] = {{odd, {{"precision", 1.0}, {"recall", 0.5}, {"f1", 0.667}, {"support", 2}}}};
+    a["confusion"] = {{"labels", {odd, "b"}}, {"matrix", {{1, 1}, {0, 8}}}};
+  }
+  std::string md = eval_markdown(eval);
+  for (std::size_t at = md.find("<script>"); at != std::string::npos;
+       at = md.find("<script>", at + 1))
+    EXPECT_EQ(md[at - 1], '\\') << "a raw <script> at " << at << ":\n" << md;
+  EXPECT_NE(md.find("| a\\|b \\<script>x\\</script> | 1.000 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("a\\|b \\<script>x\\</script> → b (1)"), std::string::npos) << md;
+}
+
+}  // namespace
+}  // namespace tunecase

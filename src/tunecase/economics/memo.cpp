@@ -5,26 +5,21 @@
 #include "tunecase/economics/finetune_note.h"
 #include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
+#include "tunecase/report/markdown.h"
 
 namespace tunecase::econ {
 namespace {
 
-std::string cell(std::string text) {
-  std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
 std::string markdown(const Table& t) {
   if (t.rows.empty()) return "_Nothing to show._\n\n";
   std::string out = "|";
-  for (const auto& h : t.header) out += fmt::format(" {} |", cell(h));
+  for (const auto& h : t.header) out += fmt::format(" {} |", markdown_text(h));
   out += "\n|";
   for (size_t i = 0; i < t.header.size(); ++i) out += "---|";
   out += "\n";
   for (const auto& row : t.rows) {
     out += "|";
-    for (const auto& c : row) out += fmt::format(" {} |", cell(c));
+    for (const auto& c : row) out += fmt::format(" {} |", markdown_text(c));
     out += "\n";
   }
   return out + "\n";

@@ -7,6 +7,7 @@
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/quality/quality_html.h"
+#include "tunecase/report/markdown.h"
 
 namespace tunecase {
 namespace {
@@ -19,24 +20,12 @@ std::string interval_text(const ShareEstimate& i) {
   return fmt::format("{} (95% CI {} to {})", pct(i.estimate), pct(i.low), pct(i.high));
 }
 
-// One line of a Markdown table cell: no pipes or newlines, at most `width` characters.
+// One line of a Markdown table cell (markdown_text), at most `width` characters of the text.
 std::string cell(std::string_view text, std::size_t width = 80) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  if (out.size() > width) {
-    std::size_t cut = width;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out = out.substr(0, cut) + "…";
-  }
-  return out;
+  if (text.size() <= width) return markdown_text(text);
+  std::size_t cut = width;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return markdown_text(text.substr(0, cut)) + "…";
 }
 
 void pairs_table(std::string& md, const std::vector<PairExample>& pairs) {

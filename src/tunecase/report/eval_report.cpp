@@ -8,6 +8,7 @@
 
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/report/markdown.h"
 
 namespace tunecase {
 namespace {
@@ -88,17 +89,30 @@ const std::vector<std::string> kHeader = {"approach",   "accuracy [95% CI]",  "m
                                           "invalid",    "latency p50/p95 ms", "$ per 1k",
                                           "$ per month"};
 
+// Every cell is escaped (markdown_text): labels and names are the user's and may hold '|', '<'
+// or a line break.
 std::string markdown_table(const std::vector<std::string>& header,
                            const std::vector<std::vector<std::string>>& rows) {
   std::string out = "|";
-  for (const auto& h : header) out += " " + h + " |";
+  for (const auto& h : header) out += " " + markdown_text(h) + " |";
   out += "\n|";
   for (std::size_t i = 0; i < header.size(); ++i) out += i == 0 ? "---|" : "---:|";
   out += "\n";
   for (const auto& row : rows) {
     out += "|";
-    for (const auto& cell : row) out += " " + cell + " |";
+    for (const auto& cell : row) out += " " + markdown_text(cell) + " |";
     out += "\n";
+  }
+  return out;
+}
+
+// Lines of terminal text (warnings that quote labels) as Markdown lines, each escaped.
+std::string markdown_lines(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    out += markdown_text(text.substr(0, end)) + "\n";
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
   }
   return out;
 }
@@ -198,7 +212,7 @@ std::string dataset_section(const json& d) {
       d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
       d.value("test", 0), d.value("duplicates_removed", 0), d.value("leaked_into_train", 0),
       d.value("skipped_rows", 0));
-  out += unseen_labels_warning(d);
+  out += markdown_lines(unseen_labels_warning(d));
   if (d.value("unlabelled", 0) > 0) {
     out += fmt::format("Rows without a label (not trained on or scored): {}.\n",
                        d.value("unlabelled", 0));
@@ -207,10 +221,12 @@ std::string dataset_section(const json& d) {
     out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
                        d.value("label_conflicts", 0));
   }
-  for (const std::string& warning : dataset_warnings(d)) out += warning + "\n";
+  for (const std::string& warning : dataset_warnings(d)) out += markdown_lines(warning);
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
-    out += fmt::format("Labels too rare to split (train only): {}.\n",
-                       fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "));
+    out +=
+        fmt::format("Labels too rare to split (train only): {}.\n",
+                    markdown_text(fmt::format(
+                        "{}", fmt::join(d["rare_labels"].get<std::vector<std::string>>(), ", "))));
   }
   return out + "\n";
 }
@@ -258,7 +274,7 @@ std::string per_class_section(const json& a) {
                     fmt::format("{:.3f}", m.value("f1", 0.0)),
                     std::to_string(m.value("support", 0))});
   }
-  return fmt::format("### {}\n\n", display_name(a)) +
+  return fmt::format("### {}\n\n", markdown_text(display_name(a))) +
          markdown_table({"label", "precision", "recall", "F1", "support"}, rows) + "\n";
 }
 
@@ -274,12 +290,12 @@ std::string confusion_section(const json& a) {
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const auto& x, const auto& y) { return std::get<0>(x) > std::get<0>(y); });
-  std::string out =
-      fmt::format("**{}** most frequent confusions (gold → predicted): ", display_name(a));
+  std::string out = fmt::format("**{}** most frequent confusions (gold → predicted): ",
+                                markdown_text(display_name(a)));
   if (pairs.empty()) return out + "none.\n\n";
   for (std::size_t i = 0; i < std::min<std::size_t>(5, pairs.size()); ++i) {
-    out += fmt::format("{}{} → {} ({})", i ? "; " : "", std::get<1>(pairs[i]),
-                       std::get<2>(pairs[i]), std::get<0>(pairs[i]));
+    out += fmt::format("{}{} → {} ({})", i ? "; " : "", markdown_text(std::get<1>(pairs[i])),
+                       markdown_text(std::get<2>(pairs[i])), std::get<0>(pairs[i]));
   }
   return out + ".\n\n";
 }
@@ -358,7 +374,8 @@ std::string coverage_sentence(const json& eval) {
   std::vector<std::string> partial;
   for (const auto& a : eval["approaches"]) {
     if (is_partial(a))
-      partial.push_back(fmt::format("{} ({})", a.value("name", ""), partial_text(a)));
+      partial.push_back(
+          fmt::format("{} ({})", markdown_text(a.value("name", "")), partial_text(a)));
   }
   if (partial.empty()) return "Every approach was scored on the same held-out test split. ";
   return fmt::format(
@@ -428,26 +445,28 @@ std::string eval_markdown(const json& eval) {
         "for an LLM API. Their numbers describe that stand-in, not a real model.\n\n";
   }
   out += markdown_table(kHeader, summary_rows(eval)) + "\n";
-  if (std::string collapsed = collapse_warnings(eval); !collapsed.empty()) out += collapsed + "\n";
+  if (std::string collapsed = collapse_warnings(eval); !collapsed.empty())
+    out += markdown_lines(collapsed) + "\n";
   for (const auto& a : eval["approaches"]) {
     if (is_partial(a))
       out += fmt::format(
           "- **{} is a partial run: {}.** Its figures are on the scored items only (sent in a "
           "seeded random order, so they are a random sample of the test split); it is compared "
           "with the others only on the items both scored.\n",
-          a.value("name", ""), partial_text(a));
+          markdown_text(a.value("name", "")), partial_text(a));
   }
   for (const auto& a : eval["approaches"]) {
     for (const auto& note : a.value("cost_notes", std::vector<std::string>{})) {
-      out += fmt::format("- {}: {} ({})\n", a.value("name", ""), note, "assumed");
+      out += fmt::format("- {}: {} ({})\n", markdown_text(a.value("name", "")), note, "assumed");
     }
-    out += fmt::format("- {}: cost basis: {}\n", a.value("name", ""), a.value("cost_basis", ""));
+    out += fmt::format("- {}: cost basis: {}\n", markdown_text(a.value("name", "")),
+                       a.value("cost_basis", ""));
     if (a.contains("texts_cut") && a["texts_cut"].value("count", 0) > 0) {
       const json& cut = a["texts_cut"];
       out += fmt::format(
           "- {}: {} of {} test texts were longer than {} characters and were cut to that in the "
           "prompt (max_text_chars); its accuracy and cost are those of the cut texts\n",
-          a.value("name", ""), cut.value("count", 0), cut.value("of", 0),
+          markdown_text(a.value("name", "")), cut.value("count", 0), cut.value("of", 0),
           cut.value("max_text_chars", 0));
     }
   }
