@@ -66,6 +66,14 @@ TEST(ConfigCli, CheckPrintsTheSettingsWithDefaultsMarked) {
   EXPECT_NE(r.output.find(" rows, "), std::string::npos) << r.output;
 }
 
+TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {
+  TempDir dir;
+  CliResult r = run_cli("check --config " + dir.str());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir.str() + ": is a folder, not a config file"), std::string::npos)
+      << r.output;
+}
+
 // check reads the data as eval would: a missing file or a misspelt column is found there, not
 // after the config was called valid.
 TEST(ConfigCli, CheckReadsTheDataFiles) {

@@ -1,9 +1,11 @@
 #include "tunecase/config/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 #include "tunecase/config/approach_kinds.h"
@@ -92,6 +94,10 @@ void read_business(TableReader& r, BusinessSettings& b) {
   b.queries_per_day = r.optional_number("queries_per_day", money, "your volume per day");
   b.queries_per_month = r.optional_number("queries_per_month", money, "or per month");
   b.queries_per_year = r.optional_number("queries_per_year", money, "or per year");
+  if ((b.queries_per_day ? 1 : 0) + (b.queries_per_month ? 1 : 0) + (b.queries_per_year ? 1 : 0) >
+      1)
+    r.fail(b.queries_per_year ? "queries_per_year" : "queries_per_month",
+           "give only one of queries_per_day, queries_per_month, queries_per_year");
   b.days_per_month =
       r.number("days_per_month", 30, Range{0, 31, true, false}, "days in a billing month");
   b.cost_per_error_usd =
@@ -392,6 +398,19 @@ void check_pilot_names(const ProjectConfig& c) {
         fmt::format("{}: [pilot] the challenger must differ from the champion", p.where));
 }
 
+// [business] baseline must name an approach of the config when it has [[approach]] tables (an
+// eval.json of the default approaches, run without any, is matched by decide).
+void check_baseline_name(const ProjectConfig& c) {
+  const std::string& baseline = c.business.baseline;
+  if (baseline.empty() || c.approaches.empty() || c.find_approach(baseline) != nullptr) return;
+  std::vector<std::string> names;
+  for (const auto& a : c.approaches) names.push_back(a.name);
+  throw UserError(fmt::format(
+      "{}: [business] baseline = \"{}\" is not an approach; use one of the [[approach]] names "
+      "({}){}",
+      c.business.where, baseline, fmt::join(names, ", "), did_you_mean(baseline, names)));
+}
+
 void check_top_level(const toml::table& root, const std::filesystem::path& origin) {
   for (const auto& [key, node] : root) {
     std::string name(key.str());
@@ -469,10 +488,17 @@ ProjectConfig parse_config(std::string_view text, const std::filesystem::path& o
   read_labels(section(root, "labels", origin), origin, c);
   read_approaches(root, origin, c);
   check_pilot_names(c);
+  check_baseline_name(c);
   return c;
 }
 
 ProjectConfig load_config(const std::filesystem::path& file) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(file, ignored)) {
+    throw UserError(
+        fmt::format("{}: is a folder, not a config file; give the TOML file itself (e.g. {})",
+                    file.string(), (file / "tunecase.toml").string()));
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw UserError(fmt::format("{}: cannot open the config file; check the path", file.string()));
