@@ -57,6 +57,7 @@ void run(const CurveArgs& a) {
                  approach["training_usd_is"].get<std::string>());
     }
     fmt::print("\n");
+    if (fit.contains("warning")) fmt::print("  warning: {}\n", fit["warning"].get<std::string>());
   }
   fmt::print("wrote {}/curve.json, curve.md, curve.html\n", a.out);
 }

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -67,6 +68,39 @@ TEST_F(CurveRunTest, BadCurveTableNamesTheKey) {
     EXPECT_THAT(e.what(), HasSubstr("missing"));
   }
   EXPECT_THROW(read_curve_settings(config("[curve]\ntarget_accuracy = 90\n")), UserError);
+}
+
+TEST_F(CurveRunTest, DuplicateSizesAreRefused) {
+  try {
+    config("[curve]\nsizes = [300, 100, 300]\n");
+    FAIL() << "sizes listed twice were accepted";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("[curve] sizes: 300 is listed twice"));
+  }
+}
+
+// Three tiny sizes bend the fit: its projection at 2x falls below what all of train measured.
+// That is flagged in curve.json and curve.md, never reported as what more labels bring.
+TEST_F(CurveRunTest, AProjectionBelowTheMeasuredFullTrainIsFlagged) {
+  CurveOptions o;
+  o.out_dir = dir_ / "out";
+  std::ostringstream log;
+  auto doc = run_curve(config("[curve]\nsizes = [5, 10, 20]\nseeds = 2\n"), o, log);
+  const auto& a = doc["approaches"][0];
+  double measured = a["points"].back()["mean_accuracy"].get<double>();
+  const auto& fit = a["fit"];
+  ASSERT_TRUE(fit["fitted"].get<bool>());
+  ASSERT_LT(fit["projection_2x"]["accuracy"].get<double>(), measured)
+      << "the fit no longer falls below; pick sizes that bend it";
+  EXPECT_EQ(fit.value("projection_below_measured", false), true);
+  EXPECT_THAT(fit.value("warning", ""), HasSubstr("below the"));
+  std::ifstream md(dir_ / "out" / "curve.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("Warning: The fit projects"));
+
+  auto fine = run_curve(config("[curve]\nsizes = [30, 100, 300]\nseeds = 2\n"), o, log);
+  EXPECT_FALSE(fine["approaches"][0]["fit"].contains("projection_below_measured"));
 }
 
 TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {

@@ -21,6 +21,22 @@ TEST(CurveEvidence, QuotesThePointNearest500AndTheProjection) {
   EXPECT_NE(text.find("90.0% at 6,400 labels (projection)"), std::string::npos) << text;
 }
 
+TEST(CurveEvidence, QuotesNoProjectionBelowWhatAllOfTrainMeasured) {
+  nlohmann::json curve = {{"train_labels", 1044},
+                          {"approaches",
+                           {{{"name", "local-linear"},
+                             {"points",
+                              {{{"labels", 40}, {"mean_accuracy", 0.3}, {"runs", 2}},
+                               {{"labels", 1044}, {"mean_accuracy", 0.757}, {"runs", 1}}}},
+                             {"fit",
+                              {{"fitted", true},
+                               {"projection_below_measured", true},
+                               {"projection_2x", {{"accuracy", 0.696}, {"labels", 2088}}}}}}}}};
+  std::string text = curve_evidence(curve);
+  EXPECT_EQ(text.find("69.6%"), std::string::npos) << text;
+  EXPECT_NE(text.find("gives no projection"), std::string::npos) << text;
+}
+
 TEST(CurveEvidence, SaysNothingWithoutACurve) {
   EXPECT_EQ(curve_evidence(nullptr), "");
   EXPECT_EQ(curve_evidence(nlohmann::json::object()), "");

@@ -1,5 +1,6 @@
 #include "tunecase/config/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -175,8 +176,16 @@ void read_optimize(TableReader& r, OptimizeTableSettings& o, std::vector<Setting
 void read_curve(TableReader& r, CurveTableSettings& c) {
   c.present = r.present();
   c.where = r.where();
-  if (auto sizes = r.integer_list("sizes", Range::between(1, 1e9), "training-label counts"))
+  if (auto sizes = r.integer_list("sizes", Range::between(1, 1e9), "training-label counts")) {
     c.sizes = *sizes;
+    std::vector<int64_t> sorted(sizes->begin(), sizes->end());
+    std::sort(sorted.begin(), sorted.end());
+    auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+    if (twice != sorted.end())
+      r.fail("sizes", fmt::format("{} is listed twice; list each size once (each is measured "
+                                  "with every seed)",
+                                  *twice));
+  }
   c.seeds = static_cast<int>(r.integer("seeds", 3, Range::between(1, 100), "subsamples per size"));
   c.target_accuracy = r.optional_number("target_accuracy", Range{0, 1, true, true},
                                         "report the labels needed to reach it");

@@ -76,6 +76,7 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
                                 t["why"].get<std::string>());
     }
     if (f.contains("note")) line += " " + f["note"].get<std::string>();
+    if (f.contains("warning")) line += " Warning: " + f["warning"].get<std::string>();
     out.push_back(line);
   }
   return out;

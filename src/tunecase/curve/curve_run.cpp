@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "tunecase/approaches/registry.h"
@@ -106,8 +108,18 @@ nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
           {"pooled_n", n}};
 }
 
+// The mean accuracy measured at `labels` among a curve's points (size_json), if it was measured.
+std::optional<double> mean_at(const nlohmann::json& points, std::size_t labels) {
+  for (const auto& p : points)
+    if (p.value("labels", std::size_t{0}) == labels && p.contains("mean_accuracy"))
+      return p["mean_accuracy"].get<double>();
+  return std::nullopt;
+}
+
+// `measured_at_train`: the mean accuracy measured with all of train, which a projection to more
+// labels should not fall below.
 nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
-                        std::optional<double> target) {
+                        std::optional<double> target, std::optional<double> measured_at_train) {
   auto fit = fit_learning_curve(points);
   if (!fit) return {{"fitted", false}, {"why", "fewer than 3 points at 2 sizes"}};
   auto projection = [&](std::size_t labels, uint64_t seed) {
@@ -130,11 +142,24 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                       {"saturation_visible", fit->saturation_visible()},
                       {"projection_2x", projection(2 * train_size, 2)},
                       {"projection_4x", projection(4 * train_size, 4)}};
-  if (points.size() <= 3)
+  std::set<double> sizes;
+  for (const auto& p : points) sizes.insert(p.labels);
+  if (points.size() <= 3 || sizes.size() < 3)
     j["note"] = fmt::format(
-        "Only {} measured points for 3 parameters: the curve passes through them, so the data do "
-        "not test its shape; read the projections as a rough guide.",
-        points.size());
+        "Only {} measured points at {} sizes for 3 parameters: the data do not test the curve's "
+        "shape; read the projections as a rough guide.",
+        points.size(), sizes.size());
+  // A projection to more labels below what all of train measured is the fit missing the points
+  // (a curve bent by the small sizes), not a loss from more labels: flagged, never a gain.
+  double at_2x = j["projection_2x"]["accuracy"].get<double>();
+  if (measured_at_train && at_2x < *measured_at_train) {
+    j["projection_below_measured"] = true;
+    j["warning"] = fmt::format(
+        "The fit projects {:.3f} at 2x, below the {:.3f} measured with all {} labels: it does "
+        "not describe these points (RMSE {:.3f}); do not read its projections as what more labels "
+        "would bring. Measure more sizes near the train size.",
+        at_2x, *measured_at_train, train_size, fit->rmse);
+  }
   if (target) {
     auto needed = fit->labels_for(*target);
     j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
@@ -267,7 +292,8 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                               : simulated     ? "simulated"
                                               : "measured"},
           {"points", points},
-          {"fit", fit_json(fit_points, data.splits.train.size(), target)}};
+          {"fit", fit_json(fit_points, data.splits.train.size(), target,
+                           mean_at(points, data.splits.train.size()))}};
 }
 
 }  // namespace
@@ -360,7 +386,8 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
                           {"kind", a.kind},
                           {"simulated", simulated},
                           {"points", points},
-                          {"fit", fit_json(fit_points, train.size(), settings.target_accuracy)}});
+                          {"fit", fit_json(fit_points, train.size(), settings.target_accuracy,
+                                           mean_at(points, train.size()))}});
   }
   for (const auto& a : settings.finetune) {
     if (!client) client = (own = make_http_client()).get();

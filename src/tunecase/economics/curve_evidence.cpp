@@ -35,7 +35,12 @@ std::string curve_evidence(const nlohmann::json& curve) {
         count((*p)["labels"].get<double>()), a.value("name", std::string("?")),
         percent((*p)["mean_accuracy"].get<double>()), p->value("runs", 0), count(have));
     const nlohmann::json fit = a.value("fit", nlohmann::json::object());
-    if (fit.value("fitted", false) && fit.contains("projection_2x")) {
+    if (fit.value("projection_below_measured", false)) {
+      // The fit misses the points: no projection is quoted as what more labels would bring.
+      sentence +=
+          "; its fitted curve projects less than all of train measured, so it gives no "
+          "projection";
+    } else if (fit.value("fitted", false) && fit.contains("projection_2x")) {
       sentence += fmt::format("; {} at {} labels (projection)",
                               percent(fit["projection_2x"].value("accuracy", 0.0)),
                               count(fit["projection_2x"].value("labels", 0.0)));
