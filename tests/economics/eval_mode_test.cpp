@@ -1,11 +1,14 @@
 // The business case from measurements (eval.json): provenance, unknown prices, simulated
 // figures, and rankings the data does not settle.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
@@ -138,6 +141,26 @@ hosting = { usd_per_hour = 0.1, billing = "per_query", throughput_per_s = 0.001 
   EXPECT_EQ(slow.usd_per_query.source, Source::assumed);
   EXPECT_NE(slow.cost_basis.find("(0.001 queries/s x 50% utilisation)"), std::string::npos)
       << slow.cost_basis;
+}
+
+TEST(EvalMode, ACurveOfAnotherTrainSplitIsRefused) {
+  nlohmann::json eval = eval_fixture();  // 700 train rows
+  auto out = std::filesystem::temp_directory_path() /
+             ("tunecase_curve_mismatch_" + std::to_string(::getpid()));
+  ProjectConfig config = parse_config(kConfig, "tickets.toml");
+  nlohmann::json other = {{"train_labels", 1044}, {"approaches", nlohmann::json::array()}};
+  try {
+    run_decide(config, &eval, out, &other);
+    ADD_FAILURE() << "a curve of 1,044 train labels was quoted beside an eval of 700";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train split of 1,044 labels, but --eval's eval.json "
+                                         "trained on 700"),
+              std::string::npos)
+        << e.what();
+  }
+  nlohmann::json same = {{"train_labels", 700}, {"approaches", nlohmann::json::array()}};
+  EXPECT_NO_THROW(run_decide(config, &eval, out, &same));
+  std::filesystem::remove_all(out);
 }
 
 TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {

@@ -11,6 +11,7 @@
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
 #include "tunecase/economics/memo_html.h"
+#include "tunecase/economics/money.h"
 
 namespace tunecase {
 namespace {
@@ -48,11 +49,29 @@ void check_measured_figures(const nlohmann::json& eval, const std::filesystem::p
   }
 }
 
+// A learning curve quoted beside an eval must come from the same training split: its train size
+// is the one eval trained on, or the curve describes other data.
+void check_curve_matches_eval(const nlohmann::json& curve, const nlohmann::json& eval) {
+  if (!curve.contains("train_labels") || !curve["train_labels"].is_number()) return;
+  if (!eval.contains("dataset") || !eval["dataset"].is_object() ||
+      !eval["dataset"].contains("train") || !eval["dataset"]["train"].is_number())
+    return;
+  auto curve_train = curve["train_labels"].get<int64_t>();
+  auto eval_train = eval["dataset"]["train"].get<int64_t>();
+  if (curve_train == eval_train) return;
+  throw UserError(fmt::format(
+      "--curve: the learning curve was measured on a train split of {} labels, but --eval's "
+      "eval.json trained on {}: they come from different data or splits; run tunecase curve "
+      "with the config eval ran with, or leave out --curve",
+      econ::count(static_cast<double>(curve_train)), econ::count(static_cast<double>(eval_train))));
+}
+
 }  // namespace
 
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir, const nlohmann::json* curve,
                           bool accept_partial) {
+  if (curve != nullptr && eval != nullptr) check_curve_matches_eval(*curve, *eval);
   econ::Scenario scenario = econ::read_scenario(config, eval, accept_partial);
   if (curve != nullptr) scenario.curve = *curve;
   econ::Decision d = econ::decide(std::move(scenario));
