@@ -98,6 +98,7 @@ TEST_F(CurveRunTest, AProjectionBelowTheMeasuredFullTrainIsFlagged) {
   std::stringstream text;
   text << md.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr("Warning: The fit projects"));
+  EXPECT_THAT(text.str(), HasSubstr("| mean accuracy (measured) |"));
 
   auto fine = run_curve(config("[curve]\nsizes = [30, 100, 300]\nseeds = 2\n"), o, log);
   EXPECT_FALSE(fine["approaches"][0]["fit"].contains("projection_below_measured"));

@@ -58,6 +58,17 @@ TEST(WriteCsv, ReaderGetsBackEveryFieldExactly) {
   }
 }
 
+TEST(WriteCsv, AFolderIsAUserErrorAskingForAFileName) {
+  testing::TempDir dir;
+  try {
+    write_csv(dir.path(), {"a"}, {});
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("it is a folder; give a file name"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(WriteCsv, UnwritablePathIsAUserErrorNamingIt) {
   testing::TempDir dir;
   auto path = dir.path() / "missing-folder" / "out.csv";

@@ -160,6 +160,19 @@ TEST(PrepareData, PreSplitRemovesLeakedTestRowsAndListsUnseenLabels) {
   EXPECT_THAT(data.labels, ElementsAre("billing", "bug", "login", "refund"));
 }
 
+TEST(PrepareData, PreSplitDevAndTestNamingOneFileIsAnError) {
+  DataConfig config;
+  config.train = dataset("presplit_train.csv");
+  config.dev = dataset("presplit_test.csv");
+  config.test = dataset("presplit_test.csv");
+  try {
+    prepare_data(config);
+    FAIL() << "dev and test as one file were accepted";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("[data] dev and test (--dev, --test) name the same file"));
+  }
+}
+
 TEST(PrepareData, PreSplitWithoutDevAndDevFractionZeroLeavesDevEmpty) {
   DataConfig config;
   config.train = dataset("presplit_train.csv");

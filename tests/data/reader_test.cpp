@@ -95,6 +95,18 @@ TEST(ReadExamples, CountsEmptyTextAndKeepsUnlabelledApart) {
   EXPECT_EQ(r.invalid_skipped, 0u);
 }
 
+TEST(ReadExamples, AFolderWithoutAnExtensionIsNamedAFolder) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "tickets");
+  try {
+    read_examples(dir.path() / "tickets", {});
+    FAIL() << "a folder was read";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a folder, not a data file"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ReadExamples, RaggedRowNamesFileLineAndRemedy) {
   EXPECT_THAT(error_of(dataset("ragged.csv")),
               AllOf(HasSubstr("ragged.csv:3: row has 3 fields, header has 2"),

@@ -180,6 +180,21 @@ TEST(BadEvalJson, AccuracyOutsideZeroToOneNamesTheFileAndApproach) {
   EXPECT_NE(eval_json_error({{"name", "svm"}, {"accuracy", -0.1}}), "");
 }
 
+TEST(BadEvalJson, AFileThatIsNotJsonIsNotCalledAnInvalidEvalJson) {
+  auto file = std::filesystem::temp_directory_path() /
+              ("tunecase_not_eval_" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(file) << "text,label\nhello,a\n";
+  try {
+    load_eval_json(file);
+    ADD_FAILURE() << "a CSV file was read as eval.json";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("not an eval.json (not JSON); pass the folder"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(file);
+}
+
 TEST(BadEvalJson, AccuracyOutsideItsOwnIntervalIsAnError) {
   std::string e = eval_json_error(
       {{"name", "svm"}, {"accuracy", 0.9}, {"accuracy_ci95", nlohmann::json::array({0.1, 0.3})}});

@@ -194,6 +194,10 @@ TEST(Inspect, SaysHowManyRowsHaveNoLabel) {
   EXPECT_EQ(q.summary.unlabelled, 10u);
   EXPECT_THAT(data_quality_summary(q), HasSubstr("; 10 rows without a label left out"));
   EXPECT_THAT(data_quality_markdown(q), HasSubstr("10 rows have no label (measured)"));
+  // Without the label-noise estimate nothing in the count is estimated.
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("high-quality examples (measured): "));
+  EXPECT_THAT(data_quality_summary(q), Not(HasSubstr("(estimated)")));
+  EXPECT_THAT(data_quality_markdown(q), HasSubstr("(measured: labelled rows minus near-duplicate"));
 }
 
 TEST(Inspect, WritesTheSuspectListForAHuman) {

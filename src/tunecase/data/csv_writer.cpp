@@ -33,6 +33,10 @@ void write_row(std::ofstream& out, const std::vector<std::string>& row) {
 
 void write_csv(const std::filesystem::path& path, const std::vector<std::string>& header,
                const std::vector<std::vector<std::string>>& rows) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw UserError(fmt::format("cannot write {}: it is a folder; give a file name (e.g. {})",
+                                path.string(), (path / "tickets.csv").string()));
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
     throw UserError(fmt::format(

@@ -159,6 +159,26 @@ Splits read_pre_split(const DataConfig& config, DatasetSummary& summary, Example
   return splits;
 }
 
+// Pre-split files: test (and dev) must be held out from the others. The same file named twice
+// would only be found later as leakage that empties a split, with a message about the wrong one.
+void refuse_one_file_twice(const DataConfig& config) {
+  const std::pair<const char*, const std::filesystem::path*> files[] = {
+      {"train", &config.train}, {"dev", &config.dev}, {"test", &config.test}};
+  for (std::size_t i = 0; i < std::size(files); ++i) {
+    for (std::size_t j = i + 1; j < std::size(files); ++j) {
+      std::error_code ignored;
+      if (files[i].second->empty() || files[j].second->empty() ||
+          !std::filesystem::equivalent(*files[i].second, *files[j].second, ignored))
+        continue;
+      throw UserError(fmt::format(
+          "[data] {} and {} (--{}, --{}) name the same file, {}: the {} split must be held out "
+          "from the {} split; give a separate {} file",
+          files[i].first, files[j].first, files[i].first, files[j].first, files[j].second->string(),
+          files[j].first, files[i].first, files[j].first));
+    }
+  }
+}
+
 }  // namespace
 
 nlohmann::json DatasetSummary::to_json() const {
@@ -204,6 +224,7 @@ PreparedData prepare_data(const DataConfig& config) {
   }
   PreparedData data;
   if (config.pre_split()) {
+    refuse_one_file_twice(config);
     data.splits = read_pre_split(config, data.summary, data.unlabelled);
     remove_leakage(data.splits);
   } else {
@@ -233,7 +254,7 @@ PreparedData prepare_data(const DataConfig& config) {
     throw UserError(fmt::format(
         "the test split is empty ({} labelled rows after de-duplication and leakage removal); "
         "a held-out evaluation needs more labelled rows, or a test file whose texts are not all "
-        "in train",
+        "in train or dev",
         data.summary.train + data.summary.dev));
   }
   return data;

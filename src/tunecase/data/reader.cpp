@@ -300,8 +300,8 @@ void check_readable(const std::filesystem::path& file) {
 }  // namespace
 
 ReadResult read_examples(const std::filesystem::path& file, const ReadOptions& options) {
+  check_readable(file);  // first: a folder has no format to name
   Format format = format_of(file);
-  check_readable(file);
   ReadResult result;
   Collector collector(file, options, result);
   switch (format) {

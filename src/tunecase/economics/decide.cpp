@@ -108,6 +108,11 @@ nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
     check_measured_figures(j, file);
     return j;
   } catch (const nlohmann::json::parse_error& e) {
+    if (file.filename() != "eval.json")  // another file passed for the folder
+      throw UserError(fmt::format(
+          "{}: not an eval.json (not JSON); pass the folder tunecase eval --out wrote (or its "
+          "eval.json) to --eval",
+          file.string()));
     throw UserError(
         fmt::format("{}: invalid JSON ({}); re-run tunecase eval", file.string(), e.what()));
   }

@@ -115,9 +115,8 @@ std::string data_quality_html(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string body = p(fmt::format(
       "{} rows read; {} train, {} dev, {} test after de-duplication (measured). High-quality "
-      "examples: {} (estimated: labelled rows minus estimated wrong labels minus "
-      "near-duplicate rows).",
-      s.rows, s.train, s.dev, s.test, high_quality_text(q)));
+      "examples: {} ({}).",
+      s.rows, s.train, s.dev, s.test, high_quality_text(q), high_quality_basis(q)));
   body += variants(q) + balance(q) + duplicates(q) + noise(q);
   return html::page("Data quality", body);
 }

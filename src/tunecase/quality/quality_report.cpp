@@ -192,9 +192,16 @@ std::string noise_headline(const LabelNoise& n) {
 }
 
 std::string high_quality_text(const DataQuality& q) {
-  if (!q.high_quality_examples_high) return fmt::format("{:.0f}", q.high_quality_examples);
+  if (!q.high_quality_examples_high || *q.high_quality_examples_high == q.high_quality_examples)
+    return fmt::format("{:.0f}", q.high_quality_examples);
   return fmt::format("between {:.0f} and {:.0f}", q.high_quality_examples,
                      *q.high_quality_examples_high);
+}
+
+std::string high_quality_basis(const DataQuality& q) {
+  if (!q.noise)
+    return "measured: labelled rows minus near-duplicate rows; wrong labels not estimated";
+  return "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows";
 }
 
 std::string data_quality_markdown(const DataQuality& q) {
@@ -202,9 +209,8 @@ std::string data_quality_markdown(const DataQuality& q) {
   std::string md = "# Data quality\n\n";
   md += fmt::format(
       "{} rows read; {} labelled rows in train, {} in dev, {} in test after de-duplication "
-      "(measured). High-quality examples: **{}** (estimated: labelled rows minus estimated "
-      "wrong labels minus near-duplicate rows{}).\n",
-      s.rows, s.train, s.dev, s.test, high_quality_text(q),
+      "(measured). High-quality examples: **{}** ({}{}).\n",
+      s.rows, s.train, s.dev, s.test, high_quality_text(q), high_quality_basis(q),
       q.high_quality_examples_high ? "; the wrong labels are an upper bound, see Label noise" : "");
   if (s.delimiter != 0) md += fmt::format("\nCSV delimiter: {}.\n", delimiter_name(s.delimiter));
   if (s.skipped_rows > 0)
@@ -234,10 +240,12 @@ std::string data_quality_summary(const DataQuality& q) {
                                               : " (kept apart; [data] normalize_labels = true)",
                      s.labels_trimmed);
   out += fmt::format(
-      "balance: imbalance ratio {:.1f}; {} labels under {} train rows; {} test "
-      "labels absent from train\n",
-      q.balance.imbalance_ratio, q.balance.below_min.size(), q.options.min_label_count,
-      q.balance.test_absent_from_train.size());
+      "balance: imbalance ratio {:.1f}; {} label{} under {} train rows; {} test "
+      "label{} absent from train\n",
+      q.balance.imbalance_ratio, q.balance.below_min.size(),
+      q.balance.below_min.size() == 1 ? "" : "s", q.options.min_label_count,
+      q.balance.test_absent_from_train.size(),
+      q.balance.test_absent_from_train.size() == 1 ? "" : "s");
   out += fmt::format(
       "duplicates: {} exact removed; {} near-duplicate rows in train; {} test rows "
       "near-copies of train/dev\n",
@@ -246,8 +254,11 @@ std::string data_quality_summary(const DataQuality& q) {
     out += fmt::format("label noise (estimated): {} of train labels wrong; {} suspects\n",
                        noise_headline(*q.noise), q.noise->suspects.size());
   }
-  out += fmt::format("high-quality examples (estimated): {}\n", high_quality_text(q));
-  out += "counts are measured on the data; label noise and high-quality examples are estimated\n";
+  out += fmt::format("high-quality examples ({}): {}\n", q.noise ? "estimated" : "measured",
+                     high_quality_text(q));
+  out += q.noise ? "counts are measured on the data; label noise and high-quality examples are "
+                   "estimated\n"
+                 : "counts are measured on the data; label noise was not estimated (--no-noise)\n";
   return out;
 }
 

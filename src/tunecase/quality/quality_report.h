@@ -18,6 +18,12 @@ std::string noise_headline(const LabelNoise& n);
 // "870" or, when the label-noise figure is an upper bound, "between 540 and 1,010".
 std::string high_quality_text(const DataQuality& q);
 
+// How that count was made, for the parenthesis after it: "estimated: labelled rows minus
+// estimated wrong labels minus near-duplicate rows", or, when label noise was not estimated
+// (inspect --no-noise), "measured: labelled rows minus near-duplicate rows; wrong labels not
+// estimated".
+std::string high_quality_basis(const DataQuality& q);
+
 // A few lines for the terminal: the headline of each finding.
 std::string data_quality_summary(const DataQuality& q);
 

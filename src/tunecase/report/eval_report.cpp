@@ -241,11 +241,13 @@ std::string leakage_section(const json& eval) {
   double good = q.value("high_quality_examples", 0.0);
   std::string count = fmt::format("{:.0f}", good);
   auto high = q.find("high_quality_examples_high");
-  if (high != q.end() && high->is_number())
+  if (high != q.end() && high->is_number() && high->get<double>() != good)
     count = fmt::format("between {:.0f} and {:.0f}", good, high->get<double>());
+  bool noise = q.contains("label_noise") && !q["label_noise"].is_null();
   out += fmt::format(
       "High-quality examples: {} ({}).\n\n", count,
-      "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows");
+      noise ? "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows"
+            : "measured: labelled rows minus near-duplicate rows; wrong labels not estimated");
   std::size_t leaked = q["duplicates"].value("test_near_leaked", std::size_t{0});
   if (leaked == 0) return out;
   std::vector<std::vector<std::string>> rows;
