@@ -44,6 +44,17 @@ TEST(EvalTable, MarksSimulatedRowsAndUnknownPrices) {
   EXPECT_NE(table.find("sim-llm"), std::string::npos) << table;
 }
 
+// A fixed hosting price with nothing measured behind it is assumed, and the footers say so.
+TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
+  nlohmann::json eval = sample_eval();
+  EXPECT_EQ(eval_table_text(eval).find("assumed for"), std::string::npos);
+  eval["approaches"][0]["cost_provenance"] = "assumed";
+  EXPECT_NE(eval_table_text(eval).find("$: estimated, assumed for svm (a fixed hosting price"),
+            std::string::npos)
+      << eval_table_text(eval);
+  EXPECT_NE(eval_markdown(eval).find("throughput), assumed for svm"), std::string::npos);
+}
+
 TEST(EvalMarkdown, HasEverySection) {
   std::string md = eval_markdown(sample_eval());
   for (const char* section : {"## Data", "## Pairwise tests", "## Invalid answers and errors",

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/suggest.h"
@@ -14,6 +15,17 @@ namespace tunecase {
 namespace {
 
 using nlohmann::json;
+
+// The approaches whose $ figures are assumed, not estimated: a fixed hosting price with nothing
+// measured behind it (eval.json's cost_provenance), said beside "$: estimated".
+std::string assumed_cost_note(const json& eval) {
+  std::vector<std::string> assumed;
+  for (const auto& a : eval["approaches"])
+    if (a.value("cost_provenance", "") == "assumed") assumed.push_back(a.value("name", ""));
+  if (assumed.empty()) return "";
+  return fmt::format(", assumed for {} (a fixed hosting price, nothing measured behind it)",
+                     fmt::join(assumed, ", "));
+}
 
 std::string pct(double v) {
   return fmt::format("{:.1f}%", 100.0 * v);
@@ -418,7 +430,10 @@ std::string eval_table_text(const json& eval) {
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   out += partial_notes(eval);
-  out += "accuracy, latency: measured on the test split; $: estimated (see report.md)\n";
+  out += fmt::format(
+      "accuracy, latency: measured on the test split; $: estimated{} (see "
+      "report.md)\n",
+      assumed_cost_note(eval));
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
@@ -434,11 +449,12 @@ std::string eval_table_text(const json& eval) {
 
 std::string eval_markdown(const json& eval) {
   std::string out = "# Evaluation report\n\n" + coverage_sentence(eval);
-  out +=
+  out += fmt::format(
       "Accuracy, macro-F1, "
       "invalid-output rate and latency are **measured**; $ per 1k and $ per month are "
       "**estimated** (measured tokens × catalogue prices, or assumed hosting $/hour ÷ measured "
-      "throughput); the daily volume is **assumed** (config).\n\n";
+      "throughput){}; the daily volume is **assumed** (config).\n\n",
+      assumed_cost_note(eval));
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   if (any_simulated) {
