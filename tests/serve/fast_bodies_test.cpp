@@ -219,6 +219,21 @@ TEST(FeedbackBody, APredictionIdThatIsNotOneIsA400) {
   EXPECT_EQ(std::get<FeedbackBody>(upper).id, "0123456789abcdef0123456789abcdef");
 }
 
+// An id past 64 bits reads as a floating-point number: said so, with what to send instead.
+TEST(ClassifyBody, AnIdTooLargeForAnIntegerSaysToSendAString) {
+  for (const char* body :
+       {R"({"text":"late","id":123456789012345678901234567890})", R"({"text":"late","id":1.5})"}) {
+    auto r = parse_classify(body);
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << body;
+    EXPECT_EQ(std::get<BodyError>(r).message,
+              "\"id\" is a number that is not a whole number of at most 64 bits; send the id as "
+              "a string");
+  }
+  auto big = parse_classify(R"({"text":"late","id":18446744073709551615})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(big));
+  EXPECT_EQ(std::get<ClassifyBody>(big).id, "18446744073709551615");
+}
+
 TEST(AnswerBody, IsTheDumpOfItsDocument) {
   std::mt19937_64 rng(9);
   const std::vector<std::string> texts = {"billing", "caf\xc3\xa9 \"q\"", "", "line\nbreak"};

@@ -96,6 +96,10 @@ bool missing(const Field& f) {
 std::variant<std::string, BodyError> id_field(Field f, const char* key) {
   if (missing(f)) return std::string();
   if (f.kind == Field::Kind::string || f.kind == Field::Kind::integer) return std::move(f.text);
+  if (std::string_view(f.type) == "number")  // a fraction, or a whole number past 64 bits
+    return BodyError{400, fmt::format("\"{}\" is a number that is not a whole number of at most "
+                                      "64 bits; send the id as a string",
+                                      key)};
   return BodyError{400,
                    fmt::format("\"{}\" must be a string (or an integer), not {}", key, f.type)};
 }
