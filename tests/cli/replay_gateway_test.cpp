@@ -224,8 +224,10 @@ TEST(ReplayTime, TheAtFieldTakesMillisecondsOrAnIsoTimeAndNothingElse) {
   // Seconds may be left out; an offset from UTC is taken away.
   EXPECT_EQ(parse_utc_time("2025-08-14T09:30"), parse_utc_time("2025-08-14T09:30:00Z"));
   EXPECT_EQ(parse_utc_time("2025-08-14T11:30:05+02:00"), parse_utc_time("2025-08-14T09:30:05Z"));
-  for (const char* bad : {"", "2025", "2025-13-01", "2025-08-14T25:00:00", "2025-08-14X",
-                          "1969-12-31", "2025-08-14T09", "2025-08-14T09:30:05+2"})
+  EXPECT_TRUE(parse_utc_time("2024-02-29"));  // a leap year's
+  for (const char* bad : {"", "2025", "2025-13-01", "2025-02-29", "2025-02-30", "2025-04-31",
+                          "1900-02-29", "2025-08-14T25:00:00", "2025-08-14X", "1969-12-31",
+                          "2025-08-14T09", "2025-08-14T09:30:05+2"})
     EXPECT_FALSE(parse_utc_time(bad)) << bad;
   auto ok = parse_classify(R"({"text":"x","at":1723627805000})");
   ASSERT_TRUE(std::holds_alternative<ClassifyBody>(ok));

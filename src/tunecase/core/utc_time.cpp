@@ -34,7 +34,11 @@ std::optional<int64_t> parse_utc_time(std::string_view text) {
   if (!read_number(text, pos, 4, y) || !expect('-') || !read_number(text, pos, 2, mo) ||
       !expect('-') || !read_number(text, pos, 2, d))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  // A day the month does not have (2025-02-30, 2025-04-31) is refused, not rolled into the next.
+  static constexpr int64_t kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDaysIn[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
   if (pos < text.size()) {
     if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
     ++pos;
