@@ -61,6 +61,8 @@ tunecase::monitor::RetrainRun retrain_and_report(const tunecase::ProjectConfig& 
 // The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
 // create an empty store); a postgresql:// URL is opened as given.
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location);
+// A --store location as a message may show it: a PostgreSQL URL's password masked.
+std::string shown_store(const std::string& location);
 // --now-ms: the given clock, or the system clock when it is 0.
 int64_t now_ms_or(int64_t now_ms);
 // Writes a report file; UserError naming it when it cannot be written.

@@ -152,7 +152,7 @@ void rollback(const ModelsArgs& a) {
   if (current == nullptr)
     throw tunecase::UserError(
         fmt::format("approach '{}' has no champion in the registry of {}: nothing to roll back",
-                    a.approach, a.store));
+                    a.approach, shown_store(a.store)));
   const tunecase::ModelVersion* target = nullptr;
   if (!a.version.empty()) {
     target = &find_version(models, a.approach, a.version);

@@ -39,7 +39,7 @@ tunecase::serve::PilotPlan choose_plan(const PilotArgs& a,
     throw tunecase::UserError(fmt::format(
         "--store {}: it records no pilot plan (a gateway older than this version wrote it); "
         "give --config, with [pilot] or --plan decision.json",
-        a.store));
+        shown_store(a.store)));
   PilotPlan plan = make_pilot_plan(*config, a.plan);
   if (recorded && plan_summary(*recorded) != plan_summary(plan))
     fmt::print(stderr,
@@ -76,7 +76,7 @@ void run(const PilotArgs& a) {
   if (!started)
     throw tunecase::UserError(fmt::format(
         "--store {}: no pilot has run on this store yet; start `tunecase serve` on it first",
-        a.store));
+        shown_store(a.store)));
   // The plan `serve` recorded at its last start, when there is one.
   std::optional<tunecase::serve::PilotPlan> recorded;
   if (std::optional<std::string> text = store->meta(tunecase::serve::kRecordedPlanKey))

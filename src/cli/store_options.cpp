@@ -8,13 +8,19 @@
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
   bool url = location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
   if (!url && !std::filesystem::exists(location))
-    throw tunecase::UserError(fmt::format(
-        "--store {}: no such store; point --store at the store `tunecase serve` writes", location));
+    throw tunecase::UserError(
+        fmt::format("--store {}: no such store; point --store at the store `tunecase serve` writes",
+                    shown_store(location)));
   return tunecase::open_store(location);
+}
+
+std::string shown_store(const std::string& location) {
+  return tunecase::redact_url(location);
 }
 
 int64_t now_ms_or(int64_t now_ms) {

@@ -140,6 +140,29 @@ TEST_P(HttpEngines, ALaterRequestOnAKeptAliveConnectionTimesOutOnTime) {
   server.stop();
 }
 
+// A provider that quotes the key it was sent in its error text: the caller sees "***", so no
+// error message, log line or stored prediction can carry the key.
+TEST_P(HttpEngines, TheRequestsKeyIsMaskedInTheAnswer) {
+  http::Server server(http::ServerOptions{}, [](http::Request q, http::Responder responder) {
+    responder.respond(http::Response::text(
+        401, "Incorrect API key provided: " + q.headers.get("authorization") + " / " +
+                 q.headers.get("x-api-key") + " / short " + q.headers.get("x-other")));
+  });
+  int port = server.start();
+  auto client = make_client();
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
+  request.headers = {{"Authorization", "Bearer sk-test-SECRET123"},
+                     {"x-api-key", "ant-SECRET456-key"},
+                     {"x-other", "not-a-secret-header"}};
+  auto response = http_send_sync(*client, request);
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.body.find("SECRET"), std::string::npos) << response.body;
+  EXPECT_EQ(response.body,
+            "Incorrect API key provided: Bearer *** / *** / short not-a-secret-header");
+  server.stop();
+}
+
 TEST_P(HttpEngines, ConnectionRefusedNamesHostAndPort) {
   // A port that was free a moment ago: bind, read the port, close.
   boost::asio::io_context io;

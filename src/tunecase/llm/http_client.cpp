@@ -260,6 +260,29 @@ bool proxy_configured() {
   return false;
 }
 
+// The secrets a request carries in its headers: the API key of "Authorization: Bearer KEY",
+// "x-api-key" (Anthropic) or "api-key" (Azure OpenAI). Short values (none of a real key's
+// length) are left out: masking them would garble ordinary text.
+std::vector<std::string> request_secrets(
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : headers) {
+    std::string key = ascii_lower(name);
+    if (key != "authorization" && key != "x-api-key" && key != "api-key") continue;
+    std::string_view secret = trim(value);
+    if (key == "authorization" && ascii_lower(std::string(secret.substr(0, 7))) == "bearer ")
+      secret = trim(secret.substr(7));
+    if (secret.size() >= 8) out.emplace_back(secret);
+  }
+  return out;
+}
+
+// Every occurrence of `secret` in `text` replaced by "***".
+void mask(std::string& text, const std::string& secret) {
+  for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+    text.replace(at, secret.size(), "***");
+}
+
 // Plain http:// on the Asio engine, the rest on libcurl (started at its first request).
 class RoutingClient final : public HttpClient {
  public:
@@ -271,6 +294,13 @@ class RoutingClient final : public HttpClient {
   }
 
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    // A provider's error text may quote the key it was sent ("Incorrect API key provided:
+    // sk-..."): masked in the answer before any caller can print, log or store it.
+    if (std::vector<std::string> secrets = request_secrets(request.headers); !secrets.empty())
+      done = [done = std::move(done), secrets = std::move(secrets)](HttpResponse r) {
+        for (const auto& secret : secrets) mask(r.body, secret);
+        done(std::move(r));
+      };
     // Every request of every command passes here: the audit sees each body (hashed, never kept).
     // A plain request is audited once it is on its way: hashing the body is the audit's cost,
     // and it need not delay the send.
