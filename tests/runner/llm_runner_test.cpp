@@ -216,6 +216,26 @@ TEST_F(RunnerTest, StopsBeforeTheSpendWouldPassTheCap) {
   EXPECT_EQ(r.summary["stopped_by_budget"], true);
 }
 
+// An endpoint that answers without a usage block (some proxies and self-hosted servers): the
+// cost of each answer is unknown, never $0, and the cap still holds, each answer charged the
+// worst case reserved for it.
+TEST_F(RunnerTest, AnswersWithoutTokenUsageAreChargedTheirWorstCaseSoTheCapHolds) {
+  FakeClient client([](const HttpRequest& r, int) {
+    return testing::answer(label_in(testing::item_text(r)), 0, 0);
+  });
+  options_.concurrency = 2;
+  options_.max_cost_usd = 0.0025;
+  LlmRunResult r = run(client, make_items(40));
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_GT(r.evaluated, 0u);
+  EXPECT_LT(r.evaluated, 40u);
+  EXPECT_GT(r.spent_usd, 0.0);
+  EXPECT_LE(r.spent_usd, *options_.max_cost_usd);
+  for (const auto& p : r.predictions)
+    if (!p.error) EXPECT_FALSE(p.cost_usd.has_value()) << "an unknown cost is not $0";
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("reported no token usage"));
+}
+
 // Which items a run scored (not "not run").
 std::vector<std::size_t> scored_items(const LlmRunResult& r) {
   std::vector<std::size_t> out;

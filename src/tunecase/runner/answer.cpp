@@ -10,10 +10,17 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   p.invalid = !parsed.valid();
   p.raw = answer.text;
   p.latency_ms = latency_ms;
-  p.tokens_in = answer.usage.input;
-  p.tokens_out = answer.usage.output;
-  p.tokens_cached = answer.usage.cached_input;
-  if (price) p.cost_usd = cost_usd(*price, answer.usage);
+  // Token counts the answer did not give (no usage block, as some proxies and self-hosted
+  // servers send) or gave as nonsense (negative, more cached than sent) are unknown, and so is
+  // the cost: never $0, which would also let a spend cap pass (the callers charge the request's
+  // worst case instead).
+  const Usage& u = answer.usage;
+  bool usage_known =
+      u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input;
+  p.tokens_in = usage_known ? u.input : 0;
+  p.tokens_out = usage_known ? u.output : 0;
+  p.tokens_cached = usage_known ? u.cached_input : 0;
+  if (price && usage_known) p.cost_usd = cost_usd(*price, u);
   if (answer.probability && parsed.valid()) p.confidence = answer.probability;
   return p;
 }

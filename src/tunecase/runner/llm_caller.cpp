@@ -172,7 +172,9 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
           cache_->put(call->key, {response.status, response.body, p.latency_ms, answer.simulated});
         limiter_.settle(call->tokens, static_cast<double>(p.tokens_in + p.tokens_out));
       }
-      double cost = p.cost_usd.value_or(0);
+      // An answer that gave no token usage costs the worst case reserved for it: unknown is
+      // never free, and the cap holds.
+      double cost = p.cost_usd.value_or(price_ ? call->worst_usd : 0.0);
       finish(call, std::move(p), cost);
     } catch (const ProviderError& e) {
       finish(call, failed(fmt::format("unreadable answer: {}", e.what()), ms_since(call->started)),

@@ -328,7 +328,11 @@ void RunLoop::on_completion(Completion c) {
   any_answer_ = true;
   if (cache_) cache_->put(a.key, {response.status, response.body, latency, answer.simulated});
   record_answer(c.item, answer, latency, false);
-  double cost = price_ ? *result_.predictions[c.item].cost_usd : 0;
+  // An answer that gave no token usage costs the worst case reserved for it: unknown is never
+  // free, and the cap holds.
+  const std::optional<double>& priced = result_.predictions[c.item].cost_usd;
+  if (price_ && !priced) ++unpriced_answers_;
+  double cost = price_ ? priced.value_or(a.worst_usd) : 0;
   release(c.item, static_cast<double>(answer.usage.input + answer.usage.output), cost);
 }
 
@@ -404,7 +408,12 @@ void RunLoop::finish() {
       {"stopped_by_budget", r.stopped_by_budget},
       {"max_cost_usd", options_.max_cost_usd ? nlohmann::json(*options_.max_cost_usd) : nullptr},
       {"spent_usd", price_ ? nlohmann::json(r.spent_usd) : nullptr},
-      {"spent_basis", "measured"},
+      {"spent_basis",
+       unpriced_answers_ == 0
+           ? std::string("measured")
+           : fmt::format("measured, plus the worst case of {} answer{} that reported no token "
+                         "usage (counted against the cap as if spent)",
+                         unpriced_answers_, unpriced_answers_ == 1 ? "" : "s")},
       {"price", price_ ? nlohmann::json{{"input_per_mtok", price_->input_per_mtok},
                                         {"cached_input_per_mtok", price_->cached_input_per_mtok},
                                         {"output_per_mtok", price_->output_per_mtok},
