@@ -265,13 +265,18 @@ bool proxy_configured() {
 // length) are left out: masking them would garble ordinary text.
 std::vector<std::string> request_secrets(
     const std::vector<std::pair<std::string, std::string>>& headers) {
+  // Compared without case and without a lowered copy: this runs for every request sent.
+  auto same = [](std::string_view a, std::string_view lower) {
+    return a.size() == lower.size() &&
+           std::equal(a.begin(), a.end(), lower.begin(),
+                      [](char x, char y) { return ascii_lower(x) == y; });
+  };
   std::vector<std::string> out;
   for (const auto& [name, value] : headers) {
-    std::string key = ascii_lower(name);
-    if (key != "authorization" && key != "x-api-key" && key != "api-key") continue;
+    bool authorization = same(name, "authorization");
+    if (!authorization && !same(name, "x-api-key") && !same(name, "api-key")) continue;
     std::string_view secret = trim(value);
-    if (key == "authorization" && ascii_lower(std::string(secret.substr(0, 7))) == "bearer ")
-      secret = trim(secret.substr(7));
+    if (authorization && same(secret.substr(0, 7), "bearer ")) secret = trim(secret.substr(7));
     if (secret.size() >= 8) out.emplace_back(secret);
   }
   return out;
