@@ -68,13 +68,17 @@ void run(const FeedbackArgs& a) {
   }
   // One id given different labels within the file is most likely an export's mistake: the
   // rows are applied in order (the last label stays, as a later correction would), and said.
-  std::map<std::pair<int, std::string>, std::string> first_label;
+  struct Seen {
+    std::string label;      // the first row's
+    bool conflict = false;  // a later row gave another; said once
+  };
+  std::map<std::pair<int, std::string>, Seen> seen;
   std::vector<std::string> conflicts;
   for (const auto& f : feedback) {
-    auto [it, fresh] = first_label.try_emplace({static_cast<int>(f.by), f.id}, f.label);
-    if (!fresh && it->second != f.label &&
-        std::find(conflicts.begin(), conflicts.end(), f.id) == conflicts.end())
-      conflicts.push_back(f.id);
+    auto [it, fresh] = seen.try_emplace({static_cast<int>(f.by), f.id}, Seen{f.label});
+    if (fresh || it->second.conflict || it->second.label == f.label) continue;
+    it->second.conflict = true;
+    conflicts.push_back(f.id);
   }
   if (!conflicts.empty())
     fmt::print(stderr,

@@ -11,8 +11,7 @@
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
-  bool url = location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
-  if (!url && !std::filesystem::exists(location))
+  if (!tunecase::is_postgres_url(location) && !std::filesystem::exists(location))
     throw tunecase::UserError(
         fmt::format("--store {}: no such store; point --store at the store `tunecase serve` writes",
                     shown_store(location)));
