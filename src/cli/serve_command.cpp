@@ -170,7 +170,7 @@ void run(const ServeArgs& a) {
   tunecase::set_process_audit(nullptr);
   auto s = gateway.log_stats();
   fmt::print(stderr,
-             "tunecase serve stopped: {} predictions logged, {} committed, {} dropped; {} "
+             "tunecase serve stopped: {} predictions logged, {} committed, {} not stored; {} "
              "commits, {} of them at full priority after {} handovers (a busy machine); the "
              "background writer {}, pausing {} times between slices of its work\n",
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,

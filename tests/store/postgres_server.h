@@ -53,6 +53,16 @@ class PostgresServer {
   }
   int port() const { return port_; }
 
+  // A server of the caller's own, stopped when it is destroyed (nullptr, with why_not(), when
+  // none can run here): for a test that stops it, since the shared one serves the other tests
+  // of the same program.
+  static std::unique_ptr<PostgresServer> start_own() { return start(); }
+
+  // An outage: the server stops (fast shutdown: connections are cut) and starts again on the
+  // same port and data.
+  void stop() { run(pg_ctl() + " -D " + data_.string() + " -m fast -w stop >/dev/null 2>&1"); }
+  bool start_again() { return launch(); }
+
   ~PostgresServer() {
     run(pg_ctl() + " -D " + data_.string() + " -m immediate -w stop >/dev/null 2>&1");
     std::error_code ignored;
@@ -137,16 +147,18 @@ class PostgresServer {
     give_to_postgres(s->dir_);
     for (int attempt = 0; attempt < 3; ++attempt) {
       s->port_ = free_port();
-      std::string options = "-p " + std::to_string(s->port_) + " -k " + s->dir_.string() +
-                            " -c listen_addresses=127.0.0.1 -c fsync=off";
-      int rc = run(s->pg_ctl() + " -D " + s->data_.string() + " -l " +
-                   (s->dir_ / "server.log").string() + " -w -o \"" + options +
-                   "\" start >/dev/null 2>&1");
-      if (rc == 0) return s;
+      if (s->launch()) return s;
     }
     why_not() = "pg_ctl could not start PostgreSQL (see " + (s->dir_ / "server.log").string() + ")";
     s->port_ = 0;
     return nullptr;
+  }
+
+  bool launch() {
+    std::string options = "-p " + std::to_string(port_) + " -k " + dir_.string() +
+                          " -c listen_addresses=127.0.0.1 -c fsync=off";
+    return run(pg_ctl() + " -D " + data_.string() + " -l " + (dir_ / "server.log").string() +
+               " -w -o \"" + options + "\" start >/dev/null 2>&1") == 0;
   }
 
   std::filesystem::path dir_;

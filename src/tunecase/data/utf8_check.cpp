@@ -39,6 +39,29 @@ std::optional<std::size_t> invalid_utf8_offset(std::string_view bytes) {
   return std::nullopt;
 }
 
+std::string valid_utf8(std::string_view bytes) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  if (!invalid_utf8_offset(bytes) && bytes.find('\0') == std::string_view::npos)
+    return std::string(bytes);
+  std::string out;
+  out.reserve(bytes.size() + 8);
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(bytes.data());
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    utf8proc_int32_t codepoint;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(base + pos, static_cast<utf8proc_ssize_t>(bytes.size() - pos), &codepoint);
+    if (n <= 0 || codepoint == 0) {
+      out += kReplacement;
+      ++pos;
+      continue;
+    }
+    out.append(bytes.substr(pos, static_cast<std::size_t>(n)));
+    pos += static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
 bool looks_like_windows_1252(std::string_view line) {
   const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
   bool high = false;

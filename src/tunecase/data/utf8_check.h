@@ -11,6 +11,11 @@ namespace tunecase {
 // `bytes` is valid. The readers use it to tell the user where in a line the bad byte sits.
 std::optional<std::size_t> invalid_utf8_offset(std::string_view bytes);
 
+// `bytes` as well-formed UTF-8 without NUL: each byte that is not part of a well-formed sequence,
+// and each NUL, becomes U+FFFD. For text from outside (an upstream's answer, an excerpt cut at a
+// byte count) on its way to a store that refuses malformed text (PostgreSQL) or truncates at NUL.
+std::string valid_utf8(std::string_view bytes);
+
 // True when `line` holds bytes >= 0x80 and none of them forms a well-formed multi-byte UTF-8
 // sequence: what a Windows-1252 (or Latin-1) file looks like, where "é" is the single byte 0xE9.
 // A line mixing valid UTF-8 sequences with stray bytes is not called Windows-1252.

@@ -91,6 +91,8 @@ struct Dispatcher::Job {
   int64_t created_at_ms = 0;
   std::chrono::steady_clock::time_point start;
   std::function<void(ClassifyAnswer)> done;
+  // False: the log was full while the store failed; answered, its predictions not stored.
+  bool stored = true;
 };
 
 Dispatcher::Dispatcher(ServedApproach& champion, ServedApproach* challenger,
@@ -107,8 +109,12 @@ Dispatcher::Dispatcher(ServedApproach& champion, ServedApproach* challenger,
 
 bool Dispatcher::classify(ClassifyBody body, std::function<void(ClassifyAnswer)> done) {
   std::size_t records = settings_.mode == ServeMode::shadow ? 2 : 1;
-  if (!log_.reserve(records)) return false;
+  bool stored = log_.reserve(records);
+  // A full log refuses (503) under overload; while the store fails, the feature keeps its
+  // answers and the predictions are counted as not stored.
+  if (!stored && !log_.store_failing()) return false;
   auto job = std::make_shared<Job>();
+  job->stored = stored;
   job->start = std::chrono::steady_clock::now();
   job->created_at_ms = settings_.clock();
   job->text_hash = text_hash(body.text);
@@ -141,7 +147,7 @@ void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<
   approach.classify(job->body.text, [this, &approach, arm, job](ServedAnswer served) {
     PredictionRecord record = record_of(*job, approach, arm, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
-    log(std::move(record));
+    log(*job, std::move(record));
     job->done(std::move(answer));
   });
 }
@@ -169,7 +175,7 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
     }
     PredictionRecord record = record_of(*job, *challenger_, Arm::challenger, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
-    log(std::move(record));
+    log(*job, std::move(record));
     job->done(std::move(answer));
   });
 }
@@ -178,7 +184,7 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
 void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
   PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
   failure.fallback = true;
-  log(failure);
+  log(*job, failure);
   if (stopping_) {
     ClassifyAnswer answer = answer_of(*job, failure, failed);
     answer.status = 503;
@@ -202,14 +208,15 @@ void Dispatcher::shadow(std::shared_ptr<Job> job) {
     challenger_->classify(job->body.text, [this, job, start](ServedAnswer served) {
       PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);
       record.latency_ms = ms_since(start);
-      log(std::move(record));
+      log(*job, std::move(record));
     });
   };
   if (!challenger_->in_process()) {
     run();  // an LLM call returns at once
     return;
   }
-  if (!background_.submit(run)) log_.release();  // busy: this item has no shadow answer
+  // Busy: this item has no shadow answer.
+  if (!background_.submit(run) && job->stored) log_.release();
 }
 
 PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& approach, Arm arm,
@@ -221,7 +228,10 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.approach = approach.name();
   r.arm = arm;
   r.segment = job.body.segment;
+  // What an upstream sent (a label it made up, an error excerpt cut at a byte count) is stored as
+  // well-formed UTF-8: PostgreSQL refuses anything else, and the reports are JSON.
   r.label = p.label;
+  if (invalid_utf8_offset(r.label)) r.label = valid_utf8(r.label);
   r.confidence = p.confidence;
   r.abstained = !p.error && settings_.abstain_below && p.confidence &&
                 *p.confidence < *settings_.abstain_below;
@@ -234,6 +244,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.timed_out = p.error && p.timed_out;
   r.cached = p.cached;
   if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
+  if (r.error) r.error = valid_utf8(*r.error);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;
   if (settings_.keep_texts) r.text = job.body.text;
@@ -266,9 +277,12 @@ ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& rec
   return a;
 }
 
-void Dispatcher::log(PredictionRecord record) {
+void Dispatcher::log(const Job& job, PredictionRecord record) {
   metrics_.observe(record);
-  log_.append(std::move(record));
+  if (job.stored)
+    log_.append(std::move(record));
+  else
+    log_.not_stored();
 }
 
 }  // namespace tunecase::serve

@@ -67,7 +67,8 @@ class Dispatcher {
   Dispatcher(ServedApproach& champion, ServedApproach* challenger, DispatchSettings settings,
              PredictionLog& log, Metrics& metrics, BlockingPool& background);
 
-  // False, without calling `done`, when the prediction log is full: answer 503.
+  // False, without calling `done`, when the prediction log is full and the store commits
+  // (overload): answer 503. With the store failing, a full log answers anyway (not stored).
   bool classify(ClassifyBody body, std::function<void(ClassifyAnswer)> done);
 
   const DispatchSettings& settings() const { return settings_; }
@@ -87,7 +88,7 @@ class Dispatcher {
                              const ServedAnswer& answer) const;
   ClassifyAnswer answer_of(const Job& job, const PredictionRecord& record,
                            const ServedAnswer& served) const;
-  void log(PredictionRecord record);
+  void log(const Job& job, PredictionRecord record);
 
   ServedApproach& champion_;
   ServedApproach* challenger_;

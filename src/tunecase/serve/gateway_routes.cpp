@@ -41,6 +41,31 @@ nlohmann::json feedback_json(const FeedbackResult& result) {
   return j;
 }
 
+// The log's state for the pilot and dashboard reports (the store's error only behind the token).
+nlohmann::json log_json(const PredictionLog::Stats& s) {
+  nlohmann::json j = {{"queued", s.queued}, {"committed", s.committed}, {"not_stored", s.dropped}};
+  if (s.failing_for_s > 0)
+    j["store_failing"] = {{"for_s", s.failing_for_s}, {"error", s.store_error}};
+  return j;
+}
+
+// 200 either way: the gateway still answers while its store fails, and a probe that restarted
+// it would lose the predictions it holds for the store.
+Response health(const PredictionLog::Health& h) {
+  if (!h.store_failing && h.not_stored == 0) return Response::json(200, R"({"status":"ok"})");
+  nlohmann::json j = {{"status", h.store_failing ? "degraded" : "ok"},
+                      {"queued", h.queued},
+                      {"not_stored", h.not_stored}};
+  if (h.store_failing) {
+    j["store_failing_for_s"] = h.failing_for_s;
+    j["reason"] = fmt::format(
+        "the store has refused commits for {:.0f} s: {} predictions wait in this gateway's queue "
+        "(kept until the store commits), {} were answered and not stored; see serve's log",
+        h.failing_for_s, h.queued, h.not_stored);
+  }
+  return Response::json(200, j.dump());
+}
+
 bool needs_token(const std::string& path) {
   for (const char* guarded :
        {"/v1/feedback", "/v1/pilot", "/v1/models", "/v1/dashboard", "/metrics", "/memo", "/plan"})
@@ -61,7 +86,7 @@ void Gateway::handle(http::Request request, http::Responder responder) {
     responder.respond(std::move(r));
   };
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
-  if (path == "/healthz") return responder.respond(Response::json(200, R"({"status":"ok"})"));
+  if (path == "/healthz") return responder.respond(health(log_->health()));
   // With a token, every route that carries the pilot's figures, the business case or the
   // models asks for it; classify, the health check and the dashboard's files (no data) do not.
   if (!authorised(request) && needs_token(path)) {
@@ -119,7 +144,7 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
       });
   if (!taken) {
     metrics_->refused();
-    responder.respond(busy("the prediction log is full"));
+    responder.respond(busy("the prediction log is full (the gateway is overloaded)"));
   }
 }
 
@@ -162,15 +187,26 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
     try {
       Feedback fb{f.by, f.id, f.label, at};
       FeedbackResult result = store_->record_feedback(fb);
+      bool all_stored = true;
       if (result.outcome == FeedbackOutcome::unknown_id) {
-        log_->flush();  // returns at once when nothing is waiting
+        all_stored = log_->flush();  // returns at once when nothing is waiting
         result = store_->record_feedback(fb);
       }
+      if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)
+        return responder.respond(
+            busy("the prediction may still wait in the gateway's queue: the store is refusing "
+                 "commits (see /healthz)"));
       if (result.outcome == FeedbackOutcome::unknown_id) {
         metrics_->client_error();
+        const int64_t lost = log_->health().not_stored;
         return responder.respond(error(
-            404, fmt::format("no prediction has {} '{}'; send the id given to /v1/classify",
-                             f.by == Feedback::By::request_id ? "id" : "prediction_id", f.id)));
+            404,
+            fmt::format("no prediction has {} '{}'; send the id given to /v1/classify{}",
+                        f.by == Feedback::By::request_id ? "id" : "prediction_id", f.id,
+                        lost == 0 ? ""
+                                  : fmt::format(" ({} predictions were answered and not stored "
+                                                "while the store failed; this may be one)",
+                                                lost))));
       }
       responder.respond(Response::json(200, feedback_json(result).dump()));
     } catch (const std::exception& e) {
@@ -229,7 +265,7 @@ void Gateway::pilot(http::Responder responder) {
     try {
       log_->flush();  // the report includes what this replica has answered
       nlohmann::json report = pilot_report(*store_, plan_, report_context());
-      report["log"] = {{"queued", log_->stats().queued}, {"committed", log_->stats().committed}};
+      report["log"] = log_json(log_->stats());
       responder.respond(Response::json(200, report.dump()));
     } catch (const std::exception& e) {
       responder.respond(busy(fmt::format("the store did not answer ({})", e.what())));
@@ -245,8 +281,7 @@ void Gateway::dashboard(http::Responder responder) {
     try {
       log_->flush();
       nlohmann::json data = dashboard_data(*store_, plan_, report_context(), dashboard_);
-      data["pilot"]["log"] = {{"queued", log_->stats().queued},
-                              {"committed", log_->stats().committed}};
+      data["pilot"]["log"] = log_json(log_->stats());
       Response r = Response::json(200, data.dump());
       r.headers.set("Cache-Control", "no-store");
       responder.respond(std::move(r));
@@ -279,8 +314,10 @@ void Gateway::metrics(http::Responder responder) {
       // The gateway's own counters are still worth serving without the store's.
     }
     http::ServerStats served = server_->stats();
+    PredictionLog::Stats s = log_->stats();
+    LogGauges log{s.queued, s.committed, s.dropped, s.failed_commits, s.failing_for_s > 0};
     Response r = Response::text(
-        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}));
+        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     responder.respond(std::move(r));
   });

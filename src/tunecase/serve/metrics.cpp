@@ -85,8 +85,8 @@ std::optional<double> Metrics::cold_start_ms(const std::string& approach) const 
   return it->second;
 }
 
-std::string Metrics::render(const std::vector<ArmFigures>& arms,
-                            const ServerRejections& server) const {
+std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRejections& server,
+                            const LogGauges& log) const {
   SeriesMap series;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
@@ -102,7 +102,7 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms,
   }
   std::lock_guard lock(mutex_);
   std::string out;
-  header(out, "tunecase_requests_total", "counter", "Predictions logged by this replica.");
+  header(out, "tunecase_requests_total", "counter", "Predictions made by this replica.");
   for (const auto& [key, s] : series)
     out += fmt::format("tunecase_requests_total{{{}}} {}\n", labels_of(key.first, key.second),
                        s.requests);
@@ -147,6 +147,21 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms,
   header(out, "tunecase_client_errors_total", "counter", "Requests answered 4xx.");
   out += fmt::format("tunecase_client_errors_total {}\n",
                      uint64_t(client_errors_) + server.client_errors);
+  header(out, "tunecase_log_queued", "gauge",
+         "Predictions answered and waiting in the log's queue for the store.");
+  out += fmt::format("tunecase_log_queued {}\n", log.queued);
+  header(out, "tunecase_log_committed_total", "counter", "Predictions stored by this replica.");
+  out += fmt::format("tunecase_log_committed_total {}\n", log.committed);
+  header(out, "tunecase_log_not_stored_total", "counter",
+         "Predictions answered and never stored (the store failed with the queue full, or at "
+         "stop).");
+  out += fmt::format("tunecase_log_not_stored_total {}\n", log.not_stored);
+  header(out, "tunecase_store_failed_commits_total", "counter",
+         "Commits the store refused (their predictions kept and tried again).");
+  out += fmt::format("tunecase_store_failed_commits_total {}\n", log.failed_commits);
+  header(out, "tunecase_store_failing", "gauge",
+         "1 while the store refuses commits (since the last failure, none succeeded).");
+  out += fmt::format("tunecase_store_failing {}\n", log.store_failing ? 1 : 0);
   return out;
 }
 

@@ -21,6 +21,15 @@ struct ServerRejections {
   uint64_t refused = 0;        // 503: over the in-flight limit, or while stopping
 };
 
+// The prediction log's state at scrape time (PredictionLog::Stats).
+struct LogGauges {
+  std::size_t queued = 0;
+  int64_t committed = 0;
+  int64_t not_stored = 0;      // answered and never stored (the store failed)
+  int64_t failed_commits = 0;  // commits the store refused (their records kept and retried)
+  bool store_failing = false;
+};
+
 // The gateway's own counters since it started (this replica only), for GET /metrics, plus the
 // cold start of each approach (serve start to its first answer). Labelled items and accuracy come
 // from the store at scrape time, so they cover every replica. Nothing secret is ever recorded
@@ -32,7 +41,7 @@ class Metrics {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   Metrics();
-  void observe(const PredictionRecord& record);  // one logged prediction
+  void observe(const PredictionRecord& record);  // one prediction made
   void refused();                                // a request answered 503 (overload)
   void client_error();                           // a request answered 4xx
 
@@ -41,8 +50,8 @@ class Metrics {
 
   // Prometheus text exposition format (version 0.0.4). `arms` adds the store's labelled counts
   // and accuracy per approach and arm.
-  std::string render(const std::vector<ArmFigures>& arms,
-                     const ServerRejections& server = {}) const;
+  std::string render(const std::vector<ArmFigures>& arms, const ServerRejections& server = {},
+                     const LogGauges& log = {}) const;
 
  private:
   struct Series {

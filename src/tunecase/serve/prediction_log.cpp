@@ -166,17 +166,26 @@ void PredictionLog::wake(Writer writer) {
   wake_[static_cast<int>(writer)].notify_one();
 }
 
-void PredictionLog::flush() {
+bool PredictionLog::flush() {
   std::unique_lock lock(mutex_);
   int64_t target = appended_;
-  if (settled_ >= target || stopped_) return;
+  if (settled_ >= target) return true;
+  // A failing store would keep the caller waiting through its pauses and time-outs.
+  if (stopped_ || store_failing()) return false;
+  const int64_t failures = stats_.failed_commits;
   if (flush_waiters_++ == 0) flush_since_ = std::chrono::steady_clock::now();
   Writer writer = current_writer();
   wake(writer);
   // Someone waits (a feedback for a queued prediction): the urgent writer's watch gets shorter.
   if (writer == Writer::background) wake(Writer::urgent);
-  committed_cv_.wait(lock, [&] { return settled_ >= target || stopped_; });
+  committed_cv_.wait(
+      lock, [&] { return settled_ >= target || stopped_ || stats_.failed_commits > failures; });
   --flush_waiters_;
+  return settled_ >= target;
+}
+
+void PredictionLog::not_stored(std::size_t records) {
+  not_stored_ += static_cast<int64_t>(records);
 }
 
 void PredictionLog::stop() {
@@ -184,6 +193,8 @@ void PredictionLog::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
+    // A failing store gets its last tries a second apart, not after the longest pause.
+    retry_at_ = std::min(retry_at_, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
   wake(Writer::background);
   wake(Writer::urgent);
@@ -209,10 +220,27 @@ PredictionLog::Stats PredictionLog::stats() const {
   std::lock_guard lock(mutex_);
   Stats s = stats_;
   s.appended = appended_;
-  s.dropped += dropped_late_;
+  s.dropped += dropped_late_ + not_stored_;
   s.refused = refused_;
   s.queued = queued();
+  s.failing_for_s = health().failing_for_s;
+  if (s.failing_for_s == 0) s.store_error.clear();
   return s;
+}
+
+PredictionLog::Health PredictionLog::health() const {
+  Health h;
+  const int64_t since = failing_since_.load(std::memory_order_relaxed);
+  if (since != 0) {
+    h.store_failing = true;
+    const auto first =
+        std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
+    h.failing_for_s = std::max(
+        1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count());
+  }
+  h.queued = queued();
+  h.not_stored = not_stored_.load(std::memory_order_relaxed) + dropped_late_.load();
+  return h;
 }
 
 void PredictionLog::hand_over() {
@@ -271,6 +299,15 @@ void PredictionLog::writer_loop(Writer self) {
     });
     if (!mine()) continue;
     if (!has_records()) return;  // stopping, and everything is committed
+    if (abandoned_) {
+      drop_queued(lock);
+      continue;
+    }
+    // A failing store is tried again after its pause, not hammered (stop() shortens it).
+    if (std::chrono::steady_clock::now() < retry_at_) {
+      wake_me.wait_until(lock, retry_at_);
+      continue;
+    }
     // Group commit: gather until the oldest record has waited a window, unless the batch fills
     // or someone waits. Records left behind by a smaller commit have waited already.
     wake_me.wait_until(lock, oldest_at() + options_.window, [&] {
@@ -296,18 +333,26 @@ void PredictionLog::writer_loop(Writer self) {
       ThreadPacerScope paced(pacer && !stopping_ ? &*pacer : nullptr);
       if (pacer) pacer->restart();
       ThreadClock before = timed ? clock.read() : ThreadClock{};
-      bool ok = commit(batch);
+      const Committed c = commit_batch(batch);
       ThreadClock after = timed ? clock.read() : ThreadClock{};
+      held_.fetch_add(c.kept);  // kept for the next try: they count against the capacity again
       // Outside the lock; the capacity stays for the next swap. Freed a few at a time when paced.
       while (!batch.empty()) {
         batch.pop_back();
         if (batch.size() % 16 == 0) pace_point();
       }
       lock.lock();
+      settled_ += static_cast<int64_t>(c.stored + c.refused);
+      stats_.committed += static_cast<int64_t>(c.stored);
+      stats_.dropped += static_cast<int64_t>(c.refused);
+      if (c.kept > 0) {
+        note_failure(c.error, c.kept);
+        committed_cv_.notify_all();  // a flush() waiter learns that the store fails
+        continue;
+      }
       if (pacer) stats_.pauses = pacer->pauses();
-      settled_ += static_cast<int64_t>(n);
-      (ok ? stats_.committed : stats_.dropped) += static_cast<int64_t>(n);
       ++stats_.batches;
+      note_success();
       if (self == Writer::urgent) ++stats_.urgent_batches;
       const bool comparable = after.from_schedstat == before.from_schedstat;
       const int64_t waited_ns = comparable ? after.waited_ns - before.waited_ns : 0;
@@ -323,7 +368,6 @@ void PredictionLog::writer_loop(Writer self) {
       }
       committed_cv_.notify_all();
       lock.unlock();
-      if (!ok) write_progress(false);  // what was dropped; a commit carries its own progress
     }
     run_after_commit();
     lock.lock();
@@ -339,32 +383,201 @@ void PredictionLog::run_after_commit() {
   }
 }
 
-// A store that fails (a PostgreSQL restart, a full disk) gets three tries a second apart; then
-// the batch is dropped and counted, so the queue cannot stay full for ever.
-bool PredictionLog::commit(std::vector<PredictionRecord>& batch) {
+PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>& batch,
+                                                  std::string& error, std::size_t stored_before) {
   CommitExtras extras;
+  extras.audit = std::move(pending_audit_);
+  pending_audit_.clear();
   if (options_.take_audit) {
     try {
-      extras.audit = options_.take_audit();
+      std::vector<AuditRecord> more = options_.take_audit();
+      extras.audit.insert(extras.audit.end(), std::make_move_iterator(more.begin()),
+                          std::make_move_iterator(more.end()));
     } catch (const std::exception& e) {
       fmt::print(stderr, "prediction log: taking the audit rows failed: {}\n", e.what());
     }
   }
   extras.meta_key = meta_key();
-  extras.meta_value = progress(false, batch.size());
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  extras.meta_value = progress(false, stored_before + batch.size());
+  try {
+    store_.log_predictions(batch, extras);
+    return CommitResult::committed;
+  } catch (const RecordsRefused& e) {
+    error = e.what();
+    pending_audit_ = std::move(extras.audit);
+    return CommitResult::refused;
+  } catch (const std::exception& e) {
+    error = e.what();
+    pending_audit_ = std::move(extras.audit);  // stored with the next commit that succeeds
+    return CommitResult::failed;
+  }
+}
+
+PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecord>& batch) {
+  Committed c;
+  std::string error;
+  const CommitResult whole = commit(batch, error);
+  if (whole == CommitResult::committed) {
+    c.stored = batch.size();
+    return c;
+  }
+  if (whole == CommitResult::failed) {
+    c.kept = batch.size();
+    c.error = error;
+    requeue(batch);
+    return c;
+  }
+  // Refused for what it holds (a row the store cannot take): tried in halves, and halves of
+  // those, so that only the rows the store refuses are lost. The audit rows go first, alone.
+  fmt::print(stderr,
+             "prediction log: the store refused a commit of {} predictions for what they hold "
+             "({}); storing them in parts to leave out only the rows it refuses\n",
+             batch.size(), error);
+  if (!pending_audit_.empty()) {
+    CommitExtras audit_only;
+    audit_only.audit = std::move(pending_audit_);
+    pending_audit_.clear();
     try {
-      store_.log_predictions(batch, extras);
-      return true;
+      store_.log_predictions({}, audit_only);
+    } catch (const RecordsRefused& e) {
+      fmt::print(stderr, "prediction log: {} audit rows not stored, refused by the store: {}\n",
+                 audit_only.audit.size(), e.what());
     } catch (const std::exception& e) {
-      fmt::print(stderr, "prediction log: committing {} predictions failed: {}\n", batch.size(),
-                 e.what());
-      if (attempt < 2) std::this_thread::sleep_for(std::chrono::seconds(1));
+      pending_audit_ = std::move(audit_only.audit);
+      c.kept = batch.size();
+      c.error = e.what();
+      requeue(batch);
+      return c;
     }
   }
-  if (!extras.audit.empty())
-    fmt::print(stderr, "warning: {} audit rows not stored with them\n", extras.audit.size());
-  return false;
+  std::vector<PredictionRecord> kept;
+  std::vector<std::pair<std::size_t, std::size_t>> parts;  // [begin, end) of batch, last first
+  const std::size_t mid = batch.size() / 2;
+  parts.emplace_back(mid, batch.size());
+  parts.emplace_back(0, mid);
+  while (!parts.empty()) {
+    auto [begin, end] = parts.back();
+    parts.pop_back();
+    auto first = batch.begin() + static_cast<std::ptrdiff_t>(begin);
+    auto last = batch.begin() + static_cast<std::ptrdiff_t>(end);
+    if (!c.error.empty()) {  // the store failed meanwhile: the rest waits for the next try
+      kept.insert(kept.end(), std::make_move_iterator(first), std::make_move_iterator(last));
+      continue;
+    }
+    std::vector<PredictionRecord> part(std::make_move_iterator(first),
+                                       std::make_move_iterator(last));
+    std::string part_error;
+    switch (commit(part, part_error, c.stored)) {
+      case CommitResult::committed:
+        c.stored += part.size();
+        break;
+      case CommitResult::failed:
+        c.error = part_error;
+        kept.insert(kept.end(), std::make_move_iterator(part.begin()),
+                    std::make_move_iterator(part.end()));
+        break;
+      case CommitResult::refused:
+        if (part.size() == 1 && stored_already(part[0])) {
+          ++c.stored;  // a commit cut off mid-way (in doubt) that had gone through after all
+          break;
+        }
+        if (part.size() == 1) {
+          ++c.refused;
+          fmt::print(stderr,
+                     "prediction log: prediction {} (request {}) not stored, refused by the "
+                     "store: {}\n",
+                     part[0].prediction_id, part[0].request_id, part_error);
+          break;
+        }
+        std::move(part.begin(), part.end(), first);
+        parts.emplace_back(begin + part.size() / 2, end);
+        parts.emplace_back(begin, begin + part.size() / 2);
+        break;
+    }
+  }
+  c.kept = kept.size();
+  if (!kept.empty()) requeue(kept);
+  return c;
+}
+
+bool PredictionLog::stored_already(const PredictionRecord& record) {
+  try {
+    std::optional<PredictionRecord> found = store_.find_prediction(record.prediction_id);
+    return found && found->request_id == record.request_id &&
+           found->created_at_ms == record.created_at_ms;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void PredictionLog::requeue(std::vector<PredictionRecord>& batch) {
+  // backlog_since_ still holds the time of the batch's oldest record: take_batch() left it.
+  backlog_.insert(backlog_.begin(), std::make_move_iterator(batch.begin()),
+                  std::make_move_iterator(batch.end()));
+  batch.clear();
+  backlog_count_.store(backlog_.size());
+}
+
+void PredictionLog::note_failure(const std::string& error, std::size_t records) {
+  const auto now = std::chrono::steady_clock::now();
+  ++stats_.failed_commits;
+  stats_.store_error = error;
+  retry_pause_ =
+      retry_pause_.count() == 0
+          ? options_.retry_first
+          : std::min(retry_pause_ * 2, std::max(options_.retry_most, options_.retry_first));
+  if (stopping_) {
+    retry_pause_ = std::min<std::chrono::milliseconds>(retry_pause_, std::chrono::seconds(1));
+    if (++stop_failures_ >= options_.stop_tries) abandoned_ = true;
+  }
+  retry_at_ = now + retry_pause_;
+  if (!store_failing()) {
+    failing_since_.store(now.time_since_epoch().count());
+    reported_at_ = now;
+    fmt::print(stderr,
+               "prediction log: the store refused a commit of {} predictions ({}); they stay "
+               "queued and the commit is tried again every {} ms at most while the gateway "
+               "keeps answering\n",
+               records, error, std::max(options_.retry_most, options_.retry_first).count());
+  } else if (now - reported_at_ >= std::chrono::seconds(30) || abandoned_) {
+    reported_at_ = now;
+    fmt::print(stderr,
+               "prediction log: the store still fails after {:.0f} s ({}); {} predictions wait, "
+               "{} answered and not stored\n",
+               health().failing_for_s, error, queued(), health().not_stored);
+  }
+}
+
+void PredictionLog::note_success() {
+  retry_pause_ = std::chrono::milliseconds(0);
+  stop_failures_ = 0;
+  if (!store_failing()) return;
+  fmt::print(stderr,
+             "prediction log: the store commits again after {:.1f} s; {} predictions wait to be "
+             "stored, {} were answered and not stored meanwhile\n",
+             health().failing_for_s, queued(), health().not_stored);
+  failing_since_.store(0);
+}
+
+void PredictionLog::drop_queued(std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  std::size_t n = 0;
+  {
+    std::lock_guard one_at_a_time(commit_mutex_);
+    std::vector<PredictionRecord> left;
+    take_batch(std::numeric_limits<std::size_t>::max(), left);
+    n = left.size();
+    held_.fetch_sub(n);
+  }
+  lock.lock();
+  stats_.dropped += static_cast<int64_t>(n);
+  settled_ += static_cast<int64_t>(n);
+  if (n > 0)
+    fmt::print(stderr,
+               "prediction log: stopping with the store still failing ({}); {} answered "
+               "predictions are not stored\n",
+               stats_.store_error, n);
+  committed_cv_.notify_all();
 }
 
 std::string PredictionLog::progress(bool clean, std::size_t committing) const {

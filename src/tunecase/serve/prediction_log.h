@@ -51,6 +51,16 @@ struct PredictionLogOptions {
   std::chrono::milliseconds stalled_after{250};
   std::chrono::microseconds starved_after{10000};
   std::chrono::milliseconds urgent_for{1000};
+  // A commit the store refuses (PostgreSQL restarting or unreachable, a full disk, a locked
+  // file) loses nothing: its records go back to the front of the queue and the commit is tried
+  // again after `retry_first`, the pause doubling up to `retry_most` while the store keeps
+  // failing. The queue holds them meanwhile (`capacity`); once it is full, requests are still
+  // answered and their predictions counted as not stored (not_stored()), so a store outage
+  // never takes the classification feature down. A stopping log tries `stop_tries` more
+  // commits, a second apart, and then counts what is left as not stored.
+  std::chrono::milliseconds retry_first{250};
+  std::chrono::milliseconds retry_most{5000};
+  int stop_tries = 3;
   // Called by the writer that commits, right before each commit, outside the log's locks: the
   // rows it returns are stored in the commit's own transaction (CommitExtras), beside the
   // predictions and the progress record. The gateway hands over the audit of its outbound
@@ -99,14 +109,27 @@ class PredictionLog {
   void release(std::size_t records = 1);  // a reservation that will not be used
   void append(PredictionRecord record);   // consumes one reservation
 
-  // Blocks until every record appended before the call is committed (or the store failed).
-  void flush();
+  // Predictions answered without a reservation because the queue was full while the store
+  // failed (see retry_first): counted as not stored, never queued.
+  void not_stored(std::size_t records = 1);
+  // The last commit failed and none has succeeded since. Lock-free: the event loops ask it.
+  bool store_failing() const { return failing_since_.load(std::memory_order_relaxed) != 0; }
+
+  // Blocks until every record appended before the call is committed: true. False, at once, when
+  // the store is failing, or as soon as a commit fails meanwhile (the records stay queued).
+  bool flush();
   // Flushes, writes a clean-stop progress record and joins the writer. Idempotent.
   void stop();
 
   const PreviousRun& previous_run() const { return previous_; }
   struct Stats {
-    int64_t appended = 0, committed = 0, batches = 0, dropped = 0, refused = 0;
+    int64_t appended = 0, committed = 0, batches = 0, refused = 0;
+    // Answered and never stored: not_stored() while the store failed with the queue full, or
+    // still queued when a stopping log gave up on a failing store.
+    int64_t dropped = 0;
+    int64_t failed_commits = 0;    // commits the store refused (their records were kept)
+    double failing_for_s = 0;      // since the first of the failures not followed by a commit
+    std::string store_error;       // the last failure's message, while failing
     int64_t urgent_batches = 0;    // of `batches`, committed by the urgent writer
     int64_t handovers = 0;         // times the background writer was starved and handed over
     bool background_idle = false;  // the background writer runs in the idle scheduling class
@@ -114,13 +137,44 @@ class PredictionLog {
     std::size_t queued = 0;
   };
   Stats stats() const;
+  // What /healthz says, without the log's locks (the event loops answer it).
+  struct Health {
+    bool store_failing = false;
+    double failing_for_s = 0;
+    std::size_t queued = 0;
+    int64_t not_stored = 0;
+  };
+  Health health() const;
 
  private:
   enum class Writer { background, urgent };
   void writer_loop(Writer self);
   Writer current_writer();  // mutex_ held; hands the commits back once urgent_for has passed
   void wake(Writer writer);
-  bool commit(std::vector<PredictionRecord>& batch);
+  // One try at storing `batch` (with the audit rows and this instance's progress, counting
+  // `stored_before` records of the same batch stored already); the message in `error` when not
+  // committed. refused: the store refused the rows themselves (RecordsRefused).
+  enum class CommitResult { committed, failed, refused };
+  CommitResult commit(std::vector<PredictionRecord>& batch, std::string& error,
+                      std::size_t stored_before = 0);
+  // commit_mutex_ held: commits `batch`; a batch the store refuses for what it holds is stored
+  // in parts, leaving out only the rows refused; what a failing store did not take goes back to
+  // the front of the queue (kept). `batch` is left moved-from.
+  struct Committed {
+    std::size_t stored = 0, refused = 0, kept = 0;
+    std::string error;  // why records were kept
+  };
+  Committed commit_batch(std::vector<PredictionRecord>& batch);
+  // A prediction the store refused as a second copy: the first is this very record, stored by a
+  // commit that failed in doubt and went through after all.
+  bool stored_already(const PredictionRecord& record);
+  // commit_mutex_ held: puts a refused batch back at the front of the queue.
+  void requeue(std::vector<PredictionRecord>& batch);
+  // mutex_ held: what a refused or a successful commit changes in the failure state.
+  void note_failure(const std::string& error, std::size_t records);
+  void note_success();
+  // mutex_ held, on a stopping log that gave up: counts every queued record as not stored.
+  void drop_queued(std::unique_lock<std::mutex>& lock);
   void write_progress(bool clean);
   // This instance's progress record, as it stands once `committing` more records are committed.
   std::string progress(bool clean, std::size_t committing) const;
@@ -156,6 +210,17 @@ class PredictionLog {
   // set it to 0), set by the push that found it empty; 0 until then.
   std::atomic<int64_t> inbox_since_{0};
   std::atomic<int64_t> appended_{0}, dropped_late_{0};  // dropped_late_: after stop()
+  std::atomic<int64_t> not_stored_{0};                  // not_stored()
+  // A failing store (see retry_first): steady_clock ticks of the first failure since the last
+  // commit (0: the store commits). The rest under mutex_.
+  std::atomic<int64_t> failing_since_{0};
+  std::chrono::steady_clock::time_point retry_at_;  // no commit is tried before it
+  std::chrono::milliseconds retry_pause_{0};
+  std::chrono::steady_clock::time_point reported_at_;  // the last "still failing" line
+  int stop_failures_ = 0;
+  bool abandoned_ = false;  // stopping, and the store still failed stop_tries times
+  // commit_mutex_: the audit rows of a refused commit, stored with the next one.
+  std::vector<AuditRecord> pending_audit_;
   std::vector<PredictionRecord> backlog_;  // commit_mutex_: taken from the inbox, not committed
   std::atomic<std::size_t> backlog_count_{0};
   std::atomic<int64_t> backlog_since_{0};  // steady_clock ticks of its oldest record

@@ -165,8 +165,10 @@ class PgDatabase final : public store_detail::SqlDatabase {
  private:
   template <typename Fn>
   void with_retries(Fn&& fn) {
+    bool fresh_tried = false;
     for (int attempt = 1;; ++attempt) {
-      std::unique_ptr<pqxx::connection> c = acquire();
+      bool reused = false;
+      std::unique_ptr<pqxx::connection> c = acquire(reused);
       try {
         fn(*c);
         release(std::move(c));
@@ -175,14 +177,28 @@ class PgDatabase final : public store_detail::SqlDatabase {
         release(std::move(c));
         if (attempt == kMaxAttempts) throw;
       } catch (const pqxx::broken_connection& e) {
+        // A connection kept from before a server restart (or a network cut) fails on first use;
+        // so would the others kept with it. They go, and a new connection gets one try: the
+        // transaction never committed (a break during the commit is pqxx::in_doubt_error).
+        if (reused && !fresh_tried) {
+          fresh_tried = true;
+          std::lock_guard lock(mutex_);
+          idle_.clear();
+          continue;
+        }
         throw UserError(
             fmt::format("lost the connection to PostgreSQL at {}: {}Check that the "
                         "server is running and reachable, then retry.",
                         describe(), scrub(e.what())));
       } catch (const pqxx::sql_error& e) {
         release(std::move(c));
-        throw std::runtime_error(
-            fmt::format("PostgreSQL store {}: {} in: {}", describe(), scrub(e.what()), e.query()));
+        std::string message =
+            fmt::format("PostgreSQL store {}: {} in: {}", describe(), scrub(e.what()), e.query());
+        // SQLSTATE classes 22 (data exception: malformed text, a value out of range) and 23
+        // (integrity constraint): the rows themselves are refused.
+        const std::string state = e.sqlstate();
+        if (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) throw RecordsRefused(message);
+        throw std::runtime_error(message);
       }
     }
   }
@@ -210,10 +226,12 @@ class PgDatabase final : public store_detail::SqlDatabase {
     return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
   }
 
-  std::unique_ptr<pqxx::connection> acquire() {
+  // A kept connection (reused) or a new one.
+  std::unique_ptr<pqxx::connection> acquire(bool& reused) {
     {
       std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
+      reused = !idle_.empty();
+      if (reused) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
         return c;

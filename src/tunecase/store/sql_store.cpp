@@ -208,7 +208,7 @@ class SqlStore final : public Store {
     std::map<HourKey, HourRow> buckets[2];  // per grain of kGrains
     for (const PredictionRecord& p : batch) {
       if (p.prediction_id.empty() || p.approach.empty()) {
-        throw std::invalid_argument("a logged prediction needs a prediction_id and an approach");
+        throw RecordsRefused("a logged prediction needs a prediction_id and an approach");
       }
       append_prediction_values(p, values);
       pace_point();

@@ -131,7 +131,8 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
   }
 
   // Errors the user can fix (a read-only file, a full disk, a file that is not a store) are
-  // UserError; anything else is a bug and stays a runtime_error.
+  // UserError; rows the store refuses (a constraint) are RecordsRefused; anything else is a bug
+  // and stays a runtime_error.
   [[noreturn]] void fail(int rc, std::string_view what) const {
     const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     switch (rc) {
@@ -160,6 +161,10 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
                         "Stop the other writer or use PostgreSQL for several "
                         "processes.",
                         file_.string(), msg));
+      case SQLITE_CONSTRAINT:
+      case SQLITE_TOOBIG:
+      case SQLITE_MISMATCH:
+        throw RecordsRefused(fmt::format("store {}: {} ({})", file_.string(), msg, what));
       default:
         throw std::runtime_error(fmt::format("store {}: {} ({})", file_.string(), msg, what));
     }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,14 @@
 #include "tunecase/store/records.h"
 
 namespace tunecase {
+
+// The store refused the rows themselves (a key already taken, text it cannot hold, a value too
+// large): the same rows fail again however often they are tried, unlike an unreachable server,
+// a locked or read-only file or a full disk (UserError), which a later try may get past.
+class RecordsRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // What a gateway's group commit stores besides its predictions, in their transaction: the audit
 // rows of the requests it sent meanwhile (as append_audit) and its log's progress record (as

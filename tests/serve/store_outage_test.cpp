@@ -1,0 +1,122 @@
+// The gateway while its store fails: a real PostgreSQL stopped under it and started again. The
+// classification feature keeps answering, /healthz and /metrics say what is happening, nothing
+// answered meanwhile is lost once the store is back, and feedback is refused (503), not lost.
+
+#include "../store/postgres_server.h"
+#include "gateway_fixture.h"
+#include "tunecase/data/utf8_check.h"
+#include "tunecase/http/server.h"
+
+namespace tunecase::serve::testing {
+namespace {
+
+// Polls `done` for up to 30 s.
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 300 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return done();
+}
+
+std::string metric(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 2;
+  return text.substr(at, text.find('\n', at) - at);
+}
+
+TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp) {
+  auto server = tunecase::testing::PostgresServer::start_own();
+  if (!server) GTEST_SKIP() << tunecase::testing::PostgresServer::why_not();
+  std::string url = server->new_database();
+  GatewayOptions o = options(url);
+  o.log.retry_first = std::chrono::milliseconds(50);
+  o.log.retry_most = std::chrono::milliseconds(200);
+  o.log.capacity = 60;  // the outage outlasts the queue: the last requests are not stored
+  start("", o);
+  for (int i = 0; i < 10; ++i)
+    classify({{"text", "refund for a double charge"}, {"id", "before-" + std::to_string(i)}});
+  EXPECT_EQ(pilot()["log"]["queued"], 0);
+
+  server->stop();
+  std::vector<std::string> during;
+  for (int i = 0; i < 80; ++i) {
+    std::string id = "during-" + std::to_string(i);
+    nlohmann::json answer = classify({{"text", "the app crashes at login"}, {"id", id}});
+    EXPECT_TRUE(answer.contains("label")) << answer.dump();
+    during.push_back(id);
+  }
+  ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "degraded"; }))
+      << get("/healthz").body;
+  nlohmann::json health = body_of(get("/healthz"));
+  EXPECT_EQ(health["queued"].get<int>() + health["not_stored"].get<int>(), 80) << health.dump();
+  EXPECT_EQ(health["not_stored"], 20) << "a queue of 60 holds 60 of the 80";
+  EXPECT_NE(health["reason"].get<std::string>().find("refused commits"), std::string::npos);
+  std::string metrics = get("/metrics").body;
+  EXPECT_EQ(metric(metrics, "tunecase_store_failing"), "1") << metrics;
+  EXPECT_NE(metric(metrics, "tunecase_store_failed_commits_total"), "0");
+  EXPECT_EQ(metric(metrics, "tunecase_log_not_stored_total"), "20");
+  // Feedback must be durable before its 200: refused while the store is down, not lost.
+  Reply fb = post("/v1/feedback", R"({"id":"before-0","label":"billing"})");
+  EXPECT_EQ(fb.status, 503) << fb.body;
+  EXPECT_EQ(get("/v1/pilot").status, 503);
+
+  ASSERT_TRUE(server->start_again());
+  ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "ok"; }))
+      << get("/healthz").body;
+  nlohmann::json report = pilot();
+  int64_t requests = 0;
+  for (const auto& arm : report["arms"]) requests += arm["requests"].get<int64_t>();
+  EXPECT_EQ(requests, 10 + 60) << "every queued prediction was stored once the store was back";
+  EXPECT_EQ(report["log"]["not_stored"], 20);
+  EXPECT_EQ(report["log"]["queued"], 0);
+  EXPECT_FALSE(report["log"].contains("store_failing"));
+  // The predictions held through the outage take feedback like any other.
+  Reply late = post("/v1/feedback", nlohmann::json{{"id", during[0]}, {"label", "login"}}.dump());
+  EXPECT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(metric(get("/metrics").body, "tunecase_store_failing"), "0");
+  // Feedback for one of the 20 not stored: a 404 that says predictions went unstored.
+  Reply lost = post("/v1/feedback", nlohmann::json{{"id", during[79]}, {"label", "login"}}.dump());
+  EXPECT_EQ(lost.status, 404) << lost.body;
+  EXPECT_NE(lost.body.find("20 predictions were answered and not stored"), std::string::npos)
+      << lost.body;
+}
+
+// An LLM answer that maps to no label is logged with an excerpt of it as its error, cut at 200
+// bytes: inside a character for Japanese text. PostgreSQL refuses malformed UTF-8, so the cut
+// excerpt must not reach it as it is (the whole commit was refused, and the batch lost).
+TEST_F(GatewayTest, AnAnswerExcerptCutInsideACharacterIsStoredOnPostgres) {
+  auto* server = tunecase::testing::PostgresServer::get();
+  if (!server) GTEST_SKIP() << tunecase::testing::PostgresServer::why_not();
+  std::string content;
+  for (int i = 0; i < 100; ++i) content += "\xE8\xAB\x8B";  // 300 bytes, 3 per character
+  content = "x" + content;                                  // so byte 200 falls inside one
+  http::Server upstream({}, [content](http::Request, http::Responder r) {
+    nlohmann::json body = {
+        {"choices",
+         {{{"index", 0},
+           {"finish_reason", "stop"},
+           {"message", {{"role", "assistant"}, {"content", content}}}}}},
+        {"usage", {{"prompt_tokens", 20}, {"completion_tokens", 100}, {"total_tokens", 120}}}};
+    r.respond(http::Response::json(200, body.dump()));
+  });
+  int upstream_port = upstream.start();
+  start(
+      "[[approach]]\nname = \"wordy-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(upstream_port) + "/v1\"\n\n[pilot]\nchampion = \"wordy-llm\"\n",
+      options(server->new_database()));
+  nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "JP-1"}});
+  EXPECT_EQ(a["needs_human"], true) << a.dump();
+  gateway_->stop();
+  EXPECT_EQ(gateway_->log_stats().dropped, 0);
+  auto logged = gateway_->store().find_prediction(a["prediction_id"].get<std::string>());
+  ASSERT_TRUE(logged.has_value()) << "the prediction reached PostgreSQL";
+  ASSERT_TRUE(logged->error.has_value());
+  EXPECT_FALSE(invalid_utf8_offset(*logged->error)) << *logged->error;
+  EXPECT_NE(logged->error->find("maps to no label"), std::string::npos);
+  upstream.stop();
+}
+
+}  // namespace
+}  // namespace tunecase::serve::testing
