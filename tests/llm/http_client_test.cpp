@@ -110,6 +110,29 @@ TEST_P(HttpEngines, TimesOutWithAClearMessage) {
   EXPECT_LT(response.elapsed_ms, 3000);
 }
 
+// An answer longer than the request's max_response_bytes is cut off there and fails, saying so:
+// not read on into memory (a wrong base_url serving a large file), and not worth a retry.
+TEST_P(HttpClientTest, AnAnswerOverItsSizeLimitIsCutOffAndSaysSo) {
+  HttpRequest request;
+  request.url = url("/v1/chat/completions");
+  request.body = chat_body("hello");
+  auto whole = http_send_sync(*client_, request);
+  ASSERT_EQ(whole.status, 200);
+  ASSERT_GT(whole.body.size(), 100u);
+  request.max_response_bytes = 100;
+  auto cut = http_send_sync(*client_, request);
+  EXPECT_TRUE(cut.too_large);
+  EXPECT_EQ(cut.status, 0);
+  EXPECT_LE(cut.body.size(), 100u);
+  EXPECT_NE(cut.transport_error.find("is over 100 bytes"), std::string::npos)
+      << cut.transport_error;
+  EXPECT_NE(cut.transport_error.find("127.0.0.1:" + std::to_string(port_)), std::string::npos);
+  request.max_response_bytes = whole.body.size();  // exactly the limit: answered
+  auto fits = http_send_sync(*client_, request);
+  EXPECT_EQ(fits.status, 200) << fits.transport_error;
+  EXPECT_FALSE(fits.too_large);
+}
+
 // A kept-alive connection whose earlier request had a long time-out still times out a later
 // request at the later one's own, shorter time-out.
 TEST_P(HttpEngines, ALaterRequestOnAKeptAliveConnectionTimesOutOnTime) {

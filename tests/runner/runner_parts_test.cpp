@@ -76,6 +76,10 @@ TEST(RetryPolicy, ClassifiesAttempts) {
   HttpResponse dropped;
   dropped.transport_error = "connection reset by peer";
   EXPECT_EQ(classify_attempt(dropped), AttemptOutcome::kRetryable);
+  HttpResponse huge;  // the same oversized answer would come again
+  huge.transport_error = too_large_message("127.0.0.1:9", 100);
+  huge.too_large = true;
+  EXPECT_EQ(classify_attempt(huge), AttemptOutcome::kFatal);
 }
 
 TEST(RetryPolicy, ReadsRetryAfterInEveryForm) {

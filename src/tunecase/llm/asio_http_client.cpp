@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -95,11 +96,52 @@ namespace {
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
 // One request, from submit() until `done` has been called (exactly once: `finished` decides).
+// Beast's string_body with the limit in its reader. Beast 1.74's async_read does not hold a
+// response with a Content-Length to the parser's body_limit (its eager parse goes on into the
+// body after the header's check fails, and the body is read whole), so the reader refuses a
+// declared length over the limit before any of the body is read, and a body that grows past it.
+struct LimitedStringBody {
+  struct value_type {
+    std::string text;
+    std::size_t limit = std::numeric_limits<std::size_t>::max();
+  };
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      if (length && *length > body_.limit) {
+        ec = bhttp::error::body_limit;
+        return;
+      }
+      if (length) body_.text.reserve(static_cast<std::size_t>(*length));
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const std::size_t n = net::buffer_size(buffers);
+      if (n > body_.limit - body_.text.size()) {
+        ec = bhttp::error::body_limit;
+        return 0;
+      }
+      for (const auto& b : beast::buffers_range_ref(buffers))
+        body_.text.append(static_cast<const char*>(b.data()), b.size());
+      ec = {};
+      return n;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
 struct Exchange {
   std::shared_ptr<const HttpTarget> target;  // its pool_key, with `loop`: the connections to use
   std::size_t loop = 0;                      // the event loop it runs on
   std::size_t slot = kNoSlot;                // its place among its loop's open requests
   std::chrono::milliseconds timeout{0};
+  std::size_t max_response_bytes = 0;
   std::string wire;  // the request as its bytes on the wire, built once (a retry resends them)
   std::function<void(HttpResponse)> done;
   SteadyClock::time_point started = SteadyClock::now();
@@ -143,7 +185,7 @@ struct Conn {
   std::size_t slot = kNoSlot;  // its place among its loop's busy connections
   bool reused = false;         // has answered a request before: the peer may have closed it since
   beast::flat_buffer buffer;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  std::optional<bhttp::response_parser<LimitedStringBody>> parser;
   std::shared_ptr<Exchange> exchange;
 };
 
@@ -180,7 +222,6 @@ class SlotSet {
   std::vector<std::shared_ptr<T>> items_;
 };
 
-constexpr uint64_t kBodyLimit = uint64_t{1} << 30;
 constexpr uint32_t kHeaderLimit = 64 << 10;
 
 class Core : public std::enable_shared_from_this<Core> {
@@ -442,7 +483,8 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void read(const std::shared_ptr<Conn>& conn) {
     conn->parser.emplace();
-    conn->parser->body_limit(kBodyLimit);
+    conn->parser->body_limit(boost::none);  // the body's reader holds the limit
+    conn->parser->get().body().limit = conn->exchange->max_response_bytes;
     conn->parser->header_limit(kHeaderLimit);
     bhttp::async_read(conn->socket, conn->buffer, *conn->parser,
                       [self = shared_from_this(), conn](beast::error_code ec, size_t) {
@@ -461,7 +503,7 @@ class Core : public std::enable_shared_from_this<Core> {
       r.headers.insert_or_assign(ascii_lower({name.data(), name.size()}),
                                  std::string(field.value()));
     }
-    r.body = std::move(message.body());
+    r.body = std::move(message.body().text);
     bool keep = message.keep_alive();
     auto ex = std::move(conn->exchange);
     conn->reused = true;
@@ -490,6 +532,15 @@ class Core : public std::enable_shared_from_this<Core> {
       return fail_on(conn, fmt::format("timed out after {} ms", ex.timeout.count()), true);
     if (ec == net::error::connection_refused)
       return fail_on(conn, fmt::format("connection refused to {}", ex.where()));
+    if (ec == bhttp::error::body_limit) {
+      auto done = std::move(conn->exchange);
+      conn->parser.reset();
+      release(conn, false);
+      HttpResponse r;
+      r.transport_error = too_large_message(done->where(), done->max_response_bytes);
+      r.too_large = true;
+      return finish(done, std::move(r));
+    }
     fail_on(conn, fmt::format("request to {} failed: {}", ex.where(), ec.message()));
   }
 
@@ -590,6 +641,7 @@ class AsioHttpClient final : public HttpClient {
     auto ex = std::make_shared<Exchange>();
     ex->loop = core_->pick_loop();
     ex->timeout = request.timeout;
+    ex->max_response_bytes = request.max_response_bytes;
     ex->deadline = ex->started + request.timeout;
     ex->done = std::move(done);
     ex->wire = http::request_wire(request.method, target->path, target->host_header,

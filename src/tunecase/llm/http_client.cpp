@@ -40,7 +40,12 @@ struct Transfer {
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  auto* t = static_cast<Transfer*>(user);
+  if (t->response.body.size() + size * count > t->request.max_response_bytes) {
+    t->response.too_large = true;
+    return 0;  // libcurl stops the transfer (CURLE_WRITE_ERROR)
+  }
+  t->response.body.append(data, size * count);
   return size * count;
 }
 
@@ -76,6 +81,7 @@ std::string host_port(const std::string& url) {
 
 std::string describe_failure(const Transfer& t, CURLcode code) {
   auto target = host_port(t.request.url);
+  if (t.response.too_large) return too_large_message(target, t.request.max_response_bytes);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return fmt::format("timed out after {} ms", t.request.timeout.count());
@@ -339,6 +345,13 @@ std::unique_ptr<HttpClient> make_http_client(int max_connections) {
   HttpClientOptions options;
   options.max_connections = max_connections;
   return make_http_client(std::move(options));
+}
+
+std::string too_large_message(const std::string& where, std::size_t max_response_bytes) {
+  return fmt::format(
+      "the answer from {} is over {} bytes and was cut off there: an answer this large is not "
+      "a classification; check the approach's base_url and model",
+      where, max_response_bytes);
 }
 
 HttpResponse http_send_sync(HttpClient& client, HttpRequest request) {

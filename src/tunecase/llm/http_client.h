@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{60000};  // whole request, connection included
+  // A longer answer body is cut off there and fails the request (too_large), without a retry:
+  // an API answer of this size is not a classification (a wrong base_url, a runaway server),
+  // and reading it on would hold the memory of every request in flight.
+  std::size_t max_response_bytes = std::size_t{32} << 20;
 };
 
 struct HttpResponse {
@@ -30,7 +35,8 @@ struct HttpResponse {
   // ("timed out after 60000 ms", "connection refused to 127.0.0.1:9").
   std::string transport_error;
   bool timed_out = false;
-  double elapsed_ms = 0;  // from submit() to the end of the response
+  bool too_large = false;  // the body passed the request's max_response_bytes
+  double elapsed_ms = 0;   // from submit() to the end of the response
 };
 
 // The one asynchronous HTTP client of the project (runner, gateway, tools).
@@ -66,6 +72,9 @@ struct HttpClientOptions {
 // the audit (privacy/audit.h); headers are never logged (they hold API keys).
 std::unique_ptr<HttpClient> make_http_client(HttpClientOptions options);
 std::unique_ptr<HttpClient> make_http_client(int max_connections = 256);
+
+// The transport_error of an answer whose body passed max_response_bytes (`where`: host:port).
+std::string too_large_message(const std::string& where, std::size_t max_response_bytes);
 
 // Blocks until the response arrives (for tools and tests; never call it from a `done` callback).
 HttpResponse http_send_sync(HttpClient& client, HttpRequest request);

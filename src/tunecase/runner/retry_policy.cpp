@@ -31,6 +31,7 @@ std::optional<std::chrono::milliseconds> from_http_date(const std::string& text)
 }  // namespace
 
 AttemptOutcome classify_attempt(const HttpResponse& r) {
+  if (r.too_large) return AttemptOutcome::kFatal;  // the same answer again: no retry
   if (!r.transport_error.empty() || r.timed_out || r.status == 0) return AttemptOutcome::kRetryable;
   if (r.status >= 200 && r.status < 300) return AttemptOutcome::kAnswered;
   if (r.status == 429 || r.status == 408 || r.status >= 500) return AttemptOutcome::kRetryable;
