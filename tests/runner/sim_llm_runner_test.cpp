@@ -23,6 +23,7 @@ namespace tunecase {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kKeyVariable = "TUNECASE_RUNNER_TEST_KEY";
 constexpr const char* kKey = "sk-runner-test-7d1e0b95";
@@ -174,6 +175,25 @@ TEST_F(SimRunnerTest, UnreachableEndpointIsAUserError) {
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_THAT(e.what(), HasSubstr("cannot reach"));
+  }
+}
+
+// A server that never answers in time is not called unreachable: the message gives the time-out
+// and the key that sets it (a large self-hosted model is slow, not down).
+TEST_F(SimRunnerTest, ASlowEndpointIsToldApartFromAnUnreachableOne) {
+  SimLlmOptions held;
+  held.rate_timeout = 1.0;  // every request held until the client gives up
+  int port = start(held);
+  options_.max_attempts = 2;
+  ApproachConfig a = sim_approach(port, "zero_shot");
+  a.llm.timeout_ms = 150;  // the approach's own time-out, over the runner's 60 s
+  try {
+    run(a, tickets(3, 0));
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("did not answer within 150 ms, 2 attempts"));
+    EXPECT_THAT(e.what(), HasSubstr("timeout_ms"));
+    EXPECT_THAT(e.what(), Not(HasSubstr("cannot reach")));
   }
 }
 

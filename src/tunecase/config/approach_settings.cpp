@@ -254,6 +254,10 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
                    r.text("prices", "", "another price catalogue file (default data/prices.toml)"))
           .string();
   s.rpm = r.number("rpm", 0, kNonNegative, "requests per minute (0: no limit)");
+  if (auto t = r.optional_integer("timeout_ms", Range::between(100, 3600000),
+                                  "time-out of one request, connection included (default 60000; "
+                                  "30000 a try in serve)"))
+    s.timeout_ms = static_cast<int>(*t);
   s.tpm = r.number("tpm", 0, kNonNegative, "tokens per minute (0: no limit)");
   s.index = read_index(r, {3, 4}, 0.1);
   if (a.kind == "openai") read_finetune(r, s);

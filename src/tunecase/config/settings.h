@@ -131,6 +131,9 @@ struct LlmSettings {
   std::string prices;  // another price catalogue file, resolved against the config's folder
   double rpm = 0;      // 0: no limit
   double tpm = 0;
+  // Time-out of one request to the endpoint, connection included; none: the command's default
+  // (60 s for eval, optimize and curve; 30 s a try in serve).
+  std::optional<int> timeout_ms;
   Bm25Params index;                          // retrieval_few_shot
   std::optional<FinetuneSettings> finetune;  // kind openai only
 };

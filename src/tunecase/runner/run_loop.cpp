@@ -82,7 +82,9 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
 RunLoop::Attempt RunLoop::prepare(std::size_t item, RedactionCounts* redacted) const {
   Attempt a;
   a.request = approach_.request(items_[item].text, redacted);
-  a.request.timeout = options_.timeout;
+  a.request.timeout = approach_.config().llm.timeout_ms
+                          ? std::chrono::milliseconds(*approach_.config().llm.timeout_ms)
+                          : options_.timeout;
   a.key = cache_key(approach_.provider().endpoint(), approach_.options().model, a.request.body);
   double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
   double tokens_out = approach_.options().max_tokens;
@@ -289,6 +291,12 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         "approach '{}': {} rejected the request ({}); check the API key in the variable named by "
         "api_key_env and the model's access",
         approach_.name(), approach_.provider().endpoint(), why));
+  } else if (outcome == AttemptOutcome::kRetryable && !any_answer_ && response.timed_out) {
+    abort(fmt::format(
+        "approach '{}': {} did not answer within {} ms, {} attempts; a slow server (a large "
+        "self-hosted model, a busy proxy) needs a longer timeout_ms in the approach's table, "
+        "else check base_url",
+        approach_.name(), approach_.provider().endpoint(), a.request.timeout.count(), a.attempts));
   } else if (outcome == AttemptOutcome::kRetryable && !any_answer_ && response.status == 0) {
     abort(fmt::format(
         "approach '{}': cannot reach {} ({}) after {} attempts; check base_url and that the "
