@@ -136,8 +136,21 @@ TEST(OpenAiProvider, MalformedBodyOrErrorStatusThrowsProviderError) {
   auto provider = make_provider(approach("openai"));
   HttpResponse response;
   response.status = 200;
-  response.body = R"({"choices":[]})";
-  EXPECT_THROW(provider->parse_response(response), ProviderError);
+  // Said in words, not as the JSON library's "array index 0 is out of range".
+  for (const auto& [body, said] :
+       {std::pair{R"({"choices":[]})", "\"choices\" is empty"},
+        std::pair{R"({"object":"list","data":[]})", "no \"choices\" list"},
+        std::pair{R"({"choices":[{"index":0,"finish_reason":"content_filter"}]})",
+                  "choices[0] has no \"message\""}}) {
+    response.body = body;
+    try {
+      provider->parse_response(response);
+      ADD_FAILURE() << body;
+    } catch (const ProviderError& e) {
+      EXPECT_NE(std::string(e.what()).find(said), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+    }
+  }
   response.body = "<html>gateway</html>";
   EXPECT_THROW(provider->parse_response(response), ProviderError);
   response.status = 429;

@@ -56,6 +56,11 @@ class AnthropicProvider final : public Provider {
 
   ChatAnswer parse_response(const HttpResponse& response) const override {
     auto json = parse_body(response, "the Messages API");
+    if (!json.contains("content") || !json["content"].is_array())
+      throw ProviderError(fmt::format(
+          "the Messages API answered HTTP {} without a \"content\" list; a base_url that is not "
+          "the Messages API answers this way. The body began: {}",
+          response.status, json.dump(-1, ' ', true).substr(0, 200)));
     try {
       ChatAnswer answer;
       answer.text = content_text(json.at("content"));

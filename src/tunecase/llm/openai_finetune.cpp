@@ -189,7 +189,15 @@ FinetuneJob OpenAiFinetuneClient::create(const FinetuneJobRequest& job) {
 }
 
 FinetuneJob OpenAiFinetuneClient::retrieve(const std::string& id) {
-  return finetune_api::read_job(send(finetune_api::job_request(base_url_, api_key_, id)));
+  HttpResponse response = send(finetune_api::job_request(base_url_, api_key_, id));
+  if (response.status == 404) {
+    try {
+      provider_detail::parse_body(response, kApi);  // throws, with the API's own message
+    } catch (const ProviderError& e) {
+      throw JobNotFound(fmt::format("job {}: {}", id, e.what()));
+    }
+  }
+  return finetune_api::read_job(response);
 }
 
 std::vector<FinetuneEvent> OpenAiFinetuneClient::events(const std::string& id) {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/llm/http_client.h"
+#include "tunecase/llm/provider.h"
 
 namespace tunecase {
 
@@ -63,6 +64,13 @@ FinetuneJob read_job(const HttpResponse& response);
 std::vector<FinetuneEvent> read_events(const HttpResponse& response);  // oldest first
 std::vector<FinetuneJob> read_job_list(const HttpResponse& response);
 }  // namespace finetune_api
+
+// The provider does not know the job asked for (HTTP 404): it was made under another key or
+// organisation, or at another base_url. Asking again will not help.
+class JobNotFound : public ProviderError {
+ public:
+  using ProviderError::ProviderError;
+};
 
 // Blocking client over an HttpClient. The key is held in memory only (sent as a bearer token,
 // never logged or written); "" sends no Authorization header (sim-llm, local servers).

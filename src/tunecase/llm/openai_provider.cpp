@@ -456,6 +456,18 @@ class OpenAiProvider final : public Provider {
       }
     }
     auto json = parse_body(response, "the Chat Completions API");
+    const auto choices = json.is_object() ? json.find("choices") : json.end();
+    if (choices == json.end() || !choices->is_array() || choices->empty() ||
+        !(*choices)[0].is_object() || !(*choices)[0].contains("message"))
+      throw ProviderError(fmt::format(
+          "the Chat Completions API answered HTTP {} without an answer: {}; a server that "
+          "filtered the prompt or ran out of capacity answers this way, and so does a base_url "
+          "that is not a Chat Completions API. The body began: {}",
+          response.status,
+          choices == json.end() || !choices->is_array() ? "no \"choices\" list"
+          : choices->empty()                            ? "\"choices\" is empty"
+                                                        : "choices[0] has no \"message\"",
+          json.dump(-1, ' ', true).substr(0, 200)));
     try {
       const auto& choice = json.at("choices").at(0);
       const auto& message = choice.at("message");

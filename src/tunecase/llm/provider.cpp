@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tunecase/core/error.h"
+#include "tunecase/data/utf8_check.h"
 
 namespace tunecase {
 namespace {
@@ -32,7 +33,9 @@ std::string api_error_message(const std::string& body) {
       return error["message"].get<std::string>();
     if (error.is_string()) return error.get<std::string>();
   }
-  return body.substr(0, 200);
+  // The first 200 bytes of whatever came (an HTML page, a proxy's text), cut inside a character
+  // or not: made well-formed, since the message goes into JSON files and the store.
+  return valid_utf8(body.substr(0, 200));
 }
 
 }  // namespace

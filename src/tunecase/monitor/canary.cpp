@@ -6,6 +6,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/data/utf8_check.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/llm_approach.h"
 #include "tunecase/monitor/daily.h"
@@ -32,8 +33,9 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
     if (attempt > 0 && o.sleep) o.sleep(std::chrono::milliseconds(1000LL << (attempt - 1)));
     HttpResponse r = http_send_sync(http, approach.request(text));
     if (retryable(r)) {
-      error = r.status == 0 ? r.transport_error
-                            : fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 200));
+      error = r.status == 0
+                  ? r.transport_error
+                  : fmt::format("HTTP {}: {}", r.status, valid_utf8(r.body.substr(0, 200)));
       continue;
     }
     try {
