@@ -167,6 +167,29 @@ TEST_F(FinetuneRunTest, ARunThatDiedBeforeRecordingItsJobFindsItByTheUploadedFil
   EXPECT_NE(log_.str().find("on the uploaded file"), std::string::npos) << log_.str();
 }
 
+// A recorded job the provider does not know (made under another key, or at another base_url):
+// a re-run would follow it into the same 404 for ever, so it stops at once and says both ways
+// out, and pays for nothing.
+TEST_F(FinetuneRunTest, ARecordedJobTheProviderDoesNotKnowSaysWhatToDo) {
+  start({.queue_s = 0.2, .run_s = 0.3, .fault = ""});
+  run_finetune(config(), "gpt-ft", options(), log_);
+  json record = json::parse(slurp(dir_ / "out" / "finetune.json"));
+  record["job"]["id"] = "ftjob-from-another-organisation";
+  record["job"]["status"] = "running";
+  std::ofstream(dir_ / "out" / "finetune.json") << record.dump(2);
+  try {
+    run_finetune(config(), "gpt-ft", options(), log_);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("ftjob-from-another-organisation"), std::string::npos) << what;
+    EXPECT_NE(what.find("404"), std::string::npos) << what;
+    EXPECT_NE(what.find("another API key"), std::string::npos) << what;
+    EXPECT_NE(what.find("finetune.json"), std::string::npos) << what;
+  }
+  EXPECT_EQ(server_->stats().finetune_jobs, 1u);
+}
+
 TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid) {
   start({.queue_s = 30, .run_s = 30, .fault = ""});
   FinetuneOptions o = options();

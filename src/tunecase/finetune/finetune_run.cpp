@@ -308,6 +308,13 @@ class Session {
         for (const auto& e : client.events(id))
           if (seen.insert(e.id).second) log_ << fmt::format("  [{}] {}\n", e.level, e.message);
         failures = 0;
+      } catch (const JobNotFound& e) {
+        // A re-run would follow the same job into the same 404: say how to get out.
+        throw UserError(fmt::format(
+            "{}: {}. The job was made with another API key or organisation, or at another "
+            "base_url: set the key it was made with and run again to follow it; or, to start a "
+            "new job (paid again), remove {}",
+            a_.name, e.what(), file_.string()));
       } catch (const ProviderError& e) {
         if (++failures >= kPollFailuresAllowed) throw;
         log_ << fmt::format("  (could not read the job: {}; trying again)\n", e.what());
