@@ -55,6 +55,22 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   EXPECT_NE(eval_markdown(eval).find("throughput), assumed for svm"), std::string::npos);
 }
 
+// The table's "invalid" column counts answers that map to no label; requests that got no answer
+// at all are said under it, and an approach whose every request failed is called out.
+TEST(EvalTable, SaysWhenRequestsFailedAndWhenAllOfThemDid) {
+  nlohmann::json eval = sample_eval();
+  EXPECT_EQ(eval_table_text(eval).find("(errors)"), std::string::npos);
+  eval["approaches"][1]["error_rate"] = 0.25;
+  std::string table = eval_table_text(eval);
+  EXPECT_NE(table.find("(errors) gpt (simulated): 25.0% of requests failed after all retries"),
+            std::string::npos)
+      << table;
+  eval["approaches"][1]["error_rate"] = 1.0;
+  table = eval_table_text(eval);
+  EXPECT_NE(table.find("every request failed after all retries"), std::string::npos) << table;
+  EXPECT_NE(table.find("no measure of the model"), std::string::npos) << table;
+}
+
 TEST(EvalMarkdown, HasEverySection) {
   std::string md = eval_markdown(sample_eval());
   for (const char* section : {"## Data", "## Pairwise tests", "## Invalid answers and errors",

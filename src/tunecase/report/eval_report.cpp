@@ -85,6 +85,26 @@ std::string partial_notes(const json& eval) {
   return out;
 }
 
+// One line per approach whose requests failed after all retries: the table's "invalid" column
+// counts answers that map to no label, not requests that got no answer, and both count as wrong.
+std::string error_notes(const json& eval) {
+  std::string out;
+  for (const auto& a : eval["approaches"]) {
+    const double rate = a.value("error_rate", 0.0);
+    if (rate <= 0) continue;
+    out += rate >= 1 ? fmt::format(
+                           "(errors) {}: every request failed after all retries, so its "
+                           "accuracy is no measure of the model; see report.md (\"Invalid "
+                           "answers and errors\") and fix the endpoint first\n",
+                           display_name(a))
+                     : fmt::format(
+                           "(errors) {}: {} of requests failed after all retries and count as "
+                           "wrong (report.md, \"Invalid answers and errors\")\n",
+                           display_name(a), pct(rate));
+  }
+  return out;
+}
+
 std::vector<std::vector<std::string>> summary_rows(const json& eval) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : eval["approaches"]) {
@@ -430,6 +450,7 @@ std::string eval_table_text(const json& eval) {
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   out += partial_notes(eval);
+  out += error_notes(eval);
   out += fmt::format(
       "accuracy, latency: measured on the test split; $: estimated{} (see "
       "report.md)\n",
