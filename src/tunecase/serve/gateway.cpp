@@ -219,6 +219,10 @@ std::vector<std::string> Gateway::startup_notes() const {
 PredictionLog::Stats Gateway::log_stats() const {
   return log_->stats();
 }
+
+bool Gateway::store_failing() const {
+  return log_->store_failing();
+}
 http::ServerStats Gateway::server_stats() const {
   return server_->stats();
 }

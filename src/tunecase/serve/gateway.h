@@ -84,6 +84,7 @@ class Gateway {
   // One line per thing the operator should know at start (a previous unclean stop, ...).
   std::vector<std::string> startup_notes() const;
   PredictionLog::Stats log_stats() const;
+  bool store_failing() const;  // the prediction log's last commit failed (lock-free)
   http::ServerStats server_stats() const;
   Store& store() { return *store_; }
 

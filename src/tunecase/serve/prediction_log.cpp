@@ -224,6 +224,7 @@ PredictionLog::Stats PredictionLog::stats() const {
   s.refused = refused_;
   s.queued = queued();
   s.failing_for_s = health().failing_for_s;
+  s.audit_not_stored = audit_not_stored_;
   if (s.failing_for_s == 0) s.store_error.clear();
   return s;
 }
@@ -396,6 +397,18 @@ PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>&
     } catch (const std::exception& e) {
       fmt::print(stderr, "prediction log: taking the audit rows failed: {}\n", e.what());
     }
+  }
+  // A long outage must not grow the audit rows kept for the store without bound (requests go on
+  // being answered): the latest `capacity` are kept, the rest counted and said.
+  if (extras.audit.size() > options_.capacity) {
+    const std::size_t excess = extras.audit.size() - options_.capacity;
+    extras.audit.erase(extras.audit.begin(),
+                       extras.audit.begin() + static_cast<std::ptrdiff_t>(excess));
+    audit_not_stored_ += static_cast<int64_t>(excess);
+    fmt::print(stderr,
+               "prediction log: {} audit rows not stored: the store has failed for long, and the "
+               "latest {} are kept for it\n",
+               excess, options_.capacity);
   }
   extras.meta_key = meta_key();
   extras.meta_value = progress(false, stored_before + batch.size());

@@ -128,6 +128,7 @@ class PredictionLog {
     // still queued when a stopping log gave up on a failing store.
     int64_t dropped = 0;
     int64_t failed_commits = 0;    // commits the store refused (their records were kept)
+    int64_t audit_not_stored = 0;  // audit rows beyond `capacity` while the store failed
     double failing_for_s = 0;      // since the first of the failures not followed by a commit
     std::string store_error;       // the last failure's message, while failing
     int64_t urgent_batches = 0;    // of `batches`, committed by the urgent writer
@@ -211,6 +212,7 @@ class PredictionLog {
   std::atomic<int64_t> inbox_since_{0};
   std::atomic<int64_t> appended_{0}, dropped_late_{0};  // dropped_late_: after stop()
   std::atomic<int64_t> not_stored_{0};                  // not_stored()
+  std::atomic<int64_t> audit_not_stored_{0};            // see Stats
   // A failing store (see retry_first): steady_clock ticks of the first failure since the last
   // commit (0: the store commits). The rest under mutex_.
   std::atomic<int64_t> failing_since_{0};
