@@ -2,6 +2,9 @@
 // classification feature keeps answering, /healthz and /metrics say what is happening, nothing
 // answered meanwhile is lost once the store is back, and feedback is refused (503), not lost.
 
+#include <algorithm>
+#include <mutex>
+
 #include "../store/postgres_server.h"
 #include "gateway_fixture.h"
 #include "tunecase/data/utf8_check.h"
@@ -33,6 +36,19 @@ TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp
   o.log.retry_first = std::chrono::milliseconds(50);
   o.log.retry_most = std::chrono::milliseconds(200);
   o.log.capacity = 60;  // the outage outlasts the queue: the last requests are not stored
+  o.model_poll = std::chrono::milliseconds(50);
+  std::mutex notes_mutex;
+  std::vector<std::string> notes;
+  o.notify = [&](const std::string& line) {
+    std::lock_guard lock(notes_mutex);
+    notes.push_back(line);
+  };
+  auto count_notes = [&](const std::string& part) {
+    std::lock_guard lock(notes_mutex);
+    return std::count_if(notes.begin(), notes.end(), [&](const std::string& line) {
+      return line.find(part) != std::string::npos;
+    });
+  };
   start("", o);
   for (int i = 0; i < 10; ++i)
     classify({{"text", "refund for a double charge"}, {"id", "before-" + std::to_string(i)}});
@@ -67,6 +83,10 @@ TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp
   EXPECT_EQ(fb.status, 503) << fb.body;
   EXPECT_EQ(get("/v1/pilot").status, 503);
 
+  // The registry poll (every 50 ms here) says its failure once, not at every poll.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(count_notes("reading the model registry failed"), 1);
+
   ASSERT_TRUE(server->start_again());
   ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "ok"; }))
       << get("/healthz").body;
@@ -86,6 +106,7 @@ TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp
   EXPECT_EQ(lost.status, 404) << lost.body;
   EXPECT_NE(lost.body.find("20 predictions were answered and not stored"), std::string::npos)
       << lost.body;
+  EXPECT_TRUE(eventually([&] { return count_notes("the model registry reads again") == 1; }));
   gateway_->stop();  // while the server runs: the stop records this replica's progress
 }
 

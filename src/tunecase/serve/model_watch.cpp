@@ -94,7 +94,14 @@ void ModelWatch::check() {
   for (ServedApproach* approach : approaches_) {
     try {
       follow(*approach, store_.models(approach->name()));
+      if (unreadable_since_.erase(approach->name()) > 0)
+        notify_(fmt::format("approach '{}': the model registry reads again", approach->name()));
     } catch (const std::exception& e) {
+      // Said once, and then once a minute while the store stays down, not at every poll.
+      const auto now = std::chrono::steady_clock::now();
+      auto [it, first] = unreadable_since_.try_emplace(approach->name(), now);
+      if (!first && now - it->second < std::chrono::minutes(1)) continue;
+      it->second = now;
       notify_(fmt::format("approach '{}': reading the model registry failed ({}); will retry",
                           approach->name(), e.what()));
     }

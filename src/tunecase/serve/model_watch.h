@@ -48,6 +48,8 @@ class ModelWatch {
   Clock clock_;
   std::function<void(const std::string&)> notify_;
   std::map<std::string, std::string> failed_;  // approach -> champion version that failed to load
+  // approach -> when its failure to read the registry was last said (while it keeps failing)
+  std::map<std::string, std::chrono::steady_clock::time_point> unreadable_since_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
