@@ -222,7 +222,7 @@ PredictionLog::Stats PredictionLog::stats() const {
   s.appended = appended_;
   s.dropped += dropped_late_ + not_stored_;
   s.refused = refused_;
-  s.queued = queued();
+  s.queued = queued() + in_flight_.load();
   s.failing_for_s = health().failing_for_s;
   s.audit_not_stored = audit_not_stored_;
   if (s.failing_for_s == 0) s.store_error.clear();
@@ -239,7 +239,7 @@ PredictionLog::Health PredictionLog::health() const {
     h.failing_for_s = std::max(
         1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count());
   }
-  h.queued = queued();
+  h.queued = queued() + in_flight_.load();
   h.not_stored = not_stored_.load(std::memory_order_relaxed) + dropped_late_.load();
   return h;
 }
@@ -330,13 +330,14 @@ void PredictionLog::writer_loop(Writer self) {
         lock.lock();
         continue;
       }
-      held_.fetch_sub(n);
+      in_flight_.store(n);  // still held: a failed commit puts them back
       ThreadPacerScope paced(pacer && !stopping_ ? &*pacer : nullptr);
       if (pacer) pacer->restart();
       ThreadClock before = timed ? clock.read() : ThreadClock{};
       const Committed c = commit_batch(batch);
       ThreadClock after = timed ? clock.read() : ThreadClock{};
-      held_.fetch_add(c.kept);  // kept for the next try: they count against the capacity again
+      held_.fetch_sub(c.stored + c.refused);  // the kept ones wait for the next try
+      in_flight_.store(0);
       // Outside the lock; the capacity stays for the next swap. Freed a few at a time when paced.
       while (!batch.empty()) {
         batch.pop_back();

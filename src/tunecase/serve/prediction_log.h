@@ -135,14 +135,14 @@ class PredictionLog {
     int64_t handovers = 0;         // times the background writer was starved and handed over
     bool background_idle = false;  // the background writer runs in the idle scheduling class
     int64_t pauses = 0;            // the background writer's pauses between slices of its work
-    std::size_t queued = 0;
+    std::size_t queued = 0;        // answered and not stored yet (a commit in flight included)
   };
   Stats stats() const;
   // What /healthz says, without the log's locks (the event loops answer it).
   struct Health {
     bool store_failing = false;
     double failing_for_s = 0;
-    std::size_t queued = 0;
+    std::size_t queued = 0;  // as Stats::queued
     int64_t not_stored = 0;
   };
   Health health() const;
@@ -226,10 +226,12 @@ class PredictionLog {
   std::vector<PredictionRecord> backlog_;  // commit_mutex_: taken from the inbox, not committed
   std::atomic<std::size_t> backlog_count_{0};
   std::atomic<int64_t> backlog_since_{0};  // steady_clock ticks of its oldest record
-  // Records reserved or queued and not yet taken by a writer: reserve() counts without the
-  // lock, which the writers take too and may hold while they wait for a core (they run at a
-  // lower priority), so the event loops never wait for them to refuse or let a request in.
+  // Records reserved, queued or being committed (until the commit settles them): reserve() counts
+  // without the lock, which the writers take too and may hold while they wait for a core (they run
+  // at a lower priority), so the event loops never wait for them to refuse or let a request in.
   std::atomic<std::size_t> held_{0};
+  // Records a writer is committing (out of the queue, still held): a failed commit puts them back.
+  std::atomic<std::size_t> in_flight_{0};
   std::atomic<int64_t> refused_{0};
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped

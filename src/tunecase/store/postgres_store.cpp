@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <mutex>
@@ -226,16 +227,22 @@ class PgDatabase final : public store_detail::SqlDatabase {
     return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
   }
 
-  // A kept connection (reused) or a new one.
+  // A kept connection (reused) or a new one. A kept connection with something to read has been
+  // told something while idle, which on an idle connection is the server going away ("terminating
+  // connection due to administrator command", then the end of the stream): it is closed, not
+  // used. (Using it fails, and libpqxx 6.4 leaks the failed BEGIN's result on the way.)
   std::unique_ptr<pqxx::connection> acquire(bool& reused) {
-    {
-      std::lock_guard lock(mutex_);
-      reused = !idle_.empty();
-      if (reused) {
-        auto c = std::move(idle_.back());
+    for (;;) {
+      std::unique_ptr<pqxx::connection> c;
+      {
+        std::lock_guard lock(mutex_);
+        reused = !idle_.empty();
+        if (!reused) break;
+        c = std::move(idle_.back());
         idle_.pop_back();
-        return c;
       }
+      pollfd idle{c->sock(), POLLIN, 0};
+      if (idle.fd >= 0 && ::poll(&idle, 1, 0) == 0) return c;
     }
     return connect();
   }
