@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/llm/http_client.h"
@@ -21,7 +22,7 @@
 
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
+using tunecase::kMsPerDay;
 
 // "YYYY-MM-DDTHH:MM:SSZ" (the generator's format) as milliseconds since 1970.
 int64_t parse_utc_ms(const std::string& at) {
@@ -135,8 +136,8 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
     }
   };
   auto report_days_until = [&](int64_t until) {
-    while (start + next_report_day * kDayMs <= until) {
-      now = start + next_report_day * kDayMs;
+    while (start + next_report_day * kMsPerDay <= until) {
+      now = start + next_report_day * kMsPerDay;
       fmt::print("{}\n", progress_line(client.get("/v1/pilot"), next_report_day));
       next_report_day += 7;
     }
@@ -147,10 +148,10 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
     report_days_until(at);
     now = at;
     client.post("/v1/classify", {{"text", ticket.text}, {"id", ticket.id}});
-    int64_t delay = kDayMs + static_cast<int64_t>(rng() % static_cast<uint64_t>(4 * kDayMs));
+    int64_t delay = kMsPerDay + static_cast<int64_t>(rng() % static_cast<uint64_t>(4 * kMsPerDay));
     due.push({at + delay, ticket.id, ticket.category});
   }
-  deliver_until(now.load() + 5 * kDayMs);  // the last labels come in
+  deliver_until(now.load() + 5 * kMsPerDay);  // the last labels come in
   now = now.load() + 1;
   nlohmann::json report = client.get("/v1/pilot");
   gateway.stop();
@@ -173,7 +174,7 @@ tunecase::monitor::RetrainRun run_demo_retrain(const tunecase::ProjectConfig& co
   tunecase::monitor::RetrainRequest request;
   // The day after the last label arrived, as the pilot's simulated clock left it.
   std::vector<tunecase::LabelledText> labelled = store->labelled_texts(0, INT64_MAX);
-  request.now_ms = labelled.empty() ? 0 : labelled.back().created_at_ms + 6 * kDayMs;
+  request.now_ms = labelled.empty() ? 0 : labelled.back().created_at_ms + 6 * kMsPerDay;
   request.eval_dir = out / "eval";
   request.out_dir = out / "retrain";
   request.approaches = {"local-linear"};

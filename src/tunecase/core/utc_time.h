@@ -7,6 +7,9 @@
 // Calendar dates and UTC times without the C library's time zone state.
 namespace tunecase {
 
+// Milliseconds in a UTC day (no leap seconds in Unix time).
+inline constexpr int64_t kMsPerDay = 86'400'000;
+
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t year, int64_t month, int64_t day);
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tunecase/core/utc_time.h"
 #include "tunecase/stats/proportion.h"
 #include "tunecase/store/queries.h"
 #include "tunecase/store/store.h"
@@ -14,7 +15,7 @@
 // with every day of the window present, so a day without traffic shows as a gap, not as nothing.
 namespace tunecase::monitor {
 
-inline constexpr int64_t kDayMs = 86'400'000;
+inline constexpr int64_t kDayMs = kMsPerDay;
 
 // Days since 1970-01-01 (UTC) of a time in epoch milliseconds, by floor division.
 int64_t day_of_ms(int64_t ms);

@@ -194,7 +194,7 @@ std::vector<ReplayItem> replay_items(const Examples& examples) {
           fmt::format("{}: time '{}' is not a time tunecase reads; replay needs [data] "
                       "time on every row, in {}",
                       e.id, e.time, kDataTimeFormats));
-    out.push_back({*ms / 86'400'000, e.text, e.label});  // its UTC day
+    out.push_back({*ms / kMsPerDay, e.text, e.label});  // its UTC day
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const ReplayItem& a, const ReplayItem& b) { return a.day < b.day; });

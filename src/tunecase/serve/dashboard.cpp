@@ -5,14 +5,13 @@
 #include <set>
 #include <tuple>
 
+#include "tunecase/core/utc_time.h"
 #include "tunecase/stats/proportion.h"
 
 namespace tunecase::serve {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr int64_t kDayMs = 86'400'000;
 
 // One day of one approach, both arms summed (an approach promoted mid-day served both).
 struct DayRow {
@@ -46,7 +45,7 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
   for (const auto& [key, r] : rows) {
     const auto& [day, approach] = key;
     json row = {{"day", day},
-                {"date_ms", day * kDayMs},
+                {"date_ms", day * kMsPerDay},
                 {"approach", approach},
                 {"basis", simulated.count(approach) ? "simulated" : "measured"},
                 {"requests", r.requests},
@@ -197,7 +196,7 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
     double days_per_month = context.decision["business"].value("days_per_month", 30.0);
     int64_t requests = 0;
     for (const auto& arm : pilot["arms"]) requests += arm.value("requests", int64_t{0});
-    double elapsed_days = double(report.now_ms - report.started_at_ms) / double(kDayMs);
+    double elapsed_days = double(report.now_ms - report.started_at_ms) / double(kMsPerDay);
     volume = {{"memo_per_day", per_month->get<double>() / days_per_month},
               {"memo_source",
                context.decision["business"]["queries_per_month"].value("source", "assumed")},

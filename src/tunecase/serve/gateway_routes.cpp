@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dashboard_assets.h"
 #include "tunecase/serve/dispatcher.h"
@@ -222,13 +223,12 @@ std::optional<std::string> Gateway::take_time(const std::optional<int64_t>& at_m
   int64_t now = replay_now_->load();
   // The clock never goes back, so one mistyped time would date every later request of the
   // replay: a leap of over a year at once is refused, not taken.
-  constexpr double kMsPerDay = 86'400'000;
-  if (double(*at_ms - now) > kLongestReplayLeapDays * kMsPerDay)
+  if (double(*at_ms - now) > kLongestReplayLeapDays * double(kMsPerDay))
     return fmt::format(
         "\"at\" ({} ms since 1970) is {:.0f} days after the replay clock; a replay moves day "
         "by day and its clock never goes back, so a leap of over {} days is refused: check the "
         "time (or restart with --replay-clock nearer it)",
-        *at_ms, double(*at_ms - now) / kMsPerDay, kLongestReplayLeapDays);
+        *at_ms, double(*at_ms - now) / double(kMsPerDay), kLongestReplayLeapDays);
   while (*at_ms > now && !replay_now_->compare_exchange_weak(now, *at_ms)) {
   }
   return std::nullopt;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/utc_time.h"
 #include "tunecase/stats/mcnemar.h"
 #include "tunecase/stats/proportion.h"
 #include "tunecase/stats/two_proportion.h"
@@ -14,7 +15,6 @@ namespace tunecase::serve {
 namespace {
 
 using nlohmann::json;
-constexpr double kMsPerDay = 86400000.0;
 
 struct ArmKey {
   std::string approach;
@@ -64,7 +64,8 @@ std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, cons
 
 json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
               const PilotCounts& counts, const ReportContext& context) {
-  double days = std::max(1.0 / 24, double(context.now_ms - context.started_at_ms) / kMsPerDay);
+  double days =
+      std::max(1.0 / 24, double(context.now_ms - context.started_at_ms) / double(kMsPerDay));
   int64_t answered_labelled = a.labelled - a.abstained_labelled;
   int64_t answered_correct = a.correct - a.abstained_correct;
   json j = {
@@ -236,7 +237,7 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   }
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
   json patterns = error_patterns(counts, champion_key, challenger_key);
-  double days = double(context.now_ms - context.started_at_ms) / kMsPerDay;
+  double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
   json srm = nullptr;
   if (v.sample_ratio)
     srm = {{"chi_square", v.sample_ratio->chi_square},
