@@ -209,7 +209,7 @@ void PredictionLog::stop() {
     take_batch(std::numeric_limits<std::size_t>::max(), late);
     const std::size_t n = late.size();
     held_.fetch_sub(n);
-    stats_.dropped += static_cast<int64_t>(n);
+    not_stored_ += static_cast<int64_t>(n);
     settled_ += static_cast<int64_t>(n);
   }
   committed_cv_.notify_all();
@@ -220,7 +220,7 @@ PredictionLog::Stats PredictionLog::stats() const {
   std::lock_guard lock(mutex_);
   Stats s = stats_;
   s.appended = appended_;
-  s.dropped += dropped_late_ + not_stored_;
+  s.dropped = dropped_late_ + not_stored_;
   s.refused = refused_;
   s.queued = queued() + in_flight_.load();
   s.failing_for_s = health().failing_for_s;
@@ -346,7 +346,7 @@ void PredictionLog::writer_loop(Writer self) {
       lock.lock();
       settled_ += static_cast<int64_t>(c.stored + c.refused);
       stats_.committed += static_cast<int64_t>(c.stored);
-      stats_.dropped += static_cast<int64_t>(c.refused);
+      not_stored_ += static_cast<int64_t>(c.refused);
       if (c.kept > 0) {
         note_failure(c.error, c.kept);
         committed_cv_.notify_all();  // a flush() waiter learns that the store fails
@@ -584,7 +584,7 @@ void PredictionLog::drop_queued(std::unique_lock<std::mutex>& lock) {
     held_.fetch_sub(n);
   }
   lock.lock();
-  stats_.dropped += static_cast<int64_t>(n);
+  not_stored_ += static_cast<int64_t>(n);
   settled_ += static_cast<int64_t>(n);
   if (n > 0)
     fmt::print(stderr,

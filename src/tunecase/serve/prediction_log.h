@@ -124,8 +124,9 @@ class PredictionLog {
   const PreviousRun& previous_run() const { return previous_; }
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, refused = 0;
-    // Answered and never stored: not_stored() while the store failed with the queue full, or
-    // still queued when a stopping log gave up on a failing store.
+    // Answered and never stored: not_stored() while the store failed with the queue full, rows
+    // the store refused for what they hold, what a stopping log gave up on while the store still
+    // failed, and appends after stop().
     int64_t dropped = 0;
     int64_t failed_commits = 0;    // commits the store refused (their records were kept)
     int64_t audit_not_stored = 0;  // audit rows beyond `capacity` while the store failed
@@ -211,8 +212,10 @@ class PredictionLog {
   // set it to 0), set by the push that found it empty; 0 until then.
   std::atomic<int64_t> inbox_since_{0};
   std::atomic<int64_t> appended_{0}, dropped_late_{0};  // dropped_late_: after stop()
-  std::atomic<int64_t> not_stored_{0};                  // not_stored()
-  std::atomic<int64_t> audit_not_stored_{0};            // see Stats
+  // Answered and never stored (Stats::dropped but dropped_late_): not_stored(), rows the store
+  // refused, and what a stopping log gave up on. Atomic: /healthz reads it without the lock.
+  std::atomic<int64_t> not_stored_{0};
+  std::atomic<int64_t> audit_not_stored_{0};  // see Stats
   // A failing store (see retry_first): steady_clock ticks of the first failure since the last
   // commit (0: the store commits). The rest under mutex_.
   std::atomic<int64_t> failing_since_{0};
