@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -47,6 +48,11 @@ class LlmApproach {
   std::string inspect(std::string_view text) const;
 
   const ApproachConfig& config() const { return config_; }
+  // The time-out of one request: the table's timeout_ms where it sets one, else the command's.
+  std::chrono::milliseconds request_timeout(std::chrono::milliseconds command_default) const {
+    return config_.llm.timeout_ms ? std::chrono::milliseconds(*config_.llm.timeout_ms)
+                                  : command_default;
+  }
   const std::string& name() const { return config_.name; }
   const ChatOptions& options() const { return options_; }
   const Provider& provider() const { return *provider_; }

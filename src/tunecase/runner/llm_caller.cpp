@@ -54,8 +54,7 @@ LlmCaller::LlmCaller(const LlmApproach& approach, std::optional<Price> price,
              options_.jitter_seed),
       budget_(options_.max_cost_usd) {
   if (!options_.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options_.cache_file);
-  // The approach's own time-out, where its table sets one, over the caller's default.
-  if (auto ms = approach.config().llm.timeout_ms) options_.timeout = std::chrono::milliseconds(*ms);
+  options_.timeout = approach.request_timeout(options_.timeout);
 }
 
 LlmCaller::~LlmCaller() = default;

@@ -82,9 +82,7 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
 RunLoop::Attempt RunLoop::prepare(std::size_t item, RedactionCounts* redacted) const {
   Attempt a;
   a.request = approach_.request(items_[item].text, redacted);
-  a.request.timeout = approach_.config().llm.timeout_ms
-                          ? std::chrono::milliseconds(*approach_.config().llm.timeout_ms)
-                          : options_.timeout;
+  a.request.timeout = approach_.request_timeout(options_.timeout);
   a.key = cache_key(approach_.provider().endpoint(), approach_.options().model, a.request.body);
   double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
   double tokens_out = approach_.options().max_tokens;

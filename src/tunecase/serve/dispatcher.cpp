@@ -228,10 +228,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.approach = approach.name();
   r.arm = arm;
   r.segment = job.body.segment;
-  // What an upstream sent (a label it made up, an error excerpt cut at a byte count) is stored as
-  // well-formed UTF-8: PostgreSQL refuses anything else, and the reports are JSON.
-  r.label = p.label;
-  if (invalid_utf8_offset(r.label)) r.label = valid_utf8(r.label);
+  r.label = p.label;  // one of the label set (checked as UTF-8 when read), or ""
   r.confidence = p.confidence;
   r.abstained = !p.error && settings_.abstain_below && p.confidence &&
                 *p.confidence < *settings_.abstain_below;
@@ -244,6 +241,8 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.timed_out = p.error && p.timed_out;
   r.cached = p.cached;
   if (!p.error && p.invalid) r.error = "the answer maps to no label: " + p.raw.substr(0, 200);
+  // An error quotes what an upstream sent, cut at a byte count: stored as well-formed UTF-8, since
+  // PostgreSQL refuses anything else and the reports are JSON.
   if (r.error) r.error = valid_utf8(*r.error);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;

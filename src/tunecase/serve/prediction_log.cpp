@@ -429,18 +429,20 @@ PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>&
 
 PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecord>& batch) {
   Committed c;
+  // The store failed (not refused): the whole batch waits for the next try.
+  auto keep_all = [&](std::string why) {
+    c.kept = batch.size();
+    c.error = std::move(why);
+    requeue(batch);
+    return c;
+  };
   std::string error;
   const CommitResult whole = commit(batch, error);
   if (whole == CommitResult::committed) {
     c.stored = batch.size();
     return c;
   }
-  if (whole == CommitResult::failed) {
-    c.kept = batch.size();
-    c.error = error;
-    requeue(batch);
-    return c;
-  }
+  if (whole == CommitResult::failed) return keep_all(error);
   // Refused for what it holds (a row the store cannot take): tried in halves, and halves of
   // those, so that only the rows the store refuses are lost. The audit rows go first, alone.
   fmt::print(stderr,
@@ -458,17 +460,17 @@ PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecor
                  audit_only.audit.size(), e.what());
     } catch (const std::exception& e) {
       pending_audit_ = std::move(audit_only.audit);
-      c.kept = batch.size();
-      c.error = e.what();
-      requeue(batch);
-      return c;
+      return keep_all(e.what());
     }
   }
   std::vector<PredictionRecord> kept;
   std::vector<std::pair<std::size_t, std::size_t>> parts;  // [begin, end) of batch, last first
-  const std::size_t mid = batch.size() / 2;
-  parts.emplace_back(mid, batch.size());
-  parts.emplace_back(0, mid);
+  auto halve = [&](std::size_t begin, std::size_t end) {
+    const std::size_t mid = begin + (end - begin) / 2;
+    parts.emplace_back(mid, end);
+    parts.emplace_back(begin, mid);
+  };
+  halve(0, batch.size());
   while (!parts.empty()) {
     auto [begin, end] = parts.back();
     parts.pop_back();
@@ -504,8 +506,7 @@ PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecor
           break;
         }
         std::move(part.begin(), part.end(), first);
-        parts.emplace_back(begin + part.size() / 2, end);
-        parts.emplace_back(begin, begin + part.size() / 2);
+        halve(begin, end);
         break;
     }
   }
