@@ -80,6 +80,30 @@ TEST(EvalMarkdown, HasEverySection) {
   EXPECT_EQ(md.find("`billing`"), std::string::npos);  // backticks inside samples are replaced
 }
 
+// The data-quality section says how its count of high-quality examples was made, in the words
+// the data-quality report uses: a range when the wrong labels are an upper bound, "measured"
+// when label noise was not estimated.
+TEST(EvalMarkdown, SaysHowTheHighQualityCountWasMade) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["quality"] = {{"footer", "data: 3 label variants"},
+                                {"high_quality_examples", 540.0},
+                                {"high_quality_examples_high", 1010.0},
+                                {"label_noise", {{"estimate", 0.1}}},
+                                {"duplicates", {{"test_near_leaked", 0}}}};
+  std::string md = eval_markdown(eval);
+  EXPECT_NE(md.find("High-quality examples: between 540 and 1010 (estimated: labelled rows minus "
+                    "estimated wrong labels minus near-duplicate rows)."),
+            std::string::npos)
+      << md;
+  eval["dataset"]["quality"]["label_noise"] = nullptr;
+  eval["dataset"]["quality"].erase("high_quality_examples_high");
+  md = eval_markdown(eval);
+  EXPECT_NE(md.find("High-quality examples: 540 (measured: labelled rows minus near-duplicate "
+                    "rows; wrong labels not estimated)."),
+            std::string::npos)
+      << md;
+}
+
 // gpt stopped by the budget after 334 of 1,076 items; svm scored all of them.
 nlohmann::json partial_eval() {
   nlohmann::json eval = sample_eval();

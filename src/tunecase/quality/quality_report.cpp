@@ -8,6 +8,7 @@
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/quality/quality_html.h"
 #include "tunecase/report/markdown.h"
+#include "tunecase/report/quality_words.h"
 
 namespace tunecase {
 namespace {
@@ -192,16 +193,11 @@ std::string noise_headline(const LabelNoise& n) {
 }
 
 std::string high_quality_text(const DataQuality& q) {
-  if (!q.high_quality_examples_high || *q.high_quality_examples_high == q.high_quality_examples)
-    return fmt::format("{:.0f}", q.high_quality_examples);
-  return fmt::format("between {:.0f} and {:.0f}", q.high_quality_examples,
-                     *q.high_quality_examples_high);
+  return high_quality_count_text(q.high_quality_examples, q.high_quality_examples_high);
 }
 
 std::string high_quality_basis(const DataQuality& q) {
-  if (!q.noise)
-    return "measured: labelled rows minus near-duplicate rows; wrong labels not estimated";
-  return "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows";
+  return high_quality_basis_text(q.noise.has_value());
 }
 
 std::string data_quality_markdown(const DataQuality& q) {

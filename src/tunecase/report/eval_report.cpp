@@ -10,6 +10,7 @@
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/report/markdown.h"
+#include "tunecase/report/quality_words.h"
 
 namespace tunecase {
 namespace {
@@ -270,16 +271,13 @@ std::string leakage_section(const json& eval) {
   if (!d.contains("quality")) return "";
   const json& q = d["quality"];
   std::string out = "## Data quality\n\n" + q.value("footer", "") + ".\n\n";
-  double good = q.value("high_quality_examples", 0.0);
-  std::string count = fmt::format("{:.0f}", good);
-  auto high = q.find("high_quality_examples_high");
-  if (high != q.end() && high->is_number() && high->get<double>() != good)
-    count = fmt::format("between {:.0f} and {:.0f}", good, high->get<double>());
+  std::optional<double> high;
+  auto h = q.find("high_quality_examples_high");
+  if (h != q.end() && h->is_number()) high = h->get<double>();
   bool noise = q.contains("label_noise") && !q["label_noise"].is_null();
-  out += fmt::format(
-      "High-quality examples: {} ({}).\n\n", count,
-      noise ? "estimated: labelled rows minus estimated wrong labels minus near-duplicate rows"
-            : "measured: labelled rows minus near-duplicate rows; wrong labels not estimated");
+  out += fmt::format("High-quality examples: {} ({}).\n\n",
+                     high_quality_count_text(q.value("high_quality_examples", 0.0), high),
+                     high_quality_basis_text(noise));
   std::size_t leaked = q["duplicates"].value("test_near_leaked", std::size_t{0});
   if (leaked == 0) return out;
   std::vector<std::vector<std::string>> rows;
