@@ -484,6 +484,31 @@ TEST(PredictionLog, RecordsWaitThroughAStoreOutageAndAreStoredOnceItIsBack) {
   for (const auto& id : ids) EXPECT_TRUE(store.find_prediction(id)) << id;
 }
 
+// A background writer pausing between the tries of a failing store is not stalled: the commits
+// are not handed to the urgent writer, which would meet the same store, and the stop line does
+// not count an outage as "a busy machine".
+TEST(PredictionLog, AStoreOutageIsNotTakenForAStalledWriter) {
+  FailingStore store(open_store(store_path()));
+  PredictionLogOptions o = quick_retries();
+  o.retry_first = std::chrono::milliseconds(60);
+  o.retry_most = std::chrono::milliseconds(60);
+  o.stalled_after = std::chrono::milliseconds(150);
+  o.background_idle = false;  // a writer at the process's priority: no real stall on a busy test
+  o.background_nice = 0;      // machine, only the outage
+  PredictionLog log(store, o);
+  store.down = true;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(log.reserve());
+    log.append(record(i));
+  }
+  // The oldest record waits well past stalled_after.
+  ASSERT_TRUE(eventually([&] { return store.failed >= 8; }));
+  EXPECT_EQ(log.stats().handovers, 0) << "a pause between tries was taken for a stall";
+  store.down = false;
+  ASSERT_TRUE(eventually([&] { return log.stats().committed == 5; }));
+  EXPECT_EQ(log.stats().urgent_batches, 0);
+}
+
 // The retries do not hammer the store: the pause doubles up to retry_most.
 TEST(PredictionLog, AFailingStoreIsTriedAgainAfterGrowingPauses) {
   FailingStore store(open_store(store_path()));

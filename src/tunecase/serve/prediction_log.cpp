@@ -260,9 +260,13 @@ void PredictionLog::watch_background(std::unique_lock<std::mutex>& lock) {
       continue;
     }
     const int waiters = flush_waiters_;
-    const auto stalled_at = waiters > 0 ? std::min(oldest_at() + options_.stalled_after,
-                                                   flush_since_ + options_.stalled_after / 5)
-                                        : oldest_at() + options_.stalled_after;
+    const auto patience = waiters > 0 ? options_.stalled_after / 5 : options_.stalled_after;
+    auto stalled_at = waiters > 0
+                          ? std::min(oldest_at() + options_.stalled_after, flush_since_ + patience)
+                          : oldest_at() + options_.stalled_after;
+    // A writer waiting out a failing store's pause is not stalled, and the urgent writer would
+    // meet the same store: the wait counts from the next try.
+    stalled_at = std::max(stalled_at, retry_at_ + patience);
     if (std::chrono::steady_clock::now() >= stalled_at) return hand_over();
     // Meanwhile the background writer may commit these records; then the age is looked at again
     // for what came after them.

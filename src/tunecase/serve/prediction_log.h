@@ -41,7 +41,8 @@ struct PredictionLogOptions {
   // The commits go to the urgent writer, at the process's priority:
   // - when the oldest queued record has waited `stalled_after` (the background writer gets no
   //   core, or is stuck in a starved commit), or someone has waited a fifth of that in flush();
-  //   the urgent writer watches for it;
+  //   the urgent writer watches for it. While the store fails (below), the time counts from the
+  //   next try, not from the oldest record: a writer pausing between tries is not stalled;
   // - with a background writer at a nice value, when one of its commits spent more than
   //   `starved_after` runnable but not running (an idle-class writer waits for a core whenever
   //   anything else runs, so for it this says nothing).
