@@ -77,6 +77,13 @@ void run(const ServeArgs& a) {
   options.server.threads = a.threads;
   options.token = read_token(a.token_env);
   options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
+  if (a.instance.empty() && a.port == 0) {
+    fmt::print(stderr,
+               "note: --port 0 without --instance: this replica's log progress record is '{}', "
+               "which every such replica on this host shares; give each its own --instance so "
+               "that the next start can tell what a killed run left uncommitted\n",
+               options.log.instance);
+  }
   options.model_poll = std::chrono::milliseconds(a.model_poll_ms);
   if (!a.replay_clock.empty()) {
     options.replay_clock_start = tunecase::parse_utc_time(a.replay_clock);

@@ -113,6 +113,8 @@ TEST_F(ServeCli, EveryAcknowledgedFeedbackSurvivesAKillAndTheRestartReportsIt) {
   ASSERT_GT(again.port(), 0) << again.stderr_text();
   EXPECT_NE(again.stderr_text().find("stopped without flushing"), std::string::npos)
       << again.stderr_text();
+  EXPECT_EQ(again.stderr_text().find("without --instance"), std::string::npos)
+      << again.stderr_text();
   EXPECT_EQ(again.signal_and_wait(SIGTERM), 0);
   EXPECT_NE(again.stderr_text().find("tunecase serve stopped"), std::string::npos);
 
@@ -261,6 +263,9 @@ TEST_F(ServeCli, PilotWithoutAPlanJudgesByThePlanServeRecorded) {
         dir_.path(), "serve",
         {"--config", piloted, "--eval", dir_.str() + "/out2", "--store", store(), "--port", "0"});
     ASSERT_GT(serve.port(), 0) << serve.stderr_text();
+    // No --instance with --port 0: the shared default progress record is said at start.
+    EXPECT_NE(serve.stderr_text().find("--port 0 without --instance"), std::string::npos)
+        << serve.stderr_text();
     for (int i = 0; i < 6; ++i)
       ASSERT_EQ(post(serve.port(), "/v1/classify",
                      {{"text", "refund my order"}, {"id", "P-" + std::to_string(i)}})
