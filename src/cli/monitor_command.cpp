@@ -170,8 +170,10 @@ void add_monitor_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--alerts", args->alerts,
                   "JSONL file alerts are appended to (default OUT/alerts.jsonl)");
-  cmd->add_option("--now-ms", args->now_ms,
-                  "the clock, epoch milliseconds (default: now); for replays and tests");
+  cmd->add_option(
+      "--now-ms", args->now_ms,
+      "the clock, epoch milliseconds (default: now); for replays and tests (the store is read "
+      "as it is now: labels received after this clock count too)");
   cmd->add_flag("--no-drift", args->no_drift, "skip the drift detectors");
   cmd->add_flag("--no-webhook", args->no_webhook, "do not POST to [monitor] webhook this time");
   cmd->add_option("--canary", args->canary,
