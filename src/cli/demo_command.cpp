@@ -15,6 +15,7 @@
 #include "tunecase/evaluation/eval_run.h"
 #include "tunecase/finetune/finetune_run.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/optimize/optimize_report.h"
 #include "tunecase/optimize/optimize_run.h"
 #include "tunecase/report/eval_report.h"
 
@@ -101,7 +102,7 @@ void run(const DemoArgs& a) {
         100 * test["accuracy_ci95"][0].get<double>(), 100 * test["accuracy_ci95"][1].get<double>(),
         test.value("n", 0));
   } else {
-    fmt::print("   no winner: no candidate met the limits of [optimize]\n");
+    fmt::print("   no winner: {}\n", tunecase::no_winner_reason(optimized));
   }
   fmt::print("6. how much would more labels buy: learning curves of the local models\n");
   tunecase::CurveOptions curve;

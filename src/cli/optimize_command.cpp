@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/config/privacy_policy.h"
+#include "tunecase/optimize/optimize_report.h"
 #include "tunecase/optimize/optimize_run.h"
 
 namespace {
@@ -41,7 +42,7 @@ void run(const OptimizeArgs& a) {
   }
   const auto& w = doc["winner"];
   if (w.is_null()) {
-    fmt::print("no winner: no candidate met the limits of [optimize]\n");
+    fmt::print("no winner: {}\n", tunecase::no_winner_reason(doc));
   } else {
     fmt::print(
         "winner: {}\n  dev accuracy {:.3f} on {} items; test accuracy {:.3f} [{:.3f}, {:.3f}] "

@@ -205,6 +205,107 @@ TEST(Halving, RespectsTheCallCap) {
   EXPECT_TRUE(r.budget_forced);
 }
 
+// Like a real runner, this one stops a candidate's run where the budget left would be passed:
+// item j costs `usd_per_item` while j < cheap_items and `dear_factor` times that after (later
+// dev items with longer texts, which the search's estimate from the earlier ones misses).
+class BudgetedEvaluator : public CandidateEvaluator {
+ public:
+  BudgetedEvaluator(std::vector<double> accuracy, std::size_t dev, double usd_per_item,
+                    std::size_t cheap_items = SIZE_MAX, double dear_factor = 1)
+      : accuracy_(std::move(accuracy)),
+        dev_(dev),
+        usd_(usd_per_item),
+        cheap_(cheap_items),
+        dear_(dear_factor),
+        answered_(accuracy_.size(), 0) {}
+  std::size_t dev_size() const override { return dev_; }
+  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double> left) override {
+    SampleScore s;
+    double budget = left.value_or(1e18);
+    while (answered_[c] < n) {
+      double cost = usd_ * (answered_[c] < cheap_ ? 1.0 : dear_);
+      if (cost > budget + 1e-12) {
+        s.budget_stopped = true;
+        break;
+      }
+      budget -= cost;
+      s.spent_usd += cost;
+      ++s.requests;
+      ++answered_[c];
+    }
+    s.n = std::min(n, answered_[c]);
+    // Candidate c is right on item j when j % 100 < 100 * accuracy: the same items for all.
+    for (std::size_t j = 0; j < s.n; ++j) s.correct += (j % 100) < 100 * accuracy_[c];
+    if (s.n > 0) s.usd_per_1k = usd_ * 1000;
+    return s;
+  }
+
+ private:
+  std::vector<double> accuracy_;
+  std::size_t dev_;
+  double usd_;
+  std::size_t cheap_;
+  double dear_;
+  std::vector<std::size_t> answered_;
+};
+
+// A call cap below one dev item per candidate: no round can run, and nothing unmeasured wins.
+TEST(Halving, ACallCapBelowTheFirstRoundHasNoWinnerAndSaysWhy) {
+  BudgetedEvaluator e({0.9, 0.8, 0.7}, 100, 0.001);
+  HalvingRules rules;
+  rules.max_calls = 1;
+  HalvingResult r = successive_halving(e, 3, rules);
+  EXPECT_FALSE(r.winner);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_THAT(r.notes.back(), HasSubstr("no winner: the budget or call cap does not cover the "
+                                        "first round (3 candidates x 50 dev items)"));
+  for (const auto& c : r.candidates) {
+    EXPECT_EQ(c.status, "unmeasured");
+    EXPECT_THAT(c.reason, HasSubstr("before it answered the round's 50 dev items"));
+  }
+}
+
+// The budget stops the first round part-way: the first candidate answered all 50 items, the
+// second 20 (with a better score on them), the third none. Only the first was measured on the
+// round's sample, so it wins; the others are not ranked on fewer items or none.
+TEST(Halving, ABudgetThatStopsTheFirstRoundRanksOnlyWhatAnsweredItsSample) {
+  BudgetedEvaluator e({0.6, 0.95, 0.99}, 200, 0.001);
+  HalvingRules rules;
+  rules.budget_usd = 0.07;
+  HalvingResult r = successive_halving(e, 3, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 0u);
+  EXPECT_EQ(r.candidates[1].status, "unmeasured");
+  EXPECT_EQ(r.candidates[1].last()->n, 20u);
+  EXPECT_EQ(r.candidates[2].status, "unmeasured");
+  EXPECT_EQ(r.candidates[2].last()->n, 0u);
+  EXPECT_TRUE(r.budget_forced);
+  EXPECT_EQ(pareto_set(r), std::vector<std::size_t>{0});
+}
+
+// The estimate of a round's cost comes from the items before it; later items cost three times
+// as much, so the budget stops the second round part-way: the first finalist answers its 100
+// items (45 right), the second 83 (40 right: 0.48, which would rank first). They are compared
+// on the first round's 50 items, which both answered (45 and 40 right), not on those samples.
+TEST(Halving, ABudgetThatStopsALaterRoundComparesOnTheCommonSample) {
+  BudgetedEvaluator e({0.45, 0.40, 0.2, 0.1}, 400, 0.001, 50, 3.0);
+  HalvingRules rules;
+  rules.budget_usd = 0.45;
+  HalvingResult r = successive_halving(e, 4, rules);
+  ASSERT_TRUE(r.winner);
+  EXPECT_EQ(*r.winner, 0u);
+  ASSERT_EQ(r.sample_sizes.size(), 2u);
+  EXPECT_EQ(r.candidates[1].status, "finalist");
+  EXPECT_EQ(r.candidates[0].last()->n, 100u);
+  EXPECT_EQ(r.candidates[1].last()->n, 83u) << "cut short in round 2";
+  ASSERT_TRUE(r.candidates[0].judged && r.candidates[1].judged);
+  EXPECT_EQ(r.candidates[0].judged->n, 50u);
+  EXPECT_EQ(r.candidates[1].judged->n, 50u);
+  EXPECT_EQ(r.candidates[1].shown()->n, 50u);
+  EXPECT_THAT(r.notes.back(), HasSubstr("the budget stopped a round part-way: the finalists are "
+                                        "compared on the 50 dev items"));
+}
+
 TEST(Halving, CandidatesOverThePriceLimitCannotWin) {
   KnownEvaluator e({0.95, 0.70}, {5.0, 0.5}, 200);
   HalvingRules rules;

@@ -125,7 +125,7 @@ class Search {
   }
 
   HalvingResult run() {
-    std::size_t prev_n = 0, wanted = std::min(std::max<std::size_t>(1, rules_.start_sample), dev_);
+    std::size_t prev_n = 0, wanted = first_sample();
     for (std::size_t round = 0; !alive_.empty() && dev_ > 0; ++round) {
       std::size_t n = affordable(prev_n, wanted, alive_, result_.candidates, rules_, spent_);
       if (n == prev_n) {
@@ -143,6 +143,10 @@ class Search {
   }
 
  private:
+  std::size_t first_sample() const {
+    return std::min(std::max<std::size_t>(1, rules_.start_sample), dev_);
+  }
+
   void evaluate_alive(std::size_t round, std::size_t n) {
     bool stopped = false;
     for (std::size_t c : alive_) {
@@ -160,7 +164,9 @@ class Search {
     if (stopped) result_.budget_forced = true;
     std::vector<std::size_t> eligible;
     for (std::size_t c : alive_) {
-      auto why = ineligible(*result_.candidates[c].last(), rules_);
+      // One the budget stopped before its first answer has no price or latency to judge.
+      const SampleScore& s = *result_.candidates[c].last();
+      auto why = s.n == 0 ? std::nullopt : ineligible(s, rules_);
       if (!why) {
         eligible.push_back(c);
         continue;
@@ -194,6 +200,21 @@ class Search {
     return true;
   }
 
+  // The round whose whole sample `c` answered last; none when the budget stopped even its
+  // first round before it had all of that round's items.
+  std::optional<std::size_t> last_complete_round(std::size_t c) const {
+    const auto& rounds = result_.candidates[c].rounds;
+    for (auto r = rounds.rbegin(); r != rounds.rend(); ++r)
+      if (r->score.n > 0 && r->score.n >= result_.sample_sizes[r->round]) return r->round;
+    return std::nullopt;
+  }
+
+  const SampleScore& score_in(std::size_t c, std::size_t round) const {
+    for (const auto& r : result_.candidates[c].rounds)
+      if (r.round == round) return r.score;
+    return *result_.candidates[c].last();  // not reached: every survivor ran every round
+  }
+
   HalvingResult choose() {
     result_.spent_usd = spent_.usd;
     result_.requests = spent_.calls;
@@ -201,10 +222,49 @@ class Search {
       result_.notes.push_back("no candidate met the limits: no winner");
       return result_;
     }
-    result_.winner = alive_[0];
-    const SampleScore& best = *result_.candidates[alive_[0]].last();
-    result_.candidates[alive_[0]].status = "winner";
-    result_.candidates[alive_[0]].reason =
+    // A budget that stops a round part-way leaves the survivors on samples of different sizes
+    // (or none). They are compared on the largest sample every one of them answered whole: the
+    // same dev items, so that a candidate the budget cut short is not ranked on fewer of them.
+    // One that never answered a whole sample is not measured and cannot win.
+    std::vector<std::size_t> measured;
+    std::optional<std::size_t> common;
+    for (std::size_t c : alive_) {
+      auto round = last_complete_round(c);
+      if (!round) {
+        auto& o = result_.candidates[c];
+        o.status = "unmeasured";
+        o.reason = fmt::format(
+            "not measured: the budget or call cap ended the search before it answered the "
+            "round's {} dev items",
+            o.rounds.empty() ? first_sample() : result_.sample_sizes[o.rounds.back().round]);
+        continue;
+      }
+      measured.push_back(c);
+      common = common ? std::min(*common, *round) : *round;
+    }
+    if (measured.empty()) {
+      result_.decided_by = fmt::format(
+          "budget: the budget or call cap ended the search before any candidate answered the "
+          "first {} dev items",
+          first_sample());
+      result_.notes.push_back(fmt::format(
+          "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
+          "dev items); raise budget_usd or max_calls, or lower start_sample or the candidates",
+          result_.candidates.size(), first_sample()));
+      return result_;
+    }
+    std::stable_sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {
+      const SampleScore& x = score_in(a, *common);
+      const SampleScore& y = score_in(b, *common);
+      double ax = accuracy_of(x), ay = accuracy_of(y);
+      if (std::abs(ax - ay) > 1e-12) return ax > ay;
+      return price_of(x) < price_of(y);
+    });
+    for (std::size_t c : measured) result_.candidates[c].judged = score_in(c, *common);
+    result_.winner = measured[0];
+    const SampleScore& best = score_in(measured[0], *common);
+    result_.candidates[measured[0]].status = "winner";
+    result_.candidates[measured[0]].reason =
         fmt::format("{}: {}", result_.winner_rule, described(best));
     std::string finalist_reason =
         result_.budget_forced
@@ -213,14 +273,20 @@ class Search {
                   "dev items; the best-ranked finalist won",
                   best.n, dev_)
             : "dev split used up, not separated: the best-ranked finalist won";
-    for (std::size_t i = 1; i < alive_.size(); ++i) {
-      auto& o = result_.candidates[alive_[i]];
+    for (std::size_t i = 1; i < measured.size(); ++i) {
+      auto& o = result_.candidates[measured[i]];
       o.status = "finalist";
-      o.reason = drop_reason(*o.last(), best, finalist_reason);
+      o.reason = drop_reason(score_in(measured[i], *common), best, finalist_reason);
     }
+    alive_ = measured;
     result_.decided_by = decided_by(best.n);
     if (result_.budget_forced)
       result_.notes.push_back("the budget or call cap ended the search before the dev split did");
+    if (*common + 1 < result_.sample_sizes.size())
+      result_.notes.push_back(fmt::format(
+          "the budget stopped a round part-way: the finalists are compared on the {} dev items "
+          "each of them answered, not on the later round's partial samples",
+          best.n));
     return result_;
   }
 
@@ -262,12 +328,12 @@ std::vector<std::size_t> pareto_set(const HalvingResult& result) {
   std::vector<std::size_t> out;
   const auto& cs = result.candidates;
   for (std::size_t i = 0; i < cs.size(); ++i) {
-    const SampleScore* a = cs[i].last();
-    if (!a || !a->usd_per_1k) continue;
+    const SampleScore* a = cs[i].shown();
+    if (!a || cs[i].status == "unmeasured" || !a->usd_per_1k) continue;
     bool dominated = false;
     for (std::size_t j = 0; j < cs.size() && !dominated; ++j) {
-      const SampleScore* b = cs[j].last();
-      if (j == i || !b || !b->usd_per_1k) continue;
+      const SampleScore* b = cs[j].shown();
+      if (j == i || !b || cs[j].status == "unmeasured" || !b->usd_per_1k) continue;
       bool no_worse = accuracy_of(*b) >= accuracy_of(*a) && *b->usd_per_1k <= *a->usd_per_1k;
       bool better = accuracy_of(*b) > accuracy_of(*a) || *b->usd_per_1k < *a->usd_per_1k;
       dominated = no_worse && better;

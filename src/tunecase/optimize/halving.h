@@ -51,10 +51,15 @@ struct RoundResult {
 
 struct CandidateOutcome {
   std::vector<RoundResult> rounds;  // one per round it took part in
-  std::string status = "kept";      // winner | finalist | dropped | ineligible | kept
+  std::string status = "kept";      // winner | finalist | dropped | ineligible | unmeasured | kept
   std::optional<std::size_t> dropped_in_round;
   std::string reason;  // why it was dropped (or won)
+  // What the winner and the finalists were ranked on: the largest sample all of them answered
+  // whole (a budget that stops a round part-way leaves later samples partial).
+  std::optional<SampleScore> judged;
   const SampleScore* last() const { return rounds.empty() ? nullptr : &rounds.back().score; }
+  // The figures to show for it: what it was judged on, else its last round.
+  const SampleScore* shown() const { return judged ? &*judged : last(); }
 };
 
 struct HalvingResult {

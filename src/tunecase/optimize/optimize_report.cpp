@@ -14,7 +14,7 @@ std::string money(const nlohmann::json& v) {
 }
 
 std::string accuracy_text(const nlohmann::json& s) {
-  if (!s.is_object()) return "-";
+  if (!s.is_object() || s.value("n", 0) == 0) return "-";
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", s["accuracy"].get<double>(),
                      s["accuracy_ci95"][0].get<double>(), s["accuracy_ci95"][1].get<double>());
 }
@@ -44,7 +44,7 @@ std::string simulated_note(const nlohmann::json& doc) {
 
 std::string winner_summary(const nlohmann::json& doc) {
   const auto& w = doc["winner"];
-  if (w.is_null()) return "No winner: no candidate met the limits of [optimize].";
+  if (w.is_null()) return "No winner: " + no_winner_reason(doc) + ".";
   const auto& t = w["test"];
   return fmt::format(
       "Winner: {} (chosen on dev: {}). Scored once on the test split: accuracy {:.3f} "
@@ -75,7 +75,7 @@ std::string pareto_chart(const nlohmann::json& doc) {
   svg::Series front{"Pareto set", {}, true, true, false, true, ""};
   for (const auto& c : doc["candidates"]) {
     const auto& dev = c["dev"];
-    if (!dev.is_object() || !dev["usd_per_1k"].is_number()) continue;
+    if (!dev.is_object() || dev.value("n", 0) == 0 || !dev["usd_per_1k"].is_number()) continue;
     svg::Point p{dev["usd_per_1k"].get<double>(), dev["accuracy"].get<double>(),
                  dev["accuracy_ci95"][0].get<double>(), dev["accuracy_ci95"][1].get<double>(), ""};
     if (c["status"] == "winner") p.label = "winner";
@@ -94,13 +94,25 @@ std::string pareto_chart(const nlohmann::json& doc) {
 
 }  // namespace
 
+std::string no_winner_reason(const nlohmann::json& doc) {
+  const std::string prefix = "no winner: ";
+  for (const auto& note : doc["search"].value("notes", nlohmann::json::array())) {
+    std::string text = note.get<std::string>();
+    if (text.rfind(prefix, 0) == 0) return text.substr(prefix.size());
+  }
+  return "no candidate met the limits of [optimize]";
+}
+
 std::string optimize_markdown(const nlohmann::json& doc) {
   std::string md = "# Prompt search\n\n";
   if (doc.value("simulated", false)) md += "> " + simulated_note(doc) + "\n\n";
   md += winner_summary(doc) + "\n\n" + search_summary(doc) + "\n\n";
   md +=
       "Dev figures are from each candidate's last (largest) sample; candidates dropped early "
-      "were measured on fewer items, so their intervals are wider.\n\n";
+      "were measured on fewer items, so their intervals are wider. When the budget stopped a "
+      "round part-way, the winner and the finalists show the largest sample all of them "
+      "answered, the one they were ranked on; an unmeasured candidate shows what it answered "
+      "before the budget stopped it.\n\n";
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
   md += "\n";

@@ -54,7 +54,7 @@ nlohmann::json candidates_json(const std::vector<Candidate>& candidates,
                    {"dropped_in_round",
                     o.dropped_in_round ? nlohmann::json(*o.dropped_in_round) : nlohmann::json()},
                    {"reason", o.reason},
-                   {"dev", o.last() ? score_json(*o.last()) : nlohmann::json()},
+                   {"dev", o.shown() ? score_json(*o.shown()) : nlohmann::json()},
                    {"rounds", rounds},
                    {"pareto", std::find(pareto.begin(), pareto.end(), i) != pareto.end()}});
   }
@@ -93,6 +93,7 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   q["spent_usd"] = result.spent_usd;
   q["requests"] = result.requests_sent;
   q["stopped_by_budget"] = result.stopped_by_budget;
+  q["simulated"] = result.simulated;
   return q;
 }
 
@@ -165,6 +166,9 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     if (options.max_cost_usd) left = std::max(0.0, *options.max_cost_usd - result.spent_usd);
     nlohmann::json test =
         score_on_test(w, config, split.search, split.test, options, left, *client, log);
+    // The search's own answers may all have come from the cache or none been bought (a zero
+    // budget): the test run's answers say as well whether they were simulated.
+    if (test.value("simulated", false)) doc["simulated"] = true;
     doc["winner"] = {{"name", w.name},
                      {"settings", w.settings},
                      {"dev", doc["candidates"][*result.winner]["dev"]},
