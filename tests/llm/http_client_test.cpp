@@ -9,6 +9,9 @@
 #include <boost/asio.hpp>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include "tunecase/http/server.h"
 #include "tunecase/llm/sim_llm_server.h"
@@ -131,6 +134,84 @@ TEST_P(HttpClientTest, AnAnswerOverItsSizeLimitIsCutOffAndSaysSo) {
   auto fits = http_send_sync(*client_, request);
   EXPECT_EQ(fits.status, 200) << fits.transport_error;
   EXPECT_FALSE(fits.too_large);
+}
+
+// A server on a raw socket that answers each request with `parts`, written one at a time with
+// a pause between them: an answer's header and body in separate TCP segments, as many servers
+// send them (the header flushed before the body is ready).
+class PacedServer {
+ public:
+  explicit PacedServer(std::vector<std::string> parts) : parts_(std::move(parts)) {
+    acceptor_.open(boost::asio::ip::tcp::v4());
+    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
+    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~PacedServer() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  void serve() {
+    for (;;) {
+      boost::asio::ip::tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      socket.set_option(boost::asio::ip::tcp::no_delay(true));
+      std::string request;
+      char chunk[4096];
+      // The request's header and its Content-Length body.
+      while (request.find("\r\n\r\n") == std::string::npos ||
+             request.size() < request.find("\r\n\r\n") + 4 + content_length(request)) {
+        std::size_t n = socket.read_some(boost::asio::buffer(chunk), ec);
+        if (ec) break;
+        request.append(chunk, n);
+      }
+      for (const auto& part : parts_) {
+        boost::asio::write(socket, boost::asio::buffer(part), ec);
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      }
+      socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    }
+  }
+  static std::size_t content_length(const std::string& request) {
+    auto at = request.find("Content-Length: ");
+    if (at == std::string::npos) at = request.find("content-length: ");
+    return at == std::string::npos ? 0 : std::stoul(request.substr(at + 16));
+  }
+
+  std::vector<std::string> parts_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_{io_};
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// The header in one segment and the body in the next: the body is read (it was refused as over
+// the size limit, whatever its size).
+TEST_P(HttpEngines, AnAnswerWhoseBodyComesAfterItsHeaderIsReadWhole) {
+  const std::string body = R"({"choices":[{"message":{"content":"refund"}}]})";
+  for (const char* version : {"HTTP/1.0", "HTTP/1.1"}) {
+    PacedServer server(
+        {fmt::format("{} 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+                     "Connection: close\r\n\r\n",
+                     version, body.size()),
+         body});
+    auto client = make_client();
+    HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1/chat/completions";
+    request.body = chat_body("hello");
+    auto response = http_send_sync(*client, request);
+    EXPECT_EQ(response.status, 200) << version << ": " << response.transport_error;
+    EXPECT_EQ(response.body, body) << version;
+    EXPECT_FALSE(response.too_large) << version;
+  }
 }
 
 // A kept-alive connection whose earlier request had a long time-out still times out a later

@@ -483,7 +483,11 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void read(const std::shared_ptr<Conn>& conn) {
     conn->parser.emplace();
-    conn->parser->body_limit(boost::none);  // the body's reader holds the limit
+    // The body's reader holds the limit. Not boost::none here: Beast 1.74 compares a
+    // Content-Length with the optional limit, and an empty one compares below every length, so
+    // an answer whose header came in a read of its own failed as over the limit (the error is
+    // lost, and the answer read, only when body bytes follow the header in the same read).
+    conn->parser->body_limit(std::numeric_limits<std::uint64_t>::max());
     conn->parser->get().body().limit = conn->exchange->max_response_bytes;
     conn->parser->header_limit(kHeaderLimit);
     bhttp::async_read(conn->socket, conn->buffer, *conn->parser,
