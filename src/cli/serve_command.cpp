@@ -185,6 +185,11 @@ void run(const ServeArgs& a) {
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
              s.background_idle ? "in the idle scheduling class" : "at a lower nice value",
              s.pauses);
+  if (gateway.shadow_cut_at_stop() > 0)
+    fmt::print(stderr,
+               "{} shadow calls of the challenger were still running after the stop's grace and "
+               "were cut off; they are not logged (no measure of the challenger)\n",
+               gateway.shadow_cut_at_stop());
   if (s.failed_commits > 0)
     fmt::print(stderr,
                "the store refused {} commits while serving (their predictions were kept and "

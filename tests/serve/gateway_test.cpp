@@ -213,6 +213,45 @@ TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
   EXPECT_EQ(report["difference"]["test"]["pairs"], 20);
 }
 
+// A stop lets the shadow challenger's LLM calls in flight finish and logs their answers: they
+// are off the response path, so the server's grace alone did not wait for them, and cut off
+// they were logged as errors that counted against the challenger.
+TEST_F(GatewayTest, AStopLetsTheShadowCallsInFlightFinish) {
+  SimLlmOptions slow;
+  slow.latency_base_ms = 400;
+  SimLlmServer sim(slow);
+  int sim_port = sim.start();
+  const std::string config =
+      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(sim_port) +
+      "/v1\"\n\n[pilot]\nchampion = \"local-linear\"\nchallenger = \"slow-llm\"\n"
+      "mode = \"shadow\"\n";
+  start(config);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(classify({{"text", "my invoice is wrong"}, {"id", "w" + std::to_string(i)}})["arm"],
+              "champion");
+  gateway_->stop();  // at once: every shadow call still has most of its 400 ms to go
+  EXPECT_EQ(gateway_->shadow_cut_at_stop(), 0);
+  start(config);
+  nlohmann::json report = pilot();
+  ASSERT_EQ(report["arms"][1]["arm"], "shadow");
+  EXPECT_EQ(report["arms"][1]["requests"], 8);
+  EXPECT_EQ(report["arms"][1]["errors"], 0) << report["arms"][1].dump();
+  // A grace shorter than the calls: they are cut off, counted, and not logged as errors.
+  for (int i = 0; i < 8; ++i)
+    classify({{"text", "my invoice is wrong"}, {"id", "x" + std::to_string(i)}});
+  gateway_->stop(std::chrono::milliseconds(50));
+  EXPECT_EQ(gateway_->shadow_cut_at_stop(), 8);
+  start(config);
+  report = pilot();
+  EXPECT_EQ(report["arms"][0]["requests"], 16);
+  EXPECT_EQ(report["arms"][1]["requests"], 8);
+  EXPECT_EQ(report["arms"][1]["errors"], 0) << report["arms"][1].dump();
+  gateway_->stop();
+  sim.stop();
+}
+
 // Without --plan there is no offline accuracy to hold the live one against: a challenger right
 // half the time is not "below its offline interval".
 TEST_F(GatewayTest, WithoutAPlanNoOfflineIntervalIsClaimed) {

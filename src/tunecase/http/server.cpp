@@ -116,7 +116,7 @@ int Server::start() {
   return port;
 }
 
-void Server::stop(std::chrono::milliseconds grace) {
+void Server::stop(std::chrono::milliseconds grace, const std::function<bool()>& busy) {
   auto& c = *core_;
   if (c.loops.empty() || !c.acceptor) return;  // not started, or stopped already
   c.stopping = true;
@@ -128,6 +128,11 @@ void Server::stop(std::chrono::milliseconds grace) {
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (c.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (busy) {
+    deadline = std::chrono::steady_clock::now() + grace;
+    while (busy() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   {
     std::unique_lock lock(c.post_mutex);
     c.stopped = true;

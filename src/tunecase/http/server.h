@@ -110,9 +110,12 @@ class Server {
   // std::logic_error when called twice.
   int start();
   // Stops accepting, answers 503 to requests that arrive meanwhile, waits up to `grace` for the
-  // requests in flight to be answered, then closes every connection (unanswered requests are
+  // requests in flight to be answered, then up to `grace` more while `busy` (work of the
+  // handlers' own on the event loops, such as an outbound call that answers no request, which
+  // needs the loops running) says so, then closes every connection (unanswered requests are
   // dropped) and joins the pool. Idempotent; a handler is never called after it returns.
-  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0),
+            const std::function<bool()>& busy = {});
   ServerStats stats() const;
   // The pool's event loops, one per thread, for clients that should run on the server's own
   // threads (the gateway's upstream calls: a call started by a request runs on that request's

@@ -206,12 +206,20 @@ void Dispatcher::shadow(std::shared_ptr<Job> job) {
   auto run = [this, job] {
     auto start = std::chrono::steady_clock::now();
     challenger_->classify(job->body.text, [this, job, start](ServedAnswer served) {
-      PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);
-      record.latency_ms = ms_since(start);
-      log(*job, std::move(record));
+      if (stopping_ && served.prediction.error) {
+        // Cut off by the stop (the client or the caller shut down): no measure of the challenger.
+        ++shadow_cut_;
+        if (job->stored) log_.release();
+      } else {
+        PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);
+        record.latency_ms = ms_since(start);
+        log(*job, std::move(record));
+      }
+      --shadow_in_flight_;
     });
   };
   if (!challenger_->in_process()) {
+    ++shadow_in_flight_;
     run();  // an LLM call returns at once
     return;
   }

@@ -77,6 +77,14 @@ class Dispatcher {
   // a failed challenger is answered 503 instead of calling the champion (which may be gone).
   void shutdown();
 
+  // The challenger's shadow LLM calls in flight. A stop lets them finish: they are off the
+  // response path, so the server's wait for the requests in flight does not cover them. Those a
+  // stop cuts off are not logged: a call the gateway ended is no measure of the challenger, and
+  // logged as an error it would count against it.
+  int64_t shadow_in_flight() const { return shadow_in_flight_.load(); }
+  // Shadow calls cut off by the stop, not logged.
+  int64_t shadow_cut_at_stop() const { return shadow_cut_.load(); }
+
  private:
   struct Job;
   void answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job);
@@ -97,6 +105,8 @@ class Dispatcher {
   Metrics& metrics_;
   BlockingPool& background_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> shadow_in_flight_{0};
+  std::atomic<int64_t> shadow_cut_{0};
   std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
 };
 

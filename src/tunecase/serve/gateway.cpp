@@ -176,7 +176,10 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   stopped_ = true;
   // Order matters: every callback still in flight must find what it calls alive.
   if (watch_) watch_->stop();  // no model swap while the gateway winds down
-  if (server_) server_->stop(grace);
+  // Shadow calls are off the response path: the loops run until they answer too (up to a
+  // grace of their own), since the LLM client runs on them.
+  if (server_)
+    server_->stop(grace, [this] { return dispatcher_ && dispatcher_->shadow_in_flight() > 0; });
   if (dispatcher_) dispatcher_->shutdown();  // fires pending challenger time-outs
   background_.reset();                       // runs queued feedback and in-process shadow work
   for (auto* approach : {champion_.get(), challenger_.get()})
@@ -184,6 +187,7 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   http_.reset();        // completes the LLM calls in flight (their predictions are logged)
   challenger_.reset();  // completes LLM retries waiting for their back-off
   champion_.reset();
+  if (dispatcher_) shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();
   dispatcher_.reset();
   if (log_) log_->stop();  // commits every logged prediction
 }

@@ -74,8 +74,11 @@ class Gateway {
 
   int start();  // binds and serves; returns the port
   // Stops taking requests, answers those in flight (up to `grace`), waits for LLM calls in
-  // flight, then commits every logged prediction. Idempotent.
+  // flight (a shadow challenger's up to `grace` more), then commits every logged prediction.
+  // Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // Shadow calls the stop cut off after its grace: not logged (no measure of the challenger).
+  int64_t shadow_cut_at_stop() const { return shadow_cut_at_stop_; }
 
   const PilotPlan& plan() const { return plan_; }
   const std::string& salt() const { return salt_; }
@@ -127,6 +130,7 @@ class Gateway {
   std::string memo_html_;  // the memo beside decision.json, served at /memo ("" = none)
   std::string plan_html_;  // --operation-plan, served at /plan ("" = none)
   bool stopped_ = false;
+  int64_t shadow_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
 };
 
