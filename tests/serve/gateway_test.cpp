@@ -213,6 +213,36 @@ TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
   EXPECT_EQ(report["difference"]["test"]["pairs"], 20);
 }
 
+// Champion and challenger swapped at a restart: the store holds pairs of the two approaches,
+// answered in the other roles, and no request of this pilot's arms. They are not this pilot's:
+// its verdict waits for its own (it called a clear win on arms of 0 requests), and no gain is
+// claimed before both arms have labels (it said +0.0 points).
+TEST_F(GatewayTest, PairsFromSwappedRolesAreNotThisPilots) {
+  const std::string before =
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n";
+  start(before);
+  EXPECT_TRUE(pilot()["difference"]["accuracy_gain"].is_null()) << "nothing labelled yet";
+  for (int i = 0; i < 12; ++i)
+    classify({{"text", "two-factor code does not arrive"}, {"id", "p" + std::to_string(i)}});
+  gateway_->stop();
+  start(before);
+  for (int i = 0; i < 12; ++i)
+    post("/v1/feedback",
+         nlohmann::json{{"id", "p" + std::to_string(i)}, {"label", "login"}}.dump());
+  ASSERT_EQ(pilot()["difference"]["test"]["pairs"], 12);
+  gateway_->stop();
+  start("[pilot]\nchampion = \"local-logreg\"\nchallenger = \"local-linear\"\nmode = \"shadow\"\n");
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["requests"], 0);
+  EXPECT_EQ(report["difference"]["test"]["pairs"], 0);
+  EXPECT_TRUE(report["difference"]["accuracy_gain"].is_null()) << report["difference"].dump();
+  EXPECT_EQ(report["verdict"]["outcome"], "collecting");
+  EXPECT_NE(report["verdict"]["reasons"].dump().find("12 labelled items were answered by both "
+                                                     "approaches in other roles"),
+            std::string::npos)
+      << report["verdict"].dump();
+}
+
 // A stop lets the shadow challenger's LLM calls in flight finish and logs their answers: they
 // are off the response path, so the server's grace alone did not wait for them, and cut off
 // they were logged as errors that counted against the challenger.

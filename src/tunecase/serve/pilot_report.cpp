@@ -218,9 +218,14 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
                 const ArmKey& challenger_key, const ReportContext& context) {
   std::optional<econ::PilotPairs> pairs;
   json test;
+  // Pairs are items both approaches answered, whatever their roles then. A store whose
+  // approaches served other roles (champion and challenger swapped at a restart) holds pairs
+  // but no request of this pilot's arms: they are not this pilot's, and its verdict waits for
+  // requests of its own arms.
+  const bool arms_served = champion.requests > 0 && challenger.requests > 0;
   if (plan.mode == ServeMode::shadow) {
     econ::PilotPairs p;
-    if (counts.paired) {
+    if (counts.paired && arms_served) {
       const PairedOutcomes& o = *counts.paired;
       p.labelled = std::size_t(o.both_right + o.only_first + o.only_second + o.both_wrong);
       p.baseline_only_correct = std::size_t(o.only_first);
@@ -236,6 +241,17 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
     test = {{"name", "two-proportion z-test"}, {"p_value", t.p_value}};
   }
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
+  std::vector<std::string> why;
+  if (plan.mode == ServeMode::shadow && counts.paired && !arms_served) {
+    const PairedOutcomes& o = *counts.paired;
+    const int64_t other = o.both_right + o.only_first + o.only_second + o.both_wrong;
+    if (other > 0)
+      why.push_back(fmt::format(
+          "{} labelled items were answered by both approaches in other roles (a pilot with "
+          "champion and challenger the other way round?); they are not this pilot's and are not "
+          "counted until its own arms have requests",
+          other));
+  }
   json patterns = error_patterns(counts, champion_key, challenger_key);
   double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
   json srm = nullptr;
@@ -244,24 +260,34 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
            {"p_value", v.sample_ratio->p_value},
            {"mismatch", v.sample_ratio->mismatch},
            {"planned_share", plan.share}};
-  return {{"difference",
-           {{"accuracy_gain", v.gain},
-            {"always_valid_interval", json::array({v.gain_low, v.gain_high})},
-            {"fixed_sample_ci95", json::array({v.fixed_low, v.fixed_high})},
-            {"alpha", plan.rule.alpha},
-            {"test", test}}},
-          {"sample_ratio", srm},
-          {"error_patterns", patterns},
-          {"verdict",
-           {{"outcome", outcome_name(v.outcome)},
-            {"reasons", reasons(v, plan, patterns)},
-            {"unrepresentative", v.unrepresentative}}},
-          {"plan",
-           {{"days_planned", plan.days},
-            {"days_elapsed", days},
-            {"labelled_planned_per_arm", v.planned_per_arm},
-            {"labelled_champion", v.baseline_labelled},
-            {"labelled_challenger", v.challenger_labelled}}}};
+  // Nothing to compare yet (no labelled pair, or an arm without labels): no gain, not 0.
+  const bool compared =
+      pairs ? pairs->labelled > 0 : champion.labelled > 0 && challenger.labelled > 0;
+  return {
+      {"difference",
+       {{"accuracy_gain", compared ? json(v.gain) : json(nullptr)},
+        {"always_valid_interval",
+         compared ? json::array({v.gain_low, v.gain_high}) : json(nullptr)},
+        {"fixed_sample_ci95", compared ? json::array({v.fixed_low, v.fixed_high}) : json(nullptr)},
+        {"alpha", plan.rule.alpha},
+        {"test", test}}},
+      {"sample_ratio", srm},
+      {"error_patterns", patterns},
+      {"verdict",
+       {{"outcome", outcome_name(v.outcome)},
+        {"reasons",
+         [&] {
+           std::vector<std::string> all = reasons(v, plan, patterns);
+           all.insert(all.begin() + 1, why.begin(), why.end());
+           return all;
+         }()},
+        {"unrepresentative", v.unrepresentative}}},
+      {"plan",
+       {{"days_planned", plan.days},
+        {"days_elapsed", days},
+        {"labelled_planned_per_arm", v.planned_per_arm},
+        {"labelled_champion", v.baseline_labelled},
+        {"labelled_challenger", v.challenger_labelled}}}};
 }
 
 }  // namespace

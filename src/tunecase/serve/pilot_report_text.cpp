@@ -34,7 +34,9 @@ std::string pilot_report_text(const nlohmann::json& r) {
                        number(a["latency_ms"]["p99"], "{:.2f}"), a["errors"].get<int64_t>(),
                        a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));
   }
-  if (r.contains("difference")) {
+  if (r.contains("difference") && !r["difference"]["accuracy_gain"].is_number()) {
+    out += "gain: not measured yet (no labelled item for both arms)\n";
+  } else if (r.contains("difference")) {
     const auto& d = r["difference"];
     out += fmt::format("gain {:+.1f} points, always-valid interval {:+.1f} to {:+.1f}\n",
                        100 * d["accuracy_gain"].get<double>(),
