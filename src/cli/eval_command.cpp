@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "data_flags.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/evaluation/eval_run.h"
@@ -11,7 +12,8 @@
 namespace {
 
 struct EvalArgs {
-  std::string config, data, train, dev, test, text = "text", label = "label", time, split;
+  std::string config;
+  DataFlags data;
   std::string out = "tunecase-out";
   tunecase::CacheChoice cache;
   double queries_per_day = 0;
@@ -19,38 +21,22 @@ struct EvalArgs {
   int concurrency = 8;
   bool yes = false, skip_invalid = false, quiet = false, no_inspect = false;
   bool local_only = false, compare_redaction = false;
-  uint64_t seed = 7;
   std::vector<std::string> only;
 };
 
-tunecase::ProjectConfig config_from_flags(const EvalArgs& a) {
-  using tunecase::UserError;
-  tunecase::ProjectConfig c;
-  if (a.data.empty() && a.train.empty()) {
-    throw UserError(
-        "give --config FILE, or --data FILE (or --train/--test) with --text and --label");
+tunecase::ProjectConfig load(const EvalArgs& a, const CLI::App& cmd) {
+  if (a.config.empty()) {
+    tunecase::ProjectConfig c;
+    c.data = data_from_flags(a.data);
+    return c;
   }
-  if (!a.data.empty() && !a.train.empty())
-    throw UserError("give --data or --train/--test, not both");
-  if (!a.train.empty() && a.test.empty()) throw UserError("--train needs --test");
-  c.data.path = a.data;
-  c.data.train = a.train;
-  c.data.dev = a.dev;
-  c.data.test = a.test;
-  c.data.text = a.text;
-  c.data.label = a.label;
-  c.data.time = a.time;
-  if (!a.split.empty()) c.data.split = a.split;
-  if (c.data.split == "time" && c.data.time.empty())
-    throw UserError("--split time needs --time COLUMN");
-  c.data.seed = a.seed;
-  if (a.queries_per_day > 0) c.business.queries_per_day = a.queries_per_day;
+  tunecase::ProjectConfig c = tunecase::load_config(a.config);
+  override_data(c.data, a.data, cmd, a.config);
   return c;
 }
 
-void run(const EvalArgs& a) {
-  tunecase::ProjectConfig config =
-      a.config.empty() ? config_from_flags(a) : tunecase::load_config(a.config);
+void run(const EvalArgs& a, const CLI::App& cmd) {
+  tunecase::ProjectConfig config = load(a, cmd);
   if (a.skip_invalid) config.data.skip_invalid = true;
   apply_local_only(config, a.local_only);
   if (a.queries_per_day > 0) {
@@ -88,16 +74,9 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd =
       app.add_subcommand("eval", "Score every approach on the same held-out test split");
-  cmd->add_option("--config", args->config, "Project config (TOML)");
-  cmd->add_option("--data", args->data, "One labelled CSV/JSONL file to split");
-  cmd->add_option("--train", args->train, "Pre-split train file");
-  cmd->add_option("--dev", args->dev, "Pre-split dev file (optional)");
-  cmd->add_option("--test", args->test, "Pre-split test file");
-  cmd->add_option("--text", args->text, "Text column or field")->capture_default_str();
-  cmd->add_option("--label", args->label, "Label column or field")->capture_default_str();
-  cmd->add_option("--time", args->time, "Time column (enables --split time)");
-  cmd->add_option("--split", args->split, "stratified | time");
-  cmd->add_option("--seed", args->seed, "Split seed")->check(seed_range())->capture_default_str();
+  cmd->add_option("--config", args->config,
+                  "Project config (TOML); data flags given with it replace its [data] keys");
+  add_data_flags(cmd, args->data, true);
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)")
       ->check(non_negative_number());
@@ -116,5 +95,5 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--compare-redaction", args->compare_redaction,
                 "Also run each LLM approach without [privacy] redaction and report both "
                 "accuracies (the second run sends unredacted text)");
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args, cmd] { run(*args, *cmd); });
 }

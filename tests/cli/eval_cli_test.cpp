@@ -84,6 +84,34 @@ TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {
   EXPECT_TRUE(eval["pairwise"].empty());
 }
 
+// Data flags given with --config replace its [data] keys (they were ignored without a word):
+// the config names the JSONL file, --data the CSV with other column names.
+TEST(EvalCli, DataFlagsGivenWithAConfigReplaceItsDataKeys) {
+  TempDir dir;
+  std::ofstream(dir.path() / "project.toml")
+      << "[data]\npath = \"" << fixture("cli/tickets.jsonl")
+      << "\"\ntext = \"message\"\nlabel = \"topic\"\nseed = 3\n\n"
+         "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n";
+  CliResult r =
+      run_cli("eval --quiet --no-inspect --config " + (dir.path() / "project.toml").string() +
+              " --data " + fixture("cli/tickets.csv") + " --text text --label category --seed 11" +
+              " --out " + (dir.path() / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("note: --data, --text, --label, --seed given with --config: replacing "
+                          "the matching [data] keys"),
+            std::string::npos)
+      << r.output;
+  nlohmann::json eval = read_json(dir.path() / "out" / "eval.json");
+  EXPECT_EQ(eval["dataset"]["rows"], 120);  // read by the CSV's column names
+  EXPECT_EQ(eval["dataset"]["seed"], 11);
+  // --train without --test is refused with a config too.
+  CliResult half =
+      run_cli("eval --quiet --config " + (dir.path() / "project.toml").string() + " --train " +
+              fixture("cli/tickets.csv") + " --out " + (dir.path() / "out2").string());
+  EXPECT_EQ(half.exit_code, 2) << half.output;
+  EXPECT_NE(half.output.find("--train needs --test"), std::string::npos) << half.output;
+}
+
 TEST(PredictCli, ClassifiesLinesWithASavedModel) {
   TempDir out;
   ASSERT_EQ(run_cli("eval --quiet --data " + fixture("cli/tickets.csv") +
