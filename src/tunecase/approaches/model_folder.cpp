@@ -15,6 +15,14 @@
 namespace tunecase {
 
 std::string model_folder_name(const std::string& name) {
+  return path_component_of(name, "approach");
+}
+
+namespace {
+
+// The folder name before 2026-12-05, which replaced the bytes of non-ASCII characters too (so
+// "线性" and "检索" shared "______"): an eval written then is still read.
+std::string ascii_folder_name(const std::string& name) {
   std::string out;
   for (char c : name) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
@@ -24,10 +32,25 @@ std::string model_folder_name(const std::string& name) {
   return out;
 }
 
+// The name in a model folder's approach.json; empty when it cannot be read.
+std::string saved_name(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "approach.json", std::ios::binary);
+  if (!in) return "";
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  return doc.is_object() ? doc.value("name", std::string()) : std::string();
+}
+
+}  // namespace
+
 std::filesystem::path model_folder(const ApproachConfig& approach,
                                    const std::filesystem::path& eval_dir) {
   if (!approach.model_dir.empty()) return approach.model_dir;
-  return eval_dir / "models" / model_folder_name(approach.name);
+  std::filesystem::path dir = eval_dir / "models" / model_folder_name(approach.name);
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) return dir;
+  std::filesystem::path legacy = eval_dir / "models" / ascii_folder_name(approach.name);
+  if (legacy != dir && saved_name(legacy) == approach.name) return legacy;
+  return dir;
 }
 
 std::string model_fingerprint(const std::filesystem::path& dir) {

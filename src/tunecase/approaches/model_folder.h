@@ -21,8 +21,9 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows, const nlohmann::json& provenance = nullptr);
 
-// The folder of an approach's model under OUT/models/: its name with every character other than
-// letters, digits, '-', '_' and '.' replaced by '_' ("approach" when nothing is left).
+// The folder of an approach's model under OUT/models/: its name with every ASCII character other
+// than letters, digits, '-', '_' and '.' replaced by '_' (letters of other scripts are kept;
+// "approach" when nothing is left). The config refuses two approaches that would share one.
 std::string model_folder_name(const std::string& approach_name);
 
 // The folder a local approach's trained model is read from: its `model_dir`, else

@@ -12,6 +12,7 @@
 #include "tunecase/config/approach_kinds.h"
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/privacy/endpoint_locality.h"
 
@@ -388,6 +389,15 @@ void read_approaches(const toml::table& root, const std::filesystem::path& origi
     if (c.find_approach(a.name) != nullptr)
       throw UserError(
           fmt::format("{}: two approaches are named '{}'; names must be unique", a.where, a.name));
+    // eval saves a local model under OUT/models/<the name as a folder name>: two names that
+    // become the same folder would overwrite each other's model.
+    const std::string folder = path_component_of(a.name, "approach");
+    for (const ApproachConfig& other : c.approaches)
+      if (path_component_of(other.name, "approach") == folder)
+        throw UserError(fmt::format(
+            "{}: approach '{}' and approach '{}' ({}) would share the model folder models/{} "
+            "(characters other than letters, digits, '-', '_' and '.' become '_'); rename one",
+            a.where, a.name, other.name, other.where, folder));
     c.approaches.push_back(std::move(a));
   }
 }

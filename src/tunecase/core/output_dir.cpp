@@ -1,5 +1,7 @@
 #include "tunecase/core/output_dir.h"
 
+#include <cctype>
+
 #include <cstdio>
 #include <fstream>
 
@@ -41,6 +43,17 @@ void write_file(const std::filesystem::path& file, std::string_view text) {
     throw UserError(
         fmt::format("{}: cannot write ({}); check the output folder", file.string(), ec.message()));
   }
+}
+
+std::string path_component_of(std::string_view name, std::string_view fallback) {
+  std::string out;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    bool ok = u >= 0x80 || std::isalnum(u) || c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") out = fallback;
+  return out;
 }
 
 }  // namespace tunecase

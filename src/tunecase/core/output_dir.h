@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace tunecase {
@@ -15,5 +16,10 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag =
 // goes to a temporary file beside it that is renamed into place, so a crash leaves either the
 // old file or the new one, never half of one.
 void write_file(const std::filesystem::path& file, std::string_view text);
+
+// `name` (valid UTF-8) as one path component: letters and digits of any script (the bytes of
+// every multi-byte UTF-8 character are kept), '-', '_' and '.' stay; every other ASCII character
+// becomes '_'; `fallback` when nothing usable is left ("", ".", "..").
+std::string path_component_of(std::string_view name, std::string_view fallback);
 
 }  // namespace tunecase
