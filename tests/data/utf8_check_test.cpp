@@ -27,5 +27,13 @@ TEST(ValidUtf8, ReplacesEachBadByteAndEachNul) {
   EXPECT_FALSE(invalid_utf8_offset(valid_utf8("\xFF\xFE\xC0\x80 \xED\xA0\x80")));
 }
 
+// Terminal columns, for the eval table: CJK takes two a character, a combining mark none.
+TEST(DisplayWidth, CountsWideCharactersTwiceAndMarksNotAtAll) {
+  EXPECT_EQ(display_width("local-linear"), 12u);
+  EXPECT_EQ(display_width("线性"), 4u);
+  EXPECT_EQ(display_width("e\u0301"), 1u);  // e + combining acute
+  EXPECT_EQ(display_width("\xFF"), 1u);     // not UTF-8: a column a byte
+}
+
 }  // namespace
 }  // namespace tunecase

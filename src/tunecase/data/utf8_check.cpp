@@ -1,5 +1,7 @@
 #include "tunecase/data/utf8_check.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <utf8proc.h>
 
@@ -98,6 +100,26 @@ bool strip_byte_order_mark(std::string& first_line) {
   if (!first_line.starts_with(kByteOrderMark)) return false;
   first_line.erase(0, kByteOrderMark.size());
   return true;
+}
+
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  auto p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  auto left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t c = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(p, left, &c);
+    if (n <= 0) {  // not UTF-8: one column a byte
+      ++width;
+      ++p;
+      --left;
+      continue;
+    }
+    width += static_cast<std::size_t>(std::max(0, utf8proc_charwidth(c)));
+    p += n;
+    left -= n;
+  }
+  return width;
 }
 
 }  // namespace tunecase

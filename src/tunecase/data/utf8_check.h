@@ -31,4 +31,8 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std:
 // Windows writes it; returns whether there was one. Readers call it on a file's first line.
 bool strip_byte_order_mark(std::string& first_line);
 
+// The columns `text` (valid UTF-8) takes in a terminal: two for a wide character (CJK, most
+// emoji), none for a combining mark, one for the rest; for padding text tables.
+std::size_t display_width(std::string_view text);
+
 }  // namespace tunecase

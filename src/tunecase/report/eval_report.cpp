@@ -9,6 +9,7 @@
 
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/data/utf8_check.h"
 #include "tunecase/report/markdown.h"
 #include "tunecase/report/quality_words.h"
 
@@ -430,14 +431,15 @@ std::string format_usd(const json& value) {
 std::string eval_table_text(const json& eval) {
   auto rows = summary_rows(eval);
   std::vector<std::size_t> width(kHeader.size());
-  for (std::size_t i = 0; i < kHeader.size(); ++i) width[i] = utf8_chars(kHeader[i]);
+  for (std::size_t i = 0; i < kHeader.size(); ++i) width[i] = display_width(kHeader[i]);
   for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], utf8_chars(row[i]));
+    for (std::size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], display_width(row[i]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      std::string pad(width[i] - utf8_chars(cells[i]), ' ');
+      std::string pad(width[i] - display_width(cells[i]), ' ');
       out += i == 0 ? cells[i] + pad : pad + cells[i];
       out += i + 1 < cells.size() ? "  " : "\n";
     }
