@@ -178,6 +178,44 @@ TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {
   EXPECT_NE(memo.find("api-unpriced is not ranked"), std::string::npos);
 }
 
+// A baseline without a price: keeping it is still $0 net against itself, and the first-ranked
+// approach is recommended only when its value minus its own cost is positive, a floor under
+// its unknown net benefit (keeping the baseline costs at least nothing); the headline says "at
+// least" and why. With that floor at or below 0, there is no recommendation.
+TEST(EvalMode, AnUnpricedBaselineRecommendsOnlyOnAPositiveFloor) {
+  // api-zero-shot (70%) as the baseline, its price removed: local-linear (85.5%, $72 a month)
+  // earns far more than it costs on its own.
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"])
+    if (a["name"] == "api-zero-shot") a["usd_per_1k"] = a["usd_per_month"] = nullptr;
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  const ApproachResult& base = d.analysis.results[d.analysis.baseline];
+  EXPECT_EQ(base.name, "api-zero-shot");
+  EXPECT_FALSE(d.analysis.keep_baseline_cost.known());
+  ASSERT_TRUE(base.net.known());
+  EXPECT_EQ(base.net.get(), 0.0);
+  EXPECT_EQ(d.pick, "local-linear") << d.headline;
+  EXPECT_NE(d.headline.find("net benefit at least $"), std::string::npos) << d.headline;
+  EXPECT_NE(d.headline.find("whose price is UNKNOWN"), std::string::npos) << d.headline;
+  EXPECT_NE(memo_markdown(d).find("local-linear ranks first among the approaches with a known "
+                                  "price"),
+            std::string::npos);
+
+  // api-unpriced (88%, the most accurate) as the baseline: every other approach loses value
+  // against it, and whether one pays for itself depends on the baseline's unknown cost.
+  std::string config = kConfig;
+  config.replace(config.find("baseline = \"api-zero-shot\""), 26, "baseline = \"api-unpriced\"");
+  Decision unsure = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  EXPECT_TRUE(unsure.pick.empty()) << unsure.headline;
+  EXPECT_NE(unsure.headline.find("No recommendation: whether local-linear pays for itself "
+                                 "depends on what keeping api-unpriced costs"),
+            std::string::npos)
+      << unsure.headline;
+  EXPECT_NE(unsure.next_step.find("Give api-unpriced a price"), std::string::npos);
+  EXPECT_NE(memo_markdown(unsure).find("No recommendation"), std::string::npos);
+  EXPECT_TRUE(decision_json(unsure).is_object());
+}
+
 TEST(EvalMode, SimulatedFiguresAreLabelledInTheMemo) {
   std::string memo = memo_markdown(decide_fixture());
   EXPECT_NE(memo.find("SIMULATED"), std::string::npos);

@@ -112,7 +112,10 @@ Analysis analyse(const Scenario& s) {
     r.is_baseline = i == out.baseline;
     r.cost = cost_of(a, b);
     r.horizon_cost = horizon_cost(r.cost, base_cost, b.horizon_months);
-    r.extra_cost = r.horizon_cost - out.keep_baseline_cost;
+    // Keeping the baseline costs nothing extra over keeping it, whether or not its price is
+    // known: its net benefit is 0 by definition.
+    r.extra_cost = r.is_baseline ? Figure{0.0, r.horizon_cost.source, r.horizon_cost.simulated}
+                                 : r.horizon_cost - out.keep_baseline_cost;
     r.errors_per_month = monthly_errors(b.queries_per_month, a.error_rate);
     r.value_per_month =
         monthly_value(b.queries_per_month, base_rate, a.error_rate, b.cost_per_error);

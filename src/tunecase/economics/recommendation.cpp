@@ -112,6 +112,13 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         fmt::format("No alternative earns more than it costs over keeping {} for {} months ({} a "
                     "month to run).",
                     base, months, money(pick.cost.recurring_per_month)));
+  else if (!d.analysis.keep_baseline_cost.known())
+    d.reasons.push_back(fmt::format(
+        "{} ranks first among the approaches with a known price: its value over {} months, {}, "
+        "minus its own cost over them, {}, is {}. Against keeping {} it gains that plus what "
+        "keeping {} costs, which is UNKNOWN (no price).",
+        pick.name, months, money(pick.value), money(pick.horizon_cost),
+        money(pick.value - pick.horizon_cost), base, base));
   else
     d.reasons.push_back(fmt::format(
         "{} has the highest net benefit over {} months: {} more than keeping {} (value {} minus "
@@ -295,10 +302,31 @@ Decision decide(const Scenario& s) {
     return d;
   }
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
-  d.pick = pick.name;
   const std::string& baseline = s.approaches[d.analysis.baseline].name;
   int months = static_cast<int>(s.business.horizon_months.get());
-  if (pick.is_baseline) {
+  // The baseline's price unknown: every net benefit against keeping it is unknown, but the
+  // first-ranked approach's value minus its own cost is a floor under it (keeping the baseline
+  // costs at least nothing). A positive floor still recommends; otherwise nothing can be said.
+  const bool baseline_unpriced = !d.analysis.keep_baseline_cost.known() && !pick.is_baseline;
+  const Figure floor = pick.value - pick.horizon_cost;
+  if (baseline_unpriced && !(floor.known() && floor.get() > 0)) {
+    d.headline = fmt::format(
+        "No recommendation: whether {} pays for itself depends on what keeping {} costs, and "
+        "{}'s price is UNKNOWN.",
+        pick.name, baseline, baseline);
+    d.next_step = fmt::format(
+        "Give {} a price (usd_per_query, hosting, or its model in the price catalogue), or make "
+        "an approach with a known price the [business] baseline, and run tunecase decide again.",
+        baseline);
+    return d;
+  }
+  d.pick = pick.name;
+  if (baseline_unpriced) {
+    d.headline = fmt::format(
+        "Move to {}: net benefit at least {} over {} months against keeping {} (more by what "
+        "keeping {} costs, whose price is UNKNOWN).",
+        pick.name, money(floor), months, baseline, baseline);
+  } else if (pick.is_baseline) {
     d.headline = fmt::format("Keep {}: no alternative pays for itself.", pick.name);
   } else if (unsettled_pair(d.analysis, pick.name, baseline)) {
     // The money follows the measured accuracies, which the test data does not tell apart: the
