@@ -5,7 +5,9 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/curve/curve_run.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/optimize/search_space.h"
 #include "tunecase/report/eval_report.h"
 
 namespace {
@@ -38,6 +40,14 @@ std::string check_data(const tunecase::ProjectConfig& config) {
   return out;
 }
 
+// The tables other commands read when they start: [optimize] and [curve] name approaches, which
+// must exist and be of a kind those commands can use. Read here as `optimize` and `curve` read
+// them, so that a config called valid does not fail there.
+void check_commands_tables(const tunecase::ProjectConfig& config) {
+  if (config.optimize.present) (void)tunecase::read_optimize_settings(config);
+  if (config.curve.present) (void)tunecase::read_curve_settings(config, std::nullopt, std::nullopt);
+}
+
 void run(const CheckArgs& a) {
   if (a.reference) {
     fmt::print("{}", tunecase::configuration_reference());
@@ -45,6 +55,7 @@ void run(const CheckArgs& a) {
   }
   if (a.config.empty()) throw tunecase::UserError("give --config FILE (or --reference)");
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  check_commands_tables(config);
   std::string data = check_data(config);
   fmt::print("{}{}", tunecase::describe_settings(config), data);
 }

@@ -97,6 +97,31 @@ TEST(ConfigCli, CheckReadsTheDataFiles) {
   EXPECT_NE(same.output.find("names the same column as text"), std::string::npos) << same.output;
 }
 
+// [optimize] and [curve] name approaches: check reads them as optimize and curve do, so a name
+// that is not there, or an approach of the wrong kind, is found before those commands run.
+TEST(ConfigCli, CheckReadsTheTablesThatNameApproaches) {
+  TempDir dir;
+  const std::string approaches = data_table() + "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n";
+  write(dir.path() / "opt.toml", approaches + "[optimize]\nmodels = [\"nope\"]\n");
+  CliResult opt = run_cli("check --config " + (dir.path() / "opt.toml").string());
+  EXPECT_EQ(opt.exit_code, 2) << opt.output;
+  EXPECT_NE(opt.output.find("[optimize] models: no [[approach]] named \"nope\""), std::string::npos)
+      << opt.output;
+  write(dir.path() / "kind.toml", approaches + "[optimize]\nmodels = [\"svm\"]\n");
+  CliResult kind = run_cli("check --config " + (dir.path() / "kind.toml").string());
+  EXPECT_EQ(kind.exit_code, 2) << kind.output;
+  EXPECT_NE(kind.output.find("needs an openai or anthropic approach"), std::string::npos)
+      << kind.output;
+  write(dir.path() / "curve.toml", approaches + "[curve]\napproaches = [\"nothere\"]\n");
+  CliResult curve = run_cli("check --config " + (dir.path() / "curve.toml").string());
+  EXPECT_EQ(curve.exit_code, 2) << curve.output;
+  EXPECT_NE(curve.output.find("[curve] approaches: no [[approach]] named \"nothere\""),
+            std::string::npos)
+      << curve.output;
+  write(dir.path() / "fine.toml", approaches + "[curve]\napproaches = [\"svm\"]\n");
+  EXPECT_EQ(run_cli("check --config " + (dir.path() / "fine.toml").string()).exit_code, 0);
+}
+
 TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   TempDir dir;
   write(dir.path() / "p.toml",
