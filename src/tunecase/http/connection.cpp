@@ -112,6 +112,44 @@ void Connection::read() {
   parser_->body_limit(core_->options.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(core_->options.max_header_bytes));
   set_deadline(Phase::kReading, Clock::now() + core_->options.read_timeout);
+  bhttp::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Connection::on_header(beast::error_code ec) {
+  if (closed_) return;
+  if (ec || parser_->is_done()) return on_read(ec);
+  const auto& header = parser_->get();
+  auto expect = header.find(bhttp::field::expect);
+  if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
+      header.version() >= 11 && buffer_.size() == 0) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->close();
+                       self->read_body();
+                     });
+    return;
+  }
+  read_body();
+}
+
+void Connection::read_body() {
+  // What the buffer holds is parsed here, on this pass of the loop; a read is started only for
+  // a body still on its way.
+  beast::error_code ec;
+  parser_->eager(true);
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || used == 0) break;
+  }
+  if (ec || parser_->is_done()) return on_read(ec);
   bhttp::async_read(
       socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });

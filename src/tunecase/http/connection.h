@@ -83,6 +83,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void read();
+  // The header is in: a client that waits for "100 Continue" (curl does for bodies over 1 KB)
+  // gets it; the body is then parsed from what the buffer holds, and read only when it is not
+  // all there.
+  void on_header(beast::error_code ec);
+  void read_body();
   void on_read(beast::error_code ec);
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();
