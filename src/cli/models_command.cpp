@@ -1,6 +1,7 @@
 // `tunecase models`: the model registry in the store; promote a version or roll back to the
 // previous champion. Every gateway on the store follows within its poll (docs/operate.md).
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -8,13 +9,15 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
+#include "tunecase/llm/example_pool.h"
 
 namespace {
 
 struct ModelsArgs {
   std::string store = "tunecase.db", approach, version, by;
-  bool json = false;
+  bool json = false, force = false;
   int64_t now_ms = 0;
 };
 
@@ -122,18 +125,38 @@ const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVers
   return *found;
 }
 
-void require_loadable(const tunecase::ModelVersion& m) {
+void require_loadable(const tunecase::ModelVersion& m, bool force) {
   if (m.path.empty())
     throw tunecase::UserError(fmt::format(
         "version {} of '{}' has no model folder in the registry; a gateway could not load it",
         m.version.substr(0, 12), m.approach));
+  // The folder must still hold that version here: a gateway that cannot load it keeps serving
+  // the current champion. Gateways on other machines read the same path: --force when the
+  // folder lives only there.
+  if (force) return;
+  std::error_code ec;
+  const std::filesystem::path dir = m.path;
+  if (!std::filesystem::exists(dir / "approach.json", ec))
+    throw tunecase::UserError(fmt::format(
+        "version {} of '{}': its model folder {} is not on this machine (no approach.json); a "
+        "gateway here could not load it and would keep serving the current champion. Put the "
+        "folder back, or give --force when the gateways run where it exists",
+        m.version.substr(0, 12), m.approach, m.path));
+  if (tunecase::is_example_pool(dir)) return;  // an LLM approach's pool: versioned by its rows
+  std::string held = tunecase::model_fingerprint(dir);
+  if (held != m.version)
+    throw tunecase::UserError(fmt::format(
+        "version {} of '{}': its model folder {} now holds another model ({}), written there "
+        "after the version was registered; retrain or evaluate into a new folder, or give "
+        "--force",
+        m.version.substr(0, 12), m.approach, m.path, held.substr(0, 12)));
 }
 
 void promote(const ModelsArgs& a) {
   auto store = open_existing_store(a.store);
   auto models = store->models(a.approach);
   const auto& m = find_version(models, a.approach, a.version);
-  require_loadable(m);
+  require_loadable(m, a.force);
   if (m.status == tunecase::ModelStatus::champion) {
     fmt::print("{} {} is already the champion\n", a.approach, m.version.substr(0, 12));
     return;
@@ -186,7 +209,7 @@ void rollback(const ModelsArgs& a) {
         "approach '{}': no earlier champion to roll back to (versions a rollback took out do "
         "not count); `tunecase models --approach {}` lists the versions (--version picks one)",
         a.approach, a.approach));
-  require_loadable(*target);
+  require_loadable(*target, a.force);
   store->set_model_status(a.approach, target->version, tunecase::ModelStatus::champion,
                           now_ms_or(a.now_ms), fmt::format("rollback by {}", who(a.by)));
   fmt::print("{}: rolled back from {} to {}; gateways on this store load it within their poll\n",
@@ -215,6 +238,9 @@ void add_models_command(CLI::App& app) {
   up->add_option("--approach", args->approach, "the approach")->required();
   up->add_option("--version", args->version, "the version (or a unique prefix)")->required();
   up->add_option("--by", args->by, "who promotes (default: $USER)");
+  up->add_flag("--force", args->force,
+               "promote even when the model folder is not on this machine or holds another "
+               "model (gateways elsewhere read it)");
   up->callback([args] { promote(*args); });
 
   auto* back = cmd->add_subcommand("rollback",
@@ -223,6 +249,9 @@ void add_models_command(CLI::App& app) {
   back->add_option("--approach", args->approach, "the approach")->required();
   back->add_option("--version", args->version, "roll back to this version (default: previous)");
   back->add_option("--by", args->by, "who rolls back (default: $USER)");
+  back->add_flag("--force", args->force,
+                 "roll back even when the model folder is not on this machine or holds another "
+                 "model (gateways elsewhere read it)");
   back->callback([args] { rollback(*args); });
 
   auto* past = cmd->add_subcommand(

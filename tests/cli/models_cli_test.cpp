@@ -8,10 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "run_cli.h"
+#include "tunecase/approaches/model_folder.h"
 #include "tunecase/store/store.h"
 
 namespace {
 
+// The versions registered here have no model folder on disk: the registry's own logic is
+// tested with --force, which skips the check of the folder (tested on its own below).
 class ModelsCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,19 +46,53 @@ class ModelsCli : public ::testing::Test {
   std::string store_;
 };
 
+// A promotion checks that the version's folder is here and still holds that model: a gateway
+// that cannot load it keeps serving the old champion while the registry names the new one.
+TEST_F(ModelsCli, APromotionChecksTheModelFolder) {
+  CliResult missing =
+      run_cli("models promote --approach local-linear --version cccc --store " + store_);
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("is not on this machine (no approach.json)"), std::string::npos)
+      << missing.output;
+  EXPECT_EQ(status_of("cccc3333dddd4444"), "challenger");
+
+  // A real folder, registered under its fingerprint, then overwritten by another model.
+  auto folder = dir_.path() / "real";
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / "approach.json") << R"({"name": "local-linear", "train_rows": 10})";
+  tunecase::ModelVersion m;
+  m.name = "real";
+  m.approach = "local-linear";
+  m.version = tunecase::model_fingerprint(folder);
+  m.created_at_ms = 3000;
+  m.path = folder.string();
+  tunecase::open_store(store_)->register_model(m);
+  std::ofstream(folder / "approach.json") << R"({"name": "local-linear", "train_rows": 99})";
+  CliResult changed = run_cli("models promote --approach local-linear --version " +
+                              m.version.substr(0, 12) + " --store " + store_);
+  EXPECT_EQ(changed.exit_code, 2) << changed.output;
+  EXPECT_NE(changed.output.find("now holds another model"), std::string::npos) << changed.output;
+  std::ofstream(folder / "approach.json") << R"({"name": "local-linear", "train_rows": 10})";
+  CliResult fine = run_cli("models promote --approach local-linear --version " +
+                           m.version.substr(0, 12) + " --store " + store_);
+  EXPECT_EQ(fine.exit_code, 0) << fine.output;
+  EXPECT_EQ(status_of(m.version), "champion");
+}
+
 TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
   CliResult listed = run_cli("models --store " + store_);
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_NE(listed.output.find("aaaa1111bbbb"), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("91.0%"), std::string::npos) << listed.output;
 
-  CliResult up =
-      run_cli("models promote --by ci --approach local-linear --version cccc --store " + store_);
+  CliResult up = run_cli(
+      "models promote --force --by ci --approach local-linear --version cccc --store " + store_);
   ASSERT_EQ(up.exit_code, 0) << up.output;
   EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
   EXPECT_EQ(status_of("aaaa1111bbbb2222"), "retired");
 
-  CliResult back = run_cli("models rollback --by ci --approach local-linear --store " + store_);
+  CliResult back =
+      run_cli("models rollback --force --by ci --approach local-linear --store " + store_);
   ASSERT_EQ(back.exit_code, 0) << back.output;
   EXPECT_EQ(status_of("aaaa1111bbbb2222"), "champion");
   EXPECT_EQ(status_of("cccc3333dddd4444"), "rolled_back");
@@ -66,13 +103,15 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
     }
   }
   // A second rollback does not undo the first: the version it took out is no earlier champion.
-  CliResult again = run_cli("models rollback --by ci --approach local-linear --store " + store_);
+  CliResult again =
+      run_cli("models rollback --force --by ci --approach local-linear --store " + store_);
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_NE(again.output.find("no earlier champion"), std::string::npos) << again.output;
   EXPECT_EQ(status_of("aaaa1111bbbb2222"), "champion");
   // Named, it comes back.
   ASSERT_EQ(
-      run_cli("models rollback --by ci --approach local-linear --version cccc --store " + store_)
+      run_cli("models rollback --force --by ci --approach local-linear --version cccc --store " +
+              store_)
           .exit_code,
       0);
   EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
@@ -80,10 +119,12 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
 
 TEST_F(ModelsCli, TheHistoryKeepsEveryPromotionAndRollback) {
   ASSERT_EQ(
-      run_cli("models promote --by ci --approach local-linear --version cccc --store " + store_)
+      run_cli("models promote --force --by ci --approach local-linear --version cccc --store " +
+              store_)
           .exit_code,
       0);
-  ASSERT_EQ(run_cli("models rollback --by ci --approach local-linear --store " + store_).exit_code,
+  ASSERT_EQ(run_cli("models rollback --force --by ci --approach local-linear --store " + store_)
+                .exit_code,
             0);
   CliResult r = run_cli("models history --json --store " + store_);
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -107,6 +107,9 @@ TEST_F(ModelWatchTest, AChampionThatFailsToLoadLeavesTheServedModelInPlace) {
   gateway_->store().set_model_status("local-linear", "broken", ModelStatus::champion, 1, "test");
   ASSERT_TRUE(wait_for_note("could not be loaded"));
   EXPECT_EQ(served_version(), v1);
+  // /v1/models says what the registry names and what is served instead.
+  nlohmann::json models = nlohmann::json::parse(get("/v1/models").body);
+  EXPECT_EQ(models["approaches"][0]["registry_champion_not_loaded"], "broken") << models.dump();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(notes().size(), 1u) << "a failed champion is reported once, not at every poll";
 }

@@ -241,11 +241,16 @@ void Gateway::models(http::Responder responder) {
   for (const auto& [role, approach] :
        {std::pair{"champion", champion_.get()}, std::pair{"challenger", challenger_.get()}}) {
     if (approach == nullptr) continue;
-    approaches.push_back({{"role", role},
-                          {"approach", approach->name()},
-                          {"local", approach->in_process()},
-                          {"model_version", approach->model_version()},
-                          {"registry_version", approach->registry_version()}});
+    nlohmann::json entry = {{"role", role},
+                            {"approach", approach->name()},
+                            {"local", approach->in_process()},
+                            {"model_version", approach->model_version()},
+                            {"registry_version", approach->registry_version()}};
+    // The registry names another champion, which this gateway could not load.
+    if (std::string champion = watch_ ? watch_->unloaded_champion(approach->name()) : "";
+        !champion.empty())
+      entry["registry_champion_not_loaded"] = champion;
+    approaches.push_back(std::move(entry));
   }
   nlohmann::json body = {{"approaches", approaches}, {"now_ms", options_.clock()}};
   body["clock"] = replay_now_ ? "replay" : "wall";

@@ -57,16 +57,23 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
   const ModelVersion* champion = champion_of(versions);
   if (champion == nullptr || champion->path.empty()) return;
   if (champion->version == approach.registry_version()) {
+    std::lock_guard lock(failed_mutex_);
     failed_.erase(approach.name());
     return;
   }
-  auto failed = failed_.find(approach.name());
-  if (failed != failed_.end() && failed->second == champion->version) return;
+  {
+    std::lock_guard lock(failed_mutex_);
+    auto failed = failed_.find(approach.name());
+    if (failed != failed_.end() && failed->second == champion->version) return;
+  }
   std::string before = approach.registry_version();
   try {
     approach.reload(champion->path);
   } catch (const std::exception& e) {
-    failed_[approach.name()] = champion->version;
+    {
+      std::lock_guard lock(failed_mutex_);
+      failed_[approach.name()] = champion->version;
+    }
     notify_(fmt::format(
         "approach '{}': the registry's champion {} could not be loaded from {} ({}); still "
         "serving {}. Fix the folder or roll back with `tunecase models rollback`.",
@@ -74,13 +81,17 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
         before.substr(0, 12)));
     return;
   }
-  failed_.erase(approach.name());
+  {
+    std::lock_guard lock(failed_mutex_);
+    failed_.erase(approach.name());
+  }
   std::string now = approach.registry_version();
   if (now != champion->version) {
     notify_(fmt::format(
         "approach '{}': {} holds model {}, not the registry's {}; serving it anyway. The folder "
         "was changed after it was registered.",
         approach.name(), champion->path, now.substr(0, 12), champion->version.substr(0, 12)));
+    std::lock_guard lock(failed_mutex_);
     failed_[approach.name()] = champion->version;
     return;
   }
@@ -106,6 +117,12 @@ void ModelWatch::check() {
                           approach->name(), e.what()));
     }
   }
+}
+
+std::string ModelWatch::unloaded_champion(const std::string& approach) const {
+  std::lock_guard lock(failed_mutex_);
+  auto it = failed_.find(approach);
+  return it == failed_.end() ? std::string() : it->second;
 }
 
 void ModelWatch::start(std::chrono::milliseconds every) {

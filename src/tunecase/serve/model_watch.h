@@ -39,6 +39,9 @@ class ModelWatch {
   void check();
   void start(std::chrono::milliseconds every);  // polls on a thread of its own
   void stop();
+  // The registry's champion of `approach` that this gateway could not load (a missing or changed
+  // folder), so it serves another; empty when it serves the champion. Any thread.
+  std::string unloaded_champion(const std::string& approach) const;
 
  private:
   void follow(ServedApproach& approach, const std::vector<ModelVersion>& versions);
@@ -47,7 +50,9 @@ class ModelWatch {
   std::vector<ServedApproach*> approaches_;
   Clock clock_;
   std::function<void(const std::string&)> notify_;
-  std::map<std::string, std::string> failed_;  // approach -> champion version that failed to load
+  // approach -> champion version that failed to load; written by the watch, read by the routes
+  std::map<std::string, std::string> failed_;
+  mutable std::mutex failed_mutex_;
   // approach -> when its failure to read the registry was last said (while it keeps failing)
   std::map<std::string, std::chrono::steady_clock::time_point> unreadable_since_;
   std::mutex mutex_;
