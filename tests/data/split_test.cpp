@@ -150,6 +150,13 @@ TEST(ParseDataTime, ReadsIsoWithOffsetsAndUnixTimes) {
   EXPECT_FALSE(parse_data_time("2024-03-01T10:00:00 UTC"));
 }
 
+// A well-formed date before 1970 is told apart from a format tunecase does not read.
+TEST(ParseDataTime, SaysWhyATimeIsRefused) {
+  EXPECT_EQ(data_time_problem("1900-01-01T00:00:00Z"),
+            "is before 1970, the earliest time tunecase reads");
+  EXPECT_THAT(data_time_problem("03/01/2024"), HasSubstr("is not a time tunecase reads; use ISO"));
+}
+
 TEST(Split, RejectsFractionsThatLeaveNoTrainingData) {
   try {
     split_examples(labelled({{"a", 10}}), {"stratified", 0.6, 0.5, 7});

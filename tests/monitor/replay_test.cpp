@@ -91,5 +91,22 @@ TEST(Replay, BadInputIsAClearError) {
   EXPECT_THROW(replay(short_file, s), UserError);
 }
 
+// One row with a mistyped year: a replay would walk decades of empty days. Refused, naming the
+// gap and how many rows lie beyond it.
+TEST(Replay, AGapOfMoreThanAYearIsRefused) {
+  auto items = replay_items(examples(100));
+  items.back().day += 365 * 70;
+  try {
+    replay(items, settings());
+    ADD_FAILURE() << "a 70-year gap was walked";
+  } catch (const UserError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("1 of the " + std::to_string(items.size()) + " rows are dated"),
+        std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("mistyped year"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tunecase::monitor

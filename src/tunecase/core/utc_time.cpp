@@ -27,7 +27,10 @@ int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
-std::optional<int64_t> parse_utc_time(std::string_view text) {
+namespace {
+
+// parse_utc_time without its bound at 1970.
+std::optional<int64_t> parse_utc_time_any(std::string_view text) {
   std::size_t pos = 0;
   int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, offset_minutes = 0;
   auto expect = [&](char c) { return pos < text.size() && text[pos++] == c; };
@@ -66,9 +69,23 @@ std::optional<int64_t> parse_utc_time(std::string_view text) {
     if (pos != text.size()) return std::nullopt;
   }
   int64_t days = days_from_civil(y, mo, d);
-  int64_t ms = ((days * 24 + h) * 60 + mi - offset_minutes) * 60'000 + sec * 1000;
-  if (ms < 0) return std::nullopt;
+  return ((days * 24 + h) * 60 + mi - offset_minutes) * 60'000 + sec * 1000;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_utc_time(std::string_view text) {
+  std::optional<int64_t> ms = parse_utc_time_any(text);
+  if (ms && *ms < 0) return std::nullopt;
   return ms;
+}
+
+std::string data_time_problem(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::optional<int64_t> ms = parse_utc_time_any(text);
+  if (ms && *ms < 0) return "is before 1970, the earliest time tunecase reads";
+  return std::string("is not a time tunecase reads; use ") + kDataTimeFormats;
 }
 
 std::optional<int64_t> parse_data_time(std::string_view text) {

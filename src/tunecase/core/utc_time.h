@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 // Calendar dates and UTC times without the C library's time zone state.
@@ -24,6 +25,11 @@ std::optional<int64_t> parse_utc_time(std::string_view text);
 // ("1709251200", "1709251200000"). Fewer digits (a compact date such as 20240301 would read as
 // 1970) are refused. Surrounding spaces are ignored.
 std::optional<int64_t> parse_data_time(std::string_view text);
+
+// Why parse_data_time refuses `text`, for a message after "time 'TEXT' ": "is before 1970, the
+// earliest time tunecase reads" for a well-formed date before then, else "is not a time tunecase
+// reads; use <the formats>".
+std::string data_time_problem(std::string_view text);
 
 // What parse_data_time accepts, for error messages.
 inline constexpr const char* kDataTimeFormats =

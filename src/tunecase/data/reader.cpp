@@ -84,9 +84,8 @@ class Collector {
     // A time column orders rows (split = "time") and dates them (replay): a time it cannot
     // read is a bad row, named here with its line, or skipped under skip_invalid.
     if (!options_.time_column.empty() && !parse_data_time(example.time)) {
-      invalid(example.line, fmt::format("time '{}' in column \"{}\" is not a time tunecase "
-                                        "reads; use {}",
-                                        example.time, options_.time_column, kDataTimeFormats));
+      invalid(example.line, fmt::format("time '{}' in column \"{}\" {}", example.time,
+                                        options_.time_column, data_time_problem(example.time)));
       return;
     }
     if (!allowed_.empty() && !allowed_.contains(example.label)) {

@@ -203,11 +203,25 @@ std::vector<ReplayItem> replay_items(const Examples& examples) {
 
 std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& s) {
   if (items.empty()) throw UserError("replay: the file has no labelled rows");
+  // A replay walks every day from the first row's to the last's: a gap of more than a year (a
+  // mistyped year on a few rows) would walk decades of empty days and retrain on none of them.
+  constexpr int64_t kLongestGapDays = 366;
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    const int64_t gap = items[i].day - items[i - 1].day;
+    if (gap <= kLongestGapDays) continue;
+    throw UserError(fmt::format(
+        "replay: no row between {} and {} ({} days), and a replay walks every day between; {} of "
+        "the {} rows are dated {} or later. Check the time column for a mistyped year, and fix "
+        "or remove those rows",
+        iso_date(items[i - 1].day), iso_date(items[i].day), gap, items.size() - i, items.size(),
+        iso_date(items[i].day)));
+  }
   if (items.back().day - items.front().day < s.initial_days)
-    throw UserError(
-        fmt::format("replay: the file spans {} days, fewer than the {} initial "
-                    "training days; lower --initial-days",
-                    items.back().day - items.front().day, s.initial_days));
+    throw UserError(fmt::format(
+        "replay: the rows span {} days ({} to {}), fewer than the {} initial training days; "
+        "lower --initial-days",
+        items.back().day - items.front().day, iso_date(items.front().day),
+        iso_date(items.back().day), s.initial_days));
   std::set<std::string> label_set;
   for (const auto& it : items) label_set.insert(it.label);
   std::vector<std::string> labels(label_set.begin(), label_set.end());
