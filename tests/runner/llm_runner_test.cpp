@@ -176,7 +176,14 @@ TEST_F(RunnerTest, BadRequestIsNotRetried) {
 
 TEST_F(RunnerTest, RejectedKeyStopsTheRunWithAUserError) {
   FakeClient client([](const HttpRequest&, int) { return testing::status(401); });
-  EXPECT_THROW(run(client, make_items(50)), UserError);
+  try {
+    run(client, make_items(50));
+    ADD_FAILURE() << "a rejected key did not stop the run";
+  } catch (const UserError& e) {
+    // The provider's own message, and where the key comes from (this approach sends none).
+    EXPECT_THAT(e.what(), HasSubstr("injected")) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("set api_key_env")) << e.what();
+  }
   EXPECT_LE(client.requests(), 8u);  // stopped after the first answers, not after 50 items
 }
 

@@ -361,6 +361,25 @@ TEST_F(GatewayTest, AChallengerTimeOutIsCountedApartFromOtherErrors) {
   sim.stop();
 }
 
+// An endpoint that refuses the key: the 502 quotes the provider's message and says where the
+// key comes from (it said "HTTP 401" and nothing more).
+TEST_F(GatewayTest, ARefusedKeyIsSaidWithTheProvidersMessage) {
+  SimLlmOptions keyed;
+  keyed.require_key = "sk-right";
+  SimLlmServer sim(keyed);
+  int sim_port = sim.start();
+  start(
+      "[[approach]]\nname = \"keyed-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"keyed-llm\"\n");
+  Reply r = post("/v1/classify", R"({"text": "my invoice is wrong"})");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(r.body.find("401"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("set api_key_env"), std::string::npos) << r.body;
+  gateway_->stop();
+  sim.stop();
+}
+
 // An OpenAI-style approach asked for log-probabilities answers with the probability of its
 // answer as its confidence (sim-llm's learner here); without them it has none.
 TEST_F(GatewayTest, AnLlmAskedForLogprobsAnswersWithAConfidence) {

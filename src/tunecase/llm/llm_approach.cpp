@@ -128,4 +128,21 @@ std::string LlmApproach::inspect(std::string_view text) const {
   return out + "\n";
 }
 
+std::string LlmApproach::failure_text(const HttpResponse& response) const {
+  if (!response.transport_error.empty()) return response.transport_error;
+  if (response.timed_out) return "timed out";
+  std::string why = fmt::format("HTTP {}", response.status);
+  try {
+    provider_->parse_response(response);
+  } catch (const ProviderError& e) {
+    why = e.what();
+  }
+  if (response.status == 401 || response.status == 403)
+    why +=
+        config_.llm.api_key_env.empty()
+            ? "; the approach sends no key (set api_key_env to the variable that holds one)"
+            : fmt::format("; check the key in ${} and the model's access", config_.llm.api_key_env);
+  return why;
+}
+
 }  // namespace tunecase

@@ -53,6 +53,9 @@ class LlmApproach {
     return config_.llm.timeout_ms ? std::chrono::milliseconds(*config_.llm.timeout_ms)
                                   : command_default;
   }
+  // Why a failed attempt failed, in words: the transport error, the time-out, or the provider's
+  // own message from the error body; a 401 or 403 also names the key's variable (api_key_env).
+  std::string failure_text(const HttpResponse& response) const;
   const std::string& name() const { return config_.name; }
   const ChatOptions& options() const { return options_; }
   const Provider& provider() const { return *provider_; }

@@ -199,9 +199,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
     return;
   }
   lock.unlock();
-  std::string why = !response.transport_error.empty() ? response.transport_error
-                    : response.timed_out              ? std::string("timed out")
-                                                      : fmt::format("HTTP {}", response.status);
+  std::string why = call->approach->failure_text(response);
   Prediction p = failed(fmt::format("failed after {} attempt{}: {}", call->attempts,
                                     call->attempts == 1 ? "" : "s", why),
                         ms_since(call->started));

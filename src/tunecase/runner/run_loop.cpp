@@ -257,14 +257,7 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
 }
 
 std::string RunLoop::failure_text(const HttpResponse& response) const {
-  if (!response.transport_error.empty()) return response.transport_error;
-  if (response.timed_out) return "timed out";
-  try {
-    approach_.provider().parse_response(response);
-    return fmt::format("HTTP {}", response.status);
-  } catch (const ProviderError& e) {
-    return e.what();
-  }
+  return approach_.failure_text(response);
 }
 
 void RunLoop::release(std::size_t item, double used_tokens, double spent_usd) {
@@ -285,10 +278,8 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   }
   std::string why = failure_text(response);
   if (response.status == 401 || response.status == 403) {
-    abort(fmt::format(
-        "approach '{}': {} rejected the request ({}); check the API key in the variable named by "
-        "api_key_env and the model's access",
-        approach_.name(), approach_.provider().endpoint(), why));
+    abort(fmt::format("approach '{}': {} rejected the request ({})", approach_.name(),
+                      approach_.provider().endpoint(), why));
   } else if (outcome == AttemptOutcome::kRetryable && !any_answer_ && response.timed_out) {
     abort(fmt::format(
         "approach '{}': {} did not answer within {} ms, {} attempts; a slow server (a large "
