@@ -58,8 +58,8 @@ tunecase::monitor::RetrainRun retrain_and_report(const tunecase::ProjectConfig& 
                                                  tunecase::Store& store,
                                                  const tunecase::monitor::RetrainRequest& request);
 
-// The store a command reads: UserError when a SQLite file does not exist (a typo would otherwise
-// create an empty store); a postgresql:// URL is opened as given.
+// The store a command reads: UserError when a SQLite file does not exist or is empty (a typo
+// would otherwise create an empty store); a postgresql:// URL is opened as given.
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location);
 // A --store location as a message may show it: a PostgreSQL URL's password masked.
 std::string shown_store(const std::string& location);

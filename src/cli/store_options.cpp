@@ -15,6 +15,15 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
     throw tunecase::UserError(
         fmt::format("--store {}: no such store; point --store at the store `tunecase serve` writes",
                     shown_store(location)));
+  // An empty file is a valid empty SQLite database: opened, it would be turned into a store by
+  // a command that only reads (a file truncated by accident, or the wrong path).
+  std::error_code ec;
+  if (!tunecase::is_postgres_url(location) && std::filesystem::is_regular_file(location, ec) &&
+      std::filesystem::file_size(location, ec) == 0 && !ec)
+    throw tunecase::UserError(fmt::format(
+        "--store {}: the file is empty, not a store; point --store at the store `tunecase "
+        "serve` writes",
+        location));
   return tunecase::open_store(location);
 }
 

@@ -147,6 +147,12 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("no such store"), std::string::npos) << missing.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "typo.db")) << "a typo creates nothing";
+  std::ofstream(dir_.path() / "empty.db");  // an empty file is read as no store, not made one
+  CliResult empty = run_cli("models --store " + (dir_.path() / "empty.db").string());
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.output.find("the file is empty, not a store"), std::string::npos)
+      << empty.output;
+  EXPECT_EQ(std::filesystem::file_size(dir_.path() / "empty.db"), 0u);
 
   CliResult unknown =
       run_cli("models promote --approach local-linear --version zzzz --store " + store_);
