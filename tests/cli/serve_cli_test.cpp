@@ -242,6 +242,11 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
                               "'warranty'"),
             std::string::npos)
       << fresh.output;
+  // A folder for the file is said as such (it was "the file is empty").
+  CliResult folder = run_cli("feedback --store " + store() + " " + dir_.str());
+  EXPECT_EQ(folder.exit_code, 2) << folder.output;
+  EXPECT_NE(folder.output.find("is a folder; give the feedback file"), std::string::npos)
+      << folder.output;
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

@@ -91,6 +91,12 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
 std::vector<Feedback> read_feedback_file(const std::filesystem::path& file,
                                          const std::vector<std::string>& labels,
                                          int64_t received_at_ms, const FeedbackColumns& columns) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw UserError(fmt::format("{}: is a folder; give the feedback file (CSV or JSONL) inside it",
+                                file.string()));
+  if (!std::filesystem::exists(file, ec))
+    throw UserError(fmt::format("{}: no such file", file.string()));
   std::string ext = file.extension().string();
   if (ext == ".jsonl" || ext == ".json") return read_jsonl(file, labels, received_at_ms);
   return read_csv(file, labels, received_at_ms, columns);
