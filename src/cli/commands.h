@@ -83,6 +83,8 @@ inline CLI::Validator non_negative_number() {
         if (!CLI::detail::lexical_cast(input, value) || !std::isfinite(value))
           return "must be a finite number, not " + input;
         if (value < 0) return "must be >= 0, not " + input;
+        if (value > 1e15)  // as in a config: beyond any real volume, price or cost
+          return input + " is beyond any real input (the largest taken is 1e15)";
         return "";
       },
       "NUMBER>=0");

@@ -150,8 +150,7 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
   std::ofstream(dir_.path() / "empty.db");  // an empty file is read as no store, not made one
   CliResult empty = run_cli("models --store " + (dir_.path() / "empty.db").string());
   EXPECT_EQ(empty.exit_code, 2);
-  EXPECT_NE(empty.output.find("the file is empty, not a store"), std::string::npos)
-      << empty.output;
+  EXPECT_NE(empty.output.find("the file is empty, not a store"), std::string::npos) << empty.output;
   EXPECT_EQ(std::filesystem::file_size(dir_.path() / "empty.db"), 0u);
 
   CliResult unknown =

@@ -1,6 +1,8 @@
 // How dollar amounts and shares read in the memo and the reports.
 #include "tunecase/economics/money.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "tunecase/core/number_format.h"
@@ -31,6 +33,16 @@ TEST(SignificantFixed, KeepsTheDigitsAskedForAndNoTrailingZeros) {
   EXPECT_EQ(significant_fixed(123.456, 2), "123");
   EXPECT_EQ(significant_fixed(-0.00123, 2), "-0.0012");
   EXPECT_EQ(significant_fixed(1e-15, 2), "0");
+}
+
+// Amounts past what a 64-bit count of dollars holds are written in powers of ten, not wrapped
+// into nonsense (a product of large inputs reached 1e19); a value that is not finite is UNKNOWN.
+TEST(Money, VastAmountsAndCountsStayReadable) {
+  EXPECT_EQ(money(1.44e19), "$1.44e+19");
+  EXPECT_EQ(money(-2e16), "-$2e+16");
+  EXPECT_EQ(money(std::nan("")), "UNKNOWN");
+  EXPECT_EQ(count(4.6e20), "4.6e+20");
+  EXPECT_EQ(money(123456789.0), "$123,456,789");
 }
 
 }  // namespace

@@ -141,6 +141,13 @@ double TableReader::checked_number(std::string_view key, const toml::node& node,
     wrong_type(key, "a number");
   }
   if (!std::isfinite(v)) fail(key, fmt::format("must be a finite number, not {}", toml_text(node)));
+  // No volume, price, cost or count a config holds comes near this; beyond it the products the
+  // business case multiplies them into lose their meaning (and, past 1e300, their value).
+  constexpr double kLargest = 1e15;
+  if (std::fabs(v) > kLargest)
+    fail(key, fmt::format("{} is beyond any real input (the largest taken is 1e15); check the "
+                          "number of digits",
+                          toml_text(node)));
   if (!range.contains(v))
     fail(key, fmt::format("must be {}, not {}", range.text(), toml_text(node)));
   return v;

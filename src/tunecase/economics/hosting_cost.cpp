@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/number_format.h"
+#include "tunecase/economics/money.h"
 
 namespace tunecase {
 namespace {
@@ -19,20 +20,20 @@ HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double
     bill.basis = fmt::format("hosting, fixed monthly bill ${:.2f}", *h.usd_per_month);
   } else {
     double per_hour = h.usd_per_hour.value_or(kAssumedUsdPerHour);
-    int instances = h.instances;
+    double instances = h.instances;  // a double: a vast volume needs more than an int holds
     if (throughput_per_s > 0 && queries_per_month > 0) {
       double per_second = queries_per_month / (days_per_month * 86400.0);
-      int needed = static_cast<int>(std::ceil(per_second / throughput_per_s));
+      double needed = std::ceil(per_second / throughput_per_s);
       if (needed > instances) {
-        bill.notes.push_back(
-            fmt::format("volume needs {} instances at the measured throughput", needed));
+        bill.notes.push_back(fmt::format("volume needs {} instances at the measured throughput",
+                                         econ::count(needed)));
         instances = needed;
         bill.from_throughput = true;
       }
     }
     bill.usd_per_month = per_hour * instances * 24.0 * days_per_month;
-    bill.basis = fmt::format("hosting, {} instance{} x ${:.2f}/hour, running all month", instances,
-                             instances == 1 ? "" : "s", per_hour);
+    bill.basis = fmt::format("hosting, {} instance{} x ${:.2f}/hour, running all month",
+                             econ::count(instances), instances == 1 ? "" : "s", per_hour);
   }
   if (queries_per_month > 0) bill.usd_per_query = *bill.usd_per_month / queries_per_month;
   return bill;

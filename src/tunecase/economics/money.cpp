@@ -23,8 +23,10 @@ std::string group_thousands(long long whole) {
 }  // namespace
 
 std::string money(double usd) {
+  if (!std::isfinite(usd)) return "UNKNOWN";
   std::string sign = usd < 0 ? "-" : "";
   double a = std::fabs(usd);
+  if (a >= 1e15) return fmt::format("{}${:.3g}", sign, a);  // beyond what llround holds
   if (a >= 0.1 && a < 10) return fmt::format("{}${:.2f}", sign, a);
   if (a > 0 && a < 0.1) return sign + "$" + significant_fixed(a, 2);
   return sign + "$" + group_thousands(std::llround(a));
@@ -35,6 +37,8 @@ std::string money(const Figure& f) {
 }
 
 std::string count(double n) {
+  if (!std::isfinite(n)) return "UNKNOWN";
+  if (std::fabs(n) >= 1e15) return fmt::format("{:.3g}", n);
   std::string sign = n < 0 ? "-" : "";
   return sign + group_thousands(std::llround(std::fabs(n)));
 }
