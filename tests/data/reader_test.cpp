@@ -5,6 +5,7 @@
 
 #include "data_test_support.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 
 namespace tunecase {
 namespace {
@@ -200,7 +201,17 @@ TEST(ReadExamples, UnknownLabelIsAnError) {
   options.allowed_labels = {"billing", "refund"};
   EXPECT_THAT(
       error_of(dataset("quoted.csv"), options),
-      AllOf(HasSubstr("quoted.csv:3: unknown label \"login\""), HasSubstr("billing, refund")));
+      AllOf(HasSubstr("quoted.csv:3: unknown label 'login'"), HasSubstr("'billing', 'refund'")));
+}
+
+// A label that differs from an allowed one by a character nobody sees (a no-break space from a
+// spreadsheet) is shown with it written out; each allowed label is quoted, so one holding a
+// comma is not read as two.
+TEST(ReadExamples, AnUnknownLabelShowsWhatCannotBeSeen) {
+  EXPECT_EQ(visible("a\u00A0b"), "a\\u{00A0}b");
+  EXPECT_EQ(visible("zero\u200Bwidth\ttab"), "zero\\u{200B}width\\u{0009}tab");
+  EXPECT_EQ(visible("café 线性"), "café 线性");
+  EXPECT_EQ(quoted_list({"a b", "billing, refunds"}, 5), "'a b', 'billing, refunds'");
 }
 
 TEST(ReadExamples, SkipInvalidCountsEachBadRowAndKeepsTheRest) {

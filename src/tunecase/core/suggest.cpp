@@ -67,10 +67,45 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return n ? fmt::format("; did you mean `{}`?", *n) : std::string();
 }
 
+namespace {
+
+bool hidden(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD || c == 0x1680 || c == 0x180E ||
+         (c >= 0x2000 && c <= 0x200F) || (c >= 0x2028 && c <= 0x202F) ||
+         (c >= 0x205F && c <= 0x2064) || c == 0x3000 || c == 0xFEFF;
+}
+
+}  // namespace
+
+std::string visible(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const std::size_t n = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    char32_t c = n == 1 ? b : b & (0xFF >> (n + 1));
+    bool whole = i + n <= text.size();
+    for (std::size_t k = 1; whole && k < n; ++k) {
+      const auto cont = static_cast<unsigned char>(text[i + k]);
+      whole = (cont & 0xC0) == 0x80;
+      c = (c << 6) | (cont & 0x3F);
+    }
+    if (!whole) {  // not UTF-8 here: the byte as is
+      out += text[i++];
+      continue;
+    }
+    if (hidden(c))
+      out += fmt::format("\\u{{{:04X}}}", static_cast<uint32_t>(c));
+    else
+      out.append(text.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 std::string quoted_list(const std::vector<std::string>& names, std::size_t most) {
   std::string out;
   for (std::size_t i = 0; i < names.size() && i < most; ++i)
-    out += fmt::format("{}'{}'", i ? ", " : "", names[i]);
+    out += fmt::format("{}'{}'", i ? ", " : "", visible(names[i]));
   if (names.size() > most) out += fmt::format(" and {} more", names.size() - most);
   return out;
 }

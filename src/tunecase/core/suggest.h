@@ -22,7 +22,13 @@ std::optional<std::string> nearest(std::string_view word,
 // "; did you mean `x`?" or "" — the tail of an "unknown name" message.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
-// "'a', 'b', 'c' and 7 more": each name quoted (a name may hold a comma), at most `most`.
+// `text` with the characters a reader cannot see or tell from a space written as \u{00A0}:
+// control characters, no-break and other Unicode spaces, zero-width characters, soft hyphen and
+// byte-order mark. For names in messages: "a b" with a no-break space reads "a\u{00A0}b".
+std::string visible(std::string_view text);
+
+// "'a', 'b', 'c' and 7 more": each name quoted (a name may hold a comma) and made visible(), at
+// most `most`.
 std::string quoted_list(const std::vector<std::string>& names, std::size_t most);
 
 }  // namespace tunecase

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
@@ -90,9 +91,10 @@ class Collector {
     }
     if (!allowed_.empty() && !allowed_.contains(example.label)) {
       invalid(example.line,
-              fmt::format("unknown label \"{}\"; the allowed labels are {} (from [labels]): fix "
+              fmt::format("unknown label '{}'; the allowed labels are {} (from [labels]): fix "
                           "the row or add the label to [labels]",
-                          example.label, fmt::join(options_.allowed_labels, ", ")));
+                          visible(example.label),
+                          quoted_list(options_.allowed_labels, options_.allowed_labels.size())));
       return;
     }
     result_.labelled.push_back(std::move(example));
