@@ -53,6 +53,11 @@ tunecase::DataConfig data_from_flags(const DataFlags& f) {
   d.time = f.time;
   if (!f.split.empty()) d.split = f.split;
   if (d.split == "time" && d.time.empty()) throw UserError("--split time needs --time COLUMN");
+  if (d.text == d.label)
+    throw UserError(
+        fmt::format("--text and --label both name the column '{}'; --label names the "
+                    "column of categories, --text the one with the texts",
+                    d.text));
   d.seed = f.seed;
   return d;
 }
@@ -95,6 +100,11 @@ void override_data(tunecase::DataConfig& d, const DataFlags& f, const CLI::App& 
         fmt::format("split = \"time\" needs a time column: give --time COLUMN or set "
                     "[data] time in {}",
                     config_file));
+  if (d.text == d.label)
+    throw UserError(
+        fmt::format("text and label both name the column '{}' (with the flags given "
+                    "over {}); the label is the column of categories",
+                    d.text, config_file));
   if (!replaced.empty())
     fmt::print(stderr, "note: {} given with --config: replacing the matching [data] keys of {}\n",
                fmt::join(replaced, ", "), config_file);

@@ -37,7 +37,9 @@ void run(const InspectArgs& a, const CLI::App& cmd) {
   if (!a.delimiter.empty()) data.delimiter = delimiter_flag(a.delimiter);
   if (a.normalize_labels) data.normalize_labels = true;
   if (a.skip_invalid) data.skip_invalid = true;
-  tunecase::PreparedData prepared = tunecase::prepare_data(data);
+  // Data that cannot be evaluated (one label, nothing left for a test split) is still
+  // inspected: the report shows why (repeated texts, conflicting labels).
+  tunecase::PreparedData prepared = tunecase::prepare_data(data, /*evaluable=*/false);
   tunecase::InspectOptions options = tunecase::inspect_options(data);
   options.label_noise = !a.no_noise;
   options.folds = a.folds;

@@ -272,5 +272,41 @@ TEST(PrepareData, EmptyTestSplitIsAnError) {
   }
 }
 
+// One text repeated with two labels: de-duplication leaves one row of one label. The message
+// says so instead of blaming the label column, and inspect still reads the file to show it.
+TEST(PrepareData, OneLabelLeftByMergedRepeatsSaysSo) {
+  TempDir dir;
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 20; ++i) csv += fmt::format("same text here,{}\n", i % 2 ? "a" : "b");
+  DataConfig config;
+  config.path = dir.write("same.csv", csv);
+  try {
+    prepare_data(config);
+    FAIL() << "one row was accepted";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("20 rows read; 19 rows repeating another row's text were "
+                                    "merged into it, 1 texts with conflicting labels"));
+  }
+  PreparedData inspected = prepare_data(config, /*evaluable=*/false);
+  EXPECT_EQ(inspected.summary.label_conflicts, 1u);
+}
+
+// As many labels as rows: the column named is an id, not a category.
+TEST(PrepareData, ALabelColumnOfUniqueValuesIsCalledAnId) {
+  TempDir dir;
+  std::string csv = "id,text,label\n";
+  for (int i = 0; i < 12; ++i) csv += fmt::format("T-{},ticket number {},x\n", i, i);
+  DataConfig config;
+  config.path = dir.write("ids.csv", csv);
+  config.label = "id";
+  try {
+    prepare_data(config);
+    FAIL() << "an id column was taken for labels";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("every value of the label column 'id' occurs once (12 labels "
+                                    "in 12 labelled rows): it looks like an id"));
+  }
+}
+
 }  // namespace
 }  // namespace tunecase

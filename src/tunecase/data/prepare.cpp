@@ -216,7 +216,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"test_share", test_share}};
 }
 
-PreparedData prepare_data(const DataConfig& config) {
+PreparedData prepare_data(const DataConfig& config, bool evaluable) {
   if (config.path.empty() && !config.pre_split()) {
     throw UserError(
         "no data given; set [data] path = \"<file>\" (or train and test for pre-split files), "
@@ -243,19 +243,38 @@ PreparedData prepare_data(const DataConfig& config) {
   if (!config.id.empty()) count_duplicate_ids(data);
   // One value in the label column is most often the wrong column named (a source, a language,
   // a constant): every approach would score 100% and the comparison would mean nothing.
+  const DatasetSummary& s = data.summary;
+  const std::size_t kept = s.train + s.dev + s.test;
+  // What de-duplication merged, when it explains a small remainder: a file of one text repeated
+  // with two labels is not a file of one label.
+  const std::string merged =
+      s.duplicates_removed == 0
+          ? std::string()
+          : fmt::format(
+                " ({} rows read; {} rows repeating another row's text were merged into it, {} "
+                "texts with conflicting labels: see `tunecase inspect`)",
+                s.rows, s.duplicates_removed, s.label_conflicts);
+  if (!evaluable) return data;
   if (data.labels.size() == 1) {
     throw UserError(fmt::format(
-        "the label column '{}' holds one value, '{}', in all {} labelled rows; a classifier needs "
-        "two or more labels. Check that [data] label (or --label) names the column of categories",
-        config.label, data.labels.front(),
-        data.summary.train + data.summary.dev + data.summary.test));
+        "the label column '{}' holds one value, '{}', in all {} labelled rows{}; a classifier "
+        "needs two or more labels. Check that [data] label (or --label) names the column of "
+        "categories",
+        config.label, data.labels.front(), kept, merged));
   }
   if (data.splits.test.empty()) {
+    // As many labels as rows: the column named is an id or a free text, not a category.
+    if (data.labels.size() == kept && kept > 2)
+      throw UserError(fmt::format(
+          "every value of the label column '{}' occurs once ({} labels in {} labelled rows): it "
+          "looks like an id or a free text, not a category. Check that [data] label (or --label) "
+          "names the column of categories",
+          config.label, data.labels.size(), kept));
     throw UserError(fmt::format(
-        "the test split is empty ({} labelled rows after de-duplication and leakage removal); "
+        "the test split is empty ({} labelled rows after de-duplication and leakage removal{}); "
         "a held-out evaluation needs more labelled rows, or a test file whose texts are not all "
         "in train or dev",
-        data.summary.train + data.summary.dev));
+        s.train + s.dev, merged));
   }
   return data;
 }

@@ -70,6 +70,8 @@ struct PreparedData {
 // remove test rows whose text is in train or dev (and dev rows whose text is in train) and count
 // them.
 // Throws UserError for reader errors, when no row has a label, or when the test split ends empty.
-PreparedData prepare_data(const DataConfig& config);
+// `evaluable` (the default): UserError when the data cannot be evaluated (one label, an empty
+// test split), saying why. `tunecase inspect` reads such data too: its report says what is wrong.
+PreparedData prepare_data(const DataConfig& config, bool evaluable = true);
 
 }  // namespace tunecase
