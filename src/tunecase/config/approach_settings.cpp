@@ -164,8 +164,7 @@ void read_fasttext_settings(TableReader& r, ApproachConfig& a) {
     return static_cast<int>(r.integer(key, fallback, Range::between(min, max), doc));
   };
   s.epoch = whole("epoch", s.epoch, 1, 10000, "training epochs");
-  s.lr = r.number("lr", s.lr, Range::between(0, 10), "learning rate");
-  if (s.lr == 0 && !r.describing()) r.fail("lr", "must be above 0 (default 0.5)");
+  s.lr = r.number("lr", s.lr, Range{0, 10, true, false}, "learning rate");
   s.word_ngrams = whole("word_ngrams", s.word_ngrams, 1, 10, "longest word n-gram");
   s.minn = whole("minn", s.minn, 0, 20, "shortest character n-gram (0: none)");
   s.maxn = whole("maxn", s.maxn, 0, 20, "longest character n-gram (0: none)");
@@ -237,17 +236,19 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
       r.fail("extra", "must be a table of request fields, e.g. { top_p = 1 }");
     s.extra = toml_to_json(*extra->as_table());
   }
-  if (const toml::table* p = r.table("price", "USD per 1M tokens, replacing the catalogue",
-                                     "{ input = 0.15, cached_input = 0.075, output = 0.60 }")) {
+  const toml::table* p = r.table("price", "USD per 1M tokens, replacing the catalogue",
+                                 "{ input = 0.15, cached_input = 0.075, output = 0.60 }");
+  if (p != nullptr || r.describing()) {  // described for the reference even when absent
     TableReader pr = r.nested(p, "price");
     PriceOverride price;
-    price.input = pr.number("input", 0, kNonNegative, "USD per 1M input tokens");
+    price.input = pr.number("input", 0, kNonNegative, "USD per 1M input tokens (price table)");
     price.cached_input = pr.optional_number("cached_input", kNonNegative, "USD per 1M cached");
     price.output = pr.number("output", 0, kNonNegative, "USD per 1M output tokens");
     price.date = pr.text("date", "", "when the price was read");
-    if (!pr.has("input") || !pr.has("output")) pr.fail("", "needs input and output");
+    if (!pr.describing() && (!pr.has("input") || !pr.has("output")))
+      pr.fail("", "needs input and output");
     pr.finish();
-    s.price = price;
+    if (p != nullptr) s.price = price;
   }
   s.prices =
       resolve_path(r.origin().parent_path(),

@@ -60,10 +60,11 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
       out.push_back(fmt::format("{}: no fit ({}).", name, f.value("why", std::string())));
       continue;
     }
+    const double b = f["b"].get<double>();
     std::string line = fmt::format(
-        "{}: fit acc(n) = {:.3f} - {:.3f} n^-{:.3f} (RMSE {:.3f}). Projection: {} with {} "
+        "{}: fit acc(n) = {:.3f} {} {:.3f} n^-{:.3f} (RMSE {:.3f}). Projection: {} with {} "
         "labels (2x), {} with {} (4x); {}.",
-        name, f["a"].get<double>(), f["b"].get<double>(), f["c"].get<double>(),
+        name, f["a"].get<double>(), b < 0 ? "+" : "-", std::fabs(b), f["c"].get<double>(),
         f["rmse"].get<double>(), projection_text(f["projection_2x"]),
         f["projection_2x"]["labels"].dump(), projection_text(f["projection_4x"]),
         f["projection_4x"]["labels"].dump(), saturation_text(f));

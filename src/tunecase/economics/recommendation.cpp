@@ -105,7 +105,8 @@ void task_change_risk(Decision& d) {
 
 void add_reasons(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
-  int months = static_cast<int>(s.business.horizon_months.get());
+  // As typed (a horizon of 0.5 months is not "0 months").
+  const std::string months = fmt::format("{:g}", s.business.horizon_months.get());
   const std::string& base = s.approaches[d.analysis.baseline].name;
   if (pick.is_baseline)
     d.reasons.push_back(
@@ -303,7 +304,8 @@ Decision decide(const Scenario& s) {
   }
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
   const std::string& baseline = s.approaches[d.analysis.baseline].name;
-  int months = static_cast<int>(s.business.horizon_months.get());
+  // As typed (a horizon of 0.5 months is not "0 months").
+  const std::string months = fmt::format("{:g}", s.business.horizon_months.get());
   // The baseline's price unknown: every net benefit against keeping it is unknown, but the
   // first-ranked approach's value minus its own cost is a floor under it (keeping the baseline
   // costs at least nothing). A positive floor still recommends; otherwise nothing can be said.
