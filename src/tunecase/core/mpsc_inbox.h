@@ -24,11 +24,14 @@ class MpscInbox {
   // True when the inbox was empty: after each take, exactly one push says so (the one to wake
   // the taker for).
   bool push(T value) {
-    Node* node = new Node{std::move(value), head_.load(std::memory_order_relaxed)};
-    while (!head_.compare_exchange_weak(node->next, node, std::memory_order_release,
-                                        std::memory_order_relaxed)) {
-    }
-    return node->next == nullptr;
+    Node* before = head_.load(std::memory_order_relaxed);
+    Node* node = new Node{std::move(value), before};
+    // `before` is this thread's own copy: once the node is in, the taker may take and free it at
+    // any moment, so what it says after the exchange is read from here, never from the node.
+    while (!head_.compare_exchange_weak(before, node, std::memory_order_release,
+                                        std::memory_order_relaxed))
+      node->next = before;  // not yet published: still this thread's alone
+    return before == nullptr;
   }
 
   // Appends what was pushed so far to `out`, oldest first; returns how many.
