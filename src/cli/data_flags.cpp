@@ -20,6 +20,19 @@ void check_source(const DataFlags& f, bool have_other_source) {
     throw UserError("give --data or --train/--test, not both");
 }
 
+// What either way of giving the data must hold once the flags are read. `where` says where the
+// other settings came from ("" without a config).
+void check_columns(const tunecase::DataConfig& d, const std::string& where) {
+  if (d.split == "time" && d.time.empty())
+    throw UserError(fmt::format("split = \"time\" needs a time column: give --time COLUMN{}",
+                                where.empty() ? "" : " or set [data] time in " + where));
+  if (d.text == d.label)
+    throw UserError(
+        fmt::format("text and label both name the column '{}'{}; --label names the "
+                    "column of categories, --text the one with the texts",
+                    d.text, where.empty() ? "" : " (with the flags given over " + where + ")"));
+}
+
 bool given(const CLI::App& cmd, const char* flag) {
   return cmd.get_option_no_throw(flag) != nullptr && cmd.count(flag) > 0;
 }
@@ -52,13 +65,8 @@ tunecase::DataConfig data_from_flags(const DataFlags& f) {
   d.label = f.label;
   d.time = f.time;
   if (!f.split.empty()) d.split = f.split;
-  if (d.split == "time" && d.time.empty()) throw UserError("--split time needs --time COLUMN");
-  if (d.text == d.label)
-    throw UserError(
-        fmt::format("--text and --label both name the column '{}'; --label names the "
-                    "column of categories, --text the one with the texts",
-                    d.text));
   d.seed = f.seed;
+  check_columns(d, "");
   return d;
 }
 
@@ -95,16 +103,7 @@ void override_data(tunecase::DataConfig& d, const DataFlags& f, const CLI::App& 
   take("--time", d.time, f.time);
   take("--split", d.split, f.split);
   take("--seed", d.seed, f.seed);
-  if (d.split == "time" && d.time.empty())
-    throw UserError(
-        fmt::format("split = \"time\" needs a time column: give --time COLUMN or set "
-                    "[data] time in {}",
-                    config_file));
-  if (d.text == d.label)
-    throw UserError(
-        fmt::format("text and label both name the column '{}' (with the flags given "
-                    "over {}); the label is the column of categories",
-                    d.text, config_file));
+  check_columns(d, config_file);
   if (!replaced.empty())
     fmt::print(stderr, "note: {} given with --config: replacing the matching [data] keys of {}\n",
                fmt::join(replaced, ", "), config_file);

@@ -11,6 +11,11 @@
 namespace tunecase::econ {
 namespace {
 
+// The horizon in months as typed (a horizon of 0.5 months is not "0 months").
+std::string horizon_text(const Scenario& s) {
+  return fmt::format("{:g}", s.business.horizon_months.get());
+}
+
 // A runner-up within this share of the pick's gain is a close call.
 constexpr double kCloseCall = 0.05;
 
@@ -105,8 +110,7 @@ void task_change_risk(Decision& d) {
 
 void add_reasons(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
-  // As typed (a horizon of 0.5 months is not "0 months").
-  const std::string months = fmt::format("{:g}", s.business.horizon_months.get());
+  const std::string months = horizon_text(s);
   const std::string& base = s.approaches[d.analysis.baseline].name;
   if (pick.is_baseline)
     d.reasons.push_back(
@@ -304,8 +308,7 @@ Decision decide(const Scenario& s) {
   }
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
   const std::string& baseline = s.approaches[d.analysis.baseline].name;
-  // As typed (a horizon of 0.5 months is not "0 months").
-  const std::string months = fmt::format("{:g}", s.business.horizon_months.get());
+  const std::string months = horizon_text(s);
   // The baseline's price unknown: every net benefit against keeping it is unknown, but the
   // first-ranked approach's value minus its own cost is a floor under it (keeping the baseline
   // costs at least nothing). A positive floor still recommends; otherwise nothing can be said.

@@ -24,14 +24,18 @@ std::string described(const SampleScore& s) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}] on {} dev items", accuracy_of(s), ci.lo, ci.hi, s.n);
 }
 
-// Better first: higher accuracy, then cheaper, then the earlier candidate (stable).
+// True when `x` ranks above `y`: higher accuracy, then cheaper (the earlier candidate when both
+// tie: the sorts are stable).
+bool ranks_above(const SampleScore& x, const SampleScore& y) {
+  double ax = accuracy_of(x), ay = accuracy_of(y);
+  if (std::abs(ax - ay) > 1e-12) return ax > ay;
+  return price_of(x) < price_of(y);
+}
+
+// Better first, each on its last round.
 void rank(std::vector<std::size_t>& alive, const std::vector<CandidateOutcome>& out) {
   std::stable_sort(alive.begin(), alive.end(), [&](std::size_t a, std::size_t b) {
-    const SampleScore& x = *out[a].last();
-    const SampleScore& y = *out[b].last();
-    double ax = accuracy_of(x), ay = accuracy_of(y);
-    if (std::abs(ax - ay) > 1e-12) return ax > ay;
-    return price_of(x) < price_of(y);
+    return ranks_above(*out[a].last(), *out[b].last());
   });
 }
 
@@ -254,11 +258,7 @@ class Search {
       return result_;
     }
     std::stable_sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {
-      const SampleScore& x = score_in(a, *common);
-      const SampleScore& y = score_in(b, *common);
-      double ax = accuracy_of(x), ay = accuracy_of(y);
-      if (std::abs(ax - ay) > 1e-12) return ax > ay;
-      return price_of(x) < price_of(y);
+      return ranks_above(score_in(a, *common), score_in(b, *common));
     });
     for (std::size_t c : measured) result_.candidates[c].judged = score_in(c, *common);
     result_.winner = measured[0];

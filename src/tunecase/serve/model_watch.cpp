@@ -57,23 +57,15 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
   const ModelVersion* champion = champion_of(versions);
   if (champion == nullptr || champion->path.empty()) return;
   if (champion->version == approach.registry_version()) {
-    std::lock_guard lock(failed_mutex_);
-    failed_.erase(approach.name());
+    set_unloaded(approach.name(), "");
     return;
   }
-  {
-    std::lock_guard lock(failed_mutex_);
-    auto failed = failed_.find(approach.name());
-    if (failed != failed_.end() && failed->second == champion->version) return;
-  }
+  if (unloaded_champion(approach.name()) == champion->version) return;  // said once already
   std::string before = approach.registry_version();
   try {
     approach.reload(champion->path);
   } catch (const std::exception& e) {
-    {
-      std::lock_guard lock(failed_mutex_);
-      failed_[approach.name()] = champion->version;
-    }
+    set_unloaded(approach.name(), champion->version);
     notify_(fmt::format(
         "approach '{}': the registry's champion {} could not be loaded from {} ({}); still "
         "serving {}. Fix the folder or roll back with `tunecase models rollback`.",
@@ -81,18 +73,14 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
         before.substr(0, 12)));
     return;
   }
-  {
-    std::lock_guard lock(failed_mutex_);
-    failed_.erase(approach.name());
-  }
+  set_unloaded(approach.name(), "");
   std::string now = approach.registry_version();
   if (now != champion->version) {
     notify_(fmt::format(
         "approach '{}': {} holds model {}, not the registry's {}; serving it anyway. The folder "
         "was changed after it was registered.",
         approach.name(), champion->path, now.substr(0, 12), champion->version.substr(0, 12)));
-    std::lock_guard lock(failed_mutex_);
-    failed_[approach.name()] = champion->version;
+    set_unloaded(approach.name(), champion->version);
     return;
   }
   notify_(fmt::format("approach '{}': now serving {} {} (was {}), promoted by {}", approach.name(),
@@ -117,6 +105,14 @@ void ModelWatch::check() {
                           approach->name(), e.what()));
     }
   }
+}
+
+void ModelWatch::set_unloaded(const std::string& approach, const std::string& version) {
+  std::lock_guard lock(failed_mutex_);
+  if (version.empty())
+    failed_.erase(approach);
+  else
+    failed_[approach] = version;
 }
 
 std::string ModelWatch::unloaded_champion(const std::string& approach) const {

@@ -45,6 +45,8 @@ class ModelWatch {
 
  private:
   void follow(ServedApproach& approach, const std::vector<ModelVersion>& versions);
+  // Records the champion `approach` could not load; "" clears it.
+  void set_unloaded(const std::string& approach, const std::string& version);
 
   Store& store_;
   std::vector<ServedApproach*> approaches_;

@@ -223,11 +223,16 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   // but no request of this pilot's arms: they are not this pilot's, and its verdict waits for
   // requests of its own arms.
   const bool arms_served = champion.requests > 0 && challenger.requests > 0;
+  int64_t paired = 0;  // labelled items both approaches answered, in any roles
+  if (counts.paired) {
+    const PairedOutcomes& o = *counts.paired;
+    paired = o.both_right + o.only_first + o.only_second + o.both_wrong;
+  }
   if (plan.mode == ServeMode::shadow) {
     econ::PilotPairs p;
     if (counts.paired && arms_served) {
       const PairedOutcomes& o = *counts.paired;
-      p.labelled = std::size_t(o.both_right + o.only_first + o.only_second + o.both_wrong);
+      p.labelled = std::size_t(paired);
       p.baseline_only_correct = std::size_t(o.only_first);
       p.challenger_only_correct = std::size_t(o.only_second);
     }
@@ -241,18 +246,14 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
     test = {{"name", "two-proportion z-test"}, {"p_value", t.p_value}};
   }
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
-  std::vector<std::string> why;
-  if (plan.mode == ServeMode::shadow && counts.paired && !arms_served) {
-    const PairedOutcomes& o = *counts.paired;
-    const int64_t other = o.both_right + o.only_first + o.only_second + o.both_wrong;
-    if (other > 0)
-      why.push_back(fmt::format(
-          "{} labelled items were answered by both approaches in other roles (a pilot with "
-          "champion and challenger the other way round?); they are not this pilot's and are not "
-          "counted until its own arms have requests",
-          other));
-  }
   json patterns = error_patterns(counts, champion_key, challenger_key);
+  std::vector<std::string> why = reasons(v, plan, patterns);
+  if (plan.mode == ServeMode::shadow && !arms_served && paired > 0)
+    why.insert(why.begin() + 1,
+               fmt::format("{} labelled items were answered by both approaches in other roles (a "
+                           "pilot with champion and challenger the other way round?); they are "
+                           "not this pilot's and are not counted until its own arms have requests",
+                           paired));
   double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
   json srm = nullptr;
   if (v.sample_ratio)
@@ -275,12 +276,7 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
       {"error_patterns", patterns},
       {"verdict",
        {{"outcome", outcome_name(v.outcome)},
-        {"reasons",
-         [&] {
-           std::vector<std::string> all = reasons(v, plan, patterns);
-           all.insert(all.begin() + 1, why.begin(), why.end());
-           return all;
-         }()},
+        {"reasons", why},
         {"unrepresentative", v.unrepresentative}}},
       {"plan",
        {{"days_planned", plan.days},
