@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "failing_store.h"
@@ -163,6 +164,47 @@ TEST(PredictionLog, AStopIsCleanAndAnUnflushedRunIsReportedAtTheNextStart) {
   PredictionLog after_kill(*store, {});
   EXPECT_FALSE(after_kill.previous_run().clean);
   EXPECT_EQ(after_kill.previous_run().lost_at_least(), 3);
+  auto note =
+      unflushed_run_note(after_kill.previous_run(), "default", std::chrono::milliseconds(50));
+  ASSERT_TRUE(note);
+  EXPECT_NE(note->find("3 acknowledged predictions were not committed"), std::string::npos)
+      << *note;
+  EXPECT_NE(note->find("how many is not known"), std::string::npos) << *note;
+  EXPECT_FALSE(unflushed_run_note(again.previous_run(), "default", std::chrono::milliseconds(50)));
+}
+
+// A killed run's record carries the size of its last commit and its time: the next start gives
+// them as the estimate of what was acknowledged after it.
+TEST(PredictionLog, TheUnflushedNoteEstimatesTheLastWindowFromTheLastCommit) {
+  std::string path = store_path();
+  auto store = open_store(path);
+  {
+    PredictionLogOptions o;
+    o.window = std::chrono::milliseconds(5);
+    PredictionLog log(*store, o);
+    for (int i = 0; i < 7; ++i) {
+      ASSERT_TRUE(log.reserve());
+      log.append(record(i));
+    }
+    log.flush();
+    // What a kill -9 leaves: the last commit's record, never marked clean.
+    std::optional<std::string> running = store->meta("serve.log.default");
+    ASSERT_TRUE(running);
+    log.stop();
+    store->set_meta("serve.log.default", *running);
+  }
+  PredictionLog after_kill(*store, {});
+  const PreviousRun& run = after_kill.previous_run();
+  EXPECT_FALSE(run.clean);
+  EXPECT_GT(run.last_batch, 0);
+  EXPECT_LE(run.last_batch, 7);
+  EXPECT_GT(run.at_ms, 1'700'000'000'000);
+  auto note = unflushed_run_note(run, "edge-1", std::chrono::milliseconds(50));
+  ASSERT_TRUE(note);
+  EXPECT_NE(note->find("instance 'edge-1'"), std::string::npos) << *note;
+  EXPECT_NE(note->find(fmt::format("about {} (estimated", run.last_batch)), std::string::npos)
+      << *note;
+  EXPECT_NE(note->find(" UTC)"), std::string::npos) << *note;
 }
 
 // Each commit stores the audit rows taken for it and this instance's progress, counting the

@@ -208,15 +208,8 @@ std::vector<std::string> Gateway::startup_notes() const {
         "under a millisecond: replaying texts that eval scored measures the cache, not the "
         "endpoint; --no-cache measures every call",
         options_.cache_file.string()));
-  const PreviousRun& p = previous_run();
-  if (!p.clean) {
-    notes.push_back(fmt::format(
-        "the previous run of instance '{}' stopped without flushing its log: {} acknowledged "
-        "predictions were not committed at its last progress record, and those of its last "
-        "commit window ({} ms) may be lost as well",
-        options_.log.instance, std::max<int64_t>(0, p.lost_at_least()),
-        options_.log.window.count()));
-  }
+  if (auto note = unflushed_run_note(previous_run(), options_.log.instance, options_.log.window))
+    notes.push_back(std::move(*note));
   return notes;
 }
 

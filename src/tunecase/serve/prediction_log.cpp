@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,8 @@ PreviousRun read_previous(Store& store, const std::string& key) {
   run.clean = j.value("clean", true);
   run.acknowledged = j.value("acknowledged", int64_t{0});
   run.committed = j.value("committed", int64_t{0});
+  run.last_batch = j.value("batch", int64_t{0});
+  run.at_ms = j.value("at_ms", int64_t{0});
   return run;
 }
 
@@ -431,6 +434,26 @@ PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>&
   }
 }
 
+std::optional<std::string> unflushed_run_note(const PreviousRun& run, const std::string& instance,
+                                              std::chrono::milliseconds window) {
+  if (run.clean) return std::nullopt;
+  std::string when;
+  if (run.at_ms > 0) {
+    std::time_t seconds = static_cast<std::time_t>(run.at_ms / 1000);
+    when =
+        fmt::format(" (its last progress record: {:%Y-%m-%d %H:%M:%S} UTC)", fmt::gmtime(seconds));
+  }
+  std::string after =
+      run.last_batch > 0
+          ? fmt::format("about {} (estimated: the size of its last commit)", run.last_batch)
+          : std::string("how many is not known (the record was written before its first commit)");
+  return fmt::format(
+      "the previous run of instance '{}' stopped without flushing its log{}: {} acknowledged "
+      "predictions were not committed at that record, and those it acknowledged after it, up to "
+      "a commit window ({} ms) or more if the store lagged, are lost too: {}",
+      instance, when, std::max<int64_t>(0, run.lost_at_least()), window.count(), after);
+}
+
 PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecord>& batch) {
   Committed c;
   // The store failed (not refused): the whole batch waits for the next try.
@@ -605,6 +628,10 @@ std::string PredictionLog::progress(bool clean, std::size_t committing) const {
                       {"acknowledged", s.appended},
                       {"committed", s.committed + static_cast<int64_t>(committing)},
                       {"dropped", s.dropped},
+                      {"batch", static_cast<int64_t>(committing)},
+                      {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()},
                       {"pid", static_cast<int64_t>(getpid())}};
   return j.dump();
 }

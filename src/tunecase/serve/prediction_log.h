@@ -80,8 +80,17 @@ struct PreviousRun {
   bool clean = true;         // it stopped through stop(), its queue flushed
   int64_t acknowledged = 0;  // predictions it had answered at its last progress record
   int64_t committed = 0;     // of those, committed
+  int64_t last_batch = 0;    // predictions in the commit that wrote the record (0: unknown)
+  int64_t at_ms = 0;         // when the record was written, ms since 1970 (0: unknown)
   int64_t lost_at_least() const { return acknowledged - committed; }
 };
+
+// What the next start says of a previous run that did not stop cleanly, for `instance` with
+// commits every `window`; nullopt when it did. The predictions acknowledged after the last
+// record are not known; the size of the commit that wrote it estimates them (one window's
+// traffic, more when the store lagged), and the text says it is an estimate.
+std::optional<std::string> unflushed_run_note(const PreviousRun& run, const std::string& instance,
+                                              std::chrono::milliseconds window);
 
 // The gateway's prediction log: off the response path, bounded, group-committed.
 // - reserve() is called before a request is worked on; false means the queue is full and the
