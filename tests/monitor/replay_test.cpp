@@ -91,6 +91,29 @@ TEST(Replay, BadInputIsAClearError) {
   EXPECT_THROW(replay(short_file, s), UserError);
 }
 
+// Labels that arrive later than a retrain is due: the retrain keeps the initial window's rows
+// (labelled before the replay starts) and adds the replayed days' only once they are known, so a
+// retrain before any has arrived gives the launch model again (it threw "the train split is
+// empty" when the delay reached back before the first row).
+TEST(Replay, ARetrainBeforeAnyLabelArrivesKeepsTheInitialRows) {
+  auto items = replay_items(examples(3000));
+  ReplaySettings s = settings();
+  s.feedback_delay_days = 150;
+  s.policies = {"none", "scheduled"};
+  s.drift = false;
+  std::vector<PolicyRun> runs;
+  ASSERT_NO_THROW(runs = replay(items, s));
+  ASSERT_EQ(runs.size(), 2u);
+  const PolicyRun &none = runs[0], &scheduled = runs[1];
+  EXPECT_GE(scheduled.retrains, 1);
+  ASSERT_EQ(none.days.size(), scheduled.days.size());
+  const int64_t start = none.days.front().day;
+  for (std::size_t i = 0; i < none.days.size(); ++i) {
+    if (none.days[i].day > start + s.feedback_delay_days) break;
+    EXPECT_EQ(none.days[i].correct, scheduled.days[i].correct) << iso_date(none.days[i].day);
+  }
+}
+
 // One row with a mistyped year: a replay would walk decades of empty days. Refused, naming the
 // gap and how many rows lie beyond it.
 TEST(Replay, AGapOfMoreThanAYearIsRefused) {

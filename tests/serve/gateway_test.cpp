@@ -94,6 +94,31 @@ TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLa
   EXPECT_NE(slip.body.find("'login'"), std::string::npos) << slip.body;
 }
 
+// A model retrained on feedback recorded with --new-labels answers a label beyond [labels]: the
+// feedback that confirms its answers is taken (it was refused with a 422), and the start says so.
+TEST_F(GatewayTest, FeedbackTakesTheLabelsTheServedModelAnswersBeyondTheLabelsTable) {
+  start();  // trains the models on every label of the data
+  ASSERT_GE(labels_.size(), 3u);
+  const std::string beyond = labels_.back();
+  std::string table = "[labels]\n";
+  for (std::size_t i = 0; i + 1 < labels_.size(); ++i)
+    table += "\"" + labels_[i] + "\" = \"a category\"\n";
+  gateway_.reset();
+  config_ = write_config(dir_, base_config() + table);
+  gateway_ = std::make_unique<Gateway>(config_, options());
+  port_ = gateway_->start();
+  std::string notes;
+  for (const auto& note : gateway_->startup_notes()) notes += note + "\n";
+  EXPECT_NE(notes.find("answers 1 label outside [labels]: '" + beyond + "'"), std::string::npos)
+      << notes;
+  classify({{"text", "wrong address on the shipment"}, {"id", "N-1"}});
+  Reply taken = post("/v1/feedback", nlohmann::json{{"id", "N-1"}, {"label", beyond}}.dump());
+  EXPECT_EQ(taken.status, 200) << taken.body;
+  Reply unknown = post("/v1/feedback", R"({"id":"N-1","label":"astrology"})");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("--new-labels"), std::string::npos) << unknown.body;
+}
+
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {
   GatewayOptions o = options();
   o.server.max_body_bytes = 2048;

@@ -131,7 +131,10 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
         (policy == "scheduled" || policy == "both") && d - last_train >= 7 * s.retrain.every_weeks;
     bool triggered = d >= retrain_on;
     if (scheduled || triggered) {
-      model.train(known_by(items, d - 1 - delay));
+      // The rows of the initial window were labelled before the replay starts; a later row's
+      // label is known `delay` days after its day. (A delay longer than the days replayed so
+      // far leaves the initial rows, never fewer.)
+      model.train(known_by(items, std::max(start - 1, d - 1 - delay)));
       last_train = d;
       retrain_on = kNever;
       day.retrained = true;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dispatcher.h"
@@ -152,17 +153,45 @@ void Gateway::load_decision() {
   dashboard_.memo_available = !memo_html_.empty();
 }
 
-// Feedback labels must come from [labels] when given, else from what the approaches know.
-std::vector<std::string> Gateway::label_set(const ProjectConfig& config) const {
-  if (!config.data.allowed_labels.empty()) return config.data.allowed_labels;
-  std::set<std::string> labels;
+// Feedback labels come from [labels] when given, else from what the approaches know. A served
+// model may answer a label beyond [labels] (retrained on feedback recorded with --new-labels):
+// feedback confirming its answers is taken too, and the start says so.
+std::vector<std::string> Gateway::label_set(const ProjectConfig& config) {
+  std::vector<std::string> labels = config.data.allowed_labels;
+  if (labels.empty())
+    for (const auto& [label, description] : config.label_descriptions) labels.push_back(label);
+  const std::size_t given = config.data.allowed_labels.size();
   for (const ServedApproach* approach : {champion_.get(), challenger_.get()}) {
     if (approach == nullptr) continue;
-    std::vector<std::string> known = approach->labels();
-    labels.insert(known.begin(), known.end());
+    std::vector<std::string> beyond;
+    for (const auto& label : approach->labels()) {
+      if (std::find(labels.begin(), labels.end(), label) != labels.end()) continue;
+      labels.push_back(label);
+      beyond.push_back(label);
+    }
+    if (given > 0 && !beyond.empty())
+      model_notes_.push_back(fmt::format(
+          "approach '{}' answers {} label{} outside [labels]: {}. Feedback with {} is taken; "
+          "add {} to [labels] so that LLM prompts and reports know {} too",
+          approach->name(), beyond.size(), beyond.size() == 1 ? "" : "s", quoted_list(beyond, 10),
+          beyond.size() == 1 ? "it" : "them", beyond.size() == 1 ? "it" : "them",
+          beyond.size() == 1 ? "it" : "them"));
   }
-  for (const auto& [label, description] : config.label_descriptions) labels.insert(label);
-  return {labels.begin(), labels.end()};
+  if (given == 0) std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+// The labels feedback may carry now: the set at start and what the served models answer, which
+// a model promoted since the start may have widened.
+std::vector<std::string> Gateway::feedback_labels() const {
+  std::vector<std::string> labels = labels_;
+  for (const ServedApproach* approach : {champion_.get(), challenger_.get()}) {
+    if (approach == nullptr) continue;
+    for (auto& label : approach->labels())
+      if (std::find(labels.begin(), labels.end(), label) == labels.end())
+        labels.push_back(std::move(label));
+  }
+  return labels;
 }
 
 int Gateway::start() {

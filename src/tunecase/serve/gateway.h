@@ -108,7 +108,8 @@ class Gateway {
   void record_plan();
   bool authorised(const http::Request& request) const;
   void load_approaches(const ProjectConfig& config);
-  std::vector<std::string> label_set(const ProjectConfig& config) const;
+  std::vector<std::string> label_set(const ProjectConfig& config);
+  std::vector<std::string> feedback_labels() const;
 
   GatewayOptions options_;
   PilotPlan plan_;

@@ -172,7 +172,7 @@ bool Gateway::authorised(const http::Request& request) const {
 // runs on the blocking pool. A prediction still in the log queue is committed first, so feedback
 // right after its classify finds it.
 void Gateway::feedback(const http::Request& request, http::Responder responder) {
-  auto body = parse_feedback(request.body, labels_);
+  auto body = parse_feedback(request.body, feedback_labels());
   if (auto* e = std::get_if<BodyError>(&body)) {
     metrics_->client_error();
     return responder.respond(error(e->status, e->message));

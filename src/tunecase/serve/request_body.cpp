@@ -331,9 +331,13 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
   // or spelling slip), and at most kListed of a large label set.
   constexpr std::size_t kListed = 20;
   std::optional<std::string> near = nearest(label, labels);
-  return fmt::format("label '{}' is not in the label set{}; the {} labels: {}", visible(label),
-                     near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(),
-                     quoted_list(labels, kListed));
+  return fmt::format(
+      "label '{}' is not in the label set{}; the {} labels: {}{}", visible(label),
+      near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(),
+      quoted_list(labels, kListed),
+      near ? ""
+           : ". A new category: record it with `tunecase feedback --new-labels FILE` and "
+             "`tunecase retrain`, or add it to [labels] and restart");
 }
 
 std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
