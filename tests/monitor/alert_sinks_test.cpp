@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "monitor_fixture.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/http/server.h"
 #include "tunecase/monitor/alert_sinks.h"
 
@@ -28,7 +29,7 @@ Finding firing(const std::string& kind, const std::string& approach) {
   return {kind, approach, RuleState::firing, 0, kind + " on " + approach, {{"x", 1}}};
 }
 Finding clear(const std::string& kind, const std::string& approach) {
-  return {kind, approach, RuleState::clear, 0, "", {}};
+  return {kind, approach, RuleState::clear, 0, kind + " clear on " + approach, {{"x", 0}}};
 }
 Finding unknown(const std::string& kind, const std::string& approach) {
   return {kind, approach, RuleState::unknown, 0, "", {}};
@@ -63,10 +64,32 @@ TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves)
   EXPECT_EQ(events[0]["details"]["x"], 1);
   EXPECT_EQ(events[1]["event"], "resolved");
   EXPECT_EQ(events[1]["resolved_at_ms"], 3000);
+  // The resolution gives the figures that cleared it, and keeps those it fired with.
+  EXPECT_EQ(events[1]["message"], std::string(kAccuracyBelowFloor) + " clear on linear");
+  EXPECT_EQ(events[1]["details"]["x"], 0);
+  EXPECT_EQ(events[1]["details"]["fired_message"], std::string(kAccuracyBelowFloor) + " on linear");
   EXPECT_EQ(hook.bodies.size(), 2u);
   // It fires again as a new alert after it resolved.
   auto refired = apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, 4000, out);
   EXPECT_EQ(refired.fired.size(), 1u);
+}
+
+// monitor --now-ms looking back before an alert fired cannot resolve it (it resolved the alert
+// at a time before its firing, and the retrain it made due was dropped).
+TEST_F(AlertSinks, ARunTimedBeforeAnAlertFiredLeavesItOpen) {
+  AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
+  const int64_t fired_at = 1'740'808'800'000;  // 2025-03-01 06:00 UTC
+  apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, fired_at, out);
+  auto back = apply_findings(*store_, {clear(kAccuracyBelowFloor, "linear")},
+                             fired_at - 40 * kMsPerDay, out);
+  EXPECT_TRUE(back.resolved.empty());
+  ASSERT_EQ(back.open.size(), 1u);
+  ASSERT_EQ(back.problems.size(), 1u);
+  EXPECT_NE(back.problems[0].find("stays open: it fired at 2025-03-01 06:00 UTC"),
+            std::string::npos)
+      << back.problems[0];
+  auto later = apply_findings(*store_, {clear(kAccuracyBelowFloor, "linear")}, fired_at + 1, out);
+  EXPECT_EQ(later.resolved.size(), 1u);
 }
 
 TEST_F(AlertSinks, AlertsOfDifferentApproachesAndKindsAreSeparate) {

@@ -1,5 +1,6 @@
 #include "tunecase/monitor/alert_sinks.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <fstream>
@@ -9,6 +10,10 @@
 
 namespace tunecase::monitor {
 namespace {
+
+std::string utc_minute(int64_t ms) {
+  return fmt::format("{:%Y-%m-%d %H:%M}", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
+}
 
 constexpr const char* kPendingKey = "monitor.webhook_pending";
 
@@ -145,9 +150,24 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
       }
     } else if (f.state == RuleState::clear) {
       const Alert* open = find_open(f.kind, f.approach);
-      if (open != nullptr && store.resolve_alert(f.kind, f.approach, now_ms)) {
+      if (open == nullptr) continue;
+      // A run on a clock before the alert fired (monitor --now-ms looking back) cannot say it
+      // is over: it stays open, and its retrain stays due.
+      if (now_ms < open->fired_at_ms) {
+        outcome.problems.push_back(fmt::format(
+            "{} alert of '{}' stays open: it fired at {} UTC, after this run's time ({} UTC); "
+            "a run at or after its firing can resolve it",
+            open->kind, open->approach, utc_minute(open->fired_at_ms), utc_minute(now_ms)));
+        continue;
+      }
+      if (store.resolve_alert(f.kind, f.approach, now_ms)) {
+        // The event gives today's figures (those that cleared it) and keeps the firing ones.
         Alert a = *open;
         a.resolved_at_ms = now_ms;
+        if (!f.message.empty()) a.message = f.message;
+        nlohmann::json details = f.details.is_object() ? f.details : nlohmann::json::object();
+        details["fired_message"] = open->message;
+        a.details_json = details.dump();
         outcome.resolved.push_back(a);
         events.push_back(alert_event(a, "resolved"));
       }
