@@ -66,24 +66,37 @@ void run(const FeedbackArgs& a) {
                  "rows\n",
                  fresh.size(), fresh.size() == 1 ? "" : "s", tunecase::quoted_list(fresh, 5));
   }
-  // One id given different labels within the file is most likely an export's mistake: the
-  // rows are applied in order (the last label stays, as a later correction would), and said.
+  // One id given different labels within the file is most likely an export's mistake. Only
+  // each id's last row is applied (the label a later correction would leave), so that running
+  // the file again changes nothing: applied in order, the rows replaced each other on every run.
   struct Seen {
     std::string label;      // the first row's
-    bool conflict = false;  // a later row gave another; said once
+    std::size_t last = 0;   // the index of the id's last row
+    bool conflict = false;  // a later row gave another label; said once
   };
   std::map<std::pair<int, std::string>, Seen> seen;
   std::vector<std::string> conflicts;
-  for (const auto& f : feedback) {
-    auto [it, fresh] = seen.try_emplace({static_cast<int>(f.by), f.id}, Seen{f.label});
+  for (std::size_t i = 0; i < feedback.size(); ++i) {
+    const auto& f = feedback[i];
+    auto [it, fresh] = seen.try_emplace({static_cast<int>(f.by), f.id}, Seen{f.label, i});
+    it->second.last = i;
     if (fresh || it->second.conflict || it->second.label == f.label) continue;
     it->second.conflict = true;
     conflicts.push_back(f.id);
   }
+  const std::size_t rows = feedback.size();
+  if (seen.size() < rows) {
+    std::vector<tunecase::Feedback> last_rows;
+    last_rows.reserve(seen.size());
+    for (std::size_t i = 0; i < rows; ++i)
+      if (seen.at({static_cast<int>(feedback[i].by), feedback[i].id}).last == i)
+        last_rows.push_back(std::move(feedback[i]));
+    feedback = std::move(last_rows);
+  }
   if (!conflicts.empty())
     fmt::print(stderr,
-               "note: {} id{} given more than one label in this file: {}; each row is applied "
-               "in file order, so the last row's label stays (the others count as replaced)\n",
+               "note: {} id{} given more than one label in this file: {}; each id's last row "
+               "in the file is the one recorded\n",
                conflicts.size(), conflicts.size() == 1 ? " is" : "s are",
                tunecase::quoted_list(conflicts, 5));
   auto results = store->record_feedback_batch(feedback);
@@ -95,9 +108,11 @@ void run(const FeedbackArgs& a) {
       unknown.push_back(feedback[i].id);
   }
   using O = tunecase::FeedbackOutcome;
-  fmt::print("{} feedback rows: {} recorded, {} unchanged, {} replaced, {} unknown ids\n",
-             results.size(), counts[O::recorded], counts[O::unchanged], counts[O::replaced],
-             counts[O::unknown_id]);
+  fmt::print("{} feedback rows: {} recorded, {} unchanged, {} replaced, {} unknown ids{}\n", rows,
+             counts[O::recorded], counts[O::unchanged], counts[O::replaced], counts[O::unknown_id],
+             rows > feedback.size()
+                 ? fmt::format(", {} left for a later row of the same id", rows - feedback.size())
+                 : "");
   if (!unknown.empty()) {
     // Ids no logged prediction has: another store, ids the gateway never saw, or a column
     // that holds something else. The first few say which.

@@ -207,16 +207,20 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
             std::string::npos)
       << named.output;
 
-  // One id with two labels in one file: applied in order, the last stays, and said.
+  // One id with two labels in one file: its last row is recorded, and said; the file run again
+  // changes nothing (applied in order, the rows replaced each other on every run).
   std::ofstream(dir_.path() / "twice.csv") << "id,label\nB-3,shipping\nB-3,login\nB-2,shipping\n";
-  CliResult twice = run_cli("feedback --store " + store() + " " + dir_.str() + "/twice.csv");
-  ASSERT_EQ(twice.exit_code, 0) << twice.output;
-  EXPECT_NE(twice.output.find("1 id is given more than one label in this file: 'B-3'"),
-            std::string::npos)
-      << twice.output;
-  EXPECT_NE(twice.output.find("3 feedback rows: 0 recorded, 1 unchanged, 2 replaced"),
-            std::string::npos)
-      << twice.output;
+  for (int run = 0; run < 2; ++run) {
+    CliResult twice = run_cli("feedback --store " + store() + " " + dir_.str() + "/twice.csv");
+    ASSERT_EQ(twice.exit_code, 0) << twice.output;
+    EXPECT_NE(twice.output.find("1 id is given more than one label in this file: 'B-3'"),
+              std::string::npos)
+        << twice.output;
+    EXPECT_NE(twice.output.find("3 feedback rows: 0 recorded, 2 unchanged, 0 replaced, 0 unknown "
+                                "ids, 1 left for a later row of the same id"),
+              std::string::npos)
+        << twice.output;
+  }
 
   // Labels the gateway refuses on POST /v1/feedback are refused from a file too (the set serve
   // recorded in the store), not stored and counted as wrong answers; padded cells are trimmed.

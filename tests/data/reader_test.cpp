@@ -14,6 +14,7 @@ using ::testing::AllOf;
 using testing::dataset;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 // The UserError message read_examples throws, or "" when it does not throw.
@@ -112,6 +113,15 @@ TEST(ReadExamples, RaggedRowNamesFileLineAndRemedy) {
   EXPECT_THAT(error_of(dataset("ragged.csv")),
               AllOf(HasSubstr("ragged.csv:3: row has 3 fields, header has 2"),
                     HasSubstr("quote fields that contain commas"), HasSubstr("--skip-invalid")));
+}
+
+// Too few fields is not an unquoted comma: the remedy names a missing field instead.
+TEST(ReadExamples, AShortRowNamesAMissingField) {
+  TempDir dir;
+  auto file = dir.write("short.csv", "text,label,channel\nhello,a,web\nonly a text,b\n");
+  EXPECT_THAT(error_of(file),
+              AllOf(HasSubstr("short.csv:3: row has 2 fields, header has 3; a field is missing"),
+                    Not(HasSubstr("quote fields"))));
 }
 
 TEST(ReadExamples, UnterminatedQuoteIsAnErrorEvenWhenSkipping) {

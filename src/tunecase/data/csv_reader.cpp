@@ -111,12 +111,20 @@ bool CsvReader::next(CsvRecord& record) {
   record.line = line_number_;
   parse_record(record);
   if (record.problem.empty() && !header_.empty() && record.fields.size() != header_.size()) {
+    // More fields than the header: most often an unquoted delimiter inside a text. Fewer: a
+    // field left out, or a line break inside an unquoted text.
+    const bool more = record.fields.size() > header_.size();
+    const std::string delimiter = delimiter_ == '\t' ? "tabs"
+                                  : delimiter_ == ','
+                                      ? "commas"
+                                      : delimiter_name(delimiter_) + " (the delimiter)";
     record.problem =
-        fmt::format("row has {} fields, header has {}; quote fields that contain {}",
-                    record.fields.size(), header_.size(),
-                    delimiter_ == '\t'  ? "tabs"
-                    : delimiter_ == ',' ? "commas"
-                                        : delimiter_name(delimiter_) + " (the delimiter)");
+        more ? fmt::format("row has {} fields, header has {}; quote fields that contain {}",
+                           record.fields.size(), header_.size(), delimiter)
+             : fmt::format(
+                   "row has {} fields, header has {}; a field is missing, or a text holds "
+                   "a line break without quotes around it",
+                   record.fields.size(), header_.size());
   }
   return true;
 }
