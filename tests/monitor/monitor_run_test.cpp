@@ -104,6 +104,28 @@ TEST_F(RunMonitor, TodaySoFarIsShownAndNotJudged) {
       << text;
 }
 
+// A production gateway serves one approach of the config: the others are named once, not
+// listed with zero rows, and a local model's sub-millisecond p95 is not written "0 ms".
+TEST_F(RunMonitor, ApproachesWithoutRequestsAreNamedOnceAndSmallLatenciesKeepTheirDigits) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88, 0.08);
+  MonitorRequest request = at_day(10);
+  request.approaches = {"linear", "llm"};
+  request.local_approaches = {"linear", "fasttext"};
+  auto run = run_monitor(*store_, MonitorSettings{}, request, AlertOutputs{});
+  ASSERT_EQ(run.document["approaches"].size(), 2u);  // the JSON keeps every series
+  std::string text = monitor_text(run.document);
+  EXPECT_NE(text.find("p95 0.08 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("No requests in the window for 1 of the config's approaches: llm."),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("  llm "), std::string::npos) << text;
+  EXPECT_NE(text.find("retrain linear: not due"), std::string::npos) << text;
+  EXPECT_EQ(text.find("retrain fasttext"), std::string::npos) << text;
+  std::string md = monitor_markdown(run.document);
+  EXPECT_EQ(md.find("## llm"), std::string::npos);
+  EXPECT_NE(md.find("## linear"), std::string::npos);
+}
+
 TEST_F(RunMonitor, AHealthyStoreFiresNothing) {
   for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88);
   MonitorSettings s;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include "tunecase/report/html.h"
 #include "tunecase/report/svg_chart.h"
@@ -21,13 +22,39 @@ std::string accuracy_cell(const nlohmann::json& day) {
   return day["counted"].get<bool>() ? s : s + " (too few)";
 }
 
+// Latencies of local models are fractions of a millisecond: two decimals below 1 ms, one
+// below 10 ("0 ms" read as not measured).
+std::string ms_cell(const nlohmann::json& v) {
+  double ms = v.get<double>();
+  if (ms < 1) return fmt::format("{:.2f}", ms);
+  if (ms < 10) return fmt::format("{:.1f}", ms);
+  return fmt::format("{:.0f}", ms);
+}
+
+// An approach of the config that had no request in the window (a production gateway serves
+// one of eight): listed by name, not with a page of zero rows.
+bool had_requests(const nlohmann::json& approach) {
+  return approach["requests"].get<int64_t>() > 0;
+}
+
+std::string unserved_line(const nlohmann::json& doc) {
+  std::vector<std::string> names;
+  for (const auto& a : doc["approaches"])
+    if (!had_requests(a)) names.push_back(a["name"].get<std::string>());
+  if (names.empty()) return "";
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return fmt::format("No requests in the window for {} of the config's approaches: {}.",
+                     names.size(), list);
+}
+
 std::vector<std::string> day_row(const nlohmann::json& d) {
   return {d["date"].get<std::string>(),
           fmt::format("{}", d["requests"].get<int64_t>()),
           fmt::format("{}", d["labelled"].get<int64_t>()),
           accuracy_cell(d),
-          fmt::format("{:.0f}", d["latency_p50_ms"].get<double>()),
-          fmt::format("{:.0f}", d["latency_p95_ms"].get<double>()),
+          ms_cell(d["latency_p50_ms"]),
+          ms_cell(d["latency_p95_ms"]),
           fmt::format("{} ({})", d["errors"].get<int64_t>(), pct(d["error_rate"])),
           fmt::format("${:.2f}", d["cost_usd"].get<double>())};
 }
@@ -198,23 +225,30 @@ std::vector<std::string> today_lines(const nlohmann::json& doc) {
 std::string monitor_text(const nlohmann::json& doc) {
   std::string out = fmt::format("monitor: {}\n", window_line(doc));
   for (const auto& a : doc["approaches"]) {
+    if (!had_requests(a)) continue;
     const auto& last = a["days"].back();
-    out += fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {:.0f} ms, {} errors, ${:.2f}\n",
+    out += fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, ${:.2f}\n",
                        a["name"].get<std::string>(), last["date"].get<std::string>(),
                        last["requests"].get<int64_t>(), accuracy_cell(last),
-                       last["latency_p95_ms"].get<double>(), last["errors"].get<int64_t>(),
+                       ms_cell(last["latency_p95_ms"]), last["errors"].get<int64_t>(),
                        last["cost_usd"].get<double>());
   }
+  if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "  " + unserved + "\n";
   for (const std::string& line : today_lines(doc)) out += "  " + line + "\n";
   out += "  " + feedback_line(doc) + "\n";
   for (const auto& r : alert_rows(doc)) out += fmt::format("  alert {}: {}\n", r[0], r[3]);
   for (const auto& r : drift_rows(doc))
     if (r[2] != "stable") out += fmt::format("  drift {} {}: {}\n", r[0], r[2], r[3]);
+  // A retrain that is not due for an approach that served nothing says nothing.
+  std::set<std::string> served;
+  for (const auto& a : doc["approaches"])
+    if (had_requests(a)) served.insert(a["approach"].get<std::string>());
   if (doc.contains("retrain"))
     for (const auto& r : doc["retrain"])
-      out += fmt::format("  retrain {}: {} ({})\n", r["approach"].get<std::string>(),
-                         r["due"].get<bool>() ? "due: `tunecase retrain --if-due`" : "not due",
-                         r["why"].get<std::string>());
+      if (r["due"].get<bool>() || served.count(r["approach"].get<std::string>()))
+        out += fmt::format("  retrain {}: {} ({})\n", r["approach"].get<std::string>(),
+                           r["due"].get<bool>() ? "due: `tunecase retrain --if-due`" : "not due",
+                           r["why"].get<std::string>());
   return out;
 }
 
@@ -231,7 +265,9 @@ std::string monitor_markdown(const nlohmann::json& doc) {
   auto alerts = alert_rows(doc);
   out += alerts.empty() ? "No alert is open.\n"
                         : markdown_table({"event", "kind", "approach", "message"}, alerts);
+  if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "\n" + unserved + "\n";
   for (const auto& a : doc["approaches"]) {
+    if (!had_requests(a)) continue;
     out += fmt::format("\n## {}\n\n", a["name"].get<std::string>());
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : a["days"]) rows.push_back(day_row(d));
@@ -251,7 +287,10 @@ std::string monitor_html(const nlohmann::json& doc) {
   auto alerts = alert_rows(doc);
   body += alerts.empty() ? "<p>No alert is open.</p>"
                          : html::table({"event", "kind", "approach", "message"}, alerts);
+  if (std::string unserved = unserved_line(doc); !unserved.empty())
+    body += "<p>" + html::escape(unserved) + "</p>";
   for (const auto& a : doc["approaches"]) {
+    if (!had_requests(a)) continue;
     body += "<h2>" + html::escape(a["name"].get<std::string>()) + "</h2>";
     body += charts(doc, a);
     std::vector<std::vector<std::string>> rows;
