@@ -29,6 +29,21 @@ TEST_F(GatewayTest, KeepTextsStoresEachRequestTextForTheMonitor) {
   EXPECT_EQ(texts[0].approach, "local-linear");
 }
 
+// With [privacy] redact set, the kept text is the redacted one: the store (on PostgreSQL, maybe
+// another machine) holds no value the rules find. It held the text as received.
+TEST_F(GatewayTest, KeptTextsAreRedactedWhenThePrivacyTableSaysSo) {
+  start("[monitor]\nkeep_texts = true\n\n[privacy]\nredact = [\"email\", \"card\"]\n");
+  classify(
+      {{"text", "refund to maria.schmidt@example.com, card 4111 1111 1111 1111"}, {"id", "P-1"}});
+  gateway_->stop();
+  gateway_.reset();
+  auto texts = kept_texts(dir_ / "store.db");
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[0].text.find("maria.schmidt"), std::string::npos) << texts[0].text;
+  EXPECT_EQ(texts[0].text.find("4111"), std::string::npos) << texts[0].text;
+  EXPECT_NE(texts[0].text.find("refund to "), std::string::npos) << texts[0].text;
+}
+
 TEST_F(GatewayTest, WithoutKeepTextsNoTextIsStored) {
   start();
   classify({{"text", "the courier is late"}, {"id", "K-1"}});

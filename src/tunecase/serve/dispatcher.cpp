@@ -254,7 +254,9 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   if (r.error) r.error = valid_utf8(*r.error);
   r.simulated = served.simulated;
   r.text_hash = job.text_hash;
-  if (settings_.keep_texts) r.text = job.body.text;
+  if (settings_.keep_texts)
+    r.text = settings_.kept_text_redactor ? settings_.kept_text_redactor->redact(job.body.text)
+                                          : job.body.text;
   r.created_at_ms = job.created_at_ms;
   r.model_version = served.model_version.empty() ? approach.model_version() : served.model_version;
   return r;

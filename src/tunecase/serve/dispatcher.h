@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tunecase/privacy/redactor.h"
 #include "tunecase/runner/scheduler.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/clock.h"
@@ -37,6 +38,9 @@ struct DispatchSettings {
   std::chrono::milliseconds challenger_timeout{2000};
   Clock clock = system_now_ms;  // stamps each logged prediction
   bool keep_texts = false;      // log the request text too ([monitor] keep_texts)
+  // With [privacy] redact set, the kept text is the redacted one: the store (a PostgreSQL
+  // server may be another machine) holds no value the rules find.
+  std::shared_ptr<const Redactor> kept_text_redactor;
 };
 
 // What the client gets back from POST /v1/classify.

@@ -71,6 +71,8 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   settings.salt = salt_;
   settings.abstain_below = config.pilot.abstain_below;
   settings.keep_texts = config.monitor.keep_texts;
+  if (settings.keep_texts && !config.privacy.rules.empty())
+    settings.kept_text_redactor = std::make_shared<const Redactor>(config.privacy.rules);
   settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
   settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
