@@ -1,6 +1,9 @@
 // The gateway end to end: a real server on loopback, a SQLite store, a linear model trained here.
 
+#include <chrono>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "gateway_fixture.h"
 #include "tunecase/llm/sim_llm_server.h"
@@ -117,6 +120,39 @@ TEST_F(GatewayTest, FeedbackTakesTheLabelsTheServedModelAnswersBeyondTheLabelsTa
   Reply unknown = post("/v1/feedback", R"({"id":"N-1","label":"astrology"})");
   EXPECT_EQ(unknown.status, 422);
   EXPECT_NE(unknown.body.find("--new-labels"), std::string::npos) << unknown.body;
+}
+
+// A feedback for a prediction answered after the last progress record of a killed run: the 404
+// says it was most likely lost with that run's last commit window (it only said to send the id
+// /v1/classify gave, which the client had done).
+TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  project("");
+  open_store((dir_ / "store.db").string())
+      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
+                                                  {"acknowledged", 10},
+                                                  {"committed", 10},
+                                                  {"batch", 4},
+                                                  {"at_ms", now - 3000}}
+                                       .dump());
+  start();
+  auto id_at = [](int64_t ms) { return fmt::format("{:012x}{:020x}", ms, 12345); };
+  Reply lost =
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+  EXPECT_EQ(lost.status, 404);
+  EXPECT_NE(lost.body.find("most likely lost with that run's last commit window"),
+            std::string::npos)
+      << lost.body;
+  Reply older =
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", id_at(now - 60'000)}, {"label", "login"}}.dump());
+  EXPECT_EQ(older.status, 404);
+  EXPECT_EQ(older.body.find("last commit window"), std::string::npos) << older.body;
+  EXPECT_NE(older.body.find("send the prediction_id a /v1/classify answer gave"), std::string::npos)
+      << older.body;
 }
 
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {

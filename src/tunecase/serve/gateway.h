@@ -16,6 +16,7 @@
 #include "tunecase/serve/dashboard.h"
 #include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/prediction_log.h"
+#include "tunecase/serve/request_body.h"
 #include "tunecase/store/store.h"
 
 namespace tunecase {
@@ -110,12 +111,17 @@ class Gateway {
   void load_approaches(const ProjectConfig& config);
   std::vector<std::string> label_set(const ProjectConfig& config);
   std::vector<std::string> feedback_labels() const;
+  std::string unknown_prediction(const FeedbackBody& f) const;
 
   GatewayOptions options_;
   PilotPlan plan_;
   std::unique_ptr<Store> store_;
   std::string salt_;
-  int64_t started_at_ms_ = 0;
+  int64_t started_at_ms_ = 0;  // the pilot's first start (the store's), on the gateway's clock
+  // This process's start on the system clock (prediction ids carry that clock's time).
+  int64_t process_started_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   std::vector<std::string> labels_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ServedApproach> champion_, challenger_;

@@ -2,6 +2,7 @@
 // gateway.cpp).
 #include <cctype>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
@@ -28,6 +29,20 @@ constexpr int64_t kLongestReplayLeapDays = 400;
 constexpr const char* kNoReplayClock =
     "\"at\" replays a past time, and this gateway keeps its own clock: start `tunecase serve "
     "--replay-clock DATE` for a replay (never for live traffic), or leave \"at\" out";
+
+// When a prediction id was made (its first 12 hex digits are milliseconds since 1970:
+// make_prediction_id), or nullopt for an id not of that shape.
+std::optional<int64_t> prediction_id_ms(const std::string& id) {
+  if (id.size() != 32) return std::nullopt;
+  int64_t ms = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    if (i < 12) ms = ms * 16 + digit;
+  }
+  return ms;
+}
 
 Response busy(const std::string& what) {
   Response r = error(503, what + "; retry shortly");
@@ -199,15 +214,7 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
                  "commits (see /healthz)"));
       if (result.outcome == FeedbackOutcome::unknown_id) {
         metrics_->client_error();
-        const int64_t lost = log_->health().not_stored;
-        return responder.respond(error(
-            404,
-            fmt::format("no prediction has {} '{}'; send the id given to /v1/classify{}",
-                        f.by == Feedback::By::request_id ? "id" : "prediction_id", f.id,
-                        lost == 0 ? ""
-                                  : fmt::format(" ({} predictions were answered and not stored "
-                                                "while the store failed; this may be one)",
-                                                lost))));
+        return responder.respond(error(404, unknown_prediction(f)));
       }
       responder.respond(Response::json(200, feedback_json(result).dump()));
     } catch (const std::exception& e) {
@@ -327,6 +334,30 @@ void Gateway::metrics(http::Responder responder) {
     responder.respond(std::move(r));
   });
   if (!taken) responder.respond(busy("too many metrics requests in flight"));
+}
+
+// The 404 of a feedback whose prediction the store does not have, with what may explain it.
+std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
+  const bool by_request = f.by == Feedback::By::request_id;
+  std::string text = fmt::format(
+      "no prediction has {} '{}'; send {}", by_request ? "id" : "prediction_id", f.id,
+      by_request ? "the id given to /v1/classify" : "the prediction_id a /v1/classify answer gave");
+  if (const int64_t lost = log_->health().not_stored; lost > 0)
+    text += fmt::format(
+        " ({} predictions were answered and not stored while the store failed; this may be one)",
+        lost);
+  // A prediction answered after the last progress record of a run killed since: lost with its
+  // last commit window (docs/serve.md).
+  const PreviousRun& previous = log_->previous_run();
+  std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id);
+  if (made && !previous.clean && previous.at_ms > 0 && *made >= previous.at_ms - 1000 &&
+      *made < process_started_ms_)
+    text += fmt::format(
+        " (it was answered at {:%Y-%m-%d %H:%M:%S} UTC, in the last moments of this instance's "
+        "previous run, which stopped without flushing its log: most likely lost with that run's "
+        "last commit window)",
+        fmt::gmtime(static_cast<std::time_t>(*made / 1000)));
+  return text;
 }
 
 }  // namespace tunecase::serve
