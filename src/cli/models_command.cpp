@@ -1,5 +1,6 @@
 // `tunecase models`: the model registry in the store; promote a version or roll back to the
 // previous champion. Every gateway on the store follows within its poll (docs/operate.md).
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/llm/example_pool.h"
 
 namespace {
@@ -105,6 +107,27 @@ void history(const ModelsArgs& a) {
                e.version.substr(0, 12), e.event, e.by.empty() ? "-" : e.by);
 }
 
+// The registered versions of `approach`; an approach the registry does not know is named as such,
+// with the ones it knows.
+std::vector<tunecase::ModelVersion> versions_of(tunecase::Store& store, const ModelsArgs& a) {
+  auto models = store.models(a.approach);
+  if (!models.empty()) return models;
+  std::vector<std::string> known;
+  for (const auto& m : store.models(""))
+    if (std::find(known.begin(), known.end(), m.approach) == known.end())
+      known.push_back(m.approach);
+  if (known.empty())
+    throw tunecase::UserError(fmt::format(
+        "the registry of {} holds no model; `tunecase serve` registers the models it loads and "
+        "`tunecase retrain` the ones it trains",
+        shown_store(a.store)));
+  std::optional<std::string> near = tunecase::nearest(a.approach, known);
+  throw tunecase::UserError(fmt::format(
+      "the registry of {} has no approach '{}'{}; its approaches: {}", shown_store(a.store),
+      a.approach, near ? fmt::format(" (did you mean '{}'?)", *near) : "",
+      tunecase::quoted_list(known, 20)));
+}
+
 // The version a user named: a whole version or a unique prefix of one (as listed).
 const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVersion>& models,
                                            const std::string& approach,
@@ -154,7 +177,7 @@ void require_loadable(const tunecase::ModelVersion& m, bool force) {
 
 void promote(const ModelsArgs& a) {
   auto store = open_existing_store(a.store);
-  auto models = store->models(a.approach);
+  auto models = versions_of(*store, a);
   const auto& m = find_version(models, a.approach, a.version);
   require_loadable(m, a.force);
   if (m.status == tunecase::ModelStatus::champion) {
@@ -170,7 +193,7 @@ void promote(const ModelsArgs& a) {
 
 void rollback(const ModelsArgs& a) {
   auto store = open_existing_store(a.store);
-  auto models = store->models(a.approach);
+  auto models = versions_of(*store, a);
   const tunecase::ModelVersion* current = tunecase::champion_of(models);
   if (current == nullptr)
     throw tunecase::UserError(

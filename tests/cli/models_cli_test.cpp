@@ -158,9 +158,18 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("has no version zzzz"), std::string::npos) << unknown.output;
 
+  // An approach the registry does not know is named as such (it was "has no version").
   CliResult nothing = run_cli("models rollback --approach other --store " + store_);
   EXPECT_EQ(nothing.exit_code, 2);
-  EXPECT_NE(nothing.output.find("no champion"), std::string::npos) << nothing.output;
+  EXPECT_NE(nothing.output.find("has no approach 'other'; its approaches: 'local-linear'"),
+            std::string::npos)
+      << nothing.output;
+  CliResult slip =
+      run_cli("models promote --approach local-linaer --version zzzz --store " + store_);
+  EXPECT_EQ(slip.exit_code, 2);
+  EXPECT_NE(slip.output.find("has no approach 'local-linaer' (did you mean 'local-linear'?)"),
+            std::string::npos)
+      << slip.output;
 
   std::ofstream(dir_.path() / "llm.toml")
       << "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n\n"
