@@ -57,7 +57,7 @@ void add_decide_command(CLI::App& app) {
   cmd->add_option("--out", options->out, "folder for decision.json, memo.md, memo.html")
       ->capture_default_str();
   cmd->add_flag("--accept-partial", options->accept_partial,
-                "decide on approaches eval stopped before scoring every test item (named as a "
-                "risk in the memo)");
+                "decide on approaches eval stopped before scoring every test item, or with more "
+                "than 2% of their requests failed (named as a risk in the memo)");
   cmd->callback([options]() { run(*options); });
 }

@@ -77,6 +77,32 @@ TEST(PartialEval, AnApproachThatScoredNothingIsNeverPriced) {
   EXPECT_THROW(read_scenario(config(), &eval, /*accept_partial=*/true), UserError);
 }
 
+// Requests that failed after all retries count as wrong answers: an accuracy diluted by a flaky
+// endpoint was priced as measured, and the memo said nothing of it.
+nlohmann::json failing_eval(int64_t errors) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  for (auto& a : eval["approaches"])
+    if (a["name"] == "api-retrieval") a["errors"] = errors;
+  return eval;
+}
+
+TEST(PartialEval, ManyFailedRequestsAreRefusedAndAFewAreARisk) {
+  nlohmann::json many = failing_eval(50);  // of 200
+  try {
+    read_scenario(config(), &many);
+    FAIL() << "an accuracy diluted by failed requests was priced as measured";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("api-retrieval (50 of 200 test requests (25.0%) failed"));
+    EXPECT_THAT(e.what(), HasSubstr("--accept-partial"));
+  }
+  Decision accepted = decide(read_scenario(config(), &many, /*accept_partial=*/true));
+  EXPECT_THAT(memo_markdown(accepted), HasSubstr("FAILED REQUESTS of api-retrieval: 50 of 200"));
+
+  nlohmann::json few = failing_eval(2);  // 1%: decided on, and said
+  Decision d = decide(read_scenario(config(), &few));
+  EXPECT_THAT(memo_markdown(d), HasSubstr("FAILED REQUESTS of api-retrieval: 2 of 200"));
+}
+
 TEST(PartialEval, ACompleteEvalNeedsNoFlag) {
   nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
   Decision d = decide(read_scenario(config(), &eval));

@@ -48,6 +48,15 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
                     where));
   }
   a.partial = coverage(m, where);
+  if (m.contains("errors") && m["errors"].is_number_integer() && m["errors"].get<int64_t>() > 0) {
+    const int64_t errors = m["errors"].get<int64_t>();
+    const double scored = m.value("scored", m.value("n", 0.0));
+    a.failed_share = scored > 0 ? static_cast<double>(errors) / scored : 1;
+    a.failures = fmt::format(
+        "{} of {} test requests ({:.1f}%) failed after all retries and count "
+        "as wrong",
+        count(static_cast<double>(errors)), count(scored), 100 * a.failed_share);
+  }
   if (m.contains("scored") && m["scored"].is_number())
     a.test_items = m["scored"].get<int64_t>();
   else if (m.contains("n") && m["n"].is_number())

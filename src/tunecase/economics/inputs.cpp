@@ -55,17 +55,29 @@ std::vector<ApproachConfig> approaches_to_compare(const ProjectConfig& config,
 // An approach scored on part of the test split is not a measurement of the whole: refused unless
 // the user accepts it (and the memo then names it as a risk).
 void check_partial(const std::vector<ApproachInputs>& approaches, const std::string& origin) {
-  std::vector<std::string> partial;
+  std::vector<std::string> partial, failing;
   for (const auto& a : approaches) {
     if (!a.partial.empty()) partial.push_back(fmt::format("{} ({})", a.name, a.partial));
+    if (a.failed_share > kMostFailedShare)
+      failing.push_back(fmt::format("{} ({})", a.name, a.failures));
   }
-  if (partial.empty()) return;
-  throw UserError(fmt::format(
-      "{}: eval.json has approaches that did not score every test item: {}. Their accuracy is "
-      "measured on part of the test split only; re-run tunecase eval with a larger --max-cost "
-      "(answers already paid for come from the cache), or pass --accept-partial to decide on "
-      "them anyway (the memo then lists it as a risk)",
-      origin, fmt::join(partial, "; ")));
+  if (!partial.empty())
+    throw UserError(fmt::format(
+        "{}: eval.json has approaches that did not score every test item: {}. Their accuracy is "
+        "measured on part of the test split only; re-run tunecase eval with a larger --max-cost "
+        "(answers already paid for come from the cache), or pass --accept-partial to decide on "
+        "them anyway (the memo then lists it as a risk)",
+        origin, fmt::join(partial, "; ")));
+  // An endpoint that failed (down, rate limits, errors) makes an approach look worse than it
+  // is: its accuracy counts each failed request as a wrong answer.
+  if (!failing.empty())
+    throw UserError(fmt::format(
+        "{}: eval.json has approaches whose requests failed: {}. Their accuracy counts those "
+        "as wrong answers, so it measures the endpoint's failures as much as the approach; "
+        "re-run tunecase eval when the endpoint answers (answers already paid for come from "
+        "the cache), or pass --accept-partial to decide on them anyway (the memo then lists it "
+        "as a risk)",
+        origin, fmt::join(failing, "; ")));
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ struct ApproachInputs {
   // A measurement that did not score every test item ("334/1,076 scored, stopped by budget");
   // empty when complete. decide refuses it unless told to accept it, then names it as a risk.
   std::string partial;
+  // Requests that failed after all retries and were counted as wrong ("610 of 1,076 test
+  // requests failed ..."), "" when none did; failed_share is their share of the scored items.
+  std::string failures;
+  double failed_share = 0;
   // Test items its accuracy was measured on (eval.json's scored, else n); 0 = not measured.
   int64_t test_items = 0;
   // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
@@ -98,10 +102,14 @@ struct Scenario {
   std::vector<std::pair<std::string, Figure*>> assumed_inputs();
 };
 
+// More than this share of an approach's test requests failing after all retries (and counted as
+// wrong) makes its accuracy a measurement of the endpoint: decide refuses it like a partial one.
+inline constexpr double kMostFailedShare = 0.02;
+
 // Builds the scenario from the config (and eval.json when given). Throws UserError for missing
 // or negative inputs, for approaches the config names but eval.json lacks, for a measurement
-// that scored no item, and for partial measurements (unscored test items) unless
-// `accept_partial` (--accept-partial).
+// that scored no item, and for partial measurements (unscored test items) or ones with more
+// than kMostFailedShare failed requests unless `accept_partial` (--accept-partial).
 Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
                        bool accept_partial = false);
 

@@ -243,6 +243,12 @@ void add_risks(Decision& d, const ApproachResult& pick) {
           "from part of the test split only, so its interval is wider and its figures less "
           "certain; finish the run before committing money.",
           a.name, a.partial));
+    if (!a.failures.empty())
+      d.risks.push_back(fmt::format(
+          "FAILED REQUESTS of {}: {}. Its accuracy is a floor: the approach may be better "
+          "than measured, and in production such failures need a fallback; find why they "
+          "failed (eval's predictions.jsonl has each error) before committing money.",
+          a.name, a.failures));
   }
   for (const auto& u : d.analysis.unsettled) {
     if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u));
