@@ -1,6 +1,7 @@
 #include "tunecase/runner/llm_runner.h"
 #include "tunecase/config/approach_settings.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -201,6 +202,62 @@ TEST_F(RunnerTest, UnreachableEndpointIsAUserError) {
     EXPECT_THAT(e.what(), HasSubstr("cannot reach http://fake.invalid/v1/chat"));
     EXPECT_THAT(e.what(), HasSubstr("connection refused"));
   }
+}
+
+// A server that goes away mid-run: the run ends after a few dozen items fail one after another,
+// instead of trying every item left five times over minutes and reporting an accuracy diluted
+// by the failures.
+TEST_F(RunnerTest, AnEndpointThatStopsAnsweringMidRunEndsTheRun) {
+  std::atomic<int> calls{0};
+  FakeClient client([&calls](const HttpRequest& r, int) {
+    if (calls++ < 30) return echo(r, 0);
+    HttpResponse refused;
+    refused.transport_error = "connection refused";
+    return refused;
+  });
+  options_.max_attempts = 2;
+  try {
+    run(client, make_items(400));
+    FAIL() << "a dead endpoint was tried for every item";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("stopped answering: the last 20 items each failed"));
+    EXPECT_THAT(e.what(), HasSubstr("connection refused"));
+    EXPECT_THAT(e.what(), HasSubstr("answers so far are in the cache"));
+  }
+  EXPECT_LT(client.requests(), 150u);
+}
+
+// Failures among answers are counted and the run goes on.
+TEST_F(RunnerTest, ScatteredFailuresDoNotEndTheRun) {
+  FakeClient client([](const HttpRequest& r, int) {
+    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
+    HttpResponse failed;
+    failed.status = 500;
+    failed.body = "boom";
+    return failed;
+  });
+  options_.max_attempts = 2;
+  LlmRunResult result = run(client, make_items(120));
+  EXPECT_EQ(result.errors, 40u);
+  EXPECT_EQ(result.evaluated, 80u);  // answered; the failures count as wrong
+}
+
+// An endpoint whose every answer is unreadable (an HTML page from a proxy) ends the run too.
+TEST_F(RunnerTest, AnEndpointThatOnlyGarblesEndsTheRun) {
+  FakeClient client([](const HttpRequest&, int) {
+    HttpResponse page;
+    page.status = 200;
+    page.body = "<html>login required</html>";
+    return page;
+  });
+  try {
+    run(client, make_items(200));
+    FAIL() << "every answer was unreadable and the run went on";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("gave no usable answer"));
+    EXPECT_THAT(e.what(), HasSubstr("unreadable answer"));
+  }
+  EXPECT_LT(client.requests(), 60u);
 }
 
 TEST_F(RunnerTest, StopsBeforeTheSpendWouldPassTheCap) {

@@ -13,6 +13,8 @@ namespace tunecase {
 namespace {
 
 constexpr std::size_t kInvalidSamples = 5;
+// Items failed one after another (at least twice the concurrency) that end a run.
+constexpr std::size_t kFailedInARow = 20;
 constexpr std::size_t kSampleChars = 200;
 constexpr auto kIdleWake = std::chrono::milliseconds(500);  // progress lines while waiting
 
@@ -292,6 +294,7 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         "server is running",
         approach_.name(), approach_.provider().endpoint(), why, a.attempts));
   }
+  if (outcome == AttemptOutcome::kRetryable) count_failure(why, a.attempts);
   result_.predictions[item].error =
       fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
   ++result_.errors;
@@ -317,12 +320,14 @@ void RunLoop::on_completion(Completion c) {
     answer = approach_.provider().parse_response(response);
   } catch (const ProviderError& e) {
     result_.predictions[c.item].error = fmt::format("unreadable answer: {}", e.what());
+    count_failure(result_.predictions[c.item].error.value(), a.attempts);
     ++result_.errors;
     ++done_;
     release(c.item, 0, 0);
     return;
   }
   any_answer_ = true;
+  failed_in_a_row_ = 0;
   if (cache_) cache_->put(a.key, {response.status, response.body, latency, answer.simulated});
   record_answer(c.item, answer, latency, false);
   // An answer that gave no token usage costs the worst case reserved for it: unknown is never
@@ -331,6 +336,22 @@ void RunLoop::on_completion(Completion c) {
   if (price_ && !priced) ++unpriced_answers_;
   double cost = price_ ? priced.value_or(a.worst_usd) : 0;
   release(c.item, static_cast<double>(answer.usage.input + answer.usage.output), cost);
+}
+
+// Items failing one after another with no answer between: the server went away, or fails or
+// garbles everything. The answers so far are in the cache; a run again once it is back sends only
+// the rest. (A few failures among answers are counted, and the run goes on.)
+void RunLoop::count_failure(const std::string& why, int attempts) {
+  const std::size_t limit =
+      std::max<std::size_t>(kFailedInARow, 2 * static_cast<std::size_t>(options_.concurrency));
+  if (++failed_in_a_row_ < limit) return;
+  abort(fmt::format(
+      "approach '{}': {} {}: the last {} items each failed after {} attempt{}, with no answer "
+      "between (the last: {}). The {} answers so far are in the cache, so a run again once the "
+      "server answers sends only the items left",
+      approach_.name(), approach_.provider().endpoint(),
+      any_answer_ ? "stopped answering" : "gave no usable answer", failed_in_a_row_, attempts,
+      attempts == 1 ? "" : "s", why, answered_));
 }
 
 void RunLoop::abort(std::string message) {

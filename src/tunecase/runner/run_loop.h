@@ -71,6 +71,7 @@ class RunLoop {
   void record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
                      bool from_cache);
   void release(std::size_t item, double used_tokens, double spent_usd);
+  void count_failure(const std::string& why, int attempts);
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
   // The request of `item`; what [privacy] replaced in it is added to `redacted` (null: not
@@ -110,9 +111,12 @@ class RunLoop {
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
-  RedactionCounts redacted_;      // summed over every item's request (answered from cache or not)
-  bool stop_new_ = false;         // the budget is reached
-  bool any_answer_ = false;       // the endpoint answered at least once
+  RedactionCounts redacted_;  // summed over every item's request (answered from cache or not)
+  bool stop_new_ = false;     // the budget is reached
+  bool any_answer_ = false;   // the endpoint answered at least once
+  // Items that failed after all their attempts since the last answer: an endpoint that stopped
+  // answering mid-run ends the run (count_failure) instead of being tried for every item left.
+  std::size_t failed_in_a_row_ = 0;
   int64_t unpriced_answers_ = 0;  // answers without token usage: charged their worst case
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
