@@ -60,10 +60,16 @@ void run(const EvalArgs& a, const CLI::App& cmd) {
     eval = tunecase::run_evaluation(config, options, std::cerr);
   }
   fmt::print("{}", tunecase::eval_table_text(eval));
-  for (const auto& c : eval.value("redaction", nlohmann::json::array()))
+  for (const auto& c : eval.value("redaction", nlohmann::json::array())) {
+    if (!c["accuracy_change"].is_number()) {
+      fmt::print("{}: no accuracy with and without redaction to compare (a run scored no item)\n",
+                 c["approach"].get<std::string>());
+      continue;
+    }
     fmt::print("{}: accuracy {:.3f} redacted vs {:.3f} unredacted ({:+.3f}, measured)\n",
                c["approach"].get<std::string>(), c["redacted"]["accuracy"].get<double>(),
                c["unredacted"]["accuracy"].get<double>(), c["accuracy_change"].get<double>());
+  }
   fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json, models/{}\n", a.out,
              a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
 }

@@ -118,6 +118,23 @@ nlohmann::json partial_eval() {
   return eval;
 }
 
+// An approach whose turn came after the budget was spent scored no item: eval.json has no
+// accuracy for it (null), and the table shows none instead of 0.0%.
+TEST(EvalTable, AnApproachThatScoredNothingShowsNoAccuracy) {
+  nlohmann::json eval = partial_eval();
+  nlohmann::json& gpt = eval["approaches"][1];
+  gpt["n"] = gpt["scored"] = 0;
+  gpt["not_run"] = 1076;
+  gpt["accuracy"] = gpt["accuracy_ci95"] = gpt["macro_f1"] = nullptr;
+  std::string table = eval_table_text(eval);
+  std::string gpt_line = table.substr(table.find("gpt (simulated)"));
+  gpt_line = gpt_line.substr(0, gpt_line.find('\n'));
+  EXPECT_EQ(gpt_line.find("0.0% ["), std::string::npos) << table;
+  EXPECT_NE(gpt_line.find("–         –"), std::string::npos) << table;
+  EXPECT_NE(table.find("0/1,076 scored, stopped by budget"), std::string::npos) << table;
+  EXPECT_NO_THROW(eval_markdown(eval));
+}
+
 TEST(EvalTable, MarksAPartialRunWithItsScoredCount) {
   std::string table = eval_table_text(partial_eval());
   EXPECT_NE(table.find("gpt (simulated) (partial)"), std::string::npos) << table;

@@ -41,13 +41,13 @@ std::string cost_kind(const nlohmann::json& m) {
 
 void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string& where) {
   bool simulated = m.value("simulated", false);
+  a.partial = coverage(m, where);  // first: an approach that scored nothing has no accuracy
   if (!m.contains("accuracy") || !m["accuracy"].is_number()) {
     throw UserError(
         fmt::format("{}: eval.json has no accuracy for this approach; re-run "
                     "tunecase eval",
                     where));
   }
-  a.partial = coverage(m, where);
   if (m.contains("errors") && m["errors"].is_number_integer() && m["errors"].get<int64_t>() > 0) {
     const int64_t errors = m["errors"].get<int64_t>();
     const double scored = m.value("scored", m.value("n", 0.0));

@@ -22,6 +22,7 @@ namespace {
 void check_measured_figures(const nlohmann::json& eval, const std::filesystem::path& file) {
   for (const auto& a : eval["approaches"]) {
     if (!a.is_object() || !a.contains("accuracy")) continue;  // read_scenario names the gap
+    if (a["accuracy"].is_null() && a.value("scored", -1.0) == 0) continue;  // it names this too
     std::string name = a.contains("name") && a["name"].is_string() ? a["name"].get<std::string>()
                                                                    : std::string("?");
     std::string where = fmt::format("{}: approach '{}'", file.string(), name);

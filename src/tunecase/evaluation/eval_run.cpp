@@ -79,6 +79,10 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   }
   out.json = {{"name", approach.name}, {"kind", approach.kind}, {"simulated", simulated}};
   out.json.update(quality_json(gold, out.predictions, data.labels));
+  // No test item scored (the budget was spent before this approach's turn): no accuracy to
+  // show, not 0.0.
+  if (out.json.value("scored", std::size_t{0}) == 0)
+    out.json["accuracy"] = out.json["accuracy_ci95"] = out.json["macro_f1"] = nullptr;
   out.json.update(cost_json(cost));
   out.json.update(extra);
   return out;
@@ -174,7 +178,10 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
           {"redacted", with},
           {"unredacted", figures(plain.json)},
           {"accuracy_change",
-           redacted.at("accuracy").get<double>() - plain.json.at("accuracy").get<double>()},
+           redacted.at("accuracy").is_number() && plain.json.at("accuracy").is_number()
+               ? nlohmann::json(redacted.at("accuracy").get<double>() -
+                                plain.json.at("accuracy").get<double>())
+               : nlohmann::json()},
           {"basis", "measured"}};
 }
 

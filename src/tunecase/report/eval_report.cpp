@@ -33,8 +33,11 @@ std::string pct(double v) {
   return fmt::format("{:.1f}%", 100.0 * v);
 }
 
+// "–" for an approach that scored no test item (its accuracy is null).
 std::string accuracy_cell(const json& a) {
-  return fmt::format("{} [{:.1f}–{:.1f}]", pct(a.value("accuracy", 0.0)),
+  if (!a.contains("accuracy") || !a["accuracy"].is_number() || !a["accuracy_ci95"].is_array())
+    return "–";
+  return fmt::format("{} [{:.1f}–{:.1f}]", pct(a["accuracy"].get<double>()),
                      100.0 * a["accuracy_ci95"][0].get<double>(),
                      100.0 * a["accuracy_ci95"][1].get<double>());
 }
@@ -111,7 +114,9 @@ std::vector<std::vector<std::string>> summary_rows(const json& eval) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : eval["approaches"]) {
     rows.push_back({display_name(a), accuracy_cell(a),
-                    fmt::format("{:.3f}", a.value("macro_f1", 0.0)),
+                    a.contains("macro_f1") && a["macro_f1"].is_number()
+                        ? fmt::format("{:.3f}", a["macro_f1"].get<double>())
+                        : "–",
                     pct(a.value("invalid_rate", 0.0)),
                     ms(a["latency_ms"]["p50"]) + " / " + ms(a["latency_ms"]["p95"]),
                     format_usd(a["usd_per_1k"]), format_usd(a["usd_per_month"])});
@@ -286,7 +291,8 @@ std::string leakage_section(const json& eval) {
     if (!a.contains("without_near_leaked_test")) continue;
     const json& w = a["without_near_leaked_test"];
     rows.push_back(
-        {display_name(a), fmt::format("{:.3f}", a.value("accuracy", 0.0)),
+        {display_name(a),
+         a["accuracy"].is_number() ? fmt::format("{:.3f}", a["accuracy"].get<double>()) : "–",
          fmt::format("{:.3f} [{:.3f}, {:.3f}]", w.value("accuracy", 0.0),
                      w["accuracy_ci95"][0].get<double>(), w["accuracy_ci95"][1].get<double>()),
          std::to_string(w.value("n", 0))});
@@ -395,7 +401,9 @@ std::string privacy_section(const json& eval) {
   for (const auto& c : eval.value("redaction", json::array()))
     rows.push_back({c.value("approach", ""), accuracy_cell(c["redacted"]),
                     accuracy_cell(c["unredacted"]),
-                    fmt::format("{:+.1f} pts", 100 * c.value("accuracy_change", 0.0))});
+                    c["accuracy_change"].is_number()
+                        ? fmt::format("{:+.1f} pts", 100 * c["accuracy_change"].get<double>())
+                        : "–"});
   if (!rows.empty())
     out += "\nAccuracy with and without redaction (`--compare-redaction`, measured):\n\n" +
            markdown_table({"approach", "redacted", "unredacted", "change"}, rows);
