@@ -69,6 +69,12 @@ TEST(EvalTable, SaysWhenRequestsFailedAndWhenAllOfThemDid) {
   table = eval_table_text(eval);
   EXPECT_NE(table.find("every request failed after all retries"), std::string::npos) << table;
   EXPECT_NE(table.find("no measure of the model"), std::string::npos) << table;
+  // report.md says why, in the endpoint's words (it only gave the share).
+  eval["approaches"][1]["error_samples"] = {
+      {{"error", "failed after 5 attempts: HTTP 500: internal boom"}, {"items", 7}}};
+  std::string md = eval_markdown(eval);
+  EXPECT_NE(md.find("- 7: `failed after 5 attempts: HTTP 500: internal boom`"), std::string::npos)
+      << md;
 }
 
 TEST(EvalMarkdown, HasEverySection) {

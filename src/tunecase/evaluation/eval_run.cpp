@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -15,6 +16,7 @@
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/data/utf8_check.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
@@ -26,6 +28,23 @@
 
 namespace tunecase {
 namespace {
+
+// The distinct errors of a run, most frequent first (at most five, each cut at 300 bytes on a
+// character boundary), with how many items each ended: what report.md shows of why requests
+// failed. Items the budget left unsent are not errors.
+nlohmann::json error_samples(const std::vector<Prediction>& predictions) {
+  std::map<std::string, int64_t> counts;
+  for (const Prediction& p : predictions)
+    if (p.error && !was_not_run(p)) ++counts[*p.error];
+  std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < sorted.size() && i < 5; ++i)
+    out.push_back(
+        {{"error", valid_utf8(sorted[i].first.substr(0, 300))}, {"items", sorted[i].second}});
+  return out;
+}
 
 struct ApproachOutcome {
   nlohmann::json json;
@@ -83,6 +102,7 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   // show, not 0.0.
   if (out.json.value("scored", std::size_t{0}) == 0)
     out.json["accuracy"] = out.json["accuracy_ci95"] = out.json["macro_f1"] = nullptr;
+  out.json["error_samples"] = error_samples(out.predictions);
   out.json.update(cost_json(cost));
   out.json.update(extra);
   return out;

@@ -370,10 +370,20 @@ std::string invalid_section(const json& eval) {
         "**{}**: {} of answers mapped to no label, {} of requests failed after "
         "all retries (both count as wrong).\n\n",
         display_name(a), pct(a.value("invalid_rate", 0.0)), pct(a.value("error_rate", 0.0)));
-    for (std::string sample : a.value("invalid_samples", std::vector<std::string>{})) {
+    auto quoted = [](std::string sample) {
       std::replace(sample.begin(), sample.end(), '`', '\'');
       std::replace(sample.begin(), sample.end(), '\n', ' ');
-      out += "- `" + sample + "`\n";
+      return "`" + sample + "`";
+    };
+    for (const std::string& sample : a.value("invalid_samples", std::vector<std::string>{}))
+      out += "- " + quoted(sample) + "\n";
+    // Why requests failed, in the endpoint's words (predictions.jsonl has each item's).
+    const json errors = a.value("error_samples", json::array());
+    if (!errors.empty()) {
+      out += "\nWhy requests failed, most frequent first (items it ended):\n\n";
+      for (const auto& e : errors)
+        out += fmt::format("- {}: {}\n", e.value("items", int64_t{0}),
+                           quoted(e.value("error", std::string())));
     }
     out += "\n";
   }
