@@ -16,6 +16,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tunecase/core/error.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/synthetic.h"
@@ -103,6 +104,30 @@ start_sample = 20
   std::unique_ptr<SimLlmServer> server_;
   int port_ = 0;
 };
+
+// Too few rows per label for a dev split at dev_fraction 0.1: the message says so, instead of
+// telling the user to set dev_fraction above 0 (it was).
+TEST_F(OptimizeSimTest, TooFewRowsForADevSplitSaySo) {
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 30; ++i)
+    rows.push_back({"T" + std::to_string(i), "ticket number " + std::to_string(i),
+                    "label" + std::to_string(i % 15)});
+  write_csv(dir_ / "tiny.csv", {"id", "text", "category"}, rows);
+  std::string text = fmt::format(
+      "[data]\npath = \"tiny.csv\"\nlabel = \"category\"\ndev_fraction = 0.1\n"
+      "[[approach]]\nname = \"sim\"\nkind = \"openai\"\nbase_url = "
+      "\"http://127.0.0.1:{}/v1\"\nmodel = \"sim-llm\"\nprice = {{ input = 0.15, output = 0.6 }}\n"
+      "[optimize]\nmodels = [\"sim\"]\n",
+      port_);
+  std::ostringstream log;
+  try {
+    run_optimize(parse_config(text, dir_ / "tiny.toml"), options("tiny-out"), log);
+    FAIL() << "a search ran without a dev split";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the dev split is empty although dev_fraction = 0.1"));
+    EXPECT_THAT(e.what(), HasSubstr("over 15 labels leave no row for dev"));
+  }
+}
 
 std::string json_text(const std::string& s) {
   std::string quoted = nlohmann::json(s).dump();

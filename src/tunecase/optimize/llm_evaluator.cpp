@@ -62,10 +62,14 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
                                          client_, runner_log_);
   simulated_ = simulated_ || result.simulated;
   SampleScore s = score_run(result, items);
-  fmt::print(log_, "  {:<60} n={:<5} acc={:.3f} {} sent={} ${:.4f}\n", c.name, s.n,
-             s.n ? static_cast<double>(s.correct) / static_cast<double>(s.n) : 0.0,
-             s.usd_per_1k ? fmt::format("${:.4f}/1k", *s.usd_per_1k) : "price unknown", s.requests,
-             s.spent_usd);
+  if (s.n == 0)
+    fmt::print(log_, "  {:<60} n=0     not measured: the budget ended before its first item\n",
+               c.name);
+  else
+    fmt::print(log_, "  {:<60} n={:<5} acc={:.3f} {} sent={} ${:.4f}\n", c.name, s.n,
+               static_cast<double>(s.correct) / static_cast<double>(s.n),
+               s.usd_per_1k ? fmt::format("${:.4f}/1k", *s.usd_per_1k) : "price unknown",
+               s.requests, s.spent_usd);
   return s;
 }
 

@@ -23,10 +23,12 @@ std::vector<std::vector<std::string>> candidate_rows(const nlohmann::json& doc) 
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : doc["candidates"]) {
     const auto& dev = c["dev"];
+    // A candidate that answered no dev item has no price or latency measured.
+    const bool measured = dev.is_object() && dev.value("n", 0) > 0;
     rows.push_back({c["name"].get<std::string>(), c["status"].get<std::string>(),
                     dev.is_object() ? std::to_string(dev["n"].get<std::size_t>()) : "0",
-                    accuracy_text(dev), dev.is_object() ? money(dev["usd_per_1k"]) : "-",
-                    dev.is_object() ? fmt::format("{:.0f}", dev["p95_ms"].get<double>()) : "-",
+                    accuracy_text(dev), measured ? money(dev["usd_per_1k"]) : "-",
+                    measured ? fmt::format("{:.0f}", dev["p95_ms"].get<double>()) : "-",
                     c["pareto"].get<bool>() ? "yes" : "", c["reason"].get<std::string>()});
   }
   return rows;

@@ -109,12 +109,23 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   SplitForSearch split = split_for_search(std::move(prepared), settings.seed);
   if (options.dev_limit && split.search.dev_order.size() > *options.dev_limit)
     split.search.dev_order.resize(*options.dev_limit);
-  if (split.search.dev_order.empty())
-    throw UserError(
-        fmt::format("{}: the dev split is empty (dev_fraction = {}), and the prompt search "
-                    "chooses on dev; set [data] dev_fraction to a share above 0 (e.g. 0.1; with "
-                    "pre-split files dev is then carved from the train file), or give a dev file",
-                    config.file.string(), config.data.dev_fraction));
+  if (split.search.dev_order.empty()) {
+    if (config.data.dev_fraction <= 0)
+      throw UserError(fmt::format(
+          "{}: the dev split is empty (dev_fraction = {}), and the prompt search chooses on "
+          "dev; set [data] dev_fraction to a share above 0 (e.g. 0.1; with pre-split files dev "
+          "is then carved from the train file), or give a dev file",
+          config.file.string(), config.data.dev_fraction));
+    // A share above 0 that gives no row: too few rows per label (a stratified split rounds each
+    // label's share down), not a setting left at 0.
+    throw UserError(fmt::format(
+        "{}: the dev split is empty although dev_fraction = {}: {} train and {} test rows over "
+        "{} labels leave no row for dev (each label's share is rounded down). The prompt "
+        "search chooses on dev: give a dev file, raise dev_fraction (e.g. 0.3), or label more "
+        "rows",
+        config.file.string(), config.data.dev_fraction, dataset.value("train", 0),
+        dataset.value("test", 0), dataset.value("labels", 0)));
+  }
   create_output_dir(options.out_dir);
 
   HalvingRules rules;
