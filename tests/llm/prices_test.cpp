@@ -137,5 +137,15 @@ TEST(CostUsd, PricesCachedInputAtTheCachedRate) {
   EXPECT_DOUBLE_EQ(cost_usd(Price{0.15, 0.075, 0.60, "", ""}, Usage{1000000, 1000000, 0}), 0.75);
 }
 
+// A user with the binary alone has no data/prices.toml beside it: the remedy names the catalogue
+// in use and every way to price a model.
+TEST(PriceCatalogue, TheRemedyForAMissingPriceNamesEveryWay) {
+  std::string remedy = missing_price_remedy();
+  EXPECT_NE(remedy.find("price = { input"), std::string::npos) << remedy;
+  EXPECT_NE(remedy.find("prices = \"FILE\""), std::string::npos) << remedy;
+  EXPECT_NE(remedy.find("TUNECASE_PRICES"), std::string::npos) << remedy;
+  EXPECT_NE(remedy.find("prices.toml"), std::string::npos) << remedy;
+}
+
 }  // namespace
 }  // namespace tunecase

@@ -394,7 +394,8 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
     if (!usd)
       throw UserError(fmt::format(
           "{}: the cost of {} is unknown (no fine-tuning price for the base model in the "
-          "catalogue), so --max-cost cannot bound it; add the price to data/prices.toml or pass "
+          "catalogue), so --max-cost cannot bound it; add a [finetune] price for it to a "
+          "catalogue of your own (prices = \"FILE\" in the approach, or TUNECASE_PRICES) or pass "
           "--yes",
           who, what));
     if (*usd > *max_cost_usd)

@@ -64,9 +64,25 @@ PriceCatalogue PriceCatalogue::for_approach(const ApproachConfig& approach) {
   return file.empty() ? load_default() : load(file);
 }
 
+namespace {
+
+std::filesystem::path default_catalogue() {
+  if (const char* custom = std::getenv("TUNECASE_PRICES"); custom && *custom) return custom;
+  return std::filesystem::path(TUNECASE_DATA_DIR) / "prices.toml";
+}
+
+}  // namespace
+
+std::string missing_price_remedy() {
+  return fmt::format(
+      "set price = {{ input = .., output = .. }} (USD per million tokens) in the approach's "
+      "table, or prices = \"FILE\" to a catalogue of your own in the format of {} (the one in "
+      "use; the environment variable TUNECASE_PRICES sets one for every approach)",
+      default_catalogue().string());
+}
+
 PriceCatalogue PriceCatalogue::load_default() {
-  if (const char* custom = std::getenv("TUNECASE_PRICES"); custom && *custom) return load(custom);
-  return load(std::filesystem::path(TUNECASE_DATA_DIR) / "prices.toml");
+  return load(default_catalogue());
 }
 
 std::optional<Price> PriceCatalogue::find(const std::string& model) const {

@@ -11,6 +11,10 @@
 
 namespace tunecase {
 
+// What to do about a model the catalogue has no price for, for error messages: the approach's
+// `price`, its own `prices` file, or TUNECASE_PRICES, naming the catalogue in use.
+std::string missing_price_remedy();
+
 // The price catalogue (data/prices.toml; its format and the Price types are in
 // config/price_file.h), and the matching of model ids against it.
 class PriceCatalogue {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/llm/prices.h"
 
 namespace tunecase {
 
@@ -44,10 +45,9 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
         approach, estimate.to_send);
     if (ask_yes_no(question, confirm, log)) return;
     throw UserError(fmt::format(
-        "{}: the run was not confirmed ({} requests, cost unknown: no price for the model); add "
-        "the model to data/prices.toml or set price = {{ input = .., output = .. }} in the "
-        "approach, or pass --yes to run it anyway",
-        approach, estimate.to_send));
+        "{}: the run was not confirmed ({} requests, cost unknown: no price for the model); {}, "
+        "or pass --yes to run it anyway",
+        approach, estimate.to_send, missing_price_remedy()));
   }
   if (*estimate.usd <= threshold_usd) return;
   std::string question = fmt::format(

@@ -71,9 +71,8 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
   if (options.max_cost_usd && !price_) {
     throw UserError(fmt::format(
         "approach '{}': --max-cost needs a price for model '{}', which the price catalogue does "
-        "not have; add it to data/prices.toml or set price = {{ input = .., output = .. }} in the "
-        "approach",
-        approach.name(), approach.options().model));
+        "not have; {}",
+        approach.name(), approach.options().model, missing_price_remedy()));
   }
   if (!options.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options.cache_file);
   result_.predictions.resize(items.size());
@@ -452,9 +451,8 @@ LlmRunResult RunLoop::run() {
   if (!price_) {
     log_ << fmt::format(
         "WARNING: approach '{}': no price for model '{}'; its cost is reported as null (unknown), "
-        "not $0. Add the model to data/prices.toml or set price = {{ input = .., output = .. }} "
-        "in the approach.\n",
-        approach_.name(), approach_.options().model);
+        "not $0. To price it: {}.\n",
+        approach_.name(), approach_.options().model, missing_price_remedy());
   }
   save_first_prompt();
   plan();
