@@ -60,6 +60,26 @@ TEST_F(CurveRunTest, MoreLabelsHelpAndEveryFigureIsWritten) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
 }
 
+// Few test items: a size above the train split is named, not dropped in silence, the log says
+// each point is coarse, and a projection's interval is no narrower than measuring its accuracy on
+// those items would give (the bootstrap over points that share one tiny test set was).
+TEST_F(CurveRunTest, FewTestItemsAndSizesAboveTrainAreSaid) {
+  CurveOptions o;
+  o.out_dir = dir_ / "few";
+  o.test_limit = 20;
+  std::ostringstream log;
+  auto doc = run_curve(config("[curve]\nsizes = [30, 100, 300, 99999]\nseeds = 2\n"), o, log);
+  EXPECT_EQ(doc["sizes_not_measured"], nlohmann::json::array({99999}));
+  EXPECT_THAT(log.str(), HasSubstr("sizes 99999 are above the"));
+  EXPECT_THAT(log.str(), HasSubstr("the test split has 20 items"));
+  const auto& fit = doc["approaches"][0]["fit"];
+  ASSERT_TRUE(fit["fitted"].get<bool>());
+  const auto& ci = fit["projection_2x"]["ci95"];
+  ASSERT_TRUE(ci.is_array());
+  // 95% Wilson on 20 items is at least about 0.2 wide at any accuracy up to 0.95.
+  EXPECT_GE(ci[1].get<double>() - ci[0].get<double>(), 0.15) << ci.dump();
+}
+
 TEST_F(CurveRunTest, BadCurveTableNamesTheKey) {
   try {
     read_curve_settings(config("[curve]\napproaches = [\"missing\"]\n"));

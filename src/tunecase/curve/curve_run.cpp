@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -118,17 +119,39 @@ std::optional<double> mean_at(const nlohmann::json& points, std::size_t labels) 
 
 // `measured_at_train`: the mean accuracy measured with all of train, which a projection to more
 // labels should not fall below.
+// `test_items`: the test split every point was measured on. A projection is never more certain
+// than measuring that accuracy on it: its interval is at least the Wilson interval there.
 nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
-                        std::optional<double> target, std::optional<double> measured_at_train) {
+                        std::optional<double> target, std::optional<double> measured_at_train,
+                        std::size_t test_items) {
   auto fit = fit_learning_curve(points);
-  if (!fit) return {{"fitted", false}, {"why", "fewer than 3 points at 2 sizes"}};
+  if (!fit)
+    return {{"fitted", false},
+            {"why",
+             "too few measurements to fit: a curve needs at least 3 points at 2 or more "
+             "training sizes"}};
   auto projection = [&](std::size_t labels, uint64_t seed) {
     double at = static_cast<double>(labels);
-    nlohmann::json p = {
-        {"labels", labels}, {"accuracy", fit->at(at)}, {"provenance", "projection"}};
+    double accuracy = fit->at(at);
+    nlohmann::json p = {{"labels", labels}, {"accuracy", accuracy}, {"provenance", "projection"}};
     if (auto ci = bootstrap_projection(points, at, 200, seed)) {
-      p["ci95"] = {ci->low, ci->high};
-      p["ci95_method"] = "bootstrap over the measured (seed, size) points, refitted";
+      double low = ci->low, high = ci->high;
+      std::string method = "bootstrap over the measured (seed, size) points, refitted";
+      if (test_items > 0) {
+        double clamped = std::clamp(accuracy, 0.0, 1.0);
+        Interval measuring = wilson_interval(
+            static_cast<std::size_t>(std::lround(clamped * static_cast<double>(test_items))),
+            test_items);
+        if (measuring.lo < low || measuring.hi > high) {
+          low = std::min(low, measuring.lo);
+          high = std::max(high, measuring.hi);
+          method += fmt::format(
+              ", widened to the Wilson interval of measuring that accuracy on the {} test items",
+              test_items);
+        }
+      }
+      p["ci95"] = {low, high};
+      p["ci95_method"] = method;
     }
     return p;
   };
@@ -293,7 +316,7 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                                               : "measured"},
           {"points", points},
           {"fit", fit_json(fit_points, data.splits.train.size(), target,
-                           mean_at(points, data.splits.train.size()))}};
+                           mean_at(points, data.splits.train.size()), test.size())}};
 }
 
 }  // namespace
@@ -345,10 +368,28 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   const Examples& train = data.splits.train;
   Examples test = data.splits.test;
   if (options.test_limit && test.size() > *options.test_limit) test.resize(*options.test_limit);
-  std::vector<std::size_t> sizes;
-  for (std::size_t n : settings.sizes)
+  std::vector<std::size_t> sizes, dropped;
+  for (std::size_t n : settings.sizes) {
     if (n > 0 && n < train.size()) sizes.push_back(n);
+    if (n > train.size()) dropped.push_back(n);
+  }
   sizes.push_back(train.size());
+  if (!dropped.empty())
+    fmt::print(log,
+               "note: sizes {} are above the {} labelled rows of the train split and are not "
+               "measured; the largest size is the whole train split\n",
+               fmt::join(dropped, ", "), train.size());
+  // Every point is measured on the same test items: with few of them, each point's accuracy
+  // is coarse, and the report says so.
+  constexpr std::size_t kFewTestItems = 100;
+  if (!test.empty() && test.size() < kFewTestItems) {
+    Interval half = wilson_interval(test.size() / 2, test.size());
+    fmt::print(log,
+               "note: the test split has {} items: an accuracy of 50% measured on it has a 95% "
+               "interval of {:.0f}% to {:.0f}%, so read each point, and the projections, as "
+               "rough\n",
+               test.size(), 100 * half.lo, 100 * half.hi);
+  }
   create_output_dir(options.out_dir);
   // Fine-tuning is the expensive part: its files are checked and its spend confirmed first.
   std::vector<TuningJob> jobs = plan_tuning(config, settings, train.size(), options);
@@ -387,7 +428,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
                           {"simulated", simulated},
                           {"points", points},
                           {"fit", fit_json(fit_points, train.size(), settings.target_accuracy,
-                                           mean_at(points, train.size()))}});
+                                           mean_at(points, train.size()), test.size())}});
   }
   for (const auto& a : settings.finetune) {
     if (!client) client = (own = make_http_client()).get();
@@ -400,6 +441,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       {"test_items", test.size()},
       {"seeds", settings.seeds},
       {"sizes", sizes},
+      {"sizes_not_measured", dropped},
       {"target_accuracy",
        settings.target_accuracy ? nlohmann::json(*settings.target_accuracy) : nlohmann::json()},
       {"approaches", approaches}};
