@@ -65,6 +65,21 @@ TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
       << r.output;
 }
 
+// Rows in no split are said on the terminal too, so the counts add up without report.md.
+TEST(EvalCli, RowsLeftOutOfEverySplitAreSaid) {
+  TempDir dir;
+  std::string tickets = read_file(fixture("cli/tickets.csv"));
+  std::ofstream(dir.path() / "t.csv") << tickets << "x1,where is my parcel,\nx2,,billing\n";
+  CliResult r = run_cli("eval --data " + (dir.path() / "t.csv").string() +
+                        " --text text --label category --only linear --quiet --no-inspect --out " +
+                        (dir.path() / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("note: 2 of the 122 rows read are in no split: 1 without a label and 1 "
+                          "with an empty text"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {
   TempDir dir;
   std::ofstream(dir.path() / "project.toml")
