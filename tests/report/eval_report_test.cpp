@@ -187,6 +187,11 @@ TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
       << text;
   EXPECT_NE(text.find("capped at 60.0%"), std::string::npos) << text;
   EXPECT_NE(eval_markdown(eval).find("never appears in train"), std::string::npos);
+  // `check` gives the warnings of dataset_warnings: this one among them (it was left out).
+  std::vector<std::string> warnings = dataset_warnings(eval["dataset"]);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].find("warning: 1 test label never appears in train (bug)"), 0u);
+  EXPECT_EQ(text.find("never appears"), text.rfind("never appears")) << "said once: " << text;
 }
 
 TEST(EvalTable, WarnsWhenRowsShareAnId) {

@@ -221,6 +221,10 @@ std::string collapse_warnings(const json& eval) {
 
 std::vector<std::string> dataset_warnings(const json& d) {
   std::vector<std::string> out;
+  if (std::string unseen = unseen_labels_warning(d); !unseen.empty()) {
+    unseen.pop_back();  // its line end
+    out.push_back(std::move(unseen));
+  }
   if (std::size_t shared = d.value("duplicate_ids", std::size_t{0}); shared > 0) {
     auto samples = d.value("duplicate_id_samples", std::vector<std::string>{});
     out.push_back(fmt::format(
@@ -251,7 +255,6 @@ std::string dataset_section(const json& d) {
       d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
       d.value("test", 0), d.value("duplicates_removed", 0), d.value("leaked_into_train", 0),
       d.value("skipped_rows", 0));
-  out += markdown_lines(unseen_labels_warning(d));
   if (d.value("unlabelled", 0) > 0) {
     out += fmt::format("Rows without a label (not trained on or scored): {}.\n",
                        d.value("unlabelled", 0));
@@ -476,7 +479,6 @@ std::string eval_table_text(const json& eval) {
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
-    out += unseen_labels_warning(eval["dataset"]);
     for (const std::string& warning : dataset_warnings(eval["dataset"])) out += warning + "\n";
   }
   out += collapse_warnings(eval);

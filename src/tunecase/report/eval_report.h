@@ -21,7 +21,8 @@ std::string eval_table_text(const nlohmann::json& eval);
 std::string eval_markdown(const nlohmann::json& eval);
 
 // The warnings about eval.json's "dataset" object that eval, report.md and `check` all give,
-// one line each without its newline: rows that share an id with an earlier row (with a few of
+// one line each without its newline: test labels that no train row has (a trained model cannot
+// answer them), rows that share an id with an earlier row (with a few of
 // the ids), and a test split whose share of the rows is more than kSplitShareSlack away from
 // [data] test_fraction (small data split per label). Empty when there is nothing to say.
 inline constexpr double kSplitShareSlack = 0.05;
