@@ -23,10 +23,17 @@ CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& c
 
 CommandAudit::~CommandAudit() {
   tunecase::set_process_audit(nullptr);
-  // Written whether the command succeeded or failed: a failed run may still have sent data.
+  // Written whether the command succeeded or failed: a failed run may still have sent data. A
+  // run that stopped before its output folder existed and sent nothing (a mistyped flag, an
+  // unusable --out) leaves nothing behind, not a folder made for an empty audit.
   try {
+    nlohmann::json audit = log_->to_json();
+    std::error_code ec;
+    if (!std::filesystem::exists(file_.parent_path(), ec) &&
+        audit["totals"].value("requests", int64_t{0}) == 0)
+      return;
     std::filesystem::create_directories(file_.parent_path());
-    tunecase::write_file(file_, log_->to_json().dump(2) + "\n");
+    tunecase::write_file(file_, audit.dump(2) + "\n");
   } catch (const std::exception& e) {
     fmt::print(stderr, "warning: could not write the audit {}: {}\n", file_.string(), e.what());
   }

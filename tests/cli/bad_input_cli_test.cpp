@@ -106,7 +106,11 @@ INSTANTIATE_TEST_SUITE_P(
             "eval --queries-per-day nan --data " + fixture("cli/tickets.csv") + " --label category",
             "--queries-per-day: must be a finite number, not nan"},
         BadFlagCase{"eval --max-cost -1 --data " + fixture("cli/tickets.csv") + " --label category",
-                    "--max-cost: must be >= 0, not -1"}));
+                    "--max-cost: must be >= 0, not -1"},
+        BadFlagCase{"eval --only lineer --data " + fixture("cli/tickets.csv") + " --label category",
+                    "--only lineer: no approach has that name (did you mean 'linear'?); without "
+                    "[[approach]] tables eval runs its local ones: 'linear', 'fasttext', "
+                    "'retrieval'"}));
 
 TEST(EvalCli, RecordsTheSplitSeed) {
   TempDir out;

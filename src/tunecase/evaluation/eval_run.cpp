@@ -15,6 +15,7 @@
 #include "tunecase/core/hash.h"
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/utf8_check.h"
 #include "tunecase/evaluation/cost.h"
@@ -144,7 +145,15 @@ std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
   for (const auto& name : options.only) {
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& a) { return a.name == name; });
     if (it == all.end()) {
-      throw UserError(fmt::format("--only {}: no approach has that name in the config", name));
+      std::vector<std::string> names;
+      for (const auto& a : all) names.push_back(a.name);
+      std::optional<std::string> near = nearest(name, names);
+      throw UserError(fmt::format("--only {}: no approach has that name{}; {}: {}", name,
+                                  near ? fmt::format(" (did you mean '{}'?)", *near) : "",
+                                  config.approaches.empty()
+                                      ? "without [[approach]] tables eval runs its local ones"
+                                      : "the config's approaches",
+                                  quoted_list(names, 30)));
     }
     out.push_back(*it);
   }
@@ -298,10 +307,13 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
 
   nlohmann::json dataset = data.summary.to_json();
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
-  nlohmann::json eval = {{"tool", "tunecase"},
-                         {"dataset", dataset},
-                         {"queries_per_day", config.queries_per_day()},
-                         {"approaches", nlohmann::json::array()}};
+  nlohmann::json eval = {
+      {"tool", "tunecase"},
+      {"dataset", dataset},
+      // null without a volume (0 would read as a volume of none)
+      {"queries_per_day",
+       config.queries_per_day() > 0 ? nlohmann::json(config.queries_per_day()) : nlohmann::json()},
+      {"approaches", nlohmann::json::array()}};
   std::vector<std::string> names;
   std::vector<std::vector<Prediction>> predictions;
   std::vector<ScoredApproach> scored;
