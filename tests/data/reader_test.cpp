@@ -152,6 +152,19 @@ TEST(ReadExamples, JsonLineThatIsNotAnObjectIsAnError) {
   EXPECT_THAT(error_of(file), HasSubstr("array.jsonl:2: the line holds a JSON array"));
 }
 
+// A number label written 1 by one exporter and 1.0 by another is one label.
+TEST(ReadExamples, JsonlNumberLabelsThatAreEqualAreOneLabel) {
+  TempDir dir;
+  auto file = dir.write("numbers.jsonl",
+                        "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 1.0}\n"
+                        "{\"text\": \"c\", \"label\": 2.5}\n");
+  ReadResult r = read_examples(file, {});
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[0].label, "1");
+  EXPECT_EQ(r.labelled[1].label, "1");
+  EXPECT_EQ(r.labelled[2].label, "2.5");
+}
+
 TEST(ReadExamples, JsonlWithByteOrderMarkAndInvalidUtf8) {
   TempDir dir;
   auto file = dir.write("bom.jsonl",

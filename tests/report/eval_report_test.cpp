@@ -194,6 +194,22 @@ TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
   EXPECT_EQ(text.find("never appears"), text.rfind("never appears")) << "said once: " << text;
 }
 
+// On imbalanced data the floor is the most frequent label's share: said in report.md always, and
+// beside the table when it is half the test split or more.
+TEST(EvalTable, SaysTheMajorityBaseline) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["majority_baseline"] = {{"label", "other"}, {"accuracy", 0.3}};
+  EXPECT_EQ(eval_table_text(eval).find("always answering"), std::string::npos);
+  EXPECT_NE(eval_markdown(eval).find("Always answering 'other', the most frequent test label, "
+                                     "scores 30.0%"),
+            std::string::npos);
+  eval["dataset"]["majority_baseline"]["accuracy"] = 0.9;
+  EXPECT_NE(eval_table_text(eval).find("note: always answering 'other' (the most frequent test "
+                                       "label) scores 90.0%"),
+            std::string::npos)
+      << eval_table_text(eval);
+}
+
 TEST(EvalTable, WarnsWhenRowsShareAnId) {
   nlohmann::json eval = sample_eval();
   eval["dataset"]["duplicate_ids"] = 0;

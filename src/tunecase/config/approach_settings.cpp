@@ -194,7 +194,9 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   bool openai = a.kind != "anthropic";
   s.base_url =
       r.text("base_url", openai ? "https://api.openai.com/v1" : "https://api.anthropic.com/v1",
-             "the API's base URL (any OpenAI-compatible server for kind openai)");
+             openai ? "the API's base URL: any OpenAI-compatible server (vLLM, llama.cpp, "
+                      "Ollama, tunecase sim-llm)"
+                    : "the API's base URL: any server of the Anthropic Messages API");
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
   s.api_key_env =
       r.text("api_key_env", "", "environment variable holding the key (none for a local server)");

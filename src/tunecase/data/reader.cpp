@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -198,6 +199,11 @@ bool scalar_text(const nlohmann::json& value, std::string& out) {
     out = value.get<std::string>();
   } else if (value.is_null()) {
     out.clear();
+  } else if (value.is_number_float() && std::isfinite(value.get<double>()) &&
+             std::trunc(value.get<double>()) == value.get<double>() &&
+             std::fabs(value.get<double>()) < 1e15) {
+    // 1.0 is the label 1 written by another exporter: one label, not two.
+    out = fmt::format("{}", static_cast<int64_t>(value.get<double>()));
   } else if (value.is_number() || value.is_boolean()) {
     out = value.dump();
   } else {

@@ -307,6 +307,19 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
 
   nlohmann::json dataset = data.summary.to_json();
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
+  // The floor every approach should clear: always answering the test split's most frequent
+  // label (on imbalanced data a high accuracy may be little more than that).
+  {
+    std::map<std::string, std::size_t> counts;
+    for (const auto& e : data.splits.test) ++counts[e.label];
+    auto top = std::max_element(counts.begin(), counts.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (top != counts.end())
+      dataset["majority_baseline"] = {
+          {"label", top->first},
+          {"accuracy",
+           static_cast<double>(top->second) / static_cast<double>(data.splits.test.size())}};
+  }
   nlohmann::json eval = {
       {"tool", "tunecase"},
       {"dataset", dataset},

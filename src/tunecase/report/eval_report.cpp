@@ -263,6 +263,12 @@ std::string dataset_section(const json& d) {
     out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
                        d.value("label_conflicts", 0));
   }
+  if (d.contains("majority_baseline"))
+    out += fmt::format(
+        "Always answering '{}', the most frequent test label, scores {} (measured): the floor "
+        "any approach should clear.\n",
+        markdown_text(d["majority_baseline"].value("label", "")),
+        pct(d["majority_baseline"].value("accuracy", 0.0)));
   for (const std::string& warning : dataset_warnings(d)) out += markdown_lines(warning);
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
     out +=
@@ -479,6 +485,13 @@ std::string eval_table_text(const json& eval) {
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
+    // On imbalanced data the floor is high: said beside the table.
+    const json& floor = eval["dataset"].value("majority_baseline", json());
+    if (floor.is_object() && floor.value("accuracy", 0.0) >= 0.5)
+      out += fmt::format(
+          "note: always answering '{}' (the most frequent test label) scores {}: compare the "
+          "accuracies above with that, not with 0%\n",
+          floor.value("label", ""), pct(floor.value("accuracy", 0.0)));
     for (const std::string& warning : dataset_warnings(eval["dataset"])) out += warning + "\n";
   }
   out += collapse_warnings(eval);
