@@ -73,6 +73,10 @@ class FailingStore final : public Store {
     return real_->audit_records(from, to);
   }
   std::optional<std::string> meta(const std::string& key) override { return real_->meta(key); }
+  std::vector<std::pair<std::string, std::string>> meta_with_prefix(
+      const std::string& prefix) override {
+    return real_->meta_with_prefix(prefix);
+  }
   void set_meta(const std::string& key, const std::string& value) override {
     if (down) throw UserError("lost the connection to the store (down for the test)");
     real_->set_meta(key, value);

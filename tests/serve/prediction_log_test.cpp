@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -205,6 +206,37 @@ TEST(PredictionLog, TheUnflushedNoteEstimatesTheLastWindowFromTheLastCommit) {
   EXPECT_NE(note->find(fmt::format("about {} (estimated", run.last_batch)), std::string::npos)
       << *note;
   EXPECT_NE(note->find(" UTC)"), std::string::npos) << *note;
+}
+
+// A gateway killed and started again on another port is another instance: the killed one's
+// record is reported by the next start on this host, once, when its process is gone.
+TEST(PredictionLog, AnotherInstanceKilledOnThisHostIsReportedOnce) {
+  auto store = open_store(store_path());
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  auto record = [&](int64_t pid, const std::string& on) {
+    return nlohmann::json{{"clean", false}, {"acknowledged", 12},         {"committed", 9},
+                          {"batch", 5},     {"at_ms", 1'700'000'000'000}, {"pid", pid},
+                          {"host", on}}
+        .dump();
+  };
+  store->set_meta("serve.log.h:8080", record(gone, host));
+  store->set_meta("serve.log.h:8081", record(getpid(), host));           // still running
+  store->set_meta("serve.log.elsewhere", record(gone, "another-host"));  // not ours to judge
+  {
+    PredictionLog log(*store, {});
+    const auto& others = log.other_unflushed_runs();
+    ASSERT_EQ(others.size(), 1u);
+    EXPECT_EQ(others[0].instance, "h:8080");
+    EXPECT_EQ(others[0].pid, gone);
+    EXPECT_EQ(others[0].run.lost_at_least(), 3);
+    EXPECT_EQ(others[0].run.last_batch, 5);
+  }
+  PredictionLog again(*store, {});
+  EXPECT_TRUE(again.other_unflushed_runs().empty()) << "said once";
 }
 
 // Each commit stores the audit rows taken for it and this instance's progress, counting the

@@ -288,6 +288,15 @@ TYPED_TEST(StoreConformance, MetaKeepsTheFirstSaltAndOverwritesOnRequest) {
   this->store_->set_meta("started_at", "1");
   this->store_->set_meta("started_at", "2");
   EXPECT_EQ(this->store_->meta("started_at"), "2");
+  // By prefix, in key order; '_' and '%' are the prefix's own characters, not patterns.
+  this->store_->set_meta("serve.log.b:1", "B");
+  this->store_->set_meta("serve.log.a_1", "A");
+  this->store_->set_meta("serve.logX", "not one");
+  auto records = this->store_->meta_with_prefix("serve.log.");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0], (std::pair<std::string, std::string>{"serve.log.a_1", "A"}));
+  EXPECT_EQ(records[1], (std::pair<std::string, std::string>{"serve.log.b:1", "B"}));
+  EXPECT_TRUE(this->store_->meta_with_prefix("serve.log.a%").empty());
 }
 
 TYPED_TEST(StoreConformance, AuditRecordsAreKeptInOrderAndReadByWindow) {

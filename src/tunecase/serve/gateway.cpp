@@ -241,6 +241,18 @@ std::vector<std::string> Gateway::startup_notes() const {
         options_.cache_file.string()));
   if (auto note = unflushed_run_note(previous_run(), options_.log.instance, options_.log.window))
     notes.push_back(std::move(*note));
+  // A gateway killed and started again on another port is another instance (HOST:PORT): its
+  // killed run is reported by whichever instance on this host starts next, once.
+  for (const OtherUnflushedRun& other : log_->other_unflushed_runs()) {
+    PreviousRun run = other.run;
+    run.clean = false;
+    if (auto note = unflushed_run_note(run, other.instance, options_.log.window))
+      notes.push_back(fmt::format(
+          "{} (pid {} on this host, no longer running; said once, at this start of instance "
+          "'{}': a gateway started again under another --port or --instance is another "
+          "instance)",
+          *note, other.pid, options_.log.instance));
+  }
   return notes;
 }
 

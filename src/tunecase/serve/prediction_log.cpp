@@ -1,10 +1,12 @@
 #include "tunecase/serve/prediction_log.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -19,11 +21,9 @@
 namespace tunecase::serve {
 namespace {
 
-PreviousRun read_previous(Store& store, const std::string& key) {
+PreviousRun parse_previous(const std::string& text) {
   PreviousRun run;
-  std::optional<std::string> text = store.meta(key);
-  if (!text) return run;
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return run;
   run.clean = j.value("clean", true);
   run.acknowledged = j.value("acknowledged", int64_t{0});
@@ -31,6 +31,43 @@ PreviousRun read_previous(Store& store, const std::string& key) {
   run.last_batch = j.value("batch", int64_t{0});
   run.at_ms = j.value("at_ms", int64_t{0});
   return run;
+}
+
+PreviousRun read_previous(Store& store, const std::string& key) {
+  std::optional<std::string> text = store.meta(key);
+  return text ? parse_previous(*text) : PreviousRun{};
+}
+
+std::string this_host() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+bool process_alive(int64_t pid) {
+  if (pid <= 0) return true;  // unknown: never called gone
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+constexpr std::string_view kProgressPrefix = "serve.log.";
+
+// The records of other instances on this host whose run stopped without flushing and whose
+// process is gone; each is marked as reported so that the next start does not say it again.
+std::vector<OtherUnflushedRun> find_other_unflushed(Store& store, const std::string& own_key) {
+  std::vector<OtherUnflushedRun> out;
+  const std::string host = this_host();
+  for (const auto& [key, value] : store.meta_with_prefix(std::string(kProgressPrefix))) {
+    if (key == own_key) continue;
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (!j.is_object() || j.value("clean", true) || j.value("reported", false)) continue;
+    if (j.value("host", std::string()) != host) continue;  // another machine's, or unknown
+    const int64_t pid = j.value("pid", int64_t{0});
+    if (process_alive(pid)) continue;
+    out.push_back({key.substr(kProgressPrefix.size()), pid, parse_previous(value)});
+    j["reported"] = true;
+    store.set_meta(key, j.dump());
+  }
+  return out;
 }
 
 // How long a writer thread has waited for a core while runnable (the second figure of its
@@ -77,7 +114,13 @@ class ThreadClockReader {
 
 PredictionLog::PredictionLog(Store& store, PredictionLogOptions options)
     : store_(store), options_(std::move(options)) {
+  host_ = this_host();
   previous_ = read_previous(store_, meta_key());
+  try {
+    others_ = find_other_unflushed(store_, meta_key());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "prediction log: cannot read the other instances' records: {}\n", e.what());
+  }
   write_progress(false);
   writer_ = std::thread([this] { writer_loop(Writer::background); });
   urgent_writer_ = std::thread([this] { writer_loop(Writer::urgent); });
@@ -632,7 +675,8 @@ std::string PredictionLog::progress(bool clean, std::size_t committing) const {
                       {"at_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count()},
-                      {"pid", static_cast<int64_t>(getpid())}};
+                      {"pid", static_cast<int64_t>(getpid())},
+                      {"host", host_}};
   return j.dump();
 }
 

@@ -85,6 +85,15 @@ struct PreviousRun {
   int64_t lost_at_least() const { return acknowledged - committed; }
 };
 
+// Another instance's run on this host that did not stop cleanly and whose process is gone (a
+// gateway killed, then started again on another port: another instance). Found at start, said
+// once: its record is then marked as reported.
+struct OtherUnflushedRun {
+  std::string instance;
+  int64_t pid = 0;
+  PreviousRun run;
+};
+
 // What the next start says of a previous run that did not stop cleanly, for `instance` with
 // commits every `window`; nullopt when it did. The predictions acknowledged after the last
 // record are not known; the size of the commit that wrote it estimates them (one window's
@@ -132,6 +141,7 @@ class PredictionLog {
   void stop();
 
   const PreviousRun& previous_run() const { return previous_; }
+  const std::vector<OtherUnflushedRun>& other_unflushed_runs() const { return others_; }
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, refused = 0;
     // Answered and never stored: not_stored() while the store failed with the queue full, rows
@@ -208,6 +218,8 @@ class PredictionLog {
   Store& store_;
   PredictionLogOptions options_;
   PreviousRun previous_;
+  std::vector<OtherUnflushedRun> others_;
+  std::string host_;  // this machine's name, in the progress record
   mutable std::mutex mutex_;
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
   std::condition_variable wake_[2], committed_cv_;  // wake_ by Writer

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -550,6 +551,20 @@ class SqlStore final : public Store {
       stored = as_string(s.query("SELECT value FROM meta WHERE key = $1", {key}).at(0).at(0));
     });
     return stored;
+  }
+
+  std::vector<std::pair<std::string, std::string>> meta_with_prefix(
+      const std::string& prefix) override {
+    // Filtered here, not by LIKE (a prefix may hold '%' or '_') or a key range (PostgreSQL
+    // orders text by the database's collation, not by bytes): the table holds a few dozen keys.
+    SqlRows rows = read("SELECT key, value FROM meta", {});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const SqlRow& r : rows) {
+      std::string key = as_string(r[0]);
+      if (key.starts_with(prefix)) out.emplace_back(std::move(key), as_string(r[1]));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
   int schema_version() override {

@@ -117,6 +117,9 @@ class Store {
   virtual std::optional<std::string> meta(const std::string& key) = 0;
   virtual void set_meta(const std::string& key, const std::string& value) = 0;
   virtual std::string put_meta_if_absent(const std::string& key, const std::string& value) = 0;
+  // Every (key, value) whose key starts with `prefix`, by key (the replicas' progress records).
+  virtual std::vector<std::pair<std::string, std::string>> meta_with_prefix(
+      const std::string& prefix) = 0;
 
   // The schema version of the open store (after migrations).
   virtual int schema_version() = 0;
