@@ -210,6 +210,17 @@ TEST(PilotRule, ShadowPilotIsJudgedOnThePairs) {
   EXPECT_THROW(judge_pilot(r, c, b), std::invalid_argument);
 }
 
+// The fixed-sample interval of a shadow pilot is the paired one (it was the unpaired interval of
+// the arms' totals, which straddled 0 while McNemar found the challenger worse).
+TEST(PilotRule, AShadowPilotsFixedSampleIntervalIsPaired) {
+  PilotRule r = dear_rule();
+  r.mode = PilotMode::shadow;
+  PilotArm c = arm(631, 459), b = arm(631, 472);
+  PilotVerdict v = judge_pilot(r, c, b, PilotPairs{631, 5, 18, 454});
+  EXPECT_NEAR(v.fixed_low, -0.0361, 5e-4);
+  EXPECT_NEAR(v.fixed_high, -0.0054, 5e-4);
+}
+
 TEST(PilotRule, DecisionJsonCarriesARuleTheGatewayCanApply) {
   Decision d = bake_off();
   nlohmann::json j = decision_json(d);

@@ -329,6 +329,11 @@ TEST_F(GatewayTest, AStopLetsTheShadowCallsInFlightFinish) {
   ASSERT_EQ(report["arms"][1]["arm"], "shadow");
   EXPECT_EQ(report["arms"][1]["requests"], 8);
   EXPECT_EQ(report["arms"][1]["errors"], 0) << report["arms"][1].dump();
+  // The verdict's text, read alone, says its figures are the offline stand-in's.
+  EXPECT_EQ(
+      report["verdict"]["reasons"][0].get<std::string>().find("(simulated: answers from sim-llm) "),
+      0u)
+      << report["verdict"].dump();
   // A grace shorter than the calls: they are cut off, counted, and not logged as errors.
   for (int i = 0; i < 8; ++i)
     classify({{"text", "my invoice is wrong"}, {"id", "x" + std::to_string(i)}});

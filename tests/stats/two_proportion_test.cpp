@@ -24,6 +24,28 @@ TEST(TwoProportionTest, MatchesNewcombesPublishedInterval) {
   EXPECT_NEAR(r.diff_ci95.hi, 0.3339, 1e-4);
 }
 
+// Newcombe (1998), paired data, Table II example (a): 36 both, 12 first only, 2 second only, 0
+// neither; method 10 gives 0.0569 to 0.3404 for the difference 0.2.
+TEST(PairedDifferenceInterval, MatchesNewcombesPublishedInterval) {
+  Interval ci = paired_difference_interval(36, 12, 2, 0);
+  EXPECT_NEAR(ci.lo, 0.0569, 1e-4);
+  EXPECT_NEAR(ci.hi, 0.3404, 1e-4);
+}
+
+// Two classifiers of one item mostly agree: the paired interval is narrower than the unpaired one
+// on the same margins, and agrees with McNemar (p = 0.011 here) that the first is worse.
+TEST(PairedDifferenceInterval, IsNarrowerThanTheUnpairedOneWhenTheAnswersAgree) {
+  Interval paired = paired_difference_interval(454, 5, 18, 154);
+  EXPECT_NEAR(paired.lo, -0.0361, 5e-4);
+  EXPECT_NEAR(paired.hi, -0.0054, 5e-4);
+  Interval unpaired = two_proportion_test(459, 631, 472, 631).diff_ci95;
+  EXPECT_LT(unpaired.lo, paired.lo);
+  EXPECT_GT(unpaired.hi, 0);
+  Interval none = paired_difference_interval(0, 0, 0, 0);
+  EXPECT_EQ(none.lo, -1);
+  EXPECT_EQ(none.hi, 1);
+}
+
 TEST(TwoProportionTest, SignFollowsTheFirstArm) {
   const TwoProportionResult r = two_proportion_test(40, 100, 60, 100);
   EXPECT_LT(r.diff, 0);

@@ -80,7 +80,15 @@ PilotVerdict measure_shadow(const PilotRule& r, const PilotPairs& p, const Pilot
   PilotVerdict v;
   Interval cs = paired_difference_sequence(p.labelled, p.challenger_only_correct,
                                            p.baseline_only_correct, {r.alpha, planned_per_arm(r)});
-  Interval fixed = two_proportion_test(c.correct, c.labelled, b.correct, b.labelled).diff_ci95;
+  // The fixed-sample interval of paired answers is the paired one (the unpaired interval on the
+  // arms' totals ignores that both answered the same items, and is far wider).
+  const std::size_t disagree = p.challenger_only_correct + p.baseline_only_correct;
+  const std::size_t both_wrong =
+      p.labelled >= p.both_correct + disagree ? p.labelled - p.both_correct - disagree : 0;
+  Interval fixed =
+      p.labelled > 0 ? paired_difference_interval(p.both_correct, p.challenger_only_correct,
+                                                  p.baseline_only_correct, both_wrong)
+                     : two_proportion_test(c.correct, c.labelled, b.correct, b.labelled).diff_ci95;
   if (p.labelled > 0)
     v.gain =
         (double(p.challenger_only_correct) - double(p.baseline_only_correct)) / double(p.labelled);
@@ -109,7 +117,8 @@ std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm&
   return fmt::format(
       "sample-ratio mismatch: {} received {} of {} requests ({}), planned {} (chi-square p = "
       "{:.2g}); the arms no longer see the same traffic, so there is no verdict until the "
-      "routing is fixed (a failing arm, a bot, a cache or a changed salt are the usual causes)",
+      "routing is fixed (a failing arm, a bot, a cache, a changed salt, or one id sent for many "
+      "requests, since every request of an id goes to one arm, are the usual causes)",
       r.challenger, count(double(c.assigned)), count(double(c.assigned + b.assigned)),
       percent(share), percent(*r.challenger_share), s.p_value);
 }

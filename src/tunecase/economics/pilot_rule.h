@@ -69,6 +69,7 @@ struct PilotPairs {
   std::size_t labelled = 0;                 // items with ground truth and both answers
   std::size_t challenger_only_correct = 0;  // the challenger right, the baseline wrong
   std::size_t baseline_only_correct = 0;    // the baseline right, the challenger wrong
+  std::size_t both_correct = 0;             // (the rest of `labelled` is both wrong)
 };
 
 // blocked: a sample-ratio mismatch, so the arms cannot be compared until the routing is fixed.

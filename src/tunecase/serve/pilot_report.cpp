@@ -41,7 +41,8 @@ json latency(const LatencySummary& l) {
   return {{"n", l.n}, {"mean", l.mean}, {"p50", l.p50}, {"p95", l.p95}, {"p99", l.p99}};
 }
 
-// Macro-F1 over the labels seen as gold or answer, from the arm's confusion pairs.
+// Macro-F1 over the labels seen as gold or answer, from the arm's confusion pairs. A failed
+// request (stored with no label) is a miss of its gold label, not a class of its own.
 std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, const ArmKey& key) {
   std::map<std::string, std::array<int64_t, 3>> by_label;  // tp, fp, fn
   for (const auto& c : confusion) {
@@ -49,7 +50,7 @@ std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, cons
     if (c.gold == c.predicted) {
       by_label[c.gold][0] += c.count;
     } else {
-      by_label[c.predicted][1] += c.count;
+      if (!c.predicted.empty()) by_label[c.predicted][1] += c.count;
       by_label[c.gold][2] += c.count;
     }
   }
@@ -235,6 +236,7 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
       p.labelled = std::size_t(paired);
       p.baseline_only_correct = std::size_t(o.only_first);
       p.challenger_only_correct = std::size_t(o.only_second);
+      p.both_correct = std::size_t(o.both_right);
     }
     pairs = p;
     test = {{"name", "McNemar exact (shadow pairs)"},
@@ -248,6 +250,9 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
   json patterns = error_patterns(counts, champion_key, challenger_key);
   std::vector<std::string> why = reasons(v, plan, patterns);
+  // Read alone, a reason must say that its figures are the offline stand-in's.
+  if (champion.simulated > 0 || challenger.simulated > 0)
+    why.front() = "(simulated: answers from sim-llm) " + why.front();
   if (plan.mode == ServeMode::shadow && !arms_served && paired > 0)
     why.insert(why.begin() + 1,
                fmt::format("{} labelled items were answered by both approaches in other roles (a "

@@ -37,4 +37,24 @@ TwoProportionResult two_proportion_test(std::size_t s1, std::size_t n1, std::siz
   return r;
 }
 
+Interval paired_difference_interval(std::size_t both_right, std::size_t first_only,
+                                    std::size_t second_only, std::size_t both_wrong) {
+  const std::size_t n = both_right + first_only + second_only + both_wrong;
+  if (n == 0) return {-1, 1};
+  const double a = static_cast<double>(both_right), b = static_cast<double>(first_only),
+               c = static_cast<double>(second_only), d = static_cast<double>(both_wrong);
+  const double nn = static_cast<double>(n);
+  const double p1 = (a + b) / nn, p2 = (a + c) / nn;
+  const Interval w1 = wilson_interval(both_right + first_only, n);
+  const Interval w2 = wilson_interval(both_right + second_only, n);
+  // The correlation of the pairs (phi); 0 when a margin is empty (no variance to correlate).
+  const double margins = (a + b) * (c + d) * (a + c) * (b + d);
+  const double phi = margins > 0 ? (a * d - b * c) / std::sqrt(margins) : 0.0;
+  const double l1 = p1 - w1.lo, u1 = w1.hi - p1, l2 = p2 - w2.lo, u2 = w2.hi - p2;
+  const double down = std::sqrt(std::max(0.0, l1 * l1 - 2 * phi * l1 * u2 + u2 * u2));
+  const double up = std::sqrt(std::max(0.0, u1 * u1 - 2 * phi * u1 * l2 + l2 * l2));
+  const double diff = p1 - p2;
+  return {std::max(-1.0, diff - down), std::min(1.0, diff + up)};
+}
+
 }  // namespace tunecase

@@ -1,0 +1,48 @@
+// The pilot report's figures from a store filled by hand, where each figure can be counted.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "gateway_fixture.h"
+#include "tunecase/serve/pilot_report.h"
+#include "tunecase/store/store.h"
+
+namespace tunecase::serve::testing {
+namespace {
+
+// A failed request is stored without a label: it is a miss of its gold label, not a class of
+// its own (each labelled error lowered macro-F1 by about one class more).
+TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
+  auto dir = temp_folder("pilot-report");
+  auto store = open_store((dir / "store.db").string());
+  std::vector<PredictionRecord> batch;
+  std::vector<Feedback> feedback;
+  const std::vector<std::pair<std::string, std::string>> answers = {
+      {"x", "x"}, {"x", "x"}, {"y", "x"}, {"", "y"}};  // (answer, gold)
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "R-" + std::to_string(i);
+    p.approach = "a";
+    p.label = answers[i].first;
+    if (p.label.empty()) p.error = "upstream 500";
+    p.text_hash = p.request_id;
+    p.created_at_ms = 1'000 + static_cast<int64_t>(i);
+    batch.push_back(p);
+    feedback.push_back({Feedback::By::request_id, p.request_id, answers[i].second, 5'000});
+  }
+  store->log_predictions(batch);
+  store->record_feedback_batch(feedback);
+  PilotPlan plan;
+  plan.champion = "a";
+  ReportContext context;
+  context.now_ms = 10'000;
+  nlohmann::json report = pilot_report(*store, plan, context);
+  const nlohmann::json& arm = report["arms"][0];
+  // x: 2 right, 1 missed (F1 0.8); y: 1 answered wrongly for x, 1 missed (F1 0).
+  EXPECT_NEAR(arm["macro_f1"].get<double>(), 0.4, 1e-9) << arm.dump(2);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tunecase::serve::testing
