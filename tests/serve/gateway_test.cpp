@@ -7,6 +7,7 @@
 
 #include "gateway_fixture.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/serve/pilot_report.h"
 
 namespace tunecase::serve::testing {
 namespace {
@@ -250,7 +251,11 @@ TEST_F(GatewayTest, AbstainBelowAnswersNeedsAHuman) {
   EXPECT_TRUE(a["needs_human"].get<bool>());
   gateway_->stop();
   start("[pilot]\nabstain_below = 1.0\n");
-  EXPECT_EQ(pilot()["arms"][0]["abstentions"], 1);
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["abstentions"], 1);
+  // The terminal's table says so too, and how abstained items are scored.
+  EXPECT_NE(pilot_report_text(report).find("champion abstained on 1 requests"), std::string::npos)
+      << pilot_report_text(report);
 }
 
 TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {

@@ -34,6 +34,17 @@ std::string pilot_report_text(const nlohmann::json& r) {
                        number(a["latency_ms"]["p99"], "{:.2f}"), a["errors"].get<int64_t>(),
                        a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));
   }
+  // Abstentions went to a person: their count and what the arm got right of what it answered
+  // (accuracy scores the label the model would have given them).
+  for (const auto& a : r["arms"]) {
+    const int64_t abstained = a.value("abstentions", int64_t{0});
+    if (abstained == 0) continue;
+    out += fmt::format(
+        "{} abstained on {} requests ({} of them labelled; \"needs a human\"): accuracy counts "
+        "the label its model would have given, accuracy on what it answered {}\n",
+        a["role"].get<std::string>(), abstained, a.value("abstentions_labelled", int64_t{0}),
+        percent(a.value("accuracy_answered", nlohmann::json())));
+  }
   if (r.contains("difference") && !r["difference"]["accuracy_gain"].is_number()) {
     out += "gain: not measured yet (no labelled item for both arms)\n";
   } else if (r.contains("difference")) {
