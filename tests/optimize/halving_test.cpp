@@ -265,6 +265,18 @@ TEST(Halving, ACallCapBelowTheFirstRoundHasNoWinnerAndSaysWhy) {
   }
 }
 
+// A call cap that pays for a few items of every candidate but not the first round: no round of
+// a handful is run to choose a winner on (it chose one on 3 items and opened the test split).
+TEST(Halving, ACallCapThatCoversPartOfTheFirstRoundRunsNoRound) {
+  BudgetedEvaluator e({0.9, 0.8, 0.7}, 100, 0.001);
+  HalvingRules rules;
+  rules.max_calls = 100;  // 33 items each, of the 50 the first round asks
+  HalvingResult r = successive_halving(e, 3, rules);
+  EXPECT_FALSE(r.winner);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_THAT(r.notes.back(), HasSubstr("does not cover the first round"));
+}
+
 // The budget stops the first round part-way: the first candidate answered all 50 items, the
 // second 20 (with a better score on them), the third none. Only the first was measured on the
 // round's sample, so it wins; the others are not ranked on fewer items or none.

@@ -104,9 +104,11 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
     std::size_t left = *rules.max_calls > spent.calls ? *rules.max_calls - spent.calls : 0;
     fit = std::min(fit, left / std::max<std::size_t>(1, alive.size()));
   }
-  // At least a quarter more items, or the rest of the dev split when less is left.
+  // The first round whole (a cap that cannot pay for start_sample items of every candidate
+  // would choose a winner on a handful: there is no winner then); later, at least a quarter more
+  // items, or the rest of the dev split when less is left.
   std::size_t minimum =
-      prev_n == 0 ? 1 : std::max<std::size_t>(1, std::min(prev_n / 4, wanted - prev_n));
+      prev_n == 0 ? wanted : std::max<std::size_t>(1, std::min(prev_n / 4, wanted - prev_n));
   return fit < minimum ? prev_n : prev_n + fit;
 }
 
