@@ -5,6 +5,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/evaluation/eval_run.h"
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
 
@@ -28,10 +29,13 @@ char delimiter_flag(const std::string& value) {
 
 void run(const InspectArgs& a, const CLI::App& cmd) {
   tunecase::DataConfig data;
+  tunecase::RedactionRules redact;  // [privacy] redact: the report quotes rows
   if (a.config.empty()) {
     data = data_from_flags(a.data);
   } else {
-    data = tunecase::load_config(a.config).data;
+    tunecase::ProjectConfig config = tunecase::load_config(a.config);
+    data = config.data;
+    redact = config.privacy.rules;
     override_data(data, a.data, cmd, a.config);
   }
   if (!a.delimiter.empty()) data.delimiter = delimiter_flag(a.delimiter);
@@ -39,7 +43,8 @@ void run(const InspectArgs& a, const CLI::App& cmd) {
   if (a.skip_invalid) data.skip_invalid = true;
   // Data that cannot be evaluated (one label, nothing left for a test split) is still
   // inspected: the report shows why (repeated texts, conflicting labels).
-  tunecase::PreparedData prepared = tunecase::prepare_data(data, /*evaluable=*/false);
+  tunecase::PreparedData prepared =
+      tunecase::with_redacted_texts(tunecase::prepare_data(data, /*evaluable=*/false), redact);
   tunecase::InspectOptions options = tunecase::inspect_options(data);
   options.label_noise = !a.no_noise;
   options.folds = a.folds;

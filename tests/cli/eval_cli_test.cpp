@@ -80,6 +80,31 @@ TEST(EvalCli, RowsLeftOutOfEverySplitAreSaid) {
       << r.output;
 }
 
+// With [privacy] redact, the data-quality files and eval.json quote rows redacted: they held the
+// personal data that never left for an endpoint.
+TEST(EvalCli, TheDataQualityReportQuotesRowsRedacted) {
+  TempDir dir;
+  std::string tickets = read_file(fixture("cli/tickets.csv"));
+  std::ofstream(dir.path() / "t.csv") << tickets
+                                      << "c1,refund to zed@example.com please,billing\n"
+                                         "c2,refund to zed@example.com please,shipping\n"
+                                         "c3,refund to zed@example.com please,billing\n";
+  for (bool redact : {false, true}) {
+    std::string name = redact ? "on" : "off";
+    std::ofstream(dir.path() / (name + ".toml"))
+        << "[data]\npath = \"" << (dir.path() / "t.csv").string()
+        << "\"\nlabel = \"category\"\n\n[[approach]]\nname = \"lin\"\nkind = \"linear\"\n"
+        << (redact ? "\n[privacy]\nredact = [\"email\"]\n" : "");
+    CliResult r = run_cli("eval --quiet --config " + (dir.path() / (name + ".toml")).string() +
+                          " --out " + (dir.path() / name).string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::string all;
+    for (const char* f : {"eval.json", "data.md", "data.html", "data.json", "suspect_labels.csv"})
+      all += read_file(dir.path() / name / f);
+    EXPECT_EQ(all.find("zed@example.com") != std::string::npos, !redact) << name;
+  }
+}
+
 TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {
   TempDir dir;
   std::ofstream(dir.path() / "project.toml")

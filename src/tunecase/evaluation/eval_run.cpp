@@ -22,6 +22,7 @@
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
 #include "tunecase/evaluation/metrics.h"
+#include "tunecase/privacy/redactor.h"
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
@@ -215,11 +216,15 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
 }
 
 // The data-quality report of the splits, written beside eval.json; eval.json's dataset.quality.
+// It quotes rows, so it reads them redacted when [privacy] redact is on.
 std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const PreparedData& data,
                                           const EvalOptions& options, std::ostream& log) {
   if (!options.inspect) return std::nullopt;
   log << "inspecting the data (label variants, near-duplicates, label noise)...\n";
-  DataQuality quality = inspect_data(data, inspect_options(config.data));
+  DataQuality quality = config.privacy.rules.empty()
+                            ? inspect_data(data, inspect_options(config.data))
+                            : inspect_data(with_redacted_texts(data, config.privacy.rules),
+                                           inspect_options(config.data));
   write_data_quality(options.out_dir, quality);
   return quality;
 }
@@ -267,6 +272,15 @@ void note_other_models(const std::filesystem::path& out_dir,
 
 }  // namespace
 
+PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules) {
+  if (rules.empty()) return data;
+  Redactor redactor(rules);
+  for (Examples* part : {&data.splits.train, &data.splits.dev, &data.splits.test, &data.unlabelled})
+    for (Example& e : *part) e.text = redactor.redact(e.text);
+  for (LabelConflict& c : data.summary.conflict_samples) c.text = redactor.redact(c.text);
+  return data;
+}
+
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& progress_log) {
   std::ostream silent(nullptr);
@@ -305,7 +319,12 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   }
   std::optional<DataQuality> quality = inspect_splits(config, data, options, log);
 
-  nlohmann::json dataset = data.summary.to_json();
+  // The conflict samples quote texts: redacted with [privacy] redact, as the reports are.
+  nlohmann::json dataset =
+      config.privacy.rules.empty()
+          ? data.summary.to_json()
+          : with_redacted_texts(PreparedData{{}, {}, data.summary, {}}, config.privacy.rules)
+                .summary.to_json();
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
   // The floor every approach should clear: always answering the test split's most frequent
   // label (on imbalanced data a high accuracy may be little more than that).

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/config/config.h"
+#include "tunecase/data/prepare.h"
 #include "tunecase/runner/cache_location.h"
 
 namespace tunecase {
@@ -35,6 +36,12 @@ struct EvalOptions {
 // eval.json, report.md, predictions.jsonl and models/<approach>/ into options.out_dir (and, with
 // options.inspect, data.md, data.json and suspect_labels.csv).
 // Returns the eval.json document.
+// `data` with every text the data-quality report may quote (rows, conflict samples) passed through
+// [privacy] redact: with redaction on, data.md, data.html, suspect_labels.csv and eval.json hold
+// placeholders, not the personal data that never leaves for an endpoint either. A copy of
+// `data` when the rules are empty.
+PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules);
+
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& log);
 
