@@ -23,6 +23,14 @@
 
 namespace {
 
+// The alerts file is appended to only when an alert fires or resolves: named as written only
+// when it exists.
+std::string alerts_line(const std::filesystem::path& jsonl) {
+  std::error_code ec;
+  if (std::filesystem::exists(jsonl, ec)) return "alerts in " + jsonl.string();
+  return "no alert event yet (" + jsonl.string() + " is written at the first)";
+}
+
 struct MonitorArgs {
   std::string store = "tunecase.db", config, out = "monitor", alerts, canary;
   int64_t now_ms = 0;
@@ -111,8 +119,7 @@ int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tune
   std::cout << md;
   for (const auto& p : alerts.problems) fmt::print(stderr, "warning: {}\n", p);
   if (results.empty()) fmt::print("note: the config has no LLM approach: nothing to send\n");
-  fmt::print("wrote {}/canary.json and canary.md; alerts in {}\n", out.string(),
-             outputs.jsonl.string());
+  fmt::print("wrote {}/canary.json and canary.md; {}\n", out.string(), alerts_line(outputs.jsonl));
   return alerts.fired.empty() ? 0 : 1;
 }
 
@@ -150,8 +157,8 @@ int run(const MonitorArgs& a) {
   write_text_file(out / "monitor.html", tunecase::monitor::monitor_html(run.document));
   std::cout << tunecase::monitor::monitor_text(run.document);
   for (const auto& p : run.alerts.problems) fmt::print(stderr, "warning: {}\n", p);
-  fmt::print("wrote {}/monitor.json, monitor.md, monitor.html; alerts in {}\n", out.string(),
-             outputs.jsonl.string());
+  fmt::print("wrote {}/monitor.json, monitor.md, monitor.html; {}\n", out.string(),
+             alerts_line(outputs.jsonl));
   return run.alerts.fired.empty() ? 0 : 1;
 }
 

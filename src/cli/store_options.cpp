@@ -11,6 +11,8 @@
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
+  // Another scheme (mysql://...) is named as such by open_store, with the two forms it takes.
+  if (location.find("://") != std::string::npos) return tunecase::open_store(location);
   if (!tunecase::is_postgres_url(location) && !std::filesystem::exists(location))
     throw tunecase::UserError(
         fmt::format("--store {}: no such store; point --store at the store `tunecase serve` writes",

@@ -146,6 +146,8 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
   CliResult missing = run_cli("models --store " + (dir_.path() / "typo.db").string());
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("no such store"), std::string::npos) << missing.output;
+  CliResult scheme = run_cli("models --store mysql://db/tunecase");
+  EXPECT_NE(scheme.output.find("unknown store scheme 'mysql'"), std::string::npos) << scheme.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "typo.db")) << "a typo creates nothing";
   std::ofstream(dir_.path() / "empty.db");  // an empty file is read as no store, not made one
   CliResult empty = run_cli("models --store " + (dir_.path() / "empty.db").string());

@@ -211,6 +211,15 @@ TEST(ReadExamples, MissingColumnIsAnErrorEvenWhenSkipping) {
   EXPECT_THAT(error_of(dataset("quoted.csv"), options), HasSubstr("no column \"body\""));
 }
 
+// The id column has no flag: its message names only the [data] key (it suggested --id).
+TEST(ReadExamples, AMissingIdColumnNamesOnlyTheKey) {
+  ReadOptions options;
+  options.id_column = "ticket_id";
+  std::string message = error_of(dataset("quoted.csv"), options);
+  EXPECT_THAT(message, HasSubstr("Set [data] id = \"<column>\" to one of them"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("--id")));
+}
+
 TEST(ReadExamples, MissingJsonlFieldListsTheFieldsOfTheFirstObject) {
   ReadOptions options;
   options.text_column = "body";

@@ -218,8 +218,9 @@ void read_pilot(TableReader& r, PilotSettings& p) {
       static_cast<int>(r.integer("challenger_timeout_ms", 2000, Range::between(1, 600000),
                                  "fallback: champion answers after"));
   p.days = static_cast<int>(r.integer("days", 14, Range::between(1, 365), "planned days"));
-  p.queries_per_arm = r.optional_integer("queries_per_arm", Range::at_least(1),
-                                         "planned labelled queries per arm (default: from --plan)");
+  p.queries_per_arm =
+      r.optional_integer("queries_per_arm", Range::at_least(1),
+                         "planned labelled queries per arm (default: from --plan, else 1000)");
   p.min_gain = r.number("min_gain", 0, Range::between(-1, 1),
                         "without --plan: the accuracy gain a clear win needs");
   p.alpha = r.number("alpha", 0.05, Range{0, 0.5, true, false}, "error rate of the verdict");

@@ -112,11 +112,13 @@ std::string missing_column(const std::filesystem::path& file, std::size_t line,
                            const std::string& name, std::string_view role, std::string_view key,
                            const std::vector<std::string>& existing, std::string_view noun,
                            std::string_view delimiter_note = {}) {
+  // --text, --label and --time exist on the commands that read data; the id column has no flag.
+  const std::string flag = key == "id" ? "" : fmt::format(" (or --{})", key);
   return fmt::format(
-      "{}:{}: no {} \"{}\" (the {} {}); the {}s are: {}{}. Set [data] {} = \"<{}>\" (or --{}) to "
-      "one of them",
+      "{}:{}: no {} \"{}\" (the {} {}); the {}s are: {}{}. Set [data] {} = \"<{}>\"{} to one of "
+      "them",
       file.string(), line, noun, name, role, noun, noun, fmt::join(existing, ", "), delimiter_note,
-      key, noun, key);
+      key, noun, flag);
 }
 
 // Index of each configured column in the CSV header; -1 when not configured.
