@@ -70,6 +70,9 @@ class FinetuneCurveTest : public ::testing::Test {
 TEST_F(FinetuneCurveTest, OneJobPerSizeEachTunedModelScoredAndPricedAsSimulated) {
   json doc = run_curve(config(), options(), log_);
   ASSERT_EQ(doc["approaches"].size(), 1u);
+  // The whole spend is said before the first job, --yes or not.
+  EXPECT_NE(log_.str().find("curve: 3 fine-tuning jobs to start, about $"), std::string::npos)
+      << log_.str();
   const json& a = doc["approaches"][0];
   EXPECT_EQ(a["name"], "gpt-ft-ft");
   EXPECT_TRUE(a["fine_tuned"].get<bool>());

@@ -249,6 +249,10 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
       known = false;
   }
   if (fresh == 0) return;
+  // Said before the first job starts, with --yes too (docs/finetune.md).
+  fmt::print(log, "curve: {} fine-tuning job{} to start, {} in all\n", fresh, fresh == 1 ? "" : "s",
+             known ? fmt::format("about ${:.2f} (estimated)", usd)
+                   : std::string("at an UNKNOWN cost (no fine-tuning price in the catalogue)"));
   confirm_finetune_spend(known ? std::optional(usd) : std::nullopt, "curve",
                          fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s"),
                          options.assume_yes, options.max_cost_usd, options.confirm, log);

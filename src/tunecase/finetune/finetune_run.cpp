@@ -409,7 +409,7 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
                          : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
   if (ask_yes_no(fmt::format("{}: {} will cost {}. Start?", who, what, cost), confirm, log)) return;
   throw UserError(fmt::format(
-      "{}: {} was not started (cost {}); pass --yes to start, or --max-cost USD to start only "
+      "{}: not started: {} (cost {}); pass --yes to start, or --max-cost USD to start only "
       "within that spend",
       who, what, cost));
 }
