@@ -57,6 +57,28 @@ owner = "Sam (ML)"
   EXPECT_NE(md.find("tunecase retrain --if-due"), std::string::npos);
 }
 
+// A zero-shot LLM champion has nothing in the registry: the plan's rollback command names the
+// local approach that has versions (it named the LLM, and the command failed).
+TEST(OperationPlan, TheRollbackStepNamesAnApproachTheRegistryHolds) {
+  auto plan = operation_plan(config(R"toml(
+[[approach]]
+name = "api-zero-shot"
+kind = "openai"
+model = "gpt-4o-mini"
+
+[pilot]
+champion = "api-zero-shot"
+challenger = "local-linear"
+)toml"),
+                             nlohmann::json());
+  std::string md = operation_plan_markdown(plan);
+  EXPECT_NE(md.find("--approach local-linear"), std::string::npos) << md;
+  EXPECT_EQ(md.find("--approach api-zero-shot"), std::string::npos) << md;
+  EXPECT_NE(md.find("The champion (api-zero-shot) is an LLM approach without examples"),
+            std::string::npos)
+      << md;
+}
+
 TEST(OperationPlan, RejectsANegativePeriod) {
   EXPECT_THROW(config("[retrain]\npolicy = \"scheduled\"\nevery_weeks = -2\n"), UserError);
   EXPECT_THROW(config("[retrain]\npolicy = \"weekly\"\n"), UserError);

@@ -127,19 +127,47 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
   std::string champion = config.pilot.champion.empty() && !config.approaches.empty()
                              ? config.approaches.front().name
                              : config.pilot.champion;
-  plan["rollback"] = nlohmann::json::array(
-      {fmt::format("Every model version of the champion ({}) stays in the registry with its "
-                   "folder; never delete a folder the registry names (`tunecase models` lists "
-                   "them).",
-                   champion.empty() ? "none configured" : champion),
-       fmt::format("To roll back: `tunecase models rollback --store STORE --approach {}` makes "
-                   "the previous champion the champion again; every gateway on the store loads "
-                   "it within its --model-poll-ms, without a restart. An LLM approach rolls back "
-                   "its example pool the same way; a change of model or prompt is a change of "
-                   "its table and a restart of `tunecase serve`.",
-                   champion.empty() ? "NAME" : champion),
-       "Run `tunecase monitor` the next day and check that accuracy is back above the floor; "
-       "resolved alerts are announced."});
+  // What the registry holds versions of: trained local models, and the example pools of LLM
+  // approaches whose prompts show examples. A zero-shot LLM has nothing to roll back there.
+  auto registered = [](const ApproachConfig& a) {
+    return a.is_local() || a.llm.prompt == "few_shot" || a.llm.prompt == "retrieval_few_shot";
+  };
+  const ApproachConfig* served = config.find_approach(champion);
+  std::string target = champion;
+  std::string llm_note;
+  if (served && !registered(*served)) {
+    target.clear();
+    for (const auto& a : config.approaches)
+      if (a.is_local() && target.empty()) target = a.name;
+    llm_note = fmt::format(
+        "The champion ({}) is an LLM approach without examples: the registry holds nothing of "
+        "it, and rolling it back is a change of its table (model, prompt) and a restart of "
+        "`tunecase serve`.",
+        champion);
+  }
+  nlohmann::json rollback = nlohmann::json::array();
+  if (!llm_note.empty()) rollback.push_back(llm_note);
+  if (!target.empty()) {
+    rollback.push_back(fmt::format(
+        "Every model version of {} stays in the registry with its folder; never delete a folder "
+        "the registry names (`tunecase models` lists them).",
+        target));
+    rollback.push_back(fmt::format(
+        "To roll back: `tunecase models rollback --store STORE --approach {}` makes the previous "
+        "champion the champion again; every gateway on the store loads it within its "
+        "--model-poll-ms, without a restart. An LLM approach with examples rolls back its "
+        "example pool the same way; a change of model or prompt is a change of its table and a "
+        "restart of `tunecase serve`.",
+        target));
+  } else if (llm_note.empty()) {
+    rollback.push_back(
+        "No approach is configured: `tunecase models rollback --store STORE --approach NAME` "
+        "rolls back a trained model or an example pool.");
+  }
+  rollback.push_back(
+      "Run `tunecase monitor` the next day and check that accuracy is back above the floor; "
+      "resolved alerts are announced.");
+  plan["rollback"] = rollback;
   return plan;
 }
 
