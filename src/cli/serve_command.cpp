@@ -116,11 +116,24 @@ void run(const ServeArgs& a) {
   tunecase::set_process_audit(&audit);
   using SteadyClock = std::chrono::steady_clock;
   std::atomic<SteadyClock::time_point> audit_moved{SteadyClock::now()};
-  auto take_audit = [&audit, &audit_moved, instance = options.log.instance] {
+  // Rows a backstop move could not store (the store locked or down): taken first by the next
+  // move of either path, so the audit errs toward what left, never loses a request; bounded like
+  // the log's queue, the oldest counted and said beyond it.
+  struct HeldAudit {
+    std::mutex mutex;
+    std::vector<tunecase::AuditRecord> rows;
+    std::atomic<int64_t> dropped{0};
+  } held;
+  const std::size_t held_capacity = options.log.capacity;
+  auto take_audit = [&audit, &audit_moved, &held, instance = options.log.instance] {
     audit_moved = SteadyClock::now();
     std::vector<tunecase::AuditEvent> events = audit.take_new();
     std::vector<tunecase::AuditRecord> rows;
-    rows.reserve(events.size());
+    {
+      std::lock_guard lock(held.mutex);
+      rows.swap(held.rows);
+    }
+    rows.reserve(rows.size() + events.size());
     for (auto& ev : events) {
       tunecase::pace_point();  // on the log's background writer: between rows
       // Most bodies carry no placeholder: their counts are "{}" without building a JSON value.
@@ -131,12 +144,24 @@ void run(const ServeArgs& a) {
     }
     return rows;
   };
-  auto move_audit = [&take_audit](tunecase::Store& store) {
+  auto move_audit = [&take_audit, &held, held_capacity](tunecase::Store& store) {
     std::vector<tunecase::AuditRecord> rows = take_audit();
+    if (rows.empty()) return true;
     try {
       store.append_audit(rows);
+      return true;
     } catch (const std::exception& e) {
-      fmt::print(stderr, "warning: {} audit rows not stored: {}\n", rows.size(), e.what());
+      std::lock_guard lock(held.mutex);
+      rows.insert(rows.end(), std::make_move_iterator(held.rows.begin()),
+                  std::make_move_iterator(held.rows.end()));
+      if (rows.size() > held_capacity) {
+        const std::size_t excess = rows.size() - held_capacity;
+        rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(excess));
+        held.dropped += static_cast<int64_t>(excess);
+      }
+      fmt::print(stderr, "warning: {} audit rows wait for the store: {}\n", rows.size(), e.what());
+      held.rows = std::move(rows);
+      return false;
     }
   };
   options.log.take_audit = take_audit;
@@ -175,7 +200,14 @@ void run(const ServeArgs& a) {
   }
   audit_wake.notify_all();
   audit_backstop.join();
-  move_audit(gateway.store());
+  // The last rows: tried for a while when the store is locked or down, then counted as lost.
+  for (int attempt = 0; attempt < 5 && !move_audit(gateway.store()); ++attempt)
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  int64_t audit_lost = held.dropped.load();
+  {
+    std::lock_guard lock(held.mutex);
+    audit_lost += static_cast<int64_t>(held.rows.size());
+  }
   tunecase::set_process_audit(nullptr);
   auto s = gateway.log_stats();
   fmt::print(stderr,
@@ -190,11 +222,11 @@ void run(const ServeArgs& a) {
                "{} shadow calls of the challenger were still running after the stop's grace and "
                "were cut off; they are not logged (no measure of the challenger)\n",
                gateway.shadow_cut_at_stop());
-  if (s.failed_commits > 0)
+  if (s.failed_commits > 0 || audit_lost > 0)
     fmt::print(stderr,
                "the store refused {} commits while serving (their predictions were kept and "
                "tried again); audit_not_stored: {} audit rows\n",
-               s.failed_commits, s.audit_not_stored);
+               s.failed_commits, s.audit_not_stored + audit_lost);
 }
 
 }  // namespace
