@@ -92,7 +92,8 @@ void run(const RetrainArgs& a) {
                r.approach, r.example_pool ? "example pool " : "",
                r.challenger_version.substr(0, 12), 100 * c.challenger_right / n,
                r.champion_version.substr(0, 12), 100 * c.champion_right / n, c.holdout,
-               r.promoted       ? "promoted"
+               r.promoted                                                ? "promoted"
+               : c.promote && r.challenger_version == r.champion_version ? "already champion"
                : result.dry_run ? (c.promote ? "would be promoted (dry run)" : "would be refused")
                : c.promote      ? "already champion"
                                 : "not promoted");

@@ -258,4 +258,20 @@ TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {
 }
 
 }  // namespace
+// A dry run that trains the champion again (the same data, the same fingerprint) says it is
+// already the champion, as the run without --dry-run does (it said "would be promoted").
+TEST(RetrainReport, TheSameModelTrainedAgainIsAlreadyTheChampionInADryRun) {
+  RetrainRun run;
+  run.dry_run = true;
+  ApproachRetrain a;
+  a.approach = "linear";
+  a.champion_version = a.challenger_version = "159665eae3a6";
+  a.comparison.promote = true;
+  a.comparison.holdout = 10;
+  run.approaches.push_back(a);
+  std::string md = retrain_markdown(run);
+  EXPECT_NE(md.find("## linear: already the champion"), std::string::npos) << md;
+  EXPECT_EQ(md.find("would be promoted"), std::string::npos) << md;
+}
+
 }  // namespace tunecase::monitor

@@ -534,7 +534,10 @@ std::string retrain_markdown(const RetrainRun& run) {
   for (const ApproachRetrain& a : run.approaches) {
     const Comparison& c = a.comparison;
     const double n = std::max<int64_t>(1, c.holdout);
+    // The same model trained again (the same data): already the champion, dry run or not.
+    const bool same = a.challenger_version == a.champion_version;
     std::string verdict = a.promoted                 ? "PROMOTED"
+                          : c.promote && same        ? "already the champion"
                           : run.dry_run && c.promote ? "would be promoted (dry run)"
                           : c.promote                ? "already the champion"
                                                      : "NOT promoted";
