@@ -55,13 +55,16 @@ std::vector<std::string> training_texts(const tunecase::ProjectConfig& config) {
 
 // Prints the accuracy rule's false-alarm rate and detection delay for the config's settings.
 void simulate(const tunecase::MonitorSettings& s) {
-  int64_t n = std::max<int64_t>(s.min_labelled, 100);
+  // Days with just min_labelled labels, the fewest a counted day has, as the operation plan
+  // simulates them (it raised them to 100, which showed a quieter rule than the config's).
+  int64_t n = std::max<int64_t>(s.min_labelled, 1);
   double before = std::min(0.99, s.accuracy_floor + 0.05);
   double after = std::max(0.0, s.accuracy_floor - 0.09);
   auto r = tunecase::monitor::simulate_accuracy_rule(s, before, after, n, 365 + 60, 365, 400, 7);
   std::cout << tunecase::monitor::to_json(r).dump(2) << "\n";
   fmt::print(
-      "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day): {:.2f} false alarms a "
+      "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day = min_labelled): {:.2f} "
+      "false alarms a "
       "year at a true accuracy of {:.0f}%; a drop to {:.0f}% is caught after {} days "
       "(median; 95% within {}).\n",
       s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n, r.false_alarms_per_year,

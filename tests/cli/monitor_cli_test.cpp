@@ -120,6 +120,8 @@ TEST_F(MonitorCli, SimulateRulePrintsTheFalseAlarmRate) {
   CliResult r = run_cli("monitor --config " + config_ + " --simulate-rule");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("false alarms a year"), std::string::npos) << r.output;
+  // The config's min_labelled (50), not a volume of its own (it raised it to 100).
+  EXPECT_NE(r.output.find("50 labels a day = min_labelled"), std::string::npos) << r.output;
 }
 
 TEST_F(MonitorCli, PlanShowsAnUnassignedOwnerLoudly) {
