@@ -84,6 +84,16 @@ void run(const PilotArgs& a) {
   tunecase::serve::PilotPlan plan = choose_plan(a, recorded);
   tunecase::serve::ReportContext context;
   context.now_ms = now_ms_or(0);
+  // A store a replay wrote (the demo's pilot) is reported as of the replay's last time, as its
+  // /v1/pilot was: the wall clock would count months of days since its simulated start.
+  if (std::optional<std::string> replay = store->meta(tunecase::serve::kReplayClockKey);
+      replay && !replay->empty()) {
+    context.now_ms = std::stoll(*replay);
+    fmt::print(stderr,
+               "note: this store was written by a gateway on a replay clock (--replay-clock); "
+               "the report is as of its last time, {} days after the pilot's start\n",
+               fmt::format("{:.1f}", double(context.now_ms - std::stoll(*started)) / 86'400'000.0));
+  }
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);
   refuse_an_empty_judgement(*store, plan, recorded, report);

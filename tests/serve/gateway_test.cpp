@@ -68,8 +68,13 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   nlohmann::json models = body_of(get("/v1/models"));
   EXPECT_EQ(models["now_ms"], 20001 * kDay) << models.dump();
   EXPECT_EQ(models["clock"], "replay");
+  // The replay's last time is kept for `tunecase pilot`, and cleared by a start on the wall clock.
+  gateway_->stop();
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
+            std::to_string(20001 * kDay));
   start();  // no replay clock
   EXPECT_EQ(body_of(get("/v1/models"))["clock"], "wall");
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey), "");
 }
 
 TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {

@@ -36,6 +36,9 @@ econ::PilotRule rule_from_settings(const PilotSettings& pilot, const std::string
 // The plan `serve` records in the store when it starts (meta kRecordedPlanKey), so that
 // `tunecase pilot` without --plan or [pilot] judges the pilot by the rule the gateway ran.
 inline constexpr const char* kRecordedPlanKey = "pilot.plan";
+// The replay clock's time when a gateway started with --replay-clock stopped ("" after a start
+// on the wall clock): `tunecase pilot` reports the store as of then, as /v1/pilot did.
+inline constexpr const char* kReplayClockKey = "pilot.replay_clock_ms";
 // The label set `serve` checks feedback against (a JSON array), recorded at each start, so that
 // `tunecase feedback FILE` checks a file's labels against the same set.
 inline constexpr const char* kServedLabelsKey = "serve.labels";
