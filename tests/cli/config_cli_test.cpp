@@ -66,6 +66,19 @@ TEST(ConfigCli, CheckPrintsTheSettingsWithDefaultsMarked) {
   EXPECT_NE(r.output.find(" rows, "), std::string::npos) << r.output;
 }
 
+// What check echoes is TOML that can be pasted back: a backslash in a custom pattern is escaped.
+TEST(ConfigCli, CheckEchoesStringsAsTomlStrings) {
+  TempDir dir;
+  write(dir.path() / "p.toml", data_table() +
+                                   "[[approach]]\nname = \"svm\"\nkind = \"linear\"\n\n"
+                                   "[privacy]\nredact = [\"custom\"]\n"
+                                   "custom = { case_ref = \"CASE\\\\##+\" }\n");
+  CliResult r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("custom = { case_ref = \"CASE\\\\##+\" }"), std::string::npos)
+      << r.output;
+}
+
 TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {
   TempDir dir;
   CliResult r = run_cli("check --config " + dir.str());

@@ -17,8 +17,35 @@ std::string number_text(double v) {
   return fmt::format("{}", v);
 }
 
+// A TOML basic string: what `check` echoes can be pasted back into a config (a custom pattern's
+// backslash was echoed bare, which TOML refuses).
 std::string in_quotes(const std::string& s) {
-  return fmt::format("\"{}\"", s);
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
+        else
+          out += c;
+    }
+  }
+  return out + "\"";
 }
 
 std::string join(const std::vector<std::string>& words, std::string_view sep) {
