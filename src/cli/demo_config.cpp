@@ -2,16 +2,9 @@
 
 #include <fmt/format.h>
 
-namespace {
+#include "tunecase/config/table_reader.h"
 
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
+namespace {
 
 // The stand-in model is priced like a small commercial model so that its $ figures are of a
 // realistic size; the price is an assumption written into the config for anyone to change.
@@ -150,7 +143,8 @@ std::string demo_config_toml(int sim_port, const std::map<std::string, std::stri
       "[task]\ndescription = \"customer support tickets of a B2B SaaS product, by topic\"\n\n"
       "[labels]\n";
   for (const auto& [label, description] : labels) {
-    out += fmt::format("{} = {}\n", toml_string(label), toml_string(description));
+    out +=
+        fmt::format("{} = {}\n", tunecase::toml_quoted(label), tunecase::toml_quoted(description));
   }
   out += fmt::format(fmt::runtime(kLlmApproaches), fmt::arg("port", sim_port));
   out += kLocalApproaches;

@@ -13,6 +13,7 @@
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/llm/example_pool.h"
 
 namespace {
@@ -27,15 +28,6 @@ std::string who(const std::string& by) {
   if (!by.empty()) return by;
   const char* user = std::getenv("USER");
   return user != nullptr && *user != '\0' ? user : "unknown";
-}
-
-std::string iso_time(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
 }
 
 void list(const ModelsArgs& a) {
@@ -73,8 +65,8 @@ void list(const ModelsArgs& a) {
                                ? fmt::format("{:.1f}%", 100 * metrics["accuracy"].get<double>())
                                : "-";
     fmt::print("{:<20} {:<12} {:<11} {:<16} {:<16} {:<9} {}\n", m.approach, m.version.substr(0, 12),
-               tunecase::model_status_name(m.status), iso_time(m.created_at_ms),
-               m.promoted_at_ms ? iso_time(*m.promoted_at_ms) : "-", accuracy,
+               tunecase::model_status_name(m.status), tunecase::utc_text(m.created_at_ms, false),
+               m.promoted_at_ms ? tunecase::utc_text(*m.promoted_at_ms, false) : "-", accuracy,
                m.promoted_by.empty() ? m.path : m.promoted_by + " / " + m.path);
   }
   fmt::print("(accuracy: measured on the holdout of the retrain that trained it)\n");
@@ -103,7 +95,7 @@ void history(const ModelsArgs& a) {
   fmt::print("{:<16} {:<20} {:<12} {:<11} {}\n", "when (UTC)", "approach", "version", "event",
              "by");
   for (const auto& e : events)
-    fmt::print("{:<16} {:<20} {:<12} {:<11} {}\n", iso_time(e.at_ms), e.approach,
+    fmt::print("{:<16} {:<20} {:<12} {:<11} {}\n", tunecase::utc_text(e.at_ms, false), e.approach,
                e.version.substr(0, 12), e.event, e.by.empty() ? "-" : e.by);
 }
 

@@ -17,37 +17,6 @@ std::string number_text(double v) {
   return fmt::format("{}", v);
 }
 
-// A TOML basic string: what `check` echoes can be pasted back into a config (a custom pattern's
-// backslash was echoed bare, which TOML refuses).
-std::string in_quotes(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string join(const std::vector<std::string>& words, std::string_view sep) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : std::string(sep)) + w;
@@ -75,7 +44,7 @@ std::string Range::text() const {
 }
 
 std::string toml_text(const toml::node& node) {
-  if (auto s = node.as_string()) return in_quotes(s->get());
+  if (auto s = node.as_string()) return toml_quoted(s->get());
   if (auto f = node.as_floating_point()) return number_text(f->get());
   std::ostringstream out;
   if (auto t = node.as_table()) {
@@ -96,6 +65,35 @@ std::string toml_text(const toml::node& node) {
   }
   node.visit([&out](const auto& n) { out << n; });
   return out.str();
+}
+
+std::string toml_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
+        else
+          out += c;
+    }
+  }
+  return out + "\"";
 }
 
 TableReader::TableReader(const toml::table* table, std::string name, std::filesystem::path origin,
@@ -190,7 +188,7 @@ std::optional<std::string> TableReader::optional_text(std::string_view key, std:
   if (!s || !n->is_string()) wrong_type(key, "text in quotes");
   if (!choices.empty() && std::find(choices.begin(), choices.end(), *s) == choices.end()) {
     std::vector<std::string> q;
-    for (const auto& c : choices) q.push_back(in_quotes(c));
+    for (const auto& c : choices) q.push_back(toml_quoted(c));
     fail(key, fmt::format("\"{}\" is not known; use {}{}", *s, join(q, ", "),
                           did_you_mean(*s, choices)));
   }
@@ -202,7 +200,7 @@ std::string TableReader::text(std::string_view key, std::string fallback, std::s
   auto v = optional_text(key, doc, choices);
   if (records_ && !records_->empty() && records_->back().key == key_prefix_ + std::string(key) &&
       !v) {
-    records_->back().fallback = records_->back().value = in_quotes(fallback);
+    records_->back().fallback = records_->back().value = toml_quoted(fallback);
   }
   return v ? *v : fallback;
 }

@@ -134,4 +134,8 @@ class TableReader {
 // The TOML text of a node (for messages and `tunecase check`).
 std::string toml_text(const toml::node& node);
 
+// `s` as a TOML basic string, quoted and escaped: what `check` echoes and the demo writes can be
+// read back as the same text.
+std::string toml_quoted(const std::string& s);
+
 }  // namespace tunecase

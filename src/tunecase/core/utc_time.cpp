@@ -1,5 +1,7 @@
 #include "tunecase/core/utc_time.h"
 
+#include <fmt/chrono.h>
+
 namespace tunecase {
 namespace {
 
@@ -101,6 +103,11 @@ std::optional<int64_t> parse_data_time(std::string_view text) {
   int64_t n = 0;
   for (char c : text) n = n * 10 + (c - '0');
   return n < 100'000'000'000 ? n * 1000 : n;
+}
+
+std::string utc_text(int64_t ms, bool seconds) {
+  const std::tm t = fmt::gmtime(static_cast<std::time_t>(ms / 1000));
+  return seconds ? fmt::format("{:%Y-%m-%d %H:%M:%S}", t) : fmt::format("{:%Y-%m-%d %H:%M}", t);
 }
 
 }  // namespace tunecase

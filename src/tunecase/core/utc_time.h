@@ -31,6 +31,10 @@ std::optional<int64_t> parse_data_time(std::string_view text);
 // reads; use <the formats>".
 std::string data_time_problem(std::string_view text);
 
+// `ms` since 1970 as "2026-12-05 03:40:01" (UTC), or without the seconds: times in messages
+// and listings.
+std::string utc_text(int64_t ms, bool seconds = true);
+
 // What parse_data_time accepts, for error messages.
 inline constexpr const char* kDataTimeFormats =
     "ISO 8601 (2024-03-01, 2024-03-01T10:00:00Z, 2024-03-01 10:00, with an offset such as "

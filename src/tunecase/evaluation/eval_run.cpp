@@ -216,15 +216,12 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
 }
 
 // The data-quality report of the splits, written beside eval.json; eval.json's dataset.quality.
-// It quotes rows, so it reads them redacted when [privacy] redact is on.
+// It quotes rows: `data` is what may be quoted (redacted under [privacy] redact).
 std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const PreparedData& data,
                                           const EvalOptions& options, std::ostream& log) {
   if (!options.inspect) return std::nullopt;
   log << "inspecting the data (label variants, near-duplicates, label noise)...\n";
-  DataQuality quality = config.privacy.rules.empty()
-                            ? inspect_data(data, inspect_options(config.data))
-                            : inspect_data(with_redacted_texts(data, config.privacy.rules),
-                                           inspect_options(config.data));
+  DataQuality quality = inspect_data(data, inspect_options(config.data));
   write_data_quality(options.out_dir, quality);
   return quality;
 }
@@ -317,14 +314,14 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
         "note: {} of the {} rows read are in no split: {} (report.md, Data)\n",
         d.unlabelled + d.empty_text, d.rows, fmt::join(left, " and "));
   }
-  std::optional<DataQuality> quality = inspect_splits(config, data, options, log);
+  // What the reports may quote of the rows: redacted once under [privacy] redact (the rows
+  // themselves are trained on and sent as they are; requests are redacted on their way out).
+  std::optional<PreparedData> redacted;
+  if (!config.privacy.rules.empty()) redacted = with_redacted_texts(data, config.privacy.rules);
+  const PreparedData& quoted = redacted ? *redacted : data;
+  std::optional<DataQuality> quality = inspect_splits(config, quoted, options, log);
 
-  // The conflict samples quote texts: redacted with [privacy] redact, as the reports are.
-  nlohmann::json dataset =
-      config.privacy.rules.empty()
-          ? data.summary.to_json()
-          : with_redacted_texts(PreparedData{{}, {}, data.summary, {}}, config.privacy.rules)
-                .summary.to_json();
+  nlohmann::json dataset = quoted.summary.to_json();  // its conflict samples quote texts
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
   // The floor every approach should clear: always answering the test split's most frequent
   // label (on imbalanced data a high accuracy may be little more than that).

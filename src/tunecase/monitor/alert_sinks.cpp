@@ -1,19 +1,15 @@
 #include "tunecase/monitor/alert_sinks.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <fstream>
 #include <thread>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 
 namespace tunecase::monitor {
 namespace {
-
-std::string utc_minute(int64_t ms) {
-  return fmt::format("{:%Y-%m-%d %H:%M}", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
-}
 
 constexpr const char* kPendingKey = "monitor.webhook_pending";
 
@@ -157,7 +153,8 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
         outcome.problems.push_back(fmt::format(
             "{} alert of '{}' stays open: it fired at {} UTC, after this run's time ({} UTC); "
             "a run at or after its firing can resolve it",
-            open->kind, open->approach, utc_minute(open->fired_at_ms), utc_minute(now_ms)));
+            open->kind, open->approach, utc_text(open->fired_at_ms, false),
+            utc_text(now_ms, false)));
         continue;
       }
       if (store.resolve_alert(f.kind, f.approach, now_ms)) {

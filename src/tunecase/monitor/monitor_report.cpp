@@ -1,6 +1,7 @@
 #include "tunecase/monitor/monitor_report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <set>
@@ -42,10 +43,8 @@ std::string unserved_line(const nlohmann::json& doc) {
   for (const auto& a : doc["approaches"])
     if (!had_requests(a)) names.push_back(a["name"].get<std::string>());
   if (names.empty()) return "";
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   return fmt::format("No requests in the window for {} of the config's approaches: {}.",
-                     names.size(), list);
+                     names.size(), fmt::join(names, ", "));
 }
 
 std::vector<std::string> day_row(const nlohmann::json& d) {

@@ -27,6 +27,18 @@ http::Response error_page(int status, const std::string& message) {
   return r;
 }
 
+// Appends to `labels` those `approach` answers that it lacks; returns them.
+std::vector<std::string> add_labels_of(const ServedApproach& approach,
+                                       std::vector<std::string>& labels) {
+  std::vector<std::string> added;
+  for (auto& label : approach.labels()) {
+    if (std::find(labels.begin(), labels.end(), label) != labels.end()) continue;
+    labels.push_back(label);
+    added.push_back(std::move(label));
+  }
+  return added;
+}
+
 }  // namespace
 
 Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
@@ -163,26 +175,21 @@ void Gateway::load_decision() {
 // feedback confirming its answers is taken too, and the start says so.
 std::vector<std::string> Gateway::label_set(const ProjectConfig& config) {
   std::vector<std::string> labels = config.data.allowed_labels;
-  if (labels.empty())
+  const bool given = !labels.empty();
+  if (!given)
     for (const auto& [label, description] : config.label_descriptions) labels.push_back(label);
-  const std::size_t given = config.data.allowed_labels.size();
   for (const ServedApproach* approach : {champion_.get(), challenger_.get()}) {
     if (approach == nullptr) continue;
-    std::vector<std::string> beyond;
-    for (const auto& label : approach->labels()) {
-      if (std::find(labels.begin(), labels.end(), label) != labels.end()) continue;
-      labels.push_back(label);
-      beyond.push_back(label);
-    }
-    if (given > 0 && !beyond.empty())
-      model_notes_.push_back(fmt::format(
-          "approach '{}' answers {} label{} outside [labels]: {}. Feedback with {} is taken; "
-          "add {} to [labels] so that LLM prompts and reports know {} too",
-          approach->name(), beyond.size(), beyond.size() == 1 ? "" : "s", quoted_list(beyond, 10),
-          beyond.size() == 1 ? "it" : "them", beyond.size() == 1 ? "it" : "them",
-          beyond.size() == 1 ? "it" : "them"));
+    std::vector<std::string> beyond = add_labels_of(*approach, labels);
+    if (!given || beyond.empty()) continue;
+    const char* them = beyond.size() == 1 ? "it" : "them";
+    model_notes_.push_back(fmt::format(
+        "approach '{}' answers {} label{} outside [labels]: {}. Feedback with {} is taken; add {} "
+        "to [labels] so that LLM prompts and reports know {} too",
+        approach->name(), beyond.size(), beyond.size() == 1 ? "" : "s", quoted_list(beyond, 10),
+        them, them, them));
   }
-  if (given == 0) std::sort(labels.begin(), labels.end());
+  if (!given) std::sort(labels.begin(), labels.end());
   return labels;
 }
 
@@ -190,12 +197,8 @@ std::vector<std::string> Gateway::label_set(const ProjectConfig& config) {
 // a model promoted since the start may have widened.
 std::vector<std::string> Gateway::feedback_labels() const {
   std::vector<std::string> labels = labels_;
-  for (const ServedApproach* approach : {champion_.get(), challenger_.get()}) {
-    if (approach == nullptr) continue;
-    for (auto& label : approach->labels())
-      if (std::find(labels.begin(), labels.end(), label) == labels.end())
-        labels.push_back(std::move(label));
-  }
+  for (const ServedApproach* approach : {champion_.get(), challenger_.get()})
+    if (approach != nullptr) add_labels_of(*approach, labels);
   return labels;
 }
 

@@ -2,7 +2,6 @@
 // gateway.cpp).
 #include <cctype>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
@@ -353,10 +352,10 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   if (made && !previous.clean && previous.at_ms > 0 && *made >= previous.at_ms - 1000 &&
       *made < process_started_ms_)
     text += fmt::format(
-        " (it was answered at {:%Y-%m-%d %H:%M:%S} UTC, in the last moments of this instance's "
+        " (it was answered at {} UTC, in the last moments of this instance's "
         "previous run, which stopped without flushing its log: most likely lost with that run's "
         "last commit window)",
-        fmt::gmtime(static_cast<std::time_t>(*made / 1000)));
+        utc_text(*made));
   return text;
 }
 

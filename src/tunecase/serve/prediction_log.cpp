@@ -11,11 +11,11 @@
 #include <limits>
 #include <optional>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tunecase/core/thread_priority.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/core/work_pacing.h"
 
 namespace tunecase::serve {
@@ -480,12 +480,8 @@ PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>&
 std::optional<std::string> unflushed_run_note(const PreviousRun& run, const std::string& instance,
                                               std::chrono::milliseconds window) {
   if (run.clean) return std::nullopt;
-  std::string when;
-  if (run.at_ms > 0) {
-    std::time_t seconds = static_cast<std::time_t>(run.at_ms / 1000);
-    when =
-        fmt::format(" (its last progress record: {:%Y-%m-%d %H:%M:%S} UTC)", fmt::gmtime(seconds));
-  }
+  std::string when =
+      run.at_ms > 0 ? fmt::format(" (its last progress record: {} UTC)", utc_text(run.at_ms)) : "";
   std::string after =
       run.last_batch > 0
           ? fmt::format("about {} (estimated: the size of its last commit)", run.last_batch)
