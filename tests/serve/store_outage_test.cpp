@@ -2,6 +2,8 @@
 // classification feature keeps answering, /healthz and /metrics say what is happening, nothing
 // answered meanwhile is lost once the store is back, and feedback is refused (503), not lost.
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -144,6 +146,36 @@ TEST_F(GatewayTest, AnAnswerExcerptCutInsideACharacterIsStoredOnPostgres) {
   EXPECT_FALSE(invalid_utf8_offset(*logged->error)) << *logged->error;
   EXPECT_NE(logged->error->find("maps to no label"), std::string::npos);
   upstream.stop();
+}
+
+// Another process holds the SQLite store's write lock (a `sqlite3` shell in a transaction, a
+// backup): the gateway's commit waits out the busy timeout, and meanwhile /v1/pilot answers
+// from what is stored, saying how many answered predictions wait, instead of waiting with it.
+TEST_F(GatewayTest, ASqliteStoreLockedByAnotherProcessStillGivesTheReport) {
+  start();
+  classify({{"text", "refund for a double charge"}, {"id", "stored"}});
+  ASSERT_EQ(pilot()["log"]["queued"], 0);
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  classify({{"text", "the app crashes at login"}, {"id", "waiting"}});
+  nlohmann::json report = pilot();
+  int64_t requests = 0;
+  for (const auto& arm : report["arms"]) requests += arm["requests"].get<int64_t>();
+  EXPECT_EQ(requests, 1) << "the stored prediction";
+  EXPECT_EQ(report["log"]["queued"], 1) << report["log"].dump();
+  EXPECT_FALSE(report["log"].contains("store_failing"))
+      << "the report came before the commit's wait ended: " << report["log"].dump();
+  EXPECT_EQ(get("/metrics").status, 200);
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_TRUE(eventually([&] { return pilot()["log"]["queued"] == 0; }));
+  report = pilot();
+  requests = 0;
+  for (const auto& arm : report["arms"]) requests += arm["requests"].get<int64_t>();
+  EXPECT_EQ(requests, 2);
 }
 
 }  // namespace

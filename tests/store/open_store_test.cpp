@@ -2,9 +2,13 @@
 // that says what to do and never shows a password.
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "postgres_server.h"
 #include "tunecase/core/error.h"
@@ -74,6 +78,40 @@ TEST(OpenStore, SqliteFileAndItsFolderAreCreated) {
   auto store = open_store((dir / "sub" / "pilot.db").string());
   EXPECT_EQ(store->schema_version(), store_detail::kSchemaVersion);
   EXPECT_TRUE(std::filesystem::exists(dir / "sub" / "pilot.db"));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Another process holds SQLite's write lock: the store's own write waits for it (up to the busy
+// timeout), and meanwhile reads (the gateway's /metrics and /v1/pilot) still answer, from the
+// last commit, instead of queueing behind that write.
+TEST(OpenStore, SqliteReadsAnswerWhileAWriteWaitsForAnotherProcessLock) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-locked";
+  std::filesystem::remove_all(dir);
+  auto store = open_store((dir / "pilot.db").string());
+  store->set_meta("committed", "1");
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "pilot.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  std::atomic<bool> write_done = false;
+  std::thread writer([&] {
+    try {
+      store->set_meta("waited", "2");
+    } catch (const UserError&) {  // the lock outlived the busy timeout
+    }
+    write_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the writer is in its wait
+  EXPECT_EQ(store->meta("committed").value_or("(none)"), "1");
+  EXPECT_FALSE(store->meta("waited").has_value());
+  EXPECT_FALSE(write_done) << "the write should still be waiting for the other process's lock";
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  writer.join();
+  sqlite3_close(other);
+  EXPECT_EQ(store->meta("waited").value_or("(none)"), "2");
   store.reset();
   std::filesystem::remove_all(dir);
 }

@@ -1,6 +1,7 @@
 // The gateway's routes (Gateway's request handling; construction and lifecycle are in
 // gateway.cpp).
 #include <cctype>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -57,6 +58,9 @@ nlohmann::json feedback_json(const FeedbackResult& result) {
 }
 
 // The log's state for the pilot and dashboard reports (the store's error only behind the token).
+// How long /v1/pilot and the dashboard wait for this replica's queued predictions to commit.
+constexpr std::chrono::milliseconds kReportFlushWait{1000};
+
 nlohmann::json log_json(const PredictionLog::Stats& s) {
   nlohmann::json j = {{"queued", s.queued}, {"committed", s.committed}, {"not_stored", s.dropped}};
   if (s.failing_for_s > 0)
@@ -274,7 +278,9 @@ ReportContext Gateway::report_context() const {
 void Gateway::pilot(http::Responder responder) {
   bool taken = background_->submit([this, responder] {
     try {
-      log_->flush();  // the report includes what this replica has answered
+      // The report includes what this replica has answered, unless a commit waits out another
+      // process's lock on the store: then it counts what is stored, and log.queued the rest.
+      log_->flush(kReportFlushWait);
       nlohmann::json report = pilot_report(*store_, plan_, report_context());
       report["log"] = log_json(log_->stats());
       responder.respond(Response::json(200, report.dump()));
@@ -290,7 +296,7 @@ void Gateway::pilot(http::Responder responder) {
 void Gateway::dashboard(http::Responder responder) {
   bool taken = background_->submit([this, responder] {
     try {
-      log_->flush();
+      log_->flush(kReportFlushWait);
       nlohmann::json data = dashboard_data(*store_, plan_, report_context(), dashboard_);
       data["pilot"]["log"] = log_json(log_->stats());
       Response r = Response::json(200, data.dump());

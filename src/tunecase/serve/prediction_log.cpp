@@ -212,7 +212,7 @@ void PredictionLog::wake(Writer writer) {
   wake_[static_cast<int>(writer)].notify_one();
 }
 
-bool PredictionLog::flush() {
+bool PredictionLog::flush(std::optional<std::chrono::milliseconds> at_most) {
   std::unique_lock lock(mutex_);
   int64_t target = appended_;
   if (settled_ >= target) return true;
@@ -224,8 +224,12 @@ bool PredictionLog::flush() {
   wake(writer);
   // Someone waits (a feedback for a queued prediction): the urgent writer's watch gets shorter.
   if (writer == Writer::background) wake(Writer::urgent);
-  committed_cv_.wait(
-      lock, [&] { return settled_ >= target || stopped_ || stats_.failed_commits > failures; });
+  auto done = [&] { return settled_ >= target || stopped_ || stats_.failed_commits > failures; };
+  if (at_most) {
+    committed_cv_.wait_for(lock, *at_most, done);
+  } else {
+    committed_cv_.wait(lock, done);
+  }
   --flush_waiters_;
   return settled_ >= target;
 }

@@ -135,8 +135,9 @@ class PredictionLog {
   bool store_failing() const { return failing_since_.load(std::memory_order_relaxed) != 0; }
 
   // Blocks until every record appended before the call is committed: true. False, at once, when
-  // the store is failing, or as soon as a commit fails meanwhile (the records stay queued).
-  bool flush();
+  // the store is failing, as soon as a commit fails meanwhile (the records stay queued), or when
+  // `at_most` passes first (a commit waiting out another process's lock on the store).
+  bool flush(std::optional<std::chrono::milliseconds> at_most = std::nullopt);
   // Flushes, writes a clean-stop progress record and joins the writer. Idempotent.
   void stop();
 

@@ -32,9 +32,11 @@ std::string to_sqlite_placeholders(std::string sql) {
   return sql;
 }
 
-class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSession {
+// One SQLite connection and its prepared statements; a SqlSession inside the transaction that
+// transaction() opens. Not thread-safe: its owner serialises the calls.
+class SqliteConnection final : public SqlSession {
  public:
-  explicit SqliteDatabase(std::filesystem::path file) : file_(std::move(file)) {
+  explicit SqliteConnection(std::filesystem::path file) : file_(std::move(file)) {
     try {
       open();
     } catch (...) {
@@ -42,23 +44,28 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
       throw;
     }
   }
-  ~SqliteDatabase() override { close(); }
+  ~SqliteConnection() override { close(); }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-  Dialect dialect() const override { return Dialect::sqlite; }
-  std::string describe() const override { return file_.string(); }
+  void transaction(const char* begin, const std::function<void(SqlSession&)>& body) {
+    // A paced thread's transaction (the gateway's background log writer: core/work_pacing.h)
+    // pauses inside SQLite's work too, every 50 virtual-machine steps. (A commit's page writes
+    // are not reached: docs/benchmarks.md, "Background work in slices".)
+    PacedSteps paced(db_);
+    run(begin);
+    try {
+      body(*this);
+      run("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
 
-  void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
-    std::lock_guard lock(mutex_);
-    if (durability == Durability::durable) run("PRAGMA synchronous=FULL");
-    transaction("BEGIN IMMEDIATE", body);
-    if (durability == Durability::durable) run("PRAGMA synchronous=NORMAL");
-  }
-  void read(const std::function<void(SqlSession&)>& body) override {
-    std::lock_guard lock(mutex_);
-    transaction("BEGIN", body);
-  }
-  void migrate(const std::function<void(SqlSession&)>& body) override {
-    write(Durability::durable, body);
+  void run(const char* sql) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sql);
   }
 
  private:
@@ -90,21 +97,6 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
     db_ = nullptr;
   }
 
-  void transaction(const char* begin, const std::function<void(SqlSession&)>& body) {
-    // A paced thread's transaction (the gateway's background log writer: core/work_pacing.h)
-    // pauses inside SQLite's work too, every 50 virtual-machine steps. (A commit's page writes
-    // are not reached: docs/benchmarks.md, "Background work in slices".)
-    PacedSteps paced(db_);
-    run(begin);
-    try {
-      body(*this);
-      run("COMMIT");
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
-  }
-
   class PacedSteps {
    public:
     explicit PacedSteps(sqlite3* db) : db_(thread_pacer() ? db : nullptr) {
@@ -124,11 +116,6 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
     }
     sqlite3* db_;
   };
-
-  void run(const char* sql) {
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) fail(rc, sql);
-  }
 
   // Errors the user can fix (a read-only file, a full disk, a file that is not a store) are
   // UserError; rows the store refuses (a constraint) are RecordsRefused; anything else is a bug
@@ -265,8 +252,41 @@ class SqliteDatabase final : public store_detail::SqlDatabase, private SqlSessio
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
-  std::mutex mutex_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// Writes go through one connection, reads through another (opened at the first read): in WAL
+// mode a reader never waits for a writer, so the gateway's /metrics and /v1/pilot answer while
+// its log writer waits out another process's write lock (up to the busy timeout) instead of
+// queueing behind it.
+class SqliteDatabase final : public store_detail::SqlDatabase {
+ public:
+  explicit SqliteDatabase(std::filesystem::path file) : file_(std::move(file)), writer_(file_) {}
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  std::string describe() const override { return file_.string(); }
+
+  void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
+    std::lock_guard lock(writer_mutex_);
+    if (durability == Durability::durable) writer_.run("PRAGMA synchronous=FULL");
+    writer_.transaction("BEGIN IMMEDIATE", body);
+    if (durability == Durability::durable) writer_.run("PRAGMA synchronous=NORMAL");
+  }
+  void read(const std::function<void(SqlSession&)>& body) override {
+    std::lock_guard lock(reader_mutex_);
+    if (!reader_) reader_ = std::make_unique<SqliteConnection>(file_);
+    reader_->transaction("BEGIN", body);
+  }
+  void migrate(const std::function<void(SqlSession&)>& body) override {
+    write(Durability::durable, body);
+  }
+
+ private:
+  std::filesystem::path file_;
+  std::mutex writer_mutex_;
+  SqliteConnection writer_;
+  std::mutex reader_mutex_;
+  std::unique_ptr<SqliteConnection> reader_;
 };
 
 }  // namespace
