@@ -204,9 +204,55 @@ TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid)
   std::ostream dying_log(&dying);
   dying_log.exceptions(std::ios::badbit);
   EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", o, dying_log));
+  std::string job = json::parse(slurp(dir_ / "out" / "finetune.json"))["job"]["id"];
   o.fraction = 0.5;  // other training data
   std::string error = error_of(config(), o);
   EXPECT_NE(error.find("follows job"), std::string::npos) << error;
+  EXPECT_EQ(server_->stats().finetune_jobs, 1u);
+  // The refusal left the record as it was: the original command follows the same job.
+  EXPECT_EQ(json::parse(slurp(dir_ / "out" / "finetune.json"))["job"]["id"], job);
+  EXPECT_TRUE(plan_finetune(config(), "gpt-ft", options()).follows_job);
+}
+
+// A run that stops before it reaches the provider (the key's variable unset in a new shell, the
+// spend not confirmed) leaves finetune.json as it found it: the next run follows the recorded
+// job, or finds the job on the recorded files, instead of paying for another.
+TEST_F(FinetuneRunTest, ARunStoppedBeforeTheProviderKeepsTheRecordedJob) {
+  start({.queue_s = 0.2, .run_s = 0.3, .fault = ""});
+  struct Dying : std::streambuf {
+    std::string seen;
+    int overflow(int c) override {
+      seen += static_cast<char>(c);
+      if (seen.find("created job") != std::string::npos) throw std::runtime_error("killed");
+      return c;
+    }
+  } dying;
+  std::ostream dying_log(&dying);
+  dying_log.exceptions(std::ios::badbit);
+  EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", options(), dying_log));
+  json recorded = json::parse(slurp(dir_ / "out" / "finetune.json"));
+  ASSERT_FALSE(recorded["job"].value("id", "").empty());
+
+  unsetenv("TUNECASE_FT_TEST_KEY");
+  EXPECT_NE(error_of(config(), options()).find("TUNECASE_FT_TEST_KEY"), std::string::npos);
+  EXPECT_EQ(json::parse(slurp(dir_ / "out" / "finetune.json"))["job"], recorded["job"]);
+  setenv("TUNECASE_FT_TEST_KEY", kKey, 1);
+
+  // As if the answer to "create job" had been lost, and the next run is not given --yes: the
+  // job on the uploaded file is found before anything is asked.
+  recorded["job"] = json::object();
+  std::ofstream(dir_ / "out" / "finetune.json") << recorded.dump(2);
+  FinetuneOptions ask = options();
+  ask.assume_yes = false;
+  std::string asked;
+  ask.confirm = [&asked](const std::string& q) {
+    asked = q;
+    return false;
+  };
+  FinetuneResult r = run_finetune(config(), "gpt-ft", ask, log_);
+  EXPECT_EQ(asked, "") << "nothing to pay, nothing to ask";
+  EXPECT_EQ(r.record["job"]["status"], "succeeded");
+  EXPECT_EQ(r.record["files"]["train"]["id"], recorded["files"]["train"]["id"]);
   EXPECT_EQ(server_->stats().finetune_jobs, 1u);
 }
 

@@ -168,49 +168,65 @@ class Session {
   Session(const ApproachConfig& a, const FinetuneOptions& o, std::ostream& log)
       : a_(a), o_(o), log_(log), file_(o.out_dir / "finetune.json") {}
 
+  // Until this run has the provider's ids of the recorded job (or files) in hand, or a job of its
+  // own, finetune.json keeps the record it found: a run that stops before (a missing key, other
+  // settings, a refused spend) must leave the next run what it needs to follow the job instead of
+  // paying for another.
   FinetuneResult run(const ProjectConfig& config) {
     create_output_dir(o_.out_dir);
     Files f = build_files(config, a_, o_.fraction, log_);
-    write_file(o_.out_dir / "train.jsonl", f.train_jsonl);
-    if (!f.validation.empty()) write_file(o_.out_dir / "validation.jsonl", f.validation_jsonl);
     nlohmann::json previous = read_record(file_);
     std::string print = fingerprint(a_, f);
-    record_ = fresh_record(f, print);
-    save();
-    if (!f.train_report.problems.empty() || !f.validation_report.problems.empty())
-      throw UserError(
-          fmt::format("{}: the fine-tuning files have problems (listed above, and in "
-                      "{}); nothing was uploaded",
-                      a_.name, file_.string()));
     bool same = text_at(previous, "/fingerprint") == print;
     std::string old_status = text_at(previous, "/job/status");
     std::string old_id = text_at(previous, "/job/id");
     if (!old_id.empty() && !same && old_status != "failed" && old_status != "cancelled")
       throw UserError(fmt::format(
           "{} follows job {} ({}) for other training files or settings; run the command that "
-          "started it to follow it, or choose another --out",
+          "started it to follow it, or choose another --out (the record and the files are left "
+          "as they were)",
           file_.string(), old_id, old_status));
+    write_file(o_.out_dir / "train.jsonl", f.train_jsonl);
+    if (!f.validation.empty()) write_file(o_.out_dir / "validation.jsonl", f.validation_jsonl);
+    record_ = fresh_record(f, print);
+    const bool previous_has_ids = !old_id.empty() ||
+                                  !text_at(previous, "/files/train/id").empty() ||
+                                  !text_at(previous, "/files/validation/id").empty();
+    // Nothing of a provider's to lose (or only the ids of a job over badly): the record can say
+    // at once what this run found, the files' problems and the estimate included.
+    const bool keep_previous = previous_has_ids && (same || old_id.empty());
+    if (!keep_previous) save();
+    if (!f.train_report.problems.empty() || !f.validation_report.problems.empty())
+      throw UserError(fmt::format(
+          "{}: the fine-tuning files have problems (listed above{}); nothing was uploaded", a_.name,
+          keep_previous ? "" : fmt::format(", and in {}", file_.string())));
+    auto http = make_http_client(4);
+    OpenAiFinetuneClient client(a_.llm.base_url, api_key(a_), *http);  // the key, or stop here
+    bool found = false;
     if (recorded_job_to_follow(previous, print)) {
       record_["job"] = previous["job"];
-      record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
-      if (record_["files"].contains("validation"))
-        record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+      adopt_file_ids(previous);
       log_ << fmt::format("{}: following job {} recorded in {} (no new job, nothing paid again)\n",
                           a_.name, old_id, file_.string());
     } else {
-      if (same && old_id.empty()) {  // files uploaded by a run that died before its job id
-        record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
-        if (record_["files"].contains("validation"))
-          record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+      if (same && old_id.empty()) adopt_file_ids(previous);  // a run that died before its job id
+      try {
+        found = find_job_of_uploaded_file(client);
+      } catch (const ProviderError& e) {
+        throw UserError(fmt::format(
+            "{}: {}; could not ask the provider for a job on the files {} records, so nothing "
+            "was started: run the same command again",
+            a_.name, e.what(), file_.string()));
       }
-      print_estimate();
-      const nlohmann::json& usd = record_["estimate"]["usd"];
-      confirm_finetune_spend(usd.is_number() ? std::optional(usd.get<double>()) : std::nullopt,
-                             a_.name, "the fine-tuning job", o_.assume_yes, o_.max_cost_usd,
-                             o_.confirm, log_);
+      if (!found) {
+        print_estimate();
+        const nlohmann::json& usd = record_["estimate"]["usd"];
+        confirm_finetune_spend(usd.is_number() ? std::optional(usd.get<double>()) : std::nullopt,
+                               a_.name, "the fine-tuning job", o_.assume_yes, o_.max_cost_usd,
+                               o_.confirm, log_);
+      }
     }
-    auto http = make_http_client(4);
-    OpenAiFinetuneClient client(a_.llm.base_url, api_key(a_), *http);
+    save();
     try {
       if (text_at(record_, "/job/id").empty()) start(client, f);
       follow(client);
@@ -267,19 +283,28 @@ class Session {
         e["trained_tokens"].get<int64_t>(), cost);
   }
 
+  void adopt_file_ids(const nlohmann::json& previous) {
+    record_["files"]["train"]["id"] = text_at(previous, "/files/train/id");
+    if (record_["files"].contains("validation"))
+      record_["files"]["validation"]["id"] = text_at(previous, "/files/validation/id");
+  }
+
+  // A run that died after creating its job but before recording the answer left its uploaded
+  // file behind: the provider's job on that file is this run's job, not a reason for another.
+  bool find_job_of_uploaded_file(OpenAiFinetuneClient& client) {
+    std::string uploaded = text_at(record_, "/files/train/id");
+    if (uploaded.empty()) return false;
+    auto job = client.find_job_for_file(uploaded);
+    if (!job) return false;
+    record(*job);
+    log_ << fmt::format("{}: found job {} on the uploaded file {} (no new job)\n", a_.name, job->id,
+                        uploaded);
+    return true;
+  }
+
   void start(OpenAiFinetuneClient& client, const Files& f) {
     nlohmann::json& files = record_["files"];
     std::string uploaded = text_at(record_, "/files/train/id");
-    // A run that died after creating its job but before recording the answer left its uploaded
-    // file behind: the provider's job on that file is this run's job, not a reason for another.
-    if (!uploaded.empty()) {
-      if (auto job = client.find_job_for_file(uploaded)) {
-        record(*job);
-        log_ << fmt::format("{}: found job {} on the uploaded file {} (no new job)\n", a_.name,
-                            job->id, uploaded);
-        return;
-      }
-    }
     if (uploaded.empty()) files["train"]["id"] = client.upload("train.jsonl", f.train_jsonl);
     if (!f.validation.empty() && text_at(record_, "/files/validation/id").empty())
       files["validation"]["id"] = client.upload("validation.jsonl", f.validation_jsonl);
