@@ -33,7 +33,7 @@ class FinetuneRecord : public ::testing::Test {
         "[data]\npath = \"t.csv\"\n[business]\nqueries_per_day = 1000\n"
         "cost_per_error_usd = 1\nengineer_usd_per_week = 4000\n[[approach]]\nname = "
         "\"tuned\"\nkind = \"openai\"\n"
-        "accuracy = 0.9\nfinetune_record = \"" +
+        "model = \"ft:x\"\naccuracy = 0.9\nfinetune_record = \"" +
         record.string() + "\"\n" + extra;
     Scenario s = read_scenario(parse_config(toml, (dir_ / "p.toml").string()), nullptr);
     return s.approaches.at(0);
@@ -72,6 +72,21 @@ TEST_F(FinetuneRecord, AMissingRecordOrAnUnfinishedJobSaysWhatToRun) {
   }
   auto file = write_record(R"({"job": {"status": "running"}, "training_usd": null})");
   EXPECT_THROW(read(file), UserError);
+}
+
+// A record pasted from another run would price this model with another job's cost.
+TEST_F(FinetuneRecord, ARecordOfAnotherModelIsRefused) {
+  auto file = write_record(R"({"job": {"id": "ftjob-7", "fine_tuned_model": "ft:other"},
+                                "training_usd": 0.02, "training_usd_is": "simulated"})");
+  try {
+    read(file);
+    FAIL() << "the record of another model was accepted";
+  } catch (const UserError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("ftjob-7"), std::string::npos) << what;
+    EXPECT_NE(what.find("ft:other"), std::string::npos) << what;
+    EXPECT_NE(what.find("calls ft:x"), std::string::npos) << what;
+  }
 }
 
 }  // namespace

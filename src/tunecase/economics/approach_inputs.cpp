@@ -166,7 +166,7 @@ Figure cost_key(ApproachInputs& a, const std::optional<double>& value, const cha
 // job cost (simulated when sim-llm ran it; unknown when the catalogue had no price), and a
 // retraining priced as one more job of the same size unless the config says otherwise.
 void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
-                          const std::string& where) {
+                          const std::string& model_called, const std::string& where) {
   const std::string file = p.finetune_record.string();
   std::ifstream in(p.finetune_record);
   nlohmann::json record = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
@@ -183,6 +183,16 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
         "{}: finetune_record {}: the job has not produced a model yet; run `tunecase finetune` "
         "again to follow it",
         where, file));
+  }
+  // A record pasted from another run (another fraction, other settings) would price this model
+  // with another job's cost and describe it with another job's training data.
+  if (!model_called.empty() && model.get<std::string>() != model_called) {
+    throw UserError(fmt::format(
+        "{}: finetune_record {} is the record of job {}, which produced the model {}, but this "
+        "approach calls {}; point finetune_record at the finetune.json of the job that produced "
+        "{} (the approach.toml beside it has both keys), or remove the key",
+        where, file, job.value("id", std::string("?")), model.get<std::string>(), model_called,
+        model_called));
   }
   const bool simulated = record.value("training_usd_is", "") == "simulated";
   ApproachInputs::FinetuneRun run;
@@ -260,7 +270,7 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   a.time_to_ship_weeks = cost_key(a, p.time_to_ship_weeks, "time_to_ship_weeks", 0);
   a.monitoring_usd_per_month = p.monitoring_usd_per_month ? assumed(*p.monitoring_usd_per_month)
                                                           : business.monitoring_usd_per_month;
-  if (!p.finetune_record.empty()) read_finetune_record(a, p, where);
+  if (!p.finetune_record.empty()) read_finetune_record(a, p, config.llm.model, where);
   return a;
 }
 
