@@ -19,6 +19,7 @@ struct DecideOptions {
   std::string curve;
   std::string out = "decision";
   bool accept_partial = false;
+  bool accept_changed = false;
 };
 
 void run(const DecideOptions& o) {
@@ -29,7 +30,7 @@ void run(const DecideOptions& o) {
   if (!o.curve.empty()) curve = tunecase::load_curve_json(o.curve);
   tunecase::DecisionResult r =
       tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
-                           o.curve.empty() ? nullptr : &curve, o.accept_partial);
+                           o.curve.empty() ? nullptr : &curve, o.accept_partial, o.accept_changed);
   fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
   if (o.eval.empty())
     fmt::print("scenario mode: every accuracy is assumed; pass --eval DIR to use measurements\n");
@@ -59,5 +60,8 @@ void add_decide_command(CLI::App& app) {
   cmd->add_flag("--accept-partial", options->accept_partial,
                 "decide on approaches eval stopped before scoring every test item, or with more "
                 "than 2% of their requests failed (named as a risk in the memo)");
+  cmd->add_flag("--accept-changed", options->accept_changed,
+                "decide although the config's [data] or an approach's settings changed since "
+                "eval measured them (named as a risk in the memo)");
   cmd->callback([options]() { run(*options); });
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
@@ -161,6 +162,66 @@ TEST(EvalMode, ACurveOfAnotherTrainSplitIsRefused) {
   nlohmann::json same = {{"train_labels", 700}, {"approaches", nlohmann::json::array()}};
   EXPECT_NO_THROW(run_decide(config, &eval, out, &same));
   std::filesystem::remove_all(out);
+}
+
+// eval.json records what its figures depend on; decide compares the config with it and refuses
+// a config changed since (other data, another split, another C) unless told to accept it, and
+// then names the changes under the memo's risks. Business figures and where a model is served
+// may change freely: they are decide's inputs, not measurements.
+TEST(EvalMode, AConfigChangedSinceEvalIsRefusedOrNamedAsARisk) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("tunecase_changed_since_eval_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tickets.csv") << "text,label\nrefund please,billing\n";
+  const std::string config_text = kConfig;
+  ProjectConfig measured = parse_config(config_text, (dir / "tickets.toml").string());
+  nlohmann::json eval = eval_fixture();
+  eval["dataset"]["settings"] = measured_data_settings(measured.data);
+  for (auto& m : eval["approaches"])
+    for (const auto& a : measured.approaches)
+      if (m["name"] == a.name) m["settings"] = measured_approach_settings(a);
+  auto decide_with = [&](const std::string& text, bool accept) {
+    return run_decide(parse_config(text, (dir / "tickets.toml").string()), &eval, dir / "out",
+                      nullptr, false, accept);
+  };
+  auto error_of = [&](const std::string& text) -> std::string {
+    try {
+      decide_with(text, false);
+    } catch (const UserError& e) {
+      return e.what();
+    }
+    return "(decided)";
+  };
+
+  EXPECT_EQ(error_of(config_text), "(decided)");
+  std::string business_and_serving = config_text;
+  business_and_serving.replace(business_and_serving.find("queries_per_day = 10000"), 23,
+                               "queries_per_day = 20000");
+  business_and_serving += "base_url = \"http://127.0.0.1:9/v1\"\nrpm = 60\n";  // api-unpriced
+  EXPECT_EQ(error_of(business_and_serving), "(decided)");
+
+  std::string other_c = config_text;
+  other_c.replace(other_c.find("retrain_usd = 100"), 17, "retrain_usd = 100\nC = 0.01");
+  std::string error = error_of(other_c);
+  EXPECT_NE(error.find("approach 'local-linear': C = 0.01 now, not set when measured"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("--accept-changed"), std::string::npos) << error;
+
+  std::string other_split = config_text;
+  other_split.replace(other_split.find("path = \"tickets.csv\""), 20,
+                      "path = \"tickets.csv\"\ntest_fraction = 0.5");
+  error = error_of(other_split);
+  EXPECT_NE(error.find("[data] test_fraction = 0.5 now, 0.2 when measured"), std::string::npos)
+      << error;
+
+  std::ofstream(dir / "tickets.csv", std::ios::app) << "login fails,login\n";
+  error = error_of(config_text);
+  EXPECT_NE(error.find("[data] path: the file's content changed"), std::string::npos) << error;
+  DecisionResult accepted = decide_with(config_text, true);
+  EXPECT_NE(accepted.memo_md.find("CHANGED SINCE MEASURED"), std::string::npos);
+  EXPECT_NE(accepted.memo_md.find("the file's content changed"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(EvalMode, UnknownPriceIsShownUnknownAndNeverRecommended) {

@@ -2,8 +2,8 @@
 
 namespace tunecase {
 
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
+uint64_t fnv1a64(std::string_view bytes, uint64_t state) {
+  uint64_t h = state;
   for (unsigned char c : bytes) {
     h ^= c;
     h *= 1099511628211ull;

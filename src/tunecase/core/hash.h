@@ -7,7 +7,9 @@
 namespace tunecase {
 
 // 64-bit FNV-1a: stable across runs and machines, for ids and text fingerprints (not security).
-uint64_t fnv1a64(std::string_view bytes);
+// `state` continues a hash over bytes given in parts (a file read in chunks).
+inline constexpr uint64_t kFnv1a64Start = 14695981039346656037ull;
+uint64_t fnv1a64(std::string_view bytes, uint64_t state = kFnv1a64Start);
 
 // 16 lowercase hex digits of fnv1a64(text): the "text hash" written next to predictions so that
 // reports can refer to a row without repeating its text.

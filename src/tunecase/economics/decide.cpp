@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/economics/decision_json.h"
@@ -67,13 +68,55 @@ void check_curve_matches_eval(const nlohmann::json& curve, const nlohmann::json&
       econ::count(static_cast<double>(curve_train)), econ::count(static_cast<double>(eval_train))));
 }
 
+// What changed in the config since eval measured it: [data] (its files' content included) and
+// each measured approach's settings. eval.json from before the settings were recorded has
+// nothing to compare.
+std::vector<std::string> changed_since_eval(const ProjectConfig& config,
+                                            const nlohmann::json& eval) {
+  std::vector<std::string> changed;
+  const nlohmann::json* data = nullptr;
+  if (eval.contains("dataset") && eval["dataset"].is_object() &&
+      eval["dataset"].contains("settings"))
+    data = &eval["dataset"]["settings"];
+  if (data != nullptr)
+    for (auto& d : settings_differences(*data, measured_data_settings(config.data), "[data]"))
+      changed.push_back(std::move(d));
+  for (const auto& a : config.approaches) {
+    for (const auto& m : eval["approaches"]) {
+      if (!m.is_object() || m.value("name", std::string()) != a.name || !m.contains("settings"))
+        continue;
+      for (auto& d : settings_differences(m["settings"], measured_approach_settings(a),
+                                          fmt::format("approach '{}':", a.name)))
+        changed.push_back(std::move(d));
+    }
+  }
+  return changed;
+}
+
+void refuse_changed(const std::vector<std::string>& changed, const std::filesystem::path& origin) {
+  constexpr std::size_t kShown = 6;
+  std::string list;
+  for (std::size_t i = 0; i < changed.size() && i < kShown; ++i) list += "\n  - " + changed[i];
+  if (changed.size() > kShown) list += fmt::format("\n  - and {} more", changed.size() - kShown);
+  throw UserError(fmt::format(
+      "{}: the config differs from the one eval measured with, so eval.json's figures are not "
+      "measurements of these settings:{}\nRe-run tunecase eval with this config, or pass "
+      "--accept-changed to decide on the measurements as they are (the memo names the "
+      "differences under its risks)",
+      origin.empty() ? "config" : origin.string(), list));
+}
+
 }  // namespace
 
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir, const nlohmann::json* curve,
-                          bool accept_partial) {
+                          bool accept_partial, bool accept_changed) {
   if (curve != nullptr && eval != nullptr) check_curve_matches_eval(*curve, *eval);
+  std::vector<std::string> changed;
+  if (eval != nullptr) changed = changed_since_eval(config, *eval);
+  if (!changed.empty() && !accept_changed) refuse_changed(changed, config.file);
   econ::Scenario scenario = econ::read_scenario(config, eval, accept_partial);
+  scenario.changed_since_eval = std::move(changed);
   if (curve != nullptr) scenario.curve = *curve;
   econ::Decision d = econ::decide(std::move(scenario));
   d.operation_plan = config.monitor.present || config.retrain.present;

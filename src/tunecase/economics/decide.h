@@ -25,7 +25,8 @@ struct DecisionResult {
 // item (otherwise a UserError), naming each as a risk.
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir,
-                          const nlohmann::json* curve = nullptr, bool accept_partial = false);
+                          const nlohmann::json* curve = nullptr, bool accept_partial = false,
+                          bool accept_changed = false);
 
 // Reads eval.json from a folder written by `tunecase eval --out DIR` (or the file itself).
 nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file);

@@ -95,6 +95,8 @@ struct Scenario {
   // eval.json's dataset.test_labels_unseen_in_train and the test rows that carry them.
   std::vector<std::string> test_labels_unseen;
   int64_t test_rows_unseen = 0, test_rows = 0;
+  // Settings of the config that differ from those eval measured with (--accept-changed).
+  std::vector<std::string> changed_since_eval;
 
   size_t baseline_index() const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity

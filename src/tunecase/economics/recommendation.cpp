@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/suggest.h"
 #include "tunecase/economics/money.h"
@@ -236,6 +237,12 @@ void add_risks(Decision& d, const ApproachResult& pick) {
     d.risks.push_back(
         "Accuracy, latency and token figures are SIMULATED (offline stand-in): "
         "measure the real endpoints before acting on this memo.");
+  if (!s.changed_since_eval.empty())
+    d.risks.push_back(fmt::format(
+        "CHANGED SINCE MEASURED (accepted with --accept-changed): {}. The accuracies and "
+        "latencies are those of the settings eval ran with, not of the config this memo was "
+        "written from; re-run tunecase eval before committing money.",
+        fmt::join(s.changed_since_eval, "; ")));
   for (const auto& a : s.approaches) {
     if (!a.partial.empty())
       d.risks.push_back(fmt::format(

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/approaches/model_folder.h"
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
@@ -323,6 +324,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
 
   nlohmann::json dataset = quoted.summary.to_json();  // its conflict samples quote texts
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
+  dataset["settings"] = measured_data_settings(config.data);  // decide compares the config with it
   // The floor every approach should clear: always answering the test split's most frequent
   // label (on imbalanced data a high accuracy may be little more than that).
   {
@@ -362,6 +364,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     if (quality) {
       outcome.json["without_near_leaked_test"] = without_near_leaked(s, quality->test_near_leaked);
     }
+    outcome.json["settings"] = measured_approach_settings(approach);
     scored.push_back(std::move(s));
     names.push_back(approach.name);
     predictions.push_back(std::move(outcome.predictions));
