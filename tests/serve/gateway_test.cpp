@@ -314,6 +314,37 @@ TEST_F(GatewayTest, PairsFromSwappedRolesAreNotThisPilots) {
       << report["verdict"].dump();
 }
 
+// A local challenger shadowing a slow LLM champion: its prediction is stored first, and a
+// feedback sent as soon as the champion's answer is back finds it alone while the champion's
+// waits in the queue. The feedback labels both, so every item counts as a pair.
+TEST_F(GatewayTest, AShadowFeedbackLabelsTheChampionStillQueued) {
+  SimLlmOptions slow;
+  slow.latency_base_ms = 300;
+  SimLlmServer sim(slow);
+  int sim_port = sim.start();
+  GatewayOptions o = options();
+  o.log.window = std::chrono::milliseconds(200);  // the champion's prediction waits a while
+  start(
+      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(sim_port) +
+          "/v1\"\n\n[pilot]\nchampion = \"slow-llm\"\nchallenger = \"local-linear\"\n"
+          "mode = \"shadow\"\n",
+      o);
+  for (int i = 0; i < 6; ++i) {
+    std::string id = "q" + std::to_string(i);
+    classify({{"text", "my invoice is wrong"}, {"id", id}});
+    Reply r = post("/v1/feedback", nlohmann::json{{"id", id}, {"label", "billing"}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(body_of(r)["predictions"], 2) << id << ": " << r.body;
+  }
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["labelled"], 6) << report["arms"][0].dump();
+  EXPECT_EQ(report["difference"]["test"]["pairs"], 6) << report["difference"].dump();
+  gateway_->stop();
+  sim.stop();
+}
+
 // A stop lets the shadow challenger's LLM calls in flight finish and logs their answers: they
 // are off the response path, so the server's grace alone did not wait for them, and cut off
 // they were logged as errors that counted against the challenger.

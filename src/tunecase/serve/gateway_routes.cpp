@@ -207,9 +207,23 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
       Feedback fb{f.by, f.id, f.label, at};
       FeedbackResult result = store_->record_feedback(fb);
       bool all_stored = true;
-      if (result.outcome == FeedbackOutcome::unknown_id) {
+      // A shadow pilot logs two predictions per request: the faster one may be stored while the
+      // other still waits in the queue (a local challenger shadowing an LLM champion). Both get
+      // the label, or the pair is lost to McNemar and the champion's accuracy.
+      const bool pair_incomplete = plan_.mode == ServeMode::shadow && !plan_.challenger.empty() &&
+                                   f.by == Feedback::By::request_id &&
+                                   result.outcome != FeedbackOutcome::unknown_id &&
+                                   result.predictions < 2;
+      if (result.outcome == FeedbackOutcome::unknown_id || pair_incomplete) {
         all_stored = log_->flush();  // returns at once when nothing is waiting
-        result = store_->record_feedback(fb);
+        FeedbackResult again = store_->record_feedback(fb);
+        if (!pair_incomplete || again.predictions > result.predictions) {
+          if (pair_incomplete && result.outcome == FeedbackOutcome::replaced) {
+            again.outcome = result.outcome;  // what this feedback did to the stored one
+            again.previous_label = result.previous_label;
+          }
+          result = again;
+        }
       }
       if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)
         return responder.respond(
