@@ -199,6 +199,15 @@ class PgDatabase final : public store_detail::SqlDatabase {
         // (integrity constraint): the rows themselves are refused.
         const std::string state = e.sqlstate();
         if (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) throw RecordsRefused(message);
+        // 42501, insufficient privilege: on PostgreSQL 15 the usual first meeting with a
+        // database the store's user does not own (no CREATE on schema public).
+        if (state == "42501" || dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr)
+          throw UserError(fmt::format(
+              "PostgreSQL at {}: the user lacks a privilege the store needs ({}). Create the "
+              "database owned by that user (createdb -O USER DB), or grant it (GRANT CREATE, "
+              "USAGE ON SCHEMA public TO USER; and the tables' privileges when another user "
+              "created them); a read-only user can read a store another user set up.",
+              describe(), scrub(e.what())));
         throw std::runtime_error(message);
       }
     }
@@ -279,13 +288,15 @@ std::string redact_url(const std::string& url) {
   std::string out = url;
   std::size_t scheme = out.find("://");
   if (scheme != std::string::npos) {
+    // A password is what lies between the user's ':' and the last '@': one with an unencoded
+    // '/', '?' or '@' (a malformed URL, still someone's password) is hidden whole. A '@' later in
+    // the query hides more than the password, never less.
     std::size_t start = scheme + 3;
-    std::size_t end = out.find_first_of("/?", start);
-    if (end == std::string::npos) end = out.size();
-    std::size_t at = out.rfind('@', end);
+    std::size_t first_at = out.find('@', start);
+    std::size_t last_at = out.rfind('@');
     std::size_t colon = out.find(':', start);
-    if (at != std::string::npos && at >= start && colon != std::string::npos && colon < at) {
-      out = out.substr(0, colon + 1) + "***" + out.substr(at);
+    if (first_at != std::string::npos && colon != std::string::npos && colon < first_at) {
+      out = out.substr(0, colon + 1) + "***" + out.substr(last_at);
     }
   }
   // A password may also come as a query parameter.
