@@ -30,8 +30,15 @@
   const sim = basis => basis === 'simulated' ? '<span class="badge sim">simulated</span>' : '';
 
   let token = sessionStorage.getItem('tunecase.token') || '';
+  let pollTimer = null;
+  // A bearer token is visible ASCII; anything else (a dash a word processor put in) cannot be
+  // sent in a header at all, and fetch would throw as if the gateway were down.
+  const tokenProblem = t => /^[\x21-\x7e]*$/.test(t) ? '' :
+    'That token holds a character a token cannot have (a typographic dash or quote, a space?): paste it again.';
 
   async function poll() {
+    clearTimeout(pollTimer);
+    if (token && tokenProblem(token)) return askToken(tokenProblem(token));
     try {
       const headers = token ? { Authorization: 'Bearer ' + token } : {};
       const r = await fetch('/v1/dashboard', { headers, cache: 'no-store' });
@@ -47,7 +54,7 @@
     } catch (e) {
       setStatus('cannot reach the gateway (' + e.message + '); retrying', true);
     }
-    setTimeout(poll, POLL_MS);
+    pollTimer = setTimeout(poll, POLL_MS);
   }
 
   function setStatus(text, bad) {
@@ -98,7 +105,10 @@
       ' · mode ' + d.pilot.mode;
     $('tiles').innerHTML = arms.map(a => {
       const row = d.days.find(r => r.day === today && r.approach === a.approach);
-      const ci = a.accuracy_ci95 ? pct(a.accuracy_ci95[0]) + '–' + pct(a.accuracy_ci95[1]) : 'no labels yet';
+      const ci = a.accuracy_ci95 && a.labelled > 0 ? pct(a.accuracy_ci95[0]) + '–' + pct(a.accuracy_ci95[1]) : 'no labels yet';
+      // In shadow mode the champion answers every request and the shadow arm none.
+      const share = d.pilot.mode === 'shadow' ? (a.role === 'shadow' || a.arm === 'shadow' ? 'none (shadow)' : pct(1))
+        : total ? pct(a.requests / total) : '–';
       return `<div class="tile ${esc(a.role)}" data-approach="${esc(a.approach)}" data-role="${esc(a.role)}">
         <div class="name">${esc(a.approach)}<span class="badge role">${esc(a.role)}</span>${sim(a.basis)}</div>
         <p class="big" data-field="accuracy" data-value="${isNum(a.accuracy) ? a.accuracy : ''}">${pct(a.accuracy)}</p>
@@ -106,8 +116,8 @@
         <dl>
           <dt>labelled</dt><dd data-field="labelled">${int(a.labelled)}</dd>
           <dt>requests</dt><dd data-field="requests">${int(a.requests)}</dd>
-          <dt>traffic share</dt><dd data-field="share">${total ? pct(a.requests / total) : '–'}</dd>
-          <dt>latency p95</dt><dd data-field="p95">${ms(a.latency_ms && a.latency_ms.p95)}</dd>
+          <dt>traffic share</dt><dd data-field="share">${share}</dd>
+          <dt>latency p95</dt><dd data-field="p95">${a.requests > 0 ? ms(a.latency_ms && a.latency_ms.p95) : '–'}</dd>
           <dt>$ per 1k</dt><dd data-field="usd_per_1k">${usd(a.usd_per_1k)}</dd>
           <dt>$ today</dt><dd data-field="usd_today">${usd(row ? row.cost_usd : null)}</dd>
           <dt>errors · time-outs</dt><dd data-field="errors">${int(a.errors)} · ${int(a.timeouts)}</dd>
@@ -117,7 +127,7 @@
   }
 
   // ---- The pilot ----------------------------------------------------------------------------
-  const VERDICT_CLASS = { 'clear win': 'win', worse: 'worse', marginal: 'marginal', collecting: 'collecting' };
+  const VERDICT_CLASS = { 'clear win': 'win', worse: 'worse', marginal: 'marginal', collecting: 'collecting', blocked: 'blocked' };
   function renderPilot(p) {
     const v = p.verdict || {};
     $('verdict').innerHTML = `<div class="verdict ${VERDICT_CLASS[v.outcome] || ''}" data-field="verdict">${esc(v.outcome || '–')}</div>
@@ -332,9 +342,9 @@
         <th class="num">$ per query, memo</th><th class="num">$ per query, pilot</th></tr></thead><tbody>
         ${rows.map(r => `<tr><td>${esc(r.approach)} <span class="badge role">${esc(r.role)}</span>${sim(r.basis)}</td>
           <td class="num">${pct(r.accuracy.memo && r.accuracy.memo.value)}${src(r.accuracy.memo)}</td>
-          <td class="num">${pct(r.accuracy.pilot)} <span class="muted">n=${int(r.accuracy.pilot_labelled)} measured</span></td>
+          <td class="num">${pct(r.accuracy.pilot)} <span class="muted">n=${int(r.accuracy.pilot_labelled)} ${r.basis === 'simulated' ? 'simulated' : 'measured'}</span></td>
           <td class="num">${usd(r.usd_per_query.memo && r.usd_per_query.memo.value)}${src(r.usd_per_query.memo)}</td>
-          <td class="num">${usd(r.usd_per_query.pilot)} <span class="muted">measured</span></td></tr>`).join('')}
+          <td class="num">${usd(r.usd_per_query.pilot)} <span class="muted">${r.basis === 'simulated' ? 'simulated' : 'measured'}</span></td></tr>`).join('')}
         </tbody></table></div>`;
     }
     if (c.volume) {
