@@ -145,6 +145,12 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   EXPECT_GT(*q.high_quality_examples_high, q.high_quality_examples);
   EXPECT_THAT(data_quality_summary(q), HasSubstr("at most"));
   EXPECT_THAT(data_quality_summary(q), HasSubstr("high-quality examples (estimated): between"));
+  EXPECT_THAT(data_quality_summary(q), Not(HasSubstr("empty text")));
+  q.summary.empty_text = 7;  // the terminal says what no split holds, as eval's note does
+  q.summary.rows += 7;
+  EXPECT_THAT(
+      data_quality_summary(q),
+      HasSubstr(fmt::format("note: 7 of the {} rows read have an empty text", q.summary.rows)));
   EXPECT_THAT(data_quality_markdown(q), HasSubstr("Read the figure as an upper bound"));
   EXPECT_THAT(data_quality_footer(q), HasSubstr("upper bound"));
   nlohmann::json j = q.to_json();

@@ -73,6 +73,8 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   options.folds = q.options.folds;
   options.seed = q.options.seed;
   options.threads = q.options.threads;
+  // Near-duplicates are held out together: a copy in training would vouch for a wrong label.
+  if (q.train_near.cluster_of.size() == train.size()) options.groups = q.train_near.cluster_of;
   OutOfFold oof = out_of_fold_probabilities(train, options);
   q.noise = confident_learning(oof, q.options.seed);
   // The same on half of the rows: an estimate that is mostly the judging model's own mistakes
@@ -80,10 +82,15 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   // there: each judge then trains on a third of train against four fifths in the full run, and
   // the check costs a quarter of the full run's fits, not half.
   Examples half;
-  for (std::size_t i : stratified_half(oof.given, q.options.seed)) half.push_back(train[i]);
+  std::vector<std::size_t> half_groups;
+  for (std::size_t i : stratified_half(oof.given, q.options.seed)) {
+    half.push_back(train[i]);
+    if (!options.groups.empty()) half_groups.push_back(options.groups[i]);
+  }
   if (half.size() < train.size()) {
     OutOfFoldOptions on_half_options = options;
     on_half_options.folds = std::min(options.folds, 3);
+    on_half_options.groups = std::move(half_groups);
     LabelNoise on_half =
         confident_learning(out_of_fold_probabilities(half, on_half_options), q.options.seed, 0);
     q.noise->half_estimate = on_half.wrong_share.estimate;

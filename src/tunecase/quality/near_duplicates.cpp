@@ -162,6 +162,8 @@ WithinDuplicates near_duplicates_within(const std::vector<std::string_view>& tex
   out.pairs = found.size();
   std::vector<bool> in_cluster(n, false);
   for (const auto& p : found) in_cluster[p.a] = in_cluster[p.b] = true;
+  out.cluster_of.resize(n);
+  for (std::size_t t = 0; t < n; ++t) out.cluster_of[t] = find_root(parent, t);
   for (std::size_t t = 0; t < n; ++t) {
     if (!in_cluster[t]) continue;
     if (find_root(parent, t) == t) {

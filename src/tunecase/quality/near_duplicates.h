@@ -34,7 +34,8 @@ struct WithinDuplicates {
   std::size_t clusters = 0;        // groups of texts linked by such pairs
   std::size_t redundant_rows = 0;  // texts in clusters beyond the first of each
   std::vector<bool> redundant;     // per text: true for every member of a cluster but its first
-  std::vector<TextPair> examples;  // the most similar pairs found, up to `max_examples`
+  std::vector<std::size_t> cluster_of;  // per text: its cluster's first text (itself when alone)
+  std::vector<TextPair> examples;       // the most similar pairs found, up to `max_examples`
 };
 
 // Near-duplicates among `texts` (one split): over-weighting of what is written many times.

@@ -14,17 +14,40 @@ namespace tunecase {
 namespace {
 
 std::vector<int> stratified_folds(const std::vector<int>& given, std::size_t classes, int folds,
-                                  uint64_t seed) {
+                                  uint64_t seed, const std::vector<std::size_t>& groups) {
+  // A group is dealt as one, under the label of its first row (the rows are in order), unless it
+  // is so large beside its label's rows (a templated ticket chained into one cluster) that
+  // holding it out whole would leave too little of its label to train on: then row by row.
+  std::vector<std::size_t> group_of(given.size());
+  std::iota(group_of.begin(), group_of.end(), 0);
+  if (groups.size() == given.size()) {
+    std::map<std::size_t, std::size_t> size;
+    std::vector<std::size_t> class_rows(classes, 0);
+    for (std::size_t i = 0; i < given.size(); ++i) {
+      ++size[groups[i]];
+      ++class_rows[static_cast<std::size_t>(given[i])];
+    }
+    for (std::size_t i = 0; i < given.size(); ++i) {
+      std::size_t label_rows = class_rows[static_cast<std::size_t>(given[i])];
+      if (size[groups[i]] * 2 * static_cast<std::size_t>(folds) <= label_rows)
+        group_of[i] = given.size() + groups[i];  // apart from the row ids
+    }
+  }
+  std::map<std::size_t, std::vector<std::size_t>> members_of;
   std::vector<std::vector<std::size_t>> by_class(classes);
-  for (std::size_t i = 0; i < given.size(); ++i)
-    by_class[static_cast<std::size_t>(given[i])].push_back(i);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    std::size_t group = group_of[i];
+    auto& members = members_of[group];
+    if (members.empty()) by_class[static_cast<std::size_t>(given[i])].push_back(group);
+    members.push_back(i);
+  }
   std::mt19937_64 rng(seed);
   std::vector<int> fold(given.size());
   int next = 0;  // continue dealing where the last class stopped, so small classes spread out
-  for (auto& members : by_class) {
-    std::shuffle(members.begin(), members.end(), rng);
-    for (std::size_t i : members) {
-      fold[i] = next;
+  for (auto& class_groups : by_class) {
+    std::shuffle(class_groups.begin(), class_groups.end(), rng);
+    for (std::size_t group : class_groups) {
+      for (std::size_t i : members_of[group]) fold[i] = next;
       next = (next + 1) % folds;
     }
   }
@@ -50,7 +73,7 @@ OutOfFold out_of_fold_probabilities(const Examples& rows, const OutOfFoldOptions
   out.given.reserve(rows.size());
   for (const auto& e : rows) out.given.push_back(ids.at(e.label));
   const int folds = std::clamp(options.folds, 2, static_cast<int>(rows.size()));
-  out.fold = stratified_folds(out.given, out.classes.size(), folds, options.seed);
+  out.fold = stratified_folds(out.given, out.classes.size(), folds, options.seed, options.groups);
 
   silence_liblinear();
   TfidfVectorizer vectorizer(options.tfidf);

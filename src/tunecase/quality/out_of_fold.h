@@ -24,6 +24,9 @@ struct OutOfFoldOptions {
   uint64_t seed = 7;   // folds, and liblinear's rand() per fold: the same seed, the same report
   int threads = 2;     // the classes of each fold's one-vs-rest model train in parallel
   TfidfOptions tfidf;  // the linear approach's defaults: word 1-2, char_wb 2-5
+  // Per row, a group id (its near-duplicate cluster): a group is held out whole, or a held-out
+  // row's copy in training would vouch for its label, wrong or not. Empty: every row alone.
+  std::vector<std::size_t> groups;
 };
 
 struct OutOfFold {
@@ -39,8 +42,9 @@ struct OutOfFold {
   const float* row(std::size_t i) const { return probabilities.data() + i * classes.size(); }
 };
 
-// Folds are stratified: each label's rows are shuffled (std::mt19937_64 seeded by `seed`) and
-// dealt to the folds in turn. Needs at least 2 rows and 2 labels; throws UserError otherwise.
+// Folds are stratified: each label's rows (groups, with `groups`: by their first row's label) are
+// shuffled (std::mt19937_64 seeded by `seed`) and dealt to the folds in turn. Needs at least 2 rows
+// and 2 labels; throws UserError otherwise.
 OutOfFold out_of_fold_probabilities(const Examples& rows, const OutOfFoldOptions& options);
 
 }  // namespace tunecase

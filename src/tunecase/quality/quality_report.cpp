@@ -230,6 +230,9 @@ std::string data_quality_summary(const DataQuality& q) {
       "{} labelled rows (train {}, dev {}, test {}), {} labels{}\n", s.train + s.dev + s.test,
       s.train, s.dev, s.test, q.balance.train_counts.size(),
       s.unlabelled > 0 ? fmt::format("; {} rows without a label left out", s.unlabelled) : "");
+  if (s.empty_text > 0)
+    out += fmt::format("note: {} of the {} rows read have an empty text and are in no split\n",
+                       s.empty_text, s.rows);
   out += fmt::format("label variants: {} groups{}; {} labels trimmed\n", s.label_variants.size(),
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"
