@@ -186,7 +186,16 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
   if (target) {
     auto needed = fit->labels_for(*target);
     j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
-    if (needed) {
+    // A power law extrapolated far past the measured sizes says nothing: beyond 100x the train
+    // split a "labels needed" is a number no one should plan with.
+    constexpr double kFurthestProjection = 100;
+    if (needed && *needed > kFurthestProjection * static_cast<double>(train_size)) {
+      j["target"]["reachable"] = false;
+      j["target"]["why"] = fmt::format(
+          "not reachable within any realistic amount of data: the fit would need over {}x the "
+          "{} labels measured, far beyond what it can project",
+          kFurthestProjection, train_size);
+    } else if (needed) {
       j["target"]["labels_needed"] = std::ceil(*needed);
       j["target"]["reachable"] = true;
     } else {
