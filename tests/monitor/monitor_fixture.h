@@ -83,7 +83,8 @@ class StoreTest : public ::testing::Test {
   // `requests` predictions of `approach` on day kDay0 + day, the first `labelled` of them
   // labelled, `correct` of those correctly; latency `latency_ms`, $0.01 each.
   void log_day(const std::string& approach, int day, int requests, int labelled, int correct,
-               double latency_ms = 100, int errors = 0, const std::string& text = "") {
+               double latency_ms = 100, int errors = 0, const std::string& text = "",
+               bool simulated = false) {
     std::vector<PredictionRecord> batch;
     std::vector<Feedback> feedback;
     for (int i = 0; i < requests; ++i) {
@@ -98,6 +99,7 @@ class StoreTest : public ::testing::Test {
       p.created_at_ms = kT0 + day * kDayMs + i * 1000;
       if (i < errors) p.error = "upstream 500";
       if (!text.empty()) p.text = text;
+      p.simulated = simulated;
       batch.push_back(p);
       if (i < labelled)
         feedback.push_back({Feedback::By::request_id, p.request_id, i < correct ? "a" : "b",

@@ -126,6 +126,28 @@ TEST_F(RunMonitor, ApproachesWithoutRequestsAreNamedOnceAndSmallLatenciesKeepThe
   EXPECT_NE(md.find("## linear"), std::string::npos);
 }
 
+// An approach answered by sim-llm is marked simulated in monitor.json and in every report; the
+// others stay measured.
+TEST_F(RunMonitor, ApproachesAnsweredBySimLlmAreMarkedSimulated) {
+  for (int d = 0; d < 3; ++d) {
+    log_day("linear", d, 100, 50, 44);
+    log_day("sim-zero-shot", d, 100, 50, 30, 100, 0, "", true);
+  }
+  MonitorRequest request = at_day(3);
+  request.approaches = {"linear", "sim-zero-shot"};
+  auto run = run_monitor(*store_, MonitorSettings{}, request, AlertOutputs{});
+  std::map<std::string, std::string> basis;
+  for (const auto& a : run.document["approaches"])
+    basis[a["name"].get<std::string>()] = a["basis"].get<std::string>();
+  EXPECT_EQ(basis["linear"], "measured");
+  EXPECT_EQ(basis["sim-zero-shot"], "simulated");
+  EXPECT_NE(run.document["provenance"].get<std::string>().find("simulated"), std::string::npos);
+  std::string text = monitor_text(run.document);
+  EXPECT_NE(text.find("SIMULATED for sim-zero-shot"), std::string::npos) << text;
+  EXPECT_NE(text.find("sim-zero-shot (simulated)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("linear (simulated)"), std::string::npos) << text;
+}
+
 TEST_F(RunMonitor, AHealthyStoreFiresNothing) {
   for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88);
   MonitorSettings s;

@@ -101,7 +101,11 @@ std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query)
   q.to_ms = query.end_day * kDayMs;
   q.approaches = query.approaches;
   PilotCounts counts = store.pilot_counts(q);
-  return series_from_days(counts.days, query);
+  std::vector<ApproachSeries> out = series_from_days(counts.days, query);
+  for (ApproachSeries& s : out)
+    for (const ArmFigures& a : counts.arms)
+      if (a.approach == s.approach && a.arm == s.arm && a.simulated > 0) s.simulated = true;
+  return out;
 }
 
 }  // namespace tunecase::monitor

@@ -48,6 +48,7 @@ struct ApproachSeries {
   std::string name;            // "approach", or "approach (shadow)" for arms other than champion
   std::vector<DayPoint> days;  // first_day .. end_day - 1, oldest first
   int64_t requests = 0, labelled = 0, correct = 0;  // over the window
+  bool simulated = false;  // some of its answers came from sim-llm, the offline stand-in
 };
 
 // Days [first_day, end_day), UTC.

@@ -71,6 +71,7 @@ nlohmann::json to_json(const ApproachSeries& series) {
   nlohmann::json j = {{"name", series.name},
                       {"approach", series.approach},
                       {"arm", std::string(arm_name(series.arm))},
+                      {"basis", series.simulated ? "simulated" : "measured"},
                       {"requests", series.requests},
                       {"labelled", series.labelled},
                       {"accuracy", nullptr},
@@ -116,6 +117,11 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
                           {"days", window.end_day - window.first_day}}},
                         {"settings", settings_json(settings)},
                         {"provenance", "measured: the store's logged predictions and feedback"}};
+  for (const ApproachSeries& s : series)
+    if (s.simulated)
+      doc["provenance"] =
+          "measured: the store's logged predictions and feedback; simulated where an approach's "
+          "basis says so (its answers came from sim-llm, the offline stand-in)";
   nlohmann::json approaches = nlohmann::json::array();
   for (const ApproachSeries& s : series) approaches.push_back(to_json(s));
   doc["approaches"] = approaches;

@@ -191,11 +191,23 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
 }
 
 std::string window_line(const nlohmann::json& doc) {
+  std::vector<std::string> simulated;
+  for (const auto& a : doc["approaches"])
+    if (a.value("basis", "") == "simulated") simulated.push_back(a["name"].get<std::string>());
   return fmt::format(
       "{} to {} ({} days, UTC); figures measured from the store's logged "
-      "predictions and feedback.",
+      "predictions and feedback{}.",
       doc["window"]["first_date"].get<std::string>(), doc["window"]["last_date"].get<std::string>(),
-      doc["window"]["days"].get<int>());
+      doc["window"]["days"].get<int>(),
+      simulated.empty() ? ""
+                        : fmt::format("; SIMULATED for {} (answered by sim-llm, the offline "
+                                      "stand-in, not a real model)",
+                                      fmt::join(simulated, ", ")));
+}
+
+// An approach's name, marked when its answers came from sim-llm.
+std::string shown_name(const nlohmann::json& a) {
+  return a["name"].get<std::string>() + (a.value("basis", "") == "simulated" ? " (simulated)" : "");
 }
 
 std::string feedback_line(const nlohmann::json& doc) {
@@ -226,11 +238,11 @@ std::string monitor_text(const nlohmann::json& doc) {
   for (const auto& a : doc["approaches"]) {
     if (!had_requests(a)) continue;
     const auto& last = a["days"].back();
-    out += fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, ${:.2f}\n",
-                       a["name"].get<std::string>(), last["date"].get<std::string>(),
-                       last["requests"].get<int64_t>(), accuracy_cell(last),
-                       ms_cell(last["latency_p95_ms"]), last["errors"].get<int64_t>(),
-                       last["cost_usd"].get<double>());
+    out +=
+        fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, ${:.2f}\n",
+                    shown_name(a), last["date"].get<std::string>(), last["requests"].get<int64_t>(),
+                    accuracy_cell(last), ms_cell(last["latency_p95_ms"]),
+                    last["errors"].get<int64_t>(), last["cost_usd"].get<double>());
   }
   if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "  " + unserved + "\n";
   for (const std::string& line : today_lines(doc)) out += "  " + line + "\n";
@@ -267,7 +279,7 @@ std::string monitor_markdown(const nlohmann::json& doc) {
   if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "\n" + unserved + "\n";
   for (const auto& a : doc["approaches"]) {
     if (!had_requests(a)) continue;
-    out += fmt::format("\n## {}\n\n", a["name"].get<std::string>());
+    out += fmt::format("\n## {}\n\n", shown_name(a));
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : a["days"]) rows.push_back(day_row(d));
     out += markdown_table(kDayHeader, rows);
@@ -290,7 +302,7 @@ std::string monitor_html(const nlohmann::json& doc) {
     body += "<p>" + html::escape(unserved) + "</p>";
   for (const auto& a : doc["approaches"]) {
     if (!had_requests(a)) continue;
-    body += "<h2>" + html::escape(a["name"].get<std::string>()) + "</h2>";
+    body += "<h2>" + html::escape(shown_name(a)) + "</h2>";
     body += charts(doc, a);
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : a["days"]) rows.push_back(day_row(d));
