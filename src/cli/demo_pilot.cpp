@@ -108,6 +108,7 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
   options.server.port = 0;
   options.log.instance = "demo";
   options.clock = [&now] { return now.load(); };
+  options.simulated_clock = true;
   // The routing salt from the seed, unless the config names one: the same seed sends every ticket
   // to the same arm, run after run.
   tunecase::ProjectConfig routed = config;

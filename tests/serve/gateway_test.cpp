@@ -77,6 +77,22 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey), "");
 }
 
+// The demo's pilot runs on a simulated clock of its own: its last time is kept at stop as a
+// replay's is, so `tunecase pilot` on the demo's store reports as of it, not of the wall clock.
+TEST_F(GatewayTest, ASimulatedClockIsKeptAtStopLikeAReplayClock) {
+  constexpr int64_t kDay = 86'400'000;
+  std::atomic<int64_t> now{20000 * kDay};
+  GatewayOptions o = options();
+  o.clock = [&now] { return now.load(); };
+  o.simulated_clock = true;
+  start("", o);
+  classify({{"text", "the courier is late"}});
+  now = 20040 * kDay;
+  gateway_->stop();
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
+            std::to_string(20040 * kDay));
+}
+
 TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {
   start();
   nlohmann::json a = classify({{"text", "wrong address on the shipment"}, {"id", "T-7"}});

@@ -67,7 +67,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
   // A start on the wall clock: the store's figures are no longer as of a replay's last time.
-  if (!replay_now_ && store_->meta(kReplayClockKey).value_or("") != "")
+  if (!replay_now_ && !options_.simulated_clock && store_->meta(kReplayClockKey).value_or("") != "")
     store_->set_meta(kReplayClockKey, "");
   load_approaches(config);
   watch_ = std::make_unique<ModelWatch>(
@@ -227,9 +227,10 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   if (dispatcher_) shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();
   dispatcher_.reset();
   if (log_) log_->stop();  // commits every logged prediction
-  if (replay_now_ && store_) {
+  if ((replay_now_ || options_.simulated_clock) && store_) {
     try {
-      store_->set_meta(kReplayClockKey, std::to_string(replay_now_->load()));
+      store_->set_meta(kReplayClockKey,
+                       std::to_string(replay_now_ ? replay_now_->load() : options_.clock()));
     } catch (const std::exception& e) {
       fmt::print(stderr, "cannot record the replay clock's last time: {}\n", e.what());
     }

@@ -45,6 +45,9 @@ struct GatewayOptions {
   std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
   // The time of predictions, feedback and the report; the system clock but for a replay.
   Clock clock = system_now_ms;
+  // `clock` is a simulated one (the demo's replay): its last time is recorded at stop, as with
+  // --replay-clock, so that `tunecase pilot` on the store reports as of it.
+  bool simulated_clock = false;
   // `--replay-clock START` (docs/operate.md, "Replay through the gateway"): the gateway's clock
   // starts at START and each request's "at" moves it forward (never back), so replayed traffic
   // is stored on its own days. Without it a request carrying "at" is refused (400).
