@@ -35,7 +35,28 @@ tunecase::ProjectConfig load(const EvalArgs& a, const CLI::App& cmd) {
   return c;
 }
 
-void run(const EvalArgs& a, const CLI::App& cmd) {
+// Approaches every one of whose scored requests failed: their 0% measures the endpoint, not the
+// approach. Said on stderr; the run's exit status is 1 so that a script notices.
+int all_failed(const nlohmann::json& eval) {
+  int count = 0;
+  for (const auto& a : eval["approaches"]) {
+    auto scored = a.value("scored", int64_t{0});
+    if (scored == 0 || a.value("errors", int64_t{0}) < scored) continue;
+    ++count;
+    std::string first = "see report.md";
+    if (a.contains("error_samples") && !a["error_samples"].empty())
+      first = a["error_samples"][0].value("error", first);
+    while (!first.empty() && (first.back() == '.' || first.back() == ' ')) first.pop_back();
+    fmt::print(stderr,
+               "error: approach '{}': every one of its {} requests failed ({}); its accuracy "
+               "measures the endpoint, not the approach. Fix the cause and run again (answers "
+               "already received come from the cache)\n",
+               a.value("name", std::string("?")), scored, first);
+  }
+  return count;
+}
+
+int run(const EvalArgs& a, const CLI::App& cmd) {
   tunecase::ProjectConfig config = load(a, cmd);
   if (a.skip_invalid) config.data.skip_invalid = true;
   apply_local_only(config, a.local_only);
@@ -72,6 +93,7 @@ void run(const EvalArgs& a, const CLI::App& cmd) {
   }
   fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json, models/{}\n", a.out,
              a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
+  return all_failed(eval) > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -101,5 +123,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--compare-redaction", args->compare_redaction,
                 "Also run each LLM approach without [privacy] redaction and report both "
                 "accuracies (the second run sends unredacted text)");
-  cmd->callback([args, cmd] { run(*args, *cmd); });
+  cmd->callback([args, cmd] {
+    if (run(*args, *cmd) != 0) {
+      std::fflush(stdout);
+      std::exit(1);
+    }
+  });
 }

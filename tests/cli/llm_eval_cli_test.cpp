@@ -5,7 +5,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include <gtest/gtest.h>
 
@@ -149,6 +152,30 @@ TEST(LlmEvalCli, MissingKeyVariableStopsBeforeAnyRequest) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("TUNECASE_TEST_KEY"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("connection refused"), std::string::npos) << r.output;
+}
+
+// An endpoint that fails every request (fewer items than stop a run): the outputs are written,
+// the approach's 0% is called what it is, and the exit status is 1 so that a script notices.
+TEST(LlmEvalCli, AnApproachWhoseEveryRequestFailedExitsOne) {
+  TempDir dir;
+  ServerProcess failing(dir.path(), "failing", {"sim-llm", "--rate-500", "1"}, {});
+  ASSERT_GT(failing.port(), 0);
+  std::string rows = "text,category\n";
+  for (int i = 0; i < 20; ++i)
+    rows += fmt::format("my invoice {} is wrong,billing\nI cannot log in ({}),login\n", i, i);
+  std::ofstream(dir.path() / "t.csv") << rows;
+  std::ofstream(dir.path() / "p.toml")
+      << "[data]\npath = \"t.csv\"\nlabel = \"category\"\n\n[[approach]]\nname = \"down\"\n"
+         "kind = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:"
+      << failing.port() << "/v1\"\n\n[[approach]]\nname = \"lin\"\nkind = \"linear\"\n";
+  CliResult r =
+      run_cli("eval --yes --no-inspect --no-cache --config " + (dir.path() / "p.toml").string() +
+              " --out " + (dir.path() / "out").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("approach 'down': every one of its 8 requests failed"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("HTTP 500"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "eval.json"));
 }
 
 TEST(LlmEvalCli, UnreachableEndpointIsAClearError) {
