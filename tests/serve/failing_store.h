@@ -6,8 +6,10 @@
 // and started again (store_outage_test.cpp). Everything else goes to the real store.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tunecase/core/error.h"
@@ -21,9 +23,11 @@ class FailingStore final : public Store {
 
   std::atomic<bool> down{false};  // log_predictions and set_meta throw while set
   std::atomic<int> failed{0};     // commits refused so far
+  std::atomic<bool> hang{false};  // log_predictions waits while set (a lock held elsewhere)
 
   void log_predictions(const std::vector<PredictionRecord>& batch,
                        const CommitExtras& extras) override {
+    while (hang) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (down) {
       ++failed;
       throw UserError("lost the connection to the store (down for the test)");

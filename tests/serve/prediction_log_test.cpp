@@ -602,6 +602,27 @@ TEST(PredictionLog, AFailingStoreIsTriedAgainAfterGrowingPauses) {
   EXPECT_TRUE(eventually([&] { return log.stats().committed == 1; }));
 }
 
+// A commit that does not return (a lock another session holds, a server that stopped answering)
+// fails nothing, so nothing said the store was in trouble: after commit_hangs_after the log's
+// health says so, and it clears when the commit returns.
+TEST(PredictionLog, ACommitThatDoesNotReturnMakesTheStoreFailing) {
+  FailingStore store(open_store(store_path()));
+  PredictionLogOptions o = quick_retries();
+  o.commit_hangs_after = std::chrono::milliseconds(200);
+  PredictionLog log(store, o);
+  EXPECT_FALSE(log.health().store_failing);
+  store.hang = true;
+  ASSERT_TRUE(log.reserve());
+  log.append(record(0));
+  ASSERT_TRUE(eventually([&] { return log.health().store_failing; }));
+  EXPECT_TRUE(log.health().stalled);
+  EXPECT_GE(log.health().failing_for_s, 0.2);
+  EXPECT_NE(log.stats().store_error.find("has not returned"), std::string::npos);
+  store.hang = false;
+  EXPECT_TRUE(eventually([&] { return log.stats().committed == 1; }));
+  EXPECT_FALSE(log.health().store_failing);
+}
+
 // A log stopping while the store still fails gives up after stop_tries and says how many
 // answered predictions were not stored; it does not hang.
 TEST(PredictionLog, AStopWithTheStoreStillDownCountsWhatWasNotStored) {

@@ -75,7 +75,14 @@ Response health(const PredictionLog::Health& h) {
   nlohmann::json j = {{"status", h.store_failing ? "degraded" : "ok"},
                       {"queued", h.queued},
                       {"not_stored", h.not_stored}};
-  if (h.store_failing) {
+  if (h.store_failing && h.stalled) {
+    j["store_failing_for_s"] = h.failing_for_s;
+    j["reason"] = fmt::format(
+        "a commit to the store has not returned for {:.0f} s (a lock another session holds, a "
+        "server that stopped answering): {} predictions wait in this gateway's queue, {} were "
+        "answered and not stored; see serve's log",
+        h.failing_for_s, h.queued, h.not_stored);
+  } else if (h.store_failing) {
     j["store_failing_for_s"] = h.failing_for_s;
     j["reason"] = fmt::format(
         "the store has refused commits for {:.0f} s: {} predictions wait in this gateway's queue "

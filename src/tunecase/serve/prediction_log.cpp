@@ -273,7 +273,10 @@ PredictionLog::Stats PredictionLog::stats() const {
   s.dropped = dropped_late_ + not_stored_;
   s.refused = refused_;
   s.queued = queued() + in_flight_.load();
-  s.failing_for_s = health().failing_for_s;
+  const Health h = health();
+  s.failing_for_s = h.failing_for_s;
+  if (h.stalled && s.store_error.empty())
+    s.store_error = fmt::format("a commit has not returned for {:.0f} s", h.failing_for_s);
   s.audit_not_stored = audit_not_stored_;
   if (s.failing_for_s == 0) s.store_error.clear();
   return s;
@@ -288,6 +291,15 @@ PredictionLog::Health PredictionLog::health() const {
         std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
     h.failing_for_s = std::max(
         1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count());
+  } else if (const int64_t started = commit_started_.load(); started != 0) {
+    const auto at =
+        std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(started));
+    const auto running = std::chrono::steady_clock::now() - at;
+    if (running >= options_.commit_hangs_after) {
+      h.store_failing = true;
+      h.stalled = true;
+      h.failing_for_s = std::chrono::duration<double>(running).count();
+    }
   }
   h.queued = queued() + in_flight_.load();
   h.not_stored = not_stored_.load(std::memory_order_relaxed) + dropped_late_.load();
@@ -467,6 +479,11 @@ PredictionLog::CommitResult PredictionLog::commit(std::vector<PredictionRecord>&
   }
   extras.meta_key = meta_key();
   extras.meta_value = progress(false, stored_before + batch.size());
+  struct Started {
+    std::atomic<int64_t>& at;
+    ~Started() { at.store(0); }
+  } started{commit_started_};
+  commit_started_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   try {
     store_.log_predictions(batch, extras);
     return CommitResult::committed;

@@ -50,6 +50,9 @@ struct PredictionLogOptions {
   // quarter of `starved_after` itself (the machine still busy); then the background writer takes
   // them back.
   std::chrono::milliseconds stalled_after{250};
+  // A commit that has not returned after this long makes health() say the store is failing
+  // (a lock another session holds, a server that stopped answering), though none has failed.
+  std::chrono::milliseconds commit_hangs_after{10000};
   std::chrono::microseconds starved_after{10000};
   std::chrono::milliseconds urgent_for{1000};
   // A commit the store refuses (PostgreSQL restarting or unreachable, a full disk, a locked
@@ -163,6 +166,7 @@ class PredictionLog {
   // What /healthz says, without the log's locks (the event loops answer it).
   struct Health {
     bool store_failing = false;
+    bool stalled = false;  // failing because a commit has not returned, not because one failed
     double failing_for_s = 0;
     std::size_t queued = 0;  // as Stats::queued
     int64_t not_stored = 0;
@@ -242,6 +246,10 @@ class PredictionLog {
   // A failing store (see retry_first): steady_clock ticks of the first failure since the last
   // commit (0: the store commits). The rest under mutex_.
   std::atomic<int64_t> failing_since_{0};
+  // When the commit in progress started (steady clock ticks; 0: none): a commit that has not
+  // returned for options_.commit_hangs_after (a lock another session holds, a silent server)
+  // makes health() say the store is failing, though no commit has failed yet.
+  std::atomic<int64_t> commit_started_{0};
   std::chrono::steady_clock::time_point retry_at_;  // no commit is tried before it
   std::chrono::milliseconds retry_pause_{0};
   std::chrono::steady_clock::time_point reported_at_;  // the last "still failing" line

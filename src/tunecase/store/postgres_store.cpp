@@ -218,6 +218,10 @@ class PgDatabase final : public store_detail::SqlDatabase {
       auto c = std::make_unique<pqxx::connection>(with_timeout(url_));
       pqxx::nontransaction setup(*c);
       setup.exec("SET client_min_messages TO warning");
+      // A lock another session holds for long (a manual LOCK TABLE, a stuck migration) fails
+      // the statement after 10 s instead of holding the gateway's commit, and its stop, for as
+      // long: the gateway then says the store is failing and tries again.
+      setup.exec("SET lock_timeout TO '10s'");
       return c;
     } catch (const pqxx::broken_connection& e) {
       throw UserError(
@@ -231,9 +235,19 @@ class PgDatabase final : public store_detail::SqlDatabase {
     }
   }
 
+  // Time-outs the URL does not set: 5 s to connect; TCP keepalives and a 30 s TCP user
+  // time-out, so a server lost behind a network cut fails a statement in about 30 s, not after
+  // the kernel's 15 minutes of retransmissions.
   static std::string with_timeout(const std::string& url) {
-    if (url.find("connect_timeout=") != std::string::npos) return url;
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
+    std::string out = url;
+    for (const char* setting :
+         {"connect_timeout=5", "keepalives=1", "keepalives_idle=10", "keepalives_interval=5",
+          "keepalives_count=3", "tcp_user_timeout=30000"}) {
+      std::string key(setting, std::string_view(setting).find('=') + 1);
+      if (out.find(key) != std::string::npos) continue;
+      out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(setting);
+    }
+    return out;
   }
 
   // A kept connection (reused) or a new one. A kept connection with something to read has been
