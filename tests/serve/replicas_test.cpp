@@ -54,6 +54,29 @@ TEST_F(GatewayTest, TwoReplicasOnOnePostgresAgreeOnEveryFigure) {
   }
 }
 
+// Behind a load balancer the feedback may reach another replica than the one that answered,
+// while the prediction still waits in that one's queue: the feedback waits for it (up to a
+// second) instead of a 404 that loses the label. Two replicas on one SQLite file here; the
+// first commits every 400 ms.
+TEST_F(GatewayTest, AFeedbackAtAnotherReplicaWaitsForThePredictionInTheFirstsQueue) {
+  project("");
+  GatewayOptions a = options(), b = options();
+  a.log.instance = "replica-a";
+  a.log.window = std::chrono::milliseconds(400);
+  b.log.instance = "replica-b";
+  Gateway first(config_, a), second(config_, b);
+  int ports[2] = {first.start(), second.start()};
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "lb-" + std::to_string(i);
+    send(ports[0], "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", id}});
+    nlohmann::json fb = send(ports[1], "POST", "/v1/feedback", {{"id", id}, {"label", "billing"}});
+    EXPECT_EQ(fb["predictions"], 1) << id << " " << fb.dump();
+  }
+  TestClient client(ports[1]);
+  Reply unknown = client.send("POST", "/v1/feedback", R"({"id":"never-sent","label":"billing"})");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;  // after its wait: an id no one answered
+}
+
 // Replicas starting together on an empty registry: one registers each local model as champion,
 // the other finds it registered; both start, and the registry has one champion per approach.
 TEST_F(GatewayTest, ReplicasStartingTogetherRegisterEachModelOnce) {

@@ -142,6 +142,8 @@ class Gateway {
   bool stopped_ = false;
   int64_t shadow_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
+  // A feedback for an id no replica has stored yet waits for the others' queues (one at a time).
+  std::atomic<bool> waiting_for_replicas_{false};
 };
 
 }  // namespace tunecase::serve

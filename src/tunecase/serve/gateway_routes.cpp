@@ -2,6 +2,7 @@
 // gateway.cpp).
 #include <cctype>
 #include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -230,6 +231,24 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
             again.previous_label = result.previous_label;
           }
           result = again;
+        }
+      }
+      // Another replica behind the same load balancer may have answered it a moment ago, its
+      // prediction still in that replica's queue (a commit window, or its pause after a store
+      // outage): a label sent at once would be lost to a 404 a client does not retry. One such
+      // feedback at a time waits up to a second for the other queues.
+      if (result.outcome == FeedbackOutcome::unknown_id && all_stored &&
+          log_->other_instances_running()) {
+        bool expected = false;
+        if (waiting_for_replicas_.compare_exchange_strong(expected, true)) {
+          struct Done {
+            std::atomic<bool>& flag;
+            ~Done() { flag = false; }
+          } done{waiting_for_replicas_};
+          for (int i = 0; i < 10 && result.outcome == FeedbackOutcome::unknown_id; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            result = store_->record_feedback(fb);
+          }
         }
       }
       if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)

@@ -234,6 +234,15 @@ bool PredictionLog::flush(std::optional<std::chrono::milliseconds> at_most) {
   return settled_ >= target;
 }
 
+bool PredictionLog::other_instances_running() const {
+  for (const auto& [key, value] : store_.meta_with_prefix(std::string(kProgressPrefix))) {
+    if (key == meta_key()) continue;
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (j.is_object() && !j.value("clean", true) && !j.value("reported", false)) return true;
+  }
+  return false;
+}
+
 void PredictionLog::not_stored(std::size_t records) {
   not_stored_ += static_cast<int64_t>(records);
 }

@@ -146,6 +146,10 @@ class PredictionLog {
 
   const PreviousRun& previous_run() const { return previous_; }
   const std::vector<OtherUnflushedRun>& other_unflushed_runs() const { return others_; }
+  // Whether another instance's progress record says it is running (or stopped without its
+  // clean-stop record and not yet reported): its queue may hold a prediction this one's store
+  // does not have yet. Reads the store.
+  bool other_instances_running() const;
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, refused = 0;
     // Answered and never stored: not_stored() while the store failed with the queue full, rows
