@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -58,6 +59,29 @@ TEST_F(CurveRunTest, MoreLabelsHelpAndEveryFigureIsWritten) {
   EXPECT_TRUE(fit["target"].contains("reachable"));
   for (const char* f : {"curve.json", "curve.md", "curve.html"})
     EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
+}
+
+// Texts that say nothing of their label, nine in ten labelled "a": no size does better than
+// always answering "a", and the fit says its projections promise nothing.
+TEST_F(CurveRunTest, ACurveNoBetterThanTheMostFrequentLabelSaysSo) {
+  std::vector<std::vector<std::string>> rows;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 400; ++i)
+    rows.push_back(
+        {fmt::format("w{} w{} w{}", rng() % 50, rng() % 50, rng() % 50), i % 10 == 0 ? "b" : "a"});
+  write_csv(dir_ / "noise.csv", {"text", "category"}, rows);
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"noise.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n[curve]\nsizes = [20, 60, 150]\n",
+      dir_ / "tunecase.toml");
+  CurveOptions o;
+  o.out_dir = dir_ / "noise-out";
+  std::ostringstream log;
+  auto doc = run_curve(c, o, log);
+  const auto& fit = doc["approaches"][0]["fit"];
+  ASSERT_TRUE(fit.value("fitted", false)) << fit.dump();
+  EXPECT_EQ(fit["majority_only"], true) << fit.dump();
+  EXPECT_NE(fit["warning"].get<std::string>().find("most frequent label"), std::string::npos);
 }
 
 // Few test items: a size above the train split is named, not dropped in silence, the log says

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
+#include <map>
 
 #include <algorithm>
 #include <cmath>
@@ -447,6 +448,29 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     if (!client) client = (own = make_http_client()).get();
     approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
                                      settings.target_accuracy, log));
+  }
+  // A model that answers the test split's most frequent label at every size measures the class
+  // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)
+  // and projects gains no more data would bring.
+  if (!test.empty()) {
+    std::map<std::string, std::size_t> counts;
+    for (const auto& e : test) ++counts[e.label];
+    std::size_t top = 0;
+    for (const auto& [label, n] : counts) top = std::max(top, n);
+    const double majority = static_cast<double>(top) / static_cast<double>(test.size());
+    for (auto& a : approaches) {
+      auto at_train = mean_at(a["points"], train.size());
+      nlohmann::json& fit = a["fit"];
+      if (!at_train || *at_train > majority + 1e-9 || !fit.value("fitted", false)) continue;
+      fit["majority_only"] = true;
+      std::string before = fit.contains("warning") ? fit["warning"].get<std::string>() + " " : "";
+      fit["warning"] = before + fmt::format(
+                                    "With all {} labels it scores {:.3f}, no more than always "
+                                    "answering the test split's most frequent label ({:.3f}): "
+                                    "the curve measures the class balance, not learning, and "
+                                    "its projections promise nothing.",
+                                    train.size(), *at_train, majority);
+    }
   }
   nlohmann::json doc = {
       {"tool", "tunecase"},
