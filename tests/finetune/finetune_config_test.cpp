@@ -48,6 +48,12 @@ TEST(FinetuneConfig, BadKeysNameTheKeyAndWhatToWrite) {
   // Anthropic has no fine-tuning API: the key is refused and said to belong to openai.
   EXPECT_NE(error_of(approach("anthropic", "{ base_model = \"b\" }")).find("openai"),
             std::string::npos);
+  // A chain-of-thought prompt cannot be fine-tuned: check says so at the table's line, not
+  // finetune or curve later without the approach's name.
+  std::string cot =
+      error_of(approach("openai", "{ base_model = \"b\" }\nprompt = \"chain_of_thought\""));
+  EXPECT_NE(cot.find("chain_of_thought"), std::string::npos) << cot;
+  EXPECT_NE(cot.find("p.toml:"), std::string::npos) << cot;
 }
 
 TEST(FinetunePrices, TrainingAndTunedInferenceComeFromTheFinetuneSection) {

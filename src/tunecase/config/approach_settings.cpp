@@ -264,6 +264,10 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   s.tpm = r.number("tpm", 0, kNonNegative, "tokens per minute (0: no limit)");
   s.index = read_index(r, {3, 4}, 0.1);
   if (a.kind == "openai") read_finetune(r, s);
+  if (s.finetune && s.prompt == "chain_of_thought")
+    r.fail("finetune",
+           "cannot fine-tune prompt = \"chain_of_thought\": the training file would need a "
+           "reasoning for every example; fine-tune a zero_shot (or few_shot) approach instead");
 }
 
 std::vector<SettingRecord> approach_reference_records(std::string_view kind) {
