@@ -514,7 +514,11 @@ std::optional<std::string> unflushed_run_note(const PreviousRun& run, const std:
       run.at_ms > 0 ? fmt::format(" (its last progress record: {} UTC)", utc_text(run.at_ms)) : "";
   std::string after =
       run.last_batch > 0
-          ? fmt::format("about {} (estimated: the size of its last commit)", run.last_batch)
+          ? fmt::format(
+                "about {} (estimated: the size of its last commit; a run that stopped or died "
+                "while the store was failing, as its record cannot then be written, lost what it "
+                "answered since: its stderr says how many)",
+                run.last_batch)
           : std::string("how many is not known (the record was written before its first commit)");
   return fmt::format(
       "the previous run of instance '{}' stopped without flushing its log{}: {} acknowledged "
