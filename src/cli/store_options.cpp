@@ -11,6 +11,13 @@
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
+  // A database without a store: opened, a command that only reads would create the schema in
+  // it (a mistyped database name, another application's database).
+  if (tunecase::is_postgres_url(location) && !tunecase::postgres_store_exists(location))
+    throw tunecase::UserError(fmt::format(
+        "--store {}: this database holds no tunecase store (no schema_version table on its "
+        "search path); point --store at the database `tunecase serve` writes",
+        shown_store(location)));
   // Another scheme (mysql://...) is named as such by open_store, with the two forms it takes.
   if (location.find("://") != std::string::npos) return tunecase::open_store(location);
   if (!tunecase::is_postgres_url(location) && !std::filesystem::exists(location))

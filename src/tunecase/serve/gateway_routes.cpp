@@ -261,7 +261,12 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
       }
       responder.respond(Response::json(200, feedback_json(result).dump()));
     } catch (const std::exception& e) {
-      responder.respond(busy(fmt::format("the store did not record the feedback ({})", e.what())));
+      // A connection lost during the commit leaves it unknown whether it was recorded: either
+      // way sending it again is right, since the same label counts once.
+      responder.respond(busy(fmt::format(
+          "the store did not confirm the feedback ({}); send it again: feedback is idempotent, "
+          "the same label counts once",
+          e.what())));
     }
   });
   if (!taken) responder.respond(busy("too many feedback requests in flight"));

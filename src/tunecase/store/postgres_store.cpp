@@ -128,6 +128,21 @@ class PgSession final : public SqlSession {
   pqxx::transaction_base& tx_;
 };
 
+// Time-outs the URL does not set: 5 s to connect; TCP keepalives and a 30 s TCP user
+// time-out, so a server lost behind a network cut fails a statement in about 30 s, not after
+// the kernel's 15 minutes of retransmissions.
+std::string with_timeout(const std::string& url) {
+  std::string out = url;
+  for (const char* setting :
+       {"connect_timeout=5", "keepalives=1", "keepalives_idle=10", "keepalives_interval=5",
+        "keepalives_count=3", "tcp_user_timeout=30000"}) {
+    std::string key(setting, std::string_view(setting).find('=') + 1);
+    if (out.find(key) != std::string::npos) continue;
+    out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(setting);
+  }
+  return out;
+}
+
 class PgDatabase final : public store_detail::SqlDatabase {
  public:
   explicit PgDatabase(std::string url) : url_(std::move(url)), passwords_(passwords_in(url_)) {
@@ -235,21 +250,6 @@ class PgDatabase final : public store_detail::SqlDatabase {
     }
   }
 
-  // Time-outs the URL does not set: 5 s to connect; TCP keepalives and a 30 s TCP user
-  // time-out, so a server lost behind a network cut fails a statement in about 30 s, not after
-  // the kernel's 15 minutes of retransmissions.
-  static std::string with_timeout(const std::string& url) {
-    std::string out = url;
-    for (const char* setting :
-         {"connect_timeout=5", "keepalives=1", "keepalives_idle=10", "keepalives_interval=5",
-          "keepalives_count=3", "tcp_user_timeout=30000"}) {
-      std::string key(setting, std::string_view(setting).find('=') + 1);
-      if (out.find(key) != std::string::npos) continue;
-      out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(setting);
-    }
-    return out;
-  }
-
   // A kept connection (reused) or a new one. A kept connection with something to read has been
   // told something while idle, which on an idle connection is the server going away ("terminating
   // connection due to administrator command", then the end of the stream): it is closed, not
@@ -321,6 +321,16 @@ std::string redact_url(const std::string& url) {
     out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
   }
   return out;
+}
+
+bool postgres_store_exists(const std::string& url) {
+  try {
+    pqxx::connection c(with_timeout(url));
+    pqxx::nontransaction tx(c);
+    return tx.exec("SELECT to_regclass('schema_version') IS NOT NULL")[0][0].as<bool>();
+  } catch (const std::exception&) {
+    return true;
+  }
 }
 
 std::unique_ptr<Store> open_postgres_store(const std::string& url) {

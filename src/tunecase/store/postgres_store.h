@@ -14,6 +14,11 @@ namespace tunecase {
 // last commits), feedback with the server's synchronous commit.
 std::unique_ptr<Store> open_postgres_store(const std::string& url);
 
+// False when the database at `url` is reachable and holds no tunecase store (no schema_version
+// table on its search path): a command that only reads must not create one in a mistyped
+// database. True otherwise, a connection failure included (opening then says what failed).
+bool postgres_store_exists(const std::string& url);
+
 // The URL with its password replaced by "***", for messages and logs.
 std::string redact_url(const std::string& url);
 
