@@ -204,6 +204,15 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
               {"pilot_days", elapsed_days},
               {"pilot_per_day", elapsed_days > 0 ? json(requests / elapsed_days) : json(nullptr)}};
   }
+  // The memo's charts colour its approaches by their order in decision.json: the page follows it,
+  // so an approach keeps its colour from the memo to the live page.
+  json colour_order = json::array();
+  if (context.decision.is_object() && context.decision.contains("approaches") &&
+      context.decision["approaches"].is_array())
+    for (const auto& a : context.decision["approaches"])
+      if (a.is_object() && a.contains("name") && a["name"].is_string())
+        colour_order.push_back(a["name"]);
+  out["colour_order"] = colour_order;
   out["context"] = {
       {"approaches", assumed_vs_measured(context.decision, pilot)},
       {"volume", volume},

@@ -223,14 +223,17 @@
       const values = axis.labels.map(() => null);
       for (const r of d.days) if (r.approach === name) values[r.day - axis.first] = field(r);
       const simulated = d.days.some(r => r.approach === name && r.basis === 'simulated');
-      return { name: name + (simulated ? ' (simulated)' : ''), values };
+      // The memo's colour for an approach it names (its order in decision.json), else by place.
+      const k = (d.colour_order || []).indexOf(name);
+      const colour = COLOURS[(k >= 0 ? k : approaches.indexOf(name)) % COLOURS.length];
+      return { name: name + (simulated ? ' (simulated)' : ''), values, colour };
     });
   }
 
   function lineChart(id, axis, lines, extra, yOptions, events) {
     const datasets = [];
     lines.forEach((l, i) => {
-      const colour = COLOURS[i % COLOURS.length];
+      const colour = l.colour || COLOURS[i % COLOURS.length];
       datasets.push({ label: l.name, data: l.values, borderColor: colour, backgroundColor: colour,
                       pointRadius: axis.labels.length > 60 ? 0 : 2, borderWidth: 2, spanGaps: false,
                       tension: 0 });
