@@ -121,6 +121,12 @@ TEST_F(CurveRunTest, DuplicateSizesAreRefused) {
   } catch (const UserError& e) {
     EXPECT_THAT(e.what(), HasSubstr("[curve] sizes: 300 is listed twice"));
   }
+  try {
+    config("[curve]\napproaches = [\"lin\", \"lin\"]\n");
+    FAIL() << "an approach listed twice was accepted (and measured twice)";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("[curve] approaches: \"lin\" is listed twice"));
+  }
 }
 
 // Three tiny sizes bend the fit: its projection at 2x falls below what all of train measured.

@@ -194,6 +194,16 @@ void read_curve(TableReader& r, CurveTableSettings& c) {
   if (auto names =
           r.text_list("finetune", "fine-tune these approaches at each fraction (paid jobs)"))
     c.finetune = *names;
+  // A name listed twice was measured twice and reported twice, as two approaches.
+  for (const char* key : {"approaches", "finetune"}) {
+    std::vector<std::string> sorted = std::string_view(key) == "finetune"
+                                          ? c.finetune
+                                          : c.approaches.value_or(std::vector<std::string>{});
+    std::sort(sorted.begin(), sorted.end());
+    auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+    if (twice != sorted.end())
+      r.fail(key, fmt::format("\"{}\" is listed twice; list each approach once", *twice));
+  }
   if (auto f =
           r.number_list("finetune_fractions", Range{0, 1, true, true},
                         "shares of train to fine-tune on (default 0.1, 0.3; all of train added)"))
