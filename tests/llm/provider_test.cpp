@@ -90,9 +90,18 @@ TEST(Provider, MissingKeyVariableIsAUserErrorBeforeAnyRequest) {
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_STREQ(e.what(),
-                 "approach 'test-openai': environment variable TUNECASE_TEST_UNSET_KEY is not "
-                 "set; export it before running (keys are read from the environment only)");
+                 "test.toml: approach 'test-openai' reads its key from the environment variable "
+                 "TUNECASE_TEST_UNSET_KEY, which is not set; export it before running (keys are "
+                 "read from the environment only)");
   }
+  ::setenv("TUNECASE_TEST_UNSET_KEY", "", 1);  // exported, but empty: said as such
+  try {
+    make_provider(approach("openai", {{"api_key_env", "TUNECASE_TEST_UNSET_KEY"}}));
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("which is set but empty"), std::string::npos) << e.what();
+  }
+  ::unsetenv("TUNECASE_TEST_UNSET_KEY");
   EXPECT_THROW(make_provider(approach("anthropic", {{"api_key_env", "TUNECASE_TEST_UNSET_KEY"}})),
                UserError);
 }

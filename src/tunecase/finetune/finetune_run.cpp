@@ -42,17 +42,6 @@ const ApproachConfig& finetune_approach(const ProjectConfig& config, const std::
   return *a;
 }
 
-std::string api_key(const ApproachConfig& a) {
-  if (a.llm.api_key_env.empty()) return "";
-  const char* key = std::getenv(a.llm.api_key_env.c_str());
-  if (key == nullptr || *key == '\0')
-    throw UserError(
-        fmt::format("{}: approach '{}' reads its key from ${}, which is not set; "
-                    "export it (keys only ever come from the environment)",
-                    a.where, a.name, a.llm.api_key_env));
-  return key;
-}
-
 // The string at `pointer` ("" when absent or not a string): records may be partial or old.
 std::string text_at(const nlohmann::json& j, const char* pointer) {
   nlohmann::json::json_pointer p(pointer);
@@ -201,7 +190,7 @@ class Session {
           "{}: the fine-tuning files have problems (listed above{}); nothing was uploaded", a_.name,
           keep_previous ? "" : fmt::format(", and in {}", file_.string())));
     auto http = make_http_client(4);
-    OpenAiFinetuneClient client(a_.llm.base_url, api_key(a_), *http);  // the key, or stop here
+    OpenAiFinetuneClient client(a_.llm.base_url, read_api_key(a_), *http);  // the key, or stop here
     bool found = false;
     if (recorded_job_to_follow(previous, print)) {
       record_["job"] = previous["job"];

@@ -10,20 +10,6 @@
 namespace tunecase {
 namespace {
 
-// Keys come from the environment only and are read once, so a run cannot switch keys midway.
-std::string read_api_key(const ApproachConfig& approach) {
-  const std::string& variable = approach.llm.api_key_env;
-  if (variable.empty()) return "";
-  const char* value = std::getenv(variable.c_str());
-  if (value == nullptr || *value == '\0') {
-    throw UserError(fmt::format(
-        "approach '{}': environment variable {} is not set; export it before running (keys are "
-        "read from the environment only)",
-        approach.name, variable));
-  }
-  return value;
-}
-
 // The API's own error text when the body carries one ({"error": {"message": ...}}).
 std::string api_error_message(const std::string& body) {
   auto json = nlohmann::json::parse(body, nullptr, false);
@@ -39,6 +25,21 @@ std::string api_error_message(const std::string& body) {
 }
 
 }  // namespace
+
+// Keys come from the environment only and are read once, so a run cannot switch keys midway.
+std::string read_api_key(const ApproachConfig& approach) {
+  const std::string& variable = approach.llm.api_key_env;
+  if (variable.empty()) return "";
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw UserError(fmt::format(
+        "{}approach '{}' reads its key from the environment variable {}, which {}; export it "
+        "before running (keys are read from the environment only)",
+        approach.where.empty() ? "" : approach.where + ": ", approach.name, variable,
+        value == nullptr ? "is not set" : "is set but empty"));
+  }
+  return value;
+}
 
 std::unique_ptr<Provider> make_provider(const ApproachConfig& approach) {
   if (approach.kind == "openai") {

@@ -72,6 +72,10 @@ class Provider {
 // variable is unset. Without api_key_env no auth header is sent (local OpenAI-compatible servers).
 std::unique_ptr<Provider> make_provider(const ApproachConfig& approach);
 
+// The key from the environment variable named by api_key_env ("" without one); UserError, with
+// the config's line, when that variable is unset or empty.
+std::string read_api_key(const ApproachConfig& approach);
+
 // True when the response carries `x-tunecase-simulated: 1` (sent by `tunecase sim-llm`).
 bool is_simulated(const HttpResponse& response);
 
