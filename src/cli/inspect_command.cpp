@@ -48,6 +48,7 @@ void run(const InspectArgs& a, const CLI::App& cmd) {
   tunecase::InspectOptions options = tunecase::inspect_options(data);
   options.label_noise = !a.no_noise;
   options.folds = a.folds;
+  options.progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   tunecase::DataQuality quality = tunecase::inspect_data(prepared, options);
   tunecase::write_data_quality(a.out, quality);
   fmt::print("{}", tunecase::data_quality_summary(quality));

@@ -222,7 +222,9 @@ std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const Pre
                                           const EvalOptions& options, std::ostream& log) {
   if (!options.inspect) return std::nullopt;
   log << "inspecting the data (label variants, near-duplicates, label noise)...\n";
-  DataQuality quality = inspect_data(data, inspect_options(config.data));
+  InspectOptions inspect = inspect_options(config.data);
+  if (options.progress) inspect.progress = [&log](const std::string& line) { log << line << "\n"; };
+  DataQuality quality = inspect_data(data, inspect);
   write_data_quality(options.out_dir, quality);
   return quality;
 }

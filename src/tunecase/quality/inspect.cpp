@@ -1,7 +1,10 @@
 #include "tunecase/quality/inspect.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+
+#include <fmt/format.h>
 
 namespace tunecase {
 namespace {
@@ -75,6 +78,22 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   options.threads = q.options.threads;
   // Near-duplicates are held out together: a copy in training would vouch for a wrong label.
   if (q.train_near.cluster_of.size() == train.size()) options.groups = q.train_near.cluster_of;
+  // Each fold is a model of every label on most of train: on large data minutes in all, so
+  // each is said as it ends, with the time so far.
+  const auto started = std::chrono::steady_clock::now();
+  auto fold_line = [&](const char* part) {
+    return [&, part](int done, int folds) {
+      if (!q.options.progress) return;
+      q.options.progress(fmt::format(
+          "label noise{}: fold {} of {} done ({:.0f} s)", part, done, folds,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
+    };
+  };
+  if (q.options.progress)
+    q.options.progress(fmt::format("label noise: {} folds of {} train rows, {} labels{}",
+                                   options.folds, train.size(), labels,
+                                   train.size() > 20000 ? " (--no-noise skips this step)" : ""));
+  options.on_fold = fold_line("");
   OutOfFold oof = out_of_fold_probabilities(train, options);
   q.noise = confident_learning(oof, q.options.seed);
   // The same on half of the rows: an estimate that is mostly the judging model's own mistakes
@@ -91,6 +110,7 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
     OutOfFoldOptions on_half_options = options;
     on_half_options.folds = std::min(options.folds, 3);
     on_half_options.groups = std::move(half_groups);
+    on_half_options.on_fold = fold_line(" (the check on half of train)");
     LabelNoise on_half =
         confident_learning(out_of_fold_probabilities(half, on_half_options), q.options.seed, 0);
     q.noise->half_estimate = on_half.wrong_share.estimate;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct InspectOptions {
   uint64_t seed = 7;
   int threads = 2;           // near-duplicate signatures and the k-fold models
   std::size_t examples = 5;  // example pairs kept per finding
+  // Lines saying where a long run is (each step, each label-noise fold with its time so far);
+  // none when empty.
+  std::function<void(const std::string&)> progress;
 };
 
 struct LabelBalance {

@@ -133,6 +133,7 @@ OutOfFold out_of_fold_probabilities(const Examples& rows, const OutOfFoldOptions
         p[model_labels[static_cast<std::size_t>(c)]] =
             static_cast<float>(scores[static_cast<std::size_t>(c)] / (sum > 0 ? sum : 1));
     }
+    if (options.on_fold) options.on_fold(f + 1, folds);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct OutOfFoldOptions {
   // Per row, a group id (its near-duplicate cluster): a group is held out whole, or a held-out
   // row's copy in training would vouch for its label, wrong or not. Empty: every row alone.
   std::vector<std::size_t> groups;
+  // Called after each fold's model has scored its held-out rows: (folds done, folds).
+  std::function<void(int, int)> on_fold;
 };
 
 struct OutOfFold {
