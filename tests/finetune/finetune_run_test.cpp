@@ -58,6 +58,22 @@ class FinetuneRunTest : public ::testing::Test {
     return "";
   }
 
+  // A run that dies right after the provider created its job (as a kill -9 there would): its
+  // progress output throws once "created job" is written.
+  void die_after_creating_the_job(const FinetuneOptions& o) {
+    struct Dying : std::streambuf {
+      std::string seen;
+      int overflow(int c) override {
+        seen += static_cast<char>(c);
+        if (seen.find("created job") != std::string::npos) throw std::runtime_error("killed");
+        return c;
+      }
+    } dying;
+    std::ostream dying_log(&dying);
+    dying_log.exceptions(std::ios::badbit);
+    EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", o, dying_log));
+  }
+
   std::filesystem::path dir_ =
       scratch(::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::unique_ptr<SimLlmServer> server_;
@@ -132,17 +148,7 @@ TEST_F(FinetuneRunTest, ReRunningTheSameCommandFollowsTheRecordedJobInsteadOfPay
 TEST_F(FinetuneRunTest, AnInterruptedRunResumesTheJobInProgress) {
   start({.queue_s = 0.2, .run_s = 0.5, .fault = ""});
   // The first run dies right after creating the job: its progress output throws.
-  struct Dying : std::streambuf {
-    std::string seen;
-    int overflow(int c) override {
-      seen += static_cast<char>(c);
-      if (seen.find("created job") != std::string::npos) throw std::runtime_error("killed");
-      return c;
-    }
-  } dying;
-  std::ostream dying_log(&dying);
-  dying_log.exceptions(std::ios::badbit);
-  EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", options(), dying_log));
+  die_after_creating_the_job(options());
   json recorded = json::parse(slurp(dir_ / "out" / "finetune.json"));
   ASSERT_FALSE(recorded["job"].value("id", "").empty());
   EXPECT_FALSE(recorded["job"]["status"] == "succeeded");
@@ -193,17 +199,7 @@ TEST_F(FinetuneRunTest, ARecordedJobTheProviderDoesNotKnowSaysWhatToDo) {
 TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid) {
   start({.queue_s = 30, .run_s = 30, .fault = ""});
   FinetuneOptions o = options();
-  struct Dying : std::streambuf {
-    std::string seen;
-    int overflow(int c) override {
-      seen += static_cast<char>(c);
-      if (seen.find("created job") != std::string::npos) throw std::runtime_error("killed");
-      return c;
-    }
-  } dying;
-  std::ostream dying_log(&dying);
-  dying_log.exceptions(std::ios::badbit);
-  EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", o, dying_log));
+  die_after_creating_the_job(o);
   std::string job = json::parse(slurp(dir_ / "out" / "finetune.json"))["job"]["id"];
   o.fraction = 0.5;  // other training data
   std::string error = error_of(config(), o);
@@ -219,17 +215,7 @@ TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid)
 // job, or finds the job on the recorded files, instead of paying for another.
 TEST_F(FinetuneRunTest, ARunStoppedBeforeTheProviderKeepsTheRecordedJob) {
   start({.queue_s = 0.2, .run_s = 0.3, .fault = ""});
-  struct Dying : std::streambuf {
-    std::string seen;
-    int overflow(int c) override {
-      seen += static_cast<char>(c);
-      if (seen.find("created job") != std::string::npos) throw std::runtime_error("killed");
-      return c;
-    }
-  } dying;
-  std::ostream dying_log(&dying);
-  dying_log.exceptions(std::ios::badbit);
-  EXPECT_ANY_THROW(run_finetune(config(), "gpt-ft", options(), dying_log));
+  die_after_creating_the_job(options());
   json recorded = json::parse(slurp(dir_ / "out" / "finetune.json"));
   ASSERT_FALSE(recorded["job"].value("id", "").empty());
 

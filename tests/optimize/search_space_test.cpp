@@ -64,6 +64,22 @@ TEST(SearchSpace, CandidatesKeepTheTemplatesOtherKeys) {
   EXPECT_EQ(s.candidates[0].template_name, "small");
 }
 
+// A template with a finetune table (the demo's sim-zero-shot): its chain-of-thought candidate
+// leaves the table out, since such a prompt cannot be fine-tuned; the others keep it.
+TEST(SearchSpace, AChainOfThoughtCandidateDoesNotCarryTheFinetuneTable) {
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"tickets.csv\"\n[[approach]]\nname = \"tuned\"\nkind = \"openai\"\n"
+      "model = \"gpt-4o-mini\"\nfinetune = { base_model = \"gpt-4o-mini-2024-07-18\" }\n"
+      "[optimize]\nmodels = [\"tuned\"]\nstrategies = [\"zero_shot\", \"chain_of_thought\"]\n",
+      "/tmp/project.toml");
+  auto s = read_optimize_settings(c);
+  ASSERT_EQ(s.candidates.size(), 2u);
+  for (const auto& candidate : s.candidates)
+    EXPECT_EQ(candidate.approach.llm.finetune.has_value(),
+              candidate.settings["prompt"] == "zero_shot")
+        << candidate.name;
+}
+
 TEST(SearchSpace, ReadsLimitsAndSearchKnobs) {
   auto s = read_optimize_settings(
       config("[optimize]\nmodels = [\"small\"]\nmax_usd_per_1k = 0.5\nmax_p95_ms = 900\n"

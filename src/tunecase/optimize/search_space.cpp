@@ -79,6 +79,9 @@ Candidate make_candidate(const ProjectConfig& config, const ApproachConfig& base
   for (const auto& [key, value] : c.settings.items())
     if (key != "selection" || p.selection != "retrieved") source[key] = value;
   if (p.selection.empty() || p.selection == "retrieved") source.erase("selection");
+  // A chain-of-thought prompt cannot be fine-tuned: its candidate does not carry the template's
+  // finetune table (which the reader refuses beside it).
+  if (p.strategy == "chain_of_thought") source.erase("finetune");
   c.approach = approach_from_json(source, config.file);
   c.approach.where = base.where;
   return c;
