@@ -154,6 +154,27 @@ TEST_F(CurveRunTest, AProjectionBelowTheMeasuredFullTrainIsFlagged) {
   EXPECT_FALSE(fine["approaches"][0]["fit"].contains("projection_below_measured"));
 }
 
+// Every test item right with all of train: a fit whose ceiling is 1 projects a hair under 1.000,
+// less than half a test item, which is no measurable fall and not flagged.
+TEST_F(CurveRunTest, AProjectionAHairUnderAPerfectScoreIsNotFlagged) {
+  std::vector<std::vector<std::string>> rows;
+  const char* words[] = {"refund", "login", "parcel"};
+  for (int i = 0; i < 300; ++i)
+    rows.push_back({fmt::format("{} {} {}", words[i % 3], words[i % 3], i), words[i % 3]});
+  write_csv(dir_ / "clean.csv", {"text", "category"}, rows);
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"clean.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n[curve]\nsizes = [1, 2, 4]\n",
+      dir_ / "tunecase.toml");
+  CurveOptions o;
+  o.out_dir = dir_ / "clean-out";
+  std::ostringstream log;
+  auto doc = run_curve(c, o, log);
+  const auto& a = doc["approaches"][0];
+  ASSERT_DOUBLE_EQ(a["points"].back()["mean_accuracy"].get<double>(), 1.0);
+  EXPECT_FALSE(a["fit"].contains("projection_below_measured")) << a["fit"].dump();
+}
+
 TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {
   auto s = read_curve_settings(config(""));
   ASSERT_EQ(s.approaches.size(), 1u);
