@@ -38,6 +38,23 @@ class CurveRunTest : public ::testing::Test {
             curve,
         dir_ / "tunecase.toml");
   }
+  // The linear approach's curve at `sizes` (a TOML list) on `rows` of text and category, written
+  // to NAME.csv, its outputs in NAME-out.
+  nlohmann::json curve_of(const std::string& name,
+                          const std::vector<std::vector<std::string>>& rows,
+                          const std::string& sizes) {
+    write_csv(dir_ / (name + ".csv"), {"text", "category"}, rows);
+    ProjectConfig c =
+        parse_config("[data]\npath = \"" + name +
+                         ".csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+                         "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n[curve]\nsizes = " +
+                         sizes + "\n",
+                     dir_ / "tunecase.toml");
+    CurveOptions o;
+    o.out_dir = dir_ / (name + "-out");
+    std::ostringstream log;
+    return run_curve(c, o, log);
+  }
   std::filesystem::path dir_;
 };
 
@@ -69,15 +86,7 @@ TEST_F(CurveRunTest, ACurveNoBetterThanTheMostFrequentLabelSaysSo) {
   for (int i = 0; i < 400; ++i)
     rows.push_back(
         {fmt::format("w{} w{} w{}", rng() % 50, rng() % 50, rng() % 50), i % 10 == 0 ? "b" : "a"});
-  write_csv(dir_ / "noise.csv", {"text", "category"}, rows);
-  ProjectConfig c = parse_config(
-      "[data]\npath = \"noise.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
-      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n[curve]\nsizes = [20, 60, 150]\n",
-      dir_ / "tunecase.toml");
-  CurveOptions o;
-  o.out_dir = dir_ / "noise-out";
-  std::ostringstream log;
-  auto doc = run_curve(c, o, log);
+  auto doc = curve_of("noise", rows, "[20, 60, 150]");
   const auto& fit = doc["approaches"][0]["fit"];
   ASSERT_TRUE(fit.value("fitted", false)) << fit.dump();
   EXPECT_EQ(fit["majority_only"], true) << fit.dump();
@@ -161,15 +170,7 @@ TEST_F(CurveRunTest, AProjectionAHairUnderAPerfectScoreIsNotFlagged) {
   const char* words[] = {"refund", "login", "parcel"};
   for (int i = 0; i < 300; ++i)
     rows.push_back({fmt::format("{} {} {}", words[i % 3], words[i % 3], i), words[i % 3]});
-  write_csv(dir_ / "clean.csv", {"text", "category"}, rows);
-  ProjectConfig c = parse_config(
-      "[data]\npath = \"clean.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
-      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n[curve]\nsizes = [1, 2, 4]\n",
-      dir_ / "tunecase.toml");
-  CurveOptions o;
-  o.out_dir = dir_ / "clean-out";
-  std::ostringstream log;
-  auto doc = run_curve(c, o, log);
+  auto doc = curve_of("clean", rows, "[1, 2, 4]");
   const auto& a = doc["approaches"][0];
   ASSERT_DOUBLE_EQ(a["points"].back()["mean_accuracy"].get<double>(), 1.0);
   EXPECT_FALSE(a["fit"].contains("projection_below_measured")) << a["fit"].dump();
