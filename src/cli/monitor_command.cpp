@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/reader.h"
@@ -34,7 +35,8 @@ std::string alerts_line(const std::filesystem::path& jsonl) {
 struct MonitorArgs {
   std::string store = "tunecase.db", config, out = "monitor", alerts, canary;
   int64_t now_ms = 0;
-  bool no_drift = false, no_webhook = false, simulate = false, canary_force = false;
+  bool no_drift = false, no_webhook = false, simulate = false, canary_force = false,
+       local_only = false;
   double canary_flip_alert = 0.10;
 };
 
@@ -65,10 +67,9 @@ void simulate(const tunecase::MonitorSettings& s) {
   fmt::print(
       "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day = min_labelled): {:.2f} "
       "false alarms a "
-      "year at a true accuracy of {:.0f}%; a drop to {:.0f}% is caught after {} days "
-      "(median; 95% within {}).\n",
+      "year at a true accuracy of {:.0f}%; a drop to {:.0f}% {}.\n",
       s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n, r.false_alarms_per_year,
-      100 * before, 100 * after, r.median_detection_days, r.p95_detection_days);
+      100 * before, 100 * after, tunecase::monitor::detection_in_words(r, s.min_labelled));
 }
 
 std::string policy_in_words(const tunecase::RetrainSettings& r) {
@@ -105,6 +106,13 @@ int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tune
   }
   if (labels.empty())
     for (const auto& [label, description] : config.label_descriptions) labels.push_back(label);
+  // Refused up front under local_only (each approach's constructor would refuse too, but only
+  // after the approaches before it had sent the whole set), and audited as every sending command.
+  std::vector<tunecase::ApproachConfig> senders;
+  for (const auto& approach : config.approaches)
+    if (approach.is_llm()) senders.push_back(approach);
+  tunecase::enforce_local_only(config.privacy, senders);
+  CommandAudit audit("monitor --canary", config, out / "audit.json");
   auto http = tunecase::make_http_client(8);
   mon::CanaryOptions options;
   options.now_ms = now_ms_or(a.now_ms);
@@ -122,12 +130,14 @@ int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tune
   std::cout << md;
   for (const auto& p : alerts.problems) fmt::print(stderr, "warning: {}\n", p);
   if (results.empty()) fmt::print("note: the config has no LLM approach: nothing to send\n");
-  fmt::print("wrote {}/canary.json and canary.md; {}\n", out.string(), alerts_line(outputs.jsonl));
+  fmt::print("wrote {}/canary.json, canary.md and audit.json; {}\n", out.string(),
+             alerts_line(outputs.jsonl));
   return alerts.fired.empty() ? 0 : 1;
 }
 
 int run(const MonitorArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  apply_local_only(config, a.local_only);
   const tunecase::MonitorSettings& settings = config.monitor;
   if (a.simulate) {
     simulate(settings);
@@ -190,6 +200,7 @@ void add_monitor_command(CLI::App& app) {
                   "a small labelled file: send it to every LLM approach (at most once a day) and "
                   "compare with its first run (provider drift); runs instead of the daily report");
   cmd->add_flag("--canary-force", args->canary_force, "run the canary even if it ran today");
+  add_local_only_option(cmd, args->local_only);
   cmd->add_option("--canary-flip-alert", args->canary_flip_alert,
                   "share of canary answers that flipped which alerts on its own")
       ->capture_default_str()

@@ -172,6 +172,73 @@ TEST(PrivacyCli, CompareRedactionReportsBothAccuracies) {
   std::string outputs = written_outputs(out);
   for (const auto& v : values) EXPECT_EQ(outputs.find(v), std::string::npos) << v;
   EXPECT_NE(read_file(out / "report.md").find("## Privacy"), std::string::npos);
+  // Nor in the project's response cache, which serve, optimize and curve share (the raw run's
+  // prompts were cached there, raw values and all).
+  std::filesystem::path cache = dir.path() / ".tunecase" / "cache.sqlite";
+  ASSERT_TRUE(std::filesystem::exists(cache));
+  std::string cached = read_file(cache);
+  if (std::filesystem::exists(cache.string() + "-wal"))
+    cached += read_file(cache.string() + "-wal");
+  ASSERT_NE(cached.find("<EMAIL_1>"), std::string::npos) << "the redacted run cached nothing";
+  for (const auto& v : values) EXPECT_EQ(cached.find(v), std::string::npos) << "cached: " << v;
+}
+
+// monitor --canary sends a labelled set to every LLM approach: audited like every other sending
+// command, and under local_only refused before the first approach sends (the loopback one sent
+// the whole set before the external one after it was refused, and no audit was written).
+TEST(PrivacyCli, MonitorCanaryIsAuditedAndRefusedUpFrontUnderLocalOnly) {
+  TempDir dir;
+  write_tickets(dir.path() / "tickets.csv");
+  RecordingSim sim(dir.path());
+  ASSERT_GT(sim.port(), 0);
+  write_config(dir.path(), sim.port(), kRedactAll);
+  const std::string store = (dir.path() / "store.db").string();
+  tunecase::open_store(store);  // an empty store, as a gateway leaves it before any request
+  {
+    std::ifstream in(dir.path() / "tickets.csv");
+    std::ofstream canary(dir.path() / "canary.csv");
+    std::string line;
+    for (int i = 0; i < 13 && std::getline(in, line); ++i) canary << line << "\n";
+  }
+  const std::string args = "monitor --config " + (dir.path() / "p.toml").string() + " --store " +
+                           store + " --canary " + (dir.path() / "canary.csv").string() + " --out " +
+                           (dir.path() / "mon").string();
+  CliResult r = run_cli_with_env(env(), args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json audit = read_json(dir.path() / "mon" / "audit.json");
+  ASSERT_EQ(audit["endpoints"].size(), 1u) << audit.dump(2);
+  EXPECT_GT(audit["totals"]["requests"].get<int64_t>(), 5) << audit.dump(2);
+  EXPECT_EQ(audit["state"], "finished");
+  EXPECT_GT(audit["totals"]["redacted"].value("email", 0), 0) << audit.dump(2);
+
+  std::ofstream(dir.path() / "p.toml", std::ios::app)
+      << "local_only = true\n\n[[approach]]\nname = \"cloud\"\nkind = \"openai\"\n"
+      << "model = \"gpt-4o-mini\"\napi_key_env = \"TUNECASE_PRIVACY_KEY\"\n";
+  const std::size_t sent = sim.bodies().size();
+  CliResult refused = run_cli_with_env(env(), args + " --canary-force");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("cloud (https://api.openai.com/v1)"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(sim.bodies().size(), sent) << "sent before the refusal";
+}
+
+// A proxy in the environment carries every request to it, a loopback endpoint's too: with
+// local_only on, such an endpoint is refused before anything is sent (it was let through, and
+// every ticket went to the proxy while the audit said "local").
+TEST(PrivacyCli, LocalOnlyRefusesALoopbackEndpointReachedThroughAProxy) {
+  TempDir dir;
+  write_tickets(dir.path() / "tickets.csv");
+  write_config(dir.path(), 9, kRedactAll);
+  std::string config = (dir.path() / "p.toml").string();
+  CliResult r = run_cli_with_env(env() + "no_proxy= NO_PROXY= http_proxy=http://127.0.0.1:9 ",
+                                 "eval --yes --no-inspect --local-only --config " + config +
+                                     " --out " + (dir.path() / "out").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("nothing was sent"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("through the proxy http://127.0.0.1:9 (environment variable "
+                          "http_proxy)"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(PrivacyCli, LocalOnlyRefusesExternalEndpointsBeforeAnyRequest) {

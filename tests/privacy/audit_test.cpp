@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "tunecase/privacy/endpoint_locality.h"
 #include "tunecase/privacy/sha256.h"
 
@@ -26,6 +31,62 @@ TEST(EndpointLocality, CountsOtherHostsAsExternalUnlessAllowed) {
   EXPECT_TRUE(endpoint_locality("http://10.20.30.40:11434/v1", allowed).local);
   EXPECT_FALSE(endpoint_locality("http://11.0.0.1/v1", allowed).local);
   EXPECT_FALSE(endpoint_locality("http://user@evil.example/v1", allowed).local);
+}
+
+// Sets environment variables for one test and puts back what was there.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(std::initializer_list<std::pair<const char*, const char*>> values) {
+    for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                             "no_proxy", "NO_PROXY"}) {
+      const char* old = std::getenv(name);
+      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+      unsetenv(name);
+    }
+    for (const auto& [name, value] : values) setenv(name, value, 1);
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : saved_)
+      value ? setenv(name.c_str(), value->c_str(), 1) : unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// libcurl sends a request through the proxy the environment names: the data goes to the proxy,
+// so a loopback endpoint is not local then (it was judged by its host alone, and --local-only
+// let every ticket go through a proxy).
+TEST(EndpointLocality, ARequestThroughAProxyIsLocalOnlyWhenTheProxyIsAllowed) {
+  {
+    ScopedEnvironment env({{"http_proxy", "http://user:pw@127.0.0.1:3128"}});
+    auto via = endpoint_locality("http://127.0.0.1:8080/v1", {});
+    EXPECT_FALSE(via.local);
+    EXPECT_EQ(via.proxy, "http://127.0.0.1:3128");
+    EXPECT_NE(via.reason.find("no_proxy"), std::string::npos) << via.reason;
+    EXPECT_EQ(via.reason.find("pw"), std::string::npos) << via.reason;
+    EXPECT_TRUE(endpoint_locality("http://127.0.0.1:8080/v1", {"127.0.0.1"}).local);
+    // http_proxy is not read for https://, and HTTP_PROXY never (libcurl's rules).
+    EXPECT_TRUE(endpoint_locality("https://localhost/v1", {}).local);
+  }
+  {
+    ScopedEnvironment env({{"ALL_PROXY", "socks5://proxy.corp:1080"}, {"no_proxy", "localhost"}});
+    EXPECT_TRUE(endpoint_locality("http://localhost:8080/v1", {}).local);
+    EXPECT_FALSE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local);
+    EXPECT_FALSE(endpoint_locality("https://10.1.2.3/v1", {"10.0.0.0/8"}).local);
+  }
+  {
+    ScopedEnvironment env(
+        {{"HTTPS_PROXY", "http://proxy.corp:3128"}, {"NO_PROXY", " .gpu.internal, 10.0.0.0/8"}});
+    EXPECT_TRUE(endpoint_locality("https://a.gpu.internal/v1", {"*.gpu.internal"}).local);
+    EXPECT_TRUE(endpoint_locality("https://10.1.2.3/v1", {"10.0.0.0/8"}).local);
+    EXPECT_FALSE(endpoint_locality("https://vllm.corp/v1", {"vllm.corp"}).local);
+    EXPECT_FALSE(environment_proxy("http://vllm.corp/v1"));  // HTTPS_PROXY is for https only
+  }
+  {
+    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", "*"}});
+    EXPECT_TRUE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local);
+  }
 }
 
 TEST(EndpointLocality, ChecksTheFormOfAllowedEntries) {

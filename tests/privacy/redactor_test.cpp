@@ -110,6 +110,23 @@ TEST(Placeholders, AreCountedOncePerDistinctValue) {
             (RedactionCounts{{"card", 1}, {"email", 1}, {"employee_id", 1}}));
 }
 
+// A prompt carries a text on one line (line breaks read as spaces), so a card split over two
+// lines was redacted in the request but quoted raw in the data-quality report and the store.
+TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
+  Redactor r = all_kinds({});
+  EXPECT_EQ(r.redact("card 4455 5308\n1571 9024 split"), "card <CARD_1> split");
+  EXPECT_EQ(r.redact("card 4455 5308 1571 9024 split"), "card <CARD_1> split");
+  EXPECT_EQ(r.redact("mail\tanna@example.com\r\nthanks"), "mail\t<EMAIL_1>\r\nthanks");
+}
+
+// A training file's lines are redacted one by one, each numbering from 1: the audit of an upload
+// counted 11 emails where the file held 1,933.
+TEST(Placeholders, AreCountedPerLineOfATrainingFile) {
+  EXPECT_EQ(
+      count_placeholders("{\"a\":\"<EMAIL_1> <EMAIL_1>\"}\n{\"a\":\"<EMAIL_1>\"}\n\n<EMAIL_1>"),
+      (RedactionCounts{{"email", 3}}));
+}
+
 // Random texts: generated tickets cut and spliced with noise, digits, separators and other
 // scripts, so that spans meet each other and odd neighbours.
 std::vector<std::string> random_texts(std::size_t n, uint64_t seed) {

@@ -198,6 +198,27 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
                       "Ollama, tunecase sim-llm)"
                     : "the API's base URL: any server of the Anthropic Messages API");
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+  // The API's path is appended to base_url, and the URL is written to eval.json, the cache and
+  // error messages: a query or fragment would sit before the path, and a password or key in the
+  // URL would be written out with it.
+  {
+    const std::size_t scheme = s.base_url.find("://");
+    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    const std::size_t authority_end = s.base_url.find_first_of("/?#", start);
+    const std::string_view authority =
+        std::string_view(s.base_url)
+            .substr(start, authority_end == std::string::npos ? std::string_view::npos
+                                                              : authority_end - start);
+    if (authority.find('@') != std::string_view::npos)
+      r.fail("base_url",
+             "carries user info (\"user:password@\"); give the key through the environment "
+             "variable api_key_env names, never in the URL, which reports and caches record");
+    if (s.base_url.find_first_of("?#") != std::string::npos)
+      r.fail("base_url",
+             "has a query string or fragment; base_url is scheme://host[:port]/path, to which the "
+             "API's path (/chat/completions, /messages) is appended; give a key through "
+             "api_key_env, and request fields through extra = { ... }");
+  }
   s.api_key_env =
       r.text("api_key_env", "", "environment variable holding the key (none for a local server)");
   s.model = r.text("model", "", "the model id sent to the API and priced from the catalogue");

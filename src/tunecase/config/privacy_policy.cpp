@@ -7,7 +7,7 @@
 namespace tunecase {
 
 EndpointLocality approach_locality(const ApproachConfig& approach, const PrivacySettings& privacy) {
-  if (approach.is_local()) return {"", true, "runs in-process"};
+  if (approach.is_local()) return {"", true, "runs in-process", ""};
   return endpoint_locality(approach.llm.base_url, privacy.allowed_hosts);
 }
 

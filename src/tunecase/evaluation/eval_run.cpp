@@ -195,8 +195,12 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
   log << fmt::format("[{}] again without redaction (--compare-redaction)\n", approach.name);
   // Nothing of the raw run is written out: no prompt copy (it would hold a raw ticket), and only
   // its accuracy figures below.
+  // Nor any cache: the response cache keeps each request's prompt, and the project's cache is
+  // shared with serve, optimize and curve, so the raw texts would stay on disk. The raw run is
+  // paid again each time it is asked for.
   EvalOptions raw_options = options;
   raw_options.out_dir.clear();
+  raw_options.cache.disabled = true;
   ApproachOutcome plain = evaluate_one(copy, raw, data, raw_options, spent_usd, log);
   auto figures = [](const nlohmann::json& j) {
     return nlohmann::json{{"accuracy", j.at("accuracy")},

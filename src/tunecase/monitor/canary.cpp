@@ -82,7 +82,7 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
       if (hours < o.min_hours) {
         r.note = fmt::format(
             "ran {:.1f} hours ago; the canary runs at most once every {:.0f} "
-            "hours (--force to run anyway)",
+            "hours (--canary-force to run anyway)",
             hours, o.min_hours);
         r.finding.message = approach.name + ": canary not run (" + r.note + ")";
         out.push_back(std::move(r));

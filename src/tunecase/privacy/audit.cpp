@@ -69,7 +69,9 @@ AuditEndpoint& AuditLog::counted(std::string_view url, std::size_t bytes) const 
   AuditEndpoint& e = endpoints_[endpoint];
   if (e.endpoint.empty()) {
     e.endpoint = endpoint;
-    e.local = endpoint_locality(url, allowed_hosts_).local;
+    EndpointLocality where = endpoint_locality(url, allowed_hosts_);
+    e.local = where.local;
+    if (const auto proxy = environment_proxy(url)) e.proxy = proxy->endpoint;
   }
   ++e.requests;
   e.bytes += static_cast<int64_t>(bytes);
@@ -148,12 +150,14 @@ nlohmann::json AuditLog::to_json() const {
       if (!b.redacted.empty()) body["redacted"] = counts_json(b.redacted);
       bodies.push_back(std::move(body));
     }
-    list.push_back({{"endpoint", e.endpoint},
-                    {"local", e.local},
-                    {"requests", e.requests},
-                    {"bytes", e.bytes},
-                    {"redacted", counts_json(e.redacted)},
-                    {"bodies", std::move(bodies)}});
+    nlohmann::json endpoint = {{"endpoint", e.endpoint},
+                               {"local", e.local},
+                               {"requests", e.requests},
+                               {"bytes", e.bytes},
+                               {"redacted", counts_json(e.redacted)},
+                               {"bodies", std::move(bodies)}};
+    if (!e.proxy.empty()) endpoint["proxy"] = e.proxy;
+    list.push_back(std::move(endpoint));
     requests += e.requests;
     bytes += e.bytes;
     add_counts(redacted, e.redacted);
@@ -187,9 +191,12 @@ std::string audit_text(const nlohmann::json& audit, bool list_bodies) {
   const auto& endpoints = audit.at("endpoints");
   if (endpoints.empty()) out += "  nothing was sent to any endpoint\n";
   for (const auto& e : endpoints) {
-    out += fmt::format("\n{} ({})\n  requests {}, bytes {}\n", e.at("endpoint").get<std::string>(),
-                       e.at("local").get<bool>() ? "local" : "EXTERNAL",
-                       e.at("requests").get<int64_t>(), e.at("bytes").get<int64_t>());
+    out +=
+        fmt::format("\n{} ({}{})\n  requests {}, bytes {}\n", e.at("endpoint").get<std::string>(),
+                    e.at("local").get<bool>() ? "local" : "EXTERNAL",
+                    e.contains("proxy") ? ", through the proxy " + e["proxy"].get<std::string>()
+                                        : std::string(),
+                    e.at("requests").get<int64_t>(), e.at("bytes").get<int64_t>());
     std::string redacted;
     for (const auto& [kind, n] : e.at("redacted").items())
       redacted += fmt::format("{}{} {}", redacted.empty() ? "" : ", ", n.get<int64_t>(), kind);

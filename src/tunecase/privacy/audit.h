@@ -40,7 +40,8 @@ struct AuditEvent {
 
 struct AuditEndpoint {
   std::string endpoint;  // scheme://host[:port]/path, no query string
-  bool local = false;    // loopback or in [privacy] allowed_hosts
+  bool local = false;    // loopback or in [privacy] allowed_hosts, and no other proxy
+  std::string proxy;     // the environment's proxy the requests went through ("" when none)
   int64_t requests = 0;
   int64_t bytes = 0;
   RedactionCounts redacted;  // placeholders found in the bodies, per kind

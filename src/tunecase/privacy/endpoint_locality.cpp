@@ -1,6 +1,9 @@
 #include "tunecase/privacy/endpoint_locality.h"
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 
 #include "tunecase/core/ascii_case.h"
@@ -79,7 +82,61 @@ bool allows(const std::string& entry_raw, const std::string& host) {
   return false;
 }
 
+// libcurl's no_proxy (or NO_PROXY) list: "*" for every host; else host names, each matching
+// itself and the names under it ("corp.internal" or ".corp.internal" match "api.corp.internal"),
+// and IPv4 addresses or blocks ("10.0.0.0/8").
+bool no_proxy_names(std::string_view list, const std::string& host) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    std::string_view raw = list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    start = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
+    while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t')) raw.remove_suffix(1);
+    if (raw == "*") return true;
+    if (raw.starts_with('.')) raw.remove_prefix(1);
+    if (raw.empty()) continue;
+    std::string entry = ascii_lower(raw);
+    if (entry.starts_with('[') && entry.ends_with(']')) entry = entry.substr(1, entry.size() - 2);
+    if (entry == host || (host.size() > entry.size() && host.ends_with("." + entry))) return true;
+    if (cidr(entry) && allows(entry, host)) return true;
+  }
+  return false;
+}
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
 }  // namespace
+
+std::optional<EnvironmentProxy> environment_proxy(std::string_view url) {
+  std::size_t scheme_end = url.find("://");
+  const std::string scheme =
+      scheme_end == std::string_view::npos ? "http" : ascii_lower(url.substr(0, scheme_end));
+  const std::string host = url_host(url);
+  for (const char* name : {"no_proxy", "NO_PROXY"}) {
+    std::string list = environment(name);
+    if (list.empty()) continue;
+    if (no_proxy_names(list, host)) return std::nullopt;
+    break;  // libcurl reads the first of the two that is set
+  }
+  // http_proxy in lower case only (a CGI server sets HTTP_PROXY from a request's header).
+  std::vector<std::string> names = {scheme + "_proxy"};
+  if (scheme != "http") {
+    std::string upper = scheme + "_PROXY";
+    for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    names.push_back(upper);
+  }
+  names.insert(names.end(), {"all_proxy", "ALL_PROXY"});
+  for (const std::string& name : names) {
+    std::string value = environment(name.c_str());
+    if (!value.empty()) return EnvironmentProxy{name, url_endpoint(value), url_host(value)};
+  }
+  return std::nullopt;
+}
 
 std::string url_host(std::string_view url) {
   std::string_view authority = split_url(url).first;
@@ -102,7 +159,9 @@ std::string url_endpoint(std::string_view url) {
   return scheme + ascii_lower(authority) + std::string(path);
 }
 
-EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::string>& allowed) {
+namespace {
+
+EndpointLocality host_locality(std::string_view url, const std::vector<std::string>& allowed) {
   EndpointLocality out;
   out.host = url_host(url);
   if (is_loopback(out.host)) {
@@ -120,6 +179,31 @@ EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::
   out.reason = out.host.empty()
                    ? "the URL names no host"
                    : "host " + out.host + " is neither loopback nor in [privacy] allowed_hosts";
+  return out;
+}
+
+}  // namespace
+
+EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::string>& allowed) {
+  EndpointLocality out = host_locality(url, allowed);
+  std::optional<EnvironmentProxy> proxy = environment_proxy(url);
+  if (!proxy || !out.local) return out;
+  // The request goes to the proxy, not to the host: local only when allowed_hosts names the
+  // proxy's host itself (a proxy on loopback may forward anywhere, so loopback is not enough).
+  out.proxy = proxy->endpoint;
+  for (const auto& entry : allowed) {
+    if (allows(entry, proxy->host)) {
+      out.reason += ", through the proxy " + proxy->endpoint + " (" + proxy->variable +
+                    "), allowed by \"" + entry + "\" in [privacy] allowed_hosts";
+      return out;
+    }
+  }
+  out.local = false;
+  out.reason = fmt::format(
+      "requests to {} would go through the proxy {} (environment variable {}), which is not in "
+      "[privacy] allowed_hosts; add {} to no_proxy to send them directly, or list the proxy's "
+      "host in allowed_hosts if it is inside your network",
+      out.host, proxy->endpoint, proxy->variable, out.host);
   return out;
 }
 

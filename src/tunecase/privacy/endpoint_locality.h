@@ -5,8 +5,10 @@
 // host is local only when `allowed_hosts` lists it: an exact host name or address, a suffix
 // written "*.corp.internal", or an IPv4 block written "10.0.0.0/8". Nothing is resolved through
 // DNS: the decision rests on what the config says, so it is the same on every machine and cannot
-// be changed by a DNS answer.
+// be changed by a DNS answer. A request that the environment's proxy variables route through a
+// proxy goes to the proxy: it is local only when allowed_hosts names the proxy's host.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,9 +17,20 @@ namespace tunecase {
 
 struct EndpointLocality {
   std::string host;    // as written in the URL, lower-cased, without brackets or port
-  bool local = false;  // loopback or allowed
+  bool local = false;  // loopback or allowed, and no proxy other than an allowed one
   std::string reason;  // "loopback", "allowed by \"10.0.0.0/8\"", "not loopback and not in ..."
+  std::string proxy;   // the environment's proxy the requests go through ("" when none)
 };
+
+// The proxy the environment sets for a URL, as libcurl (which sends such requests) reads it:
+// no_proxy / NO_PROXY first, then http_proxy for http:// (lower case only), https_proxy or
+// HTTPS_PROXY for https://, then all_proxy / ALL_PROXY.
+struct EnvironmentProxy {
+  std::string variable;  // "http_proxy"
+  std::string endpoint;  // the proxy's URL without user info or query
+  std::string host;
+};
+std::optional<EnvironmentProxy> environment_proxy(std::string_view url);
 
 // The host of a URL ("https://api.openai.com/v1" -> "api.openai.com"; "http://[::1]:8080" ->
 // "::1"); "" when the URL has none.

@@ -105,7 +105,15 @@ std::vector<std::pair<std::size_t, std::size_t>> find_placeholders(std::string_v
 RedactionCounts count_placeholders(std::string_view t) {
   std::set<std::string_view> seen;
   RedactionCounts out;
+  std::size_t line_end = 0;
   for (auto [b, e] : find_placeholders(t)) {
+    // Each line is redacted on its own in a training file (its numbering starts again at 1), so
+    // the same placeholder on another line is another value.
+    if (b >= line_end) {
+      seen.clear();
+      line_end = t.find('\n', b);
+      if (line_end == std::string_view::npos) line_end = t.size();
+    }
     std::string_view token = t.substr(b, e - b);
     if (!seen.insert(token).second) continue;
     std::string_view inner = token.substr(1, token.size() - 2);
@@ -115,7 +123,14 @@ RedactionCounts count_placeholders(std::string_view t) {
 }
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
-  return detect(text, find_placeholders(text));
+  // Read as redact() reads it: line breaks and tabs as spaces (the same length, so the spans
+  // are the text's own).
+  if (text.find_first_of("\n\r\t") == std::string_view::npos)
+    return detect(text, find_placeholders(text));
+  std::string flat(text);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return detect(flat, find_placeholders(flat));
 }
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& placeholders) const {
@@ -252,19 +267,30 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   // finds nothing: the result holds no detectable span, and redacting it again changes nothing.
   // Each round turns raw characters into placeholders, so a few rounds always suffice.
   std::string current(text);
+  std::string flat;
   for (int round = 0; round < 8; ++round) {
+    // Detection reads line breaks and tabs as spaces, as the prompts carry the text ("4455 5308"
+    // and "1571 9024" on two lines is one card): a text is redacted alike in a request, a report,
+    // the store and a training file. The same length, so the spans apply to `current` as they are.
+    std::string_view seen = current;
+    if (current.find_first_of("\n\r\t") != std::string::npos) {
+      flat = current;
+      for (char& c : flat)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+      seen = flat;
+    }
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
-    Ranges placeholders = find_placeholders(current);
+    Ranges placeholders = find_placeholders(seen);
     std::vector<PiiSpan> spans =
-        may_detect(current, placeholders) ? detect(current, placeholders) : std::vector<PiiSpan>{};
+        may_detect(seen, placeholders) ? detect(seen, placeholders) : std::vector<PiiSpan>{};
     std::vector<Replacement> replacements;
     auto replace = [&](const PiiSpan& s) {
-      std::string_view value = std::string_view(current).substr(s.begin, s.end - s.begin);
+      std::string_view value = seen.substr(s.begin, s.end - s.begin);
       replacements.push_back({s.begin, s.end, &map.placeholder(s.kind, value)});
     };
     for (const auto& s : spans) replace(s);
-    std::vector<PiiSpan> more = known_values(current, map, spans, std::move(placeholders));
+    std::vector<PiiSpan> more = known_values(seen, map, spans, std::move(placeholders));
     if (replacements.empty() && more.empty()) break;
     for (const auto& s : more) replace(s);
     current = replace_spans(current, std::move(replacements));

@@ -154,7 +154,9 @@ class Redactor {
 // leaves alone, and what the audit counts in an outbound body.
 std::vector<std::pair<std::size_t, std::size_t>> find_placeholders(std::string_view text);
 
-// Distinct placeholders per kind in `text` (kind lower-cased: "email", "employee_id").
+// Distinct placeholders per kind in each line of `text`, summed (kind lower-cased: "email",
+// "employee_id"). A request body is one line (JSON); an uploaded training file is one line per
+// example, each redacted with a numbering of its own.
 RedactionCounts count_placeholders(std::string_view text);
 
 }  // namespace tunecase
