@@ -89,13 +89,36 @@ TEST(ApiCost, AveragesMeasuredCallCosts) {
 
 TEST(ApiCost, UnknownPriceStaysUnknownNeverZero) {
   std::vector<Prediction> p(2);
-  p[0].cost_usd = 0.001;  // p[1] has no price
+  p[0].cost_usd = 0.001;
+  p[1].tokens_in = 120;  // tokens known, no price
   CostFigures c = api_cost(p, 1000);
   EXPECT_FALSE(c.usd_per_1k);
   EXPECT_FALSE(c.usd_per_month);
-  EXPECT_NE(c.basis.find("unknown"), std::string::npos);
+  EXPECT_NE(c.basis.find("unknown: no price"), std::string::npos);
   nlohmann::json j = cost_json(c);
   EXPECT_TRUE(j["usd_per_1k"].is_null());
+}
+
+// An answer without token usage is not a missing price: it was explained as one, and a single
+// such answer made the whole approach's cost unknown.
+TEST(ApiCost, AnswersWithoutUsageAreSaidAsSuchAndTheRestEstimateTheCost) {
+  std::vector<Prediction> p(3);
+  p[0].cost_usd = 0.001;
+  p[0].tokens_in = 100;
+  p[1].cost_usd = 0.003;
+  p[1].tokens_in = 300;
+  CostFigures c = api_cost(p, 1000);  // p[2]: no usage reported
+  ASSERT_TRUE(c.usd_per_1k);
+  EXPECT_NEAR(*c.usd_per_1k, 2.0, 1e-12);
+  EXPECT_EQ(c.basis.find("no price"), std::string::npos) << c.basis;
+  EXPECT_NE(c.basis.find("estimated"), std::string::npos) << c.basis;
+  EXPECT_NE(c.basis.find("1 of 3 did not"), std::string::npos) << c.basis;
+  std::vector<Prediction> none(2);
+  CostFigures unknown = api_cost(none, 1000);
+  EXPECT_FALSE(unknown.usd_per_1k);
+  EXPECT_NE(unknown.basis.find("none of the 2 answers reported usable token counts"),
+            std::string::npos)
+      << unknown.basis;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "fake_llm.h"
 #include "tunecase/core/error.h"
@@ -389,6 +390,52 @@ TEST_F(RunnerTest, SecondRunIsAnsweredFromTheCacheWithoutARequest) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     EXPECT_EQ(b.predictions[i].label, a.predictions[i].label);
     EXPECT_EQ(b.predictions[i].cost_usd, a.predictions[i].cost_usd);  // what the call cost
+  }
+}
+
+// A cached answer that cannot be read is asked again once: the fresh answer replaces it (it was
+// kept beside the unreadable one, which was found first, so the item was paid on every run).
+TEST_F(RunnerTest, AnUnreadableCachedAnswerIsReplacedNotPaidForOnEveryRun) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  Examples items = make_items(12);
+  FakeClient first(echo);
+  run(first, items);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.cache_file.string().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "UPDATE responses SET body = '{\"garbage' WHERE id IN (SELECT id FROM "
+                           "responses ORDER BY id LIMIT 3)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  FakeClient second(echo);
+  run(second, items);
+  EXPECT_EQ(second.requests(), 3u);
+  FakeClient third(echo);
+  LlmRunResult r = run(third, items);
+  EXPECT_EQ(third.requests(), 0u);
+  EXPECT_EQ(r.cache_hits, 12u);
+}
+
+// Token counts no request could have produced (output past max_tokens, more input tokens than
+// the body had bytes) are unknown: the answer is charged its worst case, and the cap holds. An
+// answer reporting 100,000 output tokens to a request allowing 64 passed a $0.05 cap 20 times.
+TEST_F(RunnerTest, ImpossibleTokenCountsAreChargedTheWorstCaseSoTheCapHolds) {
+  for (auto [in, out] : {std::pair<int64_t, int64_t>{100, 100000}, {10000000, 5}}) {
+    FakeClient client([in = in, out = out](const HttpRequest& r, int) {
+      return testing::answer(label_in(testing::item_text(r)), in, out);
+    });
+    options_.concurrency = 2;
+    options_.max_cost_usd = 0.0025;
+    LlmRunResult r = run(client, make_items(40));
+    EXPECT_TRUE(r.stopped_by_budget) << in << " " << out;
+    EXPECT_GT(r.evaluated, 0u);
+    EXPECT_LE(r.spent_usd, *options_.max_cost_usd) << in << " " << out;
+    for (const auto& p : r.predictions) {
+      if (!p.error) EXPECT_FALSE(p.cost_usd.has_value()) << in << " " << out;
+    }
   }
 }
 

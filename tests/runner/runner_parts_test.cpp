@@ -160,6 +160,32 @@ TEST_F(CacheTest, StoresAndReturnsAnswersAcrossOpens) {
   EXPECT_FALSE(cache.get(cache_key("http://y/v1", "m", R"({"a":1})")));
 }
 
+// A store given as --cache (or any other application's SQLite file) is refused untouched: the
+// cache's table was written into it.
+TEST_F(CacheTest, AFileOfAnotherPurposeIsRefusedUntouched) {
+  std::filesystem::create_directories(file_.parent_path());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file_.string().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "CREATE TABLE schema_version(version INTEGER)", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto before = std::filesystem::file_size(file_);
+  try {
+    ResponseCache cache(file_);
+    FAIL() << "a store was opened as a response cache";
+  } catch (const UserError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("is not a response cache (it holds the tables schema_version"),
+        std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(std::filesystem::file_size(file_), before);
+  EXPECT_FALSE(std::filesystem::exists(file_.string() + "-wal"));
+}
+
 TEST_F(CacheTest, AHashCollisionNeverReturnsAnotherAnswer) {
   std::string key = cache_key("http://x/v1", "m", "request A");
   { ResponseCache cache(file_); }

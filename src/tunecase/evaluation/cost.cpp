@@ -38,23 +38,42 @@ CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_
                      double days_per_month) {
   CostFigures c;
   double total = 0;
-  std::size_t priced = 0;
+  std::size_t priced = 0, no_usage = 0, answered = 0;
   for (const auto& p : predictions) {
     if (p.error) continue;
-    if (!p.cost_usd) {
+    ++answered;
+    if (p.cost_usd) {
+      total += *p.cost_usd;
+      ++priced;
+    } else if (p.tokens_in > 0) {
+      // Tokens known, cost not: the model has no price.
       c.basis = "unknown: no price for this model in the catalogue";
       return c;
+    } else {
+      ++no_usage;  // the answer gave no token counts, or ones no request could have produced
     }
-    total += *p.cost_usd;
-    ++priced;
+  }
+  if (answered == 0) {
+    c.basis = "unknown: no answered request";
+    return c;
   }
   if (priced == 0) {
-    c.basis = "unknown: no answered request";
+    c.basis = fmt::format(
+        "unknown: none of the {} answers reported usable token counts (no usage block, or "
+        "counts no request could have produced), so no cost can be measured",
+        answered);
     return c;
   }
   double per_query = total / static_cast<double>(priced);
   c.usd_per_1k = per_query * 1000.0;
   c.basis = "measured tokens x catalogue price";
+  if (no_usage > 0) {
+    c.basis = fmt::format(
+        "estimated: measured tokens x catalogue price over the {} answers that reported usable "
+        "token counts; {} of {} did not and are assumed to cost the same",
+        priced, no_usage, answered);
+    c.provenance = "estimated";
+  }
   c.kind = "api_tokens";
   if (queries_per_day > 0) c.usd_per_month = per_query * queries_per_day * days_per_month;
   return c;

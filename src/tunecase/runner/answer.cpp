@@ -3,7 +3,8 @@
 namespace tunecase {
 
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
-                         const std::optional<Price>& price, double latency_ms) {
+                         const std::optional<Price>& price, double latency_ms,
+                         std::size_t request_bytes) {
   Prediction p;
   ParsedLabel parsed = approach.read(answer);
   p.label = parsed.label;
@@ -11,12 +12,15 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   p.raw = answer.text;
   p.latency_ms = latency_ms;
   // Token counts the answer did not give (no usage block, as some proxies and self-hosted
-  // servers send) or gave as nonsense (negative, more cached than sent) are unknown, and so is
-  // the cost: never $0, which would also let a spend cap pass (the callers charge the request's
-  // worst case instead).
+  // servers send) or gave as nonsense (negative, more cached than sent, more output than
+  // max_tokens allowed, more input tokens than the request had bytes) are unknown, and so is the
+  // cost: never $0, and never more than the request could have cost, either of which would let a
+  // spend cap pass (the callers charge the request's worst case instead).
   const Usage& u = answer.usage;
-  bool usage_known =
-      u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input;
+  const int max_tokens = approach.options().max_tokens;
+  bool usage_known = u.input > 0 && u.output >= 0 && u.cached_input >= 0 &&
+                     u.cached_input <= u.input && (max_tokens <= 0 || u.output <= max_tokens) &&
+                     (request_bytes == 0 || u.input <= static_cast<int64_t>(request_bytes));
   p.tokens_in = usage_known ? u.input : 0;
   p.tokens_out = usage_known ? u.output : 0;
   p.tokens_cached = usage_known ? u.cached_input : 0;

@@ -16,6 +16,11 @@ int64_t estimate_tokens(std::string_view text) {
   return static_cast<int64_t>((text.size() + 3) / 4);
 }
 
+double worst_case_usd(const Price& price, std::string_view body, int max_tokens) {
+  return cost_usd(price, Usage{static_cast<int64_t>((body.size() + 1) / 2),
+                               static_cast<int64_t>(std::max(0, max_tokens)), 0});
+}
+
 std::string describe_estimate(const RunEstimate& e, std::string_view approach) {
   std::string dollars = e.usd ? fmt::format("${:.4f}", *e.usd) : "unknown (no price for the model)";
   return fmt::format(

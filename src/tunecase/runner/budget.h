@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "tunecase/llm/prices.h"
+
 namespace tunecase {
 
 // Tokens of a text before any tokenizer sees it: about 4 characters per token for English.
@@ -36,10 +38,15 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
                    bool assume_yes, const std::function<bool(const std::string&)>& confirm,
                    std::ostream& log);
 
+// What one request can cost at most, reserved from a spend cap: max_tokens of output, and input
+// tokens of half the body's bytes (a token is a byte or more; English runs about four bytes a
+// token, and scripts of three-byte characters two to three), not the estimate's quarter.
+double worst_case_usd(const Price& price, std::string_view body, int max_tokens);
+
 // Keeps the spend of a run under `max_usd`: a request may start only when what is already spent,
 // plus the worst case of the requests in flight, plus its own worst case stays within the cap.
-// The worst case of a request is its estimated input and max_tokens of output, so the cap is
-// never passed even if every answer is as long as allowed.
+// The worst case of a request is worst_case_usd, so the cap is not passed even if every answer
+// is as long as allowed; an answer reporting more than that is charged its worst case.
 class SpendBudget {
  public:
   explicit SpendBudget(std::optional<double> max_usd) : max_(max_usd) {}

@@ -93,8 +93,7 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
   double tokens_out = approach.options().max_tokens;
   call->tokens = tokens_in + tokens_out;
   if (price_)
-    call->worst_usd = cost_usd(
-        *price_, Usage{static_cast<int64_t>(tokens_in), static_cast<int64_t>(tokens_out), 0});
+    call->worst_usd = worst_case_usd(*price_, call->request.body, approach.options().max_tokens);
   std::optional<CachedResponse> hit;
   if (cache_) {
     std::lock_guard lock(mutex_);
@@ -107,7 +106,8 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
     try {
       ChatAnswer answer = approach.provider().parse_response(response);
       answer.simulated = answer.simulated || hit->simulated;
-      Prediction p = answered(approach, answer, ms_since(call->started), true);
+      Prediction p =
+          answered(approach, answer, ms_since(call->started), true, call->request.body.size());
       call->done(std::move(p));
       return;
     } catch (const ProviderError&) {
@@ -166,7 +166,8 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   if (outcome == AttemptOutcome::kAnswered) {
     try {
       ChatAnswer answer = call->approach->provider().parse_response(response);
-      Prediction p = answered(*call->approach, answer, ms_since(call->started), false);
+      Prediction p = answered(*call->approach, answer, ms_since(call->started), false,
+                              call->request.body.size());
       if (cache_ || metered_) {
         std::lock_guard lock(mutex_);
         if (cache_)
@@ -220,8 +221,8 @@ void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_u
 }
 
 Prediction LlmCaller::answered(const LlmApproach& approach, const ChatAnswer& answer,
-                               double latency_ms, bool cached) {
-  Prediction p = prediction_of(approach, answer, price_, latency_ms);
+                               double latency_ms, bool cached, std::size_t request_bytes) {
+  Prediction p = prediction_of(approach, answer, price_, latency_ms, request_bytes);
   // A cached answer is paid for already: it costs nothing now.
   if (price_ && cached) p.cost_usd = 0.0;
   p.cached = cached;

@@ -75,7 +75,7 @@ class LlmCaller {
   void on_response(std::shared_ptr<Call> call, HttpResponse response);
   void finish(std::shared_ptr<Call> call, Prediction p, double actual_usd);
   Prediction answered(const LlmApproach& approach, const ChatAnswer& answer, double latency_ms,
-                      bool cached);
+                      bool cached, std::size_t request_bytes);
 
   const LlmApproach& approach_;
   std::optional<Price> price_;

@@ -1,6 +1,7 @@
 #include "tunecase/runner/response_cache.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include "tunecase/core/error.h"
@@ -49,6 +50,20 @@ ResponseCache::ResponseCache(const std::filesystem::path& file) : file_(file) {
 
 void ResponseCache::open() {
   configure_sqlite();
+  // A database made for something else (a tunecase store given as --cache) is left as it is.
+  if (std::filesystem::exists(file_)) {
+    if (auto tables = sqlite_tables(file_.string());
+        tables && !tables->empty() &&
+        std::find(tables->begin(), tables->end(), "responses") == tables->end())
+      throw UserError(fmt::format(
+          "{}: this SQLite file is not a response cache (it holds the tables {}{}, and no "
+          "responses table), perhaps a tunecase store; nothing was written to it. Give --cache "
+          "a file of its own (or leave --cache out for the project's)",
+          file_.string(),
+          fmt::join(tables->begin(), tables->begin() + std::min<std::size_t>(tables->size(), 4),
+                    ", "),
+          tables->size() > 4 ? ", ..." : ""));
+  }
   if (sqlite3_open(file_.string().c_str(), &db_) != SQLITE_OK) fail("open");
   sqlite3_busy_timeout(db_, 5000);
   // WAL + NORMAL: each commit reaches the OS before put() returns, which survives a killed
@@ -124,6 +139,19 @@ void ResponseCache::put(const std::string& key, const CachedResponse& response) 
   sqlite3_bind_int(insert_, 6, response.simulated ? 1 : 0);
   if (sqlite3_step(insert_) != SQLITE_DONE) fail("be written");
   sqlite3_reset(insert_);
+}
+
+void ResponseCache::replace(const std::string& key, const CachedResponse& response) {
+  sqlite3_stmt* erase = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM responses WHERE hash = ? AND key = ?", -1, &erase,
+                         nullptr) != SQLITE_OK)
+    fail("prepare");
+  sqlite3_bind_int64(erase, 1, key_hash(key));
+  sqlite3_bind_text(erase, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(erase);
+  sqlite3_finalize(erase);
+  if (rc != SQLITE_DONE) fail("be written");
+  put(key, response);
 }
 
 std::size_t ResponseCache::size() {

@@ -37,6 +37,9 @@ class ResponseCache {
 
   std::optional<CachedResponse> get(const std::string& key);
   void put(const std::string& key, const CachedResponse& response);
+  // The stored answer of `key` (one that could not be read) replaced by `response`: put() keeps
+  // the first answer, so an unreadable one would be asked again, and paid, on every run.
+  void replace(const std::string& key, const CachedResponse& response);
   std::size_t size();
 
  private:

@@ -88,10 +88,7 @@ RunLoop::Attempt RunLoop::prepare(std::size_t item, RedactionCounts* redacted) c
   double tokens_in = static_cast<double>(estimate_tokens(a.request.body));
   double tokens_out = approach_.options().max_tokens;
   a.tokens = tokens_in + tokens_out;
-  if (price_) {
-    a.worst_usd = cost_usd(
-        *price_, Usage{static_cast<int64_t>(tokens_in), static_cast<int64_t>(tokens_out), 0});
-  }
+  if (price_) a.worst_usd = worst_case_usd(*price_, a.request.body, approach_.options().max_tokens);
   return a;
 }
 
@@ -122,11 +119,13 @@ void RunLoop::plan() {
       if (auto hit = cache_->get(a.key)) {
         try {
           HttpResponse response = from_cache(*hit);
-          record_answer(i, approach_.provider().parse_response(response), hit->latency_ms, true);
+          record_answer(i, approach_.provider().parse_response(response), hit->latency_ms, true,
+                        a.request.body.size());
           ++estimate.cached;
           continue;
         } catch (const ProviderError&) {
-          // An unreadable cached body is asked again (and the fresh answer kept next to it).
+          // An unreadable cached body is asked again, and the fresh answer replaces it.
+          a.replaces_cached = true;
         }
       }
     }
@@ -165,9 +164,9 @@ void RunLoop::save_first_prompt() const {
 }
 
 void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
-                            bool cached) {
+                            bool cached, std::size_t request_bytes) {
   Prediction& p = result_.predictions[item];
-  p = prediction_of(approach_, answer, price_, latency_ms);
+  p = prediction_of(approach_, answer, price_, latency_ms, request_bytes);
   if (p.invalid) {
     ++result_.invalid;
     if (result_.invalid_samples.size() < kInvalidSamples)
@@ -327,8 +326,11 @@ void RunLoop::on_completion(Completion c) {
   }
   any_answer_ = true;
   failed_in_a_row_ = 0;
-  if (cache_) cache_->put(a.key, {response.status, response.body, latency, answer.simulated});
-  record_answer(c.item, answer, latency, false);
+  if (cache_) {
+    const CachedResponse fresh{response.status, response.body, latency, answer.simulated};
+    a.replaces_cached ? cache_->replace(a.key, fresh) : cache_->put(a.key, fresh);
+  }
+  record_answer(c.item, answer, latency, false, a.request.body.size());
   // An answer that gave no token usage costs the worst case reserved for it: unknown is never
   // free, and the cap holds.
   const std::optional<double>& priced = result_.predictions[c.item].cost_usd;

@@ -53,6 +53,7 @@ class RunLoop {
     // Kept by plan(): the body's first `body_shared` bytes are left out (they are
     // reference_body_'s) and put back when the request is sent.
     std::size_t body_shared = 0;
+    bool replaces_cached = false;  // the cache holds an answer to it that could not be read
   };
   struct Due {
     SteadyClock::time_point at;
@@ -68,8 +69,8 @@ class RunLoop {
   void send(std::size_t item, SteadyClock::time_point now);
   void on_completion(Completion completion);
   void retry_or_fail(std::size_t item, const HttpResponse& response);
-  void record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms,
-                     bool from_cache);
+  void record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms, bool cached,
+                     std::size_t request_bytes);
   void release(std::size_t item, double used_tokens, double spent_usd);
   void count_failure(const std::string& why, int attempts);
   void abort(std::string message);
