@@ -1,9 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -111,7 +114,11 @@ class AuditLog;
 
 // The audit of one command (docs/privacy.md): installed for the command's lifetime, so every
 // request the project's HTTP client sends is recorded, and written to `file` when the command
-// ends, failed or not.
+// ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two
+// seconds' records), and on SIGINT or SIGTERM, which then end the command (exit 130 or 143) with
+// a word on resuming. It also holds the output folder (`file`'s) for the command's lifetime: a
+// second command on the same folder is refused, naming the first (two runs there would pay for
+// the same answers twice and write over each other's files).
 class CommandAudit {
  public:
   CommandAudit(std::string command, const tunecase::ProjectConfig& config,
@@ -121,6 +128,15 @@ class CommandAudit {
   CommandAudit& operator=(const CommandAudit&) = delete;
 
  private:
+  void write(const std::string& state) const;
+  void watch();
+
+  std::string command_;
   std::unique_ptr<tunecase::AuditLog> log_;
   std::filesystem::path file_;
+  int lock_fd_ = -1;
+  bool created_folder_ = false;  // the folder did not exist before this command
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+  sigset_t previous_mask_{};
 };

@@ -1,6 +1,18 @@
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/privacy/audit.h"
 
@@ -14,27 +26,124 @@ void apply_local_only(tunecase::ProjectConfig& config, bool local_only) {
   if (local_only) config.privacy.local_only = true;
 }
 
+namespace {
+
+// "pid 123 (eval)" from a lock file, or "" when it says nothing readable.
+std::string lock_holder(int fd) {
+  char text[200] = {};
+  ssize_t n = pread(fd, text, sizeof text - 1, 0);
+  if (n <= 0) return "";
+  std::string holder(text, static_cast<std::size_t>(n));
+  while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+  return holder;
+}
+
+}  // namespace
+
 CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& config,
                            std::filesystem::path file)
-    : log_(std::make_unique<tunecase::AuditLog>(std::move(command), config.privacy.allowed_hosts)),
+    : command_(std::move(command)),
+      log_(std::make_unique<tunecase::AuditLog>(command_, config.privacy.allowed_hosts)),
       file_(std::move(file)) {
+  const std::filesystem::path folder = file_.parent_path().empty() ? "." : file_.parent_path();
+  std::error_code ec;
+  created_folder_ = !std::filesystem::exists(folder, ec);
+  std::filesystem::create_directories(folder, ec);
+  const std::filesystem::path lock_file = folder / ".tunecase.lock";
+  lock_fd_ = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    throw tunecase::UserError(fmt::format(
+        "{}: cannot create the output folder's lock file ({}); check that --out is a folder "
+        "you can write",
+        lock_file.string(), std::strerror(errno)));
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder = lock_holder(lock_fd_);
+    close(lock_fd_);
+    lock_fd_ = -1;
+    throw tunecase::UserError(fmt::format(
+        "{}: another tunecase command is running on this output folder{}; wait for it to end, "
+        "or give another --out (two runs on one folder would pay for the same answers twice and "
+        "write over each other's files)",
+        folder.string(), holder.empty() ? "" : " (" + holder + ")"));
+  }
+  const std::string holder = fmt::format("pid {} (tunecase {})\n", getpid(), command_);
+  if (ftruncate(lock_fd_, 0) == 0) (void)!pwrite(lock_fd_, holder.data(), holder.size(), 0);
+  // An audit left by an earlier run that was killed is not this run's: it goes before the
+  // first request, and this run's takes its place as it sends.
+  std::filesystem::remove(file_, ec);
   tunecase::set_process_audit(log_.get());
+  // SIGINT and SIGTERM go to the watcher, which writes the audit before the command ends;
+  // threads started from here on inherit the mask.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, &previous_mask_);
+  watcher_ = std::thread([this] { watch(); });
+}
+
+void CommandAudit::write(const std::string& state) const {
+  nlohmann::json audit = log_->to_json();
+  audit["state"] = state;
+  tunecase::write_file(file_, audit.dump(2) + "\n");
+}
+
+void CommandAudit::watch() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  int64_t written = 0;
+  while (true) {
+    timespec every{2, 0};
+    siginfo_t info{};
+    int signal = sigtimedwait(&stop, &info, &every);
+    if (done_.load()) return;
+    try {
+      if (signal > 0) {
+        write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
+        fmt::print(stderr,
+                   "\ntunecase {}: {}; what was sent is in {}. The answers received are in the "
+                   "response cache: the same command again sends only the rest\n",
+                   command_, signal == SIGINT ? "interrupted" : "stopped", file_.string());
+        std::fflush(stderr);
+        std::_Exit(128 + signal);
+      }
+      int64_t requests = log_->to_json()["totals"].value("requests", int64_t{0});
+      if (requests != written) {
+        write("running");
+        written = requests;
+      }
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "warning: could not write the audit {}: {}\n", file_.string(), e.what());
+      if (signal > 0) std::_Exit(128 + signal);
+    }
+  }
 }
 
 CommandAudit::~CommandAudit() {
+  done_.store(true);
+  pthread_kill(watcher_.native_handle(), SIGTERM);  // wakes its wait; it sees done_ and returns
+  watcher_.join();
+  pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
   tunecase::set_process_audit(nullptr);
-  // Written whether the command succeeded or failed: a failed run may still have sent data. A
-  // run that stopped before its output folder existed and sent nothing (a mistyped flag, an
-  // unusable --out) leaves nothing behind, not a folder made for an empty audit.
-  try {
-    nlohmann::json audit = log_->to_json();
-    std::error_code ec;
-    if (!std::filesystem::exists(file_.parent_path(), ec) &&
-        audit["totals"].value("requests", int64_t{0}) == 0)
+  // A run that made its output folder, then stopped before sending anything and writing
+  // anything else (an --only that names no approach, unreadable data) leaves nothing behind.
+  const std::filesystem::path folder = file_.parent_path().empty() ? "." : file_.parent_path();
+  std::error_code ec;
+  if (created_folder_ && log_->to_json()["totals"].value("requests", int64_t{0}) == 0) {
+    std::filesystem::remove(folder / ".tunecase.lock", ec);
+    if (std::filesystem::is_empty(folder, ec)) {
+      std::filesystem::remove(folder, ec);
+      if (lock_fd_ >= 0) close(lock_fd_);
       return;
-    std::filesystem::create_directories(file_.parent_path());
-    tunecase::write_file(file_, audit.dump(2) + "\n");
+    }
+  }
+  // Written whether the command succeeded or failed: a failed run may still have sent data.
+  try {
+    write("finished");
   } catch (const std::exception& e) {
     fmt::print(stderr, "warning: could not write the audit {}: {}\n", file_.string(), e.what());
   }
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the folder
 }

@@ -1,6 +1,13 @@
 // Budget-capped and unpriced LLM runs through the built binary, against `tunecase sim-llm`.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -108,6 +115,63 @@ TEST_F(PartialRunCli, AnUnpricedModelIsNotSentWithoutYesOrATerminal) {
       run_cli_with_env(env(), "eval --yes --quiet --only api --config " + cfg + " --out " + out(),
                        no_terminal.string());
   EXPECT_EQ(confirmed.exit_code, 0) << confirmed.output;
+}
+
+// A run interrupted with Ctrl-C writes what it sent to audit.json and says how to resume (it
+// died without a word, and its audit was never written); while it runs, a second command on
+// the same output folder is refused (two runs there paid for every answer twice).
+TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
+  TempDir dir;
+  ServerProcess slow(dir.path(), "slow", {"sim-llm", "--latency-ms", "200"});
+  ASSERT_GT(slow.port(), 0);
+  const std::string cfg = (dir.path() / "p.toml").string();
+  write_config(cfg, slow.port(), "gpt-4o-mini");
+  const std::filesystem::path out = dir.path() / "out", log = dir.path() / "eval.log";
+  const std::string cache = (dir.path() / "c.sqlite").string();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("TUNECASE_TEST_KEY", kKey, 1);
+    FILE* f = std::fopen(log.c_str(), "w");
+    dup2(fileno(f), 1);
+    dup2(fileno(f), 2);
+    execl(TUNECASE_BIN, TUNECASE_BIN, "eval", "--yes", "--no-inspect", "--only", "api",
+          "--concurrency", "1", "--cache", cache.c_str(), "--config", cfg.c_str(), "--out",
+          out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The audit is written every two seconds while requests leave.
+  int64_t sent = 0;
+  for (int i = 0; i < 100 && sent == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string text = read_file(out / "audit.json");
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_discarded() && doc.is_object()) sent = doc["totals"].value("requests", int64_t{0});
+  }
+  ASSERT_GT(sent, 0) << read_file(log);
+  CliResult second = run_cli_with_env(
+      env(), "eval --yes --no-inspect --only api --config " + cfg + " --out " + out.string());
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("another tunecase command is running on this output folder (pid " +
+                               std::to_string(pid) + " (tunecase eval))"),
+            std::string::npos)
+      << second.output;
+
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
+  EXPECT_NE(read_file(log).find("the same command again sends only the rest"), std::string::npos)
+      << read_file(log);
+  nlohmann::json audit = read_json(out / "audit.json");
+  EXPECT_EQ(audit["state"], "interrupted (SIGINT)");
+  EXPECT_GE(audit["totals"]["requests"].get<int64_t>(), sent);
+
+  // The folder is free again, and the rerun resumes from the cache.
+  CliResult again = run_cli_with_env(env(), "eval --yes --no-inspect --only api --cache " + cache +
+                                                " --config " + cfg + " --out " + out.string());
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(read_json(out / "audit.json")["state"], "finished");
 }
 
 }  // namespace
