@@ -34,6 +34,11 @@ void run(const CurveArgs& a) {
     doc = tunecase::run_curve(config, options, std::cerr);
   }
   for (const auto& approach : doc["approaches"]) {
+    if (approach["points"].empty()) {
+      fmt::print("{}: not measured at any size (the spend cap, --max-cost, was reached first)\n",
+                 approach["name"].get<std::string>());
+      continue;
+    }
     const auto& last = approach["points"].back();
     fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
                last["mean_accuracy"].get<double>(), last["labels"].get<std::size_t>());

@@ -51,6 +51,8 @@ void run(const OptimizeArgs& a) {
         w["dev"]["n"].get<std::size_t>(), w["test"]["accuracy"].get<double>(),
         w["test"]["accuracy_ci95"][0].get<double>(), w["test"]["accuracy_ci95"][1].get<double>(),
         w["test"]["n"].get<std::size_t>(), doc["simulated"].get<bool>() ? " [simulated]" : "");
+    if (w["test"].contains("partial_note"))
+      fmt::print("  PARTIAL: {}\n", w["test"]["partial_note"].get<std::string>());
   }
   fmt::print("search spent ${:.4f} in {} requests\n", doc["search"]["spent_usd"].get<double>(),
              doc["search"]["requests"].get<std::size_t>());

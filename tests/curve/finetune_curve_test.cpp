@@ -160,6 +160,39 @@ TEST_F(FinetuneCurveTest, MaxCostBelowTheEstimateStartsNoJob) {
   EXPECT_TRUE(recorded_jobs().empty());
 }
 
+// A run the spend cap stops part-way is not a point: it was written as "accuracy 0.000"
+// (measured) for sizes never run, and sizes scored on part of the test split sat beside whole
+// ones. Sizes left out are named, with why, and the spend is written.
+TEST_F(FinetuneCurveTest, SizesTheSpendCapCutShortAreNotMeasuredAndSaySo) {
+  ProjectConfig c =
+      parse_config(project_toml(port_,
+                                "\n[[approach]]\nname = \"gpt-rag\"\nkind = \"openai\"\nbase_url = "
+                                "\"http://127.0.0.1:" +
+                                    std::to_string(port_) +
+                                    "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = "
+                                    "\"gpt-4.1-mini\"\nprompt = \"retrieval_few_shot\"\n"),
+                   dir_ / "tunecase.toml");
+  CurveOptions o = options();
+  o.finetune = std::vector<std::string>{};
+  o.approaches = std::vector<std::string>{"gpt-rag"};
+  o.sizes = std::vector<std::size_t>{20, 40};
+  o.seeds = 1;
+  o.cache.disabled = true;
+  o.max_cost_usd = 0.002;  // a handful of requests, fewer than the test split
+  json doc = run_curve(c, o, log_);
+  const json& a = doc["approaches"][0];
+  ASSERT_FALSE(a["not_measured"].empty()) << a.dump(2);
+  EXPECT_NE(a["not_measured"][0]["why"].get<std::string>().find("--max-cost"), std::string::npos);
+  for (const auto& p : a["points"])  // each point whole: every run on every test item
+    EXPECT_EQ(p["pooled_n"], p["runs"].get<std::size_t>() * doc["test_items"].get<std::size_t>())
+        << p.dump();
+  EXPECT_EQ(log_.str().find("accuracy 0.000"), std::string::npos) << log_.str();
+  EXPECT_GT(doc["spend"]["spent_usd"].get<double>(), 0.0);
+  EXPECT_LE(doc["spend"]["spent_usd"].get<double>(), 0.002);
+  std::string md = slurp(dir_ / "curve" / "curve.md");
+  EXPECT_NE(md.find("gpt-rag: not measured at "), std::string::npos) << md;
+}
+
 TEST_F(FinetuneCurveTest, AnApproachThatCannotBeFineTunedIsNamed) {
   ProjectConfig c =
       parse_config(project_toml(port_, "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n"),

@@ -56,6 +56,12 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
   for (const auto& a : doc["approaches"]) {
     const auto& f = a["fit"];
     std::string name = a["name"].get<std::string>();
+    if (a.contains("not_measured") && !a["not_measured"].empty()) {
+      std::vector<std::string> sizes;
+      for (const auto& m : a["not_measured"]) sizes.push_back(m["labels"].dump());
+      out.push_back(fmt::format("{}: not measured at {} labels: {}.", name, fmt::join(sizes, ", "),
+                                a["not_measured"][0]["why"].get<std::string>()));
+    }
     if (!f.value("fitted", false)) {
       out.push_back(fmt::format("{}: no fit ({}).", name, f.value("why", std::string())));
       continue;
@@ -160,6 +166,16 @@ std::string intro(const nlohmann::json& doc) {
 std::string curve_markdown(const nlohmann::json& doc) {
   std::string md = "# Learning curve\n\n" + intro(doc) + "\n\n";
   if (any_simulated(doc)) md += "> LLM answers are simulated (sim-llm), not a real model.\n\n";
+  if (doc.contains("spend")) {
+    const auto& spend = doc["spend"];
+    md += fmt::format(
+        "LLM answers cost ${:.4f} ({}{}{}).\n\n", spend["spent_usd"].get<double>(),
+        any_simulated(doc) ? "simulated" : "measured",
+        spend["max_cost_usd"].is_number()
+            ? fmt::format(", against a cap of ${:.4f}", spend["max_cost_usd"].get<double>())
+            : std::string(),
+        ", fine-tuning jobs aside");
+  }
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
   md += "\n";

@@ -50,7 +50,13 @@ std::vector<ApproachConfig> default_approaches(const ProjectConfig& config) {
 struct Tally {
   std::size_t correct = 0, n = 0;
   bool simulated = false;  // answered by sim-llm, the offline stand-in
+  bool cut = false;        // the spend cap stopped it before every test item was scored
+  double spent_usd = 0;
 };
+
+// Why a size has no point: every run of it was cut short by the spend cap (or not started).
+constexpr const char* kCutByBudget =
+    "the spend cap (--max-cost) was reached before this size was scored on every test item";
 
 // Scores one approach trained (or prompted) with `pool` as its labelled data.
 Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples& pool,
@@ -75,9 +81,13 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
   std::ostringstream quiet;
   LlmRunResult r = run_llm_approach(a, config, pool, test, labels, run, *client, quiet);
   t.simulated = r.simulated;
+  t.spent_usd = r.spent_usd;
   if (budget_left) *budget_left = std::max(0.0, *budget_left - r.spent_usd);
   for (std::size_t i = 0; i < test.size(); ++i) {
-    if (r.predictions[i].error && r.stopped_by_budget) continue;
+    if (r.predictions[i].error && r.stopped_by_budget) {
+      t.cut = true;  // a run on part of the test split is not a point beside the others
+      continue;
+    }
     ++t.n;
     t.correct += r.predictions[i].label == test[i].label;
   }
@@ -277,8 +287,9 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                            const ProjectConfig& config, const PreparedData& data,
                            const Examples& test, const CurveOptions& options, HttpClient& client,
                            std::optional<double>& budget, std::optional<double> target,
-                           std::ostream& log) {
+                           double& spent_usd, std::ostream& log) {
   nlohmann::json points = nlohmann::json::array();
+  nlohmann::json not_measured = nlohmann::json::array();
   std::vector<CurvePoint> fit_points;
   bool simulated = false;
   double training_usd = 0;
@@ -305,10 +316,16 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
       training_known = false;
     }
     Tally t = score(tuned, config, pool, test, data.labels, options, &client, budget);
+    spent_usd += t.spent_usd;
     simulated = simulated || t.simulated || record.value("simulated", false);
-    if (t.n)
-      fit_points.push_back({static_cast<double>(job.labels),
-                            static_cast<double>(t.correct) / static_cast<double>(t.n)});
+    if (t.cut || t.n == 0) {
+      not_measured.push_back({{"labels", job.labels}, {"why", kCutByBudget}});
+      fmt::print(log, "  {:<28} {:>6} labels: not measured ({})\n", tuned.name, job.labels,
+                 kCutByBudget);
+      continue;
+    }
+    fit_points.push_back({static_cast<double>(job.labels),
+                          static_cast<double>(t.correct) / static_cast<double>(t.n)});
     nlohmann::json p = size_json(job.labels, {t});
     p["fine_tuned_model"] = tuned.llm.model;
     p["job"] = record["job"]["id"];
@@ -332,6 +349,7 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                               : simulated     ? "simulated"
                                               : "measured"},
           {"points", points},
+          {"not_measured", not_measured},
           {"fit", fit_json(fit_points, data.splits.train.size(), target,
                            mean_at(points, data.splits.train.size()), test.size())}};
 }
@@ -418,39 +436,56 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   std::unique_ptr<HttpClient> own;
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
+  double spent_usd = 0;  // the answers' measured cost (training jobs are in their own record)
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
     nlohmann::json points = nlohmann::json::array();
     std::vector<CurvePoint> fit_points;
     bool simulated = false;
+    nlohmann::json not_measured = nlohmann::json::array();
     for (std::size_t n : sizes) {
       std::vector<Tally> runs;
+      std::size_t cut = 0;
       bool all = n == train.size();  // the whole train split is the same for every seed
       for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
         Tally t = score(a, config, subsample(train, orders[s], n), test, data.labels, options,
                         client, budget);
-        runs.push_back(t);
+        spent_usd += t.spent_usd;
         simulated = simulated || t.simulated;
-        if (t.n)
-          fit_points.push_back(
-              {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
+        if (t.cut || t.n == 0) {
+          ++cut;
+          continue;
+        }
+        runs.push_back(t);
+        fit_points.push_back(
+            {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
+      }
+      if (runs.empty()) {
+        not_measured.push_back({{"labels", n}, {"why", kCutByBudget}});
+        fmt::print(log, "  {:<28} {:>6} labels: not measured ({})\n", a.name, n, kCutByBudget);
+        continue;
       }
       points.push_back(size_json(n, runs));
-      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}\n", a.name, n,
-                 points.back()["mean_accuracy"].get<double>());
+      if (cut > 0) points.back()["runs_cut_by_budget"] = cut;
+      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}{}\n", a.name, n,
+                 points.back()["mean_accuracy"].get<double>(),
+                 cut > 0
+                     ? fmt::format(" ({} of its runs cut short by the spend cap, left out)", cut)
+                     : std::string());
     }
     approaches.push_back({{"name", a.name},
                           {"kind", a.kind},
                           {"simulated", simulated},
                           {"points", points},
+                          {"not_measured", not_measured},
                           {"fit", fit_json(fit_points, train.size(), settings.target_accuracy,
                                            mean_at(points, train.size()), test.size())}});
   }
   for (const auto& a : settings.finetune) {
     if (!client) client = (own = make_http_client()).get();
     approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
-                                     settings.target_accuracy, log));
+                                     settings.target_accuracy, spent_usd, log));
   }
   // A model that answers the test split's most frequent label at every size measures the class
   // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)
@@ -484,6 +519,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       {"sizes_not_measured", dropped},
       {"target_accuracy",
        settings.target_accuracy ? nlohmann::json(*settings.target_accuracy) : nlohmann::json()},
+      {"spend",
+       {{"max_cost_usd",
+         options.max_cost_usd ? nlohmann::json(*options.max_cost_usd) : nlohmann::json()},
+        {"spent_usd", spent_usd},
+        {"basis", "measured"}}},
       {"approaches", approaches}};
   write_curve_outputs(doc, options.out_dir);
   return doc;

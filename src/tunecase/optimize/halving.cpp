@@ -165,6 +165,7 @@ class Search {
       spent_.usd += s.spent_usd;
       spent_.calls += s.requests;
       stopped = stopped || s.budget_stopped;
+      if (round == 0 && s.budget_stopped && s.n < n) first_round_cut_ = true;
       result_.candidates[c].rounds.push_back({round, s});
     }
     if (stopped) result_.budget_forced = true;
@@ -248,6 +249,19 @@ class Search {
       measured.push_back(c);
       common = common ? std::min(*common, *round) : *round;
     }
+    // The first round whole or no winner (docs/optimize.md): a cap that stopped it part-way
+    // leaves the candidates that came first in the grid measured and the rest not, and the
+    // winner would be the best of whoever the money reached.
+    if (first_round_cut_) {
+      for (std::size_t c : measured) {
+        auto& o = result_.candidates[c];
+        o.status = "unmeasured";
+        o.reason =
+            "not compared: the budget or call cap stopped the first round before every "
+            "candidate had answered it";
+      }
+      measured.clear();
+    }
     if (measured.empty()) {
       result_.decided_by = fmt::format(
           "budget: the budget or call cap ended the search before any candidate answered the "
@@ -317,6 +331,7 @@ class Search {
   std::vector<std::size_t> alive_;
   Spend spent_;
   bool separated_by_data_ = false;
+  bool first_round_cut_ = false;  // the budget stopped a candidate part-way through round 0
 };
 
 }  // namespace

@@ -49,11 +49,13 @@ std::string winner_summary(const nlohmann::json& doc) {
   if (w.is_null()) return "No winner: " + no_winner_reason(doc) + ".";
   const auto& t = w["test"];
   return fmt::format(
-      "Winner: {} (chosen on dev: {}). Scored once on the test split: accuracy {:.3f} "
-      "[{:.3f}, {:.3f}] on {} items, {} per 1k calls (estimated).",
-      w["name"].get<std::string>(), accuracy_text(w["dev"]), t["accuracy"].get<double>(),
-      t["accuracy_ci95"][0].get<double>(), t["accuracy_ci95"][1].get<double>(),
-      t["n"].get<std::size_t>(), money(t["usd_per_1k"]));
+             "Winner: {} (chosen on dev: {}). Scored once on the test split: accuracy {:.3f} "
+             "[{:.3f}, {:.3f}] on {} items, {} per 1k calls (estimated).",
+             w["name"].get<std::string>(), accuracy_text(w["dev"]), t["accuracy"].get<double>(),
+             t["accuracy_ci95"][0].get<double>(), t["accuracy_ci95"][1].get<double>(),
+             t["n"].get<std::size_t>(), money(t["usd_per_1k"])) +
+         (t.contains("partial_note") ? " PARTIAL: " + t["partial_note"].get<std::string>() + "."
+                                     : "");
 }
 
 std::string search_summary(const nlohmann::json& doc) {

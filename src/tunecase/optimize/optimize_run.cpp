@@ -93,6 +93,13 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   q["spent_usd"] = result.spent_usd;
   q["requests"] = result.requests_sent;
   q["stopped_by_budget"] = result.stopped_by_budget;
+  q["test_items"] = test.size();
+  // Cut short by the spend cap: the figures are of the items it reached, a sample of the split.
+  if (result.stopped_by_budget)
+    q["partial_note"] = fmt::format(
+        "the spend cap stopped the test run after {} of the {} test items; the test figures are "
+        "of those items only",
+        result.evaluated, test.size());
   q["simulated"] = result.simulated;
   return q;
 }
