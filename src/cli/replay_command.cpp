@@ -128,6 +128,9 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   r.llm.cache_file = tunecase::resolve_cache_file({}, a.config);
   r.log = &std::cerr;
   g.end_of_day = [&op](int64_t now_ms, bool drift) { return op.run(now_ms, drift); };
+  g.store_holds = [&store](const std::string& id) {
+    return store->find_prediction(id).has_value();
+  };
 
   fmt::print(stderr,
              "replaying {} items through {} (champion '{}', policy {}); the first {} days are the "

@@ -216,6 +216,60 @@ TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
   EXPECT_TRUE(texts.empty()) << "[monitor] keep_texts is off: no text is kept";
 }
 
+// The day's monitor ran as soon as the day's requests were answered, before the gateway had
+// stored them all, and judged part of the day; and a --store other than the gateway's was read
+// without a word (its alerts and retraining were another store's).
+TEST_F(ReplayGatewayTest, EachDayIsJudgedOnItsWholeTrafficAndAnotherStoreIsRefused) {
+  ProjectConfig config = write_config(dir_, base_config());
+  train_models(config, dir_ / "eval");
+  GatewayOptions g;
+  g.eval_dir = dir_ / "eval";
+  g.store = (dir_ / "store.db").string();
+  g.server.port = 0;
+  g.replay_clock_start = 20000 * kDayMs;
+  gateway_ = std::make_unique<Gateway>(config, g);
+  const int port = gateway_->start();
+  std::vector<monitor::ReplayItem> items;
+  for (int64_t day = 19990; day < 20004; ++day)
+    for (int i = 0; i < 40; ++i)
+      items.push_back(
+          {day, i % 2 ? "the courier is late since monday" : "refund my order", "shipping"});
+  auto store = open_store(g.store);
+  monitor::GatewayReplaySettings s;
+  s.url = "http://127.0.0.1:" + std::to_string(port);
+  s.initial_days = 10;
+  s.concurrency = 8;
+  std::vector<int64_t> stored;
+  s.end_of_day = [&](int64_t now_ms, bool) {
+    PilotQuery q;
+    q.from_ms = now_ms - kDayMs;
+    q.to_ms = now_ms;
+    int64_t n = 0;
+    for (const auto& arm : store->pilot_counts(q).arms) n += arm.requests;
+    stored.push_back(n);
+    return monitor::DayOperation{};
+  };
+  s.store_holds = [&](const std::string& id) { return store->find_prediction(id).has_value(); };
+  auto http = make_http_client(8);
+  std::ostringstream log;
+  monitor::replay_through_gateway(items, s, *http, log);
+  ASSERT_EQ(stored.size(), 4u);
+  for (int64_t n : stored) EXPECT_EQ(n, 40) << "a day judged before all of it was stored";
+
+  auto other = open_store((dir_ / "other.db").string());
+  s.store_holds = [&](const std::string& id) { return other->find_prediction(id).has_value(); };
+  s.run_id = "second";
+  for (auto& item : items) item.day += 20;  // later than the gateway's clock, which never goes back
+  try {
+    monitor::replay_through_gateway(items, s, *http, log);
+    FAIL() << "a replay read another store than the gateway's";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("--store does not hold the predictions"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ReplayTime, TheAtFieldTakesMillisecondsOrAnIsoTimeAndNothingElse) {
   EXPECT_EQ(parse_utc_time("1970-01-02"), 86'400'000);
   EXPECT_EQ(parse_utc_time("2025-08-14T09:30:05Z"),

@@ -99,5 +99,28 @@ TEST(OperationPlan, UsesMeasuredLabelVolumeFromMonitorJson) {
   EXPECT_NE(operation_plan_markdown(plan).find("86.0%"), std::string::npos);
 }
 
+// Fewer labels a day than min_labelled: no day is judged, the alert never fires, and the plan
+// says so. It read "a drop to 71% is caught after 0 days (median; 95% within 0)", the median of
+// no caught run. A simulated approach keeps its label among the figures measured so far.
+TEST(OperationPlan, SaysAnAlertThatCanNeverFireIsNeverCaught) {
+  nlohmann::json doc = {
+      {"window", {{"first_date", "2026-03-01"}, {"last_date", "2026-03-02"}, {"days", 2}}},
+      {"approaches",
+       {{{"name", "sim-zero-shot"},
+         {"basis", "simulated"},
+         {"requests", 40},
+         {"labelled", 24},
+         {"accuracy", 0.5},
+         {"days", {{{"labelled", 12}}, {{"labelled", 12}}}}}}}};
+  auto plan = operation_plan(config("[monitor]\nmin_labelled = 50\n"), doc);
+  EXPECT_EQ(plan["rule_simulation"]["missed_share"], 1.0);
+  std::string md = operation_plan_markdown(plan);
+  EXPECT_EQ(md.find("caught after"), std::string::npos) << md;
+  EXPECT_NE(md.find("is never caught: with 12 labels a day, fewer than min_labelled (50)"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| sim-zero-shot (simulated) |"), std::string::npos) << md;
+}
+
 }  // namespace
 }  // namespace tunecase::monitor

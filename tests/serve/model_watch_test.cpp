@@ -114,6 +114,33 @@ TEST_F(ModelWatchTest, AChampionThatFailsToLoadLeavesTheServedModelInPlace) {
   EXPECT_EQ(notes().size(), 1u) << "a failed champion is reported once, not at every poll";
 }
 
+// A champion folder restored after it failed to load is loaded on a later try: the gateway
+// had kept serving the old model for good, and `models promote` said "already the champion".
+TEST_F(ModelWatchTest, AChampionFolderRestoredAfterAFailedLoadIsLoaded) {
+  GatewayOptions o = watched();
+  o.model_load_retry = std::chrono::milliseconds(100);
+  start("", o);
+  const std::string v1 = served_version();
+  const auto v2_dir = dir_ / "eval" / "models" / "local-logreg";
+  const std::string v2 = model_fingerprint(v2_dir);
+  const auto moved = dir_ / "moved-away";
+  std::filesystem::rename(v2_dir, moved);
+  register_folder(v2_dir, v2);
+  gateway_->store().set_model_status("local-linear", v2, ModelStatus::champion, 1, "test");
+  ASSERT_TRUE(wait_for_note("could not be loaded"));
+  EXPECT_EQ(served_version(), v1);
+  std::filesystem::rename(moved, v2_dir);
+  ASSERT_TRUE(wait_for(v2)) << "the restored folder was never tried again";
+  nlohmann::json models = nlohmann::json::parse(get("/v1/models").body);
+  EXPECT_FALSE(models["approaches"][0].contains("registry_champion_not_loaded") &&
+               !models["approaches"][0]["registry_champion_not_loaded"].is_null())
+      << models.dump();
+  std::size_t failures = 0;
+  for (const auto& line : notes())
+    failures += line.find("could not be loaded") != std::string::npos;
+  EXPECT_EQ(failures, 1u) << "the failure is said once, not at every try";
+}
+
 TEST_F(ModelWatchTest, ARestartedGatewayStartsOnTheRegistrysChampion) {
   start("", watched());
   const auto v2_dir = dir_ / "eval" / "models" / "local-logreg";

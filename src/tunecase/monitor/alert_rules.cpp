@@ -119,13 +119,15 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
 }
 
 Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
-                          int64_t requests_in_silence_window, const MonitorSettings& s) {
+                          int64_t requests_in_silence_window, int64_t requests_before_window,
+                          const MonitorSettings& s) {
   auto window_ms = static_cast<int64_t>(s.feedback_silence_hours * 3'600'000.0);
   Finding f{kNoFeedback, "", RuleState::clear, day_of_ms(now_ms), "", {}};
   f.details = {{"silence_hours", s.feedback_silence_hours},
                {"requests_in_window", requests_in_silence_window}};
   if (last_feedback_ms) f.details["last_feedback_at_ms"] = *last_feedback_ms;
-  bool silent = !last_feedback_ms || *last_feedback_ms < now_ms - window_ms;
+  bool silent = last_feedback_ms ? *last_feedback_ms < now_ms - window_ms
+                                 : requests_before_window > 0;  // silent for a whole window
   if (silent && requests_in_silence_window > 0) {
     f.state = RuleState::firing;
     f.message = last_feedback_ms
@@ -138,6 +140,10 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
                           "no label was ever received while {} requests were served: accuracy is "
                           "unknown; send feedback (POST /v1/feedback or `tunecase feedback`)",
                           requests_in_silence_window);
+  } else if (!last_feedback_ms && requests_in_silence_window > 0) {
+    f.message = fmt::format(
+        "no label yet; traffic began less than {:.0f} hours ago (feedback_silence_hours)",
+        s.feedback_silence_hours);
   } else {
     f.message = "labels are arriving";
   }
@@ -201,6 +207,25 @@ RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double ac
   if (change_day < days && runs > 0)
     r.missed_share = static_cast<double>(missed) / static_cast<double>(runs);
   return r;
+}
+
+std::string detection_in_words(const RuleSimulation& s, int64_t min_labelled) {
+  const int64_t after = s.days - s.change_day;
+  if (s.missed_share >= 1.0) {
+    if (s.labelled_per_day < min_labelled)
+      return fmt::format(
+          "is never caught: with {} labels a day, fewer than min_labelled ({}), no day is judged, "
+          "so the accuracy alert cannot fire; lower [monitor] min_labelled or label more items a "
+          "day",
+          s.labelled_per_day, min_labelled);
+    return fmt::format("is not caught within {} days in any simulated run", after);
+  }
+  std::string out = fmt::format("is caught after {} days (median; 95% within {})",
+                                s.median_detection_days, s.p95_detection_days);
+  if (s.missed_share > 0)
+    out += fmt::format(", and {:.0f}% of the simulated drops were not caught within {} days",
+                       100 * s.missed_share, after);
+  return out;
 }
 
 nlohmann::json to_json(const RuleSimulation& s) {

@@ -51,10 +51,13 @@ RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings
 std::vector<Finding> evaluate_series(const ApproachSeries& series, const MonitorSettings& settings);
 
 // "No feedback arriving": traffic flowed in the last `feedback_silence_hours` but no label was
-// received in that time, so accuracy is unknown. clear when a label arrived in that time or
-// there was no traffic to label.
+// received in that time, so accuracy is unknown. clear when a label arrived in that time, when
+// there was no traffic to label, or, before any label ever arrived, when the traffic is younger
+// than `feedback_silence_hours` (`requests_before_window` 0: labels that come days later have
+// not had that long to come).
 Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
-                          int64_t requests_in_silence_window, const MonitorSettings& settings);
+                          int64_t requests_in_silence_window, int64_t requests_before_window,
+                          const MonitorSettings& settings);
 
 // The accuracy rule's behaviour by simulation: `runs` independent series of `days` days with
 // `labelled_per_day` labels, each label correct with probability `accuracy_before` until day
@@ -78,5 +81,11 @@ RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double ac
                                       double accuracy_after, int64_t labelled_per_day, int days,
                                       int change_day, int runs, uint64_t seed);
 nlohmann::json to_json(const RuleSimulation& s);
+
+// How the simulated drop is caught, in words: "caught after 3 days (median; 95% within 6)",
+// with the share never caught, or "never caught" and why (days with fewer labels than
+// min_labelled are never judged). A median over the caught runs alone read "after 0 days" when
+// none was caught.
+std::string detection_in_words(const RuleSimulation& s, int64_t min_labelled);
 
 }  // namespace tunecase::monitor

@@ -108,7 +108,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::optional<int64_t> last_feedback = store.last_feedback_at_ms();
   findings.push_back(evaluate_feedback(
       request.now_ms, last_feedback,
-      requests_between(store, request.now_ms - silence_ms, request.now_ms), settings));
+      requests_between(store, request.now_ms - silence_ms, request.now_ms),
+      last_feedback ? 0 : requests_between(store, 0, request.now_ms - silence_ms), settings));
 
   nlohmann::json doc = {{"generated_at_ms", request.now_ms},
                         {"window",

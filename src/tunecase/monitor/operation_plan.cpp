@@ -39,7 +39,9 @@ nlohmann::json rule_figures(const MonitorSettings& m, int64_t labelled_per_day) 
   auto r = simulate_accuracy_rule(m, std::min(0.99, m.accuracy_floor + 0.05),
                                   std::max(0.0, m.accuracy_floor - 0.09), labelled_per_day,
                                   365 + 60, 365, 200, 7);
-  return to_json(r);
+  nlohmann::json j = to_json(r);
+  j["detection"] = detection_in_words(r, m.min_labelled);
+  return j;
 }
 
 }  // namespace
@@ -89,6 +91,7 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
     plan["measured"] = nlohmann::json::array();
     for (const auto& a : monitor_doc["approaches"])
       plan["measured"].push_back({{"approach", a["name"]},
+                                  {"basis", a.value("basis", "measured")},
                                   {"requests", a["requests"]},
                                   {"labelled", a["labelled"]},
                                   {"accuracy", a["accuracy"]}});
@@ -205,17 +208,16 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
   const auto& s = p["rule_simulation"];
   out += fmt::format(
       "Simulated (labels per day {}, {}): at a true accuracy of {:.0f}% the accuracy alert fires "
-      "falsely {:.2f} times a year; a drop to {:.0f}% is caught after {} days (median; 95% within "
-      "{}).\n\n",
+      "falsely {:.2f} times a year; a drop to {:.0f}% {}.\n\n",
       s["labelled_per_day"].get<int64_t>(), s["labelled_per_day_source"].get<std::string>(),
       100 * s["accuracy_before"].get<double>(), s["false_alarms_per_year"].get<double>(),
-      100 * s["accuracy_after"].get<double>(), s["median_detection_days"].get<int>(),
-      s["p95_detection_days"].get<int>());
+      100 * s["accuracy_after"].get<double>(), s["detection"].get<std::string>());
   if (p.contains("measured")) {
     out +=
         "## Measured so far\n\n| approach | requests | labelled | accuracy |\n|---|---|---|---|\n";
     for (const auto& m : p["measured"])
-      out += fmt::format("| {} | {} | {} | {} |\n", m["approach"].get<std::string>(),
+      out += fmt::format("| {}{} | {} | {} | {} |\n", m["approach"].get<std::string>(),
+                         m.value("basis", "measured") == "simulated" ? " (simulated)" : "",
                          m["requests"].get<int64_t>(), m["labelled"].get<int64_t>(),
                          m["accuracy"].is_number()
                              ? fmt::format("{:.1f}%", 100 * m["accuracy"].get<double>())

@@ -64,6 +64,29 @@ class GatewayCalls {
     return answer(path, http_send_sync(http_, request("GET", path, "")));
   }
 
+  // Waits until the gateway has stored every request it answered (GET /v1/pilot commits its
+  // queue first, for up to a second, and says what is still queued): a day's monitor run on
+  // what was stored so far judged part of the day.
+  void wait_until_stored(std::chrono::milliseconds at_most) {
+    const auto until = std::chrono::steady_clock::now() + at_most;
+    while (true) {
+      nlohmann::json report = get("/v1/pilot");
+      const nlohmann::json log = report.value("log", nlohmann::json::object());
+      const int64_t queued = log.value("queued", int64_t{0});
+      if (queued == 0) return;
+      if (std::chrono::steady_clock::now() > until)
+        throw UserError(fmt::format(
+            "the gateway at {} still holds {} answered requests it has not stored after {} s{}; "
+            "the day cannot be judged on part of its traffic. Check the gateway's store "
+            "(/healthz) and run the replay again",
+            base_, queued, at_most.count() / 1000,
+            log.contains("store_failing")
+                ? " (its store fails: " + log["store_failing"].value("error", std::string()) + ")"
+                : ""));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
  private:
   HttpRequest request(const char* method, const std::string& path, std::string body) const {
     HttpRequest r;
@@ -199,6 +222,7 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
   std::map<std::string, std::string> served;  // approach -> the model version it last answered
   std::vector<std::vector<std::pair<std::string, std::string>>> sent;  // per day: (id, label)
   std::size_t next = 0;
+  bool store_checked = false;
   while (next < items.size() && items[next].day < start) ++next;
   for (int64_t d = start; d <= last; ++d) {
     ReplayDay day;
@@ -215,6 +239,21 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
       sent.back().push_back({id, items[next].label});
     }
     std::vector<nlohmann::json> answers = calls.post_all("/v1/classify", bodies);
+    if (s.end_of_day) calls.wait_until_stored(s.store_wait);
+    if (s.store_holds && !store_checked) {
+      for (const auto& a : answers) {
+        const std::string id = text_of(a, "prediction_id");
+        if (id.empty()) continue;
+        if (!s.store_holds(id))
+          throw UserError(fmt::format(
+              "--store does not hold the predictions the gateway at {} has just stored (e.g. "
+              "prediction {}): it is another store, and the day's monitor and retraining would "
+              "judge that one's traffic. Point --store at the gateway's own --store",
+              s.url, id));
+        store_checked = true;
+        break;
+      }
+    }
     for (std::size_t i = 0; i < answers.size(); ++i) {
       ++day.n;
       // An abstention ("needs a human": label null) or a failed item is not a right answer.

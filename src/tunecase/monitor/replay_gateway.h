@@ -53,8 +53,14 @@ struct GatewayReplaySettings {
   // How long a promoted model may take to reach the gateway (its --model-poll-ms).
   std::chrono::milliseconds model_wait{60000};
   std::string run_id;  // prefixes the ids sent ("" = made up), so replays never share ids
-  // Run at the end of each replayed day, after its labels arrived; null = none.
+  // Run at the end of each replayed day, after its labels arrived and the gateway stored the
+  // day's requests; null = none.
   std::function<DayOperation(int64_t now_ms, bool drift)> end_of_day;
+  // Whether the store end_of_day reads holds a prediction (by prediction_id); checked once, on
+  // the first answer, so that a --store other than the gateway's is refused. null = not checked.
+  std::function<bool(const std::string& prediction_id)> store_holds;
+  // How long the gateway may take to store a day's requests before the replay gives up.
+  std::chrono::milliseconds store_wait{60000};
   std::string policy = "none";                         // the name the report gives the run
   double cost_per_error_usd = 0, usd_per_retrain = 0;  // [business], [retrain]: assumed
 };

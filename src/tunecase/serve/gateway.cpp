@@ -204,6 +204,7 @@ std::vector<std::string> Gateway::feedback_labels() const {
 
 int Gateway::start() {
   int port = server_->start();
+  watch_->set_load_retry(options_.model_load_retry);
   watch_->start(options_.model_poll);
   return port;
 }

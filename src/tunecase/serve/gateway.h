@@ -55,6 +55,8 @@ struct GatewayOptions {
   // How often the model registry is read for a new champion of a local approach (0 = never:
   // the models loaded at start serve until a restart). See ModelWatch.
   std::chrono::milliseconds model_poll{5000};
+  // How often a champion that failed to load is tried again (a folder restored meanwhile).
+  std::chrono::milliseconds model_load_retry{30000};
   // Lines about model changes while serving (a promotion picked up, a folder that fails to load).
   std::function<void(const std::string&)> notify = [](const std::string&) {};
 };

@@ -60,19 +60,29 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
     set_unloaded(approach.name(), "");
     return;
   }
-  if (unloaded_champion(approach.name()) == champion->version) return;  // said once already
+  const bool failed_before = unloaded_champion(approach.name()) == champion->version;
+  const auto now_steady = std::chrono::steady_clock::now();
+  if (failed_before) {
+    // Said once already; tried again now and then, since the folder may have been restored.
+    auto last = load_failed_at_.find(approach.name());
+    if (last == load_failed_at_.end() || now_steady - last->second < retry_every_) return;
+  }
   std::string before = approach.registry_version();
   try {
     approach.reload(champion->path);
   } catch (const std::exception& e) {
+    load_failed_at_[approach.name()] = now_steady;
+    if (failed_before) return;
     set_unloaded(approach.name(), champion->version);
     notify_(fmt::format(
         "approach '{}': the registry's champion {} could not be loaded from {} ({}); still "
-        "serving {}. Fix the folder or roll back with `tunecase models rollback`.",
+        "serving {}. Fix the folder (it is tried again every {:g} s) or roll back with "
+        "`tunecase models rollback`.",
         approach.name(), champion->version.substr(0, 12), champion->path, e.what(),
-        before.substr(0, 12)));
+        before.substr(0, 12), static_cast<double>(retry_every_.count()) / 1000));
     return;
   }
+  load_failed_at_.erase(approach.name());
   set_unloaded(approach.name(), "");
   std::string now = approach.registry_version();
   if (now != champion->version) {

@@ -35,9 +35,11 @@ class ModelWatch {
   // a restart keeps what was promoted. Returns a line per thing done.
   std::vector<std::string> sync_at_start();
   // One look at the registry: loads each champion that differs from what is served. A champion
-  // whose folder fails to load is reported once and the served model stays.
+  // whose folder fails to load is reported once and the served model stays; it is tried again
+  // every 30 s (a folder restored after the failure is then loaded, with no restart).
   void check();
   void start(std::chrono::milliseconds every);  // polls on a thread of its own
+  void set_load_retry(std::chrono::milliseconds every) { retry_every_ = every; }  // tests
   void stop();
   // The registry's champion of `approach` that this gateway could not load (a missing or changed
   // folder), so it serves another; empty when it serves the champion. Any thread.
@@ -57,6 +59,9 @@ class ModelWatch {
   mutable std::mutex failed_mutex_;
   // approach -> when its failure to read the registry was last said (while it keeps failing)
   std::map<std::string, std::chrono::steady_clock::time_point> unreadable_since_;
+  // approach -> when loading its champion last failed (tried again retry_every_ later)
+  std::map<std::string, std::chrono::steady_clock::time_point> load_failed_at_;
+  std::chrono::milliseconds retry_every_{30000};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
