@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
@@ -7,6 +8,8 @@
 #include "tunecase/core/error.h"
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/data/prepare.h"
+#include "tunecase/llm/prices.h"
+#include "tunecase/llm/prompt_template.h"
 #include "tunecase/optimize/search_space.h"
 #include "tunecase/report/eval_report.h"
 
@@ -48,6 +51,44 @@ void check_commands_tables(const tunecase::ProjectConfig& config) {
   if (config.curve.present) (void)tunecase::read_curve_settings(config, std::nullopt, std::nullopt);
 }
 
+// The files an approach names: a prompt template or price catalogue that cannot be read is an
+// error (eval stops on it), read here as eval reads it; a model folder or fine-tuning record
+// that does not exist yet is a note (the commands that write them come later). Returns the notes.
+std::string check_approach_files(const tunecase::ProjectConfig& config) {
+  std::string notes;
+  for (const tunecase::ApproachConfig& a : config.approaches) {
+    auto fail = [&](const std::string& key, const char* what) {
+      throw tunecase::UserError(
+          fmt::format("{}: [[approach]] '{}' ({}): the settings are valid, "
+                      "but its {} cannot be read: {}",
+                      config.file.string(), a.name, a.where, key, what));
+    };
+    if (a.is_llm()) {
+      try {
+        if (!a.llm.template_file.empty()) (void)tunecase::load_prompt_template(a.llm.template_file);
+      } catch (const tunecase::UserError& e) {
+        fail("template_file", e.what());
+      }
+      try {
+        if (!a.llm.prices.empty()) (void)tunecase::PriceCatalogue::load(a.llm.prices);
+      } catch (const tunecase::UserError& e) {
+        fail("prices", e.what());
+      }
+    }
+    if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir))
+      notes += fmt::format(
+          "  '{}': model_dir {} does not exist yet; serve and predict need it (`tunecase eval` "
+          "writes a trained model under its output folder's models/)\n",
+          a.name, a.model_dir.string());
+    if (!a.costs.finetune_record.empty() && !std::filesystem::exists(a.costs.finetune_record))
+      notes += fmt::format(
+          "  '{}': finetune_record {} does not exist yet; decide needs it (`tunecase finetune` "
+          "writes finetune.json in its output folder)\n",
+          a.name, a.costs.finetune_record.string());
+  }
+  return notes.empty() ? "" : "\nfiles not there yet\n" + notes;
+}
+
 void run(const CheckArgs& a) {
   if (a.reference) {
     fmt::print("{}", tunecase::configuration_reference());
@@ -56,8 +97,9 @@ void run(const CheckArgs& a) {
   if (a.config.empty()) throw tunecase::UserError("give --config FILE (or --reference)");
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   check_commands_tables(config);
+  std::string files = check_approach_files(config);
   std::string data = check_data(config);
-  fmt::print("{}{}", tunecase::describe_settings(config), data);
+  fmt::print("{}{}{}", tunecase::describe_settings(config), files, data);
 }
 
 }  // namespace

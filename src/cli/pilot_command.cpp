@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/pilot_report.h"
 #include "tunecase/store/store.h"
@@ -102,12 +103,8 @@ void run(const PilotArgs& a) {
     std::cout << report.dump(2) << "\n";
     return;
   }
-  if (!a.json_out.empty()) {
-    std::ofstream out(a.json_out);
-    out << report.dump(2) << "\n";
-    if (!out)
-      throw tunecase::UserError(fmt::format("--json {}: cannot write the file", a.json_out));
-  }
+  // Written whole or not at all (a full disk left a truncated file in place of the last one).
+  if (!a.json_out.empty()) tunecase::write_file(a.json_out, report.dump(2) + "\n");
   std::cout << tunecase::serve::pilot_report_text(report);
 }
 

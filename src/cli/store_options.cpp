@@ -5,9 +5,11 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/sqlite_setup.h"
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
@@ -33,6 +35,23 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
         "--store {}: the file is empty, not a store; point --store at the store `tunecase "
         "serve` writes",
         location));
+  // Another SQLite database (the response cache, another application's file): a command that
+  // only reads would write the store's tables into it.
+  if (!tunecase::is_postgres_url(location)) {
+    auto tables = tunecase::sqlite_tables(location);
+    if (tables && std::find(tables->begin(), tables->end(), "schema_version") == tables->end())
+      throw tunecase::UserError(fmt::format(
+          "--store {}: this SQLite file holds no tunecase store ({}); nothing was written to "
+          "it. Point --store at the store `tunecase serve` writes",
+          location,
+          tables->empty()
+              ? std::string("it has no tables")
+              : fmt::format(
+                    "its tables are {}{}, with no schema_version",
+                    fmt::join(tables->begin(),
+                              tables->begin() + std::min<std::size_t>(tables->size(), 4), ", "),
+                    tables->size() > 4 ? ", ..." : "")));
+  }
   return tunecase::open_store(location);
 }
 

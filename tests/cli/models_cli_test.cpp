@@ -2,6 +2,7 @@
 // promoted by a prefix, a rollback, and the errors a user can make (a store that does not exist,
 // an unknown version, nothing to roll back to, a config without a local approach).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 
@@ -154,6 +155,23 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
   EXPECT_EQ(empty.exit_code, 2);
   EXPECT_NE(empty.output.find("the file is empty, not a store"), std::string::npos) << empty.output;
   EXPECT_EQ(std::filesystem::file_size(dir_.path() / "empty.db"), 0u);
+  // Another SQLite database (another application's, the response cache) is not made a store:
+  // the store's tables were written into it, and "no model is registered" said.
+  const std::string other = (dir_.path() / "other.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE foo(a)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto before = std::filesystem::file_size(other);
+  CliResult foreign = run_cli("models --store " + other);
+  EXPECT_EQ(foreign.exit_code, 2) << foreign.output;
+  EXPECT_NE(foreign.output.find("holds no tunecase store (its tables are foo, with no "
+                                "schema_version); nothing was written"),
+            std::string::npos)
+      << foreign.output;
+  EXPECT_EQ(std::filesystem::file_size(other), before);
 
   CliResult unknown =
       run_cli("models promote --approach local-linear --version zzzz --store " + store_);

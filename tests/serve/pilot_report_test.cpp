@@ -44,5 +44,32 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   std::filesystem::remove_all(dir);
 }
 
+// An arm with requests and no feedback yet has no accuracy and no interval: Wilson's [0, 1] of
+// no items was printed as "0.0%-100.0%", a figure the arm never measured.
+TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {
+  auto dir = temp_folder("pilot-report-unlabelled");
+  auto store = open_store((dir / "store.db").string());
+  PredictionRecord p;
+  p.prediction_id = make_prediction_id();
+  p.request_id = "R-1";
+  p.approach = "a";
+  p.label = "x";
+  p.text_hash = p.request_id;
+  p.created_at_ms = 1'000;
+  store->log_predictions({p});
+  PilotPlan plan;
+  plan.champion = "a";
+  ReportContext context;
+  context.now_ms = 10'000;
+  nlohmann::json report = pilot_report(*store, plan, context);
+  const nlohmann::json& arm = report["arms"][0];
+  EXPECT_EQ(arm["requests"], 1) << arm.dump(2);
+  EXPECT_TRUE(arm["accuracy"].is_null()) << arm.dump(2);
+  EXPECT_TRUE(arm["accuracy_ci95"].is_null()) << arm.dump(2);
+  const std::string text = pilot_report_text(report);
+  EXPECT_EQ(text.find("100.0%"), std::string::npos) << text;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tunecase::serve::testing

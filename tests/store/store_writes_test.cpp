@@ -401,6 +401,21 @@ TYPED_TEST(StoreConformance, AStoreFromANewerTunecaseIsAClearError) {
   }
 }
 
+// A version row removed by hand: the migrations ran again from 0 over the existing tables, and
+// the user read "internal error: table meta already exists".
+TYPED_TEST(StoreConformance, AStoreWithoutItsVersionRowIsCalledDamaged) {
+  this->store_.reset();
+  TypeParam::exec_raw(this->location_, "DELETE FROM schema_version");
+  try {
+    open_store(this->location_);
+    FAIL() << "opened a store without its version row";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is damaged: its schema_version table holds no row"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Threads of one process (and, on PostgreSQL, its connection pool) lose no write, and racing
 // feedback for one item counts once.
 TYPED_TEST(StoreConformance, ConcurrentThreadsLoseNothingAndRacingFeedbackCountsOnce) {

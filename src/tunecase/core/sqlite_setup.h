@@ -2,7 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace tunecase {
 
@@ -14,6 +18,31 @@ namespace tunecase {
 inline void configure_sqlite() {
   static std::once_flag once;
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+// The tables of an existing SQLite file, read without writing to it; nullopt when it cannot be
+// opened or read as a database (the caller's own open then says why). For refusing a file made
+// for something else (the response cache given as a store, another application's database)
+// before the schema of another purpose is written into it.
+inline std::optional<std::vector<std::string>> sqlite_tables(const std::string& file) {
+  configure_sqlite();
+  sqlite3* db = nullptr;
+  std::optional<std::vector<std::string>> out;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* list = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &list,
+                           nullptr) == SQLITE_OK) {
+      std::vector<std::string> names;
+      int rc;
+      while ((rc = sqlite3_step(list)) == SQLITE_ROW)
+        names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(list, 0)));
+      if (rc == SQLITE_DONE) out = std::move(names);
+    }
+    sqlite3_finalize(list);
+  }
+  sqlite3_close(db);
+  return out;
 }
 
 }  // namespace tunecase

@@ -29,7 +29,9 @@ std::string pilot_report_text(const nlohmann::json& r) {
                        a["role"].get<std::string>(), a["approach"].get<std::string>(),
                        a["requests"].get<int64_t>(), a["labelled"].get<int64_t>(),
                        percent(a["accuracy"]),
-                       percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1]),
+                       a["accuracy_ci95"].is_array()
+                           ? percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1])
+                           : std::string("-"),
                        number(a["latency_ms"]["p50"], "{:.2f}"),
                        number(a["latency_ms"]["p99"], "{:.2f}"), a["errors"].get<int64_t>(),
                        a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));

@@ -231,9 +231,19 @@ std::vector<Migration> migrations(Dialect dialect) {
           run(version_7()),        run(version_8(dialect)), run(version_9(dialect))};
 }
 
-int read_version(SqlSession& s) {
+// The version row, which the first migration writes: a table without exactly one whole number
+// in it was edited or damaged, and running the migrations again from 0 over the tables it has
+// ("table meta already exists") would say nothing of that.
+int read_version(SqlSession& s, const std::string& store) {
   SqlRows rows = s.query("SELECT version FROM schema_version", {});
-  return rows.empty() ? 0 : static_cast<int>(as_int(rows[0][0]));
+  const int64_t* number = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
+  if (number == nullptr || *number < 0)
+    throw UserError(fmt::format(
+        "the store {} is damaged: its schema_version table holds {} where one whole number "
+        "belongs (the file was edited or damaged); nothing was changed. Restore the store from "
+        "a backup, or point --store at another store",
+        store, rows.empty() ? std::string("no row") : fmt::format("{} row(s)", rows.size())));
+  return static_cast<int>(*number);
 }
 
 }  // namespace
@@ -253,7 +263,7 @@ int migrate_schema(SqlDatabase& db) {
       s.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)", {});
       s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
     }
-    version = read_version(s);
+    version = read_version(s, db.describe());
     if (version > kSchemaVersion) {
       throw UserError(fmt::format(
           "the store {} has schema version {}, written by a newer tunecase; this binary knows "
