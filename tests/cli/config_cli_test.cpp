@@ -79,6 +79,31 @@ TEST(ConfigCli, CheckEchoesStringsAsTomlStrings) {
       << r.output;
 }
 
+// The files an approach names are read as eval reads them: a config was called valid whose
+// prompt template or price catalogue eval then could not read. Files a later command writes (a
+// model folder, a fine-tuning record) are noted, not refused.
+TEST(ConfigCli, CheckReadsTheFilesAnApproachNames) {
+  TempDir dir;
+  const std::string api =
+      "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n";
+  write(dir.path() / "p.toml", data_table() + api + "template_file = \"missing.txt\"\n");
+  CliResult r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("[[approach]] 'api'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("template_file cannot be read"), std::string::npos) << r.output;
+  write(dir.path() / "p.toml", data_table() + api + "prices = \"nope.toml\"\n");
+  r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("prices cannot be read"), std::string::npos) << r.output;
+  write(dir.path() / "p.toml", data_table() + api + "finetune_record = \"ft/finetune.json\"\n");
+  r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("finetune_record " + (dir.path() / "ft/finetune.json").string() +
+                          " does not exist yet"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {
   TempDir dir;
   CliResult r = run_cli("check --config " + dir.str());
