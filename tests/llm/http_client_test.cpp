@@ -267,6 +267,25 @@ TEST_P(HttpEngines, TheRequestsKeyIsMaskedInTheAnswer) {
   server.stop();
 }
 
+// The key quoted inside a JSON error body with its punctuation escaped ("sk\u002d..."): a JSON
+// reader turns it back into the key, which reached stderr, the store and the dashboard.
+TEST_P(HttpEngines, TheKeyIsMaskedWhenTheAnswerEscapesItsPunctuation) {
+  http::Server server(http::ServerOptions{}, [](http::Request, http::Responder responder) {
+    responder.respond(http::Response::json(
+        401, R"({"error":{"message":"bad key sk\u002dtest\u002dSECRET123"}})"));
+  });
+  int port = server.start();
+  auto client = make_client();
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
+  request.headers = {{"Authorization", "Bearer sk-test-SECRET123"}};
+  auto response = http_send_sync(*client, request);
+  EXPECT_EQ(response.status, 401);
+  auto message = nlohmann::json::parse(response.body)["error"]["message"].get<std::string>();
+  EXPECT_EQ(message.find("SECRET"), std::string::npos) << message;
+  server.stop();
+}
+
 TEST_P(HttpEngines, ConnectionRefusedNamesHostAndPort) {
   // A port that was free a moment ago: bind, read the port, close.
   boost::asio::io_context io;

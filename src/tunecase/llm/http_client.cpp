@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <deque>
 #include <future>
@@ -294,6 +295,26 @@ void mask(std::string& text, const std::string& secret) {
     text.replace(at, secret.size(), "***");
 }
 
+// `secret` as a JSON string may carry it with its punctuation escaped ("sk\u002d..."), which a
+// JSON reader turns back into the key: each byte other than a letter or digit as \u00xx, in
+// lower-case and in upper-case hex. Empty when the secret has no such byte.
+std::vector<std::string> json_escaped_forms(const std::string& secret) {
+  std::string lower, upper;
+  bool any = false;
+  for (unsigned char c : secret) {
+    if (std::isalnum(c)) {
+      lower += static_cast<char>(c);
+      upper += static_cast<char>(c);
+      continue;
+    }
+    any = true;
+    lower += fmt::format("\\u{:04x}", c);
+    upper += fmt::format("\\u{:04X}", c);
+  }
+  if (!any) return {};
+  return lower == upper ? std::vector<std::string>{lower} : std::vector<std::string>{lower, upper};
+}
+
 // Plain http:// on the Asio engine, the rest on libcurl (started at its first request).
 class RoutingClient final : public HttpClient {
  public:
@@ -307,11 +328,14 @@ class RoutingClient final : public HttpClient {
   void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
     // A provider's error text may quote the key it was sent ("Incorrect API key provided:
     // sk-..."): masked in the answer before any caller can print, log or store it.
-    if (std::vector<std::string> secrets = request_secrets(request.headers); !secrets.empty())
+    if (std::vector<std::string> secrets = request_secrets(request.headers); !secrets.empty()) {
+      for (std::size_t i = 0, n = secrets.size(); i < n; ++i)
+        for (auto& escaped : json_escaped_forms(secrets[i])) secrets.push_back(std::move(escaped));
       done = [done = std::move(done), secrets = std::move(secrets)](HttpResponse r) {
         for (const auto& secret : secrets) mask(r.body, secret);
         done(std::move(r));
       };
+    }
     // Every request of every command passes here: the audit sees each body (hashed, never kept).
     // A plain request is audited once it is on its way: hashing the body is the audit's cost,
     // and it need not delay the send.
