@@ -369,9 +369,10 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
   run.feedback_items = static_cast<int64_t>(labelled.size());
   if (labelled.empty()) {
     throw UserError(
-        "the store holds no labelled item with its text: the gateway keeps request texts only "
-        "with [monitor] keep_texts = true. Turn it on for `tunecase serve`, send feedback, and "
-        "retrain once labels have arrived.");
+        "the store holds no labelled item with its text: no feedback has arrived yet for a "
+        "request whose text was kept. The gateway keeps request texts only while [monitor] "
+        "keep_texts = true (texts served before that are not kept); check that it is on for "
+        "`tunecase serve`, send feedback, and retrain once labels have arrived.");
   }
   const int64_t last_day = labelled.back().created_at_ms / kDayMs;
   run.holdout_from_ms = (last_day - (request.holdout_days - 1)) * kDayMs;
@@ -610,7 +611,9 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
     return {false, fmt::format("the newest model is {} days old; next scheduled retrain in {} days",
                                age_days, 7LL * policy.every_weeks - age_days)};
   }
-  return {false, "no accuracy alert opened since the last retrain"};
+  return {false, versions.empty() || last == 0
+                     ? "no accuracy alert is open"
+                     : "no accuracy alert is open that opened after the newest model was made"};
 }
 
 }  // namespace tunecase::monitor
