@@ -213,8 +213,14 @@ std::string shown_name(const nlohmann::json& a) {
 std::string feedback_line(const nlohmann::json& doc) {
   const auto& f = doc["feedback"];
   if (!f["last_at_ms"].is_number()) return "No feedback (gold label) has been received yet.";
-  return fmt::format("Last feedback received {:.1f} hours before this report.",
-                     f["hours_since"].get<double>());
+  const double hours = f["hours_since"].get<double>();
+  // A report for a time before the newest label (--now-ms in a replay): said as such.
+  if (hours < 0)
+    return fmt::format(
+        "Last feedback received {:.1f} hours after this report's time (--now-ms is earlier than "
+        "the newest label in the store).",
+        -hours);
+  return fmt::format("Last feedback received {:.1f} hours before this report.", hours);
 }
 
 // Today so far, one line per approach with traffic: shown, never judged by the rules.
