@@ -85,6 +85,27 @@ TEST(EvaluateSeries, ErrorRateLatencyAndCostCeilings) {
   EXPECT_EQ(findings[3].state, RuleState::firing);
 }
 
+// An alert on sim-llm's answers carries "simulated" in its message and details: it went to the
+// JSONL file, stdout and the webhook with nothing to say so.
+TEST(EvaluateSeries, FindingsOnSimulatedAnswersSaySo) {
+  ApproachSeries series;
+  series.name = "sim-zero-shot";
+  series.simulated = true;
+  DayPoint day;
+  day.date = "2026-03-01";
+  day.requests = 100;
+  day.errors = 50;
+  day.error_rate = 0.5;
+  series.days.push_back(day);
+  MonitorSettings s;
+  for (const Finding& f : evaluate_series(series, s)) {
+    EXPECT_EQ(f.details["basis"], "simulated") << f.message;
+    EXPECT_EQ(f.message.rfind("sim-zero-shot (simulated):", 0), 0u) << f.message;
+  }
+  series.simulated = false;
+  for (const Finding& f : evaluate_series(series, s)) EXPECT_EQ(f.details["basis"], "measured");
+}
+
 TEST(EvaluateFeedback, SilenceWhileTrafficFlowsFires) {
   MonitorSettings s;  // 48 hours
   int64_t now = 100 * 3'600'000LL;

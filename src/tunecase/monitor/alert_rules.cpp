@@ -115,6 +115,12 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
                      last.date, *s.max_usd_per_day),
          {{"date", last.date}, {"cost_usd", last.cost_usd}, {"ceiling_usd", *s.max_usd_per_day}}});
   }
+  // An alert on sim-llm's answers says so wherever it goes (JSONL, stdout, the webhook).
+  for (Finding& f : out) {
+    f.details["basis"] = series.simulated ? "simulated" : "measured";
+    if (series.simulated && f.message.starts_with(series.name + ":"))
+      f.message.insert(series.name.size(), " (simulated)");
+  }
   return out;
 }
 
