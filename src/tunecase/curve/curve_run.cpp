@@ -61,7 +61,8 @@ constexpr const char* kCutByBudget =
 // Scores one approach trained (or prompted) with `pool` as its labelled data.
 Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples& pool,
             const Examples& test, const std::vector<std::string>& labels,
-            const CurveOptions& options, HttpClient* client, std::optional<double>& budget_left) {
+            const CurveOptions& options, HttpClient* client, std::optional<double>& budget_left,
+            CommandSpendGate& gate, std::ostream& log) {
   Tally t;
   if (a.is_local()) {
     auto classifier = make_classifier(a);
@@ -78,8 +79,13 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
   run.cache_file = resolve_cache_file(options.cache, config.file);
   run.progress = false;
   run.max_cost_usd = budget_left;
+  gate.prepare(run);
+  // With --yes the runner's estimate line of each run is noise; without it the line stays
+  // visible, since a run the gate asks about asks there.
   std::ostringstream quiet;
-  LlmRunResult r = run_llm_approach(a, config, pool, test, labels, run, *client, quiet);
+  LlmRunResult r = run_llm_approach(a, config, pool, test, labels, run, *client,
+                                    options.assume_yes ? quiet : log);
+  gate.add_spent(r.spent_usd);
   t.simulated = r.simulated;
   t.spent_usd = r.spent_usd;
   if (budget_left) *budget_left = std::max(0.0, *budget_left - r.spent_usd);
@@ -287,7 +293,7 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                            const ProjectConfig& config, const PreparedData& data,
                            const Examples& test, const CurveOptions& options, HttpClient& client,
                            std::optional<double>& budget, std::optional<double> target,
-                           double& spent_usd, std::ostream& log) {
+                           double& spent_usd, CommandSpendGate& gate, std::ostream& log) {
   nlohmann::json points = nlohmann::json::array();
   nlohmann::json not_measured = nlohmann::json::array();
   std::vector<CurvePoint> fit_points;
@@ -315,7 +321,7 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
     } else {
       training_known = false;
     }
-    Tally t = score(tuned, config, pool, test, data.labels, options, &client, budget);
+    Tally t = score(tuned, config, pool, test, data.labels, options, &client, budget, gate, log);
     spent_usd += t.spent_usd;
     simulated = simulated || t.simulated || record.value("simulated", false);
     if (t.cut || t.n == 0) {
@@ -436,6 +442,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   std::unique_ptr<HttpClient> own;
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
+  CommandSpendGate gate(1.0, options.assume_yes, options.confirm, log);
   double spent_usd = 0;  // the answers' measured cost (training jobs are in their own record)
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
@@ -450,7 +457,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       bool all = n == train.size();  // the whole train split is the same for every seed
       for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
         Tally t = score(a, config, subsample(train, orders[s], n), test, data.labels, options,
-                        client, budget);
+                        client, budget, gate, log);
         spent_usd += t.spent_usd;
         simulated = simulated || t.simulated;
         if (t.cut || t.n == 0) {
@@ -485,7 +492,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   for (const auto& a : settings.finetune) {
     if (!client) client = (own = make_http_client()).get();
     approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
-                                     settings.target_accuracy, spent_usd, log));
+                                     settings.target_accuracy, spent_usd, gate, log));
   }
   // A model that answers the test split's most frequent label at every size measures the class
   // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)

@@ -58,8 +58,10 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   LlmRunOptions run = options_;
   run.max_cost_usd = budget_left_usd;
   run.progress = false;
+  if (gate_ != nullptr) gate_->prepare(run);
   LlmRunResult result = run_llm_approach(c.approach, config_, data_.train, items, data_.labels, run,
                                          client_, runner_log_);
+  if (gate_ != nullptr) gate_->add_spent(result.spent_usd);
   simulated_ = simulated_ || result.simulated;
   SampleScore s = score_run(result, items);
   if (s.n == 0)

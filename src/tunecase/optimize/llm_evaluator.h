@@ -26,8 +26,11 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   SampleScore evaluate(std::size_t candidate, std::size_t n,
                        std::optional<double> budget_left_usd) override;
   bool simulated() const { return simulated_; }
+  // The command's one spend confirmation, shared with the test run (null: each run asks alone).
+  void set_spend_gate(CommandSpendGate* gate) { gate_ = gate; }
 
  private:
+  CommandSpendGate* gate_ = nullptr;
   const std::vector<Candidate>& candidates_;
   const ProjectConfig& config_;
   const SearchData& data_;

@@ -76,11 +76,12 @@ LlmRunOptions runner_options(const OptimizeOptions& options, const ProjectConfig
 nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& config,
                              const SearchData& data, SealedTest& sealed,
                              const OptimizeOptions& options, std::optional<double> budget_left,
-                             HttpClient& client, std::ostream& log) {
+                             CommandSpendGate& gate, HttpClient& client, std::ostream& log) {
   const Examples& test = sealed.open();
   fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
   LlmRunOptions run = runner_options(options, config);
   run.max_cost_usd = budget_left;
+  gate.prepare(run);
   LlmRunResult result =
       run_llm_approach(winner.approach, config, data.train, test, data.labels, run, client, log);
   std::vector<std::string> gold;
@@ -156,6 +157,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   LlmCandidateEvaluator evaluator(settings.candidates, config, split.search,
                                   runner_options(options, config), *client, log,
                                   options.assume_yes ? quiet : log);
+  CommandSpendGate gate(1.0, options.assume_yes, nullptr, log);
+  evaluator.set_spend_gate(&gate);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
 
   nlohmann::json doc = {
@@ -183,7 +186,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     std::optional<double> left;
     if (options.max_cost_usd) left = std::max(0.0, *options.max_cost_usd - result.spent_usd);
     nlohmann::json test =
-        score_on_test(w, config, split.search, split.test, options, left, *client, log);
+        score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
     // The search's own answers may all have come from the cache or none been bought (a zero
     // budget): the test run's answers say as well whether they were simulated.
     if (test.value("simulated", false)) doc["simulated"] = true;

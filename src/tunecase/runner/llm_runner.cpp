@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <iostream>
 
+#include "tunecase/runner/budget.h"
 #include "tunecase/runner/run_loop.h"
 
 namespace tunecase {
@@ -15,6 +19,21 @@ bool log_is_terminal(const std::ostream& log) {
 }
 
 }  // namespace
+
+void CommandSpendGate::prepare(LlmRunOptions& run) {
+  run.assume_yes = yes_;
+  run.confirm_above_usd = std::max(0.0, threshold_ - spent_);
+  run.confirm = [this](const std::string& question) {
+    const bool yes = ask_yes_no(
+        spent_ > 0 ? fmt::format("{} (this command has spent ${:.4f} so far; a yes covers the "
+                                 "rest of it)",
+                                 question, spent_)
+                   : question + " (a yes covers the rest of this command)",
+        confirm_, log_);
+    if (yes) yes_ = true;
+    return yes;
+  };
+}
 
 LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
                               const std::optional<Price>& price, const LlmRunOptions& options,

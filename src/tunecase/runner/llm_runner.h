@@ -44,6 +44,27 @@ struct LlmRunOptions {
   uint64_t order_seed = 7;
 };
 
+// One spend confirmation for a command made of many runs (optimize's candidates, curve's sizes
+// and seeds): a run asks once the command's spend so far plus its own estimate passes
+// `threshold_usd` (the runner's per-run threshold alone let twenty $0.10 runs through unasked),
+// and a yes covers the rest of the command. prepare() sets a run's options; add_spent() takes
+// what it spent.
+class CommandSpendGate {
+ public:
+  CommandSpendGate(double threshold_usd, bool assume_yes,
+                   std::function<bool(const std::string&)> confirm, std::ostream& log)
+      : threshold_(threshold_usd), yes_(assume_yes), confirm_(std::move(confirm)), log_(log) {}
+  void prepare(LlmRunOptions& run);
+  void add_spent(double usd) { spent_ += usd; }
+  double spent() const { return spent_; }
+
+ private:
+  double threshold_, spent_ = 0;
+  bool yes_;
+  std::function<bool(const std::string&)> confirm_;
+  std::ostream& log_;
+};
+
 struct LlmRunResult {
   // Aligned with the items. Items never sent have error "not run: budget reached" (a seeded random
   // subset, see order_seed); items whose attempts all failed have the last failure as error. No
