@@ -55,8 +55,10 @@ void add_audit_command(CLI::App& app) {
   auto args = std::make_shared<AuditArgs>();
   CLI::App* cmd = app.add_subcommand(
       "audit", "What left this machine: requests, bytes, redactions and body hashes per endpoint");
-  cmd->add_option("--dir", args->dir,
-                  "Output folder of eval, optimize, curve or finetune (or an audit.json file)");
+  cmd->add_option(
+      "--dir", args->dir,
+      "Output folder of eval, optimize, curve, finetune, retrain or monitor --canary (or an "
+      "audit.json file)");
   cmd->add_option("--store", args->store,
                   "The store of `tunecase serve` (SQLite file or postgresql:// URL)");
   cmd->add_flag("--bodies", args->bodies, "List the SHA-256 of every outbound body");

@@ -116,13 +116,20 @@ class AuditLog;
 // request the project's HTTP client sends is recorded, and written to `file` when the command
 // ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two
 // seconds' records), and on SIGINT or SIGTERM, which then end the command (exit 130 or 143) with
-// a word on resuming. It also holds the output folder (`file`'s) for the command's lifetime: a
-// second command on the same folder is refused, naming the first (two runs there would pay for
-// the same answers twice and write over each other's files).
+// a word on resuming. The audit of an earlier run in the folder becomes audit.previous.json. It
+// also holds the output folder (`file`'s) for the command's lifetime: a second command on the same
+// folder is refused, naming the first (two runs there would pay for the same answers twice and
+// write over each other's files). What running eval, optimize or curve again does after an
+// interruption, with a cache.
+inline constexpr const char* kResumeFromCache =
+    "The answers received are in the response cache: the same command again sends only the rest";
+
 class CommandAudit {
  public:
+  // `resume`: what running the same command again does after an interruption, said when one
+  // stops it ("" = nothing is kept: a new run sends everything again).
   CommandAudit(std::string command, const tunecase::ProjectConfig& config,
-               std::filesystem::path file);
+               std::filesystem::path file, std::string resume = "");
   ~CommandAudit();
   CommandAudit(const CommandAudit&) = delete;
   CommandAudit& operator=(const CommandAudit&) = delete;
@@ -132,6 +139,7 @@ class CommandAudit {
   void watch();
 
   std::string command_;
+  std::string resume_;
   std::unique_ptr<tunecase::AuditLog> log_;
   std::filesystem::path file_;
   int lock_fd_ = -1;

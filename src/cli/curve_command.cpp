@@ -30,7 +30,8 @@ void run(const CurveArgs& a) {
   options.finetune_poll = std::chrono::milliseconds(static_cast<int64_t>(a.finetune_poll_s * 1000));
   nlohmann::json doc;
   {
-    CommandAudit audit("curve", config, std::filesystem::path(a.out) / "audit.json");
+    CommandAudit audit("curve", config, std::filesystem::path(a.out) / "audit.json",
+                       a.cache.disabled ? std::string() : std::string(kResumeFromCache));
     doc = tunecase::run_curve(config, options, std::cerr);
   }
   for (const auto& approach : doc["approaches"]) {
@@ -40,8 +41,16 @@ void run(const CurveArgs& a) {
       continue;
     }
     const auto& last = approach["points"].back();
-    fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
-               last["mean_accuracy"].get<double>(), last["labels"].get<std::size_t>());
+    const std::size_t labels = last["labels"].get<std::size_t>();
+    if (labels == doc["train_labels"].get<std::size_t>())
+      fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
+                 last["mean_accuracy"].get<double>(), labels);
+    else
+      fmt::print("{}: {:.3f} at {} labels{}", approach["name"].get<std::string>(),
+                 last["mean_accuracy"].get<double>(), labels,
+                 approach.value("not_measured", nlohmann::json::array()).empty()
+                     ? ""
+                     : ", the largest size measured (the spend cap stopped the rest)");
     const auto& fit = approach["fit"];
     if (fit.value("fitted", false)) {
       const auto& p = fit["projection_2x"];

@@ -77,7 +77,8 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
   options.compare_redaction = a.compare_redaction;
   nlohmann::json eval;
   {
-    CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json");
+    CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json",
+                       a.cache.disabled ? std::string() : std::string(kResumeFromCache));
     eval = tunecase::run_evaluation(config, options, std::cerr);
   }
   fmt::print("{}", tunecase::eval_table_text(eval));

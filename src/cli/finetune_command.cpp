@@ -29,7 +29,9 @@ void run(const FinetuneArgs& a) {
   options.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(a.poll_s * 1000));
   tunecase::FinetuneResult result;
   {
-    CommandAudit audit("finetune", config, std::filesystem::path(a.out) / "audit.json");
+    CommandAudit audit("finetune", config, std::filesystem::path(a.out) / "audit.json",
+                       "The same command again with the same --out follows the job this run "
+                       "created, if it created one, and pays for nothing twice");
     result = tunecase::run_finetune(config, a.approach, options, std::cerr);
   }
   const auto& r = result.record;

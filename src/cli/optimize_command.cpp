@@ -37,7 +37,8 @@ void run(const OptimizeArgs& a) {
   options.cache = a.cache;
   nlohmann::json doc;
   {
-    CommandAudit audit("optimize", config, std::filesystem::path(a.out) / "audit.json");
+    CommandAudit audit("optimize", config, std::filesystem::path(a.out) / "audit.json",
+                       a.cache.disabled ? std::string() : std::string(kResumeFromCache));
     doc = tunecase::run_optimize(config, options, std::cerr);
   }
   const auto& w = doc["winner"];

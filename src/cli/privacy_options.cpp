@@ -41,8 +41,9 @@ std::string lock_holder(int fd) {
 }  // namespace
 
 CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& config,
-                           std::filesystem::path file)
+                           std::filesystem::path file, std::string resume)
     : command_(std::move(command)),
+      resume_(std::move(resume)),
       log_(std::make_unique<tunecase::AuditLog>(command_, config.privacy.allowed_hosts)),
       file_(std::move(file)) {
   const std::filesystem::path folder = file_.parent_path().empty() ? "." : file_.parent_path();
@@ -68,9 +69,13 @@ CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& c
   }
   const std::string holder = fmt::format("pid {} (tunecase {})\n", getpid(), command_);
   if (ftruncate(lock_fd_, 0) == 0) (void)!pwrite(lock_fd_, holder.data(), holder.size(), 0);
-  // An audit left by an earlier run that was killed is not this run's: it goes before the
-  // first request, and this run's takes its place as it sends.
-  std::filesystem::remove(file_, ec);
+  // An audit left by an earlier run (one interrupted, perhaps) is not this run's: it is kept
+  // as audit.previous.json, and this run's takes its place as it sends.
+  if (std::filesystem::exists(file_, ec)) {
+    std::filesystem::path previous = file_;
+    previous.replace_filename(file_.stem().string() + ".previous.json");
+    std::filesystem::rename(file_, previous, ec);
+  }
   tunecase::set_process_audit(log_.get());
   // SIGINT and SIGTERM go to the watcher, which writes the audit before the command ends;
   // threads started from here on inherit the mask.
@@ -102,10 +107,11 @@ void CommandAudit::watch() {
     try {
       if (signal > 0) {
         write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
-        fmt::print(stderr,
-                   "\ntunecase {}: {}; what was sent is in {}. The answers received are in the "
-                   "response cache: the same command again sends only the rest\n",
-                   command_, signal == SIGINT ? "interrupted" : "stopped", file_.string());
+        fmt::print(stderr, "\ntunecase {}: {}; what was sent is in {}. {}\n", command_,
+                   signal == SIGINT ? "interrupted" : "stopped", file_.string(),
+                   resume_.empty() ? "Nothing of this run is kept: a new run sends everything "
+                                     "again"
+                                   : resume_);
         std::fflush(stderr);
         std::_Exit(128 + signal);
       }

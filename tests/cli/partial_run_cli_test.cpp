@@ -172,6 +172,8 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
                                                 " --config " + cfg + " --out " + out.string());
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(read_json(out / "audit.json")["state"], "finished");
+  // The interrupted run's audit is kept beside it, not deleted.
+  EXPECT_EQ(read_json(out / "audit.previous.json")["state"], "interrupted (SIGINT)");
 }
 
 }  // namespace

@@ -84,8 +84,14 @@ TEST(EndpointLocality, ARequestThroughAProxyIsLocalOnlyWhenTheProxyIsAllowed) {
     EXPECT_FALSE(environment_proxy("http://vllm.corp/v1"));  // HTTPS_PROXY is for https only
   }
   {
-    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", "*"}});
+    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", " * "}});
     EXPECT_TRUE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local);
+  }
+  // libcurl reads "*" only as the whole value, and an IP host only against addresses and
+  // blocks: these lists send the requests through the proxy, so the endpoint is not local.
+  for (const char* list : {"localhost,*", ".0.0.1", "0.0.1", "127.0.0.1:8080"}) {
+    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", list}});
+    EXPECT_FALSE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local) << list;
   }
 }
 

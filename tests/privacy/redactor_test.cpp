@@ -117,6 +117,13 @@ TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
   EXPECT_EQ(r.redact("card 4455 5308\n1571 9024 split"), "card <CARD_1> split");
   EXPECT_EQ(r.redact("card 4455 5308 1571 9024 split"), "card <CARD_1> split");
   EXPECT_EQ(r.redact("mail\tanna@example.com\r\nthanks"), "mail\t<EMAIL_1>\r\nthanks");
+  // Windows line endings, a space before the break (flowed e-mail), a dash before it: the break
+  // reads as two or three spaces, which the card and IBAN detectors take as one separator.
+  for (const char* split :
+       {"card 4111 1111\r\n1111 1111 charged", "card 4111 1111 \n1111 1111 charged",
+        "card 4111-1111-1111-\n1111 charged"})
+    EXPECT_EQ(r.redact(split), "card <CARD_1> charged") << split;
+  EXPECT_EQ(r.redact("iban DE89 3704 0044\r\n0532 0130 00 thanks"), "iban <IBAN_1> thanks");
 }
 
 // A training file's lines are redacted one by one, each numbering from 1: the audit of an upload

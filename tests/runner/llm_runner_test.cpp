@@ -419,13 +419,17 @@ TEST_F(RunnerTest, AnUnreadableCachedAnswerIsReplacedNotPaidForOnEveryRun) {
   EXPECT_EQ(r.cache_hits, 12u);
 }
 
-// Token counts no request could have produced (output past max_tokens, more input tokens than
-// the body had bytes) are unknown: the answer is charged its worst case, and the cap holds. An
+// Token counts no request could have produced (output past max_tokens), or more input tokens
+// than the cap reserved (half the body's bytes), are unknown: the answer is charged its worst
+// case, and the cap holds. An
 // answer reporting 100,000 output tokens to a request allowing 64 passed a $0.05 cap 20 times.
 TEST_F(RunnerTest, ImpossibleTokenCountsAreChargedTheWorstCaseSoTheCapHolds) {
-  for (auto [in, out] : {std::pair<int64_t, int64_t>{100, 100000}, {10000000, 5}}) {
+  // -1: all but one of the body's bytes, plausible for a tokenizer but more than the cap
+  // reserved (half the bytes), which let a $0.005 cap be passed by half.
+  for (auto [in, out] : {std::pair<int64_t, int64_t>{100, 100000}, {10000000, 5}, {-1, 5}}) {
     FakeClient client([in = in, out = out](const HttpRequest& r, int) {
-      return testing::answer(label_in(testing::item_text(r)), in, out);
+      const int64_t tokens_in = in < 0 ? static_cast<int64_t>(r.body.size()) - 1 : in;
+      return testing::answer(label_in(testing::item_text(r)), tokens_in, out);
     });
     options_.concurrency = 2;
     options_.max_cost_usd = 0.0025;
@@ -433,9 +437,10 @@ TEST_F(RunnerTest, ImpossibleTokenCountsAreChargedTheWorstCaseSoTheCapHolds) {
     EXPECT_TRUE(r.stopped_by_budget) << in << " " << out;
     EXPECT_GT(r.evaluated, 0u);
     EXPECT_LE(r.spent_usd, *options_.max_cost_usd) << in << " " << out;
-    for (const auto& p : r.predictions) {
-      if (!p.error) EXPECT_FALSE(p.cost_usd.has_value()) << in << " " << out;
-    }
+    for (const auto& p : r.predictions)
+      if (!p.error) {
+        EXPECT_FALSE(p.cost_usd.has_value()) << in << " " << out;
+      }
   }
 }
 

@@ -81,21 +81,30 @@ class Groups {
 };
 
 // Groups of `accept` bytes from `i`, separated by one byte of `separators`; stops before a
-// separator not followed by an accepted byte.
+// separator not followed by an accepted byte. With `line_breaks`, a separator may also be one of
+// them with up to two spaces around it, or two or three spaces: a number broken over two lines
+// reaches the detectors with its line break read as spaces ("4111 1111\r\n1111" as three
+// spaces, "4111-\n1111" as "- ").
 template <class Accept>
 Groups groups_from(std::string_view t, std::size_t i, Accept accept, const char* separators,
-                   std::size_t max_chars) {
+                   std::size_t max_chars, bool line_breaks = false) {
   Groups out;
   std::size_t n = t.size(), start = i;
+  auto is_separator = [&](char c) { return c != '\0' && std::strchr(separators, c) != nullptr; };
   while (i < n && i - start < max_chars) {
     std::size_t b = i, digits = 0;
     while (i < n && accept(t[i])) digits += is_digit(t[i++]) ? 1 : 0;
     if (i == b) break;
     out.push_back({b, i, digits});
-    if (i + 1 < n && std::strchr(separators, t[i]) != nullptr && t[i] != '\0' && accept(t[i + 1]))
+    if (i + 1 < n && is_separator(t[i]) && accept(t[i + 1])) {
       ++i;
-    else
-      break;
+      continue;
+    }
+    if (!line_breaks) break;
+    std::size_t k = i, others = 0;
+    while (k < n && k - i < 3 && (t[k] == ' ' || is_separator(t[k]))) others += t[k++] != ' ';
+    if (k - i < 2 || others > 1 || k >= n || !accept(t[k])) break;
+    i = k;
   }
   return out;
 }
@@ -383,7 +392,7 @@ void find_cards(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
       ++i;
       continue;
     }
-    Groups g = groups_from(t, i, is_digit, " -", 64);
+    Groups g = groups_from(t, i, is_digit, " -", 64, /*line_breaks=*/true);
     std::size_t run_end = g.back().end;
     // The longest group-aligned window of 13..19 digits that passes Luhn, leftmost first.
     bool found = false;
@@ -424,7 +433,7 @@ void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
       ++i;
       continue;
     }
-    Groups g = groups_from(t, i, upper_alnum, " ", 64);
+    Groups g = groups_from(t, i, upper_alnum, " ", 64, /*line_breaks=*/true);
     // The group-aligned prefix of the country's length (of the whole run for a country not in
     // the registry) with a valid checksum. Trying every prefix length would let one of them pass
     // mod 97 by chance.

@@ -82,25 +82,35 @@ bool allows(const std::string& entry_raw, const std::string& host) {
   return false;
 }
 
-// libcurl's no_proxy (or NO_PROXY) list: "*" for every host; else host names, each matching
-// itself and the names under it ("corp.internal" or ".corp.internal" match "api.corp.internal"),
-// and IPv4 addresses or blocks ("10.0.0.0/8").
+// libcurl's no_proxy (or NO_PROXY) list, as libcurl 7.88 reads it: "*" alone for every host;
+// else entries by commas, blanks around them ignored. For a host written as an IP address, an
+// entry matches when it is the same address or a block holding it ("10.0.0.0/8"); for a host
+// name, when it is the name or a domain above it ("corp.internal" or ".corp.internal" match
+// "api.corp.internal"). Anything else (a "*" among other entries, a port) matches nothing, and
+// the request is taken as proxied: the doubt falls on the side of data leaving.
 bool no_proxy_names(std::string_view list, const std::string& host) {
+  auto trimmed = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  if (trimmed(list) == "*") return true;
+  const bool address = ipv4(host).has_value() || host.find(':') != std::string::npos;
   std::size_t start = 0;
   while (start <= list.size()) {
     std::size_t comma = list.find(',', start);
-    std::string_view raw = list.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view raw = trimmed(list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     start = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
-    while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t')) raw.remove_suffix(1);
-    if (raw == "*") return true;
-    if (raw.starts_with('.')) raw.remove_prefix(1);
-    if (raw.empty()) continue;
     std::string entry = ascii_lower(raw);
     if (entry.starts_with('[') && entry.ends_with(']')) entry = entry.substr(1, entry.size() - 2);
+    if (address) {
+      if (entry == host || (cidr(entry) && allows(entry, host))) return true;
+      continue;
+    }
+    if (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+    if (entry.empty()) continue;
     if (entry == host || (host.size() > entry.size() && host.ends_with("." + entry))) return true;
-    if (cidr(entry) && allows(entry, host)) return true;
   }
   return false;
 }

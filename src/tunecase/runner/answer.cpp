@@ -1,5 +1,7 @@
 #include "tunecase/runner/answer.h"
 
+#include "tunecase/runner/budget.h"
+
 namespace tunecase {
 
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
@@ -13,14 +15,15 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   p.latency_ms = latency_ms;
   // Token counts the answer did not give (no usage block, as some proxies and self-hosted
   // servers send) or gave as nonsense (negative, more cached than sent, more output than
-  // max_tokens allowed, more input tokens than the request had bytes) are unknown, and so is the
-  // cost: never $0, and never more than the request could have cost, either of which would let a
-  // spend cap pass (the callers charge the request's worst case instead).
+  // max_tokens allowed) or beyond what the spend cap reserved for the request (input tokens over
+  // half its bytes, worst_case_input_tokens) are unknown, and so is the cost: never $0, and never
+  // more than was reserved, either of which would let a spend cap pass (the callers charge the
+  // request's worst case instead).
   const Usage& u = answer.usage;
   const int max_tokens = approach.options().max_tokens;
   bool usage_known = u.input > 0 && u.output >= 0 && u.cached_input >= 0 &&
                      u.cached_input <= u.input && (max_tokens <= 0 || u.output <= max_tokens) &&
-                     (request_bytes == 0 || u.input <= static_cast<int64_t>(request_bytes));
+                     (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
   p.tokens_in = usage_known ? u.input : 0;
   p.tokens_out = usage_known ? u.output : 0;
   p.tokens_cached = usage_known ? u.cached_input : 0;

@@ -11,7 +11,7 @@ namespace tunecase {
 // One API answer as a prediction: the label read from its text (or invalid), the raw text, the
 // measured tokens and latency, and the cost of those tokens at `price` (none without a price).
 // The batch loop and the single-request path both read answers through it. `request_bytes`
-// (the body sent; 0: not known) bounds the input tokens an answer can truthfully report.
+// (the body sent; 0: not known) bounds the input tokens an answer is taken at its word for.
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
                          const std::optional<Price>& price, double latency_ms,
                          std::size_t request_bytes);

@@ -16,8 +16,12 @@ int64_t estimate_tokens(std::string_view text) {
   return static_cast<int64_t>((text.size() + 3) / 4);
 }
 
+int64_t worst_case_input_tokens(std::size_t body_bytes) {
+  return static_cast<int64_t>((body_bytes + 1) / 2);
+}
+
 double worst_case_usd(const Price& price, std::string_view body, int max_tokens) {
-  return cost_usd(price, Usage{static_cast<int64_t>((body.size() + 1) / 2),
+  return cost_usd(price, Usage{worst_case_input_tokens(body.size()),
                                static_cast<int64_t>(std::max(0, max_tokens)), 0});
 }
 

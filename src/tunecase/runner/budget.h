@@ -42,6 +42,9 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
 // tokens of half the body's bytes (a token is a byte or more; English runs about four bytes a
 // token, and scripts of three-byte characters two to three), not the estimate's quarter.
 double worst_case_usd(const Price& price, std::string_view body, int max_tokens);
+// The input tokens of that worst case: half the body's bytes. An answer that reports more is
+// charged this (prediction_of), so what one request costs never passes what was reserved.
+int64_t worst_case_input_tokens(std::size_t body_bytes);
 
 // Keeps the spend of a run under `max_usd`: a request may start only when what is already spent,
 // plus the worst case of the requests in flight, plus its own worst case stays within the cap.
