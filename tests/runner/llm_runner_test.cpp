@@ -542,5 +542,32 @@ TEST_F(RunnerTest, PlainProgressLinesShowCountsAccuracyAndSpend) {
   EXPECT_THAT(log_.str(), HasSubstr("spent $"));
 }
 
+// A command made of many runs asks once its spend so far plus a run's estimate passes the
+// threshold, and a yes covers the rest of it: each run was asked about alone, so twenty runs of
+// $0.10 were never asked about.
+TEST(CommandSpendGate, AsksOnTheCommandsSpendAndAYesCoversTheRest) {
+  std::vector<std::string> questions;
+  std::ostringstream log;
+  CommandSpendGate gate(
+      1.0, false, [&](const std::string& q) { return questions.push_back(q), true; }, log);
+  LlmRunOptions run;
+  gate.prepare(run);
+  EXPECT_FALSE(run.assume_yes);
+  EXPECT_DOUBLE_EQ(run.confirm_above_usd, 1.0);
+  gate.add_spent(0.8);
+  gate.prepare(run);
+  EXPECT_NEAR(run.confirm_above_usd, 0.2, 1e-12);
+  ASSERT_TRUE(run.confirm);
+  EXPECT_TRUE(run.confirm("api: this run may cost about $0.30. Continue?"));
+  ASSERT_EQ(questions.size(), 1u);
+  EXPECT_NE(questions[0].find("this command has spent $0.8000 so far"), std::string::npos)
+      << questions[0];
+  gate.prepare(run);
+  EXPECT_TRUE(run.assume_yes) << "a yes covers the rest of the command";
+  CommandSpendGate yes(1.0, true, nullptr, log);
+  yes.prepare(run);
+  EXPECT_TRUE(run.assume_yes);
+}
+
 }  // namespace
 }  // namespace tunecase
