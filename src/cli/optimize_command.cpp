@@ -35,6 +35,13 @@ void run(const OptimizeArgs& a) {
   if (a.max_calls >= 0) options.max_calls = static_cast<std::size_t>(a.max_calls);
   options.assume_yes = a.yes;
   options.cache = a.cache;
+  // The search's rounds are nested samples: with the cache each round pays only for its new
+  // items, without it every round buys the earlier rounds' items again.
+  if (a.cache.disabled)
+    fmt::print(stderr,
+               "note: --no-cache: each round of the search sends the earlier rounds' items again "
+               "(about twice the spend, and twice the calls against --max-calls); a cache file "
+               "(--cache FILE) avoids it\n");
   nlohmann::json doc;
   {
     CommandAudit audit("optimize", config, std::filesystem::path(a.out) / "audit.json",
