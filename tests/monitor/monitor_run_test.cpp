@@ -126,6 +126,21 @@ TEST_F(RunMonitor, ApproachesWithoutRequestsAreNamedOnceAndSmallLatenciesKeepThe
   EXPECT_NE(md.find("## linear"), std::string::npos);
 }
 
+// A store written under another config: its traffic of approaches this config does not name is
+// said, not silently left out (the report read "figures measured" over another config's store).
+TEST_F(RunMonitor, TrafficOfApproachesTheConfigDoesNotNameIsSaid) {
+  for (int d = 0; d < 10; ++d) log_day("sim-zero-shot", d, 50, 20, 10, 0.08);
+  MonitorRequest request = at_day(10);
+  request.approaches = {"linear"};
+  auto run = run_monitor(*store_, MonitorSettings{}, request, AlertOutputs{});
+  EXPECT_EQ(run.document["other_approaches"], nlohmann::json::array({"sim-zero-shot"}));
+  std::string text = monitor_text(run.document);
+  EXPECT_NE(text.find("The store holds traffic of approaches this config does not name "
+                      "(sim-zero-shot)"),
+            std::string::npos)
+      << text;
+}
+
 // An approach answered by sim-llm is marked simulated in monitor.json and in every report; the
 // others stay measured.
 TEST_F(RunMonitor, ApproachesAnsweredBySimLlmAreMarkedSimulated) {

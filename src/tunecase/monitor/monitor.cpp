@@ -1,5 +1,9 @@
 #include "tunecase/monitor/monitor.h"
 
+#include <fmt/format.h>
+
+#include <set>
+
 #include "tunecase/monitor/retrain.h"
 
 #include "tunecase/monitor/alert_rules.h"
@@ -126,6 +130,17 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   nlohmann::json approaches = nlohmann::json::array();
   for (const ApproachSeries& s : series) approaches.push_back(to_json(s));
   doc["approaches"] = approaches;
+  // Traffic in the window of approaches the config does not name: a store written under another
+  // config, or an approach renamed. This report leaves them out, and says so.
+  {
+    PilotQuery q;
+    q.from_ms = window.first_day * kDayMs;
+    q.to_ms = (window.end_day + 1) * kDayMs;
+    std::set<std::string> named(request.approaches.begin(), request.approaches.end()), others;
+    for (const ArmFigures& a : store.pilot_counts(q).arms)
+      if (a.requests > 0 && !named.count(a.approach)) others.insert(a.approach);
+    doc["other_approaches"] = others;
+  }
   // Today so far: shown, never judged (a partial day would fire the volume and accuracy rules
   // every morning). A store that only has today's traffic is not an empty report.
   DailyQuery today = window;

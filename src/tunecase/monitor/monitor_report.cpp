@@ -42,9 +42,21 @@ std::string unserved_line(const nlohmann::json& doc) {
   std::vector<std::string> names;
   for (const auto& a : doc["approaches"])
     if (!had_requests(a)) names.push_back(a["name"].get<std::string>());
-  if (names.empty()) return "";
-  return fmt::format("No requests in the window for {} of the config's approaches: {}.",
-                     names.size(), fmt::join(names, ", "));
+  std::string out;
+  if (!names.empty())
+    out = fmt::format("No requests in the window for {} of the config's approaches: {}.",
+                      names.size(), fmt::join(names, ", "));
+  const auto others = doc.value("other_approaches", nlohmann::json::array());
+  if (!others.empty()) {
+    std::vector<std::string> listed;
+    for (const auto& o : others) listed.push_back(o.get<std::string>());
+    out += fmt::format(
+        "{}The store holds traffic of approaches this config does not name ({}): written under "
+        "another config, or renamed since; this report leaves them out. Check --config and "
+        "--store.",
+        out.empty() ? "" : " ", fmt::join(listed, ", "));
+  }
+  return out;
 }
 
 std::vector<std::string> day_row(const nlohmann::json& d) {
