@@ -221,6 +221,16 @@ TEST(EvalMode, AConfigChangedSinceEvalIsRefusedOrNamedAsARisk) {
   DecisionResult accepted = decide_with(config_text, true);
   EXPECT_NE(accepted.memo_md.find("CHANGED SINCE MEASURED"), std::string::npos);
   EXPECT_NE(accepted.memo_md.find("the file's content changed"), std::string::npos);
+  EXPECT_EQ(accepted.memo_md.find("NOT CHECKED"), std::string::npos);
+
+  // An eval.json without the settings (an older tunecase, or edited): the check is skipped, and
+  // the memo says so (it was skipped without a word).
+  eval["dataset"].erase("settings");
+  DecisionResult unchecked = decide_with(config_text, false);
+  EXPECT_NE(unchecked.memo_md.find("NOT CHECKED against the config: eval.json records no "
+                                   "settings for [data]"),
+            std::string::npos)
+      << unchecked.memo_md;
   std::filesystem::remove_all(dir);
 }
 

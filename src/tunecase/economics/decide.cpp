@@ -93,6 +93,21 @@ std::vector<std::string> changed_since_eval(const ProjectConfig& config,
   return changed;
 }
 
+// What eval.json does not record to compare the config with (an eval.json of an older tunecase,
+// or edited): said under the memo's risks, since the check was skipped for it.
+std::vector<std::string> not_comparable(const ProjectConfig& config, const nlohmann::json& eval) {
+  std::vector<std::string> out;
+  if (!eval.contains("dataset") || !eval["dataset"].is_object() ||
+      !eval["dataset"].contains("settings"))
+    out.push_back("[data]");
+  if (!eval.contains("approaches") || !eval["approaches"].is_array()) return out;
+  for (const auto& a : config.approaches)
+    for (const auto& m : eval["approaches"])
+      if (m.is_object() && m.value("name", std::string()) == a.name && !m.contains("settings"))
+        out.push_back(fmt::format("approach '{}'", a.name));
+  return out;
+}
+
 void refuse_changed(const std::vector<std::string>& changed, const std::filesystem::path& origin) {
   constexpr std::size_t kShown = 6;
   std::string list;
@@ -117,6 +132,7 @@ DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eva
   if (!changed.empty() && !accept_changed) refuse_changed(changed, config.file);
   econ::Scenario scenario = econ::read_scenario(config, eval, accept_partial);
   scenario.changed_since_eval = std::move(changed);
+  if (eval != nullptr) scenario.not_comparable_with_eval = not_comparable(config, *eval);
   if (curve != nullptr) scenario.curve = *curve;
   econ::Decision d = econ::decide(std::move(scenario));
   d.operation_plan = config.monitor.present || config.retrain.present;

@@ -97,6 +97,8 @@ struct Scenario {
   int64_t test_rows_unseen = 0, test_rows = 0;
   // Settings of the config that differ from those eval measured with (--accept-changed).
   std::vector<std::string> changed_since_eval;
+  // Parts of the config eval.json records no settings for, so they could not be compared.
+  std::vector<std::string> not_comparable_with_eval;
 
   size_t baseline_index() const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity

@@ -243,6 +243,12 @@ void add_risks(Decision& d, const ApproachResult& pick) {
         "latencies are those of the settings eval ran with, not of the config this memo was "
         "written from; re-run tunecase eval before committing money.",
         fmt::join(s.changed_since_eval, "; ")));
+  if (!s.not_comparable_with_eval.empty())
+    d.risks.push_back(fmt::format(
+        "NOT CHECKED against the config: eval.json records no settings for {} (written by an "
+        "older tunecase, or edited), so whether the config still matches what was measured is "
+        "unknown; re-run tunecase eval to have it checked.",
+        fmt::join(s.not_comparable_with_eval, ", ")));
   for (const auto& a : s.approaches) {
     if (!a.partial.empty())
       d.risks.push_back(fmt::format(
