@@ -76,6 +76,11 @@ TEST(EndpointLocality, ARequestThroughAProxyIsLocalOnlyWhenTheProxyIsAllowed) {
     EXPECT_FALSE(endpoint_locality("https://10.1.2.3/v1", {"10.0.0.0/8"}).local);
   }
   {
+    // libcurl reads "010" as octal: the host it compares is not the one the text says.
+    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", "127.0.0.010"}});
+    EXPECT_FALSE(endpoint_locality("http://127.0.0.010:8080/v1", {}).local);
+  }
+  {
     ScopedEnvironment env(
         {{"HTTPS_PROXY", "http://proxy.corp:3128"}, {"NO_PROXY", " .gpu.internal, 10.0.0.0/8"}});
     EXPECT_TRUE(endpoint_locality("https://a.gpu.internal/v1", {"*.gpu.internal"}).local);
@@ -84,12 +89,13 @@ TEST(EndpointLocality, ARequestThroughAProxyIsLocalOnlyWhenTheProxyIsAllowed) {
     EXPECT_FALSE(environment_proxy("http://vllm.corp/v1"));  // HTTPS_PROXY is for https only
   }
   {
-    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", " * "}});
+    ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", "*"}});
     EXPECT_TRUE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local);
   }
   // libcurl reads "*" only as the whole value, and an IP host only against addresses and
   // blocks: these lists send the requests through the proxy, so the endpoint is not local.
-  for (const char* list : {"localhost,*", ".0.0.1", "0.0.1", "127.0.0.1:8080"}) {
+  for (const char* list : {"localhost,*", ".0.0.1", "0.0.1", "127.0.0.1:8080", " *", "*\t",
+                           "0.0.0.0/0", "[127.0.0.1]", "127.000.000.001/32"}) {
     ScopedEnvironment env({{"http_proxy", "http://proxy.corp:3128"}, {"no_proxy", list}});
     EXPECT_FALSE(endpoint_locality("http://127.0.0.1:8080/v1", {}).local) << list;
   }

@@ -32,7 +32,13 @@ TEST(Iban, RejectsWrongCheckDigitsLengthsAndCharacters) {
   EXPECT_FALSE(iban_valid("DE88370400440532013000"));
   EXPECT_FALSE(iban_valid("DE8937040044"));
   EXPECT_FALSE(iban_valid("de89370400440532013000"));
-  EXPECT_FALSE(iban_valid("DE89-3704-0044-0532-0130-00"));
+  EXPECT_FALSE(iban_valid("DE89_3704_0044_0532_0130_00"));
+}
+
+// Groups written with dashes are an IBAN as much as with spaces (a dashed IBAN went out
+// unredacted).
+TEST(Iban, AcceptsGroupsSeparatedByDashes) {
+  EXPECT_TRUE(iban_valid("DE89-3704-0044-0532-0130-00"));
   EXPECT_FALSE(iban_valid(std::string(40, '1')));
 }
 

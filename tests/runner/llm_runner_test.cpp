@@ -560,7 +560,9 @@ TEST(CommandSpendGate, AsksOnTheCommandsSpendAndAYesCoversTheRest) {
   ASSERT_TRUE(run.confirm);
   EXPECT_TRUE(run.confirm("api: this run may cost about $0.30. Continue?"));
   ASSERT_EQ(questions.size(), 1u);
-  EXPECT_NE(questions[0].find("this command has spent $0.8000 so far"), std::string::npos)
+  EXPECT_NE(questions[0].find("This command has spent $0.8000 so far; with this run it may pass "
+                              "$1.00"),
+            std::string::npos)
       << questions[0];
   gate.prepare(run);
   EXPECT_TRUE(run.assume_yes) << "a yes covers the rest of the command";

@@ -20,8 +20,9 @@ bool luhn_valid(std::string_view digits) {
 }
 
 bool iban_valid(std::string_view iban) {
-  // The code without its spaces, its first four characters moved to the end, read as one number
-  // (letters as 10..35) modulo 97; digit by digit, so it never overflows and nothing is copied.
+  // The code without its spaces (or dashes), its first four characters moved to the end, read as
+  // one number (letters as 10..35) modulo 97; digit by digit, so it never overflows and nothing is
+  // copied.
   char head[4];
   std::size_t size = 0;
   int remainder = 0;
@@ -36,7 +37,7 @@ bool iban_valid(std::string_view iban) {
     return true;
   };
   for (char c : iban) {
-    if (c == ' ') continue;
+    if (c == ' ' || c == '-') continue;  // groups written with spaces or dashes
     if (size < 4) {
       head[size++] = c;
       continue;

@@ -433,7 +433,7 @@ void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
       ++i;
       continue;
     }
-    Groups g = groups_from(t, i, upper_alnum, " ", 64, /*line_breaks=*/true);
+    Groups g = groups_from(t, i, upper_alnum, " -", 64, /*line_breaks=*/true);
     // The group-aligned prefix of the country's length (of the whole run for a country not in
     // the registry) with a valid checksum. Trying every prefix length would let one of them pass
     // mod 97 by chance.

@@ -82,19 +82,31 @@ bool allows(const std::string& entry_raw, const std::string& host) {
   return false;
 }
 
-// libcurl's no_proxy (or NO_PROXY) list, as libcurl 7.88 reads it: "*" alone for every host;
-// else entries by commas, blanks around them ignored. For a host written as an IP address, an
-// entry matches when it is the same address or a block holding it ("10.0.0.0/8"); for a host
-// name, when it is the name or a domain above it ("corp.internal" or ".corp.internal" match
-// "api.corp.internal"). Anything else (a "*" among other entries, a port) matches nothing, and
-// the request is taken as proxied: the doubt falls on the side of data leaving.
+// An IPv4 address written with a leading zero in a part ("127.000.000.001", "010"): libcurl
+// reads such a part as octal and compares another address than the text says.
+bool leading_zero_ipv4(std::string_view s) {
+  if (!ipv4(s)) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '0' && (i == 0 || s[i - 1] == '.') && i + 1 < s.size() && s[i + 1] != '.')
+      return true;
+  return false;
+}
+
+// libcurl's no_proxy (or NO_PROXY) list, as libcurl 7.88 reads it: "*" for every host, only as
+// the whole value; else entries by commas, blanks around them ignored. For a host written as an
+// IP address, an entry matches when it is the same address or a block holding it ("10.0.0.0/8";
+// "/0" is the address alone); for a host name, when it is the name or a domain above it
+// ("corp.internal" or ".corp.internal" match "api.corp.internal"). Anything else (a "*" among
+// other entries or with blanks, brackets, a port, an address with a leading zero) matches
+// nothing, and the request is taken as proxied: the doubt falls on the side of data leaving.
 bool no_proxy_names(std::string_view list, const std::string& host) {
+  if (list == "*") return true;
+  if (leading_zero_ipv4(host)) return false;
   auto trimmed = [](std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
     return v;
   };
-  if (trimmed(list) == "*") return true;
   const bool address = ipv4(host).has_value() || host.find(':') != std::string::npos;
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -103,12 +115,20 @@ bool no_proxy_names(std::string_view list, const std::string& host) {
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     start = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
     std::string entry = ascii_lower(raw);
-    if (entry.starts_with('[') && entry.ends_with(']')) entry = entry.substr(1, entry.size() - 2);
+    if (entry.empty() || entry.find_first_of("[]") != std::string::npos) continue;
     if (address) {
-      if (entry == host || (cidr(entry) && allows(entry, host))) return true;
+      std::string_view bare = std::string_view(entry).substr(0, entry.find('/'));
+      if (leading_zero_ipv4(bare)) continue;
+      if (entry == host) return true;
+      auto block = cidr(entry);
+      if (block && block->second == 0) {
+        if (bare == host) return true;
+      } else if (block && allows(entry, host)) {
+        return true;
+      }
       continue;
     }
-    if (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+    if (entry.front() == '.') entry.erase(0, 1);
     if (entry.empty()) continue;
     if (entry == host || (host.size() > entry.size() && host.ends_with("." + entry))) return true;
   }

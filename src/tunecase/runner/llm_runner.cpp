@@ -25,10 +25,10 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   run.confirm_above_usd = std::max(0.0, threshold_ - spent_);
   run.confirm = [this](const std::string& question) {
     const bool yes = ask_yes_no(
-        spent_ > 0 ? fmt::format("{} (this command has spent ${:.4f} so far; a yes covers the "
-                                 "rest of it)",
-                                 question, spent_)
-                   : question + " (a yes covers the rest of this command)",
+        fmt::format("{} [This command has spent ${:.4f} so far; with this run it may pass "
+                    "${:.2f}. A yes covers the rest of the command, whose whole cost is not "
+                    "estimated ahead: --max-cost caps it.]",
+                    question, spent_, threshold_),
         confirm_, log_);
     if (yes) yes_ = true;
     return yes;
