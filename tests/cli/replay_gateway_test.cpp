@@ -27,6 +27,24 @@ class ReplayGatewayTest : public ::testing::Test {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
 
+  // A gateway on the base config (+ `extra`) with its models trained, on store.db and a replay
+  // clock from day 20000; the settings of a replay through it, 10 initial days.
+  monitor::GatewayReplaySettings start_replay_gateway(const std::string& extra = "") {
+    ProjectConfig config = write_config(dir_, base_config() + extra);
+    train_models(config, dir_ / "eval");
+    GatewayOptions g;
+    g.eval_dir = dir_ / "eval";
+    g.store = store_path();
+    g.server.port = 0;
+    g.replay_clock_start = 20000 * kDayMs;
+    gateway_ = std::make_unique<Gateway>(config, g);
+    monitor::GatewayReplaySettings s;
+    s.url = "http://127.0.0.1:" + std::to_string(gateway_->start());
+    s.initial_days = 10;
+    return s;
+  }
+  std::string store_path() const { return (dir_ / "store.db").string(); }
+
   std::filesystem::path dir_;
   std::unique_ptr<Gateway> gateway_;
 };
@@ -192,27 +210,16 @@ TEST_F(ReplayGatewayTest, AGatewayOnItsOwnClockRefusesReplayedTimes) {
 
 // An abstention answers with label null: it counts as wrong and the replay goes on.
 TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
-  ProjectConfig config = write_config(dir_, base_config() + "[pilot]\nabstain_below = 1.0\n");
-  train_models(config, dir_ / "eval");
-  GatewayOptions g;
-  g.eval_dir = dir_ / "eval";
-  g.store = (dir_ / "store.db").string();
-  g.server.port = 0;
-  g.replay_clock_start = 20000 * kDayMs;
-  gateway_ = std::make_unique<Gateway>(config, g);
-  const int port = gateway_->start();
+  monitor::GatewayReplaySettings s = start_replay_gateway("[pilot]\nabstain_below = 1.0\n");
   std::vector<monitor::ReplayItem> items;
   for (int64_t day = 19990; day < 20005; ++day)
     items.push_back({day, "the courier is late since monday", "shipping"});
-  monitor::GatewayReplaySettings s;
-  s.url = "http://127.0.0.1:" + std::to_string(port);
-  s.initial_days = 10;
   auto http = make_http_client(4);
   std::ostringstream log;
   monitor::PolicyRun run = monitor::replay_through_gateway(items, s, *http, log);
   EXPECT_EQ(run.items, 5);
   EXPECT_EQ(run.errors, 5);
-  auto texts = open_store(g.store)->labelled_texts(0, INT64_MAX);
+  auto texts = open_store(store_path())->labelled_texts(0, INT64_MAX);
   EXPECT_TRUE(texts.empty()) << "[monitor] keep_texts is off: no text is kept";
 }
 
@@ -220,24 +227,13 @@ TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
 // stored them all, and judged part of the day; and a --store other than the gateway's was read
 // without a word (its alerts and retraining were another store's).
 TEST_F(ReplayGatewayTest, EachDayIsJudgedOnItsWholeTrafficAndAnotherStoreIsRefused) {
-  ProjectConfig config = write_config(dir_, base_config());
-  train_models(config, dir_ / "eval");
-  GatewayOptions g;
-  g.eval_dir = dir_ / "eval";
-  g.store = (dir_ / "store.db").string();
-  g.server.port = 0;
-  g.replay_clock_start = 20000 * kDayMs;
-  gateway_ = std::make_unique<Gateway>(config, g);
-  const int port = gateway_->start();
+  monitor::GatewayReplaySettings s = start_replay_gateway();
   std::vector<monitor::ReplayItem> items;
   for (int64_t day = 19990; day < 20004; ++day)
     for (int i = 0; i < 40; ++i)
       items.push_back(
           {day, i % 2 ? "the courier is late since monday" : "refund my order", "shipping"});
-  auto store = open_store(g.store);
-  monitor::GatewayReplaySettings s;
-  s.url = "http://127.0.0.1:" + std::to_string(port);
-  s.initial_days = 10;
+  auto store = open_store(store_path());
   s.concurrency = 8;
   std::vector<int64_t> stored;
   s.end_of_day = [&](int64_t now_ms, bool) {

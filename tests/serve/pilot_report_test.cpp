@@ -10,6 +10,15 @@
 namespace tunecase::serve::testing {
 namespace {
 
+// The report of a production run of approach "a", as of t = 10 s.
+nlohmann::json report_of(Store& store) {
+  PilotPlan plan;
+  plan.champion = "a";
+  ReportContext context;
+  context.now_ms = 10'000;
+  return pilot_report(store, plan, context);
+}
+
 // A failed request is stored without a label: it is a miss of its gold label, not a class of
 // its own (each labelled error lowered macro-F1 by about one class more).
 TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
@@ -33,11 +42,7 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   }
   store->log_predictions(batch);
   store->record_feedback_batch(feedback);
-  PilotPlan plan;
-  plan.champion = "a";
-  ReportContext context;
-  context.now_ms = 10'000;
-  nlohmann::json report = pilot_report(*store, plan, context);
+  nlohmann::json report = report_of(*store);
   const nlohmann::json& arm = report["arms"][0];
   // x: 2 right, 1 missed (F1 0.8); y: 1 answered wrongly for x, 1 missed (F1 0).
   EXPECT_NEAR(arm["macro_f1"].get<double>(), 0.4, 1e-9) << arm.dump(2);
@@ -57,11 +62,7 @@ TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {
   p.text_hash = p.request_id;
   p.created_at_ms = 1'000;
   store->log_predictions({p});
-  PilotPlan plan;
-  plan.champion = "a";
-  ReportContext context;
-  context.now_ms = 10'000;
-  nlohmann::json report = pilot_report(*store, plan, context);
+  nlohmann::json report = report_of(*store);
   const nlohmann::json& arm = report["arms"][0];
   EXPECT_EQ(arm["requests"], 1) << arm.dump(2);
   EXPECT_TRUE(arm["accuracy"].is_null()) << arm.dump(2);
