@@ -112,18 +112,18 @@ namespace tunecase {
 class AuditLog;
 }
 
+// What running eval, optimize or curve again does after an interruption, with a cache.
+inline constexpr const char* kResumeFromCache =
+    "The answers received are in the response cache: the same command again sends only the rest";
+
 // The audit of one command (docs/privacy.md): installed for the command's lifetime, so every
 // request the project's HTTP client sends is recorded, and written to `file` when the command
 // ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two
 // seconds' records), and on SIGINT or SIGTERM, which then end the command (exit 130 or 143) with
 // a word on resuming. The audit of an earlier run in the folder becomes audit.previous.json. It
-// also holds the output folder (`file`'s) for the command's lifetime: a second command on the same
-// folder is refused, naming the first (two runs there would pay for the same answers twice and
-// write over each other's files). What running eval, optimize or curve again does after an
-// interruption, with a cache.
-inline constexpr const char* kResumeFromCache =
-    "The answers received are in the response cache: the same command again sends only the rest";
-
+// also holds the output folder (`file`'s) for the command's lifetime: a second command on the
+// same folder is refused, naming the first (two runs there would pay for the same answers twice
+// and write over each other's files).
 class CommandAudit {
  public:
   // `resume`: what running the same command again does after an interruption, said when one
