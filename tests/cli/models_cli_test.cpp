@@ -172,6 +172,16 @@ TEST_F(ModelsCli, MistakesAreClearErrors) {
             std::string::npos)
       << foreign.output;
   EXPECT_EQ(std::filesystem::file_size(other), before);
+  // Nor is the store made a response cache, and that is said before the data is read.
+  std::ofstream(dir_.path() / "c.toml")
+      << "[data]\npath = \"" << fixture("cli/tickets.csv")
+      << "\"\nlabel = \"category\"\n\n[[approach]]\nname = \"api\"\nkind = \"openai\"\n"
+         "base_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
+  CliResult cache = run_cli("eval --yes --config " + (dir_.path() / "c.toml").string() +
+                            " --cache " + store_ + " --out " + (dir_.path() / "out").string());
+  EXPECT_EQ(cache.exit_code, 2) << cache.output;
+  EXPECT_NE(cache.output.find("is not a response cache"), std::string::npos) << cache.output;
+  EXPECT_EQ(cache.output.find("inspecting"), std::string::npos) << cache.output;
 
   CliResult unknown =
       run_cli("models promote --approach local-linear --version zzzz --store " + store_);

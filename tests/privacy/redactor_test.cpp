@@ -124,6 +124,9 @@ TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
         "card 4111-1111-1111-\n1111 charged"})
     EXPECT_EQ(r.redact(split), "card <CARD_1> charged") << split;
   EXPECT_EQ(r.redact("iban DE89 3704 0044\r\n0532 0130 00 thanks"), "iban <IBAN_1> thanks");
+  // Two phone numbers whose digits pass Luhn together: the run goes whole, not a card and the
+  // second number's last digits in clear.
+  EXPECT_EQ(r.redact("Call 030 1234567\r\n040 7654321 either"), "Call <CARD_1> either");
   // An IBAN written with dashes, on one line or broken after one.
   EXPECT_EQ(r.redact("iban GB82-WEST-1234-5698-7654-32 thanks"), "iban <IBAN_1> thanks");
   EXPECT_EQ(r.redact("iban GB82 WEST 1234-\r\n5698 7654 32 thanks"), "iban <IBAN_1> thanks");

@@ -27,6 +27,8 @@
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
+#include "tunecase/runner/cache_location.h"
+#include "tunecase/runner/response_cache.h"
 #include "tunecase/stats/proportion.h"
 
 namespace tunecase {
@@ -301,6 +303,13 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     throw UserError(
         "--compare-redaction needs redaction to compare: add [privacy] redact = [\"email\", "
         "\"phone\", \"card\", \"iban\", \"ip\", \"url\"] to the config");
+  // The response cache is opened (and checked to be one) before the data's inspection, which
+  // can take minutes: a store given as --cache is refused at once.
+  if (std::any_of(approaches.begin(), approaches.end(),
+                  [](const ApproachConfig& a) { return a.is_llm(); })) {
+    const std::filesystem::path cache = resolve_cache_file(options.cache, config.file);
+    if (!cache.empty()) ResponseCache check(cache);
+  }
   PreparedData data = prepare_data(config.data);
   if (data.splits.test.empty()) {
     throw UserError("the test split is empty; add more labelled rows or raise test_fraction");

@@ -410,8 +410,11 @@ void find_cards(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
           best = e;
       }
       if (best < g.size()) {
-        add(out, g[s].begin, g[best].end, "card");
-        run_end = g[best].end;
+        // The rest of the run of groups goes with it: digits after the Luhn window in the same
+        // run (a second phone number whose first digits completed the window, an expiry date)
+        // would otherwise go out beside the placeholder as a fragment of what it replaced.
+        add(out, g[s].begin, g.back().end, "card");
+        run_end = g.back().end;
         found = true;
       }
     }
