@@ -196,6 +196,21 @@ TEST_F(FinetuneRunTest, ARecordedJobTheProviderDoesNotKnowSaysWhatToDo) {
   EXPECT_EQ(server_->stats().finetune_jobs, 1u);
 }
 
+// A record whose job was edited into another type: it read as no job, and the next run asked to
+// pay for a new one (and rewrote the record without its ids) while the recorded job ran on.
+TEST_F(FinetuneRunTest, ARecordWhoseJobIsNotAnObjectIsRefusedAndLeftAsItIs) {
+  start({.queue_s = 0.2, .run_s = 0.3, .fault = ""});
+  run_finetune(config(), "gpt-ft", options(), log_);
+  json record = json::parse(slurp(dir_ / "out" / "finetune.json"));
+  record["job"] = "ftjob-123";
+  const std::string edited = record.dump(2);
+  std::ofstream(dir_ / "out" / "finetune.json") << edited;
+  std::string error = error_of(config(), options());
+  EXPECT_NE(error.find("its \"job\" is not a JSON object"), std::string::npos) << error;
+  EXPECT_EQ(server_->stats().finetune_jobs, 1u);
+  EXPECT_EQ(slurp(dir_ / "out" / "finetune.json"), edited);
+}
+
 TEST_F(FinetuneRunTest, ChangedDataWithAJobInProgressIsRefusedNotSilentlyRepaid) {
   start({.queue_s = 30, .run_s = 30, .fault = ""});
   FinetuneOptions o = options();

@@ -62,12 +62,14 @@ TEST(EvalTable, SaysWhenRequestsFailedAndWhenAllOfThemDid) {
   EXPECT_EQ(eval_table_text(eval).find("(errors)"), std::string::npos);
   eval["approaches"][1]["error_rate"] = 0.25;
   std::string table = eval_table_text(eval);
-  EXPECT_NE(table.find("(errors) gpt (simulated): 25.0% of requests failed after all retries"),
+  EXPECT_NE(table.find("(errors) gpt (simulated): 25.0% of requests failed (retried first where"),
             std::string::npos)
       << table;
   eval["approaches"][1]["error_rate"] = 1.0;
   table = eval_table_text(eval);
-  EXPECT_NE(table.find("every request failed after all retries"), std::string::npos) << table;
+  EXPECT_NE(table.find("every request failed (each retried first where its error might pass)"),
+            std::string::npos)
+      << table;
   EXPECT_NE(table.find("no measure of the model"), std::string::npos) << table;
   // report.md says why, in the endpoint's words (it only gave the share).
   eval["approaches"][1]["error_samples"] = {

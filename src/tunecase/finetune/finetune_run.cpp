@@ -57,6 +57,15 @@ nlohmann::json read_record(const std::filesystem::path& file) {
         fmt::format("{} is not a JSON object; delete it (or choose another --out) to "
                     "start afresh",
                     file.string()));
+  // The parts that carry the provider's ids: read as absent when of another type, a job would
+  // be started and paid again while the recorded one runs on.
+  for (const char* part : {"job", "files"})
+    if (json.contains(part) && !json[part].is_object() && !json[part].is_null())
+      throw UserError(fmt::format(
+          "{}: its \"{}\" is not a JSON object (the file was edited or damaged), so the job and "
+          "files it recorded cannot be read; restore it, or delete it (or choose another --out) "
+          "to start afresh. Nothing was sent and the file is left as it is",
+          file.string(), part));
   return json;
 }
 

@@ -90,20 +90,23 @@ std::string partial_notes(const json& eval) {
   return out;
 }
 
-// One line per approach whose requests failed after all retries: the table's "invalid" column
-// counts answers that map to no label, not requests that got no answer, and both count as wrong.
+// One line per approach whose requests failed (retried first where the error might pass): the
+// table's "invalid" column counts answers that map to no label, not requests that got no answer,
+// and both count as wrong.
 std::string error_notes(const json& eval) {
   std::string out;
   for (const auto& a : eval["approaches"]) {
     const double rate = a.value("error_rate", 0.0);
     if (rate <= 0) continue;
     out += rate >= 1 ? fmt::format(
-                           "(errors) {}: every request failed after all retries, so its "
+                           "(errors) {}: every request failed (each retried first where its "
+                           "error might pass), so its "
                            "accuracy is no measure of the model; see report.md (\"Invalid "
                            "answers and errors\") and fix the endpoint first\n",
                            display_name(a))
                      : fmt::format(
-                           "(errors) {}: {} of requests failed after all retries and count as "
+                           "(errors) {}: {} of requests failed (retried first where the error "
+                           "might pass) and count as "
                            "wrong (report.md, \"Invalid answers and errors\")\n",
                            display_name(a), pct(rate));
   }

@@ -273,7 +273,20 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(a.attempts) && !abort_) {
     ++result_.retries;
-    retry_queue_.push({SteadyClock::now() + retry_.delay(a.attempts, response), item});
+    const auto delay = retry_.delay(a.attempts, response);
+    // A wait the server asked for (Retry-After) past the back-off's own ceiling is said once:
+    // minutes without a word look like a hung run.
+    if (delay > options_.retry_max_delay && !said_long_wait_) {
+      said_long_wait_ = true;
+      log_ << fmt::format(
+                  "{}: {} asked to wait (HTTP {}, Retry-After); retrying in {:.1f} s, and such "
+                  "waits may repeat (Ctrl-C stops the run; the answers so far are cached)",
+                  approach_.name(), approach_.provider().endpoint(), response.status,
+                  std::chrono::duration<double>(delay).count())
+           << '\n'
+           << std::flush;
+    }
+    retry_queue_.push({SteadyClock::now() + delay, item});
     return;
   }
   std::string why = failure_text(response);

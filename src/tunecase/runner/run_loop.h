@@ -112,9 +112,10 @@ class RunLoop {
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
-  RedactionCounts redacted_;  // summed over every item's request (answered from cache or not)
-  bool stop_new_ = false;     // the budget is reached
-  bool any_answer_ = false;   // the endpoint answered at least once
+  RedactionCounts redacted_;     // summed over every item's request (answered from cache or not)
+  bool stop_new_ = false;        // the budget is reached
+  bool any_answer_ = false;      // the endpoint answered at least once
+  bool said_long_wait_ = false;  // a long Retry-After wait was said
   // Items that failed after all their attempts since the last answer: an endpoint that stopped
   // answering mid-run ends the run (count_failure) instead of being tried for every item left.
   std::size_t failed_in_a_row_ = 0;
