@@ -127,6 +127,9 @@ TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
   // Two phone numbers whose digits pass Luhn together: the run goes whole, not a card and the
   // second number's last digits in clear.
   EXPECT_EQ(r.redact("Call 030 1234567\r\n040 7654321 either"), "Call <CARD_1> either");
+  // No-break spaces between the groups (pasted from a web page): U+00A0 and U+202F.
+  EXPECT_EQ(r.redact("card 4111\u00a01111\u00a01111\u00a01111 charged"), "card <CARD_1> charged");
+  EXPECT_EQ(r.redact("card 4111\u202f1111\u202f1111\u202f1111 charged"), "card <CARD_1> charged");
   // An IBAN written with dashes, on one line or broken after one.
   EXPECT_EQ(r.redact("iban GB82-WEST-1234-5698-7654-32 thanks"), "iban <IBAN_1> thanks");
   EXPECT_EQ(r.redact("iban GB82 WEST 1234-\r\n5698 7654 32 thanks"), "iban <IBAN_1> thanks");

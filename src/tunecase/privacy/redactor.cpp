@@ -122,15 +122,40 @@ RedactionCounts count_placeholders(std::string_view t) {
   return out;
 }
 
+namespace {
+
+// The text as detection reads it, of the same length so that spans apply to the text as they
+// are: line breaks and tabs as spaces, as prompts carry it, and a no-break space (U+00A0, or the
+// narrow U+202F, as pasted from web pages) as two or three spaces, so that a number written
+// across them is one number. False when nothing is to change (most texts).
+bool detection_view(std::string_view text, std::string& view) {
+  if (text.find_first_of("\n\r\t\xC2\xE2") == std::string_view::npos) return false;
+  view.assign(text);
+  bool changed = false;
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    char& c = view[i];
+    if (c == '\n' || c == '\r' || c == '\t') {
+      c = ' ';
+      changed = true;
+    } else if (c == '\xC2' && i + 1 < view.size() && view[i + 1] == '\xA0') {
+      view.replace(i, 2, 2, ' ');
+      changed = true;
+    } else if (c == '\xE2' && i + 2 < view.size() && view[i + 1] == '\x80' &&
+               view[i + 2] == '\xAF') {
+      view.replace(i, 3, 3, ' ');
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace
+
 std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
-  // Read as redact() reads it: line breaks and tabs as spaces (the same length, so the spans
-  // are the text's own).
-  if (text.find_first_of("\n\r\t") == std::string_view::npos)
-    return detect(text, find_placeholders(text));
-  std::string flat(text);
-  for (char& c : flat)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return detect(flat, find_placeholders(flat));
+  // Read as redact() reads it (detection_view).
+  std::string view;
+  if (!detection_view(text, view)) return detect(text, find_placeholders(text));
+  return detect(view, find_placeholders(view));
 }
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& placeholders) const {
@@ -269,16 +294,11 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   std::string current(text);
   std::string flat;
   for (int round = 0; round < 8; ++round) {
-    // Detection reads line breaks and tabs as spaces, as the prompts carry the text ("4455 5308"
-    // and "1571 9024" on two lines is one card): a text is redacted alike in a request, a report,
-    // the store and a training file. The same length, so the spans apply to `current` as they are.
+    // Detection reads line breaks, tabs and no-break spaces as spaces (detection_view), as the
+    // prompts carry the text ("4455 5308" and "1571 9024" on two lines is one card): a text is
+    // redacted alike in a request, a report, the store and a training file.
     std::string_view seen = current;
-    if (current.find_first_of("\n\r\t") != std::string::npos) {
-      flat = current;
-      for (char& c : flat)
-        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-      seen = flat;
-    }
+    if (detection_view(current, flat)) seen = flat;
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
     Ranges placeholders = find_placeholders(seen);
