@@ -115,7 +115,7 @@ void CommandAudit::watch() {
         std::fflush(stderr);
         std::_Exit(128 + signal);
       }
-      int64_t requests = log_->to_json()["totals"].value("requests", int64_t{0});
+      int64_t requests = log_->requests();
       if (requests != written) {
         write("running");
         written = requests;
@@ -137,7 +137,7 @@ CommandAudit::~CommandAudit() {
   // anything else (an --only that names no approach, unreadable data) leaves nothing behind.
   const std::filesystem::path folder = file_.parent_path().empty() ? "." : file_.parent_path();
   std::error_code ec;
-  if (created_folder_ && log_->to_json()["totals"].value("requests", int64_t{0}) == 0) {
+  if (created_folder_ && log_->requests() == 0) {
     std::filesystem::remove(folder / ".tunecase.lock", ec);
     if (std::filesystem::is_empty(folder, ec)) {
       std::filesystem::remove(folder, ec);

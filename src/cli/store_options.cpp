@@ -1,11 +1,11 @@
 // Helpers shared by the commands that read an existing store (monitor, retrain, models, pilot,
 // feedback, replay, audit).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "commands.h"
 #include "tunecase/core/error.h"
@@ -46,11 +46,7 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
           location,
           tables->empty()
               ? std::string("it has no tables")
-              : fmt::format(
-                    "its tables are {}{}, with no schema_version",
-                    fmt::join(tables->begin(),
-                              tables->begin() + std::min<std::size_t>(tables->size(), 4), ", "),
-                    tables->size() > 4 ? ", ..." : "")));
+              : "its tables are " + tunecase::listed_tables(*tables) + ", with no schema_version"));
   }
   return tunecase::open_store(location);
 }

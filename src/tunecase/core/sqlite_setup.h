@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +42,13 @@ inline std::optional<std::vector<std::string>> sqlite_tables(const std::string& 
   }
   sqlite3_close(db);
   return out;
+}
+
+// Tables for a message: "a, b, c, d, ..." (the first four).
+inline std::string listed_tables(const std::vector<std::string>& tables) {
+  std::string out;
+  for (std::size_t i = 0; i < tables.size() && i < 4; ++i) out += (i ? ", " : "") + tables[i];
+  return tables.size() > 4 ? out + ", ..." : out;
 }
 
 }  // namespace tunecase

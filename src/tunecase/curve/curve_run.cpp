@@ -51,7 +51,6 @@ struct Tally {
   std::size_t correct = 0, n = 0;
   bool simulated = false;  // answered by sim-llm, the offline stand-in
   bool cut = false;        // the spend cap stopped it before every test item was scored
-  double spent_usd = 0;
 };
 
 // Why a size has no point: every run of it was cut short by the spend cap (or not started).
@@ -87,7 +86,6 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
                                     options.assume_yes ? quiet : log);
   gate.add_spent(r.spent_usd);
   t.simulated = r.simulated;
-  t.spent_usd = r.spent_usd;
   if (budget_left) *budget_left = std::max(0.0, *budget_left - r.spent_usd);
   for (std::size_t i = 0; i < test.size(); ++i) {
     if (r.predictions[i].error && r.stopped_by_budget) {
@@ -293,7 +291,7 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                            const ProjectConfig& config, const PreparedData& data,
                            const Examples& test, const CurveOptions& options, HttpClient& client,
                            std::optional<double>& budget, std::optional<double> target,
-                           double& spent_usd, CommandSpendGate& gate, std::ostream& log) {
+                           CommandSpendGate& gate, std::ostream& log) {
   nlohmann::json points = nlohmann::json::array();
   nlohmann::json not_measured = nlohmann::json::array();
   std::vector<CurvePoint> fit_points;
@@ -322,7 +320,6 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
       training_known = false;
     }
     Tally t = score(tuned, config, pool, test, data.labels, options, &client, budget, gate, log);
-    spent_usd += t.spent_usd;
     simulated = simulated || t.simulated || record.value("simulated", false);
     if (t.cut || t.n == 0) {
       not_measured.push_back({{"labels", job.labels}, {"why", kCutByBudget}});
@@ -442,8 +439,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   std::unique_ptr<HttpClient> own;
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
-  CommandSpendGate gate(1.0, options.assume_yes, options.confirm, log);
-  double spent_usd = 0;  // the answers' measured cost (training jobs are in their own record)
+  CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
@@ -458,7 +454,6 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
         Tally t = score(a, config, subsample(train, orders[s], n), test, data.labels, options,
                         client, budget, gate, log);
-        spent_usd += t.spent_usd;
         simulated = simulated || t.simulated;
         if (t.cut || t.n == 0) {
           ++cut;
@@ -492,7 +487,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   for (const auto& a : settings.finetune) {
     if (!client) client = (own = make_http_client()).get();
     approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
-                                     settings.target_accuracy, spent_usd, gate, log));
+                                     settings.target_accuracy, gate, log));
   }
   // A model that answers the test split's most frequent label at every size measures the class
   // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)
@@ -526,10 +521,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       {"sizes_not_measured", dropped},
       {"target_accuracy",
        settings.target_accuracy ? nlohmann::json(*settings.target_accuracy) : nlohmann::json()},
+      // What the LLM answers cost; a fine-tuning job's training is in its own record.
       {"spend",
        {{"max_cost_usd",
          options.max_cost_usd ? nlohmann::json(*options.max_cost_usd) : nlohmann::json()},
-        {"spent_usd", spent_usd},
+        {"spent_usd", gate.spent()},
         {"basis", "measured"}}},
       {"approaches", approaches}};
   write_curve_outputs(doc, options.out_dir);

@@ -157,7 +157,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   LlmCandidateEvaluator evaluator(settings.candidates, config, split.search,
                                   runner_options(options, config), *client, log,
                                   options.assume_yes ? quiet : log);
-  CommandSpendGate gate(1.0, options.assume_yes, nullptr, log);
+  CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   evaluator.set_spend_gate(&gate);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
 

@@ -71,7 +71,7 @@ AuditEndpoint& AuditLog::counted(std::string_view url, std::size_t bytes) const 
     e.endpoint = endpoint;
     EndpointLocality where = endpoint_locality(url, allowed_hosts_);
     e.local = where.local;
-    if (const auto proxy = environment_proxy(url)) e.proxy = proxy->endpoint;
+    e.proxy = where.proxy;
   }
   ++e.requests;
   e.bytes += static_cast<int64_t>(bytes);
@@ -93,6 +93,14 @@ std::vector<AuditEndpoint> AuditLog::endpoints() const {
   std::vector<AuditEndpoint> out;
   for (const auto& [name, e] : endpoints_) out.push_back(e);
   return out;
+}
+
+int64_t AuditLog::requests() const {
+  std::lock_guard lock(mutex_);
+  absorb_inbox();
+  int64_t n = 0;
+  for (const auto& [name, e] : endpoints_) n += e.requests;
+  return n;
 }
 
 std::vector<AuditEvent> AuditLog::take_new() {

@@ -64,6 +64,9 @@ class AuditLog {
   void record(std::string_view url, std::string body);
 
   std::vector<AuditEndpoint> endpoints() const;
+  // The requests recorded so far, without copying the bodies' records (a command's periodic
+  // audit asks it every two seconds).
+  int64_t requests() const;
   // With Bodies::kHandOver: the requests recorded since the last call, oldest first (the
   // gateway moves them to the store). Always empty with Bodies::kKeep, where endpoints() holds
   // every body.

@@ -217,10 +217,10 @@ EndpointLocality host_locality(std::string_view url, const std::vector<std::stri
 EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::string>& allowed) {
   EndpointLocality out = host_locality(url, allowed);
   std::optional<EnvironmentProxy> proxy = environment_proxy(url);
+  if (proxy) out.proxy = proxy->endpoint;
   if (!proxy || !out.local) return out;
   // The request goes to the proxy, not to the host: local only when allowed_hosts names the
   // proxy's host itself (a proxy on loopback may forward anywhere, so loopback is not enough).
-  out.proxy = proxy->endpoint;
   for (const auto& entry : allowed) {
     if (allows(entry, proxy->host)) {
       out.reason += ", through the proxy " + proxy->endpoint + " (" + proxy->variable +

@@ -20,14 +20,18 @@
 
 namespace tunecase {
 
+// A run estimated above this is asked about (without --yes); so is a command made of many runs
+// once its spend would pass it (CommandSpendGate).
+inline constexpr double kConfirmAboveUsd = 1.0;
+
 struct LlmRunOptions {
   int concurrency = 8;                 // requests in flight
   std::optional<double> max_cost_usd;  // stop before the new spend of this run would pass it
   bool assume_yes = false;             // --yes: never ask
-  double confirm_above_usd = 1.0;      // ask before a run estimated above this
-  std::filesystem::path cache_file;    // SQLite response cache; "" = no cache
-  std::filesystem::path out_dir;       // the first item's prompt -> out_dir/prompts/<name>.txt
-  int max_attempts = 5;                // per item, then the item is recorded as an error
+  double confirm_above_usd = kConfirmAboveUsd;  // ask before a run estimated above this
+  std::filesystem::path cache_file;             // SQLite response cache; "" = no cache
+  std::filesystem::path out_dir;  // the first item's prompt -> out_dir/prompts/<name>.txt
+  int max_attempts = 5;           // per item, then the item is recorded as an error
   std::chrono::milliseconds timeout{60000};  // per request
   bool progress = true;
   // Asks the user a yes/no question; null = stdin y/N when it is a terminal, else refuse.

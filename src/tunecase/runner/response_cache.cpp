@@ -1,7 +1,8 @@
 #include "tunecase/runner/response_cache.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include "tunecase/core/error.h"
@@ -56,13 +57,10 @@ void ResponseCache::open() {
         tables && !tables->empty() &&
         std::find(tables->begin(), tables->end(), "responses") == tables->end())
       throw UserError(fmt::format(
-          "{}: this SQLite file is not a response cache (it holds the tables {}{}, and no "
+          "{}: this SQLite file is not a response cache (it holds the tables {}, and no "
           "responses table), perhaps a tunecase store; nothing was written to it. Give --cache "
           "a file of its own (or leave --cache out for the project's)",
-          file_.string(),
-          fmt::join(tables->begin(), tables->begin() + std::min<std::size_t>(tables->size(), 4),
-                    ", "),
-          tables->size() > 4 ? ", ..." : ""));
+          file_.string(), listed_tables(*tables)));
   }
   if (sqlite3_open(file_.string().c_str(), &db_) != SQLITE_OK) fail("open");
   sqlite3_busy_timeout(db_, 5000);
