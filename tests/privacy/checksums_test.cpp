@@ -31,8 +31,15 @@ TEST(Iban, AcceptsPublishedExamples) {
 TEST(Iban, RejectsWrongCheckDigitsLengthsAndCharacters) {
   EXPECT_FALSE(iban_valid("DE88370400440532013000"));
   EXPECT_FALSE(iban_valid("DE8937040044"));
-  EXPECT_FALSE(iban_valid("de89370400440532013000"));
+  EXPECT_FALSE(iban_valid("de88370400440532013000"));
   EXPECT_FALSE(iban_valid("DE89_3704_0044_0532_0130_00"));
+}
+
+// Letters count the same in either case (ISO 13616): an IBAN typed in lower case is the account.
+TEST(Iban, ReadsLowerCaseLettersAsCapitals) {
+  EXPECT_TRUE(iban_valid("de89370400440532013000"));
+  EXPECT_TRUE(iban_valid("gb82 west 1234 5698 7654 32"));
+  EXPECT_TRUE(iban_valid("Nl91AbNa0417164300"));
 }
 
 // Groups written with dashes are an IBAN as much as with spaces (a dashed IBAN went out

@@ -72,6 +72,18 @@ TEST(IbanDetector, FindsValidIbansCompactAndSpaced) {
             (Strings{"DE89370400440532013000", "GB82 WEST 1234 5698 7654 32"}));
 }
 
+// Typed in lower or mixed case, an IBAN is the same account (it went out in clear): read for a
+// country of the registry at that country's length, so a lower-case word before a number is not.
+TEST(IbanDetector, FindsIbansTypedInLowerOrMixedCase) {
+  EXPECT_EQ(found("iban", "refund to de89 3704 0044 0532 0130 00 please, or nl91abna0417164300"),
+            (Strings{"de89 3704 0044 0532 0130 00", "nl91abna0417164300"}));
+  EXPECT_EQ(found("iban", "acct Gb82 west 1234 5698 7654 32 thanks"),
+            (Strings{"Gb82 west 1234 5698 7654 32"}));
+  EXPECT_EQ(found("iban", "GB82 west 1234 5698 7654 32"), (Strings{"GB82 west 1234 5698 7654 32"}));
+  EXPECT_EQ(found("iban", "de88 3704 0044 0532 0130 00 and gb00 west 1234 5698 7654 32"),
+            Strings{});
+}
+
 TEST(IbanDetector, LeavesWrongCheckDigits) {
   EXPECT_EQ(found("iban", "DE88370400440532013000 and GB00 WEST 1234 5698 7654 32"), Strings{});
 }

@@ -31,6 +31,8 @@ bool iban_valid(std::string_view iban) {
       remainder = (remainder * 10 + (c - '0')) % 97;
     } else if (c >= 'A' && c <= 'Z') {
       remainder = (remainder * 100 + (c - 'A' + 10)) % 97;
+    } else if (c >= 'a' && c <= 'z') {  // typed in lower case: the same code (ISO 13616 letters)
+      remainder = (remainder * 100 + (c - 'a' + 10)) % 97;
     } else {
       return false;
     }

@@ -20,8 +20,11 @@ bool is_digit(char c) {
 bool is_upper(char c) {
   return c >= 'A' && c <= 'Z';
 }
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
 bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || is_upper(c);
+  return is_lower(c) || is_upper(c);
 }
 bool is_alnum(char c) {
   return is_alpha(c) || is_digit(c);
@@ -157,8 +160,11 @@ std::size_t iban_length(std::string_view country) {
       {"MU", 30}, {"NL", 18}, {"NO", 15}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25},
       {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24}, {"SE", 24}, {"SI", 19}, {"SK", 24},
       {"SM", 27}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VG", 24}, {"XK", 20}};
+  if (country.size() != 2) return 0;
+  const char upper[2] = {static_cast<char>(std::toupper(static_cast<unsigned char>(country[0]))),
+                         static_cast<char>(std::toupper(static_cast<unsigned char>(country[1])))};
   for (const auto& [code, length] : lengths)
-    if (country == code) return length;
+    if (std::string_view(upper, 2) == code) return length;
   return 0;
 }
 
@@ -423,38 +429,59 @@ void find_cards(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
   }
 }
 
+namespace {
+
+// The end of the IBAN whose country code is at i, reading its groups as runs of characters
+// `accept` takes; npos when there is none. The group-aligned prefix of the country's length
+// (`want`; of the whole run when 0, a country not in the registry) with a valid checksum:
+// trying every prefix length would let one of them pass mod 97 by chance.
+template <class Accept>
+std::size_t iban_end(std::string_view t, std::size_t i, Accept accept, std::size_t want,
+                     std::size_t& first_group_end) {
+  Groups g = groups_from(t, i, accept, " -", 64, /*line_breaks=*/true);
+  first_group_end = g.front().end;
+  std::size_t chars = 0, best = g.size();
+  for (std::size_t e = 0; e < g.size(); ++e) {
+    chars += g[e].end - g[e].begin;
+    if (chars > 34) break;
+    bool length_ok = want != 0 ? chars == want : e + 1 == g.size();
+    if (length_ok && chars >= 15 && ends_word(t, g[e].end) &&
+        iban_valid(t.substr(g[0].begin, g[e].end - g[0].begin)))
+      best = e;
+  }
+  return best < g.size() ? g[best].end : std::string_view::npos;
+}
+
+}  // namespace
+
 void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
   auto upper_alnum = [](char c) { return is_upper(c) || is_digit(c); };
-  // "NL02...": the check digits start a run of digits, two capitals before it.
+  // "NL02...": the check digits start a run of digits, two letters before it. In capitals, the
+  // code's groups are capitals and digits. Typed in lower or mixed case ("nl91 abna 0417 ...")
+  // it is the same account and the checksum does not depend on case, so it is read with letters
+  // of either case, for a country of the registry at its exact length only: a lower-case word
+  // before a number is common text where a capital country code is not.
   RunCursor runs_from(runs);
   std::size_t i = 0;
   for (std::size_t r; (r = runs_from.next(i + 2)) != std::string_view::npos;) {
     i = r - 2;
     if (i + 15 > t.size()) break;
-    bool shape = is_upper(t[i]) && is_upper(t[i + 1]) && is_digit(t[i + 3]);
+    bool shape = is_alpha(t[i]) && is_alpha(t[i + 1]) && is_digit(t[i + 3]);
     if (!shape || !starts_word(t, i)) {
       ++i;
       continue;
     }
-    Groups g = groups_from(t, i, upper_alnum, " -", 64, /*line_breaks=*/true);
-    // The group-aligned prefix of the country's length (of the whole run for a country not in
-    // the registry) with a valid checksum. Trying every prefix length would let one of them pass
-    // mod 97 by chance.
-    std::size_t want = iban_length(t.substr(i, 2));
-    std::size_t chars = 0, best = g.size();
-    for (std::size_t e = 0; e < g.size(); ++e) {
-      chars += g[e].end - g[e].begin;
-      if (chars > 34) break;
-      bool length_ok = want != 0 ? chars == want : e + 1 == g.size();
-      if (length_ok && chars >= 15 && ends_word(t, g[e].end) &&
-          iban_valid(t.substr(g[0].begin, g[e].end - g[0].begin)))
-        best = e;
-    }
-    if (best < g.size()) {
-      add(out, i, g[best].end, "iban");
-      i = g[best].end;
+    const std::size_t want = iban_length(t.substr(i, 2));
+    const bool capitals = is_upper(t[i]) && is_upper(t[i + 1]);
+    std::size_t first_group_end = 0, end = std::string_view::npos;
+    if (capitals) end = iban_end(t, i, upper_alnum, want, first_group_end);
+    if (end == std::string_view::npos && want != 0)
+      end = iban_end(t, i, is_alnum, want, first_group_end);
+    if (end != std::string_view::npos) {
+      add(out, i, end, "iban");
+      i = end;
     } else {
-      i = g.front().end;
+      i = std::max(first_group_end, i + 1);
     }
   }
 }
