@@ -210,6 +210,24 @@ TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {
   EXPECT_EQ(post("/v1/feedback", R"({"label":"login"})").status, 400);
 }
 
+// A compressed body is refused by name (415), not read as JSON and called malformed; an
+// identity coding is no coding. Nothing is logged for the refused one.
+TEST_F(GatewayTest, ACompressedBodyIsRefusedByItsCoding) {
+  start();
+  const std::string gzip_magic("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8);
+  Reply zipped = post("/v1/classify", gzip_magic, {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(zipped.status, 415) << zipped.body;
+  EXPECT_NE(zipped.body.find("Content-Encoding: gzip"), std::string::npos) << zipped.body;
+  Reply feedback =
+      post("/v1/feedback", R"({"id":"T-1","label":"login"})", {{"Content-Encoding", " br "}});
+  EXPECT_EQ(feedback.status, 415) << feedback.body;
+  Reply identity =
+      post("/v1/classify", R"({"text":"the courier is late"})", {{"Content-Encoding", "Identity"}});
+  EXPECT_EQ(identity.status, 200) << identity.body;
+  std::string metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find("\ntunecase_client_errors_total 2\n"), std::string::npos) << metrics;
+}
+
 TEST_F(GatewayTest, SplitAssignmentIsStickyAndSurvivesARestart) {
   start(kSplit);
   std::map<std::string, std::string> first;

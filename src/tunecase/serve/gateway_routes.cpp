@@ -93,6 +93,22 @@ Response health(const PredictionLog::Health& h) {
   return Response::json(200, j.dump());
 }
 
+// A body sent compressed (Content-Encoding: gzip, br, ...) is refused by name: read as JSON it
+// would be "not valid JSON", which sends a client looking in the wrong place. RFC 9110 15.5.16:
+// 415 for a content coding the server does not take.
+std::optional<std::string> encoding_problem(const http::Request& request) {
+  std::optional<std::string_view> coding = request.headers.find("Content-Encoding");
+  if (!coding) return std::nullopt;
+  std::string_view value = *coding;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || http::equals_ignoring_case(value, "identity")) return std::nullopt;
+  return fmt::format(
+      "{} takes an uncompressed JSON body; this one says Content-Encoding: {}. Send it without "
+      "compression (no Content-Encoding header)",
+      request.path, value);
+}
+
 bool needs_token(const std::string& path) {
   for (const char* guarded :
        {"/v1/feedback", "/v1/pilot", "/v1/models", "/v1/dashboard", "/metrics", "/memo", "/plan"})
@@ -155,6 +171,12 @@ void Gateway::handle(http::Request request, http::Responder responder) {
 }
 
 void Gateway::classify(const http::Request& request, http::Responder responder) {
+  if (auto problem = encoding_problem(request)) {
+    metrics_->client_error();
+    Response r = error(415, *problem);
+    r.headers.set("Accept-Encoding", "identity");
+    return responder.respond(std::move(r));
+  }
   auto body = parse_classify(request.body);
   if (auto* e = std::get_if<BodyError>(&body)) {
     metrics_->client_error();
@@ -198,6 +220,12 @@ bool Gateway::authorised(const http::Request& request) const {
 // runs on the blocking pool. A prediction still in the log queue is committed first, so feedback
 // right after its classify finds it.
 void Gateway::feedback(const http::Request& request, http::Responder responder) {
+  if (auto problem = encoding_problem(request)) {
+    metrics_->client_error();
+    Response r = error(415, *problem);
+    r.headers.set("Accept-Encoding", "identity");
+    return responder.respond(std::move(r));
+  }
   auto body = parse_feedback(request.body, feedback_labels());
   if (auto* e = std::get_if<BodyError>(&body)) {
     metrics_->client_error();
