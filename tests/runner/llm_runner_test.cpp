@@ -125,8 +125,35 @@ TEST_F(RunnerTest, RetriesInjectedFaultsLosingNothingAndBillingEachItemOnce) {
   EXPECT_EQ(r.evaluated, 20u);
   EXPECT_EQ(r.requests_sent, 80u);
   EXPECT_EQ(r.retries, 60u);
-  EXPECT_NEAR(r.spent_usd, 20 * cost_of_one(), 1e-12);
+  // Each answer is billed once; the refused attempts cost nothing, and the timed-out one counts
+  // at its worst case (the provider may have billed it), more than an answer but not twice one.
+  const double timed_out = (r.spent_usd - 20 * cost_of_one()) / 20;
+  EXPECT_GT(timed_out, cost_of_one());
+  EXPECT_LT(timed_out, 10 * cost_of_one());
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(),
+              HasSubstr("20 timed-out requests the provider may have billed"));
   for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(r.predictions[i].label, items[i].label);
+}
+
+// A request that timed out reached the provider, which may bill it: the cap counts each
+// time-out at its worst case, so an endpoint that always times out stops at the cap instead of
+// being retried for free, and a retry that no longer fits is not sent.
+TEST_F(RunnerTest, TimeOutsCountAgainstTheCapAtTheirWorstCase) {
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    return attempt < 2 ? testing::timed_out() : echo(r, attempt);
+  });
+  options_.concurrency = 2;
+  options_.max_cost_usd = 0.0025;
+  LlmRunResult r = run(client, make_items(40));
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_LE(r.spent_usd, *options_.max_cost_usd + 1e-12);
+  EXPECT_GT(r.spent_usd, 0.0);
+  EXPECT_LT(r.requests_sent, 40u);
+  std::size_t not_retried = 0;
+  for (const auto& p : r.predictions)
+    if (p.error && p.error->rfind("not retried: budget reached", 0) == 0) ++not_retried;
+  EXPECT_LE(not_retried, 2u);
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("timed-out request"));
 }
 
 TEST_F(RunnerTest, HonoursRetryAfterInSecondsAndMilliseconds) {

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/data/shuffle.h"
@@ -247,6 +248,22 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
       break;
     }
     retry_queue_.pop();
+    Attempt& a = active_.at(item);
+    if (!a.reserved) {
+      if (!budget_.allows(a.worst_usd)) {
+        // The time-outs' worst cases used the room: the item stops here, as unstarted ones do.
+        result_.predictions[item].error =
+            fmt::format("not retried: budget reached (after {} attempt{}, the last timed out)",
+                        a.attempts, a.attempts == 1 ? "" : "s");
+        result_.stopped_by_budget = true;
+        ++result_.errors;
+        ++done_;
+        active_.erase(item);
+        continue;
+      }
+      budget_.reserve(a.worst_usd);
+      a.reserved = true;
+    }
     send(item, now);
   }
   if (!retry_queue_.empty()) wake = std::min(wake, retry_queue_.top().at);
@@ -270,6 +287,13 @@ void RunLoop::release(std::size_t item, double used_tokens, double spent_usd) {
 void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   Attempt& a = active_.at(item);
   limiter_.settle(a.tokens, 0);  // a failed attempt used no tokens; the next one takes again
+  if (response.timed_out && price_ && a.reserved) {
+    // The request reached the provider, which may have answered and billed it after we stopped
+    // waiting: the cap counts it at its worst case, as an answer without usage is counted.
+    ++timed_out_attempts_;
+    budget_.settle(a.worst_usd, a.worst_usd);
+    a.reserved = false;
+  }
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(a.attempts) && !abort_) {
     ++result_.retries;
@@ -310,7 +334,7 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
       fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
   ++result_.errors;
   ++done_;
-  budget_.settle(a.worst_usd, 0);
+  if (a.reserved) budget_.settle(a.worst_usd, 0);
   active_.erase(item);
 }
 
@@ -370,6 +394,21 @@ void RunLoop::count_failure(const std::string& why, int attempts) {
 
 void RunLoop::abort(std::string message) {
   if (!abort_) abort_ = std::move(message);
+}
+
+// What the run's spend is made of: measured token usage, plus the worst case of what could not be
+// measured (counted against the cap as if spent).
+std::string RunLoop::spent_basis() const {
+  std::vector<std::string> worst;
+  if (unpriced_answers_ > 0)
+    worst.push_back(fmt::format("{} answer{} that reported no token usage", unpriced_answers_,
+                                unpriced_answers_ == 1 ? "" : "s"));
+  if (timed_out_attempts_ > 0)
+    worst.push_back(fmt::format("{} timed-out request{} the provider may have billed",
+                                timed_out_attempts_, timed_out_attempts_ == 1 ? "" : "s"));
+  if (worst.empty()) return "measured";
+  return fmt::format("measured, plus the worst case of {} (counted against the cap as if spent)",
+                     fmt::join(worst, " and "));
 }
 
 ProgressCounts RunLoop::counts() const {
@@ -440,12 +479,7 @@ void RunLoop::finish() {
       {"stopped_by_budget", r.stopped_by_budget},
       {"max_cost_usd", options_.max_cost_usd ? nlohmann::json(*options_.max_cost_usd) : nullptr},
       {"spent_usd", price_ ? nlohmann::json(r.spent_usd) : nullptr},
-      {"spent_basis",
-       unpriced_answers_ == 0
-           ? std::string("measured")
-           : fmt::format("measured, plus the worst case of {} answer{} that reported no token "
-                         "usage (counted against the cap as if spent)",
-                         unpriced_answers_, unpriced_answers_ == 1 ? "" : "s")},
+      {"spent_basis", spent_basis()},
       {"price", price_ ? nlohmann::json{{"input_per_mtok", price_->input_per_mtok},
                                         {"cached_input_per_mtok", price_->cached_input_per_mtok},
                                         {"output_per_mtok", price_->output_per_mtok},

@@ -49,6 +49,9 @@ class RunLoop {
     int attempts = 0;
     double tokens = 0;     // estimated input + max output, taken from the tpm bucket
     double worst_usd = 0;  // reserved in the budget
+    // False after a time-out: the timed-out attempt was charged its reservation (the provider
+    // may have billed it), and a retry must reserve again before it is sent.
+    bool reserved = true;
     SteadyClock::time_point sent_at;
     // Kept by plan(): the body's first `body_shared` bytes are left out (they are
     // reference_body_'s) and put back when the request is sent.
@@ -73,6 +76,7 @@ class RunLoop {
                      std::size_t request_bytes);
   void release(std::size_t item, double used_tokens, double spent_usd);
   void count_failure(const std::string& why, int attempts);
+  std::string spent_basis() const;
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
   // The request of `item`; what [privacy] replaced in it is added to `redacted` (null: not
@@ -119,7 +123,8 @@ class RunLoop {
   // Items that failed after all their attempts since the last answer: an endpoint that stopped
   // answering mid-run ends the run (count_failure) instead of being tried for every item left.
   std::size_t failed_in_a_row_ = 0;
-  int64_t unpriced_answers_ = 0;  // answers without token usage: charged their worst case
+  int64_t unpriced_answers_ = 0;    // answers without token usage: charged their worst case
+  int64_t timed_out_attempts_ = 0;  // priced attempts that timed out: charged their worst case
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };
