@@ -209,5 +209,84 @@ TEST(Recomputation, RunnerUpWithinFivePercentIsACloseCall) {
   EXPECT_FALSE(has_risk(decide(apart), "Close call"));
 }
 
+// The baseline runs today: its one-time costs are spent. Keeping it costs its running cost alone,
+// so an alternative with the same one-time cost and a tiny gain does not "pay" by the baseline's
+// engineering (it had been recommended at a net of +$360 with a payback of 333 months).
+TEST(Recomputation, TheBaselinesOneTimeCostIsSpentNotCountedAgainstKeepingIt) {
+  const char* text = R"(
+[business]
+queries_per_day = 1000
+cost_per_error_usd = 1
+engineer_usd_per_week = 5000
+horizon_months = 12
+baseline = "today"
+[[approach]]
+name = "today"
+kind = "openai"
+accuracy = 0.80
+usd_per_query = 0.001
+engineering_weeks = 2
+time_to_ship_weeks = 3
+[[approach]]
+name = "new-prompt"
+kind = "openai"
+accuracy = 0.801
+usd_per_query = 0.001
+engineering_weeks = 2
+)";
+  Decision d = decide(read_scenario(parse_config(text, "t.toml"), nullptr));
+  const double months = 12, per_month = 1000 * 30.0;  // a month of 30 days
+  EXPECT_NEAR(d.analysis.keep_baseline_cost.get(), 0.001 * per_month * months, 0.01);
+  const ApproachResult& alt = result(d.analysis, "new-prompt");
+  // Value of one point in a thousand over the horizon, minus the new prompt's $10,000 of work.
+  EXPECT_NEAR(alt.net.get(), 0.001 * per_month * months * 1.0 - 10000, 0.01);
+  EXPECT_EQ(d.pick, "today");
+  EXPECT_EQ(result(d.analysis, "today").cost.one_time.get(), 0.0);
+  EXPECT_EQ(result(d.analysis, "today").horizon_cost.get(), d.analysis.keep_baseline_cost.get());
+}
+
+// An unknown baseline price leaves the other approaches' own costs known: they are ranked by
+// value minus their own cost (a floor under the gain over keeping the baseline), not marked
+// UNKNOWN themselves because the baseline keeps running while they are built.
+TEST(Recomputation, AnUnpricedBaselineDoesNotHideThePricesOfTheOthers) {
+  const char* text = R"(
+[business]
+queries_per_day = 1000
+cost_per_error_usd = 2
+engineer_usd_per_week = 5000
+baseline = "today"
+[[approach]]
+name = "today"
+kind = "openai"
+model = "in-house-model-x"
+accuracy = 0.80
+[[approach]]
+name = "local"
+kind = "linear"
+accuracy = 0.90
+hosting = { usd_per_month = 100 }
+engineering_weeks = 2
+time_to_ship_weeks = 2
+[[approach]]
+name = "api"
+kind = "openai"
+accuracy = 0.85
+usd_per_query = 0.001
+)";
+  Decision d = decide(read_scenario(parse_config(text, "t.toml"), nullptr));
+  ASSERT_EQ(d.pick, "local");
+  const ApproachResult& local = result(d.analysis, "local");
+  EXPECT_FALSE(local.horizon_cost.known());
+  ASSERT_TRUE(local.own_cost.known());
+  EXPECT_NEAR((local.value - local.own_cost).get(), 58077, 1.0);
+  EXPECT_NE(d.headline.find("at least $58,077"), std::string::npos) << d.headline;
+  for (const std::string& r : d.reasons)
+    EXPECT_EQ(r.find("local is not ranked"), std::string::npos);
+  // The checklist's value question is not "no" for want of the baseline's price.
+  for (const auto& item : d.checklist.items)
+    if (item.question.find("accuracy gain help") != std::string::npos)
+      EXPECT_NE(item.evidence.find("at least"), std::string::npos) << item.evidence;
+}
+
 }  // namespace
 }  // namespace tunecase::econ

@@ -37,24 +37,29 @@ bool overlaps(const ApproachResult& x, const ApproachResult& y) {
 }
 
 // What an approach is ranked by: value minus its own whole cost. It orders approaches exactly as
-// the gain over the baseline does (the two differ by the cost of keeping the baseline), and stays
-// known when only the baseline's price is unknown.
-Figure standing(const ApproachResult& r) {
-  return r.value - r.horizon_cost;
+// the gain over the baseline does (the two differ by the cost of keeping the baseline). When the
+// baseline's price is unknown, the baseline's running cost while an approach is built is too:
+// approaches are then ranked by value minus their own cost, each one's gain over keeping the
+// baseline at the baseline's cheapest (free to run), which is a floor under it.
+Figure standing(const ApproachResult& r, bool baseline_priced) {
+  return r.value - (baseline_priced ? r.horizon_cost : r.own_cost);
 }
 
 // Highest standing; a tie (to the cent) goes to the cheaper approach, then to the earlier one.
-std::optional<size_t> best_of(const std::vector<ApproachResult>& results) {
+std::optional<size_t> best_of(const std::vector<ApproachResult>& results, bool baseline_priced) {
   std::optional<size_t> best;
+  auto cost = [&](const ApproachResult& r) {
+    return (baseline_priced ? r.horizon_cost : r.own_cost).get();
+  };
   for (size_t i = 0; i < results.size(); ++i) {
-    Figure mine = standing(results[i]);
+    Figure mine = standing(results[i], baseline_priced);
     if (!mine.known()) continue;
     if (!best) {
       best = i;
       continue;
     }
-    double theirs = standing(results[*best]).get();
-    double my_cost = results[i].horizon_cost.get(), their_cost = results[*best].horizon_cost.get();
+    double theirs = standing(results[*best], baseline_priced).get();
+    double my_cost = cost(results[i]), their_cost = cost(results[*best]);
     bool tie = same_money(mine.get(), theirs);
     if ((!tie && mine.get() > theirs) ||
         (tie && !same_money(my_cost, their_cost) && my_cost < their_cost))
@@ -64,7 +69,7 @@ std::optional<size_t> best_of(const std::vector<ApproachResult>& results) {
 }
 
 Figure keep_baseline_cost(const Scenario& s) {
-  ApproachCost base = cost_of(s.approaches[s.baseline_index()], s.business);
+  ApproachCost base = already_running(cost_of(s.approaches[s.baseline_index()], s.business));
   return horizon_cost(base, base, s.business.horizon_months);
 }
 
@@ -99,7 +104,7 @@ Analysis analyse(const Scenario& s) {
   Analysis out;
   out.baseline = s.baseline_index();
   const BusinessInputs& b = s.business;
-  ApproachCost base_cost = cost_of(s.approaches[out.baseline], b);
+  ApproachCost base_cost = already_running(cost_of(s.approaches[out.baseline], b));
   const Figure& base_rate = s.approaches[out.baseline].error_rate;
   Figure at_risk = monthly_at_risk(b.queries_per_month, base_rate, b.cost_per_error);
   out.at_risk = combine(at_risk, b.horizon_months, at_risk.get() * b.horizon_months.get());
@@ -110,7 +115,8 @@ Analysis analyse(const Scenario& s) {
     r.name = a.name;
     r.trained = a.trained;
     r.is_baseline = i == out.baseline;
-    r.cost = cost_of(a, b);
+    r.cost = r.is_baseline ? already_running(cost_of(a, b)) : cost_of(a, b);
+    r.own_cost = own_horizon_cost(r.cost, b.horizon_months);
     r.horizon_cost = horizon_cost(r.cost, base_cost, b.horizon_months);
     // Keeping the baseline costs nothing extra over keeping it, whether or not its price is
     // known: its net benefit is 0 by definition.
@@ -132,7 +138,7 @@ Analysis analyse(const Scenario& s) {
     r.net_high = net_with_rate(s, r, s.approaches[i].error_rate_low);
     r.payback_months = payback(r, out.results[out.baseline]);
   }
-  out.best = best_of(out.results);
+  out.best = best_of(out.results, base_cost.recurring_per_month.known());
   for (size_t i = 0; i < out.results.size(); ++i) {
     for (size_t j = i + 1; j < out.results.size(); ++j) {
       if (!overlaps(out.results[i], out.results[j])) continue;

@@ -16,7 +16,10 @@ struct ApproachResult {
   bool is_baseline = false;
   ApproachCost cost;
   Figure horizon_cost;  // everything this approach costs over the horizon (absolute)
-  Figure extra_cost;    // horizon_cost - the cost of keeping the baseline over the horizon
+  // horizon_cost without the baseline's running cost while this approach is built: known
+  // whenever this approach's own price is, and what it is ranked by when the baseline's is not.
+  Figure own_cost;
+  Figure extra_cost;  // horizon_cost - the cost of keeping the baseline over the horizon
   Figure errors_per_month;
   Figure value_per_month;  // against the baseline, once live
   Figure value;            // over the horizon, earned only after launch
@@ -40,7 +43,9 @@ struct Analysis {
   size_t baseline = 0;
   std::optional<size_t> best;  // highest known net benefit; empty when every net is unknown
   Figure at_risk;              // the baseline's errors x cost over the horizon
-  Figure keep_baseline_cost;   // the baseline's own running (and one-time) cost over the horizon
+  // The baseline's running cost over the whole horizon: it runs today, so its one-time costs are
+  // spent and it has nothing to build (already_running).
+  Figure keep_baseline_cost;
   std::vector<UnsettledPair> unsettled;
 };
 

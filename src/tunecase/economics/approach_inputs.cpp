@@ -231,6 +231,7 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   a.name = config.name;
   a.kind = config.kind;
   a.trained = is_trained(config);
+  a.self_hosted = config.is_local() || config.costs.hosting.has_value();
   if (measured) {
     read_measured(a, *measured, where);
   } else {

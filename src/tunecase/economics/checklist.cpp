@@ -62,21 +62,31 @@ ChecklistItem labelled_examples(const Scenario& s) {
 // The best monthly gain over the baseline at the pessimistic end of an approach's accuracy
 // interval, net of the extra running cost it brings: volume x (base rate - own high rate) x
 // cost per error - (own running cost - baseline running cost).
+// When the baseline's price is unknown, the gain is taken with the baseline free to run, a floor
+// under the true one: a positive floor still answers yes, anything else is unknown.
 struct BestGain {
   double per_month = 0;
   std::string who;
+  Figure figure;                // the best gain with its provenance (weakest of its inputs)
+  bool baseline_priced = true;  // false: per_month is a floor (the baseline's price unknown)
 };
 
 BestGain best_net_gain(const Scenario& s) {
   const ApproachInputs& base = s.approaches[s.baseline_index()];
   Figure base_running = cost_of(base, s.business).recurring_per_month;
   BestGain best;
+  best.baseline_priced = base_running.known();
   for (const auto& a : s.approaches) {
     if (a.name == base.name) continue;
     Figure v = monthly_value(s.business.queries_per_month, base.error_rate, a.error_rate_high,
                              s.business.cost_per_error);
-    Figure net = v - (cost_of(a, s.business).recurring_per_month - base_running);
-    if (net.known() && net.get() > best.per_month) best = {net.get(), a.name};
+    Figure own = cost_of(a, s.business).recurring_per_month;
+    Figure net = best.baseline_priced ? v - (own - base_running) : v - own;
+    if (net.known() && net.get() > best.per_month) {
+      best.per_month = net.get();
+      best.who = a.name;
+      best.figure = net;
+    }
   }
   return best;
 }
@@ -93,26 +103,44 @@ ChecklistItem gain_helps(const Scenario& s) {
     item.evidence =
         best.per_month > 0
             ? fmt::format(
-                  "not measured (scenario mode): on assumed accuracies {} would be worth {} "
-                  "a month over {} net of its extra running cost; run tunecase eval to "
-                  "answer",
-                  best.who, money(best.per_month), base)
+                  "not measured (scenario mode): on assumed accuracies {} would be worth {}{} "
+                  "a month over {} net of its {} running cost; run tunecase eval to answer",
+                  best.who, best.baseline_priced ? "" : "at least ", money(best.per_month), base,
+                  best.baseline_priced ? "extra" : "own")
             : fmt::format(
                   "not measured (scenario mode): on assumed accuracies no approach is "
                   "worth more than its extra running cost over {}",
                   base);
     return item;
   }
+  // The accuracies are measured; the money rests on the assumed volume and cost of an error (and
+  // on simulated answers where sim-llm gave them): the tag is the weakest of its inputs.
+  if (best.per_month > 0) item.source = provenance_label(best.figure);
+  if (!best.baseline_priced && best.per_month <= 0) {
+    item.answer = std::nullopt;
+    item.source = "unknown";
+    item.evidence = fmt::format(
+        "unknown: {}'s price is UNKNOWN, and even with {} free to run no approach is worth more "
+        "than its running cost at the low end of its interval",
+        base, base);
+    return item;
+  }
   item.answer = best.per_month > 0;
-  item.evidence = best.per_month > 0
-                      ? fmt::format(
-                            "{} is worth {} a month over {} net of its extra running cost, "
-                            "even at the low end of its interval",
-                            best.who, money(best.per_month), base)
-                      : fmt::format(
-                            "at the low end of its interval no approach is worth more "
-                            "than its extra running cost over {}",
-                            base);
+  item.evidence =
+      best.per_month <= 0
+          ? fmt::format(
+                "at the low end of its interval no approach is worth more than its extra running "
+                "cost over {}",
+                base)
+      : best.baseline_priced
+          ? fmt::format(
+                "{} is worth {} a month over {} net of its extra running cost, even at the low "
+                "end of its interval",
+                best.who, money(best.per_month), base)
+          : fmt::format(
+                "{} is worth at least {} a month over {} net of its own running cost, even at "
+                "the low end of its interval ({}'s price is UNKNOWN: counted as free to run)",
+                best.who, money(best.per_month), base, base);
   return item;
 }
 

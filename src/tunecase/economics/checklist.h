@@ -13,7 +13,8 @@ struct ChecklistItem {
   std::string question;
   std::optional<bool> answer;  // empty: the config is silent (counts as no, shown as unknown)
   std::string evidence;        // the number or setting the answer rests on
-  std::string source;          // measured | assumed | config | unknown
+  std::string
+      source;  // measured | assumed | config | unknown, or a money figure's provenance_label
 };
 
 struct Checklist {

@@ -42,11 +42,24 @@ Figure live_months(const ApproachCost& own, const Figure& horizon) {
   return combine(horizon, own.ship_months, std::max(0.0, horizon.get() - own.ship_months.get()));
 }
 
+ApproachCost already_running(ApproachCost c) {
+  auto zero = [](Figure& f) { f.value = 0.0; };
+  zero(c.training);
+  zero(c.engineering);
+  zero(c.one_time);
+  zero(c.ship_months);
+  return c;
+}
+
+Figure own_horizon_cost(const ApproachCost& own, const Figure& horizon) {
+  Figure live = live_months(own, horizon);
+  return own.one_time +
+         combine(own.recurring_per_month, live, own.recurring_per_month.get() * live.get());
+}
+
 Figure horizon_cost(const ApproachCost& own, const ApproachCost& baseline, const Figure& horizon) {
   double building = std::min(own.ship_months.get(), horizon.get());
-  Figure live = live_months(own, horizon);
-  Figure total = own.one_time +
-                 combine(own.recurring_per_month, live, own.recurring_per_month.get() * live.get());
+  Figure total = own_horizon_cost(own, horizon);
   // The baseline keeps serving (and costing) while this approach is built.
   if (building > 0) total = total + baseline.recurring_per_month * building;
   return total;

@@ -30,6 +30,11 @@ struct ApproachCost {
   CostLine line;
 };
 
+// The baseline runs today: its one-time costs are spent and it has nothing left to build, so
+// keeping it costs its running cost alone. `c` with training, engineering, one-time and time to
+// ship set to 0 (their sources kept).
+ApproachCost already_running(ApproachCost c);
+
 // Weeks to months with 52 weeks in 12 months.
 Figure weeks_to_months(const Figure& weeks);
 
@@ -41,6 +46,10 @@ ApproachCost cost_of(const ApproachInputs& a, const BusinessInputs& b);
 // Cost over the horizon: one-time costs, the baseline's running costs while the approach is
 // being built, then its own running costs for the months it is live.
 Figure horizon_cost(const ApproachCost& own, const ApproachCost& baseline, const Figure& horizon);
+// The part of horizon_cost that is the approach's own: one-time + its running cost while live
+// (without the baseline's running cost while it is built). Known whenever the approach's own
+// price is, whatever the baseline's.
+Figure own_horizon_cost(const ApproachCost& own, const Figure& horizon);
 
 // Months an approach is live within the horizon: horizon - time to ship, at least 0.
 Figure live_months(const ApproachCost& own, const Figure& horizon);

@@ -44,7 +44,8 @@ struct BusinessInputs {
 struct ApproachInputs {
   std::string name;
   std::string kind;
-  bool trained = false;  // fine-tuned / self-hosted (true) or prompting an API (false)
+  bool trained = false;      // fine-tuned / self-hosted (true) or prompting an API (false)
+  bool self_hosted = false;  // a local kind or one with a hosting bill (else a provider serves it)
   Figure accuracy = unknown(Source::assumed);
   // Counted errors per query: 1 - accuracy, or the harmful-error rate. low/high are the rates
   // at the ends of the accuracy interval (low = best case).

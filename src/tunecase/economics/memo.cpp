@@ -47,19 +47,11 @@ std::string data_used(const Decision& d) {
   return out;
 }
 
-std::string delay_line(const Decision& d) {
-  std::string parts;
-  for (const auto& r : d.analysis.results) {
-    if (r.cost_of_delay.get() <= 0) continue;
-    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, money(r.cost_of_delay));
-  }
-  return parts.empty() ? "" : "Cost of delay (value forgone while building): " + parts + ".\n\n";
-}
-
 std::string cost_value(const Decision& d) {
   std::string out = "## Cost and value\n\n";
   out += fmt::format(
-      "Over {:g} months the baseline's errors put {} at risk, and keeping it costs {}. Value is "
+      "Over {:g} months the baseline's errors put {} at risk, and keeping it costs {} (its "
+      "running cost: it runs today, so its one-time costs are spent). Value is "
       "errors avoided against the baseline times the cost of an error, earned only once an "
       "approach ships; cost over the horizon adds one-time training and engineering, running "
       "costs, and the baseline's running costs while the approach is built. Net benefit is the "
@@ -68,7 +60,8 @@ std::string cost_value(const Decision& d) {
       d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
       money(d.analysis.keep_baseline_cost));
   out += markdown(cost_table(d)) + markdown(net_table(d));
-  return out + delay_line(d);
+  const std::string delay = cost_of_delay_text(d);
+  return out + (delay.empty() ? "" : delay + "\n\n");
 }
 
 std::string sensitivity_section(const Decision& d) {

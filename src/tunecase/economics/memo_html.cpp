@@ -66,10 +66,12 @@ std::string memo_html(const Decision& d) {
   b += h2("Measured results") + table(quality_table(d)) + accuracy_cost_chart(d);
   b += h2("Cost and value") +
        p(fmt::format("Baseline errors put {} at risk over the horizon, and keeping the baseline "
-                     "costs {}. Net benefit is the gain over keeping the baseline. UNKNOWN prices "
+                     "costs {} (its running cost: it runs today, so its one-time costs are "
+                     "spent). Net benefit is the gain over keeping the baseline. UNKNOWN prices "
                      "are never counted as $0.",
                      money(d.analysis.at_risk), money(d.analysis.keep_baseline_cost))) +
        table(cost_table(d)) + table(net_table(d));
+  if (std::string delay = cost_of_delay_text(d); !delay.empty()) b += p(delay);
   if (auto lines = finetune_lines(d.scenario); !lines.empty()) b += h2("Fine-tuning") + list(lines);
   b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
   b += h2("Sensitivity") + table(sensitivity_table(d));

@@ -36,6 +36,13 @@ Figure weakest_of(std::initializer_list<Figure> figures) {
   return out;
 }
 
+// A model fine-tuned at a provider is trained on the labels but served (and billed) per query by
+// the provider, not hosted by the team.
+std::string approach_type_text(const ApproachInputs& a) {
+  if (!a.trained) return "prompting";
+  return a.self_hosted ? "trained / self-hosted" : "fine-tuned / provider-hosted";
+}
+
 }  // namespace
 
 std::string volume_text(double queries_per_month) {
@@ -101,12 +108,20 @@ Table quality_table(const Decision& d) {
         a.latency_p50_ms.known()
             ? with_tag(fmt::format("{:.3g} ms", a.latency_p50_ms.get()), a.latency_p50_ms)
             : "-";
-    t.rows.push_back({a.name, a.trained ? "trained / self-hosted" : "prompting",
-                      with_tag(quality_text(s, a), a.error_rate),
+    t.rows.push_back({a.name, approach_type_text(a), with_tag(quality_text(s, a), a.error_rate),
                       count(d.analysis.results[i].errors_per_month.get()), latency,
                       price_text(d, a), cost_basis_text(a)});
   }
   return t;
+}
+
+std::string cost_of_delay_text(const Decision& d) {
+  std::string parts;
+  for (const auto& r : d.analysis.results) {
+    if (r.cost_of_delay.get() <= 0) continue;
+    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, money(r.cost_of_delay));
+  }
+  return parts.empty() ? "" : "Cost of delay (value forgone while building): " + parts + ".";
 }
 
 Table cost_table(const Decision& d) {
@@ -249,9 +264,15 @@ Table pilot_outcomes_table(const Decision& d) {
   t.rows.push_back({"worse", "no better than " + p.against + " live", "abandon " + p.approach});
   t.rows.push_back(
       {"test set unrepresentative (reported beside the outcome)",
-       fmt::format("the live interval of {} lies wholly below the offline low end ({})", p.approach,
-                   rate_or_accuracy(d.scenario, r.offline_error_rate_high.value_or(1)) +
-                       (r.accuracy_mode ? " accuracy" : "")),
+       // A harmful-error rate is worse upwards: the live interval lies wholly above the offline
+       // interval's worse end (the rule serve applies, pilot_rule.h).
+       r.accuracy_mode
+           ? fmt::format(
+                 "the live interval of {} lies wholly below the offline low end ({})", p.approach,
+                 rate_or_accuracy(d.scenario, r.offline_error_rate_high.value_or(1)) + " accuracy")
+           : fmt::format("the live interval of {} lies wholly above the offline high end ({})",
+                         p.approach,
+                         rate_or_accuracy(d.scenario, r.offline_error_rate_high.value_or(1))),
        "the test set may not represent live traffic: compare live errors with the test set "
        "before deciding"});
   return t;

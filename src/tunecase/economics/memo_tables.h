@@ -22,6 +22,8 @@ Table break_even_table(const Decision& d);
 Table sensitivity_table(const Decision& d);  // only the inputs that matter
 // One line naming the inputs left out of sensitivity_table; "" when none.
 std::string sensitivity_folded(const Decision& d);
+// "Cost of delay (value forgone while building): a $x, b $y." or "" when nothing is built.
+std::string cost_of_delay_text(const Decision& d);
 Table what_it_takes_table(const Decision& d);
 Table checklist_table(const Decision& d);
 Table pilot_outcomes_table(const Decision& d);  // clear win / marginal / worse

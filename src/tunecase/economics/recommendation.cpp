@@ -122,9 +122,9 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
     d.reasons.push_back(fmt::format(
         "{} ranks first among the approaches with a known price: its value over {} months, {}, "
         "minus its own cost over them, {}, is {}. Against keeping {} it gains that plus what "
-        "keeping {} costs, which is UNKNOWN (no price).",
-        pick.name, months, money(pick.value), money(pick.horizon_cost),
-        money(pick.value - pick.horizon_cost), base, base));
+        "running {} would cost over the months it is live, which is UNKNOWN (no price).",
+        pick.name, months, money(pick.value), money(pick.own_cost),
+        money(pick.value - pick.own_cost), base, base));
   else
     d.reasons.push_back(fmt::format(
         "{} has the highest net benefit over {} months: {} more than keeping {} (value {} minus "
@@ -133,7 +133,7 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost)));
   cheaper_alternative_reason(d, pick, d.reasons);
   for (const auto& r : d.analysis.results) {
-    if (r.name != pick.name && !r.horizon_cost.known())
+    if (r.name != pick.name && !r.own_cost.known())
       d.reasons.push_back(fmt::format("{} is not ranked: its price is UNKNOWN.", r.name));
   }
   d.reasons.push_back(fmt::format("The checklist scores {} of 6, which says: {}.",
@@ -332,7 +332,7 @@ Decision decide(const Scenario& s) {
   // first-ranked approach's value minus its own cost is a floor under it (keeping the baseline
   // costs at least nothing). A positive floor still recommends; otherwise nothing can be said.
   const bool baseline_unpriced = !d.analysis.keep_baseline_cost.known() && !pick.is_baseline;
-  const Figure floor = pick.value - pick.horizon_cost;
+  const Figure floor = pick.value - pick.own_cost;
   if (baseline_unpriced && !(floor.known() && floor.get() > 0)) {
     d.headline = fmt::format(
         "No recommendation: whether {} pays for itself depends on what keeping {} costs, and "
