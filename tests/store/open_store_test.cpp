@@ -148,6 +148,35 @@ TEST(RedactUrl, HidesPasswordsInUserInfoAndParameters) {
   EXPECT_EQ(redact_url("postgresql://u:ab/cdSECRET@h:5432/db"), "postgresql://u:***@h:5432/db");
   EXPECT_EQ(redact_url("postgresql://u:ab?cdSECRET@h/db"), "postgresql://u:***@h/db");
   EXPECT_EQ(redact_url("postgresql://u@h:5432/db"), "postgresql://u@h:5432/db");
+  // A '&' in a password parameter: what follows without '=' is more of the password.
+  EXPECT_EQ(redact_url("postgresql://u@h/db?password=abc&Hunter2Secret"),
+            "postgresql://u@h/db?password=***");
+  EXPECT_EQ(redact_url("postgresql://u@h/db?password=abc&Hunter2&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require");
+}
+
+// No piece of a password reaches a message: a URL whose password holds an unencoded '/', '?' or
+// '#' is refused before libpq reads it (libpq quoted the pieces it took for a port or a
+// parameter), and a quoted piece of libpq's own message that is part of a password is hidden.
+TEST(RedactUrl, NoPieceOfAPasswordReachesTheMessages) {
+  auto message_of = [](const std::string& url) {
+    try {
+      open_store(url);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(opened)");
+  };
+  std::string slash = message_of("postgresql://tc:s3cret/Tail?KeyPart99@127.0.0.1:1/tcdb");
+  EXPECT_NE(slash.find("percent-encoded"), std::string::npos) << slash;
+  for (const char* piece : {"s3cret", "Tail", "KeyPart99"})
+    EXPECT_EQ(slash.find(piece), std::string::npos) << slash;
+  EXPECT_TRUE(postgres_url_problem("postgresql://tc:a#b@h/db").has_value());
+  EXPECT_FALSE(postgres_url_problem("postgresql://tc:a%2Fb@h/db?sslmode=require").has_value());
+  EXPECT_FALSE(postgres_url_problem("postgresql://h/db?application_name=x@y").has_value());
+  std::string query = message_of("postgresql://tc@127.0.0.1:1/tcdb?password=abc&Hunter2Secret");
+  EXPECT_EQ(query.find("Hunter2"), std::string::npos) << query;
+  EXPECT_EQ(query.find("2Secret"), std::string::npos) << query;
 }
 
 }  // namespace

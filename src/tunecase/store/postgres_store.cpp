@@ -275,13 +275,37 @@ class PgDatabase final : public store_detail::SqlDatabase {
     if (idle_.size() < 8) idle_.push_back(std::move(c));
   }
 
-  // libpq's own message, without any password from the URL.
+  // libpq's own message, without any password from the URL: the whole password, and any quoted
+  // value that shares four characters or more with one (libpq quotes the piece of a malformed
+  // URL it could not read, which may be part of a password).
   std::string scrub(std::string message) const {
     for (const std::string& p : passwords_) {
       for (std::size_t pos = message.find(p); pos != std::string::npos;
            pos = message.find(p, pos)) {
         message.replace(pos, p.size(), "***");
       }
+    }
+    auto shares_part = [&](std::string_view quoted) {
+      constexpr std::size_t kPart = 4;
+      for (const std::string& p : passwords_) {
+        if (quoted.size() < kPart || p.size() < kPart) {
+          if (!quoted.empty() && p.find(quoted) != std::string::npos) return true;
+          continue;
+        }
+        for (std::size_t i = 0; i + kPart <= quoted.size(); ++i)
+          if (p.find(quoted.substr(i, kPart)) != std::string::npos) return true;
+      }
+      return false;
+    };
+    for (std::size_t open = message.find('"'); open != std::string::npos;) {
+      std::size_t close = message.find('"', open + 1);
+      if (close == std::string::npos) break;
+      std::string_view quoted(message.data() + open + 1, close - open - 1);
+      if (shares_part(quoted)) {
+        message.replace(open + 1, close - open - 1, "***");
+        close = open + 4;
+      }
+      open = message.find('"', close + 1);
     }
     return message;
   }
@@ -313,14 +337,37 @@ std::string redact_url(const std::string& url) {
       out = out.substr(0, colon + 1) + "***" + out.substr(last_at);
     }
   }
-  // A password may also come as a query parameter.
+  // A password may also come as a query parameter. It ends at the next '&' that starts another
+  // parameter (key=value): a '&' followed by no '=' is read as part of the password, hidden.
   for (std::size_t pos = out.find("password="); pos != std::string::npos;
        pos = out.find("password=", pos + 1)) {
     std::size_t value = pos + 9;
     std::size_t end = out.find('&', value);
+    while (end != std::string::npos) {
+      std::size_t next = out.find('&', end + 1);
+      std::string_view param(out.data() + end + 1,
+                             (next == std::string::npos ? out.size() : next) - end - 1);
+      if (param.find('=') != std::string_view::npos) break;
+      end = next;
+    }
     out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
   }
   return out;
+}
+
+std::optional<std::string> postgres_url_problem(const std::string& url) {
+  std::size_t scheme = url.find("://");
+  std::size_t last_at = url.rfind('@');
+  if (scheme == std::string::npos || last_at == std::string::npos || last_at < scheme) return {};
+  std::size_t reserved = url.find_first_of("/?#", scheme + 3);
+  if (reserved == std::string::npos || reserved > last_at) return {};
+  // An '@' in a parameter's value (?application_name=a@b) comes after a '='.
+  if (url.find('=', scheme + 3) < last_at) return {};
+  return fmt::format(
+      "the store URL {} has a '/', '?' or '#' before its '@': in a user name or password they "
+      "must be percent-encoded ('/' as %2F, '?' as %3F, '#' as %23, '@' as %40), else the URL "
+      "cannot be read",
+      redact_url(url));
 }
 
 bool postgres_store_exists(const std::string& url) {
@@ -340,6 +387,9 @@ std::unique_ptr<Store> open_postgres_store(const std::string& url) {
                     "postgresql://user@host:port/dbname",
                     redact_url(url)));
   }
+  // Refused before libpq reads it: libpq's message would quote the pieces of the password it
+  // took for a port or a parameter.
+  if (auto problem = postgres_url_problem(url)) throw UserError(*problem);
   return store_detail::make_sql_store(std::make_unique<PgDatabase>(url));
 }
 

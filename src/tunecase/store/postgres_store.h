@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tunecase/store/store.h"
@@ -21,6 +22,10 @@ bool postgres_store_exists(const std::string& url);
 
 // The URL with its password replaced by "***", for messages and logs.
 std::string redact_url(const std::string& url);
+
+// Why `url` cannot be read as its writer meant, or nullopt: a '/', '?' or '#' before the '@'
+// (a user name or password that needed percent-encoding). The message names the URL redacted.
+std::optional<std::string> postgres_url_problem(const std::string& url);
 
 // True for postgresql:// and postgres:// locations.
 bool is_postgres_url(const std::string& location);
