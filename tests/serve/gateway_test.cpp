@@ -245,6 +245,18 @@ TEST_F(GatewayTest, SplitAssignmentIsStickyAndSurvivesARestart) {
   EXPECT_EQ(gateway_->salt(), salt);
   for (const auto& [id, arm] : first)
     EXPECT_EQ(classify({{"text", "after the restart"}, {"id", id}})["arm"], arm) << id;
+  for (const auto& note : gateway_->startup_notes())
+    EXPECT_EQ(note.find("salt differs"), std::string::npos) << note;
+  // A [pilot] salt unlike the store's is taken, and said at start: ids change arms.
+  gateway_->stop();
+  start(std::string(kSplit) + "salt = \"another-salt\"\n");
+  EXPECT_EQ(gateway_->salt(), "another-salt");
+  std::string notes;
+  for (const auto& note : gateway_->startup_notes()) notes += note + "\n";
+  EXPECT_NE(notes.find("[pilot] salt differs from the salt this store's pilot started with"),
+            std::string::npos)
+      << notes;
+  EXPECT_NE(notes.find("about 50% of the ids go to another arm"), std::string::npos) << notes;
 }
 
 TEST_F(GatewayTest, PilotReportAndMetricsCountRequestsAndLabels) {

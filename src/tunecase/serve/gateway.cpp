@@ -61,8 +61,18 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   // The first replica's values win and are kept: a restart, or another replica, agrees.
   salt_ = store_->put_meta_if_absent(
       "pilot.salt", config.pilot.salt.empty() ? make_random_id() : config.pilot.salt);
-  if (!config.pilot.salt.empty() && salt_ != config.pilot.salt)
-    salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice
+  if (!config.pilot.salt.empty() && salt_ != config.pilot.salt) {
+    salt_ = config.pilot.salt;  // an explicit salt in [pilot] is the user's choice, said aloud
+    const bool routes = plan_.mode == ServeMode::split || plan_.mode == ServeMode::fallback;
+    if (routes)
+      plan_notes_.push_back(fmt::format(
+          "[pilot] salt differs from the salt this store's pilot started with (meta 'pilot.salt'): "
+          "about {:.0f}% of the ids go to another arm than before, and than on any replica "
+          "started with the store's salt, so those customers' tickets change models. Give every "
+          "replica the same salt (or none, to use the store's), or start a new pilot on a new "
+          "store (--store)",
+          200 * plan_.share * (1 - plan_.share)));
+  }
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
