@@ -410,10 +410,35 @@ TYPED_TEST(StoreConformance, AStoreWithoutItsVersionRowIsCalledDamaged) {
     open_store(this->location_);
     FAIL() << "opened a store without its version row";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("is damaged: its schema_version table holds no row"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "is damaged or another application's: its schema_version table holds no row"),
               std::string::npos)
         << e.what();
   }
+}
+
+// Another application's tables where the store's belong (a `meta` table of its own, a
+// `schema_version` whose version row leads the migrations into its tables): a clear refusal
+// that changes nothing, not "internal error, please report".
+TYPED_TEST(StoreConformance, AnotherApplicationsTablesAreRefusedAndLeftAsTheyWere) {
+  this->store_.reset();
+  TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 4");
+  TypeParam::exec_raw(this->location_, "DROP TABLE model_events");
+  TypeParam::exec_raw(this->location_, "DROP TABLE models");
+  TypeParam::exec_raw(this->location_, "CREATE TABLE models (id INTEGER, name TEXT)");
+  try {
+    open_store(this->location_);
+    FAIL() << "migrated another application's tables";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds tables that are not a tunecase store's"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("Nothing was changed"), std::string::npos) << e.what();
+  }
+  // Rolled back: no column added to the foreign table, the version row as it was.
+  EXPECT_ANY_THROW(TypeParam::exec_raw(this->location_, "SELECT path FROM models"));
+  EXPECT_NO_THROW(TypeParam::exec_raw(
+      this->location_, "SELECT 1/(version - 3) FROM schema_version WHERE version = 4"));
 }
 
 // Threads of one process (and, on PostgreSQL, its connection pool) lose no write, and racing

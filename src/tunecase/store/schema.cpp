@@ -239,9 +239,10 @@ int read_version(SqlSession& s, const std::string& store) {
   const int64_t* number = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
   if (number == nullptr || *number < 0)
     throw UserError(fmt::format(
-        "the store {} is damaged: its schema_version table holds {} where one whole number "
-        "belongs (the file was edited or damaged); nothing was changed. Restore the store from "
-        "a backup, or point --store at another store",
+        "the store {} is damaged or another application's: its schema_version table holds {} "
+        "where one whole number belongs (the file was edited or damaged, or the table is "
+        "another tool's of the same name, as Flyway's); nothing was changed. Point --store at "
+        "a store of tunecase's own, or restore this one from a backup",
         store, rows.empty() ? std::string("no row") : fmt::format("{} row(s)", rows.size())));
   return static_cast<int>(*number);
 }
@@ -273,7 +274,21 @@ int migrate_schema(SqlDatabase& db) {
     auto steps = migrations(db.dialect());
     bool fill_day_and_pair_rollups = version == 1;  // a version-1 store has hour rows to fill from
     for (; version < kSchemaVersion; ++version) {
-      steps[static_cast<std::size_t>(version)](s);
+      try {
+        steps[static_cast<std::size_t>(version)](s);
+      } catch (const UserError&) {
+        throw;
+      } catch (const std::exception& e) {
+        // A table of the same name already there, or one without the columns a step alters:
+        // tables of another application (or a store edited by hand). The transaction rolls
+        // back, so nothing is changed.
+        throw UserError(fmt::format(
+            "{} holds tables that are not a tunecase store's: bringing it from schema version "
+            "{} to {} failed ({}). Nothing was changed. Point --store at a store of tunecase's "
+            "own: a new file, or an empty PostgreSQL database (or a schema of its own on the "
+            "user's search_path)",
+            db.describe(), version, version + 1, e.what()));
+      }
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
     if (fill_day_and_pair_rollups) backfill_day_and_pair_rollups(s);
