@@ -547,6 +547,17 @@ TEST_F(RunnerTest, AsksBeforeAnExpensiveRunAndStopsWhenRefused) {
   EXPECT_EQ(run(client, make_items(10)).evaluated, 10u);
 }
 
+// A cap is consent up to the cap: a capped run above the threshold is not asked about (a
+// command of many runs without a terminal stopped part-way, after spending, though capped).
+TEST_F(RunnerTest, ACappedRunIsNotAsked) {
+  FakeClient client(echo);
+  options_.assume_yes = false;
+  options_.confirm_above_usd = 0.0001;
+  options_.max_cost_usd = 10.0;
+  options_.confirm = [](const std::string&) -> bool { throw std::logic_error("asked"); };
+  EXPECT_EQ(run(client, make_items(10)).evaluated, 10u);
+}
+
 TEST_F(RunnerTest, CheapRunIsNotAsked) {
   FakeClient client(echo);
   options_.assume_yes = false;

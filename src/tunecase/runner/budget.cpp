@@ -66,8 +66,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
   throw UserError(fmt::format(
       "{}: the run was not confirmed (estimated ${:.2f}{}); pass --yes to run it, --max-cost to "
       "cap the spend, or make the run smaller",
-      approach, *estimate.usd,
-      confirm || isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+      approach, *estimate.usd, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
 }
 
 bool SpendBudget::allows(double worst_case_usd) const {

@@ -152,8 +152,12 @@ void RunLoop::plan() {
                                  {"to_send", estimate.to_send},
                                  {"basis", "estimated"}};
   log_ << describe_estimate(estimate, approach_.name()) << '\n' << std::flush;
-  confirm_spend(estimate, approach_.name(), options_.confirm_above_usd, options_.assume_yes,
-                options_.confirm, log_);
+  // A cap is consent up to the cap: the run cannot spend more, so it is not asked about (a
+  // command of many runs without a terminal had stopped part-way, after spending, although its
+  // --max-cost bounded the whole of it).
+  const bool capped = options_.max_cost_usd.has_value() && estimate.usd.has_value();
+  confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
+                options_.assume_yes || capped, options_.confirm, log_);
 }
 
 void RunLoop::save_first_prompt() const {
