@@ -80,6 +80,25 @@ TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
   EXPECT_NE(replay_markdown(doc).find("Drift before labels"), std::string::npos);
 }
 
+// Days too thin for the rule ([monitor] min_labelled above any day's labels): "0 alerts" would
+// read as a healthy year, so the report says the rule never judged a day.
+TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {
+  ReplaySettings s = settings();
+  s.monitor.min_labelled = 1'000'000;
+  s.policies = {"none"};
+  s.drift = false;
+  auto runs = replay(replay_items(examples(3000)), s);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].judged_days, 0);
+  EXPECT_GT(runs[0].most_labelled, 0);
+  std::string md = replay_markdown(replay_json(runs, s));
+  EXPECT_NE(md.find("The accuracy rule never judged a day"), std::string::npos) << md;
+  s.monitor.min_labelled = 1;
+  auto judged = replay(replay_items(examples(3000)), s);
+  EXPECT_GT(judged[0].judged_days, 0);
+  EXPECT_EQ(replay_markdown(replay_json(judged, s)).find("never judged"), std::string::npos);
+}
+
 TEST(Replay, BadInputIsAClearError) {
   Examples e = examples(100);
   e[3].time = "yesterday";

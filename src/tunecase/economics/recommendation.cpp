@@ -270,7 +270,7 @@ void add_risks(Decision& d, const ApproachResult& pick) {
   if (in.trained && in.retrain_every_months.get() == 0)
     d.risks.push_back(
         fmt::format("{} has no retraining plan (retrain_every_months): a trained "
-                    "model drifts as tickets change; budget retraining and daily "
+                    "model drifts as the incoming texts change; budget retraining and daily "
                     "accuracy monitoring before launch.",
                     pick.name));
   if (in.trained) task_change_risk(d);

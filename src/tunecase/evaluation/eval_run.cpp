@@ -69,8 +69,14 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   CostFigures cost;
   bool simulated = false;
   if (approach.is_local()) {
-    log << fmt::format("[{}] training {} on {} examples\n", approach.name, approach.kind,
+    log << fmt::format("[{}] training {} on {} examples", approach.name, approach.kind,
                        s.train.size());
+    // fastText's search prints nothing while it runs: a minute of silence looked hung.
+    if (approach.kind == "fasttext" && approach.fasttext.autotune_seconds > 0 && !s.dev.empty())
+      log << fmt::format(
+          " (its settings are searched on the {} dev rows for up to {} s, autotune_seconds)",
+          s.dev.size(), approach.fasttext.autotune_seconds);
+    log << '\n' << std::flush;
     LocalRun run =
         run_local_approach(approach, s.train, s.dev, s.test, data.labels,
                            options.out_dir / "models" / model_folder_name(approach.name));

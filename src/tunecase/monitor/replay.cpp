@@ -164,6 +164,8 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
             wilson_interval(static_cast<std::size_t>(j.correct), static_cast<std::size_t>(j.n));
       }
       p.counted = j.n >= s.monitor.min_labelled;
+      run.judged_days += p.counted ? 1 : 0;
+      run.most_labelled = std::max<int64_t>(run.most_labelled, j.n);
       observed.push_back(p);
       RuleState state = accuracy_rule(observed, s.monitor);
       bool fires = state == RuleState::firing;
@@ -241,6 +243,7 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
       {"feedback_delay_days", s.feedback_delay_days},
       {"accuracy_floor", s.monitor.accuracy_floor},
       {"accuracy_rule", s.monitor.accuracy_rule},
+      {"min_labelled", s.monitor.min_labelled},
       {"every_weeks", s.retrain.every_weeks},
       {"within_days", s.retrain.within_days},
       {"cost_per_error_usd", s.cost_per_error_usd},
@@ -272,6 +275,8 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
           r.items > 0 ? 1 - static_cast<double>(r.errors) / static_cast<double>(r.items) : 0.0},
          {"retrains", r.retrains},
          {"alerts", r.alerts},
+         {"judged_days", r.judged_days},
+         {"most_labelled_in_a_day", r.most_labelled},
          {"first_alert",
           r.first_alert_day ? nlohmann::json(iso_date(*r.first_alert_day)) : nlohmann::json()},
          {"error_usd", r.error_usd},
@@ -313,6 +318,16 @@ std::string replay_markdown(const nlohmann::json& doc) {
                        p["first_alert"].is_string() ? p["first_alert"].get<std::string>() : "none",
                        p["error_usd"].get<double>(), p["retrain_usd"].get<double>(),
                        p["total_usd"].get<double>());
+  for (const auto& p : doc["policies"]) {
+    if (p.value("judged_days", 1) > 0) continue;
+    out += fmt::format(
+        "\n**The accuracy rule never judged a day** under {}: no day had {} labels or more "
+        "([monitor] min_labelled; the most in a day was {}), so its 0 alerts say nothing, and a "
+        "triggered policy never acts. Lower min_labelled to what a day of your labels holds.\n",
+        p["policy"].get<std::string>(), doc.value("min_labelled", 0),
+        p.value("most_labelled_in_a_day", int64_t{0}));
+    break;
+  }
   out += fmt::format(
       "\nAn unplanned emergency retrain is assumed to cost ${:.0f} (the seed's figure). {}.\n",
       doc["emergency_usd"].get<double>(), doc["provenance"].get<std::string>());

@@ -68,6 +68,10 @@ struct PolicyRun {
   int retrains = 0;
   int alerts = 0;
   std::optional<int64_t> first_alert_day;
+  // Days the accuracy rule judged (at least [monitor] min_labelled labels), and the most labels
+  // any judged-or-not day had: with none judged, "0 alerts" says nothing.
+  int judged_days = 0;
+  int64_t most_labelled = 0;
   int64_t items = 0, errors = 0;
   double error_usd = 0, retrain_usd = 0;
 };

@@ -68,7 +68,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
       plan_notes_.push_back(fmt::format(
           "[pilot] salt differs from the salt this store's pilot started with (meta 'pilot.salt'): "
           "about {:.0f}% of the ids go to another arm than before, and than on any replica "
-          "started with the store's salt, so those customers' tickets change models. Give every "
+          "started with the store's salt, so those customers' requests change models. Give every "
           "replica the same salt (or none, to use the store's), or start a new pilot on a new "
           "store (--store)",
           200 * plan_.share * (1 - plan_.share)));
