@@ -121,6 +121,20 @@ TEST_F(RunMonitor, ApproachesWithoutRequestsAreNamedOnceAndSmallLatenciesKeepThe
   EXPECT_EQ(text.find("  llm "), std::string::npos) << text;
   EXPECT_NE(text.find("retrain linear: not due"), std::string::npos) << text;
   EXPECT_EQ(text.find("retrain fasttext"), std::string::npos) << text;
+  // An approach with an empty entry for one arm and requests on another (a pilot's challenger)
+  // was served: it is not named as without requests.
+  nlohmann::json doc = run.document;
+  for (auto& a : doc["approaches"]) {
+    if (a["name"] != "llm") continue;
+    nlohmann::json served;
+    for (const auto& b : doc["approaches"])
+      if (b["name"] == "linear") served = b;
+    served["name"] = "llm";
+    doc["approaches"].push_back(served);
+    break;
+  }
+  EXPECT_EQ(monitor_text(doc).find("No requests in the window"), std::string::npos)
+      << monitor_text(doc);
   std::string md = monitor_markdown(run.document);
   EXPECT_EQ(md.find("## llm"), std::string::npos);
   EXPECT_NE(md.find("## linear"), std::string::npos);

@@ -39,9 +39,17 @@ bool had_requests(const nlohmann::json& approach) {
 }
 
 std::string unserved_line(const nlohmann::json& doc) {
-  std::vector<std::string> names;
+  // An approach has an entry per arm it could serve: it is unserved when none of them had a
+  // request (a pilot's challenger has an empty champion entry beside its served one).
+  std::set<std::string> served;
   for (const auto& a : doc["approaches"])
-    if (!had_requests(a)) names.push_back(a["name"].get<std::string>());
+    if (had_requests(a)) served.insert(a["name"].get<std::string>());
+  std::vector<std::string> names;
+  for (const auto& a : doc["approaches"]) {
+    const std::string name = a["name"].get<std::string>();
+    if (!served.count(name) && std::find(names.begin(), names.end(), name) == names.end())
+      names.push_back(name);
+  }
   std::string out;
   if (!names.empty())
     out = fmt::format("No requests in the window for {} of the config's approaches: {}.",
