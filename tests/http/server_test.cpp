@@ -299,6 +299,103 @@ TEST_F(ServerTest, OverTheInFlightLimitIs503WithRetryAfter) {
   answer.join();
 }
 
+// A chunk's size line (its extension) or a trailer that never ends is held to the request's
+// limits, not buffered without bound: 413 and the connection closed.
+TEST_F(ServerTest, AChunkLineOrTrailerWithoutAnEndIs413NotUnboundedMemory) {
+  std::atomic<int> calls{0};
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  start(
+      [&calls](Request, Responder responder) {
+        ++calls;
+        responder.respond(Response::text(200, "ok"));
+      },
+      options);
+  for (const std::string& start_of_line : {std::string("5;ext="), std::string("0\r\nX-T: ")}) {
+    TestClient client(port_);
+    ASSERT_TRUE(client.write_raw(
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + start_of_line));
+    // Four times the limits, in pieces; the server stops reading (and answers) well before.
+    const std::string piece(16 << 10, 'a');
+    for (int i = 0; i < 16 && client.write_raw(piece); ++i) {
+    }
+    bool closed = false;
+    std::string answer = client.read_until_closed(&closed);
+    EXPECT_NE(answer.find("413"), std::string::npos) << answer.substr(0, 200);
+    EXPECT_TRUE(closed);
+  }
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+}
+
+// RFC 9112 6.3: transfer codings that do not end in chunked leave the body's length unknown:
+// 400 and the connection closed, so the body is never read as a second, hidden request; a
+// coding besides chunked is not decoded here (501).
+TEST_F(ServerTest, TransferCodingsNotEndingInChunkedAreRefusedAndTheBodyNeverRuns) {
+  std::atomic<int> calls{0};
+  start([&calls](Request, Responder responder) {
+    ++calls;
+    responder.respond(Response::text(200, "ok"));
+  });
+  const std::string hidden = "POST /hidden HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+  for (const char* coding : {"gzip", "xchunked", "chunked, identity", "identity"}) {
+    TestClient client(port_);
+    ASSERT_TRUE(client.write_raw(std::string("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
+                                 coding + "\r\n\r\n" + hidden));
+    bool closed = false;
+    std::string answer = client.read_until_closed(&closed);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << coding << ": " << answer;
+    EXPECT_EQ(answer.find("HTTP/1.1", 5), std::string::npos) << coding << ": a second answer";
+    EXPECT_TRUE(closed) << coding;
+  }
+  TestClient zipped(port_);
+  ASSERT_TRUE(
+      zipped.write_raw("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                       "2\r\n{}\r\n0\r\n\r\n"));
+  EXPECT_EQ(zipped.read_reply().status, 501);
+  EXPECT_EQ(calls, 0);
+}
+
+// A HEAD answer carries the GET answer's header and no body: the body's bytes were read as the
+// start of the next answer on the same connection.
+TEST_F(ServerTest, AHeadAnswerHasNoBody) {
+  start(echo);
+  TestClient client(port_);
+  ASSERT_TRUE(
+      client.write_raw("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n"));
+  client.shutdown_send();
+  std::string both = client.read_until_closed();
+  std::size_t second = both.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << both;
+  std::string head = both.substr(0, second);
+  EXPECT_NE(head.find("Content-Length: "), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << head;
+  EXPECT_NE(both.find(R"("path":"/g")", second), std::string::npos) << both;
+}
+
+// A path the server answers whatever the load (a health check) is never refused for the
+// in-flight limit, and does not count against it.
+TEST_F(ServerTest, AnAlwaysAnsweredPathIsServedOverTheInFlightLimit) {
+  HeldResponders held;
+  ServerOptions options;
+  options.max_in_flight = 1;
+  options.always_answered = {"/healthz"};
+  start(
+      [&](Request request, Responder responder) {
+        if (request.path == "/healthz") return responder.respond(Response::text(200, "ok"));
+        held.add(std::move(responder));
+      },
+      options);
+  std::thread waiting([this] { EXPECT_EQ(TestClient(port_).send("GET", "/slow").status, 200); });
+  ASSERT_TRUE(eventually([&] { return held.size() == 1; }));
+  EXPECT_EQ(TestClient(port_).send("GET", "/other").status, 503);
+  EXPECT_EQ(TestClient(port_).send("GET", "/healthz").status, 200);
+  EXPECT_EQ(TestClient(port_).send("GET", "/healthz?probe=1").status, 200);
+  EXPECT_EQ(server_->stats().in_flight, 1u);
+  for (auto& responder : held.take()) responder.respond(Response::text(200, "ok"));
+  waiting.join();
+}
+
 TEST_F(ServerTest, HandlerExceptionIs500AndTheServerGoesOn) {
   start([](Request request, Responder responder) {
     if (request.path == "/throw") throw std::runtime_error("secret detail");

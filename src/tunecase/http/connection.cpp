@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 #include <iterator>
@@ -19,6 +20,8 @@ namespace {
 // unread bytes makes the kernel reset the connection, and the client may lose the answer.
 constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::size_t kDrainChunk = 4096;
+// Room in the read buffer past a request's header and body limits: Beast reads 64 KiB at a time.
+constexpr std::size_t kReadAhead = 64 << 10;
 // A request unanswered after this long starts watching for its client hanging up. Not at once:
 // the watch changes the socket's registration with the kernel (a system call per request, and
 // another for the next read), which answers within milliseconds do not need. Nor too soon: on a
@@ -52,6 +55,10 @@ Request to_request(bhttp::request<bhttp::string_body>&& message, const std::stri
 
 Connection::Connection(Socket socket, std::shared_ptr<ServerCore> core)
     : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(std::move(core)) {
+  // Beast's limits hold the header block and the body, not a chunk's size line or the trailers:
+  // without a cap on the buffer, a chunk extension or a trailer line without an end grew it
+  // without bound. A read past this is the parser's buffer_overflow (413).
+  buffer_.max_size(core_->options.max_header_bytes + core_->options.max_body_bytes + kReadAhead);
   beast::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_address_ = endpoint.address().to_string();
@@ -108,6 +115,7 @@ void Connection::on_deadline() {
 }
 
 void Connection::read() {
+  head_ = false;
   parser_.emplace();
   parser_->body_limit(core_->options.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(core_->options.max_header_bytes));
@@ -119,8 +127,45 @@ void Connection::read() {
 
 void Connection::on_header(beast::error_code ec) {
   if (closed_) return;
-  if (ec || parser_->is_done()) return on_read(ec);
+  if (ec) return on_read(ec);
   const auto& header = parser_->get();
+  // RFC 9112 6.3: a request whose transfer codings do not end in chunked has a body of unknown
+  // length (400, and the connection closed: its bytes would be read as the next request), and
+  // a coding other than chunked is one this server does not decode (501).
+  if (auto te = header.find(bhttp::field::transfer_encoding); te != header.end()) {
+    std::vector<std::string_view> codings;
+    std::string_view list(te->value().data(), te->value().size());
+    while (!list.empty()) {
+      std::size_t comma = list.find(',');
+      std::string_view coding = list.substr(0, comma);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+        coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+        coding.remove_suffix(1);
+      if (!coding.empty()) codings.push_back(coding);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+    const bool chunked_last =
+        !codings.empty() &&
+        beast::iequals(beast::string_view(codings.back().data(), codings.back().size()), "chunked");
+    if (!chunked_last || codings.size() > 1) {
+      ++core_->requests;
+      ++core_->malformed;
+      version_ = header.version();
+      keep_alive_ = false;
+      return reject(chunked_last ? 501 : 400,
+                    chunked_last
+                        ? fmt::format("Transfer-Encoding: {}: only chunked is decoded here; send "
+                                      "the body chunked or with a Content-Length.",
+                                      std::string(te->value()))
+                        : fmt::format("Transfer-Encoding: {} does not end in chunked: the body's "
+                                      "length cannot be known; send it chunked or with a "
+                                      "Content-Length.",
+                                      std::string(te->value())),
+                    AfterWrite::kClose);
+    }
+  }
+  if (parser_->is_done()) return on_read(ec);
   auto expect = header.find(bhttp::field::expect);
   if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
       header.version() >= 11 && buffer_.size() == 0) {
@@ -165,6 +210,15 @@ void Connection::on_read(beast::error_code ec) {
     return reject(413, fmt::format("Request body over {} bytes.", o.max_body_bytes),
                   AfterWrite::kLinger);
   }
+  if (ec == bhttp::error::buffer_overflow) {  // a chunk line or trailers without an end
+    ++core_->requests;
+    ++core_->too_large;
+    return reject(413,
+                  fmt::format("Request over {} bytes (a chunk's size line or the trailers never "
+                              "ended).",
+                              buffer_.max_size()),
+                  AfterWrite::kClose);
+  }
   if (ec == bhttp::error::header_limit) {
     ++core_->requests;
     ++core_->too_large;
@@ -184,12 +238,16 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
   ++core_->requests;
   version_ = message.version();
   keep_alive_ = message.keep_alive();
+  head_ = message.method() == bhttp::verb::head;
   const auto& o = core_->options;
   if (core_->stopping) {
     ++core_->overloaded;
     return reject(503, "The server is shutting down; retry shortly.", AfterWrite::kClose);
   }
-  if (core_->in_flight.fetch_add(1) >= o.max_in_flight) {
+  std::string_view target(message.target().data(), message.target().size());
+  const bool always = std::find(o.always_answered.begin(), o.always_answered.end(),
+                                target.substr(0, target.find('?'))) != o.always_answered.end();
+  if (!always && core_->in_flight.fetch_add(1) >= o.max_in_flight) {
     --core_->in_flight;
     ++core_->overloaded;
     return reject(503,
@@ -199,6 +257,7 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
   }
   ++core_->handled;
   exchange_ = std::make_shared<Exchange>();
+  exchange_->counted = !always;
   exchange_->core = core_;
   exchange_->connection = weak_from_this();
   auto exchange = exchange_;
@@ -290,14 +349,19 @@ void Connection::reject(int status, const std::string& message, AfterWrite after
 void Connection::end_exchange() {
   if (!exchange_) return;
   exchange_->abandoned = exchange_->abandoned || !exchange_->answered;
+  const bool counted = exchange_->counted;
   exchange_.reset();
-  --core_->in_flight;
+  if (counted) --core_->in_flight;
 }
 
 void Connection::write(Response response, AfterWrite after) {
   after_write_ = after;
+  // A HEAD answer has the GET answer's header (its Content-Length included) and no body: the
+  // body's bytes would be read as the start of the next answer on a kept-alive connection.
+  const std::size_t body = head_ ? response.body.size() : 0;
   response_ = response_wire(std::move(response), version_, after == AfterWrite::kKeepAlive,
                             core_->options.server_name);
+  response_.resize(response_.size() - body);
   set_deadline(Phase::kWriting, Clock::now() + core_->options.read_timeout);
   net::async_write(socket_, net::buffer(response_),
                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -309,6 +373,7 @@ void Connection::write(Response response, AfterWrite after) {
 }
 
 void Connection::linger() {
+  buffer_.consume(buffer_.size());  // what is left is discarded: drain() needs the room
   beast::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
   set_deadline(Phase::kLingering, Clock::now() + kLinger);

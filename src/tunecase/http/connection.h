@@ -69,6 +69,7 @@ struct Exchange {
   std::weak_ptr<Connection> connection;
   std::atomic<bool> answered{false};
   std::atomic<bool> abandoned{false};
+  bool counted = true;  // holds a place in ServerCore::in_flight (not for always_answered paths)
 };
 
 // One client connection: read a request, hand it to the handler, write its answer, repeat while
@@ -138,6 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Exchange> exchange_;  // the request awaiting its answer, if any
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request is HEAD: its answer goes without a body
   AfterWrite after_write_ = AfterWrite::kKeepAlive;
   bool closed_ = false;
   std::string remote_address_;

@@ -37,6 +37,10 @@ struct ServerOptions {
   // answered 503 with Retry-After (the handler is not called), so overload costs a short answer,
   // never unbounded memory.
   std::size_t max_in_flight = 1024;
+  // Paths answered whatever the load, never 503 for max_in_flight (a health check: a probe
+  // that restarts an overloaded server throws away what it holds). Their handler must answer
+  // cheaply.
+  std::vector<std::string> always_answered;
   int retry_after_s = 1;  // the Retry-After of that 503
   // A connection that sends nothing for this long (idle keep-alive, or a request trickling in)
   // is closed.

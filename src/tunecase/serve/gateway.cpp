@@ -54,6 +54,10 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   // the handler before start(). Bound before the store is written: a port in use must not
   // leave a pilot started, a plan recorded or models registered by a run that never served.
   options_.server.error_page = error_page;
+  // The health check answers under any load (a liveness probe that restarts an overloaded
+  // gateway throws away the predictions it holds), and so do the metrics, which run on the
+  // bounded background pool.
+  options_.server.always_answered = {"/healthz", "/metrics"};
   server_ = std::make_unique<http::Server>(
       options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
   server_->listen();
