@@ -1,5 +1,6 @@
 // `tunecase serve`: the pilot gateway (docs/serve.md).
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -165,6 +166,12 @@ void run(const ServeArgs& a) {
     }
   };
   options.log.take_audit = take_audit;
+  // Every client connection holds a descriptor: the soft limit (often 1,024) is raised to the
+  // hard one, so a thousand idle keep-alive clients do not shut out the rest, probes included.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   tunecase::serve::Gateway gateway(config, options);
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();

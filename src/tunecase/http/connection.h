@@ -56,6 +56,8 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   std::atomic<uint64_t> connections{0}, requests{0}, handled{0}, too_large{0}, malformed{0},
       overloaded{0}, timed_out{0}, abandoned{0}, in_flight{0};
+  uint64_t accept_errors = 0;  // on the acceptor's strand only (accept() runs one at a time)
+  std::chrono::steady_clock::time_point accept_error_said{};
 
   Response error_page(int status, const std::string& message) const;
   void accept();

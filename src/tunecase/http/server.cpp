@@ -28,7 +28,18 @@ void ServerCore::accept() {
                              return;
                            if (ec) {
                              // Out of descriptors, most likely: try again shortly instead of
-                             // spinning.
+                             // spinning, and say so (at most every 10 s): new clients, health
+                             // probes included, wait meanwhile.
+                             ++self->accept_errors;
+                             auto now = std::chrono::steady_clock::now();
+                             if (now - self->accept_error_said > std::chrono::seconds(10)) {
+                               self->accept_error_said = now;
+                               fmt::print(stderr,
+                                          "warning: cannot accept a connection ({}; {} so far): "
+                                          "new clients wait; with too many open files, raise "
+                                          "the limit (ulimit -n) or shorten idle connections\n",
+                                          ec.message(), self->accept_errors);
+                             }
                              self->accept_retry->expires_after(std::chrono::milliseconds(50));
                              self->accept_retry->async_wait([self](beast::error_code wait_error) {
                                if (!wait_error && self->acceptor->is_open()) self->accept();
