@@ -224,6 +224,12 @@ void run(const ServeArgs& a) {
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
              s.background_idle ? "in the idle scheduling class" : "at a lower nice value",
              s.pauses);
+  if (gateway.answers_cut_at_stop() > 0)
+    fmt::print(stderr,
+               "{} requests were still waiting for their approach after the stop's grace: their "
+               "calls were cut off and are not logged (no measure of the arm); their clients "
+               "got 503 or a closed connection, and may retry\n",
+               gateway.answers_cut_at_stop());
   if (gateway.shadow_cut_at_stop() > 0)
     fmt::print(stderr,
                "{} shadow calls of the challenger were still running after the stop's grace and "

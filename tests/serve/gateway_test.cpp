@@ -435,6 +435,46 @@ TEST_F(GatewayTest, AStopLetsTheShadowCallsInFlightFinish) {
   sim.stop();
 }
 
+// Answering calls still running when the stop's grace ends are cut off: not logged as the
+// arm's errors (every deploy had added wrong answers to an LLM arm), counted, and told to retry.
+TEST_F(GatewayTest, AStopCutsAnsweringCallsWithoutCountingThemAgainstTheArm) {
+  SimLlmOptions slow;
+  slow.latency_base_ms = 1500;
+  SimLlmServer sim(slow);
+  int sim_port = sim.start();
+  const std::string config =
+      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"slow-llm\"\n";
+  start(config);
+  std::vector<std::thread> clients;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 4; ++i)
+    clients.emplace_back([&, i] {
+      TestClient client(port_);
+      Reply r = client.send(
+          "POST", "/v1/classify",
+          nlohmann::json({{"text", "my invoice is wrong"}, {"id", "cut" + std::to_string(i)}})
+              .dump());
+      if (r.status == 200) ++answered;
+    });
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       sim.stats().requests < 4 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(sim.stats().requests, 4u);
+  gateway_->stop(std::chrono::milliseconds(50));
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(answered, 0);
+  EXPECT_EQ(gateway_->answers_cut_at_stop(), 4);
+  start(config);
+  nlohmann::json report = pilot();
+  ASSERT_FALSE(report["arms"].empty());
+  EXPECT_EQ(report["arms"][0]["requests"], 0) << report["arms"][0].dump();
+  EXPECT_EQ(report["arms"][0]["errors"], 0) << report["arms"][0].dump();
+  gateway_->stop();
+  sim.stop();
+}
+
 // Without --plan there is no offline accuracy to hold the live one against: a challenger right
 // half the time is not "below its offline interval".
 TEST_F(GatewayTest, WithoutAPlanNoOfflineIntervalIsClaimed) {

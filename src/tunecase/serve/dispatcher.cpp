@@ -143,8 +143,23 @@ void Dispatcher::shutdown() {
   timers_.reset();
 }
 
+// A call that failed once the gateway was stopping was cut off by the stop (the LLM client shut
+// down past the grace): it is no measure of the arm, so it is not logged, and its client (if
+// still connected) is told to retry.
+bool Dispatcher::cut_by_stop(const Job& job, const ServedAnswer& served) {
+  if (!stopping_ || !served.prediction.error) return false;
+  ++answers_cut_;
+  if (job.stored) log_.release();
+  ClassifyAnswer answer;
+  answer.status = 503;
+  answer.error = "the gateway stopped before the answer came; retry the request";
+  job.done(std::move(answer));
+  return true;
+}
+
 void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job) {
   approach.classify(job->body.text, [this, &approach, arm, job](ServedAnswer served) {
+    if (cut_by_stop(*job, served)) return;
     PredictionRecord record = record_of(*job, approach, arm, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
     log(*job, std::move(record));
@@ -182,16 +197,12 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
 
 // The challenger's failure is logged on its arm (it counts against it); the champion answers.
 void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
+  // Stopping: the failure is the stop's (a call cut off, or a time-out fired early by
+  // shutdown()), not the challenger's.
+  if (cut_by_stop(*job, failed)) return;
   PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
   failure.fallback = true;
   log(*job, failure);
-  if (stopping_) {
-    ClassifyAnswer answer = answer_of(*job, failure, failed);
-    answer.status = 503;
-    answer.error = "the gateway is stopping";
-    job->done(std::move(answer));
-    return;
-  }
   champion_.classify(job->body.text, [this, job, failure](ServedAnswer served) {
     PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
     ClassifyAnswer answer = answer_of(*job, as_champion, served);

@@ -88,6 +88,9 @@ class Dispatcher {
   int64_t shadow_in_flight() const { return shadow_in_flight_.load(); }
   // Shadow calls cut off by the stop, not logged.
   int64_t shadow_cut_at_stop() const { return shadow_cut_.load(); }
+  // Answering calls (champion or challenger) the stop cut off: not logged, their clients told
+  // to retry (503).
+  int64_t answers_cut_at_stop() const { return answers_cut_.load(); }
 
  private:
   struct Job;
@@ -95,6 +98,7 @@ class Dispatcher {
   void challenger_with_fallback(std::shared_ptr<Job> job);
   // `failed` is the challenger's failed answer (an error, or the time-out cut short).
   void fall_back(std::shared_ptr<Job> job, ServedAnswer failed);
+  bool cut_by_stop(const Job& job, const ServedAnswer& served);
   void shadow(std::shared_ptr<Job> job);
   PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
                              const ServedAnswer& answer) const;
@@ -111,6 +115,7 @@ class Dispatcher {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> shadow_in_flight_{0};
   std::atomic<int64_t> shadow_cut_{0};
+  std::atomic<int64_t> answers_cut_{0};
   std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
 };
 

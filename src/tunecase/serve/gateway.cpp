@@ -239,7 +239,10 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   http_.reset();        // completes the LLM calls in flight (their predictions are logged)
   challenger_.reset();  // completes LLM retries waiting for their back-off
   champion_.reset();
-  if (dispatcher_) shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();
+  if (dispatcher_) {
+    shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();
+    answers_cut_at_stop_ = dispatcher_->answers_cut_at_stop();
+  }
   dispatcher_.reset();
   if (log_) log_->stop();  // commits every logged prediction
   if ((replay_now_ || options_.simulated_clock) && store_) {

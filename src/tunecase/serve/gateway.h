@@ -85,6 +85,7 @@ class Gateway {
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
   // Shadow calls the stop cut off after its grace: not logged (no measure of the challenger).
   int64_t shadow_cut_at_stop() const { return shadow_cut_at_stop_; }
+  int64_t answers_cut_at_stop() const { return answers_cut_at_stop_; }
 
   const PilotPlan& plan() const { return plan_; }
   const std::string& salt() const { return salt_; }
@@ -143,6 +144,7 @@ class Gateway {
   std::string plan_html_;  // --operation-plan, served at /plan ("" = none)
   bool stopped_ = false;
   int64_t shadow_cut_at_stop_ = 0;
+  int64_t answers_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
   // A feedback for an id no replica has stored yet waits for the others' queues (one at a time).
   std::atomic<bool> waiting_for_replicas_{false};
