@@ -72,6 +72,30 @@ TEST_F(LlmCallerTest, AnswersConcurrentRequestsWithMeasuredCost) {
   EXPECT_GT(s.spent_usd, 0);
 }
 
+// An endpoint that never answers: the call's attempts end within its deadline (the gateway's
+// 504 had come while retries still ran on, and the failure was logged 30 s later).
+TEST_F(LlmCallerTest, AttemptsEndWithinTheCallsDeadline) {
+  SimLlmOptions o;
+  o.rate_timeout = 1.0;
+  int port = start(o);
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.timeout = std::chrono::milliseconds(400);
+  options.max_attempts = 5;
+  options.retry_base_delay = std::chrono::milliseconds(1);
+  options.retry_max_delay = std::chrono::milliseconds(5);
+  options.deadline = std::chrono::milliseconds(900);
+  LlmCaller caller(approach, std::nullopt, options, *client_);
+  auto start = std::chrono::steady_clock::now();
+  auto predictions = classify_all(caller, {"my invoice is wrong"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(predictions[0].error);
+  EXPECT_TRUE(predictions[0].timed_out);
+  EXPECT_LT(seconds, 1.5);  // five attempts of 0.4 s would take 2 s
+  EXPECT_GE(seconds, 0.7);
+  EXPECT_LE(caller.stats().requests_sent, 3u);
+}
+
 TEST_F(LlmCallerTest, RetriesRateLimitedAndFailedAttempts) {
   SimLlmOptions o;
   o.rate_429 = 0.3;

@@ -17,10 +17,17 @@ struct LlmCaller::Call {
   int attempts = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  // The request of `text`, the same bytes each time it is built.
-  void build_request(std::chrono::milliseconds timeout) {
+  // The request of `text`, the same bytes each time it is built; its time-out no later than the
+  // call's deadline (when it has one).
+  void build_request(std::chrono::milliseconds timeout, std::chrono::milliseconds deadline) {
     request = approach->request(text);
     request.timeout = timeout;
+    if (deadline.count() > 0)
+      request.timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left(deadline)));
+  }
+  std::chrono::milliseconds left(std::chrono::milliseconds deadline) const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(started + deadline -
+                                                                 std::chrono::steady_clock::now());
   }
 };
 
@@ -85,7 +92,7 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
   const LlmApproach& approach = *call->approach;
   call->text = std::move(text);
   call->done = std::move(done);
-  call->build_request(options_.timeout);
+  call->build_request(options_.timeout, options_.deadline);
   if (cache_)  // a hash of the whole body: only for the cache
     call->key =
         cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
@@ -155,7 +162,7 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
   }
   ++requests_sent_;
   // The request is handed over, not copied: a retry builds it again.
-  if (call->attempts > 0) call->build_request(options_.timeout);
+  if (call->attempts > 0) call->build_request(options_.timeout, options_.deadline);
   ++call->attempts;
   client_.submit(std::move(call->request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
@@ -186,9 +193,12 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   }
   std::unique_lock lock(mutex_);
   limiter_.settle(call->tokens, 0);
-  if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts)) {
+  auto delay = retry_.delay(call->attempts, response);
+  // A retry that would start past the call's deadline is not made.
+  const bool in_time = options_.deadline.count() <= 0 ||
+                       call->left(options_.deadline) > delay + std::chrono::milliseconds(100);
+  if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts) && in_time) {
     ++retries_;
-    auto delay = retry_.delay(call->attempts, response);
     lock.unlock();
     scheduler_.after(delay, [this, call](bool cancelled) {
       if (cancelled) {

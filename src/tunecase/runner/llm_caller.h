@@ -25,6 +25,10 @@ struct LlmCallOptions {
   std::filesystem::path cache_file;  // "" = no cache
   int max_attempts = 3;
   std::chrono::milliseconds timeout{30000};  // per attempt
+  // All attempts of one call end within this (0: no bound): an attempt waits at most what is
+  // left, and a retry that would start past it is not made. The gateway sets it under its HTTP
+  // answer deadline, so the client gets the call's own failure, not a 504 while it still runs.
+  std::chrono::milliseconds deadline{0};
   std::chrono::milliseconds retry_base_delay{200};
   std::chrono::milliseconds retry_max_delay{5000};
   std::optional<double> max_cost_usd;  // cap on the caller's whole spend

@@ -131,6 +131,10 @@ void Gateway::load_approaches(const ProjectConfig& config) {
                          std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   load.copies = std::max(1, running + 1);
   load.http = http_.get();
+  // An LLM call and its retries end 5 s before the HTTP answer deadline: the client gets the
+  // call's own failure (502) with the time it took, not a 504 while retries still run on.
+  load.llm_deadline = std::max(std::chrono::milliseconds(1000),
+                               options_.server.response_timeout - std::chrono::seconds(5));
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
   if (!plan_.challenger.empty())
     challenger_ = load_served_approach(*config.find_approach(plan_.challenger), config, load);

@@ -154,6 +154,7 @@ class LlmServed : public ServedApproach {
   static LlmCallOptions call_options(const LoadOptions& options) {
     LlmCallOptions o;
     o.cache_file = options.cache_file;
+    o.deadline = options.llm_deadline;
     return o;
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -60,6 +61,8 @@ struct LoadOptions {
   std::filesystem::path cache_file;  // LLM response cache ("" = none)
   int copies = 2;                    // local model copies, one per server thread
   HttpClient* http = nullptr;        // required when an LLM approach is loaded
+  // An LLM call's attempts end within this (0: no bound; LlmCallOptions::deadline).
+  std::chrono::milliseconds llm_deadline{0};
 };
 
 // Loads one approach of the config. A local approach without a trained model is a UserError
