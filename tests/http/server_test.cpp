@@ -356,6 +356,19 @@ TEST_F(ServerTest, TransferCodingsNotEndingInChunkedAreRefusedAndTheBodyNeverRun
   EXPECT_EQ(calls, 0);
 }
 
+// An absolute-form target (RFC 9112 3.2.2) is routed by its path and query.
+TEST_F(ServerTest, AnAbsoluteFormTargetIsRoutedByItsPath) {
+  start(echo);
+  TestClient client(port_);
+  ASSERT_TRUE(
+      client.write_raw("GET http://127.0.0.1:1/v1/pilot?arm=b HTTP/1.1\r\nHost: x\r\n\r\n"));
+  json body = json::parse(client.read_reply().body);
+  EXPECT_EQ(body["path"], "/v1/pilot");
+  EXPECT_EQ(body["arm"], "b");
+  ASSERT_TRUE(client.write_raw("GET HTTPS://h HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(json::parse(client.read_reply().body)["path"], "/");
+}
+
 // A HEAD answer carries the GET answer's header and no body: the body's bytes were read as the
 // start of the next answer on the same connection.
 TEST_F(ServerTest, AHeadAnswerHasNoBody) {

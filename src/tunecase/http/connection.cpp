@@ -39,6 +39,18 @@ Request to_request(bhttp::request<bhttp::string_body>&& message, const std::stri
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
+  // Absolute form (RFC 9112 3.2.2, "POST http://host:port/v1/classify"): a server takes it as
+  // the path and query after the authority.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (request.target.size() > scheme.size() &&
+        beast::iequals(beast::string_view(request.target.data(), scheme.size()),
+                       beast::string_view(scheme.data(), scheme.size()))) {
+      std::size_t path = request.target.find_first_of("/?", scheme.size());
+      request.target = path == std::string::npos ? "/" : request.target.substr(path);
+      if (request.target.front() == '?') request.target.insert(0, "/");
+      break;
+    }
+  }
   std::size_t question = request.target.find('?');
   request.path = request.target.substr(0, question);
   if (question != std::string::npos) request.query = request.target.substr(question + 1);

@@ -129,7 +129,8 @@ void Gateway::handle(http::Request request, http::Responder responder) {
     responder.respond(std::move(r));
   };
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
-  if (path == "/healthz") return responder.respond(health(log_->health()));
+  if (path == "/healthz")
+    return get ? responder.respond(health(log_->health())) : wrong_method("GET");
   // With a token, every route that carries the pilot's figures, the business case or the
   // models asks for it; classify, the health check and the dashboard's files (no data) do not.
   if (!authorised(request) && needs_token(path)) {
