@@ -5,6 +5,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/economics/analysis.h"
+#include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
 #include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
@@ -286,6 +287,32 @@ usd_per_query = 0.001
   for (const auto& item : d.checklist.items)
     if (item.question.find("accuracy gain help") != std::string::npos)
       EXPECT_NE(item.evidence.find("at least"), std::string::npos) << item.evidence;
+}
+
+// A pick whose cost keys were left out is counted at no cost for them: the memo says which, so
+// an approach eval measured but the config prices at nothing is not forwarded as free.
+TEST(Recomputation, APickWithCostKeysLeftOutSaysWhich) {
+  Decision d = decide(three());
+  ASSERT_EQ(d.pick, "dear");
+  EXPECT_TRUE(has_risk(d, "COSTS NOT GIVEN for dear"));
+  EXPECT_TRUE(has_risk(d, "engineering_weeks"));
+  EXPECT_FALSE(has_risk(d, "training_usd"));  // a prompting approach trains nothing
+}
+
+// A cost per error derived from harmful_error_rate x cost_per_incident_usd traces back to both
+// in the memo and in decision.json.
+TEST(Recomputation, ADerivedCostPerErrorShowsItsInputs) {
+  std::string text = kThree;
+  text.replace(text.find("cost_per_error_usd = 2.5"),
+               std::string("cost_per_error_usd = 2.5").size(),
+               "harmful_error_rate = 0.1\ncost_per_incident_usd = 15");
+  Decision d = decide(read_scenario(parse_config(text, "t.toml"), nullptr));
+  EXPECT_NEAR(d.scenario.business.cost_per_error.get(), 1.5, 1e-12);
+  nlohmann::json j = decision_json(d);
+  EXPECT_EQ(j["business"]["cost_per_error_from"]["harmful_error_rate"], 0.1) << j["business"];
+  EXPECT_EQ(j["business"]["cost_per_error_from"]["cost_per_incident_usd"], 15) << j["business"];
+  std::string md = memo_markdown(d);
+  EXPECT_NE(md.find("of errors harmful x $15"), std::string::npos);
 }
 
 }  // namespace

@@ -57,6 +57,27 @@ owner = "Sam (ML)"
   EXPECT_NE(md.find("tunecase retrain --if-due"), std::string::npos);
 }
 
+// The memo prices retraining from the approach's own keys, the plan from [retrain]: where they
+// differ, the plan says both (the two documents had contradicted each other without a word).
+TEST(OperationPlan, SaysWhenTheMemosRetrainingBudgetDiffers) {
+  ProjectConfig c = parse_config(R"([data]
+path = "tickets.csv"
+
+[[approach]]
+name = "local-linear"
+kind = "linear"
+retrain_usd = 50
+retrain_every_months = 1
+)",
+                                 "plan-test.toml");
+  std::string md = operation_plan_markdown(operation_plan(c, nlohmann::json()));
+  EXPECT_NE(md.find("The decision memo prices local-linear's retraining at $50 a month"),
+            std::string::npos)
+      << md;
+  std::string same = operation_plan_markdown(operation_plan(config(""), nlohmann::json()));
+  EXPECT_EQ(same.find("The decision memo prices"), std::string::npos);
+}
+
 // A zero-shot LLM champion has nothing in the registry: the plan's rollback command names the
 // local approach that has versions (it named the LLM, and the command failed).
 TEST(OperationPlan, TheRollbackStepNamesAnApproachTheRegistryHolds) {

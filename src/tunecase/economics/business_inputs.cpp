@@ -65,6 +65,10 @@ BusinessInputs read_business(const BusinessSettings& business, const std::string
   out.queries_per_month = read_volume(business, where);
   out.cost_per_error = read_cost_per_error(business, where, harmful_mode);
   out.harmful_mode = harmful_mode;
+  if (!harmful_mode && business.harmful_error_rate && business.cost_per_incident_usd) {
+    out.harmful_error_rate = business.harmful_error_rate;
+    out.cost_per_incident_usd = business.cost_per_incident_usd;
+  }
   if (!business.engineer_usd_per_week)
     throw UserError(
         fmt::format("{} engineer_usd_per_week is missing: add the loaded cost of one "

@@ -13,6 +13,10 @@ json business_json(const BusinessInputs& b) {
   json j;
   j["queries_per_month"] = to_json(b.queries_per_month);
   j[b.harmful_mode ? "cost_per_incident_usd" : "cost_per_error_usd"] = to_json(b.cost_per_error);
+  if (b.harmful_error_rate && b.cost_per_incident_usd)
+    j["cost_per_error_from"] = {{"harmful_error_rate", *b.harmful_error_rate},
+                                {"cost_per_incident_usd", *b.cost_per_incident_usd},
+                                {"source", "assumed"}};
   j["engineer_usd_per_week"] = to_json(b.engineer_usd_per_week);
   j["horizon_months"] = to_json(b.horizon_months);
   j["monitoring_usd_per_month"] = to_json(b.monitoring_usd_per_month);

@@ -23,6 +23,9 @@ struct BusinessInputs {
   // approaches give harmful_error_rate). Both modes reduce to error_rate x cost_per_error.
   Figure cost_per_error;
   bool harmful_mode = false;
+  // Set when cost_per_error was derived from the two typed inputs (harmful_error_rate x
+  // cost_per_incident_usd, in accuracy mode): shown beside it so the figure traces back.
+  std::optional<double> harmful_error_rate, cost_per_incident_usd;
   Figure engineer_usd_per_week;
   Figure horizon_months;
   Figure monitoring_usd_per_month;

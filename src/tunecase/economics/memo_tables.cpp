@@ -86,8 +86,12 @@ Table business_inputs_table(const Decision& d) {
   Table t{{"input", "value", "source"}, {}};
   t.rows.push_back(
       {"queries per month", count(b.queries_per_month.get()), tag(b.queries_per_month)});
-  t.rows.push_back({b.harmful_mode ? "cost per harmful incident" : "cost per error",
-                    money(b.cost_per_error), tag(b.cost_per_error)});
+  std::string per_error = money(b.cost_per_error);
+  if (b.harmful_error_rate && b.cost_per_incident_usd)
+    per_error += fmt::format(" ({} of errors harmful x {} per incident)",
+                             percent(*b.harmful_error_rate), money(*b.cost_per_incident_usd));
+  t.rows.push_back({b.harmful_mode ? "cost per harmful incident" : "cost per error", per_error,
+                    tag(b.cost_per_error)});
   t.rows.push_back(
       {"engineer cost per week", money(b.engineer_usd_per_week), tag(b.engineer_usd_per_week)});
   t.rows.push_back(

@@ -266,6 +266,31 @@ void add_risks(Decision& d, const ApproachResult& pick) {
   for (const auto& u : d.analysis.unsettled) {
     if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u));
   }
+  // The pick's cost rests on keys nobody typed: its one-time and running costs may be far from
+  // what the memo counts, and the pick with them. Training and retraining keys matter for a
+  // trained approach only.
+  if (!pick.is_baseline) {
+    std::vector<std::string> zero;
+    bool hosting = false;
+    for (const std::string& key : in.defaults_used) {
+      if (key == "hosting") {
+        hosting = true;
+      } else if (in.trained ||
+                 (key != "training_usd" && key != "retrain_usd" && key != "retrain_every_months")) {
+        zero.push_back(key);
+      }
+    }
+    if (!zero.empty() || hosting)
+      d.risks.push_back(fmt::format(
+          "COSTS NOT GIVEN for {} (left out of its [[approach]] table): {}{}{}. Set them before "
+          "forwarding this memo.",
+          pick.name,
+          zero.empty() ? ""
+                       : fmt::format("{} {} counted as 0", fmt::join(zero, ", "),
+                                     zero.size() == 1 ? "is" : "are"),
+          !zero.empty() && hosting ? "; " : "",
+          hosting ? "its hosting is the assumed default instance ($0.10 an hour)" : ""));
+  }
   close_call_risk(d, pick);
   if (in.trained && in.retrain_every_months.get() == 0)
     d.risks.push_back(

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/report/html.h"
 
@@ -113,6 +115,17 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
       {"emergency_retrain_usd", r.emergency_usd},
       {"retraining_source", r.usd_per_retrain ? "assumed: [retrain] usd_per_retrain"
                                               : "unknown: set [retrain] usd_per_retrain"}};
+  // The decision memo prices retraining from each approach's own keys (retrain_usd every
+  // retrain_every_months); this plan from [retrain]. Where they differ, both are said.
+  nlohmann::json memo = nlohmann::json::array();
+  for (const ApproachConfig& a : config.approaches) {
+    const auto& c = a.costs;
+    if (!c.retrain_usd || !c.retrain_every_months || *c.retrain_every_months <= 0) continue;
+    double per_month = *c.retrain_usd / *c.retrain_every_months;
+    if (std::fabs(per_month - retraining) < 0.5) continue;
+    memo.push_back({{"approach", a.name}, {"retraining_usd", per_month}});
+  }
+  if (!memo.empty()) plan["budget_per_month"]["memo_retraining"] = memo;
   plan["automated"] = nlohmann::json::array(
       {"`tunecase monitor` from cron once a day: daily figures, alerts (JSONL, stdout, webhook, "
        "exit status 1) and drift detectors",
@@ -238,6 +251,13 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
                                        : "unknown",
       b["scheduled_retrains"].get<double>(), b["retraining_source"].get<std::string>(),
       b["total_usd"].get<double>(), b["emergency_retrain_usd"].get<double>());
+  for (const auto& m : b.value("memo_retraining", nlohmann::json::array()))
+    out += fmt::format(
+        "- The decision memo prices {}'s retraining at ${:.0f} a month (its retrain_usd and "
+        "retrain_every_months), not the ${:.0f} above from [retrain]: make the two agree before "
+        "forwarding both\n",
+        m["approach"].get<std::string>(), m["retraining_usd"].get<double>(),
+        b["retraining_usd"].get<double>());
   out += "\n## Rollback\n\n";
   int i = 1;
   for (const auto& x : p["rollback"]) out += fmt::format("{}. {}\n", i++, x.get<std::string>());
