@@ -25,6 +25,20 @@ TEST(CurveFit, RecoversKnownParametersFromExactPoints) {
   EXPECT_LT(fit->rmse, 1e-4);
 }
 
+// A curve that levels off right after its points (c = 2.6, as 3 rows per label gave) is too
+// steep to be read as a ceiling; an ordinary one is not.
+TEST(CurveFit, ACurveSteeperThanLearningCurvesRunIsFlagged) {
+  std::vector<CurvePoint> pts;
+  for (double n : {32.0, 64.0, 96.0, 128.0})
+    for (int seed = 0; seed < 3; ++seed) pts.push_back({n, 0.387 - 3034 * std::pow(n, -2.568)});
+  auto steep = fit_learning_curve(pts);
+  ASSERT_TRUE(steep);
+  EXPECT_TRUE(steep->too_steep()) << steep->c;
+  auto ordinary = fit_learning_curve(sample(0.92, 1.5, 0.5, 0));
+  ASSERT_TRUE(ordinary);
+  EXPECT_FALSE(ordinary->too_steep());
+}
+
 TEST(CurveFit, RecoversParametersThroughSeedNoise) {
   auto fit = fit_learning_curve(sample(0.85, 0.9, 0.4, 0.004));
   ASSERT_TRUE(fit);

@@ -22,6 +22,11 @@ struct CurveFit {
   // The asymptote sits at its bound (a = 1): the points show no saturation, so `a` is the
   // constraint talking, not the data, and must not be reported as where the curve levels off.
   bool saturation_visible() const { return a < 1.0 - 1e-6; }
+  // Learning curves run with an exponent of about 0.1 to 1. A steeper fit flattens right after
+  // the measured sizes (a few rows per label at the smallest): its ceiling and projections
+  // understate what more labels bring (one said "saturates at 0.387" where doubling the labels
+  // measured 0.578).
+  bool too_steep() const { return c > 1.5; }
 };
 
 // Least squares over all points: for each c on a log grid over [0.01, 3], the best (a, b) is a

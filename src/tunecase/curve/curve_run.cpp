@@ -201,6 +201,17 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
         "would bring. Measure more sizes near the train size.",
         at_2x, *measured_at_train, train_size, fit->rmse);
   }
+  const bool steep = fit->too_steep();  // its ceiling and projections are not to be read
+  if (steep) {
+    j["steep"] = true;
+    std::string before = j.contains("warning") ? j["warning"].get<std::string>() + " " : "";
+    j["warning"] = before + fmt::format(
+                                "The fit's exponent c = {:.2f} is steeper than learning curves "
+                                "run (0.1 to 1): it flattens right after the measured sizes, so "
+                                "its ceiling and projections understate what more labels bring; "
+                                "measure larger sizes before reading them.",
+                                fit->c);
+  }
   if (target) {
     auto needed = fit->labels_for(*target);
     j["target"] = {{"accuracy", *target}, {"provenance", "projection"}};
@@ -218,7 +229,11 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
       j["target"]["reachable"] = true;
     } else {
       j["target"]["reachable"] = false;
-      j["target"]["why"] = fit->saturation_visible()
+      j["target"]["why"] = steep
+                               ? std::string(
+                                     "not reachable by the fit, which is too steep to project (see "
+                                     "its warning)")
+                           : fit->saturation_visible()
                                ? fmt::format("not reachable: the fit saturates at {:.3f}", fit->a)
                                : std::string("not reachable by the fit");
     }

@@ -40,6 +40,10 @@ std::string curve_evidence(const nlohmann::json& curve) {
       sentence +=
           "; its fitted curve projects less than all of train measured, so it gives no "
           "projection";
+    } else if (fit.value("steep", false)) {
+      sentence +=
+          "; its fitted curve is too steep to project (it flattens right after the measured "
+          "sizes), so it gives no projection";
     } else if (fit.value("fitted", false) && fit.contains("projection_2x")) {
       sentence += fmt::format("; {} at {} labels (projection)",
                               percent(fit["projection_2x"].value("accuracy", 0.0)),
