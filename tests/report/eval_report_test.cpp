@@ -196,6 +196,20 @@ TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
   EXPECT_EQ(text.find("never appears"), text.rfind("never appears")) << "said once: " << text;
 }
 
+// Labels with a row or two in train are named in the terminal, report.md and check (they were
+// listed in data.md only, and not at all with --no-inspect).
+TEST(EvalTable, WarnsOfLabelsWithTooFewTrainRows) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["thin_train_labels"] = {"rare_a (2)", "rare_b (3)"};
+  eval["dataset"]["min_label_count"] = 10;
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("warning: 2 labels have fewer than 10 train rows (rare_a (2), rare_b (3))"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(eval_markdown(eval).find("fewer than 10 train rows"), std::string::npos);
+  EXPECT_EQ(dataset_warnings(eval["dataset"]).size(), 1u);
+}
+
 // On imbalanced data the floor is the most frequent label's share: said in report.md always, and
 // beside the table when it is half the test split or more.
 TEST(EvalTable, SaysTheMajorityBaseline) {

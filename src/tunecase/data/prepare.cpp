@@ -1,6 +1,7 @@
 #include "tunecase/data/prepare.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -94,10 +95,19 @@ void count_duplicate_ids(PreparedData& data) {
   }
 }
 
-void summarise_splits(PreparedData& data) {
+void summarise_splits(PreparedData& data, int min_label_count) {
   const Splits& s = data.splits;
   DatasetSummary& summary = data.summary;
   std::set<std::string> train = labels_of(s.train);
+  std::map<std::string, std::size_t> train_rows;
+  for (const Example& e : s.train) ++train_rows[e.label];
+  std::vector<std::pair<std::size_t, std::string>> thin;
+  for (const auto& [label, n] : train_rows)
+    if (n < static_cast<std::size_t>(min_label_count)) thin.emplace_back(n, label);
+  std::sort(thin.begin(), thin.end());
+  summary.min_label_count = min_label_count;
+  for (const auto& [n, label] : thin)
+    summary.thin_train_labels.push_back(fmt::format("{} ({})", label, n));
   std::set<std::string> all = train;
   all.merge(labels_of(s.dev));
   std::set<std::string> test = labels_of(s.test);
@@ -203,6 +213,8 @@ nlohmann::json DatasetSummary::to_json() const {
           {"rare_labels", rare_labels},
           {"test_labels_unseen_in_train", test_labels_unseen_in_train},
           {"test_rows_unseen_in_train", test_rows_unseen_in_train},
+          {"thin_train_labels", thin_train_labels},
+          {"min_label_count", min_label_count},
           {"invalid_samples", invalid_samples},
           {"conflict_samples", conflicts},
           {"labels_trimmed", labels_trimmed},
@@ -233,7 +245,7 @@ PreparedData prepare_data(const DataConfig& config, bool evaluable) {
     data.splits = split_one_file(config, data.summary, data.unlabelled);
     data.summary.dev_source = data.splits.dev.empty() ? "none" : "split";
   }
-  summarise_splits(data);
+  summarise_splits(data, config.min_label_count);
   if (!config.pre_split()) {
     const DatasetSummary& s = data.summary;
     std::size_t kept = s.train + s.dev + s.test;

@@ -28,7 +28,11 @@ struct DatasetSummary {
   std::vector<std::string> rare_labels;                  // too rare to split, kept in train
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
   std::size_t test_rows_unseen_in_train = 0;             // test rows with one of those labels
-  std::vector<std::string> invalid_samples;              // "file:line: what", a few
+  // Labels with fewer train rows than [data] min_label_count (and at least one): "label (n)",
+  // fewest first. Their per-label figures rest on a row or two, and a model barely learns them.
+  std::vector<std::string> thin_train_labels;
+  int min_label_count = 0;
+  std::vector<std::string> invalid_samples;  // "file:line: what", a few
   std::vector<LabelConflict> conflict_samples;
   // Label spelling: rows whose label had surrounding whitespace (always trimmed), groups of
   // labels equal after case-folding and NFKC, and, under [data] normalize_labels, how many rows

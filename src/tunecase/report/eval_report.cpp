@@ -228,6 +228,22 @@ std::vector<std::string> dataset_warnings(const json& d) {
     unseen.pop_back();  // its line end
     out.push_back(std::move(unseen));
   }
+  if (d.contains("thin_train_labels") && !d["thin_train_labels"].empty()) {
+    auto thin = d["thin_train_labels"].get<std::vector<std::string>>();
+    constexpr std::size_t kNamed = 8;
+    std::size_t named = std::min(thin.size(), kNamed);
+    out.push_back(fmt::format(
+        "warning: {} label{} {} fewer than {} train rows ({}{}): {} per-label figures and the "
+        "macro-F1 rest on a row or two of each, and a trained model barely learns {}; add rows, "
+        "or merge {} into a broader label ([data] min_label_count sets this threshold)",
+        thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
+        d.value("min_label_count", 0),
+        fmt::join(std::vector<std::string>(thin.begin(), thin.begin() + static_cast<long>(named)),
+                  ", "),
+        thin.size() > named ? fmt::format(" and {} more", thin.size() - named) : "",
+        thin.size() == 1 ? "its" : "their", thin.size() == 1 ? "it" : "them",
+        thin.size() == 1 ? "it" : "them"));
+  }
   if (std::size_t shared = d.value("duplicate_ids", std::size_t{0}); shared > 0) {
     auto samples = d.value("duplicate_id_samples", std::vector<std::string>{});
     out.push_back(fmt::format(
