@@ -91,6 +91,12 @@ TEST_F(GatewayTest, ASimulatedClockIsKeptAtStopLikeAReplayClock) {
   gateway_->stop();
   EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
             std::to_string(20040 * kDay));
+  // Another replica on the same store stopping later with an earlier clock keeps the latest.
+  now = 20030 * kDay;
+  start("", o);
+  gateway_->stop();
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
+            std::to_string(20040 * kDay));
 }
 
 TEST_F(GatewayTest, FeedbackIsRecordedUnchangedReplacedAndRefusesUnknownIdsAndLabels) {
@@ -175,6 +181,22 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   EXPECT_EQ(older.body.find("last commit window"), std::string::npos) << older.body;
   EXPECT_NE(older.body.find("send the prediction_id a /v1/classify answer gave"), std::string::npos)
       << older.body;
+  // Answered a minute after that run's last record (while it wrote nothing: another replica
+  // answered it, most likely): not put down to this instance's last commit window.
+  gateway_->stop();
+  open_store((dir_ / "store.db").string())
+      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
+                                                  {"acknowledged", 10},
+                                                  {"committed", 10},
+                                                  {"batch", 4},
+                                                  {"at_ms", now - 90'000}}
+                                       .dump());
+  start();
+  Reply later =
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+  EXPECT_EQ(later.status, 404);
+  EXPECT_EQ(later.body.find("last commit window"), std::string::npos) << later.body;
 }
 
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {

@@ -1,6 +1,7 @@
 #include "tunecase/serve/gateway.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -251,8 +252,13 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   if (log_) log_->stop();  // commits every logged prediction
   if ((replay_now_ || options_.simulated_clock) && store_) {
     try {
-      store_->set_meta(kReplayClockKey,
-                       std::to_string(replay_now_ ? replay_now_->load() : options_.clock()));
+      // Replicas on replay clocks stop one after another: the store keeps the latest of their
+      // times, not the last to stop's (its report then counted up to an earlier time).
+      int64_t mine = replay_now_ ? replay_now_->load() : options_.clock();
+      std::string stored = store_->meta(kReplayClockKey).value_or("");
+      int64_t before = 0;
+      if (!stored.empty()) std::from_chars(stored.data(), stored.data() + stored.size(), before);
+      store_->set_meta(kReplayClockKey, std::to_string(std::max(mine, before)));
     } catch (const std::exception& e) {
       fmt::print(stderr, "cannot record the replay clock's last time: {}\n", e.what());
     }

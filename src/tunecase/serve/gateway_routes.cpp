@@ -429,8 +429,11 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   // last commit window (docs/serve.md).
   const PreviousRun& previous = log_->previous_run();
   std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id);
+  // Within a few seconds after its last progress record: later, the prediction was answered
+  // while this instance wrote nothing, most likely by another replica.
+  constexpr int64_t kLastMomentsMs = 10'000;
   if (made && !previous.clean && previous.at_ms > 0 && *made >= previous.at_ms - 1000 &&
-      *made < process_started_ms_)
+      *made <= previous.at_ms + kLastMomentsMs && *made < process_started_ms_)
     text += fmt::format(
         " (it was answered at {} UTC, in the last moments of this instance's "
         "previous run, which stopped without flushing its log: most likely lost with that run's "
