@@ -237,6 +237,13 @@ TEST(PredictionLog, AnotherInstanceKilledOnThisHostIsReportedOnce) {
   }
   PredictionLog again(*store, {});
   EXPECT_TRUE(again.other_unflushed_runs().empty()) << "said once";
+  // The killed instance starting again reads its record as reported: its own start does not say
+  // the loss a second time.
+  PredictionLogOptions as_killed;
+  as_killed.instance = "h:8080";
+  PredictionLog restarted(*store, as_killed);
+  EXPECT_FALSE(restarted.previous_run().clean);
+  EXPECT_TRUE(restarted.previous_run().reported);
 }
 
 // Each commit stores the audit rows taken for it and this instance's progress, counting the

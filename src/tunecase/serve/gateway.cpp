@@ -281,8 +281,11 @@ std::vector<std::string> Gateway::startup_notes() const {
         "under a millisecond: replaying texts that eval scored measures the cache, not the "
         "endpoint; --no-cache measures every call",
         options_.cache_file.string()));
-  if (auto note = unflushed_run_note(previous_run(), options_.log.instance, options_.log.window))
-    notes.push_back(std::move(*note));
+  // Said once: when another instance's start has said this one's losses, its own start does
+  // not say them again (summing the notes counted the loss twice).
+  if (!previous_run().reported)
+    if (auto note = unflushed_run_note(previous_run(), options_.log.instance, options_.log.window))
+      notes.push_back(std::move(*note));
   // A gateway killed and started again on another port is another instance (HOST:PORT): its
   // killed run is reported by whichever instance on this host starts next, once.
   for (const OtherUnflushedRun& other : log_->other_unflushed_runs()) {

@@ -30,6 +30,7 @@ PreviousRun parse_previous(const std::string& text) {
   run.committed = j.value("committed", int64_t{0});
   run.last_batch = j.value("batch", int64_t{0});
   run.at_ms = j.value("at_ms", int64_t{0});
+  run.reported = j.value("reported", false);
   return run;
 }
 

@@ -85,6 +85,7 @@ struct PreviousRun {
   int64_t committed = 0;     // of those, committed
   int64_t last_batch = 0;    // predictions in the commit that wrote the record (0: unknown)
   int64_t at_ms = 0;         // when the record was written, ms since 1970 (0: unknown)
+  bool reported = false;     // another instance's start has said its losses already
   int64_t lost_at_least() const { return acknowledged - committed; }
 };
 
