@@ -47,8 +47,10 @@ std::vector<std::string> ModelWatch::sync_at_start() {
       follow(*approach, store_.models(approach->name()));
       continue;
     }
-    notes.push_back(fmt::format("approach '{}': model {} from {} registered as champion",
-                                approach->name(), version.substr(0, 12), path));
+    notes.push_back(
+        fmt::format("approach '{}': model {} from {} registered as its current version (the model "
+                    "registry's champion of the approach, whichever pilot arm it serves)",
+                    approach->name(), version.substr(0, 12), path));
   }
   return notes;
 }
