@@ -315,5 +315,16 @@ TEST(Recomputation, ADerivedCostPerErrorShowsItsInputs) {
   EXPECT_NE(md.find("of errors harmful x $15"), std::string::npos);
 }
 
+// Scenario mode has no data and no intervals: an overlap is said of the assumed figures, not of
+// "the data" or "the accuracy intervals".
+TEST(Recomputation, ScenarioModeDoesNotSpeakOfDataItDoesNotHave) {
+  std::string text = kThree;
+  for (const char* from : {"accuracy = 0.70", "accuracy = 0.90"})
+    text.replace(text.find(from), std::string(from).size(), "accuracy = 0.80");
+  Decision d = decide(read_scenario(parse_config(text, "t.toml"), nullptr));
+  EXPECT_TRUE(has_risk(d, "at the assumed accuracies (scenario mode: no data)"));
+  EXPECT_FALSE(has_risk(d, "the data does not settle"));
+}
+
 }  // namespace
 }  // namespace tunecase::econ

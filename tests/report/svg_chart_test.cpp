@@ -360,6 +360,22 @@ TEST(SvgTornadoChart, SortsBarsByWidestSwingFirst) {
   EXPECT_NE(svg.find("base $50000"), std::string::npos);
 }
 
+// The base is a value, not a round tick: read at three digits ("$1.95404M" before), and a bar
+// of no width gets one text, not two drawn over each other.
+TEST(SvgTornadoChart, TheBaseIsRoundedAndAZeroWidthBarHasOneText) {
+  ChartOptions o;
+  o.x.tick_format = "{:g}";
+  o.x.prefix = "$";
+  const std::string svg =
+      tornado_chart(o, 1954040,
+                    {{"volume", 1000000, 2900000, "", ""},
+                     {"engineering weeks", 1954040, 1954040, "$1.95M", "$1.95M"}});
+  EXPECT_NE(svg.find("base $1.95M"), std::string::npos) << svg;
+  std::size_t first = svg.find(">$1.95M<");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(svg.find(">$1.95M<", first + 1), std::string::npos);
+}
+
 TEST(SvgTornadoChart, EmptyAndNaNBarsDoNotCrash) {
   EXPECT_EQ(xml_problem(tornado_chart({}, 0, {})), "");
   const std::string svg =

@@ -48,7 +48,14 @@ std::string p_text(double p) {
 
 // Says which question the data settles: the accuracy difference (McNemar) and the ranking by
 // net benefit (overlapping ranges across the accuracy intervals) are different questions.
-std::string unsettled_text(const UnsettledPair& u) {
+std::string unsettled_text(const UnsettledPair& u, bool measured) {
+  // Scenario mode has assumed accuracies and no data: the nets overlap only where the assumed
+  // figures make them (nearly) equal.
+  if (!measured)
+    return fmt::format(
+        "The net benefits of {} and {} are within each other's range at the assumed accuracies "
+        "(scenario mode: no data); measure them with tunecase eval before choosing between them.",
+        u.a, u.b);
   if (u.mcnemar_p && *u.mcnemar_p < 0.05)
     return fmt::format(
         "The accuracy difference between {} and {} is settled (McNemar {}), but their net "
@@ -264,7 +271,7 @@ void add_risks(Decision& d, const ApproachResult& pick) {
           a.name, a.failures));
   }
   for (const auto& u : d.analysis.unsettled) {
-    if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u));
+    if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u, s.from_eval));
   }
   // The pick's cost rests on keys nobody typed: its one-time and running costs may be far from
   // what the memo counts, and the pick with them. Training and retraining keys matter for a
@@ -380,11 +387,18 @@ Decision decide(const Scenario& s) {
   } else if (unsettled_pair(d.analysis, pick.name, baseline)) {
     // The money follows the measured accuracies, which the test data does not tell apart: the
     // headline must not read firmer than the Risks section.
-    d.headline = fmt::format(
-        "Lean towards {}: net benefit {} over {} months against keeping {} at the measured "
-        "accuracies, but the test data does not settle which of the two is better (see "
-        "Risks); pilot it before committing.",
-        pick.name, money(pick.net), months, baseline);
+    d.headline =
+        s.from_eval
+            ? fmt::format(
+                  "Lean towards {}: net benefit {} over {} months against keeping {} at the "
+                  "measured accuracies, but the test data does not settle which of the two is "
+                  "better (see Risks); pilot it before committing.",
+                  pick.name, money(pick.net), months, baseline)
+            : fmt::format(
+                  "Lean towards {}: net benefit {} over {} months against keeping {} at the "
+                  "assumed accuracies, which barely separate the two (see Risks); measure them "
+                  "with tunecase eval before committing.",
+                  pick.name, money(pick.net), months, baseline);
   } else {
     d.headline = fmt::format("Move to {}: net benefit {} over {} months against keeping {}.",
                              pick.name, money(pick.net), months, baseline);

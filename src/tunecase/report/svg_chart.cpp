@@ -116,12 +116,14 @@ Scale make_scale(const Axis& axis, const std::vector<double>& values) {
 }
 
 // Large round numbers as 12k, 1.5M, 3B: "{:g}" would print 1.5e+06.
-std::string short_number(double v) {
+// Ticks are round numbers: up to six significant digits shows them whole. A value that is not
+// a tick (the tornado's base) is read at three ("$1.95M", not "$1.95404M").
+std::string short_number(double v, int digits = 6) {
   const double a = std::abs(v);
-  if (a >= 1e9) return fmt::format("{:g}B", v / 1e9);
-  if (a >= 1e6) return fmt::format("{:g}M", v / 1e6);
-  if (a >= 1e4) return fmt::format("{:g}k", v / 1e3);
-  return fmt::format("{:g}", v);
+  if (a >= 1e9) return fmt::format("{:.{}g}B", v / 1e9, digits);
+  if (a >= 1e6) return fmt::format("{:.{}g}M", v / 1e6, digits);
+  if (a >= 1e4) return fmt::format("{:.{}g}k", v / 1e3, digits);
+  return fmt::format("{:.{}g}", v, digits);
 }
 
 std::string format_value(const std::string& spec, double v) {
@@ -583,13 +585,20 @@ std::string tornado_chart(const ChartOptions& o, double base_value,
     } else {
       out += rect(base_x, x_high, y, h, high_color) + rect(base_x, x_low, y, h, low_color);
     }
-    out += end_text(x_low, base_x, y,
-                    b.low_text.empty() ? format_tick(axis, b.low_value) : b.low_text);
-    out += end_text(x_high, base_x, y,
-                    b.high_text.empty() ? format_tick(axis, b.high_value) : b.high_text);
+    const std::string low_text = b.low_text.empty() ? format_tick(axis, b.low_value) : b.low_text;
+    const std::string high_text =
+        b.high_text.empty() ? format_tick(axis, b.high_value) : b.high_text;
+    out += end_text(x_low, base_x, y, low_text);
+    // A bar of no width (the input moves nothing): one text, not two drawn over each other.
+    if (std::abs(x_high - x_low) >= 1 || high_text != low_text)
+      out += end_text(x_high, base_x, y, high_text);
   }
   out += line(base_x, f.top - 6, base_x, f.bottom, "stroke=\"#222\" stroke-width=\"1.5\"");
-  out += text(base_x, f.top - 10, "base " + format_tick(axis, base_value),
+  const std::string base_text = axis.tick_format == "{:g}"
+                                    ? (base_value < 0 ? "-" : "") + axis.prefix +
+                                          short_number(std::abs(base_value), 3) + axis.suffix
+                                    : format_tick(axis, base_value);
+  out += text(base_x, f.top - 10, "base " + base_text,
               "text-anchor=\"middle\" font-size=\"11\" fill=\"#222\"");
   const double legend_top = f.bottom + 24 + (axis.title.empty() ? 0 : 20) + 12;
   out += legend({{"assumption at its low end", low_color, false, false, true},
