@@ -12,6 +12,7 @@
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/data/synthetic.h"
+#include "tunecase/llm/sim_llm_server.h"
 
 namespace tunecase {
 namespace {
@@ -174,6 +175,47 @@ TEST_F(CurveRunTest, AProjectionAHairUnderAPerfectScoreIsNotFlagged) {
   const auto& a = doc["approaches"][0];
   ASSERT_DOUBLE_EQ(a["points"].back()["mean_accuracy"].get<double>(), 1.0);
   EXPECT_FALSE(a["fit"].contains("projection_below_measured")) << a["fit"].dump();
+}
+
+// A spend not confirmed part-way (no terminal to ask on, no --yes, no cap) stops the LLM runs,
+// and what was measured before it (the local approach, the sizes already run) is written, not
+// thrown away with the money spent on it.
+TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
+  SimLlmServer sim{SimLlmOptions{}};
+  int port = sim.start();
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n"
+      "[[approach]]\nname = \"llm\"\nkind = \"openai\"\nmodel = \"dear-model\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(port) +
+          "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = { input = 20000.0, output = 20000.0 }\n"
+          "[curve]\nsizes = [30, 100]\nseeds = 1\napproaches = [\"lin\", \"llm\"]\n",
+      dir_ / "tunecase.toml");
+  CurveOptions o;
+  o.out_dir = dir_ / "refused";
+  o.assume_yes = false;
+  int asked = 0;
+  o.confirm = [&](const std::string&) { return ++asked, false; };
+  std::ostringstream log;
+  try {
+    run_curve(c, o, log);
+    FAIL() << "a refused spend must end the command with its message";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not confirmed"));
+    EXPECT_THAT(e.what(), HasSubstr("hold what was measured"));
+  }
+  EXPECT_EQ(asked, 1);
+  std::ifstream in(dir_ / "refused" / "curve.json");
+  ASSERT_TRUE(in) << "curve.json was not written";
+  nlohmann::json doc = nlohmann::json::parse(in);
+  ASSERT_EQ(doc["approaches"].size(), 2u);
+  EXPECT_EQ(doc["approaches"][0]["points"].size(), 3u);  // lin: 30, 100 and all of train
+  EXPECT_TRUE(doc["approaches"][1]["points"].empty());
+  ASSERT_FALSE(doc["approaches"][1]["not_measured"].empty());
+  EXPECT_THAT(doc["approaches"][1]["not_measured"][0]["why"].get<std::string>(),
+              HasSubstr("not confirmed"));
+  sim.stop();
 }
 
 TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {

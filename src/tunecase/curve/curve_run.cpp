@@ -20,6 +20,7 @@
 #include "tunecase/data/subsample.h"
 #include "tunecase/finetune/finetune_run.h"
 #include "tunecase/finetune/training_file.h"
+#include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_runner.h"
 #include "tunecase/stats/proportion.h"
 
@@ -455,6 +456,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
+  std::optional<std::string> refused;  // why a spend was not confirmed, once it was not
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
@@ -466,9 +468,21 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       std::vector<Tally> runs;
       std::size_t cut = 0;
       bool all = n == train.size();  // the whole train split is the same for every seed
-      for (int s = 0; s < (all ? 1 : settings.seeds); ++s) {
-        Tally t = score(a, config, subsample(train, orders[s], n), test, data.labels, options,
-                        client, budget, gate, log);
+      // A spend the user did not confirm (or could not: no terminal) stops the LLM runs; what
+      // was measured so far is written before the command says so.
+      if (!a.is_local() && refused) {
+        not_measured.push_back({{"labels", n}, {"why", "not confirmed: " + *refused}});
+        continue;
+      }
+      for (int s = 0; s < (all ? 1 : settings.seeds) && !refused; ++s) {
+        Tally t;
+        try {
+          t = score(a, config, subsample(train, orders[s], n), test, data.labels, options, client,
+                    budget, gate, log);
+        } catch (const SpendNotConfirmed& e) {
+          refused = e.what();
+          break;
+        }
         simulated = simulated || t.simulated;
         if (t.cut || t.n == 0) {
           ++cut;
@@ -479,8 +493,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
             {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
       }
       if (runs.empty()) {
-        not_measured.push_back({{"labels", n}, {"why", kCutByBudget}});
-        fmt::print(log, "  {:<28} {:>6} labels: not measured ({})\n", a.name, n, kCutByBudget);
+        const std::string why = refused ? "not confirmed: " + *refused : kCutByBudget;
+        not_measured.push_back({{"labels", n}, {"why", why}});
+        fmt::print(log, "  {:<28} {:>6} labels: not measured ({})\n", a.name, n,
+                   refused ? "the spend was not confirmed" : kCutByBudget);
         continue;
       }
       points.push_back(size_json(n, runs));
@@ -500,9 +516,14 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
                                            mean_at(points, train.size()), test.size())}});
   }
   for (const auto& a : settings.finetune) {
+    if (refused) break;  // a fine-tuned curve spends too
     if (!client) client = (own = make_http_client()).get();
-    approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
-                                     settings.target_accuracy, gate, log));
+    try {
+      approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
+                                       settings.target_accuracy, gate, log));
+    } catch (const SpendNotConfirmed& e) {
+      refused = e.what();
+    }
   }
   // A model that answers the test split's most frequent label at every size measures the class
   // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)
@@ -544,6 +565,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
         {"basis", "measured"}}},
       {"approaches", approaches}};
   write_curve_outputs(doc, options.out_dir);
+  if (refused)
+    throw UserError(
+        fmt::format("{} (curve.json and curve.md in {} hold what was measured before "
+                    "it: the local approaches and the sizes already run)",
+                    *refused, options.out_dir.string()));
   return doc;
 }
 

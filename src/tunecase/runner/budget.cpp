@@ -53,7 +53,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
         "Continue?",
         approach, estimate.to_send);
     if (ask_yes_no(question, confirm, log)) return;
-    throw UserError(fmt::format(
+    throw SpendNotConfirmed(fmt::format(
         "{}: the run was not confirmed ({} requests, cost unknown: no price for the model); {}, "
         "or pass --yes to run it anyway",
         approach, estimate.to_send, missing_price_remedy()));
@@ -63,7 +63,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
       "{}: this run may cost about ${:.2f} (estimated), above the ${:.2f} asked about. Continue?",
       approach, *estimate.usd, threshold_usd);
   if (ask_yes_no(question, confirm, log)) return;
-  throw UserError(fmt::format(
+  throw SpendNotConfirmed(fmt::format(
       "{}: the run was not confirmed (estimated ${:.2f}{}); pass --yes to run it, --max-cost to "
       "cap the spend, or make the run smaller",
       approach, *estimate.usd, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));

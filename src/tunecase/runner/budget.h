@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "tunecase/core/error.h"
 #include "tunecase/llm/prices.h"
 
 namespace tunecase {
@@ -28,6 +29,13 @@ std::string describe_estimate(const RunEstimate& estimate, std::string_view appr
 // Asks `question`: through `confirm`, else y/N on stdin when it is a terminal; no terminal = no.
 bool ask_yes_no(const std::string& question, const std::function<bool(const std::string&)>& confirm,
                 std::ostream& log);
+
+// The user (or the lack of a terminal to ask on) did not confirm a run's spend. A command made of
+// many runs keeps what the earlier runs measured and writes it before it stops.
+class SpendNotConfirmed : public UserError {
+ public:
+  using UserError::UserError;
+};
 
 // Asks before a run whose estimate is above `threshold_usd`, or whose cost is unknown (no price for
 // the model) while it has requests to send: an unknown spend counts as above any threshold.
