@@ -348,6 +348,17 @@ TEST_F(ServerTest, TransferCodingsNotEndingInChunkedAreRefusedAndTheBodyNeverRun
     EXPECT_EQ(answer.find("HTTP/1.1", 5), std::string::npos) << coding << ": a second answer";
     EXPECT_TRUE(closed) << coding;
   }
+  // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 6.1), closed after a 400.
+  TestClient old(port_);
+  ASSERT_TRUE(old.write_raw(
+      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\n{}\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool old_closed = false;
+  std::string old_answer = old.read_until_closed(&old_closed);
+  EXPECT_EQ(old_answer.rfind("HTTP/1.0 400", 0), 0u) << old_answer;
+  EXPECT_EQ(old_answer.find("Content-Length:"), old_answer.rfind("Content-Length:"))
+      << "a second answer: " << old_answer;
+  EXPECT_TRUE(old_closed);
   TestClient zipped(port_);
   ASSERT_TRUE(
       zipped.write_raw("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
@@ -404,6 +415,7 @@ TEST_F(ServerTest, AnAlwaysAnsweredPathIsServedOverTheInFlightLimit) {
   EXPECT_EQ(TestClient(port_).send("GET", "/other").status, 503);
   EXPECT_EQ(TestClient(port_).send("GET", "/healthz").status, 200);
   EXPECT_EQ(TestClient(port_).send("GET", "/healthz?probe=1").status, 200);
+  EXPECT_EQ(TestClient(port_).send("GET", "http://h:1/healthz").status, 200);  // absolute form
   EXPECT_EQ(server_->stats().in_flight, 1u);
   for (auto& responder : held.take()) responder.respond(Response::text(200, "ok"));
   waiting.join();

@@ -82,6 +82,10 @@ TEST(IbanDetector, FindsIbansTypedInLowerOrMixedCase) {
   EXPECT_EQ(found("iban", "GB82 west 1234 5698 7654 32"), (Strings{"GB82 west 1234 5698 7654 32"}));
   EXPECT_EQ(found("iban", "de88 3704 0044 0532 0130 00 and gb00 west 1234 5698 7654 32"),
             Strings{});
+  // Words of a sentence after a lower-case code are not an account's groups, whatever their
+  // lengths add up to ("no38 will not open" is 15 characters that pass mod 97).
+  EXPECT_EQ(found("iban", "locker no38 will not open again"), Strings{});
+  EXPECT_EQ(found("iban", "The locker no38 will not open again, help"), Strings{});
 }
 
 TEST(IbanDetector, LeavesWrongCheckDigits) {

@@ -243,11 +243,21 @@ TEST_F(GatewayTest, ACompressedBodyIsRefusedByItsCoding) {
   Reply feedback =
       post("/v1/feedback", R"({"id":"T-1","label":"login"})", {{"Content-Encoding", " br "}});
   EXPECT_EQ(feedback.status, 415) << feedback.body;
+  // Every Content-Encoding field counts, and every coding in one.
+  TestClient two(port_);
+  ASSERT_TRUE(
+      two.write_raw("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Encoding: identity\r\n"
+                    "Content-Encoding: gzip\r\nContent-Length: 8\r\n\r\n" +
+                    gzip_magic));
+  EXPECT_EQ(two.read_reply().status, 415);
+  EXPECT_EQ(
+      post("/v1/classify", R"({"text":"late"})", {{"Content-Encoding", "identity, br"}}).status,
+      415);
   Reply identity =
       post("/v1/classify", R"({"text":"the courier is late"})", {{"Content-Encoding", "Identity"}});
   EXPECT_EQ(identity.status, 200) << identity.body;
   std::string metrics = get("/metrics").body;
-  EXPECT_NE(metrics.find("\ntunecase_client_errors_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ntunecase_client_errors_total 4\n"), std::string::npos) << metrics;
 }
 
 TEST_F(GatewayTest, SplitAssignmentIsStickyAndSurvivesARestart) {

@@ -174,6 +174,14 @@ TEST(RedactUrl, NoPieceOfAPasswordReachesTheMessages) {
   EXPECT_TRUE(postgres_url_problem("postgresql://tc:a#b@h/db").has_value());
   EXPECT_FALSE(postgres_url_problem("postgresql://tc:a%2Fb@h/db?sslmode=require").has_value());
   EXPECT_FALSE(postgres_url_problem("postgresql://h/db?application_name=x@y").has_value());
+  // Two '@' before the host: libpq reads the password's rest as the host.
+  std::string two_at = message_of("postgresql://tc:p@ss@127.0.0.1:1/tcdb");
+  EXPECT_NE(two_at.find("%40"), std::string::npos) << two_at;
+  EXPECT_EQ(two_at.find("ss@"), std::string::npos) << two_at;
+  // A one-letter password is not starred through libpq's own words.
+  std::string short_pw = message_of("postgresql://tc:a@127.0.0.1:1/tcdb");
+  EXPECT_NE(short_pw.find("127.0.0.1"), std::string::npos) << short_pw;
+  EXPECT_EQ(short_pw.find("***t"), std::string::npos) << short_pw;
   std::string query = message_of("postgresql://tc@127.0.0.1:1/tcdb?password=abc&Hunter2Secret");
   EXPECT_EQ(query.find("Hunter2"), std::string::npos) << query;
   EXPECT_EQ(query.find("2Secret"), std::string::npos) << query;

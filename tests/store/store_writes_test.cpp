@@ -435,6 +435,19 @@ TYPED_TEST(StoreConformance, AnotherApplicationsTablesAreRefusedAndLeftAsTheyWer
         << e.what();
     EXPECT_NE(std::string(e.what()).find("Nothing was changed"), std::string::npos) << e.what();
   }
+  // A lone schema_version holding a whole number, no meta beside it: another application's.
+  std::string other = TypeParam::new_location();
+  if (!other.empty()) {
+    TypeParam::exec_raw(other, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    TypeParam::exec_raw(other, "INSERT INTO schema_version VALUES (9)");
+    try {
+      open_store(other);
+      FAIL() << "took another application's schema_version for a store";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("not a tunecase store's"), std::string::npos)
+          << e.what();
+    }
+  }
   // Rolled back: no column added to the foreign table, the version row as it was.
   EXPECT_ANY_THROW(TypeParam::exec_raw(this->location_, "SELECT path FROM models"));
   EXPECT_NO_THROW(TypeParam::exec_raw(

@@ -31,6 +31,15 @@ Figure read_cost_per_error(const BusinessSettings& b, const std::string& where, 
           "the cost of one harmful incident to [business]",
           where));
     }
+    // The approaches' rates are the harmful share already: a cost per error or a business-wide
+    // share beside them would be silently ignored.
+    if (b.cost_per_error_usd || b.harmful_error_rate) {
+      throw UserError(fmt::format(
+          "{} {} is given, but the approaches give harmful_error_rate: each query's harm is then "
+          "priced by cost_per_incident_usd alone; remove {}",
+          where, b.cost_per_error_usd ? "cost_per_error_usd" : "harmful_error_rate",
+          b.cost_per_error_usd ? "cost_per_error_usd" : "[business] harmful_error_rate"));
+    }
     return assumed(*b.cost_per_incident_usd);
   }
   if (b.cost_per_error_usd && (b.cost_per_incident_usd || b.harmful_error_rate)) {

@@ -82,10 +82,13 @@ BestGain best_net_gain(const Scenario& s) {
                              s.business.cost_per_error);
     Figure own = cost_of(a, s.business).recurring_per_month;
     Figure net = best.baseline_priced ? v - (own - base_running) : v - own;
-    if (net.known() && net.get() > best.per_month) {
+    if (!net.known()) continue;
+    // The figure (its provenance) is the largest gain's, positive or not: a "no" rests on the
+    // same assumed money as a "yes".
+    if (!best.figure.known() || net.get() > best.figure.get()) best.figure = net;
+    if (net.get() > best.per_month) {
       best.per_month = net.get();
       best.who = a.name;
-      best.figure = net;
     }
   }
   return best;
@@ -115,7 +118,7 @@ ChecklistItem gain_helps(const Scenario& s) {
   }
   // The accuracies are measured; the money rests on the assumed volume and cost of an error (and
   // on simulated answers where sim-llm gave them): the tag is the weakest of its inputs.
-  if (best.per_month > 0) item.source = provenance_label(best.figure);
+  if (best.figure.known()) item.source = provenance_label(best.figure);
   if (!best.baseline_priced && best.per_month <= 0) {
     item.answer = std::nullopt;
     item.source = "unknown";

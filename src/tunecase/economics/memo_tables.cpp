@@ -256,10 +256,15 @@ Table pilot_outcomes_table(const Decision& d) {
       {"clear win",
        fmt::format(
            "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
-           "for the extra {} over {:.1f} live months at {} queries a month and {} per "
+           "for {} over {:.1f} live months at {} queries a month and {} per "
            "error (offline gain: {:.1f}{}){}",
-           p.against, needed, money(r.extra_cost_usd), r.live_months, count(r.queries_per_month),
-           money(r.cost_per_error_usd), (p.baseline_rate - p.expected_rate) * 100, unit, latency),
+           p.against, needed,
+           d.analysis.keep_baseline_cost.known()
+               ? "the extra " + money(r.extra_cost_usd)
+               : fmt::format("its own cost, {} ({} has no price: counted as free to keep)",
+                             money(r.extra_cost_usd), p.against),
+           r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
+           (p.baseline_rate - p.expected_rate) * 100, unit, latency),
        "scale to 100% of traffic"});
   t.rows.push_back({"marginal",
                     "better than " + p.against + " live, but the low end of the gain is below " +

@@ -27,7 +27,10 @@ PilotRule money_rule(const Scenario& s, const Analysis& a, size_t pick) {
   rule.queries_per_month = s.business.queries_per_month.get();
   rule.cost_per_error_usd = s.business.cost_per_error.get();
   rule.live_months = live_months(r.cost, s.business.horizon_months).get();
-  rule.extra_cost_usd = r.extra_cost.get();
+  // With the baseline's price unknown the extra cost is too: the rule takes the challenger's own
+  // cost as if keeping the baseline cost nothing, the most the gain could have to pay for (an
+  // unknown read as $0 had made "any gain pays" the clear-win bar serve judges by).
+  rule.extra_cost_usd = r.extra_cost.known() ? r.extra_cost.get() : r.own_cost.get();
   if (c.usd_per_query.known()) rule.usd_per_query = c.usd_per_query.get();
   if (c.latency_p50_ms.known()) {
     double p50 = c.latency_p50_ms.get();

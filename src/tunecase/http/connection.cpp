@@ -35,22 +35,27 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != bhttp::error::partial_message;
 }
 
+// A request target in origin form ("/v1/classify?x"). The absolute form (RFC 9112 3.2.2,
+// "POST http://host:port/v1/classify") is taken as the path and query after the authority.
+std::string origin_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() &&
+        beast::iequals(beast::string_view(target.data(), scheme.size()),
+                       beast::string_view(scheme.data(), scheme.size()))) {
+      std::size_t path = target.find_first_of("/?", scheme.size());
+      if (path == std::string_view::npos) return "/";
+      std::string out(target.substr(path));
+      if (out.front() == '?') out.insert(0, "/");
+      return out;
+    }
+  }
+  return std::string(target);
+}
+
 Request to_request(bhttp::request<bhttp::string_body>&& message, const std::string& remote) {
   Request request;
   request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  // Absolute form (RFC 9112 3.2.2, "POST http://host:port/v1/classify"): a server takes it as
-  // the path and query after the authority.
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (request.target.size() > scheme.size() &&
-        beast::iequals(beast::string_view(request.target.data(), scheme.size()),
-                       beast::string_view(scheme.data(), scheme.size()))) {
-      std::size_t path = request.target.find_first_of("/?", scheme.size());
-      request.target = path == std::string::npos ? "/" : request.target.substr(path);
-      if (request.target.front() == '?') request.target.insert(0, "/");
-      break;
-    }
-  }
+  request.target = origin_form(std::string_view(message.target().data(), message.target().size()));
   std::size_t question = request.target.find('?');
   request.path = request.target.substr(0, question);
   if (question != std::string::npos) request.query = request.target.substr(question + 1);
@@ -160,6 +165,18 @@ void Connection::on_header(beast::error_code ec) {
     const bool chunked_last =
         !codings.empty() &&
         beast::iequals(beast::string_view(codings.back().data(), codings.back().size()), "chunked");
+    // HTTP/1.0 has no transfer codings (RFC 9112 6.1): its framing is faulty, and a front end
+    // speaking 1.0 would read the chunked body as the next request.
+    if (header.version() < 11) {
+      ++core_->requests;
+      ++core_->malformed;
+      version_ = header.version();
+      keep_alive_ = false;
+      return reject(400,
+                    "Transfer-Encoding in an HTTP/1.0 request: send the body with a "
+                    "Content-Length, or speak HTTP/1.1.",
+                    AfterWrite::kClose);
+    }
     if (!chunked_last || codings.size() > 1) {
       ++core_->requests;
       ++core_->malformed;
@@ -256,7 +273,8 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
     ++core_->overloaded;
     return reject(503, "The server is shutting down; retry shortly.", AfterWrite::kClose);
   }
-  std::string_view target(message.target().data(), message.target().size());
+  const std::string target =
+      origin_form(std::string_view(message.target().data(), message.target().size()));
   const bool always = std::find(o.always_answered.begin(), o.always_answered.end(),
                                 target.substr(0, target.find('?'))) != o.always_answered.end();
   if (!always && core_->in_flight.fetch_add(1) >= o.max_in_flight) {

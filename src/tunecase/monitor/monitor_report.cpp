@@ -41,12 +41,16 @@ bool had_requests(const nlohmann::json& approach) {
 std::string unserved_line(const nlohmann::json& doc) {
   // An approach has an entry per arm it could serve: it is unserved when none of them had a
   // request (a pilot's challenger has an empty champion entry beside its served one).
+  // Keyed on the approach, not the entry's display name ("local-linear (challenger)").
+  auto approach_of = [](const nlohmann::json& a) {
+    return a.value("approach", a["name"].get<std::string>());
+  };
   std::set<std::string> served;
   for (const auto& a : doc["approaches"])
-    if (had_requests(a)) served.insert(a["name"].get<std::string>());
+    if (had_requests(a)) served.insert(approach_of(a));
   std::vector<std::string> names;
   for (const auto& a : doc["approaches"]) {
-    const std::string name = a["name"].get<std::string>();
+    const std::string name = approach_of(a);
     if (!served.count(name) && std::find(names.begin(), names.end(), name) == names.end())
       names.push_back(name);
   }

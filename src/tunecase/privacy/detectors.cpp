@@ -435,13 +435,19 @@ namespace {
 // `accept` takes; npos when there is none. The group-aligned prefix of the country's length
 // (`want`; of the whole run when 0, a country not in the registry) with a valid checksum:
 // trying every prefix length would let one of them pass mod 97 by chance.
+// `max_letters` bounds the letters after the country code and check digits: read in lower case,
+// an account number's letters are a short bank code ("abna", "west"), where words of a sentence
+// ("no38 will not open", 15 characters that passed mod 97) are mostly letters.
 template <class Accept>
 std::size_t iban_end(std::string_view t, std::size_t i, Accept accept, std::size_t want,
-                     std::size_t& first_group_end) {
+                     std::size_t& first_group_end, std::size_t max_letters = 34) {
   Groups g = groups_from(t, i, accept, " -", 64, /*line_breaks=*/true);
   first_group_end = g.front().end;
-  std::size_t chars = 0, best = g.size();
+  std::size_t chars = 0, best = g.size(), letters = 0;
   for (std::size_t e = 0; e < g.size(); ++e) {
+    for (std::size_t k = std::max(g[e].begin, i + 4); k < g[e].end; ++k)
+      letters += is_alpha(t[k]) ? 1 : 0;
+    if (letters > max_letters) break;
     chars += g[e].end - g[e].begin;
     if (chars > 34) break;
     bool length_ok = want != 0 ? chars == want : e + 1 == g.size();
@@ -475,8 +481,9 @@ void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
     const bool capitals = is_upper(t[i]) && is_upper(t[i + 1]);
     std::size_t first_group_end = 0, end = std::string_view::npos;
     if (capitals) end = iban_end(t, i, upper_alnum, want, first_group_end);
+    constexpr std::size_t kBankCodeLetters = 4;
     if (end == std::string_view::npos && want != 0)
-      end = iban_end(t, i, is_alnum, want, first_group_end);
+      end = iban_end(t, i, is_alnum, want, first_group_end, kBankCodeLetters);
     if (end != std::string_view::npos) {
       add(out, i, end, "iban");
       i = end;

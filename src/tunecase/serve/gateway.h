@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -135,6 +136,15 @@ class Gateway {
   std::vector<std::string> model_notes_;  // what the registry sync did at start
   std::vector<std::string> plan_notes_;   // a plan unlike the one the store recorded before
   std::unique_ptr<Metrics> metrics_;
+  // The store's part of /metrics: the last figures read, and whether a read is still waiting on
+  // the store (a hung server). A scrape meanwhile answers with the last figures, marked stale,
+  // instead of waiting with it.
+  struct MetricsRead {
+    std::mutex mutex;
+    std::vector<ArmFigures> arms;
+    bool reading = false;
+  };
+  std::shared_ptr<MetricsRead> metrics_read_ = std::make_shared<MetricsRead>();
   std::unique_ptr<PredictionLog> log_;
   std::unique_ptr<BlockingPool> background_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -97,16 +97,27 @@ Response health(const PredictionLog::Health& h) {
 // would be "not valid JSON", which sends a client looking in the wrong place. RFC 9110 15.5.16:
 // 415 for a content coding the server does not take.
 std::optional<std::string> encoding_problem(const http::Request& request) {
-  std::optional<std::string_view> coding = request.headers.find("Content-Encoding");
-  if (!coding) return std::nullopt;
-  std::string_view value = *coding;
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty() || http::equals_ignoring_case(value, "identity")) return std::nullopt;
-  return fmt::format(
-      "{} takes an uncompressed JSON body; this one says Content-Encoding: {}. Send it without "
-      "compression (no Content-Encoding header)",
-      request.path, value);
+  // Every Content-Encoding field, and every coding in each (a list, "identity, gzip"): one that
+  // is not identity is the body's.
+  for (const auto& [name, field] : request.headers.fields()) {
+    if (!http::equals_ignoring_case(name, "Content-Encoding")) continue;
+    std::string_view list = field;
+    while (!list.empty()) {
+      std::size_t comma = list.find(',');
+      std::string_view value = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      if (value.empty() || http::equals_ignoring_case(value, "identity")) continue;
+      return fmt::format(
+          "{} takes an uncompressed JSON body; this one says Content-Encoding: {}. Send it "
+          "without compression (no Content-Encoding header)",
+          request.path, value);
+    }
+  }
+  return std::nullopt;
 }
 
 bool needs_token(const std::string& path) {
@@ -395,24 +406,46 @@ void Gateway::page(const std::string& html, const char* missing, http::Responder
 }
 
 void Gateway::metrics(http::Responder responder) {
-  bool taken = background_->submit([this, responder] {
+  auto render = [this](const std::vector<ArmFigures>& arms, bool stale) {
+    http::ServerStats served = server_->stats();
+    PredictionLog::Stats s = log_->stats();
+    LogGauges log{s.queued, s.committed, s.dropped, s.failed_commits, s.failing_for_s > 0, stale};
+    Response r = Response::text(
+        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log));
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  };
+  std::shared_ptr<MetricsRead> read = metrics_read_;
+  {
+    // A read still waiting on the store (a hung server): answer with the last figures now
+    // rather than queue another read behind it.
+    std::lock_guard lock(read->mutex);
+    if (read->reading) return responder.respond(render(read->arms, true));
+    read->reading = true;
+  }
+  bool taken = background_->submit([this, responder, read, render] {
     std::vector<ArmFigures> arms;
+    bool fresh = false;
     try {
       PilotQuery query;
       query.from_ms = started_at_ms_;
       arms = store_->pilot_counts(query).arms;
+      fresh = true;
     } catch (const std::exception&) {
       // The gateway's own counters are still worth serving without the store's.
     }
-    http::ServerStats served = server_->stats();
-    PredictionLog::Stats s = log_->stats();
-    LogGauges log{s.queued, s.committed, s.dropped, s.failed_commits, s.failing_for_s > 0};
-    Response r = Response::text(
-        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log));
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    responder.respond(std::move(r));
+    {
+      std::lock_guard lock(read->mutex);
+      read->reading = false;
+      if (fresh) read->arms = arms;
+    }
+    responder.respond(render(arms, false));
   });
-  if (!taken) responder.respond(busy("too many metrics requests in flight"));
+  if (!taken) {
+    std::lock_guard lock(read->mutex);
+    read->reading = false;
+    responder.respond(busy("too many metrics requests in flight"));
+  }
 }
 
 // The 404 of a feedback whose prediction the store does not have, with what may explain it.

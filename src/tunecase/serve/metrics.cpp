@@ -162,6 +162,10 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRej
   header(out, "tunecase_store_failing", "gauge",
          "1 while the store refuses commits (since the last failure, none succeeded).");
   out += fmt::format("tunecase_store_failing {}\n", log.store_failing ? 1 : 0);
+  header(out, "tunecase_store_figures_stale", "gauge",
+         "1 when the labelled and accuracy figures are an earlier scrape's: the store has not "
+         "answered the read started for a scrape before this one.");
+  out += fmt::format("tunecase_store_figures_stale {}\n", log.store_figures_stale ? 1 : 0);
   return out;
 }
 

@@ -28,6 +28,9 @@ struct LogGauges {
   int64_t not_stored = 0;      // answered and never stored (the store failed)
   int64_t failed_commits = 0;  // commits the store refused (their records kept and retried)
   bool store_failing = false;
+  // The store's figures (labelled, accuracy) are an earlier scrape's: the read for this one is
+  // still waiting on the store (a hung server), and this scrape did not wait with it.
+  bool store_figures_stale = false;
 };
 
 // The gateway's own counters since it started (this replica only), for GET /metrics, plus the

@@ -275,17 +275,15 @@ class PgDatabase final : public store_detail::SqlDatabase {
     if (idle_.size() < 8) idle_.push_back(std::move(c));
   }
 
-  // libpq's own message, without any password from the URL: the whole password, and any quoted
-  // value that shares four characters or more with one (libpq quotes the piece of a malformed
-  // URL it could not read, which may be part of a password).
+  // libpq's own message, without any password from the URL. libpq quotes every value it took
+  // from the URL ("port", a host, a parameter it could not read), so a quoted value that holds a
+  // password, is part of one, or shares four characters with one is masked; libpq's own words
+  // are left alone (masking a one-letter password everywhere had starred every 'a' of the
+  // message, spelling the password out).
   std::string scrub(std::string message) const {
-    for (const std::string& p : passwords_) {
-      for (std::size_t pos = message.find(p); pos != std::string::npos;
-           pos = message.find(p, pos)) {
-        message.replace(pos, p.size(), "***");
-      }
-    }
     auto shares_part = [&](std::string_view quoted) {
+      for (const std::string& p : passwords_)
+        if (!p.empty() && quoted.find(p) != std::string_view::npos) return true;
       constexpr std::size_t kPart = 4;
       for (const std::string& p : passwords_) {
         if (quoted.size() < kPart || p.size() < kPart) {
@@ -301,7 +299,10 @@ class PgDatabase final : public store_detail::SqlDatabase {
       std::size_t close = message.find('"', open + 1);
       if (close == std::string::npos) break;
       std::string_view quoted(message.data() + open + 1, close - open - 1);
-      if (shares_part(quoted)) {
+      // A value the redacted URL shows anyway (the user, the host, the database) stays: masking
+      // it would say that the password equals it.
+      const bool shown = !quoted.empty() && redact_url(url_).find(quoted) != std::string::npos;
+      if (!shown && shares_part(quoted)) {
         message.replace(open + 1, close - open - 1, "***");
         close = open + 4;
       }
@@ -359,6 +360,16 @@ std::optional<std::string> postgres_url_problem(const std::string& url) {
   std::size_t scheme = url.find("://");
   std::size_t last_at = url.rfind('@');
   if (scheme == std::string::npos || last_at == std::string::npos || last_at < scheme) return {};
+  // Two '@' before the path: libpq ends the user information at the first one, so the rest of
+  // the password would be read as the host.
+  std::size_t path = url.find_first_of("/?#", scheme + 3);
+  std::size_t first_at = url.find('@', scheme + 3);
+  if (first_at < last_at && last_at < path)
+    return fmt::format(
+        "the store URL {} has more than one '@' before its host: an '@' in a user name or "
+        "password must be percent-encoded as %40 ('/' as %2F, '?' as %3F, '#' as %23), else "
+        "the URL cannot be read",
+        redact_url(url));
   std::size_t reserved = url.find_first_of("/?#", scheme + 3);
   if (reserved == std::string::npos || reserved > last_at) return {};
   // An '@' in a parameter's value (?application_name=a@b) comes after a '='.

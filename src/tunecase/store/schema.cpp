@@ -265,6 +265,24 @@ int migrate_schema(SqlDatabase& db) {
       s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
     }
     version = read_version(s, db.describe());
+    // Every tunecase store from version 1 on has its meta table: a schema_version without one
+    // is another application's table of that name (its number would have been taken for ours,
+    // and a migration or a "newer tunecase" message followed).
+    if (version >= 1) {
+      bool has_meta = !s.query(db.dialect() == Dialect::postgres
+                                   ? "SELECT 1 FROM pg_tables WHERE tablename = 'meta' "
+                                     "AND schemaname = current_schema()"
+                                   : "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
+                               {})
+                           .empty();
+      if (!has_meta)
+        throw UserError(fmt::format(
+            "{} holds a schema_version table that is not a tunecase store's (it has no meta "
+            "table beside it: another application's table of that name). Nothing was changed. "
+            "Point --store at a store of tunecase's own: a new file, or an empty PostgreSQL "
+            "database (or a schema of its own on the user's search_path)",
+            db.describe()));
+    }
     if (version > kSchemaVersion) {
       throw UserError(fmt::format(
           "the store {} has schema version {}, written by a newer tunecase; this binary knows "
