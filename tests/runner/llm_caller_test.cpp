@@ -96,6 +96,30 @@ TEST_F(LlmCallerTest, AttemptsEndWithinTheCallsDeadline) {
   EXPECT_LE(caller.stats().requests_sent, 3u);
 }
 
+// A wait for the rate limit that would pass the call's deadline is not made: the call fails at
+// once, and nothing is sent after its client has had the gateway's 504.
+TEST_F(LlmCallerTest, ARateLimitWaitPastTheDeadlineFailsAtOnce) {
+  int port = start({});
+  nlohmann::json config = {{"name", "sim"},
+                           {"kind", "openai"},
+                           {"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
+                           {"model", "sim-model"},
+                           {"rpm", 1}};
+  LlmApproach approach(approach_from_json(config, "test.toml"), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.deadline = std::chrono::milliseconds(2000);
+  LlmCaller caller(approach, std::nullopt, options, *client_);
+  auto start = std::chrono::steady_clock::now();
+  auto predictions = classify_all(caller, {"my invoice is wrong", "the parcel is late"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int refused = 0;
+  for (const auto& p : predictions)
+    if (p.error && p.error->find("not sent: the rate limit") != std::string::npos) ++refused;
+  EXPECT_EQ(refused, 1);
+  EXPECT_LT(seconds, 1.5);  // not a minute's wait for the second slot
+  EXPECT_EQ(caller.stats().requests_sent, 1u);
+}
+
 TEST_F(LlmCallerTest, RetriesRateLimitedAndFailedAttempts) {
   SimLlmOptions o;
   o.rate_429 = 0.3;

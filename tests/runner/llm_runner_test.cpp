@@ -153,6 +153,11 @@ TEST_F(RunnerTest, TimeOutsCountAgainstTheCapAtTheirWorstCase) {
   for (const auto& p : r.predictions)
     if (p.error && p.error->rfind("not retried: budget reached", 0) == 0) ++not_retried;
   EXPECT_LE(not_retried, 2u);
+  for (const auto& p : r.predictions)
+    if (p.error && p.error->rfind("not retried", 0) == 0) {
+      EXPECT_THAT(*p.error, HasSubstr("timeout_ms")) << "the time-out is the cause to fix";
+    }
+  EXPECT_LE(r.retries, r.requests_sent);  // a retry the cap dropped was never sent
   EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("timed-out request"));
 }
 

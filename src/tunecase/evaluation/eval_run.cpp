@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "tunecase/approaches/fasttext_classifier.h"
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/config/privacy_policy.h"
@@ -73,9 +74,13 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
                        s.train.size());
     // fastText's search prints nothing while it runs: a minute of silence looked hung.
     if (approach.kind == "fasttext" && approach.fasttext.autotune_seconds > 0 && !s.dev.empty())
-      log << fmt::format(
-          " (its settings are searched on the {} dev rows for up to {} s, autotune_seconds)",
-          s.dev.size(), approach.fasttext.autotune_seconds);
+      log << (s.dev.size() >= kMinSearchDevRows
+                  ? fmt::format(" (its settings are searched on the {} dev rows for up to {} s, "
+                                "autotune_seconds)",
+                                s.dev.size(), approach.fasttext.autotune_seconds)
+                  : fmt::format(" (no search of its settings: {} dev rows, under the {} a search "
+                                "needs)",
+                                s.dev.size(), kMinSearchDevRows));
     log << '\n' << std::flush;
     LocalRun run =
         run_local_approach(approach, s.train, s.dev, s.test, data.labels,

@@ -254,10 +254,12 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
   for (const auto& m : b.value("memo_retraining", nlohmann::json::array()))
     out += fmt::format(
         "- The decision memo prices {}'s retraining at ${:.0f} a month (its retrain_usd and "
-        "retrain_every_months), not the ${:.0f} above from [retrain]: make the two agree before "
+        "retrain_every_months), not the {} above from [retrain]: make the two agree before "
         "forwarding both\n",
         m["approach"].get<std::string>(), m["retraining_usd"].get<double>(),
-        b["retraining_usd"].get<double>());
+        b["usd_per_retrain"].is_number()
+            ? fmt::format("${:.0f}", b["retraining_usd"].get<double>())
+            : std::string("unknown retraining ([retrain] usd_per_retrain not set)"));
   out += "\n## Rollback\n\n";
   int i = 1;
   for (const auto& x : p["rollback"]) out += fmt::format("{}. {}\n", i++, x.get<std::string>());

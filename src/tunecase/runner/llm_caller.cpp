@@ -137,6 +137,18 @@ void LlmCaller::start(std::shared_ptr<Call> call) {
     return;
   }
   auto ready = limiter_.ready_at(call->tokens, now);
+  // A wait for the rate limit (rpm, tpm) past the call's deadline would send a request whose
+  // client has had its 504: it is not sent, and fails now.
+  if (ready > now && options_.deadline.count() > 0 &&
+      ready - now >= call->left(options_.deadline)) {
+    ++errors_;
+    lock.unlock();
+    call->done(failed(fmt::format("not sent: the rate limit (rpm, tpm) would hold it past the "
+                                  "{} s the call may take",
+                                  options_.deadline.count() / 1000),
+                      ms_since(call->started)));
+    return;
+  }
   if (ready > now) {
     lock.unlock();
     scheduler_.at(ready, [this, call](bool cancelled) {
@@ -161,8 +173,15 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
     return;
   }
   ++requests_sent_;
-  // The request is handed over, not copied: a retry builds it again.
-  if (call->attempts > 0) call->build_request(options_.timeout, options_.deadline);
+  // The request is handed over, not copied: a retry builds it again. A first attempt that
+  // waited for the rate limit waits at most what is left of the call's deadline.
+  if (call->attempts > 0) {
+    call->build_request(options_.timeout, options_.deadline);
+  } else if (options_.deadline.count() > 0) {
+    call->request.timeout =
+        std::max(std::chrono::milliseconds(1),
+                 std::min(call->request.timeout, call->left(options_.deadline)));
+  }
   ++call->attempts;
   client_.submit(std::move(call->request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });

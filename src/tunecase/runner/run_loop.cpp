@@ -256,10 +256,13 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
     if (!a.reserved) {
       if (!budget_.allows(a.worst_usd)) {
         // The time-outs' worst cases used the room: the item stops here, as unstarted ones do.
-        result_.predictions[item].error =
-            fmt::format("not retried: budget reached (after {} attempt{}, the last timed out)",
-                        a.attempts, a.attempts == 1 ? "" : "s");
+        // Its time-out is the cause to fix, not the cap: say it, with the key that sets it.
+        result_.predictions[item].error = fmt::format(
+            "not retried: budget reached (after {} attempt{}, the last timed out after {} ms: "
+            "timeout_ms in the approach's table)",
+            a.attempts, a.attempts == 1 ? "" : "s", a.request.timeout.count());
         result_.stopped_by_budget = true;
+        --result_.retries;  // counted when it was queued; it is never sent
         ++result_.errors;
         ++done_;
         active_.erase(item);
