@@ -282,6 +282,11 @@ usd_per_query = 0.001
   ASSERT_TRUE(local.own_cost.known());
   EXPECT_NEAR((local.value - local.own_cost).get(), 58077, 1.0);
   EXPECT_NE(d.headline.find("at least $58,077"), std::string::npos) << d.headline;
+  // The sensitivity table watches that floor too, not an unknown read as $0.
+  EXPECT_NEAR(d.sensitivity.base_net, 58077, 1.0);
+  // The pilot's clear-win bar pays for local's own cost, not $0 ("any gain pays").
+  EXPECT_NEAR(d.pilot.rule.extra_cost_usd, local.own_cost.get(), 1e-6);
+  EXPECT_GT(d.pilot.rule.extra_cost_usd, 0);
   for (const std::string& r : d.reasons)
     EXPECT_EQ(r.find("local is not ranked"), std::string::npos);
   // The checklist's value question is not "no" for want of the baseline's price.

@@ -135,6 +135,11 @@ std::optional<double> mean_at(const nlohmann::json& points, std::size_t labels) 
 
 // `measured_at_train`: the mean accuracy measured with all of train, which a projection to more
 // labels should not fall below.
+// A fit's warnings run on in one text: `text` is added after any it has.
+void add_warning(nlohmann::json& fit, const std::string& text) {
+  fit["warning"] = fit.contains("warning") ? fit["warning"].get<std::string>() + " " + text : text;
+}
+
 // `test_items`: the test split every point was measured on. A projection is never more certain
 // than measuring that accuracy on it: its interval is at least the Wilson interval there.
 nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
@@ -205,13 +210,11 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
   const bool steep = fit->too_steep();  // its ceiling and projections are not to be read
   if (steep) {
     j["steep"] = true;
-    std::string before = j.contains("warning") ? j["warning"].get<std::string>() + " " : "";
-    j["warning"] = before + fmt::format(
-                                "The fit's exponent c = {:.2f} is steeper than learning curves "
-                                "run (0.1 to 1): it flattens right after the measured sizes, so "
-                                "its ceiling and projections understate what more labels bring; "
-                                "measure larger sizes before reading them.",
-                                fit->c);
+    add_warning(j, fmt::format("The fit's exponent c = {:.2f} is steeper than learning curves "
+                               "run (0.1 to 1): it flattens right after the measured sizes, so "
+                               "its ceiling and projections understate what more labels bring; "
+                               "measure larger sizes before reading them.",
+                               fit->c));
   }
   if (target) {
     auto needed = fit->labels_for(*target);
@@ -539,13 +542,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       nlohmann::json& fit = a["fit"];
       if (!at_train || *at_train > majority + 1e-9 || !fit.value("fitted", false)) continue;
       fit["majority_only"] = true;
-      std::string before = fit.contains("warning") ? fit["warning"].get<std::string>() + " " : "";
-      fit["warning"] = before + fmt::format(
-                                    "With all {} labels it scores {:.3f}, no more than always "
-                                    "answering the test split's most frequent label ({:.3f}): "
-                                    "the curve measures the class balance, not learning, and "
-                                    "its projections promise nothing.",
-                                    train.size(), *at_train, majority);
+      add_warning(fit, fmt::format("With all {} labels it scores {:.3f}, no more than always "
+                                   "answering the test split's most frequent label ({:.3f}): "
+                                   "the curve measures the class balance, not learning, and its "
+                                   "projections promise nothing.",
+                                   train.size(), *at_train, majority));
     }
   }
   nlohmann::json doc = {

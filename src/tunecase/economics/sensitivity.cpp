@@ -92,13 +92,20 @@ struct Outcome {
   double net_of = 0;
 };
 
+// The net benefit the table watches; with the baseline's price unknown, its floor (value minus
+// the approach's own cost), as the recommendation ranks by: an unknown read as $0 had shown
+// "$0 .. $0" for every input and listed the ones that moved the floor by half as moving nothing.
+double watched_figure(const ApproachResult& r) {
+  return r.net.known() ? r.net.get() : (r.value - r.own_cost).get();
+}
+
 // The pick under a changed scenario, and the net benefit of `watched` there.
 Outcome outcome(const Scenario& s, const std::string& watched) {
   Analysis a = analyse(s);
   Outcome o;
   if (a.best) o.pick = a.results[*a.best].name;
   for (const auto& r : a.results) {
-    if (r.name == watched) o.net_of = r.net.get();
+    if (r.name == watched) o.net_of = watched_figure(r);
   }
   return o;
 }
@@ -109,8 +116,8 @@ const ApproachResult& watched_result(const Analysis& a) {
   if (!best->is_baseline) return *best;
   const ApproachResult* alt = nullptr;
   for (const auto& r : a.results) {
-    if (r.is_baseline || !r.net.known()) continue;
-    if (!alt || r.net.get() > alt->net.get()) alt = &r;
+    if (r.is_baseline || !(r.value - r.own_cost).known()) continue;
+    if (!alt || watched_figure(r) > watched_figure(*alt)) alt = &r;
   }
   return alt ? *alt : *best;
 }
@@ -124,7 +131,7 @@ Sensitivity sensitivity(const Scenario& s, double swing) {
   out.base_pick = base.results[*base.best].name;
   const ApproachResult& watched = watched_result(base);
   out.watched = watched.name;
-  out.base_net = watched.net.get();
+  out.base_net = watched_figure(watched);
   double scale = std::max(std::fabs(out.base_net), 1.0);
   Scenario probe = s;
   std::vector<Knob> inputs = knobs(probe);
