@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <exception>
 #include <iterator>
+#include <optional>
 
 namespace tunecase::http::detail {
 namespace {
@@ -150,48 +151,31 @@ void Connection::on_header(beast::error_code ec) {
   // length (400, and the connection closed: its bytes would be read as the next request), and
   // a coding other than chunked is one this server does not decode (501).
   if (auto te = header.find(bhttp::field::transfer_encoding); te != header.end()) {
-    std::vector<std::string_view> codings;
-    std::string_view list(te->value().data(), te->value().size());
-    while (!list.empty()) {
-      std::size_t comma = list.find(',');
-      std::string_view coding = list.substr(0, comma);
-      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
-        coding.remove_prefix(1);
-      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
-        coding.remove_suffix(1);
-      if (!coding.empty()) codings.push_back(coding);
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    }
-    const bool chunked_last =
-        !codings.empty() &&
-        beast::iequals(beast::string_view(codings.back().data(), codings.back().size()), "chunked");
+    const std::string value(te->value());
+    const std::vector<std::string_view> codings = field_items(value);
+    const bool chunked_last = !codings.empty() && equals_ignoring_case(codings.back(), "chunked");
     // HTTP/1.0 has no transfer codings (RFC 9112 6.1): its framing is faulty, and a front end
     // speaking 1.0 would read the chunked body as the next request.
-    if (header.version() < 11) {
+    std::optional<std::pair<int, std::string>> refusal;
+    if (header.version() < 11)
+      refusal = {400,
+                 "Transfer-Encoding in an HTTP/1.0 request: send the body with a Content-Length, "
+                 "or speak HTTP/1.1."};
+    else if (!chunked_last)
+      refusal = {400, fmt::format("Transfer-Encoding: {} does not end in chunked: the body's "
+                                  "length cannot be known; send it chunked or with a "
+                                  "Content-Length.",
+                                  value)};
+    else if (codings.size() > 1)
+      refusal = {501, fmt::format("Transfer-Encoding: {}: only chunked is decoded here; send the "
+                                  "body chunked or with a Content-Length.",
+                                  value)};
+    if (refusal) {
       ++core_->requests;
       ++core_->malformed;
       version_ = header.version();
       keep_alive_ = false;
-      return reject(400,
-                    "Transfer-Encoding in an HTTP/1.0 request: send the body with a "
-                    "Content-Length, or speak HTTP/1.1.",
-                    AfterWrite::kClose);
-    }
-    if (!chunked_last || codings.size() > 1) {
-      ++core_->requests;
-      ++core_->malformed;
-      version_ = header.version();
-      keep_alive_ = false;
-      return reject(chunked_last ? 501 : 400,
-                    chunked_last
-                        ? fmt::format("Transfer-Encoding: {}: only chunked is decoded here; send "
-                                      "the body chunked or with a Content-Length.",
-                                      std::string(te->value()))
-                        : fmt::format("Transfer-Encoding: {} does not end in chunked: the body's "
-                                      "length cannot be known; send it chunked or with a "
-                                      "Content-Length.",
-                                      std::string(te->value())),
-                    AfterWrite::kClose);
+      return reject(refusal->first, refusal->second, AfterWrite::kClose);
     }
   }
   if (parser_->is_done()) return on_read(ec);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/core/ascii_case.h"
+#include "tunecase/core/trim.h"
 
 namespace tunecase::http {
 namespace {
@@ -17,6 +18,17 @@ int hex_value(char c) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> field_items(std::string_view value) {
+  std::vector<std::string_view> items;
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view item = trim(value.substr(0, comma), " \t");
+    if (!item.empty()) items.push_back(item);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+  }
+  return items;
+}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -37,6 +37,10 @@ class Headers {
 // ASCII case-insensitive equality, the comparison HTTP uses for field names and methods.
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 
+// The items of a list-valued field ("gzip, chunked"; RFC 9110 5.6.1): split at commas, spaces
+// and tabs trimmed, empty items left out. Views into `value`.
+std::vector<std::string_view> field_items(std::string_view value);
+
 struct Request {
   std::string method;  // as sent, e.g. "GET", "POST"
   std::string target;  // as sent, e.g. "/v1/pilot?arm=b"

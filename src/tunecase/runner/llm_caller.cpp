@@ -17,14 +17,12 @@ struct LlmCaller::Call {
   int attempts = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  // The request of `text`, the same bytes each time it is built; its time-out no later than the
-  // call's deadline (when it has one).
-  void build_request(std::chrono::milliseconds timeout, std::chrono::milliseconds deadline) {
+  // The request of `text`, the same bytes each time it is built.
+  void build_request(std::chrono::milliseconds timeout) {
     request = approach->request(text);
     request.timeout = timeout;
-    if (deadline.count() > 0)
-      request.timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left(deadline)));
   }
+  // What is left of the call's `deadline` (set: > 0) now.
   std::chrono::milliseconds left(std::chrono::milliseconds deadline) const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(started + deadline -
                                                                  std::chrono::steady_clock::now());
@@ -92,7 +90,7 @@ void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string te
   const LlmApproach& approach = *call->approach;
   call->text = std::move(text);
   call->done = std::move(done);
-  call->build_request(options_.timeout, options_.deadline);
+  call->build_request(options_.timeout);
   if (cache_)  // a hash of the whole body: only for the cache
     call->key =
         cache_key(approach.provider().endpoint(), approach.options().model, call->request.body);
@@ -173,15 +171,12 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
     return;
   }
   ++requests_sent_;
-  // The request is handed over, not copied: a retry builds it again. A first attempt that
-  // waited for the rate limit waits at most what is left of the call's deadline.
-  if (call->attempts > 0) {
-    call->build_request(options_.timeout, options_.deadline);
-  } else if (options_.deadline.count() > 0) {
-    call->request.timeout =
-        std::max(std::chrono::milliseconds(1),
-                 std::min(call->request.timeout, call->left(options_.deadline)));
-  }
+  // The request is handed over, not copied: a retry builds it again. Every attempt, the first
+  // after a wait for the rate limit included, waits at most what is left of the call's deadline.
+  if (call->attempts > 0) call->build_request(options_.timeout);
+  if (options_.deadline.count() > 0)
+    call->request.timeout = std::max(std::chrono::milliseconds(1),
+                                     std::min(options_.timeout, call->left(options_.deadline)));
   ++call->attempts;
   client_.submit(std::move(call->request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
@@ -212,11 +207,12 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   }
   std::unique_lock lock(mutex_);
   limiter_.settle(call->tokens, 0);
-  auto delay = retry_.delay(call->attempts, response);
+  const bool retryable = outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts);
+  const auto delay =
+      retryable ? retry_.delay(call->attempts, response) : std::chrono::milliseconds{};
   // A retry that would start past the call's deadline is not made.
-  const bool in_time = options_.deadline.count() <= 0 ||
-                       call->left(options_.deadline) > delay + std::chrono::milliseconds(100);
-  if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(call->attempts) && in_time) {
+  if (retryable && (options_.deadline.count() <= 0 ||
+                    call->left(options_.deadline) > delay + std::chrono::milliseconds(100))) {
     ++retries_;
     lock.unlock();
     scheduler_.after(delay, [this, call](bool cancelled) {

@@ -96,25 +96,19 @@ Response health(const PredictionLog::Health& h) {
 // A body sent compressed (Content-Encoding: gzip, br, ...) is refused by name: read as JSON it
 // would be "not valid JSON", which sends a client looking in the wrong place. RFC 9110 15.5.16:
 // 415 for a content coding the server does not take.
-std::optional<std::string> encoding_problem(const http::Request& request) {
+std::optional<Response> encoding_refusal(const http::Request& request) {
   // Every Content-Encoding field, and every coding in each (a list, "identity, gzip"): one that
   // is not identity is the body's.
   for (const auto& [name, field] : request.headers.fields()) {
     if (!http::equals_ignoring_case(name, "Content-Encoding")) continue;
-    std::string_view list = field;
-    while (!list.empty()) {
-      std::size_t comma = list.find(',');
-      std::string_view value = list.substr(0, comma);
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
-      if (value.empty() || http::equals_ignoring_case(value, "identity")) continue;
-      return fmt::format(
-          "{} takes an uncompressed JSON body; this one says Content-Encoding: {}. Send it "
-          "without compression (no Content-Encoding header)",
-          request.path, value);
+    for (std::string_view value : http::field_items(field)) {
+      if (http::equals_ignoring_case(value, "identity")) continue;
+      Response r = error(
+          415, fmt::format("{} takes an uncompressed JSON body; this one says Content-Encoding: "
+                           "{}. Send it without compression (no Content-Encoding header)",
+                           request.path, value));
+      r.headers.set("Accept-Encoding", "identity");
+      return r;
     }
   }
   return std::nullopt;
@@ -183,11 +177,9 @@ void Gateway::handle(http::Request request, http::Responder responder) {
 }
 
 void Gateway::classify(const http::Request& request, http::Responder responder) {
-  if (auto problem = encoding_problem(request)) {
+  if (auto refusal = encoding_refusal(request)) {
     metrics_->client_error();
-    Response r = error(415, *problem);
-    r.headers.set("Accept-Encoding", "identity");
-    return responder.respond(std::move(r));
+    return responder.respond(std::move(*refusal));
   }
   auto body = parse_classify(request.body);
   if (auto* e = std::get_if<BodyError>(&body)) {
@@ -232,11 +224,9 @@ bool Gateway::authorised(const http::Request& request) const {
 // runs on the blocking pool. A prediction still in the log queue is committed first, so feedback
 // right after its classify finds it.
 void Gateway::feedback(const http::Request& request, http::Responder responder) {
-  if (auto problem = encoding_problem(request)) {
+  if (auto refusal = encoding_refusal(request)) {
     metrics_->client_error();
-    Response r = error(415, *problem);
-    r.headers.set("Accept-Encoding", "identity");
-    return responder.respond(std::move(r));
+    return responder.respond(std::move(*refusal));
   }
   auto body = parse_feedback(request.body, feedback_labels());
   if (auto* e = std::get_if<BodyError>(&body)) {

@@ -282,26 +282,25 @@ class PgDatabase final : public store_detail::SqlDatabase {
   // message, spelling the password out).
   std::string scrub(std::string message) const {
     auto shares_part = [&](std::string_view quoted) {
-      for (const std::string& p : passwords_)
-        if (!p.empty() && quoted.find(p) != std::string_view::npos) return true;
       constexpr std::size_t kPart = 4;
+      if (quoted.empty()) return false;
       for (const std::string& p : passwords_) {
-        if (quoted.size() < kPart || p.size() < kPart) {
-          if (!quoted.empty() && p.find(quoted) != std::string::npos) return true;
-          continue;
-        }
-        for (std::size_t i = 0; i + kPart <= quoted.size(); ++i)
+        if (p.empty()) continue;
+        if (quoted.find(p) != std::string_view::npos || p.find(quoted) != std::string::npos)
+          return true;
+        for (std::size_t i = 0; p.size() >= kPart && i + kPart <= quoted.size(); ++i)
           if (p.find(quoted.substr(i, kPart)) != std::string::npos) return true;
       }
       return false;
     };
+    const std::string shown_url = redact_url(url_);
     for (std::size_t open = message.find('"'); open != std::string::npos;) {
       std::size_t close = message.find('"', open + 1);
       if (close == std::string::npos) break;
       std::string_view quoted(message.data() + open + 1, close - open - 1);
       // A value the redacted URL shows anyway (the user, the host, the database) stays: masking
       // it would say that the password equals it.
-      const bool shown = !quoted.empty() && redact_url(url_).find(quoted) != std::string::npos;
+      const bool shown = !quoted.empty() && shown_url.find(quoted) != std::string::npos;
       if (!shown && shares_part(quoted)) {
         message.replace(open + 1, close - open - 1, "***");
         close = open + 4;

@@ -231,6 +231,21 @@ std::vector<Migration> migrations(Dialect dialect) {
           run(version_7()),        run(version_8(dialect)), run(version_9(dialect))};
 }
 
+// What to do when --store names another application's tables.
+constexpr const char* kOwnStore =
+    "Point --store at a store of tunecase's own: a new file, or an empty PostgreSQL database (or "
+    "a schema of its own on the user's search_path)";
+
+// Whether the store's schema (PostgreSQL: the current schema) has a table called `name`.
+bool has_table(SqlSession& s, Dialect dialect, const std::string& name) {
+  return !s.query(dialect == Dialect::postgres
+                      ? "SELECT 1 FROM pg_tables WHERE tablename = $1 AND schemaname = "
+                        "current_schema()"
+                      : "SELECT 1 FROM sqlite_master WHERE name = $1",
+                  {name})
+              .empty();
+}
+
 // The version row, which the first migration writes: a table without exactly one whole number
 // in it was edited or damaged, and running the migrations again from 0 over the tables it has
 // ("table meta already exists") would say nothing of that.
@@ -254,13 +269,7 @@ int migrate_schema(SqlDatabase& db) {
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
-    bool exists = !s.query(db.dialect() == Dialect::postgres
-                               ? "SELECT 1 FROM pg_tables WHERE tablename = 'schema_version' "
-                                 "AND schemaname = current_schema()"
-                               : "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'",
-                           {})
-                       .empty();
-    if (!exists) {
+    if (!has_table(s, db.dialect(), "schema_version")) {
       s.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)", {});
       s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
     }
@@ -268,20 +277,12 @@ int migrate_schema(SqlDatabase& db) {
     // Every tunecase store from version 1 on has its meta table: a schema_version without one
     // is another application's table of that name (its number would have been taken for ours,
     // and a migration or a "newer tunecase" message followed).
-    if (version >= 1) {
-      bool has_meta = !s.query(db.dialect() == Dialect::postgres
-                                   ? "SELECT 1 FROM pg_tables WHERE tablename = 'meta' "
-                                     "AND schemaname = current_schema()"
-                                   : "SELECT 1 FROM sqlite_master WHERE name = 'meta'",
-                               {})
-                           .empty();
-      if (!has_meta)
-        throw UserError(fmt::format(
-            "{} holds a schema_version table that is not a tunecase store's (it has no meta "
-            "table beside it: another application's table of that name). Nothing was changed. "
-            "Point --store at a store of tunecase's own: a new file, or an empty PostgreSQL "
-            "database (or a schema of its own on the user's search_path)",
-            db.describe()));
+    if (version >= 1 && !has_table(s, db.dialect(), "meta")) {
+      throw UserError(fmt::format(
+          "{} holds a schema_version table that is not a tunecase store's (it has no meta "
+          "table beside it: another application's table of that name). Nothing was changed. "
+          "{}",
+          db.describe(), kOwnStore));
     }
     if (version > kSchemaVersion) {
       throw UserError(fmt::format(
@@ -302,10 +303,8 @@ int migrate_schema(SqlDatabase& db) {
         // back, so nothing is changed.
         throw UserError(fmt::format(
             "{} holds tables that are not a tunecase store's: bringing it from schema version "
-            "{} to {} failed ({}). Nothing was changed. Point --store at a store of tunecase's "
-            "own: a new file, or an empty PostgreSQL database (or a schema of its own on the "
-            "user's search_path)",
-            db.describe(), version, version + 1, e.what()));
+            "{} to {} failed ({}). Nothing was changed. {}",
+            db.describe(), version, version + 1, e.what(), kOwnStore));
       }
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
