@@ -42,7 +42,7 @@ bool overlaps(const ApproachResult& x, const ApproachResult& y) {
 // approaches are then ranked by value minus their own cost, each one's gain over keeping the
 // baseline at the baseline's cheapest (free to run), which is a floor under it.
 Figure standing(const ApproachResult& r, bool baseline_priced) {
-  return r.value - (baseline_priced ? r.horizon_cost : r.own_cost);
+  return baseline_priced ? r.value - r.horizon_cost : r.net_floor;
 }
 
 // Highest standing; a tie (to the cent) goes to the cheaper approach, then to the earlier one.
@@ -130,6 +130,7 @@ Analysis analyse(const Scenario& s) {
     double building = std::min(r.cost.ship_months.get(), b.horizon_months.get());
     r.cost_of_delay = r.value_per_month * building;
     r.net = r.value - r.extra_cost;
+    r.net_floor = r.value - r.own_cost;
     out.results.push_back(r);
   }
   for (size_t i = 0; i < out.results.size(); ++i) {

@@ -19,6 +19,9 @@ struct ApproachResult {
   // horizon_cost without the baseline's running cost while this approach is built: known
   // whenever this approach's own price is, and what it is ranked by when the baseline's is not.
   Figure own_cost;
+  // value - own_cost: the gain over keeping the baseline with the baseline free to run, a floor
+  // under `net`, and what is ranked and judged by when the baseline's price is unknown.
+  Figure net_floor;
   Figure extra_cost;  // horizon_cost - the cost of keeping the baseline over the horizon
   Figure errors_per_month;
   Figure value_per_month;  // against the baseline, once live

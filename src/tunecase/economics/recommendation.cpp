@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/suggest.h"
+#include "tunecase/economics/hosting_cost.h"
 #include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
@@ -130,8 +131,8 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         "{} ranks first among the approaches with a known price: its value over {} months, {}, "
         "minus its own cost over them, {}, is {}. Against keeping {} it gains that plus what "
         "running {} would cost over the months it is live, which is UNKNOWN (no price).",
-        pick.name, months, money(pick.value), money(pick.own_cost),
-        money(pick.value - pick.own_cost), base, base));
+        pick.name, months, money(pick.value), money(pick.own_cost), money(pick.net_floor), base,
+        base));
   else
     d.reasons.push_back(fmt::format(
         "{} has the highest net benefit over {} months: {} more than keeping {} (value {} minus "
@@ -296,7 +297,9 @@ void add_risks(Decision& d, const ApproachResult& pick) {
                        : fmt::format("{} {} counted as 0", fmt::join(zero, ", "),
                                      zero.size() == 1 ? "is" : "are"),
           !zero.empty() && hosting ? "; " : "",
-          hosting ? "its hosting is the assumed default instance ($0.10 an hour)" : ""));
+          hosting ? fmt::format("its hosting is the assumed default instance (${:.2f} an hour)",
+                                kAssumedUsdPerHour)
+                  : ""));
   }
   close_call_risk(d, pick);
   if (in.trained && in.retrain_every_months.get() == 0)
@@ -364,7 +367,7 @@ Decision decide(const Scenario& s) {
   // first-ranked approach's value minus its own cost is a floor under it (keeping the baseline
   // costs at least nothing). A positive floor still recommends; otherwise nothing can be said.
   const bool baseline_unpriced = !d.analysis.keep_baseline_cost.known() && !pick.is_baseline;
-  const Figure floor = pick.value - pick.own_cost;
+  const Figure& floor = pick.net_floor;
   if (baseline_unpriced && !(floor.known() && floor.get() > 0)) {
     d.headline = fmt::format(
         "No recommendation: whether {} pays for itself depends on what keeping {} costs, and "

@@ -96,7 +96,7 @@ struct Outcome {
 // the approach's own cost), as the recommendation ranks by: an unknown read as $0 had shown
 // "$0 .. $0" for every input and listed the ones that moved the floor by half as moving nothing.
 double watched_figure(const ApproachResult& r) {
-  return r.net.known() ? r.net.get() : (r.value - r.own_cost).get();
+  return r.net.known() ? r.net.get() : r.net_floor.get();
 }
 
 // The pick under a changed scenario, and the net benefit of `watched` there.
@@ -116,7 +116,7 @@ const ApproachResult& watched_result(const Analysis& a) {
   if (!best->is_baseline) return *best;
   const ApproachResult* alt = nullptr;
   for (const auto& r : a.results) {
-    if (r.is_baseline || !(r.value - r.own_cost).known()) continue;
+    if (r.is_baseline || !r.net_floor.known()) continue;
     if (!alt || watched_figure(r) > watched_figure(*alt)) alt = &r;
   }
   return alt ? *alt : *best;

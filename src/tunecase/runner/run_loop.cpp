@@ -187,6 +187,7 @@ void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double l
 
 void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
   Attempt& a = active_.at(item);
+  if (a.attempts > 0) ++result_.retries;  // counted when sent: a retry the cap drops never is
   ++a.attempts;
   a.sent_at = now;
   limiter_.take(a.tokens, now);
@@ -262,7 +263,6 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
             "timeout_ms in the approach's table)",
             a.attempts, a.attempts == 1 ? "" : "s", a.request.timeout.count());
         result_.stopped_by_budget = true;
-        --result_.retries;  // counted when it was queued; it is never sent
         ++result_.errors;
         ++done_;
         active_.erase(item);
@@ -303,7 +303,6 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   }
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kRetryable && retry_.may_retry(a.attempts) && !abort_) {
-    ++result_.retries;
     const auto delay = retry_.delay(a.attempts, response);
     // A wait the server asked for (Retry-After) past the back-off's own ceiling is said once:
     // minutes without a word look like a hung run.
