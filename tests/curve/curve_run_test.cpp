@@ -190,7 +190,7 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
       "base_url = \"http://127.0.0.1:" +
           std::to_string(port) +
           "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = { input = 20000.0, output = 20000.0 }\n"
-          "[curve]\nsizes = [30, 100]\nseeds = 1\napproaches = [\"lin\", \"llm\"]\n",
+          "[curve]\nsizes = [30, 100]\nseeds = 1\napproaches = [\"llm\", \"lin\"]\n",
       dir_ / "tunecase.toml");
   CurveOptions o;
   o.out_dir = dir_ / "refused";
@@ -210,11 +210,12 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   ASSERT_TRUE(in) << "curve.json was not written";
   nlohmann::json doc = nlohmann::json::parse(in);
   ASSERT_EQ(doc["approaches"].size(), 2u);
-  EXPECT_EQ(doc["approaches"][0]["points"].size(), 3u);  // lin: 30, 100 and all of train
-  EXPECT_TRUE(doc["approaches"][1]["points"].empty());
-  ASSERT_FALSE(doc["approaches"][1]["not_measured"].empty());
-  EXPECT_THAT(doc["approaches"][1]["not_measured"][0]["why"].get<std::string>(),
+  // The LLM approach first: the local one after the refusal is still measured.
+  EXPECT_TRUE(doc["approaches"][0]["points"].empty());
+  ASSERT_FALSE(doc["approaches"][0]["not_measured"].empty());
+  EXPECT_THAT(doc["approaches"][0]["not_measured"][0]["why"].get<std::string>(),
               HasSubstr("not confirmed"));
+  EXPECT_EQ(doc["approaches"][1]["points"].size(), 3u);  // lin: 30, 100 and all of train
   sim.stop();
 }
 

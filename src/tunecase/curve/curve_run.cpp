@@ -471,13 +471,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       std::vector<Tally> runs;
       std::size_t cut = 0;
       bool all = n == train.size();  // the whole train split is the same for every seed
-      // A spend the user did not confirm (or could not: no terminal) stops the LLM runs; what
-      // was measured so far is written before the command says so.
-      if (!a.is_local() && refused) {
-        not_measured.push_back({{"labels", n}, {"why", "not confirmed: " + *refused}});
-        continue;
-      }
-      for (int s = 0; s < (all ? 1 : settings.seeds) && !refused; ++s) {
+      // A spend the user did not confirm (or could not: no terminal) stops the LLM runs, not
+      // the local ones; what was measured is written before the command says so.
+      auto stopped = [&] { return refused && !a.is_local(); };
+      for (int s = 0; s < (all ? 1 : settings.seeds) && !stopped(); ++s) {
         Tally t;
         try {
           t = score(a, config, subsample(train, orders[s], n), test, data.labels, options, client,
