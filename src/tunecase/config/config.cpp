@@ -225,8 +225,9 @@ void read_pilot(TableReader& r, PilotSettings& p) {
   p.abstain_below = r.optional_number("abstain_below", Range::rate(),
                                       "answer \"needs a human\" below this confidence");
   p.challenger_timeout_ms =
-      static_cast<int>(r.integer("challenger_timeout_ms", 2000, Range::between(1, 600000),
-                                 "fallback: champion answers after"));
+      static_cast<int>(r.integer("challenger_timeout_ms", 2000, Range::between(1, 50000),
+                                 "fallback: champion answers after (the champion still has to "
+                                 "answer within the gateway's 60 s)"));
   p.days = static_cast<int>(r.integer("days", 14, Range::between(1, 365), "planned days"));
   p.queries_per_arm =
       r.optional_integer("queries_per_arm", Range::at_least(1),

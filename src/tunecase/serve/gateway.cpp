@@ -134,11 +134,24 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   load.http = http_.get();
   // An LLM call and its retries end 5 s before the HTTP answer deadline: the client gets the
   // call's own failure (502) with the time it took, not a 504 while retries still run on.
-  load.llm_deadline = std::max(std::chrono::milliseconds(1000),
-                               options_.server.response_timeout - std::chrono::seconds(5));
-  champion_ = load_served_approach(*config.find_approach(plan_.champion), config, load);
+  std::chrono::milliseconds call_time = std::max(
+      std::chrono::milliseconds(1000), options_.server.response_timeout - std::chrono::seconds(5));
+  LoadOptions champion_load = load;
+  LoadOptions challenger_load = load;
+  champion_load.llm_deadline = call_time;
+  challenger_load.llm_deadline = call_time;
+  if (plan_.mode == ServeMode::fallback) {
+    // The champion's call starts when the challenger's time is up, at the latest, and must end
+    // within what is left of the answer deadline; a challenger call past its time-out is
+    // answered by the champion, so its retries would be paid for nothing.
+    auto timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
+    champion_load.llm_deadline = std::max(std::chrono::milliseconds(1000), call_time - timeout);
+    challenger_load.llm_deadline = std::min(call_time, timeout);
+  }
+  champion_ = load_served_approach(*config.find_approach(plan_.champion), config, champion_load);
   if (!plan_.challenger.empty())
-    challenger_ = load_served_approach(*config.find_approach(plan_.challenger), config, load);
+    challenger_ =
+        load_served_approach(*config.find_approach(plan_.challenger), config, challenger_load);
 }
 
 // The plan `tunecase pilot` judges by when it is given none. The latest start's plan is the one
