@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
@@ -271,6 +273,21 @@ TEST(EvalMode, AnUnpricedBaselineRecommendsOnlyOnAPositiveFloor) {
   EXPECT_NE(memo_markdown(d).find("local-linear ranks first among the approaches with a known "
                                   "price"),
             std::string::npos);
+  // The ranking's uncertainty is judged on the same floors (it vanished with the nets): the
+  // pairs whose floors overlap across the accuracy intervals stay unsettled.
+  for (const auto& r : d.analysis.results) {
+    if (r.is_baseline || !r.own_cost.known()) continue;
+    EXPECT_TRUE(r.net_floor_low.known()) << r.name;
+    EXPECT_LE(r.net_floor_low.get(), r.net_floor.get()) << r.name;
+    EXPECT_GE(r.net_floor_high.get(), r.net_floor.get()) << r.name;
+  }
+  bool unsettled = false;
+  for (const auto& u : d.analysis.unsettled)
+    unsettled = unsettled || u.a == "local-linear" || u.b == "local-linear";
+  EXPECT_TRUE(unsettled) << "local-linear and api-retrieval overlap with the baseline priced too";
+  std::string all_risks = fmt::format("{}", fmt::join(d.risks, "\n"));
+  EXPECT_EQ(unsettled, all_risks.find("overlap across the accuracy intervals") != std::string::npos)
+      << all_risks;
 
   // api-unpriced (88%, the most accurate) as the baseline: every other approach loses value
   // against it, and whether one pays for itself depends on the baseline's unknown cost.
@@ -285,6 +302,10 @@ TEST(EvalMode, AnUnpricedBaselineRecommendsOnlyOnAPositiveFloor) {
   EXPECT_NE(unsure.next_step.find("Give api-unpriced a price"), std::string::npos);
   EXPECT_NE(memo_markdown(unsure).find("No recommendation"), std::string::npos);
   EXPECT_TRUE(decision_json(unsure).is_object());
+  // Without a recommendation the memo still says what is wrong with the measurements (it had
+  // no risks at all).
+  std::string unsure_risks = fmt::format("{}", fmt::join(unsure.risks, "\n"));
+  EXPECT_NE(unsure_risks.find("SIMULATED"), std::string::npos) << unsure_risks;
 }
 
 TEST(EvalMode, SimulatedFiguresAreLabelledInTheMemo) {

@@ -10,6 +10,7 @@
 #include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/money.h"
 #include "tunecase/economics/recommendation.h"
+#include "tunecase/economics/what_it_takes.h"
 
 namespace tunecase::econ {
 namespace {
@@ -333,4 +334,45 @@ TEST(Recomputation, ScenarioModeDoesNotSpeakOfDataItDoesNotHave) {
 }
 
 }  // namespace
+// "What would it take" when the trained approach is the baseline: its net benefit is 0 at any
+// accuracy, so what it needs is the error rate at which the prompting approach stops gaining
+// over it. With a prompting approach that takes months to ship, the old formula used the
+// baseline's live months (the whole horizon) and gave the wrong rate.
+TEST(Recomputation, WhatATrainedBaselineWouldNeedCountsThePromptsShipTime) {
+  Scenario s = read_scenario(parse_config(R"(
+[data]
+path = "x.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 2.5
+engineer_usd_per_week = 5000
+baseline = "local"
+[[approach]]
+name = "local"
+kind = "linear"
+accuracy = 0.80
+hosting.usd_per_month = 500
+[[approach]]
+name = "api"
+kind = "openai"
+accuracy = 0.90
+usd_per_query = 0.004
+engineering_weeks = 2
+time_to_ship_weeks = 13
+)",
+                                          "t.toml"),
+                             nullptr);
+  std::vector<WhatItTakes> rows = what_it_takes(s);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].trained, "local");
+  EXPECT_EQ(rows[0].prompting, "api");
+  ASSERT_TRUE(rows[0].required_error_rate);
+  // At that rate for the baseline, the prompting approach's net benefit is 0: a tie.
+  Scenario tied = s;
+  approach(tied, "local").error_rate.value = *rows[0].required_error_rate;
+  Analysis a = analyse(tied);
+  EXPECT_NEAR(result(a, "api").net.get(), 0.0, 0.01) << *rows[0].required_error_rate;
+  EXPECT_NEAR(result(a, "local").net.get(), 0.0, 1e-9);
+}
+
 }  // namespace tunecase::econ

@@ -1,6 +1,7 @@
 #include "tunecase/economics/analysis.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "tunecase/economics/value_model.h"
@@ -28,12 +29,20 @@ std::optional<double> mcnemar_p(const Scenario& s, const std::string& a, const s
   return std::nullopt;
 }
 
-bool overlaps(const ApproachResult& x, const ApproachResult& y) {
-  if (!x.net_low.known() || !y.net_low.known()) return false;
-  if (same_money(x.net.get(), y.net.get())) return true;
-  const ApproachResult& hi = x.net.get() > y.net.get() ? x : y;
-  const ApproachResult& lo = x.net.get() > y.net.get() ? y : x;
-  return lo.net_high.get() >= hi.net_low.get();
+// Whether two approaches' ranges across their accuracy intervals overlap: of the net benefit,
+// or of its floor when the baseline's price (and so every net) is unknown.
+bool overlaps(const ApproachResult& x, const ApproachResult& y, bool baseline_priced) {
+  auto range = [&](const ApproachResult& r) {
+    return baseline_priced
+               ? std::array<const Figure*, 3>{&r.net, &r.net_low, &r.net_high}
+               : std::array<const Figure*, 3>{&r.net_floor, &r.net_floor_low, &r.net_floor_high};
+  };
+  auto [x_mid, x_low, x_high] = range(x);
+  auto [y_mid, y_low, y_high] = range(y);
+  if (!x_low->known() || !y_low->known()) return false;
+  if (same_money(x_mid->get(), y_mid->get())) return true;
+  bool x_above = x_mid->get() > y_mid->get();
+  return (x_above ? y_high : x_high)->get() >= (x_above ? x_low : y_low)->get();
 }
 
 // What an approach is ranked by: value minus its own whole cost. It orders approaches exactly as
@@ -79,13 +88,24 @@ bool same_money(double a, double b) {
   return std::fabs(a - b) < 0.005 + 1e-12 * std::max(std::fabs(a), std::fabs(b));
 }
 
-Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
+namespace {
+
+Figure value_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
   const BusinessInputs& b = s.business;
   const Figure& base_rate = s.approaches[s.baseline_index()].error_rate;
   Figure per_month = monthly_value(b.queries_per_month, base_rate, own_rate, b.cost_per_error);
   Figure live = live_months(r.cost, b.horizon_months);
-  Figure value = combine(per_month, live, per_month.get() * live.get());
-  return value - r.extra_cost;
+  return combine(per_month, live, per_month.get() * live.get());
+}
+
+}  // namespace
+
+Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
+  return value_with_rate(s, r, own_rate) - r.extra_cost;
+}
+
+Figure standing(const Analysis& a, const ApproachResult& r) {
+  return standing(r, a.keep_baseline_cost.known());
 }
 
 std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult& r,
@@ -137,12 +157,15 @@ Analysis analyse(const Scenario& s) {
     ApproachResult& r = out.results[i];
     r.net_low = net_with_rate(s, r, s.approaches[i].error_rate_high);
     r.net_high = net_with_rate(s, r, s.approaches[i].error_rate_low);
+    r.net_floor_low = value_with_rate(s, r, s.approaches[i].error_rate_high) - r.own_cost;
+    r.net_floor_high = value_with_rate(s, r, s.approaches[i].error_rate_low) - r.own_cost;
     r.payback_months = payback(r, out.results[out.baseline]);
   }
-  out.best = best_of(out.results, base_cost.recurring_per_month.known());
+  bool baseline_priced = base_cost.recurring_per_month.known();
+  out.best = best_of(out.results, baseline_priced);
   for (size_t i = 0; i < out.results.size(); ++i) {
     for (size_t j = i + 1; j < out.results.size(); ++j) {
-      if (!overlaps(out.results[i], out.results[j])) continue;
+      if (!overlaps(out.results[i], out.results[j], baseline_priced)) continue;
       out.unsettled.push_back(
           UnsettledPair{out.results[i].name, out.results[j].name,
                         mcnemar_p(s, out.results[i].name, out.results[j].name)});

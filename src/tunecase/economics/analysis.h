@@ -32,6 +32,7 @@ struct ApproachResult {
   Figure net;
   Figure net_low;                        // at the pessimistic end of the accuracy interval
   Figure net_high;                       // at the optimistic end
+  Figure net_floor_low, net_floor_high;  // net_floor at the interval's two ends
   std::optional<double> payback_months;  // from the start; empty = never pays back
 };
 
@@ -53,6 +54,10 @@ struct Analysis {
 };
 
 Analysis analyse(const Scenario& s);
+
+// What approaches are ranked by: value minus their whole cost over the horizon when the
+// baseline's price is known (the order of the gain over keeping it), else net_floor.
+Figure standing(const Analysis& a, const ApproachResult& r);
 
 // Money compared to the cent: nets that differ by less are a tie (floating-point noise must not
 // pick the dearer of two equal options).

@@ -81,24 +81,27 @@ bool unsettled_pair(const Analysis& a, const std::string& x, const std::string& 
 }
 
 // The runner-up close behind the pick: within kCloseCall of the pick's gain over the baseline
-// (or, when the pick is the baseline, of the value the runner-up would bring).
+// (or, when the pick is the baseline, of the value the runner-up would bring). Approaches are
+// compared by what they are ranked by (standing): with the baseline's price unknown, their value
+// minus their own cost.
 void close_call_risk(Decision& d, const ApproachResult& pick) {
+  const Analysis& a = d.analysis;
   const ApproachResult* runner = nullptr;
-  for (const auto& r : d.analysis.results) {
-    if (r.name == pick.name || !r.value.known() || !r.horizon_cost.known()) continue;
-    if (!runner ||
-        r.value.get() - r.horizon_cost.get() > runner->value.get() - runner->horizon_cost.get())
-      runner = &r;
+  for (const auto& r : a.results) {
+    if (r.name == pick.name || !standing(a, r).known()) continue;
+    if (!runner || standing(a, r).get() > standing(a, *runner).get()) runner = &r;
   }
-  if (!runner || unsettled_pair(d.analysis, pick.name, runner->name)) return;
-  double gap = (pick.value.get() - pick.horizon_cost.get()) -
-               (runner->value.get() - runner->horizon_cost.get());
-  double scale = pick.is_baseline ? runner->value.get() : std::fabs(pick.net.get());
+  if (!runner || unsettled_pair(a, pick.name, runner->name)) return;
+  double gap = standing(a, pick).get() - standing(a, *runner).get();
+  bool priced = a.keep_baseline_cost.known();
+  double scale = pick.is_baseline ? runner->value.get()
+                                  : std::fabs((priced ? pick.net : pick.net_floor).get());
   if (scale <= 0 || gap > kCloseCall * scale) return;
   d.risks.push_back(fmt::format(
-      "Close call: {} is only {} ({}) behind {} on net benefit; a small error in an assumed input "
+      "Close call: {} is only {} ({}) behind {} on {}; a small error in an assumed input "
       "can reverse the order, so check the sensitivity table before committing.",
-      runner->name, money(gap), percent(gap / scale), pick.name));
+      runner->name, money(gap), percent(gap / scale), pick.name,
+      priced ? "net benefit" : "value minus its own cost"));
 }
 
 void task_change_risk(Decision& d) {
@@ -195,16 +198,16 @@ void label_noise_risk(Decision& d) {
 // Fewer test items than this make every measured accuracy wide enough to say so in the memo.
 constexpr int64_t kFewTestItems = 100;
 
-void small_test_risk(Decision& d, const ApproachInputs& pick) {
+void small_test_risk(Decision& d, const ApproachInputs* pick) {
   int64_t fewest = 0;
   for (const auto& a : d.scenario.approaches) {
     if (a.test_items > 0 && (fewest == 0 || a.test_items < fewest)) fewest = a.test_items;
   }
   if (fewest == 0 || fewest >= kFewTestItems) return;
   std::string width;
-  if (pick.error_rate_low.known() && pick.error_rate_high.known())
-    width = fmt::format(" ({}'s 95% interval spans {:.0f} points of accuracy)", pick.name,
-                        100 * (pick.error_rate_high.get() - pick.error_rate_low.get()));
+  if (pick && pick->error_rate_low.known() && pick->error_rate_high.known())
+    width = fmt::format(" ({}'s 95% interval spans {:.0f} points of accuracy)", pick->name,
+                        100 * (pick->error_rate_high.get() - pick->error_rate_low.get()));
   d.risks.push_back(fmt::format(
       "The accuracies here come from {} test item{}{}: too few to rank the approaches or to "
       "price their errors with confidence. Label more rows (a few hundred test items) and run "
@@ -231,12 +234,13 @@ void unseen_labels_risk(Decision& d) {
       n == 1 ? "" : "s", quoted_list(s.test_labels_unseen, n), rows, n == 1 ? "it" : "them"));
 }
 
-void add_risks(Decision& d, const ApproachResult& pick) {
+// The risks of the measurements themselves, whatever is picked: a memo without a recommendation
+// says them too. `first` is the first-ranked approach, if any.
+void add_data_risks(Decision& d, const ApproachInputs* first) {
   const Scenario& s = d.scenario;
-  small_test_risk(d, s.approaches[*d.analysis.best]);
+  small_test_risk(d, first);
   unseen_labels_risk(d);
   label_noise_risk(d);
-  const ApproachInputs& in = s.approaches[*d.analysis.best];
   if (!s.from_eval)
     d.risks.push_back(
         "Every accuracy here is ASSUMED (scenario mode): measure the approaches on "
@@ -271,6 +275,12 @@ void add_risks(Decision& d, const ApproachResult& pick) {
           "failed (eval's predictions.jsonl has each error) before committing money.",
           a.name, a.failures));
   }
+}
+
+void add_risks(Decision& d, const ApproachResult& pick) {
+  const Scenario& s = d.scenario;
+  const ApproachInputs& in = s.approaches[*d.analysis.best];
+  add_data_risks(d, &in);
   for (const auto& u : d.analysis.unsettled) {
     if (u.a == pick.name || u.b == pick.name) d.risks.push_back(unsettled_text(u, s.from_eval));
   }
@@ -358,6 +368,7 @@ Decision decide(const Scenario& s) {
     d.next_step =
         "Add usd_per_query or hosting to the approaches whose price is unknown, or add "
         "their models to the price catalogue, and run tunecase decide again.";
+    add_data_risks(d, nullptr);
     return d;
   }
   const ApproachResult& pick = d.analysis.results[*d.analysis.best];
@@ -377,6 +388,7 @@ Decision decide(const Scenario& s) {
         "Give {} a price (usd_per_query, hosting, or its model in the price catalogue), or make "
         "an approach with a known price the [business] baseline, and run tunecase decide again.",
         baseline);
+    add_data_risks(d, &s.approaches[*d.analysis.best]);
     return d;
   }
   d.pick = pick.name;

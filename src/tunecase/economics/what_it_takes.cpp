@@ -1,6 +1,9 @@
 #include "tunecase/economics/what_it_takes.h"
 
+#include <algorithm>
+
 #include "tunecase/economics/analysis.h"
+#include "tunecase/economics/cost_model.h"
 
 namespace tunecase::econ {
 namespace {
@@ -32,6 +35,20 @@ std::optional<double> crossing_volume(const Scenario& s, size_t t, size_t p) {
   return v > 0 ? std::optional<double>(v) : std::optional<double>(0.0);
 }
 
+// The baseline's net benefit is 0 at any accuracy (it is what the others are measured
+// against), so what it needs is the error rate at which the prompting approach `p` stops
+// gaining over it: Q x (rate - p's rate) x cost per error x p's live months = p's extra cost.
+std::optional<double> baseline_rate_to_match(const Scenario& s, const ApproachResult& p,
+                                             const Figure& p_rate) {
+  const BusinessInputs& b = s.business;
+  double scale = live_months(p.cost, b.horizon_months).get() * b.queries_per_month.get() *
+                 b.cost_per_error.get();
+  if (scale <= 0 || !p.extra_cost.known() || !p_rate.known()) return std::nullopt;
+  double rate = p_rate.get() + p.extra_cost.get() / scale;
+  if (rate < 0) return std::nullopt;
+  return std::min(rate, 1.0);
+}
+
 }  // namespace
 
 std::vector<WhatItTakes> what_it_takes(const Scenario& s) {
@@ -46,7 +63,9 @@ std::vector<WhatItTakes> what_it_takes(const Scenario& s) {
     w.trained = r.name;
     w.prompting = a.results[*p].name;
     w.already_ahead = r.net.get() > a.results[*p].net.get();
-    w.required_error_rate = error_rate_for_net(s, r, a.results[*p].net.get());
+    w.required_error_rate =
+        r.is_baseline ? baseline_rate_to_match(s, a.results[*p], s.approaches[*p].error_rate)
+                      : error_rate_for_net(s, r, a.results[*p].net.get());
     w.required_queries_per_month = crossing_volume(s, t, *p);
     out.push_back(w);
   }
