@@ -111,12 +111,15 @@ int main(int argc, char** argv) {
       {"split 95/5, 2,000 labelled/day, 60% both", PilotMode::split, 0.60, 0.60, 2000, 0.05},
       {"split 90/10, 500 labelled/day, 95% both", PilotMode::split, 0.95, 0.95, 500, 0.10, 0, 0,
        500},
+      {"split 95/5, 120/day, plan 18/arm, 60 looks", PilotMode::split, 0.85, 0.85, 120, 0.05, 0, 0,
+       18, 60},
       {"shadow, 300 pairs/day, 6% vs 6% discordant", PilotMode::shadow, 0, 0, 300, 0, 0.06, 0.06},
       {"POWER split 50/50, 400/day, 86% vs 83%", PilotMode::split, 0.86, 0.83, 400, 0.5},
       {"POWER shadow, 300 pairs/day, 7% vs 5% discordant", PilotMode::shadow, 0, 0, 300, 0, 0.07,
        0.05},
   };
-  std::printf("%d pilots per scenario, 30 daily looks, alpha 0.05, seed %llu\n", pilots, seed);
+  std::printf("%d pilots per scenario, 30 daily looks unless said, alpha 0.05, seed %llu\n", pilots,
+              seed);
   std::printf("%-50s  %-24s  %-24s  %s\n", "scenario", "always-valid (verdict)",
               "fixed 95% read daily", "mean day of call");
   for (const Scenario& s : scenarios) {

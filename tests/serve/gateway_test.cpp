@@ -341,6 +341,28 @@ TEST_F(GatewayTest, AbstainBelowAnswersNeedsAHuman) {
       << pilot_report_text(report);
 }
 
+// A verdict judges an abstaining arm by the labels it would have given: its reasons say how
+// often the clients got "needs a human" instead (a challenger that abstained on everything was
+// called a clear win without a word of it).
+TEST_F(GatewayTest, AVerdictSaysHowOftenAnArmAbstained) {
+  start(
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nshare = 0.5\n"
+      "abstain_below = 1.0\n");
+  for (int i = 0; i < 12; ++i)
+    classify({{"text", "the courier is late"}, {"id", "ab" + std::to_string(i)}});
+  nlohmann::json report = pilot();
+  std::string reasons = report["verdict"]["reasons"].dump();
+  int64_t challenger = report["arms"][1]["requests"].get<int64_t>();
+  ASSERT_GT(challenger, 0);
+  EXPECT_NE(reasons.find(fmt::format("the challenger (local-logreg) answered \\\"needs a "
+                                     "human\\\" to {} of {} requests (100%",
+                                     challenger, challenger)),
+            std::string::npos)
+      << reasons;
+  // No labelled item yet: no test was run, so no p-value (it read 1, "no difference").
+  EXPECT_TRUE(report["difference"]["test"]["p_value"].is_null()) << report["difference"].dump();
+}
+
 TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
   start("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n");
   for (int i = 0; i < 20; ++i) {

@@ -193,9 +193,25 @@ std::optional<std::string> cache_note(const ArmFigures& a) {
       a.approach, a.cached, a.requests, 100.0 * double(a.cached) / double(a.requests));
 }
 
+// An arm that answered "needs a human" is judged on the labels it would have given, which its
+// clients never got: a verdict that moves traffic to it must say how often.
+std::optional<std::string> abstention_reason(const char* role, const ArmFigures& a) {
+  if (a.abstained == 0 || a.requests == 0) return std::nullopt;
+  return fmt::format(
+      "the {} ({}) answered \"needs a human\" to {} of {} requests ({:.0f}%, abstain_below): "
+      "its accuracy scores the labels it would have given, which its clients did not get; "
+      "{} of the {} labelled were right",
+      role, a.approach, a.abstained, a.requests, 100.0 * double(a.abstained) / double(a.requests),
+      a.abstained_correct, a.abstained_labelled);
+}
+
 std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& plan,
-                                 const json& patterns) {
+                                 const json& patterns, const ArmFigures& champion,
+                                 const ArmFigures& challenger) {
   std::vector<std::string> out = {v.reason};
+  for (auto note :
+       {abstention_reason("challenger", challenger), abstention_reason("champion", champion)})
+    if (note) out.push_back(*note);
   for (const auto& s : patterns["per_segment"])
     if (s["challenger_significantly_worse"].get<bool>())
       out.push_back(
@@ -205,8 +221,14 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
                       s["difference_ci95"][1].get<double>()));
   if (v.unrepresentative)
     out.push_back(
-        "the challenger's live accuracy is below its offline interval: the test set "
-        "may not represent live traffic");
+        challenger.errors > 0
+            ? fmt::format("the challenger's live accuracy is below its offline interval: {} of "
+                          "its {} requests failed ({} timed out), and a failure counts as "
+                          "wrong once labelled; beyond those, the test set may not represent "
+                          "live traffic",
+                          challenger.errors, challenger.requests, challenger.timeouts)
+            : "the challenger's live accuracy is below its offline interval: the test set "
+              "may not represent live traffic");
   out.push_back("rule from " + plan.rule_source);
   if (plan.rule_source.rfind("[pilot]", 0) == 0)  // no business case: see rule_from_settings
     out.push_back(
@@ -251,7 +273,7 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   }
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
   json patterns = error_patterns(counts, champion_key, challenger_key);
-  std::vector<std::string> why = reasons(v, plan, patterns);
+  std::vector<std::string> why = reasons(v, plan, patterns, champion, challenger);
   // Read alone, a reason must say that its figures are the offline stand-in's.
   if (champion.simulated > 0 || challenger.simulated > 0)
     why.front() = "(simulated: answers from sim-llm) " + why.front();
@@ -266,11 +288,13 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   if (v.sample_ratio)
     srm = {{"chi_square", v.sample_ratio->chi_square},
            {"p_value", v.sample_ratio->p_value},
+           {"test", v.sample_ratio->exact ? "exact binomial" : "chi-square"},
            {"mismatch", v.sample_ratio->mismatch},
            {"planned_share", plan.share}};
   // Nothing to compare yet (no labelled pair, or an arm without labels): no gain, not 0.
   const bool compared =
       pairs ? pairs->labelled > 0 : champion.labelled > 0 && challenger.labelled > 0;
+  if (!compared) test["p_value"] = nullptr;  // no test run, not "no difference" (p = 1)
   return {
       {"difference",
        {{"accuracy_gain", compared ? json(v.gain) : json(nullptr)},

@@ -1,6 +1,8 @@
 #include "tunecase/stats/sample_ratio.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <stdexcept>
 
@@ -40,7 +42,59 @@ double upper_gamma_fraction(double a, double x) {
   return std::exp(-x + a * std::log(x) - std::lgamma(a)) * h;
 }
 
+// log P(X = k) for X ~ Binomial(n, p).
+double log_binomial_pmf(double k, double n, double p) {
+  return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1) + k * std::log(p) +
+         (n - k) * std::log1p(-p);
+}
+
 }  // namespace
+
+double binomial_two_sided(std::size_t k, std::size_t n, double p) {
+  if (!(p > 0 && p < 1) || k > n)
+    throw std::invalid_argument("binomial_two_sided: needs 0 < p < 1 and k <= n");
+  const double nn = static_cast<double>(n);
+  const double observed = log_binomial_pmf(static_cast<double>(k), nn, p);
+  // Relative tolerance, as R's binom.test: counts as likely as k up to rounding are included.
+  const double cut = observed + std::log1p(1e-7);
+  const auto last = static_cast<std::ptrdiff_t>(n);
+  const auto mode = static_cast<std::ptrdiff_t>(std::min(nn, std::floor((nn + 1) * p)));
+  auto unlikely = [&](std::ptrdiff_t i) {
+    return log_binomial_pmf(static_cast<double>(i), nn, p) <= cut;
+  };
+  // The pmf rises to the mode and falls after it: the counts at most as likely as k are two
+  // tails, whose inner ends a binary search finds.
+  std::ptrdiff_t lo = -1, hi = mode;  // the left tail ends at the last unlikely i <= mode
+  while (lo < hi) {
+    std::ptrdiff_t mid = lo + (hi - lo + 1) / 2;
+    if (unlikely(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  const std::ptrdiff_t left_end = lo;
+  lo = mode + 1;
+  hi = last + 1;  // the right tail starts at the first unlikely i > mode
+  while (lo < hi) {
+    std::ptrdiff_t mid = lo + (hi - lo) / 2;
+    if (unlikely(mid))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  const std::ptrdiff_t right_start = lo;
+  // Each tail summed from its inner end outward, until its terms stop counting.
+  auto tail = [&](std::ptrdiff_t from, std::ptrdiff_t step) {
+    double sum = 0;
+    for (std::ptrdiff_t i = from; i >= 0 && i <= last; i += step) {
+      double term = std::exp(log_binomial_pmf(static_cast<double>(i), nn, p));
+      sum += term;
+      if (term == 0 || term < sum * 1e-17) break;
+    }
+    return sum;
+  };
+  return std::min(1.0, tail(left_end, -1) + tail(right_start, +1));
+}
 
 double chi_square_upper_tail(double x, double df) {
   if (!(df > 0)) throw std::invalid_argument("chi_square_upper_tail: df must be positive");
@@ -79,6 +133,10 @@ SampleRatioCheck sample_ratio_check(std::span<const std::size_t> observed,
   r.df = planned_arms - 1;
   if (std::isinf(r.chi_square)) {
     r.p_value = 0;
+  } else if (r.df == 1 && weights.size() == 2) {
+    r.exact = true;
+    r.p_value =
+        binomial_two_sided(observed[1], static_cast<std::size_t>(total), weights[1] / weight_sum);
   } else if (r.df > 0) {
     r.p_value = chi_square_upper_tail(r.chi_square, static_cast<double>(r.df));
   }
