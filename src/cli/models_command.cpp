@@ -69,7 +69,7 @@ void list(const ModelsArgs& a) {
                m.promoted_at_ms ? tunecase::utc_text(*m.promoted_at_ms, false) : "-", accuracy,
                m.promoted_by.empty() ? m.path : m.promoted_by + " / " + m.path);
   }
-  fmt::print("(accuracy: measured on the holdout of the retrain that trained it)\n");
+  fmt::print("(accuracy: measured on the holdout of the last retrain that trained it)\n");
 }
 
 // Every registration, promotion, retirement and rollback, oldest first.

@@ -73,8 +73,12 @@ TEST_F(DailyFigures, ReadsDaysFromTheStoreWithLatencyAndCost) {
   EXPECT_EQ(days[0].labelled, 100);
   EXPECT_DOUBLE_EQ(*days[0].accuracy, 0.9);
   EXPECT_NEAR(days[0].latency_p95_ms, 100, 1);
-  EXPECT_NEAR(days[0].cost_usd, 1.2, 1e-9);
+  ASSERT_TRUE(days[0].cost_usd.has_value());
+  EXPECT_NEAR(*days[0].cost_usd, 1.2, 1e-9);
   EXPECT_EQ(days[1].requests, 0);
+  // A day whose requests carried no price (nothing spent, no tokens: a local model) has no cost,
+  // not a measured $0 (its hosting is the memo's monthly figure).
+  EXPECT_FALSE(days[1].cost_usd.has_value());
   EXPECT_EQ(days[2].errors, 8);
   EXPECT_DOUBLE_EQ(*days[2].accuracy, 0.5);
   EXPECT_NEAR(days[2].latency_p50_ms, 300, 3);

@@ -2,6 +2,7 @@
 // feedback with kept texts in a real SQLite store, and the champion/challenger gate; plus the
 // promotion rule on hand-made answers (refusals for each reason) and the policy's "due" check.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 
@@ -142,10 +143,23 @@ TEST_F(Retrain, WithNoFeedbackOutsideTheHoldoutNothingIsPromoted) {
             std::string::npos)
       << a.comparison.reasons.back();
   std::size_t registered = store_->models("linear").size();
+  // The registry then shows the later measurement of that version (it kept the first one's, so
+  // a version promoted by a later run showed a figure that run had not measured).
+  ASSERT_TRUE(store_->set_model_metrics("linear", a.challenger_version, "{\"stale\": true}"));
+  EXPECT_FALSE(store_->set_model_metrics("linear", "no-such-version", "{}"));
   r.now_ms += kDayMs;
   RetrainRun again = run_retrain(config_, *store_, r);
   EXPECT_EQ(again.approaches[0].challenger_version, a.challenger_version);
   EXPECT_EQ(store_->models("linear").size(), registered);
+  bool seen = false;
+  for (const auto& m : store_->models("linear")) {
+    if (m.version != a.challenger_version) continue;
+    seen = true;
+    nlohmann::json metrics = nlohmann::json::parse(m.metrics_json);
+    EXPECT_FALSE(metrics.contains("stale")) << m.metrics_json;
+    EXPECT_EQ(metrics["holdout_items"].get<int64_t>(), again.approaches[0].comparison.holdout);
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(Retrain, ADryRunRegistersNothingAndTooSmallAHoldoutPromotesNothing) {
@@ -228,6 +242,26 @@ TEST(PromotionRule, RefusesBelowTheRequiredGainAndOnLabelsNeverTrainedOn) {
   EXPECT_EQ(c.uncovered, std::vector<std::string>{"new"});
   EXPECT_THROW(compare_on_holdout(gold, champion, {"a"}, {"a"}, {"a"}, rule),
                std::invalid_argument);
+}
+
+// Feedback collapsed to one label (an export that wrote one value): a challenger trained on it
+// answers that label to everything and "wins" on a holdout of that label alone. It was promoted,
+// at 34% against 11.5%.
+TEST(PromotionRule, RefusesAHoldoutOfOneLabel) {
+  auto gold = repeat("billing", 300);
+  auto champion = concat(repeat("billing", 30), repeat("refund", 270));
+  auto challenger = concat(repeat("billing", 100), repeat("refund", 200));
+  PromotionRule rule;
+  Comparison c = compare_on_holdout(gold, champion, challenger, {"billing", "refund", "login"},
+                                    {"billing", "refund", "login"}, rule);
+  EXPECT_FALSE(c.promote);
+  ASSERT_FALSE(c.reasons.empty());
+  EXPECT_NE(c.reasons.front().find("every one of the 300 held-out items is labelled 'billing'"),
+            std::string::npos)
+      << c.reasons.front();
+  // A classifier of one label has nothing else to be judged on.
+  c = compare_on_holdout(gold, champion, challenger, {"billing"}, {"billing"}, rule);
+  EXPECT_TRUE(c.promote);
 }
 
 TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {

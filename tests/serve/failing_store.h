@@ -59,6 +59,10 @@ class FailingStore final : public Store {
     return real_->labelled_texts(from, to);
   }
   void register_model(const ModelVersion& m) override { real_->register_model(m); }
+  bool set_model_metrics(const std::string& approach, const std::string& version,
+                         const std::string& metrics_json) override {
+    return real_->set_model_metrics(approach, version, metrics_json);
+  }
   bool set_model_status(const std::string& approach, const std::string& version, ModelStatus status,
                         int64_t at_ms, const std::string& by) override {
     return real_->set_model_status(approach, version, status, at_ms, by);

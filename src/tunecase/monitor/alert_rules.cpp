@@ -105,15 +105,16 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   }
   if (s.max_usd_per_day) {
     // Cost needs no minimum: one expensive request is already money spent.
-    RuleState cost = last.cost_usd > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
+    double spent = last.cost_usd.value_or(0);
+    RuleState cost = spent > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
     out.push_back(
         {kCostPerDay,
          series.name,
          cost,
          last.day,
-         fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name, last.cost_usd,
-                     last.date, *s.max_usd_per_day),
-         {{"date", last.date}, {"cost_usd", last.cost_usd}, {"ceiling_usd", *s.max_usd_per_day}}});
+         fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name, spent, last.date,
+                     *s.max_usd_per_day),
+         {{"date", last.date}, {"cost_usd", spent}, {"ceiling_usd", *s.max_usd_per_day}}});
   }
   // An alert on sim-llm's answers says so wherever it goes (JSONL, stdout, the webhook).
   for (Finding& f : out) {

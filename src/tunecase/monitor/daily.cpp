@@ -55,7 +55,7 @@ void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled) {
       f.requests > 0 ? static_cast<double>(f.errors) / static_cast<double>(f.requests) : 0;
   p.latency_p50_ms = f.latency.p50;
   p.latency_p95_ms = f.latency.p95;
-  p.cost_usd = f.cost_usd;
+  if (f.tokens_in + f.tokens_out > 0 || f.cost_usd > 0) p.cost_usd = f.cost_usd;
 }
 
 }  // namespace

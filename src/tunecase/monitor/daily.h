@@ -39,7 +39,9 @@ struct DayPoint {
   double error_rate = 0;           // errors / requests; 0 without requests
   double latency_p50_ms = 0;       // over the day's answered requests, within 0.5%
   double latency_p95_ms = 0;
-  double cost_usd = 0;
+  // What the day's requests cost, by the price each carried; none when none carried one (a
+  // local model: its hosting is a monthly figure of the memo's, not a per-request cost).
+  std::optional<double> cost_usd;
 };
 
 struct ApproachSeries {

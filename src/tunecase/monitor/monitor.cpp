@@ -26,7 +26,7 @@ nlohmann::json day_json(const DayPoint& d, int64_t index) {
                       {"errors", d.errors},
                       {"timeouts", d.timeouts},
                       {"error_rate", d.error_rate},
-                      {"cost_usd", d.cost_usd}};
+                      {"cost_usd", d.cost_usd ? nlohmann::json(*d.cost_usd) : nlohmann::json()}};
   if (d.accuracy) j["accuracy"] = *d.accuracy;
   return j;
 }

@@ -71,6 +71,11 @@ std::string unserved_line(const nlohmann::json& doc) {
   return out;
 }
 
+// A day's cost, or "n/a" when its requests carried no price (a local model).
+std::string cost_cell(const nlohmann::json& usd) {
+  return usd.is_number() ? fmt::format("${:.2f}", usd.get<double>()) : std::string("n/a");
+}
+
 std::vector<std::string> day_row(const nlohmann::json& d) {
   return {d["date"].get<std::string>(),
           fmt::format("{}", d["requests"].get<int64_t>()),
@@ -79,7 +84,7 @@ std::vector<std::string> day_row(const nlohmann::json& d) {
           ms_cell(d["latency_p50_ms"]),
           ms_cell(d["latency_p95_ms"]),
           fmt::format("{} ({})", d["errors"].get<int64_t>(), pct(d["error_rate"])),
-          fmt::format("${:.2f}", d["cost_usd"].get<double>())};
+          cost_cell(d["cost_usd"])};
 }
 
 const std::vector<std::string> kDayHeader = {"day",    "requests", "labelled", "accuracy [95% CI]",
@@ -171,7 +176,7 @@ svg::Series constant_series(const std::string& name, const nlohmann::json& days,
 svg::Series figure_series(const std::string& name, const nlohmann::json& days, const char* key) {
   svg::Series s{name, {}, true, true, false, false, ""};
   for (const auto& d : days) {
-    double v = d["requests"].get<int64_t>() > 0 ? d[key].get<double>() : NAN;
+    double v = d["requests"].get<int64_t>() > 0 && d[key].is_number() ? d[key].get<double>() : NAN;
     s.points.push_back(point(d["day_index"].get<double>(), v));
   }
   return s;
@@ -269,10 +274,10 @@ std::string monitor_text(const nlohmann::json& doc) {
     if (!had_requests(a)) continue;
     const auto& last = a["days"].back();
     out +=
-        fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, ${:.2f}\n",
+        fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, {}\n",
                     shown_name(a), last["date"].get<std::string>(), last["requests"].get<int64_t>(),
                     accuracy_cell(last), ms_cell(last["latency_p95_ms"]),
-                    last["errors"].get<int64_t>(), last["cost_usd"].get<double>());
+                    last["errors"].get<int64_t>(), cost_cell(last["cost_usd"]));
   }
   if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "  " + unserved + "\n";
   for (const std::string& line : today_lines(doc)) out += "  " + line + "\n";

@@ -95,6 +95,10 @@ void register_challenger(Store& store, const RetrainRequest& request, const Retr
     m.status = ModelStatus::challenger;
     m.path = out.challenger_path.string();
     store.register_model(m);
+  } else if (out.challenger_version != out.champion_version) {
+    // Trained again on the same data (the same version), measured again on this holdout: the
+    // registry shows this measurement, the one its promotion (or not) rests on.
+    store.set_model_metrics(out.approach, out.challenger_version, metrics.dump());
   }
   if (c.promote && out.challenger_version != out.champion_version) {
     store.set_model_status(out.approach, out.challenger_version, ModelStatus::champion,
@@ -285,6 +289,18 @@ Comparison compare_on_holdout(const std::vector<std::string>& gold,
         "label(s) {} appear in the holdout but never in the training data; wait until some of "
         "their labels predate the holdout window",
         join(c.uncovered)));
+  }
+  // Every held-out item with one label, for a classifier of several: a label pipeline that
+  // broke (an export that wrote one value) looks like this, and a model trained on it "wins" by
+  // answering that label to everything.
+  if (c.holdout > 0 && c.labels.size() == 1 && known.size() > 1) {
+    ok = false;
+    c.reasons.push_back(fmt::format(
+        "every one of the {} held-out items is labelled '{}': a holdout of one label cannot "
+        "judge a classifier of {} labels, and usually means the feedback went wrong (an export "
+        "or relabelling that wrote one value); check the feedback of the holdout window "
+        "(tunecase monitor's daily figures, or the store's feedback table) before retraining",
+        c.holdout, c.labels.front().label, known.size()));
   }
   std::string versus = fmt::format(
       "accuracy {} against the champion's {} on {} held-out items ({}, McNemar p = {:.3g})",

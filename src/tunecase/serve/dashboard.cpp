@@ -68,7 +68,7 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
   return out;
 }
 
-json model_rows(const std::vector<ModelVersion>& models, json& events) {
+json model_rows(const std::vector<ModelVersion>& models) {
   json out = json::array();
   for (const auto& m : models) {
     out.push_back({{"approach", m.approach},
@@ -78,16 +78,25 @@ json model_rows(const std::vector<ModelVersion>& models, json& events) {
                    {"promoted_at_ms", m.promoted_at_ms ? json(*m.promoted_at_ms) : json(nullptr)},
                    {"promoted_by", m.promoted_by},
                    {"data_fingerprint", m.data_fingerprint}});
-    // A version's last promotion; one made by `tunecase models rollback` is marked as a rollback.
-    if (m.promoted_at_ms)
-      events.push_back({{"at_ms", *m.promoted_at_ms},
-                        {"kind", m.promoted_by.rfind("rollback", 0) == 0 ? "rollback" : "promoted"},
-                        {"approach", m.approach},
-                        {"version", m.version}});
   }
-  std::sort(events.begin(), events.end(),
-            [](const json& a, const json& b) { return a["at_ms"] < b["at_ms"]; });
   return out;
+}
+
+// Every time a version became champion, from the registry's history (oldest first): a version's
+// row keeps only its last promotion, so a rollback to it had hidden the promotion before. One
+// made by `tunecase models rollback` is marked as a rollback.
+json champion_events(const std::vector<ModelEvent>& history) {
+  json events = json::array();
+  for (const auto& e : history) {
+    if (e.event != model_status_name(ModelStatus::champion)) continue;
+    events.push_back({{"at_ms", e.at_ms},
+                      {"kind", e.by.rfind("rollback", 0) == 0 ? "rollback" : "promoted"},
+                      {"approach", e.approach},
+                      {"version", e.version}});
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const json& a, const json& b) { return a["at_ms"] < b["at_ms"]; });
+  return events;
 }
 
 json alert_rows(const std::vector<Alert>& alerts) {
@@ -173,13 +182,12 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
   for (const auto& a : counts.arms)
     if (a.simulated > 0) simulated.insert(a.approach);
 
-  json events = json::array();
   json out = {
       {"now_ms", report.now_ms},
       {"pilot", pilot},
       {"days", day_rows(counts.days, simulated)},
-      {"models", model_rows(store.models(""), events)},
-      {"events", events},
+      {"models", model_rows(store.models(""))},
+      {"events", champion_events(store.model_events(""))},
       {"alerts", alert_rows(store.alerts(true))},
       {"accuracy_floor", context.accuracy_floor ? json(*context.accuracy_floor) : json(nullptr)},
       {"memo", context.memo_available ? json("/memo") : json(nullptr)},

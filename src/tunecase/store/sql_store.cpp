@@ -413,6 +413,16 @@ class SqlStore final : public Store {
     });
   }
 
+  bool set_model_metrics(const std::string& approach, const std::string& version,
+                         const std::string& metrics_json) override {
+    int64_t changed = 0;
+    db_->write(Durability::durable, [&](SqlSession& s) {
+      changed = s.exec("UPDATE models SET metrics_json = $3 WHERE approach = $1 AND version = $2",
+                       {approach, version, metrics_json});
+    });
+    return changed > 0;
+  }
+
   bool set_model_status(const std::string& approach, const std::string& version, ModelStatus status,
                         int64_t at_ms, const std::string& by) override {
     bool found = false;

@@ -87,6 +87,10 @@ class Store {
   // (status `retired`, or `rolled_back` when `by` starts with "rollback") and sets promoted_at_ms
   // and promoted_by; false when the version is unknown.
   virtual void register_model(const ModelVersion& model) = 0;
+  // Replaces a version's holdout figures (metrics_json) with a later measurement's, as when a
+  // retrain measures again a version it trained before; false when there is no such version.
+  virtual bool set_model_metrics(const std::string& approach, const std::string& version,
+                                 const std::string& metrics_json) = 0;
   virtual bool set_model_status(const std::string& approach, const std::string& version,
                                 ModelStatus status, int64_t at_ms, const std::string& by = "") = 0;
   virtual std::vector<ModelVersion> models(const std::string& approach) = 0;  // "" = all
