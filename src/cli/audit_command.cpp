@@ -39,8 +39,10 @@ void run(const AuditArgs& a) {
     audit = stored_audit(a.store);
   } else {
     std::filesystem::path file = std::filesystem::path(a.dir) / "audit.json";
-    if (std::filesystem::is_regular_file(a.dir)) file = a.dir;
-    audit = tunecase::read_audit_file(file);
+    if (std::filesystem::is_regular_file(a.dir))
+      audit = tunecase::read_audit_file(a.dir);
+    else
+      audit = tunecase::folder_audit(file);
   }
   if (a.json) {
     fmt::print("{}\n", audit.dump(2));

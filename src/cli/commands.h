@@ -120,7 +120,8 @@ inline constexpr const char* kResumeFromCache =
 // request the project's HTTP client sends is recorded, and written to `file` when the command
 // ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two
 // seconds' records), and on SIGINT or SIGTERM, which then end the command (exit 130 or 143) with
-// a word on resuming. The audit of an earlier run in the folder becomes audit.previous.json. It
+// a word on resuming. The audit of an earlier run in the folder that sent anything is kept as
+// audit.run-N.json (tunecase::keep_earlier_audit). It
 // also holds the output folder (`file`'s) for the command's lifetime: a second command on the
 // same folder is refused, naming the first (two runs there would pay for the same answers twice
 // and write over each other's files).

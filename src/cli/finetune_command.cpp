@@ -30,8 +30,10 @@ void run(const FinetuneArgs& a) {
   tunecase::FinetuneResult result;
   {
     CommandAudit audit("finetune", config, std::filesystem::path(a.out) / "audit.json",
-                       "The same command again with the same --out follows the job this run "
-                       "created, if it created one, and pays for nothing twice");
+                       "A job this run created keeps training at the provider, and is billed; "
+                       "the same command again with the same --out follows it and pays for "
+                       "nothing twice. To stop it, cancel it at the provider (OpenAI: POST "
+                       "/v1/fine_tuning/jobs/ID/cancel, ID in finetune.json's job.id)");
     result = tunecase::run_finetune(config, a.approach, options, std::cerr);
   }
   const auto& r = result.record;

@@ -70,12 +70,8 @@ CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& c
   const std::string holder = fmt::format("pid {} (tunecase {})\n", getpid(), command_);
   if (ftruncate(lock_fd_, 0) == 0) (void)!pwrite(lock_fd_, holder.data(), holder.size(), 0);
   // An audit left by an earlier run (one interrupted, perhaps) is not this run's: it is kept
-  // as audit.previous.json, and this run's takes its place as it sends.
-  if (std::filesystem::exists(file_, ec)) {
-    std::filesystem::path previous = file_;
-    previous.replace_filename(file_.stem().string() + ".previous.json");
-    std::filesystem::rename(file_, previous, ec);
-  }
+  // as audit.run-N.json when that run sent anything, and this run's takes its place as it sends.
+  tunecase::keep_earlier_audit(file_);
   tunecase::set_process_audit(log_.get());
   // SIGINT and SIGTERM go to the watcher, which writes the audit before the command ends;
   // threads started from here on inherit the mask.

@@ -172,8 +172,24 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
                                                 " --config " + cfg + " --out " + out.string());
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(read_json(out / "audit.json")["state"], "finished");
-  // The interrupted run's audit is kept beside it, not deleted.
-  EXPECT_EQ(read_json(out / "audit.previous.json")["state"], "interrupted (SIGINT)");
+  // The interrupted run's audit is kept beside it, not deleted, and `tunecase audit` counts it.
+  EXPECT_EQ(read_json(out / "audit.run-1.json")["state"], "interrupted (SIGINT)");
+  CliResult shown = run_cli_with_env(env(), "audit --json --dir " + out.string());
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  nlohmann::json all = nlohmann::json::parse(shown.output);
+  ASSERT_EQ(all["earlier_runs"].size(), 1u) << shown.output;
+  EXPECT_EQ(all["earlier_runs"][0]["file"], "audit.run-1.json");
+  EXPECT_EQ(all["all_runs"]["requests"].get<int64_t>(),
+            all["totals"]["requests"].get<int64_t>() +
+                all["earlier_runs"][0]["totals"]["requests"].get<int64_t>());
+  // A third run keeps the second's audit too: every run that sent something keeps its record
+  // (one slot had lost the first run's uploads after two re-runs).
+  CliResult third = run_cli_with_env(env(), "eval --yes --no-inspect --only api --cache " + cache +
+                                                " --config " + cfg + " --out " + out.string());
+  EXPECT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_EQ(read_json(out / "audit.run-1.json")["state"], "interrupted (SIGINT)");
+  const bool second_sent = all["totals"]["requests"].get<int64_t>() > 0;
+  EXPECT_EQ(std::filesystem::exists(out / "audit.run-2.json"), second_sent);
 }
 
 }  // namespace

@@ -44,12 +44,25 @@ TEST(Deduplicate, MajorityLabelWinsAConflict) {
               ElementsAre(Pair("billing", 2), Pair("refund", 1)));
 }
 
-TEST(Deduplicate, TieGoesToTheSmallestLabel) {
-  Examples ex = {make_example("same", "zeta"), make_example("same", "alpha")};
+// No majority: the text is dropped, not kept under the label that sorts first (a 1:1 tie had
+// trained "charged twice, want it back" as `bug` because b < r).
+TEST(Deduplicate, ATieIsDroppedNotSettledBySpelling) {
+  Examples ex = {make_example("same", "zeta"), make_example("other", "x"),
+                 make_example("same", "alpha")};
   DedupResult r = deduplicate(ex);
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_EQ(ex[0].label, "alpha");
+  EXPECT_EQ(ex[0].text, "other");
   EXPECT_EQ(r.label_conflicts, 1u);
+  EXPECT_EQ(r.ties_dropped, 1u);
+  ASSERT_EQ(r.conflict_samples.size(), 1u);
+  EXPECT_EQ(r.conflict_samples[0].chosen, "");
+  // Two against one against one: a majority, kept.
+  Examples three = {make_example("t", "a"), make_example("t", "b"), make_example("t", "a"),
+                    make_example("t", "c")};
+  DedupResult kept = deduplicate(three);
+  ASSERT_EQ(three.size(), 1u);
+  EXPECT_EQ(three[0].label, "a");
+  EXPECT_EQ(kept.ties_dropped, 0u);
 }
 
 TEST(Deduplicate, SameLabelDuplicatesAreNotConflicts) {

@@ -17,8 +17,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
-// A CSV with `per_label` rows for each of three labels, one duplicate pair with conflicting
-// labels, one empty text and one unlabelled row.
+// A CSV with `per_label` rows for each of three labels, one text written three times with
+// conflicting labels (billing twice: its majority), one empty text and one unlabelled row.
 std::string tickets_csv(int per_label) {
   std::string csv = "text,label\n";
   for (const char* label : {"billing", "login", "refund"}) {
@@ -26,6 +26,7 @@ std::string tickets_csv(int per_label) {
       csv += fmt::format("{} ticket number {},{}\n", label, i, label);
   }
   csv += "Billing ticket number 0,refund\n";  // duplicate of a billing row, other label
+  csv += "BILLING ticket number 0,billing\n";
   csv += ",billing\n";
   csv += "what is this,\n";
   return csv;
@@ -37,8 +38,8 @@ TEST(PrepareData, OneFileIsReadDeduplicatedAndSplit) {
   config.path = dir.write("tickets.csv", tickets_csv(10));
   PreparedData data = prepare_data(config);
   const DatasetSummary& s = data.summary;
-  EXPECT_EQ(s.rows, 33u);
-  EXPECT_EQ(s.duplicates_removed, 1u);
+  EXPECT_EQ(s.rows, 34u);
+  EXPECT_EQ(s.duplicates_removed, 2u);
   EXPECT_EQ(s.label_conflicts, 1u);
   EXPECT_EQ(s.empty_text, 1u);
   EXPECT_EQ(s.skipped_rows, 1u);
@@ -121,7 +122,7 @@ TEST(PrepareData, SummaryJsonHasTheContractKeys) {
     EXPECT_TRUE(j.contains(key)) << key;
     EXPECT_TRUE(j[key].is_number_unsigned()) << key;
   }
-  EXPECT_EQ(j["rows"], 33);
+  EXPECT_EQ(j["rows"], 34);
   EXPECT_EQ(j["conflict_samples"][0]["chosen"], "billing");
   EXPECT_EQ(j["conflict_samples"][0]["label_counts"]["refund"], 1);
 }

@@ -270,11 +270,18 @@ TEST_F(FinetuneRunTest, AFailedJobReportsTheProvidersMessage) {
 TEST_F(FinetuneRunTest, ACancelledJobIsReportedAsCancelled) {
   start({.queue_s = 1.0, .run_s = 1.0, .fault = ""});
   std::thread canceller([this] {
-    while (server_->stats().finetune_jobs == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // The job's id, once the run has recorded it.
+    std::string id;
+    for (int i = 0; i < 1000 && id.empty(); ++i) {
+      json record = json::parse(slurp(dir_ / "out" / "finetune.json"), nullptr, false);
+      if (record.is_object() && record.contains("job") && record["job"].is_object())
+        id = record["job"].value("id", "");
+      if (id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(id.empty());
     auto http = make_http_client(1);
     OpenAiFinetuneClient client("http://127.0.0.1:" + std::to_string(port_) + "/v1", kKey, *http);
-    client.cancel("ftjob-sim1");
+    client.cancel(id);
   });
   std::string error = error_of(config(), options());
   canceller.join();
@@ -287,6 +294,12 @@ TEST_F(FinetuneRunTest, ARejectedFileStopsBeforeAnyJob) {
   std::string error = error_of(config(), options());
   EXPECT_NE(error.find("HTTP 400"), std::string::npos) << error;
   EXPECT_NE(error.find("could not be accepted"), std::string::npos) << error;
+  // A refusal comes back the same on a rerun: the message says to fix its cause first (it
+  // said only "run the same command again to go on").
+  EXPECT_NE(error.find("the provider refused the request, and will again until its cause is "
+                       "fixed"),
+            std::string::npos)
+      << error;
   EXPECT_EQ(server_->stats().finetune_jobs, 0u);
 }
 

@@ -1,6 +1,7 @@
 // The fine-tuning files are redacted like every request (docs/privacy.md): one placeholder map
 // per training line, labels never redacted.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "finetune_support.h"
 #include "tunecase/config/config.h"
@@ -30,6 +31,27 @@ TEST(TrainingFilePrivacy, LinesCarryPlaceholdersAndNoRawValues) {
   EXPECT_NE(jsonl.find("\"content\":\"refund\""), std::string::npos) << jsonl;
   // Without rules the file is as before.
   EXPECT_NE(training_jsonl(prompts, train).find("anna@example.com"), std::string::npos);
+}
+
+// An over-long example names its line of the training file (it said only "an example of about
+// 87045 tokens", with no way to find the row).
+TEST(TrainingFileChecks, AnOverLongExampleNamesItsLine) {
+  auto line = [](const std::string& text, const std::string& label) {
+    return nlohmann::json{{"messages",
+                           {{{"role", "user"}, {"content", text}},
+                            {{"role", "assistant"}, {"content", label}}}}}
+               .dump() +
+           "\n";
+  };
+  std::string jsonl;
+  for (int i = 0; i < 12; ++i) jsonl += line("short text " + std::to_string(i), "a");
+  jsonl += line(std::string(4000, 'x') + " long", "b");
+  TrainingLimits limits;
+  limits.max_example_tokens = 500;
+  TrainingFileReport r = validate_training_file("train.jsonl", jsonl, {"a", "b"}, limits);
+  std::string problems;
+  for (const auto& p : r.problems) problems += p + "\n";
+  EXPECT_NE(problems.find("train.jsonl:13: an example of about"), std::string::npos) << problems;
 }
 
 }  // namespace

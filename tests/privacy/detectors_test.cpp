@@ -36,6 +36,17 @@ TEST(UrlDetector, FindsSchemesAndWwwWithoutClosingPunctuation) {
             (Strings{"https://example.com/a?b=1", "www.example.org/x", "HTTP://A.B"}));
 }
 
+// Internationalised domains: the URL's host, path and token and the address went out (the scan
+// stopped at the first non-ASCII byte); punctuation such as "…" still ends a URL.
+TEST(UrlDetector, FindsInternationalisedHostsWhole) {
+  EXPECT_EQ(found("url", "reset link https://bücher.example.de/reset?token=SECRET77 broken"),
+            (Strings{"https://bücher.example.de/reset?token=SECRET77"}));
+  EXPECT_EQ(found("url", "see https://example.com/a… then"), (Strings{"https://example.com/a"}));
+  EXPECT_EQ(found("email", "please write to anna@firma-müller.de about it"),
+            (Strings{"anna@firma-müller.de"}));
+  EXPECT_EQ(found("email", "ask ivan@пример.рф today"), (Strings{"ivan@пример.рф"}));
+}
+
 TEST(UrlDetector, IgnoresABareScheme) {
   EXPECT_EQ(found("url", "https:// and www."), Strings{});
 }
@@ -154,6 +165,10 @@ std::vector<std::pair<std::size_t, std::size_t>> urls_byte_by_byte(std::string_v
     std::size_t e = i + prefix;
     while (e < t.size()) {
       unsigned char c = static_cast<unsigned char>(t[e]);
+      if (t.substr(e).starts_with("é")) {  // a letter: part of an internationalised host
+        e += 2;
+        continue;
+      }
       if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == '`' || c >= 0x80) break;
       ++e;
     }

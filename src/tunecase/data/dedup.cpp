@@ -9,17 +9,21 @@ namespace {
 
 constexpr std::size_t kMaxConflictSamples = 10;
 
-// Majority label; std::map iterates labels in order, so the first maximum is the smallest label.
+// The label more rows carry than any other, or "" when two or more share the most.
 std::string majority_label(const std::map<std::string, std::size_t>& counts) {
   const std::string* best = nullptr;
   std::size_t best_count = 0;
+  bool tie = false;
   for (const auto& [label, count] : counts) {
     if (count > best_count) {
       best = &label;
       best_count = count;
+      tie = false;
+    } else if (count == best_count) {
+      tie = true;
     }
   }
-  return best ? *best : std::string();
+  return best && !tie ? *best : std::string();
 }
 
 }  // namespace
@@ -45,7 +49,14 @@ DedupResult deduplicate(Examples& examples) {
     if (counts.size() < 2) continue;
     ++result.label_conflicts;
     std::string chosen = majority_label(counts);
-    examples[first].label = chosen;
+    if (chosen.empty()) {
+      // No majority: which label is right is unknown, so the text is dropped rather than kept
+      // under whichever label sorts first.
+      removed[first] = true;
+      ++result.ties_dropped;
+    } else {
+      examples[first].label = chosen;
+    }
     if (result.conflict_samples.size() < kMaxConflictSamples) {
       result.conflict_samples.push_back({examples[first].text, std::move(counts), chosen});
     }

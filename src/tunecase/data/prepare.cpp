@@ -54,6 +54,7 @@ void deduplicate_into(Examples& examples, DatasetSummary& summary) {
   DedupResult dedup = deduplicate(examples);
   summary.duplicates_removed += dedup.duplicates_removed;
   summary.label_conflicts += dedup.label_conflicts;
+  summary.label_ties_dropped += dedup.ties_dropped;
   for (auto& conflict : dedup.conflict_samples) {
     if (summary.conflict_samples.size() < 10)
       summary.conflict_samples.push_back(std::move(conflict));
@@ -210,6 +211,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"invalid_rows", invalid_rows},
           {"unlabelled", unlabelled},
           {"label_conflicts", label_conflicts},
+          {"label_ties_dropped", label_ties_dropped},
           {"rare_labels", rare_labels},
           {"test_labels_unseen_in_train", test_labels_unseen_in_train},
           {"test_rows_unseen_in_train", test_rows_unseen_in_train},
@@ -264,8 +266,12 @@ PreparedData prepare_data(const DataConfig& config, bool evaluable) {
           ? std::string()
           : fmt::format(
                 " ({} rows read; {} rows repeating another row's text were merged into it, {} "
-                "texts with conflicting labels: see `tunecase inspect`)",
-                s.rows, s.duplicates_removed, s.label_conflicts);
+                "texts with conflicting labels{}: see `tunecase inspect`)",
+                s.rows, s.duplicates_removed, s.label_conflicts,
+                s.label_ties_dropped == 0
+                    ? std::string()
+                    : fmt::format(", {} of them with no majority label and dropped",
+                                  s.label_ties_dropped));
   if (!evaluable) return data;
   if (data.labels.size() == 1) {
     throw UserError(fmt::format(

@@ -25,7 +25,8 @@ struct DatasetSummary {
   std::string dev_source = "none";
   std::size_t skipped_rows = 0;  // empty_text + invalid_rows
   std::size_t empty_text = 0, invalid_rows = 0, unlabelled = 0, label_conflicts = 0;
-  std::vector<std::string> rare_labels;                  // too rare to split, kept in train
+  std::size_t label_ties_dropped = 0;    // of the conflicts, texts with no majority label: dropped
+  std::vector<std::string> rare_labels;  // too rare to split, kept in train
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
   std::size_t test_rows_unseen_in_train = 0;             // test rows with one of those labels
   // Labels with fewer train rows than [data] min_label_count (and at least one): "label (n)",

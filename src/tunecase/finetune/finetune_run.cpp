@@ -231,10 +231,18 @@ class Session {
     } catch (const ProviderError& e) {
       record_["simulated"] = client.simulated();
       save();
-      throw UserError(
-          fmt::format("{}: {}; {} records how far it got: run the same command again "
-                      "to go on",
-                      a_.name, e.what(), file_.string()));
+      // A refusal (4xx but 429) comes back the same until its cause is fixed; a network
+      // failure, a rate limit or a server error may pass.
+      std::string what = e.what();
+      std::size_t http = what.find("answered HTTP 4");
+      bool refused = http != std::string::npos && what.compare(http, 18, "answered HTTP 429") != 0;
+      throw UserError(fmt::format(
+          "{}: {}; {} records how far it got: {}", a_.name, what, file_.string(),
+          refused ? "the provider refused the request, and will again until its cause is "
+                    "fixed (401/403: the key in the approach's api_key_env; 400: the training "
+                    "file, see the message; 413: a smaller --fraction or shorter texts), then "
+                    "run the same command again"
+                  : "run the same command again to go on"));
     }
     return finish();
   }

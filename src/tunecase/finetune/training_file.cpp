@@ -70,7 +70,7 @@ TrainingFileReport validate_training_file(std::string_view name, std::string_vie
   r.name = std::string(name);
   r.bytes = jsonl.size();
   std::set<std::string> known(labels.begin(), labels.end()), seen;
-  std::size_t bad_lines = 0;
+  std::size_t bad_lines = 0, over_long = 0, first_over_long = 0;
   std::istringstream in{std::string(jsonl)};
   std::string line;
   for (std::size_t number = 1; std::getline(in, line); ++number) {
@@ -94,6 +94,7 @@ TrainingFileReport validate_training_file(std::string_view name, std::string_vie
     int64_t tokens = line_tokens(json["messages"]);
     r.tokens += tokens;
     r.max_example_tokens = std::max(r.max_example_tokens, tokens);
+    if (tokens > limits.max_example_tokens && over_long++ == 0) first_over_long = number;
     std::string label = answer_label(json["messages"].back()["content"].get<std::string>());
     ++r.label_counts[label];
     if (!known.contains(label))
@@ -111,10 +112,13 @@ TrainingFileReport validate_training_file(std::string_view name, std::string_vie
     r.problems.push_back(
         fmt::format("{} examples; the provider needs at least {}", examples, limits.min_examples));
   if (r.max_example_tokens > limits.max_example_tokens)
-    r.problems.push_back(
-        fmt::format("an example of about {} tokens (estimated), over the {} "
-                    "allowed; shorten the prompt or the texts",
-                    r.max_example_tokens, limits.max_example_tokens));
+    r.problems.push_back(fmt::format(
+        "{}:{}: an example of about {} tokens (estimated), over the {} allowed{}; shorten the "
+        "prompt or the texts (the line's user message holds the text of a data row)",
+        name, first_over_long, r.max_example_tokens, limits.max_example_tokens,
+        over_long > 1
+            ? fmt::format(" ({} such lines; the first is named, the longest measured)", over_long)
+            : ""));
   if (r.bytes > limits.max_file_bytes)
     r.problems.push_back(fmt::format("{} bytes, over the {} bytes a file may hold; use --fraction",
                                      r.bytes, limits.max_file_bytes));

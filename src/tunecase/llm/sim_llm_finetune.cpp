@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <random>
 #include <sstream>
 
 #include "tunecase/llm/sim_llm_api.h"
@@ -128,7 +129,10 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-SimFinetune::SimFinetune(SimFinetuneOptions options) : options_(std::move(options)) {}
+SimFinetune::SimFinetune(SimFinetuneOptions options) : options_(std::move(options)) {
+  std::random_device entropy;
+  instance_ = fmt::format("{:06x}", entropy() & 0xffffffu);
+}
 
 uint64_t SimFinetune::jobs_created() const {
   std::lock_guard lock(mutex_);
@@ -174,7 +178,7 @@ SimFinetuneReply SimFinetune::upload(const std::string& content_type, const std:
     return bad_request(fmt::format("purpose must be 'fine-tune', not '{}'", purpose),
                        "invalid_purpose");
   std::lock_guard lock(mutex_);
-  File f{fmt::format("file-sim{}", ++next_file_), file->filename, file->body};
+  File f{fmt::format("file-sim{}-{}", instance_, ++next_file_), file->filename, file->body};
   nlohmann::json reply = {{"id", f.id},
                           {"object", "file"},
                           {"bytes", f.content.size()},
@@ -214,7 +218,7 @@ SimFinetuneReply SimFinetune::create(const std::string& body) {
     return bad_request("invalid training file: " + training.problem, "invalid_training_file");
   job.examples = std::make_shared<const std::vector<SimExample>>(std::move(training.examples));
   job.train_tokens = training.tokens;
-  job.id = fmt::format("ftjob-sim{}", ++next_job_);
+  job.id = fmt::format("ftjob-sim{}-{}", instance_, ++next_job_);
   job.created = std::chrono::steady_clock::now();
   job.created_at = static_cast<int64_t>(std::time(nullptr));
   std::string id = job.id;

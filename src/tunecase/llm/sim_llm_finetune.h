@@ -34,11 +34,11 @@ struct SimFinetuneReply {
 // The OpenAI Files and Fine-tuning APIs as sim-llm serves them: POST /v1/files (multipart, purpose
 // fine-tune), POST /v1/fine_tuning/jobs, GET /v1/fine_tuning/jobs/{id}, GET .../events, POST
 // .../cancel, GET /v1/fine_tuning/jobs (the list). A succeeded job's model
-// ("ft:<base>:tunecase-sim:<suffix>:<n>") answers chat requests with the lexical learner holding
-// every example of the uploaded training file in its memory (the pairs of the last user message and
-// the assistant's label), so what it gets right depends on how much and which data it was trained
-// on; nothing sets its accuracy. Trained tokens are the training file's tokens (estimated as the
-// chat routes count them) x epochs. Thread-safe.
+// ("ft:<base>:tunecase-sim:<suffix>:sim<instance>-<n>", the instance drawn at start) answers chat
+// requests with the lexical learner holding every example of the uploaded training file in its
+// memory (the pairs of the last user message and the assistant's label), so what it gets right
+// depends on how much and which data it was trained on; nothing sets its accuracy. Trained tokens
+// are the training file's tokens (estimated as the chat routes count them) x epochs. Thread-safe.
 class SimFinetune {
  public:
   explicit SimFinetune(SimFinetuneOptions options);
@@ -80,6 +80,9 @@ class SimFinetune {
   std::map<std::string, Job> jobs_;
   mutable std::map<std::string, std::shared_ptr<const std::vector<SimExample>>> models_;
   uint64_t next_file_ = 0, next_job_ = 0;
+  // Drawn once per server: ids of one sim-llm never repeat another's. A restarted sim-llm had
+  // handed out "ftjob-sim1" again, and a resumed finetune took the new run's job for its own.
+  std::string instance_;
 };
 
 }  // namespace tunecase

@@ -1,5 +1,6 @@
 #include "tunecase/privacy/audit.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -214,7 +215,89 @@ std::string audit_text(const nlohmann::json& audit, bool list_bodies) {
         out += fmt::format("    {} {} {} bytes\n", b.at("at_ms").get<int64_t>(),
                            b.at("sha256").get<std::string>(), b.at("bytes").get<int64_t>());
   }
+  if (audit.contains("earlier_runs") && !audit["earlier_runs"].empty()) {
+    out += "\nearlier runs in this folder (each kept as its own file):\n";
+    for (const auto& r : audit["earlier_runs"])
+      out += fmt::format("  {}: tunecase {} ({}), requests {}, bytes {}\n", r.value("file", ""),
+                         r.value("command", "?"), r.value("state", "?"),
+                         r["totals"].value("requests", int64_t{0}),
+                         r["totals"].value("bytes", int64_t{0}));
+    const auto& all = audit["all_runs"];
+    out += fmt::format("  all {} runs: requests {}, bytes {}\n", all.value("runs", 0),
+                       all.value("requests", int64_t{0}), all.value("bytes", int64_t{0}));
+  }
   return out;
+}
+
+namespace {
+
+// N of audit.run-N.json, or 0 for another name.
+int run_number(const std::filesystem::path& p) {
+  std::string name = p.filename().string();
+  const std::string head = "audit.run-", tail = ".json";
+  if (name.size() <= head.size() + tail.size() || name.rfind(head, 0) != 0 ||
+      name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
+    return 0;
+  std::string digits = name.substr(head.size(), name.size() - head.size() - tail.size());
+  if (digits.empty() || digits.size() > 6 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  return std::stoi(digits);
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> earlier_audits(const std::filesystem::path& file) {
+  std::vector<std::pair<int, std::filesystem::path>> found;
+  std::error_code ec;
+  std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (int n = run_number(entry.path()); n > 0) found.emplace_back(n, entry.path());
+  std::sort(found.begin(), found.end());
+  std::vector<std::filesystem::path> out;
+  for (auto& [n, p] : found) out.push_back(std::move(p));
+  return out;
+}
+
+std::filesystem::path keep_earlier_audit(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return {};
+  int64_t requests = 1;  // unreadable: kept, since it may record what was sent
+  try {
+    requests = read_audit_file(file).at("totals").value("requests", int64_t{1});
+  } catch (const std::exception&) {
+  }
+  if (requests == 0) {
+    std::filesystem::remove(file, ec);
+    return {};
+  }
+  int next = 1;
+  for (const auto& p : earlier_audits(file)) next = std::max(next, run_number(p) + 1);
+  std::filesystem::path kept = file;
+  kept.replace_filename(fmt::format("audit.run-{}.json", next));
+  std::filesystem::rename(file, kept, ec);
+  return ec ? std::filesystem::path() : kept;
+}
+
+nlohmann::json folder_audit(const std::filesystem::path& file) {
+  nlohmann::json audit = read_audit_file(file);
+  nlohmann::json earlier = nlohmann::json::array();
+  int64_t requests = audit.contains("totals") ? audit["totals"].value("requests", int64_t{0}) : 0;
+  int64_t bytes = audit.contains("totals") ? audit["totals"].value("bytes", int64_t{0}) : 0;
+  for (const auto& p : earlier_audits(file)) {
+    nlohmann::json run = read_audit_file(p);
+    nlohmann::json totals = run.value("totals", nlohmann::json::object());
+    earlier.push_back({{"file", p.filename().string()},
+                       {"command", run.value("command", "")},
+                       {"started_at_ms", run.value("started_at_ms", int64_t{0})},
+                       {"state", run.value("state", "")},
+                       {"totals", totals}});
+    requests += totals.value("requests", int64_t{0});
+    bytes += totals.value("bytes", int64_t{0});
+  }
+  audit["earlier_runs"] = earlier;
+  audit["all_runs"] = {{"runs", earlier.size() + 1}, {"requests", requests}, {"bytes", bytes}};
+  return audit;
 }
 
 nlohmann::json read_audit_file(const std::filesystem::path& file) {

@@ -129,4 +129,18 @@ nlohmann::json audit_json(const std::string& command, const std::vector<AuditEve
 // Reads an audit.json file; UserError naming the file when it is missing or not an audit.
 nlohmann::json read_audit_file(const std::filesystem::path& file);
 
+// An earlier run's audit.json in an output folder, kept when a new run starts there: as
+// audit.run-N.json (N = 1, 2, ... in the order the runs started) when it recorded any request,
+// removed when it recorded none. Every run that sent something keeps its record (one slot,
+// audit.previous.json, had lost the uploads of a run two re-runs back). Returns the kept path,
+// or empty.
+std::filesystem::path keep_earlier_audit(const std::filesystem::path& file);
+
+// The audits keep_earlier_audit kept beside `file`, oldest first.
+std::vector<std::filesystem::path> earlier_audits(const std::filesystem::path& file);
+
+// `tunecase audit --dir`: this run's audit with, under "earlier_runs", each earlier run's file,
+// command, start, state and totals, and under "all_runs" the totals over every run.
+nlohmann::json folder_audit(const std::filesystem::path& file);
+
 }  // namespace tunecase

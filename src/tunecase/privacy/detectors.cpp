@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <utf8proc.h>
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -43,6 +45,44 @@ bool domain_char(char c) {
   return is_alnum(c) || c == '.' || c == '-';
 }
 
+// The length in bytes of a non-ASCII letter, digit or combining mark at `i` (a host of an
+// internationalised domain: firma-müller.de, bücher.example), or 0.
+std::size_t intl_char_at(std::string_view t, std::size_t i) {
+  if (i >= t.size() || static_cast<unsigned char>(t[i]) < 0x80) return 0;
+  utf8proc_int32_t cp = 0;
+  utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(t.data() + i),
+                                        static_cast<utf8proc_ssize_t>(t.size() - i), &cp);
+  if (n <= 0) return 0;
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ND:
+      return static_cast<std::size_t>(n);
+    default:
+      return 0;
+  }
+}
+
+// The end of a domain's characters from `e` on: ASCII letters, digits, '.', '-' and non-ASCII
+// letters (an internationalised domain).
+std::size_t domain_end(std::string_view t, std::size_t e) {
+  while (e < t.size()) {
+    if (domain_char(t[e])) {
+      ++e;
+    } else if (std::size_t n = intl_char_at(t, e); n > 0) {
+      e += n;
+    } else {
+      break;
+    }
+  }
+  return e;
+}
+
 // True when a match may start at `i`: the byte before is not part of a word or a number.
 bool starts_word(std::string_view t, std::size_t i) {
   return i == 0 || !is_word(t[i - 1]);
@@ -56,8 +96,8 @@ bool valid_domain(std::string_view d) {
   if (d.empty() || d.front() == '.' || d.find("..") != std::string_view::npos) return false;
   std::size_t dot = d.rfind('.');
   if (dot == std::string_view::npos || d.size() - dot - 1 < 2) return false;
-  for (char c : d.substr(dot + 1))
-    if (!is_alpha(c)) return false;
+  for (char c : d.substr(dot + 1))  // non-ASCII bytes are letters here (domain_end)
+    if (!is_alpha(c) && static_cast<unsigned char>(c) < 0x80) return false;
   return true;
 }
 
@@ -225,8 +265,7 @@ void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
     std::size_t b = at;
     while (b > 0 && email_local_char(t[b - 1])) --b;
     while (b < at && t[b] == '.') ++b;
-    std::size_t e = at + 1;
-    while (e < t.size() && domain_char(t[e])) ++e;
+    std::size_t e = domain_end(t, at + 1);
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
     if (b < at && valid_domain(t.substr(at + 1, e - at - 1))) add(out, b, e, "email");
     at = t.find('@', std::max(e, at + 1));
@@ -266,7 +305,13 @@ void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
     std::size_t e = i + prefix;
     while (e < t.size()) {
       unsigned char c = static_cast<unsigned char>(t[e]);
-      if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == '`' || c >= 0x80) break;
+      if (c >= 0x80) {  // a letter of an internationalised host or path goes on; "…" ends it
+        std::size_t n = intl_char_at(t, e);
+        if (n == 0) break;
+        e += n;
+        continue;
+      }
+      if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == '`') break;
       ++e;
     }
     while (e > i + prefix && std::strchr(".,;:!?)]}'", t[e - 1]) != nullptr) --e;

@@ -235,6 +235,8 @@ nlohmann::json DataQuality::to_json() const {
       {"duplicates",
        {{"exact_removed", summary.duplicates_removed},
         {"label_conflicts", summary.label_conflicts},
+        {"label_ties_dropped", summary.label_ties_dropped},
+        {"label_conflict_samples", summary.to_json()["conflict_samples"]},
         {"exact_test_leaked_removed", summary.leaked_into_train},
         {"exact_dev_leaked_removed", summary.dev_leaked_into_train},
         {"near_similarity", options.near_duplicate_similarity},

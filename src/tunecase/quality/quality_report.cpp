@@ -91,8 +91,26 @@ void duplicates_section(std::string& md, const DataQuality& q) {
   md += "\n## Duplicates and leakage (measured)\n\n";
   md += fmt::format(
       "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {}; of them "
-      "with conflicting labels: {}. Test rows removed as exact copies of train/dev: {}.\n",
-      s.duplicates_removed, s.label_conflicts, s.leaked_into_train);
+      "with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}.\n",
+      s.duplicates_removed, s.label_conflicts,
+      s.label_ties_dropped > 0
+          ? fmt::format(" (the majority label kept; {} with no majority dropped)",
+                        s.label_ties_dropped)
+          : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
+      s.leaked_into_train);
+  if (!s.conflict_samples.empty()) {
+    md +=
+        fmt::format("\nThe first {} texts with conflicting labels:\n\n", s.conflict_samples.size());
+    md += "| text | labels (rows) | kept |\n|---|---|---|\n";
+    for (const auto& c : s.conflict_samples) {
+      std::string counts;
+      for (const auto& [label, n] : c.label_counts)
+        counts += fmt::format("{}{} ({})", counts.empty() ? "" : ", ", cell(label, 40), n);
+      md += fmt::format("| {} | {} | {} |\n", cell(c.text), counts,
+                        c.chosen.empty() ? "none: no majority, dropped" : cell(c.chosen, 40));
+    }
+    md += "\n";
+  }
   md += fmt::format(
       "- Near-duplicates (Jaccard of character 5-gram sets >= {:.2f}) within train: {} pairs in "
       "{} clusters; {} rows repeat another and over-weight what they say.\n",

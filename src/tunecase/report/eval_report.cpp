@@ -279,8 +279,12 @@ std::string dataset_section(const json& d) {
                        d.value("unlabelled", 0));
   }
   if (d.value("label_conflicts", 0) > 0) {
-    out += fmt::format("Label conflicts (same text, different labels; majority kept): {}.\n",
-                       d.value("label_conflicts", 0));
+    out += fmt::format(
+        "Label conflicts (same text, different labels; majority kept, a tie dropped): {}{}.\n",
+        d.value("label_conflicts", 0),
+        d.value("label_ties_dropped", 0) > 0
+            ? fmt::format(" ({} with no majority, dropped)", d.value("label_ties_dropped", 0))
+            : "");
   }
   if (d.contains("majority_baseline"))
     out += fmt::format(
