@@ -22,6 +22,7 @@
 #include "tunecase/data/synthetic.h"
 #include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/optimize/optimize_run.h"
+#include "tunecase/runner/budget.h"
 
 namespace tunecase {
 namespace {
@@ -206,6 +207,54 @@ TEST_F(OptimizeSimTest, MaxCostCapsTheSearchAndTheFinalStep) {
   if (!doc["winner"].is_null()) total += doc["winner"]["test"]["spent_usd"].get<double>();
   EXPECT_LE(total, 0.004 + 1e-12);
   EXPECT_TRUE(doc["search"]["budget_forced"].get<bool>());
+}
+
+// A search paid for under budget_usd, then a final test step over the confirmation threshold
+// that nobody confirms (no terminal): the search's result is written before the refusal ends the
+// command (it was lost, and the rerun paid the cache's way back to it).
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
+  std::string text = fmt::format(R"(
+[data]
+path = "tickets.csv"
+text = "text"
+label = "category"
+id = "id"
+test_fraction = 0.2
+dev_fraction = 0.2
+[[approach]]
+name = "sim"
+kind = "openai"
+base_url = "http://127.0.0.1:{}/v1"
+model = "sim-llm"
+price = {{ input = 30, output = 120 }}
+[optimize]
+models = ["sim"]
+strategies = ["zero_shot", "few_shot"]
+shots = [4]
+label_descriptions = [false]
+start_sample = 20
+budget_usd = 2
+)",
+                                 port_);
+  ProjectConfig c = parse_config(text, dir_ / "tunecase.toml");
+  auto o = options("refused");
+  o.assume_yes = false;  // and no terminal to ask on
+  std::ostringstream log;
+  EXPECT_THROW(run_optimize(c, o, log), SpendNotConfirmed) << log.str();
+  nlohmann::json doc = nlohmann::json::parse(slurp(dir_ / "refused" / "optimize.json"));
+  ASSERT_FALSE(doc["winner"].is_null()) << doc.dump();
+  EXPECT_TRUE(doc["winner"]["test"].is_null());
+  EXPECT_FALSE(doc["winner"]["test_not_run"].get<std::string>().empty());
+  EXPECT_GT(doc["search"]["requests"].get<int64_t>(), 0);
+  EXPECT_NE(slurp(dir_ / "refused" / "optimize.md").find("NOT scored on the test split"),
+            std::string::npos);
 }
 
 // The child half of the kill test: runs only when started by the parent with these variables.

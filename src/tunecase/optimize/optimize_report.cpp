@@ -48,6 +48,12 @@ std::string winner_summary(const nlohmann::json& doc) {
   const auto& w = doc["winner"];
   if (w.is_null()) return "No winner: " + no_winner_reason(doc) + ".";
   const auto& t = w["test"];
+  if (t.is_null())
+    return fmt::format(
+        "Winner: {} (chosen on dev: {}). NOT scored on the test split: {}. The same command "
+        "again with --yes (or a --max-cost that covers it) scores it; the search's answers come "
+        "from the cache.",
+        w["name"].get<std::string>(), accuracy_text(w["dev"]), w.value("test_not_run", ""));
   return fmt::format(
              "Winner: {} (chosen on dev: {}). Scored once on the test split: accuracy {:.3f} "
              "[{:.3f}, {:.3f}] on {} items, {} per 1k calls (estimated).",

@@ -13,6 +13,7 @@
 #include "tunecase/optimize/optimize_report.h"
 #include "tunecase/optimize/search_data.h"
 #include "tunecase/optimize/search_space.h"
+#include "tunecase/runner/budget.h"
 #include "tunecase/stats/proportion.h"
 
 namespace tunecase {
@@ -185,8 +186,22 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     const Candidate& w = settings.candidates[*result.winner];
     std::optional<double> left;
     if (options.max_cost_usd) left = std::max(0.0, *options.max_cost_usd - result.spent_usd);
-    nlohmann::json test =
-        score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
+    nlohmann::json test;
+    try {
+      test = score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
+    } catch (const SpendNotConfirmed& e) {
+      // The search's result is the spend already made: it is written before the refusal ends
+      // the command (it was lost, and the rerun paid the cache's way back to it).
+      doc["winner"] = {
+          {"name", w.name},
+          {"settings", w.settings},
+          {"dev", doc["candidates"][*result.winner]["dev"]},
+          {"test", nullptr},
+          {"test_not_run", e.what()},
+          {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+      write_optimize_outputs(doc, options.out_dir);
+      throw;
+    }
     // The search's own answers may all have come from the cache or none been bought (a zero
     // budget): the test run's answers say as well whether they were simulated.
     if (test.value("simulated", false)) doc["simulated"] = true;
