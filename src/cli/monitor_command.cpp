@@ -36,8 +36,8 @@ struct MonitorArgs {
   std::string store = "tunecase.db", config, out = "monitor", alerts, canary;
   int64_t now_ms = 0;
   bool no_drift = false, no_webhook = false, simulate = false, canary_force = false,
-       local_only = false;
-  double canary_flip_alert = 0.10;
+       local_only = false, yes = false;
+  double canary_flip_alert = 0.10, max_cost = -1;
 };
 
 // The training texts for the out-of-vocabulary detector, when the config's data can be read.
@@ -119,6 +119,9 @@ int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tune
   options.force = a.canary_force;
   options.flip_alert = a.canary_flip_alert;
   options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  options.assume_yes = a.yes;
+  if (a.max_cost >= 0) options.max_cost_usd = a.max_cost;
+  options.log = &std::cerr;
   auto results = mon::run_canary(config, store, canary, train, labels, *http, options);
   std::vector<mon::Finding> findings;
   for (const auto& r : results)
@@ -200,6 +203,12 @@ void add_monitor_command(CLI::App& app) {
                   "a small labelled file: send it to every LLM approach (at most once a day) and "
                   "compare with its first run (provider drift); runs instead of the daily report");
   cmd->add_flag("--canary-force", args->canary_force, "run the canary even if it ran today");
+  cmd->add_flag("--yes", args->yes,
+                "--canary: send without asking (it asks above $1 or at an unknown price)");
+  cmd->add_option("--max-cost", args->max_cost,
+                  "--canary: cap on its spend (USD), consent up to it; a canary estimated above "
+                  "it is not sent")
+      ->check(non_negative_number());
   add_local_only_option(cmd, args->local_only);
   cmd->add_option("--canary-flip-alert", args->canary_flip_alert,
                   "share of canary answers that flipped which alerts on its own")

@@ -201,8 +201,8 @@ TEST(PrivacyCli, MonitorCanaryIsAuditedAndRefusedUpFrontUnderLocalOnly) {
     for (int i = 0; i < 13 && std::getline(in, line); ++i) canary << line << "\n";
   }
   const std::string args = "monitor --config " + (dir.path() / "p.toml").string() + " --store " +
-                           store + " --canary " + (dir.path() / "canary.csv").string() + " --out " +
-                           (dir.path() / "mon").string();
+                           store + " --yes --canary " + (dir.path() / "canary.csv").string() +
+                           " --out " + (dir.path() / "mon").string();
   CliResult r = run_cli_with_env(env(), args);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   nlohmann::json audit = read_json(dir.path() / "mon" / "audit.json");

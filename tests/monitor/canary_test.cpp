@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/sim_llm_server.h"
 #include "tunecase/monitor/canary.h"
+#include "tunecase/runner/budget.h"
 
 namespace tunecase::monitor {
 namespace {
@@ -37,22 +40,27 @@ class Canary : public testing::StoreTest {
     http_ = make_http_client(4);
   }
 
-  ProjectConfig config(int port) {
-    std::string toml =
-        "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"sim-llm\"\n"
-        "base_url = \"http://127.0.0.1:" +
-        std::to_string(port) +
-        "/v1\"\n\n[[approach]]\nname = \"local\"\nkind = \"linear\"\n\n[labels]\n";
+  ProjectConfig config(int port, const std::string& model = "sim-llm") {
+    std::string toml = "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"" + model +
+                       "\"\n"
+                       "base_url = \"http://127.0.0.1:" +
+                       std::to_string(port) +
+                       "/v1\"\n\n[[approach]]\nname = \"local\"\nkind = \"linear\"\n\n[labels]\n";
     for (const auto& [label, description] : synthetic_label_descriptions())
       toml += label + " = \"" + description + "\"\n";
     std::ofstream(dir_ / "tunecase.toml") << toml;
     return load_config(dir_ / "tunecase.toml");
   }
 
-  std::vector<CanaryResult> run(const ProjectConfig& c, int64_t now_ms) {
+  std::vector<CanaryResult> run(const ProjectConfig& c, int64_t now_ms, bool yes = true,
+                                std::optional<double> max_cost = std::nullopt) {
     CanaryOptions o;
     o.now_ms = now_ms;
     o.attempts = 2;
+    o.assume_yes = yes;
+    o.max_cost_usd = max_cost;
+    std::ostringstream quiet;
+    o.log = &quiet;
     return run_canary(c, *store_, canary_, {}, labels_, *http_, o);
   }
 
@@ -121,6 +129,32 @@ TEST_F(Canary, AnUnreachableEndpointIsReportedAndStoresNothing) {
   EXPECT_NE(results[0].note.find("failed"), std::string::npos) << results[0].note;
   EXPECT_FALSE(store_->meta("canary.api.baseline").has_value());
   EXPECT_FALSE(store_->meta("canary.api.last").has_value());
+}
+
+// The canary spends as every command that calls an API does: an unknown price is asked about
+// (no terminal: not sent), a cap refuses an estimate above it, and what was spent is recorded
+// (it sent the whole file with no estimate, question, cap or record).
+TEST_F(Canary, SpendIsEstimatedConfirmedCappedAndRecorded) {
+  SimLlmServer sim(SimLlmOptions{});
+  int port = sim.start();
+  ProjectConfig unpriced = config(port);
+  EXPECT_THROW(run(unpriced, kT0, /*yes=*/false), SpendNotConfirmed);
+  EXPECT_THROW(run(unpriced, kT0, /*yes=*/false, 100.0), SpendNotConfirmed);
+  EXPECT_EQ(sim.stats().requests, 0u) << "nothing is sent before the spend is consented to";
+
+  ProjectConfig priced = config(port, "gpt-4o-mini");
+  EXPECT_THROW(run(priced, kT0, /*yes=*/false, 1e-6), SpendNotConfirmed);
+  EXPECT_EQ(sim.stats().requests, 0u);
+  auto ran = run(priced, kT0, /*yes=*/false, 1.0);  // consent up to $1: 60 short requests fit
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_TRUE(ran[0].ran);
+  EXPECT_GT(ran[0].tokens_in, 0);
+  ASSERT_TRUE(ran[0].spent_usd.has_value());
+  EXPECT_GT(*ran[0].spent_usd, 0.0);
+  EXPECT_LE(*ran[0].spent_usd, 1.0);
+  EXPECT_TRUE(canary_json(ran)[0]["spent_usd"].is_number());
+  EXPECT_NE(canary_markdown(ran).find("Spent: $"), std::string::npos);
+  sim.stop();
 }
 
 }  // namespace

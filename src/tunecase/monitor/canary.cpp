@@ -1,15 +1,21 @@
 #include "tunecase/monitor/canary.h"
 
+#include <algorithm>
+#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/data/utf8_check.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/llm_approach.h"
+#include "tunecase/llm/prices.h"
 #include "tunecase/monitor/daily.h"
+#include "tunecase/runner/budget.h"
+#include "tunecase/runner/llm_runner.h"
 
 namespace tunecase::monitor {
 namespace {
@@ -28,7 +34,7 @@ bool retryable(const HttpResponse& r) {
 
 // One canary item through the approach's provider; "" when it failed after every try.
 std::string answer(const LlmApproach& approach, HttpClient& http, const std::string& text,
-                   const CanaryOptions& o, bool& simulated, std::string& error) {
+                   const CanaryOptions& o, bool& simulated, Usage& used, std::string& error) {
   for (int attempt = 0; attempt < std::max(1, o.attempts); ++attempt) {
     if (attempt > 0 && o.sleep) o.sleep(std::chrono::milliseconds(1000LL << (attempt - 1)));
     HttpResponse r = http_send_sync(http, approach.request(text));
@@ -41,6 +47,8 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
     try {
       ChatAnswer a = approach.provider().parse_response(r);
       simulated = simulated || a.simulated;
+      used.input += a.usage.input;
+      used.output += a.usage.output;
       return approach.read(a).label;
     } catch (const std::exception& e) {
       error = e.what();
@@ -58,6 +66,19 @@ std::optional<json> read_meta(Store& store, const std::string& key) {
   return doc;
 }
 
+// Why the canary does not run for `approach` now (it ran too recently), or nullopt.
+std::optional<std::string> skip_note(Store& store, const ApproachConfig& approach,
+                                     const CanaryOptions& o) {
+  auto last = read_meta(store, "canary." + approach.name + ".last");
+  if (!last || o.force) return std::nullopt;
+  double hours = static_cast<double>(o.now_ms - last->value("at_ms", int64_t{0})) / 3.6e6;
+  if (hours >= o.min_hours) return std::nullopt;
+  return fmt::format(
+      "ran {:.1f} hours ago; the canary runs at most once every {:.0f} hours (--canary-force to "
+      "run anyway)",
+      hours, o.min_hours);
+}
+
 }  // namespace
 
 std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
@@ -68,6 +89,44 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     throw UserError("the canary set is empty; give it a few dozen labelled texts");
   const std::string fingerprint = set_fingerprint(canary);
   std::vector<CanaryResult> out;
+  // What would be sent, estimated and consented to before the first request.
+  RunEstimate whole;
+  std::vector<std::string> unpriced;
+  for (const ApproachConfig& approach : config.approaches) {
+    if (!approach.is_llm() || skip_note(store, approach, o)) continue;
+    LlmApproach llm(approach, config, train, labels);
+    Usage u;
+    for (const Example& e : canary) u.input += estimate_tokens(llm.request(e.text).body);
+    u.output = static_cast<int64_t>(canary.size()) * llm.options().max_tokens;
+    whole.tokens_in += u.input;
+    whole.tokens_out += u.output;
+    whole.items += canary.size();
+    whole.to_send += canary.size();
+    if (auto price = price_for(approach, PriceCatalogue::for_approach(approach)))
+      whole.usd = whole.usd.value_or(0) + cost_usd(*price, u);
+    else
+      unpriced.push_back(approach.name);
+  }
+  if (!unpriced.empty()) whole.usd.reset();
+  std::ostream& log = o.log ? *o.log : std::cerr;
+  if (whole.to_send > 0) {
+    log << describe_estimate(whole, "monitor --canary") << "\n";
+    if (o.max_cost_usd) {
+      if (!whole.usd)
+        throw SpendNotConfirmed(fmt::format(
+            "monitor --canary: {} has no price, so --max-cost ${:.2f} cannot be kept; give it "
+            "a price or run without --max-cost (and confirm)",
+            fmt::join(unpriced, ", "), *o.max_cost_usd));
+      if (*whole.usd > *o.max_cost_usd)
+        throw SpendNotConfirmed(fmt::format(
+            "monitor --canary: the canary may cost up to ${:.4f} (estimated, output at "
+            "max_tokens), over --max-cost ${:.4f}; nothing was sent. Raise the cap or use a "
+            "smaller canary file",
+            *whole.usd, *o.max_cost_usd));
+    } else {
+      confirm_spend(whole, "monitor --canary", kConfirmAboveUsd, o.assume_yes, o.confirm, log);
+    }
+  }
   for (const ApproachConfig& approach : config.approaches) {
     if (!approach.is_llm()) continue;
     CanaryResult r;
@@ -76,27 +135,25 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     r.finding.approach = approach.name;
     r.finding.day = o.now_ms / kDayMs;
     const std::string prefix = "canary." + approach.name;
-    auto last = read_meta(store, prefix + ".last");
-    if (last && !o.force) {
-      double hours = static_cast<double>(o.now_ms - last->value("at_ms", int64_t{0})) / 3.6e6;
-      if (hours < o.min_hours) {
-        r.note = fmt::format(
-            "ran {:.1f} hours ago; the canary runs at most once every {:.0f} "
-            "hours (--canary-force to run anyway)",
-            hours, o.min_hours);
-        r.finding.message = approach.name + ": canary not run (" + r.note + ")";
-        out.push_back(std::move(r));
-        continue;
-      }
+    if (auto note = skip_note(store, approach, o)) {
+      r.note = *note;
+      r.finding.message = approach.name + ": canary not run (" + r.note + ")";
+      out.push_back(std::move(r));
+      continue;
     }
     LlmApproach llm(approach, config, train, labels);
     r.model = llm.options().model;
     std::vector<std::string> answers;
     std::string error;
+    Usage used;
     for (const Example& e : canary) {
-      answers.push_back(answer(llm, http, e.text, o, r.simulated, error));
+      answers.push_back(answer(llm, http, e.text, o, r.simulated, used, error));
       r.errors += answers.back().empty();
     }
+    r.tokens_in = used.input;
+    r.tokens_out = used.output;
+    if (auto price = price_for(approach, PriceCatalogue::for_approach(approach)))
+      r.spent_usd = cost_usd(*price, used);
     r.items = static_cast<int64_t>(canary.size());
     std::vector<bool> now_right(canary.size()), before_right(canary.size());
     for (std::size_t i = 0; i < canary.size(); ++i) {
@@ -186,6 +243,9 @@ nlohmann::json canary_json(const std::vector<CanaryResult>& results) {
                              : r.finding.state == RuleState::clear ? "clear"
                                                                    : "not compared"},
                    {"message", r.finding.message},
+                   {"tokens_in", r.tokens_in},
+                   {"tokens_out", r.tokens_out},
+                   {"spent_usd", r.spent_usd ? json(*r.spent_usd) : json(nullptr)},
                    {"basis", r.simulated ? "simulated (tunecase sim-llm)" : "measured"}});
   }
   return out;
@@ -210,6 +270,23 @@ std::string canary_markdown(const std::vector<CanaryResult>& results) {
   }
   md += "\n";
   for (const CanaryResult& r : results) md += "- " + r.finding.message + "\n";
+  double spent = 0;
+  bool any = false, unknown = false;
+  for (const CanaryResult& r : results) {
+    if (!r.ran && r.errors == 0) continue;
+    any = true;
+    if (r.spent_usd)
+      spent += *r.spent_usd;
+    else
+      unknown = true;
+  }
+  if (any)
+    md += fmt::format("\nSpent: {} ({}, from the tokens the API reported).\n",
+                      unknown ? "unknown (a model without a price)" : fmt::format("${:.4f}", spent),
+                      std::any_of(results.begin(), results.end(),
+                                  [](const CanaryResult& r) { return r.simulated; })
+                          ? "simulated"
+                          : "measured");
   return md;
 }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,13 @@ struct CanaryOptions {
   bool force = false;        // run even when the previous run is recent
   int attempts = 4;          // tries per item on 429, 5xx and transport errors
   std::function<void(std::chrono::milliseconds)> sleep;  // between tries (tests: none)
+  // The spend, as every command that calls an API: the whole canary's estimate (output at
+  // max_tokens, an upper bound) is asked about above $1 or at an unknown price, unless
+  // assume_yes; a max_cost_usd is consent up to it and refuses an estimate above it.
+  bool assume_yes = false;
+  std::optional<double> max_cost_usd;
+  std::function<bool(const std::string&)> confirm;  // null: stdin when a terminal, else no
+  std::ostream* log = nullptr;                      // the estimate and the question
 };
 
 struct CanaryResult {
@@ -49,6 +58,8 @@ struct CanaryResult {
   McNemarResult mcnemar;  // a = this run, b = the baseline
   int64_t baseline_at_ms = 0;
   bool simulated = false;
+  int64_t tokens_in = 0, tokens_out = 0;  // as the API reported them
+  std::optional<double> spent_usd;        // measured from those; none without a price
   Finding finding;  // kind provider_drift: firing, clear, or unknown (not compared)
 };
 
