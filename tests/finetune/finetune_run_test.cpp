@@ -267,6 +267,33 @@ TEST_F(FinetuneRunTest, AFailedJobReportsTheProvidersMessage) {
   EXPECT_EQ(recorded["training_usd"], nullptr);
 }
 
+// Labels spelt two ways would be paid for and learnt as two labels: the files' report says so
+// before the spend is asked about, and names the setting that merges them.
+TEST_F(FinetuneRunTest, LabelsSpeltTwoWaysAreNamedBeforeTheSpend) {
+  start();
+  std::ofstream csv(dir_ / "variants.csv");
+  csv << "text,category\n";
+  for (int i = 0; i < 14; ++i) csv << "my invoice " << i << " is wrong,billing\n";
+  for (int i = 0; i < 4; ++i) csv << "charged twice for order " << i << ",BILLING\n";
+  for (int i = 0; i < 14; ++i) csv << "cannot sign in attempt " << i << ",login\n";
+  csv.close();
+  std::string toml = "[data]\npath = \"" + (dir_ / "variants.csv").string() +
+                     "\"\nlabel = \"category\"\nnormalize_labels = false\n\n"
+                     "[[approach]]\nname = \"gpt-ft\"\nkind = \"openai\"\n"
+                     "base_url = \"http://127.0.0.1:" +
+                     std::to_string(port_) +
+                     "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = \"gpt-4.1-mini\"\n"
+                     "finetune = { base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 1 }\n";
+  FinetuneOptions o = options();
+  o.assume_yes = false;
+  o.confirm = [](const std::string&) { return false; };
+  error_of(parse_config(toml, dir_ / "variants.toml"), o);
+  EXPECT_NE(log_.str().find("the label \"billing\" is spelt 2 ways"), std::string::npos)
+      << log_.str();
+  EXPECT_NE(log_.str().find("normalize_labels = true"), std::string::npos);
+  EXPECT_EQ(server_->stats().requests, 0u);
+}
+
 TEST_F(FinetuneRunTest, ACancelledJobIsReportedAsCancelled) {
   start({.queue_s = 1.0, .run_s = 1.0, .fault = ""});
   std::thread canceller([this] {

@@ -105,6 +105,18 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
       if (test_texts.contains(e.text))
         throw std::logic_error("a test text reached a fine-tuning file: " + e.id);
   f.train_report = validate_training_file("train.jsonl", f.train_jsonl, data.labels);
+  // Labels spelt two ways would be paid for and learnt as two labels.
+  if (!data.summary.labels_normalized)
+    for (const LabelVariantGroup& g : data.summary.label_variants) {
+      std::string spellings;
+      for (const auto& [spelling, rows] : g.spellings)
+        spellings +=
+            fmt::format("{}\"{}\" ({} rows)", spellings.empty() ? "" : ", ", spelling, rows);
+      f.train_report.warnings.push_back(fmt::format(
+          "the label \"{}\" is spelt {} ways, {}, and would be trained as {} labels; set [data] "
+          "normalize_labels = true to merge them before paying for the job",
+          g.canonical, g.spellings.size(), spellings, g.spellings.size()));
+    }
   log << f.train_report.text();
   if (!f.validation.empty()) {
     TrainingLimits limits;
