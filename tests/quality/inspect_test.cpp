@@ -204,6 +204,14 @@ TEST(Inspect, SaysHowManyRowsHaveNoLabel) {
   EXPECT_THAT(data_quality_summary(q), HasSubstr("high-quality examples (measured): "));
   EXPECT_THAT(data_quality_summary(q), Not(HasSubstr("(estimated)")));
   EXPECT_THAT(data_quality_markdown(q), HasSubstr("(measured: labelled rows minus near-duplicate"));
+  EXPECT_THAT(data_quality_summary(q), HasSubstr("not estimated (--no-noise)"));
+  // Asked for but impossible (one label): the reason is that, not a flag nobody gave.
+  auto one = testing::noisy_data(60, 1, 0.0, 3);
+  DataConfig single;
+  single.path = dir.write("one.csv", csv_of(one.rows));
+  single.label = "category";
+  DataQuality q1 = inspect_data(prepare_data(single, /*evaluable=*/false), InspectOptions{});
+  EXPECT_THAT(data_quality_summary(q1), HasSubstr("it needs two or more labels in train"));
 }
 
 TEST(Inspect, WritesTheSuspectListForAHuman) {

@@ -275,7 +275,11 @@ std::string data_quality_summary(const DataQuality& q) {
                      high_quality_text(q));
   out += q.noise ? "counts are measured on the data; label noise and high-quality examples are "
                    "estimated\n"
-                 : "counts are measured on the data; label noise was not estimated (--no-noise)\n";
+         : q.options.label_noise
+             ? "counts are measured on the data; label noise was not estimated (it needs "
+               "two or more labels in train)\n"
+             : "counts are measured on the data; label noise was not estimated "
+               "(--no-noise)\n";
   return out;
 }
 
