@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/monitor/operation_plan.h"
 
 namespace tunecase::monitor {
@@ -24,6 +25,11 @@ TEST(OperationPlan, AMissingOwnerIsShownLoudly) {
   EXPECT_NE(md.find("UNASSIGNED OWNER"), std::string::npos);
   EXPECT_NE(md.find("No retraining is planned"), std::string::npos);
   EXPECT_NE(operation_plan_html(plan).find("UNASSIGNED"), std::string::npos);
+  // Dollars are grouped as in the memo beside it ("$80000" read as a typo).
+  EXPECT_NE(md.find("an unplanned emergency retrain: $80,000 (assumed)"), std::string::npos) << md;
+  EXPECT_EQ(whole_dollars(-1234.6), "-$1,235");
+  EXPECT_EQ(whole_dollars(999), "$999");
+  EXPECT_EQ(whole_dollars(0.4), "$0");
 }
 
 TEST(OperationPlan, StatesCadenceOwnersThresholdsAndBudget) {

@@ -26,4 +26,16 @@ std::size_t utf8_chars(std::string_view text) {
   return n;
 }
 
+std::string whole_dollars(double usd) {
+  if (!std::isfinite(usd)) return "UNKNOWN";
+  std::string digits = fmt::format("{:.0f}", std::fabs(usd));
+  std::string out;
+  const std::size_t n = digits.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0 && (n - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (usd < 0 && out != "0" ? "-$" : "$") + out;
+}
+
 }  // namespace tunecase

@@ -12,6 +12,9 @@ namespace tunecase {
 // 1e-12 print as "0".
 std::string significant_fixed(double value, int digits);
 
+// Whole dollars with thousands grouped: 80000 -> "$80,000", -1234.6 -> "-$1,235".
+std::string whole_dollars(double usd);
+
 // Characters (Unicode code points) in UTF-8 `text`: what a reader counts, for widths and limits.
 // Invalid UTF-8 counts each stray byte once.
 std::size_t utf8_chars(std::string_view text);

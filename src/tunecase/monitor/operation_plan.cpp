@@ -1,4 +1,5 @@
 #include "tunecase/monitor/operation_plan.h"
+#include "tunecase/core/number_format.h"
 
 #include <fmt/format.h>
 
@@ -243,22 +244,23 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
   for (const auto& x : p["manual"]) out += "- " + x.get<std::string>() + "\n";
   const auto& b = p["budget_per_month"];
   out += fmt::format(
-      "\n## Budget per month\n\n- Monitoring: ${:.0f} ({})\n- Retraining: {} ({:.2f} scheduled "
-      "retrains a month; {})\n- Total planned: ${:.0f}\n- For comparison, an unplanned emergency "
-      "retrain: ${:.0f} (assumed)\n",
-      b["monitoring_usd"].get<double>(), b["monitoring_source"].get<std::string>(),
-      b["usd_per_retrain"].is_number() ? fmt::format("${:.0f}", b["retraining_usd"].get<double>())
+      "\n## Budget per month\n\n- Monitoring: {} ({})\n- Retraining: {} ({:.2f} scheduled "
+      "retrains a month; {})\n- Total planned: {}\n- For comparison, an unplanned emergency "
+      "retrain: {} (assumed)\n",
+      whole_dollars(b["monitoring_usd"].get<double>()), b["monitoring_source"].get<std::string>(),
+      b["usd_per_retrain"].is_number() ? whole_dollars(b["retraining_usd"].get<double>())
                                        : "unknown",
       b["scheduled_retrains"].get<double>(), b["retraining_source"].get<std::string>(),
-      b["total_usd"].get<double>(), b["emergency_retrain_usd"].get<double>());
+      whole_dollars(b["total_usd"].get<double>()),
+      whole_dollars(b["emergency_retrain_usd"].get<double>()));
   for (const auto& m : b.value("memo_retraining", nlohmann::json::array()))
     out += fmt::format(
-        "- The decision memo prices {}'s retraining at ${:.0f} a month (its retrain_usd and "
+        "- The decision memo prices {}'s retraining at {} a month (its retrain_usd and "
         "retrain_every_months), not the {} above from [retrain]: make the two agree before "
         "forwarding both\n",
-        m["approach"].get<std::string>(), m["retraining_usd"].get<double>(),
+        m["approach"].get<std::string>(), whole_dollars(m["retraining_usd"].get<double>()),
         b["usd_per_retrain"].is_number()
-            ? fmt::format("${:.0f}", b["retraining_usd"].get<double>())
+            ? whole_dollars(b["retraining_usd"].get<double>())
             : std::string("unknown retraining ([retrain] usd_per_retrain not set)"));
   out += "\n## Rollback\n\n";
   int i = 1;
