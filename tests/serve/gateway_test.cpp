@@ -1,7 +1,13 @@
 // The gateway end to end: a real server on loopback, a SQLite store, a linear model trained here.
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -637,6 +643,44 @@ TEST_F(GatewayTest, AFallbackChallengerMakesNoRetryPastItsTimeOut) {
   // the 50 ms left. Running on, each call would make all three.
   EXPECT_GE(sim.stats().requests, to_challenger);
   EXPECT_LT(sim.stats().requests, 2 * to_challenger);
+  gateway_->stop();
+  sim.stop();
+}
+
+// A gateway out of open files cannot reach its upstream: that is no fault of the LLM approach,
+// so it is not logged as the arm's error (it had counted against the challenger), and the client
+// is told to retry (503 with Retry-After).
+TEST_F(GatewayTest, OutOfOpenFilesIsTheGatewaysFaultNotTheArms) {
+  SimLlmServer sim(SimLlmOptions{});
+  int sim_port = sim.start();
+  start(
+      "[[approach]]\nname = \"sim-api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim-api\"\n");
+  http::testing::TestClient client(port_);  // connected (and accepted) before the files run out
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  int highest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    highest = std::max(highest, std::atoi(entry.path().filename().c_str()));
+  rlimit low = before;
+  low.rlim_cur = static_cast<rlim_t>(highest + 8);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
+  Reply r = client.send("POST", "/v1/classify", R"({"text": "my invoice is wrong", "id": "x1"})");
+  for (int fd : fillers) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("out of open files"), std::string::npos) << r.body;
+  EXPECT_EQ(r.headers["retry-after"], "1");
+  // Nothing was logged against the approach, and it answers once files are free again.
+  nlohmann::json after = classify({{"text", "my invoice is wrong"}, {"id", "x2"}});
+  EXPECT_TRUE(after["label"].is_string()) << after.dump();
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["requests"], 1) << report["arms"][0].dump();
+  EXPECT_EQ(report["arms"][0]["errors"], 0);
   gateway_->stop();
   sim.stop();
 }

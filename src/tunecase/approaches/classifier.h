@@ -25,9 +25,10 @@ struct Prediction {
   std::optional<double> cost_usd;    // priced cost of this call; nullopt when no price is known
   std::optional<std::string> error;  // the call failed after all retries (counts as wrong)
   bool timed_out = false;            // ... and the last attempt ran out of time
-  bool invalid = false;              // an answer came back but maps to no label (counts as wrong)
-  bool cached = false;               // an LLM answer from the response cache: no call, $0
-  std::string raw;                   // the raw answer text, for reports
+  bool local_fault = false;  // ... and the last attempt never left this machine (out of files)
+  bool invalid = false;      // an answer came back but maps to no label (counts as wrong)
+  bool cached = false;       // an LLM answer from the response cache: no call, $0
+  std::string raw;           // the raw answer text, for reports
   // How sure the approach is of `label`, in [0, 1], where it has such a figure (the gateway's
   // abstain_below compares against it): linear = the softmax of its decision values, fasttext =
   // its probability of the top label, both temperature-scaled where eval calibrated them,

@@ -536,6 +536,18 @@ class Core : public std::enable_shared_from_this<Core> {
       return fail_on(conn, fmt::format("timed out after {} ms", ex.timeout.count()), true);
     if (ec == net::error::connection_refused)
       return fail_on(conn, fmt::format("connection refused to {}", ex.where()));
+    if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+        ec == net::error::no_memory || ec == std::errc::too_many_files_open_in_system) {
+      auto done = std::move(conn->exchange);
+      conn->parser.reset();
+      release(conn, false);
+      HttpResponse r;
+      r.transport_error =
+          fmt::format("request to {} not sent: this machine is out of {} ({})", done->where(),
+                      ec == net::error::no_memory ? "memory" : "open files", ec.message());
+      r.local_fault = true;
+      return finish(done, std::move(r));
+    }
     if (ec == bhttp::error::body_limit) {
       auto done = std::move(conn->exchange);
       conn->parser.reset();

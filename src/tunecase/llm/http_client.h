@@ -36,7 +36,10 @@ struct HttpResponse {
   std::string transport_error;
   bool timed_out = false;
   bool too_large = false;  // the body passed the request's max_response_bytes
-  double elapsed_ms = 0;   // from submit() to the end of the response
+  // The request never left: this machine ran out of open files, sockets or memory (EMFILE,
+  // ENFILE, ENOBUFS, ENOMEM). No fault of the endpoint's.
+  bool local_fault = false;
+  double elapsed_ms = 0;  // from submit() to the end of the response
 };
 
 // The one asynchronous HTTP client of the project (runner, gateway, tools).

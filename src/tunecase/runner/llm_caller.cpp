@@ -230,6 +230,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
                                     call->attempts == 1 ? "" : "s", why),
                         ms_since(call->started));
   p.timed_out = response.timed_out;
+  p.local_fault = response.local_fault;
   finish(call, std::move(p), 0);
 }
 

@@ -157,9 +157,24 @@ bool Dispatcher::cut_by_stop(const Job& job, const ServedAnswer& served) {
   return true;
 }
 
+// A call that never left this machine (the gateway out of open files or memory) is no measure of
+// the approach either: not logged as its error, and its client is told to retry (503).
+bool Dispatcher::local_fault(const Job& job, const ServedAnswer& served) {
+  if (!served.prediction.error || !served.prediction.local_fault) return false;
+  ++local_faults_;
+  if (job.stored) log_.release();
+  metrics_.refused();
+  ClassifyAnswer answer;
+  answer.status = 503;
+  answer.error = "the gateway is out of open files or memory (" + *served.prediction.error +
+                 "); retry shortly";
+  job.done(std::move(answer));
+  return true;
+}
+
 void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job) {
   approach.classify(job->body.text, [this, &approach, arm, job](ServedAnswer served) {
-    if (cut_by_stop(*job, served)) return;
+    if (cut_by_stop(*job, served) || local_fault(*job, served)) return;
     PredictionRecord record = record_of(*job, approach, arm, served);
     ClassifyAnswer answer = answer_of(*job, record, served);
     log(*job, std::move(record));
@@ -183,6 +198,7 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
   });
   challenger_->classify(job->body.text, [this, job, settled](ServedAnswer served) {
     if (settled->exchange(true)) return;
+    if (local_fault(*job, served)) return;
     if (served.prediction.error) {
       // The failed call's own figures (its time, any tokens it was billed) stay on its record.
       fall_back(job, std::move(served));
@@ -204,6 +220,15 @@ void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
   failure.fallback = true;
   log(*job, failure);
   champion_.classify(job->body.text, [this, job, failure](ServedAnswer served) {
+    if (served.prediction.error && served.prediction.local_fault) {
+      ++local_faults_;
+      metrics_.refused();
+      ClassifyAnswer answer;
+      answer.status = 503;
+      answer.error = "the gateway is out of open files or memory; retry shortly";
+      job->done(std::move(answer));
+      return;
+    }
     PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
     ClassifyAnswer answer = answer_of(*job, as_champion, served);
     answer.arm = Arm::challenger;
@@ -217,9 +242,10 @@ void Dispatcher::shadow(std::shared_ptr<Job> job) {
   auto run = [this, job] {
     auto start = std::chrono::steady_clock::now();
     challenger_->classify(job->body.text, [this, job, start](ServedAnswer served) {
-      if (stopping_ && served.prediction.error) {
-        // Cut off by the stop (the client or the caller shut down): no measure of the challenger.
-        ++shadow_cut_;
+      if ((stopping_ || served.prediction.local_fault) && served.prediction.error) {
+        // Cut off by the stop (the client or the caller shut down), or never sent (the gateway
+        // out of open files): no measure of the challenger.
+        ++(stopping_ ? shadow_cut_ : local_faults_);
         if (job->stored) log_.release();
       } else {
         PredictionRecord record = record_of(*job, *challenger_, Arm::shadow, served);

@@ -91,6 +91,8 @@ class Dispatcher {
   // Answering calls (champion or challenger) the stop cut off: not logged, their clients told
   // to retry (503).
   int64_t answers_cut_at_stop() const { return answers_cut_.load(); }
+  // Calls that never left this machine (out of open files or memory): answered 503, not logged.
+  int64_t local_faults() const { return local_faults_.load(); }
 
  private:
   struct Job;
@@ -98,6 +100,7 @@ class Dispatcher {
   void challenger_with_fallback(std::shared_ptr<Job> job);
   // `failed` is the challenger's failed answer (an error, or the time-out cut short).
   void fall_back(std::shared_ptr<Job> job, ServedAnswer failed);
+  bool local_fault(const Job& job, const ServedAnswer& served);
   bool cut_by_stop(const Job& job, const ServedAnswer& served);
   void shadow(std::shared_ptr<Job> job);
   PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
@@ -116,6 +119,7 @@ class Dispatcher {
   std::atomic<int64_t> shadow_in_flight_{0};
   std::atomic<int64_t> shadow_cut_{0};
   std::atomic<int64_t> answers_cut_{0};
+  std::atomic<int64_t> local_faults_{0};
   std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
 };
 

@@ -192,6 +192,11 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
   }
   bool taken = dispatcher_->classify(
       std::move(std::get<ClassifyBody>(body)), [responder](ClassifyAnswer answer) {
+        if (answer.status == 503) {  // a retry will do: say when
+          Response r = error(503, answer.error);
+          r.headers.set("Retry-After", "1");
+          return responder.respond(std::move(r));
+        }
         if (answer.status != 200) return responder.respond(error(answer.status, answer.error));
         responder.respond(Response::json(200, answer_body(answer)));
       });
