@@ -141,10 +141,15 @@ TEST(PilotRule, NoVerdictWithoutLabelsOrOnFewerThanThirtyPerArm) {
   PilotVerdict none = judge_pilot(r, arm(0, 0), arm(0, 0));
   EXPECT_EQ(none.outcome, PilotOutcome::pending) << none.reason;
   r.min_labelled_per_arm = 18;
+  // A decisive result on 20 per arm, a plan of 18: no call yet, and the reason says why (it read
+  // "marginal ... with the planned sample in", whose action is to archive the challenger).
   PilotVerdict early = judge_pilot(r, arm(20, 20), arm(20, 2));
-  EXPECT_EQ(early.outcome, PilotOutcome::marginal) << early.reason;
+  EXPECT_EQ(early.outcome, PilotOutcome::pending) << early.reason;
+  EXPECT_NE(early.reason.find("(and no call before 30)"), std::string::npos) << early.reason;
   PilotVerdict clear = judge_pilot(r, arm(30, 30), arm(30, 3));
   EXPECT_EQ(clear.outcome, PilotOutcome::clear_win) << clear.reason;
+  PilotVerdict even = judge_pilot(r, arm(30, 25), arm(30, 25));
+  EXPECT_EQ(even.outcome, PilotOutcome::marginal) << even.reason;
   r.min_labelled_per_arm = 100;
   PilotVerdict waiting = judge_pilot(r, arm(20, 0), arm(20, 20));
   EXPECT_EQ(waiting.outcome, PilotOutcome::pending);

@@ -45,6 +45,16 @@ TEST(UrlDetector, FindsInternationalisedHostsWhole) {
   EXPECT_EQ(found("email", "please write to anna@firma-müller.de about it"),
             (Strings{"anna@firma-müller.de"}));
   EXPECT_EQ(found("email", "ask ivan@пример.рф today"), (Strings{"ivan@пример.рф"}));
+  // Hosts of another script only, and local parts with letters beyond ASCII: whole, not the
+  // tail after the last non-ASCII letter ("José.Garcí<EMAIL_1>" left the name in the request).
+  EXPECT_EQ(found("url", "См. https://пример.рф/путь/к/странице спасибо"),
+            (Strings{"https://пример.рф/путь/к/странице"}));
+  EXPECT_EQ(found("url", "Link https://例え.テスト/パス のページ"),
+            (Strings{"https://例え.テスト/パス"}));
+  EXPECT_EQ(found("email", "email José.García@empresa.es done"),
+            (Strings{"José.García@empresa.es"}));
+  EXPECT_EQ(found("email", "email Anna.Müller@firma-müller.de done"),
+            (Strings{"Anna.Müller@firma-müller.de"}));
 }
 
 TEST(UrlDetector, IgnoresABareScheme) {
@@ -175,7 +185,8 @@ std::vector<std::pair<std::size_t, std::size_t>> urls_byte_by_byte(std::string_v
     while (e > i + prefix &&
            std::string_view(".,;:!?)]}'").find(t[e - 1]) != std::string_view::npos)
       --e;
-    if (e > i + prefix && domain(t[i + prefix])) out.emplace_back(i, e);
+    if (e > i + prefix && (domain(t[i + prefix]) || t.substr(i + prefix).starts_with("é")))
+      out.emplace_back(i, e);
     i = std::max(e, i + 1);
   }
   return out;
@@ -223,7 +234,8 @@ TEST(Detectors, ReadUtf8TextOfOtherScriptsWithoutSplittingCharacters) {
   std::string text =
       "Клиент Мария: почта maria@example.com, телефон +7 495 123-45-67. 電話 "
       "+81 3 1234 5678 メール 山田@example.jp";
-  EXPECT_EQ(found("email", text), (Strings{"maria@example.com"}));
+  // A local part of another script is a mailbox too (it was left out, and went out whole).
+  EXPECT_EQ(found("email", text), (Strings{"maria@example.com", "山田@example.jp"}));
   EXPECT_EQ(found("phone", text), (Strings{"+7 495 123-45-67", "+81 3 1234 5678"}));
 }
 

@@ -96,6 +96,30 @@ TEST_F(LlmCallerTest, AttemptsEndWithinTheCallsDeadline) {
   EXPECT_LE(caller.stats().requests_sent, 3u);
 }
 
+// A deadline given to one call bounds that call alone (the gateway's fallback call, which starts
+// late); the caller's other calls keep its own (a shorter bound on the whole champion had failed
+// every request routed straight to a slow champion).
+TEST_F(LlmCallerTest, ADeadlineForOneCallBoundsThatCallAlone) {
+  SimLlmOptions o;
+  o.latency_base_ms = 300;
+  int port = start(o);
+  auto approach =
+      std::make_shared<const LlmApproach>(sim_approach(port), project_, Examples{}, kLabels);
+  LlmCallOptions options;
+  options.deadline = std::chrono::milliseconds(5000);
+  LlmCaller caller(*approach, std::nullopt, options, *client_);
+  std::promise<Prediction> short_one, whole_one;
+  caller.classify(
+      approach, "my invoice is wrong", [&](Prediction p) { short_one.set_value(p); },
+      std::chrono::milliseconds(100));
+  caller.classify(approach, "my invoice is wrong", [&](Prediction p) { whole_one.set_value(p); });
+  Prediction cut = short_one.get_future().get();
+  Prediction answered = whole_one.get_future().get();
+  ASSERT_TRUE(cut.error);
+  EXPECT_TRUE(cut.timed_out);
+  EXPECT_FALSE(answered.error) << *answered.error;
+}
+
 // A wait for the rate limit that would pass the call's deadline is not made: the call fails at
 // once, and nothing is sent after its client has had the gateway's 504.
 TEST_F(LlmCallerTest, ARateLimitWaitPastTheDeadlineFailsAtOnce) {

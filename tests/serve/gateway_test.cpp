@@ -685,6 +685,79 @@ TEST_F(GatewayTest, OutOfOpenFilesIsTheGatewaysFaultNotTheArms) {
   sim.stop();
 }
 
+// A fallback's record holds what its client met: the time to the champion's answer (it stopped at
+// the time-out, so an always-failing challenger looked faster than the champion) and the
+// champion's fallback call's tokens and cost (paid for, and counted in no arm).
+TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
+  SimLlmOptions slow;
+  slow.latency_base_ms = 60;
+  SimLlmServer champion_sim(slow);
+  int champion_port = champion_sim.start();
+  SimLlmOptions held;
+  held.rate_timeout = 1.0;
+  SimLlmServer challenger_sim(held);
+  int challenger_port = challenger_sim.start();
+  start(
+      "[[approach]]\nname = \"api-a\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(champion_port) +
+      "/v1\"\n\n[[approach]]\nname = \"api-b\"\nkind = \"openai\"\nmodel = "
+      "\"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:" +
+      std::to_string(challenger_port) +
+      "/v1\"\n\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
+      "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 100\n");
+  int to_challenger = 0;
+  for (int i = 0; i < 10; ++i) {
+    nlohmann::json a =
+        classify({{"text", "my invoice is wrong"}, {"id", "fb" + std::to_string(i)}});
+    EXPECT_EQ(a["approach"], "api-a") << a.dump();
+    to_challenger += a["arm"] == "challenger";
+  }
+  ASSERT_GT(to_challenger, 0);
+  nlohmann::json report = pilot();
+  const nlohmann::json& champion = report["arms"][0];
+  const nlohmann::json& challenger = report["arms"][1];
+  EXPECT_EQ(challenger["fallbacks"], to_challenger);
+  // Every completion the champion's endpoint made is in an arm: its own, or the fallbacks'.
+  EXPECT_EQ(champion_sim.stats().completions,
+            champion["requests"].get<uint64_t>() + challenger["fallbacks"].get<uint64_t>());
+  EXPECT_GT(challenger["tokens_in"].get<int64_t>(), 0) << challenger.dump();
+  ASSERT_TRUE(challenger["cost_usd"].is_number()) << challenger.dump();
+  EXPECT_GT(challenger["cost_usd"].get<double>(), 0.0);
+  // The wait: the time-out, then the champion's 60 ms; the challenger's own call is upstream_ms.
+  EXPECT_GE(challenger["latency_ms"]["p50"].get<double>(), 155.0) << challenger.dump();
+  EXPECT_LT(challenger["upstream_ms"]["p50"].get<double>(),
+            challenger["latency_ms"]["p50"].get<double>());
+  gateway_->stop();
+  champion_sim.stop();
+  challenger_sim.stop();
+}
+
+// An answer from the LLM response cache sent no tokens: none are added to the arm (ten times
+// the tokens the cost reflected, for one text asked ten times).
+TEST_F(GatewayTest, CachedAnswersAddNoTokens) {
+  SimLlmServer sim(SimLlmOptions{});
+  int sim_port = sim.start();
+  GatewayOptions o = options();
+  o.cache_file = dir_ / "cache.sqlite";
+  start(
+      "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"api\"\n",
+      o);
+  classify({{"text", "my invoice is wrong"}});
+  nlohmann::json once = pilot()["arms"][0];
+  ASSERT_GT(once["tokens_in"].get<int64_t>(), 0);
+  for (int i = 0; i < 4; ++i) classify({{"text", "my invoice is wrong"}});
+  nlohmann::json arm = pilot()["arms"][0];
+  EXPECT_EQ(sim.stats().completions, 1u);
+  EXPECT_EQ(arm["cached"], 4);
+  EXPECT_EQ(arm["tokens_in"], once["tokens_in"]);
+  EXPECT_EQ(arm["tokens_out"], once["tokens_out"]);
+  gateway_->stop();
+  sim.stop();
+}
+
 // An endpoint that refuses the key: the 502 quotes the provider's message and says where the
 // key comes from (it said "HTTP 401" and nothing more).
 TEST_F(GatewayTest, ARefusedKeyIsSaidWithTheProvidersMessage) {

@@ -70,14 +70,17 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
     plan.difference_detectable = false;
     plan.days = kMaxDays;
   } else {
-    plan.queries_per_arm = *n;
-    double days = std::ceil(*n / per_day);
+    // No call is made on fewer than 30 labelled per arm (the interval is a large-sample one):
+    // a plan for fewer would end "marginal" on a decisive result.
+    plan.queries_per_arm = std::max(*n, kMinLabelledForACall);
+    double days = std::ceil(plan.queries_per_arm / per_day);
     plan.difference_detectable = days <= kMaxDays;
     plan.days = static_cast<int>(std::clamp(days, double(kMinDays), double(kMaxDays)));
   }
   // Judged once the planned sample (or, when it cannot be reached, the whole pilot) is in.
   plan.rule.min_labelled_per_arm =
-      plan.difference_detectable ? plan.queries_per_arm : std::floor(per_day * plan.days);
+      plan.difference_detectable ? plan.queries_per_arm
+                                 : std::max(kMinLabelledForACall, std::floor(per_day * plan.days));
   return plan;
 }
 

@@ -106,9 +106,12 @@ std::string interval_text(const PilotRule& r, const PilotVerdict& v) {
 }
 
 std::string collected_text(const PilotRule& r, const PilotVerdict& v) {
-  return fmt::format("{} {} and {} {} of {} planned labelled queries per arm", r.challenger,
+  return fmt::format("{} {} and {} {} of {} planned labelled queries per arm{}", r.challenger,
                      count(double(v.challenger_labelled)), r.baseline,
-                     count(double(v.baseline_labelled)), count(v.planned_per_arm));
+                     count(double(v.baseline_labelled)), count(v.planned_per_arm),
+                     v.planned_per_arm < kMinLabelledForACall
+                         ? fmt::format(" (and no call before {:g})", kMinLabelledForACall)
+                         : "");
 }
 
 std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm& b,
@@ -124,9 +127,6 @@ std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm&
       s.p_value);
 }
 
-// Labelled queries per arm below which the asymptotic interval is not trusted for a call.
-constexpr double kMinForACall = 30;
-
 // Applies the rule to a measured comparison (see judge_pilot in the header).
 void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   double net = pilot_net(r, v.gain_low, c.usd_per_query);
@@ -135,10 +135,12 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   // 30 labelled queries per arm, whatever it says, even when the plan needs fewer (with 18, as a
   // low-volume plan has, daily looks made 5.4-5.8% false calls).
   bool any_data = v.challenger_labelled > 0 && v.baseline_labelled > 0;
-  bool some_data = double(std::min(v.challenger_labelled, v.baseline_labelled)) >= kMinForACall;
-  // A plan of 0 labelled per arm (hand-edited) still waits for a label in each arm.
-  bool sample_in = any_data && double(std::min(v.challenger_labelled, v.baseline_labelled)) >=
-                                   r.min_labelled_per_arm;
+  bool some_data =
+      double(std::min(v.challenger_labelled, v.baseline_labelled)) >= kMinLabelledForACall;
+  // Marginal is a call too ("keep the baseline"): not before 30 per arm either, whatever the
+  // plan (a hand-edited plan of 0, or a small one) says.
+  bool sample_in = some_data && double(std::min(v.challenger_labelled, v.baseline_labelled)) >=
+                                    r.min_labelled_per_arm;
   if (some_data && v.gain_high < 0) {
     v.outcome = PilotOutcome::worse;
     v.reason =
@@ -167,10 +169,11 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
     v.reason = fmt::format("collecting: {}", collected_text(r, v));
     if (any_data) v.reason += "; so far " + worth;
     // The interval alone would call it: say what holds the call back.
-    if (any_data && (v.gain_high < 0 || (net >= 0 && !slow)))
+    if (any_data && (v.gain_high < 0 || (net >= 0 && !slow)) &&
+        v.planned_per_arm >= kMinLabelledForACall)  // a smaller plan's text says it already
       v.reason +=
           fmt::format("; no call before {:g} labelled per arm (the interval is a large-sample one)",
-                      kMinForACall);
+                      kMinLabelledForACall);
   }
 }
 
@@ -252,18 +255,20 @@ json to_json(const PilotRule& r) {
           {"clear_win",
            "live months x queries_per_month x (gain_low x cost_per_error_usd - max(0, live "
            "usd_per_query - usd_per_query)) - extra_cost_usd >= 0, and live latency p50 <= "
-           "max_latency_p50_ms, once both arms have min(30, min_labelled_per_arm) labelled "
-           "queries (the interval is asymptotic)"},
+           "max_latency_p50_ms, once both arms have 30 labelled queries (the interval is "
+           "asymptotic)"},
           {"marginal",
            "neither clear win nor worse once both arms have min_labelled_per_arm labelled "
-           "queries"},
+           "queries, and at least 30"},
           {"worse",
            "gain_high < 0: the challenger is worse live even at the optimistic end, once both "
-           "arms have min(30, min_labelled_per_arm) labelled queries"},
-          {"pending", "neither clear win nor worse before min_labelled_per_arm is in"},
+           "arms have 30 labelled queries"},
+          {"pending",
+           "neither clear win nor worse before min_labelled_per_arm (and at least 30) is in per "
+           "arm"},
           {"blocked",
-           "split mode: the requests per arm differ from challenger_share (chi-square "
-           "goodness of fit p < 0.001): no verdict until the routing is fixed"},
+           "split mode: the requests per arm differ from challenger_share (exact binomial test, "
+           "p < 0.001): no verdict until the routing is fixed"},
           {"unrepresentative",
            "reported beside the outcome: the challenger's live 95% interval is wholly above "
            "offline_error_rate_high (the test set may not represent live traffic)"}};

@@ -10,6 +10,10 @@
 
 namespace tunecase::econ {
 
+// Labelled queries per arm below which no call (clear win, worse or marginal) is made: the
+// always-valid interval is a large-sample one. decide plans at least this many.
+inline constexpr double kMinLabelledForACall = 30;
+
 // split: each request goes to one arm (independent arms). shadow: the baseline answers every
 // request and the challenger also runs on it, so the arms are paired item by item.
 enum class PilotMode { split, shadow };

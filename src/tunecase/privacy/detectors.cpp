@@ -68,6 +68,15 @@ std::size_t intl_char_at(std::string_view t, std::size_t i) {
   }
 }
 
+// The length in bytes of a non-ASCII letter, digit or mark that ends just before `e`, or 0.
+std::size_t intl_char_before(std::string_view t, std::size_t e) {
+  if (e == 0 || static_cast<unsigned char>(t[e - 1]) < 0x80) return 0;
+  std::size_t b = e - 1;
+  while (b > 0 && e - b < 4 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
+  std::size_t n = intl_char_at(t, b);
+  return b + n == e ? n : 0;
+}
+
 // The end of a domain's characters from `e` on: ASCII letters, digits, '.', '-' and non-ASCII
 // letters (an internationalised domain).
 std::size_t domain_end(std::string_view t, std::size_t e) {
@@ -262,8 +271,19 @@ void find_pii(std::string_view kind, std::string_view text, const DigitRuns& run
 void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
   std::size_t at = t.find('@');
   while (at != std::string_view::npos) {
+    // The local part: ASCII mailbox characters and the letters of other scripts
+    // (José.García@..., 山田@...); stopping at the first non-ASCII byte had sent the name before
+    // it out as "José.Garcí<EMAIL_1>".
     std::size_t b = at;
-    while (b > 0 && email_local_char(t[b - 1])) --b;
+    while (b > 0) {
+      if (email_local_char(t[b - 1])) {
+        --b;
+      } else if (std::size_t n = intl_char_before(t, b); n > 0) {
+        b -= n;
+      } else {
+        break;
+      }
+    }
     while (b < at && t[b] == '.') ++b;
     std::size_t e = domain_end(t, at + 1);
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
@@ -315,7 +335,8 @@ void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
       ++e;
     }
     while (e > i + prefix && std::strchr(".,;:!?)]}'", t[e - 1]) != nullptr) --e;
-    if (e > i + prefix && domain_char(t[i + prefix])) add(out, i, e, "url");
+    if (e > i + prefix && (domain_char(t[i + prefix]) || intl_char_at(t, i + prefix) > 0))
+      add(out, i, e, "url");
     i = std::max(e, i + 1);
   }
 }

@@ -16,6 +16,7 @@ struct LlmCaller::Call {
   double worst_usd = 0;  // reserved from the spend cap
   int attempts = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::milliseconds deadline{0};  // all attempts end within this (0: no bound)
 
   // The request of `text`, the same bytes each time it is built.
   void build_request(std::chrono::milliseconds timeout) {
@@ -84,8 +85,10 @@ void LlmCaller::classify(std::string text, std::function<void(Prediction)> done)
 }
 
 void LlmCaller::classify(std::shared_ptr<const LlmApproach> with, std::string text,
-                         std::function<void(Prediction)> done) {
+                         std::function<void(Prediction)> done,
+                         std::optional<std::chrono::milliseconds> deadline) {
   auto call = std::make_shared<Call>();
+  call->deadline = deadline && deadline->count() > 0 ? *deadline : options_.deadline;
   call->approach = std::move(with);
   const LlmApproach& approach = *call->approach;
   call->text = std::move(text);
@@ -137,13 +140,12 @@ void LlmCaller::start(std::shared_ptr<Call> call) {
   auto ready = limiter_.ready_at(call->tokens, now);
   // A wait for the rate limit (rpm, tpm) past the call's deadline would send a request whose
   // client has had its 504: it is not sent, and fails now.
-  if (ready > now && options_.deadline.count() > 0 &&
-      ready - now >= call->left(options_.deadline)) {
+  if (ready > now && call->deadline.count() > 0 && ready - now >= call->left(call->deadline)) {
     ++errors_;
     lock.unlock();
     call->done(failed(fmt::format("not sent: the rate limit (rpm, tpm) would hold it past the "
                                   "{} s the call may take",
-                                  options_.deadline.count() / 1000),
+                                  call->deadline.count() / 1000),
                       ms_since(call->started)));
     return;
   }
@@ -174,9 +176,9 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
   // The request is handed over, not copied: a retry builds it again. Every attempt, the first
   // after a wait for the rate limit included, waits at most what is left of the call's deadline.
   if (call->attempts > 0) call->build_request(options_.timeout);
-  if (options_.deadline.count() > 0)
+  if (call->deadline.count() > 0)
     call->request.timeout = std::max(std::chrono::milliseconds(1),
-                                     std::min(options_.timeout, call->left(options_.deadline)));
+                                     std::min(options_.timeout, call->left(call->deadline)));
   ++call->attempts;
   client_.submit(std::move(call->request),
                  [this, call](HttpResponse response) { on_response(call, std::move(response)); });
@@ -211,8 +213,8 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   const auto delay =
       retryable ? retry_.delay(call->attempts, response) : std::chrono::milliseconds{};
   // A retry that would start past the call's deadline is not made.
-  if (retryable && (options_.deadline.count() <= 0 ||
-                    call->left(options_.deadline) > delay + std::chrono::milliseconds(100))) {
+  if (retryable && (call->deadline.count() <= 0 ||
+                    call->left(call->deadline) > delay + std::chrono::milliseconds(100))) {
     ++retries_;
     lock.unlock();
     scheduler_.after(delay, [this, call](bool cancelled) {

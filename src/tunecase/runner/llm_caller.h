@@ -61,8 +61,11 @@ class LlmCaller {
   // approach after a new example pool is promoted): the call keeps `approach` alive until it is
   // answered, so a swap never pulls a prompt from under a request in flight. The rate limits,
   // spend cap, cache and stats stay the caller's.
+  // `deadline`, when given and set, replaces LlmCallOptions::deadline for this call (shorter:
+  // the gateway's fallback call, which starts when the challenger's time is up).
   void classify(std::shared_ptr<const LlmApproach> approach, std::string text,
-                std::function<void(Prediction)> done);
+                std::function<void(Prediction)> done,
+                std::optional<std::chrono::milliseconds> deadline = std::nullopt);
   LlmCallStats stats() const;
   // stats().simulated without the lock: whether any answer so far came from sim-llm.
   bool simulated() const { return simulated_; }

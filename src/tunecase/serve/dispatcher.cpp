@@ -211,31 +211,43 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
   });
 }
 
-// The challenger's failure is logged on its arm (it counts against it); the champion answers.
+// The challenger's failure is logged on its arm (it counts against it); the champion answers,
+// within what is left of the request's call deadline. The failure's record is written once the
+// champion has answered, so that it holds what the arm's client met: its latency runs to the
+// fallback answer (the challenger's own call stays in upstream_ms), and the fallback call's
+// tokens and cost are added to it, since answering that request cost them.
 void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
   // Stopping: the failure is the stop's (a call cut off, or a time-out fired early by
   // shutdown()), not the challenger's.
   if (cut_by_stop(*job, failed)) return;
-  PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
-  failure.fallback = true;
-  log(*job, failure);
-  champion_.classify(job->body.text, [this, job, failure](ServedAnswer served) {
-    if (served.prediction.error && served.prediction.local_fault) {
-      ++local_faults_;
-      metrics_.refused();
-      ClassifyAnswer answer;
-      answer.status = 503;
-      answer.error = "the gateway is out of open files or memory; retry shortly";
-      job->done(std::move(answer));
-      return;
-    }
-    PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
-    ClassifyAnswer answer = answer_of(*job, as_champion, served);
-    answer.arm = Arm::challenger;
-    answer.prediction_id = failure.prediction_id;
-    answer.fallback = true;
-    job->done(std::move(answer));
-  });
+  auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - job->start);
+  auto left = std::max(std::chrono::milliseconds(1000), settings_.call_deadline - spent);
+  champion_.classify_within(
+      job->body.text, left, [this, job, failed = std::move(failed)](ServedAnswer served) {
+        PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
+        failure.fallback = true;
+        const Prediction& fb = served.prediction;
+        failure.tokens_in += fb.tokens_in;
+        failure.tokens_out += fb.tokens_out;
+        if (fb.cost_usd) failure.cost_usd = failure.cost_usd.value_or(0) + *fb.cost_usd;
+        log(*job, failure);
+        if (fb.error && fb.local_fault) {
+          ++local_faults_;
+          metrics_.refused();
+          ClassifyAnswer answer;
+          answer.status = 503;
+          answer.error = "the gateway is out of open files or memory; retry shortly";
+          job->done(std::move(answer));
+          return;
+        }
+        PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
+        ClassifyAnswer answer = answer_of(*job, as_champion, served);
+        answer.arm = Arm::challenger;
+        answer.prediction_id = failure.prediction_id;
+        answer.fallback = true;
+        job->done(std::move(answer));
+      });
 }
 
 void Dispatcher::shadow(std::shared_ptr<Job> job) {
@@ -279,8 +291,10 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
                 *p.confidence < *settings_.abstain_below;
   r.latency_ms = ms_since(job.start);
   r.upstream_ms = approach.in_process() ? 0.0 : p.latency_ms;
-  r.tokens_in = p.tokens_in;
-  r.tokens_out = p.tokens_out;
+  // Tokens sent and billed: an answer from the response cache sent none (its tokens had been
+  // added up as if it had, ten times the cost's worth for one text asked ten times).
+  r.tokens_in = p.cached ? 0 : p.tokens_in;
+  r.tokens_out = p.cached ? 0 : p.tokens_out;
   r.cost_usd = p.cost_usd;
   r.error = p.error;
   r.timed_out = p.error && p.timed_out;

@@ -36,6 +36,9 @@ struct DispatchSettings {
   std::string salt;
   std::optional<double> abstain_below;
   std::chrono::milliseconds challenger_timeout{2000};
+  // All of a request's LLM calls end within this from its arrival (the gateway's answer deadline
+  // less a margin): a fallback's champion call gets what is left of it.
+  std::chrono::milliseconds call_deadline{55000};
   Clock clock = system_now_ms;  // stamps each logged prediction
   bool keep_texts = false;      // log the request text too ([monitor] keep_texts)
   // With [privacy] redact set, the kept text is the redacted one: the store (a PostgreSQL

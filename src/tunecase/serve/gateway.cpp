@@ -104,6 +104,8 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   if (settings.keep_texts && !config.privacy.rules.empty())
     settings.kept_text_redactor = std::make_shared<const Redactor>(config.privacy.rules);
   settings.challenger_timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
+  settings.call_deadline = std::max(std::chrono::milliseconds(1000),
+                                    options_.server.response_timeout - std::chrono::seconds(5));
   settings.clock = options_.clock;
   dispatcher_ = std::make_unique<Dispatcher>(*champion_, challenger_.get(), settings, *log_,
                                              *metrics_, *background_);
@@ -141,11 +143,10 @@ void Gateway::load_approaches(const ProjectConfig& config) {
   champion_load.llm_deadline = call_time;
   challenger_load.llm_deadline = call_time;
   if (plan_.mode == ServeMode::fallback) {
-    // The champion's call starts when the challenger's time is up, at the latest, and must end
-    // within what is left of the answer deadline; a challenger call past its time-out is
-    // answered by the champion, so its retries would be paid for nothing.
+    // A challenger call past its time-out is answered by the champion, so its retries would be
+    // paid for nothing. (The champion's fallback call, which starts that late, is bounded per
+    // call: DispatchSettings::fallback_deadline.)
     auto timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
-    champion_load.llm_deadline = std::max(std::chrono::milliseconds(1000), call_time - timeout);
     challenger_load.llm_deadline = std::min(call_time, timeout);
   }
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, champion_load);

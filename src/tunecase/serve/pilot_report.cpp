@@ -219,16 +219,25 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
                       "interval of the difference {:.3f} to {:.3f})",
                       s["segment"].get<std::string>(), s["difference_ci95"][0].get<double>(),
                       s["difference_ci95"][1].get<double>()));
+  // Failures count as wrong once labelled: a verdict resting on them says so.
+  if (challenger.errors > 0)
+    out.push_back(fmt::format(
+        "the challenger ({}) failed {} of its {} requests ({} timed out){}; each failure counts "
+        "as wrong once labelled",
+        challenger.approach, challenger.errors, challenger.requests, challenger.timeouts,
+        challenger.fallbacks > 0
+            ? fmt::format(", {} answered by the champion instead", challenger.fallbacks)
+            : ""));
   if (v.unrepresentative)
-    out.push_back(
-        challenger.errors > 0
-            ? fmt::format("the challenger's live accuracy is below its offline interval: {} of "
-                          "its {} requests failed ({} timed out), and a failure counts as "
-                          "wrong once labelled; beyond those, the test set may not represent "
-                          "live traffic",
-                          challenger.errors, challenger.requests, challenger.timeouts)
-            : "the challenger's live accuracy is below its offline interval: the test set "
-              "may not represent live traffic");
+    out.push_back(challenger.errors >= challenger.requests
+                      ? "the challenger's live accuracy is below its offline interval: every "
+                        "request it had failed (above)"
+                  : challenger.errors > 0
+                      ? "the challenger's live accuracy is below its offline interval: its "
+                        "failures (above) count as wrong; beyond them, the test set may not "
+                        "represent live traffic"
+                      : "the challenger's live accuracy is below its offline interval: the test "
+                        "set may not represent live traffic");
   out.push_back("rule from " + plan.rule_source);
   if (plan.rule_source.rfind("[pilot]", 0) == 0)  // no business case: see rule_from_settings
     out.push_back(

@@ -135,16 +135,23 @@ class LlmServed : public ServedApproach {
   }
 
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
+    classify_within(std::move(text), std::chrono::milliseconds(0), std::move(done));
+  }
+
+  void classify_within(std::string text, std::chrono::milliseconds deadline,
+                       std::function<void(ServedAnswer)> done) override {
     std::shared_ptr<const Current> now = current_.load();
     std::shared_ptr<const LlmApproach> approach = now->approach;
-    caller_.classify(std::move(approach), std::move(text),
-                     [this, now = std::move(now), done = std::move(done)](Prediction p) {
-                       ServedAnswer answer;
-                       answer.prediction = std::move(p);
-                       answer.simulated = caller_.simulated();
-                       answer.model_version = now->model_version;
-                       done(std::move(answer));
-                     });
+    caller_.classify(
+        std::move(approach), std::move(text),
+        [this, now = std::move(now), done = std::move(done)](Prediction p) {
+          ServedAnswer answer;
+          answer.prediction = std::move(p);
+          answer.simulated = caller_.simulated();
+          answer.model_version = now->model_version;
+          done(std::move(answer));
+        },
+        deadline.count() > 0 ? std::optional(deadline) : std::nullopt);
   }
 
  private:

@@ -51,6 +51,14 @@ class ServedApproach {
   // kind.
   virtual void reload(const std::filesystem::path& dir) = 0;
   virtual void classify(std::string text, std::function<void(ServedAnswer)> done) = 0;
+  // The same, an LLM call ending within `deadline` (set: > 0) instead of the approach's own
+  // llm_deadline: the champion's call in fallback mode, which starts when the challenger's time
+  // is up. A local approach answers at once and has nothing to bound.
+  virtual void classify_within(std::string text, std::chrono::milliseconds deadline,
+                               std::function<void(ServedAnswer)> done) {
+    (void)deadline;
+    classify(std::move(text), std::move(done));
+  }
   // A stopping gateway calls this before it destroys the HTTP client: nothing new goes out on
   // the network, and calls waiting for a retry complete with an error.
   virtual void shutdown() {}
