@@ -228,7 +228,7 @@ void run(const ServeArgs& a) {
     fmt::print(stderr,
                "{} requests were still waiting for their approach after the stop's grace: their "
                "calls were cut off and are not logged (no measure of the arm); their clients "
-               "got 503 or a closed connection, and may retry\n",
+               "got 503 with Retry-After, and may retry\n",
                gateway.answers_cut_at_stop());
   if (gateway.shadow_cut_at_stop() > 0)
     fmt::print(stderr,

@@ -508,7 +508,7 @@ TEST_F(GatewayTest, AStopCutsAnsweringCallsWithoutCountingThemAgainstTheArm) {
       std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"slow-llm\"\n";
   start(config);
   std::vector<std::thread> clients;
-  std::atomic<int> answered{0};
+  std::atomic<int> answered{0}, told_to_retry{0};
   for (int i = 0; i < 4; ++i)
     clients.emplace_back([&, i] {
       TestClient client(port_);
@@ -517,6 +517,7 @@ TEST_F(GatewayTest, AStopCutsAnsweringCallsWithoutCountingThemAgainstTheArm) {
           nlohmann::json({{"text", "my invoice is wrong"}, {"id", "cut" + std::to_string(i)}})
               .dump());
       if (r.status == 200) ++answered;
+      if (r.status == 503 && r.headers["retry-after"] == "1") ++told_to_retry;
     });
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
        sim.stats().requests < 4 && std::chrono::steady_clock::now() < until;)
@@ -525,6 +526,9 @@ TEST_F(GatewayTest, AStopCutsAnsweringCallsWithoutCountingThemAgainstTheArm) {
   gateway_->stop(std::chrono::milliseconds(50));
   for (auto& c : clients) c.join();
   EXPECT_EQ(answered, 0);
+  // Each client is told to retry: a 503 on its open connection (the loops had stopped first,
+  // and every one of them met a closed connection).
+  EXPECT_EQ(told_to_retry, 4);
   EXPECT_EQ(gateway_->answers_cut_at_stop(), 4);
   start(config);
   nlohmann::json report = pilot();

@@ -120,6 +120,11 @@ class Server {
   // dropped) and joins the pool. Idempotent; a handler is never called after it returns.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0),
             const std::function<bool()>& busy = {});
+  // The first half of stop(): stops accepting, answers 503 to requests that arrive meanwhile and
+  // waits as stop() does, but keeps the loops running, so that answers given after it (the
+  // owner cutting its outbound calls and telling their clients to retry) are still written.
+  // stop() afterwards waits up to its own grace for those, then closes what is left.
+  void stop_accepting(std::chrono::milliseconds grace, const std::function<bool()>& busy = {});
   ServerStats stats() const;
   // The pool's event loops, one per thread, for clients that should run on the server's own
   // threads (the gateway's upstream calls: a call started by a request runs on that request's

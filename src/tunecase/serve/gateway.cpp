@@ -250,14 +250,19 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   // Shadow calls are off the response path: the loops run until they answer too (up to a
   // grace of their own), since the LLM client runs on them.
   if (server_)
-    server_->stop(grace, [this] { return dispatcher_ && dispatcher_->shadow_in_flight() > 0; });
+    server_->stop_accepting(grace,
+                            [this] { return dispatcher_ && dispatcher_->shadow_in_flight() > 0; });
   if (dispatcher_) dispatcher_->shutdown();  // fires pending challenger time-outs
   background_.reset();                       // runs queued feedback and in-process shadow work
   for (auto* approach : {champion_.get(), challenger_.get()})
     if (approach) approach->shutdown();  // no retry may reach the client destroyed next
-  http_.reset();        // completes the LLM calls in flight (their predictions are logged)
+  // The calls still in flight are cut while the loops run, so their clients are told to retry
+  // (503, Dispatcher::cut_by_stop) on connections that are still open: with the loops stopped
+  // first, they had met a closed connection.
+  http_.reset();        // completes the LLM calls in flight
   challenger_.reset();  // completes LLM retries waiting for their back-off
   champion_.reset();
+  if (server_) server_->stop(std::chrono::milliseconds(500));  // those 503s written, then closed
   if (dispatcher_) {
     shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();
     answers_cut_at_stop_ = dispatcher_->answers_cut_at_stop();
