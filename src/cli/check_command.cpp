@@ -36,8 +36,12 @@ std::string check_data(const tunecase::ProjectConfig& config) {
   }
   std::string out = fmt::format(
       "\ndata (read as eval reads it)\n  {} rows, {} labels: train {}, dev {}, test {}; {} "
-      "duplicates removed, {} rows skipped\n",
-      s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed, s.skipped_rows);
+      "duplicates removed{}, {} rows skipped\n",
+      s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed,
+      s.label_ties_dropped > 0
+          ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
+          : "",
+      s.skipped_rows);
   for (const std::string& warning : tunecase::dataset_warnings(s.to_json()))
     out += "  " + warning + "\n";
   return out;

@@ -1,6 +1,8 @@
 // Findings of an independent recomputation of `decide`: ties, the value question of the
 // checklist, gain over keeping the baseline, small rates, break-even rounding, hosting wording,
 // an unknown task horizon and close calls.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
@@ -210,6 +212,15 @@ TEST(Recomputation, RunnerUpWithinFivePercentIsACloseCall) {
   Scenario apart = three();
   set_net(apart, "cheap", dear_net * 0.9);
   EXPECT_FALSE(has_risk(decide(apart), "Close call"));
+  // A pick whose gain over keeping the baseline is $0.50 of a value in the millions: keeping the
+  // baseline is the closest of calls (measured against $0.50 alone it read 100% behind).
+  Scenario thin = three();
+  set_net(thin, "cheap", -1e6);
+  set_net(thin, "dear", 0.5);
+  Decision near = decide(thin);
+  ASSERT_EQ(near.pick, "dear") << near.headline;
+  EXPECT_TRUE(has_risk(near, "Close call: api is only"))
+      << fmt::format("{}", fmt::join(near.risks, "\n"));
 }
 
 // The baseline runs today: its one-time costs are spent. Keeping it costs its running cost alone,

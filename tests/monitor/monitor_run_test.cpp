@@ -45,6 +45,11 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   std::string md = monitor_markdown(run.document);
   EXPECT_NE(md.find("accuracy_below_floor"), std::string::npos);
   EXPECT_NE(md.find("71.0%"), std::string::npos);
+  // A day that spent a fraction of a cent keeps two significant digits ("$0.00" read as free).
+  nlohmann::json cheap = run.document;
+  for (auto& day : cheap["approaches"][0]["days"])
+    if (day["requests"].get<int64_t>() > 0) day["cost_usd"] = 0.0013;
+  EXPECT_NE(monitor_markdown(cheap).find("$0.0013"), std::string::npos);
   std::string html = monitor_html(run.document);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("floor 80%"), std::string::npos);

@@ -94,8 +94,11 @@ void close_call_risk(Decision& d, const ApproachResult& pick) {
   if (!runner || unsettled_pair(a, pick.name, runner->name)) return;
   double gap = standing(a, pick).get() - standing(a, *runner).get();
   bool priced = a.keep_baseline_cost.known();
+  // Against the pick's gain, but never less than 5% of its value: a gain near $0 made every
+  // runner-up "far" behind in relative terms, and the close call never fired where it is closest.
   double scale = pick.is_baseline ? runner->value.get()
-                                  : std::fabs((priced ? pick.net : pick.net_floor).get());
+                                  : std::max(std::fabs((priced ? pick.net : pick.net_floor).get()),
+                                             kCloseCall * std::fabs(pick.value.get()));
   if (scale <= 0 || gap > kCloseCall * scale) return;
   d.risks.push_back(fmt::format(
       "Close call: {} is only {} ({}) behind {} on {}; a small error in an assumed input "

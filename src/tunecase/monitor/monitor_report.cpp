@@ -1,4 +1,5 @@
 #include "tunecase/monitor/monitor_report.h"
+#include "tunecase/core/number_format.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -73,7 +74,10 @@ std::string unserved_line(const nlohmann::json& doc) {
 
 // A day's cost, or "n/a" when its requests carried no price (a local model).
 std::string cost_cell(const nlohmann::json& usd) {
-  return usd.is_number() ? fmt::format("${:.2f}", usd.get<double>()) : std::string("n/a");
+  if (!usd.is_number()) return "n/a";
+  double v = usd.get<double>();
+  // A few cents a day or less keeps two significant digits: "$0.00" read as free.
+  return v > 0 && v < 0.01 ? "$" + significant_fixed(v, 2) : fmt::format("${:.2f}", v);
 }
 
 std::vector<std::string> day_row(const nlohmann::json& d) {

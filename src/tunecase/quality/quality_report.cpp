@@ -264,9 +264,13 @@ std::string data_quality_summary(const DataQuality& q) {
       q.balance.test_absent_from_train.size(),
       q.balance.test_absent_from_train.size() == 1 ? "" : "s");
   out += fmt::format(
-      "duplicates: {} exact removed; {} near-duplicate rows in train; {} test rows "
+      "duplicates: {} exact removed{}; {} near-duplicate rows in train; {} test rows "
       "near-copies of train/dev\n",
-      s.duplicates_removed, q.train_near.redundant_rows, q.test_near_leaked_count);
+      s.duplicates_removed,
+      s.label_ties_dropped > 0
+          ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
+          : "",
+      q.train_near.redundant_rows, q.test_near_leaked_count);
   if (q.noise) {
     out += fmt::format("label noise (estimated): {} of train labels wrong; {} suspects\n",
                        noise_headline(*q.noise), q.noise->suspects.size());
