@@ -1,6 +1,8 @@
 // `tunecase retrain` on the synthetic tickets: a champion trained before the Autopilot launch,
 // feedback with kept texts in a real SQLite store, and the champion/challenger gate; plus the
 // promotion rule on hand-made answers (refusals for each reason) and the policy's "due" check.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -120,6 +122,37 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
   EXPECT_EQ(again.approaches[0].champion_version, r.challenger_version);
   EXPECT_FALSE(again.approaches[0].promoted);
   EXPECT_EQ(store_->models("linear").size(), 2u);
+
+  // A wider holdout reaches back into what the new champion was trained on: those items are
+  // left out of the comparison, and the report says so (they had judged it on its own training
+  // data).
+  RetrainRequest wider = request(last + kDayMs, original);
+  wider.holdout_days = 28;
+  wider.dry_run = true;
+  RetrainRun widened = run_retrain(config_, *store_, wider);
+  const Comparison& c = widened.approaches[0].comparison;
+  std::string reasons = fmt::format("{}", fmt::join(c.reasons, "\n"));
+  EXPECT_NE(reasons.find("held-out items from before"), std::string::npos) << reasons;
+  EXPECT_EQ(c.holdout, r.comparison.holdout) << "only the items after the champion's data";
+}
+
+// A holdout that nearly all carries one label the training data holds far less often looks like
+// a broken label pipeline, not like labels (16% against 14% had been promoted).
+TEST(PromotionRule, AHoldoutCollapsedToOneLabelIsNotJudged) {
+  Examples train;
+  for (int i = 0; i < 100; ++i)
+    train.push_back(Example{"", "t" + std::to_string(i), i % 4 == 0 ? "billing" : "other", "", 0});
+  std::vector<std::string> held(98, "billing");
+  held.push_back("refund");
+  held.push_back("login");
+  auto why = collapsed_labels(held, train);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("98 of the 100 held-out items (98.0%) are labelled 'billing'"),
+            std::string::npos)
+      << *why;
+  held.resize(80);
+  for (int i = 0; i < 20; ++i) held.push_back("refund");  // 80%: a shift, not a collapse
+  EXPECT_FALSE(collapsed_labels(held, train).has_value());
 }
 
 // Feedback only inside the holdout window: the challenger is trained on the champion's data

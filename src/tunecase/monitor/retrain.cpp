@@ -232,6 +232,26 @@ bool retrainable(const ApproachConfig& approach, const ProjectConfig& config) {
   return prompt.strategy != PromptStrategy::kZeroShot && prompt.shots > 0;
 }
 
+std::optional<std::string> collapsed_labels(const std::vector<std::string>& held,
+                                            const Examples& train) {
+  if (held.size() < 20) return std::nullopt;
+  std::map<std::string, std::size_t> counts;
+  for (const auto& g : held) ++counts[g];
+  auto top = std::max_element(counts.begin(), counts.end(),
+                              [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::size_t in_train = 0;
+  for (const Example& e : train) in_train += e.label == top->first;
+  double held_share = double(top->second) / double(held.size());
+  double train_share = train.empty() ? 0 : double(in_train) / double(train.size());
+  if (held_share < 0.95 || train_share >= 0.5) return std::nullopt;
+  return fmt::format(
+      "{} of the {} held-out items ({}) are labelled '{}', which is {} of the training labels: "
+      "feedback that suddenly carries one label usually means the label pipeline broke (an "
+      "export or relabelling that wrote one value); check the feedback of the holdout window "
+      "before retraining",
+      top->second, held.size(), pct(held_share), top->first, pct(train_share));
+}
+
 Comparison compare_on_holdout(const std::vector<std::string>& gold,
                               const std::vector<std::string>& champion,
                               const std::vector<std::string>& challenger,
@@ -467,9 +487,36 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     out.challenger_version = model_fingerprint(staging);
     out.challenger_path = settle_folder(staging, folder, out.challenger_version);
 
-    out.comparison = compare_on_holdout(gold, classify_all(*champion.classifier, holdout),
-                                        classify_all(*challenger, holdout), champion.labels,
+    // A champion retrained earlier learnt the feedback before its own holdout: an item of this
+    // holdout from before then is one it was trained on, and would judge it on its own training
+    // data (a wider holdout_days brought 146 such items in, and kept the champion).
+    int64_t champion_cutoff = 0;
+    if (registered != nullptr) {
+      nlohmann::json m = nlohmann::json::parse(registered->metrics_json, nullptr, false);
+      if (m.is_object()) champion_cutoff = m.value("holdout_from_ms", int64_t{0});
+    }
+    std::vector<LabelledText> fair;
+    std::vector<std::string> fair_gold;
+    for (std::size_t i = 0; i < holdout.size(); ++i) {
+      if (holdout[i].created_at_ms < champion_cutoff) continue;
+      fair.push_back(holdout[i]);
+      fair_gold.push_back(gold[i]);
+    }
+    const std::size_t seen = holdout.size() - fair.size();
+    out.comparison = compare_on_holdout(fair_gold, classify_all(*champion.classifier, fair),
+                                        classify_all(*challenger, fair), champion.labels,
                                         trained_labels, request.rule);
+    if (seen > 0)
+      out.comparison.reasons.push_back(fmt::format(
+          "{} held-out items from before {} are left out: the champion was trained on labels up "
+          "to then, so they would judge it on its own training data",
+          seen, iso_date(champion_cutoff / kDayMs)));
+    if (out.comparison.promote) {
+      if (auto why = collapsed_labels(fair_gold, train)) {
+        out.comparison.promote = false;
+        out.comparison.reasons.push_back(*why);
+      }
+    }
     if (out.train_feedback == 0 && out.comparison.promote) {
       out.comparison.promote = false;
       out.comparison.reasons.push_back(

@@ -58,6 +58,12 @@ struct Comparison {
   std::vector<std::string> reasons;  // why it is promoted, or every reason it is not
 };
 
+// Why a holdout looks like a broken label pipeline: at least 95% of its items (of 20 or more)
+// carry one label that is under half of the training labels. A model trained on such feedback
+// wins by answering that label; nullopt when the holdout looks like labels.
+std::optional<std::string> collapsed_labels(const std::vector<std::string>& held,
+                                            const Examples& train);
+
 // Applies the rule to the two models' answers on the holdout (parallel to `gold`).
 Comparison compare_on_holdout(const std::vector<std::string>& gold,
                               const std::vector<std::string>& champion,
