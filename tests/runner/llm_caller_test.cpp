@@ -120,6 +120,26 @@ TEST_F(LlmCallerTest, ADeadlineForOneCallBoundsThatCallAlone) {
   EXPECT_FALSE(answered.error) << *answered.error;
 }
 
+// A provider's Retry-After past the call's deadline: the call fails at once, and says why it was
+// not retried (it read "failed after 1 attempt: HTTP 429" and nothing more).
+TEST_F(LlmCallerTest, ARetryAfterPastTheDeadlineIsSaid) {
+  SimLlmOptions o;
+  o.rate_429 = 1.0;
+  o.retry_after_s = 70;
+  int port = start(o);
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.deadline = std::chrono::milliseconds(2000);
+  LlmCaller caller(approach, std::nullopt, options, *client_);
+  auto predictions = classify_all(caller, {"my invoice is wrong"});
+  ASSERT_TRUE(predictions[0].error);
+  EXPECT_NE(predictions[0].error->find("not retried: the wait before the next attempt (70.0 s, "
+                                       "as the provider's Retry-After asks)"),
+            std::string::npos)
+      << *predictions[0].error;
+  EXPECT_EQ(caller.stats().requests_sent, 1u);
+}
+
 // A wait for the rate limit that would pass the call's deadline is not made: the call fails at
 // once, and nothing is sent after its client has had the gateway's 504.
 TEST_F(LlmCallerTest, ARateLimitWaitPastTheDeadlineFailsAtOnce) {

@@ -647,6 +647,18 @@ TEST_F(GatewayTest, AFallbackChallengerMakesNoRetryPastItsTimeOut) {
   // the 50 ms left. Running on, each call would make all three.
   EXPECT_GE(sim.stats().requests, to_challenger);
   EXPECT_LT(sim.stats().requests, 2 * to_challenger);
+  // /metrics counts every attempt sent, retries among them (each a request a provider may bill).
+  Reply metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find(fmt::format("tunecase_upstream_requests_total{{approach=\"failing-"
+                                          "llm\"}} {}",
+                                          sim.stats().requests)),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(fmt::format("tunecase_upstream_retries_total{{approach=\"failing-"
+                                          "llm\"}} {}",
+                                          sim.stats().requests - to_challenger)),
+            std::string::npos)
+      << metrics.body;
   gateway_->stop();
   sim.stop();
 }

@@ -259,9 +259,12 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   // The calls still in flight are cut while the loops run, so their clients are told to retry
   // (503, Dispatcher::cut_by_stop) on connections that are still open: with the loops stopped
   // first, they had met a closed connection.
-  http_.reset();        // completes the LLM calls in flight
-  challenger_.reset();  // completes LLM retries waiting for their back-off
-  champion_.reset();
+  http_.reset();  // completes the LLM calls in flight
+  {
+    std::unique_lock lock(approaches_mutex_);
+    challenger_.reset();  // completes LLM retries waiting for their back-off
+    champion_.reset();
+  }
   if (server_) server_->stop(std::chrono::milliseconds(500));  // those 503s written, then closed
   if (dispatcher_) {
     shadow_cut_at_stop_ = dispatcher_->shadow_cut_at_stop();

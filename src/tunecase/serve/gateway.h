@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,9 @@ class Gateway {
   std::vector<std::string> labels_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ServedApproach> champion_, challenger_;
+  // Held shared by a /metrics scrape reading the approaches' call counts on a loop, exclusive by
+  // stop() when it destroys them while the loops still run.
+  mutable std::shared_mutex approaches_mutex_;
   std::unique_ptr<ModelWatch> watch_;
   std::vector<std::string> model_notes_;  // what the registry sync did at start
   std::vector<std::string> plan_notes_;   // a plan unlike the one the store recorded before

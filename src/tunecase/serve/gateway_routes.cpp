@@ -405,8 +405,17 @@ void Gateway::metrics(http::Responder responder) {
     http::ServerStats served = server_->stats();
     PredictionLog::Stats s = log_->stats();
     LogGauges log{s.queued, s.committed, s.dropped, s.failed_commits, s.failing_for_s > 0, stale};
+    std::vector<UpstreamCounts> upstream;
+    {
+      std::shared_lock lock(approaches_mutex_);
+      for (const ServedApproach* a : {champion_.get(), challenger_.get()})
+        if (a != nullptr)
+          if (auto counts = a->upstream_counts())
+            upstream.push_back({a->name(), counts->first, counts->second});
+    }
     Response r = Response::text(
-        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log));
+        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log,
+                              upstream));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   };

@@ -86,7 +86,8 @@ std::optional<double> Metrics::cold_start_ms(const std::string& approach) const 
 }
 
 std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRejections& server,
-                            const LogGauges& log) const {
+                            const LogGauges& log,
+                            const std::vector<UpstreamCounts>& upstream) const {
   SeriesMap series;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
@@ -166,6 +167,19 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRej
          "1 when the labelled and accuracy figures are an earlier scrape's: the store has not "
          "answered the read started for a scrape before this one.");
   out += fmt::format("tunecase_store_figures_stale {}\n", log.store_figures_stale ? 1 : 0);
+  if (!upstream.empty()) {
+    header(out, "tunecase_upstream_requests_total", "counter",
+           "Requests sent to an LLM approach's endpoint, every attempt (a provider may bill a "
+           "retried or timed-out attempt too).");
+    for (const auto& u : upstream)
+      out += fmt::format("tunecase_upstream_requests_total{{approach=\"{}\"}} {}\n",
+                         escape(u.approach), u.sent);
+    header(out, "tunecase_upstream_retries_total", "counter",
+           "Of those, attempts that retried an earlier one (429, 5xx, time-out, network).");
+    for (const auto& u : upstream)
+      out += fmt::format("tunecase_upstream_retries_total{{approach=\"{}\"}} {}\n",
+                         escape(u.approach), u.retries);
+  }
   return out;
 }
 

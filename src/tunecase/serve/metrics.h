@@ -14,6 +14,13 @@
 
 namespace tunecase::serve {
 
+// One LLM approach's calls to its endpoint since the gateway started (LlmCallStats): every
+// attempt sent, retries included, which a provider may bill even when the call then failed.
+struct UpstreamCounts {
+  std::string approach;
+  int64_t sent = 0, retries = 0;
+};
+
 // What the HTTP server answered by itself, before a route saw the request (its ServerStats'
 // counts): Metrics::render adds them to the same totals as the routes' own 4xx and 503s.
 struct ServerRejections {
@@ -54,7 +61,8 @@ class Metrics {
   // Prometheus text exposition format (version 0.0.4). `arms` adds the store's labelled counts
   // and accuracy per approach and arm.
   std::string render(const std::vector<ArmFigures>& arms, const ServerRejections& server = {},
-                     const LogGauges& log = {}) const;
+                     const LogGauges& log = {},
+                     const std::vector<UpstreamCounts>& upstream = {}) const;
 
  private:
   struct Series {

@@ -134,6 +134,12 @@ class LlmServed : public ServedApproach {
         Current{std::move(next), std::move(version), dir.string(), std::move(model_version)}));
   }
 
+  std::optional<std::pair<int64_t, int64_t>> upstream_counts() const override {
+    LlmCallStats s = caller_.stats();
+    return std::pair<int64_t, int64_t>{static_cast<int64_t>(s.requests_sent),
+                                       static_cast<int64_t>(s.retries)};
+  }
+
   void classify(std::string text, std::function<void(ServedAnswer)> done) override {
     classify_within(std::move(text), std::chrono::milliseconds(0), std::move(done));
   }

@@ -35,6 +35,10 @@ class ServedApproach {
   virtual ~ServedApproach() = default;
   virtual const std::string& name() const = 0;
   virtual bool in_process() const = 0;
+  // Requests sent to the endpoint and retries among them (an LLM approach); nullopt in process.
+  virtual std::optional<std::pair<int64_t, int64_t>> upstream_counts() const {
+    return std::nullopt;
+  }
   // The labels this approach can answer (the trained model's, or the LLM's label set).
   virtual std::vector<std::string> labels() const = 0;
   // The model version logged with every prediction ("" when unknown).
