@@ -69,7 +69,11 @@ class OptimizeSimTest : public ::testing::Test {
     server_->stop();
     std::filesystem::remove_all(dir_);
   }
-  ProjectConfig config() const {
+  // The [optimize] table after `models`, and the price per million tokens, can be changed.
+  ProjectConfig config(const std::string& search =
+                           "strategies = [\"zero_shot\", \"few_shot\", \"retrieval_few_shot\"]\n"
+                           "shots = [4, 8]\nlabel_descriptions = [true, false]\n",
+                       const std::string& price = "input = 0.15, output = 0.6") const {
     std::string text = fmt::format(R"(
 [data]
 path = "tickets.csv"
@@ -83,15 +87,12 @@ name = "sim"
 kind = "openai"
 base_url = "http://127.0.0.1:{}/v1"
 model = "sim-llm"
-price = {{ input = 0.15, output = 0.6 }}
+price = {{ {} }}
 [optimize]
 models = ["sim"]
-strategies = ["zero_shot", "few_shot", "retrieval_few_shot"]
-shots = [4, 8]
-label_descriptions = [true, false]
 start_sample = 20
-)",
-                                   port_);
+{})",
+                                   port_, price, search);
     return parse_config(text, dir_ / "tunecase.toml");
   }
   OptimizeOptions options(const std::string& out) const {
@@ -220,30 +221,10 @@ std::string slurp(const std::filesystem::path& file) {
 }
 
 TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
-  std::string text = fmt::format(R"(
-[data]
-path = "tickets.csv"
-text = "text"
-label = "category"
-id = "id"
-test_fraction = 0.2
-dev_fraction = 0.2
-[[approach]]
-name = "sim"
-kind = "openai"
-base_url = "http://127.0.0.1:{}/v1"
-model = "sim-llm"
-price = {{ input = 30, output = 120 }}
-[optimize]
-models = ["sim"]
-strategies = ["zero_shot", "few_shot"]
-shots = [4]
-label_descriptions = [false]
-start_sample = 20
-budget_usd = 2
-)",
-                                 port_);
-  ProjectConfig c = parse_config(text, dir_ / "tunecase.toml");
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
+      "[false]\nbudget_usd = 2\n",
+      "input = 30, output = 120");
   auto o = options("refused");
   o.assume_yes = false;  // and no terminal to ask on
   std::ostringstream log;

@@ -749,31 +749,6 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   challenger_sim.stop();
 }
 
-// An answer from the LLM response cache sent no tokens: none are added to the arm (ten times
-// the tokens the cost reflected, for one text asked ten times).
-TEST_F(GatewayTest, CachedAnswersAddNoTokens) {
-  SimLlmServer sim(SimLlmOptions{});
-  int sim_port = sim.start();
-  GatewayOptions o = options();
-  o.cache_file = dir_ / "cache.sqlite";
-  start(
-      "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"api\"\n",
-      o);
-  classify({{"text", "my invoice is wrong"}});
-  nlohmann::json once = pilot()["arms"][0];
-  ASSERT_GT(once["tokens_in"].get<int64_t>(), 0);
-  for (int i = 0; i < 4; ++i) classify({{"text", "my invoice is wrong"}});
-  nlohmann::json arm = pilot()["arms"][0];
-  EXPECT_EQ(sim.stats().completions, 1u);
-  EXPECT_EQ(arm["cached"], 4);
-  EXPECT_EQ(arm["tokens_in"], once["tokens_in"]);
-  EXPECT_EQ(arm["tokens_out"], once["tokens_out"]);
-  gateway_->stop();
-  sim.stop();
-}
-
 // An endpoint that refuses the key: the 502 quotes the provider's message and says where the
 // key comes from (it said "HTTP 401" and nothing more).
 TEST_F(GatewayTest, ARefusedKeyIsSaidWithTheProvidersMessage) {
@@ -833,7 +808,9 @@ TEST_F(GatewayTest, AnswersFromTheResponseCacheAreCountedAndSaid) {
       "base_url = \"http://127.0.0.1:" +
           std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim\"\n",
       o);
-  for (const char* id : {"C-1", "C-2"}) classify({{"text", "my parcel never arrived"}, {"id", id}});
+  std::vector<std::string> ids;
+  for (const char* id : {"C-1", "C-2"})
+    ids.push_back(classify({{"text", "my parcel never arrived"}, {"id", id}})["prediction_id"]);
   gateway_->stop();
   auto counts = gateway_->store().pilot_counts({});
   ASSERT_EQ(counts.arms.size(), 1u);
@@ -841,6 +818,15 @@ TEST_F(GatewayTest, AnswersFromTheResponseCacheAreCountedAndSaid) {
   EXPECT_EQ(counts.arms[0].cached, 1);
   EXPECT_EQ(counts.arms[0].costed, 2);  // priced: the cached answer at $0
   EXPECT_EQ(sim.stats().completions, 1);
+  // The cached answer sent no tokens and adds none (the arm had counted them as if sent: ten
+  // times the cost's worth for one text asked ten times).
+  auto sent = gateway_->store().find_prediction(ids[0]);
+  auto cached = gateway_->store().find_prediction(ids[1]);
+  ASSERT_TRUE(sent && cached);
+  EXPECT_GT(sent->tokens_in, 0);
+  EXPECT_EQ(cached->tokens_in, 0);
+  EXPECT_EQ(cached->tokens_out, 0);
+  EXPECT_EQ(counts.arms[0].tokens_in, sent->tokens_in);
   ReportContext context;
   context.now_ms = counts.arms[0].last_at_ms + 1;
   context.started_at_ms = counts.arms[0].first_at_ms;

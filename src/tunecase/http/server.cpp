@@ -149,20 +149,7 @@ void Server::stop_accepting(std::chrono::milliseconds grace, const std::function
 void Server::stop(std::chrono::milliseconds grace, const std::function<bool()>& busy) {
   auto& c = *core_;
   if (c.loops.empty() || !c.acceptor) return;  // not started, or stopped already
-  if (!c.stopping.exchange(true))
-    net::post(c.acceptor->get_executor(), [core = core_] {
-      beast::error_code ignored;
-      core->acceptor->close(ignored);
-      core->accept_retry->cancel();
-    });
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (c.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  if (busy) {
-    deadline = std::chrono::steady_clock::now() + grace;
-    while (busy() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  stop_accepting(grace, busy);
   {
     std::unique_lock lock(c.post_mutex);
     c.stopped = true;
