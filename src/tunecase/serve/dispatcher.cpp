@@ -161,15 +161,18 @@ bool Dispatcher::cut_by_stop(const Job& job, const ServedAnswer& served) {
 // the approach either: not logged as its error, and its client is told to retry (503).
 bool Dispatcher::local_fault(const Job& job, const ServedAnswer& served) {
   if (!served.prediction.error || !served.prediction.local_fault) return false;
-  ++local_faults_;
   if (job.stored) log_.release();
+  refuse_for_local_fault(job, *served.prediction.error);
+  return true;
+}
+
+void Dispatcher::refuse_for_local_fault(const Job& job, const std::string& error) {
+  ++local_faults_;
   metrics_.refused();
   ClassifyAnswer answer;
   answer.status = 503;
-  answer.error = "the gateway is out of open files or memory (" + *served.prediction.error +
-                 "); retry shortly";
+  answer.error = "the gateway is out of open files or memory (" + error + "); retry shortly";
   job.done(std::move(answer));
-  return true;
 }
 
 void Dispatcher::answer_from(ServedApproach& approach, Arm arm, std::shared_ptr<Job> job) {
@@ -232,15 +235,7 @@ void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
         failure.tokens_out += fb.tokens_out;
         if (fb.cost_usd) failure.cost_usd = failure.cost_usd.value_or(0) + *fb.cost_usd;
         log(*job, failure);
-        if (fb.error && fb.local_fault) {
-          ++local_faults_;
-          metrics_.refused();
-          ClassifyAnswer answer;
-          answer.status = 503;
-          answer.error = "the gateway is out of open files or memory; retry shortly";
-          job->done(std::move(answer));
-          return;
-        }
+        if (fb.error && fb.local_fault) return refuse_for_local_fault(*job, *fb.error);
         PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);
         ClassifyAnswer answer = answer_of(*job, as_champion, served);
         answer.arm = Arm::challenger;

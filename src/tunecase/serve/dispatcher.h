@@ -104,6 +104,7 @@ class Dispatcher {
   // `failed` is the challenger's failed answer (an error, or the time-out cut short).
   void fall_back(std::shared_ptr<Job> job, ServedAnswer failed);
   bool local_fault(const Job& job, const ServedAnswer& served);
+  void refuse_for_local_fault(const Job& job, const std::string& error);  // 503, counted
   bool cut_by_stop(const Job& job, const ServedAnswer& served);
   void shadow(std::shared_ptr<Job> job);
   PredictionRecord record_of(const Job& job, const ServedApproach& approach, Arm arm,
