@@ -133,6 +133,9 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
   const Comparison& c = widened.approaches[0].comparison;
   std::string reasons = fmt::format("{}", fmt::join(c.reasons, "\n"));
   EXPECT_NE(reasons.find("held-out items from before"), std::string::npos) << reasons;
+  // ... and the challenger, trained on less feedback than the champion, is never promoted.
+  EXPECT_FALSE(c.promote);
+  EXPECT_NE(reasons.find("knows less than the champion"), std::string::npos) << reasons;
   EXPECT_EQ(c.holdout, r.comparison.holdout) << "only the items after the champion's data";
 }
 

@@ -749,6 +749,61 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   challenger_sim.stop();
 }
 
+// A fallback answered from the response cache sent nothing: it adds no tokens to the challenger's
+// arm (each had added the cached answer's tokens).
+TEST_F(GatewayTest, ACachedFallbackAddsNoTokens) {
+  SimLlmServer champion_sim(SimLlmOptions{});
+  int champion_port = champion_sim.start();
+  SimLlmOptions held;
+  held.rate_timeout = 1.0;
+  SimLlmServer challenger_sim(held);
+  int challenger_port = challenger_sim.start();
+  GatewayOptions o = options();
+  o.cache_file = dir_ / "cache.sqlite";
+  start(
+      "[[approach]]\nname = \"api-a\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(champion_port) +
+          "/v1\"\n\n[[approach]]\nname = \"api-b\"\nkind = \"openai\"\nmodel = "
+          "\"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:" +
+          std::to_string(challenger_port) +
+          "/v1\"\n\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
+          "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 50\n",
+      o);
+  // The tokens over both arms, once the records are committed (a fallback's record is written
+  // when its answer goes out, and committed in the log's next window).
+  // Requests and tokens over both arms, once `requests` are committed (a fallback's record is
+  // written when its answer goes out and committed in the log's next window; under load a
+  // report may come before that commit).
+  auto totals = [&](int64_t requests) {
+    std::pair<int64_t, int64_t> sum{0, 0};
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+      sum = {0, 0};
+      nlohmann::json report = pilot();  // held: a range over pilot()["arms"] would dangle
+      for (const auto& arm : report["arms"]) {
+        sum.first += arm["requests"].get<int64_t>();
+        sum.second += arm["tokens_in"].get<int64_t>();
+      }
+      if (sum.first >= requests && sum.second > 0) break;
+    }
+    return sum;
+  };
+  classify({{"text", "my invoice is wrong"}, {"id", "k0"}});
+  const int64_t one_call = totals(1).second;
+  ASSERT_GT(one_call, 0);
+  for (int i = 1; i < 8; ++i)
+    classify({{"text", "my invoice is wrong"}, {"id", "k" + std::to_string(i)}});
+  EXPECT_EQ(champion_sim.stats().completions, 1u);
+  auto [requests, tokens] = totals(8);
+  EXPECT_EQ(requests, 8);
+  EXPECT_EQ(tokens, one_call);
+  gateway_->stop();
+  champion_sim.stop();
+  challenger_sim.stop();
+}
+
 // An endpoint that refuses the key: the 502 quotes the provider's message and says where the
 // key comes from (it said "HTTP 401" and nothing more).
 TEST_F(GatewayTest, ARefusedKeyIsSaidWithTheProvidersMessage) {

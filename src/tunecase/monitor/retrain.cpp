@@ -511,6 +511,17 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
           "{} held-out items from before {} are left out: the champion was trained on labels up "
           "to then, so they would judge it on its own training data",
           seen, iso_date(champion_cutoff / kDayMs)));
+    // A holdout reaching back before the champion's cutoff trains the challenger on less
+    // feedback than the champion had: a tie would swap in a model that knows less.
+    if (champion_cutoff > run.holdout_from_ms) {
+      out.comparison.promote = false;
+      out.comparison.reasons.push_back(fmt::format(
+          "the challenger was trained on labels before {}, the champion on labels up to {}: it "
+          "knows less than the champion, so no holdout result is a reason to swap; shorten "
+          "[retrain] holdout_days so that the holdout starts after {}",
+          iso_date(run.holdout_from_ms / kDayMs), iso_date(champion_cutoff / kDayMs),
+          iso_date(champion_cutoff / kDayMs)));
+    }
     if (out.comparison.promote) {
       if (auto why = collapsed_labels(fair_gold, train)) {
         out.comparison.promote = false;

@@ -47,12 +47,26 @@ bool domain_char(char c) {
 
 // The length in bytes of a non-ASCII letter, digit or combining mark at `i` (a host of an
 // internationalised domain: firma-müller.de, bücher.example), or 0.
-std::size_t intl_char_at(std::string_view t, std::size_t i) {
+// Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan):
+// a run of them beside an address is most often the sentence, not the address.
+bool unspaced_script(utf8proc_int32_t cp) {
+  return (cp >= 0x0E00 && cp <= 0x0EFF) || (cp >= 0x0F00 && cp <= 0x109F) ||
+         (cp >= 0x1780 && cp <= 0x17FF) || (cp >= 0x3040 && cp <= 0x30FF) ||
+         (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0xFF66 && cp <= 0xFF9F) || (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+// The length in bytes of a non-ASCII letter, digit or mark at `i` (an address of an
+// internationalised domain: firma-müller.de, bücher.example), or 0; `unspaced` says whether it
+// belongs to a script written without spaces.
+std::size_t intl_char_at(std::string_view t, std::size_t i, bool* unspaced = nullptr) {
   if (i >= t.size() || static_cast<unsigned char>(t[i]) < 0x80) return 0;
   utf8proc_int32_t cp = 0;
   utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(t.data() + i),
                                         static_cast<utf8proc_ssize_t>(t.size() - i), &cp);
   if (n <= 0) return 0;
+  if (unspaced) *unspaced = unspaced_script(cp);
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -68,23 +82,34 @@ std::size_t intl_char_at(std::string_view t, std::size_t i) {
   }
 }
 
-// The length in bytes of a non-ASCII letter, digit or mark that ends just before `e`, or 0.
+// The length in bytes of a non-ASCII letter, digit or mark of a spaced script that ends just
+// before `e`, or 0. A mailbox's local part does not run back into a script without spaces: where
+// it would start is unknown (請聯繫張偉@... would take the whole sentence).
 std::size_t intl_char_before(std::string_view t, std::size_t e) {
   if (e == 0 || static_cast<unsigned char>(t[e - 1]) < 0x80) return 0;
   std::size_t b = e - 1;
   while (b > 0 && e - b < 4 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
-  std::size_t n = intl_char_at(t, b);
-  return b + n == e ? n : 0;
+  bool unspaced = false;
+  std::size_t n = intl_char_at(t, b, &unspaced);
+  return b + n == e && !unspaced ? n : 0;
 }
 
 // The end of a domain's characters from `e` on: ASCII letters, digits, '.', '-' and non-ASCII
-// letters (an internationalised domain).
+// letters (an internationalised domain). A run of a script without spaces belongs to the domain
+// only when a '.', '-', '/', ':' or '?' follows it (例え.jp, 例え.テスト/); otherwise it is the
+// sentence going on (qq.com请回复).
 std::size_t domain_end(std::string_view t, std::size_t e) {
   while (e < t.size()) {
+    bool unspaced = false;
     if (domain_char(t[e])) {
       ++e;
-    } else if (std::size_t n = intl_char_at(t, e); n > 0) {
+    } else if (std::size_t n = intl_char_at(t, e, &unspaced); n > 0 && !unspaced) {
       e += n;
+    } else if (n > 0) {
+      std::size_t r = e;
+      for (std::size_t m; (m = intl_char_at(t, r, &unspaced)) > 0 && unspaced;) r += m;
+      if (r >= t.size() || std::strchr(".-/:?", t[r]) == nullptr) break;
+      e = r;
     } else {
       break;
     }
@@ -322,12 +347,15 @@ void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
       ++i;
       continue;
     }
-    std::size_t e = i + prefix;
+    // The host (domain_end: letters of other scripts included), then the rest up to the next
+    // space; a letter of a spaced script goes on, "…" or a script without spaces ends it.
+    std::size_t e = domain_end(t, i + prefix);
     while (e < t.size()) {
       unsigned char c = static_cast<unsigned char>(t[e]);
-      if (c >= 0x80) {  // a letter of an internationalised host or path goes on; "…" ends it
-        std::size_t n = intl_char_at(t, e);
-        if (n == 0) break;
+      if (c >= 0x80) {
+        bool unspaced = false;
+        std::size_t n = intl_char_at(t, e, &unspaced);
+        if (n == 0 || unspaced) break;
         e += n;
         continue;
       }

@@ -231,12 +231,18 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   // Retryable, but the wait would pass the deadline: say so, or "failed after 1 attempt: HTTP
   // 429" reads as if nothing more could have been done.
   if (retryable)
-    why += fmt::format(
-        "; not retried: the wait before the next attempt ({:.1f} s{}) would pass the call's "
-        "deadline ({:.0f} s from its start)",
-        static_cast<double>(delay.count()) / 1000,
-        response.headers.count("retry-after") ? ", as the provider's Retry-After asks" : "",
-        static_cast<double>(call->deadline.count()) / 1000);
+    why += delay.count() >= 100
+               ? fmt::format(
+                     "; not retried: the wait before the next attempt ({:.1f} s{}) would "
+                     "pass the call's deadline ({:.0f} s from its start)",
+                     static_cast<double>(delay.count()) / 1000,
+                     response.headers.count("retry-after") ? ", as the provider's Retry-After asks"
+                                                           : "",
+                     static_cast<double>(call->deadline.count()) / 1000)
+               : fmt::format(
+                     "; not retried: no time was left of the call's deadline ({:.1f} s "
+                     "from its start)",
+                     static_cast<double>(call->deadline.count()) / 1000);
   Prediction p = failed(fmt::format("failed after {} attempt{}: {}", call->attempts,
                                     call->attempts == 1 ? "" : "s", why),
                         ms_since(call->started));

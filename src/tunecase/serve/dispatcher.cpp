@@ -231,8 +231,10 @@ void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
         PredictionRecord failure = record_of(*job, *challenger_, Arm::challenger, failed);
         failure.fallback = true;
         const Prediction& fb = served.prediction;
-        failure.tokens_in += fb.tokens_in;
-        failure.tokens_out += fb.tokens_out;
+        if (!fb.cached) {  // an answer from the cache sent nothing
+          failure.tokens_in += fb.tokens_in;
+          failure.tokens_out += fb.tokens_out;
+        }
         if (fb.cost_usd) failure.cost_usd = failure.cost_usd.value_or(0) + *fb.cost_usd;
         log(*job, failure);
         if (fb.error && fb.local_fault) return refuse_for_local_fault(*job, *fb.error);
