@@ -71,6 +71,13 @@ inline std::vector<std::string> train_models(const ProjectConfig& config,
 using http::testing::Reply;
 using http::testing::TestClient;
 
+// An [[approach]] table of an OpenAI-style approach on a sim-llm at `port`.
+inline std::string llm_approach(const std::string& name, int port) {
+  return "[[approach]]\nname = \"" + name +
+         "\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:" +
+         std::to_string(port) + "/v1\"\n";
+}
+
 inline nlohmann::json body_of(const Reply& r) {
   return nlohmann::json::parse(r.body, nullptr, false);
 }

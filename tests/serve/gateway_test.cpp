@@ -430,13 +430,10 @@ TEST_F(GatewayTest, AShadowFeedbackLabelsTheChampionStillQueued) {
   int sim_port = sim.start();
   GatewayOptions o = options();
   o.log.window = std::chrono::milliseconds(200);  // the champion's prediction waits a while
-  start(
-      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(sim_port) +
-          "/v1\"\n\n[pilot]\nchampion = \"slow-llm\"\nchallenger = \"local-linear\"\n"
-          "mode = \"shadow\"\n",
-      o);
+  start(llm_approach("slow-llm", sim_port) +
+            "\n[pilot]\nchampion = \"slow-llm\"\nchallenger = \"local-linear\"\n"
+            "mode = \"shadow\"\n",
+        o);
   for (int i = 0; i < 6; ++i) {
     std::string id = "q" + std::to_string(i);
     classify({{"text", "my invoice is wrong"}, {"id", id}});
@@ -459,12 +456,9 @@ TEST_F(GatewayTest, AStopLetsTheShadowCallsInFlightFinish) {
   slow.latency_base_ms = 400;
   SimLlmServer sim(slow);
   int sim_port = sim.start();
-  const std::string config =
-      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) +
-      "/v1\"\n\n[pilot]\nchampion = \"local-linear\"\nchallenger = \"slow-llm\"\n"
-      "mode = \"shadow\"\n";
+  const std::string config = llm_approach("slow-llm", sim_port) +
+                             "\n[pilot]\nchampion = \"local-linear\"\nchallenger = \"slow-llm\"\n"
+                             "mode = \"shadow\"\n";
   start(config);
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(classify({{"text", "my invoice is wrong"}, {"id", "w" + std::to_string(i)}})["arm"],
@@ -503,9 +497,7 @@ TEST_F(GatewayTest, AStopCutsAnsweringCallsWithoutCountingThemAgainstTheArm) {
   SimLlmServer sim(slow);
   int sim_port = sim.start();
   const std::string config =
-      "[[approach]]\nname = \"slow-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"slow-llm\"\n";
+      llm_approach("slow-llm", sim_port) + "\n[pilot]\nchampion = \"slow-llm\"\n";
   start(config);
   std::vector<std::thread> clients;
   std::atomic<int> answered{0}, told_to_retry{0};
@@ -592,13 +584,10 @@ TEST_F(GatewayTest, AChallengerTimeOutIsCountedApartFromOtherErrors) {
   held.rate_timeout = 1.0;  // every request held until the client gives up
   SimLlmServer sim(held);
   int sim_port = sim.start();
-  start(
-      "[[approach]]\nname = \"held-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) +
-      "/v1\"\n\n"
-      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"held-llm\"\nmode = \"fallback\"\n"
-      "share = 0.9\nchallenger_timeout_ms = 150\n");
+  start(llm_approach("held-llm", sim_port) +
+        "\n"
+        "[pilot]\nchampion = \"local-linear\"\nchallenger = \"held-llm\"\nmode = \"fallback\"\n"
+        "share = 0.9\nchallenger_timeout_ms = 150\n");
   int to_challenger = 0;
   for (int i = 0; i < 6; ++i) {
     nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "h" + std::to_string(i)}});
@@ -627,13 +616,10 @@ TEST_F(GatewayTest, AFallbackChallengerMakesNoRetryPastItsTimeOut) {
   failing.rate_500 = 1.0;  // every attempt fails at once and would be retried
   SimLlmServer sim(failing);
   int sim_port = sim.start();
-  start(
-      "[[approach]]\nname = \"failing-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) +
-      "/v1\"\n\n"
-      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"failing-llm\"\nmode = \"fallback\"\n"
-      "share = 0.9\nchallenger_timeout_ms = 50\n");
+  start(llm_approach("failing-llm", sim_port) +
+        "\n"
+        "[pilot]\nchampion = \"local-linear\"\nchallenger = \"failing-llm\"\nmode = \"fallback\"\n"
+        "share = 0.9\nchallenger_timeout_ms = 50\n");
   uint64_t to_challenger = 0;
   for (int i = 0; i < 12; ++i) {
     nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "r" + std::to_string(i)}});
@@ -669,10 +655,7 @@ TEST_F(GatewayTest, AFallbackChallengerMakesNoRetryPastItsTimeOut) {
 TEST_F(GatewayTest, OutOfOpenFilesIsTheGatewaysFaultNotTheArms) {
   SimLlmServer sim(SimLlmOptions{});
   int sim_port = sim.start();
-  start(
-      "[[approach]]\nname = \"sim-api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim-api\"\n");
+  start(llm_approach("sim-api", sim_port) + "\n[pilot]\nchampion = \"sim-api\"\n");
   http::testing::TestClient client(port_);  // connected (and accepted) before the files run out
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   rlimit before{};
@@ -713,15 +696,9 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   held.rate_timeout = 1.0;
   SimLlmServer challenger_sim(held);
   int challenger_port = challenger_sim.start();
-  start(
-      "[[approach]]\nname = \"api-a\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(champion_port) +
-      "/v1\"\n\n[[approach]]\nname = \"api-b\"\nkind = \"openai\"\nmodel = "
-      "\"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:" +
-      std::to_string(challenger_port) +
-      "/v1\"\n\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
-      "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 100\n");
+  start(llm_approach("api-a", champion_port) + "\n" + llm_approach("api-b", challenger_port) +
+        "\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
+        "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 100\n");
   int to_challenger = 0;
   for (int i = 0; i < 10; ++i) {
     nlohmann::json a =
@@ -760,16 +737,10 @@ TEST_F(GatewayTest, ACachedFallbackAddsNoTokens) {
   int challenger_port = challenger_sim.start();
   GatewayOptions o = options();
   o.cache_file = dir_ / "cache.sqlite";
-  start(
-      "[[approach]]\nname = \"api-a\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(champion_port) +
-          "/v1\"\n\n[[approach]]\nname = \"api-b\"\nkind = \"openai\"\nmodel = "
-          "\"gpt-4o-mini\"\nbase_url = \"http://127.0.0.1:" +
-          std::to_string(challenger_port) +
-          "/v1\"\n\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
-          "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 50\n",
-      o);
+  start(llm_approach("api-a", champion_port) + "\n" + llm_approach("api-b", challenger_port) +
+            "\n[pilot]\nchampion = \"api-a\"\nchallenger = \"api-b\"\nmode = "
+            "\"fallback\"\nshare = 0.5\nchallenger_timeout_ms = 50\n",
+        o);
   // The tokens over both arms, once the records are committed (a fallback's record is written
   // when its answer goes out, and committed in the log's next window).
   // Requests and tokens over both arms, once `requests` are committed (a fallback's record is
@@ -811,10 +782,7 @@ TEST_F(GatewayTest, ARefusedKeyIsSaidWithTheProvidersMessage) {
   keyed.require_key = "sk-right";
   SimLlmServer sim(keyed);
   int sim_port = sim.start();
-  start(
-      "[[approach]]\nname = \"keyed-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-      std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"keyed-llm\"\n");
+  start(llm_approach("keyed-llm", sim_port) + "\n[pilot]\nchampion = \"keyed-llm\"\n");
   Reply r = post("/v1/classify", R"({"text": "my invoice is wrong"})");
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_NE(r.body.find("401"), std::string::npos) << r.body;
@@ -858,11 +826,7 @@ TEST_F(GatewayTest, AnswersFromTheResponseCacheAreCountedAndSaid) {
   int sim_port = sim.start();
   GatewayOptions o = options();
   o.cache_file = dir_ / "cache.sqlite";
-  start(
-      "[[approach]]\nname = \"sim\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(sim_port) + "/v1\"\n\n[pilot]\nchampion = \"sim\"\n",
-      o);
+  start(llm_approach("sim", sim_port) + "\n[pilot]\nchampion = \"sim\"\n", o);
   std::vector<std::string> ids;
   for (const char* id : {"C-1", "C-2"})
     ids.push_back(classify({{"text", "my parcel never arrived"}, {"id", id}})["prediction_id"]);

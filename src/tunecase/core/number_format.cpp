@@ -26,16 +26,22 @@ std::size_t utf8_chars(std::string_view text) {
   return n;
 }
 
-std::string whole_dollars(double usd) {
-  if (!std::isfinite(usd)) return "UNKNOWN";
-  std::string digits = fmt::format("{:.0f}", std::fabs(usd));
+std::string group_thousands(unsigned long long whole) {
+  std::string digits = std::to_string(whole);
   std::string out;
   const std::size_t n = digits.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0 && (n - i) % 3 == 0) out += ',';
     out += digits[i];
   }
-  return (usd < 0 && out != "0" ? "-$" : "$") + out;
+  return out;
+}
+
+std::string whole_dollars(double usd) {
+  if (!std::isfinite(usd)) return "UNKNOWN";
+  if (std::fabs(usd) >= 1e15) return fmt::format("{}${:.3g}", usd < 0 ? "-" : "", std::fabs(usd));
+  auto whole = static_cast<unsigned long long>(std::llround(std::fabs(usd)));
+  return (usd < 0 && whole > 0 ? "-$" : "$") + group_thousands(whole);
 }
 
 }  // namespace tunecase

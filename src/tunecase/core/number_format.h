@@ -12,6 +12,9 @@ namespace tunecase {
 // 1e-12 print as "0".
 std::string significant_fixed(double value, int digits);
 
+// The digits of a whole number with thousands grouped: 80000 -> "80,000" (no sign).
+std::string group_thousands(unsigned long long whole);
+
 // Whole dollars with thousands grouped: 80000 -> "$80,000", -1234.6 -> "-$1,235".
 std::string whole_dollars(double usd);
 

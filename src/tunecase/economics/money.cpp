@@ -7,20 +7,6 @@
 #include "tunecase/core/number_format.h"
 
 namespace tunecase::econ {
-namespace {
-
-std::string group_thousands(long long whole) {
-  std::string digits = std::to_string(whole);
-  std::string out;
-  int n = static_cast<int>(digits.size());
-  for (int i = 0; i < n; ++i) {
-    if (i > 0 && (n - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string money(double usd) {
   if (!std::isfinite(usd)) return "UNKNOWN";
@@ -29,7 +15,7 @@ std::string money(double usd) {
   if (a >= 1e15) return fmt::format("{}${:.3g}", sign, a);  // beyond what llround holds
   if (a >= 0.1 && a < 10) return fmt::format("{}${:.2f}", sign, a);
   if (a > 0 && a < 0.1) return sign + "$" + significant_fixed(a, 2);
-  return sign + "$" + group_thousands(std::llround(a));
+  return sign + "$" + group_thousands(static_cast<unsigned long long>(std::llround(a)));
 }
 
 std::string money(const Figure& f) {
@@ -40,7 +26,7 @@ std::string count(double n) {
   if (!std::isfinite(n)) return "UNKNOWN";
   if (std::fabs(n) >= 1e15) return fmt::format("{:.3g}", n);
   std::string sign = n < 0 ? "-" : "";
-  return sign + group_thousands(std::llround(std::fabs(n)));
+  return sign + group_thousands(static_cast<unsigned long long>(std::llround(std::fabs(n))));
 }
 
 std::string percent(double fraction) {
