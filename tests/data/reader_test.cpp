@@ -1,5 +1,6 @@
 #include "tunecase/data/reader.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -129,6 +130,71 @@ TEST(ReadExamples, UnterminatedQuoteIsAnErrorEvenWhenSkipping) {
   options.skip_invalid = true;
   EXPECT_THAT(error_of(dataset("unterminated.csv"), options),
               HasSubstr("unterminated.csv:3: a quoted field opened on this line is never closed"));
+}
+
+// A text that starts with a quote mark opens a quoted field that the next quote closes, lines
+// later: the rows between read as one text with the right number of fields.
+std::string stray_quote_file() {
+  std::string csv = "text,label\n";
+  for (int i = 1; i <= 12; ++i) {
+    std::string text = fmt::format("ticket {} about my bill", i);
+    if (i == 3) text = "\"Urgent: " + text;  // a quote mark that opens nothing meant
+    if (i == 9) text = "the app said \"error";
+    csv += fmt::format("{},{}\n", text, i % 2 == 0 ? "billing" : "tech");
+  }
+  return csv;
+}
+
+TEST(ReadExamples, StrayQuoteThatSwallowsRowsIsAnErrorNamingTheLines) {
+  TempDir dir;
+  auto file = dir.write("stray.csv", stray_quote_file());
+  // Line 4 opens a quoted field that the quote on line 10 closes: lines 4-10 read as one row.
+  EXPECT_THAT(error_of(file),
+              AllOf(HasSubstr("stray.csv:4: a quoted field opened on this line closes only on "
+                              "line 10, so the 7 lines from here read as one row"),
+                    HasSubstr("6 of them look like rows of their own (lines 4, 5, ...)"),
+                    HasSubstr("on line 10 text follows the quote that closes it"),
+                    HasSubstr("--skip-invalid")));
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+  EXPECT_EQ(r.invalid_lines_skipped, 6u);  // lines 5-10, beyond the row's first
+  ASSERT_EQ(r.labelled.size(), 5u);        // lines 2, 3, 11, 12, 13
+  for (const Example& e : r.labelled) EXPECT_NE(e.line, 4u);
+  EXPECT_EQ(r.labelled[2].line, 11u);
+}
+
+TEST(ReadExamples, TextWithLineBreaksThatIsMeantToHaveThemIsKept) {
+  TempDir dir;
+  // An e-mail body over several lines, commas included: no line of it ends in a label.
+  auto file =
+      dir.write("mail.csv",
+                "text,label\n"
+                "\"Hello team,\nI was charged twice, please refund.\nThanks, Bob\",billing\n"
+                "app crashes on start,tech\n"
+                "\"Hi,\nthe login page, again\",tech\n");
+  ReadResult r = read_examples(file, ReadOptions{});
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[0].text, "Hello team,\nI was charged twice, please refund.\nThanks, Bob");
+  EXPECT_EQ(r.invalid_skipped, 0u);
+}
+
+TEST(ReadExamples, RaggedRowOverSeveralLinesSaysWhereItEnds) {
+  TempDir dir;
+  auto file = dir.write("ragged_span.csv",
+                        "text,label\n"
+                        "\"one,tech\n"
+                        "two\",tech,extra\n"
+                        "three,billing\n");
+  EXPECT_THAT(error_of(file), AllOf(HasSubstr("ragged_span.csv:2: row has 3 fields"),
+                                    HasSubstr("this row runs from line 2 to line 3")));
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+  EXPECT_EQ(r.invalid_lines_skipped, 1u);
+  ASSERT_EQ(r.labelled.size(), 1u);
 }
 
 TEST(ReadExamples, InvalidUtf8NamesLineAndByte) {

@@ -210,6 +210,26 @@ TEST(EvalTable, WarnsOfLabelsWithTooFewTrainRows) {
   EXPECT_EQ(dataset_warnings(eval["dataset"]).size(), 1u);
 }
 
+// Rows skipped under skip_invalid are said beside the table, in report.md and by check, with the
+// lines a stray quote's row took (they had been a count in report.md's data line only).
+TEST(EvalTable, WarnsOfMalformedRowsSkippedAndTheLinesTheyTook) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["invalid_rows"] = 2;
+  eval["dataset"]["invalid_lines"] = 20;
+  eval["dataset"]["invalid_samples"] = {
+      "t.csv:12: a quoted field opened on this line closes only "
+      "on line 32",
+      "t.csv:40: row has 3 fields"};
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("warning: 2 malformed rows skipped (skip_invalid), 22 lines of the file"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("the first: t.csv:12: a quoted field"), std::string::npos) << text;
+  EXPECT_NE(eval_markdown(eval).find("2 malformed rows skipped"), std::string::npos);
+  eval["dataset"]["invalid_rows"] = 0;
+  EXPECT_EQ(skipped_rows_warning(eval["dataset"]), "");
+}
+
 // On imbalanced data the floor is the most frequent label's share: said in report.md always, and
 // beside the table when it is half the test split or more.
 TEST(EvalTable, SaysTheMajorityBaseline) {

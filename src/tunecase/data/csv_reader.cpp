@@ -105,11 +105,15 @@ bool CsvReader::read_line(CsvRecord& record) {
 
 bool CsvReader::next(CsvRecord& record) {
   record.problem.clear();
+  record.lines.clear();
+  record.text_after_quote = false;
   do {
     if (!read_line(record)) return false;
   } while (line_.empty());
   record.line = line_number_;
   parse_record(record);
+  record.last_line = line_number_;
+  if (!record.lines.empty()) record.lines.push_back(line_);
   if (record.problem.empty() && !header_.empty() && record.fields.size() != header_.size()) {
     // More fields than the header: most often an unquoted delimiter inside a text. Fewer: a
     // field left out, or a line break inside an unquoted text.
@@ -137,7 +141,12 @@ void CsvReader::parse_record(CsvRecord& record) {
     if (count == record.fields.size()) record.fields.emplace_back();
     std::string& field = record.fields[count++];
     field.clear();
-    if (pos < line_.size() && line_[pos] == '"') pos = read_quoted(record, pos + 1, field);
+    if (pos < line_.size() && line_[pos] == '"') {
+      const std::size_t opened_at = line_number_;
+      pos = read_quoted(record, pos + 1, field);
+      if (line_number_ != opened_at && pos < line_.size() && line_[pos] != delimiter_)
+        record.text_after_quote = true;
+    }
     std::size_t end = line_.find(delimiter_, pos);
     field.append(line_, pos, end == std::string::npos ? std::string::npos : end - pos);
     if (end == std::string::npos) break;
@@ -153,6 +162,7 @@ std::size_t CsvReader::read_quoted(CsvRecord& record, std::size_t pos, std::stri
     if (quote == std::string::npos) {
       field.append(line_, pos);
       field.push_back('\n');
+      record.lines.push_back(line_);
       if (!read_line(record)) {
         throw UserError(fmt::format(
             "{}:{}: a quoted field opened on this line is never closed; close the quote, and "

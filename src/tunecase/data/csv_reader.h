@@ -29,7 +29,17 @@ std::string delimiter_name(char delimiter);
 // One data record of a delimited file.
 struct CsvRecord {
   std::vector<std::string> fields;
-  std::size_t line = 0;  // 1-based line where the record starts
+  std::size_t line = 0;       // 1-based line where the record starts
+  std::size_t last_line = 0;  // the line where it ends: later than `line` when a quoted field
+                              // holds line breaks
+  // A record over several lines: each of its lines as written, the first one included (empty for
+  // a record on one line). A stray quote makes a run of rows read as one; callers look here for
+  // lines that read as rows of their own.
+  std::vector<std::string> lines;
+  // A quoted field over several lines had text between its closing quote and the next delimiter
+  // (kept literally, as Python's csv module does): the quote that closed it was most likely not
+  // meant to.
+  bool text_after_quote = false;
   // Empty when the record is well-formed; otherwise what is wrong with it (ragged row, invalid
   // UTF-8), without file and line. The reader stays in step, so a caller may skip the record.
   std::string problem;

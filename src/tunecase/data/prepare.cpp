@@ -35,6 +35,7 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   if (read.delimiter != 0) summary.delimiter = read.delimiter;
   summary.empty_text += read.empty_text_skipped;
   summary.invalid_rows += read.invalid_skipped;
+  summary.invalid_lines += read.invalid_lines_skipped;
   summary.unlabelled += read.unlabelled.size();
   for (auto& message : read.invalid_samples) {
     if (summary.invalid_samples.size() < 5) summary.invalid_samples.push_back(std::move(message));
@@ -209,6 +210,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"dev_leaked_into_train", dev_leaked_into_train},
           {"empty_text", empty_text},
           {"invalid_rows", invalid_rows},
+          {"invalid_lines", invalid_lines},
           {"unlabelled", unlabelled},
           {"label_conflicts", label_conflicts},
           {"label_ties_dropped", label_ties_dropped},

@@ -25,6 +25,9 @@ struct DatasetSummary {
   std::string dev_source = "none";
   std::size_t skipped_rows = 0;  // empty_text + invalid_rows
   std::size_t empty_text = 0, invalid_rows = 0, unlabelled = 0, label_conflicts = 0;
+  // Lines the skipped invalid rows took beyond their first (a stray quote can make one row of
+  // many lines): what skip_invalid dropped is invalid_rows + invalid_lines lines.
+  std::size_t invalid_lines = 0;
   std::size_t label_ties_dropped = 0;    // of the conflicts, texts with no majority label: dropped
   std::vector<std::string> rare_labels;  // too rare to split, kept in train
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these

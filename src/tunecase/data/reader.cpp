@@ -108,6 +108,95 @@ class Collector {
   std::set<std::string, std::less<>> allowed_;
 };
 
+// A row whose quoted field runs over several lines, kept until every row's label is known.
+struct SpannedRow {
+  std::size_t line = 0, last_line = 0;
+  bool text_after_quote = false;
+  // Its lines (the last one aside) that split into as many fields as the header, each with what
+  // stands in the label column (or "" without one): rows of their own that a stray quote took
+  // in, when those are labels.
+  std::vector<std::pair<std::size_t, std::string>> row_like;
+};
+
+std::string span_note(const CsvRecord& record) {
+  return fmt::format(
+      "this row runs from line {} to line {}: a quoted field opened on line {} "
+      "closes only there",
+      record.line, record.last_line, record.line);
+}
+
+SpannedRow spanned_row(const CsvRecord& record, std::size_t columns, int label_column,
+                       char delimiter) {
+  SpannedRow row{record.line, record.last_line, record.text_after_quote, {}};
+  // Not the last line: the quote that closes the field is on it, and what follows is the row's
+  // own remaining fields, which always look like a row's end.
+  for (std::size_t i = 0; i + 1 < record.lines.size(); ++i) {
+    const std::string& line = record.lines[i];
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = line.find(delimiter, start);
+      fields.push_back(
+          std::string_view(line).substr(start, end == line.npos ? line.npos : end - start));
+      if (end == line.npos) break;
+      start = end + 1;
+    }
+    if (fields.size() != columns || columns < 2) continue;
+    std::string label;
+    if (label_column >= 0) {
+      std::string_view value = fields[static_cast<std::size_t>(label_column)];
+      while (!value.empty() && value.front() == '"') value.remove_prefix(1);
+      while (!value.empty() && value.back() == '"') value.remove_suffix(1);
+      label = trimmed(std::string(value));
+      if (label.empty()) continue;
+    }
+    row.row_like.emplace_back(record.line + i, std::move(label));
+  }
+  return row;
+}
+
+// A stray quote (a text that starts with a quote mark, or a quote left unpaired) opens a quoted
+// field that the next quote in the file closes, lines later: every row between reads as part of
+// one text, with the right number of fields, and nothing else looks wrong. Such a row is bad
+// when lines inside it read as rows of their own: as many fields as the header and, with a label
+// column, a label that other rows have. (A text with line breaks that is meant to have them
+// rarely has a line that ends in a delimiter and a label.)
+void check_spanned_rows(const std::vector<SpannedRow>& spanned, Collector& collector,
+                        const ReadOptions& options, ReadResult& result) {
+  std::set<std::string, std::less<>> labels(options.allowed_labels.begin(),
+                                            options.allowed_labels.end());
+  for (const Example& example : result.labelled) labels.insert(example.label);
+  for (const SpannedRow& row : spanned) {
+    std::vector<std::size_t> lines;
+    for (const auto& [line, label] : row.row_like)
+      if (label.empty() ? options.label_column.empty() : labels.contains(label))
+        lines.push_back(line);
+    if (lines.empty()) continue;
+    // The row was routed already: skipped now, it leaves the labelled or unlabelled rows.
+    for (Examples* examples : {&result.labelled, &result.unlabelled}) {
+      auto it = std::find_if(examples->begin(), examples->end(),
+                             [&](const Example& e) { return e.line == row.line; });
+      if (it != examples->end()) examples->erase(it);
+    }
+    collector.invalid(
+        row.line,
+        fmt::format(
+            "a quoted field opened on this line closes only on line {}, so the {} lines from "
+            "here read as one row, and {} of them look like rows of their own (line{} {}{}){}; a "
+            "quote at the start of a field opens a quoted field: if the quote is part of the "
+            "text, write it as \"\" inside a field that is quoted as a whole, or remove it",
+            row.last_line, row.last_line - row.line + 1, lines.size(), lines.size() > 1 ? "s" : "",
+            lines.front(),
+            lines.size() > 2   ? fmt::format(", {}, ...", lines[1])
+            : lines.size() > 1 ? fmt::format(", {}", lines[1])
+                               : std::string(),
+            row.text_after_quote
+                ? fmt::format("; on line {} text follows the quote that closes it", row.last_line)
+                : std::string()));
+    result.invalid_lines_skipped += row.last_line - row.line;
+  }
+}
+
 std::string missing_column(const std::filesystem::path& file, std::size_t line,
                            const std::string& name, std::string_view role, std::string_view key,
                            const std::vector<std::string>& existing, std::string_view noun,
@@ -178,12 +267,18 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
     return index < 0 ? std::string() : std::move(record.fields[static_cast<std::size_t>(index)]);
   };
   CsvRecord record;
+  std::vector<SpannedRow> spanned;
   while (reader.next(record)) {
     ++result.rows;
     if (!record.problem.empty()) {
+      if (record.last_line > record.line)
+        record.problem = fmt::format("{} ({})", record.problem, span_note(record));
       collector.invalid(record.line, record.problem);
+      result.invalid_lines_skipped += record.last_line - record.line;
       continue;
     }
+    if (record.last_line > record.line)
+      spanned.push_back(spanned_row(record, reader.header().size(), columns.label, delimiter));
     Example example;
     example.line = record.line;
     example.text = take(record, columns.text);
@@ -192,6 +287,7 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
     example.id = take(record, columns.id);
     collector.add(std::move(example));
   }
+  if (!spanned.empty()) check_spanned_rows(spanned, collector, options, result);
 }
 
 // A JSONL field as text: strings as they are, numbers and booleans written out, null as "".

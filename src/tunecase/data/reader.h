@@ -21,9 +21,11 @@ struct ReadOptions {
 
 struct ReadResult {
   Examples labelled, unlabelled;
-  std::size_t rows = 0;                      // data rows seen (header and blank lines excluded)
-  std::size_t empty_text_skipped = 0;        // rows whose text is empty or only whitespace
-  std::size_t invalid_skipped = 0;           // bad rows skipped under skip_invalid
+  std::size_t rows = 0;                // data rows seen (header and blank lines excluded)
+  std::size_t empty_text_skipped = 0;  // rows whose text is empty or only whitespace
+  std::size_t invalid_skipped = 0;     // bad rows skipped under skip_invalid
+  // Lines those rows took beyond their first: a row that a stray quote made of many lines.
+  std::size_t invalid_lines_skipped = 0;
   std::size_t labels_trimmed = 0;            // labels that had surrounding whitespace removed
   char delimiter = 0;                        // the CSV delimiter used (0 for JSONL)
   std::vector<std::string> invalid_samples;  // up to 5 messages "file:line: what"

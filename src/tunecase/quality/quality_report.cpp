@@ -7,6 +7,7 @@
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/quality/quality_html.h"
+#include "tunecase/report/eval_report.h"
 #include "tunecase/report/markdown.h"
 #include "tunecase/report/quality_words.h"
 
@@ -227,8 +228,12 @@ std::string data_quality_markdown(const DataQuality& q) {
       s.rows, s.train, s.dev, s.test, high_quality_text(q), high_quality_basis(q),
       q.high_quality_examples_high ? "; the wrong labels are an upper bound, see Label noise" : "");
   if (s.delimiter != 0) md += fmt::format("\nCSV delimiter: {}.\n", delimiter_name(s.delimiter));
-  if (s.skipped_rows > 0)
-    md += fmt::format("\n{} rows skipped (empty text or malformed).\n", s.skipped_rows);
+  if (s.skipped_rows > 0) {
+    md += fmt::format("\n{} row{} skipped (empty text or malformed).\n", s.skipped_rows,
+                      s.skipped_rows == 1 ? "" : "s");
+    if (std::string skipped = skipped_rows_warning(s.to_json()); !skipped.empty())
+      md += "\n" + markdown_text(skipped) + "\n";
+  }
   if (s.unlabelled > 0) {
     md += fmt::format(
         "\n{} rows have no label (measured): they are not trained on or scored, and count in "
@@ -251,6 +256,8 @@ std::string data_quality_summary(const DataQuality& q) {
   if (s.empty_text > 0)
     out += fmt::format("note: {} of the {} rows read have an empty text and are in no split\n",
                        s.empty_text, s.rows);
+  if (std::string skipped = skipped_rows_warning(s.to_json()); !skipped.empty())
+    out += skipped + "\n";
   out += fmt::format("label variants: {} groups{}; {} labels trimmed\n", s.label_variants.size(),
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"

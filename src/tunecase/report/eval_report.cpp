@@ -222,8 +222,24 @@ std::string collapse_warnings(const json& eval) {
 
 }  // namespace
 
+std::string skipped_rows_warning(const json& d) {
+  std::size_t invalid = d.value("invalid_rows", std::size_t{0});
+  if (invalid == 0) return {};
+  std::size_t extra = d.value("invalid_lines", std::size_t{0});
+  auto samples = d.value("invalid_samples", std::vector<std::string>{});
+  return fmt::format(
+      "warning: {} malformed row{} skipped (skip_invalid){}: in no split and no figure; {}{}",
+      invalid, invalid == 1 ? "" : "s",
+      extra > 0 ? fmt::format(", {} lines of the file (a row with a stray quote runs over several)",
+                              invalid + extra)
+                : "",
+      samples.size() == 1 ? "it: " : "the first: ", samples.empty() ? "" : samples.front());
+}
+
 std::vector<std::string> dataset_warnings(const json& d) {
   std::vector<std::string> out;
+  if (std::string skipped = skipped_rows_warning(d); !skipped.empty())
+    out.push_back(std::move(skipped));
   if (std::string unseen = unseen_labels_warning(d); !unseen.empty()) {
     unseen.pop_back();  // its line end
     out.push_back(std::move(unseen));

@@ -27,6 +27,9 @@ std::string eval_markdown(const nlohmann::json& eval);
 // [data] test_fraction (small data split per label). Empty when there is nothing to say.
 inline constexpr double kSplitShareSlack = 0.05;
 std::vector<std::string> dataset_warnings(const nlohmann::json& dataset);
+// Of those, the one about malformed rows skipped under skip_invalid (how many, how many lines they
+// took, the first message); "" when none was skipped.
+std::string skipped_rows_warning(const nlohmann::json& dataset);
 
 // "$1.23", "$0.0041", "unknown" for null: money with enough digits to be useful.
 std::string format_usd(const nlohmann::json& value);
