@@ -1,5 +1,6 @@
 // Successive halving on synthetic candidates whose accuracies are known.
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -336,6 +337,38 @@ TEST(Halving, ParetoSetHoldsOnlyUndominatedCandidates) {
   HalvingResult r = successive_halving(e, 3, rules);
   auto front = pareto_set(r);
   EXPECT_EQ(front, (std::vector<std::size_t>{0, 1}));  // 2 is dearer and worse than 1
+}
+
+// The plan's worst case, which optimize asks about before its first request: the halving rule
+// alone drops, the last two meet the whole dev split.
+TEST(Halving, WorstCaseSamplesFollowThePlan) {
+  EXPECT_EQ(worst_case_samples(8, 50, 1000),
+            (std::vector<std::size_t>{1000, 1000, 100, 100, 50, 50, 50, 50}));
+  // Without the cache each round sends its whole sample again: 50+100+200+400+800+1000 = 2550.
+  EXPECT_EQ(worst_case_samples(8, 50, 1000, /*cached=*/false),
+            (std::vector<std::size_t>{2550, 2550, 150, 150, 50, 50, 50, 50}));
+  EXPECT_EQ(worst_case_samples(1, 50, 1000), (std::vector<std::size_t>{50}));
+  EXPECT_EQ(worst_case_samples(3, 10, 15), (std::vector<std::size_t>{15, 15, 10}));
+  EXPECT_EQ(worst_case_samples(4, 500, 120), (std::vector<std::size_t>{120, 120, 120, 120}));
+  EXPECT_TRUE(worst_case_samples(0, 50, 100).empty());
+}
+
+// Candidates the data cannot separate (all alike) take the worst case: what the search spends
+// then is what worst_case_samples says, candidate by candidate.
+TEST(Halving, WorstCaseSamplesBoundWhatATiedSearchAsks) {
+  for (std::size_t k : {2u, 5u, 9u}) {
+    KnownEvaluator e(std::vector<double>(k, 0.7), std::vector<double>(k, 1.0), 700);
+    HalvingRules rules;
+    rules.start_sample = 40;
+    HalvingResult r = successive_halving(e, k, rules);
+    std::vector<std::size_t> largest;
+    for (const auto& c : r.candidates) largest.push_back(c.last()->n);
+    std::sort(largest.rbegin(), largest.rend());
+    EXPECT_EQ(largest, worst_case_samples(k, 40, 700)) << k << " candidates";
+    std::size_t sum = 0;
+    for (std::size_t n : worst_case_samples(k, 40, 700)) sum += n;
+    EXPECT_EQ(e.calls_, sum) << k << " candidates";
+  }
 }
 
 }  // namespace

@@ -238,6 +238,46 @@ TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
             std::string::npos);
 }
 
+// Without a cap or --yes, the whole search is estimated and asked about before its first request
+// (one yes had covered a search whose total nobody had estimated): nobody confirms here (no
+// terminal), so nothing is sent.
+TEST_F(OptimizeSimTest, AnUncappedSearchIsEstimatedAndAskedAboutBeforeItSendsAnything) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
+      "input = 30, output = 120");
+  auto o = options("asked");
+  o.assume_yes = false;  // and no terminal to ask on
+  std::ostringstream log;
+  try {
+    run_optimize(c, o, log);
+    ADD_FAILURE() << "the search ran unconfirmed: " << log.str();
+  } catch (const SpendNotConfirmed& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the search was not confirmed (estimated at most $"));
+    EXPECT_THAT(e.what(), HasSubstr("nothing was sent"));
+  }
+  EXPECT_EQ(server_->stats().requests, 0u);
+  EXPECT_THAT(log.str(), HasSubstr("estimate: at most $"));
+}
+
+// The estimate is an upper bound of what the search and its final step then spend.
+TEST_F(OptimizeSimTest, TheSearchsEstimateBoundsItsSpend) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
+      "input = 30, output = 120");
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(c, options("bounded"), log);  // --yes
+  const std::string text = log.str();
+  const std::string marker = "estimate: at most $";
+  auto at = text.find(marker);
+  ASSERT_NE(at, std::string::npos) << text;
+  double estimate = std::stod(text.substr(at + marker.size()));
+  double spent = doc["search"]["spent_usd"].get<double>();
+  ASSERT_FALSE(doc["winner"].is_null());
+  spent += doc["winner"]["test"]["spent_usd"].get<double>();
+  EXPECT_GT(spent, 0);
+  EXPECT_LE(spent, estimate + 0.005) << text;  // the estimate is printed to the cent
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

@@ -336,6 +336,33 @@ class Search {
 
 }  // namespace
 
+std::vector<std::size_t> worst_case_samples(std::size_t candidates, std::size_t start_sample,
+                                            std::size_t dev_size, bool cached) {
+  std::vector<std::size_t> out;
+  if (candidates == 0 || dev_size == 0) return out;
+  std::size_t alive = candidates;
+  std::size_t n = std::min(std::max<std::size_t>(1, start_sample), dev_size);
+  std::size_t sent = 0;  // what a survivor has been sent so far, its rounds' samples
+  // As Search::run and narrow(): a round of the survivors on n items, then the halving rule
+  // (the last two are not halved), until one is left or the dev split is used up.
+  for (;;) {
+    sent += n;
+    const std::size_t paid = cached ? n : sent;
+    if (alive <= 1 || n >= dev_size) {
+      out.insert(out.end(), alive, paid);
+      break;
+    }
+    if (alive > 2) {
+      std::size_t keep = (alive + 1) / 2;
+      out.insert(out.end(), alive - keep, paid);
+      alive = keep;
+    }
+    n = std::min(dev_size, 2 * n);
+  }
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
+
 HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
                                  const HalvingRules& rules) {
   return Search(evaluator, candidates, rules).run();

@@ -87,6 +87,17 @@ struct HalvingResult {
 HalvingResult successive_halving(CandidateEvaluator& evaluator, std::size_t candidates,
                                  const HalvingRules& rules);
 
+// The most dev answers each candidate can be asked for in one search with no budget, call cap
+// or early drop on the data: every round's survivors kept by the halving rule alone and the last
+// two never separated, so that they meet the whole dev split. With the response cache a
+// candidate pays once per item, its largest sample; without it (`cached` false) every round
+// sends its whole sample again, the sum of its rounds' samples. Sorted largest first (one entry
+// per candidate); which candidate gets which is the data's to decide, so the worst case pays
+// these, largest first, at the candidates' costs per item, dearest first (answers already in
+// the cache cost nothing, so a rerun costs less).
+std::vector<std::size_t> worst_case_samples(std::size_t candidates, std::size_t start_sample,
+                                            std::size_t dev_size, bool cached = true);
+
 // The candidates not dominated in (higher dev accuracy, lower $/1k), each at its last round.
 std::vector<std::size_t> pareto_set(const HalvingResult& result);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -26,6 +27,10 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   SampleScore evaluate(std::size_t candidate, std::size_t n,
                        std::optional<double> budget_left_usd) override;
   bool simulated() const { return simulated_; }
+  // What one dev item may cost `candidate` at most (its prompt's tokens estimated, the answer at
+  // max_tokens, the approach's price), averaged over the first `items` of the dev order, before
+  // anything is sent; nullopt when the model has no price.
+  std::optional<double> usd_per_item(std::size_t candidate, std::size_t items) const;
   // The command's one spend confirmation, shared with the test run (null: each run asks alone).
   void set_spend_gate(CommandSpendGate* gate) { gate_ = gate; }
 

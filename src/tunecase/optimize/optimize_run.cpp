@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <fstream>
+
+#include <unistd.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
@@ -106,6 +109,73 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   return q;
 }
 
+// Before the first request: the most the search and the winner's test run can cost, estimated
+// from every candidate's prompts (the answers at max_tokens) over the halving plan's worst case
+// (worst_case_samples), printed always. Without a cap (budget_usd, --max-cost: a cap is consent
+// up to it) or --yes, a total above the confirmation threshold is asked about once, and a yes
+// covers that total: the command asks again only if its spend would pass it. Models without a
+// price leave it to each run, which asks about an unknown cost.
+void confirm_search_spend(const std::vector<Candidate>& candidates, const HalvingRules& rules,
+                          std::size_t dev_size, const LlmCandidateEvaluator& evaluator,
+                          const OptimizeOptions& options, CommandSpendGate& gate,
+                          std::ostream& log) {
+  constexpr std::size_t kPromptsSampled = 50;
+  const bool cached = !options.cache.disabled;
+  std::vector<std::size_t> samples =
+      worst_case_samples(candidates.size(), rules.start_sample, dev_size, cached);
+  std::vector<double> per_item;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    std::optional<double> usd = evaluator.usd_per_item(i, kPromptsSampled);
+    if (!usd) return;
+    per_item.push_back(*usd);
+  }
+  if (per_item.empty()) return;
+  std::sort(per_item.rbegin(), per_item.rend());
+  double search = 0;
+  std::size_t answers = 0;
+  for (std::size_t i = 0; i < per_item.size(); ++i) {
+    search += per_item[i] * static_cast<double>(samples[i]);
+    answers += samples[i];
+  }
+  if (rules.max_calls)
+    search = std::min(search, per_item.front() * static_cast<double>(*rules.max_calls));
+  if (rules.budget_usd) search = std::min(search, *rules.budget_usd);
+  const double test = per_item.front() * static_cast<double>(rules.final_items);
+  double total = search + test;
+  if (rules.total_cap_usd) total = std::min(total, *rules.total_cap_usd);
+  std::string caps;
+  if (!cached) caps += "; without the cache every round sends its whole sample again";
+  if (rules.max_calls) caps += fmt::format("; max_calls caps it at {} requests", *rules.max_calls);
+  if (rules.budget_usd) caps += fmt::format("; budget_usd caps it at ${:.2f}", *rules.budget_usd);
+  fmt::print(log,
+             "estimate: at most ${:.2f} in all{} (estimated from the prompts, answers at "
+             "max_tokens{})\n"
+             "  the search at most ${:.2f}: up to {} dev answers ({} candidates; the worst case: "
+             "only the halving rule drops any, and the last two meet all {} dev items{})\n"
+             "  the winner's test run at most ${:.2f}: {} test items at the dearest candidate's "
+             "price\n",
+             total,
+             rules.total_cap_usd
+                 ? fmt::format(", --max-cost capping it at ${:.2f}", *rules.total_cap_usd)
+                 : "",
+             cached ? "; answers already in the cache cost nothing" : "", search, answers,
+             candidates.size(), dev_size, caps, test, rules.final_items);
+  if (options.assume_yes || rules.budget_usd || rules.total_cap_usd) return;
+  if (total <= kConfirmAboveUsd) return;
+  if (ask_yes_no(fmt::format("optimize: the search and the winner's test run may cost up to "
+                             "${:.2f} (estimated, above). Continue?",
+                             total),
+                 nullptr, log)) {
+    gate.authorise(total);
+    return;
+  }
+  throw SpendNotConfirmed(fmt::format(
+      "optimize: the search was not confirmed (estimated at most ${:.2f}{}); nothing was sent. "
+      "Pass --yes to run it, --max-cost or [optimize] budget_usd to cap it, or make it smaller "
+      "(fewer candidates, a lower start_sample)",
+      total, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+}
+
 }  // namespace
 
 nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& options,
@@ -160,6 +230,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
                                   options.assume_yes ? quiet : log);
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   evaluator.set_spend_gate(&gate);
+  confirm_search_spend(settings.candidates, rules, split.search.dev_order.size(), evaluator,
+                       options, gate, log);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
 
   nlohmann::json doc = {

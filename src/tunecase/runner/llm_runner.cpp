@@ -26,9 +26,10 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   run.confirm = [this](const std::string& question) {
     const bool yes = ask_yes_no(
         fmt::format("{} [This command has spent ${:.4f} so far; with this run it may pass "
-                    "${:.2f}. A yes covers the rest of the command, whose whole cost is not "
+                    "${:.2f}{}. A yes covers the rest of the command, whose whole cost is not "
                     "estimated ahead: --max-cost caps it.]",
-                    question, spent_, threshold_),
+                    question, spent_, threshold_,
+                    authorised_ ? ", the estimate of the whole command you confirmed" : ""),
         confirm_, log_);
     if (yes) yes_ = true;
     return yes;

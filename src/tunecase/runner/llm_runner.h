@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -60,11 +61,17 @@ class CommandSpendGate {
       : threshold_(threshold_usd), yes_(assume_yes), confirm_(std::move(confirm)), log_(log) {}
   void prepare(LlmRunOptions& run);
   void add_spent(double usd) { spent_ += usd; }
+  // The user confirmed the whole command's estimate: runs are asked about only once the spend
+  // so far plus their own estimate passes it (the estimate was short).
+  void authorise(double total_usd) {
+    threshold_ = std::max(threshold_, total_usd);
+    authorised_ = true;
+  }
   double spent() const { return spent_; }
 
  private:
   double threshold_, spent_ = 0;
-  bool yes_;
+  bool yes_, authorised_ = false;
   std::function<bool(const std::string&)> confirm_;
   std::ostream& log_;
 };
