@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/llm/prices.h"
@@ -42,6 +43,21 @@ std::string check_data(const tunecase::ProjectConfig& config) {
           ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
           : "",
       s.skipped_rows);
+  if (std::string left = s.rows_in_no_split(); !left.empty()) out += "  note: " + left + "\n";
+  if (!s.label_variants.empty() && !s.labels_normalized)
+    out += fmt::format(
+        "  note: {} group{} of labels equal but for case, width or spacing (e.g. {}), kept apart; "
+        "[data] normalize_labels = true merges each group into its most frequent spelling "
+        "(tunecase inspect lists them)\n",
+        s.label_variants.size(), s.label_variants.size() == 1 ? "" : "s",
+        tunecase::quoted_list(
+            [&] {
+              std::vector<std::string> names;
+              for (const auto& [spelling, rows] : s.label_variants.front().spellings)
+                names.push_back(spelling);
+              return names;
+            }(),
+            3));
   for (const std::string& warning : tunecase::dataset_warnings(s.to_json()))
     out += "  " + warning + "\n";
   return out;

@@ -66,6 +66,32 @@ TEST(ConfigCli, CheckPrintsTheSettingsWithDefaultsMarked) {
   EXPECT_NE(r.output.find(" rows, "), std::string::npos) << r.output;
 }
 
+// check's counts add up as eval's do: rows in no split, label variants kept apart and
+// malformed rows skipped are said (they had been left out of check's lines).
+TEST(ConfigCli, CheckSaysTheRowsInNoSplitVariantsAndSkippedRows) {
+  TempDir dir;
+  std::string csv = "text,category\n";
+  for (int i = 0; i < 30; ++i)
+    csv += "ticket " + std::to_string(i) + (i % 2 ? ",billing\n" : ",shipping\n");
+  csv += "no label here,\nshouted,BILLING\nragged,row,three\n";
+  write(dir.path() / "d.csv", csv);
+  write(dir.path() / "p.toml",
+        "[data]\npath = \"d.csv\"\nlabel = \"category\"\n"
+        "skip_invalid = true\n[[approach]]\nname = \"svm\"\nkind = "
+        "\"linear\"\n");
+  CliResult r = run_cli("check --config " + (dir.path() / "p.toml").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("note: 1 of the 33 rows read are in no split: 1 without a label"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("1 group of labels equal but for case, width or spacing (e.g. "
+                          "'billing', 'BILLING')"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("warning: 1 malformed row skipped (skip_invalid)"), std::string::npos)
+      << r.output;
+}
+
 // What check echoes is TOML that can be pasted back: a backslash in a custom pattern is escaped.
 TEST(ConfigCli, CheckEchoesStringsAsTomlStrings) {
   TempDir dir;

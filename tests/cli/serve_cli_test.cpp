@@ -207,6 +207,16 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
             std::string::npos)
       << named.output;
 
+  // An export that carries its label column twice (the category at creation and at close) is
+  // refused, as eval refuses it: the first one had been read, and recorded, without a word.
+  std::ofstream(dir_.path() / "twocats.csv") << "id,label,note,label\nB-2,billing,x,login\n";
+  CliResult twocats = run_cli("feedback --store " + store() + " " + dir_.str() + "/twocats.csv");
+  EXPECT_NE(twocats.exit_code, 0) << twocats.output;
+  EXPECT_NE(twocats.output.find("twocats.csv:1: the header names two columns 'label' (columns 2 "
+                                "and 4)"),
+            std::string::npos)
+      << twocats.output;
+
   // One id with two labels in one file: its last row is recorded, and said; the file run again
   // changes nothing (applied in order, the rows replaced each other on every run).
   std::ofstream(dir_.path() / "twice.csv") << "id,label\nB-3,shipping\nB-3,login\nB-2,shipping\n";

@@ -13,6 +13,7 @@
 namespace tunecase {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
@@ -81,6 +82,25 @@ TEST(Delimiter, SniffedDelimiterIsNamedWhenAColumnIsMissing) {
   EXPECT_THAT(message, HasSubstr("sniffed from the header: the header has 0 ',', 1 ';'"));
 }
 
+// Excel writes "sep=;" as the first line of a CSV for a European locale: the line names the
+// delimiter and the header follows (it had been read as the header, one column "sep=").
+TEST(Delimiter, ExcelsSepLineNamesTheDelimiterAndIsSkipped) {
+  TempDir dir;
+  auto file = dir.write("sep.csv", "\xEF\xBB\xBFsep=;\r\ntext;category\r\nun, deux;billing\r\n");
+  ReadResult r = read_examples(file, category_options());
+  ASSERT_EQ(r.labelled.size(), 1u);
+  EXPECT_EQ(r.labelled[0].text, "un, deux");
+  EXPECT_EQ(r.labelled[0].line, 3u);
+  EXPECT_EQ(r.delimiter, ';');
+  // A delimiter set in the config gives way to the one the file declares.
+  ReadOptions comma = category_options();
+  comma.delimiter = ',';
+  EXPECT_EQ(read_examples(file, comma).labelled.size(), 1u);
+  EXPECT_EQ(excel_separator_line("\"sep=|\""), '|');
+  EXPECT_FALSE(excel_separator_line("sep=;;"));
+  EXPECT_FALSE(excel_separator_line("text,label"));
+}
+
 TEST(Encoding, Windows1252FileIsNamedWithTheIconvFix) {
   TempDir dir;
   // "café" and "naïve" as Windows-1252 writes them: 0xE9 and 0xEF, single bytes.
@@ -98,7 +118,14 @@ TEST(Encoding, BrokenUtf8IsNotCalledWindows1252) {
   std::string mixed = "caf\xC3\xA9 \xFF";
   std::string message = invalid_utf8_problem(mixed, 6, "of line 1");
   EXPECT_THAT(message, ::testing::Not(HasSubstr("looks Windows-1252")));
-  EXPECT_THAT(message, HasSubstr("save the file as UTF-8"));
+  // Converting the whole file would garble its valid "é": the byte is to be mended instead.
+  EXPECT_THAT(message, HasSubstr("byte 0xFF, after \"café \""));
+  EXPECT_THAT(message, HasSubstr("the file is UTF-8 with a damaged byte here"));
+  EXPECT_THAT(message, HasSubstr("would garble its other accented letters"));
+  // A line with no UTF-8 and a byte Windows-1252 leaves undefined (0x81): neither encoding.
+  std::string other = "abc \x81\xE9";
+  EXPECT_THAT(invalid_utf8_problem(other, 4, "of line 2"),
+              AllOf(HasSubstr("neither UTF-8 nor Windows-1252"), HasSubstr("file -i FILE")));
 }
 
 TEST(Labels, SurroundingWhitespaceIsTrimmedAndCounted) {

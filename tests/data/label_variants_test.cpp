@@ -29,6 +29,24 @@ TEST(LabelVariants, GroupsCaseAndUnicodeFormsUnderTheMostFrequentSpelling) {
   EXPECT_EQ(rows.back().label, "shipping");
 }
 
+// A numeric label column exported as floats ("1.0") beside one written as integers ("1") is one
+// label twice, as JSONL's reader reads 1.0 as "1"; "1.5", "10" and "01" are labels of their own.
+TEST(LabelVariants, WholeNumbersWrittenWithADecimalPartAreVariants) {
+  Examples rows;
+  for (int i = 0; i < 3; ++i) rows.push_back(make_example("a" + std::to_string(i), "1"));
+  rows.push_back(make_example("b", "1.0"));
+  rows.push_back(make_example("c", "1.00"));
+  rows.push_back(make_example("d", "-2.0"));
+  rows.push_back(make_example("e", "-2"));
+  for (const char* other : {"1.5", "10", "01", "1.", ".0", "v1.0"})
+    rows.push_back(make_example(std::string("x") + other, other));
+  auto groups = find_label_variants({&rows});
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].canonical, "-2");  // a tie: the smaller in byte order
+  EXPECT_EQ(groups[1].canonical, "1");
+  EXPECT_EQ(groups[1].spellings.size(), 3u);
+}
+
 TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   TempDir dir;
   std::string csv = "text,category\n";

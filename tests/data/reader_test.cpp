@@ -165,6 +165,21 @@ TEST(ReadExamples, StrayQuoteThatSwallowsRowsIsAnErrorNamingTheLines) {
   EXPECT_EQ(r.labelled[2].line, 11u);
 }
 
+// Two exports joined one after the other: the second header is not a row whose label is
+// "label".
+TEST(ReadExamples, ARowThatRepeatsTheHeaderIsMalformed) {
+  TempDir dir;
+  auto file = dir.write(
+      "joined.csv", "text,label\nwhere is my parcel,shipping\ntext, label\nrefund me,billing\n");
+  EXPECT_THAT(error_of(file), HasSubstr("joined.csv:3: this row repeats the header line"));
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+  ASSERT_EQ(r.labelled.size(), 2u);
+  EXPECT_EQ(r.labelled[1].label, "billing");
+}
+
 TEST(ReadExamples, TextWithLineBreaksThatIsMeantToHaveThemIsKept) {
   TempDir dir;
   // An e-mail body over several lines, commas included: no line of it ends in a label.

@@ -219,6 +219,17 @@ TEST(FeedbackBody, APredictionIdThatIsNotOneIsA400) {
   EXPECT_EQ(std::get<FeedbackBody>(upper).id, "0123456789abcdef0123456789abcdef");
 }
 
+// A label with surrounding spaces is the label, as the data reader and `tunecase feedback` read
+// a padded cell (the gateway had refused it with a 422).
+TEST(FeedbackBody, SurroundingSpacesOfALabelGo) {
+  auto r = parse_feedback(R"({"id":"T-1","label":" bug_report\t"})", {"bug_report"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(r));
+  EXPECT_EQ(std::get<FeedbackBody>(r).label, "bug_report");
+  auto blank = parse_feedback(R"({"id":"T-1","label":"  "})", {"bug_report"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(blank));
+  EXPECT_EQ(std::get<BodyError>(blank).status, 400);
+}
+
 // An id past 64 bits reads as a floating-point number: said so, with what to send instead.
 TEST(ClassifyBody, AnIdTooLargeForAnIntegerSaysToSendAString) {
   for (const char* body :

@@ -15,6 +15,15 @@ std::string delimiter_name(char delimiter) {
   return fmt::format("'{}'", delimiter);
 }
 
+std::optional<char> excel_separator_line(std::string_view line) {
+  if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() == 7 && line.front() == '"' && line.back() == '"')
+    line = line.substr(1, 5);  // "sep=;" quoted by a tool that quotes every line
+  if (line.size() != 5 || (!line.starts_with("sep=") && !line.starts_with("SEP="))) return {};
+  return line[4];
+}
+
 DelimiterGuess sniff_delimiter(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -23,6 +32,10 @@ DelimiterGuess sniff_delimiter(const std::filesystem::path& file) {
   }
   std::string header;
   std::getline(in, header);
+  if (auto declared = excel_separator_line(header)) {
+    // Excel's first line "sep=;" names the delimiter; the header is the line after it.
+    return {*declared, fmt::format("the first line is Excel's \"sep={}\"", *declared)};
+  }
   std::size_t counts[std::size(kSniffedDelimiters)] = {};
   bool quoted = false;
   for (char c : header) {
@@ -66,7 +79,15 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
   };
   if (utf16) throw utf16_error("it starts with a UTF-16 byte-order mark");
   CsvRecord header;
-  if (!next(header)) {
+  bool read = next(header);
+  if (read && line_number_ == 1) {
+    if (auto declared = excel_separator_line(line_)) {
+      // Excel's "sep=;" line: the file says its delimiter, and the header follows.
+      delimiter_ = *declared;
+      read = next(header);
+    }
+  }
+  if (!read) {
     throw UserError(
         fmt::format("{}: the file is empty; the first line must be a header naming the columns",
                     file.string()));

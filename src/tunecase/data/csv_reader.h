@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tunecase {
@@ -22,6 +24,11 @@ struct DelimiterGuess {
 // that occurs most often outside double quotes (ties and a one-column header: the earlier
 // candidate, so ',' by default). Throws UserError when the file cannot be opened.
 DelimiterGuess sniff_delimiter(const std::filesystem::path& file);
+
+// The delimiter a first line such as Excel's "sep=;" declares (a byte-order mark, a CR and
+// surrounding quotes allowed); nullopt for any other line. CsvReader skips such a line and takes
+// the delimiter it names; sniff_delimiter returns it.
+std::optional<char> excel_separator_line(std::string_view line);
 
 // "','", "';'", "tab", "'|'": a delimiter as messages name it.
 std::string delimiter_name(char delimiter);
@@ -52,12 +59,15 @@ struct CsvRecord {
 // closing quote, is kept literally.
 class CsvReader {
  public:
-  // Opens `file` and reads the header. Throws UserError when the file cannot be opened, is
+  // Opens `file` and reads the header (the line after an Excel "sep=X" line, whose X then is the
+  // delimiter). Throws UserError when the file cannot be opened, is
   // empty, or the header itself is malformed.
   explicit CsvReader(const std::filesystem::path& file, char delimiter = ',');
 
   // Column names as written in the header, surrounding whitespace trimmed.
   const std::vector<std::string>& header() const { return header_; }
+  // The delimiter the fields are split at: the one given, or the one a "sep=" line declared.
+  char delimiter() const { return delimiter_; }
 
   // Reads the next record into `record` (its strings are reused); false at end of file.
   // Throws UserError for a quoted field that is never closed: it swallows the rest of the

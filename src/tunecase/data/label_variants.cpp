@@ -7,6 +7,26 @@
 #include "tunecase/data/normalize.h"
 
 namespace tunecase {
+namespace {
+
+// The form two spellings of one label share: normalised text (case, width, spacing), and a
+// whole number written with a decimal part ("1.0", "2.00", as spreadsheets and pandas export a
+// numeric column) as the whole number, as the JSONL reader reads 1.0.
+std::string label_form(const std::string& spelling) {
+  std::string form = normalize_text(spelling);
+  const auto dot = form.find('.');
+  if (dot == std::string::npos || dot == 0) return form;
+  std::size_t digits = form[0] == '-' ? 1 : 0;
+  if (digits == dot) return form;
+  for (std::size_t i = digits; i < dot; ++i)
+    if (form[i] < '0' || form[i] > '9') return form;
+  if (dot + 1 == form.size()) return form;
+  for (std::size_t i = dot + 1; i < form.size(); ++i)
+    if (form[i] != '0') return form;
+  return form.substr(0, dot);
+}
+
+}  // namespace
 
 std::vector<LabelVariantGroup> find_label_variants(const std::vector<const Examples*>& sets) {
   std::map<std::string, std::size_t> counts;  // spelling -> rows
@@ -14,7 +34,7 @@ std::vector<LabelVariantGroup> find_label_variants(const std::vector<const Examp
     for (const auto& e : *set) ++counts[e.label];
   std::map<std::string, LabelVariantGroup> by_form;  // normalised form -> its spellings
   for (const auto& [spelling, n] : counts)
-    by_form[normalize_text(spelling)].spellings.emplace_back(spelling, n);
+    by_form[label_form(spelling)].spellings.emplace_back(spelling, n);
   std::vector<LabelVariantGroup> groups;
   for (auto& [form, group] : by_form) {
     if (group.spellings.size() < 2) continue;

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/data/reader.h"
@@ -192,6 +193,15 @@ void refuse_one_file_twice(const DataConfig& config) {
 }
 
 }  // namespace
+
+std::string DatasetSummary::rows_in_no_split() const {
+  if (unlabelled == 0 && empty_text == 0) return {};
+  std::vector<std::string> left;
+  if (unlabelled > 0) left.push_back(fmt::format("{} without a label", unlabelled));
+  if (empty_text > 0) left.push_back(fmt::format("{} with an empty text", empty_text));
+  return fmt::format("{} of the {} rows read are in no split: {}", unlabelled + empty_text, rows,
+                     fmt::join(left, " and "));
+}
 
 nlohmann::json DatasetSummary::to_json() const {
   nlohmann::json conflicts = nlohmann::json::array();

@@ -59,6 +59,10 @@ struct DatasetSummary {
   // The contract's keys (rows, labels, train, dev, test, duplicates_removed, leaked_into_train,
   // skipped_rows) plus every other field above.
   nlohmann::json to_json() const;
+  // "12 of the 600 rows read are in no split: 6 without a label and 6 with an empty text", or ""
+  // when every row read is in a split or was counted as a duplicate: what makes the split sizes
+  // add up for whoever reads only the terminal (eval, check).
+  std::string rows_in_no_split() const;
 };
 
 struct PreparedData {

@@ -118,6 +118,15 @@ struct SpannedRow {
   std::vector<std::pair<std::size_t, std::string>> row_like;
 };
 
+// A row whose fields are the header's names, surrounding spaces aside: a second file's header,
+// not data (its label would be the label column's name).
+bool repeats_header(const CsvRecord& record, const std::vector<std::string>& header) {
+  if (record.fields.size() != header.size() || header.size() < 2) return false;
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (trimmed(record.fields[i]) != header[i]) return false;
+  return true;
+}
+
 std::string span_note(const CsvRecord& record) {
   return fmt::format(
       "this row runs from line {} to line {}: a quoted field opened on line {} "
@@ -260,8 +269,9 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
     guess = sniff_delimiter(file);
     delimiter = guess->delimiter;
   }
-  result.delimiter = delimiter;
   CsvReader reader(file, delimiter);
+  delimiter = reader.delimiter();
+  result.delimiter = delimiter;
   Columns columns = find_columns(file, reader.header(), options, delimiter_note(delimiter, guess));
   auto take = [](CsvRecord& record, int index) {
     return index < 0 ? std::string() : std::move(record.fields[static_cast<std::size_t>(index)]);
@@ -275,6 +285,12 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
         record.problem = fmt::format("{} ({})", record.problem, span_note(record));
       collector.invalid(record.line, record.problem);
       result.invalid_lines_skipped += record.last_line - record.line;
+      continue;
+    }
+    if (repeats_header(record, reader.header())) {
+      collector.invalid(record.line,
+                        "this row repeats the header line (files joined one after the other, "
+                        "each with its header?); delete the line");
       continue;
     }
     if (record.last_line > record.line)

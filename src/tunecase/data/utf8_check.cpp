@@ -90,9 +90,38 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
         "with `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE-utf8` and read the converted file",
         offset + 1, where, byte, windows_1252_char(byte));
   }
+  // Any well-formed multi-byte sequence on the line says the file is UTF-8 and this byte is
+  // damage: converting the whole file from another encoding would garble every other accented
+  // letter in it (a "möchte" becomes "mÃ¶chte"), so the advice is to mend the byte.
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
+  bool utf8_elsewhere = false;
+  for (std::size_t pos = 0; pos < line.size() && !utf8_elsewhere;) {
+    if (static_cast<unsigned char>(line[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
+    utf8proc_int32_t codepoint;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(base + pos, static_cast<utf8proc_ssize_t>(line.size() - pos), &codepoint);
+    utf8_elsewhere = n > 1;
+    pos += n > 0 ? static_cast<std::size_t>(n) : 1;
+  }
+  const auto byte = offset < line.size() ? static_cast<unsigned char>(line[offset]) : 0;
+  const std::size_t from = offset > 24 ? offset - 24 : 0;
+  const std::string before = valid_utf8(line.substr(from, offset - from));
+  if (utf8_elsewhere) {
+    return fmt::format(
+        "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the rest of the line is "
+        "UTF-8, so the file is UTF-8 with a damaged byte here, not in another encoding; fix or "
+        "delete that byte in an editor (converting the whole file, e.g. with iconv, would garble "
+        "its other accented letters)",
+        offset + 1, where, byte, before);
+  }
   return fmt::format(
-      "invalid UTF-8 at byte {} {}; save the file as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)",
-      offset + 1, where);
+      "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the line is neither UTF-8 "
+      "nor Windows-1252; find the file's encoding (`file -i FILE`) and convert it with "
+      "`iconv -f ENCODING -t UTF-8 FILE > FILE-utf8`, or fix that byte",
+      offset + 1, where, byte, before);
 }
 
 bool strip_byte_order_mark(std::string& first_line) {

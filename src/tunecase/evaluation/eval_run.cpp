@@ -333,14 +333,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   note_other_models(options.out_dir, approaches, progress_log);
   // Rows left out of every split are counted in report.md's Data section; said here too, so
   // the table's counts add up for whoever reads only the terminal.
-  if (const DatasetSummary& d = data.summary; d.unlabelled > 0 || d.empty_text > 0) {
-    std::vector<std::string> left;
-    if (d.unlabelled > 0) left.push_back(fmt::format("{} without a label", d.unlabelled));
-    if (d.empty_text > 0) left.push_back(fmt::format("{} with an empty text", d.empty_text));
-    progress_log << fmt::format(
-        "note: {} of the {} rows read are in no split: {} (report.md, Data)\n",
-        d.unlabelled + d.empty_text, d.rows, fmt::join(left, " and "));
-  }
+  if (std::string left = data.summary.rows_in_no_split(); !left.empty())
+    progress_log << fmt::format("note: {} (report.md, Data)\n", left);
   // What the reports may quote of the rows: redacted once under [privacy] redact (the rows
   // themselves are trained on and sent as they are; requests are redacted on their way out).
   std::optional<PreparedData> redacted;

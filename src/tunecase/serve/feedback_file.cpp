@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -37,9 +38,22 @@ std::string trimmed_cell(const std::string& cell) {
   return trimmed(cell, " \t");
 }
 
-std::optional<std::size_t> column(const std::vector<std::string>& header, const std::string& name) {
+// Where `name` is in the header. Two columns of that name (an export that carries a field twice,
+// e.g. the category at creation and at close) are an error: taking either would be a guess about
+// which holds the ground truth, as eval refuses it too.
+std::optional<std::size_t> column(const std::filesystem::path& file,
+                                  const std::vector<std::string>& header, const std::string& name,
+                                  std::string_view flag) {
   auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) return std::nullopt;
+  auto again = std::find(it + 1, header.end(), name);
+  if (again != header.end()) {
+    throw UserError(fmt::format(
+        "{}:1: the header names two columns '{}' (columns {} and {}); rename the one that does "
+        "not hold what {} should read, or name another column with {}; nothing was recorded",
+        file.string(), name, it - header.begin() + 1, again - header.begin() + 1,
+        flag == "--label-column" ? "the label" : "the ids", flag));
+  }
   return static_cast<std::size_t>(it - header.begin());
 }
 
@@ -48,9 +62,9 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
                                const FeedbackColumns& names) {
   CsvReader reader(file, sniff_delimiter(file).delimiter);
   const std::vector<std::string>& header = reader.header();
-  auto id = column(header, names.id);
-  auto prediction_id = column(header, names.prediction_id);
-  auto label = column(header, names.label);
+  auto id = column(file, header, names.id, "--id-column");
+  auto prediction_id = column(file, header, names.prediction_id, "--prediction-id-column");
+  auto label = column(file, header, names.label, "--label-column");
   if (!label || (!id && !prediction_id)) {
     std::string missing =
         !label ? fmt::format("no label column '{}'", names.label)

@@ -370,7 +370,8 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
                                       out.id.size() > 64 ? out.id.substr(0, 64) + "..." : out.id)};
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
-  out.label = std::get<std::string>(label);
+  // Surrounding spaces go, as the data reader and `tunecase feedback` trim a label cell.
+  out.label = trimmed(std::get<std::string>(label));
   if (out.label.empty())
     return BodyError{400, "missing \"label\": send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())
