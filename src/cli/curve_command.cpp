@@ -42,12 +42,14 @@ void run(const CurveArgs& a) {
     }
     const auto& last = approach["points"].back();
     const std::size_t labels = last["labels"].get<std::size_t>();
+    // sim-llm's figures say so wherever they appear.
+    const std::string name = approach["name"].get<std::string>() +
+                             (approach.value("simulated", false) ? " (simulated)" : "");
     if (labels == doc["train_labels"].get<std::size_t>())
-      fmt::print("{}: {:.3f} with all {} labels", approach["name"].get<std::string>(),
-                 last["mean_accuracy"].get<double>(), labels);
+      fmt::print("{}: {:.3f} with all {} labels", name, last["mean_accuracy"].get<double>(),
+                 labels);
     else
-      fmt::print("{}: {:.3f} at {} labels{}", approach["name"].get<std::string>(),
-                 last["mean_accuracy"].get<double>(), labels,
+      fmt::print("{}: {:.3f} at {} labels{}", name, last["mean_accuracy"].get<double>(), labels,
                  approach.value("not_measured", nlohmann::json::array()).empty()
                      ? ""
                      : ", the largest size measured (the spend cap stopped the rest)");

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -13,6 +14,7 @@
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/data/synthetic.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/stats/proportion.h"
 
 namespace tunecase {
 namespace {
@@ -77,6 +79,18 @@ TEST_F(CurveRunTest, MoreLabelsHelpAndEveryFigureIsWritten) {
   EXPECT_TRUE(fit["target"].contains("reachable"));
   for (const char* f : {"curve.json", "curve.md", "curve.html"})
     EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
+  // The interval is the mean's: never narrower than measuring it once on the shared test items
+  // (the pooled count of k runs had counted each item k times), wider with the seeds' spread.
+  const std::size_t test_items = doc["test_items"].get<std::size_t>();
+  for (const auto& p : points) {
+    const double mean = p["mean_accuracy"].get<double>();
+    const Interval once = wilson_interval(
+        static_cast<std::size_t>(std::lround(mean * static_cast<double>(test_items))), test_items);
+    EXPECT_LE(p["accuracy_ci95"][0].get<double>(), once.lo + 1e-12) << p.dump();
+    EXPECT_GE(p["accuracy_ci95"][1].get<double>(), once.hi - 1e-12) << p.dump();
+  }
+  // What the data and split were, for decide to compare with eval's.
+  EXPECT_TRUE(doc["data_settings"].contains("file_hashes")) << doc["data_settings"].dump();
 }
 
 // Texts that say nothing of their label, nine in ten labelled "a": no size does better than
@@ -175,6 +189,28 @@ TEST_F(CurveRunTest, AProjectionAHairUnderAPerfectScoreIsNotFlagged) {
   const auto& a = doc["approaches"][0];
   ASSERT_DOUBLE_EQ(a["points"].back()["mean_accuracy"].get<double>(), 1.0);
   EXPECT_FALSE(a["fit"].contains("projection_below_measured")) << a["fit"].dump();
+}
+
+// A target all of train already reaches is met by the measurement, not by a projection that
+// the fit could put past the labels the team already has.
+TEST_F(CurveRunTest, ATargetAllOfTrainReachesIsMetByTheMeasurement) {
+  std::vector<std::vector<std::string>> rows;
+  const char* words[] = {"refund", "login", "parcel"};
+  for (int i = 0; i < 300; ++i)
+    rows.push_back({fmt::format("{} {} {}", words[i % 3], words[i % 3], i), words[i % 3]});
+  write_csv(dir_ / "met.csv", {"text", "category"}, rows);
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"met.csv\"\ntext = \"text\"\nlabel = \"category\"\n[[approach]]\nname = "
+      "\"lin\"\nkind = \"linear\"\n[curve]\nsizes = [3, 6, 12]\ntarget_accuracy = 0.95\n",
+      dir_ / "tunecase.toml");
+  CurveOptions o;
+  o.out_dir = dir_ / "met-out";
+  std::ostringstream log;
+  auto doc = run_curve(c, o, log);
+  const auto& target = doc["approaches"][0]["fit"]["target"];
+  ASSERT_TRUE(target.contains("met_by")) << target.dump();
+  EXPECT_EQ(target["provenance"], "measured");
+  EXPECT_EQ(target["labels_needed"].get<double>(), doc["train_labels"].get<double>());
 }
 
 // A spend not confirmed part-way (no terminal to ask on, no --yes, no cap) stops the LLM runs,

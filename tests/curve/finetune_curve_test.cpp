@@ -190,7 +190,7 @@ TEST_F(FinetuneCurveTest, SizesTheSpendCapCutShortAreNotMeasuredAndSaySo) {
   EXPECT_GT(doc["spend"]["spent_usd"].get<double>(), 0.0);
   EXPECT_LE(doc["spend"]["spent_usd"].get<double>(), 0.002);
   std::string md = slurp(dir_ / "curve" / "curve.md");
-  EXPECT_NE(md.find("gpt-rag: not measured at "), std::string::npos) << md;
+  EXPECT_NE(md.find("gpt-rag (simulated): not measured at "), std::string::npos) << md;
 }
 
 TEST_F(FinetuneCurveTest, AnApproachThatCannotBeFineTunedIsNamed) {

@@ -166,6 +166,53 @@ TEST(EvalMode, ACurveOfAnotherTrainSplitIsRefused) {
   std::filesystem::remove_all(out);
 }
 
+// A curve records its data and split; one of another split (here another seed) with the same
+// train size is refused too, and so is a curve.json whose accuracies are not accuracies.
+TEST(EvalMode, ACurveOfOtherDataOrDamagedFiguresIsRefused) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("tunecase_curve_settings_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tickets.csv") << "text,label\nrefund please,billing\n";
+  ProjectConfig config = parse_config(kConfig, (dir / "tickets.toml").string());
+  nlohmann::json eval = eval_fixture();  // 700 train rows
+  eval["dataset"]["settings"] = measured_data_settings(config.data);
+  for (auto& m : eval["approaches"])
+    for (const auto& a : config.approaches)
+      if (m["name"] == a.name) m["settings"] = measured_approach_settings(a);
+  nlohmann::json curve = {{"train_labels", 700},
+                          {"data_settings", measured_data_settings(config.data)},
+                          {"approaches", nlohmann::json::array()}};
+  auto error_of = [&](const nlohmann::json& c, const nlohmann::json* e) -> std::string {
+    try {
+      run_decide(config, e, dir / "out", &c);
+    } catch (const UserError& error) {
+      return error.what();
+    }
+    return "(decided)";
+  };
+  EXPECT_EQ(error_of(curve, &eval), "(decided)");
+  // Against the config's [data]: the curve passes (the config, without --eval, lacks assumed
+  // accuracies, which is another matter).
+  EXPECT_EQ(error_of(curve, nullptr).find("--curve"), std::string::npos);
+  nlohmann::json reseeded = curve;
+  reseeded["data_settings"]["seed"] = 8;
+  std::string error = error_of(reseeded, &eval);
+  EXPECT_NE(error.find("--curve: the learning curve was measured on other data or another split "
+                       "than --eval's eval.json"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("seed"), std::string::npos) << error;
+  EXPECT_NE(error_of(reseeded, nullptr).find("than this config's [data]"), std::string::npos);
+  nlohmann::json damaged = curve;
+  damaged["approaches"] = {
+      {{"name", "lin"},
+       {"points", {{{"labels", 700}, {"mean_accuracy", 0.8}, {"runs", 1}}}},
+       {"fit", {{"fitted", true}, {"projection_2x", {{"accuracy", 1.7}, {"labels", 1400}}}}}}};
+  EXPECT_NE(error_of(damaged, &eval).find("a projection_2x of 1.7, not an accuracy"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 // eval.json records what its figures depend on; decide compares the config with it and refuses
 // a config changed since (other data, another split, another C) unless told to accept it, and
 // then names the changes under the memo's risks. Business figures and where a model is served

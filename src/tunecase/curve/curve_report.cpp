@@ -17,20 +17,25 @@ bool any_simulated(const nlohmann::json& doc) {
   return false;
 }
 
-const std::vector<std::string> kHeader = {
-    "approach", "labels", "mean accuracy (measured)", "min", "max", "std", "pooled 95% CI", "runs"};
+const std::vector<std::string> kHeader = {"approach", "labels", "mean accuracy (measured)", "min",
+                                          "max",      "std",    "95% CI of the mean",       "runs"};
+
+// An approach's name as the tables and lines show it: a simulated one says so on every row.
+std::string shown_name(const nlohmann::json& a) {
+  return a["name"].get<std::string>() + (a.value("simulated", false) ? " (simulated)" : "");
+}
 
 std::vector<std::vector<std::string>> point_rows(const nlohmann::json& doc) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : doc["approaches"])
     for (const auto& p : a["points"])
-      rows.push_back({a["name"].get<std::string>(), p["labels"].dump(),
+      rows.push_back({shown_name(a), p["labels"].dump(),
                       fmt::format("{:.3f}", p["mean_accuracy"].get<double>()),
                       fmt::format("{:.3f}", p["min"].get<double>()),
                       fmt::format("{:.3f}", p["max"].get<double>()),
                       fmt::format("{:.3f}", p["std"].get<double>()),
-                      fmt::format("[{:.3f}, {:.3f}]", p["pooled_accuracy_ci95"][0].get<double>(),
-                                  p["pooled_accuracy_ci95"][1].get<double>()),
+                      fmt::format("[{:.3f}, {:.3f}]", p["accuracy_ci95"][0].get<double>(),
+                                  p["accuracy_ci95"][1].get<double>()),
                       p["runs"].dump()});
   return rows;
 }
@@ -59,7 +64,7 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
   std::vector<std::string> out;
   for (const auto& a : doc["approaches"]) {
     const auto& f = a["fit"];
-    std::string name = a["name"].get<std::string>();
+    std::string name = shown_name(a);
     if (a.contains("not_measured") && !a["not_measured"].empty()) {
       std::vector<std::string> sizes;
       for (const auto& m : a["not_measured"]) sizes.push_back(m["labels"].dump());
@@ -80,7 +85,10 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
         f["projection_4x"]["labels"].dump(), saturation_text(f));
     if (f.contains("target")) {
       const auto& t = f["target"];
-      line += t["reachable"].get<bool>()
+      line += t.contains("met_by")
+                  ? fmt::format(" Target {:.3f}: met ({}).", t["accuracy"].get<double>(),
+                                t["met_by"].get<std::string>())
+              : t["reachable"].get<bool>()
                   ? fmt::format(" Projection: about {:.0f} labels reach {:.3f}.",
                                 t["labels_needed"].get<double>(), t["accuracy"].get<double>())
                   : fmt::format(" Target {:.3f}: {}.", t["accuracy"].get<double>(),
@@ -130,8 +138,8 @@ std::string chart(const nlohmann::json& doc) {
     svg::Series measured{a["name"].get<std::string>(), {}, true, true, true, false, color};
     for (const auto& p : a["points"])
       measured.points.push_back({p["labels"].get<double>(), p["mean_accuracy"].get<double>(),
-                                 p["pooled_accuracy_ci95"][0].get<double>(),
-                                 p["pooled_accuracy_ci95"][1].get<double>(), ""});
+                                 p["accuracy_ci95"][0].get<double>(),
+                                 p["accuracy_ci95"][1].get<double>(), ""});
     series.push_back(measured);
     const auto& f = a["fit"];
     if (!f.value("fitted", false)) continue;
@@ -149,7 +157,13 @@ std::string chart(const nlohmann::json& doc) {
   svg::ChartOptions o;
   o.title = "Learning curve: test accuracy vs training labels";
   o.x = {"training labels (log scale)", true, std::nullopt, std::nullopt, "{:g}", "", ""};
-  o.y = {"test accuracy (pooled 95% CI band)", false, std::nullopt, std::nullopt, "{:.2f}", "", ""};
+  o.y = {"test accuracy (95% CI band of the mean)",
+         false,
+         std::nullopt,
+         std::nullopt,
+         "{:.2f}",
+         "",
+         ""};
   o.note = "Dashed: the fitted curve; beyond the train size it is a projection, not a measurement.";
   if (any_simulated(doc)) o.note += " LLM answers simulated (sim-llm).";
   return svg::line_chart(o, series);
@@ -158,9 +172,10 @@ std::string chart(const nlohmann::json& doc) {
 std::string intro(const nlohmann::json& doc) {
   return fmt::format(
       "Stratified, nested subsamples of the {} training labels, {} seeds each, every run scored "
-      "on the same {} test items. Every accuracy in the table is measured: mean, min/max and "
-      "standard deviation over the seeds; the interval is Wilson's on the pooled count. The fits "
-      "below are projections, not measurements.",
+      "on the same {} test items. Every accuracy in the table is measured (simulated where the "
+      "approach's name says so): mean, min/max and standard deviation over the seeds; the "
+      "interval is the mean's: Wilson's on the test items, which every run shares, widened by "
+      "the seeds' spread. The fits below are projections, not measurements.",
       doc["train_labels"].get<std::size_t>(), doc["seeds"].get<int>(),
       doc["test_items"].get<std::size_t>());
 }

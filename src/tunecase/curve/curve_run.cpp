@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "tunecase/approaches/registry.h"
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_fit.h"
@@ -99,20 +100,39 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
   return t;
 }
 
+// Student's t, two-sided 95%, for `df` degrees of freedom (1 to 30; the normal's beyond).
+double t95(std::size_t df) {
+  static constexpr double kT[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                  2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  return df >= 1 && df <= std::size(kT) ? kT[df - 1] : kZ95;
+}
+
 nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
   std::vector<double> acc;
-  std::size_t correct = 0, n = 0;
+  std::size_t correct = 0, n = 0, test_items = 0;
   for (const auto& t : runs) {
     if (t.n == 0) continue;
     acc.push_back(static_cast<double>(t.correct) / static_cast<double>(t.n));
     correct += t.correct, n += t.n;
+    test_items = std::max(test_items, t.n);
   }
   double mean = 0, var = 0;
   for (double x : acc) mean += x / static_cast<double>(acc.size());
   for (double x : acc) var += (x - mean) * (x - mean);
   // Sample standard deviation over seeds: sqrt(sum (x - mean)^2 / (k - 1)).
   double sd = acc.size() > 1 ? std::sqrt(var / static_cast<double>(acc.size() - 1)) : 0.0;
-  Interval ci = wilson_interval(correct, n);
+  // The interval of the mean: every seed is scored on the same test items, so the seeds add no
+  // test evidence (a Wilson interval of their pooled count had counted each item k times, and
+  // left out two of three runs); the test split's error (Wilson on its items) and the seeds'
+  // spread (t * sd / sqrt(k)) add in quadrature.
+  Interval wilson = wilson_interval(
+      static_cast<std::size_t>(std::lround(mean * static_cast<double>(test_items))), test_items);
+  const double seeds =
+      acc.size() > 1 ? t95(acc.size() - 1) * sd / std::sqrt(static_cast<double>(acc.size())) : 0.0;
+  const double lo = std::max(0.0, mean - std::hypot(mean - wilson.lo, seeds));
+  const double hi = std::min(1.0, mean + std::hypot(wilson.hi - mean, seeds));
   return {{"labels", labels},
           {"runs", acc.size()},
           {"accuracies", acc},
@@ -120,7 +140,11 @@ nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
           {"min", acc.empty() ? 0 : *std::min_element(acc.begin(), acc.end())},
           {"max", acc.empty() ? 0 : *std::max_element(acc.begin(), acc.end())},
           {"std", sd},
-          {"pooled_accuracy_ci95", {ci.lo, ci.hi}},
+          {"accuracy_ci95", {lo, hi}},
+          {"accuracy_ci95_method",
+           fmt::format("Wilson on the {} test items every run shares, widened by the spread of "
+                       "the {} runs (t * sd / sqrt(runs)) in quadrature",
+                       test_items, acc.size())},
           {"pooled_correct", correct},
           {"pooled_n", n}};
 }
@@ -222,11 +246,30 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
     // A power law extrapolated far past the measured sizes says nothing: beyond 100x the train
     // split a "labels needed" is a number no one should plan with.
     constexpr double kFurthestProjection = 100;
-    if (needed && *needed > kFurthestProjection * static_cast<double>(train_size)) {
+    if (measured_at_train && *measured_at_train >= *target) {
+      // Measured already: no projection is needed, and a fit that puts it further out (it
+      // undershoots the point) would send the team labelling for nothing.
+      j["target"]["reachable"] = true;
+      j["target"]["labels_needed"] = static_cast<double>(train_size);
+      j["target"]["provenance"] = "measured";
+      j["target"]["met_by"] = fmt::format("measured: all {} labels of train score {:.3f}",
+                                          train_size, *measured_at_train);
+    } else if (needed && measured_at_train && *needed <= static_cast<double>(train_size)) {
+      // The fit overshoots the all-of-train point: it puts the target within the labels
+      // measured, which measured under it. It cannot say how many more the target takes.
+      j["target"]["reachable"] = false;
+      j["target"]["why"] = fmt::format(
+          "not projected: the fit puts it within the {} labels of train (at {:.0f}), but all of "
+          "them measured {:.3f}, under it; the fit overshoots that point (it gives {:.3f} "
+          "there), so it cannot say how many more labels the target takes. Measure at more "
+          "labels to find out",
+          train_size, std::ceil(*needed), *measured_at_train,
+          fit->at(static_cast<double>(train_size)));
+    } else if (needed && *needed > kFurthestProjection * static_cast<double>(train_size)) {
       j["target"]["reachable"] = false;
       j["target"]["why"] = fmt::format(
           "not reachable within any realistic amount of data: the fit would need over {}x the "
-          "{} labels measured, far beyond what it can project",
+          "{} labels of the train split, far beyond what it can project",
           kFurthestProjection, train_size);
     } else if (needed) {
       j["target"]["labels_needed"] = std::ceil(*needed);
@@ -546,8 +589,13 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
                                    train.size(), *at_train, majority));
     }
   }
+  bool any_simulated = false;
+  for (const auto& a : approaches) any_simulated = any_simulated || a.value("simulated", false);
   nlohmann::json doc = {
       {"tool", "tunecase"},
+      // What the data and its split were: decide refuses a curve of other data or another
+      // split beside an eval or a config (its train size alone had been compared).
+      {"data_settings", measured_data_settings(config.data)},
       {"train_labels", train.size()},
       {"test_items", test.size()},
       {"seeds", settings.seeds},
@@ -560,7 +608,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
        {{"max_cost_usd",
          options.max_cost_usd ? nlohmann::json(*options.max_cost_usd) : nlohmann::json()},
         {"spent_usd", gate.spent()},
-        {"basis", "measured"}}},
+        {"basis", any_simulated ? "simulated" : "measured"}}},
       {"approaches", approaches}};
   write_curve_outputs(doc, options.out_dir);
   if (refused)

@@ -1,5 +1,6 @@
 #include "tunecase/economics/curve_evidence.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -35,7 +36,22 @@ std::string curve_evidence(const nlohmann::json& curve) {
         count((*p)["labels"].get<double>()), a.value("name", std::string("?")),
         percent((*p)["mean_accuracy"].get<double>()), p->value("runs", 0), count(have));
     const nlohmann::json fit = a.value("fit", nlohmann::json::object());
-    if (fit.value("projection_below_measured", false)) {
+    double largest = 0;
+    for (const auto& q : points)
+      if (q.contains("labels") && q["labels"].is_number())
+        largest = std::max(largest, q["labels"].get<double>());
+    if (largest < have) {
+      // The spend cap stopped it before the train split: a projection to twice the split
+      // would stretch a fit over a few small sizes many times past them.
+      sentence += fmt::format(
+          "; it was measured only up to {} labels (the spend cap stopped the larger sizes), so "
+          "it gives no projection",
+          count(largest));
+    } else if (fit.value("majority_only", false)) {
+      sentence +=
+          "; with all of train it scores no more than always answering the most frequent label, "
+          "so its curve measures the class balance and gives no projection";
+    } else if (fit.value("projection_below_measured", false)) {
       // The fit misses the points: no projection is quoted as what more labels would bring.
       sentence +=
           "; its fitted curve projects less than all of train measured, so it gives no "
@@ -45,9 +61,12 @@ std::string curve_evidence(const nlohmann::json& curve) {
           "; its fitted curve is too steep to project (it flattens right after the measured "
           "sizes), so it gives no projection";
     } else if (fit.value("fitted", false) && fit.contains("projection_2x")) {
-      sentence += fmt::format("; {} at {} labels (projection)",
-                              percent(fit["projection_2x"].value("accuracy", 0.0)),
-                              count(fit["projection_2x"].value("labels", 0.0)));
+      sentence += fmt::format(
+          "; {} at {} labels (projection{})", percent(fit["projection_2x"].value("accuracy", 0.0)),
+          count(fit["projection_2x"].value("labels", 0.0)),
+          fit.contains("note") ? ", a rough guide: too few sizes measured to test the "
+                                 "curve's shape"
+                               : "");
     }
     if (a.value("simulated", false)) sentence += " (simulated)";
     out += (out.empty() ? "" : "; ") + sentence;

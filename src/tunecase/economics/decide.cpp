@@ -51,6 +51,51 @@ void check_measured_figures(const nlohmann::json& eval, const std::filesystem::p
   }
 }
 
+// A learning curve is quoted as evidence of this data: its accuracies are accuracies, and it
+// was measured on the data and split eval measured (or, without an eval, the config's). A
+// curve.json from before the data settings were recorded is compared by its train size alone.
+void check_curve(const nlohmann::json& curve, const nlohmann::json* eval,
+                 const ProjectConfig& config) {
+  auto accuracy = [](const nlohmann::json& v) {
+    return v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 1;
+  };
+  for (const auto& a : curve["approaches"]) {
+    if (!a.is_object()) continue;
+    const std::string name = a.value("name", std::string("?"));
+    for (const auto& p : a.value("points", nlohmann::json::array()))
+      if (p.is_object() && p.contains("mean_accuracy") && !accuracy(p["mean_accuracy"]))
+        throw UserError(fmt::format(
+            "--curve: curve.json gives '{}' a mean accuracy of {} at {} labels, not an accuracy "
+            "between 0 and 1; the file was edited or damaged: run tunecase curve again",
+            name, p["mean_accuracy"].dump(), p.value("labels", nlohmann::json()).dump()));
+    const nlohmann::json fit = a.value("fit", nlohmann::json::object());
+    for (const char* key : {"projection_2x", "projection_4x"})
+      if (fit.contains(key) && fit[key].is_object() && fit[key].contains("accuracy") &&
+          !accuracy(fit[key]["accuracy"]))
+        throw UserError(fmt::format(
+            "--curve: curve.json gives '{}' a {} of {}, not an accuracy between 0 and 1; the "
+            "file was edited or damaged: run tunecase curve again",
+            name, key, fit[key]["accuracy"].dump()));
+  }
+  if (!curve.contains("data_settings")) return;
+  const bool against_eval = eval != nullptr && eval->contains("dataset") &&
+                            (*eval)["dataset"].is_object() &&
+                            (*eval)["dataset"].contains("settings");
+  const nlohmann::json reference =
+      against_eval ? (*eval)["dataset"]["settings"] : measured_data_settings(config.data);
+  std::vector<std::string> differences =
+      settings_differences(curve["data_settings"], reference, "[data]");
+  if (differences.empty()) return;
+  std::string list;
+  for (std::size_t i = 0; i < differences.size() && i < 6; ++i) list += "\n  - " + differences[i];
+  throw UserError(fmt::format(
+      "--curve: the learning curve was measured on other data or another split than {} (\"when "
+      "measured\" below is the curve's):{}\nRun tunecase curve with the config {}, or leave out "
+      "--curve",
+      against_eval ? "--eval's eval.json" : "this config's [data]", list,
+      against_eval ? "eval ran with" : "decide reads"));
+}
+
 // A learning curve quoted beside an eval must come from the same training split: its train size
 // is the one eval trained on, or the curve describes other data.
 void check_curve_matches_eval(const nlohmann::json& curve, const nlohmann::json& eval) {
@@ -126,6 +171,7 @@ void refuse_changed(const std::vector<std::string>& changed, const std::filesyst
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
                           const std::filesystem::path& out_dir, const nlohmann::json* curve,
                           bool accept_partial, bool accept_changed) {
+  if (curve != nullptr) check_curve(*curve, eval, config);
   if (curve != nullptr && eval != nullptr) check_curve_matches_eval(*curve, *eval);
   std::vector<std::string> changed;
   if (eval != nullptr) changed = changed_since_eval(config, *eval);

@@ -64,9 +64,11 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
       approach, *estimate.usd, threshold_usd);
   if (ask_yes_no(question, confirm, log)) return;
   throw SpendNotConfirmed(fmt::format(
-      "{}: the run was not confirmed (estimated ${:.2f}{}); pass --yes to run it, --max-cost to "
-      "cap the spend, or make the run smaller",
-      approach, *estimate.usd, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+      "{}: the run was not confirmed (estimated ${:.2f}, above the ${:.2f} that may be spent "
+      "without asking{}); pass --yes to run it, --max-cost to cap the spend, or make the run "
+      "smaller",
+      approach, *estimate.usd, threshold_usd,
+      isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
 }
 
 bool SpendBudget::allows(double worst_case_usd) const {
