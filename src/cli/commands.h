@@ -120,9 +120,10 @@ inline constexpr const char* kResumeFromCache =
 // request the project's HTTP client sends is recorded, and written to `file` when the command
 // ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two
 // seconds' records), and on SIGINT or SIGTERM, which then end the command (exit 130 or 143) with
-// a word on resuming. The audit of an earlier run in the folder that sent anything is kept as
-// audit.run-N.json (tunecase::keep_earlier_audit). It
-// also holds the output folder (`file`'s) for the command's lifetime: a second command on the
+// a word on resuming, once the requests in flight have settled (up to 30 s; a second signal
+// ends it at once): their answers are paid for, and the runners cache them. The audit of an earlier
+// run in the folder that sent anything is kept as audit.run-N.json (tunecase::keep_earlier_audit).
+// It also holds the output folder (`file`'s) for the command's lifetime: a second command on the
 // same folder is refused, naming the first (two runs there would pay for the same answers twice
 // and write over each other's files).
 class CommandAudit {
@@ -138,6 +139,8 @@ class CommandAudit {
  private:
   void write(const std::string& state) const;
   void watch();
+  // On a stop signal: asks the runners to stop and waits for the requests in flight to settle.
+  void drain(int signal);
 
   std::string command_;
   std::string resume_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/interrupt.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/privacy/audit.h"
 
@@ -102,6 +104,7 @@ void CommandAudit::watch() {
     if (done_.load()) return;
     try {
       if (signal > 0) {
+        drain(signal);
         write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
         fmt::print(stderr, "\ntunecase {}: {}; what was sent is in {}. {}\n", command_,
                    signal == SIGINT ? "interrupted" : "stopped", file_.string(),
@@ -120,6 +123,32 @@ void CommandAudit::watch() {
       fmt::print(stderr, "warning: could not write the audit {}: {}\n", file_.string(), e.what());
       if (signal > 0) std::_Exit(128 + signal);
     }
+  }
+}
+
+void CommandAudit::drain(int signal) {
+  // The answers to the requests in flight are paid for: waited for (up to kDrainFor) and cached,
+  // so that the run resumed afterwards pays for none of them again. A second signal ends the
+  // command at once.
+  constexpr auto kDrainFor = std::chrono::seconds(30);
+  tunecase::request_stop();
+  if (tunecase::requests_unsettled() <= 0) return;
+  fmt::print(stderr,
+             "\ntunecase {}: {}; waiting up to {} s for the {} request(s) in flight, whose "
+             "answers are paid for, so that they are kept (press Ctrl-C again to quit now and "
+             "lose them)\n",
+             command_, signal == SIGINT ? "interrupted" : "stopped", kDrainFor.count(),
+             tunecase::requests_unsettled());
+  std::fflush(stderr);
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  const auto until = std::chrono::steady_clock::now() + kDrainFor;
+  while (tunecase::requests_unsettled() > 0 && std::chrono::steady_clock::now() < until) {
+    timespec tick{0, 50'000'000};
+    siginfo_t info{};
+    if (sigtimedwait(&stop, &info, &tick) > 0) return;
   }
 }
 

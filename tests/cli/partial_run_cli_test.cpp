@@ -163,6 +163,9 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
   EXPECT_NE(read_file(log).find("the same command again sends only the rest"), std::string::npos)
       << read_file(log);
+  EXPECT_NE(read_file(log).find("request(s) in flight, whose answers are paid for"),
+            std::string::npos)
+      << read_file(log);
   nlohmann::json audit = read_json(out / "audit.json");
   EXPECT_EQ(audit["state"], "interrupted (SIGINT)");
   EXPECT_GE(audit["totals"]["requests"].get<int64_t>(), sent);
@@ -182,6 +185,11 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   EXPECT_EQ(all["all_runs"]["requests"].get<int64_t>(),
             all["totals"]["requests"].get<int64_t>() +
                 all["earlier_runs"][0]["totals"]["requests"].get<int64_t>());
+  // Nothing paid twice: the answer in flight at Ctrl-C was awaited and cached, so the two runs
+  // sent one request per test item between them (it had been lost, and sent again).
+  EXPECT_EQ(all["all_runs"]["requests"].get<int64_t>(),
+            read_json(out / "eval.json")["dataset"]["test"].get<int64_t>())
+      << read_file(log);
   // A third run keeps the second's audit too: every run that sent something keeps its record
   // (one slot had lost the first run's uploads after two re-runs).
   CliResult third = run_cli_with_env(env(), "eval --yes --no-inspect --only api --cache " + cache +

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/interrupt.h"
 #include "tunecase/data/shuffle.h"
 #include "tunecase/runner/answer.h"
 
@@ -192,6 +194,7 @@ void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
   a.sent_at = now;
   limiter_.take(a.tokens, now);
   ++in_flight_;
+  note_request_sent();
   ++result_.requests_sent;
   std::shared_ptr<Inbox> inbox = inbox_;
   client_.submit(a.request, [inbox, item](HttpResponse response) {
@@ -346,6 +349,11 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
 
 void RunLoop::on_completion(Completion c) {
   --in_flight_;
+  // Settled once its answer is recorded (cached) or its attempt given up, whichever way this
+  // returns: an interrupted command waits for that before it ends.
+  struct Settled {
+    ~Settled() { note_request_settled(); }
+  } settled;
   Attempt& a = active_.at(c.item);
   const HttpResponse& response = c.response;
   if (classify_attempt(response) != AttemptOutcome::kAnswered) {
@@ -438,6 +446,19 @@ void RunLoop::loop() {
     }
     for (auto& c : batch) on_completion(std::move(c));
     batch.clear();
+    if (stop_requested()) {
+      // Ctrl-C: nothing new is sent and no retry waits; the answers in flight are paid for, so
+      // they are awaited and cached. Then this thread holds the command until the watcher ends
+      // it, so that no report is written as if the run had ended (items never sent would read as
+      // stopped by the budget).
+      stop_new_ = true;
+      while (!retry_queue_.empty()) {
+        active_.erase(retry_queue_.top().item);
+        retry_queue_.pop();
+      }
+      if (in_flight_ == 0)
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
     if (abort_) {
       // Items waiting to retry are not sent again; only the requests in flight are awaited.
       while (!retry_queue_.empty()) {
