@@ -166,7 +166,10 @@ void add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "demo", "The whole journey offline on generated support tickets, in about a minute");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
-  cmd->add_option("--tickets", args->tickets, "How many tickets to generate")
+  // Fewer than 100 leave some label too few rows for a split and a fine-tuning file, and the
+  // demo failed late with messages about its own data.
+  cmd->add_option("--tickets", args->tickets, "How many tickets to generate (at least 100)")
+      ->check(CLI::Range(std::size_t{100}, std::size_t{10'000'000}))
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Generator and simulation seed")
       ->check(seed_range())

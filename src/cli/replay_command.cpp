@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/reader.h"
 #include "tunecase/llm/http_client.h"
@@ -70,6 +71,32 @@ void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) 
   write_text_file(out / "replay.html", tunecase::monitor::replay_html(doc));
 }
 
+// Replay can see what the served model was trained on only through --eval: an eval.json of this
+// very file trained on a split of all of it, the days replayed included, and the accuracy the
+// replay then measures is inflated.
+void warn_if_trained_on_replayed_days(const std::string& eval_dir,
+                                      const tunecase::ProjectConfig& config, int initial_days) {
+  if (eval_dir.empty()) return;
+  std::filesystem::path file = eval_dir;
+  if (std::filesystem::is_directory(file)) file /= "eval.json";
+  std::ifstream in(file, std::ios::binary);
+  nlohmann::json eval = nlohmann::json::parse(in, nullptr, false);
+  if (eval.is_discarded() || !eval.is_object()) return;
+  const nlohmann::json* settings = nullptr;
+  if (eval.contains("dataset") && eval["dataset"].is_object() &&
+      eval["dataset"].contains("settings"))
+    settings = &eval["dataset"]["settings"];
+  if (settings == nullptr || !settings->contains("file_hashes")) return;
+  const nlohmann::json now = tunecase::measured_data_settings(config.data);
+  if (!now.contains("file_hashes") || (*settings)["file_hashes"] != now["file_hashes"]) return;
+  fmt::print(stderr,
+             "warning: --eval {} was measured on this same file, so the model it trained (and "
+             "the gateway serves, if it is that one) learnt from rows of the days replayed: the "
+             "accuracy below is then inflated. Train the served model on the first {} days alone "
+             "(docs/operate.md, replay through the gateway)\n",
+             eval_dir, initial_days);
+}
+
 // The file through a running gateway, day by day, with the day's operation (monitor, then
 // retrain --if-due) on its store after each day.
 ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const ReplayArgs& a) {
@@ -93,6 +120,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   }
   g.initial_days = a.initial_days;
   g.feedback_delay_days = a.delay_days;
+  g.min_labelled = config.monitor.min_labelled;
   g.concurrency = a.concurrency;
   g.policy = config.retrain.policy + " (through the gateway)";
   g.cost_per_error_usd = config.business.cost_per_error_usd.value_or(0);
@@ -133,9 +161,10 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   };
 
   fmt::print(stderr,
-             "replaying {} items through {} (champion '{}', policy {}); the first {} days are the "
-             "served model's training and are not sent\n",
+             "replaying {} items through {} (champion '{}', policy {}); the first {} days are not "
+             "sent: the served model should be trained on them alone\n",
              items.size(), a.gateway, champion, config.retrain.policy, a.initial_days);
+  warn_if_trained_on_replayed_days(a.eval, config, a.initial_days);
   auto started = std::chrono::steady_clock::now();
   mon::PolicyRun run = mon::replay_through_gateway(items, g, *http, std::cerr);
   ReplayRun result;

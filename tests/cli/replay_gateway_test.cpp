@@ -135,6 +135,10 @@ TEST_F(ReplayGatewayTest, TheLaunchFiresTheAlertAndAPromotedRetrainReachesTheRun
   for (const auto& it : items) replayed += it.day >= start;
   EXPECT_EQ(run.items, replayed);
   ASSERT_TRUE(run.first_alert_day) << "the launch's drop fires the accuracy alert";
+  // The days the alert was judged on are counted (they had stayed 0 through the gateway, and
+  // the report then said no day was ever judged beside its own alert).
+  EXPECT_GT(run.judged_days, 0);
+  EXPECT_GE(run.most_labelled, s.min_labelled);
   EXPECT_GE(monitor::iso_date(*run.first_alert_day), "2025-08-01");
   EXPECT_GE(run.retrains, 1);
   EXPECT_LE(run.retrains, run.alerts) << "one retrain per accuracy alert, not one per day";

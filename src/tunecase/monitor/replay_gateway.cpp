@@ -275,6 +275,11 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
       for (const auto& [id, label] : sent[static_cast<std::size_t>(judged - start)])
         labels.push_back({{"id", id}, {"label", label}, {"at", (d + 1) * kDayMs - 1000}});
       calls.post_all("/v1/feedback", labels);
+      // What the monitor's accuracy rule can judge: the day's labels, against min_labelled
+      // (these had stayed 0, and the report said no day was ever judged beside its alerts).
+      const auto labelled = static_cast<int64_t>(labels.size());
+      run.judged_days += labelled >= s.min_labelled ? 1 : 0;
+      run.most_labelled = std::max(run.most_labelled, labelled);
     }
     if (s.end_of_day) {
       DayOperation op = s.end_of_day((d + 1) * kDayMs, (d - start) % 7 == 6);

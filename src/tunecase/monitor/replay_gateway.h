@@ -49,6 +49,9 @@ struct GatewayReplaySettings {
   std::string token;      // its bearer token for feedback ("" = none)
   int initial_days = 60;  // the file's first days are not sent (the served model's training)
   int feedback_delay_days = 3;
+  // [monitor] min_labelled: a day whose labels number fewer is not judged by the accuracy rule
+  // (the report's judged days and most labelled in a day count the labels sent for each day).
+  int64_t min_labelled = 10;
   int concurrency = 8;  // a day's requests in flight
   // How long a promoted model may take to reach the gateway (its --model-poll-ms).
   std::chrono::milliseconds model_wait{60000};
