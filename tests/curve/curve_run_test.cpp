@@ -213,9 +213,9 @@ TEST_F(CurveRunTest, ATargetAllOfTrainReachesIsMetByTheMeasurement) {
   EXPECT_EQ(target["labels_needed"].get<double>(), doc["train_labels"].get<double>());
 }
 
-// A spend not confirmed part-way (no terminal to ask on, no --yes, no cap) stops the LLM runs,
-// and what was measured before it (the local approach, the sizes already run) is written, not
-// thrown away with the money spent on it.
+// The LLM runs' whole spend is estimated and asked about once, before the first request (it had
+// been asked about part-way, run by run, after spending); refused, no LLM run starts, and the
+// local approach is still measured and written.
 TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
@@ -232,7 +232,11 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   o.out_dir = dir_ / "refused";
   o.assume_yes = false;
   int asked = 0;
-  o.confirm = [&](const std::string&) { return ++asked, false; };
+  std::string question;
+  o.confirm = [&](const std::string& q) {
+    question = q;
+    return ++asked, false;
+  };
   std::ostringstream log;
   try {
     run_curve(c, o, log);
@@ -242,6 +246,9 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
     EXPECT_THAT(e.what(), HasSubstr("hold what was measured"));
   }
   EXPECT_EQ(asked, 1);
+  EXPECT_THAT(question, HasSubstr("curve: its LLM requests may cost up to $"));
+  EXPECT_EQ(sim.stats().requests, 0u);
+  EXPECT_THAT(log.str(), HasSubstr("estimate: the LLM runs at most $"));
   std::ifstream in(dir_ / "refused" / "curve.json");
   ASSERT_TRUE(in) << "curve.json was not written";
   nlohmann::json doc = nlohmann::json::parse(in);
@@ -252,6 +259,34 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   EXPECT_THAT(doc["approaches"][0]["not_measured"][0]["why"].get<std::string>(),
               HasSubstr("not confirmed"));
   EXPECT_EQ(doc["approaches"][1]["points"].size(), 3u);  // lin: 30, 100 and all of train
+  sim.stop();
+}
+
+// The estimate printed before the first request bounds what the LLM runs then spend.
+TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
+  SimLlmServer sim{SimLlmOptions{}};
+  int port = sim.start();
+  ProjectConfig c = parse_config(
+      "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
+      "[[approach]]\nname = \"llm\"\nkind = \"openai\"\nmodel = \"some-model\"\n"
+      "base_url = \"http://127.0.0.1:" +
+          std::to_string(port) +
+          "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = { input = 3.0, output = 12.0 }\n"
+          "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n",
+      dir_ / "tunecase.toml");
+  CurveOptions o;
+  o.out_dir = dir_ / "bounded";
+  o.assume_yes = true;
+  o.cache = CacheChoice{.disabled = true};
+  std::ostringstream log;
+  nlohmann::json doc = run_curve(c, o, log);
+  const std::string marker = "estimate: the LLM runs at most $";
+  auto at = log.str().find(marker);
+  ASSERT_NE(at, std::string::npos) << log.str();
+  const double estimate = std::stod(log.str().substr(at + marker.size()));
+  const double spent = doc["spend"]["spent_usd"].get<double>();
+  EXPECT_GT(spent, 0);
+  EXPECT_LE(spent, estimate + 0.005) << log.str();  // printed to the cent
   sim.stop();
 }
 

@@ -252,7 +252,7 @@ TEST_F(OptimizeSimTest, AnUncappedSearchIsEstimatedAndAskedAboutBeforeItSendsAny
     run_optimize(c, o, log);
     ADD_FAILURE() << "the search ran unconfirmed: " << log.str();
   } catch (const SpendNotConfirmed& e) {
-    EXPECT_THAT(e.what(), HasSubstr("the search was not confirmed (estimated at most $"));
+    EXPECT_THAT(e.what(), HasSubstr("optimize: not confirmed (estimated at most $"));
     EXPECT_THAT(e.what(), HasSubstr("nothing was sent"));
   }
   EXPECT_EQ(server_->stats().requests, 0u);

@@ -459,6 +459,53 @@ CurveSettings read_curve_settings(const ProjectConfig& config,
   return s;
 }
 
+namespace {
+
+// Before the first LLM request: the most the curve's LLM runs can cost, printed always (every
+// size but the whole train split once per seed, that one once, each on every test item, at the
+// approach's estimated worst case per item; answers already in the cache cost nothing), and
+// asked about once above the confirmation threshold unless --yes or --max-cost (a cap is
+// consent up to it); a yes covers that total. Models without a price leave it to each run.
+// Refused: why, and no LLM run starts (the local approaches are still measured and written).
+std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
+                                               const ProjectConfig& config,
+                                               const PreparedData& data, const Examples& test,
+                                               std::size_t sizes, const CurveOptions& options,
+                                               CommandSpendGate& gate, std::ostream& log) {
+  constexpr std::size_t kPromptsSampled = 50;
+  const std::size_t runs = (sizes - 1) * static_cast<std::size_t>(settings.seeds) + 1;
+  double total = 0;
+  std::vector<std::string> parts;
+  for (const auto& a : settings.approaches) {
+    if (a.is_local()) continue;
+    std::optional<double> per_item =
+        usd_per_item(a, config, data.splits.train, data.labels, test, kPromptsSampled);
+    if (!per_item) return std::nullopt;
+    const double usd = *per_item * static_cast<double>(runs * test.size());
+    total += usd;
+    parts.push_back(fmt::format("{} at most ${:.2f} ({} runs x {} test items)", a.name, usd, runs,
+                                test.size()));
+  }
+  if (parts.empty()) return std::nullopt;
+  fmt::print(log,
+             "estimate: the LLM runs at most ${:.2f} in all{}: {} (estimated from the prompts, "
+             "answers at max_tokens; answers already in the cache cost nothing)\n",
+             total,
+             options.max_cost_usd
+                 ? fmt::format(", --max-cost capping them at ${:.2f}", *options.max_cost_usd)
+                 : "",
+             fmt::join(parts, "; "));
+  try {
+    confirm_command_estimate("curve", total, options.assume_yes, options.max_cost_usd.has_value(),
+                             gate, options.confirm, log);
+  } catch (const SpendNotConfirmed& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log) {
   CurveSettings settings = read_curve_settings(config, options.approaches, options.finetune);
@@ -502,7 +549,9 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
-  std::optional<std::string> refused;  // why a spend was not confirmed, once it was not
+  // Why a spend was not confirmed, once it was not: the LLM runs stop, the local ones go on.
+  std::optional<std::string> refused =
+      confirm_curve_spend(settings, config, data, test, sizes.size(), options, gate, log);
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
@@ -544,8 +593,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       }
       points.push_back(size_json(n, runs));
       if (cut > 0) points.back()["runs_cut_by_budget"] = cut;
-      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}{}\n", a.name, n,
+      const std::size_t asked = all ? 1 : static_cast<std::size_t>(settings.seeds);
+      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}{}{}\n", a.name, n,
                  points.back()["mean_accuracy"].get<double>(),
+                 runs.size() < asked ? fmt::format(" (from {} of {} seeds)", runs.size(), asked)
+                                     : std::string(),
                  cut > 0
                      ? fmt::format(" ({} of its runs cut short by the spend cap, left out)", cut)
                      : std::string());

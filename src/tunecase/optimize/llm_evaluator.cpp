@@ -6,9 +6,6 @@
 #include <cmath>
 
 #include "tunecase/evaluation/metrics.h"
-#include "tunecase/llm/llm_approach.h"
-#include "tunecase/llm/prices.h"
-#include "tunecase/runner/budget.h"
 #include "tunecase/stats/percentile.h"
 
 namespace tunecase {
@@ -27,17 +24,8 @@ LlmCandidateEvaluator::LlmCandidateEvaluator(const std::vector<Candidate>& candi
 
 std::optional<double> LlmCandidateEvaluator::usd_per_item(std::size_t candidate,
                                                           std::size_t items) const {
-  const Candidate& c = candidates_.at(candidate);
-  std::optional<Price> price = price_for(c.approach, PriceCatalogue::for_approach(c.approach));
-  if (!price) return std::nullopt;
-  const std::size_t n = std::min(items, data_.dev_order.size());
-  if (n == 0) return 0.0;
-  LlmApproach ready(c.approach, config_, data_.train, data_.labels);
-  double usd = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    usd += worst_case_usd(*price, ready.request(data_.dev_order[i].text).body,
-                          ready.options().max_tokens);
-  return usd / static_cast<double>(n);
+  return tunecase::usd_per_item(candidates_.at(candidate).approach, config_, data_.train,
+                                data_.labels, data_.dev_order, items);
 }
 
 SampleScore score_run(const LlmRunResult& run, const Examples& items) {

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <fstream>
 
-#include <unistd.h>
-
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/evaluation/cost.h"
@@ -160,20 +158,9 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, const Halvin
                  : "",
              cached ? "; answers already in the cache cost nothing" : "", search, answers,
              candidates.size(), dev_size, caps, test, rules.final_items);
-  if (options.assume_yes || rules.budget_usd || rules.total_cap_usd) return;
-  if (total <= kConfirmAboveUsd) return;
-  if (ask_yes_no(fmt::format("optimize: the search and the winner's test run may cost up to "
-                             "${:.2f} (estimated, above). Continue?",
-                             total),
-                 nullptr, log)) {
-    gate.authorise(total);
-    return;
-  }
-  throw SpendNotConfirmed(fmt::format(
-      "optimize: the search was not confirmed (estimated at most ${:.2f}{}); nothing was sent. "
-      "Pass --yes to run it, --max-cost or [optimize] budget_usd to cap it, or make it smaller "
-      "(fewer candidates, a lower start_sample)",
-      total, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+  confirm_command_estimate("optimize", total, options.assume_yes,
+                           rules.budget_usd.has_value() || rules.total_cap_usd.has_value(), gate,
+                           nullptr, log);
 }
 
 }  // namespace

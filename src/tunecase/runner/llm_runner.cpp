@@ -36,6 +36,38 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   };
 }
 
+std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
+                                   const Examples& train, const std::vector<std::string>& labels,
+                                   const Examples& items, std::size_t sample) {
+  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
+  if (!price) return std::nullopt;
+  const std::size_t n = std::min(sample, items.size());
+  if (n == 0) return 0.0;
+  LlmApproach ready(approach, project, train, labels);
+  double usd = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    usd += worst_case_usd(*price, ready.request(items[i].text).body, ready.options().max_tokens);
+  return usd / static_cast<double>(n);
+}
+
+void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,
+                              bool capped, CommandSpendGate& gate,
+                              const std::function<bool(const std::string&)>& confirm,
+                              std::ostream& log) {
+  if (assume_yes || capped || total_usd <= kConfirmAboveUsd) return;
+  if (ask_yes_no(fmt::format("{}: its LLM requests may cost up to ${:.2f} in all (estimated, "
+                             "above). Continue?",
+                             command, total_usd),
+                 confirm, log)) {
+    gate.authorise(total_usd);
+    return;
+  }
+  throw SpendNotConfirmed(fmt::format(
+      "{}: not confirmed (estimated at most ${:.2f}{}); nothing was sent. Pass --yes to run it, "
+      "--max-cost to cap it, or make it smaller",
+      command, total_usd, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+}
+
 LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
                               const std::optional<Price>& price, const LlmRunOptions& options,
                               HttpClient& client, std::ostream& log) {

@@ -76,6 +76,23 @@ class CommandSpendGate {
   std::ostream& log_;
 };
 
+// What one item may cost `approach` at most (its prompt's tokens estimated, the answer at
+// max_tokens, its price), averaged over the first `sample` of `items`, before anything is sent;
+// nullopt when the model has no price. `train` is what its prompts draw examples from.
+std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
+                                   const Examples& train, const std::vector<std::string>& labels,
+                                   const Examples& items, std::size_t sample);
+
+// A command of many runs (optimize, curve) that has estimated its whole spend before its first
+// request (`total_usd`, printed by the caller): without --yes (`assume_yes`) or a cap that
+// bounds it (`capped`: a cap is consent up to it), a total above the confirmation threshold is
+// asked about once, and a yes covers it (gate.authorise); refused, SpendNotConfirmed names the
+// command and says nothing was sent.
+void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,
+                              bool capped, CommandSpendGate& gate,
+                              const std::function<bool(const std::string&)>& confirm,
+                              std::ostream& log);
+
 struct LlmRunResult {
   // Aligned with the items. Items never sent have error "not run: budget reached" (a seeded random
   // subset, see order_seed); items whose attempts all failed have the last failure as error. No
