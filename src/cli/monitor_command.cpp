@@ -135,7 +135,15 @@ int run_canary(const MonitorArgs& a, const tunecase::ProjectConfig& config, tune
   if (results.empty()) fmt::print("note: the config has no LLM approach: nothing to send\n");
   fmt::print("wrote {}/canary.json, canary.md and audit.json; {}\n", out.string(),
              alerts_line(outputs.jsonl));
-  return alerts.fired.empty() ? 0 : 1;
+  // An approach none of whose requests was answered was not checked at all: a cron line must
+  // notice (it had exited 0, as for a provider that held steady).
+  bool unchecked = false;
+  for (const auto& r : results) {
+    if (r.ran || r.items == 0 || r.errors != r.items) continue;
+    unchecked = true;
+    fmt::print(stderr, "error: canary for '{}' not checked: {}\n", r.approach, r.note);
+  }
+  return alerts.fired.empty() && !unchecked ? 0 : 1;
 }
 
 int run(const MonitorArgs& a) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -210,6 +211,23 @@ TEST(PrivacyCli, MonitorCanaryIsAuditedAndRefusedUpFrontUnderLocalOnly) {
   EXPECT_GT(audit["totals"]["requests"].get<int64_t>(), 5) << audit.dump(2);
   EXPECT_EQ(audit["state"], "finished");
   EXPECT_GT(audit["totals"]["redacted"].value("email", 0), 0) << audit.dump(2);
+
+  // An endpoint that answers every request with an error (a wrong path: 404, not retried) leaves
+  // the provider unchecked: exit 1, as for an alert, so that a cron line notices (it was 0).
+  std::string text;
+  {
+    std::ifstream in(dir.path() / "p.toml");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string wrong = text;
+  wrong.replace(wrong.find("/v1\""), 4, "/nope/v1\"");
+  std::ofstream(dir.path() / "p.toml") << wrong;
+  CliResult unchecked = run_cli_with_env(env(), args + " --canary-force");
+  EXPECT_EQ(unchecked.exit_code, 1) << unchecked.output;
+  EXPECT_NE(unchecked.output.find("canary for 'api-few-shot' not checked: every request"),
+            std::string::npos)
+      << unchecked.output;
+  std::ofstream(dir.path() / "p.toml") << text;
 
   std::ofstream(dir.path() / "p.toml", std::ios::app)
       << "local_only = true\n\n[[approach]]\nname = \"cloud\"\nkind = \"openai\"\n"

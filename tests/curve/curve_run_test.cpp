@@ -34,6 +34,12 @@ class CurveRunTest : public ::testing::Test {
     write_csv(dir_ / "tickets.csv", {"text", "category"}, rows);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  // A retrieval_few_shot approach "llm" on a sim-llm at `port`, at `price` (a TOML table).
+  static std::string llm_approach(int port, const std::string& price) {
+    return "[[approach]]\nname = \"llm\"\nkind = \"openai\"\nmodel = \"some-model\"\n"
+           "base_url = \"http://127.0.0.1:" +
+           std::to_string(port) + "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = " + price + "\n";
+  }
   ProjectConfig config(const std::string& curve) const {
     return parse_config(
         "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
@@ -219,15 +225,9 @@ TEST_F(CurveRunTest, ATargetAllOfTrainReachesIsMetByTheMeasurement) {
 TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
-  ProjectConfig c = parse_config(
-      "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
-      "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n"
-      "[[approach]]\nname = \"llm\"\nkind = \"openai\"\nmodel = \"dear-model\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(port) +
-          "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = { input = 20000.0, output = 20000.0 }\n"
-          "[curve]\nsizes = [30, 100]\nseeds = 1\napproaches = [\"llm\", \"lin\"]\n",
-      dir_ / "tunecase.toml");
+  ProjectConfig c =
+      config(llm_approach(port, "{ input = 20000.0, output = 20000.0 }") +
+             "[curve]\nsizes = [30, 100]\nseeds = 1\napproaches = [\"llm\", \"lin\"]\n");
   CurveOptions o;
   o.out_dir = dir_ / "refused";
   o.assume_yes = false;
@@ -266,14 +266,8 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
 TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
-  ProjectConfig c = parse_config(
-      "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
-      "[[approach]]\nname = \"llm\"\nkind = \"openai\"\nmodel = \"some-model\"\n"
-      "base_url = \"http://127.0.0.1:" +
-          std::to_string(port) +
-          "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = { input = 3.0, output = 12.0 }\n"
-          "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n",
-      dir_ / "tunecase.toml");
+  ProjectConfig c = config(llm_approach(port, "{ input = 3.0, output = 12.0 }") +
+                           "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
   CurveOptions o;
   o.out_dir = dir_ / "bounded";
   o.assume_yes = true;

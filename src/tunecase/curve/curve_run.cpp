@@ -569,8 +569,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       for (int s = 0; s < (all ? 1 : settings.seeds) && !stopped(); ++s) {
         Tally t;
         try {
-          t = score(a, config, subsample(train, orders[s], n), test, data.labels, options, client,
-                    budget, gate, log);
+          // All of train in its own order, as eval trains on it: a retrieval prompt breaks ties
+          // between equally near examples by their order, so the stratified order had given
+          // other prompts than eval's, and another figure for the same train split.
+          t = score(a, config, all ? train : subsample(train, orders[s], n), test, data.labels,
+                    options, client, budget, gate, log);
         } catch (const SpendNotConfirmed& e) {
           refused = e.what();
           break;
