@@ -284,6 +284,32 @@ TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
   sim.stop();
 }
 
+// A finished curve run again sends nothing, so it is not asked about, and its results stand (the
+// whole worst case had been asked, refused without a terminal, and the rewritten curve.json had
+// lost its LLM points).
+TEST_F(CurveRunTest, AFinishedCurveRunAgainIsNotAskedAbout) {
+  SimLlmServer sim{SimLlmOptions{}};
+  int port = sim.start();
+  ProjectConfig c = config(llm_approach(port, "{ input = 20000.0, output = 20000.0 }") +
+                           "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
+  CurveOptions o;
+  o.out_dir = dir_ / "first";
+  o.cache = CacheChoice{dir_ / "cache.sqlite", false};
+  o.assume_yes = true;
+  std::ostringstream log;
+  nlohmann::json first = run_curve(c, o, log);
+  const uint64_t sent = sim.stats().requests;
+  o.out_dir = dir_ / "again";
+  o.assume_yes = false;
+  int asked = 0;
+  o.confirm = [&](const std::string&) { return ++asked, false; };
+  nlohmann::json again = run_curve(c, o, log);
+  EXPECT_EQ(asked, 0);
+  EXPECT_EQ(sim.stats().requests, sent);
+  EXPECT_EQ(again["approaches"][0]["points"], first["approaches"][0]["points"]);
+  sim.stop();
+}
+
 TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {
   auto s = read_curve_settings(config(""));
   ASSERT_EQ(s.approaches.size(), 1u);

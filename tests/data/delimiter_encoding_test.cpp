@@ -128,6 +128,18 @@ TEST(Encoding, BrokenUtf8IsNotCalledWindows1252) {
               AllOf(HasSubstr("neither UTF-8 nor Windows-1252"), HasSubstr("file -i FILE")));
 }
 
+// A stray byte on an ASCII line of a file whose earlier lines are UTF-8 is damage too, not a
+// Windows-1252 file to convert (iconv would garble every "ü" above it).
+TEST(Encoding, AStrayByteAfterUtf8LinesIsDamageNotAnotherEncoding) {
+  TempDir dir;
+  auto file = dir.write("stray.csv",
+                        "text,category\nZ\xC3\xBCrich office,admin\nplain line \xE9 here,admin\n");
+  std::string message = error_of(file, category_options());
+  EXPECT_THAT(message, HasSubstr("stray.csv:3: invalid UTF-8 at byte 12 of line 3"));
+  EXPECT_THAT(message, HasSubstr("earlier lines of the file are UTF-8"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("looks Windows-1252")));
+}
+
 TEST(Labels, SurroundingWhitespaceIsTrimmedAndCounted) {
   TempDir dir;
   auto file = dir.write("l.csv", "text,category\na,billing \nb, billing\nc,billing\n");

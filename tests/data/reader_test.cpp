@@ -195,6 +195,28 @@ TEST(ReadExamples, TextWithLineBreaksThatIsMeantToHaveThemIsKept) {
   EXPECT_EQ(r.invalid_skipped, 0u);
 }
 
+// The label column first, then a text with line breaks: the row's first line holds its own label
+// before the quote, and is not a row of its own (such files had been refused).
+TEST(ReadExamples, ALabelColumnBeforeAMultiLineTextIsKept) {
+  TempDir dir;
+  auto file = dir.write("label_first.csv",
+                        "category,text\n"
+                        "billing,\"I was charged twice\nThanks, Ann\"\n"
+                        "login,cannot log in\n"
+                        "billing,\"refund please\nand quickly\nBob\"\n");
+  ReadOptions options;
+  options.label_column = "category";
+  ReadResult r = read_examples(file, options);
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[0].text, "I was charged twice\nThanks, Ann");
+  // With the label column first, a stray quote in the text is still found by the lines it
+  // swallowed.
+  auto stray = dir.write("label_first_stray.csv",
+                         "category,text\nbilling,\"oops\nlogin,cannot log in\nlogin,still "
+                         "cannot\nbilling,the end\" here\nlogin,locked out\n");
+  EXPECT_THAT(error_of(stray, options), HasSubstr("label_first_stray.csv:2: a quoted field"));
+}
+
 TEST(ReadExamples, RaggedRowOverSeveralLinesSaysWhereItEnds) {
   TempDir dir;
   auto file = dir.write("ragged_span.csv",

@@ -278,6 +278,23 @@ TEST_F(OptimizeSimTest, TheSearchsEstimateBoundsItsSpend) {
   EXPECT_LE(spent, estimate + 0.005) << text;  // the estimate is printed to the cent
 }
 
+// A finished search run again sends nothing, so it is not asked about (the whole worst case had
+// been asked, and refused without a terminal).
+TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
+      "input = 30, output = 120");
+  std::ostringstream log;
+  run_optimize(c, options("first"), log);  // --yes
+  const uint64_t sent = server_->stats().requests;
+  auto o = options("again");
+  o.assume_yes = false;  // and no terminal to ask on
+  std::ostringstream again;
+  EXPECT_NO_THROW(run_optimize(c, o, again)) << again.str();
+  EXPECT_EQ(server_->stats().requests, sent);
+  EXPECT_THAT(again.str(), HasSubstr("every answer the search can ask for is in the cache"));
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

@@ -470,18 +470,37 @@ namespace {
 std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
                                                const ProjectConfig& config,
                                                const PreparedData& data, const Examples& test,
-                                               std::size_t sizes, const CurveOptions& options,
-                                               CommandSpendGate& gate, std::ostream& log) {
+                                               const std::vector<std::size_t>& sizes,
+                                               const std::vector<std::vector<std::size_t>>& orders,
+                                               const CurveOptions& options, CommandSpendGate& gate,
+                                               std::ostream& log) {
   constexpr std::size_t kPromptsSampled = 50;
-  const std::size_t runs = (sizes - 1) * static_cast<std::size_t>(settings.seeds) + 1;
+  const Examples& train = data.splits.train;
+  const std::size_t runs = (sizes.size() - 1) * static_cast<std::size_t>(settings.seeds) + 1;
+  // With a cache, each run's own prompts (its subsample is its examples' pool) are looked up, and
+  // only those not answered yet count: a finished curve run again costs nothing.
+  const std::filesystem::path cache = resolve_cache_file(options.cache, config.file);
+  std::error_code ec;
+  const bool cached = !cache.empty() && std::filesystem::exists(cache, ec);
   double total = 0;
   std::vector<std::string> parts;
   for (const auto& a : settings.approaches) {
     if (a.is_local()) continue;
     std::optional<double> per_item =
-        usd_per_item(a, config, data.splits.train, data.labels, test, kPromptsSampled);
+        usd_per_item(a, config, train, data.labels, test, kPromptsSampled);
     if (!per_item) return std::nullopt;
-    const double usd = *per_item * static_cast<double>(runs * test.size());
+    double usd = *per_item * static_cast<double>(runs * test.size());
+    if (cached) {
+      double uncached = 0;
+      for (std::size_t n : sizes) {
+        const bool all = n == train.size();
+        for (int s = 0; s < (all ? 1 : settings.seeds); ++s)
+          uncached += uncached_usd(a, config, all ? train : subsample(train, orders[s], n),
+                                   data.labels, test, cache)
+                          .value_or(0);
+      }
+      usd = std::min(usd, uncached);
+    }
     total += usd;
     parts.push_back(fmt::format("{} at most ${:.2f} ({} runs x {} test items)", a.name, usd, runs,
                                 test.size()));
@@ -551,7 +570,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
   // Why a spend was not confirmed, once it was not: the LLM runs stop, the local ones go on.
   std::optional<std::string> refused =
-      confirm_curve_spend(settings, config, data, test, sizes.size(), options, gate, log);
+      confirm_curve_spend(settings, config, data, test, sizes, orders, options, gate, log);
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();

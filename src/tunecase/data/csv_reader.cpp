@@ -1,5 +1,6 @@
 #include "tunecase/data/csv_reader.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -118,7 +119,11 @@ bool CsvReader::read_line(CsvRecord& record) {
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {
       record.problem =
-          invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_));
+          invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_), utf8_seen_);
+    } else if (!utf8_seen_) {
+      // A valid multi-byte character: the file is UTF-8, and a bad byte later is damage.
+      utf8_seen_ = std::any_of(line_.begin(), line_.end(),
+                               [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
     }
   }
   return true;

@@ -86,6 +86,7 @@ class CsvReader {
   char delimiter_;
   std::string line_;
   std::size_t line_number_ = 0;
+  bool utf8_seen_ = false;  // an earlier line held a valid multi-byte UTF-8 character
   std::vector<std::string> header_;
 };
 

@@ -134,12 +134,44 @@ std::string span_note(const CsvRecord& record) {
       record.line, record.last_line, record.line);
 }
 
+// The index of the field whose quote opens on `line` and does not close on it (the field that
+// runs over the next lines); nullopt when none does.
+std::optional<std::size_t> spanning_field(std::string_view line, char delimiter) {
+  std::size_t field = 0, pos = 0;
+  for (;;) {
+    if (pos < line.size() && line[pos] == '"') {
+      std::size_t at = pos + 1;
+      for (;;) {  // the closing quote: one not doubled
+        at = line.find('"', at);
+        if (at == line.npos) return field;
+        if (at + 1 < line.size() && line[at + 1] == '"') {
+          at += 2;
+          continue;
+        }
+        break;
+      }
+      pos = at + 1;
+    }
+    std::size_t end = line.find(delimiter, pos);
+    if (end == line.npos) return std::nullopt;
+    pos = end + 1;
+    ++field;
+  }
+}
+
 SpannedRow spanned_row(const CsvRecord& record, std::size_t columns, int label_column,
                        char delimiter) {
   SpannedRow row{record.line, record.last_line, record.text_after_quote, {}};
+  // The first line is the row's own start: it reads as a row of its own only when the label
+  // column falls inside the quoted text (a text first, its quote stray), not when the row's
+  // label comes before the quote (a label column first, then a text with line breaks).
+  const auto opened =
+      record.lines.empty() ? std::nullopt : spanning_field(record.lines.front(), delimiter);
+  const bool first_counts =
+      opened && label_column >= 0 && static_cast<std::size_t>(label_column) > *opened;
   // Not the last line: the quote that closes the field is on it, and what follows is the row's
   // own remaining fields, which always look like a row's end.
-  for (std::size_t i = 0; i + 1 < record.lines.size(); ++i) {
+  for (std::size_t i = first_counts ? 0 : 1; i + 1 < record.lines.size(); ++i) {
     const std::string& line = record.lines[i];
     std::vector<std::string_view> fields;
     std::size_t start = 0;

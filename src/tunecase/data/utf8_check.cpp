@@ -80,9 +80,9 @@ bool looks_like_windows_1252(std::string_view line) {
   return high;
 }
 
-std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
-                                 std::string_view where) {
-  if (offset < line.size() && looks_like_windows_1252(line)) {
+std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where,
+                                 bool utf8_earlier) {
+  if (offset < line.size() && !utf8_earlier && looks_like_windows_1252(line)) {
     auto byte = static_cast<unsigned char>(line[offset]);
     return fmt::format(
         "invalid UTF-8 at byte {} {}: byte 0x{:02X} is \"{}\" in Windows-1252 (Latin-1), and no "
@@ -94,7 +94,7 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
   // damage: converting the whole file from another encoding would garble every other accented
   // letter in it (a "möchte" becomes "mÃ¶chte"), so the advice is to mend the byte.
   const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
-  bool utf8_elsewhere = false;
+  bool utf8_elsewhere = utf8_earlier;
   for (std::size_t pos = 0; pos < line.size() && !utf8_elsewhere;) {
     if (static_cast<unsigned char>(line[pos]) < 0x80) {
       ++pos;
@@ -111,11 +111,12 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset,
   const std::string before = valid_utf8(line.substr(from, offset - from));
   if (utf8_elsewhere) {
     return fmt::format(
-        "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the rest of the line is "
-        "UTF-8, so the file is UTF-8 with a damaged byte here, not in another encoding; fix or "
-        "delete that byte in an editor (converting the whole file, e.g. with iconv, would garble "
-        "its other accented letters)",
-        offset + 1, where, byte, before);
+        "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): {} UTF-8, so the file is "
+        "UTF-8 with a damaged byte here, not in another encoding; fix or delete that byte in an "
+        "editor (converting the whole file, e.g. with iconv, would garble its other accented "
+        "letters)",
+        offset + 1, where, byte, before,
+        utf8_earlier ? "earlier lines of the file are" : "the rest of the line is");
   }
   return fmt::format(
       "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the line is neither UTF-8 "

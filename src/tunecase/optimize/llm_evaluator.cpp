@@ -28,6 +28,12 @@ std::optional<double> LlmCandidateEvaluator::usd_per_item(std::size_t candidate,
                                 data_.labels, data_.dev_order, items);
 }
 
+std::optional<double> LlmCandidateEvaluator::uncached_dev_usd(
+    std::size_t candidate, const std::filesystem::path& cache_file) const {
+  return tunecase::uncached_usd(candidates_.at(candidate).approach, config_, data_.train,
+                                data_.labels, data_.dev_order, cache_file);
+}
+
 SampleScore score_run(const LlmRunResult& run, const Examples& items) {
   SampleScore s;
   std::vector<double> latencies;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <ostream>
 #include <vector>
@@ -31,6 +32,10 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   // max_tokens, the approach's price), averaged over the first `items` of the dev order, before
   // anything is sent; nullopt when the model has no price.
   std::optional<double> usd_per_item(std::size_t candidate, std::size_t items) const;
+  // What `candidate` may cost on the whole dev order at most, its answers in `cache_file` left
+  // out (tunecase::uncached_usd); nullopt without a price.
+  std::optional<double> uncached_dev_usd(std::size_t candidate,
+                                         const std::filesystem::path& cache_file) const;
   // The command's one spend confirmation, shared with the test run (null: each run asks alone).
   void set_spend_gate(CommandSpendGate* gate) { gate_ = gate; }
 

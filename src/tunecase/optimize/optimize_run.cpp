@@ -115,8 +115,8 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
 // price leave it to each run, which asks about an unknown cost.
 void confirm_search_spend(const std::vector<Candidate>& candidates, const HalvingRules& rules,
                           std::size_t dev_size, const LlmCandidateEvaluator& evaluator,
-                          const OptimizeOptions& options, CommandSpendGate& gate,
-                          std::ostream& log) {
+                          const OptimizeOptions& options, const std::filesystem::path& cache_file,
+                          CommandSpendGate& gate, std::ostream& log) {
   constexpr std::size_t kPromptsSampled = 50;
   const bool cached = !options.cache.disabled;
   std::vector<std::size_t> samples =
@@ -134,6 +134,16 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, const Halvin
   for (std::size_t i = 0; i < per_item.size(); ++i) {
     search += per_item[i] * static_cast<double>(samples[i]);
     answers += samples[i];
+  }
+  // A rerun finds most answers in the cache: every candidate on the whole dev split, its cached
+  // answers left out, bounds the search too (a finished search run again costs nothing).
+  bool all_cached = false;
+  if (cached && !cache_file.empty() && std::filesystem::exists(cache_file)) {
+    double uncached = 0;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      uncached += evaluator.uncached_dev_usd(i, cache_file).value_or(0);
+    search = std::min(search, uncached);
+    all_cached = uncached == 0;
   }
   if (rules.max_calls)
     search = std::min(search, per_item.front() * static_cast<double>(*rules.max_calls));
@@ -158,6 +168,12 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, const Halvin
                  : "",
              cached ? "; answers already in the cache cost nothing" : "", search, answers,
              candidates.size(), dev_size, caps, test, rules.final_items);
+  if (all_cached) {
+    // Nothing of the search to pay for: the test run asks for itself, its own cached answers
+    // counted, when it comes.
+    fmt::print(log, "  every answer the search can ask for is in the cache: it costs nothing\n");
+    return;
+  }
   confirm_command_estimate("optimize", total, options.assume_yes,
                            rules.budget_usd.has_value() || rules.total_cap_usd.has_value(), gate,
                            nullptr, log);
@@ -218,7 +234,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   evaluator.set_spend_gate(&gate);
   confirm_search_spend(settings.candidates, rules, split.search.dev_order.size(), evaluator,
-                       options, gate, log);
+                       options, resolve_cache_file(options.cache, config.file), gate, log);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
 
   nlohmann::json doc = {

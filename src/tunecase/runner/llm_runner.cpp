@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include "tunecase/runner/budget.h"
+#include "tunecase/runner/response_cache.h"
 #include "tunecase/runner/run_loop.h"
 
 namespace tunecase {
@@ -48,6 +50,27 @@ std::optional<double> usd_per_item(const ApproachConfig& approach, const Project
   for (std::size_t i = 0; i < n; ++i)
     usd += worst_case_usd(*price, ready.request(items[i].text).body, ready.options().max_tokens);
   return usd / static_cast<double>(n);
+}
+
+std::optional<double> uncached_usd(const ApproachConfig& approach, const ProjectConfig& project,
+                                   const Examples& train, const std::vector<std::string>& labels,
+                                   const Examples& items, const std::filesystem::path& cache_file) {
+  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
+  if (!price) return std::nullopt;
+  std::error_code ec;
+  std::unique_ptr<ResponseCache> cache;
+  if (!cache_file.empty() && std::filesystem::exists(cache_file, ec))
+    cache = std::make_unique<ResponseCache>(cache_file);
+  LlmApproach ready(approach, project, train, labels);
+  double usd = 0;
+  for (const auto& item : items) {
+    HttpRequest request = ready.request(item.text);
+    if (cache &&
+        cache->get(cache_key(ready.provider().endpoint(), ready.options().model, request.body)))
+      continue;
+    usd += worst_case_usd(*price, request.body, ready.options().max_tokens);
+  }
+  return usd;
 }
 
 void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,

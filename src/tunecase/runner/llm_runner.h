@@ -83,6 +83,13 @@ std::optional<double> usd_per_item(const ApproachConfig& approach, const Project
                                    const Examples& train, const std::vector<std::string>& labels,
                                    const Examples& items, std::size_t sample);
 
+// What sending every one of `items` to `approach` may cost at most, the answers already in the
+// response cache left out (`cache_file`; empty or missing: none cached): each other item at its
+// worst case. A bound for a rerun, where most answers are cached; nullopt without a price.
+std::optional<double> uncached_usd(const ApproachConfig& approach, const ProjectConfig& project,
+                                   const Examples& train, const std::vector<std::string>& labels,
+                                   const Examples& items, const std::filesystem::path& cache_file);
+
 // A command of many runs (optimize, curve) that has estimated its whole spend before its first
 // request (`total_usd`, printed by the caller): without --yes (`assume_yes`) or a cap that
 // bounds it (`capped`: a cap is consent up to it), a total above the confirmation threshold is
