@@ -295,6 +295,44 @@ TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
   EXPECT_THAT(again.str(), HasSubstr("every answer the search can ask for is in the cache"));
 }
 
+// A --max-cost that pays for the search but not the winner's whole test run leaves the test run
+// out, said in test_not_run, instead of scoring the winner on the part of the test split the
+// money reached (reported as its test figures).
+TEST_F(OptimizeSimTest, ATestRunTheCapCannotPayForWholeIsNotRun) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
+      "[false]\nbudget_usd = 2\n",
+      "input = 30, output = 120");
+  // The search paid for (under budget_usd) and cached; its final step refused (no terminal).
+  auto first = options("first");
+  first.assume_yes = false;
+  std::ostringstream log;
+  EXPECT_THROW(run_optimize(c, first, log), SpendNotConfirmed);
+  // Again with a --max-cost that the cached search leaves almost whole, and that the test run
+  // passes: the test run is not started, and optimize.json says why.
+  auto capped = options("capped");
+  capped.max_cost_usd = 0.01;
+  EXPECT_THROW(run_optimize(c, capped, log), SpendNotConfirmed);
+  nlohmann::json doc = nlohmann::json::parse(slurp(dir_ / "capped" / "optimize.json"));
+  ASSERT_FALSE(doc["winner"].is_null()) << doc.dump();
+  EXPECT_TRUE(doc["winner"]["test"].is_null());
+  EXPECT_THAT(doc["winner"]["test_not_run"].get<std::string>(), HasSubstr("more than the $"));
+}
+
+// A cap that cannot pay for the first round whole, at the candidates' estimated worst case, sends
+// nothing (the first round had been started and stopped part-way, paid for no winner).
+TEST_F(OptimizeSimTest, ACapUnderTheFirstRoundSendsNothing) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
+      "[false]\nbudget_usd = 0.05\n",
+      "input = 30, output = 120");
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(c, options("small"), log);
+  EXPECT_TRUE(doc["winner"].is_null());
+  EXPECT_EQ(server_->stats().requests, 0u);
+  EXPECT_THAT(doc["search"]["notes"].dump(), HasSubstr("does not cover the first round"));
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

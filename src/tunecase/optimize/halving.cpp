@@ -90,6 +90,10 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
     if (s && s->usd_per_1k) per_item_usd += *s->usd_per_1k / 1000;
     if (s && s->usd_per_1k) dearest = std::max(dearest, *s->usd_per_1k / 1000);
   }
+  if (prev_n == 0 && per_item_usd == 0 && rules.estimated_item_usd_all) {
+    per_item_usd = *rules.estimated_item_usd_all;
+    dearest = rules.estimated_item_usd_dearest.value_or(0);
+  }
   std::size_t fit = wanted - prev_n;
   std::optional<double> left;
   if (rules.budget_usd) left = *rules.budget_usd - spent.usd;
@@ -269,7 +273,8 @@ class Search {
           first_sample());
       result_.notes.push_back(fmt::format(
           "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
-          "dev items); raise budget_usd or max_calls, or lower start_sample or the candidates",
+          "dev items); raise budget_usd, max_calls or --max-cost, or lower start_sample or the "
+          "candidates",
           result_.candidates.size(), first_sample()));
       return result_;
     }

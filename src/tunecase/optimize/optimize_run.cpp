@@ -82,6 +82,18 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   const Examples& test = sealed.open();
   fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
   LlmRunOptions run = runner_options(options, config);
+  // A test run --max-cost cannot pay for whole is not run part-way: figures on part of the test
+  // split would be the winner's test score on a sample (docs/optimize.md).
+  if (budget_left) {
+    std::optional<double> whole =
+        uncached_usd(winner.approach, config, data.train, data.labels, test, run.cache_file);
+    if (whole && *whole > *budget_left)
+      throw SpendNotConfirmed(fmt::format(
+          "the winner's test run may cost up to ${:.2f} (estimated, answers at max_tokens), more "
+          "than the ${:.2f} --max-cost leaves after the search; raise --max-cost, or score "
+          "winner.toml with tunecase eval",
+          *whole, *budget_left));
+  }
   run.max_cost_usd = budget_left;
   gate.prepare(run);
   LlmRunResult result =
@@ -113,7 +125,7 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
 // up to it) or --yes, a total above the confirmation threshold is asked about once, and a yes
 // covers that total: the command asks again only if its spend would pass it. Models without a
 // price leave it to each run, which asks about an unknown cost.
-void confirm_search_spend(const std::vector<Candidate>& candidates, const HalvingRules& rules,
+void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules& rules,
                           std::size_t dev_size, const LlmCandidateEvaluator& evaluator,
                           const OptimizeOptions& options, const std::filesystem::path& cache_file,
                           CommandSpendGate& gate, std::ostream& log) {
@@ -129,6 +141,10 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, const Halvin
   }
   if (per_item.empty()) return;
   std::sort(per_item.rbegin(), per_item.rend());
+  // The first round is checked against the caps at these before it starts (HalvingRules).
+  rules.estimated_item_usd_all = 0.0;
+  for (double usd : per_item) *rules.estimated_item_usd_all += usd;
+  rules.estimated_item_usd_dearest = per_item.front();
   double search = 0;
   std::size_t answers = 0;
   for (std::size_t i = 0; i < per_item.size(); ++i) {
@@ -144,6 +160,12 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, const Halvin
       uncached += evaluator.uncached_dev_usd(i, cache_file).value_or(0);
     search = std::min(search, uncached);
     all_cached = uncached == 0;
+    // Some answers cached (a rerun, a resumed search): the first round may cost less than its
+    // worst case, so it is not refused on it; the runner's cap still holds it.
+    if (uncached < *rules.estimated_item_usd_all * static_cast<double>(dev_size) * 0.999) {
+      rules.estimated_item_usd_all.reset();
+      rules.estimated_item_usd_dearest.reset();
+    }
   }
   if (rules.max_calls)
     search = std::min(search, per_item.front() * static_cast<double>(*rules.max_calls));
