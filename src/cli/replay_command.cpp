@@ -74,27 +74,31 @@ void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) 
 // Replay can see what the served model was trained on only through --eval: an eval.json of this
 // very file trained on a split of all of it, the days replayed included, and the accuracy the
 // replay then measures is inflated.
-void warn_if_trained_on_replayed_days(const std::string& eval_dir,
-                                      const tunecase::ProjectConfig& config, int initial_days) {
-  if (eval_dir.empty()) return;
+// Returns the warning ("" = none), said on stderr and kept in the report.
+std::string warn_if_trained_on_replayed_days(const std::string& eval_dir,
+                                             const tunecase::ProjectConfig& config,
+                                             int initial_days) {
+  if (eval_dir.empty()) return {};
   std::filesystem::path file = eval_dir;
   if (std::filesystem::is_directory(file)) file /= "eval.json";
   std::ifstream in(file, std::ios::binary);
   nlohmann::json eval = nlohmann::json::parse(in, nullptr, false);
-  if (eval.is_discarded() || !eval.is_object()) return;
+  if (eval.is_discarded() || !eval.is_object()) return {};
   const nlohmann::json* settings = nullptr;
   if (eval.contains("dataset") && eval["dataset"].is_object() &&
       eval["dataset"].contains("settings"))
     settings = &eval["dataset"]["settings"];
-  if (settings == nullptr || !settings->contains("file_hashes")) return;
+  if (settings == nullptr || !settings->contains("file_hashes")) return {};
   const nlohmann::json now = tunecase::measured_data_settings(config.data);
-  if (!now.contains("file_hashes") || (*settings)["file_hashes"] != now["file_hashes"]) return;
-  fmt::print(stderr,
-             "warning: --eval {} was measured on this same file, so the model it trained (and "
-             "the gateway serves, if it is that one) learnt from rows of the days replayed: the "
-             "accuracy below is then inflated. Train the served model on the first {} days alone "
-             "(docs/operate.md, replay through the gateway)\n",
-             eval_dir, initial_days);
+  if (!now.contains("file_hashes") || (*settings)["file_hashes"] != now["file_hashes"]) return {};
+  std::string warning = fmt::format(
+      "--eval {} was measured on this same file, so the model it trained (and the gateway "
+      "serves, if it is that one) learnt from rows of the days replayed: the accuracy is then "
+      "inflated. Train the served model on the first {} days alone (docs/operate.md, replay "
+      "through the gateway)",
+      eval_dir, initial_days);
+  fmt::print(stderr, "warning: {}\n", warning);
+  return warning;
 }
 
 // The file through a running gateway, day by day, with the day's operation (monitor, then
@@ -164,7 +168,8 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
              "replaying {} items through {} (champion '{}', policy {}); the first {} days are not "
              "sent: the served model should be trained on them alone\n",
              items.size(), a.gateway, champion, config.retrain.policy, a.initial_days);
-  warn_if_trained_on_replayed_days(a.eval, config, a.initial_days);
+  const std::string trained_on_replayed =
+      warn_if_trained_on_replayed_days(a.eval, config, a.initial_days);
   auto started = std::chrono::steady_clock::now();
   mon::PolicyRun run = mon::replay_through_gateway(items, g, *http, std::cerr);
   ReplayRun result;
@@ -186,6 +191,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
       "the delay; after each day `tunecase monitor` and `tunecase retrain --if-due` run on its "
       "store, with the champion/challenger gate, and the gateway loads what they promote";
   result.document["seconds"] = result.seconds;
+  if (!trained_on_replayed.empty()) result.document["warning"] = trained_on_replayed;
   write_outputs(result.document, a.out);
   return result;
 }

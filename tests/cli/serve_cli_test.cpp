@@ -17,6 +17,7 @@
 #include "../http/test_client.h"
 #include "../serve/thread_nice.h"
 #include "run_cli.h"
+#include "tunecase/store/store.h"
 
 namespace {
 
@@ -167,12 +168,15 @@ TEST_F(ServeCli, OnlyTheLogWriterAndTheAuditBackstopRunAtALowerPriority) {
 }
 
 TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
+  std::string b3_prediction;
   {
     ServeProcess serve(dir_.path(), "serve", serve_args());
     ASSERT_GT(serve.port(), 0) << serve.stderr_text();
-    for (int i = 0; i < 4; ++i)
-      post(serve.port(), "/v1/classify",
-           {{"text", "reset link"}, {"id", "B-" + std::to_string(i)}});
+    for (int i = 0; i < 4; ++i) {
+      Reply reply = post(serve.port(), "/v1/classify",
+                         {{"text", "reset link"}, {"id", "B-" + std::to_string(i)}});
+      if (i == 3) b3_prediction = nlohmann::json::parse(reply.body)["prediction_id"];
+    }
     post(serve.port(), "/v1/feedback", {{"id", "B-0"}, {"label", "login"}});
     post(serve.port(), "/v1/feedback", {{"id", "B-1"}, {"label", "login"}});
     EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0);
@@ -261,6 +265,17 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   EXPECT_EQ(folder.exit_code, 2) << folder.output;
   EXPECT_NE(folder.output.find("is a folder; give the feedback file"), std::string::npos)
       << folder.output;
+
+  // A row that fills prediction_id and id is matched by its prediction_id, which names one
+  // logged prediction (the id had won: a row whose two cells disagreed labelled B-2's).
+  std::ofstream(dir_.path() / "both.csv") << "prediction_id,id,label\n"
+                                          << b3_prediction << ",B-2,billing\n";
+  CliResult both = run_cli("feedback --store " + store() + " " + dir_.str() + "/both.csv");
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  {
+    auto check = tunecase::open_store(store());
+    EXPECT_EQ(check->gold_label(b3_prediction).value_or(""), "billing");
+  }
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

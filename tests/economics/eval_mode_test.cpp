@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -163,6 +164,13 @@ TEST(EvalMode, ACurveOfAnotherTrainSplitIsRefused) {
   }
   nlohmann::json same = {{"train_labels", 700}, {"approaches", nlohmann::json::array()}};
   EXPECT_NO_THROW(run_decide(config, &eval, out, &same));
+  // A curve.json without data settings (an older tunecase) is compared by its train size alone,
+  // and the memo says the rest was not checked.
+  std::ifstream memo(out / "memo.md");
+  std::string text((std::istreambuf_iterator<char>(memo)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("NOT CHECKED: the learning curve (--curve) records no data settings"),
+            std::string::npos)
+      << text;
   std::filesystem::remove_all(out);
 }
 

@@ -97,6 +97,14 @@ TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {
   auto judged = replay(replay_items(examples(3000)), s);
   EXPECT_GT(judged[0].judged_days, 0);
   EXPECT_EQ(replay_markdown(replay_json(judged, s)).find("never judged"), std::string::npos);
+  // A warning about the run (replay --gateway's served model trained on the days replayed) is
+  // in the report, under its title, not on stderr alone.
+  nlohmann::json doc = replay_json(judged, s);
+  doc["warning"] = "the model learnt from the days replayed";
+  md = replay_markdown(doc);
+  EXPECT_NE(md.find("> **Warning:** the model learnt from the days replayed"), std::string::npos)
+      << md;
+  EXPECT_LT(md.find("Warning"), md.find("| policy |")) << md;
 }
 
 TEST(Replay, BadInputIsAClearError) {

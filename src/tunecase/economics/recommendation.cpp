@@ -264,6 +264,11 @@ void add_data_risks(Decision& d, const ApproachInputs* first) {
         "older tunecase, or edited), so whether the config still matches what was measured is "
         "unknown; re-run tunecase eval to have it checked.",
         fmt::join(s.not_comparable_with_eval, ", ")));
+  if (s.curve.is_object() && !s.curve.contains("data_settings"))
+    d.risks.push_back(
+        "NOT CHECKED: the learning curve (--curve) records no data settings (written by an "
+        "older tunecase, or edited), so only its train size was compared: whether it was "
+        "measured on this data and split is unknown; re-run tunecase curve to have it checked.");
   for (const auto& a : s.approaches) {
     if (!a.partial.empty())
       d.risks.push_back(fmt::format(

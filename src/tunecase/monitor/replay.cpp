@@ -310,6 +310,9 @@ std::string replay_markdown(const nlohmann::json& doc) {
       doc["approach"].get<std::string>(), doc["initial_days"].get<int>(),
       doc["feedback_delay_days"].get<int>(), 100 * doc["accuracy_floor"].get<double>(),
       doc["accuracy_rule"].get<std::string>(), doc["simplifications"].get<std::string>());
+  if (doc.contains("warning"))  // under the title, before anything it puts in doubt
+    out.insert(out.find("\n\n") + 2,
+               fmt::format("> **Warning:** {}\n\n", doc["warning"].get<std::string>()));
   for (const auto& p : doc["policies"])
     out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | ${:.0f} | ${:.0f} | ${:.0f} |\n",
                        p["policy"].get<std::string>(), p["items"].get<int64_t>(),

@@ -86,10 +86,14 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.
     f.label = trimmed_cell(field(label));
-    f.id = trimmed_cell(field(id));
+    // A row that fills both is matched by its prediction_id, which names one logged prediction;
+    // the id names the client's item (the id had won, and a row whose two cells disagreed
+    // labelled another prediction).
+    f.id = trimmed_cell(field(prediction_id));
+    f.by = Feedback::By::prediction_id;
     if (f.id.empty()) {
-      f.id = trimmed_cell(field(prediction_id));
-      f.by = Feedback::By::prediction_id;
+      f.id = trimmed_cell(field(id));
+      f.by = Feedback::By::request_id;
     }
     if (f.id.empty() || f.label.empty())
       throw UserError(where() + ": the row has no id (or prediction_id) or no label; fill both");

@@ -18,7 +18,8 @@ struct FeedbackColumns {
 // Reads a file of delayed ground truth for `tunecase feedback`: JSONL (one object per line, as
 // POST /v1/feedback takes it) when the name ends in .jsonl or .json, else CSV (its delimiter
 // sniffed from the header, as eval reads data) with a header holding the label column and the
-// id or prediction_id column (a row may fill either). Every row gets received_at_ms =
+// id or prediction_id column (a row may fill either; one that fills both is matched by its
+// prediction_id). Every row gets received_at_ms =
 // `received_at_ms`. Throws UserError naming file:line for a malformed row, a row without id or
 // label, or a label outside `labels` (when not empty); a header without the columns names the
 // columns it has.
