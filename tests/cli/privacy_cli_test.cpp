@@ -227,6 +227,9 @@ TEST(PrivacyCli, MonitorCanaryIsAuditedAndRefusedUpFrontUnderLocalOnly) {
   EXPECT_NE(unchecked.output.find("canary for 'api-few-shot' not checked: every request"),
             std::string::npos)
       << unchecked.output;
+  // After five failures in a row the rest is not sent (each waits out its retries otherwise).
+  EXPECT_NE(unchecked.output.find("the first 5 in a row, so the other"), std::string::npos)
+      << unchecked.output;
   std::ofstream(dir.path() / "p.toml") << text;
 
   std::ofstream(dir.path() / "p.toml", std::ios::app)

@@ -146,7 +146,15 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     std::vector<std::string> answers;
     std::string error;
     Usage used;
+    // An endpoint that fails the first items one after another, each after its retries, fails
+    // the rest too: they are not sent (each had waited its 7 s of back-off, minutes for a set).
+    constexpr int64_t kFailedInARow = 5;
     for (const Example& e : canary) {
+      if (r.errors >= kFailedInARow && static_cast<int64_t>(answers.size()) == r.errors) {
+        answers.emplace_back();
+        ++r.errors;
+        continue;
+      }
       answers.push_back(answer(llm, http, e.text, o, r.simulated, used, error));
       r.errors += answers.back().empty();
     }
@@ -163,10 +171,15 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     json run = {
         {"at_ms", o.now_ms}, {"model", r.model}, {"set", fingerprint}, {"answers", answers}};
     if (r.errors == r.items) {
+      const int64_t sent = std::min<int64_t>(r.items, kFailedInARow);
       r.note = fmt::format(
-          "every request to {} failed (last: {}); nothing compared, nothing "
+          "every request to {} failed{} (last: {}); nothing compared, nothing "
           "stored. Check the endpoint, the model name and the key.",
-          llm.provider().endpoint(), error.empty() ? "no answer" : error);
+          llm.provider().endpoint(),
+          sent < r.items ? fmt::format(": the first {} in a row, so the other {} were not sent",
+                                       sent, r.items - sent)
+                         : "",
+          error.empty() ? "no answer" : error);
       r.finding.message = approach.name + ": canary failed (" + r.note + ")";
       out.push_back(std::move(r));
       continue;
