@@ -40,6 +40,11 @@ class CurveRunTest : public ::testing::Test {
            "base_url = \"http://127.0.0.1:" +
            std::to_string(port) + "/v1\"\nprompt = \"retrieval_few_shot\"\nprice = " + price + "\n";
   }
+  // The "llm" approach alone at sizes 30 and 100 (and all of train), two seeds.
+  ProjectConfig llm_curve(int port, const std::string& price) const {
+    return config(llm_approach(port, price) +
+                  "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
+  }
   ProjectConfig config(const std::string& curve) const {
     return parse_config(
         "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
@@ -266,8 +271,7 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
 TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
-  ProjectConfig c = config(llm_approach(port, "{ input = 3.0, output = 12.0 }") +
-                           "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
+  ProjectConfig c = llm_curve(port, "{ input = 3.0, output = 12.0 }");
   CurveOptions o;
   o.out_dir = dir_ / "bounded";
   o.assume_yes = true;
@@ -290,8 +294,7 @@ TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
 TEST_F(CurveRunTest, AFinishedCurveRunAgainIsNotAskedAbout) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
-  ProjectConfig c = config(llm_approach(port, "{ input = 20000.0, output = 20000.0 }") +
-                           "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
+  ProjectConfig c = llm_curve(port, "{ input = 20000.0, output = 20000.0 }");
   CurveOptions o;
   o.out_dir = dir_ / "first";
   o.cache = CacheChoice{dir_ / "cache.sqlite", false};

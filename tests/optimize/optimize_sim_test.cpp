@@ -70,6 +70,15 @@ class OptimizeSimTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   // The [optimize] table after `models`, and the price per million tokens, can be changed.
+  // Two candidates (zero-shot, four-shot) at a price that makes the search worth asking about;
+  // `extra` adds [optimize] keys.
+  ProjectConfig priced_pair(const std::string& extra = "") const {
+    return config(
+        "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
+        "[false]\n" +
+            extra,
+        "input = 30, output = 120");
+  }
   ProjectConfig config(const std::string& search =
                            "strategies = [\"zero_shot\", \"few_shot\", \"retrieval_few_shot\"]\n"
                            "shots = [4, 8]\nlabel_descriptions = [true, false]\n",
@@ -221,10 +230,7 @@ std::string slurp(const std::filesystem::path& file) {
 }
 
 TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
-      "[false]\nbudget_usd = 2\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair("budget_usd = 2\n");
   auto o = options("refused");
   o.assume_yes = false;  // and no terminal to ask on
   std::ostringstream log;
@@ -242,9 +248,7 @@ TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
 // (one yes had covered a search whose total nobody had estimated): nobody confirms here (no
 // terminal), so nothing is sent.
 TEST_F(OptimizeSimTest, AnUncappedSearchIsEstimatedAndAskedAboutBeforeItSendsAnything) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair();
   auto o = options("asked");
   o.assume_yes = false;  // and no terminal to ask on
   std::ostringstream log;
@@ -261,9 +265,7 @@ TEST_F(OptimizeSimTest, AnUncappedSearchIsEstimatedAndAskedAboutBeforeItSendsAny
 
 // The estimate is an upper bound of what the search and its final step then spend.
 TEST_F(OptimizeSimTest, TheSearchsEstimateBoundsItsSpend) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair();
   std::ostringstream log;
   nlohmann::json doc = run_optimize(c, options("bounded"), log);  // --yes
   const std::string text = log.str();
@@ -281,9 +283,7 @@ TEST_F(OptimizeSimTest, TheSearchsEstimateBoundsItsSpend) {
 // A finished search run again sends nothing, so it is not asked about (the whole worst case had
 // been asked, and refused without a terminal).
 TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair();
   std::ostringstream log;
   run_optimize(c, options("first"), log);  // --yes
   const uint64_t sent = server_->stats().requests;
@@ -299,10 +299,7 @@ TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
 // out, said in test_not_run, instead of scoring the winner on the part of the test split the
 // money reached (reported as its test figures).
 TEST_F(OptimizeSimTest, ATestRunTheCapCannotPayForWholeIsNotRun) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
-      "[false]\nbudget_usd = 2\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair("budget_usd = 2\n");
   // The search paid for (under budget_usd) and cached; its final step refused (no terminal).
   auto first = options("first");
   first.assume_yes = false;
@@ -322,10 +319,7 @@ TEST_F(OptimizeSimTest, ATestRunTheCapCannotPayForWholeIsNotRun) {
 // A cap that cannot pay for the first round whole, at the candidates' estimated worst case, sends
 // nothing (the first round had been started and stopped part-way, paid for no winner).
 TEST_F(OptimizeSimTest, ACapUnderTheFirstRoundSendsNothing) {
-  ProjectConfig c = config(
-      "strategies = [\"zero_shot\", \"few_shot\"]\nshots = [4]\nlabel_descriptions = "
-      "[false]\nbudget_usd = 0.05\n",
-      "input = 30, output = 120");
+  ProjectConfig c = priced_pair("budget_usd = 0.05\n");
   std::ostringstream log;
   nlohmann::json doc = run_optimize(c, options("small"), log);
   EXPECT_TRUE(doc["winner"].is_null());

@@ -497,7 +497,8 @@ std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
         for (int s = 0; s < (all ? 1 : settings.seeds); ++s)
           uncached += uncached_usd(a, config, all ? train : subsample(train, orders[s], n),
                                    data.labels, test, cache)
-                          .value_or(0);
+                          .value_or(UncachedCost{})
+                          .usd;
       }
       usd = std::min(usd, uncached);
     }

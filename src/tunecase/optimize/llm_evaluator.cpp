@@ -28,7 +28,7 @@ std::optional<double> LlmCandidateEvaluator::usd_per_item(std::size_t candidate,
                                 data_.labels, data_.dev_order, items);
 }
 
-std::optional<double> LlmCandidateEvaluator::uncached_dev_usd(
+std::optional<UncachedCost> LlmCandidateEvaluator::uncached_dev_usd(
     std::size_t candidate, const std::filesystem::path& cache_file) const {
   return tunecase::uncached_usd(candidates_.at(candidate).approach, config_, data_.train,
                                 data_.labels, data_.dev_order, cache_file);

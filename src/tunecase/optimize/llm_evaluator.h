@@ -34,8 +34,8 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   std::optional<double> usd_per_item(std::size_t candidate, std::size_t items) const;
   // What `candidate` may cost on the whole dev order at most, its answers in `cache_file` left
   // out (tunecase::uncached_usd); nullopt without a price.
-  std::optional<double> uncached_dev_usd(std::size_t candidate,
-                                         const std::filesystem::path& cache_file) const;
+  std::optional<UncachedCost> uncached_dev_usd(std::size_t candidate,
+                                               const std::filesystem::path& cache_file) const;
   // The command's one spend confirmation, shared with the test run (null: each run asks alone).
   void set_spend_gate(CommandSpendGate* gate) { gate_ = gate; }
 

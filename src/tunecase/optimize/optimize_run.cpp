@@ -82,19 +82,10 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   const Examples& test = sealed.open();
   fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
   LlmRunOptions run = runner_options(options, config);
-  // A test run --max-cost cannot pay for whole is not run part-way: figures on part of the test
-  // split would be the winner's test score on a sample (docs/optimize.md).
-  if (budget_left) {
-    std::optional<double> whole =
-        uncached_usd(winner.approach, config, data.train, data.labels, test, run.cache_file);
-    if (whole && *whole > *budget_left)
-      throw SpendNotConfirmed(fmt::format(
-          "the winner's test run may cost up to ${:.2f} (estimated, answers at max_tokens), more "
-          "than the ${:.2f} --max-cost leaves after the search; raise --max-cost, or score "
-          "winner.toml with tunecase eval",
-          *whole, *budget_left));
-  }
   run.max_cost_usd = budget_left;
+  // A test run --max-cost cannot pay for whole is not run part-way: figures on part of the test
+  // split would be read as the winner's test score (docs/optimize.md).
+  run.whole_or_nothing = true;
   gate.prepare(run);
   LlmRunResult result =
       run_llm_approach(winner.approach, config, data.train, test, data.labels, run, client, log);
@@ -156,13 +147,17 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
   bool all_cached = false;
   if (cached && !cache_file.empty() && std::filesystem::exists(cache_file)) {
     double uncached = 0;
-    for (std::size_t i = 0; i < candidates.size(); ++i)
-      uncached += evaluator.uncached_dev_usd(i, cache_file).value_or(0);
+    std::size_t hits = 0;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const UncachedCost cost = evaluator.uncached_dev_usd(i, cache_file).value_or(UncachedCost{});
+      uncached += cost.usd;
+      hits += cost.cached;
+    }
     search = std::min(search, uncached);
-    all_cached = uncached == 0;
+    all_cached = hits == candidates.size() * dev_size;
     // Some answers cached (a rerun, a resumed search): the first round may cost less than its
     // worst case, so it is not refused on it; the runner's cap still holds it.
-    if (uncached < *rules.estimated_item_usd_all * static_cast<double>(dev_size) * 0.999) {
+    if (hits > 0) {
       rules.estimated_item_usd_all.reset();
       rules.estimated_item_usd_dearest.reset();
     }

@@ -38,23 +38,11 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   };
 }
 
-std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
-                                   const Examples& train, const std::vector<std::string>& labels,
-                                   const Examples& items, std::size_t sample) {
-  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
-  if (!price) return std::nullopt;
-  const std::size_t n = std::min(sample, items.size());
-  if (n == 0) return 0.0;
-  LlmApproach ready(approach, project, train, labels);
-  double usd = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    usd += worst_case_usd(*price, ready.request(items[i].text).body, ready.options().max_tokens);
-  return usd / static_cast<double>(n);
-}
-
-std::optional<double> uncached_usd(const ApproachConfig& approach, const ProjectConfig& project,
-                                   const Examples& train, const std::vector<std::string>& labels,
-                                   const Examples& items, const std::filesystem::path& cache_file) {
+std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
+                                         const ProjectConfig& project, const Examples& train,
+                                         const std::vector<std::string>& labels,
+                                         const Examples& items,
+                                         const std::filesystem::path& cache_file) {
   std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
   if (!price) return std::nullopt;
   std::error_code ec;
@@ -62,15 +50,27 @@ std::optional<double> uncached_usd(const ApproachConfig& approach, const Project
   if (!cache_file.empty() && std::filesystem::exists(cache_file, ec))
     cache = std::make_unique<ResponseCache>(cache_file);
   LlmApproach ready(approach, project, train, labels);
-  double usd = 0;
+  UncachedCost cost;
   for (const auto& item : items) {
     HttpRequest request = ready.request(item.text);
     if (cache &&
-        cache->get(cache_key(ready.provider().endpoint(), ready.options().model, request.body)))
+        cache->get(cache_key(ready.provider().endpoint(), ready.options().model, request.body))) {
+      ++cost.cached;
       continue;
-    usd += worst_case_usd(*price, request.body, ready.options().max_tokens);
+    }
+    cost.usd += worst_case_usd(*price, request.body, ready.options().max_tokens);
   }
-  return usd;
+  return cost;
+}
+
+std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
+                                   const Examples& train, const std::vector<std::string>& labels,
+                                   const Examples& items, std::size_t sample) {
+  const Examples first(items.begin(),
+                       items.begin() + static_cast<std::ptrdiff_t>(std::min(sample, items.size())));
+  std::optional<UncachedCost> cost = uncached_usd(approach, project, train, labels, first, {});
+  if (!cost) return std::nullopt;
+  return first.empty() ? 0.0 : cost->usd / static_cast<double>(first.size());
 }
 
 void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,

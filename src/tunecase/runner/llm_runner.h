@@ -28,7 +28,11 @@ inline constexpr double kConfirmAboveUsd = 1.0;
 struct LlmRunOptions {
   int concurrency = 8;                 // requests in flight
   std::optional<double> max_cost_usd;  // stop before the new spend of this run would pass it
-  bool assume_yes = false;             // --yes: never ask
+  // With max_cost_usd: a run whose items to send, each at its worst case, could pass the cap is
+  // not started (SpendNotConfirmed, nothing sent) instead of stopping part-way; for a run whose
+  // figures on part of its items would be read as the whole's (optimize's final test run).
+  bool whole_or_nothing = false;
+  bool assume_yes = false;                      // --yes: never ask
   double confirm_above_usd = kConfirmAboveUsd;  // ask before a run estimated above this
   std::filesystem::path cache_file;             // SQLite response cache; "" = no cache
   std::filesystem::path out_dir;  // the first item's prompt -> out_dir/prompts/<name>.txt
@@ -85,10 +89,17 @@ std::optional<double> usd_per_item(const ApproachConfig& approach, const Project
 
 // What sending every one of `items` to `approach` may cost at most, the answers already in the
 // response cache left out (`cache_file`; empty or missing: none cached): each other item at its
-// worst case. A bound for a rerun, where most answers are cached; nullopt without a price.
-std::optional<double> uncached_usd(const ApproachConfig& approach, const ProjectConfig& project,
-                                   const Examples& train, const std::vector<std::string>& labels,
-                                   const Examples& items, const std::filesystem::path& cache_file);
+// worst case, and how many were cached. A bound for a rerun, where most answers are cached;
+// nullopt without a price.
+struct UncachedCost {
+  double usd = 0;
+  std::size_t cached = 0;  // of the items, answered in the cache already
+};
+std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
+                                         const ProjectConfig& project, const Examples& train,
+                                         const std::vector<std::string>& labels,
+                                         const Examples& items,
+                                         const std::filesystem::path& cache_file);
 
 // A command of many runs (optimize, curve) that has estimated its whole spend before its first
 // request (`total_usd`, printed by the caller): without --yes (`assume_yes`) or a cap that

@@ -115,6 +115,7 @@ void RunLoop::plan() {
   to_send_.assign(items_.size(), false);
   RunEstimate estimate;
   estimate.items = items_.size();
+  double worst_usd = 0;  // the items to send, each at its worst case (as the cap reserves them)
   std::size_t planned_bytes = 0;
   for (std::size_t i = 0; i < items_.size(); ++i) {
     Attempt a = prepare(i, &redacted_);  // every item counted once, here
@@ -134,6 +135,7 @@ void RunLoop::plan() {
     }
     to_send_[i] = true;
     ++estimate.to_send;
+    worst_usd += a.worst_usd;
     estimate.tokens_in += estimate_tokens(a.request.body);
     estimate.tokens_out += approach_.options().max_tokens;
     compact(a);
@@ -158,6 +160,12 @@ void RunLoop::plan() {
   // command of many runs without a terminal had stopped part-way, after spending, although its
   // --max-cost bounded the whole of it).
   const bool capped = options_.max_cost_usd.has_value() && estimate.usd.has_value();
+  if (capped && options_.whole_or_nothing && worst_usd > *options_.max_cost_usd)
+    throw SpendNotConfirmed(fmt::format(
+        "{}: this run may cost up to ${:.2f} (its {} items to send at their worst case, answers "
+        "at max_tokens), more than the ${:.2f} its cap leaves; nothing was sent, rather than "
+        "figures on part of its items. Raise the cap (--max-cost)",
+        approach_.name(), worst_usd, estimate.to_send, *options_.max_cost_usd));
   confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
                 options_.assume_yes || capped, options_.confirm, log_);
 }
