@@ -5,7 +5,6 @@
 #include <numeric>
 #include <thread>
 #include <tuple>
-#include <unordered_set>
 #include <utility>
 
 #include "tunecase/data/normalize.h"
@@ -33,25 +32,33 @@ uint64_t hash_bytes(std::string_view s) {
   return h;
 }
 
+// A shingle's hash folded to 32 bits: a text's set is held for the whole run, and half the
+// bytes matter more than the chance of two of one pair's few hundred shingles colliding (about
+// one in 10^5 per pair, which moves its similarity by under 1%).
+uint32_t shingle_hash(std::string_view s) {
+  uint64_t h = hash_bytes(s);
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
 // The sorted, distinct hashes of the byte 5-grams of the normalised text (the whole text when
 // shorter). Bytes rather than code points: equal texts give equal sets either way, and a
 // multi-byte character only spreads over more shingles.
-std::vector<uint64_t> shingles(std::string_view text) {
+std::vector<uint32_t> shingles(std::string_view text) {
   std::string norm = normalize_text(text);
-  std::vector<uint64_t> out;
+  std::vector<uint32_t> out;
   if (norm.size() <= kShingle) {
-    out.push_back(hash_bytes(norm));
+    out.push_back(shingle_hash(norm));
     return out;
   }
   out.reserve(norm.size() - kShingle + 1);
   for (std::size_t i = 0; i + kShingle <= norm.size(); ++i)
-    out.push_back(hash_bytes(std::string_view(norm).substr(i, kShingle)));
+    out.push_back(shingle_hash(std::string_view(norm).substr(i, kShingle)));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-double jaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+double jaccard(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
   std::size_t i = 0, j = 0, common = 0;
   while (i < a.size() && j < b.size()) {
     if (a[i] == b[j]) {
@@ -68,7 +75,7 @@ double jaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
 
 // Shingle sets and MinHash band keys of a list of texts.
 struct Sketches {
-  std::vector<std::vector<uint64_t>> sets;
+  std::vector<std::vector<uint32_t>> sets;
   std::vector<std::array<uint64_t, kBands>> bands;
 };
 
@@ -88,8 +95,9 @@ Sketches sketch(const std::vector<std::string_view>& texts, int threads) {
     std::array<uint64_t, kHashes> minimum;
     for (std::size_t t = begin; t < end; ++t) {
       s.sets[t] = shingles(texts[t]);
+      s.sets[t].shrink_to_fit();
       minimum.fill(~uint64_t{0});
-      for (uint64_t h : s.sets[t]) {
+      for (uint32_t h : s.sets[t]) {
         uint64_t m = mix(h);
         for (std::size_t k = 0; k < kHashes; ++k) {
           uint64_t v = (m ^ salt[k]) * odd[k];
@@ -119,6 +127,7 @@ Sketches sketch(const std::vector<std::string_view>& texts, int threads) {
 struct BandEntry {
   uint64_t key = 0;
   uint32_t text = 0;
+  uint8_t band = 0;  // which of the text's bands (in the padding: still 16 bytes)
   bool operator<(const BandEntry& o) const { return std::tie(key, text) < std::tie(o.key, o.text); }
 };
 using Buckets = std::vector<BandEntry>;
@@ -127,10 +136,43 @@ Buckets bucket(const Sketches& s) {
   Buckets buckets;
   buckets.reserve(s.bands.size() * kBands);
   for (std::size_t t = 0; t < s.bands.size(); ++t)
-    for (uint64_t key : s.bands[t]) buckets.push_back({key, static_cast<uint32_t>(t)});
+    for (std::size_t band = 0; band < kBands; ++band)
+      buckets.push_back({s.bands[t][band], static_cast<uint32_t>(t), static_cast<uint8_t>(band)});
   std::sort(buckets.begin(), buckets.end());
   return buckets;
 }
+
+// Which pairs near_duplicates_within compares: two texts that share a band's bucket and sit at
+// most kMaxComparedPerBucket apart in it. A pair that qualifies in several bands is compared
+// once, in the lowest of them, which this decides from each text's place in its buckets (4 bytes
+// per text and band) instead of a set of the pairs compared so far (about 40 bytes a pair, tens
+// of MB for templated tickets, where most pairs share many bands).
+class ComparedPairs {
+ public:
+  ComparedPairs(const Sketches& s, const Buckets& buckets) : s_(s), place_(buckets.size()) {
+    for (auto run = buckets.begin(); run != buckets.end();) {
+      auto end = run;
+      while (end != buckets.end() && end->key == run->key) ++end;
+      for (auto it = run; it != end; ++it)
+        place_[it->text * kBands + it->band] = static_cast<uint32_t>(it - run);
+      run = end;
+    }
+  }
+
+  // Whether texts a and b qualify in a band below `band` (so were compared there).
+  bool compared_below(uint32_t a, uint32_t b, std::size_t band) const {
+    for (std::size_t k = 0; k < band; ++k) {
+      if (s_.bands[a][k] != s_.bands[b][k]) continue;
+      uint32_t pa = place_[a * kBands + k], pb = place_[b * kBands + k];
+      if ((pa > pb ? pa - pb : pb - pa) <= kMaxComparedPerBucket) return true;
+    }
+    return false;
+  }
+
+ private:
+  const Sketches& s_;
+  std::vector<uint32_t> place_;  // text * kBands + band -> the text's place in that bucket
+};
 
 // The texts of the bucket of `key`: [first, last) in `buckets`.
 std::pair<Buckets::const_iterator, Buckets::const_iterator> bucket_of(const Buckets& buckets,
@@ -160,7 +202,7 @@ WithinDuplicates near_duplicates_within(const std::vector<std::string_view>& tex
   out.redundant.assign(n, false);
   Sketches s = sketch(texts, options.threads);
   Buckets buckets = bucket(s);
-  std::unordered_set<uint64_t> seen;
+  const ComparedPairs compared(s, buckets);
   std::vector<std::size_t> parent(n);
   std::iota(parent.begin(), parent.end(), 0);
   std::vector<TextPair> found;
@@ -173,9 +215,9 @@ WithinDuplicates near_duplicates_within(const std::vector<std::string_view>& tex
     for (std::size_t i = 1; i < size; ++i) {
       std::size_t first = i > kMaxComparedPerBucket ? i - kMaxComparedPerBucket : 0;
       for (std::size_t j = first; j < i; ++j) {
-        uint64_t a = std::min(members[i].text, members[j].text),
+        uint32_t a = std::min(members[i].text, members[j].text),
                  b = std::max(members[i].text, members[j].text);
-        if (!seen.insert(a << 32 | b).second) continue;
+        if (compared.compared_below(a, b, members[i].band)) continue;
         double sim = jaccard(s.sets[a], s.sets[b]);
         if (sim < options.similarity) continue;
         found.push_back({a, b, sim});
