@@ -187,6 +187,23 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   EXPECT_EQ(older.body.find("last commit window"), std::string::npos) << older.body;
   EXPECT_NE(older.body.find("send the prediction_id a /v1/classify answer gave"), std::string::npos)
       << older.body;
+  // By id: when it was classified is not known, so the 404 names the run that lost predictions.
+  Reply by_id = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
+  EXPECT_EQ(by_id.status, 404);
+  EXPECT_NE(by_id.body.find("the store records 1 such run(s), latest instance 'test' at"),
+            std::string::npos)
+      << by_id.body;
+  // Started again after a clean stop: the killed run is still known (the 404 had said so only
+  // at the first start after the kill, and only on the instance that was killed).
+  gateway_->stop();
+  start();
+  Reply again =
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+  EXPECT_EQ(again.status, 404);
+  EXPECT_NE(again.body.find("of instance 'test' that stopped without flushing its log"),
+            std::string::npos)
+      << again.body;
   // Answered a minute after that run's last record (while it wrote nothing: another replica
   // answered it, most likely): not put down to this instance's last commit window.
   gateway_->stop();
@@ -200,7 +217,7 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   start();
   Reply later =
       post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+           nlohmann::json{{"prediction_id", id_at(now - 30'000)}, {"label", "login"}}.dump());
   EXPECT_EQ(later.status, 404);
   EXPECT_EQ(later.body.find("last commit window"), std::string::npos) << later.body;
 }

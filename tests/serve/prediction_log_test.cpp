@@ -237,6 +237,11 @@ TEST(PredictionLog, AnotherInstanceKilledOnThisHostIsReportedOnce) {
   }
   PredictionLog again(*store, {});
   EXPECT_TRUE(again.other_unflushed_runs().empty()) << "said once";
+  // ...but its loss stays on record for the 404 of a feedback for one of its predictions.
+  ASSERT_EQ(again.lost_windows().size(), 1u);
+  EXPECT_EQ(again.lost_windows()[0].instance, "h:8080");
+  EXPECT_EQ(again.lost_windows()[0].at_ms, 1'700'000'000'000);
+  EXPECT_EQ(again.lost_windows()[0].estimate, 3 + 5);
   // The killed instance starting again reads its record as reported: its own start does not say
   // the loss a second time.
   PredictionLogOptions as_killed;

@@ -463,19 +463,36 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
         " ({} predictions were answered and not stored while the store failed; this may be one)",
         lost);
   // A prediction answered after the last progress record of a run killed since: lost with its
-  // last commit window (docs/serve.md).
-  const PreviousRun& previous = log_->previous_run();
-  std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id);
-  // Within a few seconds after its last progress record: later, the prediction was answered
-  // while this instance wrote nothing, most likely by another replica.
-  constexpr int64_t kLastMomentsMs = 10'000;
-  if (made && !previous.clean && previous.at_ms > 0 && *made >= previous.at_ms - 1000 &&
-      *made <= previous.at_ms + kLastMomentsMs && *made < process_started_ms_)
-    text += fmt::format(
-        " (it was answered at {} UTC, in the last moments of this instance's "
-        "previous run, which stopped without flushing its log: most likely lost with that run's "
-        "last commit window)",
-        utc_text(*made));
+  // last commit window (docs/serve.md). Every such run the store records, whichever instance
+  // ran it and however many starts ago.
+  const std::vector<LostWindow>& lost = log_->lost_windows();
+  if (lost.empty()) return text;
+  if (std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id)) {
+    // Within a few seconds after a run's last progress record: later, the prediction was
+    // answered while that instance wrote nothing, most likely by another replica.
+    constexpr int64_t kLastMomentsMs = 10'000;
+    for (const LostWindow& w : lost) {
+      if (*made < w.at_ms - 1000 || *made > w.at_ms + kLastMomentsMs) continue;
+      if (*made >= process_started_ms_) break;  // this run's own, not lost by an earlier one
+      return text + fmt::format(
+                        " (it was answered at {} UTC, in the last moments of a run of instance "
+                        "'{}' that stopped without flushing its log at {} UTC: most likely lost "
+                        "with that run's last commit window)",
+                        utc_text(*made), w.instance, utc_text(w.at_ms));
+    }
+    return text;
+  }
+  // By id: when it was classified is not known here, so the runs that lost predictions are
+  // named (the three latest) for the client to compare with when it sent the id.
+  std::vector<std::string> runs;
+  for (std::size_t i = 0; i < lost.size() && i < 3; ++i)
+    runs.push_back(fmt::format("instance '{}' at {} UTC, about {} lost", lost[i].instance,
+                               utc_text(lost[i].at_ms), lost[i].estimate));
+  return text + fmt::format(
+                    " (if this id was classified in the last moments before a gateway run "
+                    "stopped without flushing its log, its prediction was lost with that run's "
+                    "last commit window: the store records {} such run(s), latest {})",
+                    lost.size(), fmt::join(runs, "; "));
   return text;
 }
 

@@ -71,6 +71,34 @@ std::vector<OtherUnflushedRun> find_other_unflushed(Store& store, const std::str
   return out;
 }
 
+constexpr std::string_view kLostPrefix = "serve.lost.";
+
+// Records the runs found at this start that stopped without flushing (idempotent: one key per
+// run and record), then reads every such record the store holds, newest first.
+std::vector<LostWindow> record_lost_windows(Store& store, const std::string& instance,
+                                            const PreviousRun& previous,
+                                            const std::vector<OtherUnflushedRun>& others) {
+  auto record = [&](const std::string& name, const PreviousRun& run) {
+    if (run.at_ms <= 0) return;
+    nlohmann::json j = {{"instance", name},
+                        {"at_ms", run.at_ms},
+                        {"estimate", std::max<int64_t>(0, run.lost_at_least()) + run.last_batch}};
+    store.set_meta(fmt::format("{}{}.{}", kLostPrefix, name, run.at_ms), j.dump());
+  };
+  if (!previous.clean) record(instance, previous);
+  for (const OtherUnflushedRun& other : others) record(other.instance, other.run);
+  std::vector<LostWindow> out;
+  for (const auto& [key, value] : store.meta_with_prefix(std::string(kLostPrefix))) {
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (!j.is_object()) continue;
+    out.push_back({j.value("instance", std::string()), j.value("at_ms", int64_t{0}),
+                   j.value("estimate", int64_t{0})});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LostWindow& a, const LostWindow& b) { return a.at_ms > b.at_ms; });
+  return out;
+}
+
 // How long a writer thread has waited for a core while runnable (the second figure of its
 // /proc/thread-self/schedstat); where the kernel keeps no such figure, the time it was not on a
 // core at all (which counts its I/O waits too). Made on the thread it measures; the file stays
@@ -121,6 +149,12 @@ PredictionLog::PredictionLog(Store& store, PredictionLogOptions options)
     others_ = find_other_unflushed(store_, meta_key());
   } catch (const std::exception& e) {
     fmt::print(stderr, "prediction log: cannot read the other instances' records: {}\n", e.what());
+  }
+  try {
+    lost_windows_ = record_lost_windows(store_, options_.instance, previous_, others_);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "prediction log: cannot record or read the runs that lost predictions: {}\n",
+               e.what());
   }
   write_progress(false);
   writer_ = std::thread([this] { writer_loop(Writer::background); });

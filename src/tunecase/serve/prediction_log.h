@@ -98,6 +98,17 @@ struct OtherUnflushedRun {
   PreviousRun run;
 };
 
+// A run that stopped without flushing its log: the predictions it answered in the moments after
+// `at_ms` (its last progress record) are lost. Each start that finds one records it in the store
+// (meta `serve.lost.<instance>.<at_ms>`), so that a feedback for one of those predictions gets a
+// 404 that says so at any later start and on any replica, not only at the next start of the
+// instance that was killed.
+struct LostWindow {
+  std::string instance;
+  int64_t at_ms = 0;
+  int64_t estimate = 0;  // predictions lost, estimated as the start's note does
+};
+
 // What the next start says of a previous run that did not stop cleanly, for `instance` with
 // commits every `window`; nullopt when it did. The predictions acknowledged after the last
 // record are not known; the size of the commit that wrote it estimates them (one window's
@@ -147,6 +158,9 @@ class PredictionLog {
 
   const PreviousRun& previous_run() const { return previous_; }
   const std::vector<OtherUnflushedRun>& other_unflushed_runs() const { return others_; }
+  // Every run this store records as having lost predictions (this start's finds included),
+  // newest first; read at start.
+  const std::vector<LostWindow>& lost_windows() const { return lost_windows_; }
   // Whether another instance's progress record says it is running (or stopped without its
   // clean-stop record and not yet reported): its queue may hold a prediction this one's store
   // does not have yet. Reads the store.
@@ -229,6 +243,7 @@ class PredictionLog {
   PredictionLogOptions options_;
   PreviousRun previous_;
   std::vector<OtherUnflushedRun> others_;
+  std::vector<LostWindow> lost_windows_;
   std::string host_;  // this machine's name, in the progress record
   mutable std::mutex mutex_;
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time
