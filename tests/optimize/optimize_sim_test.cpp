@@ -116,6 +116,28 @@ start_sample = 20
   int port_ = 0;
 };
 
+// optimize.json quotes the rows whose copies disagree on their label: under [privacy] redact,
+// redacted as eval.json's quotes are (the e-mail address had been written as it was).
+TEST_F(OptimizeSimTest, TheConflictSamplesOfTheReportAreRedacted) {
+  SyntheticOptions o;
+  o.tickets = 900;
+  const std::string text = "please mail jane.doe@example.org about my refund";
+  std::vector<std::vector<std::string>> rows = {{"C-1", text, "billing"}, {"C-2", text, "refund"}};
+  for (const auto& t : generate_tickets(o)) rows.push_back({t.id, t.text, t.category});
+  write_csv(dir_ / "tickets.csv", {"id", "text", "category"}, rows);
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n"
+      "[privacy]\nredact = [\"email\"]\n");
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(c, options("redacted"), log);
+  ASSERT_FALSE(doc["dataset"]["conflict_samples"].empty()) << doc["dataset"].dump();
+  std::ifstream in(dir_ / "redacted" / "optimize.json");
+  std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written.find("jane.doe"), std::string::npos);
+  EXPECT_NE(written.find("please mail <EMAIL_1> about my refund"), std::string::npos)
+      << doc["dataset"]["conflict_samples"].dump();
+}
+
 // Too few rows per label for a dev split at dev_fraction 0.1: the message says so, instead of
 // telling the user to set dev_fraction above 0 (it was).
 TEST_F(OptimizeSimTest, TooFewRowsForADevSplitSaySo) {

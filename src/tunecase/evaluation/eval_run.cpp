@@ -294,8 +294,15 @@ PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules)
   Redactor redactor(rules);
   for (Examples* part : {&data.splits.train, &data.splits.dev, &data.splits.test, &data.unlabelled})
     for (Example& e : *part) e.text = redactor.redact(e.text);
-  for (LabelConflict& c : data.summary.conflict_samples) c.text = redactor.redact(c.text);
+  data.summary = with_redacted_samples(std::move(data.summary), rules);
   return data;
+}
+
+DatasetSummary with_redacted_samples(DatasetSummary summary, const RedactionRules& rules) {
+  if (rules.empty()) return summary;
+  Redactor redactor(rules);
+  for (LabelConflict& c : summary.conflict_samples) c.text = redactor.redact(c.text);
+  return summary;
 }
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,

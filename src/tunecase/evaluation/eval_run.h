@@ -41,6 +41,8 @@ struct EvalOptions {
 // placeholders, not the personal data that never leaves for an endpoint either. A copy of
 // `data` when the rules are empty.
 PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules);
+// The same for a summary alone: the texts its conflict samples quote, for a report to print.
+DatasetSummary with_redacted_samples(DatasetSummary summary, const RedactionRules& rules);
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,
                               std::ostream& log);

@@ -9,6 +9,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/evaluation/cost.h"
+#include "tunecase/evaluation/eval_run.h"
 #include "tunecase/evaluation/metrics.h"
 #include "tunecase/optimize/llm_evaluator.h"
 #include "tunecase/optimize/optimize_report.h"
@@ -204,7 +205,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   if (options.max_candidates && settings.candidates.size() > *options.max_candidates)
     settings.candidates.resize(*options.max_candidates);
   PreparedData prepared = prepare_data(config.data);
-  nlohmann::json dataset = prepared.summary.to_json();
+  // Its conflict samples quote rows: redacted as every report's quotes are (docs/privacy.md).
+  nlohmann::json dataset = with_redacted_samples(prepared.summary, config.privacy.rules).to_json();
   SplitForSearch split = split_for_search(std::move(prepared), settings.seed);
   if (options.dev_limit && split.search.dev_order.size() > *options.dev_limit)
     split.search.dev_order.resize(*options.dev_limit);
