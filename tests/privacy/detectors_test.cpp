@@ -1,4 +1,5 @@
 #include "tunecase/privacy/detectors.h"
+#include "tunecase/core/ascii_case.h"
 
 #include <gtest/gtest.h>
 
@@ -57,7 +58,12 @@ TEST(UrlDetector, FindsInternationalisedHostsWhole) {
             (Strings{"https://例え.jp/"}));
   EXPECT_EQ(found("url", "网址是www.例子.中国请访问"), (Strings{"www.例子"}));
   EXPECT_EQ(found("email", "我的邮箱是wang@qq.com请回复"), (Strings{"wang@qq.com"}));
-  EXPECT_EQ(found("email", "请联系张伟@example.cn谢谢您的帮助"), Strings{});  // a known miss
+  // A local part in a script without spaces: where the name starts is unknown, so the run before
+  // the @ is taken, at most 8 letters (it had been left out, and the domain with it).
+  EXPECT_EQ(found("email", "请联系张伟@example.cn谢谢您的帮助"),
+            (Strings{"请联系张伟@example.cn"}));
+  EXPECT_EQ(found("email", "您好请您联系我们的张伟@example.cn"),
+            (Strings{"您联系我们的张伟@example.cn"}));
   EXPECT_EQ(found("email", "email José.García@empresa.es done"),
             (Strings{"José.García@empresa.es"}));
   EXPECT_EQ(found("email", "email Anna.Müller@firma-müller.de done"),
@@ -71,6 +77,15 @@ TEST(UrlDetector, IgnoresABareScheme) {
 TEST(IpDetector, FindsIpv4AndIpv6) {
   EXPECT_EQ(found("ip", "from 192.168.0.1, 10.0.0.255 and 2001:db8::1 or fe80:0:0:0:0:0:0:1"),
             (Strings{"192.168.0.1", "10.0.0.255", "2001:db8::1", "fe80:0:0:0:0:0:0:1"}));
+}
+
+// An IPv6 address whose last 32 bits are a dotted quad, as web servers log IPv4 clients: whole
+// (it had ended at the first dot and sent three parts of the IPv4 address out).
+TEST(IpDetector, FindsIpv6WithAnIpv4TailWhole) {
+  EXPECT_EQ(found("ip",
+                  "mapped ::ffff:203.0.113.77 and 64:ff9b::198.51.100.7, "
+                  "0:0:0:0:0:ffff:192.0.2.1."),
+            (Strings{"::ffff:203.0.113.77", "64:ff9b::198.51.100.7", "0:0:0:0:0:ffff:192.0.2.1"}));
 }
 
 TEST(IpDetector, IgnoresVersionsTimesAndOutOfRangeParts) {
@@ -128,6 +143,18 @@ TEST(PhoneDetector, FindsInternationalAndGroupedNumbers) {
                      "07700900123"}));
 }
 
+// Written the ways people type them: an extension against the number, a slash between the
+// area code and the rest, spaced dashes (each had gone out whole).
+TEST(PhoneDetector, FindsExtensionsSlashesAndSpacedDashes) {
+  EXPECT_EQ(found("phone",
+                  "call 415-555-2671x123, +44 20 7946 0958ext12; 0171/1234567 or 0171 / 1234567, "
+                  "or 415 - 555 - 2671 Ext.9."),
+            (Strings{"415-555-2671x123", "+44 20 7946 0958ext12", "0171/1234567", "0171 / 1234567",
+                     "415 - 555 - 2671"}));
+  // A number and a word after it are two words: not an extension.
+  EXPECT_EQ(found("phone", "call 415-555-2671xyz"), Strings{});
+}
+
 TEST(PhoneDetector, LeavesDatesOrderNumbersAndShortNumbers) {
   EXPECT_EQ(found("phone",
                   "on 2024-01-15 10:30, 15.01.2025, order 12345678, ticket #123456, $1,299.00, "
@@ -169,11 +196,12 @@ std::vector<std::pair<std::size_t, std::size_t>> urls_byte_by_byte(std::string_v
   while (i < t.size()) {
     std::size_t prefix = 0;
     std::string_view rest = t.substr(i);
-    if (rest.starts_with("https://") || rest.starts_with("HTTPS://"))
+    std::string head = ascii_lower(rest.substr(0, 8));  // schemes and hosts have no case
+    if (head.starts_with("https://"))
       prefix = 8;
-    else if (rest.starts_with("http://") || rest.starts_with("HTTP://"))
+    else if (head.starts_with("http://"))
       prefix = 7;
-    else if (rest.starts_with("www.") || rest.starts_with("WWW."))
+    else if (head.starts_with("www."))
       prefix = 4;
     if (prefix == 0 || (prefix == 4 && i > 0 && word(t[i - 1]))) {
       ++i;
@@ -200,9 +228,10 @@ std::vector<std::pair<std::size_t, std::size_t>> urls_byte_by_byte(std::string_v
 }
 
 TEST(UrlDetector, AgreesWithTheByteByByteRuleOnRandomText) {
-  const std::vector<std::string> pieces = {"http", "https", "HTTP", "HTTPS", "://", ":/", "www.",
-                                           "WWW.", "ww",    "x",    "s",     ".",   " ",  "a-b",
-                                           "<",    ":",     ")",    "_",     "7",   "é"};
+  const std::vector<std::string> pieces = {"http",  "https", "HTTP", "HTTPS", "://", ":/", "www.",
+                                           "WWW.",  "ww",    "x",    "s",     ".",   " ",  "a-b",
+                                           "<",     ":",     ")",    "_",     "7",   "é",  "Http",
+                                           "hTTpS", "Www.",  "wW",   "W"};
   std::mt19937_64 rng(11);
   for (int round = 0; round < 3000; ++round) {
     std::string text;
@@ -241,8 +270,7 @@ TEST(Detectors, ReadUtf8TextOfOtherScriptsWithoutSplittingCharacters) {
   std::string text =
       "Клиент Мария: почта maria@example.com, телефон +7 495 123-45-67. 電話 "
       "+81 3 1234 5678 メール 山田@example.jp";
-  // Where a local part written without spaces starts is unknown: left alone (a known miss).
-  EXPECT_EQ(found("email", text), (Strings{"maria@example.com"}));
+  EXPECT_EQ(found("email", text), (Strings{"maria@example.com", "山田@example.jp"}));
   EXPECT_EQ(found("phone", text), (Strings{"+7 495 123-45-67", "+81 3 1234 5678"}));
 }
 

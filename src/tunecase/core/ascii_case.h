@@ -18,4 +18,12 @@ inline std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+// Whether `text` starts with `prefix` (given in lower case), ASCII letters compared without case.
+inline bool ascii_starts_with_lower(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (ascii_lower(text[i]) != prefix[i]) return false;
+  return true;
+}
+
 }  // namespace tunecase

@@ -11,6 +11,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/privacy/checksums.h"
 
 namespace tunecase {
@@ -93,6 +94,22 @@ std::size_t intl_char_before(std::string_view t, std::size_t e) {
   std::size_t n = intl_char_at(t, b, &unspaced);
   return b + n == e && !unspaced ? n : 0;
 }
+
+// The length in bytes of a letter of a script without spaces (Han, Kana, Thai...) that ends just
+// before `e`, or 0.
+std::size_t unspaced_char_before(std::string_view t, std::size_t e) {
+  if (e == 0 || static_cast<unsigned char>(t[e - 1]) < 0x80) return 0;
+  std::size_t b = e - 1;
+  while (b > 0 && e - b < 4 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
+  bool unspaced = false;
+  std::size_t n = intl_char_at(t, b, &unspaced);
+  return b + n == e && unspaced ? n : 0;
+}
+
+// The most letters of a script without spaces taken as a mailbox's local part (山田@...): where
+// the name starts in the sentence is unknown, so the words before it in the same run may go with
+// it; a name is rarely longer.
+constexpr int kMaxUnspacedLocalPart = 8;
 
 // The end of a domain's characters from `e` on: ASCII letters, digits, '.', '-' and non-ASCII
 // letters (an internationalised domain). A run of a script without spaces belongs to the domain
@@ -310,6 +327,16 @@ void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
       }
     }
     while (b < at && t[b] == '.') ++b;
+    if (b == at) {
+      // No local part of a spaced script: one written in a script without spaces (山田@...)
+      // is taken back over at most kMaxUnspacedLocalPart of its letters. Without it nothing
+      // was redacted, and the domain went out too.
+      for (int letters = 0; letters < kMaxUnspacedLocalPart; ++letters) {
+        std::size_t n = unspaced_char_before(t, b);
+        if (n == 0) break;
+        b -= n;
+      }
+    }
     std::size_t e = domain_end(t, at + 1);
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
     if (b < at && valid_domain(t.substr(at + 1, e - at - 1))) add(out, b, e, "email");
@@ -317,30 +344,46 @@ void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
   }
 }
 
-void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
-  // A URL can start only 5 or 4 bytes before a "://", or where "www." or "WWW." begins. The next
-  // of each is found with a string search, and searched for again once the scan has passed it,
-  // so the text is read a few times at memchr speed instead of byte by byte.
+namespace {
+
+// The next "www." at or after `from`, in any case ("Www." as a phone keyboard writes it at a
+// sentence's start): a search for its last "w." (either case), the two bytes before checked.
+std::size_t find_www(std::string_view t, std::size_t from) {
   constexpr std::size_t npos = std::string_view::npos;
-  std::size_t colon = t.find("://"), lower = t.find("www."), upper = t.find("WWW.");
-  auto refresh = [&](std::size_t& at, std::string_view what, std::size_t from) {
-    if (at != npos && at < from) at = t.find(what, from);
-  };
+  std::size_t lower = t.find("w.", from + 2), upper = t.find("W.", from + 2);
+  while (lower != npos || upper != npos) {
+    std::size_t p = std::min(lower, upper);
+    if (ascii_starts_with_lower(t.substr(p - 2), "www.")) return p - 2;
+    if (p == lower) lower = t.find("w.", p + 1);
+    if (p == upper) upper = t.find("W.", p + 1);
+  }
+  return npos;
+}
+
+}  // namespace
+
+void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
+  // A URL can start only 5 or 4 bytes before a "://", or where "www." begins (in any case: URL
+  // schemes and hosts have none). The next of each is found with a string search, and searched
+  // for again once the scan has passed it, so the text is read a few times at memchr speed
+  // instead of byte by byte.
+  constexpr std::size_t npos = std::string_view::npos;
+  std::size_t colon = t.find("://"), www = find_www(t, 0);
   std::size_t i = 0;
   while (i < t.size()) {
-    refresh(colon, "://", i + 4);  // a scheme starting at i or later has its "://" at i + 4 on
-    refresh(lower, "www.", i);
-    refresh(upper, "WWW.", i);
+    // A scheme starting at i or later has its "://" at i + 4 on.
+    if (colon != npos && colon < i + 4) colon = t.find("://", i + 4);
+    if (www != npos && www < i) www = find_www(t, i);
     std::size_t scheme = colon == npos ? npos : colon >= i + 5 ? colon - 5 : colon - 4;
-    i = std::min({scheme, lower, upper});
+    i = std::min(scheme, www);
     if (i == npos) return;
     std::size_t prefix = 0;
     std::string_view rest = t.substr(i);
-    if (rest.starts_with("https://") || rest.starts_with("HTTPS://"))
+    if (ascii_starts_with_lower(rest, "https://"))
       prefix = 8;
-    else if (rest.starts_with("http://") || rest.starts_with("HTTP://"))
+    else if (ascii_starts_with_lower(rest, "http://"))
       prefix = 7;
-    else if (rest.starts_with("www.") || rest.starts_with("WWW."))
+    else if (ascii_starts_with_lower(rest, "www."))
       prefix = 4;
     // A scheme starts a URL wherever it is ("see:https://..."); "www." only at a word start.
     if (prefix == 0 || (prefix == 4 && !starts_word(t, i))) {
@@ -392,10 +435,20 @@ std::size_t ipv4_at(std::string_view t, std::size_t i) {
 // IPv6 at i: 8 hex groups with 7 colons, or fewer groups with one "::". Its end, or 0.
 std::size_t ipv6_at(std::string_view t, std::size_t i) {
   std::size_t p = i, groups = 0, colons = 0;
-  bool compressed = false;
+  bool compressed = false, v4_tail = false;
   while (p < t.size()) {
     std::size_t b = p;
     while (p < t.size() && is_hex(t[p]) && p - b < 5) ++p;
+    // The last 32 bits as a dotted quad (::ffff:203.0.113.7, 64:ff9b::198.51.100.7): two
+    // groups' worth. It had ended the address at its first dot and sent three parts out.
+    if (p < t.size() && t[p] == '.' && colons > 0) {
+      std::size_t e4 = ipv4_at(t, b);
+      if (e4 == 0) return 0;
+      groups += 2;
+      p = e4;
+      v4_tail = true;
+      break;
+    }
     if (p - b > 4) return 0;
     if (p > b) ++groups;
     if (p < t.size() && t[p] == ':') {
@@ -416,7 +469,7 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
     break;
   }
   if (p < t.size() && (is_word(t[p]) || t[p] == ':')) return 0;
-  bool full = !compressed && groups == 8 && colons == 7;
+  bool full = !compressed && groups == 8 && colons == (v4_tail ? 6 : 7);
   bool short_form = compressed && groups >= 2 && groups <= 7;
   return full || short_form ? p : 0;
 }
@@ -589,6 +642,19 @@ void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
 
 namespace {
 
+// "x123", "ext123" or "ext.123" (any case) right at `e`, ending a word: its end, or 0.
+std::size_t glued_extension_end(std::string_view t, std::size_t e) {
+  std::string_view rest = t.substr(e);
+  std::size_t p = ascii_starts_with_lower(rest, "ext.")  ? 4
+                  : ascii_starts_with_lower(rest, "ext") ? 3
+                  : ascii_starts_with_lower(rest, "x")   ? 1
+                                                         : 0;
+  if (p == 0) return 0;
+  std::size_t digits = 0;
+  while (p < rest.size() && is_digit(rest[p]) && digits < 6) ++p, ++digits;
+  return digits > 0 && ends_word(t, e + p) ? e + p : 0;
+}
+
 // 2024-01-15, 2024/01/15, 15.01.2024, 15-01-2024: dates, not phone numbers.
 bool looks_like_date(std::string_view t, const Groups& g) {
   if (g.size() < 3) return false;
@@ -630,16 +696,20 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
         last_digit_end = ++p;
         continue;
       }
-      bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')';
-      if (!sep) break;
+      // Between groups: a mark (- . / ( )) with a space on either side or both, or a space
+      // alone (") ", " (", " - ", "0171 / 1234567"), and a digit after it.
+      std::size_t q = p;
+      if (t[q] == ' ') ++q;
+      if (q < t.size() && std::strchr("-./()", t[q]) != nullptr && t[q] != '\0') ++q;
+      if (q > p && q < t.size() && t[q] == ' ' && t[q - 1] != ' ') ++q;
+      if (q == p || q >= t.size() || !is_digit(t[q])) break;
       in_group = false;
-      // At most two separators in a row (") " or " ("), and a digit must follow them.
-      std::size_t q = p + 1;
-      if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) ++q;
-      if (q >= t.size() || !is_digit(t[q])) break;
       p = q;
     }
     std::size_t e = last_digit_end;
+    // An extension written against the number ("415-555-2671x123", "ext123", "ext.12") is part
+    // of it; with a space before it, the number already ends at a word's end.
+    if (std::size_t x = glued_extension_end(t, e); x != 0) e = x;
     if (paren && (e <= i + 1)) {
       ++i;
       continue;
