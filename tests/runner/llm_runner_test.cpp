@@ -305,6 +305,28 @@ TEST_F(RunnerTest, AnEndpointThatOnlyGarblesEndsTheRun) {
   EXPECT_LT(client.requests(), 60u);
 }
 
+// A model whose every answer names no label (a prompt or model that answers in prose): the run
+// ends after 20 such answers in a row instead of paying for every item (it had gone on to its
+// end, 100% unreadable). Such answers among labels are counted and the run goes on.
+TEST_F(RunnerTest, AModelWhoseAnswersNameNoLabelEndsTheRun) {
+  FakeClient prose([](const HttpRequest&, int) { return testing::answer("no idea, sorry"); });
+  try {
+    run(prose, make_items(200));
+    FAIL() << "every answer named no label and the run went on";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the last 20 answers from"));
+    EXPECT_THAT(e.what(), HasSubstr("named no label (the last began: 'no idea, sorry')"));
+  }
+  EXPECT_LT(prose.requests(), 60u);
+  std::atomic<int> calls{0};
+  FakeClient mixed([&calls](const HttpRequest& r, int) {
+    return calls++ % 3 == 0 ? testing::answer("no idea") : echo(r, 0);
+  });
+  LlmRunResult result = run(mixed, make_items(120));
+  EXPECT_EQ(result.evaluated, 120u);
+  EXPECT_GE(result.invalid, 30u);
+}
+
 TEST_F(RunnerTest, StopsBeforeTheSpendWouldPassTheCap) {
   FakeClient client(echo);
   options_.concurrency = 2;

@@ -186,6 +186,9 @@ void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double l
     ++result_.invalid;
     if (result_.invalid_samples.size() < kInvalidSamples)
       result_.invalid_samples.push_back(answer.text.substr(0, kSampleChars));
+    count_unlabelled(answer.text);
+  } else {
+    unlabelled_in_a_row_ = 0;
   }
   result_.simulated = result_.simulated || answer.simulated;
   ++result_.evaluated;
@@ -412,6 +415,29 @@ void RunLoop::count_failure(const std::string& why, int attempts) {
       approach_.name(), approach_.provider().endpoint(),
       any_answer_ ? "stopped answering" : "gave no usable answer", failed_in_a_row_, attempts,
       attempts == 1 ? "" : "s", why, answered_));
+}
+
+// Answers one after another that name no label, with none that did between: the model or the
+// prompt does not answer in the form asked for, and every further request is paid for nothing
+// (a run had gone on to its end at 100% unreadable). A few such answers among labels are
+// counted, and the run goes on.
+void RunLoop::count_unlabelled(const std::string& text) {
+  const std::size_t limit =
+      std::max<std::size_t>(kFailedInARow, 2 * static_cast<std::size_t>(options_.concurrency));
+  if (++unlabelled_in_a_row_ < limit) return;
+  abort(fmt::format(
+      "approach '{}': the last {} answers from {} named no label (the last began: '{}'), with "
+      "none that did between: the model does not answer in the form the prompt asks for. {}"
+      "check the model name, the labels and the prompt strategy. The {} answers so far are in "
+      "the cache, so a run again sends only the items left",
+      approach_.name(), unlabelled_in_a_row_, approach_.provider().endpoint(),
+      text.substr(0, kSampleChars),
+      options_.out_dir.empty()
+          ? std::string()
+          : fmt::format(
+                "Read {} beside an answer, then ",
+                (options_.out_dir / "prompts" / (file_name(approach_.name()) + ".txt")).string()),
+      answered_));
 }
 
 void RunLoop::abort(std::string message) {

@@ -76,6 +76,7 @@ class RunLoop {
                      std::size_t request_bytes);
   void release(std::size_t item, double used_tokens, double spent_usd);
   void count_failure(const std::string& why, int attempts);
+  void count_unlabelled(const std::string& text);
   std::string spent_basis() const;
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
@@ -123,8 +124,9 @@ class RunLoop {
   // Items that failed after all their attempts since the last answer: an endpoint that stopped
   // answering mid-run ends the run (count_failure) instead of being tried for every item left.
   std::size_t failed_in_a_row_ = 0;
-  int64_t unpriced_answers_ = 0;    // answers without token usage: charged their worst case
-  int64_t timed_out_attempts_ = 0;  // priced attempts that timed out: charged their worst case
+  std::size_t unlabelled_in_a_row_ = 0;  // answers naming no label, none that did between
+  int64_t unpriced_answers_ = 0;         // answers without token usage: charged their worst case
+  int64_t timed_out_attempts_ = 0;       // priced attempts that timed out: charged their worst case
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };
