@@ -73,6 +73,37 @@ TEST(MemoWording, SettledAccuracyWithOverlappingMoneySaysWhich) {
   EXPECT_NE(neither.find("p = 0.410"), std::string::npos);
 }
 
+// With eval's discordant counts and the items compared, a pair is judged on the paired interval
+// of its accuracy difference: two approaches whose own intervals overlap but that the same test
+// items separate (McNemar) are not called unsettled (the memo's headline had said the test data
+// did not settle a choice its own McNemar test settled).
+Decision decide_with_pair(std::size_t a_only, std::size_t b_only) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["pairwise"][0]["a_only_correct"] = a_only;
+  eval["pairwise"][0]["b_only_correct"] = b_only;
+  eval["pairwise"][0]["n"] = 200;
+  eval["pairwise"][0]["mcnemar_p"] = 0.5;  // not what decides
+  return decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+}
+
+bool unsettled(const Decision& d, const std::string& a, const std::string& b) {
+  for (const auto& u : d.analysis.unsettled)
+    if ((u.a == a && u.b == b) || (u.a == b && u.b == a)) return true;
+  return false;
+}
+
+TEST(MemoWording, PairsMeasuredOnTheSameItemsAreJudgedPaired) {
+  // api-retrieval 0.84 and local-linear 0.855 on 200 items: their own intervals overlap.
+  Decision apart = decide_with_pair(0, 3);  // every disagreement goes one way
+  EXPECT_FALSE(unsettled(apart, "api-retrieval", "local-linear"));
+  Decision close = decide_with_pair(40, 43);  // as many disagreements each way, nearly
+  ASSERT_TRUE(unsettled(close, "api-retrieval", "local-linear"));
+  std::string risk = unsettled_risk(close);
+  EXPECT_NE(risk.find("trade places across the interval of their accuracy difference"),
+            std::string::npos)
+      << risk;
+}
+
 // Three test items per approach, the pick and the baseline at the same accuracy: the memo once
 // said "Move to ...: net benefit $..." as if the data had settled it.
 Decision decide_on_a_tiny_test_split() {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "tunecase/economics/value_model.h"
+#include "tunecase/stats/proportion.h"
 
 namespace tunecase::econ {
 namespace {
@@ -100,6 +101,34 @@ Figure value_with_rate(const Scenario& s, const ApproachResult& r, const Figure&
 
 }  // namespace
 
+namespace {
+
+// The interval of accuracy(a) - accuracy(b) from eval's pairwise table, both answers on the same
+// test items: the discordant items' split (a right only, of those where one was right) by Wilson,
+// scaled by their share of the items. It excludes 0 exactly where the split's interval excludes
+// one half, as the McNemar test asks. nullopt without such a row.
+std::optional<Interval> paired_accuracy_difference(const Scenario& s, const std::string& a,
+                                                   const std::string& b) {
+  for (const auto& p : s.pairwise) {
+    std::string pa = p.value("a", std::string()), pb = p.value("b", std::string());
+    bool forward = pa == a && pb == b, backward = pa == b && pb == a;
+    if (!forward && !backward) continue;
+    if (!p.contains("a_only_correct") || !p.contains("b_only_correct") || !p.contains("n"))
+      return std::nullopt;
+    auto a_only = p["a_only_correct"].get<std::size_t>(),
+         b_only = p["b_only_correct"].get<std::size_t>(), n = p["n"].get<std::size_t>();
+    if (n == 0) return std::nullopt;
+    const std::size_t discordant = a_only + b_only;
+    if (discordant == 0) return Interval{0, 0};
+    Interval split = wilson_interval(forward ? a_only : b_only, discordant);
+    const double share = static_cast<double>(discordant) / static_cast<double>(n);
+    return Interval{(2 * split.lo - 1) * share, (2 * split.hi - 1) * share};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
   return value_with_rate(s, r, own_rate) - r.extra_cost;
 }
@@ -165,6 +194,30 @@ Analysis analyse(const Scenario& s) {
   out.best = best_of(out.results, baseline_priced);
   for (size_t i = 0; i < out.results.size(); ++i) {
     for (size_t j = i + 1; j < out.results.size(); ++j) {
+      const ApproachResult &x = out.results[i], &y = out.results[j];
+      // Measured on the same test items: the paired interval of their accuracy difference, y at
+      // its measured accuracy and x that far from it, decides whether their order can change.
+      // Each one's own interval, taken apart, counts the items both got right or wrong as
+      // uncertain twice, and called pairs unsettled that the McNemar test separates.
+      if (std::optional<Interval> diff = paired_accuracy_difference(s, x.name, y.name)) {
+        auto gap_at = [&](double accuracy_gap) {
+          Figure rate = s.approaches[j].error_rate;
+          rate =
+              Figure{std::clamp(rate.get() - accuracy_gap, 0.0, 1.0), rate.source, rate.simulated};
+          auto cost = [&](const ApproachResult& r) {
+            return (baseline_priced ? r.horizon_cost : r.own_cost).get();
+          };
+          return (value_with_rate(s, x, rate).get() - cost(x)) - (y.value.get() - cost(y));
+        };
+        if (x.value.known() && y.value.known() && x.horizon_cost.known() &&
+            y.horizon_cost.known()) {
+          const double low = gap_at(diff->lo), high = gap_at(diff->hi);
+          if ((low > 0 && high > 0) || (low < 0 && high < 0)) continue;
+          out.unsettled.push_back(
+              UnsettledPair{x.name, y.name, mcnemar_p(s, x.name, y.name), /*paired=*/true});
+          continue;
+        }
+      }
       if (!overlaps(out.results[i], out.results[j], baseline_priced)) continue;
       out.unsettled.push_back(
           UnsettledPair{out.results[i].name, out.results[j].name,

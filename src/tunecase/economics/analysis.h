@@ -40,6 +40,9 @@ struct ApproachResult {
 struct UnsettledPair {
   std::string a, b;
   std::optional<double> mcnemar_p;
+  // Judged on the paired interval of their accuracy difference (same test items); otherwise on
+  // the overlap of each one's own range.
+  bool paired = false;
 };
 
 struct Analysis {

@@ -57,16 +57,18 @@ std::string unsettled_text(const UnsettledPair& u, bool measured) {
         "The net benefits of {} and {} are within each other's range at the assumed accuracies "
         "(scenario mode: no data); measure them with tunecase eval before choosing between them.",
         u.a, u.b);
+  const char* how = u.paired ? "trade places across the interval of their accuracy difference"
+                             : "overlap across the accuracy intervals";
   if (u.mcnemar_p && *u.mcnemar_p < 0.05)
     return fmt::format(
         "The accuracy difference between {} and {} is settled (McNemar {}), but their net "
-        "benefits overlap across the accuracy intervals: the money does not separate them.",
-        u.a, u.b, p_text(*u.mcnemar_p));
+        "benefits {}: the money does not separate them.",
+        u.a, u.b, p_text(*u.mcnemar_p), how);
   if (u.mcnemar_p)
     return fmt::format(
         "Neither the accuracy difference between {} and {} (McNemar {}) nor their net benefits "
-        "(which overlap across the accuracy intervals) separate them.",
-        u.a, u.b, p_text(*u.mcnemar_p));
+        "(which {}) separate them.",
+        u.a, u.b, p_text(*u.mcnemar_p), how);
   return fmt::format(
       "The net benefits of {} and {} overlap across the accuracy intervals: the data does not "
       "settle which earns more.",
