@@ -77,11 +77,20 @@ TEST_F(PartialRunCli, ABudgetStoppedRunIsMarkedEverywhereAndDecideRefusesIt) {
   std::ifstream lines(dir_.path() / "out" / "predictions.jsonl");
   std::string line;
   std::size_t position = 0, last_scored = 0;
+  std::size_t unscored_lines = 0;
   for (; std::getline(lines, line) && position < scored + not_run; ++position) {
     auto p = nlohmann::json::parse(line);
-    if (!p.contains("error") || p["error"].get<std::string>().rfind("not run", 0) != 0)
+    if (!p.contains("error") || p["error"].get<std::string>().rfind("not run", 0) != 0) {
       last_scored = position;
+      EXPECT_TRUE(p["correct"].is_boolean()) << line;
+    } else {
+      // Never sent: not scored, as eval.json counts it (it had read "correct": false, and the
+      // file's mean was far under the accuracy reported).
+      EXPECT_TRUE(p["correct"].is_null()) << line;
+      ++unscored_lines;
+    }
   }
+  EXPECT_EQ(unscored_lines, not_run);
   EXPECT_GE(last_scored, scored) << "only the first items of the test split were scored";
 
   std::string decide = "decide --config " + cfg + " --eval " + out() + " --out " +

@@ -33,6 +33,19 @@ TEST(QualityJson, CountsInvalidAndErrorsAsWrong) {
   EXPECT_EQ(q["per_class"]["b"]["support"], 2);
 }
 
+// A label neither in the test split nor predicted has no figures (null), and macro-F1 is the
+// mean of the F1s the table gives.
+TEST(QualityJson, ALabelNeitherInTestNorPredictedHasNoFigures) {
+  std::vector<std::string> gold = {"a", "a", "b", "b"};
+  nlohmann::json q = quality_json(gold, predicted({"a", "b", "b", "b"}), {"a", "b", "c"});
+  EXPECT_TRUE(q["per_class"]["c"]["f1"].is_null());
+  EXPECT_TRUE(q["per_class"]["c"]["precision"].is_null());
+  EXPECT_EQ(q["per_class"]["c"]["support"], 0);
+  double mean =
+      (q["per_class"]["a"]["f1"].get<double>() + q["per_class"]["b"]["f1"].get<double>()) / 2;
+  EXPECT_DOUBLE_EQ(q["macro_f1"].get<double>(), mean);
+}
+
 TEST(QualityJson, IntervalContainsTheAccuracy) {
   std::vector<std::string> gold(50, "a");
   auto p = predicted(std::vector<std::string>(50, "a"));

@@ -136,7 +136,11 @@ void write_predictions(const std::filesystem::path& file, const Examples& test,
                              {"approach", names[a]},
                              {"gold", test[i].label},
                              {"predicted", p.label},
-                             {"correct", !p.error && !p.invalid && p.label == test[i].label},
+                             // An item never sent (the budget or a stop) is not scored: null,
+                             // as eval.json counts it neither right nor wrong.
+                             {"correct", was_not_run(p) ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(!p.error && !p.invalid &&
+                                                                         p.label == test[i].label)},
                              {"latency_ms", p.latency_ms}};
       if (p.invalid) line["invalid"] = true;
       if (p.error) line["error"] = *p.error;

@@ -1,6 +1,7 @@
 #include "tunecase/evaluation/metrics.h"
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -26,9 +27,19 @@ nlohmann::json latency_json(const std::vector<Prediction>& predictions) {
   return {{"p50", rounded(50)}, {"p95", rounded(95)}, {"p99", rounded(99)}};
 }
 
+// A label neither in the test split nor ever predicted has no precision, recall or F1 (0 / 0):
+// null, and macro_f1 leaves it out too, so the table's F1s average to it. It had read 0.000,
+// and macro-F1 was not the mean of the table beside it.
 nlohmann::json per_class_json(const ConfusionMatrix& confusion) {
+  std::map<std::string, std::size_t> predicted;
+  for (std::size_t p = 0; p < confusion.labels.size(); ++p)
+    for (const auto& row : confusion.matrix) predicted[confusion.labels[p]] += row[p];
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [label, m] : per_class_metrics(confusion)) {
+    if (m.support == 0 && predicted[label] == 0) {
+      out[label] = {{"precision", nullptr}, {"recall", nullptr}, {"f1", nullptr}, {"support", 0}};
+      continue;
+    }
     out[label] = {
         {"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"support", m.support}};
   }

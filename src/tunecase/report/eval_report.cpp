@@ -359,14 +359,23 @@ std::string leakage_section(const json& eval) {
 
 std::string per_class_section(const json& a) {
   std::vector<std::vector<std::string>> rows;
+  // null: a label neither in the test split nor predicted, left out of macro-F1 too.
+  auto figure = [](const json& m, const char* key) {
+    return m.contains(key) && m[key].is_number() ? fmt::format("{:.3f}", m[key].get<double>())
+                                                 : std::string("—");
+  };
+  bool undefined = false;
   for (const auto& [label, m] : a["per_class"].items()) {
-    rows.push_back({label, fmt::format("{:.3f}", m.value("precision", 0.0)),
-                    fmt::format("{:.3f}", m.value("recall", 0.0)),
-                    fmt::format("{:.3f}", m.value("f1", 0.0)),
+    undefined = undefined || !(m.contains("f1") && m["f1"].is_number());
+    rows.push_back({label, figure(m, "precision"), figure(m, "recall"), figure(m, "f1"),
                     std::to_string(m.value("support", 0))});
   }
   return fmt::format("### {}\n\n", markdown_text(display_name(a))) +
-         markdown_table({"label", "precision", "recall", "F1", "support"}, rows) + "\n";
+         markdown_table({"label", "precision", "recall", "F1", "support"}, rows) +
+         (undefined ? "\n— : not in the test split and never predicted: no figure, and not in "
+                      "macro-F1.\n"
+                    : "") +
+         "\n";
 }
 
 std::string confusion_section(const json& a) {
