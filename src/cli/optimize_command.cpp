@@ -59,11 +59,17 @@ void run(const OptimizeArgs& a) {
         w["dev"]["n"].get<std::size_t>(), w["test"]["accuracy"].get<double>(),
         w["test"]["accuracy_ci95"][0].get<double>(), w["test"]["accuracy_ci95"][1].get<double>(),
         w["test"]["n"].get<std::size_t>(), doc["simulated"].get<bool>() ? " [simulated]" : "");
-    if (w["test"].contains("partial_note"))
+    if (w["test"].is_object() && w["test"].contains("partial_note"))
       fmt::print("  PARTIAL: {}\n", w["test"]["partial_note"].get<std::string>());
+    if (w.contains("warning")) fmt::print("  WARNING: {}\n", w["warning"].get<std::string>());
   }
-  fmt::print("search spent ${:.4f} in {} requests\n", doc["search"]["spent_usd"].get<double>(),
-             doc["search"]["requests"].get<std::size_t>());
+  const auto& spent = doc["spent"];
+  fmt::print("spent ${:.4f} in {} requests (measured): the search ${:.4f} in {}{}\n",
+             spent["usd"].get<double>(), spent["requests"].get<std::size_t>(),
+             doc["search"]["spent_usd"].get<double>(), doc["search"]["requests"].get<std::size_t>(),
+             spent["test_usd"].is_number()
+                 ? fmt::format(", the winner's test run ${:.4f}", spent["test_usd"].get<double>())
+                 : std::string());
   fmt::print("wrote {}/optimize.json, optimize.md, optimize.html{}\n", a.out,
              w.is_null() ? "" : ", winner.toml");
 }

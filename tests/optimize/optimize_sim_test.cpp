@@ -138,6 +138,40 @@ TEST_F(OptimizeSimTest, TheConflictSamplesOfTheReportAreRedacted) {
       << doc["dataset"]["conflict_samples"].dump();
 }
 
+// What the command spent in all is the search's and the winner's test run's (the summary had
+// named the search's alone); a winner no better than always answering the most frequent label
+// of its dev items says so (a search on imbalanced data had crowned such a prompt silently).
+TEST_F(OptimizeSimTest, TheSpendInAllAndAWinnerUnderTheMajorityFloorAreSaid) {
+  SyntheticOptions o;
+  o.tickets = 900;
+  std::vector<std::vector<std::string>> rows;
+  int i = 0;
+  for (const auto& t : generate_tickets(o))  // nine rows in ten relabelled to one label
+    rows.push_back({t.id, t.text, i++ % 10 == 0 ? t.category : std::string("billing")});
+  write_csv(dir_ / "tickets.csv", {"id", "text", "category"}, rows);
+  std::ostringstream log;
+  nlohmann::json doc = run_optimize(
+      config("strategies = [\"zero_shot\"]\nshots = [4]\nlabel_descriptions = [false]\n"),
+      options("skewed"), log);
+  ASSERT_TRUE(doc["winner"].is_object()) << log.str();
+  const auto& w = doc["winner"];
+  EXPECT_EQ(w["dev_majority_baseline"]["label"], "billing");
+  EXPECT_GT(w["dev_majority_baseline"]["accuracy"].get<double>(), 0.8);
+  ASSERT_TRUE(w.contains("warning")) << w.dump();
+  EXPECT_NE(w["warning"].get<std::string>().find("no better than always answering 'billing'"),
+            std::string::npos);
+  EXPECT_DOUBLE_EQ(doc["spent"]["usd"].get<double>(),
+                   doc["search"]["spent_usd"].get<double>() + w["test"]["spent_usd"].get<double>());
+  EXPECT_EQ(
+      doc["spent"]["requests"].get<std::size_t>(),
+      doc["search"]["requests"].get<std::size_t>() + w["test"]["requests"].get<std::size_t>());
+  EXPECT_GT(w["test"]["requests"].get<std::size_t>(), 0u);
+  std::ifstream in(dir_ / "skewed" / "optimize.md");
+  std::string md((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(md.find("WARNING: the winner's dev accuracy"), std::string::npos);
+  EXPECT_NE(md.find("with the winner's test run $"), std::string::npos);
+}
+
 // Too few rows per label for a dev split at dev_fraction 0.1: the message says so, instead of
 // telling the user to set dev_fraction above 0 (it was).
 TEST_F(OptimizeSimTest, TooFewRowsForADevSplitSaySo) {

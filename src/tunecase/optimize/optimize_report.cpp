@@ -61,7 +61,8 @@ std::string winner_summary(const nlohmann::json& doc) {
              t["accuracy_ci95"][0].get<double>(), t["accuracy_ci95"][1].get<double>(),
              t["n"].get<std::size_t>(), money(t["usd_per_1k"])) +
          (t.contains("partial_note") ? " PARTIAL: " + t["partial_note"].get<std::string>() + "."
-                                     : "");
+                                     : "") +
+         (w.contains("warning") ? " WARNING: " + w["warning"].get<std::string>() + "." : "");
 }
 
 std::string search_summary(const nlohmann::json& doc) {
@@ -71,10 +72,15 @@ std::string search_summary(const nlohmann::json& doc) {
   std::string decided = s.value("decided_by", std::string());
   return fmt::format(
       "{} candidates, successive halving on nested dev samples of {} items (dev split: {}). "
-      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests.{}{}",
+      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests{}.{}{}",
       s["candidates"].get<std::size_t>(), sizes, s["dev_size"].get<std::size_t>(),
       s["winner_rule"].get<std::string>(), s["spent_usd"].get<double>(),
       s["requests"].get<std::size_t>(),
+      doc.contains("spent") && doc["spent"]["test_usd"].is_number()
+          ? fmt::format("; with the winner's test run ${:.4f} in {} requests in all",
+                        doc["spent"]["usd"].get<double>(),
+                        doc["spent"]["requests"].get<std::size_t>())
+          : std::string(),
       s["budget_forced"].get<bool>() ? " The budget ended the search before the dev split did."
                                      : "",
       decided.empty() ? "" : " Decided by " + decided + ".");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
@@ -197,6 +198,30 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
                            nullptr, log);
 }
 
+// Always answering the most frequent label of the winner's dev sample (the first `n` of the dev
+// order, as the halving's nested samples are): the floor a prompt should clear. On imbalanced
+// data a search can crown a prompt that a constant beats; the winner then says so.
+void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
+  const nlohmann::json& dev = winner["dev"];
+  if (!dev.is_object() || !dev["accuracy"].is_number()) return;
+  const std::size_t n = std::min(dev_order.size(), dev.value("n", std::size_t{0}));
+  if (n == 0) return;
+  std::map<std::string, std::size_t> counts;
+  for (std::size_t i = 0; i < n; ++i) ++counts[dev_order[i].label];
+  auto top = std::max_element(counts.begin(), counts.end(),
+                              [](const auto& a, const auto& b) { return a.second < b.second; });
+  const double floor = static_cast<double>(top->second) / static_cast<double>(n);
+  winner["dev_majority_baseline"] = {{"label", top->first}, {"accuracy", floor}, {"n", n}};
+  const double accuracy = dev["accuracy"].get<double>();
+  if (accuracy <= floor)
+    winner["warning"] = fmt::format(
+        "the winner's dev accuracy {:.3f} is no better than always answering '{}' ({:.3f} on the "
+        "same {} dev items): the search found no prompt that beats a constant; compare before "
+        "pasting it (more labelled rows of the other labels, label descriptions, or a local "
+        "model may do better)",
+        accuracy, top->first, floor, n);
+}
+
 }  // namespace
 
 nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& options,
@@ -304,7 +329,19 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
                      {"dev", doc["candidates"][*result.winner]["dev"]},
                      {"test", test},
                      {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+    note_majority_floor(doc["winner"], split.search.dev_order);
   }
+  // What the whole command spent: the search and the winner's test run (the estimate before it
+  // counted both; the summary had named the search's alone).
+  const nlohmann::json& test_run =
+      doc["winner"].is_null() ? nlohmann::json() : doc["winner"]["test"];
+  const bool tested = test_run.is_object();
+  doc["spent"] = {
+      {"usd", result.spent_usd + (tested ? test_run.value("spent_usd", 0.0) : 0.0)},
+      {"requests", result.requests + (tested ? test_run.value("requests", std::size_t{0}) : 0)},
+      {"search_usd", result.spent_usd},
+      {"test_usd", tested ? nlohmann::json(test_run.value("spent_usd", 0.0)) : nlohmann::json()},
+      {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
   write_optimize_outputs(doc, options.out_dir);
   return doc;
 }
