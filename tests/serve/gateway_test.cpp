@@ -22,6 +22,28 @@ const char* kSplit =
     "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\n"
     "mode = \"split\"\nshare = 0.5\n";
 
+// A new [pilot] share on a store that ran at another: the start says how many ids change arm
+// and that the sample-ratio check will block the verdict (it said nothing, and the report then
+// blocked the verdict without naming the share).
+TEST_F(GatewayTest, AShareChangedOnTheSameStoreIsSaidAtStart) {
+  start(kSplit);
+  gateway_->stop();
+  std::string skewed = kSplit;
+  skewed.replace(skewed.find("share = 0.5"), 11, "share = 0.2");
+  start(skewed);
+  std::string notes;
+  for (const auto& note : gateway_->startup_notes()) notes += note + "\n";
+  EXPECT_NE(notes.find("[pilot] share is 0.2 where this store's pilot ran at 0.5: about 30% of "
+                       "the ids now go to the other arm"),
+            std::string::npos)
+      << notes;
+  gateway_->stop();
+  start(skewed);  // said once: the store's plan is now the new share
+  notes.clear();
+  for (const auto& note : gateway_->startup_notes()) notes += note + "\n";
+  EXPECT_EQ(notes.find("[pilot] share is"), std::string::npos) << notes;
+}
+
 TEST_F(GatewayTest, ClassifyAnswersALabelWithConfidenceAndAPredictionId) {
   start();
   nlohmann::json a = classify({{"text", "the courier is late"}, {"id", "T-1"}});

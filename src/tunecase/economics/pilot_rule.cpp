@@ -120,8 +120,9 @@ std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm&
   return fmt::format(
       "sample-ratio mismatch: {} received {} of {} requests ({}), planned {} ({} p = "
       "{:.2g}); the arms no longer see the same traffic, so there is no verdict until the "
-      "routing is fixed (a failing arm, a bot, a cache, a changed salt, or one id sent for many "
-      "requests, since every request of an id goes to one arm, are the usual causes)",
+      "routing is fixed (a failing arm, a bot, a cache, a changed salt or [pilot] share during "
+      "the pilot, or one id sent for many requests, since every request of an id goes to one "
+      "arm, are the usual causes)",
       r.challenger, count(double(c.assigned)), count(double(c.assigned + b.assigned)),
       percent(share), percent(*r.challenger_share), s.exact ? "exact binomial" : "chi-square",
       s.p_value);

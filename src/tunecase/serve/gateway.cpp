@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -168,6 +169,20 @@ void Gateway::record_plan() {
   } catch (const UserError&) {
     return;  // written by another version: nothing to compare
   }
+  // A new share on the same store: the ids whose hash falls between the two shares change arm,
+  // and the sample-ratio check over the store's counts compares a mix of two splits with the
+  // new one (it blocked the verdict, with no word of why, at the next report).
+  const double old_share = old.value("share", plan_.share);
+  const auto routes = [](const std::string& mode) { return mode == "split" || mode == "fallback"; };
+  if (routes(old.value("mode", std::string())) && routes(serve_mode_name(plan_.mode)) &&
+      std::fabs(old_share - plan_.share) > 1e-9)
+    plan_notes_.push_back(fmt::format(
+        "[pilot] share is {:.3g} where this store's pilot ran at {:.3g}: about {:.0f}% of the ids "
+        "now go to the other arm (every id keeps its hash; the cut between the arms moved), and "
+        "the report's sample-ratio check counts the requests of both shares against the new one, "
+        "which blocks the verdict. Start a new pilot on a new store (--store) to change the "
+        "share, or keep {:.3g}",
+        plan_.share, old_share, 100 * std::fabs(old_share - plan_.share), old_share));
   if (was == plan_summary(plan_)) return;
   plan_notes_.push_back(fmt::format(
       "this store's previous pilot ran as '{}'; this start serves '{}'. Its report counts the "
