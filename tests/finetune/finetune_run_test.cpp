@@ -101,7 +101,12 @@ TEST_F(FinetuneRunTest, AJobGoesQueuedRunningSucceededAndTheResultIsRecorded) {
               job["trained_tokens"].get<double>() * 5.0 / 1e6, 1e-12);
   EXPECT_EQ(server_->stats().finetune_jobs, 1u);
   // The snippet is an approach the config reader accepts, pointing at the tuned model.
-  ProjectConfig pasted = parse_config(project_toml(port_) + "\n" + r.approach_toml, "p.toml");
+  // Its record path is relative to the config the run read, so it resolves in that config
+  // wherever the project is moved (an absolute path had named this machine's folder).
+  EXPECT_NE(r.approach_toml.find("finetune_record = 'out/finetune.json'"), std::string::npos)
+      << r.approach_toml;
+  ProjectConfig pasted =
+      parse_config(project_toml(port_) + "\n" + r.approach_toml, dir_ / "tunecase.toml");
   const ApproachConfig* tuned = pasted.find_approach("gpt-ft-ft");
   ASSERT_NE(tuned, nullptr);
   EXPECT_EQ(tuned->llm.model, job["fine_tuned_model"]);

@@ -156,15 +156,23 @@ std::string fingerprint(const ApproachConfig& a, const Files& f) {
 // The [[approach]] to paste: the tuned model under the same prompt settings, pointing at the
 // record, from which `tunecase decide` takes the measured training cost.
 std::string approach_toml(const ApproachConfig& a, const FinetuneOptions& o,
-                          const nlohmann::json& record) {
+                          const nlohmann::json& record, const std::filesystem::path& config_file) {
   nlohmann::json source = a.source;
   for (const char* key : {"finetune", "price", "training_usd", "retrain_usd", "trained"})
     source.erase(key);
   source["name"] = o.result_name.empty() ? a.name + "-ft" : o.result_name;
   source["model"] = record["job"]["fine_tuned_model"];
   source["trained"] = true;
-  source["finetune_record"] =
-      std::filesystem::absolute(o.out_dir / "finetune.json").lexically_normal().string();
+  // Relative to the config the snippet is pasted into (the one this run read), as the config
+  // reader resolves it: a project moved or checked out elsewhere keeps finding its record. An
+  // absolute path had pointed at this machine's folder.
+  const std::filesystem::path record_file =
+      std::filesystem::absolute(o.out_dir / "finetune.json").lexically_normal();
+  std::filesystem::path relative;
+  if (!config_file.empty())
+    relative = record_file.lexically_relative(
+        std::filesystem::absolute(config_file).lexically_normal().parent_path());
+  source["finetune_record"] = relative.empty() ? record_file.string() : relative.string();
   return fmt::format(
              "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
              "# training_usd: {} from {} trained tokens.\n",
@@ -183,6 +191,7 @@ class Session {
   // settings, a refused spend) must leave the next run what it needs to follow the job instead of
   // paying for another.
   FinetuneResult run(const ProjectConfig& config) {
+    config_file_ = config.file;
     create_output_dir(o_.out_dir);
     Files f = build_files(config, a_, o_.fraction, log_);
     nlohmann::json previous = read_record(file_);
@@ -411,7 +420,7 @@ class Session {
       record_["training_usd_is"] = simulated ? "simulated" : "measured";
     }
     save();
-    FinetuneResult result{record_, approach_toml(a_, o_, record_)};
+    FinetuneResult result{record_, approach_toml(a_, o_, record_, config_file_)};
     write_file(o_.out_dir / "approach.toml", result.approach_toml);
     return result;
   }
@@ -422,6 +431,8 @@ class Session {
   const FinetuneOptions& o_;
   std::ostream& log_;
   std::filesystem::path file_;
+  std::filesystem::path
+      config_file_;  // the config this run read: the snippet's record path is relative to it
   nlohmann::json record_;
 };
 
