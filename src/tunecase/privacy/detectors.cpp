@@ -83,27 +83,25 @@ std::size_t intl_char_at(std::string_view t, std::size_t i, bool* unspaced = nul
   }
 }
 
-// The length in bytes of a non-ASCII letter, digit or mark of a spaced script that ends just
-// before `e`, or 0. A mailbox's local part does not run back into a script without spaces: where
-// it would start is unknown (請聯繫張偉@... would take the whole sentence).
-std::size_t intl_char_before(std::string_view t, std::size_t e) {
+// The length in bytes of a non-ASCII letter, digit or mark that ends just before `e` and is of
+// a script without spaces (`unspaced`) or of a spaced one, or 0.
+std::size_t intl_char_before(std::string_view t, std::size_t e, bool unspaced) {
   if (e == 0 || static_cast<unsigned char>(t[e - 1]) < 0x80) return 0;
   std::size_t b = e - 1;
   while (b > 0 && e - b < 4 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
-  bool unspaced = false;
-  std::size_t n = intl_char_at(t, b, &unspaced);
-  return b + n == e && !unspaced ? n : 0;
+  bool found_unspaced = false;
+  std::size_t n = intl_char_at(t, b, &found_unspaced);
+  return b + n == e && found_unspaced == unspaced ? n : 0;
 }
 
-// The length in bytes of a letter of a script without spaces (Han, Kana, Thai...) that ends just
-// before `e`, or 0.
+// A mailbox's local part runs back over letters of spaced scripts (José.García@...); into a
+// script without spaces only as far as kMaxUnspacedLocalPart, since where it would start is
+// unknown there (請聯繫張偉@... would take the whole sentence).
+std::size_t intl_char_before(std::string_view t, std::size_t e) {
+  return intl_char_before(t, e, /*unspaced=*/false);
+}
 std::size_t unspaced_char_before(std::string_view t, std::size_t e) {
-  if (e == 0 || static_cast<unsigned char>(t[e - 1]) < 0x80) return 0;
-  std::size_t b = e - 1;
-  while (b > 0 && e - b < 4 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
-  bool unspaced = false;
-  std::size_t n = intl_char_at(t, b, &unspaced);
-  return b + n == e && unspaced ? n : 0;
+  return intl_char_before(t, e, /*unspaced=*/true);
 }
 
 // The most letters of a script without spaces taken as a mailbox's local part (山田@...): where

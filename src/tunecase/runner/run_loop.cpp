@@ -401,13 +401,17 @@ void RunLoop::on_completion(Completion c) {
   release(c.item, static_cast<double>(answer.usage.input + answer.usage.output), cost);
 }
 
+// How many items in a row, failed or answering no label, end a run: at least twice the requests
+// in flight, whose outcomes arrive together.
+std::size_t RunLoop::in_a_row_limit() const {
+  return std::max<std::size_t>(kFailedInARow, 2 * static_cast<std::size_t>(options_.concurrency));
+}
+
 // Items failing one after another with no answer between: the server went away, or fails or
 // garbles everything. The answers so far are in the cache; a run again once it is back sends only
 // the rest. (A few failures among answers are counted, and the run goes on.)
 void RunLoop::count_failure(const std::string& why, int attempts) {
-  const std::size_t limit =
-      std::max<std::size_t>(kFailedInARow, 2 * static_cast<std::size_t>(options_.concurrency));
-  if (++failed_in_a_row_ < limit) return;
+  if (++failed_in_a_row_ < in_a_row_limit()) return;
   abort(fmt::format(
       "approach '{}': {} {}: the last {} items each failed after {} attempt{}, with no answer "
       "between (the last: {}). The {} answers so far are in the cache, so a run again once the "
@@ -422,9 +426,7 @@ void RunLoop::count_failure(const std::string& why, int attempts) {
 // (a run had gone on to its end at 100% unreadable). A few such answers among labels are
 // counted, and the run goes on.
 void RunLoop::count_unlabelled(const std::string& text) {
-  const std::size_t limit =
-      std::max<std::size_t>(kFailedInARow, 2 * static_cast<std::size_t>(options_.concurrency));
-  if (++unlabelled_in_a_row_ < limit) return;
+  if (++unlabelled_in_a_row_ < in_a_row_limit()) return;
   abort(fmt::format(
       "approach '{}': the last {} answers from {} named no label (the last began: '{}'), with "
       "none that did between: the model does not answer in the form the prompt asks for. {}"

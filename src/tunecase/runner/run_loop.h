@@ -77,6 +77,7 @@ class RunLoop {
   void release(std::size_t item, double used_tokens, double spent_usd);
   void count_failure(const std::string& why, int attempts);
   void count_unlabelled(const std::string& text);
+  std::size_t in_a_row_limit() const;
   std::string spent_basis() const;
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
