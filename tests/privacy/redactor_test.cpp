@@ -29,6 +29,16 @@ TEST(Redactor, GivesTheSameValueTheSamePlaceholderWithinOneRequest) {
   EXPECT_EQ(map.counts(), (RedactionCounts{{"email", 2}}));
 }
 
+// A ticket that quotes a placeholder as written ("<EMAIL_1>" from a template) and gives an
+// address: the address gets another number (both had read <EMAIL_1>, one person to the model).
+TEST(Redactor, NumbersPastPlaceholdersTheTextAlreadyHolds) {
+  PlaceholderMap map;
+  std::string out = all_kinds().redact(
+      "the template says <EMAIL_1> and <EMAIL_2>; mine is anna@example.com", map);
+  EXPECT_EQ(out, "the template says <EMAIL_1> and <EMAIL_2>; mine is <EMAIL_3>");
+  EXPECT_EQ(map.counts(), (RedactionCounts{{"email", 1}}));
+}
+
 TEST(Redactor, RedactsOnlyTheKindsItIsGiven) {
   Redactor r(RedactionRules{{"email"}, {}});
   EXPECT_EQ(r.redact("anna@example.com on +44 20 7946 0958"), "<EMAIL_1> on +44 20 7946 0958");

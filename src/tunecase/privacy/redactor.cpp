@@ -51,18 +51,27 @@ const std::string* PlaceholderMap::find(const std::string& kind, std::string_vie
   return it == placeholders_.end() ? nullptr : &it->second;
 }
 
-int64_t PlaceholderMap::base_count(const std::string& kind) const {
+int64_t PlaceholderMap::base_numbers(const std::string& kind) const {
   if (base_ == nullptr) return 0;
-  auto it = base_->next_.find(kind);
-  return base_->base_count(kind) + (it == base_->next_.end() ? 0 : it->second);
+  auto given = base_->next_.find(kind);
+  auto skipped = base_->skipped_.find(kind);
+  return base_->base_numbers(kind) + (given == base_->next_.end() ? 0 : given->second) +
+         (skipped == base_->skipped_.end() ? 0 : skipped->second);
 }
 
 const std::string& PlaceholderMap::placeholder(const std::string& kind, std::string_view value) {
   if (const std::string* known = find(kind, value)) return *known;
-  int64_t n = base_count(kind) + ++next_[kind];
-  return placeholders_
-      .emplace(std::make_pair(kind, std::string(value)),
-               "<" + upper(kind) + "_" + std::to_string(n) + ">")
+  const std::string prefix = "<" + upper(kind) + "_";
+  auto numbered = [&] {
+    return prefix + std::to_string(base_numbers(kind) + next_[kind] + skipped_[kind] + 1) + ">";
+  };
+  std::string made = numbered();
+  while (reserved_.count(made) > 0) {
+    ++skipped_[kind];
+    made = numbered();
+  }
+  ++next_[kind];
+  return placeholders_.emplace(std::make_pair(kind, std::string(value)), std::move(made))
       .first->second;
 }
 
@@ -293,6 +302,9 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   // Each round turns raw characters into placeholders, so a few rounds always suffice.
   std::string current(text);
   std::string flat;
+  // Placeholders the text holds as written are not given to its values (a ticket quoting
+  // "<EMAIL_1>" and giving an address had both read <EMAIL_1>).
+  for (auto [b, e] : find_placeholders(text)) map.reserve(text.substr(b, e - b));
   for (int round = 0; round < 8; ++round) {
     // Detection reads line breaks, tabs and no-break spaces as spaces (detection_view), as the
     // prompts carry the text ("4455 5308" and "1571 9024" on two lines is one card): a text is

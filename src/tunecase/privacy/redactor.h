@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,8 +73,12 @@ class PlaceholderMap {
   PlaceholderMap() = default;
   explicit PlaceholderMap(const PlaceholderMap* base) : base_(base) {}
 
-  // The placeholder of `value` of `kind`, made on first sight: "<EMAIL_1>".
+  // The placeholder of `value` of `kind`, made on first sight: "<EMAIL_1>", numbered past any
+  // reserved one.
   const std::string& placeholder(const std::string& kind, std::string_view value);
+  // A placeholder the text already holds as written ("<EMAIL_1>" typed by a user): no value is
+  // given it, so two addresses are never told to the model as one.
+  void reserve(std::string_view placeholder) { reserved_.emplace(placeholder); }
   // Distinct values per kind seen so far, the base's included.
   RedactionCounts counts() const;
   // (kind, value) of every placeholder made so far, the base's included. Raw values: never log
@@ -98,7 +103,8 @@ class PlaceholderMap {
 
  private:
   const std::string* find(const std::string& kind, std::string_view value) const;
-  int64_t base_count(const std::string& kind) const;
+  // Numbers of `kind` the base maps have given or skipped: this map's start past them.
+  int64_t base_numbers(const std::string& kind) const;
 
   // Orders (kind, value) keys, and looks them up by string_views without making strings.
   struct KeyLess {
@@ -113,7 +119,9 @@ class PlaceholderMap {
 
   const PlaceholderMap* base_ = nullptr;
   std::map<std::pair<std::string, std::string>, std::string, KeyLess> placeholders_;
-  std::map<std::string, int64_t, std::less<>> next_;  // own values per kind
+  std::map<std::string, int64_t, std::less<>> next_;     // own values per kind
+  std::map<std::string, int64_t, std::less<>> skipped_;  // own numbers passed over (reserved)
+  std::set<std::string, std::less<>> reserved_;
 };
 
 class Redactor {
