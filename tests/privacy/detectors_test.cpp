@@ -28,6 +28,12 @@ TEST(EmailDetector, FindsAddressesAndLeavesTrailingPunctuation) {
             (Strings{"anna.smith+x@mail.example.org", "JOHN@EXAMPLE.COM"}));
 }
 
+// A Retina image's name is a file, not an address (a name in Han before it had made it one).
+TEST(EmailDetector, IgnoresFileNames) {
+  EXPECT_EQ(found("email", "图标@3x.png 已上传, icon@2x.PNG and logo@2x.svg; anna@example.md"),
+            (Strings{"anna@example.md"}));
+}
+
 TEST(EmailDetector, IgnoresHandlesAndAddressesWithoutDomain) {
   EXPECT_EQ(found("email", "ping @anna or root@localhost or a@b.c or x@.com"), Strings{});
 }
@@ -88,6 +94,12 @@ TEST(IpDetector, FindsIpv6WithAnIpv4TailWhole) {
             (Strings{"::ffff:203.0.113.77", "64:ff9b::198.51.100.7", "0:0:0:0:0:ffff:192.0.2.1"}));
 }
 
+// With a port after it, as Node and Express log a client: the address whole (it went out raw).
+TEST(IpDetector, FindsAnIpv6WithAnIpv4TailBeforeAPort) {
+  EXPECT_EQ(found("ip", "from ::ffff:203.0.113.7:443 and (64:ff9b::198.51.100.7:53)"),
+            (Strings{"::ffff:203.0.113.7", "64:ff9b::198.51.100.7"}));
+}
+
 TEST(IpDetector, IgnoresVersionsTimesAndOutOfRangeParts) {
   EXPECT_EQ(found("ip", "v1.2.3, 256.1.1.1, 1.2.3.4.5, at 12:30:45, mac 00:1a:2b:3c:4d:5e"),
             Strings{});
@@ -143,16 +155,25 @@ TEST(PhoneDetector, FindsInternationalAndGroupedNumbers) {
                      "07700900123"}));
 }
 
-// Written the ways people type them: an extension against the number, a slash between the
-// area code and the rest, spaced dashes (each had gone out whole).
-TEST(PhoneDetector, FindsExtensionsSlashesAndSpacedDashes) {
+// Written the ways people type them: an extension against the number, a slash after a German
+// area code (each had gone out whole). "x" or "ext" against a number without digits ends it.
+TEST(PhoneDetector, FindsExtensionsAndSlashesAfterAnAreaCode) {
   EXPECT_EQ(found("phone",
-                  "call 415-555-2671x123, +44 20 7946 0958ext12; 0171/1234567 or 0171 / 1234567, "
-                  "or 415 - 555 - 2671 Ext.9."),
-            (Strings{"415-555-2671x123", "+44 20 7946 0958ext12", "0171/1234567", "0171 / 1234567",
-                     "415 - 555 - 2671"}));
-  // A number and a word after it are two words: not an extension.
-  EXPECT_EQ(found("phone", "call 415-555-2671xyz"), Strings{});
+                  "call 415-555-2671x123, +44 20 7946 0958ext12; 0171/1234567 or 030/12345678; "
+                  "415-555-2671ext now"),
+            (Strings{"415-555-2671x123", "+44 20 7946 0958ext12", "0171/1234567", "030/12345678",
+                     "415-555-2671"}));
+  EXPECT_EQ(found("phone", "call 415-555-2671xyz"), (Strings{"415-555-2671"}));
+}
+
+// Slashes and dashes that are periods, references and ranges, not phones (the first rule for
+// slashes and spaced dashes had read all of these as numbers).
+TEST(PhoneDetector, LeavesPeriodsReferencesAndRanges) {
+  EXPECT_EQ(found("phone",
+                  "10/2024 - 12/2024, 2024/05 - 2024/06, 2019 - 2020 - 2021, PO 2024/123456, "
+                  "ref 2024/0012345, order 12345/678901, ticket 123456 / 789, 100000 - 200000, "
+                  "IDs 123456 - 789012, 05/12/2026, 1/2, 24/7, 1920x1080"),
+            Strings{});
 }
 
 TEST(PhoneDetector, LeavesDatesOrderNumbersAndShortNumbers) {

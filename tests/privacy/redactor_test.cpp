@@ -39,6 +39,13 @@ TEST(Redactor, NumbersPastPlaceholdersTheTextAlreadyHolds) {
   EXPECT_EQ(map.counts(), (RedactionCounts{{"email", 1}}));
 }
 
+// "Www." in a text with no digit, "@" or "://": the quick check before the detectors had looked
+// for "www." and "WWW." alone, and the URL went out.
+TEST(Redactor, FindsAMixedCaseWwwInATextWithoutDigits) {
+  EXPECT_EQ(all_kinds().redact("see Www.shop.de now"), "see <URL_1> now");
+  EXPECT_EQ(all_kinds().redact("see wWw.store.de now"), "see <URL_1> now");
+}
+
 TEST(Redactor, RedactsOnlyTheKindsItIsGiven) {
   Redactor r(RedactionRules{{"email"}, {}});
   EXPECT_EQ(r.redact("anna@example.com on +44 20 7946 0958"), "<EMAIL_1> on +44 20 7946 0958");

@@ -147,7 +147,12 @@ bool valid_domain(std::string_view d) {
   if (dot == std::string_view::npos || d.size() - dot - 1 < 2) return false;
   for (char c : d.substr(dot + 1))  // non-ASCII bytes are letters here (domain_end)
     if (!is_alpha(c) && static_cast<unsigned char>(c) < 0x80) return false;
-  return true;
+  // A file name, not a domain: "icon@2x.png", "截图@2x.png" (no such top-level domains).
+  static constexpr std::array<std::string_view, 17> kFileTypes = {
+      "png", "jpg", "jpeg", "gif", "svg",  "webp", "bmp", "ico", "pdf",
+      "txt", "csv", "json", "xml", "html", "htm",  "css", "js"};
+  const std::string tld = ascii_lower(d.substr(dot + 1));
+  return std::find(kFileTypes.begin(), kFileTypes.end(), tld) == kFileTypes.end();
 }
 
 // The groups of a run of digits (or letters and digits) separated by single separator bytes:
@@ -360,6 +365,10 @@ std::size_t find_www(std::string_view t, std::size_t from) {
 
 }  // namespace
 
+bool contains_www(std::string_view text) {
+  return find_www(text, 0) != std::string_view::npos;
+}
+
 void find_urls(std::string_view t, std::vector<PiiSpan>& out) {
   // A URL can start only 5 or 4 bytes before a "://", or where "www." begins (in any case: URL
   // schemes and hosts have none). The next of each is found with a string search, and searched
@@ -466,7 +475,8 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
     }
     break;
   }
-  if (p < t.size() && (is_word(t[p]) || t[p] == ':')) return 0;
+  // A colon after a dotted tail starts a port (::ffff:203.0.113.7:443): the address ends here.
+  if (p < t.size() && (is_word(t[p]) || (t[p] == ':' && !v4_tail))) return 0;
   bool full = !compressed && groups == 8 && colons == (v4_tail ? 6 : 7);
   bool short_form = compressed && groups >= 2 && groups <= 7;
   return full || short_form ? p : 0;
@@ -640,7 +650,8 @@ void find_ibans(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>&
 
 namespace {
 
-// "x123", "ext123" or "ext.123" (any case) right at `e`, ending a word: its end, or 0.
+// "x123", "ext123" or "ext.123" (any case) right at `e`, ending a word: its end. "x" or "ext"
+// with no digits after it (any word that starts so): `e` itself. Otherwise 0.
 std::size_t glued_extension_end(std::string_view t, std::size_t e) {
   std::string_view rest = t.substr(e);
   std::size_t p = ascii_starts_with_lower(rest, "ext.")  ? 4
@@ -650,7 +661,8 @@ std::size_t glued_extension_end(std::string_view t, std::size_t e) {
   if (p == 0) return 0;
   std::size_t digits = 0;
   while (p < rest.size() && is_digit(rest[p]) && digits < 6) ++p, ++digits;
-  return digits > 0 && ends_word(t, e + p) ? e + p : 0;
+  if (digits > 0 && ends_word(t, e + p)) return e + p;
+  return digits == 0 ? e : 0;  // "ext", "extra": the number ends where they begin
 }
 
 // 2024-01-15, 2024/01/15, 15.01.2024, 15-01-2024: dates, not phone numbers.
@@ -694,26 +706,31 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
         last_digit_end = ++p;
         continue;
       }
-      // Between groups: a mark (- . / ( )) with a space on either side or both, or a space
-      // alone (") ", " (", " - ", "0171 / 1234567"), and a digit after it.
-      std::size_t q = p;
-      if (t[q] == ' ') ++q;
-      if (q < t.size() && std::strchr("-./()", t[q]) != nullptr && t[q] != '\0') ++q;
-      if (q > p && q < t.size() && t[q] == ' ' && t[q - 1] != ' ') ++q;
-      if (q == p || q >= t.size() || !is_digit(t[q])) break;
+      // A slash only after an area code of 3-5 digits starting with 0 ("0171/1234567", as German
+      // numbers are written): after anything else it is a date, a period or a reference
+      // ("10/2024", "PO 2024/123456").
+      bool slash = d == '/' && !plus && groups == 1 && t[i] == '0' && digits >= 3 && digits <= 5;
+      bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' || slash;
+      if (!sep) break;
       in_group = false;
+      // At most two separators in a row (") " or " ("), and a digit must follow them.
+      std::size_t q = p + 1;
+      if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) ++q;
+      if (q >= t.size() || !is_digit(t[q])) break;
       p = q;
     }
     std::size_t e = last_digit_end;
     // An extension written against the number ("415-555-2671x123", "ext123", "ext.12") is part
-    // of it; with a space before it, the number already ends at a word's end.
-    if (std::size_t x = glued_extension_end(t, e); x != 0) e = x;
+    // of it; "x" or "ext" against it without digits ends the number there ("2671ext now").
+    // With a space before it, the number already ends at a word's end.
+    bool glued = false;
+    if (std::size_t x = glued_extension_end(t, e); x != 0) e = x, glued = true;
     if (paren && (e <= i + 1)) {
       ++i;
       continue;
     }
     std::size_t b = i;
-    if (!ends_word(t, e) ||
+    if ((!glued && !ends_word(t, e)) ||
         (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
       i = e + 1;
       continue;

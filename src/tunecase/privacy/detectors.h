@@ -58,6 +58,8 @@ void find_pii(std::string_view kind, std::string_view text, const DigitRuns& run
 //   parentheses); or one run of 10..11 digits starting with 0. Dates (2024-01-15, 15.01.2024)
 //   are not phones.
 void find_emails(std::string_view text, std::vector<PiiSpan>& out);
+// Whether `text` holds "www." in any case (the URL detector's start besides a scheme).
+bool contains_www(std::string_view text);
 void find_urls(std::string_view text, std::vector<PiiSpan>& out);
 void find_ips(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);
 void find_cards(std::string_view text, const DigitRuns& runs, std::vector<PiiSpan>& out);

@@ -226,7 +226,9 @@ bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) con
   for (const auto& kind : rules_.kinds) {
     bool may = true;  // a kind not listed here is always run
     if (kind == "email") may = has("@");
-    if (kind == "url") may = has("://") || has("www.") || has("WWW.");
+    if (kind == "url")
+      may = has("://") ||
+            any([](std::string_view p) { return contains_www(p); });  // any case: Www.shop.de
     // No digit outside the placeholders (one would have returned above).
     if (kind == "iban" || kind == "card" || kind == "phone") may = false;
     if (kind == "ip")
