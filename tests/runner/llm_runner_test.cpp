@@ -267,7 +267,7 @@ TEST_F(RunnerTest, AnEndpointThatStopsAnsweringMidRunEndsTheRun) {
   } catch (const UserError& e) {
     EXPECT_THAT(e.what(), HasSubstr("stopped answering: the last 20 items each failed"));
     EXPECT_THAT(e.what(), HasSubstr("connection refused"));
-    EXPECT_THAT(e.what(), HasSubstr("answers so far are in the cache"));
+    EXPECT_THAT(e.what(), HasSubstr("A run again sends every item (--no-cache: nothing was kept)"));
   }
   EXPECT_LT(client.requests(), 150u);
 }
@@ -319,6 +319,17 @@ TEST_F(RunnerTest, AModelWhoseAnswersNameNoLabelEndsTheRun) {
   }
   EXPECT_LT(prose.requests(), 60u);
   std::atomic<int> calls{0};
+  // With a cache: the answers that stopped the run are not kept, so a run again once the model
+  // answers asks for them (they had been replayed, and every run again stopped at once).
+  options_.cache_file = dir_ / "cache.sqlite";
+  FakeClient prose_again([](const HttpRequest&, int) { return testing::answer("no idea"); });
+  EXPECT_THROW(run(prose_again, make_items(200)), UserError);
+  FakeClient fixed(echo);
+  LlmRunResult after = run(fixed, make_items(200));
+  EXPECT_EQ(after.invalid, 0u);
+  EXPECT_EQ(after.evaluated, 200u);
+  EXPECT_EQ(fixed.requests(), 200u);
+  options_.cache_file.clear();
   FakeClient mixed([&calls](const HttpRequest& r, int) {
     return calls++ % 3 == 0 ? testing::answer("no idea") : echo(r, 0);
   });

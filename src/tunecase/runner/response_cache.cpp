@@ -139,7 +139,7 @@ void ResponseCache::put(const std::string& key, const CachedResponse& response) 
   sqlite3_reset(insert_);
 }
 
-void ResponseCache::replace(const std::string& key, const CachedResponse& response) {
+void ResponseCache::erase(const std::string& key) {
   sqlite3_stmt* erase = nullptr;
   if (sqlite3_prepare_v2(db_, "DELETE FROM responses WHERE hash = ? AND key = ?", -1, &erase,
                          nullptr) != SQLITE_OK)
@@ -149,6 +149,10 @@ void ResponseCache::replace(const std::string& key, const CachedResponse& respon
   int rc = sqlite3_step(erase);
   sqlite3_finalize(erase);
   if (rc != SQLITE_DONE) fail("be written");
+}
+
+void ResponseCache::replace(const std::string& key, const CachedResponse& response) {
+  erase(key);
   put(key, response);
 }
 

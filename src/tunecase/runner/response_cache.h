@@ -40,6 +40,8 @@ class ResponseCache {
   // The stored answer of `key` (one that could not be read) replaced by `response`: put() keeps
   // the first answer, so an unreadable one would be asked again, and paid, on every run.
   void replace(const std::string& key, const CachedResponse& response);
+  // Forgets the answer of `key`, so the next run asks for it again.
+  void erase(const std::string& key);
   std::size_t size();
 
  private:

@@ -186,9 +186,10 @@ void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double l
     ++result_.invalid;
     if (result_.invalid_samples.size() < kInvalidSamples)
       result_.invalid_samples.push_back(answer.text.substr(0, kSampleChars));
-    count_unlabelled(answer.text);
+    count_unlabelled(answer.text, cached, item);
   } else {
     unlabelled_in_a_row_ = 0;
+    if (!stopped_unlabelled_) unlabelled_keys_.clear();
   }
   result_.simulated = result_.simulated || answer.simulated;
   ++result_.evaluated;
@@ -414,24 +415,31 @@ void RunLoop::count_failure(const std::string& why, int attempts) {
   if (++failed_in_a_row_ < in_a_row_limit()) return;
   abort(fmt::format(
       "approach '{}': {} {}: the last {} items each failed after {} attempt{}, with no answer "
-      "between (the last: {}). The {} answers so far are in the cache, so a run again once the "
-      "server answers sends only the items left",
+      "between (the last: {}).{}",
       approach_.name(), approach_.provider().endpoint(),
       any_answer_ ? "stopped answering" : "gave no usable answer", failed_in_a_row_, attempts,
-      attempts == 1 ? "" : "s", why, answered_));
+      attempts == 1 ? "" : "s", why,
+      cache_ ? fmt::format(" The {} answers so far are in the cache, so a run again once the "
+                           "server answers sends only the items left",
+                           answered_)
+             : std::string(" A run again sends every item (--no-cache: nothing was kept)")));
 }
 
 // Answers one after another that name no label, with none that did between: the model or the
 // prompt does not answer in the form asked for, and every further request is paid for nothing
 // (a run had gone on to its end at 100% unreadable). A few such answers among labels are
 // counted, and the run goes on.
-void RunLoop::count_unlabelled(const std::string& text) {
-  if (++unlabelled_in_a_row_ < in_a_row_limit()) return;
+void RunLoop::count_unlabelled(const std::string& text, bool cached, std::size_t item) {
+  // Answers from the cache were read at the start, not asked for: they never end a run, so a
+  // run again after a stop is not stopped by replaying what it kept.
+  if (cached) return;
+  if (cache_) unlabelled_keys_.push_back(active_.at(item).key);
+  if (stopped_unlabelled_ || ++unlabelled_in_a_row_ < in_a_row_limit()) return;
+  stopped_unlabelled_ = true;
   abort(fmt::format(
       "approach '{}': the last {} answers from {} named no label (the last began: '{}'), with "
       "none that did between: the model does not answer in the form the prompt asks for. {}"
-      "check the model name, the labels and the prompt strategy. The {} answers so far are in "
-      "the cache, so a run again sends only the items left",
+      "check the model name, the labels and the prompt strategy.{}",
       approach_.name(), unlabelled_in_a_row_, approach_.provider().endpoint(),
       text.substr(0, kSampleChars),
       options_.out_dir.empty()
@@ -439,7 +447,17 @@ void RunLoop::count_unlabelled(const std::string& text) {
           : fmt::format(
                 "Read {} beside an answer, then ",
                 (options_.out_dir / "prompts" / (file_name(approach_.name()) + ".txt")).string()),
-      answered_));
+      cache_ ? " The answers that named no label are not kept in the cache, so a run again asks "
+               "for them anew; the others are kept and not paid for again"
+             : ""));
+}
+
+// The answers that ended the run by naming no label, and those that came in after it, are
+// forgotten by the cache (they had been replayed by every run again, which stopped at once).
+void RunLoop::forget_unlabelled() {
+  if (!cache_ || !stopped_unlabelled_) return;
+  for (const std::string& key : unlabelled_keys_) cache_->erase(key);
+  unlabelled_keys_.clear();
 }
 
 void RunLoop::abort(std::string message) {
@@ -501,7 +519,10 @@ void RunLoop::loop() {
         active_.erase(retry_queue_.top().item);
         retry_queue_.pop();
       }
-      if (in_flight_ == 0) return;
+      if (in_flight_ == 0) {
+        forget_unlabelled();
+        return;
+      }
     }
     SteadyClock::time_point now = SteadyClock::now();
     SteadyClock::time_point wake = dispatch(now);

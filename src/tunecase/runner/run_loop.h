@@ -76,8 +76,9 @@ class RunLoop {
                      std::size_t request_bytes);
   void release(std::size_t item, double used_tokens, double spent_usd);
   void count_failure(const std::string& why, int attempts);
-  void count_unlabelled(const std::string& text);
+  void count_unlabelled(const std::string& text, bool cached, std::size_t item);
   std::size_t in_a_row_limit() const;
+  void forget_unlabelled();
   std::string spent_basis() const;
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
@@ -126,8 +127,12 @@ class RunLoop {
   // answering mid-run ends the run (count_failure) instead of being tried for every item left.
   std::size_t failed_in_a_row_ = 0;
   std::size_t unlabelled_in_a_row_ = 0;  // answers naming no label, none that did between
-  int64_t unpriced_answers_ = 0;         // answers without token usage: charged their worst case
-  int64_t timed_out_attempts_ = 0;       // priced attempts that timed out: charged their worst case
+  // The cache keys of those answers, fresh ones only: forgotten when they end the run, so that a
+  // run again asks for them anew instead of replaying the answers that stopped it.
+  std::vector<std::string> unlabelled_keys_;
+  bool stopped_unlabelled_ = false;
+  int64_t unpriced_answers_ = 0;    // answers without token usage: charged their worst case
+  int64_t timed_out_attempts_ = 0;  // priced attempts that timed out: charged their worst case
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };
