@@ -1,8 +1,11 @@
 #include "tunecase/stats/proportion.h"
+#include "tunecase/stats/mcnemar.h"
 
 #include <stdexcept>
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace tunecase {
 namespace {
@@ -52,6 +55,38 @@ TEST(WilsonInterval, WiderAtHigherConfidence) {
 
 TEST(WilsonInterval, RejectsMoreSuccessesThanTrials) {
   EXPECT_THROW(wilson_interval(11, 10), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tunecase
+
+namespace tunecase {
+namespace {
+
+// R: binom.test(5, 10)$conf.int = 0.1870860 0.8129140; binom.test(4, 4) = 0.3976354 1.
+TEST(ClopperPearsonInterval, MatchesRsBinomTest) {
+  Interval half = clopper_pearson_interval(5, 10);
+  EXPECT_NEAR(half.lo, 0.1870860, 1e-6);
+  EXPECT_NEAR(half.hi, 0.8129140, 1e-6);
+  Interval all = clopper_pearson_interval(4, 4);
+  EXPECT_NEAR(all.lo, 0.3976354, 1e-6);
+  EXPECT_EQ(all.hi, 1.0);
+  Interval none = clopper_pearson_interval(0, 10);
+  EXPECT_EQ(none.lo, 0.0);
+  EXPECT_NEAR(none.hi, 1 - std::pow(0.025, 0.1), 1e-6);
+}
+
+// It excludes one half exactly where McNemar's exact test on the same split is below 5%: the
+// memo's paired judgement and eval's test never disagree.
+TEST(ClopperPearsonInterval, ExcludesOneHalfExactlyWhereMcNemarRejects) {
+  for (std::size_t b = 0; b <= 40; ++b) {
+    for (std::size_t c = 0; c <= 40; ++c) {
+      if (b + c == 0) continue;
+      Interval i = clopper_pearson_interval(b, b + c);
+      bool excludes = i.lo > 0.5 || i.hi < 0.5;
+      EXPECT_EQ(excludes, mcnemar_exact_p(b, c) < 0.05) << b << " vs " << c;
+    }
+  }
 }
 
 }  // namespace

@@ -18,4 +18,11 @@ inline constexpr double kZ95 = 1.959963984540054;
 // Throws std::invalid_argument when successes > n.
 Interval wilson_interval(std::size_t successes, std::size_t n, double z = kZ95);
 
+// The exact (Clopper-Pearson) 95% interval for successes / n: each end the proportion at which
+// the count, or one further out, has 2.5% probability. It excludes p exactly where the exact
+// two-sided test that doubles the smaller tail rejects p at 5% (McNemar's exact test on the
+// discordant items, at p = 1/2). n = 0 gives {0, 1}. Throws std::invalid_argument when
+// successes > n.
+Interval clopper_pearson_interval(std::size_t successes, std::size_t n);
+
 }  // namespace tunecase
