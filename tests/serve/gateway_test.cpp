@@ -209,6 +209,12 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   EXPECT_EQ(older.body.find("last commit window"), std::string::npos) << older.body;
   EXPECT_NE(older.body.find("send the prediction_id a /v1/classify answer gave"), std::string::npos)
       << older.body;
+  // Answered before that record, which counted nothing unsaved: committed by then, not lost.
+  Reply before =
+      post("/v1/feedback",
+           nlohmann::json{{"prediction_id", id_at(now - 3500)}, {"label", "login"}}.dump());
+  EXPECT_EQ(before.status, 404);
+  EXPECT_EQ(before.body.find("last commit window"), std::string::npos) << before.body;
   // By id: when it was classified is not known, so the 404 names the run that lost predictions.
   Reply by_id = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
   EXPECT_EQ(by_id.status, 404);
@@ -242,6 +248,20 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
            nlohmann::json{{"prediction_id", id_at(now - 30'000)}, {"label", "login"}}.dump());
   EXPECT_EQ(later.status, 404);
   EXPECT_EQ(later.body.find("last commit window"), std::string::npos) << later.body;
+  // A run killed before its first commit: how many it lost is not known, and the 404 says so
+  // (it said "about 0 lost" of a run that had lost everything it answered).
+  gateway_->stop();
+  open_store((dir_ / "store.db").string())
+      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
+                                                  {"acknowledged", 0},
+                                                  {"committed", 0},
+                                                  {"batch", 0},
+                                                  {"at_ms", now - 500}}
+                                       .dump());
+  start();
+  Reply unknown_count = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
+  EXPECT_NE(unknown_count.body.find("how many were lost is not known"), std::string::npos)
+      << unknown_count.body;
 }
 
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {

@@ -468,11 +468,16 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   const std::vector<LostWindow>& lost = log_->lost_windows();
   if (lost.empty()) return text;
   if (std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id)) {
-    // Within a few seconds after a run's last progress record: later, the prediction was
-    // answered while that instance wrote nothing, most likely by another replica.
-    constexpr int64_t kLastMomentsMs = 10'000;
+    // Lost: answered after the run's last progress record, or before it when that record
+    // counted predictions not yet committed; and within moments of it (a run writes a record
+    // each commit, every 50 ms by default, so it died soon after its last), never after the
+    // start that found it dead. Later, another run or replica answered it.
+    constexpr int64_t kLastMomentsMs = 2'000, kUnsavedBeforeMs = 1'000;
     for (const LostWindow& w : lost) {
-      if (*made < w.at_ms - 1000 || *made > w.at_ms + kLastMomentsMs) continue;
+      const int64_t from = w.at_ms - (w.unsaved_at_record > 0 ? kUnsavedBeforeMs : 0);
+      int64_t until = w.at_ms + kLastMomentsMs;
+      if (w.found_at_ms > 0) until = std::min(until, w.found_at_ms);
+      if (*made < from || *made > until) continue;
       if (*made >= process_started_ms_) break;  // this run's own, not lost by an earlier one
       return text + fmt::format(
                         " (it was answered at {} UTC, in the last moments of a run of instance "
@@ -486,8 +491,11 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   // named (the three latest) for the client to compare with when it sent the id.
   std::vector<std::string> runs;
   for (std::size_t i = 0; i < lost.size() && i < 3; ++i)
-    runs.push_back(fmt::format("instance '{}' at {} UTC, about {} lost", lost[i].instance,
-                               utc_text(lost[i].at_ms), lost[i].estimate));
+    runs.push_back(fmt::format(
+        "instance '{}' at {} UTC, {}", lost[i].instance, utc_text(lost[i].at_ms),
+        lost[i].estimate ? fmt::format("about {} lost", *lost[i].estimate)
+                         : std::string("how many were lost is not known (it had not committed "
+                                       "yet)")));
   return text + fmt::format(
                     " (if this id was classified in the last moments before a gateway run "
                     "stopped without flushing its log, its prediction was lost with that run's "

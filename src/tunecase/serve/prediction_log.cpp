@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
+#include <chrono>
 
 #include <algorithm>
 #include <cerrno>
@@ -78,12 +79,21 @@ constexpr std::string_view kLostPrefix = "serve.lost.";
 std::vector<LostWindow> record_lost_windows(Store& store, const std::string& instance,
                                             const PreviousRun& previous,
                                             const std::vector<OtherUnflushedRun>& others) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   auto record = [&](const std::string& name, const PreviousRun& run) {
     if (run.at_ms <= 0) return;
+    const std::string key = fmt::format("{}{}.{}", kLostPrefix, name, run.at_ms);
+    if (store.meta(key)) return;  // found by an earlier start
+    const int64_t unsaved = std::max<int64_t>(0, run.lost_at_least());
     nlohmann::json j = {{"instance", name},
                         {"at_ms", run.at_ms},
-                        {"estimate", std::max<int64_t>(0, run.lost_at_least()) + run.last_batch}};
-    store.set_meta(fmt::format("{}{}.{}", kLostPrefix, name, run.at_ms), j.dump());
+                        {"estimate", run.last_batch > 0 ? nlohmann::json(unsaved + run.last_batch)
+                                                        : nlohmann::json(nullptr)},
+                        {"unsaved_at_record", unsaved},
+                        {"found_at_ms", now}};
+    store.set_meta(key, j.dump());
   };
   if (!previous.clean) record(instance, previous);
   for (const OtherUnflushedRun& other : others) record(other.instance, other.run);
@@ -91,8 +101,14 @@ std::vector<LostWindow> record_lost_windows(Store& store, const std::string& ins
   for (const auto& [key, value] : store.meta_with_prefix(std::string(kLostPrefix))) {
     nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
     if (!j.is_object()) continue;
-    out.push_back({j.value("instance", std::string()), j.value("at_ms", int64_t{0}),
-                   j.value("estimate", int64_t{0})});
+    LostWindow w;
+    w.instance = j.value("instance", std::string());
+    w.at_ms = j.value("at_ms", int64_t{0});
+    if (j.contains("estimate") && j["estimate"].is_number_integer())
+      w.estimate = j["estimate"].get<int64_t>();
+    w.unsaved_at_record = j.value("unsaved_at_record", int64_t{0});
+    w.found_at_ms = j.value("found_at_ms", int64_t{0});
+    out.push_back(std::move(w));
   }
   std::sort(out.begin(), out.end(),
             [](const LostWindow& a, const LostWindow& b) { return a.at_ms > b.at_ms; });

@@ -106,7 +106,11 @@ struct OtherUnflushedRun {
 struct LostWindow {
   std::string instance;
   int64_t at_ms = 0;
-  int64_t estimate = 0;  // predictions lost, estimated as the start's note does
+  // Predictions lost, estimated as the start's note does; nullopt when the killed run had not
+  // committed yet (the size of a commit, the estimate's basis, is not known).
+  std::optional<int64_t> estimate;
+  int64_t unsaved_at_record = 0;  // answered before at_ms and not committed then
+  int64_t found_at_ms = 0;        // the start that found it: the run had died by then
 };
 
 // What the next start says of a previous run that did not stop cleanly, for `instance` with
