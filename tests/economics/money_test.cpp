@@ -21,6 +21,14 @@ TEST(Money, SmallAmountsReadInPlainDecimals) {
   EXPECT_EQ(money(0.0), "$0");
 }
 
+// Estimates and caps of a small trial: never "$0.00 ... capping it at $0.00".
+TEST(Money, EstimatesAndCapsUnderADollarKeepTwoSignificantDigits) {
+  EXPECT_EQ(usd_amount(0.0035), "$0.0035");
+  EXPECT_EQ(usd_amount(0.62), "$0.62");
+  EXPECT_EQ(usd_amount(12.345), "$12.35");
+  EXPECT_EQ(usd_amount(0.0), "$0.00");
+}
+
 TEST(Money, SmallSharesReadInPlainDecimals) {
   EXPECT_EQ(percent(0.00000612), "0.00061%");
   EXPECT_EQ(percent(0.123), "12.3%");

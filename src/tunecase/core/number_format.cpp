@@ -37,6 +37,11 @@ std::string group_thousands(unsigned long long whole) {
   return out;
 }
 
+std::string usd_amount(double usd) {
+  if (std::fabs(usd) >= 1 || usd == 0) return fmt::format("${:.2f}", usd);
+  return (usd < 0 ? "-$" : "$") + significant_fixed(std::fabs(usd), 2);
+}
+
 std::string whole_dollars(double usd) {
   if (!std::isfinite(usd)) return "UNKNOWN";
   if (std::fabs(usd) >= 1e15) return fmt::format("{}${:.3g}", usd < 0 ? "-" : "", std::fabs(usd));

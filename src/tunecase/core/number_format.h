@@ -15,6 +15,10 @@ std::string significant_fixed(double value, int digits);
 // The digits of a whole number with thousands grouped: 80000 -> "80,000" (no sign).
 std::string group_thousands(unsigned long long whole);
 
+// A dollar amount as estimates and caps print it: cents from $1 on ("$12.35"), two significant
+// digits under it ("$0.0035", "$0.5"), so a small cap never reads "$0.00".
+std::string usd_amount(double usd);
+
 // Whole dollars with thousands grouped: 80000 -> "$80,000", -1234.6 -> "-$1,235".
 std::string whole_dollars(double usd);
 

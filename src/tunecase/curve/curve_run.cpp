@@ -14,6 +14,7 @@
 #include "tunecase/approaches/registry.h"
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_fit.h"
 #include "tunecase/curve/curve_report.h"
@@ -503,16 +504,16 @@ std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
       usd = std::min(usd, uncached);
     }
     total += usd;
-    parts.push_back(fmt::format("{} at most ${:.2f} ({} runs x {} test items)", a.name, usd, runs,
-                                test.size()));
+    parts.push_back(fmt::format("{} at most {} ({} runs x {} test items)", a.name, usd_amount(usd),
+                                runs, test.size()));
   }
   if (parts.empty()) return std::nullopt;
   fmt::print(log,
-             "estimate: the LLM runs at most ${:.2f} in all{}: {} (estimated from the prompts, "
+             "estimate: the LLM runs at most {} in all{}: {} (estimated from the prompts, "
              "answers at max_tokens; answers already in the cache cost nothing)\n",
-             total,
+             usd_amount(total),
              options.max_cost_usd
-                 ? fmt::format(", --max-cost capping them at ${:.2f}", *options.max_cost_usd)
+                 ? ", --max-cost capping them at " + usd_amount(*options.max_cost_usd)
                  : "",
              fmt::join(parts, "; "));
   try {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/eval_run.h"
@@ -173,20 +174,19 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
   std::string caps;
   if (!cached) caps += "; without the cache every round sends its whole sample again";
   if (rules.max_calls) caps += fmt::format("; max_calls caps it at {} requests", *rules.max_calls);
-  if (rules.budget_usd) caps += fmt::format("; budget_usd caps it at ${:.2f}", *rules.budget_usd);
-  fmt::print(log,
-             "estimate: at most ${:.2f} in all{} (estimated from the prompts, answers at "
-             "max_tokens{})\n"
-             "  the search at most ${:.2f}: up to {} dev answers ({} candidates; the worst case: "
-             "only the halving rule drops any, and the last two meet all {} dev items{})\n"
-             "  the winner's test run at most ${:.2f}: {} test items at the dearest candidate's "
-             "price\n",
-             total,
-             rules.total_cap_usd
-                 ? fmt::format(", --max-cost capping it at ${:.2f}", *rules.total_cap_usd)
-                 : "",
-             cached ? "; answers already in the cache cost nothing" : "", search, answers,
-             candidates.size(), dev_size, caps, test, rules.final_items);
+  if (rules.budget_usd) caps += "; budget_usd caps it at " + usd_amount(*rules.budget_usd);
+  fmt::print(
+      log,
+      "estimate: at most {} in all{} (estimated from the prompts, answers at "
+      "max_tokens{})\n"
+      "  the search at most {}: up to {} dev answers ({} candidates; the worst case: "
+      "only the halving rule drops any, and the last two meet all {} dev items{})\n"
+      "  the winner's test run at most {}: {} test items at the dearest candidate's "
+      "price\n",
+      usd_amount(total),
+      rules.total_cap_usd ? ", --max-cost capping it at " + usd_amount(*rules.total_cap_usd) : "",
+      cached ? "; answers already in the cache cost nothing" : "", usd_amount(search), answers,
+      candidates.size(), dev_size, caps, usd_amount(test), rules.final_items);
   if (all_cached) {
     // Nothing of the search to pay for: the test run asks for itself, its own cached answers
     // counted, when it comes.

@@ -9,6 +9,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/interrupt.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/data/shuffle.h"
 #include "tunecase/runner/answer.h"
 
@@ -162,10 +163,11 @@ void RunLoop::plan() {
   const bool capped = options_.max_cost_usd.has_value() && estimate.usd.has_value();
   if (capped && options_.whole_or_nothing && worst_usd > *options_.max_cost_usd)
     throw SpendNotConfirmed(fmt::format(
-        "{}: this run may cost up to ${:.2f} (its {} items to send at their worst case, answers "
-        "at max_tokens), more than the ${:.2f} its cap leaves; nothing was sent, rather than "
+        "{}: this run may cost up to {} (its {} items to send at their worst case, answers "
+        "at max_tokens), more than the {} its cap leaves; nothing was sent, rather than "
         "figures on part of its items. Raise the cap (--max-cost)",
-        approach_.name(), worst_usd, estimate.to_send, *options_.max_cost_usd));
+        approach_.name(), usd_amount(worst_usd), estimate.to_send,
+        usd_amount(*options_.max_cost_usd)));
   confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
                 options_.assume_yes || capped, options_.confirm, log_);
 }
