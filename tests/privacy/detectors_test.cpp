@@ -98,6 +98,9 @@ TEST(IpDetector, FindsIpv6WithAnIpv4TailWhole) {
 TEST(IpDetector, FindsAnIpv6WithAnIpv4TailBeforeAPort) {
   EXPECT_EQ(found("ip", "from ::ffff:203.0.113.7:443 and (64:ff9b::198.51.100.7:53)"),
             (Strings{"::ffff:203.0.113.7", "64:ff9b::198.51.100.7"}));
+  // A dot that starts no dotted quad ends the address, as at a sentence's end.
+  EXPECT_EQ(found("ip", "connect to 2001:db8::1. Or fe80::1."),
+            (Strings{"2001:db8::1", "fe80::1"}));
 }
 
 TEST(IpDetector, IgnoresVersionsTimesAndOutOfRangeParts) {

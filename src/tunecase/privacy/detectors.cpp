@@ -449,12 +449,13 @@ std::size_t ipv6_at(std::string_view t, std::size_t i) {
     // The last 32 bits as a dotted quad (::ffff:203.0.113.7, 64:ff9b::198.51.100.7): two
     // groups' worth. It had ended the address at its first dot and sent three parts out.
     if (p < t.size() && t[p] == '.' && colons > 0) {
-      std::size_t e4 = ipv4_at(t, b);
-      if (e4 == 0) return 0;
-      groups += 2;
-      p = e4;
-      v4_tail = true;
-      break;
+      if (std::size_t e4 = ipv4_at(t, b); e4 != 0) {
+        groups += 2;
+        p = e4;
+        v4_tail = true;
+        break;
+      }
+      // No dotted quad: the dot ends the address ("::1." at a sentence's end).
     }
     if (p - b > 4) return 0;
     if (p > b) ++groups;
