@@ -30,7 +30,9 @@ TEST(EmailDetector, FindsAddressesAndLeavesTrailingPunctuation) {
 
 // A Retina image's name is a file, not an address (a name in Han before it had made it one).
 TEST(EmailDetector, IgnoresFileNames) {
-  EXPECT_EQ(found("email", "图标@3x.png 已上传, icon@2x.PNG and logo@2x.svg; anna@example.md"),
+  EXPECT_EQ(found("email",
+                  "图标@3x.png 已上传, icon@2x.PNG and logo@2x.svg, report@final.docx, "
+                  "photo@2x.heic, arch@v2.tar.gz; anna@example.md"),
             (Strings{"anna@example.md"}));
 }
 
@@ -167,6 +169,12 @@ TEST(PhoneDetector, FindsExtensionsAndSlashesAfterAnAreaCode) {
             (Strings{"415-555-2671x123", "+44 20 7946 0958ext12", "0171/1234567", "030/12345678",
                      "415-555-2671"}));
   EXPECT_EQ(found("phone", "call 415-555-2671xyz"), (Strings{"415-555-2671"}));
+  // The international forms of a slashed number, and one after an abbreviation's dot.
+  EXPECT_EQ(found("phone",
+                  "Tel.: +49 (0)171/1234567, +49 30/12345678, 0049 171/1234567, +43 1/5321234; "
+                  "tel.415.555.2671"),
+            (Strings{"+49 (0)171/1234567", "+49 30/12345678", "0049 171/1234567", "+43 1/5321234",
+                     "415.555.2671"}));
 }
 
 // Slashes and dashes that are periods, references and ranges, not phones (the first rule for

@@ -148,9 +148,11 @@ bool valid_domain(std::string_view d) {
   for (char c : d.substr(dot + 1))  // non-ASCII bytes are letters here (domain_end)
     if (!is_alpha(c) && static_cast<unsigned char>(c) < 0x80) return false;
   // A file name, not a domain: "icon@2x.png", "截图@2x.png" (no such top-level domains).
-  static constexpr std::array<std::string_view, 17> kFileTypes = {
-      "png", "jpg", "jpeg", "gif", "svg",  "webp", "bmp", "ico", "pdf",
-      "txt", "csv", "json", "xml", "html", "htm",  "css", "js"};
+  static constexpr std::array<std::string_view, 40> kFileTypes = {
+      "png", "jpg",  "jpeg", "gif", "svg",  "webp", "bmp",  "ico",  "heic", "heif",
+      "tif", "tiff", "pdf",  "doc", "docx", "xls",  "xlsx", "ppt",  "pptx", "odt",
+      "ods", "odp",  "rtf",  "txt", "csv",  "json", "xml",  "html", "htm",  "css",
+      "js",  "gz",   "tgz",  "rar", "wav",  "avi",  "mkv",  "log",  "yaml", "yml"};
   const std::string tld = ascii_lower(d.substr(dot + 1));
   return std::find(kFileTypes.begin(), kFileTypes.end(), tld) == kFileTypes.end();
 }
@@ -688,29 +690,39 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     bool plus = c == '+' && i + 1 < t.size() && is_digit(t[i + 1]);
     bool paren = c == '(' && i + 1 < t.size() && is_digit(t[i + 1]);
     // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.
-    bool boundary = i == 0 || (plus ? !(is_digit(t[i - 1]) || t[i - 1] == '+')
-                                    : !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
-                                        t[i - 1] == '-' || t[i - 1] == '/'));
+    // A '.' after a word's letter is an abbreviation's ("tel.415.555.2671", "No.0171 1234567"),
+    // not a number's decimal point or a version's part.
+    const bool abbreviation_dot =
+        i >= 2 && t[i - 1] == '.' && is_alpha(t[i - 2]) && !continues_iban_shape(t, i);
+    bool boundary = i == 0 || abbreviation_dot ||
+                    (plus ? !(is_digit(t[i - 1]) || t[i - 1] == '+')
+                          : !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
+                              t[i - 1] == '-' || t[i - 1] == '/'));
     if (!boundary || !(plus || paren || is_digit(c)) || continues_iban_shape(t, i)) {
       ++i;
       continue;
     }
     // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
     std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
+    std::size_t group_digits = 0, slashes = 0;
     bool in_group = false;
     while (p < t.size() && p - i < 40) {
       char d = t[p];
       if (is_digit(d)) {
-        if (!in_group) ++groups;
+        if (!in_group) ++groups, group_digits = 0;
         in_group = true;
-        ++digits;
+        ++digits, ++group_digits;
         last_digit_end = ++p;
         continue;
       }
-      // A slash only after an area code of 3-5 digits starting with 0 ("0171/1234567", as German
-      // numbers are written): after anything else it is a date, a period or a reference
+      // One slash, after an area code of 2-5 digits, in a number written with its trunk 0 or
+      // its country code ("0171/1234567", "+49 171/1234567", "+49 (0)30/12345678", as German and
+      // Austrian numbers are written): in other numbers it is a date, a period or a reference
       // ("10/2024", "PO 2024/123456").
-      bool slash = d == '/' && !plus && groups == 1 && t[i] == '0' && digits >= 3 && digits <= 5;
+      bool slash = d == '/' && slashes == 0 && (plus || t[i] == '0' || paren) &&
+                   group_digits >= (plus && groups > 1 ? 1 : 2) && group_digits <= 5 &&
+                   (plus || groups > 1 || digits >= 3);
+      slashes += slash;
       bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' || slash;
       if (!sep) break;
       in_group = false;
