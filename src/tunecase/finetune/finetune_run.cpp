@@ -12,6 +12,7 @@
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/finetune/training_file.h"
@@ -453,13 +454,13 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
           "--yes",
           who, what));
     if (*usd > *max_cost_usd)
-      throw UserError(fmt::format(
-          "{}: {} is estimated at ${:.2f}, over --max-cost ${:.2f}; raise it, or fine-tune on "
-          "less of train (--fraction, [curve] finetune_fractions)",
-          who, what, *usd, *max_cost_usd));
+      throw UserError(
+          fmt::format("{}: {} is estimated at {}, over --max-cost {}; raise it, or fine-tune on "
+                      "less of train (--fraction, [curve] finetune_fractions)",
+                      who, what, usd_amount(*usd), usd_amount(*max_cost_usd)));
     return;
   }
-  std::string cost = usd ? fmt::format("about ${:.2f} (estimated)", *usd)
+  std::string cost = usd ? fmt::format("about {} (estimated)", usd_amount(*usd))
                          : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
   if (ask_yes_no(fmt::format("{}: {} will cost {}. Start?", who, what, cost), confirm, log)) return;
   throw UserError(fmt::format(

@@ -9,6 +9,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/data/utf8_check.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/llm/llm_approach.h"
@@ -114,9 +115,9 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     if (o.max_cost_usd) {
       if (!whole.usd)
         throw SpendNotConfirmed(fmt::format(
-            "monitor --canary: {} has no price, so --max-cost ${:.2f} cannot be kept; give it "
+            "monitor --canary: {} has no price, so --max-cost {} cannot be kept; give it "
             "a price or run without --max-cost (and confirm)",
-            fmt::join(unpriced, ", "), *o.max_cost_usd));
+            fmt::join(unpriced, ", "), usd_amount(*o.max_cost_usd)));
       if (*whole.usd > *o.max_cost_usd)
         throw SpendNotConfirmed(fmt::format(
             "monitor --canary: the canary may cost up to ${:.4f} (estimated, output at "
