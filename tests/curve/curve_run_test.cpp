@@ -45,6 +45,14 @@ class CurveRunTest : public ::testing::Test {
     return config(llm_approach(port, price) +
                   "[curve]\nsizes = [30, 100]\nseeds = 2\napproaches = [\"llm\"]\n");
   }
+  // A run with --yes into `out`, its response cache as given.
+  CurveOptions yes_options(const std::string& out, CacheChoice cache) const {
+    CurveOptions o;
+    o.out_dir = dir_ / out;
+    o.assume_yes = true;
+    o.cache = std::move(cache);
+    return o;
+  }
   ProjectConfig config(const std::string& curve) const {
     return parse_config(
         "[data]\npath = \"tickets.csv\"\ntext = \"text\"\nlabel = \"category\"\n"
@@ -272,10 +280,7 @@ TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
   ProjectConfig c = llm_curve(port, "{ input = 3.0, output = 12.0 }");
-  CurveOptions o;
-  o.out_dir = dir_ / "bounded";
-  o.assume_yes = true;
-  o.cache = CacheChoice{.disabled = true};
+  CurveOptions o = yes_options("bounded", CacheChoice{.disabled = true});
   std::ostringstream log;
   nlohmann::json doc = run_curve(c, o, log);
   const std::string marker = "estimate: the LLM runs at most $";
@@ -295,10 +300,7 @@ TEST_F(CurveRunTest, AFinishedCurveRunAgainIsNotAskedAbout) {
   SimLlmServer sim{SimLlmOptions{}};
   int port = sim.start();
   ProjectConfig c = llm_curve(port, "{ input = 20000.0, output = 20000.0 }");
-  CurveOptions o;
-  o.out_dir = dir_ / "first";
-  o.cache = CacheChoice{dir_ / "cache.sqlite", false};
-  o.assume_yes = true;
+  CurveOptions o = yes_options("first", CacheChoice{dir_ / "cache.sqlite", false});
   std::ostringstream log;
   nlohmann::json first = run_curve(c, o, log);
   const uint64_t sent = sim.stats().requests;

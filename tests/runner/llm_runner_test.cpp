@@ -75,6 +75,18 @@ class RunnerTest : public ::testing::Test {
     return run_llm_approach(a, items, price, options_, client, log_);
   }
 
+  // The message of the error that ends a run of `items` items early; a test failure when the
+  // run goes on to its end instead.
+  std::string stop_message(FakeClient& client, std::size_t items) {
+    try {
+      run(client, make_items(items));
+    } catch (const UserError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "the run went on to its end";
+    return "";
+  }
+
   std::filesystem::path dir_;
   ProjectConfig project_;
   LlmRunOptions options_;
@@ -261,14 +273,10 @@ TEST_F(RunnerTest, AnEndpointThatStopsAnsweringMidRunEndsTheRun) {
     return refused;
   });
   options_.max_attempts = 2;
-  try {
-    run(client, make_items(400));
-    FAIL() << "a dead endpoint was tried for every item";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("stopped answering: the last 20 items each failed"));
-    EXPECT_THAT(e.what(), HasSubstr("connection refused"));
-    EXPECT_THAT(e.what(), HasSubstr("A run again sends every item (--no-cache: nothing was kept)"));
-  }
+  const std::string stop = stop_message(client, 400);
+  EXPECT_THAT(stop, HasSubstr("stopped answering: the last 20 items each failed"));
+  EXPECT_THAT(stop, HasSubstr("connection refused"));
+  EXPECT_THAT(stop, HasSubstr("A run again sends every item (--no-cache: nothing was kept)"));
   EXPECT_LT(client.requests(), 150u);
 }
 
@@ -295,13 +303,9 @@ TEST_F(RunnerTest, AnEndpointThatOnlyGarblesEndsTheRun) {
     page.body = "<html>login required</html>";
     return page;
   });
-  try {
-    run(client, make_items(200));
-    FAIL() << "every answer was unreadable and the run went on";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("gave no usable answer"));
-    EXPECT_THAT(e.what(), HasSubstr("unreadable answer"));
-  }
+  const std::string stop = stop_message(client, 200);
+  EXPECT_THAT(stop, HasSubstr("gave no usable answer"));
+  EXPECT_THAT(stop, HasSubstr("unreadable answer"));
   EXPECT_LT(client.requests(), 60u);
 }
 
@@ -310,15 +314,10 @@ TEST_F(RunnerTest, AnEndpointThatOnlyGarblesEndsTheRun) {
 // end, 100% unreadable). Such answers among labels are counted and the run goes on.
 TEST_F(RunnerTest, AModelWhoseAnswersNameNoLabelEndsTheRun) {
   FakeClient prose([](const HttpRequest&, int) { return testing::answer("no idea, sorry"); });
-  try {
-    run(prose, make_items(200));
-    FAIL() << "every answer named no label and the run went on";
-  } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("the last 20 answers from"));
-    EXPECT_THAT(e.what(), HasSubstr("named no label (the last began: 'no idea, sorry')"));
-  }
+  const std::string stop = stop_message(prose, 200);
+  EXPECT_THAT(stop, HasSubstr("the last 20 answers from"));
+  EXPECT_THAT(stop, HasSubstr("named no label (the last began: 'no idea, sorry')"));
   EXPECT_LT(prose.requests(), 60u);
-  std::atomic<int> calls{0};
   // With a cache: the answers that stopped the run are not kept, so a run again once the model
   // answers asks for them (they had been replayed, and every run again stopped at once).
   options_.cache_file = dir_ / "cache.sqlite";
@@ -330,6 +329,7 @@ TEST_F(RunnerTest, AModelWhoseAnswersNameNoLabelEndsTheRun) {
   EXPECT_EQ(after.evaluated, 200u);
   EXPECT_EQ(fixed.requests(), 200u);
   options_.cache_file.clear();
+  std::atomic<int> calls{0};
   FakeClient mixed([&calls](const HttpRequest& r, int) {
     return calls++ % 3 == 0 ? testing::answer("no idea") : echo(r, 0);
   });

@@ -185,14 +185,19 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
+  // The progress record a run of instance 'test' killed at `at_ms` leaves: `committed` of its
+  // predictions committed (all it had acknowledged then), its last commit `batch` long.
+  auto record_killed_run = [this](int64_t committed, int64_t batch, int64_t at_ms) {
+    open_store((dir_ / "store.db").string())
+        ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
+                                                    {"acknowledged", committed},
+                                                    {"committed", committed},
+                                                    {"batch", batch},
+                                                    {"at_ms", at_ms}}
+                                         .dump());
+  };
   project("");
-  open_store((dir_ / "store.db").string())
-      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
-                                                  {"acknowledged", 10},
-                                                  {"committed", 10},
-                                                  {"batch", 4},
-                                                  {"at_ms", now - 3000}}
-                                       .dump());
+  record_killed_run(10, 4, now - 3000);
   start();
   auto id_at = [](int64_t ms) { return fmt::format("{:012x}{:020x}", ms, 12345); };
   Reply lost =
@@ -235,13 +240,7 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   // Answered a minute after that run's last record (while it wrote nothing: another replica
   // answered it, most likely): not put down to this instance's last commit window.
   gateway_->stop();
-  open_store((dir_ / "store.db").string())
-      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
-                                                  {"acknowledged", 10},
-                                                  {"committed", 10},
-                                                  {"batch", 4},
-                                                  {"at_ms", now - 90'000}}
-                                       .dump());
+  record_killed_run(10, 4, now - 90'000);
   start();
   Reply later =
       post("/v1/feedback",
@@ -251,13 +250,7 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   // A run killed before its first commit: how many it lost is not known, and the 404 says so
   // (it said "about 0 lost" of a run that had lost everything it answered).
   gateway_->stop();
-  open_store((dir_ / "store.db").string())
-      ->set_meta("serve.log.test", nlohmann::json{{"clean", false},
-                                                  {"acknowledged", 0},
-                                                  {"committed", 0},
-                                                  {"batch", 0},
-                                                  {"at_ms", now - 500}}
-                                       .dump());
+  record_killed_run(0, 0, now - 500);
   start();
   Reply unknown_count = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
   EXPECT_NE(unknown_count.body.find("how many were lost is not known"), std::string::npos)

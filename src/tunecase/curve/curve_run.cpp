@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
-#include <map>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_fit.h"
 #include "tunecase/curve/curve_report.h"
+#include "tunecase/data/majority.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/subsample.h"
 #include "tunecase/finetune/finetune_run.h"
@@ -28,6 +28,21 @@
 
 namespace tunecase {
 namespace {
+
+// A size's runs: one for all of train (the same for every seed), else one per seed.
+int runs_at(std::size_t n, const Examples& train, int seeds) {
+  return n == train.size() ? 1 : seeds;
+}
+
+// The train set of a size's run for seed `s`: its seeded subsample, or all of train in its own
+// order, as eval trains on it (a retrieval prompt breaks ties between equally near examples by
+// their order, so the stratified order had given other prompts than eval's, and another figure
+// for the same train split). The estimate reads the same sets, so that its cache lookups find
+// the runs' own prompts.
+Examples run_train(const Examples& train, const std::vector<std::vector<std::size_t>>& orders,
+                   int s, std::size_t n) {
+  return n == train.size() ? train : subsample(train, orders[static_cast<std::size_t>(s)], n);
+}
 
 [[noreturn]] void fail(const ProjectConfig& config, const std::string& what) {
   throw UserError(fmt::format("{}: [curve] {}", config.curve.where, what));
@@ -493,14 +508,12 @@ std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
     double usd = *per_item * static_cast<double>(runs * test.size());
     if (cached) {
       double uncached = 0;
-      for (std::size_t n : sizes) {
-        const bool all = n == train.size();
-        for (int s = 0; s < (all ? 1 : settings.seeds); ++s)
-          uncached += uncached_usd(a, config, all ? train : subsample(train, orders[s], n),
-                                   data.labels, test, cache)
-                          .value_or(UncachedCost{})
-                          .usd;
-      }
+      for (std::size_t n : sizes)
+        for (int s = 0; s < runs_at(n, train, settings.seeds); ++s)
+          uncached +=
+              uncached_usd(a, config, run_train(train, orders, s, n), data.labels, test, cache)
+                  .value_or(UncachedCost{})
+                  .usd;
       usd = std::min(usd, uncached);
     }
     total += usd;
@@ -583,18 +596,14 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     for (std::size_t n : sizes) {
       std::vector<Tally> runs;
       std::size_t cut = 0;
-      bool all = n == train.size();  // the whole train split is the same for every seed
       // A spend the user did not confirm (or could not: no terminal) stops the LLM runs, not
       // the local ones; what was measured is written before the command says so.
       auto stopped = [&] { return refused && !a.is_local(); };
-      for (int s = 0; s < (all ? 1 : settings.seeds) && !stopped(); ++s) {
+      for (int s = 0; s < runs_at(n, train, settings.seeds) && !stopped(); ++s) {
         Tally t;
         try {
-          // All of train in its own order, as eval trains on it: a retrieval prompt breaks ties
-          // between equally near examples by their order, so the stratified order had given
-          // other prompts than eval's, and another figure for the same train split.
-          t = score(a, config, all ? train : subsample(train, orders[s], n), test, data.labels,
-                    options, client, budget, gate, log);
+          t = score(a, config, run_train(train, orders, s, n), test, data.labels, options, client,
+                    budget, gate, log);
         } catch (const SpendNotConfirmed& e) {
           refused = e.what();
           break;
@@ -617,7 +626,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       }
       points.push_back(size_json(n, runs));
       if (cut > 0) points.back()["runs_cut_by_budget"] = cut;
-      const std::size_t asked = all ? 1 : static_cast<std::size_t>(settings.seeds);
+      const auto asked = static_cast<std::size_t>(runs_at(n, train, settings.seeds));
       fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}{}{}\n", a.name, n,
                  points.back()["mean_accuracy"].get<double>(),
                  runs.size() < asked ? fmt::format(" (from {} of {} seeds)", runs.size(), asked)
@@ -647,12 +656,8 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   // A model that answers the test split's most frequent label at every size measures the class
   // balance, not learning: its fit's rise comes from the smallest sizes (fewer rows than labels)
   // and projects gains no more data would bring.
-  if (!test.empty()) {
-    std::map<std::string, std::size_t> counts;
-    for (const auto& e : test) ++counts[e.label];
-    std::size_t top = 0;
-    for (const auto& [label, n] : counts) top = std::max(top, n);
-    const double majority = static_cast<double>(top) / static_cast<double>(test.size());
+  if (std::optional<MajorityLabel> top = majority_label(test)) {
+    const double majority = top->share;
     for (auto& a : approaches) {
       auto at_train = mean_at(a["points"], train.size());
       nlohmann::json& fit = a["fit"];

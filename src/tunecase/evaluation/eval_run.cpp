@@ -18,6 +18,7 @@
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/data/majority.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/utf8_check.h"
 #include "tunecase/evaluation/cost.h"
@@ -358,17 +359,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   dataset["settings"] = measured_data_settings(config.data);  // decide compares the config with it
   // The floor every approach should clear: always answering the test split's most frequent
   // label (on imbalanced data a high accuracy may be little more than that).
-  {
-    std::map<std::string, std::size_t> counts;
-    for (const auto& e : data.splits.test) ++counts[e.label];
-    auto top = std::max_element(counts.begin(), counts.end(),
-                                [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (top != counts.end())
-      dataset["majority_baseline"] = {
-          {"label", top->first},
-          {"accuracy",
-           static_cast<double>(top->second) / static_cast<double>(data.splits.test.size())}};
-  }
+  if (std::optional<MajorityLabel> top = majority_label(data.splits.test))
+    dataset["majority_baseline"] = {{"label", top->label}, {"accuracy", top->share}};
   nlohmann::json eval = {
       {"tool", "tunecase"},
       {"dataset", dataset},

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <fstream>
-#include <map>
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/data/majority.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/eval_run.h"
 #include "tunecase/evaluation/metrics.h"
@@ -205,13 +205,10 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
   const nlohmann::json& dev = winner["dev"];
   if (!dev.is_object() || !dev["accuracy"].is_number()) return;
   const std::size_t n = std::min(dev_order.size(), dev.value("n", std::size_t{0}));
-  if (n == 0) return;
-  std::map<std::string, std::size_t> counts;
-  for (std::size_t i = 0; i < n; ++i) ++counts[dev_order[i].label];
-  auto top = std::max_element(counts.begin(), counts.end(),
-                              [](const auto& a, const auto& b) { return a.second < b.second; });
-  const double floor = static_cast<double>(top->second) / static_cast<double>(n);
-  winner["dev_majority_baseline"] = {{"label", top->first}, {"accuracy", floor}, {"n", n}};
+  std::optional<MajorityLabel> top = majority_label(dev_order, n);
+  if (!top) return;
+  const double floor = top->share;
+  winner["dev_majority_baseline"] = {{"label", top->label}, {"accuracy", floor}, {"n", n}};
   const double accuracy = dev["accuracy"].get<double>();
   if (accuracy <= floor)
     winner["warning"] = fmt::format(
@@ -219,7 +216,7 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
         "same {} dev items): the search found no prompt that beats a constant; compare before "
         "pasting it (more labelled rows of the other labels, label descriptions, or a local "
         "model may do better)",
-        accuracy, top->first, floor, n);
+        accuracy, top->label, floor, n);
 }
 
 }  // namespace
