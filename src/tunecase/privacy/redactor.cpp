@@ -304,9 +304,6 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   // Each round turns raw characters into placeholders, so a few rounds always suffice.
   std::string current(text);
   std::string flat;
-  // Placeholders the text holds as written are not given to its values (a ticket quoting
-  // "<EMAIL_1>" and giving an address had both read <EMAIL_1>).
-  for (auto [b, e] : find_placeholders(text)) map.reserve(text.substr(b, e - b));
   for (int round = 0; round < 8; ++round) {
     // Detection reads line breaks, tabs and no-break spaces as spaces (detection_view), as the
     // prompts carry the text ("4455 5308" and "1571 9024" on two lines is one card): a text is
@@ -316,6 +313,10 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
     Ranges placeholders = find_placeholders(seen);
+    // Placeholders the text holds as written (those of the first round) are not given to its
+    // values (a ticket quoting "<EMAIL_1>" and giving an address had both read <EMAIL_1>).
+    if (round == 0)
+      for (auto [b, e] : placeholders) map.reserve(seen.substr(b, e - b));
     std::vector<PiiSpan> spans =
         may_detect(seen, placeholders) ? detect(seen, placeholders) : std::vector<PiiSpan>{};
     std::vector<Replacement> replacements;
