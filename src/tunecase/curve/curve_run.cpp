@@ -356,7 +356,7 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
   if (fresh == 0) return;
   // Said before the first job starts, with --yes too (docs/finetune.md).
   fmt::print(log, "curve: {} fine-tuning job{} to start, {} in all\n", fresh, fresh == 1 ? "" : "s",
-             known ? fmt::format("about ${:.2f} (estimated)", usd)
+             known ? fmt::format("about {} (estimated)", usd_amount(usd))
                    : std::string("at an UNKNOWN cost (no fine-tuning price in the catalogue)"));
   confirm_finetune_spend(known ? std::optional(usd) : std::nullopt, "curve",
                          fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s"),

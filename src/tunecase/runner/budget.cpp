@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/llm/prices.h"
 
 namespace tunecase {
@@ -59,15 +60,15 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
         approach, estimate.to_send, missing_price_remedy()));
   }
   if (*estimate.usd <= threshold_usd) return;
-  std::string question = fmt::format(
-      "{}: this run may cost about ${:.2f} (estimated), above the ${:.2f} asked about. Continue?",
-      approach, *estimate.usd, threshold_usd);
+  std::string question =
+      fmt::format("{}: this run may cost about {} (estimated), above the {} asked about. Continue?",
+                  approach, usd_amount(*estimate.usd), usd_amount(threshold_usd));
   if (ask_yes_no(question, confirm, log)) return;
   throw SpendNotConfirmed(fmt::format(
-      "{}: the run was not confirmed (estimated ${:.2f}, above the ${:.2f} that may be spent "
+      "{}: the run was not confirmed (estimated {}, above the {} that may be spent "
       "without asking{}); pass --yes to run it, --max-cost to cap the spend, or make the run "
       "smaller",
-      approach, *estimate.usd, threshold_usd,
+      approach, usd_amount(*estimate.usd), usd_amount(threshold_usd),
       isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
 }
 

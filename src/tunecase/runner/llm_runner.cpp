@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "tunecase/core/number_format.h"
 #include "tunecase/runner/budget.h"
 #include "tunecase/runner/response_cache.h"
 #include "tunecase/runner/run_loop.h"
@@ -28,9 +29,9 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   run.confirm = [this](const std::string& question) {
     const bool yes = ask_yes_no(
         fmt::format("{} [This command has spent ${:.4f} so far; with this run it may pass "
-                    "${:.2f}{}. A yes covers the rest of the command, whose whole cost is not "
+                    "{}{}. A yes covers the rest of the command, whose whole cost is not "
                     "estimated ahead: --max-cost caps it.]",
-                    question, spent_, threshold_,
+                    question, spent_, usd_amount(threshold_),
                     authorised_ ? ", the estimate of the whole command you confirmed" : ""),
         confirm_, log_);
     if (yes) yes_ = true;
@@ -78,17 +79,17 @@ void confirm_command_estimate(const std::string& command, double total_usd, bool
                               const std::function<bool(const std::string&)>& confirm,
                               std::ostream& log) {
   if (assume_yes || capped || total_usd <= kConfirmAboveUsd) return;
-  if (ask_yes_no(fmt::format("{}: its LLM requests may cost up to ${:.2f} in all (estimated, "
+  if (ask_yes_no(fmt::format("{}: its LLM requests may cost up to {} in all (estimated, "
                              "above). Continue?",
-                             command, total_usd),
+                             command, usd_amount(total_usd)),
                  confirm, log)) {
     gate.authorise(total_usd);
     return;
   }
   throw SpendNotConfirmed(fmt::format(
-      "{}: not confirmed (estimated at most ${:.2f}{}); nothing was sent. Pass --yes to run it, "
+      "{}: not confirmed (estimated at most {}{}); nothing was sent. Pass --yes to run it, "
       "--max-cost to cap it, or make it smaller",
-      command, total_usd, isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
+      command, usd_amount(total_usd), isatty(STDIN_FILENO) != 0 ? "" : "; no terminal to ask on"));
 }
 
 LlmRunResult run_llm_approach(const LlmApproach& approach, const Examples& items,
