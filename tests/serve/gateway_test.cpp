@@ -199,25 +199,26 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   project("");
   record_killed_run(10, 4, now - 3000);
   start();
-  auto id_at = [](int64_t ms) { return fmt::format("{:012x}{:020x}", ms, 12345); };
-  Reply lost =
-      post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+  // A feedback for a prediction answered at `ms`: a prediction id holds its time in its first
+  // 12 hex digits.
+  auto feedback_at = [this](int64_t ms) {
+    return post("/v1/feedback",
+                nlohmann::json{{"prediction_id", fmt::format("{:012x}{:020x}", ms, 12345)},
+                               {"label", "login"}}
+                    .dump());
+  };
+  Reply lost = feedback_at(now - 1500);
   EXPECT_EQ(lost.status, 404);
   EXPECT_NE(lost.body.find("most likely lost with that run's last commit window"),
             std::string::npos)
       << lost.body;
-  Reply older =
-      post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 60'000)}, {"label", "login"}}.dump());
+  Reply older = feedback_at(now - 60'000);
   EXPECT_EQ(older.status, 404);
   EXPECT_EQ(older.body.find("last commit window"), std::string::npos) << older.body;
   EXPECT_NE(older.body.find("send the prediction_id a /v1/classify answer gave"), std::string::npos)
       << older.body;
   // Answered before that record, which counted nothing unsaved: committed by then, not lost.
-  Reply before =
-      post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 3500)}, {"label", "login"}}.dump());
+  Reply before = feedback_at(now - 3500);
   EXPECT_EQ(before.status, 404);
   EXPECT_EQ(before.body.find("last commit window"), std::string::npos) << before.body;
   // By id: when it was classified is not known, so the 404 names the run that lost predictions.
@@ -230,9 +231,7 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   // at the first start after the kill, and only on the instance that was killed).
   gateway_->stop();
   start();
-  Reply again =
-      post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 1500)}, {"label", "login"}}.dump());
+  Reply again = feedback_at(now - 1500);
   EXPECT_EQ(again.status, 404);
   EXPECT_NE(again.body.find("of instance 'test' that stopped without flushing its log"),
             std::string::npos)
@@ -242,9 +241,7 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   gateway_->stop();
   record_killed_run(10, 4, now - 90'000);
   start();
-  Reply later =
-      post("/v1/feedback",
-           nlohmann::json{{"prediction_id", id_at(now - 30'000)}, {"label", "login"}}.dump());
+  Reply later = feedback_at(now - 30'000);
   EXPECT_EQ(later.status, 404);
   EXPECT_EQ(later.body.find("last commit window"), std::string::npos) << later.body;
   // A run killed before its first commit: how many it lost is not known, and the 404 says so
