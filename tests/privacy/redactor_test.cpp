@@ -152,6 +152,27 @@ TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
   EXPECT_EQ(r.redact("iban GB82 WEST 1234-\r\n5698 7654 32 thanks"), "iban <IBAN_1> thanks");
 }
 
+// East Asian input methods type digits, letters and marks in their full-width forms; detection
+// reads them as ASCII and the placeholder replaces the characters as written.
+TEST(Redactor, ReadsFullWidthFormsAsTheirAsciiCharacters) {
+  Redactor r = all_kinds({});
+  EXPECT_EQ(r.redact("電話は０９０－１２３４－５６７８です"), "電話は<PHONE_1>です");
+  EXPECT_EQ(r.redact("携帯 ０９０−１２３４−５６７８ まで"), "携帯 <PHONE_1> まで");
+  EXPECT_EQ(r.redact("メール ｍａｒｉａ＠ｅｘａｍｐｌｅ．ｃｏｍ へ"), "メール <EMAIL_1> へ");
+  EXPECT_EQ(r.redact("カード ４１１１　１１１１　１１１１　１１１１ で"), "カード <CARD_1> で");
+  // The same number typed both ways in one request is one value.
+  EXPECT_EQ(r.redact("０９０－１２３４－５６７８ or 090-1234-5678"), "<PHONE_1> or <PHONE_1>");
+  // Dashes other than the hyphen-minus between the groups.
+  EXPECT_EQ(r.redact("call 415–555–2671 today"), "call <PHONE_1> today");
+  // Spans are given in the text's own bytes.
+  std::string text = "番号 ０３－１２３４－５６７８";
+  auto spans = r.detect(text);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(text.substr(spans[0].begin, spans[0].end - spans[0].begin), "０３－１２３４－５６７８");
+  // What is not a detectable value stays as written.
+  EXPECT_EQ(r.redact("注文２０２４年　ＡＢＣ"), "注文２０２４年　ＡＢＣ");
+}
+
 // A training file's lines are redacted one by one, each numbering from 1: the audit of an upload
 // counted 11 emails where the file held 1,933.
 TEST(Placeholders, AreCountedPerLineOfATrainingFile) {
@@ -166,8 +187,10 @@ std::vector<std::string> random_texts(std::size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   auto tickets = generate_pii_tickets(200, seed);
   const std::vector<std::string> noise = {
-      " ", "-", ".",  "@",  ":",    "+", "(", ")", "0",         "12", "4111",    "DE89",
-      "ü", "Ж", "名", "\n", "www.", "<", ">", "_", "<EMAIL_1>", "x",  "https://"};
+      " ",    "-",  ".",    "@",    ":",         "+",      "(",        ")",
+      "0",    "12", "4111", "DE89", "ü",         "Ж",      "名",       "\n",
+      "www.", "<",  ">",    "_",    "<EMAIL_1>", "x",      "https://", "０",
+      "１２", "－", "＠",   "．",   "\u3000",    "\u2212", "ｗｗｗ．", "＜"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) {
     std::string t;
@@ -245,7 +268,7 @@ TEST(RedactionProperties, DetectedSpansAreSortedDisjointAndInsideTheText) {
 TEST(RedactionFuzz, RandomBytesNeverCrashOrGrowWithoutBound) {
   Redactor r = all_kinds({CustomPattern("code", "?+-#+")});
   std::mt19937_64 rng(99);
-  const std::string alphabet = "0123456789 -.:@+()/<>_abcXYZ\xc3\xa9";
+  const std::string alphabet = "0123456789 -.:@+()/<>_abcXYZ\xc3\xa9\xef\xbc\x90";
   for (int i = 0; i < 3000; ++i) {
     std::string text;
     std::size_t n = rng() % 300;

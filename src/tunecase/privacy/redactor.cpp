@@ -133,28 +133,73 @@ RedactionCounts count_placeholders(std::string_view t) {
 
 namespace {
 
-// The text as detection reads it, of the same length so that spans apply to the text as they
-// are: line breaks and tabs as spaces, as prompts carry it, and a no-break space (U+00A0, or the
-// narrow U+202F, as pasted from web pages) as two or three spaces, so that a number written
-// across them is one number. False when nothing is to change (most texts).
-bool detection_view(std::string_view text, std::string& view) {
-  if (text.find_first_of("\n\r\t\xC2\xE2") == std::string_view::npos) return false;
-  view.assign(text);
-  bool changed = false;
-  for (std::size_t i = 0; i < view.size(); ++i) {
-    char& c = view[i];
+// The text as detection reads it: line breaks and tabs as spaces, as prompts carry it, and a
+// no-break space (U+00A0, or the narrow U+202F, as pasted from web pages) as two or three spaces,
+// so that a number written across them is one number; the full-width forms of ASCII (U+FF01 to
+// U+FF5E: "０９０－１２３４", "ｍａｒｉａ＠ｅｘａｍｐｌｅ．ｃｏｍ", as East Asian input methods
+// type them), the ideographic space (U+3000) and the dashes a number is written with (U+2010 to
+// U+2013, the minus sign U+2212) as their ASCII characters, so that the detectors, which read
+// ASCII, find them. `origin` maps the view back: origin[i] is where the character holding the
+// view's byte i begins in the text (origin has one more entry, the text's size); it stays empty
+// when the view has the text's length and byte i is the text's byte i. False when nothing is to
+// change (most texts).
+struct DetectionView {
+  std::string text;
+  std::vector<std::size_t> origin;
+
+  std::size_t to_text(std::size_t i) const { return origin.empty() ? i : origin[i]; }
+};
+
+// The ASCII character detection reads for the 3-byte UTF-8 character at p, or 0 to keep it.
+char folded_to_ascii(const unsigned char* p) {
+  unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+  if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+  if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<char>(cp - 0xFEE0);
+  if (cp == 0x3000) return ' ';
+  if ((cp >= 0x2010 && cp <= 0x2013) || cp == 0x2212) return '-';
+  return 0;
+}
+
+bool detection_view(std::string_view text, DetectionView& view) {
+  if (text.find_first_of("\n\r\t\xC2\xE2\xE3\xEF") == std::string_view::npos) return false;
+  view.text.clear();
+  view.origin.clear();
+  view.text.reserve(text.size());
+  bool changed = false, shorter = false;
+  auto bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    std::size_t width = 1;
+    std::string_view as;  // what the view holds for text[i, i + width)
+    char folded = 0;
     if (c == '\n' || c == '\r' || c == '\t') {
-      c = ' ';
-      changed = true;
-    } else if (c == '\xC2' && i + 1 < view.size() && view[i + 1] == '\xA0') {
-      view.replace(i, 2, 2, ' ');
-      changed = true;
-    } else if (c == '\xE2' && i + 2 < view.size() && view[i + 1] == '\x80' &&
-               view[i + 2] == '\xAF') {
-      view.replace(i, 3, 3, ' ');
-      changed = true;
+      as = " ";
+    } else if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+      width = 2, as = "  ";
+    } else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' &&
+               text[i + 2] == '\xAF') {
+      width = 3, as = "   ";
+    } else if ((c == '\xE2' || c == '\xE3' || c == '\xEF') && i + 2 < text.size() &&
+               (folded = folded_to_ascii(bytes + i)) != 0) {
+      width = 3, as = std::string_view(&folded, 1);
+      if (!shorter) {  // the map starts here: every earlier byte is its own
+        shorter = true;
+        view.origin.resize(view.text.size());
+        for (std::size_t k = 0; k < view.origin.size(); ++k) view.origin[k] = k;
+      }
     }
+    if (as.empty()) {
+      view.text += c;
+      if (shorter) view.origin.push_back(i);
+      ++i;
+      continue;
+    }
+    changed = true;
+    view.text += as;
+    if (shorter) view.origin.insert(view.origin.end(), as.size(), i);
+    i += width;
   }
+  if (shorter) view.origin.push_back(text.size());
   return changed;
 }
 
@@ -162,9 +207,11 @@ bool detection_view(std::string_view text, std::string& view) {
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
   // Read as redact() reads it (detection_view).
-  std::string view;
+  DetectionView view;
   if (!detection_view(text, view)) return detect(text, find_placeholders(text));
-  return detect(view, find_placeholders(view));
+  std::vector<PiiSpan> spans = detect(view.text, find_placeholders(view.text));
+  for (auto& s : spans) s.begin = view.to_text(s.begin), s.end = view.to_text(s.end);
+  return spans;
 }
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& placeholders) const {
@@ -202,7 +249,9 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& place
 }
 
 bool Redactor::may_detect(std::string_view text) const {
-  return may_detect(text, find_placeholders(text));
+  DetectionView view;
+  if (!detection_view(text, view)) return may_detect(text, find_placeholders(text));
+  return may_detect(view.text, find_placeholders(view.text));
 }
 
 bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) const {
@@ -303,13 +352,16 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   // finds nothing: the result holds no detectable span, and redacting it again changes nothing.
   // Each round turns raw characters into placeholders, so a few rounds always suffice.
   std::string current(text);
-  std::string flat;
+  DetectionView view;
   for (int round = 0; round < 8; ++round) {
-    // Detection reads line breaks, tabs and no-break spaces as spaces (detection_view), as the
-    // prompts carry the text ("4455 5308" and "1571 9024" on two lines is one card): a text is
-    // redacted alike in a request, a report, the store and a training file.
+    // Detection reads line breaks, tabs and no-break spaces as spaces, and full-width digits and
+    // letters as ASCII (detection_view), as the prompts carry the text ("4455 5308" and "1571
+    // 9024" on two lines is one card): a text is redacted alike in a request, a report, the
+    // store and a training file. A value is named by what detection read, so
+    // "０９０-１２３４-５６７８" and "090-1234-5678" in one request share a placeholder.
     std::string_view seen = current;
-    if (detection_view(current, flat)) seen = flat;
+    bool viewed = detection_view(current, view);
+    if (viewed) seen = view.text;
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
     Ranges placeholders = find_placeholders(seen);
@@ -322,7 +374,9 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
     std::vector<Replacement> replacements;
     auto replace = [&](const PiiSpan& s) {
       std::string_view value = seen.substr(s.begin, s.end - s.begin);
-      replacements.push_back({s.begin, s.end, &map.placeholder(s.kind, value)});
+      std::size_t b = viewed ? view.to_text(s.begin) : s.begin;
+      std::size_t e = viewed ? view.to_text(s.end) : s.end;
+      replacements.push_back({b, e, &map.placeholder(s.kind, value)});
     };
     for (const auto& s : spans) replace(s);
     std::vector<PiiSpan> more = known_values(seen, map, spans, std::move(placeholders));
