@@ -72,6 +72,19 @@ TEST_F(FinetuneRecord, AMissingRecordOrAnUnfinishedJobSaysWhatToRun) {
   }
   auto file = write_record(R"({"job": {"status": "running"}, "training_usd": null})");
   EXPECT_THROW(read(file), UserError);
+  // A failed job is not followed: a re-run starts, and pays for, a new one.
+  file = write_record(R"({"job": {"id": "ftjob-3", "status": "failed", "fine_tuned_model": null,
+                                  "error": {"code": "x", "message": "too few examples"}}})");
+  try {
+    read(file);
+    FAIL() << "a failed job's record was accepted";
+  } catch (const UserError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("job ftjob-3 failed without a model: too few examples"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("new job"), std::string::npos) << what;
+    EXPECT_EQ(what.find("follow"), std::string::npos) << what;
+  }
 }
 
 // A record pasted from another run would price this model with another job's cost.

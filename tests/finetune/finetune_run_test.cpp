@@ -150,6 +150,24 @@ TEST_F(FinetuneRunTest, ReRunningTheSameCommandFollowsTheRecordedJobInsteadOfPay
   EXPECT_NE(log_.str().find("nothing paid again"), std::string::npos);
 }
 
+// A succeeded job is final: a re-run while the provider cannot be reached reports it from the
+// record, its cost and simulated mark kept (they had been reset to unknown, which flipped the
+// memo's recommendation).
+TEST_F(FinetuneRunTest, ReRunningAFinishedJobNeedsNoProviderAndKeepsItsCost) {
+  start();
+  FinetuneResult first = run_finetune(config(), "gpt-ft", options(), log_);
+  ASSERT_TRUE(first.record["training_usd"].is_number());
+  ProjectConfig c = config();  // still naming the stopped server's port
+  server_->stop();
+  server_.reset();
+  FinetuneResult second = run_finetune(c, "gpt-ft", options(), log_);
+  EXPECT_EQ(second.record["training_usd"], first.record["training_usd"]);
+  EXPECT_EQ(second.record["training_usd_is"], "simulated");
+  EXPECT_TRUE(second.record["simulated"].get<bool>());
+  EXPECT_EQ(json::parse(slurp(dir_ / "out" / "finetune.json")), first.record);
+  EXPECT_NE(log_.str().find("reporting the finished job"), std::string::npos) << log_.str();
+}
+
 TEST_F(FinetuneRunTest, AnInterruptedRunResumesTheJobInProgress) {
   start({.queue_s = 0.2, .run_s = 0.5, .fault = ""});
   // The first run dies right after creating the job: its progress output throws.

@@ -214,6 +214,91 @@ TEST_P(HttpEngines, AnAnswerWhoseBodyComesAfterItsHeaderIsReadWhole) {
   }
 }
 
+// Answers the first request it reads (keeping the connection alive) and closes every connection
+// on each later request without answering: a server that acted on a request and lost its answer.
+class ClosesAfterFirstAnswer {
+ public:
+  ClosesAfterFirstAnswer() {
+    using boost::asio::ip::tcp;
+    acceptor_.open(tcp::v4());
+    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { accept(); });
+  }
+  // After the client: its kept-alive connections are closed, so each connection's thread ends.
+  ~ClosesAfterFirstAnswer() {
+    stopping_ = true;
+    boost::asio::ip::tcp::socket wake(io_);  // a blocking accept does not see the close
+    boost::system::error_code ignored;
+    wake.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)},
+                 ignored);
+    thread_.join();
+    for (auto& t : connections_) t.join();
+  }
+  int port() const { return port_; }
+  int requests() const { return requests_; }
+
+ private:
+  void accept() {
+    while (!stopping_) {
+      auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (ec || stopping_) return;
+      connections_.emplace_back([this, socket] { serve(*socket); });
+    }
+  }
+  void serve(boost::asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    std::string pending;
+    char chunk[4096];
+    while (!ec) {
+      std::size_t end = pending.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        std::size_t n = socket.read_some(boost::asio::buffer(chunk), ec);
+        pending.append(chunk, ec ? 0 : n);
+        continue;
+      }
+      pending.erase(0, end + 4);  // the tests' requests have no body
+      if (++requests_ > 1) break;
+      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      boost::asio::write(socket, boost::asio::buffer(answer), ec);
+    }
+    socket.close(ec);
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_{io_};
+  int port_ = 0;
+  std::atomic<int> requests_{0};
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> connections_;
+  std::thread thread_;
+};
+
+// A request marked send_once is never sent a second time when its connection closes without an
+// answer (a fine-tuning job would be created and billed twice); other requests are sent once
+// more on a new connection when a kept-alive one turns out closed, as HTTP clients do.
+TEST_P(HttpEngines, ASendOnceRequestIsNotSentAgainWhenItsConnectionCloses) {
+  for (bool once : {true, false}) {
+    ClosesAfterFirstAnswer server;
+    auto client = make_client();  // destroyed first
+    HttpRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1/fine_tuning/jobs";
+    ASSERT_EQ(http_send_sync(*client, request).status, 200);
+    request.send_once = once;
+    auto response = http_send_sync(*client, request);
+    EXPECT_EQ(response.status, 0) << once;
+    EXPECT_NE(response.transport_error, "") << once;
+    if (once)
+      EXPECT_EQ(server.requests(), 2);
+    else
+      EXPECT_EQ(server.requests(), 3);  // the resend this test would otherwise not exercise
+  }
+}
+
 // A kept-alive connection whose earlier request had a long time-out still times out a later
 // request at the later one's own, shorter time-out.
 TEST_P(HttpEngines, ALaterRequestOnAKeptAliveConnectionTimesOutOnTime) {

@@ -179,6 +179,16 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
   const nlohmann::json model =
       job.is_object() ? job.value("fine_tuned_model", nlohmann::json()) : nlohmann::json();
   if (!model.is_string() || model.get<std::string>().empty()) {
+    const std::string status = job.is_object() ? job.value("status", std::string()) : std::string();
+    if (status == "failed" || status == "cancelled") {
+      std::string why = job.contains("error") && job["error"].is_object()
+                            ? job["error"].value("message", std::string())
+                            : std::string();
+      throw UserError(fmt::format(
+          "{}: finetune_record {}: job {} {} without a model{}; running `tunecase finetune` again "
+          "starts, and asks to pay for, a new job; or remove the key",
+          where, file, job.value("id", std::string("?")), status, why.empty() ? "" : ": " + why));
+    }
     throw UserError(fmt::format(
         "{}: finetune_record {}: the job has not produced a model yet; run `tunecase finetune` "
         "again to follow it",

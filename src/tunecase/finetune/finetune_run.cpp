@@ -223,11 +223,18 @@ class Session {
     auto http = make_http_client(4);
     OpenAiFinetuneClient client(a_.llm.base_url, read_api_key(a_), *http);  // the key, or stop here
     bool found = false;
+    bool finished_before = false;
     if (recorded_job_to_follow(previous, print)) {
+      // The same job: what the record knew of it (its cost, whether it was simulated) stands
+      // until the provider says more, so a re-run that cannot reach the provider loses nothing.
       record_["job"] = previous["job"];
+      for (const char* key : {"training_usd", "training_usd_is", "simulated"})
+        if (previous.contains(key)) record_[key] = previous[key];
       adopt_file_ids(previous);
-      log_ << fmt::format("{}: following job {} recorded in {} (no new job, nothing paid again)\n",
-                          a_.name, old_id, file_.string());
+      finished_before = old_status == "succeeded";
+      log_ << fmt::format("{}: {} job {} recorded in {} (no new job, nothing paid again)\n",
+                          a_.name, finished_before ? "reporting the finished" : "following", old_id,
+                          file_.string());
     } else {
       if (same && old_id.empty()) adopt_file_ids(previous);  // a run that died before its job id
       try {
@@ -249,9 +256,9 @@ class Session {
     save();
     try {
       if (text_at(record_, "/job/id").empty()) start(client, f);
-      follow(client);
+      if (!finished_before) follow(client);  // a succeeded job is final: nothing to ask
     } catch (const ProviderError& e) {
-      record_["simulated"] = client.simulated();
+      record_["simulated"] = record_["simulated"].get<bool>() || client.simulated();
       save();
       // A refusal (4xx but 429) comes back the same until its cause is fixed; a network
       // failure, a rate limit or a server error may pass.

@@ -148,6 +148,7 @@ struct Exchange {
   SteadyClock::time_point deadline;
   std::atomic<bool> finished{false};
   bool retried = false;  // sent again once after a kept-alive connection turned out closed
+  bool fresh = false;    // HttpRequest::send_once: on a new connection, and never sent again
   std::unique_ptr<net::steady_timer> wait_timer;  // while waiting for a free connection
 
   std::string where() const {
@@ -247,7 +248,7 @@ class Core : public std::enable_shared_from_this<Core> {
       if (!stopping_) {  // read under the pool's lock: see shutdown()
         pool.active.add(ex);
         admitted = true;
-        conn = take_idle(pool, ex->target->pool_key);
+        if (!ex->fresh) conn = take_idle(pool, ex->target->pool_key);
       }
     }
     if (!admitted) return fail(ex, "client shut down", false);
@@ -365,7 +366,7 @@ class Core : public std::enable_shared_from_this<Core> {
     {
       Pool& own = *pools_[ex.loop];
       std::lock_guard lock(own.mutex);
-      if (auto conn = take_idle(own, ex.target->pool_key)) return conn;
+      if (auto conn = ex.fresh ? nullptr : take_idle(own, ex.target->pool_key)) return conn;
     }
     if (auto conn = open_new(ex)) return conn;
     for (auto& pool : pools_) {
@@ -659,6 +660,8 @@ class AsioHttpClient final : public HttpClient {
     ex->timeout = request.timeout;
     ex->max_response_bytes = request.max_response_bytes;
     ex->deadline = ex->started + request.timeout;
+    ex->fresh = request.send_once;
+    ex->retried = request.send_once;
     ex->done = std::move(done);
     ex->wire = http::request_wire(request.method, target->path, target->host_header,
                                   request.headers, std::move(request.body));

@@ -193,6 +193,10 @@ class CurlMultiClient final : public HttpClient {
       auto line = fmt::format("{}: {}", name, value);
       t.header_list = curl_slist_append(t.header_list, line.c_str());
     }
+    if (t.request.send_once) {  // libcurl, too, resends a request whose reused connection died
+      curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     // Without this, libcurl waits up to a second for "100 Continue" before sending a body.
     t.header_list = curl_slist_append(t.header_list, "Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);

@@ -25,6 +25,12 @@ struct HttpRequest {
   // an API answer of this size is not a classification (a wrong base_url, a runaway server),
   // and reading it on would hold the memory of every request in flight.
   std::size_t max_response_bytes = std::size_t{32} << 20;
+  // A request that must not reach the server twice (creating a paid fine-tuning job). A client
+  // that finds a kept-alive connection closed under a request it sent sends it again on a new
+  // one, as HTTP clients do, since most such requests never arrived; but the server may have
+  // acted on it and closed before answering. This one goes out on a new connection and is never
+  // sent again: a lost answer fails it ("end of stream"), and the caller finds out what happened.
+  bool send_once = false;
 };
 
 struct HttpResponse {

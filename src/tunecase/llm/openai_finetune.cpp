@@ -74,6 +74,7 @@ HttpRequest create_request(const std::string& base_url, const std::string& api_k
   r.headers = auth(api_key);
   r.headers.emplace_back("Content-Type", "application/json");
   r.body = body.dump();
+  r.send_once = true;  // a second job would be trained and billed; a re-run finds a lost one
   return r;
 }
 
