@@ -152,6 +152,48 @@ TEST(MemoWording, TestLabelsUnseenInTrainAreARisk) {
   for (const auto& r : plain.risks) EXPECT_EQ(r.find("no training row has"), std::string::npos);
 }
 
+std::string risk_starting(const Decision& d, const std::string& start) {
+  for (const auto& r : d.risks)
+    if (r.starts_with(start)) return r;
+  return "";
+}
+
+// On an imbalanced task the pick can rank first while a constant answer does as well: the memo
+// says so first among its risks, and names the labels the pick never gets right.
+TEST(MemoWording, APickNoBetterThanTheMajorityLabelIsTheFirstRisk) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["dataset"]["majority_baseline"] = {{"label", "normal"}, {"accuracy", 0.86}};
+  for (auto& a : eval["approaches"])
+    if (a["name"] == "local-linear")
+      a["per_class"] = {{"normal", {{"precision", 0.86}, {"recall", 1.0}, {"support", 172}}},
+                        {"fraud", {{"precision", nullptr}, {"recall", 0.0}, {"support", 28}}}};
+  Decision d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+  ASSERT_EQ(d.pick, "local-linear");
+  ASSERT_FALSE(d.risks.empty());
+  EXPECT_TRUE(
+      d.risks[0].starts_with("BELOW THE MAJORITY FLOOR: local-linear's measured "
+                             "accuracy, 85.5%, is no better than always answering "
+                             "\"normal\" (86.0% of the test split, measured)."))
+      << d.risks[0];
+  EXPECT_NE(d.risks[0].find("never answered \"fraud\" (28 test items) right"), std::string::npos);
+  // Above the point but inside the pick's interval (80.0-89.7%): not clearly above.
+  eval["dataset"]["majority_baseline"]["accuracy"] = 0.82;
+  d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+  EXPECT_NE(risk_starting(d, "NOT CLEARLY ABOVE THE MAJORITY FLOOR: local-linear's"), "");
+  // Clear of the floor: no floor risk, but 28 of 200 items never right is still said.
+  eval["dataset"]["majority_baseline"]["accuracy"] = 0.5;
+  d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+  EXPECT_EQ(risk_starting(d, "NOT CLEARLY ABOVE"), "");
+  EXPECT_EQ(risk_starting(d, "BELOW THE MAJORITY"), "");
+  EXPECT_NE(risk_starting(d,
+                          "LABELS NEVER ANSWERED RIGHT by local-linear, 28 of 200 test items: "
+                          "\"fraud\" (28 test items)."),
+            "");
+  // Without per-label figures or a floor (an older eval.json), nothing is claimed.
+  Decision plain = decide_with(0.41);
+  for (const auto& r : plain.risks) EXPECT_EQ(r.find("MAJORITY"), std::string::npos) << r;
+}
+
 TEST(MemoWording, FixedHostingShowsTheEffectivePricePerQuery) {
   Decision d = decide_with(0.41);
   Table t = quality_table(d);

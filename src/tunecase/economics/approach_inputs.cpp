@@ -69,6 +69,16 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
       m["accuracy_ci95"].size() == 2) {
     a.error_rate_low.value = 1 - m["accuracy_ci95"][1].get<double>();
     a.error_rate_high.value = 1 - m["accuracy_ci95"][0].get<double>();
+    a.accuracy_ci95 = {m["accuracy_ci95"][0].get<double>(), m["accuracy_ci95"][1].get<double>()};
+  }
+  if (m.contains("per_class") && m["per_class"].is_object()) {
+    for (const auto& [label, c] : m["per_class"].items()) {
+      if (!c.is_object() || !c.value("recall", nlohmann::json()).is_number()) continue;
+      const auto support = c.value("support", int64_t{0});
+      if (support > 0 && c["recall"].get<double>() == 0) a.never_right.emplace_back(label, support);
+    }
+    std::stable_sort(a.never_right.begin(), a.never_right.end(),
+                     [](const auto& x, const auto& y) { return x.second > y.second; });
   }
   if (m.contains("throughput_per_s") && m["throughput_per_s"].is_number())
     a.throughput_per_s = Figure{m["throughput_per_s"].get<double>(), Source::measured, simulated};

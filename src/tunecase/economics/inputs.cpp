@@ -184,6 +184,11 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
           if (label.is_string()) s.test_labels_unseen.push_back(label.get<std::string>());
       s.test_rows_unseen = d.value("test_rows_unseen_in_train", int64_t{0});
       s.test_rows = d.value("test", int64_t{0});
+      const nlohmann::json& floor = d.value("majority_baseline", nlohmann::json());
+      if (floor.is_object() && floor.value("accuracy", nlohmann::json()).is_number() &&
+          floor.value("label", nlohmann::json()).is_string())
+        s.majority = Scenario::MajorityFloor{floor["label"].get<std::string>(),
+                                             floor["accuracy"].get<double>()};
     }
   }
   return s;

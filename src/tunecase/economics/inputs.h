@@ -77,6 +77,11 @@ struct ApproachInputs {
   double failed_share = 0;
   // Test items its accuracy was measured on (eval.json's scored, else n); 0 = not measured.
   int64_t test_items = 0;
+  // Its measured accuracy interval (eval.json's accuracy_ci95), when measured.
+  std::optional<std::pair<double, double>> accuracy_ci95;
+  // Labels of the test split it never answered right (recall 0 in eval.json's per_class), each
+  // with its test items, most items first.
+  std::vector<std::pair<std::string, int64_t>> never_right;
   // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
   // trained on, for the memo's subset-first paragraph.
   struct FinetuneRun {
@@ -99,6 +104,13 @@ struct Scenario {
   // eval.json's dataset.test_labels_unseen_in_train and the test rows that carry them.
   std::vector<std::string> test_labels_unseen;
   int64_t test_rows_unseen = 0, test_rows = 0;
+  // eval.json's dataset.majority_baseline: always answering the test split's most frequent
+  // label, the floor any approach should clear.
+  struct MajorityFloor {
+    std::string label;
+    double accuracy = 0;
+  };
+  std::optional<MajorityFloor> majority;
   // Settings of the config that differ from those eval measured with (--accept-changed).
   std::vector<std::string> changed_since_eval;
   // Parts of the config eval.json records no settings for, so they could not be compared.

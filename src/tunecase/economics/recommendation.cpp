@@ -220,6 +220,65 @@ void small_test_risk(Decision& d, const ApproachInputs* pick) {
       fewest, fewest == 1 ? "" : "s", width));
 }
 
+// Labels the approach never answered right, most test items first: `"fraud" (54 test items)`.
+std::string never_right_list(const ApproachInputs& a) {
+  constexpr std::size_t kNamed = 5;
+  std::vector<std::string> named;
+  for (std::size_t i = 0; i < a.never_right.size() && i < kNamed; ++i)
+    named.push_back(fmt::format("\"{}\" ({} test item{})", a.never_right[i].first,
+                                a.never_right[i].second, a.never_right[i].second == 1 ? "" : "s"));
+  std::string out = fmt::format("{}", fmt::join(named, ", "));
+  if (a.never_right.size() > kNamed)
+    out += fmt::format(" and {} more label{}", a.never_right.size() - kNamed,
+                       a.never_right.size() - kNamed == 1 ? "" : "s");
+  return out;
+}
+
+// The first-ranked approach against always answering the most frequent label (eval.json's
+// majority_baseline): on an imbalanced task a model can rank first, and price well with one
+// flat cost per error, while it never catches the rare label that matters. Also its labels
+// never answered right when they are a visible share of the test split.
+void majority_floor_risk(Decision& d, const ApproachInputs* first) {
+  const Scenario& s = d.scenario;
+  if (!first || !first->accuracy.known() || first->accuracy.source != Source::measured) return;
+  const double acc = first->accuracy.get();
+  int64_t missed = 0;
+  for (const auto& [label, items] : first->never_right) missed += items;
+  const std::string never = first->never_right.empty() ? std::string()
+                                                       : fmt::format(" It never answered {} right.",
+                                                                     never_right_list(*first));
+  const std::string advice =
+      " Accuracy hides what it misses, and one flat cost_per_error prices a missed rare label "
+      "like any other error: read its per-label recall in eval's report.md, weigh what a miss "
+      "of each label costs, and consider more rows of the rare labels or another approach "
+      "before committing money.";
+  if (s.majority) {
+    const auto& floor = *s.majority;
+    if (acc <= floor.accuracy) {
+      d.risks.push_back(fmt::format(
+          "BELOW THE MAJORITY FLOOR: {}'s measured accuracy, {:.1f}%, is no better than always "
+          "answering \"{}\" ({:.1f}% of the test split, measured).{}{}",
+          first->name, 100 * acc, floor.label, 100 * floor.accuracy, never, advice));
+      return;
+    }
+    if (first->accuracy_ci95 && first->accuracy_ci95->first < floor.accuracy) {
+      d.risks.push_back(fmt::format(
+          "NOT CLEARLY ABOVE THE MAJORITY FLOOR: {}'s measured accuracy, {:.1f}% (95% interval "
+          "{:.1f}-{:.1f}%), is within its interval of always answering \"{}\" ({:.1f}% of the "
+          "test split, measured).{}{}",
+          first->name, 100 * acc, 100 * first->accuracy_ci95->first,
+          100 * first->accuracy_ci95->second, floor.label, 100 * floor.accuracy, never, advice));
+      return;
+    }
+  }
+  // Clear of the floor, but a share of the test split it never gets right.
+  if (first->test_items > 0 && missed >= 10 &&
+      static_cast<double>(missed) >= 0.02 * static_cast<double>(first->test_items))
+    d.risks.push_back(fmt::format("LABELS NEVER ANSWERED RIGHT by {}, {} of {} test items: {}.{}",
+                                  first->name, missed, first->test_items, never_right_list(*first),
+                                  advice));
+}
+
 // Test labels no train row has: every trained approach's accuracy is capped by them, so the
 // comparison with a prompted LLM (told the whole label set) is lopsided.
 void unseen_labels_risk(Decision& d) {
@@ -243,6 +302,7 @@ void unseen_labels_risk(Decision& d) {
 // says them too. `first` is the first-ranked approach, if any.
 void add_data_risks(Decision& d, const ApproachInputs* first) {
   const Scenario& s = d.scenario;
+  majority_floor_risk(d, first);
   small_test_risk(d, first);
   unseen_labels_risk(d);
   label_noise_risk(d);
