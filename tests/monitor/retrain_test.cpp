@@ -137,6 +137,21 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
   EXPECT_FALSE(c.promote);
   EXPECT_NE(reasons.find("knows less than the champion"), std::string::npos) << reasons;
   EXPECT_EQ(c.holdout, r.comparison.holdout) << "only the items after the champion's data";
+
+  // Someone rolls the new champion back: the next retrain, on the same labels, trains that same
+  // version again and does not promote it over the person's decision.
+  ASSERT_TRUE(store_->set_model_status("linear", r.champion_version, ModelStatus::champion,
+                                       last + 2 * kDayMs, "rollback by oncall"));
+  RetrainRun after_rollback = run_retrain(config_, *store_, request(last + 3 * kDayMs, original));
+  const ApproachRetrain& b = after_rollback.approaches[0];
+  EXPECT_EQ(b.challenger_version, r.challenger_version);
+  EXPECT_FALSE(b.comparison.promote);
+  EXPECT_FALSE(b.promoted);
+  std::string why = fmt::format("{}", fmt::join(b.comparison.reasons, "\n"));
+  EXPECT_NE(why.find("a retrain does not promote a rolled-back version again"), std::string::npos)
+      << why;
+  for (const auto& m : store_->models("linear"))
+    if (m.version == r.challenger_version) EXPECT_EQ(m.status, ModelStatus::rolled_back);
 }
 
 // A holdout that nearly all carries one label the training data holds far less often looks like

@@ -60,6 +60,24 @@ struct RetrainData {
   int64_t original_rows = 0;
 };
 
+// A challenger that is a version someone rolled back (the same data trains the same version) is
+// not promoted again by a retrain: a rollback is a person's decision, and the next scheduled
+// retrain would undo it. `tunecase models promote` brings it back on purpose.
+void keep_rolled_back_out(const std::vector<ModelVersion>& versions, ApproachRetrain& out) {
+  if (!out.comparison.promote) return;
+  for (const ModelVersion& m : versions) {
+    if (m.version != out.challenger_version || m.status != ModelStatus::rolled_back) continue;
+    out.comparison.promote = false;
+    out.comparison.reasons.push_back(fmt::format(
+        "the challenger is version {}, which was rolled back (`tunecase models` shows when and "
+        "by whom): a retrain does not promote a rolled-back version again (the same data trains "
+        "the same version); `tunecase models promote --approach {} --version {}` brings it back "
+        "on purpose, or wait for new labels",
+        short_version(m.version), out.approach, short_version(m.version)));
+    return;
+  }
+}
+
 // Registers the challenger (once per version) with its holdout figures, and makes it the
 // champion when the rule says so.
 void register_challenger(Store& store, const RetrainRequest& request, const RetrainRun& run,
@@ -220,6 +238,7 @@ ApproachRetrain refresh_pool(const ProjectConfig& config, Store& store,
       ask_with_pool(approach, config, challenger, items, request, "challenger", out, run.notes);
   out.comparison = compare_on_holdout(data.gold, before, after, champion.labels,
                                       data.trained_labels, request.rule);
+  keep_rolled_back_out(versions, out);
   if (!request.dry_run) register_challenger(store, request, run, versions, data.train.size(), out);
   return out;
 }
@@ -535,6 +554,7 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
           "original training data, so it cannot have learned what the champion lacks. Wait for "
           "labels older than the holdout window (or shorten [retrain] holdout_days)");
     }
+    keep_rolled_back_out(versions, out);
     if (!request.dry_run) register_challenger(store, request, run, versions, train.size(), out);
     run.approaches.push_back(std::move(out));
   }
