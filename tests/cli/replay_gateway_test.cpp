@@ -143,6 +143,14 @@ TEST_F(ReplayGatewayTest, TheLaunchFiresTheAlertAndAPromotedRetrainReachesTheRun
   EXPECT_GE(run.retrains, 1);
   EXPECT_LE(run.retrains, run.alerts) << "one retrain per accuracy alert, not one per day";
   EXPECT_EQ(run.retrain_usd, 500.0 * run.retrains);
+  // Each training is paid; the report counts apart those promoted, one per day a new version
+  // first answered (7 retrains had read as 7 model changes beside 1 such day).
+  ASSERT_TRUE(run.promoted.has_value());
+  EXPECT_GE(*run.promoted, 1);
+  EXPECT_LE(*run.promoted, run.retrains);
+  int64_t new_version_days = 0;
+  for (const auto& d : run.days) new_version_days += d.retrained;
+  EXPECT_EQ(new_version_days, *run.promoted);
   // The first day served by a promoted model comes after the first alert, and accuracy after it
   // is clearly above the weeks between the launch and the retrain.
   int64_t switched = 0;

@@ -274,6 +274,7 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
          {"accuracy",
           r.items > 0 ? 1 - static_cast<double>(r.errors) / static_cast<double>(r.items) : 0.0},
          {"retrains", r.retrains},
+         {"retrains_promoted", r.promoted ? nlohmann::json(*r.promoted) : nlohmann::json()},
          {"alerts", r.alerts},
          {"judged_days", r.judged_days},
          {"most_labelled_in_a_day", r.most_labelled},
@@ -301,6 +302,19 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
   return doc;
 }
 
+namespace {
+
+// "7", or "7 (1 promoted)" where a retrain's challenger may be refused (through the gateway):
+// each training is paid, promoted or not.
+std::string retrains_cell(const nlohmann::json& policy) {
+  const int retrains = policy["retrains"].get<int>();
+  const nlohmann::json& promoted = policy.value("retrains_promoted", nlohmann::json());
+  if (!promoted.is_number_integer()) return std::to_string(retrains);
+  return fmt::format("{} ({} promoted)", retrains, promoted.get<int>());
+}
+
+}  // namespace
+
 std::string replay_markdown(const nlohmann::json& doc) {
   std::string out = fmt::format(
       "# Replay: {} under each retraining policy\n\nFirst model trained on the first {} days; "
@@ -317,7 +331,7 @@ std::string replay_markdown(const nlohmann::json& doc) {
     out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | ${:.0f} | ${:.0f} | ${:.0f} |\n",
                        p["policy"].get<std::string>(), p["items"].get<int64_t>(),
                        100 * p["accuracy"].get<double>(), p["errors"].get<int64_t>(),
-                       p["retrains"].get<int>(), p["alerts"].get<int>(),
+                       retrains_cell(p), p["alerts"].get<int>(),
                        p["first_alert"].is_string() ? p["first_alert"].get<std::string>() : "none",
                        p["error_usd"].get<double>(), p["retrain_usd"].get<double>(),
                        p["total_usd"].get<double>());

@@ -65,7 +65,10 @@ struct PolicyRun {
   // the policy; its prediction mix is that of the model it served): first firing per detector.
   bool drift_checked = false;
   std::vector<DriftFirst> drift;
-  int retrains = 0;
+  int retrains = 0;  // trainings run, each priced at usd_per_retrain, promoted or not
+  // Of them, those whose challenger was promoted; nullopt where every retrain replaces the model
+  // (the offline replay).
+  std::optional<int> promoted;
   int alerts = 0;
   std::optional<int64_t> first_alert_day;
   // Days the accuracy rule judged (at least [monitor] min_labelled labels), and the most labels

@@ -219,6 +219,7 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
       s.run_id.empty() ? "replay-" + make_random_id().substr(0, 8) : s.run_id;
   PolicyRun run;
   run.policy = s.policy;
+  run.promoted = 0;                           // a retrain's challenger may be refused here
   std::map<std::string, std::string> served;  // approach -> the model version it last answered
   std::vector<std::vector<std::pair<std::string, std::string>>> sent;  // per day: (id, label)
   std::size_t next = 0;
@@ -290,6 +291,7 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
         if (!run.first_alert_day) run.first_alert_day = d;
       }
       if (op.retrained) ++run.retrains;
+      if (!op.promoted_version.empty()) run.promoted = run.promoted.value_or(0) + 1;
       if (!op.promoted_version.empty()) wait_for_model(calls, op.promoted_version, s.model_wait);
     }
     if ((d - start) % 28 == 27) {
