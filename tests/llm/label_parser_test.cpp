@@ -75,6 +75,35 @@ TEST(LabelParser, StripsLabelAndCategoryPrefixes) {
   });
 }
 
+// A model that echoes the prompt's "Label:" gets the looser steps as one that does not: the
+// start of a label, or a near miss, after the prefix (both had been invalid).
+TEST(LabelParser, TheLooserStepsReadAnAnswerWithoutItsPrefix) {
+  expect_all({
+      {"Label: tech", "technical_issue", "substring"},
+      {"Label: shiping", "shipping", "edit_distance"},
+      {"Category: ship", "shipping", "substring"},
+  });
+  std::vector<std::string> labels = {"billing issue", "Team 4: ops, tier \"1\"", "other"};
+  EXPECT_EQ(parse_label("Label: billing", labels).label, "billing issue");
+  EXPECT_EQ(parse_label("Label: Team 4", labels).label, "Team 4: ops, tier \"1\"");
+  EXPECT_EQ(parse_label("billing", labels).label, "billing issue");
+}
+
+// A prompt that quotes its labels gets quoted answers, escapes and all.
+TEST(LabelParser, ReadsAnAnswerWrittenAsAJsonString) {
+  std::vector<std::string> labels = {"multi\nline", "Team 4: ops", "plain"};
+  EXPECT_EQ(parse_label("\"multi\\nline\"", labels).label, "multi\nline");
+  EXPECT_EQ(parse_label("\"Team 4: ops\"", labels).label, "Team 4: ops");
+  EXPECT_EQ(parse_label(" \"plain\"\n", labels).label, "plain");
+  EXPECT_EQ(parse_label("multi\nline", labels).label, "multi\nline");
+  auto s = leading_json_string("  \"a\\\"b\": rest");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->value, "a\"b");
+  EXPECT_EQ(s->end, 8u);
+  EXPECT_FALSE(leading_json_string("plain").has_value());
+  EXPECT_FALSE(leading_json_string("\"unterminated").has_value());
+}
+
 TEST(LabelParser, UsesTheFirstLineWhenTheModelExplains) {
   expect_all({
       {"shipping\n\nThe customer asks where the parcel is.", "shipping", "exact"},

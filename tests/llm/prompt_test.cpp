@@ -62,6 +62,27 @@ TEST(Prompt, ZeroShotFollowsTheDefaultLayout) {
   EXPECT_EQ(t.user, "Text: my card was charged twice\nLabel:");
 }
 
+// A label holding ": " (read as a label and its description) or a line break cannot be written
+// bare: the list, the examples and the instruction quote every label as a JSON string, and the
+// prompt model reads them back whole (the stand-in had read "Team 4" and scored 1.8%).
+TEST(Prompt, LabelsThatCannotBeWrittenBareAreQuotedThroughout) {
+  const std::vector<std::string> labels = {"Team 4: ops", "multi\nline", "plain"};
+  Examples train;
+  for (const auto& l : labels) train.push_back(Example{"", "a ticket for " + l, l, "", 0});
+  ProjectConfig p = project();
+  PromptBuilder b(prompt_settings(approach({{"prompt", "few_shot"}, {"shots", 3}}), p), p, train,
+                  labels);
+  PromptText t = b.render("my ticket");
+  EXPECT_THAT(t.system, HasSubstr("Labels:\n- \"Team 4: ops\"\n- \"multi\\nline\"\n- \"plain\"\n"));
+  EXPECT_THAT(t.system, HasSubstr("in its double quotes"));
+  EXPECT_THAT(t.user, HasSubstr("\nLabel: \"multi\\nline\"\n"));
+  EXPECT_TRUE(labels_need_quotes({"a", " b"}));
+  EXPECT_TRUE(labels_need_quotes({"a", "\"b"}));
+  EXPECT_FALSE(labels_need_quotes({"billing issue", "tier:1", "a/b", "Käse"}));
+  // Labels that need none are written as before (the cache keys of every other prompt hold).
+  EXPECT_THAT(builder({{"prompt", "zero_shot"}}).render("x").system, HasSubstr("- account\n"));
+}
+
 TEST(Prompt, MaxTextCharsCutsTheItemAndTheExamples) {
   std::string long_text = "my card was charged twice and " + std::string(100, 'x');
   PromptText t =

@@ -45,6 +45,20 @@ TEST(SimPrompt, ReadsLabelsDescriptionsExamplesAndQuery) {
   EXPECT_FALSE(prompt.wants_reasoning);
 }
 
+TEST(SimPrompt, ReadsQuotedLabelsWholeWithTheirDescriptions) {
+  std::vector<ChatMessage> messages = {
+      {"system",
+       "Classify.\nLabels:\n- \"Team 4: ops\": the operations team\n- \"multi\\nline\"\n\n"
+       "Answer with the label only, exactly as written in the list, in its double quotes."},
+      {"user", "Text: servers down\nLabel: \"Team 4: ops\"\n\nText: the query\nLabel:"}};
+  auto prompt = read_prompt(messages, nullptr);
+  EXPECT_EQ(prompt.labels, (std::vector<std::string>{"Team 4: ops", "multi\nline"}));
+  EXPECT_EQ(prompt.descriptions.at("Team 4: ops"), "the operations team");
+  ASSERT_EQ(prompt.examples.size(), 1u);
+  EXPECT_EQ(prompt.examples[0].label, "Team 4: ops");
+  EXPECT_EQ(prompt.query, "the query");
+}
+
 TEST(SimPrompt, ReadsChatPairsAsExamplesAndWholeLastMessageAsQuery) {
   std::vector<ChatMessage> messages = {{"system", "Answer with a label."},
                                        {"user", "refund my order please"},

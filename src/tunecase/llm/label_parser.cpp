@@ -171,6 +171,9 @@ std::string_view first_line(std::string_view text) {
 // usual answer of a model told to name one label.
 ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
   std::vector<std::string_view> candidates = {undecorate(text)};
+  // An answer written as the list writes quoted labels ("\"multi\\nline\"") reads decoded first.
+  std::optional<LeadingString> quoted = leading_json_string(text);
+  if (quoted && !quoted->value.empty()) candidates.insert(candidates.begin(), quoted->value);
   std::string_view line = undecorate(first_line(text));
   if (line != candidates.front()) candidates.push_back(line);
   auto found = [&](std::size_t i, const char* method) { return ParsedLabel{labels[i], method}; };
@@ -181,16 +184,21 @@ ParsedLabel resolve(std::string_view text, const std::vector<std::string>& label
   for (auto c : candidates) {
     if (auto i = normalized_match(c, k)) return found(*i, "normalized");
   }
+  // The looser steps read an answer without its prefix first: the prompt ends in "Label:", and
+  // a model that echoes it ("Label: billing") names a label as much as one that does not.
+  std::vector<std::string_view> loose;
   for (auto c : candidates) {
     auto stripped = strip_prefix(c);
     if (!stripped) continue;
     if (auto i = exact_match(*stripped, labels)) return found(*i, "stripped");
     if (auto i = normalized_match(*stripped, k)) return found(*i, "stripped");
+    loose.push_back(*stripped);
   }
-  for (auto c : candidates) {
+  loose.insert(loose.end(), candidates.begin(), candidates.end());
+  for (auto c : loose) {
     if (auto i = substring_match(c, k)) return found(*i, "substring");
   }
-  for (auto c : candidates) {
+  for (auto c : loose) {
     if (auto i = edit_match(c, k)) return found(*i, "edit_distance");
   }
   return {"", "invalid"};
@@ -220,6 +228,22 @@ std::optional<std::string> json_label(std::string_view answer) {
 }
 
 }  // namespace
+
+std::optional<LeadingString> leading_json_string(std::string_view text) {
+  std::size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || text[start] != '"') return std::nullopt;
+  for (std::size_t i = start + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (text[i] != '"') continue;
+    auto doc = nlohmann::json::parse(text.substr(start, i + 1 - start), nullptr, false);
+    if (!doc.is_string()) return std::nullopt;
+    return LeadingString{doc.get<std::string>(), i + 1};
+  }
+  return std::nullopt;
+}
 
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels) {
   if (labels.empty()) return {"", "invalid"};

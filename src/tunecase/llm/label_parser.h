@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,9 +20,19 @@ struct ParsedLabel {
 //   2. the whole answer (then its first non-empty line) equal to a label;
 //   3. equal ignoring case, spaces and punctuation ("Technical issue" == "technical_issue");
 //   4. the same after dropping a "Label:", "Category:", "Class:", "Intent:" or "Answer:" prefix;
-//   5. the answer names exactly one label (or is a prefix of exactly one label, 3+ characters);
-//   6. within edit distance 2 of exactly one label.
+//   5. the answer (without such a prefix first) names exactly one label (or is a prefix of
+//      exactly one label, 3+ characters);
+//   6. within edit distance 2 of exactly one label (again without the prefix first).
 // Anything else is invalid (label ""): it counts as a wrong answer, never as a guess.
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels);
+
+// The JSON string `text` starts with (after spaces), decoded, and the length of `text` up to its
+// closing quote; nullopt when it does not start with one. A prompt whose labels need it writes
+// them so (labels_need_quotes), and a model answers with one.
+struct LeadingString {
+  std::string value;
+  std::size_t end = 0;
+};
+std::optional<LeadingString> leading_json_string(std::string_view text);
 
 }  // namespace tunecase

@@ -40,11 +40,19 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string example_blocks(const Examples& examples, std::size_t max_chars) {
+// A label as the prompt writes it: bare, or as a JSON string.
+std::string written_label(const std::string& label, bool quoted) {
+  return quoted
+             ? nlohmann::json(label).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             : label;
+}
+
+std::string example_blocks(const Examples& examples, std::size_t max_chars, bool quoted) {
   std::string out;
   for (const auto& e : examples) {
     if (!out.empty()) out += "\n\n";
-    out += fmt::format("Text: {}\nLabel: {}", one_line(cut_text(e.text, max_chars)), e.label);
+    out += fmt::format("Text: {}\nLabel: {}", one_line(cut_text(e.text, max_chars)),
+                       written_label(e.label, quoted));
   }
   return out;
 }
@@ -96,11 +104,23 @@ PromptBuilder::PromptBuilder(PromptSettings settings, const ProjectConfig& proje
     index_->build(train);
   }
   // The parts no text changes, made once: a gateway renders a prompt for every request.
+  quoted_labels_ = labels_need_quotes(labels_);
   label_lines_ = label_lines();
   system_ = fmt::format("{}\nLabels:\n{}\n\n{}", task_line(), label_lines_, answer_instruction());
   if (!index_ && !fixed_examples_.empty())
-    fixed_block_ =
-        "Examples:\n" + example_blocks(fixed_examples_, settings_.max_text_chars) + "\n\n";
+    fixed_block_ = "Examples:\n" +
+                   example_blocks(fixed_examples_, settings_.max_text_chars, quoted_labels_) +
+                   "\n\n";
+}
+
+bool labels_need_quotes(const std::vector<std::string>& labels) {
+  return std::any_of(labels.begin(), labels.end(), [](const std::string& l) {
+    if (l.empty()) return false;
+    if (l.front() == ' ' || l.back() == ' ' || l.front() == '"') return true;
+    if (l.find(": ") != std::string::npos) return true;
+    return std::any_of(l.begin(), l.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  });
 }
 
 Examples PromptBuilder::examples_for(std::string_view text) const {
@@ -130,9 +150,9 @@ std::string PromptBuilder::label_lines() const {
     if (!out.empty()) out += '\n';
     auto d = descriptions_.find(label);
     if (settings_.label_descriptions && d != descriptions_.end() && !d->second.empty()) {
-      out += fmt::format("- {}: {}", label, one_line(d->second));
+      out += fmt::format("- {}: {}", written_label(label, quoted_labels_), one_line(d->second));
     } else {
-      out += fmt::format("- {}", label);
+      out += fmt::format("- {}", written_label(label, quoted_labels_));
     }
   }
   return out;
@@ -146,6 +166,8 @@ std::string PromptBuilder::answer_instruction() const {
   if (settings_.structured_output) {
     return "Answer as JSON: {\"label\": \"<one label from the list>\"}.";
   }
+  if (quoted_labels_)
+    return "Answer with the label only, exactly as written in the list, in its double quotes.";
   return "Answer with the label only, exactly as written in the list.";
 }
 
@@ -166,8 +188,9 @@ PromptText PromptBuilder::render(std::string_view whole) const {
   // Retrieval looks at the whole text; the prompt shows it cut.
   std::string text = cut_text(whole, settings_.max_text_chars);
   if (settings_.custom) {
-    PromptFields fields{task_line(), label_lines_,
-                        example_blocks(examples_for(whole), settings_.max_text_chars), text};
+    PromptFields fields{
+        task_line(), label_lines_,
+        example_blocks(examples_for(whole), settings_.max_text_chars, quoted_labels_), text};
     return {fill_template(settings_.custom->system, fields),
             fill_template(settings_.custom->user, fields)};
   }
@@ -176,7 +199,8 @@ PromptText PromptBuilder::render(std::string_view whole) const {
   if (index_) {
     Examples examples = examples_for(whole);
     if (!examples.empty())
-      out.user = "Examples:\n" + example_blocks(examples, settings_.max_text_chars) + "\n\n";
+      out.user = "Examples:\n" +
+                 example_blocks(examples, settings_.max_text_chars, quoted_labels_) + "\n\n";
   }
   constexpr std::string_view kText = "Text: ", kLabel = "\nLabel:";
   out.user.reserve(fixed_block_.size() + out.user.size() + kText.size() + text.size() +

@@ -82,10 +82,18 @@ class PromptBuilder {
   std::string task_;
   Examples fixed_examples_;           // few_shot, and padding for retrieval
   std::unique_ptr<Bm25Index> index_;  // retrieval_few_shot only
-  std::string label_lines_;           // label_lines(), made once
-  std::string system_;                // the system message of the built-in strategies
-  std::string fixed_block_;           // the fixed examples' block of the built-in strategies
+  // Labels written as JSON strings, in the list and the examples (labels_need_quotes).
+  bool quoted_labels_ = false;
+  std::string label_lines_;  // label_lines(), made once
+  std::string system_;       // the system message of the built-in strategies
+  std::string fixed_block_;  // the fixed examples' block of the built-in strategies
 };
+
+// Whether a prompt writes its labels as JSON strings ("Team 4: ops"): one holding ": " (read as a
+// label and its description), a line break, a tab or another control character, a space at
+// either end or a leading quote cannot be written bare on a list line or after "Label:". Then
+// every label is quoted, so that the list reads one way.
+bool labels_need_quotes(const std::vector<std::string>& labels);
 
 // `text` cut to `max_chars` characters (Unicode code points, never inside one) and marked " […]"
 // when it is longer (utf8_chars(text) > max_chars); as is when max_chars is 0 or the text fits.

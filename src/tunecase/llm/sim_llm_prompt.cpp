@@ -6,6 +6,7 @@
 
 #include "tunecase/core/ascii_case.h"
 #include "tunecase/core/trim.h"
+#include "tunecase/llm/label_parser.h"
 
 namespace tunecase {
 namespace {
@@ -36,6 +37,13 @@ struct TextBlock {
   std::optional<std::string> label;  // nullopt or empty: the block is a query
 };
 
+// A label as a prompt writes it: bare, or a JSON string when the label set needs quotes.
+std::string unquoted_label(const std::string& written) {
+  std::optional<LeadingString> quoted = leading_json_string(written);
+  if (quoted && trimmed(written.substr(quoted->end)).empty()) return quoted->value;
+  return written;
+}
+
 // `Text:` blocks of one message: text runs to the next `Label:` or `Text:` line or the end.
 std::vector<TextBlock> text_blocks(const std::string& content) {
   std::vector<TextBlock> blocks;
@@ -45,7 +53,7 @@ std::vector<TextBlock> text_blocks(const std::string& content) {
       blocks.push_back({*text, std::nullopt});
       open = true;
     } else if (auto label = after_key(line, "Label:"); label && open) {
-      blocks.back().label = *label;
+      blocks.back().label = unquoted_label(*label);
       open = false;
     } else if (open) {
       blocks.back().text += "\n" + line;
@@ -66,7 +74,11 @@ void read_label_list(const std::string& content, SimPrompt& prompt, bool fixed_l
       if (!item.starts_with("- ") && !item.starts_with("* ")) break;
       item = trimmed(item.substr(2));
       std::string description;
-      if (auto colon = item.find(": "); colon != std::string::npos) {
+      if (auto quoted = leading_json_string(item)) {  // a label set that needed quotes
+        std::string rest = trimmed(item.substr(quoted->end));
+        if (rest.starts_with(":")) description = trimmed(rest.substr(1));
+        item = quoted->value;
+      } else if (auto colon = item.find(": "); colon != std::string::npos) {
         description = trimmed(item.substr(colon + 2));
         item = trimmed(item.substr(0, colon));
       }
@@ -110,8 +122,8 @@ std::string assistant_label(const std::string& content, const std::string& field
   if (json.is_object() && json.contains(field) && json[field].is_string())
     return json[field].get<std::string>();
   std::string text = trimmed(content);
-  if (auto label = after_key(text, "Label:")) return *label;
-  return text;
+  if (auto label = after_key(text, "Label:")) return unquoted_label(*label);
+  return unquoted_label(text);
 }
 
 std::string pair_text(const std::string& content) {
