@@ -60,7 +60,9 @@ void run(const CurveArgs& a) {
       if (p.contains("ci95"))
         fmt::print(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
                    p["ci95"][1].get<double>());
-      if (fit.value("saturation_visible", true)) {
+      if (fit.value("steep", false)) {
+        fmt::print(", a fit too steep to project (see the warning in curve.md)");
+      } else if (fit.value("saturation_visible", true)) {
         fmt::print(", saturating at {:.3f}", fit["a"].get<double>());
       } else {
         fmt::print(", no saturation visible in the data");

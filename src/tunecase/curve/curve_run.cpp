@@ -216,16 +216,18 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
     }
     return p;
   };
-  nlohmann::json j = {{"fitted", true},
-                      {"formula", "acc(n) = a - b * n^(-c)"},
-                      {"a", fit->a},
-                      {"b", fit->b},
-                      {"c", fit->c},
-                      {"rmse", fit->rmse},
-                      {"saturates_at", fit->a},
-                      {"saturation_visible", fit->saturation_visible()},
-                      {"projection_2x", projection(2 * train_size, 2)},
-                      {"projection_4x", projection(4 * train_size, 4)}};
+  nlohmann::json j = {
+      {"fitted", true},
+      {"formula", "acc(n) = a - b * n^(-c)"},
+      {"a", fit->a},
+      {"b", fit->b},
+      {"c", fit->c},
+      {"rmse", fit->rmse},
+      // A fit too steep to project has a ceiling, not a saturation to read.
+      {"saturates_at", fit->too_steep() ? nlohmann::json() : nlohmann::json(fit->a)},
+      {"saturation_visible", fit->saturation_visible() && !fit->too_steep()},
+      {"projection_2x", projection(2 * train_size, 2)},
+      {"projection_4x", projection(4 * train_size, 4)}};
   std::set<double> sizes;
   for (const auto& p : points) sizes.insert(p.labels);
   if (points.size() <= 3 || sizes.size() < 3)
