@@ -172,6 +172,9 @@ TEST(Recomputation, BreakEvenVolumeIsNotRoundedUp) {
   Table t = break_even_table(d);
   ASSERT_EQ(t.rows.size(), 1u);
   EXPECT_EQ(t.rows[0][1], "333,333");
+  EXPECT_EQ(t.rows[0][4], "assumed");  // every figure says where it comes from
+  for (const auto& row : quality_table(d).rows)
+    EXPECT_TRUE(row[3].ends_with(" (assumed)")) << row[3];  // errors / month: assumed volume
   EXPECT_EQ(volume_text(68'965.5), "68,966");
   EXPECT_EQ(volume_text(12.25), "12.2");
 }

@@ -112,9 +112,10 @@ Table quality_table(const Decision& d) {
         a.latency_p50_ms.known()
             ? with_tag(fmt::format("{:.3g} ms", a.latency_p50_ms.get()), a.latency_p50_ms)
             : "-";
+    const Figure& errors = d.analysis.results[i].errors_per_month;
     t.rows.push_back({a.name, approach_type_text(a), with_tag(quality_text(s, a), a.error_rate),
-                      count(d.analysis.results[i].errors_per_month.get()), latency,
-                      price_text(d, a), cost_basis_text(a)});
+                      with_tag(count(errors.get()), errors), latency, price_text(d, a),
+                      cost_basis_text(a)});
   }
   return t;
 }
@@ -157,26 +158,49 @@ Table net_table(const Decision& d) {
   return t;
 }
 
+// The approach of that name (the memo's tables name approaches, their figures carry the source).
+const ApproachInputs& approach_named(const Decision& d, const std::string& name) {
+  for (const auto& a : d.scenario.approaches)
+    if (a.name == name) return a;
+  return d.scenario.approaches.front();
+}
+
+// Where an approach's running cost comes from: its price per query, and its hosting bill when it
+// has one (an API approach's unset hosting, taken as $0, says nothing of its cost).
+Figure running_cost_source(const ApproachInputs& a) {
+  if (a.hosting_usd_per_month.known() && a.hosting_usd_per_month.get() > 0)
+    return weakest_of({a.usd_per_query, a.hosting_usd_per_month});
+  return weakest_of({a.usd_per_query});
+}
+
+// ... and a comparison of two approaches' running costs.
+Figure running_cost_source(const Decision& d, const std::string& a, const std::string& b) {
+  return weakest_of(
+      {running_cost_source(approach_named(d, a)), running_cost_source(approach_named(d, b))});
+}
+
 Table break_even_table(const Decision& d) {
-  Table t{{"pair", "break-even (queries / month)", "cheaper below", "cheaper above"}, {}};
+  Table t{{"pair", "break-even (queries / month)", "cheaper below", "cheaper above", "source"}, {}};
   for (const auto& be : d.break_evens) {
+    const std::string source = tag(running_cost_source(d, be.a, be.b));
     std::string at = be.crossing == Crossing::at_volume ? volume_text(be.queries_per_month)
                      : be.crossing == Crossing::never   ? "never"
                                                         : "UNKNOWN (price unknown)";
     bool crosses = be.crossing == Crossing::at_volume;
     if (be.crossing == Crossing::unknown) {
-      t.rows.push_back({be.a + " vs " + be.b, at, "-", "-"});
+      t.rows.push_back({be.a + " vs " + be.b, at, "-", "-", source});
       continue;
     }
     if (be.cheaper_below.empty()) {
-      t.rows.push_back({be.a + " vs " + be.b, at, "same cost", "same cost"});
+      t.rows.push_back({be.a + " vs " + be.b, at, "same cost", "same cost", source});
       continue;
     }
     t.rows.push_back({be.a + " vs " + be.b, at,
                       be.crossing == Crossing::unknown ? "-" : be.cheaper_below,
                       crosses                          ? be.cheaper_above
                       : be.crossing == Crossing::never ? be.cheaper_below + " (always)"
-                                                       : "-"});
+                                                       : "-",
+                      source});
   }
   return t;
 }
@@ -216,7 +240,8 @@ std::string sensitivity_folded(const Decision& d) {
 
 Table what_it_takes_table(const Decision& d) {
   const Scenario& s = d.scenario;
-  Table t{{"trained approach", "to beat", "needs", "or a volume of (queries / month)"}, {}};
+  Table t{{"trained approach", "to beat", "needs", "or a volume of (queries / month)", "source"},
+          {}};
   for (const auto& w : d.what_it_takes) {
     std::string needs = w.already_ahead         ? "already ahead"
                         : w.required_error_rate ? rate_or_accuracy(s, *w.required_error_rate) +
@@ -224,7 +249,12 @@ Table what_it_takes_table(const Decision& d) {
                                                 : "out of reach (even zero errors would not pay)";
     std::string volume =
         w.required_queries_per_month ? volume_text(*w.required_queries_per_month) : "never";
-    t.rows.push_back({w.trained, w.prompting, needs, volume});
+    // From both approaches' costs and accuracies and the cost of an error.
+    const ApproachInputs& trained = approach_named(d, w.trained);
+    const ApproachInputs& prompting = approach_named(d, w.prompting);
+    Figure source = weakest_of({running_cost_source(d, w.trained, w.prompting), trained.error_rate,
+                                prompting.error_rate, s.business.cost_per_error});
+    t.rows.push_back({w.trained, w.prompting, needs, volume, tag(source)});
   }
   return t;
 }
