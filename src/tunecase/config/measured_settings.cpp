@@ -97,7 +97,9 @@ std::vector<std::string> settings_differences(const nlohmann::json& recorded,
               fmt::format("{} {} is a data file the measured run did not read", what, role));
         } else if (then != current) {
           out.push_back(
-              fmt::format("{} {}: the file's content changed since it was measured", what, role));
+              fmt::format("{} {}: the file does not hold the data that was measured (another "
+                          "file, or this one changed since)",
+                          what, role));
         }
       }
       continue;
