@@ -66,8 +66,11 @@ tunecase::monitor::RetrainRun retrain_and_report(const tunecase::ProjectConfig& 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location);
 // A --store location as a message may show it: a PostgreSQL URL's password masked.
 std::string shown_store(const std::string& location);
-// --now-ms: the given clock, or the system clock when it is 0.
+// --now-ms: the given clock, or the system clock when it is 0 (not given).
 int64_t now_ms_or(int64_t now_ms);
+// What every --now-ms accepts: a time after 1970 in epoch milliseconds (0 or a negative value
+// had been taken as "now" without a word).
+CLI::Validator epoch_ms_validator();
 // Writes a report file; UserError naming it when it cannot be written.
 void write_text_file(const std::filesystem::path& file, const std::string& text);
 

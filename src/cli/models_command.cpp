@@ -233,7 +233,8 @@ void rollback(const ModelsArgs& a) {
 
 void store_and_clock(CLI::App* cmd, ModelsArgs& args) {
   cmd->add_option("--store", args.store, "SQLite file or postgresql:// URL")->capture_default_str();
-  cmd->add_option("--now-ms", args.now_ms, "the clock, epoch milliseconds (default: now)");
+  cmd->add_option("--now-ms", args.now_ms, "the clock, epoch milliseconds (default: now)")
+      ->check(epoch_ms_validator());
 }
 
 }  // namespace

@@ -202,9 +202,10 @@ void add_monitor_command(CLI::App& app) {
   cmd->add_option("--alerts", args->alerts,
                   "JSONL file alerts are appended to (default OUT/alerts.jsonl)");
   cmd->add_option(
-      "--now-ms", args->now_ms,
-      "the clock, epoch milliseconds (default: now); for replays and tests (the store is read "
-      "as it is now: labels received after this clock count too)");
+         "--now-ms", args->now_ms,
+         "the clock, epoch milliseconds (default: now); for replays and tests (the store is read "
+         "as it is now: labels received after this clock count too)")
+      ->check(epoch_ms_validator());
   cmd->add_flag("--no-drift", args->no_drift, "skip the drift detectors");
   cmd->add_flag("--no-webhook", args->no_webhook, "do not POST to [monitor] webhook this time");
   cmd->add_option("--canary", args->canary,

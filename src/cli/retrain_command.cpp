@@ -152,7 +152,8 @@ void add_retrain_command(CLI::App& app) {
                 "examples (asks its model about the holdout with each pool: costs money)");
   cmd->add_flag("--if-due", args->if_due,
                 "retrain only the approaches the [retrain] policy calls for now (for cron)");
-  cmd->add_option("--now-ms", args->now_ms, "the clock, epoch milliseconds (default: now)");
+  cmd->add_option("--now-ms", args->now_ms, "the clock, epoch milliseconds (default: now)")
+      ->check(epoch_ms_validator());
   add_cache_options(cmd, args->cache);
   cmd->add_option("--max-cost", args->max_cost,
                   "cap on new LLM spend (USD) for judging the example pools")

@@ -1,6 +1,7 @@
 // Helpers shared by the commands that read an existing store (monitor, retrain, models, pilot,
 // feedback, replay, audit).
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +54,21 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
 
 std::string shown_store(const std::string& location) {
   return tunecase::redact_url(location);
+}
+
+CLI::Validator epoch_ms_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        int64_t ms = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+        if (ec != std::errc() || end != value.data() + value.size() || ms <= 0)
+          return fmt::format(
+              "{} is not a clock: give epoch milliseconds after 1970 (1754308800000 is "
+              "2025-08-04 12:00 UTC), or leave --now-ms out for now",
+              value);
+        return "";
+      },
+      "EPOCH_MS");
 }
 
 int64_t now_ms_or(int64_t now_ms) {

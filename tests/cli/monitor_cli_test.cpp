@@ -95,6 +95,23 @@ TEST_F(MonitorCli, AMissingStoreIsAClearError) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nowhere.db"));
 }
 
+// A clock of 0 or below had been taken as "now" without a word: a replay script with a bad clock
+// got a report of the wrong period.
+TEST_F(MonitorCli, AClockAtOrBefore1970IsRefused) {
+  for (const char* clock : {"0", "-1000", "soon"}) {
+    for (const std::string& command :
+         {"monitor --config " + config_ + " --store " + dir_.str() + "/pilot.db --now-ms=" + clock,
+          "models --store " + dir_.str() + "/pilot.db --now-ms=" + clock,
+          "retrain --config " + config_ + " --store " + dir_.str() +
+              "/pilot.db --now-ms=" + clock}) {
+      CliResult r = run_cli(command);
+      EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.output;
+      EXPECT_NE(r.output.find(std::string(clock) + " is not a clock"), std::string::npos)
+          << r.output;
+    }
+  }
+}
+
 TEST_F(MonitorCli, AStoreFromANewerTunecaseIsRefusedAndLeftAlone) {
   std::string store = dir_.str() + "/pilot.db";
   fill_store(store);

@@ -274,10 +274,13 @@ TEST(EvalMode, AConfigChangedSinceEvalIsRefusedOrNamedAsARisk) {
 
   std::ofstream(dir / "tickets.csv", std::ios::app) << "login fails,login\n";
   error = error_of(config_text);
-  EXPECT_NE(error.find("[data] path: the file does not hold the data that was measured"), std::string::npos) << error;
+  EXPECT_NE(error.find("[data] path: the file does not hold the data that was measured"),
+            std::string::npos)
+      << error;
   DecisionResult accepted = decide_with(config_text, true);
   EXPECT_NE(accepted.memo_md.find("CHANGED SINCE MEASURED"), std::string::npos);
-  EXPECT_NE(accepted.memo_md.find("the file does not hold the data that was measured"), std::string::npos);
+  EXPECT_NE(accepted.memo_md.find("the file does not hold the data that was measured"),
+            std::string::npos);
   EXPECT_EQ(accepted.memo_md.find("NOT CHECKED"), std::string::npos);
 
   // An eval.json without the settings (an older tunecase, or edited): the check is skipped, and
