@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -98,7 +99,7 @@ std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query)
                                             iso_date(query.first_day), iso_date(query.end_day)));
   PilotQuery q;
   q.from_ms = query.first_day * kDayMs;
-  q.to_ms = query.end_day * kDayMs;
+  q.to_ms = std::min(query.end_day * kDayMs, query.until_ms);
   q.approaches = query.approaches;
   PilotCounts counts = store.pilot_counts(q);
   std::vector<ApproachSeries> out = series_from_days(counts.days, query);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ struct DailyQuery {
   int64_t end_day = 0;
   int64_t min_labelled = 50;
   std::vector<std::string> approaches;  // empty: every approach with traffic
+  // Read nothing at or after this clock (today so far ends at the monitor's clock, which a
+  // replay or a test sets in the past).
+  int64_t until_ms = std::numeric_limits<int64_t>::max();
 };
 
 // The figures of the window from the store. Throws std::invalid_argument for an empty window.

@@ -146,6 +146,7 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   DailyQuery today = window;
   today.first_day = window.end_day;
   today.end_day = window.end_day + 1;
+  today.until_ms = request.now_ms;
   nlohmann::json partial = nlohmann::json::array();
   for (const ApproachSeries& s : daily_figures(store, today)) {
     if (s.requests == 0) continue;
