@@ -74,6 +74,46 @@ TEST_F(RunMonitor, AnOpenAccuracyAlertMakesATriggeredRetrainDue) {
   EXPECT_NE(monitor_text(run.document).find("retrain linear: due"), std::string::npos);
 }
 
+// A retrain replaced the model on day 10: the drop of days 8 to 10 was the old model's, and their
+// labels (arriving late) must not fire an alert, nor make a retrain due, about the new one.
+TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
+  for (const char* approach : {"linear", "unregistered"}) {
+    for (int d = 0; d < 8; ++d) log_day(approach, d, 150, 100, 87);
+    for (int d = 8; d < 11; ++d) log_day(approach, d, 150, 100, 71);
+    for (int d = 11; d < 13; ++d) log_day(approach, d, 150, 10, 9);  // labels still to come
+  }
+  MonitorSettings s;
+  s.days = 14;
+  // Without a registry (or with the first model only) every day is judged: the drop fires.
+  MonitorRequest control = at_day(13);
+  control.approaches = {"unregistered"};
+  EXPECT_EQ(run_monitor(*store_, s, control, AlertOutputs{}).alerts.fired.size(), 1u);
+
+  ModelVersion old_model, new_model;
+  old_model.approach = new_model.approach = "linear";
+  old_model.version = "aaaaaaaaaaaaaaaa";
+  new_model.version = "bbbbbbbbbbbbbbbb";
+  old_model.created_at_ms = kT0;
+  new_model.created_at_ms = kT0 + 10 * kDayMs;
+  store_->register_model(old_model);
+  store_->register_model(new_model);
+  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion, kT0));
+  ASSERT_TRUE(store_->set_model_status("linear", new_model.version, ModelStatus::champion,
+                                       kT0 + 10 * kDayMs + 3'600'000, "tunecase retrain"));
+  MonitorRequest request = at_day(13);
+  request.local_approaches = {"linear"};
+  request.retrain.policy = "triggered";
+  auto run = run_monitor(*store_, s, request, AlertOutputs{});
+  EXPECT_TRUE(run.alerts.fired.empty()) << run.document["findings"].dump(2);
+  EXPECT_FALSE(run.document["retrain"][0]["due"].get<bool>());
+  bool named = false;
+  for (const auto& f : run.document["findings"])
+    if (f["kind"] == kAccuracyBelowFloor)
+      named = f["message"].get<std::string>().find("served by version bbbbbbbbbbbb only") !=
+              std::string::npos;
+  EXPECT_TRUE(named) << run.document["findings"].dump(2);
+}
+
 // Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that
 // has enough labels.
 TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDay) {

@@ -66,6 +66,26 @@ int64_t requests_between(Store& store, int64_t from_ms, int64_t to_ms) {
   return n;
 }
 
+// When the approach's current champion replaced another model: its version and the day of its
+// promotion; nullopt when it replaced none (the first model of the approach, registered as it
+// was). The days up to that one were answered, wholly or in part, by the model it replaced.
+struct Replacement {
+  std::string version;
+  int64_t day = 0;
+};
+std::optional<Replacement> champion_replacement(Store& store, const std::string& approach) {
+  std::vector<ModelVersion> versions = store.models(approach);
+  const ModelVersion* champion = nullptr;
+  bool replaced_one = false;  // another version was champion once (retired or rolled back)
+  for (const ModelVersion& m : versions) {
+    if (m.status == ModelStatus::champion) champion = &m;
+    replaced_one =
+        replaced_one || m.status == ModelStatus::retired || m.status == ModelStatus::rolled_back;
+  }
+  if (champion == nullptr || !replaced_one || !champion->promoted_at_ms) return std::nullopt;
+  return Replacement{champion->version, day_of_ms(*champion->promoted_at_ms)};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const ApproachSeries& series) {
@@ -105,7 +125,25 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
 
   std::vector<Finding> findings;
   for (const ApproachSeries& s : series) {
-    std::vector<Finding> f = evaluate_series(s, settings);
+    // The accuracy rule judges the model being served: the days up to its promotion are shown
+    // but not counted (their labels, arriving late, had reopened the alert, and made a retrain
+    // due, about a model already replaced), and the finding names the version it judged.
+    ApproachSeries judged = s;
+    std::optional<Replacement> r = champion_replacement(store, s.approach);
+    bool cut = false;
+    if (r)
+      for (DayPoint& d : judged.days)
+        if (d.day <= r->day) cut = cut || d.counted, d.counted = false;
+    std::vector<Finding> f = evaluate_series(judged, settings);
+    for (Finding& x : f) {
+      if (x.kind != kAccuracyBelowFloor || !cut) continue;
+      x.details["judged_from"] = iso_date(r->day + 1);
+      x.details["model_version"] = r->version;
+      x.message += fmt::format(
+          "; judged on the days served by version {} only (promoted on {}: the days before were "
+          "answered by the model it replaced)",
+          r->version.substr(0, 12), iso_date(r->day));
+    }
     findings.insert(findings.end(), f.begin(), f.end());
   }
   auto silence_ms = static_cast<int64_t>(settings.feedback_silence_hours * 3'600'000.0);
