@@ -156,14 +156,17 @@ TEST(Redactor, ReadsLineBreaksAsSpacesAndKeepsThem) {
 // reads them as ASCII and the placeholder replaces the characters as written.
 TEST(Redactor, ReadsFullWidthFormsAsTheirAsciiCharacters) {
   Redactor r = all_kinds({});
-  EXPECT_EQ(r.redact("電話は０９０－１２３４－５６７８です"), "電話は<PHONE_1>です");
-  EXPECT_EQ(r.redact("携帯 ０９０−１２３４−５６７８ まで"), "携帯 <PHONE_1> まで");
-  EXPECT_EQ(r.redact("メール ｍａｒｉａ＠ｅｘａｍｐｌｅ．ｃｏｍ へ"), "メール <EMAIL_1> へ");
-  EXPECT_EQ(r.redact("カード ４１１１　１１１１　１１１１　１１１１ で"), "カード <CARD_1> で");
-  // The same number typed both ways in one request is one value.
-  EXPECT_EQ(r.redact("０９０－１２３４－５６７８ or 090-1234-5678"), "<PHONE_1> or <PHONE_1>");
-  // Dashes other than the hyphen-minus between the groups.
-  EXPECT_EQ(r.redact("call 415–555–2671 today"), "call <PHONE_1> today");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"電話は０９０－１２３４－５６７８です", "電話は<PHONE_1>です"},
+      {"携帯 ０９０−１２３４−５６７８ まで", "携帯 <PHONE_1> まで"},
+      {"メール ｍａｒｉａ＠ｅｘａｍｐｌｅ．ｃｏｍ へ", "メール <EMAIL_1> へ"},
+      {"カード ４１１１　１１１１　１１１１　１１１１ で", "カード <CARD_1> で"},
+      // The same number typed both ways in one request is one value.
+      {"０９０－１２３４－５６７８ or 090-1234-5678", "<PHONE_1> or <PHONE_1>"},
+      // Dashes other than the hyphen-minus between the groups.
+      {"call 415–555–2671 today", "call <PHONE_1> today"},
+  };
+  for (const auto& [text, redacted] : cases) EXPECT_EQ(r.redact(text), redacted) << text;
   // Spans are given in the text's own bytes.
   std::string text = "番号 ０３－１２３４－５６７８";
   auto spans = r.detect(text);
