@@ -177,6 +177,16 @@ TEST(PhoneDetector, FindsExtensionsAndSlashesAfterAnAreaCode) {
                      "415.555.2671"}));
 }
 
+// A number written with a spaced dash between groups of a phone number's layout; two groups, or
+// groups of years, are a range.
+TEST(PhoneDetector, FindsGroupsJoinedBySpacedDashes) {
+  EXPECT_EQ(
+      found("phone", "call 415 - 555 - 2671 today or 020 - 7946 - 0958, +44 - 20 - 7946 - 0958"),
+      (Strings{"415 - 555 - 2671", "020 - 7946 - 0958", "+44 - 20 - 7946 - 0958"}));
+  EXPECT_EQ(found("phone", "from 100000 - 200000, 2019 - 2020 - 2021, 2024 - 01 - 15, 1 - 2 - 3"),
+            Strings{});
+}
+
 // Slashes and dashes that are periods, references and ranges, not phones (the first rule for
 // slashes and spaced dashes had read all of these as numbers).
 TEST(PhoneDetector, LeavesPeriodsReferencesAndRanges) {

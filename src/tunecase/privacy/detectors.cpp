@@ -704,14 +704,21 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     }
     // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
     std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
-    std::size_t group_digits = 0, slashes = 0;
+    std::size_t group_digits = 0, slashes = 0, spaced_dashes = 0, longest_group = 0;
+    std::size_t group_start = p;
     bool in_group = false;
+    bool all_years = true;  // every group so far a year, 19xx or 20xx ("2019 - 2020 - 2021")
+    auto year_group = [&] {
+      return group_digits == 4 &&
+             (t.compare(group_start, 2, "19") == 0 || t.compare(group_start, 2, "20") == 0);
+    };
     while (p < t.size() && p - i < 40) {
       char d = t[p];
       if (is_digit(d)) {
-        if (!in_group) ++groups, group_digits = 0;
+        if (!in_group) ++groups, group_digits = 0, group_start = p;
         in_group = true;
         ++digits, ++group_digits;
+        longest_group = std::max(longest_group, group_digits);
         last_digit_end = ++p;
         continue;
       }
@@ -725,13 +732,21 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       slashes += slash;
       bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' || slash;
       if (!sep) break;
+      if (in_group) all_years = all_years && year_group();
       in_group = false;
-      // At most two separators in a row (") " or " ("), and a digit must follow them.
+      // At most two separators in a row (") " or " ("), or a dash with a space either side
+      // ("415 - 555 - 2671", judged below), and a digit must follow them.
       std::size_t q = p + 1;
-      if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) ++q;
+      if (d == ' ' && q + 1 < t.size() && t[q] == '-' && t[q + 1] == ' ') {
+        q += 2;
+        ++spaced_dashes;
+      } else if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) {
+        ++q;
+      }
       if (q >= t.size() || !is_digit(t[q])) break;
       p = q;
     }
+    if (in_group) all_years = all_years && year_group();
     std::size_t e = last_digit_end;
     // An extension written against the number ("415-555-2671x123", "ext123", "ext.12") is part
     // of it; "x" or "ext" against it without digits ends the number there ("2671ext now").
@@ -751,6 +766,10 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     bool ok = false;
     if (plus) {
       ok = digits >= 8 && digits <= 15;
+    } else if (spaced_dashes > 0) {
+      // Groups joined by " - " are a range or a sum ("100000 - 200000") unless they have a
+      // phone number's layout: three or more groups of at most 4 digits, not all of them years.
+      ok = groups >= 3 && longest_group <= 4 && !all_years && digits >= 9 && digits <= 15;
     } else if (groups >= 2) {
       Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
       ok = digits >= 9 && digits <= 15 && !looks_like_date(t, g);
