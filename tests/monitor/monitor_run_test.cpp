@@ -112,6 +112,16 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
       named = f["message"].get<std::string>().find("served by version bbbbbbbbbbbb only") !=
               std::string::npos;
   EXPECT_TRUE(named) << run.document["findings"].dump(2);
+  // The report shows the replaced model's days as such, never as counted.
+  const auto& linear = run.document["approaches"][0];
+  EXPECT_EQ(linear["model_version"], new_model.version);
+  EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 11));
+  for (const auto& day : linear["days"]) {
+    bool replaced = day["date"].get<std::string>() <= iso_date(kDay0 + 10);
+    EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
+    if (replaced) EXPECT_FALSE(day["counted"].get<bool>()) << day.dump();
+  }
+  EXPECT_NE(monitor_markdown(run.document).find("(replaced model, not judged)"), std::string::npos);
 }
 
 // Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that

@@ -37,8 +37,11 @@ struct DayPoint {
   std::optional<double> accuracy;  // correct / labelled; none without labels
   Interval accuracy_ci95{0, 1};    // Wilson score interval; {0, 1} without labels
   bool counted = false;            // labelled >= min_labelled: the day counts for alerts
-  double error_rate = 0;           // errors / requests; 0 without requests
-  double latency_p50_ms = 0;       // over the day's answered requests, within 0.5%
+  // Answered, wholly or in part, by a model the approach's champion has since replaced: shown,
+  // never counted (the monitor judges the model being served).
+  bool replaced_model = false;
+  double error_rate = 0;      // errors / requests; 0 without requests
+  double latency_p50_ms = 0;  // over the day's answered requests, within 0.5%
   double latency_p95_ms = 0;
   // What the day's requests cost, by the price each carried; none when none carried one (a
   // local model: its hosting is a monthly figure of the memo's, not a per-request cost).
@@ -52,6 +55,9 @@ struct ApproachSeries {
   std::vector<DayPoint> days;  // first_day .. end_day - 1, oldest first
   int64_t requests = 0, labelled = 0, correct = 0;  // over the window
   bool simulated = false;  // some of its answers came from sim-llm, the offline stand-in
+  // Set when the champion replaced another model within the window: the first day the
+  // accuracy rule judges, and the version it judges.
+  std::string judged_from, model_version;
 };
 
 // Days [first_day, end_day), UTC.

@@ -21,6 +21,7 @@ nlohmann::json day_json(const DayPoint& d, int64_t index) {
                       {"accuracy", nullptr},
                       {"accuracy_ci95", {d.accuracy_ci95.lo, d.accuracy_ci95.hi}},
                       {"counted", d.counted},
+                      {"replaced_model", d.replaced_model},
                       {"latency_p50_ms", d.latency_p50_ms},
                       {"latency_p95_ms", d.latency_p95_ms},
                       {"errors", d.errors},
@@ -100,6 +101,10 @@ nlohmann::json to_json(const ApproachSeries& series) {
                       {"labelled", series.labelled},
                       {"accuracy", nullptr},
                       {"days", days}};
+  if (!series.judged_from.empty()) {
+    j["judged_from"] = series.judged_from;
+    j["model_version"] = series.model_version;
+  }
   if (series.labelled > 0) {
     j["accuracy"] = static_cast<double>(series.correct) / static_cast<double>(series.labelled);
     Interval ci = wilson_interval(static_cast<std::size_t>(series.correct),
@@ -124,17 +129,25 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::vector<ApproachSeries> series = daily_figures(store, window);
 
   std::vector<Finding> findings;
-  for (const ApproachSeries& s : series) {
+  for (ApproachSeries& s : series) {
     // The accuracy rule judges the model being served: the days up to its promotion are shown
     // but not counted (their labels, arriving late, had reopened the alert, and made a retrain
     // due, about a model already replaced), and the finding names the version it judged.
-    ApproachSeries judged = s;
     std::optional<Replacement> r = champion_replacement(store, s.approach);
     bool cut = false;
-    if (r)
-      for (DayPoint& d : judged.days)
-        if (d.day <= r->day) cut = cut || d.counted, d.counted = false;
-    std::vector<Finding> f = evaluate_series(judged, settings);
+    if (r) {
+      for (DayPoint& d : s.days) {
+        if (d.day > r->day) continue;
+        cut = cut || d.counted;
+        d.counted = false;
+        d.replaced_model = true;
+      }
+      if (!s.days.empty() && s.days.front().day <= r->day) {
+        s.judged_from = iso_date(r->day + 1);
+        s.model_version = r->version;
+      }
+    }
+    std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
       if (x.kind != kAccuracyBelowFloor || !cut) continue;
       x.details["judged_from"] = iso_date(r->day + 1);
@@ -216,7 +229,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
     findings_json.push_back({{"kind", f.kind},
                              {"approach", f.approach},
                              {"state", state_name(f.state)},
-                             {"message", f.message}});
+                             {"message", f.message},
+                             {"details", f.details}});
   doc["findings"] = findings_json;
 
   MonitorRun run;

@@ -21,6 +21,7 @@ std::string accuracy_cell(const nlohmann::json& day) {
   if (!day["accuracy"].is_number()) return "n/a";
   std::string s = fmt::format("{} [{}, {}]", pct(day["accuracy"]), pct(day["accuracy_ci95"][0]),
                               pct(day["accuracy_ci95"][1]));
+  if (day.value("replaced_model", false)) return s + " (replaced model, not judged)";
   return day["counted"].get<bool>() ? s : s + " (too few)";
 }
 
@@ -159,7 +160,9 @@ svg::Series accuracy_series(const nlohmann::json& a) {
   for (const auto& d : a["days"]) {
     svg::Point p;
     p.x = d["day_index"].get<double>();
-    if (d["accuracy"].is_number() && d["counted"].get<bool>()) {
+    // A replaced model's days are drawn too: what it did before it was replaced.
+    if (d["accuracy"].is_number() &&
+        (d["counted"].get<bool>() || d.value("replaced_model", false))) {
       p.y = d["accuracy"].get<double>();
       p.y_lo = d["accuracy_ci95"][0].get<double>();
       p.y_hi = d["accuracy_ci95"][1].get<double>();
