@@ -178,5 +178,38 @@ TEST_F(GatewayTest, ASqliteStoreLockedByAnotherProcessStillGivesTheReport) {
   EXPECT_EQ(requests, 2);
 }
 
+// The SQLite file deleted, or moved, under a running gateway: each commit into the open file
+// succeeded and was lost with it, while /healthz said ok. The gateway now sees the path no longer
+// holds its file: the store fails (degraded, feedback 503), and a file moved back resumes.
+TEST_F(GatewayTest, ASqliteStoreMovedAwayUnderTheGatewayFailsUntilItIsBack) {
+  GatewayOptions o = options();
+  o.log.retry_first = std::chrono::milliseconds(50);
+  o.log.retry_most = std::chrono::milliseconds(200);
+  start("", o);
+  classify({{"text", "refund for a double charge"}, {"id", "before"}});
+  ASSERT_TRUE(eventually([&] { return pilot()["log"]["queued"] == 0; }));
+  const std::filesystem::path file = dir_ / "store.db", away = dir_ / "moved.db";
+  std::filesystem::rename(file, away);
+  classify({{"text", "the app crashes at login"}, {"id", "during"}});
+  ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "degraded"; }))
+      << get("/healthz").body;
+  Reply fb = post("/v1/feedback", R"({"id":"before","label":"billing"})");
+  EXPECT_EQ(fb.status, 503) << fb.body;
+  EXPECT_FALSE(std::filesystem::exists(file)) << "nothing recreated the store behind its back";
+
+  std::filesystem::rename(away, file);
+  ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "ok"; }))
+      << get("/healthz").body;
+  Reply after = post("/v1/feedback", R"({"id":"during","label":"login"})");
+  EXPECT_EQ(after.status, 200) << after.body;
+  auto requests = [&] {
+    int64_t n = 0;
+    const nlohmann::json report = pilot();  // a range over pilot()["arms"] would dangle
+    for (const auto& arm : report["arms"]) n += arm["requests"].get<int64_t>();
+    return n;
+  };
+  EXPECT_TRUE(eventually([&] { return requests() == 2; })) << pilot().dump();
+}
+
 }  // namespace
 }  // namespace tunecase::serve::testing

@@ -4,9 +4,13 @@
 #include <fmt/ranges.h>
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/sqlite_setup.h"
@@ -261,13 +265,15 @@ class SqliteConnection final : public SqlSession {
 // queueing behind it.
 class SqliteDatabase final : public store_detail::SqlDatabase {
  public:
-  explicit SqliteDatabase(std::filesystem::path file) : file_(std::move(file)), writer_(file_) {}
+  explicit SqliteDatabase(std::filesystem::path file)
+      : file_(std::move(file)), writer_(file_), identity_(identity_of(file_)) {}
 
   Dialect dialect() const override { return Dialect::sqlite; }
   std::string describe() const override { return file_.string(); }
 
   void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
     std::lock_guard lock(writer_mutex_);
+    check_still_there();
     if (durability == Durability::durable) writer_.run("PRAGMA synchronous=FULL");
     writer_.transaction("BEGIN IMMEDIATE", body);
     if (durability == Durability::durable) writer_.run("PRAGMA synchronous=NORMAL");
@@ -282,9 +288,33 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
   }
 
  private:
+  // The file's device and inode: a store deleted (or replaced) under an open connection takes
+  // every later commit with it when the connection closes, while each commit succeeds.
+  using Identity = std::pair<dev_t, ino_t>;
+  static std::optional<Identity> identity_of(const std::filesystem::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+    return Identity{st.st_dev, st.st_ino};
+  }
+  // Before each write: the file at the path is still the one this connection writes to (one
+  // stat(), about a microsecond, per commit), else a store failure the gateway reports.
+  void check_still_there() const {
+    if (!identity_) return;
+    std::optional<Identity> now = identity_of(file_);
+    if (now == identity_) return;
+    throw UserError(fmt::format(
+        "the store {} is {} since this process opened it: a commit would go to a file no "
+        "longer at that path (a deleted one is lost when it closes), so nothing more is "
+        "committed. If it was moved, move it back and commits resume; otherwise stop this "
+        "process (what it holds is then counted as not stored) and start it again on the path "
+        "(with a backup put there, or a new store is created)",
+        file_.string(), now ? "another file" : "gone (deleted or moved)"));
+  }
+
   std::filesystem::path file_;
   std::mutex writer_mutex_;
   SqliteConnection writer_;
+  std::optional<Identity> identity_;
   std::mutex reader_mutex_;
   std::unique_ptr<SqliteConnection> reader_;
 };
