@@ -29,6 +29,13 @@ TEST(EmailDetector, FindsAddressesAndLeavesTrailingPunctuation) {
 }
 
 // A Retina image's name is a file, not an address (a name in Han before it had made it one).
+// An apostrophe inside a name is part of the address (the name before it had gone out); a quote
+// opened before the address is not.
+TEST(EmailDetector, TakesAnApostropheInsideANameAndLeavesAnOpeningQuote) {
+  EXPECT_EQ(found("email", "write ANNA.O'BRIEN@EXAMPLE.COM or 'bob@example.com' today"),
+            (Strings{"ANNA.O'BRIEN@EXAMPLE.COM", "bob@example.com"}));
+}
+
 TEST(EmailDetector, IgnoresFileNames) {
   EXPECT_EQ(found("email",
                   "图标@3x.png 已上传, icon@2x.PNG and logo@2x.svg, report@final.docx, "
@@ -175,6 +182,26 @@ TEST(PhoneDetector, FindsExtensionsAndSlashesAfterAnAreaCode) {
                   "tel.415.555.2671"),
             (Strings{"+49 (0)171/1234567", "+49 30/12345678", "0049 171/1234567", "+43 1/5321234",
                      "415.555.2671"}));
+}
+
+// A bracketed remark after a number is not an area code: the number ends before the bracket
+// (these had been read, with the bracket's first digits, as one phone number).
+TEST(PhoneDetector, EndsANumberBeforeABracketedRemark) {
+  EXPECT_EQ(found("phone",
+                  "Termin 10:30 (15.01.2025), room 12 (2024-01-15), Invoice #123456 (12.03.2025), "
+                  "order 12345678 (2x), Order 61190378 (03:15:48), build UP1A.231005.007"),
+            Strings{});
+  EXPECT_EQ(found("phone", "call +1 (555) 123-4567 or +49 (0)30 12345678 or (555) 123-4567"),
+            (Strings{"+1 (555) 123-4567", "+49 (0)30 12345678", "(555) 123-4567"}));
+}
+
+// Mobiles written as one run of 11 digits without their '+' or trunk 0: China's, a North
+// American number with its country code, Russia's with its trunk 8 or country code 7.
+TEST(PhoneDetector, FindsElevenDigitMobilesWrittenAsOneRun) {
+  EXPECT_EQ(
+      found("phone", "手机 13812345678 请回复, call 14155552671, мой 89123456789, 79123456789"),
+      (Strings{"13812345678", "14155552671", "89123456789", "79123456789"}));
+  EXPECT_EQ(found("phone", "order 10012345678, ref 55512345678, 4155552671"), Strings{});
 }
 
 // A number written with a spaced dash between groups of a phone number's layout; two groups, or

@@ -27,6 +27,14 @@ TEST(NearDuplicates, JaccardIgnoresCaseAndWhitespace) {
   EXPECT_LT(sim, 1.0);
 }
 
+// Shingles are 5 characters in any script: two Chinese texts differing in 3 of 20 characters
+// share 6 of 26 character 5-grams (0.23), where their bytes' 5-grams had read 0.53.
+TEST(NearDuplicates, ShinglesAreCharactersNotBytes) {
+  EXPECT_NEAR(shingle_jaccard("我的订单还没有发货请尽快处理谢谢您的帮助",
+                              "我的订单还没有发货请立刻处理谢谢你的帮助"),
+              6.0 / 26.0, 1e-9);
+}
+
 TEST(NearDuplicates, FindsPlantedPairsWithinASplit) {
   std::vector<std::string> texts = distinct_texts(500);
   const std::string base =

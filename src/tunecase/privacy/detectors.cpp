@@ -325,6 +325,8 @@ void find_emails(std::string_view t, std::vector<PiiSpan>& out) {
     while (b > 0) {
       if (email_local_char(t[b - 1])) {
         --b;
+      } else if (t[b - 1] == '\'' && b >= 2 && is_alnum(t[b - 2])) {
+        --b;  // inside a name (o'brien@...), not a quote opened before the address
       } else if (std::size_t n = intl_char_before(t, b); n > 0) {
         b -= n;
       } else {
@@ -679,6 +681,27 @@ bool looks_like_date(std::string_view t, const Groups& g) {
 
 }  // namespace
 
+namespace {
+
+// Whether the word ending at `end` is of letters only ("tel", "No"), not a code with digits
+// ("UP1A.231005.007", a build number).
+bool letters_only_word_before(std::string_view t, std::size_t end) {
+  std::size_t k = end;
+  while (k > 0 && is_alpha(t[k - 1])) --k;
+  return k < end && (k == 0 || !is_word(t[k - 1]));
+}
+
+// A '(' at p inside a number opens an area code or a trunk digit: 1 to 5 digits and a ')'
+// ("+1 (555) 123", "+49 (0)30"). Otherwise the number ends before it: "10:30 (15.01.2025)",
+// "order 12345678 (2x)" are a number and a bracketed remark.
+bool opens_area_code(std::string_view t, std::size_t p) {
+  std::size_t k = p + 1, digits = 0;
+  while (k < t.size() && is_digit(t[k]) && digits < 6) ++k, ++digits;
+  return digits >= 1 && digits <= 5 && k < t.size() && t[k] == ')';
+}
+
+}  // namespace
+
 void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
   // A number starts at a run's first digit (a digit after a digit is no boundary), or at the
   // "+" or "(" right before it.
@@ -692,8 +715,8 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     // "+44..." may follow a letter ("tel:+44", "anna+44..."); a bare number starts a word.
     // A '.' after a word's letter is an abbreviation's ("tel.415.555.2671", "No.0171 1234567"),
     // not a number's decimal point or a version's part.
-    const bool abbreviation_dot =
-        i >= 2 && t[i - 1] == '.' && is_alpha(t[i - 2]) && !continues_iban_shape(t, i);
+    const bool abbreviation_dot = i >= 2 && t[i - 1] == '.' && is_alpha(t[i - 2]) &&
+                                  letters_only_word_before(t, i - 1) && !continues_iban_shape(t, i);
     bool boundary = i == 0 || abbreviation_dot ||
                     (plus ? !(is_digit(t[i - 1]) || t[i - 1] == '+')
                           : !(is_word(t[i - 1]) || t[i - 1] == '+' || t[i - 1] == '.' ||
@@ -730,7 +753,8 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
                    group_digits >= (plus && groups > 1 ? 1 : 2) && group_digits <= 5 &&
                    (plus || groups > 1 || digits >= 3);
       slashes += slash;
-      bool sep = d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' || slash;
+      bool sep = d == ' ' || d == '-' || d == '.' || (d == '(' && opens_area_code(t, p)) ||
+                 d == ')' || slash;
       if (!sep) break;
       if (in_group) all_years = all_years && year_group();
       in_group = false;
@@ -740,7 +764,10 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       if (d == ' ' && q + 1 < t.size() && t[q] == '-' && t[q + 1] == ' ') {
         q += 2;
         ++spaced_dashes;
-      } else if (q < t.size() && (t[q] == ' ' || t[q] == '(' || t[q] == '-') && t[q] != d) {
+      } else if (q < t.size() && (t[q] == ' ' || t[q] == '-') && t[q] != d) {
+        ++q;
+      } else if (q < t.size() && t[q] == '(' && d != '(') {
+        if (!opens_area_code(t, q)) break;
         ++q;
       }
       if (q >= t.size() || !is_digit(t[q])) break;
@@ -774,7 +801,13 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
       ok = digits >= 9 && digits <= 15 && !looks_like_date(t, g);
     } else {
-      ok = (digits == 10 || digits == 11) && t[paren ? i + 1 : i] == '0';
+      // One run: 10 or 11 digits with a trunk 0; or 11 digits in a mobile's layout written
+      // without its '+': China's 1[3-9]..., a country code 1 before a North American area code
+      // (1[2-9]...), Russia's 8 9... and 7 9... (13812345678, 14155552671, 89123456789).
+      const std::size_t s0 = paren ? i + 1 : i;
+      const char a = t[s0], b1 = digits >= 2 ? t[s0 + 1] : '0';
+      ok = ((digits == 10 || digits == 11) && a == '0') ||
+           (digits == 11 && ((a == '1' && b1 >= '2') || ((a == '8' || a == '7') && b1 == '9')));
     }
     if (ok) add(out, b, e, "phone");
     i = std::max(e, i + 1);

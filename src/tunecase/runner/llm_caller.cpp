@@ -234,7 +234,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
     why += delay.count() >= 100
                ? fmt::format(
                      "; not retried: the wait before the next attempt ({:.1f} s{}) would "
-                     "pass the call's deadline ({:.0f} s from its start)",
+                     "pass the call's deadline ({:.1f} s from its start)",
                      static_cast<double>(delay.count()) / 1000,
                      response.headers.count("retry-after") ? ", as the provider's Retry-After asks"
                                                            : "",
