@@ -231,6 +231,12 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
       r.fail("shots", fmt::format("0 does not work with prompt = \"{}\"; use shots >= 1 (or "
                                   "prompt = \"zero_shot\")",
                                   s.prompt));
+    // A zero-shot prompt with examples is a few-shot prompt under another name: a bake-off of
+    // the two had compared few-shot with itself.
+    if (s.prompt == "zero_shot" && *shots > 0)
+      r.fail("shots", fmt::format("{} examples do not go with prompt = \"zero_shot\", which shows "
+                                  "none; remove shots, or use prompt = \"few_shot\"",
+                                  *shots));
     s.shots = static_cast<int>(*shots);
   }
   s.selection =
