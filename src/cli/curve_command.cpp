@@ -62,6 +62,8 @@ void run(const CurveArgs& a) {
                    p["ci95"][1].get<double>());
       if (fit.value("steep", false)) {
         fmt::print(", a fit too steep to project (see the warning in curve.md)");
+      } else if (fit.value("projection_below_measured", false)) {
+        fmt::print(", a fit that misses the points (see the warning in curve.md)");
       } else if (fit.value("saturation_visible", true)) {
         fmt::print(", saturating at {:.3f}", fit["a"].get<double>());
       } else {

@@ -187,6 +187,9 @@ TEST_F(CurveRunTest, AProjectionBelowTheMeasuredFullTrainIsFlagged) {
       << "the fit no longer falls below; pick sizes that bend it";
   EXPECT_EQ(fit.value("projection_below_measured", false), true);
   EXPECT_THAT(fit.value("warning", ""), HasSubstr("below the"));
+  // Its ceiling is no saturation to read either.
+  EXPECT_TRUE(fit["saturates_at"].is_null()) << fit.dump();
+  EXPECT_FALSE(fit["saturation_visible"].get<bool>());
   std::ifstream md(dir_ / "out" / "curve.md");
   std::stringstream text;
   text << md.rdbuf();

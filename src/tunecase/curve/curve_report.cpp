@@ -54,6 +54,10 @@ std::string saturation_text(const nlohmann::json& fit) {
     return fmt::format(
         "its ceiling at {:.3f} is not one to trust (a fit too steep: see the warning)",
         fit["a"].get<double>());
+  if (fit.value("projection_below_measured", false))
+    return fmt::format(
+        "its ceiling at {:.3f} is not one to trust (the fit misses the points: see the warning)",
+        fit["a"].get<double>());
   if (!fit.value("saturation_visible", true))
     return "no saturation visible in the data (the fitted asymptote sits at its bound, 1.0)";
   return fmt::format("the fit saturates at {:.3f}", fit["a"].get<double>());

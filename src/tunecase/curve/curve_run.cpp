@@ -248,6 +248,9 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
         "not describe these points (RMSE {:.3f}); do not read its projections as what more labels "
         "would bring. Measure more sizes near the train size.",
         at_2x, *measured_at_train, train_size, fit->rmse);
+    // Nor is its ceiling a saturation (0.969 had been quoted beside 0.992 measured).
+    j["saturates_at"] = nullptr;
+    j["saturation_visible"] = false;
   }
   const bool steep = fit->too_steep();  // its ceiling and projections are not to be read
   if (steep) {
