@@ -195,6 +195,21 @@ TEST(PhoneDetector, EndsANumberBeforeABracketedRemark) {
             (Strings{"+1 (555) 123-4567", "+49 (0)30 12345678", "(555) 123-4567"}));
 }
 
+// A phone number right after a date, an order number or a bracketed remark is found on its own
+// (the digits before it had made one candidate too long to be a number, and both went out).
+TEST(PhoneDetector, FindsANumberRightAfterANumberThatIsNotOne) {
+  EXPECT_EQ(
+      found("phone",
+            "new number (from 15.01.2025) 415-555-2671 please; since 2025-01-15 "
+            "415-555-2672; order 12345678 13812345678; order #123456 415-555-2673; "
+            "2003 - 2004 - 2005 030 12345678"),
+      (Strings{"415-555-2671", "415-555-2672", "13812345678", "415-555-2673", "030 12345678"}));
+  // A bracket after the number is a remark, not an area code, and stays out of it.
+  EXPECT_EQ(found("phone", "order 12345678 (2) missing, Rechnung 12345678 (2024) offen"),
+            Strings{});
+  EXPECT_EQ(found("phone", "call 030 12345678 (2) today"), (Strings{"030 12345678"}));
+}
+
 // Mobiles written as one run of 11 digits without their '+' or trunk 0: China's, a North
 // American number with its country code, Russia's with its trunk 8 or country code 7.
 TEST(PhoneDetector, FindsElevenDigitMobilesWrittenAsOneRun) {

@@ -165,6 +165,8 @@ TEST(Redactor, ReadsFullWidthFormsAsTheirAsciiCharacters) {
       {"０９０－１２３４－５６７８ or 090-1234-5678", "<PHONE_1> or <PHONE_1>"},
       // Dashes other than the hyphen-minus between the groups.
       {"call 415–555–2671 today", "call <PHONE_1> today"},
+      // A typographic apostrophe in a name's address, as phones and word processors type it.
+      {"mail anna.o\u2019brien@example.com now", "mail <EMAIL_1> now"},
   };
   for (const auto& [text, redacted] : cases) EXPECT_EQ(r.redact(text), redacted) << text;
   // Spans are given in the text's own bytes.

@@ -697,7 +697,11 @@ bool letters_only_word_before(std::string_view t, std::size_t end) {
 bool opens_area_code(std::string_view t, std::size_t p) {
   std::size_t k = p + 1, digits = 0;
   while (k < t.size() && is_digit(t[k]) && digits < 6) ++k, ++digits;
-  return digits >= 1 && digits <= 5 && k < t.size() && t[k] == ')';
+  if (digits < 1 || digits > 5 || k >= t.size() || t[k] != ')') return false;
+  // ... and the number goes on after it: "(2) missing" after an order number is a quantity.
+  ++k;
+  if (k < t.size() && t[k] == ' ') ++k;
+  return k < t.size() && is_digit(t[k]);
 }
 
 }  // namespace
@@ -728,7 +732,7 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
     std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
     std::size_t group_digits = 0, slashes = 0, spaced_dashes = 0, longest_group = 0;
-    std::size_t group_start = p;
+    std::size_t group_start = p, retry_at = 0;
     bool in_group = false;
     bool all_years = true;  // every group so far a year, 19xx or 20xx ("2019 - 2020 - 2021")
     auto year_group = [&] {
@@ -738,7 +742,14 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
     while (p < t.size() && p - i < 40) {
       char d = t[p];
       if (is_digit(d)) {
-        if (!in_group) ++groups, group_digits = 0, group_start = p;
+        if (!in_group) {
+          ++groups, group_digits = 0, group_start = p;
+          // The first group that starts a new word: where to look again if this is no number.
+          // (Not after a spaced dash: "2003 - 2004" is one word of a range.)
+          if (groups > 1 && retry_at == 0 && (t[p - 1] == ' ' || t[p - 1] == ')') &&
+              !(p >= 2 && t[p - 2] == '-'))
+            retry_at = p;
+        }
         in_group = true;
         ++digits, ++group_digits;
         longest_group = std::max(longest_group, group_digits);
@@ -798,8 +809,9 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       // phone number's layout: three or more groups of at most 4 digits, not all of them years.
       ok = groups >= 3 && longest_group <= 4 && !all_years && digits >= 9 && digits <= 15;
     } else if (groups >= 2) {
+      // (Single digits apart are no phone number: "1 2 3 4 5 6 7 8 9".)
       Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
-      ok = digits >= 9 && digits <= 15 && !looks_like_date(t, g);
+      ok = digits >= 9 && digits <= 15 && longest_group >= 2 && !looks_like_date(t, g);
     } else {
       // One run: 10 or 11 digits with a trunk 0; or 11 digits in a mobile's layout written
       // without its '+': China's 1[3-9]..., a country code 1 before a North American area code
@@ -809,7 +821,15 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       ok = ((digits == 10 || digits == 11) && a == '0') ||
            (digits == 11 && ((a == '1' && b1 >= '2') || ((a == '8' || a == '7') && b1 == '9')));
     }
-    if (ok) add(out, b, e, "phone");
+    if (ok) {
+      add(out, b, e, "phone");
+    } else if (retry_at != 0) {
+      // Not a number as a whole, but a word of it may start one: a phone number written right
+      // after a date, an order number or a bracket ("order 12345678 415-555-2671") had been
+      // skipped with the digits before it and sent out as written.
+      i = retry_at;
+      continue;
+    }
     i = std::max(e, i + 1);
   }
 }

@@ -157,6 +157,7 @@ char folded_to_ascii(const unsigned char* p) {
   if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<char>(cp - 0xFEE0);
   if (cp == 0x3000) return ' ';
   if ((cp >= 0x2010 && cp <= 0x2013) || cp == 0x2212) return '-';
+  if (cp == 0x2019) return '\'';  // the typographic apostrophe, in a name's address (o’brien@)
   return 0;
 }
 
