@@ -305,9 +305,12 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
     throw UserError(fmt::format(
         "the store {} is {} since this process opened it: a commit would go to a file no "
         "longer at that path (a deleted one is lost when it closes), so nothing more is "
-        "committed. If it was moved, move it back and commits resume; otherwise stop this "
-        "process (what it holds is then counted as not stored) and start it again on the path "
-        "(with a backup put there, or a new store is created)",
+        "committed. If it was moved, move it back (its latest commits are in the -wal file "
+        "still at the path) and commits resume. Otherwise stop this process first (what it holds "
+        "is then counted as not stored); only then put a backup at the path, after removing the "
+        "-wal and -shm files there, which belong to the old file (a backup put there while this "
+        "process runs is damaged by them), and start it again (without a backup a new store is "
+        "created)",
         file_.string(), now ? "another file" : "gone (deleted or moved)"));
   }
 
