@@ -31,7 +31,8 @@ class KnownEvaluator : public CandidateEvaluator {
     s.n = n;
     for (std::size_t j = 0; j < n; ++j) s.correct += draw(c, j) < accuracy_[c];
     s.usd_per_1k = price_[c];
-    std::size_t fresh = n > answered_[c] ? n - answered_[c] : 0;  // the cache holds the rest
+    // The cache holds the rest (without one, every item is sent again).
+    std::size_t fresh = !cached_ ? n : n > answered_[c] ? n - answered_[c] : 0;
     answered_[c] = std::max(answered_[c], n);
     s.requests = fresh;
     s.spent_usd = static_cast<double>(fresh) * price_[c] / 1000;
@@ -43,6 +44,7 @@ class KnownEvaluator : public CandidateEvaluator {
   std::size_t calls_ = 0;
   double spent_ = 0;
   std::set<std::size_t> sizes_;
+  bool cached_ = true;
 
  private:
   static double draw(std::size_t c, std::size_t j) {
@@ -204,6 +206,23 @@ TEST(Halving, RespectsTheCallCap) {
   HalvingResult r = successive_halving(e, 8, rules);
   EXPECT_LE(e.calls_, 700u);
   EXPECT_TRUE(r.budget_forced);
+}
+
+// Without the cache each round sends its whole sample again: the cap still holds (900 calls had
+// been sent under max_calls = 700, the rounds counted by their new items only).
+TEST(Halving, RespectsTheCallCapWhenEveryRoundIsSentWhole) {
+  for (std::size_t cap : {650u, 700u, 1000u}) {
+    KnownEvaluator e(spread(6, 0.3, 0.9), std::vector<double>(6, 1.0), 1000);
+    e.cached_ = false;
+    HalvingRules rules;
+    rules.start_sample = 50;
+    rules.max_calls = cap;
+    rules.resends_sample = true;
+    HalvingResult r = successive_halving(e, 6, rules);
+    EXPECT_LE(e.calls_, cap);
+    EXPECT_EQ(r.requests, e.calls_);
+    EXPECT_TRUE(r.winner) << cap;
+  }
 }
 
 // Like a real runner, this one stops a candidate's run where the budget left would be passed:

@@ -94,7 +94,9 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
     per_item_usd = *rules.estimated_item_usd_all;
     dearest = rules.estimated_item_usd_dearest.value_or(0);
   }
-  std::size_t fit = wanted - prev_n;
+  // The items of this round's sample that are paid for: the new ones, or with no cache all.
+  const std::size_t paid_from = rules.resends_sample ? 0 : prev_n;
+  std::size_t fit = wanted - paid_from;
   std::optional<double> left;
   if (rules.budget_usd) left = *rules.budget_usd - spent.usd;
   if (rules.total_cap_usd) {
@@ -113,7 +115,8 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
   // items, or the rest of the dev split when less is left.
   std::size_t minimum =
       prev_n == 0 ? wanted : std::max<std::size_t>(1, std::min(prev_n / 4, wanted - prev_n));
-  return fit < minimum ? prev_n : prev_n + fit;
+  const std::size_t n = paid_from + fit;  // the sample this round can pay for
+  return n < prev_n + minimum ? prev_n : n;
 }
 
 }  // namespace

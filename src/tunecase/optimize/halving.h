@@ -41,6 +41,10 @@ struct HalvingRules {
   std::optional<double> total_cap_usd;
   std::size_t final_items = 0;
   std::optional<std::size_t> max_calls;
+  // Without the response cache a round sends its whole sample again, not only the items the
+  // last round's sample lacked: its calls and cost are counted so (--no-cache had run past
+  // max_calls by the earlier rounds' items).
+  bool resends_sample = false;
   std::optional<double> max_usd_per_1k, max_p95_ms;  // eligibility for the winner
   // Before any price is measured: one dev item of every candidate at its estimated worst case,
   // summed, and the dearest candidate's, so that a cap that cannot pay for the first round

@@ -257,6 +257,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
   rules.total_cap_usd = options.max_cost_usd;
   rules.final_items = split.test.size();  // its size only: the search never sees its items
   rules.max_calls = options.max_calls ? options.max_calls : settings.max_calls;
+  rules.resends_sample = options.cache.disabled;
   rules.max_usd_per_1k = settings.max_usd_per_1k;
   rules.max_p95_ms = settings.max_p95_ms;
 

@@ -67,11 +67,22 @@ std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
 std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
                                    const Examples& train, const std::vector<std::string>& labels,
                                    const Examples& items, std::size_t sample) {
-  const Examples first(items.begin(),
-                       items.begin() + static_cast<std::ptrdiff_t>(std::min(sample, items.size())));
-  std::optional<UncachedCost> cost = uncached_usd(approach, project, train, labels, first, {});
-  if (!cost) return std::nullopt;
-  return first.empty() ? 0.0 : cost->usd / static_cast<double>(first.size());
+  const std::size_t n = std::min(sample, items.size());
+  if (n == 0) return 0.0;
+  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
+  if (!price) return std::nullopt;
+  LlmApproach ready(approach, project, train, labels);
+  double usd = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    HttpRequest request = ready.request(items[i].text);
+    // The prompt's tokens as eval estimates them (not the reservation's worst case, which had
+    // doubled every figure and refused budgets that covered the search), the answer at
+    // max_tokens: the runner still reserves each request's worst case against the caps.
+    usd +=
+        cost_usd(*price, Usage{estimate_tokens(request.body),
+                               static_cast<int64_t>(std::max(0, ready.options().max_tokens)), 0});
+  }
+  return usd / static_cast<double>(n);
 }
 
 void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,

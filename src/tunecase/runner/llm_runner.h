@@ -80,8 +80,9 @@ class CommandSpendGate {
   std::ostream& log_;
 };
 
-// What one item may cost `approach` at most (its prompt's tokens estimated, the answer at
-// max_tokens, its price), averaged over the first `sample` of `items`, before anything is sent;
+// What one item may cost `approach` (its prompt's tokens estimated as eval estimates them, the
+// answer at max_tokens, its price), averaged over the first `sample` of `items`, before anything
+// is sent;
 // nullopt when the model has no price. `train` is what its prompts draw examples from.
 std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
                                    const Examples& train, const std::vector<std::string>& labels,
