@@ -652,7 +652,8 @@ TEST_F(GatewayTest, AChallengerTimeOutIsCountedApartFromOtherErrors) {
   // own figure, or the call's, which ends at the same time-out (it started a moment later).
   EXPECT_GT(report["arms"][1]["upstream_ms"]["mean"].get<double>(), 140.0)
       << report["arms"][1].dump();
-  EXPECT_LE(report["arms"][1]["upstream_ms"]["mean"].get<double>(), 150.0);
+  // (A timer fires a little after its time on a loaded machine: 150.4 ms under the sanitizers.)
+  EXPECT_LE(report["arms"][1]["upstream_ms"]["mean"].get<double>(), 165.0);
   EXPECT_GT(report["arms"][1]["upstream_ms"]["p50"].get<double>(), 140.0);
   gateway_->stop();
   sim.stop();
