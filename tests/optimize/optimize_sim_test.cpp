@@ -234,7 +234,9 @@ TEST_F(OptimizeSimTest, WritesReportsAndAWinnerThatLoadsAsAnApproach) {
   nlohmann::json doc = run_optimize(config(), options("out"), log);
   for (const char* f : {"optimize.json", "optimize.md", "optimize.html", "winner.toml"})
     EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / f)) << f;
-  EXPECT_EQ(doc["search"]["candidates"], 10);  // 2 zero-shot + 4 few-shot + 4 retrieval
+  // 1 zero-shot + 2 few-shot + 2 retrieval: without [labels] descriptions, label_descriptions =
+  // [true, false] changes no prompt and adds no candidate.
+  EXPECT_EQ(doc["search"]["candidates"], 5);
   EXPECT_TRUE(doc["simulated"].get<bool>());
   std::size_t winners = 0;
   for (const auto& c : doc["candidates"]) {

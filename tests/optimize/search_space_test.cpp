@@ -31,6 +31,8 @@ ProjectConfig config(const std::string& optimize) {
 
 TEST(SearchSpace, ExpandsTheGridWithoutDuplicatePrompts) {
   auto s = read_optimize_settings(config(R"(
+[labels]
+billing = "invoices and refunds"
 [optimize]
 models = ["small", { name = "large", model = "gpt-4o", base_url = "http://127.0.0.1:1/v1" }]
 strategies = ["zero_shot", "few_shot", "retrieval_few_shot"]
@@ -52,6 +54,15 @@ label_descriptions = [true, false]
     }
   }
   EXPECT_EQ(names.size(), s.candidates.size());
+  // Without [labels] descriptions, label_descriptions changes no prompt: half the grid.
+  auto plain = read_optimize_settings(config(R"(
+[optimize]
+models = ["small"]
+strategies = ["zero_shot", "few_shot"]
+shots = [4]
+label_descriptions = [true, false]
+)"));
+  EXPECT_EQ(plain.candidates.size(), 2u);
 }
 
 TEST(SearchSpace, CandidatesKeepTheTemplatesOtherKeys) {

@@ -102,6 +102,9 @@ std::vector<Candidate> expand(const ProjectConfig& config, const ApproachConfig&
   auto temperatures = values_or<double>(o.temperatures, t.temperature);
   auto structured = values_or<bool>(o.structured_output, t.structured_output);
   auto descriptions = values_or<bool>(o.label_descriptions, t.label_descriptions);
+  // Without [labels] descriptions the choice changes no prompt: one value, the template's, so
+  // the grid holds distinct prompts only (desc and nodesc had been two equal candidates).
+  if (config.label_descriptions.empty()) descriptions = {t.label_descriptions};
   std::vector<Candidate> out;
   std::set<std::string> seen;
   for (const auto& s : strategies)
