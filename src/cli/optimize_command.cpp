@@ -1,3 +1,5 @@
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -19,7 +21,8 @@ struct OptimizeArgs {
   tunecase::CacheChoice cache;
 };
 
-void run(const OptimizeArgs& a) {
+// 0 with a winner; 1 when the search chose none (a script can tell it from success).
+int run(const OptimizeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   apply_local_only(config, a.local_only);
   std::vector<tunecase::ApproachConfig> models;
@@ -72,6 +75,7 @@ void run(const OptimizeArgs& a) {
                  : std::string());
   fmt::print("wrote {}/optimize.json, optimize.md, optimize.html{}\n", a.out,
              w.is_null() ? "" : ", winner.toml");
+  return w.is_null() ? 1 : 0;
 }
 
 }  // namespace
@@ -89,5 +93,10 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   add_local_only_option(cmd, args->local_only);
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args] {
+    if (run(*args) != 0) {
+      std::fflush(stdout);
+      std::exit(1);
+    }
+  });
 }

@@ -278,7 +278,11 @@ TEST(Halving, ACallCapBelowTheFirstRoundHasNoWinnerAndSaysWhy) {
   EXPECT_FALSE(r.winner);
   ASSERT_FALSE(r.notes.empty());
   EXPECT_THAT(r.notes.back(), HasSubstr("no winner: the budget or call cap does not cover the "
-                                        "first round (3 candidates x 50 dev items)"));
+                                        "first round (3 candidates x 50 dev items: 150 requests)"));
+  // With an estimate of the items' price, what the first round needs is said too.
+  rules.estimated_item_usd_all = 0.02;
+  HalvingResult priced = successive_halving(e, 3, rules);
+  EXPECT_THAT(priced.notes.back(), HasSubstr("150 requests, about $1.00 estimated)"));
   for (const auto& c : r.candidates) {
     EXPECT_EQ(c.status, "unmeasured");
     EXPECT_THAT(c.reason, HasSubstr("before it answered the round's 50 dev items"));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tunecase/core/number_format.h"
 #include "tunecase/stats/proportion.h"
 
 namespace tunecase {
@@ -274,11 +275,16 @@ class Search {
           "budget: the budget or call cap ended the search before any candidate answered the "
           "first {} dev items",
           first_sample());
+      const std::size_t calls = result_.candidates.size() * first_sample();
       result_.notes.push_back(fmt::format(
           "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
-          "dev items); raise budget_usd, max_calls or --max-cost, or lower start_sample or the "
-          "candidates",
-          result_.candidates.size(), first_sample()));
+          "dev items: {} requests{}); raise budget_usd, max_calls or --max-cost to that, or "
+          "lower start_sample or the candidates",
+          result_.candidates.size(), first_sample(), calls,
+          rules_.estimated_item_usd_all
+              ? fmt::format(", about {} estimated", usd_amount(*rules_.estimated_item_usd_all *
+                                                               static_cast<double>(first_sample())))
+              : std::string()));
       return result_;
     }
     std::stable_sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {
