@@ -292,10 +292,20 @@ TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
   auto o = options("refused");
   o.assume_yes = false;  // and no terminal to ask on
   std::ostringstream log;
-  EXPECT_THROW(run_optimize(c, o, log), SpendNotConfirmed) << log.str();
+  std::string refusal;
+  try {
+    run_optimize(c, o, log);
+  } catch (const SpendNotConfirmed& e) {
+    refusal = e.what();
+  }
   nlohmann::json doc = nlohmann::json::parse(slurp(dir_ / "refused" / "optimize.json"));
   ASSERT_FALSE(doc["winner"].is_null()) << doc.dump();
   EXPECT_TRUE(doc["winner"]["test"].is_null());
+  // What the search already spent is in the refusal and in optimize.json's spent.
+  EXPECT_THAT(refusal, HasSubstr("the search before it spent $")) << refusal;
+  EXPECT_GT(doc["spent"]["usd"].get<double>(), 0);
+  EXPECT_EQ(doc["spent"]["usd"], doc["search"]["spent_usd"]);
+  EXPECT_TRUE(doc["spent"]["test_usd"].is_null());
   EXPECT_FALSE(doc["winner"]["test_not_run"].get<std::string>().empty());
   EXPECT_GT(doc["search"]["requests"].get<int64_t>(), 0);
   EXPECT_NE(slurp(dir_ / "refused" / "optimize.md").find("NOT scored on the test split"),

@@ -316,8 +316,19 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
           {"test", nullptr},
           {"test_not_run", e.what()},
           {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+      doc["spent"] = {
+          {"usd", result.spent_usd},
+          {"requests", result.requests},
+          {"search_usd", result.spent_usd},
+          {"test_usd", nullptr},
+          {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
       write_optimize_outputs(doc, options.out_dir);
-      throw;
+      // The refusal names what the search already spent (measured), which a rerun does not pay
+      // again: the terminal had shown no figure, and the rerun's "$0" for the search.
+      throw SpendNotConfirmed(fmt::format(
+          "{}; the search before it spent {} in {} requests (measured; its answers are in the "
+          "cache, so a rerun pays only for the test run; figures in {}/optimize.json)",
+          e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string()));
     }
     // The search's own answers may all have come from the cache or none been bought (a zero
     // budget): the test run's answers say as well whether they were simulated.
