@@ -137,17 +137,23 @@ namespace {
 // no-break space (U+00A0, or the narrow U+202F, as pasted from web pages) as two or three spaces,
 // so that a number written across them is one number; the full-width forms of ASCII (U+FF01 to
 // U+FF5E: "０９０－１２３４", "ｍａｒｉａ＠ｅｘａｍｐｌｅ．ｃｏｍ", as East Asian input methods
-// type them), the ideographic space (U+3000) and the dashes a number is written with (U+2010 to
-// U+2013, the minus sign U+2212) as their ASCII characters, so that the detectors, which read
-// ASCII, find them. `origin` maps the view back: origin[i] is where the character holding the
-// view's byte i begins in the text (origin has one more entry, the text's size); it stays empty
-// when the view has the text's length and byte i is the text's byte i. False when nothing is to
-// change (most texts).
-struct DetectionView {
-  std::string text;
-  std::vector<std::size_t> origin;
+// type them), the ideographic space (U+3000), the dashes a number is written with (U+2010 to
+// U+2013, the minus sign U+2212) and the typographic apostrophe (U+2019) as their ASCII
+// characters, so that the detectors, which read ASCII, find them.
+class DetectionView {
+ public:
+  // `text` as detection reads it: `text` itself when nothing is to change (most texts, CJK
+  // ones included: nothing is copied for them), else the view, valid until the next read().
+  std::string_view read(std::string_view text);
+  // Where the view's byte i lies in the text last read (i itself when the view kept its
+  // length, or when read() returned the text).
+  std::size_t to_text(std::size_t i) const { return origin_.empty() ? i : origin_[i]; }
 
-  std::size_t to_text(std::size_t i) const { return origin.empty() ? i : origin[i]; }
+ private:
+  std::string text_;
+  // origin_[i]: where the character holding the view's byte i begins in the text, one more
+  // entry for the text's end; empty while the view has the text's length.
+  std::vector<std::size_t> origin_;
 };
 
 // The ASCII character detection reads for the 3-byte UTF-8 character at p, or 0 to keep it.
@@ -161,11 +167,10 @@ char folded_to_ascii(const unsigned char* p) {
   return 0;
 }
 
-bool detection_view(std::string_view text, DetectionView& view) {
-  if (text.find_first_of("\n\r\t\xC2\xE2\xE3\xEF") == std::string_view::npos) return false;
-  view.text.clear();
-  view.origin.clear();
-  view.text.reserve(text.size());
+std::string_view DetectionView::read(std::string_view text) {
+  text_.clear();
+  origin_.clear();
+  if (text.find_first_of("\n\r\t\xC2\xE2\xE3\xEF") == std::string_view::npos) return text;
   bool changed = false, shorter = false;
   auto bytes = reinterpret_cast<const unsigned char*>(text.data());
   for (std::size_t i = 0; i < text.size();) {
@@ -183,34 +188,39 @@ bool detection_view(std::string_view text, DetectionView& view) {
     } else if ((c == '\xE2' || c == '\xE3' || c == '\xEF') && i + 2 < text.size() &&
                (folded = folded_to_ascii(bytes + i)) != 0) {
       width = 3, as = std::string_view(&folded, 1);
-      if (!shorter) {  // the map starts here: every earlier byte is its own
-        shorter = true;
-        view.origin.resize(view.text.size());
-        for (std::size_t k = 0; k < view.origin.size(); ++k) view.origin[k] = k;
-      }
     }
-    if (as.empty()) {
-      view.text += c;
-      if (shorter) view.origin.push_back(i);
+    if (as.empty()) {  // kept: copied only once the view differs from the text
+      if (changed) text_ += c;
+      if (shorter) origin_.push_back(i);
       ++i;
       continue;
     }
-    changed = true;
-    view.text += as;
-    if (shorter) view.origin.insert(view.origin.end(), as.size(), i);
+    if (!changed) {
+      text_.reserve(text.size());
+      text_.assign(text.substr(0, i));
+      changed = true;
+    }
+    if (as.size() < width && !shorter) {  // the map starts here: every earlier byte is its own
+      shorter = true;
+      origin_.resize(text_.size());
+      for (std::size_t k = 0; k < origin_.size(); ++k) origin_[k] = k;
+    }
+    text_ += as;
+    if (shorter) origin_.insert(origin_.end(), as.size(), i);
     i += width;
   }
-  if (shorter) view.origin.push_back(text.size());
-  return changed;
+  if (!changed) return text;
+  if (shorter) origin_.push_back(text.size());
+  return text_;
 }
 
 }  // namespace
 
 std::vector<PiiSpan> Redactor::detect(std::string_view text) const {
-  // Read as redact() reads it (detection_view).
+  // Read as redact() reads it (DetectionView).
   DetectionView view;
-  if (!detection_view(text, view)) return detect(text, find_placeholders(text));
-  std::vector<PiiSpan> spans = detect(view.text, find_placeholders(view.text));
+  std::string_view seen = view.read(text);
+  std::vector<PiiSpan> spans = detect(seen, find_placeholders(seen));
   for (auto& s : spans) s.begin = view.to_text(s.begin), s.end = view.to_text(s.end);
   return spans;
 }
@@ -251,8 +261,8 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& place
 
 bool Redactor::may_detect(std::string_view text) const {
   DetectionView view;
-  if (!detection_view(text, view)) return may_detect(text, find_placeholders(text));
-  return may_detect(view.text, find_placeholders(view.text));
+  std::string_view seen = view.read(text);
+  return may_detect(seen, find_placeholders(seen));
 }
 
 bool Redactor::may_detect(std::string_view text, const Ranges& placeholders) const {
@@ -356,13 +366,11 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
   DetectionView view;
   for (int round = 0; round < 8; ++round) {
     // Detection reads line breaks, tabs and no-break spaces as spaces, and full-width digits and
-    // letters as ASCII (detection_view), as the prompts carry the text ("4455 5308" and "1571
+    // letters as ASCII (DetectionView), as the prompts carry the text ("4455 5308" and "1571
     // 9024" on two lines is one card): a text is redacted alike in a request, a report, the
     // store and a training file. A value is named by what detection read, so
     // "０９０-１２３４-５６７８" and "090-1234-5678" in one request share a placeholder.
-    std::string_view seen = current;
-    bool viewed = detection_view(current, view);
-    if (viewed) seen = view.text;
+    std::string_view seen = view.read(current);
     // Most tickets, and most texts once their matches are replaced, hold nothing any detector
     // could match: a single pass says so and the detectors are not run.
     Ranges placeholders = find_placeholders(seen);
@@ -375,9 +383,8 @@ std::string Redactor::redact(std::string_view text, PlaceholderMap& map) const {
     std::vector<Replacement> replacements;
     auto replace = [&](const PiiSpan& s) {
       std::string_view value = seen.substr(s.begin, s.end - s.begin);
-      std::size_t b = viewed ? view.to_text(s.begin) : s.begin;
-      std::size_t e = viewed ? view.to_text(s.end) : s.end;
-      replacements.push_back({b, e, &map.placeholder(s.kind, value)});
+      replacements.push_back(
+          {view.to_text(s.begin), view.to_text(s.end), &map.placeholder(s.kind, value)});
     };
     for (const auto& s : spans) replace(s);
     std::vector<PiiSpan> more = known_values(seen, map, spans, std::move(placeholders));
