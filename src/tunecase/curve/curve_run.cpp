@@ -484,7 +484,7 @@ namespace {
 
 // Before the first LLM request: the most the curve's LLM runs can cost, printed always (every
 // size but the whole train split once per seed, that one once, each on every test item, at the
-// approach's estimated worst case per item; answers already in the cache cost nothing), and
+// approach's estimated cost per item; answers already in the cache cost nothing), and
 // asked about once above the confirmation threshold unless --yes or --max-cost (a cap is
 // consent up to it); a yes covers that total. Models without a price leave it to each run.
 // Refused: why, and no LLM run starts (the local approaches are still measured and written).

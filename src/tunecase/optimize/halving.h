@@ -46,7 +46,7 @@ struct HalvingRules {
   // max_calls by the earlier rounds' items).
   bool resends_sample = false;
   std::optional<double> max_usd_per_1k, max_p95_ms;  // eligibility for the winner
-  // Before any price is measured: one dev item of every candidate at its estimated worst case,
+  // Before any price is measured: one dev item of every candidate at its estimated cost,
   // summed, and the dearest candidate's, so that a cap that cannot pay for the first round
   // whole is known before the first request (a round is reserved at its worst case as it runs).
   std::optional<double> estimated_item_usd_all, estimated_item_usd_dearest;

@@ -21,6 +21,11 @@ int64_t worst_case_input_tokens(std::size_t body_bytes) {
   return static_cast<int64_t>((body_bytes + 1) / 2);
 }
 
+double estimated_usd(const Price& price, std::string_view body, int max_tokens) {
+  return cost_usd(price,
+                  Usage{estimate_tokens(body), static_cast<int64_t>(std::max(0, max_tokens)), 0});
+}
+
 double worst_case_usd(const Price& price, std::string_view body, int max_tokens) {
   return cost_usd(price, Usage{worst_case_input_tokens(body.size()),
                                static_cast<int64_t>(std::max(0, max_tokens)), 0});

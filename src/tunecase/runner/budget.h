@@ -50,6 +50,9 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
 // tokens of half the body's bytes (a token is a byte or more; English runs about four bytes a
 // token, and scripts of three-byte characters two to three), not the estimate's quarter.
 double worst_case_usd(const Price& price, std::string_view body, int max_tokens);
+// What one request is estimated to cost, as a run's estimate counts it: its body's tokens
+// estimated (estimate_tokens), max_tokens of output.
+double estimated_usd(const Price& price, std::string_view body, int max_tokens);
 // The input tokens of that worst case: half the body's bytes. An answer that reports more is
 // charged this (prediction_of), so what one request costs never passes what was reserved.
 int64_t worst_case_input_tokens(std::size_t body_bytes);

@@ -39,11 +39,17 @@ void CommandSpendGate::prepare(LlmRunOptions& run) {
   };
 }
 
-std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
-                                         const ProjectConfig& project, const Examples& train,
-                                         const std::vector<std::string>& labels,
-                                         const Examples& items,
-                                         const std::filesystem::path& cache_file) {
+namespace {
+
+// What sending `items` to `approach` costs, each request priced by `cost(price, body,
+// max_tokens)` unless the response cache (`cache_file`; empty or missing: none) holds its
+// answer; nullopt without a price.
+template <class Cost>
+std::optional<UncachedCost> priced_requests(const ApproachConfig& approach,
+                                            const ProjectConfig& project, const Examples& train,
+                                            const std::vector<std::string>& labels,
+                                            const Examples& items,
+                                            const std::filesystem::path& cache_file, Cost cost) {
   std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
   if (!price) return std::nullopt;
   std::error_code ec;
@@ -51,38 +57,41 @@ std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
   if (!cache_file.empty() && std::filesystem::exists(cache_file, ec))
     cache = std::make_unique<ResponseCache>(cache_file);
   LlmApproach ready(approach, project, train, labels);
-  UncachedCost cost;
+  UncachedCost out;
   for (const auto& item : items) {
     HttpRequest request = ready.request(item.text);
     if (cache &&
         cache->get(cache_key(ready.provider().endpoint(), ready.options().model, request.body))) {
-      ++cost.cached;
+      ++out.cached;
       continue;
     }
-    cost.usd += worst_case_usd(*price, request.body, ready.options().max_tokens);
+    out.usd += cost(*price, request.body, ready.options().max_tokens);
   }
-  return cost;
+  return out;
+}
+
+}  // namespace
+
+std::optional<UncachedCost> uncached_usd(const ApproachConfig& approach,
+                                         const ProjectConfig& project, const Examples& train,
+                                         const std::vector<std::string>& labels,
+                                         const Examples& items,
+                                         const std::filesystem::path& cache_file) {
+  return priced_requests(approach, project, train, labels, items, cache_file, worst_case_usd);
 }
 
 std::optional<double> usd_per_item(const ApproachConfig& approach, const ProjectConfig& project,
                                    const Examples& train, const std::vector<std::string>& labels,
                                    const Examples& items, std::size_t sample) {
-  const std::size_t n = std::min(sample, items.size());
-  if (n == 0) return 0.0;
-  std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
-  if (!price) return std::nullopt;
-  LlmApproach ready(approach, project, train, labels);
-  double usd = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    HttpRequest request = ready.request(items[i].text);
-    // The prompt's tokens as eval estimates them (not the reservation's worst case, which had
-    // doubled every figure and refused budgets that covered the search), the answer at
-    // max_tokens: the runner still reserves each request's worst case against the caps.
-    usd +=
-        cost_usd(*price, Usage{estimate_tokens(request.body),
-                               static_cast<int64_t>(std::max(0, ready.options().max_tokens)), 0});
-  }
-  return usd / static_cast<double>(n);
+  const Examples first(items.begin(),
+                       items.begin() + static_cast<std::ptrdiff_t>(std::min(sample, items.size())));
+  // The prompt's tokens as eval estimates them (not the reservation's worst case, which had
+  // doubled every figure and refused budgets that covered the search), the answer at
+  // max_tokens: the runner still reserves each request's worst case against the caps.
+  std::optional<UncachedCost> cost =
+      priced_requests(approach, project, train, labels, first, {}, estimated_usd);
+  if (!cost) return std::nullopt;
+  return first.empty() ? 0.0 : cost->usd / static_cast<double>(first.size());
 }
 
 void confirm_command_estimate(const std::string& command, double total_usd, bool assume_yes,
