@@ -219,6 +219,18 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
         accuracy, top->label, floor, n);
 }
 
+// What the whole command spent: the search and the winner's test run (`test_run`, null when it
+// did not run). The estimate before it counted both; the summary had named the search's alone.
+nlohmann::json spent_json(const HalvingResult& result, const nlohmann::json& test_run) {
+  const bool tested = test_run.is_object();
+  return {
+      {"usd", result.spent_usd + (tested ? test_run.value("spent_usd", 0.0) : 0.0)},
+      {"requests", result.requests + (tested ? test_run.value("requests", std::size_t{0}) : 0)},
+      {"search_usd", result.spent_usd},
+      {"test_usd", tested ? nlohmann::json(test_run.value("spent_usd", 0.0)) : nlohmann::json()},
+      {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
+}
+
 }  // namespace
 
 nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& options,
@@ -316,12 +328,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
           {"test", nullptr},
           {"test_not_run", e.what()},
           {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
-      doc["spent"] = {
-          {"usd", result.spent_usd},
-          {"requests", result.requests},
-          {"search_usd", result.spent_usd},
-          {"test_usd", nullptr},
-          {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
+      doc["spent"] = spent_json(result, nlohmann::json());
       write_optimize_outputs(doc, options.out_dir);
       // The refusal names what the search already spent (measured), which a rerun does not pay
       // again: the terminal had shown no figure, and the rerun's "$0" for the search.
@@ -340,17 +347,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
                      {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
     note_majority_floor(doc["winner"], split.search.dev_order);
   }
-  // What the whole command spent: the search and the winner's test run (the estimate before it
-  // counted both; the summary had named the search's alone).
-  const nlohmann::json& test_run =
-      doc["winner"].is_null() ? nlohmann::json() : doc["winner"]["test"];
-  const bool tested = test_run.is_object();
-  doc["spent"] = {
-      {"usd", result.spent_usd + (tested ? test_run.value("spent_usd", 0.0) : 0.0)},
-      {"requests", result.requests + (tested ? test_run.value("requests", std::size_t{0}) : 0)},
-      {"search_usd", result.spent_usd},
-      {"test_usd", tested ? nlohmann::json(test_run.value("spent_usd", 0.0)) : nlohmann::json()},
-      {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
+  doc["spent"] =
+      spent_json(result, doc["winner"].is_null() ? nlohmann::json() : doc["winner"]["test"]);
   write_optimize_outputs(doc, options.out_dir);
   return doc;
 }
