@@ -32,11 +32,9 @@ void run(const DecideOptions& o) {
       tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
                            o.curve.empty() ? nullptr : &curve, o.accept_partial, o.accept_changed);
   fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
-  // The one risk that can turn the headline around is said beside it, not only in the memo.
-  for (const auto& risk : r.decision["recommendation"].value("risks", nlohmann::json::array()))
-    if (risk.is_string() && (risk.get<std::string>().starts_with("BELOW THE MAJORITY FLOOR") ||
-                             risk.get<std::string>().starts_with("NOT CLEARLY ABOVE THE MAJORITY")))
-      fmt::print("warning: {}\n", risk.get<std::string>());
+  // The risks that can turn the headline around are said beside it, not only in the memo.
+  for (const auto& warning : r.decision["recommendation"]["warnings"])
+    fmt::print("warning: {}\n", warning.get<std::string>());
   if (o.eval.empty())
     fmt::print("scenario mode: every accuracy is assumed; pass --eval DIR to use measurements\n");
   if (r.decision.value("simulated", false))

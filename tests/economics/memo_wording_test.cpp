@@ -176,6 +176,7 @@ TEST(MemoWording, APickNoBetterThanTheMajorityLabelIsTheFirstRisk) {
                              "\"normal\" (86.0% of the test split, measured)."))
       << d.risks[0];
   EXPECT_NE(d.risks[0].find("never answered \"fraud\" (28 test items) right"), std::string::npos);
+  EXPECT_EQ(d.warnings, std::vector<std::string>{d.risks[0]});  // said beside the headline too
   // Above the point but inside the pick's interval (80.0-89.7%): not clearly above.
   eval["dataset"]["majority_baseline"]["accuracy"] = 0.82;
   d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));

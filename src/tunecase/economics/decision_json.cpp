@@ -170,6 +170,7 @@ nlohmann::json decision_json(const Decision& d) {
                          {"headline", d.headline},
                          {"reasons", d.reasons},
                          {"risks", d.risks},
+                         {"warnings", d.warnings},
                          {"next_step", d.next_step},
                          {"pilot", pilot_json(d.pilot)}};
   return j;

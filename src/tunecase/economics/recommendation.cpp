@@ -255,19 +255,21 @@ void majority_floor_risk(Decision& d, const ApproachInputs* first) {
   if (s.majority) {
     const auto& floor = *s.majority;
     if (acc <= floor.accuracy) {
-      d.risks.push_back(fmt::format(
+      d.warnings.push_back(fmt::format(
           "BELOW THE MAJORITY FLOOR: {}'s measured accuracy, {:.1f}%, is no better than always "
           "answering \"{}\" ({:.1f}% of the test split, measured).{}{}",
           first->name, 100 * acc, floor.label, 100 * floor.accuracy, never, advice));
+      d.risks.push_back(d.warnings.back());
       return;
     }
     if (first->accuracy_ci95 && first->accuracy_ci95->first < floor.accuracy) {
-      d.risks.push_back(fmt::format(
+      d.warnings.push_back(fmt::format(
           "NOT CLEARLY ABOVE THE MAJORITY FLOOR: {}'s measured accuracy, {:.1f}% (95% interval "
           "{:.1f}-{:.1f}%), is within its interval of always answering \"{}\" ({:.1f}% of the "
           "test split, measured).{}{}",
           first->name, 100 * acc, 100 * first->accuracy_ci95->first,
           100 * first->accuracy_ci95->second, floor.label, 100 * floor.accuracy, never, advice));
+      d.risks.push_back(d.warnings.back());
       return;
     }
   }

@@ -24,6 +24,9 @@ struct Decision {
   std::string headline;
   std::vector<std::string> reasons;
   std::vector<std::string> risks;
+  // Of the risks, those that can turn the headline around (the pick no better than the majority
+  // floor): said beside it in the terminal too (decision.json recommendation.warnings).
+  std::vector<std::string> warnings;
   PilotPlan pilot;
   std::string next_step;
   // The config states how the model is run after launch ([monitor] or [retrain]): the memo links
