@@ -216,18 +216,16 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
     }
     return p;
   };
-  nlohmann::json j = {
-      {"fitted", true},
-      {"formula", "acc(n) = a - b * n^(-c)"},
-      {"a", fit->a},
-      {"b", fit->b},
-      {"c", fit->c},
-      {"rmse", fit->rmse},
-      // A fit too steep to project has a ceiling, not a saturation to read.
-      {"saturates_at", fit->too_steep() ? nlohmann::json() : nlohmann::json(fit->a)},
-      {"saturation_visible", fit->saturation_visible() && !fit->too_steep()},
-      {"projection_2x", projection(2 * train_size, 2)},
-      {"projection_4x", projection(4 * train_size, 4)}};
+  nlohmann::json j = {{"fitted", true},
+                      {"formula", "acc(n) = a - b * n^(-c)"},
+                      {"a", fit->a},
+                      {"b", fit->b},
+                      {"c", fit->c},
+                      {"rmse", fit->rmse},
+                      {"saturates_at", fit->a},
+                      {"saturation_visible", fit->saturation_visible()},
+                      {"projection_2x", projection(2 * train_size, 2)},
+                      {"projection_4x", projection(4 * train_size, 4)}};
   std::set<double> sizes;
   for (const auto& p : points) sizes.insert(p.labels);
   if (points.size() <= 3 || sizes.size() < 3)
@@ -248,9 +246,6 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
         "not describe these points (RMSE {:.3f}); do not read its projections as what more labels "
         "would bring. Measure more sizes near the train size.",
         at_2x, *measured_at_train, train_size, fit->rmse);
-    // Nor is its ceiling a saturation (0.969 had been quoted beside 0.992 measured).
-    j["saturates_at"] = nullptr;
-    j["saturation_visible"] = false;
   }
   const bool steep = fit->too_steep();  // its ceiling and projections are not to be read
   if (steep) {
@@ -260,6 +255,12 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                                "its ceiling and projections understate what more labels bring; "
                                "measure larger sizes before reading them.",
                                fit->c));
+  }
+  // A fit too steep to project, or one that misses the points, has a ceiling but no saturation
+  // to read (0.969 had been quoted beside 0.992 measured).
+  if (steep || j.contains("projection_below_measured")) {
+    j["saturates_at"] = nullptr;
+    j["saturation_visible"] = false;
   }
   if (target) {
     auto needed = fit->labels_for(*target);
