@@ -87,6 +87,25 @@ std::optional<Replacement> champion_replacement(Store& store, const std::string&
   return Replacement{champion->version, day_of_ms(*champion->promoted_at_ms)};
 }
 
+// The accuracy rule judges the model being served: the days of `series` up to its champion's
+// promotion are marked replaced_model and not counted (their labels, arriving late, had
+// reopened the alert, and made a retrain due, about a model already replaced). The replacement
+// when such a day had counted, for the finding to name the version it judged.
+std::optional<Replacement> judge_the_served_model(Store& store, ApproachSeries& series) {
+  std::optional<Replacement> r = champion_replacement(store, series.approach);
+  if (!r || series.days.empty() || series.days.front().day > r->day) return std::nullopt;
+  series.judged_from = iso_date(r->day + 1);
+  series.model_version = r->version;
+  bool cut = false;
+  for (DayPoint& d : series.days) {
+    if (d.day > r->day) break;
+    cut = cut || d.counted;
+    d.counted = false;
+    d.replaced_model = true;
+  }
+  return cut ? r : std::nullopt;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const ApproachSeries& series) {
@@ -130,26 +149,10 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
 
   std::vector<Finding> findings;
   for (ApproachSeries& s : series) {
-    // The accuracy rule judges the model being served: the days up to its promotion are shown
-    // but not counted (their labels, arriving late, had reopened the alert, and made a retrain
-    // due, about a model already replaced), and the finding names the version it judged.
-    std::optional<Replacement> r = champion_replacement(store, s.approach);
-    bool cut = false;
-    if (r) {
-      for (DayPoint& d : s.days) {
-        if (d.day > r->day) continue;
-        cut = cut || d.counted;
-        d.counted = false;
-        d.replaced_model = true;
-      }
-      if (!s.days.empty() && s.days.front().day <= r->day) {
-        s.judged_from = iso_date(r->day + 1);
-        s.model_version = r->version;
-      }
-    }
+    std::optional<Replacement> r = judge_the_served_model(store, s);
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
-      if (x.kind != kAccuracyBelowFloor || !cut) continue;
+      if (x.kind != kAccuracyBelowFloor || !r) continue;
       x.details["judged_from"] = iso_date(r->day + 1);
       x.details["model_version"] = r->version;
       x.message += fmt::format(
