@@ -497,6 +497,25 @@ TEST_F(GatewayTest, AShadowFeedbackLabelsTheChampionStillQueued) {
   sim.stop();
 }
 
+// A client that classified one id three times and labels it at once: the third prediction is
+// still in the queue (a long commit window) while the first two are stored. The feedback waits
+// for the queue and labels all three; it labelled two, and the third stayed unlabelled.
+TEST_F(GatewayTest, AFeedbackByIdLabelsARepeatStillQueued) {
+  GatewayOptions o = options();
+  o.log.window = std::chrono::milliseconds(400);
+  start("", o);
+  classify({{"text", "my invoice is wrong"}, {"id", "R-1"}});
+  classify({{"text", "my invoice is wrong"}, {"id", "R-1"}});
+  // The first two are committed (a feedback for another id that waits for the queue).
+  classify({{"text", "cannot log in"}, {"id", "R-0"}});
+  ASSERT_EQ(post("/v1/feedback", R"({"id":"R-0","label":"login"})").status, 200);
+  classify({{"text", "my invoice is wrong"}, {"id", "R-1"}});
+  Reply r = post("/v1/feedback", R"({"id":"R-1","label":"billing"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r)["predictions"], 3) << r.body;
+  EXPECT_EQ(pilot()["arms"][0]["labelled"], 4);
+}
+
 // A stop lets the shadow challenger's LLM calls in flight finish and logs their answers: they
 // are off the response path, so the server's grace alone did not wait for them, and cut off
 // they were logged as errors that counted against the challenger.

@@ -552,6 +552,7 @@ TEST(PredictionLog, RecordsWaitThroughAStoreOutageAndAreStoredOnceItIsBack) {
   ASSERT_TRUE(eventually([&] { return store.failed >= 3; })) << "the commit is tried again";
   EXPECT_TRUE(log.store_failing());
   EXPECT_FALSE(log.flush()) << "a flush does not wait out a failing store";
+  EXPECT_TRUE(log.may_hold("r0") && log.may_hold("r29")) << "a failed commit keeps them queued";
   auto s = log.stats();
   EXPECT_EQ(s.queued, 30u);
   EXPECT_EQ(s.committed, 0);
@@ -568,6 +569,7 @@ TEST(PredictionLog, RecordsWaitThroughAStoreOutageAndAreStoredOnceItIsBack) {
   EXPECT_EQ(log.stats().dropped, 0);
   EXPECT_TRUE(log.stats().store_error.empty());
   for (const auto& id : ids) EXPECT_TRUE(store.find_prediction(id)) << id;
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(log.may_hold("r" + std::to_string(i))) << i;
 }
 
 // A background writer pausing between the tries of a failing store is not stalled: the commits
@@ -725,7 +727,10 @@ TEST(PredictionLog, ABatchWithARowTheStoreRefusesLosesThatRowAlone) {
     ASSERT_TRUE(log.reserve());
     log.append(r);
   }
+  EXPECT_TRUE(log.may_hold("r3"));
   EXPECT_TRUE(log.flush());
+  // Stored, refused or stored already: each has left the queue, so no feedback waits for it.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(log.may_hold("r" + std::to_string(i))) << i;
   auto s = log.stats();
   EXPECT_EQ(s.committed, 1 + 4);
   EXPECT_EQ(s.dropped, 1) << "the clash alone";

@@ -248,25 +248,16 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
   bool taken = background_->submit([this, f, at, responder] {
     try {
       Feedback fb{f.by, f.id, f.label, at};
-      FeedbackResult result = store_->record_feedback(fb);
+      // A feedback by id labels every prediction of that id, so one of them still in the queue
+      // (a repeated classify a moment ago, or a shadow pilot's slower arm) is committed first;
+      // the log says without a lock whether one may be there. By prediction id, only a lookup
+      // that finds nothing waits for the queue.
       bool all_stored = true;
-      // A shadow pilot logs two predictions per request: the faster one may be stored while the
-      // other still waits in the queue (a local challenger shadowing an LLM champion). Both get
-      // the label, or the pair is lost to McNemar and the champion's accuracy.
-      const bool pair_incomplete = plan_.mode == ServeMode::shadow && !plan_.challenger.empty() &&
-                                   f.by == Feedback::By::request_id &&
-                                   result.outcome != FeedbackOutcome::unknown_id &&
-                                   result.predictions < 2;
-      if (result.outcome == FeedbackOutcome::unknown_id || pair_incomplete) {
+      if (f.by == Feedback::By::request_id && log_->may_hold(f.id)) all_stored = log_->flush();
+      FeedbackResult result = store_->record_feedback(fb);
+      if (result.outcome == FeedbackOutcome::unknown_id && all_stored) {
         all_stored = log_->flush();  // returns at once when nothing is waiting
-        FeedbackResult again = store_->record_feedback(fb);
-        if (!pair_incomplete || again.predictions > result.predictions) {
-          if (pair_incomplete && result.outcome == FeedbackOutcome::replaced) {
-            again.outcome = result.outcome;  // what this feedback did to the stored one
-            again.previous_label = result.previous_label;
-          }
-          result = again;
-        }
+        result = store_->record_feedback(fb);
       }
       // Another replica behind the same load balancer may have answered it a moment ago, its
       // prediction still in that replica's queue (a commit window, or its pause after a store

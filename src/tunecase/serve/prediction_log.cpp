@@ -158,7 +158,10 @@ class ThreadClockReader {
 }  // namespace
 
 PredictionLog::PredictionLog(Store& store, PredictionLogOptions options)
-    : store_(store), options_(std::move(options)) {
+    : store_(store),
+      options_(std::move(options)),
+      queued_ids_(new std::atomic<int32_t>[kQueuedIdSlots]) {
+  for (std::size_t i = 0; i < kQueuedIdSlots; ++i) queued_ids_[i].store(0);
   host_ = this_host();
   previous_ = read_previous(store_, meta_key());
   try {
@@ -202,6 +205,7 @@ void PredictionLog::append(PredictionRecord record) {
     return;
   }
   ++appended_;
+  queued_id_count(record.request_id).fetch_add(1);
   const std::size_t before = inbox_count_.fetch_add(1);
   const bool first = inbox_.push(std::move(record));
   // The first record since a writer emptied the inbox wakes it (a writer that found the inbox
@@ -283,6 +287,18 @@ bool PredictionLog::flush(std::optional<std::chrono::milliseconds> at_most) {
   }
   --flush_waiters_;
   return settled_ >= target;
+}
+
+std::atomic<int32_t>& PredictionLog::queued_id_count(std::string_view request_id) const {
+  return queued_ids_[std::hash<std::string_view>{}(request_id) % kQueuedIdSlots];
+}
+
+bool PredictionLog::may_hold(std::string_view request_id) const {
+  return queued_id_count(request_id).load() > 0;
+}
+
+void PredictionLog::forget_queued(const PredictionRecord& record) {
+  queued_id_count(record.request_id).fetch_sub(1);
 }
 
 bool PredictionLog::other_instances_running() const {
@@ -591,6 +607,7 @@ PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecor
   const CommitResult whole = commit(batch, error);
   if (whole == CommitResult::committed) {
     c.stored = batch.size();
+    for (const PredictionRecord& r : batch) forget_queued(r);
     return c;
   }
   if (whole == CommitResult::failed) return keep_all(error);
@@ -637,6 +654,7 @@ PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecor
     switch (commit(part, part_error, c.stored)) {
       case CommitResult::committed:
         c.stored += part.size();
+        for (const PredictionRecord& r : part) forget_queued(r);
         break;
       case CommitResult::failed:
         c.error = part_error;
@@ -646,10 +664,12 @@ PredictionLog::Committed PredictionLog::commit_batch(std::vector<PredictionRecor
       case CommitResult::refused:
         if (part.size() == 1 && stored_already(part[0])) {
           ++c.stored;  // a commit cut off mid-way (in doubt) that had gone through after all
+          forget_queued(part[0]);
           break;
         }
         if (part.size() == 1) {
           ++c.refused;
+          forget_queued(part[0]);
           fmt::print(stderr,
                      "prediction log: prediction {} (request {}) not stored, refused by the "
                      "store: {}\n",
@@ -732,6 +752,7 @@ void PredictionLog::drop_queued(std::unique_lock<std::mutex>& lock) {
     std::lock_guard one_at_a_time(commit_mutex_);
     std::vector<PredictionRecord> left;
     take_batch(std::numeric_limits<std::size_t>::max(), left);
+    for (const PredictionRecord& r : left) forget_queued(r);
     n = left.size();
     held_.fetch_sub(n);
   }

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -169,6 +171,10 @@ class PredictionLog {
   // clean-stop record and not yet reported): its queue may hold a prediction this one's store
   // does not have yet. Reads the store.
   bool other_instances_running() const;
+  // Whether a prediction for this client `id` may wait in the queue: false means none does.
+  // Lock-free (a counting filter of the queued records' ids), so a feedback by id asks it
+  // before its lookup and flushes only when it says yes.
+  bool may_hold(std::string_view request_id) const;
   struct Stats {
     int64_t appended = 0, committed = 0, batches = 0, refused = 0;
     // Answered and never stored: not_stored() while the store failed with the queue full, rows
@@ -242,6 +248,10 @@ class PredictionLog {
   // When the oldest waiting record came.
   std::chrono::steady_clock::time_point oldest_at() const;
   std::string meta_key() const { return "serve.log." + options_.instance; }
+  // The counter of a request id in queued_ids_.
+  std::atomic<int32_t>& queued_id_count(std::string_view request_id) const;
+  // A record leaves the queue for good (committed, refused, or dropped): its id's count goes.
+  void forget_queued(const PredictionRecord& record);
 
   Store& store_;
   PredictionLogOptions options_;
@@ -290,6 +300,11 @@ class PredictionLog {
   std::atomic<std::size_t> held_{0};
   // Records a writer is committing (out of the queue, still held): a failed commit puts them back.
   std::atomic<std::size_t> in_flight_{0};
+  // Records queued or being committed, counted by a hash of their request id: append() counts
+  // one up before its push, forget_queued() down once the record is stored, refused or dropped.
+  // Ids that share a slot only make may_hold() say yes for nothing (a flush that was not needed).
+  static constexpr std::size_t kQueuedIdSlots = 1 << 14;
+  std::unique_ptr<std::atomic<int32_t>[]> queued_ids_;
   std::atomic<int64_t> refused_{0};
   Stats stats_;
   int64_t settled_ = 0;  // appended records committed or dropped
