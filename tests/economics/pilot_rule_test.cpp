@@ -95,6 +95,51 @@ TEST(PilotRule, GainThatDoesNotPayIsMarginalAndClearlyWorseIsWorse) {
   EXPECT_EQ(judge_pilot(r, arm(2000, 1900), arm(2000, 1600)).outcome, PilotOutcome::clear_win);
 }
 
+// A challenger cheaper than the baseline pays with a small loss of accuracy (min_paying_gain
+// below 0). Its clear win and worse never overlap: the same deficit measured on more items stays
+// a clear win (it had turned from "clear win, scale" into "worse, abandon" once the interval left
+// 0), and only a loss larger than the savings pay for is worse.
+TEST(PilotRule, ACheaperChallengerIsJudgedByWhatItsSavingsPayFor) {
+  PilotRule r = dear_rule();
+  r.extra_cost_usd = -15'000;  // a 1.5-point loss just pays: 10 x 100,000 x $1 x 0.015
+  ASSERT_NEAR(*min_paying_gain(r), -0.015, 1e-12);
+  PilotVerdict early = judge_pilot(r, arm(80000, 63600), arm(80000, 64000));
+  EXPECT_EQ(early.outcome, PilotOutcome::clear_win) << early.reason;
+  EXPECT_NE(early.reason.find("may be up to"), std::string::npos) << early.reason;
+  PilotVerdict later = judge_pilot(r, arm(400000, 318000), arm(400000, 320000));
+  ASSERT_LT(later.gain_high, 0) << "significantly less accurate";
+  EXPECT_EQ(later.outcome, PilotOutcome::clear_win) << later.reason;
+  EXPECT_NE(later.reason.find("less accurate than api live, by"), std::string::npos)
+      << later.reason;
+  // 5 points less accurate: far more than a 1.5-point loss the savings pay for.
+  PilotVerdict worse = judge_pilot(r, arm(5000, 3750), arm(5000, 4000));
+  EXPECT_EQ(worse.outcome, PilotOutcome::worse) << worse.reason;
+  EXPECT_NE(worse.reason.find("loses more than its lower cost saves"), std::string::npos)
+      << worse.reason;
+  // 1 point less accurate on a sample that cannot tell 1 from 2: neither call.
+  EXPECT_EQ(judge_pilot(r, arm(2000, 1580), arm(2000, 1600)).outcome, PilotOutcome::marginal);
+}
+
+// Marginal ("keep the baseline") waits for the planned days as well as the planned sample: a
+// burst of traffic that brings the sample in on the first day has not seen a week's cycle.
+// Clear win and worse are always-valid and may come any day.
+TEST(PilotRule, MarginalWaitsForThePlannedDays) {
+  PilotRule r = dear_rule();
+  PilotVerdict early =
+      judge_pilot(r, arm(2000, 1600), arm(2000, 1600), std::nullopt, PilotDays{0.5, 14});
+  EXPECT_EQ(early.outcome, PilotOutcome::pending) << early.reason;
+  EXPECT_NE(early.reason.find("0.5 of the 14 planned days"), std::string::npos) << early.reason;
+  EXPECT_EQ(
+      judge_pilot(r, arm(2000, 1600), arm(2000, 1600), std::nullopt, PilotDays{14, 14}).outcome,
+      PilotOutcome::marginal);
+  EXPECT_EQ(
+      judge_pilot(r, arm(2000, 1900), arm(2000, 1600), std::nullopt, PilotDays{0.5, 14}).outcome,
+      PilotOutcome::clear_win);
+  EXPECT_EQ(
+      judge_pilot(r, arm(2000, 1400), arm(2000, 1600), std::nullopt, PilotDays{0.5, 14}).outcome,
+      PilotOutcome::worse);
+}
+
 // A rule from [pilot] alone has no business case: its margin is min_gain in points, and the
 // verdict says so instead of printing it as dollars. The recorded plan keeps the distinction.
 TEST(PilotRule, WithoutABusinessCaseTheMarginIsInPointsNotDollars) {

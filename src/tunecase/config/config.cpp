@@ -233,7 +233,8 @@ void read_pilot(TableReader& r, PilotSettings& p) {
       r.optional_integer("queries_per_arm", Range::at_least(1),
                          "planned labelled queries per arm (default: from --plan, else 1000)");
   p.min_gain = r.number("min_gain", 0, Range::between(-1, 1),
-                        "without --plan: the accuracy gain a clear win needs");
+                        "without --plan: the accuracy gain a clear win needs (below 0: the loss "
+                        "accepted; worse needs a larger one)");
   p.alpha = r.number("alpha", 0.05, Range{0, 0.5, true, false}, "error rate of the verdict");
   r.finish();
 }

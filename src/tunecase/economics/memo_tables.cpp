@@ -275,10 +275,15 @@ Table pilot_outcomes_table(const Decision& d) {
   Table t{{"outcome", "live result of " + p.approach + " against " + p.against, "then"}, {}};
   std::optional<double> gain = min_paying_gain(r);
   std::string unit = r.accuracy_mode ? " points of accuracy" : " points of harmful-error rate";
-  std::string needed = !gain        ? std::string("more than any gain")
-                       : *gain <= 0 ? "0" + unit + " (it costs less than keeping " + p.against +
-                                          ", so any gain pays)"
-                                    : fmt::format("{:.2g}{}", *gain * 100, unit);
+  // A challenger cheaper than the baseline pays even when it loses a little accuracy: its bar is
+  // below 0 (judge_pilot's rule), and the memo says so rather than rounding it up to 0.
+  std::string needed =
+      !gain       ? std::string("more than any gain")
+      : *gain < 0 ? fmt::format(
+                        "{:.2g}{} (it costs less than keeping {}: a loss of up to {:.2g} points "
+                        "is paid for by what it saves)",
+                        *gain * 100, unit, p.against, -*gain * 100)
+                  : fmt::format("{:.2g}{}", *gain * 100, unit);
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
@@ -296,11 +301,21 @@ Table pilot_outcomes_table(const Decision& d) {
            r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
            (p.baseline_rate - p.expected_rate) * 100, unit, latency),
        "scale to 100% of traffic"});
-  t.rows.push_back({"marginal",
-                    "better than " + p.against + " live, but the low end of the gain is below " +
-                        needed + (latency.empty() ? "" : " or latency is above the limit"),
-                    "keep " + p.against + ", keep improving prompts, archive " + p.approach});
-  t.rows.push_back({"worse", "no better than " + p.against + " live", "abandon " + p.approach});
+  t.rows.push_back(
+      {"marginal",
+       fmt::format("neither a clear win nor worse once the planned {} labelled queries per arm "
+                   "and {} days are in (the interval too wide for either call{})",
+                   count(p.queries_per_arm), p.days,
+                   latency.empty() ? "" : ", or latency above the limit"),
+       "keep " + p.against + ", keep improving prompts, archive " + p.approach});
+  t.rows.push_back(
+      {"worse",
+       gain && *gain < 0
+           ? fmt::format("less accurate than {} live even at the high end of the 95% interval, "
+                         "and by more than its lower cost pays for (that end below {:.2g}{})",
+                         p.against, *gain * 100, unit)
+           : "less accurate than " + p.against + " live even at the high end of the 95% interval",
+       "abandon " + p.approach});
   t.rows.push_back(
       {"test set unrepresentative (reported beside the outcome)",
        // A harmful-error rate is worse upwards: the live interval lies wholly above the offline

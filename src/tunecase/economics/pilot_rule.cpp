@@ -129,8 +129,10 @@ std::string mismatch_text(const PilotRule& r, const PilotArm& c, const PilotArm&
 }
 
 // Applies the rule to a measured comparison (see judge_pilot in the header).
-void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
+void apply_rule(const PilotRule& r, const PilotArm& c, const std::optional<PilotDays>& days,
+                PilotVerdict& v) {
   double net = pilot_net(r, v.gain_low, c.usd_per_query);
+  double net_high = pilot_net(r, v.gain_high, c.usd_per_query);
   bool slow = r.max_latency_p50_ms && c.latency_p50_ms && *c.latency_p50_ms > *r.max_latency_p50_ms;
   // The confidence sequence is asymptotic (a normal approximation): no call is made on fewer than
   // 30 labelled queries per arm, whatever it says, even when the plan needs fewer (with 18, as a
@@ -139,13 +141,22 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   bool some_data =
       double(std::min(v.challenger_labelled, v.baseline_labelled)) >= kMinLabelledForACall;
   // Marginal is a call too ("keep the baseline"): not before 30 per arm either, whatever the
-  // plan (a hand-edited plan of 0, or a small one) says.
+  // plan (a hand-edited plan of 0, or a small one) says, nor before the planned days, which the
+  // plan set to cover the weekly cycle of the traffic; clear win and worse may come any day.
   bool sample_in = some_data && double(std::min(v.challenger_labelled, v.baseline_labelled)) >=
                                     r.min_labelled_per_arm;
-  if (some_data && v.gain_high < 0) {
+  bool days_in = !days || days->elapsed >= days->planned;
+  // Less accurate even at the optimistic end, and that end does not pay either: a cheaper
+  // challenger's small loss that its savings pay for is not "worse" (it may be a clear win).
+  if (some_data && v.gain_high < 0 && net_high < 0) {
     v.outcome = PilotOutcome::worse;
     v.reason =
         fmt::format("{} is worse than {} live: {}", r.challenger, r.baseline, interval_text(r, v));
+    if (r.business_case && min_paying_gain(r).value_or(0) < 0)
+      v.reason += fmt::format(
+          "; even the high end, {}, loses more than its lower cost saves ({} "
+          "net over the horizon)",
+          points(r, v.gain_high), money(net_high));
     return;
   }
   std::string worth =
@@ -162,15 +173,32 @@ void apply_rule(const PilotRule& r, const PilotArm& c, PilotVerdict& v) {
   if (some_data && net >= 0 && !slow) {
     v.outcome = PilotOutcome::clear_win;
     v.reason = worth;
-  } else if (sample_in) {
+    // Paid for by a lower cost, not by accuracy: the team should know what it gives up.
+    if (v.gain_high < 0)
+      v.reason += fmt::format(
+          "; {} is less accurate than {} live, by {:.1f} to {:.1f} points, "
+          "a loss its lower cost pays for",
+          r.challenger, r.baseline, -v.gain_high * 100, -v.gain_low * 100);
+    else if (v.gain_low < 0)
+      v.reason += fmt::format(
+          "; {} may be up to {:.1f} points less accurate than {} live, a "
+          "loss its lower cost pays for",
+          r.challenger, -v.gain_low * 100, r.baseline);
+  } else if (sample_in && days_in) {
     v.outcome = PilotOutcome::marginal;
     v.reason = fmt::format("neither a clear win nor worse with the planned sample in: {}", worth);
   } else {
     v.outcome = PilotOutcome::pending;
-    v.reason = fmt::format("collecting: {}", collected_text(r, v));
+    v.reason = sample_in ? fmt::format(
+                               "collecting: the planned labelled queries are in ({}), "
+                               "{:.1f} of the {:g} planned days have passed; marginal "
+                               "waits for the end of the plan, a clear win or worse "
+                               "may be called any day",
+                               collected_text(r, v), days->elapsed, days->planned)
+                         : fmt::format("collecting: {}", collected_text(r, v));
     if (any_data) v.reason += "; so far " + worth;
     // The interval alone would call it: say what holds the call back.
-    if (any_data && (v.gain_high < 0 || (net >= 0 && !slow)) &&
+    if (any_data && ((v.gain_high < 0 && net_high < 0) || (net >= 0 && !slow)) &&
         v.planned_per_arm >= kMinLabelledForACall)  // a smaller plan's text says it already
       v.reason +=
           fmt::format("; no call before {:g} labelled per arm (the interval is a large-sample one)",
@@ -211,7 +239,8 @@ std::string to_string(PilotOutcome outcome) {
 }
 
 PilotVerdict judge_pilot(const PilotRule& r, const PilotArm& c, const PilotArm& b,
-                         const std::optional<PilotPairs>& pairs) {
+                         const std::optional<PilotPairs>& pairs,
+                         const std::optional<PilotDays>& days) {
   bool shadow = r.mode == PilotMode::shadow;
   if (shadow != pairs.has_value())
     throw std::invalid_argument(shadow ? "judge_pilot: a shadow pilot is judged on its pairs"
@@ -224,7 +253,7 @@ PilotVerdict judge_pilot(const PilotRule& r, const PilotArm& c, const PilotArm& 
     v.reason = mismatch_text(r, c, b, *v.sample_ratio);
     return v;
   }
-  apply_rule(r, c, v);
+  apply_rule(r, c, days, v);
   return v;
 }
 
@@ -260,13 +289,14 @@ json to_json(const PilotRule& r) {
            "asymptotic)"},
           {"marginal",
            "neither clear win nor worse once both arms have min_labelled_per_arm labelled "
-           "queries, and at least 30"},
+           "queries, and at least 30, and the pilot's planned days have passed"},
           {"worse",
-           "gain_high < 0: the challenger is worse live even at the optimistic end, once both "
-           "arms have 30 labelled queries"},
+           "gain_high < 0 and the same net at gain_high < 0: the challenger is worse live even "
+           "at the optimistic end, by more than a lower cost pays for, once both arms have 30 "
+           "labelled queries"},
           {"pending",
            "neither clear win nor worse before min_labelled_per_arm (and at least 30) is in per "
-           "arm"},
+           "arm and the planned days have passed"},
           {"blocked",
            "split mode: the requests per arm differ from challenger_share (exact binomial test, "
            "p < 0.001): no verdict until the routing is fixed"},

@@ -100,18 +100,29 @@ struct PilotVerdict {
   std::string reason;
 };
 
+// How far the pilot is: days since its start and the days it planned.
+struct PilotDays {
+  double elapsed = 0;
+  double planned = 0;
+};
+
 // The pre-registered verdict, safe to ask for after every day of the pilot:
 // - blocked: the split's request counts do not match the planned share (p < 0.001);
-// - worse: the challenger is worse live, even at the optimistic end of the gain (gain_high < 0);
+// - worse: the challenger is worse live even at the optimistic end of the gain (gain_high < 0),
+//   and that end does not pay either (pilot_net(gain_high) < 0 at the live price): a challenger
+//   cheaper than the baseline is worse only when it loses more accuracy than its savings pay for;
 // - clear win: the pessimistic end of the gain still pays (pilot_net(gain_low) >= 0 at the live
-//   price) and latency is within its limit;
-// - pending while fewer than the planned labelled queries are in and neither call holds;
-// - marginal: the planned sample is in and neither call holds.
+//   price) and latency is within its limit. The two regions never overlap, so more evidence of
+//   the same difference never turns one call into the other;
+// - pending while fewer than the planned labelled queries are in, or (given `days`) fewer than
+//   the planned days have passed, and neither call holds;
+// - marginal: the planned sample and days are in and neither call holds.
 // Split mode judges the two arms; shadow mode (rule.mode) needs the pairs and throws
 // std::invalid_argument without them (split mode throws when given pairs).
 PilotVerdict judge_pilot(const PilotRule& rule, const PilotArm& challenger,
                          const PilotArm& baseline,
-                         const std::optional<PilotPairs>& pairs = std::nullopt);
+                         const std::optional<PilotPairs>& pairs = std::nullopt,
+                         const std::optional<PilotDays>& days = std::nullopt);
 
 nlohmann::json to_json(const PilotRule& rule);
 // Throws UserError naming the key when the rule is incomplete or a value is out of range.

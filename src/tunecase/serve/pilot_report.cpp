@@ -280,7 +280,9 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
                                                 champion.correct, champion.labelled);
     test = {{"name", "two-proportion z-test"}, {"p_value", t.p_value}};
   }
-  econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs);
+  double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
+  econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs,
+                                     econ::PilotDays{days, double(plan.days)});
   json patterns = error_patterns(counts, champion_key, challenger_key);
   std::vector<std::string> why = reasons(v, plan, patterns, champion, challenger);
   // Read alone, a reason must say that its figures are the offline stand-in's.
@@ -292,7 +294,6 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
                            "pilot with champion and challenger the other way round?); they are "
                            "not this pilot's and are not counted until its own arms have requests",
                            paired));
-  double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
   json srm = nullptr;
   if (v.sample_ratio)
     srm = {{"chi_square", v.sample_ratio->chi_square},
