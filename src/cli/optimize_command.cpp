@@ -67,12 +67,20 @@ int run(const OptimizeArgs& a) {
     if (w.contains("warning")) fmt::print("  WARNING: {}\n", w["warning"].get<std::string>());
   }
   const auto& spent = doc["spent"];
-  fmt::print("spent ${:.4f} in {} requests (measured): the search ${:.4f} in {}{}\n",
+  fmt::print("spent ${:.4f} in {} requests ({}): the search ${:.4f} in {}{}\n",
              spent["usd"].get<double>(), spent["requests"].get<std::size_t>(),
+             doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured",
              doc["search"]["spent_usd"].get<double>(), doc["search"]["requests"].get<std::size_t>(),
              spent["test_usd"].is_number()
                  ? fmt::format(", the winner's test run ${:.4f}", spent["test_usd"].get<double>())
                  : std::string());
+  if (spent.value("search_cached_counted_answers", 0) > 0)
+    fmt::print(
+        "  the search also counted {} cached answers it had not paid in this run (${:.4f} "
+        "at list price) toward budget_usd, so a resumed search stops where one run "
+        "would\n",
+        spent["search_cached_counted_answers"].get<std::size_t>(),
+        spent["search_cached_counted_usd"].get<double>());
   fmt::print("wrote {}/optimize.json, optimize.md, optimize.html{}\n", a.out,
              w.is_null() ? "" : ", winner.toml");
   return w.is_null() ? 1 : 0;

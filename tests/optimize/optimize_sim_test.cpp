@@ -395,6 +395,35 @@ TEST_F(OptimizeSimTest, ACapUnderTheFirstRoundSendsNothing) {
   EXPECT_THAT(doc["search"]["notes"].dump(), HasSubstr("does not cover the first round"));
 }
 
+// A budgeted search run again on its own cache, as after a kill: the answers the first run paid
+// for count toward budget_usd at their price, so the rerun stops where the first one did and
+// sends at most the few requests a stop leaves unsent. It had taken cached answers as free and
+// spent the budget again on the dev items beyond (a killed search paid a second budget).
+TEST_F(OptimizeSimTest, ARerunOfABudgetedSearchDoesNotSpendItsBudgetAgain) {
+  std::ostringstream log;
+  nlohmann::json whole = run_optimize(config(), options("unbudgeted"), log);
+  const double full_spend = whole["search"]["spent_usd"].get<double>();
+  ASSERT_GT(full_spend, 0);
+  const double budget = full_spend * 0.7;  // the first round at its worst case fits
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\", \"retrieval_few_shot\"]\nshots = [4, 8]\n"
+      "label_descriptions = [true, false]\n" +
+      fmt::format("budget_usd = {}\n", budget));
+  OptimizeOptions o = options("budgeted");
+  o.cache.file = dir_ / "budgeted-cache.sqlite";
+  nlohmann::json first = run_optimize(c, o, log);
+  ASSERT_TRUE(first["search"]["budget_forced"].get<bool>()) << first["search"].dump();
+  EXPECT_LE(first["search"]["spent_usd"].get<double>(), budget + 1e-9);
+  const uint64_t before = server_->stats().completions;
+  nlohmann::json again = run_optimize(c, o, log);
+  EXPECT_LE(server_->stats().completions - before, 2u * 4u) << "at most a stop's worth again";
+  EXPECT_GT(again["spent"]["search_cached_counted_answers"].get<int64_t>(), 0) << again["spent"];
+  EXPECT_LE(again["spent"]["search_usd"].get<double>() +
+                again["spent"]["search_cached_counted_usd"].get<double>(),
+            budget + 1e-9);
+  EXPECT_TRUE(again["search"]["budget_forced"].get<bool>());
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

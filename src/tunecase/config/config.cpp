@@ -163,8 +163,9 @@ void read_optimize(TableReader& r, OptimizeTableSettings& o, std::vector<Setting
       r.optional_number("max_usd_per_1k", Range::at_least(0), "cost limit of the winner");
   o.max_p95_ms =
       r.optional_number("max_p95_ms", Range::at_least(0), "p95 latency limit of the winner");
-  o.budget_usd =
-      r.optional_number("budget_usd", Range::at_least(0), "cap on the search's new spend");
+  o.budget_usd = r.optional_number(
+      "budget_usd", Range::at_least(0),
+      "cap on the search's spend at list price (cached answers it had not counted included)");
   o.max_calls = r.optional_integer("max_calls", Range::at_least(1), "cap on the search's requests");
   o.seed = r.integer("seed", 7, Range::between(0, 9.007e15), "shuffles the dev split once");
   o.start_sample =

@@ -75,8 +75,12 @@ void drop(CandidateOutcome& o, const SampleScore& leader, std::size_t round,
 }
 
 struct Spend {
-  double usd = 0;
-  std::size_t calls = 0;
+  double usd = 0;         // new spend
+  std::size_t calls = 0;  // requests sent
+  // Cached answers the search had not counted before (prior runs' spend): budget_usd and
+  // max_calls count them, --max-cost (new spend) does not.
+  double prior_usd = 0;
+  std::size_t prior_calls = 0;
 };
 
 // The largest next sample (> prev_n, <= wanted) whose estimated cost fits what is left; prev_n
@@ -99,7 +103,7 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
   const std::size_t paid_from = rules.resends_sample ? 0 : prev_n;
   std::size_t fit = wanted - paid_from;
   std::optional<double> left;
-  if (rules.budget_usd) left = *rules.budget_usd - spent.usd;
+  if (rules.budget_usd) left = *rules.budget_usd - spent.usd - spent.prior_usd;
   if (rules.total_cap_usd) {
     double reserve = dearest * static_cast<double>(rules.final_items);
     left =
@@ -108,7 +112,8 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
   if (left && per_item_usd > 0)
     fit = std::min(fit, static_cast<std::size_t>(std::max(0.0, *left) / per_item_usd));
   if (rules.max_calls) {
-    std::size_t left = *rules.max_calls > spent.calls ? *rules.max_calls - spent.calls : 0;
+    const std::size_t calls = spent.calls + spent.prior_calls;
+    std::size_t left = *rules.max_calls > calls ? *rules.max_calls - calls : 0;
     fit = std::min(fit, left / std::max<std::size_t>(1, alive.size()));
   }
   // The first round whole (a cap that cannot pay for start_sample items of every candidate
@@ -165,13 +170,16 @@ class Search {
     bool stopped = false;
     for (std::size_t c : alive_) {
       std::optional<double> left;
-      if (rules_.budget_usd) left = std::max(0.0, *rules_.budget_usd - spent_.usd);
+      if (rules_.budget_usd)
+        left = std::max(0.0, *rules_.budget_usd - spent_.usd - spent_.prior_usd);
       if (rules_.total_cap_usd)
         left = std::min(left.value_or(*rules_.total_cap_usd),
                         std::max(0.0, *rules_.total_cap_usd - spent_.usd));
       SampleScore s = evaluator_.evaluate(c, n, left);
       spent_.usd += s.spent_usd;
       spent_.calls += s.requests;
+      spent_.prior_usd += s.prior_usd;
+      spent_.prior_calls += s.prior_answers;
       stopped = stopped || s.budget_stopped;
       if (round == 0 && s.budget_stopped && s.n < n) first_round_cut_ = true;
       result_.candidates[c].rounds.push_back({round, s});
@@ -233,6 +241,8 @@ class Search {
   HalvingResult choose() {
     result_.spent_usd = spent_.usd;
     result_.requests = spent_.calls;
+    result_.prior_usd = spent_.prior_usd;
+    result_.prior_answers = spent_.prior_calls;
     if (alive_.empty()) {
       result_.notes.push_back("no candidate met the limits: no winner");
       return result_;

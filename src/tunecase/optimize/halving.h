@@ -15,8 +15,14 @@ struct SampleScore {
   std::size_t correct = 0;
   std::optional<double> usd_per_1k;  // mean priced cost of a call x 1000; nullopt: unknown price
   double p95_ms = 0;
-  double spent_usd = 0;         // new spend of this evaluation (cached answers cost nothing)
-  std::size_t requests = 0;     // requests sent (cache hits excluded)
+  double spent_usd = 0;      // new spend of this evaluation (cached answers cost nothing)
+  std::size_t requests = 0;  // requests sent (cache hits excluded)
+  // Cached answers this search had not counted yet (items beyond what earlier rounds of it
+  // evaluated: paid by a killed run of the same search, or an earlier command), at their price:
+  // the budget and max_calls count them as if sent, so that a resumed search makes the choices
+  // an uninterrupted one makes and does not spend its budget twice.
+  double prior_usd = 0;
+  std::size_t prior_answers = 0;
   bool budget_stopped = false;  // the runner refused to spend more
 };
 
@@ -34,7 +40,8 @@ class CandidateEvaluator {
 
 struct HalvingRules {
   std::size_t start_sample = 50;
-  std::optional<double> budget_usd;  // new spend of the search
+  // The search's spend: new requests, and cached answers it had not counted (SampleScore).
+  std::optional<double> budget_usd;
   // A cap on the whole run, the final scoring of the winner on `final_items` test items
   // included: a round starts only if what it and the dearest survivor's final step would cost
   // still fits (--max-cost).
@@ -77,6 +84,9 @@ struct HalvingResult {
   std::vector<std::size_t> sample_sizes;     // n of each round
   double spent_usd = 0;
   std::size_t requests = 0;
+  // Cached answers counted toward budget_usd / max_calls (SampleScore::prior_usd), summed.
+  double prior_usd = 0;
+  std::size_t prior_answers = 0;
   bool budget_forced = false;  // the budget or call cap ended the search before the dev split
   std::string decided_by;      // what chose the winner: "data: ...", "dev split used up: ..."
                                // or "budget: ..."

@@ -70,12 +70,23 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   LlmRunOptions run = options_;
   run.max_cost_usd = budget_left_usd;
   run.progress = false;
+  if (counted_.size() < candidates_.size()) counted_.resize(candidates_.size(), 0);
+  run.cap_counts_cached_from = counted_[candidate];
   if (gate_ != nullptr) gate_->prepare(run);
   LlmRunResult result = run_llm_approach(c.approach, config_, data_.train, items, data_.labels, run,
                                          client_, runner_log_);
   if (gate_ != nullptr) gate_->add_spent(result.spent_usd);
   simulated_ = simulated_ || result.simulated;
   SampleScore s = score_run(result, items);
+  s.prior_usd = result.cached_counted_usd;
+  s.prior_answers = result.cached_counted;
+  counted_[candidate] = std::max(counted_[candidate], n);
+  if (s.prior_answers > 0)
+    fmt::print(log_,
+               "  {:<60} {} answers from the cache that this search had not counted (a killed "
+               "run of it, or an earlier command, paid for them): ${:.4f} counted toward "
+               "budget_usd and max_calls as if sent\n",
+               c.name, s.prior_answers, s.prior_usd);
   if (s.n == 0)
     fmt::print(log_, "  {:<60} n=0     not measured: the budget ended before its first item\n",
                c.name);

@@ -49,6 +49,9 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   std::ostream& log_;
   std::ostream& runner_log_;
   bool simulated_ = false;
+  // Per candidate, the dev items the search has counted so far (its largest sample): cached
+  // answers beyond them were paid outside this search's count and are counted as prior spend.
+  std::vector<std::size_t> counted_;
 };
 
 // Figures of a finished run over `items`: correct, $/1k (mean priced cost of a call, cache hits

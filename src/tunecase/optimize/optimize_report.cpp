@@ -72,9 +72,10 @@ std::string search_summary(const nlohmann::json& doc) {
   std::string decided = s.value("decided_by", std::string());
   return fmt::format(
       "{} candidates, successive halving on nested dev samples of {} items (dev split: {}). "
-      "Rule: {}. Search spend ${:.4f} (measured, new requests only) in {} requests{}.{}{}",
+      "Rule: {}. Search spend ${:.4f} ({}, new requests only) in {} requests{}.{}{}",
       s["candidates"].get<std::size_t>(), sizes, s["dev_size"].get<std::size_t>(),
       s["winner_rule"].get<std::string>(), s["spent_usd"].get<double>(),
+      doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured",
       s["requests"].get<std::size_t>(),
       doc.contains("spent") && doc["spent"]["test_usd"].is_number()
           ? fmt::format("; with the winner's test run ${:.4f} in {} requests in all",

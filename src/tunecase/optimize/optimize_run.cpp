@@ -221,14 +221,22 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
 
 // What the whole command spent: the search and the winner's test run (`test_run`, null when it
 // did not run). The estimate before it counted both; the summary had named the search's alone.
-nlohmann::json spent_json(const HalvingResult& result, const nlohmann::json& test_run) {
+nlohmann::json spent_json(const HalvingResult& result, const nlohmann::json& test_run,
+                          bool simulated) {
   const bool tested = test_run.is_object();
   return {
       {"usd", result.spent_usd + (tested ? test_run.value("spent_usd", 0.0) : 0.0)},
       {"requests", result.requests + (tested ? test_run.value("requests", std::size_t{0}) : 0)},
       {"search_usd", result.spent_usd},
       {"test_usd", tested ? nlohmann::json(test_run.value("spent_usd", 0.0)) : nlohmann::json()},
-      {"basis", "measured: new requests only (answers from the cache cost nothing)"}};
+      // Answers from the cache that the search counted toward budget_usd as if sent (paid by a
+      // killed run of this search, or an earlier command): the search's cost at list price is
+      // search_usd plus these.
+      {"search_cached_counted_usd", result.prior_usd},
+      {"search_cached_counted_answers", result.prior_answers},
+      {"basis", simulated ? "simulated (sim-llm's answers, priced as the model's): new requests "
+                            "only (answers from the cache cost nothing)"
+                          : "measured: new requests only (answers from the cache cost nothing)"}};
 }
 
 }  // namespace
@@ -328,7 +336,7 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
           {"test", nullptr},
           {"test_not_run", e.what()},
           {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
-      doc["spent"] = spent_json(result, nlohmann::json());
+      doc["spent"] = spent_json(result, nlohmann::json(), doc.value("simulated", false));
       write_optimize_outputs(doc, options.out_dir);
       // The refusal names what the search already spent (measured), which a rerun does not pay
       // again: the terminal had shown no figure, and the rerun's "$0" for the search.
@@ -348,7 +356,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     note_majority_floor(doc["winner"], split.search.dev_order);
   }
   doc["spent"] =
-      spent_json(result, doc["winner"].is_null() ? nlohmann::json() : doc["winner"]["test"]);
+      spent_json(result, doc["winner"].is_null() ? nlohmann::json() : doc["winner"]["test"],
+                 doc.value("simulated", false));
   write_optimize_outputs(doc, options.out_dir);
   return doc;
 }

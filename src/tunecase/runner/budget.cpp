@@ -78,7 +78,7 @@ void confirm_spend(const RunEstimate& estimate, std::string_view approach, doubl
 }
 
 bool SpendBudget::allows(double worst_case_usd) const {
-  return !max_ || spent_ + reserved_ + worst_case_usd <= *max_;
+  return !max_ || paid_before_ + spent_ + reserved_ + worst_case_usd <= *max_;
 }
 
 void SpendBudget::settle(double worst_case_usd, double actual_usd) {

@@ -66,6 +66,8 @@ class SpendBudget {
   explicit SpendBudget(std::optional<double> max_usd) : max_(max_usd) {}
 
   bool allows(double worst_case_usd) const;
+  // Counts what was paid before this run (cached answers a search counts) toward the cap.
+  void count_paid_before(double usd) { paid_before_ += usd; }
   void reserve(double worst_case_usd) { reserved_ += worst_case_usd; }
   // The request finished: its reservation is released and `actual_usd` (0 if it failed) spent.
   void settle(double worst_case_usd, double actual_usd);
@@ -75,7 +77,7 @@ class SpendBudget {
 
  private:
   std::optional<double> max_;
-  double spent_ = 0, reserved_ = 0;
+  double spent_ = 0, reserved_ = 0, paid_before_ = 0;
 };
 
 }  // namespace tunecase

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -32,6 +33,10 @@ struct LlmRunOptions {
   // not started (SpendNotConfirmed, nothing sent) instead of stopping part-way; for a run whose
   // figures on part of its items would be read as the whole's (optimize's final test run).
   bool whole_or_nothing = false;
+  // Cached answers of the items from this index on count toward max_cost_usd at their price, as
+  // if sent: a search's budget covers answers an earlier, killed run of the same search paid for,
+  // so a resumed search stops where an uninterrupted one would (optimize). Default: none count.
+  std::size_t cap_counts_cached_from = std::numeric_limits<std::size_t>::max();
   bool assume_yes = false;                      // --yes: never ask
   double confirm_above_usd = kConfirmAboveUsd;  // ask before a run estimated above this
   std::filesystem::path cache_file;             // SQLite response cache; "" = no cache
@@ -120,7 +125,10 @@ struct LlmRunResult {
   std::size_t evaluated = 0;  // items with an answer (from the cache or the network)
   std::size_t cache_hits = 0, requests_sent = 0, retries = 0, errors = 0, invalid = 0;
   bool stopped_by_budget = false;
-  double spent_usd = 0;                // measured new spend of this run (cache hits cost nothing)
+  double spent_usd = 0;  // measured new spend of this run (cache hits cost nothing)
+  // The price of the cached answers counted toward the cap (cap_counts_cached_from), and how many.
+  double cached_counted_usd = 0;
+  std::size_t cached_counted = 0;
   std::optional<double> estimate_usd;  // printed before the run; nullopt without a price
   bool simulated = false;              // answers came from `tunecase sim-llm`
   bool price_known = true;

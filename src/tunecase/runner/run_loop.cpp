@@ -127,6 +127,12 @@ void RunLoop::plan() {
           record_answer(i, approach_.provider().parse_response(response), hit->latency_ms, true,
                         a.request.body.size());
           ++estimate.cached;
+          if (i >= options_.cap_counts_cached_from) {
+            const double usd = result_.predictions[i].cost_usd.value_or(0);
+            budget_.count_paid_before(usd);
+            result_.cached_counted_usd += usd;
+            ++result_.cached_counted;
+          }
           continue;
         } catch (const ProviderError&) {
           // An unreadable cached body is asked again, and the fresh answer replaces it.
@@ -161,7 +167,8 @@ void RunLoop::plan() {
   // command of many runs without a terminal had stopped part-way, after spending, although its
   // --max-cost bounded the whole of it).
   const bool capped = options_.max_cost_usd.has_value() && estimate.usd.has_value();
-  if (capped && options_.whole_or_nothing && worst_usd > *options_.max_cost_usd)
+  if (capped && options_.whole_or_nothing &&
+      result_.cached_counted_usd + worst_usd > *options_.max_cost_usd)
     throw SpendNotConfirmed(fmt::format(
         "{}: this run may cost up to {} (its {} items to send at their worst case, answers "
         "at max_tokens), more than the {} its cap leaves; nothing was sent, rather than "
