@@ -264,6 +264,27 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
     if (!extra->is_table())
       r.fail("extra", "must be a table of request fields, e.g. { top_p = 1 }");
     s.extra = toml_to_json(*extra->as_table());
+    // Fields tunecase writes itself, and prices, estimates, caps or reads the answer by: replaced
+    // through extra, the request would differ from what every figure says (a model priced as
+    // another, max_tokens past the worst case a spend cap reserves, a stream nobody reads).
+    static const std::vector<std::pair<std::string, std::string>> kOwnFields = {
+        {"model", "set model = \"...\" in the approach instead: it is priced from that key"},
+        {"max_tokens", "set max_tokens in the approach instead: estimates and caps read it"},
+        {"max_completion_tokens",
+         "set max_tokens in the approach instead (sent as max_completion_tokens where the model "
+         "wants it): estimates and caps read it"},
+        {"temperature", "set temperature in the approach instead: the reports record it"},
+        {"seed", "set seed in the approach instead: the reports record it"},
+        {"messages", "the prompt is built from prompt, template and the data"},
+        {"system", "the prompt is built from prompt, template and the data"},
+        {"response_format", "set structured_output = true in the approach instead"},
+        {"tools", "set structured_output = true in the approach instead"},
+        {"tool_choice", "set structured_output = true in the approach instead"},
+        {"stream", "tunecase reads whole answers, not streams"},
+        {"n", "one answer per request is read and priced"}};
+    for (const auto& [field, instead] : kOwnFields)
+      if (s.extra.contains(field))
+        r.fail("extra", fmt::format("{} is a field tunecase sets itself; {}", field, instead));
   }
   const toml::table* p = r.table("price", "USD per 1M tokens, replacing the catalogue",
                                  "{ input = 0.15, cached_input = 0.075, output = 0.60 }");
@@ -274,9 +295,9 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
     price.cached_input = pr.optional_number("cached_input", kNonNegative, "USD per 1M cached");
     price.output = pr.number("output", 0, kNonNegative, "USD per 1M output tokens");
     price.date = pr.text("date", "", "when the price was read");
+    pr.finish();  // a misspelt key is named first ("inptu": did you mean input?)
     if (!pr.describing() && (!pr.has("input") || !pr.has("output")))
       pr.fail("", "needs input and output");
-    pr.finish();
     if (p != nullptr) s.price = price;
   }
   s.prices =
