@@ -238,6 +238,34 @@ TEST_F(Retrain, ADryRunRegistersNothingAndTooSmallAHoldoutPromotesNothing) {
                                                                         : ModelStatus::challenger);
 }
 
+// A [data] file that holds the served traffic (exported after it): the held-out items whose
+// texts are in the original training data are left out of the holdout and said, instead of
+// scoring a challenger trained on them as "never trained on".
+TEST_F(Retrain, HeldOutTextsInTheOriginalDataAreLeftOutAndSaid) {
+  Examples original;
+  train_champion(120, &original);
+  int64_t last = log_traffic(120, 255);
+  RetrainRequest clean = request(last + kDayMs, original);
+  clean.dry_run = true;
+  RetrainRun before = run_retrain(config_, *store_, clean);
+  const int64_t held_out = before.approaches[0].comparison.holdout;
+  ASSERT_GT(held_out, 100);
+  // The original data now holds every ticket, the holdout's days included.
+  Examples everything = original;
+  for (const auto& it : items_) {
+    if (it.day < first_day_ + 120 || it.day >= first_day_ + 255) continue;
+    everything.push_back(Example{"", it.text, it.label});
+  }
+  RetrainRequest leaky = request(last + kDayMs, everything);
+  leaky.dry_run = true;
+  RetrainRun after = run_retrain(config_, *store_, leaky);
+  EXPECT_EQ(after.holdout_in_original, held_out + before.holdout_in_original);
+  EXPECT_EQ(after.approaches[0].comparison.holdout, 0);
+  EXPECT_FALSE(after.approaches[0].comparison.promote);
+  EXPECT_NE(retrain_markdown(after).find("left out of the holdout"), std::string::npos);
+  EXPECT_EQ(retrain_json(after)["holdout"]["left_out_in_original"], after.holdout_in_original);
+}
+
 TEST_F(Retrain, WithoutKeptTextsTheStoreHasNothingToTrainOnAndSaysSo) {
   Examples original;
   train_champion(60, &original);

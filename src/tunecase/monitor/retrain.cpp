@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <sstream>
+#include <string_view>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -436,7 +438,18 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     return t.created_at_ms < run.holdout_from_ms;
   });
   RetrainData data;
-  data.holdout.assign(split, labelled.end());
+  // A held-out item whose text is in the original training data is one both models may have
+  // learned (a [data] file exported after the traffic, or holding it): it judges neither, and is
+  // left out of the holdout, said in the report. It had been scored as "never trained on".
+  std::unordered_set<std::string_view> original_texts;
+  for (const Example& e : request.original) original_texts.insert(e.text);
+  for (auto it = split; it != labelled.end(); ++it) {
+    if (original_texts.count(it->text) > 0) {
+      ++run.holdout_in_original;
+      continue;
+    }
+    data.holdout.push_back(*it);
+  }
   data.train = request.original;
   data.original_rows = static_cast<int64_t>(request.original.size());
   for (auto it = labelled.begin(); it != split; ++it) {
@@ -530,6 +543,12 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
           "{} held-out items from before {} are left out: the champion was trained on labels up "
           "to then, so they would judge it on its own training data",
           seen, iso_date(champion_cutoff / kDayMs)));
+    if (run.holdout_in_original > 0)
+      out.comparison.reasons.push_back(fmt::format(
+          "{} labelled items of the holdout days are left out: their texts are in the original "
+          "training data ([data]), so both models may have learned them (a [data] file that "
+          "holds the served traffic; point it at the data from before the traffic)",
+          run.holdout_in_original));
     // A holdout reaching back before the champion's cutoff trains the challenger on less
     // feedback than the champion had: a tie would swap in a model that knows less.
     if (champion_cutoff > run.holdout_from_ms) {
@@ -610,7 +629,8 @@ nlohmann::json retrain_json(const RetrainRun& run) {
            {{"from", iso_date(run.holdout_from_ms / kDayMs)},
             {"to", iso_date(run.holdout_to_ms / kDayMs - 1)},
             {"from_ms", run.holdout_from_ms},
-            {"to_ms", run.holdout_to_ms}}},
+            {"to_ms", run.holdout_to_ms},
+            {"left_out_in_original", run.holdout_in_original}}},
           {"labelled_items_in_store", run.feedback_items},
           {"dry_run", run.dry_run},
           {"approaches", approaches},
@@ -622,9 +642,15 @@ std::string retrain_markdown(const RetrainRun& run) {
   md += fmt::format(
       "Holdout: the labelled items of {} to {} (UTC), never trained on. Training data: the "
       "original labels plus the {} feedback labels before the holdout. All figures are measured "
-      "on the holdout.{}\n\n",
+      "on the holdout.{}{}\n\n",
       iso_date(run.holdout_from_ms / kDayMs), iso_date(run.holdout_to_ms / kDayMs - 1),
       run.approaches.empty() ? 0 : run.approaches.front().train_feedback,
+      run.holdout_in_original > 0
+          ? fmt::format(" {} labelled items of those days are left out of the holdout: their "
+                        "texts are in the original training data ([data]), which both models may "
+                        "have learned.",
+                        run.holdout_in_original)
+          : "",
       run.dry_run ? " Dry run: nothing was registered or promoted." : "");
   for (const ApproachRetrain& a : run.approaches) {
     const Comparison& c = a.comparison;

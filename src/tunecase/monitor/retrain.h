@@ -111,6 +111,9 @@ struct RetrainRun {
   int64_t now_ms = 0;
   int64_t holdout_from_ms = 0, holdout_to_ms = 0;  // [from, to): the held-out window
   int64_t feedback_items = 0;                      // labelled items with kept texts in the store
+  // Labelled items of the holdout window whose text is in the original training data: left out
+  // of the holdout (both models may have learned them).
+  int64_t holdout_in_original = 0;
   bool dry_run = false;
   std::vector<ApproachRetrain> approaches;
   std::vector<std::string> notes;  // approaches not retrained and why
