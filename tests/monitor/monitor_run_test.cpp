@@ -124,6 +124,39 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
   EXPECT_NE(monitor_markdown(run.document).find("(replaced model, not judged)"), std::string::npos);
 }
 
+// A rollback on day 12 hands the approach back to the model that served days 0 to 10: only the
+// days the rolled-back version answered (10 to 12) are another model's. Every day up to the
+// rollback had been marked "replaced model" and said to be answered by the model it replaced.
+TEST_F(RunMonitor, AfterARollbackOnlyTheRolledBackVersionsDaysAreAnothers) {
+  for (int d = 0; d < 13; ++d) log_day("linear", d, 150, 100, 87);
+  ModelVersion old_model, new_model;
+  old_model.approach = new_model.approach = "linear";
+  old_model.version = "aaaaaaaaaaaaaaaa";
+  new_model.version = "bbbbbbbbbbbbbbbb";
+  old_model.created_at_ms = kT0;
+  new_model.created_at_ms = kT0 + 10 * kDayMs;
+  store_->register_model(old_model);
+  store_->register_model(new_model);
+  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion, kT0));
+  ASSERT_TRUE(store_->set_model_status("linear", new_model.version, ModelStatus::champion,
+                                       kT0 + 10 * kDayMs + 3'600'000, "tunecase retrain"));
+  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
+                                       kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
+  MonitorSettings s;
+  s.days = 14;
+  auto run = run_monitor(*store_, s, at_day(13), AlertOutputs{});
+  const auto& linear = run.document["approaches"][0];
+  EXPECT_EQ(linear["model_version"], old_model.version);
+  EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 13));
+  for (const auto& day : linear["days"]) {
+    const std::string date = day["date"].get<std::string>();
+    bool replaced = date >= iso_date(kDay0 + 10) && date <= iso_date(kDay0 + 12);
+    EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
+    EXPECT_EQ(day["counted"].get<bool>(), !replaced && day["labelled"].get<int>() > 0)
+        << day.dump();
+  }
+}
+
 // Labels arrive days late: yesterday has none yet, and the drop is judged on the newest day that
 // has enough labels.
 TEST_F(RunMonitor, ADropWhoseLabelsAreStillArrivingIsJudgedOnTheNewestLabelledDay) {

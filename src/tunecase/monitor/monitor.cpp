@@ -1,5 +1,10 @@
 #include "tunecase/monitor/monitor.h"
 
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include <set>
@@ -67,42 +72,67 @@ int64_t requests_between(Store& store, int64_t from_ms, int64_t to_ms) {
   return n;
 }
 
-// When the approach's current champion replaced another model: its version and the day of its
-// promotion; nullopt when it replaced none (the first model of the approach, registered as it
-// was). The days up to that one were answered, wholly or in part, by the model it replaced.
+// When other versions than the approach's current champion served it: the current version, the
+// [from, to) spans (ms) in which another was champion, read from the registry's events, and the
+// last day such a span touches. nullopt when no other version ever served. Before its first
+// "champion" event, a version served from the start (eval's model, registered at the first
+// retrain). A rollback hands the approach back to the version it had: only the days of the
+// rolled-back version are another's (they had all been, up to the rollback).
 struct Replacement {
   std::string version;
-  int64_t day = 0;
+  std::vector<std::pair<int64_t, int64_t>> others;
+  int64_t last_day = 0;
+  bool touches(int64_t day) const {
+    for (const auto& [from, to] : others)
+      if (from < (day + 1) * kDayMs && to > day * kDayMs) return true;
+    return false;
+  }
 };
 std::optional<Replacement> champion_replacement(Store& store, const std::string& approach) {
-  std::vector<ModelVersion> versions = store.models(approach);
-  const ModelVersion* champion = nullptr;
-  bool replaced_one = false;  // another version was champion once (retired or rolled back)
-  for (const ModelVersion& m : versions) {
-    if (m.status == ModelStatus::champion) champion = &m;
-    replaced_one =
-        replaced_one || m.status == ModelStatus::retired || m.status == ModelStatus::rolled_back;
+  std::string current;
+  for (const ModelVersion& m : store.models(approach))
+    if (m.status == ModelStatus::champion) current = m.version;
+  if (current.empty()) return std::nullopt;
+  Replacement r{current, {}, 0};
+  std::string holder;
+  int64_t since = std::numeric_limits<int64_t>::min();
+  for (const ModelEvent& e : store.model_events(approach)) {
+    if (e.event != "champion" || e.version == holder) continue;
+    if (holder.empty()) {
+      holder = e.version;  // it served from the start
+      continue;
+    }
+    if (holder != current) r.others.emplace_back(since, e.at_ms);
+    holder = e.version;
+    since = e.at_ms;
   }
-  if (champion == nullptr || !replaced_one || !champion->promoted_at_ms) return std::nullopt;
-  return Replacement{champion->version, day_of_ms(*champion->promoted_at_ms)};
+  if (!holder.empty() && holder != current)
+    r.others.emplace_back(since, std::numeric_limits<int64_t>::max());
+  if (r.others.empty()) return std::nullopt;
+  for (const auto& [from, to] : r.others)
+    if (to != std::numeric_limits<int64_t>::max())
+      r.last_day = std::max(r.last_day, day_of_ms(to - 1));
+  return r;
 }
 
-// The accuracy rule judges the model being served: the days of `series` up to its champion's
-// promotion are marked replaced_model and not counted (their labels, arriving late, had
+// The accuracy rule judges the model being served: the days another version answered, wholly
+// or in part, are marked replaced_model and not counted (their labels, arriving late, had
 // reopened the alert, and made a retrain due, about a model already replaced). The replacement
 // when such a day had counted, for the finding to name the version it judged.
 std::optional<Replacement> judge_the_served_model(Store& store, ApproachSeries& series) {
   std::optional<Replacement> r = champion_replacement(store, series.approach);
-  if (!r || series.days.empty() || series.days.front().day > r->day) return std::nullopt;
-  series.judged_from = iso_date(r->day + 1);
-  series.model_version = r->version;
-  bool cut = false;
+  if (!r || series.days.empty()) return std::nullopt;
+  bool cut = false, any = false;
   for (DayPoint& d : series.days) {
-    if (d.day > r->day) break;
+    if (!r->touches(d.day)) continue;
+    any = true;
     cut = cut || d.counted;
     d.counted = false;
     d.replaced_model = true;
   }
+  if (!any) return std::nullopt;
+  series.judged_from = iso_date(r->last_day + 1);
+  series.model_version = r->version;
   return cut ? r : std::nullopt;
 }
 
@@ -153,12 +183,12 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
       if (x.kind != kAccuracyBelowFloor || !r) continue;
-      x.details["judged_from"] = iso_date(r->day + 1);
+      x.details["judged_from"] = iso_date(r->last_day + 1);
       x.details["model_version"] = r->version;
       x.message += fmt::format(
-          "; judged on the days served by version {} only (promoted on {}: the days before were "
-          "answered by the model it replaced)",
-          r->version.substr(0, 12), iso_date(r->day));
+          "; judged on the days served by version {} only (days up to {} were answered, wholly "
+          "or in part, by another version)",
+          r->version.substr(0, 12), iso_date(r->last_day));
     }
     findings.insert(findings.end(), f.begin(), f.end());
   }
