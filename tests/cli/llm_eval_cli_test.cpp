@@ -178,6 +178,46 @@ TEST(LlmEvalCli, AnApproachWhoseEveryRequestFailedExitsOne) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "eval.json"));
 }
 
+// Two LLM approaches each estimated under $1, together over it, no --yes and no terminal: the
+// second is asked about (the command's spend so far plus its estimate passes $1) and refused.
+// Each had been asked about alone, so a config of several approaches spent over $1 unasked.
+TEST(LlmEvalCli, SeveralApproachesAreAskedAboutOnceTheirSpendTogetherPassesADollar) {
+  TempDir dir;
+  SimLlmProcess sim(dir.path());
+  ASSERT_GT(sim.port(), 0);
+  std::string rows = "text,category\n";
+  for (int i = 0; i < 20; ++i)
+    rows += fmt::format("my invoice {} is wrong,billing\nI cannot log in ({}),login\n", i, i);
+  std::ofstream(dir.path() / "t.csv") << rows;
+  auto write = [&](double price, bool both) {
+    std::string approach =
+        "[[approach]]\nname = \"{}\"\nkind = \"openai\"\nmodel = \"m\"\nbase_url = "
+        "\"http://127.0.0.1:{}/v1\"\napi_key_env = \"TUNECASE_TEST_KEY\"\ntemperature = {}\n"
+        "price = {{ input = {}, output = {} }}\n\n";
+    std::ofstream(dir.path() / "p.toml")
+        << "[data]\npath = \"t.csv\"\nlabel = \"category\"\n\n"
+        << fmt::format(fmt::runtime(approach), "a", sim.port(), 0, price, price)
+        << (both ? fmt::format(fmt::runtime(approach), "b", sim.port(), 1, price, price) : "");
+  };
+  // What one approach's run is estimated at, at $1,000 per million tokens (capped at nothing,
+  // so nothing is sent).
+  write(1000, false);
+  const std::string env = std::string("TUNECASE_TEST_KEY=") + kKey + " ";
+  const std::string args = "eval --no-inspect --no-cache --config " +
+                           (dir.path() / "p.toml").string() + " --out " +
+                           (dir.path() / "out").string();
+  CliResult probe = run_cli_with_env(env, args + " --max-cost 0.000001");
+  const std::size_t at = probe.output.find("estimated cost $");
+  ASSERT_NE(at, std::string::npos) << probe.output;
+  const double estimate = std::stod(probe.output.substr(at + 16));
+  ASSERT_GT(estimate, 0);
+  write(1000 * 0.9 / estimate, true);  // each about $0.90, together about $1.80
+  CliResult r = run_cli_with_env(env, args);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("b: the run was not confirmed"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("a: the run was not confirmed"), std::string::npos) << r.output;
+}
+
 TEST(LlmEvalCli, UnreachableEndpointIsAClearError) {
   TempDir dir;
   write_config(dir.path() / "p.toml", 9);

@@ -30,6 +30,7 @@
 #include "tunecase/quality/quality_report.h"
 #include "tunecase/report/eval_report.h"
 #include "tunecase/runner/cache_location.h"
+#include "tunecase/runner/llm_runner.h"
 #include "tunecase/runner/response_cache.h"
 #include "tunecase/stats/proportion.h"
 
@@ -60,7 +61,7 @@ struct ApproachOutcome {
 
 ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig& config,
                              const PreparedData& data, const EvalOptions& options,
-                             double& spent_usd, std::ostream& log) {
+                             CommandSpendGate& spend, std::ostream& log) {
   const Splits& s = data.splits;
   std::vector<std::string> gold;
   gold.reserve(s.test.size());
@@ -95,10 +96,10 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     out.predictions = std::move(run.predictions);
   } else {
     std::optional<double> budget_left;
-    if (options.max_cost_usd) budget_left = std::max(0.0, *options.max_cost_usd - spent_usd);
-    LlmEvalRun run =
-        run_llm_eval(approach, config, s.train, s.test, data.labels, options, budget_left, log);
-    spent_usd += run.spent_usd;
+    if (options.max_cost_usd) budget_left = std::max(0.0, *options.max_cost_usd - spend.spent());
+    LlmEvalRun run = run_llm_eval(approach, config, s.train, s.test, data.labels, options,
+                                  budget_left, spend, log);
+    spend.add_spent(run.spent_usd);
     cost = api_cost(run.predictions, config.queries_per_day(), config.business.days_per_month);
     simulated = run.simulated;
     extra = {{"runner", run.summary},
@@ -204,7 +205,7 @@ nlohmann::json without_near_leaked(const ScoredApproach& s, const std::vector<bo
 // redacted run's, and what the redacted run replaced.
 nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohmann::json& redacted,
                                     const ProjectConfig& config, const PreparedData& data,
-                                    const EvalOptions& options, double& spent_usd,
+                                    const EvalOptions& options, CommandSpendGate& spend,
                                     std::ostream& log) {
   ProjectConfig raw = config;
   raw.privacy.rules = RedactionRules{};
@@ -219,7 +220,7 @@ nlohmann::json redaction_comparison(const ApproachConfig& approach, const nlohma
   EvalOptions raw_options = options;
   raw_options.out_dir.clear();
   raw_options.cache.disabled = true;
-  ApproachOutcome plain = evaluate_one(copy, raw, data, raw_options, spent_usd, log);
+  ApproachOutcome plain = evaluate_one(copy, raw, data, raw_options, spend, log);
   auto figures = [](const nlohmann::json& j) {
     return nlohmann::json{{"accuracy", j.at("accuracy")},
                           {"accuracy_ci95", j.at("accuracy_ci95")},
@@ -371,13 +372,16 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   std::vector<std::string> names;
   std::vector<std::vector<Prediction>> predictions;
   std::vector<ScoredApproach> scored;
-  double spent_usd = 0;
+  // One confirmation threshold for the command: each LLM approach is asked about once the
+  // command's spend so far plus its estimate passes $1 (each had been asked about alone, so three
+  // approaches spent $1.17 unasked).
+  CommandSpendGate spend(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   nlohmann::json comparisons = nlohmann::json::array();
   for (const auto& approach : approaches) {
-    ApproachOutcome outcome = evaluate_one(approach, config, data, options, spent_usd, log);
+    ApproachOutcome outcome = evaluate_one(approach, config, data, options, spend, log);
     if (options.compare_redaction && approach.is_llm())
       comparisons.push_back(
-          redaction_comparison(approach, outcome.json, config, data, options, spent_usd, log));
+          redaction_comparison(approach, outcome.json, config, data, options, spend, log));
     ScoredApproach s{approach.name, {}, {}};
     for (std::size_t i = 0; i < data.splits.test.size(); ++i) {
       const Prediction& p = outcome.predictions[i];

@@ -8,11 +8,12 @@ namespace tunecase {
 LlmEvalRun run_llm_eval(const ApproachConfig& approach, const ProjectConfig& config,
                         const Examples& train, const Examples& test,
                         const std::vector<std::string>& labels, const EvalOptions& options,
-                        std::optional<double> budget_left_usd, std::ostream& log) {
+                        std::optional<double> budget_left_usd, CommandSpendGate& spend,
+                        std::ostream& log) {
   LlmRunOptions run;
   run.concurrency = options.concurrency;
   run.max_cost_usd = budget_left_usd;
-  run.assume_yes = options.assume_yes;
+  spend.prepare(run);  // assume_yes, and the threshold left of the command's
   run.cache_file = resolve_cache_file(options.cache, config.file);
   run.out_dir = options.out_dir;
   run.progress = options.progress;
