@@ -116,8 +116,9 @@ void read_business(TableReader& r, BusinessSettings& b) {
       r.number("monitoring_usd_per_month", 0, money, "monitoring cost per approach per month");
   b.utilisation = r.number("utilisation", 0.5, Range{0, 1, true, false},
                            "share of self-hosted capacity used (per_query hosting)");
-  b.pilot_traffic_share = r.number("pilot_traffic_share", 0.05, Range{0, 1, true, false},
-                                   "live traffic the pilot gets");
+  b.pilot_traffic_share =
+      r.number("pilot_traffic_share", 0.05, Range{0, 1, true, true},
+               "live traffic the pilot gets (the challenger's share; the baseline keeps the rest)");
   b.baseline = r.text("baseline", "", "the approach you run today (default: the first)");
   b.infra_expertise = r.optional_boolean("infra_expertise", "can the team run model serving?");
   b.data_sensitive = r.optional_boolean("data_sensitive", "must the data stay in your systems?");
