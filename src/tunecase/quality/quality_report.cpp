@@ -92,13 +92,14 @@ void duplicates_section(std::string& md, const DataQuality& q) {
   md += "\n## Duplicates and leakage (measured)\n\n";
   md += fmt::format(
       "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {}; of them "
-      "with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}.\n",
+      "with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}. Dev "
+      "rows removed as exact copies of train: {}.\n",
       s.duplicates_removed, s.label_conflicts,
       s.label_ties_dropped > 0
           ? fmt::format(" (the majority label kept; {} with no majority dropped)",
                         s.label_ties_dropped)
           : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
-      s.leaked_into_train);
+      s.leaked_into_train, s.dev_leaked_into_train);
   if (!s.conflict_samples.empty()) {
     md +=
         fmt::format("\nThe first {} texts with conflicting labels:\n\n", s.conflict_samples.size());
@@ -271,11 +272,16 @@ std::string data_quality_summary(const DataQuality& q) {
       q.balance.test_absent_from_train.size(),
       q.balance.test_absent_from_train.size() == 1 ? "" : "s");
   out += fmt::format(
-      "duplicates: {} exact removed{}; {} near-duplicate rows in train; {} test rows "
+      "duplicates: {} exact removed{}{}; {} near-duplicate rows in train; {} test rows "
       "near-copies of train/dev\n",
       s.duplicates_removed,
       s.label_ties_dropped > 0
           ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
+          : "",
+      s.leaked_into_train + s.dev_leaked_into_train > 0
+          ? fmt::format(", {} test and {} dev rows removed as exact copies of train{}",
+                        s.leaked_into_train, s.dev_leaked_into_train,
+                        s.leaked_into_train > 0 ? "/dev" : "")
           : "",
       q.train_near.redundant_rows, q.test_near_leaked_count);
   if (q.noise) {
