@@ -81,6 +81,19 @@ TEST(PilotPlan, AShareOrLengthThatDisagreesWithTheMemoIsAnError) {
                    0.3);
 }
 
+// [pilot] mode = "shadow" over a memo that planned a split is taken (a team may prefer to keep
+// the challenger off the response path), and said at start and in the rule's source, which the
+// report's reasons quote: it had been taken with no word but the listening line's mode.
+TEST(PilotPlan, AShadowModeOverTheMemosSplitIsSaid) {
+  TempDir dir;
+  PilotPlan plan = plan_with("[pilot]\nmode = \"shadow\"\n", write_memo(dir));
+  EXPECT_EQ(plan.mode, ServeMode::shadow);
+  ASSERT_EQ(plan.notes.size(), 1u);
+  EXPECT_THAT(plan.notes[0], HasSubstr("replaces the split the memo planned (5% of requests"));
+  EXPECT_THAT(plan.rule_source, HasSubstr("replaces the split"));
+  EXPECT_TRUE(plan_with("[pilot]\nmode = \"split\"\n", write_memo(dir)).notes.empty());
+}
+
 // A memo edited by hand (or damaged) is refused at start, not served: a share outside (0, 1)
 // once answered every classify with a 500.
 TEST(PilotPlan, AMemoShareLengthOrSampleOutOfRangeIsRefusedAtStart) {

@@ -307,7 +307,8 @@ const PreviousRun& Gateway::previous_run() const {
 }
 
 std::vector<std::string> Gateway::startup_notes() const {
-  std::vector<std::string> notes = plan_notes_;
+  std::vector<std::string> notes = plan_.notes;
+  notes.insert(notes.end(), plan_notes_.begin(), plan_notes_.end());
   notes.insert(notes.end(), model_notes_.begin(), model_notes_.end());
   bool serves_llm = false;
   for (const ServedApproach* approach : {champion_.get(), challenger_.get()})

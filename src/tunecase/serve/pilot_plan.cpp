@@ -139,6 +139,18 @@ PilotPlan make_pilot_plan(const ProjectConfig& config, const std::filesystem::pa
   plan.mode = plan.challenger.empty()
                   ? ServeMode::production
                   : parse_serve_mode(config.pilot.mode).value_or(ServeMode::split);
+  // The memo planned a split: a shadow pilot runs the challenger beside every request instead of
+  // a share of them, and pairs the arms (McNemar), so the start and the report say so.
+  if (!plan_file.empty() && plan.mode == ServeMode::shadow &&
+      plan.rule.mode == econ::PilotMode::split) {
+    std::string departs = fmt::format(
+        "[pilot] mode = \"shadow\" replaces the split the memo planned ({:.3g}% of requests to "
+        "{}): the challenger runs beside every request, off the response path, and the arms are "
+        "judged pair by pair; drop mode from [pilot] to run the memo's split",
+        100 * plan.share, plan.challenger);
+    plan.notes.push_back(departs);
+    plan.rule_source += "; " + departs;
+  }
   plan.rule.mode =
       plan.mode == ServeMode::shadow ? econ::PilotMode::shadow : econ::PilotMode::split;
   if (plan.mode != ServeMode::shadow) plan.rule.challenger_share = plan.share;

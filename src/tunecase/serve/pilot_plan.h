@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tunecase/config/config.h"
 #include "tunecase/economics/pilot_rule.h"
@@ -14,10 +15,11 @@ struct PilotPlan {
   std::string champion;
   std::string challenger;  // "" = production mode: the champion alone, no verdict
   ServeMode mode = ServeMode::production;
-  double share = 0.05;      // the challenger's planned share of requests (split, fallback)
-  int days = 14;            // planned length
-  econ::PilotRule rule;     // the verdict rule judge_pilot() applies
-  std::string rule_source;  // "decision.json (FILE)" or "[pilot] (FILE:LINE)"
+  double share = 0.05;             // the challenger's planned share of requests (split, fallback)
+  int days = 14;                   // planned length
+  econ::PilotRule rule;            // the verdict rule judge_pilot() applies
+  std::string rule_source;         // "decision.json (FILE)" or "[pilot] (FILE:LINE)"
+  std::vector<std::string> notes;  // said at start: where [pilot] departs from the memo's plan
 };
 
 // The plan from the config's [pilot] table and, with `plan_file` (decide's decision.json), the
