@@ -221,6 +221,22 @@ TEST(DashboardContext, PutsTheMemosFiguresBesideThePilots) {
   EXPECT_TRUE(assumed_vs_measured(nullptr, pilot).empty());
 }
 
+// A self-hosted model's memo price is its hosting bill over the month's volume, assumed like the
+// bill: $0 a query had shown it as free.
+TEST(DashboardContext, ASelfHostedModelsMemoPriceIsItsHostingOverTheVolume) {
+  json decision = json::parse(R"({
+      "business": {"queries_per_month": {"value": 600000, "source": "assumed"}},
+      "approaches": [{"name": "local", "inputs": {"usd_per_query": {"value": 0.0,
+                      "source": "measured"}},
+                      "cost": {"hosting_per_month": {"value": 72, "source": "assumed"}}}]})");
+  json pilot = json::parse(R"({"arms": [{"role": "challenger", "approach": "local"}]})");
+  json rows = assumed_vs_measured(decision, pilot);
+  ASSERT_EQ(rows.size(), 1u);
+  const json& memo = rows[0]["usd_per_query"]["memo"];
+  EXPECT_DOUBLE_EQ(memo["value"].get<double>(), 72.0 / 600000);
+  EXPECT_EQ(memo["source"], "assumed");
+}
+
 // What a person sees: the page in Chromium shows /v1/pilot's numbers, draws its charts, follows a
 // feedback without a reload, logs no error, and fits a phone's width.
 TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {

@@ -129,6 +129,34 @@ json assumed(const json& figure) {
           {"simulated", figure.value("simulated", false)}};
 }
 
+// The memo's running cost of one query: its price per query, plus for a self-hosted model its
+// monthly hosting bill over the month's volume (the price alone, $0, had shown a hosted model as
+// free). Its source is the weakest of the figures it is made of.
+json memo_cost_per_query(const json& decision, const json& approach) {
+  const json& in = approach["inputs"];
+  json per_query = in.contains("usd_per_query") ? assumed(in["usd_per_query"]) : json(nullptr);
+  const json* hosting = find_value(approach, {"cost", "hosting_per_month", "value"});
+  const json* volume = find_value(decision, {"business", "queries_per_month", "value"});
+  if (!hosting || !volume || volume->get<double>() <= 0 || hosting->get<double>() <= 0)
+    return per_query;
+  const json& bill = approach["cost"]["hosting_per_month"];
+  const json& month = decision["business"]["queries_per_month"];
+  auto rank = [](const std::string& source) {
+    return source == "measured" ? 0 : source == "estimated" ? 1 : 2;
+  };
+  std::string source = bill.value("source", "assumed");
+  for (const json* f :
+       {&month, per_query.is_object() ? static_cast<const json*>(&per_query) : nullptr})
+    if (f && rank(f->value("source", "assumed")) > rank(source))
+      source = f->value("source", "assumed");
+  const double price = per_query.is_object() ? per_query["value"].get<double>() : 0.0;
+  return {{"value", price + hosting->get<double>() / volume->get<double>()},
+          {"source", source},
+          {"simulated", bill.value("simulated", false) ||
+                            (per_query.is_object() && per_query.value("simulated", false))},
+          {"includes", "hosting per month over the month's queries"}};
+}
+
 }  // namespace
 
 json assumed_vs_measured(const json& decision, const json& pilot) {
@@ -142,18 +170,16 @@ json assumed_vs_measured(const json& decision, const json& pilot) {
       json measured_usd = nullptr;
       if (arm.contains("usd_per_1k") && arm["usd_per_1k"].is_number())
         measured_usd = arm["usd_per_1k"].get<double>() / 1000.0;
-      rows.push_back(
-          {{"approach", name},
-           {"role", arm.value("role", "")},
-           {"basis", arm.value("basis", "measured")},
-           {"accuracy",
-            {{"memo", in.contains("accuracy") ? assumed(in["accuracy"]) : json(nullptr)},
-             {"pilot", arm.value("accuracy", json(nullptr))},
-             {"pilot_ci95", arm.value("accuracy_ci95", json(nullptr))},
-             {"pilot_labelled", arm.value("labelled", 0)}}},
-           {"usd_per_query",
-            {{"memo", in.contains("usd_per_query") ? assumed(in["usd_per_query"]) : json(nullptr)},
-             {"pilot", measured_usd}}}});
+      rows.push_back({{"approach", name},
+                      {"role", arm.value("role", "")},
+                      {"basis", arm.value("basis", "measured")},
+                      {"accuracy",
+                       {{"memo", in.contains("accuracy") ? assumed(in["accuracy"]) : json(nullptr)},
+                        {"pilot", arm.value("accuracy", json(nullptr))},
+                        {"pilot_ci95", arm.value("accuracy_ci95", json(nullptr))},
+                        {"pilot_labelled", arm.value("labelled", 0)}}},
+                      {"usd_per_query",
+                       {{"memo", memo_cost_per_query(decision, a)}, {"pilot", measured_usd}}}});
     }
   }
   return rows;
