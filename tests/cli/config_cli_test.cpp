@@ -193,7 +193,9 @@ TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
             "[business]\nqueries_per_day = 1000\ncost_per_error_usd = 1\n"
             "engineer_usd_per_week = 1000\n"
             "[[approach]]\nname = \"svm\"\nkind = \"linear\"\nhosting = { usd_per_month = 500 }\n"
-            "[[approach]]\nname = \"knn\"\nkind = \"retrieval\"\n");
+            "[[approach]]\nname = \"knn\"\nkind = \"retrieval\"\n"
+            "[[approach]]\nname = \"pq\"\nkind = \"linear\"\n"
+            "hosting = { usd_per_hour = 1.0, billing = \"per_query\", throughput_per_s = 10 }\n");
   std::string config = (dir.path() / "p.toml").string();
   CliResult eval = run_cli("eval --quiet --config " + config + " --out " + dir.str() + "/out");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
@@ -202,6 +204,9 @@ TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   EXPECT_EQ(e["approaches"][0]["cost_kind"], "hosting_fixed");
   EXPECT_NEAR(e["approaches"][0]["usd_per_1k"].get<double>(), 1000 * 500.0 / 30000, 1e-9);
   EXPECT_EQ(e["approaches"][1]["cost_kind"], "hosting_fixed");  // assumed $0.10/hour, said so
+  // A typed throughput prices per-query hosting in eval as in decide ($1/hour over 10 queries/s
+  // at 50% utilisation); eval had priced it over the measured tens of thousands a second.
+  EXPECT_NEAR(e["approaches"][2]["usd_per_1k"].get<double>(), 1000 * 1.0 / (10 * 0.5 * 3600), 1e-9);
   CliResult decide = run_cli("decide --config " + config + " --eval " + dir.str() + "/out --out " +
                              dir.str() + "/memo");
   ASSERT_EQ(decide.exit_code, 0) << decide.output;

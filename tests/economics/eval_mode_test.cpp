@@ -126,6 +126,22 @@ TEST(EvalMode, TheDefaultHostingBillIsAssumedAndListedAsADefault) {
   EXPECT_EQ(older.hosting_usd_per_month.source, Source::estimated);  // no cost_provenance
 }
 
+// eval priced the default instance at 30 days a month; decide reads days_per_month = 20: the
+// assumed bill is priced again at decide's month, as a hosting table written out would be (the
+// two had cost $72 and $48 for the same model, and the recommendation followed the difference).
+TEST(EvalMode, TheDefaultHostingBillIsPricedAtDecidesMonth) {
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"]) {
+    if (a["name"] != "local-linear") continue;
+    a["cost_provenance"] = "assumed";
+    a["hosting_assumed"] = true;
+  }
+  std::string config = kConfig;
+  config.replace(config.find("[business]\n"), 11, "[business]\ndays_per_month = 20\n");
+  Decision d = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  EXPECT_NEAR(inputs(d, "local-linear").hosting_usd_per_month.get(), 0.10 * 24 * 20, 1e-9);
+}
+
 TEST(EvalMode, PerQueryHostingOverATypedThroughputIsAssumedAndPrintedUnrounded) {
   Scenario s = read_scenario(parse_config(R"([data]
 path = "x.csv"

@@ -260,10 +260,15 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   }
   if (p.hosting) {
     read_hosting(a, *p.hosting, business, where);
-  } else if (measured && unpriced_fixed_bill(*measured)) {
+  } else if (measured &&
+             (unpriced_fixed_bill(*measured) || (cost_kind(*measured) == "hosting_fixed" &&
+                                                 measured->value("hosting_assumed", false)))) {
     // eval ran without a volume: its $ per 1k is one instance at full load, a figure for
     // comparing throughput, not a bill. The bill is an instance running all month, priced as
-    // eval prices one ($0.10/hour assumed, more instances if the volume needs them).
+    // eval prices one ($0.10/hour assumed, more instances if the volume needs them). The
+    // assumed instance eval priced is priced again too, at decide's [business] (days_per_month,
+    // volume), as a typed hosting table is: eval's bill had stayed at eval's days_per_month, so
+    // two identical models, one with the default written out, cost differently.
     read_hosting(a, HostingSettings{}, business, where);
   }
   // Self-hosted without a hosting table: the bill is the assumed default instance.

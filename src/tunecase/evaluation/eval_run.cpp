@@ -87,7 +87,11 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     LocalRun run =
         run_local_approach(approach, s.train, s.dev, s.test, data.labels,
                            options.out_dir / "models" / model_folder_name(approach.name));
-    cost = self_hosted_cost(approach, run.throughput_per_s, config.business);
+    // A throughput typed in the hosting table replaces the measured one, as decide reads it.
+    const double throughput = approach.costs.hosting && approach.costs.hosting->throughput_per_s
+                                  ? *approach.costs.hosting->throughput_per_s
+                                  : run.throughput_per_s;
+    cost = self_hosted_cost(approach, throughput, config.business);
     extra = {{"train_seconds", run.train_seconds},
              {"throughput_per_s", run.throughput_per_s},
              {"params", run.params},
