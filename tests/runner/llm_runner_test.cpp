@@ -232,6 +232,25 @@ TEST_F(RunnerTest, BadRequestIsNotRetried) {
   EXPECT_THAT(*r.predictions[0].error, HasSubstr("1 attempt: HTTP 400"));
 }
 
+// A base_url that already ends with /chat/completions: every request meets a 404. The run stops
+// at the first, naming base_url; it had sent every item and scored the approach 0%.
+TEST_F(RunnerTest, NoSuchApiPathStopsTheRunAndNamesBaseUrl) {
+  FakeClient client([](const HttpRequest&, int) { return testing::status(404); });
+  const std::string stop = stop_message(client, 200);
+  EXPECT_THAT(stop, HasSubstr("answered HTTP 404"));
+  EXPECT_THAT(stop, HasSubstr("check that base_url does not end with it"));
+  EXPECT_LE(client.requests(), 8u);
+}
+
+// The same refusal for every item (a request field the server rejects) ends the run after the
+// twenty in a row that end any run; a few refusals among answers do not (BadRequestIsNotRetried).
+TEST_F(RunnerTest, TwentyRefusalsInARowEndTheRun) {
+  FakeClient client([](const HttpRequest&, int) { return testing::status(400); });
+  const std::string stop = stop_message(client, 200);
+  EXPECT_THAT(stop, HasSubstr("the last 20 items each failed"));
+  EXPECT_LT(client.requests(), 40u);
+}
+
 TEST_F(RunnerTest, RejectedKeyStopsTheRunWithAUserError) {
   FakeClient client([](const HttpRequest&, int) { return testing::status(401); });
   try {

@@ -358,8 +358,19 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         "approach '{}': cannot reach {} ({}) after {} attempts; check base_url and that the "
         "server is running",
         approach_.name(), approach_.provider().endpoint(), why, a.attempts));
+  } else if ((response.status == 404 || response.status == 405) && !any_answer_) {
+    // No such path on the server: every item would get the same answer. The usual cause is a
+    // base_url that already ends with the API's path (/chat/completions, /messages).
+    abort(fmt::format(
+        "approach '{}': {} answered HTTP {} ({}): no such API path on the server. base_url is "
+        "scheme://host[:port]/path, to which tunecase appends the API's path (/chat/completions, "
+        "/messages): check that base_url does not end with it, and that the server serves this "
+        "API",
+        approach_.name(), approach_.provider().endpoint(), response.status, why));
   }
-  if (outcome == AttemptOutcome::kRetryable) count_failure(why, a.attempts);
+  // Any failure counts toward the run's stop: twenty items in a row refused with the same 400
+  // (a request field the server rejects) are no more worth sending than twenty time-outs.
+  count_failure(why, a.attempts);
   result_.predictions[item].error =
       fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
   ++result_.errors;
