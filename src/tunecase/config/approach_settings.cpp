@@ -1,5 +1,6 @@
 #include "tunecase/config/approach_settings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -203,6 +204,18 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   // URL would be written out with it.
   {
     const std::size_t scheme = s.base_url.find("://");
+    // Only HTTP is spoken: another scheme (ftp://, a path) had hung on its first request for the
+    // whole time-out and then advised a longer timeout_ms.
+    const std::string scheme_name =
+        scheme == std::string::npos ? std::string() : s.base_url.substr(0, scheme);
+    if (scheme_name != "http" && scheme_name != "https")
+      r.fail("base_url",
+             scheme == std::string::npos
+                 ? fmt::format("\"{}\" has no scheme; write http://host[:port]/path or "
+                               "https://host[:port]/path (e.g. \"http://127.0.0.1:8000/v1\")",
+                               s.base_url)
+                 : fmt::format("\"{}\": only http:// and https:// are spoken, not {}://",
+                               s.base_url, scheme_name));
     const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
     const std::size_t authority_end = s.base_url.find_first_of("/?#", start);
     const std::string_view authority =
@@ -221,6 +234,24 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   }
   s.api_key_env =
       r.text("api_key_env", "", "environment variable holding the key (none for a local server)");
+  // The name of a variable, not a shell expansion and never the key itself (which the message
+  // does not repeat: config errors are printed and logged).
+  if (!s.api_key_env.empty()) {
+    const std::string& v = s.api_key_env;
+    const bool name = std::all_of(v.begin(), v.end(),
+                                  [](unsigned char c) { return std::isalnum(c) || c == '_'; }) &&
+                      !std::isdigit(static_cast<unsigned char>(v.front()));
+    if (v.front() == '$' && v.size() > 1)
+      r.fail("api_key_env",
+             fmt::format("names the variable, without the shell's $: write api_key_env = \"{}\"",
+                         v.substr(v.find_first_not_of("${"),
+                                  v.find_last_not_of("}") - v.find_first_not_of("${") + 1)));
+    if (!name)
+      r.fail("api_key_env",
+             "is not the name of an environment variable (letters, digits and _, e.g. "
+             "OPENAI_API_KEY); if it holds the key itself, remove it from the file, export the key "
+             "in a variable and name that variable here: keys are never read from the config");
+  }
   s.model = r.text("model", "", "the model id sent to the API and priced from the catalogue");
   s.prompt = r.text("prompt", s.prompt, "the prompt strategy",
                     {"zero_shot", "few_shot", "retrieval_few_shot", "chain_of_thought"});

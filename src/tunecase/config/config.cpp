@@ -84,6 +84,10 @@ void read_data(TableReader& r, DataConfig& d) {
     r.fail("label", fmt::format("names the same column as text (\"{}\"); name the column that "
                                 "holds the labels",
                                 d.label));
+  if (!d.time.empty() && (d.time == d.text || d.time == d.label))
+    r.fail("time", fmt::format("names the same column as {} (\"{}\"); name the column that holds "
+                               "the times",
+                               d.time == d.text ? "text" : "label", d.time));
   if (d.test_fraction + d.dev_fraction >= 1)
     r.fail("dev_fraction", fmt::format("test_fraction + dev_fraction must be below 1 (got {} + {})",
                                        d.test_fraction, d.dev_fraction));
