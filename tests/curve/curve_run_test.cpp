@@ -80,6 +80,11 @@ class CurveRunTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+std::string slurp_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST_F(CurveRunTest, MoreLabelsHelpAndEveryFigureIsWritten) {
   CurveOptions o;
   o.out_dir = dir_ / "out";
@@ -275,6 +280,32 @@ TEST_F(CurveRunTest, ASpendNotConfirmedKeepsWhatWasMeasured) {
   EXPECT_THAT(doc["approaches"][0]["not_measured"][0]["why"].get<std::string>(),
               HasSubstr("not confirmed"));
   EXPECT_EQ(doc["approaches"][1]["points"].size(), 3u);  // lin: 30, 100 and all of train
+  sim.stop();
+}
+
+// A refused run over an earlier run's outputs leaves them: they hold LLM points the refusal kept
+// this run from (the rewrite had dropped them, and said curve.json held what was measured).
+TEST_F(CurveRunTest, ARefusedRunLeavesAnEarlierRunsOutputs) {
+  SimLlmServer sim{SimLlmOptions{}};
+  int port = sim.start();
+  ProjectConfig c = llm_curve(port, "{ input = 20000.0, output = 20000.0 }");
+  CurveOptions o = yes_options("kept", CacheChoice{dir_ / "cache.sqlite", false});
+  std::ostringstream log;
+  nlohmann::json first = run_curve(c, o, log);
+  ASSERT_FALSE(first["approaches"][0]["points"].empty());
+  const std::string before = slurp_file(dir_ / "kept" / "curve.json");
+  // Another test split size: nothing of it cached, so the spend is asked about and refused.
+  o.test_limit = 7;
+  o.cache = CacheChoice{dir_ / "other-cache.sqlite", false};
+  o.assume_yes = false;
+  o.confirm = [](const std::string&) { return false; };
+  try {
+    run_curve(c, o, log);
+    FAIL() << "the spend was refused";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("left as the earlier run wrote them"));
+  }
+  EXPECT_EQ(slurp_file(dir_ / "kept" / "curve.json"), before);
   sim.stop();
 }
 

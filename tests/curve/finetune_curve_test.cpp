@@ -160,6 +160,32 @@ TEST_F(FinetuneCurveTest, MaxCostBelowTheEstimateStartsNoJob) {
   EXPECT_TRUE(recorded_jobs().empty());
 }
 
+// A cap that pays for the jobs' training but not for scoring their models on the test split
+// starts no job: a paid job whose model the cap then left unscored bought nothing.
+TEST_F(FinetuneCurveTest, ACapThatCannotScoreTheTunedModelsStartsNoJob) {
+  CurveOptions o = options();
+  o.assume_yes = false;
+  o.max_cost_usd = 1e-6;
+  EXPECT_THROW(run_curve(config(), o, log_), UserError);
+  const std::string said = log_.str();
+  const std::string jobs = "(estimated) in all, and about $";
+  const auto at = said.find(jobs);
+  ASSERT_NE(at, std::string::npos) << said;
+  const auto training_at = said.rfind("about $", at) + 7;
+  const double training = std::stod(said.substr(training_at));
+  const double scoring = std::stod(said.substr(at + jobs.size()));
+  ASSERT_GT(scoring, 0);
+  o.max_cost_usd = training + scoring / 2;
+  try {
+    run_curve(config(), o, log_);
+    FAIL() << "a cap short of the scoring must start no job";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("with the scoring of their models"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(recorded_jobs().empty());
+}
+
 // A run the spend cap stops part-way is not a point: it was written as "accuracy 0.000"
 // (measured) for sizes never run, and sizes scored on part of the test split sat beside whole
 // ones. Sizes left out are named, with why, and the spend is written.

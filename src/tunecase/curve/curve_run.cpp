@@ -316,6 +316,11 @@ struct TuningJob {
   std::size_t labels = 0;
   FinetuneOptions options;
   FinetunePlan plan;
+  // What scoring its tuned model on the test split may cost (the base model's estimated price
+  // per item: a tuned model's is not in the catalogue before it exists); 0 when unknown. Under
+  // --max-cost a job starts only when its training and this both fit: a paid job whose model
+  // the cap then left unscored bought nothing.
+  double scoring_usd = 0;
 };
 
 // Every job of every fine-tuned approach, built, validated and priced before any is started.
@@ -348,9 +353,10 @@ std::vector<TuningJob> plan_tuning(const ProjectConfig& config, const CurveSetti
 void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& options,
                     std::ostream& log) {
   std::size_t fresh = 0;
-  double usd = 0;
+  double usd = 0, scoring = 0;
   bool known = true;
   for (const auto& j : jobs) {
+    scoring += j.scoring_usd;
     if (j.plan.follows_job) continue;
     ++fresh;
     const auto& cost = j.plan.estimate["usd"];
@@ -361,12 +367,20 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
   }
   if (fresh == 0) return;
   // Said before the first job starts, with --yes too (docs/finetune.md).
-  fmt::print(log, "curve: {} fine-tuning job{} to start, {} in all\n", fresh, fresh == 1 ? "" : "s",
+  fmt::print(log, "curve: {} fine-tuning job{} to start, {} in all{}\n", fresh,
+             fresh == 1 ? "" : "s",
              known ? fmt::format("about {} (estimated)", usd_amount(usd))
-                   : std::string("at an UNKNOWN cost (no fine-tuning price in the catalogue)"));
-  confirm_finetune_spend(known ? std::optional(usd) : std::nullopt, "curve",
-                         fmt::format("{} fine-tuning job{}", fresh, fresh == 1 ? "" : "s"),
-                         options.assume_yes, options.max_cost_usd, options.confirm, log);
+                   : std::string("at an UNKNOWN cost (no fine-tuning price in the catalogue)"),
+             scoring > 0 ? fmt::format(", and about {} to score the tuned models on the test "
+                                       "split (estimated at the base model's price)",
+                                       usd_amount(scoring))
+                         : "");
+  // Under a cap the scoring counts too: the whole fits, or nothing starts.
+  confirm_finetune_spend(
+      known ? std::optional(usd + (options.max_cost_usd ? scoring : 0.0)) : std::nullopt, "curve",
+      fmt::format("{} fine-tuning job{}{}", fresh, fresh == 1 ? "" : "s",
+                  options.max_cost_usd && scoring > 0 ? " with the scoring of their models" : ""),
+      options.assume_yes, options.max_cost_usd, options.confirm, log);
 }
 
 // The fine-tuned curve of one approach: each job run (or followed), its tuned model scored on
@@ -375,7 +389,8 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
                            const ProjectConfig& config, const PreparedData& data,
                            const Examples& test, const CurveOptions& options, HttpClient& client,
                            std::optional<double>& budget, std::optional<double> target,
-                           CommandSpendGate& gate, std::ostream& log) {
+                           CommandSpendGate& gate, std::optional<std::string>& refused,
+                           std::ostream& log) {
   nlohmann::json points = nlohmann::json::array();
   nlohmann::json not_measured = nlohmann::json::array();
   std::vector<CurvePoint> fit_points;
@@ -387,6 +402,22 @@ nlohmann::json tuned_curve(const ApproachConfig& a, const std::vector<TuningJob>
     FinetuneOptions o = job.options;
     o.assume_yes = !budget;  // confirmed for the whole run; a cap is checked again per job
     o.max_cost_usd = budget;
+    // What the cap leaves must pay for the job and for scoring its model (the LLM runs before
+    // it have spent from the cap too): else it is not started, and what was measured is kept.
+    const auto& estimate = job.plan.estimate["usd"];
+    if (budget && !job.plan.follows_job && estimate.is_number() &&
+        estimate.get<double>() + job.scoring_usd > *budget) {
+      const std::string why = fmt::format(
+          "curve: the fine-tuning job of {} at {} labels is estimated at {}, and scoring its "
+          "model on the test split at about {}: more than the {} that --max-cost {} leaves; "
+          "nothing more was started. Raise --max-cost, or tune on less of train ([curve] "
+          "finetune_fractions)",
+          a.name, job.labels, usd_amount(estimate.get<double>()), usd_amount(job.scoring_usd),
+          usd_amount(*budget), usd_amount(*options.max_cost_usd));
+      not_measured.push_back({{"labels", job.labels}, {"why", "not started: " + why}});
+      refused = why;
+      break;
+    }
     FinetuneResult r = run_finetune(config, a.name, o, log);
     const nlohmann::json& record = r.record;
     ApproachConfig tuned = a;
@@ -580,6 +611,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   create_output_dir(options.out_dir);
   // Fine-tuning is the expensive part: its files are checked and its spend confirmed first.
   std::vector<TuningJob> jobs = plan_tuning(config, settings, train.size(), options);
+  for (TuningJob& job : jobs)
+    job.scoring_usd =
+        usd_per_item(*job.approach, config, train, data.labels, test, 50).value_or(0) *
+        static_cast<double>(test.size());
   confirm_tuning(jobs, options, log);
 
   std::vector<std::vector<std::size_t>> orders;
@@ -654,7 +689,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     if (!client) client = (own = make_http_client()).get();
     try {
       approaches.push_back(tuned_curve(a, jobs, config, data, test, options, *client, budget,
-                                       settings.target_accuracy, gate, log));
+                                       settings.target_accuracy, gate, refused, log));
     } catch (const SpendNotConfirmed& e) {
       refused = e.what();
     }
@@ -697,12 +732,21 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
         {"spent_usd", gate.spent()},
         {"basis", any_simulated ? "simulated" : "measured"}}},
       {"approaches", approaches}};
-  write_curve_outputs(doc, options.out_dir);
+  // A refused run over the outputs of an earlier one leaves them: they may hold LLM points this
+  // run did not get to (its refusal came first), which a rewrite would drop, and the answers
+  // behind them are in the cache, so a confirmed run writes them again without paying.
+  const bool earlier = std::filesystem::exists(options.out_dir / "curve.json");
+  if (!refused || !earlier) write_curve_outputs(doc, options.out_dir);
   if (refused)
-    throw UserError(
-        fmt::format("{} (curve.json and curve.md in {} hold what was measured before "
-                    "it: the local approaches and the sizes already run)",
-                    *refused, options.out_dir.string()));
+    throw UserError(fmt::format(
+        "{} ({})", *refused,
+        earlier ? fmt::format("curve.json and curve.md in {} are left as the earlier run wrote "
+                              "them; a run with the spend confirmed writes them again, the "
+                              "answers already paid for taken from the cache",
+                              options.out_dir.string())
+                : fmt::format("curve.json and curve.md in {} hold what was measured before "
+                              "it: the local approaches and the sizes already run",
+                              options.out_dir.string())));
   return doc;
 }
 
