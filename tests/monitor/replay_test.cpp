@@ -63,6 +63,18 @@ TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
   EXPECT_GT(accuracy_from(triggered, "2025-11-01"), accuracy_from(none, "2025-11-01") + 0.05);
   EXPECT_LT(scheduled.error_usd, none.error_usd);
   EXPECT_NO_THROW(replay_html(doc));
+  // The rule judges the model being served, as the monitor does: no alert fires on a day that a
+  // model retrained since answered (its late labels had opened a second alert, and paid for a
+  // second retrain, about a model no longer served).
+  for (const PolicyRun* r : {&scheduled, &triggered}) {
+    int64_t last_retrain = -1;
+    for (const auto& d : r->days) {
+      if (d.retrained) last_retrain = d.day;
+      if (d.alert && last_retrain >= 0)
+        EXPECT_GE(d.day - settings().feedback_delay_days, last_retrain)
+            << r->policy << ": an alert on " << iso_date(d.day) << " judged a replaced model's day";
+    }
+  }
 
   // Before labels: the emerging-terms detector names the launch no later than the accuracy
   // alert, and no drift detector fired in the seven months before it (no false alarm).

@@ -74,6 +74,7 @@ void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
   const int64_t current_from = d - m.current_days + 1,
                 reference_from = current_from - m.reference_days;
   if (reference_from < start) return;  // not enough replayed history yet
+  if (!run.drift_first_check) run.drift_first_check = d;
   DriftInputs in;
   in.windows = fmt::format("reference {}..{}, current {}..{}", iso_date(reference_from),
                            iso_date(current_from - 1), iso_date(current_from), iso_date(d));
@@ -139,6 +140,13 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
       retrain_on = kNever;
       day.retrained = true;
       ++run.retrains;
+      // The monitor judges the model being served: the days the replaced model answered are
+      // shown, never counted again (their late labels had reopened the alert and paid for
+      // another retrain, about a model no longer served).
+      for (DayPoint& p : observed) {
+        p.counted = false;
+        p.replaced_model = true;
+      }
     }
     predicted.emplace_back();
     for (; next < items.size() && items[next].day == d; ++next) {
@@ -163,7 +171,8 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
         p.accuracy_ci95 =
             wilson_interval(static_cast<std::size_t>(j.correct), static_cast<std::size_t>(j.n));
       }
-      p.counted = j.n >= s.monitor.min_labelled;
+      p.replaced_model = judged < last_train;  // answered by a model retrained since
+      p.counted = j.n >= s.monitor.min_labelled && !p.replaced_model;
       run.judged_days += p.counted ? 1 : 0;
       run.most_labelled = std::max<int64_t>(run.most_labelled, j.n);
       observed.push_back(p);
@@ -291,11 +300,14 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
                          {"first_fired", iso_date(f.day)},
                          {"summary", f.summary},
                          {"terms", f.terms}});
-      doc["drift"] = {{"policy", r.policy},
-                      {"every_days", 7},
-                      {"current_days", s.monitor.current_days},
-                      {"reference_days", s.monitor.reference_days},
-                      {"first_firing", drift}};
+      doc["drift"] = {
+          {"policy", r.policy},
+          {"every_days", 7},
+          {"current_days", s.monitor.current_days},
+          {"reference_days", s.monitor.reference_days},
+          {"first_check",
+           r.drift_first_check ? nlohmann::json(iso_date(*r.drift_first_check)) : nlohmann::json()},
+          {"first_firing", drift}};
     }
   }
   doc["policies"] = policies;
@@ -350,17 +362,34 @@ std::string replay_markdown(const nlohmann::json& doc) {
       doc["emergency_usd"].get<double>(), doc["provenance"].get<std::string>());
   if (doc.contains("drift")) {
     const auto& drift = doc["drift"];
-    std::string first_alert = "never";
+    std::string first_alert = "The accuracy alert never fired.";
     for (const auto& p : doc["policies"])
       if (p["policy"] == drift["policy"] && p["first_alert"].is_string())
-        first_alert = p["first_alert"].get<std::string>();
+        first_alert =
+            "The accuracy alert first fired on " + p["first_alert"].get<std::string>() + ".";
     out += fmt::format(
         "\n## Drift before labels (policy {})\n\nThe monitor's detectors, once a week on the last "
         "{} days against the {} before them, on the replayed texts and the answers of the model "
-        "this policy served. The accuracy alert first fired on {}.\n\n",
+        "this policy served. {}\n\n",
         drift["policy"].get<std::string>(), drift["current_days"].get<int>(),
         drift["reference_days"].get<int>(), first_alert);
-    if (drift["first_firing"].empty()) out += "No drift detector fired.\n";
+    // A check needs its windows of replayed days: before the first, nothing was checked, and "no
+    // detector fired" would read as "nothing changed".
+    const nlohmann::json& checked = drift.value("first_check", nlohmann::json());
+    if (checked.is_string())
+      out += fmt::format(
+          "The first check ran on {} (the first day with {} + {} replayed days behind it): a "
+          "change "
+          "in the replayed days before {} was not checked.\n\n",
+          checked.get<std::string>(), drift["reference_days"].get<int>(),
+          drift["current_days"].get<int>(), checked.get<std::string>());
+    else
+      out += fmt::format(
+          "No check ran: the replay has fewer than the {} + {} days after its initial window a "
+          "check needs (a smaller [monitor] reference_days, or fewer --initial-days, lets one "
+          "run).\n\n",
+          drift["reference_days"].get<int>(), drift["current_days"].get<int>());
+    if (drift["first_firing"].empty() && checked.is_string()) out += "No drift detector fired.\n";
     for (const auto& f : drift["first_firing"]) {
       std::string terms;
       for (const auto& t : f["terms"]) terms += (terms.empty() ? "" : ", ") + t.get<std::string>();

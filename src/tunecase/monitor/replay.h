@@ -64,6 +64,9 @@ struct PolicyRun {
   // Drift detectors, run in the first policy's replay only (the input detectors do not depend on
   // the policy; its prediction mix is that of the model it served): first firing per detector.
   bool drift_checked = false;
+  // The first day a check ran (it needs reference_days + current_days of replayed days); none
+  // when the replay was shorter. Days before it were not checked, which the report says.
+  std::optional<int64_t> drift_first_check;
   std::vector<DriftFirst> drift;
   int retrains = 0;  // trainings run, each priced at usd_per_retrain, promoted or not
   // Of them, those whose challenger was promoted; nullopt where every retrain replaces the model
