@@ -112,6 +112,14 @@ void read_business(TableReader& r, BusinessSettings& b) {
       r.optional_number("cost_per_incident_usd", money, "what one harmful incident costs");
   b.harmful_error_rate = r.optional_number("harmful_error_rate", Range::rate(),
                                            "share of wrong answers that cause an incident");
+  // Checked here, with the key's line, so that `check` says it (decide had, naming line 1).
+  if (!r.describing() && b.cost_per_error_usd && (b.cost_per_incident_usd || b.harmful_error_rate))
+    r.fail(b.harmful_error_rate ? "harmful_error_rate" : "cost_per_incident_usd",
+           "give either cost_per_error_usd or harmful_error_rate + cost_per_incident_usd, not "
+           "both: one prices every wrong answer, the other only the harmful share");
+  if (!r.describing() && b.harmful_error_rate && !b.cost_per_incident_usd)
+    r.fail("harmful_error_rate",
+           "needs cost_per_incident_usd beside it: what one harmful incident costs");
   b.engineer_usd_per_week =
       r.optional_number("engineer_usd_per_week", money, "loaded cost of one engineer-week");
   b.horizon_months = r.number("horizon_months", 12, Range{0, 1200, true, false},
@@ -273,6 +281,10 @@ void read_monitor(TableReader& r, MonitorSettings& m) {
   m.days =
       static_cast<int>(r.integer("days", m.days, Range::between(1, 3660), "days in the report"));
   m.webhook = r.text("webhook", "", "URL alerts are POSTed to as JSON (none: no webhook)");
+  // Found at the first alert otherwise, after its tries (a typo in the URL reached nobody).
+  if (!m.webhook.empty() && m.webhook.rfind("http://", 0) != 0 &&
+      m.webhook.rfind("https://", 0) != 0)
+    r.fail("webhook", "must be an http:// or https:// URL (alerts are POSTed to it as JSON)");
   m.webhook_attempts =
       static_cast<int>(r.integer("webhook_attempts", m.webhook_attempts, Range::between(1, 10),
                                  "tries per alert, with exponential back-off"));
