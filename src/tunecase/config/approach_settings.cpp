@@ -322,7 +322,10 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   if (p != nullptr || r.describing()) {  // described for the reference even when absent
     TableReader pr = r.nested(p, "price");
     PriceOverride price;
-    price.input = pr.number("input", 0, kNonNegative, "USD per 1M input tokens (price table)");
+    price.input = pr.number("input", 0, kNonNegative,
+                            "USD per 1M input tokens (a price table needs input and output; "
+                            "without one the catalogue prices the model, and a model it lacks "
+                            "has an unknown cost, never $0)");
     price.cached_input = pr.optional_number("cached_input", kNonNegative, "USD per 1M cached");
     price.output = pr.number("output", 0, kNonNegative, "USD per 1M output tokens");
     price.date = pr.text("date", "", "when the price was read");
