@@ -20,6 +20,20 @@ MonitorRequest at_day(int day) {
   return r;
 }
 
+// Version aaaa… of "linear" champion from the start, bbbb… promoted by a retrain on day 10.
+void promote_on_day_ten(Store& store, ModelVersion& old_model, ModelVersion& new_model) {
+  old_model.approach = new_model.approach = "linear";
+  old_model.version = "aaaaaaaaaaaaaaaa";
+  new_model.version = "bbbbbbbbbbbbbbbb";
+  old_model.created_at_ms = kT0;
+  new_model.created_at_ms = kT0 + 10 * kDayMs;
+  store.register_model(old_model);
+  store.register_model(new_model);
+  ASSERT_TRUE(store.set_model_status("linear", old_model.version, ModelStatus::champion, kT0));
+  ASSERT_TRUE(store.set_model_status("linear", new_model.version, ModelStatus::champion,
+                                     kT0 + 10 * kDayMs + 3'600'000, "tunecase retrain"));
+}
+
 TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
   for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
@@ -90,16 +104,7 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
   EXPECT_EQ(run_monitor(*store_, s, control, AlertOutputs{}).alerts.fired.size(), 1u);
 
   ModelVersion old_model, new_model;
-  old_model.approach = new_model.approach = "linear";
-  old_model.version = "aaaaaaaaaaaaaaaa";
-  new_model.version = "bbbbbbbbbbbbbbbb";
-  old_model.created_at_ms = kT0;
-  new_model.created_at_ms = kT0 + 10 * kDayMs;
-  store_->register_model(old_model);
-  store_->register_model(new_model);
-  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion, kT0));
-  ASSERT_TRUE(store_->set_model_status("linear", new_model.version, ModelStatus::champion,
-                                       kT0 + 10 * kDayMs + 3'600'000, "tunecase retrain"));
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
   MonitorRequest request = at_day(13);
   request.local_approaches = {"linear"};
   request.retrain.policy = "triggered";
@@ -130,16 +135,7 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
 TEST_F(RunMonitor, AfterARollbackOnlyTheRolledBackVersionsDaysAreAnothers) {
   for (int d = 0; d < 13; ++d) log_day("linear", d, 150, 100, 87);
   ModelVersion old_model, new_model;
-  old_model.approach = new_model.approach = "linear";
-  old_model.version = "aaaaaaaaaaaaaaaa";
-  new_model.version = "bbbbbbbbbbbbbbbb";
-  old_model.created_at_ms = kT0;
-  new_model.created_at_ms = kT0 + 10 * kDayMs;
-  store_->register_model(old_model);
-  store_->register_model(new_model);
-  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion, kT0));
-  ASSERT_TRUE(store_->set_model_status("linear", new_model.version, ModelStatus::champion,
-                                       kT0 + 10 * kDayMs + 3'600'000, "tunecase retrain"));
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
   ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
                                        kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
   MonitorSettings s;
