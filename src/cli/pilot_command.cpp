@@ -42,6 +42,22 @@ tunecase::serve::PilotPlan choose_plan(const PilotArgs& a,
         "give --config, with [pilot] or --plan decision.json",
         shown_store(a.store)));
   PilotPlan plan = make_pilot_plan(*config, a.plan);
+  // The same arms, served under a memo's rule, and no --plan here: [pilot] alone carries no
+  // memo, and its defaults (min_gain 0, 1,000 queries per arm) had judged a cheaper challenger
+  // "worse" where the gateway, by the memo's paying bar, said "marginal". The recorded rule,
+  // thresholds and length stand; --plan judges by another memo.
+  if (a.plan.empty() && recorded && plan_summary(*recorded) == plan_summary(plan) &&
+      recorded->rule_source.rfind("decision.json", 0) == 0) {
+    plan.rule = recorded->rule;
+    plan.rule_source = recorded->rule_source;
+    plan.share = recorded->share;
+    plan.days = recorded->days;
+    fmt::print(stderr,
+               "plan: judged by the rule `tunecase serve` ran this store by (from {}), which "
+               "[pilot] alone does not carry; pass --plan decision.json to judge by another memo\n",
+               recorded->rule_source);
+    return plan;
+  }
   if (recorded && plan_summary(*recorded) != plan_summary(plan))
     fmt::print(stderr,
                "note: `tunecase serve` last ran this store as '{}'; this report judges it as "
