@@ -3,6 +3,8 @@
 // promotion rule on hand-made answers (refusals for each reason) and the policy's "due" check.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <cctype>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -250,11 +252,17 @@ TEST_F(Retrain, HeldOutTextsInTheOriginalDataAreLeftOutAndSaid) {
   RetrainRun before = run_retrain(config_, *store_, clean);
   const int64_t held_out = before.approaches[0].comparison.holdout;
   ASSERT_GT(held_out, 100);
-  // The original data now holds every ticket, the holdout's days included.
+  // The original data now holds every ticket, the holdout's days included, as an export that
+  // upper-cased them and doubled their spaces writes them: the same texts all the same.
   Examples everything = original;
   for (const auto& it : items_) {
     if (it.day < first_day_ + 120 || it.day >= first_day_ + 255) continue;
-    everything.push_back(Example{"", it.text, it.label});
+    std::string exported;
+    for (char c : it.text) {
+      exported += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (c == ' ') exported += ' ';
+    }
+    everything.push_back(Example{"", exported, it.label});
   }
   RetrainRequest leaky = request(last + kDayMs, everything);
   leaky.dry_run = true;

@@ -13,6 +13,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/llm/example_pool.h"
 #include "tunecase/llm/prompt.h"
 #include "tunecase/monitor/alert_rules.h"
@@ -441,10 +442,12 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
   // A held-out item whose text is in the original training data is one both models may have
   // learned (a [data] file exported after the traffic, or holding it): it judges neither, and is
   // left out of the holdout, said in the report. It had been scored as "never trained on".
-  std::unordered_set<std::string_view> original_texts;
-  for (const Example& e : request.original) original_texts.insert(e.text);
+  // Compared as inspect compares duplicates (case-folded, NFKC, whitespace collapsed): an export
+  // that lower-cased the texts or doubled a space had leaked the holdout all the same.
+  std::unordered_set<std::string> original_texts;
+  for (const Example& e : request.original) original_texts.insert(normalize_text(e.text));
   for (auto it = split; it != labelled.end(); ++it) {
-    if (original_texts.count(it->text) > 0) {
+    if (original_texts.count(normalize_text(it->text)) > 0) {
       ++run.holdout_in_original;
       continue;
     }
