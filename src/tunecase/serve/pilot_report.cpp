@@ -212,13 +212,18 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
   for (auto note :
        {abstention_reason("challenger", challenger), abstention_reason("champion", champion)})
     if (note) out.push_back(*note);
-  for (const auto& s : patterns["per_segment"])
-    if (s["challenger_significantly_worse"].get<bool>())
-      out.push_back(
-          fmt::format("segment '{}': the challenger is significantly worse (95% "
-                      "interval of the difference {:.3f} to {:.3f})",
-                      s["segment"].get<std::string>(), s["difference_ci95"][0].get<double>(),
-                      s["difference_ci95"][1].get<double>()));
+  // Segments are the seed's error-pattern diff: where the challenger does worse than it does
+  // overall. One segment is the whole pilot, which the verdict above judges already (by the
+  // always-valid interval and the money); its fixed-sample interval beside the verdict had read
+  // "significantly worse" next to a clear win that the challenger's savings pay for.
+  if (patterns["per_segment"].size() > 1)
+    for (const auto& s : patterns["per_segment"])
+      if (s["challenger_significantly_worse"].get<bool>())
+        out.push_back(fmt::format(
+            "segment '{}': the challenger is significantly worse there (fixed-sample 95% "
+            "interval of the difference {:.3f} to {:.3f}: a pattern to examine, not a verdict)",
+            s["segment"].get<std::string>(), s["difference_ci95"][0].get<double>(),
+            s["difference_ci95"][1].get<double>()));
   // Failures count as wrong once labelled: a verdict resting on them says so.
   if (challenger.errors > 0)
     out.push_back(fmt::format(
