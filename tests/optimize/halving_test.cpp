@@ -187,6 +187,28 @@ TEST(Halving, NeverSpendsPastTheBudget) {
   EXPECT_TRUE(r.winner);
 }
 
+// The test run under --max-cost is checked at each request's worst case, not at the measured
+// price: the rounds reserve the dearest survivor's worst case, so the test run still fits after
+// the search (a search had spent half the cap, then found the test run refused).
+TEST(Halving, ReservesTheFinalStepAtItsWorstCase) {
+  KnownEvaluator e(spread(16, 0.3, 0.9), std::vector<double>(16, 10.0), 1000);  // $0.01 a call
+  HalvingRules rules;
+  rules.start_sample = 20;
+  rules.total_cap_usd = 10.0;
+  rules.final_items = 300;
+  rules.estimated_item_usd_all = 16 * 0.01;  // the first round: $3.20
+  rules.estimated_item_usd_dearest = 0.01;
+  rules.worst_item_usd = std::vector<double>(16, 0.02);  // the worst case: $6 for the test run
+  HalvingResult r = successive_halving(e, 16, rules);
+  EXPECT_LE(e.spent_ + 6.0, 10.0 + 1e-9);
+  EXPECT_TRUE(r.winner);
+  // At the measured price alone ($3) the search would have gone on past the $4 it leaves.
+  rules.worst_item_usd.clear();
+  KnownEvaluator measured(spread(16, 0.3, 0.9), std::vector<double>(16, 10.0), 1000);
+  successive_halving(measured, 16, rules);
+  EXPECT_GT(measured.spent_, 4.0);
+}
+
 TEST(Halving, LeavesRoomForTheFinalStepUnderTheTotalCap) {
   KnownEvaluator e(spread(16, 0.3, 0.9), std::vector<double>(16, 10.0), 1000);  // $0.01 a call
   HalvingRules rules;

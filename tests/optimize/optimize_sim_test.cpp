@@ -363,6 +363,25 @@ TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
   EXPECT_THAT(again.str(), HasSubstr("every answer the search can ask for is in the cache"));
 }
 
+// The same for a search whose halving dropped candidates (so the cache holds only part of the
+// grid's dev answers): run again without --yes or a terminal it pays nothing and is not refused
+// on the bound of answers it will never ask for.
+TEST_F(OptimizeSimTest, AFinishedHalvingSearchRunAgainIsNotRefused) {
+  ProjectConfig c = config(
+      "strategies = [\"zero_shot\", \"few_shot\", \"retrieval_few_shot\"]\nshots = [4, 8]\n"
+      "label_descriptions = [true, false]\n",
+      "input = 30, output = 120");
+  std::ostringstream log;
+  run_optimize(c, options("first"), log);  // --yes
+  const uint64_t sent = server_->stats().requests;
+  auto o = options("again");
+  o.assume_yes = false;  // and no terminal to ask on
+  std::ostringstream again;
+  EXPECT_NO_THROW(run_optimize(c, o, again)) << again.str();
+  EXPECT_EQ(server_->stats().requests, sent);
+  EXPECT_THAT(again.str(), HasSubstr("a search run again"));
+}
+
 // A --max-cost that pays for the search but not the winner's whole test run leaves the test run
 // out, said in test_not_run, instead of scoring the winner on the part of the test split the
 // money reached (reported as its test figures).

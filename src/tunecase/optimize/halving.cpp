@@ -89,11 +89,12 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
                        const std::vector<std::size_t>& alive,
                        const std::vector<CandidateOutcome>& out, const HalvingRules& rules,
                        const Spend& spent) {
-  double per_item_usd = 0, dearest = 0;
+  double per_item_usd = 0, dearest = 0, worst = 0;
   for (std::size_t c : alive) {
     const SampleScore* s = out[c].last();
     if (s && s->usd_per_1k) per_item_usd += *s->usd_per_1k / 1000;
     if (s && s->usd_per_1k) dearest = std::max(dearest, *s->usd_per_1k / 1000);
+    if (c < rules.worst_item_usd.size()) worst = std::max(worst, rules.worst_item_usd[c]);
   }
   if (prev_n == 0 && per_item_usd == 0 && rules.estimated_item_usd_all) {
     per_item_usd = *rules.estimated_item_usd_all;
@@ -105,7 +106,7 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
   std::optional<double> left;
   if (rules.budget_usd) left = *rules.budget_usd - spent.usd - spent.prior_usd;
   if (rules.total_cap_usd) {
-    double reserve = dearest * static_cast<double>(rules.final_items);
+    double reserve = std::max(dearest, worst) * static_cast<double>(rules.final_items);
     left =
         std::min(left.value_or(*rules.total_cap_usd), *rules.total_cap_usd - spent.usd - reserve);
   }
@@ -286,15 +287,30 @@ class Search {
           "first {} dev items",
           first_sample());
       const std::size_t calls = result_.candidates.size() * first_sample();
+      // Under --max-cost the winner's test run is reserved too: what the cap must cover is the
+      // first round and that reserve (naming the first round alone had sent users to a cap that
+      // was refused again).
+      double worst = 0;
+      for (double w : rules_.worst_item_usd) worst = std::max(worst, w);
+      const double reserve = rules_.total_cap_usd
+                                 ? std::max(rules_.estimated_item_usd_dearest.value_or(0), worst) *
+                                       static_cast<double>(rules_.final_items)
+                                 : 0.0;
+      std::string needs;
+      if (rules_.estimated_item_usd_all) {
+        const double first = *rules_.estimated_item_usd_all * static_cast<double>(first_sample());
+        needs = reserve > 0
+                    ? fmt::format(
+                          ", about {} estimated, and {} for the winner's test run that "
+                          "--max-cost reserves: {} in all",
+                          usd_amount(first), usd_amount(reserve), usd_amount(first + reserve))
+                    : fmt::format(", about {} estimated", usd_amount(first));
+      }
       result_.notes.push_back(fmt::format(
           "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
           "dev items: {} requests{}); raise budget_usd, max_calls or --max-cost to that, or "
           "lower start_sample or the candidates",
-          result_.candidates.size(), first_sample(), calls,
-          rules_.estimated_item_usd_all
-              ? fmt::format(", about {} estimated", usd_amount(*rules_.estimated_item_usd_all *
-                                                               static_cast<double>(first_sample())))
-              : std::string()));
+          result_.candidates.size(), first_sample(), calls, needs));
       return result_;
     }
     std::stable_sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {

@@ -57,6 +57,11 @@ struct HalvingRules {
   // summed, and the dearest candidate's, so that a cap that cannot pay for the first round
   // whole is known before the first request (a round is reserved at its worst case as it runs).
   std::optional<double> estimated_item_usd_all, estimated_item_usd_dearest;
+  // Each candidate's item at its worst case (LlmCandidateEvaluator::worst_usd_per_item; empty:
+  // unknown): the winner's test run, run whole or not at all under --max-cost, is checked at the
+  // worst case, so the rounds reserve the dearest survivor's at that and not at its measured
+  // price (a search had spent half the cap and then found the test run refused).
+  std::vector<double> worst_item_usd;
 };
 
 struct RoundResult {

@@ -28,6 +28,18 @@ std::optional<double> LlmCandidateEvaluator::usd_per_item(std::size_t candidate,
                                 data_.labels, data_.dev_order, items);
 }
 
+std::optional<double> LlmCandidateEvaluator::worst_usd_per_item(std::size_t candidate,
+                                                                std::size_t items) const {
+  Examples sample(data_.dev_order.begin(),
+                  data_.dev_order.begin() +
+                      static_cast<std::ptrdiff_t>(std::min(items, data_.dev_order.size())));
+  if (sample.empty()) return std::nullopt;
+  std::optional<UncachedCost> worst = tunecase::uncached_usd(
+      candidates_.at(candidate).approach, config_, data_.train, data_.labels, sample, {});
+  if (!worst) return std::nullopt;
+  return worst->usd / static_cast<double>(sample.size());
+}
+
 std::optional<UncachedCost> LlmCandidateEvaluator::uncached_dev_usd(
     std::size_t candidate, const std::filesystem::path& cache_file) const {
   return tunecase::uncached_usd(candidates_.at(candidate).approach, config_, data_.train,

@@ -32,6 +32,9 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   // max_tokens, the approach's price), averaged over the first `items` of the dev order, before
   // anything is sent; nullopt when the model has no price.
   std::optional<double> usd_per_item(std::size_t candidate, std::size_t items) const;
+  // The same at each request's worst case (half its bytes as input tokens, max_tokens out), as a
+  // capped run reserves it: what the winner's test run must find left under --max-cost.
+  std::optional<double> worst_usd_per_item(std::size_t candidate, std::size_t items) const;
   // What `candidate` may cost on the whole dev order at most, its answers in `cache_file` left
   // out (tunecase::uncached_usd); nullopt without a price.
   std::optional<UncachedCost> uncached_dev_usd(std::size_t candidate,

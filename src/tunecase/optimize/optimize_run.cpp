@@ -139,6 +139,9 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
   rules.estimated_item_usd_all = 0.0;
   for (double usd : per_item) *rules.estimated_item_usd_all += usd;
   rules.estimated_item_usd_dearest = per_item.front();
+  if (rules.total_cap_usd)
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      rules.worst_item_usd.push_back(evaluator.worst_usd_per_item(i, kPromptsSampled).value_or(0));
   double search = 0;
   std::size_t answers = 0;
   for (std::size_t i = 0; i < per_item.size(); ++i) {
@@ -148,6 +151,12 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
   // A rerun finds most answers in the cache: every candidate on the whole dev split, its cached
   // answers left out, bounds the search too (a finished search run again costs nothing).
   bool all_cached = false;
+  // Every candidate has at least a first round of answers cached: a search run again (finished,
+  // or killed part-way). It costs what it did not get to, which only running it finds out (the
+  // halving takes the path it took); so it is not asked about up front on the bound below, and
+  // each of its runs is asked about once its new spend would pass the threshold (a finished
+  // search run again had been refused without a terminal, though it would pay nothing).
+  bool rerun = cached && !cache_file.empty();
   if (cached && !cache_file.empty() && std::filesystem::exists(cache_file)) {
     double uncached = 0;
     std::size_t hits = 0;
@@ -155,6 +164,7 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
       const UncachedCost cost = evaluator.uncached_dev_usd(i, cache_file).value_or(UncachedCost{});
       uncached += cost.usd;
       hits += cost.cached;
+      rerun = rerun && cost.cached >= std::min(rules.start_sample, dev_size);
     }
     search = std::min(search, uncached);
     all_cached = hits == candidates.size() * dev_size;
@@ -191,6 +201,14 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
     // Nothing of the search to pay for: the test run asks for itself, its own cached answers
     // counted, when it comes.
     fmt::print(log, "  every answer the search can ask for is in the cache: it costs nothing\n");
+    return;
+  }
+  if (rerun && std::filesystem::exists(cache_file)) {
+    fmt::print(log,
+               "  a search run again (every candidate's first round is in the cache): it pays "
+               "only for what the earlier run did not get to; each run is asked about once the "
+               "command's new spend would pass {}\n",
+               usd_amount(kConfirmAboveUsd));
     return;
   }
   confirm_command_estimate("optimize", total, options.assume_yes,
