@@ -238,9 +238,18 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   // does not repeat: config errors are printed and logged).
   if (!s.api_key_env.empty()) {
     const std::string& v = s.api_key_env;
+    // A key of letters, digits and _ only (hf_..., gsk_..., 32 alphanumerics) would pass as a
+    // name and be printed back by check and the missing-variable error: variable names are
+    // short or upper-case, keys long and mixed.
+    const bool lower =
+        std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::islower(c); });
+    const bool digit =
+        std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+    const bool key_like = (v.size() >= 20 && lower && digit) || v.rfind("hf_", 0) == 0 ||
+                          v.rfind("gsk_", 0) == 0 || v.rfind("AIza", 0) == 0;
     const bool name = std::all_of(v.begin(), v.end(),
                                   [](unsigned char c) { return std::isalnum(c) || c == '_'; }) &&
-                      !std::isdigit(static_cast<unsigned char>(v.front()));
+                      !std::isdigit(static_cast<unsigned char>(v.front())) && !key_like;
     if (v.front() == '$' && v.size() > 1)
       r.fail("api_key_env",
              fmt::format("names the variable, without the shell's $: write api_key_env = \"{}\"",
