@@ -31,6 +31,12 @@ void check_columns(const tunecase::DataConfig& d, const std::string& where) {
         fmt::format("text and label both name the column '{}'{}; --label names the "
                     "column of categories, --text the one with the texts",
                     d.text, where.empty() ? "" : " (with the flags given over " + where + ")"));
+  if (!d.time.empty() && (d.time == d.text || d.time == d.label))
+    throw UserError(fmt::format(
+        "the time column '{}' is the {} column{}; --time names the column of timestamps "
+        "(ISO-8601)",
+        d.time, d.time == d.text ? "text" : "label",
+        where.empty() ? "" : " (with the flags given over " + where + ")"));
 }
 
 bool given(const CLI::App& cmd, const char* flag) {

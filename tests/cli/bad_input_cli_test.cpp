@@ -120,4 +120,15 @@ TEST(EvalCli, RecordsTheSplitSeed) {
   EXPECT_EQ(read_json(out.path() / "eval.json")["dataset"]["seed"], 11);
 }
 
+// --time naming the text column is refused as [data] time is: it had read every text as a time
+// ("time '' ... is not a time") and, with --skip-invalid, said no row had a label.
+TEST(EvalCli, ATimeFlagNamingTheTextColumnIsRefused) {
+  TempDir out;
+  CliResult r = run_cli("eval --quiet --no-inspect --data " + fixture("cli/tickets.csv") +
+                        " --label category --time text --out " + out.str());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("the time column 'text' is the text column"), std::string::npos)
+      << r.output;
+}
+
 }  // namespace
