@@ -1,5 +1,7 @@
 #include "tunecase/economics/decision_json.h"
 
+#include <algorithm>
+
 namespace tunecase::econ {
 namespace {
 
@@ -130,7 +132,10 @@ json pilot_json(const PilotPlan& p) {
           {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
           {"expected_error_rate", p.expected_rate},
           {"clear_win_at_or_below", p.clear_win_rate},
-          {"worse_at_or_above", p.baseline_rate},
+          // Worse is judged as serve judges it (judge_pilot): above the baseline's rate, and by
+          // more than a cheaper challenger's savings pay for.
+          {"worse_at_or_above",
+           p.baseline_rate + std::max(0.0, -min_paying_gain(p.rule).value_or(0.0))},
           {"rule", to_json(p.rule)}};
 }
 

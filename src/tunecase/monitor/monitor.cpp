@@ -87,6 +87,19 @@ struct Replacement {
       if (from < (day + 1) * kDayMs && to > day * kDayMs) return true;
     return false;
   }
+  // "days up to D" or "days A to B" (a span between a promotion and its rollback), joined.
+  std::string spans() const {
+    std::string out;
+    for (const auto& [from, to] : others) {
+      if (to == std::numeric_limits<int64_t>::max()) continue;
+      const std::string last = iso_date(day_of_ms(to - 1));
+      const std::string span = from == std::numeric_limits<int64_t>::min()
+                                   ? "days up to " + last
+                                   : fmt::format("{} to {}", iso_date(day_of_ms(from)), last);
+      out += (out.empty() ? "" : ", ") + span;
+    }
+    return out;
+  }
 };
 std::optional<Replacement> champion_replacement(Store& store, const std::string& approach) {
   std::string current;
@@ -186,9 +199,9 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
       x.details["judged_from"] = iso_date(r->last_day + 1);
       x.details["model_version"] = r->version;
       x.message += fmt::format(
-          "; judged on the days served by version {} only (days up to {} were answered, wholly "
-          "or in part, by another version)",
-          r->version.substr(0, 12), iso_date(r->last_day));
+          "; judged on the days served by version {} only ({} answered, wholly or in part, by "
+          "another version, are not judged)",
+          r->version.substr(0, 12), r->spans());
     }
     findings.insert(findings.end(), f.begin(), f.end());
   }
