@@ -208,6 +208,9 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
     // whole time-out and then advised a longer timeout_ms.
     const std::string scheme_name =
         scheme == std::string::npos ? std::string() : s.base_url.substr(0, scheme);
+    if (s.base_url == "http:" || s.base_url == "https:")  // "http://", its slashes trimmed
+      r.fail("base_url", fmt::format("\"{}//\" has no host; write {}//host[:port]/path", s.base_url,
+                                     s.base_url));
     if (scheme_name != "http" && scheme_name != "https")
       r.fail("base_url",
              scheme == std::string::npos
@@ -222,6 +225,22 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
         std::string_view(s.base_url)
             .substr(start, authority_end == std::string::npos ? std::string_view::npos
                                                               : authority_end - start);
+    // A host, and a port a socket can have: "http://" (its slashes trimmed) and ":99999" had
+    // passed check and failed at the first request, after its retries.
+    if (authority.empty() || authority.front() == ':')
+      r.fail("base_url", fmt::format("\"{}\" has no host; write {}://host[:port]/path", s.base_url,
+                                     scheme_name.empty() ? "http" : scheme_name));
+    if (const std::size_t colon = authority.rfind(':');
+        colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+      const std::string_view port = authority.substr(colon + 1);
+      const bool digits = !port.empty() && std::all_of(port.begin(), port.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      });
+      if (!digits || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
+          std::stoi(std::string(port)) > 65535)
+        r.fail("base_url",
+               fmt::format("\"{}\": the port must be a number from 1 to 65535", s.base_url));
+    }
     if (authority.find('@') != std::string_view::npos)
       r.fail("base_url",
              "carries user info (\"user:password@\"); give the key through the environment "
