@@ -183,6 +183,18 @@ TEST(RemoveLeakage, RemovesTestTextsSeenInTrainOrDev) {
   EXPECT_THAT(ids(s.dev), ElementsAre("card declined"));
 }
 
+// Copies that carry another label than the text kept are counted: the files disagree on the
+// label, which data.md says (they had been merged silently, "conflicting labels: 0").
+TEST(RemoveLeakage, CountsCopiesWithAnotherLabel) {
+  Splits s;
+  s.train = {make_example("Cannot log in", "login"), make_example("refund", "refund")};
+  s.dev = {make_example("cannot log in", "account")};  // another label than train's
+  s.test = {make_example("REFUND", "billing"), make_example("refund", "refund")};
+  remove_leakage(s);
+  EXPECT_EQ(s.leaked_with_other_label, 2u);
+  EXPECT_EQ(s.leaked_into_train + s.dev_leaked_into_train, 3u);
+}
+
 TEST(RemoveLeakage, AddsToAnEarlierCount) {
   Splits s;
   s.leaked_into_train = 3;

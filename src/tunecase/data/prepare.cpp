@@ -127,6 +127,7 @@ void summarise_splits(PreparedData& data, int min_label_count) {
   summary.test = s.test.size();
   summary.leaked_into_train = s.leaked_into_train;
   summary.dev_leaked_into_train = s.dev_leaked_into_train;
+  summary.leaked_with_other_label = s.leaked_with_other_label;
   summary.rare_labels = s.rare_labels;
   summary.skipped_rows = summary.empty_text + summary.invalid_rows;
 }
@@ -218,6 +219,7 @@ nlohmann::json DatasetSummary::to_json() const {
           {"skipped_rows", skipped_rows},
           {"dev_source", dev_source},
           {"dev_leaked_into_train", dev_leaked_into_train},
+          {"leaked_with_other_label", leaked_with_other_label},
           {"empty_text", empty_text},
           {"invalid_rows", invalid_rows},
           {"invalid_lines", invalid_lines},

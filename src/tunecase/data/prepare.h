@@ -18,8 +18,9 @@ struct DatasetSummary {
   std::size_t rows = 0;  // data rows read, all files
   std::size_t labels = 0, train = 0, dev = 0, test = 0;
   std::size_t duplicates_removed = 0;
-  std::size_t leaked_into_train = 0;      // test rows removed: text also in train or dev
-  std::size_t dev_leaked_into_train = 0;  // dev rows removed: text also in train
+  std::size_t leaked_into_train = 0;        // test rows removed: text also in train or dev
+  std::size_t dev_leaked_into_train = 0;    // dev rows removed: text also in train
+  std::size_t leaked_with_other_label = 0;  // of those and the test ones: another label than kept
   // Where dev came from: "split" (of one file), "file" (a dev file), "carved_from_train"
   // (pre-split files without a dev file: dev_fraction of train), or "none" (dev_fraction = 0).
   std::string dev_source = "none";

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -122,10 +123,17 @@ Splits split_by_time(Examples& examples, const SplitOptions& options) {
   return distribute(sorted, sorted_part);
 }
 
-// Erases the examples whose normalised text is in `seen`; returns how many.
-std::size_t erase_seen(Examples& examples, const std::unordered_set<std::string>& seen) {
+// Erases the examples whose normalised text is in `seen` (text -> the label kept for it);
+// returns how many, and counts in `other_label` those whose own label differs.
+std::size_t erase_seen(Examples& examples, const std::unordered_map<std::string, std::string>& seen,
+                       std::size_t& other_label) {
   std::size_t before = examples.size();
-  std::erase_if(examples, [&](const Example& e) { return seen.contains(normalize_text(e.text)); });
+  std::erase_if(examples, [&](const Example& e) {
+    auto it = seen.find(normalize_text(e.text));
+    if (it == seen.end()) return false;
+    other_label += it->second != e.label;
+    return true;
+  });
   return before - examples.size();
 }
 
@@ -153,12 +161,12 @@ Splits carve_dev_from_train(Examples train, double dev_fraction, uint64_t seed) 
 }
 
 std::size_t remove_leakage(Splits& splits) {
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, std::string> seen;
   seen.reserve(splits.train.size() + splits.dev.size());
-  for (const auto& e : splits.train) seen.insert(normalize_text(e.text));
-  splits.dev_leaked_into_train += erase_seen(splits.dev, seen);
-  for (const auto& e : splits.dev) seen.insert(normalize_text(e.text));
-  std::size_t leaked = erase_seen(splits.test, seen);
+  for (const auto& e : splits.train) seen.emplace(normalize_text(e.text), e.label);
+  splits.dev_leaked_into_train += erase_seen(splits.dev, seen, splits.leaked_with_other_label);
+  for (const auto& e : splits.dev) seen.emplace(normalize_text(e.text), e.label);
+  std::size_t leaked = erase_seen(splits.test, seen, splits.leaked_with_other_label);
   splits.leaked_into_train += leaked;
   return leaked;
 }

@@ -22,6 +22,9 @@ struct Splits {
   std::vector<std::string> rare_labels;   // labels with a single example, all kept in train
   std::size_t leaked_into_train = 0;      // test rows removed because train or dev holds the text
   std::size_t dev_leaked_into_train = 0;  // dev rows removed because train holds the text
+  // Of the test and dev rows removed so, those whose label differs from the label of the copy
+  // kept (the files disagree on how the same text is labelled): said, not merged silently.
+  std::size_t leaked_with_other_label = 0;
 };
 
 // stratified: each label's examples are shuffled with std::mt19937_64 seeded from the seed and

@@ -93,13 +93,18 @@ void duplicates_section(std::string& md, const DataQuality& q) {
   md += fmt::format(
       "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {}; of them "
       "with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}. Dev "
-      "rows removed as exact copies of train: {}.\n",
+      "rows removed as exact copies of train: {}.{}\n",
       s.duplicates_removed, s.label_conflicts,
       s.label_ties_dropped > 0
           ? fmt::format(" (the majority label kept; {} with no majority dropped)",
                         s.label_ties_dropped)
           : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
-      s.leaked_into_train, s.dev_leaked_into_train);
+      s.leaked_into_train, s.dev_leaked_into_train,
+      s.leaked_with_other_label > 0
+          ? fmt::format(" Of those test and dev rows, {} carry another label than the copy kept "
+                        "(the files label the same text differently: check which is right)",
+                        s.leaked_with_other_label)
+          : std::string());
   if (!s.conflict_samples.empty()) {
     md +=
         fmt::format("\nThe first {} texts with conflicting labels:\n\n", s.conflict_samples.size());
@@ -279,9 +284,12 @@ std::string data_quality_summary(const DataQuality& q) {
           ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
           : "",
       s.leaked_into_train + s.dev_leaked_into_train > 0
-          ? fmt::format(", {} test and {} dev rows removed as exact copies of train{}",
+          ? fmt::format(", {} test and {} dev rows removed as exact copies of train{}{}",
                         s.leaked_into_train, s.dev_leaked_into_train,
-                        s.leaked_into_train > 0 ? "/dev" : "")
+                        s.leaked_into_train > 0 ? "/dev" : "",
+                        s.leaked_with_other_label > 0
+                            ? fmt::format(" ({} with another label)", s.leaked_with_other_label)
+                            : "")
           : "",
       q.train_near.redundant_rows, q.test_near_leaked_count);
   if (q.noise) {
