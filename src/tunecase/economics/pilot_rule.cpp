@@ -173,17 +173,16 @@ void apply_rule(const PilotRule& r, const PilotArm& c, const std::optional<Pilot
   if (some_data && net >= 0 && !slow) {
     v.outcome = PilotOutcome::clear_win;
     v.reason = worth;
-    // Paid for by a lower cost, not by accuracy: the team should know what it gives up.
+    // Paid for by a lower cost (or within the loss min_gain accepts), not by accuracy: the team
+    // should know what it gives up.
+    const char* why = r.business_case ? "a loss its lower cost pays for"
+                                      : "a loss within the one min_gain accepts";
     if (v.gain_high < 0)
-      v.reason += fmt::format(
-          "; {} is less accurate than {} live, by {:.1f} to {:.1f} points, "
-          "a loss its lower cost pays for",
-          r.challenger, r.baseline, -v.gain_high * 100, -v.gain_low * 100);
+      v.reason += fmt::format("; {} is less accurate than {} live, by {:.1f} to {:.1f} points, {}",
+                              r.challenger, r.baseline, -v.gain_high * 100, -v.gain_low * 100, why);
     else if (v.gain_low < 0)
-      v.reason += fmt::format(
-          "; {} may be up to {:.1f} points less accurate than {} live, a "
-          "loss its lower cost pays for",
-          r.challenger, -v.gain_low * 100, r.baseline);
+      v.reason += fmt::format("; {} may be up to {:.1f} points less accurate than {} live, {}",
+                              r.challenger, -v.gain_low * 100, r.baseline, why);
   } else if (sample_in && days_in) {
     v.outcome = PilotOutcome::marginal;
     v.reason = fmt::format("neither a clear win nor worse with the planned sample in: {}", worth);
