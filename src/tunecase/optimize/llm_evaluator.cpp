@@ -83,7 +83,7 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   run.max_cost_usd = budget_left_usd;
   run.progress = false;
   if (counted_.size() < candidates_.size()) counted_.resize(candidates_.size(), 0);
-  run.cap_counts_cached_from = counted_[candidate];
+  if (counts_prior_) run.cap_counts_cached_from = counted_[candidate];
   if (gate_ != nullptr) gate_->prepare(run);
   LlmRunResult result = run_llm_approach(c.approach, config_, data_.train, items, data_.labels, run,
                                          client_, runner_log_);

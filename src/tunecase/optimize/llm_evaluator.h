@@ -41,6 +41,9 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
                                                const std::filesystem::path& cache_file) const;
   // The command's one spend confirmation, shared with the test run (null: each run asks alone).
   void set_spend_gate(CommandSpendGate* gate) { gate_ = gate; }
+  // Under budget_usd or max_calls: cached answers the search had not counted are counted as if
+  // sent (SampleScore::prior_usd), in the runner's cap too. Without them nothing counts them.
+  void set_counts_prior(bool counts) { counts_prior_ = counts; }
 
  private:
   CommandSpendGate* gate_ = nullptr;
@@ -55,6 +58,7 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
   // Per candidate, the dev items the search has counted so far (its largest sample): cached
   // answers beyond them were paid outside this search's count and are counted as prior spend.
   std::vector<std::size_t> counted_;
+  bool counts_prior_ = false;
 };
 
 // Figures of a finished run over `items`: correct, $/1k (mean priced cost of a call, cache hits
