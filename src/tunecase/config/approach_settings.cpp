@@ -204,6 +204,22 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   // URL would be written out with it.
   {
     const std::size_t scheme = s.base_url.find("://");
+    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    const std::size_t authority_end = s.base_url.find_first_of("/?#", start);
+    const std::string_view authority =
+        std::string_view(s.base_url)
+            .substr(start, authority_end == std::string::npos ? std::string_view::npos
+                                                              : authority_end - start);
+    // First what may hold a secret, which no later message may then repeat.
+    if (authority.find('@') != std::string_view::npos)
+      r.fail("base_url",
+             "carries user info (\"user:password@\"); give the key through the environment "
+             "variable api_key_env names, never in the URL, which reports and caches record");
+    if (s.base_url.find_first_of("?#") != std::string::npos)
+      r.fail("base_url",
+             "has a query string or fragment; base_url is scheme://host[:port]/path, to which the "
+             "API's path (/chat/completions, /messages) is appended; give a key through "
+             "api_key_env, and request fields through extra = { ... }");
     // Only HTTP is spoken: another scheme (ftp://, a path) had hung on its first request for the
     // whole time-out and then advised a longer timeout_ms.
     const std::string scheme_name =
@@ -219,12 +235,6 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
                                s.base_url)
                  : fmt::format("\"{}\": only http:// and https:// are spoken, not {}://",
                                s.base_url, scheme_name));
-    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-    const std::size_t authority_end = s.base_url.find_first_of("/?#", start);
-    const std::string_view authority =
-        std::string_view(s.base_url)
-            .substr(start, authority_end == std::string::npos ? std::string_view::npos
-                                                              : authority_end - start);
     // A host, and a port a socket can have: "http://" (its slashes trimmed) and ":99999" had
     // passed check and failed at the first request, after its retries.
     if (authority.empty() || authority.front() == ':')
@@ -241,15 +251,6 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
         r.fail("base_url",
                fmt::format("\"{}\": the port must be a number from 1 to 65535", s.base_url));
     }
-    if (authority.find('@') != std::string_view::npos)
-      r.fail("base_url",
-             "carries user info (\"user:password@\"); give the key through the environment "
-             "variable api_key_env names, never in the URL, which reports and caches record");
-    if (s.base_url.find_first_of("?#") != std::string::npos)
-      r.fail("base_url",
-             "has a query string or fragment; base_url is scheme://host[:port]/path, to which the "
-             "API's path (/chat/completions, /messages) is appended; give a key through "
-             "api_key_env, and request fields through extra = { ... }");
   }
   s.api_key_env =
       r.text("api_key_env", "", "environment variable holding the key (none for a local server)");
@@ -257,18 +258,23 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   // does not repeat: config errors are printed and logged).
   if (!s.api_key_env.empty()) {
     const std::string& v = s.api_key_env;
-    // A key of letters, digits and _ only (hf_..., gsk_..., 32 alphanumerics) would pass as a
-    // name and be printed back by check and the missing-variable error: variable names are
-    // short or upper-case, keys long and mixed.
-    const bool lower =
-        std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::islower(c); });
-    const bool digit =
-        std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
-    const bool key_like = (v.size() >= 20 && lower && digit) || v.rfind("hf_", 0) == 0 ||
+    // A key of letters, digits and _ only (hf_..., gsk_..., 40 random characters) would pass as a
+    // name and be printed back by check and the missing-variable error. Keys mix digits into
+    // their letters all along; names have a digit or a year at most (AZURE_KEY_2025, keyWest2).
+    int switches = 0;
+    for (std::size_t i = 1; i < v.size(); ++i)
+      switches += (std::isdigit(static_cast<unsigned char>(v[i])) != 0) !=
+                  (std::isdigit(static_cast<unsigned char>(v[i - 1])) != 0);
+    const bool key_like = (v.size() >= 20 && switches >= 6) || v.rfind("hf_", 0) == 0 ||
                           v.rfind("gsk_", 0) == 0 || v.rfind("AIza", 0) == 0;
     const bool name = std::all_of(v.begin(), v.end(),
                                   [](unsigned char c) { return std::isalnum(c) || c == '_'; }) &&
-                      !std::isdigit(static_cast<unsigned char>(v.front())) && !key_like;
+                      !std::isdigit(static_cast<unsigned char>(v.front()));
+    if (key_like)
+      r.fail("api_key_env",
+             "looks like a key, not the name of an environment variable: remove the key from the "
+             "file, export it in a variable (e.g. OPENAI_API_KEY) and name that variable here; "
+             "keys are never read from the config");
     if (v.front() == '$' && v.size() > 1)
       r.fail("api_key_env",
              fmt::format("names the variable, without the shell's $: write api_key_env = \"{}\"",
