@@ -75,11 +75,12 @@ int run(const OptimizeArgs& a) {
                  ? fmt::format(", the winner's test run ${:.4f}", spent["test_usd"].get<double>())
                  : std::string());
   const bool capped = doc["search"].value("budget_usd", nlohmann::json()).is_number() ||
-                      doc["search"].value("max_calls", nlohmann::json()).is_number();
+                      doc["search"].value("max_calls", nlohmann::json()).is_number() ||
+                      doc["search"].value("max_cost_usd", nlohmann::json()).is_number();
   if (capped && spent.value("search_cached_counted_answers", 0) > 0)
     fmt::print(
         "  the search also counted {} cached answers it had not paid in this run (${:.4f} "
-        "at list price) toward budget_usd and max_calls, so a resumed search stops where one run "
+        "at list price) toward its caps, so a search run again stops where one run "
         "would\n",
         spent["search_cached_counted_answers"].get<std::size_t>(),
         spent["search_cached_counted_usd"].get<double>());

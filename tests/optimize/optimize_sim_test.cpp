@@ -443,6 +443,22 @@ TEST_F(OptimizeSimTest, ARerunOfABudgetedSearchDoesNotSpendItsBudgetAgain) {
   EXPECT_TRUE(again["search"]["budget_forced"].get<bool>());
 }
 
+// The same under --max-cost alone: the rerun's cached answers count toward the search's share
+// of the cap, so the reserve the first run kept for its test run (cached now) does not pay for
+// more rounds (a finished capped search run again had spent on more dev items).
+TEST_F(OptimizeSimTest, ARerunUnderMaxCostPaysNothing) {
+  std::ostringstream log;
+  OptimizeOptions o = options("max-cost");
+  o.cache.file = dir_ / "max-cost-cache.sqlite";
+  nlohmann::json whole = run_optimize(config(), options("uncapped"), log);
+  o.max_cost_usd = whole["spent"]["usd"].get<double>() * 1.5;  // binds with the worst-case reserve
+  nlohmann::json first = run_optimize(config(), o, log);
+  ASSERT_TRUE(first["search"]["budget_forced"].get<bool>()) << "the cap must bind";
+  const uint64_t before = server_->stats().completions;
+  nlohmann::json again = run_optimize(config(), o, log);
+  EXPECT_EQ(server_->stats().completions, before) << again["search"].dump();
+}
+
 // The child half of the kill test: runs only when started by the parent with these variables.
 TEST_F(OptimizeSimTest, KilledChildSearch) {
   const char* port = std::getenv("TUNECASE_OPT_KILL_PORT");

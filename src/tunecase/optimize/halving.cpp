@@ -77,8 +77,8 @@ void drop(CandidateOutcome& o, const SampleScore& leader, std::size_t round,
 struct Spend {
   double usd = 0;         // new spend
   std::size_t calls = 0;  // requests sent
-  // Cached answers the search had not counted before (prior runs' spend): budget_usd and
-  // max_calls count them, --max-cost (new spend) does not.
+  // Cached answers the search had not counted before (prior runs' spend): budget_usd, max_calls
+  // and the search's share of --max-cost count them, so a search run again stops where it did.
   double prior_usd = 0;
   std::size_t prior_calls = 0;
 };
@@ -107,8 +107,10 @@ std::size_t affordable(std::size_t prev_n, std::size_t wanted,
   if (rules.budget_usd) left = *rules.budget_usd - spent.usd - spent.prior_usd;
   if (rules.total_cap_usd) {
     double reserve = std::max(dearest, worst) * static_cast<double>(rules.final_items);
-    left =
-        std::min(left.value_or(*rules.total_cap_usd), *rules.total_cap_usd - spent.usd - reserve);
+    // Cached answers the search had not counted count here too: a search run again on its cache
+    // stops where it stopped, not where the cap on new spend alone would let it go on.
+    left = std::min(left.value_or(*rules.total_cap_usd),
+                    *rules.total_cap_usd - spent.usd - spent.prior_usd - reserve);
   }
   if (left && per_item_usd > 0)
     fit = std::min(fit, static_cast<std::size_t>(std::max(0.0, *left) / per_item_usd));
@@ -175,7 +177,7 @@ class Search {
         left = std::max(0.0, *rules_.budget_usd - spent_.usd - spent_.prior_usd);
       if (rules_.total_cap_usd)
         left = std::min(left.value_or(*rules_.total_cap_usd),
-                        std::max(0.0, *rules_.total_cap_usd - spent_.usd));
+                        std::max(0.0, *rules_.total_cap_usd - spent_.usd - spent_.prior_usd));
       SampleScore s = evaluator_.evaluate(c, n, left);
       spent_.usd += s.spent_usd;
       spent_.calls += s.requests;

@@ -93,12 +93,6 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   s.prior_usd = result.cached_counted_usd;
   s.prior_answers = result.cached_counted;
   counted_[candidate] = std::max(counted_[candidate], n);
-  if (s.prior_answers > 0)
-    fmt::print(log_,
-               "  {:<60} {} answers from the cache that this search had not counted (a killed "
-               "run of it, or an earlier command, paid for them): ${:.4f} counted toward "
-               "budget_usd and max_calls as if sent\n",
-               c.name, s.prior_answers, s.prior_usd);
   if (s.n == 0)
     fmt::print(log_, "  {:<60} n=0     not measured: the budget ended before its first item\n",
                c.name);

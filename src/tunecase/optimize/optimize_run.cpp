@@ -313,7 +313,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
                                   options.assume_yes ? quiet : log);
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   evaluator.set_spend_gate(&gate);
-  evaluator.set_counts_prior(rules.budget_usd.has_value() || rules.max_calls.has_value());
+  evaluator.set_counts_prior(rules.budget_usd.has_value() || rules.max_calls.has_value() ||
+                             rules.total_cap_usd.has_value());
   confirm_search_spend(settings.candidates, rules, split.search.dev_order.size(), evaluator,
                        options, resolve_cache_file(options.cache, config.file), gate, log);
   HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
