@@ -73,15 +73,19 @@ void refuse_an_empty_judgement(tunecase::Store& store, const tunecase::serve::Pi
                                const nlohmann::json& report) {
   using namespace tunecase::serve;
   if (!recorded || plan_summary(*recorded) == plan_summary(plan)) return;  // the arms served
+  // Every arm of the plan judged here needs requests of its own: a shadow plan over a split
+  // store has the champion's, and no shadow arm, which had printed a "collecting: 0 and 0".
+  bool every_arm_served = true;
   for (const auto& arm : report.value("arms", nlohmann::json::array()))
-    if (arm.value("requests", int64_t{0}) > 0) return;
+    every_arm_served = every_arm_served && arm.value("requests", int64_t{0}) > 0;
+  if (every_arm_served) return;
   tunecase::PilotQuery everything;
   everything.breakdowns = false;
   int64_t served = 0;
   for (const auto& arm : store.pilot_counts(everything).arms) served += arm.requests;
   if (served == 0) return;  // nothing served yet: an empty report is the truth
   throw tunecase::UserError(fmt::format(
-      "this store has no request for the arms judged here ('{}'); `tunecase serve` ran it as "
+      "this store has no request for an arm judged here ('{}'); `tunecase serve` ran it as "
       "'{}'. Drop --config (and --plan) to judge it by that plan, or name the arms it served in "
       "the same roles",
       plan_summary(plan), plan_summary(*recorded)));
