@@ -335,11 +335,15 @@ std::string data_quality_footer(const DataQuality& q) {
                                   pct(q.noise->wrong_share.estimate), pct(q.noise->wrong_share.low),
                                   pct(q.noise->wrong_share.high))
               : "label noise not estimated";
+  const DatasetSummary& s = q.summary;
   return fmt::format(
       "data: {}, {} near-duplicate train rows, {} test rows near-copies of train, "
-      "{} label variants (details: data.md)",
-      noise, q.train_near.redundant_rows, q.test_near_leaked_count,
-      q.summary.label_variants.size());
+      "{} label variants{} (details: data.md)",
+      noise, q.train_near.redundant_rows, q.test_near_leaked_count, s.label_variants.size(),
+      s.leaked_with_other_label > 0
+          ? fmt::format(", {} test/dev rows copying train with another label",
+                        s.leaked_with_other_label)
+          : "");
 }
 
 void write_suspect_labels(const std::filesystem::path& file, const DataQuality& q) {

@@ -286,7 +286,7 @@ std::string dataset_section(const json& d) {
   std::string out = "## Data\n\n";
   out += fmt::format(
       "{} rows, {} labels: train {}, dev {}, test {} (measured). Duplicates removed: {}{}; test "
-      "rows that leaked into train and were removed: {}; dev rows likewise: {}; rows skipped: "
+      "rows that leaked into train and were removed: {}; dev rows likewise: {}{}; rows skipped: "
       "{}.\n",
       d.value("rows", 0), d.value("labels", 0), d.value("train", 0), d.value("dev", 0),
       d.value("test", 0), d.value("duplicates_removed", 0),
@@ -295,6 +295,11 @@ std::string dataset_section(const json& d) {
                         d.value("label_ties_dropped", 0))
           : "",
       d.value("leaked_into_train", 0), d.value("dev_leaked_into_train", 0),
+      d.value("leaked_with_other_label", 0) > 0
+          ? fmt::format(" ({} of them with another label than the copy kept: the files label "
+                        "the same text differently)",
+                        d.value("leaked_with_other_label", 0))
+          : "",
       d.value("skipped_rows", 0));
   if (d.value("unlabelled", 0) > 0) {
     out += fmt::format("Rows without a label (not trained on or scored): {}.\n",
