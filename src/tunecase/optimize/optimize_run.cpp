@@ -192,11 +192,17 @@ void confirm_search_spend(const std::vector<Candidate>& candidates, HalvingRules
       "  the search at most {}: up to {} dev answers ({} candidates; the worst case: "
       "only the halving rule drops any, and the last two meet all {} dev items{})\n"
       "  the winner's test run at most {}: {} test items at the dearest candidate's "
-      "price\n",
+      "price{}\n",
       usd_amount(total),
       rules.total_cap_usd ? ", --max-cost capping it at " + usd_amount(*rules.total_cap_usd) : "",
       cached ? "; answers already in the cache cost nothing" : "", usd_amount(search), answers,
-      candidates.size(), dev_size, caps, usd_amount(test), rules.final_items);
+      candidates.size(), dev_size, caps, usd_amount(test), rules.final_items,
+      rules.worst_item_usd.empty()
+          ? std::string()
+          : fmt::format(" ({} at each request's worst case, which --max-cost keeps for it)",
+                        usd_amount(*std::max_element(rules.worst_item_usd.begin(),
+                                                     rules.worst_item_usd.end()) *
+                                   static_cast<double>(rules.final_items))));
   if (all_cached) {
     // Nothing of the search to pay for: the test run asks for itself, its own cached answers
     // counted, when it comes.
