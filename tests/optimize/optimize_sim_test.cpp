@@ -111,6 +111,19 @@ start_sample = 20
     o.concurrency = 4;
     return o;
   }
+  // Runs `c` with --yes, then again without it and with no terminal: the second run must
+  // neither throw nor send a request. Returns what the second run said.
+  std::string run_twice_second_unasked(const ProjectConfig& c) {
+    std::ostringstream log;
+    run_optimize(c, options("first"), log);  // --yes
+    const uint64_t sent = server_->stats().requests;
+    auto o = options("again");
+    o.assume_yes = false;  // and no terminal to ask on
+    std::ostringstream again;
+    EXPECT_NO_THROW(run_optimize(c, o, again)) << again.str();
+    EXPECT_EQ(server_->stats().requests, sent);
+    return again.str();
+  }
   std::filesystem::path dir_;
   std::unique_ptr<SimLlmServer> server_;
   int port_ = 0;
@@ -351,16 +364,8 @@ TEST_F(OptimizeSimTest, TheSearchsEstimateBoundsItsSpend) {
 // A finished search run again sends nothing, so it is not asked about (the whole worst case had
 // been asked, and refused without a terminal).
 TEST_F(OptimizeSimTest, AFinishedSearchRunAgainIsNotAskedAbout) {
-  ProjectConfig c = priced_pair();
-  std::ostringstream log;
-  run_optimize(c, options("first"), log);  // --yes
-  const uint64_t sent = server_->stats().requests;
-  auto o = options("again");
-  o.assume_yes = false;  // and no terminal to ask on
-  std::ostringstream again;
-  EXPECT_NO_THROW(run_optimize(c, o, again)) << again.str();
-  EXPECT_EQ(server_->stats().requests, sent);
-  EXPECT_THAT(again.str(), HasSubstr("every answer the search can ask for is in the cache"));
+  EXPECT_THAT(run_twice_second_unasked(priced_pair()),
+              HasSubstr("every answer the search can ask for is in the cache"));
 }
 
 // The same for a search whose halving dropped candidates (so the cache holds only part of the
@@ -371,15 +376,7 @@ TEST_F(OptimizeSimTest, AFinishedHalvingSearchRunAgainIsNotRefused) {
       "strategies = [\"zero_shot\", \"few_shot\", \"retrieval_few_shot\"]\nshots = [4, 8]\n"
       "label_descriptions = [true, false]\n",
       "input = 30, output = 120");
-  std::ostringstream log;
-  run_optimize(c, options("first"), log);  // --yes
-  const uint64_t sent = server_->stats().requests;
-  auto o = options("again");
-  o.assume_yes = false;  // and no terminal to ask on
-  std::ostringstream again;
-  EXPECT_NO_THROW(run_optimize(c, o, again)) << again.str();
-  EXPECT_EQ(server_->stats().requests, sent);
-  EXPECT_THAT(again.str(), HasSubstr("a search run again"));
+  EXPECT_THAT(run_twice_second_unasked(c), HasSubstr("a search run again"));
 }
 
 // A --max-cost that pays for the search but not the winner's whole test run leaves the test run
