@@ -42,15 +42,7 @@ std::string check_data(const tunecase::ProjectConfig& config) {
       s.label_ties_dropped > 0
           ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
           : "",
-      s.leaked_into_train + s.dev_leaked_into_train > 0
-          ? fmt::format("; {} test and {} dev rows removed as exact copies of train{}",
-                        s.leaked_into_train, s.dev_leaked_into_train,
-                        s.leaked_with_other_label > 0
-                            ? fmt::format(" ({} with another label than the copy kept)",
-                                          s.leaked_with_other_label)
-                            : "")
-          : "",
-      s.skipped_rows);
+      s.copies_removed().empty() ? "" : "; " + s.copies_removed(), s.skipped_rows);
   if (std::string left = s.rows_in_no_split(); !left.empty()) out += "  note: " + left + "\n";
   if (!s.label_variants.empty() && !s.labels_normalized)
     out += fmt::format(

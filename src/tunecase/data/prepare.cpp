@@ -204,6 +204,16 @@ std::string DatasetSummary::rows_in_no_split() const {
                      fmt::join(left, " and "));
 }
 
+std::string DatasetSummary::copies_removed() const {
+  if (leaked_into_train + dev_leaked_into_train == 0) return {};
+  return fmt::format(
+      "{} test and {} dev rows removed as exact copies of train{}{}", leaked_into_train,
+      dev_leaked_into_train, leaked_into_train > 0 ? "/dev" : "",
+      leaked_with_other_label > 0
+          ? fmt::format(" ({} with another label than the copy kept)", leaked_with_other_label)
+          : "");
+}
+
 nlohmann::json DatasetSummary::to_json() const {
   nlohmann::json conflicts = nlohmann::json::array();
   for (const auto& c : conflict_samples) {

@@ -64,6 +64,9 @@ struct DatasetSummary {
   // when every row read is in a split or was counted as a duplicate: what makes the split sizes
   // add up for whoever reads only the terminal (eval, check).
   std::string rows_in_no_split() const;
+  // "N test and M dev rows removed as exact copies of train/dev (K with another label than the
+  // copy kept)", or "" when none was: the terminal lines of check and inspect say it alike.
+  std::string copies_removed() const;
 };
 
 struct PreparedData {

@@ -283,15 +283,8 @@ std::string data_quality_summary(const DataQuality& q) {
       s.label_ties_dropped > 0
           ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
           : "",
-      s.leaked_into_train + s.dev_leaked_into_train > 0
-          ? fmt::format(", {} test and {} dev rows removed as exact copies of train{}{}",
-                        s.leaked_into_train, s.dev_leaked_into_train,
-                        s.leaked_into_train > 0 ? "/dev" : "",
-                        s.leaked_with_other_label > 0
-                            ? fmt::format(" ({} with another label)", s.leaked_with_other_label)
-                            : "")
-          : "",
-      q.train_near.redundant_rows, q.test_near_leaked_count);
+      s.copies_removed().empty() ? "" : ", " + s.copies_removed(), q.train_near.redundant_rows,
+      q.test_near_leaked_count);
   if (q.noise) {
     out += fmt::format("label noise (estimated): {} of train labels wrong; {} suspects\n",
                        noise_headline(*q.noise), q.noise->suspects.size());
