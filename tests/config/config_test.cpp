@@ -57,6 +57,25 @@ TEST(ConfigFixtures, EveryBadConfigEndsWithItsMessage) {
   EXPECT_GE(files, 25);
 }
 
+// The URLs a team writes for its own servers pass, IPv6 literals with and without a port.
+TEST(Config, EveryUsualBaseUrlPasses) {
+  for (const char* url :
+       {"http://127.0.0.1:8000/v1", "https://api.example.com/v1", "http://[::1]/v1",
+        "http://[::1]:8000/v1", "http://[fe80::1%25eth0]:11434", "http://localhost"})
+    EXPECT_EQ(error_of(fmt::format("[[approach]]\nname = \"a\"\nkind = \"openai\"\nmodel = "
+                                   "\"m\"\nbase_url = \"{}\"\n",
+                                   url)),
+              "")
+        << url;
+  for (const char* url :
+       {"http://[::1/v1", "http://::1]/v1", "http://[::1]x/v1", "http://my host/v1"})
+    EXPECT_THAT(error_of(fmt::format("[[approach]]\nname = \"a\"\nkind = \"openai\"\nmodel = "
+                                     "\"m\"\nbase_url = \"{}\"\n",
+                                     url)),
+                HasSubstr("base_url"))
+        << url;
+}
+
 TEST(Config, TypoInDataSuggestsTheKeyAndNamesTheLine) {
   EXPECT_EQ(error_of("[data]\npath = \"t.csv\"\ntest_fration = 0.5\n"),
             "p.toml:3: `test_fration`: unknown key in [data]; did you mean `test_fraction`?");

@@ -240,6 +240,19 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
     if (authority.empty() || authority.front() == ':')
       r.fail("base_url", fmt::format("\"{}\" has no host; write {}://host[:port]/path", s.base_url,
                                      scheme_name.empty() ? "http" : scheme_name));
+    // An IPv6 literal is bracketed whole ("[::1]:8000"), and a host holds no spaces:
+    // "http://[::1/v1" had passed check and failed only at the first request.
+    if (!authority.empty()) {
+      const std::size_t open = authority.find('['), close = authority.find(']');
+      const bool bracketed = open == 0 && close != std::string_view::npos &&
+                             (close + 1 == authority.size() || authority[close + 1] == ':');
+      if ((open != std::string_view::npos || close != std::string_view::npos) && !bracketed)
+        r.fail("base_url", fmt::format("\"{}\": an IPv6 address is written in brackets, whole, "
+                                       "before any port (e.g. \"http://[::1]:8000/v1\")",
+                                       s.base_url));
+      if (authority.find_first_of(" \t\r\n") != std::string_view::npos)
+        r.fail("base_url", fmt::format("\"{}\": the host holds a space", s.base_url));
+    }
     if (const std::size_t colon = authority.rfind(':');
         colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
       const std::string_view port = authority.substr(colon + 1);
