@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -73,9 +74,10 @@ void check_commands_tables(const tunecase::ProjectConfig& config) {
 
 // The files an approach names: a prompt template or price catalogue that cannot be read is an
 // error (eval stops on it), read here as eval reads it; a model folder or fine-tuning record
-// that does not exist yet is a note (the commands that write them come later). Returns the notes.
+// that does not exist yet is a note (the commands that write them come later), and so is a model
+// the catalogue has no price for. Returns the notes.
 std::string check_approach_files(const tunecase::ProjectConfig& config) {
-  std::string notes;
+  std::string notes, unpriced;
   for (const tunecase::ApproachConfig& a : config.approaches) {
     auto fail = [&](const std::string& key, const char* what) {
       throw tunecase::UserError(
@@ -89,11 +91,19 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
       } catch (const tunecase::UserError& e) {
         fail("template_file", e.what());
       }
-      try {
-        if (!a.llm.prices.empty()) (void)tunecase::PriceCatalogue::load(a.llm.prices);
-      } catch (const tunecase::UserError& e) {
-        fail("prices", e.what());
-      }
+      // The catalogue eval prices the approach from: its own `prices`, else TUNECASE_PRICES or
+      // the shipped one (a TUNECASE_PRICES that cannot be read had passed check and stopped eval).
+      std::optional<tunecase::PriceCatalogue> catalogue;
+      if (!a.llm.price) try {
+          catalogue = tunecase::PriceCatalogue::for_approach(a);
+        } catch (const tunecase::UserError& e) {
+          fail(a.llm.prices.empty() ? "price catalogue" : "prices", e.what());
+        }
+      if (catalogue && !a.llm.model.empty() && !tunecase::price_for(a, *catalogue))
+        unpriced += fmt::format(
+            "  '{}': model '{}' has no price in {}; eval reports its cost as unknown (null, "
+            "never $0) and asks before sending. To price it: {}\n",
+            a.name, a.llm.model, catalogue->origin(), tunecase::missing_price_remedy());
     }
     if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir))
       notes += fmt::format(
@@ -106,7 +116,8 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
           "writes finetune.json in its output folder)\n",
           a.name, a.costs.finetune_record.string());
   }
-  return notes.empty() ? "" : "\nfiles not there yet\n" + notes;
+  return (notes.empty() ? "" : "\nfiles not there yet\n" + notes) +
+         (unpriced.empty() ? "" : "\nprices not known\n" + unpriced);
 }
 
 void run(const CheckArgs& a) {

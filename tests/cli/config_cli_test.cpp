@@ -130,6 +130,37 @@ TEST(ConfigCli, CheckReadsTheFilesAnApproachNames) {
       << r.output;
 }
 
+// The catalogue eval would price from is read too: TUNECASE_PRICES naming no file stops check as
+// it stops eval, and a model it has no price for is said.
+TEST(ConfigCli, CheckReadsThePriceCatalogueEvalUses) {
+  TempDir dir;
+  const std::string config = (dir.path() / "p.toml").string();
+  write(config, data_table() +
+                    "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n");
+  CliResult r =
+      run_cli_with_env("TUNECASE_PRICES=" + dir.str() + "/none.toml ", "check --config " + config);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("price catalogue cannot be read"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("none.toml"), std::string::npos) << r.output;
+  r = run_cli_with_env("env -u TUNECASE_PRICES ", "check --config " + config);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("prices not known"), std::string::npos) << r.output;
+  write(config, data_table() +
+                    "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"house-model-7\"\n");
+  r = run_cli_with_env("env -u TUNECASE_PRICES ", "check --config " + config);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("prices not known\n  'api': model 'house-model-7' has no price"),
+            std::string::npos)
+      << r.output;
+  // A price in the table needs no catalogue.
+  write(config, data_table() +
+                    "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"house-model-7\"\n"
+                    "price = { input = 1.0, output = 2.0 }\n");
+  r = run_cli_with_env("TUNECASE_PRICES=" + dir.str() + "/none.toml ", "check --config " + config);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("prices not known"), std::string::npos) << r.output;
+}
+
 TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {
   TempDir dir;
   CliResult r = run_cli("check --config " + dir.str());
