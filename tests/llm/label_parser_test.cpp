@@ -119,6 +119,21 @@ TEST(LabelParser, FindsTheOnlyLabelNamedInProse) {
   });
 }
 
+// Labels kept apart that differ only in case, width or folding: a sentence that writes one of them
+// byte for byte names that one; one that writes none of them exactly stays ambiguous.
+TEST(LabelParser, ASentenceNamingOneOfLabelsThatDifferInCaseNamesThatOne) {
+  const std::vector<std::string> labels = {"YES", "Yes", "yes", "Café", "café", "ß", "ss", "no"};
+  for (const std::string& label : labels) {
+    ParsedLabel p = parse_label("The ticket belongs to the category \"" + label + "\".", labels);
+    EXPECT_EQ(p.label, label);
+    EXPECT_EQ(p.method, "substring");
+  }
+  EXPECT_EQ(parse_label("The category is yES.", labels).label, "");
+  EXPECT_EQ(parse_label("It is YES or yes.", labels).label, "");
+  // Inside a longer word is not naming it: "Yesterday" holds "Yes".
+  EXPECT_EQ(parse_label("Yesterday it was yes", labels).label, "yes");
+}
+
 TEST(LabelParser, SubstringDoesNotMatchInsideWords) {
   std::vector<std::string> labels = {"art", "music"};
   EXPECT_EQ(parse_label("let us start over", labels).label, "");

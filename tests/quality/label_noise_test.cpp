@@ -128,6 +128,27 @@ TEST(LabelNoise, JudgeAccuracyIsTheShareOfRowsWhoseTopClassIsTheirLabel) {
   EXPECT_DOUBLE_EQ(confident_learning(oof, 7, 0).judge_accuracy, 0.75);
 }
 
+// The median rows per label, as the few-rows bound reads it: with two labels of 6 and 2 rows it is
+// 4, not the lower middle's 2; with three labels the middle one.
+TEST(LabelNoise, MedianRowsPerLabelIsTheMedianProper) {
+  OutOfFold oof;
+  oof.classes = {"a", "b"};
+  oof.given = {0, 0, 0, 0, 0, 0, 1, 1};
+  oof.fold = {0, 1, 0, 1, 0, 1, 0, 1};
+  for (int i = 0; i < 8; ++i) {
+    oof.probabilities.push_back(oof.given[i] == 0 ? 0.8f : 0.2f);
+    oof.probabilities.push_back(oof.given[i] == 0 ? 0.2f : 0.8f);
+  }
+  EXPECT_DOUBLE_EQ(confident_learning(oof, 7, 0).median_label_rows, 4);
+  oof.classes.push_back("c");
+  oof.probabilities.clear();
+  oof.given.push_back(2);
+  oof.fold.push_back(0);
+  for (int g : oof.given)
+    for (int c = 0; c < 3; ++c) oof.probabilities.push_back(g == c ? 0.8f : 0.1f);
+  EXPECT_DOUBLE_EQ(confident_learning(oof, 7, 0).median_label_rows, 2);
+}
+
 TEST(LabelNoise, AFigureThatHingesOnTheAmountOfDataIsAnUpperBound) {
   // Figures of the kind docs/data-quality.md measures, from HWU64 samples drawn by hand: 1,043
   // train rows as published read 42.4% [23.3, 52.7], 61.0% on half of them, with a judge

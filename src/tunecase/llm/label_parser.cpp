@@ -122,8 +122,26 @@ std::optional<std::string_view> strip_prefix(std::string_view text) {
   return std::nullopt;
 }
 
+// Whether `text` holds `label` byte for byte, not inside a longer word.
+bool names_verbatim(std::string_view text, std::string_view label) {
+  if (label.empty()) return false;
+  auto word_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return is_word_byte(u) || (u >= 'A' && u <= 'Z');
+  };
+  for (std::size_t at = text.find(label); at != std::string_view::npos;
+       at = text.find(label, at + 1)) {
+    const bool open = at == 0 || !word_byte(text[at - 1]) || !word_byte(label.front());
+    const std::size_t end = at + label.size();
+    const bool close = end == text.size() || !word_byte(text[end]) || !word_byte(label.back());
+    if (open && close) return true;
+  }
+  return false;
+}
+
 // Labels whose words appear in the text; a label inside a longer matching label (e.g. "account"
-// in "account access") yields to it. Else a text that starts exactly one label's key.
+// in "account access") yields to it, and of labels that differ only in case or folding, the one
+// written byte for byte wins. Else a text that starts exactly one label's key.
 std::optional<std::size_t> substring_match(std::string_view text, const LabelKeys& k) {
   std::vector<std::string> words = words_of(text);
   std::vector<std::size_t> named;
@@ -137,6 +155,15 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
              contains_words(k.words[j], k.words[i]);
     });
     if (!inside_other) maximal.push_back(i);
+  }
+  if (maximal.size() > 1) {
+    // Labels that differ only in case, width or folding ("YES" and "yes", "Café" and "café") all
+    // match a folded answer; the one the answer writes byte for byte, as words of its own, is the
+    // one it names.
+    std::vector<std::size_t> verbatim;
+    for (std::size_t i : maximal)
+      if (names_verbatim(text, k.labels[i])) verbatim.push_back(i);
+    if (verbatim.size() == 1) return verbatim.front();
   }
   if (!maximal.empty()) return unique(maximal);
   std::string key = join(words);

@@ -111,7 +111,14 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   std::vector<double> label_rows(K, 0);
   for (std::size_t i = 0; i < n; ++i) label_rows[static_cast<std::size_t>(oof.given[i])] += 1;
   std::erase(label_rows, 0.0);
-  out.median_label_rows = label_rows.empty() ? 0 : percentile_nearest_rank(label_rows, 50);
+  // The median proper: with an even number of labels, the mean of the middle two (the lower one
+  // had called two labels of 140 and 3 rows "a median of 3").
+  if (!label_rows.empty()) {
+    std::sort(label_rows.begin(), label_rows.end());
+    const std::size_t mid = label_rows.size() / 2;
+    out.median_label_rows =
+        label_rows.size() % 2 == 1 ? label_rows[mid] : (label_rows[mid - 1] + label_rows[mid]) / 2;
+  }
 
   for (std::size_t i = 0; i < n; ++i) {
     int c = j.confident_class[i];
