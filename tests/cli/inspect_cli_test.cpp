@@ -38,13 +38,14 @@ TEST(InspectCli, ReadsASemicolonExportAndReportsLabelVariants) {
   CliResult r = run_cli("inspect --data " + data + " --label category --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("label variants: 1 groups (kept apart"));
-  EXPECT_THAT(r.output, HasSubstr("labels trimmed"));
+  EXPECT_THAT(r.output, HasSubstr("10 rows' labels had surrounding whitespace, trimmed (1 label)"));
   EXPECT_THAT(r.output, HasSubstr("label noise (estimated)"));
   std::ifstream json_in(out + "/data.json");
   nlohmann::json j = nlohmann::json::parse(json_in);
   EXPECT_EQ(j["format"]["delimiter"], ";");
   EXPECT_EQ(j["label_variants"]["groups"].size(), 1u);
   EXPECT_EQ(j["label_variants"]["labels_trimmed"], 10);
+  EXPECT_EQ(j["label_variants"]["trimmed_labels"][0]["label"], "Billing");
   EXPECT_TRUE(std::filesystem::exists(out + "/data.md"));
   EXPECT_TRUE(std::filesystem::exists(out + "/suspect_labels.csv"));
 

@@ -145,7 +145,22 @@ TEST(Labels, SurroundingWhitespaceIsTrimmedAndCounted) {
   auto file = dir.write("l.csv", "text,category\na,billing \nb, billing\nc,billing\n");
   ReadResult r = read_examples(file, category_options());
   EXPECT_EQ(r.labels_trimmed, 2u);
+  EXPECT_EQ(r.trimmed_label_rows.at("billing"), 2u);
   for (const auto& e : r.labelled) EXPECT_EQ(e.label, "billing");
+}
+
+// A text of Unicode blanks only (ideographic space, no-break space, zero-width space) shows
+// nothing: it is an empty text, as one of ASCII spaces is, not a training row.
+TEST(Texts, UnicodeBlanksAloneAreAnEmptyText) {
+  TempDir dir;
+  auto file =
+      dir.write("b.csv",
+                "text,category\n\xE3\x80\x80,a\n\xC2\xA0,a\n\xE2\x80\x8B\xE2\x80\x8B,a\n \t ,a\n"
+                "real words,a\n");
+  ReadResult r = read_examples(file, category_options());
+  EXPECT_EQ(r.empty_text_skipped, 4u);
+  ASSERT_EQ(r.labelled.size(), 1u);
+  EXPECT_EQ(r.labelled[0].text, "real words");
 }
 
 }  // namespace

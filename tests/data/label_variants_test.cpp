@@ -60,6 +60,15 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   PreparedData apart = prepare_data(config);
   EXPECT_EQ(apart.labels.size(), 3u);
   EXPECT_EQ(apart.summary.labels_trimmed, 5u);
+  // The five "billing " rows joined the thirty written "billing": one label, said as a merge.
+  ASSERT_EQ(apart.summary.trimmed_labels.size(), 1u);
+  EXPECT_EQ(apart.summary.trimmed_labels[0].rows_trimmed, 5u);
+  EXPECT_EQ(apart.summary.trimmed_labels[0].rows_as_written, 30u);
+  EXPECT_EQ(apart.summary.trimmed_labels_said(),
+            "5 rows' labels had surrounding whitespace, trimmed (1 label); 1 of them merged into "
+            "the label written without it: 'billing' (5 rows written with it joined 30 written "
+            "without)");
+  EXPECT_EQ(apart.summary.to_json()["trimmed_labels"][0]["rows_as_written"], 30);
   ASSERT_EQ(apart.summary.label_variants.size(), 1u);
   EXPECT_EQ(apart.summary.label_rows_normalized, 0u);
 

@@ -210,6 +210,22 @@ TEST(EvalTable, WarnsOfLabelsWithTooFewTrainRows) {
   EXPECT_EQ(dataset_warnings(eval["dataset"]).size(), 1u);
 }
 
+// A label whose whitespace trimming merged it into the label written without it is said (it had
+// been a count in data.md only); a trimmed label that merged nothing is not.
+TEST(EvalTable, SaysALabelTrimmingMerged) {
+  nlohmann::json eval = sample_eval();
+  eval["dataset"]["trimmed_labels"] = {
+      {{"label", "refund"}, {"rows_trimmed", 12}, {"rows_as_written", 30}},
+      {{"label", "bug"}, {"rows_trimmed", 3}, {"rows_as_written", 0}}};
+  std::string text = eval_table_text(eval);
+  EXPECT_NE(text.find("note: trimming surrounding whitespace merged 1 label into the one written "
+                      "without it: 'refund' (12 rows written with whitespace, 30 without)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("'bug'"), std::string::npos) << text;
+  EXPECT_NE(eval_markdown(eval).find("merged 1 label"), std::string::npos);
+}
+
 // Rows skipped under skip_invalid are said beside the table, in report.md and by check, with the
 // lines a stray quote's row took (they had been a count in report.md's data line only).
 TEST(EvalTable, WarnsOfMalformedRowsSkippedAndTheLinesTheyTook) {

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/reader.h"
 
 namespace tunecase {
@@ -33,6 +34,14 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   ReadResult read = read_examples(file, read_options(config));
   summary.rows += read.rows;
   summary.labels_trimmed += read.labels_trimmed;
+  for (const auto& [label, rows] : read.trimmed_label_rows) {
+    auto at = std::find_if(summary.trimmed_labels.begin(), summary.trimmed_labels.end(),
+                           [&](const auto& t) { return t.label == label; });
+    if (at == summary.trimmed_labels.end())
+      summary.trimmed_labels.push_back({label, rows, 0});
+    else
+      at->rows_trimmed += rows;
+  }
   if (read.delimiter != 0) summary.delimiter = read.delimiter;
   summary.empty_text += read.empty_text_skipped;
   summary.invalid_rows += read.invalid_skipped;
@@ -68,6 +77,12 @@ void deduplicate_into(Examples& examples, DatasetSummary& summary) {
 void handle_label_variants(const std::vector<Examples*>& sets, const DataConfig& config,
                            DatasetSummary& summary) {
   std::vector<const Examples*> read_only(sets.begin(), sets.end());
+  if (!summary.trimmed_labels.empty()) {
+    std::map<std::string, std::size_t> rows;
+    for (const Examples* set : read_only)
+      for (const Example& e : *set) ++rows[e.label];
+    for (auto& t : summary.trimmed_labels) t.rows_as_written = rows[t.label] - t.rows_trimmed;
+  }
   summary.label_variants = find_label_variants(read_only);
   summary.labels_normalized = config.normalize_labels;
   if (!config.normalize_labels) return;
@@ -195,6 +210,27 @@ void refuse_one_file_twice(const DataConfig& config) {
 
 }  // namespace
 
+std::string DatasetSummary::trimmed_labels_said() const {
+  if (labels_trimmed == 0) return "";
+  std::string out =
+      fmt::format("{} row{} label{} had surrounding whitespace, trimmed ({} label{})",
+                  labels_trimmed, labels_trimmed == 1 ? "'s" : "s'", labels_trimmed == 1 ? "" : "s",
+                  trimmed_labels.size(), trimmed_labels.size() == 1 ? "" : "s");
+  std::vector<std::string> merged;
+  for (const auto& t : trimmed_labels)
+    if (t.rows_as_written > 0)
+      merged.push_back(fmt::format("'{}' ({} rows written with it joined {} written without)",
+                                   visible(t.label), t.rows_trimmed, t.rows_as_written));
+  constexpr std::size_t kNamed = 3;
+  if (!merged.empty())
+    out += fmt::format(
+        "; {} of them merged into the label written without it: {}{}", merged.size(),
+        fmt::join(merged.begin(),
+                  merged.begin() + static_cast<long>(std::min(merged.size(), kNamed)), "; "),
+        merged.size() > kNamed ? fmt::format("; and {} more", merged.size() - kNamed) : "");
+  return out;
+}
+
 std::string DatasetSummary::rows_in_no_split() const {
   if (unlabelled == 0 && empty_text == 0) return {};
   std::vector<std::string> left;
@@ -244,6 +280,15 @@ nlohmann::json DatasetSummary::to_json() const {
           {"invalid_samples", invalid_samples},
           {"conflict_samples", conflicts},
           {"labels_trimmed", labels_trimmed},
+          {"trimmed_labels",
+           [&] {
+             nlohmann::json list = nlohmann::json::array();
+             for (const auto& t : trimmed_labels)
+               list.push_back({{"label", t.label},
+                               {"rows_trimmed", t.rows_trimmed},
+                               {"rows_as_written", t.rows_as_written}});
+             return list;
+           }()},
           {"label_variants", label_variants_json(label_variants)},
           {"labels_normalized", labels_normalized},
           {"label_rows_normalized", label_rows_normalized},

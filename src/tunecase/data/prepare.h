@@ -43,6 +43,13 @@ struct DatasetSummary {
   // labels equal after case-folding and NFKC, and, under [data] normalize_labels, how many rows
   // were mapped to their group's most frequent spelling (else 0: the variants stay apart).
   std::size_t labels_trimmed = 0;
+  // Per label (as trimmed), the rows that wrote it with surrounding whitespace and those that
+  // wrote it without: both non-zero means trimming merged two written labels into one.
+  struct TrimmedLabel {
+    std::string label;
+    std::size_t rows_trimmed = 0, rows_as_written = 0;
+  };
+  std::vector<TrimmedLabel> trimmed_labels;
   std::vector<LabelVariantGroup> label_variants;
   bool labels_normalized = false;
   std::size_t label_rows_normalized = 0;
@@ -67,6 +74,11 @@ struct DatasetSummary {
   // "N test and M dev rows removed as exact copies of train/dev (K with another label than the
   // copy kept)", or "" when none was: the terminal lines of check and inspect say it alike.
   std::string copies_removed() const;
+  // "12 rows' labels had surrounding whitespace, trimmed (1 label)", and when trimming merged a
+  // label into one written without it, "; 1 of them merged into the label written without it:
+  // 'refund' (12 rows written with it joined 30 written without)"; "" when no label was trimmed.
+  // Every report that counts trimmed labels says it alike.
+  std::string trimmed_labels_said() const;
 };
 
 struct PreparedData {

@@ -39,10 +39,6 @@ Format format_of(const std::filesystem::path& file) {
                   file.string(), ext));
 }
 
-bool is_blank(std::string_view s) {
-  return s.find_first_not_of(" \t\r\n\f\v") == s.npos;
-}
-
 // "a number", "an array": for messages about a JSON value of the wrong type.
 std::string with_article(const nlohmann::json& value) {
   std::string_view name = value.type_name();
@@ -70,12 +66,17 @@ class Collector {
   }
 
   void add(Example&& example) {
-    if (is_blank(example.text)) {
+    // Unicode's blanks too (the ideographic space, no-break and zero-width spaces): a text of
+    // nothing else had been kept as a training row.
+    if (blank(example.text)) {
       ++result_.empty_text_skipped;
       return;
     }
     std::string label = trimmed(example.label);
-    if (label.size() != example.label.size()) ++result_.labels_trimmed;
+    if (label.size() != example.label.size() && !label.empty()) {
+      ++result_.labels_trimmed;
+      ++result_.trimmed_label_rows[label];
+    }
     example.label = std::move(label);
     if (example.id.empty())
       example.id = fmt::format("{}:{}", file_.filename().string(), example.line);

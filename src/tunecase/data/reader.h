@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct ReadResult {
   std::size_t invalid_skipped = 0;     // bad rows skipped under skip_invalid
   // Lines those rows took beyond their first: a row that a stray quote made of many lines.
   std::size_t invalid_lines_skipped = 0;
-  std::size_t labels_trimmed = 0;            // labels that had surrounding whitespace removed
+  std::size_t labels_trimmed = 0;  // rows whose label had surrounding whitespace removed
+  // Of those, rows per label (as trimmed), to tell a trimmed label that joined one written
+  // without whitespace.
+  std::map<std::string, std::size_t> trimmed_label_rows;
   char delimiter = 0;                        // the CSV delimiter used (0 for JSONL)
   std::vector<std::string> invalid_samples;  // up to 5 messages "file:line: what"
 };

@@ -219,6 +219,7 @@ nlohmann::json DataQuality::to_json() const {
         {"invalid_samples", summary.invalid_samples}}},
       {"label_variants",
        {{"labels_trimmed", summary.labels_trimmed},
+        {"trimmed_labels", variants["trimmed_labels"]},
         {"groups", variants["label_variants"]},
         {"normalized", summary.labels_normalized},
         {"rows_normalized", summary.label_rows_normalized}}},

@@ -33,9 +33,9 @@ std::string variants(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string out = h2("Label variants (measured)");
   out += p(fmt::format(
-      "{} labels had surrounding whitespace; it was trimmed. {} labels are "
-      "written in more than one way{}.",
-      s.labels_trimmed, s.label_variants.size(),
+      "{}. {} labels are written in more than one way{}.",
+      s.labels_trimmed == 0 ? "No label had surrounding whitespace" : s.trimmed_labels_said(),
+      s.label_variants.size(),
       s.label_variants.empty() ? ""
       : s.labels_normalized    ? fmt::format(" and were mapped to their most frequent spelling ({} "
                                                 "rows changed)",

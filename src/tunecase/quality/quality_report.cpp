@@ -43,7 +43,8 @@ void pairs_table(std::string& md, const std::vector<PairExample>& pairs) {
 void variants_section(std::string& md, const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   md += "\n## Label variants (measured)\n\n";
-  md += fmt::format("- {} labels had surrounding whitespace; it was trimmed.\n", s.labels_trimmed);
+  const std::string trimmed = s.trimmed_labels_said();
+  md += trimmed.empty() ? "- No label had surrounding whitespace.\n" : "- " + trimmed + ".\n";
   if (s.label_variants.empty()) {
     md += "- No label is written in two ways (compared after case-folding and Unicode NFKC).\n";
     return;
@@ -264,11 +265,11 @@ std::string data_quality_summary(const DataQuality& q) {
                        s.empty_text, s.rows);
   if (std::string skipped = skipped_rows_warning(s.to_json()); !skipped.empty())
     out += skipped + "\n";
-  out += fmt::format("label variants: {} groups{}; {} labels trimmed\n", s.label_variants.size(),
+  out += fmt::format("label variants: {} groups{}; {}\n", s.label_variants.size(),
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"
                                               : " (kept apart; [data] normalize_labels = true)",
-                     s.labels_trimmed);
+                     s.labels_trimmed == 0 ? "no label trimmed" : s.trimmed_labels_said());
   out += fmt::format(
       "balance: imbalance ratio {:.1f}; {} label{} under {} train rows; {} test "
       "label{} absent from train\n",

@@ -260,6 +260,26 @@ std::vector<std::string> dataset_warnings(const json& d) {
         thin.size() == 1 ? "its" : "their", thin.size() == 1 ? "it" : "them",
         thin.size() == 1 ? "it" : "them"));
   }
+  // Trimming a label's whitespace merged it into the label written without it: said, since
+  // the two may have been meant apart.
+  if (d.contains("trimmed_labels")) {
+    std::vector<std::string> merged;
+    for (const auto& t : d["trimmed_labels"])
+      if (t.value("rows_as_written", std::size_t{0}) > 0)
+        merged.push_back(fmt::format(
+            "'{}' ({} rows written with whitespace, {} without)", visible(t.value("label", "")),
+            t.value("rows_trimmed", std::size_t{0}), t.value("rows_as_written", std::size_t{0})));
+    if (!merged.empty())
+      out.push_back(fmt::format(
+          "note: trimming surrounding whitespace merged {} label{} into the one written without "
+          "it: {}; fix the file if they were meant apart",
+          merged.size(), merged.size() == 1 ? "" : "s",
+          fmt::format(
+              "{}{}",
+              fmt::join(merged.begin(),
+                        merged.begin() + std::min<long>(3, static_cast<long>(merged.size())), "; "),
+              merged.size() > 3 ? fmt::format("; and {} more", merged.size() - 3) : "")));
+  }
   if (std::size_t shared = d.value("duplicate_ids", std::size_t{0}); shared > 0) {
     auto samples = d.value("duplicate_id_samples", std::vector<std::string>{});
     out.push_back(fmt::format(
