@@ -7,6 +7,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/economics/decision_json.h"
+#include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/pilot_rule.h"
 #include "tunecase/economics/recommendation.h"
 
@@ -40,6 +41,32 @@ engineering_weeks = 2
 )",
                                       "p.toml");
   return decide(read_scenario(config, &eval));
+}
+
+// A bake-off under a [business] table of the test's own: an API baseline at 85% and $5 per 1k
+// queries, and a local challenger at 90% hosted for $100 a month.
+Decision cheap_local(const std::string& business) {
+  nlohmann::json eval = nlohmann::json::parse(R"({
+    "dataset": {"train": 3000, "dev": 400, "test": 1076},
+    "approaches": [
+      {"name": "api", "kind": "openai", "accuracy": 0.85, "accuracy_ci95": [0.83, 0.87],
+       "usd_per_1k": 5.0, "latency_ms": {"p50": 400}},
+      {"name": "local", "kind": "linear", "accuracy": 0.90, "accuracy_ci95": [0.88, 0.92],
+       "usd_per_1k": 0.0, "usd_per_month": 100, "cost_basis": "hosting",
+       "latency_ms": {"p50": 0.3}}],
+    "pairwise": []})");
+  ProjectConfig config = parse_config(
+      "[data]\npath = \"x.csv\"\n[business]\nengineer_usd_per_week = 5000\n" + business +
+          "\n[[approach]]\nname = \"api\"\nkind = \"openai\"\n"
+          "[[approach]]\nname = \"local\"\nkind = \"linear\"\n",
+      "p.toml");
+  return decide(read_scenario(config, &eval));
+}
+
+std::string outcome_cell(const Decision& d, const std::string& outcome) {
+  for (const auto& row : pilot_outcomes_table(d).rows)
+    if (row[0] == outcome) return row[1];
+  return "";
 }
 
 PilotArm arm(size_t labelled, size_t correct) {
@@ -409,6 +436,56 @@ TEST(PilotRule, DailyLooksAtASmallPlanKeepFalseCallsWithinAlpha) {
   NullPilotRates rates = null_pilot_rates(8000, 20240611, {6, 114, 18, 60});
   RecordProperty("sequence_false_call_rate", std::to_string(rates.sequence));
   EXPECT_LE(rates.sequence, dear_rule().alpha);
+}
+
+}  // namespace
+}  // namespace tunecase::econ
+
+namespace tunecase::econ {
+namespace {
+
+// At $0 per error accuracy earns nothing: the cheaper challenger is a clear win whatever its
+// accuracy and never worse, and the memo, decision.json and the live rule all say so (the memo
+// had read "at least more than any gain" and "worse: abandon", the gateway "clear win").
+TEST(PilotPlan, AtNoCostPerErrorACheaperChallengerIsAClearWinTheMemoSays) {
+  Decision d = cheap_local("queries_per_day = 10000\ncost_per_error_usd = 0\n");
+  ASSERT_TRUE(d.pilot.needed);
+  ASSERT_EQ(d.pilot.approach, "local");
+  EXPECT_LT(d.pilot.rule.extra_cost_usd, 0);
+  nlohmann::json pilot = decision_json(d)["recommendation"]["pilot"];
+  EXPECT_EQ(pilot["clear_win_at_or_below"], 1.0);
+  EXPECT_TRUE(pilot["worse_at_or_above"].is_null());
+  EXPECT_NE(outcome_cell(d, "clear win").find("any live accuracy"), std::string::npos)
+      << outcome_cell(d, "clear win");
+  EXPECT_NE(outcome_cell(d, "worse").find("cannot happen"), std::string::npos);
+  EXPECT_EQ(judge_pilot(d.pilot.rule, arm(2000, 1000), arm(2000, 1800)).outcome,
+            PilotOutcome::clear_win);
+}
+
+// A share above one half leaves the baseline the smaller arm: the planned days are paced by it,
+// as at the mirror share.
+TEST(PilotPlan, TheSmallerArmSetsThePlannedDays) {
+  const std::string volume = "queries_per_day = 300\ncost_per_error_usd = 2\n";
+  Decision low = cheap_local(volume + "pilot_traffic_share = 0.1\n");
+  Decision high = cheap_local(volume + "pilot_traffic_share = 0.9\n");
+  ASSERT_TRUE(low.pilot.needed && high.pilot.needed);
+  EXPECT_GT(low.pilot.days, 14);
+  EXPECT_EQ(high.pilot.days, low.pilot.days);
+  EXPECT_DOUBLE_EQ(high.pilot.rule.min_labelled_per_arm, low.pilot.rule.min_labelled_per_arm);
+}
+
+// When the volume cannot reach the planned sample, the memo's marginal row says the sample the
+// gateway judges at (what the days collect), not the one out of reach.
+TEST(PilotPlan, AtLowVolumeTheMarginalRowSaysTheSampleJudged) {
+  Decision d = cheap_local("queries_per_day = 10\ncost_per_error_usd = 50\n");
+  ASSERT_TRUE(d.pilot.needed);
+  ASSERT_FALSE(d.pilot.difference_detectable);
+  const std::string cell = outcome_cell(d, "marginal");
+  EXPECT_NE(cell.find(fmt::format("about {:g} labelled queries per arm",
+                                  d.pilot.rule.min_labelled_per_arm)),
+            std::string::npos)
+      << cell;
+  EXPECT_NE(cell.find("out of reach"), std::string::npos) << cell;
 }
 
 }  // namespace

@@ -131,11 +131,11 @@ json pilot_json(const PilotPlan& p) {
           {"difference_detectable", p.difference_detectable},
           {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
           {"expected_error_rate", p.expected_rate},
-          {"clear_win_at_or_below", p.clear_win_rate},
+          // null: no rate is a clear win (or worse), as judge_pilot judges it.
+          {"clear_win_at_or_below", optional_number(p.clear_win_rate)},
           // Worse is judged as serve judges it (judge_pilot): above the baseline's rate, and by
           // more than a cheaper challenger's savings pay for.
-          {"worse_at_or_above",
-           p.baseline_rate + std::max(0.0, -min_paying_gain(p.rule).value_or(0.0))},
+          {"worse_at_or_above", optional_number(p.worse_rate)},
           {"rule", to_json(p.rule)}};
 }
 

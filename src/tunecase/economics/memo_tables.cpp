@@ -277,8 +277,12 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string unit = r.accuracy_mode ? " points of accuracy" : " points of harmful-error rate";
   // A challenger cheaper than the baseline pays even when it loses a little accuracy: its bar is
   // below 0 (judge_pilot's rule), and the memo says so rather than rounding it up to 0.
+  // Without a cost per error (or volume) accuracy earns nothing: a cheaper challenger pays
+  // whatever its accuracy, a dearer one never does (judge_pilot's rule, said as it applies).
+  const bool free_errors = !gain;
+  const bool pays_anyway = free_errors && r.extra_cost_usd <= 0;
   std::string needed =
-      !gain       ? std::string("more than any gain")
+      free_errors ? std::string()
       : *gain < 0 ? fmt::format(
                         "{:.2g}{} (it costs less than keeping {}: a loss of up to {:.2g} points "
                         "is paid for by what it saves)",
@@ -287,30 +291,57 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
-  t.rows.push_back(
-      {"clear win",
-       fmt::format(
-           "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
-           "for {} over {:.1f} live months at {} queries a month and {} per "
-           "error (offline gain: {:.1f}{}){}",
-           p.against, needed,
-           d.analysis.keep_baseline_cost.known()
-               ? "the extra " + money(r.extra_cost_usd)
-               : fmt::format("its own cost, {} ({} has no price: counted as free to keep)",
-                             money(r.extra_cost_usd), p.against),
-           r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
-           (p.baseline_rate - p.expected_rate) * 100, unit, latency),
-       "scale to 100% of traffic"});
+  const std::string why_free = fmt::format(
+      "at {} per error and {} queries a month accuracy earns "
+      "nothing in the business case",
+      money(r.cost_per_error_usd), count(r.queries_per_month));
+  if (free_errors)
+    t.rows.push_back(
+        {"clear win",
+         pays_anyway
+             ? fmt::format("any live accuracy, once both arms have {:g} labelled queries{}: {}, "
+                           "and {} costs {} less than keeping {} over {:.1f} live months",
+                           kMinLabelledForACall, latency, why_free, p.approach,
+                           money(-r.extra_cost_usd), p.against, r.live_months)
+             : fmt::format("cannot happen: {}, so no gain pays for the extra {}", why_free,
+                           money(r.extra_cost_usd)),
+         "scale to 100% of traffic"});
+  else
+    t.rows.push_back(
+        {"clear win",
+         fmt::format(
+             "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
+             "for {} over {:.1f} live months at {} queries a month and {} per "
+             "error (offline gain: {:.1f}{}){}",
+             p.against, needed,
+             d.analysis.keep_baseline_cost.known()
+                 ? "the extra " + money(r.extra_cost_usd)
+                 : fmt::format("its own cost, {} ({} has no price: counted as free to keep)",
+                               money(r.extra_cost_usd), p.against),
+             r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
+             (p.baseline_rate - p.expected_rate) * 100, unit, latency),
+         "scale to 100% of traffic"});
+  // The sample serve waits for is the rule's: the planned one, or, when the volume cannot
+  // reach it in the longest pilot, what the pilot's days collect.
   t.rows.push_back(
       {"marginal",
-       fmt::format("neither a clear win nor worse once the planned {} labelled queries per arm "
-                   "and {} days are in (the interval too wide for either call{})",
-                   count(p.queries_per_arm), p.days,
-                   latency.empty() ? "" : ", or latency above the limit"),
+       p.difference_detectable
+           ? fmt::format("neither a clear win nor worse once the planned {} labelled queries per "
+                         "arm and {} days are in (the interval too wide for either call{})",
+                         count(r.min_labelled_per_arm), p.days,
+                         latency.empty() ? "" : ", or latency above the limit")
+           : fmt::format("neither a clear win nor worse once the {} days are in, with about {} "
+                         "labelled queries per arm, all they collect at this volume and share "
+                         "(the {} that would confirm the expected difference are out of reach; "
+                         "the interval too wide for either call{})",
+                         p.days, count(r.min_labelled_per_arm), count(p.queries_per_arm),
+                         latency.empty() ? "" : ", or latency above the limit"),
        "keep " + p.against + ", keep improving prompts, archive " + p.approach});
   t.rows.push_back(
       {"worse",
-       gain && *gain < 0
+       pays_anyway
+           ? fmt::format("cannot happen on accuracy: {}, and {} costs less", why_free, p.approach)
+       : gain && *gain < 0
            ? fmt::format("less accurate than {} live even at the high end of the 95% interval, "
                          "and by more than its lower cost pays for (that end below {:.2g}{})",
                          p.against, *gain * 100, unit)

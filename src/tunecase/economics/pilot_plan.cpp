@@ -62,10 +62,23 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
   plan.expected_rate = challenger.error_rate.get();
   plan.baseline_rate = base.error_rate.get();
   plan.rule = money_rule(s, a, pick);
-  plan.clear_win_rate = plan.baseline_rate - min_paying_gain(plan.rule).value_or(1.0);
+  // The lines in offline error rate, as judge_pilot draws them. Without a cost per error (or a
+  // volume) accuracy earns nothing: a cheaper challenger is a clear win at any rate and never
+  // worse, a dearer one never a clear win and worse once less accurate.
+  if (std::optional<double> gain = min_paying_gain(plan.rule)) {
+    if (plan.baseline_rate - *gain >= 0)
+      plan.clear_win_rate = std::min(1.0, plan.baseline_rate - *gain);
+    if (plan.baseline_rate + std::max(0.0, -*gain) <= 1)
+      plan.worse_rate = plan.baseline_rate + std::max(0.0, -*gain);
+  } else if (plan.rule.extra_cost_usd <= 0) {
+    plan.clear_win_rate = 1.0;
+  } else {
+    plan.worse_rate = plan.baseline_rate;
+  }
   std::optional<double> n = queries_per_arm(plan.baseline_rate, plan.expected_rate);
-  double per_day =
-      plan.traffic_share * s.business.queries_per_month.get() / s.business.days_per_month;
+  // Split traffic: the smaller arm sets the pace (at a share above one half, the baseline's).
+  double per_day = std::min(plan.traffic_share, 1 - plan.traffic_share) *
+                   s.business.queries_per_month.get() / s.business.days_per_month;
   if (!n || per_day <= 0) {
     plan.difference_detectable = false;
     plan.days = kMaxDays;

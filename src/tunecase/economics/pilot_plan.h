@@ -23,8 +23,10 @@ struct PilotPlan {
   double expected_rate = 0;  // what the challenger showed offline
   double baseline_rate = 0;  // the baseline's offline rate
   // The offline-equivalent clear-win line: baseline rate - the gain that just pays at the
-  // modelled price. The live verdict is rule's (judge_pilot), which uses the live baseline arm.
-  double clear_win_rate = 0;
+  // modelled price (nullopt: no rate is a clear win); and the worse line, the baseline's rate plus
+  // the loss a cheaper challenger's savings pay for (nullopt: never worse). The live verdict is
+  // rule's (judge_pilot), which uses the live baseline arm.
+  std::optional<double> clear_win_rate, worse_rate;
   bool accuracy_mode = true;  // thresholds shown as accuracy
   PilotRule rule;
 };
