@@ -121,6 +121,9 @@ TEST(EvalCli, ReadsAConfigWithJsonlAndNamedApproaches) {
   EXPECT_EQ(eval["approaches"][0]["name"], "svm");
   // Two always-on instances at $1/hour for a 30-day month.
   EXPECT_DOUBLE_EQ(eval["approaches"][0]["usd_per_month"].get<double>(), 2 * 24 * 30.0);
+  // ... and the table it was priced from, which decide prices again at its own month.
+  EXPECT_EQ(eval["approaches"][0]["hosting"]["usd_per_hour"], 1.0);
+  EXPECT_EQ(eval["approaches"][0]["hosting"]["instances"], 2);
   EXPECT_TRUE(eval["pairwise"].empty());
 }
 

@@ -142,6 +142,32 @@ TEST(EvalMode, TheDefaultHostingBillIsPricedAtDecidesMonth) {
   EXPECT_NEAR(inputs(d, "local-linear").hosting_usd_per_month.get(), 0.10 * 24 * 20, 1e-9);
 }
 
+// eval priced a hosting table of its config (2 instances at $0.50/hour, 30 days: $720) that
+// decide's config does not repeat: decide prices the table eval.json records at its own month,
+// 31 days ($744), as its label "running all month" says (the bill had stayed at $720).
+TEST(EvalMode, AHostingTableEvalPricedIsPricedAgainAtDecidesMonth) {
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"]) {
+    if (a["name"] != "local-linear") continue;
+    a["cost_provenance"] = "assumed";
+    a["usd_per_month"] = 720;
+    a["hosting"] = {{"usd_per_hour", 0.5},
+                    {"usd_per_month", nullptr},
+                    {"instances", 2},
+                    {"billing", "fixed"},
+                    {"throughput_per_s", nullptr}};
+  }
+  std::string config = kConfig;
+  config.replace(config.find("[business]\n"), 11, "[business]\ndays_per_month = 31\n");
+  Decision d = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  const ApproachInputs& linear = inputs(d, "local-linear");
+  EXPECT_NEAR(linear.hosting_usd_per_month.get(), 0.5 * 2 * 24 * 31, 1e-9);
+  EXPECT_EQ(linear.hosting_usd_per_month.source, Source::assumed);
+  EXPECT_EQ(linear.cost_basis, "hosting, 2 instances x $0.50/hour, running all month");
+  EXPECT_EQ(std::find(linear.defaults_used.begin(), linear.defaults_used.end(), "hosting"),
+            linear.defaults_used.end());
+}
+
 TEST(EvalMode, PerQueryHostingOverATypedThroughputIsAssumedAndPrintedUnrounded) {
   Scenario s = read_scenario(parse_config(R"([data]
 path = "x.csv"

@@ -490,3 +490,20 @@ TEST(PilotPlan, AtLowVolumeTheMarginalRowSaysTheSampleJudged) {
 
 }  // namespace
 }  // namespace tunecase::econ
+
+namespace tunecase::econ {
+namespace {
+
+// A fixed hosting bill over no queries has no price per query; it had read "$0 (assumed)".
+TEST(MemoPrice, AFixedBillAtNoVolumeHasNoPricePerQuery) {
+  Decision d = cheap_local("queries_per_day = 0\ncost_per_error_usd = 1\n");
+  const ApproachInputs& local = d.scenario.approaches[1];
+  ASSERT_EQ(local.name, "local");
+  const std::string price = price_text(d, local);
+  EXPECT_EQ(price.find("$0"), std::string::npos) << price;
+  EXPECT_NE(price.find("none at 0 queries a month (fixed hosting, $100 a month"), std::string::npos)
+      << price;
+}
+
+}  // namespace
+}  // namespace tunecase::econ

@@ -371,6 +371,9 @@ TEST(SvgTornadoChart, TheBaseIsRoundedAndAZeroWidthBarHasOneText) {
                     {{"volume", 1000000, 2900000, "", ""},
                      {"engineering weeks", 1954040, 1954040, "$1.95M", "$1.95M"}});
   EXPECT_NE(svg.find("base $1.95M"), std::string::npos) << svg;
+  // Between 1,000 and 10,000 the base is whole, not "$4.93e+03".
+  EXPECT_NE(tornado_chart(o, 4934.4, {{"volume", 4000, 6000, "", ""}}).find("base $4934"),
+            std::string::npos);
   std::size_t first = svg.find(">$1.95M<");
   ASSERT_NE(first, std::string::npos);
   EXPECT_EQ(svg.find(">$1.95M<", first + 1), std::string::npos);

@@ -104,6 +104,26 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
 }
 
 // A self-hosted approach that eval could not give a monthly bill (no volume in its config).
+// The hosting table eval priced the approach from (eval.json's "hosting"); nullopt when eval
+// had none or wrote no such record.
+std::optional<HostingSettings> recorded_hosting(const nlohmann::json& m) {
+  auto h = m.find("hosting");
+  if (h == m.end() || !h->is_object()) return std::nullopt;
+  auto number = [&](const char* key) -> std::optional<double> {
+    auto v = h->find(key);
+    if (v == h->end() || !v->is_number()) return std::nullopt;
+    return v->get<double>();
+  };
+  HostingSettings s;
+  s.usd_per_hour = number("usd_per_hour");
+  s.usd_per_month = number("usd_per_month");
+  s.throughput_per_s = number("throughput_per_s");
+  s.instances = static_cast<int>(number("instances").value_or(1));
+  s.billing = h->value("billing", std::string("fixed"));
+  if (s.instances < 1 || (s.billing != "fixed" && s.billing != "per_query")) return std::nullopt;
+  return s;
+}
+
 bool unpriced_fixed_bill(const nlohmann::json& m) {
   return cost_kind(m) == "hosting_fixed" &&
          !(m.contains("usd_per_month") && m["usd_per_month"].is_number());
@@ -260,6 +280,12 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   }
   if (p.hosting) {
     read_hosting(a, *p.hosting, business, where);
+  } else if (std::optional<HostingSettings> recorded =
+                 measured ? recorded_hosting(*measured) : std::nullopt) {
+    // The hosting table eval priced (eval.json's "hosting"), priced again at decide's
+    // [business]: eval's bill had stayed at eval's days_per_month while its label said
+    // "instances x $/hour, running all month".
+    read_hosting(a, *recorded, business, where);
   } else if (measured &&
              (unpriced_fixed_bill(*measured) || (cost_kind(*measured) == "hosting_fixed" &&
                                                  measured->value("hosting_assumed", false)))) {

@@ -61,6 +61,10 @@ std::string cost_basis_text(const ApproachInputs& a) {
 std::string price_text(const Decision& d, const ApproachInputs& a) {
   std::string per_query = with_tag(money(a.usd_per_query), a.usd_per_query);
   double volume = d.scenario.business.queries_per_month.get();
+  // A fixed bill over no queries has no price per query: "$0" would hide the bill.
+  if (a.hosting_usd_per_month.get() > 0 && volume <= 0)
+    return fmt::format("none at 0 queries a month (fixed hosting, {} a month, {})",
+                       money(a.hosting_usd_per_month), tag(a.hosting_usd_per_month));
   if (a.hosting_usd_per_month.get() <= 0 || volume <= 0 || !a.usd_per_query.known())
     return per_query;
   // Effective price = (fixed bill + per-query price x volume) / volume.

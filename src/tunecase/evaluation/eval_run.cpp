@@ -126,6 +126,18 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     out.json["accuracy"] = out.json["accuracy_ci95"] = out.json["macro_f1"] = nullptr;
   out.json["error_samples"] = error_samples(out.predictions);
   out.json.update(cost_json(cost));
+  // The hosting table the bill was priced from, so that decide prices it again at its own
+  // [business] (days per month, volume) when its config gives none.
+  if (const auto& h = approach.costs.hosting) {
+    auto opt = [](const std::optional<double>& v) {
+      return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    out.json["hosting"] = {{"usd_per_hour", opt(h->usd_per_hour)},
+                           {"usd_per_month", opt(h->usd_per_month)},
+                           {"instances", h->instances},
+                           {"billing", h->billing},
+                           {"throughput_per_s", opt(h->throughput_per_s)}};
+  }
   out.json.update(extra);
   return out;
 }

@@ -123,6 +123,9 @@ std::string short_number(double v, int digits = 6) {
   if (a >= 1e9) return fmt::format("{:.{}g}B", v / 1e9, digits);
   if (a >= 1e6) return fmt::format("{:.{}g}M", v / 1e6, digits);
   if (a >= 1e4) return fmt::format("{:.{}g}k", v / 1e3, digits);
+  // Whole below 10,000 when the digits asked for would not reach the units ("4934", not the
+  // "4.93e+03" that {:.3g} writes).
+  if (a >= std::pow(10.0, digits)) return fmt::format("{:.0f}", v);
   return fmt::format("{:.{}g}", v, digits);
 }
 
