@@ -1,6 +1,7 @@
 // The seed's story on the synthetic tickets: a launch in month 8 brings a new category and its
 // vocabulary; without retraining accuracy drops and stays down, the accuracy alert fires, and a
 // retraining policy brings it back.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "monitor_fixture.h"
@@ -167,6 +168,51 @@ TEST(Replay, AGapOfMoreThanAYearIsRefused) {
         std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("mistyped year"), std::string::npos) << e.what();
+  }
+}
+
+// One early row with a mistyped year under a year before the rest: the initial days would hold
+// it alone and train the first model on one row. Refused, saying how many rows the days hold and
+// where the rest start (it ran and priced every policy on that model).
+TEST(Replay, InitialDaysHoldingAlmostNoRowsAreRefused) {
+  auto items = replay_items(examples(600));
+  const int64_t first = items.front().day;
+  items.insert(items.begin(), ReplayItem{first - 200, "typed a year off", items.front().label});
+  ReplaySettings s = settings();
+  try {
+    replay(items, s);
+    ADD_FAILURE() << "the first model was trained on one row";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("hold 1 row of 1 label, too few to train"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("mistyped year"), std::string::npos) << e.what();
+  }
+  // The same rows without it replay, and the report says what the first model trained on.
+  items.erase(items.begin());
+  const auto runs = replay(items, s);
+  ASSERT_FALSE(runs.empty());
+  EXPECT_GT(runs.front().initial_rows, 20u);
+  EXPECT_NE(
+      replay_markdown(replay_json(runs, s))
+          .find(fmt::format("first {} days ({} rows)", s.initial_days, runs.front().initial_rows)),
+      std::string::npos);
+}
+
+// A file of one day cannot be replayed at any --initial-days: the advice says so rather than
+// "lower --initial-days" (and the span is one day, not "0 days").
+TEST(Replay, AOneDayFileSaysWhatWouldRun) {
+  auto items = replay_items(examples(100));
+  for (auto& it : items) it.day = items.front().day;
+  ReplaySettings s = settings();
+  s.initial_days = 1;
+  try {
+    replay(items, s);
+    ADD_FAILURE() << "a one-day file replayed";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("cover 1 day"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("give rows of at least two days"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -110,6 +110,7 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
   const int64_t delay = s.feedback_delay_days;
   Model model(s.approach, labels);
   Examples initial = known_by(items, start - 1);
+  run.initial_rows = initial.size();
   model.train(initial);
   run.drift_checked = drift;
   std::vector<std::string> training_texts;
@@ -215,7 +216,7 @@ std::vector<ReplayItem> replay_items(const Examples& examples) {
   return out;
 }
 
-std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& s) {
+void check_replay_span(const std::vector<ReplayItem>& items, int initial_days) {
   if (items.empty()) throw UserError("replay: the file has no labelled rows");
   // A replay walks every day from the first row's to the last's: a gap of more than a year (a
   // mistyped year on a few rows) would walk decades of empty days and retrain on none of them.
@@ -230,12 +231,49 @@ std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const Replay
         iso_date(items[i - 1].day), iso_date(items[i].day), gap, items.size() - i, items.size(),
         iso_date(items[i].day)));
   }
-  if (items.back().day - items.front().day < s.initial_days)
+  // The initial days, then at least one day to replay.
+  const int64_t days = items.back().day - items.front().day + 1;
+  if (days <= initial_days)
     throw UserError(fmt::format(
-        "replay: the rows span {} days ({} to {}), fewer than the {} initial training days; "
-        "lower --initial-days",
-        items.back().day - items.front().day, iso_date(items.front().day),
-        iso_date(items.back().day), s.initial_days));
+        "replay: the rows cover {} day{} ({} to {}), and a replay needs the {} initial training "
+        "day{} and at least one day after them; {}",
+        days, days == 1 ? "" : "s", iso_date(items.front().day), iso_date(items.back().day),
+        initial_days, initial_days == 1 ? "" : "s",
+        days > 1 ? fmt::format("lower --initial-days (to at most {})", days - 1)
+                 : std::string("give rows of at least two days")));
+}
+
+namespace {
+
+// The first model trains on the initial days: a few early rows (a mistyped year that a gap
+// under a year leaves in) had trained it on one row and priced every policy on that, silently.
+void check_initial_rows(const std::vector<ReplayItem>& items, int initial_days) {
+  constexpr std::size_t kMinInitialRows = 20;
+  const int64_t initial_end = items.front().day + initial_days;
+  std::size_t initial_rows = 0;
+  std::set<std::string> initial_labels;
+  for (const auto& it : items) {
+    if (it.day >= initial_end) break;
+    ++initial_rows;
+    initial_labels.insert(it.label);
+  }
+  if (initial_rows >= kMinInitialRows && initial_labels.size() >= 2) return;
+  const auto after = std::find_if(items.begin(), items.end(),
+                                  [&](const ReplayItem& it) { return it.day >= initial_end; });
+  throw UserError(fmt::format(
+      "replay: the first {} days ({} to {}) hold {} row{} of {} label{}, too few to train the "
+      "first model on (at least {} rows of 2 labels); the {} rows after them start {}. Check the "
+      "time column for a mistyped year on the earliest rows, or raise --initial-days",
+      initial_days, iso_date(items.front().day), iso_date(initial_end - 1), initial_rows,
+      initial_rows == 1 ? "" : "s", initial_labels.size(), initial_labels.size() == 1 ? "" : "s",
+      kMinInitialRows, items.end() - after, iso_date(after->day)));
+}
+
+}  // namespace
+
+std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& s) {
+  check_replay_span(items, s.initial_days);
+  check_initial_rows(items, s.initial_days);
   std::set<std::string> label_set;
   for (const auto& it : items) label_set.insert(it.label);
   std::vector<std::string> labels(label_set.begin(), label_set.end());
@@ -249,6 +287,7 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
   nlohmann::json doc = {
       {"approach", s.approach.name},
       {"initial_days", s.initial_days},
+      {"initial_rows", runs.empty() ? 0 : runs.front().initial_rows},
       {"feedback_delay_days", s.feedback_delay_days},
       {"accuracy_floor", s.monitor.accuracy_floor},
       {"accuracy_rule", s.monitor.accuracy_rule},
@@ -329,11 +368,14 @@ std::string retrains_cell(const nlohmann::json& policy) {
 
 std::string replay_markdown(const nlohmann::json& doc) {
   std::string out = fmt::format(
-      "# Replay: {} under each retraining policy\n\nFirst model trained on the first {} days; "
+      "# Replay: {} under each retraining policy\n\nFirst model trained on the first {} days{}; "
       "labels arrive {} days late; accuracy alert below {:.0f}% ({} rule). {}.\n\n"
       "| policy | items | accuracy | errors | retrains | alerts | first alert | $ errors | $ "
       "retrains | $ total |\n|---|---|---|---|---|---|---|---|---|---|\n",
       doc["approach"].get<std::string>(), doc["initial_days"].get<int>(),
+      doc.contains("initial_rows")
+          ? fmt::format(" ({} rows)", doc["initial_rows"].get<std::size_t>())
+          : std::string(),
       doc["feedback_delay_days"].get<int>(), 100 * doc["accuracy_floor"].get<double>(),
       doc["accuracy_rule"].get<std::string>(), doc["simplifications"].get<std::string>());
   if (doc.contains("warning"))  // under the title, before anything it puts in doubt

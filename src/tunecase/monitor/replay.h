@@ -80,7 +80,14 @@ struct PolicyRun {
   int64_t most_labelled = 0;
   int64_t items = 0, errors = 0;
   double error_usd = 0, retrain_usd = 0;
+  std::size_t initial_rows = 0;  // the rows of the initial days the first model trained on
 };
+
+// Refuses (UserError, saying what to fix) a file a replay cannot run on: no rows, a gap of more
+// than a year between two rows, or no day after the initial ones. replay() also refuses initial
+// days holding fewer than 20 rows or one label (a mistyped year on the earliest rows), since its
+// first model trains on them.
+void check_replay_span(const std::vector<ReplayItem>& items, int initial_days);
 
 std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& settings);
 

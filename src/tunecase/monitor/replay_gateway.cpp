@@ -205,15 +205,9 @@ DayOperation DailyOperation::run(int64_t now_ms, bool drift) const {
 PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
                                  const GatewayReplaySettings& s, HttpClient& http,
                                  std::ostream& log) {
-  if (items.empty()) throw UserError("replay: the file has no labelled rows");
+  check_replay_span(items, s.initial_days);
   const int64_t first = items.front().day, last = items.back().day;
   const int64_t start = first + s.initial_days;
-  if (last < start) {
-    throw UserError(fmt::format(
-        "replay: the file spans {} days, fewer than the {} initial training days; lower "
-        "--initial-days",
-        last - first, s.initial_days));
-  }
   GatewayCalls calls(s, http);
   const std::string run_id =
       s.run_id.empty() ? "replay-" + make_random_id().substr(0, 8) : s.run_id;
