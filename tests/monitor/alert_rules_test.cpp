@@ -118,6 +118,19 @@ TEST(EvaluateFeedback, SilenceWhileTrafficFlowsFires) {
   EXPECT_EQ(evaluate_feedback(now, std::nullopt, 500, 0, s).state, RuleState::clear);
 }
 
+TEST(EvaluateTraffic, SilenceAfterTrafficFires) {
+  MonitorSettings s;  // 72 hours
+  int64_t now = 500 * 3'600'000LL;
+  Finding quiet = evaluate_traffic(now, 0, 1200, s);
+  EXPECT_EQ(quiet.state, RuleState::firing);
+  EXPECT_EQ(quiet.kind, kNoTraffic);
+  EXPECT_NE(quiet.message.find("no request logged for 72 hours after 1200 earlier ones"),
+            std::string::npos)
+      << quiet.message;
+  EXPECT_EQ(evaluate_traffic(now, 3, 1200, s).state, RuleState::clear);
+  EXPECT_EQ(evaluate_traffic(now, 0, 0, s).state, RuleState::unknown);  // not launched yet
+}
+
 // The numbers docs/operate.md quotes. A true accuracy of 85% against the 80% floor, 100 labels a
 // day: the default rule ("both", 3 consecutive days) must stay quiet for years, where the naive
 // rule (alert on any day below the floor) cries wolf every few weeks; a drop to 71% (the seed's

@@ -287,6 +287,22 @@ TEST_F(RunMonitor, LabelsThatStopArrivingRaiseNoFeedback) {
   EXPECT_EQ(run.document["feedback"]["hours_since"].get<double>() > 48, true);
 }
 
+// Traffic that stops for longer than traffic_silence_hours raises no_traffic (every other rule
+// had nothing to judge and the report said "no alert is open"); it resolves when traffic returns.
+TEST_F(RunMonitor, TrafficThatStopsRaisesNoTraffic) {
+  for (int d = 0; d < 5; ++d) log_day("linear", d, 150, 100, 88);
+  MonitorSettings s;
+  auto quiet = run_monitor(*store_, s, at_day(9), AlertOutputs{});
+  std::vector<std::string> kinds;
+  for (const auto& a : quiet.alerts.fired) kinds.push_back(a.kind);
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), kNoTraffic), kinds.end());
+  log_day("linear", 9, 150, 100, 88);
+  auto back = run_monitor(*store_, s, at_day(10), AlertOutputs{});
+  std::vector<std::string> resolved;
+  for (const auto& a : back.alerts.resolved) resolved.push_back(a.kind);
+  EXPECT_NE(std::find(resolved.begin(), resolved.end(), kNoTraffic), resolved.end());
+}
+
 TEST_F(RunMonitor, AnEmptyStoreReportsEmptyDaysWithoutAlerts) {
   MonitorSettings s;
   auto run = run_monitor(*store_, s, at_day(3), AlertOutputs{});

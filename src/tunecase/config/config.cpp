@@ -278,6 +278,9 @@ void read_monitor(TableReader& r, MonitorSettings& m) {
   m.feedback_silence_hours =
       r.number("feedback_silence_hours", m.feedback_silence_hours, Range::above(0),
                "alert when no label arrived for this long while traffic flows");
+  m.traffic_silence_hours =
+      r.number("traffic_silence_hours", m.traffic_silence_hours, Range::above(0),
+               "alert when no request arrived for this long after traffic had flowed");
   m.days =
       static_cast<int>(r.integer("days", m.days, Range::between(1, 3660), "days in the report"));
   m.webhook = r.text("webhook", "", "URL alerts are POSTed to as JSON (none: no webhook)");

@@ -124,9 +124,11 @@ struct MonitorSettings {
   std::optional<double> max_latency_p95_ms;
   std::optional<double> max_usd_per_day;
   double feedback_silence_hours = 48;  // no label received for this long while traffic flows
-  int days = 28;                       // days in the report, ending with the last complete day
-  std::string webhook;                 // "" = none; alerts are POSTed here as JSON
-  int webhook_attempts = 4;            // tries per alert, with exponential back-off
+  double traffic_silence_hours =
+      72;                    // no request for this long after traffic had flowed (a weekend: 60)
+  int days = 28;             // days in the report, ending with the last complete day
+  std::string webhook;       // "" = none; alerts are POSTed here as JSON
+  int webhook_attempts = 4;  // tries per alert, with exponential back-off
   // Drift, before labels: a reference window followed by the current one.
   int reference_days = 28;
   int current_days = 7;

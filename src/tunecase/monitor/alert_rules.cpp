@@ -157,6 +157,29 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
   return f;
 }
 
+Finding evaluate_traffic(int64_t now_ms, int64_t requests_in_window, int64_t requests_before_window,
+                         const MonitorSettings& s) {
+  Finding f{kNoTraffic, "", RuleState::clear, day_of_ms(now_ms), "", {}};
+  f.details = {{"silence_hours", s.traffic_silence_hours},
+               {"requests_in_window", requests_in_window},
+               {"requests_before_window", requests_before_window}};
+  if (requests_in_window > 0) {
+    f.message = fmt::format("{} requests in the last {:g} hours", requests_in_window,
+                            s.traffic_silence_hours);
+  } else if (requests_before_window == 0) {
+    f.state = RuleState::unknown;
+    f.message = "no request logged yet";
+  } else {
+    f.state = RuleState::firing;
+    f.message = fmt::format(
+        "no request logged for {:g} hours after {} earlier ones: every other rule has nothing to "
+        "judge; check that the clients still send to the gateway and that it is up "
+        "(traffic_silence_hours)",
+        s.traffic_silence_hours, requests_before_window);
+  }
+  return f;
+}
+
 RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double accuracy_before,
                                       double accuracy_after, int64_t labelled_per_day, int days,
                                       int change_day, int runs, uint64_t seed) {

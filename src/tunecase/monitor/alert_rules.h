@@ -20,6 +20,7 @@ inline constexpr const char* kErrorRate = "error_rate";
 inline constexpr const char* kLatencyP95 = "latency_p95";
 inline constexpr const char* kCostPerDay = "cost_per_day";
 inline constexpr const char* kNoFeedback = "no_feedback";
+inline constexpr const char* kNoTraffic = "no_traffic";
 
 // What one rule concluded about one approach on the evaluated day.
 enum class RuleState {
@@ -58,6 +59,13 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
 Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
                           int64_t requests_in_silence_window, int64_t requests_before_window,
                           const MonitorSettings& settings);
+
+// "No traffic": requests had been logged, but none in the last `traffic_silence_hours`: a
+// client, a route or the gateway stopped sending, and every other rule then sees nothing to
+// judge (a dead integration had looked healthy). clear when requests arrived in that time;
+// unknown before any request was ever logged.
+Finding evaluate_traffic(int64_t now_ms, int64_t requests_in_window, int64_t requests_before_window,
+                         const MonitorSettings& settings);
 
 // The accuracy rule's behaviour by simulation: `runs` independent series of `days` days with
 // `labelled_per_day` labels, each label correct with probability `accuracy_before` until day

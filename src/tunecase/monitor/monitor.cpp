@@ -47,6 +47,7 @@ nlohmann::json settings_json(const MonitorSettings& s) {
                       {"max_latency_p95_ms", nullptr},
                       {"max_usd_per_day", nullptr},
                       {"feedback_silence_hours", s.feedback_silence_hours},
+                      {"traffic_silence_hours", s.traffic_silence_hours},
                       {"days", s.days}};
   if (s.max_latency_p95_ms) j["max_latency_p95_ms"] = *s.max_latency_p95_ms;
   if (s.max_usd_per_day) j["max_usd_per_day"] = *s.max_usd_per_day;
@@ -211,6 +212,10 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
       request.now_ms, last_feedback,
       requests_between(store, request.now_ms - silence_ms, request.now_ms),
       last_feedback ? 0 : requests_between(store, 0, request.now_ms - silence_ms), settings));
+  const auto quiet_ms = static_cast<int64_t>(settings.traffic_silence_hours * 3'600'000.0);
+  findings.push_back(evaluate_traffic(
+      request.now_ms, requests_between(store, request.now_ms - quiet_ms, request.now_ms),
+      requests_between(store, 0, request.now_ms - quiet_ms), settings));
 
   nlohmann::json doc = {{"generated_at_ms", request.now_ms},
                         {"window",

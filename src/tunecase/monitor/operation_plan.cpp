@@ -71,6 +71,7 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
       {"max_usd_per_day",
        m.max_usd_per_day ? nlohmann::json(*m.max_usd_per_day) : nlohmann::json()},
       {"feedback_silence_hours", m.feedback_silence_hours},
+      {"traffic_silence_hours", m.traffic_silence_hours},
       {"psi_alert", m.psi_alert},
       {"domain_auc_alert", m.domain_auc_alert},
       {"webhook", !m.webhook.empty()}};
