@@ -1,8 +1,10 @@
 // Bad input at the socket: nothing a client sends stops the server from answering the next one.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "server_test_support.h"
 #include "tunecase/http/server.h"
@@ -107,6 +109,58 @@ TEST_F(ServerTest, TricklingRequestIsClosedAfterTheReadTimeout) {
   bool closed = false;
   client.read_until_closed(&closed);
   EXPECT_TRUE(closed);
+}
+
+// Part of a request and then nothing: the client is told why it is cut off (408), and the
+// server's count says so; a connection that never sent a byte is closed without a word.
+TEST_F(ServerTest, ARequestNotAllInWithinTheReadTimeoutIsAnswered408) {
+  ServerOptions options;
+  options.read_timeout = 150ms;
+  start(ok, options);
+  for (const std::string& part :
+       {std::string("GET / HTTP/1.1\r\nHost:"),
+        std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")}) {
+    TestClient client(port_, 3s);
+    client.write_raw(part);
+    bool closed = false;
+    const std::string answer = client.read_until_closed(&closed);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 408")) << answer;
+    EXPECT_NE(answer.find("did not all arrive within 150 ms"), std::string::npos) << answer;
+    EXPECT_TRUE(closed);
+  }
+  EXPECT_EQ(server_->stats().slow, 2u);
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+}
+
+// Bodies whose header came but whose bytes did not are held against a budget of their own: past
+// it, a request is answered 503 before its body is read, and room comes back as bodies arrive
+// or their connections close (1,500 stalled uploads of 1 MB had held 1.5 GB, never given back).
+TEST_F(ServerTest, StalledUploadsPastTheBodyBudgetAre503) {
+  ServerOptions options;
+  options.max_body_bytes = 1000;
+  options.max_body_bytes_receiving = 2500;
+  start(ok, options);
+  const std::string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+  std::vector<std::unique_ptr<TestClient>> stalled;
+  for (int i = 0; i < 2; ++i) {
+    stalled.push_back(std::make_unique<TestClient>(port_, 3s));
+    stalled.back()->write_raw(head + "x");
+  }
+  // Two bodies of 1,000 bytes are on their way; a third would pass 2,500.
+  std::this_thread::sleep_for(100ms);
+  TestClient third(port_, 3s);
+  third.write_raw(head);
+  const std::string refused = third.read_until_closed();
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503")) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  // A body that is not stalled completes, and gives its room back.
+  stalled[0]->write_raw(std::string(999, 'x'));
+  stalled[0]->shutdown_send();
+  EXPECT_TRUE(stalled[0]->read_until_closed().starts_with("HTTP/1.1 200"));
+  TestClient fourth(port_, 3s);
+  EXPECT_EQ(fourth.send("POST", "/", std::string(1000, 'y')).status, 200);
+  // A request without a body needs no room.
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
 }
 
 // Random bytes, and random bytes after a plausible request head, each on its own connection:

@@ -112,6 +112,23 @@ void Connection::on_timer(uint64_t generation) {
 void Connection::on_deadline() {
   switch (phase_) {
     case Phase::kReading:  // the client sent nothing, or too slowly
+      // Part of a request arrived: the client is told why it is cut off (the pending read is
+      // cancelled, and ends in nothing).
+      if (parser_ && (parser_->got_some() || buffer_.size() > 0)) {
+        reading_given_up_ = true;
+        beast::error_code ignored;
+        socket_.cancel(ignored);
+        release_body();
+        ++core_->requests;
+        ++core_->slow;
+        if (parser_->is_header_done()) version_ = parser_->get().version();
+        keep_alive_ = false;
+        return reject(408,
+                      fmt::format("The request did not all arrive within {} ms; send it whole.",
+                                  core_->options.read_timeout.count()),
+                      AfterWrite::kClose);
+      }
+      return close();
     case Phase::kWriting:  // the client does not read its answer
     case Phase::kLingering:
       return close();
@@ -144,7 +161,7 @@ void Connection::read() {
 }
 
 void Connection::on_header(beast::error_code ec) {
-  if (closed_) return;
+  if (closed_ || reading_given_up_) return;
   if (ec) return on_read(ec);
   const auto& header = parser_->get();
   // RFC 9112 6.3: a request whose transfer codings do not end in chunked has a body of unknown
@@ -179,6 +196,7 @@ void Connection::on_header(beast::error_code ec) {
     }
   }
   if (parser_->is_done()) return on_read(ec);
+  if (!reserve_body()) return;
   auto expect = header.find(bhttp::field::expect);
   if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
       header.version() >= 11 && buffer_.size() == 0) {
@@ -213,8 +231,35 @@ void Connection::read_body() {
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
+bool Connection::reserve_body() {
+  const auto& o = core_->options;
+  const std::size_t need =
+      std::min<std::size_t>(parser_->content_length().value_or(o.max_body_bytes), o.max_body_bytes);
+  if (core_->body_bytes_receiving.fetch_add(need) + need <= o.max_body_bytes_receiving) {
+    body_reserved_ = need;
+    return true;
+  }
+  core_->body_bytes_receiving -= need;
+  ++core_->requests;
+  ++core_->overloaded;
+  version_ = parser_->get().version();
+  keep_alive_ = false;
+  reject(503,
+         fmt::format("Over {} MiB of request bodies being received; retry after {} s.",
+                     o.max_body_bytes_receiving >> 20, o.retry_after_s),
+         AfterWrite::kLinger);
+  return false;
+}
+
+void Connection::release_body() {
+  if (body_reserved_ == 0) return;
+  core_->body_bytes_receiving -= body_reserved_;
+  body_reserved_ = 0;
+}
+
 void Connection::on_read(beast::error_code ec) {
-  if (closed_) return;
+  if (closed_ || reading_given_up_) return;
+  release_body();
   const auto& o = core_->options;
   if (ec == bhttp::error::body_limit) {
     ++core_->requests;
@@ -405,6 +450,7 @@ void Connection::drain() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  release_body();
   end_exchange();
   ++timer_generation_;
   timer_.cancel();

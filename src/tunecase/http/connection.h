@@ -55,7 +55,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<bool> stopping{false};  // new requests get 503
 
   std::atomic<uint64_t> connections{0}, requests{0}, handled{0}, too_large{0}, malformed{0},
-      overloaded{0}, timed_out{0}, abandoned{0}, in_flight{0};
+      overloaded{0}, timed_out{0}, abandoned{0}, in_flight{0}, slow{0};
+  // Bytes of request bodies being received (ServerOptions::max_body_bytes_receiving).
+  std::atomic<std::size_t> body_bytes_receiving{0};
   uint64_t accept_errors = 0;  // on the acceptor's strand only (accept() runs one at a time)
   std::chrono::steady_clock::time_point accept_error_said{};
 
@@ -92,6 +94,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_header(beast::error_code ec);
   void read_body();
   void on_read(beast::error_code ec);
+  // The body's place in ServerCore::body_bytes_receiving: taken when its header is in, given
+  // back when it is read (or the connection closes). False: no room, the request was refused.
+  bool reserve_body();
+  void release_body();
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();
   void watch_for_hangup();
@@ -144,6 +150,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool head_ = false;  // the request is HEAD: its answer goes without a body
   AfterWrite after_write_ = AfterWrite::kKeepAlive;
   bool closed_ = false;
+  // A request given up at the read timeout (408): the read still pending ends in nothing.
+  bool reading_given_up_ = false;
+  std::size_t body_reserved_ = 0;
   std::string remote_address_;
 };
 

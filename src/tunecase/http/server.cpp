@@ -171,9 +171,9 @@ std::vector<std::shared_ptr<net::io_context>> Server::io_contexts() const {
 
 ServerStats Server::stats() const {
   const auto& c = *core_;
-  return {c.connections.load(), c.requests.load(),  c.handled.load(),
-          c.too_large.load(),   c.malformed.load(), c.overloaded.load(),
-          c.timed_out.load(),   c.abandoned.load(), c.in_flight.load()};
+  return {c.connections.load(), c.requests.load(),   c.handled.load(),   c.too_large.load(),
+          c.malformed.load(),   c.overloaded.load(), c.timed_out.load(), c.abandoned.load(),
+          c.in_flight.load(),   c.slow.load()};
 }
 
 }  // namespace tunecase::http

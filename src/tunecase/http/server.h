@@ -37,13 +37,19 @@ struct ServerOptions {
   // answered 503 with Retry-After (the handler is not called), so overload costs a short answer,
   // never unbounded memory.
   std::size_t max_in_flight = 1024;
+  // Request bodies being received, over all connections, counted at their Content-Length (a
+  // chunked one at max_body_bytes) from its header until the body is in. One more is answered
+  // 503 with Retry-After before its body is read: clients that send a header and then stall had
+  // held a body buffer each, outside max_in_flight (1,500 such uploads held 1.5 GB).
+  std::size_t max_body_bytes_receiving = 64 << 20;
   // Paths answered whatever the load, never 503 for max_in_flight (a health check: a probe
   // that restarts an overloaded server throws away what it holds). Their handler must answer
   // cheaply.
   std::vector<std::string> always_answered;
   int retry_after_s = 1;  // the Retry-After of that 503
-  // A connection that sends nothing for this long (idle keep-alive, or a request trickling in)
-  // is closed.
+  // A connection that sends nothing for this long (idle keep-alive), or whose request has not
+  // all arrived this long after its first byte (a request trickling in), is closed; the
+  // latter is answered 408 first.
   std::chrono::milliseconds read_timeout{30000};
   // A handler that has not answered after this long gets 504 sent for it.
   std::chrono::milliseconds response_timeout{60000};
@@ -60,10 +66,11 @@ struct ServerStats {
   uint64_t handled = 0;      // given to the handler
   uint64_t too_large = 0;    // 413 and 431
   uint64_t malformed = 0;    // 400: bytes that are not HTTP/1.x
-  uint64_t overloaded = 0;   // 503: over max_in_flight, or arriving while stopping
+  uint64_t overloaded = 0;   // 503: over max_in_flight or max_body_bytes_receiving, or stopping
   uint64_t timed_out = 0;    // 504: the handler did not answer within response_timeout
   uint64_t abandoned = 0;    // the client hung up before its answer
   uint64_t in_flight = 0;    // handed to the handler and not yet answered, now
+  uint64_t slow = 0;         // 408: a request not all in within read_timeout
 };
 
 // The way to answer one request. Cheap to copy; every copy answers the same request. The first

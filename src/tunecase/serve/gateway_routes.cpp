@@ -405,8 +405,9 @@ void Gateway::metrics(http::Responder responder) {
             upstream.push_back({a->name(), counts->first, counts->second});
     }
     Response r = Response::text(
-        200, metrics_->render(arms, {served.too_large + served.malformed, served.overloaded}, log,
-                              upstream));
+        200, metrics_->render(
+                 arms, {served.too_large + served.malformed + served.slow, served.overloaded}, log,
+                 upstream));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   };
