@@ -276,6 +276,23 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
     auto check = tunecase::open_store(store());
     EXPECT_EQ(check->gold_label(b3_prediction).value_or(""), "billing");
   }
+  // A prediction_id cell that is not one (a truncated copy) is refused at its line, as the
+  // gateway refuses it, not counted as an unknown id; an uppercased copy is the same id.
+  std::ofstream(dir_.path() / "cut.csv") << "prediction_id,label\nzz,refund\n";
+  CliResult cut = run_cli("feedback --store " + store() + " " + dir_.str() + "/cut.csv");
+  EXPECT_EQ(cut.exit_code, 2) << cut.output;
+  EXPECT_NE(cut.output.find("cut.csv:2: prediction_id 'zz' is not a prediction id"),
+            std::string::npos)
+      << cut.output;
+  std::string upper = b3_prediction;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::ofstream(dir_.path() / "upper.csv") << "prediction_id,label\n" << upper << ",shipping\n";
+  CliResult upper_run = run_cli("feedback --store " + store() + " " + dir_.str() + "/upper.csv");
+  ASSERT_EQ(upper_run.exit_code, 0) << upper_run.output;
+  {
+    auto check = tunecase::open_store(store());
+    EXPECT_EQ(check->gold_label(b3_prediction).value_or(""), "shipping");
+  }
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

@@ -91,6 +91,12 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     // labelled another prediction).
     f.id = trimmed_cell(field(prediction_id));
     f.by = Feedback::By::prediction_id;
+    if (!f.id.empty())
+      if (std::string problem = prediction_id_problem(f.id); !problem.empty())
+        throw UserError(
+            fmt::format("{}: prediction_id {}; copy it whole, or give the item's id "
+                        "in the id column instead",
+                        where(), problem));
     if (f.id.empty()) {
       f.id = trimmed_cell(field(id));
       f.by = Feedback::By::request_id;

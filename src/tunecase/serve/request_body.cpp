@@ -46,7 +46,22 @@ std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
                                       "deep; send a flatter JSON object",
                                       kMaxNesting)};
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return BodyError{400, "the body is not valid JSON; send a JSON object"};
+  if (j.is_discarded()) {
+    // Where and why, without what it last read (the text itself): a lone surrogate escape
+    // ("\ud800") is valid JSON grammar that no string can hold, and the bare "not valid JSON" had
+    // left the client nothing to look for.
+    std::string why;
+    try {
+      (void)nlohmann::json::parse(body);
+    } catch (const nlohmann::json::parse_error& e) {
+      why = e.what();
+      if (auto at = why.find("line "); at != std::string::npos) why = why.substr(at);
+      if (auto last = why.find("; last read"); last != std::string::npos) why.resize(last);
+    }
+    return BodyError{
+        400, why.empty() ? std::string("the body is not valid JSON; send a JSON object")
+                         : fmt::format("the body is not valid JSON ({}); send a JSON object", why)};
+  }
   if (!j.is_object())
     return BodyError{
         400, fmt::format("the body is JSON {}, not an object; send a JSON object", j.type_name())};
@@ -325,6 +340,14 @@ std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
                        field_of(j, "at"), metadata == j.end() ? nullptr : *metadata);
 }
 
+std::string prediction_id_problem(std::string& id) {
+  for (char& c : id)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  if (id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos) return "";
+  return fmt::format("'{}' is not a prediction id (32 hex digits, as classify answered)",
+                     id.size() > 64 ? id.substr(0, 64) + "..." : id);
+}
+
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels) {
   if (labels.empty() || std::find(labels.begin(), labels.end(), label) != labels.end()) return "";
   // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
@@ -356,18 +379,11 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
     return BodyError{400, "send exactly one of \"id\" (your item's id) and \"prediction_id\""};
   out.by = by_id.empty() ? Feedback::By::prediction_id : Feedback::By::request_id;
   out.id = by_id.empty() ? by_prediction : by_id;
-  // Every prediction id the gateway gives is 32 lowercase hex digits (an uppercased copy is
-  // taken): anything else is a client's slip (another field's value, a truncated copy), said as
-  // such rather than as an unknown id.
   if (out.by == Feedback::By::prediction_id)
-    for (char& c : out.id)
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  if (out.by == Feedback::By::prediction_id &&
-      (out.id.size() != 32 || out.id.find_first_not_of("0123456789abcdef") != std::string::npos))
-    return BodyError{400, fmt::format("\"prediction_id\" '{}' is not a prediction id (32 hex "
-                                      "digits, as classify answered); send that one, or your "
-                                      "item's \"id\" instead",
-                                      out.id.size() > 64 ? out.id.substr(0, 64) + "..." : out.id)};
+    if (std::string problem = prediction_id_problem(out.id); !problem.empty())
+      return BodyError{400, "\"prediction_id\" " + problem +
+                                "; send that one, or your item's "
+                                "\"id\" instead"};
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   // Surrounding spaces go, as the data reader and `tunecase feedback` trim a label cell.

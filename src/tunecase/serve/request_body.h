@@ -50,4 +50,10 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
 // Why `label` is not acceptable feedback (422), or "" when it is.
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels);
 
+// A prediction id as a client copies it, made the one the gateway gave (an uppercased copy is
+// lowercased), or what is wrong with it: every id the gateway gives is 32 hex digits, and
+// anything else is a slip (another field's value, a truncated copy), said as such rather than
+// as an unknown id. "" when it is one.
+std::string prediction_id_problem(std::string& id);
+
 }  // namespace tunecase::serve
