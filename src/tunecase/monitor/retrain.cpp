@@ -444,11 +444,20 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
   // left out of the holdout, said in the report. It had been scored as "never trained on".
   // Compared as inspect compares duplicates (case-folded, NFKC, whitespace collapsed): an export
   // that lower-cased the texts or doubled a space had leaked the holdout all the same.
-  std::unordered_set<std::string> original_texts;
+  std::unordered_set<std::string> original_texts, feedback_texts;
   for (const Example& e : request.original) original_texts.insert(normalize_text(e.text));
+  // The feedback before the holdout trains the challenger alone: a held-out repeat of one of
+  // its texts would favour it, and is left out as well.
+  for (auto it = labelled.begin(); it != split; ++it)
+    feedback_texts.insert(normalize_text(it->text));
   for (auto it = split; it != labelled.end(); ++it) {
-    if (original_texts.count(normalize_text(it->text)) > 0) {
+    const std::string text = normalize_text(it->text);
+    if (original_texts.count(text) > 0) {
       ++run.holdout_in_original;
+      continue;
+    }
+    if (feedback_texts.count(text) > 0) {
+      ++run.holdout_in_feedback;
       continue;
     }
     data.holdout.push_back(*it);
@@ -552,6 +561,12 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
           "training data ([data]), so both models may have learned them (a [data] file that "
           "holds the served traffic; point it at the data from before the traffic)",
           run.holdout_in_original));
+    if (run.holdout_in_feedback > 0)
+      out.comparison.reasons.push_back(fmt::format(
+          "{} labelled items of the holdout days are left out: their texts are among the "
+          "feedback before the holdout, which the challenger was trained on and the champion "
+          "never saw (repeated tickets)",
+          run.holdout_in_feedback));
     // A holdout reaching back before the champion's cutoff trains the challenger on less
     // feedback than the champion had: a tie would swap in a model that knows less.
     if (champion_cutoff > run.holdout_from_ms) {
@@ -633,7 +648,8 @@ nlohmann::json retrain_json(const RetrainRun& run) {
             {"to", iso_date(run.holdout_to_ms / kDayMs - 1)},
             {"from_ms", run.holdout_from_ms},
             {"to_ms", run.holdout_to_ms},
-            {"left_out_in_original", run.holdout_in_original}}},
+            {"left_out_in_original", run.holdout_in_original},
+            {"left_out_in_feedback", run.holdout_in_feedback}}},
           {"labelled_items_in_store", run.feedback_items},
           {"dry_run", run.dry_run},
           {"approaches", approaches},
@@ -645,7 +661,7 @@ std::string retrain_markdown(const RetrainRun& run) {
   md += fmt::format(
       "Holdout: the labelled items of {} to {} (UTC), never trained on. Training data: the "
       "original labels plus the {} feedback labels before the holdout. All figures are measured "
-      "on the holdout.{}{}\n\n",
+      "on the holdout.{}{}{}\n\n",
       iso_date(run.holdout_from_ms / kDayMs), iso_date(run.holdout_to_ms / kDayMs - 1),
       run.approaches.empty() ? 0 : run.approaches.front().train_feedback,
       run.holdout_in_original > 0
@@ -653,6 +669,11 @@ std::string retrain_markdown(const RetrainRun& run) {
                         "texts are in the original training data ([data]), which both models may "
                         "have learned.",
                         run.holdout_in_original)
+          : "",
+      run.holdout_in_feedback > 0
+          ? fmt::format(" {} more are left out: their texts are among the feedback before the "
+                        "holdout, which only the challenger trained on.",
+                        run.holdout_in_feedback)
           : "",
       run.dry_run ? " Dry run: nothing was registered or promoted." : "");
   for (const ApproachRetrain& a : run.approaches) {

@@ -114,6 +114,9 @@ struct RetrainRun {
   // Labelled items of the holdout window whose text is in the original training data: left out
   // of the holdout (both models may have learned them).
   int64_t holdout_in_original = 0;
+  // Held-out items whose text is among the feedback before the holdout, which the challenger
+  // trains on and the champion never saw (a repeated ticket): left out too.
+  int64_t holdout_in_feedback = 0;
   bool dry_run = false;
   std::vector<ApproachRetrain> approaches;
   std::vector<std::string> notes;  // approaches not retrained and why
