@@ -1,4 +1,5 @@
 // run_monitor end to end on a SQLite store with a simulated clock.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -127,6 +128,45 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
     if (replaced) EXPECT_FALSE(day["counted"].get<bool>()) << day.dump();
   }
   EXPECT_NE(monitor_markdown(run.document).find("(replaced model, not judged)"), std::string::npos);
+}
+
+// A promotion changes what the approach answers: its predicted-label mix is compared over the
+// new version's days only (the mix of the replaced model's answers against the new one's had
+// fired drift_prediction_mix about the promotion itself), and not at all while the current window
+// still holds the replaced version's answers.
+TEST_F(RunMonitor, ThePredictionMixComparesTheServedVersionsAnswersOnly) {
+  auto log_answers = [&](int day, const std::vector<std::string>& labels) {
+    std::vector<PredictionRecord> batch;
+    for (std::size_t i = 0; i < 200; ++i) {
+      PredictionRecord p;
+      p.prediction_id = make_prediction_id();
+      p.request_id = fmt::format("mix-{}-{}", day, i);
+      p.approach = "linear";
+      p.label = labels[i % labels.size()];
+      p.latency_ms = 1;
+      p.created_at_ms = kT0 + day * kDayMs + static_cast<int64_t>(i) * 1000;
+      batch.push_back(p);
+    }
+    store_->log_predictions(batch);
+  };
+  for (int d = 0; d <= 10; ++d) log_answers(d, {"a"});            // the replaced model
+  for (int d = 11; d < 21; ++d) log_answers(d, {"a", "b", "c"});  // the one promoted on day 10
+  ModelVersion old_model, new_model;
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
+  MonitorSettings s;
+  auto verdict_at = [&](int day) {
+    auto run = run_monitor(*store_, s, at_day(day), AlertOutputs{});
+    for (const auto& d : run.document["drift"]["detectors"])
+      if (d["detector"] == "prediction_mix") return d;
+    return nlohmann::json();
+  };
+  const nlohmann::json later = verdict_at(21);  // current window days 14-20, reference from 11
+  EXPECT_EQ(later["verdict"], "stable") << later.dump(2);
+  EXPECT_NE(later["summary"].get<std::string>().find("reference from " + iso_date(kDay0 + 11)),
+            std::string::npos)
+      << later.dump(2);
+  const nlohmann::json soon = verdict_at(15);  // current window days 8-14 holds both versions
+  EXPECT_EQ(soon["verdict"], "unavailable") << soon.dump(2);
 }
 
 // A rollback on day 12 hands the approach back to the model that served days 0 to 10: only the

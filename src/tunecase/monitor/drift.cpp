@@ -67,6 +67,13 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
   std::map<std::string, std::pair<Counts, Counts>> by_approach;
   for (const auto& c : in.reference_labels) by_approach[c.approach].first[c.label] += c.count;
   for (const auto& c : in.current_labels) by_approach[c.approach].second[c.label] += c.count;
+  for (const auto& [approach, why] : in.mix_not_judged) {
+    by_approach.erase(approach);
+    nlohmann::json d = detector("prediction_mix", approach, "unavailable", why);
+    report.document["detectors"].push_back(d);
+    report.findings.push_back(
+        finding(kDriftPredictionMix, approach, "unavailable", approach + ": " + why, false));
+  }
   for (const auto& [approach, counts] : by_approach) {
     const auto& [ref, cur] = counts;
     int64_t nr = sum(ref), nc = sum(cur);
@@ -80,6 +87,9 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
         "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} (bands {} / {}), "
         "chi-square {:.1f} on {} df, p = {:.2g}",
         nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
+    if (auto from = in.mix_reference_from.find(approach); from != in.mix_reference_from.end())
+      summary += fmt::format(" (reference from {}, the first day of the version now served)",
+                             from->second);
     nlohmann::json d = detector("prediction_mix", approach, verdict, summary);
     d.update({{"reference_n", nr},
               {"current_n", nc},
@@ -216,7 +226,8 @@ DriftReport detect_drift(const DriftInputs& in, const MonitorSettings& s) {
 }
 
 DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
-                         const std::vector<std::string>& training_texts) {
+                         const std::vector<std::string>& training_texts,
+                         const std::map<std::string, int64_t>& served_from_day) {
   int64_t end_day = day_of_ms(now_ms);
   int64_t cur_first = end_day - s.current_days;
   int64_t ref_first = cur_first - s.reference_days;
@@ -229,6 +240,23 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
   in.current_labels = store.predicted_labels(cur_first * kDayMs, end_day * kDayMs);
   in.reference_texts = texts_of(store, ref_first * kDayMs, cur_first * kDayMs);
   in.current_texts = texts_of(store, cur_first * kDayMs, end_day * kDayMs);
+  for (const auto& [approach, from] : served_from_day) {
+    if (from <= ref_first) continue;  // the version now served answered both windows whole
+    auto of_approach = [&](const PredictedLabelCount& c) { return c.approach == approach; };
+    std::erase_if(in.reference_labels, of_approach);
+    if (from >= cur_first) {
+      std::erase_if(in.current_labels, of_approach);
+      in.mix_not_judged[approach] = fmt::format(
+          "predicted-label mix not judged: another model version answered until {}, inside the "
+          "current window, so the windows would compare two models' answers (judged again from "
+          "{})",
+          iso_date(from - 1), iso_date(from + s.current_days));
+      continue;
+    }
+    for (auto& c : store.predicted_labels(from * kDayMs, cur_first * kDayMs))
+      if (c.approach == approach) in.reference_labels.push_back(std::move(c));
+    in.mix_reference_from[approach] = iso_date(from);
+  }
   return detect_drift(in, s);
 }
 

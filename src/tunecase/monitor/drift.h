@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,14 +30,23 @@ struct DriftReport {
 
 // `training_texts`: the texts the models were trained on, for the out-of-vocabulary detector
 // (empty: the first half of the reference window stands in).
+// `served_from_day`: per approach whose model version changed, the first day the one now served
+// answered alone. Its predicted-label mix is compared only over those days: the reference window
+// starts there, and when the current window itself holds the replaced version's answers the
+// detector does not judge (a promotion had been reported as drift in its own answers).
 DriftReport detect_drift(Store& store, const MonitorSettings& settings, int64_t now_ms,
-                         const std::vector<std::string>& training_texts = {});
+                         const std::vector<std::string>& training_texts = {},
+                         const std::map<std::string, int64_t>& served_from_day = {});
 
 // The same detectors on texts and predicted-label counts already read (tests, replay).
 struct DriftInputs {
   std::string windows;  // "reference 2026-01-01..2026-01-28, current ..." for the report
   std::vector<std::string> training_texts, reference_texts, current_texts;
   std::vector<PredictedLabelCount> reference_labels, current_labels;
+  // Approaches whose prediction mix is not judged, and why (another model version answered in
+  // the windows); and those whose reference window starts later than the others', and from when.
+  std::map<std::string, std::string> mix_not_judged;
+  std::map<std::string, std::string> mix_reference_from;
 };
 DriftReport detect_drift(const DriftInputs& inputs, const MonitorSettings& settings);
 

@@ -133,8 +133,8 @@ std::optional<Replacement> champion_replacement(Store& store, const std::string&
 // or in part, are marked replaced_model and not counted (their labels, arriving late, had
 // reopened the alert, and made a retrain due, about a model already replaced). The replacement
 // when such a day had counted, for the finding to name the version it judged.
-std::optional<Replacement> judge_the_served_model(Store& store, ApproachSeries& series) {
-  std::optional<Replacement> r = champion_replacement(store, series.approach);
+std::optional<Replacement> judge_the_served_model(std::optional<Replacement> r,
+                                                  ApproachSeries& series) {
   if (!r || series.days.empty()) return std::nullopt;
   bool cut = false, any = false;
   for (DayPoint& d : series.days) {
@@ -192,8 +192,12 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::vector<ApproachSeries> series = daily_figures(store, window);
 
   std::vector<Finding> findings;
+  std::map<std::string, int64_t> served_from_day;  // approaches whose model version changed
   for (ApproachSeries& s : series) {
-    std::optional<Replacement> r = judge_the_served_model(store, s);
+    std::optional<Replacement> replaced = champion_replacement(store, s.approach);
+    // The drift detectors' prediction mix compares the served version's answers only.
+    if (replaced) served_from_day[s.approach] = replaced->last_day + 1;
+    std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
       if (x.kind != kAccuracyBelowFloor || !r) continue;
@@ -271,7 +275,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
         static_cast<double>(request.now_ms - *last_feedback) / 3'600'000.0;
   }
   if (request.drift) {
-    DriftReport drift = detect_drift(store, settings, request.now_ms, request.training_texts);
+    DriftReport drift =
+        detect_drift(store, settings, request.now_ms, request.training_texts, served_from_day);
     findings.insert(findings.end(), drift.findings.begin(), drift.findings.end());
     doc["drift"] = drift.document;
   }
