@@ -168,6 +168,11 @@ TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
       << why;
   EXPECT_NE(why.find("column "), std::string::npos) << why;
   EXPECT_EQ(why.find("refund"), std::string::npos) << why;
+  // A number no double holds is said as such, not thrown past the gateway as a 500.
+  auto huge = parse_classify(R"({"text":"late parcel","n":1e999})");
+  ASSERT_TRUE(std::holds_alternative<BodyError>(huge));
+  EXPECT_EQ(std::get<BodyError>(huge).message,
+            "the body is not valid JSON (number overflow parsing '1e999'); send a JSON object");
   auto array = parse_classify(R"(["text"])");
   ASSERT_TRUE(std::holds_alternative<BodyError>(array));
   EXPECT_EQ(std::get<BodyError>(array).message,

@@ -53,9 +53,12 @@ std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
     std::string why;
     try {
       (void)nlohmann::json::parse(body);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // a parse error, or a number out of range
       why = e.what();
-      if (auto at = why.find("line "); at != std::string::npos) why = why.substr(at);
+      if (auto at = why.find("line "); at != std::string::npos)
+        why = why.substr(at);
+      else if (auto tag = why.find("] "); why.starts_with("[") && tag != std::string::npos)
+        why = why.substr(tag + 2);
       if (auto last = why.find("; last read"); last != std::string::npos) why.resize(last);
     }
     return BodyError{
