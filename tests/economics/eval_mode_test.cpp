@@ -16,6 +16,7 @@
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
+#include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/recommendation.h"
 
 namespace tunecase::econ {
@@ -166,6 +167,29 @@ TEST(EvalMode, AHostingTableEvalPricedIsPricedAgainAtDecidesMonth) {
   EXPECT_EQ(linear.cost_basis, "hosting, 2 instances x $0.50/hour, running all month");
   EXPECT_EQ(std::find(linear.defaults_used.begin(), linear.defaults_used.end(), "hosting"),
             linear.defaults_used.end());
+}
+
+// A bill raised to the instances the volume needs is the volume's: the memo does not call it
+// fixed "whatever the volume" (a model carrying 0.01 queries/s needs 12 instances for 10,000 a
+// day, one for a hundred).
+TEST(EvalMode, AHostingBillSizedToTheVolumeIsSaidToBe) {
+  nlohmann::json eval = eval_fixture();
+  for (auto& a : eval["approaches"]) {
+    if (a["name"] != "local-linear") continue;
+    a["throughput_per_s"] = 0.01;
+    a["hosting"] = {{"usd_per_hour", 0.5},
+                    {"usd_per_month", nullptr},
+                    {"instances", 1},
+                    {"billing", "fixed"},
+                    {"throughput_per_s", nullptr}};
+  }
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  const ApproachInputs& linear = inputs(d, "local-linear");
+  EXPECT_TRUE(linear.hosting_sized_to_volume);
+  EXPECT_NEAR(linear.hosting_usd_per_month.get(), 0.5 * 12 * 24 * 30, 1e-9);
+  EXPECT_NE(cost_basis_text(linear).find("a month at this volume"), std::string::npos)
+      << cost_basis_text(linear);
+  EXPECT_EQ(cost_basis_text(linear).find("whatever the volume"), std::string::npos);
 }
 
 TEST(EvalMode, PerQueryHostingOverATypedThroughputIsAssumedAndPrintedUnrounded) {

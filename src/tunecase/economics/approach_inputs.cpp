@@ -92,6 +92,11 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
     // price as assumed, or an estimate when the measured throughput raised the instances (files
     // from before cost_provenance said so are taken as estimates).
     bool assumed_bill = m.contains("cost_provenance") && m["cost_provenance"] == "assumed";
+    if (m.contains("cost_notes") && m["cost_notes"].is_array())
+      for (const auto& note : m["cost_notes"])
+        a.hosting_sized_to_volume =
+            a.hosting_sized_to_volume ||
+            (note.is_string() && note.get<std::string>().starts_with("volume needs "));
     a.hosting_usd_per_month = Figure{m["usd_per_month"].get<double>(),
                                      assumed_bill ? Source::assumed : Source::estimated, false};
     a.usd_per_query = Figure{0.0, Source::estimated, false};
@@ -179,6 +184,7 @@ void read_hosting(ApproachInputs& a, const HostingSettings& h, const BusinessInp
   // Fixed: the bill is assumed as typed; raised to the instances the volume needs it is an
   // estimate from the measured throughput.
   bool raised = bill.from_throughput;
+  a.hosting_sized_to_volume = raised;
   a.hosting_usd_per_month =
       Figure{bill.usd_per_month.value_or(0), raised ? Source::estimated : Source::assumed,
              raised && a.throughput_per_s.simulated};

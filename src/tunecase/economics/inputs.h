@@ -57,6 +57,9 @@ struct ApproachInputs {
   Figure error_rate_high;
   Figure usd_per_query;          // inference paid per query (API price, per-query hosting)
   Figure hosting_usd_per_month;  // fixed hosting (instances kept running)
+  // The fixed bill was raised to the instances the volume needs at the measured throughput: the
+  // volume's bill, not one whatever the volume.
+  bool hosting_sized_to_volume = false;
   Figure training_usd;
   Figure engineering_weeks;
   Figure retrain_every_months;  // 0 = no retraining planned

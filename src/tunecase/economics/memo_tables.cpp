@@ -52,8 +52,17 @@ std::string volume_text(double queries_per_month) {
 
 std::string cost_basis_text(const ApproachInputs& a) {
   if (a.hosting_usd_per_month.get() <= 0) return a.cost_basis.empty() ? "-" : a.cost_basis;
-  std::string fixed = fmt::format("fixed hosting bill, {} a month whatever the volume",
-                                  money(a.hosting_usd_per_month));
+  // A bill raised to the instances the volume needs (an estimate from the measured throughput)
+  // is the volume's, not one "whatever the volume": fewer instances carry less.
+  std::string fixed =
+      a.hosting_sized_to_volume
+          ? fmt::format(
+                "hosting bill, {} a month at this volume (instances added to carry it at "
+                "the measured throughput; fewer at a lower volume, though break-even "
+                "volumes take it as fixed)",
+                money(a.hosting_usd_per_month))
+          : fmt::format("fixed hosting bill, {} a month whatever the volume",
+                        money(a.hosting_usd_per_month));
   if (a.usd_per_query.get() > 0) fixed += ", plus a price per query";
   return fixed;
 }
