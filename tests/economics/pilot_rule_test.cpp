@@ -438,11 +438,6 @@ TEST(PilotRule, DailyLooksAtASmallPlanKeepFalseCallsWithinAlpha) {
   EXPECT_LE(rates.sequence, dear_rule().alpha);
 }
 
-}  // namespace
-}  // namespace tunecase::econ
-
-namespace tunecase::econ {
-namespace {
 
 // At $0 per error accuracy earns nothing: the cheaper challenger is a clear win whatever its
 // accuracy and never worse, and the memo, decision.json and the live rule all say so (the memo
@@ -487,12 +482,6 @@ TEST(PilotPlan, AtLowVolumeTheMarginalRowSaysTheSampleJudged) {
       << cell;
   EXPECT_NE(cell.find("out of reach"), std::string::npos) << cell;
 }
-
-}  // namespace
-}  // namespace tunecase::econ
-
-namespace tunecase::econ {
-namespace {
 
 // A fixed hosting bill over no queries has no price per query; it had read "$0 (assumed)".
 TEST(MemoPrice, AFixedBillAtNoVolumeHasNoPricePerQuery) {
