@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "tunecase/approaches/model_folder.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/data/normalize.h"
 #include "tunecase/data/utf8_check.h"
 
@@ -42,9 +43,10 @@ std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istr
       std::cout << out.dump() << "\n";
       continue;
     }
-    if (line.find_first_not_of(" \t") == std::string::npos) {
-      // A line per input, always: a blank one answers with no label rather than the model's
-      // guess for an empty text (serve refuses one with 422).
+    if (tunecase::blank(line)) {
+      // A line per input, always: a blank one (Unicode's blanks included, as the data reader and
+      // serve count them) answers with no label rather than the model's guess for an empty
+      // text (serve refuses one with 422).
       nlohmann::json out = {{"line", number},
                             {"text", line},
                             {"label", nullptr},

@@ -155,7 +155,7 @@ TEST(Texts, UnicodeBlanksAloneAreAnEmptyText) {
   TempDir dir;
   auto file =
       dir.write("b.csv",
-                "text,category\n\xE3\x80\x80,a\n\xC2\xA0,a\n\xE2\x80\x8B\xE2\x80\x8B,a\n \t ,a\n"
+                "text,category\n\xE3\x80\x80,a\n\xC2\xA0,a\n\xE2\x80\x8B\xE2\x81\xA0,a\n \t ,a\n"
                 "real words,a\n");
   ReadResult r = read_examples(file, category_options());
   EXPECT_EQ(r.empty_text_skipped, 4u);
