@@ -438,7 +438,6 @@ TEST(PilotRule, DailyLooksAtASmallPlanKeepFalseCallsWithinAlpha) {
   EXPECT_LE(rates.sequence, dear_rule().alpha);
 }
 
-
 // At $0 per error accuracy earns nothing: the cheaper challenger is a clear win whatever its
 // accuracy and never worse, and the memo, decision.json and the live rule all say so (the memo
 // had read "at least more than any gain" and "worse: abandon", the gateway "clear win").

@@ -134,6 +134,33 @@ TEST(LabelParser, ASentenceNamingOneOfLabelsThatDifferInCaseNamesThatOne) {
   EXPECT_EQ(parse_label("Yesterday it was yes", labels).label, "yes");
 }
 
+// "bug reports" beside the labels "bug" and "bug report" names the longer one, misspelt, not
+// the shorter one inside it (it had been read as "bug": a wrong answer, not an invalid one).
+TEST(LabelParser, ANearMissOfALongerLabelIsThatLabel) {
+  const std::vector<std::string> labels = {"bug", "bug report", "delivery", "delivery delays",
+                                           "refund"};
+  for (const auto& [answer, label] : std::vector<std::pair<std::string, std::string>>{
+           {"bug reports", "bug report"},
+           {"Bug Reports", "bug report"},
+           {"delivery delay", "delivery delays"},
+           {"Label: delivery delay", "delivery delays"},
+           {"bug", "bug"},
+           {"The category is bug.", "bug"},
+           {"delivery", "delivery"},
+           {"It is about a delivery, I think", "delivery"}})
+    EXPECT_EQ(parse_label(answer, labels).label, label) << answer;
+}
+
+// Labels kept apart that full case folding makes equal ("straße" and "strasse" both fold to
+// "strasse"): an answer that differs from one only in case names that one.
+TEST(LabelParser, LabelsEqualOnceFoldedAreToldApartByCase) {
+  const std::vector<std::string> labels = {"straße", "strasse", "weg"};
+  EXPECT_EQ(parse_label("Strasse", labels).label, "strasse");
+  EXPECT_EQ(parse_label("Straße", labels).label, "straße");
+  EXPECT_EQ(parse_label("Die Antwort ist Strasse.", labels).label, "strasse");
+  EXPECT_EQ(parse_label("STRASSE", labels).label, "strasse");
+}
+
 TEST(LabelParser, SubstringDoesNotMatchInsideWords) {
   std::vector<std::string> labels = {"art", "music"};
   EXPECT_EQ(parse_label("let us start over", labels).label, "");

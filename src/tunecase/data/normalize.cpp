@@ -54,6 +54,29 @@ std::string normalize_text(std::string_view text) {
   return collapse_whitespace(folded, false);
 }
 
+std::string lower_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+    if (n < 0) {  // not UTF-8: the byte as it is
+      out.push_back(static_cast<char>(*p));
+      ++p;
+      --left;
+      continue;
+    }
+    utf8proc_uint8_t encoded[4];
+    utf8proc_ssize_t m = utf8proc_encode_char(utf8proc_tolower(cp), encoded);
+    out.append(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(m));
+    p += n;
+    left -= n;
+  }
+  return out;
+}
+
 bool is_valid_utf8(std::string_view bytes) {
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(bytes.data());
   utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(bytes.size());

@@ -10,6 +10,10 @@ namespace tunecase {
 // Input must be valid UTF-8 (the readers guarantee it).
 std::string normalize_text(std::string_view text);
 
+// `text` with each character lower-cased alone (no normalisation, no full case folding: "Straße"
+// is "straße", not "strasse"); bytes that are not UTF-8 are kept as they are.
+std::string lower_text(std::string_view text);
+
 // True when `bytes` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view bytes);
 

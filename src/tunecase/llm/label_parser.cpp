@@ -92,6 +92,18 @@ std::optional<std::size_t> exact_match(std::string_view text,
   return std::nullopt;
 }
 
+// Of labels that match alike once folded (kept apart, they differ in case or folding: "straße"
+// and "strasse"), the one equal to the answer lower-cased alone; nullopt when not exactly one.
+std::optional<std::size_t> lower_case_tie_break(std::string_view text,
+                                                const std::vector<std::size_t>& tied,
+                                                const LabelKeys& k) {
+  const std::string lowered = lower_text(text);
+  std::vector<std::size_t> same;
+  for (std::size_t i : tied)
+    if (lower_text(k.labels[i]) == lowered) same.push_back(i);
+  return unique(same);
+}
+
 std::optional<std::size_t> normalized_match(std::string_view text, const LabelKeys& k) {
   std::string key = join(words_of(text));
   if (key.empty()) return std::nullopt;
@@ -99,6 +111,7 @@ std::optional<std::size_t> normalized_match(std::string_view text, const LabelKe
   for (std::size_t i = 0; i < k.keys.size(); ++i) {
     if (k.keys[i] == key) matches.push_back(i);
   }
+  if (matches.size() > 1) return lower_case_tie_break(text, matches, k);
   return unique(matches);
 }
 
@@ -159,11 +172,32 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
   if (maximal.size() > 1) {
     // Labels that differ only in case, width or folding ("YES" and "yes", "Café" and "café") all
     // match a folded answer; the one the answer writes byte for byte, as words of its own, is the
-    // one it names.
-    std::vector<std::size_t> verbatim;
-    for (std::size_t i : maximal)
+    // one it names; else the one it writes once both are lower-cased alone ("Strasse" names
+    // "strasse", not "straße").
+    std::vector<std::size_t> verbatim, lowered;
+    const std::string lower = lower_text(text);
+    for (std::size_t i : maximal) {
       if (names_verbatim(text, k.labels[i])) verbatim.push_back(i);
+      if (names_verbatim(lower, lower_text(k.labels[i]))) lowered.push_back(i);
+    }
     if (verbatim.size() == 1) return verbatim.front();
+    if (verbatim.empty() && lowered.size() == 1) return lowered.front();
+  }
+  if (maximal.size() == 1) {
+    // A label inside a longer one that the whole answer nearly writes ("bug reports" beside
+    // "bug" and "bug report"; "delivery delay" beside "delivery delays"): the answer names the
+    // longer one, misspelt, not the shorter one it happens to contain.
+    const std::string key = join(words);
+    std::vector<std::size_t> near;
+    for (std::size_t j = 0; j < k.labels.size(); ++j) {
+      if (j == maximal.front() || k.words[j].size() <= k.words[maximal.front()].size() ||
+          !contains_words(k.words[j], k.words[maximal.front()]))
+        continue;
+      const std::size_t gap = key.size() > k.keys[j].size() ? key.size() - k.keys[j].size()
+                                                            : k.keys[j].size() - key.size();
+      if (gap <= kMaxEdits && edit_distance(key, k.keys[j]) <= kMaxEdits) near.push_back(j);
+    }
+    if (near.size() == 1) return near.front();
   }
   if (!maximal.empty()) return unique(maximal);
   std::string key = join(words);
