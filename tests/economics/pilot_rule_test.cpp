@@ -468,6 +468,27 @@ TEST(PilotPlan, TheSmallerArmSetsThePlannedDays) {
   EXPECT_DOUBLE_EQ(high.pilot.rule.min_labelled_per_arm, low.pilot.rule.min_labelled_per_arm);
 }
 
+// At a tenth of a cent per error a cheaper challenger's savings outweigh losing every answer:
+// the rows say "any live accuracy" and "cannot happen", not a bar of -400 points; and shares
+// either side of one half plan the same sample (1 - 0.9 had planned a query fewer).
+TEST(PilotPlan, WhenSavingsOutweighEveryAnswerTheRowsSaySo) {
+  Decision d = cheap_local("queries_per_day = 10000\ncost_per_error_usd = 0.001\n");
+  ASSERT_TRUE(d.pilot.needed);
+  ASSERT_LT(*min_paying_gain(d.pilot.rule), -1);
+  EXPECT_NE(outcome_cell(d, "clear win").find("any live accuracy"), std::string::npos)
+      << outcome_cell(d, "clear win");
+  EXPECT_NE(outcome_cell(d, "worse").find("cannot happen"), std::string::npos)
+      << outcome_cell(d, "worse");
+  EXPECT_EQ(outcome_cell(d, "clear win").find("e+"), std::string::npos);
+  Decision high = cheap_local(
+      "queries_per_day = 1000\ncost_per_error_usd = 50\n"
+      "pilot_traffic_share = 0.9\n");
+  Decision low = cheap_local(
+      "queries_per_day = 1000\ncost_per_error_usd = 50\n"
+      "pilot_traffic_share = 0.1\n");
+  EXPECT_DOUBLE_EQ(high.pilot.rule.min_labelled_per_arm, low.pilot.rule.min_labelled_per_arm);
+}
+
 // When the volume cannot reach the planned sample, the memo's marginal row says the sample the
 // gateway judges at (what the days collect), not the one out of reach.
 TEST(PilotPlan, AtLowVolumeTheMarginalRowSaysTheSampleJudged) {

@@ -292,8 +292,13 @@ Table pilot_outcomes_table(const Decision& d) {
   // below 0 (judge_pilot's rule), and the memo says so rather than rounding it up to 0.
   // Without a cost per error (or volume) accuracy earns nothing: a cheaper challenger pays
   // whatever its accuracy, a dearer one never does (judge_pilot's rule, said as it applies).
+  // When accuracy cannot change the call, the rows say so rather than a bar beyond -100 or
+  // +100 points: without a cost per error (or volume) a cheaper challenger pays whatever its
+  // accuracy and a dearer one never does; at a low volume a cheaper one's savings may outweigh
+  // losing every answer (judge_pilot's rule, said as it applies).
   const bool free_errors = !gain;
-  const bool pays_anyway = free_errors && r.extra_cost_usd <= 0;
+  const bool pays_anyway = free_errors ? r.extra_cost_usd <= 0 : *gain <= -1;
+  const bool never_pays = free_errors ? r.extra_cost_usd > 0 : *gain > 1;
   std::string needed =
       free_errors ? std::string()
       : *gain < 0 ? fmt::format(
@@ -304,11 +309,16 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
-  const std::string why_free = fmt::format(
-      "at {} per error and {} queries a month accuracy earns "
-      "nothing in the business case",
-      money(r.cost_per_error_usd), count(r.queries_per_month));
-  if (free_errors)
+  const std::string why_free =
+      free_errors ? fmt::format(
+                        "at {} per error and {} queries a month accuracy earns nothing in the "
+                        "business case",
+                        money(r.cost_per_error_usd), count(r.queries_per_month))
+                  : fmt::format("at {} queries a month and {} per error, {}",
+                                count(r.queries_per_month), money(r.cost_per_error_usd),
+                                pays_anyway ? "what it saves outweighs even losing every answer"
+                                            : "no gain of accuracy is worth its extra cost");
+  if (pays_anyway || never_pays)
     t.rows.push_back(
         {"clear win",
          pays_anyway
@@ -338,7 +348,10 @@ Table pilot_outcomes_table(const Decision& d) {
   // reach it in the longest pilot, what the pilot's days collect.
   t.rows.push_back(
       {"marginal",
-       p.difference_detectable
+       r.queries_per_month <= 0
+           ? std::string("cannot be judged: at 0 queries a month the pilot collects no labelled "
+                         "queries; give [business] queries_per_day for a plan")
+       : p.difference_detectable
            ? fmt::format("neither a clear win nor worse once the planned {} labelled queries per "
                          "arm and {} days are in (the interval too wide for either call{})",
                          count(r.min_labelled_per_arm), p.days,

@@ -93,7 +93,9 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
   // Judged once the planned sample (or, when it cannot be reached, the whole pilot) is in.
   plan.rule.min_labelled_per_arm =
       plan.difference_detectable ? plan.queries_per_arm
-                                 : std::max(kMinLabelledForACall, std::floor(per_day * plan.days));
+                                 : std::max(kMinLabelledForACall,
+                                            // 1 - 0.9 is 0.0999...: not a query fewer than 0.1's
+                                            std::floor(per_day * plan.days * (1 + 1e-12)));
   return plan;
 }
 
