@@ -68,7 +68,10 @@ void run(SimLlmArgs& args) {
   tunecase::SimLlmServer server(options);
   int port = server.start();
   if (!args.port_file.empty()) write_port_file(args.port_file, port);
-  fmt::print("sim-llm listening on http://{}:{}/v1 (simulated answers)\n", options.host, port);
+  // An IPv6 address is bracketed in a URL: the line is one a config's base_url can take.
+  const bool ipv6 = options.host.find(':') != std::string::npos;
+  fmt::print("sim-llm listening on http://{}{}{}:{}/v1 (simulated answers)\n", ipv6 ? "[" : "",
+             options.host, ipv6 ? "]" : "", port);
   std::fflush(stdout);
 
   int received = 0;

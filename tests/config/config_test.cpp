@@ -68,7 +68,8 @@ TEST(Config, EveryUsualBaseUrlPasses) {
               "")
         << url;
   for (const char* url :
-       {"http://[::1/v1", "http://::1]/v1", "http://[::1]x/v1", "http://my host/v1"})
+       {"http://[::1/v1", "http://::1]/v1", "http://[::1]x/v1", "http://my host/v1",
+        "http://[]:8000/v1", "http://[gg::1]:8000/v1", "http://[localhost]/v1"})
     EXPECT_THAT(error_of(fmt::format("[[approach]]\nname = \"a\"\nkind = \"openai\"\nmodel = "
                                      "\"m\"\nbase_url = \"{}\"\n",
                                      url)),

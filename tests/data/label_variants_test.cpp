@@ -65,8 +65,8 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   EXPECT_EQ(apart.summary.trimmed_labels[0].rows_trimmed, 5u);
   EXPECT_EQ(apart.summary.trimmed_labels[0].rows_as_written, 30u);
   EXPECT_EQ(apart.summary.trimmed_labels_said(),
-            "5 rows' labels had surrounding whitespace, trimmed (1 label); 1 of them merged into "
-            "the label written without it: 'billing' (5 rows written with it joined 30 written "
+            "5 rows' labels had surrounding whitespace, trimmed (1 label); 1 of them merged "
+            "spellings into one label: 'billing' (5 rows written with it joined 30 written "
             "without)");
   EXPECT_EQ(apart.summary.to_json()["trimmed_labels"][0]["rows_as_written"], 30);
   ASSERT_EQ(apart.summary.label_variants.size(), 1u);
@@ -77,6 +77,28 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   EXPECT_EQ(merged.labels, (std::vector<std::string>{"billing", "shipping"}));
   EXPECT_EQ(merged.summary.label_rows_normalized, 10u);
   EXPECT_TRUE(merged.summary.to_json()["labels_normalized"].get<bool>());
+}
+
+// Two spellings with whitespace and none without (" security", "security\t") become one label:
+// a merge, said as such, though no row wrote the label plainly.
+TEST(LabelVariants, TwoPaddedSpellingsOfOneLabelAreAMerge) {
+  TempDir dir;
+  std::string csv = "text,category\n";
+  for (int i = 0; i < 10; ++i) csv += "lost key " + std::to_string(i) + ", security\n";
+  for (int i = 0; i < 10; ++i) csv += "door code " + std::to_string(i) + ",\"security\t\"\n";
+  for (int i = 0; i < 10; ++i) csv += "parcel late " + std::to_string(i) + ",shipping\n";
+  DataConfig config;
+  config.path = dir.write("tickets.csv", csv);
+  config.label = "category";
+  PreparedData data = prepare_data(config);
+  ASSERT_EQ(data.summary.trimmed_labels.size(), 1u);
+  EXPECT_EQ(data.summary.trimmed_labels[0].rows_as_written, 0u);
+  EXPECT_TRUE(data.summary.trimmed_labels[0].merged());
+  EXPECT_NE(data.summary.trimmed_labels_said().find(
+                "merged spellings into one label: 'security' (20 rows written 2 ways with it"),
+            std::string::npos)
+      << data.summary.trimmed_labels_said();
+  EXPECT_EQ(data.summary.to_json()["trimmed_labels"][0]["spellings_trimmed"], 2);
 }
 
 }  // namespace

@@ -218,12 +218,12 @@ TEST(EvalTable, SaysALabelTrimmingMerged) {
       {{"label", "refund"}, {"rows_trimmed", 12}, {"rows_as_written", 30}},
       {{"label", "bug"}, {"rows_trimmed", 3}, {"rows_as_written", 0}}};
   std::string text = eval_table_text(eval);
-  EXPECT_NE(text.find("note: trimming surrounding whitespace merged 1 label into the one written "
-                      "without it: 'refund' (12 rows written with whitespace, 30 without)"),
+  EXPECT_NE(text.find("note: trimming surrounding whitespace merged the spellings of 1 label into "
+                      "one: 'refund' (12 rows written with whitespace, 30 without)"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("'bug'"), std::string::npos) << text;
-  EXPECT_NE(eval_markdown(eval).find("merged 1 label"), std::string::npos);
+  EXPECT_NE(eval_markdown(eval).find("merged the spellings of 1 label"), std::string::npos);
 }
 
 // Rows skipped under skip_invalid are said beside the table, in report.md and by check, with the

@@ -244,8 +244,16 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
     // "http://[::1/v1" had passed check and failed only at the first request.
     if (!authority.empty()) {
       const std::size_t open = authority.find('['), close = authority.find(']');
-      const bool bracketed = open == 0 && close != std::string_view::npos &&
-                             (close + 1 == authority.size() || authority[close + 1] == ':');
+      // Inside the brackets an IPv6 address: hex digits, colons, dots (an IPv4 tail), and a
+      // zone after '%' ("[fe80::1%25eth0]").
+      const std::string_view inside =
+          close != std::string_view::npos && close > 0 ? authority.substr(1, close - 1) : "";
+      const std::string_view address = inside.substr(0, inside.find('%'));
+      const bool bracketed =
+          open == 0 && close != std::string_view::npos &&
+          (close + 1 == authority.size() || authority[close + 1] == ':') &&
+          address.find(':') != std::string_view::npos &&
+          address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
       if ((open != std::string_view::npos || close != std::string_view::npos) && !bracketed)
         r.fail("base_url", fmt::format("\"{}\": an IPv6 address is written in brackets, whole, "
                                        "before any port (e.g. \"http://[::1]:8000/v1\")",

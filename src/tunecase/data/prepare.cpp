@@ -38,9 +38,9 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
     auto at = std::find_if(summary.trimmed_labels.begin(), summary.trimmed_labels.end(),
                            [&](const auto& t) { return t.label == label; });
     if (at == summary.trimmed_labels.end())
-      summary.trimmed_labels.push_back({label, rows, 0});
-    else
-      at->rows_trimmed += rows;
+      at = summary.trimmed_labels.insert(summary.trimmed_labels.end(), {label, 0, 0, {}});
+    at->rows_trimmed += rows;
+    at->spellings.merge(read.trimmed_label_spellings[label]);
   }
   if (read.delimiter != 0) summary.delimiter = read.delimiter;
   summary.empty_text += read.empty_text_skipped;
@@ -221,10 +221,13 @@ std::string DatasetSummary::trimmed_labels_said() const {
     if (t.rows_as_written > 0)
       merged.push_back(fmt::format("'{}' ({} rows written with it joined {} written without)",
                                    visible(t.label), t.rows_trimmed, t.rows_as_written));
+    else if (t.merged())
+      merged.push_back(fmt::format("'{}' ({} rows written {} ways with it, now one label)",
+                                   visible(t.label), t.rows_trimmed, t.spellings.size()));
   constexpr std::size_t kNamed = 3;
   if (!merged.empty())
     out += fmt::format(
-        "; {} of them merged into the label written without it: {}{}", merged.size(),
+        "; {} of them merged spellings into one label: {}{}", merged.size(),
         fmt::join(merged.begin(),
                   merged.begin() + static_cast<long>(std::min(merged.size(), kNamed)), "; "),
         merged.size() > kNamed ? fmt::format("; and {} more", merged.size() - kNamed) : "");
@@ -286,7 +289,8 @@ nlohmann::json DatasetSummary::to_json() const {
              for (const auto& t : trimmed_labels)
                list.push_back({{"label", t.label},
                                {"rows_trimmed", t.rows_trimmed},
-                               {"rows_as_written", t.rows_as_written}});
+                               {"rows_as_written", t.rows_as_written},
+                               {"spellings_trimmed", t.spellings.size()}});
              return list;
            }()},
           {"label_variants", label_variants_json(label_variants)},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct DatasetSummary {
   struct TrimmedLabel {
     std::string label;
     std::size_t rows_trimmed = 0, rows_as_written = 0;
+    std::set<std::string> spellings;  // as written, whitespace and all: two or more merged too
+    bool merged() const { return rows_as_written > 0 || spellings.size() > 1; }
   };
   std::vector<TrimmedLabel> trimmed_labels;
   std::vector<LabelVariantGroup> label_variants;

@@ -76,6 +76,7 @@ class Collector {
     if (label.size() != example.label.size() && !label.empty()) {
       ++result_.labels_trimmed;
       ++result_.trimmed_label_rows[label];
+      result_.trimmed_label_spellings[label].insert(example.label);
     }
     example.label = std::move(label);
     if (example.id.empty())

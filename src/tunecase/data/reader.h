@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct ReadResult {
   // Of those, rows per label (as trimmed), to tell a trimmed label that joined one written
   // without whitespace.
   std::map<std::string, std::size_t> trimmed_label_rows;
+  // ... and the spellings with whitespace each was written in (" refund", "refund\t").
+  std::map<std::string, std::set<std::string>> trimmed_label_spellings;
   char delimiter = 0;                        // the CSV delimiter used (0 for JSONL)
   std::vector<std::string> invalid_samples;  // up to 5 messages "file:line: what"
 };

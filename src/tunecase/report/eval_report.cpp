@@ -269,10 +269,14 @@ std::vector<std::string> dataset_warnings(const json& d) {
         merged.push_back(fmt::format(
             "'{}' ({} rows written with whitespace, {} without)", visible(t.value("label", "")),
             t.value("rows_trimmed", std::size_t{0}), t.value("rows_as_written", std::size_t{0})));
+      else if (t.value("spellings_trimmed", std::size_t{0}) > 1)
+        merged.push_back(fmt::format(
+            "'{}' ({} rows written {} ways with whitespace)", visible(t.value("label", "")),
+            t.value("rows_trimmed", std::size_t{0}), t.value("spellings_trimmed", std::size_t{0})));
     if (!merged.empty())
       out.push_back(fmt::format(
-          "note: trimming surrounding whitespace merged {} label{} into the one written without "
-          "it: {}; fix the file if they were meant apart",
+          "note: trimming surrounding whitespace merged the spellings of {} label{} into one: {}; "
+          "fix the file if they were meant apart",
           merged.size(), merged.size() == 1 ? "" : "s",
           fmt::format(
               "{}{}",
