@@ -132,35 +132,44 @@ TEST_F(ServerTest, ARequestNotAllInWithinTheReadTimeoutIsAnswered408) {
   EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
 }
 
-// Bodies whose header came but whose bytes did not are held against a budget of their own: past
-// it, a request is answered 503 before its body is read, and room comes back as bodies arrive
-// or their connections close (1,500 stalled uploads of 1 MB had held 1.5 GB, never given back).
+// Body bytes received and not yet handed on are held against a budget: an upload over 64 KiB
+// that takes them past it is answered 503, room comes back as bodies complete, and small bodies
+// are never refused for it (1,500 stalled 1 MB uploads had held 1.5 GB; counting bodies at their
+// Content-Length instead had let 64 header-only connections refuse everyone).
 TEST_F(ServerTest, StalledUploadsPastTheBodyBudgetAre503) {
   ServerOptions options;
-  options.max_body_bytes = 1000;
-  options.max_body_bytes_receiving = 2500;
+  options.max_body_bytes = 200 << 10;
+  options.max_body_bytes_receiving = 300 << 10;
   start(ok, options);
-  const std::string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+  const auto head = [](std::size_t length) {
+    return "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  // Two uploads of 150,000 bytes stall after 100,000 each: 200,000 held.
   std::vector<std::unique_ptr<TestClient>> stalled;
   for (int i = 0; i < 2; ++i) {
     stalled.push_back(std::make_unique<TestClient>(port_, 3s));
-    stalled.back()->write_raw(head + "x");
+    stalled.back()->write_raw(head(150000) + std::string(100000, 'x'));
   }
-  // Two bodies of 1,000 bytes are on their way; a third would pass 2,500.
+  // Header-only connections hold nothing.
+  std::vector<std::unique_ptr<TestClient>> headers_only;
+  for (int i = 0; i < 20; ++i) {
+    headers_only.push_back(std::make_unique<TestClient>(port_, 3s));
+    headers_only.back()->write_raw(head(200000));
+  }
   std::this_thread::sleep_for(100ms);
+  // A small request is answered whatever the budget holds.
+  EXPECT_EQ(TestClient(port_).send("POST", "/", std::string(1000, 's')).status, 200);
+  // A third large upload passes 300 KiB while it arrives: refused.
   TestClient third(port_, 3s);
-  third.write_raw(head);
+  third.write_raw(head(150000) + std::string(120000, 'y'));
   const std::string refused = third.read_until_closed();
-  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503")) << refused;
-  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
-  // A body that is not stalled completes, and gives its room back.
-  stalled[0]->write_raw(std::string(999, 'x'));
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503")) << refused.substr(0, 200);
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused.substr(0, 200);
+  // A stalled upload that completes gives its room back.
+  stalled[0]->write_raw(std::string(50000, 'x'));
   stalled[0]->shutdown_send();
   EXPECT_TRUE(stalled[0]->read_until_closed().starts_with("HTTP/1.1 200"));
-  TestClient fourth(port_, 3s);
-  EXPECT_EQ(fourth.send("POST", "/", std::string(1000, 'y')).status, 200);
-  // A request without a body needs no room.
-  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+  EXPECT_EQ(TestClient(port_, 3s).send("POST", "/", std::string(150000, 'z')).status, 200);
 }
 
 // Random bytes, and random bytes after a plausible request head, each on its own connection:

@@ -42,6 +42,14 @@ std::string usd_amount(double usd) {
   return (usd < 0 ? "-$" : "$") + significant_fixed(std::fabs(usd), 2);
 }
 
+std::string usd_cap_amount(double usd) {
+  if (usd <= 0) return usd_amount(usd);
+  if (usd >= 1) return fmt::format("${:.2f}", std::ceil(usd * 100 - 1e-9) / 100);
+  // Two significant digits, rounded up: 0.0123 is $0.013.
+  const double scale = std::pow(10.0, 1 - std::floor(std::log10(usd)));
+  return usd_amount(std::ceil(usd * scale - 1e-9) / scale);
+}
+
 std::string whole_dollars(double usd) {
   if (!std::isfinite(usd)) return "UNKNOWN";
   if (std::fabs(usd) >= 1e15) return fmt::format("{}${:.3g}", usd < 0 ? "-" : "", std::fabs(usd));

@@ -18,6 +18,9 @@ std::string group_thousands(unsigned long long whole);
 // A dollar amount as estimates and caps print it: cents from $1 on ("$12.35"), two significant
 // digits under it ("$0.0035", "$0.5"), so a small cap never reads "$0.00".
 std::string usd_amount(double usd);
+// An amount to pass as a cap: usd_amount rounded up, never down ($2.8134 is "$2.82", where
+// usd_amount's "$2.81" is a cap that would be refused again).
+std::string usd_cap_amount(double usd);
 
 // Whole dollars with thousands grouped: 80000 -> "$80,000", -1234.6 -> "-$1,235".
 std::string whole_dollars(double usd);

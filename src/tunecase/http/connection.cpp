@@ -23,6 +23,10 @@ constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::size_t kDrainChunk = 4096;
 // Room in the read buffer past a request's header and body limits: Beast reads 64 KiB at a time.
 constexpr std::size_t kReadAhead = 64 << 10;
+// A body is read a chunk at a time; one up to kSmallBody is never refused for the budget of
+// bodies being received (ServerOptions::max_body_bytes_receiving).
+constexpr std::size_t kBodyChunk = 16 << 10;
+constexpr std::size_t kSmallBody = 64 << 10;
 // A request unanswered after this long starts watching for its client hanging up. Not at once:
 // the watch changes the socket's registration with the kernel (a system call per request, and
 // another for the next read), which answers within milliseconds do not need. Nor too soon: on a
@@ -196,7 +200,6 @@ void Connection::on_header(beast::error_code ec) {
     }
   }
   if (parser_->is_done()) return on_read(ec);
-  if (!reserve_body()) return;
   auto expect = header.find(bhttp::field::expect);
   if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
       header.version() >= 11 && buffer_.size() == 0) {
@@ -226,27 +229,39 @@ void Connection::read_body() {
     if (ec || used == 0) break;
   }
   if (ec || parser_->is_done()) return on_read(ec);
-  bhttp::async_read(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  if (!hold_body()) return;
+  // Read by hand, a chunk at a time, so that each chunk's bytes are held against the budget as
+  // they arrive (a composed read would hold the whole body before saying anything).
+  // A chunk's size line or trailers that never end fill the buffer: refused as a composed read
+  // would (413), never grown past its limit.
+  const std::size_t room = buffer_.max_size() - buffer_.size();
+  if (room == 0) return on_read(bhttp::error::buffer_overflow);
+  socket_.async_read_some(buffer_.prepare(std::min(kBodyChunk, room)),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (self->closed_ || self->reading_given_up_) return;
+                            if (ec) return self->on_read(ec);
+                            self->buffer_.commit(n);
+                            self->read_body();
+                          });
 }
 
-bool Connection::reserve_body() {
+bool Connection::hold_body() {
   const auto& o = core_->options;
-  const std::size_t need =
-      std::min<std::size_t>(parser_->content_length().value_or(o.max_body_bytes), o.max_body_bytes);
-  if (core_->body_bytes_receiving.fetch_add(need) + need <= o.max_body_bytes_receiving) {
-    body_reserved_ = need;
-    return true;
-  }
-  core_->body_bytes_receiving -= need;
+  const std::size_t have = parser_->get().body().size();
+  const std::size_t total = core_->body_bytes_receiving += have - body_reserved_;
+  body_reserved_ = have;
+  // A small body is never refused: the budget is for the uploads that hold memory, and a
+  // stalled one must not stop the short requests of everyone else.
+  if (have <= kSmallBody || total <= o.max_body_bytes_receiving) return true;
+  release_body();
   ++core_->requests;
   ++core_->overloaded;
   version_ = parser_->get().version();
   keep_alive_ = false;
   reject(503,
-         fmt::format("Over {} MiB of request bodies being received; retry after {} s.",
-                     o.max_body_bytes_receiving >> 20, o.retry_after_s),
+         fmt::format("Over {} MiB of request bodies being received, this one over {} KiB; "
+                     "retry after {} s.",
+                     o.max_body_bytes_receiving >> 20, kSmallBody >> 10, o.retry_after_s),
          AfterWrite::kLinger);
   return false;
 }

@@ -94,9 +94,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_header(beast::error_code ec);
   void read_body();
   void on_read(beast::error_code ec);
-  // The body's place in ServerCore::body_bytes_receiving: taken when its header is in, given
-  // back when it is read (or the connection closes). False: no room, the request was refused.
-  bool reserve_body();
+  // The body's bytes received so far, held in ServerCore::body_bytes_receiving until it is read
+  // (or the connection closes). False: past the budget, the request was refused.
+  bool hold_body();
   void release_body();
   void dispatch(bhttp::request<bhttp::string_body> request);
   void await_answer();

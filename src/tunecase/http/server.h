@@ -37,10 +37,10 @@ struct ServerOptions {
   // answered 503 with Retry-After (the handler is not called), so overload costs a short answer,
   // never unbounded memory.
   std::size_t max_in_flight = 1024;
-  // Request bodies being received, over all connections, counted at their Content-Length (a
-  // chunked one at max_body_bytes) from its header until the body is in. One more is answered
-  // 503 with Retry-After before its body is read: clients that send a header and then stall had
-  // held a body buffer each, outside max_in_flight (1,500 such uploads held 1.5 GB).
+  // Bytes of request bodies received and not yet handed on, over all connections. A body over
+  // 64 KiB that takes them past this is answered 503 with Retry-After, its connection closed:
+  // clients that send part of a body and stall had held a buffer each, outside max_in_flight
+  // (1,500 such uploads held 1.5 GB). Smaller bodies are never refused for it.
   std::size_t max_body_bytes_receiving = 64 << 20;
   // Paths answered whatever the load, never 503 for max_in_flight (a health check: a probe
   // that restarts an overloaded server throws away what it holds). Their handler must answer

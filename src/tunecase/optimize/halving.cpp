@@ -299,6 +299,12 @@ class Search {
                                        static_cast<double>(rules_.final_items)
                                  : 0.0;
       std::string needs;
+      // Each cap that binds, with the amount it needs (rounded up, so that the amount named
+      // works): budget_usd pays for the search alone, --max-cost for the search and the test
+      // run it reserves (naming one total for all three had sent users to the wrong cap).
+      std::vector<std::string> raise;
+      if (rules_.max_calls && *rules_.max_calls < calls)
+        raise.push_back(fmt::format("max_calls to {}", calls));
       if (rules_.estimated_item_usd_all) {
         const double first = *rules_.estimated_item_usd_all * static_cast<double>(first_sample());
         needs = reserve > 0
@@ -307,12 +313,17 @@ class Search {
                           "--max-cost reserves: {} in all",
                           usd_amount(first), usd_amount(reserve), usd_amount(first + reserve))
                     : fmt::format(", about {} estimated", usd_amount(first));
+        if (rules_.budget_usd && *rules_.budget_usd < first)
+          raise.push_back("budget_usd to " + usd_cap_amount(first));
+        if (rules_.total_cap_usd && *rules_.total_cap_usd < first + reserve)
+          raise.push_back("--max-cost to " + usd_cap_amount(first + reserve));
       }
       result_.notes.push_back(fmt::format(
           "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
-          "dev items: {} requests{}); raise budget_usd, max_calls or --max-cost to that, or "
-          "lower start_sample or the candidates",
-          result_.candidates.size(), first_sample(), calls, needs));
+          "dev items: {} requests{}); {}, or lower start_sample or the candidates",
+          result_.candidates.size(), first_sample(), calls, needs,
+          raise.empty() ? std::string("raise budget_usd, max_calls or --max-cost to that")
+                        : "raise " + fmt::format("{}", fmt::join(raise, " and "))));
       return result_;
     }
     std::stable_sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {

@@ -366,10 +366,21 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
       write_optimize_outputs(doc, options.out_dir);
       // The refusal names what the search already spent (measured), which a rerun does not pay
       // again: the terminal had shown no figure, and the rerun's "$0" for the search.
+      // A cap on the rerun counts the search's cached answers again (so that the rerun stops
+      // where one run stops): the --max-cost that keeps this winner covers both, which the
+      // refusal names (the test run's amount alone had made the rerun stop the search early and
+      // crown another winner).
+      double worst = 0;
+      for (double w : rules.worst_item_usd) worst = std::max(worst, w);
+      const double keep_cap = result.spent_usd + worst * static_cast<double>(rules.final_items);
       throw SpendNotConfirmed(fmt::format(
           "{}; the search before it spent {} in {} requests (measured; its answers are in the "
-          "cache, so a rerun pays only for the test run; figures in {}/optimize.json)",
-          e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string()));
+          "cache, so a rerun pays only for the test run; figures in {}/optimize.json). A rerun "
+          "with --yes, or with --max-cost {} or more (the search, counted again from the cache, "
+          "and the test run at its worst case), keeps this winner; a smaller --max-cost runs a "
+          "smaller search",
+          e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string(),
+          usd_cap_amount(keep_cap)));
     }
     // The search's own answers may all have come from the cache or none been bought (a zero
     // budget): the test run's answers say as well whether they were simulated.

@@ -172,9 +172,10 @@ void RunLoop::plan() {
     throw SpendNotConfirmed(fmt::format(
         "{}: this run may cost up to {} (its {} items to send at their worst case, answers "
         "at max_tokens), more than the {} its cap leaves; nothing was sent, rather than "
-        "figures on part of its items. Raise the cap (--max-cost)",
-        approach_.name(), usd_amount(worst_usd), estimate.to_send,
-        usd_amount(*options_.max_cost_usd)));
+        "figures on part of its items. Raise the cap (--max-cost) by {} or more",
+        approach_.name(), usd_cap_amount(worst_usd), estimate.to_send,
+        usd_amount(*options_.max_cost_usd),
+        usd_cap_amount(result_.cached_counted_usd + worst_usd - *options_.max_cost_usd)));
   confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
                 options_.assume_yes || capped, options_.confirm, log_);
 }
