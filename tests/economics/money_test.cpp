@@ -29,6 +29,14 @@ TEST(Money, EstimatesAndCapsUnderADollarKeepTwoSignificantDigits) {
   EXPECT_EQ(usd_amount(0.0), "$0.00");
 }
 
+// An amount named as a cap to pass is rounded up: $2.8134 named "$2.81" was refused again.
+TEST(Money, CapAmountsAreRoundedUp) {
+  EXPECT_EQ(usd_cap_amount(2.8134), "$2.82");
+  EXPECT_EQ(usd_cap_amount(2.81), "$2.81");
+  EXPECT_EQ(usd_cap_amount(0.01231), "$0.013");
+  EXPECT_EQ(usd_cap_amount(0.0), "$0.00");
+}
+
 TEST(Money, SmallSharesReadInPlainDecimals) {
   EXPECT_EQ(percent(0.00000612), "0.00061%");
   EXPECT_EQ(percent(0.123), "12.3%");

@@ -341,6 +341,22 @@ TEST(Halving, ABudgetThatStopsTheFirstRoundPartWayGivesNoWinner) {
   EXPECT_THAT(r.notes.back(), HasSubstr("does not cover the first round"));
 }
 
+// A first round the estimate shows no cap pays for: the note names the cap that binds and what
+// it needs, rounded up (it had named budget_usd, max_calls and --max-cost alike, with one total
+// that included the test run only --max-cost reserves).
+TEST(Halving, TheFirstRoundsRefusalNamesTheCapThatBinds) {
+  BudgetedEvaluator e({0.6, 0.95, 0.99}, 200, 0.001);
+  HalvingRules rules;
+  rules.budget_usd = 0.07;
+  rules.total_cap_usd = 20;                  // covers the round and the test run
+  rules.estimated_item_usd_all = 0.0030001;  // 50 items of three candidates: $0.150005
+  HalvingResult r = successive_halving(e, 3, rules);
+  EXPECT_FALSE(r.winner);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_THAT(r.notes.back(), HasSubstr("raise budget_usd to $0.16, or lower"));
+  EXPECT_THAT(r.notes.back(), ::testing::Not(HasSubstr("--max-cost to")));
+}
+
 // The estimate of a round's cost comes from the items before it; later items cost three times
 // as much, so the budget stops the second round part-way: the first finalist answers its 100
 // items (45 right), the second 83 (40 right: 0.48, which would rank first). They are compared

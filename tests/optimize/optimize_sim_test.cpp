@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
+#include <regex>
+
 #include <gtest/gtest.h>
 
 #include "tunecase/core/error.h"
@@ -323,6 +325,19 @@ TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
   EXPECT_GT(doc["search"]["requests"].get<int64_t>(), 0);
   EXPECT_NE(slurp(dir_ / "refused" / "optimize.md").find("NOT scored on the test split"),
             std::string::npos);
+  // The refusal names the --max-cost that keeps this winner: a rerun under it scores the same
+  // winner, chosen by the same search (the test run's amount alone had stopped the rerun's
+  // search early and crowned another).
+  std::smatch named;
+  const std::regex keeps(R"(--max-cost \$([0-9.]+) or more)");
+  ASSERT_TRUE(std::regex_search(refusal, named, keeps)) << refusal;
+  auto capped = options("refused");
+  capped.assume_yes = false;
+  capped.max_cost_usd = std::stod(named[1].str());
+  nlohmann::json rerun = run_optimize(c, capped, log);
+  EXPECT_EQ(rerun["winner"]["name"], doc["winner"]["name"]);
+  EXPECT_EQ(rerun["search"]["decided_by"], doc["search"]["decided_by"]);
+  EXPECT_FALSE(rerun["winner"]["test"].is_null());
 }
 
 // Without a cap or --yes, the whole search is estimated and asked about before its first request

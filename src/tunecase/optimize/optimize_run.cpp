@@ -372,7 +372,9 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
       // crown another winner).
       double worst = 0;
       for (double w : rules.worst_item_usd) worst = std::max(worst, w);
-      const double keep_cap = result.spent_usd + worst * static_cast<double>(rules.final_items);
+      const double keep_cap =
+          result.spent_usd + result.prior_usd +
+          e.worst_case_usd.value_or(worst * static_cast<double>(rules.final_items));
       throw SpendNotConfirmed(fmt::format(
           "{}; the search before it spent {} in {} requests (measured; its answers are in the "
           "cache, so a rerun pays only for the test run; figures in {}/optimize.json). A rerun "

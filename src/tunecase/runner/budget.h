@@ -35,6 +35,9 @@ bool ask_yes_no(const std::string& question, const std::function<bool(const std:
 class SpendNotConfirmed : public UserError {
  public:
   using UserError::UserError;
+  // What the refused run may cost at its worst (its answers at max_tokens, its cached ones
+  // counted as a cap counts them), when the run had estimated it: what a cap must cover.
+  std::optional<double> worst_case_usd;
 };
 
 // Asks before a run whose estimate is above `threshold_usd`, or whose cost is unknown (no price for

@@ -168,16 +168,24 @@ void RunLoop::plan() {
   // --max-cost bounded the whole of it).
   const bool capped = options_.max_cost_usd.has_value() && estimate.usd.has_value();
   if (capped && options_.whole_or_nothing &&
-      result_.cached_counted_usd + worst_usd > *options_.max_cost_usd)
-    throw SpendNotConfirmed(fmt::format(
+      result_.cached_counted_usd + worst_usd > *options_.max_cost_usd) {
+    SpendNotConfirmed refused(fmt::format(
         "{}: this run may cost up to {} (its {} items to send at their worst case, answers "
         "at max_tokens), more than the {} its cap leaves; nothing was sent, rather than "
         "figures on part of its items. Raise the cap (--max-cost) by {} or more",
         approach_.name(), usd_cap_amount(worst_usd), estimate.to_send,
         usd_amount(*options_.max_cost_usd),
         usd_cap_amount(result_.cached_counted_usd + worst_usd - *options_.max_cost_usd)));
-  confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
-                options_.assume_yes || capped, options_.confirm, log_);
+    refused.worst_case_usd = result_.cached_counted_usd + worst_usd;
+    throw refused;
+  }
+  try {
+    confirm_spend(estimate, approach_.name(), options_.confirm_above_usd,
+                  options_.assume_yes || capped, options_.confirm, log_);
+  } catch (SpendNotConfirmed& refused) {
+    if (price_) refused.worst_case_usd = result_.cached_counted_usd + worst_usd;
+    throw;
+  }
 }
 
 void RunLoop::save_first_prompt() const {
