@@ -191,7 +191,10 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
       "the delay; after each day `tunecase monitor` and `tunecase retrain --if-due` run on its "
       "store, with the champion/challenger gate, and the gateway loads what they promote";
   result.document["seconds"] = result.seconds;
-  if (!trained_on_replayed.empty()) result.document["warning"] = trained_on_replayed;
+  std::string warning = trained_on_replayed;
+  if (std::string gaps = mon::replay_gap_warning(items, a.initial_days); !gaps.empty())
+    warning += (warning.empty() ? "" : " Also: ") + gaps;
+  if (!warning.empty()) result.document["warning"] = warning;
   write_outputs(result.document, a.out);
   return result;
 }
@@ -223,11 +226,15 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
   auto started = std::chrono::steady_clock::now();
   auto runs = tunecase::monitor::replay(items, s);
   ReplayRun result;
-  result.items = static_cast<int64_t>(items.size());
+  // Replayed: the items after the initial days (the first model trained on those), as the
+  // report's table counts them; the whole file had been printed as replayed.
+  result.items = runs.empty() ? 0 : runs.front().items;
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.document = tunecase::monitor::replay_json(runs, s);
   result.document["seconds"] = result.seconds;
+  if (std::string gaps = tunecase::monitor::replay_gap_warning(items, initial_days); !gaps.empty())
+    result.document["warning"] = gaps;
   write_outputs(result.document, out);
   return result;
 }

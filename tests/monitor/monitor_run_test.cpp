@@ -167,6 +167,17 @@ TEST_F(RunMonitor, ThePredictionMixComparesTheServedVersionsAnswersOnly) {
       << later.dump(2);
   const nlohmann::json soon = verdict_at(15);  // current window days 8-14 holds both versions
   EXPECT_EQ(soon["verdict"], "unavailable") << soon.dump(2);
+  // It names the first run that judges again, and that run does (the day before, the
+  // reference window holds no day of the new version yet).
+  EXPECT_NE(soon["summary"].get<std::string>().find("judged again from the run of " +
+                                                    iso_date(kDay0 + 19)),
+            std::string::npos)
+      << soon.dump(2);
+  EXPECT_EQ(verdict_at(18)["verdict"], "unavailable");
+  EXPECT_NE(verdict_at(19)["verdict"], "unavailable");
+  // A run dated before the promotion judges the registry as it was then: one version, whose
+  // answers are all "a", no mix to set aside.
+  EXPECT_EQ(verdict_at(9)["verdict"], "stable") << verdict_at(9).dump(2);
 }
 
 // A rollback on day 12 hands the approach back to the model that served days 0 to 10: only the

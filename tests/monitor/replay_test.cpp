@@ -199,6 +199,18 @@ TEST(Replay, InitialDaysHoldingAlmostNoRowsAreRefused) {
       std::string::npos);
 }
 
+// A month or more without rows after the initial days is said: the policies walk it, and a
+// scheduled retrain due in it trains on nothing new yet is priced (nine such months of a
+// mistyped year had gone unsaid).
+TEST(Replay, LongStretchesWithoutRowsAreSaid) {
+  std::vector<ReplayItem> items = {{0, "a", "x"}, {5, "b", "y"}, {100, "c", "x"}, {150, "d", "y"}};
+  const std::string warning = replay_gap_warning(items, 10);
+  EXPECT_NE(warning.find(iso_date(10) + " to " + iso_date(99) + " (90 days)"), std::string::npos)
+      << warning;
+  EXPECT_NE(warning.find("(49 days)"), std::string::npos) << warning;
+  EXPECT_EQ(replay_gap_warning({{0, "a", "x"}, {20, "b", "y"}, {40, "c", "x"}}, 10), "");
+}
+
 // A file of one day cannot be replayed at any --initial-days: the advice says so rather than
 // "lower --initial-days" (and the span is one day, not "0 days").
 TEST(Replay, AOneDayFileSaysWhatWouldRun) {

@@ -246,11 +246,15 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
     std::erase_if(in.reference_labels, of_approach);
     if (from >= cur_first) {
       std::erase_if(in.current_labels, of_approach);
+      // Judged again once the reference window holds a day of the served version alone: the
+      // first run whose current window starts the day after `from`.
       in.mix_not_judged[approach] = fmt::format(
-          "predicted-label mix not judged: another model version answered until {}, inside the "
-          "current window, so the windows would compare two models' answers (judged again from "
-          "{})",
-          iso_date(from - 1), iso_date(from + s.current_days));
+          "predicted-label mix not judged: another model version answered until {}, {}, so the "
+          "windows would compare two models' answers (judged again from the run of {})",
+          iso_date(from - 1),
+          from > cur_first ? "inside the current window"
+                           : "and the reference window holds no day of the version now served",
+          iso_date(from + 1 + s.current_days));
       continue;
     }
     for (auto& c : store.predicted_labels(from * kDayMs, cur_first * kDayMs))

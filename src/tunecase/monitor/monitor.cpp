@@ -102,16 +102,23 @@ struct Replacement {
     return out;
   }
 };
-std::optional<Replacement> champion_replacement(Store& store, const std::string& approach) {
+std::optional<Replacement> champion_replacement(Store& store, const std::string& approach,
+                                                int64_t now_ms) {
   std::string current;
   for (const ModelVersion& m : store.models(approach))
     if (m.status == ModelStatus::champion) current = m.version;
   if (current.empty()) return std::nullopt;
+  // The champion events up to the run's clock: a run dated before a promotion (--now-ms) judges
+  // the registry as it was then, its champion the last one named by then.
+  std::vector<ModelEvent> events;
+  for (ModelEvent& e : store.model_events(approach))
+    if (e.event == "champion" && e.at_ms <= now_ms) events.push_back(std::move(e));
+  if (!events.empty()) current = events.back().version;
   Replacement r{current, {}, 0};
   std::string holder;
   int64_t since = std::numeric_limits<int64_t>::min();
-  for (const ModelEvent& e : store.model_events(approach)) {
-    if (e.event != "champion" || e.version == holder) continue;
+  for (const ModelEvent& e : events) {
+    if (e.version == holder) continue;
     if (holder.empty()) {
       holder = e.version;  // it served from the start
       continue;
@@ -194,7 +201,7 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::vector<Finding> findings;
   std::map<std::string, int64_t> served_from_day;  // approaches whose model version changed
   for (ApproachSeries& s : series) {
-    std::optional<Replacement> replaced = champion_replacement(store, s.approach);
+    std::optional<Replacement> replaced = champion_replacement(store, s.approach, request.now_ms);
     // The drift detectors' prediction mix compares the served version's answers only.
     if (replaced) served_from_day[s.approach] = replaced->last_day + 1;
     std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);

@@ -283,6 +283,29 @@ std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const Replay
   return runs;
 }
 
+std::string replay_gap_warning(const std::vector<ReplayItem>& items, int initial_days) {
+  // A month or more without a row after the initial days: every policy walks it day by day, and
+  // a scheduled retrain falls due in it with nothing new to train on (25 rows of a mistyped
+  // year had left nine such months, priced as retrains, unsaid).
+  constexpr int64_t kLongGapDays = 30;
+  if (items.empty()) return "";
+  const int64_t start = items.front().day + initial_days;
+  std::vector<std::string> gaps;
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    const int64_t from = std::max(items[i - 1].day, start - 1), gap = items[i].day - from - 1;
+    if (items[i].day < start || gap < kLongGapDays) continue;
+    if (gaps.size() < 3)
+      gaps.push_back(
+          fmt::format("{} to {} ({} days)", iso_date(from + 1), iso_date(items[i].day - 1), gap));
+  }
+  if (gaps.empty()) return "";
+  return fmt::format(
+      "no row on {}: the policies walk those days with no traffic, and a scheduled retrain due "
+      "in them trains on nothing new and is still priced. Check the time column for a mistyped "
+      "date if the traffic did not stop then",
+      fmt::join(gaps, ", "));
+}
+
 nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySettings& s) {
   nlohmann::json doc = {
       {"approach", s.approach.name},

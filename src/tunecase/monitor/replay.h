@@ -91,6 +91,10 @@ void check_replay_span(const std::vector<ReplayItem>& items, int initial_days);
 
 std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& settings);
 
+// The replayed days' stretches of a month or more without a row, as a warning for the report
+// (replay_json's "warning"); "" when there is none.
+std::string replay_gap_warning(const std::vector<ReplayItem>& items, int initial_days);
+
 nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySettings& settings);
 std::string replay_markdown(const nlohmann::json& doc);
 std::string replay_html(const nlohmann::json& doc);
