@@ -124,7 +124,7 @@ TEST(EvaluateTraffic, SilenceAfterTrafficFires) {
   Finding quiet = evaluate_traffic(now, 0, 1200, s);
   EXPECT_EQ(quiet.state, RuleState::firing);
   EXPECT_EQ(quiet.kind, kNoTraffic);
-  EXPECT_NE(quiet.message.find("no request logged for 72 hours after 1200 earlier ones"),
+  EXPECT_NE(quiet.message.find("no request logged in the last 72 hours, after 1200 earlier ones"),
             std::string::npos)
       << quiet.message;
   EXPECT_EQ(evaluate_traffic(now, 3, 1200, s).state, RuleState::clear);

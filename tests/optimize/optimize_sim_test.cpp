@@ -322,6 +322,8 @@ TEST_F(OptimizeSimTest, ARefusedFinalStepKeepsTheSearchResult) {
   EXPECT_EQ(doc["spent"]["usd"], doc["search"]["spent_usd"]);
   EXPECT_TRUE(doc["spent"]["test_usd"].is_null());
   EXPECT_FALSE(doc["winner"]["test_not_run"].get<std::string>().empty());
+  // The dev-only check against a constant answer is made without the test run too.
+  EXPECT_TRUE(doc["winner"]["dev_majority_baseline"].is_object()) << doc["winner"].dump();
   EXPECT_GT(doc["search"]["requests"].get<int64_t>(), 0);
   EXPECT_NE(slurp(dir_ / "refused" / "optimize.md").find("NOT scored on the test split"),
             std::string::npos);

@@ -172,8 +172,8 @@ Finding evaluate_traffic(int64_t now_ms, int64_t requests_in_window, int64_t req
   } else {
     f.state = RuleState::firing;
     f.message = fmt::format(
-        "no request logged for {:g} hours after {} earlier ones: every other rule has nothing to "
-        "judge; check that the clients still send to the gateway and that it is up "
+        "no request logged in the last {:g} hours, after {} earlier ones: every other rule has "
+        "nothing to judge; check that the clients still send to the gateway and that it is up "
         "(traffic_silence_hours)",
         s.traffic_silence_hours, requests_before_window);
   }

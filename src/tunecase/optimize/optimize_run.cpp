@@ -362,6 +362,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
           {"test", nullptr},
           {"test_not_run", e.what()},
           {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+      // The dev-only check of a constant answer needs no test run (it was skipped with it).
+      note_majority_floor(doc["winner"], split.search.dev_order);
       doc["spent"] = spent_json(result, nlohmann::json(), doc.value("simulated", false));
       write_optimize_outputs(doc, options.out_dir);
       // The refusal names what the search already spent (measured), which a rerun does not pay
@@ -380,9 +382,12 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
           "cache, so a rerun pays only for the test run; figures in {}/optimize.json). A rerun "
           "with --yes, or with --max-cost {} or more (the search, counted again from the cache, "
           "and the test run at its worst case), keeps this winner; a smaller --max-cost runs a "
-          "smaller search",
+          "smaller search{}",
           e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string(),
-          usd_cap_amount(keep_cap)));
+          usd_cap_amount(keep_cap),
+          doc["winner"].contains("warning")
+              ? ". WARNING: " + doc["winner"]["warning"].get<std::string>()
+              : std::string()));
     }
     // The search's own answers may all have come from the cache or none been bought (a zero
     // budget): the test run's answers say as well whether they were simulated.
