@@ -147,7 +147,12 @@ TEST(LabelParser, ANearMissOfALongerLabelIsThatLabel) {
            {"bug", "bug"},
            {"The category is bug.", "bug"},
            {"delivery", "delivery"},
-           {"It is about a delivery, I think", "delivery"}})
+           {"It is about a delivery, I think", "delivery"},
+           {"The category is bug reports.", "bug report"},
+           {"bug reports (it crashes)", "bug report"},
+           {"This is about a delivery delay", "delivery delays"},
+           {"The delivery dates changed", "delivery"},
+           {"a bug, reported twice", "bug"}})
     EXPECT_EQ(parse_label(answer, labels).label, label) << answer;
 }
 

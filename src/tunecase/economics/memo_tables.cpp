@@ -302,10 +302,10 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string needed =
       free_errors ? std::string()
       : *gain < 0 ? fmt::format(
-                        "{:.2g}{} (it costs less than keeping {}: a loss of up to {:.2g} points "
+                        "{:.3g}{} (it costs less than keeping {}: a loss of up to {:.3g} points "
                         "is paid for by what it saves)",
                         *gain * 100, unit, p.against, -*gain * 100)
-                  : fmt::format("{:.2g}{}", *gain * 100, unit);
+                  : fmt::format("{:.3g}{}", *gain * 100, unit);
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
@@ -369,7 +369,7 @@ Table pilot_outcomes_table(const Decision& d) {
            ? fmt::format("cannot happen on accuracy: {}, and {} costs less", why_free, p.approach)
        : gain && *gain < 0
            ? fmt::format("less accurate than {} live even at the high end of the 95% interval, "
-                         "and by more than its lower cost pays for (that end below {:.2g}{})",
+                         "and by more than its lower cost pays for (that end below {:.3g}{})",
                          p.against, *gain * 100, unit)
            : "less accurate than " + p.against + " live even at the high end of the 95% interval",
        "abandon " + p.approach});

@@ -184,18 +184,37 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
     if (verbatim.empty() && lowered.size() == 1) return lowered.front();
   }
   if (maximal.size() == 1) {
-    // A label inside a longer one that the whole answer nearly writes ("bug reports" beside
-    // "bug" and "bug report"; "delivery delay" beside "delivery delays"): the answer names the
-    // longer one, misspelt, not the shorter one it happens to contain.
-    const std::string key = join(words);
+    // A label inside a longer one that the answer nearly writes around it ("bug reports" beside
+    // "bug" and "bug report"; "the category is delivery delay." beside "delivery delays"): the
+    // answer names the longer one, misspelt, not the shorter one it happens to contain. The
+    // words where the shorter label stands, widened to the longer label's length, must be
+    // within an edit of it (kMaxEdits when they are the whole answer).
+    const std::vector<std::string>& shorter = k.words[maximal.front()];
     std::vector<std::size_t> near;
     for (std::size_t j = 0; j < k.labels.size(); ++j) {
-      if (j == maximal.front() || k.words[j].size() <= k.words[maximal.front()].size() ||
-          !contains_words(k.words[j], k.words[maximal.front()]))
+      const std::vector<std::string>& longer = k.words[j];
+      if (j == maximal.front() || longer.size() <= shorter.size() ||
+          !contains_words(longer, shorter))
         continue;
-      const std::size_t gap = key.size() > k.keys[j].size() ? key.size() - k.keys[j].size()
-                                                            : k.keys[j].size() - key.size();
-      if (gap <= kMaxEdits && edit_distance(key, k.keys[j]) <= kMaxEdits) near.push_back(j);
+      const auto in_longer = static_cast<std::size_t>(
+          std::search(longer.begin(), longer.end(), shorter.begin(), shorter.end()) -
+          longer.begin());
+      bool close = false;
+      for (std::size_t at = 0; at + shorter.size() <= words.size() && !close; ++at) {
+        if (!std::equal(shorter.begin(), shorter.end(), words.begin() + static_cast<long>(at)))
+          continue;
+        if (at < in_longer || at - in_longer + longer.size() > words.size()) continue;
+        const auto from = words.begin() + static_cast<long>(at - in_longer);
+        const std::string window =
+            join(std::vector<std::string>(from, from + static_cast<long>(longer.size())));
+        const std::size_t gap = window.size() > k.keys[j].size() ? window.size() - k.keys[j].size()
+                                                                 : k.keys[j].size() - window.size();
+        // One edit inside a sentence (a plural, a dropped letter): two there had read "a bug,
+        // reported twice" as "bug report".
+        const std::size_t edits = longer.size() == words.size() ? kMaxEdits : 1;
+        close = gap <= edits && edit_distance(window, k.keys[j]) <= edits;
+      }
+      if (close) near.push_back(j);
     }
     if (near.size() == 1) return near.front();
   }
