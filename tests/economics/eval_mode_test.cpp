@@ -143,21 +143,31 @@ TEST(EvalMode, TheDefaultHostingBillIsPricedAtDecidesMonth) {
   EXPECT_NEAR(inputs(d, "local-linear").hosting_usd_per_month.get(), 0.10 * 24 * 20, 1e-9);
 }
 
+// An approach's entry in eval.json, to edit.
+nlohmann::json& approach_record(nlohmann::json& eval, const std::string& name) {
+  for (auto& a : eval["approaches"])
+    if (a["name"] == name) return a;
+  throw std::runtime_error(name);
+}
+
+// eval.json's record of a fixed hosting table of `instances` at `usd_per_hour`.
+nlohmann::json hosting_record(double usd_per_hour, int instances) {
+  return {{"usd_per_hour", usd_per_hour},
+          {"usd_per_month", nullptr},
+          {"instances", instances},
+          {"billing", "fixed"},
+          {"throughput_per_s", nullptr}};
+}
+
 // eval priced a hosting table of its config (2 instances at $0.50/hour, 30 days: $720) that
 // decide's config does not repeat: decide prices the table eval.json records at its own month,
 // 31 days ($744), as its label "running all month" says (the bill had stayed at $720).
 TEST(EvalMode, AHostingTableEvalPricedIsPricedAgainAtDecidesMonth) {
   nlohmann::json eval = eval_fixture();
-  for (auto& a : eval["approaches"]) {
-    if (a["name"] != "local-linear") continue;
-    a["cost_provenance"] = "assumed";
-    a["usd_per_month"] = 720;
-    a["hosting"] = {{"usd_per_hour", 0.5},
-                    {"usd_per_month", nullptr},
-                    {"instances", 2},
-                    {"billing", "fixed"},
-                    {"throughput_per_s", nullptr}};
-  }
+  nlohmann::json& linear_record = approach_record(eval, "local-linear");
+  linear_record["cost_provenance"] = "assumed";
+  linear_record["usd_per_month"] = 720;
+  linear_record["hosting"] = hosting_record(0.5, 2);
   std::string config = kConfig;
   config.replace(config.find("[business]\n"), 11, "[business]\ndays_per_month = 31\n");
   Decision d = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
@@ -174,15 +184,9 @@ TEST(EvalMode, AHostingTableEvalPricedIsPricedAgainAtDecidesMonth) {
 // day, one for a hundred).
 TEST(EvalMode, AHostingBillSizedToTheVolumeIsSaidToBe) {
   nlohmann::json eval = eval_fixture();
-  for (auto& a : eval["approaches"]) {
-    if (a["name"] != "local-linear") continue;
-    a["throughput_per_s"] = 0.01;
-    a["hosting"] = {{"usd_per_hour", 0.5},
-                    {"usd_per_month", nullptr},
-                    {"instances", 1},
-                    {"billing", "fixed"},
-                    {"throughput_per_s", nullptr}};
-  }
+  nlohmann::json& linear_record = approach_record(eval, "local-linear");
+  linear_record["throughput_per_s"] = 0.01;
+  linear_record["hosting"] = hosting_record(0.5, 1);
   Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
   const ApproachInputs& linear = inputs(d, "local-linear");
   EXPECT_TRUE(linear.hosting_sized_to_volume);
