@@ -56,7 +56,10 @@ void run(const CurveArgs& a) {
     const auto& fit = approach["fit"];
     if (fit.value("fitted", false)) {
       const auto& p = fit["projection_2x"];
-      fmt::print("; projection {:.3f} at 2x", p["accuracy"].get<double>());
+      // At twice the train split, in labels: "2x" had read as twice the largest size measured,
+      // which a spend cap may have left far below it.
+      fmt::print("; projection {:.3f} at {} labels (2x the train split, estimated)",
+                 p["accuracy"].get<double>(), p.value("labels", nlohmann::json()).dump());
       if (p.contains("ci95"))
         fmt::print(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
                    p["ci95"][1].get<double>());
