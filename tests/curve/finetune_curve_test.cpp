@@ -1,4 +1,6 @@
 // `tunecase curve` with a fine-tuned approach: one sim-llm job per size, each tuned model scored.
+#include <regex>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -217,6 +219,44 @@ TEST_F(FinetuneCurveTest, SizesTheSpendCapCutShortAreNotMeasuredAndSaySo) {
   EXPECT_LE(doc["spend"]["spent_usd"].get<double>(), 0.002);
   std::string md = slurp(dir_ / "curve" / "curve.md");
   EXPECT_NE(md.find("gpt-rag (simulated): not measured at "), std::string::npos) << md;
+}
+
+// With LLM sizes beside the jobs, a refusal names the --max-cost that covers both, since the
+// LLM runs are paid from the cap first (the jobs' amount alone had been spent on them, and every
+// job refused); a rerun under it starts the jobs.
+TEST_F(FinetuneCurveTest, ARefusalNamesTheCapThatCoversTheLlmRunsAndTheJobs) {
+  ProjectConfig c =
+      parse_config(project_toml(port_,
+                                "\n[curve]\nfinetune_fractions = [0.3, 0.6]\n[[approach]]\nname = "
+                                "\"gpt-rag\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:" +
+                                    std::to_string(port_) +
+                                    "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = "
+                                    "\"gpt-4.1-mini\"\nprompt = \"retrieval_few_shot\"\n"),
+                   dir_ / "tunecase.toml");
+  CurveOptions o = options();
+  o.approaches = std::vector<std::string>{"gpt-rag"};
+  o.sizes = std::vector<std::size_t>{20, 40};
+  o.seeds = 1;
+  o.assume_yes = false;
+  o.confirm = [](const std::string&) { return false; };
+  std::string refusal;
+  try {
+    run_curve(c, o, log_);
+  } catch (const UserError& e) {
+    refusal = e.what();
+  }
+  std::smatch named;
+  ASSERT_TRUE(
+      std::regex_search(refusal, named, std::regex(R"(a --max-cost of \$([0-9.]+) covers)")))
+      << refusal;
+  CurveOptions capped = o;
+  capped.confirm = nullptr;
+  capped.max_cost_usd = std::stod(named[1].str());
+  json doc = run_curve(c, capped, log_);
+  const auto jobs = recorded_jobs();
+  ASSERT_FALSE(jobs.empty());
+  for (const auto& id : jobs) EXPECT_NE(id, "") << "a job the named cap should have paid for";
+  EXPECT_LE(doc["spend"]["spent_usd"].get<double>(), *capped.max_cost_usd);
 }
 
 TEST_F(FinetuneCurveTest, AnApproachThatCannotBeFineTunedIsNamed) {

@@ -520,13 +520,16 @@ namespace {
 // asked about once above the confirmation threshold unless --yes or --max-cost (a cap is
 // consent up to it); a yes covers that total. Models without a price leave it to each run.
 // Refused: why, and no LLM run starts (the local approaches are still measured and written).
-std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
-                                               const ProjectConfig& config,
-                                               const PreparedData& data, const Examples& test,
-                                               const std::vector<std::size_t>& sizes,
-                                               const std::vector<std::vector<std::size_t>>& orders,
-                                               const CurveOptions& options, CommandSpendGate& gate,
-                                               std::ostream& log) {
+// The most the LLM runs of the curve may cost (answers at max_tokens, the cache's answers free),
+// in all and per approach; nullopt when an approach has no price or none is an LLM.
+struct LlmRunsEstimate {
+  double total = 0;
+  std::vector<std::string> parts;
+};
+std::optional<LlmRunsEstimate> estimate_llm_runs(
+    const CurveSettings& settings, const ProjectConfig& config, const PreparedData& data,
+    const Examples& test, const std::vector<std::size_t>& sizes,
+    const std::vector<std::vector<std::size_t>>& orders, const CurveOptions& options) {
   constexpr std::size_t kPromptsSampled = 50;
   const Examples& train = data.splits.train;
   const std::size_t runs = (sizes.size() - 1) * static_cast<std::size_t>(settings.seeds) + 1;
@@ -535,8 +538,9 @@ std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
   const std::filesystem::path cache = resolve_cache_file(options.cache, config.file);
   std::error_code ec;
   const bool cached = !cache.empty() && std::filesystem::exists(cache, ec);
-  double total = 0;
-  std::vector<std::string> parts;
+  LlmRunsEstimate out;
+  double& total = out.total;
+  std::vector<std::string>& parts = out.parts;
   for (const auto& a : settings.approaches) {
     if (a.is_local()) continue;
     std::optional<double> per_item =
@@ -558,6 +562,15 @@ std::optional<std::string> confirm_curve_spend(const CurveSettings& settings,
                                 runs, test.size()));
   }
   if (parts.empty()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> confirm_curve_spend(const std::optional<LlmRunsEstimate>& estimate,
+                                               const CurveOptions& options, CommandSpendGate& gate,
+                                               std::ostream& log) {
+  if (!estimate) return std::nullopt;
+  const double total = estimate->total;
+  const std::vector<std::string>& parts = estimate->parts;
   fmt::print(log,
              "estimate: the LLM runs at most {} in all{}: {} (estimated from the prompts, "
              "answers at max_tokens; answers already in the cache cost nothing)\n",
@@ -615,18 +628,34 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     job.scoring_usd =
         usd_per_item(*job.approach, config, train, data.labels, test, 50).value_or(0) *
         static_cast<double>(test.size());
-  confirm_tuning(jobs, options, log);
-
   std::vector<std::vector<std::size_t>> orders;
   for (int s = 0; s < settings.seeds; ++s)
     orders.push_back(stratified_order(train, config.data.seed + 1 + static_cast<uint64_t>(s)));
+  const std::optional<LlmRunsEstimate> llm_runs =
+      estimate_llm_runs(settings, config, data, test, sizes, orders, options);
+  try {
+    confirm_tuning(jobs, options, log);
+  } catch (const SpendNotConfirmed& e) {
+    // The jobs' amount alone, passed as --max-cost, had been spent by the curve's LLM runs,
+    // which run first under the same cap, and every job was then refused.
+    if (!llm_runs || llm_runs->total <= 0) throw;
+    double jobs_usd = 0;
+    for (const auto& j : jobs) {
+      jobs_usd += j.scoring_usd;
+      if (!j.plan.follows_job && j.plan.estimate["usd"].is_number())
+        jobs_usd += j.plan.estimate["usd"].get<double>();
+    }
+    throw SpendNotConfirmed(fmt::format(
+        "{}. --max-cost caps the whole command, and the curve's LLM runs, at most {} "
+        "(estimated), are paid from it before the jobs: a --max-cost of {} covers them all",
+        e.what(), usd_amount(llm_runs->total), usd_cap_amount(llm_runs->total + jobs_usd)));
+  }
   std::unique_ptr<HttpClient> own;
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
   // Why a spend was not confirmed, once it was not: the LLM runs stop, the local ones go on.
-  std::optional<std::string> refused =
-      confirm_curve_spend(settings, config, data, test, sizes, orders, options, gate, log);
+  std::optional<std::string> refused = confirm_curve_spend(llm_runs, options, gate, log);
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();

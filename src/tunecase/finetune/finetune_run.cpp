@@ -461,7 +461,7 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
           "--yes",
           who, what));
     if (*usd > *max_cost_usd)
-      throw UserError(
+      throw SpendNotConfirmed(
           fmt::format("{}: {} is estimated at {}, over --max-cost {}; raise it, or fine-tune on "
                       "less of train (--fraction, [curve] finetune_fractions)",
                       who, what, usd_amount(*usd), usd_amount(*max_cost_usd)));
@@ -470,7 +470,7 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
   std::string cost = usd ? fmt::format("about {} (estimated)", usd_amount(*usd))
                          : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
   if (ask_yes_no(fmt::format("{}: {} will cost {}. Start?", who, what, cost), confirm, log)) return;
-  throw UserError(fmt::format(
+  throw SpendNotConfirmed(fmt::format(
       "{}: not started: {} (cost {}); pass --yes to start, or --max-cost USD to start only "
       "within that spend",
       who, what, cost));
