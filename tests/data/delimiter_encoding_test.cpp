@@ -147,6 +147,16 @@ TEST(Labels, SurroundingWhitespaceIsTrimmedAndCounted) {
   EXPECT_EQ(r.labels_trimmed, 2u);
   EXPECT_EQ(r.trimmed_label_rows.at("billing"), 2u);
   for (const auto& e : r.labelled) EXPECT_EQ(e.label, "billing");
+  // A padded label on a row skipped as invalid is in no split: not counted as trimmed (it had
+  // made more rows "written with whitespace" than the label kept).
+  ReadOptions only_billing = category_options();
+  only_billing.allowed_labels = {"billing"};
+  only_billing.skip_invalid = true;
+  auto skipped = dir.write("s.csv", "text,category\na, other \nb,billing \nc,billing\n");
+  ReadResult s = read_examples(skipped, only_billing);
+  EXPECT_EQ(s.invalid_skipped, 1u);
+  EXPECT_EQ(s.labels_trimmed, 1u);
+  EXPECT_EQ(s.trimmed_label_rows.count("other"), 0u);
 }
 
 // A text of Unicode blanks only (ideographic space, no-break space, zero-width space) shows

@@ -81,7 +81,8 @@ void handle_label_variants(const std::vector<Examples*>& sets, const DataConfig&
     std::map<std::string, std::size_t> rows;
     for (const Examples* set : read_only)
       for (const Example& e : *set) ++rows[e.label];
-    for (auto& t : summary.trimmed_labels) t.rows_as_written = rows[t.label] - t.rows_trimmed;
+    for (auto& t : summary.trimmed_labels)
+      t.rows_as_written = rows[t.label] > t.rows_trimmed ? rows[t.label] - t.rows_trimmed : 0;
   }
   summary.label_variants = find_label_variants(read_only);
   summary.labels_normalized = config.normalize_labels;

@@ -73,11 +73,10 @@ class Collector {
       return;
     }
     std::string label = trimmed(example.label);
-    if (label.size() != example.label.size() && !label.empty()) {
-      ++result_.labels_trimmed;
-      ++result_.trimmed_label_rows[label];
-      result_.trimmed_label_spellings[label].insert(example.label);
-    }
+    // Counted once the row is kept (below): a trimmed label on a row skipped as invalid is in no
+    // split, and counting it had made more rows "written with whitespace" than the label has.
+    std::string as_written =
+        label.size() != example.label.size() && !label.empty() ? example.label : std::string();
     example.label = std::move(label);
     if (example.id.empty())
       example.id = fmt::format("{}:{}", file_.filename().string(), example.line);
@@ -99,6 +98,11 @@ class Collector {
                           visible(example.label),
                           quoted_list(options_.allowed_labels, options_.allowed_labels.size())));
       return;
+    }
+    if (!as_written.empty()) {
+      ++result_.labels_trimmed;
+      ++result_.trimmed_label_rows[example.label];
+      result_.trimmed_label_spellings[example.label].insert(as_written);
     }
     result_.labelled.push_back(std::move(example));
   }
