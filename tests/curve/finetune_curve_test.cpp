@@ -38,6 +38,18 @@ class FinetuneCurveTest : public ::testing::Test {
                         dir_ / "tunecase.toml");
   }
 
+  // The project with a retrieval-few-shot LLM approach "gpt-rag" on sim-llm besides `extra`.
+  ProjectConfig with_rag_approach(const std::string& extra) {
+    return parse_config(
+        project_toml(port_, extra +
+                                "\n[[approach]]\nname = \"gpt-rag\"\nkind = \"openai\"\nbase_url = "
+                                "\"http://127.0.0.1:" +
+                                std::to_string(port_) +
+                                "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = "
+                                "\"gpt-4.1-mini\"\nprompt = \"retrieval_few_shot\"\n"),
+        dir_ / "tunecase.toml");
+  }
+
   CurveOptions options() {
     CurveOptions o;
     o.out_dir = dir_ / "curve";
@@ -192,14 +204,7 @@ TEST_F(FinetuneCurveTest, ACapThatCannotScoreTheTunedModelsStartsNoJob) {
 // (measured) for sizes never run, and sizes scored on part of the test split sat beside whole
 // ones. Sizes left out are named, with why, and the spend is written.
 TEST_F(FinetuneCurveTest, SizesTheSpendCapCutShortAreNotMeasuredAndSaySo) {
-  ProjectConfig c =
-      parse_config(project_toml(port_,
-                                "\n[[approach]]\nname = \"gpt-rag\"\nkind = \"openai\"\nbase_url = "
-                                "\"http://127.0.0.1:" +
-                                    std::to_string(port_) +
-                                    "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = "
-                                    "\"gpt-4.1-mini\"\nprompt = \"retrieval_few_shot\"\n"),
-                   dir_ / "tunecase.toml");
+  ProjectConfig c = with_rag_approach("");
   CurveOptions o = options();
   o.finetune = std::vector<std::string>{};
   o.approaches = std::vector<std::string>{"gpt-rag"};
@@ -225,14 +230,7 @@ TEST_F(FinetuneCurveTest, SizesTheSpendCapCutShortAreNotMeasuredAndSaySo) {
 // LLM runs are paid from the cap first (the jobs' amount alone had been spent on them, and every
 // job refused); a rerun under it starts the jobs.
 TEST_F(FinetuneCurveTest, ARefusalNamesTheCapThatCoversTheLlmRunsAndTheJobs) {
-  ProjectConfig c =
-      parse_config(project_toml(port_,
-                                "\n[curve]\nfinetune_fractions = [0.3, 0.6]\n[[approach]]\nname = "
-                                "\"gpt-rag\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:" +
-                                    std::to_string(port_) +
-                                    "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = "
-                                    "\"gpt-4.1-mini\"\nprompt = \"retrieval_few_shot\"\n"),
-                   dir_ / "tunecase.toml");
+  ProjectConfig c = with_rag_approach("\n[curve]\nfinetune_fractions = [0.3, 0.6]\n");
   CurveOptions o = options();
   o.approaches = std::vector<std::string>{"gpt-rag"};
   o.sizes = std::vector<std::size_t>{20, 40};

@@ -350,8 +350,11 @@ std::vector<TuningJob> plan_tuning(const ProjectConfig& config, const CurveSetti
 
 // The whole fine-tuning spend is asked about once, before the first job: --yes, a known
 // estimate within --max-cost, or a yes at the terminal. Jobs already recorded cost nothing new.
+// `llm_runs_usd`: what the curve's LLM sizes may cost, paid from the same cap before the jobs; a
+// refusal names the cap that covers both (the jobs' amount alone had been spent on those sizes,
+// and every job then refused).
 void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& options,
-                    std::ostream& log) {
+                    std::optional<double> llm_runs_usd, std::ostream& log) {
   std::size_t fresh = 0;
   double usd = 0, scoring = 0;
   bool known = true;
@@ -376,11 +379,19 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
                                        usd_amount(scoring))
                          : "");
   // Under a cap the scoring counts too: the whole fits, or nothing starts.
-  confirm_finetune_spend(
-      known ? std::optional(usd + (options.max_cost_usd ? scoring : 0.0)) : std::nullopt, "curve",
-      fmt::format("{} fine-tuning job{}{}", fresh, fresh == 1 ? "" : "s",
-                  options.max_cost_usd && scoring > 0 ? " with the scoring of their models" : ""),
-      options.assume_yes, options.max_cost_usd, options.confirm, log);
+  try {
+    confirm_finetune_spend(
+        known ? std::optional(usd + (options.max_cost_usd ? scoring : 0.0)) : std::nullopt, "curve",
+        fmt::format("{} fine-tuning job{}{}", fresh, fresh == 1 ? "" : "s",
+                    options.max_cost_usd && scoring > 0 ? " with the scoring of their models" : ""),
+        options.assume_yes, options.max_cost_usd, options.confirm, log);
+  } catch (const SpendNotConfirmed& e) {
+    if (!llm_runs_usd || *llm_runs_usd <= 0 || !known) throw;
+    throw SpendNotConfirmed(fmt::format(
+        "{}. --max-cost caps the whole command, and the curve's LLM runs, at most {} "
+        "(estimated), are paid from it before the jobs: a --max-cost of {} covers them all",
+        e.what(), usd_amount(*llm_runs_usd), usd_cap_amount(*llm_runs_usd + usd + scoring)));
+  }
 }
 
 // The fine-tuned curve of one approach: each job run (or followed), its tuned model scored on
@@ -633,23 +644,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     orders.push_back(stratified_order(train, config.data.seed + 1 + static_cast<uint64_t>(s)));
   const std::optional<LlmRunsEstimate> llm_runs =
       estimate_llm_runs(settings, config, data, test, sizes, orders, options);
-  try {
-    confirm_tuning(jobs, options, log);
-  } catch (const SpendNotConfirmed& e) {
-    // The jobs' amount alone, passed as --max-cost, had been spent by the curve's LLM runs,
-    // which run first under the same cap, and every job was then refused.
-    if (!llm_runs || llm_runs->total <= 0) throw;
-    double jobs_usd = 0;
-    for (const auto& j : jobs) {
-      jobs_usd += j.scoring_usd;
-      if (!j.plan.follows_job && j.plan.estimate["usd"].is_number())
-        jobs_usd += j.plan.estimate["usd"].get<double>();
-    }
-    throw SpendNotConfirmed(fmt::format(
-        "{}. --max-cost caps the whole command, and the curve's LLM runs, at most {} "
-        "(estimated), are paid from it before the jobs: a --max-cost of {} covers them all",
-        e.what(), usd_amount(llm_runs->total), usd_cap_amount(llm_runs->total + jobs_usd)));
-  }
+  confirm_tuning(jobs, options, llm_runs ? std::optional(llm_runs->total) : std::nullopt, log);
   std::unique_ptr<HttpClient> own;
   HttpClient* client = options.client;
   std::optional<double> budget = options.max_cost_usd;
