@@ -292,12 +292,7 @@ class Search {
       // Under --max-cost the winner's test run is reserved too: what the cap must cover is the
       // first round and that reserve (naming the first round alone had sent users to a cap that
       // was refused again).
-      double worst = 0;
-      for (double w : rules_.worst_item_usd) worst = std::max(worst, w);
-      const double reserve = rules_.total_cap_usd
-                                 ? std::max(rules_.estimated_item_usd_dearest.value_or(0), worst) *
-                                       static_cast<double>(rules_.final_items)
-                                 : 0.0;
+      const double reserve = rules_.total_cap_usd ? rules_.test_run_reserve() : 0.0;
       std::string needs;
       // Each cap that binds, with the amount it needs (rounded up, so that the amount named
       // works): budget_usd pays for the search alone, --max-cost for the search and the test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ struct HalvingRules {
   // worst case, so the rounds reserve the dearest survivor's at that and not at its measured
   // price (a search had spent half the cap and then found the test run refused).
   std::vector<double> worst_item_usd;
+
+  // The winner's test run as --max-cost reserves it before any price is measured: the dearest
+  // candidate's estimated item, or the worst case of any, over `final_items`.
+  double test_run_reserve() const {
+    double worst = estimated_item_usd_dearest.value_or(0);
+    for (double w : worst_item_usd) worst = std::max(worst, w);
+    return worst * static_cast<double>(final_items);
+  }
 };
 
 struct RoundResult {

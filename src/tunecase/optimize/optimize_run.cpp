@@ -375,12 +375,8 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
       // The rerun's search keeps the dearest candidate's test run in reserve at every round
       // (as this one did), and the winner's run needs its own worst case: the cap covers the
       // larger of the two beside the search.
-      double worst = 0;
-      for (double w : rules.worst_item_usd) worst = std::max(worst, w);
-      const double reserve = std::max(rules.estimated_item_usd_dearest.value_or(0), worst) *
-                             static_cast<double>(rules.final_items);
-      const double keep_cap =
-          result.spent_usd + result.prior_usd + std::max(reserve, e.worst_case_usd.value_or(0));
+      const double keep_cap = result.spent_usd + result.prior_usd +
+                              std::max(rules.test_run_reserve(), e.worst_case_usd.value_or(0));
       throw SpendNotConfirmed(fmt::format(
           "{}; the search before it spent {} in {} requests (measured; its answers are in the "
           "cache, so a rerun pays only for the test run; figures in {}/optimize.json). A rerun "
