@@ -246,6 +246,26 @@ TEST(FeedbackBody, SurroundingSpacesOfALabelGo) {
   EXPECT_EQ(std::get<BodyError>(blank).status, 400);
 }
 
+// An id's surrounding whitespace goes in classify and feedback alike, as `tunecase feedback`
+// trims an id cell: a padded id from one system and the export's plain one name one item (the
+// classify id had been kept padded, and the export's feedback found nothing: 404).
+TEST(FeedbackBody, SurroundingSpacesOfAnIdGoInClassifyAndFeedback) {
+  auto classify = parse_classify(R"({"text":"late parcel","id":" T-1\t"})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(classify));
+  EXPECT_EQ(std::get<ClassifyBody>(classify).id, "T-1");
+  auto feedback = parse_feedback(R"({"id":"T-1 ","label":"bug_report"})", {"bug_report"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(feedback));
+  EXPECT_EQ(std::get<FeedbackBody>(feedback).id, "T-1");
+  auto by_prediction = parse_feedback(
+      R"({"prediction_id":" 0123456789abcdef0123456789abcdef\n","label":"bug_report"})",
+      {"bug_report"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(by_prediction));
+  EXPECT_EQ(std::get<FeedbackBody>(by_prediction).id, "0123456789abcdef0123456789abcdef");
+  // Inner spaces are the id's own; an id of spaces alone is no id.
+  EXPECT_EQ(std::get<ClassifyBody>(parse_classify(R"({"text":"a","id":"T 1"})")).id, "T 1");
+  EXPECT_EQ(std::get<ClassifyBody>(parse_classify(R"({"text":"a","id":"  "})")).id, "");
+}
+
 // An id past 64 bits reads as a floating-point number: said so, with what to send instead.
 TEST(ClassifyBody, AnIdTooLargeForAnIntegerSaysToSendAString) {
   for (const char* body :

@@ -111,9 +111,12 @@ bool missing(const Field& f) {
 }
 
 // A string field, a number given for an id, or why neither.
+// An id's surrounding whitespace goes, as `tunecase feedback` trims an id cell: " T-1" from one
+// system and "T-1" from an export name the same item.
 std::variant<std::string, BodyError> id_field(Field f, const char* key) {
   if (missing(f)) return std::string();
-  if (f.kind == Field::Kind::string || f.kind == Field::Kind::integer) return std::move(f.text);
+  if (f.kind == Field::Kind::string) return trimmed(f.text);
+  if (f.kind == Field::Kind::integer) return std::move(f.text);
   if (std::string_view(f.type) == "number")  // a fraction, or a whole number past 64 bits
     return BodyError{400, fmt::format("\"{}\" is a number that is not a whole number of at most "
                                       "64 bits; send the id as a string",
@@ -381,7 +384,7 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
   if (by_id.empty() == by_prediction.empty())
     return BodyError{400, "send exactly one of \"id\" (your item's id) and \"prediction_id\""};
   out.by = by_id.empty() ? Feedback::By::prediction_id : Feedback::By::request_id;
-  out.id = by_id.empty() ? by_prediction : by_id;
+  out.id = by_id.empty() ? trimmed(by_prediction) : by_id;
   if (out.by == Feedback::By::prediction_id)
     if (std::string problem = prediction_id_problem(out.id); !problem.empty())
       return BodyError{400, "\"prediction_id\" " + problem +
