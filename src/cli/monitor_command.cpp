@@ -60,16 +60,15 @@ void simulate(const tunecase::MonitorSettings& s) {
   // Days with just min_labelled labels, the fewest a counted day has, as the operation plan
   // simulates them (it raised them to 100, which showed a quieter rule than the config's).
   int64_t n = std::max<int64_t>(s.min_labelled, 1);
-  double before = std::min(0.99, s.accuracy_floor + 0.05);
-  double after = std::max(0.0, s.accuracy_floor - 0.09);
-  auto r = tunecase::monitor::simulate_accuracy_rule(s, before, after, n, 365 + 60, 365, 400, 7);
+  auto r = tunecase::monitor::simulate_configured_rule(s, n);
   std::cout << tunecase::monitor::to_json(r).dump(2) << "\n";
   fmt::print(
       "rule {} (floor {:.0f}%, {} consecutive days, {} labels a day = min_labelled): {:.2f} "
       "false alarms a "
       "year at a true accuracy of {:.0f}%; a drop to {:.0f}% {}.\n",
       s.accuracy_rule, 100 * s.accuracy_floor, s.consecutive_days, n, r.false_alarms_per_year,
-      100 * before, 100 * after, tunecase::monitor::detection_in_words(r, s.min_labelled));
+      100 * r.accuracy_before, 100 * r.accuracy_after,
+      tunecase::monitor::detection_in_words(r, s.min_labelled));
 }
 
 std::string policy_in_words(const tunecase::RetrainSettings& r) {

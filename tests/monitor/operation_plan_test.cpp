@@ -2,6 +2,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
+#include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/operation_plan.h"
 
 namespace tunecase::monitor {
@@ -124,6 +125,19 @@ TEST(OperationPlan, UsesMeasuredLabelVolumeFromMonitorJson) {
   auto plan = operation_plan(config(""), doc);
   EXPECT_EQ(plan["rule_simulation"]["labelled_per_day"], 150);
   EXPECT_NE(operation_plan_markdown(plan).find("86.0%"), std::string::npos);
+}
+
+// Without a monitor.json the plan simulates days of min_labelled labels, as `monitor
+// --simulate-rule` does: both print one simulation (the plan had run 200 runs and the command
+// 400, so one config read 1.16 and 1.19 false alarms a year).
+TEST(OperationPlan, RuleFiguresAreTheSimulateRuleFigures) {
+  ProjectConfig c = config("[monitor]\nmin_labelled = 60\naccuracy_floor = 0.8\n");
+  auto plan = operation_plan(c, nlohmann::json());
+  auto r = simulate_configured_rule(c.monitor, 60);
+  EXPECT_EQ(r.runs, 400);
+  EXPECT_EQ(plan["rule_simulation"]["runs"], r.runs);
+  EXPECT_EQ(plan["rule_simulation"]["false_alarms_per_year"], r.false_alarms_per_year);
+  EXPECT_EQ(plan["rule_simulation"]["median_detection_days"], r.median_detection_days);
 }
 
 // Fewer labels a day than min_labelled: no day is judged, the alert never fires, and the plan

@@ -258,6 +258,12 @@ std::string detection_in_words(const RuleSimulation& s, int64_t min_labelled) {
   return out;
 }
 
+RuleSimulation simulate_configured_rule(const MonitorSettings& settings, int64_t labelled_per_day) {
+  return simulate_accuracy_rule(settings, std::min(0.99, settings.accuracy_floor + 0.05),
+                                std::max(0.0, settings.accuracy_floor - 0.09), labelled_per_day,
+                                365 + 60, 365, 400, 7);
+}
+
 nlohmann::json to_json(const RuleSimulation& s) {
   return {{"accuracy_before", s.accuracy_before},
           {"accuracy_after", s.accuracy_after},

@@ -90,6 +90,12 @@ RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double ac
                                       int change_day, int runs, uint64_t seed);
 nlohmann::json to_json(const RuleSimulation& s);
 
+// The rule as the config sets it, at `labelled_per_day` labels a day: true accuracy at the floor
+// + 5 points for a year (false alarms), then a drop to the floor - 9 points (the seed's 80% floor
+// and 71% accuracy), 400 runs of 425 days, one seed. `monitor --simulate-rule` and `plan` both
+// print it, so one config reads the same figures in both.
+RuleSimulation simulate_configured_rule(const MonitorSettings& settings, int64_t labelled_per_day);
+
 // How the simulated drop is caught, in words: "caught after 3 days (median; 95% within 6)",
 // with the share never caught, or "never caught" and why (days with fewer labels than
 // min_labelled are never judged). A median over the caught runs alone read "after 0 days" when

@@ -36,12 +36,9 @@ double retrains_per_month(const RetrainSettings& r) {
   return r.policy == "scheduled" || r.policy == "both" ? kWeeksPerMonth / r.every_weeks : 0;
 }
 
-// The accuracy rule's simulated behaviour at the floor + 5 points (false alarms) and a drop to
-// floor - 9 points (the seed's 80% floor and 71% accuracy), with the day's label volume.
+// The accuracy rule's simulated behaviour with the day's label volume.
 nlohmann::json rule_figures(const MonitorSettings& m, int64_t labelled_per_day) {
-  auto r = simulate_accuracy_rule(m, std::min(0.99, m.accuracy_floor + 0.05),
-                                  std::max(0.0, m.accuracy_floor - 0.09), labelled_per_day,
-                                  365 + 60, 365, 200, 7);
+  auto r = simulate_configured_rule(m, labelled_per_day);
   nlohmann::json j = to_json(r);
   j["detection"] = detection_in_words(r, m.min_labelled);
   return j;
