@@ -77,6 +77,48 @@ TEST_F(GatewayTest, AFeedbackAtAnotherReplicaWaitsForThePredictionInTheFirstsQue
   EXPECT_EQ(unknown.status, 404) << unknown.body;  // after its wait: an id no one answered
 }
 
+// Many feedbacks at once, each for a prediction still in the other replica's queue: every one
+// waits for it (only one at a time had, and the others got a 404 in milliseconds). And a retry
+// answered by the first replica after the second labelled the item takes the label when it is
+// committed (it had stayed unlabelled for good).
+TEST_F(GatewayTest, FeedbacksAtAnotherReplicaAllWaitAndARetryInTheQueueIsLabelled) {
+  project("");
+  GatewayOptions a = options(), b = options();
+  a.log.instance = "replica-a";
+  a.log.window = std::chrono::milliseconds(400);
+  b.log.instance = "replica-b";
+  Gateway first(config_, a), second(config_, b);
+  int ports[2] = {first.start(), second.start()};
+  const int n = 12;
+  for (int i = 0; i < n; ++i)
+    send(ports[0], "POST", "/v1/classify",
+         {{"text", "refund for a double charge"}, {"id", "many-" + std::to_string(i)}});
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < n; ++i)
+    replies.push_back(std::async(std::launch::async, [&, i] {
+      TestClient client(ports[1]);
+      return client.send(
+          "POST", "/v1/feedback",
+          nlohmann::json{{"id", "many-" + std::to_string(i)}, {"label", "billing"}}.dump());
+    }));
+  for (auto& reply : replies) {
+    Reply r = reply.get();
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  // The retry: answered by the second replica first (committed), then by the first, whose
+  // answer waits in its queue while the second records the label.
+  send(ports[1], "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", "retry"}});
+  send(ports[1], "GET", "/v1/pilot");
+  send(ports[0], "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", "retry"}});
+  nlohmann::json fb =
+      send(ports[1], "POST", "/v1/feedback", {{"id", "retry"}, {"label", "billing"}});
+  EXPECT_EQ(fb["predictions"], 1) << fb.dump();  // the first replica's is not committed yet
+  nlohmann::json report = send(ports[0], "GET", "/v1/pilot");  // commits the first's queue
+  int64_t labelled = 0;
+  for (const auto& arm : report["arms"]) labelled += arm["labelled"].get<int64_t>();
+  EXPECT_EQ(labelled, n + 2) << report["arms"].dump();
+}
+
 // Replicas starting together on an empty registry: one registers each local model as champion,
 // the other finds it registered; both start, and the registry has one champion per approach.
 TEST_F(GatewayTest, ReplicasStartingTogetherRegisterEachModelOnce) {

@@ -160,6 +160,38 @@ TYPED_TEST(StoreConformance, FeedbackByPredictionIdAlsoLabelsTheShadowAnswerToTh
   EXPECT_EQ(this->store_->gold_label(later.prediction_id), "refund");
 }
 
+// A repeat of an item answered before the item's feedback arrived and committed after it (a
+// client's retry on another replica, its answer still in that replica's queue) takes the item's
+// label, roll-ups included; a repeat answered after the feedback does not, nor another ticket
+// under the same id. The retry had stayed unlabelled for good.
+TYPED_TEST(StoreConformance, ARepeatCommittedAfterItsItemsFeedbackTakesTheLabel) {
+  this->store_->log_predictions({prediction("T-1", "linear", Arm::champion, "billing", kT0)});
+  Feedback label{Feedback::By::request_id, "T-1", "refund", kT0 + 100};
+  EXPECT_EQ(this->store_->record_feedback(label).predictions, 1);
+  PredictionRecord retry = prediction("T-1", "llm", Arm::challenger, "refund", kT0 + 50);
+  PredictionRecord later = prediction("T-1", "llm", Arm::challenger, "refund", kT0 + 200);
+  PredictionRecord other_ticket = prediction("T-1", "llm", Arm::challenger, "refund", kT0 + 60);
+  other_ticket.text_hash = "another-text";
+  PredictionRecord unrelated = prediction("T-2", "llm", Arm::challenger, "refund", kT0 + 60);
+  this->store_->log_predictions({retry, later, other_ticket, unrelated});
+  EXPECT_EQ(this->store_->gold_label(retry.prediction_id), "refund");
+  EXPECT_FALSE(this->store_->gold_label(later.prediction_id));
+  EXPECT_FALSE(this->store_->gold_label(other_ticket.prediction_id));
+  EXPECT_FALSE(this->store_->gold_label(unrelated.prediction_id));
+  PilotCounts counts = this->store_->pilot_counts({});
+  int64_t labelled = 0, correct = 0;
+  for (const auto& arm : counts.arms) {
+    labelled += arm.labelled;
+    correct += arm.correct;
+  }
+  EXPECT_EQ(labelled, 2);
+  EXPECT_EQ(correct, 1);
+  // Replaced later, the retry's label follows as any prediction's does.
+  EXPECT_EQ(this->store_->record_feedback({Feedback::By::request_id, "T-1", "billing", kT0 + 300})
+                .predictions,
+            4);
+}
+
 TYPED_TEST(StoreConformance, BatchFeedbackReportsEachLineInOrder) {
   this->store_->log_predictions({prediction("A", "linear", Arm::champion, "x", kT0)});
   auto results = this->store_->record_feedback_batch(

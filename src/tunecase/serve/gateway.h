@@ -104,6 +104,14 @@ class Gateway {
   void handle(http::Request request, http::Responder responder);
   void classify(const http::Request& request, http::Responder responder);
   void feedback(const http::Request& request, http::Responder responder);
+  struct ParkedFeedback {
+    Feedback feedback;
+    FeedbackBody body;  // as sent, for the 404's words
+    http::Responder responder;
+    std::chrono::steady_clock::time_point until;
+  };
+  void park_feedback(ParkedFeedback parked);
+  void retry_parked_feedback();
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
   void models(http::Responder responder);
@@ -160,8 +168,13 @@ class Gateway {
   int64_t shadow_cut_at_stop_ = 0;
   int64_t answers_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
-  // A feedback for an id no replica has stored yet waits for the others' queues (one at a time).
-  std::atomic<bool> waiting_for_replicas_{false};
+  // Feedback for an id no replica had stored yet, while another replica runs: each waits up to
+  // a second for the others' queues, tried again together every 100 ms by one pool thread (the
+  // retrier), so that many can wait at once without holding the pool. At most
+  // kMostParkedFeedback wait; past that a feedback gets 503 with Retry-After.
+  std::mutex parked_mutex_;
+  std::vector<ParkedFeedback> parked_;
+  bool parked_retrier_ = false;
 };
 
 }  // namespace tunecase::serve

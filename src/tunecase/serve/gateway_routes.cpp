@@ -58,6 +58,11 @@ nlohmann::json feedback_json(const FeedbackResult& result) {
   return j;
 }
 
+// How long a feedback for an id no replica has stored waits for the other replicas' queues, and
+// how many may wait at once (each holds its request and answer, a few hundred bytes).
+constexpr std::chrono::milliseconds kReplicaFeedbackWait{1000};
+constexpr std::size_t kMostParkedFeedback = 4096;
+
 // The log's state for the pilot and dashboard reports (the store's error only behind the token).
 // How long /v1/pilot and the dashboard wait for this replica's queued predictions to commit.
 constexpr std::chrono::milliseconds kReportFlushWait{1000};
@@ -261,22 +266,12 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
       }
       // Another replica behind the same load balancer may have answered it a moment ago, its
       // prediction still in that replica's queue (a commit window, or its pause after a store
-      // outage): a label sent at once would be lost to a 404 a client does not retry. One such
-      // feedback at a time waits up to a second for the other queues.
+      // outage): a label sent at once would be lost to a 404 a client does not retry. It waits
+      // up to a second for the other queues, parked (park_feedback), not holding this thread.
       if (result.outcome == FeedbackOutcome::unknown_id && all_stored &&
-          log_->other_instances_running()) {
-        bool expected = false;
-        if (waiting_for_replicas_.compare_exchange_strong(expected, true)) {
-          struct Done {
-            std::atomic<bool>& flag;
-            ~Done() { flag = false; }
-          } done{waiting_for_replicas_};
-          for (int i = 0; i < 10 && result.outcome == FeedbackOutcome::unknown_id; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            result = store_->record_feedback(fb);
-          }
-        }
-      }
+          log_->other_instances_running())
+        return park_feedback(
+            {fb, f, responder, std::chrono::steady_clock::now() + kReplicaFeedbackWait});
       if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)
         return responder.respond(
             busy("the prediction may still wait in the gateway's queue: the store is refusing "
@@ -296,6 +291,71 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
     }
   });
   if (!taken) responder.respond(busy("too many feedback requests in flight"));
+}
+
+void Gateway::park_feedback(ParkedFeedback parked) {
+  bool room = false, retrier = false;
+  {
+    std::lock_guard lock(parked_mutex_);
+    room = parked_.size() < kMostParkedFeedback;
+    if (room) {
+      parked_.push_back(parked);
+      retrier = !parked_retrier_;
+      parked_retrier_ = true;
+    }
+  }
+  if (!room)
+    return parked.responder.respond(
+        busy("no replica has stored a prediction with this id yet, and too many feedbacks wait "
+             "for the other replicas' queues already"));
+  if (retrier) retry_parked_feedback();  // on this pool thread, until none waits
+}
+
+// The retrier: every 100 ms, every parked feedback tried again in one transaction; each that
+// finds its prediction is answered, each past its second gets the 404.
+void Gateway::retry_parked_feedback() {
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<ParkedFeedback> batch;
+    {
+      std::lock_guard lock(parked_mutex_);
+      batch.swap(parked_);
+      if (batch.empty()) {
+        parked_retrier_ = false;
+        return;
+      }
+    }
+    std::vector<Feedback> feedbacks;
+    for (const ParkedFeedback& p : batch) feedbacks.push_back(p.feedback);
+    std::vector<FeedbackResult> results;
+    try {
+      results = store_->record_feedback_batch(feedbacks);
+    } catch (const std::exception& e) {
+      for (ParkedFeedback& p : batch)
+        p.responder.respond(busy(fmt::format(
+            "the store did not confirm the feedback ({}); send it again: feedback is idempotent, "
+            "the same label counts once",
+            e.what())));
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<ParkedFeedback> again;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      ParkedFeedback& p = batch[i];
+      if (results.at(i).outcome != FeedbackOutcome::unknown_id) {
+        p.responder.respond(Response::json(200, feedback_json(results[i]).dump()));
+      } else if (now >= p.until) {
+        metrics_->client_error();
+        p.responder.respond(error(404, unknown_prediction(p.body) +
+                                           "; the other replicas' queues were waited for a "
+                                           "second"));
+      } else {
+        again.push_back(std::move(p));
+      }
+    }
+    std::lock_guard lock(parked_mutex_);
+    for (ParkedFeedback& p : again) parked_.push_back(std::move(p));
+  }
 }
 
 std::optional<std::string> Gateway::take_time(const std::optional<int64_t>& at_ms) {
@@ -457,7 +517,7 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   // A prediction answered after the last progress record of a run killed since: lost with its
   // last commit window (docs/serve.md). Every such run the store records, whichever instance
   // ran it and however many starts ago.
-  const std::vector<LostWindow>& lost = log_->lost_windows();
+  const std::vector<LostWindow> lost = log_->lost_windows();
   if (lost.empty()) return text;
   if (std::optional<int64_t> made = by_request ? std::nullopt : prediction_id_ms(f.id)) {
     // Lost: answered after the run's last progress record, or before it when that record

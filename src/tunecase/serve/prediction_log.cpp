@@ -74,6 +74,26 @@ std::vector<OtherUnflushedRun> find_other_unflushed(Store& store, const std::str
 
 constexpr std::string_view kLostPrefix = "serve.lost.";
 
+// Every run the store records as having lost predictions, newest first.
+std::vector<LostWindow> read_lost_windows(Store& store) {
+  std::vector<LostWindow> out;
+  for (const auto& [key, value] : store.meta_with_prefix(std::string(kLostPrefix))) {
+    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+    if (!j.is_object()) continue;
+    LostWindow w;
+    w.instance = j.value("instance", std::string());
+    w.at_ms = j.value("at_ms", int64_t{0});
+    if (j.contains("estimate") && j["estimate"].is_number_integer())
+      w.estimate = j["estimate"].get<int64_t>();
+    w.unsaved_at_record = j.value("unsaved_at_record", int64_t{0});
+    w.found_at_ms = j.value("found_at_ms", int64_t{0});
+    out.push_back(std::move(w));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LostWindow& a, const LostWindow& b) { return a.at_ms > b.at_ms; });
+  return out;
+}
+
 // Records the runs found at this start that stopped without flushing (idempotent: one key per
 // run and record), then reads every such record the store holds, newest first.
 std::vector<LostWindow> record_lost_windows(Store& store, const std::string& instance,
@@ -97,22 +117,7 @@ std::vector<LostWindow> record_lost_windows(Store& store, const std::string& ins
   };
   if (!previous.clean) record(instance, previous);
   for (const OtherUnflushedRun& other : others) record(other.instance, other.run);
-  std::vector<LostWindow> out;
-  for (const auto& [key, value] : store.meta_with_prefix(std::string(kLostPrefix))) {
-    nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
-    if (!j.is_object()) continue;
-    LostWindow w;
-    w.instance = j.value("instance", std::string());
-    w.at_ms = j.value("at_ms", int64_t{0});
-    if (j.contains("estimate") && j["estimate"].is_number_integer())
-      w.estimate = j["estimate"].get<int64_t>();
-    w.unsaved_at_record = j.value("unsaved_at_record", int64_t{0});
-    w.found_at_ms = j.value("found_at_ms", int64_t{0});
-    out.push_back(std::move(w));
-  }
-  std::sort(out.begin(), out.end(),
-            [](const LostWindow& a, const LostWindow& b) { return a.at_ms > b.at_ms; });
-  return out;
+  return read_lost_windows(store);
 }
 
 // How long a writer thread has waited for a core while runnable (the second figure of its
@@ -299,6 +304,19 @@ bool PredictionLog::may_hold(std::string_view request_id) const {
 
 void PredictionLog::forget_queued(const PredictionRecord& record) {
   queued_id_count(record.request_id).fetch_sub(1);
+}
+
+std::vector<LostWindow> PredictionLog::lost_windows() const {
+  std::lock_guard lock(lost_windows_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - lost_windows_read_ >= std::chrono::seconds(1)) {
+    lost_windows_read_ = now;
+    try {
+      lost_windows_ = read_lost_windows(store_);
+    } catch (const std::exception&) {  // the list read last
+    }
+  }
+  return lost_windows_;
 }
 
 bool PredictionLog::other_instances_running() const {

@@ -165,8 +165,10 @@ class PredictionLog {
   const PreviousRun& previous_run() const { return previous_; }
   const std::vector<OtherUnflushedRun>& other_unflushed_runs() const { return others_; }
   // Every run this store records as having lost predictions (this start's finds included),
-  // newest first; read at start.
-  const std::vector<LostWindow>& lost_windows() const { return lost_windows_; }
+  // newest first: read at start, and again from the store when a second has passed since the
+  // last read (another replica's start records the runs it finds; a store that cannot be read
+  // leaves the last list). Reads the store.
+  std::vector<LostWindow> lost_windows() const;
   // Whether another instance's progress record says it is running (or stopped without its
   // clean-stop record and not yet reported): its queue may hold a prediction this one's store
   // does not have yet. Reads the store.
@@ -257,7 +259,10 @@ class PredictionLog {
   PredictionLogOptions options_;
   PreviousRun previous_;
   std::vector<OtherUnflushedRun> others_;
-  std::vector<LostWindow> lost_windows_;
+  mutable std::mutex lost_windows_mutex_;
+  mutable std::vector<LostWindow> lost_windows_;
+  mutable std::chrono::steady_clock::time_point lost_windows_read_ =
+      std::chrono::steady_clock::now();
   std::string host_;  // this machine's name, in the progress record
   mutable std::mutex mutex_;
   std::mutex commit_mutex_;  // one commit (and its progress record) at a time

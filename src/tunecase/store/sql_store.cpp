@@ -104,11 +104,24 @@ void lock_items(SqlSession& s, Dialect dialect, const std::vector<std::string>& 
       {list});
 }
 
+// PostgreSQL: a commit of predictions and a feedback never overlap where a feedback could label
+// nothing that the commit then logs unlabelled (label_late_repeats). A commit takes this lock
+// alone, a feedback shared with other feedbacks, each before any item's lock (lock_items), so
+// none waits in a circle. A replica of a build before this lock does not take it.
+constexpr int64_t kLabellingLockKey = 0x74756e6563617365;  // "tunecase"
+void lock_labelling(SqlSession& s, Dialect dialect, bool commit) {
+  if (dialect != Dialect::postgres) return;
+  s.query(commit ? "SELECT pg_advisory_xact_lock($1::bigint)"
+                 : "SELECT pg_advisory_xact_lock_shared($1::bigint)",
+          {kLabellingLockKey});
+}
+
 // lock_items() for the items a transaction's feedback labels: by request id as given, by
 // prediction id the request id it was logged under (unknown ids lock nothing). Nothing, not even
 // that lookup, on SQLite.
 void lock_feedback_items(SqlSession& s, Dialect dialect, const std::vector<Feedback>& batch) {
   if (dialect != Dialect::postgres) return;
+  lock_labelling(s, dialect, false);
   std::vector<std::string> items;
   for (const Feedback& f : batch) {
     if (f.by == Feedback::By::request_id) {
@@ -226,7 +239,8 @@ class SqlStore final : public Store {
     for (const PredictionRecord& p : batch)
       if (p.arm == Arm::shadow) shadow_items.push_back(p.request_id);
     db_->write(Durability::relaxed, [&](SqlSession& s) {
-      lock_items(s, db_->dialect(), shadow_items);  // first: see lock_items
+      lock_labelling(s, db_->dialect(), true);      // first: see lock_labelling
+      lock_items(s, db_->dialect(), shadow_items);  // then: see lock_items
       if (!values.empty()) s.insert_rows("predictions", prediction_columns(), values);
       if (!texts.empty())
         s.insert_rows("request_texts", {"prediction_id", "created_at", "text"}, texts);
@@ -234,6 +248,7 @@ class SqlStore final : public Store {
         for (const auto& [key, row] : buckets[g]) add_to_bucket(s, kGrains[g], key, row);
       }
       label_late_shadows(s, batch, shadow_items);
+      label_late_repeats(s, batch);
       // The request runs' upkeep (a level-0 run every `base` predictions, merges and deletions
       // `base` entries a step), off the response path like the commit itself: one step per
       // `base` / 16 predictions committed (512 of them with runs of 8,192), and one more. Each
@@ -279,6 +294,53 @@ class SqlStore final : public Store {
       Feedback f{Feedback::By::prediction_id, p.prediction_id, as_string(known[0][0]),
                  as_int(known[0][1])};
       apply_feedback(s, f, *db_, deltas);
+    }
+    deltas.apply(s);
+  }
+
+  // A prediction answered before its item's latest feedback arrived and committed after it: a
+  // replica behind the same load balancer labelled the item while this one's answer to a repeat
+  // of it (a client's retry) waited in its queue, or an answer came after its label. A feedback
+  // by id labels every prediction of the item made before it, so this one takes that label too,
+  // as if it had been there. The same text only (the item, not another ticket under a reused
+  // id); shadow answers are label_late_shadows'. One range read of the feedback of the batch's
+  // time, usually empty.
+  void label_late_repeats(SqlSession& s, const std::vector<PredictionRecord>& batch) {
+    std::optional<int64_t> oldest;
+    for (const PredictionRecord& p : batch)
+      if (p.arm != Arm::shadow)
+        oldest = std::min(oldest.value_or(p.created_at_ms), p.created_at_ms);
+    if (!oldest) return;
+    struct Latest {
+      std::string label;
+      int64_t updated_at = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Latest> latest;  // (request id, text hash)
+    for (const SqlRow& r :
+         s.query("SELECT request_id, text_hash, label, updated_at FROM feedback WHERE updated_at "
+                 ">= $1",
+                 {*oldest})) {
+      Latest& l = latest[{as_string(r[0]), as_string(r[1])}];
+      if (as_int(r[3]) >= l.updated_at) l = {as_string(r[2]), as_int(r[3])};
+    }
+    if (latest.empty()) return;
+    RollupDeltas deltas;
+    for (const PredictionRecord& p : batch) {
+      if (p.arm == Arm::shadow) continue;
+      auto it = latest.find({p.request_id, p.text_hash});
+      if (it == latest.end() || it->second.updated_at < p.created_at_ms) continue;
+      Feedback f{Feedback::By::prediction_id, p.prediction_id, it->second.label,
+                 it->second.updated_at};
+      // The item's predictions as labelled so far, and this one: its label counts, and the
+      // pairs it makes with the other arms' labelled answers (a repeat made after the feedback,
+      // unlabelled, stays out).
+      std::vector<LabelTarget> targets = lock_targets(s, f, *db_);
+      std::erase_if(targets, [&](const LabelTarget& t) {
+        return t.prediction_id != p.prediction_id && t.old_gold != f.label;
+      });
+      for (const LabelTarget& t : targets)
+        if (t.prediction_id == p.prediction_id) upsert_feedback(s, t, f);
+      deltas.add_item(targets, f.label);
     }
     deltas.apply(s);
   }
