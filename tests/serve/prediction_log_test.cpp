@@ -249,6 +249,14 @@ TEST(PredictionLog, AnotherInstanceKilledOnThisHostIsReportedOnce) {
   PredictionLog restarted(*store, as_killed);
   EXPECT_FALSE(restarted.previous_run().clean);
   EXPECT_TRUE(restarted.previous_run().reported);
+  // A log that was running when another start recorded a lost run reads it a second later (a
+  // replica that stayed up had named none in its 404s).
+  store->set_meta("serve.lost.h:9090.1700000100000",
+                  nlohmann::json{{"instance", "h:9090"}, {"at_ms", 1'700'000'100'000}}.dump());
+  EXPECT_EQ(again.lost_windows().size(), 1u) << "read again at most once a second";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  ASSERT_EQ(again.lost_windows().size(), 2u);
+  EXPECT_EQ(again.lost_windows()[0].instance, "h:9090");  // newest first
 }
 
 // Each commit stores the audit rows taken for it and this instance's progress, counting the
