@@ -12,6 +12,7 @@
 
 #include "fake_llm.h"
 #include "tunecase/core/error.h"
+#include "tunecase/runner/run_loop.h"
 
 namespace tunecase {
 namespace {
@@ -429,6 +430,46 @@ TEST_F(RunnerTest, BudgetStopLeavesASeededRandomSampleNotTheFirstItems) {
   options_.order_seed = 8;
   FakeClient other(echo);
   EXPECT_NE(scored_items(run(other, items)), scored);
+}
+
+// A rerun under a cap too small for one request, on the cache of a run with errors (errors are
+// not cached): the cache's answers after the first item the cap stops are left out too, so the
+// scored items are a prefix of the seeded order. Scoring every cached answer had scored exactly
+// the items that answered before and dropped those that failed: 100% where the run read 67%.
+TEST_F(RunnerTest, ARerunUnderACapScoresAPrefixOfTheOrderNotEveryCachedAnswer) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  options_.max_attempts = 1;
+  auto failing = [](const HttpRequest& r, int) {
+    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
+    HttpResponse refused;
+    refused.status = 400;
+    refused.body = R"({"error":{"message":"bad request"}})";
+    return refused;
+  };
+  Examples items = make_items(60);
+  FakeClient first_client(failing);
+  LlmRunResult first = run(first_client, items);
+  ASSERT_EQ(first.errors, 20u);
+  options_.max_cost_usd = 0.00001;  // less than one request's worst case
+  FakeClient second_client(failing);
+  LlmRunResult second = run(second_client, items);
+  ASSERT_TRUE(second.stopped_by_budget);
+  EXPECT_EQ(second_client.requests(), 0u);
+  EXPECT_GT(second.cached_left_out, 0u);
+  EXPECT_EQ(second.evaluated + second.cached_left_out, 40u);  // every cached answer accounted
+  EXPECT_EQ(second.cache_hits, second.evaluated);
+  std::vector<std::size_t> order = send_order(items.size(), options_.order_seed);
+  bool stopped = false;
+  std::size_t scored = 0;
+  for (std::size_t i : order) {
+    const auto& e = second.predictions[i].error;
+    const bool not_run = e && e->rfind("not run", 0) == 0;
+    if (stopped) EXPECT_TRUE(not_run) << "item " << i << " scored after the stop";
+    stopped = stopped || not_run;
+    scored += not_run ? 0 : 1;
+  }
+  EXPECT_EQ(scored, second.evaluated);
+  EXPECT_EQ(second.summary["cached_left_out"], second.cached_left_out);
 }
 
 TEST_F(RunnerTest, UnknownPriceIsAskedLikeAnExpensiveRun) {

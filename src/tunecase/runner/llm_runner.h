@@ -118,13 +118,17 @@ void confirm_command_estimate(const std::string& command, double total_usd, bool
                               std::ostream& log);
 
 struct LlmRunResult {
-  // Aligned with the items. Items never sent have error "not run: budget reached" (a seeded random
-  // subset, see order_seed); items whose attempts all failed have the last failure as error. No
-  // item is ever missing.
+  // Aligned with the items. Items never sent, and the cache's answers after the first of them in
+  // the seeded order, have error "not run: budget reached" (the scored items are a prefix of a
+  // seeded random order, see order_seed); items whose attempts all failed have the last failure
+  // as error. No item is ever missing.
   std::vector<Prediction> predictions;
   std::size_t evaluated = 0;  // items with an answer (from the cache or the network)
   std::size_t cache_hits = 0, requests_sent = 0, retries = 0, errors = 0, invalid = 0;
   bool stopped_by_budget = false;
+  // Answers the cache held for items after the first the budget stopped: left out (not run),
+  // so that the scored items stay a prefix of the seeded order.
+  std::size_t cached_left_out = 0;
   double spent_usd = 0;  // measured new spend of this run (cache hits cost nothing)
   // The price of the cached answers counted toward the cap (cap_counts_cached_from), and how many.
   double cached_counted_usd = 0;

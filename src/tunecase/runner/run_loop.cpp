@@ -35,15 +35,6 @@ std::string file_name(const std::string& name) {
   return out;
 }
 
-// 0..n-1 shuffled by `seed`, the same on every platform.
-std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  std::mt19937_64 engine(seed);
-  seeded_shuffle(order, engine);
-  return order;
-}
-
 HttpResponse from_cache(const CachedResponse& cached) {
   HttpResponse r;
   r.status = cached.status;
@@ -54,6 +45,14 @@ HttpResponse from_cache(const CachedResponse& cached) {
 }
 
 }  // namespace
+
+std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::mt19937_64 engine(seed);
+  seeded_shuffle(order, engine);
+  return order;
+}
 
 RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
                  const std::optional<Price>& price, const LlmRunOptions& options,
@@ -572,6 +571,23 @@ void RunLoop::finish() {
     result_.predictions[i].error = "not run: budget reached";
     result_.stopped_by_budget = true;
   }
+  // The scored items stay a prefix of the seeded order, so a uniform random sample: the cache's
+  // answers after the first item the budget stopped are left out too. Scoring them would score
+  // the items that answered before and leave out those that failed (errors are not cached), and
+  // a rerun under a small cap of a run with errors had read 100%.
+  if (result_.stopped_by_budget) {
+    for (std::size_t k = first_unstarted; k < order_.size(); ++k) {
+      std::size_t i = order_[k];
+      if (to_send_[i]) continue;
+      Prediction& p = result_.predictions[i];
+      if (p.invalid) --result_.invalid;
+      --result_.evaluated;
+      --result_.cache_hits;
+      ++result_.cached_left_out;
+      p = Prediction{};
+      p.error = "not run: budget reached";
+    }
+  }
   result_.spent_usd = budget_.spent();
   progress_.finish(counts());
   double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
@@ -584,6 +600,7 @@ void RunLoop::finish() {
       {"items", items_.size()},
       {"evaluated", r.evaluated},
       {"cache_hits", r.cache_hits},
+      {"cached_left_out", r.cached_left_out},
       {"requests_sent", r.requests_sent},
       {"retries", r.retries},
       {"errors", r.errors},

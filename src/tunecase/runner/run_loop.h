@@ -22,6 +22,9 @@ namespace tunecase {
 
 // One evaluation run of an LLM approach (see run_llm_approach). The runner thread owns all of
 // this; the HTTP client's I/O thread only appends to the shared inbox.
+// 0..n-1 shuffled by `seed`, the same on every platform: the order a run sends its items in.
+std::vector<std::size_t> send_order(std::size_t n, uint64_t seed);
+
 class RunLoop {
  public:
   RunLoop(const LlmApproach& approach, const Examples& items, const std::optional<Price>& price,
