@@ -400,6 +400,30 @@ TEST_F(RunnerTest, AnswersWithoutTokenUsageAreChargedTheirWorstCaseSoTheCapHolds
   EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("reported no token usage"));
 }
 
+// A 2xx answer that cannot be read (an event stream, a compressed body, JSON without choices)
+// was answered, and likely billed: it costs the worst case reserved for it, so the cap holds
+// (it had been charged $0, and a run with many such answers passed its cap).
+TEST_F(RunnerTest, UnreadableAnswersAreChargedTheirWorstCaseSoTheCapHolds) {
+  std::atomic<int> calls{0};
+  FakeClient client([&calls](const HttpRequest& r, int) {
+    if (calls++ % 2 == 0) return echo(r, 0);
+    HttpResponse stream;
+    stream.status = 200;
+    stream.body = "data: {\"choices\": []}\n\n";
+    return stream;
+  });
+  options_.concurrency = 1;
+  options_.max_cost_usd = 0.0025;
+  LlmRunResult r = run(client, make_items(40));
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_GT(r.errors, 0u);
+  EXPECT_LE(r.spent_usd, *options_.max_cost_usd);
+  double measured = 0;
+  for (const auto& p : r.predictions) measured += p.cost_usd.value_or(0);
+  EXPECT_GT(r.spent_usd, measured * 1.5) << "each unreadable answer charged its worst case";
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("could not be read"));
+}
+
 // Which items a run scored (not "not run").
 std::vector<std::size_t> scored_items(const LlmRunResult& r) {
   std::vector<std::size_t> out;

@@ -412,7 +412,10 @@ void RunLoop::on_completion(Completion c) {
     count_failure(result_.predictions[c.item].error.value(), a.attempts);
     ++result_.errors;
     ++done_;
-    release(c.item, 0, 0);
+    // The provider answered (HTTP 2xx) and may well have billed it: as an answer without usage,
+    // it costs the worst case reserved for it, so the cap holds (it had been charged $0).
+    if (price_) ++unreadable_answers_;
+    release(c.item, 0, price_ ? a.worst_usd : 0);
     return;
   }
   any_answer_ = true;
@@ -502,6 +505,9 @@ std::string RunLoop::spent_basis() const {
   if (timed_out_attempts_ > 0)
     worst.push_back(fmt::format("{} timed-out request{} the provider may have billed",
                                 timed_out_attempts_, timed_out_attempts_ == 1 ? "" : "s"));
+  if (unreadable_answers_ > 0)
+    worst.push_back(fmt::format("{} answer{} that could not be read (HTTP 2xx, so likely billed)",
+                                unreadable_answers_, unreadable_answers_ == 1 ? "" : "s"));
   if (worst.empty()) return "measured";
   return fmt::format("measured, plus the worst case of {} (counted against the cap as if spent)",
                      fmt::join(worst, " and "));
