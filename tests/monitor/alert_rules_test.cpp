@@ -59,6 +59,27 @@ TEST(AccuracyRule, NoCountedDayIsUnknown) {
   EXPECT_EQ(accuracy_rule({}, settings("both")), RuleState::unknown);
 }
 
+// A day whose requests partly reported no token usage: the cost ceiling judges the estimate
+// (each at the mean of the known), not the sum of the known alone, and says so.
+TEST(EvaluateSeries, TheCostCeilingCountsRequestsWithoutUsageAtTheKnownMean) {
+  MonitorSettings s;
+  s.max_usd_per_day = 10;
+  ApproachSeries series;
+  series.name = "llm";
+  DayPoint d = day(100, 90);
+  d.cost_usd = 6;
+  d.cost_unknown = 100;
+  d.cost_estimated_usd = 12;
+  series.days = {d};
+  for (const auto& f : evaluate_series(series, s)) {
+    if (f.kind != kCostPerDay) continue;
+    EXPECT_EQ(f.state, RuleState::firing);
+    EXPECT_NE(f.message.find("$12.00 spent"), std::string::npos) << f.message;
+    EXPECT_NE(f.message.find("100 requests reported no token usage"), std::string::npos)
+        << f.message;
+  }
+}
+
 TEST(EvaluateSeries, ErrorRateLatencyAndCostCeilings) {
   MonitorSettings s;
   s.max_latency_p95_ms = 500;

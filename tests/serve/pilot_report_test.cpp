@@ -72,5 +72,47 @@ TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {
   std::filesystem::remove_all(dir);
 }
 
+// An arm of whose answers half reported no token usage: their cost is unknown, never $0. The
+// day's spend takes each at the mean of the known ones and says so; $ per 1k is the known
+// answers' mean. It had summed the known ones alone, and said nothing.
+TEST(PilotReport, AnswersWithoutUsageAreCountedAtTheKnownMeanAndSaid) {
+  auto dir = temp_folder("pilot-report-unpriced");
+  auto store = open_store((dir / "store.db").string());
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 6; ++i) {
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "R-" + std::to_string(i);
+    p.approach = "a";
+    p.label = "x";
+    p.text_hash = p.request_id;
+    p.created_at_ms = 1'000 + i;
+    if (i < 3) {
+      p.cost_usd = 0.002;
+      p.tokens_in = 100;
+      p.tokens_out = 2;
+    }
+    if (i == 5) {  // a failure: no answer, so no cost to estimate
+      p.label.clear();
+      p.error = "upstream 500";
+    }
+    batch.push_back(p);
+  }
+  store->log_predictions(batch);
+  nlohmann::json report = report_of(*store);
+  const nlohmann::json& arm = report["arms"][0];
+  EXPECT_EQ(arm["cost_unknown"], 2) << arm.dump(2);
+  EXPECT_NEAR(arm["cost_usd"].get<double>(), 0.006, 1e-12);
+  EXPECT_NEAR(arm["usd_per_1k"].get<double>(), 2.0, 1e-9);
+  const double days = 1.0 / 24;  // the report's least elapsed time
+  EXPECT_NEAR(arm["usd_per_day"].get<double>(), 0.010 / days, 1e-9);
+  EXPECT_NE(arm["cost_basis"].get<std::string>().find("2 of 5 answered requests reported no token "
+                                                      "usage"),
+            std::string::npos)
+      << arm.dump(2);
+  EXPECT_NE(pilot_report_text(report).find("reported no token usage"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tunecase::serve::testing

@@ -105,16 +105,24 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   }
   if (s.max_usd_per_day) {
     // Cost needs no minimum: one expensive request is already money spent.
-    double spent = last.cost_usd.value_or(0);
+    // Requests whose API reported no usage count at the mean of the known ones: summed as $0,
+    // half of a day's answers without usage had kept the alert quiet.
+    double spent = last.cost_estimated_usd.value_or(last.cost_usd.value_or(0));
     RuleState cost = spent > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
-    out.push_back(
-        {kCostPerDay,
-         series.name,
-         cost,
-         last.day,
-         fmt::format("{}: ${:.2f} spent on {} (ceiling ${:.2f})", series.name, spent, last.date,
-                     *s.max_usd_per_day),
-         {{"date", last.date}, {"cost_usd", spent}, {"ceiling_usd", *s.max_usd_per_day}}});
+    std::string estimated =
+        last.cost_unknown > 0
+            ? fmt::format(", estimated: {} requests reported no token usage", last.cost_unknown)
+            : "";
+    out.push_back({kCostPerDay,
+                   series.name,
+                   cost,
+                   last.day,
+                   fmt::format("{}: ${:.2f} spent on {}{} (ceiling ${:.2f})", series.name, spent,
+                               last.date, estimated, *s.max_usd_per_day),
+                   {{"date", last.date},
+                    {"cost_usd", spent},
+                    {"cost_unknown", last.cost_unknown},
+                    {"ceiling_usd", *s.max_usd_per_day}}});
   }
   // An alert on sim-llm's answers says so wherever it goes (JSONL, stdout, the webhook).
   for (Finding& f : out) {

@@ -46,6 +46,10 @@ struct DayPoint {
   // What the day's requests cost, by the price each carried; none when none carried one (a
   // local model: its hosting is a monthly figure of the memo's, not a per-request cost).
   std::optional<double> cost_usd;
+  // Answered requests whose API reported no token usage while others carried a cost, and the
+  // day's spend with each of them at the mean of the known ones (present when any).
+  int64_t cost_unknown = 0;
+  std::optional<double> cost_estimated_usd;
 };
 
 struct ApproachSeries {

@@ -34,6 +34,10 @@ nlohmann::json day_json(const DayPoint& d, int64_t index) {
                       {"error_rate", d.error_rate},
                       {"cost_usd", d.cost_usd ? nlohmann::json(*d.cost_usd) : nlohmann::json()}};
   if (d.accuracy) j["accuracy"] = *d.accuracy;
+  if (d.cost_unknown > 0) {
+    j["cost_unknown"] = d.cost_unknown;
+    j["cost_estimated_usd"] = *d.cost_estimated_usd;
+  }
   return j;
 }
 

@@ -81,6 +81,13 @@ std::string cost_cell(const nlohmann::json& usd) {
   return v > 0 && v < 0.01 ? "$" + significant_fixed(v, 2) : fmt::format("${:.2f}", v);
 }
 
+// The day's cost; with requests whose API reported no usage, the estimate and how many.
+std::string day_cost_cell(const nlohmann::json& d) {
+  if (!d.contains("cost_unknown")) return cost_cell(d["cost_usd"]);
+  return fmt::format("{} (estimated: {} without usage)", cost_cell(d["cost_estimated_usd"]),
+                     d["cost_unknown"].get<int64_t>());
+}
+
 std::vector<std::string> day_row(const nlohmann::json& d) {
   return {d["date"].get<std::string>(),
           fmt::format("{}", d["requests"].get<int64_t>()),
@@ -89,7 +96,7 @@ std::vector<std::string> day_row(const nlohmann::json& d) {
           ms_cell(d["latency_p50_ms"]),
           ms_cell(d["latency_p95_ms"]),
           fmt::format("{} ({})", d["errors"].get<int64_t>(), pct(d["error_rate"])),
-          cost_cell(d["cost_usd"])};
+          day_cost_cell(d)};
 }
 
 const std::vector<std::string> kDayHeader = {"day",    "requests", "labelled", "accuracy [95% CI]",
@@ -280,11 +287,10 @@ std::string monitor_text(const nlohmann::json& doc) {
   for (const auto& a : doc["approaches"]) {
     if (!had_requests(a)) continue;
     const auto& last = a["days"].back();
-    out +=
-        fmt::format("  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, {}\n",
-                    shown_name(a), last["date"].get<std::string>(), last["requests"].get<int64_t>(),
-                    accuracy_cell(last), ms_cell(last["latency_p95_ms"]),
-                    last["errors"].get<int64_t>(), cost_cell(last["cost_usd"]));
+    out += fmt::format(
+        "  {:<28} {}: {} requests, accuracy {}, p95 {} ms, {} errors, {}\n", shown_name(a),
+        last["date"].get<std::string>(), last["requests"].get<int64_t>(), accuracy_cell(last),
+        ms_cell(last["latency_p95_ms"]), last["errors"].get<int64_t>(), day_cost_cell(last));
   }
   if (std::string unserved = unserved_line(doc); !unserved.empty()) out += "  " + unserved + "\n";
   for (const std::string& line : today_lines(doc)) out += "  " + line + "\n";

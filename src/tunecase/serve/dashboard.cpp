@@ -18,6 +18,8 @@ struct DayRow {
   int64_t requests = 0, labelled = 0, correct = 0, errors = 0, timeouts = 0, fallbacks = 0;
   double cost_usd = 0;
   bool costed = false;
+  int64_t cost_unknown = 0;       // answered requests whose API reported no usage
+  double cost_estimated_usd = 0;  // with those at their arm's mean known cost
   // The p95 of the arm that served most of the day's requests: percentiles of two arms do not
   // add, and the minority arm's share is small in every pilot mode.
   double p95_ms = 0;
@@ -35,6 +37,9 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
     r.timeouts += d.timeouts;
     r.fallbacks += d.fallbacks;
     r.cost_usd += d.cost_usd;
+    const int64_t unknown = cost_unknown(d.requests, d.errors, d.costed);
+    r.cost_unknown += unknown;
+    r.cost_estimated_usd += estimated_cost_usd(d.cost_usd, d.costed, unknown);
     r.costed = r.costed || d.tokens_in + d.tokens_out > 0 || d.cost_usd > 0;
     if (d.latency.n > r.p95_of) {
       r.p95_of = d.latency.n;
@@ -58,6 +63,10 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
                 {"timeouts", r.timeouts},
                 {"fallbacks", r.fallbacks},
                 {"cost_usd", r.costed ? json(r.cost_usd) : json(nullptr)}};
+    if (r.cost_unknown > 0) {
+      row["cost_unknown"] = r.cost_unknown;
+      row["cost_estimated_usd"] = r.cost_estimated_usd;
+    }
     if (r.labelled > 0) {
       Interval ci = wilson_interval(r.correct, r.labelled);  // Wilson score interval
       row["accuracy"] = double(r.correct) / r.labelled;

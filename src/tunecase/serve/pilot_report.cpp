@@ -95,8 +95,19 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
       {"tokens_in", a.tokens_in},
       {"tokens_out", a.tokens_out},
       {"cost_usd", a.costed ? json(a.cost_usd) : json(nullptr)},
-      {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)},
-      {"usd_per_day", a.costed ? json(a.cost_usd / days) : json(nullptr)}};
+      {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)}};
+  // Answers whose API reported no token usage cost something unknown, never $0: the day's
+  // spend counts each at the mean of the known ones, and says so (it had summed the known alone).
+  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed);
+  j["cost_unknown"] = unknown;
+  j["usd_per_day"] =
+      a.costed ? json(estimated_cost_usd(a.cost_usd, a.costed, unknown) / days) : json(nullptr);
+  j["cost_basis"] =
+      unknown == 0
+          ? json("measured")
+          : json(fmt::format("estimated: {} of {} answered requests reported no token usage; "
+                             "usd_per_day takes each at the mean of the {} whose cost is known",
+                             unknown, unknown + a.costed, a.costed));
   auto f1 = macro_f1(counts.confusion, key);
   j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
   std::optional<double> cold =

@@ -36,6 +36,10 @@ std::string pilot_report_text(const nlohmann::json& r) {
                        number(a["latency_ms"]["p99"], "{:.2f}"), a["errors"].get<int64_t>(),
                        a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));
   }
+  for (const auto& a : r["arms"])
+    if (a.value("cost_unknown", int64_t{0}) > 0)
+      out +=
+          fmt::format("{}: {}\n", a["role"].get<std::string>(), a["cost_basis"].get<std::string>());
   // Abstentions went to a person: their count and what the arm got right of what it answered
   // (accuracy scores the label the model would have given them).
   for (const auto& a : r["arms"]) {

@@ -132,6 +132,7 @@ DayFigures day_figures(int64_t day, const ArmKey& key, const HourRow& r) {
   d.tokens_in = r.tokens_in;
   d.tokens_out = r.tokens_out;
   d.cost_usd = r.cost_usd;
+  d.costed = r.costed;
   d.latency = r.latency.summary(r.latency_sum);
   return d;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -62,6 +63,17 @@ struct ArmFigures {
   int64_t last_at_ms = 0;
 };
 
+// Answered requests that carried no cost where others of the same arm did: an API that left
+// out its token usage (a proxy, a self-hosted server). Their cost is unknown, never $0; an
+// estimate takes each at the mean of the known ones (estimated_cost_usd). 0 when no request
+// carried a cost (a local model: no per-request cost at all).
+inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed) {
+  return costed > 0 ? std::max<int64_t>(0, requests - errors - costed) : 0;
+}
+inline double estimated_cost_usd(double cost_usd, int64_t costed, int64_t unknown) {
+  return costed > 0 ? cost_usd + double(unknown) * cost_usd / double(costed) : cost_usd;
+}
+
 // Labelled predictions of one arm whose gold label is `label`.
 struct LabelFigures {
   std::string approach;
@@ -112,6 +124,7 @@ struct DayFigures {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
+  int64_t costed = 0;  // predictions that carried a cost
   LatencySummary latency;
 };
 

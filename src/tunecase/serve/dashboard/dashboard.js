@@ -119,7 +119,7 @@
           <dt>traffic share</dt><dd data-field="share">${share}</dd>
           <dt>latency p95</dt><dd data-field="p95">${a.requests > 0 ? ms(a.latency_ms && a.latency_ms.p95) : '–'}</dd>
           <dt>$ per 1k</dt><dd data-field="usd_per_1k">${usd(a.usd_per_1k)}</dd>
-          <dt>$ today</dt><dd data-field="usd_today">${usd(row ? row.cost_usd : null)}</dd>
+          <dt>$ today</dt><dd data-field="usd_today">${row && row.cost_unknown ? `${usd(row.cost_estimated_usd)} <span class="muted">estimated: ${int(row.cost_unknown)} without usage</span>` : usd(row ? row.cost_usd : null)}</dd>
           <dt>errors · time-outs</dt><dd data-field="errors">${int(a.errors)} · ${int(a.timeouts)}</dd>
           <dt>fallbacks</dt><dd data-field="fallbacks">${int(a.fallbacks)}</dd>
         </dl></div>`;
