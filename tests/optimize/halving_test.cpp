@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/optimize/halving.h"
+#include "tunecase/optimize/llm_evaluator.h"
 
 namespace tunecase {
 namespace {
@@ -64,6 +65,29 @@ std::vector<double> spread(std::size_t k, double lo, double hi) {
   for (std::size_t i = 0; i < k; ++i)
     v.push_back(lo + (hi - lo) * static_cast<double>((i * 7) % k) / (k - 1));
   return v;
+}
+
+// A candidate some of whose answers reported no token usage is priced over the answers that
+// did, as eval prices an approach, and says how many did not: the whole candidate had read
+// "price unknown", and a tie between it and a dearer one went to the dearer.
+TEST(ScoreRun, PricesOverTheAnswersWithUsageAndCountsTheOthers) {
+  Examples items;
+  LlmRunResult run;
+  run.price_known = true;
+  for (int i = 0; i < 4; ++i) {
+    items.push_back({"", "text " + std::to_string(i), "x"});
+    Prediction p;
+    p.label = "x";
+    if (i < 3) p.cost_usd = 0.001;
+    run.predictions.push_back(p);
+  }
+  SampleScore s = score_run(run, items);
+  ASSERT_TRUE(s.usd_per_1k.has_value());
+  EXPECT_NEAR(*s.usd_per_1k, 1.0, 1e-12);
+  EXPECT_EQ(s.without_usage, 1u);
+  run.price_known = false;  // no price: unknown, whatever the answers say
+  for (auto& p : run.predictions) p.cost_usd.reset();
+  EXPECT_FALSE(score_run(run, items).usd_per_1k.has_value());
 }
 
 TEST(Halving, KeepsTheBestOfTwentyFourAndCostsAFractionOfTheGrid) {

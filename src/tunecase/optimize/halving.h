@@ -14,7 +14,10 @@ namespace tunecase {
 struct SampleScore {
   std::size_t n = 0;  // items answered (fewer than asked when the budget stopped the run)
   std::size_t correct = 0;
-  std::optional<double> usd_per_1k;  // mean priced cost of a call x 1000; nullopt: unknown price
+  // Mean priced cost of a call x 1000, over the answers that reported token usage; nullopt: the
+  // price is unknown, or no answer reported usage.
+  std::optional<double> usd_per_1k;
+  std::size_t without_usage = 0;  // answers that reported no token usage: their cost is unknown
   double p95_ms = 0;
   double spent_usd = 0;      // new spend of this evaluation (cached answers cost nothing)
   std::size_t requests = 0;  // requests sent (cache hits excluded)

@@ -51,7 +51,6 @@ SampleScore score_run(const LlmRunResult& run, const Examples& items) {
   std::vector<double> latencies;
   double cost = 0;
   std::size_t priced = 0;
-  bool unknown = false;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const Prediction& p = run.predictions[i];
     if (was_not_run(p)) continue;
@@ -62,11 +61,13 @@ SampleScore score_run(const LlmRunResult& run, const Examples& items) {
     if (p.cost_usd) {
       cost += *p.cost_usd;
       ++priced;
-    } else {
-      unknown = true;
+    } else if (run.price_known) {
+      ++s.without_usage;
     }
   }
-  if (!unknown && priced > 0) s.usd_per_1k = cost / static_cast<double>(priced) * 1000;
+  // Over the answers whose cost is known, as eval prices an approach: a few answers without
+  // usage had made the whole candidate "price unknown", and a tie went to a dearer one.
+  if (run.price_known && priced > 0) s.usd_per_1k = cost / static_cast<double>(priced) * 1000;
   double p95 = percentile_nearest_rank(latencies, 95);
   s.p95_ms = std::isnan(p95) ? 0 : p95;
   s.spent_usd = run.spent_usd;
@@ -99,7 +100,13 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   else
     fmt::print(log_, "  {:<60} n={:<5} acc={:.3f} {} sent={} ${:.4f}\n", c.name, s.n,
                static_cast<double>(s.correct) / static_cast<double>(s.n),
-               s.usd_per_1k ? fmt::format("${:.4f}/1k", *s.usd_per_1k) : "price unknown",
+               s.usd_per_1k      ? fmt::format("${:.4f}/1k{}", *s.usd_per_1k,
+                                          s.without_usage ? fmt::format(" (over the answers "
+                                                                                  "with usage; {} without)",
+                                                                             s.without_usage)
+                                                               : "")
+               : s.without_usage ? "cost unknown (no answer reported token usage)"
+                                 : "price unknown",
                s.requests, s.spent_usd);
   return s;
 }

@@ -35,6 +35,7 @@ nlohmann::json score_json(const SampleScore& s) {
           {"accuracy", s.n ? static_cast<double>(s.correct) / static_cast<double>(s.n) : 0.0},
           {"accuracy_ci95", {ci.lo, ci.hi}},
           {"usd_per_1k", s.usd_per_1k ? nlohmann::json(*s.usd_per_1k) : nlohmann::json()},
+          {"answers_without_usage", s.without_usage},
           {"p95_ms", s.p95_ms},
           {"spent_usd", s.spent_usd},
           {"requests", s.requests}};
