@@ -315,6 +315,22 @@ TEST_F(RunnerTest, ScatteredFailuresDoNotEndTheRun) {
   EXPECT_EQ(result.evaluated, 80u);  // answered; the failures count as wrong
 }
 
+// A server that redirects (http:// where it wants https://, a moved host) is not followed: the
+// run ends at the first answer and names the address to put in base_url (it had said "HTTP 301:"
+// twenty times, and that a run again would send every item).
+TEST_F(RunnerTest, ARedirectEndsTheRunAndNamesTheAddress) {
+  FakeClient client([](const HttpRequest&, int) {
+    HttpResponse moved;
+    moved.status = 301;
+    moved.headers["location"] = "https://llm.example.com/v1/chat/completions";
+    return moved;
+  });
+  const std::string stop = stop_message(client, 200);
+  EXPECT_THAT(stop, HasSubstr("redirects to https://llm.example.com/v1/chat/completions"));
+  EXPECT_THAT(stop, HasSubstr("set base_url to the address it names"));
+  EXPECT_LE(client.requests(), 16u);  // the requests in flight at most
+}
+
 // An endpoint whose every answer is unreadable (an HTML page from a proxy) ends the run too.
 TEST_F(RunnerTest, AnEndpointThatOnlyGarblesEndsTheRun) {
   FakeClient client([](const HttpRequest&, int) {

@@ -137,6 +137,19 @@ std::string LlmApproach::failure_text(const HttpResponse& response) const {
   } catch (const ProviderError& e) {
     why = e.what();
   }
+  if (response.status >= 300 && response.status < 400) {
+    // Not followed: a redirect would send the prompt and the key to an address the config does
+    // not name. The usual cause is http:// where the server wants https://, or a moved host.
+    auto location = response.headers.find("location");
+    why = fmt::format(
+        "HTTP {}: the server redirects{}; tunecase does not follow redirects (they would send "
+        "the key and the texts to an address the config does not name): set base_url to the "
+        "address it names",
+        response.status,
+        location != response.headers.end() && !location->second.empty()
+            ? fmt::format(" to {}", location->second.substr(0, 200))
+            : std::string(" (no Location given)"));
+  }
   if (response.status == 401 || response.status == 403)
     why +=
         config_.llm.api_key_env.empty()

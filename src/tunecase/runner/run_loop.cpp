@@ -366,6 +366,10 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         "approach '{}': cannot reach {} ({}) after {} attempts; check base_url and that the "
         "server is running",
         approach_.name(), approach_.provider().endpoint(), why, a.attempts));
+  } else if (response.status >= 300 && response.status < 400 && !any_answer_) {
+    // Every item would be redirected alike: said once, with the address to use.
+    abort(fmt::format("approach '{}': {} answered {}", approach_.name(),
+                      approach_.provider().endpoint(), why));
   } else if ((response.status == 404 || response.status == 405) && !any_answer_) {
     // No such path on the server: every item would get the same answer. The usual cause is a
     // base_url that already ends with the API's path (/chat/completions, /messages).
