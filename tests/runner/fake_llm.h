@@ -44,6 +44,7 @@ class FakeProvider : public Provider {
     a.text = body["text"];
     a.usage.input = body.value("in", 0);
     a.usage.output = body.value("out", 0);
+    a.finish_reason = body.value("finish", std::string());
     return a;
   }
   std::string endpoint() const override { return "http://fake.invalid/v1/chat"; }

@@ -315,6 +315,32 @@ TEST_F(RunnerTest, ScatteredFailuresDoNotEndTheRun) {
   EXPECT_EQ(result.evaluated, 80u);  // answered; the failures count as wrong
 }
 
+// An answer that named no label because the API filtered or cut it says so in the samples
+// report.md quotes (an empty one had read as a blank sample).
+TEST_F(RunnerTest, InvalidSamplesSayWhyAnEmptyOrCutAnswerNamedNoLabel) {
+  std::atomic<int> calls{0};
+  FakeClient client([&calls](const HttpRequest& r, int) {
+    const int n = calls++;
+    HttpResponse odd = testing::answer("");
+    if (n % 10 == 3) {
+      odd.body = R"({"text": "", "in": 100, "out": 0, "finish": "content_filter"})";
+      return odd;
+    }
+    if (n % 10 == 7) {
+      odd.body = R"({"text": "The ticket is about", "in": 100, "out": 5, "finish": "length"})";
+      return odd;
+    }
+    return echo(r, 0);
+  });
+  options_.concurrency = 1;
+  LlmRunResult r = run(client, make_items(40));
+  ASSERT_GE(r.invalid_samples.size(), 2u);
+  EXPECT_THAT(r.invalid_samples,
+              ::testing::Contains("(an empty answer; finish_reason: content_filter)"));
+  EXPECT_THAT(r.invalid_samples,
+              ::testing::Contains("The ticket is about (finish_reason: length)"));
+}
+
 // A server that redirects (http:// where it wants https://, a moved host) is not followed: the
 // run ends at the first answer and names the address to put in base_url (it had said "HTTP 301:"
 // twenty times, and that a run again would send every item).

@@ -44,6 +44,19 @@ HttpResponse from_cache(const CachedResponse& cached) {
   return r;
 }
 
+// An answer that named no label, as report.md quotes it: an empty answer, or one the API cut
+// (content filter, refusal, max_tokens), says why, or it reads as a blank sample.
+std::string invalid_sample(const ChatAnswer& answer) {
+  const std::string& why = answer.finish_reason;
+  const bool telling = why == "content_filter" || why == "refusal" || why == "length" ||
+                       why == "max_tokens" || why == "safety";
+  if (answer.text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return fmt::format("(an empty answer; finish_reason: {})", why.empty() ? "none given" : why);
+  std::string sample = answer.text.substr(0, kSampleChars);
+  if (telling) sample += fmt::format(" (finish_reason: {})", why);
+  return sample;
+}
+
 }  // namespace
 
 std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
@@ -202,7 +215,7 @@ void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double l
   if (p.invalid) {
     ++result_.invalid;
     if (result_.invalid_samples.size() < kInvalidSamples)
-      result_.invalid_samples.push_back(answer.text.substr(0, kSampleChars));
+      result_.invalid_samples.push_back(invalid_sample(answer));
     count_unlabelled(answer.text, cached, item);
   } else {
     unlabelled_in_a_row_ = 0;
