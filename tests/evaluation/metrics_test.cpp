@@ -46,6 +46,21 @@ TEST(QualityJson, ALabelNeitherInTestNorPredictedHasNoFigures) {
   EXPECT_DOUBLE_EQ(q["macro_f1"].get<double>(), mean);
 }
 
+// Token means are over the answers that reported usage: a failure and an answer without a
+// usage block are not zeros (they had pulled a mean of 150 down to 75).
+TEST(QualityJson, TokenMeansAreOverTheAnswersThatReportedUsage) {
+  std::vector<std::string> gold = {"a", "a", "b", "b"};
+  auto p = predicted({"a", "a", "b", "b"});
+  p[0].tokens_in = 100;
+  p[0].tokens_out = 4;
+  p[1].tokens_in = 200;
+  p[1].tokens_out = 6;
+  p[3].error = "HTTP 500 after 5 attempts";
+  nlohmann::json q = quality_json(gold, p, {"a", "b"});
+  EXPECT_DOUBLE_EQ(q["tokens_in_mean"].get<double>(), 150.0);
+  EXPECT_DOUBLE_EQ(q["tokens_out_mean"].get<double>(), 5.0);
+}
+
 TEST(QualityJson, IntervalContainsTheAccuracy) {
   std::vector<std::string> gold(50, "a");
   auto p = predicted(std::vector<std::string>(50, "a"));

@@ -76,6 +76,7 @@ nlohmann::json quality_json(const std::vector<std::string>& all_gold,
   predicted.reserve(predictions.size());
   std::size_t correct = 0, invalid = 0, errors = 0;
   double tokens_in = 0, tokens_out = 0;
+  std::size_t with_usage = 0;
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const Prediction& p = predictions[i];
     bool usable = !p.error && !p.invalid;
@@ -83,9 +84,15 @@ nlohmann::json quality_json(const std::vector<std::string>& all_gold,
     if (usable && p.label == gold[i]) ++correct;
     if (p.invalid) ++invalid;
     if (p.error) ++errors;
-    tokens_in += static_cast<double>(p.tokens_in);
-    tokens_out += static_cast<double>(p.tokens_out);
+    if (p.tokens_in > 0) {  // an answer that reported its usage
+      ++with_usage;
+      tokens_in += static_cast<double>(p.tokens_in);
+      tokens_out += static_cast<double>(p.tokens_out);
+    }
   }
+  // Over the answers that reported usage: failures and answers without a usage block sent
+  // tokens nobody counted, and had pulled the mean down as zeros.
+  const double usage_denom = with_usage == 0 ? 1.0 : static_cast<double>(with_usage);
   std::size_t n = predictions.size();
   ConfusionMatrix confusion = confusion_matrix(gold, predicted, labels);
   Interval ci = wilson_interval(correct, n);
@@ -103,8 +110,8 @@ nlohmann::json quality_json(const std::vector<std::string>& all_gold,
                         {"error_rate", static_cast<double>(errors) / denom},
                         {"errors", errors},
                         {"latency_ms", latency_json(predictions)},
-                        {"tokens_in_mean", tokens_in / denom},
-                        {"tokens_out_mean", tokens_out / denom},
+                        {"tokens_in_mean", tokens_in / usage_denom},
+                        {"tokens_out_mean", tokens_out / usage_denom},
                         {"per_class", per_class_json(confusion)},
                         {"confusion",
                          {{"labels", confusion.labels},
