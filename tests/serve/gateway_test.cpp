@@ -96,13 +96,30 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   nlohmann::json models = body_of(get("/v1/models"));
   EXPECT_EQ(models["now_ms"], 20001 * kDay) << models.dump();
   EXPECT_EQ(models["clock"], "replay");
-  // The replay's last time is kept for `tunecase pilot`, and cleared by a start on the wall clock.
+  // The replay's last time is kept for `tunecase pilot`, and a later start resumes the clock
+  // there: on the wall clock (viewing the replayed pilot; it had cleared the time and judged
+  // the pilot as of today), and with an earlier --replay-clock (it had judged the pilot before
+  // its first request). Each says so.
   gateway_->stop();
   EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
             std::to_string(20001 * kDay));
   start();  // no replay clock
-  EXPECT_EQ(body_of(get("/v1/models"))["clock"], "wall");
-  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey), "");
+  nlohmann::json resumed = body_of(get("/v1/models"));
+  EXPECT_EQ(resumed["clock"], "replay");
+  EXPECT_EQ(resumed["now_ms"], 20001 * kDay);
+  auto said = [&](const std::string& words) {
+    for (const std::string& note : gateway_->startup_notes())
+      if (note.find(words) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(said("this store was filled by a replay whose clock stood at"));
+  gateway_->stop();
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
+            std::to_string(20001 * kDay));
+  o.replay_clock_start = 19000 * kDay;
+  start("", o);
+  EXPECT_EQ(body_of(get("/v1/models"))["now_ms"], 20001 * kDay);
+  EXPECT_TRUE(said("the clock resumes there, since it never goes back"));
 }
 
 // The demo's pilot runs on a simulated clock of its own: its last time is kept at stop as a

@@ -12,6 +12,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dispatcher.h"
@@ -79,12 +80,10 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
           "store (--store)",
           200 * plan_.share * (1 - plan_.share)));
   }
+  resume_replay_clock();
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
-  // A start on the wall clock: the store's figures are no longer as of a replay's last time.
-  if (!replay_now_ && !options_.simulated_clock && store_->meta(kReplayClockKey).value_or("") != "")
-    store_->set_meta(kReplayClockKey, "");
   load_approaches(config);
   watch_ = std::make_unique<ModelWatch>(
       *store_, std::vector<ServedApproach*>{champion_.get(), challenger_.get()}, options_.clock,
@@ -300,6 +299,37 @@ void Gateway::stop(std::chrono::milliseconds grace) {
       fmt::print(stderr, "cannot record the replay clock's last time: {}\n", e.what());
     }
   }
+}
+
+// A store a replay filled keeps its clock's last time (stop()). A later start resumes that clock
+// rather than going back: --replay-clock with an earlier date had judged the pilot before its
+// first request (an empty report), and a start on the wall clock had cleared the time and
+// judged the replayed pilot as of today (a 52-day pilot read 329 days, its traffic and cost per
+// day divided to match).
+void Gateway::resume_replay_clock() {
+  if (options_.simulated_clock) return;
+  std::string stored = store_->meta(kReplayClockKey).value_or("");
+  int64_t at = 0;
+  if (stored.empty() ||
+      std::from_chars(stored.data(), stored.data() + stored.size(), at).ec != std::errc() ||
+      at <= 0)
+    return;
+  if (replay_now_) {
+    if (at <= replay_now_->load()) return;
+    plan_notes_.push_back(
+        fmt::format("the store's replay clock stood at {} UTC when its last replay stopped, after "
+                    "--replay-clock: the clock resumes there, since it never goes back",
+                    utc_text(at)));
+    replay_now_->store(at);
+    return;
+  }
+  replay_now_ = std::make_shared<std::atomic<int64_t>>(at);
+  options_.clock = [now = replay_now_] { return now->load(); };
+  plan_notes_.push_back(fmt::format(
+      "this store was filled by a replay whose clock stood at {} UTC: the gateway resumes that "
+      "clock, so the pilot's days, traffic and cost per day stay as of the replay (a request "
+      "without \"at\" is dated there too). For live traffic start on a new store (--store)",
+      utc_text(at)));
 }
 
 const PreviousRun& Gateway::previous_run() const {

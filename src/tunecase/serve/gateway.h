@@ -104,6 +104,7 @@ class Gateway {
   void handle(http::Request request, http::Responder responder);
   void classify(const http::Request& request, http::Responder responder);
   void feedback(const http::Request& request, http::Responder responder);
+  void resume_replay_clock();
   struct ParkedFeedback {
     Feedback feedback;
     FeedbackBody body;  // as sent, for the 404's words
