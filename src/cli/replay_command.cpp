@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -75,6 +76,20 @@ void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) 
 // very file trained on a split of all of it, the days replayed included, and the accuracy the
 // replay then measures is inflated.
 // Returns the warning ("" = none), said on stderr and kept in the report.
+// The train rows of the eval.json in `eval_dir` (or the file itself), when it says.
+std::optional<std::size_t> eval_train_rows(const std::string& eval_dir) {
+  if (eval_dir.empty()) return std::nullopt;
+  std::filesystem::path file = eval_dir;
+  if (std::filesystem::is_directory(file)) file /= "eval.json";
+  std::ifstream in(file, std::ios::binary);
+  nlohmann::json eval = nlohmann::json::parse(in, nullptr, false);
+  if (eval.is_discarded() || !eval.is_object() || !eval.contains("dataset") ||
+      !eval["dataset"].is_object() || !eval["dataset"].contains("train") ||
+      !eval["dataset"]["train"].is_number_unsigned())
+    return std::nullopt;
+  return eval["dataset"]["train"].get<std::size_t>();
+}
+
 std::string warn_if_trained_on_replayed_days(const std::string& eval_dir,
                                              const tunecase::ProjectConfig& config,
                                              int initial_days) {
@@ -186,6 +201,9 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   s.cost_per_error_usd = g.cost_per_error_usd;
   result.document = mon::replay_json({run}, s);
   result.document["gateway"] = a.gateway;
+  // This replay trained no first model: the gateway serves eval's (0 rows had been reported).
+  result.document.erase("initial_rows");
+  if (auto rows = eval_train_rows(a.eval)) result.document["served_model_train_rows"] = *rows;
   result.document["simplifications"] =
       "Through the gateway over HTTP on its replay clock: a day's labels arrive together after "
       "the delay; after each day `tunecase monitor` and `tunecase retrain --if-due` run on its "

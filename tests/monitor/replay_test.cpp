@@ -118,6 +118,17 @@ TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {
   EXPECT_NE(md.find("> **Warning:** the model learnt from the days replayed"), std::string::npos)
       << md;
   EXPECT_LT(md.find("Warning"), md.find("| policy |")) << md;
+  // Through a gateway the first model is the one it serves, with eval's rows when known: the
+  // replay trained none (it had read "First model trained on the first 120 days (0 rows)").
+  doc.erase("warning");
+  doc.erase("initial_rows");
+  doc["gateway"] = "http://127.0.0.1:8080";
+  doc["served_model_train_rows"] = 1457;
+  md = replay_markdown(doc);
+  EXPECT_NE(md.find("First model: the one the gateway serves (trained by eval on 1457 rows)"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find("rows)"), md.find("1457 rows)") + 5) << md;
 }
 
 TEST(Replay, BadInputIsAClearError) {

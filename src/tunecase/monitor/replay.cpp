@@ -390,17 +390,29 @@ std::string retrains_cell(const nlohmann::json& policy) {
 }  // namespace
 
 std::string replay_markdown(const nlohmann::json& doc) {
+  // Through a gateway the first model is the one it serves (eval trained it), not one this
+  // replay trained: its rows are eval.json's, when known.
+  std::string first_model =
+      doc.contains("gateway")
+          ? fmt::format("First model: the one the gateway serves{}; the first {} days not sent",
+                        doc.contains("served_model_train_rows")
+                            ? fmt::format(" (trained by eval on {} rows)",
+                                          doc["served_model_train_rows"].get<std::size_t>())
+                            : std::string(),
+                        doc["initial_days"].get<int>())
+          : fmt::format("First model trained on the first {} days{}",
+                        doc["initial_days"].get<int>(),
+                        doc.contains("initial_rows")
+                            ? fmt::format(" ({} rows)", doc["initial_rows"].get<std::size_t>())
+                            : std::string());
   std::string out = fmt::format(
-      "# Replay: {} under each retraining policy\n\nFirst model trained on the first {} days{}; "
+      "# Replay: {} under each retraining policy\n\n{}; "
       "labels arrive {} days late; accuracy alert below {:.0f}% ({} rule). {}.\n\n"
       "| policy | items | accuracy | errors | retrains | alerts | first alert | $ errors | $ "
       "retrains | $ total |\n|---|---|---|---|---|---|---|---|---|---|\n",
-      doc["approach"].get<std::string>(), doc["initial_days"].get<int>(),
-      doc.contains("initial_rows")
-          ? fmt::format(" ({} rows)", doc["initial_rows"].get<std::size_t>())
-          : std::string(),
-      doc["feedback_delay_days"].get<int>(), 100 * doc["accuracy_floor"].get<double>(),
-      doc["accuracy_rule"].get<std::string>(), doc["simplifications"].get<std::string>());
+      doc["approach"].get<std::string>(), first_model, doc["feedback_delay_days"].get<int>(),
+      100 * doc["accuracy_floor"].get<double>(), doc["accuracy_rule"].get<std::string>(),
+      doc["simplifications"].get<std::string>());
   if (doc.contains("warning"))  // under the title, before anything it puts in doubt
     out.insert(out.find("\n\n") + 2,
                fmt::format("> **Warning:** {}\n\n", doc["warning"].get<std::string>()));
