@@ -109,7 +109,8 @@
       // In shadow mode the champion answers every request and the shadow arm none.
       const share = d.pilot.mode === 'shadow' ? (a.role === 'shadow' || a.arm === 'shadow' ? 'none (shadow)' : pct(1))
         : total ? pct(a.requests / total) : '–';
-      return `<div class="tile ${esc(a.role)}" data-approach="${esc(a.approach)}" data-role="${esc(a.role)}">
+      const colour = colourOf(d, a.approach);
+      return `<div class="tile ${esc(a.role)}" data-approach="${esc(a.approach)}" data-role="${esc(a.role)}"${colour ? ` style="border-top-color:${colour}"` : ''}>
         <div class="name">${esc(a.approach)}<span class="badge role">${esc(a.role)}</span>${sim(a.basis)}</div>
         <p class="big" data-field="accuracy" data-value="${isNum(a.accuracy) ? a.accuracy : ''}">${pct(a.accuracy)}</p>
         <div class="muted">accuracy, 95% interval ${ci}</div>
@@ -157,7 +158,8 @@
       ${av ? '(always-valid 95% interval ' + points(av[0]) + ' to ' + points(av[1]) + ')' : ''}
       ${diff.test ? '<br>' + esc(diff.test.name) + ', p = ' + (isNum(diff.test.p_value) ? diff.test.p_value.toPrecision(2) : '–') : ''}</p>
       <p>sample ratio: ${srm ? (srm.mismatch ? '<span class="bad">mismatch</span>' : '<span class="good">as planned</span>') +
-        ' (planned share ' + pct(srm.planned_share) + ', p = ' + srm.p_value.toPrecision(2) + ')' : 'not checked in this mode'}</p>`;
+        ' (planned share ' + pct(srm.planned_share) + ', p = ' + srm.p_value.toPrecision(2) + ')'
+        : p.mode === 'split' ? 'not checked yet (no requests)' : 'not checked in this mode'}</p>`;
     renderPatterns(p.error_patterns);
   }
 
@@ -217,16 +219,22 @@
     return { first, labels };
   }
 
+  // The memo's colour for an approach it names (its order in decision.json), else by its place
+  // among the approaches of the charts: the tiles and the charts agree.
+  function colourOf(d, name) {
+    const approaches = [...new Set(d.days.map(r => r.approach))].sort();
+    const k = (d.colour_order || []).indexOf(name);
+    const at = k >= 0 ? k : approaches.indexOf(name);
+    return at >= 0 ? COLOURS[at % COLOURS.length] : null;
+  }
+
   function series(d, axis, field) {
     const approaches = [...new Set(d.days.map(r => r.approach))].sort();
     return approaches.map(name => {
       const values = axis.labels.map(() => null);
       for (const r of d.days) if (r.approach === name) values[r.day - axis.first] = field(r);
       const simulated = d.days.some(r => r.approach === name && r.basis === 'simulated');
-      // The memo's colour for an approach it names (its order in decision.json), else by place.
-      const k = (d.colour_order || []).indexOf(name);
-      const colour = COLOURS[(k >= 0 ? k : approaches.indexOf(name)) % COLOURS.length];
-      return { name: name + (simulated ? ' (simulated)' : ''), values, colour };
+      return { name: name + (simulated ? ' (simulated)' : ''), values, colour: colourOf(d, name) };
     });
   }
 
@@ -300,7 +308,7 @@
   // ---- Watch --------------------------------------------------------------------------------
   function renderWatch(d) {
     $('alerts').innerHTML = d.alerts.length
-      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b> ${esc(a.approach)}: ${esc(a.message)}
+      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b>${a.approach ? ' ' + esc(a.approach) : ''}: ${esc(a.message)}
           <span class="muted">since ${new Date(a.fired_at_ms).toISOString().slice(0, 16).replace('T', ' ')} UTC</span></li>`).join('') + '</ul>'
       : '<p class="good">none open</p>';
     $('models').innerHTML = d.models.length
@@ -317,7 +325,8 @@
   function renderMonitoring(m) {
     const drift = (m.drift && m.drift.detectors) || [];
     const terms = (m.drift && m.drift.emerging_terms) || [];
-    const cls = v => v === 'drift' || v === 'shift' || v === 'firing' ? 'bad' : v === 'watch' ? 'warn' : '';
+    const cls = v => v === 'drift' || v === 'shift' || v === 'firing' ? 'bad'
+      : v === 'watch' || v === 'moderate' ? 'warn' : v === 'stable' ? 'good' : '';
     const rows = drift.map(x => `<li>${esc(x.detector)}${x.approach ? ' · ' + esc(x.approach) : ''}:
       <b class="${cls(x.verdict)}">${esc(x.verdict || '')}</b> <span class="muted">${esc(x.summary || '')}</span></li>`).join('');
     const termRows = terms.slice(0, 8).map(t => `<li><b>${esc(t.term)}</b> ${int(t.current)} now vs ${int(t.reference)} before
@@ -347,7 +356,7 @@
           <td class="num">${pct(r.accuracy.memo && r.accuracy.memo.value)}${src(r.accuracy.memo)}</td>
           <td class="num">${pct(r.accuracy.pilot)} <span class="muted">n=${int(r.accuracy.pilot_labelled)} ${r.basis === 'simulated' ? 'simulated' : 'measured'}</span></td>
           <td class="num">${usd(r.usd_per_query.memo && r.usd_per_query.memo.value)}${src(r.usd_per_query.memo)}</td>
-          <td class="num">${usd(r.usd_per_query.pilot)} <span class="muted">${r.basis === 'simulated' ? 'simulated' : 'measured'}</span></td></tr>`).join('')}
+          <td class="num">${usd(r.usd_per_query.pilot)}${isNum(r.usd_per_query.pilot) ? ` <span class="muted">${r.basis === 'simulated' ? 'simulated' : 'measured'}</span>` : ' <span class="muted">no per-request cost</span>'}</td></tr>`).join('')}
         </tbody></table></div>`;
     }
     if (c.volume) {
