@@ -600,10 +600,11 @@ std::optional<std::string> unflushed_run_note(const PreviousRun& run, const std:
   std::string after =
       run.last_batch > 0
           ? fmt::format(
-                "about {} (estimated: the size of its last commit; a run that stopped or died "
-                "while the store was failing, as its record cannot then be written, lost what it "
-                "answered since: its stderr says how many)",
-                run.last_batch)
+                "about {} (estimated: the size of its last commit). A run that stopped or died "
+                "while the store was failing lost everything it answered from that record on, as "
+                "no record can be written then: a stop says how many on its stderr, a kill leaves "
+                "no count (your clients' requests since {} UTC bound it)",
+                run.last_batch, run.at_ms > 0 ? utc_text(run.at_ms) : std::string("then"))
           : std::string("how many is not known (the record was written before its first commit)");
   return fmt::format(
       "the previous run of instance '{}' stopped without flushing its log{}: {} acknowledged "
