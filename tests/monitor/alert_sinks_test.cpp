@@ -10,6 +10,7 @@
 #include "tunecase/core/utc_time.h"
 #include "tunecase/http/server.h"
 #include "tunecase/monitor/alert_sinks.h"
+#include "tunecase/monitor/drift.h"
 
 namespace tunecase::monitor::testing {
 namespace {
@@ -43,6 +44,40 @@ std::vector<nlohmann::json> lines(const std::filesystem::path& file) {
 }
 
 using AlertSinks = StoreTest;
+
+// A drift alert cleared by a run whose reference window reaches into the window it fired on:
+// the rolling reference may have taken the shift in, and the resolution says so; one cleared
+// with the old reference (the traffic back) says nothing more.
+TEST_F(AlertSinks, ADriftAlertClearedByAReferenceHoldingItsDaysSaysSo) {
+  constexpr int64_t kDay = 86'400'000;
+  AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
+  auto windows = [&](int64_t current_from, int64_t current_to) {
+    return nlohmann::json{{"reference_from", current_from - 28 * kDay},
+                          {"current_from", current_from},
+                          {"current_to", current_to}};
+  };
+  const int64_t fired_from = 20'000 * kDay, fired_to = 20'007 * kDay;
+  Finding fired = firing(kDriftDomain, "");
+  fired.details["windows_ms"] = windows(fired_from, fired_to);
+  apply_findings(*store_, {fired}, fired_to + 1, out);
+  Finding back = clear(kDriftDomain, "");
+  back.details["windows_ms"] = windows(fired_from - kDay, fired_to - kDay);  // not reached in
+  auto first = apply_findings(*store_, {back}, fired_to + 2, out);
+  ASSERT_EQ(first.resolved.size(), 1u);
+  EXPECT_EQ(first.resolved[0].message.find("new normal"), std::string::npos);
+  apply_findings(*store_, {fired}, fired_to + 3, out);
+  Finding later = clear(kDriftDomain, "");
+  later.details["windows_ms"] = windows(fired_to + 28 * kDay, fired_to + 35 * kDay);
+  auto second = apply_findings(*store_, {later}, fired_to + 35 * kDay, out);
+  ASSERT_EQ(second.resolved.size(), 1u);
+  EXPECT_NE(
+      second.resolved[0].message.find(fmt::format(
+          "the reference window now holds days of the window it fired on, {} to {}",
+          utc_text(fired_from, false).substr(0, 10), utc_text(fired_to - 1, false).substr(0, 10))),
+      std::string::npos)
+      << second.resolved[0].message;
+  EXPECT_NE(second.resolved[0].message.find("new normal"), std::string::npos);
+}
 
 TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves) {
   FakeWebhook hook;

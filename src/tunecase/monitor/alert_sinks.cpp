@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -99,6 +100,29 @@ void deliver(Store& store, std::vector<nlohmann::json> events, WebhookPoster* we
   store.set_meta(kPendingKey, kept.dump());
 }
 
+// A drift detector compares the current window with the reference window before it, and both
+// roll with the days: a shift that persists fills the reference window too, and the detector
+// then reads stable though the traffic never went back. Said when the reference window of the
+// run that clears the alert reaches into the current window of the run that fired it.
+std::string taken_in_note(const Alert& open, const Finding& clear) {
+  if (open.kind.rfind("drift_", 0) != 0 || !clear.details.is_object() ||
+      !clear.details.contains("windows_ms"))
+    return "";
+  nlohmann::json fired = nlohmann::json::parse(open.details_json, nullptr, false);
+  if (!fired.is_object() || !fired.contains("windows_ms")) return "";
+  const int64_t fired_from = fired["windows_ms"].value("current_from", int64_t{0});
+  const int64_t fired_to = fired["windows_ms"].value("current_to", int64_t{0});
+  const int64_t reference_to = clear.details["windows_ms"].value("current_from", int64_t{0});
+  if (fired_to <= fired_from || reference_to <= fired_from) return "";
+  return fmt::format(
+      " (the reference window now holds days of the window it fired on, {} to {}: a shift that "
+      "persists becomes the reference, so this may be the new normal rather than the old traffic "
+      "back; compare with the days before {})",
+      utc_text(fired_from, false).substr(0, 10),
+      utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10),
+      utc_text(fired_from, false).substr(0, 10));
+}
+
 }  // namespace
 
 std::unique_ptr<WebhookPoster> make_http_webhook(
@@ -161,7 +185,7 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
         // The event gives today's figures (those that cleared it) and keeps the firing ones.
         Alert a = *open;
         a.resolved_at_ms = now_ms;
-        if (!f.message.empty()) a.message = f.message;
+        if (!f.message.empty()) a.message = f.message + taken_in_note(*open, f);
         nlohmann::json details = f.details.is_object() ? f.details : nlohmann::json::object();
         details["fired_message"] = open->message;
         a.details_json = details.dump();

@@ -261,7 +261,15 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
       if (c.approach == approach) in.reference_labels.push_back(std::move(c));
     in.mix_reference_from[approach] = iso_date(from);
   }
-  return detect_drift(in, s);
+  DriftReport report = detect_drift(in, s);
+  // The windows each finding judged, so that a resolution can tell a shift that went away from
+  // one the rolling reference window has taken in (alert_sinks).
+  for (Finding& f : report.findings)
+    if (f.details.is_object())
+      f.details["windows_ms"] = {{"reference_from", ref_first * kDayMs},
+                                 {"current_from", cur_first * kDayMs},
+                                 {"current_to", end_day * kDayMs}};
+  return report;
 }
 
 }  // namespace tunecase::monitor
