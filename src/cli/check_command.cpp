@@ -85,6 +85,10 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
                       "but its {} cannot be read: {}",
                       config.file.string(), a.name, a.where, key, what));
     };
+    if (a.is_llm() && a.llm.model.empty())  // eval stops on it, after reading the data
+      throw tunecase::UserError(fmt::format(
+          "{}: approach '{}' has no model; add model = \"<model id>\" to its [[approach]] table",
+          a.where, a.name));
     if (a.is_llm()) {
       try {
         if (!a.llm.template_file.empty()) (void)tunecase::load_prompt_template(a.llm.template_file);

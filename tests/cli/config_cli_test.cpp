@@ -159,6 +159,14 @@ TEST(ConfigCli, CheckReadsThePriceCatalogueEvalUses) {
   r = run_cli_with_env("TUNECASE_PRICES=" + dir.str() + "/none.toml ", "check --config " + config);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("prices not known"), std::string::npos) << r.output;
+  // An LLM approach without a model stops eval after the data is read: check says it first (it
+  // had called the config valid).
+  write(config, data_table() + "[[approach]]\nname = \"api\"\nkind = \"openai\"\n");
+  r = run_cli("check --config " + config);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("approach 'api' has no model; add model = \"<model id>\""),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {
