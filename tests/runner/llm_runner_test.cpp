@@ -466,6 +466,28 @@ TEST_F(RunnerTest, UnreadableAnswersAreChargedTheirWorstCaseSoTheCapHolds) {
   EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("could not be read"));
 }
 
+// An answer cut off mid-body after its HTTP 200 header was answered, and likely billed: it is
+// retried (the item still needs an answer), and the cut attempt costs its worst case, so the
+// cap holds (it had been charged $0, and a cap of $0.01 let $0.019 be billed).
+TEST_F(RunnerTest, AnAnswerCutOffAfterItsHeaderIsChargedItsWorstCase) {
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    if (attempt > 0) return echo(r, 0);
+    HttpResponse cut;
+    cut.transport_error = "request to 127.0.0.1 failed: end of stream";
+    cut.status_before_failure = 200;
+    return cut;
+  });
+  options_.concurrency = 1;
+  options_.max_cost_usd = 0.0025;
+  LlmRunResult r = run(client, make_items(40));
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_LE(r.spent_usd, *options_.max_cost_usd);
+  double measured = 0;
+  for (const auto& p : r.predictions) measured += p.cost_usd.value_or(0);
+  EXPECT_GT(r.spent_usd, measured * 1.5) << "each cut attempt charged its worst case";
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("cut off after HTTP 2xx"));
+}
+
 // Which items a run scored (not "not run").
 std::vector<std::size_t> scored_items(const LlmRunResult& r) {
   std::vector<std::size_t> out;

@@ -563,15 +563,20 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void fail_on(const std::shared_ptr<Conn>& conn, std::string error, bool timed_out = false) {
     auto ex = std::move(conn->exchange);
+    const long header_status = conn->parser && conn->parser->is_header_done()
+                                   ? static_cast<long>(conn->parser->get().result_int())
+                                   : 0;
     conn->parser.reset();
     release(conn, false);
-    fail(ex, std::move(error), timed_out);
+    fail(ex, std::move(error), timed_out, header_status);
   }
 
-  void fail(const std::shared_ptr<Exchange>& ex, std::string error, bool timed_out) {
+  void fail(const std::shared_ptr<Exchange>& ex, std::string error, bool timed_out,
+            long header_status = 0) {
     HttpResponse r;
     r.transport_error = std::move(error);
     r.timed_out = timed_out;
+    r.status_before_failure = header_status;
     finish(ex, std::move(r));
   }
 

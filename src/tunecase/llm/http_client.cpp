@@ -216,6 +216,7 @@ class CurlMultiClient final : public HttpClient {
       if (code == CURLE_OK) {
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
       } else {
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status_before_failure);
         t->response.status = 0;
         t->response.timed_out = code == CURLE_OPERATION_TIMEDOUT;
         t->response.transport_error = describe_failure(*t, code);

@@ -41,6 +41,9 @@ struct HttpResponse {
   // ("timed out after 60000 ms", "connection refused to 127.0.0.1:9").
   std::string transport_error;
   bool timed_out = false;
+  // With transport_error: the status line of an answer whose header arrived and whose body was
+  // then cut off (0: no header arrived). A 2xx cut off mid-body was answered, and likely billed.
+  long status_before_failure = 0;
   bool too_large = false;  // the body passed the request's max_response_bytes
   // The request never left: this machine ran out of open files, sockets or memory (EMFILE,
   // ENFILE, ENOBUFS, ENOMEM). No fault of the endpoint's.

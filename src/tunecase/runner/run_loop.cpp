@@ -339,10 +339,13 @@ void RunLoop::release(std::size_t item, double used_tokens, double spent_usd) {
 void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   Attempt& a = active_.at(item);
   limiter_.settle(a.tokens, 0);  // a failed attempt used no tokens; the next one takes again
-  if (response.timed_out && price_ && a.reserved) {
+  const bool cut_off =
+      response.status_before_failure >= 200 && response.status_before_failure < 300;
+  if ((response.timed_out || cut_off) && price_ && a.reserved) {
     // The request reached the provider, which may have answered and billed it after we stopped
-    // waiting: the cap counts it at its worst case, as an answer without usage is counted.
-    ++timed_out_attempts_;
+    // waiting, or answered (HTTP 2xx) and the body was cut off: the cap counts it at its worst
+    // case, as an answer without usage is counted.
+    ++(cut_off ? cut_off_answers_ : timed_out_attempts_);
     budget_.settle(a.worst_usd, a.worst_usd);
     a.reserved = false;
   }
@@ -522,6 +525,9 @@ std::string RunLoop::spent_basis() const {
   if (timed_out_attempts_ > 0)
     worst.push_back(fmt::format("{} timed-out request{} the provider may have billed",
                                 timed_out_attempts_, timed_out_attempts_ == 1 ? "" : "s"));
+  if (cut_off_answers_ > 0)
+    worst.push_back(fmt::format("{} answer{} cut off after HTTP 2xx (likely billed)",
+                                cut_off_answers_, cut_off_answers_ == 1 ? "" : "s"));
   if (unreadable_answers_ > 0)
     worst.push_back(fmt::format("{} answer{} that could not be read (HTTP 2xx, so likely billed)",
                                 unreadable_answers_, unreadable_answers_ == 1 ? "" : "s"));

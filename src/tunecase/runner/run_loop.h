@@ -137,6 +137,7 @@ class RunLoop {
   int64_t unpriced_answers_ = 0;    // answers without token usage: charged their worst case
   int64_t timed_out_attempts_ = 0;  // priced attempts that timed out: charged their worst case
   int64_t unreadable_answers_ = 0;  // priced 2xx answers that could not be read: the same
+  int64_t cut_off_answers_ = 0;     // priced 2xx answers whose body was cut off: the same
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };
