@@ -353,8 +353,33 @@ TEST_F(RunnerTest, ARedirectEndsTheRunAndNamesTheAddress) {
   });
   const std::string stop = stop_message(client, 200);
   EXPECT_THAT(stop, HasSubstr("redirects to https://llm.example.com/v1/chat/completions"));
-  EXPECT_THAT(stop, HasSubstr("set base_url to the address it names"));
+  EXPECT_THAT(stop,
+              HasSubstr("set base_url = \"https://llm.example.com/v1\" if that is the server"));
   EXPECT_LE(client.requests(), 16u);  // the requests in flight at most
+}
+
+// A run again of a finished run whose errors were the items' own 400s (a content filter, a
+// text too long): the cache answers the rest, and only those items are sent, one after another.
+// The endpoint answered this request shape before, so their refusals do not stop the run (it
+// stopped every run again after twenty, and left no eval.json).
+TEST_F(RunnerTest, ARunAgainSendingOnlyItemsTheServerRefusesGoesOn) {
+  options_.cache_file = dir_ / "cache.sqlite";
+  options_.max_attempts = 1;
+  auto refusing = [](const HttpRequest& r, int) {
+    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
+    HttpResponse refused;
+    refused.status = 400;
+    refused.body = R"({"error":{"message":"content filter"}})";
+    return refused;
+  };
+  FakeClient first_client(refusing);
+  LlmRunResult first = run(first_client, make_items(120));
+  ASSERT_EQ(first.errors, 40u);
+  FakeClient again_client(refusing);
+  LlmRunResult again = run(again_client, make_items(120));  // no UserError: it goes on
+  EXPECT_EQ(again_client.requests(), 40u);
+  EXPECT_EQ(again.errors, 40u);
+  EXPECT_EQ(again.cache_hits, 80u);
 }
 
 // An endpoint whose every answer is unreadable (an HTML page from a proxy) ends the run too.

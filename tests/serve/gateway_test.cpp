@@ -96,6 +96,16 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   nlohmann::json models = body_of(get("/v1/models"));
   EXPECT_EQ(models["now_ms"], 20001 * kDay) << models.dump();
   EXPECT_EQ(models["clock"], "replay");
+  // Kept after each commit too, not only at a clean stop: a replay killed part-way resumes where
+  // its stored traffic ends.
+  get("/v1/pilot");  // commits the log
+  bool kept = false;
+  for (int i = 0; i < 100 && !kept; ++i) {
+    kept = open_store((dir_ / "store.db").string())->meta(kReplayClockKey) ==
+           std::to_string(20001 * kDay);
+    if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(kept);
   // The replay's last time is kept for `tunecase pilot`, and a later start resumes the clock
   // there: on the wall clock (viewing the replayed pilot; it had cleared the time and judged
   // the pilot as of today), and with an earlier --replay-clock (it had judged the pilot before
@@ -269,6 +279,26 @@ TEST_F(GatewayTest, FeedbackForAPredictionLostInAKillSaysSo) {
   Reply unknown_count = post("/v1/feedback", R"({"id":"never-seen","label":"login"})");
   EXPECT_NE(unknown_count.body.find("how many were lost is not known"), std::string::npos)
       << unknown_count.body;
+  // Another replica killed after this one started, its loss recorded by its restart: this
+  // replica, which stayed up, names that run for a prediction it lost (it had taken a
+  // prediction made after its own start for one of its own, and said nothing).
+  const int64_t killed_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  open_store((dir_ / "store.db").string())
+      ->set_meta(fmt::format("serve.lost.other.{}", killed_at),
+                 nlohmann::json{{"instance", "other"},
+                                {"at_ms", killed_at},
+                                {"estimate", 5},
+                                {"unsaved_at_record", 0},
+                                {"found_at_ms", killed_at + 5000}}
+                     .dump());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the list is read again
+  Reply other = feedback_at(killed_at + 500);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_NE(other.body.find("a run of instance 'other' that stopped without flushing its log"),
+            std::string::npos)
+      << other.body;
 }
 
 TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {

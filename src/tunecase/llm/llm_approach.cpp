@@ -141,14 +141,18 @@ std::string LlmApproach::failure_text(const HttpResponse& response) const {
     // Not followed: a redirect would send the prompt and the key to an address the config does
     // not name. The usual cause is http:// where the server wants https://, or a moved host.
     auto location = response.headers.find("location");
+    const std::string to =
+        location != response.headers.end() ? location->second.substr(0, 200) : std::string();
+    // base_url is the address before the API's path, which tunecase appends.
+    std::string base = to.substr(0, to.find('?'));
+    for (std::string_view path : {"/chat/completions", "/messages"})
+      if (base.size() > path.size() && base.ends_with(path)) base.resize(base.size() - path.size());
     why = fmt::format(
         "HTTP {}: the server redirects{}; tunecase does not follow redirects (they would send "
-        "the key and the texts to an address the config does not name): set base_url to the "
-        "address it names",
-        response.status,
-        location != response.headers.end() && !location->second.empty()
-            ? fmt::format(" to {}", location->second.substr(0, 200))
-            : std::string(" (no Location given)"));
+        "the key and the texts to an address the config does not name): {}",
+        response.status, to.empty() ? " (no Location given)" : " to " + to,
+        to.empty() ? std::string("check base_url")
+                   : fmt::format("set base_url = \"{}\" if that is the server", base));
   }
   if (response.status == 401 || response.status == 403)
     why +=

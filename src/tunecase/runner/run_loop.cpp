@@ -382,11 +382,11 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         "approach '{}': cannot reach {} ({}) after {} attempts; check base_url and that the "
         "server is running",
         approach_.name(), approach_.provider().endpoint(), why, a.attempts));
-  } else if (response.status >= 300 && response.status < 400 && !any_answer_) {
+  } else if (response.status >= 300 && response.status < 400 && !answered_before()) {
     // Every item would be redirected alike: said once, with the address to use.
     abort(fmt::format("approach '{}': {} answered {}", approach_.name(),
                       approach_.provider().endpoint(), why));
-  } else if ((response.status == 404 || response.status == 405) && !any_answer_) {
+  } else if ((response.status == 404 || response.status == 405) && !answered_before()) {
     // No such path on the server: every item would get the same answer. The usual cause is a
     // base_url that already ends with the API's path (/chat/completions, /messages).
     abort(fmt::format(
@@ -397,8 +397,14 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
         approach_.name(), approach_.provider().endpoint(), response.status, why));
   }
   // Any failure counts toward the run's stop: twenty items in a row refused with the same 400
-  // (a request field the server rejects) are no more worth sending than twenty time-outs.
-  count_failure(why, a.attempts);
+  // (a request field the server rejects) are no more worth sending than twenty time-outs. Once
+  // this request shape has been answered (in this run, or in the run whose answers the cache
+  // holds), a 4xx refusal is the item's own (a content filter, a text too long): a run again
+  // sends only such items, one after another, and it had stopped every such run.
+  const bool items_own = answered_before() && response.status >= 400 && response.status < 500 &&
+                         response.status != 401 && response.status != 403 &&
+                         response.status != 404 && response.status != 405 && response.status != 429;
+  if (!items_own) count_failure(why, a.attempts);
   result_.predictions[item].error =
       fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
   ++result_.errors;

@@ -138,6 +138,9 @@ class RunLoop {
   int64_t timed_out_attempts_ = 0;  // priced attempts that timed out: charged their worst case
   int64_t unreadable_answers_ = 0;  // priced 2xx answers that could not be read: the same
   int64_t cut_off_answers_ = 0;     // priced 2xx answers whose body was cut off: the same
+  // The endpoint has answered this request shape: in this run, or in the run whose answers the
+  // cache gave it.
+  bool answered_before() const { return any_answer_ || result_.cache_hits > 0; }
   std::optional<std::string> abort_;
   SteadyClock::time_point started_;
 };

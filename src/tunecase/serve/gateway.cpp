@@ -23,6 +23,15 @@
 namespace tunecase::serve {
 namespace {
 
+// The replay clock's time in the store: the latest of this replica's and what is there (replicas
+// on replay clocks stop one after another, and the store keeps the latest of their times).
+void keep_latest_replay_time(Store& store, int64_t mine) {
+  std::string stored = store.meta(kReplayClockKey).value_or("");
+  int64_t before = 0;
+  if (!stored.empty()) std::from_chars(stored.data(), stored.data() + stored.size(), before);
+  if (mine > before) store.set_meta(kReplayClockKey, std::to_string(mine));
+}
+
 // The answers the server gives by itself (413, 503, ...) in the gateway's error shape.
 http::Response error_page(int status, const std::string& message) {
   http::Response r = http::default_error_page(status, message);
@@ -93,6 +102,20 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   store_->set_meta(kServedLabelsKey, nlohmann::json(labels_).dump());
   metrics_ = std::make_unique<Metrics>();
   options_.log.instance = options_.log.instance.empty() ? "default" : options_.log.instance;
+  // On a replay clock the store keeps the clock's time after each commit, not only at a clean
+  // stop: a replay killed part-way is resumed where its stored traffic ends (a restart had
+  // judged it as of today, or from the replay's first date with 400 predictions shown as 1).
+  if (replay_now_) {
+    auto kept = std::make_shared<std::atomic<int64_t>>(0);
+    options_.log.after_commit = [now = replay_now_, kept,
+                                 then = options_.log.after_commit](Store& store) {
+      if (then) then(store);
+      const int64_t t = now->load();
+      if (t <= kept->load()) return;
+      kept->store(t);
+      keep_latest_replay_time(store, t);
+    };
+  }
   log_ = std::make_unique<PredictionLog>(*store_, options_.log);
   background_ = std::make_unique<BlockingPool>(options_.store_threads, 4096);
   DispatchSettings settings;
@@ -290,11 +313,7 @@ void Gateway::stop(std::chrono::milliseconds grace) {
     try {
       // Replicas on replay clocks stop one after another: the store keeps the latest of their
       // times, not the last to stop's (its report then counted up to an earlier time).
-      int64_t mine = replay_now_ ? replay_now_->load() : options_.clock();
-      std::string stored = store_->meta(kReplayClockKey).value_or("");
-      int64_t before = 0;
-      if (!stored.empty()) std::from_chars(stored.data(), stored.data() + stored.size(), before);
-      store_->set_meta(kReplayClockKey, std::to_string(std::max(mine, before)));
+      keep_latest_replay_time(*store_, replay_now_ ? replay_now_->load() : options_.clock());
     } catch (const std::exception& e) {
       fmt::print(stderr, "cannot record the replay clock's last time: {}\n", e.what());
     }

@@ -530,7 +530,9 @@ std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
       int64_t until = w.at_ms + kLastMomentsMs;
       if (w.found_at_ms > 0) until = std::min(until, w.found_at_ms);
       if (*made < from || *made > until) continue;
-      if (*made >= process_started_ms_) break;  // this run's own, not lost by an earlier one
+      // This run's own, not lost by an earlier run of this instance (another instance's run
+      // may well have died after this one started: a replica that stayed up).
+      if (w.instance == options_.log.instance && *made >= process_started_ms_) break;
       return text + fmt::format(
                         " (it was answered at {} UTC, in the last moments of a run of instance "
                         "'{}' that stopped without flushing its log at {} UTC: most likely lost "
