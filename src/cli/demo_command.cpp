@@ -133,11 +133,12 @@ void run(const DemoArgs& a) {
   for (const auto& p : replayed.document["policies"]) {
     fmt::print(
         "   {:<10} accuracy {:.1f}% (measured), {} retrains, {} alerts, first alert {}, "
-        "${:.0f} of errors + retrains (assumed prices)\n",
+        "{} of errors + retrains (assumed prices)\n",
         p["policy"].get<std::string>(), 100 * p["accuracy"].get<double>(), p["retrains"].get<int>(),
         p["alerts"].get<int>(),
         p["first_alert"].is_null() ? std::string("none") : p["first_alert"].get<std::string>(),
-        p["total_usd"].get<double>());
+        p["total_usd"].is_number() ? fmt::format("${:.0f}", p["total_usd"].get<double>())
+                                   : std::string("unknown"));
   }
   if (replayed.document.contains("drift"))
     for (const auto& f : replayed.document["drift"]["first_firing"])

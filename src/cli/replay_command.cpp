@@ -198,7 +198,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   s.feedback_delay_days = a.delay_days;
   s.monitor = config.monitor;
   s.retrain = config.retrain;
-  s.cost_per_error_usd = g.cost_per_error_usd;
+  s.cost_per_error_usd = config.business.cost_per_error_usd;
   result.document = mon::replay_json({run}, s);
   result.document["gateway"] = a.gateway;
   // This replay trained no first model: the gateway serves eval's (0 rows had been reported).
@@ -240,7 +240,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
   s.feedback_delay_days = delay_days;
   s.monitor = config.monitor;
   s.retrain = config.retrain;
-  s.cost_per_error_usd = config.business.cost_per_error_usd.value_or(0);
+  s.cost_per_error_usd = config.business.cost_per_error_usd;
   auto started = std::chrono::steady_clock::now();
   auto runs = tunecase::monitor::replay(items, s);
   ReplayRun result;

@@ -131,6 +131,27 @@ TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {
   EXPECT_EQ(md.find("rows)"), md.find("1457 rows)") + 5) << md;
 }
 
+// Prices not set are unknown, never $0: "none" had read as the cheapest policy ($0 of errors).
+TEST(Replay, UnsetPricesAreUnknownNotZero) {
+  ReplaySettings s = settings();
+  s.policies = {"none", "scheduled"};
+  s.drift = false;
+  s.cost_per_error_usd.reset();
+  s.retrain.usd_per_retrain.reset();
+  auto runs = replay(replay_items(examples(3000)), s);
+  nlohmann::json doc = replay_json(runs, s);
+  for (const auto& p : doc["policies"]) {
+    EXPECT_TRUE(p["error_usd"].is_null()) << p.dump();
+    EXPECT_TRUE(p["total_usd"].is_null()) << p.dump();
+  }
+  EXPECT_TRUE(doc["cost_per_error_usd"].is_null());
+  std::string md = replay_markdown(doc);
+  EXPECT_NE(md.find("| unknown |"), std::string::npos) << md;
+  EXPECT_NE(md.find("set them to compare the policies' cost"), std::string::npos) << md;
+  // No retrain costs $0 whatever its price; errors and the total are what is unknown.
+  EXPECT_NE(md.find("| unknown | $0 | unknown |"), std::string::npos) << md;
+}
+
 TEST(Replay, BadInputIsAClearError) {
   Examples e = examples(100);
   e[3].time = "yesterday";

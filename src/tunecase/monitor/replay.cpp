@@ -193,7 +193,7 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
     run.items += day.n;
     run.errors += day.n - day.correct;
   }
-  run.error_usd = static_cast<double>(run.errors) * s.cost_per_error_usd;
+  run.error_usd = static_cast<double>(run.errors) * s.cost_per_error_usd.value_or(0);
   run.retrain_usd = run.retrains * s.retrain.usd_per_retrain.value_or(0);
   return run;
 }
@@ -317,8 +317,10 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
       {"min_labelled", s.monitor.min_labelled},
       {"every_weeks", s.retrain.every_weeks},
       {"within_days", s.retrain.within_days},
-      {"cost_per_error_usd", s.cost_per_error_usd},
-      {"usd_per_retrain", s.retrain.usd_per_retrain.value_or(0)},
+      {"cost_per_error_usd",
+       s.cost_per_error_usd ? nlohmann::json(*s.cost_per_error_usd) : nlohmann::json()},
+      {"usd_per_retrain",
+       s.retrain.usd_per_retrain ? nlohmann::json(*s.retrain.usd_per_retrain) : nlohmann::json()},
       {"emergency_usd", s.retrain.emergency_usd},
       {"provenance",
        "measured: accuracy of the replayed approach on the file; assumed: cost per error, cost "
@@ -351,9 +353,14 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
          {"most_labelled_in_a_day", r.most_labelled},
          {"first_alert",
           r.first_alert_day ? nlohmann::json(iso_date(*r.first_alert_day)) : nlohmann::json()},
-         {"error_usd", r.error_usd},
-         {"retrain_usd", r.retrain_usd},
-         {"total_usd", r.error_usd + r.retrain_usd},
+         // A price not set is unknown, never $0 ("none" had read as the cheapest policy).
+         {"error_usd", s.cost_per_error_usd ? nlohmann::json(r.error_usd) : nlohmann::json()},
+         {"retrain_usd", s.retrain.usd_per_retrain || r.retrains == 0
+                             ? nlohmann::json(r.retrain_usd)
+                             : nlohmann::json()},
+         {"total_usd", s.cost_per_error_usd && (s.retrain.usd_per_retrain || r.retrains == 0)
+                           ? nlohmann::json(r.error_usd + r.retrain_usd)
+                           : nlohmann::json()},
          {"days", days}});
     if (r.drift_checked) {
       nlohmann::json drift = nlohmann::json::array();
@@ -416,14 +423,24 @@ std::string replay_markdown(const nlohmann::json& doc) {
   if (doc.contains("warning"))  // under the title, before anything it puts in doubt
     out.insert(out.find("\n\n") + 2,
                fmt::format("> **Warning:** {}\n\n", doc["warning"].get<std::string>()));
+  auto usd = [](const nlohmann::json& v) {
+    return v.is_number() ? fmt::format("${:.0f}", v.get<double>()) : std::string("unknown");
+  };
   for (const auto& p : doc["policies"])
-    out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | ${:.0f} | ${:.0f} | ${:.0f} |\n",
+    out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | {} | {} | {} |\n",
                        p["policy"].get<std::string>(), p["items"].get<int64_t>(),
                        100 * p["accuracy"].get<double>(), p["errors"].get<int64_t>(),
                        retrains_cell(p), p["alerts"].get<int>(),
                        p["first_alert"].is_string() ? p["first_alert"].get<std::string>() : "none",
-                       p["error_usd"].get<double>(), p["retrain_usd"].get<double>(),
-                       p["total_usd"].get<double>());
+                       usd(p["error_usd"]), usd(p["retrain_usd"]), usd(p["total_usd"]));
+  std::vector<std::string> unset;
+  if (!doc["cost_per_error_usd"].is_number()) unset.push_back("[business] cost_per_error_usd");
+  if (!doc["usd_per_retrain"].is_number()) unset.push_back("[retrain] usd_per_retrain");
+  if (!unset.empty())
+    out += fmt::format(
+        "\nThe money columns are unknown where a price is not set ({}): set {} to compare the "
+        "policies' cost; they are compared on accuracy and errors alone meanwhile.\n",
+        fmt::join(unset, ", "), unset.size() == 1 ? "it" : "them");
   for (const auto& p : doc["policies"]) {
     if (p.value("judged_days", 1) > 0) continue;
     out += fmt::format(

@@ -35,9 +35,9 @@ struct ReplaySettings {
   ApproachConfig approach;  // a local approach
   int initial_days = 60;    // the first model trains on the file's first days
   int feedback_delay_days = 3;
-  MonitorSettings monitor;  // the accuracy rule
-  RetrainSettings retrain;  // every_weeks, within_days, usd_per_retrain
-  double cost_per_error_usd = 0;
+  MonitorSettings monitor;                   // the accuracy rule
+  RetrainSettings retrain;                   // every_weeks, within_days, usd_per_retrain
+  std::optional<double> cost_per_error_usd;  // [business]; none: the errors' cost is unknown
   std::vector<std::string> policies = {"none", "scheduled", "triggered"};
   bool drift = true;  // run the drift detectors weekly in the first policy's replay
 };
