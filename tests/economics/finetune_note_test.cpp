@@ -37,6 +37,21 @@ TEST(FinetuneNote, SaysWhatTheSubsetRunPredictedAboutTheFullRun) {
   EXPECT_NE(lines[2].find("30.1% of its training cost"), std::string::npos) << lines[2];
 }
 
+// An accuracy typed into the config (decide without --eval) is assumed, with no interval: it had
+// read "80.0% [80.0%–80.0%] (measured)" beside a table that called it assumed.
+TEST(FinetuneNote, ATypedAccuracyIsAssumedWithoutAnInterval) {
+  Scenario s;
+  ApproachInputs typed = tuned("ft", 1.0, 3769, 0.8, 20);
+  typed.accuracy = Figure{0.8, Source::assumed, false};
+  typed.error_rate_low = typed.error_rate_high = Figure{0.2, Source::assumed, false};
+  typed.training_usd = Figure{20, Source::measured, false};
+  s.approaches = {typed};
+  auto lines = finetune_lines(s);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("accuracy 80.0% (assumed)"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("[80.0%"), std::string::npos) << lines[0];
+}
+
 TEST(FinetuneNote, IsEmptyWithoutFineTunedModelsAndComparesOnlyOneBaseModel) {
   Scenario s;
   s.approaches = {ApproachInputs{}};

@@ -13,14 +13,17 @@ namespace {
 std::string accuracy_text(const ApproachInputs& a) {
   if (!a.accuracy.known()) return "accuracy UNKNOWN";
   std::string out = percent(a.accuracy.get());
-  if (a.error_rate_low.known() && a.error_rate_high.known())
+  // A typed accuracy has no interval ("80.0% [80.0%–80.0%]" had read as a certain measurement).
+  if (a.accuracy.source == Source::measured && a.error_rate_low.known() &&
+      a.error_rate_high.known() && a.error_rate_low.get() < a.error_rate_high.get())
     out += fmt::format(" [{}–{}]", percent(1 - a.error_rate_high.get()),
                        percent(1 - a.error_rate_low.get()));
   return out;
 }
 
+// The accuracy's own provenance: a typed-in accuracy is assumed whatever trained the model.
 std::string basis(const ApproachInputs& a) {
-  return a.accuracy.simulated || a.training_usd.simulated ? "simulated" : "measured";
+  return provenance_label(a.accuracy);
 }
 
 }  // namespace
@@ -70,7 +73,7 @@ std::vector<std::string> finetune_lines(const Scenario& s) {
           percent(small->finetune->fraction), small->name, accuracy_text(*small),
           percent(large->finetune->fraction), large->name, accuracy_text(*large), direction,
           100 * gap, covered ? "inside" : "outside", share, against_baseline,
-          basis(*small) == "simulated" || basis(*large) == "simulated" ? "simulated" : "measured"));
+          provenance_label(combine(small->accuracy, large->accuracy, 0))));
     }
   return lines;
 }
