@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "monitor_fixture.h"
+#include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
 
 namespace tunecase::monitor::testing {
@@ -55,6 +56,39 @@ TEST(SeriesFromDays, AnApproachAskedForWithoutTrafficStillHasASeries) {
   ASSERT_EQ(series.size(), 1u);
   EXPECT_EQ(series[0].name, "llm");
   EXPECT_EQ(series[0].days.size(), 3u);
+}
+
+// A day's answers without token usage: with some priced answers their spend is estimated at the
+// known mean; for a priced approach none of whose answers carried a cost it is unknown, and the
+// ceiling is not judged on $0. A local model (not priced) has no per-request cost at all.
+TEST(SeriesFromDays, AnswersWithoutUsageAreUnknownCostNeverZero) {
+  DayFigures f;
+  f.day = kDay0;
+  f.approach = "llm";
+  f.requests = 10;
+  f.costed = 4;
+  f.cost_usd = 0.4;
+  f.tokens_in = 400;
+  DailyQuery q{kDay0, kDay0 + 1, 50, {}};
+  DayPoint some = series_from_days({f}, q)[0].days[0];
+  EXPECT_EQ(some.cost_unknown, 6);
+  ASSERT_TRUE(some.cost_estimated_usd);
+  EXPECT_NEAR(*some.cost_estimated_usd, 1.0, 1e-12);
+  f.costed = 0;
+  f.cost_usd = 0;
+  f.tokens_in = 0;
+  EXPECT_EQ(series_from_days({f}, q)[0].days[0].cost_unknown, 0) << "not priced";
+  q.priced = {"llm"};
+  DayPoint none = series_from_days({f}, q)[0].days[0];
+  EXPECT_EQ(none.cost_unknown, 10);
+  EXPECT_FALSE(none.cost_estimated_usd);
+  MonitorSettings s;
+  s.max_usd_per_day = 5;
+  ApproachSeries series;
+  series.approach = series.name = "llm";
+  series.days = {none};
+  for (const Finding& finding : evaluate_series(series, s))
+    if (finding.kind == kCostPerDay) EXPECT_EQ(finding.state, RuleState::unknown);
 }
 
 TEST(SeriesFromDays, AnEmptyWindowIsRefused) {

@@ -111,6 +111,25 @@ TEST(PilotReport, AnswersWithoutUsageAreCountedAtTheKnownMeanAndSaid) {
             std::string::npos)
       << arm.dump(2);
   EXPECT_NE(pilot_report_text(report).find("reported no token usage"), std::string::npos);
+  // An approach the gateway prices none of whose answers reported usage (an API that never
+  // does): every answer's cost is unknown, not an arm without a per-request cost.
+  auto unpriced = open_store((dir / "unpriced.db").string());
+  for (auto& p : batch) {
+    p.prediction_id = make_prediction_id();
+    p.cost_usd.reset();
+    p.tokens_in = p.tokens_out = 0;
+  }
+  unpriced->log_predictions(batch);
+  nlohmann::json local = report_of(*unpriced)["arms"][0];
+  EXPECT_EQ(local["cost_unknown"], 0) << "not priced: a local model's arm";
+  unpriced->set_meta(kPricedApproachesKey, R"(["a"])");
+  nlohmann::json none = report_of(*unpriced)["arms"][0];
+  EXPECT_EQ(none["cost_unknown"], 5) << none.dump(2);
+  EXPECT_TRUE(none["usd_per_day"].is_null());
+  EXPECT_NE(none["cost_basis"].get<std::string>().find("none of the 5 answered requests reported "
+                                                       "token usage"),
+            std::string::npos)
+      << none.dump(2);
   std::filesystem::remove_all(dir);
 }
 

@@ -109,6 +109,8 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
     // half of a day's answers without usage had kept the alert quiet.
     double spent = last.cost_estimated_usd.value_or(last.cost_usd.value_or(0));
     RuleState cost = spent > *s.max_usd_per_day ? RuleState::firing : RuleState::clear;
+    // No answer of the day reported usage: its spend is unknown, not under the ceiling.
+    if (last.cost_unknown > 0 && !last.cost_estimated_usd) cost = RuleState::unknown;
     std::string estimated =
         last.cost_unknown > 0
             ? fmt::format(", estimated: {} requests reported no token usage", last.cost_unknown)

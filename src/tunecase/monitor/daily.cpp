@@ -40,7 +40,7 @@ DayPoint empty_day(int64_t day) {
   return p;
 }
 
-void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled) {
+void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled, bool priced) {
   p.requests = f.requests;
   p.labelled = f.labelled;
   p.correct = f.correct;
@@ -57,8 +57,8 @@ void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled) {
   p.latency_p50_ms = f.latency.p50;
   p.latency_p95_ms = f.latency.p95;
   if (f.tokens_in + f.tokens_out > 0 || f.cost_usd > 0) p.cost_usd = f.cost_usd;
-  p.cost_unknown = cost_unknown(f.requests, f.errors, f.costed);
-  if (p.cost_unknown > 0)
+  p.cost_unknown = cost_unknown(f.requests, f.errors, f.costed, priced);
+  if (p.cost_unknown > 0 && f.costed > 0)
     p.cost_estimated_usd = estimated_cost_usd(f.cost_usd, f.costed, p.cost_unknown);
 }
 
@@ -86,7 +86,8 @@ std::vector<ApproachSeries> series_from_days(const std::vector<DayFigures>& days
     for (const DayFigures& f : days) {
       if (f.approach != series.approach || f.arm != series.arm) continue;
       if (f.day < query.first_day || f.day >= query.end_day) continue;
-      fill(series.days[static_cast<std::size_t>(f.day - query.first_day)], f, query.min_labelled);
+      fill(series.days[static_cast<std::size_t>(f.day - query.first_day)], f, query.min_labelled,
+           query.priced.count(f.approach) > 0);
       series.requests += f.requests;
       series.labelled += f.labelled;
       series.correct += f.correct;
@@ -105,7 +106,9 @@ std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query)
   q.to_ms = std::min(query.end_day * kDayMs, query.until_ms);
   q.approaches = query.approaches;
   PilotCounts counts = store.pilot_counts(q);
-  std::vector<ApproachSeries> out = series_from_days(counts.days, query);
+  DailyQuery with_prices = query;
+  if (with_prices.priced.empty()) with_prices.priced = priced_approaches(store);
+  std::vector<ApproachSeries> out = series_from_days(counts.days, with_prices);
   for (ApproachSeries& s : out)
     for (const ArmFigures& a : counts.arms)
       if (a.approach == s.approach && a.arm == s.arm && a.simulated > 0) s.simulated = true;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct DailyQuery {
   // Read nothing at or after this clock (today so far ends at the monitor's clock, which a
   // replay or a test sets in the past).
   int64_t until_ms = std::numeric_limits<int64_t>::max();
+  // Approaches priced per request (priced_approaches, daily_figures reads it from the store):
+  // their answers without a cost are unknown, even on a day none carried one.
+  std::set<std::string> priced;
 };
 
 // The figures of the window from the store. Throws std::invalid_argument for an empty window.

@@ -36,7 +36,8 @@ nlohmann::json day_json(const DayPoint& d, int64_t index) {
   if (d.accuracy) j["accuracy"] = *d.accuracy;
   if (d.cost_unknown > 0) {
     j["cost_unknown"] = d.cost_unknown;
-    j["cost_estimated_usd"] = *d.cost_estimated_usd;
+    j["cost_estimated_usd"] =
+        d.cost_estimated_usd ? nlohmann::json(*d.cost_estimated_usd) : nlohmann::json();
   }
   return j;
 }

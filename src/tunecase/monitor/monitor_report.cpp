@@ -84,6 +84,8 @@ std::string cost_cell(const nlohmann::json& usd) {
 // The day's cost; with requests whose API reported no usage, the estimate and how many.
 std::string day_cost_cell(const nlohmann::json& d) {
   if (!d.contains("cost_unknown")) return cost_cell(d["cost_usd"]);
+  if (!d["cost_estimated_usd"].is_number())
+    return fmt::format("unknown ({} without usage)", d["cost_unknown"].get<int64_t>());
   return fmt::format("{} (estimated: {} without usage)", cost_cell(d["cost_estimated_usd"]),
                      d["cost_unknown"].get<int64_t>());
 }
@@ -190,7 +192,12 @@ svg::Series constant_series(const std::string& name, const nlohmann::json& days,
 svg::Series figure_series(const std::string& name, const nlohmann::json& days, const char* key) {
   svg::Series s{name, {}, true, true, false, false, ""};
   for (const auto& d : days) {
-    double v = d["requests"].get<int64_t>() > 0 && d[key].is_number() ? d[key].get<double>() : NAN;
+    // A day's spend with answers of unknown cost is drawn at its estimate, as the table says it
+    // and the ceiling alert judges it (the chart had drawn the known part, under the ceiling).
+    const nlohmann::json& value = std::string_view(key) == "cost_usd" && d.contains("cost_unknown")
+                                      ? d["cost_estimated_usd"]
+                                      : d[key];
+    double v = d["requests"].get<int64_t>() > 0 && value.is_number() ? value.get<double>() : NAN;
     s.points.push_back(point(d["day_index"].get<double>(), v));
   }
   return s;

@@ -20,13 +20,15 @@ struct DayRow {
   bool costed = false;
   int64_t cost_unknown = 0;       // answered requests whose API reported no usage
   double cost_estimated_usd = 0;  // with those at their arm's mean known cost
+  bool estimable = true;          // no arm of the day had unknown costs alone
   // The p95 of the arm that served most of the day's requests: percentiles of two arms do not
   // add, and the minority arm's share is small in every pilot mode.
   double p95_ms = 0;
   int64_t p95_of = 0;
 };
 
-json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& simulated) {
+json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& simulated,
+              const std::set<std::string>& priced) {
   std::map<std::tuple<int64_t, std::string>, DayRow> rows;
   for (const auto& d : days) {
     DayRow& r = rows[{d.day, d.approach}];
@@ -37,9 +39,10 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
     r.timeouts += d.timeouts;
     r.fallbacks += d.fallbacks;
     r.cost_usd += d.cost_usd;
-    const int64_t unknown = cost_unknown(d.requests, d.errors, d.costed);
+    const int64_t unknown = cost_unknown(d.requests, d.errors, d.costed, priced.count(d.approach));
     r.cost_unknown += unknown;
     r.cost_estimated_usd += estimated_cost_usd(d.cost_usd, d.costed, unknown);
+    r.estimable = r.estimable && (unknown == 0 || d.costed > 0);
     r.costed = r.costed || d.tokens_in + d.tokens_out > 0 || d.cost_usd > 0;
     if (d.latency.n > r.p95_of) {
       r.p95_of = d.latency.n;
@@ -65,7 +68,7 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
                 {"cost_usd", r.costed ? json(r.cost_usd) : json(nullptr)}};
     if (r.cost_unknown > 0) {
       row["cost_unknown"] = r.cost_unknown;
-      row["cost_estimated_usd"] = r.cost_estimated_usd;
+      row["cost_estimated_usd"] = r.estimable ? json(r.cost_estimated_usd) : json(nullptr);
     }
     if (r.labelled > 0) {
       Interval ci = wilson_interval(r.correct, r.labelled);  // Wilson score interval
@@ -220,7 +223,7 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
   json out = {
       {"now_ms", report.now_ms},
       {"pilot", pilot},
-      {"days", day_rows(counts.days, simulated)},
+      {"days", day_rows(counts.days, simulated, priced_approaches(store))},
       {"models", model_rows(store.models(""))},
       {"events", champion_events(store.model_events(""))},
       {"alerts", alert_rows(store.alerts(true))},

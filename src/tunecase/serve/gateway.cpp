@@ -14,6 +14,7 @@
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/llm/http_client.h"
+#include "tunecase/llm/prices.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dispatcher.h"
 #include "tunecase/serve/metrics.h"
@@ -94,6 +95,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
   load_approaches(config);
+  record_priced_approaches(config);
   watch_ = std::make_unique<ModelWatch>(
       *store_, std::vector<ServedApproach*>{champion_.get(), challenger_.get()}, options_.clock,
       options_.notify);
@@ -136,6 +138,24 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
 
 Gateway::~Gateway() {
   stop(std::chrono::milliseconds(0));
+}
+
+// The served approaches priced per request, for the reports read from the store (pilot, monitor,
+// dashboard): an answer of theirs without a cost is unknown, never $0. Kept with those another
+// replica recorded.
+void Gateway::record_priced_approaches(const ProjectConfig& config) {
+  std::set<std::string> priced = priced_approaches(*store_);
+  const std::size_t before = priced.size();
+  for (const auto* name : {&plan_.champion, &plan_.challenger}) {
+    const ApproachConfig* a = name->empty() ? nullptr : config.find_approach(*name);
+    if (a == nullptr || !a->is_llm()) continue;
+    try {
+      if (price_for(*a, PriceCatalogue::for_approach(*a))) priced.insert(*name);
+    } catch (const std::exception&) {  // an unreadable catalogue: unpriced, said at load
+    }
+  }
+  if (priced.size() != before)
+    store_->set_meta(kPricedApproachesKey, nlohmann::json(priced).dump());
 }
 
 void Gateway::load_approaches(const ProjectConfig& config) {

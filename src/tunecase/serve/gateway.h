@@ -105,6 +105,7 @@ class Gateway {
   void classify(const http::Request& request, http::Responder responder);
   void feedback(const http::Request& request, http::Responder responder);
   void resume_replay_clock();
+  void record_priced_approaches(const ProjectConfig& config);
   struct ParkedFeedback {
     Feedback feedback;
     FeedbackBody body;  // as sent, for the 404's words

@@ -64,7 +64,7 @@ std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, cons
 }
 
 json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
-              const PilotCounts& counts, const ReportContext& context) {
+              const PilotCounts& counts, const ReportContext& context, bool priced) {
   double days =
       std::max(1.0 / 24, double(context.now_ms - context.started_at_ms) / double(kMsPerDay));
   int64_t answered_labelled = a.labelled - a.abstained_labelled;
@@ -98,13 +98,16 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
       {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)}};
   // Answers whose API reported no token usage cost something unknown, never $0: the day's
   // spend counts each at the mean of the known ones, and says so (it had summed the known alone).
-  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed);
+  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed, priced);
   j["cost_unknown"] = unknown;
   j["usd_per_day"] =
       a.costed ? json(estimated_cost_usd(a.cost_usd, a.costed, unknown) / days) : json(nullptr);
   j["cost_basis"] =
-      unknown == 0
-          ? json("measured")
+      unknown == 0 ? json("measured")
+      : a.costed == 0
+          ? json(fmt::format("unknown: none of the {} answered requests reported token usage, "
+                             "so their cost is unknown (never $0)",
+                             unknown))
           : json(fmt::format("estimated: {} of {} answered requests reported no token usage; "
                              "usd_per_day takes each at the mean of the {} whose cost is known",
                              unknown, unknown + a.costed, a.costed));
@@ -361,10 +364,12 @@ json pilot_report(Store& store, const PilotPlan& plan, const ReportContext& cont
                  {"arms", json::array()}};
   bool simulated = false;
   std::vector<ArmFigures> figures;
+  const std::set<std::string> priced = priced_approaches(store);
   for (const auto& [role, key] : arms) {
     figures.push_back(find_arm(counts, key));
     simulated = simulated || figures.back().simulated > 0;
-    report["arms"].push_back(arm_json(role, key, figures.back(), counts, context));
+    report["arms"].push_back(
+        arm_json(role, key, figures.back(), counts, context, priced.count(key.approach) > 0));
   }
   report["basis"] = simulated ? "simulated" : "measured";
   if (arms.size() < 2) {

@@ -66,9 +66,11 @@ struct ArmFigures {
 // Answered requests that carried no cost where others of the same arm did: an API that left
 // out its token usage (a proxy, a self-hosted server). Their cost is unknown, never $0; an
 // estimate takes each at the mean of the known ones (estimated_cost_usd). 0 when no request
-// carried a cost (a local model: no per-request cost at all).
-inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed) {
-  return costed > 0 ? std::max<int64_t>(0, requests - errors - costed) : 0;
+// carried a cost and the approach is not `priced` (a local model: no per-request cost at all);
+// a priced approach none of whose answers carried one has every answer's cost unknown, and no
+// estimate.
+inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed, bool priced = false) {
+  return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - costed) : 0;
 }
 inline double estimated_cost_usd(double cost_usd, int64_t costed, int64_t unknown) {
   return costed > 0 ? cost_usd + double(unknown) * cost_usd / double(costed) : cost_usd;

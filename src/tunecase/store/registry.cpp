@@ -2,7 +2,18 @@
 #include "tunecase/core/error.h"
 #include "tunecase/store/store.h"
 
+#include <nlohmann/json.hpp>
+
 namespace tunecase {
+
+std::set<std::string> priced_approaches(Store& store) {
+  std::set<std::string> out;
+  auto j = nlohmann::json::parse(store.meta(kPricedApproachesKey).value_or(""), nullptr, false);
+  if (j.is_array())
+    for (const auto& name : j)
+      if (name.is_string()) out.insert(name.get<std::string>());
+  return out;
+}
 
 const ModelVersion* champion_of(const std::vector<ModelVersion>& versions) {
   for (const ModelVersion& m : versions)

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -128,6 +129,12 @@ class Store {
   // The schema version of the open store (after migrations).
   virtual int schema_version() = 0;
 };
+
+// The approaches a gateway prices per request (LLM approaches with a known price), written at
+// its start (meta kPricedApproachesKey). An answer of theirs that carried no cost has an unknown
+// cost, never $0, even when none of them carried one (an API that never reports usage).
+inline constexpr const char* kPricedApproachesKey = "serve.priced_approaches";
+std::set<std::string> priced_approaches(Store& store);
 
 // The champion among an approach's versions (Store::models), or nullptr.
 const ModelVersion* champion_of(const std::vector<ModelVersion>& versions);

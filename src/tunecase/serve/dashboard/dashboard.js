@@ -120,7 +120,7 @@
           <dt>traffic share</dt><dd data-field="share">${share}</dd>
           <dt>latency p95</dt><dd data-field="p95">${a.requests > 0 ? ms(a.latency_ms && a.latency_ms.p95) : '–'}</dd>
           <dt>$ per 1k</dt><dd data-field="usd_per_1k">${usd(a.usd_per_1k)}</dd>
-          <dt>$ today</dt><dd data-field="usd_today">${row && row.cost_unknown ? `${usd(row.cost_estimated_usd)} <span class="muted">estimated: ${int(row.cost_unknown)} without usage</span>` : usd(row ? row.cost_usd : null)}</dd>
+          <dt>$ today</dt><dd data-field="usd_today">${row && row.cost_unknown ? (isNum(row.cost_estimated_usd) ? `${usd(row.cost_estimated_usd)} <span class="muted">estimated: ${int(row.cost_unknown)} without usage</span>` : `unknown <span class="muted">${int(row.cost_unknown)} without usage</span>`) : usd(row ? row.cost_usd : null)}</dd>
           <dt>errors · time-outs</dt><dd data-field="errors">${int(a.errors)} · ${int(a.timeouts)}</dd>
           <dt>fallbacks</dt><dd data-field="fallbacks">${int(a.fallbacks)}</dd>
         </dl></div>`;
@@ -302,7 +302,7 @@
     }
     lineChart('chart-accuracy', axis, acc, floor, { min: 0, max: 1, ticks: { callback: v => pct(v, 0) } }, events);
     lineChart('chart-latency', axis, series(d, axis, r => r.latency_p95_ms), [], { beginAtZero: true }, events);
-    lineChart('chart-cost', axis, series(d, axis, r => r.cost_usd), [], { beginAtZero: true }, events);
+    lineChart('chart-cost', axis, series(d, axis, r => r.cost_unknown ? r.cost_estimated_usd : r.cost_usd), [], { beginAtZero: true }, events);
   }
 
   // ---- Watch --------------------------------------------------------------------------------
