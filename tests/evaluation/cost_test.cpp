@@ -70,6 +70,27 @@ TEST(SelfHostedCost, ABillThatIsThePriceAloneIsAssumedOneRaisedByThroughputEstim
   EXPECT_EQ(cost_json(raised)["hosting_assumed"], false);
 }
 
+// A throughput typed into hosting.throughput_per_s is assumed, not measured: instances raised on
+// it are said so, and the bill is assumed. A usd_per_month bill the volume outgrows says so too,
+// and one with no volume to spread over prices nothing (assumed, not "estimated").
+TEST(SelfHostedCost, ATypedThroughputIsAssumedNotMeasured) {
+  CostFigures typed = self_hosted_cost(hosted({{"usd_per_hour", 1.0}, {"throughput_per_s", 0.01}}),
+                                       0.01, per_day(2000));
+  EXPECT_EQ(typed.provenance, "assumed");
+  ASSERT_FALSE(typed.notes.empty());
+  EXPECT_EQ(typed.notes[0], "volume needs 3 instances at hosting.throughput_per_s (assumed)");
+  CostFigures monthly = self_hosted_cost(
+      hosted({{"usd_per_month", 100}, {"instances", 2}, {"throughput_per_s", 0.01}}), 0.01,
+      per_day(2000));
+  ASSERT_FALSE(monthly.notes.empty());
+  EXPECT_NE(monthly.notes[0].find("the usd_per_month bill is taken as covering them"),
+            std::string::npos)
+      << monthly.notes[0];
+  CostFigures no_volume = self_hosted_cost(hosted({{"usd_per_month", 150}}), 100.0, per_day(0));
+  EXPECT_FALSE(no_volume.usd_per_month);
+  EXPECT_EQ(no_volume.provenance, "assumed");
+}
+
 TEST(SelfHostedCost, RejectsNegativePricesWhenTheConfigIsRead) {
   EXPECT_THROW(hosted({{"usd_per_hour", -1}}), UserError);
   EXPECT_THROW(hosted({{"usd_per_hour", 1}, {"instances", 0}}), UserError);

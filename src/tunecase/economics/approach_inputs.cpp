@@ -185,9 +185,10 @@ void read_hosting(ApproachInputs& a, const HostingSettings& h, const BusinessInp
   // estimate from the measured throughput.
   bool raised = bill.from_throughput;
   a.hosting_sized_to_volume = raised;
-  a.hosting_usd_per_month =
-      Figure{bill.usd_per_month.value_or(0), raised ? Source::estimated : Source::assumed,
-             raised && a.throughput_per_s.simulated};
+  a.hosting_usd_per_month = Figure{
+      bill.usd_per_month.value_or(0),
+      raised && a.throughput_per_s.source == Source::measured ? Source::estimated : Source::assumed,
+      raised && a.throughput_per_s.simulated};
   a.usd_per_query = assumed(0);
 }
 

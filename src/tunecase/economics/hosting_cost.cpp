@@ -15,21 +15,28 @@ HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double
                        double days_per_month) {
   HostingBill bill;
   bill.cost_kind = "hosting_fixed";
+  // hosting.throughput_per_s, when given, is the throughput passed: typed, so assumed.
+  bill.throughput_assumed = h.throughput_per_s.has_value();
+  const char* throughput_kind =
+      bill.throughput_assumed ? "hosting.throughput_per_s (assumed)" : "the measured throughput";
+  double needed = 0;
+  if (throughput_per_s > 0 && queries_per_month > 0)
+    needed = std::ceil(queries_per_month / (days_per_month * 86400.0) / throughput_per_s);
   if (h.usd_per_month) {
     bill.usd_per_month = *h.usd_per_month;
     bill.basis = fmt::format("hosting, fixed monthly bill ${:.2f}", *h.usd_per_month);
+    if (needed > h.instances)
+      bill.notes.push_back(fmt::format(
+          "volume needs {} instances at {}; the usd_per_month bill is taken as covering them",
+          econ::count(needed), throughput_kind));
   } else {
     double per_hour = h.usd_per_hour.value_or(kAssumedUsdPerHour);
     double instances = h.instances;  // a double: a vast volume needs more than an int holds
-    if (throughput_per_s > 0 && queries_per_month > 0) {
-      double per_second = queries_per_month / (days_per_month * 86400.0);
-      double needed = std::ceil(per_second / throughput_per_s);
-      if (needed > instances) {
-        bill.notes.push_back(fmt::format("volume needs {} instances at the measured throughput",
-                                         econ::count(needed)));
-        instances = needed;
-        bill.from_throughput = true;
-      }
+    if (needed > instances) {
+      bill.notes.push_back(
+          fmt::format("volume needs {} instances at {}", econ::count(needed), throughput_kind));
+      instances = needed;
+      bill.from_throughput = true;
     }
     bill.usd_per_month = per_hour * instances * 24.0 * days_per_month;
     bill.basis = fmt::format("hosting, {} instance{} x ${:.2f}/hour, running all month",
@@ -43,6 +50,7 @@ HostingBill per_query_bill(const HostingSettings& h, double throughput_per_s,
                            double queries_per_month, double utilisation) {
   HostingBill bill;
   bill.cost_kind = "hosting_per_query";
+  bill.throughput_assumed = h.throughput_per_s.has_value();
   double per_hour = h.usd_per_hour.value_or(kAssumedUsdPerHour);
   if (throughput_per_s <= 0 || utilisation <= 0) {
     bill.basis = "unknown: per-query hosting needs a throughput";

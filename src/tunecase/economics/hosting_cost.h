@@ -22,6 +22,8 @@ struct HostingBill {
   // The figure rests on a throughput (per-query billing, or instances raised to carry the volume):
   // estimated from a measured throughput; otherwise the bill is the hosting price as assumed.
   bool from_throughput = false;
+  // That throughput is hosting.throughput_per_s as typed, not measured: the figure is assumed.
+  bool throughput_assumed = false;
 };
 
 // fixed: `usd_per_month` as given, or usd_per_hour x instances x 24 x days_per_month, with the

@@ -20,7 +20,12 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
   c.usd_per_month = bill.usd_per_month;
   if (per_month <= 0 && bill.cost_kind == "hosting_fixed") c.usd_per_month.reset();
   c.hosting_assumed = bill.assumed_rate;
-  if (c.usd_per_month && !bill.from_throughput) c.provenance = "assumed";
+  // The typed bill, or one resting on a typed throughput, is assumed; so is a usd_per_month bill
+  // with no volume to price (nothing was estimated).
+  if ((c.usd_per_month && (!bill.from_throughput || bill.throughput_assumed)) ||
+      (!c.usd_per_month && approach.costs.hosting && approach.costs.hosting->usd_per_month) ||
+      (bill.cost_kind == "hosting_per_query" && bill.throughput_assumed))
+    c.provenance = "assumed";
   if (bill.usd_per_query) {
     c.usd_per_1k = 1000 * *bill.usd_per_query;
   } else if (throughput_per_s > 0 &&
