@@ -124,6 +124,11 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
   // show, not 0.0.
   if (out.json.value("scored", std::size_t{0}) == 0)
     out.json["accuracy"] = out.json["accuracy_ci95"] = out.json["macro_f1"] = nullptr;
+  // An LLM approach none of whose answers reported token usage: the means are unknown, not 0
+  // (0 is a local model's, which sends no tokens).
+  if (approach.is_llm() && std::none_of(out.predictions.begin(), out.predictions.end(),
+                                        [](const Prediction& p) { return p.tokens_in > 0; }))
+    out.json["tokens_in_mean"] = out.json["tokens_out_mean"] = nullptr;
   out.json["error_samples"] = error_samples(out.predictions);
   out.json.update(cost_json(cost));
   // The hosting table the bill was priced from, so that decide prices it again at its own
