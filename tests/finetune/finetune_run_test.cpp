@@ -353,6 +353,18 @@ TEST_F(FinetuneRunTest, ARejectedFileStopsBeforeAnyJob) {
   EXPECT_EQ(server_->stats().finetune_jobs, 0u);
 }
 
+// A 429 (a rate limit, too many jobs at once) passes: the advice is to wait, not to fix a cause
+// (it had read as a refusal).
+TEST(FinetuneAdvice, ARateLimitSaysToWaitARefusalToFixItsCause) {
+  EXPECT_NE(provider_failure_advice("the fine-tuning API answered HTTP 429: too many jobs")
+                .find("wait, or let other jobs finish"),
+            std::string::npos);
+  EXPECT_NE(provider_failure_advice("the fine-tuning API answered HTTP 400: bad file")
+                .find("will again until its cause is fixed"),
+            std::string::npos);
+  EXPECT_EQ(provider_failure_advice("connection refused"), "run the same command again to go on");
+}
+
 TEST_F(FinetuneRunTest, AnUnknownPriceIsUnknownAndNeedsAnExplicitYes) {
   start();
   std::ofstream(dir_ / "prices.toml") << "[models.\"gpt-4.1-mini\"]\ninput = 0.4\noutput = 1.6\n"
@@ -368,6 +380,9 @@ TEST_F(FinetuneRunTest, AnUnknownPriceIsUnknownAndNeedsAnExplicitYes) {
   std::string error = error_of(c, o);
   EXPECT_NE(asked.find("UNKNOWN"), std::string::npos) << asked;
   EXPECT_NE(error.find("--yes"), std::string::npos) << error;
+  // --max-cost cannot bound an unknown price, so the refusal does not offer it.
+  EXPECT_EQ(error.find("or --max-cost USD to start only within that spend"), std::string::npos)
+      << error;
   json recorded = json::parse(slurp(dir_ / "out" / "finetune.json"));
   EXPECT_EQ(recorded["estimate"]["usd"], nullptr);  // never $0
   o.confirm = nullptr;

@@ -22,6 +22,21 @@
 #include "tunecase/runner/budget.h"
 
 namespace tunecase {
+std::string provider_failure_advice(const std::string& what) {
+  // A refusal (4xx but 429) comes back the same until its cause is fixed; a rate limit, a
+  // network failure or a server error may pass. ("answered HTTP 429" had been compared over one
+  // character more than it has, so a 429 read as a refusal.)
+  if (what.find("answered HTTP 429") != std::string::npos)
+    return "the provider limits requests or jobs for now (HTTP 429: a rate limit, or too many "
+           "fine-tuning jobs running at once): wait, or let other jobs finish, then run the same "
+           "command again";
+  if (what.find("answered HTTP 4") != std::string::npos)
+    return "the provider refused the request, and will again until its cause is fixed (401/403: "
+           "the key in the approach's api_key_env; 400: the training file, see the message; 413: "
+           "a smaller --fraction or shorter texts), then run the same command again";
+  return "run the same command again to go on";
+}
+
 namespace {
 
 constexpr int kPollFailuresAllowed = 5;  // consecutive failed polls before giving up
@@ -263,15 +278,8 @@ class Session {
       // A refusal (4xx but 429) comes back the same until its cause is fixed; a network
       // failure, a rate limit or a server error may pass.
       std::string what = e.what();
-      std::size_t http = what.find("answered HTTP 4");
-      bool refused = http != std::string::npos && what.compare(http, 18, "answered HTTP 429") != 0;
-      throw UserError(fmt::format(
-          "{}: {}; {} records how far it got: {}", a_.name, what, file_.string(),
-          refused ? "the provider refused the request, and will again until its cause is "
-                    "fixed (401/403: the key in the approach's api_key_env; 400: the training "
-                    "file, see the message; 413: a smaller --fraction or shorter texts), then "
-                    "run the same command again"
-                  : "run the same command again to go on"));
+      throw UserError(fmt::format("{}: {}; {} records how far it got: {}", a_.name, what,
+                                  file_.string(), provider_failure_advice(what)));
     }
     return finish();
   }
@@ -470,10 +478,12 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
   std::string cost = usd ? fmt::format("about {} (estimated)", usd_amount(*usd))
                          : "an UNKNOWN amount (no fine-tuning price in the catalogue)";
   if (ask_yes_no(fmt::format("{}: {} will cost {}. Start?", who, what, cost), confirm, log)) return;
+  // --max-cost cannot bound an unknown price: only --yes, or a price, can start it.
   throw SpendNotConfirmed(fmt::format(
-      "{}: not started: {} (cost {}); pass --yes to start, or --max-cost USD to start only "
-      "within that spend",
-      who, what, cost));
+      "{}: not started: {} (cost {}); {}", who, what, cost,
+      usd ? "pass --yes to start, or --max-cost USD to start only within that spend"
+          : "pass --yes to start at an unknown cost, or give the approach a fine-tuning price "
+            "(a `prices` catalogue of your own, docs/finetune.md) to start within --max-cost"));
 }
 
 namespace {

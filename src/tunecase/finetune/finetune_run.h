@@ -67,6 +67,10 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
                             const std::function<bool(const std::string&)>& confirm,
                             std::ostream& log);
 
+// What to do after the provider failed a fine-tuning call (`what`, the ProviderError's words):
+// wait and run again after a 429, fix the cause first after another 4xx, else run again.
+std::string provider_failure_advice(const std::string& what);
+
 // Throws UserError for a bad approach (not openai, no finetune table), invalid training files,
 // an unconfirmed spend, a missing key, and a failed or cancelled job (with the provider's
 // message); the record on disk says how far it got.
