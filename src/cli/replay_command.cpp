@@ -126,6 +126,14 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
         "run");
   if (a.initial_days < 1 || a.delay_days < 0)
     throw tunecase::UserError("--initial-days must be >= 1 and --delay-days >= 0");
+  // A retrain trains on the texts the gateway kept: without them the first due retrain stops the
+  // replay weeks in, after its traffic is stored. Said before anything is sent.
+  if (config.retrain.policy != "none" && !config.monitor.keep_texts)
+    throw tunecase::UserError(fmt::format(
+        "{}: [retrain] policy = \"{}\" retrains on the texts the gateway keeps, and [monitor] "
+        "keep_texts is off: set keep_texts = true in the config both serve and replay read, and "
+        "restart the gateway (or set policy = \"none\" to replay without retraining)",
+        config.file.string(), config.retrain.policy));
   auto items = read_items(config);
   std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
   mon::GatewayReplaySettings g;

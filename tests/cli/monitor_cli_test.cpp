@@ -185,4 +185,18 @@ TEST(ReplayCli, AFileWithoutTimesIsAClearError) {
   EXPECT_NE(r.output.find("[data] time"), std::string::npos) << r.output;
 }
 
+// Through a gateway a retraining policy needs the texts the gateway keeps: said before anything
+// is sent (the first due retrain had stopped the replay weeks in).
+TEST(ReplayCli, AGatewayReplayThatWouldRetrainNeedsKeepTextsFirst) {
+  TempDir dir;
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\ntime = \"at\"\n\n[[approach]]\nname = \"l\"\nkind = "
+         "\"linear\"\n\n[retrain]\npolicy = \"triggered\"\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml --gateway http://127.0.0.1:9 " +
+                        "--store " + dir.str() + "/s.db");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("keep_texts is off: set keep_texts = true"), std::string::npos)
+      << r.output;
+}
+
 }  // namespace
