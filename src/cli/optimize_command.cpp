@@ -67,13 +67,18 @@ int run(const OptimizeArgs& a) {
     if (w.contains("warning")) fmt::print("  WARNING: {}\n", w["warning"].get<std::string>());
   }
   const auto& spent = doc["spent"];
-  fmt::print("spent ${:.4f} in {} requests ({}): the search ${:.4f} in {}{}\n",
-             spent["usd"].get<double>(), spent["requests"].get<std::size_t>(),
-             doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured",
-             doc["search"]["spent_usd"].get<double>(), doc["search"]["requests"].get<std::size_t>(),
-             spent["test_usd"].is_number()
-                 ? fmt::format(", the winner's test run ${:.4f}", spent["test_usd"].get<double>())
-                 : std::string());
+  fmt::print(
+      "spent ${:.4f} in {} requests ({}): the search ${:.4f} in {}{}\n", spent["usd"].get<double>(),
+      spent["requests"].get<std::size_t>(),
+      std::string(doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured") +
+          (spent.value("charged_worst_case", std::size_t{0}) > 0
+               ? fmt::format(", with {} answers charged their worst case",
+                             spent["charged_worst_case"].get<std::size_t>())
+               : std::string()),
+      doc["search"]["spent_usd"].get<double>(), doc["search"]["requests"].get<std::size_t>(),
+      spent["test_usd"].is_number()
+          ? fmt::format(", the winner's test run ${:.4f}", spent["test_usd"].get<double>())
+          : std::string());
   const bool capped = doc["search"].value("budget_usd", nlohmann::json()).is_number() ||
                       doc["search"].value("max_calls", nlohmann::json()).is_number() ||
                       doc["search"].value("max_cost_usd", nlohmann::json()).is_number();

@@ -81,7 +81,9 @@ TEST(ScoreRun, PricesOverTheAnswersWithUsageAndCountsTheOthers) {
     if (i < 3) p.cost_usd = 0.001;
     run.predictions.push_back(p);
   }
+  run.charged_worst_case = 1;
   SampleScore s = score_run(run, items);
+  EXPECT_EQ(s.charged_worst_case, 1u);
   ASSERT_TRUE(s.usd_per_1k.has_value());
   EXPECT_NEAR(*s.usd_per_1k, 1.0, 1e-12);
   EXPECT_EQ(s.without_usage, 1u);

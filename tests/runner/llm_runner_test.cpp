@@ -465,6 +465,7 @@ TEST_F(RunnerTest, AnswersWithoutTokenUsageAreChargedTheirWorstCaseSoTheCapHolds
       EXPECT_FALSE(p.cost_usd.has_value()) << "an unknown cost is not $0";
     }
   EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("reported no token usage"));
+  EXPECT_EQ(r.charged_worst_case, r.evaluated);  // optimize's spend says how many were so charged
 }
 
 // A 2xx answer that cannot be read (an event stream, a compressed body, JSON without choices)

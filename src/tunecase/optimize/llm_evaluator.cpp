@@ -71,6 +71,7 @@ SampleScore score_run(const LlmRunResult& run, const Examples& items) {
   double p95 = percentile_nearest_rank(latencies, 95);
   s.p95_ms = std::isnan(p95) ? 0 : p95;
   s.spent_usd = run.spent_usd;
+  s.charged_worst_case = run.charged_worst_case;
   s.requests = run.requests_sent;
   s.budget_stopped = run.stopped_by_budget;
   return s;

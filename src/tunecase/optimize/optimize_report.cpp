@@ -75,7 +75,11 @@ std::string search_summary(const nlohmann::json& doc) {
       "Rule: {}. Search spend ${:.4f} ({}, new requests only) in {} requests{}.{}{}",
       s["candidates"].get<std::size_t>(), sizes, s["dev_size"].get<std::size_t>(),
       s["winner_rule"].get<std::string>(), s["spent_usd"].get<double>(),
-      doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured",
+      std::string(doc.value("simulated", false) ? "simulated: sim-llm's answers" : "measured") +
+          (doc.contains("spent") && doc["spent"].value("charged_worst_case", std::size_t{0}) > 0
+               ? fmt::format(", with {} answers charged their worst case",
+                             doc["spent"]["charged_worst_case"].get<std::size_t>())
+               : std::string()),
       s["requests"].get<std::size_t>(),
       doc.contains("spent") && doc["spent"]["test_usd"].is_number()
           ? fmt::format("; with the winner's test run ${:.4f} in {} requests in all",

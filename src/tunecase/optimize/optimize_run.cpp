@@ -101,6 +101,8 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   q["usd_per_1k"] = cost.usd_per_1k ? nlohmann::json(*cost.usd_per_1k) : nlohmann::json();
   q["usd_per_month"] = cost.usd_per_month ? nlohmann::json(*cost.usd_per_month) : nlohmann::json();
   q["spent_usd"] = result.spent_usd;
+  q["spent_basis"] = result.summary.value("spent_basis", "measured");
+  q["charged_worst_case"] = result.charged_worst_case;
   q["requests"] = result.requests_sent;
   q["stopped_by_budget"] = result.stopped_by_budget;
   q["test_items"] = test.size();
@@ -249,6 +251,17 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
 nlohmann::json spent_json(const HalvingResult& result, const nlohmann::json& test_run,
                           bool simulated) {
   const bool tested = test_run.is_object();
+  // Charges at the worst case (no usage reported, timed out, unreadable): not measured, and said.
+  std::size_t worst = tested ? test_run.value("charged_worst_case", std::size_t{0}) : 0;
+  for (const auto& c : result.candidates)
+    for (const auto& r : c.rounds) worst += r.score.charged_worst_case;
+  const std::string charged =
+      worst == 0 ? std::string()
+                 : fmt::format(
+                       ", plus the worst case of {} answer{} whose cost could not be "
+                       "measured (no usage reported, timed out or unreadable), counted "
+                       "as if spent",
+                       worst, worst == 1 ? "" : "s");
   return {
       {"usd", result.spent_usd + (tested ? test_run.value("spent_usd", 0.0) : 0.0)},
       {"requests", result.requests + (tested ? test_run.value("requests", std::size_t{0}) : 0)},
@@ -259,9 +272,11 @@ nlohmann::json spent_json(const HalvingResult& result, const nlohmann::json& tes
       // search_usd plus these.
       {"search_cached_counted_usd", result.prior_usd},
       {"search_cached_counted_answers", result.prior_answers},
-      {"basis", simulated ? "simulated (sim-llm's answers, priced as the model's): new requests "
-                            "only (answers from the cache cost nothing)"
-                          : "measured: new requests only (answers from the cache cost nothing)"}};
+      {"charged_worst_case", worst},
+      {"basis",
+       fmt::format("{}: new requests only (answers from the cache cost nothing){}",
+                   simulated ? "simulated (sim-llm's answers, priced as the model's)" : "measured",
+                   charged)}};
 }
 
 }  // namespace

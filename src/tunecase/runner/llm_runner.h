@@ -129,6 +129,9 @@ struct LlmRunResult {
   // Answers the cache held for items after the first the budget stopped: left out (not run),
   // so that the scored items stay a prefix of the seeded order.
   std::size_t cached_left_out = 0;
+  // Answers and attempts charged their worst case because their cost could not be measured (no
+  // usage reported, timed out, unreadable, cut off): spent_usd counts them as if spent.
+  std::size_t charged_worst_case = 0;
   double spent_usd = 0;  // measured new spend of this run (cache hits cost nothing)
   // The price of the cached answers counted toward the cap (cap_counts_cached_from), and how many.
   double cached_counted_usd = 0;

@@ -624,6 +624,8 @@ void RunLoop::finish() {
     }
   }
   result_.spent_usd = budget_.spent();
+  result_.charged_worst_case = static_cast<std::size_t>(unpriced_answers_ + timed_out_attempts_ +
+                                                        unreadable_answers_ + cut_off_answers_);
   progress_.finish(counts());
   double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
   const LlmRunResult& r = result_;
