@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include "tunecase/evaluation/eval_run.h"
 #include "tunecase/evaluation/metrics.h"
 
 namespace tunecase {
@@ -59,6 +62,23 @@ TEST(QualityJson, TokenMeansAreOverTheAnswersThatReportedUsage) {
   nlohmann::json q = quality_json(gold, p, {"a", "b"});
   EXPECT_DOUBLE_EQ(q["tokens_in_mean"].get<double>(), 150.0);
   EXPECT_DOUBLE_EQ(q["tokens_out_mean"].get<double>(), 5.0);
+}
+
+// One error quoting ids or counts from each body is one error: its items are counted together
+// (it had filled the five samples, each counted once or twice).
+TEST(ErrorSamples, ErrorsThatDifferOnlyInTheirDigitsAreOne) {
+  std::vector<Prediction> p(7);
+  for (std::size_t i = 0; i < 5; ++i)
+    p[i].error = fmt::format("answered HTTP 200 without an answer: id chatcmpl-{}, {} tokens",
+                             1000 + i, 20 + i);
+  p[5].error = "timed out";
+  p[6].error = "not run: budget reached";
+  nlohmann::json samples = error_samples(p);
+  ASSERT_EQ(samples.size(), 2u) << samples.dump();
+  EXPECT_EQ(samples[0]["items"], 5);
+  EXPECT_EQ(samples[0]["error"],
+            "answered HTTP 200 without an answer: id chatcmpl-1000, 20 tokens");
+  EXPECT_EQ(samples[1]["items"], 1);
 }
 
 TEST(QualityJson, IntervalContainsTheAccuracy) {

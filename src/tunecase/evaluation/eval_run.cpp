@@ -1,6 +1,7 @@
 #include "tunecase/evaluation/eval_run.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -40,20 +41,6 @@ namespace {
 // The distinct errors of a run, most frequent first (at most five, each cut at 300 bytes on a
 // character boundary), with how many items each ended: what report.md shows of why requests
 // failed. Items the budget left unsent are not errors.
-nlohmann::json error_samples(const std::vector<Prediction>& predictions) {
-  std::map<std::string, int64_t> counts;
-  for (const Prediction& p : predictions)
-    if (p.error && !was_not_run(p)) ++counts[*p.error];
-  std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  nlohmann::json out = nlohmann::json::array();
-  for (std::size_t i = 0; i < sorted.size() && i < 5; ++i)
-    out.push_back(
-        {{"error", valid_utf8(sorted[i].first.substr(0, 300))}, {"items", sorted[i].second}});
-  return out;
-}
-
 struct ApproachOutcome {
   nlohmann::json json;
   std::vector<Prediction> predictions;
@@ -315,6 +302,44 @@ void note_other_models(const std::filesystem::path& out_dir,
 }
 
 }  // namespace
+
+namespace {
+
+// An error's shape: its text with every run of digits as one '#', so that one error quoting
+// ids, times or token counts from the body groups as one (it had filled the five samples with
+// one error, each counted once or twice).
+std::string error_shape(const std::string& error) {
+  std::string out;
+  for (std::size_t i = 0; i < error.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(error[i]))) {
+      out += '#';
+      while (i + 1 < error.size() && std::isdigit(static_cast<unsigned char>(error[i + 1]))) ++i;
+    } else {
+      out += error[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json error_samples(const std::vector<Prediction>& predictions) {
+  std::map<std::string, std::pair<std::string, int64_t>> by_shape;  // shape: (first text, items)
+  for (const Prediction& p : predictions)
+    if (p.error && !was_not_run(p)) {
+      auto& [text, items] = by_shape[error_shape(*p.error)];
+      if (items++ == 0) text = *p.error;
+    }
+  std::vector<std::pair<std::string, int64_t>> sorted;
+  for (const auto& [shape, sample] : by_shape) sorted.push_back(sample);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < sorted.size() && i < 5; ++i)
+    out.push_back(
+        {{"error", valid_utf8(sorted[i].first.substr(0, 300))}, {"items", sorted[i].second}});
+  return out;
+}
 
 PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules) {
   if (rules.empty()) return data;

@@ -32,6 +32,11 @@ struct EvalOptions {
   bool compare_redaction = false;
 };
 
+// The distinct errors of an approach's predictions, most frequent first, at most five, each cut
+// at 300 bytes ({"error", "items"}): errors that differ only in their digits (ids, times, token
+// counts quoted from a body) are one, shown by its first text.
+nlohmann::json error_samples(const std::vector<Prediction>& predictions);
+
 // `tunecase eval`: prepares the data, runs every approach on the same test split, and writes
 // eval.json, report.md, predictions.jsonl and models/<approach>/ into options.out_dir (and, with
 // options.inspect, data.md, data.json and suspect_labels.csv).
