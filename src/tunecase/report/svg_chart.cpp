@@ -14,9 +14,12 @@
 namespace tunecase::svg {
 namespace {
 
-// Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in greyscale.
-constexpr std::array<std::string_view, 7> kPalette = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                                      "#E69F00", "#56B4E9", "#000000"};
+// Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in greyscale;
+// then five of Paul Tol's muted ones, so that a memo of up to twelve approaches (the demo has
+// eight) gives each its own colour.
+constexpr std::array<std::string_view, 12> kPalette = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                                       "#E69F00", "#56B4E9", "#000000", "#882255",
+                                                       "#332288", "#999933", "#44AA99", "#AA4499"};
 constexpr double kFont = 12;  // base font size in px
 constexpr double kRowH = 18;  // one line of legend or note
 constexpr std::string_view kClipToken = "@CLIP@";

@@ -7,7 +7,10 @@
   const POLL_MS = Math.max(100, Number(new URLSearchParams(location.search).get('poll_ms')) || 2000);
   const DAY_MS = 86400000;
   // The static reports' palette (report/svg_chart.cpp, Okabe-Ito: safe for colour-blind readers).
-  const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+  const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000',
+    '#882255', '#332288', '#999933', '#44AA99', '#AA4499'];
+  // A long approach name in a legend or a marker: its start and an ellipsis, not a clipped middle.
+  const short = t => t.length > 40 ? t.slice(0, 39) + '…' : t;
   // What a test (or a curious person in the console) can read: updates drawn, errors seen, charts.
   const state = window.tunecase = { updates: 0, errors: [], charts: {}, data: null };
   window.addEventListener('error', e => state.errors.push(String(e.message || e)));
@@ -269,7 +272,9 @@
         interaction: { mode: 'index', intersect: false },
         scales: { x: { ticks: { maxTicksLimit: 8, autoSkip: true } }, y: yOptions },
         plugins: {
-          legend: { labels: { boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].tunecaseBand } },
+          legend: { labels: { boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].tunecaseBand,
+            generateLabels: chart => Chart.defaults.plugins.legend.labels.generateLabels(chart)
+              .map(l => Object.assign(l, { text: short(String(l.text)) })) } },
           tunecaseEvents: { events }
         }
       }
@@ -280,7 +285,7 @@
     const axis = dayAxis(d);
     const events = (d.events || []).map(e => ({
       index: Math.floor(e.at_ms / DAY_MS) - axis.first,
-      text: (e.kind === 'rollback' ? 'rolled back to ' : 'promoted ') + e.approach + ' ' + e.version.slice(0, 8),
+      text: (e.kind === 'rollback' ? 'rolled back to ' : 'promoted ') + short(e.approach) + ' ' + e.version.slice(0, 8),
       rollback: e.kind === 'rollback'
     })).filter(e => e.index >= 0 && e.index < axis.labels.length);
     const acc = series(d, axis, r => r.accuracy);
@@ -313,8 +318,8 @@
       : '<p class="good">none open</p>';
     $('models').innerHTML = d.models.length
       ? `<div class="table-wrap"><table><thead><tr><th>approach</th><th>version</th><th>status</th><th>promoted</th><th>by</th></tr></thead><tbody>
-          ${d.models.map(m => `<tr><td>${esc(m.approach)}</td><td>${esc(m.version.slice(0, 12))}</td><td>${esc(m.status)}</td>
-            <td>${m.promoted_at_ms ? date(m.promoted_at_ms) : '–'}</td><td>${esc(m.promoted_by || '')}</td></tr>`).join('')}</tbody></table></div>`
+          ${d.models.map(m => `<tr><td>${esc(m.approach)}</td><td class="nowrap">${esc(m.version.slice(0, 12))}</td><td>${esc(m.status)}</td>
+            <td class="nowrap">${m.promoted_at_ms ? date(m.promoted_at_ms) : '–'}</td><td>${esc(m.promoted_by || '')}</td></tr>`).join('')}</tbody></table></div>`
       : '<p class="muted">No model version registered: LLM approaches have none, and a local one is registered when <code>tunecase serve</code> starts.</p>';
     const m = d.monitoring;
     $('monitoring').innerHTML = m ? renderMonitoring(m)
