@@ -111,6 +111,10 @@ class Gateway {
     FeedbackBody body;  // as sent, for the 404's words
     http::Responder responder;
     std::chrono::steady_clock::time_point until;
+    // Tried again at about 100, 300 and 700 ms after it was parked, and at `until`: a flood of
+    // ids no replica has makes each round of tries shorter for the feedback that will be found.
+    std::chrono::steady_clock::time_point next_try{};
+    std::chrono::milliseconds gap{100};
   };
   void park_feedback(ParkedFeedback parked);
   void retry_parked_feedback();
@@ -171,8 +175,9 @@ class Gateway {
   int64_t answers_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
   // Feedback for an id no replica had stored yet, while another replica runs: each waits up to
-  // a second for the others' queues, tried again together every 100 ms by one pool thread (the
-  // retrier), so that many can wait at once without holding the pool. At most
+  // a second for the others' queues, tried again together by one pool thread (the retrier; each
+  // at about 100, 300 and 700 ms and at the second), so that many can wait at once without
+  // holding the pool. At most
   // kMostParkedFeedback wait; past that a feedback gets 503 with Retry-After.
   std::mutex parked_mutex_;
   std::vector<ParkedFeedback> parked_;

@@ -270,8 +270,9 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
       // up to a second for the other queues, parked (park_feedback), not holding this thread.
       if (result.outcome == FeedbackOutcome::unknown_id && all_stored &&
           log_->other_instances_running())
-        return park_feedback(
-            {fb, f, responder, std::chrono::steady_clock::now() + kReplicaFeedbackWait});
+        return park_feedback({fb, f, responder,
+                              std::chrono::steady_clock::now() + kReplicaFeedbackWait,
+                              std::chrono::steady_clock::now() + std::chrono::milliseconds(100)});
       if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)
         return responder.respond(
             busy("the prediction may still wait in the gateway's queue: the store is refusing "
@@ -316,15 +317,18 @@ void Gateway::park_feedback(ParkedFeedback parked) {
 void Gateway::retry_parked_feedback() {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::vector<ParkedFeedback> batch;
+    std::vector<ParkedFeedback> batch, later;
     {
       std::lock_guard lock(parked_mutex_);
-      batch.swap(parked_);
-      if (batch.empty()) {
+      if (parked_.empty()) {
         parked_retrier_ = false;
         return;
       }
+      const auto now = std::chrono::steady_clock::now();
+      for (ParkedFeedback& p : parked_) (p.next_try <= now ? batch : later).push_back(std::move(p));
+      parked_.swap(later);
     }
+    if (batch.empty()) continue;
     std::vector<Feedback> feedbacks;
     for (const ParkedFeedback& p : batch) feedbacks.push_back(p.feedback);
     std::vector<FeedbackResult> results;
@@ -350,6 +354,8 @@ void Gateway::retry_parked_feedback() {
                                            "; the other replicas' queues were waited for a "
                                            "second"));
       } else {
+        p.next_try = std::min(now + p.gap, p.until);
+        p.gap *= 2;
         again.push_back(std::move(p));
       }
     }
