@@ -312,8 +312,8 @@ void Gateway::park_feedback(ParkedFeedback parked) {
   if (retrier) retry_parked_feedback();  // on this pool thread, until none waits
 }
 
-// The retrier: every 100 ms, every parked feedback tried again in one transaction; each that
-// finds its prediction is answered, each past its second gets the 404.
+// The retrier: every 100 ms, the parked feedbacks due a try are tried again in one transaction;
+// each that finds its prediction is answered, each past its second gets the 404.
 void Gateway::retry_parked_feedback() {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
