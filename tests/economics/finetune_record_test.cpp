@@ -57,6 +57,16 @@ TEST_F(FinetuneRecord, TrainingCostIsMeasuredAndARetrainIsOneMoreJob) {
   EXPECT_EQ(read(file, "retrain_usd = 9\n").retrain_usd.source, Source::assumed);
 }
 
+// A job whose provider reported no trained tokens: the record's estimate stands in, and decide
+// calls it estimated, not measured.
+TEST_F(FinetuneRecord, AnEstimateStandingInForUnreportedTokensIsEstimated) {
+  auto file = write_record(R"({"job": {"fine_tuned_model": "ft:x", "trained_tokens": null},
+                                "training_usd": 1.42, "training_usd_is": "estimated"})");
+  ApproachInputs a = read(file);
+  EXPECT_DOUBLE_EQ(a.training_usd.get(), 1.42);
+  EXPECT_EQ(a.training_usd.source, Source::estimated);
+}
+
 TEST_F(FinetuneRecord, AnUnknownPriceStaysUnknown) {
   auto file = write_record(R"({"job": {"fine_tuned_model": "ft:x"}, "training_usd": null,
                                 "training_usd_is": "unknown"})");

@@ -248,8 +248,11 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
   if (record.contains("data") && record["data"].is_object())
     run.train_examples = record["data"].value("train_examples", int64_t{0});
   a.finetune = run;
+  // "estimated": the provider reported no trained tokens, and the estimate stands in.
+  const Source billed =
+      record.value("training_usd_is", "") == "estimated" ? Source::estimated : Source::measured;
   Figure cost = record["training_usd"].is_number()
-                    ? Figure{record["training_usd"].get<double>(), Source::measured, simulated}
+                    ? Figure{record["training_usd"].get<double>(), billed, simulated}
                     : unknown(Source::measured);
   auto drop_default = [&](const char* key) { std::erase(a.defaults_used, std::string(key)); };
   a.training_usd = cost;

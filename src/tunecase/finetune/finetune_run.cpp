@@ -430,10 +430,35 @@ class Session {
     }
     const nlohmann::json& price = record_["estimate"]["price"];
     bool simulated = record_["simulated"].get<bool>();
+    const nlohmann::json& estimate = record_["estimate"]["usd"];
     if (job["trained_tokens"].is_number() && price.is_object()) {
       record_["training_usd"] =
           job["trained_tokens"].get<double>() * price["training_per_mtok"].get<double>() / 1e6;
       record_["training_usd_is"] = simulated ? "simulated" : "measured";
+      // Billed well past the estimate (texts that tokenise into more tokens than their bytes
+      // suggest, more epochs than asked): said, and kept in the record.
+      const double usd = record_["training_usd"].get<double>();
+      if (estimate.is_number() && estimate.get<double>() > 0 &&
+          usd > 1.25 * estimate.get<double>()) {
+        record_["cost_warning"] = fmt::format(
+            "the provider billed {} trained tokens, ${:.4f}: {:.1f} times the estimate of "
+            "${:.4f}{}",
+            job["trained_tokens"].dump(), usd, usd / estimate.get<double>(), estimate.get<double>(),
+            o_.max_cost_usd && usd > *o_.max_cost_usd
+                ? fmt::format(", and above --max-cost ${:.4f} (a cap on the estimate)",
+                              *o_.max_cost_usd)
+                : std::string());
+        log_ << a_.name << ": warning: " << record_["cost_warning"].get<std::string>() << "\n";
+      }
+    } else if (price.is_object() && estimate.is_number()) {
+      // The provider reported no trained tokens: the estimate stands in, said as such (it had
+      // read as "no price in the catalogue").
+      record_["training_usd"] = estimate;
+      record_["training_usd_is"] = simulated ? "simulated" : "estimated";
+      record_["cost_warning"] =
+          "the provider reported no trained tokens for the job: training_usd is the estimate "
+          "made before it";
+      log_ << a_.name << ": " << record_["cost_warning"].get<std::string>() << "\n";
     }
     save();
     FinetuneResult result{record_, approach_toml(a_, o_, record_, config_file_)};
