@@ -161,6 +161,20 @@ TEST_F(FinetuneCurveTest, TheWholeSpendIsAskedOnceAndARefusalStartsNoJob) {
   for (const auto& id : recorded_jobs()) EXPECT_EQ(id, "");
 }
 
+// A fraction too small to give one example is said and recorded, not dropped silently.
+TEST_F(FinetuneCurveTest, AFractionTooSmallForAnyExampleIsSaid) {
+  CurveOptions o = options();
+  o.assume_yes = false;
+  o.confirm = [](const std::string&) { return false; };
+  ProjectConfig c =
+      parse_config(project_toml(port_, "\n[curve]\nfinetune_fractions = [0.00001, 0.3]\n"),
+                   dir_ / "tunecase.toml");
+  EXPECT_THROW(run_curve(c, o, log_), UserError);  // refused: nothing is spent
+  EXPECT_NE(log_.str().find("finetune_fractions 1e-05 gives 0 of"), std::string::npos)
+      << log_.str();
+  EXPECT_NE(log_.str().find("2 fine-tuning jobs"), std::string::npos) << log_.str();
+}
+
 TEST_F(FinetuneCurveTest, MaxCostBelowTheEstimateStartsNoJob) {
   CurveOptions o = options();
   o.assume_yes = false;

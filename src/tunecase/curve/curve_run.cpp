@@ -325,7 +325,8 @@ struct TuningJob {
 
 // Every job of every fine-tuned approach, built, validated and priced before any is started.
 std::vector<TuningJob> plan_tuning(const ProjectConfig& config, const CurveSettings& settings,
-                                   std::size_t train_size, const CurveOptions& options) {
+                                   std::size_t train_size, const CurveOptions& options,
+                                   std::vector<std::string>& skipped) {
   std::vector<TuningJob> jobs;
   for (const auto& a : settings.finetune) {
     std::vector<double> fractions = settings.finetune_fractions;
@@ -334,7 +335,13 @@ std::vector<TuningJob> plan_tuning(const ProjectConfig& config, const CurveSetti
     for (double f : fractions) {
       auto n = f >= 1 ? train_size
                       : static_cast<std::size_t>(std::llround(f * static_cast<double>(train_size)));
-      if (n == 0 || n <= last) continue;  // a fraction too small for this train split
+      if (n == 0 || n <= last) {  // a fraction too small for this train split: said, not run
+        skipped.push_back(fmt::format(
+            "'{}': finetune_fractions {} gives {} of {} train rows{}: not run", a.name, f, n,
+            train_size,
+            n == 0 ? "" : fmt::format(", no more than the fraction before it ({})", last)));
+        continue;
+      }
       last = n;
       TuningJob job{&a, n, {}, {}};
       job.options.out_dir = options.out_dir / "finetune" / fmt::format("{}-{}", a.name, n);
@@ -634,7 +641,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   }
   create_output_dir(options.out_dir);
   // Fine-tuning is the expensive part: its files are checked and its spend confirmed first.
-  std::vector<TuningJob> jobs = plan_tuning(config, settings, train.size(), options);
+  std::vector<std::string> fractions_skipped;
+  std::vector<TuningJob> jobs =
+      plan_tuning(config, settings, train.size(), options, fractions_skipped);
+  for (const std::string& why : fractions_skipped) log << "note: " << why << "\n";
   for (TuningJob& job : jobs)
     job.scoring_usd =
         usd_per_item(*job.approach, config, train, data.labels, test, 50).value_or(0) *
@@ -747,6 +757,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       {"seeds", settings.seeds},
       {"sizes", sizes},
       {"sizes_not_measured", dropped},
+      {"finetune_fractions_not_run", fractions_skipped},
       {"target_accuracy",
        settings.target_accuracy ? nlohmann::json(*settings.target_accuracy) : nlohmann::json()},
       // What the LLM answers cost; a fine-tuning job's training is in its own record.
