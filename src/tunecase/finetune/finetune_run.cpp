@@ -339,6 +339,16 @@ class Session {
     if (uploaded.empty()) return false;
     auto job = client.find_job_for_file(uploaded);
     if (!job) return false;
+    if (job->status == "failed" || job->status == "cancelled") {
+      // Its failure is said before a new job is asked for: the same cause (a file the
+      // provider's moderation refused, say) may fail the next one too.
+      log_ << fmt::format(
+          "{}: the provider's job {} on the uploaded file {} {}{}; it is not followed, and a new "
+          "job is started only as confirmed below\n",
+          a_.name, job->id, uploaded, job->status,
+          job->error_message.empty() ? "" : ": " + job->error_message);
+      return false;
+    }
     record(*job);
     log_ << fmt::format("{}: found job {} on the uploaded file {} (no new job)\n", a_.name, job->id,
                         uploaded);

@@ -209,10 +209,15 @@ std::vector<FinetuneEvent> OpenAiFinetuneClient::events(const std::string& id) {
 std::optional<FinetuneJob> OpenAiFinetuneClient::find_job_for_file(
     const std::string& training_file) {
   auto jobs = finetune_api::read_job_list(send(finetune_api::job_request(base_url_, api_key_, "")));
-  for (const auto& job : jobs)
-    if (job.training_file == training_file && job.status != "failed" && job.status != "cancelled")
-      return job;
-  return std::nullopt;
+  // A live or succeeded job on the file first; else a failed or cancelled one, for the caller
+  // to say why it is not followed.
+  std::optional<FinetuneJob> ended;
+  for (const auto& job : jobs) {
+    if (job.training_file != training_file) continue;
+    if (job.status != "failed" && job.status != "cancelled") return job;
+    if (!ended) ended = job;
+  }
+  return ended;
 }
 
 FinetuneJob OpenAiFinetuneClient::cancel(const std::string& id) {

@@ -88,7 +88,8 @@ class OpenAiFinetuneClient {
   std::vector<FinetuneEvent> events(const std::string& id);
   FinetuneJob cancel(const std::string& id);
   // A live (not failed or cancelled) job among the recent ones that trains on `training_file`:
-  // the job a run created when it died before recording the provider's answer.
+  // the job a run created when it died before recording the provider's answer; else a failed or
+  // cancelled one on it (the caller says why it is not followed); else none.
   std::optional<FinetuneJob> find_job_for_file(const std::string& training_file);
   bool simulated() const { return simulated_; }  // some answer came from sim-llm
 
