@@ -312,8 +312,12 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
     retrain.push_back({{"approach", approach}, {"due", due.due}, {"why", due.why}});
   }
   doc["retrain"] = retrain;
-  nlohmann::json latest = {
-      {"ran_at_ms", request.now_ms}, {"policy", request.policy}, {"retrain", retrain}};
+  // The floor its alerts judged by, for the dashboard's chart (the gateway's own config may
+  // differ from the one the monitor ran with).
+  nlohmann::json latest = {{"ran_at_ms", request.now_ms},
+                           {"policy", request.policy},
+                           {"retrain", retrain},
+                           {"accuracy_floor", settings.accuracy_floor}};
   if (doc.contains("drift")) latest["drift"] = doc["drift"];
   store.set_meta("monitor.latest", latest.dump());
   run.document = std::move(doc);

@@ -300,8 +300,11 @@
                  { label: l.name + ' band high', data: hi, fill: '-1' }];
     });
     const floor = [];
-    if (isNum(d.accuracy_floor)) {
-      floor.push({ label: 'alert floor ' + pct(d.accuracy_floor, 0), data: axis.labels.map(() => d.accuracy_floor),
+    // The floor the latest `tunecase monitor` run judged by (its alerts are those on the page),
+    // else the gateway's own config's.
+    const floorAt = d.monitoring && isNum(d.monitoring.accuracy_floor) ? d.monitoring.accuracy_floor : d.accuracy_floor;
+    if (isNum(floorAt)) {
+      floor.push({ label: 'alert floor ' + pct(floorAt, 0), data: axis.labels.map(() => floorAt),
                    borderColor: '#b42318', borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false });
       $('floor-note').textContent = ' · the dashed line is the alert floor';
     }
