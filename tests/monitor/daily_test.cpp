@@ -82,6 +82,9 @@ TEST(SeriesFromDays, AnswersWithoutUsageAreUnknownCostNeverZero) {
   DayPoint none = series_from_days({f}, q)[0].days[0];
   EXPECT_EQ(none.cost_unknown, 10);
   EXPECT_FALSE(none.cost_estimated_usd);
+  f.costed = 2;  // two answers from the response cache: $0, and no price for the others
+  f.cached = 2;
+  EXPECT_FALSE(series_from_days({f}, q)[0].days[0].cost_estimated_usd);
   MonitorSettings s;
   s.max_usd_per_day = 5;
   ApproachSeries series;

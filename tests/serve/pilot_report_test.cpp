@@ -126,10 +126,25 @@ TEST(PilotReport, AnswersWithoutUsageAreCountedAtTheKnownMeanAndSaid) {
   nlohmann::json none = report_of(*unpriced)["arms"][0];
   EXPECT_EQ(none["cost_unknown"], 5) << none.dump(2);
   EXPECT_TRUE(none["usd_per_day"].is_null());
-  EXPECT_NE(none["cost_basis"].get<std::string>().find("none of the 5 answered requests reported "
-                                                       "token usage"),
+  EXPECT_NE(none["cost_basis"].get<std::string>().find("none of the 5 answered requests that "
+                                                       "called the API reported token usage"),
             std::string::npos)
       << none.dump(2);
+  // Answers from the response cache cost $0 and carry that cost: they price nothing else (one
+  // had made every unknown call cost $0, and the ceiling quiet).
+  auto cached = open_store((dir / "cached.db").string());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].prediction_id = make_prediction_id();
+    if (i == 0) {
+      batch[i].cached = true;
+      batch[i].cost_usd = 0.0;
+    }
+  }
+  cached->log_predictions(batch);
+  cached->set_meta(kPricedApproachesKey, R"(["a"])");
+  nlohmann::json with_cache = report_of(*cached)["arms"][0];
+  EXPECT_EQ(with_cache["cost_unknown"], 4) << with_cache.dump(2);
+  EXPECT_TRUE(with_cache["usd_per_day"].is_null()) << with_cache.dump(2);
   std::filesystem::remove_all(dir);
 }
 

@@ -41,8 +41,10 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
     r.cost_usd += d.cost_usd;
     const int64_t unknown = cost_unknown(d.requests, d.errors, d.costed, priced.count(d.approach));
     r.cost_unknown += unknown;
-    r.cost_estimated_usd += estimated_cost_usd(d.cost_usd, d.costed, unknown);
-    r.estimable = r.estimable && (unknown == 0 || d.costed > 0);
+    const std::optional<double> spend =
+        estimated_cost_usd(d.cost_usd, d.costed - d.cached, unknown);
+    r.cost_estimated_usd += spend.value_or(0);
+    r.estimable = r.estimable && spend.has_value();
     r.costed = r.costed || d.tokens_in + d.tokens_out > 0 || d.cost_usd > 0;
     if (d.latency.n > r.p95_of) {
       r.p95_of = d.latency.n;

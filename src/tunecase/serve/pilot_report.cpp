@@ -99,18 +99,20 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   // Answers whose API reported no token usage cost something unknown, never $0: the day's
   // spend counts each at the mean of the known ones, and says so (it had summed the known alone).
   const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed, priced);
+  const int64_t paid = a.costed - a.cached;
+  const std::optional<double> spend = estimated_cost_usd(a.cost_usd, paid, unknown);
   j["cost_unknown"] = unknown;
-  j["usd_per_day"] =
-      a.costed ? json(estimated_cost_usd(a.cost_usd, a.costed, unknown) / days) : json(nullptr);
+  j["usd_per_day"] = a.costed && spend ? json(*spend / days) : json(nullptr);
   j["cost_basis"] =
       unknown == 0 ? json("measured")
-      : a.costed == 0
-          ? json(fmt::format("unknown: none of the {} answered requests reported token usage, "
-                             "so their cost is unknown (never $0)",
+      : !spend
+          ? json(fmt::format("unknown: none of the {} answered requests that called the API "
+                             "reported token usage, so their cost is unknown (never $0)",
                              unknown))
           : json(fmt::format("estimated: {} of {} answered requests reported no token usage; "
-                             "usd_per_day takes each at the mean of the {} whose cost is known",
-                             unknown, unknown + a.costed, a.costed));
+                             "usd_per_day takes each at the mean of the {} paid ones whose cost "
+                             "is known",
+                             unknown, unknown + a.costed, paid));
   auto f1 = macro_f1(counts.confusion, key);
   j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
   std::optional<double> cold =

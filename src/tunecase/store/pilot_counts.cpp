@@ -133,6 +133,7 @@ DayFigures day_figures(int64_t day, const ArmKey& key, const HourRow& r) {
   d.tokens_out = r.tokens_out;
   d.cost_usd = r.cost_usd;
   d.costed = r.costed;
+  d.cached = r.cached;
   d.latency = r.latency.summary(r.latency_sum);
   return d;
 }

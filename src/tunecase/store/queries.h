@@ -72,8 +72,13 @@ struct ArmFigures {
 inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed, bool priced = false) {
   return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - costed) : 0;
 }
-inline double estimated_cost_usd(double cost_usd, int64_t costed, int64_t unknown) {
-  return costed > 0 ? cost_usd + double(unknown) * cost_usd / double(costed) : cost_usd;
+// The spend with each unknown one at the mean of the answers that were paid for: `paid` are those
+// that carried a cost less the response cache's (a cached answer costs $0, and had priced every
+// unknown call at $0). None when `unknown` answers had no paid one to be priced by.
+inline std::optional<double> estimated_cost_usd(double cost_usd, int64_t paid, int64_t unknown) {
+  if (unknown == 0) return cost_usd;
+  if (paid <= 0) return std::nullopt;
+  return cost_usd + double(unknown) * cost_usd / double(paid);
 }
 
 // Labelled predictions of one arm whose gold label is `label`.
@@ -127,6 +132,7 @@ struct DayFigures {
   int64_t tokens_out = 0;
   double cost_usd = 0;
   int64_t costed = 0;  // predictions that carried a cost
+  int64_t cached = 0;  // answered from the LLM response cache ($0)
   LatencySummary latency;
 };
 
