@@ -41,9 +41,13 @@ void run(const FinetuneArgs& a) {
                         ? fmt::format("${:.4f} ({})", r["training_usd"].get<double>(),
                                       r["training_usd_is"].get<std::string>())
                         : "unknown (no price in the catalogue)";
-  fmt::print("fine-tuned model: {}\ntrained tokens: {} ({})\ntraining cost: {}\n",
-             r["job"]["fine_tuned_model"].get<std::string>(), r["job"]["trained_tokens"].dump(),
-             r["simulated"].get<bool>() ? "simulated" : "measured", usd);
+  const nlohmann::json& tokens = r["job"]["trained_tokens"];
+  fmt::print("fine-tuned model: {}\ntrained tokens: {}\ntraining cost: {}\n",
+             r["job"]["fine_tuned_model"].get<std::string>(),
+             tokens.is_number() ? fmt::format("{} ({})", tokens.dump(),
+                                              r["simulated"].get<bool>() ? "simulated" : "measured")
+                                : std::string("not reported by the provider"),
+             usd);
   fmt::print(
       "wrote {0}/finetune.json, {0}/train.jsonl and {0}/approach.toml (paste it into "
       "the config to evaluate the model)\n",
