@@ -235,6 +235,28 @@ TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
   EXPECT_TRUE(texts.empty()) << "[monitor] keep_texts is off: no text is kept";
 }
 
+// A replay again through a gateway whose store holds one already (its clock past this replay's
+// first day) is refused before anything is sent: its days would land on the last day of the
+// other, and its report read the other's alerts.
+TEST_F(ReplayGatewayTest, ASecondReplayIntoTheSameStoreIsRefused) {
+  monitor::GatewayReplaySettings s = start_replay_gateway();
+  std::vector<monitor::ReplayItem> items;
+  for (int64_t day = 19990; day < 20005; ++day)
+    items.push_back({day, "the courier is late since monday", "shipping"});
+  auto http = make_http_client(4);
+  std::ostringstream log;
+  monitor::replay_through_gateway(items, s, *http, log);
+  const int64_t stored = open_store(store_path())->pilot_counts({}).arms.at(0).requests;
+  try {
+    monitor::replay_through_gateway(items, s, *http, log);
+    FAIL() << "a second replay into the same store was run";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("its store holds an earlier replay"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(open_store(store_path())->pilot_counts({}).arms.at(0).requests, stored);
+}
+
 // The day's monitor ran as soon as the day's requests were answered, before the gateway had
 // stored them all, and judged part of the day; and a --store other than the gateway's was read
 // without a word (its alerts and retraining were another store's).

@@ -209,6 +209,18 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
   const int64_t first = items.front().day, last = items.back().day;
   const int64_t start = first + s.initial_days;
   GatewayCalls calls(s, http);
+  // A gateway whose clock is past the first replayed day holds another replay already (its
+  // clock resumed where that one stopped): this one's days would all land on that last day,
+  // beside the other's days and alerts, and its report would read theirs.
+  const nlohmann::json models = calls.get("/v1/models");
+  const int64_t clock = models.value("now_ms", int64_t{0});
+  if (clock >= (start + 1) * kDayMs)
+    throw UserError(fmt::format(
+        "the gateway at {} is at {} on its replay clock, after this replay's first day ({}): its "
+        "store holds an earlier replay, whose days and alerts this one's report would mix with "
+        "its own. Replay into a new store: start `tunecase serve --replay-clock {} --store "
+        "NEW.db` and pass the same --store to replay",
+        s.url, iso_date(clock / kDayMs), iso_date(start), iso_date(start)));
   const std::string run_id =
       s.run_id.empty() ? "replay-" + make_random_id().substr(0, 8) : s.run_id;
   PolicyRun run;
