@@ -13,6 +13,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/reader.h"
 #include "tunecase/llm/http_client.h"
@@ -20,6 +21,7 @@
 #include "tunecase/monitor/canary.h"
 #include "tunecase/monitor/monitor.h"
 #include "tunecase/monitor/monitor_report.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/store/store.h"
 
 namespace {
@@ -156,6 +158,17 @@ int run(const MonitorArgs& a) {
   auto store = open_existing_store(a.store);
   tunecase::monitor::MonitorRequest request;
   request.now_ms = now_ms_or(a.now_ms);
+  // A store a replay wrote is judged as of the replay's last time, as `tunecase pilot` reports
+  // it: the wall clock had judged the weeks after it (no traffic, no texts) and fired alerts.
+  if (a.now_ms == 0)
+    if (std::optional<std::string> replay = store->meta(tunecase::serve::kReplayClockKey);
+        replay && !replay->empty()) {
+      request.now_ms = std::stoll(*replay);
+      fmt::print(stderr,
+                 "note: this store was written by a gateway on a replay clock; monitor judges it "
+                 "as of the replay's last time, {} UTC (--now-ms sets another)\n",
+                 tunecase::utc_text(request.now_ms));
+    }
   for (const auto& approach : config.approaches) request.approaches.push_back(approach.name);
   request.drift = !a.no_drift;
   request.policy = policy_in_words(config.retrain);

@@ -74,6 +74,22 @@ TEST_F(MonitorCli, AnAlertExitsOneOnceThenZeroWhileItStaysOpen) {
   EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 1) << jsonl;
 }
 
+// A store a replay wrote is judged as of the replay's last time, without --now-ms: the wall
+// clock had judged the months after it and fired on the silence.
+TEST_F(MonitorCli, AReplayStoreIsJudgedAsOfTheReplaysLastTime) {
+  std::string store = dir_.str() + "/pilot.db";
+  fill_store(store);
+  tunecase::open_store(store)->set_meta("pilot.replay_clock_ms",
+                                        std::to_string(kT0 + 13 * kDay + 3'600'000));
+  CliResult r = run_cli(fmt::format("monitor --config {} --store {} --out {}/monitor --no-drift",
+                                    config_, store, dir_.str()));
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // the three bad days, as of the replay's end
+  EXPECT_NE(r.output.find("as of the replay's last time, 2026-03-15 01:00:00 UTC"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("accuracy 71.0%"), std::string::npos) << r.output;
+}
+
 TEST_F(MonitorCli, AWebhookThatIsDownWarnsAndLosesNothing) {
   std::string store = dir_.str() + "/pilot.db";
   fill_store(store);
