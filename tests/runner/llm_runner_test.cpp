@@ -42,6 +42,17 @@ HttpResponse echo(const HttpRequest& r, int) {
   return testing::answer(label_in(testing::item_text(r)));
 }
 
+// Answers every item but those labelled technical, which it refuses with a 400 saying `why`.
+FakeClient::Handler refuses_technical(std::string why) {
+  return [why](const HttpRequest& r, int) {
+    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
+    HttpResponse refused;
+    refused.status = 400;
+    refused.body = nlohmann::json{{"error", {{"message", why}}}}.dump();
+    return refused;
+  };
+}
+
 Price test_price() {
   return Price{1.0, 0.5, 2.0, "2025-01", "test"};
 }  // USD per 1M tokens
@@ -365,13 +376,7 @@ TEST_F(RunnerTest, ARedirectEndsTheRunAndNamesTheAddress) {
 TEST_F(RunnerTest, ARunAgainSendingOnlyItemsTheServerRefusesGoesOn) {
   options_.cache_file = dir_ / "cache.sqlite";
   options_.max_attempts = 1;
-  auto refusing = [](const HttpRequest& r, int) {
-    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
-    HttpResponse refused;
-    refused.status = 400;
-    refused.body = R"({"error":{"message":"content filter"}})";
-    return refused;
-  };
+  auto refusing = refuses_technical("content filter");
   FakeClient first_client(refusing);
   LlmRunResult first = run(first_client, make_items(120));
   ASSERT_EQ(first.errors, 40u);
@@ -553,13 +558,7 @@ TEST_F(RunnerTest, BudgetStopLeavesASeededRandomSampleNotTheFirstItems) {
 TEST_F(RunnerTest, ARerunUnderACapScoresAPrefixOfTheOrderNotEveryCachedAnswer) {
   options_.cache_file = dir_ / "cache.sqlite";
   options_.max_attempts = 1;
-  auto failing = [](const HttpRequest& r, int) {
-    if (label_in(testing::item_text(r)) != "technical") return echo(r, 0);
-    HttpResponse refused;
-    refused.status = 400;
-    refused.body = R"({"error":{"message":"bad request"}})";
-    return refused;
-  };
+  auto failing = refuses_technical("bad request");
   Examples items = make_items(60);
   FakeClient first_client(failing);
   LlmRunResult first = run(first_client, items);
