@@ -69,9 +69,6 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
 std::string shown_store(const std::string& location);
 // --now-ms: the given clock, or the system clock when it is 0 (not given).
 int64_t now_ms_or(int64_t now_ms);
-// The last time of the replay clock a gateway wrote `store` on (meta pilot.replay_clock_ms), or
-// none: reports of such a store are as of that time, not of the wall clock.
-std::optional<int64_t> replay_clock_of(tunecase::Store& store);
 // What every --now-ms accepts: a time after 1970 in epoch milliseconds (0 or a negative value
 // had been taken as "now" without a word).
 CLI::Validator epoch_ms_validator();

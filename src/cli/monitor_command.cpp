@@ -21,6 +21,7 @@
 #include "tunecase/monitor/canary.h"
 #include "tunecase/monitor/monitor.h"
 #include "tunecase/monitor/monitor_report.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/store/store.h"
 
 namespace {
@@ -160,7 +161,7 @@ int run(const MonitorArgs& a) {
   // A store a replay wrote is judged as of the replay's last time, as `tunecase pilot` reports
   // it: the wall clock had judged the weeks after it (no traffic, no texts) and fired alerts.
   if (a.now_ms == 0)
-    if (std::optional<int64_t> replay = replay_clock_of(*store)) {
+    if (std::optional<int64_t> replay = tunecase::serve::stored_replay_clock(*store)) {
       request.now_ms = *replay;
       fmt::print(stderr,
                  "note: this store was written by a gateway on a replay clock; monitor judges it "

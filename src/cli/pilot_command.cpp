@@ -107,7 +107,7 @@ void run(const PilotArgs& a) {
   context.now_ms = now_ms_or(0);
   // A store a replay wrote (the demo's pilot) is reported as of the replay's last time, as its
   // /v1/pilot was: the wall clock would count months of days since its simulated start.
-  if (std::optional<int64_t> replay = replay_clock_of(*store)) {
+  if (std::optional<int64_t> replay = tunecase::serve::stored_replay_clock(*store)) {
     context.now_ms = *replay;
     fmt::print(stderr,
                "note: this store was written by a gateway on a replay clock (--replay-clock); "

@@ -11,18 +11,7 @@
 #include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/sqlite_setup.h"
-#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/store/postgres_store.h"
-
-std::optional<int64_t> replay_clock_of(tunecase::Store& store) {
-  std::string stored = store.meta(tunecase::serve::kReplayClockKey).value_or("");
-  int64_t at = 0;
-  if (stored.empty() ||
-      std::from_chars(stored.data(), stored.data() + stored.size(), at).ec != std::errc() ||
-      at <= 0)
-    return std::nullopt;
-  return at;
-}
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
   // A database without a store: opened, a command that only reads would create the schema in

@@ -114,6 +114,17 @@ class GatewayTest : public ::testing::Test {
     return o;
   }
 
+  // Two replicas on one SQLite file (the project written), the first committing every 400 ms: a
+  // prediction it answered waits in its queue while the second gets the feedback.
+  std::pair<GatewayOptions, GatewayOptions> two_replicas_on_one_file() {
+    project("");
+    GatewayOptions a = options(), b = options();
+    a.log.instance = "replica-a";
+    a.log.window = std::chrono::milliseconds(400);
+    b.log.instance = "replica-b";
+    return {a, b};
+  }
+
   int start(const std::string& extra, GatewayOptions o) {
     project(extra);
     gateway_.reset();

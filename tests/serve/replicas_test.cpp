@@ -59,11 +59,7 @@ TEST_F(GatewayTest, TwoReplicasOnOnePostgresAgreeOnEveryFigure) {
 // second) instead of a 404 that loses the label. Two replicas on one SQLite file here; the
 // first commits every 400 ms.
 TEST_F(GatewayTest, AFeedbackAtAnotherReplicaWaitsForThePredictionInTheFirstsQueue) {
-  project("");
-  GatewayOptions a = options(), b = options();
-  a.log.instance = "replica-a";
-  a.log.window = std::chrono::milliseconds(400);
-  b.log.instance = "replica-b";
+  auto [a, b] = two_replicas_on_one_file();
   Gateway first(config_, a), second(config_, b);
   int ports[2] = {first.start(), second.start()};
   for (int i = 0; i < 3; ++i) {
@@ -82,11 +78,7 @@ TEST_F(GatewayTest, AFeedbackAtAnotherReplicaWaitsForThePredictionInTheFirstsQue
 // answered by the first replica after the second labelled the item takes the label when it is
 // committed (it had stayed unlabelled for good).
 TEST_F(GatewayTest, FeedbacksAtAnotherReplicaAllWaitAndARetryInTheQueueIsLabelled) {
-  project("");
-  GatewayOptions a = options(), b = options();
-  a.log.instance = "replica-a";
-  a.log.window = std::chrono::milliseconds(400);
-  b.log.instance = "replica-b";
+  auto [a, b] = two_replicas_on_one_file();
   Gateway first(config_, a), second(config_, b);
   int ports[2] = {first.start(), second.start()};
   const int n = 12;

@@ -27,10 +27,8 @@ namespace {
 // The replay clock's time in the store: the latest of this replica's and what is there (replicas
 // on replay clocks stop one after another, and the store keeps the latest of their times).
 void keep_latest_replay_time(Store& store, int64_t mine) {
-  std::string stored = store.meta(kReplayClockKey).value_or("");
-  int64_t before = 0;
-  if (!stored.empty()) std::from_chars(stored.data(), stored.data() + stored.size(), before);
-  if (mine > before) store.set_meta(kReplayClockKey, std::to_string(mine));
+  if (mine > stored_replay_clock(store).value_or(0))
+    store.set_meta(kReplayClockKey, std::to_string(mine));
 }
 
 // The answers the server gives by itself (413, 503, ...) in the gateway's error shape.
@@ -347,12 +345,9 @@ void Gateway::stop(std::chrono::milliseconds grace) {
 // day divided to match).
 void Gateway::resume_replay_clock() {
   if (options_.simulated_clock) return;
-  std::string stored = store_->meta(kReplayClockKey).value_or("");
-  int64_t at = 0;
-  if (stored.empty() ||
-      std::from_chars(stored.data(), stored.data() + stored.size(), at).ec != std::errc() ||
-      at <= 0)
-    return;
+  const std::optional<int64_t> kept = stored_replay_clock(*store_);
+  if (!kept) return;
+  const int64_t at = *kept;
   if (replay_now_) {
     if (at <= replay_now_->load()) return;
     plan_notes_.push_back(

@@ -1,5 +1,6 @@
 #include "tunecase/serve/pilot_plan.h"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 
@@ -201,6 +202,16 @@ std::string plan_summary(const PilotPlan& plan) {
   if (plan.challenger.empty())
     return fmt::format("{}: {}", serve_mode_name(plan.mode), plan.champion);
   return fmt::format("{}: {} vs {}", serve_mode_name(plan.mode), plan.champion, plan.challenger);
+}
+
+std::optional<int64_t> stored_replay_clock(Store& store) {
+  const std::string stored = store.meta(kReplayClockKey).value_or("");
+  int64_t at = 0;
+  if (stored.empty() ||
+      std::from_chars(stored.data(), stored.data() + stored.size(), at).ec != std::errc() ||
+      at <= 0)
+    return std::nullopt;
+  return at;
 }
 
 }  // namespace tunecase::serve

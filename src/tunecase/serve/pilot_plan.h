@@ -1,12 +1,15 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tunecase/config/config.h"
 #include "tunecase/economics/pilot_rule.h"
 #include "tunecase/serve/dispatcher.h"
+#include "tunecase/store/store.h"
 
 namespace tunecase::serve {
 
@@ -41,6 +44,8 @@ inline constexpr const char* kRecordedPlanKey = "pilot.plan";
 // The replay clock's time when a gateway started with --replay-clock stopped ("" after a start
 // on the wall clock): `tunecase pilot` reports the store as of then, as /v1/pilot did.
 inline constexpr const char* kReplayClockKey = "pilot.replay_clock_ms";
+// That time, read from `store`: none when no replay clock is kept (or the value is unreadable).
+std::optional<int64_t> stored_replay_clock(Store& store);
 // The label set `serve` checks feedback against (a JSON array), recorded at each start, so that
 // `tunecase feedback FILE` checks a file's labels against the same set.
 inline constexpr const char* kServedLabelsKey = "serve.labels";
