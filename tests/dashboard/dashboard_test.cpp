@@ -295,6 +295,25 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
     EXPECT_GT(charts[id]["painted"].get<int>(), 2000) << id;
   }
 
+  // The promotions serve made at start (one per approach, the same day) are marked with labels
+  // that do not overlap and stay inside the chart.
+  json marks = browser.evaluate(R"((() => {
+      const chart = window.tunecase.charts['chart-accuracy'];
+      return { labels: chart.tunecaseEventLabels || [], left: chart.chartArea.left,
+               right: chart.chartArea.right }; })())");
+  ASSERT_EQ(marks["labels"].size(), 2u) << marks;
+  for (std::size_t i = 0; i < marks["labels"].size(); ++i) {
+    const json& a = marks["labels"][i];
+    EXPECT_GE(a["left"].get<double>(), marks["left"].get<double>()) << a;
+    EXPECT_LE(a["right"].get<double>(), marks["right"].get<double>() + 0.5) << a;
+    for (std::size_t j = i + 1; j < marks["labels"].size(); ++j) {
+      const json& b = marks["labels"][j];
+      const bool apart = a["right"] <= b["left"] || b["right"] <= a["left"] ||
+                         a["bottom"] <= b["top"] || b["bottom"] <= a["top"];
+      EXPECT_TRUE(apart) << a << " overlaps " << b;
+    }
+  }
+
   // A label corrected on a champion item the champion got right: the accuracy shown follows.
   auto right = std::find_if(answered_.begin(), answered_.end(), [](const Answered& a) {
     return a.approach == "local-linear" && a.label == a.gold;

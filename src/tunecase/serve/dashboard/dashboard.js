@@ -196,16 +196,30 @@
       ctx.fillStyle = '#374151';
       ctx.setLineDash([4, 3]);
       ctx.font = '11px system-ui, sans-serif';
-      for (const e of events) {
-        const x = scales.x.getPixelForValue(e.index);
-        if (!isFinite(x)) continue;
+      // A label that would overlap an earlier one goes a row lower (up to four rows; past that
+      // its line is drawn without it; the Model versions table names every version), and
+      // a label near the right edge goes left of its line. The boxes drawn are kept on the chart
+      // (tunecaseEventLabels) for the browser test.
+      const rowsEnd = [], placed = [];
+      const sorted = events.map(e => ({ e, x: scales.x.getPixelForValue(e.index) }))
+        .filter(p => isFinite(p.x)).sort((a, b) => a.x - b.x);
+      for (const { e, x } of sorted) {
         ctx.strokeStyle = e.rollback ? '#d55e00' : '#6b7280';
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
-        ctx.fillText(e.text, Math.min(x + 3, chartArea.right - 60), chartArea.top + 11);
+        const width = ctx.measureText(e.text).width;
+        const left = x + 3 + width <= chartArea.right ? x + 3 : Math.max(chartArea.left, x - 3 - width);
+        let row = rowsEnd.findIndex(end => end + 6 <= left);
+        if (row < 0 && rowsEnd.length < 4) row = rowsEnd.push(-Infinity) - 1;
+        if (row < 0) continue;
+        rowsEnd[row] = left + width;
+        const baseline = chartArea.top + 11 + 13 * row;
+        ctx.fillText(e.text, left, baseline);
+        placed.push({ text: e.text, left, right: left + width, top: baseline - 11, bottom: baseline + 2 });
       }
+      chart.tunecaseEventLabels = placed;
       ctx.restore();
     }
   };
