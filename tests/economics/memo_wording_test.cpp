@@ -53,6 +53,41 @@ TEST(MemoWording, TrainedVerdictIsNotCalledFineTune) {
   EXPECT_EQ(memo.find("which says: fine-tune"), std::string::npos);
 }
 
+// "Keep" names what a trained approach behind a prompting one would need, never a figure for
+// one already ahead: that figure is where it would fall behind, and "would need 91.7% to beat"
+// beside a measured 95% read backwards.
+TEST(MemoWording, KeepDoesNotAskAnApproachAlreadyAheadToCatchUp) {
+  std::string config = kConfig;
+  config.replace(config.find("baseline = \"api-zero-shot\""), 26, "baseline = \"local-linear\" ");
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  Decision d = decide(read_scenario(parse_config(config, "w.toml"), &eval));
+  ASSERT_EQ(d.pick, "local-linear");
+  ASSERT_FALSE(d.pilot.needed);
+  bool ahead = false;
+  for (const auto& w : d.what_it_takes) ahead = ahead || (w.already_ahead && w.required_error_rate);
+  ASSERT_TRUE(ahead) << "the fixture has a trained approach ahead with a figure";
+  EXPECT_TRUE(d.next_step.starts_with("Keep local-linear.")) << d.next_step;
+  EXPECT_EQ(d.next_step.find("would need"), std::string::npos) << d.next_step;
+}
+
+// A scenario-mode figure typed beside a measurement is not used; the memo says so rather than
+// pricing the flat measured errors in silence.
+TEST(MemoWording, ATypedAccuracyBesideAMeasurementIsSaidToBeIgnored) {
+  std::string config = kConfig;
+  config.replace(config.find("engineering_weeks = 3"), 21,
+                 "engineering_weeks = 3\nharmful_error_rate = 0.25");
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  Decision d = decide(read_scenario(parse_config(config, "w.toml"), &eval));
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_TRUE(
+      d.warnings[0].starts_with("IGNORED: [[approach]] 'local-linear' sets "
+                                "harmful_error_rate = 0.25, which decide does not use "
+                                "with --eval"))
+      << d.warnings[0];
+  EXPECT_NE(std::find(d.risks.begin(), d.risks.end(), d.warnings[0]), d.risks.end());
+  EXPECT_TRUE(decide_with(0.41).warnings.empty());
+}
+
 std::string unsettled_risk(const Decision& d) {
   for (const auto& r : d.risks) {
     if (r.find("McNemar") != std::string::npos) return r;
@@ -177,6 +212,12 @@ TEST(MemoWording, APickNoBetterThanTheMajorityLabelIsTheFirstRisk) {
       << d.risks[0];
   EXPECT_NE(d.risks[0].find("never answered \"fraud\" (28 test items) right"), std::string::npos);
   EXPECT_EQ(d.warnings, std::vector<std::string>{d.risks[0]});  // said beside the headline too
+  // The baseline (api-zero-shot, 70.0%) is below the floor too: every gain is counted from it.
+  EXPECT_NE(risk_starting(d,
+                          "BASELINE BELOW THE MAJORITY FLOOR: the baseline api-zero-shot is "
+                          "measured at 70.0%, no better than always answering \"normal\" "
+                          "(86.0% of the test split, measured)."),
+            "");
   // Above the point but inside the pick's interval (80.0-89.7%): not clearly above.
   eval["dataset"]["majority_baseline"]["accuracy"] = 0.82;
   d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
@@ -186,6 +227,7 @@ TEST(MemoWording, APickNoBetterThanTheMajorityLabelIsTheFirstRisk) {
   d = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
   EXPECT_EQ(risk_starting(d, "NOT CLEARLY ABOVE"), "");
   EXPECT_EQ(risk_starting(d, "BELOW THE MAJORITY"), "");
+  EXPECT_EQ(risk_starting(d, "BASELINE BELOW"), "");
   EXPECT_NE(risk_starting(d,
                           "LABELS NEVER ANSWERED RIGHT by local-linear, 28 of 200 test items: "
                           "\"fraud\" (28 test items)."),

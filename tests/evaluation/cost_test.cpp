@@ -108,6 +108,20 @@ TEST(ApiCost, AveragesMeasuredCallCosts) {
   EXPECT_NEAR(*c.usd_per_month, 0.002 * 1000 * 30, 1e-12);
 }
 
+// A price typed into the approach's table is named as the team's, not the catalogue's: a
+// finance reader took "catalogue price" for a vendor's list price.
+TEST(ApiCost, APriceTypedInTheConfigIsNamedAsSuch) {
+  std::vector<Prediction> p(1);
+  p[0].cost_usd = 0.001;
+  EXPECT_EQ(api_cost(p, 1000, 30, "https://example.com/pricing").basis,
+            "measured tokens x catalogue price");
+  EXPECT_EQ(api_cost(p, 1000, 30, "config: approach 'api'").basis,
+            "measured tokens x the price typed in the config (approach 'api'; assumed)");
+  nlohmann::json summary = {{"price", {{"source", "config: approach 'api'"}}}};
+  EXPECT_EQ(price_source(summary), "config: approach 'api'");
+  EXPECT_EQ(price_source(nlohmann::json{{"price", nullptr}}), "");
+}
+
 TEST(ApiCost, UnknownPriceStaysUnknownNeverZero) {
   std::vector<Prediction> p(2);
   p[0].cost_usd = 0.001;

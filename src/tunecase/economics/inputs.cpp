@@ -160,6 +160,16 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
     const nlohmann::json* m = eval ? find_measured(*eval, a.name) : nullptr;
     s.approaches.push_back(read_approach(a, m, s.business, origin));
     s.simulated = s.simulated || s.approaches.back().accuracy.simulated;
+    // Scenario-mode figures typed beside a measurement: the measurement prices the errors.
+    for (const auto& [key, value] : {std::pair{"accuracy", a.costs.accuracy},
+                                     std::pair{"harmful_error_rate", a.costs.harmful_error_rate}})
+      if (m && value)
+        s.ignored_inputs.push_back(fmt::format(
+            "[[approach]] '{}' sets {} = {}, which decide does not use with --eval: its errors "
+            "are the ones measured on the test split, each priced at [business] "
+            "cost_per_error_usd. Remove the key, or run decide without --eval for a scenario "
+            "on typed figures.",
+            a.name, key, *value));
   }
   if (!accept_partial) check_partial(s.approaches, origin);
   answer_data_question(config, list, s.business);

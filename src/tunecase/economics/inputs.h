@@ -114,6 +114,9 @@ struct Scenario {
     double accuracy = 0;
   };
   std::optional<MajorityFloor> majority;
+  // Typed figures of the config that a measurement overrides (an approach's accuracy or
+  // harmful_error_rate beside its eval.json entry), each as the sentence the memo warns with.
+  std::vector<std::string> ignored_inputs;
   // Settings of the config that differ from those eval measured with (--accept-changed).
   std::vector<std::string> changed_since_eval;
   // Parts of the config eval.json records no settings for, so they could not be compared.

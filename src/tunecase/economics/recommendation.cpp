@@ -281,6 +281,25 @@ void majority_floor_risk(Decision& d, const ApproachInputs* first) {
                                   advice));
 }
 
+// A baseline no better than always answering the most frequent label: every value and net
+// benefit is counted against it, so each approach's gain includes what a constant answer gets
+// for nothing (a 10% baseline against a 79% floor counted millions a trivial rule would save).
+void baseline_floor_risk(Decision& d) {
+  const Scenario& s = d.scenario;
+  if (!s.majority || s.approaches.empty()) return;
+  const ApproachInputs& base = s.approaches[s.baseline_index()];
+  if (!base.accuracy.known() || base.accuracy.source != Source::measured) return;
+  const double acc = base.accuracy.get();
+  if (acc > s.majority->accuracy) return;
+  d.risks.push_back(fmt::format(
+      "BASELINE BELOW THE MAJORITY FLOOR: the baseline {} is measured at {:.1f}%, no better than "
+      "always answering \"{}\" ({:.1f}% of the test split, measured). Every value and net "
+      "benefit here is counted against it, so each includes errors a constant answer would "
+      "avoid for nothing: judge the approaches against the floor as well, or make a working "
+      "approach the baseline ([business] baseline).",
+      base.name, 100 * acc, s.majority->label, 100 * s.majority->accuracy));
+}
+
 // Test labels no train row has: every trained approach's accuracy is capped by them, so the
 // comparison with a prompted LLM (told the whole label set) is lopsided.
 void unseen_labels_risk(Decision& d) {
@@ -304,7 +323,12 @@ void unseen_labels_risk(Decision& d) {
 // says them too. `first` is the first-ranked approach, if any.
 void add_data_risks(Decision& d, const ApproachInputs* first) {
   const Scenario& s = d.scenario;
+  for (const auto& ignored : s.ignored_inputs) {
+    d.warnings.push_back("IGNORED: " + ignored);
+    d.risks.push_back(d.warnings.back());
+  }
   majority_floor_risk(d, first);
+  baseline_floor_risk(d);
   small_test_risk(d, first);
   unseen_labels_risk(d);
   label_noise_risk(d);
@@ -418,8 +442,10 @@ void set_next_step(Decision& d) {
       "Keep {}. Re-run tunecase decide when the volume, the cost of an "
       "error or the measured accuracy changes.",
       d.pick);
+  // What a trained approach behind its prompting rival would need; one already ahead needs
+  // nothing (its required figure is where it would fall behind: the memo's table says that).
   for (const auto& w : d.what_it_takes) {
-    if (w.required_error_rate)
+    if (w.required_error_rate && !w.already_ahead)
       d.next_step += fmt::format(" {} would need {} to beat {}.", w.trained,
                                  rate_text(s, *w.required_error_rate), w.prompting);
   }

@@ -40,7 +40,7 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
 }
 
 CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_per_day,
-                     double days_per_month) {
+                     double days_per_month, std::string_view price_source) {
   CostFigures c;
   double total = 0;
   std::size_t priced = 0, no_usage = 0, answered = 0;
@@ -71,17 +71,29 @@ CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_
   }
   double per_query = total / static_cast<double>(priced);
   c.usd_per_1k = per_query * 1000.0;
-  c.basis = "measured tokens x catalogue price";
+  // A price typed into the approach's table is the team's assumption, not a list price.
+  const std::string price =
+      price_source.starts_with("config:")
+          ? fmt::format("the price typed in the config ({}; assumed)", price_source.substr(8))
+          : std::string("catalogue price");
+  c.basis = "measured tokens x " + price;
   if (no_usage > 0) {
     c.basis = fmt::format(
-        "estimated: measured tokens x catalogue price over the {} answers that reported usable "
+        "estimated: measured tokens x {} over the {} answers that reported usable "
         "token counts; {} of {} did not and are assumed to cost the same",
-        priced, no_usage, answered);
+        price, priced, no_usage, answered);
     c.provenance = "estimated";
   }
   c.kind = "api_tokens";
   if (queries_per_day > 0) c.usd_per_month = per_query * queries_per_day * days_per_month;
   return c;
+}
+
+std::string price_source(const nlohmann::json& runner_summary) {
+  auto price = runner_summary.find("price");
+  if (price == runner_summary.end() || !price->is_object()) return "";
+  auto source = price->find("source");
+  return source != price->end() && source->is_string() ? source->get<std::string>() : "";
 }
 
 nlohmann::json cost_json(const CostFigures& cost) {

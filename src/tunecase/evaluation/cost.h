@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,9 +32,14 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
                              const BusinessSettings& business);
 
 // `predictions`: every answered item of the run; cost_usd nullopt means the price is unknown.
+// `price_source`: where the price came from (Price::source; "config: approach '...'" for one
+// typed in the approach's table), named in the basis.
 CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_per_day,
-                     double days_per_month = 30);
+                     double days_per_month = 30, std::string_view price_source = {});
 
 nlohmann::json cost_json(const CostFigures& cost);
+
+// The price's source in a runner summary ("price": {"source": ...}), "" when it has none.
+std::string price_source(const nlohmann::json& runner_summary);
 
 }  // namespace tunecase

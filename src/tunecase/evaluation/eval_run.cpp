@@ -91,7 +91,8 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     LlmEvalRun run = run_llm_eval(approach, config, s.train, s.test, data.labels, options,
                                   budget_left, spend, log);
     spend.add_spent(run.spent_usd);
-    cost = api_cost(run.predictions, config.queries_per_day(), config.business.days_per_month);
+    cost = api_cost(run.predictions, config.queries_per_day(), config.business.days_per_month,
+                    price_source(run.summary));
     simulated = run.simulated;
     extra = {{"runner", run.summary},
              {"redaction", run.summary.value("redaction", nlohmann::json::object())},

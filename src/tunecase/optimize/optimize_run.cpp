@@ -96,8 +96,8 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   std::vector<std::string> gold;
   for (const auto& e : test) gold.push_back(e.label);
   nlohmann::json q = quality_json(gold, result.predictions, data.labels);
-  CostFigures cost =
-      api_cost(result.predictions, config.queries_per_day(), config.business.days_per_month);
+  CostFigures cost = api_cost(result.predictions, config.queries_per_day(),
+                              config.business.days_per_month, price_source(result.summary));
   q["usd_per_1k"] = cost.usd_per_1k ? nlohmann::json(*cost.usd_per_1k) : nlohmann::json();
   q["usd_per_month"] = cost.usd_per_month ? nlohmann::json(*cost.usd_per_month) : nlohmann::json();
   q["spent_usd"] = result.spent_usd;

@@ -589,7 +589,9 @@ std::string eval_markdown(const json& eval) {
   out += fmt::format(
       "Accuracy, macro-F1, "
       "invalid-output rate and latency are **measured**; $ per 1k and $ per month are "
-      "**estimated** (measured tokens × catalogue prices, or assumed hosting $/hour ÷ measured "
+      "**estimated** (measured tokens × prices, the catalogue's or ones typed in the config, or "
+      "assumed "
+      "hosting $/hour ÷ measured "
       "throughput){}; the daily volume is **assumed** (config).\n\n",
       assumed_cost_note(eval));
   bool any_simulated = false;
