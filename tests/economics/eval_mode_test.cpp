@@ -79,6 +79,31 @@ TEST(EvalMode, MeasuredAccuracyCarriesProvenanceAndSimulatedFlag) {
   EXPECT_TRUE(d.scenario.simulated);
 }
 
+// decision.json keeps no derived figure without its provenance: a break-even, payback or
+// what-it-takes figure built on sim-llm's tokens or accuracy says simulated, as the memo does.
+TEST(EvalMode, DerivedFiguresInTheJsonSayWhereTheyComeFrom) {
+  Decision d = decide_fixture();
+  nlohmann::json j = decision_json(d);
+  ASSERT_FALSE(j["break_even"].empty());
+  for (const auto& be : j["break_even"]) {
+    ASSERT_TRUE(be.contains("source")) << be;
+    const bool llm = be["a"].get<std::string>().starts_with("api-") ||
+                     be["b"].get<std::string>().starts_with("api-");
+    EXPECT_EQ(be["source"]["simulated"], llm) << be;  // the fixture's API approaches are simulated
+  }
+  for (const auto& a : j["approaches"]) EXPECT_TRUE(a["payback_source"].contains("source")) << a;
+  for (const auto& w : j["what_it_takes"]) {
+    EXPECT_EQ(w["source"]["simulated"], true) << w;    // rests on the prompting rival's accuracy
+    EXPECT_EQ(w["source"]["source"], "assumed") << w;  // and on the typed cost per error
+  }
+  EXPECT_TRUE(j["sensitivity"]["nets_source"].is_object()) << j["sensitivity"];
+  const nlohmann::json& pilot = j["recommendation"]["pilot"];
+  ASSERT_TRUE(pilot.is_object()) << "the fixture's pick is not the baseline: a pilot is planned";
+  EXPECT_EQ(pilot["offline_rates_source"]["source"], "measured") << pilot;
+  std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("the offline rates show, measured"), std::string::npos) << memo;
+}
+
 TEST(EvalMode, LabelledExamplesAreCountedFromTheSplits) {
   Decision d = decide_fixture();
   EXPECT_EQ(d.scenario.business.labelled_examples.get(), 1000);

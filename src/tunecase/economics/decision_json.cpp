@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tunecase/economics/memo_tables.h"
+
 namespace tunecase::econ {
 namespace {
 
@@ -9,6 +11,12 @@ using nlohmann::json;
 
 json optional_number(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
+}
+
+// Where a derived figure comes from, for the figures decision.json keeps as bare numbers:
+// {"source": "estimated", "simulated": true}.
+json provenance_json(const Figure& f) {
+  return {{"source", to_string(f.source)}, {"simulated", f.simulated}};
 }
 
 json business_json(const BusinessInputs& b) {
@@ -73,20 +81,23 @@ json approach_json(const ApproachInputs& a, const ApproachResult& r) {
   j["net_benefit"] = to_json(r.net);
   j["net_benefit_interval"] = {to_json(r.net_low), to_json(r.net_high)};
   j["payback_months"] = optional_number(r.payback_months);
+  j["payback_source"] = provenance_json(net_source(r));
   return j;
 }
 
-json break_even_json(const BreakEven& be) {
+json break_even_json(const Decision& d, const BreakEven& be) {
   static const char* names[] = {"at_volume", "never", "unknown"};
   json j{{"a", be.a}, {"b", be.b}, {"crossing", names[static_cast<int>(be.crossing)]}};
   j["queries_per_month"] =
       be.crossing == Crossing::at_volume ? json(be.queries_per_month) : json(nullptr);
   j["cheaper_below"] = be.cheaper_below;
   j["cheaper_above"] = be.cheaper_above;
+  j["source"] = provenance_json(running_cost_source(d, be.a, be.b));
   return j;
 }
 
-json sensitivity_json(const Sensitivity& s) {
+json sensitivity_json(const Decision& d) {
+  const Sensitivity& s = d.sensitivity;
   json rows = json::array();
   for (const auto& r : s.rows) {
     rows.push_back({{"input", r.input},
@@ -100,11 +111,12 @@ json sensitivity_json(const Sensitivity& s) {
                     {"net_at_plus_50", r.net_high},
                     {"flips", r.flips}});
   }
-  return {{"base_pick", s.base_pick},
-          {"watched", s.watched},
-          {"base_net", s.base_net},
-          {"threshold", s.threshold},
-          {"rows", rows}};
+  // The nets are the watched approach's net benefit computed again: derived as it is.
+  json nets_source = nullptr;
+  for (const auto& r : d.analysis.results)
+    if (r.name == s.watched) nets_source = provenance_json(net_source(r));
+  return {{"base_pick", s.base_pick},   {"watched", s.watched},     {"base_net", s.base_net},
+          {"nets_source", nets_source}, {"threshold", s.threshold}, {"rows", rows}};
 }
 
 json checklist_json(const Checklist& c) {
@@ -122,6 +134,8 @@ json checklist_json(const Checklist& c) {
 }
 
 json pilot_json(const PilotPlan& p) {
+  // The offline rates, the gain and the sample size rest on the two arms' measurements (or
+  // assumptions); the thresholds are derived from them and the business inputs.
   if (!p.needed) return nullptr;
   return {{"approach", p.approach},
           {"against", p.against},
@@ -131,6 +145,8 @@ json pilot_json(const PilotPlan& p) {
           {"difference_detectable", p.difference_detectable},
           {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
           {"expected_error_rate", p.expected_rate},
+          {"baseline_error_rate", p.baseline_rate},
+          {"offline_rates_source", provenance_json(p.offline_rates)},
           // null: no rate is a clear win (or worse), as judge_pilot judges it.
           {"clear_win_at_or_below", optional_number(p.clear_win_rate)},
           // Worse is judged as serve judges it (judge_pilot): above the baseline's rate, and by
@@ -159,8 +175,8 @@ nlohmann::json decision_json(const Decision& d) {
     j["unsettled_rankings"].push_back(
         {{"a", u.a}, {"b", u.b}, {"mcnemar_p", optional_number(u.mcnemar_p)}});
   j["break_even"] = json::array();
-  for (const auto& be : d.break_evens) j["break_even"].push_back(break_even_json(be));
-  j["sensitivity"] = sensitivity_json(d.sensitivity);
+  for (const auto& be : d.break_evens) j["break_even"].push_back(break_even_json(d, be));
+  j["sensitivity"] = sensitivity_json(d);
   j["what_it_takes"] = json::array();
   for (const auto& w : d.what_it_takes) {
     j["what_it_takes"].push_back(
@@ -168,7 +184,8 @@ nlohmann::json decision_json(const Decision& d) {
          {"prompting", w.prompting},
          {"already_ahead", w.already_ahead},
          {"required_error_rate", optional_number(w.required_error_rate)},
-         {"required_queries_per_month", optional_number(w.required_queries_per_month)}});
+         {"required_queries_per_month", optional_number(w.required_queries_per_month)},
+         {"source", provenance_json(what_it_takes_source(d, w))}});
   }
   j["checklist"] = checklist_json(d.checklist);
   j["recommendation"] = {{"approach", d.pick.empty() ? json(nullptr) : json(d.pick)},

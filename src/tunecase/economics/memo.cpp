@@ -89,8 +89,9 @@ std::string next_step_section(const Decision& d) {
                      p.approach, p.against);
   out += fmt::format("- duration: {} days{}\n", p.days,
                      p.difference_detectable
-                         ? fmt::format(" ({} labelled queries per arm to detect the difference)",
-                                       count(p.queries_per_arm))
+                         ? fmt::format(" ({} labelled queries per arm to detect the difference "
+                                       "the offline rates show, {})",
+                                       count(p.queries_per_arm), provenance_label(p.offline_rates))
                          : " (the expected difference is too small to confirm at this volume: "
                            "judge on cost and error patterns)");
   out +=

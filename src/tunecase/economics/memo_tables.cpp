@@ -30,12 +30,6 @@ std::string payback_text(const ApproachResult& r) {
   return r.net.known() ? months_text(r.payback_months) : "UNKNOWN";
 }
 
-Figure weakest_of(std::initializer_list<Figure> figures) {
-  Figure out{0.0, Source::measured, false};
-  for (const auto& f : figures) out = combine(out, f, 0.0);
-  return out;
-}
-
 // A model fine-tuned at a provider is trained on the labels but served (and billed) per query by
 // the provider, not hosted by the team.
 std::string approach_type_text(const ApproachInputs& a) {
@@ -44,6 +38,12 @@ std::string approach_type_text(const ApproachInputs& a) {
 }
 
 }  // namespace
+
+Figure weakest_of(std::initializer_list<Figure> figures) {
+  Figure out{0.0, Source::measured, false};
+  for (const auto& f : figures) out = combine(out, f, 0.0);
+  return out;
+}
 
 std::string volume_text(double queries_per_month) {
   if (queries_per_month < 100) return fmt::format("{:.3g}", queries_per_month);
@@ -137,7 +137,8 @@ std::string cost_of_delay_text(const Decision& d) {
   std::string parts;
   for (const auto& r : d.analysis.results) {
     if (r.cost_of_delay.get() <= 0) continue;
-    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", r.name, money(r.cost_of_delay));
+    parts += fmt::format("{}{} {} ({})", parts.empty() ? "" : ", ", r.name, money(r.cost_of_delay),
+                         tag(r.cost_of_delay));
   }
   return parts.empty() ? "" : "Cost of delay (value forgone while building): " + parts + ".";
 }
@@ -150,7 +151,7 @@ Table cost_table(const Decision& d) {
   for (const auto& r : d.analysis.results) {
     t.rows.push_back({r.name + (r.is_baseline ? " (baseline)" : ""), money(r.cost.one_time),
                       money(r.cost.recurring_per_month), money(r.horizon_cost), money(r.extra_cost),
-                      tag(r.horizon_cost)});
+                      tag(weakest_of({r.horizon_cost, r.extra_cost}))});
   }
   return t;
 }
@@ -164,7 +165,7 @@ Table net_table(const Decision& d) {
     std::string ends = r.net_low.known() && !same_money(r.net_low.get(), r.net_high.get())
                            ? fmt::format("{} .. {}", money(r.net_low), money(r.net_high))
                            : "-";
-    Figure src = weakest_of({r.horizon_cost, r.value});
+    Figure src = net_source(r);
     t.rows.push_back({r.name + (r.is_baseline ? " (baseline)" : ""), money(r.value), money(r.net),
                       ends, payback_text(r), tag(src)});
   }
@@ -190,6 +191,16 @@ Figure running_cost_source(const ApproachInputs& a) {
 Figure running_cost_source(const Decision& d, const std::string& a, const std::string& b) {
   return weakest_of(
       {running_cost_source(approach_named(d, a)), running_cost_source(approach_named(d, b))});
+}
+
+Figure what_it_takes_source(const Decision& d, const WhatItTakes& w) {
+  return weakest_of(
+      {running_cost_source(d, w.trained, w.prompting), approach_named(d, w.trained).error_rate,
+       approach_named(d, w.prompting).error_rate, d.scenario.business.cost_per_error});
+}
+
+Figure net_source(const ApproachResult& r) {
+  return weakest_of({r.horizon_cost, r.value});
 }
 
 Table break_even_table(const Decision& d) {
@@ -262,12 +273,7 @@ Table what_it_takes_table(const Decision& d) {
                                                 : "out of reach (even zero errors would not pay)";
     std::string volume =
         w.required_queries_per_month ? volume_text(*w.required_queries_per_month) : "never";
-    // From both approaches' costs and accuracies and the cost of an error.
-    const ApproachInputs& trained = approach_named(d, w.trained);
-    const ApproachInputs& prompting = approach_named(d, w.prompting);
-    Figure source = weakest_of({running_cost_source(d, w.trained, w.prompting), trained.error_rate,
-                                prompting.error_rate, s.business.cost_per_error});
-    t.rows.push_back({w.trained, w.prompting, needs, volume, tag(source)});
+    t.rows.push_back({w.trained, w.prompting, needs, volume, tag(what_it_takes_source(d, w))});
   }
   return t;
 }
@@ -335,14 +341,14 @@ Table pilot_outcomes_table(const Decision& d) {
          fmt::format(
              "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
              "for {} over {:.1f} live months at {} queries a month and {} per "
-             "error (offline gain: {:.1f}{}){}",
+             "error (offline gain: {:.1f}{}, {}){}",
              p.against, needed,
              d.analysis.keep_baseline_cost.known()
                  ? "the extra " + money(r.extra_cost_usd)
                  : fmt::format("its own cost, {} ({} has no price: counted as free to keep)",
                                money(r.extra_cost_usd), p.against),
              r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
-             (p.baseline_rate - p.expected_rate) * 100, unit, latency),
+             (p.baseline_rate - p.expected_rate) * 100, unit, tag(p.offline_rates), latency),
          "scale to 100% of traffic"});
   // The sample serve waits for is the rule's: the planned one, or, when the volume cannot
   // reach it in the longest pilot, what the pilot's days collect.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,16 @@ std::string cost_of_delay_text(const Decision& d);
 Table what_it_takes_table(const Decision& d);
 Table checklist_table(const Decision& d);
 Table pilot_outcomes_table(const Decision& d);  // clear win / marginal / worse
+
+// The weakest provenance of the figures: a figure derived from them is only as good as that.
+Figure weakest_of(std::initializer_list<Figure> figures);
+// Where a comparison of two approaches' running costs (a break-even) comes from.
+Figure running_cost_source(const Decision& d, const std::string& a, const std::string& b);
+// Where a what-it-takes row comes from: both approaches' costs and error rates and the cost of
+// an error.
+Figure what_it_takes_source(const Decision& d, const WhatItTakes& w);
+// Where an approach's payback and net benefit come from: its cost over the horizon and value.
+Figure net_source(const ApproachResult& r);
 
 // "84.0% [81.2%, 86.5%]" or "2.0% harmful" depending on the scenario's mode.
 std::string quality_text(const Scenario& s, const ApproachInputs& a);

@@ -61,6 +61,7 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
   plan.accuracy_mode = !s.business.harmful_mode;
   plan.expected_rate = challenger.error_rate.get();
   plan.baseline_rate = base.error_rate.get();
+  plan.offline_rates = combine(challenger.error_rate, base.error_rate, 0.0);
   plan.rule = money_rule(s, a, pick);
   // The lines in offline error rate, as judge_pilot draws them. Without a cost per error (or a
   // volume) accuracy earns nothing: a cheaper challenger is a clear win at any rate and never

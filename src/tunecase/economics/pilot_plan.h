@@ -22,6 +22,9 @@ struct PilotPlan {
   // Error rates (1 - accuracy, or harmful rate) for the memo.
   double expected_rate = 0;  // what the challenger showed offline
   double baseline_rate = 0;  // the baseline's offline rate
+  // Where the two offline rates come from (the weaker of the two: measured, simulated, ...): the
+  // offline gain and the sample size rest on them.
+  Figure offline_rates = unknown(Source::assumed);
   // The offline-equivalent clear-win line: baseline rate - the gain that just pays at the
   // modelled price (nullopt: no rate is a clear win); and the worse line, the baseline's rate plus
   // the loss a cheaper challenger's savings pay for (nullopt: never worse). The live verdict is
