@@ -384,6 +384,17 @@ TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {
   m.status = ModelStatus::challenger;
   store_->register_model(m);
   EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 3 * kDayMs).due);
+  // v2 was refused (still a challenger): tried again while the alert stays open, once a fresh
+  // holdout window has passed since it was made, and the wait is said meanwhile.
+  Due waiting = retrain_due(policy, *store_, "linear", kT0 + 8 * kDayMs);
+  EXPECT_FALSE(waiting.due);
+  EXPECT_NE(waiting.why.find("was not promoted"), std::string::npos) << waiting.why;
+  EXPECT_NE(waiting.why.find("tried again from"), std::string::npos) << waiting.why;
+  Due again = retrain_due(policy, *store_, "linear", kT0 + 9 * kDayMs);
+  EXPECT_TRUE(again.due) << again.why;
+  // A promoted one answered the alert for good: not due while the same alert is open.
+  store_->set_model_status("linear", "v2", ModelStatus::champion, kT0 + 2 * kDayMs, "test");
+  EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 30 * kDayMs).due);
 }
 
 }  // namespace

@@ -735,15 +735,39 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
   std::vector<ModelVersion> versions = store.models(approach);
   int64_t last = 0;
   for (const ModelVersion& m : versions) last = std::max(last, m.created_at_ms);
+  std::optional<Due> waiting;  // a refused attempt's wait, said when nothing else is due
   if (triggered) {
-    // Once per alert: a version registered when or after the alert opened (promoted or not)
-    // answered it; the next retrain waits for the alert to resolve and fire again, or for the
-    // schedule.
+    // A version registered when or after the alert opened answered it. One promoted ends the
+    // matter until the alert resolves and fires again (or the schedule). One the promotion rule
+    // refused (a challenger still) is tried again while the alert stays open, once a fresh
+    // holdout window has passed since it was made: the refusal is often "wait" (a new label
+    // only in the holdout, too few held-out items), and one refusal had left a model that
+    // could not answer a new label in service for good.
+    const int64_t retry_ms = std::max(1, policy.holdout_days) * kDayMs;
     for (const Alert& a : store.alerts(/*open_only=*/true)) {
-      if (a.kind == kAccuracyBelowFloor && a.approach == approach && a.fired_at_ms > last)
+      if (a.kind != kAccuracyBelowFloor || a.approach != approach) continue;
+      if (a.fired_at_ms > last)
         return {true,
                 fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
                             iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
+      const ModelVersion* newest = nullptr;
+      for (const ModelVersion& m : versions)
+        if (!newest || m.created_at_ms > newest->created_at_ms) newest = &m;
+      if (!newest || newest->status != ModelStatus::challenger) continue;
+      if (now_ms - newest->created_at_ms >= retry_ms)
+        return {true, fmt::format("the accuracy alert opened on {} is still open, and the "
+                                  "challenger made for it on {} was not promoted; a fresh "
+                                  "holdout window ([retrain] holdout_days = {}) has passed since",
+                                  iso_date(a.fired_at_ms / kDayMs),
+                                  iso_date(newest->created_at_ms / kDayMs), policy.holdout_days)};
+      waiting = Due{
+          false,
+          fmt::format("the accuracy alert opened on {} is open, and the "
+                      "challenger made for it on {} was not promoted (see its "
+                      "retrain.md); it is tried again from {}, once a fresh "
+                      "holdout window ([retrain] holdout_days = {}) has passed",
+                      iso_date(a.fired_at_ms / kDayMs), iso_date(newest->created_at_ms / kDayMs),
+                      iso_date((newest->created_at_ms + retry_ms) / kDayMs), policy.holdout_days)};
     }
   }
   if (scheduled) {
@@ -752,9 +776,11 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
     if (age_days >= 7LL * policy.every_weeks)
       return {true, fmt::format("the newest model is {} days old (every {} weeks)", age_days,
                                 policy.every_weeks)};
+    if (waiting) return *waiting;
     return {false, fmt::format("the newest model is {} days old; next scheduled retrain in {} days",
                                age_days, 7LL * policy.every_weeks - age_days)};
   }
+  if (waiting) return *waiting;
   return {false, versions.empty() || last == 0
                      ? "no accuracy alert is open"
                      : "no accuracy alert is open that opened after the newest model was made"};
