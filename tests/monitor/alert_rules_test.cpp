@@ -26,24 +26,46 @@ MonitorSettings settings(const std::string& rule) {
 }
 
 TEST(AccuracyRule, OneNoisyDayJustBelowTheFloorDoesNotFire) {
-  // 78% on 100 labels: below 80%, but its interval [69%, 85%] reaches above the floor.
+  // 78% on 100 labels: below 80%, but its interval [69%, 85%] reaches above the floor. Not
+  // firing; not shown back at the floor either, so an open alert would stay open.
   EXPECT_EQ(accuracy_rule({day(100, 85), day(100, 86), day(100, 78)}, settings("both")),
-            RuleState::clear);
+            RuleState::holding);
 }
 
 TEST(AccuracyRule, ADayWhoseWholeIntervalIsBelowTheFloorFires) {
   EXPECT_EQ(accuracy_rule({day(100, 85), day(200, 140)}, settings("interval")), RuleState::firing);
   EXPECT_EQ(accuracy_rule({day(100, 85), day(200, 140)}, settings("both")), RuleState::firing);
   EXPECT_EQ(accuracy_rule({day(100, 85), day(200, 140)}, settings("consecutive")),
-            RuleState::clear);
+            RuleState::holding);
 }
 
 TEST(AccuracyRule, ThreeCountedDaysInARowBelowTheFloorFire) {
   std::vector<DayPoint> slide = {day(100, 79), day(100, 78), day(10, 9), day(100, 77)};
   EXPECT_EQ(accuracy_rule(slide, settings("consecutive")), RuleState::firing);
-  EXPECT_EQ(accuracy_rule(slide, settings("interval")), RuleState::clear);
+  EXPECT_EQ(accuracy_rule(slide, settings("interval")), RuleState::holding);
   slide[1] = day(100, 81);  // one day above the floor breaks the run
-  EXPECT_EQ(accuracy_rule(slide, settings("consecutive")), RuleState::clear);
+  EXPECT_EQ(accuracy_rule(slide, settings("consecutive")), RuleState::holding);
+}
+
+// Back only when the data shows it: one day at the floor between days under it kept an alert
+// flapping (resolved, fired again three days later). Three counted days in a row at or above the
+// floor, or one day whose whole interval is above it, end it.
+TEST(AccuracyRule, AnAlertEndsOnlyWhenTheDataShowsAccuracyBack) {
+  std::vector<DayPoint> days = {day(100, 70), day(100, 72), day(100, 71)};
+  EXPECT_EQ(accuracy_rule(days, settings("both")), RuleState::firing);
+  days.push_back(day(100, 81));
+  EXPECT_EQ(accuracy_rule(days, settings("both")), RuleState::holding);
+  days.push_back(day(100, 79));
+  EXPECT_EQ(accuracy_rule(days, settings("both")), RuleState::holding);
+  days.push_back(day(100, 80));
+  days.push_back(day(10, 2));  // too few labels: not counted, does not break the run
+  days.push_back(day(100, 82));
+  EXPECT_EQ(accuracy_rule(days, settings("both")), RuleState::holding);  // 80, 82: two days
+  days.push_back(day(100, 84));
+  EXPECT_EQ(accuracy_rule(days, settings("both")), RuleState::clear);  // 80, 82, 84
+  // One day whose interval lies above the floor: 360 of 400 is [86.7%, 92.5%].
+  std::vector<DayPoint> jump = {day(100, 70), day(100, 72), day(100, 71), day(400, 360)};
+  EXPECT_EQ(accuracy_rule(jump, settings("both")), RuleState::clear);
 }
 
 // Labels arrive days late: the newest days have too few, and the rule judges the newest day that

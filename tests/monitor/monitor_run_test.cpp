@@ -71,6 +71,36 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   EXPECT_NE(monitor_text(run.document).find("fired"), std::string::npos);
 }
 
+// One day back at the floor inside a drop does not resolve the alert (it had flapped: resolved,
+// fired again three days later); the open alert shows what this run found beside the figure it
+// fired with; three days at the floor end it.
+TEST_F(RunMonitor, AnAccuracyAlertStaysOpenUntilTheDataShowsItOver) {
+  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  MonitorSettings s;
+  s.days = 14;
+  AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
+  ASSERT_EQ(run_monitor(*store_, s, at_day(13), out).alerts.fired.size(), 1u);
+  log_day("linear", 13, 150, 100, 81);
+  auto holding = run_monitor(*store_, s, at_day(14), out);
+  EXPECT_TRUE(holding.alerts.resolved.empty());
+  ASSERT_EQ(holding.alerts.open.size(), 1u);
+  const auto& open = holding.document["alerts"]["open"][0];
+  EXPECT_NE(open["now"].get<std::string>().find("81.0%"), std::string::npos) << open;
+  EXPECT_NE(open["now"].get<std::string>().find("not yet back"), std::string::npos) << open;
+  EXPECT_NE(monitor_text(holding.document).find("now: linear: accuracy 81.0%"), std::string::npos)
+      << monitor_text(holding.document);
+  log_day("linear", 14, 150, 100, 75);
+  log_day("linear", 15, 150, 100, 82);
+  EXPECT_TRUE(run_monitor(*store_, s, at_day(16), out).alerts.resolved.empty());
+  log_day("linear", 16, 150, 100, 83);
+  log_day("linear", 17, 150, 100, 84);
+  auto back = run_monitor(*store_, s, at_day(18), out);
+  ASSERT_EQ(back.alerts.resolved.size(), 1u);
+  EXPECT_NE(back.alerts.resolved[0].message.find("84.0%"), std::string::npos)
+      << back.alerts.resolved[0].message;
+}
+
 // With a triggered policy, the alert this run opened makes a retrain due, and the dashboard's
 // meta says so.
 TEST_F(RunMonitor, AnOpenAccuracyAlertMakesATriggeredRetrainDue) {

@@ -22,6 +22,18 @@ RuleState consecutive_rule(const std::vector<DayPoint>& days, const MonitorSetti
   return seen == s.consecutive_days ? RuleState::firing : RuleState::clear;
 }
 
+// Whether the last `consecutive_days` counted days all have point accuracy at or above the
+// floor: the accuracy rule's recovery.
+bool consecutive_at_floor(const std::vector<DayPoint>& days, const MonitorSettings& s) {
+  int seen = 0;
+  for (auto it = days.rbegin(); it != days.rend() && seen < s.consecutive_days; ++it) {
+    if (!it->counted) continue;
+    if (below_floor(*it, s.accuracy_floor)) return false;
+    ++seen;
+  }
+  return seen == s.consecutive_days;
+}
+
 // The last counted day: labels arrive late, so the most recent days often have too few to judge.
 const DayPoint* last_counted(const std::vector<DayPoint>& days) {
   for (auto it = days.rbegin(); it != days.rend(); ++it)
@@ -47,6 +59,14 @@ Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s)
         "{}: no day of the window has min_labelled = {} labels; accuracy not "
         "judged",
         series.name, s.min_labelled);
+  } else if (f.state == RuleState::holding) {
+    f.message = fmt::format(
+        "{}: accuracy {} [{}, {}] on {} ({} labelled); floor {}: not below it by the {} rule, "
+        "not yet back either (that takes {} counted days in a row at or above the floor, or one "
+        "day whose interval lies above it): an open alert stays open",
+        series.name, last.accuracy ? pct(*last.accuracy) : "n/a", pct(last.accuracy_ci95.lo),
+        pct(last.accuracy_ci95.hi), last.date, last.labelled, pct(s.accuracy_floor),
+        s.accuracy_rule, s.consecutive_days);
   } else {
     f.message = fmt::format("{}: accuracy {} [{}, {}] on {} ({} labelled); floor {} ({} rule)",
                             series.name, last.accuracy ? pct(*last.accuracy) : "n/a",
@@ -66,7 +86,12 @@ RuleState accuracy_rule(const std::vector<DayPoint>& days, const MonitorSettings
   bool use_consecutive = s.accuracy_rule != "interval";
   if (use_interval && interval) return RuleState::firing;
   if (use_consecutive && consecutive_rule(days, s) == RuleState::firing) return RuleState::firing;
-  return RuleState::clear;
+  // Back only when the data shows it, as firing needs it shown: one day at the floor between
+  // days under it had resolved the alert and fired it again three days later (and a retrain
+  // due on it was no longer due meanwhile).
+  if (judged->accuracy_ci95.lo >= s.accuracy_floor || consecutive_at_floor(days, s))
+    return RuleState::clear;
+  return RuleState::holding;
 }
 
 std::vector<Finding> evaluate_series(const ApproachSeries& series, const MonitorSettings& s) {
@@ -222,7 +247,7 @@ RuleSimulation simulate_accuracy_rule(const MonitorSettings& settings, double ac
       } else if (fires && !detected) {
         detected = d - change_day + 1;
       }
-      if (state != RuleState::unknown) open = fires;
+      if (state == RuleState::firing || state == RuleState::clear) open = fires;
     }
     if (change_day < days) {
       if (detected) {

@@ -27,6 +27,10 @@ enum class RuleState {
   firing,   // the condition holds: an alert opens (or stays open)
   clear,    // it does not: an open alert of this kind resolves
   unknown,  // too little data to say (too few labels or requests): nothing changes
+  // The condition is no longer shown to hold, and not yet shown to have ended (the accuracy
+  // rule's recovery needs more than one day back at the floor): an open alert stays open,
+  // none opens.
+  holding,
 };
 
 struct Finding {

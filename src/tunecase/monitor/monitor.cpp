@@ -60,7 +60,10 @@ nlohmann::json settings_json(const MonitorSettings& s) {
 }
 
 std::string state_name(RuleState s) {
-  return s == RuleState::firing ? "firing" : s == RuleState::clear ? "clear" : "unknown";
+  return s == RuleState::firing    ? "firing"
+         : s == RuleState::clear   ? "clear"
+         : s == RuleState::holding ? "holding"
+                                   : "unknown";
 }
 
 nlohmann::json alerts_json(const std::vector<Alert>& alerts, const std::string& event) {
@@ -306,6 +309,12 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   doc["alerts"] = {{"fired", alerts_json(run.alerts.fired, "fired")},
                    {"resolved", alerts_json(run.alerts.resolved, "resolved")},
                    {"open", alerts_json(run.alerts.open, "open")}};
+  // An open alert's message is the one it fired with; beside it, what this run found (`now`),
+  // or weeks into an alert the report repeats the first day's figure as if it were today's.
+  for (auto& open : doc["alerts"]["open"])
+    for (const Finding& f : findings)
+      if (f.kind == open.value("kind", "") && f.approach == open.value("approach", ""))
+        open["now"] = f.message;
   nlohmann::json retrain = nlohmann::json::array();
   for (const std::string& approach : request.local_approaches) {
     Due due = retrain_due(request.retrain, store, approach, request.now_ms);

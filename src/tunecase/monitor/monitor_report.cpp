@@ -123,8 +123,12 @@ std::vector<std::vector<std::string>> alert_rows(const nlohmann::json& doc) {
   std::vector<std::vector<std::string>> rows;
   for (const char* group : {"fired", "resolved", "open"}) {
     for (const auto& a : doc["alerts"][group]) {
-      rows.push_back({group, a["kind"].get<std::string>(), a["approach"].get<std::string>(),
-                      a["message"].get<std::string>()});
+      std::string message = a["message"].get<std::string>();
+      if (a.contains("now") && a["now"] != a["message"])
+        message =
+            fmt::format("{} (fired with this; now: {})", message, a["now"].get<std::string>());
+      rows.push_back(
+          {group, a["kind"].get<std::string>(), a["approach"].get<std::string>(), message});
     }
   }
   return rows;

@@ -186,7 +186,7 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
         bool acts = policy == "triggered" || policy == "both";
         if (acts && retrain_on == kNever) retrain_on = d + s.retrain.within_days;
       }
-      if (state != RuleState::unknown) open = fires;
+      if (state == RuleState::firing || state == RuleState::clear) open = fires;
     }
   }
   for (const auto& day : run.days) {
