@@ -165,6 +165,24 @@ TEST(ReadExamples, StrayQuoteThatSwallowsRowsIsAnErrorNamingTheLines) {
   EXPECT_EQ(r.labelled[2].line, 11u);
 }
 
+// Two Excel "CSV UTF-8" exports joined: each starts with a byte-order mark, and the second
+// header, behind its mark, is still the header repeated (it had become the label "category").
+TEST(ReadExamples, AHeaderRepeatedBehindAByteOrderMarkIsMalformed) {
+  TempDir dir;
+  auto file = dir.write("excel.csv",
+                        "\xEF\xBB\xBFtext;label\r\nwhere is my parcel;shipping\r\n"
+                        "\xEF\xBB\xBFtext;label\r\nrefund me;billing\r\n"
+                        "\xEF\xBB\xBF"
+                        "charged twice;billing\r\n");
+  EXPECT_THAT(error_of(file), HasSubstr("excel.csv:3: this row repeats the header line"));
+  ReadOptions options;
+  options.skip_invalid = true;
+  ReadResult r = read_examples(file, options);
+  EXPECT_EQ(r.invalid_skipped, 1u);
+  ASSERT_EQ(r.labelled.size(), 3u);
+  EXPECT_EQ(r.labelled[2].text, "charged twice");  // a mark opening a row is not text
+}
+
 // Two exports joined one after the other: the second header is not a row whose label is
 // "label".
 TEST(ReadExamples, ARowThatRepeatsTheHeaderIsMalformed) {

@@ -325,6 +325,10 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
       result.invalid_lines_skipped += record.last_line - record.line;
       continue;
     }
+    // A byte-order mark opening a row: files joined one after the other (Excel writes one at
+    // the start of every "CSV UTF-8" export), never part of the first field.
+    if (!record.fields.empty() && record.fields[0].starts_with("\xEF\xBB\xBF"))
+      record.fields[0].erase(0, 3);
     if (repeats_header(record, reader.header())) {
       collector.invalid(record.line,
                         "this row repeats the header line (files joined one after the other, "
