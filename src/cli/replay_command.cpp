@@ -10,12 +10,14 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/data/label_variants.h"
 #include "tunecase/data/reader.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/monitor/replay.h"
@@ -50,7 +52,15 @@ const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
                                 : fmt::format("--approach {}: no such [[approach]]", name));
 }
 
-std::vector<tunecase::monitor::ReplayItem> read_items(const tunecase::ProjectConfig& config) {
+// The file's rows to replay, and what was left out or changed on the way, said as eval says it
+// ("" when nothing was): a replay had dropped rows without a label or a text in silence, and
+// replayed labels [data] normalize_labels would have merged (or [labels] refuses) as written.
+struct ReplayData {
+  std::vector<tunecase::monitor::ReplayItem> items;
+  std::string note;
+};
+
+ReplayData read_items(const tunecase::ProjectConfig& config) {
   if (config.data.path.empty() || config.data.time.empty())
     throw tunecase::UserError(
         fmt::format("{}: replay needs one time-stamped file: [data] path and [data] time",
@@ -61,8 +71,51 @@ std::vector<tunecase::monitor::ReplayItem> read_items(const tunecase::ProjectCon
   read.time_column = config.data.time;
   read.id_column = config.data.id;
   read.skip_invalid = config.data.skip_invalid;
+  read.allowed_labels = config.data.allowed_labels;
   read.delimiter = config.data.delimiter;
-  return tunecase::monitor::replay_items(tunecase::read_examples(config.data.path, read).labelled);
+  tunecase::ReadResult r = tunecase::read_examples(config.data.path, read);
+  std::vector<std::string> notes;
+  std::vector<std::string> left_out;
+  if (!r.unlabelled.empty())
+    left_out.push_back(fmt::format("{} without a label", r.unlabelled.size()));
+  if (r.empty_text_skipped > 0)
+    left_out.push_back(fmt::format("{} with an empty text", r.empty_text_skipped));
+  if (r.invalid_skipped > 0)
+    left_out.push_back(fmt::format("{} malformed ([data] skip_invalid)", r.invalid_skipped));
+  if (!left_out.empty())
+    notes.push_back(fmt::format("{} of the {} rows read are not replayed: {}",
+                                r.rows - r.labelled.size(), r.rows, fmt::join(left_out, ", ")));
+  auto variants = tunecase::find_label_variants({&r.labelled});
+  if (!variants.empty()) {
+    std::vector<std::string> groups;
+    for (const auto& g : variants) {
+      std::vector<std::string> spellings;
+      for (const auto& [spelling, rows] : g.spellings)
+        spellings.push_back(fmt::format("'{}' ({})", spelling, rows));
+      groups.push_back(fmt::format("{}", fmt::join(spellings, ", ")));
+    }
+    if (config.data.normalize_labels) {
+      std::size_t changed = tunecase::apply_label_variants(variants, r.labelled);
+      notes.push_back(
+          fmt::format("[data] normalize_labels mapped {} rows to one spelling of "
+                      "their label ({})",
+                      changed, fmt::join(groups, "; ")));
+    } else {
+      notes.push_back(
+          fmt::format("labels that differ only in case, spacing or Unicode form are "
+                      "replayed as different labels ({}); [data] normalize_labels = "
+                      "true maps each to its most frequent spelling, as eval does",
+                      fmt::join(groups, "; ")));
+    }
+  }
+  return {tunecase::monitor::replay_items(r.labelled), fmt::format("{}", fmt::join(notes, ". "))};
+}
+
+// The data note in the report (under its title) and on stderr, where a run is watched.
+void add_data_note(nlohmann::json& doc, const std::string& note) {
+  if (note.empty()) return;
+  doc["data_note"] = note;
+  fmt::print(stderr, "replay: {}\n", note);
 }
 
 void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) {
@@ -134,7 +187,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
         "keep_texts is off: set keep_texts = true in the config both serve and replay read, and "
         "restart the gateway (or set policy = \"none\" to replay without retraining)",
         config.file.string(), config.retrain.policy));
-  auto items = read_items(config);
+  auto [items, data_note] = read_items(config);
   std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
   mon::GatewayReplaySettings g;
   g.url = a.gateway;
@@ -221,6 +274,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   if (std::string gaps = mon::replay_gap_warning(items, a.initial_days); !gaps.empty())
     warning += (warning.empty() ? "" : " Also: ") + gaps;
   if (!warning.empty()) result.document["warning"] = warning;
+  add_data_note(result.document, data_note);
   write_outputs(result.document, a.out);
   return result;
 }
@@ -241,7 +295,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
                      int initial_days, int delay_days, const std::filesystem::path& out) {
   if (initial_days < 1 || delay_days < 0)
     throw tunecase::UserError("--initial-days must be >= 1 and --delay-days >= 0");
-  auto items = read_items(config);
+  auto [items, data_note] = read_items(config);
   tunecase::monitor::ReplaySettings s;
   s.approach = pick_approach(config, approach);
   s.initial_days = initial_days;
@@ -261,6 +315,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
   result.document["seconds"] = result.seconds;
   if (std::string gaps = tunecase::monitor::replay_gap_warning(items, initial_days); !gaps.empty())
     result.document["warning"] = gaps;
+  add_data_note(result.document, data_note);
   write_outputs(result.document, out);
   return result;
 }

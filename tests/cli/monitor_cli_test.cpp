@@ -192,6 +192,41 @@ TEST(ReplayCli, ReplaysATimeStampedFileUnderEveryPolicy) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "replay" / "replay.html"));
 }
 
+// Rows replay cannot use are left out and said, and [data] normalize_labels maps label spellings
+// as eval does (a replay had dropped such rows in silence and replayed "BILLING" beside
+// "billing" as two labels, which moved its errors, alerts and retrains).
+TEST(ReplayCli, RowsLeftOutAndLabelsNormalisedAreSaid) {
+  TempDir dir;
+  std::ofstream csv(dir.path() / "t.csv");
+  csv << "text,label,at\n";
+  for (int i = 0; i < 200; ++i) {
+    const bool billing = i % 2 == 1;
+    std::string label = billing ? "billing" : "shipping";
+    if (i % 20 == 1) label = "BILLING";
+    if (i == 5 || i == 7) label = "";
+    std::string text = i == 9 ? "" : fmt::format("{} ticket {}", billing ? "refund" : "parcel", i);
+    csv << text << "," << label << ",2025-01-" << fmt::format("{:02}", 1 + (i / 2) % 28) << "\n";
+  }
+  csv.close();
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\ntime = \"at\"\nnormalize_labels = true\n\n"
+         "[[approach]]\nname = \"local-linear\"\nkind = \"linear\"\n\n"
+         "[monitor]\nmin_labelled = 2\n";
+  CliResult r = run_cli("replay --config " + dir.str() + "/r.toml --initial-days 10 --out " +
+                        dir.str() + "/replay");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 of the 200 rows read are not replayed: 2 without a label, 1 with an "
+                          "empty text"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("normalize_labels mapped 10 rows"), std::string::npos) << r.output;
+  auto doc = read_json(dir.path() / "replay" / "replay.json");
+  EXPECT_EQ(doc["initial_rows"].get<int>() + doc["policies"][0]["items"].get<int>(), 197)
+      << doc.dump(1).substr(0, 800);
+  EXPECT_NE(read_file(dir.path() / "replay" / "replay.md").find("**Data:** 3 of the 200"),
+            std::string::npos);
+}
+
 TEST(ReplayCli, AFileWithoutTimesIsAClearError) {
   TempDir dir;
   std::ofstream(dir.path() / "r.toml")

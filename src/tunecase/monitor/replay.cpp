@@ -423,6 +423,9 @@ std::string replay_markdown(const nlohmann::json& doc) {
   if (doc.contains("warning"))  // under the title, before anything it puts in doubt
     out.insert(out.find("\n\n") + 2,
                fmt::format("> **Warning:** {}\n\n", doc["warning"].get<std::string>()));
+  if (doc.contains("data_note"))
+    out.insert(out.find("\n\n") + 2,
+               fmt::format("> **Data:** {}.\n\n", doc["data_note"].get<std::string>()));
   auto usd = [](const nlohmann::json& v) {
     return v.is_number() ? fmt::format("${:.0f}", v.get<double>()) : std::string("unknown");
   };
