@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
+#include "tunecase/approaches/registry.h"
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
 
@@ -24,17 +26,56 @@ class FailingSave : public Classifier {
   void load(const std::filesystem::path&) override {}
 };
 
-TEST(ModelFolder, ASaveThatFailsLeavesNoLoadableModel) {
-  auto dir = std::filesystem::temp_directory_path() / "tunecase_model_folder_failed_save";
-  std::filesystem::remove_all(dir);
+// A save that fails part-way (or is killed) leaves the model that was there as it was: a
+// gateway serving it can load it again (the save had rewritten the folder in place).
+TEST(ModelFolder, ASaveThatFailsLeavesTheOldModelAsItWas) {
+  auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_failed_save";
+  std::filesystem::remove_all(root);
+  const auto dir = root / "local-linear";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "approach.json") << R"({"format": "tunecase-model/1"})";
+  const std::string manifest = R"({"format": "tunecase-model/1"})";
+  std::ofstream(dir / "approach.json") << manifest;
+  std::ofstream(dir / "linear.json") << "old";
   ApproachConfig approach =
       approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
   EXPECT_THROW(save_model(dir, approach, FailingSave(), {"a", "b"}, 10), UserError);
-  EXPECT_FALSE(std::filesystem::exists(dir / "approach.json"));
-  EXPECT_THROW(load_model(dir), UserError);
-  std::filesystem::remove_all(dir);
+  std::ifstream in(dir / "approach.json");
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, manifest);
+  std::ifstream weights(dir / "linear.json");
+  std::string old((std::istreambuf_iterator<char>(weights)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(old, "old");
+  for (const auto& entry : std::filesystem::directory_iterator(root))
+    EXPECT_EQ(entry.path(), dir) << "left behind: " << entry.path();
+  std::filesystem::remove_all(root);
+}
+
+// A save replaces the whole folder in one step, and clears what a killed save left beside it.
+TEST(ModelFolder, ASaveReplacesTheFolderWholeAndClearsAKilledSavesLeftovers) {
+  auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_swap";
+  std::filesystem::remove_all(root);
+  const auto dir = root / "local-linear";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "stale.bin") << "from the model before";
+  std::filesystem::create_directories(root / ".local-linear.saving-12345");
+  std::ofstream(root / ".local-linear.saving-12345" / "linear.model") << "half";
+  ApproachConfig approach =
+      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  std::unique_ptr<Classifier> classifier = make_classifier(approach);
+  Examples train;
+  for (int i = 0; i < 20; ++i)
+    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
+                     .label = i % 2 ? "billing" : "shipping"});
+  classifier->train(train, {}, {"billing", "shipping"});
+  save_model(dir, approach, *classifier, {"billing", "shipping"}, train.size());
+  EXPECT_FALSE(std::filesystem::exists(dir / "stale.bin"));
+  EXPECT_EQ(load_model(dir).labels, (std::vector<std::string>{"billing", "shipping"}));
+  for (const auto& entry : std::filesystem::directory_iterator(root))
+    EXPECT_EQ(entry.path(), dir) << "left behind: " << entry.path();
+  // And into a folder that is not there yet.
+  save_model(root / "new", approach, *classifier, {"billing", "shipping"}, train.size());
+  EXPECT_TRUE(std::filesystem::exists(root / "new" / "approach.json"));
+  std::filesystem::remove_all(root);
 }
 
 // Names in other scripts keep their letters: "线性" and "检索" both became "______" and one

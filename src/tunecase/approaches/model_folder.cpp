@@ -1,8 +1,13 @@
 #include "tunecase/approaches/model_folder.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -63,14 +68,12 @@ std::string model_fingerprint(const std::filesystem::path& dir) {
   return text_hash(manifest);
 }
 
-void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
-                const Classifier& classifier, const std::vector<std::string>& labels,
-                std::size_t train_rows, const nlohmann::json& provenance) {
-  create_output_dir(dir);
-  // approach.json is written last and marks a complete model: without it the folder is not
-  // loadable, so a save killed half-way never pairs new classifier files with an old manifest.
-  std::error_code ignored;
-  std::filesystem::remove(dir / "approach.json", ignored);
+namespace {
+
+void write_model_files(const std::filesystem::path& dir, const ApproachConfig& approach,
+                       const Classifier& classifier, const std::vector<std::string>& labels,
+                       std::size_t train_rows, const nlohmann::json& provenance) {
+  // approach.json is written last and marks a complete model.
   classifier.save(dir);
   nlohmann::json doc = {{"format", "tunecase-model/1"},
                         {"name", approach.name},
@@ -81,6 +84,63 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
                         {"train_rows", train_rows}};
   if (!provenance.is_null()) doc["provenance"] = provenance;
   write_file(dir / "approach.json", doc.dump(2) + "\n");
+}
+
+}  // namespace
+
+void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
+                const Classifier& classifier, const std::vector<std::string>& labels,
+                std::size_t train_rows, const nlohmann::json& provenance) {
+  // The model is written whole into a folder beside `dir`, then swapped into its place in one
+  // step (renameat2 RENAME_EXCHANGE): a save killed part-way leaves the old model as it was,
+  // never a folder a gateway serving it cannot load again (it had been rewritten in place).
+  // Folders left by a killed save are removed first.
+  const std::filesystem::path parent = dir.parent_path().empty() ? "." : dir.parent_path();
+  create_output_dir(parent);
+  std::error_code is_dir;
+  if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir, is_dir))
+    throw UserError(
+        fmt::format("{}: is a file, not a model folder; move it away, or use another "
+                    "--out folder",
+                    dir.string()));
+  const std::string prefix = "." + dir.filename().string() + ".saving-";
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ignored))
+    if (entry.path().filename().string().starts_with(prefix))
+      std::filesystem::remove_all(entry.path(), ignored);
+  const std::filesystem::path staging = parent / (prefix + std::to_string(::getpid()));
+  create_output_dir(staging);
+  try {
+    write_model_files(staging, approach, classifier, labels, train_rows, provenance);
+  } catch (...) {
+    std::filesystem::remove_all(staging, ignored);
+    throw;
+  }
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+    std::filesystem::remove_all(staging, ignored);  // now the old model
+    return;
+  }
+  const int exchange_error = errno;
+  std::error_code ec;
+  if (exchange_error == ENOENT) {  // no model there yet
+    std::filesystem::rename(staging, dir, ec);
+    if (!ec) return;
+  } else if (exchange_error == EINVAL || exchange_error == ENOSYS || exchange_error == EOPNOTSUPP) {
+    // A file system without the exchange (NFS): the old model is moved aside, then the new one
+    // in; a kill between the two leaves the old one beside, under the staging prefix.
+    const std::filesystem::path old = parent / (prefix + "old-" + std::to_string(::getpid()));
+    std::filesystem::rename(dir, old, ec);
+    if (!ec) std::filesystem::rename(staging, dir, ec);
+    if (!ec) {
+      std::filesystem::remove_all(old, ignored);
+      return;
+    }
+  }
+  std::filesystem::remove_all(staging, ignored);
+  throw UserError(fmt::format(
+      "{}: cannot put the trained model in place ({}); check the output "
+      "folder",
+      dir.string(), ec ? ec.message() : std::generic_category().message(exchange_error)));
 }
 
 LoadedModel load_model(const std::filesystem::path& dir) {

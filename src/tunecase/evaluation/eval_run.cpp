@@ -138,7 +138,11 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
 void write_predictions(const std::filesystem::path& file, const Examples& test,
                        const std::vector<std::string>& names,
                        const std::vector<std::vector<Prediction>>& predictions) {
-  std::ofstream out(file);
+  // Written beside the file and renamed into place, as eval.json is: a kill part-way had left a
+  // predictions.jsonl missing its tail, every line of it valid.
+  std::filesystem::path partial = file;
+  partial += ".tmp";
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
   for (std::size_t a = 0; a < names.size(); ++a) {
     for (std::size_t i = 0; i < test.size(); ++i) {
       const Prediction& p = predictions[a][i];
@@ -163,7 +167,16 @@ void write_predictions(const std::filesystem::path& file, const Examples& test,
       out << line.dump() << "\n";
     }
   }
-  if (!out) throw UserError(fmt::format("{}: cannot write predictions", file.string()));
+  out.close();
+  std::error_code ec;
+  if (out) std::filesystem::rename(partial, file, ec);
+  if (!out || ec) {
+    std::filesystem::remove(partial, ec);
+    throw UserError(
+        fmt::format("{}: cannot write predictions (folder read-only or disk full); "
+                    "check the output folder",
+                    file.string()));
+  }
 }
 
 std::vector<ApproachConfig> selected_approaches(const ProjectConfig& config,
