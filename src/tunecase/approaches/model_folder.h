@@ -16,7 +16,9 @@ namespace tunecase {
 // ({"format": "tunecase-model/1", name, kind, config (the approach table as written), trained
 // (describe()), labels, train_rows, and `provenance` when given}). `tunecase eval` writes one per
 // local approach under OUT/models/<name>/; `tunecase retrain` one per challenger, with its
-// training data's fingerprint as provenance; `predict` and `serve` load them.
+// training data's fingerprint as provenance; `predict` and `serve` load them. The folder is
+// written whole beside `dir` and swapped into place in one step, so a save that fails or is
+// killed leaves what was there; UserError when `dir` is a file.
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows, const nlohmann::json& provenance = nullptr);
