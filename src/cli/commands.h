@@ -120,6 +120,11 @@ class AuditLog;
 inline constexpr const char* kResumeFromCache =
     "The answers received are in the response cache: the same command again sends only the rest";
 
+// ... said for eval and curve, whose --max-cost caps each run's new spend: `capped` when the run
+// had a cap (a run again may spend up to it on the rest), `tuning` when curve fine-tunes (a job
+// it created trains on and is billed).
+std::string resume_note(bool cache_disabled, bool capped, bool tuning);
+
 // The audit of one command (docs/privacy.md): installed for the command's lifetime, so every
 // request the project's HTTP client sends is recorded, and written to `file` when the command
 // ends, failed or not, every two seconds while it runs (a `kill -9` loses at most the last two

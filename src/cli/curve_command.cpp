@@ -31,7 +31,8 @@ void run(const CurveArgs& a) {
   nlohmann::json doc;
   {
     CommandAudit audit("curve", config, std::filesystem::path(a.out) / "audit.json",
-                       a.cache.disabled ? std::string() : std::string(kResumeFromCache));
+                       resume_note(a.cache.disabled, a.max_cost >= 0,
+                                   !a.finetune.empty() || !config.curve.finetune.empty()));
     doc = tunecase::run_curve(config, options, std::cerr);
   }
   for (const auto& approach : doc["approaches"]) {

@@ -78,7 +78,7 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
   nlohmann::json eval;
   {
     CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json",
-                       a.cache.disabled ? std::string() : std::string(kResumeFromCache));
+                       resume_note(a.cache.disabled, a.max_cost >= 0, false));
     eval = tunecase::run_evaluation(config, options, std::cerr);
   }
   fmt::print("{}", tunecase::eval_table_text(eval));

@@ -1,6 +1,9 @@
 // `tunecase feedback`: delayed ground truth from a file (docs/serve.md "Batch feedback").
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
 
 #include <fmt/format.h>
@@ -47,7 +50,20 @@ std::vector<std::string> labels_to_check(const FeedbackArgs& a, tunecase::Store&
   return labels;
 }
 
+// Ctrl-C or a SIGTERM: the rows go to the store in one transaction, so a stop leaves all of them
+// or none; said before the command ends (it had died without a word).
+extern "C" void feedback_stopped(int signal) {
+  static const char kText[] =
+      "\ntunecase feedback: stopped. The file's rows are stored in one transaction, so all of "
+      "them were stored or none; run the same command again (rows already stored count as "
+      "unchanged)\n";
+  (void)!::write(2, kText, sizeof kText - 1);
+  ::_exit(128 + signal);
+}
+
 void run(const FeedbackArgs& a) {
+  std::signal(SIGINT, feedback_stopped);
+  std::signal(SIGTERM, feedback_stopped);
   auto store = open_existing_store(a.store);
   std::vector<std::string> labels = labels_to_check(a, *store);
   auto feedback = tunecase::serve::read_feedback_file(

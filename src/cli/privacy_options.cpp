@@ -42,6 +42,21 @@ std::string lock_holder(int fd) {
 
 }  // namespace
 
+std::string resume_note(bool cache_disabled, bool capped, bool tuning) {
+  std::string note = cache_disabled ? std::string() : std::string(kResumeFromCache);
+  if (!note.empty() && capped)
+    note +=
+        ", and --max-cost caps each run's new spend: the cached answers are not counted again, "
+        "so that run may spend up to its cap on the rest (give it what is left of yours)";
+  if (tuning)
+    note += std::string(note.empty() ? "" : ". ") +
+            "A fine-tuning job this run created keeps training at the provider, and is billed; "
+            "the same command again follows it, pays for nothing twice, and counts it as paid "
+            "before, not against --max-cost. To stop it, cancel it at the provider (its id is in "
+            "finetune/<approach>-<labels>/finetune.json under the curve folder)";
+  return note;
+}
+
 CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& config,
                            std::filesystem::path file, std::string resume)
     : command_(std::move(command)),

@@ -144,8 +144,8 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
     dup2(fileno(f), 1);
     dup2(fileno(f), 2);
     execl(TUNECASE_BIN, TUNECASE_BIN, "eval", "--yes", "--no-inspect", "--only", "api",
-          "--concurrency", "1", "--cache", cache.c_str(), "--config", cfg.c_str(), "--out",
-          out.c_str(), static_cast<char*>(nullptr));
+          "--concurrency", "1", "--max-cost", "100", "--cache", cache.c_str(), "--config",
+          cfg.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   // The audit is written every two seconds while requests leave.
@@ -171,6 +171,10 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
   EXPECT_NE(read_file(log).find("the same command again sends only the rest"), std::string::npos)
+      << read_file(log);
+  // Under a cap: that run's cap counts its own new spend, and the note says so.
+  EXPECT_NE(read_file(log).find("so that run may spend up to its cap on the rest"),
+            std::string::npos)
       << read_file(log);
   EXPECT_NE(read_file(log).find("request(s) in flight, whose answers are paid for"),
             std::string::npos)

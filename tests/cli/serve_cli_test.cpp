@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -380,6 +381,40 @@ TEST_F(ServeCli, AMissingModelNamesTheApproachAndTheCommand) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("local-linear"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("tunecase eval --config"), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+namespace {
+
+// Stopped while it reads its file (a FIFO that never delivers: the read blocks, as a large file
+// takes time), `tunecase feedback` says that its rows are stored in one transaction, all or none,
+// and to run it again; it had died without a word.
+TEST(FeedbackCli, AStopSaysNothingWasHalfStoredAndToRunItAgain) {
+  TempDir dir;
+  const std::string store = (dir.path() / "s.db").string();
+  { auto created = tunecase::open_store(store); }
+  const std::filesystem::path fifo = dir.path() / "labels.csv", log = dir.path() / "fb.log";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(log.c_str(), "w");
+    dup2(fileno(f), 1);
+    dup2(fileno(f), 2);
+    execl(TUNECASE_BIN, TUNECASE_BIN, "feedback", "--store", store.c_str(), fifo.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << read_file(log);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << read_file(log);
+  EXPECT_NE(read_file(log).find("stored in one transaction, so all of them were stored or none; "
+                                "run the same command again"),
+            std::string::npos)
+      << read_file(log);
 }
 
 }  // namespace
