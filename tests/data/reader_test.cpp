@@ -355,6 +355,11 @@ TEST(ReadExamples, UnknownLabelIsAnError) {
   EXPECT_THAT(
       error_of(dataset("quoted.csv"), options),
       AllOf(HasSubstr("quoted.csv:3: unknown label 'login'"), HasSubstr("'billing', 'refund'")));
+  // A [labels] entry that differs only in letter case is named.
+  options.allowed_labels = {"billing", "refund", "Login"};
+  EXPECT_THAT(error_of(dataset("quoted.csv"), options),
+              HasSubstr("unknown label 'login' (did you mean 'Login'? [labels] is matched "
+                        "exactly, letter case too)"));
 }
 
 // A label that differs from an allowed one by a character nobody sees (a no-break space from a
