@@ -188,6 +188,15 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
         "restart the gateway (or set policy = \"none\" to replay without retraining)",
         config.file.string(), config.retrain.policy));
   auto [items, data_note] = read_items(config);
+  // The replay's labels come --delay-days after each day; a silence threshold shorter than that
+  // fires no_feedback at launch, before the first label could arrive.
+  if (a.delay_days * 24.0 >= config.monitor.feedback_silence_hours)
+    fmt::print(stderr,
+               "note: labels come {} days after each replayed day, past [monitor] "
+               "feedback_silence_hours ({:g}): the no_feedback alert will fire at launch, before "
+               "the first label arrives; set feedback_silence_hours above {} (in the config both "
+               "serve and monitor read) to replay without it\n",
+               a.delay_days, config.monitor.feedback_silence_hours, a.delay_days * 24 + 24);
   std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
   mon::GatewayReplaySettings g;
   g.url = a.gateway;

@@ -227,6 +227,25 @@ TEST(ReplayCli, RowsLeftOutAndLabelsNormalisedAreSaid) {
             std::string::npos);
 }
 
+// Labels three days late against the default 48-hour silence threshold fire no_feedback at the
+// launch of a gateway replay: said before anything is sent.
+TEST(ReplayCli, AGatewayReplaySaysWhenItsLabelDelayFiresNoFeedbackAtLaunch) {
+  TempDir dir;
+  std::ofstream(dir.path() / "t.csv") << "text,label,at\nwhere is my parcel,shipping,2025-01-01\n";
+  std::ofstream(dir.path() / "r.toml")
+      << "[data]\npath = \"t.csv\"\ntime = \"at\"\n\n[[approach]]\nname = \"l\"\nkind = "
+         "\"linear\"\n";
+  const std::string cmd = "replay --config " + dir.str() + "/r.toml --gateway http://127.0.0.1:9 " +
+                          "--store " + dir.str() + "/s.db";
+  CliResult r = run_cli(cmd);
+  EXPECT_NE(r.output.find("labels come 3 days after each replayed day, past [monitor] "
+                          "feedback_silence_hours (48)"),
+            std::string::npos)
+      << r.output;
+  CliResult soon = run_cli(cmd + " --delay-days 1");
+  EXPECT_EQ(soon.output.find("feedback_silence_hours"), std::string::npos) << soon.output;
+}
+
 TEST(ReplayCli, AFileWithoutTimesIsAClearError) {
   TempDir dir;
   std::ofstream(dir.path() / "r.toml")
