@@ -77,6 +77,15 @@ TEST_F(AlertSinks, ADriftAlertClearedByAReferenceHoldingItsDaysSaysSo) {
       std::string::npos)
       << second.resolved[0].message;
   EXPECT_NE(second.resolved[0].message.find("new normal"), std::string::npos);
+  // A reference reaching one day into a week it fired on has not taken the shift in: a noisy
+  // statistic fell back, and the window is not blamed.
+  apply_findings(*store_, {fired}, fired_to + 36 * kDay, out);
+  Finding next_day = clear(kDriftDomain, "");
+  next_day.details["windows_ms"] = windows(fired_from + kDay, fired_to + kDay);
+  auto third = apply_findings(*store_, {next_day}, fired_to + 37 * kDay, out);
+  ASSERT_EQ(third.resolved.size(), 1u);
+  EXPECT_EQ(third.resolved[0].message.find("new normal"), std::string::npos)
+      << third.resolved[0].message;
 }
 
 TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves) {

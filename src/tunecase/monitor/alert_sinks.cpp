@@ -103,7 +103,8 @@ void deliver(Store& store, std::vector<nlohmann::json> events, WebhookPoster* we
 // A drift detector compares the current window with the reference window before it, and both
 // roll with the days: a shift that persists fills the reference window too, and the detector
 // then reads stable though the traffic never went back. Said when the reference window of the
-// run that clears the alert reaches into the current window of the run that fired it.
+// run that clears the alert holds at least half of the current window of the run that fired it:
+// one day of overlap had blamed the window for what was a noisy statistic falling back.
 std::string taken_in_note(const Alert& open, const Finding& clear) {
   if (open.kind.rfind("drift_", 0) != 0 || !clear.details.is_object() ||
       !clear.details.contains("windows_ms"))
@@ -114,6 +115,7 @@ std::string taken_in_note(const Alert& open, const Finding& clear) {
   const int64_t fired_to = fired["windows_ms"].value("current_to", int64_t{0});
   const int64_t reference_to = clear.details["windows_ms"].value("current_from", int64_t{0});
   if (fired_to <= fired_from || reference_to <= fired_from) return "";
+  if (2 * (std::min(fired_to, reference_to) - fired_from) < fired_to - fired_from) return "";
   return fmt::format(
       " (the reference window now holds days of the window it fired on, {} to {}: a shift that "
       "persists becomes the reference, so this may be the new normal rather than the old traffic "
