@@ -210,6 +210,62 @@ TEST_F(RunMonitor, ThePredictionMixComparesTheServedVersionsAnswersOnly) {
   EXPECT_EQ(verdict_at(9)["verdict"], "stable") << verdict_at(9).dump(2);
 }
 
+// One label's share grows slowly, 5% to 40% over two months: each week differs little from the
+// four before it, so the rolling windows read stable while the mix moved far from the launch's.
+// Against the launch mix (the first reference_days of the version served) it fires.
+TEST_F(RunMonitor, ASlowShiftFiresAgainstTheLaunchMixThatTheRollingWindowsMiss) {
+  // "linear" drifts; "steady" answers the launch's mix every day.
+  for (const char* approach : {"linear", "steady"}) {
+    ModelVersion m;
+    m.approach = approach;
+    m.version = "cccccccccccccccc";
+    m.created_at_ms = kT0;
+    store_->register_model(m);
+    ASSERT_TRUE(store_->set_model_status(approach, m.version, ModelStatus::champion, kT0));
+  }
+  for (int day = 0; day < 90; ++day) {
+    const double share = day < 30 ? 0.05 : 0.05 + 0.35 * (day - 30) / 60.0;
+    std::vector<PredictionRecord> batch;
+    for (const std::string approach : {"linear", "steady"}) {
+      for (int i = 0; i < 200; ++i) {
+        PredictionRecord p;
+        p.prediction_id = make_prediction_id();
+        p.request_id = fmt::format("{}-{}-{}", approach, day, i);
+        p.approach = approach;
+        p.label = i < (approach == "linear" ? share : 0.05) * 200 ? "b" : "a";
+        p.latency_ms = 1;
+        p.created_at_ms = kT0 + day * kDayMs + static_cast<int64_t>(i) * 1000;
+        batch.push_back(p);
+      }
+    }
+    store_->log_predictions(batch);
+  }
+  MonitorSettings s;
+  MonitorRequest request = at_day(90);
+  request.approaches = {"linear", "steady"};
+  auto run = run_monitor(*store_, s, request, AlertOutputs{dir_ / "alerts.jsonl", nullptr});
+  std::map<std::string, nlohmann::json> mix;
+  for (const auto& d : run.document["drift"]["detectors"])
+    if (d["detector"] == "prediction_mix") mix[d["approach"].get<std::string>()] = d;
+  ASSERT_EQ(mix.size(), 2u) << run.document["drift"].dump(1);
+  const nlohmann::json& linear = mix["linear"];
+  EXPECT_LT(linear["psi"].get<double>(), s.psi_alert) << linear.dump(1);  // the rolling windows
+  ASSERT_TRUE(linear.contains("against_launch")) << linear.dump(1);
+  EXPECT_EQ(linear["against_launch"]["window"],
+            iso_date(kDay0) + " to " + iso_date(kDay0 + s.reference_days - 1));
+  EXPECT_EQ(linear["verdict"], "shift") << linear.dump(1);
+  EXPECT_NE(linear["summary"].get<std::string>().find("a slow shift the rolling reference has "
+                                                      "been taking in"),
+            std::string::npos)
+      << linear["summary"];
+  EXPECT_EQ(mix["steady"]["verdict"], "stable") << mix["steady"].dump(1);
+  EXPECT_EQ(mix["steady"]["against_launch"]["verdict"], "stable") << mix["steady"].dump(1);
+  std::vector<std::string> fired;
+  for (const Alert& a : run.alerts.fired)
+    if (a.kind == kDriftPredictionMix) fired.push_back(a.approach);
+  EXPECT_EQ(fired, std::vector<std::string>{"linear"});
+}
+
 // A rollback on day 12 hands the approach back to the model that served days 0 to 10: only the
 // days the rolled-back version answered (10 to 12) are another model's. Every day up to the
 // rollback had been marked "replaced model" and said to be answered by the model it replaced.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "tunecase/monitor/daily.h"
 #include "tunecase/monitor/text_drift.h"
@@ -63,10 +65,40 @@ nlohmann::json movers(const Counts& ref, const Counts& cur) {
   return out;
 }
 
+// One comparison of two predicted-label mixes: its band, and whether it fires (a shift the
+// chi-square test says is not the noise of a small sample).
+struct MixComparison {
+  int64_t nr = 0, nc = 0;
+  double psi = 0;
+  ChiSquareResult chi;
+  std::string verdict;
+  bool fires = false;
+};
+
+MixComparison compare_mix(const Counts& ref, const Counts& cur, const MonitorSettings& s) {
+  MixComparison m;
+  m.nr = sum(ref);
+  m.nc = sum(cur);
+  m.psi = population_stability_index(ref, cur);
+  m.chi = chi_square_homogeneity(ref, cur);
+  m.verdict = m.nr < s.min_drift_items || m.nc < s.min_drift_items ? "too_few"
+              : m.psi < s.psi_warn                                 ? "stable"
+              : m.psi < s.psi_alert                                ? "moderate"
+                                                                   : "shift";
+  m.fires = m.verdict == "shift" && m.chi.p_value < 0.001;
+  return m;
+}
+
+int severity(const std::string& verdict) {
+  return verdict == "shift" ? 3 : verdict == "moderate" ? 2 : verdict == "stable" ? 1 : 0;
+}
+
 void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport& report) {
   std::map<std::string, std::pair<Counts, Counts>> by_approach;
   for (const auto& c : in.reference_labels) by_approach[c.approach].first[c.label] += c.count;
   for (const auto& c : in.current_labels) by_approach[c.approach].second[c.label] += c.count;
+  std::map<std::string, Counts> launch;
+  for (const auto& c : in.launch_labels) launch[c.approach][c.label] += c.count;
   for (const auto& [approach, why] : in.mix_not_judged) {
     by_approach.erase(approach);
     nlohmann::json d = detector("prediction_mix", approach, "unavailable", why);
@@ -76,13 +108,11 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
   }
   for (const auto& [approach, counts] : by_approach) {
     const auto& [ref, cur] = counts;
-    int64_t nr = sum(ref), nc = sum(cur);
-    double psi = population_stability_index(ref, cur);
-    ChiSquareResult chi = chi_square_homogeneity(ref, cur);
-    std::string verdict = nr < s.min_drift_items || nc < s.min_drift_items ? "too_few"
-                          : psi < s.psi_warn                               ? "stable"
-                          : psi < s.psi_alert                              ? "moderate"
-                                                                           : "shift";
+    const MixComparison rolling = compare_mix(ref, cur, s);
+    const int64_t nr = rolling.nr, nc = rolling.nc;
+    const double psi = rolling.psi;
+    const ChiSquareResult& chi = rolling.chi;
+    std::string verdict = rolling.verdict;
     std::string summary = fmt::format(
         "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} (bands {} / {}), "
         "chi-square {:.1f} on {} df, p = {:.2g}",
@@ -90,6 +120,25 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
     if (auto from = in.mix_reference_from.find(approach); from != in.mix_reference_from.end())
       summary += fmt::format(" (reference from {}, the first day of the version now served)",
                              from->second);
+    // Against the launch mix too: the verdict is the worse of the two, and either may fire.
+    bool fires = rolling.fires;
+    nlohmann::json against_launch = nullptr;
+    if (auto it = launch.find(approach); it != launch.end()) {
+      const MixComparison l = compare_mix(it->second, cur, s);
+      summary += fmt::format(
+          "; against the launch mix ({}, {} answers): PSI {:.3f}, chi-square p = {:.2g}{}",
+          in.launch_windows.at(approach), l.nr, l.psi, l.chi.p_value,
+          l.fires && !rolling.fires ? " (a slow shift the rolling reference has been taking in)"
+                                    : "");
+      if (verdict != "too_few" && severity(l.verdict) > severity(verdict)) verdict = l.verdict;
+      fires = fires || (rolling.verdict != "too_few" && l.fires);
+      against_launch = {{"window", in.launch_windows.at(approach)},
+                        {"reference_n", l.nr},
+                        {"psi", l.psi},
+                        {"p_value", l.chi.p_value},
+                        {"verdict", l.verdict},
+                        {"movers", movers(it->second, cur)}};
+    }
     nlohmann::json d = detector("prediction_mix", approach, verdict, summary);
     d.update({{"reference_n", nr},
               {"current_n", nc},
@@ -98,11 +147,11 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
               {"df", chi.df},
               {"p_value", chi.p_value},
               {"movers", movers(ref, cur)}});
+    if (!against_launch.is_null()) d["against_launch"] = against_launch;
     report.document["detectors"].push_back(d);
     // PSI says how large the shift is; the test says it is not noise of a small sample.
-    report.findings.push_back(finding(kDriftPredictionMix, approach, verdict,
-                                      approach + ": " + summary,
-                                      verdict == "shift" && chi.p_value < 0.001));
+    report.findings.push_back(
+        finding(kDriftPredictionMix, approach, verdict, approach + ": " + summary, fires));
   }
 }
 
@@ -240,6 +289,27 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
   in.current_labels = store.predicted_labels(cur_first * kDayMs, end_day * kDayMs);
   in.reference_texts = texts_of(store, ref_first * kDayMs, cur_first * kDayMs);
   in.current_texts = texts_of(store, cur_first * kDayMs, end_day * kDayMs);
+  // The launch mix: the first reference_days days of the version now served (from its first day
+  // when another version served before, else from when it was made champion), when they end
+  // before the rolling reference starts.
+  std::set<std::string> approaches;
+  for (const auto& c : in.current_labels) approaches.insert(c.approach);
+  for (const std::string& approach : approaches) {
+    std::optional<int64_t> launch_day;
+    if (auto it = served_from_day.find(approach); it != served_from_day.end()) {
+      launch_day = it->second;
+    } else {
+      for (const ModelVersion& m : store.models(approach))
+        if (m.status == ModelStatus::champion)
+          launch_day = day_of_ms(m.promoted_at_ms.value_or(m.created_at_ms));
+    }
+    if (!launch_day || *launch_day + s.reference_days > ref_first) continue;
+    const int64_t launch_to = *launch_day + s.reference_days;
+    for (auto& c : store.predicted_labels(*launch_day * kDayMs, launch_to * kDayMs))
+      if (c.approach == approach) in.launch_labels.push_back(std::move(c));
+    in.launch_windows[approach] =
+        fmt::format("{} to {}", iso_date(*launch_day), iso_date(launch_to - 1));
+  }
   for (const auto& [approach, from] : served_from_day) {
     if (from <= ref_first) continue;  // the version now served answered both windows whole
     auto of_approach = [&](const PredictedLabelCount& c) { return c.approach == approach; };

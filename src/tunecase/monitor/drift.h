@@ -47,6 +47,12 @@ struct DriftInputs {
   // the windows); and those whose reference window starts later than the others', and from when.
   std::map<std::string, std::string> mix_not_judged;
   std::map<std::string, std::string> mix_reference_from;
+  // The launch mix: each approach's answers in the first reference_days days of the version now
+  // served, when those days end before the rolling reference window starts (`launch_windows`
+  // names them). A slow shift fills the rolling reference as it grows and never reads as one;
+  // against the launch mix it does.
+  std::vector<PredictedLabelCount> launch_labels;
+  std::map<std::string, std::string> launch_windows;
 };
 DriftReport detect_drift(const DriftInputs& inputs, const MonitorSettings& settings);
 
