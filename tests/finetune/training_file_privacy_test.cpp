@@ -52,6 +52,20 @@ TEST(TrainingFileChecks, AnOverLongExampleNamesItsLine) {
   std::string problems;
   for (const auto& p : r.problems) problems += p + "\n";
   EXPECT_NE(problems.find("train.jsonl:13: an example of about"), std::string::npos) << problems;
+  // With the data rows the lines were made from, the row is named by its id and its line in the
+  // data file, which is what the user edits, and the setting that cuts long texts is said.
+  Examples rows(13);
+  for (int i = 0; i < 13; ++i) {
+    rows[i].id = "T-" + std::to_string(i);
+    rows[i].line = static_cast<std::size_t>(i) + 2;
+  }
+  r = validate_training_file("train.jsonl", jsonl, {"a", "b"}, limits, &rows);
+  problems.clear();
+  for (const auto& p : r.problems) problems += p + "\n";
+  EXPECT_NE(problems.find("train.jsonl:13 (data row T-12, line 14 of the data file): an example"),
+            std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("max_text_chars"), std::string::npos) << problems;
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
     for (const auto& e : *part)
       if (test_texts.contains(e.text))
         throw std::logic_error("a test text reached a fine-tuning file: " + e.id);
-  f.train_report = validate_training_file("train.jsonl", f.train_jsonl, data.labels);
+  f.train_report = validate_training_file("train.jsonl", f.train_jsonl, data.labels, {}, &f.train);
   // Labels spelt two ways would be paid for and learnt as two labels.
   if (!data.summary.labels_normalized)
     for (const LabelVariantGroup& g : data.summary.label_variants) {
@@ -137,8 +137,8 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
   if (!f.validation.empty()) {
     TrainingLimits limits;
     limits.min_examples = 1;  // a validation file may be small
-    f.validation_report =
-        validate_training_file("validation.jsonl", f.validation_jsonl, data.labels, limits);
+    f.validation_report = validate_training_file("validation.jsonl", f.validation_jsonl,
+                                                 data.labels, limits, &f.validation);
     log << f.validation_report.text();
   }
   return f;

@@ -65,7 +65,7 @@ std::string training_jsonl(const PromptBuilder& prompts, const Examples& example
 
 TrainingFileReport validate_training_file(std::string_view name, std::string_view jsonl,
                                           const std::vector<std::string>& labels,
-                                          const TrainingLimits& limits) {
+                                          const TrainingLimits& limits, const Examples* rows) {
   TrainingFileReport r;
   r.name = std::string(name);
   r.bytes = jsonl.size();
@@ -111,14 +111,22 @@ TrainingFileReport validate_training_file(std::string_view name, std::string_vie
   if (examples < limits.min_examples)
     r.problems.push_back(
         fmt::format("{} examples; the provider needs at least {}", examples, limits.min_examples));
-  if (r.max_example_tokens > limits.max_example_tokens)
+  if (r.max_example_tokens > limits.max_example_tokens) {
+    // The data row the line was made from, which is what the user edits.
+    std::string row;
+    if (rows && first_over_long >= 1 && first_over_long <= rows->size()) {
+      const Example& e = (*rows)[first_over_long - 1];
+      row = e.line > 0 ? fmt::format(" (data row {}, line {} of the data file)", e.id, e.line)
+                       : fmt::format(" (data row {})", e.id);
+    }
     r.problems.push_back(fmt::format(
-        "{}:{}: an example of about {} tokens (estimated), over the {} allowed{}; shorten the "
-        "prompt or the texts (the line's user message holds the text of a data row)",
-        name, first_over_long, r.max_example_tokens, limits.max_example_tokens,
+        "{}:{}{}: an example of about {} tokens (estimated), over the {} allowed{}; shorten that "
+        "text or the prompt, or set max_text_chars in the approach's table to cut long texts",
+        name, first_over_long, row, r.max_example_tokens, limits.max_example_tokens,
         over_long > 1
             ? fmt::format(" ({} such lines; the first is named, the longest measured)", over_long)
             : ""));
+  }
   if (r.bytes > limits.max_file_bytes)
     r.problems.push_back(fmt::format("{} bytes, over the {} bytes a file may hold; use --fraction",
                                      r.bytes, limits.max_file_bytes));

@@ -50,10 +50,13 @@ struct TrainingFileReport {
 
 // Checks every line as the provider would: valid JSON with a messages list ending with the
 // assistant's answer, no empty or duplicated lines, the token and size limits, the minimum number
-// of examples, and the balance of labels (an answer outside `labels` is a problem).
+// of examples, and the balance of labels (an answer outside `labels` is a problem). `rows`, when
+// given, are the data rows the file's lines were made from, in order: a line over the token
+// limit is then named by its row's id and line in the data file too.
 TrainingFileReport validate_training_file(std::string_view name, std::string_view jsonl,
                                           const std::vector<std::string>& labels,
-                                          const TrainingLimits& limits = {});
+                                          const TrainingLimits& limits = {},
+                                          const Examples* rows = nullptr);
 
 // A stratified subset of `train` holding round(fraction x size) examples (every label first,
 // then in proportion; data/subsample.h's order), seeded. fraction 1 returns train as is.
