@@ -79,6 +79,14 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_THAT(md, HasSubstr("near-copies of a train or dev text"));
   EXPECT_THAT(md, HasSubstr("(estimated)"));
   EXPECT_THAT(data_quality_footer(q), HasSubstr("6 test rows near-copies of train"));
+  // The label count is every split's, as eval.json's: a test-only label is counted, and train's
+  // own count said beside it.
+  test.rows[3].label = "only_in_test";
+  config.test = dir.write("test2.csv", csv_of(test.rows));
+  DataQuality with_test_only = inspect_data(prepare_data(config), options);
+  EXPECT_THAT(data_quality_summary(with_test_only),
+              HasSubstr(fmt::format("{} labels ({} in train)", q.summary.labels + 1,
+                                    q.balance.train_counts.size())));
 }
 
 // Clean labels, 40 labels of 8 rows each: the judging model is often confidently wrong, and

@@ -256,9 +256,13 @@ std::string data_quality_markdown(const DataQuality& q) {
 
 std::string data_quality_summary(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
+  // Every split's labels, as eval.json's dataset.labels counts them; train's when fewer.
+  const std::size_t in_train = q.balance.train_counts.size();
+  const std::size_t labels = std::max(s.labels, in_train);
   std::string out = fmt::format(
-      "{} labelled rows (train {}, dev {}, test {}), {} labels{}\n", s.train + s.dev + s.test,
-      s.train, s.dev, s.test, q.balance.train_counts.size(),
+      "{} labelled rows (train {}, dev {}, test {}), {} labels{}{}\n", s.train + s.dev + s.test,
+      s.train, s.dev, s.test, labels,
+      in_train < labels ? fmt::format(" ({} in train)", in_train) : "",
       s.unlabelled > 0 ? fmt::format("; {} rows without a label left out", s.unlabelled) : "");
   if (s.empty_text > 0)
     out += fmt::format("note: {} of the {} rows read have an empty text and are in no split\n",
