@@ -12,7 +12,14 @@
 namespace tunecase::monitor::testing {
 namespace {
 
-using RunMonitor = StoreTest;
+class RunMonitor : public StoreTest {
+ protected:
+  // Ten days at 87% on 100 labels a day, then three at 71%: the rule's three-day drop.
+  void log_the_drop() {
+    for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
+    for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  }
+};
 
 MonitorRequest at_day(int day) {
   MonitorRequest r;
@@ -36,8 +43,7 @@ void promote_on_day_ten(Store& store, ModelVersion& old_model, ModelVersion& new
 }
 
 TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
-  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
-  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  log_the_drop();
   MonitorSettings s;
   s.days = 14;
   AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
@@ -75,8 +81,7 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
 // fired again three days later); the open alert shows what this run found beside the figure it
 // fired with; three days at the floor end it.
 TEST_F(RunMonitor, AnAccuracyAlertStaysOpenUntilTheDataShowsItOver) {
-  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
-  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  log_the_drop();
   MonitorSettings s;
   s.days = 14;
   AlertOutputs out{dir_ / "alerts.jsonl", nullptr};
@@ -104,8 +109,7 @@ TEST_F(RunMonitor, AnAccuracyAlertStaysOpenUntilTheDataShowsItOver) {
 // With a triggered policy, the alert this run opened makes a retrain due, and the dashboard's
 // meta says so.
 TEST_F(RunMonitor, AnOpenAccuracyAlertMakesATriggeredRetrainDue) {
-  for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 87);
-  for (int d = 10; d < 13; ++d) log_day("linear", d, 150, 100, 71);
+  log_the_drop();
   MonitorSettings s;
   s.days = 14;
   MonitorRequest request = at_day(13);
