@@ -1,6 +1,7 @@
 // `tunecase replay`: a time-stamped labelled file day by day under each retraining policy
 // in-process, or through a running gateway over HTTP with the day's monitor and retrain on its
 // store (docs/operate.md).
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -72,6 +73,7 @@ ReplayData read_items(const tunecase::ProjectConfig& config) {
   read.id_column = config.data.id;
   read.skip_invalid = config.data.skip_invalid;
   read.allowed_labels = config.data.allowed_labels;
+  read.normalize_labels = config.data.normalize_labels;
   read.delimiter = config.data.delimiter;
   tunecase::ReadResult r = tunecase::read_examples(config.data.path, read);
   std::vector<std::string> notes;
@@ -85,6 +87,9 @@ ReplayData read_items(const tunecase::ProjectConfig& config) {
   if (!left_out.empty())
     notes.push_back(fmt::format("{} of the {} rows read are not replayed: {}",
                                 r.rows - r.labelled.size(), r.rows, fmt::join(left_out, ", ")));
+  if (r.labels_mapped_to_allowed > 0)
+    notes.push_back(fmt::format("[data] normalize_labels read {} labels as their [labels] spelling",
+                                r.labels_mapped_to_allowed));
   auto variants = tunecase::find_label_variants({&r.labelled});
   if (!variants.empty()) {
     std::vector<std::string> groups;
@@ -190,13 +195,13 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   auto [items, data_note] = read_items(config);
   // The replay's labels come --delay-days after each day; a silence threshold shorter than that
   // fires no_feedback at launch, before the first label could arrive.
-  if (a.delay_days * 24.0 >= config.monitor.feedback_silence_hours)
+  if (a.delay_days * 24.0 > config.monitor.feedback_silence_hours)
     fmt::print(stderr,
                "note: labels come {} days after each replayed day, past [monitor] "
                "feedback_silence_hours ({:g}): the no_feedback alert will fire at launch, before "
-               "the first label arrives; set feedback_silence_hours above {} (in the config both "
-               "serve and monitor read) to replay without it\n",
-               a.delay_days, config.monitor.feedback_silence_hours, a.delay_days * 24 + 24);
+               "the first label arrives; set feedback_silence_hours to at least {} (in the config "
+               "both serve and monitor read) to replay without it\n",
+               a.delay_days, config.monitor.feedback_silence_hours, a.delay_days * 24);
   std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
   mon::GatewayReplaySettings g;
   g.url = a.gateway;
@@ -249,10 +254,17 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
     return store->find_prediction(id).has_value();
   };
 
+  // The items after the initial days are the ones sent (the count had included the initial
+  // days' rows the same sentence says are not sent).
+  int64_t first_day = items.empty() ? 0 : items.front().day;
+  for (const auto& item : items) first_day = std::min(first_day, item.day);
+  const auto to_send = std::count_if(items.begin(), items.end(), [&](const auto& item) {
+    return item.day >= first_day + a.initial_days;
+  });
   fmt::print(stderr,
-             "replaying {} items through {} (champion '{}', policy {}); the first {} days are not "
-             "sent: the served model should be trained on them alone\n",
-             items.size(), a.gateway, champion, config.retrain.policy, a.initial_days);
+             "replaying {} of the file's {} items through {} (champion '{}', policy {}); the "
+             "first {} days are not sent: the served model should be trained on them alone\n",
+             to_send, items.size(), a.gateway, champion, config.retrain.policy, a.initial_days);
   const std::string trained_on_replayed =
       warn_if_trained_on_replayed_days(a.eval, config, a.initial_days);
   auto started = std::chrono::steady_clock::now();

@@ -242,7 +242,7 @@ TEST(ReplayCli, AGatewayReplaySaysWhenItsLabelDelayFiresNoFeedbackAtLaunch) {
                           "feedback_silence_hours (48)"),
             std::string::npos)
       << r.output;
-  CliResult soon = run_cli(cmd + " --delay-days 1");
+  CliResult soon = run_cli(cmd + " --delay-days 2");  // 48 hours: the first label in time
   EXPECT_EQ(soon.output.find("feedback_silence_hours"), std::string::npos) << soon.output;
 }
 

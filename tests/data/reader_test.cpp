@@ -355,6 +355,14 @@ TEST(ReadExamples, UnknownLabelIsAnError) {
   EXPECT_THAT(
       error_of(dataset("quoted.csv"), options),
       AllOf(HasSubstr("quoted.csv:3: unknown label 'login'"), HasSubstr("'billing', 'refund'")));
+  // Under normalize_labels a spelling of an allowed label is read as it, not refused.
+  options.normalize_labels = true;
+  options.allowed_labels = {"Billing", "Refund", "Login"};
+  ReadResult mapped = read_examples(dataset("quoted.csv"), options);
+  EXPECT_GT(mapped.labels_mapped_to_allowed, 0u);
+  for (const Example& e : mapped.labelled)
+    EXPECT_TRUE(e.label == "Billing" || e.label == "Refund" || e.label == "Login") << e.label;
+  options.normalize_labels = false;
   // A [labels] entry that differs only in letter case is named.
   options.allowed_labels = {"billing", "refund", "Login"};
   EXPECT_THAT(error_of(dataset("quoted.csv"), options),

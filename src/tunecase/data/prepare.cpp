@@ -23,6 +23,7 @@ ReadOptions read_options(const DataConfig& config) {
   options.id_column = config.id;
   options.skip_invalid = config.skip_invalid;
   options.allowed_labels = config.allowed_labels;
+  options.normalize_labels = config.normalize_labels;
   options.delimiter = config.delimiter;
   return options;
 }
@@ -34,6 +35,7 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   ReadResult read = read_examples(file, read_options(config));
   summary.rows += read.rows;
   summary.labels_trimmed += read.labels_trimmed;
+  summary.label_rows_normalized += read.labels_mapped_to_allowed;
   for (const auto& [label, rows] : read.trimmed_label_rows) {
     auto at = std::find_if(summary.trimmed_labels.begin(), summary.trimmed_labels.end(),
                            [&](const auto& t) { return t.label == label; });

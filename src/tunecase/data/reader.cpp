@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/jsonl_reader.h"
+#include "tunecase/data/normalize.h"
 
 namespace tunecase {
 namespace {
@@ -53,7 +55,11 @@ class Collector {
       : file_(file),
         options_(options),
         result_(result),
-        allowed_(options.allowed_labels.begin(), options.allowed_labels.end()) {}
+        allowed_(options.allowed_labels.begin(), options.allowed_labels.end()) {
+    if (options.normalize_labels)
+      for (const std::string& label : options.allowed_labels)
+        allowed_normalized_.emplace(normalize_text(label), label);
+  }
 
   // `problem` says what is wrong and what to do, without file and line.
   void invalid(std::size_t line, std::string_view problem) {
@@ -92,6 +98,14 @@ class Collector {
       return;
     }
     if (!allowed_.empty() && !allowed_.contains(example.label)) {
+      // normalize_labels maps a spelling of an allowed label to it before the check refuses it.
+      if (auto it = allowed_normalized_.find(normalize_text(example.label));
+          it != allowed_normalized_.end()) {
+        example.label = it->second;
+        ++result_.labels_mapped_to_allowed;
+      }
+    }
+    if (!allowed_.empty() && !allowed_.contains(example.label)) {
       // One that differs only in letter case or a slip is named: "billing" against a [labels]
       // entry "Billing" had read as a label missing from the list.
       std::optional<std::string> near = nearest(example.label, options_.allowed_labels);
@@ -119,6 +133,7 @@ class Collector {
   const ReadOptions& options_;
   ReadResult& result_;
   std::set<std::string, std::less<>> allowed_;
+  std::map<std::string, std::string> allowed_normalized_;  // normalize_text -> allowed spelling
 };
 
 // A row whose quoted field runs over several lines, kept until every row's label is known.

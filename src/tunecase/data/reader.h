@@ -18,6 +18,9 @@ struct ReadOptions {
   std::string id_column;                    // optional
   bool skip_invalid = false;                // skip and count bad rows instead of failing
   std::vector<std::string> allowed_labels;  // empty: any label is accepted
+  // With allowed_labels: a label equal to an allowed one once trimmed, case-folded and put in
+  // NFKC (normalize_text) is read as that allowed spelling ([data] normalize_labels), not refused.
+  bool normalize_labels = false;
   char delimiter = 0;  // .csv files: the field delimiter; 0 = sniffed from the header
 };
 
@@ -28,7 +31,8 @@ struct ReadResult {
   std::size_t invalid_skipped = 0;     // bad rows skipped under skip_invalid
   // Lines those rows took beyond their first: a row that a stray quote made of many lines.
   std::size_t invalid_lines_skipped = 0;
-  std::size_t labels_trimmed = 0;  // rows whose label had surrounding whitespace removed
+  std::size_t labels_trimmed = 0;            // rows whose label had surrounding whitespace removed
+  std::size_t labels_mapped_to_allowed = 0;  // rows read as an allowed spelling (normalize_labels)
   // Of those, rows per label (as trimmed), to tell a trimmed label that joined one written
   // without whitespace.
   std::map<std::string, std::size_t> trimmed_label_rows;
