@@ -173,7 +173,8 @@ TEST(ReadExamples, AHeaderRepeatedBehindAByteOrderMarkIsMalformed) {
                         "\xEF\xBB\xBFtext;label\r\nwhere is my parcel;shipping\r\n"
                         "\xEF\xBB\xBFtext;label\r\nrefund me;billing\r\n"
                         "\xEF\xBB\xBF"
-                        "charged twice;billing\r\n");
+                        "charged twice;billing\r\n"
+                        "\xEF\xBB\xBF\r\n");  // an export with no rows joined in: blank
   EXPECT_THAT(error_of(file), HasSubstr("excel.csv:3: this row repeats the header line"));
   ReadOptions options;
   options.skip_invalid = true;
@@ -181,6 +182,25 @@ TEST(ReadExamples, AHeaderRepeatedBehindAByteOrderMarkIsMalformed) {
   EXPECT_EQ(r.invalid_skipped, 1u);
   ASSERT_EQ(r.labelled.size(), 3u);
   EXPECT_EQ(r.labelled[2].text, "charged twice");  // a mark opening a row is not text
+}
+
+// A second header in another case is the header repeated; one whose columns are in another
+// order makes every row after it wrong (timestamps had become labels): refused, even under
+// skip_invalid.
+TEST(ReadExamples, AHeaderRepeatedInAnotherCaseOrOrderIsCaught) {
+  TempDir dir;
+  auto upper = dir.write("upper.csv",
+                         "text,label\nwhere is my parcel,shipping\nTEXT, Label\n"
+                         "refund me,billing\n");
+  EXPECT_THAT(error_of(upper), HasSubstr("upper.csv:3: this row repeats the header line"));
+  auto reordered = dir.write("reordered.csv",
+                             "text,label\nwhere is my parcel,shipping\n"
+                             "label,text\nbilling,refund me\n");
+  ReadOptions options;
+  options.skip_invalid = true;
+  EXPECT_THAT(error_of(reordered, options),
+              HasSubstr("reordered.csv:3: this row is the header again with its columns in "
+                        "another order"));
 }
 
 // Two exports joined one after the other: the second header is not a row whose label is

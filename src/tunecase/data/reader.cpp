@@ -148,11 +148,26 @@ struct SpannedRow {
 
 // A row whose fields are the header's names, surrounding spaces aside: a second file's header,
 // not data (its label would be the label column's name).
-bool repeats_header(const CsvRecord& record, const std::vector<std::string>& header) {
-  if (record.fields.size() != header.size() || header.size() < 2) return false;
-  for (std::size_t i = 0; i < header.size(); ++i)
-    if (trimmed(record.fields[i]) != header[i]) return false;
-  return true;
+// A row that is the header again: its names in the same order, or (a second export whose
+// columns were reordered or written in another case) the same names in any order or case.
+// nullopt when it is a data row; else whether the names are in another order.
+std::optional<bool> repeats_header(const CsvRecord& record,
+                                   const std::vector<std::string>& header) {
+  if (record.fields.size() != header.size() || header.size() < 2) return std::nullopt;
+  auto folded = [](std::string_view s) {
+    std::string out(trimmed(s));
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  bool same_order = true;
+  for (std::size_t i = 0; i < header.size() && same_order; ++i)
+    same_order = folded(record.fields[i]) == folded(header[i]);
+  if (same_order) return false;
+  std::multiset<std::string> names, cells;
+  for (const auto& h : header) names.insert(folded(h));
+  for (const auto& f : record.fields) cells.insert(folded(f));
+  if (names == cells) return true;
+  return std::nullopt;
 }
 
 std::string span_note(const CsvRecord& record) {
@@ -339,6 +354,8 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
   CsvRecord record;
   std::vector<SpannedRow> spanned;
   while (reader.next(record)) {
+    // A line holding only a byte-order mark (an export with no rows joined in) is blank.
+    if (record.fields.size() == 1 && record.fields[0] == "\xEF\xBB\xBF") continue;
     ++result.rows;
     if (!record.problem.empty()) {
       if (record.last_line > record.line)
@@ -351,7 +368,14 @@ void read_csv(const std::filesystem::path& file, char delimiter, Collector& coll
     // the start of every "CSV UTF-8" export), never part of the first field.
     if (!record.fields.empty() && record.fields[0].starts_with("\xEF\xBB\xBF"))
       record.fields[0].erase(0, 3);
-    if (repeats_header(record, reader.header())) {
+    if (std::optional<bool> reordered = repeats_header(record, reader.header())) {
+      // Rows after a reordered header would be read into the wrong columns: not skippable.
+      if (*reordered)
+        throw UserError(fmt::format(
+            "{}:{}: this row is the header again with its columns in another order (files joined "
+            "one after the other, each with its header?); the rows after it would be read into "
+            "the wrong columns: join the files with their columns in one order",
+            file.string(), record.line));
       collector.invalid(record.line,
                         "this row repeats the header line (files joined one after the other, "
                         "each with its header?); delete the line");
