@@ -17,14 +17,17 @@ TEST(LabelVariants, GroupsCaseAndUnicodeFormsUnderTheMostFrequentSpelling) {
   for (int i = 0; i < 2; ++i) rows.push_back(make_example("b" + std::to_string(i), "BILLING"));
   rows.push_back(make_example("c", "Billing"));
   rows.push_back(make_example("d", "ｂｉｌｌｉｎｇ"));  // full-width: equal under NFKC
+  // Behind characters nobody sees (a zero-width space, a byte-order mark): the same label.
+  rows.push_back(make_example("z", "\u200Bbilling"));
+  rows.push_back(make_example("m", "\uFEFFbilling"));
   rows.push_back(make_example("e", "shipping"));
   auto groups = find_label_variants({&rows});
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups[0].canonical, "billing");
-  ASSERT_EQ(groups[0].spellings.size(), 4u);
+  ASSERT_EQ(groups[0].spellings.size(), 6u);
   EXPECT_EQ(groups[0].spellings[0].second, 5u);
   EXPECT_EQ(groups[0].spellings[1].first, "BILLING");
-  EXPECT_EQ(apply_label_variants(groups, rows), 4u);
+  EXPECT_EQ(apply_label_variants(groups, rows), 6u);
   for (std::size_t i = 0; i + 1 < rows.size(); ++i) EXPECT_EQ(rows[i].label, "billing");
   EXPECT_EQ(rows.back().label, "shipping");
 }

@@ -40,8 +40,11 @@ std::string normalize_text(std::string_view text) {
   if (is_ascii(text)) return collapse_whitespace(text, true);
 
   utf8proc_uint8_t* mapped = nullptr;
-  auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+  // UTF8PROC_IGNORE drops default-ignorable characters (zero-width spaces and joiners, the
+  // byte-order mark, soft hyphens): nobody sees them, and a label behind one had stayed a
+  // label of its own, never grouped with its visible spelling.
+  auto options = static_cast<utf8proc_option_t>(
+      UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
   utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
                                     static_cast<utf8proc_ssize_t>(text.size()), &mapped, options);
   std::string folded;

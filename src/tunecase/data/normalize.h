@@ -5,7 +5,8 @@
 
 namespace tunecase {
 
-// The form two texts are compared in: Unicode NFKC, case-folded, whitespace runs collapsed to
+// The form two texts are compared in: Unicode NFKC, case-folded, default-ignorable characters
+// (zero-width spaces, the byte-order mark, soft hyphens) dropped, whitespace runs collapsed to
 // one space, trimmed. Used for de-duplication, leakage checks and tokenisation.
 // Input must be valid UTF-8 (the readers guarantee it).
 std::string normalize_text(std::string_view text);

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "tunecase/core/output_dir.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/quality/quality_html.h"
@@ -61,7 +62,7 @@ void variants_section(std::string& md, const DataQuality& q) {
   for (const auto& g : s.label_variants) {
     std::vector<std::string> parts;
     for (const auto& [spelling, n] : g.spellings)
-      parts.push_back(fmt::format("`{}` ({})", spelling, n));
+      parts.push_back(fmt::format("`{}` ({})", visible(spelling), n));  // \u{200B}, not nothing
     md += fmt::format("| {} | {} |\n", cell(g.canonical, 40), fmt::join(parts, ", "));
   }
 }
