@@ -53,10 +53,24 @@ TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
   for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
     std::ofstream(out.path() / name) << "from an earlier run\n";
   std::filesystem::create_directories(out.path() / "models" / "old-approach");
+  const std::string command = "eval --data " + fixture("cli/tickets.csv") +
+                              " --text text --label category --quiet --no-inspect --out " +
+                              out.str();
+  // A file where a model folder goes is refused before anything is trained (or paid for), and
+  // the earlier run's results are left as they were.
   std::ofstream(out.path() / "models" / "retrieval") << "a file where a model folder goes\n";
-  CliResult r = run_cli("eval --data " + fixture("cli/tickets.csv") +
-                        " --text text --label category --quiet --no-inspect --out " + out.str());
-  ASSERT_EQ(r.exit_code, 2) << r.output;  // the third approach cannot save its model
+  CliResult early = run_cli(command);
+  ASSERT_EQ(early.exit_code, 2) << early.output;
+  EXPECT_NE(early.output.find("is a file, not a model folder"), std::string::npos) << early.output;
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "eval.json"));
+  EXPECT_FALSE(std::filesystem::exists(out.path() / "models" / "linear"));
+  std::filesystem::remove(out.path() / "models" / "retrieval");
+  // Stopped after training (its predictions cannot be written): no result of the earlier run
+  // is left beside the models this one saved.
+  std::filesystem::create_directories(out.path() / "predictions.jsonl.tmp");
+  CliResult r = run_cli(command);
+  ASSERT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot write predictions"), std::string::npos) << r.output;
   for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
     EXPECT_FALSE(std::filesystem::exists(out.path() / name)) << name;
   EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "linear" / "approach.json"));
