@@ -196,11 +196,15 @@
       ctx.fillStyle = '#374151';
       ctx.setLineDash([4, 3]);
       ctx.font = '11px system-ui, sans-serif';
-      // A label that would overlap an earlier one goes a row lower (up to four rows; past that
-      // its line is drawn without it; the Model versions table names every version), and
-      // a label near the right edge goes left of its line. The boxes drawn are kept on the chart
-      // (tunecaseEventLabels) for the browser test.
+      // A label that would overlap an earlier one goes a row lower (as many rows as fit in the
+      // top half of the chart; past that its line is drawn without it, the count of those is
+      // said in the corner, and the Model versions table names every version), a label near the
+      // right edge goes left of its line, and each sits on a pale box so the lines under it
+      // stay apart from it. The boxes drawn are kept on the chart (tunecaseEventLabels) for the
+      // browser test.
       const rowsEnd = [], placed = [];
+      const maxRows = Math.max(4, Math.floor((chartArea.bottom - chartArea.top) / 2 / 13));
+      let unlabelled = 0;
       const sorted = events.map(e => ({ e, x: scales.x.getPixelForValue(e.index) }))
         .filter(p => isFinite(p.x)).sort((a, b) => a.x - b.x);
       for (const { e, x } of sorted) {
@@ -212,12 +216,23 @@
         const width = ctx.measureText(e.text).width;
         const left = x + 3 + width <= chartArea.right ? x + 3 : Math.max(chartArea.left, x - 3 - width);
         let row = rowsEnd.findIndex(end => end + 6 <= left);
-        if (row < 0 && rowsEnd.length < 4) row = rowsEnd.push(-Infinity) - 1;
-        if (row < 0) continue;
+        if (row < 0 && rowsEnd.length < maxRows) row = rowsEnd.push(-Infinity) - 1;
+        if (row < 0) { unlabelled++; continue; }
         rowsEnd[row] = left + width;
         const baseline = chartArea.top + 11 + 13 * row;
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(left - 1, baseline - 10, width + 2, 13);
+        ctx.fillStyle = '#374151';
         ctx.fillText(e.text, left, baseline);
         placed.push({ text: e.text, left, right: left + width, top: baseline - 11, bottom: baseline + 2 });
+      }
+      if (unlabelled > 0) {
+        const note = `+${unlabelled} more (Model versions)`;
+        const w = ctx.measureText(note).width;
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(chartArea.right - w - 3, chartArea.bottom - 14, w + 2, 13);
+        ctx.fillStyle = '#6b7280';
+        ctx.fillText(note, chartArea.right - w - 2, chartArea.bottom - 4);
       }
       chart.tunecaseEventLabels = placed;
       ctx.restore();
