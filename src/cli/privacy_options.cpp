@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/interrupt.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/privacy/audit.h"
 
@@ -121,8 +122,13 @@ void CommandAudit::watch() {
       if (signal > 0) {
         drain(signal);
         write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
-        fmt::print(stderr, "\ntunecase {}: {}; what was sent is in {}. {}\n", command_,
+        // What this run was charged, which a cap of the run again should leave out.
+        const double spent = tunecase::spent_in_process();
+        fmt::print(stderr, "\ntunecase {}: {}; what was sent is in {}{}. {}\n", command_,
                    signal == SIGINT ? "interrupted" : "stopped", file_.string(),
+                   spent > 0 ? fmt::format("; this run was charged {} for LLM answers",
+                                           tunecase::usd_amount(spent))
+                             : std::string(),
                    resume_.empty() ? "Nothing of this run is kept: a new run sends everything "
                                      "again"
                                    : resume_);

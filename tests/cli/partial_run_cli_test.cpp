@@ -172,7 +172,8 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
   EXPECT_NE(read_file(log).find("the same command again sends only the rest"), std::string::npos)
       << read_file(log);
-  // Under a cap: that run's cap counts its own new spend, and the note says so.
+  // What this run was charged, and under a cap that the run again counts its own new spend.
+  EXPECT_NE(read_file(log).find("; this run was charged $"), std::string::npos) << read_file(log);
   EXPECT_NE(read_file(log).find("so that run may spend up to its cap on the rest"),
             std::string::npos)
       << read_file(log);

@@ -7,6 +7,7 @@ namespace {
 
 std::atomic<bool> stop_flag{false};
 std::atomic<int64_t> unsettled{0};
+std::atomic<double> spent{0};
 
 }  // namespace
 
@@ -25,6 +26,13 @@ void note_request_settled() {
 }
 int64_t requests_unsettled() {
   return unsettled.load();
+}
+
+void note_spent(double usd) {
+  if (usd > 0) spent.fetch_add(usd);
+}
+double spent_in_process() {
+  return spent.load();
 }
 
 }  // namespace tunecase

@@ -20,4 +20,9 @@ void note_request_sent();
 void note_request_settled();
 int64_t requests_unsettled();
 
+// What the runners of this process were charged for LLM answers (each answer's cost, or its
+// worst case where unknown), in USD: what an interrupted command says it spent.
+void note_spent(double usd);
+double spent_in_process();
+
 }  // namespace tunecase

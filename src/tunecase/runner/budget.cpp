@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/interrupt.h"
 #include "tunecase/core/number_format.h"
 #include "tunecase/llm/prices.h"
 
@@ -85,6 +86,7 @@ void SpendBudget::settle(double worst_case_usd, double actual_usd) {
   reserved_ -= worst_case_usd;
   if (reserved_ < 1e-12) reserved_ = std::max(0.0, reserved_);
   spent_ += actual_usd;
+  note_spent(actual_usd);
 }
 
 }  // namespace tunecase
