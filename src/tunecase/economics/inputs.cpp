@@ -166,10 +166,12 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
       if (m && value)
         s.ignored_inputs.push_back(fmt::format(
             "[[approach]] '{}' sets {} = {}, which decide does not use with --eval: its errors "
-            "are the ones measured on the test split, each priced at [business] "
-            "cost_per_error_usd. Remove the key, or run decide without --eval for a scenario "
-            "on typed figures.",
-            a.name, key, *value));
+            "are the ones measured on the test split, each priced at {}. Remove the key, or run "
+            "decide without --eval for a scenario on typed figures.",
+            a.name, key, *value,
+            config.business.cost_per_error_usd
+                ? "[business] cost_per_error_usd"
+                : "the cost of an error ([business] harmful_error_rate x cost_per_incident_usd)"));
   }
   if (!accept_partial) check_partial(s.approaches, origin);
   answer_data_question(config, list, s.business);
