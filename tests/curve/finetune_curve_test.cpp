@@ -203,6 +203,9 @@ TEST_F(FinetuneCurveTest, ACapThatCannotScoreTheTunedModelsStartsNoJob) {
   const double training = std::stod(said.substr(training_at));
   const double scoring = std::stod(said.substr(at + jobs.size()));
   ASSERT_GT(scoring, 0);
+  // At the tuned model's rates, as its answers will be priced (the base model's had let a cap
+  // start the largest job and then leave its model unscored).
+  EXPECT_NE(said.find("(estimated at the tuned models' price)"), std::string::npos) << said;
   o.max_cost_usd = training + scoring / 2;
   try {
     run_curve(config(), o, log_);

@@ -382,7 +382,7 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
              known ? fmt::format("about {} (estimated)", usd_amount(usd))
                    : std::string("at an UNKNOWN cost (no fine-tuning price in the catalogue)"),
              scoring > 0 ? fmt::format(", and about {} to score the tuned models on the test "
-                                       "split (estimated at the base model's price)",
+                                       "split (estimated at the tuned models' price)",
                                        usd_amount(scoring))
                          : "");
   // Under a cap the scoring counts too: the whole fits, or nothing starts.
@@ -645,10 +645,18 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   std::vector<TuningJob> jobs =
       plan_tuning(config, settings, train.size(), options, fractions_skipped);
   for (const std::string& why : fractions_skipped) log << "note: " << why << "\n";
-  for (TuningJob& job : jobs)
-    job.scoring_usd =
-        usd_per_item(*job.approach, config, train, data.labels, test, 50).value_or(0) *
-        static_cast<double>(test.size());
+  // Scoring a tuned model is priced at the tuned model's rates (the catalogue's [finetune]
+  // inference rates, about twice the base model's), as its answers will be: at the base rates the
+  // cap had started the largest job and then could not pay to score its model. The base rates
+  // only when the catalogue has no tuned ones.
+  for (TuningJob& job : jobs) {
+    ApproachConfig tuned = *job.approach;
+    if (tuned.llm.finetune)
+      tuned.llm.model = "ft:" + tuned.llm.finetune->base_model + ":estimate:curve:0";
+    std::optional<double> per_item = usd_per_item(tuned, config, train, data.labels, test, 50);
+    if (!per_item) per_item = usd_per_item(*job.approach, config, train, data.labels, test, 50);
+    job.scoring_usd = per_item.value_or(0) * static_cast<double>(test.size());
+  }
   std::vector<std::vector<std::size_t>> orders;
   for (int s = 0; s < settings.seeds; ++s)
     orders.push_back(stratified_order(train, config.data.seed + 1 + static_cast<uint64_t>(s)));
