@@ -80,6 +80,18 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   EXPECT_EQ(merged.labels, (std::vector<std::string>{"billing", "shipping"}));
   EXPECT_EQ(merged.summary.label_rows_normalized, 10u);
   EXPECT_TRUE(merged.summary.to_json()["labels_normalized"].get<bool>());
+
+  // With [labels], a spelling of an entry is read as the entry's spelling, and the report still
+  // names the group (it had said no label was written two ways while the rows were merged).
+  config.allowed_labels = {"Billing", "shipping"};
+  PreparedData listed = prepare_data(config);
+  EXPECT_EQ(listed.labels, (std::vector<std::string>{"Billing", "shipping"}));
+  EXPECT_EQ(listed.summary.label_rows_normalized, 45u);  // 30 + 10 + 5, none written "Billing"
+  ASSERT_EQ(listed.summary.label_variants.size(), 1u);
+  const LabelVariantGroup& g = listed.summary.label_variants[0];
+  EXPECT_EQ(g.canonical, "Billing");
+  EXPECT_EQ(g.spellings,
+            (std::vector<std::pair<std::string, std::size_t>>{{"billing", 35}, {"BILLING", 10}}));
 }
 
 // Two spellings with whitespace and none without (" security", "security\t") become one label:

@@ -63,7 +63,8 @@ void read_data(TableReader& r, DataConfig& d) {
   d.delimiter = delimiter == "auto" ? 0 : delimiter == "tab" ? '\t' : delimiter[0];
   d.normalize_labels =
       r.boolean("normalize_labels", false,
-                "map labels equal after trim, case-fold and NFKC to their most frequent spelling");
+                "map labels equal after trim, case-fold and NFKC to their most frequent spelling "
+                "(to their [labels] entry's spelling when the table lists one)");
   d.near_duplicate_similarity = r.number(
       "near_duplicate_similarity", d.near_duplicate_similarity, Range{0, 1, true, false},
       "inspect: Jaccard similarity (character 5-grams) from which texts are near-duplicates");

@@ -36,6 +36,9 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   summary.rows += read.rows;
   summary.labels_trimmed += read.labels_trimmed;
   summary.label_rows_normalized += read.labels_mapped_to_allowed;
+  for (const auto& [label, spellings] : read.mapped_spellings)
+    for (const auto& [spelling, rows] : spellings)
+      summary.spellings_of_allowed[label][spelling] += rows;
   for (const auto& [label, rows] : read.trimmed_label_rows) {
     auto at = std::find_if(summary.trimmed_labels.begin(), summary.trimmed_labels.end(),
                            [&](const auto& t) { return t.label == label; });
@@ -91,6 +94,30 @@ void handle_label_variants(const std::vector<Examples*>& sets, const DataConfig&
   if (!config.normalize_labels) return;
   for (Examples* set : sets)
     summary.label_rows_normalized += apply_label_variants(summary.label_variants, *set);
+  // Spellings already read as their [labels] entry are groups too, under that entry's spelling
+  // (the report had said no label was written two ways while 304 rows were merged).
+  if (summary.spellings_of_allowed.empty()) return;
+  std::map<std::string, std::size_t> rows;
+  for (const Examples* set : read_only)
+    for (const Example& e : *set) ++rows[e.label];
+  for (const auto& [label, spellings] : summary.spellings_of_allowed) {
+    auto group = std::find_if(summary.label_variants.begin(), summary.label_variants.end(),
+                              [&](const LabelVariantGroup& g) { return g.canonical == label; });
+    if (group == summary.label_variants.end()) {
+      std::size_t mapped = 0;
+      for (const auto& [spelling, n] : spellings) mapped += n;
+      LabelVariantGroup g{label, {}};
+      if (rows[label] > mapped) g.spellings.emplace_back(label, rows[label] - mapped);
+      group = summary.label_variants.insert(summary.label_variants.end(), g);
+    }
+    for (const auto& [spelling, n] : spellings) group->spellings.emplace_back(spelling, n);
+    std::sort(group->spellings.begin(), group->spellings.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
+  std::sort(summary.label_variants.begin(), summary.label_variants.end(),
+            [](const LabelVariantGroup& a, const LabelVariantGroup& b) {
+              return a.canonical < b.canonical;
+            });
 }
 
 std::set<std::string> labels_of(const Examples& examples) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct DatasetSummary {
   };
   std::vector<TrimmedLabel> trimmed_labels;
   std::vector<LabelVariantGroup> label_variants;
+  // Spellings normalize_labels read as a [labels] entry while reading (allowed label ->
+  // spelling -> rows): shown as variant groups beside the others.
+  std::map<std::string, std::map<std::string, std::size_t>> spellings_of_allowed;
   bool labels_normalized = false;
   std::size_t label_rows_normalized = 0;
   char delimiter = 0;  // the CSV delimiter used (0: not a .csv file)

@@ -101,6 +101,7 @@ class Collector {
       // normalize_labels maps a spelling of an allowed label to it before the check refuses it.
       if (auto it = allowed_normalized_.find(normalize_text(example.label));
           it != allowed_normalized_.end()) {
+        ++result_.mapped_spellings[it->second][example.label];
         example.label = it->second;
         ++result_.labels_mapped_to_allowed;
       }

@@ -33,6 +33,8 @@ struct ReadResult {
   std::size_t invalid_lines_skipped = 0;
   std::size_t labels_trimmed = 0;            // rows whose label had surrounding whitespace removed
   std::size_t labels_mapped_to_allowed = 0;  // rows read as an allowed spelling (normalize_labels)
+  // ... per allowed label, the spellings so read and their rows.
+  std::map<std::string, std::map<std::string, std::size_t>> mapped_spellings;
   // Of those, rows per label (as trimmed), to tell a trimmed label that joined one written
   // without whitespace.
   std::map<std::string, std::size_t> trimmed_label_rows;
