@@ -51,9 +51,10 @@ std::string resume_note(bool cache_disabled, bool capped, bool tuning) {
         "so that run may spend up to its cap on the rest (give it what is left of yours)";
   if (tuning)
     note += std::string(note.empty() ? "" : ". ") +
-            "A fine-tuning job this run created keeps training at the provider, and is billed; "
-            "the same command again follows it, pays for nothing twice, and counts it as paid "
-            "before, not against --max-cost. To stop it, cancel it at the provider (its id is in "
+            "A fine-tuning job this run created keeps training at the provider, and is billed on "
+            "top of the LLM answers (its estimate was printed when it started); the same command "
+            "again follows it, pays for nothing twice, and counts it as paid before, not against "
+            "--max-cost. To stop it, cancel it at the provider (its id is in "
             "finetune/<approach>-<labels>/finetune.json under the curve folder)";
   return note;
 }

@@ -195,9 +195,11 @@ std::string curve_markdown(const nlohmann::json& doc) {
         "LLM answers cost ${:.4f} ({}{}{}).\n\n", spend["spent_usd"].get<double>(),
         any_simulated(doc) ? "simulated" : "measured",
         spend["max_cost_usd"].is_number()
-            ? fmt::format(", against a cap of ${:.4f}", spend["max_cost_usd"].get<double>())
+            ? fmt::format(", against a cap of ${:.4f}, which the fine-tuning jobs this run "
+                          "started count against too",
+                          spend["max_cost_usd"].get<double>())
             : std::string(),
-        ", fine-tuning jobs aside");
+        "; the jobs' own cost is in the fine-tuned rows");
   }
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
