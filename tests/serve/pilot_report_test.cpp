@@ -49,6 +49,70 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   std::filesystem::remove_all(dir);
 }
 
+// A split pilot of "a" (champion, half right) against "b" (challenger, 95% right), 200 labelled
+// requests each, under a memo's business case; `b_cost` is what each of b's answers cost, none
+// when its endpoint reported no usage.
+nlohmann::json split_pilot_report(Store& store, std::optional<double> b_cost) {
+  std::vector<PredictionRecord> batch;
+  std::vector<Feedback> feedback;
+  for (int i = 0; i < 400; ++i) {
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "R-" + std::to_string(i);
+    const bool challenger = i % 2 == 1;
+    p.approach = challenger ? "b" : "a";
+    p.arm = challenger ? Arm::challenger : Arm::champion;
+    const bool right = challenger ? (i / 2) % 20 != 0 : (i / 2) % 2 == 0;
+    p.label = right ? "x" : "y";
+    p.text_hash = p.request_id;
+    p.created_at_ms = 1'000 + i;
+    if (challenger && b_cost) p.cost_usd = *b_cost;
+    batch.push_back(p);
+    feedback.push_back({Feedback::By::request_id, p.request_id, "x", 5'000});
+  }
+  store.log_predictions(batch);
+  store.record_feedback_batch(feedback);
+  store.set_meta(kPricedApproachesKey, R"(["b"])");
+  PilotPlan plan;
+  plan.champion = "a";
+  plan.challenger = "b";
+  plan.mode = ServeMode::split;
+  plan.share = 0.5;
+  plan.rule.challenger = "b";
+  plan.rule.baseline = "a";
+  plan.rule.min_labelled_per_arm = 100;
+  plan.rule.queries_per_month = 300000;
+  plan.rule.cost_per_error_usd = 2;
+  plan.rule.live_months = 12;
+  plan.rule.extra_cost_usd = 1000;
+  plan.rule.usd_per_query = 0.001;
+  plan.rule.offline_error_rate = 0.05;
+  plan.rule.challenger_share = 0.5;
+  plan.rule_source = "decision.json (test)";
+  ReportContext context;
+  context.now_ms = 20 * 86'400'000LL;
+  return pilot_report(store, plan, context);
+}
+
+// A clear win is worth money at the challenger's live price: with none of its answers carrying
+// a cost, that price is unknown, and the verdict says so instead of judging at the memo's price
+// (a money-losing challenger had read as a paying clear win).
+TEST(PilotReport, NoClearWinAtALivePriceNobodyMeasured) {
+  auto dir = temp_folder("pilot-report-unknown-price");
+  auto priced = open_store((dir / "priced.db").string());
+  nlohmann::json known = split_pilot_report(*priced, 0.001);
+  EXPECT_EQ(known["verdict"]["outcome"], "clear win") << known["verdict"].dump(2);
+  auto unpriced = open_store((dir / "unpriced.db").string());
+  nlohmann::json unknown = split_pilot_report(*unpriced, std::nullopt);
+  EXPECT_EQ(unknown["verdict"]["outcome"], "blocked") << unknown["verdict"].dump(2);
+  EXPECT_NE(unknown["verdict"]["reasons"][0].get<std::string>().find(
+                "the challenger's live cost is unknown: none of its 200 answered requests "
+                "reported token usage"),
+            std::string::npos)
+      << unknown["verdict"].dump(2);
+  std::filesystem::remove_all(dir);
+}
+
 // An arm with requests and no feedback yet has no accuracy and no interval: Wilson's [0, 1] of
 // no items was printed as "0.0%-100.0%", a figure the arm never measured.
 TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {

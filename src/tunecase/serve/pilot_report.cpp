@@ -270,7 +270,8 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
 
 json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigures& champion,
                 const ArmFigures& challenger, const ArmKey& champion_key,
-                const ArmKey& challenger_key, const ReportContext& context) {
+                const ArmKey& challenger_key, const ReportContext& context,
+                bool challenger_priced) {
   std::optional<econ::PilotPairs> pairs;
   json test;
   // Pairs are items both approaches answered, whatever their roles then. A store whose
@@ -304,6 +305,21 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   double days = double(context.now_ms - context.started_at_ms) / double(kMsPerDay);
   econ::PilotVerdict v = judge_pilot(plan.rule, pilot_arm(challenger), pilot_arm(champion), pairs,
                                      econ::PilotDays{days, double(plan.days)});
+  // A clear win is worth money at the challenger's live price; with no answer of it carrying a
+  // cost (an endpoint that reports no token usage), that price is unknown and the rule had
+  // quietly used the memo's: a money-losing challenger read as a paying clear win.
+  const int64_t unpriced =
+      cost_unknown(challenger.requests, challenger.errors, challenger.costed, challenger_priced);
+  if (v.outcome == econ::PilotOutcome::clear_win && plan.rule.business_case && unpriced > 0 &&
+      challenger.costed - challenger.cached <= 0) {
+    v.outcome = econ::PilotOutcome::blocked;
+    v.reason = fmt::format(
+        "blocked: the live accuracy would make a clear win, but the challenger's live cost is "
+        "unknown: none of its {} answered requests reported token usage, so the business case "
+        "cannot be judged at its price (the memo's estimate is not a measurement); make its "
+        "endpoint report usage, or give its table a price per query, and look again",
+        unpriced);
+  }
   json patterns = error_patterns(counts, champion_key, challenger_key);
   std::vector<std::string> why = reasons(v, plan, patterns, champion, challenger);
   // Read alone, a reason must say that its figures are the offline stand-in's.
@@ -378,8 +394,8 @@ json pilot_report(Store& store, const PilotPlan& plan, const ReportContext& cont
     report["verdict"] = {{"outcome", "no pilot"},
                          {"reasons", {"production mode: the champion serves alone"}}};
   } else {
-    report.update(
-        comparison(plan, counts, figures[0], figures[1], arms[0].second, arms[1].second, context));
+    report.update(comparison(plan, counts, figures[0], figures[1], arms[0].second, arms[1].second,
+                             context, priced.count(arms[1].second.approach) > 0));
   }
   for (const ArmFigures& a : figures)
     if (std::optional<std::string> note = cache_note(a))
