@@ -833,6 +833,8 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   EXPECT_GT(challenger["tokens_in"].get<int64_t>(), 0) << challenger.dump();
   ASSERT_TRUE(challenger["cost_usd"].is_number()) << challenger.dump();
   EXPECT_GT(challenger["cost_usd"].get<double>(), 0.0);
+  // Those tokens, that cost and that wait are sim-llm's (the champion answered): simulated.
+  EXPECT_EQ(challenger["basis"], "simulated") << challenger.dump();
   // The wait: the time-out, then the champion's 60 ms; the challenger's own call is upstream_ms.
   EXPECT_GE(challenger["latency_ms"]["p50"].get<double>(), 155.0) << challenger.dump();
   EXPECT_LT(challenger["upstream_ms"]["p50"].get<double>(),

@@ -67,6 +67,10 @@ nlohmann::json split_pilot_report(Store& store, std::optional<double> b_cost) {
     p.text_hash = p.request_id;
     p.created_at_ms = 1'000 + i;
     if (challenger && b_cost) p.cost_usd = *b_cost;
+    if (!challenger && i < 20) {  // ten of the champion's requests failed
+      p.label.clear();
+      p.error = "upstream 500";
+    }
     batch.push_back(p);
     feedback.push_back({Feedback::By::request_id, p.request_id, "x", 5'000});
   }
@@ -102,6 +106,13 @@ TEST(PilotReport, NoClearWinAtALivePriceNobodyMeasured) {
   auto priced = open_store((dir / "priced.db").string());
   nlohmann::json known = split_pilot_report(*priced, 0.001);
   EXPECT_EQ(known["verdict"]["outcome"], "clear win") << known["verdict"].dump(2);
+  // The champion's failures are part of the gain, and a reason says so.
+  bool said = false;
+  for (const auto& r : known["verdict"]["reasons"])
+    said = said || r.get<std::string>().starts_with(
+                       "the champion (a) failed 10 of its 200 "
+                       "requests (5%, 0 timed out)");
+  EXPECT_TRUE(said) << known["verdict"].dump(2);
   auto unpriced = open_store((dir / "unpriced.db").string());
   nlohmann::json unknown = split_pilot_report(*unpriced, std::nullopt);
   EXPECT_EQ(unknown["verdict"]["outcome"], "blocked") << unknown["verdict"].dump(2);

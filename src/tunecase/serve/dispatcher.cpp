@@ -236,6 +236,9 @@ void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
           failure.tokens_out += fb.tokens_out;
         }
         if (fb.cost_usd) failure.cost_usd = failure.cost_usd.value_or(0) + *fb.cost_usd;
+        // What the client got came from the champion: an answer of sim-llm's makes the record
+        // simulated, as its tokens, cost and latency are (they had been stored as measured).
+        failure.simulated = failure.simulated || served.simulated;
         log(*job, failure);
         if (fb.error && fb.local_fault) return refuse_for_local_fault(*job, *fb.error);
         PredictionRecord as_champion = record_of(*job, champion_, Arm::champion, served);

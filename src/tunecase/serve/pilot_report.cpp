@@ -249,6 +249,16 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
         challenger.fallbacks > 0
             ? fmt::format(", {} answered by the champion instead", challenger.fallbacks)
             : ""));
+  // The champion's failures count as wrong too, and widen the gain: an outage of its endpoint
+  // had read as the challenger's clear win without a word.
+  if (champion.errors > 0)
+    out.push_back(fmt::format(
+        "the champion ({}) failed {} of its {} requests ({:.0f}%, {} timed out); each failure "
+        "counts as wrong once labelled, so part of the gain above is the champion's failures, "
+        "not the challenger's answers",
+        champion.approach, champion.errors, champion.requests,
+        100.0 * double(champion.errors) / double(std::max<int64_t>(1, champion.requests)),
+        champion.timeouts));
   if (v.unrepresentative)
     out.push_back(challenger.errors >= challenger.requests
                       ? "the challenger's live accuracy is below its offline interval: every "
