@@ -103,8 +103,16 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   const std::optional<double> spend = estimated_cost_usd(a.cost_usd, paid, unknown);
   j["cost_unknown"] = unknown;
   j["usd_per_day"] = a.costed && spend ? json(*spend / days) : json(nullptr);
+  // sim-llm's tokens are estimates of its own; calls that timed out may be billed unseen.
+  const std::string known_basis =
+      std::string(a.simulated > 0 ? "simulated" : "measured") +
+      (a.timeouts > 0 && a.costed > 0
+           ? fmt::format(", a floor: {} calls timed out, whose cost is not known though the "
+                         "provider may bill them",
+                         a.timeouts)
+           : "");
   j["cost_basis"] =
-      unknown == 0 ? json("measured")
+      unknown == 0 ? json(known_basis)
       : !spend
           ? json(fmt::format("unknown: none of the {} answered requests that called the API "
                              "reported token usage, so their cost is unknown (never $0)",

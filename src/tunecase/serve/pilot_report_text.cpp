@@ -37,7 +37,8 @@ std::string pilot_report_text(const nlohmann::json& r) {
                        a.value("timeouts", int64_t{0}), number(a["usd_per_1k"], "{:.3f}"));
   }
   for (const auto& a : r["arms"])
-    if (a.value("cost_unknown", int64_t{0}) > 0)
+    if (a.value("cost_unknown", int64_t{0}) > 0 ||
+        (a["cost_usd"].is_number() && a.value("cost_basis", "measured") != "measured"))
       out +=
           fmt::format("{}: {}\n", a["role"].get<std::string>(), a["cost_basis"].get<std::string>());
   // Abstentions went to a person: their count and what the arm got right of what it answered
