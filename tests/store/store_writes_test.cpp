@@ -365,6 +365,52 @@ TYPED_TEST(StoreConformance, ReopeningKeepsEverything) {
   EXPECT_EQ(counts.arms.at(0).correct, 1);
 }
 
+// Failed requests that carried a cost (an answer naming no label, a fallback's champion call)
+// are counted apart, so that answers without usage are counted once; a version-9 store gains
+// the count from the predictions it holds, in the hour and the day roll-ups.
+TYPED_TEST(StoreConformance, FailedRequestsThatCarriedACostAreCountedAndFilledOnMigration) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 12; ++i) {
+    PredictionRecord p = prediction("C" + std::to_string(i), "llm", Arm::challenger, "a",
+                                    kT0 + i * (kDay / 4));  // three days
+    if (i % 4 == 0) p.error = "the answer maps to no label: ...";
+    p.cost_usd = i % 2 == 0 ? std::optional<double>(0.001) : std::nullopt;  // every failed one
+    batch.push_back(p);
+  }
+  this->store_->log_predictions(batch);
+  PilotQuery within_a_day;
+  within_a_day.from_ms = kT0 + kHour;  // hour roll-ups at the ends, day roll-ups between
+  within_a_day.to_ms = kT0 + 2 * kDay + kHour;
+  auto check = [&](const char* when) {
+    for (const PilotQuery& q : {PilotQuery{}, within_a_day}) {
+      auto counts = this->store_->pilot_counts(q);
+      ASSERT_EQ(counts.arms.size(), 1u) << when;
+      const ArmFigures& a = counts.arms[0];
+      int64_t failed_with_cost = 0;
+      for (const auto& p : batch)
+        failed_with_cost +=
+            p.error && p.cost_usd && p.created_at_ms >= q.from_ms && p.created_at_ms < q.to_ms;
+      EXPECT_EQ(a.costed_errors, failed_with_cost) << when;
+      // Answered without usage: every odd one in the window, whatever the failures' costs.
+      int64_t without_usage = 0;
+      for (const auto& p : batch)
+        without_usage +=
+            !p.error && !p.cost_usd && p.created_at_ms >= q.from_ms && p.created_at_ms < q.to_ms;
+      EXPECT_EQ(cost_unknown(a.requests, a.errors, a.costed, a.costed_errors), without_usage)
+          << when;
+    }
+  };
+  check("as logged");
+  this->store_.reset();
+  for (const char* sql : {"ALTER TABLE rollup_hours DROP COLUMN costed_errors",
+                          "ALTER TABLE rollup_days DROP COLUMN costed_errors",
+                          "UPDATE schema_version SET version = 9"})
+    TypeParam::exec_raw(this->location_, sql);
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
+  check("after the migration");
+}
+
 // A version-1 store (hour roll-ups only) gains the day grain and the shadow pairs, filled from
 // its data, when a newer tunecase opens it: every figure reads the same after the migration.
 TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsFilled) {
@@ -392,9 +438,9 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "ALTER TABLE predictions DROP COLUMN timed_out",
         "ALTER TABLE rollup_hours DROP COLUMN timeouts",
         "ALTER TABLE predictions DROP COLUMN cached", "ALTER TABLE rollup_hours DROP COLUMN cached",
-        "DROP TABLE audit_requests", "ALTER TABLE models DROP COLUMN path",
-        "ALTER TABLE models DROP COLUMN promoted_by", "DROP TABLE model_events",
-        "UPDATE schema_version SET version = 1"})
+        "ALTER TABLE rollup_hours DROP COLUMN costed_errors", "DROP TABLE audit_requests",
+        "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
+        "DROP TABLE model_events", "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);

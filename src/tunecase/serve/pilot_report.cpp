@@ -98,7 +98,7 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
       {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)}};
   // Answers whose API reported no token usage cost something unknown, never $0: the day's
   // spend counts each at the mean of the known ones, and says so (it had summed the known alone).
-  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed, priced);
+  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed, a.costed_errors, priced);
   const int64_t paid = a.costed - a.cached;
   const std::optional<double> spend = estimated_cost_usd(a.cost_usd, paid, unknown);
   j["cost_unknown"] = unknown;
@@ -326,10 +326,10 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   // A clear win is worth money at the challenger's live price; with no answer of it carrying a
   // cost (an endpoint that reports no token usage), that price is unknown and the rule had
   // quietly used the memo's: a money-losing challenger read as a paying clear win.
-  const int64_t unpriced =
-      cost_unknown(challenger.requests, challenger.errors, challenger.costed, challenger_priced);
+  const int64_t unpriced = cost_unknown(challenger.requests, challenger.errors, challenger.costed,
+                                        challenger.costed_errors, challenger_priced);
   if (v.outcome == econ::PilotOutcome::clear_win && plan.rule.business_case && unpriced > 0 &&
-      challenger.costed - challenger.cached <= 0) {
+      challenger.costed - challenger.costed_errors - challenger.cached <= 0) {
     v.outcome = econ::PilotOutcome::blocked;
     v.reason = fmt::format(
         "blocked: the live accuracy would make a clear win, but the challenger's live cost is "

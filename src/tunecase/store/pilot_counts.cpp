@@ -110,6 +110,7 @@ ArmFigures arm_figures(const ArmKey& key, const HourRow& r) {
   a.tokens_out = r.tokens_out;
   a.cost_usd = r.cost_usd;
   a.costed = r.costed;
+  a.costed_errors = r.costed_errors;
   a.latency = r.latency.summary(r.latency_sum);
   a.upstream = r.upstream.summary(r.upstream_sum);
   a.first_at_ms = r.first_ms;
@@ -133,6 +134,7 @@ DayFigures day_figures(int64_t day, const ArmKey& key, const HourRow& r) {
   d.tokens_out = r.tokens_out;
   d.cost_usd = r.cost_usd;
   d.costed = r.costed;
+  d.costed_errors = r.costed_errors;
   d.cached = r.cached;
   d.latency = r.latency.summary(r.latency_sum);
   return d;

@@ -56,7 +56,8 @@ struct ArmFigures {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
-  int64_t costed = 0;  // predictions that carried a cost
+  int64_t costed = 0;         // predictions that carried a cost
+  int64_t costed_errors = 0;  // of those, failed requests (no label, or a fallback's call)
   LatencySummary latency;
   LatencySummary upstream;
   int64_t first_at_ms = 0;  // first and last prediction in the window
@@ -69,8 +70,12 @@ struct ArmFigures {
 // carried a cost and the approach is not `priced` (a local model: no per-request cost at all);
 // a priced approach none of whose answers carried one has every answer's cost unknown, and no
 // estimate.
-inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed, bool priced = false) {
-  return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - costed) : 0;
+// `costed_errors`: failed requests that carried a cost (counted in both `errors` and `costed`;
+// subtracting both had let each cancel out one answer without usage).
+inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed, int64_t costed_errors,
+                            bool priced = false) {
+  return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - (costed - costed_errors))
+                              : 0;
 }
 // The spend with each unknown one at the mean of the answers that were paid for: `paid` are those
 // that carried a cost less the response cache's (a cached answer costs $0, and had priced every
@@ -131,8 +136,9 @@ struct DayFigures {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
-  int64_t costed = 0;  // predictions that carried a cost
-  int64_t cached = 0;  // answered from the LLM response cache ($0)
+  int64_t costed = 0;         // predictions that carried a cost
+  int64_t costed_errors = 0;  // of those, failed requests (no label, or a fallback's call)
+  int64_t cached = 0;         // answered from the LLM response cache ($0)
   LatencySummary latency;
 };
 

@@ -19,6 +19,7 @@ void add_prediction(HourRow& row, const PredictionRecord& p) {
   if (p.cost_usd) {
     row.cost_usd += *p.cost_usd;
     row.costed += 1;
+    row.costed_errors += p.error.has_value();
   }
   row.latency_sum += p.latency_ms;
   row.upstream_sum += p.upstream_ms;
@@ -57,6 +58,7 @@ void merge(HourRow& row, const HourRow& o) {
   row.correct += o.correct;
   row.abstained_labelled += o.abstained_labelled;
   row.abstained_correct += o.abstained_correct;
+  row.costed_errors += o.costed_errors;
 }
 
 }  // namespace tunecase::store_detail

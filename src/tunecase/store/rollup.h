@@ -35,6 +35,9 @@ struct HourRow {
   int64_t first_ms = 0, last_ms = 0;
   LatencyHistogram latency, upstream;
   int64_t labelled = 0, correct = 0, abstained_labelled = 0, abstained_correct = 0;
+  // Failed requests that carried a cost (an answer naming no label, a fallback's champion call):
+  // counted in both errors and costed, so that answers without usage are counted once.
+  int64_t costed_errors = 0;
 };
 
 // Counts one prediction in `row` (not its label: see add_label).

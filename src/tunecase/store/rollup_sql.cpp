@@ -10,7 +10,7 @@ namespace tunecase::store_detail {
 const char* const kRollupColumns =
     "requests, errors, fallbacks, abstained, simulated, tokens_in, tokens_out, cost_usd, costed, "
     "latency_sum, upstream_sum, first_ms, last_ms, latency_hist, upstream_hist, labelled, "
-    "correct, abstained_labelled, abstained_correct, timeouts, cached";
+    "correct, abstained_labelled, abstained_correct, timeouts, cached, costed_errors";
 
 HourRow hour_row_from(const SqlRow& r) {
   HourRow h;
@@ -35,6 +35,7 @@ HourRow hour_row_from(const SqlRow& r) {
   h.abstained_correct = as_int(r[21]);
   h.timeouts = as_int(r[22]);
   h.cached = as_int(r[23]);
+  h.costed_errors = as_int(r[24]);
   return h;
 }
 
@@ -44,7 +45,7 @@ void add_to_bucket(SqlSession& s, const Grain& g, const HourKey& k, const HourRo
   std::string upsert = fmt::format(R"(
     INSERT INTO {0}(approach, arm, hour, {1})
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '', '',
-      $17, $18, $19, $20, $21, $22)
+      $17, $18, $19, $20, $21, $22, $23)
     ON CONFLICT (approach, arm, hour) DO UPDATE SET
       requests = {0}.requests + excluded.requests,
       errors = {0}.errors + excluded.errors,
@@ -66,15 +67,16 @@ void add_to_bucket(SqlSession& s, const Grain& g, const HourKey& k, const HourRo
       abstained_labelled = {0}.abstained_labelled + excluded.abstained_labelled,
       abstained_correct = {0}.abstained_correct + excluded.abstained_correct,
       timeouts = {0}.timeouts + excluded.timeouts,
-      cached = {0}.cached + excluded.cached
+      cached = {0}.cached + excluded.cached,
+      costed_errors = {0}.costed_errors + excluded.costed_errors
     RETURNING latency_hist, upstream_hist)",
                                    g.hours, kRollupColumns);
   SqlRows old = s.query(
-      upsert, {k.approach,  k.arm,       k.hour,        r.requests,           r.errors,
-               r.fallbacks, r.abstained, r.simulated,   r.tokens_in,          r.tokens_out,
-               r.cost_usd,  r.costed,    r.latency_sum, r.upstream_sum,       r.first_ms,
-               r.last_ms,   r.labelled,  r.correct,     r.abstained_labelled, r.abstained_correct,
-               r.timeouts,  r.cached});
+      upsert, {k.approach,  k.arm,       k.hour,         r.requests,           r.errors,
+               r.fallbacks, r.abstained, r.simulated,    r.tokens_in,          r.tokens_out,
+               r.cost_usd,  r.costed,    r.latency_sum,  r.upstream_sum,       r.first_ms,
+               r.last_ms,   r.labelled,  r.correct,      r.abstained_labelled, r.abstained_correct,
+               r.timeouts,  r.cached,    r.costed_errors});
   LatencyHistogram latency = LatencyHistogram::decode(as_string(old.at(0)[0]));
   LatencyHistogram upstream = LatencyHistogram::decode(as_string(old.at(0)[1]));
   latency.merge(r.latency);

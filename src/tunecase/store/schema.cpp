@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "tunecase/core/error.h"
@@ -215,6 +216,31 @@ std::vector<std::string> version_9(Dialect dialect) {
   };
 }
 
+// Version 10: failed requests that carried a cost (an answer naming no label, a fallback's
+// champion call), so that answers without token usage are counted once: requests - errors -
+// (costed - costed_errors). The roll-ups are filled from the predictions the store still holds.
+std::vector<std::string> version_10() {
+  std::vector<std::string> out;
+  // Both grains key a row by an hour: the day's first, in rollup_days.
+  for (const auto& [table, unit, hours] :
+       {std::tuple{"rollup_hours", "3600000", "1"}, std::tuple{"rollup_days", "86400000", "24"}}) {
+    out.push_back(
+        fmt::format("ALTER TABLE {} ADD COLUMN costed_errors BIGINT NOT NULL DEFAULT 0", table));
+    // Floor division, as the roll-ups bucket times before 1970.
+    out.push_back(fmt::format(
+        R"(UPDATE {0} SET costed_errors = c.n FROM (
+          SELECT approach, arm,
+            ((created_at - CASE WHEN created_at < 0 THEN {1} - 1 ELSE 0 END) / {1}) * {2}
+              AS bucket,
+            COUNT(*) AS n
+          FROM predictions WHERE error IS NOT NULL AND cost_usd IS NOT NULL
+          GROUP BY approach, arm, bucket) AS c
+        WHERE {0}.approach = c.approach AND {0}.arm = c.arm AND {0}.hour = c.bucket)",
+        table, unit, hours));
+  }
+  return out;
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -228,7 +254,8 @@ std::vector<Migration> migrations(Dialect dialect) {
   // (migrate_schema), when every later column they write exists.
   return {run(version_1(dialect)), run(version_2()),        run(version_3()),
           run(version_4(dialect)), run(version_5()),        run(version_6(dialect)),
-          run(version_7()),        run(version_8(dialect)), run(version_9(dialect))};
+          run(version_7()),        run(version_8(dialect)), run(version_9(dialect)),
+          run(version_10())};
 }
 
 // What to do when --store names another application's tables.
@@ -265,7 +292,7 @@ int read_version(SqlSession& s, const std::string& store) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 9, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 10, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
