@@ -147,6 +147,7 @@ TEST_F(RequestRuns, AVersionSevenStoreSortsItsPredictionsIntoRunsWhenOpened) {
     auto store = open();
     log(*store, 100);
   }
+  SqliteBackend::undo_version_10(file_);
   SqliteBackend::undo_versions_8_and_9(file_);
   SqliteBackend::exec_raw(file_, "UPDATE schema_version SET version = 7");
   auto store = open();
@@ -163,6 +164,7 @@ TEST_F(RequestRuns, AVersionEightStoreRebuildsItsRunsAsBlocks) {
     auto store = open();
     log(*store, 300);
   }
+  SqliteBackend::undo_version_10(file_);
   for (const char* sql :
        {"DROP TABLE request_run_blocks", "DROP TABLE request_run_merge",
         "CREATE TABLE request_runs (run INTEGER NOT NULL, key INTEGER NOT NULL, "

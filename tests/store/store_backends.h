@@ -30,6 +30,11 @@ struct SqliteBackend {
     sqlite3_close(db);
     if (rc != SQLITE_OK) throw std::runtime_error("raw SQL failed: " + sql);
   }
+  // Takes a store back to version 9's shape: version 10 adds costed_errors to the roll-ups.
+  static void undo_version_10(const std::string& location) {
+    exec_raw(location, "ALTER TABLE rollup_hours DROP COLUMN costed_errors");
+    exec_raw(location, "ALTER TABLE rollup_days DROP COLUMN costed_errors");
+  }
   // Takes a store back to version 7's shape for the migration tests: versions 8 and 9 only
   // change SQLite (request runs in place of the request-id index; the runs in blocks).
   static void undo_versions_8_and_9(const std::string& location) {
@@ -57,6 +62,10 @@ struct PostgresBackend {
     pqxx::connection c(location);
     pqxx::nontransaction tx(c);
     tx.exec(sql);
+  }
+  static void undo_version_10(const std::string& location) {
+    exec_raw(location, "ALTER TABLE rollup_hours DROP COLUMN costed_errors");
+    exec_raw(location, "ALTER TABLE rollup_days DROP COLUMN costed_errors");
   }
   static void undo_versions_8_and_9(const std::string&) {}
   static void cleanup() {}

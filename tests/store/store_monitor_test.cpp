@@ -79,6 +79,7 @@ TYPED_TEST(StoreConformance, LabelledTextsJoinKeptTextsWithTheirGoldLabel) {
 TYPED_TEST(StoreConformance, AVersionTwoStoreGainsTheTextTable) {
   this->store_->log_predictions({prediction("old", "linear", Arm::champion, "billing", kT0)});
   this->store_.reset();
+  TypeParam::undo_version_10(this->location_);
   TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE audit_requests",

@@ -268,6 +268,7 @@ TYPED_TEST(StoreConformance, AVersionFiveStoreStartsItsHistoryFromTheRegistry) {
                   ModelStatus::champion, kT0 + kHour, "serve", "/models/v1"};
   this->store_->register_model(v1);
   this->store_.reset();
+  TypeParam::undo_version_10(this->location_);
   TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE model_events", "ALTER TABLE predictions DROP COLUMN cached",
@@ -402,10 +403,8 @@ TYPED_TEST(StoreConformance, FailedRequestsThatCarriedACostAreCountedAndFilledOn
   };
   check("as logged");
   this->store_.reset();
-  for (const char* sql : {"ALTER TABLE rollup_hours DROP COLUMN costed_errors",
-                          "ALTER TABLE rollup_days DROP COLUMN costed_errors",
-                          "UPDATE schema_version SET version = 9"})
-    TypeParam::exec_raw(this->location_, sql);
+  TypeParam::undo_version_10(this->location_);
+  TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 9");
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
   check("after the migration");
@@ -431,6 +430,7 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   auto before = this->store_->pilot_counts(q);
   auto all_before = this->store_->pilot_counts({});
   this->store_.reset();
+  TypeParam::undo_version_10(this->location_);
   TypeParam::undo_versions_8_and_9(this->location_);
   for (const char* sql :
        {"DROP TABLE request_texts", "DROP TABLE rollup_days", "DROP TABLE rollup_day_confusion",
@@ -438,9 +438,9 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
         "ALTER TABLE predictions DROP COLUMN timed_out",
         "ALTER TABLE rollup_hours DROP COLUMN timeouts",
         "ALTER TABLE predictions DROP COLUMN cached", "ALTER TABLE rollup_hours DROP COLUMN cached",
-        "ALTER TABLE rollup_hours DROP COLUMN costed_errors", "DROP TABLE audit_requests",
-        "ALTER TABLE models DROP COLUMN path", "ALTER TABLE models DROP COLUMN promoted_by",
-        "DROP TABLE model_events", "UPDATE schema_version SET version = 1"})
+        "DROP TABLE audit_requests", "ALTER TABLE models DROP COLUMN path",
+        "ALTER TABLE models DROP COLUMN promoted_by", "DROP TABLE model_events",
+        "UPDATE schema_version SET version = 1"})
     TypeParam::exec_raw(this->location_, sql);
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
