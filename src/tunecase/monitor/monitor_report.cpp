@@ -271,8 +271,8 @@ std::string feedback_line(const nlohmann::json& doc) {
   // A report for a time before the newest label (--now-ms in a replay): said as such.
   if (hours < 0)
     return fmt::format(
-        "Last feedback received {:.1f} hours after this report's time (--now-ms is earlier than "
-        "the newest label in the store).",
+        "Last feedback received {:.1f} hours after this report's time (the report's time, "
+        "--now-ms or a replay's clock, is earlier than the newest label in the store).",
         -hours);
   return fmt::format("Last feedback received {:.1f} hours before this report.", hours);
 }
