@@ -19,6 +19,7 @@
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/data/label_variants.h"
+#include "tunecase/data/prepare.h"
 #include "tunecase/data/reader.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/monitor/replay.h"
@@ -66,16 +67,8 @@ ReplayData read_items(const tunecase::ProjectConfig& config) {
     throw tunecase::UserError(
         fmt::format("{}: replay needs one time-stamped file: [data] path and [data] time",
                     config.file.string()));
-  tunecase::ReadOptions read;
-  read.text_column = config.data.text;
-  read.label_column = config.data.label;
-  read.time_column = config.data.time;
-  read.id_column = config.data.id;
-  read.skip_invalid = config.data.skip_invalid;
-  read.allowed_labels = config.data.allowed_labels;
-  read.normalize_labels = config.data.normalize_labels;
-  read.delimiter = config.data.delimiter;
-  tunecase::ReadResult r = tunecase::read_examples(config.data.path, read);
+  tunecase::ReadResult r =
+      tunecase::read_examples(config.data.path, tunecase::read_options(config.data));
   std::vector<std::string> notes;
   std::vector<std::string> left_out;
   if (!r.unlabelled.empty())

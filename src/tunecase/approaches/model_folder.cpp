@@ -88,6 +88,13 @@ void write_model_files(const std::filesystem::path& dir, const ApproachConfig& a
 
 }  // namespace
 
+void refuse_file_as_folder(const std::filesystem::path& dir, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    throw UserError(fmt::format("{}: is a file, not {}; move it away, or use another --out folder",
+                                dir.string(), what));
+}
+
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows, const nlohmann::json& provenance) {
@@ -97,12 +104,7 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
   // Folders left by a killed save are removed first.
   const std::filesystem::path parent = dir.parent_path().empty() ? "." : dir.parent_path();
   create_output_dir(parent);
-  std::error_code is_dir;
-  if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir, is_dir))
-    throw UserError(
-        fmt::format("{}: is a file, not a model folder; move it away, or use another "
-                    "--out folder",
-                    dir.string()));
+  refuse_file_as_folder(dir, "a model folder");
   const std::string prefix = "." + dir.filename().string() + ".saving-";
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(parent, ignored))

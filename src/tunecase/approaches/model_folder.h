@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,10 @@ namespace tunecase {
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
                 std::size_t train_rows, const nlohmann::json& provenance = nullptr);
+
+// UserError when `dir`, where `what` goes ("a model folder", "the models folder"), is a file:
+// said before anything is trained (eval) and again where the model is saved.
+void refuse_file_as_folder(const std::filesystem::path& dir, std::string_view what);
 
 // The folder of an approach's model under OUT/models/: its name with every ASCII character other
 // than letters, digits, '-', '_' and '.' replaced by '_' (letters of other scripts are kept;

@@ -13,7 +13,6 @@
 #include "tunecase/data/reader.h"
 
 namespace tunecase {
-namespace {
 
 ReadOptions read_options(const DataConfig& config) {
   ReadOptions options;
@@ -27,6 +26,8 @@ ReadOptions read_options(const DataConfig& config) {
   options.delimiter = config.delimiter;
   return options;
 }
+
+namespace {
 
 // Reads one file, adds its counts to the summary and its unlabelled rows to `unlabelled`, and
 // returns its labelled rows as read.

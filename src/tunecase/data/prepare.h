@@ -11,6 +11,7 @@
 #include "tunecase/data/data_config.h"
 #include "tunecase/data/dedup.h"
 #include "tunecase/data/label_variants.h"
+#include "tunecase/data/reader.h"
 #include "tunecase/data/split.h"
 
 namespace tunecase {
@@ -108,5 +109,9 @@ struct PreparedData {
 // `evaluable` (the default): UserError when the data cannot be evaluated (one label, an empty
 // test split), saying why. `tunecase inspect` reads such data too: its report says what is wrong.
 PreparedData prepare_data(const DataConfig& config, bool evaluable = true);
+
+// How [data] says its files are read (columns, delimiter, [labels], normalize_labels,
+// skip_invalid), for a reader of one file outside prepare_data (replay).
+ReadOptions read_options(const DataConfig& config);
 
 }  // namespace tunecase

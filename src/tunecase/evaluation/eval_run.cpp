@@ -387,19 +387,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   // paid for and the models trained (save_model refuses it too, by then too late).
   for (const auto& a : approaches) {
     if (!a.is_local()) continue;
-    const std::filesystem::path dir = options.out_dir / "models" / model_folder_name(a.name);
-    std::error_code ec;
-    if (std::filesystem::exists(options.out_dir / "models", ec) &&
-        !std::filesystem::is_directory(options.out_dir / "models", ec))
-      throw UserError(
-          fmt::format("{}: is a file, not the models folder; move it away, or use "
-                      "another --out folder",
-                      (options.out_dir / "models").string()));
-    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
-      throw UserError(
-          fmt::format("{}: is a file, not a model folder; move it away, or use "
-                      "another --out folder",
-                      dir.string()));
+    refuse_file_as_folder(options.out_dir / "models", "the models folder");
+    refuse_file_as_folder(options.out_dir / "models" / model_folder_name(a.name), "a model folder");
   }
   if (options.compare_redaction && config.privacy.rules.empty())
     throw UserError(
