@@ -243,7 +243,7 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   CliResult slips = run_cli("feedback --store " + store() + " " + dir_.str() + "/slips.csv");
   EXPECT_NE(slips.exit_code, 0) << slips.output;
   EXPECT_NE(slips.output.find("slips.csv:3: label 'LOGIN' is not in the label set (did you mean "
-                              "'login'?)"),
+                              "'login'? The same letters in another letter case"),
             std::string::npos)
       << slips.output;
   std::ofstream(dir_.path() / "padded.csv") << "id,label\nB-2, login \n";

@@ -93,6 +93,17 @@ TEST(Config, DefaultsAreMarkedInTheSettingsReport) {
   EXPECT_THAT(report, HasSubstr("dev_fraction = 0.1   # default"));
 }
 
+// A [labels] key typed with a combining accent is the label the data spells precomposed (the
+// reader reads labels in NFC); the two spellings as two keys are one label typed twice.
+TEST(Config, LabelsAreReadInComposedUnicode) {
+  ProjectConfig c = parse_config("[labels]\n\"Ku\u0308ndigung\" = \"cancel\"\n", "p.toml");
+  ASSERT_EQ(c.data.allowed_labels.size(), 1u);
+  EXPECT_EQ(c.data.allowed_labels[0], "K\u00fcndigung");
+  EXPECT_EQ(c.label_descriptions.count("K\u00fcndigung"), 1u);
+  EXPECT_THAT(error_of("[labels]\n\"K\u00fcndigung\" = \"a\"\n\"Ku\u0308ndigung\" = \"b\"\n"),
+              HasSubstr("the same label as another key"));
+}
+
 TEST(Config, HostingIsTypedOnce) {
   ProjectConfig c = parse_config(
       "[[approach]]\nname = \"svm\"\nkind = \"linear\"\nhosting = { usd_per_month = 500 }\n",

@@ -27,6 +27,34 @@ TEST(NormalizeText, AsciiFastPathAgreesWithTheUnicodePath) {
   }
 }
 
+// Reports cut long texts: never inside a character, nor between a letter and its combining
+// accent ("überfä" in NFD had read "überfa"), nor inside an emoji sequence.
+TEST(GraphemeCut, CutsBetweenCharactersAsAReaderSeesThem) {
+  EXPECT_EQ(grapheme_cut("abc", 10), 3u);
+  EXPECT_EQ(grapheme_cut("abcdef", 4), 4u);
+  const std::string nfd = "abc a\u0308x";  // "ä" as "a" + U+0308 (2 bytes) at bytes 4-6
+  EXPECT_EQ(grapheme_cut(nfd, 5), 4u);     // not between "a" and its diaeresis
+  EXPECT_EQ(grapheme_cut(nfd, 6), 4u);     // not inside the diaeresis either
+  EXPECT_EQ(grapheme_cut(nfd, 7), 7u);
+  const std::string e = "\u00e9\u00e9";  // two 2-byte characters
+  EXPECT_EQ(grapheme_cut(e, 3), 2u);
+  const std::string family = "a\U0001F468\u200D\U0001F469";  // one emoji sequence after "a"
+  EXPECT_EQ(grapheme_cut(family, 8), 1u);
+  EXPECT_EQ(grapheme_cut("\xff\xfe"
+                         "ab",
+                         3),
+            3u);  // not UTF-8: any byte boundary
+}
+
+// A label written decomposed is the same text as its composed spelling; NFC makes them the same
+// bytes and changes nothing else (case, full-width forms and spaces stay).
+TEST(NfcText, ComposesAndChangesNothingElse) {
+  EXPECT_EQ(nfc_text("Ku\u0308ndigung"), "K\u00fcndigung");
+  EXPECT_EQ(nfc_text("\u30ed\u30af\u3099"), "\u30ed\u30b0");  // katakana + dakuten
+  EXPECT_EQ(nfc_text("\uff21 B  c"), "\uff21 B  c");
+  EXPECT_EQ(nfc_text("plain"), "plain");
+}
+
 TEST(IsValidUtf8, RejectsBrokenSequences) {
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
   EXPECT_TRUE(is_valid_utf8("naïve ☃"));

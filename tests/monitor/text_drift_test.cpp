@@ -144,6 +144,25 @@ TEST(EmergingTerms, AFewOccurrencesByChanceAreNotATermThatEmerged) {
   EXPECT_EQ(terms[0].current, 33);
 }
 
+// Japanese writes no spaces: every clause had been one "word", so a new product inside a third
+// of the tickets raised no term and the vocabulary did not move. Its Katakana name is the term.
+TEST(EmergingTerms, ANewProductIsSeenInTextWithoutSpaces) {
+  const std::vector<std::string> phrases = {"請求書が二重に届きました。",
+                                            "ログインできません、助けてください。",
+                                            "返金をお願いします。", "パスワードを忘れました。"};
+  std::vector<std::string> ref, cur;
+  for (int i = 0; i < 800; ++i) ref.push_back(phrases[i % 4]);
+  for (int i = 0; i < 400; ++i)
+    cur.push_back(i % 3 == 0 ? "新しいスマートロックの" + phrases[i % 4] : phrases[i % 4]);
+  auto terms = emerging_terms(ref, cur, 5);
+  ASSERT_FALSE(terms.empty());
+  bool named = false;
+  for (const auto& t : terms) named |= t.term == "スマートロック";
+  EXPECT_TRUE(named) << terms[0].term;
+  OovResult oov = oov_shift({}, ref, cur);
+  EXPECT_GT(oov.current_share, oov.baseline_share + 0.05);
+}
+
 TEST(LengthShift, MeasuresTheRelativeChange) {
   auto r = length_shift({"a b", "a b", "a b c d"}, {"a b c d", "a b c d", "a b c d e f g h"});
   EXPECT_NEAR(r.relative_change, 1.0, 1e-9);

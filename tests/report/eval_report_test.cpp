@@ -255,6 +255,11 @@ TEST(EvalTable, SaysTheMajorityBaseline) {
   EXPECT_NE(eval_markdown(eval).find("Always answering 'other', the most frequent test label, "
                                      "scores 30.0%"),
             std::string::npos);
+  EXPECT_EQ(eval_markdown(eval).find("Not cleared"), std::string::npos);
+  // An approach at or under the floor is named with it.
+  eval["approaches"][1]["accuracy"] = 0.25;
+  EXPECT_NE(eval_markdown(eval).find("**Not cleared by gpt (25.0%)**"), std::string::npos)
+      << eval_markdown(eval);
   eval["dataset"]["majority_baseline"]["accuracy"] = 0.9;
   EXPECT_NE(eval_table_text(eval).find("note: always answering 'other' (the most frequent test "
                                        "label) scores 90.0%"),

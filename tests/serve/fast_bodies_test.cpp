@@ -1,6 +1,7 @@
 // The classify route reads its body and writes its answer without a JSON document; both give
 // exactly what the document gives.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -12,6 +13,7 @@ namespace tunecase::serve {
 namespace {
 
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 // Top-level objects over the keys the route reads (and others), with values of every type and
 // keys repeated, so every check and its order is exercised.
@@ -244,6 +246,22 @@ TEST(FeedbackBody, SurroundingSpacesOfALabelGo) {
   auto blank = parse_feedback(R"({"id":"T-1","label":"  "})", {"bug_report"});
   ASSERT_TRUE(std::holds_alternative<BodyError>(blank));
   EXPECT_EQ(std::get<BodyError>(blank).status, 400);
+}
+
+// A label written decomposed ("u" + U+0308, as macOS clients send it) is the label "ü": it had
+// been refused with a "did you mean" that looked exactly like what was sent. The same letters in
+// a compatibility form (half-width katakana) or another case are named as such, not guessed at.
+TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
+  auto nfd = parse_feedback(R"({"id":"T-1","label":"Ku\u0308ndigung"})", {"K\u00fcndigung"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(nfd));
+  EXPECT_EQ(std::get<FeedbackBody>(nfd).label, "K\u00fcndigung");
+  auto half = parse_feedback(R"({"id":"T-1","label":"\uff9b\uff78\uff9e\uff72\uff9d"})",
+                             {"\u30ed\u30b0\u30a4\u30f3", "billing"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(half));
+  EXPECT_EQ(std::get<BodyError>(half).status, 422);
+  EXPECT_THAT(std::get<BodyError>(half).message,
+              HasSubstr("(did you mean '\u30ed\u30b0\u30a4\u30f3'? The same letters in another "
+                        "letter case or Unicode form"));
 }
 
 // An id's surrounding whitespace goes in classify and feedback alike, as `tunecase feedback`

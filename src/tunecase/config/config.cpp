@@ -14,6 +14,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/privacy/endpoint_locality.h"
 
 namespace tunecase {
@@ -403,8 +404,16 @@ void read_labels(const toml::table* t, const std::filesystem::path& origin, Proj
           fmt::format("{}: [labels] {}: must be a one-line description in quotes, "
                       "e.g. {} = \"what it covers\"",
                       line_of(&value, origin), name, name));
-    c.data.allowed_labels.push_back(name);
-    c.label_descriptions[name] = value.as_string()->get();
+    // In NFC, as the data reader reads labels: a key typed with a combining accent is the
+    // label the data spells precomposed.
+    std::string composed = nfc_text(name);
+    if (c.label_descriptions.contains(composed))
+      throw UserError(fmt::format(
+          "{}: [labels] {}: the same label as another key, written once with combining accents "
+          "(decomposed Unicode) and once without; keep one",
+          line_of(&value, origin), name));
+    c.data.allowed_labels.push_back(composed);
+    c.label_descriptions[composed] = value.as_string()->get();
   }
 }
 

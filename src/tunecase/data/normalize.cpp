@@ -57,6 +57,44 @@ std::string normalize_text(std::string_view text) {
   return collapse_whitespace(folded, false);
 }
 
+std::string nfc_text(std::string_view text) {
+  if (is_ascii(text)) return std::string(text);
+  utf8proc_uint8_t* mapped = nullptr;
+  auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                    static_cast<utf8proc_ssize_t>(text.size()), &mapped, options);
+  std::string out = n >= 0 ? std::string(reinterpret_cast<char*>(mapped), static_cast<size_t>(n))
+                           : std::string(text);
+  std::free(mapped);
+  return out;
+}
+
+std::size_t grapheme_cut(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  std::size_t at = 0, last_break = 0;
+  utf8proc_int32_t previous = -1, state = 0;
+  while (at < text.size()) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(p + at, static_cast<utf8proc_ssize_t>(text.size() - at), &cp);
+    if (n <= 0) {  // not UTF-8: any byte boundary will do
+      if (at <= max_bytes) last_break = at;
+      previous = -1;
+      ++at;
+      continue;
+    }
+    if (previous < 0 || utf8proc_grapheme_break_stateful(previous, cp, &state)) {
+      if (at > max_bytes) break;
+      last_break = at;
+    }
+    previous = cp;
+    at += static_cast<std::size_t>(n);
+  }
+  if (at <= max_bytes) last_break = at;
+  return last_break;
+}
+
 std::string lower_text(std::string_view text) {
   std::string out;
   out.reserve(text.size());

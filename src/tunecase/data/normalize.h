@@ -11,9 +11,21 @@ namespace tunecase {
 // Input must be valid UTF-8 (the readers guarantee it).
 std::string normalize_text(std::string_view text);
 
+// `text` in Unicode NFC: canonically equivalent spellings (a letter and its combining accent, as
+// macOS and some exports write "u\u0308", against the precomposed "\u00fc") become the same bytes.
+// Nothing else changes: case, compatibility forms (full-width letters) and spaces stay as
+// written. ASCII and text that is not UTF-8 are returned as they are.
+std::string nfc_text(std::string_view text);
+
 // `text` with each character lower-cased alone (no normalisation, no full case folding: "Straße"
 // is "straße", not "strasse"); bytes that are not UTF-8 are kept as they are.
 std::string lower_text(std::string_view text);
+
+// The length of the longest prefix of `text` of at most `max_bytes` bytes that ends between two
+// user-perceived characters (Unicode grapheme clusters): never inside a UTF-8 sequence, nor
+// between a letter and its combining accent, nor inside an emoji sequence. For cutting texts in
+// reports. `text` of at most `max_bytes` bytes gives its size.
+std::size_t grapheme_cut(std::string_view text, std::size_t max_bytes);
 
 // True when `bytes` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view bytes);

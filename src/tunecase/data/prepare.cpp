@@ -37,6 +37,7 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   summary.rows += read.rows;
   summary.labels_trimmed += read.labels_trimmed;
   summary.label_rows_normalized += read.labels_mapped_to_allowed;
+  for (const auto& [label, rows] : read.labels_composed) summary.labels_composed[label] += rows;
   for (const auto& [label, spellings] : read.mapped_spellings)
     for (const auto& [spelling, rows] : spellings)
       summary.spellings_of_allowed[label][spelling] += rows;
@@ -265,6 +266,28 @@ std::string DatasetSummary::trimmed_labels_said() const {
   return out;
 }
 
+std::string DatasetSummary::composed_labels_said() const {
+  if (labels_composed.empty()) return "";
+  std::size_t rows = 0;
+  std::vector<std::pair<std::size_t, std::string>> by_rows;
+  for (const auto& [label, n] : labels_composed) {
+    rows += n;
+    by_rows.emplace_back(n, label);
+  }
+  std::sort(by_rows.begin(), by_rows.end(), std::greater<>());
+  constexpr std::size_t kNamed = 3;
+  std::vector<std::string> named;
+  for (std::size_t i = 0; i < std::min(kNamed, by_rows.size()); ++i)
+    named.push_back(fmt::format("'{}' ({} row{})", visible(by_rows[i].second), by_rows[i].first,
+                                by_rows[i].first == 1 ? "" : "s"));
+  return fmt::format(
+      "{} row{} label{} written in decomposed Unicode (a letter, then its combining accent, "
+      "as macOS and some exports write it) and read in the composed form (NFC), the same "
+      "letters as one label: {}{}",
+      rows, rows == 1 ? "'s" : "s'", rows == 1 ? " was" : "s were", fmt::join(named, ", "),
+      by_rows.size() > kNamed ? fmt::format(" and {} more labels", by_rows.size() - kNamed) : "");
+}
+
 std::string DatasetSummary::rows_in_no_split() const {
   if (unlabelled == 0 && empty_text == 0) return {};
   std::vector<std::string> left;
@@ -324,6 +347,13 @@ nlohmann::json DatasetSummary::to_json() const {
                                {"spellings_trimmed", t.spellings.size()}});
              return list;
            }()},
+          {"labels_composed",
+           [&] {
+             std::size_t rows = 0;
+             for (const auto& [label, n] : labels_composed) rows += n;
+             return rows;
+           }()},
+          {"composed_labels", labels_composed},
           {"label_variants", label_variants_json(label_variants)},
           {"labels_normalized", labels_normalized},
           {"label_rows_normalized", label_rows_normalized},

@@ -55,6 +55,9 @@ struct DatasetSummary {
     bool merged() const { return rows_as_written > 0 || spellings.size() > 1; }
   };
   std::vector<TrimmedLabel> trimmed_labels;
+  // Rows per label whose label was written in decomposed Unicode (a letter, then its combining
+  // accent) and read in the composed form NFC: the same letters, one label.
+  std::map<std::string, std::size_t> labels_composed;
   std::vector<LabelVariantGroup> label_variants;
   // Spellings normalize_labels read as a [labels] entry while reading (allowed label ->
   // spelling -> rows): shown as variant groups beside the others.
@@ -87,6 +90,9 @@ struct DatasetSummary {
   // 'refund' (12 rows written with it joined 30 written without)"; "" when no label was trimmed.
   // Every report that counts trimmed labels says it alike.
   std::string trimmed_labels_said() const;
+  // "412 rows' labels were written in decomposed Unicode (NFD) and read in the composed form
+  // (NFC), the same letters: 'Störung' (204 rows), ...", or "" when none was.
+  std::string composed_labels_said() const;
 };
 
 struct PreparedData {

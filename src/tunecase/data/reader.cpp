@@ -83,7 +83,12 @@ class Collector {
     // split, and counting it had made more rows "written with whitespace" than the label has.
     std::string as_written =
         label.size() != example.label.size() && !label.empty() ? example.label : std::string();
-    example.label = std::move(label);
+    // A label in decomposed form ("u" + U+0308, as macOS and some exports write it) is the same
+    // label as its composed spelling: read in NFC, counted. It had been a label of its own that
+    // looks exactly like the other, "never answered right" and "estimated wrong".
+    std::string composed = nfc_text(label);
+    const bool recomposed = composed != label;
+    example.label = std::move(composed);
     if (example.id.empty())
       example.id = fmt::format("{}:{}", file_.filename().string(), example.line);
     if (example.label.empty()) {
@@ -121,6 +126,7 @@ class Collector {
                           quoted_list(options_.allowed_labels, options_.allowed_labels.size())));
       return;
     }
+    if (recomposed) ++result_.labels_composed[example.label];
     if (!as_written.empty()) {
       ++result_.labels_trimmed;
       ++result_.trimmed_label_rows[example.label];

@@ -33,6 +33,8 @@ struct ReadResult {
   std::size_t invalid_lines_skipped = 0;
   std::size_t labels_trimmed = 0;            // rows whose label had surrounding whitespace removed
   std::size_t labels_mapped_to_allowed = 0;  // rows read as an allowed spelling (normalize_labels)
+  // Rows per label whose label was written decomposed and read in NFC (nfc_text).
+  std::map<std::string, std::size_t> labels_composed;
   // ... per allowed label, the spellings so read and their rows.
   std::map<std::string, std::map<std::string, std::size_t>> mapped_spellings;
   // Of those, rows per label (as trimmed), to tell a trimmed label that joined one written
@@ -48,7 +50,8 @@ struct ReadResult {
 // quoting rules), .jsonl or .ndjson (one JSON object per line). A .csv file's delimiter is
 // `options.delimiter`, or sniffed from the header (sniff_delimiter) when that is 0; a missing
 // column's message then says which delimiter was used and what the header showed. Labels are
-// trimmed of surrounding whitespace (and counted in labels_trimmed); texts are kept as written.
+// trimmed of surrounding whitespace (and counted in labels_trimmed) and put in Unicode NFC
+// (counted in labels_composed); texts are kept as written.
 // Example.id is the id column when one is configured, else "<file name>:<line>".
 //
 // Throws UserError naming the file, the line, the problem and what to do for: an unknown

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tunecase/data/normalize.h"
 #include "tunecase/search/tokenize.h"
 #include "tunecase/stats/drift.h"
 
@@ -38,14 +39,26 @@ std::vector<const std::string*> subsample(const std::vector<std::string>& texts,
 constexpr uint32_t kBuckets = 1u << 18;
 
 // Hashed binary unigram + bigram features, L2-normalised: (bucket, value) pairs.
+// Adjacent terms make a two-word term unless either is a character pair of a script written
+// without spaces: those pairs already overlap, and "新し しい" would name nothing.
+bool pairs_with(const Term& a, const Term& b) {
+  return !a.piece && !b.piece;
+}
+
+std::vector<std::string> term_texts(const std::string& text) {
+  std::vector<std::string> out;
+  for (Term& t : segmented_terms(text)) out.push_back(std::move(t.text));
+  return out;
+}
+
 std::vector<std::pair<uint32_t, float>> features(const std::string& text) {
-  std::vector<std::string> tokens = word_tokens(text);
+  std::vector<Term> terms = segmented_terms(text);
   std::set<uint32_t> buckets;
   std::hash<std::string> h;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    buckets.insert(static_cast<uint32_t>(h(tokens[i]) % kBuckets));
-    if (i + 1 < tokens.size())
-      buckets.insert(static_cast<uint32_t>(h(tokens[i] + " " + tokens[i + 1]) % kBuckets));
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    buckets.insert(static_cast<uint32_t>(h(terms[i].text) % kBuckets));
+    if (i + 1 < terms.size() && pairs_with(terms[i], terms[i + 1]))
+      buckets.insert(static_cast<uint32_t>(h(terms[i].text + " " + terms[i + 1].text) % kBuckets));
   }
   std::vector<std::pair<uint32_t, float>> out;
   float v = buckets.empty() ? 0.f : 1.f / std::sqrt(static_cast<float>(buckets.size()));
@@ -81,25 +94,24 @@ void train(const std::vector<Sparse>& xs, const std::vector<int>& ys,
 }
 
 std::vector<std::string> terms_of(const std::string& text) {
-  std::vector<std::string> tokens = word_tokens(text);
+  std::vector<Term> terms = segmented_terms(text);
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (seen.insert(tokens[i]).second) out.push_back(tokens[i]);
-    if (i + 1 < tokens.size()) {
-      std::string bigram = tokens[i] + " " + tokens[i + 1];
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (seen.insert(terms[i].text).second) out.push_back(terms[i].text);
+    if (i + 1 < terms.size() && pairs_with(terms[i], terms[i + 1])) {
+      std::string bigram = terms[i].text + " " + terms[i + 1].text;
       if (seen.insert(bigram).second) out.push_back(bigram);
     }
   }
   return out;
 }
 
-// The first `max_bytes` bytes of a text, cut at a character boundary (valid UTF-8 stays valid).
+// At most the first `max_bytes` bytes of a text, cut between two characters as a reader sees
+// them (valid UTF-8 stays valid; an accent stays with its letter).
 std::string excerpt(const std::string& text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "...";
+  return text.substr(0, grapheme_cut(text, max_bytes)) + "...";
 }
 
 }  // namespace
@@ -113,19 +125,19 @@ OovResult oov_shift(const std::vector<std::string>& training,
   if (!training.empty()) {
     r.vocabulary_source = "training data";
     for (const auto& t : training)
-      for (auto& w : word_tokens(t)) vocabulary.insert(std::move(w));
+      for (auto& w : term_texts(t)) vocabulary.insert(std::move(w));
     r.vocabulary_texts = static_cast<int64_t>(training.size());
     for (const auto& t : reference) baseline.push_back(&t);
   } else {
     r.vocabulary_source = "first half of the reference window";
     std::size_t half = reference.size() / 2;
     for (std::size_t i = 0; i < half; ++i)
-      for (auto& w : word_tokens(reference[i])) vocabulary.insert(std::move(w));
+      for (auto& w : term_texts(reference[i])) vocabulary.insert(std::move(w));
     r.vocabulary_texts = static_cast<int64_t>(half);
     for (std::size_t i = half; i < reference.size(); ++i) baseline.push_back(&reference[i]);
   }
   auto count = [&](const std::string& text, int64_t& tokens, int64_t& oov) {
-    for (const auto& w : word_tokens(text)) {
+    for (const auto& w : term_texts(text)) {
       ++tokens;
       if (!vocabulary.count(w)) ++oov;
     }
@@ -148,7 +160,7 @@ LengthResult length_shift(const std::vector<std::string>& reference,
   LengthResult r;
   auto moments = [](const std::vector<std::string>& texts, double& mean, double& var) {
     std::vector<double> n;
-    for (const auto& t : texts) n.push_back(static_cast<double>(word_tokens(t).size()));
+    for (const auto& t : texts) n.push_back(static_cast<double>(segmented_terms(t).size()));
     mean = n.empty() ? 0 : std::accumulate(n.begin(), n.end(), 0.0) / static_cast<double>(n.size());
     var = 0;
     for (double v : n) var += (v - mean) * (v - mean);

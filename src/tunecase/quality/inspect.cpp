@@ -220,6 +220,8 @@ nlohmann::json DataQuality::to_json() const {
       {"label_variants",
        {{"labels_trimmed", summary.labels_trimmed},
         {"trimmed_labels", variants["trimmed_labels"]},
+        {"labels_composed", variants["labels_composed"]},
+        {"composed_labels", variants["composed_labels"]},
         {"groups", variants["label_variants"]},
         {"normalized", summary.labels_normalized},
         {"rows_normalized", summary.label_rows_normalized}}},

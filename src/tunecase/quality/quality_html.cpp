@@ -41,6 +41,7 @@ std::string variants(const DataQuality& q) {
                                                 "rows changed)",
                                              s.label_rows_normalized)
                             : "; they stay separate labels unless [data] normalize_labels = true"));
+  if (std::string composed = s.composed_labels_said(); !composed.empty()) out += p(composed + ".");
   std::vector<std::vector<std::string>> rows;
   for (const auto& g : s.label_variants) {
     std::vector<std::string> parts;

@@ -7,6 +7,7 @@
 #include "tunecase/core/suggest.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/csv_writer.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/quality/quality_html.h"
 #include "tunecase/report/eval_report.h"
 #include "tunecase/report/markdown.h"
@@ -26,9 +27,7 @@ std::string interval_text(const ShareEstimate& i) {
 // One line of a Markdown table cell (markdown_text), at most `width` characters of the text.
 std::string cell(std::string_view text, std::size_t width = 80) {
   if (text.size() <= width) return markdown_text(text);
-  std::size_t cut = width;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return markdown_text(text.substr(0, cut)) + "…";
+  return markdown_text(text.substr(0, grapheme_cut(text, width))) + "…";
 }
 
 void pairs_table(std::string& md, const std::vector<PairExample>& pairs) {
@@ -46,6 +45,8 @@ void variants_section(std::string& md, const DataQuality& q) {
   md += "\n## Label variants (measured)\n\n";
   const std::string trimmed = s.trimmed_labels_said();
   md += trimmed.empty() ? "- No label had surrounding whitespace.\n" : "- " + trimmed + ".\n";
+  if (std::string composed = s.composed_labels_said(); !composed.empty())
+    md += "- " + composed + ".\n";
   if (s.label_variants.empty()) {
     md += "- No label is written in two ways (compared after case-folding and Unicode NFKC).\n";
     return;
@@ -275,6 +276,8 @@ std::string data_quality_summary(const DataQuality& q) {
                      : s.labels_normalized    ? " (normalized)"
                                               : " (kept apart; [data] normalize_labels = true)",
                      s.labels_trimmed == 0 ? "no label trimmed" : s.trimmed_labels_said());
+  if (std::string composed = s.composed_labels_said(); !composed.empty())
+    out += "note: " + composed + "\n";
   out += fmt::format(
       "balance: imbalance ratio {:.1f}; {} label{} under {} train rows; {} test "
       "label{} absent from train\n",

@@ -306,7 +306,7 @@ std::vector<std::string> dataset_warnings(const json& d) {
 
 namespace {
 
-std::string dataset_section(const json& d) {
+std::string dataset_section(const json& d, const json& approaches) {
   std::string out = "## Data\n\n";
   out += fmt::format(
       "{} rows, {} labels: train {}, dev {}, test {} (measured). Duplicates removed: {}{}; test "
@@ -337,12 +337,26 @@ std::string dataset_section(const json& d) {
             ? fmt::format(" ({} with no majority, dropped)", d.value("label_ties_dropped", 0))
             : "");
   }
-  if (d.contains("majority_baseline"))
+  if (d.contains("majority_baseline")) {
+    const double floor = d["majority_baseline"].value("accuracy", 0.0);
+    // Named here too: an approach no better than a constant answer had been listed with its
+    // figures and nothing said (a prompt that matched nothing in a script it could not read).
+    std::vector<std::string> below;
+    for (const auto& a : approaches) {
+      auto acc = a.find("accuracy");
+      if (acc != a.end() && acc->is_number() && acc->get<double>() <= floor)
+        below.push_back(
+            fmt::format("{} ({})", markdown_text(a.value("name", "")), pct(acc->get<double>())));
+    }
     out += fmt::format(
         "Always answering '{}', the most frequent test label, scores {} (measured): the floor "
-        "any approach should clear.\n",
-        markdown_text(d["majority_baseline"].value("label", "")),
-        pct(d["majority_baseline"].value("accuracy", 0.0)));
+        "any approach should clear.{}\n",
+        markdown_text(d["majority_baseline"].value("label", "")), pct(floor),
+        below.empty() ? ""
+                      : fmt::format(" **Not cleared by {}**: no better than that constant answer; "
+                                    "look at its predictions before pricing anything against it.",
+                                    fmt::join(below, ", ")));
+  }
   for (const std::string& warning : dataset_warnings(d)) out += markdown_lines(warning);
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {
     out +=
@@ -628,7 +642,7 @@ std::string eval_markdown(const json& eval) {
     }
   }
   out += "\n";
-  out += dataset_section(eval["dataset"]);
+  out += dataset_section(eval["dataset"], eval.value("approaches", json::array()));
   out += leakage_section(eval);
   out += pairwise_section(eval);
   out += invalid_section(eval);

@@ -1,5 +1,7 @@
 #include "tunecase/search/tokenize.h"
 
+#include <utf8proc.h>
+
 #include "tunecase/data/normalize.h"
 
 namespace tunecase {
@@ -7,7 +9,127 @@ namespace {
 bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
+enum class CharKind { separator, word, unspaced, katakana, symbol };
+
+CharKind kind_of(utf8proc_int32_t cp) {
+  if (cp < 0x80) {
+    auto c = static_cast<unsigned char>(cp);
+    return is_word_byte(c) ? CharKind::word : CharKind::separator;
+  }
+  // Katakana (with the prolonged sound mark), its phonetic extensions and half-width forms.
+  if ((cp >= 0x30A0 && cp <= 0x30FF && cp != 0x30FB) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+      (cp >= 0xFF66 && cp <= 0xFF9F))
+    return CharKind::katakana;
+  if ((cp >= 0x3040 && cp <= 0x309F) ||    // Hiragana
+      (cp >= 0x3400 && cp <= 0x4DBF) ||    // CJK extension A
+      (cp >= 0x4E00 && cp <= 0x9FFF) ||    // CJK unified ideographs
+      (cp >= 0xF900 && cp <= 0xFAFF) ||    // CJK compatibility ideographs
+      (cp >= 0x20000 && cp <= 0x3134F) ||  // CJK extensions B-H
+      cp == 0x3005 ||                      // the iteration mark 々
+      (cp >= 0x0E00 && cp <= 0x0EFF) ||    // Thai, Lao
+      (cp >= 0x1000 && cp <= 0x109F) ||    // Myanmar
+      (cp >= 0x1780 && cp <= 0x17FF))      // Khmer
+  {
+    const auto category = utf8proc_category(cp);  // letters, marks and digits; not punctuation
+    return category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_NO
+               ? CharKind::unspaced
+               : CharKind::separator;
+  }
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return CharKind::word;
+    case UTF8PROC_CATEGORY_SO:
+      return CharKind::symbol;
+    default:
+      return CharKind::separator;
+  }
+}
+
+// The overlapping character pairs of a run of an unspaced script (its characters' bytes).
+void add_pieces(const std::vector<std::string>& run, std::vector<Term>& out) {
+  if (run.size() == 1) out.push_back({run.front(), true});
+  for (std::size_t i = 0; i + 1 < run.size(); ++i) out.push_back({run[i] + run[i + 1], true});
+}
+
 }  // namespace
+
+std::vector<Term> segmented_terms(std::string_view text) {
+  const std::string folded = normalize_text(text);
+  std::vector<Term> out;
+  std::string word;
+  std::vector<std::string> run;  // characters of an unspaced script
+  CharKind open = CharKind::separator;
+  auto close = [&] {
+    if (open == CharKind::unspaced && !run.empty()) add_pieces(run, out);
+    if ((open == CharKind::word || open == CharKind::katakana) && !word.empty())
+      out.push_back({word, false});
+    word.clear();
+    run.clear();
+    open = CharKind::separator;
+  };
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(folded.data());
+  auto left = static_cast<utf8proc_ssize_t>(folded.size());
+  while (left > 0) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) {  // not UTF-8 (the readers refuse it): a separator
+      close();
+      ++p;
+      --left;
+      continue;
+    }
+    std::string ch(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+    p += n;
+    left -= n;
+    CharKind kind = kind_of(cp);
+    // An apostrophe (or the typographic one) inside a word stays in it ("don't"), as in
+    // word_tokens.
+    if ((cp == '\'' || cp == 0x2019) && open == CharKind::word && left > 0 &&
+        is_word_byte(static_cast<unsigned char>(*p))) {
+      word += ch;
+      continue;
+    }
+    // A combining mark continues whatever run it follows.
+    const auto category = utf8proc_category(cp);
+    if (open != CharKind::separator &&
+        (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC)) {
+      if (open == CharKind::unspaced && !run.empty())
+        run.back() += ch;
+      else
+        word += ch;
+      continue;
+    }
+    if (kind != open) close();
+    switch (kind) {
+      case CharKind::separator:
+        break;
+      case CharKind::symbol:
+        out.push_back({std::move(ch), false});
+        break;
+      case CharKind::unspaced:
+        run.push_back(std::move(ch));
+        open = kind;
+        break;
+      case CharKind::word:
+      case CharKind::katakana:
+        word += ch;
+        open = kind;
+        break;
+    }
+  }
+  close();
+  return out;
+}
 
 std::vector<std::string> word_tokens(std::string_view text) {
   std::string folded = normalize_text(text);

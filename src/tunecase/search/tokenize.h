@@ -11,4 +11,20 @@ namespace tunecase {
 // inside a word, or part of a multi-byte UTF-8 character (so non-Latin words stay whole).
 std::vector<std::string> word_tokens(std::string_view text);
 
+// Terms of a text for the monitor's drift detectors, which need words even where a script
+// writes none apart. The text is normalised (normalize_text) and split at every character that
+// is not a letter, mark or digit (Unicode categories, so "。" and "、" split as "." does);
+// then:
+// - Han, Hiragana, Thai, Lao, Khmer and Myanmar are written without spaces: a run of them gives
+//   its overlapping character pairs ("新しい" -> "新し", "しい"; a run of one gives itself),
+//   the usual way to index such text without a dictionary. `piece` is true for these.
+// - A Katakana run stays whole ("スマートロック"): it is mostly one loanword or product name.
+// - Any other letters and digits form words as word_tokens does; a symbol such as an emoji is
+//   a term of its own.
+struct Term {
+  std::string text;
+  bool piece = false;  // a character pair (or single character) of a script without spaces
+};
+std::vector<Term> segmented_terms(std::string_view text);
+
 }  // namespace tunecase

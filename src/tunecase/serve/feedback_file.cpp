@@ -10,6 +10,7 @@
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/data/csv_reader.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/serve/request_body.h"
 
 namespace tunecase::serve {
@@ -85,7 +86,8 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     Feedback f;
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.
-    f.label = trimmed_cell(field(label));
+    // In NFC, as the data reader reads labels: a decomposed "u" + U+0308 is the label "\u00fc".
+    f.label = nfc_text(trimmed_cell(field(label)));
     // A row that fills both is matched by its prediction_id, which names one logged prediction;
     // the id names the client's item (the id had won, and a row whose two cells disagreed
     // labelled another prediction).

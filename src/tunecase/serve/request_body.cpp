@@ -8,6 +8,7 @@
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/data/utf8_check.h"
 
 namespace tunecase::serve {
@@ -359,6 +360,16 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
   // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
   // or spelling slip), and at most kListed of a large label set.
   constexpr std::size_t kListed = 20;
+  // The same letters in another case or compatibility form (full-width, half-width katakana):
+  // named as such, since the two may look alike or the same.
+  const std::string folded = normalize_text(label);
+  for (const std::string& known : labels)
+    if (normalize_text(known) == folded)
+      return fmt::format(
+          "label '{}' is not in the label set (did you mean '{}'? The same letters in another "
+          "letter case or Unicode form, such as full-width or half-width characters: send the "
+          "label as the label set spells it)",
+          visible(label), visible(known));
   std::optional<std::string> near = nearest(label, labels);
   return fmt::format(
       "label '{}' is not in the label set{}; the {} labels: {}{}", visible(label),
@@ -393,7 +404,7 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   // Surrounding spaces go, as the data reader and `tunecase feedback` trim a label cell.
-  out.label = trimmed(std::get<std::string>(label));
+  out.label = nfc_text(trimmed(std::get<std::string>(label)));  // as the data reader reads it
   if (out.label.empty())
     return BodyError{400, "missing \"label\": send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())

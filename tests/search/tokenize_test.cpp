@@ -1,0 +1,51 @@
+#include "tunecase/search/tokenize.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tunecase {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> texts(std::string_view text) {
+  std::vector<std::string> out;
+  for (Term& t : segmented_terms(text)) out.push_back(std::move(t.text));
+  return out;
+}
+
+// Japanese has no spaces: word_tokens keeps a whole clause as one token, which the drift
+// detectors could never see a new product inside. Segmented, a Katakana loanword stays whole and
+// Han/Hiragana runs give their character pairs; "、" and "。" split as punctuation does.
+TEST(SegmentedTerms, TextWithoutSpacesIsCutIntoTerms) {
+  EXPECT_THAT(word_tokens("新しいスマートロックの件、お願いします。"),
+              ElementsAre("新しいスマートロックの件、お願いします。"));
+  EXPECT_THAT(texts("新しいスマートロックの件、お願いします。"),
+              ElementsAre("新し", "しい", "スマートロック", "の件", "お願", "願い", "いし", "しま",
+                          "ます"));
+  auto terms = segmented_terms("新しいスマートロック");
+  ASSERT_EQ(terms.size(), 3u);
+  EXPECT_TRUE(terms[0].piece);
+  EXPECT_FALSE(terms[2].piece);
+  // One character alone is a term; Thai (no spaces either) gives pairs too.
+  EXPECT_THAT(texts("件"), ElementsAre("件"));
+  // Thai's vowel signs are combining marks: each stays with the consonant it follows.
+  EXPECT_THAT(texts("สวัสดี"), ElementsAre("สวั", "วัส", "สดี"));
+}
+
+// Spaced scripts read as words, as word_tokens reads them; the difference is Unicode
+// punctuation and symbols: a dash or a typographic quote splits, an apostrophe inside a word
+// (straight or typographic) does not, and an emoji is a term of its own.
+TEST(SegmentedTerms, SpacedTextReadsAsWords) {
+  EXPECT_THAT(texts("Don't charge me twice!"), ElementsAre("don't", "charge", "me", "twice"));
+  EXPECT_THAT(texts("it don\u2019t work\u2014at all"),
+              ElementsAre("it", "don\u2019t", "work", "at", "all"));
+  EXPECT_THAT(texts("Kündigung für Müller"), ElementsAre("kündigung", "für", "müller"));
+  // A letter and its combining accent (NFD) are one word, the same as its composed spelling.
+  EXPECT_EQ(texts("Ku\u0308ndigung"), texts("Kündigung"));
+  EXPECT_THAT(texts("app 🔥🔥 crashed"), ElementsAre("app", "🔥", "🔥", "crashed"));
+  EXPECT_THAT(texts("مرحبا iPhone 15"), ElementsAre("مرحبا", "iphone", "15"));
+}
+
+}  // namespace
+}  // namespace tunecase
