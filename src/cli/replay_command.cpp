@@ -35,7 +35,7 @@ struct ReplayArgs {
   std::string gateway, store, token_env, eval;
   int64_t min_holdout = 100;
   int concurrency = 8;
-  bool yes = false;
+  bool yes = false, skip_invalid = false;
 };
 
 const tunecase::ApproachConfig& pick_approach(const tunecase::ProjectConfig& c,
@@ -295,6 +295,8 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
 
 void run(const ReplayArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
+  // As eval and inspect take it: the reader's own message names the flag.
+  if (a.skip_invalid) config.data.skip_invalid = true;
   ReplayRun r = a.gateway.empty()
                     ? run_replay(config, a.approach, a.initial_days, a.delay_days, a.out)
                     : run_through_gateway(config, a);
@@ -369,6 +371,8 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--concurrency", args->concurrency, "with --gateway: a day's requests in flight")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_flag("--skip-invalid", args->skip_invalid,
+                "Skip and count malformed rows (skip_invalid = true in [data])");
   cmd->add_flag("--yes,-y", args->yes,
                 "with --gateway: do not ask before an LLM approach's retrain spends");
   cmd->callback([args] { run(*args); });

@@ -90,7 +90,8 @@ void run(const ServeArgs& a) {
     options.replay_clock_start = tunecase::parse_utc_time(a.replay_clock);
     if (!options.replay_clock_start) {
       throw tunecase::UserError(fmt::format(
-          "--replay-clock {}: not a date; give the replayed file's first day as YYYY-MM-DD",
+          "--replay-clock {}: not a date; give the first replayed day (the file's first day plus "
+          "replay's --initial-days) as YYYY-MM-DD",
           a.replay_clock));
     }
     fmt::print(stderr,

@@ -235,6 +235,29 @@ TEST_F(ReplayGatewayTest, AnAbstentionCountsAsWrongAndTheReplayGoesOn) {
   EXPECT_TRUE(texts.empty()) << "[monitor] keep_texts is off: no text is kept";
 }
 
+// A gateway clock started before the first replayed day (on the file's first day, while
+// --initial-days are kept back for training) is refused before anything is sent: the pilot had
+// counted the days between as days run (120 for 90 days of traffic).
+TEST_F(ReplayGatewayTest, AClockBeforeTheFirstReplayedDayIsRefused) {
+  monitor::GatewayReplaySettings s = start_replay_gateway();  // clock at day 20000
+  std::vector<monitor::ReplayItem> items;
+  for (int64_t day = 20000; day < 20015; ++day)  // 10 initial days: the first sent is 20010
+    items.push_back({day, "the courier is late since monday", "shipping"});
+  auto http = make_http_client(4);
+  std::ostringstream log;
+  try {
+    monitor::replay_through_gateway(items, s, *http, log);
+    FAIL() << "a replay through a clock 10 days early was run";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("before this replay's first day"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--replay-clock " + monitor::iso_date(20010)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(open_store(store_path())->pilot_counts({}).arms.empty());
+}
+
 // A replay again through a gateway whose store holds one already (its clock past this replay's
 // first day) is refused before anything is sent: its days would land on the last day of the
 // other, and its report read the other's alerts.
@@ -289,7 +312,9 @@ TEST_F(ReplayGatewayTest, EachDayIsJudgedOnItsWholeTrafficAndAnotherStoreIsRefus
   auto other = open_store((dir_ / "other.db").string());
   s.store_holds = [&](const std::string& id) { return other->find_prediction(id).has_value(); };
   s.run_id = "second";
-  for (auto& item : items) item.day += 20;  // later than the gateway's clock, which never goes back
+  // Its first replayed day is the gateway's clock's day (2024-10-07): neither before that clock,
+  // which never goes back, nor after it, which would count the days between as pilot days.
+  for (auto& item : items) item.day += 3;
   try {
     monitor::replay_through_gateway(items, s, *http, log);
     FAIL() << "a replay read another store than the gateway's";

@@ -28,6 +28,20 @@ TEST(Deduplicate, CollapsesTextsEqualAfterNormalisationIntoTheFirst) {
   EXPECT_THAT(texts(ex), ElementsAre("Cannot log in", "refund please"));
 }
 
+// A newest-first export lists a text's latest copy first: the copy kept is dated by the earliest,
+// so a time split puts it where it was first written, whatever the file's order.
+TEST(Deduplicate, TheCopyKeptIsDatedByTheEarliestCopy) {
+  Examples newest_first = {make_example("refund please", "refund", "2025-04-08T10:00:00Z"),
+                           make_example("late parcel", "shipping", "2025-04-01"),
+                           make_example("Refund  please", "refund", "2025-01-05T09:00:00Z"),
+                           make_example("refund please", "refund", "")};
+  deduplicate(newest_first);
+  ASSERT_EQ(newest_first.size(), 2u);
+  EXPECT_EQ(newest_first[0].text, "refund please");
+  EXPECT_EQ(newest_first[0].time, "2025-01-05T09:00:00Z");
+  EXPECT_EQ(newest_first[1].time, "2025-04-01");
+}
+
 TEST(Deduplicate, MajorityLabelWinsAConflict) {
   Examples ex = {make_example("charged twice", "refund"), make_example("other", "login"),
                  make_example("Charged twice", "billing"),

@@ -267,6 +267,27 @@ TEST(EvalTable, SaysTheMajorityBaseline) {
       << eval_table_text(eval);
 }
 
+// A mistyped year: rows dated in the future are named, and the report says what period each
+// split covers (a time split had put them in the test period without a word).
+TEST(EvalTable, WarnsOfRowsDatedInTheFutureAndGivesEachSplitsTimes) {
+  nlohmann::json eval = sample_eval();
+  EXPECT_EQ(eval_markdown(eval).find("Times (UTC)"), std::string::npos);
+  eval["dataset"]["time_spans"] = {
+      {{"split", "train"}, {"first", "2025-01-01 00:00"}, {"last", "2025-03-01 10:00"}},
+      {{"split", "test"}, {"first", "2025-03-02 08:00"}, {"last", "2031-02-03 09:00"}}};
+  eval["dataset"]["future_rows"] = 1;
+  eval["dataset"]["future_samples"] = {"2031-02-03T09:00:00Z (t.csv:9, test split)"};
+  const std::string md = eval_markdown(eval);
+  EXPECT_NE(md.find("Times (UTC): train 2025-01-01 00:00 to 2025-03-01 10:00; test 2025-03-02 "
+                    "08:00 to 2031-02-03 09:00."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(eval_table_text(eval).find("warning: 1 row is dated after today (2031-02-03T09:00:00Z "
+                                       "(t.csv:9, test split)): a mistyped year?"),
+            std::string::npos)
+      << eval_table_text(eval);
+}
+
 TEST(EvalTable, WarnsWhenRowsShareAnId) {
   nlohmann::json eval = sample_eval();
   eval["dataset"]["duplicate_ids"] = 0;

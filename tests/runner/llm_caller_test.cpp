@@ -1,7 +1,10 @@
 // The runner's single-request path against `tunecase sim-llm` over real HTTP on loopback.
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -201,6 +204,41 @@ TEST_F(LlmCallerTest, CacheAnswersASecondAskWithoutARequest) {
   EXPECT_EQ(caller.stats().requests_sent, 1u);
   EXPECT_EQ(caller.stats().cache_hits, 1u);
   EXPECT_EQ(*second[0].cost_usd, 0.0);  // paid once
+  std::filesystem::remove(cache);
+}
+
+// A cache that cannot be written (the disk under it full) costs no answer: the write had thrown
+// out of the response handler, the call never finished, and every request waited for the
+// gateway's 504, paid for and logged nowhere. The process's file-size limit stands in for the
+// full disk (SQLite then reports "database or disk is full").
+TEST_F(LlmCallerTest, ACacheThatCannotBeWrittenCostsNoAnswer) {
+  int port = start({});
+  std::filesystem::path cache = std::filesystem::temp_directory_path() /
+                                ("tunecase_caller_full_" + std::to_string(::getpid()));
+  std::filesystem::remove(cache);
+  LlmApproach approach(sim_approach(port), project_, {}, kLabels);
+  LlmCallOptions options;
+  options.cache_file = cache;
+  LlmCaller caller(approach, Price{1.0, 1.0, 2.0, "", "test"}, options, *client_);
+  ASSERT_FALSE(classify_all(caller, {"warm the cache file"})[0].error);
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit full = old_limit;
+  full.rlim_cur = 0;  // no file of this process grows any more
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &full), 0);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20; ++i)
+    texts.push_back("a long new text to cache number " + std::to_string(i) +
+                    std::string(4000, 'x'));
+  auto predictions = classify_all(caller, texts);
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  for (const auto& p : predictions) {
+    EXPECT_FALSE(p.error) << *p.error;
+    EXPECT_FALSE(p.label.empty());
+  }
+  EXPECT_EQ(caller.stats().requests_sent, 21u);
   std::filesystem::remove(cache);
 }
 

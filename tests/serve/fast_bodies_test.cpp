@@ -264,6 +264,21 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
                         "letter case or Unicode form"));
 }
 
+// An "at" in Unix seconds (1740830400, 2025-03-01) read as milliseconds is January 1970: a
+// replay clock that never goes back had moved every such request to its own time, all on one
+// day, without a word. Refused, saying what was probably meant.
+TEST(ClassifyBody, AnAtInSecondsIsRefusedWithTheMillisecondsMeant) {
+  auto seconds = parse_classify(R"({"text":"late parcel","at":1740830400})");
+  ASSERT_TRUE(std::holds_alternative<BodyError>(seconds));
+  EXPECT_EQ(std::get<BodyError>(seconds).status, 400);
+  EXPECT_THAT(std::get<BodyError>(seconds).message, HasSubstr("send 1740830400000"));
+  auto ms = parse_classify(R"({"text":"late parcel","at":1740830400000})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(ms));
+  EXPECT_EQ(std::get<ClassifyBody>(ms).at_ms, 1740830400000);
+  auto feedback = parse_feedback(R"({"id":"T-1","label":"billing","at":1740830400})", {"billing"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(feedback));
+}
+
 // An id's surrounding whitespace goes in classify and feedback alike, as `tunecase feedback`
 // trims an id cell: a padded id from one system and the export's plain one name one item (the
 // classify id had been kept padded, and the export's feedback found nothing: 404).

@@ -838,7 +838,7 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   // Its own calls timed out: what the provider billed for them is not known, so the arm's cost
   // is a floor, and says so.
   EXPECT_TRUE(challenger["cost_basis"].get<std::string>().starts_with(
-      fmt::format("simulated, a floor: {} calls timed out", to_challenger)))
+      fmt::format("simulated, a floor: {} requests timed out", to_challenger)))
       << challenger.dump();
   EXPECT_EQ(champion["cost_basis"], "simulated") << champion.dump();
   // The wait: the time-out, then the champion's 60 ms; the challenger's own call is upstream_ms.

@@ -46,6 +46,14 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   const nlohmann::json& arm = report["arms"][0];
   // x: 2 right, 1 missed (F1 0.8); y: 1 answered wrongly for x, 1 missed (F1 0).
   EXPECT_NEAR(arm["macro_f1"].get<double>(), 0.4, 1e-9) << arm.dump(2);
+  // Gold x on 3 of the 4 labelled items: always answering x would score 75%, more than the
+  // arm's 50%, which the terminal view says.
+  EXPECT_EQ(arm["majority_floor"]["label"], "x") << arm.dump(2);
+  EXPECT_NEAR(arm["majority_floor"]["accuracy"].get<double>(), 0.75, 1e-9);
+  EXPECT_NE(pilot_report_text(report).find("always answering 'x' would score 75.0% of its "
+                                           "labelled items, at least its accuracy (50.0%)"),
+            std::string::npos)
+      << pilot_report_text(report);
   std::filesystem::remove_all(dir);
 }
 

@@ -138,6 +138,38 @@ TEST(OpenStore, SqliteReadsAnswerWhileAWriteWaitsForAnotherProcessLock) {
   std::filesystem::remove_all(dir);
 }
 
+// The -wal file deleted under a running store (a cleaner of temporary files): commits had gone
+// on into the deleted file, which no other process sees and a kill -9 loses, acknowledged
+// feedback and all. The next commit copies what the deleted log held into the store file and
+// starts a new log, so another connection sees every commit, before and after.
+TEST(OpenStore, SqliteCommitsSurviveTheirWriteAheadLogBeingDeleted) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-wal-deleted";
+  std::filesystem::remove_all(dir);
+  const auto file = dir / "pilot.db";
+  auto store = open_store(file.string());
+  store->set_meta("before", "1");
+  ASSERT_TRUE(std::filesystem::exists(file.string() + "-wal"));
+  std::filesystem::remove(file.string() + "-wal");
+  store->set_meta("after", "2");
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &other, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::vector<std::string> keys;
+  sqlite3_exec(
+      other, "SELECT key FROM meta WHERE key IN ('before', 'after') ORDER BY key",
+      [](void* out, int, char** values, char**) {
+        static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
+        return 0;
+      },
+      &keys, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(keys, (std::vector<std::string>{"after", "before"}));
+  EXPECT_TRUE(std::filesystem::exists(file.string() + "-wal"));
+  EXPECT_EQ(store->meta("before").value_or(""), "1");
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RedactUrl, HidesPasswordsInUserInfoAndParameters) {
   EXPECT_EQ(redact_url("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
   EXPECT_EQ(redact_url("postgresql://u@h/db?password=pw&sslmode=require"),

@@ -1,8 +1,10 @@
 #include "tunecase/approaches/linear_classifier.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <unordered_map>
 
@@ -246,12 +248,23 @@ Prediction LinearClassifier::classify(std::string_view text) {
 void LinearClassifier::save(const std::filesystem::path& dir) const {
   if (!model_) throw std::logic_error("linear classifier saved before train()");
   vectorizer_.save(dir / "tfidf.txt");
+  errno = 0;
   if (save_model((dir / "linear.model").c_str(), model_.get()) != 0) {
-    throw UserError(fmt::format("cannot write {}; check the folder is writable",
-                                (dir / "linear.model").string()));
+    // The system's reason: a full disk had read as "check the folder is writable".
+    throw UserError(
+        fmt::format("cannot write {}{}; check that the folder is writable and its "
+                    "disk has free space",
+                    (dir / "linear.model").string(),
+                    errno != 0 ? fmt::format(": {}", std::strerror(errno)) : ""));
   }
   std::ofstream out(dir / "linear.json");
   out << nlohmann::json{{"labels", labels_}, {"describe", describe()}}.dump(2) << '\n';
+  out.close();
+  if (!out)
+    throw UserError(
+        fmt::format("cannot write {}: {}; check that the folder is writable and its "
+                    "disk has free space",
+                    (dir / "linear.json").string(), std::strerror(errno)));
 }
 
 void LinearClassifier::load(const std::filesystem::path& dir) {

@@ -311,7 +311,12 @@ void TfidfVectorizer::save(const std::filesystem::path& file) const {
       out << fmt::format("{:016x} {:.17g}\n", key, vocabulary_->idf[offset++]);
     }
   }
-  if (!out) throw UserError(fmt::format("cannot write {}; check free space", file.string()));
+  out.close();  // what is still buffered is written here, and may not fit either
+  if (!out)
+    throw UserError(
+        fmt::format("cannot write {}; check that the folder is writable and its disk "
+                    "has free space",
+                    file.string()));
 }
 
 void TfidfVectorizer::load(const std::filesystem::path& file) {

@@ -177,7 +177,8 @@ void read_fasttext_settings(TableReader& r, ApproachConfig& a) {
   s.threads = whole("threads", s.threads, 1, 256, "training threads");
   s.autotune_seconds =
       whole("autotune_seconds", s.autotune_seconds, 0, 86400,
-            "search on dev within this budget (0: off; no search under 100 dev rows)");
+            "search on dev within this budget (0: off; no search under 100 dev rows); the "
+            "defaults are always fitted whole first, which on long texts can take longer");
   s.autotune_trials =
       whole("autotune_trials", s.autotune_trials, 1, 1000, "at most this many search candidates");
   s.seed = whole("seed", s.seed, 0, 2147483647, "seed of the search and training file order");

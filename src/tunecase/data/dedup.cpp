@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/normalize.h"
 
 namespace tunecase {
@@ -40,6 +41,15 @@ DedupResult deduplicate(Examples& examples) {
     if (inserted) continue;
     removed[i] = true;
     ++result.duplicates_removed;
+    // The copy kept is dated by the earliest copy, wherever the file lists it: a time split had
+    // depended on the export's row order (newest first put texts first written months earlier
+    // into the test period).
+    Example& kept = examples[it->second];
+    if (!examples[i].time.empty()) {
+      const auto earlier = parse_data_time(examples[i].time);
+      const auto kept_time = kept.time.empty() ? std::nullopt : parse_data_time(kept.time);
+      if (earlier && (!kept_time || *earlier < *kept_time)) kept.time = examples[i].time;
+    }
     auto& counts = group_labels[it->second];
     if (counts.empty()) counts[examples[it->second].label] = 1;
     ++counts[examples[i].label];

@@ -23,7 +23,9 @@ struct DedupResult {
   std::vector<LabelConflict> conflict_samples;  // the first 10, in file order
 };
 
-// Collapses examples whose normalize_text() is equal into the first of them, keeping file order.
+// Collapses examples whose normalize_text() is equal into the first of them, keeping file order;
+// the copy kept takes the earliest time of its group (parse_data_time), so a time split does not
+// depend on the order the file lists the copies in.
 // When their labels differ, the majority label wins and the group counts as one label conflict;
 // a group whose labels tie for the most is dropped whole (ties_dropped): keeping it under the
 // label that sorts first trained a coin toss as a fact.

@@ -1,6 +1,7 @@
 #include "tunecase/data/prepare.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -10,6 +11,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/reader.h"
 
 namespace tunecase {
@@ -145,6 +147,35 @@ void count_duplicate_ids(PreparedData& data) {
   }
 }
 
+// With a time column: each split's first and last time, and the rows dated in the future (a
+// mistyped year), which a time split puts in the test period without a word.
+void summarise_times(PreparedData& data) {
+  DatasetSummary& summary = data.summary;
+  const int64_t tomorrow = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count() +
+                           86'400'000;
+  const std::pair<const char*, const Examples*> parts[] = {
+      {"train", &data.splits.train}, {"dev", &data.splits.dev}, {"test", &data.splits.test}};
+  for (const auto& [name, examples] : parts) {
+    std::optional<int64_t> first, last;
+    for (const Example& e : *examples) {
+      if (e.time.empty()) continue;
+      std::optional<int64_t> at = parse_data_time(e.time);
+      if (!at) continue;
+      first = first ? std::min(*first, *at) : *at;
+      last = last ? std::max(*last, *at) : *at;
+      if (*at > tomorrow) {
+        ++summary.future_rows;
+        if (summary.future_samples.size() < 3)
+          summary.future_samples.push_back(fmt::format("{} ({}, {} split)", e.time, e.id, name));
+      }
+    }
+    if (first)
+      summary.time_spans.push_back({name, utc_text(*first, false), utc_text(*last, false)});
+  }
+}
+
 void summarise_splits(PreparedData& data, int min_label_count) {
   const Splits& s = data.splits;
   DatasetSummary& summary = data.summary;
@@ -177,6 +208,7 @@ void summarise_splits(PreparedData& data, int min_label_count) {
   summary.leaked_with_other_label = s.leaked_with_other_label;
   summary.rare_labels = s.rare_labels;
   summary.skipped_rows = summary.empty_text + summary.invalid_rows;
+  summarise_times(data);
 }
 
 Splits split_one_file(const DataConfig& config, DatasetSummary& summary, Examples& unlabelled) {
@@ -347,6 +379,15 @@ nlohmann::json DatasetSummary::to_json() const {
                                {"spellings_trimmed", t.spellings.size()}});
              return list;
            }()},
+          {"time_spans",
+           [&] {
+             nlohmann::json list = nlohmann::json::array();
+             for (const auto& t : time_spans)
+               list.push_back({{"split", t.split}, {"first", t.first}, {"last", t.last}});
+             return list;
+           }()},
+          {"future_rows", future_rows},
+          {"future_samples", future_samples},
           {"labels_composed",
            [&] {
              std::size_t rows = 0;

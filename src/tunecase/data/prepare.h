@@ -58,6 +58,14 @@ struct DatasetSummary {
   // Rows per label whose label was written in decomposed Unicode (a letter, then its combining
   // accent) and read in the composed form NFC: the same letters, one label.
   std::map<std::string, std::size_t> labels_composed;
+  // With a time column: each split's first and last time (UTC, "2025-04-07 09:57"), in split
+  // order, and the rows dated after tomorrow (a mistyped year: a time split makes them test rows).
+  struct TimeSpan {
+    std::string split, first, last;
+  };
+  std::vector<TimeSpan> time_spans;
+  std::size_t future_rows = 0;
+  std::vector<std::string> future_samples;  // "2031-02-03 (tickets.csv:12, test split)", a few
   std::vector<LabelVariantGroup> label_variants;
   // Spellings normalize_labels read as a [labels] entry while reading (allowed label ->
   // spelling -> rows): shown as variant groups beside the others.

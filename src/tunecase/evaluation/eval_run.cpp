@@ -65,7 +65,9 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
     if (approach.kind == "fasttext" && approach.fasttext.autotune_seconds > 0 && !s.dev.empty())
       log << (s.dev.size() >= kMinSearchDevRows
                   ? fmt::format(" (its settings are searched on the {} dev rows for up to {} s, "
-                                "autotune_seconds)",
+                                "autotune_seconds, after one whole fit of the defaults, which "
+                                "the budget does not cut short: on long texts it alone may "
+                                "take longer)",
                                 s.dev.size(), approach.fasttext.autotune_seconds)
                   : fmt::format(" (no search of its settings: {} dev rows, under the {} a search "
                                 "needs)",

@@ -280,7 +280,9 @@ void Connection::on_read(beast::error_code ec) {
     ++core_->requests;
     ++core_->too_large;
     version_ = parser_->get().version();
-    return reject(413, fmt::format("Request body over {} bytes.", o.max_body_bytes),
+    return reject(413,
+                  fmt::format("Request body over {} bytes.{}", o.max_body_bytes,
+                              o.body_limit_hint.empty() ? "" : " " + o.body_limit_hint),
                   AfterWrite::kLinger);
   }
   if (ec == bhttp::error::buffer_overflow) {  // a chunk line or trailers without an end

@@ -32,6 +32,8 @@ struct ServerOptions {
   // Larger request bodies are answered 413 and the connection is closed; the body is never
   // buffered beyond this size.
   std::size_t max_body_bytes = 1 << 20;
+  // What the 413's message adds: what the client can do (the gateway: cut the text).
+  std::string body_limit_hint;
   std::size_t max_header_bytes = 16 << 10;  // larger header blocks are answered 431
   // Requests handed to the handler and not yet answered, over all connections. One more is
   // answered 503 with Retry-After (the handler is not called), so overload costs a short answer,

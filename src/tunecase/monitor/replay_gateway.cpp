@@ -160,8 +160,8 @@ std::string gateway_champion(const GatewayReplaySettings& settings, HttpClient& 
   if (models.value("clock", std::string()) != "replay") {
     throw UserError(fmt::format(
         "the gateway at {} keeps its own clock, so replayed days would all land on today: "
-        "restart it with `tunecase serve --replay-clock DATE` (the file's first day) for the "
-        "replay",
+        "restart it with `tunecase serve --replay-clock DATE` (the first replayed day: the "
+        "file's first day plus --initial-days) for the replay",
         settings.url));
   }
   for (const auto& a : models["approaches"])
@@ -221,6 +221,17 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
         "its own. Replay into a new store: start `tunecase serve --replay-clock {} --store "
         "NEW.db` and pass the same --store to replay",
         s.url, iso_date(clock / kDayMs), iso_date(start), iso_date(start)));
+  // A clock before that day (started on the file's first day, when --initial-days are kept back
+  // for training) counts the days between as days of the pilot: days_elapsed had read 120 for
+  // 90 days of traffic, and usd_per_day and the planned-days gate with it.
+  if (clock > 0 && clock < start * kDayMs)
+    throw UserError(fmt::format(
+        "the gateway at {} is at {} on its replay clock, before this replay's first day ({}; "
+        "the file's first {} day{} train the model and are not sent): its pilot would count the "
+        "days between as days run. Start it on a new store with `tunecase serve --replay-clock "
+        "{} --store NEW.db` and pass the same --store to replay",
+        s.url, iso_date(clock / kDayMs), iso_date(start), s.initial_days,
+        s.initial_days == 1 ? "" : "s", iso_date(start)));
   const std::string run_id =
       s.run_id.empty() ? "replay-" + make_random_id().substr(0, 8) : s.run_id;
   PolicyRun run;

@@ -238,6 +238,15 @@ std::string skipped_rows_warning(const json& d) {
 
 std::vector<std::string> dataset_warnings(const json& d) {
   std::vector<std::string> out;
+  if (d.value("future_rows", 0) > 0) {
+    const int n = d.value("future_rows", 0);
+    out.push_back(fmt::format(
+        "warning: {} row{} {} dated after today ({}{}): a mistyped year? A time split puts such "
+        "rows in the test period and replay on days to come; fix the time column",
+        n, n == 1 ? "" : "s", n == 1 ? "is" : "are",
+        fmt::join(d.value("future_samples", std::vector<std::string>{}), ", "),
+        n > 3 ? ", ..." : ""));
+  }
   if (std::string skipped = skipped_rows_warning(d); !skipped.empty())
     out.push_back(std::move(skipped));
   if (std::string unseen = unseen_labels_warning(d); !unseen.empty()) {
@@ -356,6 +365,13 @@ std::string dataset_section(const json& d, const json& approaches) {
                       : fmt::format(" **Not cleared by {}**: no better than that constant answer; "
                                     "look at its predictions before pricing anything against it.",
                                     fmt::join(below, ", ")));
+  }
+  if (d.contains("time_spans") && !d["time_spans"].empty()) {
+    std::vector<std::string> spans;
+    for (const auto& t : d["time_spans"])
+      spans.push_back(fmt::format("{} {} to {}", t.value("split", ""), t.value("first", ""),
+                                  t.value("last", "")));
+    out += fmt::format("Times (UTC): {}.\n", fmt::join(spans, "; "));
   }
   for (const std::string& warning : dataset_warnings(d)) out += markdown_lines(warning);
   if (d.contains("rare_labels") && !d["rare_labels"].empty()) {

@@ -1,5 +1,7 @@
 #include "tunecase/runner/llm_caller.h"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "tunecase/runner/answer.h"
@@ -41,6 +43,10 @@ Prediction failed(std::string why, double latency_ms) {
   p.error = std::move(why);
   p.latency_ms = latency_ms;
   return p;
+}
+
+void print_quietly(const std::string& text) noexcept {
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 }  // namespace
@@ -185,6 +191,9 @@ void LlmCaller::send(std::shared_ptr<Call> call) {
 }
 
 void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
+  // An attempt that never left this machine (out of open files or sockets) was not sent: the
+  // count is of what the endpoint may bill.
+  if (response.local_fault) --requests_sent_;
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kAnswered) {
     try {
@@ -194,7 +203,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
       if (cache_ || metered_) {
         std::lock_guard lock(mutex_);
         if (cache_)
-          cache_->put(call->key, {response.status, response.body, p.latency_ms, answer.simulated});
+          put_in_cache(call->key, {response.status, response.body, p.latency_ms, answer.simulated});
         limiter_.settle(call->tokens, static_cast<double>(p.tokens_in + p.tokens_out));
       }
       // An answer that gave no token usage costs the worst case reserved for it: unknown is
@@ -249,6 +258,29 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   p.timed_out = response.timed_out;
   p.local_fault = response.local_fault;
   finish(call, std::move(p), 0);
+}
+
+// The cache saves money on a repeat; it must never cost the answer. A write that fails (the
+// disk under it full, its file made read-only) had thrown out of the response handler, and the
+// call never finished: every request on the arm waited for the gateway's 504, paid for and
+// logged nowhere. The answer goes on; the failure is said on stderr, at most once a minute.
+void LlmCaller::put_in_cache(const std::string& key, const CachedResponse& response) {
+  try {
+    cache_->put(key, response);
+  } catch (const std::exception& e) {
+    ++cache_write_failures_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_cache_warning_ >= std::chrono::minutes(1) ||
+        last_cache_warning_ == std::chrono::steady_clock::time_point{}) {
+      last_cache_warning_ = now;
+      // Never throws: stderr on the same full disk fails too, and an exception here would leave
+      // the call unfinished, as the failed write had.
+      print_quietly(fmt::format(
+          "warning: {} ({} answer{} not cached so far); the answers still go back to "
+          "their callers, and a repeat of one is asked again and paid for\n",
+          e.what(), cache_write_failures_.load(), cache_write_failures_.load() == 1 ? "" : "s"));
+    }
+  }
 }
 
 void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_usd) {

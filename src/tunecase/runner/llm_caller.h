@@ -81,6 +81,7 @@ class LlmCaller {
   void send(std::shared_ptr<Call> call);
   void on_response(std::shared_ptr<Call> call, HttpResponse response);
   void finish(std::shared_ptr<Call> call, Prediction p, double actual_usd);
+  void put_in_cache(const std::string& key, const CachedResponse& response);  // under mutex_
   Prediction answered(const LlmApproach& approach, const ChatAnswer& answer, double latency_ms,
                       bool cached, std::size_t request_bytes);
 
@@ -100,6 +101,8 @@ class LlmCaller {
   std::atomic<double> unmetered_spent_{0};
   std::atomic<std::size_t> requests_sent_{0}, cache_hits_{0}, retries_{0}, errors_{0}, invalid_{0};
   std::atomic<bool> simulated_{false};
+  std::atomic<std::size_t> cache_write_failures_{0};
+  std::chrono::steady_clock::time_point last_cache_warning_{};  // under mutex_
   std::atomic<bool> stopping_{false};
   Scheduler scheduler_;  // last: destroyed first, while the rest is still alive
 };

@@ -69,6 +69,10 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   // gateway throws away the predictions it holds), and so do the metrics, which run on the
   // bounded background pool.
   options_.server.always_answered = {"/healthz", "/metrics"};
+  // The limit counts bytes (a CJK character is three, six as a JSON escape), not characters.
+  options_.server.body_limit_hint =
+      "Send a shorter text: a classification needs the start of a long one (an LLM approach "
+      "reads at most its max_text_chars), so cut it before sending.";
   server_ = std::make_unique<http::Server>(
       options_.server, [this](http::Request q, http::Responder r) { handle(std::move(q), r); });
   server_->listen();

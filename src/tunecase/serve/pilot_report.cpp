@@ -63,6 +63,21 @@ std::optional<double> macro_f1(const std::vector<ConfusionPair>& confusion, cons
   return sum / double(by_label.size());
 }
 
+// Always answering the most frequent label among the arm's labelled items, and the share of
+// them it gets right: on imbalanced traffic (99:1) an accuracy near it says little, and a clear
+// win on accuracy can hide a rare class the challenger misses. null before any label.
+json majority_floor(const std::vector<ConfusionPair>& confusion, const ArmKey& key,
+                    int64_t labelled) {
+  std::map<std::string, int64_t> gold;
+  for (const auto& c : confusion)
+    if (key.matches(c.approach, c.arm)) gold[c.gold] += c.count;
+  if (gold.empty() || labelled <= 0) return nullptr;
+  auto top = gold.begin();
+  for (auto it = gold.begin(); it != gold.end(); ++it)
+    if (it->second > top->second) top = it;
+  return {{"label", top->first}, {"accuracy", double(top->second) / double(labelled)}};
+}
+
 json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
               const PilotCounts& counts, const ReportContext& context, bool priced) {
   double days =
@@ -106,10 +121,10 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   // sim-llm's tokens are estimates of its own; calls that timed out may be billed unseen.
   const std::string known_basis =
       std::string(a.simulated > 0 ? "simulated" : "measured") +
-      (a.timeouts > 0 && a.costed > 0
-           ? fmt::format(", a floor: {} calls timed out, whose cost is not known though the "
-                         "provider may bill them",
-                         a.timeouts)
+      (a.timeouts > 0
+           ? fmt::format(", a floor: {} request{} timed out, whose cost is not known though the "
+                         "provider may bill each attempt made for {} (retries included)",
+                         a.timeouts, a.timeouts == 1 ? "" : "s", a.timeouts == 1 ? "it" : "them")
            : "");
   j["cost_basis"] =
       unknown == 0 ? json(known_basis)
@@ -123,6 +138,7 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
                              unknown, unknown + a.costed, paid));
   auto f1 = macro_f1(counts.confusion, key);
   j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
+  j["majority_floor"] = majority_floor(counts.confusion, key, a.labelled);
   std::optional<double> cold =
       context.cold_start_ms ? context.cold_start_ms(key.approach) : std::nullopt;
   j["cold_start_ms"] = cold ? json(*cold) : json(nullptr);

@@ -41,6 +41,23 @@ std::string pilot_report_text(const nlohmann::json& r) {
         (a["cost_usd"].is_number() && a.value("cost_basis", "measured") != "measured"))
       out +=
           fmt::format("{}: {}\n", a["role"].get<std::string>(), a["cost_basis"].get<std::string>());
+  // Imbalanced traffic: an accuracy no better than always answering the most frequent label
+  // says little, and a gain on it can hide a rare class missed (per-label accuracy and macro-F1
+  // in the report's error patterns say which).
+  for (const auto& a : r["arms"]) {
+    const auto& floor = a.value("majority_floor", nlohmann::json());
+    if (!floor.is_object() || !a["accuracy"].is_number()) continue;
+    const double share = floor["accuracy"].get<double>();
+    if (share < 0.5 && a["accuracy"].get<double>() > share) continue;
+    out += fmt::format(
+        "{}: always answering '{}' would score {} of its labelled items{}; judge it on "
+        "macro-F1 ({}) and per-label accuracy (error_patterns), not accuracy alone\n",
+        a["role"].get<std::string>(), floor["label"].get<std::string>(), percent(floor["accuracy"]),
+        a["accuracy"].get<double>() <= share
+            ? fmt::format(", at least its accuracy ({})", percent(a["accuracy"]))
+            : "",
+        number(a.value("macro_f1", nlohmann::json()), "{:.3f}"));
+  }
   // Abstentions went to a person: their count and what the arm got right of what it answered
   // (accuracy scores the label the model would have given them).
   for (const auto& a : r["arms"]) {

@@ -135,7 +135,18 @@ std::variant<std::string, BodyError> string_field(Field f, const char* key) {
 // "at": an integer of milliseconds or an ISO-8601 UTC time.
 std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
   if (missing(f)) return std::optional<int64_t>();
-  if (f.kind == Field::Kind::integer && f.integer >= 0) return std::optional<int64_t>(f.integer);
+  // Milliseconds before 1973 are Unix seconds sent by mistake (1740830400 is 2025-03-01 in
+  // seconds, 1970-01-21 in milliseconds): refused, as a replay clock that never goes back had
+  // moved every such request to its own time without a word, all on one day.
+  constexpr int64_t kSecondsBelow = 100'000'000'000;  // what parse_data_time reads as seconds
+  if (f.kind == Field::Kind::integer && f.integer >= kSecondsBelow)
+    return std::optional<int64_t>(f.integer);
+  if (f.kind == Field::Kind::integer && f.integer >= 0)
+    return BodyError{
+        400, fmt::format("\"at\" {} is {} as milliseconds since 1970, as \"at\" is read: if "
+                         "it is Unix seconds, send {} (milliseconds) or an ISO-8601 UTC time "
+                         "such as \"2025-08-14T09:30:00Z\"",
+                         f.integer, utc_text(f.integer), f.integer * 1000)};
   if (f.kind == Field::Kind::string)
     if (auto ms = parse_utc_time(f.text)) return ms;
   return BodyError{400,

@@ -72,6 +72,17 @@ class SqliteConnection final : public SqlSession {
     if (rc != SQLITE_OK) fail(rc, sql);
   }
 
+  // Copies every commit in the write-ahead log into the store file and empties the log, through
+  // the log this connection has open (the file at its path may be gone); then keeps the log file
+  // on close, so that closing never deletes a log at the path that another process made.
+  void checkpoint_and_keep_log() {
+    int logged = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &logged, &copied);
+    if (rc != SQLITE_OK) fail(rc, "checkpoint");
+    int keep = 1;
+    sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+  }
+
  private:
   void open() {
     std::error_code ec;
@@ -141,11 +152,20 @@ class SqliteConnection final : public SqlSession {
                         "pass another --store path.",
                         file_.string(), msg));
       case SQLITE_NOTADB:
-      case SQLITE_CORRUPT:
         throw UserError(
             fmt::format("{} is not a tunecase store ({}). Pass the path of a store "
                         "or of a new file.",
                         file_.string(), msg));
+      case SQLITE_CORRUPT:
+        // A damaged store is not "not a store": pointing at a new file had invited the user to
+        // start over and leave the pilot's data behind.
+        throw UserError(fmt::format(
+            "the store {} is damaged ({}): stop every process using it and restore it from a "
+            "backup; without one, `sqlite3 {} .recover | sqlite3 RECOVERED.db` (Debian package "
+            "sqlite3) saves the rows SQLite can still read, and `tunecase pilot --store "
+            "RECOVERED.db` shows what they "
+            "hold. Do not start a new store at this path",
+            file_.string(), msg, file_.string()));
       case SQLITE_BUSY:
         throw UserError(
             fmt::format("the store {} stayed locked by another process for 5 s: {}. "
@@ -266,7 +286,10 @@ class SqliteConnection final : public SqlSession {
 class SqliteDatabase final : public store_detail::SqlDatabase {
  public:
   explicit SqliteDatabase(std::filesystem::path file)
-      : file_(std::move(file)), writer_(file_), identity_(identity_of(file_)) {}
+      : file_(std::move(file)),
+        writer_(std::make_unique<SqliteConnection>(file_)),
+        identity_(identity_of(file_)),
+        log_identity_(identity_of(log_path())) {}
 
   Dialect dialect() const override { return Dialect::sqlite; }
   std::string describe() const override { return file_.string(); }
@@ -274,9 +297,11 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
   void write(Durability durability, const std::function<void(SqlSession&)>& body) override {
     std::lock_guard lock(writer_mutex_);
     check_still_there();
-    if (durability == Durability::durable) writer_.run("PRAGMA synchronous=FULL");
-    writer_.transaction("BEGIN IMMEDIATE", body);
-    if (durability == Durability::durable) writer_.run("PRAGMA synchronous=NORMAL");
+    check_log_still_there();
+    if (durability == Durability::durable) writer_->run("PRAGMA synchronous=FULL");
+    writer_->transaction("BEGIN IMMEDIATE", body);
+    if (durability == Durability::durable) writer_->run("PRAGMA synchronous=NORMAL");
+    if (!log_identity_) log_identity_ = identity_of(log_path());
   }
   void read(const std::function<void(SqlSession&)>& body) override {
     std::lock_guard lock(reader_mutex_);
@@ -314,10 +339,37 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
         file_.string(), now ? "another file" : "gone (deleted or moved)"));
   }
 
+  std::filesystem::path log_path() const { return file_.string() + "-wal"; }
+
+  // The -wal file holds every commit since the last checkpoint. Deleted under an open connection
+  // (a cleaner of temporary files, an operator), the commits went on into the deleted file and
+  // died with the process: a kill -9 then lost feedback the gateway had acknowledged, and other
+  // processes never saw them. Seen before the next commit, what the deleted log holds is copied
+  // into the store (the checkpoint reads it through the connection's open descriptor) and the
+  // connections are opened again, which starts a log at the path. A checkpoint that cannot run
+  // (another process reading) is a store failure, tried again at the next commit.
+  void check_log_still_there() {
+    if (!log_identity_ || identity_of(log_path()) == log_identity_) return;
+    writer_->checkpoint_and_keep_log();
+    {
+      std::lock_guard lock(reader_mutex_);
+      reader_.reset();
+    }
+    writer_.reset();
+    writer_ = std::make_unique<SqliteConnection>(file_);
+    log_identity_ = identity_of(log_path());
+    fmt::print(stderr,
+               "warning: the store's write-ahead log {} was deleted or replaced while this "
+               "process wrote to it; every commit it held was copied into {} and a new log "
+               "started\n",
+               log_path().string(), file_.string());
+  }
+
   std::filesystem::path file_;
   std::mutex writer_mutex_;
-  SqliteConnection writer_;
+  std::unique_ptr<SqliteConnection> writer_;
   std::optional<Identity> identity_;
+  std::optional<Identity> log_identity_;  // of log_path(), once it exists
   std::mutex reader_mutex_;
   std::unique_ptr<SqliteConnection> reader_;
 };
