@@ -170,6 +170,32 @@ TEST(OpenStore, SqliteCommitsSurviveTheirWriteAheadLogBeingDeleted) {
   std::filesystem::remove_all(dir);
 }
 
+// Bytes overwritten in the middle of a store (a bad disk, a copy cut short): refused when
+// opened, named damaged with how to recover, not "not a store, pass a new file" (which invited
+// starting over), and not opened to fail some commits for good while reports read on.
+TEST(OpenStore, ADamagedSqliteStoreIsRefusedAsDamaged) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-damaged";
+  std::filesystem::remove_all(dir);
+  const auto file = dir / "pilot.db";
+  {
+    auto store = open_store(file.string());
+    for (int i = 0; i < 200; ++i)
+      store->set_meta("key-" + std::to_string(i), std::string(300, 'v'));
+  }
+  ASSERT_FALSE(std::filesystem::exists(file.string() + "-wal"));  // checkpointed at close
+  const auto size = std::filesystem::file_size(file);
+  ASSERT_GT(size, 16u * 4096);
+  {
+    std::fstream bytes(file, std::ios::in | std::ios::out | std::ios::binary);
+    bytes.seekp(static_cast<std::streamoff>(size - 3 * 4096));  // inside a page of the meta table
+    bytes << std::string(3000, '\xA5');
+  }
+  std::string message = open_error(file.string());
+  EXPECT_NE(message.find("is damaged"), std::string::npos) << message;
+  EXPECT_NE(message.find("restore it from a backup"), std::string::npos) << message;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RedactUrl, HidesPasswordsInUserInfoAndParameters) {
   EXPECT_EQ(redact_url("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
   EXPECT_EQ(redact_url("postgresql://u@h/db?password=pw&sslmode=require"),
