@@ -43,7 +43,11 @@ TEST(SegmentedTerms, SpacedTextReadsAsWords) {
   EXPECT_THAT(texts("Kündigung für Müller"), ElementsAre("kündigung", "für", "müller"));
   // A letter and its combining accent (NFD) are one word, the same as its composed spelling.
   EXPECT_EQ(texts("Ku\u0308ndigung"), texts("Kündigung"));
-  EXPECT_THAT(texts("app 🔥🔥 crashed"), ElementsAre("app", "🔥", "🔥", "crashed"));
+  EXPECT_THAT(texts("app 🔥 crashed"), ElementsAre("app", "🔥", "crashed"));
+  // A flag (two regional indicators) and a family (members joined by U+200D) are one term each.
+  EXPECT_THAT(texts("sent \U0001F1E9\U0001F1EA \U0001F468\u200D\U0001F469\u200D\U0001F467 ok"),
+              ElementsAre("sent", "\U0001F1E9\U0001F1EA", "\U0001F468\U0001F469\U0001F467", "ok"));
+  EXPECT_TRUE(segmented_terms("\U0001F1E9\U0001F1EA")[0].symbol);
   EXPECT_THAT(texts("مرحبا iPhone 15"), ElementsAre("مرحبا", "iphone", "15"));
 }
 

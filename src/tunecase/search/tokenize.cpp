@@ -73,6 +73,7 @@ std::vector<Term> segmented_terms(std::string_view text) {
     if (open == CharKind::unspaced && !run.empty()) add_pieces(run, out);
     if ((open == CharKind::word || open == CharKind::katakana) && !word.empty())
       out.push_back({word, false});
+    if (open == CharKind::symbol && !word.empty()) out.push_back({word, false, true});
     word.clear();
     run.clear();
     open = CharKind::separator;
@@ -113,15 +114,13 @@ std::vector<Term> segmented_terms(std::string_view text) {
     switch (kind) {
       case CharKind::separator:
         break;
-      case CharKind::symbol:
-        out.push_back({std::move(ch), false});
-        break;
       case CharKind::unspaced:
         run.push_back(std::move(ch));
         open = kind;
         break;
       case CharKind::word:
       case CharKind::katakana:
+      case CharKind::symbol:
         word += ch;
         open = kind;
         break;

@@ -19,11 +19,13 @@ std::vector<std::string> word_tokens(std::string_view text);
 //   its overlapping character pairs ("新しい" -> "新し", "しい"; a run of one gives itself),
 //   the usual way to index such text without a dictionary. `piece` is true for these.
 // - A Katakana run stays whole ("スマートロック"): it is mostly one loanword or product name.
-// - Any other letters and digits form words as word_tokens does; a symbol such as an emoji is
-//   a term of its own.
+// - Any other letters and digits form words as word_tokens does. A run of symbols (emoji) is a
+//   term of its own, so a flag's two regional indicators and a family emoji's members (the
+//   joiners between them are dropped with the other invisible characters) stay one term.
 struct Term {
   std::string text;
-  bool piece = false;  // a character pair (or single character) of a script without spaces
+  bool piece = false;   // a character pair (or single character) of a script without spaces
+  bool symbol = false;  // a run of symbols: an emoji, a flag, a family
 };
 std::vector<Term> segmented_terms(std::string_view text);
 
