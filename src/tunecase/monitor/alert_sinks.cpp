@@ -177,10 +177,10 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
       // is over: it stays open, and its retrain stays due.
       if (now_ms < open->fired_at_ms) {
         outcome.problems.push_back(fmt::format(
-            "{} alert of '{}' stays open: it fired at {} UTC, after this run's time ({} UTC); "
+            "{} alert{} stays open: it fired at {} UTC, after this run's time ({} UTC); "
             "a run at or after its firing can resolve it",
-            open->kind, open->approach, utc_text(open->fired_at_ms, false),
-            utc_text(now_ms, false)));
+            open->kind, open->approach.empty() ? "" : fmt::format(" of '{}'", open->approach),
+            utc_text(open->fired_at_ms, false), utc_text(now_ms, false)));
         continue;
       }
       if (store.resolve_alert(f.kind, f.approach, now_ms)) {
