@@ -255,6 +255,10 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
   auto nfd = parse_feedback(R"({"id":"T-1","label":"Ku\u0308ndigung"})", {"K\u00fcndigung"});
   ASSERT_TRUE(std::holds_alternative<FeedbackBody>(nfd));
   EXPECT_EQ(std::get<FeedbackBody>(nfd).label, "K\u00fcndigung");
+  // A set recorded by a model trained on the decomposed spelling keeps it.
+  auto kept = parse_feedback(R"({"id":"T-1","label":"Ku\u0308ndigung"})", {"Ku\u0308ndigung"});
+  ASSERT_TRUE(std::holds_alternative<FeedbackBody>(kept));
+  EXPECT_EQ(std::get<FeedbackBody>(kept).label, "Ku\u0308ndigung");
   auto half = parse_feedback(R"({"id":"T-1","label":"\uff9b\uff78\uff9e\uff72\uff9d"})",
                              {"\u30ed\u30b0\u30a4\u30f3", "billing"});
   ASSERT_TRUE(std::holds_alternative<BodyError>(half));

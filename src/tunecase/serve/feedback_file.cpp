@@ -86,8 +86,8 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     Feedback f;
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.
-    // In NFC, as the data reader reads labels: a decomposed "u" + U+0308 is the label "\u00fc".
-    f.label = nfc_text(trimmed_cell(field(label)));
+    // In NFC, as the data reader reads labels (spelling_in_set).
+    f.label = spelling_in_set(trimmed_cell(field(label)), labels);
     // A row that fills both is matched by its prediction_id, which names one logged prediction;
     // the id names the client's item (the id had won, and a row whose two cells disagreed
     // labelled another prediction).

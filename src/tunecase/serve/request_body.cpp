@@ -366,6 +366,11 @@ std::string prediction_id_problem(std::string& id) {
                      id.size() > 64 ? id.substr(0, 64) + "..." : id);
 }
 
+std::string spelling_in_set(std::string label, const std::vector<std::string>& labels) {
+  if (std::find(labels.begin(), labels.end(), label) != labels.end()) return label;
+  return nfc_text(label);
+}
+
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels) {
   if (labels.empty() || std::find(labels.begin(), labels.end(), label) != labels.end()) return "";
   // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
@@ -415,7 +420,7 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   // Surrounding spaces go, as the data reader and `tunecase feedback` trim a label cell.
-  out.label = nfc_text(trimmed(std::get<std::string>(label)));  // as the data reader reads it
+  out.label = spelling_in_set(trimmed(std::get<std::string>(label)), labels);
   if (out.label.empty())
     return BodyError{400, "missing \"label\": send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())

@@ -49,6 +49,10 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
 
 // Why `label` is not acceptable feedback (422), or "" when it is.
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels);
+// A feedback label as the set spells it: as sent when the set holds it, else in Unicode NFC, as
+// the data reader reads labels (a client's decomposed "u" + U+0308 is the label "\u00fc"; a set
+// recorded by a model trained before labels were read in NFC keeps its own spelling).
+std::string spelling_in_set(std::string label, const std::vector<std::string>& labels);
 
 // A prediction id as a client copies it, made the one the gateway gave (an uppercased copy is
 // lowercased), or what is wrong with it: every id the gateway gives is 32 hex digits, and
