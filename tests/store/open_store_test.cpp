@@ -166,6 +166,23 @@ TEST(OpenStore, SqliteCommitsSurviveTheirWriteAheadLogBeingDeleted) {
   EXPECT_EQ(keys, (std::vector<std::string>{"after", "before"}));
   EXPECT_TRUE(std::filesystem::exists(file.string() + "-wal"));
   EXPECT_EQ(store->meta("before").value_or(""), "1");
+
+  // An idle store (no next commit): check_files(), which the gateway calls every second, saves
+  // what the deleted log holds.
+  store->set_meta("idle", "3");
+  std::filesystem::remove(file.string() + "-wal");
+  store->check_files();
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &other, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  keys.clear();
+  sqlite3_exec(
+      other, "SELECT key FROM meta WHERE key = 'idle'",
+      [](void* out, int, char** values, char**) {
+        static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
+        return 0;
+      },
+      &keys, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(keys, (std::vector<std::string>{"idle"}));
   store.reset();
   std::filesystem::remove_all(dir);
 }

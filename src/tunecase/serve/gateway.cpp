@@ -298,6 +298,19 @@ int Gateway::start() {
   int port = server_->start();
   watch_->set_load_retry(options_.model_load_retry);
   watch_->start(options_.model_poll);
+  file_watch_ = std::thread([this] {
+    std::unique_lock lock(file_watch_mutex_);
+    while (!file_watch_wake_.wait_for(lock, std::chrono::seconds(1),
+                                      [this] { return file_watch_stopping_; })) {
+      lock.unlock();
+      try {
+        store_->check_files();
+      } catch (const std::exception&) {
+        // The next commit meets the same fault and reports it as a store failure.
+      }
+      lock.lock();
+    }
+  });
   return port;
 }
 
@@ -306,6 +319,14 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   stopped_ = true;
   // Order matters: every callback still in flight must find what it calls alive.
   if (watch_) watch_->stop();  // no model swap while the gateway winds down
+  if (file_watch_.joinable()) {
+    {
+      std::lock_guard lock(file_watch_mutex_);
+      file_watch_stopping_ = true;
+    }
+    file_watch_wake_.notify_all();
+    file_watch_.join();
+  }
   // Shadow calls are off the response path: the loops run until they answer too (up to a
   // grace of their own), since the LLM client runs on them.
   if (server_)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tunecase/config/config.h"
@@ -151,6 +153,12 @@ class Gateway {
   // stop() when it destroys them while the loops still run.
   mutable std::shared_mutex approaches_mutex_;
   std::unique_ptr<ModelWatch> watch_;
+  // Every second, Store::check_files(): an idle gateway's acknowledged feedback had sat in a
+  // deleted -wal file until the next commit, and a kill -9 meanwhile lost it.
+  std::thread file_watch_;
+  std::mutex file_watch_mutex_;
+  std::condition_variable file_watch_wake_;
+  bool file_watch_stopping_ = false;
   std::vector<std::string> model_notes_;  // what the registry sync did at start
   std::vector<std::string> plan_notes_;   // a plan unlike the one the store recorded before
   std::unique_ptr<Metrics> metrics_;

@@ -72,6 +72,8 @@ class SqlDatabase {
   virtual void read(const std::function<void(SqlSession&)>& body) = 0;
   // Runs `body` holding a lock that no other process migrating the same database holds.
   virtual void migrate(const std::function<void(SqlSession&)>& body) = 0;
+  // Store::check_files.
+  virtual void check_files() {}
 
   std::string lock_suffix() const { return dialect() == Dialect::postgres ? " FOR UPDATE" : ""; }
 };

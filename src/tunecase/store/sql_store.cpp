@@ -643,6 +643,8 @@ class SqlStore final : public Store {
     return static_cast<int>(as_int(read("SELECT version FROM schema_version", {}).at(0).at(0)));
   }
 
+  void check_files() override { db_->check_files(); }
+
  private:
   SqlRows read(const std::string& sql, const std::vector<SqlValue>& params) {
     SqlRows rows;

@@ -179,7 +179,7 @@ class SqliteConnection final : public SqlSession {
         // start over and leave the pilot's data behind.
         throw UserError(fmt::format(
             "the store {} is damaged ({}): stop every process using it and restore it from a "
-            "backup; without one, `sqlite3 {} .recover | sqlite3 RECOVERED.db` (Debian package "
+            "backup; without one, `sqlite3 {} .dump | sqlite3 RECOVERED.db` (Debian package "
             "sqlite3) saves the rows SQLite can still read, and `tunecase pilot --store "
             "RECOVERED.db` shows what they "
             "hold. Do not start a new store at this path",
@@ -314,7 +314,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
       std::replace(check.begin(), check.end(), '\n', ' ');
       throw UserError(fmt::format(
           "the store {} is damaged (SQLite's integrity check: {}): stop every process using it "
-          "and restore it from a backup; without one, `sqlite3 {} .recover | sqlite3 "
+          "and restore it from a backup; without one, `sqlite3 {} .dump | sqlite3 "
           "RECOVERED.db` (Debian package sqlite3) saves the rows SQLite can still read. Do not "
           "start a new store at this path",
           file_.string(), check, file_.string()));
@@ -340,6 +340,10 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
   }
   void migrate(const std::function<void(SqlSession&)>& body) override {
     write(Durability::durable, body);
+  }
+  void check_files() override {
+    std::lock_guard lock(writer_mutex_);
+    check_log_still_there();
   }
 
  private:

@@ -128,6 +128,12 @@ class Store {
 
   // The schema version of the open store (after migrations).
   virtual int schema_version() = 0;
+
+  // Checks the files under the store between commits, for a process that may sit idle with
+  // acknowledged writes in them (the gateway calls it every second). SQLite: a -wal file deleted
+  // under the open connection is copied into the store now, not at the next commit (a kill -9
+  // in between had lost what it held). Throws UserError when it cannot. Nothing on PostgreSQL.
+  virtual void check_files() {}
 };
 
 // The approaches a gateway prices per request (LLM approaches with a known price), written at
