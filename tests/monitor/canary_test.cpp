@@ -157,5 +157,47 @@ TEST_F(Canary, SpendIsEstimatedConfirmedCappedAndRecorded) {
   sim.stop();
 }
 
+// An endpoint that answers every request with a label and no token usage (some proxies and
+// self-hosted servers), every other one's body cut off after its 200.
+class NoUsageClient : public HttpClient {
+ public:
+  void submit(HttpRequest, std::function<void(HttpResponse)> done) override {
+    HttpResponse r;
+    if (++calls_ % 2 == 0) {
+      r.transport_error = "the connection closed mid-body";
+      r.status_before_failure = 200;
+    } else {
+      r.status = 200;
+      r.body = R"({"choices":[{"message":{"content":"billing"},"finish_reason":"stop"}]})";
+    }
+    done(std::move(r));
+  }
+  int calls_ = 0;
+};
+
+// Answers the provider billed but reported no cost for: counted at their worst case, and said,
+// as every command that calls an API counts them (the canary had written "$0.0000 (measured)").
+TEST_F(Canary, BilledAnswersWithoutUsageAreNeverZero) {
+  NoUsageClient endpoint;
+  ProjectConfig priced = config(1, "gpt-4o-mini");
+  CanaryOptions o;
+  o.now_ms = kT0;
+  o.attempts = 2;
+  o.assume_yes = true;
+  std::ostringstream quiet;
+  o.log = &quiet;
+  auto ran = run_canary(priced, *store_, canary_, {}, labels_, endpoint, o);
+  ASSERT_EQ(ran.size(), 1u);
+  ASSERT_TRUE(ran[0].spent_usd.has_value());
+  EXPECT_GT(*ran[0].spent_usd, 0.0);
+  EXPECT_EQ(ran[0].tokens_in, 0);
+  // 60 answers, and a cut attempt before each but the first (then answered on its retry).
+  EXPECT_NE(ran[0].spent_basis.find("plus the worst case of 60 answers without token usage and "
+                                    "59 answers cut off"),
+            std::string::npos)
+      << ran[0].spent_basis;
+  EXPECT_NE(canary_json(ran)[0]["basis"].get<std::string>().find("worst case"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tunecase::monitor

@@ -58,6 +58,24 @@ TEST(Metrics, CountsFromManyThreadsAddUp) {
   EXPECT_FALSE(metrics.cold_start_ms("other").has_value());
 }
 
+// Feedback refused while the log's commits go through (a damaged page only feedback reaches):
+// failing for feedback, so /healthz says degraded, until one is stored; during an outage the
+// log says it already, and the flag stays down.
+TEST(Metrics, FeedbackRefusedAloneIsFailingUntilOneIsStored) {
+  Metrics metrics;
+  EXPECT_FALSE(metrics.feedback_failing());
+  metrics.feedback_failed("database disk image is malformed", /*log_failing=*/true);
+  EXPECT_FALSE(metrics.feedback_failing());
+  metrics.feedback_failed("database disk image is malformed", /*log_failing=*/false);
+  ASSERT_TRUE(metrics.feedback_failing());
+  EXPECT_EQ(*metrics.feedback_failing(), "database disk image is malformed");
+  const std::string text = metrics.render({});
+  EXPECT_NE(text.find("\ntunecase_feedback_failed_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ntunecase_feedback_failing 1\n"), std::string::npos) << text;
+  metrics.feedback_stored();
+  EXPECT_FALSE(metrics.feedback_failing());
+}
+
 TEST(Metrics, ColdStartIsTheFirstAnswerNotTheFirstError) {
   Metrics metrics;
   PredictionRecord failed = record("local-linear", Arm::champion, 1);

@@ -33,25 +33,54 @@ bool retryable(const HttpResponse& r) {
   return r.status == 0 || r.status == 429 || r.status >= 500;
 }
 
+// What the canary's calls cost: measured from the tokens the API reported, plus the worst case
+// of each call billed at a cost nobody saw (an answer without usage, a 2xx body cut off, an
+// attempt that timed out), as every command that calls an API counts them: never $0.
+struct CanarySpend {
+  Usage used;
+  double worst_usd = 0;
+  int64_t without_usage = 0, cut_off = 0, timed_out = 0;
+};
+
 // One canary item through the approach's provider; "" when it failed after every try.
 std::string answer(const LlmApproach& approach, HttpClient& http, const std::string& text,
-                   const CanaryOptions& o, bool& simulated, Usage& used, std::string& error) {
+                   const CanaryOptions& o, const std::optional<Price>& price, bool& simulated,
+                   CanarySpend& spend, std::string& error) {
   for (int attempt = 0; attempt < std::max(1, o.attempts); ++attempt) {
     if (attempt > 0 && o.sleep) o.sleep(std::chrono::milliseconds(1000LL << (attempt - 1)));
-    HttpResponse r = http_send_sync(http, approach.request(text));
+    HttpRequest request = approach.request(text);
+    const double worst =
+        price ? worst_case_usd(*price, request.body, approach.options().max_tokens) : 0.0;
+    HttpResponse r = http_send_sync(http, std::move(request));
     if (retryable(r)) {
       error = r.status == 0
                   ? r.transport_error
                   : fmt::format("HTTP {}: {}", r.status, valid_utf8(r.body.substr(0, 200)));
+      const bool cut_after_2xx = r.status_before_failure >= 200 && r.status_before_failure < 300;
+      if (r.timed_out || cut_after_2xx) {
+        ++(cut_after_2xx ? spend.cut_off : spend.timed_out);
+        spend.worst_usd += worst;
+      }
       continue;
     }
     try {
       ChatAnswer a = approach.provider().parse_response(r);
       simulated = simulated || a.simulated;
-      used.input += a.usage.input;
-      used.output += a.usage.output;
+      const Usage& u = a.usage;
+      if (u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input) {
+        spend.used.input += u.input;
+        spend.used.output += u.output;
+        spend.used.cached_input += u.cached_input;
+      } else {
+        ++spend.without_usage;
+        spend.worst_usd += worst;
+      }
       return approach.read(a).label;
     } catch (const std::exception& e) {
+      if (r.status >= 200 && r.status < 300) {  // answered, likely billed, not readable
+        ++spend.cut_off;
+        spend.worst_usd += worst;
+      }
       error = e.what();
       return "";
     }
@@ -146,7 +175,8 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     r.model = llm.options().model;
     std::vector<std::string> answers;
     std::string error;
-    Usage used;
+    CanarySpend spend;
+    const std::optional<Price> price = price_for(approach, PriceCatalogue::for_approach(approach));
     // An endpoint that fails the first items one after another, each after its retries, fails
     // the rest too: they are not sent (each had waited its 7 s of back-off, minutes for a set).
     constexpr int64_t kFailedInARow = 5;
@@ -156,13 +186,27 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
         ++r.errors;
         continue;
       }
-      answers.push_back(answer(llm, http, e.text, o, r.simulated, used, error));
+      answers.push_back(answer(llm, http, e.text, o, price, r.simulated, spend, error));
       r.errors += answers.back().empty();
     }
-    r.tokens_in = used.input;
-    r.tokens_out = used.output;
-    if (auto price = price_for(approach, PriceCatalogue::for_approach(approach)))
-      r.spent_usd = cost_usd(*price, used);
+    r.tokens_in = spend.used.input;
+    r.tokens_out = spend.used.output;
+    if (price) r.spent_usd = cost_usd(*price, spend.used) + spend.worst_usd;
+    std::vector<std::string> worst;
+    if (spend.without_usage > 0)
+      worst.push_back(fmt::format("{} answer{} without token usage", spend.without_usage,
+                                  spend.without_usage == 1 ? "" : "s"));
+    if (spend.cut_off > 0)
+      worst.push_back(fmt::format("{} answer{} cut off or unreadable after HTTP 2xx", spend.cut_off,
+                                  spend.cut_off == 1 ? "" : "s"));
+    if (spend.timed_out > 0)
+      worst.push_back(
+          fmt::format("{} timed-out attempt{}", spend.timed_out, spend.timed_out == 1 ? "" : "s"));
+    r.spent_basis = std::string(r.simulated ? "simulated (tunecase sim-llm)" : "measured") +
+                    (worst.empty() ? ""
+                                   : fmt::format(", plus the worst case of {} (billed, cost not "
+                                                 "reported)",
+                                                 fmt::join(worst, " and ")));
     r.items = static_cast<int64_t>(canary.size());
     std::vector<bool> now_right(canary.size()), before_right(canary.size());
     for (std::size_t i = 0; i < canary.size(); ++i) {
@@ -237,30 +281,33 @@ nlohmann::json canary_json(const std::vector<CanaryResult>& results) {
   json out = json::array();
   for (const CanaryResult& r : results) {
     const double n = static_cast<double>(std::max<int64_t>(1, r.items));
-    out.push_back({{"approach", r.approach},
-                   {"model", r.model},
-                   {"ran", r.ran},
-                   {"baseline_run", r.baseline_run},
-                   {"note", r.note},
-                   {"items", r.items},
-                   {"errors", r.errors},
-                   {"accuracy", r.ran ? json(r.right / n) : json(nullptr)},
-                   {"baseline_accuracy",
-                    r.ran && !r.baseline_run ? json(r.baseline_right / n) : json(nullptr)},
-                   {"flips", r.flips},
-                   {"mcnemar",
-                    {{"now_only_right", r.mcnemar.a_only_correct},
-                     {"baseline_only_right", r.mcnemar.b_only_correct},
-                     {"p_value", r.mcnemar.p_value}}},
-                   {"baseline_at_ms", r.baseline_at_ms},
-                   {"state", r.finding.state == RuleState::firing  ? "firing"
-                             : r.finding.state == RuleState::clear ? "clear"
-                                                                   : "not compared"},
-                   {"message", r.finding.message},
-                   {"tokens_in", r.tokens_in},
-                   {"tokens_out", r.tokens_out},
-                   {"spent_usd", r.spent_usd ? json(*r.spent_usd) : json(nullptr)},
-                   {"basis", r.simulated ? "simulated (tunecase sim-llm)" : "measured"}});
+    out.push_back(
+        {{"approach", r.approach},
+         {"model", r.model},
+         {"ran", r.ran},
+         {"baseline_run", r.baseline_run},
+         {"note", r.note},
+         {"items", r.items},
+         {"errors", r.errors},
+         {"accuracy", r.ran ? json(r.right / n) : json(nullptr)},
+         {"baseline_accuracy",
+          r.ran && !r.baseline_run ? json(r.baseline_right / n) : json(nullptr)},
+         {"flips", r.flips},
+         {"mcnemar",
+          {{"now_only_right", r.mcnemar.a_only_correct},
+           {"baseline_only_right", r.mcnemar.b_only_correct},
+           {"p_value", r.mcnemar.p_value}}},
+         {"baseline_at_ms", r.baseline_at_ms},
+         {"state", r.finding.state == RuleState::firing  ? "firing"
+                   : r.finding.state == RuleState::clear ? "clear"
+                                                         : "not compared"},
+         {"message", r.finding.message},
+         {"tokens_in", r.tokens_in},
+         {"tokens_out", r.tokens_out},
+         {"spent_usd", r.spent_usd ? json(*r.spent_usd) : json(nullptr)},
+         {"basis", r.spent_basis.empty()
+                       ? std::string(r.simulated ? "simulated (tunecase sim-llm)" : "measured")
+                       : r.spent_basis}});
   }
   return out;
 }
@@ -294,13 +341,18 @@ std::string canary_markdown(const std::vector<CanaryResult>& results) {
     else
       unknown = true;
   }
+  std::vector<std::string> worst;
+  for (const CanaryResult& r : results)
+    if (r.spent_basis.find("worst case") != std::string::npos)
+      worst.push_back(r.approach + ": " + r.spent_basis);
   if (any)
-    md += fmt::format("\nSpent: {} ({}, from the tokens the API reported).\n",
+    md += fmt::format("\nSpent: {} ({}, from the tokens the API reported{}).\n",
                       unknown ? "unknown (a model without a price)" : fmt::format("${:.4f}", spent),
                       std::any_of(results.begin(), results.end(),
                                   [](const CanaryResult& r) { return r.simulated; })
                           ? "simulated"
-                          : "measured");
+                          : "measured",
+                      worst.empty() ? "" : fmt::format("; {}", fmt::join(worst, "; ")));
   return md;
 }
 

@@ -59,8 +59,11 @@ struct CanaryResult {
   int64_t baseline_at_ms = 0;
   bool simulated = false;
   int64_t tokens_in = 0, tokens_out = 0;  // as the API reported them
-  std::optional<double> spent_usd;        // measured from those; none without a price
-  Finding finding;  // kind provider_drift: firing, clear, or unknown (not compared)
+  // Measured from those, plus the worst case of each call billed at a cost the API did not
+  // report (no usage, a 2xx body cut off, a timed-out attempt); none without a price.
+  std::optional<double> spent_usd;
+  std::string spent_basis;  // "measured", or "measured, plus the worst case of ..."
+  Finding finding;          // kind provider_drift: firing, clear, or unknown (not compared)
 };
 
 // Runs the canary for every LLM approach of `config` (their prompts built from `train` and

@@ -76,11 +76,19 @@ nlohmann::json log_json(const PredictionLog::Stats& s) {
 
 // 200 either way: the gateway still answers while its store fails, and a probe that restarted
 // it would lose the predictions it holds for the store.
-Response health(const PredictionLog::Health& h) {
-  if (!h.store_failing && h.not_stored == 0) return Response::json(200, R"({"status":"ok"})");
-  nlohmann::json j = {{"status", h.store_failing ? "degraded" : "ok"},
+Response health(const PredictionLog::Health& h, const std::optional<std::string>& feedback) {
+  if (!h.store_failing && h.not_stored == 0 && !feedback)
+    return Response::json(200, R"({"status":"ok"})");
+  nlohmann::json j = {{"status", h.store_failing || feedback ? "degraded" : "ok"},
                       {"queued", h.queued},
                       {"not_stored", h.not_stored}};
+  // The log's commits may go through while feedback fails (a damaged page only feedback
+  // reaches): every label refused with a 503 had left the status "ok".
+  if (feedback)
+    j["feedback_failing"] = fmt::format(
+        "the store refused the last feedback sent while the log's commits went through, and "
+        "none was stored since: {}",
+        *feedback);
   if (h.store_failing && h.stalled) {
     j["store_failing_for_s"] = h.failing_for_s;
     j["reason"] = fmt::format(
@@ -140,7 +148,8 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   };
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
   if (path == "/healthz")
-    return get ? responder.respond(health(log_->health())) : wrong_method("GET");
+    return get ? responder.respond(health(log_->health(), metrics_->feedback_failing()))
+               : wrong_method("GET");
   // With a token, every route that carries the pilot's figures, the business case or the
   // models asks for it; classify, the health check and the dashboard's files (no data) do not.
   if (!authorised(request) && needs_token(path)) {
@@ -281,8 +290,10 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
         metrics_->client_error();
         return responder.respond(error(404, unknown_prediction(f)));
       }
+      metrics_->feedback_stored();
       responder.respond(Response::json(200, feedback_json(result).dump()));
     } catch (const std::exception& e) {
+      metrics_->feedback_failed(e.what(), log_->store_failing());
       // A connection lost during the commit leaves it unknown whether it was recorded: either
       // way sending it again is right, since the same label counts once.
       responder.respond(busy(fmt::format(

@@ -78,6 +78,26 @@ void Metrics::client_error() {
   ++client_errors_;
 }
 
+void Metrics::feedback_failed(const std::string& error, bool log_failing) {
+  std::lock_guard lock(mutex_);
+  ++feedback_failed_;
+  if (log_failing) return;
+  feedback_failing_ = error;
+  feedback_failed_at_ = std::chrono::steady_clock::now();
+}
+
+void Metrics::feedback_stored() {
+  std::lock_guard lock(mutex_);
+  feedback_failing_.reset();
+}
+
+std::optional<std::string> Metrics::feedback_failing() const {
+  std::lock_guard lock(mutex_);
+  if (std::chrono::steady_clock::now() - feedback_failed_at_ > std::chrono::minutes(1))
+    return std::nullopt;
+  return feedback_failing_;
+}
+
 std::optional<double> Metrics::cold_start_ms(const std::string& approach) const {
   std::lock_guard lock(mutex_);
   auto it = cold_start_ms_.find(approach);
@@ -148,6 +168,16 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRej
   header(out, "tunecase_client_errors_total", "counter", "Requests answered 4xx.");
   out += fmt::format("tunecase_client_errors_total {}\n",
                      uint64_t(client_errors_) + server.client_errors);
+  header(out, "tunecase_feedback_failed_total", "counter",
+         "Feedback the store did not confirm (answered 503: send it again).");
+  out += fmt::format("tunecase_feedback_failed_total {}\n", feedback_failed_);
+  header(out, "tunecase_feedback_failing", "gauge",
+         "Whether feedback fails while the log's commits do not (1: /healthz says degraded).");
+  out += fmt::format("tunecase_feedback_failing {}\n",
+                     feedback_failing_ && std::chrono::steady_clock::now() - feedback_failed_at_ <=
+                                              std::chrono::minutes(1)
+                         ? 1
+                         : 0);
   header(out, "tunecase_log_queued", "gauge",
          "Predictions answered and waiting in the log's queue for the store.");
   out += fmt::format("tunecase_log_queued {}\n", log.queued);

@@ -54,6 +54,14 @@ class Metrics {
   void observe(const PredictionRecord& record);  // one prediction made
   void refused();                                // a request answered 503 (overload)
   void client_error();                           // a request answered 4xx
+  // A feedback the store did not confirm (answered 503), or confirmed. One refused while the
+  // log's commits go through (a damaged page only feedback reaches) makes the store failing for
+  // feedback: health says degraded until a later one is stored, or for a minute after the last
+  // refusal. During an outage the log's own failure says it already.
+  void feedback_failed(const std::string& error, bool log_failing);
+  void feedback_stored();
+  // The error of the last feedback the store refused, while it says so (above).
+  std::optional<std::string> feedback_failing() const;
 
   // Milliseconds from construction to the approach's first answer; none before it answered.
   std::optional<double> cold_start_ms(const std::string& approach) const;
@@ -82,10 +90,12 @@ class Metrics {
   static std::size_t shard_of_this_thread();
 
   mutable std::array<Shard, kShards> shards_;
-  mutable std::mutex mutex_;  // guards the three below
+  mutable std::mutex mutex_;  // guards the members below
   std::chrono::steady_clock::time_point start_;
   std::map<std::string, double> cold_start_ms_;
-  int64_t refused_ = 0, client_errors_ = 0;
+  int64_t refused_ = 0, client_errors_ = 0, feedback_failed_ = 0;
+  std::optional<std::string> feedback_failing_;
+  std::chrono::steady_clock::time_point feedback_failed_at_{};
 };
 
 }  // namespace tunecase::serve
