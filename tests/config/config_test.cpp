@@ -104,6 +104,17 @@ TEST(Config, LabelsAreReadInComposedUnicode) {
               HasSubstr("the same label as another key"));
 }
 
+// Anthropic's API takes a temperature of 0 to 1: above it is refused when the config is read,
+// not by every request after the local approaches had trained.
+TEST(Config, AnAnthropicTemperatureAboveOneIsRefused) {
+  EXPECT_THAT(error_of("[[approach]]\nname = \"c\"\nkind = \"anthropic\"\nmodel = \"m\"\n"
+                       "temperature = 1.5\n"),
+              HasSubstr("1.5 is above 1, the most Anthropic's API takes"));
+  EXPECT_EQ(error_of("[[approach]]\nname = \"o\"\nkind = \"openai\"\nmodel = \"m\"\n"
+                     "temperature = 1.5\n"),
+            "");
+}
+
 TEST(Config, HostingIsTypedOnce) {
   ProjectConfig c = parse_config(
       "[[approach]]\nname = \"svm\"\nkind = \"linear\"\nhosting = { usd_per_month = 500 }\n",

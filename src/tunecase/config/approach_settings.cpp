@@ -402,6 +402,11 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
   s.tpm = r.number("tpm", 0, kNonNegative, "tokens per minute (0: no limit)");
   s.index = read_index(r, {3, 4}, 0.1);
   if (a.kind == "openai") read_finetune(r, s);
+  // Anthropic's Messages API takes 0 to 1; above it every request is refused with a 400, after
+  // the local approaches of the run had trained and before anything was written.
+  if (a.kind == "anthropic" && s.temperature > 1)
+    r.fail("temperature",
+           fmt::format("{} is above 1, the most Anthropic's API takes; use 0 to 1", s.temperature));
   if (s.finetune && s.prompt == "chain_of_thought")
     r.fail("finetune",
            "cannot fine-tune prompt = \"chain_of_thought\": the training file would need a "
