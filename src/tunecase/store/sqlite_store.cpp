@@ -1,6 +1,7 @@
 #include "tunecase/store/sqlite_store.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -328,6 +329,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
     std::lock_guard lock(writer_mutex_);
     check_still_there();
     check_log_still_there();
+    open_writer();
     if (durability == Durability::durable) writer_->run("PRAGMA synchronous=FULL");
     writer_->transaction("BEGIN IMMEDIATE", body);
     if (durability == Durability::durable) writer_->run("PRAGMA synchronous=NORMAL");
@@ -344,6 +346,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
   void check_files() override {
     std::lock_guard lock(writer_mutex_);
     check_log_still_there();
+    open_writer();
   }
 
  private:
@@ -383,20 +386,27 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
   // connections are opened again, which starts a log at the path. A checkpoint that cannot run
   // (another process reading) is a store failure, tried again at the next commit.
   void check_log_still_there() {
-    if (!log_identity_ || identity_of(log_path()) == log_identity_) return;
+    if (!writer_ || !log_identity_ || identity_of(log_path()) == log_identity_) return;
     writer_->checkpoint_and_keep_log();
     {
       std::lock_guard lock(reader_mutex_);
       reader_.reset();
     }
     writer_.reset();
+    log_identity_.reset();
+    const std::string note = fmt::format(
+        "warning: the store's write-ahead log {} was deleted or replaced while this process "
+        "wrote to it; every commit it held was copied into {} and a new log started\n",
+        log_path().string(), file_.string());
+    std::fwrite(note.data(), 1, note.size(), stderr);  // never throws (a full disk)
+    open_writer();
+  }
+  // The writer connection, opened again after check_log_still_there() closed it; an opening that
+  // fails is a store failure now and is tried again at the next write.
+  void open_writer() {
+    if (writer_) return;
     writer_ = std::make_unique<SqliteConnection>(file_);
     log_identity_ = identity_of(log_path());
-    fmt::print(stderr,
-               "warning: the store's write-ahead log {} was deleted or replaced while this "
-               "process wrote to it; every commit it held was copied into {} and a new log "
-               "started\n",
-               log_path().string(), file_.string());
   }
 
   std::filesystem::path file_;
