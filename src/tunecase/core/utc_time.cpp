@@ -102,7 +102,7 @@ std::optional<int64_t> parse_data_time(std::string_view text) {
   if (text.size() < 9 || text.size() > 15) return std::nullopt;
   int64_t n = 0;
   for (char c : text) n = n * 10 + (c - '0');
-  return n < 100'000'000'000 ? n * 1000 : n;
+  return n < kUnixSecondsBelow ? n * 1000 : n;
 }
 
 std::string utc_text(int64_t ms, bool seconds) {

@@ -25,6 +25,9 @@ std::optional<int64_t> parse_utc_time(std::string_view text);
 // ("1709251200", "1709251200000"). Fewer digits (a compact date such as 20240301 would read as
 // 1970) are refused. Surrounding spaces are ignored.
 std::optional<int64_t> parse_data_time(std::string_view text);
+// The Unix time below which a number is read as seconds (parse_data_time) and refused as
+// milliseconds (a gateway's "at": before March 1973, Unix seconds sent by mistake).
+inline constexpr int64_t kUnixSecondsBelow = 100'000'000'000;
 
 // Why parse_data_time refuses `text`, for a message after "time 'TEXT' ": "is before 1970, the
 // earliest time tunecase reads" for a well-formed date before then, else "is not a time tunecase

@@ -15,6 +15,7 @@
 #include "tunecase/llm/llm_approach.h"
 #include "tunecase/llm/prices.h"
 #include "tunecase/monitor/daily.h"
+#include "tunecase/runner/answer.h"
 #include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_runner.h"
 
@@ -49,6 +50,7 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
   for (int attempt = 0; attempt < std::max(1, o.attempts); ++attempt) {
     if (attempt > 0 && o.sleep) o.sleep(std::chrono::milliseconds(1000LL << (attempt - 1)));
     HttpRequest request = approach.request(text);
+    const std::size_t request_bytes = request.body.size();
     const double worst =
         price ? worst_case_usd(*price, request.body, approach.options().max_tokens) : 0.0;
     HttpResponse r = http_send_sync(http, std::move(request));
@@ -67,7 +69,7 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
       ChatAnswer a = approach.provider().parse_response(r);
       simulated = simulated || a.simulated;
       const Usage& u = a.usage;
-      if (u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input) {
+      if (usage_known(u, approach.options().max_tokens, request_bytes)) {
         spend.used.input += u.input;
         spend.used.output += u.output;
         spend.used.cached_input += u.cached_input;
@@ -192,6 +194,7 @@ std::vector<CanaryResult> run_canary(const ProjectConfig& config, Store& store,
     r.tokens_in = spend.used.input;
     r.tokens_out = spend.used.output;
     if (price) r.spent_usd = cost_usd(*price, spend.used) + spend.worst_usd;
+    r.calls_at_worst_case = spend.without_usage + spend.cut_off + spend.timed_out;
     std::vector<std::string> worst;
     if (spend.without_usage > 0)
       worst.push_back(fmt::format("{} answer{} without token usage", spend.without_usage,
@@ -343,8 +346,7 @@ std::string canary_markdown(const std::vector<CanaryResult>& results) {
   }
   std::vector<std::string> worst;
   for (const CanaryResult& r : results)
-    if (r.spent_basis.find("worst case") != std::string::npos)
-      worst.push_back(r.approach + ": " + r.spent_basis);
+    if (r.calls_at_worst_case > 0) worst.push_back(r.approach + ": " + r.spent_basis);
   if (any)
     md += fmt::format("\nSpent: {} ({}, from the tokens the API reported{}).\n",
                       unknown ? "unknown (a model without a price)" : fmt::format("${:.4f}", spent),

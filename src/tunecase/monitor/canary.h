@@ -62,8 +62,9 @@ struct CanaryResult {
   // Measured from those, plus the worst case of each call billed at a cost the API did not
   // report (no usage, a 2xx body cut off, a timed-out attempt); none without a price.
   std::optional<double> spent_usd;
-  std::string spent_basis;  // "measured", or "measured, plus the worst case of ..."
-  Finding finding;          // kind provider_drift: firing, clear, or unknown (not compared)
+  std::string spent_basis;          // "measured", or "measured, plus the worst case of ..."
+  int64_t calls_at_worst_case = 0;  // of those: calls billed at a cost the API did not report
+  Finding finding;                  // kind provider_drift: firing, clear, or unknown (not compared)
 };
 
 // Runs the canary for every LLM approach of `config` (their prompts built from `train` and

@@ -4,6 +4,12 @@
 
 namespace tunecase {
 
+bool usage_known(const Usage& u, int max_tokens, std::size_t request_bytes) {
+  return u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input &&
+         (max_tokens <= 0 || u.output <= max_tokens) &&
+         (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
+}
+
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
                          const std::optional<Price>& price, double latency_ms,
                          std::size_t request_bytes) {
@@ -20,14 +26,11 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   // more than was reserved, either of which would let a spend cap pass (the callers charge the
   // request's worst case instead).
   const Usage& u = answer.usage;
-  const int max_tokens = approach.options().max_tokens;
-  bool usage_known = u.input > 0 && u.output >= 0 && u.cached_input >= 0 &&
-                     u.cached_input <= u.input && (max_tokens <= 0 || u.output <= max_tokens) &&
-                     (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
-  p.tokens_in = usage_known ? u.input : 0;
-  p.tokens_out = usage_known ? u.output : 0;
-  p.tokens_cached = usage_known ? u.cached_input : 0;
-  if (price && usage_known) p.cost_usd = cost_usd(*price, u);
+  const bool known = usage_known(u, approach.options().max_tokens, request_bytes);
+  p.tokens_in = known ? u.input : 0;
+  p.tokens_out = known ? u.output : 0;
+  p.tokens_cached = known ? u.cached_input : 0;
+  if (price && known) p.cost_usd = cost_usd(*price, u);
   if (answer.probability && parsed.valid()) p.confidence = answer.probability;
   return p;
 }

@@ -12,6 +12,12 @@ namespace tunecase {
 // measured tokens and latency, and the cost of those tokens at `price` (none without a price).
 // The batch loop and the single-request path both read answers through it. `request_bytes`
 // (the body sent; 0: not known) bounds the input tokens an answer is taken at its word for.
+// Whether an answer's token counts can be taken at their word: given, and not nonsense
+// (negative, more cached than sent, more output than `max_tokens` allowed, more input than
+// `request_bytes` could hold; 0 for either: not known). Otherwise the cost is unknown, never $0,
+// and the callers charge the request's worst case.
+bool usage_known(const Usage& usage, int max_tokens, std::size_t request_bytes);
+
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
                          const std::optional<Price>& price, double latency_ms,
                          std::size_t request_bytes);

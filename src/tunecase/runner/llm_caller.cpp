@@ -1,9 +1,8 @@
 #include "tunecase/runner/llm_caller.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
+#include "tunecase/core/stderr_note.h"
 #include "tunecase/runner/answer.h"
 
 namespace tunecase {
@@ -43,10 +42,6 @@ Prediction failed(std::string why, double latency_ms) {
   p.error = std::move(why);
   p.latency_ms = latency_ms;
   return p;
-}
-
-void print_quietly(const std::string& text) noexcept {
-  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 }  // namespace
@@ -275,7 +270,7 @@ void LlmCaller::put_in_cache(const std::string& key, const CachedResponse& respo
       last_cache_warning_ = now;
       // Never throws: stderr on the same full disk fails too, and an exception here would leave
       // the call unfinished, as the failed write had.
-      print_quietly(fmt::format(
+      note_on_stderr(fmt::format(
           "warning: {} ({} answer{} not cached so far); the answers still go back to "
           "their callers, and a repeat of one is asked again and paid for\n",
           e.what(), cache_write_failures_.load(), cache_write_failures_.load() == 1 ? "" : "s"));

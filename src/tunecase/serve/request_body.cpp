@@ -138,8 +138,7 @@ std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
   // Milliseconds before 1973 are Unix seconds sent by mistake (1740830400 is 2025-03-01 in
   // seconds, 1970-01-21 in milliseconds): refused, as a replay clock that never goes back had
   // moved every such request to its own time without a word, all on one day.
-  constexpr int64_t kSecondsBelow = 100'000'000'000;  // what parse_data_time reads as seconds
-  if (f.kind == Field::Kind::integer && f.integer >= kSecondsBelow)
+  if (f.kind == Field::Kind::integer && f.integer >= kUnixSecondsBelow)
     return std::optional<int64_t>(f.integer);
   if (f.kind == Field::Kind::integer && f.integer >= 0)
     return BodyError{

@@ -1,7 +1,6 @@
 #include "tunecase/store/sqlite_store.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,6 +16,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/sqlite_setup.h"
+#include "tunecase/core/stderr_note.h"
 #include "tunecase/core/work_pacing.h"
 #include "tunecase/store/sql_database.h"
 #include "tunecase/store/sql_store.h"
@@ -398,7 +398,7 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
         "warning: the store's write-ahead log {} was deleted or replaced while this process "
         "wrote to it; every commit it held was copied into {} and a new log started\n",
         log_path().string(), file_.string());
-    std::fwrite(note.data(), 1, note.size(), stderr);  // never throws (a full disk)
+    note_on_stderr(note);  // never throws (a full disk)
     open_writer();
   }
   // The writer connection, opened again after check_log_still_there() closed it; an opening that
