@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
@@ -109,6 +110,24 @@ TEST(EvalMode, LabelledExamplesAreCountedFromTheSplits) {
   EXPECT_EQ(d.scenario.business.labelled_examples.get(), 1000);
   EXPECT_EQ(d.checklist.items[0].source, "measured");
   EXPECT_EQ(d.checklist.items[0].answer, true);
+}
+
+// At $0 per error accuracy earns nothing: a cheaper approach's saving is no "yes" to whether
+// the accuracy gain helps the business.
+TEST(EvalMode, ASavingIsNotAnAccuracyGain) {
+  auto gain_item = [](const Decision& d) {
+    for (const auto& item : d.checklist.items)
+      if (item.question.starts_with("Will the accuracy gain help")) return item;
+    throw std::runtime_error("no accuracy-gain item");
+  };
+  EXPECT_EQ(gain_item(decide_fixture()).answer, true);
+  std::string config = kConfig;
+  config.replace(config.find("cost_per_error_usd = 1.5"), 24, "cost_per_error_usd = 0");
+  nlohmann::json eval = eval_fixture();
+  Decision free = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  ChecklistItem item = gain_item(free);
+  EXPECT_EQ(item.answer, false) << item.evidence;
+  EXPECT_THAT(item.evidence, testing::HasSubstr("a saving, not an accuracy gain")) << item.evidence;
 }
 
 TEST(EvalMode, SelfHostedCostIsEvalsMonthlyHostingNotPerQuery) {

@@ -374,6 +374,12 @@ TEST(SvgTornadoChart, TheBaseIsRoundedAndAZeroWidthBarHasOneText) {
   // Between 1,000 and 10,000 the base is whole, not "$4.93e+03".
   EXPECT_NE(tornado_chart(o, 4934.4, {{"volume", 4000, 6000, "", ""}}).find("base $4934"),
             std::string::npos);
+  // Trillions get their own unit, and beyond a thousand of them the figure is whole (it had
+  // read "$5.32e+03B").
+  EXPECT_NE(tornado_chart(o, 5.32e12, {{"volume", 4e12, 6e12, "", ""}}).find("base $5.32T"),
+            std::string::npos);
+  EXPECT_NE(tornado_chart(o, 5.32e15, {{"volume", 4e15, 6e15, "", ""}}).find("base $5320T"),
+            std::string::npos);
   std::size_t first = svg.find(">$1.95M<");
   ASSERT_NE(first, std::string::npos);
   EXPECT_EQ(svg.find(">$1.95M<", first + 1), std::string::npos);

@@ -69,6 +69,10 @@ struct BestGain {
   std::string who;
   Figure figure;                // the best gain with its provenance (weakest of its inputs)
   bool baseline_priced = true;  // false: per_month is a floor (the baseline's price unknown)
+  // The best net gain of an approach whose accuracy earns nothing at that end (no more accurate
+  // than the baseline, or no cost per error): a saving on running costs, not an accuracy gain.
+  double saving_per_month = 0;
+  std::string saver;
 };
 
 BestGain best_net_gain(const Scenario& s) {
@@ -86,12 +90,28 @@ BestGain best_net_gain(const Scenario& s) {
     // The figure (its provenance) is the largest gain's, positive or not: a "no" rests on the
     // same assumed money as a "yes".
     if (!best.figure.known() || net.get() > best.figure.get()) best.figure = net;
+    if (!(v.known() && v.get() > 0)) {
+      if (net.get() > best.saving_per_month) {
+        best.saving_per_month = net.get();
+        best.saver = a.name;
+      }
+      continue;
+    }
     if (net.get() > best.per_month) {
       best.per_month = net.get();
       best.who = a.name;
     }
   }
   return best;
+}
+
+// What a cheaper approach saves is no accuracy gain: the answer says so rather than count it.
+std::string saving_note(const BestGain& best) {
+  if (best.saving_per_month <= 0) return "";
+  return fmt::format(
+      "; {} is worth {} a month net only through its lower running cost: at the low end of its "
+      "interval its accuracy earns nothing more (a saving, not an accuracy gain)",
+      best.saver, money(best.saving_per_month));
 }
 
 // Yes when some approach is still worth more than its extra running cost at the pessimistic end
@@ -112,8 +132,8 @@ ChecklistItem gain_helps(const Scenario& s) {
                   best.baseline_priced ? "extra" : "own")
             : fmt::format(
                   "not measured (scenario mode): on assumed accuracies no approach is "
-                  "worth more than its extra running cost over {}",
-                  base);
+                  "worth more than its extra running cost over {}{}",
+                  base, saving_note(best));
     return item;
   }
   // The accuracies are measured; the money rests on the assumed volume and cost of an error (and
@@ -133,8 +153,8 @@ ChecklistItem gain_helps(const Scenario& s) {
       best.per_month <= 0
           ? fmt::format(
                 "at the low end of its interval no approach is worth more than its extra running "
-                "cost over {}",
-                base)
+                "cost over {}{}",
+                base, saving_note(best))
       : best.baseline_priced
           ? fmt::format(
                 "{} is worth {} a month over {} net of its extra running cost, even at the low "

@@ -9,6 +9,16 @@ namespace {
 
 using nlohmann::json;
 
+// A value of nothing times a negative figure is -0.0, which a reader of the file may print as
+// "-0": every zero in decision.json is written as 0.
+void positive_zeros(json& j) {
+  if (j.is_number_float() && j.get<double>() == 0) {
+    j = 0.0;
+  } else if (j.is_structured()) {
+    for (auto& item : j) positive_zeros(item);
+  }
+}
+
 json optional_number(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
 }
@@ -143,6 +153,12 @@ json pilot_json(const PilotPlan& p) {
           {"days", p.days},
           {"queries_per_arm", p.queries_per_arm},
           {"difference_detectable", p.difference_detectable},
+          // Every query labelled: what the planned days bring in per arm, and whether a call
+          // (30 per arm at least) can be made in them.
+          {"labelled_per_arm_in_days", p.collected_per_arm},
+          {"callable_in_days", p.callable},
+          {"days_for_a_call", optional_number(p.days_for_a_call)},
+          {"outlasts_horizon", p.days > p.horizon_days},
           {"thresholds_are", p.accuracy_mode ? "error rate (1 - accuracy)" : "harmful-error rate"},
           {"expected_error_rate", p.expected_rate},
           {"baseline_error_rate", p.baseline_rate},
@@ -195,6 +211,7 @@ nlohmann::json decision_json(const Decision& d) {
                          {"warnings", d.warnings},
                          {"next_step", d.next_step},
                          {"pilot", pilot_json(d.pilot)}};
+  positive_zeros(j);
   return j;
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
 #include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
@@ -305,13 +306,14 @@ Table pilot_outcomes_table(const Decision& d) {
   const bool free_errors = !gain;
   const bool pays_anyway = free_errors ? r.extra_cost_usd <= 0 : *gain <= -1;
   const bool never_pays = free_errors ? r.extra_cost_usd > 0 : *gain > 1;
-  std::string needed =
-      free_errors ? std::string()
-      : *gain < 0 ? fmt::format(
-                        "{:.3g}{} (it costs less than keeping {}: a loss of up to {:.3g} points "
-                        "is paid for by what it saves)",
-                        *gain * 100, unit, p.against, -*gain * 100)
-                  : fmt::format("{:.3g}{}", *gain * 100, unit);
+  std::string needed = free_errors ? std::string()
+                       : *gain < 0
+                           ? fmt::format(
+                                 "{}{} (it costs less than keeping {}: a loss of up to {} points "
+                                 "is paid for by what it saves)",
+                                 significant_fixed(*gain * 100, 3), unit, p.against,
+                                 significant_fixed(-*gain * 100, 3))
+                           : significant_fixed(*gain * 100, 3) + unit;
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
@@ -357,6 +359,12 @@ Table pilot_outcomes_table(const Decision& d) {
        r.queries_per_month <= 0
            ? std::string("cannot be judged: at 0 queries a month the pilot collects no labelled "
                          "queries; give [business] queries_per_day for a plan")
+       : !p.callable
+           ? fmt::format("cannot be called in the {} days: about {} labelled queries per arm "
+                         "come in at this volume and share, fewer than the {:g} any call needs "
+                         "(about {} days at this share)",
+                         p.days, count(p.collected_per_arm), kMinLabelledForACall,
+                         count(p.days_for_a_call.value_or(0)))
        : p.difference_detectable
            ? fmt::format("neither a clear win nor worse once the planned {} labelled queries per "
                          "arm and {} days are in (the interval too wide for either call{})",
@@ -366,7 +374,7 @@ Table pilot_outcomes_table(const Decision& d) {
                          "labelled queries per arm, all they collect at this volume and share "
                          "(the {} that would confirm the expected difference are out of reach; "
                          "the interval too wide for either call{})",
-                         p.days, count(r.min_labelled_per_arm), count(p.queries_per_arm),
+                         p.days, count(p.collected_per_arm), count(p.queries_per_arm),
                          latency.empty() ? "" : ", or latency above the limit"),
        "keep " + p.against + ", keep improving prompts, archive " + p.approach});
   t.rows.push_back(
@@ -375,8 +383,8 @@ Table pilot_outcomes_table(const Decision& d) {
            ? fmt::format("cannot happen on accuracy: {}, and {} costs less", why_free, p.approach)
        : gain && *gain < 0
            ? fmt::format("less accurate than {} live even at the high end of the 95% interval, "
-                         "and by more than its lower cost pays for (that end below {:.3g}{})",
-                         p.against, *gain * 100, unit)
+                         "and by more than its lower cost pays for (that end below {}{})",
+                         p.against, significant_fixed(*gain * 100, 3), unit)
            : "less accurate than " + p.against + " live even at the high end of the 95% interval",
        "abandon " + p.approach});
   t.rows.push_back(

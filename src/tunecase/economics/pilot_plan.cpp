@@ -91,6 +91,12 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
     plan.difference_detectable = days <= kMaxDays;
     plan.days = static_cast<int>(std::clamp(days, double(kMinDays), double(kMaxDays)));
   }
+  plan.collected_per_arm = per_day * plan.days;
+  // 1 - 0.9 is 0.0999...: not a query fewer than 0.1's
+  plan.callable = plan.collected_per_arm * (1 + 1e-12) >= kMinLabelledForACall;
+  if (!plan.callable && per_day > 0)
+    plan.days_for_a_call = std::ceil(kMinLabelledForACall / per_day * (1 - 1e-12));
+  plan.horizon_days = s.business.horizon_months.get() * s.business.days_per_month;
   // Judged once the planned sample (or, when it cannot be reached, the whole pilot) is in.
   plan.rule.min_labelled_per_arm =
       plan.difference_detectable ? plan.queries_per_arm

@@ -19,6 +19,15 @@ struct PilotPlan {
   int days = 14;
   double queries_per_arm = 0;  // to detect the expected difference
   bool difference_detectable = true;
+  // Labelled queries per arm the planned days bring in at the memo's volume and share (every
+  // query labelled), and whether that reaches the 30 per arm below which no call is made; when
+  // it does not, the days it would take (empty at no volume).
+  double collected_per_arm = 0;
+  bool callable = true;
+  std::optional<double> days_for_a_call;
+  // The horizon in days (horizon_months x days_per_month): a pilot longer than it leaves no
+  // live months for the value the memo counts.
+  double horizon_days = 0;
   // Error rates (1 - accuracy, or harmful rate) for the memo.
   double expected_rate = 0;  // what the challenger showed offline
   double baseline_rate = 0;  // the baseline's offline rate

@@ -147,6 +147,25 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         "extra cost {}; its own cost over the horizon is {}, keeping {} costs {}).",
         pick.name, months, money(pick.net), base, money(pick.value), money(pick.extra_cost),
         money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost)));
+  // A tie to the cent goes to the cheaper approach (best_of): the reader must see that it was
+  // a tie, not that the pick earns more.
+  for (const auto& r : d.analysis.results) {
+    if (r.name == pick.name || !standing(d.analysis, r).known() ||
+        !same_money(standing(d.analysis, r).get(), standing(d.analysis, pick).get()))
+      continue;
+    const bool priced = d.analysis.keep_baseline_cost.known();
+    const Figure& mine = priced ? pick.horizon_cost : pick.own_cost;
+    const Figure& theirs = priced ? r.horizon_cost : r.own_cost;
+    bool cheaper = !same_money(mine.get(), theirs.get());
+    d.reasons.push_back(fmt::format(
+        "{} ties with {} on net benefit, to the cent: {} is recommended because {}. Neither earns "
+        "more; what settles the choice is what the memo does not price (risk, effort to run, "
+        "which mistakes each makes).",
+        pick.name, r.name, pick.name,
+        cheaper ? fmt::format("it costs less over the horizon ({} against {})", money(mine),
+                              money(theirs))
+                : "it comes first in the config"));
+  }
   cheaper_alternative_reason(d, pick, d.reasons);
   for (const auto& r : d.analysis.results) {
     if (r.name != pick.name && !r.own_cost.known())
@@ -432,10 +451,35 @@ void add_risks(Decision& d, const ApproachResult& pick) {
 void set_next_step(Decision& d) {
   const Scenario& s = d.scenario;
   if (d.pilot.needed) {
-    d.next_step = fmt::format(
-        "Pilot {} on {} of live traffic against {} for {} days, then judge it by the three "
-        "outcomes below, which weigh the live gain in money.",
-        d.pilot.approach, percent(d.pilot.traffic_share), d.pilot.against, d.pilot.days);
+    const PilotPlan& p = d.pilot;
+    if (s.business.queries_per_month.get() <= 0) {
+      d.next_step = fmt::format(
+          "No pilot can judge {} against {}: at 0 queries a month it collects no labelled "
+          "queries. Give [business] queries_per_day (or queries_per_month) for a plan; at no "
+          "volume the recommendation rests on running costs alone.",
+          p.approach, p.against);
+      return;
+    }
+    if (!p.callable) {
+      d.next_step = fmt::format(
+          "A pilot of {} on {} of live traffic against {} would collect about {} labelled "
+          "queries per arm in {} days, fewer than the {:g} either call needs (at this share "
+          "that takes about {} days). Raise [business] pilot_traffic_share, or judge {} on the "
+          "offline figures and on which mistakes change, on a sample of live traffic read by a "
+          "person.",
+          p.approach, percent(p.traffic_share), p.against, count(p.collected_per_arm), p.days,
+          kMinLabelledForACall, count(p.days_for_a_call.value_or(0)), p.approach);
+    } else {
+      d.next_step = fmt::format(
+          "Pilot {} on {} of live traffic against {} for {} days, then judge it by the three "
+          "outcomes below, which weigh the live gain in money.",
+          p.approach, percent(p.traffic_share), p.against, p.days);
+    }
+    if (p.days > p.horizon_days)
+      d.next_step += fmt::format(
+          " The pilot's {} days outlast the horizon the net benefit is counted over ({}, {} "
+          "days): lengthen [business] horizon_months to the time {} would really serve.",
+          p.days, horizon_text(s) + " months", count(p.horizon_days), p.approach);
     return;
   }
   d.next_step = fmt::format(

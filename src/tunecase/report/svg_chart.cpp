@@ -123,13 +123,25 @@ Scale make_scale(const Axis& axis, const std::vector<double>& values) {
 // a tick (the tornado's base) is read at three ("$1.95M", not "$1.95404M").
 std::string short_number(double v, int digits = 6) {
   const double a = std::abs(v);
-  if (a >= 1e9) return fmt::format("{:.{}g}B", v / 1e9, digits);
-  if (a >= 1e6) return fmt::format("{:.{}g}M", v / 1e6, digits);
-  if (a >= 1e4) return fmt::format("{:.{}g}k", v / 1e3, digits);
-  // Whole below 10,000 when the digits asked for would not reach the units ("4934", not the
+  double scaled = v;
+  const char* unit = "";
+  if (a >= 1e12) {
+    scaled = v / 1e12;
+    unit = "T";
+  } else if (a >= 1e9) {
+    scaled = v / 1e9;
+    unit = "B";
+  } else if (a >= 1e6) {
+    scaled = v / 1e6;
+    unit = "M";
+  } else if (a >= 1e4) {
+    scaled = v / 1e3;
+    unit = "k";
+  }
+  // Whole when the digits asked for would not reach the units ("4934", "5320T", not the
   // "4.93e+03" that {:.3g} writes).
-  if (a >= std::pow(10.0, digits)) return fmt::format("{:.0f}", v);
-  return fmt::format("{:.{}g}", v, digits);
+  if (std::abs(scaled) >= std::pow(10.0, digits)) return fmt::format("{:.0f}{}", scaled, unit);
+  return fmt::format("{:.{}g}{}", scaled, digits, unit);
 }
 
 std::string format_value(const std::string& spec, double v) {
