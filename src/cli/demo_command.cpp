@@ -9,6 +9,7 @@
 #include "demo_pilot.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/economics/decide.h"
@@ -137,7 +138,7 @@ void run(const DemoArgs& a) {
         p["policy"].get<std::string>(), 100 * p["accuracy"].get<double>(), p["retrains"].get<int>(),
         p["alerts"].get<int>(),
         p["first_alert"].is_null() ? std::string("none") : p["first_alert"].get<std::string>(),
-        p["total_usd"].is_number() ? fmt::format("${:.0f}", p["total_usd"].get<double>())
+        p["total_usd"].is_number() ? tunecase::whole_dollars(p["total_usd"].get<double>())
                                    : std::string("unknown"));
   }
   if (replayed.document.contains("drift"))
@@ -164,8 +165,9 @@ void run(const DemoArgs& a) {
 
 void add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "demo", "The whole journey offline on generated support tickets, in about a minute");
+  CLI::App* cmd = app.add_subcommand("demo",
+                                     "The whole journey offline on generated support tickets, in "
+                                     "about a minute and a half on 2 cores");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   // Fewer than 100 leave some label too few rows for a split and a fine-tuning file, and the
   // demo failed late with messages about its own data.

@@ -167,6 +167,26 @@ void require_loadable(const tunecase::ModelVersion& m, bool force) {
         m.version.substr(0, 12), m.approach, m.path, held.substr(0, 12)));
 }
 
+// A step dated before the approach's latest registry step would make the history say a version
+// served before it existed, and the monitor judge the wrong version's days.
+int64_t step_time(tunecase::Store& store, const ModelsArgs& a) {
+  const int64_t at = now_ms_or(a.now_ms);
+  const std::vector<tunecase::ModelEvent> events = store.model_events(a.approach);
+  const tunecase::ModelEvent* latest = nullptr;
+  for (const auto& e : events)
+    if (latest == nullptr || e.at_ms >= latest->at_ms) latest = &e;
+  if (latest != nullptr && at < latest->at_ms)
+    throw tunecase::UserError(fmt::format(
+        "{} is before the latest step in the registry of '{}' ({} {} on {}); a step dated "
+        "earlier would put the history out of order. Give --now-ms at or after {} (a replay "
+        "store: the replay's clock)",
+        a.now_ms != 0 ? fmt::format("--now-ms {}", tunecase::utc_text(at))
+                      : fmt::format("the clock ({})", tunecase::utc_text(at)),
+        a.approach, latest->version.substr(0, 12), latest->event, tunecase::utc_text(latest->at_ms),
+        latest->at_ms));
+  return at;
+}
+
 void promote(const ModelsArgs& a) {
   auto store = open_existing_store(a.store);
   auto models = versions_of(*store, a);
@@ -177,7 +197,7 @@ void promote(const ModelsArgs& a) {
     return;
   }
   store->set_model_status(a.approach, m.version, tunecase::ModelStatus::champion,
-                          now_ms_or(a.now_ms),
+                          step_time(*store, a),
                           fmt::format("{} (tunecase models promote)", who(a.by)));
   fmt::print("{} {} is the champion; gateways on this store load it within their poll\n",
              a.approach, m.version.substr(0, 12));
@@ -226,7 +246,7 @@ void rollback(const ModelsArgs& a) {
         a.approach, a.approach));
   require_loadable(*target, a.force);
   store->set_model_status(a.approach, target->version, tunecase::ModelStatus::champion,
-                          now_ms_or(a.now_ms), fmt::format("rollback by {}", who(a.by)));
+                          step_time(*store, a), fmt::format("rollback by {}", who(a.by)));
   fmt::print("{}: rolled back from {} to {}; gateways on this store load it within their poll\n",
              a.approach, current->version.substr(0, 12), target->version.substr(0, 12));
 }

@@ -233,6 +233,22 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
     r.original.push_back(std::move(e));
   }
   r.labels.assign(labels.begin(), labels.end());
+  // A holdout window that cannot hold --min-holdout items at the file's volume refuses every
+  // retrain, each one counted at usd_per_retrain: said before the first day is sent.
+  if (config.retrain.policy != "none" && !items.empty() && items.back().day >= start) {
+    const auto sent =
+        std::count_if(items.begin(), items.end(), [&](const auto& it) { return it.day >= start; });
+    const double per_day = double(sent) / double(items.back().day - start + 1);
+    const double holdout = per_day * config.retrain.holdout_days;
+    if (holdout < double(a.min_holdout))
+      fmt::print(stderr,
+                 "warning: the file brings about {:.0f} labelled items a day, so a holdout of "
+                 "{} days ([retrain] holdout_days) holds about {:.0f}, under --min-holdout {}: "
+                 "every retrain would be refused. Pass --min-holdout {:.0f} or less, or raise "
+                 "holdout_days\n",
+                 per_day, config.retrain.holdout_days, holdout, a.min_holdout,
+                 std::max(1.0, std::floor(holdout * 0.8)));
+  }
   r.rule.min_gain = config.retrain.min_gain;
   r.rule.min_holdout = a.min_holdout;
   r.holdout_days = config.retrain.holdout_days;
@@ -242,7 +258,18 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   r.llm.progress = false;
   r.llm.cache_file = tunecase::resolve_cache_file({}, a.config);
   r.log = &std::cerr;
-  g.end_of_day = [&op](int64_t now_ms, bool drift) { return op.run(now_ms, drift); };
+  // Each retrain's report is written as `tunecase retrain` writes it, in a folder of its day:
+  // a refusal's reasons (and the monitor's "see its retrain.md") have a file to point to.
+  g.end_of_day = [&op](int64_t now_ms, bool drift) {
+    mon::DayOperation day = op.run(now_ms, drift);
+    if (day.retrain) {
+      const std::filesystem::path folder = day.retrain_folder;
+      std::filesystem::create_directories(folder);
+      write_text_file(folder / "retrain.json", mon::retrain_json(*day.retrain).dump(2) + "\n");
+      write_text_file(folder / "retrain.md", mon::retrain_markdown(*day.retrain));
+    }
+    return day;
+  };
   g.store_holds = [&store](const std::string& id) {
     return store->find_prediction(id).has_value();
   };

@@ -118,6 +118,25 @@ TEST_F(ModelsCli, ListsPromotesByPrefixAndRollsBack) {
   EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
 }
 
+// A step dated before the registry's latest one is refused: the history would say a version was
+// rolled back before it was registered, and the monitor would judge the wrong version's days.
+TEST_F(ModelsCli, AStepDatedBeforeTheLatestOneIsRefused) {
+  const std::string promote =
+      "models promote --force --by ci --approach local-linear --version cccc --store " + store_;
+  ASSERT_EQ(run_cli(promote + " --now-ms 1700000000000").exit_code, 0);
+  CliResult back = run_cli("models rollback --force --by ci --approach local-linear --store " +
+                           store_ + " --now-ms 1600000000000");
+  EXPECT_EQ(back.exit_code, 2) << back.output;
+  EXPECT_NE(back.output.find("is before the latest step in the registry"), std::string::npos)
+      << back.output;
+  EXPECT_NE(back.output.find("at or after 1700000000000"), std::string::npos) << back.output;
+  EXPECT_EQ(status_of("cccc3333dddd4444"), "champion");
+  EXPECT_EQ(run_cli("models rollback --force --by ci --approach local-linear --store " + store_ +
+                    " --now-ms 1700000000000")
+                .exit_code,
+            0);
+}
+
 TEST_F(ModelsCli, TheHistoryKeepsEveryPromotionAndRollback) {
   ASSERT_EQ(
       run_cli("models promote --force --by ci --approach local-linear --version cccc --store " +

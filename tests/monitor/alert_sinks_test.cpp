@@ -111,7 +111,14 @@ TEST_F(AlertSinks, AnAlertIsAnnouncedOnceWhileItStaysOpenThenOnceWhenItResolves)
   // The resolution gives the figures that cleared it, and keeps those it fired with.
   EXPECT_EQ(events[1]["message"], std::string(kAccuracyBelowFloor) + " clear on linear");
   EXPECT_EQ(events[1]["details"]["x"], 0);
-  EXPECT_EQ(events[1]["details"]["fired_message"], std::string(kAccuracyBelowFloor) + " on linear");
+  EXPECT_EQ(events[1]["details"]["fired_message"], events[0]["message"]);
+  // The fired event says what to do: a pager shows it alone.
+  EXPECT_EQ(events[0]["message"], std::string(kAccuracyBelowFloor) +
+                                      " on linear; next: " + alert_next_step(kAccuracyBelowFloor));
+  EXPECT_NE(alert_next_step(kAccuracyBelowFloor).find("tunecase retrain"), std::string::npos);
+  for (const char* kind : {kErrorRate, kLatencyP95, kCostPerDay, kDriftPredictionMix, kDriftDomain,
+                           kDriftOov, kDriftEmerging})
+    EXPECT_FALSE(alert_next_step(kind).empty()) << kind;
   EXPECT_EQ(hook.bodies.size(), 2u);
   // It fires again as a new alert after it resolved.
   auto refired = apply_findings(*store_, {firing(kAccuracyBelowFloor, "linear")}, 4000, out);

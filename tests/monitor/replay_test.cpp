@@ -131,6 +131,22 @@ TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {
   EXPECT_EQ(md.find("rows)"), md.find("1457 rows)") + 5) << md;
 }
 
+// Windows too thin for the drift detectors (min_drift_items above any window's texts): "No drift
+// detector fired" had read as "nothing changed"; the report names those that never judged.
+TEST(Replay, DetectorsThatNeverJudgedAreNamed) {
+  ReplaySettings s = settings();
+  s.policies = {"none"};
+  s.monitor.min_drift_items = 1'000'000;
+  auto runs = replay(replay_items(examples(3000)), s);
+  ASSERT_TRUE(runs[0].drift_checked);
+  nlohmann::json doc = replay_json(runs, s);
+  EXPECT_FALSE(doc["drift"]["never_judged"].empty()) << doc["drift"];
+  std::string md = replay_markdown(doc);
+  EXPECT_NE(md.find("Never judged on any check: "), std::string::npos) << md;
+  EXPECT_NE(md.find("min_drift_items"), std::string::npos) << md;
+  EXPECT_EQ(md.find("No drift detector fired."), std::string::npos) << md;
+}
+
 // Prices not set are unknown, never $0: "none" had read as the cheapest policy ($0 of errors).
 TEST(Replay, UnsetPricesAreUnknownNotZero) {
   ReplaySettings s = settings();

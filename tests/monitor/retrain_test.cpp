@@ -395,6 +395,15 @@ TEST_F(StoreTest, ARetrainIsDueOnScheduleOrWhileAnAccuracyAlertIsOpen) {
   // A promoted one answered the alert for good: not due while the same alert is open.
   store_->set_model_status("linear", "v2", ModelStatus::champion, kT0 + 2 * kDayMs, "test");
   EXPECT_FALSE(retrain_due(policy, *store_, "linear", kT0 + 30 * kDayMs).due);
+  // Rolled back, it did not stay: v1, the model the alert is about, serves again. Tried again a
+  // fresh holdout window after the rollback (it had never been due again).
+  store_->set_model_status("linear", "v1", ModelStatus::champion, kT0 + 32 * kDayMs,
+                           "rollback by test");
+  Due rolled = retrain_due(policy, *store_, "linear", kT0 + 33 * kDayMs);
+  EXPECT_FALSE(rolled.due);
+  EXPECT_NE(rolled.why.find("was rolled back on"), std::string::npos) << rolled.why;
+  EXPECT_NE(rolled.why.find("tried again from"), std::string::npos) << rolled.why;
+  EXPECT_TRUE(retrain_due(policy, *store_, "linear", kT0 + 39 * kDayMs).due);
 }
 
 }  // namespace

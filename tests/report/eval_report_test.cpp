@@ -172,7 +172,7 @@ TEST(EvalMarkdown, APairWithNoCommonItemIsNotTested) {
 TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
   EXPECT_EQ(format_usd(nullptr), "unknown");
   EXPECT_EQ(format_usd(0.0), "$0");
-  EXPECT_EQ(format_usd(1234.4), "$1234");
+  EXPECT_EQ(format_usd(1234.4), "$1,234");
   EXPECT_EQ(format_usd(2.5), "$2.50");
   EXPECT_EQ(format_usd(0.00123), "$0.0012");
   EXPECT_EQ(format_usd(6.04e-7), "$0.0000006");  // not "$6e-07"

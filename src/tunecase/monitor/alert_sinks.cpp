@@ -8,6 +8,8 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/utc_time.h"
+#include "tunecase/monitor/canary.h"
+#include "tunecase/monitor/drift.h"
 
 namespace tunecase::monitor {
 namespace {
@@ -127,6 +129,40 @@ std::string taken_in_note(const Alert& open, const Finding& clear) {
 
 }  // namespace
 
+std::string alert_next_step(const std::string& kind) {
+  const std::string label_sample =
+      "label a sample of recent traffic (POST /v1/feedback or `tunecase feedback`) so the "
+      "accuracy rule can judge the model on it";
+  if (kind == kAccuracyBelowFloor)
+    return "see which labels it gets wrong (monitor.md, the dashboard) and whether a drift alert "
+           "fired with it; retrain on recent feedback (`tunecase retrain --if-due`, or "
+           "`tunecase retrain`), or roll back (`tunecase models rollback`) if a promotion "
+           "brought it";
+  if (kind == kErrorRate)
+    return "see what fails in the gateway's log and /metrics "
+           "(tunecase_upstream_requests_total by status): an upstream outage, rate limits (429) "
+           "or refused requests (4xx); a failing challenger falls back to the champion";
+  if (kind == kLatencyP95)
+    return "compare the upstream's own latency (/metrics) with the gateway's: a slow provider, "
+           "longer prompts or texts, retries, or a gateway short of cores";
+  if (kind == kCostPerDay)
+    return "see in /metrics whether tokens per request or requests grew (longer prompts or "
+           "texts, retries, more traffic); [pilot] share limits what the challenger spends";
+  if (kind == kDriftPredictionMix)
+    return "a label gaining share is a change in what clients ask or a model failing on new "
+           "texts: " +
+           label_sample;
+  if (kind == kDriftDomain || kind == kDriftOov || kind == kDriftEmerging)
+    return "read the emerging terms and texts in monitor.md, ask the label owners whether a new "
+           "product, category or kind of client is behind it, " +
+           label_sample + ", and add a label to [labels] if a new category has appeared";
+  if (kind == kProviderDrift)
+    return "see which answers flipped in canary.md; pin a dated model snapshot in the approach "
+           "(model = \"...-YYYY-MM-DD\") and re-run `tunecase eval` to measure the model now "
+           "behind the name";
+  return "";
+}
+
 std::unique_ptr<WebhookPoster> make_http_webhook(
     std::string url, int attempts, std::function<void(std::chrono::milliseconds)> sleep) {
   return std::make_unique<HttpWebhook>(std::move(url), attempts, std::move(sleep));
@@ -163,6 +199,8 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
       a.approach = f.approach;
       a.fired_at_ms = now_ms;
       a.message = f.message;
+      // A pager or webhook shows the event alone: it says what to do, as the silence alerts do.
+      if (std::string next = alert_next_step(f.kind); !next.empty()) a.message += "; next: " + next;
       a.details_json = f.details.dump();
       Store::FiredAlert fired = store.fire_alert(a);
       a.id = fired.id;

@@ -53,6 +53,10 @@ struct AlertOutcome {
 // webhook body carry it.
 nlohmann::json alert_event(const Alert& alert, const std::string& event);
 
+// What to do when an alert of this kind fires, appended to its message ("" for the silence
+// alerts, whose messages say it already).
+std::string alert_next_step(const std::string& kind);
+
 // Opens, keeps or resolves an alert per finding (firing / clear; unknown changes nothing) and
 // announces what changed. Throws UserError when the JSONL file cannot be written (the store is
 // then already updated, and the events are in the error message).

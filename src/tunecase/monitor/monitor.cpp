@@ -219,8 +219,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
       x.details["judged_from"] = iso_date(r->last_day + 1);
       x.details["model_version"] = r->version;
       x.message += fmt::format(
-          "; judged on the days served by version {} only ({} answered, wholly or in part, by "
-          "another version, are not judged)",
+          "; judged on the days served by version {} only ({}, when the registry had another "
+          "version as champion for all or part of the day, are not judged)",
           r->version.substr(0, 12), r->spans());
     }
     findings.insert(findings.end(), f.begin(), f.end());

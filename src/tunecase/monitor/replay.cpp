@@ -1,6 +1,7 @@
 #include "tunecase/monitor/replay.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
@@ -65,6 +67,13 @@ std::vector<PredictedLabelCount> label_counts(const std::map<std::string, int64_
   return out;
 }
 
+nlohmann::json never_judged(const PolicyRun& r) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& kind : r.drift_run)
+    if (!r.drift_judged.contains(kind)) out.push_back(kind);
+  return out;
+}
+
 // The weekly drift check of day `d`: the monitor's detectors on the replayed texts and on the
 // predicted labels of the model this policy served.
 void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
@@ -89,6 +98,10 @@ void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
   in.current_labels = label_counts(current);
   DriftReport report = detect_drift(in, m);
   for (const Finding& f : report.findings) {
+    run.drift_run.insert(f.kind);
+    if (f.state != RuleState::unknown) run.drift_judged.insert(f.kind);
+    if (f.state == RuleState::unknown && run.drift_not_judged.empty())
+      run.drift_not_judged = f.message;
     if (f.state != RuleState::firing) continue;
     bool seen = false;
     for (const DriftFirst& x : run.drift) seen = seen || x.kind == f.kind;
@@ -376,7 +389,9 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
           {"reference_days", s.monitor.reference_days},
           {"first_check",
            r.drift_first_check ? nlohmann::json(iso_date(*r.drift_first_check)) : nlohmann::json()},
-          {"first_firing", drift}};
+          {"first_firing", drift},
+          {"never_judged", never_judged(r)},
+          {"not_judged_because", r.drift_not_judged}};
     }
   }
   doc["policies"] = policies;
@@ -427,7 +442,7 @@ std::string replay_markdown(const nlohmann::json& doc) {
     out.insert(out.find("\n\n") + 2,
                fmt::format("> **Data:** {}.\n\n", doc["data_note"].get<std::string>()));
   auto usd = [](const nlohmann::json& v) {
-    return v.is_number() ? fmt::format("${:.0f}", v.get<double>()) : std::string("unknown");
+    return v.is_number() ? whole_dollars(v.get<double>()) : std::string("unknown");
   };
   for (const auto& p : doc["policies"])
     out += fmt::format("| {} | {} | {:.1f}% | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -455,8 +470,8 @@ std::string replay_markdown(const nlohmann::json& doc) {
     break;
   }
   out += fmt::format(
-      "\nAn unplanned emergency retrain is assumed to cost ${:.0f} (the seed's figure). {}.\n",
-      doc["emergency_usd"].get<double>(), doc["provenance"].get<std::string>());
+      "\nAn unplanned emergency retrain is assumed to cost {} (the seed's figure). {}.\n",
+      whole_dollars(doc["emergency_usd"].get<double>()), doc["provenance"].get<std::string>());
   if (doc.contains("drift")) {
     const auto& drift = doc["drift"];
     std::string first_alert = "The accuracy alert never fired.";
@@ -486,7 +501,20 @@ std::string replay_markdown(const nlohmann::json& doc) {
           "check needs (a smaller [monitor] reference_days, or fewer --initial-days, lets one "
           "run).\n\n",
           drift["reference_days"].get<int>(), drift["current_days"].get<int>());
-    if (drift["first_firing"].empty() && checked.is_string()) out += "No drift detector fired.\n";
+    // A detector that never had enough texts or labels to judge did not "not fire": the report
+    // names it, as monitor says too_few.
+    std::vector<std::string> unjudged;
+    for (const auto& k : drift.value("never_judged", nlohmann::json::array()))
+      unjudged.push_back(k.get<std::string>());
+    const std::string why = drift.value("not_judged_because", "");
+    if (checked.is_string() && !unjudged.empty())
+      out += fmt::format(
+          "Never judged on any check: {} ({}); a smaller [monitor] min_drift_items, or longer "
+          "windows (current_days, reference_days), lets them judge this traffic.\n\n",
+          fmt::join(unjudged, ", "), why.empty() ? "too few items" : why);
+    if (drift["first_firing"].empty() && checked.is_string())
+      out += unjudged.empty() ? "No drift detector fired.\n"
+                              : "None of the detectors that judged fired.\n";
     for (const auto& f : drift["first_firing"]) {
       std::string terms;
       for (const auto& t : f["terms"]) terms += (terms.empty() ? "" : ", ") + t.get<std::string>();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,10 @@ struct PolicyRun {
   // when the replay was shorter. Days before it were not checked, which the report says.
   std::optional<int64_t> drift_first_check;
   std::vector<DriftFirst> drift;
+  // Detectors that judged at least one check, and one check's reason for not judging (too few
+  // texts or labels): a detector that never judged did not "not fire".
+  std::set<std::string> drift_judged, drift_run;
+  std::string drift_not_judged;
   int retrains = 0;  // trainings run, each priced at usd_per_retrain, promoted or not
   // Of them, those whose challenger was promoted; nullopt where every retrain replaces the model
   // (the offline replay).

@@ -193,12 +193,19 @@ DayOperation DailyOperation::run(int64_t now_ms, bool drift) const {
   request.approaches = {approach};
   RetrainRun run = run_retrain(*config, *store, request);
   op.retrained = true;
+  op.retrain_folder = (retrain.out_dir / day).string();
   for (const ApproachRetrain& r : run.approaches) {
     if (r.promoted) op.promoted_version = r.challenger_version;
-    op.lines.push_back(fmt::format("after {}: retrain ({}): challenger {} {} on {} held-out items",
-                                   day, due.why, r.challenger_version.substr(0, 12),
-                                   r.promoted ? "promoted" : "not promoted", r.comparison.holdout));
+    // A refusal names its first reason here; all of them are in the day's retrain.md.
+    std::string why = r.promoted || r.comparison.reasons.empty()
+                          ? std::string()
+                          : ": " + r.comparison.reasons.front();
+    op.lines.push_back(fmt::format(
+        "after {}: retrain ({}): challenger {} {} on {} held-out items{} ({}/retrain.md)", day,
+        due.why, r.challenger_version.substr(0, 12), r.promoted ? "promoted" : "not promoted",
+        r.comparison.holdout, why, op.retrain_folder));
   }
+  op.retrain = std::move(run);
   return op;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct DayOperation {
   bool retrained = false;        // a retrain ran (due by the policy)
   std::string promoted_version;  // the version it promoted ("" = none)
   std::vector<std::string> lines;
+  std::optional<RetrainRun> retrain;  // the retrain's run, for its report (retrain.md)
+  std::string retrain_folder;         // where its report belongs: the retrain out_dir / the day
 };
 
 // The day's operation on the gateway's store, as `tunecase monitor` and `tunecase retrain

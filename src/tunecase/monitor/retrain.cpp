@@ -753,21 +753,35 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
       const ModelVersion* newest = nullptr;
       for (const ModelVersion& m : versions)
         if (!newest || m.created_at_ms > newest->created_at_ms) newest = &m;
-      if (!newest || newest->status != ModelStatus::challenger) continue;
-      if (now_ms - newest->created_at_ms >= retry_ms)
-        return {true, fmt::format("the accuracy alert opened on {} is still open, and the "
-                                  "challenger made for it on {} was not promoted; a fresh "
-                                  "holdout window ([retrain] holdout_days = {}) has passed since",
-                                  iso_date(a.fired_at_ms / kDayMs),
-                                  iso_date(newest->created_at_ms / kDayMs), policy.holdout_days)};
-      waiting = Due{
-          false,
-          fmt::format("the accuracy alert opened on {} is open, and the "
-                      "challenger made for it on {} was not promoted (see its "
-                      "retrain.md); it is tried again from {}, once a fresh "
-                      "holdout window ([retrain] holdout_days = {}) has passed",
-                      iso_date(a.fired_at_ms / kDayMs), iso_date(newest->created_at_ms / kDayMs),
-                      iso_date((newest->created_at_ms + retry_ms) / kDayMs), policy.holdout_days)};
+      if (!newest) continue;
+      // One promoted and then rolled back did not stay either: the version it replaced, the one
+      // the alert is about, serves again. It is tried again a fresh holdout window after the
+      // rollback.
+      int64_t from_ms = newest->created_at_ms;
+      std::string what;
+      if (newest->status == ModelStatus::challenger) {
+        what = fmt::format("the challenger made for it on {} was not promoted",
+                           iso_date(newest->created_at_ms / kDayMs));
+      } else if (newest->status == ModelStatus::rolled_back) {
+        for (const ModelEvent& e : store.model_events(approach))
+          if (e.version == newest->version && e.event == "rolled_back")
+            from_ms = std::max(from_ms, e.at_ms);
+        what = fmt::format("the model made for it on {} was rolled back on {}",
+                           iso_date(newest->created_at_ms / kDayMs), iso_date(from_ms / kDayMs));
+      } else {
+        continue;
+      }
+      if (now_ms - from_ms >= retry_ms)
+        return {true, fmt::format("the accuracy alert opened on {} is still open, and {}; a "
+                                  "fresh holdout window ([retrain] holdout_days = {}) has passed "
+                                  "since",
+                                  iso_date(a.fired_at_ms / kDayMs), what, policy.holdout_days)};
+      waiting =
+          Due{false, fmt::format("the accuracy alert opened on {} is open, and {} (see its "
+                                 "retrain.md); it is tried again from {}, once a fresh "
+                                 "holdout window ([retrain] holdout_days = {}) has passed",
+                                 iso_date(a.fired_at_ms / kDayMs), what,
+                                 iso_date((from_ms + retry_ms) / kDayMs), policy.holdout_days)};
     }
   }
   if (scheduled) {

@@ -563,7 +563,7 @@ std::string format_usd(const json& value) {
   if (value.is_null()) return "unknown";
   double v = value.get<double>();
   if (v == 0) return "$0";
-  if (std::fabs(v) >= 100) return fmt::format("${:.0f}", v);
+  if (std::fabs(v) >= 100) return whole_dollars(v);
   if (std::fabs(v) >= 1) return fmt::format("${:.2f}", v);
   return (v < 0 ? "-$" : "$") + significant_fixed(std::fabs(v), 2);
 }
