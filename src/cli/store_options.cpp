@@ -22,7 +22,8 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
         "search path); point --store at the database `tunecase serve` writes",
         shown_store(location)));
   // Another scheme (mysql://...) is named as such by open_store, with the two forms it takes.
-  if (location.find("://") != std::string::npos) return tunecase::open_store(location);
+  if (location.find("://") != std::string::npos || tunecase::looks_like_libpq_keywords(location))
+    return tunecase::open_store(location);
   if (!tunecase::is_postgres_url(location) && !std::filesystem::exists(location))
     throw tunecase::UserError(
         fmt::format("--store {}: no such store; point --store at the store `tunecase serve` writes",

@@ -115,6 +115,21 @@ TEST(Config, AnAnthropicTemperatureAboveOneIsRefused) {
             "");
 }
 
+// The same limit holds for the prompt search's temperatures when it lists an anthropic model,
+// named or inline; an openai model may be searched above 1.
+TEST(Config, SearchTemperaturesAboveOneAreRefusedForAnthropicModels) {
+  const std::string claude = "[[approach]]\nname = \"c\"\nkind = \"anthropic\"\nmodel = \"m\"\n";
+  EXPECT_THAT(error_of(claude + "[optimize]\nmodels = [\"c\"]\ntemperatures = [0, 1.2]\n"),
+              HasSubstr("[optimize] temperatures: 1.2 is above 1"));
+  EXPECT_THAT(error_of("[optimize]\nmodels = [{ name = \"i\", kind = \"anthropic\", model = "
+                       "\"m\" }]\ntemperatures = [1.5]\n"),
+              HasSubstr("the anthropic approach 'i'"));
+  EXPECT_EQ(error_of(claude + "[optimize]\nmodels = [\"c\"]\ntemperatures = [0, 1]\n"), "");
+  EXPECT_EQ(error_of("[[approach]]\nname = \"o\"\nkind = \"openai\"\nmodel = \"m\"\n"
+                     "[optimize]\nmodels = [\"o\"]\ntemperatures = [1.5]\n"),
+            "");
+}
+
 TEST(Config, HostingIsTypedOnce) {
   ProjectConfig c = parse_config(
       "[[approach]]\nname = \"svm\"\nkind = \"linear\"\nhosting = { usd_per_month = 500 }\n",

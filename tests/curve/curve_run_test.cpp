@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/curve/curve_report.h"
 #include "tunecase/curve/curve_run.h"
 #include "tunecase/data/csv_writer.h"
 #include "tunecase/data/synthetic.h"
@@ -324,6 +325,11 @@ TEST_F(CurveRunTest, TheLlmRunsEstimateBoundsTheirSpend) {
   const double spent = doc["spend"]["spent_usd"].get<double>();
   EXPECT_GT(spent, 0);
   EXPECT_LE(spent, estimate + 0.005) << log.str();  // printed to the cent
+  // No fine-tuning ran: the report names no jobs (it had sent the reader to "the fine-tuned
+  // rows" that a curve without [curve] finetune does not have).
+  std::string md = curve_markdown(doc);
+  EXPECT_NE(md.find("LLM answers cost $"), std::string::npos) << md;
+  EXPECT_EQ(md.find("fine-tuned rows"), std::string::npos) << md;
   sim.stop();
 }
 

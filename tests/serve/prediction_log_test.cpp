@@ -651,6 +651,14 @@ TEST(PredictionLog, AStopWithTheStoreStillDownCountsWhatWasNotStored) {
   FailingStore store(open_store(store_path()));
   PredictionLogOptions o = quick_retries();
   o.stop_tries = 2;
+  // The requests sent upstream meanwhile: their audit rows wait with the predictions, and are
+  // counted as not stored when the stop gives up (they had been dropped uncounted).
+  std::atomic<int> taken{0};
+  o.take_audit = [&] {
+    ++taken;
+    return std::vector<AuditRecord>{{"test", "http://127.0.0.1:9/v1/chat/completions", true,
+                                     1700000000000, std::string(64, 'a'), 100, "{}"}};
+  };
   PredictionLog log(store, o);
   store.down = true;
   for (int i = 0; i < 5; ++i) {
@@ -665,6 +673,8 @@ TEST(PredictionLog, AStopWithTheStoreStillDownCountsWhatWasNotStored) {
   EXPECT_EQ(s.dropped, 5);
   EXPECT_EQ(s.committed, 0);
   EXPECT_EQ(s.queued, 0u);
+  EXPECT_GT(taken.load(), 0);
+  EXPECT_EQ(s.audit_not_stored, taken.load()) << "each audit row taken is counted";
 }
 
 // Predictions answered while the queue is full and the store fails are counted, not queued.

@@ -55,6 +55,7 @@ TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp
   for (int i = 0; i < 10; ++i)
     classify({{"text", "refund for a double charge"}, {"id", "before-" + std::to_string(i)}});
   EXPECT_EQ(pilot()["log"]["queued"], 0);
+  ASSERT_NE(get("/metrics").body.find("\ntunecase_labelled_total{"), std::string::npos);
 
   server->stop();
   std::vector<std::string> during;
@@ -80,6 +81,10 @@ TEST_F(GatewayTest, APostgresOutageLosesNoAnsweredPredictionAndKeepsTheFeatureUp
   EXPECT_EQ(metric(metrics, "tunecase_store_failing"), "1") << metrics;
   EXPECT_NE(metric(metrics, "tunecase_store_failed_commits_total"), "0");
   EXPECT_EQ(metric(metrics, "tunecase_log_not_stored_total"), "20");
+  // The store cannot be read: the last scrape's labelled and accuracy figures, flagged stale
+  // (the series had vanished, with the flag at 0).
+  EXPECT_EQ(metric(metrics, "tunecase_store_figures_stale"), "1") << metrics;
+  EXPECT_NE(metrics.find("\ntunecase_labelled_total{"), std::string::npos) << metrics;
   // Feedback must be durable before its 200: refused while the store is down, not lost.
   Reply fb = post("/v1/feedback", R"({"id":"before-0","label":"billing"})");
   EXPECT_EQ(fb.status, 503) << fb.body;

@@ -72,6 +72,20 @@ TEST(OpenStore, UnknownSchemeSaysWhichLocationsWork) {
   EXPECT_NE(open_error("").find("--store"), std::string::npos);
 }
 
+// libpq's keyword form had been taken for a SQLite file name, created in the working folder with
+// the password in its name (and each replica then had a store of its own).
+TEST(OpenStore, AKeywordConnectionStringIsRefusedWithTheUrlForm) {
+  std::string message = open_error("host=127.0.0.1 port=5432 user=tc password=s3cr3t-pw dbname=tc");
+  EXPECT_NE(message.find("postgresql://USER:PASSWORD@HOST:PORT/DBNAME"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+  EXPECT_FALSE(
+      std::filesystem::exists("host=127.0.0.1 port=5432 user=tc password=s3cr3t-pw dbname=tc"));
+  EXPECT_FALSE(tunecase::looks_like_libpq_keywords("/tmp/pilot store.db"));
+  EXPECT_FALSE(tunecase::looks_like_libpq_keywords("runs/host=a.db"));
+  EXPECT_TRUE(tunecase::looks_like_libpq_keywords("dbname=tc"));
+}
+
 TEST(OpenStore, SqlitePathThatCannotBeCreatedIsAUserError) {
   auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-test";
   std::filesystem::create_directories(dir);

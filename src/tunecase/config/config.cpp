@@ -461,6 +461,24 @@ void check_pilot_names(const ProjectConfig& c) {
         fmt::format("{}: [pilot] the challenger must differ from the champion", p.where));
 }
 
+// Anthropic's API takes temperatures of 0 to 1 (an approach's own temperature is checked where
+// it is read); a higher one in the search's list would fail every call of its candidates.
+void check_optimize_temperatures(const ProjectConfig& c) {
+  const OptimizeTableSettings& o = c.optimize;
+  if (!o.temperatures) return;
+  auto highest = std::max_element(o.temperatures->begin(), o.temperatures->end());
+  if (highest == o.temperatures->end() || *highest <= 1) return;
+  for (const OptimizeModel& m : o.models) {
+    const ApproachConfig* a = m.inline_ ? &*m.inline_ : c.find_approach(m.name);
+    if (a == nullptr || a->kind != "anthropic") continue;
+    throw UserError(fmt::format(
+        "{}: [optimize] temperatures: {} is above 1, the most Anthropic's API takes, and models "
+        "lists the anthropic approach '{}'; list temperatures of 0 to 1, or search that model in "
+        "a run of its own",
+        o.where, *highest, a->name));
+  }
+}
+
 // [business] baseline must name an approach of the config when it has [[approach]] tables (an
 // eval.json of the default approaches, run without any, is matched by decide).
 void check_baseline_name(const ProjectConfig& c) {
@@ -552,6 +570,7 @@ ProjectConfig parse_config(std::string_view text, const std::filesystem::path& o
   read_approaches(root, origin, c);
   check_pilot_names(c);
   check_baseline_name(c);
+  check_optimize_temperatures(c);
   return c;
 }
 
@@ -587,11 +606,21 @@ std::vector<ApproachConfig> default_local_approaches() {
 
 namespace {
 
+// A table cell: a "|" would end the cell (the delimiter's choices had moved its default into
+// the next column), and a tab is written as TOML writes it.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    out += c == '|' ? std::string("\\|") : c == '\t' ? std::string("\\t") : std::string(1, c);
+  return out;
+}
+
 std::string reference_rows(const std::vector<SettingRecord>& records) {
   std::string out = "| key | type | default | meaning |\n|---|---|---|---|\n";
   for (const auto& r : records)
-    out += fmt::format("| `{}` | {} | {} | {} |\n", r.key, r.type,
-                       r.fallback.empty() ? "none" : fmt::format("`{}`", r.fallback), r.doc);
+    out += fmt::format("| `{}` | {} | {} | {} |\n", r.key, cell(r.type),
+                       r.fallback.empty() ? "none" : fmt::format("`{}`", cell(r.fallback)),
+                       cell(r.doc));
   return out;
 }
 

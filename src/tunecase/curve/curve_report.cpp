@@ -199,7 +199,7 @@ std::string curve_markdown(const nlohmann::json& doc) {
                           "started count against too",
                           spend["max_cost_usd"].get<double>())
             : std::string(),
-        "; the jobs' own cost is in the fine-tuned rows");
+        finetune_lines(doc).empty() ? "" : "; the jobs' own cost is in the fine-tuned rows");
   }
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";

@@ -510,9 +510,14 @@ void Gateway::metrics(http::Responder responder) {
     {
       std::lock_guard lock(read->mutex);
       read->reading = false;
-      if (fresh) read->arms = arms;
+      // A store that cannot be read (down, or refusing): the last figures, flagged stale, rather
+      // than series that vanish while the store fails.
+      if (fresh)
+        read->arms = arms;
+      else
+        arms = read->arms;
     }
-    responder.respond(render(arms, false));
+    responder.respond(render(arms, !fresh));
   });
   if (!taken) {
     std::lock_guard lock(read->mutex);

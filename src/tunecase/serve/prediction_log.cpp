@@ -355,6 +355,7 @@ void PredictionLog::stop() {
     held_.fetch_sub(n);
     not_stored_ += static_cast<int64_t>(n);
     settled_ += static_cast<int64_t>(n);
+    drop_pending_audit();
   }
   committed_cv_.notify_all();
   write_progress(true);
@@ -764,9 +765,18 @@ void PredictionLog::note_success() {
   failing_since_.store(0);
 }
 
+// The audit rows kept for the store's next try, counted as not stored (audit_not_stored) when
+// there is none: requests that left the machine and are in no audit. Under commit_mutex_.
+std::size_t PredictionLog::drop_pending_audit() {
+  const std::size_t n = pending_audit_.size();
+  pending_audit_.clear();
+  audit_not_stored_ += static_cast<int64_t>(n);
+  return n;
+}
+
 void PredictionLog::drop_queued(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  std::size_t n = 0;
+  std::size_t n = 0, audit = 0;
   {
     std::lock_guard one_at_a_time(commit_mutex_);
     std::vector<PredictionRecord> left;
@@ -774,15 +784,16 @@ void PredictionLog::drop_queued(std::unique_lock<std::mutex>& lock) {
     for (const PredictionRecord& r : left) forget_queued(r);
     n = left.size();
     held_.fetch_sub(n);
+    audit = drop_pending_audit();
   }
   lock.lock();
   not_stored_ += static_cast<int64_t>(n);
   settled_ += static_cast<int64_t>(n);
-  if (n > 0)
+  if (n > 0 || audit > 0)
     fmt::print(stderr,
                "prediction log: stopping with the store still failing ({}); {} answered "
-               "predictions are not stored\n",
-               stats_.store_error, n);
+               "predictions and {} audit rows (requests sent upstream) are not stored\n",
+               stats_.store_error, n, audit);
   committed_cv_.notify_all();
 }
 

@@ -233,6 +233,7 @@ class PredictionLog {
   void note_success();
   // mutex_ held, on a stopping log that gave up: counts every queued record as not stored.
   void drop_queued(std::unique_lock<std::mutex>& lock);
+  std::size_t drop_pending_audit();
   void write_progress(bool clean);
   // This instance's progress record, as it stands once `committing` more records are committed.
   std::string progress(bool clean, std::size_t committing) const;

@@ -311,6 +311,24 @@ int migrate_schema(SqlDatabase& db) {
           "{}",
           db.describe(), kOwnStore));
     }
+    // The tables every store has since version 1, with the columns tunecase reads: another
+    // application's meta (or a store edited by hand) at the current version, where no migration
+    // step runs to find out, had failed later with an internal error.
+    if (version >= 1) {
+      try {
+        for (const char* probe :
+             {"SELECT key, value FROM meta WHERE 1 = 0",
+              "SELECT prediction_id, request_id, created_at FROM predictions WHERE 1 = 0",
+              "SELECT prediction_id, label FROM feedback WHERE 1 = 0",
+              "SELECT approach, version, status FROM models WHERE 1 = 0"})
+          s.query(probe, {});
+      } catch (const std::exception& e) {
+        throw UserError(fmt::format(
+            "{} holds tables that are not a tunecase store's at its schema version {} ({}). "
+            "Nothing was changed. {}",
+            db.describe(), version, e.what(), kOwnStore));
+      }
+    }
     if (version > kSchemaVersion) {
       throw UserError(fmt::format(
           "the store {} has schema version {}, written by a newer tunecase; this binary knows "

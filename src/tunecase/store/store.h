@@ -155,4 +155,8 @@ bool make_champion(Store& store, ModelVersion model, int64_t at_ms, const std::s
 // location without any password, when it cannot be opened, with what to do.
 std::unique_ptr<Store> open_store(const std::string& location);
 
+// "host=db port=5432 dbname=tc": libpq's keyword form (a word led by one of its keywords and
+// "="), which open_store refuses rather than create a SQLite file of that name.
+bool looks_like_libpq_keywords(const std::string& location);
+
 }  // namespace tunecase
