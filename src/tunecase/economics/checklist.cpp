@@ -153,8 +153,8 @@ ChecklistItem gain_helps(const Scenario& s) {
       best.per_month <= 0
           ? fmt::format(
                 "at the low end of its interval no approach is worth more than its extra running "
-                "cost over {}{}",
-                base, saving_note(best))
+                "cost over {}{}{}",
+                base, best.saving_per_month > 0 ? " through its accuracy" : "", saving_note(best))
       : best.baseline_priced
           ? fmt::format(
                 "{} is worth {} a month over {} net of its extra running cost, even at the low "

@@ -87,20 +87,7 @@ std::string next_step_section(const Decision& d) {
   const PilotPlan& p = d.pilot;
   out += fmt::format("- traffic share: {} to {}, the rest to {}\n", percent(p.traffic_share),
                      p.approach, p.against);
-  out += fmt::format(
-      "- duration: {} days{}\n", p.days,
-      d.scenario.business.queries_per_month.get() <= 0
-          ? " (at 0 queries a month it collects no labelled queries: no call can be made)"
-      : !p.callable
-          ? fmt::format(" (about {} labelled queries per arm, fewer than the {:g} a call needs: "
-                        "no call can be made in that time)",
-                        count(p.collected_per_arm), kMinLabelledForACall)
-      : p.difference_detectable
-          ? fmt::format(" ({} labelled queries per arm to detect the difference "
-                        "the offline rates show, {})",
-                        count(p.queries_per_arm), provenance_label(p.offline_rates))
-          : " (the expected difference is too small to confirm at this volume: "
-            "judge on cost and error patterns)");
+  out += fmt::format("- duration: {} days{}\n", p.days, pilot_duration_note(d));
   out +=
       "- measure daily: accuracy against delayed ground truth, latency, cost per query, and "
       "which mistakes change\n\n";

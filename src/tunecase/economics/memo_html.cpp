@@ -37,9 +37,9 @@ std::string next_step(const Decision& d) {
   std::string out = h2("Next step") + p(d.next_step);
   if (!d.pilot.needed) return out;
   out +=
-      p(fmt::format("{} of traffic for {} days; measure accuracy against delayed ground truth, "
-                    "latency, cost per query and error patterns daily.",
-                    percent(d.pilot.traffic_share), d.pilot.days));
+      p(fmt::format("{} of traffic for {} days{}; measure accuracy against delayed ground "
+                    "truth, latency, cost per query and error patterns daily.",
+                    percent(d.pilot.traffic_share), d.pilot.days, pilot_duration_note(d)));
   return out + table(pilot_outcomes_table(d));
 }
 

@@ -47,8 +47,16 @@ Figure weakest_of(std::initializer_list<Figure> figures) {
 }
 
 std::string volume_text(double queries_per_month) {
-  if (queries_per_month < 100) return fmt::format("{:.3g}", queries_per_month);
+  // "9.78e-06" had stood for a volume no one runs at.
+  if (queries_per_month > 0 && queries_per_month < 1) return "under 1";
+  if (queries_per_month < 100) return significant_fixed(queries_per_month, 3);
   return count(queries_per_month);
+}
+
+// Points of accuracy or of a rate, to three significant digits, and 0 below a thousandth of a
+// point ("-0.000000000561 points" at a cost per error of ten million).
+std::string points_text(double points) {
+  return std::fabs(points) < 0.001 ? "0" : significant_fixed(points, 3);
 }
 
 std::string cost_basis_text(const ApproachInputs& a) {
@@ -289,6 +297,23 @@ Table checklist_table(const Decision& d) {
   return t;
 }
 
+std::string pilot_duration_note(const Decision& d) {
+  const PilotPlan& p = d.pilot;
+  if (d.scenario.business.queries_per_month.get() <= 0)
+    return " (at 0 queries a month it collects no labelled queries: no call can be made)";
+  if (!p.callable)
+    return fmt::format(
+        " (about {} labelled queries per arm, fewer than the {:g} a call needs: no call can be "
+        "made in that time)",
+        count(p.collected_per_arm), kMinLabelledForACall);
+  if (p.difference_detectable)
+    return fmt::format(
+        " ({} labelled queries per arm to detect the difference the offline rates show, {})",
+        count(p.queries_per_arm), provenance_label(p.offline_rates));
+  return " (the expected difference is too small to confirm at this volume: judge on cost and "
+         "error patterns)";
+}
+
 Table pilot_outcomes_table(const Decision& d) {
   const PilotPlan& p = d.pilot;
   const PilotRule& r = p.rule;
@@ -306,14 +331,13 @@ Table pilot_outcomes_table(const Decision& d) {
   const bool free_errors = !gain;
   const bool pays_anyway = free_errors ? r.extra_cost_usd <= 0 : *gain <= -1;
   const bool never_pays = free_errors ? r.extra_cost_usd > 0 : *gain > 1;
-  std::string needed = free_errors ? std::string()
-                       : *gain < 0
-                           ? fmt::format(
-                                 "{}{} (it costs less than keeping {}: a loss of up to {} points "
-                                 "is paid for by what it saves)",
-                                 significant_fixed(*gain * 100, 3), unit, p.against,
-                                 significant_fixed(-*gain * 100, 3))
-                           : significant_fixed(*gain * 100, 3) + unit;
+  std::string needed =
+      free_errors ? std::string()
+      : *gain < 0 ? fmt::format(
+                        "{}{} (it costs less than keeping {}: a loss of up to {} points "
+                        "is paid for by what it saves)",
+                        points_text(*gain * 100), unit, p.against, points_text(-*gain * 100))
+                  : points_text(*gain * 100) + unit;
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
@@ -341,13 +365,16 @@ Table pilot_outcomes_table(const Decision& d) {
     t.rows.push_back(
         {"clear win",
          fmt::format(
-             "the gain over {}, at the low end of its 95% interval, is at least {}: what pays "
-             "for {} over {:.1f} live months at {} queries a month and {} per "
+             "the gain over {}, at the low end of its 95% interval, is at least {}: what {} "
+             "over {:.1f} live months at {} queries a month and {} per "
              "error (offline gain: {:.1f}{}, {}){}",
              p.against, needed,
              d.analysis.keep_baseline_cost.known()
-                 ? "the extra " + money(r.extra_cost_usd)
-                 : fmt::format("its own cost, {} ({} has no price: counted as free to keep)",
+                 ? (r.extra_cost_usd < 0
+                        ? fmt::format("its lower cost ({} less) allows", money(-r.extra_cost_usd))
+                        : "pays for the extra " + money(r.extra_cost_usd))
+                 : fmt::format("pays for its own cost, {} ({} has no price: counted as free to "
+                               "keep)",
                                money(r.extra_cost_usd), p.against),
              r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
              (p.baseline_rate - p.expected_rate) * 100, unit, tag(p.offline_rates), latency),
@@ -384,7 +411,7 @@ Table pilot_outcomes_table(const Decision& d) {
        : gain && *gain < 0
            ? fmt::format("less accurate than {} live even at the high end of the 95% interval, "
                          "and by more than its lower cost pays for (that end below {}{})",
-                         p.against, significant_fixed(*gain * 100, 3), unit)
+                         p.against, points_text(*gain * 100), unit)
            : "less accurate than " + p.against + " live even at the high end of the 95% interval",
        "abandon " + p.approach});
   t.rows.push_back(

@@ -27,7 +27,10 @@ std::string sensitivity_folded(const Decision& d);
 std::string cost_of_delay_text(const Decision& d);
 Table what_it_takes_table(const Decision& d);
 Table checklist_table(const Decision& d);
-Table pilot_outcomes_table(const Decision& d);  // clear win / marginal / worse
+Table pilot_outcomes_table(const Decision& d);
+// What the planned days bring, after "N days": the sample that detects the difference, or why
+// no call (or no confirmation) can be made in them. memo.md and memo.html say the same.
+std::string pilot_duration_note(const Decision& d);  // clear win / marginal / worse
 
 // The weakest provenance of the figures: a figure derived from them is only as good as that.
 Figure weakest_of(std::initializer_list<Figure> figures);
