@@ -75,6 +75,10 @@ CLI::Validator epoch_ms_validator();
 // Writes a report file; UserError naming it when it cannot be written.
 void write_text_file(const std::filesystem::path& file, const std::string& text);
 
+// The bearer token in environment variable `variable` ("" for no variable), without surrounding
+// whitespace; UserError when it is not set, empty or only whitespace.
+std::string read_token_env(const std::string& variable);
+
 // What every --seed accepts: 0 to 9,007,000,000,000,000, as [data] seed does (a seed above 2^53
 // would not survive a JSON report exactly).
 inline CLI::Validator seed_range() {

@@ -46,18 +46,6 @@ struct ServeArgs {
   bool local_only = false;
 };
 
-std::string read_token(const std::string& variable) {
-  if (variable.empty()) return "";
-  const char* value = std::getenv(variable.c_str());
-  if (value == nullptr || *value == '\0') {
-    throw tunecase::UserError(fmt::format(
-        "--token-env {}: that environment variable is not set; export the token clients must "
-        "send (Authorization: Bearer TOKEN) or drop the flag",
-        variable));
-  }
-  return value;
-}
-
 std::string default_instance(int port) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
@@ -76,7 +64,7 @@ void run(const ServeArgs& a) {
   options.server.host = a.host;
   options.server.port = a.port;
   options.server.threads = a.threads;
-  options.token = read_token(a.token_env);
+  options.token = read_token_env(a.token_env);
   options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
   if (a.instance.empty() && a.port == 0) {
     fmt::print(stderr,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/sqlite_setup.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
@@ -77,6 +79,25 @@ int64_t now_ms_or(int64_t now_ms) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string read_token_env(const std::string& variable) {
+  if (variable.empty()) return "";
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr)
+    throw tunecase::UserError(fmt::format(
+        "--token-env {}: that environment variable is not set; export the token clients must "
+        "send (Authorization: Bearer TOKEN) or drop the flag",
+        variable));
+  // A token read from a secret file often ends in a newline, which no HTTP header can carry:
+  // every client had got 401. Surrounding whitespace goes, as it goes from the client's header.
+  std::string token = tunecase::trimmed(value);
+  if (token.empty())
+    throw tunecase::UserError(fmt::format(
+        "--token-env {}: that environment variable is {}; export the token clients must send "
+        "(Authorization: Bearer TOKEN) or drop the flag",
+        variable, *value == '\0' ? "empty" : "only whitespace"));
+  return token;
 }
 
 void write_text_file(const std::filesystem::path& file, const std::string& text) {

@@ -383,6 +383,21 @@ TEST_F(ServeCli, AMissingModelNamesTheApproachAndTheCommand) {
   EXPECT_NE(r.output.find("tunecase eval --config"), std::string::npos) << r.output;
 }
 
+// A token variable that is set but empty, or only whitespace, is said to be so (an empty one had
+// been called "not set", and one of spaces started a gateway no client could authenticate with).
+TEST_F(ServeCli, AnEmptyOrBlankTokenVariableIsRefusedAsSuch) {
+  for (const char* value : {"''", "'  '"}) {
+    CliResult r =
+        run_cli_with_env(std::string("TC_TEST_TOKEN=") + value + " ",
+                         "serve --config " + config_ + " --eval " + dir_.str() +
+                             " --port 0 --store " + store() + " --token-env TC_TEST_TOKEN");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(std::string(value) == "''" ? "is empty" : "is only whitespace"),
+              std::string::npos)
+        << r.output;
+  }
+}
+
 }  // namespace
 
 namespace {

@@ -40,6 +40,14 @@ TEST_F(ServerTest, BadContentLengthIs400) {
   std::string answer =
       exchange_raw(port_, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc");
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+  // What was wrong and what to send, not Beast's "bad Content-Length".
+  EXPECT_NE(answer.find("send one Content-Length with the body's size"), std::string::npos)
+      << answer;
+  answer = exchange_raw(port_,
+                        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "zz\r\nabc\r\n0\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+  EXPECT_NE(answer.find("chunked encoding"), std::string::npos) << answer;
 }
 
 TEST_F(ServerTest, OversizedHeaderBlockIs431) {

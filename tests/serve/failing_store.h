@@ -48,6 +48,10 @@ class FailingStore final : public Store {
     return real_->feedback_received(from, to);
   }
   std::optional<int64_t> last_feedback_at_ms() override { return real_->last_feedback_at_ms(); }
+  int64_t predictions_of_other_versions(const std::string& approach, const std::string& version,
+                                        int64_t from, int64_t to) override {
+    return real_->predictions_of_other_versions(approach, version, from, to);
+  }
   PilotCounts pilot_counts(const PilotQuery& q) override { return real_->pilot_counts(q); }
   std::vector<PredictedLabelCount> predicted_labels(int64_t from, int64_t to) override {
     return real_->predicted_labels(from, to);

@@ -303,6 +303,26 @@ TEST(FeedbackBody, SurroundingSpacesOfAnIdGoInClassifyAndFeedback) {
   EXPECT_EQ(std::get<ClassifyBody>(parse_classify(R"({"text":"a","id":"  "})")).id, "");
 }
 
+// A NUL character in a field the store keeps is refused: PostgreSQL cuts text at it, and two ids
+// that differ after it had become one item there (SQLite kept them apart).
+TEST(ClassifyBody, ANulCharacterInAKeptFieldIsA400) {
+  for (const char* body :
+       {R"({"text":"late","id":"CASE-7\u0000a"})", R"({"text":"late","segment":"s\u0000eg"})",
+        R"({"text":"late\u0000parcel"})"}) {
+    auto r = parse_classify(body);
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << body;
+    EXPECT_EQ(std::get<BodyError>(r).status, 400);
+    EXPECT_THAT(std::get<BodyError>(r).message, HasSubstr("holds a NUL character")) << body;
+  }
+  auto fb = parse_feedback(R"({"id":"CASE-7\u0000a","label":"bug"})", {"bug"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(fb));
+  EXPECT_THAT(std::get<BodyError>(fb).message, HasSubstr("holds a NUL character"));
+  // An empty id is said to be empty (it had read "send exactly one of id and prediction_id").
+  auto empty = parse_feedback(R"({"id":"","label":"bug"})", {"bug"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(empty));
+  EXPECT_THAT(std::get<BodyError>(empty).message, HasSubstr("\"id\" is empty"));
+}
+
 // An id past 64 bits reads as a floating-point number: said so, with what to send instead.
 TEST(ClassifyBody, AnIdTooLargeForAnIntegerSaysToSendAString) {
   for (const char* body :

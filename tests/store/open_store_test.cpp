@@ -84,6 +84,12 @@ TEST(OpenStore, AKeywordConnectionStringIsRefusedWithTheUrlForm) {
   EXPECT_FALSE(tunecase::looks_like_libpq_keywords("/tmp/pilot store.db"));
   EXPECT_FALSE(tunecase::looks_like_libpq_keywords("runs/host=a.db"));
   EXPECT_TRUE(tunecase::looks_like_libpq_keywords("dbname=tc"));
+  // libpq takes spaces around "=" too.
+  EXPECT_TRUE(tunecase::looks_like_libpq_keywords("host = db password = s3cr3t-pw"));
+  message = open_error("password = s3cr3t-pw host=127.0.0.1");
+  EXPECT_NE(message.find("connection string of keywords"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
+  EXPECT_FALSE(tunecase::looks_like_libpq_keywords("./host=a/pilot.db"));
 }
 
 TEST(OpenStore, SqlitePathThatCannotBeCreatedIsAUserError) {
@@ -105,6 +111,39 @@ TEST(OpenStore, AFileThatIsNotAStoreIsAUserError) {
   std::ofstream(file) << std::string(4096, 'x');
   EXPECT_NE(open_error(file.string()).find("not a tunecase store"), std::string::npos)
       << open_error(file.string());
+  std::filesystem::remove(file);
+}
+
+// Another application's SQLite file is refused as it was found: opening it had switched it to
+// WAL (a change that persists in the file) while the message said nothing was changed. A
+// schema_version table without a `version` column is another application's too (it had been an
+// internal error).
+TEST(OpenStore, AnotherApplicationsSqliteFileIsLeftInItsJournalMode) {
+  auto file = std::filesystem::temp_directory_path() / "tunecase-other-app.db";
+  for (const char* tables :
+       {"CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (10); "
+        "CREATE TABLE meta (k TEXT, v TEXT);",
+        "CREATE TABLE schema_version (v INTEGER); INSERT INTO schema_version VALUES (10);"}) {
+    std::filesystem::remove(file);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, tables, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::string message = open_error(file.string());
+    EXPECT_NE(message.find("not a tunecase store's"), std::string::npos) << message;
+    EXPECT_EQ(message.find("please report"), std::string::npos) << message;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    std::string mode;
+    sqlite3_exec(
+        db, "PRAGMA journal_mode",
+        [](void* out, int, char** values, char**) {
+          *static_cast<std::string*>(out) = values[0];
+          return 0;
+        },
+        &mode, nullptr);
+    sqlite3_close(db);
+    EXPECT_EQ(mode, "delete") << tables;
+  }
   std::filesystem::remove(file);
 }
 

@@ -27,6 +27,26 @@ TYPED_TEST(StoreConformance, PredictedLabelsCountAnsweredPredictionsInTheWindow)
   EXPECT_TRUE(this->store_->predicted_labels(kT0 + 3 * kDay, kT0 + 4 * kDay).empty());
 }
 
+// Which version answered a day: the monitor sets a day aside only when another version did.
+TYPED_TEST(StoreConformance, PredictionsOfOtherVersionsAreCountedByApproachAndDay) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 4; ++i) {
+    PredictionRecord p =
+        prediction("V" + std::to_string(i), "linear", Arm::champion, "billing", kT0 + i * kHour);
+    p.model_version = i < 3 ? "v1" : "v2";
+    batch.push_back(p);
+  }
+  PredictionRecord other = prediction("O", "llm", Arm::shadow, "billing", kT0 + kHour);
+  other.model_version = "v9";
+  batch.push_back(other);
+  this->store_->log_predictions(batch);
+  EXPECT_EQ(this->store_->predictions_of_other_versions("linear", "v1", kT0, kT0 + kDay), 1);
+  EXPECT_EQ(this->store_->predictions_of_other_versions("linear", "v2", kT0, kT0 + kDay), 3);
+  EXPECT_EQ(this->store_->predictions_of_other_versions("linear", "v1", kT0, kT0 + 3 * kHour), 0);
+  EXPECT_EQ(this->store_->predictions_of_other_versions("linear", "v1", kT0 + kDay, kT0 + 2 * kDay),
+            0);
+}
+
 // One item answered twice (T1: the champion and a shadow), one answered once (T2, `t2_text`),
 // each with its text kept.
 std::vector<PredictionRecord> two_kept_items(const std::string& t2_text) {

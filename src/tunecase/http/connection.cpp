@@ -16,6 +16,34 @@
 namespace tunecase::http::detail {
 namespace {
 
+// Beast's words for a request it cannot read ("bad chunk"), with what was wrong and what to
+// send instead: what a client library that misframes its requests needs to hear.
+std::string parse_error_text(const boost::system::error_code& ec) {
+  namespace bhttp = boost::beast::http;
+  if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension)
+    return "a chunk of the chunked body is not framed as HTTP/1.1 chunked encoding says (a "
+           "size line in hex, CRLF, exactly that many bytes, CRLF); send the body with "
+           "Content-Length instead, or fix the chunking.";
+  if (ec == bhttp::error::bad_content_length)
+    return "the Content-Length header is not one whole number of bytes (a sign, two values "
+           "that differ, or not a number); send one Content-Length with the body's size.";
+  if (ec == bhttp::error::bad_transfer_encoding)
+    return "Transfer-Encoding cannot be read (with Content-Length beside it, or a coding other "
+           "than chunked last); send either Content-Length or Transfer-Encoding: chunked, not "
+           "both.";
+  if (ec == bhttp::error::bad_field || ec == bhttp::error::bad_value)
+    return "a header line is not \"Name: value\" (a space before the colon, or a character a "
+           "header may not hold); fix the header.";
+  if (ec == bhttp::error::bad_line_ending)
+    return "lines must end with CRLF (\\r\\n); a bare LF was sent.";
+  if (ec == bhttp::error::bad_version)
+    return "the request line does not end with HTTP/1.0 or HTTP/1.1 and CRLF (a bare LF line "
+           "ending reads this way too).";
+  if (ec == bhttp::error::bad_method || ec == bhttp::error::bad_target)
+    return "the request line is not \"METHOD /path HTTP/1.1\".";
+  return ec.message() + ".";
+}
+
 // After answering a request whose body was not read (413, 431, 400) the connection reads and
 // discards what the client still sends, for at most this long, before closing: closing with
 // unread bytes makes the kernel reset the connection, and the client may lose the answer.
@@ -303,7 +331,7 @@ void Connection::on_read(beast::error_code ec) {
   if (is_parse_error(ec)) {
     ++core_->requests;
     ++core_->malformed;
-    return reject(400, "Malformed HTTP request: " + ec.message() + ".", AfterWrite::kLinger);
+    return reject(400, "Malformed HTTP request: " + parse_error_text(ec), AfterWrite::kLinger);
   }
   if (ec) return close();  // the client hung up, or sent nothing for read_timeout
   dispatch(parser_->release());

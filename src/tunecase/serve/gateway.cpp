@@ -122,6 +122,8 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   }
   log_ = std::make_unique<PredictionLog>(*store_, options_.log);
   background_ = std::make_unique<BlockingPool>(options_.store_threads, 4096);
+  metrics_read_->reading = true;
+  read_metrics_figures(http::Responder(), nullptr);
   DispatchSettings settings;
   settings.mode = plan_.mode;
   settings.share = plan_.share;

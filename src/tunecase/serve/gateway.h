@@ -122,6 +122,12 @@ class Gateway {
   void retry_parked_feedback();
   void pilot(http::Responder responder);
   void metrics(http::Responder responder);
+  // Reads the store's figures for /metrics in the background and keeps them; answers through
+  // `render` when given (none: the read at start, so an outage before the first scrape still
+  // has figures to show). `reading` is set by the caller.
+  void read_metrics_figures(
+      http::Responder responder,
+      std::function<http::Response(const std::vector<ArmFigures>&, bool)> render);
   void models(http::Responder responder);
   // A request's "at": moves the replay clock forward. Why the request is refused instead: this
   // gateway keeps its own time, or the time leaps further than a replay goes at once.
@@ -169,6 +175,7 @@ class Gateway {
     std::mutex mutex;
     std::vector<ArmFigures> arms;
     bool reading = false;
+    std::optional<std::chrono::steady_clock::time_point> failed_at;  // the last read's failure
   };
   std::shared_ptr<MetricsRead> metrics_read_ = std::make_shared<MetricsRead>();
   std::unique_ptr<PredictionLog> log_;

@@ -489,13 +489,29 @@ void Gateway::metrics(http::Responder responder) {
     return r;
   };
   std::shared_ptr<MetricsRead> read = metrics_read_;
+  std::vector<ArmFigures> last;
+  bool answer_now = false;
   {
     // A read still waiting on the store (a hung server): answer with the last figures now
     // rather than queue another read behind it.
     std::lock_guard lock(read->mutex);
     if (read->reading) return responder.respond(render(read->arms, true));
     read->reading = true;
+    // The last read failed a moment ago (a store that is down, or whose connections time out):
+    // the last figures now, and the new read behind them (each scrape had waited out its own
+    // failing read, 5 s on an unreachable PostgreSQL).
+    answer_now = read->failed_at &&
+                 std::chrono::steady_clock::now() - *read->failed_at < std::chrono::seconds(10);
+    if (answer_now) last = read->arms;
   }
+  if (answer_now) responder.respond(render(last, true));
+  read_metrics_figures(answer_now ? http::Responder() : responder, render);
+}
+
+void Gateway::read_metrics_figures(
+    http::Responder responder,
+    std::function<http::Response(const std::vector<ArmFigures>&, bool)> render) {
+  std::shared_ptr<MetricsRead> read = metrics_read_;
   bool taken = background_->submit([this, responder, read, render] {
     std::vector<ArmFigures> arms;
     bool fresh = false;
@@ -512,17 +528,20 @@ void Gateway::metrics(http::Responder responder) {
       read->reading = false;
       // A store that cannot be read (down, or refusing): the last figures, flagged stale, rather
       // than series that vanish while the store fails.
-      if (fresh)
+      if (fresh) {
         read->arms = arms;
-      else
+        read->failed_at.reset();
+      } else {
         arms = read->arms;
+        read->failed_at = std::chrono::steady_clock::now();
+      }
     }
-    responder.respond(render(arms, !fresh));
+    if (render) responder.respond(render(arms, !fresh));
   });
   if (!taken) {
     std::lock_guard lock(read->mutex);
     read->reading = false;
-    responder.respond(busy("too many metrics requests in flight"));
+    if (render) responder.respond(busy("too many metrics requests in flight"));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "tunecase/serve/request_body.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -111,11 +112,22 @@ bool missing(const Field& f) {
   return f.kind == Field::Kind::absent || f.kind == Field::Kind::null;
 }
 
+// A NUL character (\u0000) in a field the store keeps: PostgreSQL cuts text at it, so "T-7\u0000a"
+// and "T-7\u0000b" had become one item there (and a feedback for one labelled both), while
+// SQLite kept them apart.
+std::optional<BodyError> nul_in(const std::string& text, const char* key) {
+  if (text.find('\0') == std::string::npos) return std::nullopt;
+  return BodyError{400, fmt::format("\"{}\" holds a NUL character (\\u0000), which the store "
+                                    "cannot keep; remove it and send again",
+                                    key)};
+}
+
 // A string field, a number given for an id, or why neither.
 // An id's surrounding whitespace goes, as `tunecase feedback` trims an id cell: " T-1" from one
 // system and "T-1" from an export name the same item.
 std::variant<std::string, BodyError> id_field(Field f, const char* key) {
   if (missing(f)) return std::string();
+  if (auto nul = nul_in(f.text, key)) return *nul;
   if (f.kind == Field::Kind::string) return trimmed(f.text);
   if (f.kind == Field::Kind::integer) return std::move(f.text);
   if (std::string_view(f.type) == "number")  // a fraction, or a whole number past 64 bits
@@ -128,6 +140,7 @@ std::variant<std::string, BodyError> id_field(Field f, const char* key) {
 
 std::variant<std::string, BodyError> string_field(Field f, const char* key) {
   if (missing(f)) return std::string();
+  if (auto nul = nul_in(f.text, key)) return *nul;
   if (f.kind == Field::Kind::string) return std::move(f.text);
   return BodyError{400, fmt::format("\"{}\" must be a string, not {}", key, f.type)};
 }
@@ -320,6 +333,7 @@ std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field 
     return BodyError{400, fmt::format("\"text\" must be a string, not {}", text.type)};
   out.text = std::move(text.text);
   if (blank(out.text)) return BodyError{422, "\"text\" is empty; send the text to classify"};
+  if (auto nul = nul_in(out.text, "text")) return *nul;
   auto parsed_id = id_field(std::move(id), "id");
   if (auto* e = std::get_if<BodyError>(&parsed_id)) return *e;
   out.id = std::get<std::string>(std::move(parsed_id));
@@ -407,6 +421,13 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
   FeedbackBody out;
   const auto& by_id = std::get<std::string>(id);
   const auto& by_prediction = std::get<std::string>(prediction_id);
+  if (by_id.empty() && by_prediction.empty() &&
+      (field_of(j, "id").kind == Field::Kind::string ||
+       field_of(j, "prediction_id").kind == Field::Kind::string))
+    return BodyError{
+        400, fmt::format("\"{}\" is empty; send your item's \"id\" (the one given to "
+                         "/v1/classify), or the \"prediction_id\" its answer gave",
+                         field_of(j, "id").kind == Field::Kind::string ? "id" : "prediction_id")};
   if (by_id.empty() == by_prediction.empty())
     return BodyError{400, "send exactly one of \"id\" (your item's id) and \"prediction_id\""};
   out.by = by_id.empty() ? Feedback::By::prediction_id : Feedback::By::request_id;

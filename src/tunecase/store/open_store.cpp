@@ -11,11 +11,21 @@ bool looks_like_libpq_keywords(const std::string& location) {
   static const char* const kKeywords[] = {"host",    "hostaddr", "port",           "dbname",
                                           "user",    "password", "sslmode",        "service",
                                           "options", "passfile", "connect_timeout"};
+  // libpq allows spaces around "=": they go first, so that "password = x" is one word too.
+  std::string text;
+  for (std::size_t i = 0; i < location.size(); ++i) {
+    if (location[i] == ' ' || location[i] == '\t') {
+      std::size_t next = location.find_first_not_of(" \t", i);
+      if (next != std::string::npos && location[next] == '=') continue;
+      if (!text.empty() && text.back() == '=') continue;
+    }
+    text += location[i];
+  }
   std::size_t at = 0;
-  while (at < location.size()) {
-    std::size_t end = location.find_first_of(" \t", at);
-    if (end == std::string::npos) end = location.size();
-    const std::string word = location.substr(at, end - at);
+  while (at < text.size()) {
+    std::size_t end = text.find_first_of(" \t", at);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(at, end - at);
     const std::size_t eq = word.find('=');
     if (eq != std::string::npos)
       for (const char* k : kKeywords)
@@ -39,13 +49,14 @@ std::unique_ptr<Store> open_store(const std::string& location) {
                     "postgresql:// URL",
                     location.substr(0, scheme), redact_url(location)));
   }
+  // Not echoed: a password in this form has no delimiter a mask could rely on.
   if (looks_like_libpq_keywords(location))
-    throw UserError(fmt::format(
-        "'{}' is a PostgreSQL connection string of keywords (host=... dbname=...), which would "
-        "have been taken for a SQLite file of that name; --store takes a URL: "
+    throw UserError(
+        "--store is a PostgreSQL connection string of keywords (host=... dbname=...), which "
+        "would have been taken for a SQLite file of that name; --store takes a URL: "
         "postgresql://USER:PASSWORD@HOST:PORT/DBNAME (percent-encode a password's /, ?, # and "
-        "@; keywords without a URL form go after ?, as ?sslmode=require)",
-        redact_url(location)));
+        "@; keywords without a URL form go after ?, as ?sslmode=require). A SQLite file whose "
+        "name starts that way is written with its folder: ./NAME");
   return open_sqlite_store(location);
 }
 

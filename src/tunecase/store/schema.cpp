@@ -277,7 +277,18 @@ bool has_table(SqlSession& s, Dialect dialect, const std::string& name) {
 // in it was edited or damaged, and running the migrations again from 0 over the tables it has
 // ("table meta already exists") would say nothing of that.
 int read_version(SqlSession& s, const std::string& store) {
-  SqlRows rows = s.query("SELECT version FROM schema_version", {});
+  SqlRows rows;
+  try {
+    rows = s.query("SELECT version FROM schema_version", {});
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // No `version` column: another application's table of that name.
+    throw UserError(fmt::format(
+        "the store {} is not a tunecase store's: its schema_version table cannot be read as "
+        "tunecase's ({}, another application's table of that name); nothing was changed. {}",
+        store, e.what(), kOwnStore));
+  }
   const int64_t* number = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
   if (number == nullptr || *number < 0)
     throw UserError(fmt::format(
@@ -322,6 +333,22 @@ int migrate_schema(SqlDatabase& db) {
               "SELECT prediction_id, label FROM feedback WHERE 1 = 0",
               "SELECT approach, version, status FROM models WHERE 1 = 0"})
           s.query(probe, {});
+        // At the current version no migration step runs to find out: every table it has, with
+        // the columns added last (another application's tables of the same names had passed
+        // the probes above, and serve wrote its meta rows into them before failing).
+        if (version == kSchemaVersion)
+          for (const char* probe :
+               {"SELECT name, data_fingerprint, promoted_at, path, promoted_by FROM models "
+                "WHERE 1 = 0",
+                "SELECT approach, model_version, timed_out, cached, text_hash FROM predictions "
+                "WHERE 1 = 0",
+                "SELECT costed_errors, cached, timeouts FROM rollup_hours WHERE 1 = 0",
+                "SELECT costed_errors, cached FROM rollup_days WHERE 1 = 0",
+                "SELECT * FROM rollup_pairs WHERE 1 = 0", "SELECT * FROM alerts WHERE 1 = 0",
+                "SELECT * FROM request_texts WHERE 1 = 0",
+                "SELECT * FROM audit_requests WHERE 1 = 0",
+                "SELECT * FROM model_events WHERE 1 = 0"})
+            s.query(probe, {});
       } catch (const std::exception& e) {
         throw UserError(fmt::format(
             "{} holds tables that are not a tunecase store's at its schema version {} ({}). "

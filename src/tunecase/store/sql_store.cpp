@@ -395,6 +395,15 @@ class SqlStore final : public Store {
     return as_int(rows[0][0]);
   }
 
+  int64_t predictions_of_other_versions(const std::string& approach, const std::string& version,
+                                        int64_t from_ms, int64_t to_ms) override {
+    return as_int(read("SELECT COUNT(*) FROM predictions WHERE created_at >= $1 AND created_at "
+                       "< $2 AND approach = $3 AND model_version <> $4",
+                       {from_ms, to_ms, approach, version})
+                      .at(0)
+                      .at(0));
+  }
+
   PilotCounts pilot_counts(const PilotQuery& query) override {
     PilotCounts counts;
     db_->read([&](SqlSession& s) { counts = query_pilot_counts(s, query); });

@@ -75,19 +75,32 @@ class SqliteConnection final : public SqlSession {
     if (rc != SQLITE_OK) fail(rc, sql);
   }
 
+  // The file's journal mode when this connection opened it ("delete" for a file another
+  // application wrote, "wal" for a store), for a refusal to leave such a file as it was.
+  const std::string& journal_mode_before() const { return journal_mode_before_; }
+  void restore_journal_mode() {
+    if (journal_mode_before_.empty() || journal_mode_before_ == "wal") return;
+    sqlite3_exec(db_, ("PRAGMA journal_mode=" + journal_mode_before_).c_str(), nullptr, nullptr,
+                 nullptr);
+  }
+
   // SQLite's quick integrity check (every page's structure, not the indexes' contents): "ok",
   // or its first finding. It reads every page: 0.74 s for a store of a million predictions in
   // the page cache (docs/serve.md, "When the store fails").
-  std::string quick_check() {
+  std::string quick_check() { return text_of("PRAGMA quick_check(1)"); }
+
+  // The first column of a statement's first row, "" without one.
+  std::string text_of(const char* sql) {
     std::string first;
     int rc = sqlite3_exec(
-        db_, "PRAGMA quick_check(1)",
+        db_, sql,
         [](void* out, int columns, char** values, char**) {
-          if (columns > 0 && values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
+          if (columns > 0 && values[0] != nullptr && static_cast<std::string*>(out)->empty())
+            *static_cast<std::string*>(out) = values[0];
           return 0;
         },
         &first, nullptr);
-    if (rc != SQLITE_OK) fail(rc, "quick_check");
+    if (rc != SQLITE_OK) fail(rc, sql);
     return first;
   }
 
@@ -119,6 +132,7 @@ class SqliteConnection final : public SqlSession {
     if (rc != SQLITE_OK) fail(rc, "open");
     sqlite3_busy_timeout(db_, 5000);
     sqlite3_extended_result_codes(db_, 0);
+    journal_mode_before_ = text_of("PRAGMA journal_mode");
     run("PRAGMA journal_mode=WAL");
     run("PRAGMA synchronous=NORMAL");
     run("PRAGMA foreign_keys=ON");
@@ -296,6 +310,7 @@ class SqliteConnection final : public SqlSession {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::string journal_mode_before_;
 };
 
 // Writes go through one connection, reads through another (opened at the first read): in WAL
@@ -341,7 +356,15 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
     reader_->transaction("BEGIN", body);
   }
   void migrate(const std::function<void(SqlSession&)>& body) override {
-    write(Durability::durable, body);
+    // A file refused (another application's tables) is left as it was: opening it had switched
+    // it to WAL, which persists in the file and changes how its own application must open it.
+    try {
+      write(Durability::durable, body);
+    } catch (const UserError&) {
+      std::lock_guard lock(writer_mutex_);
+      if (writer_) writer_->restore_journal_mode();
+      throw;
+    }
   }
   void check_files() override {
     std::lock_guard lock(writer_mutex_);

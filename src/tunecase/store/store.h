@@ -70,6 +70,11 @@ class Store {
   // received_at_ms), and the latest such time (the monitor's "labels stopped flowing").
   virtual int64_t feedback_received(int64_t from_ms, int64_t to_ms) = 0;
   virtual std::optional<int64_t> last_feedback_at_ms() = 0;
+  // Predictions of `approach` created in [from_ms, to_ms) by a model version other than
+  // `version`: whether a day the registry gave to another version was answered by one.
+  virtual int64_t predictions_of_other_versions(const std::string& approach,
+                                                const std::string& version, int64_t from_ms,
+                                                int64_t to_ms) = 0;
 
   // Everything the pilot page needs in one call (see queries.h).
   virtual PilotCounts pilot_counts(const PilotQuery& query) = 0;
@@ -141,6 +146,12 @@ class Store {
 // cost, never $0, even when none of them carried one (an API that never reports usage).
 inline constexpr const char* kPricedApproachesKey = "serve.priced_approaches";
 std::set<std::string> priced_approaches(Store& store);
+
+// UserError when `at_ms` is before the latest registry step of `approach` (its registration,
+// promotion, retirement or rollback): a step dated earlier would put its history out of order.
+// `clock` names where the time came from ("--now-ms", "the clock").
+void require_registry_clock(Store& store, const std::string& approach, int64_t at_ms,
+                            const std::string& clock);
 
 // The champion among an approach's versions (Store::models), or nullptr.
 const ModelVersion* champion_of(const std::vector<ModelVersion>& versions);
