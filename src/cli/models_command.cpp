@@ -171,19 +171,7 @@ void require_loadable(const tunecase::ModelVersion& m, bool force) {
 // served before it existed, and the monitor judge the wrong version's days.
 int64_t step_time(tunecase::Store& store, const ModelsArgs& a) {
   const int64_t at = now_ms_or(a.now_ms);
-  const std::vector<tunecase::ModelEvent> events = store.model_events(a.approach);
-  const tunecase::ModelEvent* latest = nullptr;
-  for (const auto& e : events)
-    if (latest == nullptr || e.at_ms >= latest->at_ms) latest = &e;
-  if (latest != nullptr && at < latest->at_ms)
-    throw tunecase::UserError(fmt::format(
-        "{} is before the latest step in the registry of '{}' ({} {} on {}); a step dated "
-        "earlier would put the history out of order. Give --now-ms at or after {} (a replay "
-        "store: the replay's clock)",
-        a.now_ms != 0 ? fmt::format("--now-ms {}", tunecase::utc_text(at))
-                      : fmt::format("the clock ({})", tunecase::utc_text(at)),
-        a.approach, latest->version.substr(0, 12), latest->event, tunecase::utc_text(latest->at_ms),
-        latest->at_ms));
+  tunecase::require_registry_clock(store, a.approach, at, a.now_ms != 0 ? "--now-ms" : "the clock");
   return at;
 }
 
@@ -214,6 +202,19 @@ void rollback(const ModelsArgs& a) {
   const tunecase::ModelVersion* target = nullptr;
   if (!a.version.empty()) {
     target = &find_version(models, a.approach, a.version);
+    // Back to a version that served before, never to one that did not: a challenger the rule
+    // refused had been put in service this way, marking the one serving `rolled_back` (no longer
+    // a rollback target), so that nothing rolled back to it.
+    bool served = target->promoted_at_ms.has_value();
+    for (const auto& e : store->model_events(a.approach))
+      served = served || (e.version == target->version && e.event == "champion");
+    if (!served && target != current)
+      throw tunecase::UserError(fmt::format(
+          "approach '{}': version {} was never the champion (status {}), so there is nothing to "
+          "roll back to; `tunecase models promote --approach {} --version {}` puts it in service "
+          "on purpose (and a rollback then returns to {})",
+          a.approach, target->version.substr(0, 12), tunecase::model_status_name(target->status),
+          a.approach, target->version.substr(0, 12), current->version.substr(0, 12)));
   } else {
     // The previous champion: by the history, the last other version to become champion before
     // the current one did (a store's history may be short: then the last promoted other one).

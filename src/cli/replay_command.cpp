@@ -198,13 +198,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   std::unique_ptr<tunecase::HttpClient> http = tunecase::make_http_client(a.concurrency * 2);
   mon::GatewayReplaySettings g;
   g.url = a.gateway;
-  if (!a.token_env.empty()) {
-    const char* token = std::getenv(a.token_env.c_str());
-    if (token == nullptr || *token == '\0')
-      throw tunecase::UserError(
-          fmt::format("--token-env {}: the variable is not set", a.token_env));
-    g.token = token;
-  }
+  g.token = read_token_env(a.token_env);
   g.initial_days = a.initial_days;
   g.feedback_delay_days = a.delay_days;
   g.min_labelled = config.monitor.min_labelled;
@@ -243,11 +237,12 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
     if (holdout < double(a.min_holdout))
       fmt::print(stderr,
                  "warning: the file brings about {:.0f} labelled items a day, so a holdout of "
-                 "{} days ([retrain] holdout_days) holds about {:.0f}, under --min-holdout {}: "
-                 "every retrain would be refused. Pass --min-holdout {:.0f} or less, or raise "
-                 "holdout_days\n",
+                 "{} days ([retrain] holdout_days) holds at most about {:.0f}, under "
+                 "--min-holdout {}: every retrain would be refused. Pass a --min-holdout well "
+                 "under it (about {:.0f}: items of the original data are left out of a holdout, "
+                 "and days vary), or raise holdout_days\n",
                  per_day, config.retrain.holdout_days, holdout, a.min_holdout,
-                 std::max(1.0, std::floor(holdout * 0.8)));
+                 std::max(1.0, std::floor(holdout * 0.5)));
   }
   r.rule.min_gain = config.retrain.min_gain;
   r.rule.min_holdout = a.min_holdout;

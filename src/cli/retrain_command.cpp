@@ -16,6 +16,7 @@
 #include "tunecase/llm/http_client.h"
 #include "tunecase/monitor/retrain.h"
 #include "tunecase/runner/cache_location.h"
+#include "tunecase/store/store.h"
 
 namespace {
 
@@ -51,6 +52,15 @@ void run(const RetrainArgs& a) {
       if (due.due) request.approaches.push_back(name);
     }
     if (request.approaches.empty()) return;
+  }
+  // A retrain registers and may promote: not at a time before a registry step already taken.
+  if (!a.dry_run) {
+    std::vector<std::string> names = request.approaches;
+    if (names.empty())
+      for (const auto& approach : config.approaches) names.push_back(approach.name);
+    for (const std::string& name : names)
+      tunecase::require_registry_clock(*store, name, request.now_ms,
+                                       a.now_ms != 0 ? "--now-ms" : "the clock");
   }
   request.eval_dir = a.eval;
   request.out_dir = a.out;

@@ -137,6 +137,20 @@ TEST_F(ModelsCli, AStepDatedBeforeTheLatestOneIsRefused) {
             0);
 }
 
+// A rollback returns to a version that served; one that never did (a refused challenger) is
+// put in service by a promotion, said so (it had marked the serving version rolled_back, which
+// then nothing could roll back to).
+TEST_F(ModelsCli, ARollbackToAVersionThatNeverServedIsRefused) {
+  CliResult r = run_cli(
+      "models rollback --force --by ci --approach local-linear --version cccc "
+      "--store " +
+      store_);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("was never the champion"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tunecase models promote"), std::string::npos) << r.output;
+  EXPECT_EQ(status_of("aaaa1111bbbb2222"), "champion");
+}
+
 TEST_F(ModelsCli, TheHistoryKeepsEveryPromotionAndRollback) {
   ASSERT_EQ(
       run_cli("models promote --force --by ci --approach local-linear --version cccc --store " +

@@ -84,7 +84,7 @@ class StoreTest : public ::testing::Test {
   // labelled, `correct` of those correctly; latency `latency_ms`, $0.01 each.
   void log_day(const std::string& approach, int day, int requests, int labelled, int correct,
                double latency_ms = 100, int errors = 0, const std::string& text = "",
-               bool simulated = false) {
+               bool simulated = false, const std::string& model_version = "") {
     std::vector<PredictionRecord> batch;
     std::vector<Feedback> feedback;
     for (int i = 0; i < requests; ++i) {
@@ -100,6 +100,7 @@ class StoreTest : public ::testing::Test {
       if (i < errors) p.error = "upstream 500";
       if (!text.empty()) p.text = text;
       p.simulated = simulated;
+      p.model_version = model_version;
       batch.push_back(p);
       if (i < labelled)
         feedback.push_back({Feedback::By::request_id, p.request_id, i < correct ? "a" : "b",

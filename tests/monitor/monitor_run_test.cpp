@@ -157,7 +157,9 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
   EXPECT_EQ(linear["model_version"], new_model.version);
   EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 11));
   for (const auto& day : linear["days"]) {
-    bool replaced = day["date"].get<std::string>() <= iso_date(kDay0 + 10);
+    // A day without requests was answered by no model: nothing to set aside.
+    bool replaced = day["date"].get<std::string>() <= iso_date(kDay0 + 10) &&
+                    day["requests"].get<int64_t>() > 0;
     EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
     if (replaced) EXPECT_FALSE(day["counted"].get<bool>()) << day.dump();
   }
@@ -291,6 +293,29 @@ TEST_F(RunMonitor, AfterARollbackOnlyTheRolledBackVersionsDaysAreAnothers) {
     EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
     EXPECT_EQ(day["counted"].get<bool>(), !replaced && day["labelled"].get<int>() > 0)
         << day.dump();
+  }
+}
+
+// The registry dates a version's days; the store says which version answered. The rollback's
+// day, answered wholly by the reinstated version, is judged (a rollback at 01:00 had set the
+// whole day aside, and said another version had answered it).
+TEST_F(RunMonitor, ADayTheReinstatedVersionAnsweredWhollyIsJudged) {
+  ModelVersion old_model, new_model;
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
+  for (int d = 0; d < 13; ++d)
+    log_day("linear", d, 150, 100, 87, 100, 0, "", false,
+            d == 10 || d == 11 ? new_model.version : old_model.version);
+  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
+                                       kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
+  MonitorSettings s;
+  s.days = 14;
+  auto run = run_monitor(*store_, s, at_day(13), AlertOutputs{});
+  const auto& linear = run.document["approaches"][0];
+  EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 12));
+  for (const auto& day : linear["days"]) {
+    const std::string date = day["date"].get<std::string>();
+    bool replaced = date == iso_date(kDay0 + 10) || date == iso_date(kDay0 + 11);
+    EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
   }
 }
 

@@ -103,30 +103,39 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   auto state = [&](bool condition) {
     return !enough ? RuleState::unknown : condition ? RuleState::firing : RuleState::clear;
   };
-  Finding errors{
-      kErrorRate,
-      series.name,
-      state(last.error_rate > s.max_error_rate),
-      last.day,
-      fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})", series.name, last.errors,
-                  last.requests, last.date, pct(last.error_rate), pct(s.max_error_rate)),
-      {{"date", last.date},
-       {"errors", last.errors},
-       {"timeouts", last.timeouts},
-       {"requests", last.requests},
-       {"error_rate", last.error_rate},
-       {"ceiling", s.max_error_rate}}};
+  // A day under min_requests is not judged, and its figures are not quoted as if measured ("0
+  // of 0 requests failed", "latency p95 0 ms" on a day without traffic).
+  const std::string too_few =
+      fmt::format("{}: too few requests on {} to judge ({} < min_requests {})", series.name,
+                  last.date, last.requests, s.min_requests);
+  Finding errors{kErrorRate,
+                 series.name,
+                 state(last.error_rate > s.max_error_rate),
+                 last.day,
+                 enough ? fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})",
+                                      series.name, last.errors, last.requests, last.date,
+                                      pct(last.error_rate), pct(s.max_error_rate))
+                        : too_few,
+                 {{"date", last.date},
+                  {"errors", last.errors},
+                  {"timeouts", last.timeouts},
+                  {"requests", last.requests},
+                  {"error_rate", last.error_rate},
+                  {"ceiling", s.max_error_rate}}};
   out.push_back(std::move(errors));
   if (s.max_latency_p95_ms) {
-    out.push_back({kLatencyP95,
-                   series.name,
-                   state(last.latency_p95_ms > *s.max_latency_p95_ms),
-                   last.day,
-                   fmt::format("{}: latency p95 {:.0f} ms on {} (ceiling {:.0f} ms)", series.name,
-                               last.latency_p95_ms, last.date, *s.max_latency_p95_ms),
-                   {{"date", last.date},
-                    {"latency_p95_ms", last.latency_p95_ms},
-                    {"ceiling_ms", *s.max_latency_p95_ms}}});
+    out.push_back(
+        {kLatencyP95,
+         series.name,
+         state(last.latency_p95_ms > *s.max_latency_p95_ms),
+         last.day,
+         // Three significant digits: "200 ms (ceiling 200 ms)" had fired on 200.4.
+         enough ? fmt::format("{}: latency p95 {:.3g} ms on {} (ceiling {:.3g} ms)", series.name,
+                              last.latency_p95_ms, last.date, *s.max_latency_p95_ms)
+                : too_few,
+         {{"date", last.date},
+          {"latency_p95_ms", last.latency_p95_ms},
+          {"ceiling_ms", *s.max_latency_p95_ms}}});
   }
   if (s.max_usd_per_day) {
     // Cost needs no minimum: one expensive request is already money spent.
@@ -186,6 +195,15 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
     f.message = fmt::format(
         "no label yet; traffic began less than {:.0f} hours ago (feedback_silence_hours)",
         s.feedback_silence_hours);
+  } else if (silent) {
+    // Silent, but nothing was served meanwhile: no label was due.
+    f.message =
+        fmt::format("{}, and no request was served in the last {:g} hours either: none was due",
+                    last_feedback_ms
+                        ? fmt::format("no label for {:.0f} hours",
+                                      static_cast<double>(now_ms - *last_feedback_ms) / 3'600'000.0)
+                        : std::string("no label was ever received"),
+                    s.feedback_silence_hours);
   } else {
     f.message = "labels are arriving";
   }

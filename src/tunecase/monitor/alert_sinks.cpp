@@ -139,12 +139,13 @@ std::string alert_next_step(const std::string& kind) {
            "`tunecase retrain`), or roll back (`tunecase models rollback`) if a promotion "
            "brought it";
   if (kind == kErrorRate)
-    return "see what fails in the gateway's log and /metrics "
-           "(tunecase_upstream_requests_total by status): an upstream outage, rate limits (429) "
-           "or refused requests (4xx); a failing challenger falls back to the champion";
+    return "see what fails in the gateway's log: for an API approach, /metrics "
+           "(tunecase_upstream_requests_total by status) tells an outage, rate limits (429) and "
+           "refused requests (4xx) apart; a failing challenger falls back to the champion";
   if (kind == kLatencyP95)
-    return "compare the upstream's own latency (/metrics) with the gateway's: a slow provider, "
-           "longer prompts or texts, retries, or a gateway short of cores";
+    return "for an API approach, compare the upstream's own latency (/metrics) with the "
+           "gateway's (a slow provider, longer prompts or texts, retries); for a local model, "
+           "longer texts or a gateway short of cores";
   if (kind == kCostPerDay)
     return "see in /metrics whether tokens per request or requests grew (longer prompts or "
            "texts, retries, more traffic); [pilot] share limits what the challenger spends";

@@ -91,7 +91,10 @@ struct Replacement {
   std::string version;
   std::vector<std::pair<int64_t, int64_t>> others;
   int64_t last_day = 0;
+  // Once read from the store (answered_by_others): the window's days another version answered.
+  std::optional<std::set<int64_t>> answered_days;
   bool touches(int64_t day) const {
+    if (answered_days) return answered_days->contains(day);
     for (const auto& [from, to] : others)
       if (from < (day + 1) * kDayMs && to > day * kDayMs) return true;
     return false;
@@ -99,6 +102,17 @@ struct Replacement {
   // "days up to D" or "days A to B" (a span between a promotion and its rollback), joined.
   std::string spans() const {
     std::string out;
+    if (answered_days) {
+      // Runs of consecutive days: "A", or "A to B".
+      for (auto it = answered_days->begin(); it != answered_days->end();) {
+        int64_t first = *it, last = *it;
+        for (++it; it != answered_days->end() && *it == last + 1; ++it) last = *it;
+        out += (out.empty() ? "" : ", ") +
+               (first == last ? iso_date(first)
+                              : fmt::format("{} to {}", iso_date(first), iso_date(last)));
+      }
+      return out;
+    }
     for (const auto& [from, to] : others) {
       if (to == std::numeric_limits<int64_t>::max()) continue;
       const std::string last = iso_date(day_of_ms(to - 1));
@@ -141,6 +155,24 @@ std::optional<Replacement> champion_replacement(Store& store, const std::string&
   for (const auto& [from, to] : r.others)
     if (to != std::numeric_limits<int64_t>::max())
       r.last_day = std::max(r.last_day, day_of_ms(to - 1));
+  return r;
+}
+
+// The days of the window the registry gives to another version, kept only where the store holds
+// a prediction of another version that day: a rollback at 03:00 had cost the reinstated model
+// the rest of its day. nullopt when no such day is left in the window.
+std::optional<Replacement> answered_by_others(std::optional<Replacement> r, Store& store,
+                                              const ApproachSeries& series) {
+  if (!r) return r;
+  std::set<int64_t> days;
+  for (const DayPoint& d : series.days)
+    if (r->touches(d.day) &&
+        store.predictions_of_other_versions(series.approach, r->version, d.day * kDayMs,
+                                            (d.day + 1) * kDayMs) > 0)
+      days.insert(d.day);
+  if (days.empty()) return std::nullopt;
+  r->last_day = *days.rbegin();
+  r->answered_days = std::move(days);
   return r;
 }
 
@@ -209,7 +241,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::vector<Finding> findings;
   std::map<std::string, int64_t> served_from_day;  // approaches whose model version changed
   for (ApproachSeries& s : series) {
-    std::optional<Replacement> replaced = champion_replacement(store, s.approach, request.now_ms);
+    std::optional<Replacement> replaced =
+        answered_by_others(champion_replacement(store, s.approach, request.now_ms), store, s);
     // The drift detectors' prediction mix compares the served version's answers only.
     if (replaced) served_from_day[s.approach] = replaced->last_day + 1;
     std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);
@@ -219,8 +252,8 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
       x.details["judged_from"] = iso_date(r->last_day + 1);
       x.details["model_version"] = r->version;
       x.message += fmt::format(
-          "; judged on the days served by version {} only ({}, when the registry had another "
-          "version as champion for all or part of the day, are not judged)",
+          "; judged on the days served by version {} only ({}, answered wholly or in part by "
+          "another version, are not judged)",
           r->version.substr(0, 12), r->spans());
     }
     findings.insert(findings.end(), f.begin(), f.end());

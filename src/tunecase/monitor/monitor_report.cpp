@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tunecase/report/html.h"
+#include "tunecase/report/markdown.h"
 #include "tunecase/report/svg_chart.h"
 
 namespace tunecase::monitor {
@@ -152,10 +153,11 @@ std::string emerging_markdown(const nlohmann::json& doc) {
   for (const auto& t : terms) {
     out +=
         fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
-                    t["term"].get<std::string>(), t["current"].get<int64_t>(),
+                    markdown_text(t["term"].get<std::string>()), t["current"].get<int64_t>(),
                     t["reference"].get<int64_t>(), fmt::format("{:.1f}", t["rise"].get<double>()));
     if (!t["examples"].empty())
-      out += fmt::format("; e.g. \"{}\"", t["examples"][0].get<std::string>());
+      // A client's text: shown as written, never as markup a wiki would render.
+      out += fmt::format("; e.g. \"{}\"", markdown_text(t["examples"][0].get<std::string>()));
     out += "\n";
   }
   return out;

@@ -100,7 +100,10 @@ void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
   for (const Finding& f : report.findings) {
     run.drift_run.insert(f.kind);
     if (f.state != RuleState::unknown) run.drift_judged.insert(f.kind);
-    if (f.state == RuleState::unknown && run.drift_not_judged.empty())
+    // The text detectors' reason (texts under min_drift_items); the prediction mix's own
+    // unknown message quotes figures, not a reason.
+    if (f.state == RuleState::unknown && run.drift_not_judged.empty() &&
+        f.kind != kDriftPredictionMix)
       run.drift_not_judged = f.message;
     if (f.state != RuleState::firing) continue;
     bool seen = false;
@@ -391,6 +394,7 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
            r.drift_first_check ? nlohmann::json(iso_date(*r.drift_first_check)) : nlohmann::json()},
           {"first_firing", drift},
           {"never_judged", never_judged(r)},
+          {"judged", r.drift_judged.size()},
           {"not_judged_because", r.drift_not_judged}};
     }
   }
@@ -512,7 +516,8 @@ std::string replay_markdown(const nlohmann::json& doc) {
           "Never judged on any check: {} ({}); a smaller [monitor] min_drift_items, or longer "
           "windows (current_days, reference_days), lets them judge this traffic.\n\n",
           fmt::join(unjudged, ", "), why.empty() ? "too few items" : why);
-    if (drift["first_firing"].empty() && checked.is_string())
+    const std::size_t judged = drift.value("judged", unjudged.empty() ? 1 : 0);
+    if (drift["first_firing"].empty() && checked.is_string() && judged > 0)
       out += unjudged.empty() ? "No drift detector fired.\n"
                               : "None of the detectors that judged fired.\n";
     for (const auto& f : drift["first_firing"]) {

@@ -193,7 +193,8 @@ DayOperation DailyOperation::run(int64_t now_ms, bool drift) const {
   request.approaches = {approach};
   RetrainRun run = run_retrain(*config, *store, request);
   op.retrained = true;
-  op.retrain_folder = (retrain.out_dir / day).string();
+  // Named by the day the model is made, as the monitor and `retrain --if-due` date it.
+  op.retrain_folder = (retrain.out_dir / iso_date(now_ms / kDayMs)).string();
   for (const ApproachRetrain& r : run.approaches) {
     if (r.promoted) op.promoted_version = r.challenger_version;
     // A refusal names its first reason here; all of them are in the day's retrain.md.

@@ -558,8 +558,9 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     if (run.holdout_in_original > 0)
       out.comparison.reasons.push_back(fmt::format(
           "{} labelled items of the holdout days are left out: their texts are in the original "
-          "training data ([data]), so both models may have learned them (a [data] file that "
-          "holds the served traffic; point it at the data from before the traffic)",
+          "training data, so both models may have learned them (texts that recur, as tickets "
+          "do; when most of the holdout is left out, the [data] file may hold the served "
+          "traffic: point it at the data from before the traffic)",
           run.holdout_in_original));
     if (run.holdout_in_feedback > 0)
       out.comparison.reasons.push_back(fmt::format(
