@@ -62,6 +62,12 @@ int run(const OptimizeArgs& a) {
         w["dev"]["n"].get<std::size_t>(), w["test"]["accuracy"].get<double>(),
         w["test"]["accuracy_ci95"][0].get<double>(), w["test"]["accuracy_ci95"][1].get<double>(),
         w["test"]["n"].get<std::size_t>(), doc["simulated"].get<bool>() ? " [simulated]" : "");
+    // Failed requests count as wrong answers: said, as eval says it.
+    if (w["test"].is_object() && w["test"].value("errors", 0) > 0)
+      fmt::print(
+          "  ERRORS: {} of the {} test requests failed and count as wrong answers: the "
+          "test accuracy is partly the endpoint's failures\n",
+          w["test"]["errors"].get<int64_t>(), w["test"]["n"].get<std::size_t>());
     if (w["test"].is_object() && w["test"].contains("partial_note"))
       fmt::print("  PARTIAL: {}\n", w["test"]["partial_note"].get<std::string>());
     if (w.contains("warning")) fmt::print("  WARNING: {}\n", w["warning"].get<std::string>());

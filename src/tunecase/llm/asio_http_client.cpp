@@ -21,6 +21,7 @@
 
 #include "tunecase/core/ascii_case.h"
 #include "tunecase/http/wire.h"
+#include "tunecase/privacy/audit.h"
 
 namespace tunecase::asio_http {
 
@@ -147,8 +148,10 @@ struct Exchange {
   SteadyClock::time_point started = SteadyClock::now();
   SteadyClock::time_point deadline;
   std::atomic<bool> finished{false};
-  bool retried = false;  // sent again once after a kept-alive connection turned out closed
-  bool fresh = false;    // HttpRequest::send_once: on a new connection, and never sent again
+  bool retried = false;        // sent again once after a kept-alive connection turned out closed
+  bool written = false;        // the request's bytes were all written on the current connection
+  int copies_sent_before = 0;  // written in full on a connection that then closed unanswered
+  bool fresh = false;          // HttpRequest::send_once: on a new connection, and never sent again
   std::unique_ptr<net::steady_timer> wait_timer;  // while waiting for a free connection
 
   std::string where() const {
@@ -478,6 +481,7 @@ class Core : public std::enable_shared_from_this<Core> {
     net::async_write(conn->socket, net::buffer(conn->exchange->wire),
                      [self = shared_from_this(), conn](beast::error_code ec, size_t) {
                        if (ec) return self->failed(conn, ec);
+                       conn->exchange->written = true;
                        self->read(conn);
                      });
   }
@@ -516,6 +520,20 @@ class Core : public std::enable_shared_from_this<Core> {
     finish(ex, std::move(r));
   }
 
+  // The audit records each request when it is submitted; a copy written in full before the
+  // peer closed the connection unanswered is recorded too (it may have been read there).
+  static void audit_earlier_copy(const Exchange& ex) {
+    if (!auditing()) return;
+    const std::string& wire = ex.wire;
+    const std::size_t space = wire.find(' ');
+    const std::size_t path_end = wire.find(' ', space + 1);
+    const std::size_t body = wire.find("\r\n\r\n");
+    if (space == std::string::npos || path_end == std::string::npos || body == std::string::npos)
+      return;
+    audit_outbound("http://" + ex.where() + wire.substr(space + 1, path_end - space - 1),
+                   wire.substr(body + 4));
+  }
+
   // A kept-alive connection the peer closed meanwhile fails on its first write or before any
   // byte of the answer: that request is sent once more on a new connection.
   void failed(const std::shared_ptr<Conn>& conn, beast::error_code ec) {
@@ -528,6 +546,13 @@ class Core : public std::enable_shared_from_this<Core> {
       return fail_on(conn, fmt::format("timed out after {} ms", ex.timeout.count()), true);
     if (conn->reused && !ex.retried && nothing_read && peer_closed) {
       ex.retried = true;
+      // Written in full before the peer closed: that copy may have been read and acted on (a
+      // provider bills what it received), so the answer counts it (HttpResponse::copies_sent).
+      if (ex.written) {
+        ++ex.copies_sent_before;
+        audit_earlier_copy(ex);
+      }
+      ex.written = false;
       conn->parser.reset();
       close(*conn);
       connect(conn);
@@ -551,11 +576,16 @@ class Core : public std::enable_shared_from_this<Core> {
     }
     if (ec == bhttp::error::body_limit) {
       auto done = std::move(conn->exchange);
+      // The header had arrived: a 2xx cut off for its size was answered, and likely billed, as
+      // any 2xx cut off is (it had been charged nothing).
+      const long status =
+          conn->parser && conn->parser->is_header_done() ? conn->parser->get().result_int() : 0;
       conn->parser.reset();
       release(conn, false);
       HttpResponse r;
       r.transport_error = too_large_message(done->where(), done->max_response_bytes);
       r.too_large = true;
+      r.status_before_failure = status;
       return finish(done, std::move(r));
     }
     fail_on(conn, fmt::format("request to {} failed: {}", ex.where(), ec.message()));
@@ -603,6 +633,7 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void finish(const std::shared_ptr<Exchange>& ex, HttpResponse response) {
     if (ex->finished.exchange(true)) return;
+    response.copies_sent = (response.local_fault ? 0 : 1) + ex->copies_sent_before;
     {
       Pool& pool = *pools_[ex->loop];
       std::lock_guard lock(pool.mutex);

@@ -49,6 +49,10 @@ struct HttpResponse {
   // ENFILE, ENOBUFS, ENOMEM). No fault of the endpoint's.
   bool local_fault = false;
   double elapsed_ms = 0;  // from submit() to the end of the response
+  // Copies of the request that may have reached the endpoint: 1, or 2 when the first was written
+  // in full on a kept-alive connection that then closed without an answer and the client sent
+  // it again (the endpoint may have read, and billed, the first); 0 when it never left.
+  int copies_sent = 1;
 };
 
 // The one asynchronous HTTP client of the project (runner, gateway, tools).

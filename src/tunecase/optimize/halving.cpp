@@ -60,7 +60,14 @@ std::optional<std::string> ineligible(const SampleScore& s, const HalvingRules& 
     return fmt::format("ineligible: ${:.4f} per 1k calls is above max_usd_per_1k = {:g}",
                        *s.usd_per_1k, *rules.max_usd_per_1k);
   if (rules.max_usd_per_1k && !s.usd_per_1k)
-    return std::string("ineligible: its price is unknown, so max_usd_per_1k cannot be checked");
+    return s.without_usage > 0
+               ? std::string(
+                     "ineligible: no answer of it reported token usage, so its cost per "
+                     "call, and max_usd_per_1k, cannot be checked (a price table would "
+                     "not help: the endpoint must return usage)")
+               : std::string(
+                     "ineligible: its price is unknown, so max_usd_per_1k cannot be "
+                     "checked");
   if (rules.max_p95_ms && s.p95_ms > *rules.max_p95_ms)
     return fmt::format("ineligible: p95 latency {:.0f} ms is above max_p95_ms = {:g}", s.p95_ms,
                        *rules.max_p95_ms);

@@ -18,6 +18,9 @@ struct SampleScore {
   // price is unknown, or no answer reported usage.
   std::optional<double> usd_per_1k;
   std::size_t without_usage = 0;  // answers that reported no token usage: their cost is unknown
+  // Items whose request failed (after its retries): counted wrong, and said, since a flaky
+  // endpoint lowers a candidate's accuracy as a worse prompt does.
+  std::size_t errors = 0;
   std::size_t charged_worst_case = 0;  // LlmRunResult::charged_worst_case of the evaluation
   double p95_ms = 0;
   double spent_usd = 0;      // new spend of this evaluation (cached answers cost nothing)

@@ -57,7 +57,10 @@ SampleScore score_run(const LlmRunResult& run, const Examples& items) {
     ++s.n;
     s.correct += p.label == items[i].label;
     latencies.push_back(p.latency_ms);
-    if (p.error) continue;
+    if (p.error) {
+      ++s.errors;
+      continue;
+    }
     if (p.cost_usd) {
       cost += *p.cost_usd;
       ++priced;
@@ -99,8 +102,9 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
     fmt::print(log_, "  {:<60} n=0     not measured: the budget ended before its first item\n",
                c.name);
   else
-    fmt::print(log_, "  {:<60} n={:<5} acc={:.3f} {} sent={} ${:.4f}\n", c.name, s.n,
+    fmt::print(log_, "  {:<60} n={:<5} acc={:.3f}{} {} sent={} ${:.4f}\n", c.name, s.n,
                static_cast<double>(s.correct) / static_cast<double>(s.n),
+               s.errors ? fmt::format(" ({} requests failed, counted wrong)", s.errors) : "",
                s.usd_per_1k      ? fmt::format("${:.4f}/1k{}", *s.usd_per_1k,
                                           s.without_usage ? fmt::format(" (over the answers "
                                                                                   "with usage; {} without)",

@@ -15,8 +15,12 @@ std::string money(const nlohmann::json& v) {
 
 std::string accuracy_text(const nlohmann::json& s) {
   if (!s.is_object() || s.value("n", 0) == 0) return "-";
-  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", s["accuracy"].get<double>(),
-                     s["accuracy_ci95"][0].get<double>(), s["accuracy_ci95"][1].get<double>());
+  const std::size_t errors = s.value("errors", std::size_t{0});
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]{}", s["accuracy"].get<double>(),
+                     s["accuracy_ci95"][0].get<double>(), s["accuracy_ci95"][1].get<double>(),
+                     errors > 0 ? fmt::format(" ({} of {} failed, counted wrong)", errors,
+                                              s["n"].get<std::size_t>())
+                                : "");
 }
 
 std::vector<std::vector<std::string>> candidate_rows(const nlohmann::json& doc) {

@@ -36,6 +36,7 @@ nlohmann::json score_json(const SampleScore& s) {
           {"accuracy_ci95", {ci.lo, ci.hi}},
           {"usd_per_1k", s.usd_per_1k ? nlohmann::json(*s.usd_per_1k) : nlohmann::json()},
           {"answers_without_usage", s.without_usage},
+          {"errors", s.errors},
           {"p95_ms", s.p95_ms},
           {"spent_usd", s.spent_usd},
           {"requests", s.requests}};

@@ -32,8 +32,10 @@ std::string ProgressMeter::line(const ProgressCounts& c) const {
   double per_second = elapsed > 0 ? static_cast<double>(c.sent) / elapsed : 0;
   double items_per_second = elapsed > 0 ? static_cast<double>(c.done) / elapsed : 0;
   double eta = items_per_second > 0 ? static_cast<double>(c.total - c.done) / items_per_second : -1;
-  std::string accuracy =
-      c.answered > 0 ? fmt::format("{:.1f}%", 100.0 * c.correct / c.answered) : "-";
+  // Failed items count as wrong, as the final table counts them: a running figure over the
+  // answered ones alone had read 100% a line before a result of 72%.
+  const std::size_t judged = c.answered + c.errors;
+  std::string accuracy = judged > 0 ? fmt::format("{:.1f}%", 100.0 * c.correct / judged) : "-";
   std::string spend = c.spent_usd ? fmt::format("${:.4f}", *c.spent_usd) : "$?";
   std::string text = fmt::format("{}/{} | {:.1f} req/s | ETA {} | accuracy {} | spent {}", c.done,
                                  c.total, per_second, duration_text(eta), accuracy, spend);

@@ -422,6 +422,12 @@ void RunLoop::on_completion(Completion c) {
   } settled;
   Attempt& a = active_.at(c.item);
   const HttpResponse& response = c.response;
+  // A copy written in full on a kept-alive connection that then closed unanswered, sent again by
+  // the client: it may have reached the endpoint, so it is counted as sent and as a retry.
+  if (response.copies_sent > 1) {
+    result_.requests_sent += static_cast<std::size_t>(response.copies_sent - 1);
+    result_.retries += static_cast<std::size_t>(response.copies_sent - 1);
+  }
   if (classify_attempt(response) != AttemptOutcome::kAnswered) {
     retry_or_fail(c.item, response);
     return;
