@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "tunecase/config/config.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
@@ -26,8 +28,16 @@ std::string config(const std::string& business) {
          "usd_per_query = 0.009\n";
 }
 
-Decision decide_on(const std::string& business) {
-  return decide(read_scenario(parse_config(config(business), "p.toml"), nullptr));
+// `more`: further [[approach]] tables after the two.
+Decision decide_on(const std::string& business, const std::string& more = "") {
+  return decide(read_scenario(parse_config(config(business) + more, "p.toml"), nullptr));
+}
+
+// An openai approach of the config's shape, assumed accuracy and price.
+std::string api_approach(const std::string& name, double accuracy, double usd_per_query) {
+  return fmt::format(
+      "[[approach]]\nname = \"{}\"\nkind = \"openai\"\naccuracy = {}\nusd_per_query = {}\n", name,
+      accuracy, usd_per_query);
 }
 
 // One query a day on 5% of traffic brings about 4.5 labelled queries per arm in 90 days: the
@@ -90,11 +100,7 @@ TEST(PilotPlan, APilotLongerThanTheHorizonIsNamed) {
 
 // Net benefits equal to the cent: the reasons say it was a tie and what settled it.
 TEST(PilotPlan, ATieIsCalledATie) {
-  std::string text = config("queries_per_day = 10000");
-  text +=
-      "[[approach]]\nname = \"twin\"\nkind = \"openai\"\naccuracy = 0.84\nusd_per_query = "
-      "0.009\n";
-  Decision d = decide(read_scenario(parse_config(text, "p.toml"), nullptr));
+  Decision d = decide_on("queries_per_day = 10000", api_approach("twin", 0.84, 0.009));
   ASSERT_EQ(d.pick, "retrieval");
   bool named = false;
   for (const auto& reason : d.reasons)
@@ -104,12 +110,8 @@ TEST(PilotPlan, ATieIsCalledATie) {
 
 // -0.0 (nothing times a negative figure) is written as 0 in decision.json.
 TEST(PilotPlan, DecisionJsonHasNoNegativeZero) {
-  std::string text = config("queries_per_day = 0");
-  text +=
-      "[[approach]]\nname = \"worse\"\nkind = \"openai\"\naccuracy = 0.6\nusd_per_query = "
-      "0.001\n";
-  Decision d = decide(read_scenario(parse_config(text, "p.toml"), nullptr));
-  text = decision_json(d).dump();
+  Decision d = decide_on("queries_per_day = 0", api_approach("worse", 0.6, 0.001));
+  std::string text = decision_json(d).dump();
   EXPECT_EQ(text.find("-0.0"), std::string::npos) << text;
 }
 

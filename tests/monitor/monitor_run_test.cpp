@@ -275,16 +275,20 @@ TEST_F(RunMonitor, ASlowShiftFiresAgainstTheLaunchMixThatTheRollingWindowsMiss) 
 // A rollback on day 12 hands the approach back to the model that served days 0 to 10: only the
 // days the rolled-back version answered (10 to 12) are another model's. Every day up to the
 // rollback had been marked "replaced model" and said to be answered by the model it replaced.
+// Rolls "linear" back to `old_model` at 01:00 on day 12 and runs the monitor on day 13.
+nlohmann::json rolled_back_on_day_twelve(Store& store, const ModelVersion& old_model) {
+  EXPECT_TRUE(store.set_model_status("linear", old_model.version, ModelStatus::champion,
+                                     kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
+  MonitorSettings s;
+  s.days = 14;
+  return run_monitor(store, s, at_day(13), AlertOutputs{}).document["approaches"][0];
+}
+
 TEST_F(RunMonitor, AfterARollbackOnlyTheRolledBackVersionsDaysAreAnothers) {
   for (int d = 0; d < 13; ++d) log_day("linear", d, 150, 100, 87);
   ModelVersion old_model, new_model;
   ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
-  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
-                                       kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
-  MonitorSettings s;
-  s.days = 14;
-  auto run = run_monitor(*store_, s, at_day(13), AlertOutputs{});
-  const auto& linear = run.document["approaches"][0];
+  const nlohmann::json linear = rolled_back_on_day_twelve(*store_, old_model);
   EXPECT_EQ(linear["model_version"], old_model.version);
   EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 13));
   for (const auto& day : linear["days"]) {
@@ -305,12 +309,7 @@ TEST_F(RunMonitor, ADayTheReinstatedVersionAnsweredWhollyIsJudged) {
   for (int d = 0; d < 13; ++d)
     log_day("linear", d, 150, 100, 87, 100, 0, "", false,
             d == 10 || d == 11 ? new_model.version : old_model.version);
-  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
-                                       kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
-  MonitorSettings s;
-  s.days = 14;
-  auto run = run_monitor(*store_, s, at_day(13), AlertOutputs{});
-  const auto& linear = run.document["approaches"][0];
+  const nlohmann::json linear = rolled_back_on_day_twelve(*store_, old_model);
   EXPECT_EQ(linear["judged_from"], iso_date(kDay0 + 12));
   for (const auto& day : linear["days"]) {
     const std::string date = day["date"].get<std::string>();
