@@ -240,7 +240,11 @@ void rollback(const ModelsArgs& a) {
             (target == nullptr || *m.promoted_at_ms > *target->promoted_at_ms))
           target = &m;
   }
-  if (target == nullptr || target == current)
+  if (target == current)
+    throw tunecase::UserError(
+        fmt::format("approach '{}': version {} is already the champion; nothing to roll back",
+                    a.approach, current->version.substr(0, 12)));
+  if (target == nullptr)
     throw tunecase::UserError(fmt::format(
         "approach '{}': no earlier champion to roll back to (versions a rollback took out do "
         "not count); `tunecase models --approach {}` lists the versions (--version picks one)",

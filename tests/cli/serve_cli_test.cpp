@@ -212,6 +212,14 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
             std::string::npos)
       << named.output;
 
+  // A NUL byte in a cell is refused with its line: PostgreSQL cuts text at it, so "B-2\0x" had
+  // labelled B-2 there.
+  std::ofstream(dir_.path() / "nul.csv") << std::string("id,label\nB-2\0x,login\n", 21);
+  CliResult nul = run_cli("feedback --store " + store() + " " + dir_.str() + "/nul.csv");
+  EXPECT_NE(nul.exit_code, 0) << nul.output;
+  EXPECT_NE(nul.output.find("nul.csv:2: the row holds a NUL byte (in its id)"), std::string::npos)
+      << nul.output;
+
   // An export that carries its label column twice (the category at creation and at close) is
   // refused, as eval refuses it: the first one had been read, and recorded, without a word.
   std::ofstream(dir_.path() / "twocats.csv") << "id,label,note,label\nB-2,billing,x,login\n";

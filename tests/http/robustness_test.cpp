@@ -50,6 +50,17 @@ TEST_F(ServerTest, BadContentLengthIs400) {
   EXPECT_NE(answer.find("chunked encoding"), std::string::npos) << answer;
 }
 
+// One Host header per HTTP/1.1 request (RFC 9112, 3.2): none, or two, is a 400 that says so.
+TEST_F(ServerTest, AnHttp11RequestWithoutOneHostIs400) {
+  start(ok);
+  std::string none = exchange_raw(port_, "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(none.starts_with("HTTP/1.1 400")) << none;
+  EXPECT_NE(none.find("without a Host header"), std::string::npos) << none;
+  std::string two = exchange_raw(port_, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  EXPECT_TRUE(two.starts_with("HTTP/1.1 400")) << two;
+  EXPECT_TRUE(exchange_raw(port_, "GET / HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200"));
+}
+
 TEST_F(ServerTest, OversizedHeaderBlockIs431) {
   ServerOptions options;
   options.max_header_bytes = 1024;

@@ -90,6 +90,8 @@ TEST(OpenStore, AKeywordConnectionStringIsRefusedWithTheUrlForm) {
   EXPECT_NE(message.find("connection string of keywords"), std::string::npos) << message;
   EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos) << message;
   EXPECT_FALSE(tunecase::looks_like_libpq_keywords("./host=a/pilot.db"));
+  EXPECT_TRUE(tunecase::looks_like_libpq_keywords("sslrootcert=root.crt sslpassword=x"));
+  EXPECT_TRUE(tunecase::looks_like_libpq_keywords("target_session_attrs=read-write"));
 }
 
 TEST(OpenStore, SqlitePathThatCannotBeCreatedIsAUserError) {

@@ -26,7 +26,8 @@ std::string parse_error_text(const boost::system::error_code& ec) {
            "Content-Length instead, or fix the chunking.";
   if (ec == bhttp::error::bad_content_length)
     return "the Content-Length header is not one whole number of bytes (a sign, two values "
-           "that differ, or not a number); send one Content-Length with the body's size.";
+           "that differ, a number past 64 bits, or not a number); send one Content-Length with "
+           "the body's size.";
   if (ec == bhttp::error::bad_transfer_encoding)
     return "Transfer-Encoding cannot be read (with Content-Length beside it, or a coding other "
            "than chunked last); send either Content-Length or Transfer-Encoding: chunked, not "
@@ -343,6 +344,18 @@ void Connection::dispatch(bhttp::request<bhttp::string_body> message) {
   keep_alive_ = message.keep_alive();
   head_ = message.method() == bhttp::verb::head;
   const auto& o = core_->options;
+  // HTTP/1.1 asks one Host header of every request, and a server to refuse the rest (RFC 9112,
+  // 3.2): two that differ are how requests get smuggled past a proxy.
+  if (version_ >= 11) {
+    if (const std::size_t hosts = message.count(bhttp::field::host); hosts != 1) {
+      ++core_->malformed;
+      return reject(400,
+                    hosts == 0 ? "HTTP/1.1 request without a Host header; send Host: with the "
+                                 "address you called (every HTTP/1.1 client library does)."
+                               : "HTTP/1.1 request with more than one Host header; send one.",
+                    AfterWrite::kLinger);
+    }
+  }
   if (core_->stopping) {
     ++core_->overloaded;
     return reject(503, "The server is shutting down; retry shortly.", AfterWrite::kClose);

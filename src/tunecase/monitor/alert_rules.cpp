@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
+
 #include <algorithm>
 #include <random>
 
@@ -39,6 +41,12 @@ const DayPoint* last_counted(const std::vector<DayPoint>& days) {
   for (auto it = days.rbegin(); it != days.rend(); ++it)
     if (it->counted) return &*it;
   return nullptr;
+}
+
+// Milliseconds as a reader compares them with a ceiling: a decimal from 100 ms up ("1873.4",
+// "200.4" beside "200.0"), three significant digits below ("0.219"); never "1.87e+03".
+std::string ms_text(double ms) {
+  return ms >= 100 ? fmt::format("{:.1f}", ms) : significant_fixed(ms, 3);
 }
 
 Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s) {
@@ -124,18 +132,18 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
                   {"ceiling", s.max_error_rate}}};
   out.push_back(std::move(errors));
   if (s.max_latency_p95_ms) {
-    out.push_back(
-        {kLatencyP95,
-         series.name,
-         state(last.latency_p95_ms > *s.max_latency_p95_ms),
-         last.day,
-         // Three significant digits: "200 ms (ceiling 200 ms)" had fired on 200.4.
-         enough ? fmt::format("{}: latency p95 {:.3g} ms on {} (ceiling {:.3g} ms)", series.name,
-                              last.latency_p95_ms, last.date, *s.max_latency_p95_ms)
-                : too_few,
-         {{"date", last.date},
-          {"latency_p95_ms", last.latency_p95_ms},
-          {"ceiling_ms", *s.max_latency_p95_ms}}});
+    out.push_back({kLatencyP95,
+                   series.name,
+                   state(last.latency_p95_ms > *s.max_latency_p95_ms),
+                   last.day,
+                   // Three significant digits: "200 ms (ceiling 200 ms)" had fired on 200.4.
+                   enough ? fmt::format("{}: latency p95 {} ms on {} (ceiling {} ms)", series.name,
+                                        ms_text(last.latency_p95_ms), last.date,
+                                        ms_text(*s.max_latency_p95_ms))
+                          : too_few,
+                   {{"date", last.date},
+                    {"latency_p95_ms", last.latency_p95_ms},
+                    {"ceiling_ms", *s.max_latency_p95_ms}}});
   }
   if (s.max_usd_per_day) {
     // Cost needs no minimum: one expensive request is already money spent.
@@ -153,8 +161,8 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
                    series.name,
                    cost,
                    last.day,
-                   fmt::format("{}: ${:.2f} spent on {}{} (ceiling ${:.2f})", series.name, spent,
-                               last.date, estimated, *s.max_usd_per_day),
+                   fmt::format("{}: {} spent on {}{} (ceiling {})", series.name, usd_amount(spent),
+                               last.date, estimated, usd_amount(*s.max_usd_per_day)),
                    {{"date", last.date},
                     {"cost_usd", spent},
                     {"cost_unknown", last.cost_unknown},

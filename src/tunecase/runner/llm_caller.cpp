@@ -191,8 +191,10 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   if (response.local_fault) --requests_sent_;
   // A copy written in full on a kept-alive connection that then closed unanswered, sent again by
   // the client: it may have reached the endpoint too.
-  if (response.copies_sent > 1)
+  if (response.copies_sent > 1) {
     requests_sent_ += static_cast<std::size_t>(response.copies_sent - 1);
+    retries_ += static_cast<std::size_t>(response.copies_sent - 1);
+  }
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kAnswered) {
     try {

@@ -105,6 +105,12 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     }
     if (f.id.empty() || f.label.empty())
       throw UserError(where() + ": the row has no id (or prediction_id) or no label; fill both");
+    // PostgreSQL cuts text at a NUL byte: "T9\0-other" had labelled T9, as /v1/feedback and a
+    // JSONL file refuse it.
+    if (f.id.find('\0') != std::string::npos || f.label.find('\0') != std::string::npos)
+      throw UserError(where() + ": the row holds a NUL byte (in its " +
+                      (f.id.find('\0') != std::string::npos ? "id" : "label") +
+                      "), which the store cannot keep; remove it and run again");
     if (std::string problem = label_problem(f.label, labels); !problem.empty())
       throw UserError(where() + ": " + problem);
     out.push_back(std::move(f));

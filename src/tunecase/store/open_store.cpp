@@ -8,9 +8,44 @@
 namespace tunecase {
 
 bool looks_like_libpq_keywords(const std::string& location) {
-  static const char* const kKeywords[] = {"host",    "hostaddr", "port",           "dbname",
-                                          "user",    "password", "sslmode",        "service",
-                                          "options", "passfile", "connect_timeout"};
+  // libpq's connection keywords (PostgreSQL 15's documentation, 34.1.2).
+  static const char* const kKeywords[] = {"host",
+                                          "hostaddr",
+                                          "port",
+                                          "dbname",
+                                          "user",
+                                          "password",
+                                          "passfile",
+                                          "channel_binding",
+                                          "connect_timeout",
+                                          "client_encoding",
+                                          "options",
+                                          "application_name",
+                                          "fallback_application_name",
+                                          "keepalives",
+                                          "keepalives_idle",
+                                          "keepalives_interval",
+                                          "keepalives_count",
+                                          "tcp_user_timeout",
+                                          "replication",
+                                          "gssencmode",
+                                          "sslmode",
+                                          "requiressl",
+                                          "sslcompression",
+                                          "sslcert",
+                                          "sslkey",
+                                          "sslpassword",
+                                          "sslrootcert",
+                                          "sslcrl",
+                                          "sslcrldir",
+                                          "sslsni",
+                                          "requirepeer",
+                                          "ssl_min_protocol_version",
+                                          "ssl_max_protocol_version",
+                                          "krbsrvname",
+                                          "gsslib",
+                                          "service",
+                                          "target_session_attrs"};
   // libpq allows spaces around "=": they go first, so that "password = x" is one word too.
   std::string text;
   for (std::size_t i = 0; i < location.size(); ++i) {
