@@ -504,8 +504,9 @@ void Gateway::metrics(http::Responder responder) {
                  std::chrono::steady_clock::now() - *read->failed_at < std::chrono::seconds(10);
     if (answer_now) last = read->arms;
   }
-  if (answer_now) responder.respond(render(last, true));
-  read_metrics_figures(answer_now ? http::Responder() : responder, render);
+  if (!answer_now) return read_metrics_figures(responder, render);
+  responder.respond(render(last, true));
+  read_metrics_figures(http::Responder(), nullptr);  // keeps the figures; answers nothing
 }
 
 void Gateway::read_metrics_figures(

@@ -263,6 +263,23 @@ constexpr const char* kOwnStore =
     "Point --store at a store of tunecase's own: a new file, or an empty PostgreSQL database (or "
     "a schema of its own on the user's search_path)";
 
+// Runs `step` on the store's tables; a SQL failure there (a table of the same name already
+// there, or one without the columns tunecase reads or a step alters) means the tables are another
+// application's, or a store edited by hand: refused as such, saying `what` was tried. The
+// transaction rolls back, so nothing is changed.
+template <class Step>
+void refuse_if_foreign(const std::string& store, const std::string& what, const Step& step) {
+  try {
+    step();
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw UserError(fmt::format(
+        "{} holds tables that are not a tunecase store's{} ({}). Nothing was changed. {}", store,
+        what, e.what(), kOwnStore));
+  }
+}
+
 // Whether the store's schema (PostgreSQL: the current schema) has a table called `name`.
 bool has_table(SqlSession& s, Dialect dialect, const std::string& name) {
   return !s.query(dialect == Dialect::postgres
@@ -278,17 +295,9 @@ bool has_table(SqlSession& s, Dialect dialect, const std::string& name) {
 // ("table meta already exists") would say nothing of that.
 int read_version(SqlSession& s, const std::string& store) {
   SqlRows rows;
-  try {
-    rows = s.query("SELECT version FROM schema_version", {});
-  } catch (const UserError&) {
-    throw;
-  } catch (const std::exception& e) {
-    // No `version` column: another application's table of that name.
-    throw UserError(fmt::format(
-        "the store {} is not a tunecase store's: its schema_version table cannot be read as "
-        "tunecase's ({}, another application's table of that name); nothing was changed. {}",
-        store, e.what(), kOwnStore));
-  }
+  // No `version` column: another application's table of that name.
+  refuse_if_foreign(store, ": its schema_version table cannot be read as tunecase's",
+                    [&] { rows = s.query("SELECT version FROM schema_version", {}); });
   const int64_t* number = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
   if (number == nullptr || *number < 0)
     throw UserError(fmt::format(
@@ -326,7 +335,7 @@ int migrate_schema(SqlDatabase& db) {
     // application's meta (or a store edited by hand) at the current version, where no migration
     // step runs to find out, had failed later with an internal error.
     if (version >= 1) {
-      try {
+      refuse_if_foreign(db.describe(), fmt::format(" at its schema version {}", version), [&] {
         for (const char* probe :
              {"SELECT key, value FROM meta WHERE 1 = 0",
               "SELECT prediction_id, request_id, created_at FROM predictions WHERE 1 = 0",
@@ -349,12 +358,7 @@ int migrate_schema(SqlDatabase& db) {
                 "SELECT * FROM audit_requests WHERE 1 = 0",
                 "SELECT * FROM model_events WHERE 1 = 0"})
             s.query(probe, {});
-      } catch (const std::exception& e) {
-        throw UserError(fmt::format(
-            "{} holds tables that are not a tunecase store's at its schema version {} ({}). "
-            "Nothing was changed. {}",
-            db.describe(), version, e.what(), kOwnStore));
-      }
+      });
     }
     if (version > kSchemaVersion) {
       throw UserError(fmt::format(
@@ -365,19 +369,10 @@ int migrate_schema(SqlDatabase& db) {
     auto steps = migrations(db.dialect());
     bool fill_day_and_pair_rollups = version == 1;  // a version-1 store has hour rows to fill from
     for (; version < kSchemaVersion; ++version) {
-      try {
-        steps[static_cast<std::size_t>(version)](s);
-      } catch (const UserError&) {
-        throw;
-      } catch (const std::exception& e) {
-        // A table of the same name already there, or one without the columns a step alters:
-        // tables of another application (or a store edited by hand). The transaction rolls
-        // back, so nothing is changed.
-        throw UserError(fmt::format(
-            "{} holds tables that are not a tunecase store's: bringing it from schema version "
-            "{} to {} failed ({}). Nothing was changed. {}",
-            db.describe(), version, version + 1, e.what(), kOwnStore));
-      }
+      refuse_if_foreign(
+          db.describe(),
+          fmt::format(": bringing it from schema version {} to {} failed", version, version + 1),
+          [&] { steps[static_cast<std::size_t>(version)](s); });
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
     if (fill_day_and_pair_rollups) backfill_day_and_pair_rollups(s);
