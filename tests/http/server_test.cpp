@@ -364,6 +364,14 @@ TEST_F(ServerTest, TransferCodingsNotEndingInChunkedAreRefusedAndTheBodyNeverRun
       zipped.write_raw("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
                        "2\r\n{}\r\n0\r\n\r\n"));
   EXPECT_EQ(zipped.read_reply().status, 501);
+  // chunked twice is faulty framing (RFC 9112 6.1), said as such, not "only chunked is decoded".
+  TestClient twice(port_);
+  ASSERT_TRUE(
+      twice.write_raw("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, Chunked\r\n\r\n"
+                      "2\r\n{}\r\n0\r\n\r\n"));
+  Reply twice_reply = twice.read_reply();
+  EXPECT_EQ(twice_reply.status, 400);
+  EXPECT_NE(twice_reply.body.find("more than once"), std::string::npos) << twice_reply.body;
   EXPECT_EQ(calls, 0);
 }
 

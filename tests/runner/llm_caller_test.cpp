@@ -12,8 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_llm.h"
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/llm/sim_llm_server.h"
+#include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_caller.h"
 
 namespace tunecase {
@@ -252,6 +254,69 @@ TEST_F(LlmCallerTest, SpendCapRefusesInsteadOfPaying) {
   ASSERT_TRUE(p[0].error);
   EXPECT_NE(p[0].error->find("spend cap"), std::string::npos);
   EXPECT_EQ(server_->stats().completions, 0u);
+}
+
+// Requests that reached the provider and brought back no usage to price (a time-out, a 2xx cut
+// off or unreadable, a copy resent on a closed kept-alive connection) may have been billed: each
+// is counted on its prediction, whose cost is then unknown (it had been $0), and costs the spend
+// cap its worst case.
+TEST(LlmCallerUnpriced, RequestsBilledWithoutUsageAreCountedAndChargedAtTheirWorstCase) {
+  using testing::answer;
+  testing::FakeClient client([](const HttpRequest& request, int attempt) {
+    const std::string text = testing::item_text(request);
+    if (text == "times out") return testing::timed_out();
+    if (text == "cut once" && attempt == 0) {
+      HttpResponse cut;
+      cut.status_before_failure = 200;
+      cut.transport_error = "the connection closed mid-body";
+      return cut;
+    }
+    if (text == "unreadable") {
+      HttpResponse garbage;
+      garbage.status = 200;
+      garbage.body = "<html>a proxy's page</html>";
+      return garbage;
+    }
+    HttpResponse r = answer("billing", 100, 5);
+    if (text == "resent") r.copies_sent = 2;
+    return r;
+  });
+  ProjectConfig project;
+  LlmApproach approach(
+      approach_from_json(
+          {{"name", "fake"}, {"kind", "openai"}, {"model", "fake-model"}, {"max_tokens", 8}},
+          "test.toml"),
+      project, {}, kLabels, std::make_unique<testing::FakeProvider>());
+  LlmCallOptions options;
+  options.max_attempts = 2;
+  options.retry_base_delay = std::chrono::milliseconds(1);
+  options.retry_max_delay = std::chrono::milliseconds(2);
+  options.max_cost_usd = 1000.0;  // metered: the cap's spend is what is checked
+  const Price price{1.0, 1.0, 2.0, "", "test"};
+  LlmCaller caller(approach, price, options, client);
+  std::map<std::string, Prediction> got;
+  for (const char* text : {"plain", "times out", "cut once", "unreadable", "resent"}) {
+    std::promise<Prediction> done;
+    caller.classify(text, [&done](Prediction p) { done.set_value(std::move(p)); });
+    got[text] = done.get_future().get();
+  }
+  EXPECT_EQ(got["plain"].unpriced_attempts, 0);
+  EXPECT_EQ(got["times out"].unpriced_attempts, 2) << "both attempts reached the provider";
+  EXPECT_TRUE(got["times out"].error);
+  EXPECT_EQ(got["cut once"].unpriced_attempts, 1);
+  EXPECT_FALSE(got["cut once"].error) << "answered on its retry";
+  EXPECT_TRUE(got["cut once"].cost_usd);
+  EXPECT_EQ(got["unreadable"].unpriced_attempts, 1);
+  EXPECT_TRUE(got["unreadable"].error);
+  EXPECT_EQ(got["resent"].unpriced_attempts, 1);
+  // Spent: the four answers' measured costs, and each unpriced request at its worst case.
+  double expected = 0;
+  for (const auto& [text, p] : got)
+    expected += p.cost_usd.value_or(0) +
+                p.unpriced_attempts * worst_case_usd(price, approach.request(text).body,
+                                                     approach.options().max_tokens);
+  EXPECT_NEAR(caller.stats().spent_usd, expected, 1e-12);
+  EXPECT_GT(expected, got["plain"].cost_usd.value_or(0) * 4);
 }
 
 TEST_F(LlmCallerTest, UnreachableEndpointFailsEveryCallWithoutHanging) {

@@ -835,11 +835,15 @@ TEST_F(GatewayTest, AFallbackRecordCarriesTheChampionsCallAndTheClientsWait) {
   EXPECT_GT(challenger["cost_usd"].get<double>(), 0.0);
   // Those tokens, that cost and that wait are sim-llm's (the champion answered): simulated.
   EXPECT_EQ(challenger["basis"], "simulated") << challenger.dump();
-  // Its own calls timed out: what the provider billed for them is not known, so the arm's cost
-  // is a floor, and says so.
-  EXPECT_TRUE(challenger["cost_basis"].get<std::string>().starts_with(
-      fmt::format("simulated, a floor: {} requests timed out", to_challenger)))
+  // Its own calls were cut off at the time-out and went on: what the provider billed for them
+  // is not known, so each counts as a request of unknown cost, estimated and said (the arm's
+  // cost had been a floor that priced them at $0).
+  EXPECT_EQ(challenger["unpriced_attempts"], to_challenger) << challenger.dump();
+  EXPECT_EQ(challenger["cost_unknown"], to_challenger) << challenger.dump();
+  EXPECT_TRUE(challenger["cost_basis"].get<std::string>().starts_with(fmt::format(
+      "estimated: {} requests reached the provider, which may have billed them", to_challenger)))
       << challenger.dump();
+  EXPECT_TRUE(challenger["usd_per_day"].is_number()) << challenger.dump();
   EXPECT_EQ(champion["cost_basis"], "simulated") << champion.dump();
   // The wait: the time-out, then the champion's 60 ms; the challenger's own call is upstream_ms.
   EXPECT_GE(challenger["latency_ms"]["p50"].get<double>(), 155.0) << challenger.dump();

@@ -123,9 +123,9 @@ TEST(OpenStore, AFileThatIsNotAStoreIsAUserError) {
 TEST(OpenStore, AnotherApplicationsSqliteFileIsLeftInItsJournalMode) {
   auto file = std::filesystem::temp_directory_path() / "tunecase-other-app.db";
   for (const char* tables :
-       {"CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (10); "
+       {"CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (11); "
         "CREATE TABLE meta (k TEXT, v TEXT);",
-        "CREATE TABLE schema_version (v INTEGER); INSERT INTO schema_version VALUES (10);"}) {
+        "CREATE TABLE schema_version (v INTEGER); INSERT INTO schema_version VALUES (11);"}) {
     std::filesystem::remove(file);
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <filesystem>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -30,8 +31,14 @@ struct SqliteBackend {
     sqlite3_close(db);
     if (rc != SQLITE_OK) throw std::runtime_error("raw SQL failed: " + sql);
   }
+  // Takes a store back to version 10's shape: version 11 adds unpriced_attempts.
+  static void undo_version_11(const std::string& location) {
+    for (const char* table : {"predictions", "rollup_hours", "rollup_days"})
+      exec_raw(location, fmt::format("ALTER TABLE {} DROP COLUMN unpriced_attempts", table));
+  }
   // Takes a store back to version 9's shape: version 10 adds costed_errors to the roll-ups.
   static void undo_version_10(const std::string& location) {
+    undo_version_11(location);
     exec_raw(location, "ALTER TABLE rollup_hours DROP COLUMN costed_errors");
     exec_raw(location, "ALTER TABLE rollup_days DROP COLUMN costed_errors");
   }
@@ -63,7 +70,12 @@ struct PostgresBackend {
     pqxx::nontransaction tx(c);
     tx.exec(sql);
   }
+  static void undo_version_11(const std::string& location) {
+    for (const char* table : {"predictions", "rollup_hours", "rollup_days"})
+      exec_raw(location, fmt::format("ALTER TABLE {} DROP COLUMN unpriced_attempts", table));
+  }
   static void undo_version_10(const std::string& location) {
+    undo_version_11(location);
     exec_raw(location, "ALTER TABLE rollup_hours DROP COLUMN costed_errors");
     exec_raw(location, "ALTER TABLE rollup_days DROP COLUMN costed_errors");
   }

@@ -397,7 +397,8 @@ TYPED_TEST(StoreConformance, FailedRequestsThatCarriedACostAreCountedAndFilledOn
       for (const auto& p : batch)
         without_usage +=
             !p.error && !p.cost_usd && p.created_at_ms >= q.from_ms && p.created_at_ms < q.to_ms;
-      EXPECT_EQ(cost_unknown(a.requests, a.errors, a.costed, a.costed_errors), without_usage)
+      EXPECT_EQ(cost_unknown(a.requests, a.errors, a.costed, a.costed_errors, a.unpriced_attempts),
+                without_usage)
           << when;
     }
   };
@@ -408,6 +409,53 @@ TYPED_TEST(StoreConformance, FailedRequestsThatCarriedACostAreCountedAndFilledOn
   this->store_ = open_store(this->location_);
   EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
   check("after the migration");
+}
+
+// Requests billed with no usage to price them (a time-out, a cut 2xx, a resent copy) are summed
+// in both roll-up grains and in the partial hours read from the rows, and make the arm's cost
+// unknown for that many; a version-10 store opens with none counted (nothing recorded them).
+TYPED_TEST(StoreConformance, RequestsBilledWithoutUsageAreCountedInEveryGrain) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 12; ++i) {
+    PredictionRecord p = prediction("U" + std::to_string(i), "llm", Arm::challenger, "a",
+                                    kT0 + i * (kDay / 4));  // three days
+    p.cost_usd = 0.001;
+    p.unpriced_attempts = i % 3;
+    if (i % 3 == 2) p.error = "failed after 2 attempts: timed out";
+    batch.push_back(p);
+  }
+  this->store_->log_predictions(batch);
+  PilotQuery within;
+  within.from_ms = kT0 + kHour;  // hour roll-ups at the ends, day roll-ups between
+  within.to_ms = kT0 + 2 * kDay + kHour;
+  for (const PilotQuery& q : {PilotQuery{}, within}) {
+    int64_t unpriced = 0;
+    for (const auto& p : batch)
+      if (p.created_at_ms >= q.from_ms && p.created_at_ms < q.to_ms)
+        unpriced += p.unpriced_attempts;
+    auto counts = this->store_->pilot_counts(q);
+    ASSERT_EQ(counts.arms.size(), 1u);
+    const ArmFigures& a = counts.arms[0];
+    EXPECT_EQ(a.unpriced_attempts, unpriced);
+    EXPECT_EQ(cost_unknown(a.requests, a.errors, a.costed, a.costed_errors, a.unpriced_attempts),
+              unpriced)
+        << "every answer carried its cost";
+    int64_t by_day = 0;
+    for (const DayFigures& d : counts.days) by_day += d.unpriced_attempts;
+    EXPECT_EQ(by_day, unpriced);
+  }
+  this->store_.reset();
+  TypeParam::undo_version_11(this->location_);
+  TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 10");
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
+  auto counts = this->store_->pilot_counts({});
+  EXPECT_EQ(counts.arms.at(0).unpriced_attempts, 0);
+  EXPECT_EQ(counts.arms.at(0).requests, 12);
+  PredictionRecord again = batch[1];
+  again.prediction_id = make_prediction_id();
+  this->store_->log_predictions({again});
+  EXPECT_EQ(this->store_->pilot_counts({}).arms.at(0).unpriced_attempts, 1);
 }
 
 // A version-1 store (hour roll-ups only) gains the day grain and the shadow pairs, filled from

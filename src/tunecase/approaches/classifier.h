@@ -28,7 +28,11 @@ struct Prediction {
   bool local_fault = false;  // ... and the last attempt never left this machine (out of files)
   bool invalid = false;      // an answer came back but maps to no label (counts as wrong)
   bool cached = false;       // an LLM answer from the response cache: no call, $0
-  std::string raw;           // the raw answer text, for reports
+  // Requests of this call that reached the provider, which may have billed them, with no usage
+  // to price them: an attempt that timed out or whose 2xx answer was cut off or unreadable, a
+  // copy resent on a closed kept-alive connection. Their cost is unknown, never $0.
+  int unpriced_attempts = 0;
+  std::string raw;  // the raw answer text, for reports
   // How sure the approach is of `label`, in [0, 1], where it has such a figure (the gateway's
   // abstain_below compares against it): linear = the softmax of its decision values, fasttext =
   // its probability of the top label, both temperature-scaled where eval calibrated them,

@@ -216,6 +216,12 @@ void Connection::on_header(beast::error_code ec) {
                                   "length cannot be known; send it chunked or with a "
                                   "Content-Length.",
                                   value)};
+    else if (std::any_of(codings.begin(), codings.end() - 1,
+                         [](std::string_view c) { return equals_ignoring_case(c, "chunked"); }))
+      // RFC 9112 6.1: chunked is applied once; twice is faulty framing, not a coding to decode.
+      refusal = {400, fmt::format("Transfer-Encoding: {} applies chunked more than once; send "
+                                  "it once (Transfer-Encoding: chunked).",
+                                  value)};
     else if (codings.size() > 1)
       refusal = {501, fmt::format("Transfer-Encoding: {}: only chunked is decoded here; send the "
                                   "body chunked or with a Content-Length.",

@@ -57,7 +57,8 @@ void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled, bool priced) {
   p.latency_p50_ms = f.latency.p50;
   p.latency_p95_ms = f.latency.p95;
   if (f.tokens_in + f.tokens_out > 0 || f.cost_usd > 0) p.cost_usd = f.cost_usd;
-  p.cost_unknown = cost_unknown(f.requests, f.errors, f.costed, f.costed_errors, priced);
+  p.cost_unknown =
+      cost_unknown(f.requests, f.errors, f.costed, f.costed_errors, f.unpriced_attempts, priced);
   if (p.cost_unknown > 0)
     p.cost_estimated_usd = estimated_cost_usd(f.cost_usd, f.costed - f.cached, p.cost_unknown);
 }

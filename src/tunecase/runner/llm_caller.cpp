@@ -16,6 +16,7 @@ struct LlmCaller::Call {
   double tokens = 0;     // estimated input + max_tokens, taken from the token bucket
   double worst_usd = 0;  // reserved from the spend cap
   int attempts = 0;
+  int unpriced_attempts = 0;  // Prediction::unpriced_attempts
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::milliseconds deadline{0};  // all attempts end within this (0: no bound)
 
@@ -194,7 +195,13 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
   if (response.copies_sent > 1) {
     requests_sent_ += static_cast<std::size_t>(response.copies_sent - 1);
     retries_ += static_cast<std::size_t>(response.copies_sent - 1);
+    call->unpriced_attempts += response.copies_sent - 1;
   }
+  // An attempt that reached the provider and brought back no answer to price (a time-out, a
+  // 2xx cut off) may have been billed all the same: its cost is unknown (it had been $0).
+  const bool cut_off =
+      response.status_before_failure >= 200 && response.status_before_failure < 300;
+  if (!response.local_fault && (response.timed_out || cut_off)) ++call->unpriced_attempts;
   AttemptOutcome outcome = classify_attempt(response);
   if (outcome == AttemptOutcome::kAnswered) {
     try {
@@ -212,6 +219,7 @@ void LlmCaller::on_response(std::shared_ptr<Call> call, HttpResponse response) {
       double cost = p.cost_usd.value_or(price_ ? call->worst_usd : 0.0);
       finish(call, std::move(p), cost);
     } catch (const ProviderError& e) {
+      ++call->unpriced_attempts;  // answered (2xx), so likely billed
       finish(call, failed(fmt::format("unreadable answer: {}", e.what()), ms_since(call->started)),
              0);
     }
@@ -285,6 +293,10 @@ void LlmCaller::put_in_cache(const std::string& key, const CachedResponse& respo
 }
 
 void LlmCaller::finish(std::shared_ptr<Call> call, Prediction p, double actual_usd) {
+  // Each request the provider may have billed without a usage block costs the spend cap its
+  // worst case, as an answer without usage does.
+  p.unpriced_attempts = call->unpriced_attempts;
+  if (price_) actual_usd += call->unpriced_attempts * call->worst_usd;
   if (metered_) {
     std::lock_guard lock(mutex_);
     budget_.settle(call->worst_usd, actual_usd);

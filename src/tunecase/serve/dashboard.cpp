@@ -39,8 +39,8 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
     r.timeouts += d.timeouts;
     r.fallbacks += d.fallbacks;
     r.cost_usd += d.cost_usd;
-    const int64_t unknown =
-        cost_unknown(d.requests, d.errors, d.costed, d.costed_errors, priced.count(d.approach));
+    const int64_t unknown = cost_unknown(d.requests, d.errors, d.costed, d.costed_errors,
+                                         d.unpriced_attempts, priced.count(d.approach));
     r.cost_unknown += unknown;
     const std::optional<double> spend =
         estimated_cost_usd(d.cost_usd, d.costed - d.cached, unknown);

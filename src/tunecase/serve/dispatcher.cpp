@@ -195,6 +195,8 @@ void Dispatcher::challenger_with_fallback(std::shared_ptr<Job> job) {
     cut.prediction.error =
         "time-out after " + std::to_string(settings_.challenger_timeout.count()) + " ms";
     cut.prediction.timed_out = true;
+    // An LLM call cut off here goes on, and its answer, dropped, is billed: at a cost unknown.
+    if (!challenger_->in_process()) cut.prediction.unpriced_attempts = 1;
     // The call ran at least this long: its upstream time is that, not 0.
     cut.prediction.latency_ms = static_cast<double>(settings_.challenger_timeout.count());
     fall_back(job, std::move(cut));
@@ -236,6 +238,7 @@ void Dispatcher::fall_back(std::shared_ptr<Job> job, ServedAnswer failed) {
           failure.tokens_out += fb.tokens_out;
         }
         if (fb.cost_usd) failure.cost_usd = failure.cost_usd.value_or(0) + *fb.cost_usd;
+        failure.unpriced_attempts += fb.unpriced_attempts;
         // What the client got came from the champion: an answer of sim-llm's makes the record
         // simulated, as its tokens, cost and latency are (they had been stored as measured).
         failure.simulated = failure.simulated || served.simulated;
@@ -296,6 +299,7 @@ PredictionRecord Dispatcher::record_of(const Job& job, const ServedApproach& app
   r.tokens_in = p.cached ? 0 : p.tokens_in;
   r.tokens_out = p.cached ? 0 : p.tokens_out;
   r.cost_usd = p.cost_usd;
+  r.unpriced_attempts = p.unpriced_attempts;
   r.error = p.error;
   r.timed_out = p.error && p.timed_out;
   r.cached = p.cached;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/utc_time.h"
 #include "tunecase/stats/mcnemar.h"
@@ -111,31 +112,49 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
       {"tokens_out", a.tokens_out},
       {"cost_usd", a.costed ? json(a.cost_usd) : json(nullptr)},
       {"usd_per_1k", a.costed ? json(1000.0 * a.cost_usd / a.costed) : json(nullptr)}};
-  // Answers whose API reported no token usage cost something unknown, never $0: the day's
-  // spend counts each at the mean of the known ones, and says so (it had summed the known alone).
-  const int64_t unknown = cost_unknown(a.requests, a.errors, a.costed, a.costed_errors, priced);
+  // Answers whose API reported no token usage, and requests the provider may have billed with
+  // no answer to price (time-outs, 2xx answers cut off or unreadable, resent copies), cost
+  // something unknown, never $0: the day's spend counts each at the mean of the known ones, and
+  // says so (it had summed the known alone, and priced a timed-out call at $0).
+  const int64_t unknown =
+      cost_unknown(a.requests, a.errors, a.costed, a.costed_errors, a.unpriced_attempts, priced);
   const int64_t paid = a.costed - a.cached;
   const std::optional<double> spend = estimated_cost_usd(a.cost_usd, paid, unknown);
   j["cost_unknown"] = unknown;
+  j["unpriced_attempts"] = a.unpriced_attempts;
   j["usd_per_day"] = a.costed && spend ? json(*spend / days) : json(nullptr);
-  // sim-llm's tokens are estimates of its own; calls that timed out may be billed unseen.
+  // sim-llm's tokens are estimates of its own. A store from before schema 11 did not count the
+  // requests billed unseen: its time-outs make the known cost a floor.
   const std::string known_basis =
       std::string(a.simulated > 0 ? "simulated" : "measured") +
-      (a.timeouts > 0
+      (a.timeouts > 0 && a.unpriced_attempts == 0 && unknown == 0
            ? fmt::format(", a floor: {} request{} timed out, whose cost is not known though the "
                          "provider may bill each attempt made for {} (retries included)",
                          a.timeouts, a.timeouts == 1 ? "" : "s", a.timeouts == 1 ? "it" : "them")
            : "");
+  const int64_t without_usage = unknown - (a.costed > 0 || priced ? a.unpriced_attempts : 0);
+  std::vector<std::string> parts;
+  if (without_usage > 0 && !spend)
+    parts.push_back(
+        fmt::format("none of the {} answered requests that called the API reported "
+                    "token usage",
+                    without_usage));
+  else if (without_usage > 0)
+    parts.push_back(fmt::format("{} of {} answered requests reported no token usage", without_usage,
+                                without_usage + a.costed));
+  if (unknown > without_usage)
+    parts.push_back(fmt::format(
+        "{} request{} reached the provider, which may have billed {}, with no answer to price "
+        "(timed out, cut off, unreadable or resent)",
+        unknown - without_usage, unknown - without_usage == 1 ? "" : "s",
+        unknown - without_usage == 1 ? "it" : "them"));
+  const std::string why = fmt::format("{}", fmt::join(parts, "; "));
   j["cost_basis"] =
       unknown == 0 ? json(known_basis)
-      : !spend
-          ? json(fmt::format("unknown: none of the {} answered requests that called the API "
-                             "reported token usage, so their cost is unknown (never $0)",
-                             unknown))
-          : json(fmt::format("estimated: {} of {} answered requests reported no token usage; "
-                             "usd_per_day takes each at the mean of the {} paid ones whose cost "
-                             "is known",
-                             unknown, unknown + a.costed, paid));
+      : !spend     ? json(fmt::format("unknown: {}, so their cost is unknown (never $0)", why))
+                   : json(fmt::format("estimated: {}; usd_per_day takes each at the mean of the "
+                                          "{} paid ones whose cost is known",
+                                      why, paid));
   auto f1 = macro_f1(counts.confusion, key);
   j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
   j["majority_floor"] = majority_floor(counts.confusion, key, a.labelled);
@@ -342,8 +361,9 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
   // A clear win is worth money at the challenger's live price; with no answer of it carrying a
   // cost (an endpoint that reports no token usage), that price is unknown and the rule had
   // quietly used the memo's: a money-losing challenger read as a paying clear win.
-  const int64_t unpriced = cost_unknown(challenger.requests, challenger.errors, challenger.costed,
-                                        challenger.costed_errors, challenger_priced);
+  const int64_t unpriced =
+      cost_unknown(challenger.requests, challenger.errors, challenger.costed,
+                   challenger.costed_errors, challenger.unpriced_attempts, challenger_priced);
   if (v.outcome == econ::PilotOutcome::clear_win && plan.rule.business_case && unpriced > 0 &&
       challenger.costed - challenger.costed_errors - challenger.cached <= 0) {
     v.outcome = econ::PilotOutcome::blocked;

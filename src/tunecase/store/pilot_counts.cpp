@@ -111,6 +111,7 @@ ArmFigures arm_figures(const ArmKey& key, const HourRow& r) {
   a.cost_usd = r.cost_usd;
   a.costed = r.costed;
   a.costed_errors = r.costed_errors;
+  a.unpriced_attempts = r.unpriced_attempts;
   a.latency = r.latency.summary(r.latency_sum);
   a.upstream = r.upstream.summary(r.upstream_sum);
   a.first_at_ms = r.first_ms;
@@ -135,6 +136,7 @@ DayFigures day_figures(int64_t day, const ArmKey& key, const HourRow& r) {
   d.cost_usd = r.cost_usd;
   d.costed = r.costed;
   d.costed_errors = r.costed_errors;
+  d.unpriced_attempts = r.unpriced_attempts;
   d.cached = r.cached;
   d.latency = r.latency.summary(r.latency_sum);
   return d;

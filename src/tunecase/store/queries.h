@@ -56,8 +56,9 @@ struct ArmFigures {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
-  int64_t costed = 0;         // predictions that carried a cost
-  int64_t costed_errors = 0;  // of those, failed requests (no label, or a fallback's call)
+  int64_t costed = 0;             // predictions that carried a cost
+  int64_t costed_errors = 0;      // of those, failed requests (no label, or a fallback's call)
+  int64_t unpriced_attempts = 0;  // requests billed at a cost unknown (PredictionRecord's)
   LatencySummary latency;
   LatencySummary upstream;
   int64_t first_at_ms = 0;  // first and last prediction in the window
@@ -72,9 +73,12 @@ struct ArmFigures {
 // estimate.
 // `costed_errors`: failed requests that carried a cost (counted in both `errors` and `costed`;
 // subtracting both had let each cancel out one answer without usage).
+// `unpriced_attempts`: requests that reached the provider and brought back no usage (a time-out,
+// a 2xx cut off or unreadable, a resent copy): each may have been billed, at a cost unknown.
 inline int64_t cost_unknown(int64_t requests, int64_t errors, int64_t costed, int64_t costed_errors,
-                            bool priced = false) {
-  return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - (costed - costed_errors))
+                            int64_t unpriced_attempts, bool priced = false) {
+  return costed > 0 || priced ? std::max<int64_t>(0, requests - errors - (costed - costed_errors)) +
+                                    unpriced_attempts
                               : 0;
 }
 // The spend with each unknown one at the mean of the answers that were paid for: `paid` are those
@@ -136,9 +140,10 @@ struct DayFigures {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
-  int64_t costed = 0;         // predictions that carried a cost
-  int64_t costed_errors = 0;  // of those, failed requests (no label, or a fallback's call)
-  int64_t cached = 0;         // answered from the LLM response cache ($0)
+  int64_t costed = 0;             // predictions that carried a cost
+  int64_t costed_errors = 0;      // of those, failed requests (no label, or a fallback's call)
+  int64_t unpriced_attempts = 0;  // requests billed at a cost unknown (PredictionRecord's)
+  int64_t cached = 0;             // answered from the LLM response cache ($0)
   LatencySummary latency;
 };
 

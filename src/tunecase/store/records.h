@@ -29,6 +29,9 @@ struct PredictionRecord {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   std::optional<double> cost_usd;  // none when the approach has no price
+  // Requests that reached the provider with no usage to price them (Prediction's): a time-out,
+  // a 2xx cut off or unreadable, a resent copy. Each costs something unknown (schema 11).
+  int64_t unpriced_attempts = 0;
   std::optional<std::string> error;
   bool timed_out = false;  // the error was a time-out (of the arm or of its upstream call)
   bool cached = false;     // answered from the LLM response cache: no upstream call, $0

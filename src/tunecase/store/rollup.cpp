@@ -21,6 +21,7 @@ void add_prediction(HourRow& row, const PredictionRecord& p) {
     row.costed += 1;
     row.costed_errors += p.error.has_value();
   }
+  row.unpriced_attempts += p.unpriced_attempts;
   row.latency_sum += p.latency_ms;
   row.upstream_sum += p.upstream_ms;
   row.latency.add(p.latency_ms);
@@ -59,6 +60,7 @@ void merge(HourRow& row, const HourRow& o) {
   row.abstained_labelled += o.abstained_labelled;
   row.abstained_correct += o.abstained_correct;
   row.costed_errors += o.costed_errors;
+  row.unpriced_attempts += o.unpriced_attempts;
 }
 
 }  // namespace tunecase::store_detail

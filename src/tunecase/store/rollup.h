@@ -38,6 +38,8 @@ struct HourRow {
   // Failed requests that carried a cost (an answer naming no label, a fallback's champion call):
   // counted in both errors and costed, so that answers without usage are counted once.
   int64_t costed_errors = 0;
+  // Requests that reached the provider with no usage to price them (PredictionRecord's).
+  int64_t unpriced_attempts = 0;
 };
 
 // Counts one prediction in `row` (not its label: see add_label).

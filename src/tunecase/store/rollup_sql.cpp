@@ -10,7 +10,8 @@ namespace tunecase::store_detail {
 const char* const kRollupColumns =
     "requests, errors, fallbacks, abstained, simulated, tokens_in, tokens_out, cost_usd, costed, "
     "latency_sum, upstream_sum, first_ms, last_ms, latency_hist, upstream_hist, labelled, "
-    "correct, abstained_labelled, abstained_correct, timeouts, cached, costed_errors";
+    "correct, abstained_labelled, abstained_correct, timeouts, cached, costed_errors, "
+    "unpriced_attempts";
 
 HourRow hour_row_from(const SqlRow& r) {
   HourRow h;
@@ -36,6 +37,7 @@ HourRow hour_row_from(const SqlRow& r) {
   h.timeouts = as_int(r[22]);
   h.cached = as_int(r[23]);
   h.costed_errors = as_int(r[24]);
+  h.unpriced_attempts = as_int(r[25]);
   return h;
 }
 
@@ -45,7 +47,7 @@ void add_to_bucket(SqlSession& s, const Grain& g, const HourKey& k, const HourRo
   std::string upsert = fmt::format(R"(
     INSERT INTO {0}(approach, arm, hour, {1})
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '', '',
-      $17, $18, $19, $20, $21, $22, $23)
+      $17, $18, $19, $20, $21, $22, $23, $24)
     ON CONFLICT (approach, arm, hour) DO UPDATE SET
       requests = {0}.requests + excluded.requests,
       errors = {0}.errors + excluded.errors,
@@ -68,15 +70,16 @@ void add_to_bucket(SqlSession& s, const Grain& g, const HourKey& k, const HourRo
       abstained_correct = {0}.abstained_correct + excluded.abstained_correct,
       timeouts = {0}.timeouts + excluded.timeouts,
       cached = {0}.cached + excluded.cached,
-      costed_errors = {0}.costed_errors + excluded.costed_errors
+      costed_errors = {0}.costed_errors + excluded.costed_errors,
+      unpriced_attempts = {0}.unpriced_attempts + excluded.unpriced_attempts
     RETURNING latency_hist, upstream_hist)",
                                    g.hours, kRollupColumns);
   SqlRows old = s.query(
-      upsert, {k.approach,  k.arm,       k.hour,         r.requests,           r.errors,
-               r.fallbacks, r.abstained, r.simulated,    r.tokens_in,          r.tokens_out,
-               r.cost_usd,  r.costed,    r.latency_sum,  r.upstream_sum,       r.first_ms,
-               r.last_ms,   r.labelled,  r.correct,      r.abstained_labelled, r.abstained_correct,
-               r.timeouts,  r.cached,    r.costed_errors});
+      upsert, {k.approach,  k.arm,       k.hour,          r.requests,           r.errors,
+               r.fallbacks, r.abstained, r.simulated,     r.tokens_in,          r.tokens_out,
+               r.cost_usd,  r.costed,    r.latency_sum,   r.upstream_sum,       r.first_ms,
+               r.last_ms,   r.labelled,  r.correct,       r.abstained_labelled, r.abstained_correct,
+               r.timeouts,  r.cached,    r.costed_errors, r.unpriced_attempts});
   LatencyHistogram latency = LatencyHistogram::decode(as_string(old.at(0)[0]));
   LatencyHistogram upstream = LatencyHistogram::decode(as_string(old.at(0)[1]));
   latency.merge(r.latency);

@@ -241,6 +241,15 @@ std::vector<std::string> version_10() {
   return out;
 }
 
+// Version 11: requests that reached the provider with no usage to price them (a time-out, a 2xx
+// cut off or unreadable, a resent copy), on each prediction and in both roll-up grains. Their
+// cost is unknown, never $0. Nothing to fill: earlier versions did not record them.
+std::vector<std::string> version_11() {
+  return {"ALTER TABLE predictions ADD COLUMN unpriced_attempts INTEGER NOT NULL DEFAULT 0",
+          "ALTER TABLE rollup_hours ADD COLUMN unpriced_attempts BIGINT NOT NULL DEFAULT 0",
+          "ALTER TABLE rollup_days ADD COLUMN unpriced_attempts BIGINT NOT NULL DEFAULT 0"};
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -255,7 +264,7 @@ std::vector<Migration> migrations(Dialect dialect) {
   return {run(version_1(dialect)), run(version_2()),        run(version_3()),
           run(version_4(dialect)), run(version_5()),        run(version_6(dialect)),
           run(version_7()),        run(version_8(dialect)), run(version_9(dialect)),
-          run(version_10())};
+          run(version_10()),       run(version_11())};
 }
 
 // What to do when --store names another application's tables.
@@ -312,7 +321,7 @@ int read_version(SqlSession& s, const std::string& store) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 10, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 11, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
@@ -349,10 +358,11 @@ int migrate_schema(SqlDatabase& db) {
           for (const char* probe :
                {"SELECT name, data_fingerprint, promoted_at, path, promoted_by FROM models "
                 "WHERE 1 = 0",
-                "SELECT approach, model_version, timed_out, cached, text_hash FROM predictions "
+                "SELECT approach, model_version, timed_out, cached, text_hash, unpriced_attempts "
+                "FROM predictions WHERE 1 = 0",
+                "SELECT unpriced_attempts, costed_errors, cached, timeouts FROM rollup_hours "
                 "WHERE 1 = 0",
-                "SELECT costed_errors, cached, timeouts FROM rollup_hours WHERE 1 = 0",
-                "SELECT costed_errors, cached FROM rollup_days WHERE 1 = 0",
+                "SELECT unpriced_attempts, costed_errors, cached FROM rollup_days WHERE 1 = 0",
                 "SELECT * FROM rollup_pairs WHERE 1 = 0", "SELECT * FROM alerts WHERE 1 = 0",
                 "SELECT * FROM request_texts WHERE 1 = 0",
                 "SELECT * FROM audit_requests WHERE 1 = 0",

@@ -28,10 +28,11 @@ std::string as_string(const SqlValue& v) {
 
 const std::vector<std::string>& prediction_columns() {
   static const std::vector<std::string> columns = {
-      "prediction_id", "request_id", "approach",   "arm",         "segment",   "label",
-      "confidence",    "abstained",  "latency_ms", "upstream_ms", "tokens_in", "tokens_out",
-      "cost_usd",      "error",      "fallback",   "simulated",   "text_hash", "created_at",
-      "model_version", "timed_out",  "cached"};
+      "prediction_id", "request_id",       "approach",   "arm",           "segment",
+      "label",         "confidence",       "abstained",  "latency_ms",    "upstream_ms",
+      "tokens_in",     "tokens_out",       "cost_usd",   "error",         "fallback",
+      "simulated",     "text_hash",        "created_at", "model_version", "timed_out",
+      "cached",        "unpriced_attempts"};
   return columns;
 }
 
@@ -40,7 +41,7 @@ void append_prediction_values(const PredictionRecord& p, std::vector<SqlValue>& 
                 p.segment, p.label, sql_opt(p.confidence), sql_flag(p.abstained), p.latency_ms,
                 p.upstream_ms, p.tokens_in, p.tokens_out, sql_opt(p.cost_usd), sql_opt(p.error),
                 sql_flag(p.fallback), sql_flag(p.simulated), p.text_hash, p.created_at_ms,
-                p.model_version, sql_flag(p.timed_out), sql_flag(p.cached));
+                p.model_version, sql_flag(p.timed_out), sql_flag(p.cached), p.unpriced_attempts);
 }
 
 PredictionRecord prediction_from_row(const SqlRow& r) {
@@ -66,6 +67,7 @@ PredictionRecord prediction_from_row(const SqlRow& r) {
   p.model_version = as_string(r[18]);
   p.timed_out = as_int(r[19]) != 0;
   p.cached = as_int(r[20]) != 0;
+  p.unpriced_attempts = as_int(r[21]);
   return p;
 }
 
