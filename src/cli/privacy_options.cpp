@@ -125,14 +125,21 @@ void CommandAudit::watch() {
         write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
         // What this run was charged, which a cap of the run again should leave out.
         const double spent = tunecase::spent_in_process();
-        fmt::print(stderr, "\ntunecase {}: {}; what was sent is in {}{}. {}\n", command_,
-                   signal == SIGINT ? "interrupted" : "stopped", file_.string(),
+        // A run that sent nothing (local approaches only, or stopped before its first request)
+        // has nothing in the cache to resume from: it had been told "sends only the rest".
+        const bool sent = log_->requests() > 0;
+        fmt::print(stderr, "\ntunecase {}: {}; {} {}{}. {}\n", command_,
+                   signal == SIGINT ? "interrupted" : "stopped",
+                   sent ? "what was sent is in" : "nothing was sent to an endpoint (audit:",
+                   file_.string() + (sent ? "" : ")"),
                    spent > 0 ? fmt::format("; this run was charged {} for LLM answers",
                                            tunecase::usd_amount(spent))
                              : std::string(),
-                   resume_.empty() ? "Nothing of this run is kept: a new run sends everything "
-                                     "again"
-                                   : resume_);
+                   !sent             ? "Nothing of this run is kept: the same command again "
+                                       "starts over"
+                   : resume_.empty() ? "Nothing of this run is kept: a new run sends everything "
+                                       "again"
+                                     : resume_);
         std::fflush(stderr);
         std::_Exit(128 + signal);
       }

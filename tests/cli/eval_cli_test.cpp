@@ -79,6 +79,37 @@ TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
       << r.output;
 }
 
+// A run refused before it trains or sends anything (an API key not set, a spend not confirmed)
+// leaves the earlier run's results as they were: it had deleted them first.
+TEST(EvalCli, ARunRefusedBeforeItStartsLeavesTheEarlierResults) {
+  TempDir dir;
+  const auto out = dir.path() / "out";
+  std::filesystem::create_directories(out);
+  for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md"})
+    std::ofstream(out / name) << "from an earlier run\n";
+  // An LLM approach after a local one, at a model with no price: its cost is unknown, and with
+  // no terminal to ask on it is not confirmed.
+  std::ofstream(dir.path() / "c.toml")
+      << "[data]\npath = \"" << fixture("cli/tickets.csv")
+      << "\"\nlabel = \"category\"\n\n[[approach]]\nname = \"lin\"\nkind = \"linear\"\n\n"
+         "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"mystery-model\"\n"
+         "base_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"TUNECASE_TEST_KEY\"\n";
+  const std::string command = "eval --config " + (dir.path() / "c.toml").string() +
+                              " --quiet --no-cache --out " + out.string();
+  CliResult no_key = run_cli_with_env("env -u TUNECASE_TEST_KEY ", command);
+  ASSERT_EQ(no_key.exit_code, 2) << no_key.output;
+  EXPECT_NE(no_key.output.find("TUNECASE_TEST_KEY, which is not set"), std::string::npos)
+      << no_key.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "models" / "lin")) << "refused before training";
+  CliResult refused =
+      run_cli_with_env("TUNECASE_TEST_KEY=sk-test ", command + " --only api", "/dev/null");
+  ASSERT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("not confirmed"), std::string::npos) << refused.output;
+  for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md"})
+    EXPECT_EQ(read_file(out / name), "from an earlier run\n") << name;
+  EXPECT_FALSE(std::filesystem::exists(out / ".earlier-run"));
+}
+
 // Rows in no split are said on the terminal too, so the counts add up without report.md.
 TEST(EvalCli, RowsLeftOutOfEverySplitAreSaid) {
   TempDir dir;

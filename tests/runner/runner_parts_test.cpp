@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -216,6 +217,22 @@ TEST_F(CacheTest, UsesWriteAheadLogging) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))), "wal");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// A damaged cache file is said to be damaged, with what to do and what it costs: the message
+// had pointed at the folder's permissions.
+TEST_F(CacheTest, ADamagedFileIsSaidToBeDamaged) {
+  std::filesystem::create_directories(file_.parent_path());
+  std::ofstream(file_, std::ios::binary) << "garbage" << std::string(8192, 'x');
+  try {
+    ResponseCache cache(file_);
+    FAIL() << "a damaged file was opened";
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("damaged or not a response cache"), std::string::npos) << message;
+    EXPECT_NE(message.find("paid for, again"), std::string::npos) << message;
+    EXPECT_EQ(message.find("writable"), std::string::npos) << message;
+  }
 }
 
 TEST_F(CacheTest, UnwritablePlaceIsAUserError) {

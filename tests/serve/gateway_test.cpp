@@ -106,17 +106,26 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
     if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(kept);
+  // A feedback's time is kept once it is recorded (200): `tunecase pilot --store` had judged the
+  // pilot as of the last commit while /v1/pilot judged it as of the last feedback.
+  nlohmann::json answer = classify({{"text", "the courier is late"}, {"id", "F-1"}});
+  Reply fed =
+      post("/v1/feedback",
+           nlohmann::json({{"id", "F-1"}, {"label", "shipping"}, {"at", 20003 * kDay}}).dump());
+  ASSERT_EQ(fed.status, 200) << fed.body;
+  EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
+            std::to_string(20003 * kDay));
   // The replay's last time is kept for `tunecase pilot`, and a later start resumes the clock
   // there: on the wall clock (viewing the replayed pilot; it had cleared the time and judged
   // the pilot as of today), and with an earlier --replay-clock (it had judged the pilot before
   // its first request). Each says so.
   gateway_->stop();
   EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
-            std::to_string(20001 * kDay));
+            std::to_string(20003 * kDay));
   start();  // no replay clock
   nlohmann::json resumed = body_of(get("/v1/models"));
   EXPECT_EQ(resumed["clock"], "replay");
-  EXPECT_EQ(resumed["now_ms"], 20001 * kDay);
+  EXPECT_EQ(resumed["now_ms"], 20003 * kDay);
   auto said = [&](const std::string& words) {
     for (const std::string& note : gateway_->startup_notes())
       if (note.find(words) != std::string::npos) return true;
@@ -125,10 +134,10 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   EXPECT_TRUE(said("this store was filled by a replay whose clock stood at"));
   gateway_->stop();
   EXPECT_EQ(open_store((dir_ / "store.db").string())->meta(kReplayClockKey),
-            std::to_string(20001 * kDay));
+            std::to_string(20003 * kDay));
   o.replay_clock_start = 19000 * kDay;
   start("", o);
-  EXPECT_EQ(body_of(get("/v1/models"))["now_ms"], 20001 * kDay);
+  EXPECT_EQ(body_of(get("/v1/models"))["now_ms"], 20003 * kDay);
   EXPECT_TRUE(said("the clock resumes there, since it never goes back"));
 }
 

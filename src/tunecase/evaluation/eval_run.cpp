@@ -26,6 +26,7 @@
 #include "tunecase/evaluation/llm_eval.h"
 #include "tunecase/evaluation/local_eval.h"
 #include "tunecase/evaluation/metrics.h"
+#include "tunecase/llm/provider.h"
 #include "tunecase/privacy/redactor.h"
 #include "tunecase/quality/inspect.h"
 #include "tunecase/quality/quality_report.h"
@@ -277,22 +278,63 @@ std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const Pre
 }
 
 // eval.json, predictions.jsonl and report.md of an earlier run into the same folder, and its
-// data-quality files: removed before this run trains anything, so a run stopped half-way leaves
-// no finished-looking results beside its own partial ones (eval.json is written last).
-void remove_previous_results(const std::filesystem::path& out_dir) {
-  std::vector<std::string> files = {"eval.json", "predictions.jsonl", "report.md"};
-  for (const auto& f : data_quality_files()) files.push_back(f);
-  for (const auto& f : files) {
-    std::error_code error;
-    std::filesystem::remove(out_dir / f, error);
-    if (error) {
-      throw UserError(
-          fmt::format("cannot remove {} of an earlier run: {}; check the --out folder "
-                      "is writable",
-                      (out_dir / f).string(), error.message()));
+// data-quality files: set aside (OUT/.earlier-run/) before this run writes anything, so a run
+// stopped half-way leaves no finished-looking results beside its own partial ones (eval.json is
+// written last). Put back when the run is refused before it trains or sends anything (a spend
+// not confirmed, a key not set, the data unreadable): a refusal loses nothing (the results had
+// been deleted). Deleted once the run has results of its own. A run killed while they were set
+// aside leaves them there; the next run starts by putting them back.
+class EarlierResults {
+ public:
+  explicit EarlierResults(std::filesystem::path out_dir)
+      : out_(std::move(out_dir)), aside_(out_ / ".earlier-run") {
+    files_ = {"eval.json", "predictions.jsonl", "report.md"};
+    for (const auto& f : data_quality_files()) files_.push_back(f);
+    put_back();  // a run killed while they were aside
+    for (const auto& f : files_) {
+      std::error_code error;
+      if (!std::filesystem::exists(out_ / f, error)) continue;
+      std::filesystem::create_directories(aside_, error);
+      if (!error) std::filesystem::rename(out_ / f, aside_ / f, error);
+      if (error) {
+        throw UserError(
+            fmt::format("cannot set aside {} of an earlier run: {}; check the --out folder "
+                        "is writable",
+                        (out_ / f).string(), error.message()));
+      }
     }
   }
-}
+  ~EarlierResults() {
+    if (!discarded_) put_back();
+  }
+  EarlierResults(const EarlierResults&) = delete;
+  EarlierResults& operator=(const EarlierResults&) = delete;
+
+  // This run is writing results of its own: the earlier ones go for good.
+  void discard() {
+    if (discarded_) return;
+    discarded_ = true;
+    std::error_code ignored;
+    std::filesystem::remove_all(aside_, ignored);
+  }
+
+ private:
+  // Each set-aside file back in place (over this run's data-quality files, which describe the
+  // same rows), then the folder removed. Never throws: it runs while an error unwinds.
+  void put_back() noexcept {
+    std::error_code error;
+    if (!std::filesystem::is_directory(aside_, error)) return;
+    for (const auto& f : files_) {
+      if (!std::filesystem::exists(aside_ / f, error)) continue;
+      std::filesystem::rename(aside_ / f, out_ / f, error);
+    }
+    std::filesystem::remove_all(aside_, error);
+  }
+
+  std::filesystem::path out_, aside_;
+  std::vector<std::string> files_;
+  bool discarded_ = false;
+};
 
 // Model folders under OUT/models/ that this run does not write (an earlier run's approaches):
 // left in place, since they may be the user's, but named, so nobody takes them for this run's.
@@ -410,8 +452,12 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   if (data.splits.train.empty()) {
     throw UserError("the train split is empty; add more labelled rows");
   }
+  // Every key is read before anything is trained or the earlier results are set aside: a key
+  // not set had stopped the run at its first LLM approach, after the local ones had trained.
+  for (const auto& a : approaches)
+    if (a.is_llm()) read_api_key(a);
   create_output_dir(options.out_dir);
-  remove_previous_results(options.out_dir);
+  EarlierResults earlier(options.out_dir);
   note_other_models(options.out_dir, approaches, progress_log);
   // Rows left out of every split are counted in report.md's Data section; said here too, so
   // the table's counts add up for whoever reads only the terminal.
@@ -447,7 +493,12 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   CommandSpendGate spend(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   nlohmann::json comparisons = nlohmann::json::array();
   for (const auto& approach : approaches) {
+    // A local model is written into OUT/models/ as it trains: the earlier results would no
+    // longer describe that folder. An LLM approach writes nothing until it has answers, and is
+    // refused (a spend not confirmed) before it sends.
+    if (approach.is_local()) earlier.discard();
     ApproachOutcome outcome = evaluate_one(approach, config, data, options, spend, log);
+    earlier.discard();
     if (options.compare_redaction && approach.is_llm())
       comparisons.push_back(
           redaction_comparison(approach, outcome.json, config, data, options, spend, log));
@@ -473,6 +524,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     eval["dataset"]["quality"]["footer"] = data_quality_footer(*quality);
   }
 
+  earlier.discard();
   write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);
   write_file(options.out_dir / "report.md", eval_markdown(eval));
   write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");  // last: the run is complete

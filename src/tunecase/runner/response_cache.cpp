@@ -94,6 +94,15 @@ ResponseCache::~ResponseCache() {
 }
 
 void ResponseCache::fail(const char* what) const {
+  const int code = db_ != nullptr ? sqlite3_errcode(db_) & 0xff : SQLITE_NOMEM;
+  // A damaged file is not a permissions problem: say so, and what moving it aside costs.
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    throw UserError(fmt::format(
+        "{}: the response cache cannot {}: the file is damaged or not a response cache ({}). "
+        "Move it aside (or pass --cache OTHER_FILE, or --no-cache) and run again; the answers "
+        "it held are then asked for, and paid for, again",
+        file_.string(), what, sqlite3_errmsg(db_)));
+  }
   throw UserError(fmt::format(
       "{}: the response cache cannot {} ({}); check that the folder is writable, or pass another "
       "cache file",

@@ -52,6 +52,12 @@ std::vector<std::string> add_labels_of(const ServedApproach& approach,
 
 }  // namespace
 
+void Gateway::keep_replay_time(int64_t t) {
+  if (!replay_now_ || t <= replay_kept_->load()) return;
+  replay_kept_->store(t);
+  keep_latest_replay_time(*store_, t);
+}
+
 Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
     : options_(std::move(options)) {
   if (options_.replay_clock_start) {
@@ -109,9 +115,10 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   // On a replay clock the store keeps the clock's time after each commit, not only at a clean
   // stop: a replay killed part-way is resumed where its stored traffic ends (a restart had
   // judged it as of today, or from the replay's first date with 400 predictions shown as 1).
+  // A feedback's time moves the clock too, and is kept after the feedback is recorded
+  // (keep_replay_time).
   if (replay_now_) {
-    auto kept = std::make_shared<std::atomic<int64_t>>(0);
-    options_.log.after_commit = [now = replay_now_, kept,
+    options_.log.after_commit = [now = replay_now_, kept = replay_kept_,
                                  then = options_.log.after_commit](Store& store) {
       if (then) then(store);
       const int64_t t = now->load();

@@ -291,6 +291,14 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
         return responder.respond(error(404, unknown_prediction(f)));
       }
       metrics_->feedback_stored();
+      // Its time, which moved the replay clock, is kept as a commit's is: `tunecase pilot
+      // --store` had judged the pilot as of the last prediction while /v1/pilot did so as of
+      // the last feedback. A store that fails here has the label all the same; the time is
+      // kept at the next commit, or at the stop.
+      try {
+        keep_replay_time(at);
+      } catch (const std::exception&) {
+      }
       responder.respond(Response::json(200, feedback_json(result).dump()));
     } catch (const std::exception& e) {
       metrics_->feedback_failed(e.what(), log_->store_failing());
