@@ -272,6 +272,22 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
     EXPECT_EQ(tile["labelled"], std::to_string(arm["labelled"].get<int>()));
   }
 
+  // Days to one decimal, as the verdict counts them (6.6 days had read "7 of 7").
+  std::string progress = browser.evaluate("document.getElementById('progress').textContent");
+  EXPECT_NE(progress.find(fmt::format("days: {:.1f} of {:.1f}",
+                                      pilot["plan"]["days_elapsed"].get<double>(),
+                                      pilot["plan"]["days_planned"].get<double>())),
+            std::string::npos)
+      << progress << "\n"
+      << pilot["plan"].dump();
+  // The differences on enough labelled items come first; the others are marked.
+  json marked = browser.evaluate(R"((() => [...document.querySelectorAll('#patterns tbody tr')]
+      .map(tr => tr.textContent.includes('few labelled')))())");
+  ASSERT_FALSE(marked.empty());
+  EXPECT_TRUE(std::is_sorted(marked.begin(), marked.end(), [](const json& a, const json& b) {
+    return !a && b;
+  })) << marked;
+
   // The watch panel shows the monitor's findings as it wrote them.
   std::string watch = browser.evaluate("document.getElementById('monitoring').textContent");
   EXPECT_NE(watch.find("prediction_mix_psi"), std::string::npos) << watch;

@@ -58,6 +58,11 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   EXPECT_DOUBLE_EQ(doc["approaches"][0]["days"][12]["accuracy"].get<double>(), 0.71);
   EXPECT_DOUBLE_EQ(doc["approaches"][0]["days"][13]["accuracy"].get<double>(), 0.71);
   EXPECT_EQ(doc["approaches"][0]["days"][0]["requests"], 0);
+  // A day without requests has no latency and no error rate (0 ms and 0% read as measured).
+  for (const char* key : {"latency_p50_ms", "latency_p95_ms", "error_rate"}) {
+    EXPECT_TRUE(doc["approaches"][0]["days"][0][key].is_null()) << key;
+    EXPECT_TRUE(doc["approaches"][0]["days"][12][key].is_number()) << key;
+  }
 
   auto again = run_monitor(*store_, s, at_day(13), out);
   EXPECT_TRUE(again.alerts.fired.empty());
@@ -66,6 +71,10 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   std::string md = monitor_markdown(run.document);
   EXPECT_NE(md.find("accuracy_below_floor"), std::string::npos);
   EXPECT_NE(md.find("71.0%"), std::string::npos);
+  EXPECT_NE(md.find(fmt::format("| {} | 0 | 0 | n/a | n/a | n/a | 0 (n/a) |",
+                                doc["approaches"][0]["days"][0]["date"].get<std::string>())),
+            std::string::npos)
+      << md;
   // A day that spent a fraction of a cent keeps two significant digits ("$0.00" read as free).
   nlohmann::json cheap = run.document;
   for (auto& day : cheap["approaches"][0]["days"])

@@ -34,6 +34,9 @@ nlohmann::json day_json(const DayPoint& d, int64_t index) {
                       {"error_rate", d.error_rate},
                       {"cost_usd", d.cost_usd ? nlohmann::json(*d.cost_usd) : nlohmann::json()}};
   if (d.accuracy) j["accuracy"] = *d.accuracy;
+  // A day without requests has no latency and no error rate: null, never 0 ms and 0% (read
+  // as measured, a chart or an average took them as perfectly fast days).
+  if (d.requests == 0) j["latency_p50_ms"] = j["latency_p95_ms"] = j["error_rate"] = nullptr;
   if (d.cost_unknown > 0) {
     j["cost_unknown"] = d.cost_unknown;
     j["cost_estimated_usd"] =

@@ -29,6 +29,7 @@ std::string accuracy_cell(const nlohmann::json& day) {
 // Latencies of local models are fractions of a millisecond: two decimals below 1 ms, one
 // below 10 ("0 ms" read as not measured).
 std::string ms_cell(const nlohmann::json& v) {
+  if (!v.is_number()) return "n/a";  // a day without requests
   double ms = v.get<double>();
   if (ms < 1) return fmt::format("{:.2f}", ms);
   if (ms < 10) return fmt::format("{:.1f}", ms);

@@ -207,10 +207,13 @@ json error_patterns(const PilotCounts& counts, const ArmKey& champion, const Arm
       segments[s.segment][2] = s.labelled, segments[s.segment][3] = s.correct;
   }
   json per_label = json::array(), per_segment = json::array(), only = json::array();
+  // A label's difference on fewer items than a segment's call needs is noise as much as a
+  // segment's: said, so that a page ranking the differences can put these last.
   for (const auto& [label, c] : labels)
     per_label.push_back({{"label", label},
                          {"champion", accuracy_cell(c[0], c[1])},
-                         {"challenger", accuracy_cell(c[2], c[3])}});
+                         {"challenger", accuracy_cell(c[2], c[3])},
+                         {"enough_labelled", std::min(c[0], c[2]) >= kMinSegmentLabelled}});
   for (const auto& [segment, c] : segments) {
     TwoProportionResult t = two_proportion_test(c[3], c[2], c[1], c[0]);
     bool both = c[0] > 0 && c[2] > 0;

@@ -25,7 +25,9 @@
   const ms = x => isNum(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(0)) + ' ms' : '–';
   const usd = x => {
     if (!isNum(x)) return '–';
-    if (x !== 0 && Math.abs(x) < 0.01) return '$' + x.toPrecision(2);
+    // Under a dollar, three significant digits, as `tunecase pilot` prints $ per 1k (cents had
+    // cut $0.0172 to $0.02).
+    if (x !== 0 && Math.abs(x) < 1) return '$' + x.toPrecision(3);
     return '$' + x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   };
   const int = x => isNum(x) ? x.toLocaleString('en-US') : '–';
@@ -144,15 +146,18 @@
       $('patterns').innerHTML = '';
       return;
     }
-    const bar = (label, have, want) => {
+    // Days to one decimal, as the verdict says them: 6.6 days had read "7 of 7" beside a verdict
+    // still waiting for the end of the plan.
+    const bar = (label, have, want, decimals = 0) => {
       const share = want > 0 ? Math.min(1, have / want) : 0;
-      return `<div>${esc(label)}: ${int(Math.round(have))} of ${int(Math.round(want))}</div>
+      const count = x => decimals ? (isNum(x) ? x.toFixed(decimals) : '–') : int(Math.round(x));
+      return `<div>${esc(label)}: ${count(have)} of ${count(want)}</div>
         <div class="bar" role="progressbar" aria-valuenow="${(100 * share).toFixed(0)}"><span style="width:${(100 * share).toFixed(1)}%"></span></div>`;
     };
     $('progress').innerHTML = '<h3>Progress against the plan</h3>' +
       bar('labelled, champion', plan.labelled_champion, plan.labelled_planned_per_arm) +
       bar('labelled, challenger', plan.labelled_challenger, plan.labelled_planned_per_arm) +
-      bar('days', plan.days_elapsed, plan.days_planned);
+      bar('days', plan.days_elapsed, plan.days_planned, 1);
     const diff = p.difference || {};
     const srm = p.sample_ratio;
     const av = diff.always_valid_interval;
@@ -170,14 +175,18 @@
     if (!ep) { $('patterns').innerHTML = ''; return; }
     const gap = r => (isNum(r.challenger.accuracy) && isNum(r.champion.accuracy))
       ? r.challenger.accuracy - r.champion.accuracy : null;
+    // Rows with enough labelled items on both arms first (a difference on one item is +/-100
+    // points of noise, and had pushed the real segments off the table), each group by size of
+    // difference; the others are marked.
     const rows = list => list.filter(r => gap(r) !== null)
-      .sort((a, b) => Math.abs(gap(b)) - Math.abs(gap(a))).slice(0, 6);
+      .sort((a, b) => (b.enough_labelled === true) - (a.enough_labelled === true) ||
+        Math.abs(gap(b)) - Math.abs(gap(a))).slice(0, 6);
     const table = (title, key, list) => !list.length ? '' : `<div><h3>${title}</h3><div class="table-wrap"><table>
       <thead><tr><th>${key}</th><th class="num">champion</th><th class="num">challenger</th><th class="num">difference</th></tr></thead>
       <tbody>${list.map(r => `<tr><td>${esc(r[key] || '(none)')}</td>
         <td class="num">${pct(r.champion.accuracy)} <span class="muted">n=${int(r.champion.labelled)}</span></td>
         <td class="num">${pct(r.challenger.accuracy)} <span class="muted">n=${int(r.challenger.labelled)}</span></td>
-        <td class="num ${gap(r) < 0 ? 'bad' : 'good'}">${points(gap(r))}</td></tr>`).join('')}</tbody></table></div></div>`;
+        <td class="num ${gap(r) < 0 ? 'bad' : 'good'}">${points(gap(r))}${r.enough_labelled ? '' : ' <span class="muted">few labelled</span>'}</td></tr>`).join('')}</tbody></table></div></div>`;
     $('patterns').innerHTML = '<div class="grid2">' +
       table('Labels where the arms differ most', 'label', rows(ep.per_label || [])) +
       table('Segments where the arms differ most', 'segment', rows(ep.per_segment || [])) + '</div>';
