@@ -105,6 +105,10 @@ TEST_F(FinetuneRunTest, AJobGoesQueuedRunningSucceededAndTheResultIsRecorded) {
   // wherever the project is moved (an absolute path had named this machine's folder).
   EXPECT_NE(r.approach_toml.find("finetune_record = 'out/finetune.json'"), std::string::npos)
       << r.approach_toml;
+  EXPECT_NE(r.approach_toml.find(fmt::format("# training_usd: simulated from {} trained tokens.",
+                                             job["trained_tokens"].get<int64_t>())),
+            std::string::npos)
+      << r.approach_toml;
   ProjectConfig pasted =
       parse_config(project_toml(port_) + "\n" + r.approach_toml, dir_ / "tunecase.toml");
   const ApproachConfig* tuned = pasted.find_approach("gpt-ft-ft");

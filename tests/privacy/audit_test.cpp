@@ -107,6 +107,10 @@ TEST(EndpointLocality, ChecksTheFormOfAllowedEntries) {
   EXPECT_NE(allowed_host_problem("https://x.corp"), "");
   EXPECT_NE(allowed_host_problem("a*.corp"), "");
   EXPECT_NE(allowed_host_problem(""), "");
+  // A block with an impossible prefix or address is a mistyped block, not a URL.
+  for (const char* block : {"10.0.0.0/33", "300.0.0.0/8"})
+    EXPECT_NE(allowed_host_problem(block).find("not an IPv4 block"), std::string::npos) << block;
+  EXPECT_NE(allowed_host_problem("x.corp/v1").find("not a URL"), std::string::npos);
 }
 
 TEST(Audit, RecordsCountsBytesAndHashesButNeverTheBody) {

@@ -78,6 +78,12 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_THAT(md, HasSubstr("normalize_labels = true"));
   EXPECT_THAT(md, HasSubstr("near-copies of a train or dev text"));
   EXPECT_THAT(md, HasSubstr("(estimated)"));
+  // Labels in the balance lines are code spans: shown as written, each plainly delimited.
+  for (const auto& label : q.balance.below_min) EXPECT_THAT(md, HasSubstr("`" + label + "`"));
+  // Rows removed and texts in conflict, each in its unit ("771 of them" had read as rows).
+  EXPECT_THAT(md, HasSubstr(fmt::format("removed: {} rows. Texts written with conflicting labels: "
+                                        "{}",
+                                        q.summary.duplicates_removed, q.summary.label_conflicts)));
   EXPECT_THAT(data_quality_footer(q), HasSubstr("6 test rows near-copies of train"));
   // The label count is every split's, as eval.json's: a test-only label is counted, and train's
   // own count said beside it.

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "tunecase/report/eval_report.h"
+#include "tunecase/report/markdown.h"
 
 namespace tunecase {
 namespace {
@@ -344,6 +345,23 @@ TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {
   eval["dataset"]["unlabelled"] = 12;
   EXPECT_NE(eval_markdown(eval).find("Rows without a label (not trained on or scored): 12."),
             std::string::npos);
+}
+
+// A label as written, in a table or a sentence: the characters that would make emphasis, code,
+// a link, an entity or a heading are escaped ("**integration** | `md`" had read as bold code);
+// an underscore inside a word, a bracket that opens no link and our own "[data]" stay as written.
+TEST(Markdown, ShowsALabelAsWritten) {
+  EXPECT_EQ(markdown_text("**integration** | `md`"), "\\*\\*integration\\*\\* \\| \\`md\\`");
+  EXPECT_EQ(markdown_text("alpha_alarm_query"), "alpha_alarm_query");
+  EXPECT_EQ(markdown_text("_urgent_"), "\\_urgent\\_");
+  EXPECT_EQ(markdown_text("[x](http://a.example)"), "\\[x](http://a.example)");
+  EXPECT_EQ(markdown_text("make the [data] id column unique"), "make the [data] id column unique");
+  EXPECT_EQ(markdown_text("a &lt; b & c"), "a \\&lt; b & c");
+  EXPECT_EQ(markdown_text("# not a heading"), "\\# not a heading");
+  EXPECT_EQ(markdown_text("two\nlines"), "two lines");
+  EXPECT_EQ(code_span("billing, \"urgent\""), "`billing, \"urgent\"`");
+  EXPECT_EQ(code_span("a`b"), "``a`b``");
+  EXPECT_EQ(code_span("`x"), "`` `x ``");
 }
 
 }  // namespace

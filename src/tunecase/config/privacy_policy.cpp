@@ -12,7 +12,7 @@ EndpointLocality approach_locality(const ApproachConfig& approach, const Privacy
 }
 
 void enforce_local_only(const PrivacySettings& privacy,
-                        const std::vector<ApproachConfig>& approaches) {
+                        const std::vector<ApproachConfig>& approaches, const std::string& remedy) {
   if (!privacy.local_only) return;
   std::string refused;
   for (const auto& a : approaches) {
@@ -23,9 +23,9 @@ void enforce_local_only(const PrivacySettings& privacy,
   if (refused.empty()) return;
   throw UserError(fmt::format(
       "local_only is on ([privacy] local_only or --local-only), so nothing was sent; these "
-      "approaches would send data off this machine:{}\nRemove them (or --only the others), or "
-      "list their host in [privacy] allowed_hosts if it is inside your network",
-      refused));
+      "approaches would send data off this machine:{}\n{}, or list their host in [privacy] "
+      "allowed_hosts if it is inside your network",
+      refused, remedy));
 }
 
 }  // namespace tunecase

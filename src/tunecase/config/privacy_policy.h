@@ -17,8 +17,10 @@ namespace tunecase {
 EndpointLocality approach_locality(const ApproachConfig& approach, const PrivacySettings& privacy);
 
 // With local_only on, a UserError naming every approach of `approaches` whose endpoint is not
-// local, and why, before anything is sent; nothing otherwise.
+// local, and why, before anything is sent; nothing otherwise. `remedy` is the command's own way
+// to leave them out (eval's --only; a config without them elsewhere).
 void enforce_local_only(const PrivacySettings& privacy,
-                        const std::vector<ApproachConfig>& approaches);
+                        const std::vector<ApproachConfig>& approaches,
+                        const std::string& remedy = "Remove them from the config");
 
 }  // namespace tunecase

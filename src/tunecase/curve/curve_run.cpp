@@ -391,6 +391,8 @@ void confirm_tuning(const std::vector<TuningJob>& jobs, const CurveOptions& opti
         known ? std::optional(usd + (options.max_cost_usd ? scoring : 0.0)) : std::nullopt, "curve",
         fmt::format("{} fine-tuning job{}{}", fresh, fresh == 1 ? "" : "s",
                     options.max_cost_usd && scoring > 0 ? " with the scoring of their models" : ""),
+        "fine-tune at fewer or smaller shares of train ([curve] finetune_fractions; the job on "
+        "all of train always runs, so its cost is the least a fine-tuned curve costs)",
         options.assume_yes, options.max_cost_usd, options.confirm, log);
   } catch (const SpendNotConfirmed& e) {
     if (!llm_runs_usd || *llm_runs_usd <= 0 || !known) throw;

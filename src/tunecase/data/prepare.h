@@ -37,7 +37,7 @@ struct DatasetSummary {
   std::vector<std::string> test_labels_unseen_in_train;  // a model cannot learn these
   std::size_t test_rows_unseen_in_train = 0;             // test rows with one of those labels
   // Labels with fewer train rows than [data] min_label_count (and at least one): "label (n)",
-  // fewest first. Their per-label figures rest on a row or two, and a model barely learns them.
+  // fewest first. Their per-label figures rest on few rows, and a model barely learns them.
   std::vector<std::string> thin_train_labels;
   int min_label_count = 0;
   std::vector<std::string> invalid_samples;  // "file:line: what", a few

@@ -426,7 +426,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
                     config.file.empty() ? "config" : config.file.string()));
   }
   std::vector<ApproachConfig> approaches = selected_approaches(config, options);
-  enforce_local_only(config.privacy, approaches);  // before any data is read or sent
+  // before any data is read or sent
+  enforce_local_only(config.privacy, approaches, "Remove them (or --only the others)");
   // A file where a local model's folder goes is refused now, not after the LLM runs have been
   // paid for and the models trained (save_model refuses it too, by then too late).
   for (const auto& a : approaches) {

@@ -54,7 +54,9 @@ const ApproachConfig& finetune_approach(const ProjectConfig& config, const std::
         "{}: approach '{}' cannot be fine-tuned: it needs kind = \"openai\" and finetune = {{ "
         "base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 3, suffix = \"tickets\" }}",
         a->where, name));
-  enforce_local_only(config.privacy, {*a});  // before any file is built or sent
+  // before any file is built or sent
+  enforce_local_only(config.privacy, {*a},
+                     "Fine-tune an approach whose base_url is inside your network");
   return *a;
 }
 
@@ -189,11 +191,21 @@ std::string approach_toml(const ApproachConfig& a, const FinetuneOptions& o,
     relative = record_file.lexically_relative(
         std::filesystem::absolute(config_file).lexically_normal().parent_path());
   source["finetune_record"] = relative.empty() ? record_file.string() : relative.string();
+  // A provider that reported no trained tokens leaves the estimate made before the run ("from
+  // null trained tokens" had been written).
+  const nlohmann::json& trained = record["job"]["trained_tokens"];
+  const std::string basis =
+      trained.is_number()
+          ? fmt::format("{} from {} trained tokens", record["training_usd_is"].get<std::string>(),
+                        trained.dump())
+          : fmt::format(
+                "{}: the provider reported no trained tokens, so the estimate made "
+                "before the run stands",
+                record["training_usd_is"].get<std::string>());
   return fmt::format(
              "# The model fine-tuned by `tunecase finetune` from approach '{}' (job {}).\n"
-             "# training_usd: {} from {} trained tokens.\n",
-             a.name, record["job"]["id"].get<std::string>(),
-             record["training_usd_is"].get<std::string>(), record["job"]["trained_tokens"].dump()) +
+             "# training_usd: {}.\n",
+             a.name, record["job"]["id"].get<std::string>(), basis) +
          approach_table_text(source);
 }
 
@@ -264,8 +276,9 @@ class Session {
         print_estimate();
         const nlohmann::json& usd = record_["estimate"]["usd"];
         confirm_finetune_spend(usd.is_number() ? std::optional(usd.get<double>()) : std::nullopt,
-                               a_.name, "the fine-tuning job", o_.assume_yes, o_.max_cost_usd,
-                               o_.confirm, log_);
+                               a_.name, "the fine-tuning job",
+                               "fine-tune on less of train (--fraction)", o_.assume_yes,
+                               o_.max_cost_usd, o_.confirm, log_);
       }
     }
     save();
@@ -490,7 +503,7 @@ class Session {
 }  // namespace
 
 void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
-                            const std::string& what, bool assume_yes,
+                            const std::string& what, const std::string& smaller, bool assume_yes,
                             std::optional<double> max_cost_usd,
                             const std::function<bool(const std::string&)>& confirm,
                             std::ostream& log) {
@@ -505,9 +518,8 @@ void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
           who, what));
     if (*usd > *max_cost_usd)
       throw SpendNotConfirmed(
-          fmt::format("{}: {} is estimated at {}, over --max-cost {}; raise it, or fine-tune on "
-                      "less of train (--fraction, [curve] finetune_fractions)",
-                      who, what, usd_amount(*usd), usd_amount(*max_cost_usd)));
+          fmt::format("{}: {} is estimated at {}, over --max-cost {}; raise it, or {}", who, what,
+                      usd_amount(*usd), usd_amount(*max_cost_usd), smaller));
     return;
   }
   std::string cost = usd ? fmt::format("about {} (estimated)", usd_amount(*usd))

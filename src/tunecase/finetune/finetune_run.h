@@ -60,9 +60,10 @@ FinetunePlan plan_finetune(const ProjectConfig& config, const std::string& appro
 // Nothing is spent on fine-tuning without --yes (assume_yes), a known estimate within
 // max_cost_usd, or a yes from `confirm` (null: y/N at the terminal; no terminal = no). `who`
 // starts every message, `what` names the spend ("the fine-tuning job", "3 fine-tuning jobs");
-// an unknown `usd` cannot be bounded by a cap. Throws UserError with what to do.
+// an unknown `usd` cannot be bounded by a cap; `smaller` says how this command spends less
+// (its own options: "fine-tune on less of train (--fraction)"). Throws UserError with what to do.
 void confirm_finetune_spend(std::optional<double> usd, const std::string& who,
-                            const std::string& what, bool assume_yes,
+                            const std::string& what, const std::string& smaller, bool assume_yes,
                             std::optional<double> max_cost_usd,
                             const std::function<bool(const std::string&)>& confirm,
                             std::ostream& log);

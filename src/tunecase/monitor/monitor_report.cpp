@@ -146,19 +146,6 @@ std::vector<std::vector<std::string>> drift_rows(const nlohmann::json& doc) {
   return rows;
 }
 
-// A client's text in monitor.md, shown as written: beyond markdown_text's escapes, the
-// characters that make emphasis, code, links and images ("[link](http://...)" had been a live
-// link in the report an on-call engineer reads).
-std::string client_text(const std::string& text) {
-  std::string out;
-  for (char c : markdown_text(text)) {
-    if (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '!' || c == '#')
-      out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 std::string emerging_markdown(const nlohmann::json& doc) {
   if (!doc.contains("drift") || !doc["drift"].contains("emerging_terms")) return "";
   const auto& terms = doc["drift"]["emerging_terms"];
@@ -167,11 +154,11 @@ std::string emerging_markdown(const nlohmann::json& doc) {
   for (const auto& t : terms) {
     out +=
         fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
-                    client_text(t["term"].get<std::string>()), t["current"].get<int64_t>(),
+                    markdown_text(t["term"].get<std::string>()), t["current"].get<int64_t>(),
                     t["reference"].get<int64_t>(), fmt::format("{:.1f}", t["rise"].get<double>()));
     if (!t["examples"].empty())
       // A client's text: shown as written, never as markup a wiki would render.
-      out += fmt::format("; e.g. \"{}\"", client_text(t["examples"][0].get<std::string>()));
+      out += fmt::format("; e.g. \"{}\"", markdown_text(t["examples"][0].get<std::string>()));
     out += "\n";
   }
   return out;

@@ -241,6 +241,12 @@ std::string allowed_host_problem(std::string_view entry) {
   if (entry.empty()) return "an empty entry";
   if (entry.find("://") != std::string_view::npos || entry.find('/') != std::string_view::npos) {
     if (cidr(entry)) return "";
+    // An address and a prefix length that is not one ("10.0.0.0/33"): a block, mistyped.
+    const std::size_t slash = entry.find('/');
+    if (entry.find("://") == std::string_view::npos && slash == entry.rfind('/') &&
+        entry.find_first_not_of("0123456789./") == std::string_view::npos)
+      return "not an IPv4 block: write four numbers 0-255 and a prefix length 0-32, like "
+             "\"10.0.0.0/8\"";
     return "write a host name, an address, \"*.suffix\" or an IPv4 block like \"10.0.0.0/8\", "
            "not a URL";
   }

@@ -68,38 +68,44 @@ void variants_section(std::string& md, const DataQuality& q) {
   }
 }
 
+// Labels in a sentence, each a code span: shown as written (a label "<b>" had turned the rest
+// of the line bold), and a label's own commas or spaces cannot blur where it ends.
+std::string label_list(const std::vector<std::string>& labels) {
+  if (labels.empty()) return "none";
+  std::vector<std::string> spans;
+  for (const auto& label : labels) spans.push_back(code_span(label));
+  return fmt::format("{}", fmt::join(spans, ", "));
+}
+
 void balance_section(std::string& md, const DataQuality& q) {
   const LabelBalance& b = q.balance;
   md += "\n## Balance (measured, train split)\n\n";
   md += fmt::format(
-      "- {} labels in train; largest `{}` ({} rows), smallest `{}` ({} rows): "
+      "- {} labels in train; largest {} ({} rows), smallest {} ({} rows): "
       "imbalance ratio {:.1f}.\n",
-      b.train_counts.size(), b.largest, b.largest.empty() ? 0 : b.train_counts.at(b.largest),
-      b.smallest, b.smallest.empty() ? 0 : b.train_counts.at(b.smallest), b.imbalance_ratio);
+      b.train_counts.size(), code_span(b.largest),
+      b.largest.empty() ? 0 : b.train_counts.at(b.largest), code_span(b.smallest),
+      b.smallest.empty() ? 0 : b.train_counts.at(b.smallest), b.imbalance_ratio);
   md += fmt::format("- Labels under {} train rows ([data] min_label_count): {}.\n",
-                    q.options.min_label_count,
-                    b.below_min.empty() ? "none" : fmt::format("{}", fmt::join(b.below_min, ", ")));
+                    q.options.min_label_count, label_list(b.below_min));
   md += fmt::format(
       "- Labels in test but absent from train: {}; in test but under {} rows in "
       "train: {}.\n",
-      b.test_absent_from_train.empty()
-          ? "none"
-          : fmt::format("{}", fmt::join(b.test_absent_from_train, ", ")),
-      q.options.min_label_count,
-      b.test_tiny_in_train.empty() ? "none"
-                                   : fmt::format("{}", fmt::join(b.test_tiny_in_train, ", ")));
+      label_list(b.test_absent_from_train), q.options.min_label_count,
+      label_list(b.test_tiny_in_train));
 }
 
 void duplicates_section(std::string& md, const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   md += "\n## Duplicates and leakage (measured)\n\n";
   md += fmt::format(
-      "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {}; of them "
-      "with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}. Dev "
-      "rows removed as exact copies of train: {}.{}\n",
+      "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {} rows. "
+      "Texts written with conflicting labels: {}{}. Test rows removed as exact copies of "
+      "train/dev: {}. Dev rows removed as exact copies of train: {}.{}\n",
       s.duplicates_removed, s.label_conflicts,
       s.label_ties_dropped > 0
-          ? fmt::format(" (the majority label kept; {} with no majority dropped)",
+          ? fmt::format(" (the majority label kept; {} of those texts had no majority label and "
+                        "were dropped, every copy)",
                         s.label_ties_dropped)
           : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
       s.leaked_into_train, s.dev_leaked_into_train,

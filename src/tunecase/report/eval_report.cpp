@@ -259,7 +259,7 @@ std::vector<std::string> dataset_warnings(const json& d) {
     std::size_t named = std::min(thin.size(), kNamed);
     out.push_back(fmt::format(
         "warning: {} label{} {} fewer than {} train rows ({}{}): {} per-label figures and the "
-        "macro-F1 rest on a row or two of each, and a trained model barely learns {}; add rows, "
+        "macro-F1 rest on few rows of each, and a trained model barely learns {}; add rows, "
         "or merge {} into a broader label ([data] min_label_count sets this threshold)",
         thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
         d.value("min_label_count", 0),

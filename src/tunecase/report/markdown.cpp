@@ -1,21 +1,74 @@
 #include "tunecase/report/markdown.h"
 
+#include <algorithm>
+
 namespace tunecase {
+namespace {
+
+// A byte of a word: an ASCII letter or digit, or any byte of a non-ASCII character.
+bool word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z');
+}
+
+}  // namespace
 
 std::string markdown_text(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    if (c == '|' || c == '<' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';
-    } else {
-      out += c;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    bool escape = false;
+    switch (c) {
+      case '|':
+      case '<':
+      case '\\':
+      case '*':
+      case '`':
+      case '~':
+        escape = true;
+        break;
+      case '_':  // emphasis opens or closes only at a word's edge
+        escape = !(i > 0 && word_byte(text[i - 1]) && word_byte(next));
+        break;
+      case '[':  // a link or an image: "[text](url)", "[text][ref]"
+        escape = text.find("](", i) != std::string_view::npos ||
+                 text.find("][", i) != std::string_view::npos;
+        break;
+      case '&':  // an entity: "&lt;", "&#60;"
+        escape = word_byte(next) || next == '#';
+        break;
+      case '#':  // a heading, at the start of a line
+        escape = i == 0;
+        break;
+      default:
+        break;
     }
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+      continue;
+    }
+    if (escape) out += '\\';
+    out += c;
   }
   return out;
+}
+
+std::string code_span(std::string_view text) {
+  std::string body(text);
+  std::replace(body.begin(), body.end(), '\n', ' ');
+  std::replace(body.begin(), body.end(), '\r', ' ');
+  std::size_t longest = 0, run = 0;
+  for (char c : body) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(longest + 1, '`');
+  // A span that starts or ends with a backtick (or a space) is padded: the padding is stripped.
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`' ||
+                                     (body.front() == ' ' && body.back() == ' '));
+  return pad ? fence + " " + body + " " + fence : fence + body + fence;
 }
 
 }  // namespace tunecase
