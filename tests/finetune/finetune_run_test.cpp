@@ -321,6 +321,48 @@ TEST_F(FinetuneRunTest, LabelsSpeltTwoWaysAreNamedBeforeTheSpend) {
   EXPECT_EQ(server_->stats().requests, 0u);
 }
 
+// Tickets that differ only in the personal data redaction replaces become one line each: one
+// copy is kept and the others said (the run had stopped on "duplicated lines", advising a
+// de-duplication [data] had already done), and a test row that reads as a training line once
+// redacted is counted and said.
+TEST_F(FinetuneRunTest, RowsThatRedactionMakesTheSameAreKeptOnceAndSaid) {
+  start();
+  std::ofstream csv(dir_ / "templated.csv");
+  csv << "text,category\n";
+  for (int i = 0; i < 40; ++i)
+    csv << "Please reset my password for user" << i << "@example.com,login\n";
+  for (int i = 0; i < 40; ++i) csv << "I was billed twice on invoice " << 1000 + i << ",billing\n";
+  csv.close();
+  std::string toml = "[data]\npath = \"" + (dir_ / "templated.csv").string() +
+                     "\"\nlabel = \"category\"\n\n[privacy]\nredact = [\"email\"]\n\n"
+                     "[[approach]]\nname = \"gpt-ft\"\nkind = \"openai\"\n"
+                     "base_url = \"http://127.0.0.1:" +
+                     std::to_string(port_) +
+                     "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = \"gpt-4.1-mini\"\n"
+                     "finetune = { base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 1 }\n";
+  FinetuneOptions o = options();
+  o.assume_yes = false;
+  o.confirm = [](const std::string&) { return false; };  // stops before anything is paid
+  std::string error = error_of(parse_config(toml, dir_ / "templated.toml"), o);
+  const std::string log = log_.str();
+  EXPECT_EQ(log.find("duplicated lines;"), std::string::npos) << log;
+  EXPECT_NE(log.find("became the same line as another once [privacy] redaction"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("the same as a line of the training files once redacted"), std::string::npos)
+      << log;
+  EXPECT_NE(error.find("not started"), std::string::npos) << error;
+  std::ifstream train(dir_ / "out" / "train.jsonl");
+  std::set<std::string> lines;
+  int login = 0, all = 0;
+  for (std::string line; std::getline(train, line); ++all) {
+    login += line.find("reset my password") != std::string::npos;
+    EXPECT_TRUE(lines.insert(line).second) << "a duplicated line: " << line;
+  }
+  EXPECT_EQ(login, 1);
+  EXPECT_GT(all, 10);
+  EXPECT_EQ(server_->stats().requests, 0u);
+}
+
 TEST_F(FinetuneRunTest, ACancelledJobIsReportedAsCancelled) {
   start({.queue_s = 1.0, .run_s = 1.0, .fault = ""});
   std::thread canceller([this] {

@@ -126,6 +126,15 @@ TEST(CardDetector, LeavesOrderNumbersThatFailLuhn) {
   EXPECT_EQ(found("card", "order 4111111111111112 and ref 1234 5678 9012 3456"), Strings{});
 }
 
+// A reference number in a card's layout that fails Luhn is no phone number either, in part or
+// whole: its last twelve digits had been replaced as one. A phone after it is still found.
+TEST(PhoneDetector, LeavesAReferenceInACardsLayout) {
+  EXPECT_EQ(found("phone", "ref 4539 2914 1777 6315 is my invoice"), Strings{});
+  EXPECT_EQ(found("phone", "reference number 1234-5678-9012-3456"), Strings{});
+  EXPECT_EQ(found("phone", "ref 1234 5678 9012 3456 call 415-555-2671"), (Strings{"415-555-2671"}));
+  EXPECT_EQ(found("phone", "order 12345678 415-555-2671"), (Strings{"415-555-2671"}));
+}
+
 TEST(CardDetector, FindsACardAfterAnUnrelatedNumber) {
   EXPECT_EQ(found("card", "qty 2 4111 1111 1111 1111"), (Strings{"4111 1111 1111 1111"}));
 }

@@ -99,7 +99,28 @@ struct Files {
   std::string train_jsonl, validation_jsonl;
   TrainingFileReport train_report, validation_report;
   std::size_t train_total = 0, test = 0;
+  std::size_t test_in_files = 0;  // test rows that read as a training line once redacted
 };
+
+// Rows that differ only in the personal data [privacy] redaction replaces become one line of the
+// file ("reset my login, <EMAIL_1>"): the first of each is kept, the others counted in `merged`
+// (the provider refuses duplicated lines, and [data]'s de-duplication, on the texts as written,
+// finds none). `seen` holds the (redacted text, label) pairs kept so far, `texts` their texts.
+void keep_first_redacted(Examples& part, const Redactor& redactor,
+                         std::set<std::pair<std::string, std::string>>& seen,
+                         std::set<std::string>& texts, std::size_t& merged) {
+  Examples kept;
+  for (auto& e : part) {
+    std::string redacted = redactor.redact(e.text);
+    if (!seen.insert({redacted, e.label}).second) {
+      ++merged;
+      continue;
+    }
+    texts.insert(std::move(redacted));
+    kept.push_back(std::move(e));
+  }
+  part = std::move(kept);
+}
 
 Files build_files(const ProjectConfig& config, const ApproachConfig& a, double fraction,
                   std::ostream& log) {
@@ -112,6 +133,15 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
   // The builder is given the whole train split, as at inference (few-shot examples come from it).
   PromptBuilder prompts(prompt_settings(a, config), config, data.splits.train, data.labels);
   Redactor redactor(config.privacy.rules);
+  std::size_t merged_train = 0, merged_validation = 0;
+  if (redactor.enabled()) {
+    std::set<std::pair<std::string, std::string>> seen;
+    std::set<std::string> texts;
+    keep_first_redacted(f.train, redactor, seen, texts, merged_train);
+    keep_first_redacted(f.validation, redactor, seen, texts, merged_validation);
+    for (const auto& e : data.splits.test)
+      f.test_in_files += texts.contains(redactor.redact(e.text));
+  }
   f.train_jsonl = training_jsonl(prompts, f.train, redactor);
   f.validation_jsonl = training_jsonl(prompts, f.validation, redactor);
   // The splits are disjoint by construction; a test text in a training file would make every
@@ -123,7 +153,24 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
       if (test_texts.contains(e.text))
         throw std::logic_error("a test text reached a fine-tuning file: " + e.id);
   f.train_report = validate_training_file("train.jsonl", f.train_jsonl, data.labels, {}, &f.train);
-  // Labels spelt two ways would be paid for and learnt as two labels.
+  auto merged_warning = [](std::size_t merged) {
+    return fmt::format(
+        "{} row{} became the same line as another once [privacy] redaction replaced {} personal "
+        "data; one copy of each such line is kept",
+        merged, merged == 1 ? "" : "s", merged == 1 ? "its" : "their");
+  };
+  if (merged_train > 0) f.train_report.warnings.push_back(merged_warning(merged_train));
+  // A test row that reads, redacted, as a training line: the tuned model's test score counts
+  // it, on a prompt it was trained on.
+  if (f.test_in_files > 0)
+    f.train_report.warnings.push_back(fmt::format(
+        "{} test row{} read{} the same as a line of the training files once redacted: the tuned "
+        "model's test score counts {} on prompts it was trained on (finetune.json, "
+        "data.test_examples_in_files)",
+        f.test_in_files, f.test_in_files == 1 ? "" : "s", f.test_in_files == 1 ? "s" : "",
+        f.test_in_files == 1
+            ? "it"
+            : "them"));  // Labels spelt two ways would be paid for and learnt as two labels.
   if (!data.summary.labels_normalized)
     for (const LabelVariantGroup& g : data.summary.label_variants) {
       std::string spellings;
@@ -141,6 +188,11 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
     limits.min_examples = 1;  // a validation file may be small
     f.validation_report = validate_training_file("validation.jsonl", f.validation_jsonl,
                                                  data.labels, limits, &f.validation);
+    if (merged_validation > 0)
+      f.validation_report.warnings.push_back(fmt::format(
+          "{} row{} read the same as a line of the training files once redacted; one copy is "
+          "kept",
+          merged_validation, merged_validation == 1 ? "" : "s"));
     log << f.validation_report.text();
   }
   return f;
@@ -313,7 +365,7 @@ class Session {
              {{"train_examples", f.train.size()},
               {"train_split", f.train_total},
               {"validation_examples", f.validation.size()},
-              {"test_examples_in_files", 0},
+              {"test_examples_in_files", f.test_in_files},
               {"test_split", f.test}}},
             {"files", files},
             {"estimate", estimate_json(a_, f)},

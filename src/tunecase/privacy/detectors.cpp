@@ -704,6 +704,23 @@ bool opens_area_code(std::string_view t, std::size_t p) {
   return k < t.size() && is_digit(t[k]);
 }
 
+// The end of a card's layout from i, 13 to 19 digits in groups of four (the last may be
+// shorter: "4539 2914 1777 6315"), or npos. Cards are found before phones, so such a number
+// here failed Luhn: an order or reference number, whose last groups are no phone number.
+std::size_t card_layout_end(std::string_view t, std::size_t i) {
+  Groups g = groups_from(t, i, is_digit, " -", 40);
+  std::size_t digits = 0, end = std::string_view::npos;
+  for (std::size_t k = 0; k < g.size(); ++k) {
+    if (g[k].digits > 4 || (g[k].digits < 4 && k < 3)) break;
+    if (k > 0 && t[g[k].begin - 1] != t[g[0].end]) break;  // one separator throughout
+    digits += g[k].digits;
+    if (digits > 19) break;
+    if (digits >= 13) end = g[k].end;
+    if (g[k].digits < 4) break;
+  }
+  return end;
+}
+
 }  // namespace
 
 void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
@@ -821,8 +838,14 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       ok = ((digits == 10 || digits == 11) && a == '0') ||
            (digits == 11 && ((a == '1' && b1 >= '2') || ((a == '8' || a == '7') && b1 == '9')));
     }
+    const std::size_t card_like = ok ? std::string_view::npos : card_layout_end(t, i);
     if (ok) {
       add(out, b, e, "phone");
+    } else if (card_like != std::string_view::npos) {
+      // Looked at again after the reference number, not inside it ("ref 4539 2914 1777 6315"
+      // had had its last twelve digits replaced as a phone number).
+      i = card_like;
+      continue;
     } else if (retry_at != 0) {
       // Not a number as a whole, but a word of it may start one: a phone number written right
       // after a date, an order number or a bracket ("order 12345678 415-555-2671") had been
