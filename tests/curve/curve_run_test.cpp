@@ -153,6 +153,24 @@ TEST_F(CurveRunTest, FewTestItemsAndSizesAboveTrainAreSaid) {
   EXPECT_GE(ci[1].get<double>() - ci[0].get<double>(), 0.15) << ci.dump();
 }
 
+// The default sizes stop at 2,500: on a much larger train split the local approaches also
+// measure 5,000, 10,000, 25,000, ... up to three quarters of it (a fit with nothing between 2,500
+// and all of train had projected below what all of train measured, and given no answer).
+TEST(CurveSizes, TheDefaultsReachTowardALargeTrainSplit) {
+  const std::vector<std::size_t> defaults = {50, 100, 250, 500, 1000, 2500};
+  auto with_all = [&](std::size_t train) {
+    std::vector<std::size_t> v = defaults;
+    v.push_back(train);
+    return v;
+  };
+  EXPECT_EQ(with_sizes_toward_train(with_all(10836), 10836),
+            (std::vector<std::size_t>{50, 100, 250, 500, 1000, 2500, 5000, 10836}));
+  EXPECT_EQ(with_sizes_toward_train(with_all(57954), 57954),
+            (std::vector<std::size_t>{50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 57954}));
+  EXPECT_EQ(with_sizes_toward_train(with_all(4000), 4000), with_all(4000));  // 5,000 > 3/4
+  EXPECT_EQ(with_sizes_toward_train({50, 100, 300}, 300), (std::vector<std::size_t>{50, 100, 300}));
+}
+
 TEST_F(CurveRunTest, BadCurveTableNamesTheKey) {
   try {
     read_curve_settings(config("[curve]\napproaches = [\"missing\"]\n"));

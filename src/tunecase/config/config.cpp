@@ -195,6 +195,7 @@ void read_curve(TableReader& r, CurveTableSettings& c) {
   c.where = r.where();
   if (auto sizes = r.integer_list("sizes", Range::between(1, 1e9), "training-label counts")) {
     c.sizes = *sizes;
+    c.sizes_given = true;
     std::vector<int64_t> sorted(sizes->begin(), sizes->end());
     std::sort(sorted.begin(), sorted.end());
     auto twice = std::adjacent_find(sorted.begin(), sorted.end());

@@ -82,6 +82,7 @@ struct CurveTableSettings {
   bool present = false;
   std::string where;
   std::vector<int64_t> sizes{50, 100, 250, 500, 1000, 2500};
+  bool sizes_given = false;  // sizes set in the table (else the defaults above)
   int seeds = 3;
   std::optional<double> target_accuracy;
   std::optional<std::vector<std::string>> approaches;

@@ -500,6 +500,7 @@ CurveSettings read_curve_settings(const ProjectConfig& config,
   const CurveTableSettings& c = config.curve;
   CurveSettings s;
   s.sizes.assign(c.sizes.begin(), c.sizes.end());
+  s.sizes_given = c.sizes_given;
   s.seeds = c.seeds;
   s.target_accuracy = c.target_accuracy;
   s.approaches = default_approaches(config);
@@ -610,10 +611,24 @@ std::optional<std::string> confirm_curve_spend(const std::optional<LlmRunsEstima
 
 }  // namespace
 
+std::vector<std::size_t> with_sizes_toward_train(std::vector<std::size_t> sizes,
+                                                 std::size_t train) {
+  const std::size_t all = sizes.back();
+  sizes.pop_back();
+  const std::size_t largest = sizes.empty() ? 0 : sizes.back();
+  for (std::size_t decade = 1000; decade <= train; decade *= 10)
+    for (std::size_t step : {decade, decade * 5 / 2, decade * 5})
+      if (step > largest && 4 * step <= 3 * train) sizes.push_back(step);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  sizes.push_back(all);
+  return sizes;
+}
+
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log) {
   CurveSettings settings = read_curve_settings(config, options.approaches, options.finetune);
-  if (options.sizes) settings.sizes = *options.sizes;
+  if (options.sizes) settings.sizes = *options.sizes, settings.sizes_given = true;
   if (options.seeds) settings.seeds = *options.seeds;
   PreparedData data = prepare_data(config.data);
   const Examples& train = data.splits.train;
@@ -625,6 +640,17 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     if (n > train.size()) dropped.push_back(n);
   }
   sizes.push_back(train.size());
+  const std::vector<std::size_t> local_sizes =
+      settings.sizes_given ? sizes : with_sizes_toward_train(sizes, train.size());
+  if (local_sizes.size() > sizes.size())
+    fmt::print(log,
+               "note: the local approaches also measure {} labels: the default sizes stop at "
+               "2,500, and a fit with nothing between them and the {} of train projects little "
+               "([curve] sizes replaces the defaults)\n",
+               fmt::join(std::vector<std::size_t>(local_sizes.begin() + sizes.size() - 1,
+                                                  local_sizes.end() - 1),
+                         ", "),
+               train.size());
   if (!dropped.empty())
     fmt::print(log,
                "note: sizes {} are above the {} labelled rows of the train split and are not "
@@ -678,7 +704,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     std::vector<CurvePoint> fit_points;
     bool simulated = false;
     nlohmann::json not_measured = nlohmann::json::array();
-    for (std::size_t n : sizes) {
+    for (std::size_t n : a.is_local() ? local_sizes : sizes) {
       std::vector<Tally> runs;
       std::size_t cut = 0;
       // A spend the user did not confirm (or could not: no terminal) stops the LLM runs, not
@@ -766,6 +792,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       {"test_items", test.size()},
       {"seeds", settings.seeds},
       {"sizes", sizes},
+      {"local_sizes", local_sizes},
       {"sizes_not_measured", dropped},
       {"finetune_fractions_not_run", fractions_skipped},
       {"target_accuracy",

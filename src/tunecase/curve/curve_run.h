@@ -42,6 +42,7 @@ struct CurveOptions {
 // none, plus its retrieval_few_shot approaches), target_accuracy (optional).
 struct CurveSettings {
   std::vector<std::size_t> sizes;  // ascending, each below the train size; "all" added by the run
+  bool sizes_given = false;        // set by [curve] sizes or --sizes, not the defaults
   int seeds = 3;
   std::vector<ApproachConfig> approaches;
   std::optional<double> target_accuracy;
@@ -50,6 +51,13 @@ struct CurveSettings {
 };
 // `only` (the --approaches flag) replaces [curve] approaches; `finetune` (--finetune) replaces
 // [curve] finetune.
+// The default sizes (`sizes`, ascending, ending with all of train) with 5,000, 10,000, 25,000,
+// 50,000, ... added up to three quarters of `train`, for the local approaches: on a train split
+// many times larger than 2,500, a fit with nothing between 2,500 and all of train had projected
+// below what all of train measured and given no answer. (LLM approaches keep the listed sizes:
+// each of theirs is paid for.)
+std::vector<std::size_t> with_sizes_toward_train(std::vector<std::size_t> sizes, std::size_t train);
+
 CurveSettings read_curve_settings(const ProjectConfig& config,
                                   const std::optional<std::vector<std::string>>& only = {},
                                   const std::optional<std::vector<std::string>>& finetune = {});
