@@ -264,8 +264,22 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
   ASSERT_TRUE(std::holds_alternative<BodyError>(half));
   EXPECT_EQ(std::get<BodyError>(half).status, 422);
   EXPECT_THAT(std::get<BodyError>(half).message,
-              HasSubstr("(did you mean '\u30ed\u30b0\u30a4\u30f3'? The same letters in another "
-                        "letter case or Unicode form"));
+              HasSubstr("(did you mean '\u30ed\u30b0\u30a4\u30f3'? the same letters in another "
+                        "Unicode form"));
+  // Spacing and letter case are named as what differs (two spaces had been called a Unicode
+  // form), and a label with a character that does not show is given as it is spelt too.
+  auto spaced = parse_feedback(R"({"id":"T-1","label":"Bug  report"})", {"Bug report"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(spaced));
+  EXPECT_THAT(std::get<BodyError>(spaced).message, HasSubstr("spaced otherwise"));
+  auto cased = parse_feedback(R"({"id":"T-1","label":"BILLING"})", {"billing"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(cased));
+  EXPECT_THAT(std::get<BodyError>(cased).message, HasSubstr("another letter case"));
+  const std::string coder = "\U0001F469\u200D\U0001F4BB perf";
+  auto joined = parse_feedback(
+      nlohmann::json{{"id", "T-1"}, {"label", "\U0001F469\u200D\U0001F4BB PERF"}}.dump(), {coder});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(joined));
+  EXPECT_THAT(std::get<BodyError>(joined).message,
+              HasSubstr("did you mean '" + coder + "' (written"));
 }
 
 // An "at" in Unix seconds (1740830400, 2025-03-01) read as milliseconds is January 1970: a

@@ -384,6 +384,49 @@ std::string spelling_in_set(std::string label, const std::vector<std::string>& l
   return nfc_text(label);
 }
 
+namespace {
+
+// `text` with each run of spaces, tabs and line breaks made one space, and none at either end.
+std::string single_spaced(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// What tells `label` apart from `known`, which normalize_text reads as the same: spacing, letter
+// case, or a Unicode form.
+std::string how_it_differs(const std::string& label, const std::string& known) {
+  if (single_spaced(label) == single_spaced(known))
+    return "the same words spaced otherwise (spaces, tabs or line breaks)";
+  auto lower = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  };
+  if (lower(single_spaced(label)) == lower(single_spaced(known)))
+    return "the same letters in another letter case";
+  return "the same letters in another Unicode form, such as full-width or half-width characters";
+}
+
+// A label to send back as it is spelt, and, when it holds characters that do not show (a zero-
+// width joiner in an emoji), how it is written.
+std::string to_send(const std::string& known) {
+  const std::string shown = visible(known);
+  return shown == known ? fmt::format("'{}'", known)
+                        : fmt::format("'{}' (written '{}')", known, shown);
+}
+
+}  // namespace
+
 std::string label_problem(const std::string& label, const std::vector<std::string>& labels) {
   if (labels.empty() || std::find(labels.begin(), labels.end(), label) != labels.end()) return "";
   // Each label quoted (a label may hold a comma), the nearest first when one is close (a case
@@ -395,10 +438,9 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
   for (const std::string& known : labels)
     if (normalize_text(known) == folded)
       return fmt::format(
-          "label '{}' is not in the label set (did you mean '{}'? The same letters in another "
-          "letter case or Unicode form, such as full-width or half-width characters: send the "
-          "label as the label set spells it)",
-          visible(label), visible(known));
+          "label '{}' is not in the label set (did you mean {}? {}: send the label as the "
+          "label set spells it)",
+          visible(label), to_send(known), how_it_differs(label, known));
   std::optional<std::string> near = nearest(label, labels);
   return fmt::format(
       "label '{}' is not in the label set{}; the {} labels: {}{}", visible(label),
