@@ -164,6 +164,7 @@ TEST_F(FinetuneRunTest, ReRunningAFinishedJobNeedsNoProviderAndKeepsItsCost) {
   ProjectConfig c = config();  // still naming the stopped server's port
   server_->stop();
   server_.reset();
+  unsetenv("TUNECASE_FT_TEST_KEY");  // nothing is asked of the provider: no key needed
   FinetuneResult second = run_finetune(c, "gpt-ft", options(), log_);
   EXPECT_EQ(second.record["training_usd"], first.record["training_usd"]);
   EXPECT_EQ(second.record["training_usd_is"], "simulated");

@@ -300,7 +300,11 @@ class Session {
           "{}: the fine-tuning files have problems (listed above{}); nothing was uploaded", a_.name,
           keep_previous ? "" : fmt::format(", and in {}", file_.string())));
     auto http = make_http_client(4);
-    OpenAiFinetuneClient client(a_.llm.base_url, read_api_key(a_), *http);  // the key, or stop here
+    // The key, or stop here; a succeeded job is reported from the record, asking the provider
+    // nothing, so it needs none (a key variable unset had stopped that report).
+    const bool finished_job = recorded_job_to_follow(previous, print) && old_status == "succeeded";
+    OpenAiFinetuneClient client(a_.llm.base_url, finished_job ? std::string() : read_api_key(a_),
+                                *http);
     bool found = false;
     bool finished_before = false;
     if (recorded_job_to_follow(previous, print)) {
