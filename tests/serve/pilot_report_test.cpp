@@ -59,8 +59,10 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
 
 // A split pilot of "a" (champion, half right) against "b" (challenger, 95% right), 200 labelled
 // requests each, under a memo's business case; `b_cost` is what each of b's answers cost, none
-// when its endpoint reported no usage.
-nlohmann::json split_pilot_report(Store& store, std::optional<double> b_cost) {
+// when its endpoint reported no usage; each of b's requests also paid `b_unpriced` requests
+// whose cost is unknown (time-outs, cut-off answers).
+nlohmann::json split_pilot_report(Store& store, std::optional<double> b_cost,
+                                  int64_t b_unpriced = 0) {
   std::vector<PredictionRecord> batch;
   std::vector<Feedback> feedback;
   for (int i = 0; i < 400; ++i) {
@@ -75,6 +77,7 @@ nlohmann::json split_pilot_report(Store& store, std::optional<double> b_cost) {
     p.text_hash = p.request_id;
     p.created_at_ms = 1'000 + i;
     if (challenger && b_cost) p.cost_usd = *b_cost;
+    if (challenger) p.unpriced_attempts = b_unpriced;
     if (!challenger && i < 20) {  // ten of the champion's requests failed
       p.label.clear();
       p.error = "upstream 500";
@@ -129,6 +132,21 @@ TEST(PilotReport, NoClearWinAtALivePriceNobodyMeasured) {
                 "reported token usage"),
             std::string::npos)
       << unknown["verdict"].dump(2);
+  std::filesystem::remove_all(dir);
+}
+
+// Requests the provider billed with no answer to price are paid on top of the answers: the
+// verdict prices the challenger with them (at the known mean), not at its answers' price alone.
+TEST(PilotReport, RequestsBilledWithoutAnAnswerCountInTheLivePrice) {
+  auto dir = temp_folder("pilot-report-unpriced-attempts");
+  auto answers_only = open_store((dir / "answers.db").string());
+  EXPECT_EQ(split_pilot_report(*answers_only, 0.3)["verdict"]["outcome"], "clear win");
+  auto with_timeouts = open_store((dir / "timeouts.db").string());
+  nlohmann::json report = split_pilot_report(*with_timeouts, 0.3, 2);
+  EXPECT_NE(report["verdict"]["outcome"], "clear win") << report["verdict"].dump(2);
+  const nlohmann::json& b = report["arms"][1];
+  EXPECT_EQ(b["unpriced_attempts"], 400) << b.dump(2);
+  EXPECT_EQ(b["cost_unknown"], 400) << b.dump(2);
   std::filesystem::remove_all(dir);
 }
 

@@ -179,7 +179,12 @@ econ::PilotArm pilot_arm(const ArmFigures& a) {
   p.correct = static_cast<std::size_t>(a.correct);
   p.assigned = static_cast<std::size_t>(a.requests);
   if (a.latency.n > 0) p.latency_p50_ms = a.latency.p50;
-  if (a.costed > 0) p.usd_per_query = a.cost_usd / double(a.costed);
+  // Requests the provider billed with no answer to price (time-outs, cut-off answers, resent
+  // copies) are paid for on top of the answers: each taken at the mean of the known costs, so a
+  // challenger that times out often is not judged at the price of its answers alone.
+  if (a.costed > 0)
+    p.usd_per_query =
+        a.cost_usd / double(a.costed) * (1.0 + double(a.unpriced_attempts) / double(a.costed));
   return p;
 }
 
