@@ -304,5 +304,34 @@ TEST(PlaceholderMap, ALayeredMapContinuesItsBase) {
             "from <EMAIL_1> and <EMAIL_3>");
 }
 
+// A phone number or a card followed by another number after a space (an order or reference
+// number) is replaced whole: the phone numbers had been sent as written, or cut by a card's
+// Luhn window that began inside them ("+44 20 <CARD_1>"). A reference in a card's layout that
+// fails Luhn stays as written.
+TEST(Redactor, ReplacesAPhoneOrACardFollowedByAnotherNumber) {
+  Redactor r = all_kinds();
+  // Each text, and the number in it that must not go out in any part (its last group).
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"+1 415 555 2671 1234 5678 9012 3456", "2671"},
+      {"415-555-2671 1234 5678 9012 3456", "2671"},
+      {"0171 1234567 1234 5678 9012 3456", "1234567"},
+      {"+49 30 1234567 5500 0000 0000 0005", "1234567"},
+      {"+1-415-555-2671 1234-5678-9012-3456", "2671"},
+      {"+44 20 7946 0958 1234-5678-9012-3456", "+44 20"},
+      {"(555) 123-4567 1234 5678 9012 3456", "(555) 123"},
+      {"+1 415 555 2671 4111 1111 1111 1112", "+1 415"},
+      {"4111 1111 1111 1111 1234 5678 9012 3456", "4111"}};
+  for (const auto& [text, secret] : cases) {
+    const std::string out = r.redact("call me on " + text);
+    EXPECT_EQ(out.find(secret), std::string::npos) << text << " -> " << out;
+  }
+  EXPECT_EQ(r.redact("card 4111 1111 1111 1111 ref 1234 5678 9012 3456"),
+            "card <CARD_1> ref 1234 5678 9012 3456");
+  EXPECT_EQ(r.redact("my +1 415 555 2671 1234 5678 9012 3456"), "my <PHONE_1> <PHONE_2>");
+  EXPECT_EQ(r.redact("my +44 20 7946 0958 1234-5678-9012-3456"), "my <PHONE_1> <CARD_1>");
+  EXPECT_EQ(r.redact("ref 4539 2914 1777 6315 is my invoice"),
+            "ref 4539 2914 1777 6315 is my invoice");
+}
+
 }  // namespace
 }  // namespace tunecase

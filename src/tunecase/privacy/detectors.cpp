@@ -721,6 +721,18 @@ std::size_t card_layout_end(std::string_view t, std::size_t i) {
   return end;
 }
 
+// Whether the digits at i start as a phone number is written: a '+' or an area code in
+// brackets before them, a trunk 0, or a dash or a dot right between digits in the first 12
+// characters ("415-555-2671", "0171.1234567").
+bool starts_like_a_phone(std::string_view t, std::size_t i, bool plus, bool paren) {
+  if (plus || paren || t[i] == '0') return true;
+  for (std::size_t k = i + 1; k + 1 < t.size() && k < i + 12; ++k) {
+    if (!is_digit(t[k]) && t[k] != '-' && t[k] != '.') break;
+    if ((t[k] == '-' || t[k] == '.') && is_digit(t[k - 1]) && is_digit(t[k + 1])) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>& out) {
@@ -746,99 +758,134 @@ void find_phones(std::string_view t, const DigitRuns& runs, std::vector<PiiSpan>
       ++i;
       continue;
     }
-    // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
-    std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
-    std::size_t group_digits = 0, slashes = 0, spaced_dashes = 0, longest_group = 0;
-    std::size_t group_start = p, retry_at = 0;
-    bool in_group = false;
-    bool all_years = true;  // every group so far a year, 19xx or 20xx ("2019 - 2020 - 2021")
-    auto year_group = [&] {
-      return group_digits == 4 &&
-             (t.compare(group_start, 2, "19") == 0 || t.compare(group_start, 2, "20") == 0);
+    // The number from i, read up to `limit` (a cut before digits that follow it, below).
+    struct Scan {
+      bool ok = false;
+      std::size_t e = 0, retry_at = 0;
+      std::size_t skip_to = 0;  // > 0: no number here; look again from there
     };
-    while (p < t.size() && p - i < 40) {
-      char d = t[p];
-      if (is_digit(d)) {
-        if (!in_group) {
-          ++groups, group_digits = 0, group_start = p;
-          // The first group that starts a new word: where to look again if this is no number.
-          // (Not after a spaced dash: "2003 - 2004" is one word of a range.)
-          if (groups > 1 && retry_at == 0 && (t[p - 1] == ' ' || t[p - 1] == ')') &&
-              !(p >= 2 && t[p - 2] == '-'))
-            retry_at = p;
+    auto scan = [&](std::size_t limit) {
+      Scan r;
+      // Digits and single separators; "(0)", "(555) " and ") " are allowed inside.
+      std::size_t p = i + (plus ? 1 : 0), digits = 0, groups = 0, last_digit_end = p;
+      std::size_t group_digits = 0, slashes = 0, spaced_dashes = 0, longest_group = 0;
+      std::size_t group_start = p, retry_at = 0;
+      bool in_group = false;
+      bool all_years = true;  // every group so far a year, 19xx or 20xx ("2019 - 2020 - 2021")
+      auto year_group = [&] {
+        return group_digits == 4 &&
+               (t.compare(group_start, 2, "19") == 0 || t.compare(group_start, 2, "20") == 0);
+      };
+      while (p < limit && p - i < 40) {
+        char d = t[p];
+        if (is_digit(d)) {
+          if (!in_group) {
+            ++groups, group_digits = 0, group_start = p;
+            // The first group that starts a new word: where to look again if this is no number.
+            // (Not after a spaced dash: "2003 - 2004" is one word of a range.)
+            if (groups > 1 && retry_at == 0 && (t[p - 1] == ' ' || t[p - 1] == ')') &&
+                !(p >= 2 && t[p - 2] == '-'))
+              retry_at = p;
+          }
+          in_group = true;
+          ++digits, ++group_digits;
+          longest_group = std::max(longest_group, group_digits);
+          last_digit_end = ++p;
+          continue;
         }
-        in_group = true;
-        ++digits, ++group_digits;
-        longest_group = std::max(longest_group, group_digits);
-        last_digit_end = ++p;
-        continue;
+        // One slash, after an area code of 2-5 digits, in a number written with its trunk 0 or
+        // its country code ("0171/1234567", "+49 171/1234567", "+49 (0)30/12345678", as German and
+        // Austrian numbers are written): in other numbers it is a date, a period or a reference
+        // ("10/2024", "PO 2024/123456").
+        bool slash = d == '/' && slashes == 0 && (plus || t[i] == '0' || paren) &&
+                     group_digits >= (plus && groups > 1 ? 1 : 2) && group_digits <= 5 &&
+                     (plus || groups > 1 || digits >= 3);
+        slashes += slash;
+        bool sep = d == ' ' || d == '-' || d == '.' || (d == '(' && opens_area_code(t, p)) ||
+                   d == ')' || slash;
+        if (!sep) break;
+        if (in_group) all_years = all_years && year_group();
+        in_group = false;
+        // At most two separators in a row (") " or " ("), or a dash with a space either side
+        // ("415 - 555 - 2671", judged below), and a digit must follow them.
+        std::size_t q = p + 1;
+        if (d == ' ' && q + 1 < t.size() && t[q] == '-' && t[q + 1] == ' ') {
+          q += 2;
+          ++spaced_dashes;
+        } else if (q < t.size() && (t[q] == ' ' || t[q] == '-') && t[q] != d) {
+          ++q;
+        } else if (q < t.size() && t[q] == '(' && d != '(') {
+          if (!opens_area_code(t, q)) break;
+          ++q;
+        }
+        if (q >= t.size() || !is_digit(t[q])) break;
+        p = q;
       }
-      // One slash, after an area code of 2-5 digits, in a number written with its trunk 0 or
-      // its country code ("0171/1234567", "+49 171/1234567", "+49 (0)30/12345678", as German and
-      // Austrian numbers are written): in other numbers it is a date, a period or a reference
-      // ("10/2024", "PO 2024/123456").
-      bool slash = d == '/' && slashes == 0 && (plus || t[i] == '0' || paren) &&
-                   group_digits >= (plus && groups > 1 ? 1 : 2) && group_digits <= 5 &&
-                   (plus || groups > 1 || digits >= 3);
-      slashes += slash;
-      bool sep = d == ' ' || d == '-' || d == '.' || (d == '(' && opens_area_code(t, p)) ||
-                 d == ')' || slash;
-      if (!sep) break;
       if (in_group) all_years = all_years && year_group();
-      in_group = false;
-      // At most two separators in a row (") " or " ("), or a dash with a space either side
-      // ("415 - 555 - 2671", judged below), and a digit must follow them.
-      std::size_t q = p + 1;
-      if (d == ' ' && q + 1 < t.size() && t[q] == '-' && t[q + 1] == ' ') {
-        q += 2;
-        ++spaced_dashes;
-      } else if (q < t.size() && (t[q] == ' ' || t[q] == '-') && t[q] != d) {
-        ++q;
-      } else if (q < t.size() && t[q] == '(' && d != '(') {
-        if (!opens_area_code(t, q)) break;
-        ++q;
+      std::size_t e = last_digit_end;
+      // An extension written against the number ("415-555-2671x123", "ext123", "ext.12") is part
+      // of it; "x" or "ext" against it without digits ends the number there ("2671ext now").
+      // With a space before it, the number already ends at a word's end.
+      bool glued = false;
+      if (std::size_t x = glued_extension_end(t, e); x != 0) e = x, glued = true;
+      if (paren && (e <= i + 1)) {
+        r.skip_to = i + 1;
+        return r;
       }
-      if (q >= t.size() || !is_digit(t[q])) break;
-      p = q;
-    }
-    if (in_group) all_years = all_years && year_group();
-    std::size_t e = last_digit_end;
-    // An extension written against the number ("415-555-2671x123", "ext123", "ext.12") is part
-    // of it; "x" or "ext" against it without digits ends the number there ("2671ext now").
-    // With a space before it, the number already ends at a word's end.
-    bool glued = false;
-    if (std::size_t x = glued_extension_end(t, e); x != 0) e = x, glued = true;
-    if (paren && (e <= i + 1)) {
-      ++i;
+      if ((!glued && !ends_word(t, e)) ||
+          (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
+        r.skip_to = e + 1;
+        return r;
+      }
+      bool ok = false;
+      if (plus) {
+        ok = digits >= 8 && digits <= 15;
+      } else if (spaced_dashes > 0) {
+        // Groups joined by " - " are a range or a sum ("100000 - 200000") unless they have a
+        // phone number's layout: three or more groups of at most 4 digits, not all of them years.
+        ok = groups >= 3 && longest_group <= 4 && !all_years && digits >= 9 && digits <= 15;
+      } else if (groups >= 2) {
+        // (Single digits apart are no phone number: "1 2 3 4 5 6 7 8 9".)
+        Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
+        ok = digits >= 9 && digits <= 15 && longest_group >= 2 && !looks_like_date(t, g);
+      } else {
+        // One run: 10 or 11 digits with a trunk 0; or 11 digits in a mobile's layout written
+        // without its '+': China's 1[3-9]..., a country code 1 before a North American area code
+        // (1[2-9]...), Russia's 8 9... and 7 9... (13812345678, 14155552671, 89123456789).
+        const std::size_t s0 = paren ? i + 1 : i;
+        const char a = t[s0], b1 = digits >= 2 ? t[s0 + 1] : '0';
+        ok = ((digits == 10 || digits == 11) && a == '0') ||
+             (digits == 11 && ((a == '1' && b1 >= '2') || ((a == '8' || a == '7') && b1 == '9')));
+      }
+      r.ok = ok;
+      r.e = e;
+      r.retry_at = retry_at;
+      return r;
+    };
+    Scan whole = scan(t.size());
+    if (whole.skip_to > 0) {
+      i = whole.skip_to;
       continue;
     }
-    std::size_t b = i;
-    if ((!glued && !ends_word(t, e)) ||
-        (e < t.size() && t[e] == '.' && e + 1 < t.size() && is_digit(t[e + 1]))) {
-      i = e + 1;
-      continue;
+    const std::size_t b = i;
+    bool ok = whole.ok;
+    std::size_t e = whole.e, retry_at = whole.retry_at;
+    // Too many digits for one number: a phone number followed by another number after a space
+    // ("+1 415 555 2671 1234 5678 9012 3456", an order number after it) had been sent as
+    // written. When the digits start as a phone number is written (a '+', an area code in
+    // brackets, a trunk 0, or a dash or dot inside its first groups), the longest part from the
+    // start that reads as one is replaced, and what follows is looked at on its own; a run of
+    // plain groups (a reference, "2003 - 2004 - 2005") is looked into as before.
+    const bool card_like_here = card_layout_end(t, i) != std::string_view::npos;
+    if (!ok && !card_like_here && starts_like_a_phone(t, i, plus, paren)) {
+      for (std::size_t q = e; q > i + 2 && !ok; --q) {
+        if (!(t[q - 1] == ' ' && is_digit(t[q]) && is_digit(t[q - 2]))) continue;
+        Scan part = scan(q - 1);
+        if (part.skip_to == 0 && part.ok) ok = true, e = part.e;
+      }
     }
-    bool ok = false;
-    if (plus) {
-      ok = digits >= 8 && digits <= 15;
-    } else if (spaced_dashes > 0) {
-      // Groups joined by " - " are a range or a sum ("100000 - 200000") unless they have a
-      // phone number's layout: three or more groups of at most 4 digits, not all of them years.
-      ok = groups >= 3 && longest_group <= 4 && !all_years && digits >= 9 && digits <= 15;
-    } else if (groups >= 2) {
-      // (Single digits apart are no phone number: "1 2 3 4 5 6 7 8 9".)
-      Groups g = groups_from(t, paren ? i + 1 : i, is_digit, "-./ ", 40);
-      ok = digits >= 9 && digits <= 15 && longest_group >= 2 && !looks_like_date(t, g);
-    } else {
-      // One run: 10 or 11 digits with a trunk 0; or 11 digits in a mobile's layout written
-      // without its '+': China's 1[3-9]..., a country code 1 before a North American area code
-      // (1[2-9]...), Russia's 8 9... and 7 9... (13812345678, 14155552671, 89123456789).
-      const std::size_t s0 = paren ? i + 1 : i;
-      const char a = t[s0], b1 = digits >= 2 ? t[s0 + 1] : '0';
-      ok = ((digits == 10 || digits == 11) && a == '0') ||
-           (digits == 11 && ((a == '1' && b1 >= '2') || ((a == '8' || a == '7') && b1 == '9')));
-    }
-    const std::size_t card_like = ok ? std::string_view::npos : card_layout_end(t, i);
+    const std::size_t card_like =
+        ok || !card_like_here ? std::string_view::npos : card_layout_end(t, i);
     if (ok) {
       add(out, b, e, "phone");
     } else if (card_like != std::string_view::npos) {

@@ -234,8 +234,37 @@ std::vector<PiiSpan> Redactor::detect(std::string_view text, const Ranges& place
     auto it = std::lower_bound(taken.begin(), taken.end(), std::make_pair(s.end, std::size_t{0}));
     return it != taken.begin() && std::prev(it)->second > s.begin;
   };
+  // A phone number whose tail another detector took (a card's Luhn window that began inside it:
+  // "+44 20 7946 0958 1234-5678-9012-3456"): the rest of it is replaced too, where it holds two
+  // digits or more ("+44 20" had gone out beside the card's placeholder).
+  auto pieces_outside = [&](const PiiSpan& s) {
+    std::vector<PiiSpan> pieces;
+    std::size_t at = s.begin;
+    for (const auto& [b, e] : taken) {
+      if (e <= at) continue;
+      if (b >= s.end) break;
+      if (b > at) pieces.push_back({at, b, s.kind});
+      at = std::max(at, e);
+    }
+    if (at < s.end) pieces.push_back({at, s.end, s.kind});
+    std::vector<PiiSpan> kept;
+    for (PiiSpan& p : pieces) {
+      auto separator = [&](char c) { return c == ' ' || c == '-' || c == '.' || c == '/'; };
+      while (p.end > p.begin && (separator(text[p.end - 1]) || text[p.end - 1] == '(')) --p.end;
+      while (p.end > p.begin && (separator(text[p.begin]) || text[p.begin] == ')')) ++p.begin;
+      std::size_t digits = 0;
+      for (std::size_t k = p.begin; k < p.end; ++k) digits += text[k] >= '0' && text[k] <= '9';
+      if (digits >= 2) kept.push_back(std::move(p));
+    }
+    return kept;
+  };
   std::vector<PiiSpan> found;
   auto take = [&] {
+    std::vector<PiiSpan> parts;
+    for (auto& s : found)
+      if (s.end > s.begin && s.kind == "phone" && overlaps(s))
+        for (PiiSpan& p : pieces_outside(s)) parts.push_back(std::move(p));
+    found.insert(found.end(), parts.begin(), parts.end());
     for (auto& s : found) {
       if (s.end <= s.begin || overlaps(s)) continue;
       taken.insert(std::upper_bound(taken.begin(), taken.end(), std::make_pair(s.begin, s.end)),
