@@ -150,6 +150,66 @@ TEST(PilotReport, RequestsBilledWithoutAnAnswerCountInTheLivePrice) {
   std::filesystem::remove_all(dir);
 }
 
+// An LLM arm whose model has no price: its answers report tokens and carry no cost. Its cost is
+// unknown, never $0, and the basis says why (its days had read $0.00 and "measured").
+TEST(PilotReport, AnLlmArmWithoutAPriceHasAnUnknownCost) {
+  auto dir = temp_folder("pilot-report-no-price");
+  auto store = open_store((dir / "store.db").string());
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 4; ++i) {
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "R-" + std::to_string(i);
+    p.approach = "a";
+    p.label = "x";
+    p.text_hash = p.request_id;
+    p.created_at_ms = 1'000 + i;
+    p.tokens_in = 1000;
+    p.tokens_out = 5;
+    batch.push_back(p);
+  }
+  store->log_predictions(batch);
+  store->set_meta(kPricedApproachesKey, R"(["a"])");  // serve records every LLM arm
+  nlohmann::json arm = report_of(*store)["arms"][0];
+  EXPECT_EQ(arm["cost_unknown"], 4) << arm.dump(2);
+  EXPECT_TRUE(arm["cost_usd"].is_null()) << arm.dump(2);
+  EXPECT_TRUE(arm["cost_basis"].get<std::string>().starts_with(
+      "unknown: the model has no price in the catalogue, so the 4000 input and 20 output tokens"))
+      << arm.dump(2);
+  std::filesystem::remove_all(dir);
+}
+
+// A store from before schema 11 counted no requests billed without an answer: its time-outs
+// make the arm's cost a floor, said also when another part of it is estimated (the clause had
+// gone then).
+TEST(PilotReport, TimeOutsNotCountedAsBilledMakeTheCostAFloor) {
+  auto dir = temp_folder("pilot-report-old-timeouts");
+  auto store = open_store((dir / "store.db").string());
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 6; ++i) {
+    PredictionRecord p;
+    p.prediction_id = make_prediction_id();
+    p.request_id = "R-" + std::to_string(i);
+    p.approach = "a";
+    p.label = "x";
+    p.text_hash = p.request_id;
+    p.created_at_ms = 1'000 + i;
+    if (i < 3) p.cost_usd = 0.002;  // 3 priced, 1 without usage, 2 timed out
+    if (i >= 4) {
+      p.label.clear();
+      p.error = "failed after 1 attempt: timed out";
+      p.timed_out = true;
+    }
+    batch.push_back(p);
+  }
+  store->log_predictions(batch);
+  nlohmann::json arm = report_of(*store)["arms"][0];
+  const std::string basis = arm["cost_basis"].get<std::string>();
+  EXPECT_TRUE(basis.starts_with("estimated: 1 of 4 answered requests")) << basis;
+  EXPECT_NE(basis.find(", a floor: 2 requests timed out"), std::string::npos) << basis;
+  std::filesystem::remove_all(dir);
+}
+
 // An arm with requests and no feedback yet has no accuracy and no interval: Wilson's [0, 1] of
 // no items was printed as "0.0%-100.0%", a figure the arm never measured.
 TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {

@@ -56,7 +56,7 @@ void fill(DayPoint& p, const DayFigures& f, int64_t min_labelled, bool priced) {
       f.requests > 0 ? static_cast<double>(f.errors) / static_cast<double>(f.requests) : 0;
   p.latency_p50_ms = f.latency.p50;
   p.latency_p95_ms = f.latency.p95;
-  if (f.tokens_in + f.tokens_out > 0 || f.cost_usd > 0) p.cost_usd = f.cost_usd;
+  if (f.costed > 0) p.cost_usd = f.cost_usd;  // tokens without a price are no cost of $0
   p.cost_unknown =
       cost_unknown(f.requests, f.errors, f.costed, f.costed_errors, f.unpriced_attempts, priced);
   if (p.cost_unknown > 0)

@@ -46,7 +46,8 @@ json day_rows(const std::vector<DayFigures>& days, const std::set<std::string>& 
         estimated_cost_usd(d.cost_usd, d.costed - d.cached, unknown);
     r.cost_estimated_usd += spend.value_or(0);
     r.estimable = r.estimable && spend.has_value();
-    r.costed = r.costed || d.tokens_in + d.tokens_out > 0 || d.cost_usd > 0;
+    // A cost carried (tokens without a price are no cost: shown $0.00, they had read as free).
+    r.costed = r.costed || d.costed > 0;
     if (d.latency.n > r.p95_of) {
       r.p95_of = d.latency.n;
       r.p95_ms = d.latency.p95;

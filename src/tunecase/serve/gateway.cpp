@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -26,7 +27,11 @@ namespace {
 
 // The replay clock's time in the store: the latest of this replica's and what is there (replicas
 // on replay clocks stop one after another, and the store keeps the latest of their times).
+// One at a time: a commit's hook and a feedback each read the stored time and write theirs, and
+// an older time written last would take the clock back.
 void keep_latest_replay_time(Store& store, int64_t mine) {
+  static std::mutex one_at_a_time;
+  std::lock_guard lock(one_at_a_time);
   if (mine > stored_replay_clock(store).value_or(0))
     store.set_meta(kReplayClockKey, std::to_string(mine));
 }
@@ -53,8 +58,9 @@ std::vector<std::string> add_labels_of(const ServedApproach& approach,
 }  // namespace
 
 void Gateway::keep_replay_time(int64_t t) {
-  if (!replay_now_ || t <= replay_kept_->load()) return;
-  replay_kept_->store(t);
+  // Written before the feedback's 200, whatever a commit's hook is doing: the hook may have
+  // taken this time already and not yet written it.
+  if (!replay_now_) return;
   keep_latest_replay_time(*store_, t);
 }
 
@@ -155,15 +161,25 @@ Gateway::~Gateway() {
 // dashboard): an answer of theirs without a cost is unknown, never $0. Kept with those another
 // replica recorded.
 void Gateway::record_priced_approaches(const ProjectConfig& config) {
+  // Every LLM arm is billed per request: one without a price has each cost unknown, never $0
+  // (it had been left out, and its days read $0.00 and "measured"), and is said at start.
   std::set<std::string> priced = priced_approaches(*store_);
   const std::size_t before = priced.size();
   for (const auto* name : {&plan_.champion, &plan_.challenger}) {
     const ApproachConfig* a = name->empty() ? nullptr : config.find_approach(*name);
     if (a == nullptr || !a->is_llm()) continue;
+    priced.insert(*name);
+    bool has_price = false;
     try {
-      if (price_for(*a, PriceCatalogue::for_approach(*a))) priced.insert(*name);
+      has_price = price_for(*a, PriceCatalogue::for_approach(*a)).has_value();
     } catch (const std::exception&) {  // an unreadable catalogue: unpriced, said at load
     }
+    if (!has_price)
+      plan_notes_.push_back(fmt::format(
+          "approach '{}': the model {} has no price in the catalogue, so its cost is reported as "
+          "unknown (never $0); set price = {{ input = ..., output = ... }} (USD per million "
+          "tokens) in its table, or prices = \"FILE\"",
+          *name, a->llm.model));
   }
   if (priced.size() != before)
     store_->set_meta(kPricedApproachesKey, nlohmann::json(priced).dump());

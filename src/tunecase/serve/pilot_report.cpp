@@ -124,14 +124,19 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   j["unpriced_attempts"] = a.unpriced_attempts;
   j["usd_per_day"] = a.costed && spend ? json(*spend / days) : json(nullptr);
   // sim-llm's tokens are estimates of its own. A store from before schema 11 did not count the
-  // requests billed unseen: its time-outs make the known cost a floor.
-  const std::string known_basis =
-      std::string(a.simulated > 0 ? "simulated" : "measured") +
-      (a.timeouts > 0 && a.unpriced_attempts == 0 && unknown == 0
-           ? fmt::format(", a floor: {} request{} timed out, whose cost is not known though the "
-                         "provider may bill each attempt made for {} (retries included)",
-                         a.timeouts, a.timeouts == 1 ? "" : "s", a.timeouts == 1 ? "it" : "them")
-           : "");
+  // requests billed unseen: more time-outs than such requests are time-outs of then, which make
+  // the figure a floor, whatever else it estimates (the clause had gone once any cost was
+  // estimated).
+  const int64_t old_timeouts = std::max<int64_t>(0, a.timeouts - a.unpriced_attempts);
+  const std::string floor =
+      old_timeouts > 0
+          ? fmt::format(
+                ", a floor: {} request{} timed out, whose cost is not known though the "
+                "provider may bill each attempt made for {} (retries included; the "
+                "store counted no such attempts before schema 11)",
+                old_timeouts, old_timeouts == 1 ? "" : "s", old_timeouts == 1 ? "it" : "them")
+          : "";
+  const std::string known_basis = std::string(a.simulated > 0 ? "simulated" : "measured") + floor;
   const int64_t without_usage = unknown - (a.costed > 0 || priced ? a.unpriced_attempts : 0);
   std::vector<std::string> parts;
   if (without_usage > 0 && !spend)
@@ -149,12 +154,19 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
         unknown - without_usage, unknown - without_usage == 1 ? "" : "s",
         unknown - without_usage == 1 ? "it" : "them"));
   const std::string why = fmt::format("{}", fmt::join(parts, "; "));
+  // Tokens measured and no cost carried: the model has no price (its answers did report usage).
+  const bool no_price = a.costed == 0 && a.tokens_in + a.tokens_out > 0;
   j["cost_basis"] =
-      unknown == 0 ? json(known_basis)
-      : !spend     ? json(fmt::format("unknown: {}, so their cost is unknown (never $0)", why))
-                   : json(fmt::format("estimated: {}; usd_per_day takes each at the mean of the "
-                                          "{} paid ones whose cost is known",
-                                      why, paid));
+      unknown > 0 && no_price
+          ? json(fmt::format("unknown: the model has no price in the catalogue, so the {} "
+                             "input and {} output tokens measured have no cost (never $0); set "
+                             "price = {{ input = ..., output = ... }} in the approach's table",
+                             a.tokens_in, a.tokens_out))
+      : unknown == 0 ? json(known_basis)
+      : !spend       ? json(fmt::format("unknown: {}, so their cost is unknown (never $0)", why))
+                     : json(fmt::format("estimated: {}; usd_per_day takes each at the mean of the "
+                                              "{} paid ones whose cost is known{}",
+                                        why, paid, floor));
   auto f1 = macro_f1(counts.confusion, key);
   j["macro_f1"] = f1 ? json(*f1) : json(nullptr);
   j["majority_floor"] = majority_floor(counts.confusion, key, a.labelled);
@@ -182,9 +194,14 @@ econ::PilotArm pilot_arm(const ArmFigures& a) {
   // Requests the provider billed with no answer to price (time-outs, cut-off answers, resent
   // copies) are paid for on top of the answers: each taken at the mean of the known costs, so a
   // challenger that times out often is not judged at the price of its answers alone.
-  if (a.costed > 0)
-    p.usd_per_query =
-        a.cost_usd / double(a.costed) * (1.0 + double(a.unpriced_attempts) / double(a.costed));
+  // Over the arm's requests (a fallback arm's costs are its failures' champion calls, fewer
+  // than its requests).
+  if (a.costed > 0) {
+    const int64_t paid = a.costed - a.cached;
+    const double unpriced_usd =
+        paid > 0 ? double(a.unpriced_attempts) * a.cost_usd / double(paid) : 0.0;
+    p.usd_per_query = (a.cost_usd + unpriced_usd) / double(std::max<int64_t>(a.costed, a.requests));
+  }
   return p;
 }
 
