@@ -69,7 +69,8 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   EXPECT_EQ(apart.summary.trimmed_labels[0].rows_as_written, 30u);
   EXPECT_EQ(apart.summary.trimmed_labels_said(),
             "5 rows' labels had surrounding whitespace, trimmed (1 label); 1 of them merged "
-            "spellings into one label: 'billing' (5 rows written with it joined 30 written "
+            "spellings into one label: 'billing' (5 rows written with surrounding whitespace "
+            "joined 30 written "
             "without)");
   EXPECT_EQ(apart.summary.to_json()["trimmed_labels"][0]["rows_as_written"], 30);
   ASSERT_EQ(apart.summary.label_variants.size(), 1u);

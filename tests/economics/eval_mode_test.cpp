@@ -105,6 +105,17 @@ TEST(EvalMode, DerivedFiguresInTheJsonSayWhereTheyComeFrom) {
   EXPECT_NE(memo.find("the offline rates show, measured"), std::string::npos) << memo;
 }
 
+// The memo's bullets are plain text quoting labels: shown as written in memo.md (a label "<b>"
+// had vanished as a tag, "**n**" turned bold).
+TEST(EvalMode, MemoBulletsShowLabelsAsWritten) {
+  Decision d = decide_fixture();
+  d.risks.push_back("It never answered \"<b>\" (40 test items), \"**n**\" (10 test items) right.");
+  const std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("It never answered \"\\<b>\" (40 test items), \"\\*\\*n\\*\\*\" (10"),
+            std::string::npos)
+      << memo;
+}
+
 TEST(EvalMode, LabelledExamplesAreCountedFromTheSplits) {
   Decision d = decide_fixture();
   EXPECT_EQ(d.scenario.business.labelled_examples.get(), 1000);

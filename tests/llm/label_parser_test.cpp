@@ -57,6 +57,17 @@ TEST(LabelParser, PrefersExactMatch) {
   });
 }
 
+// A label that starts or ends with marks a model's answer may carry ("**x**", "_urgent_") is
+// matched as written first: the marks had been taken off, and the exact answer was invalid.
+TEST(LabelParser, ALabelWithMarksAtItsEndsMatchesAsWritten) {
+  const std::vector<std::string> labels = {"**x**", "**X**", "_urgent_", "x y"};
+  EXPECT_EQ(parse_label("**x**", labels).label, "**x**");
+  EXPECT_EQ(parse_label("**X**", labels).label, "**X**");
+  EXPECT_EQ(parse_label("**x**.", labels).label, "**x**");
+  EXPECT_EQ(parse_label("_urgent_", labels).label, "_urgent_");
+  EXPECT_EQ(parse_label("**x y**", labels).label, "x y");
+}
+
 TEST(LabelParser, IgnoresCaseSpacesAndPunctuation) {
   expect_all({
       {"Billing", "billing", "normalized"},

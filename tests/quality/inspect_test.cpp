@@ -78,6 +78,9 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
   EXPECT_THAT(md, HasSubstr("normalize_labels = true"));
   EXPECT_THAT(md, HasSubstr("near-copies of a train or dev text"));
   EXPECT_THAT(md, HasSubstr("(estimated)"));
+  // Spellings in the variants table are quoted text, not code spans (a '|' or a backtick in a
+  // label had broken the table's row).
+  EXPECT_THAT(md, HasSubstr("\"LABEL_1\" (1)"));
   // Labels in the balance lines are code spans: shown as written, each plainly delimited.
   for (const auto& label : q.balance.below_min) EXPECT_THAT(md, HasSubstr("`" + label + "`"));
   // Rows removed and texts in conflict, each in its unit ("771 of them" had read as rows).

@@ -283,8 +283,10 @@ std::string DatasetSummary::trimmed_labels_said() const {
   std::vector<std::string> merged;
   for (const auto& t : trimmed_labels)
     if (t.rows_as_written > 0)
-      merged.push_back(fmt::format("'{}' ({} rows written with it joined {} written without)",
-                                   visible(t.label), t.rows_trimmed, t.rows_as_written));
+      merged.push_back(
+          fmt::format("'{}' ({} rows written with surrounding whitespace joined {} "
+                      "written without)",
+                      visible(t.label), t.rows_trimmed, t.rows_as_written));
     else if (t.merged())
       merged.push_back(fmt::format("'{}' ({} rows written {} ways with it, now one label)",
                                    visible(t.label), t.rows_trimmed, t.spellings.size()));

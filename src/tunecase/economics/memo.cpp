@@ -25,9 +25,11 @@ std::string markdown(const Table& t) {
   return out + "\n";
 }
 
+// Plain-text items (reasons, risks: they quote labels and approach names) shown as written: a
+// label "<b>" had vanished as a tag, "**n**" turned bold.
 std::string bullets(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& i : items) out += "- " + i + "\n";
+  for (const auto& i : items) out += "- " + markdown_text(i) + "\n";
   return out + "\n";
 }
 

@@ -256,6 +256,15 @@ ParsedLabel resolve(std::string_view text, const std::vector<std::string>& label
   if (quoted && !quoted->value.empty()) candidates.insert(candidates.begin(), quoted->value);
   std::string_view line = undecorate(first_line(text));
   if (line != candidates.front()) candidates.push_back(line);
+  // The answer as written, before its marks are taken off, is read first: a label that itself
+  // starts or ends with one ("**x**", "_urgent_") had lost them and matched nothing, or another
+  // label, and the answer naming it exactly was counted invalid.
+  std::string_view raw = trim(text);
+  while (!raw.empty() && raw.back() == '.') raw = trim(raw.substr(0, raw.size() - 1));
+  for (std::string_view as_written : {trim(text), raw})
+    if (!as_written.empty() &&
+        std::find(candidates.begin(), candidates.end(), as_written) == candidates.end())
+      candidates.insert(candidates.begin(), as_written);
   auto found = [&](std::size_t i, const char* method) { return ParsedLabel{labels[i], method}; };
   for (auto c : candidates) {
     if (auto i = exact_match(c, labels)) return found(*i, "exact");

@@ -44,9 +44,11 @@ void variants_section(std::string& md, const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   md += "\n## Label variants (measured)\n\n";
   const std::string trimmed = s.trimmed_labels_said();
-  md += trimmed.empty() ? "- No label had surrounding whitespace.\n" : "- " + trimmed + ".\n";
+  // Plain text quoting labels: shown as written ("'<b>'" had vanished as a tag).
+  md += trimmed.empty() ? "- No label had surrounding whitespace.\n"
+                        : "- " + markdown_text(trimmed) + ".\n";
   if (std::string composed = s.composed_labels_said(); !composed.empty())
-    md += "- " + composed + ".\n";
+    md += "- " + markdown_text(composed) + ".\n";
   if (s.label_variants.empty()) {
     md += "- No label is written in two ways (compared after case-folding and Unicode NFKC).\n";
     return;
@@ -63,7 +65,9 @@ void variants_section(std::string& md, const DataQuality& q) {
   for (const auto& g : s.label_variants) {
     std::vector<std::string> parts;
     for (const auto& [spelling, n] : g.spellings)
-      parts.push_back(fmt::format("`{}` ({})", visible(spelling), n));  // \u{200B}, not nothing
+      // Quoted, not a code span: a table cell ends at '|' even inside one, and a label's own
+      // backticks had broken the span (\u{200B} shows, not nothing).
+      parts.push_back(fmt::format("\"{}\" ({})", markdown_text(visible(spelling)), n));
     md += fmt::format("| {} | {} |\n", cell(g.canonical, 40), fmt::join(parts, ", "));
   }
 }
