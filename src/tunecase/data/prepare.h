@@ -95,8 +95,8 @@ struct DatasetSummary {
   std::string copies_removed() const;
   // "12 rows' labels had surrounding whitespace, trimmed (1 label)", and when trimming merged a
   // label into one written without it, "; 1 of them merged into the label written without it:
-  // 'refund' (12 rows written with surrounding whitespace joined 30 written without)"; "" when no label was trimmed.
-  // Every report that counts trimmed labels says it alike.
+  // 'refund' (12 rows written with surrounding whitespace joined 30 written without)"; "" when no
+  // label was trimmed. Every report that counts trimmed labels says it alike.
   std::string trimmed_labels_said() const;
   // "412 rows' labels were written in decomposed Unicode (NFD) and read in the composed form
   // (NFC), the same letters: 'Störung' (204 rows), ...", or "" when none was.
