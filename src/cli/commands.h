@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,6 +149,9 @@ class CommandAudit {
   ~CommandAudit();
   CommandAudit(const CommandAudit&) = delete;
   CommandAudit& operator=(const CommandAudit&) = delete;
+  // Called on a stop signal before the process ends (no destructor runs then): the command's own
+  // tidying, and a sentence saying what it did ("" = nothing to say). Set before the work starts.
+  void on_stop(std::function<std::string()> tidy) { on_stop_ = std::move(tidy); }
 
  private:
   void write(const std::string& state) const;
@@ -157,6 +161,7 @@ class CommandAudit {
 
   std::string command_;
   std::string resume_;
+  std::function<std::string()> on_stop_;
   std::unique_ptr<tunecase::AuditLog> log_;
   std::filesystem::path file_;
   int lock_fd_ = -1;

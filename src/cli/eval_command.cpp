@@ -79,6 +79,13 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
   {
     CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json",
                        resume_note(a.cache.disabled, a.max_cost >= 0, false));
+    // Stopped before anything of its own was trained or answered, the earlier run's results it
+    // had set aside go back (they had been left in OUT/.earlier-run/ without a word).
+    audit.on_stop([out = std::filesystem::path(a.out)] {
+      return tunecase::put_back_earlier_results(out)
+                 ? std::string("The earlier run's results, set aside, are back in place")
+                 : std::string();
+    });
     eval = tunecase::run_evaluation(config, options, std::cerr);
   }
   fmt::print("{}", tunecase::eval_table_text(eval));

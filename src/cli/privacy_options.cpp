@@ -128,7 +128,8 @@ void CommandAudit::watch() {
         // A run that sent nothing (local approaches only, or stopped before its first request)
         // has nothing in the cache to resume from: it had been told "sends only the rest".
         const bool sent = log_->requests() > 0;
-        fmt::print(stderr, "\ntunecase {}: {}; {} {}{}. {}\n", command_,
+        const std::string tidied = on_stop_ ? on_stop_() : std::string();
+        fmt::print(stderr, "\ntunecase {}: {}; {} {}{}. {}{}\n", command_,
                    signal == SIGINT ? "interrupted" : "stopped",
                    sent ? "what was sent is in" : "nothing was sent to an endpoint (audit:",
                    file_.string() + (sent ? "" : ")"),
@@ -139,7 +140,8 @@ void CommandAudit::watch() {
                                        "starts over"
                    : resume_.empty() ? "Nothing of this run is kept: a new run sends everything "
                                        "again"
-                                     : resume_);
+                                     : resume_,
+                   tidied.empty() ? "" : ". " + tidied);
         std::fflush(stderr);
         std::_Exit(128 + signal);
       }

@@ -137,6 +137,10 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   write_config(cfg, slow.port(), "gpt-4o-mini");
   const std::filesystem::path out = dir.path() / "out", log = dir.path() / "eval.log";
   const std::string cache = (dir.path() / "c.sqlite").string();
+  // An earlier run's results: set aside while this one runs, back in place when it is stopped
+  // before it has answers of its own (they had stayed in out/.earlier-run/ without a word).
+  std::filesystem::create_directories(out);
+  std::ofstream(out / "eval.json") << "{\"from\": \"an earlier run\"}\n";
   pid_t pid = fork();
   if (pid == 0) {
     setenv("TUNECASE_TEST_KEY", kKey, 1);
@@ -172,6 +176,11 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
   EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
   EXPECT_NE(read_file(log).find("the same command again sends only the rest"), std::string::npos)
       << read_file(log);
+  EXPECT_NE(read_file(log).find("The earlier run's results, set aside, are back in place"),
+            std::string::npos)
+      << read_file(log);
+  EXPECT_EQ(read_file(out / "eval.json"), "{\"from\": \"an earlier run\"}\n");
+  EXPECT_FALSE(std::filesystem::exists(out / ".earlier-run"));
   // What this run was charged, and under a cap that the run again counts its own new spend.
   EXPECT_NE(read_file(log).find("; this run was charged $"), std::string::npos) << read_file(log);
   EXPECT_NE(read_file(log).find("so that run may spend up to its cap on the rest"),

@@ -37,6 +37,26 @@
 #include "tunecase/stats/proportion.h"
 
 namespace tunecase {
+
+// Each set-aside file back in place (over this run's data-quality files, which describe the same
+// rows), then the folder removed.
+bool put_back_earlier_results(const std::filesystem::path& out_dir) noexcept {
+  try {
+    const std::filesystem::path aside = out_dir / ".earlier-run";
+    std::error_code error;
+    if (!std::filesystem::is_directory(aside, error)) return false;
+    bool any = false;
+    for (const auto& entry : std::filesystem::directory_iterator(aside, error)) {
+      std::filesystem::rename(entry.path(), out_dir / entry.path().filename(), error);
+      any = any || !error;
+    }
+    std::filesystem::remove_all(aside, error);
+    return any;
+  } catch (...) {
+    return false;
+  }
+}
+
 namespace {
 
 // The distinct errors of a run, most frequent first (at most five, each cut at 300 bytes on a
@@ -319,17 +339,8 @@ class EarlierResults {
   }
 
  private:
-  // Each set-aside file back in place (over this run's data-quality files, which describe the
-  // same rows), then the folder removed. Never throws: it runs while an error unwinds.
-  void put_back() noexcept {
-    std::error_code error;
-    if (!std::filesystem::is_directory(aside_, error)) return;
-    for (const auto& f : files_) {
-      if (!std::filesystem::exists(aside_ / f, error)) continue;
-      std::filesystem::rename(aside_ / f, out_ / f, error);
-    }
-    std::filesystem::remove_all(aside_, error);
-  }
+  // Never throws: it runs while an error unwinds.
+  void put_back() noexcept { put_back_earlier_results(out_); }
 
   std::filesystem::path out_, aside_;
   std::vector<std::string> files_;
