@@ -99,7 +99,15 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
                c["approach"].get<std::string>(), c["redacted"]["accuracy"].get<double>(),
                c["unredacted"]["accuracy"].get<double>(), c["accuracy_change"].get<double>());
   }
-  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json, models/{}\n", a.out,
+  // What this run wrote: models/ for local approaches, prompts/ for LLM ones (models/ had been
+  // named for a run of LLM approaches alone, which writes none).
+  bool local = false, llm = false;
+  for (const auto& e : eval["approaches"]) {
+    const std::string kind = e.value("kind", "");
+    (kind == "linear" || kind == "fasttext" || kind == "retrieval" ? local : llm) = true;
+  }
+  fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json{}{}{}\n", a.out,
+             local ? ", models/" : "", llm ? ", prompts/" : "",
              a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");
   return all_failed(eval) > 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -12,9 +13,12 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
+#include "tunecase/data/normalize.h"
 #include "tunecase/serve/feedback_file.h"
 #include "tunecase/serve/pilot_plan.h"
+#include "tunecase/serve/request_body.h"
 #include "tunecase/store/store.h"
 
 namespace {
@@ -75,6 +79,17 @@ void run(const FeedbackArgs& a) {
           std::find(fresh.begin(), fresh.end(), f.label) == fresh.end())
         fresh.push_back(f.label);
     }
+    // A "new" label that is a known one written otherwise (case, spacing, a Unicode form, a
+    // character that does not show) is a slip, not a category: retrain would have learnt an
+    // invisible twin of the label.
+    std::set<std::string> known_forms;
+    for (const auto& l : labels) known_forms.insert(tunecase::normalize_text(l));
+    for (const auto& label : fresh)
+      if (known_forms.count(tunecase::normalize_text(label)))
+        throw tunecase::UserError(fmt::format(
+            "{}: {}; --new-labels keeps new categories, and this one is a label of the set "
+            "written otherwise: fix its rows, then run again (nothing was recorded)",
+            a.file, tunecase::serve::label_problem(label, labels)));
     if (!fresh.empty())
       fmt::print(stderr,
                  "note: {} label{} outside the served label set kept (--new-labels): {}; until "

@@ -164,12 +164,15 @@ void CommandAudit::drain(int signal) {
   constexpr auto kDrainFor = std::chrono::seconds(30);
   tunecase::request_stop();
   if (tunecase::requests_unsettled() <= 0) return;
+  // Without the cache nothing is kept: the wait is for the audit's count of what was paid.
+  const bool cached = resume_.find(kResumeFromCache) != std::string::npos;
   fmt::print(stderr,
              "\ntunecase {}: {}; waiting up to {} s for the {} request(s) in flight, whose "
-             "answers are paid for, so that they are kept (press Ctrl-C again to quit now and "
-             "lose them)\n",
+             "answers are paid for, so that {} (press Ctrl-C again to quit now{})\n",
              command_, signal == SIGINT ? "interrupted" : "stopped", kDrainFor.count(),
-             tunecase::requests_unsettled());
+             tunecase::requests_unsettled(),
+             cached ? "they are kept" : "the audit counts them (with no cache they are not kept)",
+             cached ? " and lose them" : "");
   std::fflush(stderr);
   sigset_t stop;
   sigemptyset(&stop);

@@ -269,6 +269,16 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
                               "'warranty'"),
             std::string::npos)
       << fresh.output;
+  // A known label written otherwise is no new category: refused, nothing recorded (it had been
+  // kept as one, and retrain would learn an invisible twin of the label).
+  std::ofstream(dir_.path() / "twin.csv") << "id,label\nB-3,LOGIN\n";
+  CliResult twin =
+      run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/twin.csv");
+  EXPECT_EQ(twin.exit_code, 2) << twin.output;
+  EXPECT_NE(twin.output.find("did you mean 'login'? The same letters in another letter case"),
+            std::string::npos)
+      << twin.output;
+  EXPECT_NE(twin.output.find("nothing was recorded"), std::string::npos) << twin.output;
   // A folder for the file is said as such (it was "the file is empty").
   CliResult folder = run_cli("feedback --store " + store() + " " + dir_.str());
   EXPECT_EQ(folder.exit_code, 2) << folder.output;

@@ -264,7 +264,7 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
   ASSERT_TRUE(std::holds_alternative<BodyError>(half));
   EXPECT_EQ(std::get<BodyError>(half).status, 422);
   EXPECT_THAT(std::get<BodyError>(half).message,
-              HasSubstr("(did you mean '\u30ed\u30b0\u30a4\u30f3'? the same letters in another "
+              HasSubstr("(did you mean '\u30ed\u30b0\u30a4\u30f3'? The same letters in another "
                         "Unicode form"));
   // Spacing and letter case are named as what differs (two spaces had been called a Unicode
   // form), and a label with a character that does not show is given as it is spelt too.
@@ -274,6 +274,13 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
   auto cased = parse_feedback(R"({"id":"T-1","label":"BILLING"})", {"billing"});
   ASSERT_TRUE(std::holds_alternative<BodyError>(cased));
   EXPECT_THAT(std::get<BodyError>(cased).message, HasSubstr("another letter case"));
+  auto umlaut = parse_feedback(R"({"id":"T-1","label":"R\u00dcCKGABE"})", {"R\u00fcckgabe"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(umlaut));
+  EXPECT_THAT(std::get<BodyError>(umlaut).message, HasSubstr("another letter case"));
+  auto hidden = parse_feedback(R"({"id":"T-1","label":"bill\u200bing"})", {"billing"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(hidden));
+  EXPECT_THAT(std::get<BodyError>(hidden).message,
+              HasSubstr("It holds a character that does not show"));
   const std::string coder = "\U0001F469\u200D\U0001F4BB perf";
   auto joined = parse_feedback(
       nlohmann::json{{"id", "T-1"}, {"label", "\U0001F469\u200D\U0001F4BB PERF"}}.dump(), {coder});

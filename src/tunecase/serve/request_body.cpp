@@ -402,19 +402,19 @@ std::string single_spaced(std::string_view text) {
   return out;
 }
 
-// What tells `label` apart from `known`, which normalize_text reads as the same: spacing, letter
-// case, or a Unicode form.
+// What tells `label` apart from `known`, which normalize_text reads as the same: a character that
+// does not show, spacing, letter case (in any script: "RÜCKGABE"), or a Unicode form.
 std::string how_it_differs(const std::string& label, const std::string& known) {
+  if (visible(label) != label)
+    return "It holds a character that does not show (a zero-width space or joiner, a soft "
+           "hyphen, a byte-order mark: written \\u{...} above)";
+  if (visible(known) != known)
+    return "The label set's spelling holds a character that does not show (written \\u{...})";
   if (single_spaced(label) == single_spaced(known))
-    return "the same words spaced otherwise (spaces, tabs or line breaks)";
-  auto lower = [](std::string s) {
-    for (char& c : s)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-  };
-  if (lower(single_spaced(label)) == lower(single_spaced(known)))
-    return "the same letters in another letter case";
-  return "the same letters in another Unicode form, such as full-width or half-width characters";
+    return "The same words spaced otherwise (spaces, tabs or line breaks)";
+  auto folded = [](const std::string& s) { return lower_text(nfc_text(single_spaced(s))); };
+  if (folded(label) == folded(known)) return "The same letters in another letter case";
+  return "The same letters in another Unicode form, such as full-width or half-width characters";
 }
 
 // A label to send back as it is spelt, and, when it holds characters that do not show (a zero-
