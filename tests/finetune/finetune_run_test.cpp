@@ -333,6 +333,9 @@ TEST_F(FinetuneRunTest, RowsThatRedactionMakesTheSameAreKeptOnceAndSaid) {
   for (int i = 0; i < 40; ++i)
     csv << "Please reset my password for user" << i << "@example.com,login\n";
   for (int i = 0; i < 40; ++i) csv << "I was billed twice on invoice " << 1000 + i << ",billing\n";
+  // One template labelled both ways: two answers for one prompt, said.
+  for (int i = 0; i < 12; ++i)
+    csv << "please update contact to c" << i << "@z.com," << (i % 2 ? "login" : "billing") << "\n";
   csv.close();
   std::string toml = "[data]\npath = \"" + (dir_ / "templated.csv").string() +
                      "\"\nlabel = \"category\"\n\n[privacy]\nredact = [\"email\"]\n\n"
@@ -350,6 +353,9 @@ TEST_F(FinetuneRunTest, RowsThatRedactionMakesTheSameAreKeptOnceAndSaid) {
   EXPECT_NE(log.find("became the same line as another once [privacy] redaction"), std::string::npos)
       << log;
   EXPECT_NE(log.find("the same as a line of the training files once redacted"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("1 text reads the same once redacted but carries more than one label"),
+            std::string::npos)
       << log;
   EXPECT_NE(error.find("not started"), std::string::npos) << error;
   std::ifstream train(dir_ / "out" / "train.jsonl");

@@ -111,6 +111,15 @@ TEST(EndpointLocality, ChecksTheFormOfAllowedEntries) {
   for (const char* block : {"10.0.0.0/33", "300.0.0.0/8"})
     EXPECT_NE(allowed_host_problem(block).find("not an IPv4 block"), std::string::npos) << block;
   EXPECT_NE(allowed_host_problem("x.corp/v1").find("not a URL"), std::string::npos);
+  // Entries that could never match a host are refused, each named for what it is.
+  EXPECT_NE(allowed_host_problem("vllm.corp.internal:8000").find("a port"), std::string::npos);
+  EXPECT_NE(allowed_host_problem("10.0.0.0-10.0.0.255").find("a range"), std::string::npos);
+  EXPECT_NE(allowed_host_problem("300.1.1.1").find("not an IPv4 address"), std::string::npos);
+  EXPECT_NE(allowed_host_problem("fd00::/8").find("an IPv6 block"), std::string::npos);
+  EXPECT_NE(allowed_host_problem("10.0.0.0/8 ").find("spaces around it"), std::string::npos);
+  EXPECT_NE(allowed_host_problem("*.").find("needs a suffix"), std::string::npos);
+  EXPECT_EQ(allowed_host_problem("10.1.2.3"), "");
+  EXPECT_EQ(allowed_host_problem("::1"), "");
 }
 
 TEST(Audit, RecordsCountsBytesAndHashesButNeverTheBody) {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -106,9 +107,12 @@ struct Files {
 // file ("reset my login, <EMAIL_1>"): the first of each is kept, the others counted in `merged`
 // (the provider refuses duplicated lines, and [data]'s de-duplication, on the texts as written,
 // finds none). `seen` holds the (redacted text, label) pairs kept so far, `texts` their texts.
+// `labels_of` maps each kept redacted text to its labels: one with two is a prompt the file
+// teaches two answers for.
 void keep_first_redacted(Examples& part, const Redactor& redactor,
                          std::set<std::pair<std::string, std::string>>& seen,
-                         std::set<std::string>& texts, std::size_t& merged) {
+                         std::map<std::string, std::set<std::string>>& labels_of,
+                         std::size_t& merged) {
   Examples kept;
   for (auto& e : part) {
     std::string redacted = redactor.redact(e.text);
@@ -116,7 +120,7 @@ void keep_first_redacted(Examples& part, const Redactor& redactor,
       ++merged;
       continue;
     }
-    texts.insert(std::move(redacted));
+    labels_of[std::move(redacted)].insert(e.label);
     kept.push_back(std::move(e));
   }
   part = std::move(kept);
@@ -133,14 +137,15 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
   // The builder is given the whole train split, as at inference (few-shot examples come from it).
   PromptBuilder prompts(prompt_settings(a, config), config, data.splits.train, data.labels);
   Redactor redactor(config.privacy.rules);
-  std::size_t merged_train = 0, merged_validation = 0;
+  std::size_t merged_train = 0, merged_validation = 0, conflicting = 0;
   if (redactor.enabled()) {
     std::set<std::pair<std::string, std::string>> seen;
-    std::set<std::string> texts;
-    keep_first_redacted(f.train, redactor, seen, texts, merged_train);
-    keep_first_redacted(f.validation, redactor, seen, texts, merged_validation);
+    std::map<std::string, std::set<std::string>> labels_of;
+    keep_first_redacted(f.train, redactor, seen, labels_of, merged_train);
+    for (const auto& [text, labels] : labels_of) conflicting += labels.size() > 1;
+    keep_first_redacted(f.validation, redactor, seen, labels_of, merged_validation);
     for (const auto& e : data.splits.test)
-      f.test_in_files += texts.contains(redactor.redact(e.text));
+      f.test_in_files += labels_of.contains(redactor.redact(e.text));
   }
   f.train_jsonl = training_jsonl(prompts, f.train, redactor);
   f.validation_jsonl = training_jsonl(prompts, f.validation, redactor);
@@ -160,6 +165,14 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
         merged, merged == 1 ? "" : "s", merged == 1 ? "its" : "their");
   };
   if (merged_train > 0) f.train_report.warnings.push_back(merged_warning(merged_train));
+  // Rows that differed only in their personal data and were labelled differently: the file
+  // teaches two answers for one prompt.
+  if (conflicting > 0)
+    f.train_report.warnings.push_back(fmt::format(
+        "{} text{} read{} the same once redacted but carr{} more than one label: the model is "
+        "taught two answers for {}; check those rows' labels",
+        conflicting, conflicting == 1 ? "" : "s", conflicting == 1 ? "s" : "",
+        conflicting == 1 ? "ies" : "y", conflicting == 1 ? "that prompt" : "each such prompt"));
   // A test row that reads, redacted, as a training line: the tuned model's test score counts
   // it, on a prompt it was trained on.
   if (f.test_in_files > 0)
@@ -190,8 +203,8 @@ Files build_files(const ProjectConfig& config, const ApproachConfig& a, double f
                                                  data.labels, limits, &f.validation);
     if (merged_validation > 0)
       f.validation_report.warnings.push_back(fmt::format(
-          "{} row{} read the same as a line of the training files once redacted; one copy is "
-          "kept",
+          "{} row{} read the same as a line of the training files once redacted, and were left "
+          "out of the validation file",
           merged_validation, merged_validation == 1 ? "" : "s"));
     log << f.validation_report.text();
   }

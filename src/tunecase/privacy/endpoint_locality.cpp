@@ -1,6 +1,7 @@
 #include "tunecase/privacy/endpoint_locality.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 
 #include <cstdint>
 #include <cstdlib>
@@ -239,6 +240,33 @@ EndpointLocality endpoint_locality(std::string_view url, const std::vector<std::
 
 std::string allowed_host_problem(std::string_view entry) {
   if (entry.empty()) return "an empty entry";
+  // Entries that can never match a host (each had been accepted, and the host then refused):
+  if (entry.front() == ' ' || entry.back() == ' ' || entry.front() == '\t' || entry.back() == '\t')
+    return "spaces around it; write the entry without them";
+  if (entry == "*.") return "a wildcard needs a suffix after \"*.\", like \"*.corp.example\"";
+  const std::size_t colons = std::count(entry.begin(), entry.end(), ':');
+  if (colons == 1 && entry.find("://") == std::string_view::npos)
+    return "a port: list the host alone (\"vllm.corp:8000\" as \"vllm.corp\"); ports are not "
+           "compared";
+  if (colons > 1 && entry.find('/') != std::string_view::npos &&
+      entry.find("://") == std::string_view::npos)
+    return "an IPv6 block: only IPv4 blocks are read; list the hosts by name or address";
+  if (entry.find_first_not_of("0123456789.-") == std::string_view::npos &&
+      entry.find('-') != std::string_view::npos)
+    return "a range: write it as an IPv4 block, like \"10.0.0.0/24\"";
+  if (entry.find_first_not_of("0123456789.") == std::string_view::npos) {
+    int parts = 0;
+    bool ok = true;
+    for (std::size_t at = 0; at <= entry.size();) {
+      std::size_t dot = std::min(entry.find('.', at), entry.size());
+      std::string_view part = entry.substr(at, dot - at);
+      ok = ok && !part.empty() && part.size() <= 3 && std::stoi(std::string(part)) <= 255;
+      ++parts;
+      at = dot + 1;
+    }
+    if (!ok || parts != 4)
+      return "not an IPv4 address: write four numbers 0-255 joined by dots, like \"10.1.2.3\"";
+  }
   if (entry.find("://") != std::string_view::npos || entry.find('/') != std::string_view::npos) {
     if (cidr(entry)) return "";
     // An address and a prefix length that is not one ("10.0.0.0/33"): a block, mistyped.
