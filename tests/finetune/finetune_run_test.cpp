@@ -49,6 +49,26 @@ class FinetuneRunTest : public ::testing::Test {
     return o;
   }
 
+  // A config of `csv` (text, category), with `data_lines` in [data] and `tables` before the
+  // approach to fine-tune on this test's server.
+  std::string csv_toml(const std::filesystem::path& csv, const std::string& data_lines,
+                       const std::string& tables = "") {
+    return "[data]\npath = \"" + csv.string() + "\"\nlabel = \"category\"\n" + data_lines + "\n" +
+           tables +
+           "[[approach]]\nname = \"gpt-ft\"\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:" +
+           std::to_string(port_) +
+           "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = \"gpt-4.1-mini\"\n"
+           "finetune = { base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 1 }\n";
+  }
+
+  // Options under which no spend is confirmed: a run stops before it pays.
+  FinetuneOptions unconfirmed() {
+    FinetuneOptions o = options();
+    o.assume_yes = false;
+    o.confirm = [](const std::string&) { return false; };
+    return o;
+  }
+
   std::string error_of(const ProjectConfig& c, const FinetuneOptions& o) {
     try {
       run_finetune(c, "gpt-ft", o, log_);
@@ -305,17 +325,8 @@ TEST_F(FinetuneRunTest, LabelsSpeltTwoWaysAreNamedBeforeTheSpend) {
   for (int i = 0; i < 4; ++i) csv << "charged twice for order " << i << ",BILLING\n";
   for (int i = 0; i < 14; ++i) csv << "cannot sign in attempt " << i << ",login\n";
   csv.close();
-  std::string toml = "[data]\npath = \"" + (dir_ / "variants.csv").string() +
-                     "\"\nlabel = \"category\"\nnormalize_labels = false\n\n"
-                     "[[approach]]\nname = \"gpt-ft\"\nkind = \"openai\"\n"
-                     "base_url = \"http://127.0.0.1:" +
-                     std::to_string(port_) +
-                     "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = \"gpt-4.1-mini\"\n"
-                     "finetune = { base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 1 }\n";
-  FinetuneOptions o = options();
-  o.assume_yes = false;
-  o.confirm = [](const std::string&) { return false; };
-  error_of(parse_config(toml, dir_ / "variants.toml"), o);
+  std::string toml = csv_toml(dir_ / "variants.csv", "normalize_labels = false\n");
+  error_of(parse_config(toml, dir_ / "variants.toml"), unconfirmed());
   EXPECT_NE(log_.str().find("the label \"billing\" is spelt 2 ways"), std::string::npos)
       << log_.str();
   EXPECT_NE(log_.str().find("normalize_labels = true"), std::string::npos);
@@ -337,17 +348,8 @@ TEST_F(FinetuneRunTest, RowsThatRedactionMakesTheSameAreKeptOnceAndSaid) {
   for (int i = 0; i < 12; ++i)
     csv << "please update contact to c" << i << "@z.com," << (i % 2 ? "login" : "billing") << "\n";
   csv.close();
-  std::string toml = "[data]\npath = \"" + (dir_ / "templated.csv").string() +
-                     "\"\nlabel = \"category\"\n\n[privacy]\nredact = [\"email\"]\n\n"
-                     "[[approach]]\nname = \"gpt-ft\"\nkind = \"openai\"\n"
-                     "base_url = \"http://127.0.0.1:" +
-                     std::to_string(port_) +
-                     "/v1\"\napi_key_env = \"TUNECASE_FT_TEST_KEY\"\nmodel = \"gpt-4.1-mini\"\n"
-                     "finetune = { base_model = \"gpt-4.1-mini-2025-04-14\", epochs = 1 }\n";
-  FinetuneOptions o = options();
-  o.assume_yes = false;
-  o.confirm = [](const std::string&) { return false; };  // stops before anything is paid
-  std::string error = error_of(parse_config(toml, dir_ / "templated.toml"), o);
+  std::string toml = csv_toml(dir_ / "templated.csv", "", "[privacy]\nredact = [\"email\"]\n\n");
+  std::string error = error_of(parse_config(toml, dir_ / "templated.toml"), unconfirmed());
   const std::string log = log_.str();
   EXPECT_EQ(log.find("duplicated lines;"), std::string::npos) << log;
   EXPECT_NE(log.find("became the same line as another once [privacy] redaction"), std::string::npos)

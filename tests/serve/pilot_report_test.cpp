@@ -11,6 +11,18 @@ namespace tunecase::serve::testing {
 namespace {
 
 // The report of a production run of approach "a", as of t = 10 s.
+// The i-th request of approach "a" on the champion arm, answered "x", logged at 1,000 + i ms.
+PredictionRecord request_of_a(int i) {
+  PredictionRecord p;
+  p.prediction_id = make_prediction_id();
+  p.request_id = "R-" + std::to_string(i);
+  p.approach = "a";
+  p.label = "x";
+  p.text_hash = p.request_id;
+  p.created_at_ms = 1'000 + i;
+  return p;
+}
+
 nlohmann::json report_of(Store& store) {
   PilotPlan plan;
   plan.champion = "a";
@@ -157,13 +169,7 @@ TEST(PilotReport, AnLlmArmWithoutAPriceHasAnUnknownCost) {
   auto store = open_store((dir / "store.db").string());
   std::vector<PredictionRecord> batch;
   for (int i = 0; i < 4; ++i) {
-    PredictionRecord p;
-    p.prediction_id = make_prediction_id();
-    p.request_id = "R-" + std::to_string(i);
-    p.approach = "a";
-    p.label = "x";
-    p.text_hash = p.request_id;
-    p.created_at_ms = 1'000 + i;
+    PredictionRecord p = request_of_a(i);
     p.tokens_in = 1000;
     p.tokens_out = 5;
     batch.push_back(p);
@@ -187,13 +193,7 @@ TEST(PilotReport, TimeOutsNotCountedAsBilledMakeTheCostAFloor) {
   auto store = open_store((dir / "store.db").string());
   std::vector<PredictionRecord> batch;
   for (int i = 0; i < 6; ++i) {
-    PredictionRecord p;
-    p.prediction_id = make_prediction_id();
-    p.request_id = "R-" + std::to_string(i);
-    p.approach = "a";
-    p.label = "x";
-    p.text_hash = p.request_id;
-    p.created_at_ms = 1'000 + i;
+    PredictionRecord p = request_of_a(i);
     if (i < 3) p.cost_usd = 0.002;  // 3 priced, 1 without usage, 2 timed out
     if (i >= 4) {
       p.label.clear();
@@ -215,13 +215,7 @@ TEST(PilotReport, TimeOutsNotCountedAsBilledMakeTheCostAFloor) {
 TEST(PilotReport, AnArmWithoutLabelsHasNoInterval) {
   auto dir = temp_folder("pilot-report-unlabelled");
   auto store = open_store((dir / "store.db").string());
-  PredictionRecord p;
-  p.prediction_id = make_prediction_id();
-  p.request_id = "R-1";
-  p.approach = "a";
-  p.label = "x";
-  p.text_hash = p.request_id;
-  p.created_at_ms = 1'000;
+  PredictionRecord p = request_of_a(0);
   store->log_predictions({p});
   nlohmann::json report = report_of(*store);
   const nlohmann::json& arm = report["arms"][0];
@@ -241,13 +235,7 @@ TEST(PilotReport, AnswersWithoutUsageAreCountedAtTheKnownMeanAndSaid) {
   auto store = open_store((dir / "store.db").string());
   std::vector<PredictionRecord> batch;
   for (int i = 0; i < 6; ++i) {
-    PredictionRecord p;
-    p.prediction_id = make_prediction_id();
-    p.request_id = "R-" + std::to_string(i);
-    p.approach = "a";
-    p.label = "x";
-    p.text_hash = p.request_id;
-    p.created_at_ms = 1'000 + i;
+    PredictionRecord p = request_of_a(i);
     if (i < 3) {
       p.cost_usd = 0.002;
       p.tokens_in = 100;
