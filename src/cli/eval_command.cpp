@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "data_flags.h"
+#include "tunecase/config/approach_kinds.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
 #include "tunecase/evaluation/eval_run.h"
@@ -102,10 +103,8 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
   // What this run wrote: models/ for local approaches, prompts/ for LLM ones (models/ had been
   // named for a run of LLM approaches alone, which writes none).
   bool local = false, llm = false;
-  for (const auto& e : eval["approaches"]) {
-    const std::string kind = e.value("kind", "");
-    (kind == "linear" || kind == "fasttext" || kind == "retrieval" ? local : llm) = true;
-  }
+  for (const auto& e : eval["approaches"])
+    (tunecase::is_local_kind(e.value("kind", "")) ? local : llm) = true;
   fmt::print("wrote {}/eval.json, report.md, predictions.jsonl, audit.json{}{}{}\n", a.out,
              local ? ", models/" : "", llm ? ", prompts/" : "",
              a.no_inspect ? "" : ", data.md, data.html, data.json, suspect_labels.csv");

@@ -124,7 +124,8 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
   // A feedback's time moves the clock too, and is kept after the feedback is recorded
   // (keep_replay_time).
   if (replay_now_) {
-    options_.log.after_commit = [now = replay_now_, kept = replay_kept_,
+    options_.log.after_commit = [now = replay_now_,
+                                 kept = std::make_shared<std::atomic<int64_t>>(0),
                                  then = options_.log.after_commit](Store& store) {
       if (then) then(store);
       const int64_t t = now->load();

@@ -132,7 +132,7 @@ class Gateway {
   // A request's "at": moves the replay clock forward. Why the request is refused instead: this
   // gateway keeps its own time, or the time leaps further than a replay goes at once.
   std::optional<std::string> take_time(const std::optional<int64_t>& at_ms);
-  // On a replay clock: its time `t` kept in the store when later than what this replica kept.
+  // On a replay clock: its time `t` kept in the store when later than the stored time.
   void keep_replay_time(int64_t t);
   void dashboard(http::Responder responder);
   void page(const std::string& html, const char* missing, http::Responder responder);
@@ -191,8 +191,6 @@ class Gateway {
   int64_t shadow_cut_at_stop_ = 0;
   int64_t answers_cut_at_stop_ = 0;
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
-  // The replay clock's latest time this replica kept in the store.
-  std::shared_ptr<std::atomic<int64_t>> replay_kept_ = std::make_shared<std::atomic<int64_t>>(0);
   // Feedback for an id no replica had stored yet, while another replica runs: each waits up to
   // a second for the others' queues, tried again together by one pool thread (the retrier; each
   // at about 100, 300 and 700 ms and at the second), so that many can wait at once without
