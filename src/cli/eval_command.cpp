@@ -80,11 +80,15 @@ int run(const EvalArgs& a, const CLI::App& cmd) {
   {
     CommandAudit audit("eval", config, std::filesystem::path(a.out) / "audit.json",
                        resume_note(a.cache.disabled, a.max_cost >= 0, false));
-    // Stopped before anything of its own was trained or answered, the earlier run's results it
-    // had set aside go back (they had been left in OUT/.earlier-run/ without a word).
+    // Stopped before its eval.json, the earlier run's results it had set aside go back, with the
+    // models and prompts this run had replaced (they had been left in OUT/.earlier-run/ without a
+    // word, and a model trained by then had made them go for good).
     audit.on_stop([out = std::filesystem::path(a.out)] {
       return tunecase::put_back_earlier_results(out)
-                 ? std::string("The earlier run's results, set aside, are back in place")
+                 ? std::string(
+                       "The earlier run's results, set aside, are back in place, with any "
+                       "model or prompt file this run had replaced (LLM answers it paid "
+                       "for are in the response cache)")
                  : std::string();
     });
     eval = tunecase::run_evaluation(config, options, std::cerr);

@@ -48,11 +48,17 @@ TEST(EvalCli, WritesEvalJsonWithTheContractFields) {
   EXPECT_NE(r.output.find("accuracy [95% CI]"), std::string::npos) << r.output;
 }
 
-TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
+// A run stopped half-way puts the earlier run back whole: its results, the models they describe
+// (it had deleted the results once a model was trained), and its prompt files.
+TEST(EvalCli, ARunStoppedHalfWayPutsTheEarlierRunBackWhole) {
   TempDir out;
   for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
     std::ofstream(out.path() / name) << "from an earlier run\n";
   std::filesystem::create_directories(out.path() / "models" / "old-approach");
+  std::filesystem::create_directories(out.path() / "models" / "linear");
+  std::ofstream(out.path() / "models" / "linear" / "approach.json") << "the earlier model\n";
+  std::filesystem::create_directories(out.path() / "prompts");
+  std::ofstream(out.path() / "prompts" / "api.txt") << "the earlier prompt\n";
   const std::string command = "eval --data " + fixture("cli/tickets.csv") +
                               " --text text --label category --quiet --no-inspect --out " +
                               out.str();
@@ -63,20 +69,30 @@ TEST(EvalCli, ARunStoppedHalfWayLeavesNoResultsOfAnEarlierRun) {
   ASSERT_EQ(early.exit_code, 2) << early.output;
   EXPECT_NE(early.output.find("is a file, not a model folder"), std::string::npos) << early.output;
   EXPECT_TRUE(std::filesystem::exists(out.path() / "eval.json"));
-  EXPECT_FALSE(std::filesystem::exists(out.path() / "models" / "linear"));
+  EXPECT_EQ(read_file(out.path() / "models" / "linear" / "approach.json"), "the earlier model\n");
   std::filesystem::remove(out.path() / "models" / "retrieval");
-  // Stopped after training (its predictions cannot be written): no result of the earlier run
-  // is left beside the models this one saved.
+  // Stopped after training (its predictions cannot be written): the earlier run is back whole,
+  // the model it trained over an earlier one included; a model with no earlier one stays.
   std::filesystem::create_directories(out.path() / "predictions.jsonl.tmp");
   CliResult r = run_cli(command);
   ASSERT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("cannot write predictions"), std::string::npos) << r.output;
   for (const char* name : {"eval.json", "report.md", "predictions.jsonl", "data.md", "data.json"})
-    EXPECT_FALSE(std::filesystem::exists(out.path() / name)) << name;
-  EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "linear" / "approach.json"));
+    EXPECT_EQ(read_file(out.path() / name), "from an earlier run\n") << name;
+  EXPECT_EQ(read_file(out.path() / "models" / "linear" / "approach.json"), "the earlier model\n");
+  EXPECT_EQ(read_file(out.path() / "prompts" / "api.txt"), "the earlier prompt\n");
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "retrieval" / "approach.json"));
   EXPECT_TRUE(std::filesystem::exists(out.path() / "models" / "old-approach"));
+  EXPECT_FALSE(std::filesystem::exists(out.path() / ".earlier-run"));
   EXPECT_NE(r.output.find("also holds old-approach from an earlier run"), std::string::npos)
       << r.output;
+  // Finished, the run's own results and models replace the earlier ones.
+  std::filesystem::remove(out.path() / "predictions.jsonl.tmp");
+  CliResult done = run_cli(command);
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(read_file(out.path() / "eval.json"), "from an earlier run\n");
+  EXPECT_NE(read_file(out.path() / "models" / "linear" / "approach.json"), "the earlier model\n");
+  EXPECT_FALSE(std::filesystem::exists(out.path() / ".earlier-run"));
 }
 
 // A run refused before it trains or sends anything (an API key not set, a spend not confirmed)

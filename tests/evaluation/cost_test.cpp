@@ -55,6 +55,13 @@ TEST(SelfHostedCost, MonthlyBillIsTheConfiguredOne) {
 TEST(SelfHostedCost, SaysWhenHostingIsAssumed) {
   CostFigures c = self_hosted_cost(default_approach("svm", "linear"), 100.0, per_day(0));
   EXPECT_FALSE(c.usd_per_month);  // no volume, no monthly figure
+  // The basis is the formula of the $ per 1k shown, not a month's bill with nothing to spread
+  // it over.
+  EXPECT_EQ(c.basis,
+            "hosting $0.10/hour / 100 queries/s (measured throughput): one instance at full load, "
+            "no volume to spread a month's bill over");
+  ASSERT_TRUE(c.usd_per_1k);
+  EXPECT_NEAR(*c.usd_per_1k, 1000.0 * 0.10 / (100.0 * 3600.0), 1e-15);
   ASSERT_FALSE(c.notes.empty());
   EXPECT_NE(c.notes[0].find("assumed"), std::string::npos);
   EXPECT_TRUE(c.hosting_assumed);

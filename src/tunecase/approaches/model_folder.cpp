@@ -97,7 +97,8 @@ void refuse_file_as_folder(const std::filesystem::path& dir, std::string_view wh
 
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
-                std::size_t train_rows, const nlohmann::json& provenance) {
+                std::size_t train_rows, const nlohmann::json& provenance,
+                const std::filesystem::path& keep_replaced) {
   // The model is written whole into a folder beside `dir`, then swapped into its place in one
   // step (renameat2 RENAME_EXCHANGE): a save killed part-way leaves the old model as it was,
   // never a folder a gateway serving it cannot load again (it had been rewritten in place).
@@ -118,8 +119,18 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
     std::filesystem::remove_all(staging, ignored);
     throw;
   }
+  // The replaced model: kept where asked (the first one kept stays), else deleted.
+  auto retire = [&](const std::filesystem::path& old) {
+    std::error_code error;
+    if (!keep_replaced.empty() && !std::filesystem::exists(keep_replaced, error)) {
+      std::filesystem::create_directories(keep_replaced.parent_path(), error);
+      std::filesystem::rename(old, keep_replaced, error);
+      if (!error) return;
+    }
+    std::filesystem::remove_all(old, error);
+  };
   if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-    std::filesystem::remove_all(staging, ignored);  // now the old model
+    retire(staging);  // now the old model
     return;
   }
   const int exchange_error = errno;
@@ -134,7 +145,7 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
     std::filesystem::rename(dir, old, ec);
     if (!ec) std::filesystem::rename(staging, dir, ec);
     if (!ec) {
-      std::filesystem::remove_all(old, ignored);
+      retire(old);
       return;
     }
   }

@@ -19,10 +19,13 @@ namespace tunecase {
 // local approach under OUT/models/<name>/; `tunecase retrain` one per challenger, with its
 // training data's fingerprint as provenance; `predict` and `serve` load them. The folder is
 // written whole beside `dir` and swapped into place in one step, so a save that fails or is
-// killed leaves what was there; UserError when `dir` is a file.
+// killed leaves what was there; UserError when `dir` is a file. With `keep_replaced`, the model
+// the save replaced is moved there instead of deleted (unless something is there already), so an
+// eval stopped later can put it back.
 void save_model(const std::filesystem::path& dir, const ApproachConfig& approach,
                 const Classifier& classifier, const std::vector<std::string>& labels,
-                std::size_t train_rows, const nlohmann::json& provenance = nullptr);
+                std::size_t train_rows, const nlohmann::json& provenance = nullptr,
+                const std::filesystem::path& keep_replaced = {});
 
 // UserError when `dir`, where `what` goes ("a model folder", "the models folder"), is a file:
 // said before anything is trained (eval) and again where the model is saved.

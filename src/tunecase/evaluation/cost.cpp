@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/economics/hosting_cost.h"
 
 namespace tunecase {
@@ -34,6 +35,15 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
     double per_hour = approach.costs.hosting.value_or(HostingSettings{})
                           .usd_per_hour.value_or(kAssumedUsdPerHour);
     c.usd_per_1k = 1000.0 * per_hour / (throughput_per_s * 3600.0);
+    // The formula in words is this one, not the month's bill it would be spread over.
+    const bool typed = approach.costs.hosting && approach.costs.hosting->throughput_per_s;
+    c.basis = fmt::format(
+        "hosting ${:.2f}/hour / {} queries/s ({}): one instance at full load, no volume to "
+        "spread a month's bill over",
+        per_hour,
+        throughput_per_s >= 10 ? fmt::format("{:.0f}", throughput_per_s)
+                               : significant_fixed(throughput_per_s, 2),
+        typed ? "hosting.throughput_per_s, assumed" : "measured throughput");
     c.notes.push_back("no volume given: $ per 1k is one instance at full load");
   }
   return c;

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
+
+#include <fcntl.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -38,17 +41,45 @@
 
 namespace tunecase {
 
-// Each set-aside file back in place (over this run's data-quality files, which describe the same
-// rows), then the folder removed.
+namespace {
+
+// Moves `from` over `to`, a folder or a file. A folder in the way is exchanged with it in one
+// step (a gateway reading the model meanwhile sees one or the other), then removed.
+bool move_over(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code error;
+  std::filesystem::create_directories(to.parent_path(), error);
+  if (std::filesystem::is_directory(to, error)) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0) {
+      std::filesystem::remove_all(from, error);  // now the newer one
+      return true;
+    }
+    std::filesystem::remove_all(to, error);
+  }
+  std::filesystem::rename(from, to, error);
+  return !error;
+}
+
+}  // namespace
+
+// Each set-aside file back in place (over this run's data-quality files), with the model folders
+// and prompt files this run replaced, then the folder removed. A run that wrote its eval.json
+// finished: what is aside is then left over from its last step and only removed.
 bool put_back_earlier_results(const std::filesystem::path& out_dir) noexcept {
   try {
     const std::filesystem::path aside = out_dir / ".earlier-run";
     std::error_code error;
     if (!std::filesystem::is_directory(aside, error)) return false;
     bool any = false;
-    for (const auto& entry : std::filesystem::directory_iterator(aside, error)) {
-      std::filesystem::rename(entry.path(), out_dir / entry.path().filename(), error);
-      any = any || !error;
+    if (!std::filesystem::exists(out_dir / "eval.json", error)) {
+      for (const auto& entry : std::filesystem::directory_iterator(aside, error)) {
+        const std::string name = entry.path().filename().string();
+        if (name == "models" || name == "prompts") {
+          for (const auto& inner : std::filesystem::directory_iterator(entry.path(), error))
+            any = move_over(inner.path(), out_dir / name / inner.path().filename()) || any;
+        } else {
+          any = move_over(entry.path(), out_dir / name) || any;
+        }
+      }
     }
     std::filesystem::remove_all(aside, error);
     return any;
@@ -69,7 +100,8 @@ struct ApproachOutcome {
 
 ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig& config,
                              const PreparedData& data, const EvalOptions& options,
-                             CommandSpendGate& spend, std::ostream& log) {
+                             CommandSpendGate& spend, std::ostream& log,
+                             const std::filesystem::path& model_aside = {}) {
   const Splits& s = data.splits;
   std::vector<std::string> gold;
   gold.reserve(s.test.size());
@@ -94,9 +126,9 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
                                 "needs)",
                                 s.dev.size(), kMinSearchDevRows));
     log << '\n' << std::flush;
-    LocalRun run =
-        run_local_approach(approach, s.train, s.dev, s.test, data.labels,
-                           options.out_dir / "models" / model_folder_name(approach.name));
+    LocalRun run = run_local_approach(approach, s.train, s.dev, s.test, data.labels,
+                                      options.out_dir / "models" / model_folder_name(approach.name),
+                                      model_aside);
     // A throughput typed in the hosting table replaces the measured one, as decide reads it.
     const double throughput = approach.costs.hosting && approach.costs.hosting->throughput_per_s
                                   ? *approach.costs.hosting->throughput_per_s
@@ -300,10 +332,12 @@ std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const Pre
 // eval.json, predictions.jsonl and report.md of an earlier run into the same folder, and its
 // data-quality files: set aside (OUT/.earlier-run/) before this run writes anything, so a run
 // stopped half-way leaves no finished-looking results beside its own partial ones (eval.json is
-// written last). Put back when the run is refused before it trains or sends anything (a spend
-// not confirmed, a key not set, the data unreadable): a refusal loses nothing (the results had
-// been deleted). Deleted once the run has results of its own. A run killed while they were set
-// aside leaves them there; the next run starts by putting them back.
+// written last). The prompt files are copied there too, and each model folder this run's training
+// replaces is moved there (model_aside), so that whatever stops the run before its eval.json (a
+// refusal, a failure, Ctrl-C) puts the earlier run back whole: its results with the models and
+// prompts they describe. LLM answers this run paid for stay in the response cache. Deleted once
+// eval.json is written. A run killed while they were set aside leaves them there; the next run
+// starts by putting them back.
 class EarlierResults {
  public:
   explicit EarlierResults(std::filesystem::path out_dir)
@@ -316,12 +350,16 @@ class EarlierResults {
       if (!std::filesystem::exists(out_ / f, error)) continue;
       std::filesystem::create_directories(aside_, error);
       if (!error) std::filesystem::rename(out_ / f, aside_ / f, error);
-      if (error) {
-        throw UserError(
-            fmt::format("cannot set aside {} of an earlier run: {}; check the --out folder "
-                        "is writable",
-                        (out_ / f).string(), error.message()));
-      }
+      if (error) refuse(out_ / f, error);
+    }
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(out_ / "prompts", error)) {
+      if (!entry.is_regular_file(error)) continue;
+      std::filesystem::create_directories(aside_ / "prompts", error);
+      if (!error)
+        std::filesystem::copy_file(entry.path(), aside_ / "prompts" / entry.path().filename(),
+                                   std::filesystem::copy_options::overwrite_existing, error);
+      if (error) refuse(entry.path(), error);
     }
   }
   ~EarlierResults() {
@@ -330,7 +368,12 @@ class EarlierResults {
   EarlierResults(const EarlierResults&) = delete;
   EarlierResults& operator=(const EarlierResults&) = delete;
 
-  // This run is writing results of its own: the earlier ones go for good.
+  // Where the model this run trains into OUT/models/<folder> keeps the one it replaces.
+  std::filesystem::path model_aside(const std::string& folder) const {
+    return aside_ / "models" / folder;
+  }
+
+  // This run's eval.json is written: the earlier results go for good.
   void discard() {
     if (discarded_) return;
     discarded_ = true;
@@ -339,6 +382,12 @@ class EarlierResults {
   }
 
  private:
+  [[noreturn]] static void refuse(const std::filesystem::path& file, const std::error_code& error) {
+    throw UserError(
+        fmt::format("cannot set aside {} of an earlier run: {}; check the --out folder is writable",
+                    file.string(), error.message()));
+  }
+
   // Never throws: it runs while an error unwinds.
   void put_back() noexcept { put_back_earlier_results(out_); }
 
@@ -505,12 +554,8 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   CommandSpendGate spend(kConfirmAboveUsd, options.assume_yes, nullptr, log);
   nlohmann::json comparisons = nlohmann::json::array();
   for (const auto& approach : approaches) {
-    // A local model is written into OUT/models/ as it trains: the earlier results would no
-    // longer describe that folder. An LLM approach writes nothing until it has answers, and is
-    // refused (a spend not confirmed) before it sends.
-    if (approach.is_local()) earlier.discard();
-    ApproachOutcome outcome = evaluate_one(approach, config, data, options, spend, log);
-    earlier.discard();
+    ApproachOutcome outcome = evaluate_one(approach, config, data, options, spend, log,
+                                           earlier.model_aside(model_folder_name(approach.name)));
     if (options.compare_redaction && approach.is_llm())
       comparisons.push_back(
           redaction_comparison(approach, outcome.json, config, data, options, spend, log));
@@ -536,10 +581,10 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
     eval["dataset"]["quality"]["footer"] = data_quality_footer(*quality);
   }
 
-  earlier.discard();
   write_predictions(options.out_dir / "predictions.jsonl", data.splits.test, names, predictions);
   write_file(options.out_dir / "report.md", eval_markdown(eval));
   write_file(options.out_dir / "eval.json", eval.dump(2) + "\n");  // last: the run is complete
+  earlier.discard();
   return eval;
 }
 

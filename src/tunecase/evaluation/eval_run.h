@@ -50,9 +50,10 @@ PreparedData with_redacted_texts(PreparedData data, const RedactionRules& rules)
 DatasetSummary with_redacted_samples(DatasetSummary summary, const RedactionRules& rules);
 
 // The earlier run's results a run set aside in `out_dir` (OUT/.earlier-run/, see eval-json.md),
-// put back in place: what a run stopped before it trained or had answers (a stop signal, which
-// ends the process without unwinding) leaves the folder with. True when any was put back.
-// Never throws.
+// put back in place with the model folders and prompt files the run replaced: what a run stopped
+// before its eval.json (a stop signal, which ends the process without unwinding) leaves the
+// folder with. Only removed when eval.json is there (the run had finished). True when any was
+// put back. Never throws.
 bool put_back_earlier_results(const std::filesystem::path& out_dir) noexcept;
 
 nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& options,

@@ -22,7 +22,8 @@ double seconds_since(Clock::time_point start) {
 LocalRun run_local_approach(const ApproachConfig& approach, const Examples& train,
                             const Examples& dev, const Examples& test,
                             const std::vector<std::string>& labels,
-                            const std::filesystem::path& model_dir) {
+                            const std::filesystem::path& model_dir,
+                            const std::filesystem::path& keep_replaced) {
   LocalRun run;
   std::unique_ptr<Classifier> classifier = make_classifier(approach);
   auto start = Clock::now();
@@ -41,7 +42,7 @@ LocalRun run_local_approach(const ApproachConfig& approach, const Examples& trai
   }
   if (total_ms > 0) run.throughput_per_s = static_cast<double>(test.size()) * 1000.0 / total_ms;
 
-  save_model(model_dir, approach, *classifier, labels, train.size());
+  save_model(model_dir, approach, *classifier, labels, train.size(), nullptr, keep_replaced);
   return run;
 }
 

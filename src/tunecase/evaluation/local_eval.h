@@ -19,10 +19,12 @@ struct LocalRun {
 };
 
 // Trains a local approach on train (dev for tuning only), classifies every test text one at a
-// time, timing each, and saves the model with its approach.json into `model_dir`.
+// time, timing each, and saves the model with its approach.json into `model_dir` (the model it
+// replaces moved to `keep_replaced` when given: see save_model).
 LocalRun run_local_approach(const ApproachConfig& approach, const Examples& train,
                             const Examples& dev, const Examples& test,
                             const std::vector<std::string>& labels,
-                            const std::filesystem::path& model_dir);
+                            const std::filesystem::path& model_dir,
+                            const std::filesystem::path& keep_replaced = {});
 
 }  // namespace tunecase
