@@ -85,6 +85,20 @@ TEST_P(HttpClientTest, PostSendsBodyAndHeaders) {
   EXPECT_EQ(nlohmann::json::parse(response.body)["object"], "chat.completion");
 }
 
+// A header value with a line break would end the header and start another (a key read with a
+// newline had sent "X-Injected: yes" as a header of its own): the request is never sent.
+TEST_P(HttpClientTest, AHeaderWithALineBreakIsNeverSent) {
+  HttpRequest request;
+  request.url = url("/v1/chat/completions");
+  request.headers = {{"Authorization", "Bearer sk-test\r\nX-Injected: yes"}};
+  request.body = chat_body("hello");
+  auto response = http_send_sync(*client_, request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.transport_error,
+            "the Authorization header holds a line break; no request was sent");
+  EXPECT_EQ(response.copies_sent, 0);
+}
+
 TEST_P(HttpClientTest, ReportsErrorStatusesAsResponsesNotTransportErrors) {
   HttpRequest request;
   request.url = url("/v1/chat/completions");

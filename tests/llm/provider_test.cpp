@@ -106,6 +106,41 @@ TEST(Provider, MissingKeyVariableIsAUserErrorBeforeAnyRequest) {
                UserError);
 }
 
+// A key file's last newline goes; a line break, space or control character inside a key is
+// refused before anything is sent (a newline had ended the Authorization header and started
+// another), and the message never quotes the key.
+TEST(Provider, AKeyWithWhitespaceAroundIsTrimmedOneWithALineBreakInsideIsRefused) {
+  ::setenv("TUNECASE_TEST_WS_KEY", " sk-test-SECRET123\n", 1);
+  EXPECT_EQ(read_api_key(approach("openai", {{"api_key_env", "TUNECASE_TEST_WS_KEY"}})),
+            "sk-test-SECRET123");
+  ::setenv("TUNECASE_TEST_WS_KEY", " \t\n", 1);
+  try {
+    read_api_key(approach("openai", {{"api_key_env", "TUNECASE_TEST_WS_KEY"}}));
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("which holds only whitespace"), std::string::npos)
+        << e.what();
+  }
+  for (const auto& [value, what] : std::vector<std::pair<std::string, std::string>>{
+           {"sk-test-SECRET123\nX-Injected: yes", "a line break at character 18 of 33"},
+           {"sk-test SECRET123", "a space at character 8 of 17"},
+           {std::string("sk-test\x01SECRET123"), "a control character at character 8 of 17"}}) {
+    ::setenv("TUNECASE_TEST_WS_KEY", value.c_str(), 1);
+    try {
+      make_provider(approach("openai", {{"api_key_env", "TUNECASE_TEST_WS_KEY"}}));
+      FAIL() << "expected UserError for " << what;
+    } catch (const UserError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(
+          message.find("the key in the environment variable TUNECASE_TEST_WS_KEY holds " + what),
+          std::string::npos)
+          << message;
+      EXPECT_EQ(message.find("SECRET123"), std::string::npos) << message;
+    }
+  }
+  ::unsetenv("TUNECASE_TEST_WS_KEY");
+}
+
 TEST(Provider, UnknownKindIsAUserError) {
   EXPECT_THROW(make_provider(approach("linear")), UserError);
 }

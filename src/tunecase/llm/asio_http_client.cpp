@@ -143,7 +143,8 @@ struct Exchange {
   std::size_t slot = kNoSlot;                // its place among its loop's open requests
   std::chrono::milliseconds timeout{0};
   std::size_t max_response_bytes = 0;
-  std::string wire;  // the request as its bytes on the wire, built once (a retry resends them)
+  std::string wire;     // the request as its bytes on the wire, built once (a retry resends them)
+  std::string refused;  // why it is never sent (a header with a line break); empty: it is sent
   std::function<void(HttpResponse)> done;
   SteadyClock::time_point started = SteadyClock::now();
   SteadyClock::time_point deadline;
@@ -243,6 +244,12 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void submit(std::shared_ptr<Exchange> ex) {
+    if (!ex->refused.empty()) {  // never sent
+      HttpResponse r;
+      r.transport_error = std::move(ex->refused);
+      r.local_fault = true;
+      return finish(ex, std::move(r));
+    }
     Pool& pool = *pools_[ex->loop];
     std::shared_ptr<Conn> conn;
     bool admitted = false;
@@ -699,6 +706,12 @@ class AsioHttpClient final : public HttpClient {
     ex->fresh = request.send_once;
     ex->retried = request.send_once;
     ex->done = std::move(done);
+    // A line break in a header would end it and start another: such a request is never sent.
+    // The value is not quoted: it may be a key.
+    for (const auto& [name, value] : request.headers)
+      if (name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos)
+        ex->refused = fmt::format("the {} header holds a line break; no request was sent", name);
     ex->wire = http::request_wire(request.method, target->path, target->host_header,
                                   request.headers, std::move(request.body));
     ex->target = std::move(target);

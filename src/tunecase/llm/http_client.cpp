@@ -190,6 +190,16 @@ class CurlMultiClient final : public HttpClient {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
     }
     for (const auto& [name, value] : t.request.headers) {
+      // A line break in a header would end it and start another (a key read with a newline had
+      // sent one): such a request is never sent. The value is not quoted: it may be a key.
+      if (name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        t.response.transport_error =
+            fmt::format("the {} header holds a line break; no request was sent", name);
+        t.response.local_fault = true;
+        t.response.copies_sent = 0;
+        return false;
+      }
       auto line = fmt::format("{}: {}", name, value);
       t.header_list = curl_slist_append(t.header_list, line.c_str());
     }

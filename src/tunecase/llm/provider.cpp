@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/trim.h"
 #include "tunecase/data/utf8_check.h"
 
 namespace tunecase {
@@ -27,18 +28,37 @@ std::string api_error_message(const std::string& body) {
 }  // namespace
 
 // Keys come from the environment only and are read once, so a run cannot switch keys midway.
+// Whitespace around a key (a key file's last newline) goes, as a token's does: no key holds
+// any. One left inside, or a control character, is refused before anything is sent (a newline
+// had ended the Authorization header and started another); the value is never quoted.
 std::string read_api_key(const ApproachConfig& approach) {
   const std::string& variable = approach.llm.api_key_env;
   if (variable.empty()) return "";
   const char* value = std::getenv(variable.c_str());
-  if (value == nullptr || *value == '\0') {
+  const std::string where = approach.where.empty() ? "" : approach.where + ": ";
+  std::string key = value ? trimmed(value) : std::string();
+  if (key.empty()) {
     throw UserError(fmt::format(
         "{}approach '{}' reads its key from the environment variable {}, which {}; export it "
         "before running (keys are read from the environment only)",
-        approach.where.empty() ? "" : approach.where + ": ", approach.name, variable,
-        value == nullptr ? "is not set" : "is set but empty"));
+        where, approach.name, variable,
+        value == nullptr ? "is not set"
+        : *value == '\0' ? "is set but empty"
+                         : "holds only whitespace"));
   }
-  return value;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    if (c > ' ' && c != 0x7f) continue;
+    throw UserError(fmt::format(
+        "{}approach '{}': the key in the environment variable {} holds {} at character {} of "
+        "{}; an API key has none: export it again as the provider shows it",
+        where, approach.name, variable,
+        c == '\n' || c == '\r'  ? "a line break"
+        : c == ' ' || c == '\t' ? "a space"
+                                : "a control character",
+        i + 1, key.size()));
+  }
+  return key;
 }
 
 std::unique_ptr<Provider> make_provider(const ApproachConfig& approach) {
