@@ -12,6 +12,7 @@
 #include "tunecase/data/prepare.h"
 #include "tunecase/llm/prices.h"
 #include "tunecase/llm/prompt_template.h"
+#include "tunecase/llm/provider.h"
 #include "tunecase/optimize/search_space.h"
 #include "tunecase/report/eval_report.h"
 
@@ -73,11 +74,14 @@ void check_commands_tables(const tunecase::ProjectConfig& config) {
 }
 
 // The files an approach names: a prompt template or price catalogue that cannot be read is an
-// error (eval stops on it), read here as eval reads it; a model folder or fine-tuning record
-// that does not exist yet is a note (the commands that write them come later), and so is a model
-// the catalogue has no price for. Returns the notes.
+// error (eval stops on it), read here as eval reads it, and so is a folder where a file goes or
+// a file where a model folder goes; a model folder or fine-tuning record that does not exist yet
+// is a note (the commands that write them come later), and so is a model the catalogue has no
+// price for, an API key not in this shell's environment, and an LLM approach without a model
+// (decide prices it from its typed figures; eval, optimize, curve and serve refuse it). Returns
+// the notes.
 std::string check_approach_files(const tunecase::ProjectConfig& config) {
-  std::string notes, unpriced;
+  std::string notes, unpriced, keys, no_model;
   for (const tunecase::ApproachConfig& a : config.approaches) {
     auto fail = [&](const std::string& key, const char* what) {
       throw tunecase::UserError(
@@ -85,10 +89,18 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
                       "but its {} cannot be read: {}",
                       config.file.string(), a.name, a.where, key, what));
     };
-    if (a.is_llm() && a.llm.model.empty())  // eval stops on it, after reading the data
-      throw tunecase::UserError(fmt::format(
-          "{}: approach '{}' has no model; add model = \"<model id>\" to its [[approach]] table",
-          a.where, a.name));
+    if (a.is_llm() && a.llm.model.empty())  // decide's scenario mode needs none
+      no_model += fmt::format(
+          "  '{}' ({}): no model; decide prices it from the figures its table gives, but eval, "
+          "optimize, curve and serve refuse it until its table has model = \"<model id>\"\n",
+          a.name, a.where);
+    if (a.is_llm() && !a.llm.api_key_env.empty()) {
+      try {
+        (void)tunecase::read_api_key(a);
+      } catch (const tunecase::UserError& e) {
+        keys += fmt::format("  {}\n", e.what());
+      }
+    }
     if (a.is_llm()) {
       try {
         if (!a.llm.template_file.empty()) (void)tunecase::load_prompt_template(a.llm.template_file);
@@ -109,23 +121,50 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
             "never $0) and asks before sending. To price it: {}\n",
             a.name, a.llm.model, catalogue->origin(), tunecase::missing_price_remedy());
     }
-    if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir))
+    std::error_code error;
+    if (!a.model_dir.empty() && std::filesystem::exists(a.model_dir, error) &&
+        !std::filesystem::is_directory(a.model_dir, error))
+      fail("model_dir",
+           "it is a file, not a model folder (tunecase eval writes model folders "
+           "under its output folder's models/)");
+    if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir, error))
       notes += fmt::format(
           "  '{}': model_dir {} does not exist yet; serve and predict need it (`tunecase eval` "
           "writes a trained model under its output folder's models/)\n",
           a.name, a.model_dir.string());
+    else if (!a.model_dir.empty() && !std::filesystem::exists(a.model_dir / "approach.json", error))
+      notes += fmt::format(
+          "  '{}': model_dir {} holds no trained model yet (no approach.json); serve and predict "
+          "need one (`tunecase eval` writes a trained model under its output folder's models/)\n",
+          a.name, a.model_dir.string());
+    if (!a.costs.finetune_record.empty() &&
+        std::filesystem::is_directory(a.costs.finetune_record, error))
+      fail("finetune_record",
+           "it is a folder, not a finetune.json (`tunecase finetune` writes "
+           "finetune.json in its output folder)");
     if (!a.costs.finetune_record.empty() && !std::filesystem::exists(a.costs.finetune_record))
       notes += fmt::format(
           "  '{}': finetune_record {} does not exist yet; decide needs it (`tunecase finetune` "
           "writes finetune.json in its output folder)\n",
           a.name, a.costs.finetune_record.string());
   }
-  return (notes.empty() ? "" : "\nfiles not there yet\n" + notes) +
-         (unpriced.empty() ? "" : "\nprices not known\n" + unpriced);
+  const std::string nothing =
+      config.approaches.empty()
+          ? "\nnothing to run\n  no [[approach]] table: eval, decide, serve and the other "
+            "commands refuse this config; add one (see --reference, [[approach]])\n"
+          : "";
+  return nothing + (notes.empty() ? "" : "\nfiles not there yet\n" + notes) +
+         (unpriced.empty() ? "" : "\nprices not known\n" + unpriced) +
+         (keys.empty() ? "" : "\nAPI keys this shell could not send\n" + keys) +
+         (no_model.empty() ? "" : "\napproaches only decide can use\n" + no_model);
 }
 
 void run(const CheckArgs& a) {
   if (a.reference) {
+    if (!a.config.empty())
+      throw tunecase::UserError(
+          "--reference prints the reference of every key and reads no config; give --config "
+          "FILE or --reference, not both");
     fmt::print("{}", tunecase::configuration_reference());
     return;
   }

@@ -102,6 +102,20 @@ inline CLI::Validator non_negative_number() {
       "NUMBER>=0");
 }
 
+// A cap on a count (requests, calls): a whole number >= 1, refused as the config refuses it
+// ("must be a whole number >= 1, not -5"). A negative one had been taken for "not given", so the
+// config's cap applied without a word.
+inline CLI::Validator positive_count() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        long long value = 0;
+        if (!CLI::detail::lexical_cast(input, value) || value < 1)
+          return "must be a whole number >= 1, not " + input;
+        return "";
+      },
+      "COUNT>=1");
+}
+
 // --cache FILE and --no-cache, shared by every command that calls an LLM.
 void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
 

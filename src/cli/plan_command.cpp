@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/monitor/operation_plan.h"
 
 namespace {
@@ -21,6 +22,7 @@ void run(const PlanArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   nlohmann::json measured;
   if (!a.monitor_json.empty()) {
+    tunecase::refuse_folder_as_file(a.monitor_json, "a monitor.json (--monitor)");
     std::ifstream in(a.monitor_json);
     if (!in)
       throw tunecase::UserError(

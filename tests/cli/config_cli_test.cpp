@@ -159,14 +159,105 @@ TEST(ConfigCli, CheckReadsThePriceCatalogueEvalUses) {
   r = run_cli_with_env("TUNECASE_PRICES=" + dir.str() + "/none.toml ", "check --config " + config);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("prices not known"), std::string::npos) << r.output;
-  // An LLM approach without a model stops eval after the data is read: check says it first (it
-  // had called the config valid).
+  // An LLM approach without a model stops eval after the data is read, but decide prices it
+  // from its typed figures (the shipped seed-fintech example has one): said, not refused (check
+  // had refused the example that `tunecase decide` runs).
   write(config, data_table() + "[[approach]]\nname = \"api\"\nkind = \"openai\"\n");
   r = run_cli("check --config " + config);
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("approach 'api' has no model; add model = \"<model id>\""),
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("approaches only decide can use\n  'api' (" + config + ":4)"),
             std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("eval, optimize, curve and serve refuse it until its table has model = "
+                          "\"<model id>\""),
+            std::string::npos)
+      << r.output;
+  r = run_cli("check --config " + std::string(TUNECASE_FIXTURES) +
+              "/../../examples/seed-fintech.toml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// A folder where a file goes, or a file where a model folder goes, is refused for what it is
+// (a folder given as the prompt template had been said to lack {text}; as a finetune_record it
+// had stopped decide with an internal error); a model folder with no model yet is said.
+TEST(ConfigCli, CheckRefusesAFolderWhereAFileGoesAndAFileWhereAFolderGoes) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "adir");
+  const std::string config = (dir.path() / "p.toml").string();
+  const std::string api =
+      "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n";
+  for (const char* key : {"template_file", "prices", "finetune_record"}) {
+    write(config, data_table() + api + key + " = \"adir\"\n");
+    CliResult r = run_cli("check --config " + config);
+    EXPECT_EQ(r.exit_code, 2) << key << ": " << r.output;
+    EXPECT_NE(r.output.find("is a folder, not"), std::string::npos) << key << ": " << r.output;
+  }
+  const std::string local = "[[approach]]\nname = \"lin\"\nkind = \"linear\"\n";
+  write(config, data_table() + local + "model_dir = \"p.toml\"\n");
+  CliResult file = run_cli("check --config " + config);
+  EXPECT_EQ(file.exit_code, 2) << file.output;
+  EXPECT_NE(file.output.find("it is a file, not a model folder"), std::string::npos) << file.output;
+  write(config, data_table() + local + "model_dir = \"adir\"\n");
+  CliResult empty = run_cli("check --config " + config);
+  EXPECT_EQ(empty.exit_code, 0) << empty.output;
+  EXPECT_NE(empty.output.find("holds no trained model yet (no approach.json)"), std::string::npos)
+      << empty.output;
+  // decide refuses a folder as the fine-tuning record for what it is (the shipped example, its
+  // fine-tuned approach given a model and the folder as its record).
+  std::string example =
+      read_file(std::string(TUNECASE_FIXTURES) + "/../../examples/seed-fintech.toml");
+  const std::string trained = "trained = true\n";
+  ASSERT_NE(example.find(trained), std::string::npos);
+  example.replace(example.find(trained), trained.size(),
+                  trained + "model = \"gpt-4o\"\nfinetune_record = \"adir\"\n");
+  write(config, example);
+  CliResult decide = run_cli("decide --config " + config + " --out " + dir.str() + "/d");
+  EXPECT_EQ(decide.exit_code, 2) << decide.output;
+  EXPECT_NE(decide.output.find("adir: is a folder, not a finetune.json"), std::string::npos)
+      << decide.output;
+}
+
+// What every command would refuse at once is said by check too: an API key variable not set or
+// holding a line break (never quoted), a config with no approach; --reference reads no config.
+TEST(ConfigCli, CheckSaysWhatTheCommandsWouldRefuseAtOnce) {
+  TempDir dir;
+  const std::string config = (dir.path() / "p.toml").string();
+  write(config, data_table() +
+                    "[[approach]]\nname = \"api\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+                    "api_key_env = \"TUNECASE_CHECK_KEY\"\n");
+  CliResult unset = run_cli_with_env("env -u TUNECASE_CHECK_KEY ", "check --config " + config);
+  EXPECT_EQ(unset.exit_code, 0) << unset.output;
+  EXPECT_NE(unset.output.find("API keys this shell could not send\n"), std::string::npos)
+      << unset.output;
+  EXPECT_NE(unset.output.find("TUNECASE_CHECK_KEY, which is not set"), std::string::npos)
+      << unset.output;
+  CliResult broken = run_cli_with_env("TUNECASE_CHECK_KEY=$(printf 'sk-SECRET9\\nX: y') ",
+                                      "check --config " + config);
+  EXPECT_NE(broken.output.find("holds a line break"), std::string::npos) << broken.output;
+  EXPECT_EQ(broken.output.find("SECRET9"), std::string::npos) << broken.output;
+  CliResult set = run_cli_with_env("TUNECASE_CHECK_KEY=sk-test ", "check --config " + config);
+  EXPECT_EQ(set.output.find("API keys"), std::string::npos) << set.output;
+
+  write(config, "");
+  CliResult empty = run_cli("check --config " + config);
+  EXPECT_EQ(empty.exit_code, 0) << empty.output;
+  EXPECT_NE(empty.output.find("nothing to run\n  no [[approach]] table"), std::string::npos)
+      << empty.output;
+  CliResult both = run_cli("check --reference --config " + config);
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_NE(both.output.find("not both"), std::string::npos) << both.output;
+}
+
+// A spend cap given on the command line below 1 is refused before anything is read: -5 had been
+// taken for "not given", and the config's cap applied without a word.
+TEST(ConfigCli, OptimizeRefusesAMaxCallsBelowOne) {
+  for (const char* value : {"-5", "0", "2.5"}) {
+    CliResult r = run_cli(std::string("optimize --config none.toml --max-calls ") + value);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(std::string("--max-calls: must be a whole number >= 1, not ") + value),
+              std::string::npos)
+        << r.output;
+  }
 }
 
 TEST(ConfigCli, CheckRefusesAFolderForTheConfig) {

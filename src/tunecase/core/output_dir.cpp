@@ -45,6 +45,13 @@ void write_file(const std::filesystem::path& file, std::string_view text) {
   }
 }
 
+void refuse_folder_as_file(const std::filesystem::path& file, std::string_view what) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(file, ignored))
+    throw UserError(fmt::format("{}: is a folder, not {}; give the path of the file itself",
+                                file.string(), what));
+}
+
 std::string path_component_of(std::string_view name, std::string_view fallback) {
   std::string out;
   for (char c : name) {

@@ -17,6 +17,10 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag =
 // old file or the new one, never half of one.
 void write_file(const std::filesystem::path& file, std::string_view text);
 
+// UserError when `file`, which the user named as `what` ("the prompt template (template_file)"),
+// is a folder: reading one had ended in an internal error, or in a message about its contents.
+void refuse_folder_as_file(const std::filesystem::path& file, std::string_view what);
+
 // `name` (valid UTF-8) as one path component: letters and digits of any script (the bytes of
 // every multi-byte UTF-8 character are kept), '-', '_' and '.' stay; every other ASCII character
 // becomes '_'; `fallback` when nothing usable is left ("", ".", "..").

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/economics/hosting_cost.h"
 #include "tunecase/economics/money.h"
 
@@ -205,6 +206,8 @@ Figure cost_key(ApproachInputs& a, const std::optional<double>& value, const cha
 void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
                           const std::string& model_called, const std::string& where) {
   const std::string file = p.finetune_record.string();
+  refuse_folder_as_file(p.finetune_record,
+                        fmt::format("a finetune.json ({}: finetune_record)", where));
   std::ifstream in(p.finetune_record);
   nlohmann::json record = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
   if (!record.is_object()) {

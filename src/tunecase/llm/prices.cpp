@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 
 #ifndef TUNECASE_DATA_DIR
 #define TUNECASE_DATA_DIR "data"
@@ -47,6 +48,7 @@ PriceCatalogue PriceCatalogue::parse(std::string_view text, const std::string& o
 }
 
 PriceCatalogue PriceCatalogue::load(const std::filesystem::path& file) {
+  refuse_folder_as_file(file, "a price catalogue (prices, or TUNECASE_PRICES)");
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw UserError(

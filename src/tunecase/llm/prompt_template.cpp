@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 
 namespace tunecase {
 namespace {
@@ -89,6 +90,7 @@ PromptTemplate parse_prompt_template(std::string_view text, const std::filesyste
 }
 
 PromptTemplate load_prompt_template(const std::filesystem::path& file) {
+  refuse_folder_as_file(file, "a prompt template (template_file)");
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw UserError(fmt::format(

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/work_pacing.h"
 #include "tunecase/privacy/endpoint_locality.h"
 #include "tunecase/privacy/sha256.h"
@@ -301,6 +302,7 @@ nlohmann::json folder_audit(const std::filesystem::path& file) {
 }
 
 nlohmann::json read_audit_file(const std::filesystem::path& file) {
+  refuse_folder_as_file(file, "an audit.json");
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw UserError(

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/data/csv_reader.h"
@@ -18,6 +19,7 @@ namespace {
 
 std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
                                  const std::vector<std::string>& labels, int64_t at_ms) {
+  refuse_folder_as_file(file, "a feedback file");
   std::ifstream in(file);
   if (!in) throw UserError(fmt::format("{}: cannot open the feedback file", file.string()));
   std::vector<Feedback> out;

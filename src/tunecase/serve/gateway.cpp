@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/llm/http_client.h"
@@ -265,6 +266,7 @@ void Gateway::record_plan() {
 // memo.html beside decision.json). make_pilot_plan has already checked the file.
 void Gateway::load_decision() {
   if (!options_.operation_plan.empty()) {
+    refuse_folder_as_file(options_.operation_plan, "an operation plan (--operation-plan)");
     std::ifstream plan(options_.operation_plan, std::ios::binary);
     if (!plan)
       throw UserError(

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 
 namespace tunecase::serve {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 constexpr double kDefaultQueriesPerArm = 1000;
 
 nlohmann::json read_memo_pilot(const std::filesystem::path& file) {
+  refuse_folder_as_file(file, "a decision.json (--plan)");
   std::ifstream in(file);
   if (!in)
     throw UserError(
