@@ -151,6 +151,31 @@ TEST(ClassifyBody, FlatBodiesAndNearMissesReadAsWithADocument) {
   EXPECT_GT(accepted, 1000);
 }
 
+// A key given twice at the top of a body is refused on every path (the flat scan, the parser's
+// events, the document): parsers disagree on which one counts, and the gateway had read the
+// last. Inside "metadata", the client's own document, it is not looked for.
+TEST(ClassifyBody, AKeyGivenTwiceIsA400OnEveryPath) {
+  for (const std::string body : {R"({"text":"a","text":"b"})", R"({"text":"a","id":1,"id":2})",
+                                 R"({"text":"a","x":[1],"x":2})",
+                                 R"({"text":"a","metadata":{},"segment":"s","segment":"t"})",
+                                 R"({"":"a","text":"b","":"c"})"}) {
+    auto parsed = parse_classify(body);
+    ASSERT_TRUE(std::holds_alternative<BodyError>(parsed)) << body;
+    EXPECT_EQ(std::get<BodyError>(parsed).status, 400) << body;
+    EXPECT_THAT(std::get<BodyError>(parsed).message,
+                HasSubstr("more than once; send each key once"))
+        << body;
+  }
+  EXPECT_EQ(std::get<BodyError>(parse_classify(R"({"text":"a","text":"b"})")).message,
+            "the body gives \"text\" more than once; send each key once");
+  EXPECT_TRUE(std::holds_alternative<ClassifyBody>(
+      parse_classify(R"({"text":"a","metadata":{"k":1,"k":2}})")));
+  auto feedback = parse_feedback(R"({"id":"T-1","label":"a","label":"b"})", {"a", "b"});
+  ASSERT_TRUE(std::holds_alternative<BodyError>(feedback));
+  EXPECT_EQ(std::get<BodyError>(feedback).message,
+            "the body gives \"label\" more than once; send each key once");
+}
+
 TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
   auto with = parse_classify(R"({"text":"late parcel","metadata":{"plan":"pro"},"id":12})");
   ASSERT_TRUE(std::holds_alternative<ClassifyBody>(with));

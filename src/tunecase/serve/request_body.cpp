@@ -1,6 +1,7 @@
 #include "tunecase/serve/request_body.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include <fmt/format.h>
@@ -41,13 +42,33 @@ bool nested_too_deeply(std::string_view body) {
       .has_value();
 }
 
+// A key given twice at the top of a body: JSON parsers disagree on which one counts (a proxy or
+// a log reading the first, the gateway the last), so it is refused, never read either way.
+BodyError duplicate_key(std::string_view key) {
+  return BodyError{400, fmt::format("the body gives \"{}\" more than once; send each key once",
+                                    key.size() > 64 ? std::string(key.substr(0, 64)) + "..."
+                                                    : std::string(key))};
+}
+
 // A readable body (see unreadable()) as a JSON object, or why it is not one.
 std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
   if (nested_too_deeply(body))
     return BodyError{400, fmt::format("the body nests arrays or objects more than {} levels "
                                       "deep; send a flatter JSON object",
                                       kMaxNesting)};
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  std::vector<std::string> keys;  // the top level's, to find one given twice
+  std::optional<std::string> twice;
+  nlohmann::json j = nlohmann::json::parse(
+      body,
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (event == nlohmann::json::parse_event_t::key && depth == 1 && !twice) {
+          std::string key = parsed.get<std::string>();
+          if (std::find(keys.begin(), keys.end(), key) != keys.end()) twice = key;
+          keys.push_back(std::move(key));
+        }
+        return true;
+      },
+      false);
   if (j.is_discarded()) {
     // Where and why, without what it last read (the text itself): a lone surrogate escape
     // ("\ud800") is valid JSON grammar that no string can hold, and the bare "not valid JSON" had
@@ -70,6 +91,7 @@ std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
   if (!j.is_object())
     return BodyError{
         400, fmt::format("the body is JSON {}, not an object; send a JSON object", j.type_name())};
+  if (twice) return duplicate_key(*twice);
   return j;
 }
 
@@ -170,6 +192,8 @@ std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
 struct ClassifyFieldSet {
   Field text, id, segment, at;
 
+  std::optional<std::string> twice;  // a top-level key given more than once (the first such)
+
   // The field a top-level `key` fills, or nullptr for one the route does not read.
   Field* slot(std::string_view key) {
     return key == "text"      ? &text
@@ -180,8 +204,8 @@ struct ClassifyFieldSet {
   }
 };
 
-// The top-level fields of a classify body, read from the parser's events. A later duplicate of
-// a key replaces the earlier, as in a parsed document. Declines (false from read()) a body with
+// The top-level fields of a classify body, read from the parser's events. A top-level key given
+// twice is noted (ClassifyFieldSet::twice) and refused. Declines (false from read()) a body with
 // "metadata", which is kept whole, and anything that is not a well-formed object: the document
 // is parsed then, and says what is wrong.
 class ClassifyFields final : public nlohmann::json_sax<nlohmann::json>, public ClassifyFieldSet {
@@ -214,6 +238,8 @@ class ClassifyFields final : public nlohmann::json_sax<nlohmann::json>, public C
   bool key(string_t& k) override {
     if (depth_ != 1) return true;
     if (k == "metadata") return false;  // kept as a document: parse the body whole
+    if (!twice && std::find(keys_.begin(), keys_.end(), k) != keys_.end()) twice = k;
+    keys_.push_back(k);
     field_ = slot(k);
     return true;
   }
@@ -255,12 +281,13 @@ class ClassifyFields final : public nlohmann::json_sax<nlohmann::json>, public C
   int depth_ = 0;
   Field* field_ = nullptr;
   bool object_ = false;
+  std::vector<std::string> keys_;  // the top level's
 };
 
 // The common classify body, a flat object of plain strings ({"text": "...", "id": "..."}), read
 // by one scan: no parser, no events. Declines (false) everything else, for ClassifyFields to
 // read: a value that is not a string, an escape or a control character in a key or value,
-// "metadata", anything after the object. A later duplicate of a key replaces the earlier.
+// "metadata", anything after the object, more than 8 keys. A key given twice is noted, refused.
 // The body is valid UTF-8 already (unreadable()).
 class FlatClassifyScan : public ClassifyFieldSet {
  public:
@@ -278,7 +305,11 @@ class FlatClassifyScan : public ClassifyFieldSet {
       if (!take(':')) return false;
       skip_space();
       if (!string(value)) return false;
-      if (key == "metadata") return false;  // kept as a document
+      if (key == "metadata") return false;           // kept as a document
+      if (keys_ == keys_seen_.size()) return false;  // many keys: the parser's events read them
+      for (std::size_t k = 0; k < keys_ && !twice; ++k)
+        if (keys_seen_[k] == key) twice = std::string(key);
+      keys_seen_[keys_++] = key;
       if (Field* f = slot(key)) *f = {Field::Kind::string, std::string(value), 0, "string"};
       skip_space();
       if (take('}')) return rest_is_space();
@@ -321,6 +352,8 @@ class FlatClassifyScan : public ClassifyFieldSet {
 
   std::string_view body_;
   std::size_t pos_ = 0;
+  std::array<std::string_view, 8> keys_seen_;  // the first keys_ of them
+  std::size_t keys_ = 0;
 };
 
 // The checks of a classify body, in the order its fields are reported.
@@ -356,13 +389,17 @@ std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field 
 
 std::variant<ClassifyBody, BodyError> parse_classify(std::string_view body) {
   if (auto problem = unreadable(body)) return *problem;
-  if (FlatClassifyScan flat; flat.read(body))
+  if (FlatClassifyScan flat; flat.read(body)) {
+    if (flat.twice) return duplicate_key(*flat.twice);
     return classify_body(std::move(flat.text), std::move(flat.id), std::move(flat.segment), flat.at,
                          nullptr);
+  }
   ClassifyFields fields;
-  if (fields.read(body))
+  if (fields.read(body)) {
+    if (fields.twice) return duplicate_key(*fields.twice);
     return classify_body(std::move(fields.text), std::move(fields.id), std::move(fields.segment),
                          fields.at, nullptr);
+  }
   auto parsed = parsed_object(body);  // "metadata", or a body the reading declined
   if (auto* e = std::get_if<BodyError>(&parsed)) return *e;
   const auto& j = std::get<nlohmann::json>(parsed);
