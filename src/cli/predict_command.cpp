@@ -78,6 +78,7 @@ void run(const PredictArgs& a) {
     if (!file) throw tunecase::UserError(fmt::format("{}: cannot open the input file", a.input));
   }
   tunecase::LoadedModel model = tunecase::load_model(a.model);
+  if (!model.note.empty()) fmt::print(stderr, "note: {}\n", model.note);
   std::istream& in = from_stdin ? std::cin : file;
   std::vector<std::size_t> invalid = classify_stream(model, in);
   if (in.bad()) {

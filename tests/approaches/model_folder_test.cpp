@@ -10,6 +10,7 @@
 #include "tunecase/approaches/registry.h"
 #include "tunecase/config/approach_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {
@@ -75,6 +76,45 @@ TEST(ModelFolder, ASaveReplacesTheFolderWholeAndClearsAKilledSavesLeftovers) {
   // And into a folder that is not there yet.
   save_model(root / "new", approach, *classifier, {"billing", "shipping"}, train.size());
   EXPECT_TRUE(std::filesystem::exists(root / "new" / "approach.json"));
+  // With keep_replaced, the model a save replaces is moved there, not deleted (eval puts it back
+  // when it stops before its results); something already there is kept.
+  save_model(dir, approach, *classifier, {"billing", "shipping"}, train.size(), nullptr,
+             root / "kept" / "local-linear");
+  EXPECT_TRUE(std::filesystem::exists(root / "kept" / "local-linear" / "approach.json"));
+  std::ofstream(root / "kept" / "local-linear" / "marker") << "first kept";
+  save_model(dir, approach, *classifier, {"billing", "shipping"}, train.size(), nullptr,
+             root / "kept" / "local-linear");
+  EXPECT_TRUE(std::filesystem::exists(root / "kept" / "local-linear" / "marker"));
+  std::filesystem::remove_all(root);
+}
+
+// A model records the word splitting it was trained with; one from an earlier tunecase (no
+// "tokenizer" in approach.json) still loads, with a note saying to retrain it.
+TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
+  auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_tokenizer";
+  std::filesystem::remove_all(root);
+  ApproachConfig approach =
+      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  std::unique_ptr<Classifier> classifier = make_classifier(approach);
+  Examples train;
+  for (int i = 0; i < 20; ++i)
+    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
+                     .label = i % 2 ? "billing" : "shipping"});
+  classifier->train(train, {}, {"billing", "shipping"});
+  save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
+  EXPECT_EQ(load_model(root).note, "");
+  std::ifstream in(root / "approach.json");
+  nlohmann::json doc = nlohmann::json::parse(in);
+  in.close();
+  EXPECT_EQ(doc["tokenizer"], kTokenizerVersion);
+  doc.erase("tokenizer");
+  std::ofstream(root / "approach.json") << doc.dump();
+  LoadedModel old = load_model(root);
+  EXPECT_NE(old.note.find("trained with the word splitting of an earlier tunecase"),
+            std::string::npos)
+      << old.note;
+  EXPECT_NE(old.note.find("Retrain it"), std::string::npos) << old.note;
+  EXPECT_EQ(old.classifier->classify("refund my card").label, "billing");
   std::filesystem::remove_all(root);
 }
 

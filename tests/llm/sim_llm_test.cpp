@@ -150,6 +150,23 @@ TEST(SimLearner, UninformativeQueriesSpreadOverLabels) {
   EXPECT_GE(chosen.size(), 2u);
 }
 
+// Between two tied labels the pick does not follow the text's length: with FNV-1a's lowest bit
+// (the parity of the text's odd bytes) it had, and texts of one character repeated gave one
+// label for every odd length and the other for every even one (a simulated 0% where chance is
+// 50%).
+TEST(SimLearner, ATieBetweenTwoLabelsDoesNotFollowTheTextsLength) {
+  SimPrompt prompt;
+  prompt.labels = {"a", "b"};
+  std::map<std::pair<bool, std::string>, int> picks;  // (odd length, label) -> count
+  for (std::size_t n = 1; n <= 60; ++n) {
+    prompt.query = std::string(n, '!');
+    ++picks[{n % 2 == 1, decide(prompt).label}];
+  }
+  for (bool odd : {false, true})
+    for (const char* label : {"a", "b"})
+      EXPECT_GE((picks[{odd, label}]), 5) << (odd ? "odd" : "even") << " lengths, label " << label;
+}
+
 TEST(SimAnswer, FreeTextFormsAllContainTheLabel) {
   SimDecision decision{"billing", "why", false};
   SimPrompt prompt;

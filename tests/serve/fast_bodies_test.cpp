@@ -236,12 +236,16 @@ TEST(ClassifyBody, MetadataNestedTooDeeplyIsRefusedBeforeItIsRead) {
 // A text of nothing but whitespace is empty whichever whitespace it is: ASCII's, or the no-break,
 // em and ideographic spaces, zero-width space and byte-order mark that show nothing either.
 TEST(ClassifyBody, ATextOfOnlyUnicodeWhitespaceIsEmpty) {
-  for (const char* text : {" \t\r\n", "\u00a0\u2003", "\u3000 \u200b\ufeff", "\u2028"}) {
+  // Bidi marks, the combining grapheme joiner and a variation selector show nothing either
+  // (they had been classified, and logged, as a text).
+  for (const char* text : {" \t\r\n", "\u00a0\u2003", "\u3000 \u200b\ufeff", "\u2028",
+                           "\u200e\u200f", "\u034f", "\u2066 \u2069\ufe0f", "\u00ad\u2800"}) {
     auto r = parse_classify(json({{"text", text}}).dump());
     ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << json(text).dump();
     EXPECT_EQ(std::get<BodyError>(r).status, 422);
   }
-  for (const char* text : {"\u00a0late\u00a0", "\u00e9", "\u2003x", "\u4e2d"})
+  for (const char* text :
+       {"\u00a0late\u00a0", "\u00e9", "\u2003x", "\u4e2d", "\u200ex", "\U0001F600", "\x01"})
     EXPECT_TRUE(std::holds_alternative<ClassifyBody>(parse_classify(json({{"text", text}}).dump())))
         << json(text).dump();
 }

@@ -16,6 +16,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 
@@ -81,7 +82,8 @@ void write_model_files(const std::filesystem::path& dir, const ApproachConfig& a
                         {"config", approach.source},
                         {"trained", classifier.describe()},
                         {"labels", labels},
-                        {"train_rows", train_rows}};
+                        {"train_rows", train_rows},
+                        {"tokenizer", kTokenizerVersion}};
   if (!provenance.is_null()) doc["provenance"] = provenance;
   write_file(dir / "approach.json", doc.dump(2) + "\n");
 }
@@ -188,6 +190,16 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   }
   m.classifier = make_classifier(m.approach);
   m.classifier->load(dir);
+  const nlohmann::json& tokenizer =
+      doc.contains("tokenizer") ? doc["tokenizer"] : nlohmann::json(1);
+  if (!tokenizer.is_number_integer() || tokenizer.get<int>() != kTokenizerVersion)
+    m.note = fmt::format(
+        "{}: trained with the word splitting of an earlier tunecase, which kept a word and the "
+        "non-ASCII punctuation touching it together (\"\u201crefund\u201d\" was a word apart from "
+        "\"refund\"); texts with typographic quotes, dashes or non-Latin punctuation may now be "
+        "read as words it knows, others not. Retrain it (`tunecase eval`, or `tunecase "
+        "retrain`) to match this version",
+        dir.string());
   return m;
 }
 

@@ -49,6 +49,7 @@ struct LoadedModel {
   ApproachConfig approach;  // read again through the config's approach reader
   std::vector<std::string> labels;
   std::unique_ptr<Classifier> classifier;
+  std::string note;  // what its user should know (trained with another tokenizer); "" if nothing
 };
 
 // UserError naming the folder when it is not a model folder, is malformed, or holds a kind

@@ -1,5 +1,7 @@
 #include "tunecase/core/trim.h"
 
+#include <utf8proc.h>
+
 namespace tunecase {
 
 std::string_view trim(std::string_view text, std::string_view whitespace) {
@@ -13,15 +15,6 @@ std::string trimmed(std::string_view text, std::string_view whitespace) {
 }
 
 bool blank(std::string_view text) {
-  // The UTF-8 encodings of the non-ASCII characters counted as blank.
-  // Unicode's White_Space, then what shows nothing either: the zero-width space, non-joiner and
-  // joiner, the word joiner and byte-order mark, the soft hyphen, the Mongolian vowel separator,
-  // and the Hangul and Braille blanks.
-  static constexpr std::string_view kWide[] = {
-      "\u0085", "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004",
-      "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200a", "\u2028", "\u2029",
-      "\u202f", "\u205f", "\u3000", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
-      "\u00ad", "\u180e", "\u3164", "\uffa0", "\u115f", "\u1160", "\u2800"};
   std::size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
@@ -30,11 +23,23 @@ bool blank(std::string_view text) {
       continue;
     }
     if (static_cast<unsigned char>(c) < 0x80) return false;
-    std::size_t matched = 0;
-    for (std::string_view w : kWide)
-      if (text.substr(i, w.size()) == w) matched = w.size();
-    if (matched == 0) return false;
-    i += matched;
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n =
+        utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + i),
+                         static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
+    if (n <= 0) return false;
+    // Unicode's spaces and separators, what it says a renderer shows nothing for (its
+    // Default_Ignorable_Code_Point: zero-width space and joiners, bidi marks and isolates, the
+    // combining grapheme joiner, variation selectors, the byte-order mark, the soft hyphen, the
+    // Hangul fillers, ...), the next line U+0085, and the Braille blank. Bidi marks alone had been
+    // classified (and logged) as if they were a text.
+    const utf8proc_category_t category = utf8proc_category(cp);
+    const bool shows_nothing =
+        category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+        category == UTF8PROC_CATEGORY_ZP || utf8proc_get_property(cp)->ignorable || cp == 0x0085 ||
+        cp == 0x180e || cp == 0x2800;
+    if (!shows_nothing) return false;
+    i += static_cast<std::size_t>(n);
   }
   return true;
 }

@@ -17,9 +17,10 @@ std::string trimmed(std::string_view text, std::string_view whitespace = kTrimme
 
 // True when UTF-8 `text` holds nothing but whitespace: ASCII's and Unicode's other White_Space
 // characters (no-break space, the en/em/thin spaces, the ideographic space, line and paragraph
-// separators, ...) and the characters that show nothing either (zero-width space, non-joiner and
-// joiner, word joiner, byte-order mark, soft hyphen, Mongolian vowel separator, Hangul fillers,
-// Braille blank).
+// separators, ...) and the characters that show nothing either: Unicode's default-ignorable ones
+// (zero-width space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen, bidi marks
+// and isolates, the combining grapheme joiner, variation selectors, Hangul fillers), the
+// Mongolian vowel separator and the Braille blank.
 bool blank(std::string_view text);
 
 }  // namespace tunecase

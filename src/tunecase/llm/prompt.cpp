@@ -28,9 +28,29 @@ bool shows_examples(PromptStrategy s) {
 }
 
 // Texts are written on one line so that the Text:/Label: layout cannot be forged by a ticket
-// that itself contains "\nLabel: ...".
+// that itself contains "\nLabel: ...": every character a model may read as a line break or a
+// control becomes a space. These are the C0 controls and DEL (line feed, carriage return, tab,
+// vertical tab, form feed, escape, ...), and the C1 controls (U+0080-U+009F, the next line
+// U+0085 among them). The line and paragraph separators U+2028 and U+2029 go too.
+// (U+2028 had passed, and with it a forged "Label:" line.) The text is valid UTF-8.
 void append_one_line(std::string& out, std::string_view text) {
-  for (char c : text) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = [&](std::size_t k) {
+      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+    };
+    if (c < 0x20 || c == 0x7f) {
+      out += ' ';
+    } else if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {
+      out += ' ';
+      i += 1;
+    } else if (c == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9)) {
+      out += ' ';
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
 }
 
 std::string one_line(std::string_view text) {

@@ -70,7 +70,9 @@ std::string pick(const std::vector<Scored>& scores, const std::string& query) {
   for (const auto& s : scores)
     if (s.score >= best - 1e-9) tied.push_back(s.label);
   if (tied.empty()) return "";
-  return tied[fnv1a64(query) % tied.size()];
+  // Mixed first: FNV-1a's lowest bit is the parity of the text's odd bytes, so between two labels
+  // a tie had followed the text's length, not spread over them.
+  return tied[mix64(fnv1a64(query)) % tied.size()];
 }
 
 std::string quoted_list(const std::vector<std::string>& words, std::size_t limit) {

@@ -15,10 +15,7 @@ constexpr std::size_t kMaxChatBody = 1 << 20;
 // SplitMix64: a well-mixed 64-bit value from a counter, so every draw is reproducible from the
 // seed and the request's sequence number.
 uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
+  return mix64(x + 0x9E3779B97F4A7C15ULL);
 }
 
 double unit(uint64_t bits) {

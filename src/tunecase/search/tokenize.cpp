@@ -130,22 +130,96 @@ std::vector<Term> segmented_terms(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// What a character is to word_tokens: part of a word (a letter, mark or digit of any script), a
+// symbol (an emoji: a run of them is a token of its own), or a separator (spaces, punctuation of
+// any script, math and currency signs). `cp` >= 0x80.
+CharKind word_kind(utf8proc_int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return CharKind::word;
+    case UTF8PROC_CATEGORY_SO:
+      return CharKind::symbol;
+    default:
+      return CharKind::separator;
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> word_tokens(std::string_view text) {
   std::string folded = normalize_text(text);
   std::vector<std::string> tokens;
   std::string current;
-  for (size_t i = 0; i < folded.size(); ++i) {
+  CharKind open = CharKind::separator;  // what `current` holds: a word or a run of symbols
+  auto close = [&] {
+    if (!current.empty()) tokens.push_back(std::move(current));
+    current.clear();
+    open = CharKind::separator;
+  };
+  // Whether a word character starts at byte `i` (an apostrophe stays in a word only before one).
+  auto word_at = [&](std::size_t i) {
+    if (i >= folded.size()) return false;
     auto c = static_cast<unsigned char>(folded[i]);
-    bool inner_apostrophe = c == '\'' && !current.empty() && i + 1 < folded.size() &&
-                            is_word_byte(static_cast<unsigned char>(folded[i + 1]));
-    if (is_word_byte(c) || inner_apostrophe) {
-      current.push_back(static_cast<char>(c));
-    } else if (!current.empty()) {
-      tokens.push_back(std::move(current));
-      current.clear();
+    if (c < 0x80) return is_word_byte(c);
+    utf8proc_int32_t cp = 0;
+    return utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(folded.data() + i),
+                            static_cast<utf8proc_ssize_t>(folded.size() - i), &cp) > 0 &&
+           word_kind(cp) == CharKind::word;
+  };
+  for (std::size_t i = 0; i < folded.size();) {
+    auto c = static_cast<unsigned char>(folded[i]);
+    if (c < 0x80) {  // ASCII, the common case, without decoding
+      if (is_word_byte(c)) {
+        if (open != CharKind::word) close();
+        current.push_back(static_cast<char>(c));
+        open = CharKind::word;
+      } else if (c == '\'' && open == CharKind::word && word_at(i + 1)) {
+        current.push_back('\'');  // "don't"
+      } else {
+        close();
+      }
+      ++i;
+      continue;
     }
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(folded.data() + i),
+                         static_cast<utf8proc_ssize_t>(folded.size() - i), &cp);
+    if (n <= 0) {  // not UTF-8 (the readers refuse it): a separator
+      close();
+      ++i;
+      continue;
+    }
+    const auto size = static_cast<std::size_t>(n);
+    // The typographic apostrophe inside a word is the ASCII one: "don’t" is "don't".
+    if (cp == 0x2019 && open == CharKind::word && word_at(i + size)) {
+      current.push_back('\'');
+      i += size;
+      continue;
+    }
+    CharKind kind = word_kind(cp);
+    if (kind == CharKind::separator) {
+      close();
+    } else {
+      if (kind != open) close();
+      current.append(folded, i, size);
+      open = kind;
+    }
+    i += size;
   }
-  if (!current.empty()) tokens.push_back(std::move(current));
+  close();
   return tokens;
 }
 

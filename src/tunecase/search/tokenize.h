@@ -7,9 +7,17 @@
 namespace tunecase {
 
 // Word tokens of a text for the local models and the BM25 index: the text is normalised
-// (normalize_text), then split on every byte that is not an ASCII letter or digit, an apostrophe
-// inside a word, or part of a multi-byte UTF-8 character (so non-Latin words stay whole).
+// (normalize_text), then split into words of letters, marks and digits of any script (a word of
+// a script without spaces is its whole run), with an apostrophe inside a word kept ("don't"; the
+// typographic one read as it). A run of symbols (emoji) is a token of its own. Everything else
+// separates: spaces and punctuation of every script (“quotes”, «guillemets», em dashes, 。, ¿),
+// and math and currency signs. kTokenizerVersion 2; version 1 had split on ASCII only, so a word
+// touching non-ASCII punctuation ("“refund”") was another word.
 std::vector<std::string> word_tokens(std::string_view text);
+
+// The version of word_tokens a model folder records (approach.json "tokenizer"): a model trained
+// with another splits some texts into words it never saw.
+inline constexpr int kTokenizerVersion = 2;
 
 // Terms of a text for the monitor's drift detectors, which need words even where a script
 // writes none apart. The text is normalised (normalize_text) and split at every character that

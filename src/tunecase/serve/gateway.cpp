@@ -427,6 +427,9 @@ std::vector<std::string> Gateway::startup_notes() const {
   std::vector<std::string> notes = plan_.notes;
   notes.insert(notes.end(), plan_notes_.begin(), plan_notes_.end());
   notes.insert(notes.end(), model_notes_.begin(), model_notes_.end());
+  for (const ServedApproach* approach : {champion_.get(), challenger_.get()})
+    if (approach && !approach->model_note().empty())
+      notes.push_back(fmt::format("approach '{}': {}", approach->name(), approach->model_note()));
   bool serves_llm = false;
   for (const ServedApproach* approach : {champion_.get(), challenger_.get()})
     serves_llm = serves_llm || (approach && !approach->in_process());

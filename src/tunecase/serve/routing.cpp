@@ -11,16 +11,6 @@
 namespace tunecase::serve {
 namespace {
 
-// splitmix64's finaliser (Steele, Lea & Flood 2014): every input bit reaches every output bit.
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
 double to_unit(uint64_t bits) {
   return static_cast<double>(bits >> 11) * 0x1.0p-53;  // 53 bits: exact in a double, < 1
 }

@@ -36,6 +36,7 @@ class LocalApproach : public ServedApproach {
   std::vector<std::string> labels() const override { return current()->labels; }
   std::string model_version() const override { return current()->version; }
   std::filesystem::path model_path() const override { return current()->path; }
+  std::string model_note() const override { return current()->note; }
 
   void reload(const std::filesystem::path& dir) override {
     auto next = std::make_shared<ModelSet>(copies_);
@@ -47,6 +48,7 @@ class LocalApproach : public ServedApproach {
     next->labels = next->slots.front().model.labels;
     next->version = model_fingerprint(dir);
     next->path = dir;
+    next->note = next->slots.front().model.note;
     kind_ = next->slots.front().model.approach.kind;
     models_.store(std::shared_ptr<const ModelSet>(std::move(next)));
   }
@@ -74,6 +76,7 @@ class LocalApproach : public ServedApproach {
     std::vector<std::string> labels;
     std::string version;
     std::filesystem::path path;
+    std::string note;  // LoadedModel::note
   };
 
   std::shared_ptr<const ModelSet> current() const { return models_.load(); }

@@ -49,6 +49,9 @@ class ServedApproach {
   virtual std::string registry_version() const { return model_version(); }
   // A local approach's model folder, or an LLM approach's example pool folder ("" for none).
   virtual std::filesystem::path model_path() const { return {}; }
+  // What whoever runs it should know of the model it serves (trained with another tokenizer:
+  // LoadedModel::note); "" when nothing.
+  virtual std::string model_note() const { return {}; }
   // Loads the trained model (local) or example pool (LLM, docs/operate.md) in `dir` and answers
   // with it from the next request on; requests in flight finish on the one they started with.
   // UserError (and the old one keeps serving) when the folder holds nothing of this approach's
