@@ -156,6 +156,14 @@ TEST(EvaluateFeedback, SilenceWhileTrafficFlowsFires) {
   EXPECT_EQ(evaluate_feedback(now, std::nullopt, 500, 20, s).state, RuleState::firing);
   EXPECT_EQ(evaluate_feedback(now, now - 10 * 3'600'000LL, 500, 0, s).state, RuleState::clear);
   EXPECT_EQ(evaluate_feedback(now, now - 50 * 3'600'000LL, 0, 0, s).state, RuleState::clear);
+  // Traffic stopped, but requests served since the last label never got one: nothing shows the
+  // pipeline works again, so an open alert stays open (it had resolved when traffic stopped).
+  Finding stopped = evaluate_feedback(now, now - 90 * 3'600'000LL, 0, 270, s);
+  EXPECT_EQ(stopped.state, RuleState::unknown);
+  EXPECT_NE(stopped.message.find("the 270 served before them (after the last label) have had none"),
+            std::string::npos)
+      << stopped.message;
+  EXPECT_EQ(evaluate_feedback(now, std::nullopt, 0, 270, s).state, RuleState::unknown);
   // No label yet, and traffic younger than the window: labels that arrive days later have not
   // had the time to (it fired at every launch whose labels come later than a day).
   EXPECT_EQ(evaluate_feedback(now, std::nullopt, 500, 0, s).state, RuleState::clear);

@@ -225,6 +225,75 @@ TEST_F(RunMonitor, ThePredictionMixComparesTheServedVersionsAnswersOnly) {
   EXPECT_EQ(verdict_at(9)["verdict"], "stable") << verdict_at(9).dump(2);
 }
 
+// After a promotion followed by silent days, the version now served starts on the first day it
+// answered, not the day after the replaced one's last answer (a gap of silent days had been
+// named its first day, and a run that could not judge was promised). A comparison with too few
+// answers prints and stores no figure; the served version's own totals stand beside the
+// series' totals of every version.
+TEST_F(RunMonitor, AfterSilentDaysTheServedVersionStartsOnItsFirstAnswer) {
+  auto log_answers = [&](int day, const std::vector<std::string>& labels, bool correct) {
+    std::vector<PredictionRecord> batch;
+    for (std::size_t i = 0; i < 200; ++i) {
+      PredictionRecord p;
+      p.prediction_id = make_prediction_id();
+      p.request_id = fmt::format("gap-{}-{}", day, i);
+      p.approach = "linear";
+      p.label = labels[i % labels.size()];
+      p.latency_ms = 1;
+      p.created_at_ms = kT0 + day * kDayMs + static_cast<int64_t>(i) * 1000;
+      batch.push_back(p);
+    }
+    store_->log_predictions(batch);
+    for (std::size_t i = 0; i < 40; ++i)
+      store_->record_feedback({Feedback::By::prediction_id, batch[i].prediction_id,
+                               correct ? batch[i].label : "other",
+                               batch[i].created_at_ms + 3'600'000});
+  };
+  for (int d = 0; d <= 9; ++d) log_answers(d, {"a"}, false);            // the replaced model
+  for (int d = 13; d < 30; ++d) log_answers(d, {"a", "b", "c"}, true);  // after 3 silent days
+  ModelVersion old_model, new_model;
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
+  MonitorSettings s;
+  s.days = 28;
+  s.min_drift_items = 500;
+  auto run_at = [&](int day) { return run_monitor(*store_, s, at_day(day), AlertOutputs{}); };
+  auto mix = [](const MonitorRun& run) {
+    for (const auto& d : run.document["drift"]["detectors"])
+      if (d["detector"] == "prediction_mix") return d;
+    return nlohmann::json();
+  };
+  const nlohmann::json early = mix(run_at(18));  // current window 11-17 starts before day 13
+  EXPECT_EQ(early["verdict"], "unavailable") << early.dump(2);
+  EXPECT_NE(early["summary"].get<std::string>().find("judged again from the run of " +
+                                                     iso_date(kDay0 + 21)),
+            std::string::npos)
+      << early.dump(2);
+  EXPECT_EQ(mix(run_at(20))["verdict"], "unavailable");
+  // Day 21: the reference holds day 13 alone, 200 answers: too few, and no figure.
+  const nlohmann::json few = mix(run_at(21));
+  EXPECT_EQ(few["verdict"], "too_few") << few.dump(2);
+  EXPECT_NE(few["summary"].get<std::string>().find("reference from " + iso_date(kDay0 + 13)),
+            std::string::npos)
+      << few.dump(2);
+  EXPECT_NE(few["summary"].get<std::string>().find("not judged: 200 reference vs 1400 current"),
+            std::string::npos)
+      << few.dump(2);
+  EXPECT_EQ(few["summary"].get<std::string>().find("PSI"), std::string::npos) << few.dump(2);
+  EXPECT_TRUE(few["psi"].is_null());
+  EXPECT_TRUE(few["p_value"].is_null());
+  EXPECT_TRUE(few["movers"].empty());
+  // Totals: every version's, and the served version's alone beside them.
+  MonitorRun run = run_at(21);
+  const auto& linear = run.document["approaches"][0];
+  EXPECT_EQ(linear["requests"], 200 * 18);
+  ASSERT_TRUE(linear.contains("served_version")) << linear.dump(2);
+  EXPECT_EQ(linear["served_version"]["model_version"], new_model.version);
+  EXPECT_EQ(linear["served_version"]["requests"], 200 * 8);
+  EXPECT_EQ(linear["served_version"]["labelled"], 40 * 8);
+  EXPECT_DOUBLE_EQ(linear["served_version"]["accuracy"].get<double>(), 1.0);
+  EXPECT_LT(linear["accuracy"].get<double>(), 0.5);
+}
+
 // One label's share grows slowly, 5% to 40% over two months: each week differs little from the
 // four before it, so the rolling windows read stable while the mix moved far from the launch's.
 // Against the launch mix (the first reference_days of the version served) it fires.

@@ -101,6 +101,12 @@ TEST(TextDrift, TooFewTextsAreSaidSoNotJudged) {
   auto r = run(few, few, {});
   for (const auto& [name, verdict] : verdicts(r)) EXPECT_EQ(verdict, "too_few") << name;
   EXPECT_EQ(firing(r), 0);
+  // No figure for a comparison not made (an AUC of 0 and a PSI of 0.000 had stood for them).
+  for (const auto& d : r.document["detectors"]) {
+    for (const char* key : {"auc", "z", "psi", "p_value", "rise", "relative_change"})
+      if (d.contains(key)) EXPECT_TRUE(d[key].is_null()) << d.dump();
+    EXPECT_EQ(d["summary"].get<std::string>().find("PSI"), std::string::npos) << d.dump();
+  }
 }
 
 TEST(TextDrift, NoKeptTextsIsUnavailableWithWhatToDo) {

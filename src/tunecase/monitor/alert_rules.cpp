@@ -203,8 +203,21 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
     f.message = fmt::format(
         "no label yet; traffic began less than {:.0f} hours ago (feedback_silence_hours)",
         s.feedback_silence_hours);
+  } else if (silent && requests_before_window > 0) {
+    // Silent, and no request in the window, but requests served since the last label (before the
+    // window) never got one: the pipeline may still be broken, and the quiet traffic says nothing
+    // of it. Unknown, not clear: an open alert stays open (it had resolved when traffic stopped).
+    f.state = RuleState::unknown;
+    f.message = fmt::format(
+        "{}; no request was served in the last {:g} hours, but the {} served before them "
+        "(after the last label) have had none: nothing shows the feedback pipeline works again",
+        last_feedback_ms
+            ? fmt::format("no label for {:.0f} hours",
+                          static_cast<double>(now_ms - *last_feedback_ms) / 3'600'000.0)
+            : std::string("no label was ever received"),
+        s.feedback_silence_hours, requests_before_window);
   } else if (silent) {
-    // Silent, but nothing was served meanwhile: no label was due.
+    // Silent, but nothing was served since the last label: no label was due.
     f.message =
         fmt::format("{}, and no request was served in the last {:g} hours either: none was due",
                     last_feedback_ms

@@ -57,9 +57,11 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
 
 // "No feedback arriving": traffic flowed in the last `feedback_silence_hours` but no label was
 // received in that time, so accuracy is unknown. clear when a label arrived in that time, when
-// there was no traffic to label, or, before any label ever arrived, when the traffic is younger
-// than `feedback_silence_hours` (`requests_before_window` 0: labels that come days later have
-// not had that long to come).
+// nothing was served since the last label, or, before any label ever arrived, when the traffic is
+// younger than `feedback_silence_hours` (`requests_before_window` 0: labels that come days later
+// have not had that long to come). `requests_before_window`: requests served after the last label
+// (or ever, without one) and before the window. With none in the window but some of those:
+// unknown, so an open alert stays open.
 Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_ms,
                           int64_t requests_in_silence_window, int64_t requests_before_window,
                           const MonitorSettings& settings);

@@ -117,7 +117,18 @@ std::string taken_in_note(const Alert& open, const Finding& clear) {
   const int64_t fired_to = fired["windows_ms"].value("current_to", int64_t{0});
   const int64_t reference_to = clear.details["windows_ms"].value("current_from", int64_t{0});
   if (fired_to <= fired_from || reference_to <= fired_from) return "";
-  if (2 * (std::min(fired_to, reference_to) - fired_from) < fired_to - fired_from) return "";
+  // Less than half of it: part of the shift may be in the reference, said as such (3 of 7 days
+  // had been said as an all-clear); half or more: it may be the new normal.
+  constexpr int64_t kDay = 86'400'000;
+  const int64_t held = (std::min(fired_to, reference_to) - fired_from + kDay - 1) / kDay;
+  const int64_t days = (fired_to - fired_from + kDay - 1) / kDay;
+  if (2 * (std::min(fired_to, reference_to) - fired_from) < fired_to - fired_from)
+    return fmt::format(
+        " (the reference window now holds {} of the {} days of the window it fired on, {} to {}: "
+        "part of the shift may be in the reference now; compare with the days before {})",
+        held, days, utc_text(fired_from, false).substr(0, 10),
+        utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10),
+        utc_text(fired_from, false).substr(0, 10));
   return fmt::format(
       " (the reference window now holds days of the window it fired on, {} to {}: a shift that "
       "persists becomes the reference, so this may be the new normal rather than the old traffic "

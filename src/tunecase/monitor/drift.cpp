@@ -113,17 +113,25 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
     const double psi = rolling.psi;
     const ChiSquareResult& chi = rolling.chi;
     std::string verdict = rolling.verdict;
-    std::string summary = fmt::format(
-        "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} (bands {} / {}), "
-        "chi-square {:.1f} on {} df, p = {:.2g}",
-        nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
+    // Too few answers: not judged, and no figure said as if it were (a PSI of 0.000 over no
+    // reference answer had read as "no drift").
+    std::string summary =
+        verdict == "too_few"
+            ? fmt::format(
+                  "predicted-label mix not judged: {} reference vs {} current answers, "
+                  "at least min_drift_items = {} in each",
+                  nr, nc, s.min_drift_items)
+            : fmt::format(
+                  "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} "
+                  "(bands {} / {}), chi-square {:.1f} on {} df, p = {:.2g}",
+                  nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
     if (auto from = in.mix_reference_from.find(approach); from != in.mix_reference_from.end())
       summary += fmt::format(" (reference from {}, the first day of the version now served)",
                              from->second);
     // Against the launch mix too: the verdict is the worse of the two, and either may fire.
     bool fires = rolling.fires;
     nlohmann::json against_launch = nullptr;
-    if (auto it = launch.find(approach); it != launch.end()) {
+    if (auto it = launch.find(approach); it != launch.end() && verdict != "too_few") {
       const MixComparison l = compare_mix(it->second, cur, s);
       summary += fmt::format(
           "; against the launch mix ({}, {} answers): PSI {:.3f}, chi-square p = {:.2g}{}",
@@ -147,6 +155,12 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
               {"df", chi.df},
               {"p_value", chi.p_value},
               {"movers", movers(ref, cur)}});
+    if (verdict == "too_few")
+      d.update({{"psi", nullptr},
+                {"chi_square", nullptr},
+                {"df", nullptr},
+                {"p_value", nullptr},
+                {"movers", nlohmann::json::array()}});
     if (!against_launch.is_null()) d["against_launch"] = against_launch;
     report.document["detectors"].push_back(d);
     // PSI says how large the shift is; the test says it is not noise of a small sample.
@@ -192,10 +206,11 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
                    dom.current_n, dom.reference_n, dom.auc, dom.folds, dom.z)
              : too_few;
   nlohmann::json d = detector("domain_classifier", "", dom_verdict, dom_summary);
-  d.update({{"auc", dom.auc},
-            {"z", dom.z},
-            {"reference_n", dom.reference_n},
-            {"current_n", dom.current_n}});
+  // Not judged: no figure (an AUC of 0 had stood for a comparison never made).
+  d.update({{"auc", enough ? nlohmann::json(dom.auc) : nlohmann::json()},
+            {"z", enough ? nlohmann::json(dom.z) : nlohmann::json()},
+            {"reference_n", enough ? dom.reference_n : nr},
+            {"current_n", enough ? dom.current_n : nc}});
   report.document["detectors"].push_back(d);
   report.findings.push_back(
       finding(kDriftDomain, "", dom_verdict, dom_summary, dom_verdict == "shift"));
@@ -210,10 +225,16 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
       oov.vocabulary_source, oov.vocabulary_texts, 100 * oov.current_share, oov.current_tokens,
       100 * oov.baseline_share, oov.baseline_tokens, oov.z);
   d = detector("oov_share", "", oov_verdict, enough ? oov_summary : too_few);
-  d.update({{"current_share", oov.current_share},
-            {"baseline_share", oov.baseline_share},
-            {"rise", oov.rise},
-            {"z", oov.z}});
+  if (enough)
+    d.update({{"current_share", oov.current_share},
+              {"baseline_share", oov.baseline_share},
+              {"rise", oov.rise},
+              {"z", oov.z}});
+  else
+    d.update({{"current_share", nullptr},
+              {"baseline_share", nullptr},
+              {"rise", nullptr},
+              {"z", nullptr}});
   report.document["detectors"].push_back(d);
   report.findings.push_back(
       finding(kDriftOov, "", oov_verdict, oov_summary, oov_verdict == "shift"));
@@ -224,11 +245,15 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
               : band(std::abs(len.relative_change) >= 0.25 && std::abs(len.z) >= 4,
                      std::abs(len.relative_change) >= 0.1 && std::abs(len.z) >= 3);
   d = detector("text_length", "", len_verdict,
-               fmt::format("mean length {:.1f} words in {} current texts vs {:.1f} in {} reference "
-                           "texts ({:+.0f}%, z = {:.1f})",
-                           len.current_mean, len.current_n, len.reference_mean, len.reference_n,
-                           100 * len.relative_change, len.z));
-  d.update({{"relative_change", len.relative_change}, {"z", len.z}});
+               enough ? fmt::format("mean length {:.1f} words in {} current texts vs {:.1f} in {} "
+                                    "reference texts ({:+.0f}%, z = {:.1f})",
+                                    len.current_mean, len.current_n, len.reference_mean,
+                                    len.reference_n, 100 * len.relative_change, len.z)
+                      : too_few);
+  if (enough)
+    d.update({{"relative_change", len.relative_change}, {"z", len.z}});
+  else
+    d.update({{"relative_change", nullptr}, {"z", nullptr}});
   report.document["detectors"].push_back(d);
 
   std::vector<EmergingTerm> terms =
@@ -251,9 +276,11 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
           ? fmt::format("no term rose significantly in {} current vs {} reference texts", nc, nr)
           : fmt::format(
                 "{} terms rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
-                "{} texts vs {} ({:.1f}x)",
+                "{} texts vs {} ({})",
                 terms.size(), nc, nr, terms.front().term, terms.front().current,
-                terms.front().reference, terms.front().rise);
+                terms.front().reference,
+                terms.front().reference == 0 ? std::string("none before")
+                                             : fmt::format("{:.1f}x", terms.front().rise));
   report.document["detectors"].push_back(detector("emerging_terms", "", em_verdict, em_summary));
   report.findings.push_back(finding(kDriftEmerging, "", em_verdict, em_summary, emerging));
 }

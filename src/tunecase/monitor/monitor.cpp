@@ -217,6 +217,26 @@ nlohmann::json to_json(const ApproachSeries& series) {
   if (!series.judged_from.empty()) {
     j["judged_from"] = series.judged_from;
     j["model_version"] = series.model_version;
+    // The totals above are every version's; these, the days the version now served answered
+    // alone (its tag had stood beside totals that were mostly the replaced model's).
+    int64_t requests = 0, labelled = 0, correct = 0;
+    for (const DayPoint& d : series.days) {
+      if (d.replaced_model) continue;
+      requests += d.requests;
+      labelled += d.labelled;
+      correct += d.correct;
+    }
+    nlohmann::json served = {{"model_version", series.model_version},
+                             {"requests", requests},
+                             {"labelled", labelled},
+                             {"accuracy", nullptr}};
+    if (labelled > 0) {
+      served["accuracy"] = static_cast<double>(correct) / static_cast<double>(labelled);
+      Interval ci =
+          wilson_interval(static_cast<std::size_t>(correct), static_cast<std::size_t>(labelled));
+      served["accuracy_ci95"] = {ci.lo, ci.hi};
+    }
+    j["served_version"] = served;
   }
   if (series.labelled > 0) {
     j["accuracy"] = static_cast<double>(series.correct) / static_cast<double>(series.labelled);
@@ -246,8 +266,18 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   for (ApproachSeries& s : series) {
     std::optional<Replacement> replaced =
         answered_by_others(champion_replacement(store, s.approach, request.now_ms), store, s);
-    // The drift detectors' prediction mix compares the served version's answers only.
-    if (replaced) served_from_day[s.approach] = replaced->last_day + 1;
+    // The drift detectors' prediction mix compares the served version's answers only, from the
+    // first day it answered (the day after the other version's last had been named its first,
+    // across days with no traffic at all); today, when it has answered no complete day yet.
+    if (replaced) {
+      int64_t from = window.end_day;
+      for (const DayPoint& d : s.days)
+        if (d.day > replaced->last_day && d.requests > 0) {
+          from = d.day;
+          break;
+        }
+      served_from_day[s.approach] = std::max(from, replaced->last_day + 1);
+    }
     std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
@@ -266,7 +296,7 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   findings.push_back(evaluate_feedback(
       request.now_ms, last_feedback,
       requests_between(store, request.now_ms - silence_ms, request.now_ms),
-      last_feedback ? 0 : requests_between(store, 0, request.now_ms - silence_ms), settings));
+      requests_between(store, last_feedback.value_or(0), request.now_ms - silence_ms), settings));
   const auto quiet_ms = static_cast<int64_t>(settings.traffic_silence_hours * 3'600'000.0);
   findings.push_back(evaluate_traffic(
       request.now_ms, requests_between(store, request.now_ms - quiet_ms, request.now_ms),

@@ -73,8 +73,8 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
       {"domain_auc_alert", m.domain_auc_alert},
       {"webhook", !m.webhook.empty()}};
 
-  // Labels per day: measured (the last report's mean over labelled days) when a monitor.json is
-  // given, else the rule's minimum.
+  // Labels per day: measured (the last report's mean over labelled days, rounded) when a
+  // monitor.json is given, else the rule's minimum.
   int64_t labelled_per_day = m.min_labelled;
   std::string labelled_source = "assumed: min_labelled";
   if (monitor_doc.is_object() && monitor_doc.contains("approaches")) {
@@ -86,16 +86,21 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
           ++days;
         }
     if (days > 0) {
-      labelled_per_day = std::max<int64_t>(1, sum / days);
+      labelled_per_day = std::max<int64_t>(1, (sum + days / 2) / days);  // rounded, not cut
       labelled_source = "measured: monitor.json";
     }
     plan["measured"] = nlohmann::json::array();
-    for (const auto& a : monitor_doc["approaches"])
-      plan["measured"].push_back({{"approach", a["name"]},
-                                  {"basis", a.value("basis", "measured")},
-                                  {"requests", a["requests"]},
-                                  {"labelled", a["labelled"]},
-                                  {"accuracy", a["accuracy"]}});
+    for (const auto& a : monitor_doc["approaches"]) {
+      nlohmann::json row = {{"approach", a["name"]},
+                            {"basis", a.value("basis", "measured")},
+                            {"requests", a["requests"]},
+                            {"labelled", a["labelled"]},
+                            {"accuracy", a["accuracy"]}};
+      // Another version served part of the window: the version now served, alone.
+      if (a.contains("served_version") && a["served_version"].is_object())
+        row["served_version"] = a["served_version"];
+      plan["measured"].push_back(std::move(row));
+    }
     plan["measured_window"] = monitor_doc["window"];
   }
   plan["rule_simulation"] = rule_figures(m, labelled_per_day);
