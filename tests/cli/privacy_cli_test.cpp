@@ -277,6 +277,17 @@ TEST(PrivacyCli, LocalOnlyRefusesExternalEndpointsBeforeAnyRequest) {
   EXPECT_NE(r.output.find("cloud (https://api.openai.com/v1)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("nothing was sent"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("local-linear ("), std::string::npos) << r.output;
+  // serve refuses the LLM approach it would serve (the first, with no [pilot]) before it loads
+  // anything, and says what serve can do instead (it had said to remove it from the config).
+  CliResult serve = run_cli_with_env(env(), "serve --local-only --port 0 --config " + config +
+                                                " --store " + (dir.path() / "s.db").string() +
+                                                " --eval " + (dir.path() / "none").string());
+  EXPECT_EQ(serve.exit_code, 2) << serve.output;
+  EXPECT_NE(serve.output.find("cloud (https://api.openai.com/v1)"), std::string::npos)
+      << serve.output;
+  EXPECT_NE(serve.output.find("Serve a local approach instead: name it in [pilot] champion"),
+            std::string::npos)
+      << serve.output;
   // Without the flag the same config is not refused for locality (it fails later, reaching out).
   std::ofstream(dir.path() / "p.toml", std::ios::app)
       << "\n[privacy]\nlocal_only = true\nallowed_hosts = [\"api.openai.com\"]\n";

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
@@ -221,6 +222,17 @@ void Gateway::load_approaches(const ProjectConfig& config) {
     auto timeout = std::chrono::milliseconds(config.pilot.challenger_timeout_ms);
     challenger_load.llm_deadline = std::min(call_time, timeout);
   }
+  // Refused before anything loads, with what serve can do instead: the arms come from the pilot
+  // (the advice had been to remove approaches from the config, which a pilot still names).
+  std::vector<ApproachConfig> arms = {*config.find_approach(plan_.champion)};
+  if (!plan_.challenger.empty()) arms.push_back(*config.find_approach(plan_.challenger));
+  enforce_local_only(config.privacy, arms,
+                     plan_.challenger.empty()
+                         ? "Serve a local approach instead: name it in [pilot] champion, or put "
+                           "it first among the [[approach]] tables (served when no champion is "
+                           "named)"
+                         : "Pilot local approaches instead ([pilot] champion and challenger, or "
+                           "the --plan memo's arms)");
   champion_ = load_served_approach(*config.find_approach(plan_.champion), config, champion_load);
   if (!plan_.challenger.empty())
     challenger_ =
