@@ -199,5 +199,44 @@ TEST_F(Canary, BilledAnswersWithoutUsageAreNeverZero) {
   EXPECT_NE(canary_json(ran)[0]["basis"].get<std::string>().find("worst case"), std::string::npos);
 }
 
+// Rate-limited: every first try is a 429 asking to wait 7 s (Retry-After), the retry answers.
+class RateLimitedClient : public HttpClient {
+ public:
+  void submit(HttpRequest, std::function<void(HttpResponse)> done) override {
+    HttpResponse r;
+    if (++calls_ % 2 == 1) {
+      r.status = 429;
+      r.headers["retry-after"] = "7";
+      r.body = R"({"error":{"message":"rate limited"}})";
+    } else {
+      r.status = 200;
+      r.body = R"({"choices":[{"message":{"content":"billing"},"finish_reason":"stop"}],)"
+               R"("usage":{"prompt_tokens":50,"completion_tokens":1}})";
+    }
+    done(std::move(r));
+  }
+  int calls_ = 0;
+};
+
+// A retry waits as long as the provider asked (Retry-After) when that is longer than the
+// back-off: the canary had retried after 1 s, into the same rate limit.
+TEST_F(Canary, ARetryWaitsForTheRetryAfterTheProviderAsked) {
+  RateLimitedClient endpoint;
+  ProjectConfig priced = config(1, "gpt-4o-mini");
+  CanaryOptions o;
+  o.now_ms = kT0;
+  o.attempts = 2;
+  o.assume_yes = true;
+  std::vector<std::chrono::milliseconds> waits;
+  o.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); };
+  std::ostringstream quiet;
+  o.log = &quiet;
+  auto ran = run_canary(priced, *store_, canary_, {}, labels_, endpoint, o);
+  ASSERT_EQ(ran.size(), 1u);
+  ASSERT_FALSE(waits.empty());
+  for (auto wait : waits) EXPECT_EQ(wait, std::chrono::milliseconds(7000));
+  EXPECT_EQ(waits.size(), static_cast<std::size_t>(endpoint.calls_ / 2));
+}
+
 }  // namespace
 }  // namespace tunecase::monitor

@@ -18,6 +18,7 @@
 #include "tunecase/runner/answer.h"
 #include "tunecase/runner/budget.h"
 #include "tunecase/runner/llm_runner.h"
+#include "tunecase/runner/retry_policy.h"
 
 namespace tunecase::monitor {
 namespace {
@@ -30,9 +31,14 @@ std::string set_fingerprint(const Examples& canary) {
   return text_hash(all);
 }
 
+// As every command that calls an API retries: 429, 408, 5xx, time-outs and dropped connections.
 bool retryable(const HttpResponse& r) {
-  return r.status == 0 || r.status == 429 || r.status >= 500;
+  return classify_attempt(r) == AttemptOutcome::kRetryable;
 }
+
+// The longest wait a canary takes when the provider asks for one (Retry-After): it runs inside
+// `tunecase monitor`, which a longer wait would hold up; it asks again at its next try.
+constexpr std::chrono::milliseconds kMaxCanaryWait{60'000};
 
 // What the canary's calls cost: measured from the tokens the API reported, plus the worst case
 // of each call billed at a cost nobody saw (an answer without usage, a 2xx body cut off, an
@@ -47,13 +53,19 @@ struct CanarySpend {
 std::string answer(const LlmApproach& approach, HttpClient& http, const std::string& text,
                    const CanaryOptions& o, const std::optional<Price>& price, bool& simulated,
                    CanarySpend& spend, std::string& error) {
+  std::chrono::milliseconds asked{0};  // the wait the last failed attempt's provider asked for
   for (int attempt = 0; attempt < std::max(1, o.attempts); ++attempt) {
-    if (attempt > 0 && o.sleep) o.sleep(std::chrono::milliseconds(1000LL << (attempt - 1)));
+    // The back-off, or the provider's Retry-After when longer (it had been ignored, and a rate
+    // limit answered every retry of the canary with another 429).
+    if (attempt > 0 && o.sleep)
+      o.sleep(std::max(std::chrono::milliseconds(1000LL << (attempt - 1)),
+                       std::min(asked, kMaxCanaryWait)));
     HttpRequest request = approach.request(text);
     const std::size_t request_bytes = request.body.size();
     const double worst =
         price ? worst_case_usd(*price, request.body, approach.options().max_tokens) : 0.0;
     HttpResponse r = http_send_sync(http, std::move(request));
+    asked = retry_after(r).value_or(std::chrono::milliseconds(0));
     if (retryable(r)) {
       error = r.status == 0
                   ? r.transport_error
