@@ -217,12 +217,15 @@ void run(const ServeArgs& a) {
     fmt::print(stderr,
                "{} requests were still waiting for their approach after the stop's grace: their "
                "calls were cut off and are not logged (no measure of the arm); their clients "
-               "got 503 with Retry-After, and may retry\n",
+               "got 503 with Retry-After, and may retry. An LLM call among them may have reached "
+               "the provider and be billed: no arm's cost counts it\n",
                gateway.answers_cut_at_stop());
   if (gateway.shadow_cut_at_stop() > 0)
     fmt::print(stderr,
                "{} shadow calls of the challenger were still running after the stop's grace and "
-               "were cut off; they are not logged (no measure of the challenger)\n",
+               "were cut off; they are not logged (no measure of the challenger). An LLM call "
+               "among them may have reached the provider and be billed: the challenger's cost "
+               "does not count it\n",
                gateway.shadow_cut_at_stop());
   if (s.failed_commits > 0 || audit_lost > 0)
     fmt::print(stderr,
