@@ -61,6 +61,15 @@ TEST(PriceCatalogue, UnknownModelHasNoPrice) {
 TEST(PriceCatalogue, CachedInputDefaultsToInput) {
   auto catalogue = PriceCatalogue::parse(kCatalogue, "prices.toml");
   EXPECT_DOUBLE_EQ(catalogue.find("claude-3-haiku")->cached_input_per_mtok, 0.25);
+  // Prompt-cache writes default to Anthropic's multiples of the input rate.
+  EXPECT_DOUBLE_EQ(catalogue.find("claude-3-haiku")->cache_write_per_mtok, 0.3125);
+  EXPECT_DOUBLE_EQ(catalogue.find("claude-3-haiku")->cache_write_1h_per_mtok, 0.5);
+  auto typed = PriceCatalogue::parse(
+      "[models.\"m\"]\ninput = 1\noutput = 2\ncache_write = 1.5\ncache_write_1h = 3\n"
+      "date = \"2025-08\"\nsource = \"x\"\n",
+      "prices.toml");
+  EXPECT_DOUBLE_EQ(typed.find("m")->cache_write_per_mtok, 1.5);
+  EXPECT_DOUBLE_EQ(typed.find("m")->cache_write_1h_per_mtok, 3.0);
 }
 
 TEST(PriceCatalogue, BadValueNamesFileAndLine) {
@@ -135,6 +144,26 @@ TEST(CostUsd, PricesCachedInputAtTheCachedRate) {
   EXPECT_DOUBLE_EQ(cost_usd(price, usage), 3000.0 / 1e6);
   EXPECT_DOUBLE_EQ(cost_usd(price, Usage{}), 0.0);
   EXPECT_DOUBLE_EQ(cost_usd(Price{0.15, 0.075, 0.60, "", ""}, Usage{1000000, 1000000, 0}), 0.75);
+}
+
+// Tokens written to the prompt cache are billed at their own rates, above the input rate (they
+// had been billed as plain input, a quarter to a half under).
+TEST(CostUsd, PricesCacheWritesAtTheirOwnRates) {
+  Price price{3.0, 0.30, 15.0, "", ""};
+  price.cache_write_per_mtok = 3.75;
+  price.cache_write_1h_per_mtok = 6.0;
+  Usage usage{1000, 10, 100};  // 100 read, 300 written for 5 min, 200 for an hour, 400 plain
+  usage.cache_write = 300;
+  usage.cache_write_1h = 200;
+  // (400 x 3 + 100 x 0.30 + 300 x 3.75 + 200 x 6 + 10 x 15) / 1e6
+  EXPECT_DOUBLE_EQ(cost_usd(price, usage), (1200 + 30 + 1125 + 1200 + 150) / 1e6);
+  // A price typed in the config takes the same defaults.
+  ApproachConfig typed =
+      llm_approach("c", {{"model", "claude-x"}, {"price", {{"input", 3.0}, {"output", 15.0}}}});
+  std::optional<Price> p = price_for(typed, PriceCatalogue::parse(kCatalogue, "prices.toml"));
+  ASSERT_TRUE(p);
+  EXPECT_DOUBLE_EQ(p->cache_write_per_mtok, 3.75);
+  EXPECT_DOUBLE_EQ(p->cache_write_1h_per_mtok, 6.0);
 }
 
 // A user with the binary alone has no data/prices.toml beside it: the remedy names the catalogue

@@ -243,6 +243,16 @@ TEST(AnthropicProvider, ParsesToolInputAsAnswerTextAndCountsCacheReadsAsInput) {
   EXPECT_EQ(answer.usage.cached_input, 50);
   EXPECT_EQ(answer.usage.output, 9);
   EXPECT_FALSE(answer.simulated);
+  // Cache writes count as input, split by how long they are kept when the answer says.
+  response.body = R"({"type":"message","content":[{"type":"text","text":"x"}],
+    "usage":{"input_tokens":10,"cache_read_input_tokens":20,"cache_creation_input_tokens":300,
+    "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},
+    "output_tokens":1}})";
+  auto written = make_provider(approach("anthropic"))->parse_response(response);
+  EXPECT_EQ(written.usage.input, 330);
+  EXPECT_EQ(written.usage.cached_input, 20);
+  EXPECT_EQ(written.usage.cache_write, 100);
+  EXPECT_EQ(written.usage.cache_write_1h, 200);
 }
 
 TEST(AnthropicProvider, JoinsTextBlocks) {

@@ -17,6 +17,22 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// A request asking for prompt caching may be billed for writing every input token to the cache,
+// above the input rate: its worst case, what a spend cap reserves, says so (it had been priced
+// as plain input, so a cap could be passed).
+TEST(WorstCase, ARequestAskingForPromptCachingReservesTheCacheWriteRate) {
+  Price price{3.0, 0.30, 15.0, "", ""};
+  price.cache_write_per_mtok = 3.75;
+  price.cache_write_1h_per_mtok = 6.0;
+  const std::string plain(4000, 'x');
+  const std::string cached = plain + R"("cache_control":{"type":"ephemeral"})";
+  const double plain_worst = worst_case_usd(price, plain, 10);
+  const double cached_worst = worst_case_usd(price, cached, 10);
+  const double input_tokens = static_cast<double>(worst_case_input_tokens(cached.size()));
+  EXPECT_DOUBLE_EQ(cached_worst, (input_tokens * 6.0 + 10 * 15.0) / 1e6);
+  EXPECT_GT(cached_worst, plain_worst);
+}
+
 TEST(TokenBucket, StartsFullThenRefillsAtItsRate) {
   auto t0 = SteadyClock::time_point{} + seconds(100);
   TokenBucket bucket(10, 10, t0);  // 10 per second

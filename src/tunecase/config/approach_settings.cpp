@@ -383,6 +383,12 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
                             "without one the catalogue prices the model, and a model it lacks "
                             "has an unknown cost, never $0)");
     price.cached_input = pr.optional_number("cached_input", kNonNegative, "USD per 1M cached");
+    price.cache_write = pr.optional_number(
+        "cache_write", kNonNegative,
+        "USD per 1M tokens written to the prompt cache for 5 minutes (default 1.25x input)");
+    price.cache_write_1h = pr.optional_number(
+        "cache_write_1h", kNonNegative,
+        "USD per 1M tokens written to the prompt cache for an hour (default 2x input)");
     price.output = pr.number("output", 0, kNonNegative, "USD per 1M output tokens");
     price.date = pr.text("date", "", "when the price was read");
     pr.finish();  // a misspelt key is named first ("inptu": did you mean input?)

@@ -50,6 +50,10 @@ Price read_price(const toml::table& table, const std::string& model, const std::
   price.cached_input_per_mtok =
       read_rate(table, model, "cached_input", origin, price.input_per_mtok);
   price.output_per_mtok = read_rate(table, model, "output", origin, std::nullopt);
+  price.cache_write_per_mtok =
+      read_rate(table, model, "cache_write", origin, kCacheWriteTimesInput * price.input_per_mtok);
+  price.cache_write_1h_per_mtok = read_rate(table, model, "cache_write_1h", origin,
+                                            kCacheWrite1hTimesInput * price.input_per_mtok);
   price.date = read_text(table, model, "date", origin);
   price.source = read_text(table, model, "source", origin);
   return price;

@@ -96,6 +96,7 @@ struct RetrievalSettings {
 struct PriceOverride {
   double input = 0;  // USD per 1M tokens
   std::optional<double> cached_input;
+  std::optional<double> cache_write, cache_write_1h;  // prompt-cache writes (Anthropic)
   double output = 0;
   std::string date;
 };

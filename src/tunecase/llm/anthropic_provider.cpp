@@ -1,4 +1,6 @@
 // The Anthropic Messages API.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "tunecase/llm/provider.h"
@@ -69,10 +71,19 @@ class AnthropicProvider final : public Provider {
       if (json.contains("usage") && json["usage"].is_object()) {
         const auto& usage = json["usage"];
         int64_t cache_read = integer_or_zero(usage, "cache_read_input_tokens");
+        int64_t cache_write = integer_or_zero(usage, "cache_creation_input_tokens");
         // input_tokens excludes cache reads and writes; Usage::input counts every input token.
-        answer.usage.input = integer_or_zero(usage, "input_tokens") + cache_read +
-                             integer_or_zero(usage, "cache_creation_input_tokens");
+        answer.usage.input = integer_or_zero(usage, "input_tokens") + cache_read + cache_write;
         answer.usage.cached_input = cache_read;
+        // Writes for an hour are billed higher than writes for 5 minutes: split when the answer
+        // says how many were which (cache_creation), else all at the 5-minute rate.
+        int64_t hour = 0;
+        if (usage.contains("cache_creation") && usage["cache_creation"].is_object())
+          hour = std::clamp<int64_t>(
+              integer_or_zero(usage["cache_creation"], "ephemeral_1h_input_tokens"), 0,
+              cache_write);
+        answer.usage.cache_write = cache_write - hour;
+        answer.usage.cache_write_1h = hour;
         answer.usage.output = integer_or_zero(usage, "output_tokens");
       }
       answer.simulated = is_simulated(response);

@@ -107,6 +107,8 @@ std::optional<Price> price_for(const ApproachConfig& approach, const PriceCatalo
     Price price;
     price.input_per_mtok = o->input;
     price.cached_input_per_mtok = o->cached_input.value_or(o->input);
+    price.cache_write_per_mtok = o->cache_write.value_or(kCacheWriteTimesInput * o->input);
+    price.cache_write_1h_per_mtok = o->cache_write_1h.value_or(kCacheWrite1hTimesInput * o->input);
     price.output_per_mtok = o->output;
     price.date = o->date;
     price.source = fmt::format("config: approach '{}'", approach.name);
@@ -116,9 +118,13 @@ std::optional<Price> price_for(const ApproachConfig& approach, const PriceCatalo
 }
 
 double cost_usd(const Price& price, const Usage& usage) {
-  int64_t uncached = std::max<int64_t>(0, usage.input - usage.cached_input);
+  // Cache writes at their own rates (they had been billed at the input rate, 20-50% under).
+  int64_t uncached = std::max<int64_t>(
+      0, usage.input - usage.cached_input - usage.cache_write - usage.cache_write_1h);
   return (static_cast<double>(uncached) * price.input_per_mtok +
           static_cast<double>(usage.cached_input) * price.cached_input_per_mtok +
+          static_cast<double>(usage.cache_write) * price.cache_write_per_mtok +
+          static_cast<double>(usage.cache_write_1h) * price.cache_write_1h_per_mtok +
           static_cast<double>(usage.output) * price.output_per_mtok) /
          1e6;
 }

@@ -32,9 +32,12 @@ struct ChatOptions {
   bool operator==(const ChatOptions&) const = default;
 };
 
-// Token counts as the provider billed them. `input` includes `cached_input`.
+// Token counts as the provider billed them. `input` includes `cached_input` (read from the
+// prompt cache) and the cache writes (`cache_write`: written to the prompt cache for 5 minutes,
+// `cache_write_1h`: for an hour; Anthropic bills them above the input rate).
 struct Usage {
   int64_t input = 0, output = 0, cached_input = 0;
+  int64_t cache_write = 0, cache_write_1h = 0;
 };
 
 struct ChatAnswer {

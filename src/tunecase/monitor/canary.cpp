@@ -85,6 +85,8 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
         spend.used.input += u.input;
         spend.used.output += u.output;
         spend.used.cached_input += u.cached_input;
+        spend.used.cache_write += u.cache_write;
+        spend.used.cache_write_1h += u.cache_write_1h;
       } else {
         ++spend.without_usage;
         spend.worst_usd += worst;

@@ -5,7 +5,8 @@
 namespace tunecase {
 
 bool usage_known(const Usage& u, int max_tokens, std::size_t request_bytes) {
-  return u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cached_input <= u.input &&
+  return u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cache_write >= 0 &&
+         u.cache_write_1h >= 0 && u.cached_input + u.cache_write + u.cache_write_1h <= u.input &&
          (max_tokens <= 0 || u.output <= max_tokens) &&
          (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
 }

@@ -28,8 +28,17 @@ double estimated_usd(const Price& price, std::string_view body, int max_tokens) 
 }
 
 double worst_case_usd(const Price& price, std::string_view body, int max_tokens) {
-  return cost_usd(price, Usage{worst_case_input_tokens(body.size()),
-                               static_cast<int64_t>(std::max(0, max_tokens)), 0});
+  const int64_t input = worst_case_input_tokens(body.size());
+  Usage worst{input, static_cast<int64_t>(std::max(0, max_tokens)), 0};
+  // A request that asks for prompt caching (cache_control, in `extra` or a template) may be
+  // billed for writing every input token to the cache, above the input rate.
+  if (body.find("\"cache_control\"") != std::string_view::npos) {
+    if (price.cache_write_1h_per_mtok >= price.cache_write_per_mtok)
+      worst.cache_write_1h = input;
+    else
+      worst.cache_write = input;
+  }
+  return cost_usd(price, worst);
 }
 
 std::string describe_estimate(const RunEstimate& e, std::string_view approach) {

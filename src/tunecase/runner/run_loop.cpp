@@ -653,12 +653,15 @@ void RunLoop::finish() {
       {"max_cost_usd", options_.max_cost_usd ? nlohmann::json(*options_.max_cost_usd) : nullptr},
       {"spent_usd", price_ ? nlohmann::json(r.spent_usd) : nullptr},
       {"spent_basis", spent_basis()},
-      {"price", price_ ? nlohmann::json{{"input_per_mtok", price_->input_per_mtok},
-                                        {"cached_input_per_mtok", price_->cached_input_per_mtok},
-                                        {"output_per_mtok", price_->output_per_mtok},
-                                        {"date", price_->date},
-                                        {"source", price_->source}}
-                       : nlohmann::json(nullptr)},
+      {"price", price_
+                    ? nlohmann::json{{"input_per_mtok", price_->input_per_mtok},
+                                     {"cached_input_per_mtok", price_->cached_input_per_mtok},
+                                     {"cache_write_per_mtok", price_->cache_write_per_mtok},
+                                     {"cache_write_1h_per_mtok", price_->cache_write_1h_per_mtok},
+                                     {"output_per_mtok", price_->output_per_mtok},
+                                     {"date", price_->date},
+                                     {"source", price_->source}}
+                    : nlohmann::json(nullptr)},
       {"simulated", r.simulated},
       {"redaction", {{"on", approach_.redactor().enabled()}, {"redacted", redacted_}}},
       {"concurrency", options_.concurrency},
