@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <utf8proc.h>
 
 #include "tunecase/core/error.h"
 #include "tunecase/search/bm25_index.h"
@@ -27,28 +28,31 @@ bool shows_examples(PromptStrategy s) {
   return s == PromptStrategy::kFewShot || s == PromptStrategy::kRetrievalFewShot;
 }
 
+// The bytes of a character at `i` of valid UTF-8 `text` that a model may read as a line break or
+// a control, 0 when it is none: the C0 controls and DEL (line feed, carriage return, tab,
+// vertical tab, form feed, escape, ...), the C1 controls (U+0080-U+009F, the next line U+0085
+// among them), and the line and paragraph separators U+2028 and U+2029.
+std::size_t breaker_at(std::string_view text, std::size_t i) {
+  const auto at = [&](std::size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  const unsigned char c = at(0);
+  if (c < 0x20 || c == 0x7f) return 1;
+  if (c == 0xc2 && at(1) >= 0x80 && at(1) <= 0x9f) return 2;
+  if (c == 0xe2 && at(1) == 0x80 && (at(2) == 0xa8 || at(2) == 0xa9)) return 3;
+  return 0;
+}
+
 // Texts are written on one line so that the Text:/Label: layout cannot be forged by a ticket
-// that itself contains "\nLabel: ...": every character a model may read as a line break or a
-// control becomes a space. These are the C0 controls and DEL (line feed, carriage return, tab,
-// vertical tab, form feed, escape, ...), and the C1 controls (U+0080-U+009F, the next line
-// U+0085 among them). The line and paragraph separators U+2028 and U+2029 go too.
-// (U+2028 had passed, and with it a forged "Label:" line.) The text is valid UTF-8.
+// that itself contains "\nLabel: ...": every breaker_at character becomes a space. (U+2028 had
+// passed, and with it a forged "Label:" line.) The text is valid UTF-8.
 void append_one_line(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const auto next = [&](std::size_t k) {
-      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
-    };
-    if (c < 0x20 || c == 0x7f) {
+    if (std::size_t n = breaker_at(text, i)) {
       out += ' ';
-    } else if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {
-      out += ' ';
-      i += 1;
-    } else if (c == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9)) {
-      out += ' ';
-      i += 2;
+      i += n - 1;
     } else {
-      out += static_cast<char>(c);
+      out += text[i];
     }
   }
 }
@@ -60,11 +64,28 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-// A label as the prompt writes it: bare, or as a JSON string.
+// A label as the prompt writes it: bare, or as a JSON string with every breaker_at character
+// escaped (JSON escapes the C0 ones; U+2028, U+2029 and the C1 controls had been written raw,
+// and a model reads the label list broken across lines).
 std::string written_label(const std::string& label, bool quoted) {
-  return quoted
-             ? nlohmann::json(label).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-             : label;
+  if (!quoted) return label;
+  const std::string dumped =
+      nlohmann::json(label).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(dumped.size());
+  for (std::size_t i = 0; i < dumped.size(); ++i) {
+    const std::size_t n = breaker_at(dumped, i);  // the C0 ones are escaped already
+    if (n == 0) {
+      out += dumped[i];
+      continue;
+    }
+    utf8proc_int32_t cp = 0;
+    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(dumped.data() + i),
+                     static_cast<utf8proc_ssize_t>(n), &cp);
+    out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+    i += n - 1;
+  }
+  return out;
 }
 
 std::string example_blocks(const Examples& examples, std::size_t max_chars, bool quoted) {
@@ -138,8 +159,9 @@ bool labels_need_quotes(const std::vector<std::string>& labels) {
     if (l.empty()) return false;
     if (l.front() == ' ' || l.back() == ' ' || l.front() == '"') return true;
     if (l.find(": ") != std::string::npos) return true;
-    return std::any_of(l.begin(), l.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    for (std::size_t i = 0; i < l.size(); ++i)
+      if (breaker_at(l, i)) return true;
+    return false;
   });
 }
 
@@ -208,9 +230,12 @@ PromptText PromptBuilder::render(std::string_view whole) const {
   // Retrieval looks at the whole text; the prompt shows it cut.
   std::string text = cut_text(whole, settings_.max_text_chars);
   if (settings_.custom) {
+    // {text} on one line as in the default layout: a template's "Text: {text}\nLabel:" had
+    // taken a ticket's own line breaks, and a forged "Label:" line with them.
     PromptFields fields{
         task_line(), label_lines_,
-        example_blocks(examples_for(whole), settings_.max_text_chars, quoted_labels_), text};
+        example_blocks(examples_for(whole), settings_.max_text_chars, quoted_labels_),
+        one_line(text)};
     return {fill_template(settings_.custom->system, fields),
             fill_template(settings_.custom->user, fields)};
   }
