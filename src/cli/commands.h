@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -114,6 +115,32 @@ inline CLI::Validator positive_count() {
         return "";
       },
       "COUNT>=1");
+}
+
+// A finite number from `lo` to `hi`. CLI::Range lets NaN through (every comparison with it is
+// false): a NaN alert threshold had been taken, and could never alert.
+inline CLI::Validator finite_between(double lo, double hi, std::string what = "") {
+  return CLI::Validator(
+      [lo, hi, what](std::string& input) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(input, value) || !std::isfinite(value) || value < lo ||
+            value > hi)
+          return fmt::format("must be {}from {:g} to {:g}, not {}", what, lo, hi, input);
+        return "";
+      },
+      fmt::format("NUMBER in [{:g}, {:g}]", lo, hi));
+}
+
+// Requests in flight: a whole number from 1 to 1000, refused before anything is read.
+inline CLI::Validator in_flight() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        long long value = 0;
+        if (!CLI::detail::lexical_cast(input, value) || value < 1 || value > 1000)
+          return "must be a whole number from 1 to 1000, not " + input;
+        return "";
+      },
+      "COUNT in [1, 1000]");
 }
 
 // --cache FILE and --no-cache, shared by every command that calls an LLM.

@@ -98,13 +98,14 @@ void add_curve_command(CLI::App& app) {
   cmd->add_option("--max-cost", args->max_cost, "Cap on new LLM spend (USD)")
       ->check(non_negative_number());
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
+      ->check(in_flight())
       ->capture_default_str();
   cmd->add_option("--finetune", args->finetune,
                   "Also fine-tune this openai approach at [curve] finetune_fractions and on all "
                   "of train (one paid job each; replaces [curve] finetune)");
   cmd->add_option("--finetune-poll", args->finetune_poll_s,
                   "Seconds between a fine-tuning job's status checks")
-      ->check(CLI::PositiveNumber)
+      ->check(finite_between(1, 3600, "a number of seconds "))
       ->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   add_local_only_option(cmd, args->local_only);

@@ -128,6 +128,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--queries-per-day", args->queries_per_day, "Volume for $ per month (assumed)")
       ->check(non_negative_number());
   cmd->add_option("--concurrency", args->concurrency, "LLM requests in flight")
+      ->check(in_flight())
       ->capture_default_str();
   cmd->add_option("--max-cost", args->max_cost, "Stop LLM approaches before spending more USD")
       ->check(non_negative_number());

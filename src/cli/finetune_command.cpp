@@ -70,8 +70,10 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--max-cost", args->max_cost,
                   "Start the job only if its estimated cost is known and within USD")
       ->check(non_negative_number());
+  // At least a second: a NaN, a tiny or an overflowing value had polled the provider's job
+  // status thousands of times a second.
   cmd->add_option("--poll", args->poll_s, "Seconds between status checks")
-      ->check(CLI::PositiveNumber)
+      ->check(finite_between(1, 3600, "a number of seconds "))
       ->capture_default_str();
   cmd->add_option("--name", args->name,
                   "Name of the tuned model's [[approach]] in approach.toml (default APPROACH-ft)");

@@ -29,7 +29,7 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(1, 1200))
       ->capture_default_str();
   cmd->add_option("--label-noise", options->label_noise, "Share of wrong labels")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_between(0, 1, "a share "))
       ->capture_default_str();
   cmd->add_option("--drift-month", options->drift_month,
                   "Month a new feature launches (beyond --months: never)")

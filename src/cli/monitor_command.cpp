@@ -233,7 +233,7 @@ void add_monitor_command(CLI::App& app) {
   cmd->add_option("--canary-flip-alert", args->canary_flip_alert,
                   "share of canary answers that flipped which alerts on its own")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_between(0, 1, "a share "));
   cmd->add_flag("--simulate-rule", args->simulate,
                 "print the accuracy rule's simulated false-alarm rate and detection delay");
   cmd->callback([args] {

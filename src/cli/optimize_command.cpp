@@ -113,7 +113,9 @@ void add_optimize_command(CLI::App& app) {
       ->check(non_negative_number());
   cmd->add_option("--max-calls", args->max_calls, "At most this many requests for the search")
       ->check(positive_count());
-  cmd->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();
+  cmd->add_option("--concurrency", args->concurrency, "Requests in flight")
+      ->check(in_flight())
+      ->capture_default_str();
   cmd->add_flag("--yes,-y", args->yes, "Do not ask before spending");
   add_local_only_option(cmd, args->local_only);
   cmd->callback([args] {

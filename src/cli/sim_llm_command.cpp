@@ -99,21 +99,21 @@ void add_sim_llm_command(CLI::App& app) {
   cmd->add_option("--host", o.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port-file", args->port_file, "write the port number to this file");
   cmd->add_option("--latency-ms", o.latency_base_ms, "base latency of every answer (ms)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_option("--latency-per-token-ms", o.latency_per_token_ms,
                   "extra latency per output token (ms)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_option("--jitter-ms", o.latency_jitter_ms, "uniform random extra latency up to J ms")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_option("--rate-429", o.rate_429, "fraction of requests answered 429 with Retry-After")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_between(0, 1, "a share "));
   cmd->add_option("--rate-500", o.rate_500, "fraction of requests answered 500")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_between(0, 1, "a share "));
   cmd->add_option("--rate-timeout", o.rate_timeout,
                   "fraction of requests never answered (the client times out)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_between(0, 1, "a share "));
   cmd->add_option("--retry-after", o.retry_after_s, "Retry-After of 429 answers (seconds)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "seed of the fault and answer-form draws")
       ->check(seed_range())
@@ -123,10 +123,10 @@ void add_sim_llm_command(CLI::App& app) {
                   "answer 401 unless clients send the key held in this environment variable");
   cmd->add_option("--finetune-queue-s", o.finetune.queue_s,
                   "seconds a fine-tuning job stays queued")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--finetune-run-s", o.finetune.run_s, "seconds a fine-tuning job runs")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--finetune-fault", o.finetune.fault,
                   "failed_job: jobs fail while running; rejected_file: uploads are refused")

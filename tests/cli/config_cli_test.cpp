@@ -249,14 +249,31 @@ TEST(ConfigCli, CheckSaysWhatTheCommandsWouldRefuseAtOnce) {
 }
 
 // A spend cap given on the command line below 1 is refused before anything is read: -5 had been
-// taken for "not given", and the config's cap applied without a word.
-TEST(ConfigCli, OptimizeRefusesAMaxCallsBelowOne) {
+// taken for "not given", and the config's cap applied without a word. So are a NaN, a tiny or an
+// overflowing poll interval (finetune had polled the provider thousands of times a second), a
+// NaN threshold (it could never alert) and requests in flight out of range.
+TEST(ConfigCli, NumericFlagsOutOfRangeAreRefusedBeforeAnythingIsRead) {
   for (const char* value : {"-5", "0", "2.5"}) {
     CliResult r = run_cli(std::string("optimize --config none.toml --max-calls ") + value);
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find(std::string("--max-calls: must be a whole number >= 1, not ") + value),
               std::string::npos)
         << r.output;
+  }
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"finetune --config none.toml --approach a --poll nan",
+            "--poll: must be a number of seconds from 1 to 3600, not nan"},
+           {"finetune --config none.toml --approach a --poll 0.0001",
+            "--poll: must be a number of seconds from 1 to 3600, not 0.0001"},
+           {"curve --config none.toml --finetune-poll 1e300",
+            "--finetune-poll: must be a number of seconds from 1 to 3600, not 1e300"},
+           {"monitor --store none.db --canary-flip-alert nan",
+            "--canary-flip-alert: must be a share from 0 to 1, not nan"},
+           {"optimize --config none.toml --concurrency 0",
+            "--concurrency: must be a whole number from 1 to 1000, not 0"}}) {
+    CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << args << ": " << r.output;
   }
 }
 
