@@ -275,6 +275,23 @@ TEST(FeedbackBody, SurroundingSpacesOfALabelGo) {
   auto blank = parse_feedback(R"({"id":"T-1","label":"  "})", {"bug_report"});
   ASSERT_TRUE(std::holds_alternative<BodyError>(blank));
   EXPECT_EQ(std::get<BodyError>(blank).status, 400);
+  // Unicode's spaces and characters that show nothing go too (a no-break space had been refused
+  // as an invisible character; a label of nothing else had replaced a real one from a file).
+  for (const char* padded : {"\u00a0bug_report\u3000", "bug_report\u2028", "\u200bbug_report"}) {
+    auto p =
+        parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", padded}}.dump(), {"bug_report"});
+    ASSERT_TRUE(std::holds_alternative<FeedbackBody>(p)) << padded;
+    EXPECT_EQ(std::get<FeedbackBody>(p).label, "bug_report");
+  }
+  for (const char* invisible : {"\u00a0", "\u200b", "\u200e\u200f"}) {
+    auto p =
+        parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", invisible}}.dump(), {"bug_report"});
+    ASSERT_TRUE(std::holds_alternative<BodyError>(p)) << invisible;
+    EXPECT_EQ(std::get<BodyError>(p).status, 400);
+    EXPECT_EQ(std::get<BodyError>(p).message,
+              "\"label\" holds only spaces or characters that do not show; send the correct "
+              "label of the item");
+  }
 }
 
 // A label written decomposed ("u" + U+0308, as macOS clients send it) is the label "ü": it had

@@ -44,4 +44,23 @@ bool blank(std::string_view text) {
   return true;
 }
 
+std::string trimmed_blank(std::string_view text) {
+  std::size_t begin = 0, end = 0;  // the first and past the last character not blank
+  bool found = false;
+  for (std::size_t i = 0; i < text.size();) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + i),
+                         static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
+    const std::size_t size = n > 0 ? static_cast<std::size_t>(n) : 1;
+    if (!blank(text.substr(i, size))) {
+      if (!found) begin = i;
+      found = true;
+      end = i + size;
+    }
+    i += size;
+  }
+  return found ? std::string(text.substr(begin, end - begin)) : std::string();
+}
+
 }  // namespace tunecase

@@ -23,4 +23,9 @@ std::string trimmed(std::string_view text, std::string_view whitespace = kTrimme
 // Mongolian vowel separator and the Braille blank.
 bool blank(std::string_view text);
 
+// UTF-8 `text` without the leading and trailing characters blank() counts (Unicode's spaces and
+// the characters that show nothing, not only ASCII whitespace); "" when nothing else is left.
+// A label cell of a no-break space, or "\u00a0billing", had been kept as a label of its own.
+std::string trimmed_blank(std::string_view text);
+
 }  // namespace tunecase

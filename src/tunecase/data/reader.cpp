@@ -78,7 +78,7 @@ class Collector {
       ++result_.empty_text_skipped;
       return;
     }
-    std::string label = trimmed(example.label);
+    std::string label = trimmed_blank(example.label);  // Unicode's spaces too
     // Counted once the row is kept (below): a trimmed label on a row skipped as invalid is in no
     // split, and counting it had made more rows "written with whitespace" than the label has.
     std::string as_written =

@@ -89,7 +89,9 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.
     // In NFC, as the data reader reads labels (spelling_in_set).
-    f.label = spelling_in_set(trimmed_cell(field(label)), labels);
+    // Unicode's spaces and invisible characters too: a cell of a no-break space had replaced a
+    // real label (with --new-labels) as a label of its own.
+    f.label = spelling_in_set(trimmed_blank(field(label)), labels);
     // A row that fills both is matched by its prediction_id, which names one logged prediction;
     // the id names the client's item (the id had won, and a row whose two cells disagreed
     // labelled another prediction).

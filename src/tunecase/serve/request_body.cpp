@@ -518,10 +518,15 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
                                 "\"id\" instead"};
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
-  // Surrounding spaces go, as the data reader and `tunecase feedback` trim a label cell.
-  out.label = spelling_in_set(trimmed(std::get<std::string>(label)), labels);
+  // Surrounding spaces go (Unicode's, and characters that show nothing), as the data reader and
+  // `tunecase feedback` trim a label cell.
+  const std::string& sent = std::get<std::string>(label);
+  out.label = spelling_in_set(trimmed_blank(sent), labels);
   if (out.label.empty())
-    return BodyError{400, "missing \"label\": send the correct label of the item"};
+    return BodyError{400, sent.empty() || trimmed(sent).empty()
+                              ? "missing \"label\": send the correct label of the item"
+                              : "\"label\" holds only spaces or characters that do not show; "
+                                "send the correct label of the item"};
   if (std::string problem = label_problem(out.label, labels); !problem.empty())
     return BodyError{422, problem};
   auto at = at_field(field_of(j, "at"));
