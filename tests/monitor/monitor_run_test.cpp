@@ -207,19 +207,23 @@ TEST_F(RunMonitor, ThePredictionMixComparesTheServedVersionsAnswersOnly) {
   };
   const nlohmann::json later = verdict_at(21);  // current window days 14-20, reference from 11
   EXPECT_EQ(later["verdict"], "stable") << later.dump(2);
-  EXPECT_NE(later["summary"].get<std::string>().find("reference from " + iso_date(kDay0 + 11)),
+  EXPECT_NE(later["summary"].get<std::string>().find(
+                "reference: the days of the version now served alone, " + iso_date(kDay0) + " to " +
+                iso_date(kDay0 + 10) + " left out as another version answered on them"),
             std::string::npos)
       << later.dump(2);
   const nlohmann::json soon = verdict_at(15);  // current window days 8-14 holds both versions
   EXPECT_EQ(soon["verdict"], "unavailable") << soon.dump(2);
   // It names the first run that judges again, and that run does (the day before, the
-  // reference window holds no day of the new version yet).
+  // reference window holds no answer of the new version yet: too few).
   EXPECT_NE(soon["summary"].get<std::string>().find("judged again from the run of " +
                                                     iso_date(kDay0 + 19)),
             std::string::npos)
       << soon.dump(2);
-  EXPECT_EQ(verdict_at(18)["verdict"], "unavailable");
+  EXPECT_EQ(verdict_at(18)["verdict"], "too_few");
+  EXPECT_EQ(verdict_at(18)["reference_n"], 0);
   EXPECT_NE(verdict_at(19)["verdict"], "unavailable");
+  EXPECT_NE(verdict_at(19)["verdict"], "too_few");
   // A run dated before the promotion judges the registry as it was then: one version, whose
   // answers are all "a", no mix to set aside.
   EXPECT_EQ(verdict_at(9)["verdict"], "stable") << verdict_at(9).dump(2);
@@ -262,17 +266,27 @@ TEST_F(RunMonitor, AfterSilentDaysTheServedVersionStartsOnItsFirstAnswer) {
       if (d["detector"] == "prediction_mix") return d;
     return nlohmann::json();
   };
-  const nlohmann::json early = mix(run_at(18));  // current window 11-17 starts before day 13
+  // Day 14: the current window (7-13) holds the replaced version's days 7-9: not judged, and the
+  // first run that can is named from the new version's first answer, day 13.
+  const nlohmann::json early = mix(run_at(14));
   EXPECT_EQ(early["verdict"], "unavailable") << early.dump(2);
+  EXPECT_NE(early["summary"].get<std::string>().find(
+                "another model version answered on " + iso_date(kDay0) + " to " +
+                iso_date(kDay0 + 9) + ", inside the current window"),
+            std::string::npos)
+      << early.dump(2);
   EXPECT_NE(early["summary"].get<std::string>().find("judged again from the run of " +
                                                      iso_date(kDay0 + 21)),
             std::string::npos)
       << early.dump(2);
-  EXPECT_EQ(mix(run_at(20))["verdict"], "unavailable");
+  // Days 18 and 20: the reference holds none of the new version's answers: too few.
+  EXPECT_EQ(mix(run_at(18))["verdict"], "too_few");
+  EXPECT_EQ(mix(run_at(20))["reference_n"], 0);
   // Day 21: the reference holds day 13 alone, 200 answers: too few, and no figure.
   const nlohmann::json few = mix(run_at(21));
   EXPECT_EQ(few["verdict"], "too_few") << few.dump(2);
-  EXPECT_NE(few["summary"].get<std::string>().find("reference from " + iso_date(kDay0 + 13)),
+  EXPECT_NE(few["summary"].get<std::string>().find(iso_date(kDay0) + " to " + iso_date(kDay0 + 9) +
+                                                   " left out"),
             std::string::npos)
       << few.dump(2);
   EXPECT_NE(few["summary"].get<std::string>().find("not judged: 200 reference vs 1400 current"),
@@ -376,6 +390,32 @@ TEST_F(RunMonitor, AfterARollbackOnlyTheRolledBackVersionsDaysAreAnothers) {
     EXPECT_EQ(day["counted"].get<bool>(), !replaced && day["labelled"].get<int>() > 0)
         << day.dump();
   }
+}
+
+// After a rollback the reinstated version's own earlier days are its reference again: only the
+// rolled-back version's days are left out of the predicted-label mix (its reference had started
+// at the rollback, and shrunk to a few answers), as the accuracy rule judges those days too.
+TEST_F(RunMonitor, AfterARollbackThePredictionMixKeepsTheReinstatedVersionsEarlierDays) {
+  ModelVersion old_model, new_model;
+  ASSERT_NO_FATAL_FAILURE(promote_on_day_ten(*store_, old_model, new_model));
+  for (int d = 0; d < 20; ++d)
+    log_day("linear", d, 100, 0, 0, 100, 0, "", false,
+            d == 10 || d == 11 ? new_model.version : old_model.version);
+  ASSERT_TRUE(store_->set_model_status("linear", old_model.version, ModelStatus::champion,
+                                       kT0 + 12 * kDayMs + 3'600'000, "rollback by qa"));
+  MonitorSettings s;
+  s.current_days = 5;
+  s.reference_days = 14;
+  nlohmann::json mix;
+  const MonitorRun run = run_monitor(*store_, s, at_day(20), AlertOutputs{});
+  for (const auto& d : run.document["drift"]["detectors"])
+    if (d["detector"] == "prediction_mix") mix = d;
+  // Current 15-19; reference 1-14 without days 10 and 11: 12 days of 100 answers.
+  EXPECT_EQ(mix["reference_n"], 1200) << run.document["drift"].dump(2);
+  EXPECT_NE(mix["summary"].get<std::string>().find(iso_date(kDay0 + 10) + " to " +
+                                                   iso_date(kDay0 + 11) + " left out"),
+            std::string::npos)
+      << mix.dump(2);
 }
 
 // The registry dates a version's days; the store says which version answered. The rollback's

@@ -125,6 +125,20 @@ TEST(OperationPlan, UsesMeasuredLabelVolumeFromMonitorJson) {
   auto plan = operation_plan(config(""), doc);
   EXPECT_EQ(plan["rule_simulation"]["labelled_per_day"], 150);
   EXPECT_NE(operation_plan_markdown(plan).find("86.0%"), std::string::npos);
+  // A replaced model's days are left out of the volume (the rule never judges them), the mean is
+  // rounded (49.6 had been cut to 49), and the version now served is shown alone.
+  doc["approaches"][0]["days"] = {
+      {{"labelled", 300}, {"replaced_model", true}}, {{"labelled", 25}}, {{"labelled", 26}}};
+  doc["approaches"][0]["served_version"] = {
+      {"model_version", "bbbbbbbbbbbbbbbb"}, {"requests", 60}, {"labelled", 51}, {"accuracy", 0.9}};
+  plan = operation_plan(config(""), doc);
+  EXPECT_EQ(plan["rule_simulation"]["labelled_per_day"], 26);
+  const std::string md = operation_plan_markdown(plan);
+  EXPECT_NE(md.find("| local-linear, every version | 400 | 300 | 86.0% |"), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| local-linear, version bbbbbbbbbbbb now served | 60 | 51 | 90.0% |"),
+            std::string::npos)
+      << md;
 }
 
 // Without a monitor.json the plan simulates days of min_labelled labels, as `monitor

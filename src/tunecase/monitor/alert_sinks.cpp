@@ -122,20 +122,19 @@ std::string taken_in_note(const Alert& open, const Finding& clear) {
   constexpr int64_t kDay = 86'400'000;
   const int64_t held = (std::min(fired_to, reference_to) - fired_from + kDay - 1) / kDay;
   const int64_t days = (fired_to - fired_from + kDay - 1) / kDay;
+  const std::string first = utc_text(fired_from, false).substr(0, 10);
+  const std::string last = utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10);
+  const std::string held_days = first == last ? first : first + " to " + last;  // not "X to X"
   if (2 * (std::min(fired_to, reference_to) - fired_from) < fired_to - fired_from)
     return fmt::format(
-        " (the reference window now holds {} of the {} days of the window it fired on, {} to {}: "
+        " (the reference window now holds {} of the {} days of the window it fired on, {}: "
         "part of the shift may be in the reference now; compare with the days before {})",
-        held, days, utc_text(fired_from, false).substr(0, 10),
-        utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10),
-        utc_text(fired_from, false).substr(0, 10));
+        held, days, held_days, first);
   return fmt::format(
-      " (the reference window now holds days of the window it fired on, {} to {}: a shift that "
+      " (the reference window now holds days of the window it fired on, {}: a shift that "
       "persists becomes the reference, so this may be the new normal rather than the old traffic "
       "back; compare with the days before {})",
-      utc_text(fired_from, false).substr(0, 10),
-      utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10),
-      utc_text(fired_from, false).substr(0, 10));
+      held_days, first);
 }
 
 }  // namespace

@@ -126,8 +126,7 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
                   "(bands {} / {}), chi-square {:.1f} on {} df, p = {:.2g}",
                   nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
     if (auto from = in.mix_reference_from.find(approach); from != in.mix_reference_from.end())
-      summary += fmt::format(" (reference from {}, the first day of the version now served)",
-                             from->second);
+      summary += fmt::format(" ({})", from->second);
     // Against the launch mix too: the verdict is the worse of the two, and either may fire.
     bool fires = rolling.fires;
     nlohmann::json against_launch = nullptr;
@@ -237,7 +236,7 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
               {"z", nullptr}});
   report.document["detectors"].push_back(d);
   report.findings.push_back(
-      finding(kDriftOov, "", oov_verdict, oov_summary, oov_verdict == "shift"));
+      finding(kDriftOov, "", oov_verdict, enough ? oov_summary : too_few, oov_verdict == "shift"));
 
   LengthResult len = length_shift(in.reference_texts, in.current_texts);
   std::string len_verdict =
@@ -275,10 +274,10 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
       : terms.empty()
           ? fmt::format("no term rose significantly in {} current vs {} reference texts", nc, nr)
           : fmt::format(
-                "{} terms rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
+                "{} {} rose (z >= 5) in {} current vs {} reference texts; top: \"{}\" in "
                 "{} texts vs {} ({})",
-                terms.size(), nc, nr, terms.front().term, terms.front().current,
-                terms.front().reference,
+                terms.size(), terms.size() == 1 ? "term" : "terms", nc, nr, terms.front().term,
+                terms.front().current, terms.front().reference,
                 terms.front().reference == 0 ? std::string("none before")
                                              : fmt::format("{:.1f}x", terms.front().rise));
   report.document["detectors"].push_back(detector("emerging_terms", "", em_verdict, em_summary));
@@ -303,7 +302,7 @@ DriftReport detect_drift(const DriftInputs& in, const MonitorSettings& s) {
 
 DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
                          const std::vector<std::string>& training_texts,
-                         const std::map<std::string, int64_t>& served_from_day) {
+                         const std::map<std::string, VersionChange>& changes) {
   int64_t end_day = day_of_ms(now_ms);
   int64_t cur_first = end_day - s.current_days;
   int64_t ref_first = cur_first - s.reference_days;
@@ -316,6 +315,42 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
   in.current_labels = store.predicted_labels(cur_first * kDayMs, end_day * kDayMs);
   in.reference_texts = texts_of(store, ref_first * kDayMs, cur_first * kDayMs);
   in.current_texts = texts_of(store, cur_first * kDayMs, end_day * kDayMs);
+  // Per approach whose version changed: the days of the two windows another version answered
+  // (the registry gives them to it, and the store holds its answers), and the first day after
+  // the last of them that the version now served answered.
+  struct Days {
+    std::set<int64_t> others;
+    std::optional<int64_t> first_served;
+  };
+  std::map<std::string, Days> days_of;
+  for (const auto& [approach, change] : changes) {
+    Days d;
+    for (int64_t day = ref_first; day < end_day; ++day) {
+      bool given = false;
+      for (const auto& [from, to] : change.others)
+        given = given || (from < (day + 1) * kDayMs && to > day * kDayMs);
+      if (given && store.predictions_of_other_versions(approach, change.version, day * kDayMs,
+                                                       (day + 1) * kDayMs) > 0)
+        d.others.insert(day);
+    }
+    if (d.others.empty()) continue;  // the version now served answered both windows alone
+    for (int64_t day = *d.others.rbegin() + 1; day < end_day && !d.first_served; ++day)
+      for (const auto& c : store.predicted_labels(day * kDayMs, (day + 1) * kDayMs))
+        if (c.approach == approach && c.count > 0) d.first_served = day;
+    days_of[approach] = std::move(d);
+  }
+  // "A", "A to B", ... for runs of consecutive days.
+  auto spans = [](const std::set<int64_t>& days) {
+    std::string out;
+    for (auto it = days.begin(); it != days.end();) {
+      int64_t first = *it, last = *it;
+      for (++it; it != days.end() && *it == last + 1; ++it) last = *it;
+      out += (out.empty() ? "" : ", ") +
+             (first == last ? iso_date(first)
+                            : fmt::format("{} to {}", iso_date(first), iso_date(last)));
+    }
+    return out;
+  };
   // The launch mix: the first reference_days days of the version now served (from its first day
   // when another version served before, else from when it was made champion), when they end
   // before the rolling reference starts.
@@ -323,8 +358,8 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
   for (const auto& c : in.current_labels) approaches.insert(c.approach);
   for (const std::string& approach : approaches) {
     std::optional<int64_t> launch_day;
-    if (auto it = served_from_day.find(approach); it != served_from_day.end()) {
-      launch_day = it->second;
+    if (auto it = days_of.find(approach); it != days_of.end()) {
+      launch_day = it->second.first_served;
     } else {
       for (const ModelVersion& m : store.models(approach))
         if (m.status == ModelStatus::champion)
@@ -337,26 +372,43 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
     in.launch_windows[approach] =
         fmt::format("{} to {}", iso_date(*launch_day), iso_date(launch_to - 1));
   }
-  for (const auto& [approach, from] : served_from_day) {
-    if (from <= ref_first) continue;  // the version now served answered both windows whole
+  for (const auto& [approach, d] : days_of) {
     auto of_approach = [&](const PredictedLabelCount& c) { return c.approach == approach; };
     std::erase_if(in.reference_labels, of_approach);
-    if (from >= cur_first) {
+    const int64_t last_other = *d.others.rbegin();
+    if (last_other >= cur_first) {
       std::erase_if(in.current_labels, of_approach);
-      // Judged again once the reference window holds a day of the served version alone: the
-      // first run whose current window starts the day after `from`.
+      // Judged again by the first run whose current window holds none of another version's days
+      // and whose reference holds a day the version now served answered alone (the first after
+      // the others'): the run of the day after that day's current window ends.
+      const std::string when =
+          d.first_served ? fmt::format("judged again from the run of {}",
+                                       iso_date(*d.first_served + 1 + s.current_days))
+                         : fmt::format(
+                               "the version now served has answered no request since; judged "
+                               "again from the run {} days after its first answer",
+                               s.current_days + 1);
       in.mix_not_judged[approach] = fmt::format(
-          "predicted-label mix not judged: another model version answered until {}, {}, so the "
-          "windows would compare two models' answers (judged again from the run of {})",
-          iso_date(from - 1),
-          from > cur_first ? "inside the current window"
-                           : "and the reference window holds no day of the version now served",
-          iso_date(from + 1 + s.current_days));
+          "predicted-label mix not judged: another model version answered on {}, inside the "
+          "current window, so the windows would compare two models' answers ({})",
+          spans(d.others), when);
       continue;
     }
-    for (auto& c : store.predicted_labels(from * kDayMs, cur_first * kDayMs))
-      if (c.approach == approach) in.reference_labels.push_back(std::move(c));
-    in.mix_reference_from[approach] = iso_date(from);
+    // The reference: its days the version now served answered alone.
+    std::set<int64_t> served;
+    for (int64_t day = ref_first; day < cur_first; ++day) {
+      if (d.others.contains(day)) continue;
+      served.insert(day);
+      for (auto& c : store.predicted_labels(day * kDayMs, (day + 1) * kDayMs))
+        if (c.approach == approach) in.reference_labels.push_back(std::move(c));
+    }
+    std::set<int64_t> left_out;
+    for (int64_t day : d.others)
+      if (day < cur_first) left_out.insert(day);
+    in.mix_reference_from[approach] = fmt::format(
+        "reference: the days of the version now served alone, {} left out as another version "
+        "answered on them",
+        spans(left_out));
   }
   DriftReport report = detect_drift(in, s);
   // The windows each finding judged, so that a resolution can tell a shift that went away from

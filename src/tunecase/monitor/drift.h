@@ -28,15 +28,23 @@ struct DriftReport {
   std::vector<Finding> findings;  // one per detector that can alert
 };
 
+// An approach whose champion changed (a promotion, a rollback): the version now served, and the
+// spans (from, to in ms) the registry gave to other versions.
+struct VersionChange {
+  std::string version;
+  std::vector<std::pair<int64_t, int64_t>> others;
+};
+
 // `training_texts`: the texts the models were trained on, for the out-of-vocabulary detector
 // (empty: the first half of the reference window stands in).
-// `served_from_day`: per approach whose model version changed, the first day the one now served
-// answered alone. Its predicted-label mix is compared only over those days: the reference window
-// starts there, and when the current window itself holds the replaced version's answers the
-// detector does not judge (a promotion had been reported as drift in its own answers).
+// `changes`: per approach whose model version changed. Its predicted-label mix is compared over
+// the days the version now served answered alone: the reference window leaves out each day the
+// store holds another version's answers on (a rollback's reinstated version keeps its own earlier
+// days), and when the current window holds such a day the detector does not judge (a promotion
+// had been reported as drift in its own answers), naming the first run that can.
 DriftReport detect_drift(Store& store, const MonitorSettings& settings, int64_t now_ms,
                          const std::vector<std::string>& training_texts = {},
-                         const std::map<std::string, int64_t>& served_from_day = {});
+                         const std::map<std::string, VersionChange>& changes = {});
 
 // The same detectors on texts and predicted-label counts already read (tests, replay).
 struct DriftInputs {

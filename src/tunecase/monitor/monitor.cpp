@@ -262,22 +262,14 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   std::vector<ApproachSeries> series = daily_figures(store, window);
 
   std::vector<Finding> findings;
-  std::map<std::string, int64_t> served_from_day;  // approaches whose model version changed
+  std::map<std::string, VersionChange> changes;  // approaches whose model version changed
   for (ApproachSeries& s : series) {
-    std::optional<Replacement> replaced =
-        answered_by_others(champion_replacement(store, s.approach, request.now_ms), store, s);
-    // The drift detectors' prediction mix compares the served version's answers only, from the
-    // first day it answered (the day after the other version's last had been named its first,
-    // across days with no traffic at all); today, when it has answered no complete day yet.
-    if (replaced) {
-      int64_t from = window.end_day;
-      for (const DayPoint& d : s.days)
-        if (d.day > replaced->last_day && d.requests > 0) {
-          from = d.day;
-          break;
-        }
-      served_from_day[s.approach] = std::max(from, replaced->last_day + 1);
-    }
+    std::optional<Replacement> registry = champion_replacement(store, s.approach, request.now_ms);
+    // The drift detectors' prediction mix compares the served version's answers only: the days
+    // of the drift windows another version answered are found there (they may reach before this
+    // window).
+    if (registry) changes[s.approach] = {registry->version, registry->others};
+    std::optional<Replacement> replaced = answered_by_others(std::move(registry), store, s);
     std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
@@ -357,7 +349,7 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   }
   if (request.drift) {
     DriftReport drift =
-        detect_drift(store, settings, request.now_ms, request.training_texts, served_from_day);
+        detect_drift(store, settings, request.now_ms, request.training_texts, changes);
     findings.insert(findings.end(), drift.findings.begin(), drift.findings.end());
     doc["drift"] = drift.document;
   }

@@ -79,9 +79,11 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
   std::string labelled_source = "assumed: min_labelled";
   if (monitor_doc.is_object() && monitor_doc.contains("approaches")) {
     int64_t sum = 0, days = 0;
+    // The days of the version each approach now serves: a replaced model's days are never judged
+    // by the rule the simulation is of (they had set its volume).
     for (const auto& a : monitor_doc["approaches"])
       for (const auto& d : a["days"])
-        if (d["labelled"].get<int64_t>() > 0) {
+        if (d["labelled"].get<int64_t>() > 0 && !d.value("replaced_model", false)) {
           sum += d["labelled"].get<int64_t>();
           ++days;
         }
@@ -232,13 +234,25 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
   if (p.contains("measured")) {
     out +=
         "## Measured so far\n\n| approach | requests | labelled | accuracy |\n|---|---|---|---|\n";
-    for (const auto& m : p["measured"])
-      out += fmt::format("| {}{} | {} | {} | {} |\n", m["approach"].get<std::string>(),
-                         m.value("basis", "measured") == "simulated" ? " (simulated)" : "",
+    auto accuracy = [](const nlohmann::json& a) {
+      return a.is_number() ? fmt::format("{:.1f}%", 100 * a.get<double>()) : std::string("n/a");
+    };
+    for (const auto& m : p["measured"]) {
+      const std::string simulated =
+          m.value("basis", "measured") == "simulated" ? " (simulated)" : "";
+      out += fmt::format("| {}{}{} | {} | {} | {} |\n", m["approach"].get<std::string>(), simulated,
+                         m.contains("served_version") ? ", every version" : "",
                          m["requests"].get<int64_t>(), m["labelled"].get<int64_t>(),
-                         m["accuracy"].is_number()
-                             ? fmt::format("{:.1f}%", 100 * m["accuracy"].get<double>())
-                             : "n/a");
+                         accuracy(m["accuracy"]));
+      // Another version served part of the window: the one now served, alone.
+      if (m.contains("served_version") && m["served_version"].is_object()) {
+        const auto& v = m["served_version"];
+        out += fmt::format("| {}{}, version {} now served | {} | {} | {} |\n",
+                           m["approach"].get<std::string>(), simulated,
+                           v.value("model_version", "").substr(0, 12), v["requests"].get<int64_t>(),
+                           v["labelled"].get<int64_t>(), accuracy(v["accuracy"]));
+      }
+    }
     out += "\n";
   }
   out += "## What is automated\n\n";
