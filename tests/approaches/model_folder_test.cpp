@@ -115,6 +115,13 @@ TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
       << old.note;
   EXPECT_NE(old.note.find("Retrain it"), std::string::npos) << old.note;
   EXPECT_EQ(old.classifier->classify("refund my card").label, "billing");
+  // One from a newer tunecase, or with a field that is no version, is said as such.
+  doc["tokenizer"] = kTokenizerVersion + 1;
+  std::ofstream(root / "approach.json") << doc.dump();
+  EXPECT_NE(load_model(root).note.find("written by a newer tunecase"), std::string::npos);
+  doc["tokenizer"] = "two";
+  std::ofstream(root / "approach.json") << doc.dump();
+  EXPECT_NE(load_model(root).note.find("is \"two\", not a version number"), std::string::npos);
   std::filesystem::remove_all(root);
 }
 

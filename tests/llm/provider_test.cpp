@@ -122,9 +122,11 @@ TEST(Provider, AKeyWithWhitespaceAroundIsTrimmedOneWithALineBreakInsideIsRefused
         << e.what();
   }
   for (const auto& [value, what] : std::vector<std::pair<std::string, std::string>>{
-           {"sk-test-SECRET123\nX-Injected: yes", "a line break at character 18 of 33"},
-           {"sk-test SECRET123", "a space at character 8 of 17"},
-           {std::string("sk-test\x01SECRET123"), "a control character at character 8 of 17"}}) {
+           {"sk-test-SECRET123\nX-Injected: yes", "a line break at byte 18 of 33"},
+           {"sk-test SECRET123", "a space at byte 8 of 17"},
+           {"sk-test\tSECRET123", "a tab at byte 8 of 17"},
+           {"sk-test\u00a0SECRET123", "a character outside ASCII"},
+           {std::string("sk-test\x01SECRET123"), "a control character at byte 8 of 17"}}) {
     ::setenv("TUNECASE_TEST_WS_KEY", value.c_str(), 1);
     try {
       make_provider(approach("openai", {{"api_key_env", "TUNECASE_TEST_WS_KEY"}}));

@@ -190,9 +190,19 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   }
   m.classifier = make_classifier(m.approach);
   m.classifier->load(dir);
-  const nlohmann::json& tokenizer =
-      doc.contains("tokenizer") ? doc["tokenizer"] : nlohmann::json(1);
-  if (!tokenizer.is_number_integer() || tokenizer.get<int>() != kTokenizerVersion)
+  const nlohmann::json tokenizer = doc.contains("tokenizer") ? doc["tokenizer"] : nlohmann::json(1);
+  if (tokenizer.is_number_integer() && tokenizer.get<int64_t>() > kTokenizerVersion)
+    m.note = fmt::format(
+        "{}: written by a newer tunecase (word splitting version {}, this one knows {}): it may "
+        "split texts into words the model does not know; upgrade tunecase, or retrain it with "
+        "this one",
+        dir.string(), tokenizer.get<int64_t>(), kTokenizerVersion);
+  else if (!tokenizer.is_number_integer() || tokenizer.get<int64_t>() < 1)
+    m.note = fmt::format(
+        "{}: approach.json's \"tokenizer\" is {}, not a version number; retrain it (`tunecase "
+        "eval`) to write it again",
+        dir.string(), tokenizer.dump());
+  else if (tokenizer.get<int64_t>() != kTokenizerVersion)
     m.note = fmt::format(
         "{}: trained with the word splitting of an earlier tunecase, which kept a word and the "
         "non-ASCII punctuation touching it together (\"\u201crefund\u201d\" was a word apart from "

@@ -48,14 +48,19 @@ std::string read_api_key(const ApproachConfig& approach) {
   }
   for (std::size_t i = 0; i < key.size(); ++i) {
     const auto c = static_cast<unsigned char>(key[i]);
-    if (c > ' ' && c != 0x7f) continue;
+    if (c > ' ' && c < 0x7f) continue;
+    // Bytes, not characters: a non-ASCII character (a no-break space pasted from a web page) is
+    // refused too, at its first byte; an API key is printable ASCII.
     throw UserError(fmt::format(
-        "{}approach '{}': the key in the environment variable {} holds {} at character {} of "
-        "{}; an API key has none: export it again as the provider shows it",
+        "{}approach '{}': the key in the environment variable {} holds {} at byte {} of {}; an "
+        "API key has none: export it again as the provider shows it",
         where, approach.name, variable,
-        c == '\n' || c == '\r'  ? "a line break"
-        : c == ' ' || c == '\t' ? "a space"
-                                : "a control character",
+        c == '\n' || c == '\r' ? "a line break"
+        : c == '\t'            ? "a tab"
+        : c == ' '             ? "a space"
+        : c >= 0x80 ? "a character outside ASCII (a no-break space or a typographic quote, "
+                      "pasted with it?)"
+                    : "a control character",
         i + 1, key.size()));
   }
   return key;

@@ -99,6 +99,9 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
                       approach.in_process() ? "model" : "example pool", now.substr(0, 12),
                       before.empty() ? "the config's" : before.substr(0, 12),
                       champion->promoted_by.empty() ? "unknown" : champion->promoted_by));
+  // What the start says of a model (trained with another tokenizer) is said of one loaded later.
+  if (std::string note = approach.model_note(); !note.empty())
+    notify_(fmt::format("approach '{}': {}", approach.name(), note));
 }
 
 void ModelWatch::check() {
