@@ -181,6 +181,12 @@ std::string resume_note(bool cache_disabled, bool capped, bool tuning);
 // It also holds the output folder (`file`'s) for the command's lifetime: a second command on the
 // same folder is refused, naming the first (two runs there would pay for the same answers twice
 // and write over each other's files).
+// UserError when the eval folder `dir` (serve --eval) is being written by a running command, or
+// holds what an eval killed part-way left (OUT/.earlier-run/ and no eval.json): its models are
+// not final, and a gateway had served, and registered as champion, a model the eval then put
+// back. Nothing when `dir` is "".
+void refuse_unfinished_eval(const std::string& dir);
+
 class CommandAudit {
  public:
   // `resume`: what running the same command again does after an interruption, said when one

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,34 @@ std::string lock_holder(int fd) {
 }
 
 }  // namespace
+
+void refuse_unfinished_eval(const std::string& dir) {
+  if (dir.empty()) return;
+  const std::filesystem::path folder = dir;
+  std::error_code ec;
+  const std::filesystem::path lock_file = folder / ".tunecase.lock";
+  if (std::filesystem::exists(lock_file, ec)) {
+    int fd = open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      const bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+      const std::string holder = held ? lock_holder(fd) : "";
+      close(fd);
+      if (held)
+        throw tunecase::UserError(fmt::format(
+            "--eval {}: a tunecase command is running on this folder{}: the models in it are "
+            "not final (a stopped eval puts the earlier ones back); start serve when it ends",
+            dir, holder.empty() ? "" : " (" + holder + ")"));
+    }
+  }
+  if (std::filesystem::is_directory(folder / ".earlier-run", ec) &&
+      !std::filesystem::exists(folder / "eval.json", ec))
+    throw tunecase::UserError(fmt::format(
+        "--eval {}: an eval on this folder was killed part-way: .earlier-run/ holds the earlier "
+        "run's results and the models it replaced, and no eval.json says which models were "
+        "measured. Run the same `tunecase eval` again (it puts the earlier run back first, then "
+        "runs), or move .earlier-run/'s files back by hand",
+        dir));
+}
 
 std::string resume_note(bool cache_disabled, bool capped, bool tuning) {
   std::string note = cache_disabled ? std::string() : std::string(kResumeFromCache);
@@ -187,6 +216,8 @@ void CommandAudit::drain(int signal) {
 }
 
 CommandAudit::~CommandAudit() {
+  // Destroyed while an error unwinds the command: it failed (it had been written "finished").
+  const bool failed = std::uncaught_exceptions() > 0;
   done_.store(true);
   pthread_kill(watcher_.native_handle(), SIGTERM);  // wakes its wait; it sees done_ and returns
   watcher_.join();
@@ -206,7 +237,7 @@ CommandAudit::~CommandAudit() {
   }
   // Written whether the command succeeded or failed: a failed run may still have sent data.
   try {
-    write("finished");
+    write(failed ? "failed" : "finished");
   } catch (const std::exception& e) {
     fmt::print(stderr, "warning: could not write the audit {}: {}\n", file_.string(), e.what());
   }

@@ -226,6 +226,17 @@ TEST(LlmEvalCli, UnreachableEndpointIsAClearError) {
                                      " --out " + (dir.path() / "out").string());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("127.0.0.1:9"), std::string::npos) << r.output;
+  // Its audit says it failed (it had said "finished").
+  EXPECT_EQ(read_json(dir.path() / "out" / "audit.json")["state"], "failed");
+  // serve refuses an eval folder a killed run left half-written: its models are not final.
+  std::filesystem::create_directories(dir.path() / "out" / ".earlier-run");
+  CliResult serve =
+      run_cli("serve --port 0 --config " + (dir.path() / "p.toml").string() + " --store " +
+              (dir.path() / "s.db").string() + " --eval " + (dir.path() / "out").string());
+  EXPECT_EQ(serve.exit_code, 2) << serve.output;
+  EXPECT_NE(serve.output.find("an eval on this folder was killed part-way"), std::string::npos)
+      << serve.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.db"));
 }
 
 }  // namespace

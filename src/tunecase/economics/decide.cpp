@@ -197,6 +197,14 @@ DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eva
 nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
   std::filesystem::path file = dir_or_file;
   if (std::filesystem::is_directory(file)) file /= "eval.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec) &&
+      std::filesystem::exists(file.parent_path() / ".earlier-run" / "eval.json", ec))
+    throw UserError(fmt::format(
+        "{}: no eval.json here: an eval on this folder was stopped part-way (killed), and the "
+        "earlier run's results are set aside in {}; run the same `tunecase eval` again (it puts "
+        "them back first), then decide",
+        file.string(), (file.parent_path() / ".earlier-run").string()));
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw UserError(
