@@ -362,6 +362,12 @@ TEST(Markdown, ShowsALabelAsWritten) {
   EXPECT_EQ(code_span("billing, \"urgent\""), "`billing, \"urgent\"`");
   EXPECT_EQ(code_span("a`b"), "``a`b``");
   EXPECT_EQ(code_span("`x"), "`` `x ``");
+  // Control characters are written as \u{...}: an escape sequence in a label had reached the
+  // terminal of whoever read the file raw.
+  EXPECT_EQ(markdown_text("\x1b]0;pwned\x07ship\u0085x"),
+            "\\u{001B}]0;pwned\\u{0007}ship\\u{0085}x");
+  EXPECT_EQ(code_span("a\x1b[2Jb"), "`a\\u{001B}[2Jb`");
+  EXPECT_EQ(code_span("caf\u00e9\ttab"), "`caf\u00e9 tab`");
 }
 
 }  // namespace

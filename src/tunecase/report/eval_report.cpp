@@ -210,12 +210,18 @@ std::string collapse_warnings(const json& eval) {
     if (present < 4 || items == 0 || used * 4 > present) continue;
     out += fmt::format(
         "warning: {} answers only {} of the {} labels in the test split ('{}' for {} of {} "
-        "items): it has not learnt this data, so its accuracy says little about the approach; "
-        "give it more rows{}\n",
-        display_name(a), used, present, labels[top], predicted[top], items,
+        "items): {}\n",
+        display_name(a), used, present, visible(labels[top]), predicted[top], items,
         a.value("kind", "") == "fasttext"
-            ? " or more epochs (its defaults need a few thousand), or let autotune search"
-            : " or check its settings (min_df, features)");
+            ? "it has not learnt this data, so its accuracy says little about the approach; give "
+              "it more rows or more epochs (its defaults need a few thousand), or let autotune "
+              "search"
+        : !a.contains("runner")  // an LLM approach's entry carries its runner's summary
+            ? "it has not learnt this data, so its accuracy says little about the approach; give "
+              "it more rows or check its settings (min_df, features)"
+            // An LLM learns nothing here: its prompt, its labels or its answers are at fault.
+            : "check its prompt (prompts/ in the output folder), its label descriptions and its "
+              "invalid answers (report.md) before reading its accuracy");
   }
   return out;
 }
@@ -255,6 +261,9 @@ std::vector<std::string> dataset_warnings(const json& d) {
   }
   if (d.contains("thin_train_labels") && !d["thin_train_labels"].empty()) {
     auto thin = d["thin_train_labels"].get<std::vector<std::string>>();
+    // Shown as they can be read: a label's control characters had reached the terminal raw (an
+    // escape sequence in a label set its title and cleared its screen).
+    for (std::string& label : thin) label = visible(label);
     constexpr std::size_t kNamed = 8;
     std::size_t named = std::min(thin.size(), kNamed);
     out.push_back(fmt::format(

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace tunecase {
 namespace {
 
@@ -45,8 +47,21 @@ std::string markdown_text(std::string_view text) {
       default:
         break;
     }
-    if (c == '\n' || c == '\r') {
+    if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
+      continue;
+    }
+    // Other control characters (an escape sequence in a label) and the C1 ones are written as
+    // \u{001B}: raw, they reached whoever opens the file in a terminal.
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += fmt::format("\\u{{{:04X}}}", b);
+      continue;
+    }
+    if (b == 0xc2 && static_cast<unsigned char>(next) >= 0x80 &&
+        static_cast<unsigned char>(next) <= 0x9f) {
+      out += fmt::format("\\u{{{:04X}}}", static_cast<unsigned char>(next));
+      ++i;
       continue;
     }
     if (escape) out += '\\';
@@ -56,9 +71,24 @@ std::string markdown_text(std::string_view text) {
 }
 
 std::string code_span(std::string_view text) {
-  std::string body(text);
-  std::replace(body.begin(), body.end(), '\n', ' ');
-  std::replace(body.begin(), body.end(), '\r', ' ');
+  // Line breaks as spaces; other control characters (C0, DEL, C1) as \u{001B}, as markdown_text
+  // writes them (a code span shows its bytes raw).
+  std::string body;
+  body.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (b == '\n' || b == '\r' || b == '\t') {
+      body += ' ';
+    } else if (b < 0x20 || b == 0x7f) {
+      body += fmt::format("\\u{{{:04X}}}", b);
+    } else if (b == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      body += fmt::format("\\u{{{:04X}}}", next);
+      ++i;
+    } else {
+      body += text[i];
+    }
+  }
   std::size_t longest = 0, run = 0;
   for (char c : body) {
     run = c == '`' ? run + 1 : 0;
