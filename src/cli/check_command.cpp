@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -6,6 +7,7 @@
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/curve/curve_run.h"
@@ -83,7 +85,7 @@ void check_commands_tables(const tunecase::ProjectConfig& config) {
 std::string check_approach_files(const tunecase::ProjectConfig& config) {
   std::string notes, unpriced, keys, no_model;
   for (const tunecase::ApproachConfig& a : config.approaches) {
-    auto fail = [&](const std::string& key, const char* what) {
+    auto fail = [&](const std::string& key, const std::string& what) {
       throw tunecase::UserError(
           fmt::format("{}: [[approach]] '{}' ({}): the settings are valid, "
                       "but its {} cannot be read: {}",
@@ -124,9 +126,9 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
     std::error_code error;
     if (!a.model_dir.empty() && std::filesystem::exists(a.model_dir, error) &&
         !std::filesystem::is_directory(a.model_dir, error))
-      fail("model_dir",
-           "it is a file, not a model folder (tunecase eval writes model folders "
-           "under its output folder's models/)");
+      fail("model_dir", a.model_dir.string() +
+                            ": is a file, not a model folder (tunecase eval writes model folders "
+                            "under its output folder's models/)");
     if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir, error))
       notes += fmt::format(
           "  '{}': model_dir {} does not exist yet; serve and predict need it (`tunecase eval` "
@@ -139,21 +141,38 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
           a.name, a.model_dir.string());
     if (!a.costs.finetune_record.empty() &&
         std::filesystem::is_directory(a.costs.finetune_record, error))
-      fail("finetune_record",
-           "it is a folder, not a finetune.json (`tunecase finetune` writes "
-           "finetune.json in its output folder)");
+      fail("finetune_record", a.costs.finetune_record.string() +
+                                  ": is a folder, not a finetune.json (`tunecase finetune` "
+                                  "writes finetune.json in its output folder)");
+    // Read as decide reads it: a record that is not JSON stops decide.
+    if (!a.costs.finetune_record.empty() &&
+        std::filesystem::is_regular_file(a.costs.finetune_record, error)) {
+      std::ifstream in(a.costs.finetune_record);
+      if (!nlohmann::json::parse(in, nullptr, false).is_object())
+        fail("finetune_record", a.costs.finetune_record.string() +
+                                    ": not a finetune.json (not a JSON object); run `tunecase "
+                                    "finetune` for this approach or remove the key");
+    }
     if (!a.costs.finetune_record.empty() && !std::filesystem::exists(a.costs.finetune_record))
       notes += fmt::format(
           "  '{}': finetune_record {} does not exist yet; decide needs it (`tunecase finetune` "
           "writes finetune.json in its output folder)\n",
           a.name, a.costs.finetune_record.string());
   }
+  // local_only: the approaches every command that sends would refuse, said as they say it.
+  std::string local;
+  try {
+    tunecase::enforce_local_only(config.privacy, config.approaches,
+                                 "eval, optimize, curve, serve and monitor --canary refuse them");
+  } catch (const tunecase::UserError& e) {
+    local = fmt::format("\nlocal_only\n  {}\n", e.what());
+  }
   const std::string nothing =
       config.approaches.empty()
           ? "\nnothing to run\n  no [[approach]] table: eval, decide, serve and the other "
             "commands refuse this config; add one (see --reference, [[approach]])\n"
           : "";
-  return nothing + (notes.empty() ? "" : "\nfiles not there yet\n" + notes) +
+  return nothing + local + (notes.empty() ? "" : "\nfiles not there yet\n" + notes) +
          (unpriced.empty() ? "" : "\nprices not known\n" + unpriced) +
          (keys.empty() ? "" : "\nAPI keys this shell could not send\n" + keys) +
          (no_model.empty() ? "" : "\napproaches only decide can use\n" + no_model);

@@ -196,7 +196,20 @@ TEST(ConfigCli, CheckRefusesAFolderWhereAFileGoesAndAFileWhereAFolderGoes) {
   write(config, data_table() + local + "model_dir = \"p.toml\"\n");
   CliResult file = run_cli("check --config " + config);
   EXPECT_EQ(file.exit_code, 2) << file.output;
-  EXPECT_NE(file.output.find("it is a file, not a model folder"), std::string::npos) << file.output;
+  EXPECT_NE(file.output.find("p.toml: is a file, not a model folder"), std::string::npos)
+      << file.output;
+  // A record that is not JSON stops decide: check says so first.
+  std::ofstream(dir.path() / "bad.json") << "{not json";
+  write(config, data_table() + api + "finetune_record = \"bad.json\"\n");
+  CliResult bad = run_cli("check --config " + config);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("bad.json: not a finetune.json"), std::string::npos) << bad.output;
+  // local_only: the approaches the sending commands would refuse are listed.
+  write(config, data_table() + api + "\n[privacy]\nlocal_only = true\n");
+  CliResult local_only = run_cli("check --config " + config);
+  EXPECT_EQ(local_only.exit_code, 0) << local_only.output;
+  EXPECT_NE(local_only.output.find("local_only\n  local_only is on"), std::string::npos)
+      << local_only.output;
   write(config, data_table() + local + "model_dir = \"adir\"\n");
   CliResult empty = run_cli("check --config " + config);
   EXPECT_EQ(empty.exit_code, 0) << empty.output;
