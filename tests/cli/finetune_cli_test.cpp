@@ -51,7 +51,7 @@ TEST(FinetuneCli, AKilledRunReRunFollowsTheSameJobAndPaysForNoSecond) {
     dup2(devnull, 1);
     dup2(devnull, 2);
     execl(TUNECASE_BIN, TUNECASE_BIN, "finetune", "--config", config.c_str(), "--approach", "ft",
-          "--out", out.c_str(), "--yes", "--poll", "0.05", static_cast<char*>(nullptr));
+          "--out", out.c_str(), "--yes", "--poll", "1", static_cast<char*>(nullptr));
     _exit(127);
   }
   std::string job_id;
@@ -70,7 +70,7 @@ TEST(FinetuneCli, AKilledRunReRunFollowsTheSameJobAndPaysForNoSecond) {
 
   // No --yes: resuming spends nothing new, so nothing is asked.
   auto again =
-      run_cli("finetune --config " + config + " --approach ft --out " + out + " --poll 0.05");
+      run_cli("finetune --config " + config + " --approach ft --out " + out + " --poll 1");
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("nothing paid again"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("fine-tuned model: ft:gpt-4.1-mini-2025-04-14"), std::string::npos)
