@@ -148,10 +148,12 @@ std::string check_approach_files(const tunecase::ProjectConfig& config) {
     if (!a.costs.finetune_record.empty() &&
         std::filesystem::is_regular_file(a.costs.finetune_record, error)) {
       std::ifstream in(a.costs.finetune_record);
-      if (!nlohmann::json::parse(in, nullptr, false).is_object())
+      const nlohmann::json record = nlohmann::json::parse(in, nullptr, false);
+      if (!record.is_object() || !record.contains("job") || !record["job"].is_object())
         fail("finetune_record", a.costs.finetune_record.string() +
-                                    ": not a finetune.json (not a JSON object); run `tunecase "
-                                    "finetune` for this approach or remove the key");
+                                    ": not a finetune.json (no JSON object with a \"job\"); "
+                                    "run `tunecase finetune` for this approach or remove the "
+                                    "key");
     }
     if (!a.costs.finetune_record.empty() && !std::filesystem::exists(a.costs.finetune_record))
       notes += fmt::format(

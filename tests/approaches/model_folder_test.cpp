@@ -27,6 +27,15 @@ class FailingSave : public Classifier {
   void load(const std::filesystem::path&) override {}
 };
 
+// 20 rows of two labels, each with its own words.
+Examples two_labels() {
+  Examples train;
+  for (int i = 0; i < 20; ++i)
+    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
+                     .label = i % 2 ? "billing" : "shipping"});
+  return train;
+}
+
 // A save that fails part-way (or is killed) leaves the model that was there as it was: a
 // gateway serving it can load it again (the save had rewritten the folder in place).
 TEST(ModelFolder, ASaveThatFailsLeavesTheOldModelAsItWas) {
@@ -62,11 +71,8 @@ TEST(ModelFolder, ASaveReplacesTheFolderWholeAndClearsAKilledSavesLeftovers) {
   std::ofstream(root / ".local-linear.saving-12345" / "linear.model") << "half";
   ApproachConfig approach =
       approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  Examples train = two_labels();
   std::unique_ptr<Classifier> classifier = make_classifier(approach);
-  Examples train;
-  for (int i = 0; i < 20; ++i)
-    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
-                     .label = i % 2 ? "billing" : "shipping"});
   classifier->train(train, {}, {"billing", "shipping"});
   save_model(dir, approach, *classifier, {"billing", "shipping"}, train.size());
   EXPECT_FALSE(std::filesystem::exists(dir / "stale.bin"));
@@ -95,11 +101,8 @@ TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
   std::filesystem::remove_all(root);
   ApproachConfig approach =
       approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  Examples train = two_labels();
   std::unique_ptr<Classifier> classifier = make_classifier(approach);
-  Examples train;
-  for (int i = 0; i < 20; ++i)
-    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
-                     .label = i % 2 ? "billing" : "shipping"});
   classifier->train(train, {}, {"billing", "shipping"});
   save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
   EXPECT_EQ(load_model(root).note, "");

@@ -204,6 +204,11 @@ TEST(ConfigCli, CheckRefusesAFolderWhereAFileGoesAndAFileWhereAFolderGoes) {
   CliResult bad = run_cli("check --config " + config);
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("bad.json: not a finetune.json"), std::string::npos) << bad.output;
+  std::ofstream(dir.path() / "bad.json") << "{}";  // JSON, but no record finetune wrote
+  CliResult empty_record = run_cli("check --config " + config);
+  EXPECT_EQ(empty_record.exit_code, 2) << empty_record.output;
+  EXPECT_NE(empty_record.output.find("bad.json: not a finetune.json"), std::string::npos)
+      << empty_record.output;
   // local_only: the approaches the sending commands would refuse are listed.
   write(config, data_table() + api + "\n[privacy]\nlocal_only = true\n");
   CliResult local_only = run_cli("check --config " + config);

@@ -66,9 +66,18 @@ TEST_F(AlertSinks, ADriftAlertClearedByAReferenceHoldingItsDaysSaysSo) {
   ASSERT_EQ(first.resolved.size(), 1u);
   EXPECT_EQ(first.resolved[0].message.find("new normal"), std::string::npos);
   apply_findings(*store_, {fired}, fired_to + 3, out);
+  // A reference that starts after the window it fired on holds none of it: no note (it had been
+  // said to hold all of it).
+  Finding clean = clear(kDriftDomain, "");
+  clean.details["windows_ms"] = windows(fired_to + 28 * kDay, fired_to + 35 * kDay);
+  auto after = apply_findings(*store_, {clean}, fired_to + 35 * kDay, out);
+  ASSERT_EQ(after.resolved.size(), 1u);
+  EXPECT_EQ(after.resolved[0].message.find("reference window now holds"), std::string::npos)
+      << after.resolved[0].message;
+  apply_findings(*store_, {fired}, fired_to + 35 * kDay + 1, out);
   Finding later = clear(kDriftDomain, "");
-  later.details["windows_ms"] = windows(fired_to + 28 * kDay, fired_to + 35 * kDay);
-  auto second = apply_findings(*store_, {later}, fired_to + 35 * kDay, out);
+  later.details["windows_ms"] = windows(fired_to + kDay, fired_to + 8 * kDay);  // holds it whole
+  auto second = apply_findings(*store_, {later}, fired_to + 35 * kDay + 2, out);
   ASSERT_EQ(second.resolved.size(), 1u);
   EXPECT_NE(
       second.resolved[0].message.find(fmt::format(

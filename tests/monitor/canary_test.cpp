@@ -202,7 +202,8 @@ TEST_F(Canary, BilledAnswersWithoutUsageAreNeverZero) {
 // Rate-limited: every first try is a 429 asking to wait 7 s (Retry-After), the retry answers.
 class RateLimitedClient : public HttpClient {
  public:
-  void submit(HttpRequest, std::function<void(HttpResponse)> done) override {
+  void submit(HttpRequest request, std::function<void(HttpResponse)> done) override {
+    timeouts_.push_back(request.timeout);
     HttpResponse r;
     if (++calls_ % 2 == 1) {
       r.status = 429;
@@ -216,6 +217,7 @@ class RateLimitedClient : public HttpClient {
     done(std::move(r));
   }
   int calls_ = 0;
+  std::vector<std::chrono::milliseconds> timeouts_;
 };
 
 // A retry waits as long as the provider asked (Retry-After) when that is longer than the
@@ -236,6 +238,14 @@ TEST_F(Canary, ARetryWaitsForTheRetryAfterTheProviderAsked) {
   ASSERT_FALSE(waits.empty());
   for (auto wait : waits) EXPECT_EQ(wait, std::chrono::milliseconds(7000));
   EXPECT_EQ(waits.size(), static_cast<std::size_t>(endpoint.calls_ / 2));
+  // Each attempt has the approach's timeout_ms (it had had the client's 60 s default).
+  ProjectConfig timed = config(1, "gpt-4o-mini");
+  timed.approaches.front().llm.timeout_ms = 2000;
+  RateLimitedClient again;
+  o.force = true;
+  run_canary(timed, *store_, canary_, {}, labels_, again, o);
+  ASSERT_FALSE(again.timeouts_.empty());
+  for (auto t : again.timeouts_) EXPECT_EQ(t, std::chrono::milliseconds(2000));
 }
 
 }  // namespace

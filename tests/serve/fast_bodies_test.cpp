@@ -239,13 +239,15 @@ TEST(ClassifyBody, ATextOfOnlyUnicodeWhitespaceIsEmpty) {
   // Bidi marks, the combining grapheme joiner and a variation selector show nothing either
   // (they had been classified, and logged, as a text).
   for (const char* text : {" \t\r\n", "\u00a0\u2003", "\u3000 \u200b\ufeff", "\u2028",
-                           "\u200e\u200f", "\u034f", "\u2066 \u2069\ufe0f", "\u00ad\u2800"}) {
+                           "\u200e\u200f", "\u034f", "\u2066 \u2069\ufe0f", "\u00ad\u2800",
+                           // control characters alone (an escape had been a text, and paid for)
+                           "\x0b\x0c\x1b", "\u0085\u009b", "\x7f"}) {
     auto r = parse_classify(json({{"text", text}}).dump());
     ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << json(text).dump();
     EXPECT_EQ(std::get<BodyError>(r).status, 422);
   }
   for (const char* text :
-       {"\u00a0late\u00a0", "\u00e9", "\u2003x", "\u4e2d", "\u200ex", "\U0001F600", "\x01"})
+       {"\u00a0late\u00a0", "\u00e9", "\u2003x", "\u4e2d", "\u200ex", "\U0001F600", "\x01x"})
     EXPECT_TRUE(std::holds_alternative<ClassifyBody>(parse_classify(json({{"text", text}}).dump())))
         << json(text).dump();
 }
@@ -283,7 +285,7 @@ TEST(FeedbackBody, SurroundingSpacesOfALabelGo) {
     ASSERT_TRUE(std::holds_alternative<FeedbackBody>(p)) << padded;
     EXPECT_EQ(std::get<FeedbackBody>(p).label, "bug_report");
   }
-  for (const char* invisible : {"\u00a0", "\u200b", "\u200e\u200f"}) {
+  for (const char* invisible : {"\u00a0", "\u200b", "\u200e\u200f", "\x1b", "\u009b", "\x7f"}) {
     auto p =
         parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", invisible}}.dump(), {"bug_report"});
     ASSERT_TRUE(std::holds_alternative<BodyError>(p)) << invisible;

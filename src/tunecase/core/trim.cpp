@@ -22,6 +22,11 @@ bool blank(std::string_view text) {
       ++i;
       continue;
     }
+    // Control characters show nothing either (an escape alone had been a text, and a label).
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      ++i;
+      continue;
+    }
     if (static_cast<unsigned char>(c) < 0x80) return false;
     utf8proc_int32_t cp = 0;
     const utf8proc_ssize_t n =
@@ -36,8 +41,8 @@ bool blank(std::string_view text) {
     const utf8proc_category_t category = utf8proc_category(cp);
     const bool shows_nothing =
         category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
-        category == UTF8PROC_CATEGORY_ZP || utf8proc_get_property(cp)->ignorable || cp == 0x0085 ||
-        cp == 0x180e || cp == 0x2800;
+        category == UTF8PROC_CATEGORY_ZP || category == UTF8PROC_CATEGORY_CC ||  // C1 controls
+        utf8proc_get_property(cp)->ignorable || cp == 0x0085 || cp == 0x180e || cp == 0x2800;
     if (!shows_nothing) return false;
     i += static_cast<std::size_t>(n);
   }

@@ -20,7 +20,7 @@ std::string trimmed(std::string_view text, std::string_view whitespace = kTrimme
 // separators, ...) and the characters that show nothing either: Unicode's default-ignorable ones
 // (zero-width space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen, bidi marks
 // and isolates, the combining grapheme joiner, variation selectors, Hangul fillers), the
-// Mongolian vowel separator and the Braille blank.
+// Mongolian vowel separator and the Braille blank; and control characters (C0, DEL, C1).
 bool blank(std::string_view text);
 
 // UTF-8 `text` without the leading and trailing characters blank() counts (Unicode's spaces and

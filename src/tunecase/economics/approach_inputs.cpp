@@ -215,6 +215,13 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
         "{}: finetune_record {}: {}; run `tunecase finetune` for this approach or remove the key",
         where, file, in ? "not a finetune.json (invalid JSON)" : "cannot read it"));
   }
+  // A JSON object with no job is no record `tunecase finetune` wrote (following a job had been
+  // advised for one that never existed).
+  if (!record.contains("job") || !record["job"].is_object())
+    throw UserError(fmt::format(
+        "{}: finetune_record {}: not a finetune.json (no \"job\": `tunecase finetune` writes one "
+        "in its --out folder); point the key at that file or remove it",
+        where, file));
   const nlohmann::json& job = record.value("job", nlohmann::json::object());
   const nlohmann::json model =
       job.is_object() ? job.value("fine_tuned_model", nlohmann::json()) : nlohmann::json();

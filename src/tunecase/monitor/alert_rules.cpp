@@ -116,20 +116,22 @@ std::vector<Finding> evaluate_series(const ApproachSeries& series, const Monitor
   const std::string too_few =
       fmt::format("{}: too few requests on {} to judge ({} < min_requests {})", series.name,
                   last.date, last.requests, s.min_requests);
-  Finding errors{kErrorRate,
-                 series.name,
-                 state(last.error_rate > s.max_error_rate),
-                 last.day,
-                 enough ? fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})",
-                                      series.name, last.errors, last.requests, last.date,
-                                      pct(last.error_rate), pct(s.max_error_rate))
-                        : too_few,
-                 {{"date", last.date},
-                  {"errors", last.errors},
-                  {"timeouts", last.timeouts},
-                  {"requests", last.requests},
-                  {"error_rate", last.error_rate},
-                  {"ceiling", s.max_error_rate}}};
+  Finding errors{
+      kErrorRate,
+      series.name,
+      state(last.error_rate > s.max_error_rate),
+      last.day,
+      enough ? fmt::format("{}: {} of {} requests failed on {} ({}; ceiling {})", series.name,
+                           last.errors, last.requests, last.date, pct(last.error_rate),
+                           pct(s.max_error_rate))
+             : too_few,
+      {{"date", last.date},
+       {"errors", last.errors},
+       {"timeouts", last.timeouts},
+       {"requests", last.requests},
+       // null on a day without requests, as the daily figures say it
+       {"error_rate", last.requests > 0 ? nlohmann::json(last.error_rate) : nlohmann::json()},
+       {"ceiling", s.max_error_rate}}};
   out.push_back(std::move(errors));
   if (s.max_latency_p95_ms) {
     out.push_back({kLatencyP95,

@@ -115,26 +115,32 @@ std::string taken_in_note(const Alert& open, const Finding& clear) {
   if (!fired.is_object() || !fired.contains("windows_ms")) return "";
   const int64_t fired_from = fired["windows_ms"].value("current_from", int64_t{0});
   const int64_t fired_to = fired["windows_ms"].value("current_to", int64_t{0});
+  const int64_t reference_from = clear.details["windows_ms"].value("reference_from", int64_t{0});
   const int64_t reference_to = clear.details["windows_ms"].value("current_from", int64_t{0});
-  if (fired_to <= fired_from || reference_to <= fired_from) return "";
+  // The days of the fired window the reference holds: their overlap (a reference that starts
+  // after the fired window ends holds none of it; it had been said to hold all of it).
+  const int64_t held_from = std::max(fired_from, reference_from);
+  const int64_t held_to = std::min(fired_to, reference_to);
+  if (fired_to <= fired_from || held_to <= held_from) return "";
   // Less than half of it: part of the shift may be in the reference, said as such (3 of 7 days
   // had been said as an all-clear); half or more: it may be the new normal.
   constexpr int64_t kDay = 86'400'000;
-  const int64_t held = (std::min(fired_to, reference_to) - fired_from + kDay - 1) / kDay;
+  const int64_t held = (held_to - held_from + kDay - 1) / kDay;
   const int64_t days = (fired_to - fired_from + kDay - 1) / kDay;
-  const std::string first = utc_text(fired_from, false).substr(0, 10);
-  const std::string last = utc_text(std::min(fired_to, reference_to) - 1, false).substr(0, 10);
+  const std::string first = utc_text(held_from, false).substr(0, 10);
+  const std::string last = utc_text(held_to - 1, false).substr(0, 10);
   const std::string held_days = first == last ? first : first + " to " + last;  // not "X to X"
-  if (2 * (std::min(fired_to, reference_to) - fired_from) < fired_to - fired_from)
+  const std::string fired_first = utc_text(fired_from, false).substr(0, 10);
+  if (2 * (held_to - held_from) < fired_to - fired_from)
     return fmt::format(
         " (the reference window now holds {} of the {} days of the window it fired on, {}: "
         "part of the shift may be in the reference now; compare with the days before {})",
-        held, days, held_days, first);
+        held, days, held_days, fired_first);
   return fmt::format(
       " (the reference window now holds days of the window it fired on, {}: a shift that "
       "persists becomes the reference, so this may be the new normal rather than the old traffic "
       "back; compare with the days before {})",
-      held_days, first);
+      held_days, fired_first);
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
       o.sleep(std::max(std::chrono::milliseconds(1000LL << (attempt - 1)),
                        std::min(asked, kMaxCanaryWait)));
     HttpRequest request = approach.request(text);
+    // The approach's timeout_ms, as every command that calls it applies it (a hung provider had
+    // held each attempt for the client's 60 s default).
+    request.timeout = approach.request_timeout(request.timeout);
     const std::size_t request_bytes = request.body.size();
     const double worst =
         price ? worst_case_usd(*price, request.body, approach.options().max_tokens) : 0.0;

@@ -388,10 +388,14 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
                                "the version now served has answered no request since; judged "
                                "again from the run {} days after its first answer",
                                s.current_days + 1);
+      // Only its days inside the current window are named as such (the whole span had been).
+      std::set<int64_t> inside;
+      for (int64_t day : d.others)
+        if (day >= cur_first) inside.insert(day);
       in.mix_not_judged[approach] = fmt::format(
-          "predicted-label mix not judged: another model version answered on {}, inside the "
-          "current window, so the windows would compare two models' answers ({})",
-          spans(d.others), when);
+          "predicted-label mix not judged: another model version answered on {} in the current "
+          "window, so the windows would compare two models' answers ({})",
+          spans(inside), when);
       continue;
     }
     // The reference: its days the version now served answered alone.

@@ -11,6 +11,31 @@ bool is_word_byte(unsigned char c) {
 }
 enum class CharKind { separator, word, unspaced, katakana, symbol };
 
+// What a character outside ASCII is to word_tokens (and, outside the scripts without spaces, to
+// segmented_terms): part of a word (a letter, mark or digit of any script), a symbol (an emoji: a
+// run of them is a token of its own), or a separator (spaces, punctuation of any script, math and
+// currency signs).
+CharKind word_kind(utf8proc_int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return CharKind::word;
+    case UTF8PROC_CATEGORY_SO:
+      return CharKind::symbol;
+    default:
+      return CharKind::separator;
+  }
+}
+
 CharKind kind_of(utf8proc_int32_t cp) {
   if (cp < 0x80) {
     auto c = static_cast<unsigned char>(cp);
@@ -35,24 +60,7 @@ CharKind kind_of(utf8proc_int32_t cp) {
                ? CharKind::unspaced
                : CharKind::separator;
   }
-  switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-      return CharKind::word;
-    case UTF8PROC_CATEGORY_SO:
-      return CharKind::symbol;
-    default:
-      return CharKind::separator;
-  }
+  return word_kind(cp);
 }
 
 // The overlapping character pairs of a run of an unspaced script (its characters' bytes).
@@ -129,34 +137,6 @@ std::vector<Term> segmented_terms(std::string_view text) {
   close();
   return out;
 }
-
-namespace {
-
-// What a character is to word_tokens: part of a word (a letter, mark or digit of any script), a
-// symbol (an emoji: a run of them is a token of its own), or a separator (spaces, punctuation of
-// any script, math and currency signs). `cp` >= 0x80.
-CharKind word_kind(utf8proc_int32_t cp) {
-  switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-      return CharKind::word;
-    case UTF8PROC_CATEGORY_SO:
-      return CharKind::symbol;
-    default:
-      return CharKind::separator;
-  }
-}
-
-}  // namespace
 
 std::vector<std::string> word_tokens(std::string_view text) {
   std::string folded = normalize_text(text);
