@@ -69,8 +69,7 @@ TEST(FinetuneCli, AKilledRunReRunFollowsTheSameJobAndPaysForNoSecond) {
   EXPECT_EQ(server.stats().finetune_jobs, 1u);
 
   // No --yes: resuming spends nothing new, so nothing is asked.
-  auto again =
-      run_cli("finetune --config " + config + " --approach ft --out " + out + " --poll 1");
+  auto again = run_cli("finetune --config " + config + " --approach ft --out " + out + " --poll 1");
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("nothing paid again"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("fine-tuned model: ft:gpt-4.1-mini-2025-04-14"), std::string::npos)
