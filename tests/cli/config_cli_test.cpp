@@ -220,6 +220,15 @@ TEST(ConfigCli, CheckRefusesAFolderWhereAFileGoesAndAFileWhereAFolderGoes) {
   EXPECT_EQ(empty.exit_code, 0) << empty.output;
   EXPECT_NE(empty.output.find("holds no trained model yet (no approach.json)"), std::string::npos)
       << empty.output;
+  // serve says model_dir is read instead of --eval's folder, and what is wrong with it.
+  CliResult serve = run_cli("serve --port 0 --config " + config + " --store " + dir.str() +
+                            "/s.db --eval " + dir.str() + "/none");
+  EXPECT_EQ(serve.exit_code, 2) << serve.output;
+  EXPECT_NE(serve.output.find("model_dir " + (dir.path() / "adir").string() +
+                              " holds no trained model (no approach.json; its model_dir is read "
+                              "instead of --eval's folder)"),
+            std::string::npos)
+      << serve.output;
   // decide refuses a folder as the fine-tuning record for what it is (the shipped example, its
   // fine-tuned approach given a model and the folder as its record).
   std::string example =

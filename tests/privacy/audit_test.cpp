@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -147,6 +149,28 @@ TEST(Audit, RecordsCountsBytesAndHashesButNeverTheBody) {
   std::string shown = audit_text(j, true);
   EXPECT_NE(shown.find("EXTERNAL"), std::string::npos);
   EXPECT_NE(shown.find("4 email"), std::string::npos);
+}
+
+// The person's view says the run's state, and an earlier run whose last write still said
+// "running" (it had been killed) is said to have not finished (it had been shown as running).
+TEST(Audit, TheFolderViewSaysEachRunsStateAndAKilledRunDidNotFinish) {
+  const auto dir = std::filesystem::temp_directory_path() / "tunecase_audit_states";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  AuditLog log("eval", {});
+  nlohmann::json killed = log.to_json();
+  killed["state"] = "running";
+  std::ofstream(dir / "audit.run-1.json") << killed.dump();
+  nlohmann::json failed = log.to_json();
+  failed["state"] = "failed";
+  std::ofstream(dir / "audit.json") << failed.dump();
+  nlohmann::json folder = folder_audit(dir / "audit.json");
+  ASSERT_EQ(folder["earlier_runs"].size(), 1u);
+  EXPECT_EQ(folder["earlier_runs"][0]["state"], "did not finish: killed or crashed");
+  const std::string shown = audit_text(folder, false);
+  EXPECT_NE(shown.find("audit of `tunecase eval` (failed)"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("(did not finish: killed or crashed)"), std::string::npos) << shown;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Audit, RecordsIntoTheProcessLogOnlyWhileOneIsInstalled) {

@@ -54,6 +54,12 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
             std::string::npos)
       << eval_table_text(eval);
   EXPECT_NE(eval_markdown(eval).find("throughput), assumed for svm"), std::string::npos);
+  // Per-query hosting on a typed throughput is assumed for that reason, not a fixed price.
+  eval["approaches"][0]["cost_kind"] = "hosting_per_query";
+  EXPECT_NE(eval_table_text(eval).find("assumed for svm (per-query hosting at the throughput "
+                                       "typed in the config"),
+            std::string::npos)
+      << eval_table_text(eval);
 }
 
 // The table's "invalid" column counts answers that map to no label; requests that got no answer

@@ -197,7 +197,9 @@ void audit_outbound(std::string_view url, std::string body) {
 }
 
 std::string audit_text(const nlohmann::json& audit, bool list_bodies) {
-  std::string out = fmt::format("audit of `tunecase {}`\n", audit.value("command", "?"));
+  std::string out = fmt::format(
+      "audit of `tunecase {}`{}\n", audit.value("command", "?"),
+      audit.value("state", "").empty() ? std::string() : " (" + audit.value("state", "") + ")");
   const auto& endpoints = audit.at("endpoints");
   if (endpoints.empty()) out += "  nothing was sent to any endpoint\n";
   for (const auto& e : endpoints) {
@@ -291,7 +293,11 @@ nlohmann::json folder_audit(const std::filesystem::path& file) {
     earlier.push_back({{"file", p.filename().string()},
                        {"command", run.value("command", "")},
                        {"started_at_ms", run.value("started_at_ms", int64_t{0})},
-                       {"state", run.value("state", "")},
+                       // A run kept because a later one started is over: one still "running"
+                       // in its last write was killed (it had been shown as running).
+                       {"state", run.value("state", "") == "running"
+                                     ? std::string("did not finish: killed or crashed")
+                                     : run.value("state", "")},
                        {"totals", totals}});
     requests += totals.value("requests", int64_t{0});
     bytes += totals.value("bytes", int64_t{0});

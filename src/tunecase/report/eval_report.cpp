@@ -18,15 +18,25 @@ namespace {
 
 using nlohmann::json;
 
-// The approaches whose $ figures are assumed, not estimated: a fixed hosting price with nothing
-// measured behind it (eval.json's cost_provenance), said beside "$: estimated".
+// The approaches whose $ figures are assumed, not estimated (eval.json's cost_provenance), said
+// beside "$: estimated": a fixed hosting price with nothing measured behind it, or a per-query
+// price resting on a throughput typed in the config (it had been called a fixed price too).
 std::string assumed_cost_note(const json& eval) {
-  std::vector<std::string> assumed;
+  std::vector<std::string> fixed, typed;
   for (const auto& a : eval["approaches"])
-    if (a.value("cost_provenance", "") == "assumed") assumed.push_back(a.value("name", ""));
-  if (assumed.empty()) return "";
-  return fmt::format(", assumed for {} (a fixed hosting price, nothing measured behind it)",
-                     fmt::join(assumed, ", "));
+    if (a.value("cost_provenance", "") == "assumed")
+      (a.value("cost_kind", "") == "hosting_per_query" ? typed : fixed)
+          .push_back(a.value("name", ""));
+  std::string out;
+  if (!fixed.empty())
+    out += fmt::format(", assumed for {} (a fixed hosting price, nothing measured behind it)",
+                       fmt::join(fixed, ", "));
+  if (!typed.empty())
+    out += fmt::format(
+        ", assumed for {} (per-query hosting at the throughput typed in the config, not the "
+        "measured one)",
+        fmt::join(typed, ", "));
+  return out;
 }
 
 std::string pct(double v) {

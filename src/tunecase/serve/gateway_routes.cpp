@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dashboard_assets.h"
@@ -558,7 +559,8 @@ void Gateway::read_metrics_figures(
 std::string Gateway::unknown_prediction(const FeedbackBody& f) const {
   const bool by_request = f.by == Feedback::By::request_id;
   std::string text = fmt::format(
-      "no prediction has {} '{}'; send {}", by_request ? "id" : "prediction_id", f.id,
+      "no prediction has {} '{}'; send {}", by_request ? "id" : "prediction_id",
+      visible(f.id),  // a no-break space in it shown, as `tunecase feedback` shows it
       by_request ? "the id given to /v1/classify" : "the prediction_id a /v1/classify answer gave");
   if (const int64_t lost = log_->health().not_stored; lost > 0)
     text += fmt::format(

@@ -196,7 +196,24 @@ class LlmServed : public ServedApproach {
 std::unique_ptr<ServedApproach> load_local(const ApproachConfig& approach,
                                            const LoadOptions& options) {
   std::filesystem::path dir = model_folder(approach, options.eval_dir);
-  if (!std::filesystem::exists(dir / "approach.json")) {
+  std::error_code ec;
+  // model_dir, when the table sets one, is read instead of --eval's folder: said, with what
+  // is wrong with it (a file, or a folder with no model, had read as "no trained model").
+  if (!approach.model_dir.empty()) {
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+      throw UserError(fmt::format(
+          "approach '{}' ({}): model_dir {} is a file, not a model folder (its model_dir is read "
+          "instead of --eval's folder); point it at a folder under an eval's models/, or remove "
+          "it to use --eval",
+          approach.name, approach.where, dir.string()));
+    if (!std::filesystem::exists(dir / "approach.json", ec))
+      throw UserError(fmt::format(
+          "approach '{}' ({}): model_dir {} holds no trained model (no approach.json; its "
+          "model_dir is read instead of --eval's folder); point it at a folder under an eval's "
+          "models/, or remove it to use --eval",
+          approach.name, approach.where, dir.string()));
+  }
+  if (!std::filesystem::exists(dir / "approach.json", ec)) {
     throw UserError(fmt::format(
         "approach '{}' ({}): no trained model in {}; train it with `tunecase eval --config "
         "CONFIG --out DIR` and pass `--eval DIR` to serve, or set model_dir in its table",
