@@ -706,12 +706,7 @@ class AsioHttpClient final : public HttpClient {
     ex->fresh = request.send_once;
     ex->retried = request.send_once;
     ex->done = std::move(done);
-    // A line break in a header would end it and start another: such a request is never sent.
-    // The value is not quoted: it may be a key.
-    for (const auto& [name, value] : request.headers)
-      if (name.find_first_of("\r\n:") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos)
-        ex->refused = fmt::format("the {} header holds a line break; no request was sent", name);
+    ex->refused = header_line_break(request);
     ex->wire = http::request_wire(request.method, target->path, target->host_header,
                                   request.headers, std::move(request.body));
     ex->target = std::move(target);

@@ -189,17 +189,13 @@ class CurlMultiClient final : public HttpClient {
       if (t.request.method != "POST")
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
     }
+    if (std::string refused = header_line_break(t.request); !refused.empty()) {
+      t.response.transport_error = std::move(refused);
+      t.response.local_fault = true;
+      t.response.copies_sent = 0;
+      return false;
+    }
     for (const auto& [name, value] : t.request.headers) {
-      // A line break in a header would end it and start another (a key read with a newline had
-      // sent one): such a request is never sent. The value is not quoted: it may be a key.
-      if (name.find_first_of("\r\n:") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos) {
-        t.response.transport_error =
-            fmt::format("the {} header holds a line break; no request was sent", name);
-        t.response.local_fault = true;
-        t.response.copies_sent = 0;
-        return false;
-      }
       auto line = fmt::format("{}: {}", name, value);
       t.header_list = curl_slist_append(t.header_list, line.c_str());
     }
@@ -375,6 +371,14 @@ class RoutingClient final : public HttpClient {
 };
 
 }  // namespace
+
+std::string header_line_break(const HttpRequest& request) {
+  for (const auto& [name, value] : request.headers)
+    if (name.find_first_of("\r\n:") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos)
+      return fmt::format("the {} header holds a line break; no request was sent", name);
+  return "";
+}
 
 std::unique_ptr<HttpClient> make_http_client(HttpClientOptions options) {
   return std::make_unique<RoutingClient>(std::move(options));

@@ -95,4 +95,9 @@ std::string too_large_message(const std::string& where, std::size_t max_response
 // Blocks until the response arrives (for tools and tests; never call it from a `done` callback).
 HttpResponse http_send_sync(HttpClient& client, HttpRequest request);
 
+// Why `request` must never be sent, "" when it may: a header holding a line break, which would
+// end it and start another (a key read with a newline had sent one). Both engines refuse such a
+// request; the value is not quoted, as it may be a key.
+std::string header_line_break(const HttpRequest& request);
+
 }  // namespace tunecase

@@ -31,6 +31,18 @@ std::string iso_date(int64_t day) {
   return fmt::format("{:04}-{:02}-{:02}", m <= 2 ? y + 1 : y, m, d);
 }
 
+std::string day_spans(const std::set<int64_t>& days) {
+  std::string out;
+  for (auto it = days.begin(); it != days.end();) {
+    int64_t first = *it, last = *it;
+    for (++it; it != days.end() && *it == last + 1; ++it) last = *it;
+    out += (out.empty() ? "" : ", ") +
+           (first == last ? iso_date(first)
+                          : fmt::format("{} to {}", iso_date(first), iso_date(last)));
+  }
+  return out;
+}
+
 namespace {
 
 DayPoint empty_day(int64_t day) {

@@ -23,6 +23,8 @@ inline constexpr int64_t kDayMs = kMsPerDay;
 int64_t day_of_ms(int64_t ms);
 // "2026-11-30" for a day number.
 std::string iso_date(int64_t day);
+// "A, B to C": the runs of consecutive days, each its date or "first to last".
+std::string day_spans(const std::set<int64_t>& days);
 // "87.5%" for a fraction: the monitor's reports, alerts, canary and retrain messages.
 std::string pct(double fraction);
 

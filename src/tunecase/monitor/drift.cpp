@@ -339,18 +339,6 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
         if (c.approach == approach && c.count > 0) d.first_served = day;
     days_of[approach] = std::move(d);
   }
-  // "A", "A to B", ... for runs of consecutive days.
-  auto spans = [](const std::set<int64_t>& days) {
-    std::string out;
-    for (auto it = days.begin(); it != days.end();) {
-      int64_t first = *it, last = *it;
-      for (++it; it != days.end() && *it == last + 1; ++it) last = *it;
-      out += (out.empty() ? "" : ", ") +
-             (first == last ? iso_date(first)
-                            : fmt::format("{} to {}", iso_date(first), iso_date(last)));
-    }
-    return out;
-  };
   // The launch mix: the first reference_days days of the version now served (from its first day
   // when another version served before, else from when it was made champion), when they end
   // before the rolling reference starts.
@@ -395,7 +383,7 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
       in.mix_not_judged[approach] = fmt::format(
           "predicted-label mix not judged: another model version answered on {} in the current "
           "window, so the windows would compare two models' answers ({})",
-          spans(inside), when);
+          day_spans(inside), when);
       continue;
     }
     // The reference: its days the version now served answered alone.
@@ -412,7 +400,7 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
     in.mix_reference_from[approach] = fmt::format(
         "reference: the days of the version now served alone, {} left out as another version "
         "answered on them",
-        spans(left_out));
+        day_spans(left_out));
   }
   DriftReport report = detect_drift(in, s);
   // The windows each finding judged, so that a resolution can tell a shift that went away from

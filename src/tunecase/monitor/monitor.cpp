@@ -105,17 +105,7 @@ struct Replacement {
   // "days up to D" or "days A to B" (a span between a promotion and its rollback), joined.
   std::string spans() const {
     std::string out;
-    if (answered_days) {
-      // Runs of consecutive days: "A", or "A to B".
-      for (auto it = answered_days->begin(); it != answered_days->end();) {
-        int64_t first = *it, last = *it;
-        for (++it; it != answered_days->end() && *it == last + 1; ++it) last = *it;
-        out += (out.empty() ? "" : ", ") +
-               (first == last ? iso_date(first)
-                              : fmt::format("{} to {}", iso_date(first), iso_date(last)));
-      }
-      return out;
-    }
+    if (answered_days) return day_spans(*answered_days);
     for (const auto& [from, to] : others) {
       if (to == std::numeric_limits<int64_t>::max()) continue;
       const std::string last = iso_date(day_of_ms(to - 1));

@@ -7,6 +7,23 @@
 namespace tunecase {
 namespace {
 
+// Bytes of `text` at `i` that are a control character other than a line break or tab (C0, DEL,
+// or a C1 control's two bytes), appended to `out` as \u{001B}; 0 when there is none: raw, they
+// reached whoever opened the file in a terminal.
+std::size_t append_control(std::string& out, std::string_view text, std::size_t i) {
+  const auto b = static_cast<unsigned char>(text[i]);
+  const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+  if ((b < 0x20 && b != '\n' && b != '\r' && b != '\t') || b == 0x7f) {
+    out += fmt::format("\\u{{{:04X}}}", b);
+    return 1;
+  }
+  if (b == 0xc2 && next >= 0x80 && next <= 0x9f) {
+    out += fmt::format("\\u{{{:04X}}}", next);
+    return 2;
+  }
+  return 0;
+}
+
 // A byte of a word: an ASCII letter or digit, or any byte of a non-ASCII character.
 bool word_byte(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -51,17 +68,8 @@ std::string markdown_text(std::string_view text) {
       out += ' ';
       continue;
     }
-    // Other control characters (an escape sequence in a label) and the C1 ones are written as
-    // \u{001B}: raw, they reached whoever opens the file in a terminal.
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b == 0x7f) {
-      out += fmt::format("\\u{{{:04X}}}", b);
-      continue;
-    }
-    if (b == 0xc2 && static_cast<unsigned char>(next) >= 0x80 &&
-        static_cast<unsigned char>(next) <= 0x9f) {
-      out += fmt::format("\\u{{{:04X}}}", static_cast<unsigned char>(next));
-      ++i;
+    if (std::size_t n = append_control(out, text, i)) {  // an escape sequence in a label
+      i += n - 1;
       continue;
     }
     if (escape) out += '\\';
@@ -76,18 +84,12 @@ std::string code_span(std::string_view text) {
   std::string body;
   body.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if (b == '\n' || b == '\r' || b == '\t') {
+    if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
       body += ' ';
-    } else if (b < 0x20 || b == 0x7f) {
-      body += fmt::format("\\u{{{:04X}}}", b);
-    } else if (b == 0xc2 && next >= 0x80 && next <= 0x9f) {
-      body += fmt::format("\\u{{{:04X}}}", next);
-      ++i;
-    } else {
+    else if (std::size_t n = append_control(body, text, i))
+      i += n - 1;
+    else
       body += text[i];
-    }
   }
   std::size_t longest = 0, run = 0;
   for (char c : body) {
