@@ -66,6 +66,11 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
                                            "labelled items, at least its accuracy (50.0%)"),
             std::string::npos)
       << pilot_report_text(report);
+  // A label holding a terminal escape sequence is written with it escaped, not sent raw.
+  report["arms"][0]["majority_floor"]["label"] = "x\x1b[2J";
+  const std::string text = pilot_report_text(report);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("always answering 'x\\u{001B}[2J'"), std::string::npos) << text;
   std::filesystem::remove_all(dir);
 }
 

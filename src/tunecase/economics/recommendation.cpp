@@ -316,7 +316,7 @@ void baseline_floor_risk(Decision& d) {
       "benefit here is counted against it, so each includes errors a constant answer would "
       "avoid for nothing: judge the approaches against the floor as well, or make a working "
       "approach the baseline ([business] baseline).",
-      base.name, 100 * acc, s.majority->label, 100 * s.majority->accuracy));
+      base.name, 100 * acc, visible(s.majority->label), 100 * s.majority->accuracy));
 }
 
 // Test labels no train row has: every trained approach's accuracy is capped by them, so the

@@ -9,6 +9,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/data/majority.h"
 #include "tunecase/evaluation/cost.h"
 #include "tunecase/evaluation/eval_run.h"
@@ -244,7 +245,7 @@ void note_majority_floor(nlohmann::json& winner, const Examples& dev_order) {
         "same {} dev items): the search found no prompt that beats a constant; compare before "
         "pasting it (more labelled rows of the other labels, label descriptions, or a local "
         "model may do better)",
-        accuracy, top->label, floor, n);
+        accuracy, visible(top->label), floor, n);
 }
 
 // What the whole command spent: the search and the winner's test run (`test_run`, null when it

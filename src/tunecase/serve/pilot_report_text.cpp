@@ -1,6 +1,7 @@
 // pilot_report_text(): the terminal view of the pilot report (declared in pilot_report.h).
 #include <fmt/format.h>
 
+#include "tunecase/core/suggest.h"
 #include "tunecase/serve/pilot_report.h"
 
 namespace tunecase::serve {
@@ -54,7 +55,8 @@ std::string pilot_report_text(const nlohmann::json& r) {
     out += fmt::format(
         "{}: always answering '{}' would score {} of its labelled items{}; judge it on "
         "macro-F1 ({}) and per-label accuracy (error_patterns), not accuracy alone\n",
-        a["role"].get<std::string>(), floor["label"].get<std::string>(), percent(floor["accuracy"]),
+        a["role"].get<std::string>(), visible(floor["label"].get<std::string>()),
+        percent(floor["accuracy"]),
         a["accuracy"].get<double>() <= share
             ? fmt::format(", at least its accuracy ({})", percent(a["accuracy"]))
             : "",
