@@ -131,6 +131,46 @@ TEST(Inspect, ALabelWithOneRowDoesNotMakeTheOthersSuspects) {
   for (const auto& s : q.noise->suspects) EXPECT_NE(q.noise->by_label[s.suggested].label, "c");
 }
 
+TEST(Inspect, TwoLabelsOfOneRowEachAreNotJudgedNorSuggestedForEachOther) {
+  // Two labels of one row each: the judge of each one's fold had learnt the other's only row,
+  // never its own, so each row had been "wrong" with the other label suggested (at 3%), both
+  // labels 100% wrong and the headline raised on correctly labelled data.
+  TempDir dir;
+  const std::vector<std::vector<std::string>> words = {{"refund", "money", "back", "charge"},
+                                                       {"login", "password", "reset", "account"},
+                                                       {"ship", "delivery", "late", "parcel"},
+                                                       {"volume", "louder", "quieter", "sound"}};
+  std::mt19937_64 rng(5);
+  Examples rows;
+  for (int i = 0; i < 42; ++i) {
+    std::size_t label = i >= 40 ? static_cast<std::size_t>(i - 38) : (rng() % 2);
+    std::vector<std::string> own = words[label];
+    std::shuffle(own.begin(), own.end(), rng);
+    Example e;
+    e.text = fmt::format("{} {} {} n{}", own[0], own[1], own[2], i);
+    e.label = std::string(1, static_cast<char>('a' + label));
+    rows.push_back(std::move(e));
+  }
+  DataConfig config;
+  config.path = dir.write("all.csv", csv_of(rows));
+  config.label = "category";
+  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  ASSERT_TRUE(q.noise.has_value());
+  EXPECT_EQ(q.noise->unjudged_rows, 2u);
+  EXPECT_LT(q.noise->wrong_share.estimate, 0.03);
+  for (const auto& s : q.noise->suspects) {
+    EXPECT_NE(q.noise->by_label[s.given].label, "c");
+    EXPECT_NE(q.noise->by_label[s.given].label, "d");
+    EXPECT_NE(q.noise->by_label[s.suggested].label, "c");
+    EXPECT_NE(q.noise->by_label[s.suggested].label, "d");
+  }
+  for (const auto& l : q.noise->by_label)
+    EXPECT_EQ(l.judged, l.label == "c" || l.label == "d" ? 0u : l.rows) << l.label;
+  const std::string md = data_quality_markdown(q);
+  EXPECT_NE(md.find("2 rows could not be judged"), std::string::npos) << md;
+  EXPECT_NE(md.find("| c | 1 | not judged | 0 |"), std::string::npos) << md;
+}
+
 TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   TempDir dir;
   // Each text: 2 of its label's 12 words and 4 of 30 words every label uses, the words random

@@ -111,12 +111,13 @@ TEST(LabelNoise, ALabelOfOneRowIsNotSuggestedWhereTheModelPrefersTheGivenOne) {
   oof.probabilities.insert(oof.probabilities.end(), {0.9f, 0.09f, 0.01f});
   LabelNoise noise = confident_learning(oof, 7, 50);
   for (const auto& s : noise.suspects) EXPECT_NE(s.suggested, 2) << "row " << s.row;
-  // The one row of c is confidently the model's a: that is the one suspect, suggested a, and
-  // the whole estimate (1 row of 21).
-  EXPECT_NEAR(noise.wrong_share.estimate, 1.0 / 21, 1e-9);
-  ASSERT_EQ(noise.suspects.size(), 1u);
-  EXPECT_EQ(noise.suspects[0].row, 20u);
-  EXPECT_EQ(noise.suspects[0].suggested, 0);
+  // The one row of c is confidently the model's a, but its judge never learnt c: it would find
+  // any row of c "wrong", so that row is not judged, not a suspect and not in the estimate.
+  EXPECT_EQ(noise.unjudged_rows, 1u);
+  EXPECT_NEAR(noise.wrong_share.estimate, 0.0, 1e-9);
+  EXPECT_TRUE(noise.suspects.empty());
+  EXPECT_EQ(noise.by_label[2].rows, 1u);
+  EXPECT_EQ(noise.by_label[2].judged, 0u);
 }
 
 TEST(LabelNoise, JudgeAccuracyIsTheShareOfRowsWhoseTopClassIsTheirLabel) {

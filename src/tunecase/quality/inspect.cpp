@@ -71,7 +71,12 @@ void find_near_duplicates(const PreparedData& data, DataQuality& q) {
 void estimate_label_noise(const PreparedData& data, DataQuality& q) {
   const Examples& train = data.splits.train;
   std::size_t labels = q.balance.train_counts.size();
-  if (!q.options.label_noise || labels < 2 || train.size() < 2) return;
+  // A row is judged by a model that learnt its label from other rows: with no label of two or
+  // more rows, none could be (unjudged_rows), and a figure would be about nothing.
+  const bool any_label_twice =
+      std::any_of(q.balance.train_counts.begin(), q.balance.train_counts.end(),
+                  [](const auto& label_rows) { return label_rows.second >= 2; });
+  if (!q.options.label_noise || labels < 2 || train.size() < 2 || !any_label_twice) return;
   OutOfFoldOptions options;
   options.folds = q.options.folds;
   options.seed = q.options.seed;
@@ -143,9 +148,12 @@ nlohmann::json noise_json(const DataQuality& q) {
   const LabelNoise& n = *q.noise;
   nlohmann::json by_label = nlohmann::json::array();
   for (const auto& l : n.by_label) {
-    nlohmann::json entry = interval_json(l.wrong_share);
+    // A label no judge learnt from its other rows has no figure, not a 0% or a 100%.
+    nlohmann::json entry = l.judged > 0 ? interval_json(l.wrong_share)
+                                        : nlohmann::json{{"estimate", nullptr}, {"ci95", nullptr}};
     entry["label"] = l.label;
     entry["rows"] = l.rows;
+    entry["judged"] = l.judged;
     entry["suspects"] = l.suspects;
     entry["threshold"] = l.threshold;
     by_label.push_back(std::move(entry));
@@ -163,6 +171,7 @@ nlohmann::json noise_json(const DataQuality& q) {
   out["model_limited_by"] = n.model_limited() ? nlohmann::json(limit_name(n.limit)) : nullptr;
   out["bound_reason"] = n.model_limited() ? nlohmann::json(bound_reason(n)) : nullptr;
   out["rows"] = n.rows;
+  out["unjudged_rows"] = n.unjudged_rows;
   out["folds"] = n.folds;
   out["estimated_wrong_rows"] = n.estimated_wrong_rows;
   out["suspects"] = n.suspects.size();

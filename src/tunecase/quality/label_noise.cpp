@@ -76,8 +76,24 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   LabelNoise out;
   out.rows = n;
   for (int f : oof.fold) out.folds = std::max(out.folds, f + 1);
-  std::vector<double> ones(n, 1.0);
-  Joint j = confident_joint(oof, ones, true);
+  out.folds = std::max(out.folds, 1);
+  // A row can be judged only when its fold's judge learnt its label from other rows.
+  const int folds = out.folds;
+  std::vector<std::size_t> of_label(K, 0), in_fold(static_cast<std::size_t>(folds) * K, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto g = static_cast<std::size_t>(oof.given[i]);
+    ++of_label[g];
+    ++in_fold[static_cast<std::size_t>(oof.fold[i]) * K + g];
+  }
+  std::vector<double> judged(n, 1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto g = static_cast<std::size_t>(oof.given[i]);
+    if (of_label[g] == in_fold[static_cast<std::size_t>(oof.fold[i]) * K + g]) {
+      judged[i] = 0;
+      ++out.unjudged_rows;
+    }
+  }
+  Joint j = confident_joint(oof, judged, true);
   double overall = 0;
   std::vector<double> share = wrong_shares(j, K, overall);
 
@@ -90,6 +106,7 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   for (int b = 0; b < bootstrap && n > 0; ++b) {
     std::fill(weight.begin(), weight.end(), 0.0);
     for (std::size_t d = 0; d < n; ++d) weight[pick(rng)] += 1;
+    for (std::size_t i = 0; i < n; ++i) weight[i] *= judged[i];
     double o = 0;
     std::vector<double> s = wrong_shares(confident_joint(oof, weight, false), K, o);
     overall_draws.push_back(o);
@@ -102,11 +119,14 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   };
   out.wrong_share = interval(overall, overall_draws);
   std::size_t agree = 0;
+  const std::size_t judged_rows = n - out.unjudged_rows;
   for (std::size_t i = 0; i < n; ++i) {
+    if (judged[i] == 0) continue;
     const float* p = oof.row(i);
     agree += static_cast<int>(std::max_element(p, p + K) - p) == oof.given[i];
   }
-  out.judge_accuracy = n > 0 ? static_cast<double>(agree) / static_cast<double>(n) : 0;
+  out.judge_accuracy =
+      judged_rows > 0 ? static_cast<double>(agree) / static_cast<double>(judged_rows) : 0;
   out.estimated_wrong_rows = overall * static_cast<double>(n);
   std::vector<double> label_rows(K, 0);
   for (std::size_t i = 0; i < n; ++i) label_rows[static_cast<std::size_t>(oof.given[i])] += 1;
@@ -134,7 +154,8 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed, int bootstrap
   for (std::size_t c = 0; c < K; ++c) {
     LabelNoiseByLabel l;
     l.label = oof.classes[c];
-    l.rows = static_cast<std::size_t>(j.given[c]);
+    l.rows = of_label[c];
+    l.judged = static_cast<std::size_t>(j.given[c]);
     l.threshold = j.threshold[c];
     l.wrong_share = interval(share[c], label_draws[c]);
     out.by_label.push_back(std::move(l));

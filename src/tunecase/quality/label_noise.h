@@ -29,6 +29,7 @@ struct ShareEstimate {
 struct LabelNoiseByLabel {
   std::string label;
   std::size_t rows = 0;       // rows given this label
+  std::size_t judged = 0;     // of them, those whose fold's judge had learnt the label
   std::size_t suspects = 0;   // of them, in the suspect list
   ShareEstimate wrong_share;  // estimated share of these rows whose label is wrong
   double threshold = 0;       // t_j: the mean probability the model gives this label's rows
@@ -44,10 +45,15 @@ struct SuspectLabel {
 
 struct LabelNoise {
   std::size_t rows = 0;
+  // Rows whose given label had no row in the training part of their fold (a label with one row,
+  // or all of its rows in one fold): the judge can only find them "wrong", so they are left out
+  // of every figure below (their share is assumed to be the others'), of the thresholds and of
+  // the suspects, and no row is suggested a label its judge's only evidence for is such a row.
+  std::size_t unjudged_rows = 0;
   int folds = 0;
   ShareEstimate wrong_share;  // overall, estimated
-  // Measured: the share of rows whose out-of-fold top class is their given label. The judging
-  // model's own mistakes and the wrong labels both lower it.
+  // Measured: the share of the judged rows whose out-of-fold top class is their given label. The
+  // judging model's own mistakes and the wrong labels both lower it.
   double judge_accuracy = 0;
   // The same estimate on a stratified half of the rows (inspect_data runs it), when it was run.
   std::optional<double> half_estimate;

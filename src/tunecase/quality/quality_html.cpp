@@ -93,11 +93,13 @@ std::string noise(const DataQuality& q) {
       "probabilities; the interval covers sampling variation only). {} rows are in "
       "suspect_labels.csv for review; nothing was relabelled.",
       n.model_limited() ? "The " : "Estimated ", noise_headline(n), n.folds, n.suspects.size()));
+  if (n.unjudged_rows > 0) out += p(unjudged_text(n));
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : n.by_label) {
     rows.push_back({l.label, std::to_string(l.rows),
-                    fmt::format("{} [{}, {}]", pct(l.wrong_share.estimate), pct(l.wrong_share.low),
-                                pct(l.wrong_share.high)),
+                    l.judged > 0 ? fmt::format("{} [{}, {}]", pct(l.wrong_share.estimate),
+                                               pct(l.wrong_share.low), pct(l.wrong_share.high))
+                                 : std::string("not judged"),
                     std::to_string(l.suspects)});
   }
   out += html::table({"label", "rows", "estimated wrong (95% CI)", "suspects"}, rows);

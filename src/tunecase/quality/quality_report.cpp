@@ -144,6 +144,20 @@ void duplicates_section(std::string& md, const DataQuality& q) {
   pairs_table(md, q.leak_examples);
 }
 
+}  // namespace
+
+std::string unjudged_text(const LabelNoise& n) {
+  return fmt::format(
+      "{} row{} could not be judged: {} label has no other row for the model judging {} to "
+      "learn it from (a label with one row, say), so {} left out of the figures and the "
+      "suspects, and their share of wrong labels is taken to be the others'. Add rows of such "
+      "labels, or check them by hand.",
+      n.unjudged_rows, n.unjudged_rows == 1 ? "" : "s", n.unjudged_rows == 1 ? "its" : "their",
+      n.unjudged_rows == 1 ? "it" : "them", n.unjudged_rows == 1 ? "it is" : "they are");
+}
+
+namespace {
+
 // How far the judging model can be trusted: its agreement with the given labels (measured)
 // and the estimate on half of train.
 std::string judge_text(const LabelNoise& n) {
@@ -181,7 +195,9 @@ std::string judge_text(const LabelNoise& n) {
 void noise_section(std::string& md, const DataQuality& q) {
   md += "\n## Label noise (estimated)\n\n";
   if (!q.noise) {
-    md += "Not estimated (needs two or more labels in train, and is off under --no-noise).\n";
+    md +=
+        "Not estimated (needs two or more labels in train, one of them with two or more rows, "
+        "and is off under --no-noise).\n";
     return;
   }
   const LabelNoise& n = *q.noise;
@@ -196,6 +212,7 @@ void noise_section(std::string& md, const DataQuality& q) {
           : interval_text(n.wrong_share),
       n.estimated_wrong_rows, n.rows, n.folds);
   md += "- " + judge_text(n) + "\n";
+  if (n.unjudged_rows > 0) md += fmt::format("- {}\n", unjudged_text(n));
   md += fmt::format(
       "- {} rows are listed in suspect_labels.csv, most doubtful first, for a person to "
       "review. Nothing was relabelled.\n",
@@ -203,7 +220,7 @@ void noise_section(std::string& md, const DataQuality& q) {
   md += "\n| label | rows | estimated wrong | suspects |\n|---|---|---|---|\n";
   for (const auto& l : n.by_label) {
     md += fmt::format("| {} | {} | {} | {} |\n", cell(l.label, 40), l.rows,
-                      interval_text(l.wrong_share), l.suspects);
+                      l.judged > 0 ? interval_text(l.wrong_share) : "not judged", l.suspects);
   }
   if (q.suspects.empty()) return;
   md +=
@@ -314,7 +331,7 @@ std::string data_quality_summary(const DataQuality& q) {
                    "estimated\n"
          : q.options.label_noise
              ? "counts are measured on the data; label noise was not estimated (it needs "
-               "two or more labels in train)\n"
+               "two or more labels in train, one of them with two or more rows)\n"
              : "counts are measured on the data; label noise was not estimated "
                "(--no-noise)\n";
   return out;

@@ -15,6 +15,10 @@ std::string data_quality_markdown(const DataQuality& q);
 // (an upper bound: ...)" with the judging model's accuracy when the figure is model-limited.
 std::string noise_headline(const LabelNoise& n);
 
+// The rows no judge could weigh (their label had no other row in their fold's training part),
+// in a sentence that says what was done with them and what to do.
+std::string unjudged_text(const LabelNoise& n);
+
 // "870" or, when the label-noise figure is an upper bound, "between 540 and 1,010".
 std::string high_quality_text(const DataQuality& q);
 
