@@ -185,7 +185,8 @@ std::string resume_note(bool cache_disabled, bool capped, bool tuning);
 // holds what an eval killed part-way left (OUT/.earlier-run/ and no eval.json): its models are
 // not final, and a gateway had served, and registered as champion, a model the eval then put
 // back. Nothing when `dir` is "".
-void refuse_unfinished_eval(const std::string& dir);
+// `command` ("serve") finishes the message: "run serve when it ends".
+void refuse_unfinished_eval(const std::string& dir, std::string_view command);
 
 class CommandAudit {
  public:

@@ -25,6 +25,7 @@ struct DecideOptions {
 void run(const DecideOptions& o) {
   tunecase::ProjectConfig config = tunecase::load_config(o.config);
   nlohmann::json eval;
+  refuse_unfinished_eval(o.eval, "decide");
   if (!o.eval.empty()) eval = tunecase::load_eval_json(o.eval);
   nlohmann::json curve;
   if (!o.curve.empty()) curve = tunecase::load_curve_json(o.curve);

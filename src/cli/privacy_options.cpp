@@ -44,10 +44,13 @@ std::string lock_holder(int fd) {
 
 }  // namespace
 
-void refuse_unfinished_eval(const std::string& dir) {
+void refuse_unfinished_eval(const std::string& dir, std::string_view command) {
   if (dir.empty()) return;
-  const std::filesystem::path folder = dir;
   std::error_code ec;
+  // decide takes eval.json itself as well as its folder.
+  const std::filesystem::path folder = std::filesystem::is_regular_file(dir, ec)
+                                           ? std::filesystem::path(dir).parent_path()
+                                           : std::filesystem::path(dir);
   const std::filesystem::path lock_file = folder / ".tunecase.lock";
   if (std::filesystem::exists(lock_file, ec)) {
     int fd = open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -57,9 +60,9 @@ void refuse_unfinished_eval(const std::string& dir) {
       close(fd);
       if (held)
         throw tunecase::UserError(fmt::format(
-            "--eval {}: a tunecase command is running on this folder{}: the models in it are "
-            "not final (a stopped eval puts the earlier ones back); start serve when it ends",
-            dir, holder.empty() ? "" : " (" + holder + ")"));
+            "--eval {}: a tunecase command is running on this folder{}: its results and models "
+            "are not final (a stopped eval puts the earlier ones back); run {} when it ends",
+            dir, holder.empty() ? "" : " (" + holder + ")", command));
     }
   }
   if (std::filesystem::is_directory(folder / ".earlier-run", ec) &&

@@ -55,7 +55,7 @@ std::string default_instance(int port) {
 void run(const ServeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   apply_local_only(config, a.local_only);
-  refuse_unfinished_eval(a.eval);
+  refuse_unfinished_eval(a.eval, "serve");
   tunecase::serve::GatewayOptions options;
   options.eval_dir = a.eval;
   options.plan_file = a.plan;

@@ -168,6 +168,19 @@ TEST(InterruptedRunCli, SigintWritesTheAuditAndASecondRunOnTheFolderIsRefused) {
                                std::to_string(pid) + " (tunecase eval))"),
             std::string::npos)
       << second.output;
+  // decide on the folder meanwhile: the running command, not "killed" (it had said the eval was
+  // stopped and told the user to run it again).
+  CliResult decide = run_cli_with_env(env(), "decide --config " + cfg + " --eval " + out.string() +
+                                                 " --out " + (dir.path() / "memo").string());
+  EXPECT_EQ(decide.exit_code, 2) << decide.output;
+  EXPECT_NE(decide.output.find("a tunecase command is running on this folder (pid " +
+                               std::to_string(pid) +
+                               " (tunecase eval)): its results and models "
+                               "are not final"),
+            std::string::npos)
+      << decide.output;
+  EXPECT_NE(decide.output.find("run decide when it ends"), std::string::npos) << decide.output;
+  EXPECT_EQ(decide.output.find("killed"), std::string::npos) << decide.output;
 
   kill(pid, SIGINT);
   int status = 0;
