@@ -26,7 +26,9 @@ class KnownEvaluator : public CandidateEvaluator {
         dev_(dev),
         answered_(accuracy_.size(), 0) {}
   std::size_t dev_size() const override { return dev_; }
-  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double>) override {
+  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double>,
+                       std::optional<std::size_t> calls_left) override {
+    calls_left_seen.emplace_back(calls_left, calls_);
     EXPECT_LE(n, dev_);
     SampleScore s;
     s.n = n;
@@ -43,6 +45,8 @@ class KnownEvaluator : public CandidateEvaluator {
     return s;
   }
   std::size_t calls_ = 0;
+  // Per evaluation: the calls it was told it may send, and the calls sent before it.
+  std::vector<std::pair<std::optional<std::size_t>, std::size_t>> calls_left_seen;
   double spent_ = 0;
   std::set<std::size_t> sizes_;
   bool cached_ = true;
@@ -254,6 +258,13 @@ TEST(Halving, RespectsTheCallCap) {
   HalvingResult r = successive_halving(e, 8, rules);
   EXPECT_LE(e.calls_, 700u);
   EXPECT_TRUE(r.budget_forced);
+  // Each evaluation is told what the cap leaves, so that a runner whose retries add requests
+  // stops there (the rounds are planned at one request an item: 154 had been sent under 150).
+  ASSERT_FALSE(e.calls_left_seen.empty());
+  for (const auto& [left, before] : e.calls_left_seen) {
+    ASSERT_TRUE(left.has_value());
+    EXPECT_EQ(*left, 700u - before);
+  }
 }
 
 // Without the cache each round sends its whole sample again: the cap still holds (900 calls had
@@ -287,7 +298,8 @@ class BudgetedEvaluator : public CandidateEvaluator {
         dear_(dear_factor),
         answered_(accuracy_.size(), 0) {}
   std::size_t dev_size() const override { return dev_; }
-  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double> left) override {
+  SampleScore evaluate(std::size_t c, std::size_t n, std::optional<double> left,
+                       std::optional<std::size_t>) override {
     SampleScore s;
     double budget = left.value_or(1e18);
     while (answered_[c] < n) {

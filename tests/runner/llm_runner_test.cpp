@@ -159,6 +159,33 @@ TEST_F(RunnerTest, RetriesInjectedFaultsLosingNothingAndBillingEachItemOnce) {
   for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(r.predictions[i].label, items[i].label);
 }
 
+// max_requests (optimize's max_calls) counts retries: every item's first attempt fails, so 30
+// items would take 60 requests; the run sends 25, no more, and the items it did not reach or
+// retry are errors of a run stopped by its cap (154 had been sent under a cap of 150).
+TEST_F(RunnerTest, TheRequestCapCountsRetries) {
+  FakeClient client([](const HttpRequest& r, int attempt) {
+    return attempt == 0 ? testing::status(500) : echo(r, attempt);
+  });
+  options_.concurrency = 3;
+  options_.max_requests = 25;
+  LlmRunResult r = run(client, make_items(30));
+  EXPECT_EQ(r.requests_sent, 25u);
+  EXPECT_TRUE(r.stopped_by_budget);
+  EXPECT_LT(r.evaluated, 13u);
+  std::size_t not_retried = 0;
+  for (const auto& p : r.predictions)
+    not_retried += p.error && p.error->find("not retried: max_calls reached") == 0;
+  EXPECT_GT(not_retried + r.evaluated, 0u);
+  // Without the cap the same run answers every item.
+  FakeClient again([](const HttpRequest& r, int attempt) {
+    return attempt == 0 ? testing::status(500) : echo(r, attempt);
+  });
+  options_.max_requests.reset();
+  LlmRunResult whole = run(again, make_items(30));
+  EXPECT_EQ(whole.requests_sent, 60u);
+  EXPECT_EQ(whole.evaluated, 30u);
+}
+
 // A request that timed out reached the provider, which may bill it: the cap counts each
 // time-out at its worst case, so an endpoint that always times out stops at the cap instead of
 // being retried for free, and a retry that no longer fits is not sent.

@@ -48,11 +48,20 @@ bool separated(const SampleScore& loser, const SampleScore& leader) {
 // halving rule, the end of the dev split or the budget) on overlapping intervals.
 std::string drop_reason(const SampleScore& loser, const SampleScore& leader,
                         const std::string& decided_by) {
+  // Failed requests count wrong: a drop they decided may be the endpoint's, not the prompt's.
+  const std::string failed =
+      loser.errors > leader.errors
+          ? fmt::format(
+                "; {} of its {} items failed at the endpoint and count as wrong, against the "
+                "leader's {}: the endpoint may have decided this, not the prompt (failures are "
+                "not cached: the search run again asks them again)",
+                loser.errors, loser.n, leader.errors)
+          : "";
   if (separated(loser, leader))
-    return fmt::format("worse: dev accuracy {} lies below the leader's {}", described(loser),
-                       described(leader));
-  return fmt::format("{} (dev accuracy {}; intervals overlap the leader's {})", decided_by,
-                     described(loser), described(leader));
+    return fmt::format("worse: dev accuracy {} lies below the leader's {}{}", described(loser),
+                       described(leader), failed);
+  return fmt::format("{} (dev accuracy {}; intervals overlap the leader's {}{})", decided_by,
+                     described(loser), described(leader), failed);
 }
 
 std::optional<std::string> ineligible(const SampleScore& s, const HalvingRules& rules) {
@@ -172,6 +181,14 @@ class Search {
   }
 
  private:
+  // The caps that can end a search, as the finalists' reason names them: a search capped by
+  // max_calls alone had read "the budget ended the search".
+  std::string caps_named() const {
+    const bool money = rules_.budget_usd || rules_.total_cap_usd;
+    if (money && rules_.max_calls) return "the budget or the call cap (max_calls)";
+    return rules_.max_calls ? "the call cap (max_calls)" : "the budget";
+  }
+
   std::size_t first_sample() const {
     return std::min(std::max<std::size_t>(1, rules_.start_sample), dev_);
   }
@@ -185,7 +202,14 @@ class Search {
       if (rules_.total_cap_usd)
         left = std::min(left.value_or(*rules_.total_cap_usd),
                         std::max(0.0, *rules_.total_cap_usd - spent_.usd - spent_.prior_usd));
-      SampleScore s = evaluator_.evaluate(c, n, left);
+      // max_calls holds with retries too: the rounds are planned at one request an item, and
+      // each evaluation may send what the cap leaves, no more.
+      std::optional<std::size_t> calls_left;
+      if (rules_.max_calls) {
+        const std::size_t calls = spent_.calls + spent_.prior_calls;
+        calls_left = *rules_.max_calls > calls ? *rules_.max_calls - calls : 0;
+      }
+      SampleScore s = evaluator_.evaluate(c, n, left, calls_left);
       spent_.usd += s.spent_usd;
       spent_.calls += s.requests;
       spent_.prior_usd += s.prior_usd;
@@ -340,9 +364,9 @@ class Search {
     std::string finalist_reason =
         result_.budget_forced
             ? fmt::format(
-                  "budget forced a choice: the budget ended the search after {} of {} "
-                  "dev items; the best-ranked finalist won",
-                  best.n, dev_)
+                  "budget forced a choice: {} ended the search after {} of {} dev items; the "
+                  "best-ranked finalist won",
+                  caps_named(), best.n, dev_)
             : "dev split used up, not separated: the best-ranked finalist won";
     for (std::size_t i = 1; i < measured.size(); ++i) {
       auto& o = result_.candidates[measured[i]];

@@ -41,9 +41,11 @@ class CandidateEvaluator {
  public:
   virtual ~CandidateEvaluator() = default;
   virtual std::size_t dev_size() const = 0;
-  // `budget_left_usd`: what the search may still spend (nullopt: no cap).
+  // `budget_left_usd`: what the search may still spend (nullopt: no cap); `calls_left`: the
+  // requests it may still send, retries included (max_calls; nullopt: no cap).
   virtual SampleScore evaluate(std::size_t candidate, std::size_t n,
-                               std::optional<double> budget_left_usd) = 0;
+                               std::optional<double> budget_left_usd,
+                               std::optional<std::size_t> calls_left) = 0;
 };
 
 struct HalvingRules {

@@ -81,11 +81,13 @@ SampleScore score_run(const LlmRunResult& run, const Examples& items) {
 }
 
 SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n,
-                                            std::optional<double> budget_left_usd) {
+                                            std::optional<double> budget_left_usd,
+                                            std::optional<std::size_t> calls_left) {
   const Candidate& c = candidates_.at(candidate);
   Examples items(data_.dev_order.begin(), data_.dev_order.begin() + static_cast<std::ptrdiff_t>(n));
   LlmRunOptions run = options_;
   run.max_cost_usd = budget_left_usd;
+  run.max_requests = calls_left;
   run.progress = false;
   if (counted_.size() < candidates_.size()) counted_.resize(candidates_.size(), 0);
   if (counts_prior_) run.cap_counts_cached_from = counted_[candidate];

@@ -25,8 +25,8 @@ class LlmCandidateEvaluator : public CandidateEvaluator {
                         std::ostream& log, std::ostream& runner_log);
 
   std::size_t dev_size() const override { return data_.dev_order.size(); }
-  SampleScore evaluate(std::size_t candidate, std::size_t n,
-                       std::optional<double> budget_left_usd) override;
+  SampleScore evaluate(std::size_t candidate, std::size_t n, std::optional<double> budget_left_usd,
+                       std::optional<std::size_t> calls_left) override;
   bool simulated() const { return simulated_; }
   // What one dev item may cost `candidate` at most (its prompt's tokens estimated, the answer at
   // max_tokens, the approach's price), averaged over the first `items` of the dev order, before

@@ -89,6 +89,9 @@ nlohmann::json score_on_test(const Candidate& winner, const ProjectConfig& confi
   fmt::print(log, "final step: scoring the winner once on the {} test items\n", test.size());
   LlmRunOptions run = runner_options(options, config);
   run.max_cost_usd = budget_left;
+  // prompts/ holds each candidate's first search prompt, a dev item's: the test run would write
+  // a test text over the winner's.
+  run.out_dir.clear();
   // A test run --max-cost cannot pay for whole is not run part-way: figures on part of the test
   // split would be read as the winner's test score (docs/optimize.md).
   run.whole_or_nothing = true;

@@ -29,6 +29,10 @@ inline constexpr double kConfirmAboveUsd = 1.0;
 struct LlmRunOptions {
   int concurrency = 8;                 // requests in flight
   std::optional<double> max_cost_usd;  // stop before the new spend of this run would pass it
+  // Stop before this run's requests (retries included) and its counted cached answers
+  // (cap_counts_cached_from) would pass it: optimize's max_calls. An item it stops ends as the
+  // budget's do ("not run" / "not retried"), and the run counts as stopped_by_budget.
+  std::optional<std::size_t> max_requests;
   // With max_cost_usd: a run whose items to send, each at its worst case, could pass the cap is
   // not started (SpendNotConfirmed, nothing sent) instead of stopping part-way; for a run whose
   // figures on part of its items would be read as the whole's (optimize's final test run).

@@ -90,7 +90,10 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
         "not have; {}",
         approach.name(), approach.options().model, missing_price_remedy()));
   }
-  if (!options.cache_file.empty()) cache_ = std::make_unique<ResponseCache>(options.cache_file);
+  if (!options.cache_file.empty()) {
+    turn_ = std::make_unique<CacheTurn>(options.cache_file, log);
+    cache_ = std::make_unique<ResponseCache>(options.cache_file);
+  }
   result_.predictions.resize(items.size());
   order_ = send_order(items.size(), options.order_seed);
   result_.price_known = price_.has_value();
@@ -248,6 +251,11 @@ void RunLoop::send(std::size_t item, SteadyClock::time_point now) {
   });
 }
 
+bool RunLoop::request_allowed() const {
+  return !options_.max_requests ||
+         result_.requests_sent + result_.cached_counted < *options_.max_requests;
+}
+
 // Starts the next planned item when the limits allow it; false when nothing more can start now.
 bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& wake) {
   while (!staged_ && next_new_ < order_.size()) {
@@ -280,6 +288,12 @@ bool RunLoop::start_next(SteadyClock::time_point now, SteadyClock::time_point& w
     if (active_.empty()) stop_new_ = true;
     return false;
   }
+  if (!request_allowed()) {
+    // Requests in flight may fail and want the cap's last requests for their retries: the
+    // unstarted items stop here, as under a budget.
+    stop_new_ = true;
+    return false;
+  }
   budget_.reserve(attempt.worst_usd);
   std::size_t started = item;
   active_.emplace(started, std::move(attempt));
@@ -299,6 +313,19 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
     }
     retry_queue_.pop();
     Attempt& a = active_.at(item);
+    if (!request_allowed()) {
+      result_.predictions[item].error =
+          fmt::format("not retried: max_calls reached (after {} attempt{})", a.attempts,
+                      a.attempts == 1 ? "" : "s");
+      result_.stopped_by_budget = true;
+      ++result_.errors;
+      ++done_;
+      // Its tokens were given back when the attempt failed; its reservation, if it still holds
+      // one (a time-out's was charged), is given back now.
+      if (a.reserved) budget_.settle(a.worst_usd, 0);
+      active_.erase(item);
+      continue;
+    }
     if (!a.reserved) {
       if (!budget_.allows(a.worst_usd)) {
         // The time-outs' worst cases used the room: the item stops here, as unstarted ones do.

@@ -12,6 +12,7 @@
 #include "tunecase/llm/llm_approach.h"
 #include "tunecase/llm/prices.h"
 #include "tunecase/runner/budget.h"
+#include "tunecase/runner/cache_turn.h"
 #include "tunecase/runner/llm_runner.h"
 #include "tunecase/runner/progress.h"
 #include "tunecase/runner/rate_limiter.h"
@@ -78,6 +79,8 @@ class RunLoop {
   void record_answer(std::size_t item, const ChatAnswer& answer, double latency_ms, bool cached,
                      std::size_t request_bytes);
   void release(std::size_t item, double used_tokens, double spent_usd);
+  // Whether one more request stays within max_requests (always, without one).
+  bool request_allowed() const;
   void count_failure(const std::string& why, int attempts);
   void count_unlabelled(const std::string& text, bool cached, std::size_t item);
   std::size_t in_a_row_limit() const;
@@ -99,6 +102,7 @@ class RunLoop {
   HttpClient& client_;
   std::ostream& log_;
 
+  std::unique_ptr<CacheTurn> turn_;  // before the cache is read: see cache_turn.h
   std::unique_ptr<ResponseCache> cache_;
   RateLimiter limiter_;
   RetryPolicy retry_;
