@@ -101,6 +101,10 @@ CommandAudit::CommandAudit(std::string command, const tunecase::ProjectConfig& c
   std::error_code ec;
   created_folder_ = !std::filesystem::exists(folder, ec);
   std::filesystem::create_directories(folder, ec);
+  if (ec)  // the cause, not the lock file's "No such file or directory" that follows from it
+    throw tunecase::UserError(
+        fmt::format("{}: cannot create the output folder ({}); choose another --out",
+                    folder.string(), ec.message()));
   const std::filesystem::path lock_file = folder / ".tunecase.lock";
   lock_fd_ = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0)

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/sqlite_setup.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/store/postgres_store.h"
@@ -101,7 +102,7 @@ std::string read_token_env(const std::string& variable) {
 }
 
 void write_text_file(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  if (!out) throw tunecase::UserError(fmt::format("{}: cannot write the file", file.string()));
+  // Whole or not at all: a report read by cron (monitor.json) had been left cut off where the
+  // disk filled, in place of the good one.
+  tunecase::write_file(file, text);
 }

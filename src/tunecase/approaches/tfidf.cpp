@@ -1,7 +1,9 @@
 #include "tunecase/approaches/tfidf.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -300,6 +302,7 @@ double TfidfVectorizer::idf(uint32_t index) const {
 }
 
 void TfidfVectorizer::save(const std::filesystem::path& file) const {
+  errno = 0;  // the system's reason for a failed write, said with it
   std::ofstream out(file, std::ios::binary);
   out << kFileMagic << '\n'
       << fmt::format("options {} {} {} {} {}\n", options_.word.min, options_.word.max,
@@ -314,9 +317,9 @@ void TfidfVectorizer::save(const std::filesystem::path& file) const {
   out.close();  // what is still buffered is written here, and may not fit either
   if (!out)
     throw UserError(
-        fmt::format("cannot write {}; check that the folder is writable and its disk "
+        fmt::format("cannot write {}{}; check that the folder is writable and its disk "
                     "has free space",
-                    file.string()));
+                    file.string(), errno != 0 ? fmt::format(": {}", std::strerror(errno)) : ""));
 }
 
 void TfidfVectorizer::load(const std::filesystem::path& file) {

@@ -1,8 +1,12 @@
 #include "tunecase/core/output_dir.h"
 
-#include <cctype>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -20,20 +24,45 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag) 
   }
 }
 
+namespace {
+
+// What the system said, and what to do about it: "No space left on device" is the disk's.
+std::string write_failure(const std::filesystem::path& file, int error) {
+  const char* remedy = error == ENOSPC || error == EDQUOT  ? "free space on its disk"
+                       : error == EROFS                    ? "the folder is on a read-only disk"
+                       : error == ENOENT                   ? "the folder does not exist"
+                       : error == EACCES || error == EPERM ? "check the folder's permissions"
+                                                           : "check the output folder";
+  return fmt::format(
+      "{}: cannot write ({}); {}, or choose another output folder; the file "
+      "there before, if any, is unchanged",
+      file.string(), std::strerror(error), remedy);
+}
+
+}  // namespace
+
 void write_file(const std::filesystem::path& file, std::string_view text) {
   std::filesystem::path temporary = file;
   temporary += ".tmp";
   {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw UserError(write_failure(file, errno));
+    std::size_t written = 0;
+    int error = 0;
+    while (written < text.size()) {
+      ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error = n < 0 ? errno : ENOSPC;
+        break;
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0 && error == 0) error = errno;
+    if (error != 0) {
       std::error_code ignored;
       std::filesystem::remove(temporary, ignored);
-      throw UserError(
-          fmt::format("{}: cannot write (folder missing, read-only or disk full); "
-                      "check the output folder",
-                      file.string()));
+      throw UserError(write_failure(file, error));
     }
   }
   std::error_code ec;
