@@ -1,8 +1,10 @@
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <tuple>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "demo_config.h"
@@ -48,6 +50,24 @@ void run(const DemoArgs& a) {
   int port = server.start();
   fmt::print("2. started sim-llm (offline, simulated answers) on http://127.0.0.1:{}/v1\n", port);
 
+  // An earlier demo's simulated job was made at an earlier sim-llm, on another port, which has
+  // gone with it: its record would stop this run ("follows job ... for other training files or
+  // settings"), so a second demo into the same folder had failed, after rewriting the config.
+  // A record of a real job (not simulated, not at loopback) is left for finetune to refuse as
+  // it should; one a killed demo left before its job answered is known by its loopback endpoint.
+  auto forget_simulated_job = [](const std::filesystem::path& record) {
+    std::ifstream in(record, std::ios::binary);
+    if (!in) return;
+    const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+    in.close();
+    if (doc.is_object() &&
+        (doc.value("simulated", false) ||
+         doc.value("endpoint", std::string()).rfind("http://127.0.0.1:", 0) == 0)) {
+      std::error_code ignored;
+      std::filesystem::remove(record, ignored);
+    }
+  };
+
   std::filesystem::path config_file = out / "tunecase.toml";
   const std::string toml = demo_config_toml(port, tunecase::synthetic_label_descriptions());
   tunecase::write_file(config_file, toml);
@@ -63,6 +83,7 @@ void run(const DemoArgs& a) {
                                      std::tuple{1.0, "sim-fine-tuned", "finetune"}}) {
     tunecase::FinetuneOptions ft;
     ft.out_dir = out / dir;
+    forget_simulated_job(ft.out_dir / "finetune.json");
     ft.fraction = fraction;
     ft.assume_yes = true;
     ft.poll_interval = std::chrono::milliseconds(100);

@@ -171,4 +171,16 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   check_dashboard(out.path());
 }
 
+// The same demo again into the same folder: it had failed at its fine-tuning step (the earlier
+// run's simulated job was made at another sim-llm port) after rewriting the config.
+TEST(DemoCli, RunsAgainIntoTheSameFolder) {
+  TempDir out;
+  CliResult first = run_cli("demo --quiet --tickets 300 --out " + out.str());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  CliResult again = run_cli("demo --quiet --tickets 300 --out " + out.str());
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find("follows job"), std::string::npos) << again.output;
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "decision" / "decision.json"));
+}
+
 }  // namespace

@@ -201,6 +201,13 @@ TEST_F(GatewayTest, ASqliteStoreMovedAwayUnderTheGatewayFailsUntilItIsBack) {
   Reply fb = post("/v1/feedback", R"({"id":"before","label":"billing"})");
   EXPECT_EQ(fb.status, 503) << fb.body;
   EXPECT_FALSE(std::filesystem::exists(file)) << "nothing recreated the store behind its back";
+  // A label for a prediction still in the queue is refused too, and every refusal is counted
+  // (the counter had seen 2 of 94 refused labels).
+  const std::string failed_before = metric(get("/metrics").body, "tunecase_feedback_failed_total");
+  Reply queued = post("/v1/feedback", R"({"id":"during","label":"login"})");
+  EXPECT_EQ(queued.status, 503) << queued.body;
+  EXPECT_EQ(metric(get("/metrics").body, "tunecase_feedback_failed_total"),
+            std::to_string(std::stoi(failed_before) + 1));
 
   std::filesystem::rename(away, file);
   ASSERT_TRUE(eventually([&] { return body_of(get("/healthz"))["status"] == "ok"; }))

@@ -283,10 +283,14 @@ void Gateway::feedback(const http::Request& request, http::Responder responder) 
         return park_feedback({fb, f, responder,
                               std::chrono::steady_clock::now() + kReplicaFeedbackWait,
                               std::chrono::steady_clock::now() + std::chrono::milliseconds(100)});
-      if (result.outcome == FeedbackOutcome::unknown_id && !all_stored)
+      if (result.outcome == FeedbackOutcome::unknown_id && !all_stored) {
+        // Answered 503, to send again: counted as the store's other refusals are (the counter
+        // had seen 2 of 94 refused labels).
+        metrics_->feedback_failed("the store is refusing commits", true);
         return responder.respond(
             busy("the prediction may still wait in the gateway's queue: the store is refusing "
                  "commits (see /healthz)"));
+      }
       if (result.outcome == FeedbackOutcome::unknown_id) {
         metrics_->client_error();
         return responder.respond(error(404, unknown_prediction(f)));
@@ -355,11 +359,13 @@ void Gateway::retry_parked_feedback() {
     try {
       results = store_->record_feedback_batch(feedbacks);
     } catch (const std::exception& e) {
-      for (ParkedFeedback& p : batch)
+      for (ParkedFeedback& p : batch) {
+        metrics_->feedback_failed(e.what(), log_->store_failing());
         p.responder.respond(busy(fmt::format(
             "the store did not confirm the feedback ({}); send it again: feedback is idempotent, "
             "the same label counts once",
             e.what())));
+      }
       continue;
     }
     const auto now = std::chrono::steady_clock::now();
