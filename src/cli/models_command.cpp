@@ -165,6 +165,16 @@ void require_loadable(const tunecase::ModelVersion& m, bool force) {
         "after the version was registered; retrain or evaluate into a new folder, or give "
         "--force",
         m.version.substr(0, 12), m.approach, m.path, held.substr(0, 12)));
+  // Loaded as a gateway would: a damaged file had been announced as rolled back to while the
+  // gateways kept serving the champion.
+  try {
+    (void)tunecase::load_model(dir);
+  } catch (const tunecase::UserError& e) {
+    throw tunecase::UserError(fmt::format(
+        "version {} of '{}' cannot be loaded, so a gateway would keep serving the current "
+        "champion: {}",
+        m.version.substr(0, 12), m.approach, e.what()));
+  }
 }
 
 // A step dated before the approach's latest registry step would make the history say a version
@@ -187,8 +197,10 @@ void promote(const ModelsArgs& a) {
   store->set_model_status(a.approach, m.version, tunecase::ModelStatus::champion,
                           step_time(*store, a),
                           fmt::format("{} (tunecase models promote)", who(a.by)));
-  fmt::print("{} {} is the champion; gateways on this store load it within their poll\n",
-             a.approach, m.version.substr(0, 12));
+  fmt::print(
+      "{} {} is the champion; gateways on this store load it within their poll (--model-poll-ms; "
+      "one started with 0 keeps its model until it is restarted)\n",
+      a.approach, m.version.substr(0, 12));
 }
 
 void rollback(const ModelsArgs& a) {
@@ -252,8 +264,10 @@ void rollback(const ModelsArgs& a) {
   require_loadable(*target, a.force);
   store->set_model_status(a.approach, target->version, tunecase::ModelStatus::champion,
                           step_time(*store, a), fmt::format("rollback by {}", who(a.by)));
-  fmt::print("{}: rolled back from {} to {}; gateways on this store load it within their poll\n",
-             a.approach, current->version.substr(0, 12), target->version.substr(0, 12));
+  fmt::print(
+      "{}: rolled back from {} to {}; gateways on this store load it within their poll "
+      "(--model-poll-ms; one started with 0 keeps its model until it is restarted)\n",
+      a.approach, current->version.substr(0, 12), target->version.substr(0, 12));
 }
 
 void store_and_clock(CLI::App* cmd, ModelsArgs& args) {

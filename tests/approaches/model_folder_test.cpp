@@ -128,6 +128,52 @@ TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
   std::filesystem::remove_all(root);
 }
 
+// Every file of a model is as it was trained, or the model is refused naming the file: an edited
+// label list, a cut example file or flipped weights had loaded silently, answered otherwise and
+// kept the model's version. A model saved before the list was kept still loads.
+TEST(ModelFolder, AFileEditedAfterTrainingIsRefusedNamingIt) {
+  auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_files";
+  std::filesystem::remove_all(root);
+  ApproachConfig approach =
+      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  Examples train = two_labels();
+  std::unique_ptr<Classifier> classifier = make_classifier(approach);
+  classifier->train(train, {}, {"billing", "shipping"});
+  save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
+  const std::string version = model_fingerprint(root);
+  std::ifstream in(root / "linear.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const std::string edited = std::string(text).replace(text.find("billing"), 7, "zzzzzzz");
+  std::ofstream(root / "linear.json") << edited;
+  try {
+    load_model(root);
+    FAIL() << "an edited linear.json loaded";
+  } catch (const UserError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find((root / "linear.json").string() + ": not the file that was trained"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("copy the whole model folder again"), std::string::npos) << what;
+  }
+  std::filesystem::remove(root / "linear.json");
+  EXPECT_THROW(load_model(root), UserError);
+  std::ofstream(root / "linear.json") << text;
+  EXPECT_EQ(load_model(root).classifier->classify("refund my card").label, "billing");
+  EXPECT_EQ(model_fingerprint(root), version);
+  // approach.json without the list (an earlier tunecase): loads as before.
+  std::ifstream manifest(root / "approach.json");
+  nlohmann::json doc = nlohmann::json::parse(manifest);
+  manifest.close();
+  ASSERT_TRUE(doc.contains("files"));
+  EXPECT_TRUE(doc["files"].contains("linear.model"));
+  doc.erase("files");
+  std::ofstream(root / "approach.json") << doc.dump();
+  std::ofstream(root / "linear.json") << edited;
+  EXPECT_NO_THROW(load_model(root));
+  std::filesystem::remove_all(root);
+}
+
 // Names in other scripts keep their letters: "线性" and "检索" both became "______" and one
 // model overwrote the other. ASCII punctuation still becomes '_'.
 TEST(ModelFolder, NamesInOtherScriptsGetFoldersOfTheirOwn) {

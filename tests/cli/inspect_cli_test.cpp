@@ -38,7 +38,8 @@ TEST(InspectCli, ReadsASemicolonExportAndReportsLabelVariants) {
   CliResult r = run_cli("inspect --data " + data + " --label category --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("label variants: 1 groups (kept apart"));
-  EXPECT_THAT(r.output, HasSubstr("10 rows' labels had surrounding whitespace, trimmed (1 label)"));
+  EXPECT_THAT(r.output, HasSubstr("10 rows' labels had surrounding whitespace or invisible "
+                                  "characters, trimmed (1 label)"));
   EXPECT_THAT(r.output, HasSubstr("label noise (estimated)"));
   std::ifstream json_in(out + "/data.json");
   nlohmann::json j = nlohmann::json::parse(json_in);

@@ -5,11 +5,14 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
 #include "run_cli.h"
 #include "tunecase/approaches/model_folder.h"
+#include "tunecase/approaches/registry.h"
+#include "tunecase/config/approach_settings.h"
 #include "tunecase/store/store.h"
 
 namespace {
@@ -57,10 +60,21 @@ TEST_F(ModelsCli, APromotionChecksTheModelFolder) {
       << missing.output;
   EXPECT_EQ(status_of("cccc3333dddd4444"), "challenger");
 
-  // A real folder, registered under its fingerprint, then overwritten by another model.
+  // A real model, registered under its fingerprint, then overwritten by another model.
   auto folder = dir_.path() / "real";
-  std::filesystem::create_directories(folder);
-  std::ofstream(folder / "approach.json") << R"({"name": "local-linear", "train_rows": 10})";
+  tunecase::ApproachConfig approach =
+      tunecase::approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  tunecase::Examples train;
+  for (int i = 0; i < 20; ++i)
+    train.push_back({.text = i % 2 ? "refund my card" : "where is my parcel",
+                     .label = i % 2 ? "billing" : "shipping"});
+  std::unique_ptr<tunecase::Classifier> classifier = tunecase::make_classifier(approach);
+  classifier->train(train, {}, {"billing", "shipping"});
+  tunecase::save_model(folder, approach, *classifier, {"billing", "shipping"}, train.size());
+  const std::string manifest = [&] {
+    std::ifstream in(folder / "approach.json");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
   tunecase::ModelVersion m;
   m.name = "real";
   m.approach = "local-linear";
@@ -73,7 +87,20 @@ TEST_F(ModelsCli, APromotionChecksTheModelFolder) {
                               m.version.substr(0, 12) + " --store " + store_);
   EXPECT_EQ(changed.exit_code, 2) << changed.output;
   EXPECT_NE(changed.output.find("now holds another model"), std::string::npos) << changed.output;
-  std::ofstream(folder / "approach.json") << R"({"name": "local-linear", "train_rows": 10})";
+  std::ofstream(folder / "approach.json") << manifest;
+  // A file of it damaged since: the gateways could not load it, so the promotion is refused (a
+  // rollback to such a folder had been announced while the gateways kept the champion).
+  std::ofstream(folder / "linear.model", std::ios::app) << "0.5\n";
+  CliResult damaged = run_cli("models promote --approach local-linear --version " +
+                              m.version.substr(0, 12) + " --store " + store_);
+  EXPECT_EQ(damaged.exit_code, 2) << damaged.output;
+  EXPECT_NE(damaged.output.find("cannot be loaded, so a gateway would keep serving the current "
+                                "champion"),
+            std::string::npos)
+      << damaged.output;
+  EXPECT_NE(damaged.output.find("linear.model: not the file that was trained"), std::string::npos)
+      << damaged.output;
+  tunecase::save_model(folder, approach, *classifier, {"billing", "shipping"}, train.size());
   CliResult fine = run_cli("models promote --approach local-linear --version " +
                            m.version.substr(0, 12) + " --store " + store_);
   EXPECT_EQ(fine.exit_code, 0) << fine.output;

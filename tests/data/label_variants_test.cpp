@@ -68,10 +68,9 @@ TEST(LabelVariants, PrepareKeepsVariantsApartUnlessAskedAndCountsThem) {
   EXPECT_EQ(apart.summary.trimmed_labels[0].rows_trimmed, 5u);
   EXPECT_EQ(apart.summary.trimmed_labels[0].rows_as_written, 30u);
   EXPECT_EQ(apart.summary.trimmed_labels_said(),
-            "5 rows' labels had surrounding whitespace, trimmed (1 label); 1 of them merged "
-            "spellings into one label: 'billing' (5 rows written with surrounding whitespace "
-            "joined 30 written "
-            "without)");
+            "5 rows' labels had surrounding whitespace or invisible characters, trimmed (1 label); "
+            "1 of them merged spellings into one label: 'billing' (5 rows written with "
+            "surrounding whitespace or invisible characters joined 30 written without)");
   EXPECT_EQ(apart.summary.to_json()["trimmed_labels"][0]["rows_as_written"], 30);
   ASSERT_EQ(apart.summary.label_variants.size(), 1u);
   EXPECT_EQ(apart.summary.label_rows_normalized, 0u);

@@ -193,6 +193,20 @@ TEST(RemoveLeakage, CountsCopiesWithAnotherLabel) {
   remove_leakage(s);
   EXPECT_EQ(s.leaked_with_other_label, 2u);
   EXPECT_EQ(s.leaked_into_train + s.dev_leaked_into_train, 3u);
+  // Each is named, with the copy kept, so the user can check which label is right ("check which
+  // is right" had named no row).
+  ASSERT_EQ(s.leak_conflict_samples.size(), 2u);
+  const LeakConflict& dev = s.leak_conflict_samples[0];
+  EXPECT_EQ(dev.text, "cannot log in");
+  EXPECT_EQ(dev.removed_split, "dev");
+  EXPECT_EQ(dev.removed_label, "account");
+  EXPECT_EQ(dev.kept_split, "train");
+  EXPECT_EQ(dev.kept_label, "login");
+  EXPECT_EQ(dev.kept_id, "Cannot log in");
+  const LeakConflict& test = s.leak_conflict_samples[1];
+  EXPECT_EQ(test.removed_split, "test");
+  EXPECT_EQ(test.removed_label, "billing");
+  EXPECT_EQ(test.kept_label, "refund");
 }
 
 TEST(RemoveLeakage, AddsToAnEarlierCount) {

@@ -225,7 +225,8 @@ TEST(EvalTable, SaysALabelTrimmingMerged) {
       {{"label", "refund"}, {"rows_trimmed", 12}, {"rows_as_written", 30}},
       {{"label", "bug"}, {"rows_trimmed", 3}, {"rows_as_written", 0}}};
   std::string text = eval_table_text(eval);
-  EXPECT_NE(text.find("note: trimming surrounding whitespace merged the spellings of 1 label into "
+  EXPECT_NE(text.find("note: trimming surrounding whitespace and invisible characters merged the "
+                      "spellings of 1 label into "
                       "one: 'refund' (12 rows written with whitespace, 30 without)"),
             std::string::npos)
       << text;

@@ -1,5 +1,6 @@
 #include "tunecase/approaches/model_folder.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/privacy/sha256.h"
 #include "tunecase/search/tokenize.h"
 
 namespace tunecase {
@@ -74,8 +76,21 @@ namespace {
 void write_model_files(const std::filesystem::path& dir, const ApproachConfig& approach,
                        const Classifier& classifier, const std::vector<std::string>& labels,
                        std::size_t train_rows, const nlohmann::json& provenance) {
-  // approach.json is written last and marks a complete model.
+  // approach.json is written last and marks a complete model. It holds each file's SHA-256:
+  // a file edited, cut short or damaged after training is refused at load, and the model's
+  // version (approach.json's fingerprint) covers every byte of it (a cut example file had
+  // loaded silently, answered otherwise and kept its version).
   classifier.save(dir);
+  nlohmann::json files = nlohmann::json::object();
+  std::vector<std::filesystem::path> saved;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.is_regular_file() && entry.path().filename() != "approach.json")
+      saved.push_back(entry.path());
+  std::sort(saved.begin(), saved.end());
+  for (const auto& file : saved) {
+    FileDigest digest = sha256_file(file);
+    files[file.filename().string()] = {{"sha256", digest.sha256}, {"bytes", digest.bytes}};
+  }
   nlohmann::json doc = {{"format", "tunecase-model/1"},
                         {"name", approach.name},
                         {"kind", approach.kind},
@@ -83,7 +98,8 @@ void write_model_files(const std::filesystem::path& dir, const ApproachConfig& a
                         {"trained", classifier.describe()},
                         {"labels", labels},
                         {"train_rows", train_rows},
-                        {"tokenizer", kTokenizerVersion}};
+                        {"tokenizer", kTokenizerVersion},
+                        {"files", files}};
   if (!provenance.is_null()) doc["provenance"] = provenance;
   write_file(dir / "approach.json", doc.dump(2) + "\n");
 }
@@ -158,6 +174,36 @@ void save_model(const std::filesystem::path& dir, const ApproachConfig& approach
       dir.string(), ec ? ec.message() : std::generic_category().message(exchange_error)));
 }
 
+namespace {
+
+// Every file approach.json lists, as it was saved: UserError naming the first that is missing
+// or differs. A model saved before the list was kept has none to check.
+void check_model_files(const std::filesystem::path& dir, const nlohmann::json& doc) {
+  if (!doc.contains("files") || !doc["files"].is_object()) return;
+  for (const auto& [name, saved] : doc["files"].items()) {
+    const std::filesystem::path file = dir / name;
+    std::error_code ec;
+    if (name.find('/') != std::string::npos || name == ".." ||
+        !std::filesystem::is_regular_file(file, ec))
+      throw UserError(fmt::format(
+          "{}: missing from the model folder, which approach.json says holds it; copy the whole "
+          "folder again from where it was trained, or retrain it (`tunecase eval`)",
+          file.string()));
+    const FileDigest now = sha256_file(file);
+    const std::string expected = saved.is_object() ? saved.value("sha256", std::string()) : "";
+    if (now.sha256 != expected)
+      throw UserError(fmt::format(
+          "{}: not the file that was trained ({} bytes, SHA-256 {}; approach.json records {} "
+          "bytes, {}): edited, cut short or damaged since; copy the whole model folder again "
+          "from where it was trained, or retrain it (`tunecase eval`)",
+          file.string(), now.bytes, now.sha256.substr(0, 12),
+          saved.is_object() ? saved.value("bytes", std::uintmax_t{0}) : 0,
+          expected.empty() ? "nothing" : expected.substr(0, 12)));
+  }
+}
+
+}  // namespace
+
 LoadedModel load_model(const std::filesystem::path& dir) {
   std::filesystem::path file = dir / "approach.json";
   std::ifstream in(file);
@@ -188,6 +234,7 @@ LoadedModel load_model(const std::filesystem::path& dir) {
     throw UserError(fmt::format("{}: kind '{}' cannot be loaded as a local model", file.string(),
                                 m.approach.kind));
   }
+  check_model_files(dir, doc);
   m.classifier = make_classifier(m.approach);
   m.classifier->load(dir);
   const nlohmann::json tokenizer = doc.contains("tokenizer") ? doc["tokenizer"] : nlohmann::json(1);

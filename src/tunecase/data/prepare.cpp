@@ -206,6 +206,7 @@ void summarise_splits(PreparedData& data, int min_label_count) {
   summary.leaked_into_train = s.leaked_into_train;
   summary.dev_leaked_into_train = s.dev_leaked_into_train;
   summary.leaked_with_other_label = s.leaked_with_other_label;
+  summary.leak_conflict_samples = s.leak_conflict_samples;
   summary.rare_labels = s.rare_labels;
   summary.skipped_rows = summary.empty_text + summary.invalid_rows;
   summarise_times(data);
@@ -276,15 +277,17 @@ void refuse_one_file_twice(const DataConfig& config) {
 
 std::string DatasetSummary::trimmed_labels_said() const {
   if (labels_trimmed == 0) return "";
-  std::string out =
-      fmt::format("{} row{} label{} had surrounding whitespace, trimmed ({} label{})",
-                  labels_trimmed, labels_trimmed == 1 ? "'s" : "s'", labels_trimmed == 1 ? "" : "s",
-                  trimmed_labels.size(), trimmed_labels.size() == 1 ? "" : "s");
+  std::string out = fmt::format(
+      "{} row{} label{} had surrounding whitespace or invisible characters, trimmed "
+      "({} label{})",
+      labels_trimmed, labels_trimmed == 1 ? "'s" : "s'", labels_trimmed == 1 ? "" : "s",
+      trimmed_labels.size(), trimmed_labels.size() == 1 ? "" : "s");
   std::vector<std::string> merged;
   for (const auto& t : trimmed_labels)
     if (t.rows_as_written > 0)
       merged.push_back(
-          fmt::format("'{}' ({} rows written with surrounding whitespace joined {} "
+          fmt::format("'{}' ({} rows written with surrounding whitespace or invisible characters "
+                      "joined {} "
                       "written without)",
                       visible(t.label), t.rows_trimmed, t.rows_as_written));
     else if (t.merged())
@@ -346,65 +349,77 @@ nlohmann::json DatasetSummary::to_json() const {
   for (const auto& c : conflict_samples) {
     conflicts.push_back({{"text", c.text}, {"label_counts", c.label_counts}, {"chosen", c.chosen}});
   }
-  return {{"rows", rows},
-          {"labels", labels},
-          {"train", train},
-          {"dev", dev},
-          {"test", test},
-          {"duplicates_removed", duplicates_removed},
-          {"leaked_into_train", leaked_into_train},
-          {"skipped_rows", skipped_rows},
-          {"dev_source", dev_source},
-          {"dev_leaked_into_train", dev_leaked_into_train},
-          {"leaked_with_other_label", leaked_with_other_label},
-          {"empty_text", empty_text},
-          {"invalid_rows", invalid_rows},
-          {"invalid_lines", invalid_lines},
-          {"unlabelled", unlabelled},
-          {"label_conflicts", label_conflicts},
-          {"label_ties_dropped", label_ties_dropped},
-          {"rare_labels", rare_labels},
-          {"test_labels_unseen_in_train", test_labels_unseen_in_train},
-          {"test_rows_unseen_in_train", test_rows_unseen_in_train},
-          {"thin_train_labels", thin_train_labels},
-          {"min_label_count", min_label_count},
-          {"invalid_samples", invalid_samples},
-          {"conflict_samples", conflicts},
-          {"labels_trimmed", labels_trimmed},
-          {"trimmed_labels",
-           [&] {
-             nlohmann::json list = nlohmann::json::array();
-             for (const auto& t : trimmed_labels)
-               list.push_back({{"label", t.label},
-                               {"rows_trimmed", t.rows_trimmed},
-                               {"rows_as_written", t.rows_as_written},
-                               {"spellings_trimmed", t.spellings.size()}});
-             return list;
-           }()},
-          {"time_spans",
-           [&] {
-             nlohmann::json list = nlohmann::json::array();
-             for (const auto& t : time_spans)
-               list.push_back({{"split", t.split}, {"first", t.first}, {"last", t.last}});
-             return list;
-           }()},
-          {"future_rows", future_rows},
-          {"future_samples", future_samples},
-          {"labels_composed",
-           [&] {
-             std::size_t rows = 0;
-             for (const auto& [label, n] : labels_composed) rows += n;
-             return rows;
-           }()},
-          {"composed_labels", labels_composed},
-          {"label_variants", label_variants_json(label_variants)},
-          {"labels_normalized", labels_normalized},
-          {"label_rows_normalized", label_rows_normalized},
-          {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)},
-          {"duplicate_ids", duplicate_ids},
-          {"duplicate_id_samples", duplicate_id_samples},
-          {"test_fraction", test_fraction},
-          {"test_share", test_share}};
+  return {
+      {"rows", rows},
+      {"labels", labels},
+      {"train", train},
+      {"dev", dev},
+      {"test", test},
+      {"duplicates_removed", duplicates_removed},
+      {"leaked_into_train", leaked_into_train},
+      {"skipped_rows", skipped_rows},
+      {"dev_source", dev_source},
+      {"dev_leaked_into_train", dev_leaked_into_train},
+      {"leaked_with_other_label", leaked_with_other_label},
+      {"empty_text", empty_text},
+      {"invalid_rows", invalid_rows},
+      {"invalid_lines", invalid_lines},
+      {"unlabelled", unlabelled},
+      {"label_conflicts", label_conflicts},
+      {"label_ties_dropped", label_ties_dropped},
+      {"rare_labels", rare_labels},
+      {"test_labels_unseen_in_train", test_labels_unseen_in_train},
+      {"test_rows_unseen_in_train", test_rows_unseen_in_train},
+      {"thin_train_labels", thin_train_labels},
+      {"min_label_count", min_label_count},
+      {"invalid_samples", invalid_samples},
+      {"conflict_samples", conflicts},
+      {"leak_conflict_samples",
+       [&] {
+         nlohmann::json list = nlohmann::json::array();
+         for (const auto& c : leak_conflict_samples)
+           list.push_back(
+               {{"text", c.text},
+                {"removed",
+                 {{"id", c.removed_id}, {"split", c.removed_split}, {"label", c.removed_label}}},
+                {"kept", {{"id", c.kept_id}, {"split", c.kept_split}, {"label", c.kept_label}}}});
+         return list;
+       }()},
+      {"labels_trimmed", labels_trimmed},
+      {"trimmed_labels",
+       [&] {
+         nlohmann::json list = nlohmann::json::array();
+         for (const auto& t : trimmed_labels)
+           list.push_back({{"label", t.label},
+                           {"rows_trimmed", t.rows_trimmed},
+                           {"rows_as_written", t.rows_as_written},
+                           {"spellings_trimmed", t.spellings.size()}});
+         return list;
+       }()},
+      {"time_spans",
+       [&] {
+         nlohmann::json list = nlohmann::json::array();
+         for (const auto& t : time_spans)
+           list.push_back({{"split", t.split}, {"first", t.first}, {"last", t.last}});
+         return list;
+       }()},
+      {"future_rows", future_rows},
+      {"future_samples", future_samples},
+      {"labels_composed",
+       [&] {
+         std::size_t rows = 0;
+         for (const auto& [label, n] : labels_composed) rows += n;
+         return rows;
+       }()},
+      {"composed_labels", labels_composed},
+      {"label_variants", label_variants_json(label_variants)},
+      {"labels_normalized", labels_normalized},
+      {"label_rows_normalized", label_rows_normalized},
+      {"delimiter", delimiter == 0 ? std::string() : std::string(1, delimiter)},
+      {"duplicate_ids", duplicate_ids},
+      {"duplicate_id_samples", duplicate_id_samples},
+      {"test_fraction", test_fraction},
+      {"test_share", test_share}};
 }
 
 PreparedData prepare_data(const DataConfig& config, bool evaluable) {

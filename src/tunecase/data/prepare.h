@@ -42,6 +42,7 @@ struct DatasetSummary {
   int min_label_count = 0;
   std::vector<std::string> invalid_samples;  // "file:line: what", a few
   std::vector<LabelConflict> conflict_samples;
+  std::vector<LeakConflict> leak_conflict_samples;  // the first dev/test copies of another label
   // Label spelling: rows whose label had surrounding whitespace (always trimmed), groups of
   // labels equal after case-folding and NFKC, and, under [data] normalize_labels, how many rows
   // were mapped to their group's most frequent spelling (else 0: the variants stay apart).

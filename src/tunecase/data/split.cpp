@@ -123,15 +123,27 @@ Splits split_by_time(Examples& examples, const SplitOptions& options) {
   return distribute(sorted, sorted_part);
 }
 
-// Erases the examples whose normalised text is in `seen` (text -> the label kept for it);
-// returns how many, and counts in `other_label` those whose own label differs.
-std::size_t erase_seen(Examples& examples, const std::unordered_map<std::string, std::string>& seen,
-                       std::size_t& other_label) {
+// The copy kept of a text: where it is, and its label.
+struct KeptCopy {
+  const Example* example;
+  const char* split;
+};
+
+// Erases the examples of `split` whose normalised text is in `seen`; returns how many, counts
+// in `splits.leaked_with_other_label` those whose own label differs, and names the first.
+std::size_t erase_seen(Examples& examples, const char* split,
+                       const std::unordered_map<std::string, KeptCopy>& seen, Splits& splits) {
   std::size_t before = examples.size();
   std::erase_if(examples, [&](const Example& e) {
     auto it = seen.find(normalize_text(e.text));
     if (it == seen.end()) return false;
-    other_label += it->second != e.label;
+    const Example& kept = *it->second.example;
+    if (kept.label != e.label) {
+      ++splits.leaked_with_other_label;
+      if (splits.leak_conflict_samples.size() < kMaxLeakConflictSamples)
+        splits.leak_conflict_samples.push_back(
+            {e.text, e.id, split, e.label, kept.id, it->second.split, kept.label});
+    }
     return true;
   });
   return before - examples.size();
@@ -161,12 +173,13 @@ Splits carve_dev_from_train(Examples train, double dev_fraction, uint64_t seed) 
 }
 
 std::size_t remove_leakage(Splits& splits) {
-  std::unordered_map<std::string, std::string> seen;
+  // Pointers into train and dev, which erase_seen changes only for dev after dev's own pass.
+  std::unordered_map<std::string, KeptCopy> seen;
   seen.reserve(splits.train.size() + splits.dev.size());
-  for (const auto& e : splits.train) seen.emplace(normalize_text(e.text), e.label);
-  splits.dev_leaked_into_train += erase_seen(splits.dev, seen, splits.leaked_with_other_label);
-  for (const auto& e : splits.dev) seen.emplace(normalize_text(e.text), e.label);
-  std::size_t leaked = erase_seen(splits.test, seen, splits.leaked_with_other_label);
+  for (const auto& e : splits.train) seen.emplace(normalize_text(e.text), KeptCopy{&e, "train"});
+  splits.dev_leaked_into_train += erase_seen(splits.dev, "dev", seen, splits);
+  for (const auto& e : splits.dev) seen.emplace(normalize_text(e.text), KeptCopy{&e, "dev"});
+  std::size_t leaked = erase_seen(splits.test, "test", seen, splits);
   splits.leaked_into_train += leaked;
   return leaked;
 }

@@ -17,6 +17,18 @@ struct SplitOptions {
 };
 
 // Dev is what tuning may look at; test is looked at once per run.
+// A dev or test row removed because train (or, for test, dev) holds its text with another label.
+struct LeakConflict {
+  std::string text;           // the removed row's, as written
+  std::string removed_id;     // its id ("file:line" without an id column)
+  std::string removed_split;  // "dev" or "test"
+  std::string removed_label;
+  std::string kept_id;     // the copy kept
+  std::string kept_split;  // "train" or "dev"
+  std::string kept_label;
+};
+inline constexpr std::size_t kMaxLeakConflictSamples = 10;
+
 struct Splits {
   Examples train, dev, test;
   std::vector<std::string> rare_labels;   // labels with a single example, all kept in train
@@ -25,6 +37,9 @@ struct Splits {
   // Of the test and dev rows removed so, those whose label differs from the label of the copy
   // kept (the files disagree on how the same text is labelled): said, not merged silently.
   std::size_t leaked_with_other_label = 0;
+  // The first of them (kMaxLeakConflictSamples), named so that the user can check which label
+  // is right: "check which is right" had named no row.
+  std::vector<LeakConflict> leak_conflict_samples;
 };
 
 // stratified: each label's examples are shuffled with std::mt19937_64 seeded from the seed and

@@ -472,6 +472,7 @@ DatasetSummary with_redacted_samples(DatasetSummary summary, const RedactionRule
   if (rules.empty()) return summary;
   Redactor redactor(rules);
   for (LabelConflict& c : summary.conflict_samples) c.text = redactor.redact(c.text);
+  for (LeakConflict& c : summary.leak_conflict_samples) c.text = redactor.redact(c.text);
   return summary;
 }
 

@@ -251,6 +251,8 @@ nlohmann::json DataQuality::to_json() const {
         {"label_conflict_samples", summary.to_json()["conflict_samples"]},
         {"exact_test_leaked_removed", summary.leaked_into_train},
         {"exact_dev_leaked_removed", summary.dev_leaked_into_train},
+        {"leaked_with_other_label", summary.leaked_with_other_label},
+        {"leak_conflict_samples", summary.to_json()["leak_conflict_samples"]},
         {"near_similarity", options.near_duplicate_similarity},
         {"near_method", "Jaccard of character 5-gram sets, MinHash/LSH candidates, exact check"},
         {"train_near_pairs", train_near.pairs},

@@ -32,15 +32,17 @@ std::string pairs(const std::vector<PairExample>& examples) {
 std::string variants(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string out = h2("Label variants (measured)");
-  out += p(fmt::format(
-      "{}. {} labels are written in more than one way{}.",
-      s.labels_trimmed == 0 ? "No label had surrounding whitespace" : s.trimmed_labels_said(),
-      s.label_variants.size(),
-      s.label_variants.empty() ? ""
-      : s.labels_normalized    ? fmt::format(" and were mapped to their most frequent spelling ({} "
-                                                "rows changed)",
-                                             s.label_rows_normalized)
-                            : "; they stay separate labels unless [data] normalize_labels = true"));
+  out += p(fmt::format("{}. {} labels are written in more than one way{}.",
+                       s.labels_trimmed == 0 ? "No label had surrounding whitespace or invisible "
+                                               "characters"
+                                             : s.trimmed_labels_said(),
+                       s.label_variants.size(),
+                       s.label_variants.empty() ? ""
+                       : s.labels_normalized
+                           ? fmt::format(" and were mapped to their most frequent spelling ({} "
+                                         "rows changed)",
+                                         s.label_rows_normalized)
+                           : "; they stay separate labels unless [data] normalize_labels = true"));
   if (std::string composed = s.composed_labels_said(); !composed.empty()) out += p(composed + ".");
   std::vector<std::vector<std::string>> rows;
   for (const auto& g : s.label_variants) {
@@ -71,16 +73,53 @@ std::string balance(const DataQuality& q) {
          html::table({"label", "train rows", "test rows"}, rows);
 }
 
+// What data.md says of duplicates and leakage, each finding with its rows: the page had said
+// "Exact duplicates removed: 0" on a file whose test rows leaked from train.
 std::string duplicates(const DataQuality& q) {
+  const DatasetSummary& s = q.summary;
   std::string out = h2("Duplicates and leakage (measured)");
   out += p(fmt::format(
-      "Exact duplicates removed: {}. Near-duplicates within train (Jaccard of character 5-grams "
-      ">= {:.2f}): {} rows repeat another.",
-      q.summary.duplicates_removed, q.options.near_duplicate_similarity,
+      "Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {} rows. Texts "
+      "written with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}. "
+      "Dev rows removed as exact copies of train: {}.{}",
+      s.duplicates_removed, s.label_conflicts,
+      s.label_ties_dropped > 0
+          ? fmt::format(" (the majority label kept; {} of those texts had no majority label and "
+                        "were dropped, every copy)",
+                        s.label_ties_dropped)
+          : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
+      s.leaked_into_train, s.dev_leaked_into_train,
+      s.leaked_with_other_label > 0
+          ? fmt::format(" Of those test and dev rows, {} carry another label than the copy kept "
+                        "(the files label the same text differently: check which is right).",
+                        s.leaked_with_other_label)
+          : std::string()));
+  std::vector<std::vector<std::string>> conflicts;
+  for (const auto& c : s.conflict_samples) {
+    std::vector<std::string> counts;
+    for (const auto& [label, n] : c.label_counts)
+      counts.push_back(fmt::format("{} ({})", label, n));
+    conflicts.push_back({c.text, fmt::format("{}", fmt::join(counts, ", ")),
+                         c.chosen.empty() ? "none: no majority, dropped" : c.chosen});
+  }
+  if (!conflicts.empty()) out += html::table({"text", "labels (rows)", "kept"}, conflicts);
+  std::vector<std::vector<std::string>> leaks;
+  for (const auto& c : s.leak_conflict_samples)
+    leaks.push_back({c.text,
+                     fmt::format("{} {} ({})", c.removed_split, c.removed_id, c.removed_label),
+                     fmt::format("{} {} ({})", c.kept_split, c.kept_id, c.kept_label)});
+  if (!leaks.empty())
+    out += html::table({"text", "removed (its label)", "kept copy (its label)"}, leaks);
+  out += p(fmt::format(
+      "Near-duplicates within train (Jaccard of character 5-grams >= {:.2f}): {} pairs in {} "
+      "clusters; {} rows repeat another.",
+      q.options.near_duplicate_similarity, q.train_near.pairs, q.train_near.clusters,
       q.train_near.redundant_rows));
   out += pairs(q.train_near_examples);
-  out += p(fmt::format("Test rows that are near-copies of a train or dev text: {} of {}.",
-                       q.test_near_leaked_count, q.summary.test));
+  out += p(fmt::format(
+      "Test rows that are near-copies of a train or dev text: {} of {}; dev rows near-copies of "
+      "train: {}.",
+      q.test_near_leaked_count, s.test, q.dev_near_leaked_count));
   return out + pairs(q.leak_examples);
 }
 
@@ -118,8 +157,18 @@ std::string data_quality_html(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string body = p(fmt::format(
       "{} rows read; {} train, {} dev, {} test after de-duplication (measured). High-quality "
-      "examples: {} ({}).",
-      s.rows, s.train, s.dev, s.test, high_quality_text(q), high_quality_basis(q)));
+      "examples: {} ({}{}).",
+      s.rows, s.train, s.dev, s.test, high_quality_text(q), high_quality_basis(q),
+      q.high_quality_examples_high ? "; the wrong labels are an upper bound, see Label noise"
+                                   : ""));
+  if (s.skipped_rows > 0)
+    body += p(fmt::format("{} row{} skipped (empty text or malformed).", s.skipped_rows,
+                          s.skipped_rows == 1 ? "" : "s"));
+  if (s.unlabelled > 0)
+    body += p(fmt::format(
+        "{} rows have no label (measured): they are not trained on or scored, and count in none "
+        "of the figures below.",
+        s.unlabelled));
   body += variants(q) + balance(q) + duplicates(q) + noise(q);
   return html::page("Data quality", body);
 }

@@ -45,7 +45,7 @@ void variants_section(std::string& md, const DataQuality& q) {
   md += "\n## Label variants (measured)\n\n";
   const std::string trimmed = s.trimmed_labels_said();
   // Plain text quoting labels: shown as written ("'<b>'" had vanished as a tag).
-  md += trimmed.empty() ? "- No label had surrounding whitespace.\n"
+  md += trimmed.empty() ? "- No label had surrounding whitespace or invisible characters.\n"
                         : "- " + markdown_text(trimmed) + ".\n";
   if (std::string composed = s.composed_labels_said(); !composed.empty())
     md += "- " + markdown_text(composed) + ".\n";
@@ -129,6 +129,19 @@ void duplicates_section(std::string& md, const DataQuality& q) {
       md += fmt::format("| {} | {} | {} |\n", cell(c.text), counts,
                         c.chosen.empty() ? "none: no majority, dropped" : cell(c.chosen, 40));
     }
+    md += "\n";
+  }
+  if (!s.leak_conflict_samples.empty()) {
+    md += fmt::format(
+        "\nThe first {} dev and test rows removed as copies of a row with another label (one of "
+        "the two labels is wrong; the removed row is not scored, the kept one is trained or "
+        "scored on its label):\n\n",
+        s.leak_conflict_samples.size());
+    md += "| text | removed (its label) | kept copy (its label) |\n|---|---|---|\n";
+    for (const auto& c : s.leak_conflict_samples)
+      md += fmt::format("| {} | {} {} ({}) | {} {} ({}) |\n", cell(c.text), c.removed_split,
+                        cell(c.removed_id, 40), cell(c.removed_label, 40), c.kept_split,
+                        cell(c.kept_id, 40), cell(c.kept_label, 40));
     md += "\n";
   }
   md += fmt::format(

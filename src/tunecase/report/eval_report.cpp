@@ -298,12 +298,15 @@ std::vector<std::string> dataset_warnings(const json& d) {
             "'{}' ({} rows written with whitespace, {} without)", visible(t.value("label", "")),
             t.value("rows_trimmed", std::size_t{0}), t.value("rows_as_written", std::size_t{0})));
       else if (t.value("spellings_trimmed", std::size_t{0}) > 1)
-        merged.push_back(fmt::format(
-            "'{}' ({} rows written {} ways with whitespace)", visible(t.value("label", "")),
-            t.value("rows_trimmed", std::size_t{0}), t.value("spellings_trimmed", std::size_t{0})));
+        merged.push_back(
+            fmt::format("'{}' ({} rows written {} ways with whitespace or invisible "
+                        "characters)",
+                        visible(t.value("label", "")), t.value("rows_trimmed", std::size_t{0}),
+                        t.value("spellings_trimmed", std::size_t{0})));
     if (!merged.empty())
       out.push_back(fmt::format(
-          "note: trimming surrounding whitespace merged the spellings of {} label{} into one: {}; "
+          "note: trimming surrounding whitespace and invisible characters merged the "
+          "spellings of {} label{} into one: {}; "
           "fix the file if they were meant apart",
           merged.size(), merged.size() == 1 ? "" : "s",
           fmt::format(
@@ -348,8 +351,8 @@ std::string dataset_section(const json& d, const json& approaches) {
           : "",
       d.value("leaked_into_train", 0), d.value("dev_leaked_into_train", 0),
       d.value("leaked_with_other_label", 0) > 0
-          ? fmt::format(" ({} of them with another label than the copy kept: the files label "
-                        "the same text differently)",
+          ? fmt::format("; of those test and dev rows, {} had another label than the copy kept "
+                        "(the files label the same text differently: data.md names them)",
                         d.value("leaked_with_other_label", 0))
           : "",
       d.value("skipped_rows", 0));
