@@ -337,7 +337,7 @@ TEST(Halving, ACallCapBelowTheFirstRoundHasNoWinnerAndSaysWhy) {
   HalvingResult r = successive_halving(e, 3, rules);
   EXPECT_FALSE(r.winner);
   ASSERT_FALSE(r.notes.empty());
-  EXPECT_THAT(r.notes.back(), HasSubstr("no winner: the budget or call cap does not cover the "
+  EXPECT_THAT(r.notes.back(), HasSubstr("no winner: the call cap (max_calls) does not cover the "
                                         "first round (3 candidates x 50 dev items: 150 requests)"));
   // With an estimate of the items' price, what the first round needs is said too.
   rules.estimated_item_usd_all = 0.02;

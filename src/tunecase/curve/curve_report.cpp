@@ -76,7 +76,9 @@ std::vector<std::string> projection_lines(const nlohmann::json& doc) {
                                 a["not_measured"][0]["why"].get<std::string>()));
     }
     if (!f.value("fitted", false)) {
-      out.push_back(fmt::format("{}: no fit ({}).", name, f.value("why", std::string())));
+      out.push_back(fmt::format(
+          "{}: no fit ({}).{}", name, f.value("why", std::string()),
+          f.contains("warning") ? " Warning: " + f["warning"].get<std::string>() : std::string()));
       continue;
     }
     const double b = f["b"].get<double>();

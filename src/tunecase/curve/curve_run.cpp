@@ -67,6 +67,9 @@ std::vector<ApproachConfig> default_approaches(const ProjectConfig& config) {
 
 struct Tally {
   std::size_t correct = 0, n = 0;
+  // Of n, the items whose request failed after its retries: scored wrong, as eval scores them,
+  // and said (a flaky endpoint had made a ceiling or a learning effect with no word).
+  std::size_t errors = 0;
   bool simulated = false;  // answered by sim-llm, the offline stand-in
   bool cut = false;        // the spend cap stopped it before every test item was scored
 };
@@ -111,6 +114,7 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
       continue;
     }
     ++t.n;
+    t.errors += r.predictions[i].error.has_value();
     t.correct += r.predictions[i].label == test[i].label;
   }
   return t;
@@ -127,9 +131,10 @@ double t95(std::size_t df) {
 
 nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
   std::vector<double> acc;
-  std::size_t correct = 0, n = 0, test_items = 0;
+  std::size_t correct = 0, n = 0, test_items = 0, errors = 0;
   for (const auto& t : runs) {
     if (t.n == 0) continue;
+    errors += t.errors;
     acc.push_back(static_cast<double>(t.correct) / static_cast<double>(t.n));
     correct += t.correct, n += t.n;
     test_items = std::max(test_items, t.n);
@@ -162,7 +167,8 @@ nlohmann::json size_json(std::size_t labels, const std::vector<Tally>& runs) {
                        "the {} runs (t * sd / sqrt(runs)) in quadrature",
                        test_items, acc.size())},
           {"pooled_correct", correct},
-          {"pooled_n", n}};
+          {"pooled_n", n},
+          {"errors", errors}};
 }
 
 // The mean accuracy measured at `labels` among a curve's points (size_json), if it was measured.
@@ -702,6 +708,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
     nlohmann::json points = nlohmann::json::array();
     std::vector<CurvePoint> fit_points;
+    std::size_t failed = 0, answered = 0;  // test requests failed / scored, over every point
     bool simulated = false;
     nlohmann::json not_measured = nlohmann::json::array();
     for (std::size_t n : a.is_local() ? local_sizes : sizes) {
@@ -738,21 +745,34 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
       points.push_back(size_json(n, runs));
       if (cut > 0) points.back()["runs_cut_by_budget"] = cut;
       const auto asked = static_cast<std::size_t>(runs_at(n, train, settings.seeds));
-      fmt::print(log, "  {:<28} {:>6} labels: accuracy {:.3f}{}{}\n", a.name, n,
-                 points.back()["mean_accuracy"].get<double>(),
-                 runs.size() < asked ? fmt::format(" (from {} of {} seeds)", runs.size(), asked)
-                                     : std::string(),
-                 cut > 0
-                     ? fmt::format(" ({} of its runs cut short by the spend cap, left out)", cut)
-                     : std::string());
+      const auto errors = points.back()["errors"].get<std::size_t>();
+      failed += errors;
+      answered += points.back()["pooled_n"].get<std::size_t>();
+      fmt::print(
+          log, "  {:<28} {:>6} labels: accuracy {:.3f}{}{}{}\n", a.name, n,
+          points.back()["mean_accuracy"].get<double>(),
+          runs.size() < asked ? fmt::format(" (from {} of {} seeds)", runs.size(), asked)
+                              : std::string(),
+          cut > 0 ? fmt::format(" ({} of its runs cut short by the spend cap, left out)", cut)
+                  : std::string(),
+          errors > 0 ? fmt::format(" ({} requests failed, counted wrong)", errors) : std::string());
     }
+    nlohmann::json fit = fit_json(fit_points, train.size(), settings.target_accuracy,
+                                  mean_at(points, train.size()), test.size());
+    if (failed > 0)
+      add_warning(
+          fit, fmt::format("ERRORS: {} of its {} test requests failed at the endpoint after their "
+                           "retries and count as wrong answers (per size: each point's errors): "
+                           "a flaky endpoint lowers a point as fewer labels do, so the curve may "
+                           "be partly the endpoint's. Run the curve again: failures are not "
+                           "cached, only they are asked again.",
+                           failed, answered));
     approaches.push_back({{"name", a.name},
                           {"kind", a.kind},
                           {"simulated", simulated},
                           {"points", points},
                           {"not_measured", not_measured},
-                          {"fit", fit_json(fit_points, train.size(), settings.target_accuracy,
-                                           mean_at(points, train.size()), test.size())}});
+                          {"fit", fit}});
   }
   for (const auto& a : settings.finetune) {
     if (refused) break;  // a fine-tuned curve spends too

@@ -293,8 +293,8 @@ class Search {
         auto& o = result_.candidates[c];
         o.status = "unmeasured";
         o.reason = fmt::format(
-            "not measured: the budget or call cap ended the search before it answered the "
-            "round's {} dev items",
+            "not measured: {} ended the search before it answered the round's {} dev items",
+            caps_named(),
             o.rounds.empty() ? first_sample() : result_.sample_sizes[o.rounds.back().round]);
         continue;
       }
@@ -316,9 +316,8 @@ class Search {
     }
     if (measured.empty()) {
       result_.decided_by = fmt::format(
-          "budget: the budget or call cap ended the search before any candidate answered the "
-          "first {} dev items",
-          first_sample());
+          "budget: {} ended the search before any candidate answered the first {} dev items",
+          caps_named(), first_sample());
       const std::size_t calls = result_.candidates.size() * first_sample();
       // Under --max-cost the winner's test run is reserved too: what the cap must cover is the
       // first round and that reserve (naming the first round alone had sent users to a cap that
@@ -331,6 +330,14 @@ class Search {
       std::vector<std::string> raise;
       if (rules_.max_calls && *rules_.max_calls < calls)
         raise.push_back(fmt::format("max_calls to {}", calls));
+      // A cap that covered the round at one request an item, used up by retries of failed
+      // requests: raising it "to that" named the value it already had.
+      const std::size_t sent = spent_.calls + spent_.prior_calls;
+      if (rules_.max_calls && *rules_.max_calls >= calls && sent >= *rules_.max_calls)
+        raise.push_back(fmt::format(
+            "max_calls above {} (retries of failed requests used {} of its {} requests: {} "
+            "went to items sent again)",
+            calls, sent, *rules_.max_calls, sent - std::min(sent, calls)));
       if (rules_.estimated_item_usd_all) {
         const double first = *rules_.estimated_item_usd_all * static_cast<double>(first_sample());
         needs = reserve > 0
@@ -345,9 +352,9 @@ class Search {
           raise.push_back("--max-cost to " + usd_cap_amount(first + reserve));
       }
       result_.notes.push_back(fmt::format(
-          "no winner: the budget or call cap does not cover the first round ({} candidates x {} "
-          "dev items: {} requests{}); {}, or lower start_sample or the candidates",
-          result_.candidates.size(), first_sample(), calls, needs,
+          "no winner: {} does not cover the first round ({} candidates x {} dev items: {} "
+          "requests{}); {}, or lower start_sample or the candidates",
+          caps_named(), result_.candidates.size(), first_sample(), calls, needs,
           raise.empty() ? std::string("raise budget_usd, max_calls or --max-cost to that")
                         : "raise " + fmt::format("{}", fmt::join(raise, " and "))));
       return result_;
@@ -376,12 +383,13 @@ class Search {
     alive_ = measured;
     result_.decided_by = decided_by(best.n);
     if (result_.budget_forced)
-      result_.notes.push_back("the budget or call cap ended the search before the dev split did");
+      result_.notes.push_back(
+          fmt::format("{} ended the search before the dev split did", caps_named()));
     if (*common + 1 < result_.sample_sizes.size())
       result_.notes.push_back(fmt::format(
-          "the budget stopped a round part-way: the finalists are compared on the {} dev items "
-          "each of them answered, not on the later round's partial samples",
-          best.n));
+          "{} stopped a round part-way: the finalists are compared on the {} dev items each of "
+          "them answered, not on the later round's partial samples",
+          caps_named(), best.n));
     return result_;
   }
 
@@ -389,9 +397,8 @@ class Search {
   std::string decided_by(std::size_t n) const {
     if (result_.budget_forced)
       return fmt::format(
-          "budget: the budget or call cap ended the search after {} of {} dev items, with {} "
-          "candidate(s) left",
-          n, dev_, alive_.size());
+          "budget: {} ended the search after {} of {} dev items, with {} candidate(s) left",
+          caps_named(), n, dev_, alive_.size());
     if (separated_by_data_)
       return fmt::format(
           "data: the winner's interval lies above the last rival's on {} of {} dev items", n, dev_);

@@ -48,6 +48,21 @@ std::string simulated_note(const nlohmann::json& doc) {
              : "";
 }
 
+// The caps the search ran under, as its notes name them: a search capped by max_calls alone had
+// read "The budget ended the search".
+std::string caps_that_ended(const nlohmann::json& search) {
+  const bool money = search.value("budget_usd", nlohmann::json()).is_number() ||
+                     search.value("max_cost_usd", nlohmann::json()).is_number();
+  const bool calls = search.value("max_calls", nlohmann::json()).is_number();
+  if (money && calls) return "the budget or the call cap (max_calls)";
+  return calls ? "the call cap (max_calls)" : "the budget";
+}
+
+std::string capitalised(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
 std::string winner_summary(const nlohmann::json& doc) {
   const auto& w = doc["winner"];
   if (w.is_null()) return "No winner: " + no_winner_reason(doc) + ".";
@@ -64,6 +79,12 @@ std::string winner_summary(const nlohmann::json& doc) {
              w["name"].get<std::string>(), accuracy_text(w["dev"]), t["accuracy"].get<double>(),
              t["accuracy_ci95"][0].get<double>(), t["accuracy_ci95"][1].get<double>(),
              t["n"].get<std::size_t>(), money(t["usd_per_1k"])) +
+         // As the terminal says it: the report forwarded had left the failures out.
+         (t.value("errors", int64_t{0}) > 0
+              ? fmt::format(" ERRORS: {} of the {} test requests failed and count as wrong "
+                            "answers: the test accuracy is partly the endpoint's failures.",
+                            t["errors"].get<int64_t>(), t["n"].get<std::size_t>())
+              : std::string()) +
          (t.contains("partial_note") ? " PARTIAL: " + t["partial_note"].get<std::string>() + "."
                                      : "") +
          (w.contains("warning") ? " WARNING: " + w["warning"].get<std::string>() + "." : "");
@@ -90,8 +111,9 @@ std::string search_summary(const nlohmann::json& doc) {
                         doc["spent"]["usd"].get<double>(),
                         doc["spent"]["requests"].get<std::size_t>())
           : std::string(),
-      s["budget_forced"].get<bool>() ? " The budget ended the search before the dev split did."
-                                     : "",
+      s["budget_forced"].get<bool>()
+          ? " " + capitalised(caps_that_ended(s)) + " ended the search before the dev split did."
+          : std::string(),
       decided.empty() ? "" : " Decided by " + decided + ".");
 }
 

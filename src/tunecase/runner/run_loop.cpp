@@ -1,5 +1,7 @@
 #include "tunecase/runner/run_loop.h"
 
+#include <iostream>
+
 #include <algorithm>
 #include <fstream>
 #include <thread>
@@ -91,7 +93,9 @@ RunLoop::RunLoop(const LlmApproach& approach, const Examples& items,
         approach.name(), approach.options().model, missing_price_remedy()));
   }
   if (!options.cache_file.empty()) {
-    turn_ = std::make_unique<CacheTurn>(options.cache_file, log);
+    // On the terminal whatever `log` is: a run that waits silently looks hung (curve and
+    // optimize under --yes give their runs a quiet log).
+    turn_ = std::make_unique<CacheTurn>(options.cache_file, std::cerr);
     cache_ = std::make_unique<ResponseCache>(options.cache_file);
   }
   result_.predictions.resize(items.size());
