@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "monitor_fixture.h"
+#include "tunecase/core/error.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/http/server.h"
 #include "tunecase/monitor/alert_sinks.h"
@@ -44,6 +45,34 @@ std::vector<nlohmann::json> lines(const std::filesystem::path& file) {
 }
 
 using AlertSinks = StoreTest;
+
+// A JSONL file that cannot be appended to (a full disk; here a folder in its place) keeps the
+// alert from nobody: the webhook has it, the error says so, and the next run appends it first
+// (the alert had reached neither the webhook nor any later run).
+TEST_F(AlertSinks, AnAlertTheFileCannotTakeStillReachesTheWebhookAndTheNextRun) {
+  const std::filesystem::path file = dir_ / "alerts.jsonl";
+  std::filesystem::create_directories(file);
+  FakeWebhook hook;
+  AlertOutputs out{file, &hook};
+  try {
+    apply_findings(*store_, {firing("accuracy_below_floor", "a")}, 1'000, out);
+    FAIL() << "appended to a folder";
+  } catch (const tunecase::UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("the webhook has them, and the store keeps the lines"),
+              std::string::npos)
+        << e.what();
+  }
+  ASSERT_EQ(hook.bodies.size(), 1u);
+  EXPECT_NE(hook.bodies[0].find("\"fired\""), std::string::npos) << hook.bodies[0];
+  std::filesystem::remove(file);
+  apply_findings(*store_, {}, 2'000, out);
+  auto appended = lines(file);
+  ASSERT_EQ(appended.size(), 1u);
+  EXPECT_EQ(appended[0]["event"], "fired");
+  EXPECT_EQ(appended[0]["kind"], "accuracy_below_floor");
+  apply_findings(*store_, {}, 3'000, out);
+  EXPECT_EQ(lines(file).size(), 1u) << "appended once";
+}
 
 // A drift alert cleared by a run whose reference window reaches into the window it fired on:
 // the rolling reference may have taken the shift in, and the resolution says so; one cleared

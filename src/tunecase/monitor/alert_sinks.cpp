@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -15,6 +17,8 @@ namespace tunecase::monitor {
 namespace {
 
 constexpr const char* kPendingKey = "monitor.webhook_pending";
+// Events a run could not append to its JSONL file (a full disk): appended first by the next run.
+constexpr const char* kJsonlPendingKey = "monitor.jsonl_pending";
 
 class HttpWebhook final : public WebhookPoster {
  public:
@@ -63,18 +67,38 @@ nlohmann::json read_pending(Store& store) {
   return pending.is_array() ? pending : nlohmann::json::array();
 }
 
-void append_jsonl(const std::filesystem::path& file, const std::vector<nlohmann::json>& events) {
-  if (file.empty() || events.empty()) return;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::app | std::ios::binary);
-  for (const auto& e : events) out << e.dump() << "\n";
-  out.flush();
-  if (!out) {
-    std::string lines;
-    for (const auto& e : events) lines += "\n" + e.dump();
-    throw UserError(fmt::format("{}: cannot append the alerts (the store has them); they were:{}",
-                                file.string(), lines));
+// Appends `events`, after those an earlier run could not append, to `file`; what cannot be
+// appended is kept in the store for the next run and said. The webhook has them either way: it
+// is called first (a full disk had kept the alerts from the webhook, and from every later run).
+void append_jsonl(Store& store, const std::filesystem::path& file,
+                  const std::vector<nlohmann::json>& events) {
+  if (file.empty()) return;
+  nlohmann::json lines = nlohmann::json::array();
+  if (std::optional<std::string> text = store.meta(kJsonlPendingKey)) {
+    nlohmann::json earlier = nlohmann::json::parse(*text, nullptr, false);
+    if (earlier.is_array()) lines = std::move(earlier);
   }
+  for (const auto& e : events) lines.push_back(e);
+  if (lines.empty()) return;
+  std::error_code ignored;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ignored);
+  std::string text;
+  for (const auto& e : lines) text += e.dump() + "\n";
+  errno = 0;
+  std::ofstream out(file, std::ios::app | std::ios::binary);
+  out << text;
+  out.flush();
+  out.close();
+  if (!out) {
+    const int error = errno;
+    store.set_meta(kJsonlPendingKey, lines.dump());
+    throw UserError(fmt::format(
+        "{}: cannot append the alerts ({}); the webhook has them, and the store keeps the lines "
+        "for the next run, which appends them first: free space on its disk (or fix the "
+        "folder), then run monitor again. They were:\n{}",
+        file.string(), error != 0 ? std::strerror(error) : "the write failed", text));
+  }
+  if (store.meta(kJsonlPendingKey)) store.set_meta(kJsonlPendingKey, "[]");
 }
 
 void deliver(Store& store, std::vector<nlohmann::json> events, WebhookPoster* webhook,
@@ -252,8 +276,8 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
     }
   }
   outcome.open = store.alerts(/*open_only=*/true);
-  append_jsonl(outputs.jsonl, events);
-  deliver(store, std::move(events), outputs.webhook, outcome);
+  deliver(store, events, outputs.webhook, outcome);
+  append_jsonl(store, outputs.jsonl, events);
   return outcome;
 }
 
