@@ -356,10 +356,16 @@ class EarlierResults {
     for (const auto& entry : std::filesystem::directory_iterator(out_ / "prompts", error)) {
       if (!entry.is_regular_file(error)) continue;
       std::filesystem::create_directories(aside_ / "prompts", error);
+      const std::filesystem::path copy = aside_ / "prompts" / entry.path().filename();
       if (!error)
-        std::filesystem::copy_file(entry.path(), aside_ / "prompts" / entry.path().filename(),
+        std::filesystem::copy_file(entry.path(), copy,
                                    std::filesystem::copy_options::overwrite_existing, error);
-      if (error) refuse(entry.path(), error);
+      if (error) {
+        // A copy cut short (a full disk) must not go back over the prompt it copies.
+        std::error_code ignored;
+        std::filesystem::remove(copy, ignored);
+        refuse(entry.path(), error);
+      }
     }
   }
   ~EarlierResults() {
@@ -382,10 +388,17 @@ class EarlierResults {
   }
 
  private:
-  [[noreturn]] static void refuse(const std::filesystem::path& file, const std::error_code& error) {
-    throw UserError(
-        fmt::format("cannot set aside {} of an earlier run: {}; check the --out folder is writable",
-                    file.string(), error.message()));
+  // The constructor stops: what it set aside goes back first (no destructor runs for it, and a
+  // full disk had left the earlier results in .earlier-run/ with no eval.json in place).
+  [[noreturn]] void refuse(const std::filesystem::path& file, const std::error_code& error) {
+    put_back();
+    throw UserError(fmt::format(
+        "cannot set aside {} of an earlier run: {}; {}, then run again (the earlier run's "
+        "results are back in place, unchanged)",
+        file.string(), error.message(),
+        error == std::errc::no_space_on_device ? "free space on the --out folder's disk"
+                                               : "check that the --out folder is writable and "
+                                                 "its disk has free space"));
   }
 
   // Never throws: it runs while an error unwinds.
