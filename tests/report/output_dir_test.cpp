@@ -57,6 +57,39 @@ TEST(WriteFile, AFailedWriteSaysWhyAndLeavesTheEarlierFileWhole) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "report.json.tmp"));
 }
 
+// Files written together are replaced together or not at all: a full disk had left a new memo.md
+// beside an old memo.html, each telling another figure.
+TEST(WriteFile, FilesWrittenTogetherAreReplacedTogetherOrNotAtAll) {
+  testing::TempDir dir;
+  const std::filesystem::path json = dir.path() / "decision.json", md = dir.path() / "memo.md";
+  write_files({{json, "old json"}, {md, "old md"}});
+  pid_t child = fork();
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{64, 64};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_files({{json, "new json"}, {md, std::string(4096, 'm')}});
+    } catch (const UserError& e) {
+      _exit(std::string(e.what()).find("none of the 2 files written together was replaced") !=
+                    std::string::npos
+                ? 0
+                : 2);
+    }
+    _exit(1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(read_all(json), "old json");
+  EXPECT_EQ(read_all(md), "old md");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "decision.json.tmp"));
+  write_files({{json, "new json"}, {md, "new md"}});
+  EXPECT_EQ(read_all(json), "new json");
+  EXPECT_EQ(read_all(md), "new md");
+}
+
 TEST(WriteFile, AMissingFolderIsNamedAsSuch) {
   testing::TempDir dir;
   try {

@@ -41,7 +41,11 @@ std::string write_failure(const std::filesystem::path& file, int error) {
 
 }  // namespace
 
-void write_file(const std::filesystem::path& file, std::string_view text) {
+namespace {
+
+// `text` into FILE.tmp, every byte checked: the temporary's path, or UserError (the temporary
+// removed) saying the system's reason.
+std::filesystem::path write_temporary(const std::filesystem::path& file, std::string_view text) {
   std::filesystem::path temporary = file;
   temporary += ".tmp";
   {
@@ -65,6 +69,34 @@ void write_file(const std::filesystem::path& file, std::string_view text) {
       throw UserError(write_failure(file, error));
     }
   }
+  return temporary;
+}
+
+}  // namespace
+
+void write_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
+  std::vector<std::filesystem::path> written;
+  try {
+    for (const auto& [file, text] : files) written.push_back(write_temporary(file, text));
+  } catch (const UserError& e) {
+    std::error_code ignored;
+    for (const auto& temporary : written) std::filesystem::remove(temporary, ignored);
+    throw UserError(fmt::format("{} (none of the {} files written together was replaced)", e.what(),
+                                files.size()));
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::error_code ec;
+    std::filesystem::rename(written[i], files[i].first, ec);
+    if (ec) {
+      for (std::size_t j = i; j < files.size(); ++j) std::filesystem::remove(written[j], ec);
+      throw UserError(fmt::format("{}: cannot write ({}); check the output folder",
+                                  files[i].first.string(), ec.message()));
+    }
+  }
+}
+
+void write_file(const std::filesystem::path& file, std::string_view text) {
+  std::filesystem::path temporary = write_temporary(file, text);
   std::error_code ec;
   std::filesystem::rename(temporary, file, ec);
   if (ec) {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tunecase {
 
@@ -16,6 +18,11 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag =
 // goes to a temporary file beside it that is renamed into place, so a crash leaves either the
 // old file or the new one, never half of one.
 void write_file(const std::filesystem::path& file, std::string_view text);
+
+// Files that belong together (a memo's JSON, Markdown and HTML): each is written to its temporary
+// first, and only when all are whole are they renamed into place, so a full disk leaves the
+// earlier set as it was, not a new memo.md beside an old memo.html.
+void write_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 // UserError when `file`, which the user named as `what` ("the prompt template (template_file)"),
 // is a folder: reading one had ended in an internal error, or in a message about its contents.

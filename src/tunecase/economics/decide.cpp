@@ -188,9 +188,9 @@ DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eva
   result.memo_html = econ::memo_html(d);
   result.recommendation = d.pick;
   create_output_dir(out_dir);
-  write_file(out_dir / "decision.json", result.decision.dump(2) + "\n");
-  write_file(out_dir / "memo.md", result.memo_md);
-  write_file(out_dir / "memo.html", result.memo_html);
+  write_files({{out_dir / "decision.json", result.decision.dump(2) + "\n"},
+               {out_dir / "memo.md", result.memo_md},
+               {out_dir / "memo.html", result.memo_html}});
   return result;
 }
 
