@@ -44,7 +44,8 @@ std::string check_data(const tunecase::ProjectConfig& config) {
       "duplicates removed{}{}, {} rows skipped\n",
       s.rows, s.labels, s.train, s.dev, s.test, s.duplicates_removed,
       s.label_ties_dropped > 0
-          ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
+          ? fmt::format(" and {} text{} dropped whose copies' labels tied", s.label_ties_dropped,
+                        s.label_ties_dropped == 1 ? "" : "s")
           : "",
       s.copies_removed().empty() ? "" : "; " + s.copies_removed(), s.skipped_rows);
   if (std::string left = s.rows_in_no_split(); !left.empty()) out += "  note: " + left + "\n";

@@ -37,7 +37,7 @@ TEST(InspectCli, ReadsASemicolonExportAndReportsLabelVariants) {
   std::string out = (dir.path() / "out").string();
   CliResult r = run_cli("inspect --data " + data + " --label category --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("label variants: 1 groups (kept apart"));
+  EXPECT_THAT(r.output, HasSubstr("label variants: 1 group (kept apart"));
   EXPECT_THAT(r.output, HasSubstr("10 rows' labels had surrounding whitespace or invisible "
                                   "characters, trimmed (1 label)"));
   EXPECT_THAT(r.output, HasSubstr("label noise (estimated)"));

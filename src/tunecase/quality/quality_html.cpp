@@ -32,17 +32,17 @@ std::string pairs(const std::vector<PairExample>& examples) {
 std::string variants(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string out = h2("Label variants (measured)");
-  out += p(fmt::format("{}. {} labels are written in more than one way{}.",
-                       s.labels_trimmed == 0 ? "No label had surrounding whitespace or invisible "
-                                               "characters"
-                                             : s.trimmed_labels_said(),
-                       s.label_variants.size(),
-                       s.label_variants.empty() ? ""
-                       : s.labels_normalized
-                           ? fmt::format(" and were mapped to their most frequent spelling ({} "
-                                         "rows changed)",
-                                         s.label_rows_normalized)
-                           : "; they stay separate labels unless [data] normalize_labels = true"));
+  out += p(fmt::format(
+      "{}. {} {} written in more than one way{}.",
+      s.labels_trimmed == 0 ? "No label had surrounding whitespace or invisible "
+                              "characters"
+                            : s.trimmed_labels_said(),
+      s.label_variants.size(), s.label_variants.size() == 1 ? "label is" : "labels are",
+      s.label_variants.empty() ? ""
+      : s.labels_normalized    ? fmt::format(" and were mapped to their most frequent spelling ({} "
+                                                "rows changed)",
+                                             s.label_rows_normalized)
+                            : "; they stay separate labels unless [data] normalize_labels = true"));
   if (std::string composed = s.composed_labels_said(); !composed.empty()) out += p(composed + ".");
   std::vector<std::vector<std::string>> rows;
   for (const auto& g : s.label_variants) {

@@ -53,7 +53,8 @@ void variants_section(std::string& md, const DataQuality& q) {
     md += "- No label is written in two ways (compared after case-folding and Unicode NFKC).\n";
     return;
   }
-  md += fmt::format("- {} labels are written in more than one way: {}.\n", s.label_variants.size(),
+  md += fmt::format("- {} {} written in more than one way: {}.\n", s.label_variants.size(),
+                    s.label_variants.size() == 1 ? "label is" : "labels are",
                     s.labels_normalized
                         ? fmt::format("mapped to the most frequent spelling ({} rows changed; "
                                       "[data] normalize_labels = true)",
@@ -311,7 +312,8 @@ std::string data_quality_summary(const DataQuality& q) {
                        s.empty_text, s.rows);
   if (std::string skipped = skipped_rows_warning(s.to_json()); !skipped.empty())
     out += skipped + "\n";
-  out += fmt::format("label variants: {} groups{}; {}\n", s.label_variants.size(),
+  out += fmt::format("label variants: {} group{}{}; {}\n", s.label_variants.size(),
+                     s.label_variants.size() == 1 ? "" : "s",
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"
                                               : " (kept apart; [data] normalize_labels = true)",
@@ -330,7 +332,8 @@ std::string data_quality_summary(const DataQuality& q) {
       "near-copies of train/dev\n",
       s.duplicates_removed,
       s.label_ties_dropped > 0
-          ? fmt::format(" and {} texts dropped whose copies' labels tied", s.label_ties_dropped)
+          ? fmt::format(" and {} text{} dropped whose copies' labels tied", s.label_ties_dropped,
+                        s.label_ties_dropped == 1 ? "" : "s")
           : "",
       s.copies_removed().empty() ? "" : ", " + s.copies_removed(), q.train_near.redundant_rows,
       q.test_near_leaked_count);
@@ -380,8 +383,9 @@ std::string data_quality_footer(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   return fmt::format(
       "data: {}, {} near-duplicate train rows, {} test rows near-copies of train, "
-      "{} label variants{} (details: data.md)",
+      "{} label variant{}{} (details: data.md)",
       noise, q.train_near.redundant_rows, q.test_near_leaked_count, s.label_variants.size(),
+      s.label_variants.size() == 1 ? "" : "s",
       s.leaked_with_other_label > 0
           ? fmt::format(", {} test/dev rows copying train with another label",
                         s.leaked_with_other_label)
