@@ -575,14 +575,19 @@ std::optional<LlmRunsEstimate> estimate_llm_runs(
     if (!per_item) return std::nullopt;
     double usd = *per_item * static_cast<double>(runs * test.size());
     if (cached) {
-      double uncached = 0;
+      // The items the cache answers cost nothing; the rest at the same estimate per item (the
+      // uncached items' worst case had been set against the estimate of all: a cache holding a
+      // third of the answers had left the figure where it was).
+      std::size_t answered = 0, items = 0;
       for (std::size_t n : sizes)
-        for (int s = 0; s < runs_at(n, train, settings.seeds); ++s)
-          uncached +=
+        for (int s = 0; s < runs_at(n, train, settings.seeds); ++s) {
+          items += test.size();
+          answered +=
               uncached_usd(a, config, run_train(train, orders, s, n), data.labels, test, cache)
                   .value_or(UncachedCost{})
-                  .usd;
-      usd = std::min(usd, uncached);
+                  .cached;
+        }
+      usd = *per_item * static_cast<double>(items - std::min(items, answered));
     }
     total += usd;
     parts.push_back(fmt::format("{} at most {} ({} runs x {} test items)", a.name, usd_amount(usd),
