@@ -708,6 +708,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   CommandSpendGate gate(kConfirmAboveUsd, options.assume_yes, options.confirm, log);
   // Why a spend was not confirmed, once it was not: the LLM runs stop, the local ones go on.
   std::optional<std::string> refused = confirm_curve_spend(llm_runs, options, gate, log);
+  // The first endpoint that stopped answering: that approach's later sizes are not measured,
+  // the others go on, and what was measured is written before the command says so (an outage
+  // had lost the local points and every earlier size, and said nothing of the spend).
+  std::optional<std::string> aborted;
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
@@ -716,7 +720,12 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     std::size_t failed = 0, answered = 0;  // test requests failed / scored, over every point
     bool simulated = false;
     nlohmann::json not_measured = nlohmann::json::array();
+    std::optional<std::string> down;  // this approach's endpoint stopped answering
     for (std::size_t n : a.is_local() ? local_sizes : sizes) {
+      if (down) {
+        not_measured.push_back({{"labels", n}, {"why", "not run: " + *down}});
+        continue;
+      }
       std::vector<Tally> runs;
       std::size_t cut = 0;
       // A spend the user did not confirm (or could not: no terminal) stops the LLM runs, not
@@ -730,6 +739,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
         } catch (const SpendNotConfirmed& e) {
           refused = e.what();
           break;
+        } catch (const RunAborted& e) {
+          down = e.what();
+          if (!aborted) aborted = e.what();
+          break;
         }
         simulated = simulated || t.simulated;
         if (t.cut || t.n == 0) {
@@ -741,10 +754,14 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
             {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
       }
       if (runs.empty()) {
-        const std::string why = refused ? "not confirmed: " + *refused : kCutByBudget;
+        const std::string why = down      ? "not run: " + *down
+                                : refused ? "not confirmed: " + *refused
+                                          : kCutByBudget;
         not_measured.push_back({{"labels", n}, {"why", why}});
         fmt::print(log, "  {:<28} {:>6} labels: not measured ({})\n", a.name, n,
-                   refused ? "the spend was not confirmed" : kCutByBudget);
+                   down      ? "its endpoint stopped answering"
+                   : refused ? "the spend was not confirmed"
+                             : kCutByBudget);
         continue;
       }
       points.push_back(size_json(n, runs));
@@ -833,7 +850,19 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   // run did not get to (its refusal came first), which a rewrite would drop, and the answers
   // behind them are in the cache, so a confirmed run writes them again without paying.
   const bool earlier = std::filesystem::exists(options.out_dir / "curve.json");
-  if (!refused || !earlier) write_curve_outputs(doc, options.out_dir);
+  if ((!refused && !aborted) || !earlier) write_curve_outputs(doc, options.out_dir);
+  if (aborted && !refused)
+    throw UserError(fmt::format(
+        "{} ({}; spent {} so far{})", *aborted,
+        earlier ? fmt::format("curve.json and curve.md in {} are left as the earlier run wrote "
+                              "them; the same command again once the endpoint answers writes "
+                              "them, the answers already paid for taken from the cache",
+                              options.out_dir.string())
+                : fmt::format("curve.json and curve.md in {} hold what was measured before it; "
+                              "the same command again once the endpoint answers measures the "
+                              "rest, the answers already paid for taken from the cache",
+                              options.out_dir.string()),
+        usd_amount(gate.spent()), any_simulated ? ", simulated" : ""));
   if (refused)
     throw UserError(fmt::format(
         "{} ({})", *refused,

@@ -32,6 +32,13 @@ bool ask_yes_no(const std::string& question, const std::function<bool(const std:
 
 // The user (or the lack of a terminal to ask on) did not confirm a run's spend. A command made of
 // many runs keeps what the earlier runs measured and writes it before it stops.
+// A run stopped because its endpoint stopped answering (every item failing in a row): the
+// answers so far are in the cache. A command of many runs writes what the others measured.
+class RunAborted : public UserError {
+ public:
+  using UserError::UserError;
+};
+
 class SpendNotConfirmed : public UserError {
  public:
   using UserError::UserError;

@@ -713,7 +713,7 @@ LlmRunResult RunLoop::run() {
   save_first_prompt();
   plan();
   loop();
-  if (abort_) throw UserError(*abort_);
+  if (abort_) throw RunAborted(*abort_);
   finish();
   return std::move(result_);
 }
