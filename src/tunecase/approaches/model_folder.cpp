@@ -68,6 +68,14 @@ std::string model_fingerprint(const std::filesystem::path& dir) {
                                 (dir / "approach.json").string()));
   }
   std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The file list is left out: the files are checked against it at load, and a model written
+  // again byte for byte by a tunecase that lists them keeps the version an earlier one gave it
+  // (an upgrade had made every registered model "another model", its rollback refused).
+  nlohmann::json doc = nlohmann::json::parse(manifest, nullptr, false);
+  if (doc.is_object() && doc.contains("files")) {
+    doc.erase("files");
+    return text_hash(doc.dump(2) + "\n");
+  }
   return text_hash(manifest);
 }
 
@@ -238,6 +246,15 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   m.classifier = make_classifier(m.approach);
   m.classifier->load(dir);
   const nlohmann::json tokenizer = doc.contains("tokenizer") ? doc["tokenizer"] : nlohmann::json(1);
+  // Said unless a tokenizer note says more: a model of an earlier tunecase cannot be checked.
+  const std::string unchecked =
+      doc.contains("files")
+          ? std::string()
+          : fmt::format(
+                "{}: written by an earlier tunecase, which kept no checksums of its files: a "
+                "file edited or cut short since cannot be noticed; retrain it (`tunecase eval`) "
+                "to have them checked at every load",
+                dir.string());
   if (tokenizer.is_number_integer() && tokenizer.get<int64_t>() > kTokenizerVersion)
     m.note = fmt::format(
         "{}: written by a newer tunecase (word splitting version {}, this one knows {}): it may "
@@ -257,6 +274,7 @@ LoadedModel load_model(const std::filesystem::path& dir) {
         "read as words it knows, others not. Retrain it (`tunecase eval`, or `tunecase "
         "retrain`) to match this version",
         dir.string());
+  if (m.note.empty()) m.note = unchecked;
   return m;
 }
 
