@@ -17,8 +17,11 @@ bool any_simulated(const nlohmann::json& doc) {
   return false;
 }
 
+// "failed": test requests that failed at the endpoint after their retries, over the point's runs,
+// scored wrong (its ERRORS warning sends the reader here).
 const std::vector<std::string> kHeader = {"approach", "labels", "mean accuracy (measured)", "min",
-                                          "max",      "std",    "95% CI of the mean",       "runs"};
+                                          "max",      "std",    "95% CI of the mean",       "runs",
+                                          "failed"};
 
 // An approach's name as the tables and lines show it: a simulated one says so on every row.
 std::string shown_name(const nlohmann::json& a) {
@@ -36,7 +39,7 @@ std::vector<std::vector<std::string>> point_rows(const nlohmann::json& doc) {
                       fmt::format("{:.3f}", p["std"].get<double>()),
                       fmt::format("[{:.3f}, {:.3f}]", p["accuracy_ci95"][0].get<double>(),
                                   p["accuracy_ci95"][1].get<double>()),
-                      p["runs"].dump()});
+                      p["runs"].dump(), p.value("errors", nlohmann::json(0)).dump()});
   return rows;
 }
 

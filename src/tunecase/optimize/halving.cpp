@@ -308,15 +308,16 @@ class Search {
       for (std::size_t c : measured) {
         auto& o = result_.candidates[c];
         o.status = "unmeasured";
-        o.reason =
-            "not compared: the budget or call cap stopped the first round before every "
-            "candidate had answered it";
+        o.reason = fmt::format(
+            "not compared: {} stopped the first round before every candidate had answered it",
+            caps_named());
       }
       measured.clear();
     }
     if (measured.empty()) {
       result_.decided_by = fmt::format(
-          "budget: {} ended the search before any candidate answered the first {} dev items",
+          "budget: {} ended the search before every candidate had answered the first {} dev "
+          "items",
           caps_named(), first_sample());
       const std::size_t calls = result_.candidates.size() * first_sample();
       // Under --max-cost the winner's test run is reserved too: what the cap must cover is the
@@ -332,12 +333,17 @@ class Search {
         raise.push_back(fmt::format("max_calls to {}", calls));
       // A cap that covered the round at one request an item, used up by retries of failed
       // requests: raising it "to that" named the value it already had.
+      // The items the first round got answers for (or gave up on), one request each; the rest
+      // of what was sent went to retries.
       const std::size_t sent = spent_.calls + spent_.prior_calls;
+      std::size_t items = 0;
+      for (const auto& o : result_.candidates)
+        if (!o.rounds.empty()) items += o.rounds.front().score.n;
       if (rules_.max_calls && *rules_.max_calls >= calls && sent >= *rules_.max_calls)
         raise.push_back(fmt::format(
-            "max_calls above {} (retries of failed requests used {} of its {} requests: {} "
-            "went to items sent again)",
-            calls, sent, *rules_.max_calls, sent - std::min(sent, calls)));
+            "max_calls above {} ({} of its {} requests went to retries of failed requests, and "
+            "{} dev items of the round's {} were reached)",
+            calls, sent - std::min(sent, items), *rules_.max_calls, items, calls));
       if (rules_.estimated_item_usd_all) {
         const double first = *rules_.estimated_item_usd_all * static_cast<double>(first_sample());
         needs = reserve > 0

@@ -101,8 +101,10 @@ SampleScore LlmCandidateEvaluator::evaluate(std::size_t candidate, std::size_t n
   s.prior_answers = result.cached_counted;
   counted_[candidate] = std::max(counted_[candidate], n);
   if (s.n == 0)
-    fmt::print(log_, "  {:<60} n=0     not measured: the budget ended before its first item\n",
-               c.name);
+    fmt::print(log_, "  {:<60} n=0     not measured: {} ended before its first item\n", c.name,
+               budget_left_usd && calls_left ? "the budget or the call cap (max_calls)"
+               : calls_left                  ? "the call cap (max_calls)"
+                                             : "the budget");
   else
     fmt::print(log_, "  {:<60} n={:<5} acc={:.3f}{} {} sent={} ${:.4f}\n", c.name, s.n,
                static_cast<double>(s.correct) / static_cast<double>(s.n),

@@ -154,12 +154,14 @@ std::string optimize_markdown(const nlohmann::json& doc) {
   std::string md = "# Prompt search\n\n";
   if (doc.value("simulated", false)) md += "> " + simulated_note(doc) + "\n\n";
   md += winner_summary(doc) + "\n\n" + search_summary(doc) + "\n\n";
-  md +=
+  const std::string cap = caps_that_ended(doc["search"]);
+  md += fmt::format(
       "Dev figures are from each candidate's last (largest) sample; candidates dropped early "
-      "were measured on fewer items, so their intervals are wider. When the budget stopped a "
-      "round part-way, the winner and the finalists show the largest sample all of them "
-      "answered, the one they were ranked on; an unmeasured candidate shows what it answered "
-      "before the budget stopped it.\n\n";
+      "were measured on fewer items, so their intervals are wider. When {0} stopped a round "
+      "part-way, the winner and the finalists show the largest sample all of them answered, the "
+      "one they were ranked on; an unmeasured candidate shows what it answered before {0} "
+      "stopped it.\n\n",
+      cap);
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";
   md += "\n";
