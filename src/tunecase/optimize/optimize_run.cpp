@@ -344,7 +344,22 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
                              rules.total_cap_usd.has_value());
   confirm_search_spend(settings.candidates, rules, split.search.dev_order.size(), evaluator,
                        options, resolve_cache_file(options.cache, config.file), gate, log);
-  HalvingResult result = successive_halving(evaluator, settings.candidates.size(), rules);
+  HalvingResult result;
+  try {
+    result = successive_halving(evaluator, settings.candidates.size(), rules);
+  } catch (const RunAborted& e) {
+    // The search cannot go on without its endpoint: what it spent is said (it had not been),
+    // and the answers it paid for are in the cache for the run again.
+    throw UserError(fmt::format(
+        "{} (the search had spent {}{} before it; it did not finish, so nothing is written to "
+        "{}: {})",
+        e.what(), usd_amount(gate.spent()), evaluator.simulated() ? ", simulated" : "",
+        options.out_dir.string(),
+        options.cache.disabled
+            ? "the same command again once the endpoint answers runs the search again"
+            : "the same command again once the endpoint answers resumes the search from the "
+              "cache, paying only for what is missing"));
+  }
 
   nlohmann::json doc = {
       {"tool", "tunecase"},
@@ -373,6 +388,24 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     nlohmann::json test;
     try {
       test = score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
+    } catch (const RunAborted& e) {
+      // The search's result is written, its winner not scored: the run again scores it, the
+      // search's answers from the cache.
+      doc["winner"] = {
+          {"name", w.name},
+          {"settings", w.settings},
+          {"dev", doc["candidates"][*result.winner]["dev"]},
+          {"test", nullptr},
+          {"test_not_run", e.what()},
+          {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+      note_majority_floor(doc["winner"], split.search.dev_order);
+      doc["spent"] = spent_json(result, nlohmann::json(), doc.value("simulated", false));
+      write_optimize_outputs(doc, options.out_dir);
+      throw UserError(fmt::format(
+          "{} (the winner's test run stopped; the search spent {} in {} requests and its "
+          "figures are in {}/optimize.json; the same command again once the endpoint answers "
+          "scores the winner, the search's answers taken from the cache)",
+          e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string()));
     } catch (const SpendNotConfirmed& e) {
       // The search's result is the spend already made: it is written before the refusal ends
       // the command (it was lost, and the rerun paid the cache's way back to it).
