@@ -386,40 +386,33 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
     std::optional<double> left;
     if (options.max_cost_usd) left = std::max(0.0, *options.max_cost_usd - result.spent_usd);
     nlohmann::json test;
-    try {
-      test = score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
-    } catch (const RunAborted& e) {
-      // The search's result is written, its winner not scored: the run again scores it, the
-      // search's answers from the cache.
+    // The search's result is the spend already made: written, its winner not scored, before
+    // the reason ends the command (it was lost, and the rerun paid the cache's way back to it);
+    // the run again scores it, the search's answers from the cache.
+    auto write_unscored_winner = [&](const std::string& why) {
       doc["winner"] = {
           {"name", w.name},
           {"settings", w.settings},
           {"dev", doc["candidates"][*result.winner]["dev"]},
           {"test", nullptr},
-          {"test_not_run", e.what()},
+          {"test_not_run", why},
           {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
+      // The dev-only check of a constant answer needs no test run (it was skipped with it).
       note_majority_floor(doc["winner"], split.search.dev_order);
       doc["spent"] = spent_json(result, nlohmann::json(), doc.value("simulated", false));
       write_optimize_outputs(doc, options.out_dir);
+    };
+    try {
+      test = score_on_test(w, config, split.search, split.test, options, left, gate, *client, log);
+    } catch (const RunAborted& e) {
+      write_unscored_winner(e.what());
       throw UserError(fmt::format(
           "{} (the winner's test run stopped; the search spent {} in {} requests and its "
           "figures are in {}/optimize.json; the same command again once the endpoint answers "
           "scores the winner, the search's answers taken from the cache)",
           e.what(), usd_amount(result.spent_usd), result.requests, options.out_dir.string()));
     } catch (const SpendNotConfirmed& e) {
-      // The search's result is the spend already made: it is written before the refusal ends
-      // the command (it was lost, and the rerun paid the cache's way back to it).
-      doc["winner"] = {
-          {"name", w.name},
-          {"settings", w.settings},
-          {"dev", doc["candidates"][*result.winner]["dev"]},
-          {"test", nullptr},
-          {"test_not_run", e.what()},
-          {"approach_toml", approach_toml(w.approach, w.template_name + "-optimized")}};
-      // The dev-only check of a constant answer needs no test run (it was skipped with it).
-      note_majority_floor(doc["winner"], split.search.dev_order);
-      doc["spent"] = spent_json(result, nlohmann::json(), doc.value("simulated", false));
-      write_optimize_outputs(doc, options.out_dir);
+      write_unscored_winner(e.what());
       // The refusal names what the search already spent (measured), which a rerun does not pay
       // again: the terminal had shown no figure, and the rerun's "$0" for the search.
       // A cap on the rerun counts the search's cached answers again (so that the rerun stops

@@ -78,22 +78,7 @@ std::string balance(const DataQuality& q) {
 std::string duplicates(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   std::string out = h2("Duplicates and leakage (measured)");
-  out += p(fmt::format(
-      "Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {} rows. Texts "
-      "written with conflicting labels: {}{}. Test rows removed as exact copies of train/dev: {}. "
-      "Dev rows removed as exact copies of train: {}.{}",
-      s.duplicates_removed, s.label_conflicts,
-      s.label_ties_dropped > 0
-          ? fmt::format(" (the majority label kept; {} of those texts had no majority label and "
-                        "were dropped, every copy)",
-                        s.label_ties_dropped)
-          : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
-      s.leaked_into_train, s.dev_leaked_into_train,
-      s.leaked_with_other_label > 0
-          ? fmt::format(" Of those test and dev rows, {} carry another label than the copy kept "
-                        "(the files label the same text differently: check which is right).",
-                        s.leaked_with_other_label)
-          : std::string()));
+  out += p(exact_duplicates_text(s));
   std::vector<std::vector<std::string>> conflicts;
   for (const auto& c : s.conflict_samples) {
     std::vector<std::string> counts;

@@ -103,22 +103,7 @@ void balance_section(std::string& md, const DataQuality& q) {
 void duplicates_section(std::string& md, const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   md += "\n## Duplicates and leakage (measured)\n\n";
-  md += fmt::format(
-      "- Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {} rows. "
-      "Texts written with conflicting labels: {}{}. Test rows removed as exact copies of "
-      "train/dev: {}. Dev rows removed as exact copies of train: {}.{}\n",
-      s.duplicates_removed, s.label_conflicts,
-      s.label_ties_dropped > 0
-          ? fmt::format(" (the majority label kept; {} of those texts had no majority label and "
-                        "were dropped, every copy)",
-                        s.label_ties_dropped)
-          : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
-      s.leaked_into_train, s.dev_leaked_into_train,
-      s.leaked_with_other_label > 0
-          ? fmt::format(" Of those test and dev rows, {} carry another label than the copy kept "
-                        "(the files label the same text differently: check which is right)",
-                        s.leaked_with_other_label)
-          : std::string());
+  md += "- " + exact_duplicates_text(s) + "\n";
   if (!s.conflict_samples.empty()) {
     md +=
         fmt::format("\nThe first {} texts with conflicting labels:\n\n", s.conflict_samples.size());
@@ -159,6 +144,25 @@ void duplicates_section(std::string& md, const DataQuality& q) {
 }
 
 }  // namespace
+
+std::string exact_duplicates_text(const DatasetSummary& s) {
+  return fmt::format(
+      "Exact duplicates (equal after case-folding, NFKC and whitespace) removed: {} rows. "
+      "Texts written with conflicting labels: {}{}. Test rows removed as exact copies of "
+      "train/dev: {}. Dev rows removed as exact copies of train: {}.{}",
+      s.duplicates_removed, s.label_conflicts,
+      s.label_ties_dropped > 0
+          ? fmt::format(" (the majority label kept; {} of those texts had no majority label and "
+                        "were dropped, every copy)",
+                        s.label_ties_dropped)
+          : std::string(s.label_conflicts > 0 ? " (the majority label kept)" : ""),
+      s.leaked_into_train, s.dev_leaked_into_train,
+      s.leaked_with_other_label > 0
+          ? fmt::format(" Of those test and dev rows, {} carry another label than the copy kept "
+                        "(the files label the same text differently: check which is right).",
+                        s.leaked_with_other_label)
+          : std::string());
+}
 
 std::string unjudged_text(const LabelNoise& n) {
   return fmt::format(

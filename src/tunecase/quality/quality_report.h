@@ -15,6 +15,10 @@ std::string data_quality_markdown(const DataQuality& q);
 // (an upper bound: ...)" with the judging model's accuracy when the figure is model-limited.
 std::string noise_headline(const LabelNoise& n);
 
+// The exact duplicates, conflicting labels and copies removed from test and dev, in sentences
+// (data.md and data.html say the same).
+std::string exact_duplicates_text(const DatasetSummary& s);
+
 // The rows no judge could weigh (their label had no other row in their fold's training part),
 // in a sentence that says what was done with them and what to do.
 std::string unjudged_text(const LabelNoise& n);
