@@ -341,8 +341,31 @@ ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& rec
   return a;
 }
 
+void Dispatcher::say_failure(const PredictionRecord& record) {
+  constexpr auto kEvery = std::chrono::minutes(1);
+  const auto now = std::chrono::steady_clock::now();
+  int64_t failed = 0;
+  {
+    std::lock_guard lock(failures_mutex_);
+    FailureWindow& w = failures_[record.approach];
+    ++w.unsaid;
+    if (w.said && now - w.said_at < kEvery) return;
+    failed = w.unsaid;
+    w.unsaid = 0;
+    w.said = true;
+    w.said_at = now;
+  }
+  fmt::print(stderr,
+             "approach '{}' ({}): {} prediction{} failed{} (the last: {}){}; check its endpoint "
+             "and key (tunecase_errors_total counts them)\n",
+             record.approach, arm_name(record.arm), failed, failed == 1 ? "" : "s",
+             failed == 1 ? "" : " in the last minute", record.error.value_or("unknown"),
+             record.fallback ? "; the champion answered in its place (fallback)" : "");
+}
+
 void Dispatcher::log(const Job& job, PredictionRecord record) {
   metrics_.observe(record);
+  if (record.error) say_failure(record);
   if (job.stored)
     log_.append(std::move(record));
   else

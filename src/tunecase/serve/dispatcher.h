@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -112,6 +114,10 @@ class Dispatcher {
   ClassifyAnswer answer_of(const Job& job, const PredictionRecord& record,
                            const ServedAnswer& served) const;
   void log(const Job& job, PredictionRecord record);
+  // A failed prediction said on stderr: the first at once, then at most one line a minute per
+  // approach with how many failed meanwhile (a dead challenger had left no line anywhere, only
+  // a counter, while its fallbacks were counted wrong).
+  void say_failure(const PredictionRecord& record);
 
   ServedApproach& champion_;
   ServedApproach* challenger_;
@@ -125,6 +131,13 @@ class Dispatcher {
   std::atomic<int64_t> answers_cut_{0};
   std::atomic<int64_t> local_faults_{0};
   std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
+  struct FailureWindow {
+    int64_t unsaid = 0;  // failures since the last line
+    std::chrono::steady_clock::time_point said_at{};
+    bool said = false;
+  };
+  std::mutex failures_mutex_;
+  std::map<std::string, FailureWindow> failures_;  // by approach
 };
 
 }  // namespace tunecase::serve

@@ -152,7 +152,9 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRej
     out += fmt::format("tunecase_latency_seconds_sum{{{}}} {}\n", l, s.latency_sum_s);
     out += fmt::format("tunecase_latency_seconds_count{{{}}} {}\n", l, cumulative);
   }
-  header(out, "tunecase_labelled_total", "gauge", "Predictions with ground truth (all replicas).");
+  // A count that only grows (purging old data aside): a counter, as its _total says.
+  header(out, "tunecase_labelled_total", "counter",
+         "Predictions with ground truth, in the store (all replicas).");
   for (const auto& a : arms)
     out += fmt::format("tunecase_labelled_total{{{}}} {}\n",
                        labels_of(a.approach, std::string(arm_name(a.arm))), a.labelled);
@@ -199,8 +201,8 @@ std::string Metrics::render(const std::vector<ArmFigures>& arms, const ServerRej
   out += fmt::format("tunecase_store_figures_stale {}\n", log.store_figures_stale ? 1 : 0);
   if (!upstream.empty()) {
     header(out, "tunecase_upstream_requests_total", "counter",
-           "Requests sent to an LLM approach's endpoint, every attempt (a provider may bill a "
-           "retried or timed-out attempt too).");
+           "Requests made to an LLM approach's endpoint, every attempt (a provider may bill a "
+           "retried or timed-out attempt too; a refused connection is counted, not billed).");
     for (const auto& u : upstream)
       out += fmt::format("tunecase_upstream_requests_total{{approach=\"{}\"}} {}\n",
                          escape(u.approach), u.sent);
