@@ -329,6 +329,44 @@ class BudgetedEvaluator : public CandidateEvaluator {
   std::vector<std::size_t> answered_;
 };
 
+// An endpoint that fails every first attempt: each item takes two requests, and a runner stops
+// where the calls left run out, as the LLM runner does.
+class RetryingEvaluator : public CandidateEvaluator {
+ public:
+  std::size_t dev_size() const override { return 200; }
+  SampleScore evaluate(std::size_t, std::size_t n, std::optional<double>,
+                       std::optional<std::size_t> calls_left) override {
+    SampleScore s;
+    const std::size_t room = calls_left.value_or(SIZE_MAX);
+    s.n = std::min(n, room / 2);
+    s.correct = s.n / 2;
+    s.requests = 2 * s.n;
+    s.budget_stopped = s.n < n;
+    return s;
+  }
+};
+
+// A call cap that covers the first round at one request an item, used up by retries: it says
+// so, with a cap that would do at the rate seen ("raise max_calls above 100" had named less
+// than the 120 that were not enough).
+TEST(Halving, ACallCapUsedUpByRetriesSaysSoWithACapThatWouldDo) {
+  RetryingEvaluator e;
+  HalvingRules rules;
+  rules.start_sample = 50;
+  rules.max_calls = 120;
+  HalvingResult r = successive_halving(e, 2, rules);
+  EXPECT_FALSE(r.winner);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_THAT(r.notes.back(),
+              HasSubstr("no winner: the call cap (max_calls) was used up by retries of failed "
+                        "requests before the end of the first round"))
+      << r.notes.back();
+  // 50 + 10 items reached with 120 requests: the round's 100 items take 200.
+  EXPECT_THAT(r.notes.back(), HasSubstr("raise max_calls to at least 200 (at the rate seen here: "
+                                        "60 of its 120 requests went to retries"))
+      << r.notes.back();
+}
+
 // A call cap below one dev item per candidate: no round can run, and nothing unmeasured wins.
 TEST(Halving, ACallCapBelowTheFirstRoundHasNoWinnerAndSaysWhy) {
   BudgetedEvaluator e({0.9, 0.8, 0.7}, 100, 0.001);

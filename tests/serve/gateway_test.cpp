@@ -684,6 +684,7 @@ TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
       "[pilot]\nchampion = \"local-linear\"\nchallenger = \"dead-llm\"\nmode = \"fallback\"\n"
       "share = 0.9\nchallenger_timeout_ms = 300\n");
   int to_challenger = 0;
+  ::testing::internal::CaptureStderr();
   for (int i = 0; i < 10; ++i) {
     nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "f" + std::to_string(i)}});
     EXPECT_TRUE(a["label"].is_string()) << a.dump();
@@ -692,7 +693,13 @@ TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
     ++to_challenger;
     EXPECT_TRUE(a["fallback"].get<bool>()) << a.dump();
   }
+  const std::string said = ::testing::internal::GetCapturedStderr();
   ASSERT_GT(to_challenger, 0) << "a 90% share should route some of 10 ids to the challenger";
+  // The dead challenger is said on stderr, once in the minute (it had left no line anywhere).
+  const std::string line = "approach 'dead-llm' (challenger): 1 prediction failed (the last: ";
+  ASSERT_NE(said.find(line), std::string::npos) << said;
+  EXPECT_EQ(said.find(line, said.find(line) + 1), std::string::npos) << said;
+  EXPECT_NE(said.find("the champion answered in its place (fallback)"), std::string::npos) << said;
   nlohmann::json report = pilot();
   EXPECT_EQ(report["arms"][1]["requests"], to_challenger);
   EXPECT_EQ(report["arms"][1]["errors"], to_challenger);

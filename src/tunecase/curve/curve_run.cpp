@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -712,6 +713,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   // the others go on, and what was measured is written before the command says so (an outage
   // had lost the local points and every earlier size, and said nothing of the spend).
   std::optional<std::string> aborted;
+  std::string aborted_approach;
   nlohmann::json approaches = nlohmann::json::array();
   for (const auto& a : settings.approaches) {
     if (!a.is_local() && !client) client = (own = make_http_client()).get();
@@ -741,7 +743,10 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
           break;
         } catch (const RunAborted& e) {
           down = e.what();
-          if (!aborted) aborted = e.what();
+          if (!aborted) {
+            aborted = e.what();
+            aborted_approach = a.name;
+          }
           break;
         }
         simulated = simulated || t.simulated;
@@ -754,7 +759,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
             {static_cast<double>(n), static_cast<double>(t.correct) / static_cast<double>(t.n)});
       }
       if (runs.empty()) {
-        const std::string why = down      ? "not run: " + *down
+        const std::string why = down      ? "stopped, its requests sent: " + *down
                                 : refused ? "not confirmed: " + *refused
                                           : kCutByBudget;
         not_measured.push_back({{"labels", n}, {"why", why}});
@@ -849,7 +854,21 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   // A refused run over the outputs of an earlier one leaves them: they may hold LLM points this
   // run did not get to (its refusal came first), which a rewrite would drop, and the answers
   // behind them are in the cache, so a confirmed run writes them again without paying.
-  const bool earlier = std::filesystem::exists(options.out_dir / "curve.json");
+  bool earlier = std::filesystem::exists(options.out_dir / "curve.json");
+  // An endpoint that stopped answering: the earlier files are kept only if they hold points of
+  // that approach this run lost (a refused earlier run's files, with none, had been kept over
+  // a run that measured every other approach).
+  if (aborted && !refused && earlier) {
+    std::ifstream in(options.out_dir / "curve.json", std::ios::binary);
+    const nlohmann::json before = nlohmann::json::parse(in, nullptr, false);
+    bool holds_points = false;
+    if (before.is_object() && before.contains("approaches") && before["approaches"].is_array())
+      for (const auto& a : before["approaches"])
+        if (a.is_object() && a.value("name", std::string()) == aborted_approach &&
+            a.contains("points") && a["points"].is_array() && !a["points"].empty())
+          holds_points = true;
+    earlier = holds_points;
+  }
   if ((!refused && !aborted) || !earlier) write_curve_outputs(doc, options.out_dir);
   if (aborted && !refused)
     throw UserError(fmt::format(

@@ -339,11 +339,16 @@ class Search {
       std::size_t items = 0;
       for (const auto& o : result_.candidates)
         if (!o.rounds.empty()) items += o.rounds.front().score.n;
-      if (rules_.max_calls && *rules_.max_calls >= calls && sent >= *rules_.max_calls)
+      // What the round takes at the retry rate seen: its requests per item reached, rounded up
+      // ("above 100" had named less than the 120 that had not been enough).
+      const bool retries_used_it =
+          rules_.max_calls && *rules_.max_calls >= calls && sent >= *rules_.max_calls;
+      if (retries_used_it)
         raise.push_back(fmt::format(
-            "max_calls above {} ({} of its {} requests went to retries of failed requests, and "
-            "{} dev items of the round's {} were reached)",
-            calls, sent - std::min(sent, items), *rules_.max_calls, items, calls));
+            "max_calls to at least {} (at the rate seen here: {} of its {} requests went to "
+            "retries of failed requests, and {} dev items of the round's {} were reached)",
+            (calls * sent + std::max<std::size_t>(items, 1) - 1) / std::max<std::size_t>(items, 1),
+            sent - std::min(sent, items), *rules_.max_calls, items, calls));
       if (rules_.estimated_item_usd_all) {
         const double first = *rules_.estimated_item_usd_all * static_cast<double>(first_sample());
         needs = reserve > 0
@@ -358,9 +363,12 @@ class Search {
           raise.push_back("--max-cost to " + usd_cap_amount(first + reserve));
       }
       result_.notes.push_back(fmt::format(
-          "no winner: {} does not cover the first round ({} candidates x {} dev items: {} "
-          "requests{}); {}, or lower start_sample or the candidates",
-          caps_named(), result_.candidates.size(), first_sample(), calls, needs,
+          "no winner: {} {} the first round ({} candidates x {} dev items: {} requests{}); {}, "
+          "or lower start_sample or the candidates",
+          caps_named(),
+          retries_used_it ? "was used up by retries of failed requests before the end of"
+                          : "does not cover",
+          result_.candidates.size(), first_sample(), calls, needs,
           raise.empty() ? std::string("raise budget_usd, max_calls or --max-cost to that")
                         : "raise " + fmt::format("{}", fmt::join(raise, " and "))));
       return result_;
