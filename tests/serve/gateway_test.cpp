@@ -706,6 +706,16 @@ TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
   EXPECT_EQ(report["arms"][1]["fallbacks"], to_challenger);
   // Refused at once, but retried with back-off: the 300 ms time-out may answer first.
   EXPECT_LE(report["arms"][1]["timeouts"].get<int>(), to_challenger);
+  // The failures held for the next minute's line are said at the stop, not lost.
+  ::testing::internal::CaptureStderr();
+  gateway_.reset();
+  const std::string at_stop = ::testing::internal::GetCapturedStderr();
+  if (to_challenger > 1)
+    EXPECT_NE(at_stop.find(fmt::format("approach 'dead-llm' (challenger): {} prediction{} failed "
+                                       "since the last line, before the stop",
+                                       to_challenger - 1, to_challenger == 2 ? "" : "s")),
+              std::string::npos)
+        << at_stop;
 }
 
 // An upstream that never answers: the challenger's time-out answers from the champion and is

@@ -311,7 +311,11 @@ std::string monitor_text(const nlohmann::json& doc) {
   out += "  " + feedback_line(doc) + "\n";
   for (const auto& r : alert_rows(doc)) out += fmt::format("  alert {}: {}\n", r[0], r[3]);
   for (const auto& r : drift_rows(doc))
-    if (r[2] != "stable") out += fmt::format("  drift {} {}: {}\n", r[0], r[2], r[3]);
+    // The approach, where the detector has one (the prediction mix is judged per arm: two lines
+    // had read alike).
+    if (r[2] != "stable")
+      out += fmt::format("  drift {}{} {}: {}\n", r[0],
+                         r[1].empty() ? std::string() : " of '" + r[1] + "'", r[2], r[3]);
   // A retrain that is not due for an approach that served nothing says nothing.
   std::set<std::string> served;
   for (const auto& a : doc["approaches"])

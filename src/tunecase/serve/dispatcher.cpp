@@ -341,26 +341,63 @@ ClassifyAnswer Dispatcher::answer_of(const Job& job, const PredictionRecord& rec
   return a;
 }
 
-void Dispatcher::say_failure(const PredictionRecord& record) {
-  constexpr auto kEvery = std::chrono::minutes(1);
-  const auto now = std::chrono::steady_clock::now();
-  int64_t failed = 0;
-  {
-    std::lock_guard lock(failures_mutex_);
-    FailureWindow& w = failures_[record.approach];
-    ++w.unsaid;
-    if (w.said && now - w.said_at < kEvery) return;
-    failed = w.unsaid;
-    w.unsaid = 0;
-    w.said = true;
-    w.said_at = now;
-  }
+namespace {
+
+constexpr auto kFailureLineEvery = std::chrono::minutes(1);
+
+void print_failures(const std::string& approach, const std::string& arm, int64_t failed,
+                    const std::string& since, const std::string& last_error, bool fallback) {
   fmt::print(stderr,
              "approach '{}' ({}): {} prediction{} failed{} (the last: {}){}; check its endpoint "
              "and key (tunecase_errors_total counts them)\n",
-             record.approach, arm_name(record.arm), failed, failed == 1 ? "" : "s",
-             failed == 1 ? "" : " in the last minute", record.error.value_or("unknown"),
-             record.fallback ? "; the champion answered in its place (fallback)" : "");
+             approach, arm, failed, failed == 1 ? "" : "s", since, last_error,
+             fallback ? "; the champion answered in its place (fallback)" : "");
+}
+
+}  // namespace
+
+void Dispatcher::say_failure(const PredictionRecord& record) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(failures_mutex_);
+  FailureWindow& w = failures_[record.approach];
+  ++w.unsaid;
+  w.last_error = record.error.value_or("unknown");
+  w.arm = std::string(arm_name(record.arm));
+  w.fallback = record.fallback;
+  if (!w.said || now - w.said_at >= kFailureLineEvery) {
+    const std::string since =
+        w.said
+            ? fmt::format(" in the last {} s",
+                          std::chrono::duration_cast<std::chrono::seconds>(now - w.said_at).count())
+            : std::string();
+    print_failures(record.approach, w.arm, w.unsaid, since, w.last_error, w.fallback);
+    w.unsaid = 0;
+    w.said = true;
+    w.said_at = now;
+    return;
+  }
+  if (w.held) return;
+  w.held = true;
+  const std::string approach = record.approach;
+  timers_->at(w.said_at + kFailureLineEvery,
+              [this, approach](bool cancelled) { say_failures_held(approach, cancelled); });
+}
+
+void Dispatcher::say_failures_held(const std::string& approach, bool at_stop) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(failures_mutex_);
+  FailureWindow& w = failures_[approach];
+  w.held = false;
+  if (w.unsaid == 0) return;
+  print_failures(
+      approach, w.arm, w.unsaid,
+      at_stop
+          ? " since the last line, before the stop"
+          : fmt::format(" in the last {} s",
+                        std::chrono::duration_cast<std::chrono::seconds>(now - w.said_at).count()),
+      w.last_error, w.fallback);
+  w.unsaid = 0;
+  w.said_at = now;
 }
 
 void Dispatcher::log(const Job& job, PredictionRecord record) {

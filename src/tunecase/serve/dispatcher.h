@@ -115,9 +115,11 @@ class Dispatcher {
                            const ServedAnswer& served) const;
   void log(const Job& job, PredictionRecord record);
   // A failed prediction said on stderr: the first at once, then at most one line a minute per
-  // approach with how many failed meanwhile (a dead challenger had left no line anywhere, only
-  // a counter, while its fallbacks were counted wrong).
+  // approach with how many failed meanwhile, the last of them said when their minute is up or
+  // at the stop (a dead challenger had left no line anywhere, only a counter, while its
+  // fallbacks were counted wrong).
   void say_failure(const PredictionRecord& record);
+  void say_failures_held(const std::string& approach, bool at_stop);
 
   ServedApproach& champion_;
   ServedApproach* challenger_;
@@ -130,14 +132,17 @@ class Dispatcher {
   std::atomic<int64_t> shadow_cut_{0};
   std::atomic<int64_t> answers_cut_{0};
   std::atomic<int64_t> local_faults_{0};
-  std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
   struct FailureWindow {
     int64_t unsaid = 0;  // failures since the last line
+    std::string last_error, arm;
+    bool fallback = false;
     std::chrono::steady_clock::time_point said_at{};
-    bool said = false;
+    bool said = false, held = false;  // held: a line is due when the minute is up
   };
   std::mutex failures_mutex_;
   std::map<std::string, FailureWindow> failures_;  // by approach
+  // Last: destroyed first, it runs what is due at once (the failures held), with the rest alive.
+  std::unique_ptr<Scheduler> timers_ = std::make_unique<Scheduler>();
 };
 
 }  // namespace tunecase::serve
