@@ -85,9 +85,9 @@ void write_model_files(const std::filesystem::path& dir, const ApproachConfig& a
                        const Classifier& classifier, const std::vector<std::string>& labels,
                        std::size_t train_rows, const nlohmann::json& provenance) {
   // approach.json is written last and marks a complete model. It holds each file's SHA-256:
-  // a file edited, cut short or damaged after training is refused at load, and the model's
-  // version (approach.json's fingerprint) covers every byte of it (a cut example file had
-  // loaded silently, answered otherwise and kept its version).
+  // a file edited, cut short or damaged after training is refused at load (a cut example file
+  // had loaded silently, answered otherwise and kept its version). The list is left out of the
+  // version (model_fingerprint).
   classifier.save(dir);
   nlohmann::json files = nlohmann::json::object();
   std::vector<std::filesystem::path> saved;
