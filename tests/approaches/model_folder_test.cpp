@@ -36,6 +36,17 @@ Examples two_labels() {
   return train;
 }
 
+// A linear model of two_labels() saved into `root` (emptied first), as eval saves one.
+void save_two_label_linear(const std::filesystem::path& root) {
+  std::filesystem::remove_all(root);
+  ApproachConfig approach =
+      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
+  Examples train = two_labels();
+  std::unique_ptr<Classifier> classifier = make_classifier(approach);
+  classifier->train(train, {}, {"billing", "shipping"});
+  save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
+}
+
 // A save that fails part-way (or is killed) leaves the model that was there as it was: a
 // gateway serving it can load it again (the save had rewritten the folder in place).
 TEST(ModelFolder, ASaveThatFailsLeavesTheOldModelAsItWas) {
@@ -98,13 +109,7 @@ TEST(ModelFolder, ASaveReplacesTheFolderWholeAndClearsAKilledSavesLeftovers) {
 // "tokenizer" in approach.json) still loads, with a note saying to retrain it.
 TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
   auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_tokenizer";
-  std::filesystem::remove_all(root);
-  ApproachConfig approach =
-      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
-  Examples train = two_labels();
-  std::unique_ptr<Classifier> classifier = make_classifier(approach);
-  classifier->train(train, {}, {"billing", "shipping"});
-  save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
+  save_two_label_linear(root);
   EXPECT_EQ(load_model(root).note, "");
   std::ifstream in(root / "approach.json");
   nlohmann::json doc = nlohmann::json::parse(in);
@@ -133,13 +138,7 @@ TEST(ModelFolder, AModelTrainedWithAnotherTokenizerLoadsWithANote) {
 // kept the model's version. A model saved before the list was kept still loads.
 TEST(ModelFolder, AFileEditedAfterTrainingIsRefusedNamingIt) {
   auto root = std::filesystem::temp_directory_path() / "tunecase_model_folder_files";
-  std::filesystem::remove_all(root);
-  ApproachConfig approach =
-      approach_from_json({{"name", "local-linear"}, {"kind", "linear"}}, "test.toml");
-  Examples train = two_labels();
-  std::unique_ptr<Classifier> classifier = make_classifier(approach);
-  classifier->train(train, {}, {"billing", "shipping"});
-  save_model(root, approach, *classifier, {"billing", "shipping"}, train.size());
+  save_two_label_linear(root);
   const std::string version = model_fingerprint(root);
   std::ifstream in(root / "linear.json");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
