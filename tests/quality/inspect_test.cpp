@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include <fmt/format.h>
@@ -101,19 +102,16 @@ TEST(Inspect, ReportsPlantedProblemsOfPreSplitFiles) {
 // Clean labels, 40 labels of 8 rows each: the judging model is often confidently wrong, and
 // confident learning would call its mistakes wrong labels. The report says the figure is an
 // upper bound and gives the high-quality count as a range.
-TEST(Inspect, ALabelWithOneRowDoesNotMakeTheOthersSuspects) {
-  // 40 rows of two labels whose texts are made of their own label's words, and one row of a
-  // third. The held-out folds never learnt the third label, so its threshold was near zero and
-  // every row whose probability of it cleared that was called wrong: 58.6% of the rows, with
-  // a judge agreeing with 96.6% of the labels.
-  TempDir dir;
-  const std::vector<std::vector<std::string>> words = {{"refund", "money", "back", "charge"},
-                                                       {"login", "password", "reset", "account"},
-                                                       {"ship", "delivery", "late", "parcel"}};
-  std::mt19937_64 rng(3);
+// `count` rows, row i of label label_of(i, rng) ("a", "b", ...), its text three of that label's
+// words shuffled and "n<i>", inspected as one file.
+DataQuality inspect_word_rows(const TempDir& dir,
+                              const std::vector<std::vector<std::string>>& words, int count,
+                              uint64_t seed,
+                              const std::function<std::size_t(int, std::mt19937_64&)>& label_of) {
+  std::mt19937_64 rng(seed);
   Examples rows;
-  for (int i = 0; i < 41; ++i) {
-    std::size_t label = i == 40 ? 2 : (rng() % 3 == 2 ? 1 : 0);
+  for (int i = 0; i < count; ++i) {
+    std::size_t label = label_of(i, rng);
     std::vector<std::string> own = words[label];
     std::shuffle(own.begin(), own.end(), rng);
     Example e;
@@ -124,7 +122,21 @@ TEST(Inspect, ALabelWithOneRowDoesNotMakeTheOthersSuspects) {
   DataConfig config;
   config.path = dir.write("all.csv", csv_of(rows));
   config.label = "category";
-  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  return inspect_data(prepare_data(config), InspectOptions{});
+}
+
+TEST(Inspect, ALabelWithOneRowDoesNotMakeTheOthersSuspects) {
+  // 40 rows of two labels whose texts are made of their own label's words, and one row of a
+  // third. The held-out folds never learnt the third label, so its threshold was near zero and
+  // every row whose probability of it cleared that was called wrong: 58.6% of the rows, with
+  // a judge agreeing with 96.6% of the labels.
+  TempDir dir;
+  const std::vector<std::vector<std::string>> words = {{"refund", "money", "back", "charge"},
+                                                       {"login", "password", "reset", "account"},
+                                                       {"ship", "delivery", "late", "parcel"}};
+  DataQuality q = inspect_word_rows(dir, words, 41, 3, [](int i, std::mt19937_64& rng) {
+    return i == 40 ? std::size_t{2} : (rng() % 3 == 2 ? std::size_t{1} : std::size_t{0});
+  });
   ASSERT_TRUE(q.noise.has_value());
   EXPECT_GT(q.noise->judge_accuracy, 0.9);
   EXPECT_LT(q.noise->wrong_share.estimate, 0.05);
@@ -140,21 +152,9 @@ TEST(Inspect, TwoLabelsOfOneRowEachAreNotJudgedNorSuggestedForEachOther) {
                                                        {"login", "password", "reset", "account"},
                                                        {"ship", "delivery", "late", "parcel"},
                                                        {"volume", "louder", "quieter", "sound"}};
-  std::mt19937_64 rng(5);
-  Examples rows;
-  for (int i = 0; i < 42; ++i) {
-    std::size_t label = i >= 40 ? static_cast<std::size_t>(i - 38) : (rng() % 2);
-    std::vector<std::string> own = words[label];
-    std::shuffle(own.begin(), own.end(), rng);
-    Example e;
-    e.text = fmt::format("{} {} {} n{}", own[0], own[1], own[2], i);
-    e.label = std::string(1, static_cast<char>('a' + label));
-    rows.push_back(std::move(e));
-  }
-  DataConfig config;
-  config.path = dir.write("all.csv", csv_of(rows));
-  config.label = "category";
-  DataQuality q = inspect_data(prepare_data(config), InspectOptions{});
+  DataQuality q = inspect_word_rows(dir, words, 42, 5, [](int i, std::mt19937_64& rng) {
+    return i >= 40 ? static_cast<std::size_t>(i - 38) : static_cast<std::size_t>(rng() % 2);
+  });
   ASSERT_TRUE(q.noise.has_value());
   EXPECT_EQ(q.noise->unjudged_rows, 2u);
   EXPECT_LT(q.noise->wrong_share.estimate, 0.03);
