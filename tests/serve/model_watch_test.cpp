@@ -110,6 +110,10 @@ TEST_F(ModelWatchTest, AChampionThatFailsToLoadLeavesTheServedModelInPlace) {
   // /v1/models says what the registry names and what is served instead.
   nlohmann::json models = nlohmann::json::parse(get("/v1/models").body);
   EXPECT_EQ(models["approaches"][0]["registry_champion_not_loaded"], "broken") << models.dump();
+  // So does the health check, which had read "ok" while the gateway served another model.
+  nlohmann::json health = nlohmann::json::parse(get("/healthz").body);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  EXPECT_EQ(health["registry_champion_not_loaded"]["local-linear"], "broken") << health.dump();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(notes().size(), 1u) << "a failed champion is reported once, not at every poll";
 }
@@ -135,6 +139,7 @@ TEST_F(ModelWatchTest, AChampionFolderRestoredAfterAFailedLoadIsLoaded) {
   EXPECT_FALSE(models["approaches"][0].contains("registry_champion_not_loaded") &&
                !models["approaches"][0]["registry_champion_not_loaded"].is_null())
       << models.dump();
+  EXPECT_EQ(get("/healthz").body, R"({"status":"ok"})");
   std::size_t failures = 0;
   for (const auto& line : notes())
     failures += line.find("could not be loaded") != std::string::npos;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,6 +130,8 @@ class Gateway {
       http::Responder responder,
       std::function<http::Response(const std::vector<ArmFigures>&, bool)> render);
   void models(http::Responder responder);
+  // Per served approach, the registry's champion this gateway could not load (none: empty).
+  std::map<std::string, std::string> unloaded_champions() const;
   // A request's "at": moves the replay clock forward. Why the request is refused instead: this
   // gateway keeps its own time, or the time leaps further than a replay goes at once.
   std::optional<std::string> take_time(const std::optional<int64_t>& at_ms);

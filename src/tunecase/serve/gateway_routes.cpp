@@ -77,12 +77,14 @@ nlohmann::json log_json(const PredictionLog::Stats& s) {
 
 // 200 either way: the gateway still answers while its store fails, and a probe that restarted
 // it would lose the predictions it holds for the store.
-Response health(const PredictionLog::Health& h, const std::optional<std::string>& feedback) {
-  if (!h.store_failing && h.not_stored == 0 && !feedback)
+Response health(const PredictionLog::Health& h, const std::optional<std::string>& feedback,
+                const std::map<std::string, std::string>& unloaded) {
+  if (!h.store_failing && h.not_stored == 0 && !feedback && unloaded.empty())
     return Response::json(200, R"({"status":"ok"})");
-  nlohmann::json j = {{"status", h.store_failing || feedback ? "degraded" : "ok"},
-                      {"queued", h.queued},
-                      {"not_stored", h.not_stored}};
+  nlohmann::json j = {
+      {"status", h.store_failing || feedback || !unloaded.empty() ? "degraded" : "ok"},
+      {"queued", h.queued},
+      {"not_stored", h.not_stored}};
   // The log's commits may go through while feedback fails (a damaged page only feedback
   // reaches): every label refused with a 503 had left the status "ok".
   if (feedback)
@@ -90,6 +92,23 @@ Response health(const PredictionLog::Health& h, const std::optional<std::string>
         "the store refused the last feedback sent while the log's commits went through, and "
         "none was stored since: {}",
         *feedback);
+  // A promotion or rollback this gateway could not follow (the folder missing, changed or
+  // damaged here): it answers with another model than the registry's, which only /v1/models
+  // and stderr had said while the status read "ok".
+  if (!unloaded.empty()) {
+    nlohmann::json champions = nlohmann::json::object();
+    std::string named;
+    for (const auto& [approach, version] : unloaded) {
+      champions[approach] = version;
+      named +=
+          fmt::format("{}'{}' ({})", named.empty() ? "" : ", ", approach, version.substr(0, 12));
+    }
+    j["registry_champion_not_loaded"] = champions;
+    j["model_reason"] = fmt::format(
+        "the model registry's champion of {} could not be loaded here, so this gateway answers "
+        "with the model it served before; see serve's log and GET /v1/models",
+        named);
+  }
   if (h.store_failing && h.stalled) {
     j["store_failing_for_s"] = h.failing_for_s;
     j["reason"] = fmt::format(
@@ -149,7 +168,8 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   };
   if (path == "/v1/classify") return post ? classify(request, responder) : wrong_method("POST");
   if (path == "/healthz")
-    return get ? responder.respond(health(log_->health(), metrics_->feedback_failing()))
+    return get ? responder.respond(
+                     health(log_->health(), metrics_->feedback_failing(), unloaded_champions()))
                : wrong_method("GET");
   // With a token, every route that carries the pilot's figures, the business case or the
   // models asks for it; classify, the health check and the dashboard's files (no data) do not.
@@ -405,6 +425,17 @@ std::optional<std::string> Gateway::take_time(const std::optional<int64_t>& at_m
   while (*at_ms > now && !replay_now_->compare_exchange_weak(now, *at_ms)) {
   }
   return std::nullopt;
+}
+
+std::map<std::string, std::string> Gateway::unloaded_champions() const {
+  std::map<std::string, std::string> unloaded;
+  if (!watch_) return unloaded;
+  std::shared_lock lock(approaches_mutex_);
+  for (const ServedApproach* a : {champion_.get(), challenger_.get()})
+    if (a != nullptr)
+      if (std::string version = watch_->unloaded_champion(a->name()); !version.empty())
+        unloaded[a->name()] = version;
+  return unloaded;
 }
 
 // Which model each arm serves right now, as the registry knows it: an operator's check after a
