@@ -28,8 +28,9 @@ TwoProportionResult two_proportion_test(std::size_t s1, std::size_t n1, std::siz
 // 95% interval for p1 - p2 on paired items (both answers of every item: a shadow pilot), from the
 // 2x2 table: both right, only the first right, only the second right, both wrong. Newcombe's
 // paired score interval (1998, method 10): the two Wilson intervals combined with the
-// correlation of the pairs, so it is narrower than the unpaired interval when the two answers
-// agree, as two classifiers of one item mostly do. No pair: [-1, 1].
+// correlation of the pairs (phi, continuity-corrected as Newcombe gives it), so it is narrower than
+// the unpaired interval when the two answers agree, as two classifiers of one item mostly do. No
+// pair: [-1, 1].
 Interval paired_difference_interval(std::size_t both_right, std::size_t first_only,
                                     std::size_t second_only, std::size_t both_wrong);
 
