@@ -474,6 +474,29 @@ TEST_F(GatewayTest, AVerdictSaysHowOftenAnArmAbstained) {
   EXPECT_TRUE(report["difference"]["test"]["p_value"].is_null()) << report["difference"].dump();
 }
 
+// A shadow challenger's answers reach no client: its abstentions are what it would have
+// answered (the reason had said its clients did not get the labels).
+TEST_F(GatewayTest, AShadowChallengersAbstentionsAreWhatItWouldHaveAnswered) {
+  const std::string config =
+      "[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = "
+      "\"shadow\"\nabstain_below = 1.0\n";
+  start(config);
+  for (int i = 0; i < 6; ++i)
+    classify({{"text", "the courier is late"}, {"id", "sh" + std::to_string(i)}});
+  gateway_->stop();  // commits the shadow answers too
+  start(config);
+  std::string reasons = pilot()["verdict"]["reasons"].dump();
+  EXPECT_NE(reasons.find("the challenger (local-logreg) would have answered \\\"needs a "
+                         "human\\\" to 6 of 6 requests"),
+            std::string::npos)
+      << reasons;
+  EXPECT_NE(reasons.find("in shadow mode no client gets its answers"), std::string::npos)
+      << reasons;
+  EXPECT_NE(reasons.find("the champion (local-linear) answered \\\"needs a human\\\" to 6"),
+            std::string::npos)
+      << reasons;
+}
+
 TEST_F(GatewayTest, ShadowLogsBothArmsAndNeverReturnsTheChallenger) {
   start("[pilot]\nchampion = \"local-linear\"\nchallenger = \"local-logreg\"\nmode = \"shadow\"\n");
   for (int i = 0; i < 20; ++i) {

@@ -278,14 +278,17 @@ std::optional<std::string> cache_note(const ArmFigures& a) {
 }
 
 // An arm that answered "needs a human" is judged on the labels it would have given, which its
-// clients never got: a verdict that moves traffic to it must say how often.
-std::optional<std::string> abstention_reason(const char* role, const ArmFigures& a) {
+// clients never got: a verdict that moves traffic to it must say how often. A shadow
+// challenger's answers reach no client at all: its abstentions are what it would have answered.
+std::optional<std::string> abstention_reason(const char* role, const ArmFigures& a, bool shadow) {
   if (a.abstained == 0 || a.requests == 0) return std::nullopt;
   return fmt::format(
-      "the {} ({}) answered \"needs a human\" to {} of {} requests ({:.0f}%, abstain_below): "
-      "its accuracy scores the labels it would have given, which its clients did not get; "
-      "{} of the {} labelled were right",
-      role, a.approach, a.abstained, a.requests, 100.0 * double(a.abstained) / double(a.requests),
+      "the {} ({}) {} \"needs a human\" to {} of {} requests ({:.0f}%, abstain_below): "
+      "its accuracy scores the labels it would have given, {}; {} of the {} labelled were right",
+      role, a.approach, shadow ? "would have answered" : "answered", a.abstained, a.requests,
+      100.0 * double(a.abstained) / double(a.requests),
+      shadow ? "had it served them (in shadow mode no client gets its answers)"
+             : "which its clients did not get",
       a.abstained_correct, a.abstained_labelled);
 }
 
@@ -293,8 +296,8 @@ std::vector<std::string> reasons(const econ::PilotVerdict& v, const PilotPlan& p
                                  const json& patterns, const ArmFigures& champion,
                                  const ArmFigures& challenger) {
   std::vector<std::string> out = {v.reason};
-  for (auto note :
-       {abstention_reason("challenger", challenger), abstention_reason("champion", champion)})
+  for (auto note : {abstention_reason("challenger", challenger, plan.mode == ServeMode::shadow),
+                    abstention_reason("champion", champion, false)})
     if (note) out.push_back(*note);
   // Segments are the seed's error-pattern diff: where the challenger does worse than it does
   // overall. One segment is the whole pilot, which the verdict above judges already (by the
