@@ -70,8 +70,14 @@ void run(const FeedbackArgs& a) {
   std::signal(SIGTERM, feedback_stopped);
   auto store = open_existing_store(a.store);
   std::vector<std::string> labels = labels_to_check(a, *store);
-  auto feedback = tunecase::serve::read_feedback_file(
+  auto read = tunecase::serve::read_feedback_file(
       a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns);
+  std::vector<tunecase::Feedback>& feedback = read.rows;
+  auto line_of = [&](const std::string& label) {
+    for (std::size_t i = 0; i < feedback.size(); ++i)
+      if (feedback[i].label == label) return read.lines[i];
+    return std::size_t{0};
+  };
   if (a.new_labels && !labels.empty()) {
     std::vector<std::string> fresh;
     for (const auto& f : feedback) {
@@ -82,14 +88,26 @@ void run(const FeedbackArgs& a) {
     // A "new" label that is a known one written otherwise (case, spacing, a Unicode form, a
     // character that does not show) is a slip, not a category: retrain would have learnt an
     // invisible twin of the label.
-    std::set<std::string> known_forms;
-    for (const auto& l : labels) known_forms.insert(tunecase::normalize_text(l));
+    std::map<std::string, std::string> forms;  // normalize_text -> a label as written
+    for (const auto& l : labels) forms.emplace(tunecase::normalize_text(l), l);
     for (const auto& label : fresh)
-      if (known_forms.count(tunecase::normalize_text(label)))
+      if (forms.count(tunecase::normalize_text(label)))
         throw tunecase::UserError(fmt::format(
-            "{}: {}; --new-labels keeps new categories, and this one is a label of the set "
+            "{}:{}: {}; --new-labels keeps new categories, and this one is a label of the set "
             "written otherwise: fix its rows, then run again (nothing was recorded)",
-            a.file, tunecase::serve::label_problem(label, labels)));
+            a.file, line_of(label), tunecase::serve::label_problem(label, labels)));
+    // Two new labels written alike ("warranty" and "Warranty") are one category: kept as two,
+    // retrain would learn twins.
+    for (const auto& label : fresh) {
+      auto [it, first] = forms.emplace(tunecase::normalize_text(label), label);
+      if (!first)
+        throw tunecase::UserError(fmt::format(
+            "{}:{}: the new label {} is the new label {} (line {}) written otherwise; "
+            "--new-labels would keep them as two categories. Spell them alike, then run again "
+            "(nothing was recorded)",
+            a.file, line_of(label), tunecase::quoted_list({label}, 1),
+            tunecase::quoted_list({it->second}, 1), line_of(it->second)));
+    }
     if (!fresh.empty())
       fmt::print(stderr,
                  "note: {} label{} outside the served label set kept (--new-labels): {}; until "
@@ -97,37 +115,49 @@ void run(const FeedbackArgs& a) {
                  "rows\n",
                  fresh.size(), fresh.size() == 1 ? "" : "s", tunecase::quoted_list(fresh, 5));
   }
-  // One id given different labels within the file is most likely an export's mistake. Only
-  // each id's last row is applied (the label a later correction would leave), so that running
+  // One item given different labels within the file is most likely an export's mistake. Only
+  // each item's last row is applied (the label a later correction would leave), so that running
   // the file again changes nothing: applied in order, the rows replaced each other on every run.
+  // A row by prediction_id is the item of that prediction: the same as a row by its id (the two
+  // had flipped the label on every run).
   struct Seen {
     std::string label;      // the first row's
-    std::size_t last = 0;   // the index of the id's last row
+    std::size_t last = 0;   // the index of the item's last row
     bool conflict = false;  // a later row gave another label; said once
   };
-  std::map<std::pair<int, std::string>, Seen> seen;
+  auto item_of = [&](const tunecase::Feedback& f) -> std::string {
+    if (f.by == tunecase::Feedback::By::request_id) return "id:" + f.id;
+    std::string lower = f.id;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto p = store->find_prediction(lower)) return "id:" + p->request_id;
+    return "prediction:" + lower;
+  };
+  std::vector<std::string> items;
+  items.reserve(feedback.size());
+  for (const auto& f : feedback) items.push_back(item_of(f));
+  std::map<std::string, Seen> seen;
   std::vector<std::string> conflicts;
   for (std::size_t i = 0; i < feedback.size(); ++i) {
     const auto& f = feedback[i];
-    auto [it, fresh] = seen.try_emplace({static_cast<int>(f.by), f.id}, Seen{f.label, i});
+    auto [it, fresh] = seen.try_emplace(items[i], Seen{f.label, i});
     it->second.last = i;
     if (fresh || it->second.conflict || it->second.label == f.label) continue;
     it->second.conflict = true;
-    conflicts.push_back(f.id);
+    conflicts.push_back(items[i].starts_with("id:") ? items[i].substr(3) : f.id);
   }
   const std::size_t rows = feedback.size();
   if (seen.size() < rows) {
     std::vector<tunecase::Feedback> last_rows;
     last_rows.reserve(seen.size());
     for (std::size_t i = 0; i < rows; ++i)
-      if (seen.at({static_cast<int>(feedback[i].by), feedback[i].id}).last == i)
-        last_rows.push_back(std::move(feedback[i]));
+      if (seen.at(items[i]).last == i) last_rows.push_back(std::move(feedback[i]));
     feedback = std::move(last_rows);
   }
   if (!conflicts.empty())
     fmt::print(stderr,
-               "note: {} id{} given more than one label in this file: {}; each id's last row "
-               "in the file is the one recorded\n",
+               "note: {} item{} given more than one label in this file (by id or by a "
+               "prediction_id of it): {}; each item's last row in the file is the one "
+               "recorded\n",
                conflicts.size(), conflicts.size() == 1 ? " is" : "s are",
                tunecase::quoted_list(conflicts, 5));
   auto results = store->record_feedback_batch(feedback);
@@ -144,6 +174,14 @@ void run(const FeedbackArgs& a) {
              rows > feedback.size()
                  ? fmt::format(", {} left for a later row of the same id", rows - feedback.size())
                  : "");
+  if (!unknown.empty() && unknown.size() == feedback.size())
+    // Not one id known: another store, or a column that holds something else. An exit of 0 had
+    // left a script unable to tell it from success.
+    throw tunecase::UserError(
+        fmt::format("no logged prediction in {} has any of the file's {} ids ({}), so nothing was "
+                    "recorded: check --store (the store the gateway writes){}",
+                    shown_store(a.store), feedback.size(), tunecase::quoted_list(unknown, 5),
+                    a.columns.id == "id" ? "" : " and --id-column"));
   if (!unknown.empty()) {
     // Ids no logged prediction has: another store, ids the gateway never saw, or a column
     // that holds something else. The first few say which.

@@ -236,7 +236,8 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   for (int run = 0; run < 2; ++run) {
     CliResult twice = run_cli("feedback --store " + store() + " " + dir_.str() + "/twice.csv");
     ASSERT_EQ(twice.exit_code, 0) << twice.output;
-    EXPECT_NE(twice.output.find("1 id is given more than one label in this file: 'B-3'"),
+    EXPECT_NE(twice.output.find("1 item is given more than one label in this file (by id or by "
+                                "a prediction_id of it): 'B-3'"),
               std::string::npos)
         << twice.output;
     EXPECT_NE(twice.output.find("3 feedback rows: 0 recorded, 2 unchanged, 0 replaced, 0 unknown "
@@ -312,6 +313,77 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
     auto check = tunecase::open_store(store());
     EXPECT_EQ(check->gold_label(b3_prediction).value_or(""), "shipping");
   }
+
+  // A row by an item's id and a row by the prediction_id of its answer label one item: the last
+  // is recorded and the two are named, and the file run again changes nothing (the label had
+  // flipped on every run).
+  std::ofstream(dir_.path() / "mixed.csv") << "prediction_id,id,label\n,B-3,login\n"
+                                           << b3_prediction << ",,billing\n";
+  for (int run = 0; run < 2; ++run) {
+    CliResult mixed = run_cli("feedback --store " + store() + " " + dir_.str() + "/mixed.csv");
+    ASSERT_EQ(mixed.exit_code, 0) << mixed.output;
+    EXPECT_NE(mixed.output.find("given more than one label in this file (by id or by a "
+                                "prediction_id of it): 'B-3'"),
+              std::string::npos)
+        << mixed.output;
+    EXPECT_NE(mixed.output.find(run == 0 ? "2 feedback rows: 0 recorded, 0 unchanged, 1 replaced"
+                                         : "2 feedback rows: 0 recorded, 1 unchanged, 0 replaced"),
+              std::string::npos)
+        << mixed.output;
+  }
+
+  // A note that opens a quote and never closes it runs the rows up to the next quote together:
+  // the row had been recorded with the first id and the last row's label, the rows between
+  // lost, exit 0. Refused with the lines, nothing recorded.
+  std::ofstream(dir_.path() / "stray.csv") << "id,note,label\nB-0,\"customer wrote: 5 stars,login\n"
+                                              "B-1,ok,shipping\nB-2,\"escalated\",shipping\n";
+  CliResult stray = run_cli("feedback --store " + store() + " " + dir_.str() + "/stray.csv");
+  EXPECT_EQ(stray.exit_code, 2) << stray.output;
+  EXPECT_NE(stray.output.find("stray.csv:2: a quoted field opened on this line closes only on "
+                              "line 4"),
+            std::string::npos)
+      << stray.output;
+  {
+    auto check = tunecase::open_store(store());
+    EXPECT_EQ(check->gold_label(b3_prediction).value_or(""), "billing");
+  }
+
+  // Every refused row is named at once (a file with many had taken a run per row).
+  std::ofstream(dir_.path() / "several.csv") << "id,label\nB-0,BILING\nB-1,\n,login\nB-2,login\n";
+  CliResult several = run_cli("feedback --store " + store() + " " + dir_.str() + "/several.csv");
+  EXPECT_EQ(several.exit_code, 2) << several.output;
+  for (const char* expected :
+       {"3 rows refused, so nothing in the file was recorded",
+        "several.csv:2: label 'BILING' is not in the label set (did you mean 'billing'?)",
+        "several.csv:3: the row has no id", "several.csv:4: the row has no id"})
+    EXPECT_NE(several.output.find(expected), std::string::npos) << expected << several.output;
+
+  // Two new labels written alike are one category (--new-labels had kept both).
+  std::ofstream(dir_.path() / "twins.csv") << "id,label\nB-0,warranty\nB-1,Warranty\n";
+  CliResult twins =
+      run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/twins.csv");
+  EXPECT_EQ(twins.exit_code, 2) << twins.output;
+  EXPECT_NE(twins.output.find("twins.csv:3: the new label 'Warranty' is the new label "
+                              "'warranty' (line 2) written otherwise"),
+            std::string::npos)
+      << twins.output;
+
+  // A file of ids the store has never seen is an error a script can see (it exited 0).
+  std::ofstream(dir_.path() / "strangers.csv") << "id,label\nX-1,login\nX-2,login\n";
+  CliResult strangers =
+      run_cli("feedback --store " + store() + " " + dir_.str() + "/strangers.csv");
+  EXPECT_EQ(strangers.exit_code, 2) << strangers.output;
+  EXPECT_NE(strangers.output.find("has any of the file's 2 ids ('X-1', 'X-2'), so nothing was "
+                                  "recorded"),
+            std::string::npos)
+      << strangers.output;
+
+  // A JSON array is named as such, not "not valid JSON" at its first line.
+  std::ofstream(dir_.path() / "array.json") << "[\n  {\"id\": \"B-0\", \"label\": \"login\"}\n]\n";
+  CliResult array = run_cli("feedback --store " + store() + " " + dir_.str() + "/array.json");
+  EXPECT_EQ(array.exit_code, 2) << array.output;
+  EXPECT_NE(array.output.find("array.json:1: the file holds a JSON array"), std::string::npos)
+      << array.output;
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

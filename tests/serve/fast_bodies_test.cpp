@@ -1,6 +1,7 @@
 // The classify route reads its body and writes its answer without a JSON document; both give
 // exactly what the document gives.
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,7 +14,9 @@ namespace tunecase::serve {
 namespace {
 
 using nlohmann::json;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Top-level objects over the keys the route reads (and others), with values of every type and
 // keys repeated, so every check and its order is exercised.
@@ -335,6 +338,21 @@ TEST(FeedbackBody, ALabelInAnotherUnicodeFormIsReadOrNamed) {
   ASSERT_TRUE(std::holds_alternative<BodyError>(joined));
   EXPECT_THAT(std::get<BodyError>(joined).message,
               HasSubstr("did you mean '" + coder + "' (written"));
+}
+
+// A slip of spelling and case at once ("BILING") is one letter from "billing": it had got no
+// suggestion and an invitation to keep it as a new category.
+TEST(FeedbackBody, ASpellingSlipInAnotherCaseIsSuggested) {
+  const std::vector<std::string> labels = {"billing", "bug_report", "login"};
+  for (auto [sent, meant] : {std::pair{"BILING", "billing"}, std::pair{"Bug_Reprt", "bug_report"},
+                             std::pair{"Logn", "login"}}) {
+    auto r = parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", sent}}.dump(), labels);
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << sent;
+    EXPECT_THAT(std::get<BodyError>(r).message,
+                AllOf(HasSubstr(fmt::format("did you mean '{}'?", meant)),
+                      Not(HasSubstr("--new-labels"))))
+        << sent;
+  }
 }
 
 // An "at" in Unix seconds (1740830400, 2025-03-01) read as milliseconds is January 1970: a

@@ -34,11 +34,22 @@ std::optional<std::string> nearest(std::string_view word,
   };
   for (const auto& c : candidates)
     if (same_but_case(c)) return c;
+  // The spelling slips below are measured without letter case: "BILING" is one letter from
+  // "billing", not seven.
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  };
+  const std::string folded = lower(word);
+  std::vector<std::string> folded_candidates;
+  for (const auto& c : candidates) folded_candidates.push_back(lower(c));
   std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const std::string& c = candidates[i];
+    std::size_t d = edit_distance(folded, folded_candidates[i]);
     if (d < best_distance) {
       best_distance = d;
       best = c;
@@ -47,16 +58,18 @@ std::optional<std::string> nearest(std::string_view word,
   if (best) return best;
   // A different ending of the same stem ("strategy" for "strategies").
   std::size_t best_prefix = 0;
-  for (const auto& c : candidates) {
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const std::string& c = folded_candidates[i];
     std::size_t n = 0;
-    while (n < word.size() && n < c.size() && word[n] == c[n]) ++n;
-    if (n > best_prefix) best_prefix = n, best = c;
+    while (n < folded.size() && n < c.size() && folded[n] == c[n]) ++n;
+    if (n > best_prefix) best_prefix = n, best = candidates[i];
   }
   if (best_prefix >= 5 && 4 * best_prefix >= 3 * word.size()) return best;
   best.reset();
   std::vector<std::string> containing;
-  for (const auto& c : candidates) {
-    if (word.size() >= 3 && c.find(word) != std::string::npos) containing.push_back(c);
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (word.size() >= 3 && folded_candidates[i].find(folded) != std::string::npos)
+      containing.push_back(candidates[i]);
   }
   if (containing.size() == 1) return containing.front();
   return std::nullopt;

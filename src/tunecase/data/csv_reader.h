@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tunecase {
@@ -89,5 +90,19 @@ class CsvReader {
   bool utf8_seen_ = false;  // an earlier line held a valid multi-byte UTF-8 character
   std::vector<std::string> header_;
 };
+
+// A record over several lines whose lines (the last one aside; the first only when the quoted
+// field that runs over them opens before the label column) split at `delimiter` into `columns`
+// fields: rows of their own that a stray quote took in. Each with its line number and what
+// stands in `label_column` (-1: none, then ""), trimmed of quotes and spaces; a line whose label
+// cell is empty is left out.
+std::vector<std::pair<std::size_t, std::string>> row_like_lines(const CsvRecord& record,
+                                                                std::size_t columns,
+                                                                int label_column, char delimiter);
+
+// What a stray quote did to the rows from `line` to `last_line`, naming the first of the
+// `row_like` lines that read as rows of their own (without the file and line prefix).
+std::string stray_quote_problem(std::size_t line, std::size_t last_line, bool text_after_quote,
+                                const std::vector<std::size_t>& row_like);
 
 }  // namespace tunecase

@@ -184,66 +184,10 @@ std::string span_note(const CsvRecord& record) {
       record.line, record.last_line, record.line);
 }
 
-// The index of the field whose quote opens on `line` and does not close on it (the field that
-// runs over the next lines); nullopt when none does.
-std::optional<std::size_t> spanning_field(std::string_view line, char delimiter) {
-  std::size_t field = 0, pos = 0;
-  for (;;) {
-    if (pos < line.size() && line[pos] == '"') {
-      std::size_t at = pos + 1;
-      for (;;) {  // the closing quote: one not doubled
-        at = line.find('"', at);
-        if (at == line.npos) return field;
-        if (at + 1 < line.size() && line[at + 1] == '"') {
-          at += 2;
-          continue;
-        }
-        break;
-      }
-      pos = at + 1;
-    }
-    std::size_t end = line.find(delimiter, pos);
-    if (end == line.npos) return std::nullopt;
-    pos = end + 1;
-    ++field;
-  }
-}
-
 SpannedRow spanned_row(const CsvRecord& record, std::size_t columns, int label_column,
                        char delimiter) {
-  SpannedRow row{record.line, record.last_line, record.text_after_quote, {}};
-  // The first line is the row's own start: it reads as a row of its own only when the label
-  // column falls inside the quoted text (a text first, its quote stray), not when the row's
-  // label comes before the quote (a label column first, then a text with line breaks).
-  const auto opened =
-      record.lines.empty() ? std::nullopt : spanning_field(record.lines.front(), delimiter);
-  const bool first_counts =
-      opened && label_column >= 0 && static_cast<std::size_t>(label_column) > *opened;
-  // Not the last line: the quote that closes the field is on it, and what follows is the row's
-  // own remaining fields, which always look like a row's end.
-  for (std::size_t i = first_counts ? 0 : 1; i + 1 < record.lines.size(); ++i) {
-    const std::string& line = record.lines[i];
-    std::vector<std::string_view> fields;
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t end = line.find(delimiter, start);
-      fields.push_back(
-          std::string_view(line).substr(start, end == line.npos ? line.npos : end - start));
-      if (end == line.npos) break;
-      start = end + 1;
-    }
-    if (fields.size() != columns || columns < 2) continue;
-    std::string label;
-    if (label_column >= 0) {
-      std::string_view value = fields[static_cast<std::size_t>(label_column)];
-      while (!value.empty() && value.front() == '"') value.remove_prefix(1);
-      while (!value.empty() && value.back() == '"') value.remove_suffix(1);
-      label = trimmed(std::string(value));
-      if (label.empty()) continue;
-    }
-    row.row_like.emplace_back(record.line + i, std::move(label));
-  }
-  return row;
+  return {record.line, record.last_line, record.text_after_quote,
+          row_like_lines(record, columns, label_column, delimiter)};
 }
 
 // A stray quote (a text that starts with a quote mark, or a quote left unpaired) opens a quoted
@@ -269,21 +213,8 @@ void check_spanned_rows(const std::vector<SpannedRow>& spanned, Collector& colle
                              [&](const Example& e) { return e.line == row.line; });
       if (it != examples->end()) examples->erase(it);
     }
-    collector.invalid(
-        row.line,
-        fmt::format(
-            "a quoted field opened on this line closes only on line {}, so the {} lines from "
-            "here read as one row, and {} of them look like rows of their own (line{} {}{}){}; a "
-            "quote at the start of a field opens a quoted field: if the quote is part of the "
-            "text, write it as \"\" inside a field that is quoted as a whole, or remove it",
-            row.last_line, row.last_line - row.line + 1, lines.size(), lines.size() > 1 ? "s" : "",
-            lines.front(),
-            lines.size() > 2   ? fmt::format(", {}, ...", lines[1])
-            : lines.size() > 1 ? fmt::format(", {}", lines[1])
-                               : std::string(),
-            row.text_after_quote
-                ? fmt::format("; on line {} text follows the quote that closes it", row.last_line)
-                : std::string()));
+    collector.invalid(row.line,
+                      stray_quote_problem(row.line, row.last_line, row.text_after_quote, lines));
     result.invalid_lines_skipped += row.last_line - row.line;
   }
 }

@@ -17,22 +17,70 @@
 namespace tunecase::serve {
 namespace {
 
-std::vector<Feedback> read_jsonl(const std::filesystem::path& file,
-                                 const std::vector<std::string>& labels, int64_t at_ms) {
+// The rows a file's lines gave, with every line refused on the way: all of them are named at
+// once (a file with a few hundred blank labels had taken as many runs, one line each).
+class Refusals {
+ public:
+  explicit Refusals(const std::filesystem::path& file) : file_(file) {}
+  void add(std::size_t line, const std::string& problem) {
+    lines_.push_back(fmt::format("{}:{}: {}", file_.string(), line, problem));
+  }
+  void throw_if_any() const {
+    if (lines_.empty()) return;
+    if (lines_.size() == 1) throw UserError(lines_.front() + "; nothing in the file was recorded");
+    constexpr std::size_t kNamed = 20;
+    std::string named;
+    for (std::size_t i = 0; i < lines_.size() && i < kNamed; ++i) named += "\n  " + lines_[i];
+    throw UserError(fmt::format(
+        "{}: {} rows refused, so nothing in the file was recorded; fix them and run again:{}{}",
+        file_.string(), lines_.size(), named,
+        lines_.size() > kNamed ? fmt::format("\n  and {} more", lines_.size() - kNamed) : ""));
+  }
+
+ private:
+  std::filesystem::path file_;
+  std::vector<std::string> lines_;
+};
+
+FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std::string>& labels,
+                        int64_t at_ms) {
   refuse_folder_as_file(file, "a feedback file");
   std::ifstream in(file);
   if (!in) throw UserError(fmt::format("{}: cannot open the feedback file", file.string()));
-  std::vector<Feedback> out;
+  FeedbackRows out;
+  Refusals refusals(file);
   std::string line;
+  bool any_line = false;
   for (std::size_t number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    // A JSON array (a pretty-printed export) is not JSON Lines: its first line alone had been
+    // called "not valid JSON", a body to send as an object.
+    if (!any_line && line[first] == '[')
+      throw UserError(fmt::format(
+          "{}:{}: the file holds a JSON array; a feedback file is JSON Lines, one object per "
+          "line ({{\"id\": ..., \"label\": ...}}). Convert it with `jq -c '.[]' {} > "
+          "feedback.jsonl`, or write a CSV with id and label columns; nothing was recorded",
+          file.string(), number, file.string()));
+    any_line = true;
     auto parsed = parse_feedback(line, labels);
-    if (auto* e = std::get_if<BodyError>(&parsed))
-      throw UserError(fmt::format("{}:{}: {}", file.string(), number, e->message));
+    if (auto* e = std::get_if<BodyError>(&parsed)) {
+      refusals.add(number, e->message);
+      continue;
+    }
     const auto& f = std::get<FeedbackBody>(parsed);
-    out.push_back({f.by, f.id, f.label, at_ms});
+    out.rows.push_back({f.by, f.id, f.label, at_ms});
+    out.lines.push_back(number);
   }
+  refusals.throw_if_any();
+  if (!any_line)
+    throw UserError(fmt::format(
+        "{}: the file {}; a feedback file holds one JSON object per line ({{\"id\": ..., "
+        "\"label\": ...}})",
+        file.string(),
+        std::filesystem::file_size(file) == 0 ? "is empty" : "holds only blank lines"));
   return out;
 }
 
@@ -60,9 +108,8 @@ std::optional<std::size_t> column(const std::filesystem::path& file,
   return static_cast<std::size_t>(it - header.begin());
 }
 
-std::vector<Feedback> read_csv(const std::filesystem::path& file,
-                               const std::vector<std::string>& labels, int64_t at_ms,
-                               const FeedbackColumns& names) {
+FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::string>& labels,
+                      int64_t at_ms, const FeedbackColumns& names) {
   CsvReader reader(file, sniff_delimiter(file).delimiter);
   const std::vector<std::string>& header = reader.header();
   auto id = column(file, header, names.id, "--id-column");
@@ -77,11 +124,33 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
         "--id-column and --label-column",
         file.string(), missing, quoted_list(header, 20)));
   }
-  std::vector<Feedback> out;
+  FeedbackRows out;
+  Refusals refusals(file);
   CsvRecord record;
   while (reader.next(record)) {
-    auto where = [&] { return fmt::format("{}:{}", file.string(), record.line); };
-    if (!record.problem.empty()) throw UserError(where() + ": " + record.problem);
+    if (!record.problem.empty()) {
+      refusals.add(record.line, record.problem);
+      continue;
+    }
+    // A stray quote (a note that opens with a quote mark and never closes it) makes the rows up
+    // to the next quote one row, whose id is the first row's and whose label is the last's:
+    // it had been recorded so, exit 0, the rows between lost without a word.
+    if (record.last_line > record.line) {
+      std::vector<std::size_t> row_like;
+      // Lines whose label cell holds a label of the set (any, when none is checked): a note's
+      // own line breaks rarely end in a delimiter and a label.
+      for (const auto& [at, value] :
+           row_like_lines(record, header.size(), static_cast<int>(*label), reader.delimiter()))
+        if (labels.empty() ||
+            std::find(labels.begin(), labels.end(),
+                      spelling_in_set(trimmed_blank(value), labels)) != labels.end())
+          row_like.push_back(at);
+      if (!row_like.empty()) {
+        refusals.add(record.line, stray_quote_problem(record.line, record.last_line,
+                                                      record.text_after_quote, row_like));
+        continue;
+      }
+    }
     auto field = [&](std::optional<std::size_t> c) {
       return c && *c < record.fields.size() ? record.fields[*c] : std::string();
     };
@@ -98,35 +167,57 @@ std::vector<Feedback> read_csv(const std::filesystem::path& file,
     f.id = trimmed_cell(field(prediction_id));
     f.by = Feedback::By::prediction_id;
     if (!f.id.empty())
-      if (std::string problem = prediction_id_problem(f.id); !problem.empty())
-        throw UserError(
-            fmt::format("{}: prediction_id {}; copy it whole, or give the item's id "
-                        "in the id column instead",
-                        where(), problem));
+      if (std::string problem = prediction_id_problem(f.id); !problem.empty()) {
+        refusals.add(record.line,
+                     fmt::format("prediction_id {}; copy it whole, or give the item's id in the "
+                                 "id column instead",
+                                 problem));
+        continue;
+      }
     if (f.id.empty()) {
       f.id = trimmed_cell(field(id));
       f.by = Feedback::By::request_id;
     }
-    if (f.id.empty() || f.label.empty())
-      throw UserError(where() + ": the row has no id (or prediction_id) or no label; fill both");
+    if (f.id.empty() || f.label.empty()) {
+      refusals.add(record.line, "the row has no id (or prediction_id) or no label; fill both");
+      continue;
+    }
     // PostgreSQL cuts text at a NUL byte: "T9\0-other" had labelled T9, as /v1/feedback and a
     // JSONL file refuse it.
-    if (f.id.find('\0') != std::string::npos || f.label.find('\0') != std::string::npos)
-      throw UserError(where() + ": the row holds a NUL byte (in its " +
-                      (f.id.find('\0') != std::string::npos ? "id" : "label") +
-                      "), which the store cannot keep; remove it and run again");
-    if (std::string problem = label_problem(f.label, labels); !problem.empty())
-      throw UserError(where() + ": " + problem);
-    out.push_back(std::move(f));
+    if (f.id.find('\0') != std::string::npos || f.label.find('\0') != std::string::npos) {
+      refusals.add(record.line,
+                   fmt::format("the row holds a NUL byte (in its {}), which the store cannot "
+                               "keep; remove it and run again",
+                               f.id.find('\0') != std::string::npos ? "id" : "label"));
+      continue;
+    }
+    // No id or label holds a line break: a quoted cell that runs over lines is a quote gone
+    // astray (one the check above could not tell from a note's line breaks).
+    if (f.id.find('\n') != std::string::npos || f.label.find('\n') != std::string::npos) {
+      refusals.add(record.line,
+                   fmt::format("the row's {} runs from line {} to line {}: a quoted field opened "
+                               "on line {} closes only there; an id or a label holds no line "
+                               "break, so a quote is astray",
+                               f.id.find('\n') != std::string::npos ? "id" : "label", record.line,
+                               record.last_line, record.line));
+      continue;
+    }
+    if (std::string problem = label_problem(f.label, labels); !problem.empty()) {
+      refusals.add(record.line, problem);
+      continue;
+    }
+    out.rows.push_back(std::move(f));
+    out.lines.push_back(record.line);
   }
+  refusals.throw_if_any();
   return out;
 }
 
 }  // namespace
 
-std::vector<Feedback> read_feedback_file(const std::filesystem::path& file,
-                                         const std::vector<std::string>& labels,
-                                         int64_t received_at_ms, const FeedbackColumns& columns) {
+FeedbackRows read_feedback_file(const std::filesystem::path& file,
+                                const std::vector<std::string>& labels, int64_t received_at_ms,
+                                const FeedbackColumns& columns) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
     throw UserError(fmt::format("{}: is a folder; give the feedback file (CSV or JSONL) inside it",

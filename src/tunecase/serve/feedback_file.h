@@ -15,17 +15,23 @@ struct FeedbackColumns {
   std::string label = "label";
 };
 
+// A feedback file's rows, each with the line it starts on.
+struct FeedbackRows {
+  std::vector<Feedback> rows;
+  std::vector<std::size_t> lines;
+};
+
 // Reads a file of delayed ground truth for `tunecase feedback`: JSONL (one object per line, as
 // POST /v1/feedback takes it) when the name ends in .jsonl or .json, else CSV (its delimiter
 // sniffed from the header, as eval reads data) with a header holding the label column and the
 // id or prediction_id column (a row may fill either; one that fills both is matched by its
 // prediction_id). Every row gets received_at_ms =
-// `received_at_ms`. Throws UserError naming file:line for a malformed row, a row without id or
-// label, or a label outside `labels` (when not empty); a header without the columns names the
-// columns it has.
-std::vector<Feedback> read_feedback_file(const std::filesystem::path& file,
-                                         const std::vector<std::string>& labels,
-                                         int64_t received_at_ms,
-                                         const FeedbackColumns& columns = {});
+// `received_at_ms`. Throws UserError naming file:line for every malformed row (a stray quote that
+// runs rows together included), row without id or label, and label outside `labels` (when not
+// empty), the first 20 of them; a header without the columns names the columns it has; a JSON
+// array, an empty JSONL file, or one of blank lines only, is an error too.
+FeedbackRows read_feedback_file(const std::filesystem::path& file,
+                                const std::vector<std::string>& labels, int64_t received_at_ms,
+                                const FeedbackColumns& columns = {});
 
 }  // namespace tunecase::serve
