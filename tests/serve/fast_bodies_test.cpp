@@ -348,9 +348,9 @@ TEST(FeedbackBody, ASpellingSlipInAnotherCaseIsSuggested) {
                              std::pair{"Logn", "login"}}) {
     auto r = parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", sent}}.dump(), labels);
     ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << sent;
-    EXPECT_THAT(std::get<BodyError>(r).message,
-                AllOf(HasSubstr(fmt::format("did you mean '{}'?", meant)),
-                      Not(HasSubstr("--new-labels"))))
+    EXPECT_THAT(
+        std::get<BodyError>(r).message,
+        AllOf(HasSubstr(fmt::format("did you mean '{}'?", meant)), Not(HasSubstr("--new-labels"))))
         << sent;
   }
 }
