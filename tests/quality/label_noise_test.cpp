@@ -172,6 +172,34 @@ TEST(LabelNoise, AFigureThatHingesOnTheAmountOfDataIsAnUpperBound) {
   EXPECT_FALSE(model_limited_estimate({0.115, 0.08, 0.14}, 0.125, 0.913));
 }
 
+// 40 correctly labelled tickets (28 in train, 7 a label): 12.5% [0.0, 51.4] with a judge that
+// agrees with 60.7% of the labels, 0.0% on half of train. The half-train check cannot speak on
+// so few rows, and the interval does not show that any label is wrong: an upper bound, not the
+// estimate a memo had named as a risk.
+TEST(LabelNoise, AnIntervalThatDoesNotShowAnyWrongLabelIsAnUpperBound) {
+  LabelNoise tiny;
+  tiny.rows = 28;
+  tiny.median_label_rows = 7;
+  tiny.wrong_share = {0.125, 0.0, 0.514};
+  tiny.judge_accuracy = 0.607;
+  EXPECT_EQ(model_limit(tiny, 0.0), LabelNoise::Limit::wide_interval);
+  tiny.limit = LabelNoise::Limit::wide_interval;
+  EXPECT_NE(bound_reason(tiny).find("on 28 training rows its 95% interval runs from 0.0% to "
+                                    "51.4%"),
+            std::string::npos)
+      << bound_reason(tiny);
+  // As wide, but its low end over the share a memo names: the rows do show wrong labels.
+  LabelNoise noisy = tiny;
+  noisy.wrong_share = {0.40, 0.22, 0.55};
+  noisy.judge_accuracy = 0.62;
+  EXPECT_EQ(model_limit(noisy, 0.40), LabelNoise::Limit::none);
+  // Narrow and near zero: an estimate.
+  LabelNoise clean = tiny;
+  clean.wrong_share = {0.02, 0.0, 0.06};
+  clean.judge_accuracy = 0.95;
+  EXPECT_EQ(model_limit(clean, 0.02), LabelNoise::Limit::none);
+}
+
 TEST(LabelNoise, StratifiedHalfKeepsEveryLabel) {
   std::vector<int> given = {0, 0, 0, 0, 1, 1, 1, 2};
   std::vector<std::size_t> half = stratified_half(given, 3);

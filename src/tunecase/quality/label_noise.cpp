@@ -173,6 +173,9 @@ LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double jud
 
 LabelNoise::Limit model_limit(const LabelNoise& noise, std::optional<double> half) {
   if (noise.median_label_rows < kFewLabelRows) return LabelNoise::Limit::few_rows;
+  const ShareEstimate& share = noise.wrong_share;
+  if (share.high - share.low > kWideNoiseInterval && share.low < kNoiseFlagShare)
+    return LabelNoise::Limit::wide_interval;
   // Without a half-train figure only the disagreement check can speak (no drop to see).
   return model_limit(noise.wrong_share, half.value_or(noise.wrong_share.estimate),
                      noise.judge_accuracy);
@@ -198,6 +201,12 @@ std::string bound_reason(const LabelNoise& n) {
           "too little of each (a label's only row is never in its training data) to tell its "
           "own mistakes from wrong labels",
           n.median_label_rows);
+    case LabelNoise::Limit::wide_interval:
+      return fmt::format(
+          "on {} training rows its 95% interval runs from {:.1f}% to {:.1f}%, so the rows do "
+          "not show that any label is wrong; the model judging them agrees with only {:.1f}% "
+          "of the labels, and its own confident mistakes count as wrong labels",
+          n.rows, 100 * n.wrong_share.low, 100 * n.wrong_share.high, 100 * n.judge_accuracy);
   }
   return "";
 }
@@ -212,6 +221,8 @@ const char* limit_name(LabelNoise::Limit limit) {
       return "exceeds_disagreement";
     case LabelNoise::Limit::few_rows:
       return "few_rows";
+    case LabelNoise::Limit::wide_interval:
+      return "wide_interval";
   }
   return "";
 }

@@ -60,7 +60,13 @@ struct LabelNoise {
   // Which check (model_limit) found the figure to be the judging model's as much as the
   // labels': its confident mistakes are counted as wrong labels, and wrong_share is an upper
   // bound rather than an estimate. none: an estimate.
-  enum class Limit { none, hinges_on_rows, exceeds_disagreement, few_rows } limit = Limit::none;
+  enum class Limit {
+    none,
+    hinges_on_rows,
+    exceeds_disagreement,
+    few_rows,
+    wide_interval
+  } limit = Limit::none;
   bool model_limited() const { return limit != Limit::none; }
   double estimated_wrong_rows = 0;  // wrong_share.estimate x rows
   double median_label_rows = 0;     // rows per label, the median over the labels
@@ -85,16 +91,22 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 // A third check comes first: when the median label has fewer than kFewLabelRows rows, each
 // fold's judge sees at most a few rows of most labels (none at all of a label with one row, so
 // it can never name that label), and the figure is read as an upper bound whatever it is.
+// A fourth: a 95% interval over kWideNoiseInterval wide whose low end is under
+// kNoiseFlagShare (the share the memo names as a risk) says the rows cannot even tell whether
+// there are wrong labels to speak of; with so few rows the judging model is weak and the half-
+// train check is noise itself (40 correct rows had read 12.5%, 0.0% to 51.4%, as an estimate).
 // docs/data-quality.md has the measurements behind the rule.
 inline constexpr double kFewLabelRows = 5;
+inline constexpr double kWideNoiseInterval = 0.25;
+inline constexpr double kNoiseFlagShare = 0.05;
 LabelNoise::Limit model_limit(const LabelNoise& noise, std::optional<double> half);
 LabelNoise::Limit model_limit(const ShareEstimate& full, double half, double judge_accuracy);
 bool model_limited_estimate(const ShareEstimate& full, double half, double judge_accuracy);
 // Why a model-limited figure is only an upper bound, in words that finish "an upper bound,
 // because ..." (data.json's bound_reason; the memo and checklist quote it). Empty otherwise.
 std::string bound_reason(const LabelNoise& n);
-// data.json's label_noise.model_limited_by: "hinges_on_rows", "exceeds_disagreement", "few_rows"
-// ("" for none).
+// data.json's label_noise.model_limited_by: "hinges_on_rows", "exceeds_disagreement",
+// "few_rows", "wide_interval" ("" for none).
 const char* limit_name(LabelNoise::Limit limit);
 
 // Rows of a stratified half: ceil(n/2) of each label's rows, drawn with `seed` (indices into

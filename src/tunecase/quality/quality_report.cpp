@@ -185,6 +185,11 @@ std::string judge_text(const LabelNoise& n) {
       pct(n.judge_accuracy));
   if (n.limit == LabelNoise::Limit::few_rows)
     return out + fmt::format(" The share is an upper bound, however high: {}.", bound_reason(n));
+  if (n.limit == LabelNoise::Limit::wide_interval)
+    return out + fmt::format(
+                     " Read the share as an upper bound: {}. More labelled rows, or a person "
+                     "going through the suspects, tell the two apart.",
+                     bound_reason(n));
   if (!n.half_estimate) return out;
   if (!n.model_limited()) {
     return out + fmt::format(
@@ -255,7 +260,8 @@ void noise_section(std::string& md, const DataQuality& q) {
 
 std::string noise_headline(const LabelNoise& n) {
   if (!n.model_limited()) return interval_text(n.wrong_share);
-  if (n.limit == LabelNoise::Limit::few_rows || !n.half_estimate) {
+  if (n.limit == LabelNoise::Limit::few_rows || n.limit == LabelNoise::Limit::wide_interval ||
+      !n.half_estimate) {
     return fmt::format("at most {} (an upper bound: {})", pct(n.wrong_share.estimate),
                        bound_reason(n));
   }
@@ -366,6 +372,8 @@ const char* bound_short(LabelNoise::Limit limit) {
       return "more than the judging model disputes";
     case LabelNoise::Limit::few_rows:
       return "too few rows per label to judge them";
+    case LabelNoise::Limit::wide_interval:
+      return "too few rows to show any label wrong";
     case LabelNoise::Limit::none:
     case LabelNoise::Limit::hinges_on_rows:
       break;
