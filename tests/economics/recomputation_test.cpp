@@ -80,6 +80,24 @@ TEST(Recomputation, TieWithinACentGoesToTheCheaperApproach) {
   EXPECT_FALSE(same_money(1.0, 1.01));
 }
 
+// A tie with the baseline is no reason to switch: two approaches at 66.7% for the same price
+// had read "Lean towards" the other, with a 90-day pilot to find a difference of 0.
+TEST(Recomputation, ATieWithTheBaselineKeepsTheBaseline) {
+  Scenario s = three();
+  set_net(s, "cheap", 0.0);  // the baseline's own net benefit
+  set_net(s, "dear", -1000.0);
+  Analysis a = analyse(s);
+  ASSERT_TRUE(same_money(result(a, "cheap").net.get(), result(a, "api").net.get()));
+  EXPECT_EQ(a.results[*a.best].name, "api");
+  Decision d = decide(s);
+  EXPECT_EQ(d.pick, "api");
+  bool said = false;
+  for (const auto& reason : d.reasons)
+    said =
+        said || reason.find("api is recommended because it is what runs now") != std::string::npos;
+  EXPECT_TRUE(said) << testing::PrintToString(d.reasons);
+}
+
 TEST(Recomputation, NetBenefitIsTheGainOverKeepingTheBaseline) {
   Analysis a = analyse(three());
   // Keeping api: $0.004 x 300,000 x 12 + $300 x 12 monitoring.

@@ -55,7 +55,9 @@ Figure standing(const ApproachResult& r, bool baseline_priced) {
   return baseline_priced ? r.value - r.horizon_cost : r.net_floor;
 }
 
-// Highest standing; a tie (to the cent) goes to the cheaper approach, then to the earlier one.
+// Highest standing; a tie (to the cent) goes to the baseline (a switch that gains nothing is no
+// recommendation: a $0 tie had read "Lean towards" the other, with a pilot planned to find a
+// difference of 0), then to the cheaper approach, then to the earlier one.
 std::optional<size_t> best_of(const std::vector<ApproachResult>& results, bool baseline_priced) {
   std::optional<size_t> best;
   auto cost = [&](const ApproachResult& r) {
@@ -71,7 +73,8 @@ std::optional<size_t> best_of(const std::vector<ApproachResult>& results, bool b
     double theirs = standing(results[*best], baseline_priced).get();
     double my_cost = cost(results[i]), their_cost = cost(results[*best]);
     bool tie = same_money(mine.get(), theirs);
-    if ((!tie && mine.get() > theirs) ||
+    if (tie && results[*best].is_baseline) continue;
+    if ((!tie && mine.get() > theirs) || (tie && results[i].is_baseline) ||
         (tie && !same_money(my_cost, their_cost) && my_cost < their_cost))
       best = i;
   }

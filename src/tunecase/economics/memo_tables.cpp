@@ -1,5 +1,6 @@
 #include "tunecase/economics/memo_tables.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -399,11 +400,20 @@ Table pilot_outcomes_table(const Decision& d) {
                          latency.empty() ? "" : ", or latency above the limit")
            : fmt::format("neither a clear win nor worse once the {} days are in, with about {} "
                          "labelled queries per arm, all they collect at this volume and share "
-                         "(the {} that would confirm the expected difference are out of reach; "
-                         "the interval too wide for either call{})",
-                         p.days, count(p.collected_per_arm), count(p.queries_per_arm),
+                         "({}; the interval too wide for either call{})",
+                         p.days, count(p.collected_per_arm),
+                         p.queries_per_arm > 0
+                             ? fmt::format("the {} that would confirm the expected difference "
+                                           "are out of reach",
+                                           count(p.queries_per_arm))
+                             : std::string("offline the two are as accurate, so no sample would "
+                                           "confirm a difference"),
                          latency.empty() ? "" : ", or latency above the limit"),
-       "keep " + p.against + ", keep improving prompts, archive " + p.approach});
+       // Prompts are only there to improve when some approach prompts an API.
+       std::any_of(d.scenario.approaches.begin(), d.scenario.approaches.end(),
+                   [](const auto& a) { return !a.trained && !a.self_hosted; })
+           ? "keep " + p.against + ", keep improving prompts, archive " + p.approach
+           : "keep " + p.against + ", archive " + p.approach});
   t.rows.push_back(
       {"worse",
        pays_anyway

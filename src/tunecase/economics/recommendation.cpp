@@ -147,8 +147,8 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         "extra cost {}; its own cost over the horizon is {}, keeping {} costs {}).",
         pick.name, months, money(pick.net), base, money(pick.value), money(pick.extra_cost),
         money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost)));
-  // A tie to the cent goes to the cheaper approach (best_of): the reader must see that it was
-  // a tie, not that the pick earns more.
+  // A tie to the cent goes to the baseline, then to the cheaper approach (best_of): the reader
+  // must see that it was a tie, not that the pick earns more.
   for (const auto& r : d.analysis.results) {
     if (r.name == pick.name || !standing(d.analysis, r).known() ||
         !same_money(standing(d.analysis, r).get(), standing(d.analysis, pick).get()))
@@ -162,9 +162,10 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
         "more; what settles the choice is what the memo does not price (risk, effort to run, "
         "which mistakes each makes).",
         pick.name, r.name, pick.name,
-        cheaper ? fmt::format("it costs less over the horizon ({} against {})", money(mine),
-                              money(theirs))
-                : "it comes first in the config"));
+        pick.is_baseline ? std::string("it is what runs now: switching would gain nothing")
+        : cheaper ? fmt::format("it costs less over the horizon ({} against {})", money(mine),
+                                money(theirs))
+                  : std::string("it comes first in the config")));
   }
   cheaper_alternative_reason(d, pick, d.reasons);
   for (const auto& r : d.analysis.results) {
