@@ -139,6 +139,32 @@ TEST(MemoWording, PairsMeasuredOnTheSameItemsAreJudgedPaired) {
       << risk;
 }
 
+// Checklist question 2 takes the low end of the paired interval against the baseline where eval
+// measured the two on the same items: it had taken each approach's own low end against the
+// baseline's point figure, and answered "yes, even at the low end" beside a risk saying McNemar
+// did not separate the two.
+TEST(MemoWording, TheValueQuestionTakesThePairedIntervalAgainstTheBaseline) {
+  auto answer_with = [](std::size_t only_approach, std::size_t only_baseline) {
+    nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+    for (const char* other : {"api-retrieval", "local-linear", "api-unpriced"})
+      eval["pairwise"].push_back({{"a", other},
+                                  {"b", "api-zero-shot"},
+                                  {"mcnemar_p", 0.5},
+                                  {"a_only_correct", only_approach},
+                                  {"b_only_correct", only_baseline},
+                                  {"n", 200}});
+    return decide(read_scenario(parse_config(kConfig, "w.toml"), &eval)).checklist.items[1];
+  };
+  // Without the rows each approach's own interval answers: yes.
+  nlohmann::json plain = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  ASSERT_EQ(
+      decide(read_scenario(parse_config(kConfig, "w.toml"), &plain)).checklist.items[1].answer,
+      std::optional<bool>(true));
+  EXPECT_EQ(answer_with(32, 2).answer, std::optional<bool>(true));  // separated: still yes
+  ChecklistItem close = answer_with(3, 1);  // 4 discordant items: the low end is a loss
+  EXPECT_EQ(close.answer, std::optional<bool>(false)) << close.evidence;
+}
+
 // Three test items per approach, the pick and the baseline at the same accuracy: the memo once
 // said "Move to ...: net benefit $..." as if the data had settled it.
 Decision decide_on_a_tiny_test_split() {

@@ -104,13 +104,6 @@ Figure value_with_rate(const Scenario& s, const ApproachResult& r, const Figure&
 
 }  // namespace
 
-namespace {
-
-// The interval of accuracy(a) - accuracy(b) from eval's pairwise table, both answers on the same
-// test items: the discordant items' split (a right only, of those where one was right) by the
-// exact Clopper-Pearson interval, scaled by their share of the items. It excludes 0 exactly
-// where eval's exact McNemar test finds the difference at p < 0.05 (Wilson's had excluded it on
-// 4 items of 4, where McNemar's p is 0.125). nullopt without such a row.
 std::optional<Interval> paired_accuracy_difference(const Scenario& s, const std::string& a,
                                                    const std::string& b) {
   for (const auto& p : s.pairwise) {
@@ -130,8 +123,6 @@ std::optional<Interval> paired_accuracy_difference(const Scenario& s, const std:
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
   return value_with_rate(s, r, own_rate) - r.extra_cost;

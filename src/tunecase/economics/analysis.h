@@ -6,6 +6,7 @@
 
 #include "tunecase/economics/cost_model.h"
 #include "tunecase/economics/inputs.h"
+#include "tunecase/stats/proportion.h"
 
 namespace tunecase::econ {
 
@@ -68,6 +69,14 @@ bool same_money(double a, double b);
 
 // Net benefit of one approach with its error rate replaced (for intervals and "what it takes").
 Figure net_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate);
+
+// The interval of accuracy(a) - accuracy(b) from eval's pairwise table, both answers on the same
+// test items: the discordant items' split (a right only, of those where one was right) by the
+// exact Clopper-Pearson interval, scaled by their share of the items. It excludes 0 exactly
+// where eval's exact McNemar test finds the difference at p < 0.05 (Wilson's had excluded it on
+// 4 items of 4, where McNemar's p is 0.125). nullopt without such a row.
+std::optional<Interval> paired_accuracy_difference(const Scenario& s, const std::string& a,
+                                                   const std::string& b);
 
 // The error rate at which `r` would earn `target_net` over the horizon; empty when even zero
 // errors would not (or when nothing is earned per error avoided).

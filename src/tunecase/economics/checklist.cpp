@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/economics/analysis.h"
 #include "tunecase/economics/cost_model.h"
 #include "tunecase/economics/curve_evidence.h"
 #include "tunecase/economics/money.h"
@@ -82,7 +83,16 @@ BestGain best_net_gain(const Scenario& s) {
   best.baseline_priced = base_running.known();
   for (const auto& a : s.approaches) {
     if (a.name == base.name) continue;
-    Figure v = monthly_value(s.business.queries_per_month, base.error_rate, a.error_rate_high,
+    // Measured on the same test items as the baseline: the low end of the paired interval of
+    // the two accuracies' difference, which counts the baseline's uncertainty too (the
+    // approach's own low end against the baseline's point figure had answered "yes, even at the
+    // low end" where the memo's risks, on McNemar, said the two were not separated).
+    Figure pessimistic = a.error_rate_high;
+    if (!s.business.harmful_mode)
+      if (std::optional<Interval> diff = paired_accuracy_difference(s, a.name, base.name))
+        pessimistic = Figure{std::clamp(base.error_rate.get() - diff->lo, 0.0, 1.0),
+                             a.error_rate_high.source, a.error_rate_high.simulated};
+    Figure v = monthly_value(s.business.queries_per_month, base.error_rate, pessimistic,
                              s.business.cost_per_error);
     Figure own = cost_of(a, s.business).recurring_per_month;
     Figure net = best.baseline_priced ? v - (own - base_running) : v - own;
