@@ -74,6 +74,52 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   std::filesystem::remove_all(dir);
 }
 
+// A shadow pilot's segment is judged on its pairs: 80 labelled items in segment "vip", 60 both
+// right, 8 only the champion's, 1 only the challenger's, 11 neither. Taken as two independent
+// samples (85.0% against 76.3%) the interval crossed 0 and the segment was not called worse;
+// paired, it lies below 0 (McNemar's exact p is 0.039).
+TEST(PilotReport, AShadowPilotsSegmentsAreJudgedOnTheirPairs) {
+  auto dir = temp_folder("pilot-report");
+  auto store = open_store((dir / "store.db").string());
+  std::vector<PredictionRecord> batch;
+  std::vector<Feedback> feedback;
+  for (int i = 0; i < 80; ++i) {
+    const bool champion_right = i < 68, challenger_right = i < 60 || i == 68;
+    for (bool shadow : {false, true}) {
+      PredictionRecord p;
+      p.prediction_id = make_prediction_id();
+      p.request_id = "V-" + std::to_string(i);
+      p.approach = shadow ? "b" : "a";
+      p.arm = shadow ? Arm::shadow : Arm::champion;
+      p.segment = "vip";
+      p.label = (shadow ? challenger_right : champion_right) ? "x" : "y";
+      p.text_hash = p.request_id;
+      p.created_at_ms = 1'000 + i;
+      batch.push_back(p);
+    }
+    feedback.push_back({Feedback::By::request_id, "V-" + std::to_string(i), "x", 5'000});
+  }
+  store->log_predictions(batch);
+  store->record_feedback_batch(feedback);
+  PilotPlan plan;
+  plan.champion = "a";
+  plan.challenger = "b";
+  plan.mode = ServeMode::shadow;
+  plan.rule.mode = econ::PilotMode::shadow;
+  ReportContext context;
+  context.now_ms = 10'000;
+  nlohmann::json report = pilot_report(*store, plan, context);
+  const nlohmann::json& vip = report["error_patterns"]["per_segment"][0];
+  EXPECT_EQ(vip["segment"], "vip") << vip.dump();
+  EXPECT_EQ(vip["pairs"], 80) << vip.dump();
+  EXPECT_EQ(vip["interval"], "paired (Newcombe)");
+  EXPECT_NEAR(vip["difference"].get<double>(), -0.0875, 1e-9);
+  EXPECT_NEAR(vip["difference_ci95"][0].get<double>(), -0.168, 1e-3) << vip.dump();
+  EXPECT_NEAR(vip["difference_ci95"][1].get<double>(), -0.011, 1e-3) << vip.dump();
+  EXPECT_EQ(vip["challenger_significantly_worse"], true) << vip.dump();
+  std::filesystem::remove_all(dir);
+}
+
 // A split pilot of "a" (champion, half right) against "b" (challenger, 95% right), 200 labelled
 // requests each, under a memo's business case; `b_cost` is what each of b's answers cost, none
 // when its endpoint reported no usage; each of b's requests also paid `b_unpriced` requests

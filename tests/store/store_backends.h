@@ -31,8 +31,13 @@ struct SqliteBackend {
     sqlite3_close(db);
     if (rc != SQLITE_OK) throw std::runtime_error("raw SQL failed: " + sql);
   }
+  // Takes a store back to version 11's shape: version 12 adds the pair cells per segment.
+  static void undo_version_12(const std::string& location) {
+    exec_raw(location, "DROP TABLE rollup_pair_segments");
+  }
   // Takes a store back to version 10's shape: version 11 adds unpriced_attempts.
   static void undo_version_11(const std::string& location) {
+    undo_version_12(location);
     for (const char* table : {"predictions", "rollup_hours", "rollup_days"})
       exec_raw(location, fmt::format("ALTER TABLE {} DROP COLUMN unpriced_attempts", table));
   }
@@ -70,7 +75,11 @@ struct PostgresBackend {
     pqxx::nontransaction tx(c);
     tx.exec(sql);
   }
+  static void undo_version_12(const std::string& location) {
+    exec_raw(location, "DROP TABLE rollup_pair_segments");
+  }
   static void undo_version_11(const std::string& location) {
+    undo_version_12(location);
     for (const char* table : {"predictions", "rollup_hours", "rollup_days"})
       exec_raw(location, fmt::format("ALTER TABLE {} DROP COLUMN unpriced_attempts", table));
   }

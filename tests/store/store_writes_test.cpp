@@ -515,6 +515,75 @@ TYPED_TEST(StoreConformance, AVersionOneStoreIsMigratedWithItsDayAndPairRollupsF
   EXPECT_GT(before.paired->only_first + before.paired->only_second, 0);
 }
 
+// A shadow pilot's pairs per request segment: whole hours from the roll-up, partial hours from
+// the rows, a changed label moving an item between cells, and a version-11 store filled from
+// its feedback when a newer tunecase opens it.
+TYPED_TEST(StoreConformance, ShadowPairsAreCountedPerSegment) {
+  std::vector<PredictionRecord> batch;
+  for (int i = 0; i < 48; ++i) {
+    std::string id = "S" + std::to_string(i);
+    int64_t at = kT0 + i * (kHour / 4);  // twelve hours
+    PredictionRecord champion = prediction(id, "linear", Arm::champion, i % 3 ? "a" : "b", at);
+    PredictionRecord shadow = prediction(id, "llm", Arm::shadow, i % 4 ? "a" : "b", at + 7);
+    champion.segment = shadow.segment = i % 2 ? "enterprise" : "smb";
+    batch.push_back(champion);
+    batch.push_back(shadow);
+  }
+  this->store_->log_predictions(batch);
+  for (int i = 0; i < 48; ++i)
+    this->store_->record_feedback(feedback("S" + std::to_string(i), "a"));
+  this->store_->record_feedback(feedback("S0", "b"));  // S0 (smb): both wrong -> both right
+  // By hand: linear is right where i % 3 != 0 (or i == 0), llm where i % 4 != 0 (or i == 0).
+  auto expected = [&](const std::string& segment, int64_t from, int64_t to) {
+    SegmentPairs e{segment};
+    for (int i = 0; i < 48; ++i) {
+      int64_t at = kT0 + i * (kHour / 4);
+      if ((i % 2 ? "enterprise" : "smb") != segment || at < from || at >= to) continue;
+      bool linear = i == 0 || i % 3 != 0, llm = i == 0 || i % 4 != 0;
+      // first = llm, second = linear (the query's order)
+      if (llm && linear)
+        ++e.both_right;
+      else if (llm)
+        ++e.only_first;
+      else if (linear)
+        ++e.only_second;
+      else
+        ++e.both_wrong;
+    }
+    return e;
+  };
+  PilotQuery q;
+  q.paired = {{"llm", "linear"}};
+  auto check = [&](const char* when) {
+    for (auto [from, to] : {std::pair{int64_t{0}, std::numeric_limits<int64_t>::max()},
+                            std::pair{kT0 + kHour / 2, kT0 + 7 * kHour + 17}}) {
+      q.from_ms = from;
+      q.to_ms = to;
+      auto counts = this->store_->pilot_counts(q);
+      ASSERT_TRUE(counts.paired) << when;
+      ASSERT_EQ(counts.paired->segments.size(), 2u) << when;
+      int64_t total = 0;
+      for (const SegmentPairs& got : counts.paired->segments) {
+        SegmentPairs want = expected(got.segment, from, to);
+        EXPECT_EQ(got.both_right, want.both_right) << when << " " << got.segment;
+        EXPECT_EQ(got.only_first, want.only_first) << when << " " << got.segment;
+        EXPECT_EQ(got.only_second, want.only_second) << when << " " << got.segment;
+        EXPECT_EQ(got.both_wrong, want.both_wrong) << when << " " << got.segment;
+        total += got.both_right + got.only_first + got.only_second + got.both_wrong;
+      }
+      const PairedOutcomes& all = *counts.paired;
+      EXPECT_EQ(total, all.both_right + all.only_first + all.only_second + all.both_wrong) << when;
+    }
+  };
+  check("as recorded");
+  this->store_.reset();
+  TypeParam::undo_version_12(this->location_);
+  TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 11");
+  this->store_ = open_store(this->location_);
+  EXPECT_EQ(this->store_->schema_version(), store_detail::kSchemaVersion);
+  check("after the migration");
+}
+
 TYPED_TEST(StoreConformance, AStoreFromANewerTunecaseIsAClearError) {
   this->store_.reset();
   TypeParam::exec_raw(this->location_, "UPDATE schema_version SET version = 99");

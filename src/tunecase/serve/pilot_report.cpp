@@ -214,7 +214,14 @@ json accuracy_cell(int64_t labelled, int64_t correct) {
 constexpr int64_t kMinSegmentLabelled = 30;
 
 // Per-label and per-segment accuracy of both arms, and the confusions only the challenger makes.
-json error_patterns(const PilotCounts& counts, const ArmKey& champion, const ArmKey& challenger) {
+// In shadow mode a segment's difference is judged on its pairs (both answers of each labelled
+// item), as the pilot's is: taken as two independent samples it had missed a segment the pairs
+// showed worse.
+json error_patterns(const PilotCounts& counts, const ArmKey& champion, const ArmKey& challenger,
+                    bool shadow) {
+  std::map<std::string, const SegmentPairs*> pairs_of;
+  if (shadow && counts.paired)
+    for (const SegmentPairs& p : counts.paired->segments) pairs_of[p.segment] = &p;
   std::map<std::string, std::array<int64_t, 4>> labels, segments;  // labelled/correct per arm
   for (const auto& l : counts.labels) {
     if (champion.matches(l.approach, l.arm))
@@ -238,18 +245,32 @@ json error_patterns(const PilotCounts& counts, const ArmKey& champion, const Arm
                          {"enough_labelled", std::min(c[0], c[2]) >= kMinSegmentLabelled}});
   for (const auto& [segment, c] : segments) {
     TwoProportionResult t = two_proportion_test(c[3], c[2], c[1], c[0]);
+    double diff = t.diff;
+    Interval ci = t.diff_ci95;
     bool both = c[0] > 0 && c[2] > 0;
     // A segment is called worse only once both arms have as many labelled items there as the
     // verdict asks of the whole pilot before its first call: a handful of items gives a wide
     // interval that a few segments cross by chance at every daily look.
     bool enough = std::min(c[0], c[2]) >= kMinSegmentLabelled;
-    per_segment.push_back({{"segment", segment},
-                           {"champion", accuracy_cell(c[0], c[1])},
-                           {"challenger", accuracy_cell(c[2], c[3])},
-                           {"difference", both ? json(t.diff) : json(nullptr)},
-                           {"difference_ci95", both ? interval(t.diff_ci95) : json(nullptr)},
-                           {"enough_labelled", enough},
-                           {"challenger_significantly_worse", enough && t.diff_ci95.hi < 0}});
+    json entry = {{"segment", segment},
+                  {"champion", accuracy_cell(c[0], c[1])},
+                  {"challenger", accuracy_cell(c[2], c[3])}};
+    if (auto it = pairs_of.find(segment); it != pairs_of.end()) {
+      const SegmentPairs& p = *it->second;  // first: the champion, second: the challenger
+      const int64_t n = p.both_right + p.only_first + p.only_second + p.both_wrong;
+      diff = double(p.only_second - p.only_first) / double(n);
+      ci = paired_difference_interval(std::size_t(p.both_right), std::size_t(p.only_second),
+                                      std::size_t(p.only_first), std::size_t(p.both_wrong));
+      both = true;
+      enough = n >= kMinSegmentLabelled;
+      entry["pairs"] = n;
+    }
+    entry["difference"] = both ? json(diff) : json(nullptr);
+    entry["difference_ci95"] = both ? interval(ci) : json(nullptr);
+    entry["interval"] = pairs_of.count(segment) ? "paired (Newcombe)" : "Newcombe";
+    entry["enough_labelled"] = enough;
+    entry["challenger_significantly_worse"] = enough && ci.hi < 0;
+    per_segment.push_back(std::move(entry));
   }
   std::set<std::pair<std::string, std::string>> champion_confusions;
   for (const auto& c : counts.confusion)
@@ -402,7 +423,8 @@ json comparison(const PilotPlan& plan, const PilotCounts& counts, const ArmFigur
         "endpoint report usage, or give its table a price per query, and look again",
         unpriced);
   }
-  json patterns = error_patterns(counts, champion_key, challenger_key);
+  json patterns = error_patterns(counts, champion_key, challenger_key,
+                                 plan.mode == ServeMode::shadow && arms_served);
   std::vector<std::string> why = reasons(v, plan, patterns, champion, challenger);
   // Read alone, a reason must say that its figures are the offline stand-in's.
   if (champion.simulated > 0 || challenger.simulated > 0)

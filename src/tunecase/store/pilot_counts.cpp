@@ -232,36 +232,59 @@ PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q, const Window&
   const std::string& a = swapped ? out.second : out.first;
   const std::string& b = swapped ? out.first : out.second;
   PairCells cells;
-  auto add = [&](const PairCells& c) {
-    cells.both_right += c.both_right;
-    cells.only_first += c.only_first;
-    cells.only_second += c.only_second;
-    cells.both_wrong += c.both_wrong;
+  std::map<std::string, PairCells> by_segment;
+  auto add = [&](PairCells& to, const PairCells& c) {
+    to.both_right += c.both_right;
+    to.only_first += c.only_first;
+    to.only_second += c.only_second;
+    to.both_wrong += c.both_wrong;
   };
+  const bool segments = q.breakdowns;
   if (w.first_hour < w.end_hour) {
     for (const SqlRow& r :
          s.query("SELECT SUM(both_right), SUM(only_first), SUM(only_second), SUM(both_wrong) "
                  "FROM rollup_pairs WHERE approach_a = $1 AND approach_b = $2 "
                  "AND hour >= $3 AND hour < $4",
                  {a, b, w.first_hour, w.end_hour})) {
-      add({as_int(r[0]), as_int(r[1]), as_int(r[2]), as_int(r[3])});
+      add(cells, {as_int(r[0]), as_int(r[1]), as_int(r[2]), as_int(r[3])});
     }
+    if (segments)
+      for (const SqlRow& r :
+           s.query("SELECT segment, SUM(both_right), SUM(only_first), SUM(only_second), "
+                   "SUM(both_wrong) FROM rollup_pair_segments WHERE approach_a = $1 AND "
+                   "approach_b = $2 AND hour >= $3 AND hour < $4 GROUP BY segment",
+                   {a, b, w.first_hour, w.end_hour}))
+        add(by_segment[as_string(r[0])], {as_int(r[1]), as_int(r[2]), as_int(r[3]), as_int(r[4])});
   }
   for (const auto& [from, to] : w.edges) {
     SqlRows rows = s.query(
         // CROSS JOIN makes SQLite start from the few items of the range (PostgreSQL plans it
-        // the same way without being told).
-        "SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct "
+        // the same way without being told). The segment is the prediction's.
+        "SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct, p.segment "
         "FROM (SELECT DISTINCT request_id FROM feedback WHERE approach IN ($1, $2) "
         "AND created_at >= $3 AND created_at < $4) items CROSS JOIN feedback f "
+        "JOIN predictions p ON p.prediction_id = f.prediction_id "
         "WHERE f.request_id = items.request_id AND f.approach IN ($1, $2)",
         {a, b, from, to});
-    add(pair_cells_between(rows, a, b, from, to));
+    for (const auto& [segment, c] : pair_cells_between(rows, a, b, from, to, true)) {
+      add(cells, c);
+      if (segments) add(by_segment[segment], c);
+    }
   }
-  out.both_right = cells.both_right;
-  out.only_first = swapped ? cells.only_second : cells.only_first;
-  out.only_second = swapped ? cells.only_first : cells.only_second;
-  out.both_wrong = cells.both_wrong;
+  auto oriented = [&](const PairCells& c) {
+    return PairCells{c.both_right, swapped ? c.only_second : c.only_first,
+                     swapped ? c.only_first : c.only_second, c.both_wrong};
+  };
+  const PairCells all = oriented(cells);
+  out.both_right = all.both_right;
+  out.only_first = all.only_first;
+  out.only_second = all.only_second;
+  out.both_wrong = all.both_wrong;
+  for (const auto& [segment, c] : by_segment) {
+    const PairCells o = oriented(c);
+    if (o.both_right + o.only_first + o.only_second + o.both_wrong == 0) continue;
+    out.segments.push_back({segment, o.both_right, o.only_first, o.only_second, o.both_wrong});
+  }
   return out;
 }
 

@@ -115,7 +115,17 @@ struct ConfusionPair {
   int64_t count = 0;
 };
 
-// Items labelled for both approaches of PilotQuery::paired (McNemar's table).
+// McNemar's table of one segment's items (PairedOutcomes::segments).
+struct SegmentPairs {
+  std::string segment;
+  int64_t both_right = 0;
+  int64_t only_first = 0;
+  int64_t only_second = 0;
+  int64_t both_wrong = 0;
+};
+
+// Items labelled for both approaches of PilotQuery::paired (McNemar's table), and the same per
+// request segment (with PilotQuery::breakdowns; by segment name, none left out).
 struct PairedOutcomes {
   std::string first;
   std::string second;
@@ -123,6 +133,7 @@ struct PairedOutcomes {
   int64_t only_first = 0;
   int64_t only_second = 0;
   int64_t both_wrong = 0;
+  std::vector<SegmentPairs> segments;
 };
 
 // One UTC day of one arm (day = days since 1970-01-01).

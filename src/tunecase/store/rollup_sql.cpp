@@ -114,10 +114,12 @@ void RollupDeltas::add_item(const std::vector<LabelTarget>& targets, const std::
   struct State {
     bool old_labelled = false, old_right = false, new_right = false, changed = false;
     int64_t first_at = std::numeric_limits<int64_t>::max();
+    std::string segment;  // the item's (its first prediction's)
   };
   std::map<std::string, State> by_approach;  // sorted: pairs come out first < second
   for (const LabelTarget& t : targets) {
     State& st = by_approach[t.approach];
+    if (t.created_at < st.first_at) st.segment = t.segment;
     st.first_at = std::min(st.first_at, t.created_at);
     if (t.old_gold) {
       st.old_labelled = true;
@@ -132,11 +134,15 @@ void RollupDeltas::add_item(const std::vector<LabelTarget>& targets, const std::
   for (auto a = by_approach.begin(); a != by_approach.end(); ++a) {
     for (auto b = std::next(a); b != by_approach.end(); ++b) {
       if (!a->second.changed && !b->second.changed) continue;
-      int64_t hour = hour_of(std::min(a->second.first_at, b->second.first_at));
-      PairCells& cells = pairs_[{a->first, b->first, hour}];
-      if (a->second.old_labelled && b->second.old_labelled)
-        add_pair_outcome(cells, a->second.old_right, b->second.old_right, -1);
-      add_pair_outcome(cells, a->second.new_right, b->second.new_right, +1);
+      const bool a_first = a->second.first_at <= b->second.first_at;
+      int64_t hour = hour_of(a_first ? a->second.first_at : b->second.first_at);
+      const std::string& segment = a_first ? a->second.segment : b->second.segment;
+      for (PairCells* cells : {&pairs_[{a->first, b->first, hour}],
+                               &pair_segments_[{a->first, b->first, hour, segment}]}) {
+        if (a->second.old_labelled && b->second.old_labelled)
+          add_pair_outcome(*cells, a->second.old_right, b->second.old_right, -1);
+        add_pair_outcome(*cells, a->second.new_right, b->second.new_right, +1);
+      }
     }
   }
 }
@@ -187,6 +193,19 @@ void RollupDeltas::apply(SqlSession& s) const {
         "both_wrong = rollup_pairs.both_wrong + excluded.both_wrong",
         {first, second, hour, c.both_right, c.only_first, c.only_second, c.both_wrong});
   }
+  for (const auto& [k, c] : pair_segments_) {
+    const auto& [first, second, hour, segment] = k;
+    if (c.both_right == 0 && c.only_first == 0 && c.only_second == 0 && c.both_wrong == 0) continue;
+    s.exec(
+        "INSERT INTO rollup_pair_segments(approach_a, approach_b, hour, segment, both_right, "
+        "only_first, only_second, both_wrong) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (approach_a, approach_b, hour, segment) DO UPDATE SET "
+        "both_right = rollup_pair_segments.both_right + excluded.both_right, "
+        "only_first = rollup_pair_segments.only_first + excluded.only_first, "
+        "only_second = rollup_pair_segments.only_second + excluded.only_second, "
+        "both_wrong = rollup_pair_segments.both_wrong + excluded.both_wrong",
+        {first, second, hour, segment, c.both_right, c.only_first, c.only_second, c.both_wrong});
+  }
 }
 
 namespace {
@@ -194,31 +213,41 @@ namespace {
 struct ItemState {
   bool right = false;
   int64_t first_at = std::numeric_limits<int64_t>::max();
+  std::string segment;  // its first prediction's, when the rows carry one
 };
 
-// Feedback rows (request_id, text_hash, approach, created_at, correct) grouped by item, in any
-// order; `visit` sees each item's answers per approach.
+// Feedback rows (request_id, text_hash, approach, created_at, correct[, segment]) grouped by
+// item, in any order; `visit` sees each item's answers per approach.
 template <typename Visit>
 void for_each_item(const SqlRows& rows, Visit visit) {
   std::map<std::pair<std::string, std::string>, std::map<std::string, ItemState>> items;
   for (const SqlRow& r : rows) {
     ItemState& st = items[{as_string(r[0]), as_string(r[1])}][as_string(r[2])];
+    if (r.size() > 5 && as_int(r[3]) < st.first_at) st.segment = as_string(r[5]);
     st.first_at = std::min(st.first_at, as_int(r[3]));
     st.right = st.right || as_int(r[4]) != 0;
   }
   for (const auto& [item, answers] : items) visit(answers);
 }
 
+// The item's time and segment: its earliest prediction of the two.
+const ItemState& earlier(const ItemState& a, const ItemState& b) {
+  return a.first_at <= b.first_at ? a : b;
+}
+
 }  // namespace
 
-PairCells pair_cells_between(const SqlRows& rows, const std::string& first,
-                             const std::string& second, int64_t from_ms, int64_t to_ms) {
-  PairCells out;
+std::map<std::string, PairCells> pair_cells_between(const SqlRows& rows, const std::string& first,
+                                                    const std::string& second, int64_t from_ms,
+                                                    int64_t to_ms, bool by_segment) {
+  std::map<std::string, PairCells> out;
   for_each_item(rows, [&](const std::map<std::string, ItemState>& answers) {
     auto a = answers.find(first), b = answers.find(second);
     if (a == answers.end() || b == answers.end()) return;
-    int64_t at = std::min(a->second.first_at, b->second.first_at);
-    if (at >= from_ms && at < to_ms) add_pair_outcome(out, a->second.right, b->second.right, +1);
+    const ItemState& item = earlier(a->second, b->second);
+    if (item.first_at >= from_ms && item.first_at < to_ms)
+      add_pair_outcome(out[by_segment ? item.segment : std::string()], a->second.right,
+                       b->second.right, +1);
   });
   return out;
 }
@@ -282,6 +311,31 @@ void backfill_day_and_pair_rollups(SqlSession& s) {
         "only_second, "
         "both_wrong) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         {first, second, hour, c.both_right, c.only_first, c.only_second, c.both_wrong});
+  }
+}
+
+void backfill_pair_segments(SqlSession& s) {
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, PairCells> pairs;
+  for_each_item(s.query("SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct, "
+                        "p.segment FROM feedback f JOIN predictions p "
+                        "ON p.prediction_id = f.prediction_id",
+                        {}),
+                [&](const std::map<std::string, ItemState>& answers) {
+                  for (auto a = answers.begin(); a != answers.end(); ++a) {
+                    for (auto b = std::next(a); b != answers.end(); ++b) {
+                      const ItemState& item = earlier(a->second, b->second);
+                      add_pair_outcome(
+                          pairs[{a->first, b->first, hour_of(item.first_at), item.segment}],
+                          a->second.right, b->second.right, +1);
+                    }
+                  }
+                });
+  for (const auto& [k, c] : pairs) {
+    const auto& [first, second, hour, segment] = k;
+    s.exec(
+        "INSERT INTO rollup_pair_segments(approach_a, approach_b, hour, segment, both_right, "
+        "only_first, only_second, both_wrong) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        {first, second, hour, segment, c.both_right, c.only_first, c.only_second, c.both_wrong});
   }
 }
 

@@ -73,16 +73,21 @@ class RollupDeltas {
            std::pair<int64_t, int64_t>>
       segments_;
   std::map<std::tuple<std::string, std::string, int64_t>, PairCells> pairs_;
+  // The same per request segment (first, second, hour, segment).
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, PairCells> pair_segments_;
 };
 
 // Adds (sign = +1) or removes (-1) one labelled item to the cell its two outcomes name.
 void add_pair_outcome(PairCells& cells, bool first_right, bool second_right, int sign);
 
 // The pair cells of the items in `feedback_rows` (request_id, text_hash, approach, created_at,
-// correct) labelled for both approaches whose earliest prediction of the two falls in
-// [from_ms, to_ms). `first` < `second`.
-PairCells pair_cells_between(const SqlRows& feedback_rows, const std::string& first,
-                             const std::string& second, int64_t from_ms, int64_t to_ms);
+// correct, and segment when `by_segment`) labelled for both approaches whose earliest prediction
+// of the two falls in [from_ms, to_ms), per segment ("" for all when not `by_segment`).
+// `first` < `second`.
+std::map<std::string, PairCells> pair_cells_between(const SqlRows& feedback_rows,
+                                                    const std::string& first,
+                                                    const std::string& second, int64_t from_ms,
+                                                    int64_t to_ms, bool by_segment = false);
 
 // The columns of a roll-up row, in the order hour_row_from reads them after (approach, arm,
 // hour).
@@ -92,5 +97,9 @@ HourRow hour_row_from(const SqlRow& r);  // r[3..] are kRollupColumns
 // Schema version 2: fills the day grain and the pair roll-up of a version-1 store from its hour
 // rows and its feedback.
 void backfill_day_and_pair_rollups(SqlSession& s);
+
+// Schema version 12: fills the shadow pairs' cells per segment from the store's feedback and
+// the segments of its predictions.
+void backfill_pair_segments(SqlSession& s);
 
 }  // namespace tunecase::store_detail

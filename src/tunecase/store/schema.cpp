@@ -250,6 +250,17 @@ std::vector<std::string> version_11() {
           "ALTER TABLE rollup_days ADD COLUMN unpriced_attempts BIGINT NOT NULL DEFAULT 0"};
 }
 
+// Version 12: the shadow pairs' McNemar cells per request segment and hour, so that a shadow
+// pilot's per-segment difference is judged paired (it had been judged as two independent
+// samples, and missed a segment the pairs showed worse). Filled from the store's feedback.
+std::vector<std::string> version_12() {
+  return {R"(CREATE TABLE rollup_pair_segments (
+        approach_a TEXT NOT NULL, approach_b TEXT NOT NULL, hour BIGINT NOT NULL,
+        segment TEXT NOT NULL, both_right BIGINT NOT NULL, only_first BIGINT NOT NULL,
+        only_second BIGINT NOT NULL, both_wrong BIGINT NOT NULL,
+        PRIMARY KEY (approach_a, approach_b, hour, segment)))"};
+}
+
 using Migration = std::function<void(SqlSession&)>;
 
 // migrations()[v - 1] moves a store from version v - 1 to v.
@@ -264,7 +275,7 @@ std::vector<Migration> migrations(Dialect dialect) {
   return {run(version_1(dialect)), run(version_2()),        run(version_3()),
           run(version_4(dialect)), run(version_5()),        run(version_6(dialect)),
           run(version_7()),        run(version_8(dialect)), run(version_9(dialect)),
-          run(version_10()),       run(version_11())};
+          run(version_10()),       run(version_11()),       run(version_12())};
 }
 
 // What to do when --store names another application's tables.
@@ -321,7 +332,7 @@ int read_version(SqlSession& s, const std::string& store) {
 }  // namespace
 
 int migrate_schema(SqlDatabase& db) {
-  static_assert(kSchemaVersion == 11, "add the new version's statements to migrations()");
+  static_assert(kSchemaVersion == 12, "add the new version's statements to migrations()");
   int version = 0;
   db.migrate([&](SqlSession& s) {
     // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
@@ -363,8 +374,9 @@ int migrate_schema(SqlDatabase& db) {
                 "SELECT unpriced_attempts, costed_errors, cached, timeouts FROM rollup_hours "
                 "WHERE 1 = 0",
                 "SELECT unpriced_attempts, costed_errors, cached FROM rollup_days WHERE 1 = 0",
-                "SELECT * FROM rollup_pairs WHERE 1 = 0", "SELECT * FROM alerts WHERE 1 = 0",
-                "SELECT * FROM request_texts WHERE 1 = 0",
+                "SELECT * FROM rollup_pairs WHERE 1 = 0",
+                "SELECT * FROM rollup_pair_segments WHERE 1 = 0",
+                "SELECT * FROM alerts WHERE 1 = 0", "SELECT * FROM request_texts WHERE 1 = 0",
                 "SELECT * FROM audit_requests WHERE 1 = 0",
                 "SELECT * FROM model_events WHERE 1 = 0"})
             s.query(probe, {});
@@ -378,6 +390,7 @@ int migrate_schema(SqlDatabase& db) {
     }
     auto steps = migrations(db.dialect());
     bool fill_day_and_pair_rollups = version == 1;  // a version-1 store has hour rows to fill from
+    bool fill_pair_segments = version >= 1 && version < 12;  // a store with feedback to fill from
     for (; version < kSchemaVersion; ++version) {
       refuse_if_foreign(
           db.describe(),
@@ -386,6 +399,7 @@ int migrate_schema(SqlDatabase& db) {
       s.exec("UPDATE schema_version SET version = $1", {int64_t{version + 1}});
     }
     if (fill_day_and_pair_rollups) backfill_day_and_pair_rollups(s);
+    if (fill_pair_segments) backfill_pair_segments(s);
   });
   return version;
 }
