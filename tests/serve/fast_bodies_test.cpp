@@ -206,7 +206,7 @@ TEST(ClassifyBody, MetadataAndMalformedBodiesStillReadThroughTheDocument) {
   auto array = parse_classify(R"(["text"])");
   ASSERT_TRUE(std::holds_alternative<BodyError>(array));
   EXPECT_EQ(std::get<BodyError>(array).message,
-            "the body is JSON array, not an object; send a JSON object");
+            "the body is a JSON array, not an object; send a JSON object");
 }
 
 // A "metadata" nested thousands deep would exhaust a loop's stack when it is copied or written

@@ -89,8 +89,8 @@ std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
                          : fmt::format("the body is not valid JSON ({}); send a JSON object", why)};
   }
   if (!j.is_object())
-    return BodyError{
-        400, fmt::format("the body is JSON {}, not an object; send a JSON object", j.type_name())};
+    return BodyError{400, fmt::format("the body is a JSON {}, not an object; send a JSON object",
+                                      j.type_name())};
   if (twice) return duplicate_key(*twice);
   return j;
 }
