@@ -47,7 +47,11 @@ std::vector<std::string> training_texts(const tunecase::ProjectConfig& config) {
   std::vector<std::string> out;
   if (config.data.path.empty() && config.data.train.empty()) return out;
   try {
-    for (auto& e : tunecase::prepare_data(config.data).splits.train) out.push_back(e.text);
+    // Redacted by [privacy] as the gateway keeps the texts it compares them with: a placeholder
+    // against the raw value it stands for would read as a new word.
+    const tunecase::Redactor redactor(config.privacy.rules);
+    for (auto& e : tunecase::prepare_data(config.data).splits.train)
+      out.push_back(redactor.enabled() ? redactor.redact(e.text) : std::move(e.text));
   } catch (const tunecase::UserError& e) {
     fmt::print(stderr,
                "note: [data] not readable ({}); the reference window stands in for the "

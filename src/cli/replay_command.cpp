@@ -341,6 +341,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
   s.monitor = config.monitor;
   s.retrain = config.retrain;
   s.cost_per_error_usd = config.business.cost_per_error_usd;
+  s.drift_redaction = config.privacy.rules;
   auto started = std::chrono::steady_clock::now();
   auto runs = tunecase::monitor::replay(items, s);
   ReplayRun result;

@@ -93,6 +93,26 @@ TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
   EXPECT_NE(replay_markdown(doc).find("Drift before labels"), std::string::npos);
 }
 
+// The drift detectors read the texts redacted by [privacy], as the gateway keeps them: a card
+// and a phone number pasted into a third of the texts from the launch on had been quoted, digit
+// groups and all, as emerging terms in the report a team forwards.
+TEST(Replay, TheDriftDetectorsReadTextsRedactedByThePrivacyRules) {
+  auto items = replay_items(examples(6000));
+  for (std::size_t i = 0; i < items.size(); i += 3)
+    if (iso_date(items[i].day) >= "2025-06-01")
+      items[i].text += " card 4539 1488 0343 6467, call 415-555-0199";
+  ReplaySettings s = settings();
+  s.policies = {"none"};
+  s.monitor.min_drift_items = 20;
+  auto quoted = [&](const ReplaySettings& with) {
+    std::string said = replay_json(replay(items, with), with).dump();
+    return said.find("6467") != std::string::npos || said.find("0199") != std::string::npos;
+  };
+  ASSERT_TRUE(quoted(s)) << "without redaction the planted digits are emerging terms";
+  s.drift_redaction.kinds = {"card", "phone"};
+  EXPECT_FALSE(quoted(s));
+}
+
 // Days too thin for the rule ([monitor] min_labelled above any day's labels): "0 alerts" would
 // read as a healthy year, so the report says the rule never judged a day.
 TEST(Replay, NoDayJudgedIsSaidNotReportedAsNoAlerts) {

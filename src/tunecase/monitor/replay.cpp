@@ -118,6 +118,7 @@ void check_drift(PolicyRun& run, const std::vector<ReplayItem>& items,
 }
 
 PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& items,
+                     const std::vector<ReplayItem>& drift_items,
                      const std::vector<std::string>& labels, const ReplaySettings& s, bool drift) {
   PolicyRun run;
   run.policy = policy;
@@ -131,7 +132,7 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
   run.drift_checked = drift;
   std::vector<std::string> training_texts;
   if (drift)
-    for (const Example& e : initial) training_texts.push_back(e.text);
+    for (const Example& e : known_by(drift_items, start - 1)) training_texts.push_back(e.text);
   std::vector<std::map<std::string, int64_t>> predicted;  // per replayed day: label -> answers
   int64_t last_train = start;
   // The day a triggered retrain is due (kNever: none due). A plain sentinel, not std::optional:
@@ -174,7 +175,7 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
     }
     run.days.push_back(day);
     if (drift && (d - start) % 7 == 6)
-      check_drift(run, items, training_texts, predicted, start, d, s.monitor);
+      check_drift(run, drift_items, training_texts, predicted, start, d, s.monitor);
     // End of day d: the labels of day d - delay arrive and the monitor judges that day.
     int64_t judged = d - delay;
     if (judged >= start) {
@@ -293,9 +294,16 @@ std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const Replay
   std::set<std::string> label_set;
   for (const auto& it : items) label_set.insert(it.label);
   std::vector<std::string> labels(label_set.begin(), label_set.end());
+  std::vector<ReplayItem> redacted;
+  if (s.drift && !s.drift_redaction.empty()) {
+    const Redactor redactor(s.drift_redaction);
+    redacted = items;
+    for (ReplayItem& it : redacted) it.text = redactor.redact(it.text);
+  }
+  const std::vector<ReplayItem>& drift_items = redacted.empty() ? items : redacted;
   std::vector<PolicyRun> runs;
   for (const auto& policy : s.policies)
-    runs.push_back(run_policy(policy, items, labels, s, s.drift && runs.empty()));
+    runs.push_back(run_policy(policy, items, drift_items, labels, s, s.drift && runs.empty()));
   return runs;
 }
 

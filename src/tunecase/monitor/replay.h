@@ -10,6 +10,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/data/example.h"
+#include "tunecase/privacy/redactor.h"
 
 // `tunecase replay`: a time-stamped labelled file run day by day through a local approach under
 // several retraining policies at once, with each day's labels arriving `feedback_delay_days`
@@ -41,6 +42,10 @@ struct ReplaySettings {
   std::optional<double> cost_per_error_usd;  // [business]; none: the errors' cost is unknown
   std::vector<std::string> policies = {"none", "scheduled", "triggered"};
   bool drift = true;  // run the drift detectors weekly in the first policy's replay
+  // [privacy]'s rules: the drift detectors read the texts redacted by them, as the gateway keeps
+  // them for the monitor (raw, their emerging terms had quoted card and phone digits in the
+  // report). The model itself reads the texts as written, as a local approach does in serve.
+  RedactionRules drift_redaction;
 };
 
 struct ReplayDay {
