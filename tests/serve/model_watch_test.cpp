@@ -146,6 +146,37 @@ TEST_F(ModelWatchTest, AChampionFolderRestoredAfterAFailedLoadIsLoaded) {
   EXPECT_EQ(failures, 1u) << "the failure is said once, not at every try";
 }
 
+// A champion whose folder now holds another model is not loaded: that model, in no registry, had
+// answered and been logged while /healthz named the one served before, and putting the right
+// folder back changed nothing until a restart.
+TEST_F(ModelWatchTest, AChampionFolderHoldingAnotherModelIsNotLoadedAndIsTriedAgain) {
+  GatewayOptions o = watched();
+  o.model_load_retry = std::chrono::milliseconds(100);
+  start("", o);
+  const std::string v1 = served_version();
+  const auto logreg = dir_ / "eval" / "models" / "local-logreg";
+  const std::string v2 = model_fingerprint(logreg);
+  const auto folder = dir_ / "promoted";
+  std::filesystem::copy(dir_ / "eval" / "models" / "local-linear", folder);  // not v2
+  register_folder(folder, v2);
+  gateway_->store().set_model_status("local-linear", v2, ModelStatus::champion, 1, "test");
+  ASSERT_TRUE(wait_for_note("could not be loaded"));
+  auto lines = notes();
+  EXPECT_NE(lines.back().find("the folder holds model " + v1.substr(0, 12) +
+                              ", not the "
+                              "registry's"),
+            std::string::npos)
+      << lines.back();
+  EXPECT_EQ(served_version(), v1);
+  nlohmann::json health = nlohmann::json::parse(get("/healthz").body);
+  EXPECT_EQ(health["registry_champion_not_loaded"]["local-linear"], v2) << health.dump();
+  // The right model put back: loaded at the next try.
+  std::filesystem::remove_all(folder);
+  std::filesystem::copy(logreg, folder);
+  ASSERT_TRUE(wait_for(v2)) << "the restored folder was never tried again";
+  EXPECT_EQ(get("/healthz").body, R"({"status":"ok"})");
+}
+
 TEST_F(ModelWatchTest, ARestartedGatewayStartsOnTheRegistrysChampion) {
   start("", watched());
   const auto v2_dir = dir_ / "eval" / "models" / "local-logreg";

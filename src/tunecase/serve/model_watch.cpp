@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/approaches/model_folder.h"
+#include "tunecase/core/error.h"
 #include "tunecase/serve/served_approach.h"
 
 namespace tunecase::serve {
@@ -71,6 +73,15 @@ void ModelWatch::follow(ServedApproach& approach, const std::vector<ModelVersion
   }
   std::string before = approach.registry_version();
   try {
+    // A folder that holds another model than the registry's is not loaded: swapped in, that
+    // model (in no registry) had answered and been logged while /healthz named the one served
+    // before, and a restored folder was never tried again. It fails like a missing folder, so
+    // it is tried again every retry_every_.
+    if (std::string held = model_fingerprint(champion->path); held != champion->version)
+      throw UserError(fmt::format(
+          "the folder holds {} {}, not the registry's: it was written after the version was "
+          "registered",
+          approach.in_process() ? "model" : "example pool", held.substr(0, 12)));
     approach.reload(champion->path);
   } catch (const std::exception& e) {
     load_failed_at_[approach.name()] = now_steady;
