@@ -193,6 +193,50 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
   EXPECT_NE(monitor_markdown(run.document).find("(replaced model, not judged)"), std::string::npos);
 }
 
+// A retrain promoted after an accuracy alert, whose own days fall below the floor too: the alert
+// about the replaced model is resolved as such and one about the new model opens, which makes a
+// triggered retrain due. Kept open, the old alert ("opened before the newest model was made") had
+// left a model below the floor in service for weeks with no retrain.
+TEST_F(RunMonitor, ANewModelBelowTheFloorGetsAnAlertOfItsOwn) {
+  for (int d = 0; d < 8; ++d) log_day("linear", d, 150, 100, 87, 100, 0, "", false, "aaaa");
+  for (int d = 8; d < 11; ++d) log_day("linear", d, 150, 100, 71, 100, 0, "", false, "aaaa");
+  ModelVersion old_model, new_model;
+  old_model.approach = new_model.approach = "linear";
+  old_model.version = "aaaa";
+  new_model.version = "bbbb";
+  old_model.created_at_ms = kT0;
+  store_->register_model(old_model);
+  ASSERT_TRUE(store_->set_model_status("linear", "aaaa", ModelStatus::champion, kT0));
+  MonitorSettings s;
+  s.days = 14;
+  MonitorRequest first = at_day(11);
+  first.local_approaches = {"linear"};
+  first.retrain.policy = "triggered";
+  ASSERT_EQ(run_monitor(*store_, s, first, AlertOutputs{}).alerts.fired.size(), 1u);
+  // The retrain, that day; its model as bad on the three days after.
+  new_model.created_at_ms = kT0 + 11 * kDayMs + 7 * 3'600'000;
+  store_->register_model(new_model);
+  ASSERT_TRUE(store_->set_model_status("linear", "bbbb", ModelStatus::champion,
+                                       new_model.created_at_ms, "tunecase retrain"));
+  for (int d = 12; d < 15; ++d) log_day("linear", d, 150, 100, 71, 100, 0, "", false, "bbbb");
+  MonitorRequest later = at_day(15);
+  later.local_approaches = {"linear"};
+  later.retrain.policy = "triggered";
+  auto run = run_monitor(*store_, s, later, AlertOutputs{});
+  ASSERT_EQ(run.alerts.resolved.size(), 1u) << run.document["findings"].dump(2);
+  EXPECT_NE(run.alerts.resolved[0].message.find("the model this alert was about no longer serves: "
+                                                "version bbbb took over"),
+            std::string::npos)
+      << run.alerts.resolved[0].message;
+  ASSERT_EQ(run.alerts.fired.size(), 1u);
+  EXPECT_EQ(run.alerts.fired[0].fired_at_ms, later.now_ms);
+  EXPECT_TRUE(run.document["retrain"][0]["due"].get<bool>()) << run.document["retrain"].dump(2);
+  // The next run keeps the new alert: it is about the model serving.
+  auto again = run_monitor(*store_, s, later, AlertOutputs{});
+  EXPECT_TRUE(again.alerts.resolved.empty());
+  EXPECT_TRUE(again.alerts.fired.empty());
+}
+
 // A promotion changes what the approach answers: its predicted-label mix is compared over the
 // new version's days only (the mix of the replaced model's answers against the new one's had
 // fired drift_prediction_mix about the promotion itself), and not at all while the current window

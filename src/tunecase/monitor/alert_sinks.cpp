@@ -234,6 +234,32 @@ AlertOutcome apply_findings(Store& store, const std::vector<Finding>& findings, 
   };
   std::vector<nlohmann::json> events;
   for (const Finding& f : findings) {
+    // An accuracy alert open since before the model now judged took over (its finding says when
+    // that model took over): it was about the model replaced. The new model's own
+    // days firing the rule are an alert of their own, which a triggered retrain answers: kept
+    // open, the old alert had left a retrained model below the floor in service for weeks
+    // ("opened before the newest model was made").
+    if (f.state == RuleState::firing && f.details.is_object() &&
+        f.details.contains("served_since_ms") && f.details["served_since_ms"].is_number_integer())
+      if (const Alert* open = find_open(f.kind, f.approach);
+          open != nullptr && open->fired_at_ms <= now_ms &&
+          open->fired_at_ms < f.details["served_since_ms"].get<int64_t>() &&
+          store.resolve_alert(f.kind, f.approach, now_ms)) {
+        Alert a = *open;
+        a.resolved_at_ms = now_ms;
+        a.message = fmt::format(
+            "the model this alert was about no longer serves: version {} took over at {} UTC, "
+            "and its own days fire the rule, an alert of their own",
+            f.details.value("model_version", std::string("?")).substr(0, 12),
+            utc_text(f.details["served_since_ms"].get<int64_t>(), false));
+        nlohmann::json details = nlohmann::json::object();
+        details["fired_message"] = open->message;
+        details["replaced_by"] = f.details.value("model_version", std::string());
+        a.details_json = details.dump();
+        outcome.resolved.push_back(a);
+        events.push_back(alert_event(a, "resolved"));
+        open_before.erase(open_before.begin() + (open - open_before.data()));
+      }
     if (f.state == RuleState::firing) {
       Alert a;
       a.kind = f.kind;

@@ -259,10 +259,22 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
     // of the drift windows another version answered are found there (they may reach before this
     // window).
     if (registry) changes[s.approach] = {registry->version, registry->others};
+    // When the served version took over: an accuracy alert open since before then was about
+    // the model it replaced (apply_findings).
+    std::optional<int64_t> served_since;
+    if (registry)
+      for (const auto& [from, to] : registry->others)
+        if (to != std::numeric_limits<int64_t>::max())
+          served_since = std::max(served_since.value_or(to), to);
+    const std::string served_version = registry ? registry->version : "";
     std::optional<Replacement> replaced = answered_by_others(std::move(registry), store, s);
     std::optional<Replacement> r = judge_the_served_model(std::move(replaced), s);
     std::vector<Finding> f = evaluate_series(s, settings);
     for (Finding& x : f) {
+      if (x.kind == kAccuracyBelowFloor && served_since) {
+        x.details["served_since_ms"] = *served_since;
+        x.details["model_version"] = served_version;
+      }
       if (x.kind != kAccuracyBelowFloor || !r) continue;
       x.details["judged_from"] = iso_date(r->last_day + 1);
       x.details["model_version"] = r->version;
