@@ -208,7 +208,7 @@ TEST(Inspect, FewRowsPerLabelMakeTheNoiseFigureAnUpperBound) {
   EXPECT_THAT(
       data_quality_summary(q),
       HasSubstr(fmt::format("note: 7 of the {} rows read have an empty text", q.summary.rows)));
-  EXPECT_THAT(data_quality_markdown(q), HasSubstr("Read the figure as an upper bound"));
+  EXPECT_THAT(data_quality_markdown(q), HasSubstr("The share is an upper bound, however high"));
   EXPECT_THAT(data_quality_footer(q), HasSubstr("upper bound"));
   nlohmann::json j = q.to_json();
   EXPECT_EQ(j["label_noise"]["reading"], "upper bound");

@@ -173,18 +173,21 @@ TEST(LabelNoise, AFigureThatHingesOnTheAmountOfDataIsAnUpperBound) {
 }
 
 // 40 correctly labelled tickets (28 in train, 7 a label): 12.5% [0.0, 51.4] with a judge that
-// agrees with 60.7% of the labels, 0.0% on half of train. The half-train check cannot speak on
-// so few rows, and the interval does not show that any label is wrong: an upper bound, not the
-// estimate a memo had named as a risk.
+// agrees with 60.7% of the labels, 0.0% on half of train; so few rows a label are few_rows now,
+// and the same figures on 12 rows a label still do not show that any label is wrong: an upper
+// bound, not the estimate a memo had named as a risk.
 TEST(LabelNoise, AnIntervalThatDoesNotShowAnyWrongLabelIsAnUpperBound) {
   LabelNoise tiny;
   tiny.rows = 28;
   tiny.median_label_rows = 7;
   tiny.wrong_share = {0.125, 0.0, 0.514};
   tiny.judge_accuracy = 0.607;
+  EXPECT_EQ(model_limit(tiny, 0.0), LabelNoise::Limit::few_rows);
+  tiny.rows = 48;
+  tiny.median_label_rows = 12;
   EXPECT_EQ(model_limit(tiny, 0.0), LabelNoise::Limit::wide_interval);
   tiny.limit = LabelNoise::Limit::wide_interval;
-  EXPECT_NE(bound_reason(tiny).find("on 28 training rows its 95% interval runs from 0.0% to "
+  EXPECT_NE(bound_reason(tiny).find("on 48 training rows its 95% interval runs from 0.0% to "
                                     "51.4%"),
             std::string::npos)
       << bound_reason(tiny);
