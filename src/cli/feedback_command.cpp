@@ -73,6 +73,11 @@ void run(const FeedbackArgs& a) {
   auto read = tunecase::serve::read_feedback_file(
       a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns);
   std::vector<tunecase::Feedback>& feedback = read.rows;
+  // A header and no row: an export of a day without labels, or one that came out empty; said,
+  // so that the second is not read as a success.
+  if (feedback.empty())
+    fmt::print(stderr, "note: {} holds no feedback rows under its header: nothing to record\n",
+               a.file);
   auto line_of = [&](const std::string& label) {
     for (std::size_t i = 0; i < feedback.size(); ++i)
       if (feedback[i].label == label) return read.lines[i];
@@ -85,28 +90,48 @@ void run(const FeedbackArgs& a) {
           std::find(fresh.begin(), fresh.end(), f.label) == fresh.end())
         fresh.push_back(f.label);
     }
-    // A "new" label that is a known one written otherwise (case, spacing, a Unicode form, a
-    // character that does not show) is a slip, not a category: retrain would have learnt an
-    // invisible twin of the label.
-    std::map<std::string, std::string> forms;  // normalize_text -> a label as written
-    for (const auto& l : labels) forms.emplace(tunecase::normalize_text(l), l);
+    // A "new" label that is a known one written otherwise (case, spacing, separators, a Unicode
+    // form, a character that does not show) is a slip, not a category: retrain would have learnt
+    // a twin of the label. So are two new labels written alike ("warranty" and "Warranty",
+    // "bug-report" and "bug report"). Every such row is named at once.
+    auto form = [](const std::string& label) {
+      std::string folded = tunecase::normalize_text(label), out;
+      for (char c : folded) {
+        const bool separator = c == '-' || c == '_' || c == ' ' || c == '.';
+        if (separator && (out.empty() || out.back() == ' ')) continue;
+        out += separator ? ' ' : c;
+      }
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      return out;
+    };
+    std::map<std::string, std::string> forms;  // form -> a label as written
+    for (const auto& l : labels) forms.emplace(form(l), l);
+    std::vector<std::string> slips;
     for (const auto& label : fresh)
-      if (forms.count(tunecase::normalize_text(label)))
-        throw tunecase::UserError(fmt::format(
-            "{}:{}: {}; --new-labels keeps new categories, and this one is a label of the set "
-            "written otherwise: fix its rows, then run again (nothing was recorded)",
-            a.file, line_of(label), tunecase::serve::label_problem(label, labels)));
-    // Two new labels written alike ("warranty" and "Warranty") are one category: kept as two,
-    // retrain would learn twins.
+      if (auto known = forms.find(form(label)); known != forms.end())
+        slips.push_back(fmt::format("{}:{}: {}", a.file, line_of(label),
+                                    tunecase::serve::label_problem(label, labels)));
     for (const auto& label : fresh) {
-      auto [it, first] = forms.emplace(tunecase::normalize_text(label), label);
+      if (forms.count(form(label)) &&
+          std::find(labels.begin(), labels.end(), forms.at(form(label))) != labels.end())
+        continue;  // named above
+      auto [it, first] = forms.emplace(form(label), label);
       if (!first)
-        throw tunecase::UserError(fmt::format(
-            "{}:{}: the new label {} is the new label {} (line {}) written otherwise; "
-            "--new-labels would keep them as two categories. Spell them alike, then run again "
-            "(nothing was recorded)",
-            a.file, line_of(label), tunecase::quoted_list({label}, 1),
-            tunecase::quoted_list({it->second}, 1), line_of(it->second)));
+        slips.push_back(
+            fmt::format("{}:{}: the new label {} is the new label {} (line {}) "
+                        "written otherwise",
+                        a.file, line_of(label), tunecase::quoted_list({label}, 1),
+                        tunecase::quoted_list({it->second}, 1), line_of(it->second)));
+    }
+    if (!slips.empty()) {
+      std::string named;
+      for (std::size_t i = 0; i < slips.size() && i < 20; ++i) named += "\n  " + slips[i];
+      throw tunecase::UserError(fmt::format(
+          "{}: --new-labels keeps new categories, and {} of this file's labels {} a label "
+          "written otherwise (one of the set, or another new one in the file), which retrain "
+          "would learn as a twin; spell {} alike, then run again (nothing was recorded):{}{}",
+          a.file, slips.size(), slips.size() == 1 ? "is" : "are", slips.size() == 1 ? "it" : "them",
+          named, slips.size() > 20 ? fmt::format("\n  and {} more", slips.size() - 20) : ""));
     }
     if (!fresh.empty())
       fmt::print(stderr,

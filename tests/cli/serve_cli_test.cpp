@@ -359,14 +359,20 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
     EXPECT_NE(several.output.find(expected), std::string::npos) << expected << several.output;
 
   // Two new labels written alike are one category (--new-labels had kept both).
-  std::ofstream(dir_.path() / "twins.csv") << "id,label\nB-0,warranty\nB-1,Warranty\n";
+  std::ofstream(dir_.path() / "twins.csv")
+      << "id,label\nB-0,warranty\nB-1,Warranty\nB-2,bug-report\nB-3,bug report\nB-3,LOGIN\n";
   CliResult twins =
       run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/twins.csv");
   EXPECT_EQ(twins.exit_code, 2) << twins.output;
-  EXPECT_NE(twins.output.find("twins.csv:3: the new label 'Warranty' is the new label "
-                              "'warranty' (line 2) written otherwise"),
-            std::string::npos)
-      << twins.output;
+  // Every such row at once, separators as well as letter case (bug-report, bug report).
+  for (const char* expected : {"3 of this file's labels are a label written otherwise",
+                               "twins.csv:3: the new label 'Warranty' is the new label "
+                               "'warranty' (line 2) written otherwise",
+                               "twins.csv:5: the new label 'bug report' is the new label "
+                               "'bug-report' (line 4) written otherwise",
+                               "twins.csv:6: label 'LOGIN' is not in the label set (did you mean "
+                               "'login'?"})
+    EXPECT_NE(twins.output.find(expected), std::string::npos) << expected << twins.output;
 
   // A file of ids the store has never seen is an error a script can see (it exited 0).
   std::ofstream(dir_.path() / "strangers.csv") << "id,label\nX-1,login\nX-2,login\n";
@@ -384,6 +390,19 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   EXPECT_EQ(array.exit_code, 2) << array.output;
   EXPECT_NE(array.output.find("array.json:1: the file holds a JSON array"), std::string::npos)
       << array.output;
+  // So is one object over several lines, and a header without rows is said.
+  std::ofstream(dir_.path() / "pretty.json")
+      << "{\n  \"id\": \"B-0\",\n  \"label\": \"login\"\n}\n";
+  CliResult pretty = run_cli("feedback --store " + store() + " " + dir_.str() + "/pretty.json");
+  EXPECT_EQ(pretty.exit_code, 2) << pretty.output;
+  EXPECT_NE(pretty.output.find("pretty.json:1: the file holds JSON written over several lines"),
+            std::string::npos)
+      << pretty.output;
+  std::ofstream(dir_.path() / "header.csv") << "id,label\n";
+  CliResult header = run_cli("feedback --store " + store() + " " + dir_.str() + "/header.csv");
+  EXPECT_EQ(header.exit_code, 0) << header.output;
+  EXPECT_NE(header.output.find("holds no feedback rows under its header"), std::string::npos)
+      << header.output;
 }
 
 // A team that served with --plan (or [pilot]) reads the report later with `tunecase pilot

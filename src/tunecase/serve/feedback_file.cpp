@@ -64,6 +64,14 @@ FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std
           "line ({{\"id\": ..., \"label\": ...}}). Convert it with `jq -c '.[]' {} > "
           "feedback.jsonl`, or write a CSV with id and label columns; nothing was recorded",
           file.string(), number, file.string()));
+    // A pretty-printed object (or a stream of them): "{" alone on the first line. Read line by
+    // line, every line had been refused as JSON of its own.
+    if (!any_line && trimmed(line, " \t") == "{")
+      throw UserError(fmt::format(
+          "{}:{}: the file holds JSON written over several lines (pretty-printed); a feedback "
+          "file is JSON Lines, one object per line ({{\"id\": ..., \"label\": ...}}). Convert "
+          "it with `jq -c . {} > feedback.jsonl`; nothing was recorded",
+          file.string(), number, file.string()));
     any_line = true;
     auto parsed = parse_feedback(line, labels);
     if (auto* e = std::get_if<BodyError>(&parsed)) {
