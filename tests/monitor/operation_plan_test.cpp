@@ -56,9 +56,18 @@ owner = "Sam (ML)"
   EXPECT_NE(md.find("every 4 weeks"), std::string::npos);
   EXPECT_NE(md.find("within 7 days"), std::string::npos);
   EXPECT_NE(md.find("80%"), std::string::npos);
-  EXPECT_NEAR(plan["budget_per_month"]["retraining_usd"].get<double>(), 1200 * 52.0 / 12 / 4, 1e-6);
-  EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(), 500 + 1200 * 52.0 / 12 / 4,
-              1e-6);
+  // "both": every four weeks, and once per accuracy alert, at least the rule's false alarms on
+  // a healthy model (budgeted at $0, the triggered half had been left out of the plan).
+  const double false_alarms = plan["rule_simulation"]["false_alarms_per_year"].get<double>();
+  ASSERT_GT(false_alarms, 0);
+  const double retrains = 52.0 / 12 / 4 + false_alarms / 12;
+  EXPECT_NEAR(plan["budget_per_month"]["triggered_retrains"].get<double>(), false_alarms / 12,
+              1e-9);
+  EXPECT_NEAR(plan["budget_per_month"]["retraining_usd"].get<double>(), 1200 * retrains, 1e-6);
+  EXPECT_NEAR(plan["budget_per_month"]["total_usd"].get<double>(), 500 + 1200 * retrains, 1e-6);
+  EXPECT_NE(md.find("triggered by the accuracy alert's false alarms at a true accuracy of"),
+            std::string::npos)
+      << md;
   EXPECT_NE(md.find("Rollback"), std::string::npos);
   EXPECT_NE(md.find("tunecase models rollback"), std::string::npos);
   EXPECT_NE(md.find("tunecase retrain --if-due"), std::string::npos);

@@ -110,11 +110,18 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
 
   double monitoring = config.business.monitoring_usd_per_month;
   double per_retrain = r.usd_per_retrain.value_or(0);
-  double retraining = retrains_per_month(r) * per_retrain;
+  // A triggered policy retrains on every accuracy alert: at least the rule's false alarms on a
+  // model at a healthy accuracy (simulated above), each real drop one more. Budgeted at $0, the
+  // plan had understated the policy it names.
+  const bool on_alerts = r.policy == "triggered" || r.policy == "both";
+  const double triggered =
+      on_alerts ? plan["rule_simulation"].value("false_alarms_per_year", 0.0) / 12.0 : 0.0;
+  double retraining = (retrains_per_month(r) + triggered) * per_retrain;
   plan["budget_per_month"] = {
       {"monitoring_usd", monitoring},
       {"monitoring_source", "assumed: [business] monitoring_usd_per_month"},
       {"scheduled_retrains", retrains_per_month(r)},
+      {"triggered_retrains", on_alerts ? nlohmann::json(triggered) : nlohmann::json()},
       {"usd_per_retrain", r.usd_per_retrain ? nlohmann::json(per_retrain) : nlohmann::json()},
       {"retraining_usd", retraining},
       {"total_usd", monitoring + retraining},
@@ -260,14 +267,22 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
   out += "\nManual:\n\n";
   for (const auto& x : p["manual"]) out += "- " + x.get<std::string>() + "\n";
   const auto& b = p["budget_per_month"];
+  const auto& sim = p["rule_simulation"];
+  const std::string triggered =
+      b.contains("triggered_retrains") && b["triggered_retrains"].is_number()
+          ? fmt::format(
+                ", {:.2f} triggered by the accuracy alert's false alarms at a true accuracy of "
+                "{:.0f}% (simulated), each real drop one more",
+                b["triggered_retrains"].get<double>(), 100 * sim.value("accuracy_before", 0.0))
+          : std::string();
   out += fmt::format(
       "\n## Budget per month\n\n- Monitoring: {} ({})\n- Retraining: {} ({:.2f} scheduled "
-      "retrains a month; {})\n- Total planned: {}\n- For comparison, an unplanned emergency "
+      "retrains a month{}; {})\n- Total planned: {}\n- For comparison, an unplanned emergency "
       "retrain: {} (assumed)\n",
       whole_dollars(b["monitoring_usd"].get<double>()), b["monitoring_source"].get<std::string>(),
       b["usd_per_retrain"].is_number() ? whole_dollars(b["retraining_usd"].get<double>())
                                        : "unknown",
-      b["scheduled_retrains"].get<double>(), b["retraining_source"].get<std::string>(),
+      b["scheduled_retrains"].get<double>(), triggered, b["retraining_source"].get<std::string>(),
       whole_dollars(b["total_usd"].get<double>()),
       whole_dollars(b["emergency_retrain_usd"].get<double>()));
   for (const auto& m : b.value("memo_retraining", nlohmann::json::array()))
