@@ -93,6 +93,9 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
     }
     plan["measured"] = nlohmann::json::array();
     for (const auto& a : monitor_doc["approaches"]) {
+      // An approach with no request in the window (one that only answered as the shadow arm,
+      // which has a row of its own) measured nothing: a row of zeros read as a measurement.
+      if (a.value("requests", int64_t{0}) == 0) continue;
       nlohmann::json row = {{"approach", a["name"]},
                             {"basis", a.value("basis", "measured")},
                             {"requests", a["requests"]},

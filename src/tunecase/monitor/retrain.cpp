@@ -13,6 +13,7 @@
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
 #include "tunecase/core/output_dir.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/normalize.h"
 #include "tunecase/llm/example_pool.h"
 #include "tunecase/llm/prompt.h"
@@ -749,8 +750,8 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
       if (a.kind != kAccuracyBelowFloor || a.approach != approach) continue;
       if (a.fired_at_ms > last)
         return {true,
-                fmt::format("the accuracy alert opened on {} is open (retrain within {} days)",
-                            iso_date(a.fired_at_ms / kDayMs), policy.within_days)};
+                fmt::format("the accuracy alert opened at {} UTC is open (retrain within {} days)",
+                            utc_text(a.fired_at_ms, false), policy.within_days)};
       const ModelVersion* newest = nullptr;
       for (const ModelVersion& m : versions)
         if (!newest || m.created_at_ms > newest->created_at_ms) newest = &m;
@@ -773,15 +774,15 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
         continue;
       }
       if (now_ms - from_ms >= retry_ms)
-        return {true, fmt::format("the accuracy alert opened on {} is still open, and {}; a "
+        return {true, fmt::format("the accuracy alert opened at {} UTC is still open, and {}; a "
                                   "fresh holdout window ([retrain] holdout_days = {}) has passed "
                                   "since",
-                                  iso_date(a.fired_at_ms / kDayMs), what, policy.holdout_days)};
+                                  utc_text(a.fired_at_ms, false), what, policy.holdout_days)};
       waiting =
-          Due{false, fmt::format("the accuracy alert opened on {} is open, and {} (see its "
+          Due{false, fmt::format("the accuracy alert opened at {} UTC is open, and {} (see its "
                                  "retrain.md); it is tried again from {}, once a fresh "
                                  "holdout window ([retrain] holdout_days = {}) has passed",
-                                 iso_date(a.fired_at_ms / kDayMs), what,
+                                 utc_text(a.fired_at_ms, false), what,
                                  iso_date((from_ms + retry_ms) / kDayMs), policy.holdout_days)};
     }
   }
