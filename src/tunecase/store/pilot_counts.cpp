@@ -240,23 +240,8 @@ PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q, const Window&
     to.both_wrong += c.both_wrong;
   };
   const bool segments = q.breakdowns;
-  if (w.first_hour < w.end_hour) {
-    for (const SqlRow& r :
-         s.query("SELECT SUM(both_right), SUM(only_first), SUM(only_second), SUM(both_wrong) "
-                 "FROM rollup_pairs WHERE approach_a = $1 AND approach_b = $2 "
-                 "AND hour >= $3 AND hour < $4",
-                 {a, b, w.first_hour, w.end_hour})) {
-      add(cells, {as_int(r[0]), as_int(r[1]), as_int(r[2]), as_int(r[3])});
-    }
-    if (segments)
-      for (const SqlRow& r :
-           s.query("SELECT segment, SUM(both_right), SUM(only_first), SUM(only_second), "
-                   "SUM(both_wrong) FROM rollup_pair_segments WHERE approach_a = $1 AND "
-                   "approach_b = $2 AND hour >= $3 AND hour < $4 GROUP BY segment",
-                   {a, b, w.first_hour, w.end_hour}))
-        add(by_segment[as_string(r[0])], {as_int(r[1]), as_int(r[2]), as_int(r[3]), as_int(r[4])});
-  }
-  for (const auto& [from, to] : w.edges) {
+  // Items of [from, to) read from their feedback rows, as the roll-ups count them.
+  auto from_rows = [&](int64_t from, int64_t to, bool into_all) {
     SqlRows rows = s.query(
         // CROSS JOIN makes SQLite start from the few items of the range (PostgreSQL plans it
         // the same way without being told). The segment is the prediction's.
@@ -267,10 +252,54 @@ PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q, const Window&
         "WHERE f.request_id = items.request_id AND f.approach IN ($1, $2)",
         {a, b, from, to});
     for (const auto& [segment, c] : pair_cells_between(rows, a, b, from, to, true)) {
-      add(cells, c);
+      if (into_all) add(cells, c);
       if (segments) add(by_segment[segment], c);
     }
+  };
+  if (w.first_hour < w.end_hour) {
+    std::map<int64_t, PairCells> hours;  // rollup_pairs, hour by hour
+    for (const SqlRow& r : s.query("SELECT hour, both_right, only_first, only_second, both_wrong "
+                                   "FROM rollup_pairs WHERE approach_a = $1 AND approach_b = $2 "
+                                   "AND hour >= $3 AND hour < $4",
+                                   {a, b, w.first_hour, w.end_hour})) {
+      PairCells c{as_int(r[1]), as_int(r[2]), as_int(r[3]), as_int(r[4])};
+      add(cells, c);
+      hours[as_int(r[0])] = c;
+    }
+    if (segments) {
+      std::map<int64_t, std::vector<std::pair<std::string, PairCells>>> per_hour;
+      for (const SqlRow& r :
+           s.query("SELECT hour, segment, both_right, only_first, only_second, both_wrong "
+                   "FROM rollup_pair_segments WHERE approach_a = $1 AND approach_b = $2 "
+                   "AND hour >= $3 AND hour < $4",
+                   {a, b, w.first_hour, w.end_hour}))
+        per_hour[as_int(r[0])].push_back(
+            {as_string(r[1]), {as_int(r[2]), as_int(r[3]), as_int(r[4]), as_int(r[5])}});
+      // An hour whose segments do not add up to its pairs was labelled in part by a writer
+      // that keeps no segment cells (a replica of an earlier build still running after the
+      // store was migrated under it): that hour's segments are read from its rows instead of
+      // left short for good.
+      // Cell by cell: a label changed by such a writer moves an item between cells, not in or
+      // out of the hour.
+      auto same = [](const PairCells& x, const PairCells& y) {
+        return x.both_right == y.both_right && x.only_first == y.only_first &&
+               x.only_second == y.only_second && x.both_wrong == y.both_wrong;
+      };
+      for (const auto& [hour, c] : hours) {
+        PairCells in_segments;
+        auto it = per_hour.find(hour);
+        if (it != per_hour.end())
+          for (const auto& [segment, sc] : it->second) add(in_segments, sc);
+        if (same(in_segments, c)) {
+          if (it != per_hour.end())
+            for (const auto& [segment, sc] : it->second) add(by_segment[segment], sc);
+        } else {
+          from_rows(hour * kHourMs, (hour + 1) * kHourMs, /*into_all=*/false);
+        }
+      }
+    }
   }
+  for (const auto& [from, to] : w.edges) from_rows(from, to, /*into_all=*/true);
   auto oriented = [&](const PairCells& c) {
     return PairCells{c.both_right, swapped ? c.only_second : c.only_first,
                      swapped ? c.only_first : c.only_second, c.both_wrong};
