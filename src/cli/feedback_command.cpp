@@ -6,6 +6,7 @@
 #include <csignal>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -54,13 +55,18 @@ std::vector<std::string> labels_to_check(const FeedbackArgs& a, tunecase::Store&
   return labels;
 }
 
-// Ctrl-C or a SIGTERM: the rows go to the store in one transaction, so a stop leaves all of them
-// or none; said before the command ends (it had died without a word).
+// Rows per transaction. On PostgreSQL each item of a transaction takes a lock until it commits:
+// a file of 20,000 ids had run the server out of its lock table ("out of shared memory",
+// max_locks_per_transaction), and on SQLite a long transaction holds the gateway's commits.
+constexpr std::size_t kRowsPerTransaction = 2000;
+
+// Ctrl-C or a SIGTERM: the rows go to the store in transactions of kRowsPerTransaction, each all
+// or nothing; said before the command ends (it had died without a word).
 extern "C" void feedback_stopped(int signal) {
   static const char kText[] =
-      "\ntunecase feedback: stopped. The file's rows are stored in one transaction, so all of "
-      "them were stored or none; run the same command again (rows already stored count as "
-      "unchanged)\n";
+      "\ntunecase feedback: stopped. The file's rows are stored in transactions of up to 2,000 "
+      "rows, each whole or not at all: those committed before the stop are stored; run the same "
+      "command again (rows already stored count as unchanged)\n";
   (void)!::write(2, kText, sizeof kText - 1);
   ::_exit(128 + signal);
 }
@@ -185,7 +191,31 @@ void run(const FeedbackArgs& a) {
                "recorded\n",
                conflicts.size(), conflicts.size() == 1 ? " is" : "s are",
                tunecase::quoted_list(conflicts, 5));
-  auto results = store->record_feedback_batch(feedback);
+  std::vector<tunecase::FeedbackResult> results;
+  results.reserve(feedback.size());
+  for (std::size_t from = 0; from < feedback.size(); from += kRowsPerTransaction) {
+    const std::size_t to = std::min(feedback.size(), from + kRowsPerTransaction);
+    std::vector<tunecase::FeedbackResult> part;
+    // A failure after the first transaction says what was already stored.
+    auto stored_note = [&] {
+      return fmt::format(
+          " (the file's first {} rows were recorded before it; the same command again records "
+          "the rest, rows already stored counting as unchanged)",
+          from);
+    };
+    try {
+      part = store->record_feedback_batch(
+          std::vector<tunecase::Feedback>(feedback.begin() + static_cast<std::ptrdiff_t>(from),
+                                          feedback.begin() + static_cast<std::ptrdiff_t>(to)));
+    } catch (const tunecase::UserError& e) {
+      if (from == 0) throw;
+      throw tunecase::UserError(e.what() + stored_note());
+    } catch (const std::exception& e) {
+      if (from == 0) throw;
+      throw std::runtime_error(e.what() + stored_note());
+    }
+    results.insert(results.end(), part.begin(), part.end());
+  }
   std::map<tunecase::FeedbackOutcome, int> counts;
   std::vector<std::string> unknown;
   for (std::size_t i = 0; i < results.size(); ++i) {

@@ -512,8 +512,8 @@ TEST_F(ServeCli, AnEmptyOrBlankTokenVariableIsRefusedAsSuch) {
 namespace {
 
 // Stopped while it reads its file (a FIFO that never delivers: the read blocks, as a large file
-// takes time), `tunecase feedback` says that its rows are stored in one transaction, all or none,
-// and to run it again; it had died without a word.
+// takes time), `tunecase feedback` says how its rows are stored (in transactions, each whole or
+// not at all) and to run it again; it had died without a word.
 TEST(FeedbackCli, AStopSaysNothingWasHalfStoredAndToRunItAgain) {
   TempDir dir;
   const std::string store = (dir.path() / "s.db").string();
@@ -535,8 +535,8 @@ TEST(FeedbackCli, AStopSaysNothingWasHalfStoredAndToRunItAgain) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status)) << read_file(log);
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << read_file(log);
-  EXPECT_NE(read_file(log).find("stored in one transaction, so all of them were stored or none; "
-                                "run the same command again"),
+  EXPECT_NE(read_file(log).find("each whole or not at all: those committed before the stop are "
+                                "stored; run the same command again"),
             std::string::npos)
       << read_file(log);
 }
