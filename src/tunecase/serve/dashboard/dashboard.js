@@ -173,8 +173,10 @@
 
   function renderPatterns(ep) {
     if (!ep) { $('patterns').innerHTML = ''; return; }
-    const gap = r => (isNum(r.challenger.accuracy) && isNum(r.champion.accuracy))
-      ? r.challenger.accuracy - r.champion.accuracy : null;
+    // A segment's own difference where the report gives one (in shadow mode, of its pairs).
+    const gap = r => isNum(r.difference) ? r.difference
+      : (isNum(r.challenger.accuracy) && isNum(r.champion.accuracy))
+        ? r.challenger.accuracy - r.champion.accuracy : null;
     // Rows with enough labelled items on both arms first (a difference on one item is +/-100
     // points of noise, and had pushed the real segments off the table), each group by size of
     // difference; the others are marked.
@@ -186,7 +188,7 @@
       <tbody>${list.map(r => `<tr><td>${esc(r[key] || '(none)')}</td>
         <td class="num">${pct(r.champion.accuracy)} <span class="muted">n=${int(r.champion.labelled)}</span></td>
         <td class="num">${pct(r.challenger.accuracy)} <span class="muted">n=${int(r.challenger.labelled)}</span></td>
-        <td class="num ${gap(r) < 0 ? 'bad' : 'good'}">${points(gap(r))}${r.enough_labelled ? '' : ' <span class="muted">few labelled</span>'}</td></tr>`).join('')}</tbody></table></div></div>`;
+        <td class="num ${gap(r) < 0 ? 'bad' : 'good'}">${points(gap(r))}${r.enough_labelled ? '' : ' <span class="muted">few labelled</span>'}${r.challenger_significantly_worse ? ' <span class="bad">significantly worse</span>' : ''}</td></tr>`).join('')}</tbody></table></div></div>`;
     $('patterns').innerHTML = '<div class="grid2">' +
       table('Labels where the arms differ most', 'label', rows(ep.per_label || [])) +
       table('Segments where the arms differ most', 'segment', rows(ep.per_segment || [])) + '</div>';
