@@ -96,27 +96,23 @@ void run(const FeedbackArgs& a) {
           std::find(fresh.begin(), fresh.end(), f.label) == fresh.end())
         fresh.push_back(f.label);
     }
-    // A "new" label that is a known one written otherwise (case, spacing, separators, a Unicode
-    // form, a character that does not show) is a slip, not a category: retrain would have learnt
-    // a twin of the label. So are two new labels written alike ("warranty" and "Warranty",
-    // "bug-report" and "bug report"). Every such row is named at once.
-    auto form = [](const std::string& label) {
-      std::string folded = tunecase::normalize_text(label), out;
-      for (char c : folded) {
-        const bool separator = c == '-' || c == '_' || c == ' ' || c == '.';
-        if (separator && (out.empty() || out.back() == ' ')) continue;
-        out += separator ? ' ' : c;
-      }
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      return out;
-    };
+    // A "new" label that is a known one written otherwise (case, spacing, separators of any
+    // kind, a Unicode form, a character that does not show) is a slip, not a category: retrain
+    // would have learnt a twin of the label. So are two new labels written alike ("warranty" and
+    // "Warranty", "bug-report" and "bug\u2013report"). Every such row is named at once.
+    auto form = [](const std::string& label) { return tunecase::label_key(label); };
     std::map<std::string, std::string> forms;  // form -> a label as written
     for (const auto& l : labels) forms.emplace(form(l), l);
     std::vector<std::string> slips;
     for (const auto& label : fresh)
-      if (auto known = forms.find(form(label)); known != forms.end())
-        slips.push_back(fmt::format("{}:{}: {}", a.file, line_of(label),
-                                    tunecase::serve::label_problem(label, labels)));
+      if (auto known = forms.find(form(label)); known != forms.end()) {
+        std::string problem = tunecase::serve::label_problem(label, labels);
+        if (problem.find("did you mean") == std::string::npos)
+          problem = fmt::format("label {} is the label {} of the set written otherwise",
+                                tunecase::quoted_list({label}, 1),
+                                tunecase::quoted_list({known->second}, 1));
+        slips.push_back(fmt::format("{}:{}: {}", a.file, line_of(label), problem));
+      }
     for (const auto& label : fresh) {
       if (forms.count(form(label)) &&
           std::find(labels.begin(), labels.end(), forms.at(form(label))) != labels.end())

@@ -360,12 +360,15 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
 
   // Two new labels written alike are one category (--new-labels had kept both).
   std::ofstream(dir_.path() / "twins.csv")
-      << "id,label\nB-0,warranty\nB-1,Warranty\nB-2,bug-report\nB-3,bug report\nB-3,LOGIN\n";
+      << "id,label\nB-0,warranty\nB-1,Warranty\nB-2,bug-report\nB-3,bug report\nB-3,LOGIN\n"
+      << "B-0,sign\u2013in\nB-1,sign/in\n";
   CliResult twins =
       run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/twins.csv");
   EXPECT_EQ(twins.exit_code, 2) << twins.output;
   // Every such row at once, separators as well as letter case (bug-report, bug report).
-  for (const char* expected : {"3 of this file's labels are a label written otherwise",
+  for (const char* expected : {"4 of this file's labels are a label written otherwise",
+                               "twins.csv:8: the new label 'sign/in' is the new label "
+                               "'sign\u2013in' (line 7) written otherwise",
                                "twins.csv:3: the new label 'Warranty' is the new label "
                                "'warranty' (line 2) written otherwise",
                                "twins.csv:5: the new label 'bug report' is the new label "

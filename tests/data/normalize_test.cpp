@@ -64,3 +64,21 @@ TEST(IsValidUtf8, RejectsBrokenSequences) {
 
 }  // namespace
 }  // namespace tunecase
+
+namespace tunecase {
+namespace {
+
+// One category written otherwise has one key: separators of any kind (an editor's en dash or
+// non-breaking hyphen among them), case and Unicode form; other letters keep labels apart.
+TEST(LabelKey, SeparatorsCaseAndFormAreOneCategory) {
+  const std::string key = label_key("bug_report");
+  for (const char* twin : {"bug-report", "Bug Report", "bug.report", "bug/report", "bug:report",
+                           "bug+report", "bug\treport", "bug\u2013report", "bug\u2011report",
+                           "bug\u00a0report", "BUG__REPORT", "bugreport", "\uff42ug_report"})
+    EXPECT_EQ(label_key(twin), key) << twin;
+  EXPECT_NE(label_key("bug_reports"), key);
+  EXPECT_NE(label_key("billing"), label_key("biling"));
+}
+
+}  // namespace
+}  // namespace tunecase

@@ -57,6 +57,28 @@ std::string normalize_text(std::string_view text) {
   return collapse_whitespace(folded, false);
 }
 
+std::string label_key(std::string_view label) {
+  const std::string folded = normalize_text(label);
+  std::string out;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(folded.data());
+  utf8proc_ssize_t at = 0, size = static_cast<utf8proc_ssize_t>(folded.size());
+  while (at < size) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n = utf8proc_iterate(bytes + at, size - at, &cp);
+    if (n <= 0) {  // not UTF-8: kept byte by byte
+      out += folded[static_cast<std::size_t>(at++)];
+      continue;
+    }
+    const utf8proc_category_t category = utf8proc_category(cp);
+    const bool separator = category == UTF8PROC_CATEGORY_PD || category == UTF8PROC_CATEGORY_PC ||
+                           category == UTF8PROC_CATEGORY_ZS || cp == '.' || cp == '/' ||
+                           cp == ':' || cp == '+' || cp == '\t';
+    if (!separator) out.append(folded, static_cast<std::size_t>(at), static_cast<std::size_t>(n));
+    at += n;
+  }
+  return out;
+}
+
 std::string nfc_text(std::string_view text) {
   if (is_ascii(text)) return std::string(text);
   utf8proc_uint8_t* mapped = nullptr;

@@ -11,6 +11,12 @@ namespace tunecase {
 // Input must be valid UTF-8 (the readers guarantee it).
 std::string normalize_text(std::string_view text);
 
+// A label's spelling with what only separates its words left out: normalize_text (case, Unicode
+// form, spacing), then every dash or hyphen, connector (underscore), space, and '.', '/', ':' and
+// '+' dropped. "bug_report", "Bug-Report", "bug report", "bug\u2013report" (an en dash, as an
+// editor writes one) and "bugreport" have one key: labels that are one category written otherwise.
+std::string label_key(std::string_view label);
+
 // `text` in Unicode NFC: canonically equivalent spellings (a letter and its combining accent, as
 // macOS and some exports write "u\u0308", against the precomposed "\u00fc") become the same bytes.
 // Nothing else changes: case, compatibility forms (full-width letters) and spaces stay as
