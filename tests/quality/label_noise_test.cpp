@@ -203,6 +203,27 @@ TEST(LabelNoise, AnIntervalThatDoesNotShowAnyWrongLabelIsAnUpperBound) {
   EXPECT_EQ(model_limit(clean, 0.02), LabelNoise::Limit::none);
 }
 
+// 10 generated tickets a label, a judge agreeing with 52% of the labels: 28.4% [20.4, 39.9] and
+// 36.1% on half had read as an estimate (the same data on more rows reads 11%). Under 20 rows a
+// label a judge that weak is too few rows too; a judge that learns the texts is not.
+TEST(LabelNoise, AWeakJudgeOnFewRowsALabelIsAnUpperBound) {
+  LabelNoise ten;
+  ten.rows = 117;
+  ten.median_label_rows = 10;
+  ten.wrong_share = {0.284, 0.204, 0.399};
+  ten.judge_accuracy = 0.52;
+  EXPECT_EQ(model_limit(ten, 0.361), LabelNoise::Limit::few_rows);
+  ten.limit = LabelNoise::Limit::few_rows;
+  EXPECT_NE(bound_reason(ten).find("(it agrees with only 52.0% of them)"), std::string::npos)
+      << bound_reason(ten);
+  EXPECT_EQ(bound_reason(ten).find("only row"), std::string::npos) << bound_reason(ten);
+  ten.judge_accuracy = 0.70;
+  EXPECT_EQ(model_limit(ten, 0.30), LabelNoise::Limit::none);
+  ten.median_label_rows = 20;
+  ten.judge_accuracy = 0.52;
+  EXPECT_NE(model_limit(ten, 0.30), LabelNoise::Limit::few_rows);
+}
+
 TEST(LabelNoise, StratifiedHalfKeepsEveryLabel) {
   std::vector<int> given = {0, 0, 0, 0, 1, 1, 1, 2};
   std::vector<std::size_t> half = stratified_half(given, 3);

@@ -98,6 +98,9 @@ LabelNoise confident_learning(const OutOfFold& oof, uint64_t seed = 7, int boots
 // train check is noise itself (40 correct rows had read 12.5%, 0.0% to 51.4%, as an estimate).
 // docs/data-quality.md has the measurements behind the rule.
 inline constexpr double kFewLabelRows = 10;
+// Up to 2 x kFewLabelRows rows a label, a judge that agrees with fewer than this share of the
+// labels reads as too few rows too.
+inline constexpr double kWeakJudge = 0.6;
 inline constexpr double kWideNoiseInterval = 0.25;
 inline constexpr double kNoiseFlagShare = 0.05;
 LabelNoise::Limit model_limit(const LabelNoise& noise, std::optional<double> half);
