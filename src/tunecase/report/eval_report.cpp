@@ -486,15 +486,22 @@ std::string confusion_section(const json& a) {
 std::string pairwise_section(const json& eval) {
   std::vector<std::vector<std::string>> rows;
   std::string notes;
+  // Each approach as the tables above name it, "(simulated)" included: a row of this table is
+  // often copied alone, and had read as a comparison with a real model.
+  auto named = [&](const std::string& name) {
+    for (const auto& a : eval["approaches"])
+      if (a.value("name", std::string()) == name) return display_name(a);
+    return name;
+  };
   for (const auto& p : eval["pairwise"]) {
-    std::string pair = p.value("a", "") + " / " + p.value("b", "");
+    std::string pair = named(p.value("a", "")) + " / " + named(p.value("b", ""));
     if (!p.contains("mcnemar_p") || !p["mcnemar_p"].is_number()) {
       notes += fmt::format("- {}: not tested: {}.\n", pair, p.value("omitted", std::string("?")));
       continue;
     }
     double pv = p["mcnemar_p"].get<double>();
-    rows.push_back({p.value("a", ""), p.value("b", ""), std::to_string(p.value("n", 0)),
-                    std::to_string(p.value("a_only_correct", 0)),
+    rows.push_back({named(p.value("a", "")), named(p.value("b", "")),
+                    std::to_string(p.value("n", 0)), std::to_string(p.value("a_only_correct", 0)),
                     std::to_string(p.value("b_only_correct", 0)), fmt::format("{:.3g}", pv),
                     pv < 0.05 ? "yes" : "no"});
     if (p.contains("note")) notes += fmt::format("- {}: {}.\n", pair, p["note"].get<std::string>());
