@@ -509,12 +509,12 @@ TEST_F(RunMonitor, TodaySoFarIsShownAndNotJudged) {
   EXPECT_NE(text.find(iso_date(kDay0 + 13) + " so far (6.0 h, not judged): 40 requests"),
             std::string::npos)
       << text;
-  // At a clock 20 s into the day (a replay's), today so far holds the 20 requests before it,
-  // not the day's 40.
+  // At a clock 20 s into the day (a replay's), today so far holds the 21 requests up to it (the
+  // one logged at the clock itself included, as the pilot report counts it), not the day's 40.
   MonitorRequest early = at_day(13);
   early.now_ms = kT0 + 13 * kDayMs + 20'000;
   auto before = run_monitor(*store_, MonitorSettings{}, early, AlertOutputs{});
-  EXPECT_EQ(before.document["today"]["approaches"][0]["requests"], 20);
+  EXPECT_EQ(before.document["today"]["approaches"][0]["requests"], 21);
 }
 
 // A production gateway serves one approach of the config: the others are named once, not

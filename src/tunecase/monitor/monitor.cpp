@@ -327,7 +327,9 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
   DailyQuery today = window;
   today.first_day = window.end_day;
   today.end_day = window.end_day + 1;
-  today.until_ms = request.now_ms;
+  // Up to and including the report's own instant: a request logged at it (the last one of a
+  // replay, which ends the replay's clock) had been left out, one short of the pilot report.
+  today.until_ms = request.now_ms + 1;
   nlohmann::json partial = nlohmann::json::array();
   for (const ApproachSeries& s : daily_figures(store, today)) {
     if (s.requests == 0) continue;
