@@ -58,6 +58,12 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   const nlohmann::json& arm = report["arms"][0];
   // x: 2 right, 1 missed (F1 0.8); y: 1 answered wrongly for x, 1 missed (F1 0).
   EXPECT_NEAR(arm["macro_f1"].get<double>(), 0.4, 1e-9) << arm.dump(2);
+  // No request carried a cost (a local model's is its hosting): not "measured" beside a null.
+  EXPECT_TRUE(arm["cost_usd"].is_null()) << arm.dump(2);
+  EXPECT_TRUE(
+      arm["cost_basis"].get<std::string>().starts_with("not measured: no request of this "
+                                                       "arm carried a cost"))
+      << arm.dump(2);
   // Gold x on 3 of the 4 labelled items: always answering x would score 75%, more than the
   // arm's 50%, which the terminal view says.
   EXPECT_EQ(arm["majority_floor"]["label"], "x") << arm.dump(2);

@@ -156,8 +156,15 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   const std::string why = fmt::format("{}", fmt::join(parts, "; "));
   // Tokens measured and no cost carried: the model has no price (its answers did report usage).
   const bool no_price = a.costed == 0 && a.tokens_in + a.tokens_out > 0;
+  // No request carried a cost (a local model, whose cost is its hosting): "measured" had stood
+  // beside a null cost.
+  const bool none_carried = a.costed == 0 && unknown == 0;
   j["cost_basis"] =
-      unknown > 0 && no_price
+      none_carried
+          ? json(std::string(
+                "not measured: no request of this arm carried a cost (a local model costs its "
+                "hosting, not a price per request; the memo's figure for it is assumed)"))
+      : unknown > 0 && no_price
           ? json(fmt::format("unknown: the model has no price in the catalogue, so the {} "
                              "input and {} output tokens measured have no cost (never $0); set "
                              "price = {{ input = ..., output = ... }} in the approach's table",
