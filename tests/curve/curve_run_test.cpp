@@ -382,3 +382,28 @@ TEST_F(CurveRunTest, DefaultsToTheLocalApproaches) {
 
 }  // namespace
 }  // namespace tunecase
+
+namespace tunecase {
+namespace {
+
+// A ceiling at its bound reads "no saturation visible"; points that level off say so beside it
+// (500, 1,000 and 2,495 labels at 0.956, 0.988 and 0.990 had read as no saturation at all).
+TEST(CurveFitJson, PointsThatLevelOffAreSaidBesideACeilingAtItsBound) {
+  std::vector<CurvePoint> flat = {{50, 0.62},   {100, 0.75},   {250, 0.88},
+                                  {500, 0.956}, {1000, 0.988}, {2495, 0.990}};
+  nlohmann::json fit = fit_json(flat, 2495, std::nullopt, 0.990, 710);
+  ASSERT_TRUE(fit["fitted"].get<bool>());
+  ASSERT_NEAR(fit["a"].get<double>(), 1.0, 1e-9) << "a ceiling at its bound: " << fit.dump();
+  {
+    ASSERT_TRUE(fit.contains("levels_off")) << fit.dump();
+    EXPECT_EQ(fit["levels_off"]["from_labels"].get<double>(), 1000);
+    EXPECT_NEAR(fit["levels_off"]["gain_per_doubling"].get<double>(),
+                (0.990 - 0.988) / std::log2(2495.0 / 1000), 1e-9);
+  }
+  // Still climbing at the top: nothing to say.
+  std::vector<CurvePoint> climbing = {{500, 0.80}, {1000, 0.85}, {2000, 0.89}};
+  EXPECT_FALSE(fit_json(climbing, 2000, std::nullopt, 0.89, 710).contains("levels_off"));
+}
+
+}  // namespace
+}  // namespace tunecase

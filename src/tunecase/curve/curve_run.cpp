@@ -187,8 +187,12 @@ void add_warning(nlohmann::json& fit, const std::string& text) {
   fit["warning"] = fit.contains("warning") ? fit["warning"].get<std::string>() + " " + text : text;
 }
 
-// `test_items`: the test split every point was measured on. A projection is never more certain
-// than measuring that accuracy on it: its interval is at least the Wilson interval there.
+// Under half a point of accuracy per doubling of the labels between the two largest sizes: the
+// measured points level off, whatever the fit's ceiling.
+constexpr double kLevelledPerDoubling = 0.005;
+
+}  // namespace
+
 nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
                         std::optional<double> target, std::optional<double> measured_at_train,
                         std::size_t test_items) {
@@ -235,6 +239,27 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                       {"projection_4x", projection(4 * train_size, 4)}};
   std::set<double> sizes;
   for (const auto& p : points) sizes.insert(p.labels);
+  // A ceiling at its bound reads "no saturation visible"; the measured points may still level
+  // off (500, 1,000 and 2,495 labels had read 0.956, 0.988 and 0.990 beside that sentence). The
+  // last two sizes' mean accuracies say what more labels bought there.
+  if (!fit->saturation_visible() && sizes.size() >= 2) {
+    const double high = *sizes.rbegin(), low = *std::next(sizes.rbegin());
+    double at_high = 0, at_low = 0;
+    int n_high = 0, n_low = 0;
+    for (const auto& p : points) {
+      if (p.labels == high) at_high += p.accuracy, ++n_high;
+      if (p.labels == low) at_low += p.accuracy, ++n_low;
+    }
+    at_high /= n_high;
+    at_low /= n_low;
+    const double per_doubling = (at_high - at_low) / std::log2(high / low);
+    if (per_doubling < kLevelledPerDoubling)
+      j["levels_off"] = {{"from_labels", low},
+                         {"to_labels", high},
+                         {"from_accuracy", at_low},
+                         {"to_accuracy", at_high},
+                         {"gain_per_doubling", per_doubling}};
+  }
   if (points.size() <= 3 || sizes.size() < 3)
     j["note"] = fmt::format(
         "Only {} measured points at {} sizes for 3 parameters: the data do not test the curve's "
@@ -316,6 +341,8 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
   }
   return j;
 }
+
+namespace {
 
 // One fine-tuning job of a fine-tuned curve: a share of train, its folder and what it would spend.
 struct TuningJob {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunecase/config/config.h"
+#include "tunecase/curve/curve_fit.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/runner/cache_location.h"
 
@@ -74,5 +75,14 @@ CurveSettings read_curve_settings(const ProjectConfig& config,
 // options.out_dir and returns the curve.json document.
 nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& options,
                          std::ostream& log);
+
+// curve.json's "fit" of one approach: the fit acc(n) = a - b n^-c of `points`, its projections
+// at 2x and 4x `train_size` with their intervals (never narrower than measuring that accuracy
+// on `test_items`), the labels needed for `target`, the warnings (a fit too steep, one that
+// projects below `measured_at_train`) and, when the fitted ceiling sits at its bound while the
+// two largest sizes gained under half a point a doubling, "levels_off".
+nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
+                        std::optional<double> target, std::optional<double> measured_at_train,
+                        std::size_t test_items);
 
 }  // namespace tunecase
