@@ -405,5 +405,30 @@ TEST(CurveFitJson, PointsThatLevelOffAreSaidBesideACeilingAtItsBound) {
   EXPECT_FALSE(fit_json(climbing, 2000, std::nullopt, 0.89, 710).contains("levels_off"));
 }
 
+// A size at which the model scores no more than always answering the most frequent label had not
+// learnt the task: said, beside a curve that clears that floor with all of train (fastText at 50
+// labels had read 0.038 against a floor of 0.045, unsaid).
+TEST(CurveFitJson, SizesAtTheMajorityFloorAreSaid) {
+  auto approach = [](std::vector<std::pair<int, double>> means) {
+    nlohmann::json points = nlohmann::json::array();
+    for (auto [labels, mean] : means)
+      points.push_back({{"labels", labels}, {"mean_accuracy", mean}});
+    return nlohmann::json{{"points", points}, {"fit", {{"fitted", true}}}};
+  };
+  nlohmann::json ft = approach({{50, 0.038}, {100, 0.045}, {250, 0.093}, {2495, 0.61}});
+  note_sizes_at_majority_floor(ft, 2495, "delivery_period", 0.045);
+  EXPECT_EQ(ft["fit"]["at_majority_floor"], nlohmann::json({"50", "100"}));
+  EXPECT_THAT(ft["fit"].value("warning", ""),
+              HasSubstr("At 50, 100 labels it scores no more than always answering the test "
+                        "split's most frequent label 'delivery_period' (0.045)"));
+  nlohmann::json above = approach({{50, 0.30}, {2495, 0.61}});
+  note_sizes_at_majority_floor(above, 2495, "delivery_period", 0.045);
+  EXPECT_FALSE(above["fit"].contains("warning"));
+  // At the floor with all of train too: majority_only's warning says it, not this one.
+  nlohmann::json flat = approach({{50, 0.04}, {2495, 0.045}});
+  note_sizes_at_majority_floor(flat, 2495, "delivery_period", 0.045);
+  EXPECT_FALSE(flat["fit"].contains("warning"));
+}
+
 }  // namespace
 }  // namespace tunecase

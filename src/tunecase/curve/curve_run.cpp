@@ -193,6 +193,23 @@ constexpr double kLevelledPerDoubling = 0.005;
 
 }  // namespace
 
+void note_sizes_at_majority_floor(nlohmann::json& approach, std::size_t train_size,
+                                  const std::string& label, double majority) {
+  auto at_train = mean_at(approach["points"], train_size);
+  if (!at_train || *at_train <= majority + 1e-9) return;  // majority_only says it
+  std::vector<std::string> floored;
+  for (const auto& p : approach["points"])
+    if (p.contains("mean_accuracy") && p["mean_accuracy"].get<double>() <= majority + 1e-9)
+      floored.push_back(p["labels"].dump());
+  if (floored.empty()) return;
+  nlohmann::json& fit = approach["fit"];
+  fit["at_majority_floor"] = floored;
+  add_warning(fit, fmt::format("At {} labels it scores no more than always answering the test "
+                               "split's most frequent label '{}' ({:.3f}): there it had not "
+                               "learnt the task, and those points bend the fit.",
+                               fmt::join(floored, ", "), label, majority));
+}
+
 nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train_size,
                         std::optional<double> target, std::optional<double> measured_at_train,
                         std::size_t test_items) {
@@ -846,6 +863,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
     for (auto& a : approaches) {
       auto at_train = mean_at(a["points"], train.size());
       nlohmann::json& fit = a["fit"];
+      note_sizes_at_majority_floor(a, train.size(), top->label, majority);
       if (!at_train || *at_train > majority + 1e-9 || !fit.value("fitted", false)) continue;
       fit["majority_only"] = true;
       add_warning(fit, fmt::format("With all {} labels it scores {:.3f}, no more than always "
