@@ -400,6 +400,13 @@ TEST(CurveFitJson, PointsThatLevelOffAreSaidBesideACeilingAtItsBound) {
     EXPECT_NEAR(fit["levels_off"]["gain_per_doubling"].get<double>(),
                 (0.990 - 0.988) / std::log2(2495.0 / 1000), 1e-9);
   }
+  // A target the fit reaches only by projecting past points that level off is not in sight.
+  nlohmann::json aimed = fit_json(flat, 2495, 0.999, 0.990, 710);
+  if (aimed.contains("target") && !aimed["target"].contains("met_by")) {
+    EXPECT_FALSE(aimed["target"]["reachable"].get<bool>()) << aimed["target"].dump();
+    EXPECT_THAT(aimed["target"].value("why", ""), HasSubstr("not in sight: the measured points "
+                                                            "level off"));
+  }
   // Still climbing at the top: nothing to say.
   std::vector<CurvePoint> climbing = {{500, 0.80}, {1000, 0.85}, {2000, 0.89}};
   EXPECT_FALSE(fit_json(climbing, 2000, std::nullopt, 0.89, 710).contains("levels_off"));
@@ -417,7 +424,7 @@ TEST(CurveFitJson, SizesAtTheMajorityFloorAreSaid) {
   };
   nlohmann::json ft = approach({{50, 0.038}, {100, 0.045}, {250, 0.093}, {2495, 0.61}});
   note_sizes_at_majority_floor(ft, 2495, "delivery_period", 0.045);
-  EXPECT_EQ(ft["fit"]["at_majority_floor"], nlohmann::json({"50", "100"}));
+  EXPECT_EQ(ft["fit"]["at_majority_floor"], nlohmann::json({50, 100}));
   EXPECT_THAT(ft["fit"].value("warning", ""),
               HasSubstr("At 50, 100 labels it scores no more than always answering the test "
                         "split's most frequent label 'delivery_period' (0.045)"));

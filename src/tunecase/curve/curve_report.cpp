@@ -53,6 +53,17 @@ std::string projection_text(const nlohmann::json& p) {
 }
 
 std::string saturation_text(const nlohmann::json& fit) {
+  // What the points measured comes first: a fit flagged for missing them (or too steep) had hidden
+  // points that level off.
+  if (fit.contains("levels_off")) {
+    const auto& l = fit["levels_off"];
+    return fmt::format(
+        "the measured points level off: from {} to {} labels accuracy went from {:.3f} to {:.3f} "
+        "({:+.1f} points a doubling), so more labels buy little here, whatever the fit projects",
+        l["from_labels"].get<double>(), l["to_labels"].get<double>(),
+        l["from_accuracy"].get<double>(), l["to_accuracy"].get<double>(),
+        100 * l["gain_per_doubling"].get<double>());
+  }
   if (fit.value("steep", false))
     return fmt::format(
         "its ceiling at {:.3f} is not one to trust (a fit too steep: see the warning)",
@@ -61,16 +72,6 @@ std::string saturation_text(const nlohmann::json& fit) {
     return fmt::format(
         "its ceiling at {:.3f} is not one to trust (the fit misses the points: see the warning)",
         fit["a"].get<double>());
-  if (!fit.value("saturation_visible", true) && fit.contains("levels_off")) {
-    const auto& l = fit["levels_off"];
-    return fmt::format(
-        "the fitted asymptote sits at its bound, 1.0, but the measured points level off: from "
-        "{} to {} labels accuracy went from {:.3f} to {:.3f} ({:+.1f} points a doubling), so "
-        "more labels buy little here, whatever the fit projects",
-        l["from_labels"].get<double>(), l["to_labels"].get<double>(),
-        l["from_accuracy"].get<double>(), l["to_accuracy"].get<double>(),
-        100 * l["gain_per_doubling"].get<double>());
-  }
   if (!fit.value("saturation_visible", true))
     return "no saturation visible in the data (the fitted asymptote sits at its bound, 1.0)";
   return fmt::format("the fit saturates at {:.3f}", fit["a"].get<double>());

@@ -198,12 +198,15 @@ void note_sizes_at_majority_floor(nlohmann::json& approach, std::size_t train_si
   auto at_train = mean_at(approach["points"], train_size);
   if (!at_train || *at_train <= majority + 1e-9) return;  // majority_only says it
   std::vector<std::string> floored;
+  nlohmann::json sizes = nlohmann::json::array();
   for (const auto& p : approach["points"])
-    if (p.contains("mean_accuracy") && p["mean_accuracy"].get<double>() <= majority + 1e-9)
+    if (p.contains("mean_accuracy") && p["mean_accuracy"].get<double>() <= majority + 1e-9) {
       floored.push_back(p["labels"].dump());
+      sizes.push_back(p["labels"]);
+    }
   if (floored.empty()) return;
   nlohmann::json& fit = approach["fit"];
-  fit["at_majority_floor"] = floored;
+  fit["at_majority_floor"] = sizes;
   add_warning(fit, fmt::format("At {} labels it scores no more than always answering the test "
                                "split's most frequent label '{}' ({:.3f}): there it had not "
                                "learnt the task, and those points bend the fit.",
@@ -342,6 +345,15 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
           "not reachable within any realistic amount of data: the fit would need over {}x the "
           "{} labels of the train split, far beyond what it can project",
           kFurthestProjection, train_size);
+    } else if (needed && j.contains("levels_off")) {
+      // The points measured level off: a projection to the target is the fit's, not theirs.
+      const auto& l = j["levels_off"];
+      j["target"]["reachable"] = false;
+      j["target"]["why"] = fmt::format(
+          "not in sight: the measured points level off (from {} to {} labels accuracy went from "
+          "{:.3f} to {:.3f}), whatever the fit projects ({:.0f} labels)",
+          l["from_labels"].get<double>(), l["to_labels"].get<double>(),
+          l["from_accuracy"].get<double>(), l["to_accuracy"].get<double>(), std::ceil(*needed));
     } else if (needed) {
       j["target"]["labels_needed"] = std::ceil(*needed);
       j["target"]["reachable"] = true;
