@@ -135,12 +135,6 @@ void run(const FeedbackArgs& a) {
           a.file, slips.size(), slips.size() == 1 ? "is" : "are", slips.size() == 1 ? "it" : "them",
           named, slips.size() > 20 ? fmt::format("\n  and {} more", slips.size() - 20) : ""));
     }
-    if (!fresh.empty())
-      fmt::print(stderr,
-                 "note: {} label{} outside the served label set kept (--new-labels): {}; until "
-                 "`tunecase retrain` learns them, the served models count as wrong on these "
-                 "rows\n",
-                 fresh.size(), fresh.size() == 1 ? "" : "s", tunecase::quoted_list(fresh, 5));
   }
   // One item given different labels within the file is most likely an export's mistake. Only
   // each item's last row is applied (the label a later correction would leave), so that running
@@ -152,16 +146,31 @@ void run(const FeedbackArgs& a) {
     std::size_t last = 0;   // the index of the item's last row
     bool conflict = false;  // a later row gave another label; said once
   };
-  auto item_of = [&](const tunecase::Feedback& f) -> std::string {
-    if (f.by == tunecase::Feedback::By::request_id) return "id:" + f.id;
+  // An item is a request id and a text (another ticket sent under a reused id is another item,
+  // which its own prediction_id labels: one of two such rows had been dropped as a duplicate). A
+  // row by id is the item of the one text the file's prediction_id rows give that id, if one.
+  auto item_of = [&](const tunecase::Feedback& f) -> std::pair<std::string, std::string> {
+    if (f.by == tunecase::Feedback::By::request_id) return {f.id, ""};
     std::string lower = f.id;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (auto p = store->find_prediction(lower)) return "id:" + p->request_id;
-    return "prediction:" + lower;
+    if (auto p = store->find_prediction(lower)) return {p->request_id, p->text_hash};
+    return {"prediction:" + lower, ""};
   };
+  std::vector<std::pair<std::string, std::string>> keys;  // (request id, text hash or "")
+  keys.reserve(feedback.size());
+  std::map<std::string, std::set<std::string>> texts_of;  // request id -> its rows' text hashes
+  for (const auto& f : feedback) {
+    keys.push_back(item_of(f));
+    if (!keys.back().second.empty()) texts_of[keys.back().first].insert(keys.back().second);
+  }
   std::vector<std::string> items;
   items.reserve(feedback.size());
-  for (const auto& f : feedback) items.push_back(item_of(f));
+  for (auto& [id, text] : keys) {
+    if (text.empty())
+      if (auto it = texts_of.find(id); it != texts_of.end() && it->second.size() == 1)
+        text = *it->second.begin();
+    items.push_back("id:" + id + "\n" + text);
+  }
   std::map<std::string, Seen> seen;
   std::vector<std::string> conflicts;
   for (std::size_t i = 0; i < feedback.size(); ++i) {
@@ -170,7 +179,8 @@ void run(const FeedbackArgs& a) {
     it->second.last = i;
     if (fresh || it->second.conflict || it->second.label == f.label) continue;
     it->second.conflict = true;
-    conflicts.push_back(items[i].starts_with("id:") ? items[i].substr(3) : f.id);
+    conflicts.push_back(items[i].starts_with("id:") ? items[i].substr(3, items[i].find('\n') - 3)
+                                                    : f.id);
   }
   const std::size_t rows = feedback.size();
   if (seen.size() < rows) {
@@ -179,6 +189,21 @@ void run(const FeedbackArgs& a) {
     for (std::size_t i = 0; i < rows; ++i)
       if (seen.at(items[i]).last == i) last_rows.push_back(std::move(feedback[i]));
     feedback = std::move(last_rows);
+  }
+  // The new labels the rows left to record carry (a label only an item's earlier row gave is not
+  // kept: the note had named labels that never reached the store).
+  if (a.new_labels && !labels.empty()) {
+    std::vector<std::string> kept;
+    for (const auto& f : feedback)
+      if (std::find(labels.begin(), labels.end(), f.label) == labels.end() &&
+          std::find(kept.begin(), kept.end(), f.label) == kept.end())
+        kept.push_back(f.label);
+    if (!kept.empty())
+      fmt::print(stderr,
+                 "note: {} label{} outside the served label set kept (--new-labels): {}; until "
+                 "`tunecase retrain` learns them, the served models count as wrong on these "
+                 "rows\n",
+                 kept.size(), kept.size() == 1 ? "" : "s", tunecase::quoted_list(kept, 5));
   }
   if (!conflicts.empty())
     fmt::print(stderr,

@@ -170,6 +170,7 @@ TEST_F(ServeCli, OnlyTheLogWriterAndTheAuditBackstopRunAtALowerPriority) {
 
 TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   std::string b3_prediction;
+  std::vector<std::string> reused;  // two tickets sent under one id: two items
   {
     ServeProcess serve(dir_.path(), "serve", serve_args());
     ASSERT_GT(serve.port(), 0) << serve.stderr_text();
@@ -178,6 +179,10 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
                          {{"text", "reset link"}, {"id", "B-" + std::to_string(i)}});
       if (i == 3) b3_prediction = nlohmann::json::parse(reply.body)["prediction_id"];
     }
+    for (const char* text : {"I was charged twice", "the parcel never came"})
+      reused.push_back(
+          nlohmann::json::parse(post(serve.port(), "/v1/classify", {{"text", text}, {"id", "R-1"}})
+                                    .body)["prediction_id"]);
     post(serve.port(), "/v1/feedback", {{"id", "B-0"}, {"label", "login"}});
     post(serve.port(), "/v1/feedback", {{"id", "B-1"}, {"label", "login"}});
     EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0);
@@ -270,6 +275,15 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
                               "'warranty'"),
             std::string::npos)
       << fresh.output;
+  // Only the new labels of the rows recorded are named (an item's earlier row is not recorded).
+  std::ofstream(dir_.path() / "newer.csv") << "id,label\nB-3,returns\nB-3,warranty\n";
+  CliResult newer =
+      run_cli("feedback --new-labels --store " + store() + " " + dir_.str() + "/newer.csv");
+  ASSERT_EQ(newer.exit_code, 0) << newer.output;
+  EXPECT_NE(newer.output.find("1 label outside the served label set kept (--new-labels): "
+                              "'warranty'"),
+            std::string::npos)
+      << newer.output;
   // A known label written otherwise is no new category: refused, nothing recorded (it had been
   // kept as one, and retrain would learn an invisible twin of the label).
   std::ofstream(dir_.path() / "twin.csv") << "id,label\nB-3,LOGIN\n";
@@ -331,6 +345,16 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
               std::string::npos)
         << mixed.output;
   }
+
+  // Two tickets under one reused id, each labelled by its own prediction_id: two items, both
+  // recorded (one had been dropped as a duplicate of the other).
+  std::ofstream(dir_.path() / "reused.csv") << "prediction_id,label\n"
+                                            << reused[0] << ",billing\n"
+                                            << reused[1] << ",shipping\n";
+  CliResult two = run_cli("feedback --store " + store() + " " + dir_.str() + "/reused.csv");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_NE(two.output.find("2 feedback rows: 2 recorded"), std::string::npos) << two.output;
+  EXPECT_EQ(two.output.find("more than one label"), std::string::npos) << two.output;
 
   // A note that opens a quote and never closes it runs the rows up to the next quote together:
   // the row had been recorded with the first id and the last row's label, the rows between

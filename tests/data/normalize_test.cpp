@@ -72,9 +72,13 @@ namespace {
 // non-breaking hyphen among them), case and Unicode form; other letters keep labels apart.
 TEST(LabelKey, SeparatorsCaseAndFormAreOneCategory) {
   const std::string key = label_key("bug_report");
-  for (const char* twin : {"bug-report", "Bug Report", "bug.report", "bug/report", "bug:report",
-                           "bug+report", "bug\treport", "bug\u2013report", "bug\u2011report",
-                           "bug\u00a0report", "BUG__REPORT", "bugreport", "\uff42ug_report"})
+  for (const char* twin :
+       {"bug-report",      "Bug Report",      "bug.report",      "bug/report",
+        "bug:report",      "bug+report",      "bug\treport",     "bug\u2013report",
+        "bug\u2011report", "bug\u00a0report", "BUG__REPORT",     "bugreport",
+        "\uff42ug_report", "bug\u2212report", "bug\\report",     "bug\u00b7report",
+        "bug,report",      "bug;report",      "bug\u2044report", "bug\u2215report",
+        "bug|report",      "bug\u2022report", "(bug report)"})
     EXPECT_EQ(label_key(twin), key) << twin;
   EXPECT_NE(label_key("bug_reports"), key);
   EXPECT_NE(label_key("billing"), label_key("biling"));

@@ -69,10 +69,17 @@ std::string label_key(std::string_view label) {
       out += folded[static_cast<std::size_t>(at++)];
       continue;
     }
+    // Punctuation of every kind (dashes, connectors, brackets, quotes, '.', ',', ';', '\\', a
+    // middle dot, a bullet), math symbols (a minus sign, a division slash, '+', '|'), spaces,
+    // controls and invisible format characters: what separates or decorates a name's words.
     const utf8proc_category_t category = utf8proc_category(cp);
     const bool separator = category == UTF8PROC_CATEGORY_PD || category == UTF8PROC_CATEGORY_PC ||
-                           category == UTF8PROC_CATEGORY_ZS || cp == '.' || cp == '/' ||
-                           cp == ':' || cp == '+' || cp == '\t';
+                           category == UTF8PROC_CATEGORY_PS || category == UTF8PROC_CATEGORY_PE ||
+                           category == UTF8PROC_CATEGORY_PI || category == UTF8PROC_CATEGORY_PF ||
+                           category == UTF8PROC_CATEGORY_PO || category == UTF8PROC_CATEGORY_SM ||
+                           category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+                           category == UTF8PROC_CATEGORY_ZP || category == UTF8PROC_CATEGORY_CC ||
+                           category == UTF8PROC_CATEGORY_CF;
     if (!separator) out.append(folded, static_cast<std::size_t>(at), static_cast<std::size_t>(n));
     at += n;
   }

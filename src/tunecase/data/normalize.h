@@ -12,8 +12,9 @@ namespace tunecase {
 std::string normalize_text(std::string_view text);
 
 // A label's spelling with what only separates its words left out: normalize_text (case, Unicode
-// form, spacing), then every dash or hyphen, connector (underscore), space, and '.', '/', ':' and
-// '+' dropped. "bug_report", "Bug-Report", "bug report", "bug\u2013report" (an en dash, as an
+// form, spacing), then every punctuation mark (dashes, connectors, '.', '/', '\\', ',', ';', a
+// middle dot...), math symbol (a minus sign, '+', '|'), space, control and format character
+// dropped. "bug_report", "Bug-Report", "bug report", "bug\u2013report" (an en dash, as an
 // editor writes one) and "bugreport" have one key: labels that are one category written otherwise.
 std::string label_key(std::string_view label);
 
