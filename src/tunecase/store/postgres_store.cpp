@@ -214,6 +214,14 @@ class PgDatabase final : public store_detail::SqlDatabase {
         // (integrity constraint): the rows themselves are refused.
         const std::string state = e.sqlstate();
         if (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) throw RecordsRefused(message);
+        // 55P03 (a lock not free within lock_timeout), 40P01 (a deadlock), 40001 (a
+        // serialization failure): another session held what this one needed; nothing was
+        // changed, and the same step again goes through (it had read as an internal error).
+        if (state == "55P03" || state == "40P01" || state == "40001")
+          throw UserError(fmt::format(
+              "PostgreSQL store {}: another session held a lock this one needed ({}); nothing of "
+              "this step was changed: run it again (pg_locks names the session if it persists)",
+              describe(), scrub(e.what())));
         // 42501, insufficient privilege: on PostgreSQL 15 the usual first meeting with a
         // database the store's user does not own (no CREATE on schema public).
         if (state == "42501" || dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr)
