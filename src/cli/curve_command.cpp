@@ -64,7 +64,14 @@ void run(const CurveArgs& a) {
       if (p.contains("ci95"))
         fmt::print(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
                    p["ci95"][1].get<double>());
-      if (fit.value("steep", false)) {
+      if (fit.contains("levels_off")) {  // what the points measured comes first, as in curve.md
+        const auto& l = fit["levels_off"];
+        fmt::print(
+            ", but the measured points level off ({:.3f} at {} labels, {:.3f} at {}: more "
+            "labels buy little here)",
+            l["from_accuracy"].get<double>(), l["from_labels"].get<double>(),
+            l["to_accuracy"].get<double>(), l["to_labels"].get<double>());
+      } else if (fit.value("steep", false)) {
         fmt::print(", a fit too steep to project (see the warning in curve.md)");
       } else if (fit.value("projection_below_measured", false)) {
         fmt::print(", a fit that misses the points (see the warning in curve.md)");

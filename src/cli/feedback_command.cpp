@@ -148,7 +148,9 @@ void run(const FeedbackArgs& a) {
   };
   // An item is a request id and a text (another ticket sent under a reused id is another item,
   // which its own prediction_id labels: one of two such rows had been dropped as a duplicate). A
-  // row by id is the item of the one text the file's prediction_id rows give that id, if one.
+  // row by id labels every text logged under the id: it is one item with a prediction_id row
+  // only when the id has that one text in the store (else both rows apply, in file order, as the
+  // gateway applies them).
   auto item_of = [&](const tunecase::Feedback& f) -> std::pair<std::string, std::string> {
     if (f.by == tunecase::Feedback::By::request_id) return {f.id, ""};
     std::string lower = f.id;
@@ -158,17 +160,17 @@ void run(const FeedbackArgs& a) {
   };
   std::vector<std::pair<std::string, std::string>> keys;  // (request id, text hash or "")
   keys.reserve(feedback.size());
-  std::map<std::string, std::set<std::string>> texts_of;  // request id -> its rows' text hashes
+  std::set<std::string> by_prediction;  // request ids a prediction_id row of the file names
   for (const auto& f : feedback) {
     keys.push_back(item_of(f));
-    if (!keys.back().second.empty()) texts_of[keys.back().first].insert(keys.back().second);
+    if (!keys.back().second.empty()) by_prediction.insert(keys.back().first);
   }
   std::vector<std::string> items;
   items.reserve(feedback.size());
   for (auto& [id, text] : keys) {
-    if (text.empty())
-      if (auto it = texts_of.find(id); it != texts_of.end() && it->second.size() == 1)
-        text = *it->second.begin();
+    if (text.empty() && by_prediction.count(id))
+      if (std::vector<std::string> texts = store->texts_of_request(id); texts.size() == 1)
+        text = texts.front();
     items.push_back("id:" + id + "\n" + text);
   }
   std::map<std::string, Seen> seen;

@@ -355,6 +355,19 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   ASSERT_EQ(two.exit_code, 0) << two.output;
   EXPECT_NE(two.output.find("2 feedback rows: 2 recorded"), std::string::npos) << two.output;
   EXPECT_EQ(two.output.find("more than one label"), std::string::npos) << two.output;
+  // A row by the reused id labels both of its tickets; a prediction_id row after it, one of
+  // them: both apply, in file order, as the gateway applies them (the id row had been dropped).
+  std::ofstream(dir_.path() / "reused-by-id.csv")
+      << "id,prediction_id,label\nR-1,,billing\n," << reused[1] << ",login\n";
+  CliResult mixed_ids =
+      run_cli("feedback --store " + store() + " " + dir_.str() + "/reused-by-id.csv");
+  ASSERT_EQ(mixed_ids.exit_code, 0) << mixed_ids.output;
+  EXPECT_EQ(mixed_ids.output.find("more than one label"), std::string::npos) << mixed_ids.output;
+  {
+    auto check = tunecase::open_store(store());
+    EXPECT_EQ(check->gold_label(reused[0]).value_or(""), "billing");
+    EXPECT_EQ(check->gold_label(reused[1]).value_or(""), "login");
+  }
 
   // A note that opens a quote and never closes it runs the rows up to the next quote together:
   // the row had been recorded with the first id and the last row's label, the rows between

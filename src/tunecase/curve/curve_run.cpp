@@ -259,10 +259,11 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                       {"projection_4x", projection(4 * train_size, 4)}};
   std::set<double> sizes;
   for (const auto& p : points) sizes.insert(p.labels);
-  // A ceiling at its bound reads "no saturation visible"; the measured points may still level
-  // off (500, 1,000 and 2,495 labels had read 0.956, 0.988 and 0.990 beside that sentence). The
-  // last two sizes' mean accuracies say what more labels bought there.
-  if (!fit->saturation_visible() && sizes.size() >= 2) {
+  // Whatever the fit's ceiling, the measured points may level off (500, 1,000 and 2,495 labels
+  // had read 0.956, 0.988 and 0.990 beside "no saturation visible"; a fit too steep, or one
+  // missing the points, had hidden them). The last two sizes' mean accuracies say what more
+  // labels bought there.
+  if (sizes.size() >= 2) {
     const double high = *sizes.rbegin(), low = *std::next(sizes.rbegin());
     double at_high = 0, at_low = 0;
     int n_high = 0, n_low = 0;
@@ -363,6 +364,10 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                                ? std::string(
                                      "not reachable by the fit, which is too steep to project (see "
                                      "its warning)")
+                           : j.contains("projection_below_measured")
+                               ? std::string(
+                                     "not reachable by the fit, which misses the points "
+                                     "(see its warning)")
                            : fit->saturation_visible()
                                ? fmt::format("not reachable: the fit saturates at {:.3f}", fit->a)
                                : std::string("not reachable by the fit");

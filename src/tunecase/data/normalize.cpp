@@ -1,6 +1,8 @@
 #include "tunecase/data/normalize.h"
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include <utf8proc.h>
 
@@ -59,29 +61,59 @@ std::string normalize_text(std::string_view text) {
 
 std::string label_key(std::string_view label) {
   const std::string folded = normalize_text(label);
-  std::string out;
+  // Code points with their bytes; a separator is what only joins a name's words: a dash, a
+  // connector (underscore), a space, '.', '/', '\\', ':', ',', ';', '|', '+', a middle dot, a
+  // bullet, a minus sign, a division slash; controls and invisible format characters anywhere.
+  struct Piece {
+    std::string bytes;
+    bool separator = false, invisible = false, alnum = false;
+  };
+  std::vector<Piece> pieces;
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(folded.data());
   utf8proc_ssize_t at = 0, size = static_cast<utf8proc_ssize_t>(folded.size());
   while (at < size) {
     utf8proc_int32_t cp = 0;
     utf8proc_ssize_t n = utf8proc_iterate(bytes + at, size - at, &cp);
-    if (n <= 0) {  // not UTF-8: kept byte by byte
-      out += folded[static_cast<std::size_t>(at++)];
+    if (n <= 0) n = 1, cp = -1;  // not UTF-8: kept byte by byte
+    Piece p{folded.substr(static_cast<std::size_t>(at), static_cast<std::size_t>(n))};
+    if (cp >= 0) {
+      const utf8proc_category_t c = utf8proc_category(cp);
+      p.invisible = c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
+      p.separator = c == UTF8PROC_CATEGORY_PD || c == UTF8PROC_CATEGORY_PC ||
+                    c == UTF8PROC_CATEGORY_ZS || cp == '.' || cp == '/' || cp == '\\' ||
+                    cp == ':' || cp == ',' || cp == ';' || cp == '|' || cp == '+' || cp == 0x00B7 ||
+                    cp == 0x2022 || cp == 0x2027 || cp == 0x2212 || cp == 0x2215 || cp == 0x2044;
+      p.alnum = c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL ||
+                c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM ||
+                c == UTF8PROC_CATEGORY_LO || c == UTF8PROC_CATEGORY_ND;
+    }
+    pieces.push_back(std::move(p));
+    at += n;
+  }
+  // A run of separators goes only between two letters or digits: "bug - report" is "bugreport",
+  // while "C++" keeps its pluses and is not "C".
+  std::string out;
+  for (std::size_t i = 0; i < pieces.size();) {
+    if (pieces[i].invisible) {
+      ++i;
       continue;
     }
-    // Punctuation of every kind (dashes, connectors, brackets, quotes, '.', ',', ';', '\\', a
-    // middle dot, a bullet), math symbols (a minus sign, a division slash, '+', '|'), spaces,
-    // controls and invisible format characters: what separates or decorates a name's words.
-    const utf8proc_category_t category = utf8proc_category(cp);
-    const bool separator = category == UTF8PROC_CATEGORY_PD || category == UTF8PROC_CATEGORY_PC ||
-                           category == UTF8PROC_CATEGORY_PS || category == UTF8PROC_CATEGORY_PE ||
-                           category == UTF8PROC_CATEGORY_PI || category == UTF8PROC_CATEGORY_PF ||
-                           category == UTF8PROC_CATEGORY_PO || category == UTF8PROC_CATEGORY_SM ||
-                           category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
-                           category == UTF8PROC_CATEGORY_ZP || category == UTF8PROC_CATEGORY_CC ||
-                           category == UTF8PROC_CATEGORY_CF;
-    if (!separator) out.append(folded, static_cast<std::size_t>(at), static_cast<std::size_t>(n));
-    at += n;
+    if (!pieces[i].separator) {
+      out += pieces[i++].bytes;
+      continue;
+    }
+    std::size_t end = i;
+    std::string run;
+    while (end < pieces.size() && (pieces[end].separator || pieces[end].invisible)) {
+      if (!pieces[end].invisible) run += pieces[end].bytes;
+      ++end;
+    }
+    std::size_t before = i;
+    while (before > 0 && pieces[before - 1].invisible) --before;
+    const bool between =
+        before > 0 && pieces[before - 1].alnum && end < pieces.size() && pieces[end].alnum;
+    if (!between) out += run;
+    i = end;
   }
   return out;
 }

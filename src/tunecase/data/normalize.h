@@ -12,10 +12,10 @@ namespace tunecase {
 std::string normalize_text(std::string_view text);
 
 // A label's spelling with what only separates its words left out: normalize_text (case, Unicode
-// form, spacing), then every punctuation mark (dashes, connectors, '.', '/', '\\', ',', ';', a
-// middle dot...), math symbol (a minus sign, '+', '|'), space, control and format character
-// dropped. "bug_report", "Bug-Report", "bug report", "bug\u2013report" (an en dash, as an
-// editor writes one) and "bugreport" have one key: labels that are one category written otherwise.
+// form, spacing), then every run of separators between two letters or digits dropped (dashes,
+// connectors, spaces, '.', '/', '\\', ':', ',', ';', '|', '+', a middle dot, a bullet, a minus
+// sign, a division slash), and invisible characters anywhere. "bug_report", "Bug-Report",
+// "bug\u2013report" and "bugreport" have one key; "C++", "C#" and "C" three.
 std::string label_key(std::string_view label);
 
 // `text` in Unicode NFC: canonically equivalent spellings (a letter and its combining accent, as

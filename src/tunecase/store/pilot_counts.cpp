@@ -244,11 +244,13 @@ PairedOutcomes paired_outcomes(SqlSession& s, const PilotQuery& q, const Window&
   auto from_rows = [&](int64_t from, int64_t to, bool into_all) {
     SqlRows rows = s.query(
         // CROSS JOIN makes SQLite start from the few items of the range (PostgreSQL plans it
-        // the same way without being told). The segment is the prediction's.
-        "SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct, p.segment "
+        // the same way without being told). The segment is the prediction's ("" for a feedback
+        // row whose prediction is gone: its pair still counts).
+        "SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct, "
+        "COALESCE(p.segment, '') "
         "FROM (SELECT DISTINCT request_id FROM feedback WHERE approach IN ($1, $2) "
         "AND created_at >= $3 AND created_at < $4) items CROSS JOIN feedback f "
-        "JOIN predictions p ON p.prediction_id = f.prediction_id "
+        "LEFT JOIN predictions p ON p.prediction_id = f.prediction_id "
         "WHERE f.request_id = items.request_id AND f.approach IN ($1, $2)",
         {a, b, from, to});
     for (const auto& [segment, c] : pair_cells_between(rows, a, b, from, to, true)) {

@@ -317,7 +317,7 @@ void backfill_day_and_pair_rollups(SqlSession& s) {
 void backfill_pair_segments(SqlSession& s) {
   std::map<std::tuple<std::string, std::string, int64_t, std::string>, PairCells> pairs;
   for_each_item(s.query("SELECT f.request_id, f.text_hash, f.approach, f.created_at, f.correct, "
-                        "p.segment FROM feedback f JOIN predictions p "
+                        "COALESCE(p.segment, '') FROM feedback f LEFT JOIN predictions p "
                         "ON p.prediction_id = f.prediction_id",
                         {}),
                 [&](const std::map<std::string, ItemState>& answers) {

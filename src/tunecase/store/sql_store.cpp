@@ -376,6 +376,24 @@ class SqlStore final : public Store {
     return prediction_from_row(rows[0]);
   }
 
+  std::vector<std::string> texts_of_request(const std::string& request_id) override {
+    std::vector<std::string> out;
+    db_->read([&](SqlSession& s) {
+      std::vector<SqlValue> params = {request_id};
+      std::string where = "request_id = $1";
+      if (db_->dialect() == Dialect::sqlite) {  // through the request runs, as lock_targets
+        std::vector<int64_t> rowids = request_rowids(s, request_id);
+        if (rowids.empty()) return;
+        params.push_back(fmt::format("[{}]", fmt::join(rowids, ",")));
+        where = "rowid IN (SELECT value FROM json_each($2)) AND request_id = $1";
+      }
+      for (const SqlRow& r :
+           s.query("SELECT DISTINCT text_hash FROM predictions WHERE " + where, params))
+        out.push_back(as_string(r[0]));
+    });
+    return out;
+  }
+
   std::optional<std::string> gold_label(const std::string& prediction_id) override {
     SqlRows rows = read("SELECT label FROM feedback WHERE prediction_id = $1", {prediction_id});
     if (rows.empty()) return std::nullopt;

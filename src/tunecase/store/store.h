@@ -64,6 +64,10 @@ class Store {
   virtual std::vector<FeedbackResult> record_feedback_batch(const std::vector<Feedback>& batch) = 0;
 
   virtual std::optional<PredictionRecord> find_prediction(const std::string& prediction_id) = 0;
+  // The distinct text hashes logged under a request id (the texts a feedback by that id labels).
+  virtual std::vector<std::string> texts_of_request(const std::string& /*request_id*/) {
+    return {};
+  }
   // The gold label of a prediction, when it has one.
   virtual std::optional<std::string> gold_label(const std::string& prediction_id) = 0;
   // Predictions whose gold label was set or last changed in [from_ms, to_ms) (by the feedback's
