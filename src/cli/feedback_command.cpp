@@ -151,12 +151,11 @@ void run(const FeedbackArgs& a) {
   // row by id labels every text logged under the id: it is one item with a prediction_id row
   // only when the id has that one text in the store (else both rows apply, in file order, as the
   // gateway applies them).
+  // (A prediction id is read lowercased already: prediction_id_problem.)
   auto item_of = [&](const tunecase::Feedback& f) -> std::pair<std::string, std::string> {
     if (f.by == tunecase::Feedback::By::request_id) return {f.id, ""};
-    std::string lower = f.id;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (auto p = store->find_prediction(lower)) return {p->request_id, p->text_hash};
-    return {"prediction:" + lower, ""};
+    if (auto p = store->find_prediction(f.id)) return {p->request_id, p->text_hash};
+    return {"prediction:" + f.id, ""};
   };
   std::vector<std::pair<std::string, std::string>> keys;  // (request id, text hash or "")
   keys.reserve(feedback.size());

@@ -22,6 +22,19 @@ namespace {
 // An item's predictions: the request id given, or the request id and text a prediction id was
 // logged under. PostgreSQL finds them by its index on request_id, SQLite through its request
 // runs (request_runs.h).
+// The WHERE clause that finds an item's predictions: `item` over `params` (the request id
+// first), through the request runs on SQLite, whose predictions have no request-id index (their
+// rowids as one JSON array parameter, so that the statement's text, and the prepared statement
+// the SQLite backend keeps, is the same for every lookup). nullopt when no run holds the id.
+std::optional<std::string> item_where(SqlSession& s, const SqlDatabase& db, const std::string& item,
+                                      std::vector<SqlValue>& params) {
+  if (db.dialect() != Dialect::sqlite) return item;
+  std::vector<int64_t> rowids = request_rowids(s, as_string(params[0]));
+  if (rowids.empty()) return std::nullopt;
+  params.push_back(fmt::format("[{}]", fmt::join(rowids, ",")));
+  return fmt::format("rowid IN (SELECT value FROM json_each(${})) AND {}", params.size(), item);
+}
+
 std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const SqlDatabase& db) {
   std::vector<SqlValue> params = {f.id};
   std::string item = "request_id = $1";
@@ -32,19 +45,12 @@ std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const Sq
     params = {found[0][0], found[0][1]};
     item += " AND text_hash = $2";
   }
-  std::string where = item;
-  if (db.dialect() == Dialect::sqlite) {
-    std::vector<int64_t> rowids = request_rowids(s, as_string(params[0]));
-    if (rowids.empty()) return {};
-    // The rowids as one JSON array parameter, so the statement's text (and its prepared
-    // statement, which the SQLite backend keeps) is the same for every lookup.
-    params.push_back(fmt::format("[{}]", fmt::join(rowids, ",")));
-    where = fmt::format("rowid IN (SELECT value FROM json_each(${})) AND {}", params.size(), item);
-  }
+  std::optional<std::string> where = item_where(s, db, item, params);
+  if (!where) return {};
   SqlRows rows = s.query(
       "SELECT prediction_id, request_id, text_hash, approach, arm, segment, label, abstained, "
       "created_at FROM predictions WHERE " +
-          where + " ORDER BY prediction_id" + db.lock_suffix(),
+          *where + " ORDER BY prediction_id" + db.lock_suffix(),
       params);
   std::vector<LabelTarget> out;
   for (const SqlRow& r : rows) {
@@ -380,15 +386,10 @@ class SqlStore final : public Store {
     std::vector<std::string> out;
     db_->read([&](SqlSession& s) {
       std::vector<SqlValue> params = {request_id};
-      std::string where = "request_id = $1";
-      if (db_->dialect() == Dialect::sqlite) {  // through the request runs, as lock_targets
-        std::vector<int64_t> rowids = request_rowids(s, request_id);
-        if (rowids.empty()) return;
-        params.push_back(fmt::format("[{}]", fmt::join(rowids, ",")));
-        where = "rowid IN (SELECT value FROM json_each($2)) AND request_id = $1";
-      }
+      std::optional<std::string> where = item_where(s, *db_, "request_id = $1", params);
+      if (!where) return;
       for (const SqlRow& r :
-           s.query("SELECT DISTINCT text_hash FROM predictions WHERE " + where, params))
+           s.query("SELECT DISTINCT text_hash FROM predictions WHERE " + *where, params))
         out.push_back(as_string(r[0]));
     });
     return out;
