@@ -50,6 +50,47 @@ TEST_F(ServerTest, BadContentLengthIs400) {
   EXPECT_NE(answer.find("chunked encoding"), std::string::npos) << answer;
 }
 
+// A bare LF where HTTP/1.1 asks for CRLF is named as such wherever it is: in the chunked body's
+// framing it had waited out the read time-out for a CRLF that never came and answered 408 "send
+// it whole"; in the header block Beast's "bad value" had read as a space before a colon. A line
+// feed inside a chunk's data is the body's own.
+TEST_F(ServerTest, ABareLfIsNamedInTheHeaderAndInTheChunkedFraming) {
+  start([](Request request, Responder responder) {
+    responder.respond(Response::text(200, "got " + std::to_string(request.body.size())));
+  });
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string tail : {"5\r\nhello\r\n0\r\nX-Trailer: 1\n\r\n", "5\r\nhello\r\n0\n\r\n",
+                                 "5\r\nhello\r\n0\r\n\n"}) {
+    std::string answer = exchange_raw(port_, chunked + tail);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    EXPECT_NE(answer.find("a bare LF was sent in the chunked body's framing"), std::string::npos)
+        << answer;
+  }
+  EXPECT_TRUE(
+      exchange_raw(port_, chunked + "5\r\na\nb\nc\r\n0\r\n\r\n").starts_with("HTTP/1.1 200"));
+  std::string header =
+      exchange_raw(port_, "POST / HTTP/1.1\r\nHost: x\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_TRUE(header.starts_with("HTTP/1.1 400")) << header;
+  EXPECT_NE(header.find("a bare LF was sent"), std::string::npos) << header;
+  EXPECT_EQ(header.find("Name: value"), std::string::npos) << header;
+  // A line feed in the body is not the header's.
+  std::string bad_name = exchange_raw(port_,
+                                      "POST / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n"
+                                      "Content-Length: 3\r\n\r\na\nb");
+  EXPECT_NE(bad_name.find("Name: value"), std::string::npos) << bad_name;
+  // Framing fields in two lines or in the trailers are named as such.
+  std::string two =
+      exchange_raw(port_,
+                   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                   "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_NE(two.find("in two header lines"), std::string::npos) << two;
+  std::string trailer =
+      exchange_raw(port_, chunked + "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_TRUE(trailer.starts_with("HTTP/1.1 400")) << trailer;
+  EXPECT_NE(trailer.find("trailers may not carry"), std::string::npos) << trailer;
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+}
+
 // One Host header per HTTP/1.1 request (RFC 9112, 3.2): none, or two, is a 400 that says so.
 TEST_F(ServerTest, AnHttp11RequestWithoutOneHostIs400) {
   start(ok);

@@ -264,11 +264,17 @@ TEST_F(RunnerTest, RecordsAnErrorAfterMaxAttemptsAndKeepsTheRest) {
 }
 
 TEST_F(RunnerTest, BadRequestIsNotRetried) {
-  FakeClient client([](const HttpRequest&, int) { return testing::status(400); });
+  FakeClient client([](const HttpRequest&, int) {
+    HttpResponse refused = testing::status(400);
+    refused.elapsed_ms = 12.5;
+    return refused;
+  });
   LlmRunResult r = run(client, make_items(3));
   EXPECT_EQ(r.requests_sent, 3u);
   EXPECT_EQ(r.errors, 3u);
   EXPECT_THAT(*r.predictions[0].error, HasSubstr("1 attempt: HTTP 400"));
+  // A failed item's time is the attempt's, as predictions.jsonl writes it (it had been 0).
+  for (const auto& p : r.predictions) EXPECT_DOUBLE_EQ(p.latency_ms, 12.5);
 }
 
 // A base_url that already ends with /chat/completions: every request meets a 404. The run stops

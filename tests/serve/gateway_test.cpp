@@ -341,6 +341,20 @@ TEST_F(GatewayTest, BadRequestsGetA4xxWithAMessage) {
   EXPECT_EQ(get("/v1/classify").status, 405);
   EXPECT_EQ(get("/nowhere").status, 404);
   EXPECT_EQ(post("/v1/feedback", R"({"label":"login"})").status, 400);
+  // A GET route takes HEAD too, and its 405 says so (Allow had read "GET").
+  Reply put = TestClient(port_).send("PUT", "/healthz", "{}");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.headers["allow"], "GET, HEAD");
+  EXPECT_NE(put.body.find("takes GET (or HEAD) only"), std::string::npos) << put.body;
+  // A null where a string is asked for is named as such, not as a field left out.
+  Reply null_text = post("/v1/classify", R"({"text":null})");
+  EXPECT_EQ(null_text.status, 400);
+  EXPECT_NE(null_text.body.find("must be a string, not null"), std::string::npos) << null_text.body;
+  Reply null_label = post("/v1/feedback", R"({"id":"T-1","label":null})");
+  EXPECT_EQ(null_label.status, 400);
+  EXPECT_NE(null_label.body.find("must be a string, not null: send the correct label"),
+            std::string::npos)
+      << null_label.body;
 }
 
 // A compressed body is refused by name (415), not read as JSON and called malformed; an

@@ -153,6 +153,39 @@ TEST_F(GatewayTest, AnAnswerExcerptCutInsideACharacterIsStoredOnPostgres) {
   upstream.stop();
 }
 
+// An empty answer (a model that stopped at once) is handed to a human and counted among the
+// arm's errors, not its abstentions, with what came back and why it stopped as its error: the
+// store had read "the answer maps to no label: " with nothing after it.
+TEST_F(GatewayTest, AnEmptyAnswerIsAnErrorThatSaysWhatCameBack) {
+  http::Server upstream({}, [](http::Request, http::Responder r) {
+    nlohmann::json body = {
+        {"choices",
+         {{{"index", 0},
+           {"finish_reason", "content_filter"},
+           {"message", {{"role", "assistant"}, {"content", ""}}}}}},
+        {"usage", {{"prompt_tokens", 20}, {"completion_tokens", 0}, {"total_tokens", 20}}}};
+    r.respond(http::Response::json(200, body.dump()));
+  });
+  int upstream_port = upstream.start();
+  start(
+      "[[approach]]\nname = \"quiet-llm\"\nkind = \"openai\"\nmodel = \"gpt-4o-mini\"\n"
+      "base_url = \"http://127.0.0.1:" +
+      std::to_string(upstream_port) + "/v1\"\n\n[pilot]\nchampion = \"quiet-llm\"\n");
+  nlohmann::json a = classify({{"text", "my invoice is wrong"}, {"id", "E-1"}});
+  EXPECT_EQ(a["needs_human"], true) << a.dump();
+  EXPECT_TRUE(a["label"].is_null()) << a.dump();
+  nlohmann::json report = pilot();
+  EXPECT_EQ(report["arms"][0]["errors"], 1) << report["arms"][0].dump();
+  EXPECT_EQ(report["arms"][0]["abstentions"], 0) << report["arms"][0].dump();
+  gateway_->stop();
+  auto logged = gateway_->store().find_prediction(a["prediction_id"].get<std::string>());
+  ASSERT_TRUE(logged.has_value());
+  ASSERT_TRUE(logged->error.has_value());
+  EXPECT_EQ(*logged->error,
+            "the answer maps to no label: (an empty answer; finish_reason: content_filter)");
+  upstream.stop();
+}
+
 // Another process holds the SQLite store's write lock (a `sqlite3` shell in a transaction, a
 // backup): the gateway's commit waits out the busy timeout, and meanwhile /v1/pilot answers
 // from what is stored, saying how many answered predictions wait, instead of waiting with it.

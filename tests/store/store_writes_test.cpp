@@ -216,11 +216,19 @@ TYPED_TEST(StoreConformance, FeedbackFlowIsCountedByWhenItArrived) {
 
 TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
   ModelVersion v1{
-      "linear v1",           "linear", "v1",    "sha256:aa", kT0, R"({"accuracy":0.87})",
-      ModelStatus::champion, kT0,      "serve", "/models/v1"};
-  ModelVersion v2{
-      "linear v2",  "linear", "v2",        "sha256:bb", kT0 + kDay, "{}", ModelStatus::challenger,
-      std::nullopt, "",       "/models/v2"};
+      "linear v1",           "linear", "v1",    "sha256:aa",  kT0,    R"({"accuracy":0.87})",
+      ModelStatus::champion, kT0,      "serve", "/models/v1", "serve"};
+  ModelVersion v2{"linear v2",
+                  "linear",
+                  "v2",
+                  "sha256:bb",
+                  kT0 + kDay,
+                  "{}",
+                  ModelStatus::challenger,
+                  std::nullopt,
+                  "",
+                  "/models/v2",
+                  "tunecase retrain"};
   this->store_->register_model(v1);
   this->store_->register_model(v2);
   EXPECT_THROW(this->store_->register_model(v2), UserError);
@@ -251,8 +259,8 @@ TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
   for (const ModelEvent& e : this->store_->model_events("linear"))
     steps.push_back(fmt::format("{} {} {} {}", e.at_ms - kT0, e.version, e.event, e.by));
   EXPECT_EQ(steps,
-            (std::vector<std::string>{"0 v1 registered ", "0 v1 champion serve",
-                                      fmt::format("{} v2 registered ", kDay),
+            (std::vector<std::string>{"0 v1 registered serve", "0 v1 champion serve",
+                                      fmt::format("{} v2 registered tunecase retrain", kDay),
                                       fmt::format("{} v1 retired tunecase retrain", kDay),
                                       fmt::format("{} v2 champion tunecase retrain", kDay),
                                       fmt::format("{} v2 rolled_back rollback by ops", 2 * kDay),
@@ -264,8 +272,8 @@ TYPED_TEST(StoreConformance, PromotingAModelRetiresThePreviousChampion) {
 // A version-5 store (no history) starts its history with each version's registration and last
 // promotion, and records every step from then on.
 TYPED_TEST(StoreConformance, AVersionFiveStoreStartsItsHistoryFromTheRegistry) {
-  ModelVersion v1{"linear v1",           "linear",    "v1",    "sha256:aa", kT0, "{}",
-                  ModelStatus::champion, kT0 + kHour, "serve", "/models/v1"};
+  ModelVersion v1{"linear v1",           "linear",    "v1",    "sha256:aa",  kT0, "{}",
+                  ModelStatus::champion, kT0 + kHour, "serve", "/models/v1", ""};
   this->store_->register_model(v1);
   this->store_.reset();
   TypeParam::undo_version_10(this->location_);

@@ -201,17 +201,19 @@ void write_predictions(const std::filesystem::path& file, const Examples& test,
   for (std::size_t a = 0; a < names.size(); ++a) {
     for (std::size_t i = 0; i < test.size(); ++i) {
       const Prediction& p = predictions[a][i];
-      nlohmann::json line = {{"id", test[i].id},
-                             {"text_hash", text_hash(test[i].text)},
-                             {"approach", names[a]},
-                             {"gold", test[i].label},
-                             {"predicted", p.label},
-                             // An item never sent (the budget or a stop) is not scored: null,
-                             // as eval.json counts it neither right nor wrong.
-                             {"correct", was_not_run(p) ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(!p.error && !p.invalid &&
-                                                                         p.label == test[i].label)},
-                             {"latency_ms", p.latency_ms}};
+      nlohmann::json line = {
+          {"id", test[i].id},
+          {"text_hash", text_hash(test[i].text)},
+          {"approach", names[a]},
+          {"gold", test[i].label},
+          {"predicted", p.label},
+          // An item never sent (the budget or a stop) is not scored: null,
+          // as eval.json counts it neither right nor wrong.
+          {"correct", was_not_run(p)
+                          ? nlohmann::json(nullptr)
+                          : nlohmann::json(!p.error && !p.invalid && p.label == test[i].label)},
+          // Of the attempt that answered, or of the last that failed.
+          {"latency_ms", was_not_run(p) ? nlohmann::json(nullptr) : nlohmann::json(p.latency_ms)}};
       if (p.invalid) line["invalid"] = true;
       if (p.error) line["error"] = *p.error;
       if (p.tokens_in || p.tokens_out) {

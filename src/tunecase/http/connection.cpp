@@ -29,9 +29,9 @@ std::string parse_error_text(const boost::system::error_code& ec) {
            "that differ, a number past 64 bits, or not a number); send one Content-Length with "
            "the body's size.";
   if (ec == bhttp::error::bad_transfer_encoding)
-    return "Transfer-Encoding cannot be read (with Content-Length beside it, or a coding other "
-           "than chunked last); send either Content-Length or Transfer-Encoding: chunked, not "
-           "both.";
+    return "Transfer-Encoding cannot be read (with Content-Length beside it, in two header "
+           "lines, or with a coding other than chunked last); send one Transfer-Encoding: "
+           "chunked line, or Content-Length alone.";
   if (ec == bhttp::error::bad_field || ec == bhttp::error::bad_value)
     return "a header line is not \"Name: value\" (a space before the colon, or a character a "
            "header may not hold); fix the header.";
@@ -43,6 +43,28 @@ std::string parse_error_text(const boost::system::error_code& ec) {
   if (ec == bhttp::error::bad_method || ec == bhttp::error::bad_target)
     return "the request line is not \"METHOD /path HTTP/1.1\".";
   return ec.message() + ".";
+}
+
+constexpr const char* kBareLf = "lines must end with CRLF (\\r\\n); a bare LF was sent";
+
+// A line feed not preceded by a carriage return.
+bool has_bare_lf(std::string_view bytes) {
+  for (std::size_t i = bytes.find('\n'); i != std::string_view::npos; i = bytes.find('\n', i + 1))
+    if (i == 0 || bytes[i - 1] != '\r') return true;
+  return false;
+}
+
+// The header block at the front of `bytes`: up to its first empty line, in any line ending.
+std::string_view header_block(std::string_view bytes) {
+  std::size_t end = bytes.size();
+  for (std::string_view blank : {"\r\n\r\n", "\n\n", "\n\r\n"})
+    end = std::min(
+        end, bytes.find(blank) == std::string_view::npos ? end : bytes.find(blank) + blank.size());
+  return bytes.substr(0, end);
+}
+
+std::string_view buffered(const beast::flat_buffer& buffer) {
+  return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
 
 // After answering a request whose body was not read (413, 431, 400) the connection reads and
@@ -264,6 +286,20 @@ void Connection::read_body() {
     if (ec || used == 0) break;
   }
   if (ec || parser_->is_done()) return on_read(ec);
+  // What the parser left of a chunked body is framing (a size line, the CRLF after a chunk, the
+  // last chunk, the trailers), where a bare LF is never right: said now, not a 408 after
+  // read_timeout while the parser waits for a CRLF that will not come.
+  if (parser_->chunked() && has_bare_lf(buffered(buffer_))) {
+    ++core_->requests;
+    ++core_->malformed;
+    version_ = parser_->get().version();
+    keep_alive_ = false;
+    return reject(400,
+                  fmt::format("Malformed HTTP request: {} in the chunked body's framing (a "
+                              "chunk's size line, the last chunk or the trailers).",
+                              kBareLf),
+                  AfterWrite::kLinger);
+  }
   if (!hold_body()) return;
   // Read by hand, a chunk at a time, so that each chunk's bytes are held against the budget as
   // they arrive (a composed read would hold the whole body before saying anything).
@@ -338,7 +374,17 @@ void Connection::on_read(beast::error_code ec) {
   if (is_parse_error(ec)) {
     ++core_->requests;
     ++core_->malformed;
-    return reject(400, "Malformed HTTP request: " + parse_error_text(ec), AfterWrite::kLinger);
+    std::string why = parse_error_text(ec);
+    if (!parser_->is_header_done() && has_bare_lf(header_block(buffered(buffer_))))
+      // Beast reads a bare LF inside the header block as a character a header may not hold,
+      // and names that, which sends the client looking for a space before a colon.
+      why = fmt::format("{}.", kBareLf);
+    else if (parser_->is_header_done() &&
+             (ec == bhttp::error::bad_content_length || ec == bhttp::error::bad_transfer_encoding))
+      why =
+          "the chunked body's trailers hold a Content-Length or Transfer-Encoding field, which "
+          "trailers may not carry; leave it out.";
+    return reject(400, "Malformed HTTP request: " + why, AfterWrite::kLinger);
   }
   if (ec) return close();  // the client hung up, or sent nothing for read_timeout
   dispatch(parser_->release());

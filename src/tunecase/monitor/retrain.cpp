@@ -116,6 +116,7 @@ void register_challenger(Store& store, const RetrainRequest& request, const Retr
     m.metrics_json = metrics.dump();
     m.status = ModelStatus::challenger;
     m.path = out.challenger_path.string();
+    m.registered_by = request.by;
     store.register_model(m);
   } else if (out.challenger_version != out.champion_version) {
     // Trained again on the same data (the same version), measured again on this holdout: the

@@ -1,5 +1,7 @@
 #include "tunecase/runner/answer.h"
 
+#include <fmt/format.h>
+
 #include "tunecase/runner/budget.h"
 
 namespace tunecase {
@@ -11,6 +13,17 @@ bool usage_known(const Usage& u, int max_tokens, std::size_t request_bytes) {
          (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
 }
 
+std::string unmapped_answer_sample(const ChatAnswer& answer) {
+  const std::string& why = answer.finish_reason;
+  const bool telling = why == "content_filter" || why == "refusal" || why == "length" ||
+                       why == "max_tokens" || why == "safety";
+  if (answer.text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return fmt::format("(an empty answer; finish_reason: {})", why.empty() ? "none given" : why);
+  std::string sample = answer.text.substr(0, 200);
+  if (telling) sample += fmt::format(" (finish_reason: {})", why);
+  return sample;
+}
+
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
                          const std::optional<Price>& price, double latency_ms,
                          std::size_t request_bytes) {
@@ -18,7 +31,7 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   ParsedLabel parsed = approach.read(answer);
   p.label = parsed.label;
   p.invalid = !parsed.valid();
-  p.raw = answer.text;
+  p.raw = p.invalid ? unmapped_answer_sample(answer) : answer.text;
   p.latency_ms = latency_ms;
   // Token counts the answer did not give (no usage block, as some proxies and self-hosted
   // servers send) or gave as nonsense (negative, more cached than sent, more output than

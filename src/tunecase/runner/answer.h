@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "tunecase/approaches/classifier.h"
 #include "tunecase/llm/llm_approach.h"
@@ -18,6 +19,13 @@ namespace tunecase {
 // and the callers charge the request's worst case.
 bool usage_known(const Usage& usage, int max_tokens, std::size_t request_bytes);
 
+// An answer that named no label, as report.md and the gateway's store quote it: its first 200
+// bytes; an empty answer says so, and one the API cut (content filter, refusal, max_tokens)
+// says why, or it would read as a blank sample.
+std::string unmapped_answer_sample(const ChatAnswer& answer);
+
+// The prediction's `raw` is the answer's text, or for an answer that maps to no label its
+// unmapped_answer_sample.
 Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
                          const std::optional<Price>& price, double latency_ms,
                          std::size_t request_bytes);

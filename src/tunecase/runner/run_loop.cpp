@@ -46,19 +46,6 @@ HttpResponse from_cache(const CachedResponse& cached) {
   return r;
 }
 
-// An answer that named no label, as report.md quotes it: an empty answer, or one the API cut
-// (content filter, refusal, max_tokens), says why, or it reads as a blank sample.
-std::string invalid_sample(const ChatAnswer& answer) {
-  const std::string& why = answer.finish_reason;
-  const bool telling = why == "content_filter" || why == "refusal" || why == "length" ||
-                       why == "max_tokens" || why == "safety";
-  if (answer.text.find_first_not_of(" \t\r\n") == std::string::npos)
-    return fmt::format("(an empty answer; finish_reason: {})", why.empty() ? "none given" : why);
-  std::string sample = answer.text.substr(0, kSampleChars);
-  if (telling) sample += fmt::format(" (finish_reason: {})", why);
-  return sample;
-}
-
 }  // namespace
 
 std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
@@ -221,8 +208,7 @@ void RunLoop::record_answer(std::size_t item, const ChatAnswer& answer, double l
   p = prediction_of(approach_, answer, price_, latency_ms, request_bytes);
   if (p.invalid) {
     ++result_.invalid;
-    if (result_.invalid_samples.size() < kInvalidSamples)
-      result_.invalid_samples.push_back(invalid_sample(answer));
+    if (result_.invalid_samples.size() < kInvalidSamples) result_.invalid_samples.push_back(p.raw);
     count_unlabelled(answer.text, cached, item);
   } else {
     unlabelled_in_a_row_ = 0;
@@ -321,6 +307,7 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
       result_.predictions[item].error =
           fmt::format("not retried: max_calls reached (after {} attempt{})", a.attempts,
                       a.attempts == 1 ? "" : "s");
+      result_.predictions[item].latency_ms = a.last_failed_ms;
       result_.stopped_by_budget = true;
       ++result_.errors;
       ++done_;
@@ -338,6 +325,7 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
             "not retried: budget reached (after {} attempt{}, the last timed out after {} ms: "
             "timeout_ms in the approach's table)",
             a.attempts, a.attempts == 1 ? "" : "s", a.request.timeout.count());
+        result_.predictions[item].latency_ms = a.last_failed_ms;
         result_.stopped_by_budget = true;
         ++result_.errors;
         ++done_;
@@ -356,6 +344,12 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
   return wake;
 }
 
+double RunLoop::attempt_ms(const Attempt& a, const HttpResponse& response) {
+  return response.elapsed_ms > 0
+             ? response.elapsed_ms
+             : std::chrono::duration<double, std::milli>(SteadyClock::now() - a.sent_at).count();
+}
+
 std::string RunLoop::failure_text(const HttpResponse& response) const {
   return approach_.failure_text(response);
 }
@@ -369,6 +363,7 @@ void RunLoop::release(std::size_t item, double used_tokens, double spent_usd) {
 
 void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   Attempt& a = active_.at(item);
+  a.last_failed_ms = attempt_ms(a, response);
   limiter_.settle(a.tokens, 0);  // a failed attempt used no tokens; the next one takes again
   const bool cut_off =
       response.status_before_failure >= 200 && response.status_before_failure < 300;
@@ -438,6 +433,7 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   if (!items_own) count_failure(why, a.attempts);
   result_.predictions[item].error =
       fmt::format("failed after {} attempt{}: {}", a.attempts, a.attempts == 1 ? "" : "s", why);
+  result_.predictions[item].latency_ms = a.last_failed_ms;
   ++result_.errors;
   ++done_;
   if (a.reserved) budget_.settle(a.worst_usd, 0);
@@ -463,15 +459,13 @@ void RunLoop::on_completion(Completion c) {
     retry_or_fail(c.item, response);
     return;
   }
-  double latency =
-      response.elapsed_ms > 0
-          ? response.elapsed_ms
-          : std::chrono::duration<double, std::milli>(SteadyClock::now() - a.sent_at).count();
+  const double latency = attempt_ms(a, response);
   ChatAnswer answer;
   try {
     answer = approach_.provider().parse_response(response);
   } catch (const ProviderError& e) {
     result_.predictions[c.item].error = fmt::format("unreadable answer: {}", e.what());
+    result_.predictions[c.item].latency_ms = latency;
     count_failure(result_.predictions[c.item].error.value(), a.attempts);
     ++result_.errors;
     ++done_;

@@ -57,6 +57,9 @@ class RunLoop {
     // may have billed it), and a retry must reserve again before it is sent.
     bool reserved = true;
     SteadyClock::time_point sent_at;
+    // The wall time of the last attempt that failed: a failed item's latency_ms, as an answered
+    // item's is the time of the attempt that answered.
+    double last_failed_ms = 0;
     // Kept by plan(): the body's first `body_shared` bytes are left out (they are
     // reference_body_'s) and put back when the request is sent.
     std::size_t body_shared = 0;
@@ -88,6 +91,8 @@ class RunLoop {
   std::string spent_basis() const;
   void abort(std::string message);
   std::string failure_text(const HttpResponse& response) const;
+  // The wall time of an attempt: the client's figure, else since it was sent.
+  static double attempt_ms(const Attempt& a, const HttpResponse& response);
   // The request of `item`; what [privacy] replaced in it is added to `redacted` (null: not
   // counted, for a request built again).
   Attempt prepare(std::size_t item, RedactionCounts* redacted) const;

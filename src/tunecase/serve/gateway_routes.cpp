@@ -160,9 +160,12 @@ void Gateway::handle(http::Request request, http::Responder responder) {
   const std::string& path = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
   const bool post = request.method == "POST";
+  // A GET route takes HEAD too, and says so in Allow.
   auto wrong_method = [&](const char* allowed) {
-    Response r = error(405, fmt::format("{} takes {} only", path, allowed));
-    r.headers.set("Allow", allowed);
+    const bool takes_get = std::string_view(allowed) == "GET";
+    Response r =
+        error(405, fmt::format("{} takes {} only", path, takes_get ? "GET (or HEAD)" : allowed));
+    r.headers.set("Allow", takes_get ? "GET, HEAD" : allowed);
     metrics_->client_error();
     responder.respond(std::move(r));
   };

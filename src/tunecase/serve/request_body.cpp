@@ -360,6 +360,8 @@ class FlatClassifyScan : public ClassifyFieldSet {
 std::variant<ClassifyBody, BodyError> classify_body(Field text, Field id, Field segment,
                                                     const Field& at, nlohmann::json metadata) {
   ClassifyBody out;
+  if (text.kind == Field::Kind::null)
+    return BodyError{400, "\"text\" must be a string, not null: send the text to classify"};
   if (missing(text))
     return BodyError{400, "missing \"text\": send {\"text\": \"the text to classify\"}"};
   if (text.kind != Field::Kind::string)
@@ -516,6 +518,9 @@ std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,
       return BodyError{400, "\"prediction_id\" " + problem +
                                 "; send that one, or your item's "
                                 "\"id\" instead"};
+  if (field_of(j, "label").kind == Field::Kind::null)
+    return BodyError{400,
+                     "\"label\" must be a string, not null: send the correct label of the item"};
   auto label = string_field(field_of(j, "label"), "label");
   if (auto* e = std::get_if<BodyError>(&label)) return *e;
   // Surrounding spaces go (Unicode's, and characters that show nothing), as the data reader and

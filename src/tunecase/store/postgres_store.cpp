@@ -250,7 +250,7 @@ class PgDatabase final : public store_detail::SqlDatabase {
       throw UserError(
           fmt::format("cannot connect to PostgreSQL at {}: {}Check that the server is "
                       "running, that host, port, user and database are right, and "
-                      "that the password is in the URL or in ~/.pgpass.",
+                      "that the password is in PGPASSWORD, ~/.pgpass or the URL.",
                       describe(), scrub(e.what())));
     } catch (const pqxx::failure& e) {
       throw UserError(fmt::format("cannot use PostgreSQL at {}: {}Check the URL's parameters.",

@@ -106,6 +106,9 @@ struct ModelVersion {
   std::optional<int64_t> promoted_at_ms;  // when it last became champion
   std::string promoted_by;                // who or what made it champion last (schema 5)
   std::string path;  // the model folder `serve` loads it from ("" = not loadable; schema 5)
+  // Who or what registered it (`serve`, `tunecase retrain`), kept in its "registered" event of
+  // the history (model_events); not read back into this record.
+  std::string registered_by;
 };
 
 // An alert fired by the monitor. At most one open alert per (kind, approach).

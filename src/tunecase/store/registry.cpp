@@ -47,6 +47,7 @@ bool make_champion(Store& store, ModelVersion model, int64_t at_ms, const std::s
   model.status = ModelStatus::champion;
   model.promoted_at_ms = at_ms;
   model.promoted_by = by;
+  model.registered_by = by;
   try {
     store.register_model(model);
   } catch (const UserError&) {

@@ -496,7 +496,7 @@ class SqlStore final : public Store {
                         "registry of {}; give the new model another version.",
                         m.version, m.approach, db_->describe()));
       }
-      add_event(s, m.approach, m.version, "registered", m.created_at_ms, "");
+      add_event(s, m.approach, m.version, "registered", m.created_at_ms, m.registered_by);
       if (m.status != ModelStatus::challenger)
         add_event(s, m.approach, m.version, std::string(model_status_name(m.status)), at,
                   m.promoted_by);
