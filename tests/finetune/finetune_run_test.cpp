@@ -418,6 +418,12 @@ TEST(FinetuneAdvice, ARateLimitSaysToWaitARefusalToFixItsCause) {
                 .find("will again until its cause is fixed"),
             std::string::npos);
   EXPECT_EQ(provider_failure_advice("connection refused"), "run the same command again to go on");
+  // An account out of credit is not a rate limit: waiting does not help (it had said to wait).
+  const std::string quota = provider_failure_advice(
+      "the OpenAI fine-tuning API answered HTTP 429: You exceeded your current quota, please "
+      "check your plan and billing details.");
+  EXPECT_NE(quota.find("out of credit"), std::string::npos) << quota;
+  EXPECT_EQ(quota.find("wait, or let"), std::string::npos) << quota;
 }
 
 TEST_F(FinetuneRunTest, AnUnknownPriceIsUnknownAndNeedsAnExplicitYes) {

@@ -277,6 +277,39 @@ TEST_F(RunnerTest, BadRequestIsNotRetried) {
   for (const auto& p : r.predictions) EXPECT_DOUBLE_EQ(p.latency_ms, 12.5);
 }
 
+// An account out of credit: OpenAI's 429 insufficient_quota and Anthropic's 400 "credit balance
+// is too low" stop the run at once, saying what to do. The 429 had been retried with back-off
+// like a rate limit (and the 400, after an answer, taken as each item's own refusal).
+TEST_F(RunnerTest, AnAccountOutOfCreditStopsTheRunWithoutRetrying) {
+  for (
+      const auto& [status, body] : std::vector<std::pair<long, std::string>>{
+          {429,
+           R"({"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}})"},
+          {400,
+           R"({"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API."}})"}}) {
+    FakeClient client([status, body](const HttpRequest&, int) {
+      HttpResponse r = testing::status(status);
+      r.body = body;
+      return r;
+    });
+    options_.max_attempts = 4;
+    const Examples items = make_items(50);
+    std::string stop;
+    try {
+      run(client, items);
+    } catch (const UserError& e) {
+      stop = e.what();
+    }
+    EXPECT_THAT(stop, HasSubstr("out of credit or over its spending quota")) << status;
+    EXPECT_THAT(stop, HasSubstr("add credit or raise the limit")) << status;
+    EXPECT_LE(client.requests(), 8u) << status;
+    for (const auto& item : items)
+      EXPECT_LE(client.attempts(item.text), 1) << "retried: " << status;
+  }
+  EXPECT_TRUE(says_out_of_credit("HTTP 429: You exceeded your current quota"));
+  EXPECT_FALSE(says_out_of_credit("HTTP 429: Rate limit reached for requests"));
+}
+
 // A base_url that already ends with /chat/completions: every request meets a 404. The run stops
 // at the first, naming base_url; it had sent every item and scored the approach 0%.
 TEST_F(RunnerTest, NoSuchApiPathStopsTheRunAndNamesBaseUrl) {

@@ -21,12 +21,17 @@
 #include "tunecase/llm/prices.h"
 #include "tunecase/llm/provider.h"
 #include "tunecase/runner/budget.h"
+#include "tunecase/runner/retry_policy.h"
 
 namespace tunecase {
 std::string provider_failure_advice(const std::string& what) {
   // A refusal (4xx but 429) comes back the same until its cause is fixed; a rate limit, a
   // network failure or a server error may pass. ("answered HTTP 429" had been compared over one
   // character more than it has, so a 429 read as a refusal.)
+  if (says_out_of_credit(what))
+    return "the provider says the account is out of credit or over its spending quota: no wait "
+           "helps until someone adds credit or raises the limit at the provider; then run the "
+           "same command again";
   if (what.find("answered HTTP 429") != std::string::npos)
     return "the provider limits requests or jobs for now (HTTP 429: a rate limit, or too many "
            "fine-tuning jobs running at once): wait, or let other jobs finish, then run the same "

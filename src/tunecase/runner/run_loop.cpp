@@ -394,7 +394,13 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
     return;
   }
   std::string why = failure_text(response);
-  if (response.status == 401 || response.status == 403) {
+  if (out_of_credit(response)) {
+    abort(fmt::format(
+        "approach '{}': {} says the account is out of credit or over its spending quota ({}): "
+        "add credit or raise the limit at the provider, then run the same command again (the "
+        "answers so far are cached)",
+        approach_.name(), approach_.provider().endpoint(), why));
+  } else if (response.status == 401 || response.status == 403) {
     abort(fmt::format("approach '{}': {} rejected the request ({})", approach_.name(),
                       approach_.provider().endpoint(), why));
   } else if (outcome == AttemptOutcome::kRetryable && !any_answer_ && response.timed_out) {
