@@ -15,7 +15,7 @@ ApproachInputs tuned(const std::string& name, double fraction, int64_t examples,
   a.error_rate_low = Figure{1 - accuracy - 0.02, Source::measured, true};
   a.error_rate_high = Figure{1 - accuracy + 0.02, Source::measured, true};
   a.training_usd = Figure{usd, Source::measured, true};
-  a.finetune = ApproachInputs::FinetuneRun{"gpt-4.1-mini", fraction, examples};
+  a.finetune = ApproachInputs::FinetuneRun{"gpt-4.1-mini", fraction, examples, 3769};
   return a;
 }
 
@@ -27,9 +27,17 @@ TEST(FinetuneNote, SaysWhatTheSubsetRunPredictedAboutTheFullRun) {
                   tuned("ft-all", 1.0, 3769, 0.799, 19.6)};
   auto lines = finetune_lines(s);
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_NE(lines[0].find("ft-30: gpt-4.1-mini fine-tuned on 1131 examples (30.0% of train)"),
+  EXPECT_NE(lines[0].find("ft-30: gpt-4.1-mini fine-tuned on 1131 examples (from 30.0% of the "
+                          "train split's 3769 rows)"),
             std::string::npos)
       << lines[0];
+  // A cost no price gives is UNKNOWN, with nothing "measured" about it.
+  s.approaches[2].training_usd = Figure{std::nullopt, Source::measured, true};
+  const std::string unknown = finetune_lines(s)[1];
+  EXPECT_NE(unknown.find("training cost UNKNOWN (no training price for the base model)"),
+            std::string::npos)
+      << unknown;
+  EXPECT_EQ(unknown.find("measured, UNKNOWN"), std::string::npos) << unknown;
   EXPECT_NE(lines[0].find("simulated"), std::string::npos) << lines[0];
   EXPECT_NE(lines[2].find("Subset first: the 30.0% run (ft-30"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("low (+2.0 points"), std::string::npos) << lines[2];

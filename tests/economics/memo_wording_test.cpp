@@ -165,6 +165,52 @@ TEST(MemoWording, TheValueQuestionTakesThePairedIntervalAgainstTheBaseline) {
   EXPECT_EQ(close.answer, std::optional<bool>(false)) << close.evidence;
 }
 
+// The checklist weighs a trained model: its question 2 asks about a trained approach's gain
+// when one is compared (a prompting approach's gain had counted towards "a trained model is
+// probably worth it"), and a verdict for a trained model beside a memo where none pays says so.
+TEST(MemoWording, TheChecklistsTrainedModelVerdictAgreesWithTheMemosMoney) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  std::string dear = kConfig;
+  const std::string weeks = "engineering_weeks = 3\n";
+  dear.replace(dear.find(weeks), weeks.size(), "engineering_weeks = 5000\n");
+  Decision d = decide(read_scenario(parse_config(dear, "w.toml"), &eval));
+  ASSERT_EQ(d.checklist.verdict, "fine-tune");
+  EXPECT_NE(d.checklist.items[1].evidence.find("local-linear"), std::string::npos)
+      << d.checklist.items[1].evidence;
+  const std::string verdict = checklist_verdict_text(d.checklist);
+  EXPECT_NE(verdict.find("no trained approach compared here pays for itself over 12 months (the "
+                         "best, local-linear, nets -$"),
+            std::string::npos)
+      << verdict;
+  EXPECT_NE(memo_markdown(d).find(verdict), std::string::npos);
+  // At the config's own costs local-linear pays: nothing is added.
+  Decision plain = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
+  ASSERT_EQ(plain.checklist.verdict, "fine-tune");
+  EXPECT_EQ(plain.checklist.economics_note, "");
+}
+
+// Every money figure in the memo's prose and tables says how it was obtained, and the baseline's
+// row shows no range of nets (keeping it against keeping it is $0 at any accuracy).
+TEST(MemoWording, MoneyInProseAndSensitivityIsTaggedAndTheBaselineHasNoRange) {
+  Decision d = decide_with(0.41);
+  const std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("| flips? | source |"), std::string::npos) << memo;
+  const std::size_t risk = memo.find("the baseline's errors put ");
+  ASSERT_NE(risk, std::string::npos);
+  const std::string sentence = memo.substr(risk, memo.find('.', risk) - risk);
+  EXPECT_NE(sentence.find("(assumed"), std::string::npos) << sentence;
+  EXPECT_NE(memo.find("has the highest net benefit over"), std::string::npos);
+  for (const std::string& reason : d.reasons)
+    if (reason.find("has the highest net benefit") != std::string::npos)
+      EXPECT_NE(reason.find("; assumed"), std::string::npos) << reason;
+  for (const auto& r : d.analysis.results)
+    if (r.is_baseline) {
+      EXPECT_EQ(r.net_low.get(), 0.0);
+      EXPECT_EQ(r.net_high.get(), 0.0);
+    }
+  EXPECT_NE(memo.find("| api-zero-shot (baseline) | $0 | $0 | - |"), std::string::npos) << memo;
+}
+
 // Three test items per approach, the pick and the baseline at the same accuracy: the memo once
 // said "Move to ...: net benefit $..." as if the data had settled it.
 Decision decide_on_a_tiny_test_split() {

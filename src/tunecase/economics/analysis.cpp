@@ -184,6 +184,12 @@ Analysis analyse(const Scenario& s) {
     r.net_floor_low = value_with_rate(s, r, s.approaches[i].error_rate_high) - r.own_cost;
     r.net_floor_high = value_with_rate(s, r, s.approaches[i].error_rate_low) - r.own_cost;
     r.payback_months = payback(r, out.results[out.baseline]);
+    // Keeping the baseline against keeping it gains nothing at any accuracy: its own interval
+    // moved against its point figure had read as a range of $140k on the "do nothing" row.
+    if (i == out.baseline) {
+      r.net_low = r.net_high = r.net;
+      r.net_floor_low = r.net_floor_high = r.net_floor;
+    }
   }
   bool baseline_priced = base_cost.recurring_per_month.known();
   out.best = best_of(out.results, baseline_priced);

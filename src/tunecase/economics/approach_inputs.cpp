@@ -255,8 +255,10 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
   ApproachInputs::FinetuneRun run;
   run.base_model = record.value("base_model", std::string());
   run.fraction = record.value("fraction", 1.0);
-  if (record.contains("data") && record["data"].is_object())
+  if (record.contains("data") && record["data"].is_object()) {
     run.train_examples = record["data"].value("train_examples", int64_t{0});
+    run.train_split = record["data"].value("train_split", int64_t{0});
+  }
   a.finetune = run;
   // "estimated": the provider reported no trained tokens, and the estimate stands in.
   const Source billed =

@@ -76,13 +76,23 @@ struct BestGain {
   std::string saver;
 };
 
+// The checklist weighs a trained model: when the scenario compares one besides the baseline,
+// the gain asked about is a trained approach's (a prompting approach's gain had answered yes
+// towards "a trained model is probably worth it").
+bool compares_a_trained_alternative(const Scenario& s) {
+  const std::string& base = s.approaches[s.baseline_index()].name;
+  return std::any_of(s.approaches.begin(), s.approaches.end(),
+                     [&](const ApproachInputs& a) { return a.trained && a.name != base; });
+}
+
 BestGain best_net_gain(const Scenario& s) {
   const ApproachInputs& base = s.approaches[s.baseline_index()];
   Figure base_running = cost_of(base, s.business).recurring_per_month;
   BestGain best;
   best.baseline_priced = base_running.known();
+  const bool trained_only = compares_a_trained_alternative(s);
   for (const auto& a : s.approaches) {
-    if (a.name == base.name) continue;
+    if (a.name == base.name || (trained_only && !a.trained)) continue;
     // Measured on the same test items as the baseline: the low end of the paired interval of
     // the two accuracies' difference, which counts the baseline's uncertainty too (the
     // approach's own low end against the baseline's point figure had answered "yes, even at the
@@ -232,6 +242,7 @@ std::string checklist_verdict_text(const Checklist& checklist) {
   std::string text = checklist_verdict_text(checklist.verdict);
   if (checklist.verdict == "prompting" && !checklist.prompting_compared)
     text += " (no approach compared here prompts an API: add one to price that choice)";
+  if (!checklist.economics_note.empty()) text += checklist.economics_note;
   return text;
 }
 

@@ -24,6 +24,9 @@ struct Checklist {
   // Some approach of the scenario prompts an API (is not trained): false when a "prompting"
   // verdict has nothing in the comparison to point at.
   bool prompting_compared = true;
+  // Said after a "fine-tune" verdict when the memo's own money disagrees (set by decide(), which
+  // has the analysis): no trained approach compared here pays for itself, or none is compared.
+  std::string economics_note;
 };
 
 // The framework's score rule: 5 or more yes -> fine-tune, 3-4 -> pilot, fewer -> prompting.

@@ -140,7 +140,8 @@ json checklist_json(const Checklist& c) {
   return {{"items", items},
           {"score", c.score},
           {"verdict", c.verdict},
-          {"verdict_text", checklist_verdict_text(c.verdict)}};
+          {"verdict_text", checklist_verdict_text(c.verdict)},
+          {"economics_note", c.economics_note}};
 }
 
 json pilot_json(const PilotPlan& p) {

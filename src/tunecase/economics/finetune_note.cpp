@@ -34,12 +34,24 @@ std::vector<std::string> finetune_lines(const Scenario& s) {
   for (const ApproachInputs& a : s.approaches) {
     if (!a.finetune) continue;
     tuned.push_back(&a);
-    lines.push_back(fmt::format(
-        "{}: {} fine-tuned on {} examples ({} of train); training cost {} ({}); accuracy {} "
-        "({}).",
-        a.name, a.finetune->base_model.empty() ? "a model" : a.finetune->base_model,
-        a.finetune->train_examples, percent(a.finetune->fraction), money(a.training_usd),
-        provenance_label(a.training_usd), accuracy_text(a), basis(a)));
+    // The share is of the train split's rows the run took; the examples are the file's lines,
+    // fewer when redaction made rows the same line.
+    const std::string examples =
+        a.finetune->train_split > 0
+            ? fmt::format("{} examples (from {} of the train split's {} rows)",
+                          a.finetune->train_examples, percent(a.finetune->fraction),
+                          a.finetune->train_split)
+            : fmt::format("{} examples ({} of train)", a.finetune->train_examples,
+                          percent(a.finetune->fraction));
+    // An unknown cost has nothing measured to tag ("UNKNOWN (measured, UNKNOWN)").
+    const std::string cost =
+        a.training_usd.known()
+            ? fmt::format("{} ({})", money(a.training_usd), provenance_label(a.training_usd))
+            : "UNKNOWN (no training price for the base model)";
+    lines.push_back(fmt::format("{}: {} fine-tuned on {}; training cost {}; accuracy {} ({}).",
+                                a.name,
+                                a.finetune->base_model.empty() ? "a model" : a.finetune->base_model,
+                                examples, cost, accuracy_text(a), basis(a)));
   }
   const ApproachInputs* baseline =
       s.approaches.empty() ? nullptr : &s.approaches[s.baseline_index()];

@@ -91,6 +91,9 @@ struct ApproachInputs {
     std::string base_model;
     double fraction = 1;         // share of the train split it was fine-tuned on
     int64_t train_examples = 0;  // examples in its training file
+    // Rows of the train split (0: not recorded); rows redaction made the same line are sent
+    // once, so the file may hold fewer than `fraction` of them.
+    int64_t train_split = 0;
   };
   std::optional<FinetuneRun> finetune;
 };

@@ -52,15 +52,16 @@ std::string data_used(const Decision& d) {
 std::string cost_value(const Decision& d) {
   std::string out = "## Cost and value\n\n";
   out += fmt::format(
-      "Over {:g} months the baseline's errors put {} at risk, and keeping it costs {} (its "
-      "running cost: it runs today, so its one-time costs are spent). Value is "
+      "Over {:g} months the baseline's errors put {} ({}) at risk, and keeping it costs {} "
+      "({}; its running cost: it runs today, so its one-time costs are spent). Value is "
       "errors avoided against the baseline times the cost of an error, earned only once an "
       "approach ships; cost over the horizon adds one-time training and engineering, running "
       "costs, and the baseline's running costs while the approach is built. Net benefit is the "
       "gain over keeping the baseline: value minus the extra cost. UNKNOWN means a price is "
       "missing: it is never counted as $0.\n\n",
       d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
-      money(d.analysis.keep_baseline_cost));
+      provenance_label(d.analysis.at_risk), money(d.analysis.keep_baseline_cost),
+      provenance_label(d.analysis.keep_baseline_cost));
   out += markdown(cost_table(d)) + markdown(net_table(d));
   const std::string delay = cost_of_delay_text(d);
   return out + (delay.empty() ? "" : delay + "\n\n");

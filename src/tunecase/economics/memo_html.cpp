@@ -65,11 +65,13 @@ std::string memo_html(const Decision& d) {
        table(business_inputs_table(d));
   b += h2("Measured results") + table(quality_table(d)) + accuracy_cost_chart(d);
   b += h2("Cost and value") +
-       p(fmt::format("Baseline errors put {} at risk over the horizon, and keeping the baseline "
-                     "costs {} (its running cost: it runs today, so its one-time costs are "
-                     "spent). Net benefit is the gain over keeping the baseline. UNKNOWN prices "
-                     "are never counted as $0.",
-                     money(d.analysis.at_risk), money(d.analysis.keep_baseline_cost))) +
+       p(fmt::format("Baseline errors put {} ({}) at risk over the horizon, and keeping the "
+                     "baseline costs {} ({}; its running cost: it runs today, so its one-time "
+                     "costs are spent). Net benefit is the gain over keeping the baseline. "
+                     "UNKNOWN prices are never counted as $0.",
+                     money(d.analysis.at_risk), provenance_label(d.analysis.at_risk),
+                     money(d.analysis.keep_baseline_cost),
+                     provenance_label(d.analysis.keep_baseline_cost))) +
        table(cost_table(d)) + table(net_table(d));
   if (std::string delay = cost_of_delay_text(d); !delay.empty()) b += p(delay);
   if (auto lines = finetune_lines(d.scenario); !lines.empty()) b += h2("Fine-tuning") + list(lines);

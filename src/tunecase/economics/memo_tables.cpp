@@ -243,8 +243,12 @@ Table sensitivity_table(const Decision& d) {
   const Sensitivity& sens = d.sensitivity;
   const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
   Table t{{"assumed input", "base value", "moved to (-50% / +50%)", "pick at -50% / +50%",
-           "net of " + sens.watched + " vs keeping " + base, "flips?"},
+           "net of " + sens.watched + " vs keeping " + base, "flips?", "source"},
           {}};
+  // The nets are the watched approach's net benefit computed again: tagged as it is.
+  std::string source = "assumed";
+  for (const auto& r : d.analysis.results)
+    if (r.name == sens.watched) source = tag(net_source(r));
   for (const auto& row : sens.rows) {
     if (!row.matters) continue;
     auto value = [&](double v) { return input_value_text(d.scenario, row.kind, v); };
@@ -252,7 +256,7 @@ Table sensitivity_table(const Decision& d) {
                       value(row.low_value) + " / " + value(row.high_value),
                       row.pick_low + " / " + row.pick_high,
                       fmt::format("{} .. {}", money(row.net_low), money(row.net_high)),
-                      row.flips ? "YES" : "no"});
+                      row.flips ? "YES" : "no", source});
   }
   return t;
 }
@@ -351,16 +355,20 @@ Table pilot_outcomes_table(const Decision& d) {
                                 count(r.queries_per_month), money(r.cost_per_error_usd),
                                 pays_anyway ? "what it saves outweighs even losing every answer"
                                             : "no gain of accuracy is worth its extra cost");
+  // The extra cost's own tag (estimated prices, assumed volume), said beside it.
+  std::string extra_tag = "assumed";
+  for (const auto& result : d.analysis.results)
+    if (result.name == p.approach) extra_tag = tag(result.extra_cost);
   if (pays_anyway || never_pays)
     t.rows.push_back(
         {"clear win",
          pays_anyway
              ? fmt::format("any live accuracy, once both arms have {:g} labelled queries{}: {}, "
-                           "and {} costs {} less than keeping {} over {:.1f} live months",
+                           "and {} costs {} ({}) less than keeping {} over {:.1f} live months",
                            kMinLabelledForACall, latency, why_free, p.approach,
-                           money(-r.extra_cost_usd), p.against, r.live_months)
-             : fmt::format("cannot happen: {}, so no gain pays for the extra {}", why_free,
-                           money(r.extra_cost_usd)),
+                           money(-r.extra_cost_usd), extra_tag, p.against, r.live_months)
+             : fmt::format("cannot happen: {}, so no gain pays for the extra {} ({})", why_free,
+                           money(r.extra_cost_usd), extra_tag),
          "scale to 100% of traffic"});
   else
     t.rows.push_back(
@@ -371,12 +379,13 @@ Table pilot_outcomes_table(const Decision& d) {
              "error (offline gain: {:.1f}{}, {}){}",
              p.against, needed,
              d.analysis.keep_baseline_cost.known()
-                 ? (r.extra_cost_usd < 0
-                        ? fmt::format("its lower cost ({} less) allows", money(-r.extra_cost_usd))
-                        : "pays for the extra " + money(r.extra_cost_usd))
-                 : fmt::format("pays for its own cost, {} ({} has no price: counted as free to "
-                               "keep)",
-                               money(r.extra_cost_usd), p.against),
+                 ? (r.extra_cost_usd < 0 ? fmt::format("its lower cost ({} less, {}) allows",
+                                                       money(-r.extra_cost_usd), extra_tag)
+                                         : fmt::format("pays for the extra {} ({})",
+                                                       money(r.extra_cost_usd), extra_tag))
+                 : fmt::format("pays for its own cost, {} ({}; {} has no price: counted as free "
+                               "to keep)",
+                               money(r.extra_cost_usd), extra_tag, p.against),
              r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
              (p.baseline_rate - p.expected_rate) * 100, unit, tag(p.offline_rates), latency),
          "scale to 100% of traffic"});

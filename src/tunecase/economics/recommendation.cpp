@@ -132,21 +132,23 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
   if (pick.is_baseline)
     d.reasons.push_back(
         fmt::format("No alternative earns more than it costs over keeping {} for {} months ({} a "
-                    "month to run).",
-                    base, months, money(pick.cost.recurring_per_month)));
+                    "month to run, {}).",
+                    base, months, money(pick.cost.recurring_per_month),
+                    provenance_label(pick.cost.recurring_per_month)));
   else if (!d.analysis.keep_baseline_cost.known())
     d.reasons.push_back(fmt::format(
         "{} ranks first among the approaches with a known price: its value over {} months, {}, "
-        "minus its own cost over them, {}, is {}. Against keeping {} it gains that plus what "
-        "running {} would cost over the months it is live, which is UNKNOWN (no price).",
-        pick.name, months, money(pick.value), money(pick.own_cost), money(pick.net_floor), base,
-        base));
+        "minus its own cost over them, {}, is {} ({}). Against keeping {} it gains that plus "
+        "what running {} would cost over the months it is live, which is UNKNOWN (no price).",
+        pick.name, months, money(pick.value), money(pick.own_cost), money(pick.net_floor),
+        provenance_label(pick.net_floor), base, base));
   else
     d.reasons.push_back(fmt::format(
         "{} has the highest net benefit over {} months: {} more than keeping {} (value {} minus "
-        "extra cost {}; its own cost over the horizon is {}, keeping {} costs {}).",
+        "extra cost {}; its own cost over the horizon is {}, keeping {} costs {}; {}).",
         pick.name, months, money(pick.net), base, money(pick.value), money(pick.extra_cost),
-        money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost)));
+        money(pick.horizon_cost), base, money(d.analysis.keep_baseline_cost),
+        provenance_label(pick.net)));
   // A tie to the cent goes to the baseline, then to the cheaper approach (best_of): the reader
   // must see that it was a tie, not that the pick earns more.
   for (const auto& r : d.analysis.results) {
@@ -270,8 +272,8 @@ void majority_floor_risk(Decision& d, const ApproachInputs* first) {
   const std::string advice =
       " Accuracy hides what it misses, and one flat cost_per_error prices a missed rare label "
       "like any other error: read its per-label recall in eval's report.md, weigh what a miss "
-      "of each label costs, and consider more rows of the rare labels or another approach "
-      "before committing money.";
+      "of each label costs, and consider more training rows of the labels it misses or another "
+      "approach before committing money.";
   if (s.majority) {
     const auto& floor = *s.majority;
     if (acc <= floor.accuracy) {
@@ -333,10 +335,11 @@ void unseen_labels_risk(Decision& d) {
                          ? fmt::format(" ({} of {} test items)", s.test_rows_unseen, s.test_rows)
                          : "";
   d.risks.push_back(fmt::format(
-      "The test split has label{} no training row has: {}{}. A trained model cannot answer "
+      "The test split has {} no training row has: {}{}. A trained model cannot answer "
       "them, so its accuracy here is capped below 100% while a prompted LLM, told the label "
       "set, can; add training rows of {} (or check the split) before comparing the two.",
-      n == 1 ? "" : "s", quoted_list(s.test_labels_unseen, n), rows, n == 1 ? "it" : "them"));
+      n == 1 ? "a label" : "labels", quoted_list(s.test_labels_unseen, n), rows,
+      n == 1 ? "it" : "them"));
 }
 
 // The risks of the measurements themselves, whatever is picked: a memo without a recommendation
@@ -496,6 +499,29 @@ void set_next_step(Decision& d) {
   }
 }
 
+// A checklist that says a trained model is probably worth it, beside the memo's money: when no
+// trained approach compared here pays for itself over the horizon, or none is compared, it says
+// so, or the memo would advise training in one place and show that it cannot pay in another.
+// Nothing is said when the baseline is itself trained (keeping it is keeping a trained model).
+std::string trained_model_note(const Scenario& s, const Analysis& analysis, const Checklist& c) {
+  if (c.verdict != "fine-tune" || s.approaches[analysis.baseline].trained) return "";
+  const ApproachResult* best = nullptr;
+  bool any_trained = false;
+  for (const auto& r : analysis.results) {
+    if (!r.trained || r.is_baseline) continue;
+    any_trained = true;
+    if (!standing(analysis, r).known()) continue;
+    if (best == nullptr || standing(analysis, r).get() > standing(analysis, *best).get()) best = &r;
+  }
+  if (!any_trained)
+    return " (no trained approach is compared here: evaluate one to price that choice)";
+  if (best == nullptr || standing(analysis, *best).get() > 0) return "";
+  return fmt::format(
+      "; but at these inputs no trained approach compared here pays for itself over {} months "
+      "(the best, {}, nets {}): the score weighs the team's situation, the money is this memo's",
+      horizon_text(s), best->name, money(standing(analysis, *best)));
+}
+
 }  // namespace
 
 Decision decide(const Scenario& s) {
@@ -504,6 +530,7 @@ Decision decide(const Scenario& s) {
   d.analysis = analyse(s);
   d.break_evens = all_break_evens(d.analysis);
   d.checklist = fill_checklist(s);
+  d.checklist.economics_note = trained_model_note(s, d.analysis, d.checklist);
   d.sensitivity = sensitivity(s);
   d.what_it_takes = what_it_takes(s);
   if (!d.analysis.best) {

@@ -162,6 +162,11 @@ Sensitivity sensitivity(const Scenario& s, double swing) {
 std::string input_value_text(const Scenario& s, InputKind kind, double value) {
   switch (kind) {
     case InputKind::money:
+      // An input moved by half may fall between cents ($0.75 to $0.375 and $1.125): shown as
+      // it is used, not rounded to the cent half-even ($0.38 and $1.12 read as an uneven move).
+      if (std::fabs(value) >= 0.1 && std::fabs(value) < 10 &&
+          std::fabs(value * 100 - std::round(value * 100)) > 1e-6)
+        return fmt::format("{}${:.3f}", value < 0 ? "-" : "", std::fabs(value));
       return money(value);
     case InputKind::count:
       return count(value);
