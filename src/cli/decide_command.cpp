@@ -1,5 +1,6 @@
 // `tunecase decide`: the business case and decision memo from the config's [business] table
 // and, when given, the measurements of `tunecase eval`.
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,16 @@ void run(const DecideOptions& o) {
   if (config.monitor.present || config.retrain.present) {
     write_operation_plan(config, nullptr, o.out);
     fmt::print("wrote {0}/plan.md, {0}/plan.html (the operation plan the memo links)\n", o.out);
+  } else if (std::error_code error;
+             std::filesystem::exists(std::filesystem::path(o.out) / "plan.md", error)) {
+    // A plan an earlier run wrote here, for a config that had [monitor] or [retrain], is not this
+    // memo's: it had stayed beside it, unlinked, without a word. Left in place (it may be one
+    // `tunecase plan --out` wrote on purpose), but named.
+    fmt::print(
+        "note: {}/plan.md (and .html, .json) is from an earlier run, not from this one: "
+        "this config has no [monitor] or [retrain] table to plan from; delete it if you "
+        "no longer need it\n",
+        o.out);
   }
 }
 

@@ -10,14 +10,19 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "tunecase/config/config.h"
+#include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
@@ -52,10 +57,34 @@ std::string default_instance(int port) {
   return fmt::format("{}:{}", host, port);
 }
 
+// The eval folder's models were trained on the data its eval.json records: a config whose [data]
+// differs now (a label renamed, rows fixed or added) gets served models that answer the old
+// labels and are judged against today's feedback without a word. Said at start, each difference
+// named; not refused, since serving a model trained on last month's data is the normal case.
+void warn_if_trained_on_other_data(const tunecase::ProjectConfig& config,
+                                   const std::string& eval_dir) {
+  if (eval_dir.empty()) return;
+  std::ifstream in(std::filesystem::path(eval_dir) / "eval.json", std::ios::binary);
+  const nlohmann::json eval = nlohmann::json::parse(in, nullptr, false);
+  if (eval.is_discarded() || !eval.is_object() || !eval.contains("dataset") ||
+      !eval["dataset"].is_object() || !eval["dataset"].contains("settings"))
+    return;
+  const auto changed = tunecase::settings_differences(
+      eval["dataset"]["settings"], tunecase::measured_data_settings(config.data), "[data]");
+  if (changed.empty()) return;
+  fmt::print(stderr,
+             "warning: --eval {} trained its models on other data than the config's [data] "
+             "now ({}): they answer the labels of that data, and the pilot judges them against "
+             "today's feedback. Re-run tunecase eval with this config to serve models of this "
+             "data\n",
+             eval_dir, fmt::join(changed, "; "));
+}
+
 void run(const ServeArgs& a) {
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   apply_local_only(config, a.local_only);
   refuse_unfinished_eval(a.eval, "serve");
+  warn_if_trained_on_other_data(config, a.eval);
   tunecase::serve::GatewayOptions options;
   options.eval_dir = a.eval;
   options.plan_file = a.plan;

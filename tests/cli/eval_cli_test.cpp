@@ -86,6 +86,9 @@ TEST(EvalCli, ARunStoppedHalfWayPutsTheEarlierRunBackWhole) {
   EXPECT_FALSE(std::filesystem::exists(out.path() / ".earlier-run"));
   EXPECT_NE(r.output.find("also holds old-approach from an earlier run"), std::string::npos)
       << r.output;
+  // An earlier LLM approach's prompt, which no approach of this run writes, is named too.
+  EXPECT_NE(r.output.find("prompts also holds api.txt from an earlier run"), std::string::npos)
+      << r.output;
   // Finished, the run's own results and models replace the earlier ones.
   std::filesystem::remove(out.path() / "predictions.jsonl.tmp");
   CliResult done = run_cli(command);

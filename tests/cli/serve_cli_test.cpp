@@ -524,6 +524,32 @@ TEST_F(ServeCli, PilotWithoutAPlanJudgesByThePlanServeRecorded) {
       << again.stderr_text();
 }
 
+// Models trained on other data than [data] describes now (a label renamed in the file since eval)
+// are served with a warning naming the difference: they had answered the old labels, judged
+// against today's feedback, without a word.
+TEST_F(ServeCli, ModelsTrainedOnOtherDataThanTheConfigsAreServedWithAWarning) {
+  {
+    ServeProcess same(dir_.path(), "same", serve_args());
+    ASSERT_GT(same.port(), 0) << same.stderr_text();
+    same.signal_and_wait(SIGTERM);
+    EXPECT_EQ(same.stderr_text().find("trained its models on other data"), std::string::npos)
+        << same.stderr_text();
+  }
+  std::filesystem::copy_file(fixture("cli/tickets.csv"), dir_.path() / "tickets.csv");
+  std::ofstream(dir_.path() / "tickets.csv", std::ios::app) << "a new ticket,billing\n";
+  std::string text = read_file(config_);
+  text.replace(text.find(fixture("cli/tickets.csv")), fixture("cli/tickets.csv").size(),
+               (dir_.path() / "tickets.csv").string());
+  std::ofstream(config_) << text;
+  ServeProcess other(dir_.path(), "other", serve_args());
+  ASSERT_GT(other.port(), 0) << other.stderr_text();
+  other.signal_and_wait(SIGTERM);
+  EXPECT_NE(other.stderr_text().find("trained its models on other data than the config's [data] "
+                                     "now ([data] path: the file does not hold the data"),
+            std::string::npos)
+      << other.stderr_text();
+}
+
 TEST_F(ServeCli, AMissingModelNamesTheApproachAndTheCommand) {
   CliResult r = run_cli("serve --config " + config_ + " --eval " + dir_.str() +
                         "/nowhere --port 0 --store " + store());

@@ -346,6 +346,29 @@ TEST(EvalMode, ACurveOfOtherDataOrDamagedFiguresIsRefused) {
   std::filesystem::remove_all(dir);
 }
 
+// A price typed in an LLM approach's table now, other than the rates eval priced its tokens at,
+// prices the measured tokens again (the memo had kept eval's figure and "catalogue price").
+TEST(EvalMode, APriceTypedInTheConfigSinceEvalPricesTheMeasuredTokensAgain) {
+  nlohmann::json eval = eval_fixture();
+  for (auto& m : eval["approaches"])
+    if (m["name"] == "api-zero-shot")  // 180 tokens in, 5 out: $4 per 1k at $20 / $80
+      m["runner"]["price"] = {
+          {"input_per_mtok", 20.0}, {"cached_input_per_mtok", 10.0}, {"output_per_mtok", 80.0}};
+  std::string config = kConfig;
+  const std::string name = "name = \"api-zero-shot\"\nkind = \"openai\"\n";
+  config.replace(config.find(name), name.size(), name + "price = { input = 2.0, output = 8.0 }\n");
+  Decision d = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  const ApproachInputs& a = inputs(d, "api-zero-shot");
+  EXPECT_NEAR(a.usd_per_query.get(), 0.004 / 10, 1e-12);
+  EXPECT_NE(a.cost_basis.find("the price typed in the config now ($2 in / $8 out per 1M"),
+            std::string::npos)
+      << a.cost_basis;
+  // The same rates as eval's: eval's figure stands.
+  config.replace(config.find("input = 2.0, output = 8.0"), 25, "input = 20.0, output = 80.0");
+  Decision same = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
+  EXPECT_NEAR(inputs(same, "api-zero-shot").usd_per_query.get(), 0.004, 1e-12);
+}
+
 // eval.json records what its figures depend on; decide compares the config with it and refuses
 // a config changed since (other data, another split, another C) unless told to accept it, and
 // then names the changes under the memo's risks. Business figures and where a model is served
@@ -407,6 +430,20 @@ TEST(EvalMode, AConfigChangedSinceEvalIsRefusedOrNamedAsARisk) {
   EXPECT_NE(accepted.memo_md.find("the file does not hold the data that was measured"),
             std::string::npos);
   EXPECT_EQ(accepted.memo_md.find("NOT CHECKED"), std::string::npos);
+
+  // What every LLM prompt carries: a task description written since eval changes every prompt
+  // (it had been accepted without a word).
+  std::ofstream(dir / "tickets.csv") << "text,label\nrefund please,billing\n";
+  eval["dataset"]["settings"] = measured_data_settings(measured.data);
+  eval["dataset"]["prompt_settings"] = measured_prompt_settings(measured);
+  EXPECT_EQ(error_of(config_text), "(decided)");
+  error = error_of(config_text + "[task]\ndescription = \"Sort each ticket by its mood.\"\n");
+  EXPECT_NE(error.find("prompts: [task] description = \"Sort each ticket by its mood.\" now, not "
+                       "set when measured"),
+            std::string::npos)
+      << error;
+  error = error_of(config_text + "[labels]\nbilling = \"money back, chargebacks\"\n");
+  EXPECT_NE(error.find("prompts: [labels] billing ="), std::string::npos) << error;
 
   // An eval.json without the settings (an older tunecase, or edited): the check is skipped, and
   // the memo says so (it was skipped without a word).

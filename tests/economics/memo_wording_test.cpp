@@ -5,6 +5,7 @@
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/memo.h"
 #include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/money.h"
 #include "tunecase/economics/recommendation.h"
 
 namespace tunecase::econ {
@@ -179,10 +180,15 @@ TEST(MemoWording, TheChecklistsTrainedModelVerdictAgreesWithTheMemosMoney) {
       << d.checklist.items[1].evidence;
   const std::string verdict = checklist_verdict_text(d.checklist);
   EXPECT_NE(verdict.find("no trained approach compared here pays for itself over 12 months (the "
-                         "best, local-linear, nets -$"),
+                         "best, local-linear, has a net benefit of -$"),
             std::string::npos)
       << verdict;
   EXPECT_NE(memo_markdown(d).find(verdict), std::string::npos);
+  // The figure is the net table's, against keeping the baseline (it had been value minus its
+  // own cost, off by what keeping the baseline costs).
+  for (const auto& r : d.analysis.results)
+    if (r.name == "local-linear")
+      EXPECT_NE(verdict.find("has a net benefit of " + money(r.net)), std::string::npos) << verdict;
   // At the config's own costs local-linear pays: nothing is added.
   Decision plain = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
   ASSERT_EQ(plain.checklist.verdict, "fine-tune");

@@ -16,14 +16,15 @@ namespace {
 // A Files endpoint answering `failures` times with `status`, then with a file id.
 class FlakyFiles {
  public:
-  FlakyFiles(int failures, int status)
-      : server_(http::ServerOptions{}, [this, failures, status](http::Request, http::Responder r) {
-          if (calls_++ < failures) {
-            r.respond(http::Response::json(status, R"({"error": {"message": "busy"}})"));
-            return;
-          }
-          r.respond(http::Response::json(200, R"({"id": "file-42", "object": "file"})"));
-        }) {
+  FlakyFiles(int failures, int status, std::string error = R"({"error": {"message": "busy"}})")
+      : server_(http::ServerOptions{},
+                [this, failures, status, error](http::Request, http::Responder r) {
+                  if (calls_++ < failures) {
+                    r.respond(http::Response::json(status, error));
+                    return;
+                  }
+                  r.respond(http::Response::json(200, R"({"id": "file-42", "object": "file"})"));
+                }) {
     port_ = server_.start();
   }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
@@ -60,6 +61,15 @@ TEST(FinetuneUpload, GivesUpAfterFourAttemptsWithTheProvidersMessage) {
     EXPECT_NE(std::string(e.what()).find("busy"), std::string::npos) << e.what();
   }
   EXPECT_EQ(files.calls(), 4);
+}
+
+// An account out of credit answers 429 as a rate limit does, but no wait helps: sent once.
+TEST(FinetuneUpload, AnAccountOutOfCreditIsNotRetried) {
+  FlakyFiles files(10, 429,
+                   R"({"error": {"message": "You exceeded your current quota, please check your "
+                   "plan and billing details.", "type": "insufficient_quota", "code": "insufficient_quota"}})");
+  EXPECT_THROW(upload(files), ProviderError);
+  EXPECT_EQ(files.calls(), 1);
 }
 
 TEST(FinetuneUpload, ARefusedFileIsNotRetried) {

@@ -83,11 +83,50 @@ TEST_F(ServerTest, ABareLfIsNamedInTheHeaderAndInTheChunkedFraming) {
       exchange_raw(port_,
                    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
                    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-  EXPECT_NE(two.find("in two header lines"), std::string::npos) << two;
+  EXPECT_NE(two.find("Transfer-Encoding in 2 header lines"), std::string::npos) << two;
   std::string trailer =
       exchange_raw(port_, chunked + "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n");
   EXPECT_TRUE(trailer.starts_with("HTTP/1.1 400")) << trailer;
   EXPECT_NE(trailer.find("trailers may not carry"), std::string::npos) << trailer;
+  EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
+}
+
+// Framing faults Beast reports under another name, and with a pipelined request behind them:
+// each named for what it is. A trailer past what a field may hold had thrown out of the parser
+// and ended the server.
+TEST_F(ServerTest, FramingFaultsAreNamedAndAHugeTrailerIsRefusedNotFatal) {
+  start(ok);
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string pipelined = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& body : std::vector<std::string>{
+           "5\nhello\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n", "5;ext=1\nhello\r\n0\r\n\r\n",
+           "5\r\nhello\r\n0\r\nX-T: 1\n\r\n" + pipelined, "5\r\nhello\r\n0\n\r\n" + pipelined}) {
+    std::string answer = exchange_raw(port_, chunked + body);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    EXPECT_NE(answer.find("a bare LF was sent in the chunked body's framing"), std::string::npos)
+        << body << "\n"
+        << answer;
+  }
+  std::string cr = exchange_raw(port_, "POST / HTTP/1.1\r\nHost: x\rContent-Length: 3\r\n\r\nabc");
+  EXPECT_NE(cr.find("a bare CR was sent"), std::string::npos) << cr;
+  std::string gzip_then_chunked =
+      exchange_raw(port_,
+                   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+                   "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_NE(gzip_then_chunked.find("Transfer-Encoding in 2 header lines"), std::string::npos)
+      << gzip_then_chunked;
+  std::string both = exchange_raw(port_,
+                                  "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                                  "chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_NE(both.find("both Content-Length and Transfer-Encoding were sent"), std::string::npos)
+      << both;
+  std::string huge = exchange_raw(
+      port_, chunked + "5\r\nhello\r\n0\r\nX-A: " + std::string(70000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(huge.starts_with("HTTP/1.1 431")) << huge.substr(0, 200);
+  // An empty line before a request line is skipped (RFC 9112 2.2).
+  std::string blank = exchange_raw(port_, "\r\n" + pipelined + "\r\n" + pipelined);
+  EXPECT_EQ(blank.find("400"), std::string::npos) << blank;
+  EXPECT_NE(blank.find("HTTP/1.1 200"), blank.rfind("HTTP/1.1 200")) << "both answered: " << blank;
   EXPECT_EQ(TestClient(port_).send("GET", "/").status, 200);
 }
 

@@ -1,6 +1,7 @@
 #include "tunecase/report/svg_chart.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <regex>
 #include <string>
@@ -232,6 +233,33 @@ TEST(SvgLineChart, LabelsOfNearbyPointsDoNotOverlap) {
   // On the same side, their baselines are at least one line (11 px) apart.
   if (same_side) {
     EXPECT_GE(std::abs(attr(a, "y") - attr(b, "y")), 11) << a << "\n" << b;
+  }
+}
+
+// A marker's label is not drawn over the dot of a marker placed after it (break-even points of
+// several pairs close together on the memo's cost-volume chart).
+TEST(SvgLineChart, AMarkersLabelKeepsClearOfTheOtherMarkersDots) {
+  ChartOptions o;
+  o.markers = {{5, 5, "1,411,655"}, {5.55, 5.17, "2,251,228"}, {5.2, 5.4, "1,125,614"}};
+  const std::string svg = line_chart(o, {named("s", {pt(0, 0), pt(10, 10)})});
+  std::vector<std::pair<double, double>> dots;
+  for (auto at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) {
+    const std::string tag = svg.substr(at, svg.find('>', at) - at);
+    if (tag.find("r=\"5\"") != std::string::npos)
+      dots.emplace_back(attr(tag, "cx"), attr(tag, "cy"));
+  }
+  ASSERT_EQ(dots.size(), 3u);
+  for (const char* label : {"1,411,655", "2,251,228", "1,125,614"}) {
+    const std::string tag = text_tag(svg, label);
+    ASSERT_FALSE(tag.empty()) << label;
+    const bool start = tag.find("\"start\"") != std::string::npos;
+    const double x = attr(tag, "x"), y = attr(tag, "y"), width = 7.0 * std::strlen(label);
+    const double left = start ? x : x - width, right = start ? x + width : x;
+    for (const auto& [cx, cy] : dots) {
+      const bool covers = cx + 5 > left && cx - 5 < right && cy + 5 > y - 10 && cy - 5 < y + 3;
+      EXPECT_FALSE(covers) << label << " at " << x << "," << y << " over the dot at " << cx << ","
+                           << cy;
+    }
   }
 }
 

@@ -76,6 +76,15 @@ nlohmann::json measured_approach_settings(const ApproachConfig& a) {
   return out;
 }
 
+nlohmann::json measured_prompt_settings(const ProjectConfig& config) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!config.task.empty()) out["[task] description"] = config.task;
+  for (const auto& [label, description] : config.label_descriptions)
+    out["[labels] " + label] = description;
+  if (!config.privacy.redact.empty()) out["[privacy] redact"] = config.privacy.redact;
+  return out;
+}
+
 std::vector<std::string> settings_differences(const nlohmann::json& recorded,
                                               const nlohmann::json& now, const std::string& what) {
   std::vector<std::string> out;

@@ -22,6 +22,11 @@ nlohmann::json measured_data_settings(const DataConfig& data);
 // served elsewhere), and with a template file's content hash instead of its path.
 nlohmann::json measured_approach_settings(const ApproachConfig& approach);
 
+// What every LLM prompt carries besides an approach's own keys: the [task] description, each
+// [labels] description and the [privacy] kinds redacted, keyed as the config names them
+// ("[labels] refund").
+nlohmann::json measured_prompt_settings(const ProjectConfig& config);
+
 // Each key whose value differs between `recorded` (eval.json's) and `now`, in words:
 // "<what> C = 0.01 now, 1 when measured". Keys absent on one side read "not set".
 std::vector<std::string> settings_differences(const nlohmann::json& recorded,

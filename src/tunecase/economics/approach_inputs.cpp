@@ -277,6 +277,34 @@ void read_finetune_record(ApproachInputs& a, const ApproachCostSettings& p,
 
 }  // namespace
 
+// A price typed in the approach's table now, other than the rates eval priced the measured
+// tokens at (a negotiated discount, a provider's change): the measured cost per query is priced
+// again at it, as docs/decide.md says price may change freely; the memo had kept eval's figure
+// and its "catalogue price" basis. Scaled by the measured mean tokens in and out, so a cached
+// share of the input keeps its proportion.
+void reprice_at_config_price(ApproachInputs& a, const ApproachConfig& config,
+                             const nlohmann::json& m) {
+  if (!config.is_llm() || !config.llm.price || !a.usd_per_query.known()) return;
+  const auto runner = m.find("runner");
+  if (runner == m.end() || !runner->is_object()) return;
+  const auto then = runner->find("price");
+  if (then == runner->end() || !then->is_object()) return;
+  const double in0 = then->value("input_per_mtok", -1.0),
+               out0 = then->value("output_per_mtok", -1.0);
+  const PriceOverride& now = *config.llm.price;
+  const bool cached_moved =
+      now.cached_input && *now.cached_input != then->value("cached_input_per_mtok", -1.0);
+  if (in0 < 0 || out0 < 0 || (in0 == now.input && out0 == now.output && !cached_moved)) return;
+  const double tin = m.value("tokens_in_mean", 0.0), tout = m.value("tokens_out_mean", 0.0);
+  const double before = tin * in0 + tout * out0;
+  if (before <= 0) return;
+  a.usd_per_query.value = a.usd_per_query.get() * (tin * now.input + tout * now.output) / before;
+  a.cost_basis = fmt::format(
+      "measured tokens x the price typed in the config now (${:g} in / ${:g} out per 1M; "
+      "assumed), eval having priced them at ${:g} / ${:g}",
+      now.input, now.output, in0, out0);
+}
+
 bool is_trained(const ApproachConfig& config) {
   if (config.costs.trained) return *config.costs.trained;
   if (config.is_local()) return true;  // every local kind is trained on the labels and hosted
@@ -296,6 +324,7 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   a.self_hosted = config.is_local() || config.costs.hosting.has_value();
   if (measured) {
     read_measured(a, *measured, where);
+    reprice_at_config_price(a, config, *measured);
   } else {
     read_assumed_quality(a, p, where, business.harmful_mode);
     a.usd_per_query = unknown(Source::assumed);

@@ -169,12 +169,16 @@ ChecklistItem gain_helps(const Scenario& s) {
     return item;
   }
   item.answer = best.per_month > 0;
+  // The approaches weighed: the trained ones when the scenario compares one (a prompting
+  // approach that pays had read as "no approach").
+  const char* which = compares_a_trained_alternative(s) ? "trained approach" : "approach";
   item.evidence =
       best.per_month <= 0
           ? fmt::format(
-                "at the low end of its interval no approach is worth more than its extra running "
+                "at the low end of its interval no {} is worth more than its extra running "
                 "cost over {}{}{}",
-                base, best.saving_per_month > 0 ? " through its accuracy" : "", saving_note(best))
+                which, base, best.saving_per_month > 0 ? " through its accuracy" : "",
+                saving_note(best))
       : best.baseline_priced
           ? fmt::format(
                 "{} is worth {} a month over {} net of its extra running cost, even at the low "

@@ -1,5 +1,6 @@
 #include "tunecase/economics/decide.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <system_error>
@@ -125,6 +126,15 @@ std::vector<std::string> changed_since_eval(const ProjectConfig& config,
     data = &eval["dataset"]["settings"];
   if (data != nullptr)
     for (auto& d : settings_differences(*data, measured_data_settings(config.data), "[data]"))
+      changed.push_back(std::move(d));
+  // What every LLM prompt carries: a task or label description edited since eval changes every
+  // prompt, and had passed unnoticed (recorded since 2026-12-07; an older eval.json has none).
+  const bool prompts = std::any_of(config.approaches.begin(), config.approaches.end(),
+                                   [](const ApproachConfig& a) { return a.is_llm(); });
+  if (prompts && eval.contains("dataset") && eval["dataset"].is_object() &&
+      eval["dataset"].contains("prompt_settings"))
+    for (auto& d : settings_differences(eval["dataset"]["prompt_settings"],
+                                        measured_prompt_settings(config), "prompts:"))
       changed.push_back(std::move(d));
   for (const auto& a : config.approaches) {
     for (const auto& m : eval["approaches"]) {

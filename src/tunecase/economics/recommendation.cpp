@@ -516,10 +516,14 @@ std::string trained_model_note(const Scenario& s, const Analysis& analysis, cons
   if (!any_trained)
     return " (no trained approach is compared here: evaluate one to price that choice)";
   if (best == nullptr || standing(analysis, *best).get() > 0) return "";
+  // Its net benefit as the memo's table shows it (against keeping the baseline), or value minus
+  // its own cost when the baseline's price is unknown, as the ranking reads it.
+  const Figure& net = best->net.known() ? best->net : best->net_floor;
   return fmt::format(
       "; but at these inputs no trained approach compared here pays for itself over {} months "
-      "(the best, {}, nets {}): the score weighs the team's situation, the money is this memo's",
-      horizon_text(s), best->name, money(standing(analysis, *best)));
+      "(the best, {}, {} {}): the score weighs the team's situation, the money is this memo's",
+      horizon_text(s), best->name,
+      best->net.known() ? "has a net benefit of" : "has value minus its own cost of", money(net));
 }
 
 }  // namespace

@@ -417,21 +417,24 @@ void note_other_models(const std::filesystem::path& out_dir,
                        const std::vector<ApproachConfig>& approaches, std::ostream& log) {
   std::error_code error;
   std::filesystem::directory_iterator it(out_dir / "models", error), end;
-  if (error) return;
   std::set<std::string> ours;
   for (const auto& a : approaches) ours.insert(model_folder_name(a.name));
   std::vector<std::string> others;
-  for (; it != end; it.increment(error)) {
-    if (error) break;
+  for (; !error && it != end; it.increment(error)) {
     std::string name = it->path().filename().string();
     if (it->is_directory() && !ours.contains(name)) others.push_back(name);
   }
-  if (others.empty()) return;
-  std::sort(others.begin(), others.end());
-  log << fmt::format(
-      "note: {} also holds {} from an earlier run, not from this one (not in eval.json); left "
-      "as they are: delete them, or use a new --out folder, if you no longer need them\n",
-      (out_dir / "models").string(), fmt::join(others, ", "));
+  if (!others.empty()) {
+    std::sort(others.begin(), others.end());
+    log << fmt::format(
+        "note: {} also holds {} from an earlier run, not from this one (not in eval.json); left "
+        "as they are: delete them, or use a new --out folder, if you no longer need them\n",
+        (out_dir / "models").string(), fmt::join(others, ", "));
+  }
+  std::vector<std::string> llm;
+  for (const auto& a : approaches)
+    if (a.is_llm()) llm.push_back(a.name);
+  note_other_prompts(out_dir, llm, log);
 }
 
 }  // namespace
@@ -550,6 +553,7 @@ nlohmann::json run_evaluation(const ProjectConfig& config, const EvalOptions& op
   nlohmann::json dataset = quoted.summary.to_json();  // its conflict samples quote texts
   dataset["seed"] = config.data.seed;  // with the files, it fixes the split: the run can be redone
   dataset["settings"] = measured_data_settings(config.data);  // decide compares the config with it
+  dataset["prompt_settings"] = measured_prompt_settings(config);
   // The floor every approach should clear: always answering the test split's most frequent
   // label (on imbalanced data a high accuracy may be little more than that).
   if (std::optional<MajorityLabel> top = majority_label(data.splits.test))

@@ -36,7 +36,7 @@ std::string parse_error_text(const boost::system::error_code& ec) {
     return "a header line is not \"Name: value\" (a space before the colon, or a character a "
            "header may not hold); fix the header.";
   if (ec == bhttp::error::bad_line_ending)
-    return "lines must end with CRLF (\\r\\n); a bare LF was sent.";
+    return "lines must end with CRLF (\\r\\n); a bare CR or LF was sent.";
   if (ec == bhttp::error::bad_version)
     return "the request line does not end with HTTP/1.0 or HTTP/1.1 and CRLF (a bare LF line "
            "ending reads this way too).";
@@ -61,6 +61,29 @@ std::string_view header_block(std::string_view bytes) {
     end = std::min(
         end, bytes.find(blank) == std::string_view::npos ? end : bytes.find(blank) + blank.size());
   return bytes.substr(0, end);
+}
+
+// A carriage return not followed by a line feed (one at the very end may be waiting for it).
+bool has_bare_cr(std::string_view bytes) {
+  for (std::size_t i = bytes.find('\r'); i != std::string_view::npos; i = bytes.find('\r', i + 1))
+    if (i + 1 < bytes.size() && bytes[i + 1] != '\n') return true;
+  return false;
+}
+
+// How many lines of `block` are header fields named `name` (any letter case).
+int fields_named(std::string_view block, std::string_view name) {
+  int n = 0;
+  for (std::size_t start = 0; start < block.size();) {
+    const std::string_view line = block.substr(start);
+    if (line.size() > name.size() && line[name.size()] == ':' &&
+        beast::iequals(beast::string_view(line.data(), name.size()),
+                       beast::string_view(name.data(), name.size())))
+      ++n;
+    const std::size_t end = block.find('\n', start);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return n;
 }
 
 std::string_view buffered(const beast::flat_buffer& buffer) {
@@ -229,7 +252,13 @@ void Connection::on_header(beast::error_code ec) {
     // HTTP/1.0 has no transfer codings (RFC 9112 6.1): its framing is faulty, and a front end
     // speaking 1.0 would read the chunked body as the next request.
     std::optional<std::pair<int, std::string>> refusal;
-    if (header.version() < 11)
+    // Two lines are one list (RFC 9110 5.3), but the first alone had been judged ("gzip does not
+    // end in chunked" for gzip then chunked): said as what it is.
+    if (const auto lines = header.count(bhttp::field::transfer_encoding); lines > 1)
+      refusal = {400, fmt::format("Transfer-Encoding in {} header lines; send one line, "
+                                  "Transfer-Encoding: chunked.",
+                                  lines)};
+    else if (header.version() < 11)
       refusal = {400,
                  "Transfer-Encoding in an HTTP/1.0 request: send the body with a Content-Length, "
                  "or speak HTTP/1.1."};
@@ -276,14 +305,26 @@ void Connection::read_body() {
   // a body still on its way.
   beast::error_code ec;
   parser_->eager(true);
-  while (!parser_->is_done() && buffer_.size() > 0) {
-    std::size_t used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == bhttp::error::need_more) {
-      ec = {};
-      break;
+  try {
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec || used == 0) break;
     }
-    if (ec || used == 0) break;
+  } catch (const std::exception&) {
+    // Beast throws for a trailer field past what a field may hold (std::length_error "field
+    // value too large"): the header limit does not cover trailers, and the exception had ended
+    // the whole gateway. Refused as an oversized header block is.
+    ++core_->requests;
+    ++core_->too_large;
+    version_ = parser_->get().version();
+    keep_alive_ = false;
+    return reject(431, "Request trailer fields too large: send the body's trailers short, or none.",
+                  AfterWrite::kClose);
   }
   if (ec || parser_->is_done()) return on_read(ec);
   // What the parser left of a chunked body is framing (a size line, the CRLF after a chunk, the
@@ -371,19 +412,61 @@ void Connection::on_read(beast::error_code ec) {
     return reject(431, fmt::format("Request header fields over {} bytes.", o.max_header_bytes),
                   AfterWrite::kLinger);
   }
+  if (is_parse_error(ec) && !parser_->is_header_done()) {
+    // RFC 9112 2.2: empty lines before a request line are ignored (some clients send a CRLF
+    // after a POST's body); they had been a 400 "the request line is not ...". Up to two, so
+    // that a stream of them is not a way to hold a connection open past its read time-out.
+    const std::string_view rest = buffered(buffer_);
+    const std::size_t text = rest.find_first_not_of("\r\n");
+    const std::size_t blank = std::min(text, rest.size());
+    if (blank > 0 && blank <= 4 && rest.substr(0, blank).find('\n') != std::string_view::npos) {
+      buffer_.consume(text == std::string_view::npos ? rest.size() : text);
+      return read();
+    }
+  }
   if (is_parse_error(ec)) {
     ++core_->requests;
     ++core_->malformed;
     std::string why = parse_error_text(ec);
-    if (!parser_->is_header_done() && has_bare_lf(header_block(buffered(buffer_))))
+    const std::string_view rest = buffered(buffer_);
+    if (!parser_->is_header_done()) {
+      const std::string_view block = header_block(rest);
+      // The fields Beast read before the one it failed at are in the message, not the buffer.
+      const auto& fields = parser_->get();
+      const int te = static_cast<int>(fields.count(bhttp::field::transfer_encoding)) +
+                     fields_named(block, "transfer-encoding");
+      const int cl = static_cast<int>(fields.count(bhttp::field::content_length)) +
+                     fields_named(block, "content-length");
       // Beast reads a bare LF inside the header block as a character a header may not hold,
       // and names that, which sends the client looking for a space before a colon.
-      why = fmt::format("{}.", kBareLf);
-    else if (parser_->is_header_done() &&
-             (ec == bhttp::error::bad_content_length || ec == bhttp::error::bad_transfer_encoding))
+      if (has_bare_lf(block))
+        why = fmt::format("{}.", kBareLf);
+      else if (has_bare_cr(block))
+        why = "lines must end with CRLF (\\r\\n); a bare CR was sent.";
+      else if (te > 0 && cl > 0)
+        why =
+            "both Content-Length and Transfer-Encoding were sent; send one: Content-Length "
+            "with the body's size, or Transfer-Encoding: chunked alone.";
+      else if (te > 1)
+        why = fmt::format(
+            "Transfer-Encoding in {} header lines; send one line, Transfer-Encoding: chunked.", te);
+    } else if (ec == bhttp::error::bad_content_length ||
+               ec == bhttp::error::bad_transfer_encoding) {
       why =
           "the chunked body's trailers hold a Content-Length or Transfer-Encoding field, which "
           "trailers may not carry; leave it out.";
+    } else if (has_bare_lf(header_block(rest))) {
+      // The chunk framing Beast stopped at (a size line, the CRLF after a chunk's data, a
+      // trailer) ends in a bare LF, whatever the bytes after it (a pipelined request).
+      why = fmt::format(
+          "{} in the chunked body's framing (a chunk's size line, the CRLF after its data, the "
+          "last chunk or the trailers).",
+          kBareLf);
+    } else if (has_bare_cr(header_block(rest))) {
+      why =
+          "lines must end with CRLF (\\r\\n); a bare CR was sent in the chunked body's "
+          "framing.";
+    }
     return reject(400, "Malformed HTTP request: " + why, AfterWrite::kLinger);
   }
   if (ec) return close();  // the client hung up, or sent nothing for read_timeout

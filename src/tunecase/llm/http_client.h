@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +55,13 @@ struct HttpResponse {
   // it again (the endpoint may have read, and billed, the first); 0 when it never left.
   int copies_sent = 1;
 };
+
+// The provider says the account is out of credit or over its spending quota (OpenAI's 429
+// `insufficient_quota`, Anthropic's 400 "credit balance is too low"): no wait or retry helps
+// until someone adds credit or raises the limit, so callers do not retry it and a run stops.
+// `text` is an answer's body or the message quoted from it.
+bool says_out_of_credit(std::string_view text);
+bool out_of_credit(const HttpResponse& response);
 
 // The one asynchronous HTTP client of the project (runner, gateway, tools).
 class HttpClient {

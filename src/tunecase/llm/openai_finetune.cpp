@@ -170,7 +170,10 @@ std::string OpenAiFinetuneClient::upload(const std::string& filename, const std:
   for (int attempt = 1;; ++attempt) {
     HttpRequest request = finetune_api::upload_request(base_url_, api_key_, filename, content);
     HttpResponse response = http_send_sync(http_, std::move(request));
-    const bool transient = response.status == 0 || response.status == 429 || response.status >= 500;
+    // An account out of credit answers 429 too, and no wait helps: not sent again.
+    const bool transient = response.status == 0 ||
+                           (response.status == 429 && !out_of_credit(response)) ||
+                           response.status >= 500;
     if (!transient || attempt == kAttempts) {
       if (response.status == 0)
         throw ProviderError(

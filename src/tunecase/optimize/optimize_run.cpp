@@ -315,6 +315,9 @@ nlohmann::json run_optimize(const ProjectConfig& config, const OptimizeOptions& 
         dataset.value("test", 0), dataset.value("labels", 0)));
   }
   create_output_dir(options.out_dir);
+  std::vector<std::string> names;
+  for (const auto& c : settings.candidates) names.push_back(c.name);
+  note_other_prompts(options.out_dir, names, log);
 
   HalvingRules rules;
   rules.start_sample = options.start_sample.value_or(settings.start_sample);

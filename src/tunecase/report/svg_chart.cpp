@@ -417,6 +417,11 @@ std::string point_labels(const std::vector<Series>& series, const Scale& sx, con
 std::string chart_markers(const std::vector<Marker>& markers, const Scale& sx, const Scale& sy,
                           const Frame& f, std::vector<Box>& taken) {
   std::string out;
+  // Every marker's dot is taken before any label is placed: a label had been drawn over the
+  // dot of a marker placed after it.
+  for (const Marker& m : markers)
+    if (sx.shows(m.x) && sy.shows(m.y))
+      taken.push_back(Box{sx(m.x) - 6, sy(m.y) - 6, sx(m.x) + 6, sy(m.y) + 6});
   for (std::size_t i = 0; i < markers.size(); ++i) {
     const Marker& m = markers[i];
     if (!sx.shows(m.x) || !sy.shows(m.y)) continue;
@@ -586,8 +591,15 @@ std::string tornado_chart(const ChartOptions& o, double base_value,
   Axis axis = o.x;
   axis.log = false;  // bars grow from the base value; a log axis would distort the swing
   Scale sx = make_scale(axis, values);
-  const Frame f = bar_frame(o, labels, 1, 90, 16);  // top: room for the base label
-  sx.px_lo = f.left + 70, sx.px_hi = f.right;       // room for texts left of the lowest bar
+  const std::vector<LegendItem> key = {
+      {"assumption at its low end", std::string(kPalette[0]), false, false, true},
+      {"assumption at its high end", std::string(kPalette[1]), false, false, true}};
+  // The legend's rows at this frame's width: two on a narrow chart, where one had been
+  // reserved and the note printed over the second.
+  Frame f = bar_frame(o, labels, 1, 90, 16);  // top: room for the base label
+  if (const int rows = legend_rows(key, f.right - f.left); rows > 1)
+    f = bar_frame(o, labels, rows, 90, 16);
+  sx.px_lo = f.left + 70, sx.px_hi = f.right;  // room for texts left of the lowest bar
 
   const std::string low_color(kPalette[0]), high_color(kPalette[1]);
   std::string out = open_svg(o, f) + x_axis(axis, sx, f);
@@ -619,9 +631,7 @@ std::string tornado_chart(const ChartOptions& o, double base_value,
   out += text(base_x, f.top - 10, "base " + base_text,
               "text-anchor=\"middle\" font-size=\"11\" fill=\"#222\"");
   const double legend_top = f.bottom + 24 + (axis.title.empty() ? 0 : 20) + 12;
-  out += legend({{"assumption at its low end", low_color, false, false, true},
-                 {"assumption at its high end", high_color, false, false, true}},
-                f.left, legend_top, f.right - f.left);
+  out += legend(key, f.left, legend_top, f.right - f.left);
   return close_svg(out + note(o, f));
 }
 

@@ -26,6 +26,16 @@ namespace tunecase {
 // once its spend would pass it (CommandSpendGate).
 inline constexpr double kConfirmAboveUsd = 1.0;
 
+// The file under OUT/prompts/ that a run writes its first prompt to: the approach's name with
+// characters a file name should not hold as '_', then ".txt".
+std::string prompt_file_name(const std::string& approach_name);
+
+// Files under OUT/prompts/ that no approach of `approach_names` writes (a renamed or removed
+// approach's, an earlier search's candidates'): left as they are, since they may be the user's,
+// but named on `log`, so nobody takes them for this run's.
+void note_other_prompts(const std::filesystem::path& out_dir,
+                        const std::vector<std::string>& approach_names, std::ostream& log);
+
 struct LlmRunOptions {
   int concurrency = 8;                 // requests in flight
   std::optional<double> max_cost_usd;  // stop before the new spend of this run would pass it

@@ -32,20 +32,6 @@ std::optional<std::chrono::milliseconds> from_http_date(const std::string& text)
 
 }  // namespace
 
-bool says_out_of_credit(std::string_view text) {
-  std::string lower(text.substr(0, 4096));
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::string_view sign : {"insufficient_quota", "exceeded your current quota",
-                                "credit balance is too low", "insufficient credit"})
-    if (lower.find(sign) != std::string::npos) return true;
-  return false;
-}
-
-bool out_of_credit(const HttpResponse& r) {
-  return r.status >= 400 && r.status < 500 && says_out_of_credit(r.body);
-}
-
 AttemptOutcome classify_attempt(const HttpResponse& r) {
   if (r.too_large) return AttemptOutcome::kFatal;  // the same answer again: no retry
   if (!r.transport_error.empty() || r.timed_out || r.status == 0) return AttemptOutcome::kRetryable;

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <optional>
 #include <random>
-#include <string_view>
 
 #include "tunecase/llm/http_client.h"
 
@@ -19,12 +18,7 @@ enum class AttemptOutcome {
 
 AttemptOutcome classify_attempt(const HttpResponse& response);
 
-// The provider says the account is out of credit or over its spending quota (OpenAI's 429
-// `insufficient_quota`, Anthropic's 400 "credit balance is too low"): no wait or retry helps
-// until someone adds credit or raises the limit, so it is not retried (kFatal) and a run stops.
-// `text` is an answer's body or the message quoted from it.
-bool says_out_of_credit(std::string_view text);
-bool out_of_credit(const HttpResponse& response);
+// An account out of credit (out_of_credit, llm/http_client.h) is kFatal: no wait helps.
 
 // The wait the server asked for: `retry-after-ms`, else `Retry-After` in seconds (integer or
 // decimal) or as an HTTP date. nullopt when absent or unreadable.

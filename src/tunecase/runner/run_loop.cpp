@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -28,15 +29,6 @@ std::optional<double> limit(double per_minute) {
   return per_minute > 0 ? std::optional<double>(per_minute) : std::nullopt;
 }
 
-std::string file_name(const std::string& name) {
-  std::string out = name;
-  for (char& c : out) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    if (!ok) c = '_';
-  }
-  return out;
-}
-
 HttpResponse from_cache(const CachedResponse& cached) {
   HttpResponse r;
   r.status = cached.status;
@@ -47,6 +39,34 @@ HttpResponse from_cache(const CachedResponse& cached) {
 }
 
 }  // namespace
+
+std::string prompt_file_name(const std::string& approach_name) {
+  std::string out = approach_name;
+  for (char& c : out) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return out + ".txt";
+}
+
+void note_other_prompts(const std::filesystem::path& out_dir,
+                        const std::vector<std::string>& approach_names, std::ostream& log) {
+  std::set<std::string> ours;
+  for (const auto& name : approach_names) ours.insert(prompt_file_name(name));
+  std::vector<std::string> other;
+  std::error_code error;
+  std::filesystem::directory_iterator it(out_dir / "prompts", error), end;
+  for (; !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (it->is_regular_file() && !ours.contains(name)) other.push_back(name);
+  }
+  if (other.empty()) return;
+  std::sort(other.begin(), other.end());
+  log << fmt::format(
+      "note: {} also holds {} from an earlier run, not from this one; left as they are: delete "
+      "them, or use a new --out folder, if you no longer need them\n",
+      (out_dir / "prompts").string(), fmt::join(other, ", "));
+}
 
 std::vector<std::size_t> send_order(std::size_t n, uint64_t seed) {
   std::vector<std::size_t> order(n);
@@ -198,7 +218,7 @@ void RunLoop::save_first_prompt() const {
   if (options_.out_dir.empty() || items_.empty()) return;
   auto dir = options_.out_dir / "prompts";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / (file_name(approach_.name()) + ".txt"), std::ios::binary)
+  std::ofstream(dir / prompt_file_name(approach_.name()), std::ios::binary)
       << approach_.inspect(items_.front().text);
 }
 
@@ -384,9 +404,10 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
       said_long_wait_ = true;
       log_ << fmt::format(
                   "{}: {} asked to wait (HTTP {}, Retry-After); retrying in {:.1f} s, and such "
-                  "waits may repeat (Ctrl-C stops the run; the answers so far are cached)",
+                  "waits may repeat (Ctrl-C stops the run; {})",
                   approach_.name(), approach_.provider().endpoint(), response.status,
-                  std::chrono::duration<double>(delay).count())
+                  std::chrono::duration<double>(delay).count(),
+                  cache_ ? "the answers so far are cached" : "with --no-cache nothing is kept")
            << '\n'
            << std::flush;
     }
@@ -397,9 +418,9 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
   if (out_of_credit(response)) {
     abort(fmt::format(
         "approach '{}': {} says the account is out of credit or over its spending quota ({}): "
-        "add credit or raise the limit at the provider, then run the same command again (the "
-        "answers so far are cached)",
-        approach_.name(), approach_.provider().endpoint(), why));
+        "add credit or raise the limit at the provider, then run the same command again ({})",
+        approach_.name(), approach_.provider().endpoint(), why,
+        cache_ ? "the answers so far are cached" : "with --no-cache its answers are sent again"));
   } else if (response.status == 401 || response.status == 403) {
     abort(fmt::format("approach '{}': {} rejected the request ({})", approach_.name(),
                       approach_.provider().endpoint(), why));
@@ -540,7 +561,7 @@ void RunLoop::count_unlabelled(const std::string& text, bool cached, std::size_t
           ? std::string()
           : fmt::format(
                 "Read {} beside an answer, then ",
-                (options_.out_dir / "prompts" / (file_name(approach_.name()) + ".txt")).string()),
+                (options_.out_dir / "prompts" / prompt_file_name(approach_.name())).string()),
       cache_ ? " The answers that named no label are not kept in the cache, so a run again asks "
                "for them anew; the others are kept and not paid for again"
              : ""));

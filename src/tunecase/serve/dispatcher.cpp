@@ -5,6 +5,7 @@
 #include "tunecase/core/hash.h"
 #include "tunecase/core/json_write.h"
 #include "tunecase/data/utf8_check.h"
+#include "tunecase/llm/http_client.h"
 #include "tunecase/serve/routing.h"
 
 namespace tunecase::serve {
@@ -347,11 +348,17 @@ constexpr auto kFailureLineEvery = std::chrono::minutes(1);
 
 void print_failures(const std::string& approach, const std::string& arm, int64_t failed,
                     const std::string& since, const std::string& last_error, bool fallback) {
+  // An account out of credit is not an endpoint or key to check: said as what it is.
+  const char* what_to_do =
+      says_out_of_credit(last_error)
+          ? "the provider says the account is out of credit or over its spending quota: add "
+            "credit or raise the limit at the provider"
+          : "check its endpoint and key";
   fmt::print(stderr,
-             "approach '{}' ({}): {} prediction{} failed{} (the last: {}){}; check its endpoint "
-             "and key (tunecase_errors_total counts them)\n",
+             "approach '{}' ({}): {} prediction{} failed{} (the last: {}){}; {} "
+             "(tunecase_errors_total counts them)\n",
              approach, arm, failed, failed == 1 ? "" : "s", since, last_error,
-             fallback ? "; the champion answered in its place (fallback)" : "");
+             fallback ? "; the champion answered in its place (fallback)" : "", what_to_do);
 }
 
 }  // namespace

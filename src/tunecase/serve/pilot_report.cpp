@@ -160,7 +160,10 @@ json arm_json(const std::string& role, const ArmKey& key, const ArmFigures& a,
   // beside a null cost.
   const bool none_carried = a.costed == 0 && unknown == 0;
   j["cost_basis"] =
-      none_carried
+      none_carried && a.requests > 0 && a.errors == a.requests
+          ? json(std::string("not measured: every request of this arm failed, and none carried "
+                             "a cost"))
+      : none_carried
           ? json(std::string(
                 "not measured: no request of this arm carried a cost (a local model costs its "
                 "hosting, not a price per request; the memo's figure for it is assumed)"))
