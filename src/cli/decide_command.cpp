@@ -3,8 +3,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
@@ -45,16 +47,23 @@ void run(const DecideOptions& o) {
   if (config.monitor.present || config.retrain.present) {
     write_operation_plan(config, nullptr, o.out);
     fmt::print("wrote {0}/plan.md, {0}/plan.html (the operation plan the memo links)\n", o.out);
-  } else if (std::error_code error;
-             std::filesystem::exists(std::filesystem::path(o.out) / "plan.md", error)) {
+  } else {
     // A plan an earlier run wrote here, for a config that had [monitor] or [retrain], is not this
-    // memo's: it had stayed beside it, unlinked, without a word. Left in place (it may be one
-    // `tunecase plan --out` wrote on purpose), but named.
-    fmt::print(
-        "note: {}/plan.md (and .html, .json) is from an earlier run, not from this one: "
-        "this config has no [monitor] or [retrain] table to plan from; delete it if you "
-        "no longer need it\n",
-        o.out);
+    // memo's: it had stayed beside it, unlinked, without a word (and `serve --operation-plan`
+    // serves plan.html). Left in place (it may be one `tunecase plan --out` wrote on purpose),
+    // but each file named.
+    std::vector<std::string> left;
+    for (const char* name : {"plan.md", "plan.html", "plan.json"}) {
+      std::error_code error;
+      if (std::filesystem::exists(std::filesystem::path(o.out) / name, error)) left.push_back(name);
+    }
+    if (!left.empty())
+      fmt::print(stderr,
+                 "note: {} also holds {} from an earlier run, not from this one: this config has "
+                 "no [monitor] or [retrain] table to plan from; delete {} if you no longer need "
+                 "{}\n",
+                 o.out, fmt::join(left, ", "), left.size() == 1 ? "it" : "them",
+                 left.size() == 1 ? "it" : "them");
   }
 }
 

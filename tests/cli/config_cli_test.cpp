@@ -386,6 +386,14 @@ TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   ASSERT_EQ(decide.exit_code, 0) << decide.output;
   nlohmann::json d = read_json(dir.path() / "memo" / "decision.json");
   EXPECT_EQ(d["approaches"][0]["inputs"]["hosting_usd_per_month"]["value"], 500.0);
+  // A plan an earlier run left in the folder, which this config (no [monitor]) does not write,
+  // is named, each file left.
+  write(dir.path() / "memo" / "plan.html", "an earlier plan");
+  CliResult again = run_cli("decide --config " + config + " --eval " + dir.str() + "/out --out " +
+                            dir.str() + "/memo");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("also holds plan.html from an earlier run"), std::string::npos)
+      << again.output;
 }
 
 TEST(ConfigCli, UnwritableOutputIsAUserErrorForEveryCommand) {

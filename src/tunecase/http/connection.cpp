@@ -328,9 +328,10 @@ void Connection::read_body() {
   }
   if (ec || parser_->is_done()) return on_read(ec);
   // What the parser left of a chunked body is framing (a size line, the CRLF after a chunk, the
-  // last chunk, the trailers), where a bare LF is never right: said now, not a 408 after
+  // last chunk, the trailers), where a bare LF or CR is never right: said now, not a 408 after
   // read_timeout while the parser waits for a CRLF that will not come.
-  if (parser_->chunked() && has_bare_lf(buffered(buffer_))) {
+  if (const std::string_view rest = buffered(buffer_);
+      parser_->chunked() && (has_bare_lf(rest) || has_bare_cr(rest))) {
     ++core_->requests;
     ++core_->malformed;
     version_ = parser_->get().version();
@@ -338,7 +339,9 @@ void Connection::read_body() {
     return reject(400,
                   fmt::format("Malformed HTTP request: {} in the chunked body's framing (a "
                               "chunk's size line, the last chunk or the trailers).",
-                              kBareLf),
+                              has_bare_lf(rest) ? std::string(kBareLf)
+                                                : "lines must end with CRLF (\\r\\n); a bare "
+                                                  "CR was sent"),
                   AfterWrite::kLinger);
   }
   if (!hold_body()) return;
