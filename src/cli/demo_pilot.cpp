@@ -116,9 +116,12 @@ DemoPilotResult run_demo_pilot(const tunecase::ProjectConfig& config, const Demo
   tunecase::serve::Gateway gateway(routed, options);
   int port = gateway.start();
   const auto& plan = gateway.plan();
-  fmt::print("   `tunecase serve` on http://127.0.0.1:{} ({} mode: {} vs {}, {:.0f}% of traffic)\n",
-             port, tunecase::serve::serve_mode_name(plan.mode), plan.challenger, plan.champion,
-             100 * plan.share);
+  // Champion first, as serve and the pilot report name them, and whose share is whose.
+  fmt::print(
+      "   `tunecase serve` on http://127.0.0.1:{} ({} mode: champion {} vs challenger {} on "
+      "{:.0f}% of traffic)\n",
+      port, tunecase::serve::serve_mode_name(plan.mode), plan.champion, plan.challenger,
+      100 * plan.share);
   fmt::print(
       "   replaying {} tickets of the next {} months on a simulated clock; each ticket's "
       "label arrives 1-5 days later\n",

@@ -98,15 +98,18 @@ void run(const RetrainArgs& a) {
   for (const auto& r : result.approaches) {
     const auto& c = r.comparison;
     double n = std::max<int64_t>(1, c.holdout);
-    fmt::print("{}: {}challenger {} {:.1f}% vs champion {} {:.1f}% on {} held-out items -> {}\n",
-               r.approach, r.example_pool ? "example pool " : "",
-               r.challenger_version.substr(0, 12), 100 * c.challenger_right / n,
-               r.champion_version.substr(0, 12), 100 * c.champion_right / n, c.holdout,
-               r.promoted                                                ? "promoted"
-               : c.promote && r.challenger_version == r.champion_version ? "already champion"
-               : result.dry_run ? (c.promote ? "would be promoted (dry run)" : "would be refused")
-               : c.promote      ? "already champion"
-                                : "not promoted");
+    // Tagged as every figure is, with the test the rule reads (it had no tag when not promoted).
+    fmt::print(
+        "{}: {}challenger {} {:.1f}% vs champion {} {:.1f}% on {} held-out items ({}; "
+        "McNemar p = {:.2g}) -> {}\n",
+        r.approach, r.example_pool ? "example pool " : "", r.challenger_version.substr(0, 12),
+        100 * c.challenger_right / n, r.champion_version.substr(0, 12), 100 * c.champion_right / n,
+        c.holdout, r.simulated ? "simulated" : "measured", c.mcnemar.p_value,
+        r.promoted                                                ? "promoted"
+        : c.promote && r.challenger_version == r.champion_version ? "already champion"
+        : result.dry_run ? (c.promote ? "would be promoted (dry run)" : "would be refused")
+        : c.promote      ? "already champion"
+                         : "not promoted");
     for (const auto& reason : c.reasons) fmt::print("  - {}\n", reason);
     if (r.example_pool)
       fmt::print("  - asking the model with both pools cost ${:.4f} ({}{})\n", r.spent_usd,

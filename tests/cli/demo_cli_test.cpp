@@ -140,6 +140,9 @@ TEST(DemoCli, RunsTheWholeJourneyOffline) {
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   for (const char* approach : {"local-linear:", "local-fasttext:", "local-retrieval:"})
     EXPECT_NE(dry.output.find(approach), std::string::npos) << dry.output;
+  // Each comparison line says how its figures were obtained, whatever the outcome.
+  EXPECT_NE(dry.output.find("held-out items (measured; McNemar p = "), std::string::npos)
+      << dry.output;
   EXPECT_NE(dry.output.find("note: approach 'sim-zero-shot' is a zero-shot LLM approach"),
             std::string::npos)
       << dry.output;

@@ -46,11 +46,17 @@ TEST(Memo, MarkdownHasEverySection) {
   auto out = temp_out("sections");
   DecisionResult r = run_decide(config, nullptr, out);
   for (const char* section :
-       {"## The question", "## Data used", "## Measured results", "## Cost and value",
+       {"## The question", "## Data used", "## Results (assumed)", "## Cost and value",
         "## Break-even", "## Sensitivity", "## What would it take", "## Checklist",
         "## Recommendation", "## Risks", "## Next step"}) {
     EXPECT_NE(r.memo_md.find(section), std::string::npos) << section;
   }
+  // Scenario mode measures nothing: no section says it does, and no figure is tagged so.
+  EXPECT_EQ(r.memo_md.find("## Measured results"), std::string::npos);
+  for (const auto& a : r.decision["approaches"])
+    for (const char* key : {"latency_p50_ms", "throughput_per_s"})
+      if (a["inputs"].contains(key))
+        EXPECT_NE(a["inputs"][key]["source"], "measured") << a["name"] << " " << key;
   std::filesystem::remove_all(out);
 }
 

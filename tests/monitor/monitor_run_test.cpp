@@ -592,6 +592,24 @@ TEST_F(RunMonitor, ApproachesAnsweredBySimLlmAreMarkedSimulated) {
   EXPECT_EQ(text.find("linear (simulated)"), std::string::npos) << text;
 }
 
+// A pilot's first day: an approach sim-llm answered has traffic only today, which the window
+// leaves out. Today's figures are marked simulated too (they had read "measured").
+TEST_F(RunMonitor, TodaysFiguresOfAnApproachAnsweredBySimLlmAreMarkedSimulated) {
+  for (int d = 0; d < 3; ++d) log_day("linear", d, 100, 50, 44);
+  log_day("sim-zero-shot", 3, 100, 50, 30, 100, 0, "", true);
+  MonitorRequest request = at_day(3);
+  request.approaches = {"linear", "sim-zero-shot"};
+  auto run = run_monitor(*store_, MonitorSettings{}, request, AlertOutputs{});
+  bool marked = false;
+  for (const auto& a : run.document["today"]["approaches"])
+    if (a["name"] == "sim-zero-shot") marked = a["basis"] == "simulated";
+  EXPECT_TRUE(marked) << run.document["today"].dump();
+  EXPECT_NE(run.document["provenance"].get<std::string>().find("simulated"), std::string::npos);
+  const std::string text = monitor_text(run.document);
+  EXPECT_NE(text.find("SIMULATED for sim-zero-shot"), std::string::npos) << text;
+  EXPECT_NE(text.find("sim-zero-shot (simulated) "), std::string::npos) << text;
+}
+
 TEST_F(RunMonitor, AHealthyStoreFiresNothing) {
   for (int d = 0; d < 10; ++d) log_day("linear", d, 150, 100, 88);
   MonitorSettings s;

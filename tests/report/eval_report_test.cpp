@@ -50,10 +50,14 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   nlohmann::json eval = sample_eval();
   EXPECT_EQ(eval_table_text(eval).find("assumed for"), std::string::npos);
   eval["approaches"][0]["cost_provenance"] = "assumed";
-  EXPECT_NE(eval_table_text(eval).find("$: estimated, assumed for svm (a fixed hosting price"),
-            std::string::npos)
+  EXPECT_NE(
+      eval_table_text(eval).find("$ per 1k: estimated, assumed for svm (a fixed hosting price"),
+      std::string::npos)
       << eval_table_text(eval);
   EXPECT_NE(eval_markdown(eval).find("throughput), assumed for svm"), std::string::npos);
+  // A monthly figure rests on the assumed volume: assumed, not estimated (as the memo tags it).
+  EXPECT_NE(eval_table_text(eval).find("$ per month: assumed"), std::string::npos);
+  EXPECT_NE(eval_markdown(eval).find("$ per month is **assumed**"), std::string::npos);
   // Per-query hosting on a typed throughput is assumed for that reason, not a fixed price.
   eval["approaches"][0]["cost_kind"] = "hosting_per_query";
   EXPECT_NE(eval_table_text(eval).find("assumed for svm (per-query hosting at the throughput "

@@ -328,6 +328,9 @@ ApproachInputs read_approach(const ApproachConfig& config, const nlohmann::json*
   } else {
     read_assumed_quality(a, p, where, business.harmful_mode);
     a.usd_per_query = unknown(Source::assumed);
+    // Nothing measured in scenario mode: unknown, and not tagged "measured".
+    a.latency_p50_ms = unknown(Source::assumed);
+    a.throughput_per_s = unknown(Source::assumed);
   }
   if (p.hosting) {
     read_hosting(a, *p.hosting, business, where);

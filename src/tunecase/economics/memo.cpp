@@ -107,7 +107,10 @@ std::string memo_markdown(const Decision& d) {
       "keep the baseline, improve the prompt, or train and host a model on our labels?\n\n";
   out += "**Answer: " + d.headline + "**\n\n";
   out += data_used(d);
-  out += "## Measured results\n\n" + markdown(quality_table(d));
+  // In scenario mode nothing is measured: the heading says so (it had read "Measured results"
+  // over a table of assumed accuracies).
+  out += std::string(d.scenario.from_eval ? "## Measured results" : "## Results (assumed)") +
+         "\n\n" + markdown(quality_table(d));
   out += cost_value(d);
   if (auto lines = finetune_lines(d.scenario); !lines.empty())
     out += "## Fine-tuning\n\n" + bullets(lines);

@@ -63,7 +63,8 @@ std::string memo_html(const Decision& d) {
        p(d.scenario.from_eval ? "Measured by tunecase eval on held-out test data."
                               : "Scenario mode: every accuracy is assumed, not measured.") +
        table(business_inputs_table(d));
-  b += h2("Measured results") + table(quality_table(d)) + accuracy_cost_chart(d);
+  b += h2(d.scenario.from_eval ? "Measured results" : "Results (assumed)") +
+       table(quality_table(d)) + accuracy_cost_chart(d);
   b += h2("Cost and value") +
        p(fmt::format("Baseline errors put {} ({}) at risk over the horizon, and keeping the "
                      "baseline costs {} ({}; its running cost: it runs today, so its one-time "

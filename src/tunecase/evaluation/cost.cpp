@@ -110,10 +110,16 @@ nlohmann::json cost_json(const CostFigures& cost) {
   auto opt = [](const std::optional<double>& v) -> nlohmann::json {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
   };
-  nlohmann::json out = {
-      {"usd_per_1k", opt(cost.usd_per_1k)}, {"usd_per_month", opt(cost.usd_per_month)},
-      {"cost_basis", cost.basis},           {"cost_kind", cost.kind},
-      {"cost_provenance", cost.provenance}, {"cost_notes", cost.notes}};
+  nlohmann::json out = {{"usd_per_1k", opt(cost.usd_per_1k)},
+                        {"usd_per_month", opt(cost.usd_per_month)},
+                        {"cost_basis", cost.basis},
+                        {"cost_kind", cost.kind},
+                        {"cost_provenance", cost.provenance},
+                        {"cost_notes", cost.notes},
+                        // A monthly figure rests on the config's daily volume, an assumption,
+                        // whatever the provenance of the price per query (the memo tags it so).
+                        {"usd_per_month_provenance",
+                         cost.usd_per_month ? nlohmann::json("assumed") : nlohmann::json(nullptr)}};
   if (cost.kind.rfind("hosting", 0) == 0) out["hosting_assumed"] = cost.hosting_assumed;
   return out;
 }

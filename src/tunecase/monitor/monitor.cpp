@@ -338,6 +338,13 @@ MonitorRun run_monitor(Store& store, const MonitorSettings& settings, const Moni
     day["name"] = s.name;
     day["approach"] = s.approach;
     day["arm"] = std::string(arm_name(s.arm));
+    // Today's figures say where they come from too: a pilot's first day, answered by sim-llm,
+    // had read "measured" with nothing in the window to mark it.
+    day["basis"] = s.simulated ? "simulated" : "measured";
+    if (s.simulated)
+      doc["provenance"] =
+          "measured: the store's logged predictions and feedback; simulated where an approach's "
+          "basis says so (its answers came from sim-llm, the offline stand-in)";
     partial.push_back(day);
   }
   doc["today"] = {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -249,8 +250,15 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
 
 std::string window_line(const nlohmann::json& doc) {
   std::vector<std::string> simulated;
-  for (const auto& a : doc["approaches"])
-    if (a.value("basis", "") == "simulated") simulated.push_back(a["name"].get<std::string>());
+  auto mark = [&](const nlohmann::json& a) {
+    const std::string name = a["name"].get<std::string>();
+    if (a.value("basis", "") == "simulated" &&
+        std::find(simulated.begin(), simulated.end(), name) == simulated.end())
+      simulated.push_back(name);
+  };
+  for (const auto& a : doc["approaches"]) mark(a);
+  if (doc.contains("today"))
+    for (const auto& a : doc["today"]["approaches"]) mark(a);
   return fmt::format(
       "{} to {} ({} days, UTC); figures measured from the store's logged "
       "predictions and feedback{}.",
@@ -285,12 +293,11 @@ std::vector<std::string> today_lines(const nlohmann::json& doc) {
   std::vector<std::string> out;
   if (!doc.contains("today")) return out;
   for (const auto& t : doc["today"]["approaches"])
-    out.push_back(
-        fmt::format("{} {} so far ({:.1f} h, not judged): {} requests, {} labelled, "
-                    "accuracy {}",
-                    t["name"].get<std::string>(), t["date"].get<std::string>(),
-                    doc["today"]["hours_elapsed"].get<double>(), t["requests"].get<int64_t>(),
-                    t["labelled"].get<int64_t>(), accuracy_cell(t)));
+    out.push_back(fmt::format(
+        "{} {} so far ({:.1f} h, not judged): {} requests, {} labelled, "
+        "accuracy {}",
+        shown_name(t), t["date"].get<std::string>(), doc["today"]["hours_elapsed"].get<double>(),
+        t["requests"].get<int64_t>(), t["labelled"].get<int64_t>(), accuracy_cell(t)));
   return out;
 }
 

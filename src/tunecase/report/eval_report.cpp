@@ -621,8 +621,8 @@ std::string eval_table_text(const json& eval) {
   out += partial_notes(eval);
   out += error_notes(eval);
   out += fmt::format(
-      "accuracy, latency: measured on the test split; $: estimated{} (see "
-      "report.md)\n",
+      "accuracy, latency: measured on the test split; $ per 1k: estimated{}; $ per month: "
+      "assumed, as the daily volume it rests on is (see report.md)\n",
       assumed_cost_note(eval));
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
@@ -647,11 +647,10 @@ std::string eval_markdown(const json& eval) {
   std::string out = "# Evaluation report\n\n" + coverage_sentence(eval);
   out += fmt::format(
       "Accuracy, macro-F1, "
-      "invalid-output rate and latency are **measured**; $ per 1k and $ per month are "
-      "**estimated** (measured tokens × prices, the catalogue's or ones typed in the config, or "
-      "assumed "
-      "hosting $/hour ÷ measured "
-      "throughput){}; the daily volume is **assumed** (config).\n\n",
+      "invalid-output rate and latency are **measured**; $ per 1k is **estimated** (measured "
+      "tokens × prices, the catalogue's or ones typed in the config, or assumed hosting $/hour "
+      "÷ measured throughput){}; $ per month is **assumed**, as the daily volume (config) it "
+      "rests on is.\n\n",
       assumed_cost_note(eval));
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);

@@ -38,8 +38,15 @@ json interval(Interval i) {
   return json::array({i.lo, i.hi});
 }
 
+// Null figures until a request was timed, as accuracy is null until a label came in: 0 ms had
+// read as a measurement for an arm that had served nothing.
 json latency(const LatencySummary& l) {
-  return {{"n", l.n}, {"mean", l.mean}, {"p50", l.p50}, {"p95", l.p95}, {"p99", l.p99}};
+  auto figure = [&](double v) { return l.n > 0 ? json(v) : json(nullptr); };
+  return {{"n", l.n},
+          {"mean", figure(l.mean)},
+          {"p50", figure(l.p50)},
+          {"p95", figure(l.p95)},
+          {"p99", figure(l.p99)}};
 }
 
 // Macro-F1 over the labels seen as gold or answer, from the arm's confusion pairs. A failed
