@@ -166,10 +166,15 @@ void run(const FeedbackArgs& a) {
   }
   std::vector<std::string> items;
   items.reserve(feedback.size());
+  std::map<std::string, std::string> one_text;  // request id -> its one logged text, or ""
   for (auto& [id, text] : keys) {
-    if (text.empty() && by_prediction.count(id))
-      if (std::vector<std::string> texts = store->texts_of_request(id); texts.size() == 1)
-        text = texts.front();
+    if (text.empty() && by_prediction.count(id)) {
+      auto [it, added] = one_text.try_emplace(id);
+      if (added)  // asked once per id, however many rows name it
+        if (std::vector<std::string> texts = store->texts_of_request(id); texts.size() == 1)
+          it->second = texts.front();
+      text = it->second;
+    }
     items.push_back("id:" + id + "\n" + text);
   }
   std::map<std::string, Seen> seen;

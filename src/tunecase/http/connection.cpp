@@ -45,8 +45,6 @@ std::string parse_error_text(const boost::system::error_code& ec) {
   return ec.message() + ".";
 }
 
-constexpr const char* kBareLf = "lines must end with CRLF (\\r\\n); a bare LF was sent";
-
 // A line feed not preceded by a carriage return.
 bool has_bare_lf(std::string_view bytes) {
   for (std::size_t i = bytes.find('\n'); i != std::string_view::npos; i = bytes.find('\n', i + 1))
@@ -69,6 +67,18 @@ bool has_bare_cr(std::string_view bytes) {
     if (i + 1 < bytes.size() && bytes[i + 1] != '\n') return true;
   return false;
 }
+
+// A bare LF or CR in `bytes`, said as what HTTP/1.1 asks instead, `where` it was sent; nullopt
+// when every line there ends in CRLF.
+std::optional<std::string> line_ending_fault(std::string_view bytes, std::string_view where) {
+  const char* which = has_bare_lf(bytes) ? "LF" : has_bare_cr(bytes) ? "CR" : nullptr;
+  if (which == nullptr) return std::nullopt;
+  return fmt::format("lines must end with CRLF (\\r\\n); a bare {} was sent{}.", which, where);
+}
+
+constexpr std::string_view kInFraming =
+    " in the chunked body's framing (a chunk's size line, the CRLF after its data, the last "
+    "chunk or the trailers)";
 
 // How many lines of `block` are header fields named `name` (any letter case).
 int fields_named(std::string_view block, std::string_view name) {
@@ -330,19 +340,13 @@ void Connection::read_body() {
   // What the parser left of a chunked body is framing (a size line, the CRLF after a chunk, the
   // last chunk, the trailers), where a bare LF or CR is never right: said now, not a 408 after
   // read_timeout while the parser waits for a CRLF that will not come.
-  if (const std::string_view rest = buffered(buffer_);
-      parser_->chunked() && (has_bare_lf(rest) || has_bare_cr(rest))) {
+  if (std::optional<std::string> fault;
+      parser_->chunked() && (fault = line_ending_fault(buffered(buffer_), kInFraming))) {
     ++core_->requests;
     ++core_->malformed;
     version_ = parser_->get().version();
     keep_alive_ = false;
-    return reject(400,
-                  fmt::format("Malformed HTTP request: {} in the chunked body's framing (a "
-                              "chunk's size line, the last chunk or the trailers).",
-                              has_bare_lf(rest) ? std::string(kBareLf)
-                                                : "lines must end with CRLF (\\r\\n); a bare "
-                                                  "CR was sent"),
-                  AfterWrite::kLinger);
+    return reject(400, "Malformed HTTP request: " + *fault, AfterWrite::kLinger);
   }
   if (!hold_body()) return;
   // Read by hand, a chunk at a time, so that each chunk's bytes are held against the budget as
@@ -442,10 +446,8 @@ void Connection::on_read(beast::error_code ec) {
                      fields_named(block, "content-length");
       // Beast reads a bare LF inside the header block as a character a header may not hold,
       // and names that, which sends the client looking for a space before a colon.
-      if (has_bare_lf(block))
-        why = fmt::format("{}.", kBareLf);
-      else if (has_bare_cr(block))
-        why = "lines must end with CRLF (\\r\\n); a bare CR was sent.";
+      if (std::optional<std::string> fault = line_ending_fault(block, ""))
+        why = *fault;
       else if (te > 0 && cl > 0)
         why =
             "both Content-Length and Transfer-Encoding were sent; send one: Content-Length "
@@ -458,17 +460,11 @@ void Connection::on_read(beast::error_code ec) {
       why =
           "the chunked body's trailers hold a Content-Length or Transfer-Encoding field, which "
           "trailers may not carry; leave it out.";
-    } else if (has_bare_lf(header_block(rest))) {
+    } else if (std::optional<std::string> fault =
+                   line_ending_fault(header_block(rest), kInFraming)) {
       // The chunk framing Beast stopped at (a size line, the CRLF after a chunk's data, a
-      // trailer) ends in a bare LF, whatever the bytes after it (a pipelined request).
-      why = fmt::format(
-          "{} in the chunked body's framing (a chunk's size line, the CRLF after its data, the "
-          "last chunk or the trailers).",
-          kBareLf);
-    } else if (has_bare_cr(header_block(rest))) {
-      why =
-          "lines must end with CRLF (\\r\\n); a bare CR was sent in the chunked body's "
-          "framing.";
+      // trailer) holds a bare LF or CR, whatever the bytes after it (a pipelined request).
+      why = *fault;
     }
     return reject(400, "Malformed HTTP request: " + why, AfterWrite::kLinger);
   }

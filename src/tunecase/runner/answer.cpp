@@ -19,7 +19,7 @@ std::string unmapped_answer_sample(const ChatAnswer& answer) {
                        why == "max_tokens" || why == "safety";
   if (answer.text.find_first_not_of(" \t\r\n") == std::string::npos)
     return fmt::format("(an empty answer; finish_reason: {})", why.empty() ? "none given" : why);
-  std::string sample = answer.text.substr(0, 200);
+  std::string sample = answer.text.substr(0, kAnswerSampleChars);
   if (telling) sample += fmt::format(" (finish_reason: {})", why);
   return sample;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -19,9 +20,12 @@ namespace tunecase {
 // and the callers charge the request's worst case.
 bool usage_known(const Usage& usage, int max_tokens, std::size_t request_bytes);
 
-// An answer that named no label, as report.md and the gateway's store quote it: its first 200
-// bytes; an empty answer says so, and one the API cut (content filter, refusal, max_tokens)
-// says why, or it would read as a blank sample.
+// How much of an answer a report or the store quotes.
+inline constexpr std::size_t kAnswerSampleChars = 200;
+
+// An answer that named no label, as report.md and the gateway's store quote it: its first
+// kAnswerSampleChars bytes; an empty answer says so, and one the API cut (content filter, refusal,
+// max_tokens) says why, or it would read as a blank sample.
 std::string unmapped_answer_sample(const ChatAnswer& answer);
 
 // The prediction's `raw` is the answer's text, or for an answer that maps to no label its

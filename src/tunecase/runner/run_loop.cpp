@@ -22,7 +22,6 @@ namespace {
 constexpr std::size_t kInvalidSamples = 5;
 // Items failed one after another (at least twice the concurrency) that end a run.
 constexpr std::size_t kFailedInARow = 20;
-constexpr std::size_t kSampleChars = 200;
 constexpr auto kIdleWake = std::chrono::milliseconds(500);  // progress lines while waiting
 
 std::optional<double> limit(double per_minute) {
@@ -364,6 +363,11 @@ SteadyClock::time_point RunLoop::dispatch(SteadyClock::time_point now) {
   return wake;
 }
 
+const char* RunLoop::answers_kept() const {
+  return cache_ ? "the answers so far are cached"
+                : "with --no-cache nothing is kept: its answers are sent again";
+}
+
 double RunLoop::attempt_ms(const Attempt& a, const HttpResponse& response) {
   return response.elapsed_ms > 0
              ? response.elapsed_ms
@@ -406,8 +410,7 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
                   "{}: {} asked to wait (HTTP {}, Retry-After); retrying in {:.1f} s, and such "
                   "waits may repeat (Ctrl-C stops the run; {})",
                   approach_.name(), approach_.provider().endpoint(), response.status,
-                  std::chrono::duration<double>(delay).count(),
-                  cache_ ? "the answers so far are cached" : "with --no-cache nothing is kept")
+                  std::chrono::duration<double>(delay).count(), answers_kept())
            << '\n'
            << std::flush;
     }
@@ -419,8 +422,7 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
     abort(fmt::format(
         "approach '{}': {} says the account is out of credit or over its spending quota ({}): "
         "add credit or raise the limit at the provider, then run the same command again ({})",
-        approach_.name(), approach_.provider().endpoint(), why,
-        cache_ ? "the answers so far are cached" : "with --no-cache its answers are sent again"));
+        approach_.name(), approach_.provider().endpoint(), why, answers_kept()));
   } else if (response.status == 401 || response.status == 403) {
     abort(fmt::format("approach '{}': {} rejected the request ({})", approach_.name(),
                       approach_.provider().endpoint(), why));
@@ -556,7 +558,7 @@ void RunLoop::count_unlabelled(const std::string& text, bool cached, std::size_t
       "none that did between: the model does not answer in the form the prompt asks for. {}"
       "check the model name, the labels and the prompt strategy.{}",
       approach_.name(), unlabelled_in_a_row_, approach_.provider().endpoint(),
-      text.substr(0, kSampleChars),
+      text.substr(0, kAnswerSampleChars),
       options_.out_dir.empty()
           ? std::string()
           : fmt::format(

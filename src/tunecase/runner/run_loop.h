@@ -93,6 +93,8 @@ class RunLoop {
   std::string failure_text(const HttpResponse& response) const;
   // The wall time of an attempt: the client's figure, else since it was sent.
   static double attempt_ms(const Attempt& a, const HttpResponse& response);
+  // What a stopped run keeps for the next: said where the run stops or asks to be stopped.
+  const char* answers_kept() const;
   // The request of `item`; what [privacy] replaced in it is added to `redacted` (null: not
   // counted, for a request built again).
   Attempt prepare(std::size_t item, RedactionCounts* redacted) const;

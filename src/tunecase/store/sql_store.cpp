@@ -19,9 +19,6 @@ namespace tunecase::store_detail {
 
 namespace {
 
-// An item's predictions: the request id given, or the request id and text a prediction id was
-// logged under. PostgreSQL finds them by its index on request_id, SQLite through its request
-// runs (request_runs.h).
 // The WHERE clause that finds an item's predictions: `item` over `params` (the request id
 // first), through the request runs on SQLite, whose predictions have no request-id index (their
 // rowids as one JSON array parameter, so that the statement's text, and the prepared statement
@@ -35,6 +32,9 @@ std::optional<std::string> item_where(SqlSession& s, const SqlDatabase& db, cons
   return fmt::format("rowid IN (SELECT value FROM json_each(${})) AND {}", params.size(), item);
 }
 
+// An item's predictions: the request id given, or the request id and text a prediction id was
+// logged under. PostgreSQL finds them by its index on request_id, SQLite through its request
+// runs (request_runs.h).
 std::vector<LabelTarget> lock_targets(SqlSession& s, const Feedback& f, const SqlDatabase& db) {
   std::vector<SqlValue> params = {f.id};
   std::string item = "request_id = $1";
