@@ -87,7 +87,7 @@ std::string policy_in_words(const tunecase::RetrainSettings& r) {
   if (r.policy == "both")
     return fmt::format("every {} weeks, and within {} days of an accuracy alert (decides: {})",
                        r.every_weeks, r.within_days, owner);
-  return "none: no retraining planned, the memo's highest risk ([retrain] in docs/operate.md)";
+  return "none: no retraining planned (set [retrain] policy; docs/operate.md)";
 }
 
 // `--canary FILE`: the fixed labelled set sent to every LLM approach, compared with its first run.

@@ -14,6 +14,7 @@
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/sqlite_setup.h"
 #include "tunecase/core/trim.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
@@ -70,6 +71,22 @@ CLI::Validator epoch_ms_validator() {
               "{} is not a clock: give epoch milliseconds after 1970 (1754308800000 is "
               "2025-08-04 12:00 UTC), or leave --now-ms out for now",
               value);
+        // As "at" is read: below 10^11 ms (March 1973) it is most likely Unix seconds, which
+        // as milliseconds had judged January 1970 without a word.
+        if (ms < 100'000'000'000)
+          return fmt::format(
+              "{} is {} UTC as milliseconds, most likely Unix seconds: give milliseconds ({}000)",
+              value, tunecase::utc_text(ms), value);
+        // A run "as of" a time far ahead writes lasting state (an alert fired in 2100 stays open
+        // through every later run): more than 400 days past this machine's clock is refused.
+        const int64_t wall = now_ms_or(0);
+        constexpr int64_t kDayMs = 86'400'000;
+        if (ms - wall > 400 * kDayMs)
+          return fmt::format(
+              "{} is {} UTC, {:.0f} days after this machine's clock; a run as of then would keep "
+              "what it finds (an alert fired then stays open through every run before it). Give "
+              "a time within 400 days of today",
+              value, tunecase::utc_text(ms), double(ms - wall) / double(kDayMs));
         return "";
       },
       "EPOCH_MS");

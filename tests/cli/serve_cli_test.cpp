@@ -217,6 +217,31 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
             std::string::npos)
       << named.output;
 
+  // A JSONL row's "at" into a store that keeps the wall clock is refused, as the gateway refuses
+  // it (it had been dropped without a word, the label dated today); into a replay's store it
+  // dates the label and moves the store's replay clock on.
+  std::ofstream(dir_.path() / "dated.jsonl")
+      << R"({"id":"B-2","label":"shipping","at":"2030-03-08T12:00:00Z"})"
+      << "\n";
+  CliResult dated = run_cli("feedback --store " + store() + " " + dir_.str() + "/dated.jsonl");
+  EXPECT_NE(dated.exit_code, 0) << dated.output;
+  EXPECT_NE(dated.output.find("dated.jsonl:1: \"at\" dates a label of a replay, and this store "
+                              "keeps the wall clock"),
+            std::string::npos)
+      << dated.output;
+  {
+    auto replay = tunecase::open_store(store());
+    replay->set_meta("pilot.replay_clock_ms", "1893456000000");  // 2030-01-01
+  }
+  CliResult replayed = run_cli("feedback --store " + store() + " " + dir_.str() + "/dated.jsonl");
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_EQ(tunecase::open_store(store())->meta("pilot.replay_clock_ms"), "1899201600000")
+      << "2030-03-08 12:00 UTC";
+  {
+    auto wall = tunecase::open_store(store());  // back to the wall clock for what follows
+    wall->set_meta("pilot.replay_clock_ms", "");
+  }
+
   // A NUL byte in a cell is refused with its line: PostgreSQL cuts text at it, so "B-2\0x" had
   // labelled B-2 there.
   std::ofstream(dir_.path() / "nul.csv") << std::string("id,label\nB-2\0x,login\n", 21);

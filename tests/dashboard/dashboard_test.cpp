@@ -223,6 +223,24 @@ TEST(DashboardContext, PutsTheMemosFiguresBesideThePilots) {
 
 // A self-hosted model's memo price is its hosting bill over the month's volume, assumed like the
 // bill: $0 a query had shown it as free.
+// In shadow mode the challenger runs on the champion's own requests: the traffic is the
+// champion's (the arms' sum had read 2,800 requests where 1,400 were sent).
+TEST(DashboardContext, AShadowPilotsVolumeIsTheRequestsSentOnce) {
+  json decision = json::parse(
+      R"({"business": {"queries_per_month": {"value": 60000, "source": "assumed"},
+                       "days_per_month": 30}})");
+  json arms = json::parse(R"([{"role": "champion", "requests": 1400},
+                              {"role": "challenger", "requests": 1400}])");
+  const int64_t twenty_days = 20 * kDay;
+  json shadow = pilot_volume(decision, {{"mode", "shadow"}, {"arms", arms}}, twenty_days, 0);
+  EXPECT_EQ(shadow["pilot_requests"], 1400) << shadow.dump();
+  EXPECT_DOUBLE_EQ(shadow["pilot_per_day"].get<double>(), 70.0);
+  EXPECT_DOUBLE_EQ(shadow["memo_per_day"].get<double>(), 2000.0);
+  json split = pilot_volume(decision, {{"mode", "split"}, {"arms", arms}}, twenty_days, 0);
+  EXPECT_EQ(split["pilot_requests"], 2800) << split.dump();
+  EXPECT_TRUE(pilot_volume(json::object(), {{"mode", "split"}, {"arms", arms}}, 1, 0).is_null());
+}
+
 TEST(DashboardContext, ASelfHostedModelsMemoPriceIsItsHostingOverTheVolume) {
   json decision = json::parse(R"({
       "business": {"queries_per_month": {"value": 600000, "source": "assumed"}},

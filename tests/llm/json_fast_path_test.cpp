@@ -148,6 +148,7 @@ std::optional<ChatAnswer> document_answer(const std::string& body) {
   auto message = choice.find("message");
   if (message == choice.end() || !message->is_object()) return std::nullopt;
   ChatAnswer a;
+  a.usage.output = -1;  // unknown until a whole "completion_tokens" is read
   auto content = message->find("content");
   if (content == message->end() || !content->is_string()) return std::nullopt;
   a.text = content->get<std::string>();
@@ -161,7 +162,8 @@ std::optional<ChatAnswer> document_answer(const std::string& body) {
   };
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
     a.usage.input = count(*u, "prompt_tokens");
-    a.usage.output = count(*u, "completion_tokens");
+    if (auto out = u->find("completion_tokens"); out != u->end() && out->is_number_integer())
+      a.usage.output = out->get<int64_t>();
     if (auto d = u->find("prompt_tokens_details"); d != u->end() && d->is_object())
       a.usage.cached_input = count(*d, "cached_tokens");
   }

@@ -228,5 +228,42 @@ TEST(LabelParser, MalformedJsonFallsBackToText) {
   });
 }
 
+TEST(LabelParser, AShorterLabelWrittenOutsideTheLongerOneIsASecondLabel) {
+  // "billing, not a billing dispute" names both; it had been read as the longer one.
+  const std::vector<std::string> labels = {"billing", "billing_dispute", "refund", "no refund"};
+  EXPECT_EQ(parse_label("It is billing, not a billing dispute.", labels).label, "");
+  EXPECT_EQ(parse_label("billing (not billing_dispute)", labels).label, "");
+  EXPECT_EQ(parse_label("Category: refund (no refund was issued yet)", labels).label, "");
+  // Written only inside the longer label, it still yields to it.
+  EXPECT_EQ(parse_label("This is a billing dispute.", labels).label, "billing_dispute");
+  EXPECT_EQ(parse_label("no refund", labels).label, "no refund");
+  EXPECT_EQ(parse_label("refund", labels).label, "refund");
+}
+
+TEST(LabelParser, AWordAddedOrALetterOnAShortWordIsNotAMisspelling) {
+  // Without a label "refund", the answer "refund" had been read as "no refund" (two letters
+  // apart once spaces are dropped), and "one" as "none".
+  const std::vector<std::string> labels = {"billing", "no refund", "none", "1", "2", "bug"};
+  for (const char* answer : {"refund", "Label: refund", R"({"label": "refund"})", "one"}) {
+    ParsedLabel p = parse_label(answer, labels);
+    EXPECT_EQ(p.label, "") << answer << " -> " << p.label << " (" << p.method << ")";
+  }
+  EXPECT_EQ(parse_label("no refnd", labels).label, "no refund");
+  EXPECT_EQ(parse_label("bugs", labels).label, "bug");
+  EXPECT_EQ(parse_label("biling", labels).label, "billing");
+}
+
+TEST(LabelParser, AReasoningBlockIsNotTheAnswer) {
+  // A reasoning model served by Ollama or vLLM writes its thinking into the content first.
+  expect_all({
+      {"<think>\nDraft: {\"label\": \"account\"}? No, wrong.\n</think>\n\n{\"label\": "
+       "\"shipping\"}",
+       "shipping", "json"},
+      {"<think>\nIs it billing or shipping? No.\n</think>\n\naccount", "account", "exact"},
+      {"<think>\nIs it billing? Let me think about shipping too", "", "invalid"},
+      {"  <think>a</think><think>billing</think> shipping", "shipping", "exact"},
+  });
+}
+
 }  // namespace
 }  // namespace tunecase

@@ -1,6 +1,7 @@
 #include "tunecase/llm/provider.h"
 #include "tunecase/config/approach_settings.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -207,6 +208,53 @@ TEST(OpenAiProvider, MalformedBodyOrErrorStatusThrowsProviderError) {
   } catch (const ProviderError& e) {
     EXPECT_NE(std::string(e.what()).find("HTTP 429: Rate limit reached"), std::string::npos);
   }
+}
+
+TEST(OpenAiProvider, AnOutputCountLeftOutOrNullIsUnknownNotZero) {
+  // LiteLLM and some self-hosted servers send "completion_tokens": null, or leave it out: read
+  // as 0, the answer had been priced at its input alone, as measured, and a cap passed.
+  auto provider = make_provider(approach("openai"));
+  HttpResponse response;
+  response.status = 200;
+  for (const char* usage :
+       {R"({"prompt_tokens":271,"completion_tokens":null})", R"({"prompt_tokens":271})",
+        R"({"prompt_tokens":271,"total_tokens":9})"}) {
+    response.body = fmt::format(
+        R"({{"choices":[{{"message":{{"content":"billing"}},"finish_reason":"stop"}}],"usage":{}}})",
+        usage);
+    ChatAnswer answer = provider->parse_response(response);
+    EXPECT_EQ(answer.usage.input, 271) << usage;
+    EXPECT_LT(answer.usage.output, 0) << usage;  // usage_known() refuses it (tests/runner)
+  }
+}
+
+TEST(OpenAiProvider, ABodyThatIsNotJsonIsNamed) {
+  // An event stream, a compressed body or a proxy's HTML page answered with 200: each is said as
+  // what it is, with what to do, not only "not a JSON object".
+  auto provider = make_provider(approach("openai"));
+  auto said = [&](HttpResponse response) {
+    response.status = 200;
+    try {
+      provider->parse_response(response);
+    } catch (const ProviderError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(read)");
+  };
+  HttpResponse sse;
+  sse.headers["content-type"] = "text/event-stream";
+  sse.body = "data: {\"choices\":[]}\n\n";
+  EXPECT_NE(said(sse).find("text/event-stream"), std::string::npos) << said(sse);
+  HttpResponse gzip;
+  gzip.headers["content-encoding"] = "gzip";
+  gzip.body = std::string("\x1f\x8b\x08\x00", 4);
+  EXPECT_NE(said(gzip).find("Content-Encoding: gzip"), std::string::npos) << said(gzip);
+  HttpResponse html;
+  html.headers["content-type"] = "text/html";
+  html.body = "<!DOCTYPE html>\n<html><title>502 Bad Gateway</title>";
+  EXPECT_NE(said(html).find("an HTML page"), std::string::npos) << said(html);
+  EXPECT_NE(said(html).find("502 Bad Gateway"), std::string::npos) << said(html);
+  EXPECT_EQ(said(html).find('\n'), std::string::npos) << said(html);
 }
 
 TEST(AnthropicProvider, BuildsMessagesRequestWithSystemAndForcedTool) {

@@ -102,6 +102,20 @@ TEST_F(RunMonitor, AnAccuracyDropFiresOnceAndTheReportsShowIt) {
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("floor 80%"), std::string::npos);
   EXPECT_NE(monitor_text(run.document).find("fired"), std::string::npos);
+  // The alert's next step names "By label": recall by gold label and the last days' mistakes
+  // (every answer here is "a", and the wrong ones' gold label is "b").
+  EXPECT_NE(run.alerts.fired[0].message.find("By label"), std::string::npos)
+      << run.alerts.fired[0].message;
+  const auto& labels = doc["approaches"][0]["labels"];
+  ASSERT_EQ(labels.size(), 2u) << labels.dump();
+  EXPECT_EQ(labels[1]["label"], "b");
+  EXPECT_DOUBLE_EQ(labels[1]["recent"]["recall"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(labels[0]["recent"]["recall"].get<double>(), 1.0);
+  ASSERT_FALSE(doc["approaches"][0]["confusions_recent"].empty());
+  EXPECT_EQ(doc["approaches"][0]["confusions_recent"][0]["gold"], "b");
+  EXPECT_NE(md.find("### By label"), std::string::npos) << md;
+  EXPECT_NE(md.find("b answered as a:"), std::string::npos) << md;
+  EXPECT_NE(html.find("By label"), std::string::npos);
 }
 
 // One day back at the floor inside a drop does not resolve the alert (it had flapped: resolved,
@@ -148,6 +162,13 @@ TEST_F(RunMonitor, AnOpenAccuracyAlertMakesATriggeredRetrainDue) {
   auto latest = nlohmann::json::parse(store_->meta("monitor.latest").value_or("null"));
   EXPECT_TRUE(latest["retrain"][0]["due"].get<bool>());
   EXPECT_NE(monitor_text(run.document).find("retrain linear: due"), std::string::npos);
+  // Past the policy's days it says the retrain is overdue, not only "retrain within 7 days".
+  request = at_day(13 + 10);
+  request.local_approaches = {"linear"};
+  request.retrain.policy = "triggered";
+  auto late = run_monitor(*store_, s, request, {dir_ / "alerts.jsonl", nullptr});
+  EXPECT_NE(monitor_text(late.document).find("overdue by 3 days"), std::string::npos)
+      << monitor_text(late.document);
 }
 
 // A retrain replaced the model on day 10: the drop of days 8 to 10 was the old model's, and their

@@ -96,6 +96,48 @@ TEST(TextDrift, AStreamWithoutAShiftRaisesNoAlarm) {
   EXPECT_LT(max_auc, 0.62);
 }
 
+// A drift finding carries its detector's figures, tagged measured, for a webhook's reader (it
+// had carried the verdict alone, the figures only inside the message's words).
+TEST(TextDrift, AFindingCarriesItsFiguresTaggedMeasured) {
+  auto all = tickets(42);
+  Months training = months(all, {"2025-01", "2025-02", "2025-03"});
+  auto r = run(months(all, {"2025-05", "2025-06"}), months(all, {"2025-09"}), training.texts);
+  int with_figures = 0;
+  for (const auto& f : r.findings) {
+    ASSERT_TRUE(f.details.contains("figures")) << f.kind << " " << f.details.dump();
+    EXPECT_EQ(f.details["basis"], "measured") << f.kind;
+    ++with_figures;
+    if (f.kind == kDriftDomain) EXPECT_TRUE(f.details["figures"]["auc"].is_number());
+    if (f.kind == kDriftOov) EXPECT_TRUE(f.details["figures"]["current_share"].is_number());
+    if (f.kind == kDriftPredictionMix) EXPECT_TRUE(f.details["figures"]["psi"].is_number());
+    if (f.kind == kDriftEmerging) EXPECT_FALSE(f.details["figures"]["terms"].empty());
+  }
+  EXPECT_GE(with_figures, 4);
+}
+
+// One label's share more than doubling by over 10 points is a shift, whatever the PSI: a
+// category going from 9.5% to 21% of the answers had read "stable" beside p = 2e-20.
+TEST(TextDrift, OneLabelDoublingIsAShiftWhateverThePsi) {
+  Months ref, cur;
+  const std::vector<std::string> labels = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+  for (const auto& l : labels) {
+    ref.labels.push_back({"linear", l, l == "a" ? 950 : 1005});
+    cur.labels.push_back({"linear", l, l == "a" ? 2100 : 877});
+  }
+  auto r = run(ref, cur, {});
+  auto v = verdicts(r);
+  EXPECT_EQ(v["prediction_mix"], "shift") << r.document.dump();
+  bool fired = false;
+  for (const auto& f : r.findings)
+    if (f.kind == kDriftPredictionMix) fired = f.state == RuleState::firing;
+  EXPECT_TRUE(fired);
+  EXPECT_NE(r.document.dump().find("'a' went from 9.5% to 21.0% of the answers (2.2x)"),
+            std::string::npos)
+      << r.document.dump();
+  // The same mix unmoved stays stable.
+  EXPECT_EQ(verdicts(run(ref, ref, {}))["prediction_mix"], "stable");
+}
+
 TEST(TextDrift, TooFewTextsAreSaidSoNotJudged) {
   Months few{{"a b c", "d e f"}, {{"linear", "x", 2}}};
   auto r = run(few, few, {});

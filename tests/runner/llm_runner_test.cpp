@@ -20,6 +20,7 @@ namespace {
 using testing::FakeClient;
 using testing::FakeProvider;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::vector<std::string> kLabels = {"billing", "shipping", "technical"};
 
@@ -318,6 +319,25 @@ TEST_F(RunnerTest, NoSuchApiPathStopsTheRunAndNamesBaseUrl) {
   EXPECT_THAT(stop, HasSubstr("answered HTTP 404"));
   EXPECT_THAT(stop, HasSubstr("check that base_url does not end with it"));
   EXPECT_LE(client.requests(), 8u);
+}
+
+// vLLM and Ollama answer a model they do not serve with a 404: said as the model, not as a
+// wrong base_url (it had been advised to check base_url, which was right).
+TEST_F(RunnerTest, AnUnknownModelsNotFoundNamesTheModelNotTheUrl) {
+  for (
+      const char* body :
+      {R"({"object":"error","message":"The model `qwen2.5-7b` does not exist.","type":"NotFoundError","code":404})",
+       R"({"error":{"message":"model \"qwen2.5-7b\" not found, try pulling it first"}})"}) {
+    FakeClient client([body](const HttpRequest&, int) {
+      HttpResponse r = testing::status(404);
+      r.body = body;
+      return r;
+    });
+    const std::string stop = stop_message(client, 50);
+    EXPECT_THAT(stop, HasSubstr("does not serve the model")) << body;
+    EXPECT_THAT(stop, HasSubstr("check `model`")) << body;
+    EXPECT_THAT(stop, Not(HasSubstr("base_url does not end with it"))) << body;
+  }
 }
 
 // The same refusal for every item (a request field the server rejects) ends the run after the

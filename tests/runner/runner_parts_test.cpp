@@ -6,6 +6,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/runner/answer.h"
 #include "tunecase/runner/budget.h"
 #include "tunecase/runner/rate_limiter.h"
 #include "tunecase/runner/response_cache.h"
@@ -31,6 +32,15 @@ TEST(WorstCase, ARequestAskingForPromptCachingReservesTheCacheWriteRate) {
   const double input_tokens = static_cast<double>(worst_case_input_tokens(cached.size()));
   EXPECT_DOUBLE_EQ(cached_worst, (input_tokens * 6.0 + 10 * 15.0) / 1e6);
   EXPECT_GT(cached_worst, plain_worst);
+}
+
+TEST(UsageKnown, AnOutputCountUnknownOrZeroForAWrittenAnswerIsNotTakenAtItsWord) {
+  // The provider reads a left-out or null "completion_tokens" as -1; a count of 0 for an
+  // answer that wrote something cannot be true either. Both cost the worst case, not the input.
+  EXPECT_FALSE(usage_known(Usage{271, -1}, 0, 0, true));
+  EXPECT_FALSE(usage_known(Usage{271, 0}, 0, 0, true));
+  EXPECT_TRUE(usage_known(Usage{271, 0}, 0, 0, false));
+  EXPECT_TRUE(usage_known(Usage{271, 3}, 0, 0, true));
 }
 
 TEST(TokenBucket, StartsFullThenRefillsAtItsRate) {

@@ -355,6 +355,17 @@ TEST(FeedbackBody, ASpellingSlipInAnotherCaseIsSuggested) {
   }
 }
 
+// Two labels as near as each other: both named ("account access" and "account-access" are two
+// teams' labels), not the first one met.
+TEST(FeedbackBody, LabelsEquallyNearAreAllSuggested) {
+  const std::vector<std::string> labels = {"account access", "account-access", "billing"};
+  auto r =
+      parse_feedback(nlohmann::json{{"id", "T-1"}, {"label", "account_access"}}.dump(), labels);
+  ASSERT_TRUE(std::holds_alternative<BodyError>(r));
+  EXPECT_THAT(std::get<BodyError>(r).message,
+              HasSubstr("did you mean 'account access' or 'account-access'?"));
+}
+
 // An "at" in Unix seconds (1740830400, 2025-03-01) read as milliseconds is January 1970: a
 // replay clock that never goes back had moved every such request to its own time, all on one
 // day, without a word. Refused, saying what was probably meant.
@@ -368,6 +379,21 @@ TEST(ClassifyBody, AnAtInSecondsIsRefusedWithTheMillisecondsMeant) {
   EXPECT_EQ(std::get<ClassifyBody>(ms).at_ms, 1740830400000);
   auto feedback = parse_feedback(R"({"id":"T-1","label":"billing","at":1740830400})", {"billing"});
   ASSERT_TRUE(std::holds_alternative<BodyError>(feedback));
+  // Each other refusal says why for what was sent (0 had been told to send 0).
+  for (auto [at, why] :
+       {std::pair{"0", "0 is no time of a request"}, std::pair{"-1", "a time before 1970 is none"},
+        std::pair{"1e12", "no fraction or exponent"},
+        std::pair{"1740830400000.5", "no fraction or exponent"},
+        std::pair{"\"03/01/2025\"", "'03/01/2025' is not one"}}) {
+    auto r = parse_classify(fmt::format(R"({{"text":"late parcel","at":{}}})", at));
+    ASSERT_TRUE(std::holds_alternative<BodyError>(r)) << at;
+    EXPECT_THAT(std::get<BodyError>(r).message, HasSubstr(why)) << at;
+    EXPECT_THAT(std::get<BodyError>(r).message, Not(HasSubstr("send 0"))) << at;
+  }
+  // A fraction of a second keeps its milliseconds; a lower-case z is RFC 3339's too.
+  auto fraction = parse_classify(R"({"text":"late parcel","at":"2025-03-08T01:00:00.250z"})");
+  ASSERT_TRUE(std::holds_alternative<ClassifyBody>(fraction));
+  EXPECT_EQ(std::get<ClassifyBody>(fraction).at_ms, 1741395600250);
 }
 
 // An id's surrounding whitespace goes in classify and feedback alike, as `tunecase feedback`

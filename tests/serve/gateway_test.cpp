@@ -141,6 +141,25 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   EXPECT_TRUE(said("the clock resumes there, since it never goes back"));
 }
 
+// A store that served live traffic is not replayed into from before its pilot's start: the
+// report had shown -646 days elapsed and none of the stored requests.
+TEST_F(GatewayTest, AReplayClockBeforeALiveStoresStartIsRefused) {
+  constexpr int64_t kDay = 86'400'000;
+  start();  // the wall clock
+  classify({{"text", "the courier is late"}});
+  gateway_->stop();
+  gateway_.reset();
+  GatewayOptions o = options();
+  o.replay_clock_start = 20000 * kDay;  // 2024-10-04, before this test's wall clock
+  try {
+    Gateway g(config_, o);
+    ADD_FAILURE() << "a replay clock before the live pilot's start was taken";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is before this store's pilot started"), std::string::npos)
+        << e.what();
+  }
+}
+
 // The demo's pilot runs on a simulated clock of its own: its last time is kept at stop as a
 // replay's is, so `tunecase pilot` on the demo's store reports as of it, not of the wall clock.
 TEST_F(GatewayTest, ASimulatedClockIsKeptAtStopLikeAReplayClock) {

@@ -49,7 +49,10 @@ void read_data(TableReader& r, DataConfig& d) {
   d.label = r.text("label", d.label, "the label column / field");
   d.time = r.text("time", "", "a time column (ISO 8601 or Unix time): enables split = \"time\"");
   d.id = r.text("id", "", "a row id column (default file:line)");
-  d.split = r.text("split", d.split, "how a single file is split", {"stratified", "time"});
+  d.split = r.text("split", d.split,
+                   "how a single file is split: stratified (per label, by a seeded hash of each "
+                   "text, so rows added later leave the others where they were) or time",
+                   {"stratified", "time"});
   d.test_fraction = r.number("test_fraction", d.test_fraction, Range{0, 1, true, true},
                              "share held out for test");
   d.dev_fraction =

@@ -75,6 +75,34 @@ std::optional<std::string> nearest(std::string_view word,
   return std::nullopt;
 }
 
+std::vector<std::string> nearest_all(std::string_view word,
+                                     const std::vector<std::string>& candidates) {
+  std::optional<std::string> one = nearest(word, candidates);
+  if (!one) return {};
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  };
+  const std::string folded = lower(word);
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  const std::size_t best = edit_distance(folded, lower(*one));
+  if (best > limit || lower(*one) == folded) return {*one};
+  std::vector<std::string> all;
+  for (const auto& c : candidates)
+    if (edit_distance(folded, lower(c)) == best) all.push_back(c);
+  return all.empty() ? std::vector<std::string>{*one} : all;
+}
+
+std::string quoted_alternatives(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += "'" + visible(names[i]) + "'";
+  }
+  return out;
+}
+
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   auto n = nearest(word, candidates);
   return n ? fmt::format("; did you mean `{}`?", *n) : std::string();

@@ -19,6 +19,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 std::optional<std::string> nearest(std::string_view word,
                                    const std::vector<std::string>& candidates);
 
+// Every candidate as near as nearest()'s by its spelling-slip rule: two labels one edit from the
+// word ("account access" and "account-access" for "account_access") are both named, so that a
+// person fixing the word does not pick one of two at random. Else nearest()'s alone, or none.
+std::vector<std::string> nearest_all(std::string_view word,
+                                     const std::vector<std::string>& candidates);
+
+// "'a'", "'a' or 'b'", "'a', 'b' or 'c'": each name made visible().
+std::string quoted_alternatives(const std::vector<std::string>& names);
+
 // "; did you mean `x`?" or "" — the tail of an "unknown name" message.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 

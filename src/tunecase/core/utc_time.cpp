@@ -34,7 +34,7 @@ namespace {
 // parse_utc_time without its bound at 1970.
 std::optional<int64_t> parse_utc_time_any(std::string_view text) {
   std::size_t pos = 0;
-  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, offset_minutes = 0;
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, milli = 0, offset_minutes = 0;
   auto expect = [&](char c) { return pos < text.size() && text[pos++] == c; };
   if (!read_number(text, pos, 4, y) || !expect('-') || !read_number(text, pos, 2, mo) ||
       !expect('-') || !read_number(text, pos, 2, d))
@@ -45,20 +45,26 @@ std::optional<int64_t> parse_utc_time_any(std::string_view text) {
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (d > kDaysIn[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
   if (pos < text.size()) {
-    if (text[pos] != 'T' && text[pos] != ' ') return std::nullopt;
+    if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return std::nullopt;
     ++pos;
     if (!read_number(text, pos, 2, h) || !expect(':') || !read_number(text, pos, 2, mi))
       return std::nullopt;
     if (pos < text.size() && text[pos] == ':') {
       ++pos;
       if (!read_number(text, pos, 2, sec)) return std::nullopt;
-      if (pos < text.size() && text[pos] == '.') {
+      // A fraction keeps its milliseconds (digits past them are dropped): ".250" had been
+      // read as ".000" while a numeric time kept its milliseconds.
+      if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
         ++pos;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+        int64_t scale = 100;
+        const std::size_t first = pos;
+        for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, scale /= 10)
+          milli += (text[pos] - '0') * scale;
+        if (pos == first) return std::nullopt;
       }
     }
     if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    if (pos < text.size() && text[pos] == 'Z') {
+    if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
       ++pos;
     } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
       int64_t sign = text[pos++] == '-' ? -1 : 1, oh = 0, om = 0;
@@ -71,7 +77,7 @@ std::optional<int64_t> parse_utc_time_any(std::string_view text) {
     if (pos != text.size()) return std::nullopt;
   }
   int64_t days = days_from_civil(y, mo, d);
-  return ((days * 24 + h) * 60 + mi - offset_minutes) * 60'000 + sec * 1000;
+  return ((days * 24 + h) * 60 + mi - offset_minutes) * 60'000 + sec * 1000 + milli;
 }
 
 }  // namespace

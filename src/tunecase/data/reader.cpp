@@ -114,15 +114,15 @@ class Collector {
     if (!allowed_.empty() && !allowed_.contains(example.label)) {
       // One that differs only in letter case or a slip is named: "billing" against a [labels]
       // entry "Billing" had read as a label missing from the list.
-      std::optional<std::string> near = nearest(example.label, options_.allowed_labels);
+      const std::vector<std::string> near = nearest_all(example.label, options_.allowed_labels);
       invalid(example.line,
               fmt::format("unknown label '{}'{}; the allowed labels are {} (from [labels]): fix "
                           "the row or add the label to [labels]",
                           visible(example.label),
-                          near ? fmt::format(" (did you mean '{}'? [labels] is matched exactly, "
-                                             "letter case too)",
-                                             visible(*near))
-                               : std::string(),
+                          !near.empty() ? fmt::format(" (did you mean {}? [labels] is matched "
+                                                      "exactly, letter case too)",
+                                                      quoted_alternatives(near))
+                                        : std::string(),
                           quoted_list(options_.allowed_labels, options_.allowed_labels.size())));
       return;
     }

@@ -42,18 +42,18 @@ struct Splits {
   std::vector<LeakConflict> leak_conflict_samples;
 };
 
-// stratified: each label's examples are shuffled with std::mt19937_64 seeded from the seed and
-// the label (so adding a label does not reshuffle the others), and cut into test, dev and train
-// by the fractions, rounded per label. Every label with >= 2 examples has >= 1 in train and >= 1
-// in test; labels with one example go to train and are listed in rare_labels. Within each split
-// the input order is kept. The result is the same on every platform for the same seed.
-// time: stable sort by Example::time (ISO-8601 sorts as text), the oldest (1 - test - dev) to
-// train, then dev, the newest to test.
-// Throws UserError for an unknown method or fractions outside 0 < test, 0 <= dev, test + dev < 1.
+// stratified: each label's examples are ordered by a seeded hash of their normalised text (so
+// appending rows, or adding a label, leaves the other rows' order as it was and moves few of
+// them between splits), and cut into test, dev and train by the fractions, rounded per label. Every
+// label with >= 2 examples has >= 1 in train and >= 1 in test; labels with one example go to train
+// and are listed in rare_labels. Within each split the input order is kept. The result is the same
+// on every platform for the same seed. time: stable sort by Example::time (ISO-8601 sorts as text),
+// the oldest (1 - test - dev) to train, then dev, the newest to test. Throws UserError for an
+// unknown method or fractions outside 0 < test, 0 <= dev, test + dev < 1.
 Splits split_examples(Examples examples, const SplitOptions& options);
 
 // Pre-split data without a dev file: carves dev out of the train file, stratified and seeded as
-// split_examples does (each label's rows shuffled by seed and label, round(dev_fraction x n) of
+// split_examples does (each label's rows ordered by seeded text hash, round(dev_fraction x n) of
 // them to dev, at least one for every label with >= 2 rows, at least one left in train). Labels
 // with one row stay in train. Input order is kept within each part.
 // Throws UserError unless 0 < dev_fraction < 1.

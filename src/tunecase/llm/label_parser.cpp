@@ -152,6 +152,30 @@ bool names_verbatim(std::string_view text, std::string_view label) {
   return false;
 }
 
+// Whether the answer's words hold label i somewhere no longer named label covers: every
+// occurrence of "account" in "account access" yields to that label; one elsewhere does not.
+bool stands_alone(const std::vector<std::string>& words, std::size_t i,
+                  const std::vector<std::size_t>& named, const LabelKeys& k) {
+  const std::vector<std::string>& part = k.words[i];
+  std::vector<bool> covered(words.size(), false);
+  for (std::size_t j : named) {
+    const std::vector<std::string>& longer = k.words[j];
+    if (j == i || longer.size() <= part.size() || !contains_words(longer, part)) continue;
+    for (std::size_t at = 0; at + longer.size() <= words.size(); ++at)
+      if (std::equal(longer.begin(), longer.end(), words.begin() + static_cast<long>(at)))
+        std::fill(covered.begin() + static_cast<long>(at),
+                  covered.begin() + static_cast<long>(at + longer.size()), true);
+  }
+  for (std::size_t at = 0; at + part.size() <= words.size(); ++at) {
+    if (!std::equal(part.begin(), part.end(), words.begin() + static_cast<long>(at))) continue;
+    if (!std::all_of(covered.begin() + static_cast<long>(at),
+                     covered.begin() + static_cast<long>(at + part.size()),
+                     [](bool c) { return c; }))
+      return true;
+  }
+  return false;
+}
+
 // Labels whose words appear in the text; a label inside a longer matching label (e.g. "account"
 // in "account access") yields to it, and of labels that differ only in case or folding, the one
 // written byte for byte wins. Else a text that starts exactly one label's key.
@@ -163,12 +187,17 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
   }
   std::vector<std::size_t> maximal;
   for (std::size_t i : named) {
-    bool inside_other = std::any_of(named.begin(), named.end(), [&](std::size_t j) {
-      return j != i && k.words[j].size() > k.words[i].size() &&
-             contains_words(k.words[j], k.words[i]);
-    });
-    if (!inside_other) maximal.push_back(i);
+    // It yields only when the answer writes it nowhere but inside the longer labels it names:
+    // "billing, not a billing dispute" names both, and is invalid, not "billing dispute".
+    if (!stands_alone(words, i, named, k)) continue;
+    maximal.push_back(i);
   }
+  // Of labels that differ only in case or folding, the one written byte for byte wins below;
+  // labels with other keys ("billing" and "billing dispute" both standing alone) are two.
+  const bool same_key = std::all_of(maximal.begin(), maximal.end(), [&](std::size_t i) {
+    return k.keys[i] == k.keys[maximal.front()];
+  });
+  if (maximal.size() > 1 && !same_key) return std::nullopt;
   if (maximal.size() > 1) {
     // Labels that differ only in case, width or folding ("YES" and "yes", "Café" and "café") all
     // match a folded answer; the one the answer writes byte for byte, as words of its own, is the
@@ -229,14 +258,24 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
   return unique(prefixed);
 }
 
+// A misspelt label ("biling", "accuont"): the same number of words as the label, and at most
+// kMaxEdits, one on a label or answer of five letters, none below (but a plural: "bugs"). A
+// word added or dropped is not a slip ("refund" is not "no refund"), nor is a letter on a
+// short word ("one" is not "none").
 std::optional<std::size_t> edit_match(std::string_view text, const LabelKeys& k) {
-  std::string key = join(words_of(text));
+  std::vector<std::string> words = words_of(text);
+  std::string key = join(words);
   if (key.empty()) return std::nullopt;
   std::vector<std::size_t> close;
   for (std::size_t i = 0; i < k.keys.size(); ++i) {
+    if (k.words[i].size() != words.size()) continue;
+    const std::size_t shorter = std::min(key.size(), k.keys[i].size());
+    const std::size_t allowed = shorter < 5 ? 0 : shorter < 6 ? 1 : kMaxEdits;
     std::size_t gap = key.size() > k.keys[i].size() ? key.size() - k.keys[i].size()
                                                     : k.keys[i].size() - key.size();
-    if (gap <= kMaxEdits && edit_distance(key, k.keys[i]) <= kMaxEdits) close.push_back(i);
+    const bool plural = key == k.keys[i] + "s" || key == k.keys[i] + "es";
+    if (plural || (allowed > 0 && gap <= allowed && edit_distance(key, k.keys[i]) <= allowed))
+      close.push_back(i);
   }
   return unique(close);
 }
@@ -316,6 +355,20 @@ std::optional<std::string> json_label(std::string_view answer) {
   return std::nullopt;
 }
 
+// The answer after a reasoning model's leading <think>...</think> blocks (DeepSeek-R1, Qwen3
+// served by Ollama, llama.cpp or vLLM write them into the content): a draft label inside one is
+// not the answer. An unclosed block is all reasoning, cut off before any answer: "".
+std::string_view after_reasoning(std::string_view answer) {
+  static constexpr std::string_view kOpen = "<think>", kClose = "</think>";
+  for (;;) {
+    std::string_view rest = trim(answer);
+    if (rest.substr(0, kOpen.size()) != kOpen) return answer;
+    std::size_t close = rest.find(kClose);
+    if (close == std::string_view::npos) return {};
+    answer = rest.substr(close + kClose.size());
+  }
+}
+
 }  // namespace
 
 std::optional<LeadingString> leading_json_string(std::string_view text) {
@@ -336,6 +389,7 @@ std::optional<LeadingString> leading_json_string(std::string_view text) {
 
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels) {
   if (labels.empty()) return {"", "invalid"};
+  answer = after_reasoning(answer);
   if (auto value = json_label(answer)) {
     ParsedLabel parsed = resolve(*value, labels);
     if (!parsed.valid()) return parsed;

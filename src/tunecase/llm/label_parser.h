@@ -21,9 +21,15 @@ struct ParsedLabel {
 //   3. equal ignoring case, spaces and punctuation ("Technical issue" == "technical_issue");
 //   4. the same after dropping a "Label:", "Category:", "Class:", "Intent:" or "Answer:" prefix;
 //   5. the answer (without such a prefix first) names exactly one label (or is a prefix of
-//      exactly one label, 3+ characters);
-//   6. within edit distance 2 of exactly one label (again without the prefix first).
-// Anything else is invalid (label ""): it counts as a wrong answer, never as a guess.
+//      exactly one label, 3+ characters); a label inside a longer one it names yields to it
+//      only where the answer writes it nowhere else ("billing, not a billing dispute" names
+//      two labels: invalid);
+//   6. a misspelling of exactly one label (again without the prefix first): as many words,
+//      within edit distance 2 (1 when the shorter of the two is 5 letters, none below 5 but
+//      a plural "s" or "es").
+// Anything else is invalid (label ""): it counts as a wrong answer, never as a guess. Leading
+// <think>...</think> blocks (a reasoning model's) are dropped first; one never closed leaves no
+// answer (invalid).
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels);
 
 // The JSON string `text` starts with (after spaces), decoded, and the length of `text` up to its

@@ -23,6 +23,17 @@ int64_t integer_or_zero(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
+// An answer's output tokens until a whole "completion_tokens" count is read: a server that
+// leaves it out or writes null (LiteLLM, some self-hosted servers) has not said what the answer
+// cost, and reading it as 0 had priced the answer at its input alone, as measured, and let a
+// spend cap be passed several times over. usage_known() refuses a negative count.
+constexpr int64_t kUnknownTokens = -1;
+ChatAnswer answer_with_unknown_output() {
+  ChatAnswer answer;
+  answer.usage.output = kUnknownTokens;
+  return answer;
+}
+
 // Strict structured output generates fields in the order of `properties`: list them as
 // `required` does, so that a chain-of-thought schema gets its reasoning before its label.
 // (nlohmann::json sorts keys; ordered_json keeps insertion order.)
@@ -98,6 +109,7 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
       declined_ = false;
     } else if (depth == 1 && key == "usage") {
       answer_.usage = {};
+      answer_.usage.output = kUnknownTokens;
     } else if (depth == 2 && stack_[0].key == "usage" && key == "prompt_tokens_details") {
       answer_.usage.cached_input = 0;
     } else if (in_choice() && key == "message") {
@@ -186,7 +198,7 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
         answer_.usage.input = 0;
         break;
       case Slot::output:
-        answer_.usage.output = 0;
+        answer_.usage.output = kUnknownTokens;
         break;
       case Slot::cached:
         answer_.usage.cached_input = 0;
@@ -244,7 +256,7 @@ class ChatCompletionReader final : public nlohmann::json_sax<nlohmann::json> {
   }
 
   std::vector<Frame> stack_;
-  ChatAnswer answer_;
+  ChatAnswer answer_ = answer_with_unknown_output();
   bool object_ = false;
   bool declined_ = false;
   Content content_ = Content::absent;
@@ -471,14 +483,16 @@ class OpenAiProvider final : public Provider {
     try {
       const auto& choice = json.at("choices").at(0);
       const auto& message = choice.at("message");
-      ChatAnswer answer;
+      ChatAnswer answer = answer_with_unknown_output();
       answer.text = message_text(message);
       if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
         answer.finish_reason = choice["finish_reason"].get<std::string>();
       if (json.contains("usage") && json["usage"].is_object()) {
         const auto& usage = json["usage"];
         answer.usage.input = integer_or_zero(usage, "prompt_tokens");
-        answer.usage.output = integer_or_zero(usage, "completion_tokens");
+        auto output = usage.find("completion_tokens");
+        if (output != usage.end() && output->is_number_integer())
+          answer.usage.output = output->get<int64_t>();
         if (usage.contains("prompt_tokens_details") && usage["prompt_tokens_details"].is_object())
           answer.usage.cached_input =
               integer_or_zero(usage["prompt_tokens_details"], "cached_tokens");

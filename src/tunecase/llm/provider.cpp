@@ -86,6 +86,55 @@ bool is_simulated(const HttpResponse& response) {
 
 namespace provider_detail {
 
+namespace {
+
+// Control characters as '?': the text goes into a one-line message.
+std::string printable(std::string text) {
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return text;
+}
+
+std::string header_of(const HttpResponse& response, const char* name) {
+  auto it = response.headers.find(name);
+  return it == response.headers.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::string what_came_instead(const HttpResponse& response) {
+  const std::string encoding = header_of(response, "content-encoding");
+  const std::string type = header_of(response, "content-type");
+  if (!encoding.empty() && encoding != "identity")
+    return fmt::format(
+        ": it is compressed (Content-Encoding: {}), which tunecase does not ask for; turn "
+        "compression off in the server or the proxy in front of it",
+        printable(encoding.substr(0, 40)));
+  if (type.starts_with("text/event-stream"))
+    return ": it is a stream of events (text/event-stream), which tunecase does not ask for; "
+           "turn streaming off in the server or the proxy in front of it";
+  std::string start;
+  for (char c : response.body.substr(0, 160)) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!space)
+      start.push_back(c);
+    else if (!start.empty() && start.back() != ' ')
+      start.push_back(' ');
+  }
+  start = valid_utf8(start.substr(0, 120));  // made well-formed: it goes into JSON and the store
+  const bool html = type.starts_with("text/html") || start.find("<html") != std::string::npos ||
+                    start.find("<!DOCTYPE") != std::string::npos ||
+                    start.find("<!doctype") != std::string::npos;
+  if (response.body.empty()) return " (an empty body)";
+  return fmt::format(
+      "{}, which began: {}",
+      html ? ": an HTML page, as a proxy or load balancer in front of the server "
+             "sends when it cannot reach it; check that server"
+           : (type.empty() ? std::string()
+                           : fmt::format(" (Content-Type: {})", printable(type.substr(0, 60)))),
+      printable(start));
+}
+
 nlohmann::json parse_body(const HttpResponse& response, const std::string& api_name) {
   if (response.status < 200 || response.status >= 300) {
     throw ProviderError(fmt::format("{} answered HTTP {}: {}", api_name, response.status,
@@ -93,8 +142,8 @@ nlohmann::json parse_body(const HttpResponse& response, const std::string& api_n
   }
   auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
-    throw ProviderError(fmt::format("{} answered HTTP {} with a body that is not a JSON object",
-                                    api_name, response.status));
+    throw ProviderError(fmt::format("{} answered HTTP {} with a body that is not a JSON object{}",
+                                    api_name, response.status, what_came_instead(response)));
   }
   return json;
 }

@@ -88,6 +88,9 @@ std::unique_ptr<Provider> make_openai_provider(std::string base_url, std::string
 std::unique_ptr<Provider> make_anthropic_provider(std::string base_url, std::string api_key);
 // Parses a 2xx JSON body; throws ProviderError for other statuses (with the API's message).
 nlohmann::json parse_body(const HttpResponse& response, const std::string& api_name);
+// What a body that is not JSON is, for the message: compressed, a stream of events, an HTML
+// page (a proxy's error page), or its first characters.
+std::string what_came_instead(const HttpResponse& response);
 // The answer of a Chat Completions body read as it streams past, without building the
 // document: the common shape (choices[0].message.content a string, no log-probabilities). For
 // anything else (another shape, invalid JSON) none, and the caller reads the whole document.

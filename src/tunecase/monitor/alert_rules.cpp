@@ -71,7 +71,7 @@ Finding accuracy_finding(const ApproachSeries& series, const MonitorSettings& s)
     f.message = fmt::format(
         "{}: accuracy {} [{}, {}] on {} ({} labelled); floor {}: not below it by the {} rule, "
         "not yet back either (that takes {} counted days in a row at or above the floor, or one "
-        "day whose interval lies above it): an open alert stays open",
+        "day whose interval lies above it): no alert fires, and one already open stays open",
         series.name, last.accuracy ? pct(*last.accuracy) : "n/a", pct(last.accuracy_ci95.lo),
         pct(last.accuracy_ci95.hi), last.date, last.labelled, pct(s.accuracy_floor),
         s.accuracy_rule, s.consecutive_days);

@@ -174,7 +174,8 @@ std::string alert_next_step(const std::string& kind) {
       "label a sample of recent traffic (POST /v1/feedback or `tunecase feedback`) so the "
       "accuracy rule can judge the model on it";
   if (kind == kAccuracyBelowFloor)
-    return "see which labels it gets wrong (monitor.md, the dashboard) and whether a drift alert "
+    return "see which labels it gets wrong (monitor.md's \"By label\": recall of the last days "
+           "and the most frequent mistakes) and whether a drift alert "
            "fired with it; retrain on recent feedback (`tunecase retrain --if-due`, or "
            "`tunecase retrain`), or roll back (`tunecase models rollback`) if a promotion "
            "brought it";

@@ -84,7 +84,7 @@ std::string answer(const LlmApproach& approach, HttpClient& http, const std::str
       ChatAnswer a = approach.provider().parse_response(r);
       simulated = simulated || a.simulated;
       const Usage& u = a.usage;
-      if (usage_known(u, approach.options().max_tokens, request_bytes)) {
+      if (usage_known(u, approach.options().max_tokens, request_bytes, !a.text.empty())) {
         spend.used.input += u.input;
         spend.used.output += u.output;
         spend.used.cached_input += u.cached_input;

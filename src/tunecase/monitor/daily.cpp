@@ -125,6 +125,36 @@ std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query)
   for (ApproachSeries& s : out)
     for (const ArmFigures& a : counts.arms)
       if (a.approach == s.approach && a.arm == s.arm && a.simulated > 0) s.simulated = true;
+  // By label: the window's figures, then its last days' and their mistakes (an accuracy alert
+  // names labels to look at; nothing in the report had said which).
+  PilotQuery recent = q;
+  recent.from_ms = std::max(q.from_ms, (query.end_day - kRecentDays) * kDayMs);
+  PilotCounts last = store.pilot_counts(recent);
+  for (ApproachSeries& s : out) {
+    std::map<std::string, LabelPoint> by_label;
+    for (const LabelFigures& l : counts.labels)
+      if (l.approach == s.approach && l.arm == s.arm) {
+        LabelPoint& p = by_label[l.label];
+        p.label = l.label;
+        p.labelled += l.labelled;
+        p.correct += l.correct;
+      }
+    for (const LabelFigures& l : last.labels)
+      if (l.approach == s.approach && l.arm == s.arm) {
+        LabelPoint& p = by_label[l.label];
+        p.label = l.label;
+        p.recent_labelled += l.labelled;
+        p.recent_correct += l.correct;
+      }
+    for (auto& [label, point] : by_label) s.labels.push_back(point);
+    for (const ConfusionPair& c : last.confusion)
+      if (c.approach == s.approach && c.arm == s.arm && c.gold != c.predicted && c.count > 0)
+        s.confusions.push_back({c.gold, c.predicted, c.count});
+    std::stable_sort(
+        s.confusions.begin(), s.confusions.end(),
+        [](const ConfusionPoint& a, const ConfusionPoint& b) { return a.count > b.count; });
+    if (s.confusions.size() > kTopConfusions) s.confusions.resize(kTopConfusions);
+  }
   return out;
 }
 

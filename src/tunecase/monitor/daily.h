@@ -55,6 +55,20 @@ struct DayPoint {
   std::optional<double> cost_estimated_usd;
 };
 
+// One gold label's figures over the window and over its last days (`recent`): what an accuracy
+// alert's reader looks at first ("which labels does it get wrong now").
+struct LabelPoint {
+  std::string label;
+  int64_t labelled = 0, correct = 0;
+  int64_t recent_labelled = 0, recent_correct = 0;
+};
+
+// The answers given for a gold label in the window's last days, most frequent mistakes first.
+struct ConfusionPoint {
+  std::string gold, predicted;
+  int64_t count = 0;
+};
+
 struct ApproachSeries {
   std::string approach;
   Arm arm = Arm::champion;
@@ -65,7 +79,14 @@ struct ApproachSeries {
   // Set when the champion replaced another model within the window: the first day the
   // accuracy rule judges, and the version it judges.
   std::string judged_from, model_version;
+  // By gold label, over the window and its last kRecentDays days; the most frequent mistakes
+  // of those days (gold != predicted, at most kTopConfusions).
+  std::vector<LabelPoint> labels;
+  std::vector<ConfusionPoint> confusions;
 };
+
+inline constexpr int64_t kRecentDays = 7;
+inline constexpr std::size_t kTopConfusions = 5;
 
 // Days [first_day, end_day), UTC.
 struct DailyQuery {

@@ -73,6 +73,7 @@ struct MixComparison {
   ChiSquareResult chi;
   std::string verdict;
   bool fires = false;
+  std::string label_move;  // set when one label's move raised the verdict over PSI's band
 };
 
 MixComparison compare_mix(const Counts& ref, const Counts& cur, const MonitorSettings& s) {
@@ -85,6 +86,35 @@ MixComparison compare_mix(const Counts& ref, const Counts& cur, const MonitorSet
               : m.psi < s.psi_warn                                 ? "stable"
               : m.psi < s.psi_alert                                ? "moderate"
                                                                    : "shift";
+  // One label's share doubling (or halving) by 10 points or more is a shift whatever the PSI
+  // (a category going from 9.5% to 21% of the answers had read "stable" beside p = 2e-20: PSI
+  // sums over every label, and one label's move stays near 0.1); 1.5 times by 5 points, a
+  // moderate one. Only where the chi-square test says it is no noise (p < 0.001).
+  if ((m.verdict == "stable" || m.verdict == "moderate") && m.chi.p_value < 0.001) {
+    const double nr = static_cast<double>(std::max<int64_t>(1, m.nr));
+    const double nc = static_cast<double>(std::max<int64_t>(1, m.nc));
+    std::map<std::string, std::pair<double, double>> shares;
+    for (const auto& [k, v] : ref) shares[k].first = static_cast<double>(v) / nr;
+    for (const auto& [k, v] : cur) shares[k].second = static_cast<double>(v) / nc;
+    std::string best;
+    double best_move = 0, best_ratio = 1, before = 0, after = 0;
+    for (const auto& [k, pq] : shares) {
+      const auto [p, q] = pq;
+      const double move = std::abs(q - p);
+      const double ratio = std::min(p, q) > 0 ? std::max(p, q) / std::min(p, q) : 1e9;
+      if (move > best_move) best = k, best_move = move, best_ratio = ratio, before = p, after = q;
+    }
+    const bool shift = best_move >= 0.10 && best_ratio >= 2;
+    const bool moderate = best_move >= 0.05 && best_ratio >= 1.5;
+    if (shift || (moderate && m.verdict == "stable")) {
+      m.verdict = shift ? "shift" : "moderate";
+      m.label_move =
+          fmt::format("'{}' went from {:.1f}% to {:.1f}% of the answers ({}): {} whatever the PSI",
+                      best, 100 * before, 100 * after,
+                      before > 0 ? fmt::format("{:.1f}x", after / before) : std::string("new"),
+                      shift ? "a shift" : "a moderate shift");
+    }
+  }
   m.fires = m.verdict == "shift" && m.chi.p_value < 0.001;
   return m;
 }
@@ -125,6 +155,7 @@ void prediction_mix(const DriftInputs& in, const MonitorSettings& s, DriftReport
                   "predicted-label mix, {} reference vs {} current answers: PSI {:.3f} "
                   "(bands {} / {}), chi-square {:.1f} on {} df, p = {:.2g}",
                   nr, nc, psi, s.psi_warn, s.psi_alert, chi.statistic, chi.df, chi.p_value);
+    if (!rolling.label_move.empty() && verdict != "too_few") summary += "; " + rolling.label_move;
     if (auto from = in.mix_reference_from.find(approach); from != in.mix_reference_from.end())
       summary += fmt::format(" ({})", from->second);
     // Against the launch mix too: the verdict is the worse of the two, and either may fire.
@@ -284,6 +315,32 @@ void text_detectors(const DriftInputs& in, const MonitorSettings& s, DriftReport
   report.findings.push_back(finding(kDriftEmerging, "", em_verdict, em_summary, emerging));
 }
 
+// A drift finding's figures in its details, as its detector reported them (PSI, p, AUC, shares,
+// z, the top emerging terms), tagged measured: a webhook's reader had got only the verdict,
+// the figures inside the message's words.
+void attach_figures(Finding& f, const nlohmann::json& document) {
+  std::string name = f.kind.substr(std::string_view("drift_").size());
+  if (name == "oov") name = "oov_share";
+  for (const auto& d : document.value("detectors", nlohmann::json::array())) {
+    if (d.value("detector", "") != name || d.value("approach", "") != f.approach) continue;
+    nlohmann::json figures = d;
+    for (const char* key : {"detector", "verdict", "summary", "approach"}) figures.erase(key);
+    if (name == "emerging_terms") {
+      nlohmann::json terms = nlohmann::json::array();
+      for (const auto& t : document.value("emerging_terms", nlohmann::json::array())) {
+        if (terms.size() == 5) break;
+        nlohmann::json term = t;
+        term.erase("examples");
+        terms.push_back(term);
+      }
+      figures["terms"] = terms;
+    }
+    f.details["figures"] = figures;
+    f.details["basis"] = "measured";
+    return;
+  }
+}
+
 std::vector<std::string> texts_of(Store& store, int64_t from_ms, int64_t to_ms) {
   std::vector<std::string> out;
   for (auto& t : store.texts(from_ms, to_ms, kMaxTextsPerWindow)) out.push_back(std::move(t.text));
@@ -297,6 +354,8 @@ DriftReport detect_drift(const DriftInputs& in, const MonitorSettings& s) {
   report.document = {{"windows", in.windows}, {"detectors", nlohmann::json::array()}};
   prediction_mix(in, s, report);
   text_detectors(in, s, report);
+  for (Finding& f : report.findings)
+    if (f.details.is_object()) attach_figures(f, report.document);
   return report;
 }
 
@@ -406,10 +465,11 @@ DriftReport detect_drift(Store& store, const MonitorSettings& s, int64_t now_ms,
   // The windows each finding judged, so that a resolution can tell a shift that went away from
   // one the rolling reference window has taken in (alert_sinks).
   for (Finding& f : report.findings)
-    if (f.details.is_object())
+    if (f.details.is_object()) {
       f.details["windows_ms"] = {{"reference_from", ref_first * kDayMs},
                                  {"current_from", cur_first * kDayMs},
                                  {"current_to", end_day * kDayMs}};
+    }
   return report;
 }
 

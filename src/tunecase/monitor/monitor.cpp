@@ -234,6 +234,27 @@ nlohmann::json to_json(const ApproachSeries& series) {
                                   static_cast<std::size_t>(series.labelled));
     j["accuracy_ci95"] = {ci.lo, ci.hi};
   }
+  // Recall by gold label (the share of its labelled items answered right), over the window and
+  // its last days, with a Wilson interval: which labels an accuracy alert is about.
+  auto recall = [](int64_t correct, int64_t labelled) -> nlohmann::json {
+    if (labelled <= 0) return {{"labelled", 0}, {"recall", nullptr}};
+    Interval ci =
+        wilson_interval(static_cast<std::size_t>(correct), static_cast<std::size_t>(labelled));
+    return {{"labelled", labelled},
+            {"recall", static_cast<double>(correct) / static_cast<double>(labelled)},
+            {"recall_ci95", {ci.lo, ci.hi}}};
+  };
+  nlohmann::json labels = nlohmann::json::array();
+  for (const LabelPoint& l : series.labels)
+    labels.push_back({{"label", l.label},
+                      {"window", recall(l.correct, l.labelled)},
+                      {"recent", recall(l.recent_correct, l.recent_labelled)}});
+  j["labels"] = labels;
+  nlohmann::json confusions = nlohmann::json::array();
+  for (const ConfusionPoint& c : series.confusions)
+    confusions.push_back({{"gold", c.gold}, {"predicted", c.predicted}, {"count", c.count}});
+  j["confusions_recent"] = confusions;
+  j["recent_days"] = kRecentDays;
   return j;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "tunecase/report/html.h"
@@ -106,6 +107,55 @@ std::vector<std::string> day_row(const nlohmann::json& d) {
 
 const std::vector<std::string> kDayHeader = {"day",    "requests", "labelled", "accuracy [95% CI]",
                                              "p50 ms", "p95 ms",   "errors",   "$"};
+
+// Recall with its interval and count, or "no labels".
+std::string recall_cell(const nlohmann::json& r) {
+  if (!r["recall"].is_number()) return "no labels";
+  return fmt::format("{} [{}, {}] of {}", pct(r["recall"]), pct(r["recall_ci95"][0]),
+                     pct(r["recall_ci95"][1]), r["labelled"].get<int64_t>());
+}
+
+const std::size_t kLabelRowsShown = 12;
+
+// An approach's labels, worst recall of its last days first (labels without labels then last):
+// which labels an accuracy alert is about. `cell` escapes a name for the table's format.
+std::vector<std::vector<std::string>> label_rows(
+    const nlohmann::json& a, const std::function<std::string(const std::string&)>& cell) {
+  const nlohmann::json all = a.value("labels", nlohmann::json::array());
+  std::vector<const nlohmann::json*> labels;
+  for (const auto& l : all) labels.push_back(&l);
+  auto recent = [](const nlohmann::json* l) {
+    const auto& r = (*l)["recent"]["recall"];
+    return r.is_number() ? r.get<double>() : 2.0;
+  };
+  std::stable_sort(labels.begin(), labels.end(),
+                   [&](const auto* x, const auto* y) { return recent(x) < recent(y); });
+  std::vector<std::vector<std::string>> rows;
+  for (const auto* l : labels) {
+    if (rows.size() == kLabelRowsShown) break;
+    rows.push_back({cell((*l)["label"].get<std::string>()), recall_cell((*l)["recent"]),
+                    recall_cell((*l)["window"])});
+  }
+  return rows;
+}
+
+std::vector<std::string> label_header(const nlohmann::json& a) {
+  return {"label", fmt::format("recall, last {} days [95% CI]", a.value("recent_days", 7)),
+          "recall, window"};
+}
+
+// "billing → refund 52, ..." : the last days' most frequent mistakes, or "".
+std::string confusion_line(const nlohmann::json& a,
+                           const std::function<std::string(const std::string&)>& cell) {
+  std::vector<std::string> parts;
+  for (const auto& c : a.value("confusions_recent", nlohmann::json::array()))
+    parts.push_back(fmt::format("{} answered as {}: {}", cell(c["gold"].get<std::string>()),
+                                cell(c["predicted"].get<std::string>()),
+                                c["count"].get<int64_t>()));
+  if (parts.empty()) return "";
+  return fmt::format("Most frequent mistakes of the last {} days (measured, labelled items): {}.",
+                     a.value("recent_days", 7), fmt::join(parts, "; "));
+}
 
 std::string markdown_table(const std::vector<std::string>& header,
                            const std::vector<std::vector<std::string>>& rows) {
@@ -356,6 +406,16 @@ std::string monitor_markdown(const nlohmann::json& doc) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : a["days"]) rows.push_back(day_row(d));
     out += markdown_table(kDayHeader, rows);
+    auto md = [](const std::string& s) { return markdown_text(s); };
+    std::vector<std::vector<std::string>> labels = label_rows(a, md);
+    if (!labels.empty()) {
+      out += fmt::format(
+          "\n### By label (measured; worst recall of the last {} days first, at most {})\n\n",
+          a.value("recent_days", 7), kLabelRowsShown);
+      out += markdown_table(label_header(a), labels);
+      if (std::string mistakes = confusion_line(a, md); !mistakes.empty())
+        out += "\n" + mistakes + "\n";
+    }
   }
   if (doc.contains("drift")) {
     out += "\n## Drift (before labels)\n\n" + doc["drift"]["windows"].get<std::string>() + "\n\n";
@@ -380,6 +440,18 @@ std::string monitor_html(const nlohmann::json& doc) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : a["days"]) rows.push_back(day_row(d));
     body += html::table(kDayHeader, rows);
+    auto plain = [](const std::string& s) { return s; };  // html::table escapes each cell
+    std::vector<std::vector<std::string>> labels = label_rows(a, plain);
+    if (!labels.empty()) {
+      body += "<h3>" +
+              html::escape(fmt::format("By label (measured; worst recall of the last {} days "
+                                       "first, at most {})",
+                                       a.value("recent_days", 7), kLabelRowsShown)) +
+              "</h3>";
+      body += html::table(label_header(a), labels);
+      if (std::string mistakes = confusion_line(a, plain); !mistakes.empty())
+        body += "<p>" + html::escape(mistakes) + "</p>";
+    }
   }
   if (doc.contains("drift")) {
     body += "<h2>Drift (before labels)</h2><p>" +

@@ -749,10 +749,19 @@ Due retrain_due(const RetrainSettings& policy, Store& store, const std::string& 
     const int64_t retry_ms = std::max(1, policy.holdout_days) * kDayMs;
     for (const Alert& a : store.alerts(/*open_only=*/true)) {
       if (a.kind != kAccuracyBelowFloor || a.approach != approach) continue;
-      if (a.fired_at_ms > last)
-        return {true,
-                fmt::format("the accuracy alert opened at {} UTC is open (retrain within {} days)",
-                            utc_text(a.fired_at_ms, false), policy.within_days)};
+      if (a.fired_at_ms > last) {
+        // Past the policy's days it says so: the plan's point is the limit, and "retrain within
+        // 7 days" 22 days after the alert had not said it was missed.
+        const int64_t late_days =
+            (now_ms - a.fired_at_ms) / kDayMs - static_cast<int64_t>(policy.within_days);
+        return {true, fmt::format("the accuracy alert opened at {} UTC is open ({})",
+                                  utc_text(a.fired_at_ms, false),
+                                  late_days > 0
+                                      ? fmt::format("retrain within {} days: overdue by {} day{}",
+                                                    policy.within_days, late_days,
+                                                    late_days == 1 ? "" : "s")
+                                      : fmt::format("retrain within {} days", policy.within_days))};
+      }
       const ModelVersion* newest = nullptr;
       for (const ModelVersion& m : versions)
         if (!newest || m.created_at_ms > newest->created_at_ms) newest = &m;

@@ -6,9 +6,10 @@
 
 namespace tunecase {
 
-bool usage_known(const Usage& u, int max_tokens, std::size_t request_bytes) {
-  return u.input > 0 && u.output >= 0 && u.cached_input >= 0 && u.cache_write >= 0 &&
-         u.cache_write_1h >= 0 && u.cached_input + u.cache_write + u.cache_write_1h <= u.input &&
+bool usage_known(const Usage& u, int max_tokens, std::size_t request_bytes, bool answered) {
+  return u.input > 0 && u.output >= 0 && (u.output > 0 || !answered) && u.cached_input >= 0 &&
+         u.cache_write >= 0 && u.cache_write_1h >= 0 &&
+         u.cached_input + u.cache_write + u.cache_write_1h <= u.input &&
          (max_tokens <= 0 || u.output <= max_tokens) &&
          (request_bytes == 0 || u.input <= worst_case_input_tokens(request_bytes));
 }
@@ -40,7 +41,8 @@ Prediction prediction_of(const LlmApproach& approach, const ChatAnswer& answer,
   // more than was reserved, either of which would let a spend cap pass (the callers charge the
   // request's worst case instead).
   const Usage& u = answer.usage;
-  const bool known = usage_known(u, approach.options().max_tokens, request_bytes);
+  const bool known =
+      usage_known(u, approach.options().max_tokens, request_bytes, !answer.text.empty());
   p.tokens_in = known ? u.input : 0;
   p.tokens_out = known ? u.output : 0;
   p.tokens_cached = known ? u.cached_input : 0;

@@ -16,9 +16,10 @@ namespace tunecase {
 // (the body sent; 0: not known) bounds the input tokens an answer is taken at its word for.
 // Whether an answer's token counts can be taken at their word: given, and not nonsense
 // (negative, more cached than sent, more output than `max_tokens` allowed, more input than
-// `request_bytes` could hold; 0 for either: not known). Otherwise the cost is unknown, never $0,
-// and the callers charge the request's worst case.
-bool usage_known(const Usage& usage, int max_tokens, std::size_t request_bytes);
+// `request_bytes` could hold; 0 input: not known; 0 output for an answer that wrote something
+// (`answered`): not true). Otherwise the cost is unknown, never $0, and the callers charge the
+// request's worst case.
+bool usage_known(const Usage& usage, int max_tokens, std::size_t request_bytes, bool answered);
 
 // How much of an answer a report or the store quotes.
 inline constexpr std::size_t kAnswerSampleChars = 200;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -35,6 +36,19 @@ HttpResponse from_cache(const CachedResponse& cached) {
   r.elapsed_ms = cached.latency_ms;
   if (cached.simulated) r.headers["x-tunecase-simulated"] = "1";
   return r;
+}
+
+// A 404 whose body says the model is unknown ("The model `x` does not exist", Ollama's "model
+// \"x\" not found, try pulling it first", OpenAI's "model_not_found").
+bool names_unknown_model(std::string_view body) {
+  std::string lower(body.substr(0, 2000));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("model_not_found") != std::string::npos) return true;
+  if (lower.find("model") == std::string::npos) return false;
+  return lower.find("not found") != std::string::npos ||
+         lower.find("does not exist") != std::string::npos ||
+         lower.find("not exist") != std::string::npos ||
+         lower.find("unknown model") != std::string::npos;
 }
 
 }  // namespace
@@ -441,15 +455,29 @@ void RunLoop::retry_or_fail(std::size_t item, const HttpResponse& response) {
     // Every item would be redirected alike: said once, with the address to use.
     abort(fmt::format("approach '{}': {} answered {}", approach_.name(),
                       approach_.provider().endpoint(), why));
+  } else if (response.status == 404 && !answered_before() && names_unknown_model(response.body)) {
+    // vLLM, Ollama and OpenAI answer a model they do not serve with a 404 too: the path is
+    // right, the model name is not (it had been advised as a wrong base_url).
+    abort(fmt::format(
+        "approach '{}': {} does not serve the model '{}' (HTTP 404: {}): check `model` in the "
+        "approach's table against what the server lists (GET .../models; Ollama: `ollama list`, "
+        "and `ollama pull NAME` to fetch one)",
+        approach_.name(), approach_.provider().endpoint(), approach_.options().model, why));
   } else if ((response.status == 404 || response.status == 405) && !answered_before()) {
     // No such path on the server: every item would get the same answer. The usual cause is a
-    // base_url that already ends with the API's path (/chat/completions, /messages).
+    // base_url that already ends with the API's path (/chat/completions, /messages), or one
+    // without the /v1 an OpenAI-compatible server serves under.
+    const std::string endpoint = approach_.provider().endpoint();
+    const bool no_v1 = endpoint.find("/v1/") == std::string::npos;
     abort(fmt::format(
         "approach '{}': {} answered HTTP {} ({}): no such API path on the server. base_url is "
         "scheme://host[:port]/path, to which tunecase appends the API's path (/chat/completions, "
-        "/messages): check that base_url does not end with it, and that the server serves this "
+        "/messages): check that base_url does not end with it{}, and that the server serves this "
         "API",
-        approach_.name(), approach_.provider().endpoint(), response.status, why));
+        approach_.name(), endpoint, response.status, why,
+        no_v1 ? ", and whether it needs /v1 at its end (vLLM, Ollama, llama.cpp and LiteLLM "
+                "serve the OpenAI API under http://host:port/v1)"
+              : ""));
   }
   // Any failure counts toward the run's stop: twenty items in a row refused with the same 400
   // (a request field the server rejects) are no more worth sending than twenty time-outs. Once
@@ -516,7 +544,11 @@ void RunLoop::on_completion(Completion c) {
   const std::optional<double>& priced = result_.predictions[c.item].cost_usd;
   if (price_ && !priced) ++unpriced_answers_;
   double cost = price_ ? priced.value_or(a.worst_usd) : 0;
-  release(c.item, static_cast<double>(answer.usage.input + answer.usage.output), cost);
+  // The rate limiter's bucket keeps the whole reservation of an answer whose tokens are unknown.
+  const Prediction& scored = result_.predictions[c.item];
+  const bool counted = scored.tokens_in > 0;
+  release(c.item, counted ? static_cast<double>(scored.tokens_in + scored.tokens_out) : a.tokens,
+          cost);
 }
 
 // How many items in a row, failed or answering no label, end a run: at least twice the requests
@@ -537,7 +569,7 @@ void RunLoop::count_failure(const std::string& why, int attempts) {
       any_answer_ ? "stopped answering" : "gave no usable answer", failed_in_a_row_, attempts,
       attempts == 1 ? "" : "s", why,
       cache_ ? fmt::format(" The {} answers so far are in the cache, so a run again once the "
-                           "server answers sends only the items left",
+                           "server is back or the fault above is fixed sends only the items left",
                            answered_)
              : std::string(" A run again sends every item (--no-cache: nothing was kept)")));
 }

@@ -195,10 +195,35 @@ json assumed_vs_measured(const json& decision, const json& pilot) {
                         {"pilot_ci95", arm.value("accuracy_ci95", json(nullptr))},
                         {"pilot_labelled", arm.value("labelled", 0)}}},
                       {"usd_per_query",
-                       {{"memo", memo_cost_per_query(decision, a)}, {"pilot", measured_usd}}}});
+                       {{"memo", memo_cost_per_query(decision, a)},
+                        {"pilot", measured_usd},
+                        {"pilot_requests", arm.value("requests", 0)}}}});
     }
   }
   return rows;
+}
+
+json pilot_volume(const json& decision, const json& pilot, int64_t now_ms, int64_t started_at_ms) {
+  const json* per_month = find_value(decision, {"business", "queries_per_month", "value"});
+  if (per_month == nullptr) return nullptr;
+  double days_per_month = decision["business"].value("days_per_month", 30.0);
+  // In shadow mode the challenger answers the champion's own requests off the response path:
+  // the traffic is the champion's alone (the arms' sum had read twice the requests sent).
+  const bool shadow = pilot.value("mode", std::string()) == "shadow";
+  int64_t requests = 0;
+  for (const auto& arm : pilot["arms"])
+    if (!shadow || arm.value("role", std::string()) == "champion")
+      requests += arm.value("requests", int64_t{0});
+  double elapsed_days = double(now_ms - started_at_ms) / double(kMsPerDay);
+  return {{"memo_per_day", per_month->get<double>() / days_per_month},
+          {"memo_source", decision["business"]["queries_per_month"].value("source", "assumed")},
+          {"pilot_requests", requests},
+          {"mode", pilot.value("mode", std::string())},
+          {"pilot_days", elapsed_days},
+          // Over an hour at least, as the arms' $ per day is: 400 requests in the first
+          // seconds had read as eleven million a day, measured.
+          {"pilot_per_day",
+           elapsed_days > 0 ? json(requests / std::max(1.0 / 24, elapsed_days)) : json(nullptr)}};
 }
 
 json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& report,
@@ -240,23 +265,7 @@ json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& re
     if (m.is_object()) out["monitoring"] = std::move(m);
   }
 
-  json volume = nullptr;
-  if (const json* per_month =
-          find_value(context.decision, {"business", "queries_per_month", "value"})) {
-    double days_per_month = context.decision["business"].value("days_per_month", 30.0);
-    int64_t requests = 0;
-    for (const auto& arm : pilot["arms"]) requests += arm.value("requests", int64_t{0});
-    double elapsed_days = double(report.now_ms - report.started_at_ms) / double(kMsPerDay);
-    volume = {{"memo_per_day", per_month->get<double>() / days_per_month},
-              {"memo_source",
-               context.decision["business"]["queries_per_month"].value("source", "assumed")},
-              {"pilot_requests", requests},
-              {"pilot_days", elapsed_days},
-              // Over an hour at least, as the arms' $ per day is: 400 requests in the first
-              // seconds had read as eleven million a day, measured.
-              {"pilot_per_day", elapsed_days > 0 ? json(requests / std::max(1.0 / 24, elapsed_days))
-                                                 : json(nullptr)}};
-  }
+  json volume = pilot_volume(context.decision, pilot, report.now_ms, report.started_at_ms);
   // The memo's charts colour its approaches by their order in decision.json: the page follows it,
   // so an approach keeps its colour from the memo to the live page.
   json colour_order = json::array();

@@ -37,6 +37,12 @@ struct DashboardContext {
 nlohmann::json dashboard_data(Store& store, const PilotPlan& plan, const ReportContext& report,
                               const DashboardContext& context);
 
+// context.volume: the memo's daily volume against the gateway's requests over the pilot's days
+// (in shadow mode the champion's alone: the challenger ran on the same requests); null without
+// a memo's volume.
+nlohmann::json pilot_volume(const nlohmann::json& decision, const nlohmann::json& pilot,
+                            int64_t now_ms, int64_t started_at_ms);
+
 // The "context" part alone: for each approach of the memo that the pilot measured, the memo's
 // accuracy and $ per query against the pilot's, and the memo's daily volume against the
 // gateway's. Empty array when there is no memo.

@@ -81,6 +81,7 @@ FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std
     const auto& f = std::get<FeedbackBody>(parsed);
     out.rows.push_back({f.by, f.id, f.label, at_ms});
     out.lines.push_back(number);
+    out.at_ms.push_back(f.at_ms);
   }
   refusals.throw_if_any();
   if (!any_line)
@@ -216,6 +217,7 @@ FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::
     }
     out.rows.push_back(std::move(f));
     out.lines.push_back(record.line);
+    out.at_ms.emplace_back();
   }
   refusals.throw_if_any();
   return out;

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "tunecase/store/records.h"
@@ -19,6 +21,8 @@ struct FeedbackColumns {
 struct FeedbackRows {
   std::vector<Feedback> rows;
   std::vector<std::size_t> lines;
+  // Per row, the "at" a JSONL row gave (as POST /v1/feedback takes it; a CSV row gives none).
+  std::vector<std::optional<int64_t>> at_ms;
 };
 
 // Reads a file of delayed ground truth for `tunecase feedback`: JSONL (one object per line, as

@@ -107,6 +107,7 @@ Gateway::Gateway(const ProjectConfig& config, GatewayOptions options)
           200 * plan_.share * (1 - plan_.share)));
   }
   resume_replay_clock();
+  refuse_replay_before_live_start();
   started_at_ms_ = std::stoll(
       store_->put_meta_if_absent("pilot.started_at_ms", std::to_string(options_.clock())));
   record_plan();
@@ -429,6 +430,27 @@ void Gateway::resume_replay_clock() {
       "clock, so the pilot's days, traffic and cost per day stay as of the replay (a request "
       "without \"at\" is dated there too). For live traffic start on a new store (--store)",
       utc_text(at)));
+}
+
+// A store that served live traffic holds its pilot's start on the wall clock: a replay clock
+// before it had judged that pilot before its start (-646 days elapsed, every request and label
+// left out of the report) without a word.
+void Gateway::refuse_replay_before_live_start() {
+  if (!replay_now_) return;
+  const std::optional<std::string> started = store_->meta("pilot.started_at_ms");
+  if (!started) return;
+  int64_t at = 0;
+  try {
+    at = std::stoll(*started);
+  } catch (const std::exception&) {
+    return;
+  }
+  if (at <= replay_now_->load()) return;
+  throw UserError(fmt::format(
+      "--replay-clock {} UTC is before this store's pilot started ({} UTC, on the wall clock: it "
+      "served live traffic): its report would leave out every request and label before then. "
+      "Replay into a store of its own (--store NEW.db)",
+      utc_text(replay_now_->load()), utc_text(at)));
 }
 
 const PreviousRun& Gateway::previous_run() const {

@@ -108,6 +108,7 @@ class Gateway {
   void classify(const http::Request& request, http::Responder responder);
   void feedback(const http::Request& request, http::Responder responder);
   void resume_replay_clock();
+  void refuse_replay_before_live_start();
   void record_priced_approaches(const ProjectConfig& config);
   struct ParkedFeedback {
     Feedback feedback;

@@ -29,8 +29,9 @@ Response error(int status, const std::string& message) {
 constexpr int64_t kLongestReplayLeapDays = 400;
 
 constexpr const char* kNoReplayClock =
-    "\"at\" replays a past time, and this gateway keeps its own clock: start `tunecase serve "
-    "--replay-clock DATE` for a replay (never for live traffic), or leave \"at\" out";
+    "\"at\" dates a request of a replay, and this gateway keeps its own clock (the time a "
+    "request arrives is its time): start `tunecase serve --replay-clock DATE` for a replay "
+    "(never for live traffic), or leave \"at\" out";
 
 // When a prediction id was made (its first 12 hex digits are milliseconds since 1970:
 // make_prediction_id), or nullopt for an id not of that shape.

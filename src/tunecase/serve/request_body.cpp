@@ -175,7 +175,7 @@ std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
   // moved every such request to its own time without a word, all on one day.
   if (f.kind == Field::Kind::integer && f.integer >= kUnixSecondsBelow)
     return std::optional<int64_t>(f.integer);
-  if (f.kind == Field::Kind::integer && f.integer >= 0)
+  if (f.kind == Field::Kind::integer && f.integer > 0)
     return BodyError{
         400, fmt::format("\"at\" {} is {} as milliseconds since 1970, as \"at\" is read: if "
                          "it is Unix seconds, send {} (milliseconds) or an ISO-8601 UTC time "
@@ -183,9 +183,21 @@ std::variant<std::optional<int64_t>, BodyError> at_field(const Field& f) {
                          f.integer, utc_text(f.integer), f.integer * 1000)};
   if (f.kind == Field::Kind::string)
     if (auto ms = parse_utc_time(f.text)) return ms;
-  return BodyError{400,
-                   "\"at\" must be milliseconds since 1970 or an ISO-8601 UTC time such as "
-                   "\"2025-08-14T09:30:00Z\""};
+  // Said for what was sent: 0 had been told to send 0, and a number with a fraction or an
+  // exponent (1e12) had got only the list of forms.
+  std::string why;
+  if (f.kind == Field::Kind::integer)
+    why = f.integer == 0 ? " (0 is no time of a request)" : " (a time before 1970 is none)";
+  else if (std::string_view(f.type) == "number")
+    why = " (a whole number of milliseconds: no fraction or exponent such as 1e12)";
+  else if (f.kind == Field::Kind::string)
+    why = fmt::format(
+        " ('{}' is not one: YYYY-MM-DD, then optionally Thh:mm[:ss[.fff]] and Z "
+        "or an offset such as +05:30)",
+        visible(f.text.substr(0, 40)));
+  return BodyError{400, fmt::format("\"at\" must be milliseconds since 1970 or an ISO-8601 UTC "
+                                    "time such as \"2025-08-14T09:30:00Z\"{}",
+                                    why)};
 }
 
 // The top-level fields of a classify body the route reads, by key.
@@ -480,14 +492,14 @@ std::string label_problem(const std::string& label, const std::vector<std::strin
           "label '{}' is not in the label set (did you mean {}? {}: send the label as the "
           "label set spells it)",
           visible(label), to_send(known), how_it_differs(label, known));
-  std::optional<std::string> near = nearest(label, labels);
+  const std::vector<std::string> near = nearest_all(label, labels);
   return fmt::format(
       "label '{}' is not in the label set{}; the {} labels: {}{}", visible(label),
-      near ? fmt::format(" (did you mean '{}'?)", *near) : "", labels.size(),
-      quoted_list(labels, kListed),
-      near ? ""
-           : ". A new category: record it with `tunecase feedback --new-labels FILE` and "
-             "`tunecase retrain`, or add it to [labels] and restart");
+      near.empty() ? "" : fmt::format(" (did you mean {}?)", quoted_alternatives(near)),
+      labels.size(), quoted_list(labels, kListed),
+      !near.empty() ? ""
+                    : ". A new category: record it with `tunecase feedback --new-labels FILE` and "
+                      "`tunecase retrain`, or add it to [labels] and restart");
 }
 
 std::variant<FeedbackBody, BodyError> parse_feedback(std::string_view body,

@@ -73,16 +73,18 @@
     $('auth-error').textContent = message;
     setStatus('waiting for the token', false);
   }
-  // The memo and the operation plan carry the business case: with a token, a plain link would
-  // be refused, so the page fetches them with the token and opens what it got.
+  // The memo and the operation plan carry the business case, and the routes the footer links
+  // need the token too: with one, a plain link would be refused (401), so the page fetches them
+  // with the token and opens what it got, as the gateway typed it.
   document.addEventListener('click', async e => {
     const link = e.target.closest && e.target.closest('a[data-guarded]');
     if (!link || !token) return;
     e.preventDefault();
     const opened = window.open('', '_blank');
     const r = await fetch(link.getAttribute('href'), { headers: { Authorization: 'Bearer ' + token } });
-    const html = r.ok ? await r.text() : '<p>The gateway answered ' + r.status + '.</p>';
-    const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    const body = r.ok ? await r.text() : '<p>The gateway answered ' + r.status + '.</p>';
+    const type = r.ok ? (r.headers.get('content-type') || 'text/plain') : 'text/html';
+    const url = URL.createObjectURL(new Blob([body], { type }));
     if (opened) opened.location = url; else window.location = url;
   });
   $('auth-form').addEventListener('submit', e => {
@@ -210,9 +212,10 @@
       // A label that would overlap an earlier one goes a row lower (as many rows as fit in the
       // top half of the chart; past that its line is drawn without it, the count of those is
       // said in the corner, and the Model versions table names every version), a label near the
-      // right edge goes left of its line, and each sits on a pale box so the lines under it
-      // stay apart from it. The boxes drawn are kept on the chart (tunecaseEventLabels) for the
-      // browser test.
+      // right edge goes left of its line, and each is written with a thin white outline: the
+      // lines under it show between its letters (a pale box had hidden a day's cost line under
+      // a promotion's label, as if there were no cost). The boxes the labels take are kept on
+      // the chart (tunecaseEventLabels) for the browser test.
       const rowsEnd = [], placed = [];
       const maxRows = Math.max(4, Math.floor((chartArea.bottom - chartArea.top) / 2 / 13));
       let unlabelled = 0;
@@ -231,10 +234,14 @@
         if (row < 0) { unlabelled++; continue; }
         rowsEnd[row] = left + width;
         const baseline = chartArea.top + 11 + 13 * row;
-        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
-        ctx.fillRect(left - 1, baseline - 10, width + 2, 13);
+        ctx.setLineDash([]);
+        ctx.lineWidth = 2.5;
+        ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+        ctx.strokeText(e.text, left, baseline);
         ctx.fillStyle = '#374151';
         ctx.fillText(e.text, left, baseline);
+        ctx.lineWidth = 1;
+        ctx.setLineDash([4, 3]);
         placed.push({ text: e.text, left, right: left + width, top: baseline - 11, bottom: baseline + 2 });
       }
       if (unlabelled > 0) {
@@ -369,6 +376,16 @@
       : '<p class="muted">Drift and the retraining policy show here once <code>tunecase monitor</code> has run on this store (docs/operate.md).</p>';
   }
 
+  // No emerging term listed: "none rose" only when the detector looked; else why it did not
+  // (no texts kept, drift not run): "none rose" had been shown when nothing was checked.
+  function emergingNone(drift) {
+    const d = drift.find(x => x.detector === 'emerging_terms');
+    if (!d) return '<li class="muted">not checked in that run</li>';
+    if (d.verdict === 'unavailable' || d.verdict === 'too_few')
+      return `<li class="muted">not checked: ${esc(d.summary || d.verdict)}</li>`;
+    return '<li class="muted">none rose</li>';
+  }
+
   // The latest `tunecase monitor` run on this store (its drift part and the retraining policy).
   function renderMonitoring(m) {
     const drift = (m.drift && m.drift.detectors) || [];
@@ -381,7 +398,7 @@
       (${isNum(t.rise) ? t.rise.toFixed(1) + 'x' : '–'})${t.examples && t.examples.length ? ' <span class="muted">“' + esc(t.examples[0]) + '”</span>' : ''}</li>`).join('');
     return `<p class="muted">From <code>tunecase monitor</code> at ${m.ran_at_ms ? new Date(m.ran_at_ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '–'}${m.drift && m.drift.windows ? ': ' + esc(m.drift.windows) : ''}</p>
       <div class="grid2"><div><h3>Drift</h3><ul>${rows || '<li class="muted">no detector ran</li>'}</ul></div>
-      <div><h3>Emerging terms</h3><ul>${termRows || '<li class="muted">none rose</li>'}</ul></div></div>
+      <div><h3>Emerging terms</h3><ul>${termRows || emergingNone(drift)}</ul></div></div>
       ${m.policy ? '<p>Retraining: ' + esc(m.policy) + '</p>' : ''}
       ${(m.retrain || []).length ? '<ul class="retrain">' + m.retrain.map(r =>
         `<li data-approach="${esc(r.approach)}"><strong>${esc(r.approach)}</strong>: ${r.due ? '<span class="bad">retrain due</span>' : 'not due'} (${esc(r.why)})</li>`).join('') + '</ul>' : ''}
@@ -404,14 +421,16 @@
           <td class="num">${pct(r.accuracy.memo && r.accuracy.memo.value)}${src(r.accuracy.memo)}</td>
           <td class="num">${pct(r.accuracy.pilot)} <span class="muted">n=${int(r.accuracy.pilot_labelled)} ${r.basis === 'simulated' ? 'simulated' : 'measured'}</span></td>
           <td class="num">${usd(r.usd_per_query.memo && r.usd_per_query.memo.value)}${src(r.usd_per_query.memo)}</td>
-          <td class="num">${usd(r.usd_per_query.pilot)}${isNum(r.usd_per_query.pilot) ? ` <span class="muted">${r.basis === 'simulated' ? 'simulated' : 'measured'}</span>` : ' <span class="muted">no per-request cost</span>'}</td></tr>`).join('')}
+          <td class="num">${usd(r.usd_per_query.pilot)}${isNum(r.usd_per_query.pilot) ? ` <span class="muted">${r.basis === 'simulated' ? 'simulated' : 'measured'}</span>` : ` <span class="muted">${r.usd_per_query.pilot_requests ? 'no per-request cost' : 'no request yet'}</span>`}</td></tr>`).join('')}
         </tbody></table></div>`;
     }
     if (c.volume) {
       const v = c.volume;
       html += `<p>Volume: the memo assumed <b>${int(Math.round(v.memo_per_day))}</b> queries a day (${esc(v.memo_source)});
         the gateway has seen ${int(v.pilot_requests)} in ${v.pilot_days.toFixed(1)} days
-        (<b>${isNum(v.pilot_per_day) ? int(Math.round(v.pilot_per_day)) : '–'}</b> a day, measured; with a split pilot that is all traffic the gateway saw).</p>`;
+        (<b>${isNum(v.pilot_per_day) ? int(Math.round(v.pilot_per_day)) : '–'}</b> a day, measured; ${v.mode === 'shadow'
+          ? 'the requests the champion answered: the challenger ran on the same ones, off the response path'
+          : 'both arms together: all the traffic the gateway saw'}).</p>`;
     }
     $('context-body').innerHTML = html;
   }
