@@ -71,6 +71,12 @@ std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location
 std::string shown_store(const std::string& location);
 // --now-ms: the given clock, or the system clock when it is 0 (not given).
 int64_t now_ms_or(int64_t now_ms);
+// The time a command acts at on `store`: `now_ms` when given (--now-ms), else the store's replay
+// clock when a gateway on a replay clock wrote it (said on stderr: `what` is the command's
+// doing, "monitor judges it"), else the wall clock. A retrain or a promotion on a replay store
+// had been dated today, months after its traffic, and every later step at the replay's time
+// was refused.
+int64_t store_clock_ms(tunecase::Store& store, int64_t now_ms, const char* what);
 // What every --now-ms accepts: a time after 1970 in epoch milliseconds (0 or a negative value
 // had been taken as "now" without a word).
 CLI::Validator epoch_ms_validator();

@@ -50,8 +50,8 @@ int all_failed(const nlohmann::json& eval) {
     while (!first.empty() && (first.back() == '.' || first.back() == ' ')) first.pop_back();
     fmt::print(stderr,
                "error: approach '{}': every one of its {} requests failed ({}); its accuracy "
-               "measures the endpoint, not the approach. Fix the cause and run again (answers "
-               "already received come from the cache)\n",
+               "measures the endpoint, not the approach. Fix the cause and run again (none was "
+               "answered, so the run again sends them all)\n",
                a.value("name", std::string("?")), scored, first);
   }
   return count;

@@ -73,54 +73,23 @@ extern "C" void feedback_stopped(int signal) {
   ::_exit(128 + signal);
 }
 
-// A replay's store keeps its clock's time: its labels are dated by it, a row's "at" moving it on
-// as POST /v1/feedback does on the replay's gateway (it never goes back), and the clock kept is
-// moved with them. A row's "at" had been dropped without a word and every label dated today.
-// On a store that keeps the wall clock, "at" is refused as the gateway refuses it.
-// Returns the replay clock's new time when the rows moved it (kept once they are recorded).
-std::optional<int64_t> date_by_replay_clock(const FeedbackArgs& a, tunecase::Store& store,
-                                            tunecase::serve::FeedbackRows& read) {
-  constexpr int64_t kDayMs = 86'400'000;
-  constexpr int64_t kLongestLeapDays = 400;
-  const std::optional<int64_t> kept = tunecase::serve::stored_replay_clock(store);
-  if (!kept) {
-    for (std::size_t i = 0; i < read.at_ms.size(); ++i)
-      if (read.at_ms[i])
-        throw tunecase::UserError(fmt::format(
-            "{}:{}: \"at\" dates a label of a replay, and this store keeps the wall clock (it "
-            "holds no replay): a label is dated when it is recorded. Leave \"at\" out, or "
-            "record a replay's labels into that replay's store; nothing was recorded",
-            a.file, read.lines[i]));
-    return std::nullopt;
-  }
-  int64_t now = *kept;
-  for (std::size_t i = 0; i < read.rows.size(); ++i) {
-    if (i < read.at_ms.size() && read.at_ms[i]) {
-      const int64_t at = *read.at_ms[i];
-      if (at - now > kLongestLeapDays * kDayMs)
-        throw tunecase::UserError(fmt::format(
-            "{}:{}: \"at\" is {:.0f} days after the store's replay clock ({} UTC); a replay "
-            "moves day by day and its clock never goes back, so a leap of over {} days is "
-            "refused: check the time; nothing was recorded",
-            a.file, read.lines[i], double(at - now) / double(kDayMs), tunecase::utc_text(now),
-            kLongestLeapDays));
-      now = std::max(now, at);
-    }
-    read.rows[i].received_at_ms = now;
-  }
-  if (now > *kept) return now;
-  return std::nullopt;
-}
-
 void run(const FeedbackArgs& a) {
   std::signal(SIGINT, feedback_stopped);
   std::signal(SIGTERM, feedback_stopped);
   auto store = open_existing_store(a.store);
   std::vector<std::string> labels = labels_to_check(a, *store);
+  // Dated as the store's gateway dates a feedback: a replay's store by its replay clock, a row's
+  // "at" moving it on (it had been dropped without a word, every label dated today); a store
+  // on the wall clock refuses "at" (serve.md).
+  tunecase::serve::FeedbackDating dating;
+  if (std::optional<int64_t> replay = tunecase::serve::stored_replay_clock(*store)) {
+    dating.replay = true;
+    dating.clock_ms = *replay;
+  }
   auto read = tunecase::serve::read_feedback_file(
-      a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns);
+      a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns, dating);
   std::vector<tunecase::Feedback>& feedback = read.rows;
-  const std::optional<int64_t> replay_clock = date_by_replay_clock(a, *store, read);
+  const std::optional<int64_t> replay_clock = read.replay_clock_after;
   // A header and no row: an export of a day without labels, or one that came out empty; said,
   // so that the second is not read as a success.
   if (feedback.empty())

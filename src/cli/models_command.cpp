@@ -180,7 +180,7 @@ void require_loadable(const tunecase::ModelVersion& m, bool force) {
 // A step dated before the approach's latest registry step would make the history say a version
 // served before it existed, and the monitor judge the wrong version's days.
 int64_t step_time(tunecase::Store& store, const ModelsArgs& a) {
-  const int64_t at = now_ms_or(a.now_ms);
+  const int64_t at = store_clock_ms(store, a.now_ms, "the registry's step is dated");
   tunecase::require_registry_clock(store, a.approach, at, a.now_ms != 0 ? "--now-ms" : "the clock");
   return at;
 }

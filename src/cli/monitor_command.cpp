@@ -161,17 +161,9 @@ int run(const MonitorArgs& a) {
   }
   auto store = open_existing_store(a.store);
   tunecase::monitor::MonitorRequest request;
-  request.now_ms = now_ms_or(a.now_ms);
   // A store a replay wrote is judged as of the replay's last time, as `tunecase pilot` reports
   // it: the wall clock had judged the weeks after it (no traffic, no texts) and fired alerts.
-  if (a.now_ms == 0)
-    if (std::optional<int64_t> replay = tunecase::serve::stored_replay_clock(*store)) {
-      request.now_ms = *replay;
-      fmt::print(stderr,
-                 "note: this store was written by a gateway on a replay clock; monitor judges it "
-                 "as of the replay's last time, {} UTC (--now-ms sets another)\n",
-                 tunecase::utc_text(request.now_ms));
-    }
+  request.now_ms = store_clock_ms(*store, a.now_ms, "monitor judges it");
   for (const auto& approach : config.approaches) request.approaches.push_back(approach.name);
   request.drift = !a.no_drift;
   request.policy = policy_in_words(config.retrain);

@@ -36,7 +36,7 @@ void run(const RetrainArgs& a) {
   apply_local_only(config, a.local_only);
   auto store = open_existing_store(a.store);
   mon::RetrainRequest request;
-  request.now_ms = now_ms_or(a.now_ms);
+  request.now_ms = store_clock_ms(*store, a.now_ms, "retrain trains and registers");
   request.approaches = a.approaches;
   if (a.if_due) {
     // Only the approaches the [retrain] policy calls for; none due is a normal, quiet outcome.

@@ -15,6 +15,7 @@
 #include "tunecase/core/sqlite_setup.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/core/utc_time.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/store/postgres_store.h"
 
 std::unique_ptr<tunecase::Store> open_existing_store(const std::string& location) {
@@ -97,6 +98,18 @@ int64_t now_ms_or(int64_t now_ms) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+int64_t store_clock_ms(tunecase::Store& store, int64_t now_ms, const char* what) {
+  if (now_ms != 0) return now_ms;
+  if (std::optional<int64_t> replay = tunecase::serve::stored_replay_clock(store)) {
+    fmt::print(stderr,
+               "note: this store was written by a gateway on a replay clock; {} as of the "
+               "replay's last time, {} UTC (--now-ms sets another)\n",
+               what, tunecase::utc_text(*replay));
+    return *replay;
+  }
+  return now_ms_or(0);
 }
 
 std::string read_token_env(const std::string& variable) {

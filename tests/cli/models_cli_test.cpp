@@ -164,6 +164,23 @@ TEST_F(ModelsCli, AStepDatedBeforeTheLatestOneIsRefused) {
             0);
 }
 
+// On a replay's store a step is dated by the replay's clock, said on stderr, as monitor judges
+// it: dated today, months after the replay's traffic, it had blocked every later step at the
+// replay's time and made the triggered retrain policy think the alert answered.
+TEST_F(ModelsCli, AStepOnAReplayStoreIsDatedByTheReplayClock) {
+  tunecase::open_store(store_)->set_meta("pilot.replay_clock_ms", "1740787200000");  // 2025-03-01
+  CliResult r = run_cli(
+      "models promote --force --by ci --approach local-linear --version cccc "
+      "--store " +
+      store_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("as of the replay's last time, 2025-03-01 00:00:00 UTC"),
+            std::string::npos)
+      << r.output;
+  for (const auto& m : tunecase::open_store(store_)->models("local-linear"))
+    if (m.version == "cccc3333dddd4444") EXPECT_EQ(m.promoted_at_ms, 1740787200000);
+}
+
 // A rollback returns to a version that served; one that never did (a refused challenger) is
 // put in service by a promotion, said so (it had marked the serving version rolled_back, which
 // then nothing could roll back to).

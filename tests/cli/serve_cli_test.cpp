@@ -237,6 +237,18 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   ASSERT_EQ(replayed.exit_code, 0) << replayed.output;
   EXPECT_EQ(tunecase::open_store(store())->meta("pilot.replay_clock_ms"), "1899201600000")
       << "2030-03-08 12:00 UTC";
+  // Every refused row is named at once, a leap past the replay clock among them.
+  std::ofstream(dir_.path() / "mixed.jsonl")
+      << R"({"id":"B-2","label":"shipping","at":"2035-01-01T00:00:00Z"})"
+      << "\n"
+      << R"({"id":"B-2","label":"shipping","at":0})"
+      << "\n";
+  CliResult mixed = run_cli("feedback --store " + store() + " " + dir_.str() + "/mixed.jsonl");
+  EXPECT_NE(mixed.exit_code, 0) << mixed.output;
+  EXPECT_NE(mixed.output.find("mixed.jsonl:1"), std::string::npos) << mixed.output;
+  EXPECT_NE(mixed.output.find("days after the store's replay clock"), std::string::npos)
+      << mixed.output;
+  EXPECT_NE(mixed.output.find("mixed.jsonl:2"), std::string::npos) << mixed.output;
   {
     auto wall = tunecase::open_store(store());  // back to the wall clock for what follows
     wall->set_meta("pilot.replay_clock_ms", "");

@@ -395,6 +395,28 @@ TEST_F(DashboardTest, InARealBrowserShowsThePilotAndFollowsFeedback) {
   for (const auto& e : browser.errors()) ADD_FAILURE() << "browser console: " << e;
 }
 
+// Before any request each chart says why it is empty (they had been bare axes), and a footer
+// route is fetched with the token like the memo, not linked bare (a 401 with a token set).
+TEST_F(DashboardTest, InARealBrowserAnEmptyChartSaysWhy) {
+  if (access(tunecase::testing::kChromium, X_OK) != 0)
+    GTEST_SKIP() << "no " << tunecase::testing::kChromium << " (scripts/install-deps installs it)";
+  start_at(kSplitPilot);
+  tunecase::testing::HeadlessChromium browser(dir_ / "chromium");
+  browser.call("Page.navigate", {{"url", fmt::format("http://127.0.0.1:{}/?poll_ms=150", port_)}});
+  ASSERT_TRUE(browser.wait_for("window.tunecase && window.tunecase.updates >= 1"));
+  for (const char* id : {"chart-accuracy", "chart-latency", "chart-cost"})
+    EXPECT_EQ(browser.evaluate(fmt::format("window.tunecase.charts['{}'].tunecaseEmpty", id)),
+              "no request yet: the chart fills as traffic arrives")
+        << id;
+  EXPECT_EQ(browser.evaluate("document.querySelectorAll('footer a[data-guarded]').length"), 3);
+  // Requests without labels: the accuracy chart says labels are awaited.
+  classify({{"text", "the courier is late"}, {"id", "E-1"}});
+  const int seen = browser.evaluate("window.tunecase.updates").get<int>();
+  ASSERT_TRUE(browser.wait_for(fmt::format("window.tunecase.updates > {}", seen + 1)));
+  EXPECT_EQ(browser.evaluate("window.tunecase.charts['chart-accuracy'].tunecaseEmpty"),
+            "no labelled request yet: accuracy shows once feedback arrives");
+}
+
 // With a token the page asks for it, and shows nothing until it has it.
 TEST_F(DashboardTest, InARealBrowserAsksForTheToken) {
   if (access(tunecase::testing::kChromium, X_OK) != 0)

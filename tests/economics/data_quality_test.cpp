@@ -117,5 +117,23 @@ TEST(DataQuality, MemoNamesANoiseRateAboveTheStatedLevel) {
   EXPECT_FALSE(any_risk_mentions(decide_with_noise(0.03), "training labels are estimated wrong"));
 }
 
+// Labels under the data check's minimum of training rows are named, fewest first (the memo had
+// said nothing of them); none under it, no such risk.
+TEST(DataQuality, MemoNamesLabelsWithTooFewTrainingRows) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["dataset"]["quality"] = {
+      {"balance",
+       {{"min_label_count", 10},
+        {"train_counts", {{"billing", 400}, {"fraud", 3}, {"gdpr request", 7}}},
+        {"below_min", {"fraud", "gdpr request"}}}}};
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  EXPECT_TRUE(any_risk_mentions(
+      d,
+      "2 labels have fewer than 10 training rows: \"fraud\" (3 rows), \"gdpr request\" (7 rows)"));
+  eval["dataset"]["quality"]["balance"]["below_min"] = nlohmann::json::array();
+  EXPECT_FALSE(any_risk_mentions(
+      decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval)), "training rows:"));
+}
+
 }  // namespace
 }  // namespace tunecase::econ

@@ -265,5 +265,76 @@ TEST(LabelParser, AReasoningBlockIsNotTheAnswer) {
   });
 }
 
+TEST(LabelParser, ReasoningInAnySpellingIsNotTheAnswer) {
+  // <thinking>, <reasoning>, upper case, a byte-order mark first, or only the closing tag (a chat
+  // template that supplies the opening one): the label after the reasoning is the answer.
+  for (const char* answer :
+       {"<thinking>maybe shipping</thinking>\nbilling", "<Think>maybe shipping</Think>\nbilling",
+        "<THINK>maybe shipping</THINK>billing", "<reasoning>shipping?</reasoning>billing",
+        "maybe shipping</think>\nbilling",
+        "The user mentions a parcel, so maybe shipping... no, an invoice.\n</think>\n\nbilling",
+        "\xEF\xBB\xBF<think>maybe shipping</think>billing"}) {
+    EXPECT_EQ(parse_label(answer, kLabels).label, "billing") << answer;
+  }
+  EXPECT_EQ(parse_label("<thinking>\nIs it shipping", kLabels).label, "");
+}
+
+TEST(LabelParser, AnAnswerLineAfterReasoningLinesIsTheAnswer) {
+  expect_all({
+      {"Reasoning: mentions shipping\nAnswer: billing", "billing", "stripped"},
+      {"Reason: not a shipping issue but billing.\nLabel: billing", "billing", "stripped"},
+      {"Not shipping.\nbilling", "billing", "exact"},
+      // Two lines that are each a label are two answers; two answer lines naming two labels too.
+      {"shipping\nbilling", "", "invalid"},
+      {"Answer: shipping\nAnswer: billing", "", "invalid"},
+      // A label first, then an explanation naming another: the first line is the answer.
+      {"billing\nThe invoice also mentions shipping costs.", "billing", "exact"},
+  });
+}
+
+TEST(LabelParser, PunctuationOfAnyScriptSeparatesWords) {
+  const std::vector<std::string> labels = {"billing", "billing dispute", "shipping", "account"};
+  for (auto [answer, label] :
+       {std::pair{"Label: \u201cbilling dispute\u201d", "billing dispute"},
+        std::pair{"The category is \u201cshipping\u201d.", "shipping"},
+        std::pair{"\u2018account\u2019", "account"},
+        std::pair{"Categor\u00eda: \u00abshipping\u00bb", "shipping"},
+        std::pair{"\u3010billing\u3011", "billing"}, std::pair{"billing\u3002", "billing"},
+        std::pair{"billing dispute\u201d", "billing dispute"}}) {
+    EXPECT_EQ(parse_label(answer, labels).label, label) << answer;
+  }
+  // A label of a script without spaces is found inside a sentence of it.
+  EXPECT_EQ(parse_label("\u8fd9\u662f\u8d26\u5355\u3002", {"\u8d26\u5355", "\u7269\u6d41"}).label,
+            "\u8d26\u5355");
+}
+
+TEST(LabelParser, MisspellingsAreCountedInCharactersNotBytes) {
+  // A two-character Chinese label and a three-letter Cyrillic one get no edit: another word is
+  // not a slip (they had been allowed two byte edits).
+  const std::vector<std::string> labels = {"\u8d26\u5355", "\u0431\u0430\u0433",
+                                           "\u043e\u043f\u043b\u0430\u0442\u0430"};
+  EXPECT_EQ(parse_label("\u8d26\u53f7", labels).label, "");        // "account", not "bill"
+  EXPECT_EQ(parse_label("\u0431\u0430\u043a", labels).label, "");  // "tank", not "bug"
+  EXPECT_EQ(parse_label("\u043e\u043f\u043b\u0430\u0442\u044b", labels).label,
+            "\u043e\u043f\u043b\u0430\u0442\u0430");
+}
+
+TEST(LabelParser, ALabelInsideALongerOneWrittenByteForByteYieldsToIt) {
+  const std::vector<std::string> labels = {"C", "C++", "C#", "Go"};
+  EXPECT_EQ(parse_label("The language is C++.", labels).label, "C++");
+  EXPECT_EQ(parse_label("The language is C#.", labels).label, "C#");
+  EXPECT_EQ(parse_label("The language is C.", labels).label, "C");
+  EXPECT_EQ(parse_label("C or C++", labels).label, "");
+}
+
+TEST(LabelParser, JsonGivingTwoLabelsIsInvalid) {
+  EXPECT_EQ(parse_label(R"({"label": "billing", "label": "shipping"})", kLabels).label, "");
+  EXPECT_EQ(parse_label(R"({"label": "billing"} or maybe {"label": "shipping"})", kLabels).label,
+            "");
+  EXPECT_EQ(parse_label(R"({"label": "billing"} {"label": "billing"})", kLabels).label, "billing");
+  EXPECT_EQ(parse_label(R"({"reason": {"label": "shipping"}, "label": "billing"})", kLabels).label,
+            "billing");
+}
+
 }  // namespace
 }  // namespace tunecase

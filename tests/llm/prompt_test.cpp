@@ -10,6 +10,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
+#include "tunecase/llm/prompt_examples.h"
 
 namespace tunecase {
 namespace {
@@ -51,6 +52,32 @@ ApproachConfig approach(nlohmann::json params) {
 PromptBuilder builder(nlohmann::json params, const Examples& train = make_train()) {
   ProjectConfig p = project();
   return PromptBuilder(prompt_settings(approach(std::move(params)), p), p, train, kLabels);
+}
+
+// Rows appended to train keep the few-shot examples nearly always (a shuffle seeded by the row
+// count had changed all of them, and every cached few-shot answer with them).
+TEST(PromptExamples, RowsAppendedToTrainKeepMostExamples) {
+  Examples train;
+  for (int i = 0; i < 300; ++i)
+    train.push_back(
+        Example{"", "ticket text " + std::to_string(i), "l" + std::to_string(i % 6), "", 0});
+  Examples grown = train;
+  for (int i = 300; i < 330; ++i)
+    grown.push_back(
+        Example{"", "ticket text " + std::to_string(i), "l" + std::to_string(i % 6), "", 0});
+  for (ExampleSelection how : {ExampleSelection::kStratified, ExampleSelection::kRandom}) {
+    Examples before = select_examples(train, 8, how, 7);
+    Examples after = select_examples(grown, 8, how, 7);
+    ASSERT_EQ(before.size(), 8u);
+    std::set<std::string> kept;
+    for (const auto& e : before) kept.insert(e.text);
+    int same = 0;
+    for (const auto& e : after) same += kept.count(e.text) > 0;
+    EXPECT_GE(same, 6) << "of 8 kept";
+    // The same train twice: the same examples in the same order.
+    Examples again = select_examples(train, 8, how, 7);
+    for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(before[i].text, again[i].text);
+  }
 }
 
 TEST(Prompt, ZeroShotFollowsTheDefaultLayout) {

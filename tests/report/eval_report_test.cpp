@@ -55,9 +55,21 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
       std::string::npos)
       << eval_table_text(eval);
   EXPECT_NE(eval_markdown(eval).find("throughput), assumed for svm"), std::string::npos);
+  // Without a daily volume there is no monthly figure: unknown, not "assumed".
+  EXPECT_NE(eval_table_text(eval).find("$ per month: unknown, no daily volume given"),
+            std::string::npos)
+      << eval_table_text(eval);
+  EXPECT_NE(eval_markdown(eval).find("$ per month is **unknown**"), std::string::npos);
   // A monthly figure rests on the assumed volume: assumed, not estimated (as the memo tags it).
+  eval["approaches"][0]["usd_per_month"] = 60.0;
   EXPECT_NE(eval_table_text(eval).find("$ per month: assumed"), std::string::npos);
   EXPECT_NE(eval_markdown(eval).find("$ per month is **assumed**"), std::string::npos);
+  // An estimate on an hourly price nobody gave names that price as assumed.
+  nlohmann::json at_full_load = sample_eval();
+  at_full_load["approaches"][0]["hosting_assumed"] = true;
+  EXPECT_NE(eval_table_text(at_full_load).find("on an assumed hosting price for svm"),
+            std::string::npos)
+      << eval_table_text(at_full_load);
   // Per-query hosting on a typed throughput is assumed for that reason, not a fixed price.
   eval["approaches"][0]["cost_kind"] = "hosting_per_query";
   EXPECT_NE(eval_table_text(eval).find("assumed for svm (per-query hosting at the throughput "

@@ -555,7 +555,10 @@ TEST_F(RunnerTest, AnswersWithoutTokenUsageAreChargedTheirWorstCaseSoTheCapHolds
     if (!p.error) {
       EXPECT_FALSE(p.cost_usd.has_value()) << "an unknown cost is not $0";
     }
-  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("reported no token usage"));
+  // Every answer so charged: nothing of it measured, and said so.
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(),
+              HasSubstr("whose token counts were missing or could not be true"));
+  EXPECT_THAT(r.summary["spent_basis"].get<std::string>(), HasSubstr("nothing measured"));
   EXPECT_EQ(r.charged_worst_case, r.evaluated);  // optimize's spend says how many were so charged
 }
 

@@ -141,23 +141,29 @@ TEST_F(GatewayTest, AReplayClockRefusesATimeMoreThanAYearAhead) {
   EXPECT_TRUE(said("the clock resumes there, since it never goes back"));
 }
 
-// A store that served live traffic is not replayed into from before its pilot's start: the
-// report had shown -646 days elapsed and none of the stored requests.
-TEST_F(GatewayTest, AReplayClockBeforeALiveStoresStartIsRefused) {
+// A store that served live traffic is not replayed into: from before its pilot's start the
+// report had shown -646 days elapsed and none of the stored requests; from after it, the store
+// became a replay store for good (a later live start resumed the replay's frozen clock).
+TEST_F(GatewayTest, AReplayClockOnALiveStoreIsRefused) {
   constexpr int64_t kDay = 86'400'000;
   start();  // the wall clock
   classify({{"text", "the courier is late"}});
   gateway_->stop();
   gateway_.reset();
-  GatewayOptions o = options();
-  o.replay_clock_start = 20000 * kDay;  // 2024-10-04, before this test's wall clock
-  try {
-    Gateway g(config_, o);
-    ADD_FAILURE() << "a replay clock before the live pilot's start was taken";
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("is before this store's pilot started"), std::string::npos)
-        << e.what();
+  for (int64_t day : {20000, 30000}) {  // 2024-10-04, and 2052: before and after the start
+    GatewayOptions o = options();
+    o.replay_clock_start = day * kDay;
+    try {
+      Gateway g(config_, o);
+      ADD_FAILURE() << "a replay clock on a live store was taken: day " << day;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("on a store whose pilot runs on the wall clock"),
+                std::string::npos)
+          << e.what();
+    }
   }
+  start();  // live again: its own clock, not a replay's
+  EXPECT_EQ(body_of(get("/v1/models"))["clock"], "wall");
 }
 
 // The demo's pilot runs on a simulated clock of its own: its last time is kept at stop as a

@@ -218,11 +218,16 @@ void read_llm_settings(TableReader& r, ApproachConfig& a) {
              "variable api_key_env names, never in the URL, which reports and caches record");
     // A space or a control character (a line break pasted with the URL) had passed `check`, then
     // gone into the request line: a 400 from the server, or "cannot reach" one that was up.
+    // Unicode spaces and invisible characters too (a no-break or zero-width space pasted from a
+    // web page or a chat), which visible() writes out as \u{...}.
     if (std::any_of(s.base_url.begin(), s.base_url.end(),
-                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; }))
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; }) ||
+        visible(s.base_url) != s.base_url)
       r.fail("base_url",
-             "holds a space, tab or line break (a URL has none; one pasted with it, at an end "
-             "too, is part of the value); write the URL alone, e.g. \"http://127.0.0.1:8000/v1\"");
+             fmt::format("holds a space, tab, line break or invisible character ({}; a URL has "
+                         "none, and one pasted with it, at an end too, is part of the value); "
+                         "write the URL alone, e.g. \"http://127.0.0.1:8000/v1\"",
+                         visible(s.base_url)));
     if (s.base_url.find_first_of("?#") != std::string::npos)
       r.fail("base_url",
              "has a query string or fragment; base_url is scheme://host[:port]/path, to which the "

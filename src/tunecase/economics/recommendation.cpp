@@ -222,6 +222,40 @@ void label_noise_risk(Decision& d) {
       100 * kLabelNoiseRiskLevel));
 }
 
+// Labels with fewer training rows than the data check's minimum (eval.json's
+// dataset.quality.balance.below_min): a trained or fine-tuned model sees too few of them to
+// learn them, and the test split holds a row or two of each, so their accuracy is a guess.
+// Named, fewest first: the memo had said nothing of them.
+void thin_labels_risk(Decision& d) {
+  const nlohmann::json& q = d.scenario.data_quality;
+  if (!q.is_object() || !q.contains("balance") || !q["balance"].is_object()) return;
+  const nlohmann::json& b = q["balance"];
+  const nlohmann::json below = b.value("below_min", nlohmann::json::array());
+  const nlohmann::json counts = b.value("train_counts", nlohmann::json::object());
+  if (!below.is_array() || below.empty() || !counts.is_object()) return;
+  std::vector<std::pair<int64_t, std::string>> thin;
+  for (const auto& label : below)
+    if (label.is_string())
+      thin.emplace_back(counts.value(label.get<std::string>(), int64_t{0}),
+                        label.get<std::string>());
+  if (thin.empty()) return;
+  std::sort(thin.begin(), thin.end());
+  constexpr std::size_t kNamed = 5;
+  std::vector<std::string> named;
+  for (std::size_t i = 0; i < thin.size() && i < kNamed; ++i)
+    named.push_back(fmt::format("\"{}\" ({} row{})", thin[i].second, thin[i].first,
+                                thin[i].first == 1 ? "" : "s"));
+  std::string list = fmt::format("{}", fmt::join(named, ", "));
+  if (thin.size() > kNamed) list += fmt::format(" and {} more", thin.size() - kNamed);
+  d.risks.push_back(fmt::format(
+      "{} label{} {} fewer than {} training rows: {}. A trained or fine-tuned model sees too "
+      "few of them to learn them, and the test split holds a row or two of each, so their "
+      "accuracy here is a guess; label more rows of them (or merge them into a neighbour) "
+      "before relying on any approach for them.",
+      thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
+      b.value("min_label_count", 10), list));
+}
+
 // Fewer test items than this make every measured accuracy wide enough to say so in the memo.
 constexpr int64_t kFewTestItems = 100;
 
@@ -355,6 +389,7 @@ void add_data_risks(Decision& d, const ApproachInputs* first) {
   small_test_risk(d, first);
   unseen_labels_risk(d);
   label_noise_risk(d);
+  thin_labels_risk(d);
   if (!s.from_eval)
     d.risks.push_back(
         "Every accuracy here is ASSUMED (scenario mode): measure the approaches on "

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 
+#include <utf8proc.h>
 #include <nlohmann/json.hpp>
 
 #include "tunecase/core/json_scan.h"
@@ -31,7 +32,31 @@ bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-// Case-folded words of a text; spaces and punctuation only separate words.
+// Whether a character outside ASCII is part of a word: a letter, mark or digit of any script,
+// or a symbol such as an emoji (a label may be one). Punctuation of any script (“quotes”,
+// «guillemets», 。, 【brackets】), spaces, and currency and math signs separate words: counted
+// as letters, they had made "“shipping”." a word of its own, and the answer invalid.
+bool word_code_point(utf8proc_int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_SO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Case-folded words of a text; spaces and punctuation of any script only separate words.
 std::vector<std::string> words_of(std::string_view text) {
   std::string folded;
   if (is_valid_utf8(text)) {
@@ -43,15 +68,80 @@ std::vector<std::string> words_of(std::string_view text) {
     }
   }
   std::vector<std::string> words(1);
-  for (char c : folded) {
-    if (is_word_byte(static_cast<unsigned char>(c))) {
-      words.back().push_back(c);
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(folded.data());
+  for (std::size_t i = 0; i < folded.size();) {
+    const auto c = static_cast<unsigned char>(folded[i]);
+    std::size_t len = 1;
+    bool word = is_word_byte(c);
+    if (c >= 0x80) {
+      utf8proc_int32_t cp = 0;
+      const utf8proc_ssize_t n =
+          utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(folded.size() - i), &cp);
+      if (n > 0) {
+        len = static_cast<std::size_t>(n);
+        word = word_code_point(cp);
+      }
+    }
+    if (word) {
+      words.back().append(folded, i, len);
     } else if (!words.back().empty()) {
       words.emplace_back();
     }
+    i += len;
   }
   if (words.back().empty()) words.pop_back();
   return words;
+}
+
+// The code points of UTF-8 text (a byte that is not UTF-8 stands for itself): misspellings are
+// counted in characters, not bytes (a Cyrillic or Chinese letter is two or three bytes, and had
+// been allowed two "edits" on a label of two characters).
+std::u32string code_points(std::string_view text) {
+  std::u32string out;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  for (std::size_t i = 0; i < text.size();) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n =
+        utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
+    if (n <= 0) {
+      out.push_back(static_cast<unsigned char>(text[i]));
+      ++i;
+    } else {
+      out.push_back(static_cast<char32_t>(cp));
+      i += static_cast<std::size_t>(n);
+    }
+  }
+  return out;
+}
+
+std::size_t code_point_distance(const std::u32string& a, const std::u32string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// A script written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Myanmar,
+// Khmer): a label of it is found inside the answer's run of letters ("这是账单" names "账单").
+bool unspaced_script(const std::u32string& key) {
+  if (key.empty()) return false;
+  for (char32_t cp : key) {
+    const bool unspaced = (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+                          (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+                          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF66 && cp <= 0xFF9F) ||
+                          (cp >= 0x20000 && cp <= 0x3134F) || (cp >= 0x0E00 && cp <= 0x0EFF) ||
+                          (cp >= 0x1000 && cp <= 0x109F) || (cp >= 0x1780 && cp <= 0x17FF);
+    if (!unspaced) return false;
+  }
+  return true;
 }
 
 std::string join(const std::vector<std::string>& words) {
@@ -136,8 +226,11 @@ std::optional<std::string_view> strip_prefix(std::string_view text) {
 }
 
 // Whether `text` holds `label` byte for byte, not inside a longer word.
-bool names_verbatim(std::string_view text, std::string_view label) {
-  if (label.empty()) return false;
+// Where `text` holds `label` byte for byte, not inside a longer word: [start, end) spans.
+std::vector<std::pair<std::size_t, std::size_t>> verbatim_spans(std::string_view text,
+                                                                std::string_view label) {
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  if (label.empty()) return spans;
   auto word_byte = [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return is_word_byte(u) || (u >= 'A' && u <= 'Z');
@@ -147,9 +240,36 @@ bool names_verbatim(std::string_view text, std::string_view label) {
     const bool open = at == 0 || !word_byte(text[at - 1]) || !word_byte(label.front());
     const std::size_t end = at + label.size();
     const bool close = end == text.size() || !word_byte(text[end]) || !word_byte(label.back());
-    if (open && close) return true;
+    if (open && close) spans.emplace_back(at, end);
   }
-  return false;
+  return spans;
+}
+
+// Of labels the answer writes byte for byte, those written somewhere no longer one of them
+// covers: "C" inside "C++" yields to "C++" ("The language is C++." names C++), as a shorter
+// label's words yield to a longer one's; "C or C++" names both.
+std::vector<std::size_t> outermost(std::string_view text, const std::vector<std::size_t>& found,
+                                   const std::vector<std::string>& labels) {
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> spans;
+  for (std::size_t i : found) spans.push_back(verbatim_spans(text, labels[i]));
+  std::vector<std::size_t> out;
+  for (std::size_t a = 0; a < found.size(); ++a) {
+    bool alone = false;
+    for (const auto& [from, to] : spans[a]) {
+      bool covered = false;
+      for (std::size_t b = 0; b < found.size() && !covered; ++b) {
+        if (b == a || labels[found[b]].size() <= labels[found[a]].size()) continue;
+        for (const auto& [f, t] : spans[b]) covered = covered || (f <= from && to <= t);
+      }
+      alone = alone || !covered;
+    }
+    if (alone) out.push_back(found[a]);
+  }
+  return out;
+}
+
+bool names_verbatim(std::string_view text, std::string_view label) {
+  return !verbatim_spans(text, label).empty();
 }
 
 // Whether the answer's words hold label i somewhere no longer named label covers: every
@@ -182,14 +302,25 @@ bool stands_alone(const std::vector<std::string>& words, std::size_t i,
 std::optional<std::size_t> substring_match(std::string_view text, const LabelKeys& k) {
   std::vector<std::string> words = words_of(text);
   std::vector<std::size_t> named;
+  std::string joined;  // for labels of a script without spaces, read inside a run of letters
+  std::vector<std::size_t> inside_run;
   for (std::size_t i = 0; i < k.labels.size(); ++i) {
-    if (contains_words(words, k.words[i])) named.push_back(i);
+    if (contains_words(words, k.words[i])) {
+      named.push_back(i);
+    } else if (k.words[i].size() == 1 && unspaced_script(code_points(k.keys[i]))) {
+      if (joined.empty()) joined = join(words);
+      if (joined.find(k.keys[i]) != std::string::npos) {
+        named.push_back(i);
+        inside_run.push_back(i);
+      }
+    }
   }
   std::vector<std::size_t> maximal;
   for (std::size_t i : named) {
     // It yields only when the answer writes it nowhere but inside the longer labels it names:
     // "billing, not a billing dispute" names both, and is invalid, not "billing dispute".
-    if (!stands_alone(words, i, named, k)) continue;
+    const bool in_run = std::find(inside_run.begin(), inside_run.end(), i) != inside_run.end();
+    if (!in_run && !stands_alone(words, i, named, k)) continue;
     maximal.push_back(i);
   }
   // Of labels that differ only in case or folding, the one written byte for byte wins below;
@@ -209,6 +340,7 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
       if (names_verbatim(text, k.labels[i])) verbatim.push_back(i);
       if (names_verbatim(lower, lower_text(k.labels[i]))) lowered.push_back(i);
     }
+    verbatim = outermost(text, verbatim, k.labels);
     if (verbatim.size() == 1) return verbatim.front();
     if (verbatim.empty() && lowered.size() == 1) return lowered.front();
   }
@@ -267,14 +399,16 @@ std::optional<std::size_t> edit_match(std::string_view text, const LabelKeys& k)
   std::string key = join(words);
   if (key.empty()) return std::nullopt;
   std::vector<std::size_t> close;
+  const std::u32string answer = code_points(key);
   for (std::size_t i = 0; i < k.keys.size(); ++i) {
     if (k.words[i].size() != words.size()) continue;
-    const std::size_t shorter = std::min(key.size(), k.keys[i].size());
+    const std::u32string label = code_points(k.keys[i]);
+    const std::size_t shorter = std::min(answer.size(), label.size());
     const std::size_t allowed = shorter < 5 ? 0 : shorter < 6 ? 1 : kMaxEdits;
-    std::size_t gap = key.size() > k.keys[i].size() ? key.size() - k.keys[i].size()
-                                                    : k.keys[i].size() - key.size();
+    std::size_t gap =
+        answer.size() > label.size() ? answer.size() - label.size() : label.size() - answer.size();
     const bool plural = key == k.keys[i] + "s" || key == k.keys[i] + "es";
-    if (plural || (allowed > 0 && gap <= allowed && edit_distance(key, k.keys[i]) <= allowed))
+    if (plural || (allowed > 0 && gap <= allowed && code_point_distance(answer, label) <= allowed))
       close.push_back(i);
   }
   return unique(close);
@@ -285,10 +419,55 @@ std::string_view first_line(std::string_view text) {
   return trim(text.substr(0, text.find('\n')));
 }
 
+// The answer's lines that hold something, trimmed.
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    std::string_view line = trim(text.substr(0, end));
+    if (!line.empty()) lines.push_back(line);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+ParsedLabel resolve_text(std::string_view text, const std::vector<std::string>& labels);
+
+// An answer over several lines: a line with an answer prefix ("Answer: billing" after a
+// reasoning line that names another label) is the answer, and two prefixed lines naming two
+// labels are two answers (invalid). Else the whole text is read as one (resolve_text), and a
+// first line and a last line that are each a label, two different ones ("shipping\nbilling"),
+// are two answers too. A reasoning line first had given its label ("Reasoning: mentions
+// shipping\nAnswer: billing" was read as shipping).
+ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
+  const std::vector<std::string_view> lines = lines_of(text);
+  if (lines.size() < 2) return resolve_text(text, labels);
+  std::optional<ParsedLabel> prefixed;
+  for (std::string_view line : lines) {
+    if (!strip_prefix(line)) continue;
+    ParsedLabel p = resolve_text(line, labels);
+    if (!p.valid()) continue;
+    if (prefixed && prefixed->label != p.label) return {"", "invalid"};
+    prefixed = p;
+  }
+  if (prefixed) return *prefixed;
+  auto alone = [&](std::string_view line) -> std::optional<ParsedLabel> {
+    ParsedLabel p = resolve_text(line, labels);
+    if (p.valid() && (p.method == "exact" || p.method == "normalized")) return p;
+    return std::nullopt;
+  };
+  const std::optional<ParsedLabel> first = alone(undecorate(lines.front()));
+  const std::optional<ParsedLabel> last = alone(undecorate(lines.back()));
+  if (first && last && first->label != last->label) return {"", "invalid"};
+  if (!first && last) return *last;  // reasoning, then the label alone on the last line
+  return resolve_text(text, labels);
+}
+
 // The steps after JSON, strictest first; each step tries the whole text, then its first line.
 // The labels' folded words are built only when the answer is not one of them exactly, the
 // usual answer of a model told to name one label.
-ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
+ParsedLabel resolve_text(std::string_view text, const std::vector<std::string>& labels) {
   std::vector<std::string_view> candidates = {undecorate(text)};
   // An answer written as the list writes quoted labels ("\"multi\\nline\"") reads decoded first.
   std::optional<LeadingString> quoted = leading_json_string(text);
@@ -342,31 +521,67 @@ std::optional<std::size_t> matching_brace(std::string_view s, std::size_t open) 
 }
 
 // The "label" string of the first JSON object in the answer that has one.
-std::optional<std::string> json_label(std::string_view answer) {
-  for (std::size_t open = answer.find('{'); open != std::string_view::npos;
-       open = answer.find('{', open + 1)) {
+// Every "label" string the answer's JSON objects give (each top-level object once, a key given
+// twice in one object twice): more than one distinct value names two labels, as prose naming
+// two does ({"label": "billing", "label": "shipping"} had been read as the last, and two
+// objects as the first).
+std::vector<std::string> json_labels(std::string_view answer) {
+  std::vector<std::string> found;
+  for (std::size_t open = answer.find('{'); open != std::string_view::npos;) {
     auto close = matching_brace(answer, open);
-    if (!close) continue;
-    auto doc = nlohmann::json::parse(answer.substr(open, *close - open + 1), nullptr, false);
+    if (!close) {
+      open = answer.find('{', open + 1);
+      continue;
+    }
+    std::vector<std::string> values;
+    bool label_next = false;
+    auto doc = nlohmann::json::parse(
+        answer.substr(open, *close - open + 1),
+        [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          if (depth == 1 && event == nlohmann::json::parse_event_t::key) {
+            label_next = parsed == "label";
+          } else if (depth == 1 && event == nlohmann::json::parse_event_t::value && label_next) {
+            if (parsed.is_string()) values.push_back(parsed.get<std::string>());
+            label_next = false;
+          }
+          return true;
+        },
+        false);
     if (doc.is_object() && doc.contains("label") && doc["label"].is_string()) {
-      return doc["label"].get<std::string>();
+      if (values.empty()) values.push_back(doc["label"].get<std::string>());
+      found.insert(found.end(), values.begin(), values.end());
+      open = answer.find('{', *close + 1);
+    } else {
+      open = answer.find('{', open + 1);
     }
   }
-  return std::nullopt;
+  return found;
 }
 
-// The answer after a reasoning model's leading <think>...</think> blocks (DeepSeek-R1, Qwen3
-// served by Ollama, llama.cpp or vLLM write them into the content): a draft label inside one is
-// not the answer. An unclosed block is all reasoning, cut off before any answer: "".
+// The answer after a reasoning model's reasoning (DeepSeek-R1, Qwen3 and others served by Ollama,
+// llama.cpp or vLLM write it into the content): a draft label inside it is not the answer.
+// The text after the last closing tag of <think>, <thinking> or <reasoning>, in any case (a
+// chat template that supplies the opening tag leaves only the closing one); an opening tag
+// never closed is all reasoning, cut off before any answer: "". A byte-order mark first is
+// skipped.
 std::string_view after_reasoning(std::string_view answer) {
-  static constexpr std::string_view kOpen = "<think>", kClose = "</think>";
-  for (;;) {
-    std::string_view rest = trim(answer);
-    if (rest.substr(0, kOpen.size()) != kOpen) return answer;
-    std::size_t close = rest.find(kClose);
-    if (close == std::string_view::npos) return {};
-    answer = rest.substr(close + kClose.size());
+  static constexpr std::array<std::string_view, 3> kTags = {"think", "thinking", "reasoning"};
+  std::string lower(answer);  // ASCII only: the tags are, and the offsets must stay the answer's
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  std::size_t after = std::string::npos;
+  for (std::string_view tag : kTags) {
+    const std::string close = "</" + std::string(tag) + ">";
+    const std::size_t at = lower.rfind(close);
+    if (at != std::string::npos && (after == std::string::npos || at + close.size() > after))
+      after = at + close.size();
   }
+  if (after != std::string::npos) return answer.substr(after);
+  std::string_view start = trim(lower);
+  if (start.starts_with("\xEF\xBB\xBF")) start = trim(start.substr(3));
+  for (std::string_view tag : kTags)
+    if (start.starts_with("<" + std::string(tag) + ">")) return {};
+  return answer;
 }
 
 }  // namespace
@@ -390,7 +605,11 @@ std::optional<LeadingString> leading_json_string(std::string_view text) {
 ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>& labels) {
   if (labels.empty()) return {"", "invalid"};
   answer = after_reasoning(answer);
-  if (auto value = json_label(answer)) {
+  const std::vector<std::string> given = json_labels(answer);
+  if (!given.empty()) {
+    for (const std::string& other : given)
+      if (other != given.front()) return {"", "invalid"};
+    const std::optional<std::string> value = given.front();
     ParsedLabel parsed = resolve(*value, labels);
     if (!parsed.valid()) return parsed;
     parsed.method = parsed.method == "exact" ? "json" : "json_" + parsed.method;

@@ -1,36 +1,46 @@
 #include "tunecase/llm/prompt_examples.h"
 
+#include <algorithm>
 #include <map>
-#include <random>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/hash.h"
+#include "tunecase/data/normalize.h"
 
 namespace tunecase {
 namespace {
 
-// Fisher-Yates with our own index draws: std::shuffle's output is not specified by the
-// standard, and the chosen examples must not change with the standard library.
-template <typename T>
-void seeded_shuffle(std::vector<T>& items, std::mt19937_64& rng) {
-  for (std::size_t i = items.size(); i > 1; --i) {
-    std::size_t j = static_cast<std::size_t>(rng() % i);
-    std::swap(items[i - 1], items[j]);
-  }
+// Indices ordered by a seeded hash of their text (ties: by place): an example's rank depends on
+// its own text alone, so rows appended to train leave the chosen examples as they were unless a
+// new row ranks first in its label. A shuffle seeded by the row count had changed every example
+// when train grew, and every few-shot answer in the cache with them (the same rule orders the
+// split: data/split.cpp).
+void order_by_text(const Examples& train, std::vector<std::size_t>& indices, uint64_t seed) {
+  const uint64_t salt = mix64(seed);
+  std::vector<std::pair<uint64_t, std::size_t>> keyed;
+  keyed.reserve(indices.size());
+  for (std::size_t i : indices)
+    keyed.emplace_back(mix64(fnv1a64(normalize_text(train[i].text)) ^ salt), i);
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t n = 0; n < keyed.size(); ++n) indices[n] = keyed[n].second;
 }
 
-std::vector<std::size_t> stratified_indices(const Examples& train, std::size_t k,
-                                            std::mt19937_64& rng) {
+std::vector<std::size_t> stratified_indices(const Examples& train, std::size_t k, uint64_t seed) {
   std::map<std::string, std::vector<std::size_t>> by_label;
   for (std::size_t i = 0; i < train.size(); ++i) by_label[train[i].label].push_back(i);
-  std::vector<std::vector<std::size_t>> pools;
+  // The labels' order, by a seeded hash of each label: a new label takes its place among them.
+  std::vector<std::pair<uint64_t, std::vector<std::size_t>>> keyed;
   for (auto& [label, indices] : by_label) {
-    seeded_shuffle(indices, rng);
-    pools.push_back(std::move(indices));
+    order_by_text(train, indices, seed);
+    keyed.emplace_back(mix64(fnv1a64(label) ^ mix64(seed ^ 0x9e3779b97f4a7c15ull)),
+                       std::move(indices));
   }
-  seeded_shuffle(pools, rng);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::vector<std::size_t>> pools;
+  for (auto& [key, indices] : keyed) pools.push_back(std::move(indices));
   std::vector<std::size_t> chosen;
   for (std::size_t round = 0; chosen.size() < k; ++round) {
     bool any = false;
@@ -56,14 +66,13 @@ ExampleSelection parse_example_selection(const std::string& value, const std::st
 
 Examples select_examples(const Examples& train, std::size_t k, ExampleSelection selection,
                          uint64_t seed) {
-  std::mt19937_64 rng(seed);
   std::vector<std::size_t> chosen;
   if (selection == ExampleSelection::kStratified) {
-    chosen = stratified_indices(train, k, rng);
+    chosen = stratified_indices(train, k, seed);
   } else {
     std::vector<std::size_t> all(train.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    seeded_shuffle(all, rng);
+    order_by_text(train, all, seed);
     all.resize(std::min(k, all.size()));
     chosen = std::move(all);
   }

@@ -17,7 +17,9 @@ enum class ExampleSelection {
 // Parses "stratified" | "random"; throws UserError naming the approach otherwise.
 ExampleSelection parse_example_selection(const std::string& value, const std::string& approach);
 
-// Picks `k` examples (fewer when train is smaller) from train, the same ones for the same seed.
+// Picks `k` examples (fewer when train is smaller) from train, the same ones for the same seed,
+// each label's rows taken in the order of a seeded hash of their text: rows appended to train
+// change the examples only when one of them ranks first in its label.
 // Stratified: labels are visited in a seeded order, one unused example of each per round, so
 // with k >= number of labels every label present in train is shown. The result is interleaved
 // (no long runs of one label), which keeps the model from copying the last label it saw.

@@ -9,9 +9,7 @@
 #include "tunecase/data/utf8_check.h"
 
 namespace tunecase {
-namespace {
 
-// The API's own error text when the body carries one ({"error": {"message": ...}}).
 std::string api_error_message(const std::string& body) {
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_object() && json.contains("error")) {
@@ -24,8 +22,6 @@ std::string api_error_message(const std::string& body) {
   // or not: made well-formed, since the message goes into JSON files and the store.
   return valid_utf8(body.substr(0, 200));
 }
-
-}  // namespace
 
 // Keys come from the environment only and are read once, so a run cannot switch keys midway.
 // Whitespace around a key (a key file's last newline) goes, as a token's does: no key holds
@@ -128,8 +124,8 @@ std::string what_came_instead(const HttpResponse& response) {
   if (response.body.empty()) return " (an empty body)";
   return fmt::format(
       "{}, which began: {}",
-      html ? ": an HTML page, as a proxy or load balancer in front of the server "
-             "sends when it cannot reach it; check that server"
+      html ? ": an HTML page (a proxy's or load balancer's error page, or a sign-in page in "
+             "front of the server): check what answers at base_url"
            : (type.empty() ? std::string()
                            : fmt::format(" (Content-Type: {})", printable(type.substr(0, 60)))),
       printable(start));

@@ -79,6 +79,10 @@ std::unique_ptr<Provider> make_provider(const ApproachConfig& approach);
 // the config's line, when that variable is unset or empty.
 std::string read_api_key(const ApproachConfig& approach);
 
+// The API's own error text when the body carries one ({"error": {"message": ...}} or
+// {"error": "..."}), else the body's first 200 bytes, made well-formed UTF-8.
+std::string api_error_message(const std::string& body);
+
 // True when the response carries `x-tunecase-simulated: 1` (sent by `tunecase sim-llm`).
 bool is_simulated(const HttpResponse& response);
 

@@ -524,6 +524,12 @@ RetrainRun run_retrain(const ProjectConfig& config, Store& store, const RetrainR
     std::vector<std::string> labels(label_set.begin(), label_set.end());
     std::unique_ptr<Classifier> challenger = make_classifier(champion.approach);
     challenger->calibrate_without_dev();  // it may be promoted and served: abstain_below
+    // Said before it starts: on a year of feedback the training takes a minute or more, and a
+    // run by hand had looked hung.
+    if (request.log != nullptr)
+      *request.log << fmt::format("{}: training the challenger on {} rows ({} labels)...\n",
+                                  approach->name, train.size(), labels.size())
+                   << std::flush;
     challenger->train(train, {}, labels);
     std::filesystem::path folder = request.out_dir / "models" / model_folder_name(approach->name);
     std::filesystem::path staging = folder / "staging";

@@ -22,12 +22,21 @@ using nlohmann::json;
 // beside "$: estimated": a fixed hosting price with nothing measured behind it, or a per-query
 // price resting on a throughput typed in the config (it had been called a fixed price too).
 std::string assumed_cost_note(const json& eval) {
-  std::vector<std::string> fixed, typed;
-  for (const auto& a : eval["approaches"])
+  std::vector<std::string> fixed, typed, priced_assumed;
+  for (const auto& a : eval["approaches"]) {
     if (a.value("cost_provenance", "") == "assumed")
       (a.value("cost_kind", "") == "hosting_per_query" ? typed : fixed)
           .push_back(a.value("name", ""));
+    else if (a.value("hosting_assumed", false))
+      priced_assumed.push_back(a.value("name", ""));
+  }
   std::string out;
+  // A measured throughput over an hourly price nobody gave: the price is assumed, said beside
+  // the estimate it feeds (the footer had said "estimated" alone).
+  if (!priced_assumed.empty())
+    out += fmt::format(
+        ", on an assumed hosting price for {} (set hosting.usd_per_hour in the approach)",
+        fmt::join(priced_assumed, ", "));
   if (!fixed.empty())
     out += fmt::format(", assumed for {} (a fixed hosting price, nothing measured behind it)",
                        fmt::join(fixed, ", "));
@@ -620,10 +629,15 @@ std::string eval_table_text(const json& eval) {
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   out += partial_notes(eval);
   out += error_notes(eval);
+  bool any_month = false;
+  for (const auto& a : eval["approaches"])
+    any_month |= a.value("usd_per_month", json()).is_number();
   out += fmt::format(
-      "accuracy, latency: measured on the test split; $ per 1k: estimated{}; $ per month: "
-      "assumed, as the daily volume it rests on is (see report.md)\n",
-      assumed_cost_note(eval));
+      "accuracy, latency: measured on the test split; $ per 1k: estimated{}; $ per month: {}\n",
+      assumed_cost_note(eval),
+      any_month ? "assumed, as the daily volume it rests on is (see report.md)"
+                : "unknown, no daily volume given (--queries-per-day, or [business] "
+                  "queries_per_day)");
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
@@ -645,13 +659,18 @@ std::string eval_table_text(const json& eval) {
 
 std::string eval_markdown(const json& eval) {
   std::string out = "# Evaluation report\n\n" + coverage_sentence(eval);
+  bool any_month = false;
+  for (const auto& a : eval["approaches"])
+    any_month |= a.value("usd_per_month", json()).is_number();
   out += fmt::format(
       "Accuracy, macro-F1, "
       "invalid-output rate and latency are **measured**; $ per 1k is **estimated** (measured "
       "tokens × prices, the catalogue's or ones typed in the config, or assumed hosting $/hour "
-      "÷ measured throughput){}; $ per month is **assumed**, as the daily volume (config) it "
-      "rests on is.\n\n",
-      assumed_cost_note(eval));
+      "÷ measured throughput){}; $ per month is {}.\n\n",
+      assumed_cost_note(eval),
+      any_month ? "**assumed**, as the daily volume (config) it rests on is"
+                : "**unknown**: no daily volume was given (--queries-per-day, or [business] "
+                  "queries_per_day)");
   bool any_simulated = false;
   for (const auto& a : eval["approaches"]) any_simulated |= a.value("simulated", false);
   if (any_simulated) {

@@ -15,6 +15,7 @@
 #include "tunecase/core/interrupt.h"
 #include "tunecase/core/number_format.h"
 #include "tunecase/data/shuffle.h"
+#include "tunecase/llm/provider.h"
 #include "tunecase/runner/answer.h"
 
 namespace tunecase {
@@ -41,14 +42,17 @@ HttpResponse from_cache(const CachedResponse& cached) {
 // A 404 whose body says the model is unknown ("The model `x` does not exist", Ollama's "model
 // \"x\" not found, try pulling it first", OpenAI's "model_not_found").
 bool names_unknown_model(std::string_view body) {
-  std::string lower(body.substr(0, 2000));
+  // The API's own message when it gives one (a route's 404 body that echoes a path holding
+  // "models" is not a model's), else the body.
+  std::string lower = api_error_message(std::string(body.substr(0, 4000)));
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower.find("model_not_found") != std::string::npos) return true;
   if (lower.find("model") == std::string::npos) return false;
   return lower.find("not found") != std::string::npos ||
          lower.find("does not exist") != std::string::npos ||
          lower.find("not exist") != std::string::npos ||
-         lower.find("unknown model") != std::string::npos;
+         lower.find("unknown model") != std::string::npos ||
+         lower.find("invalid model") != std::string::npos;
 }
 
 }  // namespace
@@ -618,8 +622,8 @@ void RunLoop::abort(std::string message) {
 std::string RunLoop::spent_basis() const {
   std::vector<std::string> worst;
   if (unpriced_answers_ > 0)
-    worst.push_back(fmt::format("{} answer{} that reported no token usage", unpriced_answers_,
-                                unpriced_answers_ == 1 ? "" : "s"));
+    worst.push_back(fmt::format("{} answer{} whose token counts were missing or could not be true",
+                                unpriced_answers_, unpriced_answers_ == 1 ? "" : "s"));
   if (timed_out_attempts_ > 0)
     worst.push_back(fmt::format("{} timed-out request{} the provider may have billed",
                                 timed_out_attempts_, timed_out_attempts_ == 1 ? "" : "s"));
@@ -630,6 +634,12 @@ std::string RunLoop::spent_basis() const {
     worst.push_back(fmt::format("{} answer{} that could not be read (HTTP 2xx, so likely billed)",
                                 unreadable_answers_, unreadable_answers_ == 1 ? "" : "s"));
   if (worst.empty()) return "measured";
+  // Every answer charged its worst case: nothing of the spend was measured.
+  if (unpriced_answers_ >= answered_ && answered_ > 0)
+    return fmt::format(
+        "the worst case of {} (nothing measured; counted against the cap as if "
+        "spent)",
+        fmt::join(worst, " and "));
   return fmt::format("measured, plus the worst case of {} (counted against the cap as if spent)",
                      fmt::join(worst, " and "));
 }

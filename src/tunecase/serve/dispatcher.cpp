@@ -353,6 +353,9 @@ void print_failures(const std::string& approach, const std::string& arm, int64_t
       says_out_of_credit(last_error)
           ? "the provider says the account is out of credit or over its spending quota: add "
             "credit or raise the limit at the provider"
+      : last_error.starts_with("the answer maps to no label")
+          ? "the endpoint answered, but not with a label: check the model and its prompt "
+            "against the labels (docs/llm-approaches.md, \"Reading the answer\")"
           : "check its endpoint and key";
   fmt::print(stderr,
              "approach '{}' ({}): {} prediction{} failed{} (the last: {}){}; {} "

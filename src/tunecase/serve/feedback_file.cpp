@@ -10,6 +10,7 @@
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
+#include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/normalize.h"
 #include "tunecase/serve/request_body.h"
@@ -43,7 +44,10 @@ class Refusals {
 };
 
 FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std::string>& labels,
-                        int64_t at_ms) {
+                        int64_t at_ms, const std::optional<FeedbackDating>& dating) {
+  constexpr int64_t kDayMs = 86'400'000;
+  constexpr int64_t kLongestLeapDays = 400;
+  int64_t clock = dating ? dating->clock_ms : 0;
   refuse_folder_as_file(file, "a feedback file");
   std::ifstream in(file);
   if (!in) throw UserError(fmt::format("{}: cannot open the feedback file", file.string()));
@@ -79,11 +83,33 @@ FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std
       continue;
     }
     const auto& f = std::get<FeedbackBody>(parsed);
-    out.rows.push_back({f.by, f.id, f.label, at_ms});
+    int64_t received = at_ms;
+    if (dating && f.at_ms && !dating->replay) {
+      refusals.add(number,
+                   "\"at\" dates a label of a replay, and this store keeps the wall clock (it "
+                   "holds no replay): a label is dated when it is recorded. Leave \"at\" out, "
+                   "or record a replay's labels into that replay's store");
+      continue;
+    }
+    if (dating && dating->replay) {
+      if (f.at_ms && *f.at_ms - clock > kLongestLeapDays * kDayMs) {
+        refusals.add(number, fmt::format("\"at\" is {:.0f} days after the store's replay clock "
+                                         "({} UTC); a replay moves day by day and its clock "
+                                         "never goes back, so a leap of over {} days is "
+                                         "refused: check the time",
+                                         double(*f.at_ms - clock) / double(kDayMs), utc_text(clock),
+                                         kLongestLeapDays));
+        continue;
+      }
+      if (f.at_ms) clock = std::max(clock, *f.at_ms);
+      received = clock;
+    }
+    out.rows.push_back({f.by, f.id, f.label, received});
     out.lines.push_back(number);
     out.at_ms.push_back(f.at_ms);
   }
   refusals.throw_if_any();
+  if (dating && dating->replay && clock > dating->clock_ms) out.replay_clock_after = clock;
   if (!any_line)
     throw UserError(fmt::format(
         "{}: the file {}; a feedback file holds one JSON object per line ({{\"id\": ..., "
@@ -227,7 +253,8 @@ FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::
 
 FeedbackRows read_feedback_file(const std::filesystem::path& file,
                                 const std::vector<std::string>& labels, int64_t received_at_ms,
-                                const FeedbackColumns& columns) {
+                                const FeedbackColumns& columns,
+                                const std::optional<FeedbackDating>& dating) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
     throw UserError(fmt::format("{}: is a folder; give the feedback file (CSV or JSONL) inside it",
@@ -235,8 +262,12 @@ FeedbackRows read_feedback_file(const std::filesystem::path& file,
   if (!std::filesystem::exists(file, ec))
     throw UserError(fmt::format("{}: no such file", file.string()));
   std::string ext = file.extension().string();
-  if (ext == ".jsonl" || ext == ".json") return read_jsonl(file, labels, received_at_ms);
-  return read_csv(file, labels, received_at_ms, columns);
+  if (ext == ".jsonl" || ext == ".json") return read_jsonl(file, labels, received_at_ms, dating);
+  FeedbackRows rows = read_csv(file, labels, received_at_ms, columns);
+  // A CSV row gives no time: on a replay store it is dated at the replay's clock.
+  if (dating && dating->replay)
+    for (Feedback& f : rows.rows) f.received_at_ms = dating->clock_ms;
+  return rows;
 }
 
 }  // namespace tunecase::serve

@@ -434,10 +434,25 @@ void Gateway::resume_replay_clock() {
 
 // A store that served live traffic holds its pilot's start on the wall clock: a replay clock
 // before it had judged that pilot before its start (-646 days elapsed, every request and label
-// left out of the report) without a word.
+// left out of the report) without a word, and one after it had made the live store a replay
+// store for good (a later live start resumed the replay's frozen clock). The clock a store's
+// pilot started on is kept (meta "pilot.clock": wall, replay or simulated).
 void Gateway::refuse_replay_before_live_start() {
-  if (!replay_now_) return;
+  const std::string kind = options_.simulated_clock ? "simulated" : replay_now_ ? "replay" : "wall";
   const std::optional<std::string> started = store_->meta("pilot.started_at_ms");
+  // A store from before the key: one with a pilot start and no replay clock served live.
+  const std::string kept = store_->put_meta_if_absent("pilot.clock", !started ? kind
+                                                                     : stored_replay_clock(*store_)
+                                                                         ? std::string("replay")
+                                                                         : std::string("wall"));
+  if (!replay_now_) return;
+  if (kept == "wall")
+    throw UserError(fmt::format(
+        "--replay-clock {} UTC on a store whose pilot runs on the wall clock (it started at {} "
+        "UTC with live traffic): a replay would date its requests on another clock and freeze "
+        "the live gateway's clock at the replay's last time. Replay into a store of its own "
+        "(--store NEW.db)",
+        utc_text(replay_now_->load()), started ? utc_text(std::stoll(*started)) : "?"));
   if (!started) return;
   int64_t at = 0;
   try {

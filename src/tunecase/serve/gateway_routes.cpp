@@ -149,8 +149,8 @@ std::optional<Response> encoding_refusal(const http::Request& request) {
 }
 
 bool needs_token(const std::string& path) {
-  for (const char* guarded :
-       {"/v1/feedback", "/v1/pilot", "/v1/models", "/v1/dashboard", "/metrics", "/memo", "/plan"})
+  for (const char* guarded : {"/v1/feedback", "/v1/pilot", "/v1/models", "/v1/dashboard",
+                              "/metrics", "/memo", "/plan", "/plan.html"})
     if (path == guarded) return true;
   return false;
 }
@@ -196,7 +196,9 @@ void Gateway::handle(http::Request request, http::Responder responder) {
                      "no memo: start serve with --plan decision/decision.json, memo.html beside it",
                      responder)
                : wrong_method("GET");
-  if (path == "/plan")
+  // The memo links its operation plan as "plan.html", beside it on disk: served at /memo, that
+  // link reads /plan.html, which had been a 404.
+  if (path == "/plan" || path == "/plan.html")
     return get ? page(plan_html_, "no operation plan: start serve with --operation-plan FILE",
                       responder)
                : wrong_method("GET");

@@ -209,50 +209,66 @@
       ctx.fillStyle = '#374151';
       ctx.setLineDash([4, 3]);
       ctx.font = '11px system-ui, sans-serif';
-      // A label that would overlap an earlier one goes a row lower (as many rows as fit in the
-      // top half of the chart; past that its line is drawn without it, the count of those is
-      // said in the corner, and the Model versions table names every version), a label near the
-      // right edge goes left of its line, and each is written with a thin white outline: the
-      // lines under it show between its letters (a pale box had hidden a day's cost line under
-      // a promotion's label, as if there were no cost). The boxes the labels take are kept on
-      // the chart (tunecaseEventLabels) for the browser test.
+      // Each event is a dashed line and a small numbered disc at its top; the list under the
+      // charts (#events-note) says what each number is. A disc that would touch an earlier one
+      // goes a row lower. Text labels on pale boxes had covered the accuracy line and the floor
+      // around a promotion, the days a reader looks at. The discs drawn are kept on the chart
+      // (tunecaseEventLabels) for the browser test.
       const rowsEnd = [], placed = [];
-      const maxRows = Math.max(4, Math.floor((chartArea.bottom - chartArea.top) / 2 / 13));
+      const radius = 7, maxRows = 3;
       let unlabelled = 0;
       const sorted = events.map(e => ({ e, x: scales.x.getPixelForValue(e.index) }))
         .filter(p => isFinite(p.x)).sort((a, b) => a.x - b.x);
       for (const { e, x } of sorted) {
         ctx.strokeStyle = e.rollback ? '#d55e00' : '#6b7280';
+        ctx.setLineDash([4, 3]);
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
-        const width = ctx.measureText(e.text).width;
-        const left = x + 3 + width <= chartArea.right ? x + 3 : Math.max(chartArea.left, x - 3 - width);
-        let row = rowsEnd.findIndex(end => end + 6 <= left);
+        // The disc stays inside the chart: one on its first or last day is set in from the edge.
+        const cx = Math.min(Math.max(x, chartArea.left + radius), chartArea.right - radius);
+        const left = cx - radius;
+        let row = rowsEnd.findIndex(end => end + 2 <= left);
         if (row < 0 && rowsEnd.length < maxRows) row = rowsEnd.push(-Infinity) - 1;
         if (row < 0) { unlabelled++; continue; }
-        rowsEnd[row] = left + width;
-        const baseline = chartArea.top + 11 + 13 * row;
+        rowsEnd[row] = cx + radius;
+        const cy = chartArea.top + radius + 1 + (2 * radius + 2) * row;
         ctx.setLineDash([]);
-        ctx.lineWidth = 2.5;
-        ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
-        ctx.strokeText(e.text, left, baseline);
-        ctx.fillStyle = '#374151';
-        ctx.fillText(e.text, left, baseline);
-        ctx.lineWidth = 1;
-        ctx.setLineDash([4, 3]);
-        placed.push({ text: e.text, left, right: left + width, top: baseline - 11, bottom: baseline + 2 });
+        ctx.beginPath();
+        ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
+        ctx.fillStyle = e.rollback ? '#d55e00' : '#4b5563';
+        ctx.fill();
+        ctx.fillStyle = '#fff';
+        ctx.font = 'bold 9px system-ui, sans-serif';
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(String(e.number), cx, cy + 0.5);
+        placed.push({ text: e.text, number: e.number, left: cx - radius, right: cx + radius,
+                      top: cy - radius, bottom: cy + radius });
       }
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'alphabetic';
+      ctx.font = '11px system-ui, sans-serif';
       if (unlabelled > 0) {
         const note = `+${unlabelled} more (Model versions)`;
         const w = ctx.measureText(note).width;
-        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
-        ctx.fillRect(chartArea.right - w - 3, chartArea.bottom - 14, w + 2, 13);
         ctx.fillStyle = '#6b7280';
         ctx.fillText(note, chartArea.right - w - 2, chartArea.bottom - 4);
       }
       chart.tunecaseEventLabels = placed;
+      // A chart with no point of its own says why, not bare axes: no request yet, or no label.
+      const empty = (chart.options.plugins.tunecaseEvents || {}).empty;
+      const anyPoint = chart.data.datasets.some(ds => !ds.tunecaseBand && !ds.tunecaseExtra &&
+        (ds.data || []).some(v => v !== null && v !== undefined && isFinite(v)));
+      if (empty && !anyPoint) {
+        ctx.setLineDash([]);
+        ctx.fillStyle = '#6b7280';
+        ctx.font = '13px system-ui, sans-serif';
+        ctx.textAlign = 'center';
+        ctx.fillText(empty, (chartArea.left + chartArea.right) / 2, (chartArea.top + chartArea.bottom) / 2);
+      }
+      chart.tunecaseEmpty = empty && !anyPoint ? empty : '';
       ctx.restore();
     }
   };
@@ -288,7 +304,7 @@
     });
   }
 
-  function lineChart(id, axis, lines, extra, yOptions, events) {
+  function lineChart(id, axis, lines, extra, yOptions, events, empty) {
     const datasets = [];
     lines.forEach((l, i) => {
       const colour = l.colour || COLOURS[i % COLOURS.length];
@@ -299,7 +315,7 @@
         datasets.push(Object.assign({ borderWidth: 0, pointRadius: 0, backgroundColor: colour + '26',
                                       tunecaseBand: true }, band));
     });
-    datasets.push(...extra);
+    datasets.push(...extra.map(x => Object.assign({ tunecaseExtra: true }, x)));
     let chart = state.charts[id];
     const canvas = $(id);
     canvas.dataset.series = String(lines.length);
@@ -307,6 +323,7 @@
       chart.data.labels = axis.labels;
       chart.data.datasets = datasets;
       chart.options.plugins.tunecaseEvents.events = events;
+      chart.options.plugins.tunecaseEvents.empty = empty;
       chart.update('none');
       return;
     }
@@ -322,7 +339,7 @@
           legend: { labels: { boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].tunecaseBand,
             generateLabels: chart => Chart.defaults.plugins.legend.labels.generateLabels(chart)
               .map(l => Object.assign(l, { text: short(String(l.text)) })) } },
-          tunecaseEvents: { events }
+          tunecaseEvents: { events, empty }
         }
       }
     });
@@ -333,8 +350,14 @@
     const events = (d.events || []).map(e => ({
       index: Math.floor(e.at_ms / DAY_MS) - axis.first,
       text: (e.kind === 'rollback' ? 'rolled back to ' : 'promoted ') + short(e.approach) + ' ' + e.version.slice(0, 8),
+      day: date(e.at_ms),
       rollback: e.kind === 'rollback'
     })).filter(e => e.index >= 0 && e.index < axis.labels.length);
+    events.forEach((e, i) => { e.number = i + 1; });
+    const note = $('events-note');
+    if (note) note.textContent = events.length
+      ? 'Model events on the charts: ' + events.map(e => `(${e.number}) ${e.text}, ${e.day}`).join(' · ')
+      : '';
     const acc = series(d, axis, r => r.accuracy);
     acc.forEach((l, i) => {
       const name = [...new Set(d.days.map(r => r.approach))].sort()[i];
@@ -355,9 +378,14 @@
                    borderColor: '#b42318', borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false });
       $('floor-note').textContent = ' · the dashed line is the alert floor';
     }
-    lineChart('chart-accuracy', axis, acc, floor, { min: 0, max: 1, ticks: { callback: v => pct(v, 0) } }, events);
-    lineChart('chart-latency', axis, series(d, axis, r => r.latency_p95_ms), [], { beginAtZero: true }, events);
-    lineChart('chart-cost', axis, series(d, axis, r => r.cost_unknown ? r.cost_estimated_usd : r.cost_usd), [], { beginAtZero: true }, events);
+    const anyRequest = d.days.some(r => r.requests > 0);
+    const noRequest = 'no request yet: the chart fills as traffic arrives';
+    lineChart('chart-accuracy', axis, acc, floor, { min: 0, max: 1, ticks: { callback: v => pct(v, 0) } }, events,
+      anyRequest ? 'no labelled request yet: accuracy shows once feedback arrives' : noRequest);
+    lineChart('chart-latency', axis, series(d, axis, r => r.latency_p95_ms), [], { beginAtZero: true }, events,
+      anyRequest ? 'no answered request yet' : noRequest);
+    lineChart('chart-cost', axis, series(d, axis, r => r.cost_unknown ? r.cost_estimated_usd : r.cost_usd), [], { beginAtZero: true }, events,
+      anyRequest ? 'no per-request cost: a local model\'s hosting is a monthly figure' : noRequest);
   }
 
   // ---- Watch --------------------------------------------------------------------------------
