@@ -17,6 +17,7 @@
 #include "tunecase/data/synthetic.h"
 #include "tunecase/llm/http_client.h"
 #include "tunecase/serve/gateway.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/pilot_report.h"
 #include "tunecase/store/store.h"
 
@@ -185,7 +186,13 @@ tunecase::monitor::RetrainRun run_demo_retrain(const tunecase::ProjectConfig& co
   request.rule.min_gain = config.retrain.min_gain;
   request.holdout_days = config.retrain.holdout_days;
   request.original = tunecase::prepare_data(config.data).splits.train;
-  return retrain_and_report(config, *store, request);
+  tunecase::monitor::RetrainRun run = retrain_and_report(config, *store, request);
+  // The store's clock moves to the retrain's time: a registry step dated after the replay's
+  // clock had made every later `tunecase models` step on the demo's store be refused as dated
+  // before it, and put the promotion in the gateway's future.
+  if (request.now_ms > tunecase::serve::stored_replay_clock(*store).value_or(0))
+    store->set_meta(tunecase::serve::kReplayClockKey, std::to_string(request.now_ms));
+  return run;
 }
 
 void print_demo_retrain(const tunecase::monitor::RetrainRun& run) {

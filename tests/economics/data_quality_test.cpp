@@ -133,6 +133,11 @@ TEST(DataQuality, MemoNamesLabelsWithTooFewTrainingRows) {
   eval["dataset"]["quality"]["balance"]["below_min"] = nlohmann::json::array();
   EXPECT_FALSE(any_risk_mentions(
       decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval)), "training rows:"));
+  // eval --no-inspect writes no quality report: the split's own count still names them.
+  eval["dataset"].erase("quality");
+  eval["dataset"]["thin_train_labels"] = {"press (2)", "legal (5)"};
+  EXPECT_TRUE(any_risk_mentions(decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval)),
+                                "2 labels have fewer than 10 training rows: press (2), legal (5)"));
 }
 
 }  // namespace

@@ -336,5 +336,47 @@ TEST(LabelParser, JsonGivingTwoLabelsIsInvalid) {
             "billing");
 }
 
+TEST(LabelParser, AConcludingLastLineAfterReasoningIsTheAnswer) {
+  for (const char* answer :
+       {"Reasoning: the ticket mentions shipping\nSo the answer is billing",
+        "The customer mentions a parcel, which suggests shipping.\nBut the real issue is a "
+        "double charge, so billing.",
+        "Let me think. The text mentions shipping fees.\nThe complaint is a double charge.\n"
+        "Therefore: billing",
+        "Thought: the parcel arrived late (shipping).\nConclusion: billing",
+        "Label:\nbilling\nReason: the customer also mentions shipping",
+        "billing\nCategory: finance-related, not shipping"}) {
+    EXPECT_EQ(parse_label(answer, kLabels).label, "billing") << answer;
+  }
+  // An answer first, then an explanation naming another label without concluding: the answer.
+  EXPECT_EQ(parse_label("The answer is billing.\nShipping was not relevant.", kLabels).label,
+            "billing");
+  // A list of two labels is two answers.
+  EXPECT_EQ(parse_label("1. billing\n2. shipping", kLabels).label, "");
+}
+
+TEST(LabelParser, ALabelOfAScriptWithoutSpacesStaysInsideItsRun) {
+  const std::vector<std::string> labels = {"\u8d26\u5355", "\u7269\u6d41", "\u9000\u6b3e",
+                                           "\u9000\u6b3e\u5931\u8d25"};
+  // Inside a longer label written in the sentence, the shorter one yields to it.
+  EXPECT_EQ(parse_label("\u8fd9\u662f\u9000\u6b3e\u5931\u8d25\u3002", labels).label,
+            "\u9000\u6b3e\u5931\u8d25");
+  // Across a comma or a space it is not written ("\u8d2d\u7269\uff0c\u6d41\u7a0b").
+  EXPECT_EQ(parse_label("\u6211\u5728\u8d2d\u7269\uff0c\u6d41\u7a0b\u592a\u6162", labels).label,
+            "");
+  // A prefix of one character is too short, as of two letters in any script.
+  EXPECT_EQ(parse_label("\u8d26", labels).label, "");
+}
+
+TEST(LabelParser, LowerCaseAnswersNameCPlusPlus) {
+  const std::vector<std::string> labels = {"C", "C++", "C#", "Java"};
+  EXPECT_EQ(parse_label("the language is c++.", labels).label, "C++");
+  EXPECT_EQ(parse_label("It's written in c#", labels).label, "C#");
+}
+
+TEST(LabelParser, JsonGivingOneLabelInTwoSpellingsIsThatLabel) {
+  EXPECT_EQ(parse_label(R"({"label": "billing", "label": "Billing"})", kLabels).label, "billing");
+}
+
 }  // namespace
 }  // namespace tunecase

@@ -7,7 +7,10 @@
 
 namespace tunecase {
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
+namespace {
+
+template <class Text>
+std::size_t levenshtein(const Text& a, const Text& b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
@@ -20,6 +23,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+}  // namespace
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  return levenshtein(a, b);
+}
+
+std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
+  return levenshtein(a, b);
 }
 
 std::optional<std::string> nearest(std::string_view word,

@@ -10,6 +10,8 @@ namespace tunecase {
 
 // Levenshtein distance (insertions, deletions and substitutions cost 1), one row at a time.
 std::size_t edit_distance(std::string_view a, std::string_view b);
+// The same over code points: a misspelling counted in characters, not bytes.
+std::size_t edit_distance(std::u32string_view a, std::u32string_view b);
 
 // The candidate nearest to `word` for a "did you mean" hint: one equal but for letter case, else
 // within a third of the word's length

@@ -191,6 +191,9 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
       double n = d.value("train", 0.0) + d.value("dev", 0.0) + d.value("test", 0.0);
       s.business.labelled_examples = Figure{n, Source::measured, false};
       if (d.contains("quality")) s.data_quality = d["quality"];
+      if (d.contains("thin_train_labels") && d["thin_train_labels"].is_array())
+        for (const auto& label : d["thin_train_labels"])
+          if (label.is_string()) s.thin_train_labels.push_back(label.get<std::string>());
       if (d.contains("test_labels_unseen_in_train") && d["test_labels_unseen_in_train"].is_array())
         for (const auto& label : d["test_labels_unseen_in_train"])
           if (label.is_string()) s.test_labels_unseen.push_back(label.get<std::string>());

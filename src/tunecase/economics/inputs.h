@@ -107,6 +107,9 @@ struct Scenario {
   nlohmann::json curve;  // curve.json of `tunecase curve`, null when not given
   // eval.json's dataset.quality (the data-quality report), null when eval ran without it.
   nlohmann::json data_quality;
+  // eval.json's dataset.thin_train_labels ("press (2)": labels with fewer than 10 train rows),
+  // written whether or not the data-quality report ran.
+  std::vector<std::string> thin_train_labels;
   // eval.json's dataset.test_labels_unseen_in_train and the test rows that carry them.
   std::vector<std::string> test_labels_unseen;
   int64_t test_rows_unseen = 0, test_rows = 0;

@@ -228,7 +228,19 @@ void label_noise_risk(Decision& d) {
 // Named, fewest first: the memo had said nothing of them.
 void thin_labels_risk(Decision& d) {
   const nlohmann::json& q = d.scenario.data_quality;
-  if (!q.is_object() || !q.contains("balance") || !q["balance"].is_object()) return;
+  if (!q.is_object() || !q.contains("balance") || !q["balance"].is_object()) {
+    // eval --no-inspect: the split's own count ("press (2)"), already fewest first or not.
+    const std::vector<std::string>& thin = d.scenario.thin_train_labels;
+    if (thin.empty()) return;
+    d.risks.push_back(fmt::format(
+        "{} label{} {} fewer than 10 training rows: {}. A trained or fine-tuned model sees too "
+        "few of them to learn them, and the test split holds a row or two of each, so their "
+        "accuracy here is a guess; label more rows of them (or merge them into a neighbour) "
+        "before relying on any approach for them.",
+        thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
+        fmt::join(thin, ", ")));
+    return;
+  }
   const nlohmann::json& b = q["balance"];
   const nlohmann::json below = b.value("below_min", nlohmann::json::array());
   const nlohmann::json counts = b.value("train_counts", nlohmann::json::object());

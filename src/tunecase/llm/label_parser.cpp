@@ -11,6 +11,7 @@
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/trim.h"
 #include "tunecase/data/normalize.h"
+#include "tunecase/search/tokenize.h"
 
 namespace tunecase {
 namespace {
@@ -37,23 +38,7 @@ bool is_word_byte(unsigned char c) {
 // «guillemets», 。, 【brackets】), spaces, and currency and math signs separate words: counted
 // as letters, they had made "“shipping”." a word of its own, and the answer invalid.
 bool word_code_point(utf8proc_int32_t cp) {
-  switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-    case UTF8PROC_CATEGORY_SO:
-      return true;
-    default:
-      return false;
-  }
+  return letter_mark_or_digit(cp) || utf8proc_category(cp) == UTF8PROC_CATEGORY_SO;
 }
 
 // Case-folded words of a text; spaces and punctuation of any script only separate words.
@@ -112,21 +97,6 @@ std::u32string code_points(std::string_view text) {
     }
   }
   return out;
-}
-
-std::size_t code_point_distance(const std::u32string& a, const std::u32string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // A script written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Myanmar,
@@ -302,25 +272,46 @@ bool stands_alone(const std::vector<std::string>& words, std::size_t i,
 std::optional<std::size_t> substring_match(std::string_view text, const LabelKeys& k) {
   std::vector<std::string> words = words_of(text);
   std::vector<std::size_t> named;
-  std::string joined;  // for labels of a script without spaces, read inside a run of letters
+  // Labels of a script without spaces are read inside a run of letters, one word at a time (a
+  // run's end is punctuation or a space: "购物，流程" does not name "物流").
   std::vector<std::size_t> inside_run;
   for (std::size_t i = 0; i < k.labels.size(); ++i) {
     if (contains_words(words, k.words[i])) {
       named.push_back(i);
     } else if (k.words[i].size() == 1 && unspaced_script(code_points(k.keys[i]))) {
-      if (joined.empty()) joined = join(words);
-      if (joined.find(k.keys[i]) != std::string::npos) {
+      const bool found = std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+        return w.find(k.keys[i]) != std::string::npos;
+      });
+      if (found) {
         named.push_back(i);
         inside_run.push_back(i);
       }
     }
   }
+  // One such label inside a longer one wherever the answer writes it ("退款" in "退款失败")
+  // yields to it, as a shorter label's words yield to a longer one's.
+  auto inside_longer_run = [&](std::size_t i) {
+    const std::string& key = k.keys[i];
+    for (const std::string& w : words)
+      for (std::size_t at = w.find(key); at != std::string::npos; at = w.find(key, at + 1)) {
+        bool covered = false;
+        for (std::size_t j : inside_run) {
+          const std::string& longer = k.keys[j];
+          if (j == i || longer.size() <= key.size()) continue;
+          for (std::size_t from = w.find(longer); from != std::string::npos && !covered;
+               from = w.find(longer, from + 1))
+            covered = from <= at && at + key.size() <= from + longer.size();
+        }
+        if (!covered) return false;
+      }
+    return true;
+  };
   std::vector<std::size_t> maximal;
   for (std::size_t i : named) {
     // It yields only when the answer writes it nowhere but inside the longer labels it names:
     // "billing, not a billing dispute" names both, and is invalid, not "billing dispute".
     const bool in_run = std::find(inside_run.begin(), inside_run.end(), i) != inside_run.end();
-    if (!in_run && !stands_alone(words, i, named, k)) continue;
+    if (in_run ? inside_longer_run(i) : !stands_alone(words, i, named, k)) continue;
     maximal.push_back(i);
   }
   // Of labels that differ only in case or folding, the one written byte for byte wins below;
@@ -342,6 +333,10 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
     }
     verbatim = outermost(text, verbatim, k.labels);
     if (verbatim.size() == 1) return verbatim.front();
+    // The same once both are lower-cased ("the language is c++." names "C++").
+    std::vector<std::string> lower_labels(k.labels.size());
+    for (std::size_t i : lowered) lower_labels[i] = lower_text(k.labels[i]);
+    lowered = outermost(lower, lowered, lower_labels);
     if (verbatim.empty() && lowered.size() == 1) return lowered.front();
   }
   if (maximal.size() == 1) {
@@ -381,7 +376,7 @@ std::optional<std::size_t> substring_match(std::string_view text, const LabelKey
   }
   if (!maximal.empty()) return unique(maximal);
   std::string key = join(words);
-  if (key.size() < kMinPrefix) return std::nullopt;
+  if (code_points(key).size() < kMinPrefix) return std::nullopt;  // characters, not bytes
   std::vector<std::size_t> prefixed;
   for (std::size_t i = 0; i < k.keys.size(); ++i) {
     if (k.keys[i].size() > key.size() && k.keys[i].compare(0, key.size(), key) == 0)
@@ -408,7 +403,9 @@ std::optional<std::size_t> edit_match(std::string_view text, const LabelKeys& k)
     std::size_t gap =
         answer.size() > label.size() ? answer.size() - label.size() : label.size() - answer.size();
     const bool plural = key == k.keys[i] + "s" || key == k.keys[i] + "es";
-    if (plural || (allowed > 0 && gap <= allowed && code_point_distance(answer, label) <= allowed))
+    if (plural ||
+        (allowed > 0 && gap <= allowed &&
+         edit_distance(std::u32string_view(answer), std::u32string_view(label)) <= allowed))
       close.push_back(i);
   }
   return unique(close);
@@ -440,18 +437,47 @@ ParsedLabel resolve_text(std::string_view text, const std::vector<std::string>& 
 // first line and a last line that are each a label, two different ones ("shipping\nbilling"),
 // are two answers too. A reasoning line first had given its label ("Reasoning: mentions
 // shipping\nAnswer: billing" was read as shipping).
+// Whether a line is a list item ("- billing", "* billing", "1. billing", "2) billing").
+bool list_item(std::string_view line) {
+  if (line.starts_with("- ") || line.starts_with("* ") || line.starts_with("• ")) return true;
+  std::size_t i = 0;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9') ++i;
+  return i > 0 && i + 1 < line.size() && (line[i] == '.' || line[i] == ')') && line[i + 1] == ' ';
+}
+
+// Whether a line says it concludes ("So the answer is billing", "Therefore: billing", "Final:
+// billing"): after reasoning lines that name other labels, it is the answer.
+bool concludes(std::string_view line) {
+  std::string lower(line);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (std::string_view marker : {"answer", "therefore", "thus", "hence", "so ", "so,", "final",
+                                  "conclusion", "in summary", "overall", "verdict"})
+    if (lower.find(marker) != std::string::npos) return true;
+  return false;
+}
+
+// Whether the line names any label by its words.
+bool mentions_a_label(std::string_view line, const LabelKeys& k) {
+  const std::vector<std::string> words = words_of(line);
+  for (const auto& label_words : k.words)
+    if (contains_words(words, label_words)) return true;
+  return false;
+}
+
+// An answer over several lines, in this order:
+// - a first line that is a label alone is the answer ("billing\nCategory: finance, not
+//   shipping"), unless the last line is another label alone ("shipping\nbilling": two);
+// - list items naming two labels ("1. billing\n2. shipping") are two answers;
+// - a line with an answer prefix ("Answer: billing", or "Label:" alone and the label on the
+//   next line) is the answer; two such naming two labels are two;
+// - a last line that is a label alone, after reasoning lines;
+// - the last line naming a label, when it concludes ("So the answer is billing" after "the
+//   ticket mentions shipping"): a reasoning line first had given its label;
+// - else the whole text is read as one (resolve_text).
 ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
   const std::vector<std::string_view> lines = lines_of(text);
   if (lines.size() < 2) return resolve_text(text, labels);
-  std::optional<ParsedLabel> prefixed;
-  for (std::string_view line : lines) {
-    if (!strip_prefix(line)) continue;
-    ParsedLabel p = resolve_text(line, labels);
-    if (!p.valid()) continue;
-    if (prefixed && prefixed->label != p.label) return {"", "invalid"};
-    prefixed = p;
-  }
-  if (prefixed) return *prefixed;
   auto alone = [&](std::string_view line) -> std::optional<ParsedLabel> {
     ParsedLabel p = resolve_text(line, labels);
     if (p.valid() && (p.method == "exact" || p.method == "normalized")) return p;
@@ -460,7 +486,37 @@ ParsedLabel resolve(std::string_view text, const std::vector<std::string>& label
   const std::optional<ParsedLabel> first = alone(undecorate(lines.front()));
   const std::optional<ParsedLabel> last = alone(undecorate(lines.back()));
   if (first && last && first->label != last->label) return {"", "invalid"};
-  if (!first && last) return *last;  // reasoning, then the label alone on the last line
+  if (first) return *first;
+  std::optional<ParsedLabel> listed;
+  for (std::string_view line : lines) {
+    if (!list_item(line)) continue;
+    ParsedLabel p = resolve_text(line, labels);
+    if (!p.valid()) continue;
+    if (listed && listed->label != p.label) return {"", "invalid"};
+    listed = p;
+  }
+  std::optional<ParsedLabel> prefixed;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    // "Label:" alone on its line, the label on the next.
+    const std::string probe = std::string(line) + " x";
+    const std::optional<std::string_view> bare = strip_prefix(probe);
+    const bool label_next = bare && *bare == "x" && i + 1 < lines.size();
+    if (!label_next && !strip_prefix(line)) continue;
+    ParsedLabel p = resolve_text(label_next ? lines[i + 1] : line, labels);
+    if (!p.valid()) continue;
+    if (prefixed && prefixed->label != p.label) return {"", "invalid"};
+    prefixed = p;
+  }
+  if (prefixed) return *prefixed;
+  if (last) return *last;  // reasoning, then the label alone on the last line
+  LabelKeys k(labels);
+  for (auto line = lines.rbegin(); line != lines.rend(); ++line) {
+    if (!mentions_a_label(*line, k)) continue;
+    if (concludes(*line)) return resolve_text(*line, labels);
+    break;
+  }
+  if (listed) return *listed;
   return resolve_text(text, labels);
 }
 
@@ -607,8 +663,11 @@ ParsedLabel parse_label(std::string_view answer, const std::vector<std::string>&
   answer = after_reasoning(answer);
   const std::vector<std::string> given = json_labels(answer);
   if (!given.empty()) {
+    // Two values are two labels only when they name two ("billing" and "Billing " name one).
     for (const std::string& other : given)
-      if (other != given.front()) return {"", "invalid"};
+      if (other != given.front() &&
+          resolve(other, labels).label != resolve(given.front(), labels).label)
+        return {"", "invalid"};
     const std::optional<std::string> value = given.front();
     ParsedLabel parsed = resolve(*value, labels);
     if (!parsed.valid()) return parsed;

@@ -132,20 +132,17 @@ std::vector<ApproachSeries> daily_figures(Store& store, const DailyQuery& query)
   PilotCounts last = store.pilot_counts(recent);
   for (ApproachSeries& s : out) {
     std::map<std::string, LabelPoint> by_label;
-    for (const LabelFigures& l : counts.labels)
-      if (l.approach == s.approach && l.arm == s.arm) {
+    auto add = [&](const std::vector<LabelFigures>& figures, bool is_recent) {
+      for (const LabelFigures& l : figures) {
+        if (l.approach != s.approach || l.arm != s.arm) continue;
         LabelPoint& p = by_label[l.label];
         p.label = l.label;
-        p.labelled += l.labelled;
-        p.correct += l.correct;
+        (is_recent ? p.recent_labelled : p.labelled) += l.labelled;
+        (is_recent ? p.recent_correct : p.correct) += l.correct;
       }
-    for (const LabelFigures& l : last.labels)
-      if (l.approach == s.approach && l.arm == s.arm) {
-        LabelPoint& p = by_label[l.label];
-        p.label = l.label;
-        p.recent_labelled += l.labelled;
-        p.recent_correct += l.correct;
-      }
+    };
+    add(counts.labels, false);
+    add(last.labels, true);
     for (auto& [label, point] : by_label) s.labels.push_back(point);
     for (const ConfusionPair& c : last.confusion)
       if (c.approach == s.approach && c.arm == s.arm && c.gold != c.predicted && c.count > 0)

@@ -668,7 +668,8 @@ std::string eval_markdown(const json& eval) {
       "tokens × prices, the catalogue's or ones typed in the config, or assumed hosting $/hour "
       "÷ measured throughput){}; $ per month is {}.\n\n",
       assumed_cost_note(eval),
-      any_month ? "**assumed**, as the daily volume (config) it rests on is"
+      any_month ? "**assumed**, as the daily volume (the config's or --queries-per-day) it rests "
+                  "on is"
                 : "**unknown**: no daily volume was given (--queries-per-day, or [business] "
                   "queries_per_day)");
   bool any_simulated = false;

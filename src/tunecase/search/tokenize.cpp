@@ -16,24 +16,8 @@ enum class CharKind { separator, word, unspaced, katakana, symbol };
 // run of them is a token of its own), or a separator (spaces, punctuation of any script, math and
 // currency signs).
 CharKind word_kind(utf8proc_int32_t cp) {
-  switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-      return CharKind::word;
-    case UTF8PROC_CATEGORY_SO:
-      return CharKind::symbol;
-    default:
-      return CharKind::separator;
-  }
+  if (letter_mark_or_digit(cp)) return CharKind::word;
+  return utf8proc_category(cp) == UTF8PROC_CATEGORY_SO ? CharKind::symbol : CharKind::separator;
 }
 
 CharKind kind_of(utf8proc_int32_t cp) {
@@ -70,6 +54,25 @@ void add_pieces(const std::vector<std::string>& run, std::vector<Term>& out) {
 }
 
 }  // namespace
+
+bool letter_mark_or_digit(int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::vector<Term> segmented_terms(std::string_view text) {
   const std::string folded = normalize_text(text);

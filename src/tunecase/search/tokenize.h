@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,10 @@ namespace tunecase {
 // and math and currency signs. kTokenizerVersion 2; version 1 had split on ASCII only, so a word
 // touching non-ASCII punctuation ("“refund”") was another word.
 std::vector<std::string> word_tokens(std::string_view text);
+
+// Whether a code point is a letter, mark or digit of any script (Unicode categories L*, M*, N*):
+// what word_tokens keeps in a word, and the LLM answer reader too.
+bool letter_mark_or_digit(int32_t cp);
 
 // The version of word_tokens a model folder records (approach.json "tokenizer"): a model trained
 // with another splits some texts into words it never saw.

@@ -250,23 +250,32 @@
       ctx.textAlign = 'left';
       ctx.textBaseline = 'alphabetic';
       ctx.font = '11px system-ui, sans-serif';
-      if (unlabelled > 0) {
-        const note = `+${unlabelled} more (Model versions)`;
-        const w = ctx.measureText(note).width;
-        ctx.fillStyle = '#6b7280';
-        ctx.fillText(note, chartArea.right - w - 2, chartArea.bottom - 4);
-      }
+      // Lines past the rows of discs have none; the list under the charts names every event
+      // (a "+N more" note drawn in the plot had covered the data and the lines).
+      chart.tunecaseWithoutDisc = unlabelled;
       chart.tunecaseEventLabels = placed;
       // A chart with no point of its own says why, not bare axes: no request yet, or no label.
       const empty = (chart.options.plugins.tunecaseEvents || {}).empty;
       const anyPoint = chart.data.datasets.some(ds => !ds.tunecaseBand && !ds.tunecaseExtra &&
         (ds.data || []).some(v => v !== null && v !== undefined && isFinite(v)));
       if (empty && !anyPoint) {
+        // Inside the plot, on two lines when one does not fit, in a smaller type when needed (a
+        // long message had run past the plot and over the axis' ticks).
         ctx.setLineDash([]);
         ctx.fillStyle = '#6b7280';
-        ctx.font = '13px system-ui, sans-serif';
         ctx.textAlign = 'center';
-        ctx.fillText(empty, (chartArea.left + chartArea.right) / 2, (chartArea.top + chartArea.bottom) / 2);
+        const room = chartArea.right - chartArea.left - 12;
+        const cut = empty.indexOf(': ');
+        const lines = cut > 0 ? [empty.slice(0, cut + 1), empty.slice(cut + 2)] : [empty];
+        let size = 13;
+        ctx.font = `${size}px system-ui, sans-serif`;
+        while (size > 8 && Math.max(...lines.map(l => ctx.measureText(l).width)) > room) {
+          size -= 1;
+          ctx.font = `${size}px system-ui, sans-serif`;
+        }
+        const mid = (chartArea.top + chartArea.bottom) / 2;
+        lines.forEach((l, i) => ctx.fillText(l, (chartArea.left + chartArea.right) / 2,
+                                             mid + (i - (lines.length - 1) / 2) * (size + 3)));
       }
       chart.tunecaseEmpty = empty && !anyPoint ? empty : '';
       ctx.restore();
@@ -356,7 +365,8 @@
     events.forEach((e, i) => { e.number = i + 1; });
     const note = $('events-note');
     if (note) note.textContent = events.length
-      ? 'Model events on the charts: ' + events.map(e => `(${e.number}) ${e.text}, ${e.day}`).join(' · ')
+      ? 'Model events on the charts (dashed lines; the first ones numbered on a disc): ' +
+        events.map(e => `(${e.number}) ${e.text}, ${e.day}`).join(' · ')
       : '';
     const acc = series(d, axis, r => r.accuracy);
     acc.forEach((l, i) => {
