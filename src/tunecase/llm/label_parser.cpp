@@ -476,6 +476,7 @@ bool mentions_a_label(std::string_view line, const LabelKeys& k) {
 //   ticket mentions shipping"): a reasoning line first had given its label;
 // - else the whole text is read as one (resolve_text).
 ParsedLabel resolve(std::string_view text, const std::vector<std::string>& labels) {
+  if (trim(text).find('\n') == std::string_view::npos) return resolve_text(text, labels);
   const std::vector<std::string_view> lines = lines_of(text);
   if (lines.size() < 2) return resolve_text(text, labels);
   auto alone = [&](std::string_view line) -> std::optional<ParsedLabel> {
@@ -622,6 +623,7 @@ std::vector<std::string> json_labels(std::string_view answer) {
 // skipped.
 std::string_view after_reasoning(std::string_view answer) {
   static constexpr std::array<std::string_view, 3> kTags = {"think", "thinking", "reasoning"};
+  if (answer.find('<') == std::string_view::npos) return answer;  // no tag: the usual answer
   std::string lower(answer);  // ASCII only: the tags are, and the offsets must stay the answer's
   for (char& c : lower)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
