@@ -36,9 +36,12 @@ std::string bullets(const std::vector<std::string>& items) {
 std::string data_used(const Decision& d) {
   const Scenario& s = d.scenario;
   std::string out = "## Data used\n\n";
+  // The prices as the cost table tags them: an all-local config's are assumed hosting prices,
+  // and this line had called them estimated beside a table that says assumed.
   out += s.from_eval ? "Accuracy, latency and prices come from `tunecase eval` (eval.json): "
-                       "**measured** on held-out test data, prices **estimated** from measured "
-                       "tokens or throughput.\n\n"
+                       "**measured** on held-out test data; prices **estimated** from measured "
+                       "tokens or throughput and a price, or **assumed** where the price itself "
+                       "is (the cost table's source column says which).\n\n"
                      : "Scenario mode: no eval.json. Every accuracy and error rate below is "
                        "**assumed** from the config; measure them with `tunecase eval` before "
                        "committing money.\n\n";

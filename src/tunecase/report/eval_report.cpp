@@ -27,8 +27,7 @@ std::string assumed_cost_note(const json& eval) {
     if (a.value("cost_provenance", "") == "assumed")
       (a.value("cost_kind", "") == "hosting_per_query" ? typed : fixed)
           .push_back(a.value("name", ""));
-    else if (a.value("hosting_assumed", false))
-      priced_assumed.push_back(a.value("name", ""));
+    if (a.value("hosting_assumed", false)) priced_assumed.push_back(a.value("name", ""));
   }
   std::string out;
   // A measured throughput over an hourly price nobody gave: the price is assumed, said beside
