@@ -74,13 +74,7 @@ Splits distribute(Examples& examples, const std::vector<Part>& part) {
 // nearly all of an earlier run's test rows in test (those answered already are answered from
 // the cache, not paid again), where a shuffle by row count had moved most of them to train.
 void order_by_text(const Examples& examples, std::vector<std::size_t>& indices, uint64_t seed) {
-  const uint64_t salt = mix64(seed);
-  std::vector<std::pair<uint64_t, std::size_t>> keyed;
-  keyed.reserve(indices.size());
-  for (std::size_t i : indices)
-    keyed.emplace_back(mix64(fnv1a64(normalize_text(examples[i].text)) ^ salt), i);
-  std::sort(keyed.begin(), keyed.end());
-  for (std::size_t k = 0; k < keyed.size(); ++k) indices[k] = keyed[k].second;
+  order_by_text_hash(examples, indices, mix64(seed));
 }
 
 Splits split_stratified(Examples& examples, const SplitOptions& options) {
@@ -162,6 +156,16 @@ std::size_t erase_seen(Examples& examples, const char* split,
 }
 
 }  // namespace
+
+void order_by_text_hash(const Examples& examples, std::vector<std::size_t>& indices,
+                        uint64_t salt) {
+  std::vector<std::pair<uint64_t, std::size_t>> keyed;
+  keyed.reserve(indices.size());
+  for (std::size_t i : indices)
+    keyed.emplace_back(mix64(fnv1a64(normalize_text(examples[i].text)) ^ salt), i);
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t k = 0; k < keyed.size(); ++k) indices[k] = keyed[k].second;
+}
 
 Splits split_examples(Examples examples, const SplitOptions& options) {
   check_options(options);

@@ -52,6 +52,12 @@ struct Splits {
 // unknown method or fractions outside 0 < test, 0 <= dev, test + dev < 1.
 Splits split_examples(Examples examples, const SplitOptions& options);
 
+// Orders `indices` (rows of `examples`) by mix64(fnv1a64(normalize_text(text)) ^ salt), ties by
+// place: a row's rank depends on its own text alone, so rows added or removed leave the others
+// in their order. The split orders each label's rows so (salt mix64(seed)); few-shot examples
+// too, with a salt of their own (llm/prompt_examples.cpp).
+void order_by_text_hash(const Examples& examples, std::vector<std::size_t>& indices, uint64_t salt);
+
 // Pre-split data without a dev file: carves dev out of the train file, stratified and seeded as
 // split_examples does (each label's rows ordered by seeded text hash, round(dev_fraction x n) of
 // them to dev, at least one for every label with >= 2 rows, at least one left in train). Labels

@@ -228,44 +228,40 @@ void label_noise_risk(Decision& d) {
 // Named, fewest first: the memo had said nothing of them.
 void thin_labels_risk(Decision& d) {
   const nlohmann::json& q = d.scenario.data_quality;
-  if (!q.is_object() || !q.contains("balance") || !q["balance"].is_object()) {
-    // eval --no-inspect: the split's own count ("press (2)"), already fewest first or not.
-    const std::vector<std::string>& thin = d.scenario.thin_train_labels;
-    if (thin.empty()) return;
-    d.risks.push_back(fmt::format(
-        "{} label{} {} fewer than 10 training rows: {}. A trained or fine-tuned model sees too "
-        "few of them to learn them, and the test split holds a row or two of each, so their "
-        "accuracy here is a guess; label more rows of them (or merge them into a neighbour) "
-        "before relying on any approach for them.",
-        thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
-        fmt::join(thin, ", ")));
-    return;
+  std::vector<std::string> named;  // "\"press\" (2 rows)", fewest first
+  std::size_t count = 0;
+  int minimum = 10;
+  if (q.is_object() && q.contains("balance") && q["balance"].is_object()) {
+    const nlohmann::json& b = q["balance"];
+    const nlohmann::json below = b.value("below_min", nlohmann::json::array());
+    const nlohmann::json counts = b.value("train_counts", nlohmann::json::object());
+    if (!below.is_array() || !counts.is_object()) return;
+    std::vector<std::pair<int64_t, std::string>> thin;
+    for (const auto& label : below)
+      if (label.is_string())
+        thin.emplace_back(counts.value(label.get<std::string>(), int64_t{0}),
+                          label.get<std::string>());
+    std::sort(thin.begin(), thin.end());
+    for (const auto& [rows, label] : thin)
+      named.push_back(fmt::format("\"{}\" ({} row{})", label, rows, rows == 1 ? "" : "s"));
+    minimum = b.value("min_label_count", 10);
+  } else {
+    // eval --no-inspect: the split's own count ("press (2)"), fewest first.
+    named = d.scenario.thin_train_labels;
   }
-  const nlohmann::json& b = q["balance"];
-  const nlohmann::json below = b.value("below_min", nlohmann::json::array());
-  const nlohmann::json counts = b.value("train_counts", nlohmann::json::object());
-  if (!below.is_array() || below.empty() || !counts.is_object()) return;
-  std::vector<std::pair<int64_t, std::string>> thin;
-  for (const auto& label : below)
-    if (label.is_string())
-      thin.emplace_back(counts.value(label.get<std::string>(), int64_t{0}),
-                        label.get<std::string>());
-  if (thin.empty()) return;
-  std::sort(thin.begin(), thin.end());
+  count = named.size();
+  if (count == 0) return;
   constexpr std::size_t kNamed = 5;
-  std::vector<std::string> named;
-  for (std::size_t i = 0; i < thin.size() && i < kNamed; ++i)
-    named.push_back(fmt::format("\"{}\" ({} row{})", thin[i].second, thin[i].first,
-                                thin[i].first == 1 ? "" : "s"));
-  std::string list = fmt::format("{}", fmt::join(named, ", "));
-  if (thin.size() > kNamed) list += fmt::format(" and {} more", thin.size() - kNamed);
+  std::string list = fmt::format(
+      "{}", fmt::join(named.begin(),
+                      named.begin() + static_cast<std::ptrdiff_t>(std::min(count, kNamed)), ", "));
+  if (count > kNamed) list += fmt::format(" and {} more", count - kNamed);
   d.risks.push_back(fmt::format(
       "{} label{} {} fewer than {} training rows: {}. A trained or fine-tuned model sees too "
       "few of them to learn them, and the test split holds a row or two of each, so their "
       "accuracy here is a guess; label more rows of them (or merge them into a neighbour) "
       "before relying on any approach for them.",
-      thin.size(), thin.size() == 1 ? "" : "s", thin.size() == 1 ? "has" : "have",
-      b.value("min_label_count", 10), list));
+      count, count == 1 ? "" : "s", count == 1 ? "has" : "have", minimum, list));
 }
 
 // Fewer test items than this make every measured accuracy wide enough to say so in the memo.

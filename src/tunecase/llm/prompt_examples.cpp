@@ -8,7 +8,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
-#include "tunecase/data/normalize.h"
+#include "tunecase/data/split.h"
 
 namespace tunecase {
 namespace {
@@ -22,13 +22,7 @@ void order_by_text(const Examples& train, std::vector<std::size_t>& indices, uin
   // Another salt than the split's: with the split's own order each label's first train row was
   // the row just past its test and dev cut, and any growth of the label moved the cut, and the
   // example with it.
-  const uint64_t salt = mix64(seed ^ 0x5851f42d4c957f2dull);
-  std::vector<std::pair<uint64_t, std::size_t>> keyed;
-  keyed.reserve(indices.size());
-  for (std::size_t i : indices)
-    keyed.emplace_back(mix64(fnv1a64(normalize_text(train[i].text)) ^ salt), i);
-  std::sort(keyed.begin(), keyed.end());
-  for (std::size_t n = 0; n < keyed.size(); ++n) indices[n] = keyed[n].second;
+  order_by_text_hash(train, indices, mix64(seed ^ 0x5851f42d4c957f2dull));
 }
 
 std::vector<std::size_t> stratified_indices(const Examples& train, std::size_t k, uint64_t seed) {

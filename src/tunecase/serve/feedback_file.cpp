@@ -13,6 +13,7 @@
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/normalize.h"
+#include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/request_body.h"
 
 namespace tunecase::serve {
@@ -46,7 +47,6 @@ class Refusals {
 FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std::string>& labels,
                         int64_t at_ms, const std::optional<FeedbackDating>& dating) {
   constexpr int64_t kDayMs = 86'400'000;
-  constexpr int64_t kLongestLeapDays = 400;
   int64_t clock = dating ? dating->clock_ms : 0;
   refuse_folder_as_file(file, "a feedback file");
   std::ifstream in(file);
@@ -92,13 +92,13 @@ FeedbackRows read_jsonl(const std::filesystem::path& file, const std::vector<std
       continue;
     }
     if (dating && dating->replay) {
-      if (f.at_ms && *f.at_ms - clock > kLongestLeapDays * kDayMs) {
+      if (f.at_ms && *f.at_ms - clock > kLongestReplayLeapDays * kDayMs) {
         refusals.add(number, fmt::format("\"at\" is {:.0f} days after the store's replay clock "
                                          "({} UTC); a replay moves day by day and its clock "
                                          "never goes back, so a leap of over {} days is "
                                          "refused: check the time",
                                          double(*f.at_ms - clock) / double(kDayMs), utc_text(clock),
-                                         kLongestLeapDays));
+                                         kLongestReplayLeapDays));
         continue;
       }
       if (f.at_ms) clock = std::max(clock, *f.at_ms);

@@ -26,8 +26,6 @@ Response error(int status, const std::string& message) {
   return http::default_error_page(status, message);
 }
 
-constexpr int64_t kLongestReplayLeapDays = 400;
-
 constexpr const char* kNoReplayClock =
     "\"at\" dates a request of a replay, and this gateway keeps its own clock (the time a "
     "request arrives is its time): start `tunecase serve --replay-clock DATE` for a replay "

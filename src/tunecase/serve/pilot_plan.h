@@ -44,6 +44,9 @@ inline constexpr const char* kRecordedPlanKey = "pilot.plan";
 // The replay clock's time when a gateway started with --replay-clock stopped ("" after a start
 // on the wall clock): `tunecase pilot` reports the store as of then, as /v1/pilot did.
 inline constexpr const char* kReplayClockKey = "pilot.replay_clock_ms";
+// The longest leap a replay's clock takes at once (a request's or a feedback's "at"): it never
+// goes back, so one mistyped time would date everything after it.
+inline constexpr int64_t kLongestReplayLeapDays = 400;
 // That time, read from `store`: none when no replay clock is kept (or the value is unreadable).
 std::optional<int64_t> stored_replay_clock(Store& store);
 // The label set `serve` checks feedback against (a JSON array), recorded at each start, so that
