@@ -178,7 +178,9 @@ TEST_F(ModelsCli, AStepOnAReplayStoreIsDatedByTheReplayClock) {
             std::string::npos)
       << r.output;
   for (const auto& m : tunecase::open_store(store_)->models("local-linear"))
-    if (m.version == "cccc3333dddd4444") EXPECT_EQ(m.promoted_at_ms, 1740787200000);
+    if (m.version == "cccc3333dddd4444") {
+      EXPECT_EQ(m.promoted_at_ms, 1740787200000);
+    }
 }
 
 // A rollback returns to a version that served; one that never did (a refused challenger) is

@@ -55,8 +55,9 @@ TEST(Memo, MarkdownHasEverySection) {
   EXPECT_EQ(r.memo_md.find("## Measured results"), std::string::npos);
   for (const auto& a : r.decision["approaches"])
     for (const char* key : {"latency_p50_ms", "throughput_per_s"})
-      if (a["inputs"].contains(key))
+      if (a["inputs"].contains(key)) {
         EXPECT_NE(a["inputs"][key]["source"], "measured") << a["name"] << " " << key;
+      }
   std::filesystem::remove_all(out);
 }
 

@@ -187,8 +187,9 @@ TEST(MemoWording, TheChecklistsTrainedModelVerdictAgreesWithTheMemosMoney) {
   // The figure is the net table's, against keeping the baseline (it had been value minus its
   // own cost, off by what keeping the baseline costs).
   for (const auto& r : d.analysis.results)
-    if (r.name == "local-linear")
+    if (r.name == "local-linear") {
       EXPECT_NE(verdict.find("has a net benefit of " + money(r.net)), std::string::npos) << verdict;
+    }
   // At the config's own costs local-linear pays: nothing is added.
   Decision plain = decide(read_scenario(parse_config(kConfig, "w.toml"), &eval));
   ASSERT_EQ(plain.checklist.verdict, "fine-tune");
@@ -207,8 +208,9 @@ TEST(MemoWording, MoneyInProseAndSensitivityIsTaggedAndTheBaselineHasNoRange) {
   EXPECT_NE(sentence.find("(assumed"), std::string::npos) << sentence;
   EXPECT_NE(memo.find("has the highest net benefit over"), std::string::npos);
   for (const std::string& reason : d.reasons)
-    if (reason.find("has the highest net benefit") != std::string::npos)
+    if (reason.find("has the highest net benefit") != std::string::npos) {
       EXPECT_NE(reason.find("; assumed"), std::string::npos) << reason;
+    }
   for (const auto& r : d.analysis.results)
     if (r.is_baseline) {
       EXPECT_EQ(r.net_low.get(), 0.0);

@@ -324,8 +324,9 @@ usd_per_query = 0.001
     EXPECT_EQ(r.find("local is not ranked"), std::string::npos);
   // The checklist's value question is not "no" for want of the baseline's price.
   for (const auto& item : d.checklist.items)
-    if (item.question.find("accuracy gain help") != std::string::npos)
+    if (item.question.find("accuracy gain help") != std::string::npos) {
       EXPECT_NE(item.evidence.find("at least"), std::string::npos) << item.evidence;
+    }
 }
 
 // A pick whose cost keys were left out is counted at no cost for them: the memo says which, so

@@ -314,7 +314,9 @@ TEST_P(HttpEngines, ASendOnceRequestIsNotSentAgainWhenItsConnectionCloses) {
       EXPECT_EQ(server.requests(), 3);  // the resend this test would otherwise not exercise
     // The server read the copy it then closed on: the answer counts it as sent (the runner's
     // requests_sent and the audit follow), on the Asio engine, which sees the write complete.
-    if (!once && !GetParam()) EXPECT_EQ(response.copies_sent, 2);
+    if (!once && !GetParam()) {
+      EXPECT_EQ(response.copies_sent, 2);
+    }
   }
 }
 

@@ -279,6 +279,17 @@ TEST(LabelParser, ReasoningInAnySpellingIsNotTheAnswer) {
   EXPECT_EQ(parse_label("<thinking>\nIs it shipping", kLabels).label, "");
 }
 
+TEST(LabelParser, AnAnswerBeforeItsReasoningIsTheAnswer) {
+  // Some models answer first and explain after; nothing after the reasoning leaves the text
+  // before it. Reasoning with only its closing tag and nothing after it has no answer.
+  expect_all({
+      {"billing <think>the invoice was charged twice</think>", "billing", "exact"},
+      {"billing\n<Thinking>\nmaybe shipping\n</Thinking>\n", "billing", "exact"},
+      {"<think>shipping?</think>\n", "", "invalid"},
+      {"maybe shipping</think>\n", "", "invalid"},
+  });
+}
+
 TEST(LabelParser, AnAnswerLineAfterReasoningLinesIsTheAnswer) {
   expect_all({
       {"Reasoning: mentions shipping\nAnswer: billing", "billing", "stripped"},

@@ -91,7 +91,9 @@ TEST(SeriesFromDays, AnswersWithoutUsageAreUnknownCostNeverZero) {
   series.approach = series.name = "llm";
   series.days = {none};
   for (const Finding& finding : evaluate_series(series, s))
-    if (finding.kind == kCostPerDay) EXPECT_EQ(finding.state, RuleState::unknown);
+    if (finding.kind == kCostPerDay) {
+      EXPECT_EQ(finding.state, RuleState::unknown);
+    }
 }
 
 TEST(SeriesFromDays, AnEmptyWindowIsRefused) {

@@ -209,7 +209,9 @@ TEST_F(RunMonitor, TheAccuracyRuleJudgesOnlyTheDaysOfTheModelBeingServed) {
     bool replaced = day["date"].get<std::string>() <= iso_date(kDay0 + 10) &&
                     day["requests"].get<int64_t>() > 0;
     EXPECT_EQ(day["replaced_model"].get<bool>(), replaced) << day.dump();
-    if (replaced) EXPECT_FALSE(day["counted"].get<bool>()) << day.dump();
+    if (replaced) {
+      EXPECT_FALSE(day["counted"].get<bool>()) << day.dump();
+    }
   }
   EXPECT_NE(monitor_markdown(run.document).find("(replaced model, not judged)"), std::string::npos);
 }

@@ -71,9 +71,10 @@ TEST(Replay, WithoutRetrainingTheLaunchLeavesALastingDropThatAPolicyRepairs) {
     int64_t last_retrain = -1;
     for (const auto& d : r->days) {
       if (d.retrained) last_retrain = d.day;
-      if (d.alert && last_retrain >= 0)
+      if (d.alert && last_retrain >= 0) {
         EXPECT_GE(d.day - settings().feedback_delay_days, last_retrain)
             << r->policy << ": an alert on " << iso_date(d.day) << " judged a replaced model's day";
+      }
     }
   }
 

@@ -153,7 +153,9 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
   EXPECT_NE(why.find("a retrain does not promote a rolled-back version again"), std::string::npos)
       << why;
   for (const auto& m : store_->models("linear"))
-    if (m.version == r.challenger_version) EXPECT_EQ(m.status, ModelStatus::rolled_back);
+    if (m.version == r.challenger_version) {
+      EXPECT_EQ(m.status, ModelStatus::rolled_back);
+    }
 }
 
 // A holdout that nearly all carries one label the training data holds far less often looks like

@@ -107,10 +107,18 @@ TEST(TextDrift, AFindingCarriesItsFiguresTaggedMeasured) {
     ASSERT_TRUE(f.details.contains("figures")) << f.kind << " " << f.details.dump();
     EXPECT_EQ(f.details["basis"], "measured") << f.kind;
     ++with_figures;
-    if (f.kind == kDriftDomain) EXPECT_TRUE(f.details["figures"]["auc"].is_number());
-    if (f.kind == kDriftOov) EXPECT_TRUE(f.details["figures"]["current_share"].is_number());
-    if (f.kind == kDriftPredictionMix) EXPECT_TRUE(f.details["figures"]["psi"].is_number());
-    if (f.kind == kDriftEmerging) EXPECT_FALSE(f.details["figures"]["terms"].empty());
+    if (f.kind == kDriftDomain) {
+      EXPECT_TRUE(f.details["figures"]["auc"].is_number());
+    }
+    if (f.kind == kDriftOov) {
+      EXPECT_TRUE(f.details["figures"]["current_share"].is_number());
+    }
+    if (f.kind == kDriftPredictionMix) {
+      EXPECT_TRUE(f.details["figures"]["psi"].is_number());
+    }
+    if (f.kind == kDriftEmerging) {
+      EXPECT_FALSE(f.details["figures"]["terms"].empty());
+    }
   }
   EXPECT_GE(with_figures, 4);
 }
@@ -146,7 +154,9 @@ TEST(TextDrift, TooFewTextsAreSaidSoNotJudged) {
   // No figure for a comparison not made (an AUC of 0 and a PSI of 0.000 had stood for them).
   for (const auto& d : r.document["detectors"]) {
     for (const char* key : {"auc", "z", "psi", "p_value", "rise", "relative_change"})
-      if (d.contains(key)) EXPECT_TRUE(d[key].is_null()) << d.dump();
+      if (d.contains(key)) {
+        EXPECT_TRUE(d[key].is_null()) << d.dump();
+      }
     EXPECT_EQ(d["summary"].get<std::string>().find("PSI"), std::string::npos) << d.dump();
   }
 }

@@ -666,7 +666,9 @@ TEST_F(RunnerTest, ARerunUnderACapScoresAPrefixOfTheOrderNotEveryCachedAnswer) {
   for (std::size_t i : order) {
     const auto& e = second.predictions[i].error;
     const bool not_run = e && e->rfind("not run", 0) == 0;
-    if (stopped) EXPECT_TRUE(not_run) << "item " << i << " scored after the stop";
+    if (stopped) {
+      EXPECT_TRUE(not_run) << "item " << i << " scored after the stop";
+    }
     stopped = stopped || not_run;
     scored += not_run ? 0 : 1;
   }

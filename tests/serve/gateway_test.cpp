@@ -772,12 +772,13 @@ TEST_F(GatewayTest, FallbackAnswersEveryRequestWhenTheChallengerIsDown) {
   ::testing::internal::CaptureStderr();
   gateway_.reset();
   const std::string at_stop = ::testing::internal::GetCapturedStderr();
-  if (to_challenger > 1)
+  if (to_challenger > 1) {
     EXPECT_NE(at_stop.find(fmt::format("approach 'dead-llm' (challenger): {} prediction{} failed "
                                        "since the last line, before the stop",
                                        to_challenger - 1, to_challenger == 2 ? "" : "s")),
               std::string::npos)
         << at_stop;
+  }
 }
 
 // An upstream that never answers: the challenger's time-out answers from the champion and is

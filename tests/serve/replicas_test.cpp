@@ -75,7 +75,7 @@ TEST_F(GatewayTest, AFeedbackAtAnotherReplicaWaitsForThePredictionInTheFirstsQue
 
 // Many feedbacks at once, each for a prediction still in the other replica's queue: every one
 // waits for it (only one at a time had, and the others got a 404 in milliseconds). And a retry
-// answered by the first replica after the second labelled the item takes the label when it is
+// answered by another replica after the second labelled the item takes the label when it is
 // committed (it had stayed unlabelled for good).
 TEST_F(GatewayTest, FeedbacksAtAnotherReplicaAllWaitAndARetryInTheQueueIsLabelled) {
   auto [a, b] = two_replicas_on_one_file();
@@ -97,15 +97,21 @@ TEST_F(GatewayTest, FeedbacksAtAnotherReplicaAllWaitAndARetryInTheQueueIsLabelle
     Reply r = reply.get();
     EXPECT_EQ(r.status, 200) << r.body;
   }
-  // The retry: answered by the second replica first (committed), then by the first, whose
-  // answer waits in its queue while the second records the label.
+  // The retry: answered by the second replica first (committed), then by a third, whose answer
+  // waits in its queue (a minute's window, so a slow machine cannot commit it early) while the
+  // second records the label.
+  GatewayOptions c = a;
+  c.log.instance = "replica-c";
+  c.log.window = std::chrono::seconds(60);
+  Gateway third(config_, c);
+  const int late = third.start();
   send(ports[1], "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", "retry"}});
   send(ports[1], "GET", "/v1/pilot");
-  send(ports[0], "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", "retry"}});
+  send(late, "POST", "/v1/classify", {{"text", "refund for a double charge"}, {"id", "retry"}});
   nlohmann::json fb =
       send(ports[1], "POST", "/v1/feedback", {{"id", "retry"}, {"label", "billing"}});
-  EXPECT_EQ(fb["predictions"], 1) << fb.dump();  // the first replica's is not committed yet
-  nlohmann::json report = send(ports[0], "GET", "/v1/pilot");  // commits the first's queue
+  EXPECT_EQ(fb["predictions"], 1) << fb.dump();  // the third replica's is not committed yet
+  nlohmann::json report = send(late, "GET", "/v1/pilot");  // commits the third's queue
   int64_t labelled = 0;
   for (const auto& arm : report["arms"]) labelled += arm["labelled"].get<int64_t>();
   EXPECT_EQ(labelled, n + 2) << report["arms"].dump();

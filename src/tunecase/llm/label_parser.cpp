@@ -634,7 +634,16 @@ std::string_view after_reasoning(std::string_view answer) {
     if (at != std::string::npos && (after == std::string::npos || at + close.size() > after))
       after = at + close.size();
   }
-  if (after != std::string::npos) return answer.substr(after);
+  if (after != std::string::npos) {
+    if (!trim(answer.substr(after)).empty()) return answer.substr(after);
+    // Nothing after the reasoning: an answer written before it ("billing <think>…</think>") is
+    // the answer; reasoning with only its closing tag leaves nothing.
+    std::size_t open = std::string::npos;
+    for (std::string_view tag : kTags)
+      open = std::min(open, lower.find("<" + std::string(tag) + ">"));
+    if (open == std::string::npos) return {};
+    return answer.substr(0, open);
+  }
   std::string_view start = trim(lower);
   if (start.starts_with("\xEF\xBB\xBF")) start = trim(start.substr(3));
   for (std::string_view tag : kTags)

@@ -129,7 +129,7 @@ std::optional<Replacement> champion_replacement(Store& store, const std::string&
   for (ModelEvent& e : store.model_events(approach))
     if (e.event == "champion" && e.at_ms <= now_ms) events.push_back(std::move(e));
   if (!events.empty()) current = events.back().version;
-  Replacement r{current, {}, 0};
+  Replacement r{current, {}, 0, std::nullopt};
   std::string holder;
   int64_t since = std::numeric_limits<int64_t>::min();
   for (const ModelEvent& e : events) {

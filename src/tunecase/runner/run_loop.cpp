@@ -635,7 +635,7 @@ std::string RunLoop::spent_basis() const {
                                 unreadable_answers_, unreadable_answers_ == 1 ? "" : "s"));
   if (worst.empty()) return "measured";
   // Every answer charged its worst case: nothing of the spend was measured.
-  if (unpriced_answers_ >= answered_ && answered_ > 0)
+  if (answered_ > 0 && unpriced_answers_ >= static_cast<int64_t>(answered_))
     return fmt::format(
         "the worst case of {} (nothing measured; counted against the cap as if "
         "spent)",

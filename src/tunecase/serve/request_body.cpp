@@ -75,7 +75,7 @@ std::variant<nlohmann::json, BodyError> parsed_object(std::string_view body) {
     // left the client nothing to look for.
     std::string why;
     try {
-      (void)nlohmann::json::parse(body);
+      [[maybe_unused]] const nlohmann::json again = nlohmann::json::parse(body);
     } catch (const nlohmann::json::exception& e) {  // a parse error, or a number out of range
       why = e.what();
       if (auto at = why.find("line "); at != std::string::npos)
