@@ -90,6 +90,10 @@ void run(const FeedbackArgs& a) {
       a.file, a.new_labels ? std::vector<std::string>{} : labels, now_ms_or(0), a.columns, dating);
   std::vector<tunecase::Feedback>& feedback = read.rows;
   const std::optional<int64_t> replay_clock = read.replay_clock_after;
+  if (read.empty_rows > 0)
+    fmt::print(stderr,
+               "note: {}: {} row{} of empty cells skipped (cleared rows of a spreadsheet)\n",
+               a.file, read.empty_rows, read.empty_rows == 1 ? "" : "s");
   // A header and no row: an export of a day without labels, or one that came out empty; said,
   // so that the second is not read as a success.
   if (feedback.empty())
@@ -236,6 +240,10 @@ void run(const FeedbackArgs& a) {
     std::vector<tunecase::FeedbackResult> part;
     // A failure after the first transaction says what was already stored.
     auto stored_note = [&] {
+      if (from == 0)
+        return std::string(
+            " (no row of the file was recorded; the same command again records "
+            "them all)");
       return fmt::format(
           " (the file's first {} rows were recorded before it; the same command again records "
           "the rest, rows already stored counting as unchanged)",
@@ -246,10 +254,8 @@ void run(const FeedbackArgs& a) {
           std::vector<tunecase::Feedback>(feedback.begin() + static_cast<std::ptrdiff_t>(from),
                                           feedback.begin() + static_cast<std::ptrdiff_t>(to)));
     } catch (const tunecase::UserError& e) {
-      if (from == 0) throw;
       throw tunecase::UserError(e.what() + stored_note());
     } catch (const std::exception& e) {
-      if (from == 0) throw;
       throw std::runtime_error(e.what() + stored_note());
     }
     results.insert(results.end(), part.begin(), part.end());

@@ -243,6 +243,12 @@ void run(const ServeArgs& a) {
              s.appended, s.committed, s.dropped, s.batches, s.urgent_batches, s.handovers,
              s.background_idle ? "in the idle scheduling class" : "at a lower nice value",
              s.pauses);
+  if (const int64_t uncached = gateway.uncached_answers(); uncached > 0)
+    fmt::print(stderr,
+               "{} LLM answer{} could not be written to the response cache (see the warnings "
+               "above): a repeat of {} is asked again and paid for; free space under the cache "
+               "file before the next start\n",
+               uncached, uncached == 1 ? "" : "s", uncached == 1 ? "it" : "one");
   if (gateway.answers_cut_at_stop() > 0)
     fmt::print(stderr,
                "{} requests were still waiting for their approach after the stop's grace: their "

@@ -109,6 +109,20 @@ TEST(Encoding, Windows1252FileIsNamedWithTheIconvFix) {
   EXPECT_THAT(message, HasSubstr("latin1.csv:2: invalid UTF-8 at byte 7 of line 2"));
   EXPECT_THAT(message, HasSubstr("0xE9 is \"é\" in Windows-1252"));
   EXPECT_THAT(message, HasSubstr("iconv -f WINDOWS-1252 -t UTF-8"));
+  // The command names the file, and its output is a file tunecase reads (".csv-utf8" was not).
+  EXPECT_THAT(message, HasSubstr("latin1.csv > "));
+  EXPECT_THAT(message, HasSubstr("latin1-utf8.csv`"));
+}
+
+TEST(Encoding, TheConversionCommandWritesAFileTunecaseReads) {
+  EXPECT_EQ(to_utf8_command("WINDOWS-1252", "tickets.csv"),
+            "iconv -f WINDOWS-1252 -t UTF-8 tickets.csv > tickets-utf8.csv");
+  // Excel's "Unicode Text" is a tab-separated .txt; names with spaces or quotes are quoted.
+  EXPECT_EQ(to_utf8_command("UTF-16", "exports/Tickets Q3.txt"),
+            "iconv -f UTF-16 -t UTF-8 'exports/Tickets Q3.txt' > 'exports/Tickets Q3-utf8.tsv'");
+  EXPECT_EQ(to_utf8_command("UTF-16", "it's.TSV"),
+            "iconv -f UTF-16 -t UTF-8 'it'\\''s.TSV' > 'it'\\''s-utf8.TSV'");
+  EXPECT_EQ(to_utf8_command("ENCODING", ""), "iconv -f ENCODING -t UTF-8 FILE.csv > FILE-utf8.csv");
 }
 
 TEST(Encoding, BrokenUtf8IsNotCalledWindows1252) {

@@ -233,6 +233,26 @@ TEST(PrepareData, SkippedInvalidRowsAreCountedInSkippedRows) {
               ElementsAre(HasSubstr("some_bad.csv:12:"), HasSubstr("some_bad.csv:14:")));
 }
 
+// Every row skipped by --skip-invalid (a Windows-1252 file): the error says why they were
+// skipped, not "no row has a label", which had sent the user to check a correct column.
+TEST(PrepareData, EveryRowSkippedAsInvalidSaysWhy) {
+  TempDir dir;
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 6; ++i) csv += fmt::format("Jos\xE9 ticket {},{}\n", i, i % 2 ? "a" : "b");
+  DataConfig config;
+  config.path = dir.write("cp1252.csv", csv);
+  config.skip_invalid = true;
+  try {
+    prepare_data(config);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no row is left to use: 6 of the 6 rows read were skipped as "
+                                    "invalid (--skip-invalid), the first: "));
+    EXPECT_THAT(e.what(), HasSubstr("Windows-1252"));
+    EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("no row has a label")));
+  }
+}
+
 TEST(PrepareData, NoLabelledRowIsAnError) {
   TempDir dir;
   DataConfig config;

@@ -140,5 +140,25 @@ TEST(DataQuality, MemoNamesLabelsWithTooFewTrainingRows) {
                                 "2 labels have fewer than 10 training rows: press (2), legal (5)"));
 }
 
+// Spellings of one label kept apart ("billing", "BILLING"): the memo names them and the setting
+// that merges them (it had blamed wrong labels instead); merged by eval, no such risk.
+TEST(DataQuality, MemoNamesLabelSpellingsKeptApart) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["dataset"]["label_variants"] = {
+      {{"label", "billing"}, {"spellings", {{"billing", 49}, {"BILLING", 26}, {"Billing", 24}}}},
+      {{"label", "3"}, {"spellings", {{"3", 10}, {"3.0", 1}}}}};
+  eval["dataset"]["labels_normalized"] = false;
+  Decision d = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  EXPECT_TRUE(any_risk_mentions(d, "2 labels are written in several spellings"));
+  EXPECT_TRUE(any_risk_mentions(
+      d,
+      "[\"billing\" (49 rows), \"BILLING\" (26 rows), \"Billing\" (24 rows)]; [\"3\" (10 rows), "
+      "\"3.0\" (1 row)]"));
+  EXPECT_TRUE(any_risk_mentions(d, "Set [data] normalize_labels = true"));
+  eval["dataset"]["labels_normalized"] = true;
+  EXPECT_FALSE(any_risk_mentions(
+      decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval)), "several spellings"));
+}
+
 }  // namespace
 }  // namespace tunecase::econ

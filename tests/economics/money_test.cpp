@@ -12,7 +12,7 @@ namespace {
 
 TEST(Money, SmallAmountsReadInPlainDecimals) {
   // A local model at full load costs fractions of a cent per 1,000 requests: no "6e-07".
-  EXPECT_EQ(money(6.04e-7), "$0.0000006");
+  EXPECT_EQ(money(6.04e-7), "$0.00000060");
   EXPECT_EQ(money(1.26e-6), "$0.0000013");
   EXPECT_EQ(money(0.0153), "$0.015");
   EXPECT_EQ(money(-0.05), "-$0.05");
@@ -49,6 +49,20 @@ TEST(SignificantFixed, KeepsTheDigitsAskedForAndNoTrailingZeros) {
   EXPECT_EQ(significant_fixed(123.456, 2), "123");
   EXPECT_EQ(significant_fixed(-0.00123, 2), "-0.0012");
   EXPECT_EQ(significant_fixed(1e-15, 2), "0");
+}
+
+// Dollar amounts keep their two significant digits: $0.1022 is "$0.10" beside "$0.064" and
+// "$0.14" (a bare "$0.1" read as a rough figure).
+TEST(Money, AmountsUnderADollarKeepTwoSignificantDigits) {
+  EXPECT_EQ(significant_cents(0.10221), "0.10");
+  EXPECT_EQ(significant_cents(0.000102), "0.00010");
+  EXPECT_EQ(significant_cents(0.0153), "0.015");
+  EXPECT_EQ(significant_cents(0.5), "0.50");
+  EXPECT_EQ(significant_cents(0.05), "0.05");
+  EXPECT_EQ(significant_cents(0.0996), "0.10");
+  EXPECT_EQ(significant_cents(0.00999), "0.010");
+  EXPECT_EQ(usd_amount(0.10221), "$0.10");
+  EXPECT_EQ(money(0.000102), "$0.00010");
 }
 
 // Amounts past what a 64-bit count of dollars holds are written in powers of ten, not wrapped

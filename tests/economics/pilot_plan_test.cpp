@@ -68,6 +68,10 @@ TEST(PilotPlan, EnoughForACallButNotForTheDifferenceNamesWhatComesIn) {
   EXPECT_FALSE(d.pilot.difference_detectable);
   EXPECT_THAT(memo_markdown(d), HasSubstr("with about 45 labelled queries per arm"));
   EXPECT_THAT(d.next_step, HasSubstr("Pilot retrieval on 5.0% of live traffic"));
+  // The memo plans a split: its rule holds the arms to its share (null had read as no check).
+  EXPECT_EQ(d.pilot.rule.mode, PilotMode::split);
+  ASSERT_TRUE(d.pilot.rule.challenger_share.has_value());
+  EXPECT_DOUBLE_EQ(*d.pilot.rule.challenger_share, d.pilot.traffic_share);
 }
 
 // No volume, no labels: no plan of days.

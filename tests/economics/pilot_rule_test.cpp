@@ -156,6 +156,11 @@ TEST(PilotRule, MarginalWaitsForThePlannedDays) {
       judge_pilot(r, arm(2000, 1600), arm(2000, 1600), std::nullopt, PilotDays{0.5, 14});
   EXPECT_EQ(early.outcome, PilotOutcome::pending) << early.reason;
   EXPECT_NE(early.reason.find("0.5 of the 14 planned days"), std::string::npos) << early.reason;
+  // Short of the plan by an hour is not "14.0 of the 14": the days elapsed are rounded down.
+  PilotVerdict almost =
+      judge_pilot(r, arm(2000, 1600), arm(2000, 1600), std::nullopt, PilotDays{13.96, 14});
+  EXPECT_EQ(almost.outcome, PilotOutcome::pending) << almost.reason;
+  EXPECT_NE(almost.reason.find("13.9 of the 14 planned days"), std::string::npos) << almost.reason;
   EXPECT_EQ(
       judge_pilot(r, arm(2000, 1600), arm(2000, 1600), std::nullopt, PilotDays{14, 14}).outcome,
       PilotOutcome::marginal);

@@ -123,7 +123,7 @@ TEST(ApiCost, APriceTypedInTheConfigIsNamedAsSuch) {
   EXPECT_EQ(api_cost(p, 1000, 30, "https://example.com/pricing").basis,
             "measured tokens x catalogue price");
   EXPECT_EQ(api_cost(p, 1000, 30, "config: approach 'api'").basis,
-            "measured tokens x the price typed in the config (approach 'api'; assumed)");
+            "measured tokens x the price typed in the config (approach 'api')");
   nlohmann::json summary = {{"price", {{"source", "config: approach 'api'"}}}};
   EXPECT_EQ(price_source(summary), "config: approach 'api'");
   EXPECT_EQ(price_source(nlohmann::json{{"price", nullptr}}), "");

@@ -199,7 +199,7 @@ TEST(FormatUsd, NeverTurnsUnknownIntoZero) {
   EXPECT_EQ(format_usd(1234.4), "$1,234");
   EXPECT_EQ(format_usd(2.5), "$2.50");
   EXPECT_EQ(format_usd(0.00123), "$0.0012");
-  EXPECT_EQ(format_usd(6.04e-7), "$0.0000006");  // not "$6e-07"
+  EXPECT_EQ(format_usd(6.04e-7), "$0.00000060");  // not "$6e-07"
 }
 
 TEST(EvalTable, WarnsWhenTestLabelsNeverAppearInTrain) {
@@ -361,6 +361,27 @@ TEST(EvalTable, WarnsWhenAModelAnswersOnlyAFewOfTheLabels) {
   svm["confusion"]["matrix"] = {
       {3, 0, 0, 0, 0}, {0, 2, 0, 0, 0}, {0, 0, 2, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 2}};
   EXPECT_EQ(eval_table_text(eval).find("answers only"), std::string::npos);
+}
+
+// An LLM that mostly answered prose: the labels of the items its answers named no label for are
+// in the test split too (it had said "1 of the 4 labels" of a split of 6).
+TEST(EvalTable, CountsTheTestLabelsOfItemsThatGotNoLabel) {
+  nlohmann::json eval = sample_eval();
+  nlohmann::json& svm = eval["approaches"][0];
+  svm["confusion"] = {{"labels", {"a", "b", "c", "d", "e", "f"}},
+                      {"matrix",
+                       {{3, 0, 0, 0, 0, 0},
+                        {2, 0, 0, 0, 0, 0},
+                        {2, 0, 0, 0, 0, 0},
+                        {1, 0, 0, 0, 0, 0},
+                        {0, 0, 0, 0, 0, 0},
+                        {0, 0, 0, 0, 0, 0}}},
+                      {"no_prediction", {1, 0, 0, 0, 4, 5}}};
+  std::string table = eval_table_text(eval);
+  EXPECT_NE(table.find("svm answers only 1 of the 6 labels in the test split ('a' for 8 of 8 "
+                       "items; 10 more items got no label)"),
+            std::string::npos)
+      << table;
 }
 
 TEST(EvalMarkdown, SaysHowManyRowsHadNoLabel) {

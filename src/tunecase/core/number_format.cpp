@@ -20,6 +20,23 @@ std::string significant_fixed(double value, int digits) {
   return out;
 }
 
+std::string significant_cents(double value) {
+  const double a = std::fabs(value);
+  if (a < 1e-12) return "0";
+  const int magnitude = static_cast<int>(std::floor(std::log10(a)));
+  std::string out = fmt::format("{:.{}f}", value, std::clamp(1 - magnitude, 2, 14));
+  // Rounding up to the next power of ten (0.0996 -> "0.100") leaves a digit too many.
+  const auto dot = out.find('.');
+  if (dot == std::string::npos) return out;
+  const auto first = out.find_first_of("123456789");
+  if (first != std::string::npos && first > dot && out.size() > first + 2 && out.size() - dot > 3)
+    out.resize(first + 2);
+  // From a cent up, whole cents need no third digit: 0.050 is "0.05".
+  if (a >= 0.01)
+    while (out.size() > dot + 3 && out.back() == '0') out.pop_back();
+  return out;
+}
+
 std::size_t utf8_chars(std::string_view text) {
   std::size_t n = 0;
   for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -39,7 +56,7 @@ std::string group_thousands(unsigned long long whole) {
 
 std::string usd_amount(double usd) {
   if (std::fabs(usd) >= 1 || usd == 0) return fmt::format("${:.2f}", usd);
-  return (usd < 0 ? "-$" : "$") + significant_fixed(std::fabs(usd), 2);
+  return (usd < 0 ? "-$" : "$") + significant_cents(std::fabs(usd));
 }
 
 std::string usd_cap_amount(double usd) {

@@ -12,6 +12,11 @@ namespace tunecase {
 // 1e-12 print as "0".
 std::string significant_fixed(double value, int digits);
 
+// An amount under $1 to two significant digits, in whole cents at least: 0.1022 -> "0.10" (beside
+// "0.064" and "0.14", a bare "0.1" read as a rough figure), 0.05 -> "0.05", and under a cent with
+// its trailing zero, 0.000102 -> "0.00010". No "$".
+std::string significant_cents(double value);
+
 // The digits of a whole number with thousands grouped: 80000 -> "80,000" (no sign).
 std::string group_thousands(unsigned long long whole);
 

@@ -74,9 +74,8 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
   auto utf16_error = [&](const char* sign) {
     return UserError(fmt::format(
         "{}: the file looks UTF-16 encoded ({}), as Excel's \"Unicode Text\" saves it; convert "
-        "it with `iconv -f UTF-16 -t UTF-8 FILE > FILE-utf8` (or save as \"CSV UTF-8\") and read "
-        "the converted file",
-        file.string(), sign));
+        "it with `{}` (or save as \"CSV UTF-8\") and read the converted file",
+        file.string(), sign, to_utf8_command("UTF-16", file)));
   };
   if (utf16) throw utf16_error("it starts with a UTF-16 byte-order mark");
   CsvRecord header;
@@ -118,8 +117,8 @@ bool CsvReader::read_line(CsvRecord& record) {
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {
-      record.problem =
-          invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_), utf8_seen_);
+      record.problem = invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_),
+                                            utf8_seen_, file_);
     } else if (!utf8_seen_) {
       // A valid multi-byte character: the file is UTF-8, and a bad byte later is damage.
       utf8_seen_ = std::any_of(line_.begin(), line_.end(),

@@ -22,7 +22,7 @@ std::string short_parse_error(const nlohmann::json::parse_error& e) {
 
 }  // namespace
 
-JsonlReader::JsonlReader(const std::filesystem::path& file) {
+JsonlReader::JsonlReader(const std::filesystem::path& file) : file_(file) {
   in_.open(file, std::ios::binary);
   if (!in_) {
     throw UserError(fmt::format("{}: cannot open the file; check that it exists and is readable",
@@ -40,7 +40,7 @@ bool JsonlReader::next(JsonlRecord& record) {
   record.problem.clear();
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (auto offset = invalid_utf8_offset(line_)) {
-    record.problem = invalid_utf8_problem(line_, *offset, "of the line");
+    record.problem = invalid_utf8_problem(line_, *offset, "of the line", false, file_);
     return true;
   }
   try {

@@ -29,6 +29,7 @@ class JsonlReader {
   bool next(JsonlRecord& record);
 
  private:
+  std::filesystem::path file_;
   std::ifstream in_;
   std::string line_;
   std::size_t line_number_ = 0;

@@ -56,10 +56,21 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
   summary.invalid_rows += read.invalid_skipped;
   summary.invalid_lines += read.invalid_lines_skipped;
   summary.unlabelled += read.unlabelled.size();
+  const std::string first_invalid =
+      read.invalid_samples.empty() ? std::string("(no sample kept)") : read.invalid_samples.front();
   for (auto& message : read.invalid_samples) {
     if (summary.invalid_samples.size() < 5) summary.invalid_samples.push_back(std::move(message));
   }
   for (auto& e : read.unlabelled) unlabelled.push_back(std::move(e));
+  if (read.labelled.empty() && read.invalid_skipped > 0 &&
+      read.invalid_skipped + read.empty_text_skipped + read.unlabelled.size() >= read.rows) {
+    // --skip-invalid skipped what would have been the labelled rows: a file in another encoding
+    // skips every row, and "no row has a label" had sent the user to check a correct column.
+    throw UserError(
+        fmt::format("{}: no row is left to use: {} of the {} rows read were skipped as invalid "
+                    "(--skip-invalid), the first: {}; fix what that says and read the file again",
+                    file.string(), read.invalid_skipped, read.rows, first_invalid));
+  }
   if (read.labelled.empty()) {
     throw UserError(fmt::format(
         "{}: no row has a label in column \"{}\" ({} rows read); check [data] label (or "

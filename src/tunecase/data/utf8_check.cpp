@@ -1,6 +1,7 @@
 #include "tunecase/data/utf8_check.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 #include <utf8proc.h>
@@ -64,6 +65,27 @@ std::string valid_utf8(std::string_view bytes) {
   return out;
 }
 
+std::string to_utf8_command(std::string_view encoding, const std::filesystem::path& file) {
+  const std::filesystem::path in = file.empty() ? std::filesystem::path("FILE.csv") : file;
+  std::string ext = in.extension().string();
+  std::string lower = ext;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == ".txt" || ext.empty()) ext = lower == ".txt" ? ".tsv" : ".csv";
+  const std::filesystem::path out = in.parent_path() / (in.stem().string() + "-utf8" + ext);
+  auto quoted = [](const std::string& name) {
+    if (!name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+        }))
+      return name;
+    std::string q = "'";
+    for (char c : name) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  return fmt::format("iconv -f {} -t UTF-8 {} > {}", encoding, quoted(in.string()),
+                     quoted(out.string()));
+}
+
 bool looks_like_windows_1252(std::string_view line) {
   const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
   bool high = false;
@@ -81,14 +103,14 @@ bool looks_like_windows_1252(std::string_view line) {
 }
 
 std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where,
-                                 bool utf8_earlier) {
+                                 bool utf8_earlier, const std::filesystem::path& file) {
   if (offset < line.size() && !utf8_earlier && looks_like_windows_1252(line)) {
     auto byte = static_cast<unsigned char>(line[offset]);
     return fmt::format(
         "invalid UTF-8 at byte {} {}: byte 0x{:02X} is \"{}\" in Windows-1252 (Latin-1), and no "
         "byte of the line is UTF-8, so the file looks Windows-1252 / Latin-1 encoded; convert it "
-        "with `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE-utf8` and read the converted file",
-        offset + 1, where, byte, windows_1252_char(byte));
+        "with `{}` and read the converted file",
+        offset + 1, where, byte, windows_1252_char(byte), to_utf8_command("WINDOWS-1252", file));
   }
   // Any well-formed multi-byte sequence on the line says the file is UTF-8 and this byte is
   // damage: converting the whole file from another encoding would garble every other accented
@@ -120,9 +142,10 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std:
   }
   return fmt::format(
       "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the line is neither UTF-8 "
-      "nor Windows-1252; find the file's encoding (`file -i FILE`) and convert it with "
-      "`iconv -f ENCODING -t UTF-8 FILE > FILE-utf8`, or fix that byte",
-      offset + 1, where, byte, before);
+      "nor Windows-1252; find the file's encoding (`file -i {}`) and convert it with "
+      "`{}`, or fix that byte",
+      offset + 1, where, byte, before, file.empty() ? std::string("FILE") : file.string(),
+      to_utf8_command("ENCODING", file));
 }
 
 bool strip_byte_order_mark(std::string& first_line) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +25,18 @@ bool looks_like_windows_1252(std::string_view line);
 // The message for a line that is not UTF-8, without file and line: where the bad byte sits
 // (`offset` is 0-based, `where` is e.g. "of line 3" or "of the line") and what to do. When the
 // line looks like Windows-1252 the message says so, shows the character the byte stands for
-// there, and gives the iconv command that converts the file. A line with valid UTF-8 elsewhere
-// on it, or in a file whose earlier lines held some (`utf8_earlier`), is a UTF-8 file with a
-// damaged byte: the message says to mend the byte (converting the file would garble the rest).
+// there, and gives the iconv command that converts `file` (a placeholder name when empty). A line
+// with valid UTF-8 elsewhere on it, or in a file whose earlier lines held some (`utf8_earlier`), is
+// a UTF-8 file with a damaged byte: the message says to mend the byte (converting the file would
+// garble the rest).
 std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where,
-                                 bool utf8_earlier = false);
+                                 bool utf8_earlier = false, const std::filesystem::path& file = {});
+
+// The shell command that converts `file` from `encoding` to UTF-8 into a file tunecase reads:
+// `iconv -f UTF-16 -t UTF-8 'tickets.csv' > 'tickets-utf8.csv'`. The output keeps the extension
+// (".txt", Excel's tab-separated "Unicode Text", becomes ".tsv"); names are quoted for the shell.
+// An empty `file` gives a placeholder (FILE.csv).
+std::string to_utf8_command(std::string_view encoding, const std::filesystem::path& file);
 
 // Removes a UTF-8 byte order mark (EF BB BF) from the start of `first_line`, as an editor on
 // Windows writes it; returns whether there was one. Readers call it on a file's first line.

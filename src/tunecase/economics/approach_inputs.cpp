@@ -300,8 +300,8 @@ void reprice_at_config_price(ApproachInputs& a, const ApproachConfig& config,
   if (before <= 0) return;
   a.usd_per_query.value = a.usd_per_query.get() * (tin * now.input + tout * now.output) / before;
   a.cost_basis = fmt::format(
-      "measured tokens x the price typed in the config now (${:g} in / ${:g} out per 1M; "
-      "assumed), eval having priced them at ${:g} / ${:g}",
+      "measured tokens x the price typed in the config now (${:g} in / ${:g} out per 1M), eval "
+      "having priced them at ${:g} / ${:g}",
       now.input, now.output, in0, out0);
 }
 

@@ -1,6 +1,9 @@
 #include "tunecase/economics/inputs.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/config/approach_kinds.h"
 #include "tunecase/config/config.h"
@@ -194,6 +197,22 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
       if (d.contains("thin_train_labels") && d["thin_train_labels"].is_array())
         for (const auto& label : d["thin_train_labels"])
           if (label.is_string()) s.thin_train_labels.push_back(label.get<std::string>());
+      if (d.contains("label_variants") && d["label_variants"].is_array() &&
+          !d.value("labels_normalized", false))
+        for (const auto& group : d["label_variants"]) {
+          if (!group.is_object() || !group.contains("spellings") || !group["spellings"].is_object())
+            continue;
+          std::vector<std::pair<int64_t, std::string>> spellings;
+          for (const auto& [spelling, rows] : group["spellings"].items())
+            if (rows.is_number_integer()) spellings.emplace_back(-rows.get<int64_t>(), spelling);
+          std::sort(spellings.begin(), spellings.end());
+          std::vector<std::string> said;
+          for (const auto& [rows, spelling] : spellings)
+            said.push_back(
+                fmt::format("\"{}\" ({} row{})", spelling, -rows, rows == -1 ? "" : "s"));
+          if (said.size() > 1)
+            s.label_variant_groups.push_back(fmt::format("{}", fmt::join(said, ", ")));
+        }
       if (d.contains("test_labels_unseen_in_train") && d["test_labels_unseen_in_train"].is_array())
         for (const auto& label : d["test_labels_unseen_in_train"])
           if (label.is_string()) s.test_labels_unseen.push_back(label.get<std::string>());

@@ -110,6 +110,9 @@ struct Scenario {
   // eval.json's dataset.thin_train_labels ("press (2)": labels with fewer than 10 train rows),
   // written whether or not the data-quality report ran.
   std::vector<std::string> thin_train_labels;
+  // eval.json's dataset.label_variants when kept apart (labels_normalized false): per group, its
+  // spellings with their rows, most rows first ("\"billing\" (49 rows), \"BILLING\" (26 rows)").
+  std::vector<std::string> label_variant_groups;
   // eval.json's dataset.test_labels_unseen_in_train and the test rows that carry them.
   std::vector<std::string> test_labels_unseen;
   int64_t test_rows_unseen = 0, test_rows = 0;

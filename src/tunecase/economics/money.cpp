@@ -14,7 +14,7 @@ std::string money(double usd) {
   double a = std::fabs(usd);
   if (a >= 1e15) return fmt::format("{}${:.3g}", sign, a);  // beyond what llround holds
   if (a >= 0.1 && a < 10) return fmt::format("{}${:.2f}", sign, a);
-  if (a > 0 && a < 0.1) return sign + "$" + significant_fixed(a, 2);
+  if (a > 0 && a < 0.1) return sign + "$" + significant_cents(a);
   return sign + "$" + group_thousands(static_cast<unsigned long long>(std::llround(a)));
 }
 

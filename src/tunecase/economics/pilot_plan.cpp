@@ -103,6 +103,10 @@ PilotPlan plan_pilot(const Scenario& s, const Analysis& a, size_t pick) {
                                  : std::max(kMinLabelledForACall,
                                             // 1 - 0.9 is 0.0999...: not a query fewer than 0.1's
                                             std::floor(per_day * plan.days * (1 + 1e-12)));
+  // The memo plans a split: its share is the ratio the sample-ratio check holds the arms to
+  // (decision.json had said null, read by the docs as "no ratio check", while serve checked it).
+  plan.rule.mode = PilotMode::split;
+  plan.rule.challenger_share = plan.traffic_share;
   return plan;
 }
 

@@ -185,6 +185,30 @@ void add_reasons(Decision& d, const ApproachResult& pick) {
                                                flips));
 }
 
+// Labels written in several spellings that differ only in case, width, spacing or a decimal part
+// ("billing", "Billing", "billing "; "3", "3.0"), kept apart as labels of their own: every model
+// learns them apart, an answer in another spelling of the right label counts as wrong, and the
+// wrong-label estimate counts the spellings' rows. The data report names them; the memo had not,
+// and sent the reader to relabelling or more data instead of the one setting that merges them.
+void label_variants_risk(Decision& d) {
+  const std::vector<std::string>& groups = d.scenario.label_variant_groups;
+  if (groups.empty()) return;
+  constexpr std::size_t kNamed = 3;
+  std::vector<std::string> shown;
+  for (std::size_t i = 0; i < groups.size() && i < kNamed; ++i)
+    shown.push_back("[" + groups[i] + "]");
+  std::string list = fmt::format("{}", fmt::join(shown, "; "));
+  if (groups.size() > kNamed) list += fmt::format("; and {} more", groups.size() - kNamed);
+  d.risks.push_back(fmt::format(
+      "{} label{} {} written in several spellings that differ only in case, width, spacing or a "
+      "decimal part (\"3\" and \"3.0\"), and each spelling is kept as a label of its own: {}. "
+      "Every model here learnt them apart, "
+      "an answer in another spelling of the right label counted as wrong, and the wrong-label "
+      "estimate counts their rows. Set [data] normalize_labels = true (each group becomes its "
+      "most frequent spelling), or mend the file, and run eval again before deciding.",
+      groups.size(), groups.size() == 1 ? "" : "s", groups.size() == 1 ? "is" : "are", list));
+}
+
 // Above this estimated share of wrong labels, training or fine-tuning learns the errors and the
 // test split scores against them: the memo names it as a risk. Label-noise studies (Northcutt et
 // al., 2021) put common benchmarks at 3-6%; a team's own labels above 5% deserve a review first.
@@ -396,6 +420,7 @@ void add_data_risks(Decision& d, const ApproachInputs* first) {
   baseline_floor_risk(d);
   small_test_risk(d, first);
   unseen_labels_risk(d);
+  label_variants_risk(d);
   label_noise_risk(d);
   thin_labels_risk(d);
   if (!s.from_eval)

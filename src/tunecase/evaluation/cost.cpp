@@ -81,10 +81,11 @@ CostFigures api_cost(const std::vector<Prediction>& predictions, double queries_
   }
   double per_query = total / static_cast<double>(priced);
   c.usd_per_1k = per_query * 1000.0;
-  // A price typed into the approach's table is the team's assumption, not a list price.
+  // A price typed into the approach's table stands in for the catalogue's: measured tokens x a
+  // price is estimated either way (docs/decide.md); the basis names where the price came from.
   const std::string price =
       price_source.starts_with("config:")
-          ? fmt::format("the price typed in the config ({}; assumed)", price_source.substr(8))
+          ? fmt::format("the price typed in the config ({})", price_source.substr(8))
           : std::string("catalogue price");
   c.basis = "measured tokens x " + price;
   if (no_usage > 0) {

@@ -82,7 +82,7 @@ std::string cost_cell(const nlohmann::json& usd) {
   if (!usd.is_number()) return "n/a";
   double v = usd.get<double>();
   // A few cents a day or less keeps two significant digits: "$0.00" read as free.
-  return v > 0 && v < 0.01 ? "$" + significant_fixed(v, 2) : fmt::format("${:.2f}", v);
+  return v > 0 && v < 0.01 ? "$" + significant_cents(v) : fmt::format("${:.2f}", v);
 }
 
 // The day's cost; with requests whose API reported no usage, the estimate and how many.

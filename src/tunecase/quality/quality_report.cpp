@@ -343,7 +343,8 @@ std::string data_quality_summary(const DataQuality& q) {
                      s.label_variants.size() == 1 ? "" : "s",
                      s.label_variants.empty() ? ""
                      : s.labels_normalized    ? " (normalized)"
-                                              : " (kept apart; [data] normalize_labels = true)",
+                                              : " (kept apart; [data] normalize_labels = true "
+                                                "would merge each group)",
                      s.labels_trimmed == 0 ? "no label trimmed" : s.trimmed_labels_said());
   if (std::string composed = s.composed_labels_said(); !composed.empty())
     out += "note: " + composed + "\n";

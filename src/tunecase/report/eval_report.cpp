@@ -208,7 +208,10 @@ std::string collapse_warnings(const json& eval) {
     const json& c = a["confusion"];
     auto labels = c["labels"].get<std::vector<std::string>>();
     std::vector<std::size_t> predicted(labels.size(), 0);
-    std::size_t items = 0, present = 0;
+    // A label is in the test split whether or not the answers to its items named a label (an
+    // approach that mostly answered prose had counted only the labels of its readable answers).
+    const json no_prediction = c.value("no_prediction", json::array());
+    std::size_t items = 0, present = 0, unread = 0;
     for (std::size_t g = 0; g < labels.size(); ++g) {
       std::size_t support = 0;
       for (std::size_t p = 0; p < labels.size(); ++p) {
@@ -217,7 +220,10 @@ std::string collapse_warnings(const json& eval) {
         support += n;
       }
       items += support;
-      present += support > 0;
+      const std::size_t none =
+          g < no_prediction.size() ? no_prediction[g].get<std::size_t>() : std::size_t{0};
+      unread += none;
+      present += support + none > 0;
     }
     std::size_t used = 0, top = 0;
     for (std::size_t p = 0; p < labels.size(); ++p) {
@@ -228,8 +234,10 @@ std::string collapse_warnings(const json& eval) {
     if (present < 4 || items == 0 || used * 4 > present) continue;
     out += fmt::format(
         "warning: {} answers only {} of the {} labels in the test split ('{}' for {} of {} "
-        "items): {}\n",
+        "items{}): {}\n",
         display_name(a), used, present, visible(labels[top]), predicted[top], items,
+        unread == 0 ? std::string()
+                    : fmt::format("; {} more item{} got no label", unread, unread == 1 ? "" : "s"),
         a.value("kind", "") == "fasttext"
             ? "it has not learnt this data, so its accuracy says little about the approach; give "
               "it more rows or more epochs (its defaults need a few thousand), or let autotune "
@@ -602,7 +610,7 @@ std::string format_usd(const json& value) {
   if (v == 0) return "$0";
   if (std::fabs(v) >= 100) return whole_dollars(v);
   if (std::fabs(v) >= 1) return fmt::format("${:.2f}", v);
-  return (v < 0 ? "-$" : "$") + significant_fixed(std::fabs(v), 2);
+  return (v < 0 ? "-$" : "$") + significant_cents(std::fabs(v));
 }
 
 std::string eval_table_text(const json& eval) {

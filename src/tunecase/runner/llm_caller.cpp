@@ -75,6 +75,7 @@ LlmCallStats LlmCaller::stats() const {
   s.errors = errors_;
   s.invalid = invalid_;
   s.simulated = simulated_;
+  s.uncached = cache_write_failures_;
   std::lock_guard lock(mutex_);
   s.spent_usd = budget_.spent() + unmetered_spent_.load();
   return s;

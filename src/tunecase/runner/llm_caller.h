@@ -38,6 +38,7 @@ struct LlmCallOptions {
 // What a caller has done so far (measured).
 struct LlmCallStats {
   std::size_t requests_sent = 0, cache_hits = 0, retries = 0, errors = 0, invalid = 0;
+  std::size_t uncached = 0;  // answers the response cache could not store (a full disk)
   double spent_usd = 0;
   bool simulated = false;
 };

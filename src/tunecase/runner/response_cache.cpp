@@ -103,9 +103,18 @@ void ResponseCache::fail(const char* what) const {
         "it held are then asked for, and paid for, again",
         file_.string(), what, sqlite3_errmsg(db_)));
   }
+  // Another cache file starts empty: every answer this one holds would be paid for again.
+  if (code == SQLITE_FULL) {
+    throw UserError(fmt::format(
+        "{}: the response cache cannot {}: the disk holding it is full ({}). Free space on that "
+        "disk and run the same command again: the answers it holds are kept and not paid for "
+        "again (another cache file would start empty and pay for them again)",
+        file_.string(), what, sqlite3_errmsg(db_)));
+  }
   throw UserError(fmt::format(
-      "{}: the response cache cannot {} ({}); check that the folder is writable, or pass another "
-      "cache file",
+      "{}: the response cache cannot {} ({}); check that the file and its folder are writable "
+      "and run the same command again (another cache file would start empty and pay for its "
+      "answers again)",
       file_.string(), what, db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
 }
 

@@ -540,7 +540,19 @@ void RunLoop::on_completion(Completion c) {
   failed_in_a_row_ = 0;
   if (cache_) {
     const CachedResponse fresh{response.status, response.body, latency, answer.simulated};
-    a.replaces_cached ? cache_->replace(a.key, fresh) : cache_->put(a.key, fresh);
+    try {
+      a.replaces_cached ? cache_->replace(a.key, fresh) : cache_->put(a.key, fresh);
+    } catch (const UserError& e) {
+      // The run stops here: say what it had sent and spent, which the answers cached so far
+      // save the next run from paying again.
+      throw UserError(fmt::format(
+          "{}. This run sent {} request{}{} before it stopped; the answers cached before this one "
+          "are kept",
+          e.what(), result_.requests_sent, result_.requests_sent == 1 ? "" : "s",
+          price_ ? fmt::format(" and spent {} on the answers before this one",
+                               usd_amount(budget_.spent()))
+                 : std::string()));
+    }
   }
   record_answer(c.item, answer, latency, false, a.request.body.size());
   // An answer that gave no token usage costs the worst case reserved for it: unknown is never

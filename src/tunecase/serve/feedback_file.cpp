@@ -189,6 +189,11 @@ FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::
     auto field = [&](std::optional<std::size_t> c) {
       return c && *c < record.fields.size() ? record.fields[*c] : std::string();
     };
+    if (std::all_of(record.fields.begin(), record.fields.end(),
+                    [](const std::string& cell) { return trimmed_blank(cell).empty(); })) {
+      ++out.empty_rows;  // a row of empty cells, as a spreadsheet leaves cleared rows: nothing
+      continue;
+    }
     Feedback f;
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.

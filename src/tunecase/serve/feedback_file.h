@@ -26,6 +26,9 @@ struct FeedbackRows {
   // With FeedbackDating::replay: the replay clock after the rows' "at" moved it (none moved it:
   // nullopt).
   std::optional<int64_t> replay_clock_after;
+  // CSV rows whose every cell is empty (",,": cells a spreadsheet cleared), skipped as blank lines
+  // are.
+  std::size_t empty_rows = 0;
 };
 
 // How a file's rows are dated, as the store's gateway dates a feedback: a replay store by its

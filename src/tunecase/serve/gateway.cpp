@@ -355,6 +355,14 @@ int Gateway::start() {
   return port;
 }
 
+int64_t Gateway::uncached_answers() const {
+  std::shared_lock lock(approaches_mutex_);
+  int64_t n = 0;
+  for (const ServedApproach* a : {champion_.get(), challenger_.get()})
+    if (a != nullptr) n += a->uncached_answers();
+  return n;
+}
+
 void Gateway::stop(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;

@@ -91,6 +91,8 @@ class Gateway {
   // Shadow calls the stop cut off after its grace: not logged (no measure of the challenger).
   int64_t shadow_cut_at_stop() const { return shadow_cut_at_stop_; }
   int64_t answers_cut_at_stop() const { return answers_cut_at_stop_; }
+  // LLM answers the response cache could not store, over both arms (said at the stop).
+  int64_t uncached_answers() const;
 
   const PilotPlan& plan() const { return plan_; }
   const std::string& salt() const { return salt_; }

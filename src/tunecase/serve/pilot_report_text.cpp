@@ -26,10 +26,11 @@ std::string pilot_report_text(const nlohmann::json& r) {
                      "arm", "approach", "requests", "labelled", "accuracy", "95% CI", "p50 ms",
                      "p99 ms", "errors", "time-outs", "$/1k");
   for (const auto& a : r["arms"]) {
+    // The arm as /v1/pilot and the log name it: a shadow pilot's challenger is arm "shadow".
     out += fmt::format("{:<12} {:<20} {:>9} {:>9} {:>9} {:>17} {:>9} {:>9} {:>7} {:>9} {:>9}\n",
-                       a["role"].get<std::string>(), a["approach"].get<std::string>(),
-                       a["requests"].get<int64_t>(), a["labelled"].get<int64_t>(),
-                       percent(a["accuracy"]),
+                       a.value("arm", a["role"].get<std::string>()),
+                       a["approach"].get<std::string>(), a["requests"].get<int64_t>(),
+                       a["labelled"].get<int64_t>(), percent(a["accuracy"]),
                        a["accuracy_ci95"].is_array()
                            ? percent(a["accuracy_ci95"][0]) + "-" + percent(a["accuracy_ci95"][1])
                            : std::string("-"),

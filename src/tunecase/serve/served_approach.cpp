@@ -137,6 +137,10 @@ class LlmServed : public ServedApproach {
         Current{std::move(next), std::move(version), dir.string(), std::move(model_version)}));
   }
 
+  int64_t uncached_answers() const override {
+    return static_cast<int64_t>(caller_.stats().uncached);
+  }
+
   std::optional<std::pair<int64_t, int64_t>> upstream_counts() const override {
     LlmCallStats s = caller_.stats();
     return std::pair<int64_t, int64_t>{static_cast<int64_t>(s.requests_sent),

@@ -39,6 +39,9 @@ class ServedApproach {
   virtual std::optional<std::pair<int64_t, int64_t>> upstream_counts() const {
     return std::nullopt;
   }
+  // Answers of an LLM approach its response cache could not store (a full disk): each repeat of
+  // one is asked again and paid for. 0 in process.
+  virtual int64_t uncached_answers() const { return 0; }
   // The labels this approach can answer (the trained model's, or the LLM's label set).
   virtual std::vector<std::string> labels() const = 0;
   // The model version logged with every prediction ("" when unknown).

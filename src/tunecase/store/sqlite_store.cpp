@@ -181,8 +181,9 @@ class SqliteConnection final : public SqlSession {
                         file_.string(), msg));
       case SQLITE_FULL:
         throw UserError(
-            fmt::format("the disk holding the store {} is full: {}. Free space or "
-                        "pass another --store path.",
+            fmt::format("the disk holding the store {} is full: {}. Free space on that disk "
+                        "and run the same command again (the store keeps what it holds; "
+                        "another --store path would start an empty store without it).",
                         file_.string(), msg));
       case SQLITE_NOTADB:
         throw UserError(
