@@ -48,6 +48,7 @@ TEST(EvalTable, MarksSimulatedRowsAndUnknownPrices) {
 // A fixed hosting price with nothing measured behind it is assumed, and the footers say so.
 TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   nlohmann::json eval = sample_eval();
+  eval["approaches"][1]["usd_per_1k"] = 0.5;  // an estimate beside the assumed bill
   EXPECT_EQ(eval_table_text(eval).find("assumed for"), std::string::npos);
   eval["approaches"][0]["cost_provenance"] = "assumed";
   EXPECT_NE(
@@ -70,6 +71,20 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   EXPECT_NE(eval_table_text(at_full_load).find("on an assumed hosting price for svm"),
             std::string::npos)
       << eval_table_text(at_full_load);
+  // Only fixed bills: the figure is assumed, not "estimated" beside "assumed for" each; the
+  // default price is named once (each approach had been listed under both).
+  nlohmann::json local = sample_eval();
+  local["approaches"].erase(1);
+  local["approaches"][0]["cost_provenance"] = "assumed";
+  local["approaches"][0]["hosting_assumed"] = true;
+  EXPECT_NE(eval_table_text(local).find("$ per 1k: assumed (a fixed hosting price, nothing "
+                                        "measured behind it; the default instance price: set "
+                                        "hosting.usd_per_hour in each approach)"),
+            std::string::npos)
+      << eval_table_text(local);
+  EXPECT_EQ(eval_table_text(local).find("estimated"), std::string::npos) << eval_table_text(local);
+  EXPECT_NE(eval_markdown(local).find("$ per 1k is **assumed** (a fixed hosting price"),
+            std::string::npos);
   // Per-query hosting on a typed throughput is assumed for that reason, not a fixed price.
   eval["approaches"][0]["cost_kind"] = "hosting_per_query";
   EXPECT_NE(eval_table_text(eval).find("assumed for svm (per-query hosting at the throughput "

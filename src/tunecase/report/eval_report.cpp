@@ -22,12 +22,17 @@ using nlohmann::json;
 // beside "$: estimated": a fixed hosting price with nothing measured behind it, or a per-query
 // price resting on a throughput typed in the config (it had been called a fixed price too).
 std::string assumed_cost_note(const json& eval) {
-  std::vector<std::string> fixed, typed, priced_assumed;
+  std::vector<std::string> fixed, typed, priced_assumed, fixed_default;
   for (const auto& a : eval["approaches"]) {
-    if (a.value("cost_provenance", "") == "assumed")
+    const bool assumed = a.value("cost_provenance", "") == "assumed";
+    if (assumed)
       (a.value("cost_kind", "") == "hosting_per_query" ? typed : fixed)
           .push_back(a.value("name", ""));
-    if (a.value("hosting_assumed", false)) priced_assumed.push_back(a.value("name", ""));
+    if (!a.value("hosting_assumed", false)) continue;
+    // A fixed bill at the default price is said with the fixed bills; an estimate on it beside
+    // the estimates (the footer had named the same approaches under both).
+    (assumed && a.value("cost_kind", "") != "hosting_per_query" ? fixed_default : priced_assumed)
+        .push_back(a.value("name", ""));
   }
   std::string out;
   // A measured throughput over an hourly price nobody gave: the price is assumed, said beside
@@ -37,14 +42,41 @@ std::string assumed_cost_note(const json& eval) {
         ", on an assumed hosting price for {} (set hosting.usd_per_hour in the approach)",
         fmt::join(priced_assumed, ", "));
   if (!fixed.empty())
-    out += fmt::format(", assumed for {} (a fixed hosting price, nothing measured behind it)",
-                       fmt::join(fixed, ", "));
+    out += fmt::format(
+        ", assumed for {} (a fixed hosting price, nothing measured behind it{})",
+        fmt::join(fixed, ", "),
+        fixed_default.empty()
+            ? std::string()
+            : fmt::format("; the default instance price for {}: set hosting.usd_per_hour in the "
+                          "approach",
+                          fixed_default.size() == fixed.size()
+                              ? std::string("each")
+                              : fmt::format("{}", fmt::join(fixed_default, ", "))));
   if (!typed.empty())
     out += fmt::format(
         ", assumed for {} (per-query hosting at the throughput typed in the config, not the "
         "measured one)",
         fmt::join(typed, ", "));
   return out;
+}
+
+// "$ per 1k: ..." of the footer and report.md when every priced approach is a fixed hosting bill
+// (all local, no throughput typed): assumed, not "estimated" beside "assumed for" each of them.
+std::optional<std::string> all_fixed_hosting_note(const json& eval) {
+  bool any = false, all_default = true;
+  for (const auto& a : eval["approaches"]) {
+    if (!a.value("usd_per_1k", json()).is_number()) continue;
+    if (a.value("cost_provenance", "") != "assumed" ||
+        a.value("cost_kind", "") == "hosting_per_query")
+      return std::nullopt;
+    any = true;
+    all_default = all_default && a.value("hosting_assumed", false);
+  }
+  if (!any) return std::nullopt;
+  return fmt::format("a fixed hosting price, nothing measured behind it{}",
+                     all_default ? "; the default instance price: set hosting.usd_per_hour in "
+                                   "each approach"
+                                 : "");
 }
 
 std::string pct(double v) {
@@ -639,9 +671,10 @@ std::string eval_table_text(const json& eval) {
   bool any_month = false;
   for (const auto& a : eval["approaches"])
     any_month |= a.value("usd_per_month", json()).is_number();
+  const std::optional<std::string> all_fixed = all_fixed_hosting_note(eval);
   out += fmt::format(
-      "accuracy, latency: measured on the test split; $ per 1k: estimated{}; $ per month: {}\n",
-      assumed_cost_note(eval),
+      "accuracy, latency: measured on the test split; $ per 1k: {}; $ per month: {}\n",
+      all_fixed ? fmt::format("assumed ({})", *all_fixed) : "estimated" + assumed_cost_note(eval),
       any_month ? "assumed, as the daily volume it rests on is (see report.md)"
                 : "unknown, no daily volume given (--queries-per-day, or [business] "
                   "queries_per_day)");
@@ -669,12 +702,14 @@ std::string eval_markdown(const json& eval) {
   bool any_month = false;
   for (const auto& a : eval["approaches"])
     any_month |= a.value("usd_per_month", json()).is_number();
+  const std::optional<std::string> all_fixed = all_fixed_hosting_note(eval);
   out += fmt::format(
       "Accuracy, macro-F1, "
-      "invalid-output rate and latency are **measured**; $ per 1k is **estimated** (measured "
-      "tokens × prices, the catalogue's or ones typed in the config, or assumed hosting $/hour "
-      "÷ measured throughput){}; $ per month is {}.\n\n",
-      assumed_cost_note(eval),
+      "invalid-output rate and latency are **measured**; $ per 1k is {}; $ per month is {}.\n\n",
+      all_fixed ? fmt::format("**assumed** ({})", *all_fixed)
+                : "**estimated** (measured tokens × prices, the catalogue's or ones typed in the "
+                  "config, or assumed hosting $/hour ÷ measured throughput)" +
+                      assumed_cost_note(eval),
       any_month ? "**assumed**, as the daily volume (the config's or --queries-per-day) it rests "
                   "on is"
                 : "**unknown**: no daily volume was given (--queries-per-day, or [business] "
