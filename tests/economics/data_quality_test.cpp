@@ -155,6 +155,15 @@ TEST(DataQuality, MemoNamesLabelSpellingsKeptApart) {
       "[\"billing\" (49 rows), \"BILLING\" (26 rows), \"Billing\" (24 rows)]; [\"3\" (10 rows), "
       "\"3.0\" (1 row)]"));
   EXPECT_TRUE(any_risk_mentions(d, "Set [data] normalize_labels = true"));
+  eval["dataset"]["quality"] = {{"high_quality_examples", 400},
+                                {"duplicates", nlohmann::json::object()}};
+  Decision with_quality = decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval));
+  EXPECT_NE(
+      with_quality.checklist.items.at(0).evidence.find(
+          "2 labels written in several spellings kept apart inflate the wrong-label estimate"),
+      std::string::npos)
+      << with_quality.checklist.items.at(0).evidence;
+  eval["dataset"].erase("quality");
   eval["dataset"]["labels_normalized"] = true;
   EXPECT_FALSE(any_risk_mentions(
       decide(read_scenario(parse_config(kConfig, "tickets.toml"), &eval)), "several spellings"));

@@ -55,6 +55,14 @@ ChecklistItem labelled_examples(const Scenario& s) {
           count(std::max(0.0, wrong)), why.empty() ? "" : ": " + why);
     }
   }
+  // Spellings of one label kept apart count as wrong labels in the estimate: said, so that the
+  // answer is not read as a call to relabel (the risks name them and the fix).
+  if (!s.label_variant_groups.empty() && q.is_object() && q.contains("high_quality_examples"))
+    item.evidence += fmt::format(
+        "; {} label{} written in several spellings kept apart inflate{} the wrong-label "
+        "estimate ([data] normalize_labels = true merges them)",
+        s.label_variant_groups.size(), s.label_variant_groups.size() == 1 ? "" : "s",
+        s.label_variant_groups.size() == 1 ? "s" : "");
   std::string curve = curve_evidence(s.curve);
   if (!curve.empty()) item.evidence += "; learning curve: " + curve;
   return item;
