@@ -1,5 +1,6 @@
 // `tunecase pilot`: the live pilot report, offline from the store (docs/serve.md).
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -112,7 +113,9 @@ void run(const PilotArgs& a) {
     fmt::print(stderr,
                "note: this store was written by a gateway on a replay clock (--replay-clock); "
                "the report is as of its last time, {} days after the pilot's start\n",
-               fmt::format("{:.1f}", double(context.now_ms - std::stoll(*started)) / 86'400'000.0));
+               fmt::format("{:.1f}", std::floor(double(context.now_ms - std::stoll(*started)) /
+                                                86'400'000.0 * 10) /
+                                         10));
   }
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);

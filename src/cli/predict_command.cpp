@@ -23,16 +23,38 @@ struct PredictArgs {
   std::string input;  // a file of one text per line; "" = stdin
 };
 
-// Classifies each line; returns the numbers of the lines that were not valid UTF-8 (answered
-// with an error line, so the output still has a line per input line).
-std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istream& in) {
+// The lines that could not be classified: not UTF-8, or UTF-16 (NUL bytes between characters).
+struct Unreadable {
+  std::vector<std::size_t> lines;
+  bool utf16 = false;
+};
+
+// Classifies each line; returns the lines that were not valid UTF-8 (answered with an error
+// line, so the output still has a line per input line).
+Unreadable classify_stream(tunecase::LoadedModel& model, std::istream& in) {
   std::string line;
   std::size_t number = 0;
-  std::vector<std::size_t> invalid;
+  Unreadable unreadable;
+  std::vector<std::size_t>& invalid = unreadable.lines;
   while (std::getline(in, line)) {
     ++number;
     if (number == 1) tunecase::strip_byte_order_mark(line);
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // UTF-16 (Excel's "Unicode Text", PowerShell's default): its ASCII letters are valid UTF-8
+    // with a NUL after each, and a text of NULs had been given a label.
+    const bool utf16 =
+        line.find('\0') != std::string::npos ||
+        (number == 1 && (line.starts_with("\xFF\xFE") || line.starts_with("\xFE\xFF")));
+    if (utf16) {
+      unreadable.utf16 = true;
+      invalid.push_back(number);
+      nlohmann::json out = {{"line", number},
+                            {"text", nullptr},
+                            {"label", nullptr},
+                            {"error", "NUL bytes (UTF-16 text?): no text to classify"}};
+      std::cout << out.dump() << "\n";
+      continue;
+    }
     if (auto offset = tunecase::invalid_utf8_offset(line)) {
       invalid.push_back(number);
       nlohmann::json out = {
@@ -62,7 +84,7 @@ std::vector<std::size_t> classify_stream(tunecase::LoadedModel& model, std::istr
     out["confidence"] = p.confidence ? nlohmann::json(*p.confidence) : nlohmann::json(nullptr);
     std::cout << out.dump() << "\n";
   }
-  return invalid;
+  return unreadable;
 }
 
 void run(const PredictArgs& a) {
@@ -80,7 +102,8 @@ void run(const PredictArgs& a) {
   tunecase::LoadedModel model = tunecase::load_model(a.model);
   if (!model.note.empty()) fmt::print(stderr, "note: {}\n", model.note);
   std::istream& in = from_stdin ? std::cin : file;
-  std::vector<std::size_t> invalid = classify_stream(model, in);
+  const Unreadable unreadable = classify_stream(model, in);
+  const std::vector<std::size_t>& invalid = unreadable.lines;
   if (in.bad()) {
     throw tunecase::UserError(
         fmt::format("{}: reading failed part-way (the lines answered above are those read); "
@@ -94,10 +117,12 @@ void run(const PredictArgs& a) {
     lines.push_back(std::to_string(invalid[i]));
   fmt::print(stderr,
              "{}: {} line{} not valid UTF-8 (line{} {}{}), answered with an error; convert "
-             "the input to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)\n",
+             "the input to UTF-8 ({})\n",
              from_stdin ? "<stdin>" : a.input, invalid.size(),
              invalid.size() == 1 ? " was" : "s were", invalid.size() == 1 ? "" : "s",
-             fmt::join(lines, ", "), invalid.size() > 5 ? ", ..." : "");
+             fmt::join(lines, ", "), invalid.size() > 5 ? ", ..." : "",
+             unreadable.utf16 ? "it looks UTF-16 encoded: iconv -f UTF-16 -t UTF-8"
+                              : "e.g. iconv -f WINDOWS-1252 -t UTF-8");
   std::cout.flush();
   std::exit(1);
 }

@@ -200,10 +200,11 @@ TEST_F(ServeCli, BatchFeedbackCountsRecordedUnchangedReplacedAndUnknown) {
   EXPECT_NE(again.output.find("no logged prediction has the id 'nobody'"), std::string::npos)
       << again.output;
   // Rows a spreadsheet left with cleared cells are blank rows, not refusals of the whole file.
-  std::ofstream(dir_.path() / "cleared.csv") << "id,label,note\r\nB-0,login,x\r\n,,\r\n , ,\r\n";
+  std::ofstream(dir_.path() / "cleared.csv")
+      << "id,label,note\r\nB-0,login,x\r\n,,\r\n , ,\r\n,\r\n";
   CliResult cleared = run_cli("feedback --store " + store() + " " + dir_.str() + "/cleared.csv");
   EXPECT_EQ(cleared.exit_code, 0) << cleared.output;
-  EXPECT_NE(cleared.output.find("2 rows of empty cells skipped"), std::string::npos)
+  EXPECT_NE(cleared.output.find("3 rows of empty cells skipped"), std::string::npos)
       << cleared.output;
 
   // A ticketing system's export: its own column names, semicolons.

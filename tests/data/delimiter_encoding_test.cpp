@@ -114,6 +114,26 @@ TEST(Encoding, Windows1252FileIsNamedWithTheIconvFix) {
   EXPECT_THAT(message, HasSubstr("latin1-utf8.csv`"));
 }
 
+// Cyrillic in CP1251, Chinese in GB18030, Japanese in Shift_JIS: whole words of high bytes are
+// another legacy encoding, not Windows-1252 (whose conversion "succeeds" and garbles every
+// label) nor UTF-8 with a damaged byte (GB18030's "\xD3\xD0" happens to be well-formed UTF-8).
+TEST(Encoding, WordsOfHighBytesAreAnotherLegacyEncoding) {
+  for (const std::string line :
+       {std::string("text,label\n\xCD\xE5 \xEF\xF0\xE8\xF8\xB8\xEB \xF1\xF7\xB8\xF2 \xE7\xE0 "
+                    "\xE4\xEE\xF1\xF2\xE0\xE2\xEA\xF3,billing"),
+        std::string("text,label\n\xCE\xD2\xB5\xC4\xB6\xA9\xB5\xA5\xC3\xBB\xD3\xD0\xCA\xD5\xB5"
+                    "\xBD,billing"),
+        std::string("text,label\n\x92\x8D\x95\xB6\x82\xAA\x93\xCD\x82\xAB\x82\xDC\x82\xB9\x82"
+                    "\xF1,billing")}) {
+    TempDir dir;
+    std::string message = error_of(dir.write("legacy.csv", line + "\n"), ReadOptions{});
+    EXPECT_THAT(message, HasSubstr("another legacy encoding")) << message;
+    EXPECT_THAT(message, HasSubstr("CP1251 (Cyrillic)")) << message;
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("WINDOWS-1252 -t"))) << message;
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("damaged byte"))) << message;
+  }
+}
+
 TEST(Encoding, TheConversionCommandWritesAFileTunecaseReads) {
   EXPECT_EQ(to_utf8_command("WINDOWS-1252", "tickets.csv"),
             "iconv -f WINDOWS-1252 -t UTF-8 tickets.csv > tickets-utf8.csv");

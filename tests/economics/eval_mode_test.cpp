@@ -360,7 +360,7 @@ TEST(EvalMode, APriceTypedInTheConfigSinceEvalPricesTheMeasuredTokensAgain) {
   Decision d = decide(read_scenario(parse_config(config, "tickets.toml"), &eval));
   const ApproachInputs& a = inputs(d, "api-zero-shot");
   EXPECT_NEAR(a.usd_per_query.get(), 0.004 / 10, 1e-12);
-  EXPECT_NE(a.cost_basis.find("the price typed in the config now ($2 in / $8 out per 1M"),
+  EXPECT_NE(a.cost_basis.find("the price typed in the config now ($2.00 in / $8.00 out per 1M"),
             std::string::npos)
       << a.cost_basis;
   // The same rates as eval's: eval's figure stands.

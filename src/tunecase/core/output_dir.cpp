@@ -124,4 +124,11 @@ std::string path_component_of(std::string_view name, std::string_view fallback) 
   return out;
 }
 
+bool disk_nearly_full(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  return !ec && space.available < (std::uintmax_t{1} << 20);
+}
+
 }  // namespace tunecase

@@ -33,4 +33,8 @@ void refuse_folder_as_file(const std::filesystem::path& file, std::string_view w
 // becomes '_'; `fallback` when nothing usable is left ("", ".", "..").
 std::string path_component_of(std::string_view name, std::string_view fallback);
 
+// Whether the disk holding `file` has under 1 MiB left: SQLite reports a write that ran out of
+// room as a "disk I/O error" as often as "disk full", and the message should say which.
+bool disk_nearly_full(const std::filesystem::path& file);
+
 }  // namespace tunecase

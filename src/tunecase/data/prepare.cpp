@@ -66,10 +66,11 @@ Examples read_file(const std::filesystem::path& file, const DataConfig& config,
       read.invalid_skipped + read.empty_text_skipped + read.unlabelled.size() >= read.rows) {
     // --skip-invalid skipped what would have been the labelled rows: a file in another encoding
     // skips every row, and "no row has a label" had sent the user to check a correct column.
-    throw UserError(
-        fmt::format("{}: no row is left to use: {} of the {} rows read were skipped as invalid "
-                    "(--skip-invalid), the first: {}; fix what that says and read the file again",
-                    file.string(), read.invalid_skipped, read.rows, first_invalid));
+    throw UserError(fmt::format(
+        "{}: no row is left to use: {} of the {} rows read were skipped as invalid "
+        "(--skip-invalid), the first: {}. Mend the file as that says (point [data] path, or "
+        "--data, at a converted copy) and run again",
+        file.string(), read.invalid_skipped, read.rows, first_invalid));
   }
   if (read.labelled.empty()) {
     throw UserError(fmt::format(

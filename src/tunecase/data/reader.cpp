@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +19,7 @@
 #include "tunecase/data/csv_reader.h"
 #include "tunecase/data/jsonl_reader.h"
 #include "tunecase/data/normalize.h"
+#include "tunecase/data/utf8_check.h"
 
 namespace tunecase {
 namespace {
@@ -36,6 +38,22 @@ Format format_of(const std::filesystem::path& file) {
   if (ext == ".csv") return Format::kCsv;
   if (ext == ".tsv") return Format::kTsv;
   if (ext == ".jsonl" || ext == ".ndjson") return Format::kJsonl;
+  if (ext == ".txt") {
+    // Excel's "Unicode Text" is a tab-separated UTF-16 .txt; its "Text" the same in the
+    // system's code page. Say which, and the command that makes a file tunecase reads.
+    std::ifstream in(file, std::ios::binary);
+    char head[2] = {0, 0};
+    in.read(head, 2);
+    const bool utf16 = in.gcount() == 2 && ((head[0] == '\xFF' && head[1] == '\xFE') ||
+                                            (head[0] == '\xFE' && head[1] == '\xFF'));
+    throw UserError(fmt::format(
+        "{}: unknown data format \".txt\"; {}", file.string(),
+        utf16 ? fmt::format("it starts with a UTF-16 byte-order mark, as Excel's \"Unicode "
+                            "Text\" (tab-separated) saves it: convert it with `{}` and read that",
+                            to_utf8_command("UTF-16", file))
+              : std::string("a tab-separated export (Excel's \"Text\") reads as .tsv, a "
+                            "comma-separated one as .csv: rename it, or save as \"CSV UTF-8\"")));
+  }
   throw UserError(
       fmt::format("{}: unknown data format \"{}\"; use a .csv, .tsv, .jsonl or .ndjson file",
                   file.string(), ext));

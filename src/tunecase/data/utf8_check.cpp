@@ -102,8 +102,60 @@ bool looks_like_windows_1252(std::string_view line) {
   return high;
 }
 
+namespace {
+
+// How a line's bytes at or above 0x80 read as UTF-8: the well-formed multi-byte characters, the
+// spots that are not, and the longest run of such bytes in a row.
+struct HighBytes {
+  std::size_t valid = 0, invalid = 0, longest_run = 0;
+};
+
+HighBytes high_bytes(std::string_view line) {
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(line.data());
+  HighBytes h;
+  std::size_t run = 0;
+  for (std::size_t pos = 0; pos < line.size();) {
+    if (static_cast<unsigned char>(line[pos]) < 0x80) {
+      run = 0;
+      ++pos;
+      continue;
+    }
+    utf8proc_int32_t codepoint;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(base + pos, static_cast<utf8proc_ssize_t>(line.size() - pos), &codepoint);
+    const std::size_t step = n > 1 ? static_cast<std::size_t>(n) : 1;
+    (n > 1 ? h.valid : h.invalid) += 1;
+    run += step;
+    h.longest_run = std::max(h.longest_run, run);
+    pos += step;
+  }
+  return h;
+}
+
+}  // namespace
+
 std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std::string_view where,
                                  bool utf8_earlier, const std::filesystem::path& file) {
+  // Western European text in Windows-1252 has the odd accented letter among ASCII ones
+  // ("café", "ação"); Cyrillic, Greek, Hebrew or Arabic in their code pages, and Chinese or
+  // Japanese in GBK or Shift_JIS, write whole words of such bytes. Converting those from
+  // Windows-1252 "succeeds" and trains on garbled labels, and the odd pair of their bytes that
+  // happens to be well-formed UTF-8 had made the line read as UTF-8 with one damaged byte.
+  const HighBytes high = high_bytes(line);
+  const bool legacy = !utf8_earlier && high.longest_run >= 3 &&
+                      (high.valid == 0 || (high.invalid >= 3 && high.invalid >= high.valid));
+  if (offset < line.size() && legacy) {
+    const auto byte = static_cast<unsigned char>(line[offset]);
+    return fmt::format(
+        "invalid UTF-8 at byte {} {} (byte 0x{:02X}): the line writes whole words in bytes "
+        "above 0x7F, not the odd accented letter of Windows-1252, so the file is in another "
+        "legacy encoding: e.g. CP1251 (Cyrillic), CP1253 (Greek), CP1255 (Hebrew), CP1256 "
+        "(Arabic), GBK or GB18030 (Chinese), SHIFT_JIS (Japanese), EUC-KR (Korean). Find which "
+        "(the exporting program's setting, or `file -i {}`), convert it with `{}` and check that "
+        "a few labels read right before using it",
+        offset + 1, where, byte, file.empty() ? std::string("FILE") : file.string(),
+        to_utf8_command("ENCODING", file));
+  }
   if (offset < line.size() && !utf8_earlier && looks_like_windows_1252(line)) {
     auto byte = static_cast<unsigned char>(line[offset]);
     return fmt::format(

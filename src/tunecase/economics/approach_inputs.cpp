@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/economics/hosting_cost.h"
 #include "tunecase/economics/money.h"
@@ -300,9 +301,9 @@ void reprice_at_config_price(ApproachInputs& a, const ApproachConfig& config,
   if (before <= 0) return;
   a.usd_per_query.value = a.usd_per_query.get() * (tin * now.input + tout * now.output) / before;
   a.cost_basis = fmt::format(
-      "measured tokens x the price typed in the config now (${:g} in / ${:g} out per 1M), eval "
-      "having priced them at ${:g} / ${:g}",
-      now.input, now.output, in0, out0);
+      "measured tokens x the price typed in the config now ({} in / {} out per 1M), eval "
+      "having priced them at {} / {}",
+      usd_amount(now.input), usd_amount(now.output), usd_amount(in0), usd_amount(out0));
 }
 
 bool is_trained(const ApproachConfig& config) {

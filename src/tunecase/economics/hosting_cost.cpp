@@ -24,7 +24,7 @@ HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double
     needed = std::ceil(queries_per_month / (days_per_month * 86400.0) / throughput_per_s);
   if (h.usd_per_month) {
     bill.usd_per_month = *h.usd_per_month;
-    bill.basis = fmt::format("hosting, fixed monthly bill ${:.2f}", *h.usd_per_month);
+    bill.basis = fmt::format("hosting, fixed monthly bill {}", usd_amount(*h.usd_per_month));
     if (needed > h.instances)
       bill.notes.push_back(fmt::format(
           "volume needs {} instances at {}; the usd_per_month bill is taken as covering them",
@@ -39,8 +39,9 @@ HostingBill fixed_bill(const HostingSettings& h, double throughput_per_s, double
       bill.from_throughput = true;
     }
     bill.usd_per_month = per_hour * instances * 24.0 * days_per_month;
-    bill.basis = fmt::format("hosting, {} instance{} x ${:.2f}/hour, running all month",
-                             econ::count(instances), instances == 1 ? "" : "s", per_hour);
+    bill.basis =
+        fmt::format("hosting, {} instance{} x {}/hour, running all month", econ::count(instances),
+                    instances == 1 ? "" : "s", usd_amount(per_hour));
   }
   if (queries_per_month > 0) bill.usd_per_query = *bill.usd_per_month / queries_per_month;
   return bill;
@@ -61,8 +62,8 @@ HostingBill per_query_bill(const HostingSettings& h, double throughput_per_s,
   // 900 queries/s as "900", an assumed 0.001 as "0.001", never rounded to 0.
   std::string throughput = throughput_per_s >= 10 ? fmt::format("{:.0f}", throughput_per_s)
                                                   : significant_fixed(throughput_per_s, 2);
-  bill.basis = fmt::format("hosting ${:.2f}/hour / ({} queries/s x {:.0f}% utilisation)", per_hour,
-                           throughput, 100 * utilisation);
+  bill.basis = fmt::format("hosting {}/hour / ({} queries/s x {:.0f}% utilisation)",
+                           usd_amount(per_hour), throughput, 100 * utilisation);
   if (queries_per_month > 0) bill.usd_per_month = *bill.usd_per_query * queries_per_month;
   return bill;
 }
@@ -78,9 +79,9 @@ HostingBill hosting_bill(const std::optional<HostingSettings>& hosting, double t
   if (!hosting) {
     bill.assumed_rate = true;
     bill.notes.push_back(fmt::format(
-        "no hosting given: assumed one instance at ${:.2f}/hour; add hosting = {{ usd_per_hour "
+        "no hosting given: assumed one instance at {}/hour; add hosting = {{ usd_per_hour "
         "= ..., instances = ... }} or {{ usd_per_month = ... }} to the approach",
-        kAssumedUsdPerHour));
+        usd_amount(kAssumedUsdPerHour)));
   }
   return bill;
 }

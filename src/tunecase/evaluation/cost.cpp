@@ -38,9 +38,9 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
     // The formula in words is this one, not the month's bill it would be spread over.
     const bool typed = approach.costs.hosting && approach.costs.hosting->throughput_per_s;
     c.basis = fmt::format(
-        "hosting ${:.2f}/hour / {} queries/s ({}): one instance at full load, no volume to "
+        "hosting {}/hour / {} queries/s ({}): one instance at full load, no volume to "
         "spread a month's bill over",
-        per_hour,
+        usd_amount(per_hour),
         throughput_per_s >= 10 ? fmt::format("{:.0f}", throughput_per_s)
                                : significant_fixed(throughput_per_s, 2),
         typed ? "hosting.throughput_per_s, assumed" : "measured throughput");

@@ -413,9 +413,12 @@ std::string data_quality_footer(const DataQuality& q) {
   const DatasetSummary& s = q.summary;
   return fmt::format(
       "data: {}, {} near-duplicate train rows, {} test rows near-copies of train, "
-      "{} label variant{}{} (details: data.md)",
+      "{} label variant{}{}{} (details: data.md)",
       noise, q.train_near.redundant_rows, q.test_near_leaked_count, s.label_variants.size(),
       s.label_variants.size() == 1 ? "" : "s",
+      s.label_variants.empty() ? ""
+      : s.labels_normalized    ? " (merged: normalize_labels)"
+                               : " (kept apart)",
       s.leaked_with_other_label > 0
           ? fmt::format(", {} test/dev rows copying train with another label",
                         s.leaked_with_other_label)

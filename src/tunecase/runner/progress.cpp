@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
+
 namespace tunecase {
 namespace {
 
@@ -36,7 +38,7 @@ std::string ProgressMeter::line(const ProgressCounts& c) const {
   // answered ones alone had read 100% a line before a result of 72%.
   const std::size_t judged = c.answered + c.errors;
   std::string accuracy = judged > 0 ? fmt::format("{:.1f}%", 100.0 * c.correct / judged) : "-";
-  std::string spend = c.spent_usd ? fmt::format("${:.4f}", *c.spent_usd) : "$?";
+  std::string spend = c.spent_usd ? usd_amount(*c.spent_usd) : "$?";
   std::string text = fmt::format("{}/{} | {:.1f} req/s | ETA {} | accuracy {} | spent {}", c.done,
                                  c.total, per_second, duration_text(eta), accuracy, spend);
   if (c.errors > 0) text += fmt::format(" | {} errors", c.errors);

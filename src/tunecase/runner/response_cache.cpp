@@ -7,6 +7,7 @@
 
 #include "tunecase/core/error.h"
 #include "tunecase/core/hash.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/sqlite_setup.h"
 
 namespace tunecase {
@@ -94,7 +95,9 @@ ResponseCache::~ResponseCache() {
 }
 
 void ResponseCache::fail(const char* what) const {
-  const int code = db_ != nullptr ? sqlite3_errcode(db_) & 0xff : SQLITE_NOMEM;
+  int code = db_ != nullptr ? sqlite3_errcode(db_) & 0xff : SQLITE_NOMEM;
+  // A write that ran out of room is often an I/O error to SQLite: said as the full disk it is.
+  if (code == SQLITE_IOERR && disk_nearly_full(file_)) code = SQLITE_FULL;
   // A damaged file is not a permissions problem: say so, and what moving it aside costs.
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
     throw UserError(fmt::format(
@@ -107,14 +110,13 @@ void ResponseCache::fail(const char* what) const {
   if (code == SQLITE_FULL) {
     throw UserError(fmt::format(
         "{}: the response cache cannot {}: the disk holding it is full ({}). Free space on that "
-        "disk and run the same command again: the answers it holds are kept and not paid for "
-        "again (another cache file would start empty and pay for them again)",
+        "disk: the answers it holds are kept and not paid for again (another cache file would "
+        "start empty and pay for them again)",
         file_.string(), what, sqlite3_errmsg(db_)));
   }
   throw UserError(fmt::format(
       "{}: the response cache cannot {} ({}); check that the file and its folder are writable "
-      "and run the same command again (another cache file would start empty and pay for its "
-      "answers again)",
+      "(another cache file would start empty and pay for its answers again)",
       file_.string(), what, db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
 }
 

@@ -538,22 +538,6 @@ void RunLoop::on_completion(Completion c) {
   }
   any_answer_ = true;
   failed_in_a_row_ = 0;
-  if (cache_) {
-    const CachedResponse fresh{response.status, response.body, latency, answer.simulated};
-    try {
-      a.replaces_cached ? cache_->replace(a.key, fresh) : cache_->put(a.key, fresh);
-    } catch (const UserError& e) {
-      // The run stops here: say what it had sent and spent, which the answers cached so far
-      // save the next run from paying again.
-      throw UserError(fmt::format(
-          "{}. This run sent {} request{}{} before it stopped; the answers cached before this one "
-          "are kept",
-          e.what(), result_.requests_sent, result_.requests_sent == 1 ? "" : "s",
-          price_ ? fmt::format(" and spent {} on the answers before this one",
-                               usd_amount(budget_.spent()))
-                 : std::string()));
-    }
-  }
   record_answer(c.item, answer, latency, false, a.request.body.size());
   // An answer that gave no token usage costs the worst case reserved for it: unknown is never
   // free, and the cap holds.
@@ -563,8 +547,31 @@ void RunLoop::on_completion(Completion c) {
   // The rate limiter's bucket keeps the whole reservation of an answer whose tokens are unknown.
   const Prediction& scored = result_.predictions[c.item];
   const bool counted = scored.tokens_in > 0;
+  ++answered_this_run_;
+  const bool replaces_cached = a.replaces_cached;
+  std::string key = cache_ ? a.key : std::string();
   release(c.item, counted ? static_cast<double>(scored.tokens_in + scored.tokens_out) : a.tokens,
-          cost);
+          cost);  // `a` is gone from here
+  // Cached once counted: a cache that cannot be written stops the run with this answer's cost
+  // in what it says was spent (it had said $0.00 after the first answer's write failed).
+  if (cache_) {
+    const CachedResponse fresh{response.status, response.body, latency, answer.simulated};
+    try {
+      replaces_cached ? cache_->replace(key, fresh) : cache_->put(key, fresh);
+      ++cached_this_run_;
+    } catch (const UserError& e) {
+      const std::size_t answers = answered_this_run_;
+      throw UserError(fmt::format(
+          "{}. The run stopped: it sent {} request{}{}, and {} of its {} answer{} {} in the "
+          "cache (the next run does not pay for {}); the rest, and the {} request{} still "
+          "in flight, are asked for, and paid for, again. Run the same command again once the "
+          "cache can be written",
+          e.what(), result_.requests_sent, result_.requests_sent == 1 ? "" : "s",
+          price_ ? fmt::format(" and spent {}", usd_amount(budget_.spent())) : std::string(),
+          cached_this_run_, answers, answers == 1 ? "" : "s", cached_this_run_ == 1 ? "is" : "are",
+          cached_this_run_ == 1 ? "it" : "them", in_flight_, in_flight_ == 1 ? "" : "s"));
+    }
+  }
 }
 
 // How many items in a row, failed or answering no label, end a run: at least twice the requests

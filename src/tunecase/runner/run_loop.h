@@ -133,6 +133,8 @@ class RunLoop {
   std::unordered_map<std::size_t, Attempt> active_;
   std::priority_queue<Due, std::vector<Due>, std::greater<>> retry_queue_;
   std::size_t in_flight_ = 0, done_ = 0, answered_ = 0, correct_ = 0;
+  // Answers from the endpoint this run, and those of them the response cache took.
+  std::size_t answered_this_run_ = 0, cached_this_run_ = 0;
   RedactionCounts redacted_;     // summed over every item's request (answered from cache or not)
   bool stop_new_ = false;        // the budget is reached
   bool any_answer_ = false;      // the endpoint answered at least once

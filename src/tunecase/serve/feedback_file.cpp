@@ -163,6 +163,13 @@ FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::
   Refusals refusals(file);
   CsvRecord record;
   while (reader.next(record)) {
+    // A row of empty cells, as a spreadsheet leaves cleared rows (",," or a shorter ","): nothing
+    // to record, and no reason to refuse the file.
+    if (std::all_of(record.fields.begin(), record.fields.end(),
+                    [](const std::string& cell) { return trimmed_blank(cell).empty(); })) {
+      ++out.empty_rows;
+      continue;
+    }
     if (!record.problem.empty()) {
       refusals.add(record.line, record.problem);
       continue;
@@ -189,11 +196,6 @@ FeedbackRows read_csv(const std::filesystem::path& file, const std::vector<std::
     auto field = [&](std::optional<std::size_t> c) {
       return c && *c < record.fields.size() ? record.fields[*c] : std::string();
     };
-    if (std::all_of(record.fields.begin(), record.fields.end(),
-                    [](const std::string& cell) { return trimmed_blank(cell).empty(); })) {
-      ++out.empty_rows;  // a row of empty cells, as a spreadsheet leaves cleared rows: nothing
-      continue;
-    }
     Feedback f;
     f.received_at_ms = at_ms;
     // A ticketing system's export may pad its cells; " refund " is the label refund.

@@ -357,7 +357,7 @@ int Gateway::start() {
 
 int64_t Gateway::uncached_answers() const {
   std::shared_lock lock(approaches_mutex_);
-  int64_t n = 0;
+  int64_t n = uncached_at_stop_;  // the approaches are gone after stop()
   for (const ServedApproach* a : {champion_.get(), challenger_.get()})
     if (a != nullptr) n += a->uncached_answers();
   return n;
@@ -391,6 +391,8 @@ void Gateway::stop(std::chrono::milliseconds grace) {
   http_.reset();  // completes the LLM calls in flight
   {
     std::unique_lock lock(approaches_mutex_);
+    for (auto* approach : {champion_.get(), challenger_.get()})
+      if (approach) uncached_at_stop_ += approach->uncached_answers();
     challenger_.reset();  // completes LLM retries waiting for their back-off
     champion_.reset();
   }

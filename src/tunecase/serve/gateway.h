@@ -196,6 +196,7 @@ class Gateway {
   bool stopped_ = false;
   int64_t shadow_cut_at_stop_ = 0;
   int64_t answers_cut_at_stop_ = 0;
+  int64_t uncached_at_stop_ = 0;                      // under approaches_mutex_
   std::shared_ptr<std::atomic<int64_t>> replay_now_;  // the replay clock (null: the system's)
   // Feedback for an id no replica had stored yet, while another replica runs: each waits up to
   // a second for the others' queues, tried again together by one pool thread (the retrier; each

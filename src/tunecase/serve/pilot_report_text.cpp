@@ -1,4 +1,6 @@
 // pilot_report_text(): the terminal view of the pilot report (declared in pilot_report.h).
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "tunecase/core/suggest.h"
@@ -91,7 +93,7 @@ std::string pilot_report_text(const nlohmann::json& r) {
     out += fmt::format(
         "plan: day {:.1f} of {}, labelled {} / {} (champion) and {} / {} "
         "(challenger)\n",
-        p["days_elapsed"].get<double>(), p["days_planned"].get<int>(),
+        std::floor(p["days_elapsed"].get<double>() * 10) / 10, p["days_planned"].get<int>(),
         p["labelled_champion"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>(),
         p["labelled_challenger"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>());
   }

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/sqlite_setup.h"
 #include "tunecase/core/stderr_note.h"
 #include "tunecase/core/work_pacing.h"
@@ -170,6 +171,8 @@ class SqliteConnection final : public SqlSession {
   // and stays a runtime_error.
   [[noreturn]] void fail(int rc, std::string_view what) const {
     const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    // A write that ran out of room is often an I/O error to SQLite: said as the full disk it is.
+    if ((rc & 0xff) == SQLITE_IOERR && disk_nearly_full(file_)) rc = SQLITE_FULL;
     switch (rc) {
       case SQLITE_CANTOPEN:
       case SQLITE_READONLY:

@@ -152,7 +152,9 @@
     // still waiting for the end of the plan.
     const bar = (label, have, want, decimals = 0) => {
       const share = want > 0 ? Math.min(1, have / want) : 0;
-      const count = x => decimals ? (isNum(x) ? x.toFixed(decimals) : '–') : int(Math.round(x));
+      // Rounded down, as the verdict counts days: 1.98 of 2 is not "2.0 of 2".
+      const down = x => Math.floor(x * 10 ** decimals) / 10 ** decimals;
+      const count = x => decimals ? (isNum(x) ? down(x).toFixed(decimals) : '–') : int(Math.round(x));
       return `<div>${esc(label)}: ${count(have)} of ${count(want)}</div>
         <div class="bar" role="progressbar" aria-valuenow="${(100 * share).toFixed(0)}"><span style="width:${(100 * share).toFixed(1)}%"></span></div>`;
     };
