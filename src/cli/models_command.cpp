@@ -124,6 +124,12 @@ std::vector<tunecase::ModelVersion> versions_of(tunecase::Store& store, const Mo
 const tunecase::ModelVersion& find_version(const std::vector<tunecase::ModelVersion>& models,
                                            const std::string& approach,
                                            const std::string& version) {
+  // An empty prefix is every version's: it had promoted whichever came first.
+  if (version.empty())
+    throw tunecase::UserError(fmt::format(
+        "--version is empty; give a version of approach '{}' (or a unique prefix of one) as "
+        "`tunecase models --store ...` lists them",
+        approach));
   const tunecase::ModelVersion* found = nullptr;
   for (const auto& m : models) {
     if (m.version.rfind(version, 0) != 0) continue;

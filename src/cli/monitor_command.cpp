@@ -13,6 +13,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/reader.h"
@@ -173,12 +174,14 @@ int run(const MonitorArgs& a) {
   if (request.drift) request.training_texts = training_texts(config);
 
   std::filesystem::path out(a.out);
-  std::filesystem::create_directories(out);
+  tunecase::create_output_dir(out);
   std::unique_ptr<tunecase::monitor::WebhookPoster> webhook;
   if (!settings.webhook.empty() && !a.no_webhook)
     webhook = tunecase::monitor::make_http_webhook(settings.webhook, settings.webhook_attempts);
   tunecase::monitor::AlertOutputs outputs;
   outputs.jsonl = a.alerts.empty() ? out / "alerts.jsonl" : std::filesystem::path(a.alerts);
+  // Refused on every run, not first on the day an alert fires.
+  tunecase::refuse_folder_as_file(outputs.jsonl, "the alerts file (a JSONL file)");
   outputs.webhook = webhook.get();
 
   if (!a.canary.empty()) return run_canary(a, config, *store, outputs, out);

@@ -49,7 +49,7 @@ nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
                                     const nlohmann::json& measured,
                                     const std::filesystem::path& out) {
   nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
-  std::filesystem::create_directories(out);
+  tunecase::create_output_dir(out);
   write_text_file(out / "plan.json", plan.dump(2) + "\n");
   write_text_file(out / "plan.md", tunecase::monitor::operation_plan_markdown(plan));
   write_text_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));

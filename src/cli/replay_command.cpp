@@ -18,6 +18,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/data/label_variants.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/data/reader.h"
@@ -117,7 +118,7 @@ void add_data_note(nlohmann::json& doc, const std::string& note) {
 }
 
 void write_outputs(const nlohmann::json& doc, const std::filesystem::path& out) {
-  std::filesystem::create_directories(out);
+  tunecase::create_output_dir(out);
   write_text_file(out / "replay.json", doc.dump(2) + "\n");
   write_text_file(out / "replay.md", tunecase::monitor::replay_markdown(doc));
   write_text_file(out / "replay.html", tunecase::monitor::replay_html(doc));

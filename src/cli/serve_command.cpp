@@ -24,6 +24,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/measured_settings.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/core/work_pacing.h"
@@ -81,6 +82,8 @@ void warn_if_trained_on_other_data(const tunecase::ProjectConfig& config,
 }
 
 void run(const ServeArgs& a) {
+  // Refused before listening: a folder had been found only after the gateway was up.
+  if (!a.port_file.empty()) tunecase::refuse_folder_as_file(a.port_file, "--port-file");
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   apply_local_only(config, a.local_only);
   refuse_unfinished_eval(a.eval, "serve");

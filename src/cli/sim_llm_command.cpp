@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/llm/sim_llm_server.h"
 
 namespace {
@@ -65,6 +66,8 @@ void run(SimLlmArgs& args) {
       recorded << nlohmann::json{{"path", path}, {"body", body}}.dump() << "\n" << std::flush;
     };
   }
+  // Refused before listening: a folder had been found only after the server was up.
+  if (!args.port_file.empty()) tunecase::refuse_folder_as_file(args.port_file, "--port-file");
   tunecase::SimLlmServer server(options);
   int port = server.start();
   if (!args.port_file.empty()) write_port_file(args.port_file, port);
@@ -139,6 +142,7 @@ void add_sim_llm_command(CLI::App& app) {
 
 // Written to a temporary name and renamed, so a script polling the file never reads half a number.
 void write_port_file(const std::string& path, int port) {
+  tunecase::refuse_folder_as_file(path, "--port-file");
   std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
@@ -148,5 +152,11 @@ void write_port_file(const std::string& path, int port) {
           fmt::format("cannot write --port-file {}; check that its folder exists", path));
     }
   }
-  std::filesystem::rename(temporary, path);
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) {
+    std::filesystem::remove(temporary, ec);
+    throw tunecase::UserError(
+        fmt::format("cannot write --port-file {} ({}); give a file path", path, ec.message()));
+  }
 }

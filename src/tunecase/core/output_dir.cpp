@@ -88,7 +88,8 @@ void write_files(const std::vector<std::pair<std::filesystem::path, std::string>
     std::error_code ec;
     std::filesystem::rename(written[i], files[i].first, ec);
     if (ec) {
-      for (std::size_t j = i; j < files.size(); ++j) std::filesystem::remove(written[j], ec);
+      std::error_code ignored;  // ec's message is the one to give ("Success" had been given)
+      for (std::size_t j = i; j < files.size(); ++j) std::filesystem::remove(written[j], ignored);
       throw UserError(fmt::format("{}: cannot write ({}); check the output folder",
                                   files[i].first.string(), ec.message()));
     }
@@ -96,11 +97,13 @@ void write_files(const std::vector<std::pair<std::filesystem::path, std::string>
 }
 
 void write_file(const std::filesystem::path& file, std::string_view text) {
+  refuse_folder_as_file(file, "a file to write");
   std::filesystem::path temporary = write_temporary(file, text);
   std::error_code ec;
   std::filesystem::rename(temporary, file, ec);
   if (ec) {
-    std::filesystem::remove(temporary, ec);
+    std::error_code ignored;  // ec's message is the one to give ("Success" had been given)
+    std::filesystem::remove(temporary, ignored);
     throw UserError(
         fmt::format("{}: cannot write ({}); check the output folder", file.string(), ec.message()));
   }

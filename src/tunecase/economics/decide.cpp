@@ -176,6 +176,14 @@ void refuse_changed(const std::vector<std::string>& changed, const std::filesyst
       origin.empty() ? "config" : origin.string(), list));
 }
 
+// A parse error where it is and why, without the JSON library's exception name
+// ("[json.exception.parse_error.101]").
+std::string parse_error_words(const nlohmann::json::parse_error& e) {
+  std::string what = e.what();
+  const auto at = what.find("line ");
+  return at == std::string::npos ? what : what.substr(at);
+}
+
 }  // namespace
 
 DecisionResult run_decide(const ProjectConfig& config, const nlohmann::json* eval,
@@ -237,8 +245,8 @@ nlohmann::json load_eval_json(const std::filesystem::path& dir_or_file) {
           "{}: not an eval.json (not JSON); pass the folder tunecase eval --out wrote (or its "
           "eval.json) to --eval",
           file.string()));
-    throw UserError(
-        fmt::format("{}: invalid JSON ({}); re-run tunecase eval", file.string(), e.what()));
+    throw UserError(fmt::format("{}: invalid JSON ({}); re-run tunecase eval", file.string(),
+                                parse_error_words(e)));
   }
 }
 
@@ -262,8 +270,8 @@ nlohmann::json load_curve_json(const std::filesystem::path& dir_or_file) {
     }
     return j;
   } catch (const nlohmann::json::parse_error& e) {
-    throw UserError(
-        fmt::format("{}: invalid JSON ({}); re-run tunecase curve", file.string(), e.what()));
+    throw UserError(fmt::format("{}: invalid JSON ({}); re-run tunecase curve", file.string(),
+                                parse_error_words(e)));
   }
 }
 

@@ -93,9 +93,10 @@ void append_jsonl(Store& store, const std::filesystem::path& file,
     const int error = errno;
     store.set_meta(kJsonlPendingKey, lines.dump());
     throw UserError(fmt::format(
-        "{}: cannot append the alerts ({}); the webhook has them, and the store keeps the lines "
-        "for the next run, which appends them first: free space on its disk (or fix the "
-        "folder), then run monitor again. They were:\n{}",
+        "{}: cannot append the alerts ({}); the store keeps the lines for the next run, which "
+        "appends them first (a [monitor] webhook, where one is set, is sent them apart from "
+        "this file): free space on its disk (or fix the folder), then run monitor again. They "
+        "were:\n{}",
         file.string(), error != 0 ? std::strerror(error) : "the write failed", text));
   }
   if (store.meta(kJsonlPendingKey)) store.set_meta(kJsonlPendingKey, "[]");

@@ -203,13 +203,20 @@ std::string emerging_markdown(const nlohmann::json& doc) {
   if (terms.empty()) return "";
   std::string out = "\n### Emerging terms\n\n";
   for (const auto& t : terms) {
-    out +=
-        fmt::format("- **{}**: {} in the current window vs {} in the reference ({}x)",
-                    markdown_text(t["term"].get<std::string>()), t["current"].get<int64_t>(),
-                    t["reference"].get<int64_t>(), fmt::format("{:.1f}", t["rise"].get<double>()));
-    if (!t["examples"].empty())
-      // A client's text: shown as written, never as markup a wiki would render.
-      out += fmt::format("; e.g. \"{}\"", markdown_text(t["examples"][0].get<std::string>()));
+    // A term absent from the reference is "none before", not a ratio over the half count the
+    // ranking adds (docs/operate.md; monitor.html and the alert said so, this had said 160.0x).
+    const int64_t reference = t["reference"].get<int64_t>();
+    out += fmt::format("- **{}**: {} in the current window vs {} in the reference ({})",
+                       markdown_text(t["term"].get<std::string>()), t["current"].get<int64_t>(),
+                       reference,
+                       reference == 0 ? std::string("none before")
+                                      : fmt::format("{:.1f}x", t["rise"].get<double>()));
+    // Clients' texts: shown as written, never as markup a wiki would render; two, as promised.
+    std::vector<std::string> examples;
+    for (const auto& e : t["examples"])
+      if (e.is_string() && examples.size() < 2)
+        examples.push_back("\"" + markdown_text(e.get<std::string>()) + "\"");
+    if (!examples.empty()) out += fmt::format("; e.g. {}", fmt::join(examples, ", "));
     out += "\n";
   }
   return out;

@@ -403,7 +403,9 @@
   // ---- Watch --------------------------------------------------------------------------------
   function renderWatch(d) {
     $('alerts').innerHTML = d.alerts.length
-      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b>${a.approach ? ' ' + esc(a.approach) : ''}: ${esc(a.message)}
+      // A message that already starts with its approach ("local-linear: predicted-label mix...")
+      // is not prefixed with it again.
+      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b>${a.approach && !String(a.message).startsWith(a.approach + ':') ? ' ' + esc(a.approach) : ''}: ${esc(a.message)}
           <span class="muted">since ${new Date(a.fired_at_ms).toISOString().slice(0, 16).replace('T', ' ')} UTC</span></li>`).join('') + '</ul>'
       : '<p class="good">none open</p>';
     $('models').innerHTML = d.models.length
