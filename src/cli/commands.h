@@ -154,6 +154,9 @@ void add_cache_options(CLI::App* cmd, tunecase::CacheChoice& cache);
 
 // --port-file: the port a server listens on, for scripts and tests that asked for port 0.
 void write_port_file(const std::string& path, int port);
+// Refuses a --port-file that cannot be written (a folder, a missing or read-only folder) before
+// a server starts listening: it had been found after the "listening on" line, a store created.
+void check_port_file(const std::string& path);
 
 // The synthetic tickets as CSV with columns id, text, category, created_at.
 void write_synthetic_tickets(const std::filesystem::path& file,

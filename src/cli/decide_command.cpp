@@ -32,9 +32,28 @@ void run(const DecideOptions& o) {
   if (!o.eval.empty()) eval = tunecase::load_eval_json(o.eval);
   nlohmann::json curve;
   if (!o.curve.empty()) curve = tunecase::load_curve_json(o.curve);
-  tunecase::DecisionResult r =
-      tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
-                           o.curve.empty() ? nullptr : &curve, o.accept_partial, o.accept_changed);
+  tunecase::DecisionResult r;
+  try {
+    r = tunecase::run_decide(config, o.eval.empty() ? nullptr : &eval, o.out,
+                             o.curve.empty() ? nullptr : &curve, o.accept_partial,
+                             o.accept_changed);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of another type than eval or curve writes (a hand edit, a damaged file): said as
+    // the input's fault, without the JSON library's exception name (it had been an internal
+    // error).
+    if (o.eval.empty() && o.curve.empty()) throw;
+    std::string what = e.what();
+    if (const auto tag = what.find("] "); what.starts_with("[json.") && tag != std::string::npos)
+      what = what.substr(tag + 2);
+    throw tunecase::UserError(fmt::format(
+        "{}{}{} holds a field decide cannot read ({}): it was edited or damaged; re-run {} to "
+        "write it again",
+        o.eval.empty() ? "" : o.eval, !o.eval.empty() && !o.curve.empty() ? " or " : "",
+        o.curve.empty() ? "" : o.curve, what,
+        o.curve.empty()  ? "tunecase eval"
+        : o.eval.empty() ? "tunecase curve"
+                         : "tunecase eval (or curve)"));
+  }
   fmt::print("{}\n", r.decision["recommendation"]["headline"].get<std::string>());
   // The risks that can turn the headline around are said beside it, not only in the memo.
   for (const auto& warning : r.decision["recommendation"]["warnings"])

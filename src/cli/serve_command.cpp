@@ -83,7 +83,7 @@ void warn_if_trained_on_other_data(const tunecase::ProjectConfig& config,
 
 void run(const ServeArgs& a) {
   // Refused before listening: a folder had been found only after the gateway was up.
-  if (!a.port_file.empty()) tunecase::refuse_folder_as_file(a.port_file, "--port-file");
+  if (!a.port_file.empty()) check_port_file(a.port_file);
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
   apply_local_only(config, a.local_only);
   refuse_unfinished_eval(a.eval, "serve");

@@ -1,4 +1,7 @@
 // `tunecase sim-llm`: the offline stand-in for an LLM API (docs/sim-llm.md).
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -67,7 +70,7 @@ void run(SimLlmArgs& args) {
     };
   }
   // Refused before listening: a folder had been found only after the server was up.
-  if (!args.port_file.empty()) tunecase::refuse_folder_as_file(args.port_file, "--port-file");
+  if (!args.port_file.empty()) check_port_file(args.port_file);
   tunecase::SimLlmServer server(options);
   int port = server.start();
   if (!args.port_file.empty()) write_port_file(args.port_file, port);
@@ -141,6 +144,21 @@ void add_sim_llm_command(CLI::App& app) {
 }
 
 // Written to a temporary name and renamed, so a script polling the file never reads half a number.
+void check_port_file(const std::string& path) {
+  tunecase::refuse_folder_as_file(path, "--port-file");
+  const std::string temporary = path + ".tmp";
+  errno = 0;
+  std::ofstream probe(temporary, std::ios::trunc);
+  const int error = errno;
+  if (!probe)
+    throw tunecase::UserError(fmt::format(
+        "cannot write --port-file {} ({}); check that its folder exists and is writable", path,
+        error != 0 ? std::strerror(error) : "the file cannot be created"));
+  probe.close();
+  std::error_code ignored;
+  std::filesystem::remove(temporary, ignored);
+}
+
 void write_port_file(const std::string& path, int port) {
   tunecase::refuse_folder_as_file(path, "--port-file");
   std::string temporary = path + ".tmp";

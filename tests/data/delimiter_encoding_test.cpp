@@ -170,8 +170,19 @@ TEST(Encoding, AStrayByteAfterUtf8LinesIsDamageNotAnotherEncoding) {
                         "text,category\nZ\xC3\xBCrich office,admin\nplain line \xE9 here,admin\n");
   std::string message = error_of(file, category_options());
   EXPECT_THAT(message, HasSubstr("stray.csv:3: invalid UTF-8 at byte 12 of line 3"));
-  EXPECT_THAT(message, HasSubstr("earlier lines of the file are UTF-8"));
+  EXPECT_THAT(message, HasSubstr("other lines of the file are UTF-8"));
   EXPECT_THAT(message, ::testing::Not(HasSubstr("looks Windows-1252")));
+  // The same with the damaged line first: the lines after it are read ahead (it had been called
+  // Windows-1252, and converting garbled every later "à").
+  auto first = dir.write("first.csv",
+                         "text,category\nplain line \xE0 here,admin\nje me connecte \xC3\xA0 mon "
+                         "compte,login\n");
+  message = error_of(first, category_options());
+  EXPECT_THAT(message, HasSubstr("other lines of the file are UTF-8")) << message;
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("looks Windows-1252"))) << message;
+  // A real Windows-1252 file (no UTF-8 anywhere) still gets the conversion.
+  auto latin = dir.write("latin.csv", "text,category\nplain line \xE0 here,admin\ncaf\xE9,food\n");
+  EXPECT_THAT(error_of(latin, category_options()), HasSubstr("looks Windows-1252"));
 }
 
 TEST(Labels, SurroundingWhitespaceIsTrimmedAndCounted) {

@@ -65,10 +65,15 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   eval["approaches"][0]["usd_per_month"] = 60.0;
   EXPECT_NE(eval_table_text(eval).find("$ per month: assumed"), std::string::npos);
   EXPECT_NE(eval_markdown(eval).find("$ per month is **assumed**"), std::string::npos);
-  // An estimate on an hourly price nobody gave names that price as assumed.
+  // A figure on an hourly price nobody gave is assumed, and says why (it had read "estimated, on
+  // an assumed hosting price").
   nlohmann::json at_full_load = sample_eval();
   at_full_load["approaches"][0]["hosting_assumed"] = true;
-  EXPECT_NE(eval_table_text(at_full_load).find("on an assumed hosting price for svm"),
+  at_full_load["approaches"][0]["cost_provenance"] = "assumed";
+  at_full_load["approaches"][0]["cost_kind"] = "hosting_fixed";
+  EXPECT_NE(eval_table_text(at_full_load)
+                .find("$ per 1k: assumed (the default instance price over the measured "
+                      "throughput, one instance at full load"),
             std::string::npos)
       << eval_table_text(at_full_load);
   // Only fixed bills: the figure is assumed, not "estimated" beside "assumed for" each; the
@@ -77,13 +82,15 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   local["approaches"].erase(1);
   local["approaches"][0]["cost_provenance"] = "assumed";
   local["approaches"][0]["hosting_assumed"] = true;
-  EXPECT_NE(eval_table_text(local).find("$ per 1k: assumed (a fixed hosting price, nothing "
-                                        "measured behind it; the default instance price: set "
-                                        "hosting.usd_per_hour in each approach)"),
+  local["approaches"][0]["cost_kind"] = "hosting_fixed";
+  local["approaches"][0]["usd_per_month"] = 72.0;
+  EXPECT_NE(eval_table_text(local).find("$ per 1k: assumed (a fixed hosting bill at the default "
+                                        "instance price, nothing measured behind it: set "
+                                        "hosting.usd_per_hour in the approach)"),
             std::string::npos)
       << eval_table_text(local);
   EXPECT_EQ(eval_table_text(local).find("estimated"), std::string::npos) << eval_table_text(local);
-  EXPECT_NE(eval_markdown(local).find("$ per 1k is **assumed** (a fixed hosting price"),
+  EXPECT_NE(eval_markdown(local).find("$ per 1k is **assumed** (a fixed hosting bill"),
             std::string::npos);
   // Per-query hosting on a typed throughput is assumed for that reason, not a fixed price.
   eval["approaches"][0]["cost_kind"] = "hosting_per_query";

@@ -14,12 +14,17 @@ std::vector<std::string> texts(std::string_view text) {
   return out;
 }
 
-// Japanese has no spaces: word_tokens keeps a whole clause as one token, which the drift
-// detectors could never see a new product inside. Segmented, a Katakana loanword stays whole and
-// Han/Hiragana runs give their character pairs; "、" and "。" split as punctuation does.
+// Japanese has no spaces: a whole clause as one token was seen once and never again, by the
+// drift detectors and the local models alike (a linear model scored 8 points under a character
+// n-gram baseline on Japanese tickets). A Katakana loanword stays whole and Han/Hiragana runs
+// give their character pairs; "、" and "。" split as punctuation does.
 TEST(SegmentedTerms, TextWithoutSpacesIsCutIntoTerms) {
   EXPECT_THAT(word_tokens("新しいスマートロックの件、お願いします。"),
-              ElementsAre("新しいスマートロックの件", "お願いします"));
+              ElementsAre("新し", "しい", "スマートロック", "の件", "お願", "願い", "いし", "しま",
+                          "ます"));
+  EXPECT_THAT(word_tokens("我的订单 iPhone充电器"),
+              ElementsAre("我的", "的订", "订单", "iphone", "充电", "电器"));
+  EXPECT_THAT(word_tokens("สวัสดี"), ElementsAre("สวั", "วัส", "สดี"));
   EXPECT_THAT(texts("新しいスマートロックの件、お願いします。"),
               ElementsAre("新し", "しい", "スマートロック", "の件", "お願", "願い", "いし", "しま",
                           "ます"));

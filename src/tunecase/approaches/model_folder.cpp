@@ -268,12 +268,16 @@ LoadedModel load_model(const std::filesystem::path& dir) {
         dir.string(), tokenizer.dump());
   else if (tokenizer.get<int64_t>() != kTokenizerVersion)
     m.note = fmt::format(
-        "{}: trained with the word splitting of an earlier tunecase, which kept a word and the "
-        "non-ASCII punctuation touching it together (\"\u201crefund\u201d\" was a word apart from "
-        "\"refund\"); texts with typographic quotes, dashes or non-Latin punctuation may now be "
-        "read as words it knows, others not. Retrain it (`tunecase eval`, or `tunecase "
+        "{}: trained with the word splitting of an earlier tunecase, which {}; such texts may "
+        "now be read as words it knows, others not. Retrain it (`tunecase eval`, or `tunecase "
         "retrain`) to match this version",
-        dir.string());
+        dir.string(),
+        tokenizer.get<int64_t>() == 1
+            ? "kept a word and the non-ASCII punctuation touching it together (\"\u201crefund"
+              "\u201d\" was a word apart from \"refund\"), and a Chinese, Japanese or Thai "
+              "clause as one word"
+            : "kept a Chinese, Japanese or Thai clause as one word (its character pairs are the "
+              "words now); a model of texts in other scripts is unchanged");
   if (m.note.empty()) m.note = unchecked;
   return m;
 }

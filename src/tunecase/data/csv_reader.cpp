@@ -110,6 +110,23 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
   for (const auto& name : header.fields) header_.push_back(trimmed(name));
 }
 
+bool CsvReader::utf8_later_in_file() {
+  const std::streampos at = in_.tellg();
+  if (at == std::streampos(-1)) return false;
+  bool found = false;
+  std::string line;
+  // Up to 4 MB ahead: enough to meet an accented letter in any export, and quick.
+  for (std::size_t read = 0; !found && read < (4u << 20) && std::getline(in_, line);) {
+    read += line.size() + 1;
+    if (invalid_utf8_offset(line)) continue;
+    found = std::any_of(line.begin(), line.end(),
+                        [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  }
+  in_.clear();
+  in_.seekg(at);
+  return found;
+}
+
 bool CsvReader::read_line(CsvRecord& record) {
   if (!std::getline(in_, line_)) return false;
   ++line_number_;
@@ -117,6 +134,10 @@ bool CsvReader::read_line(CsvRecord& record) {
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   if (record.problem.empty()) {
     if (auto offset = invalid_utf8_offset(line_)) {
+      // A first bad byte before any UTF-8 line: the lines after it say whether the file is UTF-8
+      // (a damaged byte to mend) or another encoding to convert, which had been judged from this
+      // line alone and garbled every later "à" on conversion.
+      if (!utf8_seen_) utf8_seen_ = utf8_later_in_file();
       record.problem = invalid_utf8_problem(line_, *offset, fmt::format("of line {}", line_number_),
                                             utf8_seen_, file_);
     } else if (!utf8_seen_) {

@@ -87,7 +87,9 @@ class CsvReader {
   char delimiter_;
   std::string line_;
   std::size_t line_number_ = 0;
-  bool utf8_seen_ = false;  // an earlier line held a valid multi-byte UTF-8 character
+  bool utf8_seen_ = false;  // another line held a valid multi-byte UTF-8 character
+  // Whether a line after the current one holds UTF-8 (read ahead, then back to where it was).
+  bool utf8_later_in_file();
   std::vector<std::string> header_;
 };
 

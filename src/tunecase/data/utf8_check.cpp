@@ -190,7 +190,7 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std:
         "editor (converting the whole file, e.g. with iconv, would garble its other accented "
         "letters)",
         offset + 1, where, byte, before,
-        utf8_earlier ? "earlier lines of the file are" : "the rest of the line is");
+        utf8_earlier ? "other lines of the file are" : "the rest of the line is");
   }
   return fmt::format(
       "invalid UTF-8 at byte {} {} (byte 0x{:02X}, after \"{}\"): the line is neither UTF-8 "

@@ -27,6 +27,9 @@ CostFigures self_hosted_cost(const ApproachConfig& approach, double throughput_p
       (!c.usd_per_month && approach.costs.hosting && approach.costs.hosting->usd_per_month) ||
       (bill.cost_kind == "hosting_per_query" && bill.throughput_assumed))
     c.provenance = "assumed";
+  // The default hourly price, which nobody gave: a figure resting on it is assumed (the weakest of
+  // its inputs), measured throughput or not.
+  if (bill.assumed_rate) c.provenance = "assumed";
   if (bill.usd_per_query) {
     c.usd_per_1k = 1000 * *bill.usd_per_query;
   } else if (throughput_per_s > 0 &&

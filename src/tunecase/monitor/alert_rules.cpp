@@ -194,13 +194,14 @@ Finding evaluate_feedback(int64_t now_ms, std::optional<int64_t> last_feedback_m
     f.message = last_feedback_ms
                     ? fmt::format(
                           "no label received for {:.0f} hours, while {} requests were served "
-                          "in the last {:g}: accuracy is unknown; check the feedback pipeline",
+                          "in the last {:g} hours (feedback_silence_hours): accuracy is unknown; "
+                          "check the feedback pipeline",
                           static_cast<double>(now_ms - *last_feedback_ms) / 3'600'000.0,
                           requests_in_silence_window, s.feedback_silence_hours)
                     : fmt::format(
                           "no label was ever received, while {} requests were served in the last "
-                          "{:g} hours: accuracy is unknown; send feedback (POST /v1/feedback or "
-                          "`tunecase feedback`)",
+                          "{:g} hours (feedback_silence_hours): accuracy is unknown; send feedback "
+                          "(POST /v1/feedback or `tunecase feedback`)",
                           requests_in_silence_window, s.feedback_silence_hours);
   } else if (!last_feedback_ms && requests_in_silence_window > 0) {
     f.message = fmt::format(

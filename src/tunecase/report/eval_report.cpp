@@ -18,65 +18,53 @@ namespace {
 
 using nlohmann::json;
 
-// The approaches whose $ figures are assumed, not estimated (eval.json's cost_provenance), said
-// beside "$: estimated": a fixed hosting price with nothing measured behind it, or a per-query
-// price resting on a throughput typed in the config (it had been called a fixed price too).
-std::string assumed_cost_note(const json& eval) {
-  std::vector<std::string> fixed, typed, priced_assumed, fixed_default;
-  for (const auto& a : eval["approaches"]) {
-    const bool assumed = a.value("cost_provenance", "") == "assumed";
-    if (assumed)
-      (a.value("cost_kind", "") == "hosting_per_query" ? typed : fixed)
-          .push_back(a.value("name", ""));
-    if (!a.value("hosting_assumed", false)) continue;
-    // A fixed bill at the default price is said with the fixed bills; an estimate on it beside
-    // the estimates (the footer had named the same approaches under both).
-    (assumed && a.value("cost_kind", "") != "hosting_per_query" ? fixed_default : priced_assumed)
-        .push_back(a.value("name", ""));
-  }
-  std::string out;
-  // A measured throughput over an hourly price nobody gave: the price is assumed, said beside
-  // the estimate it feeds (the footer had said "estimated" alone).
-  if (!priced_assumed.empty())
-    out += fmt::format(
-        ", on an assumed hosting price for {} (set hosting.usd_per_hour in the approach)",
-        fmt::join(priced_assumed, ", "));
-  if (!fixed.empty())
-    out += fmt::format(
-        ", assumed for {} (a fixed hosting price, nothing measured behind it{})",
-        fmt::join(fixed, ", "),
-        fixed_default.empty()
-            ? std::string()
-            : fmt::format("; the default instance price for {}: set hosting.usd_per_hour in the "
-                          "approach",
-                          fixed_default.size() == fixed.size()
-                              ? std::string("each")
-                              : fmt::format("{}", fmt::join(fixed_default, ", "))));
-  if (!typed.empty())
-    out += fmt::format(
-        ", assumed for {} (per-query hosting at the throughput typed in the config, not the "
-        "measured one)",
-        fmt::join(typed, ", "));
-  return out;
-}
-
-// "$ per 1k: ..." of the footer and report.md when every priced approach is a fixed hosting bill
-// (all local, no throughput typed): assumed, not "estimated" beside "assumed for" each of them.
-std::optional<std::string> all_fixed_hosting_note(const json& eval) {
-  bool any = false, all_default = true;
+// What "$ per 1k" is, from each approach's cost_provenance: "estimated" when any figure is, each
+// assumed one named with why; "assumed" alone when none is estimated (a figure resting on an
+// assumed input is assumed: the footer had said "estimated, on an assumed hosting price" and
+// "estimated, ..., assumed for" the same approaches). `markdown` bolds the tag and spells out
+// what an estimate is.
+std::string cost_tag_phrase(const json& eval, bool markdown) {
+  // Why an approach's figure is assumed, and the approaches for each reason, in first-seen order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
+  bool any_estimated = false, any_priced = false;
   for (const auto& a : eval["approaches"]) {
     if (!a.value("usd_per_1k", json()).is_number()) continue;
-    if (a.value("cost_provenance", "") != "assumed" ||
-        a.value("cost_kind", "") == "hosting_per_query")
-      return std::nullopt;
-    any = true;
-    all_default = all_default && a.value("hosting_assumed", false);
+    any_priced = true;
+    if (a.value("cost_provenance", "") != "assumed") {
+      any_estimated = true;
+      continue;
+    }
+    const std::string kind = a.value("cost_kind", "");
+    const bool default_price = a.value("hosting_assumed", false);
+    std::string why =
+        kind == "hosting_per_query" && !default_price
+            ? "per-query hosting at the throughput typed in the config, not the measured one"
+        : !a.value("usd_per_month", json()).is_number() && kind == "hosting_fixed"
+            ? "the default instance price over the measured throughput, one instance at full "
+              "load: set hosting.usd_per_hour in the approach"
+        : default_price
+            ? "a fixed hosting bill at the default instance price, nothing measured behind it: "
+              "set hosting.usd_per_hour in the approach"
+            : "a fixed hosting price, nothing measured behind it";
+    auto at =
+        std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == why; });
+    if (at == reasons.end()) at = reasons.insert(reasons.end(), {why, {}});
+    at->second.push_back(a.value("name", ""));
   }
-  if (!any) return std::nullopt;
-  return fmt::format("a fixed hosting price, nothing measured behind it{}",
-                     all_default ? "; the default instance price: set hosting.usd_per_hour in "
-                                   "each approach"
-                                 : "");
+  const std::string estimated =
+      markdown ? "**estimated** (measured tokens × prices, the catalogue's or ones typed in the "
+                 "config, or hosting $/hour ÷ measured throughput)"
+               : "estimated";
+  if (!any_priced) return markdown ? "**unknown**" : "unknown";
+  std::string out = any_estimated ? estimated : markdown ? "**assumed**" : "assumed";
+  if (reasons.empty()) return out;
+  // One reason for every priced approach, nothing estimated: the reason alone.
+  if (!any_estimated && reasons.size() == 1) return out + " (" + reasons.front().first + ")";
+  std::vector<std::string> parts;
+  for (const auto& [why, names] : reasons)
+    parts.push_back(fmt::format("{}{} ({})", any_estimated ? "assumed for " : "for ",
+                                fmt::join(names, ", "), why));
+  return out + (any_estimated ? ", " : ": ") + fmt::format("{}", fmt::join(parts, "; "));
 }
 
 std::string pct(double v) {
@@ -671,13 +659,12 @@ std::string eval_table_text(const json& eval) {
   bool any_month = false;
   for (const auto& a : eval["approaches"])
     any_month |= a.value("usd_per_month", json()).is_number();
-  const std::optional<std::string> all_fixed = all_fixed_hosting_note(eval);
-  out += fmt::format(
-      "accuracy, latency: measured on the test split; $ per 1k: {}; $ per month: {}\n",
-      all_fixed ? fmt::format("assumed ({})", *all_fixed) : "estimated" + assumed_cost_note(eval),
-      any_month ? "assumed, as the daily volume it rests on is (see report.md)"
-                : "unknown, no daily volume given (--queries-per-day, or [business] "
-                  "queries_per_day)");
+  out +=
+      fmt::format("accuracy, latency: measured on the test split; $ per 1k: {}; $ per month: {}\n",
+                  cost_tag_phrase(eval, false),
+                  any_month ? "assumed, as the daily volume it rests on is (see report.md)"
+                            : "unknown, no daily volume given (--queries-per-day, or [business] "
+                              "queries_per_day)");
   if (eval.contains("dataset") && eval["dataset"].contains("quality"))
     out += eval["dataset"]["quality"].value("footer", "") + "\n";
   if (eval.contains("dataset")) {
@@ -702,14 +689,10 @@ std::string eval_markdown(const json& eval) {
   bool any_month = false;
   for (const auto& a : eval["approaches"])
     any_month |= a.value("usd_per_month", json()).is_number();
-  const std::optional<std::string> all_fixed = all_fixed_hosting_note(eval);
   out += fmt::format(
       "Accuracy, macro-F1, "
       "invalid-output rate and latency are **measured**; $ per 1k is {}; $ per month is {}.\n\n",
-      all_fixed ? fmt::format("**assumed** ({})", *all_fixed)
-                : "**estimated** (measured tokens × prices, the catalogue's or ones typed in the "
-                  "config, or assumed hosting $/hour ÷ measured throughput)" +
-                      assumed_cost_note(eval),
+      cost_tag_phrase(eval, true),
       any_month ? "**assumed**, as the daily volume (the config's or --queries-per-day) it rests "
                   "on is"
                 : "**unknown**: no daily volume was given (--queries-per-day, or [business] "

@@ -145,10 +145,20 @@ std::vector<std::string> word_tokens(std::string_view text) {
   std::string folded = normalize_text(text);
   std::vector<std::string> tokens;
   std::string current;
-  CharKind open = CharKind::separator;  // what `current` holds: a word or a run of symbols
+  std::vector<std::string> run;  // characters of a script without spaces
+  // What `current` holds: a word, a Katakana word or a run of symbols; or `run` its characters.
+  CharKind open = CharKind::separator;
   auto close = [&] {
-    if (!current.empty()) tokens.push_back(std::move(current));
+    if (open == CharKind::unspaced) {
+      // Overlapping character pairs, as segmented_terms gives them (version 2 had kept a whole
+      // Japanese or Chinese clause as one word, seen once and never again).
+      if (run.size() == 1) tokens.push_back(std::move(run.front()));
+      for (std::size_t k = 0; k + 1 < run.size(); ++k) tokens.push_back(run[k] + run[k + 1]);
+    } else if (!current.empty()) {
+      tokens.push_back(std::move(current));
+    }
     current.clear();
+    run.clear();
     open = CharKind::separator;
   };
   // Whether a word character starts at byte `i` (an apostrophe stays in a word only before one).
@@ -192,9 +202,24 @@ std::vector<std::string> word_tokens(std::string_view text) {
       i += size;
       continue;
     }
-    CharKind kind = word_kind(cp);
+    // A combining mark continues whatever run it follows (a Thai vowel sign its consonant).
+    const auto category = utf8proc_category(cp);
+    if (open != CharKind::separator &&
+        (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC)) {
+      if (open == CharKind::unspaced && !run.empty())
+        run.back().append(folded, i, size);
+      else
+        current.append(folded, i, size);
+      i += size;
+      continue;
+    }
+    CharKind kind = kind_of(cp);
     if (kind == CharKind::separator) {
       close();
+    } else if (kind == CharKind::unspaced) {
+      if (open != CharKind::unspaced) close();
+      run.emplace_back(folded, i, size);
+      open = kind;
     } else {
       if (kind != open) close();
       current.append(folded, i, size);

@@ -401,11 +401,13 @@
   }
 
   // ---- Watch --------------------------------------------------------------------------------
+  // An alert message that starts with its approach ("local-linear: ...", "gpt (simulated): ...").
+  const namesItsApproach = a => String(a.message).startsWith(a.approach) &&
+    /^[:( ]/.test(String(a.message).slice(a.approach.length));
   function renderWatch(d) {
     $('alerts').innerHTML = d.alerts.length
-      // A message that already starts with its approach ("local-linear: predicted-label mix...")
-      // is not prefixed with it again.
-      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b>${a.approach && !String(a.message).startsWith(a.approach + ':') ? ' ' + esc(a.approach) : ''}: ${esc(a.message)}
+      // A message that already starts with its approach is not prefixed with it again.
+      ? '<ul>' + d.alerts.map(a => `<li class="bad"><b>${esc(a.kind)}</b>${a.approach && !namesItsApproach(a) ? ' ' + esc(a.approach) : ''}: ${esc(a.message)}
           <span class="muted">since ${new Date(a.fired_at_ms).toISOString().slice(0, 16).replace('T', ' ')} UTC</span></li>`).join('') + '</ul>'
       : '<p class="good">none open</p>';
     $('models').innerHTML = d.models.length
@@ -469,7 +471,7 @@
     if (c.volume) {
       const v = c.volume;
       html += `<p>Volume: the memo assumed <b>${int(Math.round(v.memo_per_day))}</b> queries a day (${esc(v.memo_source)});
-        the gateway has seen ${int(v.pilot_requests)} in ${v.pilot_days.toFixed(1)} days
+        the gateway has seen ${int(v.pilot_requests)} in ${(Math.floor(v.pilot_days * 10) / 10).toFixed(1)} days
         (<b>${isNum(v.pilot_per_day) ? int(Math.round(v.pilot_per_day)) : '–'}</b> a day, measured; ${v.mode === 'shadow'
           ? 'the requests the champion answered: the challenger ran on the same ones, off the response path'
           : 'both arms together: all the traffic the gateway saw'}).</p>`;
