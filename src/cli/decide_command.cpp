@@ -45,11 +45,20 @@ void run(const DecideOptions& o) {
     std::string what = e.what();
     if (const auto tag = what.find("] "); what.starts_with("[json.") && tag != std::string::npos)
       what = what.substr(tag + 2);
+    if (what.starts_with("cannot use value()")) what = "an object is another type of value";
+    // The file itself, as the other checks name it.
+    auto file_of = [](const std::string& given, const char* name) {
+      std::error_code ignored;
+      return std::filesystem::is_directory(given, ignored)
+                 ? (std::filesystem::path(given) / name).string()
+                 : given;
+    };
     throw tunecase::UserError(fmt::format(
-        "{}{}{} holds a field decide cannot read ({}): it was edited or damaged; re-run {} to "
-        "write it again",
-        o.eval.empty() ? "" : o.eval, !o.eval.empty() && !o.curve.empty() ? " or " : "",
-        o.curve.empty() ? "" : o.curve, what,
+        "{}{}{} holds a value of another type than tunecase writes there ({}): it was edited or "
+        "damaged; re-run {} to write it again",
+        o.eval.empty() ? "" : file_of(o.eval, "eval.json"),
+        !o.eval.empty() && !o.curve.empty() ? " or " : "",
+        o.curve.empty() ? "" : file_of(o.curve, "curve.json"), what,
         o.curve.empty()  ? "tunecase eval"
         : o.eval.empty() ? "tunecase curve"
                          : "tunecase eval (or curve)"));

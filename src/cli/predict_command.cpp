@@ -45,24 +45,20 @@ Unreadable classify_stream(tunecase::LoadedModel& model, std::istream& in) {
     const bool utf16 =
         line.find('\0') != std::string::npos ||
         (number == 1 && (line.starts_with("\xFF\xFE") || line.starts_with("\xFE\xFF")));
+    // A line that is no text: its error line, and counted for the exit status.
+    auto unreadable_line = [&](const std::string& error) {
+      invalid.push_back(number);
+      nlohmann::json out = {
+          {"line", number}, {"text", nullptr}, {"label", nullptr}, {"error", error}};
+      std::cout << out.dump() << "\n";
+    };
     if (utf16) {
       unreadable.utf16 = true;
-      invalid.push_back(number);
-      nlohmann::json out = {{"line", number},
-                            {"text", nullptr},
-                            {"label", nullptr},
-                            {"error", "NUL bytes (UTF-16 text?): no text to classify"}};
-      std::cout << out.dump() << "\n";
+      unreadable_line("NUL bytes (UTF-16 text?): no text to classify");
       continue;
     }
     if (auto offset = tunecase::invalid_utf8_offset(line)) {
-      invalid.push_back(number);
-      nlohmann::json out = {
-          {"line", number},
-          {"text", nullptr},
-          {"label", nullptr},
-          {"error", fmt::format("invalid UTF-8 at byte {}: no text to classify", *offset)}};
-      std::cout << out.dump() << "\n";
+      unreadable_line(fmt::format("invalid UTF-8 at byte {}: no text to classify", *offset));
       continue;
     }
     if (tunecase::blank(line)) {

@@ -394,6 +394,18 @@ TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("also holds plan.html from an earlier run"), std::string::npos)
       << again.output;
+  // A field of another type (a hand edit) names the file, as the input's fault: it had been an
+  // internal error quoting the JSON library.
+  e["approaches"][0]["simulated"] = "yes";
+  write(dir.path() / "out" / "eval.json", e.dump());
+  CliResult edited = run_cli("decide --config " + config + " --eval " + dir.str() + "/out --out " +
+                             dir.str() + "/memo2");
+  EXPECT_EQ(edited.exit_code, 2) << edited.output;
+  EXPECT_NE(edited.output.find("eval.json holds a value of another type than tunecase writes"),
+            std::string::npos)
+      << edited.output;
+  EXPECT_EQ(edited.output.find("json.exception"), std::string::npos) << edited.output;
+  EXPECT_EQ(edited.output.find("internal error"), std::string::npos) << edited.output;
 }
 
 TEST(ConfigCli, UnwritableOutputIsAUserErrorForEveryCommand) {

@@ -72,8 +72,8 @@ TEST(EvalTable, SaysWhichApproachesCostsAreAssumed) {
   at_full_load["approaches"][0]["cost_provenance"] = "assumed";
   at_full_load["approaches"][0]["cost_kind"] = "hosting_fixed";
   EXPECT_NE(eval_table_text(at_full_load)
-                .find("$ per 1k: assumed (the default instance price over the measured "
-                      "throughput, one instance at full load"),
+                .find("$ per 1k: assumed: for svm (the default instance price over the "
+                      "measured throughput, one instance at full load"),
             std::string::npos)
       << eval_table_text(at_full_load);
   // Only fixed bills: the figure is assumed, not "estimated" beside "assumed for" each; the

@@ -58,8 +58,11 @@ std::string cost_tag_phrase(const json& eval, bool markdown) {
   if (!any_priced) return markdown ? "**unknown**" : "unknown";
   std::string out = any_estimated ? estimated : markdown ? "**assumed**" : "assumed";
   if (reasons.empty()) return out;
-  // One reason for every priced approach, nothing estimated: the reason alone.
-  if (!any_estimated && reasons.size() == 1) return out + " (" + reasons.front().first + ")";
+  // One reason for every approach, all priced, nothing estimated: the reason alone (with one
+  // unpriced, "assumed (reason)" had read as covering it too).
+  if (!any_estimated && reasons.size() == 1 &&
+      reasons.front().second.size() == eval["approaches"].size())
+    return out + " (" + reasons.front().first + ")";
   std::vector<std::string> parts;
   for (const auto& [why, names] : reasons)
     parts.push_back(fmt::format("{}{} ({})", any_estimated ? "assumed for " : "for ",
@@ -717,7 +720,9 @@ std::string eval_markdown(const json& eval) {
   }
   for (const auto& a : eval["approaches"]) {
     for (const auto& note : a.value("cost_notes", std::vector<std::string>{})) {
-      out += fmt::format("- {}: {} ({})\n", markdown_text(a.value("name", "")), note, "assumed");
+      // Tagged as the figure it explains is (every note had read "assumed", beside an estimate).
+      out += fmt::format("- {}: {} ({})\n", markdown_text(a.value("name", "")), note,
+                         a.value("cost_provenance", "estimated"));
     }
     out += fmt::format("- {}: cost basis: {}\n", markdown_text(a.value("name", "")),
                        a.value("cost_basis", ""));
