@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/serve/pilot_plan.h"
 #include "tunecase/serve/pilot_report.h"
@@ -113,9 +114,7 @@ void run(const PilotArgs& a) {
     fmt::print(stderr,
                "note: this store was written by a gateway on a replay clock (--replay-clock); "
                "the report is as of its last time, {} days after the pilot's start\n",
-               fmt::format("{:.1f}", std::floor(double(context.now_ms - std::stoll(*started)) /
-                                                86'400'000.0 * 10) /
-                                         10));
+               tunecase::tenths_down(double(context.now_ms - std::stoll(*started)) / 86'400'000.0));
   }
   context.started_at_ms = std::stoll(*started);
   nlohmann::json report = tunecase::serve::pilot_report(*store, plan, context);

@@ -42,9 +42,8 @@ Unreadable classify_stream(tunecase::LoadedModel& model, std::istream& in) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     // UTF-16 (Excel's "Unicode Text", PowerShell's default): its ASCII letters are valid UTF-8
     // with a NUL after each, and a text of NULs had been given a label.
-    const bool utf16 =
-        line.find('\0') != std::string::npos ||
-        (number == 1 && (line.starts_with("\xFF\xFE") || line.starts_with("\xFE\xFF")));
+    const bool utf16 = line.find('\0') != std::string::npos ||
+                       (number == 1 && tunecase::starts_with_utf16_mark(line));
     // A line that is no text: its error line, and counted for the exit status.
     auto unreadable_line = [&](const std::string& error) {
       invalid.push_back(number);

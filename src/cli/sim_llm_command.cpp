@@ -173,7 +173,8 @@ void write_port_file(const std::string& path, int port) {
   std::error_code ec;
   std::filesystem::rename(temporary, path, ec);
   if (ec) {
-    std::filesystem::remove(temporary, ec);
+    std::error_code ignored;  // ec's message is the one to give
+    std::filesystem::remove(temporary, ignored);
     throw tunecase::UserError(
         fmt::format("cannot write --port-file {} ({}); give a file path", path, ec.message()));
   }

@@ -37,6 +37,10 @@ std::string significant_cents(double value) {
   return out;
 }
 
+std::string tenths_down(double days) {
+  return fmt::format("{:.1f}", std::floor(days * 10) / 10);
+}
+
 std::size_t utf8_chars(std::string_view text) {
   std::size_t n = 0;
   for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;

@@ -17,6 +17,9 @@ std::string significant_fixed(double value, int digits);
 // its trailing zero, 0.000102 -> "0.00010". No "$".
 std::string significant_cents(double value);
 
+// Days to one decimal, rounded down as a pilot counts them: 1.96 is "1.9" (not "2.0" of 2).
+std::string tenths_down(double days);
+
 // The digits of a whole number with thousands grouped: 80000 -> "80,000" (no sign).
 std::string group_thousands(unsigned long long whole);
 

@@ -67,8 +67,7 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
   }
   char first[2] = {0, 0};
   in_.read(first, 2);
-  bool utf16 = in_.gcount() == 2 && ((first[0] == '\xFF' && first[1] == '\xFE') ||
-                                     (first[0] == '\xFE' && first[1] == '\xFF'));
+  bool utf16 = starts_with_utf16_mark(std::string_view(first, in_.gcount()));
   in_.clear();
   in_.seekg(0);
   auto utf16_error = [&](const char* sign) {

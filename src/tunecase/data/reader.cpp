@@ -44,8 +44,7 @@ Format format_of(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     char head[2] = {0, 0};
     in.read(head, 2);
-    const bool utf16 = in.gcount() == 2 && ((head[0] == '\xFF' && head[1] == '\xFE') ||
-                                            (head[0] == '\xFE' && head[1] == '\xFF'));
+    const bool utf16 = starts_with_utf16_mark(std::string_view(head, in.gcount()));
     throw UserError(fmt::format(
         "{}: unknown data format \".txt\"; {}", file.string(),
         utf16 ? fmt::format("it starts with a UTF-16 byte-order mark, as Excel's \"Unicode "

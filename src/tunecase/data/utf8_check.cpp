@@ -200,6 +200,10 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std:
       to_utf8_command("ENCODING", file));
 }
 
+bool starts_with_utf16_mark(std::string_view head) {
+  return head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF");
+}
+
 bool strip_byte_order_mark(std::string& first_line) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (!first_line.starts_with(kByteOrderMark)) return false;

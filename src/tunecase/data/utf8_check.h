@@ -38,6 +38,10 @@ std::string invalid_utf8_problem(std::string_view line, std::size_t offset, std:
 // An empty `file` gives a placeholder (FILE.csv).
 std::string to_utf8_command(std::string_view encoding, const std::filesystem::path& file);
 
+// Whether `head` starts with a UTF-16 byte-order mark (FF FE or FE FF), as Excel's "Unicode Text"
+// and PowerShell write files.
+bool starts_with_utf16_mark(std::string_view head);
+
 // Removes a UTF-8 byte order mark (EF BB BF) from the start of `first_line`, as an editor on
 // Windows writes it; returns whether there was one. Readers call it on a file's first line.
 bool strip_byte_order_mark(std::string& first_line);

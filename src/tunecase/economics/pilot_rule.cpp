@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "tunecase/core/error.h"
+#include "tunecase/core/number_format.h"
 #include "tunecase/economics/money.h"
 #include "tunecase/stats/confidence_sequence.h"
 #include "tunecase/stats/proportion.h"
@@ -189,15 +189,14 @@ void apply_rule(const PilotRule& r, const PilotArm& c, const std::optional<Pilot
     v.reason = fmt::format("neither a clear win nor worse with the planned sample in: {}", worth);
   } else {
     v.outcome = PilotOutcome::pending;
-    v.reason = sample_in
-                   ? fmt::format(
-                         "collecting: the planned labelled queries are in ({}), "
-                         "{:.1f} of the {:g} planned days have passed; marginal "
-                         "waits for the end of the plan, a clear win or worse "
-                         "may be called any day",
-                         // Rounded down: 1.96 of 2 days is not "2.0 of the 2".
-                         collected_text(r, v), std::floor(days->elapsed * 10) / 10, days->planned)
-                   : fmt::format("collecting: {}", collected_text(r, v));
+    v.reason = sample_in ? fmt::format(
+                               "collecting: the planned labelled queries are in ({}), "
+                               "{} of the {:g} planned days have passed; marginal "
+                               "waits for the end of the plan, a clear win or worse "
+                               "may be called any day",
+                               // Rounded down: 1.96 of 2 days is not "2.0 of the 2".
+                               collected_text(r, v), tenths_down(days->elapsed), days->planned)
+                         : fmt::format("collecting: {}", collected_text(r, v));
     if (any_data) v.reason += "; so far " + worth;
     // The interval alone would call it: say what holds the call back.
     if (any_data && ((v.gain_high < 0 && net_high < 0) || (net >= 0 && !slow)) &&

@@ -549,7 +549,7 @@ void RunLoop::on_completion(Completion c) {
   const bool counted = scored.tokens_in > 0;
   ++answered_this_run_;
   const bool replaces_cached = a.replaces_cached;
-  std::string key = cache_ ? a.key : std::string();
+  std::string key = cache_ ? std::move(a.key) : std::string();  // `a` is erased next
   release(c.item, counted ? static_cast<double>(scored.tokens_in + scored.tokens_out) : a.tokens,
           cost);  // `a` is gone from here
   // Cached once counted: a cache that cannot be written stops the run with this answer's cost

@@ -1,8 +1,7 @@
 // pilot_report_text(): the terminal view of the pilot report (declared in pilot_report.h).
-#include <cmath>
-
 #include <fmt/format.h>
 
+#include "tunecase/core/number_format.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/serve/pilot_report.h"
 
@@ -91,9 +90,9 @@ std::string pilot_report_text(const nlohmann::json& r) {
   if (r.contains("plan")) {
     const auto& p = r["plan"];
     out += fmt::format(
-        "plan: day {:.1f} of {}, labelled {} / {} (champion) and {} / {} "
+        "plan: day {} of {}, labelled {} / {} (champion) and {} / {} "
         "(challenger)\n",
-        std::floor(p["days_elapsed"].get<double>() * 10) / 10, p["days_planned"].get<int>(),
+        tenths_down(p["days_elapsed"].get<double>()), p["days_planned"].get<int>(),
         p["labelled_champion"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>(),
         p["labelled_challenger"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>());
   }
