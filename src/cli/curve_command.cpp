@@ -62,8 +62,8 @@ void run(const CurveArgs& a) {
       fmt::print("; projection {:.3f} at {} labels (2x the train split, estimated)",
                  p["accuracy"].get<double>(), p.value("labels", nlohmann::json()).dump());
       if (p.contains("ci95"))
-        fmt::print(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
-                   p["ci95"][1].get<double>());
+        fmt::print(" (95% CI {:.3f} to {:.3f} from the points' spread, not the curve's shape)",
+                   p["ci95"][0].get<double>(), p["ci95"][1].get<double>());
       if (fit.contains("levels_off")) {  // what the points measured comes first, as in curve.md
         const auto& l = fit["levels_off"];
         fmt::print(
@@ -76,7 +76,8 @@ void run(const CurveArgs& a) {
       } else if (fit.value("projection_below_measured", false)) {
         fmt::print(", a fit that misses the points (see the warning in curve.md)");
       } else if (fit.value("saturation_visible", true)) {
-        fmt::print(", saturating at {:.3f}", fit["a"].get<double>());
+        fmt::print(", levelling off near {:.3f} (estimated; more labels may go past it)",
+                   fit["a"].get<double>());
       } else {
         fmt::print(", no saturation visible in the data");
       }

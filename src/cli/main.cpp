@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -19,6 +21,27 @@ bool unknown_command(const CLI::App& app, int argc, char** argv) {
   fmt::print(stderr, "error: `{}` is not a tunecase command{}\nthe commands are: {}\n", word,
              tunecase::did_you_mean(word, names), list);
   return true;
+}
+
+// CLI11 answers a mistyped flag with "The following arguments were not expected"; name the
+// command's nearest flag for each word that looks like one and is none of its own.
+void suggest_flags(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* command = nullptr;
+  for (const CLI::App* sub : app.get_subcommands()) command = sub;  // the one parsed
+  if (!command) return;
+  std::vector<std::string> flags;
+  for (const CLI::Option* option : command->get_options())
+    for (const std::string& name : option->get_lnames()) flags.push_back("--" + name);
+  for (int i = 2; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") break;
+    if (!word.starts_with("--")) continue;
+    word = word.substr(0, word.find('='));
+    if (std::find(flags.begin(), flags.end(), word) != flags.end()) continue;
+    if (auto near = tunecase::nearest(word, flags))
+      fmt::print(stderr, "`{}` is not a flag of `tunecase {}`; did you mean `{}`?\n", word,
+                 command->get_name(), *near);
+  }
 }
 
 }  // namespace
@@ -52,7 +75,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help exits 0; a bad flag or value is bad input like any other: exit 2 (README.md).
-    return app.exit(e) == 0 ? 0 : 2;
+    int code = app.exit(e);
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) suggest_flags(app, argc, argv);
+    return code == 0 ? 0 : 2;
   } catch (const tunecase::UserError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

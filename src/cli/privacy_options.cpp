@@ -158,6 +158,9 @@ void CommandAudit::watch() {
     try {
       if (signal > 0) {
         drain(signal);
+        // Requests the drain did not wait out (a second Ctrl-C, or its time-out): they reached
+        // the provider, may be billed, and the next run asks them again.
+        const auto dropped = tunecase::requests_unsettled();
         write(signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
         // What this run was charged, which a cap of the run again should leave out.
         const double spent = tunecase::spent_in_process();
@@ -165,13 +168,19 @@ void CommandAudit::watch() {
         // has nothing in the cache to resume from: it had been told "sends only the rest".
         const bool sent = log_->requests() > 0;
         const std::string tidied = on_stop_ ? on_stop_() : std::string();
-        fmt::print(stderr, "\ntunecase {}: {}; {} {}{}. {}{}\n", command_,
+        fmt::print(stderr, "\ntunecase {}: {}; {} {}{}{}. {}{}\n", command_,
                    signal == SIGINT ? "interrupted" : "stopped",
                    sent ? "what was sent is in" : "nothing was sent to an endpoint (audit:",
                    file_.string() + (sent ? "" : ")"),
                    spent > 0 ? fmt::format("; this run was charged {} for LLM answers",
                                            tunecase::usd_amount(spent))
                              : std::string(),
+                   dropped > 0
+                       ? fmt::format("; {} request(s) still in flight were dropped unanswered: "
+                                     "the provider may bill them, and they are not in the "
+                                     "cache, so the same command again sends them again",
+                                     dropped)
+                       : std::string(),
                    !sent             ? "Nothing of this run is kept: the same command again "
                                        "starts over"
                    : resume_.empty() ? "Nothing of this run is kept: a new run sends everything "

@@ -206,6 +206,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   g.concurrency = a.concurrency;
   g.policy = config.retrain.policy + " (through the gateway)";
   g.cost_per_error_usd = config.business.cost_per_error_usd.value_or(0);
+  g.cost_per_error_by_label = config.business.cost_per_error_by_label;
   g.usd_per_retrain = config.retrain.usd_per_retrain.value_or(0);
   const std::string champion = mon::gateway_champion(g, *http);
 
@@ -297,6 +298,7 @@ ReplayRun run_through_gateway(const tunecase::ProjectConfig& config, const Repla
   s.monitor = config.monitor;
   s.retrain = config.retrain;
   s.cost_per_error_usd = config.business.cost_per_error_usd;
+  s.cost_per_error_by_label = config.business.cost_per_error_by_label;
   result.document = mon::replay_json({run}, s);
   result.document["gateway"] = a.gateway;
   // This replay trained no first model: the gateway serves eval's (0 rows had been reported).
@@ -342,6 +344,7 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
   s.monitor = config.monitor;
   s.retrain = config.retrain;
   s.cost_per_error_usd = config.business.cost_per_error_usd;
+  s.cost_per_error_by_label = config.business.cost_per_error_by_label;
   s.drift_redaction = config.privacy.rules;
   auto started = std::chrono::steady_clock::now();
   auto runs = tunecase::monitor::replay(items, s);

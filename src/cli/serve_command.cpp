@@ -14,6 +14,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -23,12 +24,14 @@
 #include "commands.h"
 #include "tunecase/config/config.h"
 #include "tunecase/config/measured_settings.h"
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/output_dir.h"
 #include "tunecase/core/thread_priority.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/core/work_pacing.h"
 #include "tunecase/privacy/audit.h"
+#include "tunecase/privacy/endpoint_locality.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/serve/gateway.h"
 
@@ -46,11 +49,37 @@ int default_threads() {
 struct ServeArgs {
   std::string config, eval, plan, store = "tunecase.db", host = "127.0.0.1", token_env;
   std::string instance, port_file, operation_plan, replay_clock;
+  std::vector<std::string> allowed_hosts;
   int port = 8080, threads = default_threads();
   int64_t model_poll_ms = 5000;
   tunecase::CacheChoice cache;
   bool local_only = false;
 };
+
+// A gateway bound beyond loopback without a token takes feedback from anyone who reaches it:
+// a stranger's labels move the pilot's accuracy and its verdict, and the pilot's figures, the
+// memo and the models are readable. Not refused (a closed network may be meant), but said.
+void warn_if_open_to_network(std::string host, int port, const std::string& token) {
+  if (!token.empty()) {
+    if (token.size() < 16)
+      fmt::print(stderr,
+                 "warning: the token of --token-env is {} characters long: one that short can "
+                 "be guessed; use at least 16 random characters (e.g. `openssl rand -hex 32`)\n",
+                 token.size());
+    return;
+  }
+  host = tunecase::ascii_lower(host);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (tunecase::is_loopback(host)) return;
+  fmt::print(stderr,
+             "warning: --host {} without --token-env: anyone who can reach {} can send "
+             "feedback, which moves the pilot's accuracy and its verdict, and read the pilot's "
+             "figures, the memo, the models and /metrics. Put a bearer token in an environment "
+             "variable and name it with --token-env (docs/serve.md), or keep --host 127.0.0.1 "
+             "behind your proxy\n",
+             host, port == 0 ? std::string("its port") : fmt::format("port {}", port));
+}
 
 std::string default_instance(int port) {
   char host[256] = {0};
@@ -81,7 +110,7 @@ void warn_if_trained_on_other_data(const tunecase::ProjectConfig& config,
              eval_dir, fmt::join(changed, "; "));
 }
 
-void run(const ServeArgs& a) {
+void run(ServeArgs a) {
   // Refused before listening: a folder had been found only after the gateway was up.
   if (!a.port_file.empty()) check_port_file(a.port_file);
   tunecase::ProjectConfig config = tunecase::load_config(a.config);
@@ -94,10 +123,15 @@ void run(const ServeArgs& a) {
   options.operation_plan = a.operation_plan;
   options.store = a.store;
   options.cache_file = tunecase::resolve_cache_file(a.cache, config.file);
+  // "[::]" as written in a URL: the address inside the brackets (listening on it had failed).
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
+    a.host = a.host.substr(1, a.host.size() - 2);
   options.server.host = a.host;
   options.server.port = a.port;
   options.server.threads = a.threads;
   options.token = read_token_env(a.token_env);
+  warn_if_open_to_network(a.host, a.port, options.token);
+  options.allowed_hosts = a.allowed_hosts;
   options.log.instance = a.instance.empty() ? default_instance(a.port) : a.instance;
   if (a.instance.empty() && a.port == 0) {
     fmt::print(stderr,
@@ -198,7 +232,9 @@ void run(const ServeArgs& a) {
   for (const auto& note : gateway.startup_notes()) fmt::print(stderr, "note: {}\n", note);
   int port = gateway.start();
   const auto& plan = gateway.plan();
-  fmt::print("tunecase serve listening on http://{}:{}/ ({}: {}{})\n", a.host, port,
+  // An IPv6 address in a URL is bracketed: "http://[::]:8080/" (scripts copy this line).
+  const std::string url_host = a.host.find(':') == std::string::npos ? a.host : "[" + a.host + "]";
+  fmt::print("tunecase serve listening on http://{}:{}/ ({}: {}{})\n", url_host, port,
              tunecase::serve::serve_mode_name(plan.mode), plan.champion,
              plan.challenger.empty() ? "" : " vs " + plan.challenger);
   std::fflush(stdout);
@@ -302,6 +338,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--token-env", args->token_env,
                   "environment variable holding the bearer token that feedback and the dashboard's "
                   "data must carry");
+  cmd->add_option("--allowed-host", args->allowed_hosts,
+                  "without --token-env on a loopback address: a Host (name or name:port) besides "
+                  "localhost/127.0.0.1/[::1] that the routes with the pilot's figures answer, "
+                  "e.g. the one your reverse proxy passes (repeatable)");
   cmd->add_option("--instance", args->instance,
                   "name of this replica's log progress record (default HOST:PORT)");
   cmd->add_option("--model-poll-ms", args->model_poll_ms,

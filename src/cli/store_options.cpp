@@ -128,6 +128,18 @@ std::string read_token_env(const std::string& variable) {
         "--token-env {}: that environment variable is {}; export the token clients must send "
         "(Authorization: Bearer TOKEN) or drop the flag",
         variable, *value == '\0' ? "empty" : "only whitespace"));
+  // A bearer token is one run of visible ASCII (RFC 6750's token68 and more): a space inside it
+  // was accepted from curl, while the dashboard, which sends only such characters, could never
+  // load its data.
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    if (c < 0x21 || c > 0x7e)
+      throw tunecase::UserError(fmt::format(
+          "--token-env {}: the token holds {} at character {}, which a bearer token cannot "
+          "carry (the dashboard refuses to send it); use letters, digits and punctuation only, "
+          "e.g. the output of `openssl rand -hex 32`",
+          variable, c == ' ' ? std::string("a space") : fmt::format("byte 0x{:02X}", c), i + 1));
+  }
   return token;
 }
 

@@ -189,6 +189,25 @@ TEST(Replay, UnsetPricesAreUnknownNotZero) {
   EXPECT_NE(md.find("| unknown | $0 | unknown |"), std::string::npos) << md;
 }
 
+// [business] cost_per_error_by_label: each error costs its item's true label's price.
+TEST(Replay, AnErrorCostsWhatItsTrueLabelCosts) {
+  ReplaySettings s = settings();
+  s.policies = {"none"};
+  s.drift = false;
+  const auto items = replay_items(examples(3000));
+  s.cost_per_error_usd = 0;
+  for (const auto& item : items) s.cost_per_error_by_label[item.label] = 1;
+  const PolicyRun every = replay(items, s)[0];
+  ASSERT_GT(every.errors, 0);
+  EXPECT_DOUBLE_EQ(every.error_usd, static_cast<double>(every.errors));
+  s.cost_per_error_by_label = {{"billing", 1.0}};
+  const PolicyRun billing = replay(items, s)[0];
+  EXPECT_EQ(billing.errors, every.errors);
+  EXPECT_GT(billing.error_usd, 0);
+  EXPECT_LT(billing.error_usd, static_cast<double>(every.errors));
+  EXPECT_EQ(replay_json({billing}, s)["cost_per_error_by_label"]["billing"], 1.0);
+}
+
 TEST(Replay, BadInputIsAClearError) {
   Examples e = examples(100);
   e[3].time = "yesterday";

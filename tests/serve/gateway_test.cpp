@@ -1107,6 +1107,59 @@ TEST_F(GatewayTest, ATokenProtectsFeedbackAndTheFigures) {
   EXPECT_EQ(post("/v1/classify", R"({"text":"where is my parcel"})").status, 200);
 }
 
+// Without a token, a web page open in the operator's browser must not reach the routes with the
+// pilot's figures: a cross-site form post of feedback (Origin of another site) and a page that
+// reaches the loopback gateway through a name of its own (DNS rebinding: Host of that name) are
+// refused; curl, the gateway's own page and a proxy named by --allowed-host are not.
+TEST_F(GatewayTest, WithoutATokenWebPagesOfOtherSitesAreRefused) {
+  GatewayOptions o = options();
+  o.allowed_hosts = {"dash.corp.internal"};
+  start("", o);
+  classify({{"text", "the courier is late"}, {"id", "W-1"}});
+  const std::string body = R"({"id":"W-1","label":"shipping"})";
+  Reply forged = post("/v1/feedback", body,
+                      {{"Origin", "http://attacker.example"}, {"Content-Type", "text/plain"}});
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_NE(forged.body.find("--token-env"), std::string::npos) << forged.body;
+  TestClient rebound(port_);
+  Reply read = rebound.send("GET", "/v1/pilot", "", {{"Host", "attacker.example:8080"}});
+  EXPECT_EQ(read.status, 403);
+  EXPECT_NE(read.body.find("--allowed-host attacker.example"), std::string::npos) << read.body;
+  // The routes without the pilot's figures stay open to any page, as documented.
+  TestClient open(port_);
+  EXPECT_EQ(open.send("POST", "/v1/classify", R"({"text":"hello"})",
+                      {{"Origin", "http://attacker.example"}})
+                .status,
+            200);
+  // curl (no Origin), the page's own origin, loopback names and an allowed proxy Host pass.
+  // The forged feedback left nothing: the first accepted one is recorded, not "unchanged".
+  Reply first = post("/v1/feedback", body);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("\"recorded\""), std::string::npos) << first.body;
+  EXPECT_EQ(post("/v1/feedback", body, {{"Origin", "http://127.0.0.1"}}).status, 200);
+  for (const char* host : {"localhost:1234", "[::1]:9", "127.0.0.2", "dash.corp.internal"}) {
+    TestClient client(port_);
+    EXPECT_EQ(client.send("GET", "/v1/pilot", "", {{"Host", host}}).status, 200) << host;
+  }
+}
+
+// With a token the browser checks are the token's: a refused token is said as refused.
+TEST_F(GatewayTest, AWrongTokenIsSaidAsWrongNotMissing) {
+  GatewayOptions o = options();
+  o.token = "0123456789abcdef";
+  start("", o);
+  TestClient client(port_);
+  Reply wrong = client.send("GET", "/v1/pilot", "", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find("does not carry the gateway's token"), std::string::npos) << wrong.body;
+  TestClient proxied(port_);
+  EXPECT_EQ(proxied
+                .send("GET", "/v1/pilot", "",
+                      {{"Authorization", "Bearer 0123456789abcdef"}, {"Host", "public.example"}})
+                .status,
+            200);
+}
+
 TEST_F(GatewayTest, ALocalApproachWithoutATrainedModelIsAnErrorNamingTheCommand) {
   project("");
   GatewayOptions o = options();

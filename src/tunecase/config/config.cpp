@@ -125,6 +125,32 @@ void read_business(TableReader& r, BusinessSettings& b) {
   if (!r.describing() && b.harmful_error_rate && !b.cost_per_incident_usd)
     r.fail("harmful_error_rate",
            "needs cost_per_incident_usd beside it: what one harmful incident costs");
+  if (const toml::node* by_label = r.node(
+          "cost_per_error_by_label", "table of label = number, >= 0",
+          "what a wrong answer costs when the item's true label is this one, e.g. { urgent = 40 "
+          "} (other labels cost cost_per_error_usd)")) {
+    const toml::table* t = by_label->as_table();
+    if (t == nullptr)
+      r.fail("cost_per_error_by_label",
+             fmt::format("must be a table of label = USD like {{ urgent = 40.0 }}, not {}",
+                         toml_text(*by_label)));
+    if (!r.describing() && !b.cost_per_error_usd)
+      r.fail("cost_per_error_by_label",
+             b.harmful_error_rate || b.cost_per_incident_usd
+                 ? "prices wrong answers by label, and this config prices harmful incidents "
+                   "(harmful_error_rate + cost_per_incident_usd): give cost_per_error_usd and "
+                   "cost_per_error_by_label instead, or leave the per-label costs out"
+                 : "needs cost_per_error_usd beside it: what a wrong answer of any label it does "
+                   "not name costs");
+    TableReader labels = r.nested(t, "cost_per_error_by_label");
+    for (const auto& [key, value] : *t) {
+      const std::string label(key.str());
+      b.cost_per_error_by_label[label] =
+          labels.number(label, 0, money, "what a wrong answer of this true label costs");
+    }
+    labels.finish();
+    b.cost_per_error_by_label_where = r.where("cost_per_error_by_label");
+  }
   b.engineer_usd_per_week =
       r.optional_number("engineer_usd_per_week", money, "loaded cost of one engineer-week");
   b.horizon_months = r.number("horizon_months", 12, Range{0, 1200, true, false},

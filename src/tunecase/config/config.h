@@ -43,6 +43,10 @@ struct BusinessSettings {
   std::optional<double> queries_per_day, queries_per_month, queries_per_year;
   double days_per_month = 30;
   std::optional<double> cost_per_error_usd, cost_per_incident_usd, harmful_error_rate;
+  // What a wrong answer costs when the item's true label is this one (label -> USD); the labels
+  // not named cost cost_per_error_usd. Empty when the config gives none.
+  std::map<std::string, double> cost_per_error_by_label;
+  std::string cost_per_error_by_label_where;  // "file:line" of the table ("" when absent)
   std::optional<double> engineer_usd_per_week;
   double horizon_months = 12;
   double monitoring_usd_per_month = 0;

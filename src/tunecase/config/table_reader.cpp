@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
 
@@ -390,6 +391,18 @@ void TableReader::finish() const {
                                   fmt::format("{}:{}", origin_.string(), v.source().begin.line),
                                   name_, key, other->second));
     }
+    // A key written into the file itself: said as the secret it is, not as a misspelling of
+    // api_key_env (following that hint had still left the key in a file that gets committed).
+    const std::string lower = ascii_lower(key);
+    if (std::find(known_.begin(), known_.end(), "api_key_env") != known_.end() &&
+        (lower == "api_key" || lower == "apikey" || lower == "key" || lower == "token" ||
+         lower == "secret" || lower == "password" || lower.ends_with("_api_key")))
+      throw UserError(fmt::format(
+          "{}:{}: `{}{}` in {}: tunecase never reads an API key from a config file (the file is "
+          "copied into model folders and often committed); delete the line, export the key in "
+          "an environment variable (e.g. OPENAI_API_KEY) and name that variable with "
+          "api_key_env = \"OPENAI_API_KEY\"",
+          origin_.string(), v.source().begin.line, key_prefix_, key, name_));
     auto near = nearest(key, known_);
     std::string hint = near ? fmt::format("; did you mean `{}{}`?", key_prefix_, *near)
                             : fmt::format("; the known keys are {}", join(known_, ", "));

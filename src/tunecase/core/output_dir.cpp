@@ -22,6 +22,18 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag) 
     throw UserError(fmt::format("{}: cannot create the output folder ({}); choose another {}",
                                 dir.string(), ec ? ec.message() : "a file has that name", flag));
   }
+  // A folder that exists but takes no files (no permission, a read-only disk, /proc) is refused
+  // now, not after the work whose results it was to hold.
+  std::filesystem::path probe = dir / fmt::format(".tunecase-write-check-{}", ::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == EEXIST) return;  // a file of that name: the folder takes files
+    throw UserError(fmt::format("{}: cannot write in the output folder ({}); choose another {}",
+                                dir.string(), std::strerror(error), flag));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 namespace {

@@ -47,8 +47,10 @@ std::vector<std::vector<std::string>> point_rows(const nlohmann::json& doc) {
 std::string projection_text(const nlohmann::json& p) {
   std::string out = fmt::format("{:.3f}", p["accuracy"].get<double>());
   if (p.contains("ci95"))
-    out += fmt::format(" (95% CI {:.3f} to {:.3f})", p["ci95"][0].get<double>(),
-                       p["ci95"][1].get<double>());
+    out += fmt::format(
+        " (95% CI {:.3f} to {:.3f}, from the measured points' spread: the curve's "
+        "shape beyond them is not in it)",
+        p["ci95"][0].get<double>(), p["ci95"][1].get<double>());
   return out;
 }
 
@@ -74,7 +76,12 @@ std::string saturation_text(const nlohmann::json& fit) {
         fit["a"].get<double>());
   if (!fit.value("saturation_visible", true))
     return "no saturation visible in the data (the fitted asymptote sits at its bound, 1.0)";
-  return fmt::format("the fit saturates at {:.3f}", fit["a"].get<double>());
+  // The ceiling is the least certain part of a fit: on few rows a label, more labels can go
+  // several points past it.
+  return fmt::format(
+      "the fit levels off near {:.3f} (estimated: a fitted ceiling is the least certain part of "
+      "the curve, and more labels often go past it when each label has few rows)",
+      fit["a"].get<double>());
 }
 
 // One sentence per approach: the fit and its projections, each marked as such.
@@ -207,15 +214,20 @@ std::string curve_markdown(const nlohmann::json& doc) {
   if (any_simulated(doc)) md += "> LLM answers are simulated (sim-llm), not a real model.\n\n";
   if (doc.contains("spend")) {
     const auto& spend = doc["spend"];
+    const int64_t cached = spend.value("cached_answers", int64_t{0});
     md += fmt::format(
-        "LLM answers cost ${:.4f} ({}{}{}).\n\n", spend["spent_usd"].get<double>(),
+        "This run's LLM answers cost ${:.4f} ({}{}{}){}.\n\n", spend["spent_usd"].get<double>(),
         any_simulated(doc) ? "simulated" : "measured",
         spend["max_cost_usd"].is_number()
             ? fmt::format(", against a cap of ${:.4f}, which the fine-tuning jobs this run "
                           "started count against too",
                           spend["max_cost_usd"].get<double>())
             : std::string(),
-        finetune_lines(doc).empty() ? "" : "; the jobs' own cost is in the fine-tuned rows");
+        finetune_lines(doc).empty() ? "" : "; the jobs' own cost is in the fine-tuned rows",
+        cached > 0 ? fmt::format("; {} more answers came from the response cache, paid for by an "
+                                 "earlier run ({} sent in this one)",
+                                 cached, spend.value("requests_sent", int64_t{0}))
+                   : std::string());
   }
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";
   for (std::size_t i = 0; i < kHeader.size(); ++i) md += "---|";

@@ -107,6 +107,7 @@ Tally score(const ApproachConfig& a, const ProjectConfig& config, const Examples
   LlmRunResult r = run_llm_approach(a, config, pool, test, labels, run, *client,
                                     options.assume_yes ? quiet : log);
   gate.add_spent(r.spent_usd);
+  gate.add_answers(r.cache_hits, r.requests_sent);
   t.simulated = r.simulated;
   if (budget_left) *budget_left = std::max(0.0, *budget_left - r.spent_usd);
   for (std::size_t i = 0; i < test.size(); ++i) {
@@ -254,6 +255,7 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                       {"c", fit->c},
                       {"rmse", fit->rmse},
                       {"saturates_at", fit->a},
+                      {"saturates_at_provenance", "estimated"},
                       {"saturation_visible", fit->saturation_visible()},
                       {"projection_2x", projection(2 * train_size, 2)},
                       {"projection_4x", projection(4 * train_size, 4)}};
@@ -369,7 +371,13 @@ nlohmann::json fit_json(const std::vector<CurvePoint>& points, std::size_t train
                                      "not reachable by the fit, which misses the points "
                                      "(see its warning)")
                            : fit->saturation_visible()
-                               ? fmt::format("not reachable: the fit saturates at {:.3f}", fit->a)
+                               ? fmt::format(
+                                     "not in sight on this fit, which levels off near {:.3f} "
+                                     "(estimated: a fitted ceiling is the least certain part of "
+                                     "the curve, and more labels often go past it when each "
+                                     "label has few rows; measure at more labels before ruling "
+                                     "the target out)",
+                                     fit->a)
                                : std::string("not reachable by the fit");
     }
   }
@@ -911,6 +919,9 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
        {{"max_cost_usd",
          options.max_cost_usd ? nlohmann::json(*options.max_cost_usd) : nlohmann::json()},
         {"spent_usd", gate.spent()},
+        // This run's: answers from the response cache were paid by an earlier run.
+        {"requests_sent", gate.sent()},
+        {"cached_answers", gate.cached()},
         {"basis", any_simulated ? "simulated" : "measured"}}},
       {"approaches", approaches}};
   // A refused run over the outputs of an earlier one leaves them: they may hold LLM points this

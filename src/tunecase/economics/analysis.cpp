@@ -94,10 +94,18 @@ bool same_money(double a, double b) {
 
 namespace {
 
+// The inputs of the approach a result is for.
+const ApproachInputs& inputs_of(const Scenario& s, const ApproachResult& r) {
+  for (const ApproachInputs& a : s.approaches)
+    if (a.name == r.name) return a;
+  return s.approaches[s.baseline_index()];
+}
+
 Figure value_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {
   const BusinessInputs& b = s.business;
-  const Figure& base_rate = s.approaches[s.baseline_index()].error_rate;
-  Figure per_month = monthly_value(b.queries_per_month, base_rate, own_rate, b.cost_per_error);
+  const ApproachInputs& base = s.approaches[s.baseline_index()];
+  Figure per_month = monthly_value(b.queries_per_month, base.error_rate, error_cost(base, b),
+                                   own_rate, error_cost(inputs_of(s, r), b));
   Figure live = live_months(r.cost, b.horizon_months);
   return combine(per_month, live, per_month.get() * live.get());
 }
@@ -136,9 +144,12 @@ std::optional<double> error_rate_for_net(const Scenario& s, const ApproachResult
                                          double target_net) {
   const BusinessInputs& b = s.business;
   double live = live_months(r.cost, b.horizon_months).get();
-  double scale = live * b.queries_per_month.get() * b.cost_per_error.get();
+  // net = live x volume x (base rate x base cost - rate x own cost) - extra cost, for the rate.
+  const ApproachInputs& base = s.approaches[s.baseline_index()];
+  const double own_cost = error_cost(inputs_of(s, r), b).get();
+  double scale = live * b.queries_per_month.get() * own_cost;
   if (scale <= 0 || !r.extra_cost.known()) return std::nullopt;
-  double base_rate = s.approaches[s.baseline_index()].error_rate.get();
+  double base_rate = base.error_rate.get() * error_cost(base, b).get() / own_cost;
   double rate = base_rate - (target_net + r.extra_cost.get()) / scale;
   if (rate < 0) return std::nullopt;
   return std::min(rate, 1.0);
@@ -150,7 +161,8 @@ Analysis analyse(const Scenario& s) {
   const BusinessInputs& b = s.business;
   ApproachCost base_cost = already_running(cost_of(s.approaches[out.baseline], b));
   const Figure& base_rate = s.approaches[out.baseline].error_rate;
-  Figure at_risk = monthly_at_risk(b.queries_per_month, base_rate, b.cost_per_error);
+  const Figure base_error_cost = error_cost(s.approaches[out.baseline], b);
+  Figure at_risk = monthly_at_risk(b.queries_per_month, base_rate, base_error_cost);
   out.at_risk = combine(at_risk, b.horizon_months, at_risk.get() * b.horizon_months.get());
   out.keep_baseline_cost = keep_baseline_cost(s);
   for (size_t i = 0; i < s.approaches.size(); ++i) {
@@ -167,8 +179,8 @@ Analysis analyse(const Scenario& s) {
     r.extra_cost = r.is_baseline ? Figure{0.0, r.horizon_cost.source, r.horizon_cost.simulated}
                                  : r.horizon_cost - out.keep_baseline_cost;
     r.errors_per_month = monthly_errors(b.queries_per_month, a.error_rate);
-    r.value_per_month =
-        monthly_value(b.queries_per_month, base_rate, a.error_rate, b.cost_per_error);
+    r.value_per_month = monthly_value(b.queries_per_month, base_rate, base_error_cost, a.error_rate,
+                                      error_cost(a, b));
     Figure live = live_months(r.cost, b.horizon_months);
     r.value = combine(r.value_per_month, live, r.value_per_month.get() * live.get());
     double building = std::min(r.cost.ship_months.get(), b.horizon_months.get());
@@ -179,10 +191,24 @@ Analysis analyse(const Scenario& s) {
   }
   for (size_t i = 0; i < out.results.size(); ++i) {
     ApproachResult& r = out.results[i];
-    r.net_low = net_with_rate(s, r, s.approaches[i].error_rate_high);
-    r.net_high = net_with_rate(s, r, s.approaches[i].error_rate_low);
-    r.net_floor_low = value_with_rate(s, r, s.approaches[i].error_rate_high) - r.own_cost;
-    r.net_floor_high = value_with_rate(s, r, s.approaches[i].error_rate_low) - r.own_cost;
+    // The ends: with the pair measured on the same items, the paired interval of the accuracy
+    // difference with the baseline, which counts the baseline's uncertainty as the checklist's
+    // "even at the low end" does (the approach's own interval had given another low end for the
+    // same gain); else the approach's own interval, the baseline at its measured figure.
+    Figure worst = s.approaches[i].error_rate_high, best = s.approaches[i].error_rate_low;
+    const ApproachInputs& base = s.approaches[out.baseline];
+    if (!b.harmful_mode && i != out.baseline)
+      if (std::optional<Interval> diff = paired_accuracy_difference(s, r.name, base.name)) {
+        worst = Figure{std::clamp(base.error_rate.get() - diff->lo, 0.0, 1.0), worst.source,
+                       worst.simulated};
+        best = Figure{std::clamp(base.error_rate.get() - diff->hi, 0.0, 1.0), best.source,
+                      best.simulated};
+        r.paired_ends = true;
+      }
+    r.net_low = net_with_rate(s, r, worst);
+    r.net_high = net_with_rate(s, r, best);
+    r.net_floor_low = value_with_rate(s, r, worst) - r.own_cost;
+    r.net_floor_high = value_with_rate(s, r, best) - r.own_cost;
     r.payback_months = payback(r, out.results[out.baseline]);
     // Keeping the baseline against keeping it gains nothing at any accuracy: its own interval
     // moved against its point figure had read as a range of $140k on the "do nothing" row.

@@ -34,6 +34,10 @@ struct ApproachResult {
   Figure net_low;                        // at the pessimistic end of the accuracy interval
   Figure net_high;                       // at the optimistic end
   Figure net_floor_low, net_floor_high;  // net_floor at the interval's two ends
+  // The ends above are those of the paired interval of its accuracy difference with the
+  // baseline (both scored on the same test items: the one the checklist and the ranking use),
+  // not of its own accuracy interval with the baseline's held at its figure.
+  bool paired_ends = false;
   std::optional<double> payback_months;  // from the start; empty = never pays back
 };
 

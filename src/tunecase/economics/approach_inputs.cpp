@@ -1,6 +1,7 @@
 #include "tunecase/economics/approach_inputs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -78,6 +79,11 @@ void read_measured(ApproachInputs& a, const nlohmann::json& m, const std::string
       if (!c.is_object() || !c.value("recall", nlohmann::json()).is_number()) continue;
       const auto support = c.value("support", int64_t{0});
       if (support > 0 && c["recall"].get<double>() == 0) a.never_right.emplace_back(label, support);
+      if (support > 0) {
+        a.support_by_label[label] = support;
+        a.errors_by_label[label] = std::llround(
+            static_cast<double>(support) * (1 - std::clamp(c["recall"].get<double>(), 0.0, 1.0)));
+      }
     }
     std::stable_sort(a.never_right.begin(), a.never_right.end(),
                      [](const auto& x, const auto& y) { return x.second > y.second; });

@@ -74,6 +74,11 @@ BusinessInputs read_business(const BusinessSettings& business, const std::string
   out.queries_per_month = read_volume(business, where);
   out.cost_per_error = read_cost_per_error(business, where, harmful_mode);
   out.harmful_mode = harmful_mode;
+  out.cost_per_error_as_given = out.cost_per_error.get();
+  if (!harmful_mode) {
+    out.cost_by_label = business.cost_per_error_by_label;
+    out.cost_by_label_where = business.cost_per_error_by_label_where;
+  }
   if (!harmful_mode && business.harmful_error_rate && business.cost_per_incident_usd) {
     out.harmful_error_rate = business.harmful_error_rate;
     out.cost_per_incident_usd = business.cost_per_incident_usd;

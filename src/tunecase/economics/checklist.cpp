@@ -110,8 +110,8 @@ BestGain best_net_gain(const Scenario& s) {
       if (std::optional<Interval> diff = paired_accuracy_difference(s, a.name, base.name))
         pessimistic = Figure{std::clamp(base.error_rate.get() - diff->lo, 0.0, 1.0),
                              a.error_rate_high.source, a.error_rate_high.simulated};
-    Figure v = monthly_value(s.business.queries_per_month, base.error_rate, pessimistic,
-                             s.business.cost_per_error);
+    Figure v = monthly_value(s.business.queries_per_month, base.error_rate,
+                             error_cost(base, s.business), pessimistic, error_cost(a, s.business));
     Figure own = cost_of(a, s.business).recurring_per_month;
     Figure net = best.baseline_priced ? v - (own - base_running) : v - own;
     if (!net.known()) continue;

@@ -37,6 +37,11 @@ json business_json(const BusinessInputs& b) {
     j["cost_per_error_from"] = {{"harmful_error_rate", *b.harmful_error_rate},
                                 {"cost_per_incident_usd", *b.cost_per_incident_usd},
                                 {"source", "assumed"}};
+  if (!b.cost_by_label.empty()) {
+    json by_label = json::object();
+    for (const auto& [label, usd] : b.cost_by_label) by_label[label] = usd;
+    j["cost_per_error_by_label"] = {{"usd", by_label}, {"source", "assumed"}};
+  }
   j["engineer_usd_per_week"] = to_json(b.engineer_usd_per_week);
   j["horizon_months"] = to_json(b.horizon_months);
   j["monitoring_usd_per_month"] = to_json(b.monitoring_usd_per_month);
@@ -52,6 +57,11 @@ json approach_json(const ApproachInputs& a, const ApproachResult& r) {
   in["accuracy"] = to_json(a.accuracy);
   in["error_rate"] = to_json(a.error_rate);
   in["error_rate_interval"] = {to_json(a.error_rate_low), to_json(a.error_rate_high)};
+  // With per-label costs: what one of its errors costs on average, its test errors priced by
+  // their true labels (assumed costs over a measured mix: assumed, by the weakest tag).
+  if (a.mean_error_cost_usd)
+    in["mean_error_cost_usd"] =
+        to_json(Figure{*a.mean_error_cost_usd, Source::assumed, a.accuracy.simulated});
   in["usd_per_query"] = to_json(a.usd_per_query);
   in["hosting_usd_per_month"] = to_json(a.hosting_usd_per_month);
   in["training_usd"] = to_json(a.training_usd);

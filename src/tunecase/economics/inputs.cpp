@@ -1,6 +1,7 @@
 #include "tunecase/economics/inputs.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,6 +10,7 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/economics/approach_inputs.h"
 #include "tunecase/economics/business_inputs.h"
 
@@ -145,6 +147,68 @@ void answer_data_question(const ProjectConfig& config, const std::vector<Approac
 
 }  // namespace
 
+Figure error_cost(const ApproachInputs& a, const BusinessInputs& b) {
+  if (!a.mean_error_cost_usd) return b.cost_per_error;
+  const double scale =
+      b.cost_per_error_as_given > 0 ? b.cost_per_error.get() / b.cost_per_error_as_given : 1.0;
+  // The errors' mix is the approach's measurement: sim-llm's makes the mean simulated too.
+  return Figure{*a.mean_error_cost_usd * scale, b.cost_per_error.source,
+                b.cost_per_error.simulated || a.accuracy.simulated};
+}
+
+namespace {
+
+// [business] cost_per_error_by_label: each approach's errors on the test split priced by their
+// true labels, as a weight on cost_per_error. An approach without errors is priced as if its
+// errors fell like the test split's items. Needs eval's per-label figures: typed accuracies say
+// nothing of which labels the errors fall on.
+void apply_label_costs(Scenario& s, const std::string& origin) {
+  const BusinessInputs& b = s.business;
+  if (b.cost_by_label.empty()) return;
+  const std::string where = b.cost_by_label_where.empty() ? origin : b.cost_by_label_where;
+  if (!s.from_eval)
+    throw UserError(fmt::format(
+        "{}: [business] cost_per_error_by_label prices errors by their true label, which needs "
+        "the per-label figures of `tunecase eval`: pass --eval DIR, or leave the per-label "
+        "costs out for a scenario on typed accuracies",
+        where));
+  std::set<std::string> labels;
+  for (const ApproachInputs& a : s.approaches)
+    for (const auto& [label, n] : a.support_by_label) labels.insert(label);
+  for (const auto& [label, usd] : b.cost_by_label) {
+    if (labels.count(label)) continue;
+    throw UserError(fmt::format(
+        "{}: [business] cost_per_error_by_label names \"{}\", which no test item of eval.json "
+        "carries{} (the test split's labels: {}); name a label as the data writes it",
+        where, visible(label),
+        did_you_mean(label, std::vector<std::string>(labels.begin(), labels.end())),
+        quoted_list(std::vector<std::string>(labels.begin(), labels.end()), 12)));
+  }
+  const double flat = b.cost_per_error.get();
+  auto cost_of_label = [&](const std::string& label) {
+    auto it = b.cost_by_label.find(label);
+    return it == b.cost_by_label.end() ? flat : it->second;
+  };
+  for (ApproachInputs& a : s.approaches) {
+    if (a.support_by_label.empty())
+      throw UserError(fmt::format(
+          "{}: [business] cost_per_error_by_label needs each approach's per-label figures, and "
+          "eval.json has none for '{}'; run `tunecase eval` again",
+          where, a.name));
+    double errors = 0, usd = 0, items = 0, items_usd = 0;
+    for (const auto& [label, n] : a.support_by_label) {
+      const double wrong = static_cast<double>(a.errors_by_label[label]);
+      errors += wrong;
+      usd += wrong * cost_of_label(label);
+      items += static_cast<double>(n);
+      items_usd += static_cast<double>(n) * cost_of_label(label);
+    }
+    a.mean_error_cost_usd = errors > 0 ? usd / errors : items > 0 ? items_usd / items : flat;
+  }
+}
+
+}  // namespace
+
 Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
                        bool accept_partial) {
   std::string origin = config.file.empty() ? "config" : config.file.string();
@@ -177,6 +241,7 @@ Scenario read_scenario(const ProjectConfig& config, const nlohmann::json* eval,
                 : "the cost of an error ([business] harmful_error_rate x cost_per_incident_usd)"));
   }
   if (!accept_partial) check_partial(s.approaches, origin);
+  apply_label_costs(s, origin);
   answer_data_question(config, list, s.business);
   if (s.business.baseline.empty()) s.business.baseline = s.approaches.front().name;
   bool found = false;

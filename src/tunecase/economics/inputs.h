@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,13 @@ struct BusinessInputs {
   // Set when cost_per_error was derived from the two typed inputs (harmful_error_rate x
   // cost_per_incident_usd, in accuracy mode): shown beside it so the figure traces back.
   std::optional<double> harmful_error_rate, cost_per_incident_usd;
+  // [business] cost_per_error_by_label (label -> USD; the others cost cost_per_error), with
+  // where it was written; empty when the config prices every error alike.
+  std::map<std::string, double> cost_by_label;
+  std::string cost_by_label_where;
+  // cost_per_error as the config gave it: a sensitivity that moves cost_per_error moves every
+  // label's cost by the same factor (error_cost).
+  double cost_per_error_as_given = 0;
   Figure engineer_usd_per_week;
   Figure horizon_months;
   Figure monitoring_usd_per_month;
@@ -85,6 +93,12 @@ struct ApproachInputs {
   // Labels of the test split it never answered right (recall 0 in eval.json's per_class), each
   // with its test items, most items first.
   std::vector<std::pair<std::string, int64_t>> never_right;
+  // Its test items and wrong answers by true label (eval.json's per_class: support, and support
+  // x (1 - recall)), which per-label error costs weigh.
+  std::map<std::string, int64_t> support_by_label, errors_by_label;
+  // With [business] cost_per_error_by_label: the mean cost of one of its errors, its test-split
+  // errors priced by their true labels (apply_label_costs); unset with one flat cost.
+  std::optional<double> mean_error_cost_usd;
   // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
   // trained on, for the memo's subset-first paragraph.
   struct FinetuneRun {
@@ -136,6 +150,10 @@ struct Scenario {
   // analysis. Pointers are into *this.
   std::vector<std::pair<std::string, Figure*>> assumed_inputs();
 };
+
+// What one error of `a` costs: cost_per_error, or with per-label costs its mean_error_cost_usd
+// (scaled as cost_per_error moved from what the config gave), with cost_per_error's provenance.
+Figure error_cost(const ApproachInputs& a, const BusinessInputs& b);
 
 // More than this share of an approach's test requests failing after all retries (and counted as
 // wrong) makes its accuracy a measurement of the endpoint: decide refuses it like a partial one.

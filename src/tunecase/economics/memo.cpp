@@ -1,6 +1,10 @@
 #include "tunecase/economics/memo.h"
 
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/economics/finetune_note.h"
 #include "tunecase/economics/memo_tables.h"
@@ -57,15 +61,42 @@ std::string cost_value(const Decision& d) {
   out += fmt::format(
       "Over {:g} months the baseline's errors put {} ({}) at risk, and keeping it costs {} "
       "({}; its running cost: it runs today, so its one-time costs are spent). Value is "
-      "errors avoided against the baseline times the cost of an error, earned only once an "
+      "errors avoided against the baseline times the cost of an error{}, earned only once an "
       "approach ships; cost over the horizon adds one-time training and engineering, running "
       "costs, and the baseline's running costs while the approach is built. Net benefit is the "
       "gain over keeping the baseline: value minus the extra cost. UNKNOWN means a price is "
       "missing: it is never counted as $0.\n\n",
       d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
       provenance_label(d.analysis.at_risk), money(d.analysis.keep_baseline_cost),
-      provenance_label(d.analysis.keep_baseline_cost));
+      provenance_label(d.analysis.keep_baseline_cost),
+      d.scenario.business.cost_by_label.empty()
+          ? ""
+          : " (each approach's errors at the mean cost of its own test-split errors, priced by "
+            "their true labels)");
   out += markdown(cost_table(d)) + markdown(net_table(d));
+  // Which interval the ends are: the reader compares them with the checklist's low end.
+  std::vector<std::string> paired, own;
+  for (const auto& r : d.analysis.results) {
+    if (r.is_baseline || !r.net_low.known() || same_money(r.net_low.get(), r.net_high.get()))
+      continue;
+    (r.paired_ends ? paired : own).push_back(r.name);
+  }
+  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
+  if (!paired.empty() || !own.empty())
+    out += fmt::format(
+        "Net at interval ends: {}{}{}.\n\n",
+        paired.empty()
+            ? ""
+            : fmt::format("{} at the ends of the 95% paired interval of {} accuracy difference "
+                          "with {} (the test items where exactly one of the two was right; the "
+                          "interval the checklist and the ranking use)",
+                          fmt::join(paired, ", "), paired.size() == 1 ? "its" : "each one's", base),
+        !paired.empty() && !own.empty() ? "; " : "",
+        own.empty()
+            ? ""
+            : fmt::format("{} at the ends of {} own 95% accuracy interval, {} at its "
+                          "measured accuracy",
+                          fmt::join(own, ", "), own.size() == 1 ? "its" : "each one's", base));
   const std::string delay = cost_of_delay_text(d);
   return out + (delay.empty() ? "" : delay + "\n\n");
 }

@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/core/number_format.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/economics/money.h"
 
 namespace tunecase::econ {
@@ -113,8 +115,32 @@ Table business_inputs_table(const Decision& d) {
   if (b.harmful_error_rate && b.cost_per_incident_usd)
     per_error += fmt::format(" ({} of errors harmful x {} per incident)",
                              percent(*b.harmful_error_rate), money(*b.cost_per_incident_usd));
+  if (!b.cost_by_label.empty()) {
+    // Per-label costs: the flat cost is the labels' the table does not name, and each
+    // approach's errors cost what their true labels do (the money below prices them so).
+    std::vector<std::pair<double, std::string>> by_cost;
+    for (const auto& [label, usd] : b.cost_by_label) by_cost.emplace_back(-usd, label);
+    std::sort(by_cost.begin(), by_cost.end());
+    std::vector<std::string> named;
+    for (const auto& [usd, label] : by_cost)
+      named.push_back(fmt::format("{} {}", visible(label), money(-usd)));
+    t.rows.push_back(
+        {"cost per error, by true label", fmt::format("{}", fmt::join(named, ", ")), "assumed"});
+    per_error += " (every other label)";
+  }
   t.rows.push_back({b.harmful_mode ? "cost per harmful incident" : "cost per error", per_error,
                     tag(b.cost_per_error)});
+  if (!b.cost_by_label.empty()) {
+    std::vector<std::string> means;
+    Figure weakest = b.cost_per_error;
+    for (const ApproachInputs& a : d.scenario.approaches) {
+      Figure cost = error_cost(a, b);
+      means.push_back(fmt::format("{} {}", a.name, money(cost)));
+      weakest = weakest_of({weakest, cost});
+    }
+    t.rows.push_back({"mean cost of an error (its test-split errors by true label)",
+                      fmt::format("{}", fmt::join(means, "; ")), tag(weakest)});
+  }
   t.rows.push_back(
       {"engineer cost per week", money(b.engineer_usd_per_week), tag(b.engineer_usd_per_week)});
   t.rows.push_back(
@@ -346,13 +372,19 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
+  // With per-label costs the rule prices a point at the mean cost of the baseline's errors.
+  const std::string per_error =
+      d.scenario.business.cost_by_label.empty()
+          ? money(r.cost_per_error_usd)
+          : fmt::format("{} (the mean cost of {}'s test errors, priced by their true labels)",
+                        money(r.cost_per_error_usd), p.against);
   const std::string why_free =
       free_errors ? fmt::format(
                         "at {} per error and {} queries a month accuracy earns nothing in the "
                         "business case",
-                        money(r.cost_per_error_usd), count(r.queries_per_month))
+                        per_error, count(r.queries_per_month))
                   : fmt::format("at {} queries a month and {} per error, {}",
-                                count(r.queries_per_month), money(r.cost_per_error_usd),
+                                count(r.queries_per_month), per_error,
                                 pays_anyway ? "what it saves outweighs even losing every answer"
                                             : "no gain of accuracy is worth its extra cost");
   // The extra cost's own tag (estimated prices, assumed volume), said beside it.
@@ -386,7 +418,7 @@ Table pilot_outcomes_table(const Decision& d) {
                  : fmt::format("pays for its own cost, {} ({}; {} has no price: counted as free "
                                "to keep)",
                                money(r.extra_cost_usd), extra_tag, p.against),
-             r.live_months, count(r.queries_per_month), money(r.cost_per_error_usd),
+             r.live_months, count(r.queries_per_month), per_error,
              (p.baseline_rate - p.expected_rate) * 100, unit, tag(p.offline_rates), latency),
          "scale to 100% of traffic"});
   // The sample serve waits for is the rule's: the planned one, or, when the volume cannot

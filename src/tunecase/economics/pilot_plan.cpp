@@ -25,7 +25,9 @@ PilotRule money_rule(const Scenario& s, const Analysis& a, size_t pick) {
   rule.baseline = s.approaches[a.baseline].name;
   rule.accuracy_mode = !s.business.harmful_mode;
   rule.queries_per_month = s.business.queries_per_month.get();
-  rule.cost_per_error_usd = s.business.cost_per_error.get();
+  // With per-label costs, a point of accuracy gained is priced at the mean cost of the
+  // baseline's errors: the errors a challenger removes are the baseline's (the memo says so).
+  rule.cost_per_error_usd = error_cost(s.approaches[a.baseline], s.business).get();
   rule.live_months = live_months(r.cost, s.business.horizon_months).get();
   // With the baseline's price unknown the extra cost is too: the rule takes the challenger's own
   // cost as if keeping the baseline cost nothing, the most the gain could have to pay for (an

@@ -336,10 +336,16 @@ void majority_floor_risk(Decision& d, const ApproachInputs* first) {
                                                        : fmt::format(" It never answered {} right.",
                                                                      never_right_list(*first));
   const std::string advice =
-      " Accuracy hides what it misses, and one flat cost_per_error prices a missed rare label "
-      "like any other error: read its per-label recall in eval's report.md, weigh what a miss "
-      "of each label costs, and consider more training rows of the labels it misses or another "
-      "approach before committing money.";
+      s.business.cost_by_label.empty()
+          ? " Accuracy hides what it misses, and one flat cost_per_error prices a missed rare "
+            "label like any other error: read its per-label recall in eval's report.md, give "
+            "what a miss of each label costs as [business] cost_per_error_by_label, and "
+            "consider more training rows of the labels it misses or another approach before "
+            "committing money."
+          : " Accuracy hides what it misses: read its per-label recall in eval's report.md "
+            "(the money prices its errors by [business] cost_per_error_by_label), and consider "
+            "more training rows of the labels it misses or another approach before committing "
+            "money.";
   if (s.majority) {
     const auto& floor = *s.majority;
     if (acc <= floor.accuracy) {

@@ -35,8 +35,11 @@ bool inherits_monitoring(const ApproachInputs& a, const BusinessInputs& b) {
 void add_business(std::vector<Knob>& out, Scenario& s) {
   BusinessInputs& b = s.business;
   add(out, "queries per month", InputKind::count, b.queries_per_month);
-  add(out, b.harmful_mode ? "cost per incident" : "cost per error", InputKind::money,
-      b.cost_per_error);
+  add(out,
+      b.harmful_mode            ? "cost per incident"
+      : b.cost_by_label.empty() ? "cost per error"
+                                : "cost per error (every label's cost moved by the same share)",
+      InputKind::money, b.cost_per_error);
   add(out, "engineer $ per week", InputKind::money, b.engineer_usd_per_week);
   add(out, "horizon months", InputKind::months, b.horizon_months);
   if (!movable(b.monitoring_usd_per_month)) return;

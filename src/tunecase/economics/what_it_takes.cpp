@@ -37,14 +37,19 @@ std::optional<double> crossing_volume(const Scenario& s, size_t t, size_t p) {
 
 // The baseline's net benefit is 0 at any accuracy (it is what the others are measured
 // against), so what it needs is the error rate at which the prompting approach `p` stops
-// gaining over it: Q x (rate - p's rate) x cost per error x p's live months = p's extra cost.
+// gaining over it: Q x (rate x its cost per error - p's rate x p's) x p's live months = p's
+// extra cost (the two costs per error are one but with per-label costs).
 std::optional<double> baseline_rate_to_match(const Scenario& s, const ApproachResult& p,
                                              const Figure& p_rate) {
   const BusinessInputs& b = s.business;
-  double scale = live_months(p.cost, b.horizon_months).get() * b.queries_per_month.get() *
-                 b.cost_per_error.get();
+  const double base_cost = error_cost(s.approaches[s.baseline_index()], b).get();
+  double scale =
+      live_months(p.cost, b.horizon_months).get() * b.queries_per_month.get() * base_cost;
   if (scale <= 0 || !p.extra_cost.known() || !p_rate.known()) return std::nullopt;
-  double rate = p_rate.get() + p.extra_cost.get() / scale;
+  double p_cost = base_cost;
+  for (const ApproachInputs& a : s.approaches)
+    if (a.name == p.name) p_cost = error_cost(a, b).get();
+  double rate = p_rate.get() * p_cost / base_cost + p.extra_cost.get() / scale;
   if (rate < 0) return std::nullopt;
   return std::min(rate, 1.0);
 }

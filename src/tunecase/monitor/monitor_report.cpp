@@ -298,6 +298,13 @@ std::string charts(const nlohmann::json& doc, const nlohmann::json& a) {
   cost.y.title = "USD";
   cost.y.prefix = "$";
   std::vector<svg::Series> cost_series = {figure_series("$ per day", a["days"], "cost_usd")};
+  // An empty chart says why: no answer of the window carried a price (a local model's cost is
+  // its hosting, which no request reports; the table's cells read "n/a").
+  if (std::none_of(cost_series[0].points.begin(), cost_series[0].points.end(),
+                   [](const svg::Point& p) { return std::isfinite(p.y); }))
+    cost.note =
+        "no day's cost is known: no answer carried a price (a local model's cost is its "
+        "hosting, which the memo assumes; an API that reports no usage cannot be priced)";
   if (doc["settings"]["max_usd_per_day"].is_number())
     cost_series.push_back(
         constant_series("ceiling", a["days"], doc["settings"]["max_usd_per_day"].get<double>()));

@@ -170,7 +170,13 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
     for (; next < items.size() && items[next].day == d; ++next) {
       ++day.n;
       std::string answer = model.classify(items[next].text);
-      if (answer == items[next].label) ++day.correct;
+      if (answer == items[next].label) {
+        ++day.correct;
+      } else {
+        auto cost = s.cost_per_error_by_label.find(items[next].label);
+        run.error_usd += cost == s.cost_per_error_by_label.end() ? s.cost_per_error_usd.value_or(0)
+                                                                 : cost->second;
+      }
       ++predicted.back()[answer];
     }
     run.days.push_back(day);
@@ -210,7 +216,6 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
     run.items += day.n;
     run.errors += day.n - day.correct;
   }
-  run.error_usd = static_cast<double>(run.errors) * s.cost_per_error_usd.value_or(0);
   run.retrain_usd = run.retrains * s.retrain.usd_per_retrain.value_or(0);
   return run;
 }
@@ -343,6 +348,7 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
       {"within_days", s.retrain.within_days},
       {"cost_per_error_usd",
        s.cost_per_error_usd ? nlohmann::json(*s.cost_per_error_usd) : nlohmann::json()},
+      {"cost_per_error_by_label", s.cost_per_error_by_label},
       {"usd_per_retrain",
        s.retrain.usd_per_retrain ? nlohmann::json(*s.retrain.usd_per_retrain) : nlohmann::json()},
       {"emergency_usd", s.retrain.emergency_usd},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -40,6 +41,8 @@ struct ReplaySettings {
   MonitorSettings monitor;                   // the accuracy rule
   RetrainSettings retrain;                   // every_weeks, within_days, usd_per_retrain
   std::optional<double> cost_per_error_usd;  // [business]; none: the errors' cost is unknown
+  // [business] cost_per_error_by_label: an error on an item of such a true label costs this.
+  std::map<std::string, double> cost_per_error_by_label;
   std::vector<std::string> policies = {"none", "scheduled", "triggered"};
   bool drift = true;  // run the drift detectors weekly in the first policy's replay
   // [privacy]'s rules: the drift detectors read the texts redacted by them, as the gateway keeps

@@ -283,7 +283,13 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
     for (std::size_t i = 0; i < answers.size(); ++i) {
       ++day.n;
       // An abstention ("needs a human": label null) or a failed item is not a right answer.
-      if (text_of(answers[i], "label") == today[i]->label) ++day.correct;
+      if (text_of(answers[i], "label") == today[i]->label) {
+        ++day.correct;
+      } else {
+        auto cost = s.cost_per_error_by_label.find(today[i]->label);
+        run.error_usd +=
+            cost == s.cost_per_error_by_label.end() ? s.cost_per_error_usd : cost->second;
+      }
       std::string approach = text_of(answers[i], "approach");
       std::string version = text_of(answers[i], "model_version");
       auto [it, fresh] = served.emplace(approach, version);
@@ -334,7 +340,6 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
     run.items += day.n;
     run.errors += day.n - day.correct;
   }
-  run.error_usd = static_cast<double>(run.errors) * s.cost_per_error_usd;
   run.retrain_usd = run.retrains * s.usd_per_retrain;
   return run;
 }

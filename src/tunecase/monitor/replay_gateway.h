@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -69,6 +70,8 @@ struct GatewayReplaySettings {
   std::chrono::milliseconds store_wait{60000};
   std::string policy = "none";                         // the name the report gives the run
   double cost_per_error_usd = 0, usd_per_retrain = 0;  // [business], [retrain]: assumed
+  // [business] cost_per_error_by_label: an error on an item of such a true label costs this.
+  std::map<std::string, double> cost_per_error_by_label;
 };
 
 // The approach the gateway answers with as its champion (GET /v1/models); UserError as below.

@@ -122,6 +122,15 @@ void register_challenger(Store& store, const RetrainRequest& request, const Retr
     // Trained again on the same data (the same version), measured again on this holdout: the
     // registry shows this measurement, the one its promotion (or not) rests on.
     store.set_model_metrics(out.approach, out.challenger_version, metrics.dump());
+  } else {
+    // The champion itself, trained again on the same data: its figure is this holdout's too
+    // (`tunecase models` says "the last retrain that trained it", and had kept an older one).
+    // Nothing was compared, so no promotion verdict is recorded with it.
+    metrics.erase("promoted");
+    metrics.erase("reasons");
+    metrics.erase("mcnemar_p");
+    metrics["measured_as"] = "champion, trained again on the same data";
+    store.set_model_metrics(out.approach, out.challenger_version, metrics.dump());
   }
   if (c.promote && out.challenger_version != out.champion_version) {
     store.set_model_status(out.approach, out.challenger_version, ModelStatus::champion,

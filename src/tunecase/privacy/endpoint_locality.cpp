@@ -45,6 +45,8 @@ std::optional<uint32_t> ipv4(std::string_view s) {
   return value;
 }
 
+}  // namespace
+
 bool is_loopback(const std::string& host) {
   if (host == "localhost" || host.ends_with(".localhost") || host == "::1" ||
       host == "0:0:0:0:0:0:0:1")
@@ -52,6 +54,8 @@ bool is_loopback(const std::string& host) {
   auto v4 = ipv4(host);
   return v4 && (*v4 >> 24) == 127;
 }
+
+namespace {
 
 // "10.0.0.0/8" -> (network, prefix length)
 std::optional<std::pair<uint32_t, int>> cidr(std::string_view entry) {

@@ -32,6 +32,9 @@ struct EnvironmentProxy {
 };
 std::optional<EnvironmentProxy> environment_proxy(std::string_view url);
 
+// localhost (and *.localhost), 127.0.0.0/8 or ::1, as written (lower case, no brackets).
+bool is_loopback(const std::string& host);
+
 // The host of a URL ("https://api.openai.com/v1" -> "api.openai.com"; "http://[::1]:8080" ->
 // "::1"); "" when the URL has none.
 std::string url_host(std::string_view url);

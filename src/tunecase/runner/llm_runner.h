@@ -84,6 +84,13 @@ class CommandSpendGate {
       : threshold_(threshold_usd), yes_(assume_yes), confirm_(std::move(confirm)), log_(log) {}
   void prepare(LlmRunOptions& run);
   void add_spent(double usd) { spent_ += usd; }
+  // A run's answers: those from the response cache (paid by an earlier run) and those sent.
+  void add_answers(std::size_t cached, std::size_t sent) {
+    cached_ += cached;
+    sent_ += sent;
+  }
+  std::size_t cached() const { return cached_; }
+  std::size_t sent() const { return sent_; }
   // The user confirmed the whole command's estimate: runs are asked about only once the spend
   // so far plus their own estimate passes it (the estimate was short).
   void authorise(double total_usd) {
@@ -94,6 +101,7 @@ class CommandSpendGate {
 
  private:
   double threshold_, spent_ = 0;
+  std::size_t cached_ = 0, sent_ = 0;
   bool yes_, authorised_ = false;
   std::function<bool(const std::string&)> confirm_;
   std::ostream& log_;

@@ -46,6 +46,9 @@ struct GatewayOptions {
   // Bearer token that POST /v1/feedback must carry ("" = open). Read from the environment by
   // the CLI; never logged, never stored.
   std::string token;
+  // Without a token on a loopback address, the Host names (name or name:port) besides loopback
+  // ones that the token's routes answer for (`--allowed-host`: what a reverse proxy passes).
+  std::vector<std::string> allowed_hosts;
   PredictionLogOptions log;       // log.instance names this replica's progress record
   std::size_t store_threads = 2;  // threads for blocking store calls (feedback, reports)
   // The time of predictions, feedback and the report; the system clock but for a replay.
@@ -146,6 +149,9 @@ class Gateway {
   void load_decision();
   void record_plan();
   bool authorised(const http::Request& request) const;
+  // Without a token: a 403 for a request a web page in the operator's browser made (a foreign
+  // Origin, or a Host that is not this loopback gateway's: DNS rebinding); nullopt otherwise.
+  std::optional<http::Response> browser_refusal(const http::Request& request) const;
   void load_approaches(const ProjectConfig& config);
   std::vector<std::string> label_set(const ProjectConfig& config);
   std::vector<std::string> feedback_labels() const;

@@ -6,9 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "tunecase/core/ascii_case.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
+#include "tunecase/privacy/endpoint_locality.h"
 #include "tunecase/serve/blocking_pool.h"
 #include "tunecase/serve/dashboard_assets.h"
 #include "tunecase/serve/dispatcher.h"
@@ -173,12 +175,26 @@ void Gateway::handle(http::Request request, http::Responder responder) {
     return get ? responder.respond(
                      health(log_->health(), metrics_->feedback_failing(), unloaded_champions()))
                : wrong_method("GET");
+  // Without a token, those routes still refuse what a web page the operator's browser opened
+  // can send: feedback that would move the pilot's verdict, reads of its figures.
+  if (options_.token.empty() && needs_token(path))
+    if (auto refused = browser_refusal(request)) {
+      metrics_->client_error();
+      return responder.respond(std::move(*refused));
+    }
   // With a token, every route that carries the pilot's figures, the business case or the
   // models asks for it; classify, the health check and the dashboard's files (no data) do not.
   if (!authorised(request) && needs_token(path)) {
-    Response r = error(401, fmt::format("{} needs the gateway's token: send Authorization: "
-                                        "Bearer TOKEN",
-                                        path));
+    // A client that sent a token is told it was refused, not asked for one.
+    Response r =
+        error(401, request.headers.get("Authorization").empty()
+                       ? fmt::format("{} needs the gateway's token: send Authorization: Bearer "
+                                     "TOKEN",
+                                     path)
+                       : fmt::format("{}: the Authorization header does not carry the gateway's "
+                                     "token; send Authorization: Bearer TOKEN with the token "
+                                     "of the variable serve's --token-env names",
+                                     path));
     r.headers.set("WWW-Authenticate", "Bearer");
     metrics_->client_error();
     return responder.respond(std::move(r));
@@ -243,6 +259,56 @@ void Gateway::classify(const http::Request& request, http::Responder responder) 
     metrics_->refused();
     responder.respond(busy("the prediction log is full (the gateway is overloaded)"));
   }
+}
+
+namespace {
+
+// "Host: name:port" or "[::1]:port" -> "name" / "::1", lower case.
+std::string host_name(std::string_view authority) {
+  std::string host = ascii_lower(authority);
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    return close == std::string::npos ? host : host.substr(1, close - 1);
+  }
+  const std::size_t colon = host.rfind(':');
+  return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
+}  // namespace
+
+std::optional<http::Response> Gateway::browser_refusal(const http::Request& request) const {
+  const std::string host = request.headers.get("Host");
+  // A browser sends Origin with every cross-site POST, and with a form or text/plain body no
+  // preflight asks first: the feedback would land unless the origin is this gateway's own.
+  const std::string origin = request.headers.get("Origin");
+  if (!origin.empty()) {
+    std::string_view authority = origin;
+    if (const std::size_t scheme = authority.find("://"); scheme != std::string_view::npos)
+      authority.remove_prefix(scheme + 3);
+    if (ascii_lower(authority) != ascii_lower(host))
+      return error(403, fmt::format("{} refused a request sent by a web page from {} (Host {}): "
+                                    "the gateway has no token, so a page open in a browser on "
+                                    "this machine could otherwise send feedback or read the "
+                                    "pilot. Call it from outside a browser, or start serve with "
+                                    "--token-env",
+                                    request.path, origin, host.empty() ? "none" : host));
+  }
+  // DNS rebinding: a page from a name that resolves to 127.0.0.1 reaches a loopback gateway as
+  // its own origin, with its own name in Host. A loopback gateway answers loopback names (and
+  // --allowed-host) only.
+  if (!is_loopback(ascii_lower(options_.server.host))) return std::nullopt;
+  const std::string name = host_name(host);
+  if (host.empty() || is_loopback(name)) return std::nullopt;
+  for (const std::string& allowed : options_.allowed_hosts)
+    if (ascii_lower(allowed) == ascii_lower(host) || ascii_lower(allowed) == name)
+      return std::nullopt;
+  return error(403, fmt::format("{} refused Host {}: this gateway listens on loopback without a "
+                                "token and answers these routes for localhost, 127.0.0.1 or "
+                                "[::1] only (a web page reaching it through a name of its own "
+                                "would otherwise read the pilot). Behind a reverse proxy that "
+                                "passes this Host, start serve with --allowed-host {}, or with "
+                                "--token-env",
+                                request.path, host, name));
 }
 
 // "Bearer TOKEN", the scheme in any case (RFC 9110 11.1); the token compared in constant time.

@@ -334,12 +334,9 @@ int read_version(SqlSession& s, const std::string& store) {
 int migrate_schema(SqlDatabase& db) {
   static_assert(kSchemaVersion == 12, "add the new version's statements to migrations()");
   int version = 0;
-  db.migrate([&](SqlSession& s) {
-    // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
-    if (!has_table(s, db.dialect(), "schema_version")) {
-      s.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)", {});
-      s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
-    }
+  // The checks of a store's tables, in a read (a store at the current version) or in the
+  // migration's write transaction.
+  auto check = [&](SqlSession& s) {
     version = read_version(s, db.describe());
     // Every tunecase store from version 1 on has its meta table: a schema_version without one
     // is another application's table of that name (its number would have been taken for ours,
@@ -388,6 +385,29 @@ int migrate_schema(SqlDatabase& db) {
           "versions up to {}. Upgrade tunecase, or point --store at another store.",
           db.describe(), version, kSchemaVersion));
     }
+  };
+  // A store at the current version is checked in a read: a command that only reads it (pilot,
+  // models) then waits for no writer, and on SQLite's WAL reads while another process holds a
+  // write transaction (its migration's write had waited 5 s for that lock, then failed).
+  bool current = false;
+  try {
+    db.read([&](SqlSession& s) {
+      if (!has_table(s, db.dialect(), "schema_version")) return;
+      check(s);
+      current = version == kSchemaVersion;
+    });
+  } catch (const UserError&) {
+    // Said again by the migration below, which also leaves a refused file as it was.
+    current = false;
+  }
+  if (current) return version;
+  db.migrate([&](SqlSession& s) {
+    // CREATE TABLE IF NOT EXISTS would do, but PostgreSQL reports a notice for it.
+    if (!has_table(s, db.dialect(), "schema_version")) {
+      s.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)", {});
+      s.exec("INSERT INTO schema_version(version) VALUES (0)", {});
+    }
+    check(s);
     auto steps = migrations(db.dialect());
     bool fill_day_and_pair_rollups = version == 1;  // a version-1 store has hour rows to fill from
     bool fill_pair_segments = version >= 1 && version < 12;  // a store with feedback to fill from

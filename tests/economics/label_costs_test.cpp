@@ -1,0 +1,175 @@
+// [business] cost_per_error_by_label: each approach's test errors priced by their true labels.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tunecase/config/config.h"
+#include "tunecase/core/error.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/economics/decision_json.h"
+#include "tunecase/economics/memo.h"
+#include "tunecase/economics/recommendation.h"
+
+namespace tunecase::econ {
+namespace {
+
+const char* kLabelCostsConfig = R"(
+[data]
+path = "tickets.csv"
+[business]
+queries_per_day = 10000
+cost_per_error_usd = 1.5
+cost_per_error_by_label = { urgent = 40.0 }
+engineer_usd_per_week = 4000
+baseline = "api-zero-shot"
+[[approach]]
+name = "api-zero-shot"
+kind = "openai"
+[[approach]]
+name = "api-retrieval"
+kind = "openai"
+[[approach]]
+name = "local-linear"
+kind = "linear"
+[[approach]]
+name = "api-unpriced"
+kind = "openai"
+)";
+
+// 200 test items: 20 "urgent", 180 "normal"; each approach's errors split between them as its
+// recalls say (the fixture's accuracies: 0.70, 0.84, 0.855, 0.88).
+nlohmann::json eval_with_recalls() {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  const std::map<std::string, std::pair<double, double>> recalls = {
+      {"api-zero-shot", {10.0 / 20, 130.0 / 180}},  // 10 + 50 errors
+      {"api-retrieval", {8.0 / 20, 160.0 / 180}},   // 12 + 20
+      {"local-linear", {20.0 / 20, 151.0 / 180}},   // 0 + 29
+      {"api-unpriced", {16.0 / 20, 160.0 / 180}}};  // 4 + 20
+  for (auto& a : eval["approaches"]) {
+    const auto& [urgent, normal] = recalls.at(a["name"].get<std::string>());
+    a["per_class"] = {{"urgent", {{"recall", urgent}, {"support", 20}}},
+                      {"normal", {{"recall", normal}, {"support", 180}}}};
+  }
+  return eval;
+}
+
+const ApproachResult& cost_result(const Decision& d, const std::string& name) {
+  for (const auto& r : d.analysis.results)
+    if (r.name == name) return r;
+  throw std::runtime_error("no result " + name);
+}
+
+TEST(LabelCosts, EachApproachsErrorsArePricedByTheirTrueLabels) {
+  nlohmann::json eval = eval_with_recalls();
+  Decision d = decide(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval));
+  const double month = 10000 * 30.0;
+  // The baseline: 10 urgent errors at $40 and 50 others at $1.50, over its 60 errors.
+  const double base_cost = (10 * 40.0 + 50 * 1.5) / 60;
+  EXPECT_NEAR(d.analysis.at_risk.get(), month * 0.30 * base_cost * 12, 1e-6 * month);
+  // local-linear misses no urgent ticket: its errors cost $1.50 each.
+  EXPECT_NEAR(cost_result(d, "local-linear").value_per_month.get(),
+              month * (0.30 * base_cost - 0.145 * 1.5), 1e-6 * month);
+  // api-retrieval is more accurate than the baseline yet misses more urgent tickets a month:
+  // with one flat cost it would gain, here it loses.
+  const double retrieval_cost = (12 * 40.0 + 20 * 1.5) / 32;
+  EXPECT_NEAR(cost_result(d, "api-retrieval").value_per_month.get(),
+              month * (0.30 * base_cost - 0.16 * retrieval_cost), 1e-6 * month);
+  EXPECT_LT(cost_result(d, "api-retrieval").value_per_month.get(), 0);
+  // The memo and decision.json say what the money rests on.
+  const std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("| cost per error, by true label | urgent $40 | assumed |"),
+            std::string::npos)
+      << memo;
+  EXPECT_NE(memo.find("$1.50 (every other label)"), std::string::npos);
+  EXPECT_NE(memo.find("api-zero-shot $7.92"), std::string::npos) << memo;
+  const nlohmann::json j = decision_json(d);
+  EXPECT_EQ(j["business"]["cost_per_error_by_label"]["usd"]["urgent"], 40.0);
+  bool found = false;
+  for (const auto& a : j["approaches"])
+    if (a["name"] == "local-linear") {
+      EXPECT_DOUBLE_EQ(a["inputs"]["mean_error_cost_usd"]["value"].get<double>(), 1.5);
+      EXPECT_EQ(a["inputs"]["mean_error_cost_usd"]["source"], "assumed");
+      found = true;
+    }
+  EXPECT_TRUE(found);
+}
+
+// Without per-label costs the same eval.json prices every error alike (the figures before the
+// key existed).
+TEST(LabelCosts, WithoutThemEveryErrorCostsTheFlatCost) {
+  std::string flat = kLabelCostsConfig;
+  flat.erase(flat.find("cost_per_error_by_label"),
+             std::string("cost_per_error_by_label = { urgent = 40.0 }\n").size());
+  nlohmann::json eval = eval_with_recalls();
+  Decision d = decide(read_scenario(parse_config(flat, "c.toml"), &eval));
+  EXPECT_NEAR(cost_result(d, "api-retrieval").value_per_month.get(), 300000 * (0.30 - 0.16) * 1.5,
+              1e-3);
+  EXPECT_EQ(memo_markdown(d).find("by true label"), std::string::npos);
+}
+
+// The pilot rule prices a point of accuracy at the mean cost of the baseline's errors, and says so.
+TEST(LabelCosts, ThePilotRulePricesAPointAtTheBaselinesMeanErrorCost) {
+  nlohmann::json eval = eval_with_recalls();
+  Decision d = decide(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval));
+  ASSERT_TRUE(d.pilot.needed);
+  EXPECT_NEAR(d.pilot.rule.cost_per_error_usd, (10 * 40.0 + 50 * 1.5) / 60, 1e-9);
+  EXPECT_NE(memo_markdown(d).find("the mean cost of api-zero-shot's test errors"),
+            std::string::npos);
+}
+
+TEST(LabelCosts, ALabelNoTestItemCarriesIsRefusedWithTheLabels) {
+  std::string config = kLabelCostsConfig;
+  config.replace(config.find("urgent = 40.0"), 6, "urgnet");
+  nlohmann::json eval = eval_with_recalls();
+  try {
+    read_scenario(parse_config(config, "c.toml"), &eval);
+    FAIL() << "a misspelt label was accepted";
+  } catch (const UserError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("c.toml:7"), std::string::npos) << what;
+    EXPECT_NE(what.find("did you mean `urgent`?"), std::string::npos) << what;
+    EXPECT_NE(what.find("'normal', 'urgent'"), std::string::npos) << what;
+  }
+}
+
+TEST(LabelCosts, ScenarioModeAndApproachesWithoutPerLabelFiguresAreRefused) {
+  EXPECT_THROW(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), nullptr), UserError);
+  nlohmann::json eval = eval_with_recalls();
+  eval["approaches"][1].erase("per_class");
+  try {
+    read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval);
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("'api-retrieval'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LabelCosts, TheTableIsCheckedWhereItIsWritten) {
+  auto error_of = [](const std::string& business) {
+    try {
+      parse_config("[business]\n" + business, "c.toml");
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of("cost_per_error_by_label = { urgent = 40.0 }\n")
+                .find("needs cost_per_error_usd beside it"),
+            std::string::npos);
+  EXPECT_NE(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = { urgent = -4.0 }\n")
+                .find("cost_per_error_by_label.urgent"),
+            std::string::npos);
+  EXPECT_NE(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = 40\n")
+                .find("must be a table of label = USD"),
+            std::string::npos);
+  EXPECT_NE(error_of("cost_per_incident_usd = 100\nharmful_error_rate = 0.1\n"
+                     "cost_per_error_by_label = { urgent = 4.0 }\n")
+                .find("prices harmful incidents"),
+            std::string::npos);
+  EXPECT_EQ(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = { urgent = 4.0, "
+                     "\"account access\" = 2 }\n"),
+            "");
+}
+
+}  // namespace
+}  // namespace tunecase::econ
