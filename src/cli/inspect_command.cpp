@@ -4,6 +4,7 @@
 #include "data_flags.h"
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/core/output_dir.h"
 #include "tunecase/data/prepare.h"
 #include "tunecase/evaluation/eval_run.h"
 #include "tunecase/quality/inspect.h"
@@ -45,6 +46,8 @@ void run(const InspectArgs& a, const CLI::App& cmd) {
   // inspected: the report shows why (repeated texts, conflicting labels).
   tunecase::PreparedData prepared =
       tunecase::with_redacted_texts(tunecase::prepare_data(data, /*evaluable=*/false), redact);
+  // A folder that takes no files is refused before the label-noise check's minutes, not after.
+  tunecase::create_output_dir(a.out);
   tunecase::InspectOptions options = tunecase::inspect_options(data);
   options.label_noise = !a.no_noise;
   options.folds = a.folds;

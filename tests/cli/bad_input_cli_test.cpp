@@ -70,6 +70,27 @@ TEST(OutputCli, UncreatableOutputFolderIsAClearError) {
   EXPECT_NE(r.output.find("cannot create the output folder"), std::string::npos) << r.output;
 }
 
+// A folder that exists but takes no files is refused before the work, not after it.
+TEST(OutputCli, AnExistingFolderThatTakesNoFilesIsRefusedFirst) {
+  CliResult r =
+      run_cli("inspect --data " + fixture("cli/tickets.csv") + " --label category --out /proc");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("/proc: cannot write in the output folder"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("label noise"), std::string::npos) << r.output;
+}
+
+// A mistyped flag names the command's nearest one.
+TEST(FlagCli, AMistypedFlagNamesTheNearestOne) {
+  CliResult r = run_cli("eval --confg x.toml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("`--confg` is not a flag of `tunecase eval`; did you mean `--config`?"),
+            std::string::npos)
+      << r.output;
+  CliResult far = run_cli("eval --zzzzzzzz 1");
+  EXPECT_EQ(far.output.find("did you mean"), std::string::npos) << far.output;
+}
+
 }  // namespace
 
 namespace {

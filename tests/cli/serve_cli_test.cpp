@@ -617,6 +617,32 @@ TEST_F(ServeCli, AnEmptyOrBlankTokenVariableIsRefusedAsSuch) {
   }
 }
 
+// A token is one run of visible ASCII: one with a space inside (curl sent it, the dashboard
+// never could) is refused, naming where; a short one starts with a warning.
+TEST_F(ServeCli, ATokenWithASpaceIsRefusedAndAShortOneWarned) {
+  CliResult spaced =
+      run_cli_with_env("TC_TEST_TOKEN='tok with space' ",
+                       "serve --config " + config_ + " --eval " + dir_.str() +
+                           " --port 0 --store " + store() + " --token-env TC_TEST_TOKEN");
+  EXPECT_EQ(spaced.exit_code, 2) << spaced.output;
+  EXPECT_NE(spaced.output.find("holds a space at character 4"), std::string::npos) << spaced.output;
+  EXPECT_EQ(spaced.output.find("tok with space"), std::string::npos) << "the token was echoed";
+}
+
+// Bound beyond loopback without a token, serve says what is open, before anything else can stop
+// it (here a store it cannot create); on loopback it does not.
+TEST_F(ServeCli, ANetworkAddressWithoutATokenIsWarnedAbout) {
+  for (const char* host : {"0.0.0.0", "'[::]'", "127.0.0.1", "'[::1]'"}) {
+    CliResult r = run_cli("serve --config " + config_ + " --eval " + dir_.str() +
+                          " --port 0 --host " + host + " --store /proc/no-such/store.db");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    const bool loopback = std::string(host).find("1") != std::string::npos;
+    EXPECT_EQ(r.output.find("without --token-env: anyone who can reach") == std::string::npos,
+              loopback)
+        << host << ": " << r.output;
+  }
+}
+
 }  // namespace
 
 namespace {

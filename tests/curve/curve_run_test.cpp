@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -370,6 +371,16 @@ TEST_F(CurveRunTest, AFinishedCurveRunAgainIsNotAskedAbout) {
   EXPECT_EQ(asked, 0);
   EXPECT_EQ(sim.stats().requests, sent);
   EXPECT_EQ(again["approaches"][0]["points"], first["approaches"][0]["points"]);
+  // Each run's spend is its own, and the answers the cache gave are counted beside it.
+  EXPECT_EQ(first["spend"]["requests_sent"].get<uint64_t>(), sent);
+  EXPECT_EQ(first["spend"]["cached_answers"], 0);
+  EXPECT_EQ(again["spend"]["requests_sent"], 0);
+  EXPECT_DOUBLE_EQ(again["spend"]["spent_usd"].get<double>(), 0.0);
+  EXPECT_EQ(again["spend"]["cached_answers"].get<uint64_t>(), sent);
+  const std::string md = curve_markdown(again);
+  EXPECT_NE(md.find(fmt::format("{} more answers came from the response cache", sent)),
+            std::string::npos)
+      << md;
   sim.stop();
 }
 

@@ -5,6 +5,7 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/core/error.h"
+#include "tunecase/economics/analysis.h"
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
@@ -115,6 +116,39 @@ TEST(LabelCosts, ThePilotRulePricesAPointAtTheBaselinesMeanErrorCost) {
   EXPECT_NEAR(d.pilot.rule.cost_per_error_usd, (10 * 40.0 + 50 * 1.5) / 60, 1e-9);
   EXPECT_NE(memo_markdown(d).find("the mean cost of api-zero-shot's test errors"),
             std::string::npos);
+}
+
+// The net-benefit range of an approach eval scored on the same items as the baseline is at the
+// ends of the paired interval of their difference (the checklist's low end); the memo says which
+// interval each row's range is.
+TEST(LabelCosts, TheNetRangeSaysWhichIntervalItIs) {
+  nlohmann::json eval = load_eval_json(std::filesystem::path(TUNECASE_FIXTURES) / "economics");
+  eval["pairwise"].push_back({{"a", "api-zero-shot"},
+                              {"b", "local-linear"},
+                              {"mcnemar_p", 0.0001},
+                              {"a_only_correct", 5},
+                              {"b_only_correct", 36},
+                              {"n", 200}});
+  std::string flat = kLabelCostsConfig;
+  flat.erase(flat.find("cost_per_error_by_label"),
+             std::string("cost_per_error_by_label = { urgent = 40.0 }\n").size());
+  Decision d = decide(read_scenario(parse_config(flat, "c.toml"), &eval));
+  EXPECT_TRUE(cost_result(d, "local-linear").paired_ends);
+  EXPECT_FALSE(cost_result(d, "api-retrieval").paired_ends);
+  // local-linear's low end: the baseline's error rate less the paired interval's low end.
+  const Interval diff = *paired_accuracy_difference(d.scenario, "local-linear", "api-zero-shot");
+  const ApproachResult& r = cost_result(d, "local-linear");
+  const double live = r.value.get() / r.value_per_month.get();
+  EXPECT_NEAR(r.net_low.get(), live * 300000 * diff.lo * 1.5 - r.extra_cost.get(), 1.0);
+  const std::string memo = memo_markdown(d);
+  EXPECT_NE(memo.find("Net at interval ends: local-linear at the ends of the 95% paired interval "
+                      "of its accuracy difference with api-zero-shot"),
+            std::string::npos)
+      << memo;
+  EXPECT_NE(memo.find("; api-retrieval at the ends of its own 95% accuracy interval, "
+                      "api-zero-shot at its measured accuracy."),
+            std::string::npos)
+      << memo;
 }
 
 TEST(LabelCosts, ALabelNoTestItemCarriesIsRefusedWithTheLabels) {

@@ -120,10 +120,22 @@ TEST_F(Retrain, AfterTheLaunchTheChallengerLearnsTheNewCategoryAndIsPromoted) {
 
   // The next retrain starts from the new champion; with no newer labels it is no better, so it
   // does not count as a gain over itself (same data: the same model, nothing changes).
+  // The champion, trained again to the same version, shows this holdout's figure (`tunecase
+  // models` calls it the last retrain's that trained it; it had kept an older one).
+  ASSERT_TRUE(store_->set_model_metrics("linear", r.challenger_version, "{\"stale\": true}"));
   RetrainRun again = run_retrain(config_, *store_, request(last + kDayMs, original));
   EXPECT_EQ(again.approaches[0].champion_version, r.challenger_version);
   EXPECT_FALSE(again.approaches[0].promoted);
   EXPECT_EQ(store_->models("linear").size(), 2u);
+  ASSERT_EQ(again.approaches[0].challenger_version, r.challenger_version);
+  for (const auto& m : store_->models("linear"))
+    if (m.version == r.challenger_version) {
+      const nlohmann::json metrics = nlohmann::json::parse(m.metrics_json);
+      EXPECT_FALSE(metrics.contains("stale")) << m.metrics_json;
+      EXPECT_FALSE(metrics.contains("promoted")) << m.metrics_json;
+      EXPECT_EQ(metrics["measured_as"], "champion, trained again on the same data");
+      EXPECT_EQ(metrics["holdout_items"].get<int64_t>(), again.approaches[0].comparison.holdout);
+    }
 
   // A wider holdout reaches back into what the new champion was trained on: those items are
   // left out of the comparison, and the report says so (they had judged it on its own training

@@ -193,6 +193,27 @@ TEST(OpenStore, SqliteReadsAnswerWhileAWriteWaitsForAnotherProcessLock) {
   std::filesystem::remove_all(dir);
 }
 
+// A store at the current schema opens in a read: `tunecase pilot` and `models` open it and read
+// while another process holds a write transaction (they had waited 5 s for that lock to check
+// the schema in a write of their own, then failed as "locked").
+TEST(OpenStore, ACurrentSqliteStoreOpensAndReadsWhileAnotherProcessWrites) {
+  auto dir = std::filesystem::temp_directory_path() / "tunecase-open-store-busy";
+  std::filesystem::remove_all(dir);
+  const std::string file = (dir / "pilot.db").string();
+  open_store(file)->set_meta("committed", "1");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::unique_ptr<Store> reader;
+  ASSERT_NO_THROW(reader = open_store(file));
+  EXPECT_EQ(reader->meta("committed").value_or("(none)"), "1");
+  EXPECT_TRUE(reader->models("").empty());
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  reader.reset();
+  std::filesystem::remove_all(dir);
+}
+
 // The meta keys another connection (another process's) reads from the store file, in order.
 std::vector<std::string> meta_keys_seen_by_another_connection(const std::filesystem::path& file) {
   sqlite3* other = nullptr;

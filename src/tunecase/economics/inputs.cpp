@@ -159,9 +159,9 @@ Figure error_cost(const ApproachInputs& a, const BusinessInputs& b) {
 namespace {
 
 // [business] cost_per_error_by_label: each approach's errors on the test split priced by their
-// true labels, as a weight on cost_per_error. An approach without errors is priced as if its
-// errors fell like the test split's items. Needs eval's per-label figures: typed accuracies say
-// nothing of which labels the errors fall on.
+// true labels, averaged into the mean cost of one of its errors. An approach without errors is
+// priced as if its errors fell like the test split's items. Needs eval's per-label figures: typed
+// accuracies say nothing of which labels the errors fall on.
 void apply_label_costs(Scenario& s, const std::string& origin) {
   const BusinessInputs& b = s.business;
   if (b.cost_by_label.empty()) return;
@@ -179,7 +179,7 @@ void apply_label_costs(Scenario& s, const std::string& origin) {
     if (labels.count(label)) continue;
     throw UserError(fmt::format(
         "{}: [business] cost_per_error_by_label names \"{}\", which no test item of eval.json "
-        "carries{} (the test split's labels: {}); name a label as the data writes it",
+        "carries{} (the test split's labels: {}); name a label as eval.json writes it",
         where, visible(label),
         did_you_mean(label, std::vector<std::string>(labels.begin(), labels.end())),
         quoted_list(std::vector<std::string>(labels.begin(), labels.end()), 12)));

@@ -114,16 +114,17 @@ std::string sensitivity_section(const Decision& d) {
 }
 
 std::string recommendation_section(const Decision& d) {
-  std::string out = "## Recommendation\n\n**" + d.headline + "**\n\n";
+  // Plain text, as the bullets: it names approaches and labels ("<b>" had been a tag).
+  std::string out = "## Recommendation\n\n**" + markdown_text(d.headline) + "**\n\n";
   return out + bullets(d.reasons);
 }
 
 std::string next_step_section(const Decision& d) {
-  std::string out = "## Next step\n\n" + d.next_step + "\n\n";
+  std::string out = "## Next step\n\n" + markdown_text(d.next_step) + "\n\n";
   if (!d.pilot.needed) return out;
   const PilotPlan& p = d.pilot;
   out += fmt::format("- traffic share: {} to {}, the rest to {}\n", percent(p.traffic_share),
-                     p.approach, p.against);
+                     markdown_text(p.approach), markdown_text(p.against));
   out += fmt::format("- duration: {} days{}\n", p.days, pilot_duration_note(d));
   out +=
       "- measure daily: accuracy against delayed ground truth, latency, cost per query, and "
@@ -139,7 +140,7 @@ std::string memo_markdown(const Decision& d) {
   out +=
       "## The question\n\nWhich model investment is proportional to the business problem: "
       "keep the baseline, improve the prompt, or train and host a model on our labels?\n\n";
-  out += "**Answer: " + d.headline + "**\n\n";
+  out += "**Answer: " + markdown_text(d.headline) + "**\n\n";
   out += data_used(d);
   // In scenario mode nothing is measured: the heading says so (it had read "Measured results"
   // over a table of assumed accuracies).

@@ -559,7 +559,8 @@ std::string invalid_section(const json& eval) {
     out += fmt::format(
         "**{}**: {} of answers mapped to no label, {} of requests failed after "
         "all retries (both count as wrong).\n\n",
-        display_name(a), pct(a.value("invalid_rate", 0.0)), pct(a.value("error_rate", 0.0)));
+        markdown_text(display_name(a)), pct(a.value("invalid_rate", 0.0)),
+        pct(a.value("error_rate", 0.0)));
     auto quoted = [](std::string sample) {
       std::replace(sample.begin(), sample.end(), '`', '\'');
       std::replace(sample.begin(), sample.end(), '\n', ' ');

@@ -365,6 +365,12 @@ class SqliteDatabase final : public store_detail::SqlDatabase {
     try {
       write(Durability::durable, body);
     } catch (const UserError&) {
+      {
+        // The read that checked the schema first holds the file in WAL too: closed, or the
+        // journal mode could not change back.
+        std::lock_guard lock(reader_mutex_);
+        reader_.reset();
+      }
       std::lock_guard lock(writer_mutex_);
       if (writer_) writer_->restore_journal_mode();
       throw;
