@@ -16,6 +16,8 @@
 
 #include "tunecase/config/config.h"
 #include "tunecase/data/synthetic.h"
+#include "tunecase/economics/decide.h"
+#include "tunecase/monitor/operation_plan.h"
 #include "tunecase/monitor/retrain.h"
 #include "tunecase/runner/cache_location.h"
 #include "tunecase/store/store.h"
@@ -56,7 +58,11 @@ ReplayRun run_replay(const tunecase::ProjectConfig& config, const std::string& a
 // monitor.json or null. `decide` writes it beside the memo, which links it.
 nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
                                     const nlohmann::json& measured,
-                                    const std::filesystem::path& out);
+                                    const std::filesystem::path& out,
+                                    const tunecase::monitor::PlannedChampion& champion = {});
+// The approach a plan written beside a memo rolls back: the memo's pick (its baseline when it
+// picks none).
+tunecase::monitor::PlannedChampion memo_champion(const tunecase::DecisionResult& decision);
 
 // `tunecase retrain` (docs/operate.md): runs it and writes retrain.json and retrain.md into
 // request.out_dir. Also the demo's step 9.

@@ -1,6 +1,7 @@
 // `tunecase decide`: the business case and decision memo from the config's [business] table
 // and, when given, the measurements of `tunecase eval`.
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,15 @@ struct DecideOptions {
   bool accept_partial = false;
   bool accept_changed = false;
 };
+
+// Whether OUT holds a plan an earlier decide wrote beside its memo (plan.json's beside_memo), not
+// one `tunecase plan --out` wrote there on purpose.
+bool earlier_memos_plan(const std::string& out) {
+  std::ifstream in(std::filesystem::path(out) / "plan.json", std::ios::binary);
+  if (!in) return false;
+  const nlohmann::json plan = nlohmann::json::parse(in, nullptr, false);
+  return plan.is_object() && plan.value("beside_memo", false);
+}
 
 void run(const DecideOptions& o) {
   tunecase::ProjectConfig config = tunecase::load_config(o.config);
@@ -73,8 +83,21 @@ void run(const DecideOptions& o) {
     fmt::print("SIMULATED: accuracies come from the offline LLM stand-in, not a real model\n");
   fmt::print("wrote {0}/decision.json, {0}/memo.md, {0}/memo.html\n", o.out);
   if (config.monitor.present || config.retrain.present) {
-    write_operation_plan(config, nullptr, o.out);
+    write_operation_plan(config, nullptr, o.out, memo_champion(r));
     fmt::print("wrote {0}/plan.md, {0}/plan.html (the operation plan the memo links)\n", o.out);
+  } else if (earlier_memos_plan(o.out)) {
+    // An earlier decide's plan, written beside its memo for a config with [monitor] or
+    // [retrain], is not this memo's: its owners, floor and champion would be forwarded with the
+    // folder as this decision's. Removed, and said.
+    for (const char* name : {"plan.md", "plan.html", "plan.json"}) {
+      std::error_code error;
+      std::filesystem::remove(std::filesystem::path(o.out) / name, error);
+    }
+    fmt::print(stderr,
+               "note: removed plan.md, plan.html and plan.json from {}: an earlier decide wrote "
+               "them beside its memo, and this config has no [monitor] or [retrain] table to "
+               "plan from\n",
+               o.out);
   } else {
     // A plan an earlier run wrote here, for a config that had [monitor] or [retrain], is not this
     // memo's: it had stayed beside it, unlinked, without a word (and `serve --operation-plan`

@@ -134,7 +134,7 @@ void run(const DemoArgs& a) {
 
   tunecase::DecisionResult decision =
       tunecase::run_decide(config, &eval, out / "decision", &curve_doc);
-  write_operation_plan(config, nullptr, out / "decision");
+  write_operation_plan(config, nullptr, out / "decision", memo_champion(decision));
   fmt::print("7. business case: {}\n", decision.recommendation);
 
   fmt::print("8. the pilot the memo plans, through the gateway\n");

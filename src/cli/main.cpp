@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help exits 0; a bad flag or value is bad input like any other: exit 2 (README.md).
     int code = app.exit(e);
-    if (dynamic_cast<const CLI::ExtrasError*>(&e)) suggest_flags(app, argc, argv);
+    // A mistyped flag may surface as another error first ("--config is required" for
+    // `decide --confg x`): every refusal names the flags that look mistyped.
+    if (code != 0) suggest_flags(app, argc, argv);
     return code == 0 ? 0 : 2;
   } catch (const tunecase::UserError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

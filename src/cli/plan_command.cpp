@@ -47,13 +47,24 @@ void run(const PlanArgs& a) {
 
 nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
                                     const nlohmann::json& measured,
-                                    const std::filesystem::path& out) {
-  nlohmann::json plan = tunecase::monitor::operation_plan(config, measured);
+                                    const std::filesystem::path& out,
+                                    const tunecase::monitor::PlannedChampion& champion) {
+  nlohmann::json plan = tunecase::monitor::operation_plan(config, measured, champion);
+  // A plan written beside a memo belongs to it: the next decide into the folder may remove it.
+  plan["beside_memo"] = !champion.approach.empty();
   tunecase::create_output_dir(out);
   write_text_file(out / "plan.json", plan.dump(2) + "\n");
   write_text_file(out / "plan.md", tunecase::monitor::operation_plan_markdown(plan));
   write_text_file(out / "plan.html", tunecase::monitor::operation_plan_html(plan));
   return plan;
+}
+
+tunecase::monitor::PlannedChampion memo_champion(const tunecase::DecisionResult& decision) {
+  if (!decision.recommendation.empty())
+    return {decision.recommendation, "the decision memo's pick, served once its pilot is won"};
+  const nlohmann::json& business = decision.decision.value("business", nlohmann::json::object());
+  return {business.value("baseline", std::string()),
+          "[business] baseline: the decision memo prices no approach to move to"};
 }
 
 void add_plan_command(CLI::App& app) {

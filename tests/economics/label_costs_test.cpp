@@ -9,7 +9,10 @@
 #include "tunecase/economics/decide.h"
 #include "tunecase/economics/decision_json.h"
 #include "tunecase/economics/memo.h"
+#include "tunecase/economics/memo_html.h"
+#include "tunecase/economics/memo_tables.h"
 #include "tunecase/economics/recommendation.h"
+#include "tunecase/report/html.h"
 
 namespace tunecase::econ {
 namespace {
@@ -151,6 +154,21 @@ TEST(LabelCosts, TheNetRangeSaysWhichIntervalItIs) {
       << memo;
 }
 
+// memo.html is the same memo as memo.md: the prose that says what each figure is (what the net
+// benefit is, which interval its ends are, how sensitivity moved the inputs, the checklist's
+// scale, the labelled examples) is in both (the page had dropped it).
+TEST(LabelCosts, MemoHtmlSaysWhatMemoMdSays) {
+  nlohmann::json eval = eval_with_recalls();
+  Decision d = decide(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval));
+  const std::string md = memo_markdown(d), html = memo_html(d);
+  for (const std::string& text : {labelled_examples_text(d), cost_value_text(d), net_ends_text(d),
+                                  break_even_text(), sensitivity_text(d), checklist_text(d)}) {
+    ASSERT_FALSE(text.empty());
+    EXPECT_NE(html.find(html::escape(text)), std::string::npos) << text;
+    EXPECT_NE(md.find(text.substr(0, 12)), std::string::npos) << text;
+  }
+}
+
 TEST(LabelCosts, ALabelNoTestItemCarriesIsRefusedWithTheLabels) {
   std::string config = kLabelCostsConfig;
   config.replace(config.find("urgent = 40.0"), 6, "urgnet");
@@ -192,6 +210,8 @@ TEST(LabelCosts, TheTableIsCheckedWhereItIsWritten) {
             std::string::npos);
   EXPECT_NE(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = { urgent = -4.0 }\n")
                 .find("cost_per_error_by_label.urgent"),
+            std::string::npos);
+  EXPECT_NE(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = {}\n").find("is empty"),
             std::string::npos);
   EXPECT_NE(error_of("cost_per_error_usd = 1\ncost_per_error_by_label = 40\n")
                 .find("must be a table of label = USD"),

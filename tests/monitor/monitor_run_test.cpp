@@ -551,7 +551,10 @@ TEST_F(RunMonitor, ApproachesWithoutRequestsAreNamedOnceAndSmallLatenciesKeepThe
   ASSERT_EQ(run.document["approaches"].size(), 2u);  // the JSON keeps every series
   std::string text = monitor_text(run.document);
   EXPECT_NE(text.find("p95 0.08 ms"), std::string::npos) << text;
-  EXPECT_NE(text.find("No requests in the window for 1 of the config's approaches: llm."),
+  EXPECT_NE(text.find("No requests in the window (" +
+                      run.document["window"]["first_date"].get<std::string>() + " to " +
+                      run.document["window"]["last_date"].get<std::string>() +
+                      ", whole UTC days) for 1 of the config's approaches: llm."),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("  llm "), std::string::npos) << text;

@@ -206,6 +206,17 @@ TEST(Replay, AnErrorCostsWhatItsTrueLabelCosts) {
   EXPECT_GT(billing.error_usd, 0);
   EXPECT_LT(billing.error_usd, static_cast<double>(every.errors));
   EXPECT_EQ(replay_json({billing}, s)["cost_per_error_by_label"]["billing"], 1.0);
+  EXPECT_NE(
+      replay_json({billing}, s)["provenance"].get<std::string>().find("cost_per_error_by_label"),
+      std::string::npos);
+  // A label no row carries is refused with the nearest one (its errors had been priced flat).
+  s.cost_per_error_by_label = {{"bilIing", 1.0}};
+  try {
+    replay(items, s);
+    FAIL() << "a misspelt label was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean `billing`?"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Replay, BadInputIsAClearError) {

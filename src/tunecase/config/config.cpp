@@ -142,6 +142,10 @@ void read_business(TableReader& r, BusinessSettings& b) {
                    "cost_per_error_by_label instead, or leave the per-label costs out"
                  : "needs cost_per_error_usd beside it: what a wrong answer of any label it does "
                    "not name costs");
+    if (!r.describing() && t->empty())
+      r.fail("cost_per_error_by_label",
+             "is empty: name the labels whose errors cost more (or less), as { urgent = 40.0 }, "
+             "or remove the key");
     TableReader labels = r.nested(t, "cost_per_error_by_label");
     for (const auto& [key, value] : *t) {
       const std::string label(key.str());

@@ -29,8 +29,10 @@ void create_output_dir(const std::filesystem::path& dir, std::string_view flag) 
   if (fd < 0) {
     const int error = errno;
     if (error == EEXIST) return;  // a file of that name: the folder takes files
-    throw UserError(fmt::format("{}: cannot write in the output folder ({}); choose another {}",
-                                dir.string(), std::strerror(error), flag));
+    // A folder that exists and refuses a new file as missing (/proc): said as what it is.
+    throw UserError(
+        fmt::format("{}: cannot write in the output folder ({}); choose another {}", dir.string(),
+                    error == ENOENT ? "it takes no new files" : std::strerror(error), flag));
   }
   ::close(fd);
   ::unlink(probe.c_str());

@@ -224,8 +224,11 @@ std::string curve_markdown(const nlohmann::json& doc) {
                           spend["max_cost_usd"].get<double>())
             : std::string(),
         finetune_lines(doc).empty() ? "" : "; the jobs' own cost is in the fine-tuned rows",
-        cached > 0 ? fmt::format("; {} more answers came from the response cache, paid for by an "
-                                 "earlier run ({} sent in this one)",
+        // Cached: an earlier run's answers, or a prompt this run had sent already (a size and
+        // seed that draw the same examples): paid for once either way.
+        cached > 0 ? fmt::format("; {} more answers came from the response cache at no cost (an "
+                                 "earlier run's, or a prompt this run had already sent; {} "
+                                 "requests sent in this one)",
                                  cached, spend.value("requests_sent", int64_t{0}))
                    : std::string());
   }

@@ -49,65 +49,21 @@ std::string data_used(const Decision& d) {
                      : "Scenario mode: no eval.json. Every accuracy and error rate below is "
                        "**assumed** from the config; measure them with `tunecase eval` before "
                        "committing money.\n\n";
-  const Figure& n = s.business.labelled_examples;
-  if (n.known())
-    out += fmt::format("Labelled examples: {} ({}).\n\n", count(n.get()), provenance_label(n));
+  if (std::string n = labelled_examples_text(d); !n.empty()) out += n + "\n\n";
   out += markdown(business_inputs_table(d));
   return out;
 }
 
 std::string cost_value(const Decision& d) {
-  std::string out = "## Cost and value\n\n";
-  out += fmt::format(
-      "Over {:g} months the baseline's errors put {} ({}) at risk, and keeping it costs {} "
-      "({}; its running cost: it runs today, so its one-time costs are spent). Value is "
-      "errors avoided against the baseline times the cost of an error{}, earned only once an "
-      "approach ships; cost over the horizon adds one-time training and engineering, running "
-      "costs, and the baseline's running costs while the approach is built. Net benefit is the "
-      "gain over keeping the baseline: value minus the extra cost. UNKNOWN means a price is "
-      "missing: it is never counted as $0.\n\n",
-      d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
-      provenance_label(d.analysis.at_risk), money(d.analysis.keep_baseline_cost),
-      provenance_label(d.analysis.keep_baseline_cost),
-      d.scenario.business.cost_by_label.empty()
-          ? ""
-          : " (each approach's errors at the mean cost of its own test-split errors, priced by "
-            "their true labels)");
+  std::string out = "## Cost and value\n\n" + markdown_text(cost_value_text(d)) + "\n\n";
   out += markdown(cost_table(d)) + markdown(net_table(d));
-  // Which interval the ends are: the reader compares them with the checklist's low end.
-  std::vector<std::string> paired, own;
-  for (const auto& r : d.analysis.results) {
-    if (r.is_baseline || !r.net_low.known() || same_money(r.net_low.get(), r.net_high.get()))
-      continue;
-    (r.paired_ends ? paired : own).push_back(r.name);
-  }
-  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
-  if (!paired.empty() || !own.empty())
-    out += fmt::format(
-        "Net at interval ends: {}{}{}.\n\n",
-        paired.empty()
-            ? ""
-            : fmt::format("{} at the ends of the 95% paired interval of {} accuracy difference "
-                          "with {} (the test items where exactly one of the two was right; the "
-                          "interval the checklist and the ranking use)",
-                          fmt::join(paired, ", "), paired.size() == 1 ? "its" : "each one's", base),
-        !paired.empty() && !own.empty() ? "; " : "",
-        own.empty()
-            ? ""
-            : fmt::format("{} at the ends of {} own 95% accuracy interval, {} at its "
-                          "measured accuracy",
-                          fmt::join(own, ", "), own.size() == 1 ? "its" : "each one's", base));
+  if (std::string ends = net_ends_text(d); !ends.empty()) out += markdown_text(ends) + "\n\n";
   const std::string delay = cost_of_delay_text(d);
   return out + (delay.empty() ? "" : delay + "\n\n");
 }
 
 std::string sensitivity_section(const Decision& d) {
-  std::string out = "## Sensitivity\n\n";
-  out += fmt::format(
-      "Each assumed input moved by -50% and +50% with everything else held; \"flips\" means "
-      "the recommendation changes. Shown: the inputs that flip it or move the net benefit of {} "
-      "by more than {}.\n\n",
-      d.sensitivity.watched, percent(d.sensitivity.threshold));
+  std::string out = "## Sensitivity\n\n" + markdown_text(sensitivity_text(d)) + "\n\n";
   out += markdown(sensitivity_table(d));
   std::string folded = sensitivity_folded(d);
   return folded.empty() ? out : out + folded + "\n\n";
@@ -149,17 +105,10 @@ std::string memo_markdown(const Decision& d) {
   out += cost_value(d);
   if (auto lines = finetune_lines(d.scenario); !lines.empty())
     out += "## Fine-tuning\n\n" + bullets(lines);
-  out +=
-      "## Break-even\n\nMonthly volume at which two approaches' running costs are equal "
-      "(one-time costs excluded; see payback).\n\n" +
-      markdown(break_even_table(d));
+  out += "## Break-even\n\n" + break_even_text() + "\n\n" + markdown(break_even_table(d));
   out += sensitivity_section(d);
   out += "## What would it take\n\n" + markdown(what_it_takes_table(d));
-  out += fmt::format(
-      "## Checklist\n\nScore {} of 6: **{}** (5 or more: a trained model, fine-tuned or "
-      "self-hosted, is probably worth it; 3-4: borderline, run a pilot; fewer: stick with "
-      "prompting). Unknown answers count as no.\n\n",
-      d.checklist.score, checklist_verdict_text(d.checklist));
+  out += "## Checklist\n\n" + checklist_text(d, /*bold_verdict=*/true) + "\n\n";
   out += markdown(checklist_table(d));
   out += recommendation_section(d);
   out += "## Risks\n\n" + (d.risks.empty() ? std::string("_None found._\n\n") : bullets(d.risks));

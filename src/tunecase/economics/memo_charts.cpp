@@ -127,7 +127,8 @@ std::string cost_volume_chart(const Decision& d) {
   // Log-log: fixed and per-query costs both stay readable across four decades of volume.
   o.x = axis("queries per month", "", "", true);
   o.y = axis("USD per month", "$", "", true);
-  o.note = fmt::format("break-even points marked; your volume: {} queries a month", count(volume));
+  o.note = fmt::format("break-even points marked; your volume: {} queries a month{}", count(volume),
+                       d.scenario.simulated ? "; LLM costs SIMULATED" : "");
   for (const auto& be : d.break_evens) {
     if (be.crossing != Crossing::at_volume || be.queries_per_month < lo ||
         be.queries_per_month > hi)

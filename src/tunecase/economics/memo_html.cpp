@@ -60,32 +60,28 @@ std::string memo_html(const Decision& d) {
          "improve the prompt, or train and host a model on our labels?");
   b += "<p><strong>" + html::escape(d.headline) + "</strong></p>\n";
   b += h2("Data used") +
-       p(d.scenario.from_eval ? "Measured by tunecase eval on held-out test data."
-                              : "Scenario mode: every accuracy is assumed, not measured.") +
-       table(business_inputs_table(d));
+       p(d.scenario.from_eval
+             ? "Accuracy, latency and prices come from tunecase eval (eval.json): measured on "
+               "held-out test data; prices estimated from measured tokens or throughput and a "
+               "price, or assumed where the price itself is (the cost table's source column says "
+               "which)."
+             : "Scenario mode: no eval.json. Every accuracy and error rate below is assumed from "
+               "the config; measure them with tunecase eval before committing money.");
+  if (std::string n = labelled_examples_text(d); !n.empty()) b += p(n);
+  b += table(business_inputs_table(d));
   b += h2(d.scenario.from_eval ? "Measured results" : "Results (assumed)") +
        table(quality_table(d)) + accuracy_cost_chart(d);
-  b += h2("Cost and value") +
-       p(fmt::format("Baseline errors put {} ({}) at risk over the horizon, and keeping the "
-                     "baseline costs {} ({}; its running cost: it runs today, so its one-time "
-                     "costs are spent). Net benefit is the gain over keeping the baseline. "
-                     "UNKNOWN prices are never counted as $0.",
-                     money(d.analysis.at_risk), provenance_label(d.analysis.at_risk),
-                     money(d.analysis.keep_baseline_cost),
-                     provenance_label(d.analysis.keep_baseline_cost))) +
-       table(cost_table(d)) + table(net_table(d));
+  b += h2("Cost and value") + p(cost_value_text(d)) + table(cost_table(d)) + table(net_table(d));
+  if (std::string ends = net_ends_text(d); !ends.empty()) b += p(ends);
   if (std::string delay = cost_of_delay_text(d); !delay.empty()) b += p(delay);
   if (auto lines = finetune_lines(d.scenario); !lines.empty()) b += h2("Fine-tuning") + list(lines);
-  b += h2("Break-even") + table(break_even_table(d)) + cost_volume_chart(d);
-  b += h2("Sensitivity") + table(sensitivity_table(d));
+  b += h2("Break-even") + p(break_even_text()) + table(break_even_table(d)) + cost_volume_chart(d);
+  b += h2("Sensitivity") + p(sensitivity_text(d)) + table(sensitivity_table(d));
   std::string folded = sensitivity_folded(d);
   if (!folded.empty()) b += p(folded);
   if (!sensitivity_table(d).rows.empty()) b += tornado(d);
   b += h2("What would it take") + table(what_it_takes_table(d));
-  b +=
-      h2("Checklist") +
-      p(fmt::format("Score {} of 6: {}.", d.checklist.score, checklist_verdict_text(d.checklist))) +
-      table(checklist_table(d));
+  b += h2("Checklist") + p(checklist_text(d)) + table(checklist_table(d));
   b += h2("Recommendation") + "<p><strong>" + html::escape(d.headline) + "</strong></p>\n" +
        list(d.reasons);
   b += h2("Risks") + (d.risks.empty() ? p("None found.") : list(d.risks));

@@ -169,6 +169,78 @@ Table quality_table(const Decision& d) {
   return t;
 }
 
+std::string labelled_examples_text(const Decision& d) {
+  const Figure& n = d.scenario.business.labelled_examples;
+  return n.known() ? fmt::format("Labelled examples: {} ({}).", count(n.get()), provenance_label(n))
+                   : std::string();
+}
+
+std::string cost_value_text(const Decision& d) {
+  return fmt::format(
+      "Over {:g} months the baseline's errors put {} ({}) at risk, and keeping it costs {} "
+      "({}; its running cost: it runs today, so its one-time costs are spent). Value is "
+      "errors avoided against the baseline times the cost of an error{}, earned only once an "
+      "approach ships; cost over the horizon adds one-time training and engineering, running "
+      "costs, and the baseline's running costs while the approach is built. Net benefit is the "
+      "gain over keeping the baseline: value minus the extra cost. UNKNOWN means a price is "
+      "missing: it is never counted as $0.",
+      d.scenario.business.horizon_months.get(), money(d.analysis.at_risk),
+      provenance_label(d.analysis.at_risk), money(d.analysis.keep_baseline_cost),
+      provenance_label(d.analysis.keep_baseline_cost),
+      d.scenario.business.cost_by_label.empty()
+          ? ""
+          : " (each approach's errors at the mean cost of its own test-split errors, priced by "
+            "their true labels)");
+}
+
+std::string net_ends_text(const Decision& d) {
+  // Which interval the ends are: the reader compares them with the checklist's low end.
+  std::vector<std::string> paired, own;
+  for (const auto& r : d.analysis.results) {
+    if (r.is_baseline || !r.net_low.known() || same_money(r.net_low.get(), r.net_high.get()))
+      continue;
+    (r.paired_ends ? paired : own).push_back(r.name);
+  }
+  if (paired.empty() && own.empty()) return "";
+  const std::string& base = d.scenario.approaches[d.analysis.baseline].name;
+  return fmt::format(
+      "Net at interval ends: {}{}{}.",
+      paired.empty()
+          ? ""
+          : fmt::format("{} at the ends of the 95% paired interval of {} accuracy difference "
+                        "with {} (the test items where exactly one of the two was right; the "
+                        "interval the checklist and the ranking use)",
+                        fmt::join(paired, ", "), paired.size() == 1 ? "its" : "each one's", base),
+      !paired.empty() && !own.empty() ? "; " : "",
+      own.empty()
+          ? ""
+          : fmt::format("{} at the ends of {} own 95% accuracy interval, {} at its "
+                        "measured accuracy",
+                        fmt::join(own, ", "), own.size() == 1 ? "its" : "each one's", base));
+}
+
+std::string break_even_text() {
+  return "Monthly volume at which two approaches' running costs are equal (one-time costs "
+         "excluded; see payback).";
+}
+
+std::string sensitivity_text(const Decision& d) {
+  return fmt::format(
+      "Each assumed input moved by -50% and +50% with everything else held; \"flips\" means "
+      "the recommendation changes. Shown: the inputs that flip it or move the net benefit of {} "
+      "by more than {}.",
+      d.sensitivity.watched, percent(d.sensitivity.threshold));
+}
+
+std::string checklist_text(const Decision& d, bool bold_verdict) {
+  const std::string mark = bold_verdict ? "**" : "";
+  return fmt::format(
+      "Score {} of 6: {}{}{} (5 or more: a trained model, fine-tuned or self-hosted, is probably "
+      "worth it; 3-4: borderline, run a pilot; fewer: stick with prompting). Unknown answers "
+      "count as no.",
+      d.checklist.score, mark, checklist_verdict_text(d.checklist), mark);
+}
+
 std::string cost_of_delay_text(const Decision& d) {
   std::string parts;
   for (const auto& r : d.analysis.results) {

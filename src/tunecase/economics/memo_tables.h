@@ -25,6 +25,15 @@ Table sensitivity_table(const Decision& d);  // only the inputs that matter
 std::string sensitivity_folded(const Decision& d);
 // "Cost of delay (value forgone while building): a $x, b $y." or "" when nothing is built.
 std::string cost_of_delay_text(const Decision& d);
+// The memo's prose, plain text, the same in memo.md (Markdown-escaped) and memo.html (escaped):
+// what the figures are and how they were taken. "" where a section has nothing to say.
+std::string labelled_examples_text(const Decision& d);  // "Labelled examples: 5,375 (measured)."
+std::string cost_value_text(const Decision& d);         // at risk, keeping it, what value is
+std::string net_ends_text(const Decision& d);           // which interval each range's ends are
+std::string break_even_text();
+std::string sensitivity_text(const Decision& d);  // how the inputs were moved
+// The score, its verdict (in Markdown bold when asked: the text holds no user input) and the scale.
+std::string checklist_text(const Decision& d, bool bold_verdict = false);
 Table what_it_takes_table(const Decision& d);
 Table checklist_table(const Decision& d);
 Table pilot_outcomes_table(const Decision& d);

@@ -98,6 +98,9 @@ struct ApproachOutcome {
   std::vector<Prediction> predictions;
 };
 
+// Training texts longer than this on average (a ticket with a pasted log) make fastText slow.
+constexpr double kLongTextBytes = 4096;
+
 ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig& config,
                              const PreparedData& data, const EvalOptions& options,
                              CommandSpendGate& spend, std::ostream& log,
@@ -125,6 +128,19 @@ ApproachOutcome evaluate_one(const ApproachConfig& approach, const ProjectConfig
                   : fmt::format(" (no search of its settings: {} dev rows, under the {} a search "
                                 "needs)",
                                 s.dev.size(), kMinSearchDevRows));
+    // Training time grows with the words trained on, not the rows: a few hundred pasted logs
+    // had kept fastText silent for minutes.
+    if (approach.kind == "fasttext" && !s.train.empty()) {
+      std::size_t bytes = 0;
+      for (const auto& e : s.train) bytes += e.text.size();
+      const double mean = static_cast<double>(bytes) / static_cast<double>(s.train.size());
+      if (mean > kLongTextBytes)
+        log << fmt::format(
+            "\n[{}] its training texts average {:.0f} KB, long for fastText, whose training time "
+            "grows with the words trained on: this may take minutes. Cut the texts to what "
+            "decides the label, or leave it out with --only",
+            approach.name, mean / 1024);
+    }
     log << '\n' << std::flush;
     LocalRun run = run_local_approach(approach, s.train, s.dev, s.test, data.labels,
                                       options.out_dir / "models" / model_folder_name(approach.name),
@@ -325,6 +341,7 @@ std::optional<DataQuality> inspect_splits(const ProjectConfig& config, const Pre
   if (!options.inspect) return std::nullopt;
   log << "inspecting the data (label variants, near-duplicates, label noise)...\n";
   InspectOptions inspect = inspect_options(config.data);
+  inspect.skip_flag = "--no-inspect";
   if (options.progress) inspect.progress = [&log](const std::string& line) { log << line << "\n"; };
   DataQuality quality = inspect_data(data, inspect);
   write_data_quality(options.out_dir, quality);

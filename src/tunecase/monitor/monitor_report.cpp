@@ -61,9 +61,20 @@ std::string unserved_line(const nlohmann::json& doc) {
       names.push_back(name);
   }
   std::string out;
-  if (!names.empty())
-    out = fmt::format("No requests in the window for {} of the config's approaches: {}.",
-                      names.size(), fmt::join(names, ", "));
+  if (!names.empty()) {
+    // Today's traffic is not in the window of whole days: said, beside the "so far" lines that
+    // show it (a gateway that had just served 100,000 requests read "No requests").
+    bool today = false;
+    if (doc.contains("today"))
+      for (const auto& t : doc["today"]["approaches"])
+        today = today || t.value("requests", int64_t{0}) > 0;
+    out = fmt::format(
+        "No requests in the window ({} to {}, whole UTC days) for {} of the config's "
+        "approaches: {}.{}",
+        doc["window"]["first_date"].get<std::string>(),
+        doc["window"]["last_date"].get<std::string>(), names.size(), fmt::join(names, ", "),
+        today ? " Today's requests come into it with tomorrow's run (the \"so far\" lines)." : "");
+  }
   const auto others = doc.value("other_approaches", nlohmann::json::array());
   if (!others.empty()) {
     std::vector<std::string> listed;

@@ -46,7 +46,8 @@ nlohmann::json rule_figures(const MonitorSettings& m, int64_t labelled_per_day) 
 
 }  // namespace
 
-nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json& monitor_doc) {
+nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json& monitor_doc,
+                              const PlannedChampion& planned) {
   const MonitorSettings& m = config.monitor;
   const RetrainSettings& r = config.retrain;
   nlohmann::json plan;
@@ -156,9 +157,17 @@ nlohmann::json operation_plan(const ProjectConfig& config, const nlohmann::json&
       {"reading each retrain's report (retrain.md) and each refusal's reasons (by the "
        "retraining owner)",
        "rolling back a model (below), and promoting one the rule refused, if ever"});
-  std::string champion = config.pilot.champion.empty() && !config.approaches.empty()
-                             ? config.approaches.front().name
-                             : config.pilot.champion;
+  // The approach served after launch: the memo's pick when decide writes the plan beside it (the
+  // plan had named the config's first approach, another than the memo's, and rolled back
+  // another model), else [pilot] champion, else [business] baseline, else the first.
+  std::string champion = planned.approach, champion_why = planned.why;
+  if (champion.empty() && !config.pilot.champion.empty())
+    champion = config.pilot.champion, champion_why = "[pilot] champion";
+  if (champion.empty() && !config.business.baseline.empty())
+    champion = config.business.baseline, champion_why = "[business] baseline";
+  if (champion.empty() && !config.approaches.empty())
+    champion = config.approaches.front().name, champion_why = "the config's first approach";
+  plan["champion"] = {{"approach", champion}, {"from", champion_why}};
   // What the registry holds versions of: trained local models, and the example pools of LLM
   // approaches whose prompts show examples. A zero-shot LLM has nothing to roll back there.
   auto registered = [](const ApproachConfig& a) {
@@ -298,6 +307,10 @@ std::string operation_plan_markdown(const nlohmann::json& p) {
             ? whole_dollars(b["retraining_usd"].get<double>())
             : std::string("unknown retraining ([retrain] usd_per_retrain not set)"));
   out += "\n## Rollback\n\n";
+  if (p.contains("champion") && !p["champion"]["approach"].get<std::string>().empty())
+    out += fmt::format("The model served after launch: **{}** ({}).\n\n",
+                       p["champion"]["approach"].get<std::string>(),
+                       p["champion"]["from"].get<std::string>());
   int i = 1;
   for (const auto& x : p["rollback"]) out += fmt::format("{}. {}\n", i++, x.get<std::string>());
   return out;

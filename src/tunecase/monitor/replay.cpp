@@ -13,6 +13,7 @@
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
+#include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
@@ -238,6 +239,20 @@ std::vector<ReplayItem> replay_items(const Examples& examples) {
   return out;
 }
 
+void check_label_costs(const std::map<std::string, double>& costs,
+                       const std::vector<ReplayItem>& items) {
+  if (costs.empty()) return;
+  std::set<std::string> labels;
+  for (const auto& it : items) labels.insert(it.label);
+  const std::vector<std::string> list(labels.begin(), labels.end());
+  for (const auto& [label, usd] : costs)
+    if (!labels.count(label))
+      throw UserError(fmt::format(
+          "[business] cost_per_error_by_label names \"{}\", which no replayed row carries{} "
+          "(the file's labels: {}); name a label as the data writes it",
+          visible(label), did_you_mean(label, list), quoted_list(list, 12)));
+}
+
 void check_replay_span(const std::vector<ReplayItem>& items, int initial_days) {
   if (items.empty()) throw UserError("replay: the file has no labelled rows");
   // A replay walks every day from the first row's to the last's: a gap of more than a year (a
@@ -295,6 +310,7 @@ void check_initial_rows(const std::vector<ReplayItem>& items, int initial_days) 
 
 std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& s) {
   check_replay_span(items, s.initial_days);
+  check_label_costs(s.cost_per_error_by_label, items);
   check_initial_rows(items, s.initial_days);
   std::set<std::string> label_set;
   for (const auto& it : items) label_set.insert(it.label);
@@ -353,8 +369,12 @@ nlohmann::json replay_json(const std::vector<PolicyRun>& runs, const ReplaySetti
        s.retrain.usd_per_retrain ? nlohmann::json(*s.retrain.usd_per_retrain) : nlohmann::json()},
       {"emergency_usd", s.retrain.emergency_usd},
       {"provenance",
-       "measured: accuracy of the replayed approach on the file; assumed: cost per error, cost "
-       "per retrain, emergency retrain"},
+       fmt::format("measured: accuracy of the replayed approach on the file; assumed: cost per "
+                   "error{}, cost per retrain, emergency retrain",
+                   s.cost_per_error_by_label.empty()
+                       ? ""
+                       : " (an error on a row of a label [business] cost_per_error_by_label "
+                         "names at that label's cost, the others at cost_per_error_usd)")},
       {"simplifications",
        "a day's labels arrive together after the delay; a retrain trains on every arrived label "
        "and is promoted without a champion/challenger gate"}};

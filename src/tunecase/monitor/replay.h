@@ -102,6 +102,11 @@ struct PolicyRun {
 // first model trains on them.
 void check_replay_span(const std::vector<ReplayItem>& items, int initial_days);
 
+// UserError when [business] cost_per_error_by_label names a label no replayed row carries (a
+// misspelt label had priced its errors at the flat cost without a word), with the labels.
+void check_label_costs(const std::map<std::string, double>& costs,
+                       const std::vector<ReplayItem>& items);
+
 std::vector<PolicyRun> replay(const std::vector<ReplayItem>& items, const ReplaySettings& settings);
 
 // The replayed days' stretches of a month or more without a row, as a warning for the report

@@ -214,6 +214,7 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
                                  const GatewayReplaySettings& s, HttpClient& http,
                                  std::ostream& log) {
   check_replay_span(items, s.initial_days);
+  check_label_costs(s.cost_per_error_by_label, items);
   const int64_t first = items.front().day, last = items.back().day;
   const int64_t start = first + s.initial_days;
   GatewayCalls calls(s, http);

@@ -95,9 +95,11 @@ void estimate_label_noise(const PreparedData& data, DataQuality& q) {
     };
   };
   if (q.options.progress)
-    q.options.progress(fmt::format("label noise: {} folds of {} train rows, {} labels{}",
-                                   options.folds, train.size(), labels,
-                                   train.size() > 20000 ? " (--no-noise skips this step)" : ""));
+    // The running command's own flag, whatever the size: many labels make a small file slow too.
+    q.options.progress(
+        fmt::format("label noise: {} folds of {} train rows, {} labels ({} skips "
+                    "this step)",
+                    options.folds, train.size(), labels, q.options.skip_flag));
   options.on_fold = fold_line("");
   OutOfFold oof = out_of_fold_probabilities(train, options);
   q.noise = confident_learning(oof, q.options.seed);

@@ -30,6 +30,8 @@ struct InspectOptions {
   // Lines saying where a long run is (each step, each label-noise fold with its time so far);
   // none when empty.
   std::function<void(const std::string&)> progress;
+  // The flag of the running command that skips the label-noise check (eval's is --no-inspect).
+  std::string skip_flag = "--no-noise";
 };
 
 struct LabelBalance {

@@ -31,6 +31,11 @@ figcaption { font-size: 0.9rem; color: #555; }
 code { background: #f4f4f4; padding: 0 0.2rem; border-radius: 3px; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10.5pt; }
+  /* Paper cannot scroll: a wide table prints smaller and wraps its text cells instead (a
+     monitor table's last column, its cost, had been cut at the page edge). */
+  .table-scroll { overflow: visible; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 0.15rem 0.35rem; overflow-wrap: anywhere; }
   h2 { break-after: avoid; }
   tr, figure, svg { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }

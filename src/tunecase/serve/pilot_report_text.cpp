@@ -89,10 +89,15 @@ std::string pilot_report_text(const nlohmann::json& r) {
   for (const auto& reason : v["reasons"]) out += "  - " + reason.get<std::string>() + "\n";
   if (r.contains("plan")) {
     const auto& p = r["plan"];
+    // Past the planned days the count reads as such ("day 52.6 of 14" had read as a slip).
+    const double elapsed = p["days_elapsed"].get<double>();
+    const int planned = p["days_planned"].get<int>();
     out += fmt::format(
-        "plan: day {} of {}, labelled {} / {} (champion) and {} / {} "
+        "plan: {}, labelled {} / {} (champion) and {} / {} "
         "(challenger)\n",
-        tenths_down(p["days_elapsed"].get<double>()), p["days_planned"].get<int>(),
+        elapsed > planned
+            ? fmt::format("day {}, past the {} planned", tenths_down(elapsed), planned)
+            : fmt::format("day {} of {}", tenths_down(elapsed), planned),
         p["labelled_champion"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>(),
         p["labelled_challenger"].get<int64_t>(), p["labelled_planned_per_arm"].get<double>());
   }
