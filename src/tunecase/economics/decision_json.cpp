@@ -67,9 +67,9 @@ json approach_json(const ApproachInputs& a, const ApproachResult& r, double quer
   // The memo's "effective" price of a fixed bill: (bill + per-query price x volume) / volume,
   // tagged as the bill (usd_per_query alone reads $0 for a self-hosted model).
   if (a.hosting_usd_per_month.get() > 0 && queries_per_month > 0 && a.usd_per_query.known())
-    in["effective_usd_per_query"] = to_json(
-        Figure{a.hosting_usd_per_month.get() / queries_per_month + a.usd_per_query.get(),
-               a.hosting_usd_per_month.source, a.hosting_usd_per_month.simulated});
+    in["effective_usd_per_query"] =
+        to_json(Figure{a.hosting_usd_per_month.get() / queries_per_month + a.usd_per_query.get(),
+                       a.hosting_usd_per_month.source, a.hosting_usd_per_month.simulated});
   in["training_usd"] = to_json(a.training_usd);
   in["engineering_weeks"] = to_json(a.engineering_weeks);
   in["retrain_every_months"] = to_json(a.retrain_every_months);
@@ -202,8 +202,8 @@ nlohmann::json decision_json(const Decision& d) {
       "gain over keeping the baseline: value - (cost over horizon - keeping cost)";
   j["approaches"] = json::array();
   for (size_t i = 0; i < s.approaches.size(); ++i)
-    j["approaches"].push_back(approach_json(s.approaches[i], d.analysis.results[i],
-                                            s.business.queries_per_month.get()));
+    j["approaches"].push_back(
+        approach_json(s.approaches[i], d.analysis.results[i], s.business.queries_per_month.get()));
   j["unsettled_rankings"] = json::array();
   for (const auto& u : d.analysis.unsettled)
     j["unsettled_rankings"].push_back(
