@@ -360,6 +360,40 @@ TEST(ConfigCli, CheckReadsTheTablesThatNameApproaches) {
   EXPECT_EQ(run_cli("check --config " + (dir.path() / "fine.toml").string()).exit_code, 0);
 }
 
+// A plan written beside a memo is about the memo's pick, whatever the config's first approach
+// or [business] baseline; the next decide without [monitor] or [retrain] removes it.
+TEST(ConfigCli, ThePlanBesideTheMemoRollsBackTheMemosPick) {
+  TempDir dir;
+  const std::string scenario =
+      "[business]\nqueries_per_month = 200000\ncost_per_error_usd = 1.0\n"
+      "engineer_usd_per_week = 5000\nbaseline = \"today\"\n"
+      "[[approach]]\nname = \"nano\"\nkind = \"openai\"\nmodel = \"gpt-4.1-nano\"\n"
+      "accuracy = 0.70\nusd_per_query = 0.00004\n"
+      "[[approach]]\nname = \"today\"\nkind = \"openai\"\nmodel = \"gpt-4o\"\n"
+      "accuracy = 0.82\nusd_per_query = 0.002\n"
+      "[[approach]]\nname = \"local\"\nkind = \"linear\"\naccuracy = 0.90\n"
+      "hosting = { usd_per_month = 100 }\nengineering_weeks = 2\n";
+  write(dir.path() / "with.toml", "[monitor]\naccuracy_floor = 0.85\nowner = \"ops\"\n" + scenario);
+  write(dir.path() / "without.toml", scenario);
+  const std::string out = dir.str() + "/memo";
+  CliResult first =
+      run_cli("decide --config " + (dir.path() / "with.toml").string() + " --out " + out);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  std::ifstream in(dir.path() / "memo" / "plan.md");
+  std::stringstream plan;
+  plan << in.rdbuf();
+  EXPECT_NE(plan.str().find("The model served after launch: **local** (the decision memo's pick"),
+            std::string::npos)
+      << plan.str();
+  EXPECT_EQ(plan.str().find("nano"), std::string::npos) << plan.str();
+  CliResult second =
+      run_cli("decide --config " + (dir.path() / "without.toml").string() + " --out " + out);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("removed plan.md, plan.html and plan.json"), std::string::npos)
+      << second.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "memo" / "plan.md"));
+}
+
 TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   TempDir dir;
   write(dir.path() / "p.toml",
@@ -394,6 +428,9 @@ TEST(ConfigCli, MonthlyHostingBillReachesEvalAndDecide) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("also holds plan.html from an earlier run"), std::string::npos)
       << again.output;
+  // The fixed bill's effective price per query, as the memo shows it, is in decision.json.
+  EXPECT_NEAR(d["approaches"][0]["inputs"]["effective_usd_per_query"]["value"].get<double>(),
+              500.0 / 30000, 1e-9);
   // A field of another type (a hand edit) names the file, as the input's fault: it had been an
   // internal error quoting the JSON library.
   e["approaches"][0]["simulated"] = "yes";

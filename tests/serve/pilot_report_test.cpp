@@ -77,6 +77,17 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
   const std::string text = pilot_report_text(report);
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
   EXPECT_NE(text.find("always answering 'x\\u{001B}[2J'"), std::string::npos) << text;
+  // The plan line: within the planned days "day N of M"; past them, said so.
+  report["plan"] = {{"days_planned", 14},
+                    {"days_elapsed", 52.66},
+                    {"labelled_champion", 10},
+                    {"labelled_challenger", 9},
+                    {"labelled_planned_per_arm", 30.0}};
+  EXPECT_NE(pilot_report_text(report).find("plan: day 52.6, past the 14 planned"),
+            std::string::npos)
+      << pilot_report_text(report);
+  report["plan"]["days_elapsed"] = 3.25;
+  EXPECT_NE(pilot_report_text(report).find("plan: day 3.2 of 14"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
