@@ -58,7 +58,8 @@ struct ServeArgs {
 
 // A gateway bound beyond loopback without a token takes feedback from anyone who reaches it:
 // a stranger's labels move the pilot's accuracy and its verdict, and the pilot's figures, the
-// memo and the models are readable. Not refused (a closed network may be meant), but said.
+// memo and the models are readable. Not refused (a closed network may be meant), but said; so
+// is a token short enough to guess.
 void warn_if_open_to_network(std::string host, int port, const std::string& token) {
   if (!token.empty()) {
     if (token.size() < 16)
