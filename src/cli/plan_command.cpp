@@ -60,11 +60,13 @@ nlohmann::json write_operation_plan(const tunecase::ProjectConfig& config,
 }
 
 tunecase::monitor::PlannedChampion memo_champion(const tunecase::DecisionResult& decision) {
-  if (!decision.recommendation.empty())
-    return {decision.recommendation, "the decision memo's pick, served once its pilot is won"};
   const nlohmann::json& business = decision.decision.value("business", nlohmann::json::object());
-  return {business.value("baseline", std::string()),
-          "[business] baseline: the decision memo prices no approach to move to"};
+  const std::string baseline = business.value("baseline", std::string());
+  if (!decision.recommendation.empty() && decision.recommendation != baseline)
+    return {decision.recommendation, "the decision memo's pick, served once its pilot is won"};
+  if (!decision.recommendation.empty())
+    return {baseline, "the decision memo keeps it: no pilot is planned"};
+  return {baseline, "[business] baseline: the decision memo prices no approach to move to"};
 }
 
 void add_plan_command(CLI::App& app) {

@@ -1,6 +1,7 @@
 // [business] cost_per_error_by_label: each approach's test errors priced by their true labels.
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tunecase/config/config.h"
@@ -11,6 +12,7 @@
 #include "tunecase/economics/memo.h"
 #include "tunecase/economics/memo_html.h"
 #include "tunecase/economics/memo_tables.h"
+#include "tunecase/economics/pilot_rule.h"
 #include "tunecase/economics/recommendation.h"
 #include "tunecase/report/html.h"
 
@@ -111,14 +113,32 @@ TEST(LabelCosts, WithoutThemEveryErrorCostsTheFlatCost) {
   EXPECT_EQ(memo_markdown(d).find("by true label"), std::string::npos);
 }
 
-// The pilot rule prices a point of accuracy at the mean cost of the baseline's errors, and says so.
-TEST(LabelCosts, ThePilotRulePricesAPointAtTheBaselinesMeanErrorCost) {
+// The pilot rule prices each arm's errors at its own mean cost, as the memo does: a point of
+// accuracy at the challenger's mean, plus what the two error mixes' difference is worth, so that
+// at the offline gain its net is the memo's (the baseline's mean alone had priced the live gain
+// above the memo's net), and it says so, in the memo and in the verdict.
+TEST(LabelCosts, ThePilotRulePricesEachArmsErrorsAtItsOwnMean) {
   nlohmann::json eval = eval_with_recalls();
   Decision d = decide(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval));
   ASSERT_TRUE(d.pilot.needed);
-  EXPECT_NEAR(d.pilot.rule.cost_per_error_usd, (10 * 40.0 + 50 * 1.5) / 60, 1e-9);
-  EXPECT_NE(memo_markdown(d).find("the mean cost of api-zero-shot's test errors"),
-            std::string::npos);
+  const PilotRule& rule = d.pilot.rule;
+  const ApproachResult& pick = cost_result(d, rule.challenger);
+  const ApproachInputs* challenger = nullptr;
+  for (const auto& a : d.scenario.approaches)
+    if (a.name == rule.challenger) challenger = &a;
+  ASSERT_NE(challenger, nullptr);
+  EXPECT_NEAR(rule.cost_per_error_usd, *challenger->mean_error_cost_usd, 1e-9);
+  const double offline_gain = 0.30 - challenger->error_rate.get();
+  EXPECT_NEAR(pilot_net(rule, offline_gain, std::nullopt), pick.net.get(), 1.0);
+  EXPECT_NE(
+      memo_markdown(d).find(fmt::format("the mean cost of {}'s test errors", rule.challenger)),
+      std::string::npos);
+  // decision.json keeps the mix; a rule read back from it judges the same.
+  const PilotRule back = pilot_rule_from_json(to_json(rule));
+  EXPECT_DOUBLE_EQ(back.error_mix_usd, rule.error_mix_usd);
+  PilotArm base{200, 140}, ch{200, 170};
+  PilotVerdict v = judge_pilot(rule, ch, base);
+  EXPECT_NE(v.reason.find("per-label error costs"), std::string::npos) << v.reason;
 }
 
 // The net-benefit range of an approach eval scored on the same items as the baseline is at the

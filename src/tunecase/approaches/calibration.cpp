@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 
 namespace tunecase {
@@ -58,19 +59,82 @@ double fit_temperature(const CalibrationRows& rows) {
   return 1.0 / std::exp((lo + hi) / 2);
 }
 
-Calibration Calibration::fit(const CalibrationRows& held_out, std::string fitted_on) {
+namespace {
+
+// Pool-adjacent-violators over the rows sorted by confidence: blocks whose share right never
+// falls as confidence rises. Each block's share is shrunk toward its own mean confidence by two
+// rows' weight, so a block of one row maps to neither 0 nor 1.
+std::vector<std::pair<double, double>> isotonic_map(const CalibrationRows& rows,
+                                                    double temperature) {
+  std::vector<std::pair<double, double>> points;  // (confidence, right: 0 or 1)
+  for (std::size_t i = 0; i < rows.scores.size(); ++i) {
+    const auto& s = rows.scores[i];
+    const std::size_t top =
+        static_cast<std::size_t>(std::distance(s.begin(), std::max_element(s.begin(), s.end())));
+    points.emplace_back(top_softmax(s, temperature), top == rows.truth[i] ? 1.0 : 0.0);
+  }
+  std::sort(points.begin(), points.end());
+  struct Block {
+    double confidence = 0, right = 0, n = 0;
+    double share() const { return right / n; }
+  };
+  std::vector<Block> blocks;
+  for (const auto& [confidence, right] : points) {
+    blocks.push_back({confidence, right, 1});
+    while (blocks.size() > 1 && blocks[blocks.size() - 2].share() >= blocks.back().share()) {
+      Block last = blocks.back();
+      blocks.pop_back();
+      blocks.back().confidence += last.confidence;
+      blocks.back().right += last.right;
+      blocks.back().n += last.n;
+    }
+  }
+  std::vector<std::pair<double, double>> out;
+  double floor = 0;
+  for (const Block& b : blocks) {
+    const double mean = b.confidence / b.n;
+    const double share = std::max(floor, (b.right + 2 * mean) / (b.n + 2));
+    out.emplace_back(mean, share);
+    floor = share;
+  }
+  return out;
+}
+
+}  // namespace
+
+Calibration Calibration::fit(const CalibrationRows& held_out, std::string fitted_on,
+                             bool isotonic) {
   Calibration c;
   if (held_out.scores.size() < kMinCalibrationRows) return c;
   c.temperature = fit_temperature(held_out);
   c.rows = held_out.scores.size();
   c.fitted_on = std::move(fitted_on);
+  if (isotonic) c.isotonic = isotonic_map(held_out, c.temperature);
   return c;
+}
+
+double Calibration::map(double scaled) const {
+  if (isotonic.empty()) return scaled;
+  if (scaled <= isotonic.front().first) return isotonic.front().second;
+  if (scaled >= isotonic.back().first) return isotonic.back().second;
+  auto next = std::upper_bound(
+      isotonic.begin(), isotonic.end(), scaled,
+      [](double x, const std::pair<double, double>& point) { return x < point.first; });
+  auto prev = std::prev(next);
+  const double span = next->first - prev->first;
+  if (span <= 0) return next->second;
+  return prev->second + (next->second - prev->second) * (scaled - prev->first) / span;
 }
 
 nlohmann::json Calibration::to_json(std::string_view method, std::string_view uncalibrated) const {
   if (!fitted()) return {{"method", uncalibrated}};
-  return {
+  nlohmann::json j = {
       {"method", method}, {"temperature", temperature}, {"fitted_on", fitted_on}, {"rows", rows}};
+  if (!isotonic.empty()) {
+    j["method"] = std::string(method) + ", then an isotonic map of the confidence on the same rows";
+    j["isotonic"] = isotonic;
+  }
+  return j;
 }
 
 Calibration Calibration::from_json(const nlohmann::json& confidence) {
@@ -79,6 +143,10 @@ Calibration Calibration::from_json(const nlohmann::json& confidence) {
   c.temperature = confidence.value("temperature", 0.0);
   c.rows = confidence.value("rows", std::size_t{0});
   c.fitted_on = confidence.value("fitted_on", std::string());
+  if (confidence.contains("isotonic") && confidence["isotonic"].is_array())
+    for (const auto& point : confidence["isotonic"])
+      if (point.is_array() && point.size() == 2 && point[0].is_number() && point[1].is_number())
+        c.isotonic.emplace_back(point[0].get<double>(), point[1].get<double>());
   return c;
 }
 

@@ -238,7 +238,9 @@ void FasttextClassifier::calibrate(fasttext::FastText& model, const Examples& de
     rows.scores.push_back(std::move(scores));
     rows.truth.push_back(truth);
   }
-  calibration_ = Calibration::fit(rows, std::move(fitted_on));
+  // fastText's floored log-probabilities leave its least sure answers under-confident after the
+  // temperature: an isotonic map on the same rows corrects what one temperature cannot.
+  calibration_ = Calibration::fit(rows, std::move(fitted_on), /*isotonic=*/true);
 }
 
 // Writes the examples of `sets` as fastText training lines, in a seeded random order; returns
@@ -399,7 +401,7 @@ Prediction FasttextClassifier::classify(std::string_view text) {
     if (calibration_.fitted()) {
       scores_.clear();
       for (const auto& [log_p, name] : predictions) scores_.push_back(log_p);
-      p.confidence = top_softmax(scores_, calibration_.temperature);
+      p.confidence = calibration_.map(top_softmax(scores_, calibration_.temperature));
     } else {
       p.confidence = std::clamp(static_cast<double>(std::exp(predictions[0].first)), 0.0, 1.0);
     }

@@ -226,10 +226,14 @@ std::string curve_markdown(const nlohmann::json& doc) {
         finetune_lines(doc).empty() ? "" : "; the jobs' own cost is in the fine-tuned rows",
         // Cached: an earlier run's answers, or a prompt this run had sent already (a size and
         // seed that draw the same examples): paid for once either way.
-        cached > 0 ? fmt::format("; {} more answers came from the response cache at no cost (an "
-                                 "earlier run's, or a prompt this run had already sent; {} "
-                                 "requests sent in this one)",
-                                 cached, spend.value("requests_sent", int64_t{0}))
+        cached > 0 ? fmt::format("; {} more answers came from the response cache at no cost ({}; "
+                                 "{} requests sent in this one)",
+                                 cached,
+                                 spend.value("cache_existed", true)
+                                     ? "an earlier run's, or a prompt this run had already sent"
+                                     : "prompts this run had already sent, for another size or "
+                                       "seed",
+                                 spend.value("requests_sent", int64_t{0}))
                    : std::string());
   }
   md += "| " + fmt::format("{}", fmt::join(kHeader, " | ")) + " |\n|";

@@ -712,6 +712,11 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
   if (options.sizes) settings.sizes = *options.sizes, settings.sizes_given = true;
   if (options.seeds) settings.seeds = *options.seeds;
   PreparedData data = prepare_data(config.data);
+  // Whether the response cache held answers before this run: its cached answers are then an
+  // earlier run's or this run's repeats; otherwise this run's repeats alone (curve.md says which).
+  std::error_code cache_error;
+  const std::filesystem::path cache_file = resolve_cache_file(options.cache, config.file);
+  const bool cache_before = !cache_file.empty() && std::filesystem::exists(cache_file, cache_error);
   const Examples& train = data.splits.train;
   Examples test = data.splits.test;
   if (options.test_limit && test.size() > *options.test_limit) test.resize(*options.test_limit);
@@ -922,6 +927,7 @@ nlohmann::json run_curve(const ProjectConfig& config, const CurveOptions& option
         // This run's: answers from the response cache were paid by an earlier run.
         {"requests_sent", gate.sent()},
         {"cached_answers", gate.cached()},
+        {"cache_existed", cache_before},
         {"basis", any_simulated ? "simulated" : "measured"}}},
       {"approaches", approaches}};
   // A refused run over the outputs of an earlier one leaves them: they may hold LLM points this

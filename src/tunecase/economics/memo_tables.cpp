@@ -444,12 +444,17 @@ Table pilot_outcomes_table(const Decision& d) {
   std::string latency = r.max_latency_p50_ms ? fmt::format(", and latency p50 at most {:.3g} ms",
                                                            *r.max_latency_p50_ms)
                                              : "";
-  // With per-label costs the rule prices a point at the mean cost of the baseline's errors.
+  // With per-label costs a point is priced at the mean cost of the challenger's errors, and
+  // the two arms' error mixes add their difference.
   const std::string per_error =
       d.scenario.business.cost_by_label.empty()
           ? money(r.cost_per_error_usd)
-          : fmt::format("{} (the mean cost of {}'s test errors, priced by their true labels)",
-                        money(r.cost_per_error_usd), p.against);
+          : fmt::format(
+                "{} (the mean cost of {}'s test errors, priced by their true labels; "
+                "the two arms' error mixes add {}, as if live errors fall on the "
+                "labels as on the test split: the pilot measures accuracy, and its "
+                "per-label accuracy shows where the errors fall)",
+                money(r.cost_per_error_usd), p.approach, money(r.error_mix_usd));
   const std::string why_free =
       free_errors ? fmt::format(
                         "at {} per error and {} queries a month accuracy earns nothing in the "

@@ -25,10 +25,15 @@ PilotRule money_rule(const Scenario& s, const Analysis& a, size_t pick) {
   rule.baseline = s.approaches[a.baseline].name;
   rule.accuracy_mode = !s.business.harmful_mode;
   rule.queries_per_month = s.business.queries_per_month.get();
-  // With per-label costs, a point of accuracy gained is priced at the mean cost of the
-  // baseline's errors: the errors a challenger removes are the baseline's (the memo says so).
-  rule.cost_per_error_usd = error_cost(s.approaches[a.baseline], s.business).get();
+  // With per-label costs each arm's errors cost their own mean: a point of accuracy gained is
+  // priced at the challenger's, and the two mixes' difference is added, so that at the offline
+  // gain the rule's net is the memo's (the baseline's mean alone had priced the live gain above
+  // the memo's net when the challenger's remaining errors were its dearest).
+  const ApproachInputs& base = s.approaches[a.baseline];
+  rule.cost_per_error_usd = error_cost(c, s.business).get();
   rule.live_months = live_months(r.cost, s.business.horizon_months).get();
+  rule.error_mix_usd = rule.live_months * rule.queries_per_month * base.error_rate.get() *
+                       (error_cost(base, s.business).get() - rule.cost_per_error_usd);
   // With the baseline's price unknown the extra cost is too: the rule takes the challenger's own
   // cost as if keeping the baseline cost nothing, the most the gain could have to pay for (an
   // unknown read as $0 had made "any gain pays" the clear-win bar serve judges by).

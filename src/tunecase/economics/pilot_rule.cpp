@@ -168,6 +168,13 @@ void apply_rule(const PilotRule& r, const PilotArm& c, const std::optional<Pilot
                 "{}; the low end, {}, is {:+.1f} points from the {:+.1f}-point gain a "
                 "clear win needs (min_gain)",
                 interval_text(r, v), points(r, v.gain_low), 100 * net, 100 * r.extra_cost_usd);
+  if (r.business_case && r.error_mix_usd != 0)
+    worth += fmt::format(
+        " (per-label error costs: the live gain in accuracy is priced at {} an error, the mean "
+        "cost of {}'s test errors, plus {} for the two arms' error mixes, as if each arm's errors "
+        "fall on the labels as on the test split; the pilot measures accuracy, not which labels "
+        "its errors fall on: read error_patterns' per-label accuracy)",
+        money(r.cost_per_error_usd), r.challenger, money(r.error_mix_usd));
   if (slow)
     worth += fmt::format("; latency p50 {:.3g} ms is above the {:.3g} ms limit", *c.latency_p50_ms,
                          *r.max_latency_p50_ms);
@@ -213,14 +220,14 @@ double pilot_net(const PilotRule& r, double gain, std::optional<double> live_usd
   double dearer = 0;
   if (live_usd_per_query && r.usd_per_query)
     dearer = std::max(0.0, *live_usd_per_query - *r.usd_per_query);
-  return r.live_months * r.queries_per_month * (gain * r.cost_per_error_usd - dearer) -
-         r.extra_cost_usd;
+  return r.live_months * r.queries_per_month * (gain * r.cost_per_error_usd - dearer) +
+         r.error_mix_usd - r.extra_cost_usd;
 }
 
 std::optional<double> min_paying_gain(const PilotRule& r) {
   double per_point = r.live_months * r.queries_per_month * r.cost_per_error_usd;
   if (per_point <= 0) return std::nullopt;
-  return r.extra_cost_usd / per_point;
+  return (r.extra_cost_usd - r.error_mix_usd) / per_point;
 }
 
 std::string to_string(PilotOutcome outcome) {
@@ -268,6 +275,7 @@ json to_json(const PilotRule& r) {
           {"cost_per_error_usd", r.cost_per_error_usd},
           {"live_months", r.live_months},
           {"extra_cost_usd", r.extra_cost_usd},
+          {"error_mix_usd", r.error_mix_usd},
           {"usd_per_query", optional_number(r.usd_per_query)},
           {"max_latency_p50_ms", optional_number(r.max_latency_p50_ms)},
           {"offline_error_rate", r.offline_error_rate},
@@ -285,7 +293,8 @@ json to_json(const PilotRule& r) {
            "Newcombe 95% interval, shown for a single look only; the verdict never uses it"},
           {"clear_win",
            "live months x queries_per_month x (gain_low x cost_per_error_usd - max(0, live "
-           "usd_per_query - usd_per_query)) - extra_cost_usd >= 0, and live latency p50 <= "
+           "usd_per_query - usd_per_query)) + error_mix_usd - extra_cost_usd >= 0, and live "
+           "latency p50 <= "
            "max_latency_p50_ms, once both arms have 30 labelled queries (the interval is "
            "asymptotic)"},
           {"marginal",
@@ -327,6 +336,9 @@ PilotRule pilot_rule_from_json(const json& j) {
   r.cost_per_error_usd = number(j, "cost_per_error_usd");
   r.live_months = number(j, "live_months");
   r.extra_cost_usd = number(j, "extra_cost_usd");
+  // Rules written before per-label costs have none: one flat cost per error.
+  if (j.contains("error_mix_usd") && j["error_mix_usd"].is_number())
+    r.error_mix_usd = j["error_mix_usd"].get<double>();
   r.usd_per_query = optional_from(j, "usd_per_query");
   r.max_latency_p50_ms = optional_from(j, "max_latency_p50_ms");
   r.offline_error_rate = number(j, "offline_error_rate");

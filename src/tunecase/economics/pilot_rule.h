@@ -34,6 +34,11 @@ struct PilotRule {
   double cost_per_error_usd = 0;
   double live_months = 0;     // months the challenger serves within the horizon
   double extra_cost_usd = 0;  // its cost over the horizon minus the cost of keeping the baseline
+  // With per-label error costs: cost_per_error_usd is the mean cost of the challenger's errors,
+  // and this is what the two arms' different error mixes are worth over the live months, live
+  // months x volume x the baseline's offline error rate x (its mean cost - the challenger's):
+  // at the offline gain the rule's net is then the memo's. 0 with one flat cost.
+  double error_mix_usd = 0;
   std::optional<double> usd_per_query;  // modelled price; a dearer live price counts against it
   std::optional<double> max_latency_p50_ms;  // from eval's p50 (none in scenario mode)
   // Offline figures of the challenger, to tell an unrepresentative test set from a weak model.
@@ -52,12 +57,13 @@ struct PilotRule {
 };
 
 // Net gain over keeping the baseline for a live error-rate gain at a live price:
-// live months x volume x (gain x cost per error - (live price - modelled price)) - extra cost.
+// live months x volume x (gain x cost per error - (live price - modelled price)) + error mix
+// - extra cost.
 double pilot_net(const PilotRule& rule, double gain, std::optional<double> live_usd_per_query);
 
 // The error-rate gain (baseline - challenger) at which pilot_net is 0 at the modelled price:
-// extra cost / (live months x volume x cost per error). Empty when no gain can pay (nothing is
-// earned per error avoided). Negative when the challenger is cheaper than the baseline.
+// (extra cost - error mix) / (live months x volume x cost per error). Empty when no gain can pay
+// (nothing is earned per error avoided). Negative when the challenger is cheaper than the baseline.
 std::optional<double> min_paying_gain(const PilotRule& rule);
 
 // One arm of the live split, from delayed ground truth.

@@ -64,16 +64,24 @@ std::string unserved_line(const nlohmann::json& doc) {
   if (!names.empty()) {
     // Today's traffic is not in the window of whole days: said, beside the "so far" lines that
     // show it (a gateway that had just served 100,000 requests read "No requests").
-    bool today = false;
+    // Only the approaches with traffic today are promised tomorrow's run (one no arm serves has
+    // none coming).
+    std::vector<std::string> today;
     if (doc.contains("today"))
       for (const auto& t : doc["today"]["approaches"])
-        today = today || t.value("requests", int64_t{0}) > 0;
+        if (t.value("requests", int64_t{0}) > 0 &&
+            std::find(names.begin(), names.end(), approach_of(t)) != names.end() &&
+            std::find(today.begin(), today.end(), approach_of(t)) == today.end())
+          today.push_back(approach_of(t));
     out = fmt::format(
         "No requests in the window ({} to {}, whole UTC days) for {} of the config's "
         "approaches: {}.{}",
         doc["window"]["first_date"].get<std::string>(),
         doc["window"]["last_date"].get<std::string>(), names.size(), fmt::join(names, ", "),
-        today ? " Today's requests come into it with tomorrow's run (the \"so far\" lines)." : "");
+        today.empty() ? ""
+                      : fmt::format(" Today's requests of {} come into it with tomorrow's run "
+                                    "(the \"so far\" lines).",
+                                    fmt::join(today, ", ")));
   }
   const auto others = doc.value("other_approaches", nlohmann::json::array());
   if (!others.empty()) {

@@ -35,7 +35,7 @@ code { background: #f4f4f4; padding: 0 0.2rem; border-radius: 3px; }
      monitor table's last column, its cost, had been cut at the page edge). */
   .table-scroll { overflow: visible; }
   table { font-size: 8.5pt; }
-  th, td { padding: 0.15rem 0.35rem; overflow-wrap: anywhere; }
+  th, td { padding: 0.15rem 0.35rem; overflow-wrap: break-word; }
   h2 { break-after: avoid; }
   tr, figure, svg { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
