@@ -218,6 +218,43 @@ TEST(Calibration, FasttextWithoutADevSplitHoldsOutAFifthOfTrainWhenAsked) {
       overlapping_intents(40, 3, nullptr), 0.1);
 }
 
+// A model whose least sure answers are right far more often than they say (fastText's floored
+// log-probabilities): one temperature cannot lift them without lifting the sure ones too; the
+// isotonic map on the same rows brings each band to its share right, keeps the order of answers
+// by confidence, and is read back as saved.
+TEST(Calibration, AnIsotonicMapLiftsAnUnderConfidentLowBand) {
+  CalibrationRows rows;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int i = 0; i < 600; ++i) {
+    const bool sure = i % 2 == 0;
+    // Sure rows: a clear top score, right 95% of the time. Unsure: two near-equal scores, which
+    // a softmax reads as about 0.5, right 90% of the time.
+    std::vector<double> s =
+        sure ? std::vector<double>{4.0, 0.0, 0.0} : std::vector<double>{0.05, 0.0, -3.0};
+    const bool right = unit(rng) < (sure ? 0.95 : 0.9);
+    rows.scores.push_back(s);
+    rows.truth.push_back(right ? 0 : 1);
+  }
+  Calibration plain = Calibration::fit(rows, "dev split");
+  Calibration mapped = Calibration::fit(rows, "dev split", /*isotonic=*/true);
+  ASSERT_TRUE(plain.isotonic.empty());
+  ASSERT_FALSE(mapped.isotonic.empty());
+  const double unsure = top_softmax({0.05, 0.0, -3.0}, mapped.temperature);
+  const double sure = top_softmax({4.0, 0.0, 0.0}, mapped.temperature);
+  EXPECT_LT(unsure, 0.7);                      // the temperature leaves it low
+  EXPECT_NEAR(mapped.map(unsure), 0.9, 0.05);  // the map brings it to its share right
+  EXPECT_NEAR(mapped.map(sure), 0.95, 0.03);
+  EXPECT_LE(mapped.map(unsure), mapped.map(sure));  // never reorders the answers
+  EXPECT_DOUBLE_EQ(plain.map(unsure), unsure);
+  const Calibration back =
+      Calibration::from_json(mapped.to_json("temperature scaling", "uncalibrated"));
+  EXPECT_EQ(back.isotonic, mapped.isotonic);
+  EXPECT_NE(mapped.to_json("temperature scaling", "uncalibrated")["method"].get<std::string>().find(
+                "isotonic"),
+            std::string::npos);
+}
+
 TEST(Calibration, SavedModelsKeepTheirTemperature) {
   std::vector<std::string> labels;
   Examples train = overlapping_intents(40, 1, &labels);

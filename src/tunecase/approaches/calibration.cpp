@@ -78,9 +78,24 @@ std::vector<std::pair<double, double>> isotonic_map(const CalibrationRows& rows,
     double confidence = 0, right = 0, n = 0;
     double share() const { return right / n; }
   };
-  std::vector<Block> blocks;
+  // Rows of one confidence are one block from the start (sorted with their wrong answers first,
+  // they would split into misses below hits); then pool adjacent violators.
+  std::vector<Block> groups;
+  double last_confidence = -1;
   for (const auto& [confidence, right] : points) {
-    blocks.push_back({confidence, right, 1});
+    const bool same = !groups.empty() && confidence == last_confidence;
+    last_confidence = confidence;
+    if (same) {
+      groups.back().confidence += confidence;
+      groups.back().right += right;
+      groups.back().n += 1;
+    } else {
+      groups.push_back({confidence, right, 1});
+    }
+  }
+  std::vector<Block> blocks;
+  for (const Block& g : groups) {
+    blocks.push_back(g);
     while (blocks.size() > 1 && blocks[blocks.size() - 2].share() >= blocks.back().share()) {
       Block last = blocks.back();
       blocks.pop_back();

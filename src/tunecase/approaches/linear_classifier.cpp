@@ -177,7 +177,7 @@ void LinearClassifier::calibrate(const model& m, const SparseRows& held_out,
     rows.scores.push_back(scores);
     rows.truth.push_back(static_cast<std::size_t>(at - begin));
   }
-  calibration_ = Calibration::fit(rows, std::move(fitted_on));
+  calibration_ = Calibration::fit(rows, std::move(fitted_on), /*isotonic=*/true);
 }
 
 // Without a dev split: a model trained on four fifths of train scores the other fifth (every
@@ -235,7 +235,7 @@ Prediction LinearClassifier::classify(std::string_view text) {
   p.label = id < labels_.size() ? labels_[id] : "";
   if (calibration_.fitted()) {
     label_scores(*model_, nodes_.data(), scores_);
-    p.confidence = top_softmax(scores_, calibration_.temperature);
+    p.confidence = calibration_.map(top_softmax(scores_, calibration_.temperature));
   } else {
     p.confidence = uncalibrated_top_probability(*model_, nodes_.data());
   }

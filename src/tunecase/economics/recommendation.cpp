@@ -125,6 +125,42 @@ void task_change_risk(Decision& d) {
       stable.get()));
 }
 
+// With per-label costs: how the pick and the baseline answer each label priced above the flat
+// cost, on the test split, and what one of each's errors costs on average (the money rests on
+// where the errors fall, which accuracy alone does not show).
+std::string label_cost_reason(const Decision& d, const ApproachResult& pick) {
+  const Scenario& s = d.scenario;
+  const BusinessInputs& b = s.business;
+  if (b.cost_by_label.empty()) return "";
+  const ApproachInputs* chosen = nullptr;
+  for (const auto& a : s.approaches)
+    if (a.name == pick.name) chosen = &a;
+  const ApproachInputs& base = s.approaches[d.analysis.baseline];
+  if (!chosen) return "";
+  auto recall = [](const ApproachInputs& a, const std::string& label) -> std::string {
+    auto n = a.support_by_label.find(label);
+    if (n == a.support_by_label.end() || n->second <= 0) return "no test item";
+    const auto wrong = a.errors_by_label.count(label) ? a.errors_by_label.at(label) : 0;
+    return fmt::format("{} of {} right", n->second - wrong, n->second);
+  };
+  std::vector<std::string> parts;
+  for (const auto& [label, usd] : b.cost_by_label) {
+    if (usd <= b.cost_per_error_as_given) continue;
+    parts.push_back(chosen == &base ? fmt::format("'{}' ({} a miss): {} {}", label, money(usd),
+                                                  chosen->name, recall(*chosen, label))
+                                    : fmt::format("'{}' ({} a miss): {} {}, {} {}", label,
+                                                  money(usd), chosen->name, recall(*chosen, label),
+                                                  base.name, recall(base, label)));
+  }
+  if (parts.empty()) return "";
+  return fmt::format(
+      "Errors are priced by their true labels ([business] cost_per_error_by_label). On the test "
+      "split, the labels that cost most: {}. One error of {} costs {} on average{}.",
+      fmt::join(parts, "; "), chosen->name, money(error_cost(*chosen, b)),
+      chosen == &base ? std::string()
+                      : fmt::format(", one of {} {}", base.name, money(error_cost(base, b))));
+}
+
 void add_reasons(Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
   const std::string months = horizon_text(s);
@@ -667,6 +703,7 @@ Decision decide(const Scenario& s) {
                              pick.name, money(pick.net), months, baseline);
   }
   add_reasons(d, pick);
+  if (std::string costs = label_cost_reason(d, pick); !costs.empty()) d.reasons.push_back(costs);
   add_risks(d, pick);
   d.pilot = plan_pilot(s, d.analysis, *d.analysis.best);
   set_next_step(d);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tunecase/economics/analysis.h"
 #include "tunecase/economics/money.h"
@@ -35,11 +36,18 @@ bool inherits_monitoring(const ApproachInputs& a, const BusinessInputs& b) {
 void add_business(std::vector<Knob>& out, Scenario& s) {
   BusinessInputs& b = s.business;
   add(out, "queries per month", InputKind::count, b.queries_per_month);
-  add(out,
-      b.harmful_mode            ? "cost per incident"
-      : b.cost_by_label.empty() ? "cost per error"
-                                : "cost per error (every label's cost moved by the same share)",
-      InputKind::money, b.cost_per_error);
+  std::string per_error = "cost per error";
+  if (b.harmful_mode) {
+    per_error = "cost per incident";
+  } else if (!b.cost_by_label.empty()) {
+    std::vector<std::string> labels;
+    for (const auto& [label, usd] : b.cost_by_label)
+      labels.push_back(fmt::format("{} {}", label, money(usd)));
+    per_error = fmt::format(
+        "cost per error (every label's cost moved by the same share: {}, the others as shown)",
+        fmt::join(labels, ", "));
+  }
+  add(out, per_error, InputKind::money, b.cost_per_error);
   add(out, "engineer $ per week", InputKind::money, b.engineer_usd_per_week);
   add(out, "horizon months", InputKind::months, b.horizon_months);
   if (!movable(b.monitoring_usd_per_month)) return;

@@ -1,4 +1,9 @@
 // pilot_report_text(): the terminal view of the pilot report (declared in pilot_report.h).
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "tunecase/core/number_format.h"
@@ -63,6 +68,39 @@ std::string pilot_report_text(const nlohmann::json& r) {
             ? fmt::format(", at least its accuracy ({})", percent(a["accuracy"]))
             : "",
         number(a.value("macro_f1", nlohmann::json()), "{:.3f}"));
+  }
+  // Per-label accuracy of both arms, which the lines above send the reader to: the labels where
+  // the arms differ most first, at most ten (--json has them all, and per segment).
+  if (r.contains("error_patterns") && r["error_patterns"].contains("per_label") &&
+      r["challenger"].is_string()) {
+    struct Row {
+      double gap;
+      std::string line;
+    };
+    std::vector<Row> rows;
+    for (const auto& l : r["error_patterns"]["per_label"]) {
+      const auto& ch = l["champion"];
+      const auto& cl = l["challenger"];
+      const double gap =
+          ch["accuracy"].is_number() && cl["accuracy"].is_number()
+              ? std::fabs(cl["accuracy"].get<double>() - ch["accuracy"].get<double>())
+              : -1;
+      rows.push_back(
+          {gap,
+           fmt::format("  {:<24} {:>9} of {:<6} {:>9} of {:<6}{}\n",
+                       visible(l["label"].get<std::string>()), percent(ch["accuracy"]),
+                       ch["labelled"].get<int64_t>(), percent(cl["accuracy"]),
+                       cl["labelled"].get<int64_t>(),
+                       l.value("enough_labelled", false) ? "" : "  (too few labelled to tell)")});
+    }
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.gap > b.gap; });
+    if (!rows.empty()) {
+      out += fmt::format("per label (champion, challenger; the largest differences first{}):\n",
+                         rows.size() > 10 ? fmt::format(", 10 of {}; --json has all", rows.size())
+                                          : std::string());
+      for (std::size_t i = 0; i < rows.size() && i < 10; ++i) out += rows[i].line;
+    }
   }
   // Abstentions went to a person: their count and what the arm got right of what it answered
   // (accuracy scores the label the model would have given them).
