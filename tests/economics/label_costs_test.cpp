@@ -189,6 +189,26 @@ TEST(LabelCosts, MemoHtmlSaysWhatMemoMdSays) {
   }
 }
 
+// An approach that made no test error has no mean cost of its errors: it is priced as if its
+// errors fell like the test split's items, and the memo says so.
+TEST(LabelCosts, AnApproachWithoutTestErrorsIsPricedByTheSplitsMixAndSaysSo) {
+  nlohmann::json eval = eval_with_recalls();
+  for (auto& a : eval["approaches"])
+    if (a["name"] == "api-unpriced")
+      a["per_class"] = {{"urgent", {{"recall", 1.0}, {"support", 20}}},
+                        {"normal", {{"recall", 1.0}, {"support", 180}}}};
+  Decision d = decide(read_scenario(parse_config(kLabelCostsConfig, "c.toml"), &eval));
+  for (const auto& a : d.scenario.approaches) {
+    EXPECT_EQ(a.mean_error_cost_assumed_mix, a.name == "api-unpriced") << a.name;
+    if (a.name == "api-unpriced")
+      EXPECT_NEAR(*a.mean_error_cost_usd, (20 * 40.0 + 180 * 1.5) / 200, 1e-9);
+  }
+  EXPECT_NE(memo_markdown(d).find("api-unpriced $5.35 (no test error: as if its errors fell like "
+                                  "the test split's items)"),
+            std::string::npos)
+      << memo_markdown(d);
+}
+
 TEST(LabelCosts, ALabelNoTestItemCarriesIsRefusedWithTheLabels) {
   std::string config = kLabelCostsConfig;
   config.replace(config.find("urgent = 40.0"), 6, "urgnet");

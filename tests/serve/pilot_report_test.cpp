@@ -88,6 +88,26 @@ TEST(PilotReport, MacroF1CountsAFailedRequestAsAMissNotAClass) {
       << pilot_report_text(report);
   report["plan"]["days_elapsed"] = 3.25;
   EXPECT_NE(pilot_report_text(report).find("plan: day 3.2 of 14"), std::string::npos);
+  // Per-label accuracy of both arms, which the lines above send the reader to, the largest
+  // difference first; too few labelled is said.
+  report["challenger"] = "b";
+  report["error_patterns"]["per_label"] =
+      nlohmann::json::array({{{"label", "small"},
+                              {"champion", {{"labelled", 40}, {"accuracy", 0.5}}},
+                              {"challenger", {{"labelled", 40}, {"accuracy", 0.55}}},
+                              {"enough_labelled", true}},
+                             {{"label", "fraud"},
+                              {"champion", {{"labelled", 5}, {"accuracy", 0.2}}},
+                              {"challenger", {{"labelled", 6}, {"accuracy", 0.5}}},
+                              {"enough_labelled", false}}});
+  const std::string labels = pilot_report_text(report);
+  const std::size_t fraud = labels.find("  fraud "), small = labels.find("  small ");
+  ASSERT_NE(fraud, std::string::npos) << labels;
+  ASSERT_NE(small, std::string::npos) << labels;
+  EXPECT_LT(fraud, small) << labels;
+  EXPECT_NE(labels.find("50.0% of 6"), std::string::npos) << labels;
+  EXPECT_NE(labels.find("(too few labelled to tell)\n"), std::string::npos) << labels;
+  EXPECT_EQ(labels.find(" \n"), std::string::npos) << labels;
   std::filesystem::remove_all(dir);
 }
 

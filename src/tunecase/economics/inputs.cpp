@@ -204,6 +204,7 @@ void apply_label_costs(Scenario& s, const std::string& origin) {
       items_usd += static_cast<double>(n) * cost_of_label(label);
     }
     a.mean_error_cost_usd = errors > 0 ? usd / errors : items > 0 ? items_usd / items : flat;
+    a.mean_error_cost_assumed_mix = errors <= 0;
   }
 }
 

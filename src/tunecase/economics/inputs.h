@@ -99,6 +99,8 @@ struct ApproachInputs {
   // With [business] cost_per_error_by_label: the mean cost of one of its errors, its test-split
   // errors priced by their true labels (apply_label_costs); unset with one flat cost.
   std::optional<double> mean_error_cost_usd;
+  // It made no test error: its mean is the test split's items' mean cost, an assumption (said).
+  bool mean_error_cost_assumed_mix = false;
   // A fine-tuned model with its `tunecase finetune` record (finetune_record): what it was
   // trained on, for the memo's subset-first paragraph.
   struct FinetuneRun {

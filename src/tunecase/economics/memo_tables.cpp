@@ -135,7 +135,11 @@ Table business_inputs_table(const Decision& d) {
     Figure weakest = b.cost_per_error;
     for (const ApproachInputs& a : d.scenario.approaches) {
       Figure cost = error_cost(a, b);
-      means.push_back(fmt::format("{} {}", a.name, money(cost)));
+      means.push_back(fmt::format("{} {}{}", a.name, money(cost),
+                                  a.mean_error_cost_assumed_mix
+                                      ? " (no test error: as if its errors fell like the test "
+                                        "split's items)"
+                                      : ""));
       weakest = weakest_of({weakest, cost});
     }
     t.rows.push_back({"mean cost of an error (its test-split errors by true label)",
@@ -446,15 +450,27 @@ Table pilot_outcomes_table(const Decision& d) {
                                              : "";
   // With per-label costs a point is priced at the mean cost of the challenger's errors, and
   // the two arms' error mixes add their difference.
+  // The mix term is said for what it is: the challenger's remaining errors cost more (or less)
+  // on average than the baseline's, so the gain makes up (or is helped by) their difference.
+  const std::string mix =
+      r.error_mix_usd < 0
+          ? fmt::format(
+                "its remaining errors cost more on average than {}'s, so the gain must "
+                "also make up {} for the two arms' error mixes",
+                p.against, money(-r.error_mix_usd))
+          : fmt::format(
+                "its remaining errors cost less on average than {}'s, which adds {} "
+                "for the two arms' error mixes",
+                p.against, money(r.error_mix_usd));
   const std::string per_error =
       d.scenario.business.cost_by_label.empty()
           ? money(r.cost_per_error_usd)
           : fmt::format(
-                "{} (the mean cost of {}'s test errors, priced by their true labels; "
-                "the two arms' error mixes add {}, as if live errors fall on the "
-                "labels as on the test split: the pilot measures accuracy, and its "
-                "per-label accuracy shows where the errors fall)",
-                money(r.cost_per_error_usd), p.approach, money(r.error_mix_usd));
+                "{} (the mean cost of {}'s test errors, priced by their true labels; {}, "
+                "as if live errors fall on the labels as on the test split: the pilot "
+                "measures accuracy, and its per-label accuracy shows where the errors "
+                "fall)",
+                money(r.cost_per_error_usd), p.approach, mix);
   const std::string why_free =
       free_errors ? fmt::format(
                         "at {} per error and {} queries a month accuracy earns nothing in the "

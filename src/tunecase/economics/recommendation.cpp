@@ -155,8 +155,11 @@ std::string label_cost_reason(const Decision& d, const ApproachResult& pick) {
   if (parts.empty()) return "";
   return fmt::format(
       "Errors are priced by their true labels ([business] cost_per_error_by_label). On the test "
-      "split, the labels that cost most: {}. One error of {} costs {} on average{}.",
+      "split, the labels that cost most: {}. One error of {} costs {} on average{}{}.",
       fmt::join(parts, "; "), chosen->name, money(error_cost(*chosen, b)),
+      chosen->mean_error_cost_assumed_mix
+          ? " (it made no test error: as if its errors fell like the test split's items)"
+          : "",
       chosen == &base ? std::string()
                       : fmt::format(", one of {} {}", base.name, money(error_cost(base, b))));
 }

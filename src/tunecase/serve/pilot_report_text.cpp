@@ -85,13 +85,13 @@ std::string pilot_report_text(const nlohmann::json& r) {
           ch["accuracy"].is_number() && cl["accuracy"].is_number()
               ? std::fabs(cl["accuracy"].get<double>() - ch["accuracy"].get<double>())
               : -1;
-      rows.push_back(
-          {gap,
-           fmt::format("  {:<24} {:>9} of {:<6} {:>9} of {:<6}{}\n",
-                       visible(l["label"].get<std::string>()), percent(ch["accuracy"]),
-                       ch["labelled"].get<int64_t>(), percent(cl["accuracy"]),
-                       cl["labelled"].get<int64_t>(),
-                       l.value("enough_labelled", false) ? "" : "  (too few labelled to tell)")});
+      std::string line = fmt::format(
+          "  {:<24} {:>9} of {:<6} {:>9} of {:<6}{}", visible(l["label"].get<std::string>()),
+          percent(ch["accuracy"]), ch["labelled"].get<int64_t>(), percent(cl["accuracy"]),
+          cl["labelled"].get<int64_t>(),
+          l.value("enough_labelled", false) ? "" : "  (too few labelled to tell)");
+      line.erase(line.find_last_not_of(' ') + 1);  // no trailing spaces after the last column
+      rows.push_back({gap, line + "\n"});
     }
     std::stable_sort(rows.begin(), rows.end(),
                      [](const Row& a, const Row& b) { return a.gap > b.gap; });
