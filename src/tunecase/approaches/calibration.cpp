@@ -71,7 +71,10 @@ std::vector<std::pair<double, double>> isotonic_map(const CalibrationRows& rows,
     const auto& s = rows.scores[i];
     const std::size_t top =
         static_cast<std::size_t>(std::distance(s.begin(), std::max_element(s.begin(), s.end())));
-    points.emplace_back(top_softmax(s, temperature), top == rows.truth[i] ? 1.0 : 0.0);
+    const double confidence = top_softmax(s, temperature);
+    // A row whose scores give no number is left out: NaN would break the sort's ordering.
+    if (std::isnan(confidence)) continue;
+    points.emplace_back(confidence, top == rows.truth[i] ? 1.0 : 0.0);
   }
   std::sort(points.begin(), points.end());
   struct Block {
@@ -129,7 +132,8 @@ Calibration Calibration::fit(const CalibrationRows& held_out, std::string fitted
 }
 
 double Calibration::map(double scaled) const {
-  if (isotonic.empty()) return scaled;
+  // Not a number (scores the model could not give) stays as it is: no point to look up.
+  if (isotonic.empty() || std::isnan(scaled)) return scaled;
   if (scaled <= isotonic.front().first) return isotonic.front().second;
   if (scaled >= isotonic.back().first) return isotonic.back().second;
   auto next = std::upper_bound(
