@@ -69,9 +69,7 @@ void warn_if_open_to_network(std::string host, int port, const std::string& toke
                  token.size());
     return;
   }
-  host = tunecase::ascii_lower(host);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
+  host = tunecase::ascii_lower(host);  // its brackets are gone already (run())
   if (tunecase::is_loopback(host)) return;
   fmt::print(stderr,
              "warning: --host {} without --token-env: anyone who can reach {} can send "

@@ -571,6 +571,25 @@ void read_tables(const toml::table* root, const std::filesystem::path& origin, P
 
 }  // namespace
 
+double error_cost_of_label(const std::map<std::string, double>& by_label, double flat,
+                           const std::string& label) {
+  auto it = by_label.find(label);
+  return it == by_label.end() ? flat : it->second;
+}
+
+std::optional<std::string> unknown_cost_label(const std::map<std::string, double>& by_label,
+                                              const std::vector<std::string>& labels,
+                                              std::string_view carried_by,
+                                              std::string_view listed) {
+  for (const auto& [label, usd] : by_label)
+    if (std::find(labels.begin(), labels.end(), label) == labels.end())
+      return fmt::format(
+          "[business] cost_per_error_by_label names \"{}\", which {} carries{} ({}: {}); name a "
+          "label as the data writes it",
+          visible(label), carried_by, did_you_mean(label, labels), listed, quoted_list(labels, 12));
+  return std::nullopt;
+}
+
 double BusinessSettings::monthly_queries() const {
   if (queries_per_day) return *queries_per_day * days_per_month;
   if (queries_per_month) return *queries_per_month;

@@ -60,6 +60,18 @@ struct BusinessSettings {
   double monthly_queries() const;
 };
 
+// [business] cost_per_error_by_label, read the same way by decide and replay:
+// what an error on an item of `label` costs (`flat` for a label the table does not name) ...
+double error_cost_of_label(const std::map<std::string, double>& by_label, double flat,
+                           const std::string& label);
+// ... and, for the first label the table names that `labels` lacks, the refusal without its
+// "where" ("names \"urgnet\", which no test item of eval.json carries; did you mean ..."), where
+// `carried_by` says what lacks it ("no test item of eval.json") and `listed` what the labels are
+// ("the test split's labels"). nullopt when every named label is among them.
+std::optional<std::string> unknown_cost_label(const std::map<std::string, double>& by_label,
+                                              const std::vector<std::string>& labels,
+                                              std::string_view carried_by, std::string_view listed);
+
 // One entry of [optimize] models: an [[approach]] name, or an inline table read as an approach.
 struct OptimizeModel {
   std::string name;                       // the named approach ("" for an inline table)

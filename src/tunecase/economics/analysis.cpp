@@ -96,9 +96,8 @@ namespace {
 
 // The inputs of the approach a result is for.
 const ApproachInputs& inputs_of(const Scenario& s, const ApproachResult& r) {
-  for (const ApproachInputs& a : s.approaches)
-    if (a.name == r.name) return a;
-  return s.approaches[s.baseline_index()];
+  const ApproachInputs* a = s.approach_named(r.name);
+  return a ? *a : s.approaches[s.baseline_index()];
 }
 
 Figure value_with_rate(const Scenario& s, const ApproachResult& r, const Figure& own_rate) {

@@ -10,7 +10,6 @@
 #include "tunecase/config/config.h"
 #include "tunecase/config/privacy_policy.h"
 #include "tunecase/core/error.h"
-#include "tunecase/core/suggest.h"
 #include "tunecase/economics/approach_inputs.h"
 #include "tunecase/economics/business_inputs.h"
 
@@ -86,6 +85,12 @@ void check_partial(const std::vector<ApproachInputs>& approaches, const std::str
 }
 
 }  // namespace
+
+const ApproachInputs* Scenario::approach_named(const std::string& name) const {
+  for (const ApproachInputs& a : approaches)
+    if (a.name == name) return &a;
+  return nullptr;
+}
 
 size_t Scenario::baseline_index() const {
   for (size_t i = 0; i < approaches.size(); ++i) {
@@ -175,19 +180,12 @@ void apply_label_costs(Scenario& s, const std::string& origin) {
   std::set<std::string> labels;
   for (const ApproachInputs& a : s.approaches)
     for (const auto& [label, n] : a.support_by_label) labels.insert(label);
-  for (const auto& [label, usd] : b.cost_by_label) {
-    if (labels.count(label)) continue;
-    throw UserError(fmt::format(
-        "{}: [business] cost_per_error_by_label names \"{}\", which no test item of eval.json "
-        "carries{} (the test split's labels: {}); name a label as eval.json writes it",
-        where, visible(label),
-        did_you_mean(label, std::vector<std::string>(labels.begin(), labels.end())),
-        quoted_list(std::vector<std::string>(labels.begin(), labels.end()), 12)));
-  }
+  if (auto refused = unknown_cost_label(b.cost_by_label, {labels.begin(), labels.end()},
+                                        "no test item of eval.json", "the test split's labels"))
+    throw UserError(fmt::format("{}: {}", where, *refused));
   const double flat = b.cost_per_error.get();
   auto cost_of_label = [&](const std::string& label) {
-    auto it = b.cost_by_label.find(label);
-    return it == b.cost_by_label.end() ? flat : it->second;
+    return error_cost_of_label(b.cost_by_label, flat, label);
   };
   for (ApproachInputs& a : s.approaches) {
     if (a.support_by_label.empty())

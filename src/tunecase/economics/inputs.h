@@ -148,6 +148,8 @@ struct Scenario {
   std::vector<std::string> not_comparable_with_eval;
 
   size_t baseline_index() const;
+  // The approach of that name; nullptr when none has it.
+  const ApproachInputs* approach_named(const std::string& name) const;
   // Every assumed, known, non-zero input a user could be wrong about, for the sensitivity
   // analysis. Pointers are into *this.
   std::vector<std::pair<std::string, Figure*>> assumed_inputs();

@@ -286,9 +286,8 @@ Table net_table(const Decision& d) {
 
 // The approach of that name (the memo's tables name approaches, their figures carry the source).
 const ApproachInputs& approach_named(const Decision& d, const std::string& name) {
-  for (const auto& a : d.scenario.approaches)
-    if (a.name == name) return a;
-  return d.scenario.approaches.front();
+  const ApproachInputs* a = d.scenario.approach_named(name);
+  return a ? *a : d.scenario.approaches.front();
 }
 
 // Where an approach's running cost comes from: its price per query, and its hosting bill when it

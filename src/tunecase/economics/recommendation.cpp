@@ -132,9 +132,7 @@ std::string label_cost_reason(const Decision& d, const ApproachResult& pick) {
   const Scenario& s = d.scenario;
   const BusinessInputs& b = s.business;
   if (b.cost_by_label.empty()) return "";
-  const ApproachInputs* chosen = nullptr;
-  for (const auto& a : s.approaches)
-    if (a.name == pick.name) chosen = &a;
+  const ApproachInputs* chosen = s.approach_named(pick.name);
   const ApproachInputs& base = s.approaches[d.analysis.baseline];
   if (!chosen) return "";
   auto recall = [](const ApproachInputs& a, const std::string& label) -> std::string {

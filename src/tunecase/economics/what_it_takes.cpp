@@ -46,9 +46,8 @@ std::optional<double> baseline_rate_to_match(const Scenario& s, const ApproachRe
   double scale =
       live_months(p.cost, b.horizon_months).get() * b.queries_per_month.get() * base_cost;
   if (scale <= 0 || !p.extra_cost.known() || !p_rate.known()) return std::nullopt;
-  double p_cost = base_cost;
-  for (const ApproachInputs& a : s.approaches)
-    if (a.name == p.name) p_cost = error_cost(a, b).get();
+  const ApproachInputs* prompting = s.approach_named(p.name);
+  const double p_cost = prompting ? error_cost(*prompting, b).get() : base_cost;
   double rate = p_rate.get() * p_cost / base_cost + p.extra_cost.get() / scale;
   if (rate < 0) return std::nullopt;
   return std::min(rate, 1.0);

@@ -13,7 +13,6 @@
 #include "tunecase/approaches/registry.h"
 #include "tunecase/core/error.h"
 #include "tunecase/core/number_format.h"
-#include "tunecase/core/suggest.h"
 #include "tunecase/core/utc_time.h"
 #include "tunecase/monitor/alert_rules.h"
 #include "tunecase/monitor/daily.h"
@@ -174,9 +173,8 @@ PolicyRun run_policy(const std::string& policy, const std::vector<ReplayItem>& i
       if (answer == items[next].label) {
         ++day.correct;
       } else {
-        auto cost = s.cost_per_error_by_label.find(items[next].label);
-        run.error_usd += cost == s.cost_per_error_by_label.end() ? s.cost_per_error_usd.value_or(0)
-                                                                 : cost->second;
+        run.error_usd += error_cost_of_label(s.cost_per_error_by_label,
+                                             s.cost_per_error_usd.value_or(0), items[next].label);
       }
       ++predicted.back()[answer];
     }
@@ -244,13 +242,9 @@ void check_label_costs(const std::map<std::string, double>& costs,
   if (costs.empty()) return;
   std::set<std::string> labels;
   for (const auto& it : items) labels.insert(it.label);
-  const std::vector<std::string> list(labels.begin(), labels.end());
-  for (const auto& [label, usd] : costs)
-    if (!labels.count(label))
-      throw UserError(fmt::format(
-          "[business] cost_per_error_by_label names \"{}\", which no replayed row carries{} "
-          "(the file's labels: {}); name a label as the data writes it",
-          visible(label), did_you_mean(label, list), quoted_list(list, 12)));
+  if (auto refused = unknown_cost_label(costs, {labels.begin(), labels.end()}, "no replayed row",
+                                        "the file's labels"))
+    throw UserError(*refused);
 }
 
 void check_replay_span(const std::vector<ReplayItem>& items, int initial_days) {

@@ -287,9 +287,8 @@ PolicyRun replay_through_gateway(const std::vector<ReplayItem>& items,
       if (text_of(answers[i], "label") == today[i]->label) {
         ++day.correct;
       } else {
-        auto cost = s.cost_per_error_by_label.find(today[i]->label);
         run.error_usd +=
-            cost == s.cost_per_error_by_label.end() ? s.cost_per_error_usd : cost->second;
+            error_cost_of_label(s.cost_per_error_by_label, s.cost_per_error_usd, today[i]->label);
       }
       std::string approach = text_of(answers[i], "approach");
       std::string version = text_of(answers[i], "model_version");
